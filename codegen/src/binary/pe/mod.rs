@@ -1,0 +1,226 @@
+//! PE images: headers via goblin, then our own walkers for the export, import and CLR
+//! tables (goblin's export parser drops ordinal-only entries and has no ordinals).
+
+mod clr;
+mod exports;
+mod image;
+mod imports;
+pub mod names;
+
+pub use clr::ClrHeader;
+pub use exports::{Export, ExportDirectory, ExportKind};
+pub use imports::{ImportedDll, ImportedFunction};
+
+use super::bytes::Bytes;
+use super::ReadError;
+use image::Image;
+use serde::Serialize;
+
+/// `IMAGE_FILE_MACHINE_I386`: the only machine a 32-bit x86 host can load.
+pub const MACHINE_I386: u16 = 0x014c;
+/// `IMAGE_FILE_MACHINE_AMD64`.
+pub const MACHINE_AMD64: u16 = 0x8664;
+const IMAGE_FILE_DLL: u16 = 0x2000;
+const MAGIC_PE32: u16 = 0x10b;
+const MAGIC_PE32_PLUS: u16 = 0x20b;
+/// Windows refuses images with more sections than this.
+const MAX_SECTIONS: u16 = 96;
+
+/// Everything `audit` reports about a PE image.
+#[derive(Debug, Clone, Serialize)]
+pub struct PeFile {
+    /// COFF `Machine`.
+    pub machine: Code,
+    /// `PE32` (32-bit optional header) or `PE32+` (64-bit).
+    pub kind: &'static str,
+    /// COFF `Characteristics`.
+    pub characteristics: Flags,
+    /// Whether `IMAGE_FILE_DLL` is set.
+    pub is_dll: bool,
+    /// Optional header `Subsystem`.
+    pub subsystem: Code,
+    /// Optional header `DllCharacteristics`.
+    pub dll_characteristics: Flags,
+    /// COFF `TimeDateStamp` (seconds since 1970; reproducible builds put a hash here).
+    pub timestamp: u32,
+    /// Preferred load address.
+    pub image_base: u64,
+    /// RVA of the entry point (`DllMain` for a DLL), 0 when there is none.
+    pub entry_point: u32,
+    /// The section table.
+    pub sections: Vec<Section>,
+    /// The export directory, when the image has one.
+    pub exports: Option<ExportDirectory>,
+    /// Load-time imports, one entry per DLL, in table order.
+    pub imports: Vec<ImportedDll>,
+    /// Delay-load imports, one entry per DLL, in table order.
+    pub delay_imports: Vec<ImportedDll>,
+    /// The .NET (CLR) header: present for managed and mixed-mode assemblies.
+    pub clr: Option<ClrHeader>,
+}
+
+/// A numeric field with its symbolic name.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub struct Code {
+    /// The raw value.
+    pub value: u16,
+    /// The specification's name, or `unrecognized`.
+    pub name: &'static str,
+}
+
+/// A bit-flag field with the names of its set bits.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Flags {
+    /// The raw value.
+    pub value: u32,
+    /// Names of the set bits that have one.
+    pub names: Vec<&'static str>,
+}
+
+impl Flags {
+    fn new(table: &[(u32, &'static str)], value: u32) -> Self {
+        Flags {
+            value,
+            names: names::flag_names(table, value),
+        }
+    }
+}
+
+/// One section header.
+#[derive(Debug, Clone, Serialize)]
+pub struct Section {
+    /// The name (long names from the COFF string table are left as `/N`).
+    pub name: String,
+    /// Where the section is mapped, relative to the image base.
+    pub rva: u32,
+    /// Its size in memory.
+    pub virtual_size: u32,
+    /// Where its data starts in the file.
+    pub file_offset: u32,
+    /// How many bytes of it the file holds.
+    pub file_size: u32,
+    /// `IMAGE_SCN_*` flags.
+    pub flags: Flags,
+}
+
+impl PeFile {
+    /// Whether the image is 32-bit x86 (`Machine` 0x14c with a PE32 optional header).
+    pub fn is_i386(&self) -> bool {
+        self.machine.value == MACHINE_I386 && self.kind == "PE32"
+    }
+}
+
+/// Parses a PE image. `bytes` starts with `MZ`.
+pub fn read(bytes: &[u8]) -> Result<PeFile, ReadError> {
+    let file = Bytes(bytes);
+    // Check the two fields every later step relies on ourselves, so the common corruptions
+    // get a precise message rather than a generic parse error.
+    let pe_offset = u64::from(file.u32(0x3c, "DOS header's e_lfanew field")?);
+    let signature = file.slice(pe_offset, 4, "PE signature")?;
+    if signature != b"PE\0\0" {
+        return Err(ReadError::Malformed(format!(
+            "an MZ file without a PE signature at offset {pe_offset:#x} (found {signature:02x?}): a DOS program or a corrupt image"
+        )));
+    }
+    let header = goblin::pe::header::Header::parse(bytes)
+        .map_err(|e| ReadError::malformed("PE header", e))?;
+    let coff = header.coff_header;
+    let optional = header.optional_header.ok_or_else(|| {
+        ReadError::Malformed(
+            "the image has no optional header (an object file, not a DLL or EXE)".into(),
+        )
+    })?;
+    let magic = optional.standard_fields.magic;
+    let kind = match magic {
+        MAGIC_PE32 => "PE32",
+        MAGIC_PE32_PLUS => "PE32+",
+        other => {
+            return Err(ReadError::Malformed(format!(
+                "unknown optional header magic {other:#x}"
+            )))
+        }
+    };
+    if coff.number_of_sections > MAX_SECTIONS {
+        return Err(ReadError::Absurd {
+            what: "section table".into(),
+            count: coff.number_of_sections.into(),
+            limit: MAX_SECTIONS.into(),
+        });
+    }
+    let section_table = pe_offset + 4 + 20 + u64::from(coff.size_of_optional_header);
+    let sections = read_sections(file, section_table, coff.number_of_sections)?;
+    let windows = optional.windows_fields;
+    let image = Image::new(
+        file,
+        &sections,
+        windows.size_of_headers,
+        magic == MAGIC_PE32_PLUS,
+        windows.image_base,
+    );
+    let dirs = &optional.data_directories;
+
+    let exports = match dirs.get_export_table() {
+        Some(dir) => Some(exports::read(&image, dir.virtual_address, dir.size)?),
+        None => None,
+    };
+    let imports = match dirs.get_import_table() {
+        Some(dir) => imports::read(&image, dir.virtual_address)?,
+        None => Vec::new(),
+    };
+    let delay_imports = match dirs.get_delay_import_descriptor() {
+        Some(dir) => imports::read_delayed(&image, dir.virtual_address)?,
+        None => Vec::new(),
+    };
+    let clr = match dirs.get_clr_runtime_header() {
+        Some(dir) => Some(clr::read(&image, dir.virtual_address, dir.size)?),
+        None => None,
+    };
+
+    Ok(PeFile {
+        machine: Code {
+            value: coff.machine,
+            name: names::machine(coff.machine),
+        },
+        kind,
+        characteristics: Flags::new(names::CHARACTERISTICS, coff.characteristics.into()),
+        is_dll: coff.characteristics & IMAGE_FILE_DLL != 0,
+        subsystem: Code {
+            value: windows.subsystem,
+            name: names::subsystem(windows.subsystem),
+        },
+        dll_characteristics: Flags::new(
+            names::DLL_CHARACTERISTICS,
+            windows.dll_characteristics.into(),
+        ),
+        timestamp: coff.time_date_stamp,
+        image_base: windows.image_base,
+        entry_point: optional.standard_fields.address_of_entry_point as u32,
+        sections,
+        exports,
+        imports,
+        delay_imports,
+        clr,
+    })
+}
+
+/// Reads the section headers (40 bytes each) ourselves: goblin fails the whole parse when a
+/// long section name points outside the COFF string table, which only debug sections use.
+fn read_sections(file: Bytes<'_>, offset: u64, count: u16) -> Result<Vec<Section>, ReadError> {
+    let table = file.slice(offset, u64::from(count) * 40, "section table")?;
+    Ok(table
+        .chunks_exact(40)
+        .map(|h| {
+            let raw_name = &h[..8];
+            let end = raw_name.iter().position(|&b| b == 0).unwrap_or(8);
+            let u32_at = |at: usize| super::bytes::le_u32(h, at);
+            Section {
+                name: String::from_utf8_lossy(&raw_name[..end]).into_owned(),
+                virtual_size: u32_at(8),
+                rva: u32_at(12),
+                file_size: u32_at(16),
+                file_offset: u32_at(20),
+                flags: Flags::new(names::SECTION_FLAGS, u32_at(36)),
+            }
+        })
+        .collect())
+}

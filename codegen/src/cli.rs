@@ -1,0 +1,85 @@
+//! The `dllgen` command line (clap derive). Exit codes: 0 success, 1 a check failed,
+//! 2 bad input (unreadable or malformed file, bad arguments).
+
+use crate::audit;
+use clap::{Parser, Subcommand};
+use std::io::Read;
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+/// PE images address at most 4 GiB; refusing larger inputs also keeps a special file such
+/// as /dev/zero from being read forever.
+const MAX_INPUT: u64 = 4 << 30;
+
+/// Call 32-bit DLLs from 64-bit programs: generate a 32-bit host and a 64-bit client.
+#[derive(Debug, Parser)]
+#[command(name = "dllgen", version, about)]
+pub struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Inspect a DLL or shared object: architecture, exports, imports, and whether a 32-bit
+    /// host can load it.
+    Audit {
+        /// The PE (.dll, .exe) or ELF (.so) file to inspect.
+        file: PathBuf,
+        /// Print the report as JSON (schema `dllgen-audit/1`, see docs/AUDIT-JSON.md).
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+/// Runs the command line; the binary's `main` is only this.
+pub fn main() -> ExitCode {
+    let cli = Cli::parse();
+    match cli.command {
+        Command::Audit { file, json } => run_audit(&file, json),
+    }
+}
+
+fn run_audit(path: &Path, json: bool) -> ExitCode {
+    let shown = path.display().to_string();
+    let bytes = match read_input(path) {
+        Ok(bytes) => bytes,
+        Err(message) => return fail(&shown, &message),
+    };
+    let report = match audit::audit(&shown, &bytes) {
+        Ok(report) => report,
+        Err(err) => return fail(&shown, &err.to_string()),
+    };
+    if json {
+        // Serializing plain data structures to a String cannot fail.
+        let text = serde_json::to_string_pretty(&report).unwrap_or_default();
+        println!("{text}");
+    } else {
+        print!("{}", audit::text::render(&report));
+    }
+    ExitCode::SUCCESS
+}
+
+fn fail(file: &str, message: &str) -> ExitCode {
+    eprintln!("dllgen: error: {file}: {message}");
+    ExitCode::from(2)
+}
+
+fn read_input(path: &Path) -> Result<Vec<u8>, String> {
+    let file = std::fs::File::open(path).map_err(|e| format!("cannot open: {e}"))?;
+    let meta = file.metadata().map_err(|e| format!("cannot read: {e}"))?;
+    if meta.is_dir() {
+        return Err("is a directory, not a DLL or shared object".into());
+    }
+    let mut bytes = Vec::new();
+    file.take(MAX_INPUT + 1)
+        .read_to_end(&mut bytes)
+        .map_err(|e| format!("cannot read: {e}"))?;
+    if bytes.len() as u64 > MAX_INPUT {
+        return Err(format!(
+            "larger than {} GiB; no PE image is that large",
+            MAX_INPUT >> 30
+        ));
+    }
+    Ok(bytes)
+}
