@@ -1,1 +1,149 @@
+//! The test rig shared by dllgen's end-to-end tests: where the fixture binaries are, how to
+//! build the loader probe for each target, and how to run Windows binaries under the
+//! project's private Wine (installed by `tests/setup/setup.sh`).
 
+use std::collections::HashMap;
+use std::io::Read;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::sync::{Mutex, OnceLock};
+use std::time::{Duration, Instant};
+
+/// The directory holding the fixture binaries built by `build.rs` from `tests/fixtures`.
+pub fn fixtures() -> &'static Path {
+    Path::new(env!("DLLGEN_FIXTURES"))
+}
+
+/// The path of one fixture binary; panics with a clear message when it was not built.
+pub fn fixture(name: &str) -> PathBuf {
+    let path = fixtures().join(name);
+    assert!(path.is_file(), "fixture {} is missing; build.rs builds it", path.display());
+    path
+}
+
+/// The workspace's root directory.
+pub fn workspace_root() -> &'static Path {
+    Path::new(env!("CARGO_MANIFEST_DIR")).parent().expect("tests/ has a parent")
+}
+
+/// What a finished child process left behind.
+#[derive(Debug)]
+pub struct Output {
+    /// The exit code; `None` when killed by a signal or by the timeout.
+    pub code: Option<i32>,
+    /// Standard output, lossily decoded.
+    pub stdout: String,
+    /// Standard error, lossily decoded.
+    pub stderr: String,
+    /// Whether the timeout killed it.
+    pub timed_out: bool,
+}
+
+/// Runs `cmd` with no standard input, capturing its output, and kills it after `timeout`.
+pub fn run(cmd: &mut Command, timeout: Duration) -> Output {
+    let mut child = cmd
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap_or_else(|e| panic!("cannot start {cmd:?}: {e}"));
+    let drain = |mut pipe: Box<dyn Read + Send>| {
+        std::thread::spawn(move || {
+            let mut buf = Vec::new();
+            let _ = pipe.read_to_end(&mut buf);
+            String::from_utf8_lossy(&buf).into_owned()
+        })
+    };
+    let out = drain(Box::new(child.stdout.take().expect("piped")));
+    let err = drain(Box::new(child.stderr.take().expect("piped")));
+    let start = Instant::now();
+    let (code, timed_out) = loop {
+        if let Some(status) = child.try_wait().expect("wait on child") {
+            break (status.code(), false);
+        }
+        if start.elapsed() > timeout {
+            let _ = child.kill();
+            let _ = child.wait();
+            break (None, true);
+        }
+        std::thread::sleep(Duration::from_millis(5));
+    };
+    Output { code, stdout: out.join().unwrap_or_default(), stderr: err.join().unwrap_or_default(), timed_out }
+}
+
+/// Builds the loader probe (`tests/probe`) for `target` and returns the executable's path.
+/// Uses its own target directory: the outer `cargo test` holds the lock on the main one.
+pub fn probe(target: &str) -> PathBuf {
+    static BUILT: OnceLock<Mutex<HashMap<String, PathBuf>>> = OnceLock::new();
+    let mut built = BUILT.get_or_init(Default::default).lock().unwrap_or_else(|e| e.into_inner());
+    if let Some(path) = built.get(target) {
+        return path.clone();
+    }
+    let target_dir = workspace_root().join("target").join("rig");
+    let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
+    let out = run(
+        Command::new(cargo)
+            .args(["build", "--quiet", "-p", "dllgen-probe", "--target", target, "--target-dir"])
+            .arg(&target_dir)
+            .current_dir(workspace_root()),
+        Duration::from_secs(600),
+    );
+    assert_eq!(out.code, Some(0), "building the probe for {target} failed:\n{}", out.stderr);
+    let exe = if target.contains("windows") { "dllgen-probe.exe" } else { "dllgen-probe" };
+    let path = target_dir.join(target).join("debug").join(exe);
+    built.insert(target.to_string(), path.clone());
+    path
+}
+
+/// The project's private Wine (see `tests/setup/wine.sh`).
+pub struct Wine {
+    loader: PathBuf,
+    prefix: PathBuf,
+}
+
+impl Wine {
+    /// Wine, started and warmed up once per test process. Panics when it is not installed:
+    /// the test command installs it, so a missing Wine is a broken set-up, not a skip.
+    pub fn get() -> &'static Wine {
+        static WINE: OnceLock<Wine> = OnceLock::new();
+        WINE.get_or_init(|| {
+            let tools = std::env::var_os("DLLGEN_TOOLS").map_or_else(|| PathBuf::from("/opt/dllgen-tools"), PathBuf::from);
+            let root = std::env::var_os("DLLGEN_WINE_ROOT").map_or_else(|| tools.join("wine-root"), PathBuf::from);
+            let prefix = std::env::var_os("WINEPREFIX").map_or_else(|| tools.join("wine-prefix"), PathBuf::from);
+            let loader = root.join("usr/lib/wine/wine64");
+            assert!(loader.is_file(), "Wine is not installed at {}; run `bash tests/setup/setup.sh`", root.display());
+            let wine = Wine { loader, prefix };
+            // Wine's helper processes (wineserver, services.exe, ...) inherit stdio; started
+            // here with stdio on /dev/null they never hold a test's pipes open. The server
+            // lingers 60 s after the last client so later runs skip the start-up.
+            let server = root.join("usr/lib/wine/wineserver64");
+            let quiet = |cmd: &mut Command| {
+                let status = wine.env(cmd).stdin(Stdio::null()).stdout(Stdio::null()).stderr(Stdio::null()).status();
+                assert!(status.is_ok(), "cannot start {cmd:?}");
+            };
+            quiet(Command::new(server).arg("-p60"));
+            quiet(Command::new(&wine.loader).args(["cmd", "/c", "exit"]));
+            wine
+        })
+    }
+
+    fn env<'c>(&self, cmd: &'c mut Command) -> &'c mut Command {
+        cmd.env("WINEPREFIX", &self.prefix)
+            .env("WINEDEBUG", "-all")
+            .env("WINEDLLOVERRIDES", "mscoree,mshtml=")
+            .env_remove("DISPLAY")
+    }
+
+    /// A command that runs the Windows executable `exe` (either architecture) under Wine.
+    pub fn command(&self, exe: &Path) -> Command {
+        let mut cmd = Command::new(&self.loader);
+        cmd.arg(exe);
+        self.env(&mut cmd);
+        cmd
+    }
+
+    /// The Windows path Wine gives a Unix path (through its `Z:` drive).
+    pub fn path(unix: &Path) -> String {
+        format!("Z:{}", unix.display()).replace('/', "\\")
+    }
+}

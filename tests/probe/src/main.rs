@@ -1,7 +1,8 @@
 //! The test rig's probe: loads a shared library with the operating system's own loader
 //! (`dlopen` / `LoadLibraryW`), looks up `int f(int, int)` and calls it.
 //!
-//! Usage: `dllgen-probe LIBRARY SYMBOL A B [c|system]`
+//! Usage: `dllgen-probe LIBRARY SYMBOL A B [c|system]` (on Windows, SYMBOL `#N` is
+//! ordinal N)
 //!
 //! Prints `ok RESULT` and exits 0, or `load-error: …` and exits 3 when the loader refuses the
 //! library (the message is the loader's own: `dlerror()` text, or the Windows error code),
@@ -114,10 +115,18 @@ mod os {
         }
     }
 
+    /// `#N` looks the export up by ordinal (`MAKEINTRESOURCE(N)`), anything else by name.
     pub fn symbol(module: *mut c_void, name: &str) -> Option<*const u8> {
-        let c_name = CString::new(name).ok()?;
-        // SAFETY: module came from LoadLibraryW and c_name is NUL-terminated.
-        let addr = unsafe { GetProcAddress(module, c_name.as_ptr()) };
+        let addr = if let Some(ordinal) = name.strip_prefix('#') {
+            let ordinal: u16 = ordinal.parse().ok()?;
+            // SAFETY: an ordinal below 0x10000 in place of the name pointer is how
+            // GetProcAddress is asked for an export by ordinal.
+            unsafe { GetProcAddress(module, usize::from(ordinal) as *const c_char) }
+        } else {
+            let c_name = CString::new(name).ok()?;
+            // SAFETY: module came from LoadLibraryW and c_name is NUL-terminated.
+            unsafe { GetProcAddress(module, c_name.as_ptr()) }
+        };
         (!addr.is_null()).then_some(addr as *const u8)
     }
 }
