@@ -166,7 +166,12 @@ fn export_row(out: &mut String, e: &Export) {
 
 fn imports_text(out: &mut String, title: &str, dlls: &[ImportedDll]) {
     let count: usize = dlls.iter().map(|d| d.functions.len()).sum();
-    let _ = writeln!(out, "\n{title}: {count} functions from {} DLLs", dlls.len());
+    let _ = writeln!(
+        out,
+        "\n{title}: {} from {}",
+        plural(count, "function"),
+        plural(dlls.len(), "DLL")
+    );
     for dll in dlls {
         let _ = writeln!(out, "  {} ({})", dll.dll, dll.functions.len());
         for f in &dll.functions {
@@ -180,6 +185,14 @@ fn imports_text(out: &mut String, title: &str, dlls: &[ImportedDll]) {
                 (None, None) => {}
             }
         }
+    }
+}
+
+fn plural(n: usize, word: &str) -> String {
+    if n == 1 {
+        format!("1 {word}")
+    } else {
+        format!("{n} {word}s")
     }
 }
 

@@ -39,7 +39,8 @@ pub struct ImportedFunction {
 
 pub fn read(image: &Image<'_>, rva: u32) -> Result<Vec<ImportedDll>, ReadError> {
     let mut budget = MAX_FUNCTIONS;
-    read_descriptors(image, rva, 20, "import descriptor", |d| {
+    // The loader ignores this directory's size and walks to the all-zero descriptor.
+    read_descriptors(image, rva, 20, MAX_DLLS, "import descriptor", |d| {
         let lookup = le_u32(d, 0);
         let name = le_u32(d, 12);
         let iat = le_u32(d, 16);
@@ -52,10 +53,17 @@ pub fn read(image: &Image<'_>, rva: u32) -> Result<Vec<ImportedDll>, ReadError> 
     .collect()
 }
 
-pub fn read_delayed(image: &Image<'_>, rva: u32) -> Result<Vec<ImportedDll>, ReadError> {
+pub fn read_delayed(image: &Image<'_>, rva: u32, size: u32) -> Result<Vec<ImportedDll>, ReadError> {
     let mut budget = MAX_FUNCTIONS;
     let base = image.image_base;
-    read_descriptors(image, rva, 32, "delay-import descriptor", |d| {
+    // Delay-load descriptors are read by the program's helper, not the loader. MSVC writes
+    // a zero-terminated array; GNU ld writes each DLL's descriptor separately (in .text),
+    // so the directory's size is the only bound there.
+    let max = match size / 32 {
+        0 => MAX_DLLS,
+        n => (n as usize).min(MAX_DLLS),
+    };
+    read_descriptors(image, rva, 32, max, "delay-import descriptor", |d| {
         let rva_based = le_u32(d, 0) & 1 != 0;
         let fix = |v: u32| -> Result<u64, ReadError> {
             if rva_based || v == 0 {
@@ -74,28 +82,30 @@ pub fn read_delayed(image: &Image<'_>, rva: u32) -> Result<Vec<ImportedDll>, Rea
     .collect()
 }
 
-/// Reads descriptors of `size` bytes until an all-zero one, returning (name RVA, thunk RVA).
+/// Reads descriptors of `size` bytes until an all-zero one or `max` of them, returning
+/// (name RVA, thunk RVA) pairs.
 fn read_descriptors(
     image: &Image<'_>,
     rva: u32,
     size: u64,
+    max: usize,
     what: &str,
     mut fields: impl FnMut(&[u8]) -> Result<(u64, u64), ReadError>,
 ) -> Result<Vec<(u64, u64)>, ReadError> {
     let mut out = Vec::new();
-    for i in 0.. {
+    for i in 0..max as u64 {
         let d = image.slice(u64::from(rva) + i * size, size, &format!("{what} #{i}"))?;
         if d.iter().all(|&b| b == 0) {
-            break;
-        }
-        if out.len() == MAX_DLLS {
-            return Err(ReadError::Absurd {
-                what: format!("{what} table"),
-                count: i + 1,
-                limit: MAX_DLLS as u64,
-            });
+            return Ok(out);
         }
         out.push(fields(d)?);
+    }
+    if max == MAX_DLLS {
+        return Err(ReadError::Absurd {
+            what: format!("{what} table"),
+            count: max as u64 + 1,
+            limit: max as u64,
+        });
     }
     Ok(out)
 }

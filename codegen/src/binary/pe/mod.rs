@@ -168,7 +168,7 @@ pub fn read(bytes: &[u8]) -> Result<PeFile, ReadError> {
         None => Vec::new(),
     };
     let delay_imports = match dirs.get_delay_import_descriptor() {
-        Some(dir) => imports::read_delayed(&image, dir.virtual_address)?,
+        Some(dir) => imports::read_delayed(&image, dir.virtual_address, dir.size)?,
         None => Vec::new(),
     };
     let clr = match dirs.get_clr_runtime_header() {
