@@ -166,7 +166,7 @@ fn pe_fixtures() -> Vec<String> {
     let mut names: Vec<String> = std::fs::read_dir(fixtures())
         .unwrap()
         .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
-        .filter(|n| n.ends_with(".dll"))
+        .filter(|n| n.ends_with(".dll") || n.ends_with(".exe"))
         .collect();
     names.sort();
     assert!(
