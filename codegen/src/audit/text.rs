@@ -65,15 +65,16 @@ fn pe_text(out: &mut String, report: &Report, pe: &PeFile) {
     }
 
     let _ = writeln!(out, "\nsections ({})", pe.sections.len());
+    let w = pe.sections.iter().map(|s| s.name.len()).max().unwrap_or(0).max(8);
     let _ = writeln!(
         out,
-        "  {:<8} {:>10} {:>10} {:>10} {:>10}  flags",
+        "  {:<w$} {:>10} {:>10} {:>10} {:>10}  flags",
         "name", "rva", "vsize", "offset", "size"
     );
     for s in &pe.sections {
         let _ = writeln!(
             out,
-            "  {:<8} {:#010x} {:#010x} {:#010x} {:#010x}  {}",
+            "  {:<w$} {:#010x} {:#010x} {:#010x} {:#010x}  {}",
             s.name,
             s.rva,
             s.virtual_size,

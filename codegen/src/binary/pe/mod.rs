@@ -148,7 +148,8 @@ pub fn read(bytes: &[u8]) -> Result<PeFile, ReadError> {
         });
     }
     let section_table = pe_offset + 4 + 20 + u64::from(coff.size_of_optional_header);
-    let sections = read_sections(file, section_table, coff.number_of_sections)?;
+    let strings = u64::from(coff.pointer_to_symbol_table) + u64::from(coff.number_of_symbol_table) * 18;
+    let sections = read_sections(file, section_table, coff.number_of_sections, strings)?;
     let windows = optional.windows_fields;
     let image = Image::new(
         file,
@@ -205,7 +206,8 @@ pub fn read(bytes: &[u8]) -> Result<PeFile, ReadError> {
 
 /// Reads the section headers (40 bytes each) ourselves: goblin fails the whole parse when a
 /// long section name points outside the COFF string table, which only debug sections use.
-fn read_sections(file: Bytes<'_>, offset: u64, count: u16) -> Result<Vec<Section>, ReadError> {
+/// Long names (`/N`: offset N in the string table at `strings`) are resolved when they can be.
+fn read_sections(file: Bytes<'_>, offset: u64, count: u16, strings: u64) -> Result<Vec<Section>, ReadError> {
     let table = file.slice(offset, u64::from(count) * 40, "section table")?;
     Ok(table
         .chunks_exact(40)
@@ -213,8 +215,9 @@ fn read_sections(file: Bytes<'_>, offset: u64, count: u16) -> Result<Vec<Section
             let raw_name = &h[..8];
             let end = raw_name.iter().position(|&b| b == 0).unwrap_or(8);
             let u32_at = |at: usize| super::bytes::le_u32(h, at);
+            let name = String::from_utf8_lossy(&raw_name[..end]).into_owned();
             Section {
-                name: String::from_utf8_lossy(&raw_name[..end]).into_owned(),
+                name: long_section_name(file, &name, strings).unwrap_or(name),
                 virtual_size: u32_at(8),
                 rva: u32_at(12),
                 file_size: u32_at(16),
@@ -223,4 +226,15 @@ fn read_sections(file: Bytes<'_>, offset: u64, count: u16) -> Result<Vec<Section
             }
         })
         .collect())
+}
+
+fn long_section_name(file: Bytes<'_>, name: &str, strings: u64) -> Option<String> {
+    let offset: u64 = name.strip_prefix('/')?.parse().ok()?;
+    if strings == 0 {
+        return None;
+    }
+    let start = strings.checked_add(offset)?;
+    let tail = file.0.get(usize::try_from(start).ok()?..)?;
+    let end = tail.iter().take(256).position(|&b| b == 0)?;
+    Some(String::from_utf8_lossy(&tail[..end]).into_owned())
 }

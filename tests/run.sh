@@ -1,0 +1,21 @@
+#!/usr/bin/env bash
+# The whole test suite, set-up included (the README's second command; .ci/run calls it):
+# formatting, lints, unit and end-to-end tests (real 32-bit processes, Wine), and a bounded
+# fuzz run of the binary reader.
+#   DLLGEN_FUZZ_SECONDS=N  length of the fuzz run (default 60; 0 skips it)
+set -euo pipefail
+root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+cd "$root"
+
+bash tests/setup/setup.sh
+. tests/setup/env.sh
+
+echo "== cargo fmt --check"
+cargo fmt --all --check
+echo "== cargo clippy --all-targets -- -D warnings"
+cargo clippy --workspace --all-targets --quiet -- -D warnings
+echo "== cargo test"
+cargo test --workspace
+echo "== fuzz"
+bash tests/fuzz.sh "${DLLGEN_FUZZ_SECONDS:-60}"
+echo "== all checks passed"
