@@ -9,11 +9,7 @@ fn main() {
     let out = PathBuf::from(std::env::var_os("OUT_DIR").expect("set by cargo")).join("fixtures");
     let fixtures = here.join("fixtures");
     println!("cargo:rerun-if-changed={}", fixtures.display());
-    let status = Command::new("bash")
-        .arg(fixtures.join("build.sh"))
-        .arg(&out)
-        .arg("--big")
-        .status();
+    let status = Command::new("bash").arg(fixtures.join("build.sh")).arg(&out).arg("--big").status();
     match status {
         Ok(s) if s.success() => {}
         other => panic!(

@@ -17,19 +17,13 @@ pub fn fixtures() -> &'static Path {
 /// The path of one fixture binary; panics with a clear message when it was not built.
 pub fn fixture(name: &str) -> PathBuf {
     let path = fixtures().join(name);
-    assert!(
-        path.is_file(),
-        "fixture {} is missing; build.rs builds it",
-        path.display()
-    );
+    assert!(path.is_file(), "fixture {} is missing; build.rs builds it", path.display());
     path
 }
 
 /// The workspace's root directory.
 pub fn workspace_root() -> &'static Path {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .parent()
-        .expect("tests/ has a parent")
+    Path::new(env!("CARGO_MANIFEST_DIR")).parent().expect("tests/ has a parent")
 }
 
 /// What a finished child process left behind.
@@ -74,22 +68,14 @@ pub fn run(cmd: &mut Command, timeout: Duration) -> Output {
         }
         std::thread::sleep(Duration::from_millis(5));
     };
-    Output {
-        code,
-        stdout: out.join().unwrap_or_default(),
-        stderr: err.join().unwrap_or_default(),
-        timed_out,
-    }
+    Output { code, stdout: out.join().unwrap_or_default(), stderr: err.join().unwrap_or_default(), timed_out }
 }
 
 /// Builds the loader probe (`tests/probe`) for `target` and returns the executable's path.
 /// Uses its own target directory: the outer `cargo test` holds the lock on the main one.
 pub fn probe(target: &str) -> PathBuf {
     static BUILT: OnceLock<Mutex<HashMap<String, PathBuf>>> = OnceLock::new();
-    let mut built = BUILT
-        .get_or_init(Default::default)
-        .lock()
-        .unwrap_or_else(|e| e.into_inner());
+    let mut built = BUILT.get_or_init(Default::default).lock().unwrap_or_else(|e| e.into_inner());
     if let Some(path) = built.get(target) {
         return path.clone();
     }
@@ -97,30 +83,13 @@ pub fn probe(target: &str) -> PathBuf {
     let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
     let out = run(
         Command::new(cargo)
-            .args([
-                "build",
-                "--quiet",
-                "-p",
-                "dllgen-probe",
-                "--target",
-                target,
-                "--target-dir",
-            ])
+            .args(["build", "--quiet", "-p", "dllgen-probe", "--target", target, "--target-dir"])
             .arg(&target_dir)
             .current_dir(workspace_root()),
         Duration::from_secs(600),
     );
-    assert_eq!(
-        out.code,
-        Some(0),
-        "building the probe for {target} failed:\n{}",
-        out.stderr
-    );
-    let exe = if target.contains("windows") {
-        "dllgen-probe.exe"
-    } else {
-        "dllgen-probe"
-    };
+    assert_eq!(out.code, Some(0), "building the probe for {target} failed:\n{}", out.stderr);
+    let exe = if target.contains("windows") { "dllgen-probe.exe" } else { "dllgen-probe" };
     let path = target_dir.join(target).join("debug").join(exe);
     built.insert(target.to_string(), path.clone());
     path
@@ -140,10 +109,10 @@ impl Wine {
         WINE.get_or_init(|| {
             let tools = std::env::var_os("DLLGEN_TOOLS")
                 .map_or_else(|| PathBuf::from("/opt/dllgen-tools"), PathBuf::from);
-            let root = std::env::var_os("DLLGEN_WINE_ROOT")
-                .map_or_else(|| tools.join("wine-root"), PathBuf::from);
-            let prefix = std::env::var_os("WINEPREFIX")
-                .map_or_else(|| tools.join("wine-prefix"), PathBuf::from);
+            let root =
+                std::env::var_os("DLLGEN_WINE_ROOT").map_or_else(|| tools.join("wine-root"), PathBuf::from);
+            let prefix =
+                std::env::var_os("WINEPREFIX").map_or_else(|| tools.join("wine-prefix"), PathBuf::from);
             let loader = root.join("usr/lib/wine/wine64");
             assert!(
                 loader.is_file(),
@@ -156,12 +125,8 @@ impl Wine {
             // lingers 60 s after the last client so later runs skip the start-up.
             let server = root.join("usr/lib/wine/wineserver64");
             let quiet = |cmd: &mut Command| {
-                let status = wine
-                    .env(cmd)
-                    .stdin(Stdio::null())
-                    .stdout(Stdio::null())
-                    .stderr(Stdio::null())
-                    .status();
+                let status =
+                    wine.env(cmd).stdin(Stdio::null()).stdout(Stdio::null()).stderr(Stdio::null()).status();
                 assert!(status.is_ok(), "cannot start {cmd:?}");
             };
             quiet(Command::new(server).arg("-p60"));

@@ -28,7 +28,8 @@ fn time(runs: usize, mut f: impl FnMut()) -> Duration {
 }
 
 fn process(program: &str, args: &[&str], file: &Path) -> impl FnMut() {
-    let (program, args, file) = (program.to_string(), args.iter().map(|s| s.to_string()).collect::<Vec<_>>(), file.to_path_buf());
+    let (program, args, file) =
+        (program.to_string(), args.iter().map(|s| s.to_string()).collect::<Vec<_>>(), file.to_path_buf());
     move || {
         let status = Command::new(&program).args(&args).arg(&file).stdout(Stdio::null()).status().unwrap();
         assert!(status.success(), "{program} failed");

@@ -72,14 +72,9 @@ fn read_input(path: &Path) -> Result<Vec<u8>, String> {
         return Err("is a directory, not a DLL or shared object".into());
     }
     let mut bytes = Vec::new();
-    file.take(MAX_INPUT + 1)
-        .read_to_end(&mut bytes)
-        .map_err(|e| format!("cannot read: {e}"))?;
+    file.take(MAX_INPUT + 1).read_to_end(&mut bytes).map_err(|e| format!("cannot read: {e}"))?;
     if bytes.len() as u64 > MAX_INPUT {
-        return Err(format!(
-            "larger than {} GiB; no PE image is that large",
-            MAX_INPUT >> 30
-        ));
+        return Err(format!("larger than {} GiB; no PE image is that large", MAX_INPUT >> 30));
     }
     Ok(bytes)
 }

@@ -72,11 +72,26 @@ fn header_facts() {
 fn decorated_names_give_convention_and_argument_bytes() {
     let r = json(&fixture("fx_stdcall.dll"));
     let d = |name: &str| export(&r, name)["decoration"].clone();
-    assert_eq!(d("fx_add_std@8"), serde_json::json!({"scheme": "stdcall", "name": "fx_add_std", "arg_bytes": 8}));
-    assert_eq!(d("fx_scale@12"), serde_json::json!({"scheme": "stdcall", "name": "fx_scale", "arg_bytes": 12}));
-    assert_eq!(d("fx_sum_pair@12"), serde_json::json!({"scheme": "stdcall", "name": "fx_sum_pair", "arg_bytes": 12}));
-    assert_eq!(d("fx_nothing@0"), serde_json::json!({"scheme": "stdcall", "name": "fx_nothing", "arg_bytes": 0}));
-    assert_eq!(d("@fx_fast_add@8"), serde_json::json!({"scheme": "fastcall", "name": "fx_fast_add", "arg_bytes": 8}));
+    assert_eq!(
+        d("fx_add_std@8"),
+        serde_json::json!({"scheme": "stdcall", "name": "fx_add_std", "arg_bytes": 8})
+    );
+    assert_eq!(
+        d("fx_scale@12"),
+        serde_json::json!({"scheme": "stdcall", "name": "fx_scale", "arg_bytes": 12})
+    );
+    assert_eq!(
+        d("fx_sum_pair@12"),
+        serde_json::json!({"scheme": "stdcall", "name": "fx_sum_pair", "arg_bytes": 12})
+    );
+    assert_eq!(
+        d("fx_nothing@0"),
+        serde_json::json!({"scheme": "stdcall", "name": "fx_nothing", "arg_bytes": 0})
+    );
+    assert_eq!(
+        d("@fx_fast_add@8"),
+        serde_json::json!({"scheme": "fastcall", "name": "fx_fast_add", "arg_bytes": 8})
+    );
     assert_eq!(d("fx_plain"), Value::Null);
     // --kill-at strips the decoration: nothing left to read.
     let killed = json(&fixture("fx_stdcall_killat.dll"));
@@ -95,7 +110,10 @@ fn ordinals_noname_data_and_forwarders() {
     let r = json(&fixture("fx_ordinals.dll"));
     let dir = &r["exports"];
     assert_eq!(dir["dll_name"], "fx_ordinals_internal.dll", "the name inside the DLL, not the file name");
-    assert_eq!((&dir["ordinal_base"], &dir["number_of_functions"], &dir["number_of_names"]), (&5.into(), &8.into(), &3.into()));
+    assert_eq!(
+        (&dir["ordinal_base"], &dir["number_of_functions"], &dir["number_of_names"]),
+        (&5.into(), &8.into(), &3.into())
+    );
     let entries = dir["entries"].as_array().unwrap();
     let summary: Vec<(u64, Option<&str>, &str)> = entries
         .iter()
@@ -112,7 +130,11 @@ fn ordinals_noname_data_and_forwarders() {
         ]
     );
     assert_eq!(entries[1]["hint"], Value::Null);
-    assert_eq!(export(&r, "ord_alias")["rva"], export(&r, "ord_named")["rva"], "an alias shares its function");
+    assert_eq!(
+        export(&r, "ord_alias")["rva"],
+        export(&r, "ord_named")["rva"],
+        "an alias shares its function"
+    );
     assert!(text(&fixture("fx_ordinals.dll")).contains("[NONAME]"));
 
     let cdecl = json(&fixture("fx_cdecl.dll"));
@@ -140,7 +162,8 @@ fn imports_by_name_ordinal_and_delay_load() {
 
 #[test]
 fn every_json_key_is_documented() {
-    let doc = std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("../docs/AUDIT-JSON.md")).unwrap();
+    let doc =
+        std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("../docs/AUDIT-JSON.md")).unwrap();
     fn keys(v: &Value, out: &mut std::collections::BTreeSet<String>) {
         match v {
             Value::Object(map) => {
@@ -169,7 +192,11 @@ fn audit_bytes(name: &str, bytes: &[u8]) -> (Option<i32>, String, String) {
     std::fs::write(&path, bytes).unwrap();
     let out = dllgen(&["audit"], &path);
     let _ = std::fs::remove_file(&path);
-    (out.status.code(), String::from_utf8_lossy(&out.stdout).into(), String::from_utf8_lossy(&out.stderr).into())
+    (
+        out.status.code(),
+        String::from_utf8_lossy(&out.stdout).into(),
+        String::from_utf8_lossy(&out.stderr).into(),
+    )
 }
 
 #[track_caller]
@@ -178,7 +205,10 @@ fn assert_rejected(name: &str, bytes: &[u8], message: &str) {
     assert_eq!(code, Some(2), "{name}: {stderr}");
     assert_eq!(stdout, "", "{name}: nothing on stdout");
     assert_eq!(stderr.lines().count(), 1, "{name}: one line: {stderr}");
-    assert!(stderr.starts_with("dllgen: error: ") && stderr.contains(name), "{name}: names the file: {stderr}");
+    assert!(
+        stderr.starts_with("dllgen: error: ") && stderr.contains(name),
+        "{name}: names the file: {stderr}"
+    );
     assert!(stderr.contains(message), "{name}: expected {message:?} in {stderr:?}");
 }
 
@@ -196,8 +226,16 @@ fn edata_offset(report: &Value) -> usize {
 fn bad_input_gets_one_clear_line_and_exit_code_2() {
     assert_rejected("empty.dll", b"", "the file is empty");
     assert_rejected("notes.txt", b"hello, world\n", "not a PE or ELF file (it starts with bytes 68 65 6c 6c");
-    assert_rejected("dos.exe", &[b"MZ".as_slice(), &[0u8; 62]].concat(), "without a PE signature at offset 0x0");
-    assert_rejected("short.dll", b"MZ\x90\x00", "truncated: the DOS header's e_lfanew field at file offset 0x3c");
+    assert_rejected(
+        "dos.exe",
+        &[b"MZ".as_slice(), &[0u8; 62]].concat(),
+        "without a PE signature at offset 0x0",
+    );
+    assert_rejected(
+        "short.dll",
+        b"MZ\x90\x00",
+        "truncated: the DOS header's e_lfanew field at file offset 0x3c",
+    );
     assert_rejected("elf.so", b"\x7fELF\x01\x01\x01", "malformed ELF file");
 
     let good = std::fs::read(fixture("fx_cdecl.dll")).unwrap();
@@ -213,7 +251,11 @@ fn bad_input_gets_one_clear_line_and_exit_code_2() {
     let mut bad_rva = good.clone();
     let dir0 = pe + 24 + 96;
     bad_rva[dir0..dir0 + 4].copy_from_slice(&0x7fff_0000u32.to_le_bytes());
-    assert_rejected("rva.dll", &bad_rva, "the export directory at RVA 0x7fff0000 is not backed by any section");
+    assert_rejected(
+        "rva.dll",
+        &bad_rva,
+        "the export directory at RVA 0x7fff0000 is not backed by any section",
+    );
 
     let mut huge = good.clone();
     huge[edata + 20..edata + 24].copy_from_slice(&0x7fff_ffffu32.to_le_bytes());
@@ -226,12 +268,17 @@ fn bad_input_gets_one_clear_line_and_exit_code_2() {
     // Point the first name's ordinal past the end of the address table.
     let mut slot = good.clone();
     let ordinals_rva = le32_at(&good, edata + 36);
-    let edata_rva = report["sections"].as_array().unwrap().iter().find(|s| s["name"] == ".edata").unwrap()["rva"]
+    let edata_rva = report["sections"].as_array().unwrap().iter().find(|s| s["name"] == ".edata").unwrap()
+        ["rva"]
         .as_u64()
         .unwrap() as usize;
     let at = edata + (ordinals_rva - edata_rva);
     slot[at..at + 2].copy_from_slice(&500u16.to_le_bytes());
-    assert_rejected("slot.dll", &slot, "export name #0 refers to export address table slot 500, but the table has 7 slots");
+    assert_rejected(
+        "slot.dll",
+        &slot,
+        "export name #0 refers to export address table slot 500, but the table has 7 slots",
+    );
 
     let (code, _, stderr) = {
         let out = dllgen(&["audit"], &std::env::temp_dir());
@@ -254,7 +301,8 @@ fn truncated_and_corrupted_images_never_panic() {
             let _ = dllgen::audit::audit(name, &good[..len]);
         }
         let report = dllgen::audit::audit(name, &good).unwrap();
-        let mut regions = vec![0..1024.min(good.len())];
+        let mut regions = Vec::new();
+        regions.push(0..1024.min(good.len()));
         if name.ends_with(".dll") {
             let edata = edata_offset(&serde_json::to_value(&report).unwrap());
             regions.push(edata..edata + 256);

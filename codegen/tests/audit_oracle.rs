@@ -8,12 +8,8 @@ use std::path::Path;
 use std::process::Command;
 
 fn audit_json(path: &Path) -> Value {
-    let out = Command::new(env!("CARGO_BIN_EXE_dllgen"))
-        .arg("audit")
-        .arg("--json")
-        .arg(path)
-        .output()
-        .unwrap();
+    let out =
+        Command::new(env!("CARGO_BIN_EXE_dllgen")).arg("audit").arg("--json").arg(path).output().unwrap();
     assert!(
         out.status.success(),
         "audit {} failed: {}",
@@ -24,16 +20,9 @@ fn audit_json(path: &Path) -> Value {
 }
 
 fn tool(program: &str, args: &[&str], path: &Path) -> String {
-    let out = Command::new(program)
-        .args(args)
-        .arg(path)
-        .output()
-        .unwrap_or_else(|e| panic!("{program}: {e}"));
-    assert!(
-        out.status.success(),
-        "{program} failed on {}",
-        path.display()
-    );
+    let out =
+        Command::new(program).args(args).arg(path).output().unwrap_or_else(|e| panic!("{program}: {e}"));
+    assert!(out.status.success(), "{program} failed on {}", path.display());
     String::from_utf8(out.stdout).unwrap()
 }
 
@@ -75,9 +64,7 @@ fn objdump(path: &Path) -> Objdump {
             section = "eat";
         } else if t.starts_with("[Ordinal/Name Pointer] Table") {
             section = "names";
-        } else if t.is_empty() && (section == "eat" || section == "names") {
-            section = "";
-        } else if t == "Table Addresses" {
+        } else if t == "Table Addresses" || (t.is_empty() && (section == "eat" || section == "names")) {
             section = "";
         } else if section == "exports" {
             let fields: Vec<&str> = t.split_whitespace().collect();
@@ -95,24 +82,18 @@ fn objdump(path: &Path) -> Objdump {
             let mut words = rest.split_whitespace();
             let rva = hex(words.next().unwrap());
             let forwarder = rest.split_once(" -- ").map(|(_, f)| f.to_string());
-            o.eat
-                .insert((ordinal.trim().parse().unwrap(), rva, forwarder));
+            o.eat.insert((ordinal.trim().parse().unwrap(), rva, forwarder));
         } else if section == "names" {
             // "[   5] ord_alias": the EAT index, then the name.
             let (index, name) = t.trim_start_matches('[').split_once(']').unwrap();
-            o.names.insert((
-                name.trim().to_string(),
-                o.ordinal_base + index.trim().parse::<u32>().unwrap(),
-            ));
+            o.names.insert((name.trim().to_string(), o.ordinal_base + index.trim().parse::<u32>().unwrap()));
         } else if section == "imports" {
             if let Some(name) = t.strip_prefix("DLL Name: ") {
                 dll = name.to_string();
             } else if !dll.is_empty() && !t.starts_with("vma:") {
                 let fields: Vec<&str> = t.split_whitespace().collect();
                 match fields.as_slice() {
-                    [_vma, ordinal, "<none>"] => {
-                        o.imports.insert((dll.clone(), format!("#{ordinal}")))
-                    }
+                    [_vma, ordinal, "<none>"] => o.imports.insert((dll.clone(), format!("#{ordinal}"))),
                     [_vma, _hint, name] => o.imports.insert((dll.clone(), name.to_string())),
                     _ => {
                         dll.clear();
@@ -155,8 +136,7 @@ fn ours(report: &Value) -> Objdump {
                 Some(name) => name.to_string(),
                 None => format!("#{}", f["ordinal"]),
             };
-            o.imports
-                .insert((dll["dll"].as_str().unwrap().to_string(), name));
+            o.imports.insert((dll["dll"].as_str().unwrap().to_string(), name));
         }
     }
     o
@@ -169,10 +149,7 @@ fn pe_fixtures() -> Vec<String> {
         .filter(|n| n.ends_with(".dll") || n.ends_with(".exe"))
         .collect();
     names.sort();
-    assert!(
-        names.len() >= 10,
-        "expected every PE fixture, found {names:?}"
-    );
+    assert!(names.len() >= 10, "expected every PE fixture, found {names:?}");
     names
 }
 
@@ -182,19 +159,10 @@ fn pe_exports_and_imports_match_objdump() {
         let path = fixture(&name);
         let (want, got) = (objdump(&path), ours(&audit_json(&path)));
         assert_eq!(got.format, want.format, "{name}: format");
-        assert_eq!(
-            got.dll_name, want.dll_name,
-            "{name}: export directory DLL name"
-        );
+        assert_eq!(got.dll_name, want.dll_name, "{name}: export directory DLL name");
         assert_eq!(got.ordinal_base, want.ordinal_base, "{name}: ordinal base");
-        assert_eq!(
-            got.number_of_functions, want.number_of_functions,
-            "{name}: NumberOfFunctions"
-        );
-        assert_eq!(
-            got.number_of_names, want.number_of_names,
-            "{name}: NumberOfNames"
-        );
+        assert_eq!(got.number_of_functions, want.number_of_functions, "{name}: NumberOfFunctions");
+        assert_eq!(got.number_of_names, want.number_of_names, "{name}: NumberOfNames");
         assert_eq!(got.eat, want.eat, "{name}: ordinals, RVAs and forwarders");
         assert_eq!(got.names, want.names, "{name}: names and their ordinals");
         assert_eq!(got.imports, want.imports, "{name}: imports");
@@ -204,10 +172,7 @@ fn pe_exports_and_imports_match_objdump() {
 #[test]
 fn the_big_fixture_really_has_ten_thousand_exports() {
     let report = audit_json(&fixture("fx_big.dll"));
-    assert_eq!(
-        report["exports"]["entries"].as_array().unwrap().len(),
-        10_000
-    );
+    assert_eq!(report["exports"]["entries"].as_array().unwrap().len(), 10_000);
 }
 
 /// (name, kind, value) of the defined, visible dynamic symbols readelf lists.
@@ -217,9 +182,7 @@ fn readelf_symbols(path: &Path) -> BTreeSet<(String, String, u64)> {
         .filter_map(|line| {
             let f: Vec<&str> = line.split_whitespace().collect();
             // Num: Value Size Type Bind Vis Ndx Name
-            let numbered = f
-                .first()
-                .is_some_and(|n| n.trim_end_matches(':').parse::<u32>().is_ok());
+            let numbered = f.first().is_some_and(|n| n.trim_end_matches(':').parse::<u32>().is_ok());
             if f.len() < 8 || !numbered || f[6] == "UND" || f[5] == "HIDDEN" || f[4] == "LOCAL" {
                 return None;
             }
@@ -241,10 +204,9 @@ fn readelf_symbols(path: &Path) -> BTreeSet<(String, String, u64)> {
 
 #[test]
 fn elf_symbols_match_readelf() {
-    for (name, class, machine) in [
-        ("libfx_cdecl32.so", "ELF32", "386"),
-        ("libfx_cdecl64.so", "ELF64", "X86_64"),
-    ] {
+    for (name, class, machine) in
+        [("libfx_cdecl32.so", "ELF32", "386"), ("libfx_cdecl64.so", "ELF64", "X86_64")]
+    {
         let path = fixture(name);
         let report = audit_json(&path);
         assert_eq!(report["format"], "elf");
@@ -271,13 +233,7 @@ fn elf_symbols_match_readelf() {
         let needed: Vec<String> = tool("readelf", &["-d", "-W"], &path)
             .lines()
             .filter(|l| l.contains("(NEEDED)"))
-            .map(|l| {
-                l.split('[')
-                    .nth(1)
-                    .unwrap()
-                    .trim_end_matches(']')
-                    .to_string()
-            })
+            .map(|l| l.split('[').nth(1).unwrap().trim_end_matches(']').to_string())
             .collect();
         assert_eq!(report["needed"], serde_json::json!(needed), "{name}");
     }

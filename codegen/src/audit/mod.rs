@@ -39,13 +39,7 @@ pub struct Verdict {
 pub fn audit(file: &str, bytes: &[u8]) -> Result<Report, ReadError> {
     let binary = binary::read(bytes)?;
     let verdict = verdict(&binary);
-    Ok(Report {
-        schema: SCHEMA,
-        file: file.to_string(),
-        size: bytes.len() as u64,
-        binary,
-        verdict,
-    })
+    Ok(Report { schema: SCHEMA, file: file.to_string(), size: bytes.len() as u64, binary, verdict })
 }
 
 fn verdict(binary: &Binary) -> Verdict {
@@ -53,32 +47,25 @@ fn verdict(binary: &Binary) -> Verdict {
         Binary::Pe(pe) => pe_verdict(pe),
         Binary::Elf(elf) => elf_verdict(elf),
     };
-    Verdict {
-        loadable_by_32bit_host: ok,
-        reason,
-    }
+    Verdict { loadable_by_32bit_host: ok, reason }
 }
 
 fn pe_verdict(pe: &binary::pe::PeFile) -> (bool, String) {
     use binary::pe::{MACHINE_AMD64, MACHINE_I386};
     let machine = format!("Machine {} ({:#x})", pe.machine.name, pe.machine.value);
     if pe.machine.value == MACHINE_AMD64 {
-        return (false, format!("{machine}: a 64-bit image; a 64-bit process loads it directly, no 32-bit host is needed"));
-    }
-    if pe.machine.value != MACHINE_I386 {
-        return (
-            false,
-            format!("{machine}: a 32-bit x86 host can only load I386 (0x14c) images"),
-        );
-    }
-    if !pe.is_i386() {
         return (
             false,
             format!(
-                "{machine} with a {} optional header: an inconsistent image",
-                pe.kind
+                "{machine}: a 64-bit image; a 64-bit process loads it directly, no 32-bit host is needed"
             ),
         );
+    }
+    if pe.machine.value != MACHINE_I386 {
+        return (false, format!("{machine}: a 32-bit x86 host can only load I386 (0x14c) images"));
+    }
+    if !pe.is_i386() {
+        return (false, format!("{machine} with a {} optional header: an inconsistent image", pe.kind));
     }
     if let Some(clr) = pe.clr.as_ref().filter(|c| c.il_only) {
         return (
@@ -93,14 +80,9 @@ fn pe_verdict(pe: &binary::pe::PeFile) -> (bool, String) {
         return (false, "an executable (IMAGE_FILE_DLL is not set), not a DLL: its functions cannot be called after LoadLibrary".into());
     }
     let exports = pe.exports.as_ref().map_or(0, |e| e.entries.len());
-    let mut reason = format!(
-        "an I386 PE32 DLL with {exports} export{}",
-        if exports == 1 { "" } else { "s" }
-    );
+    let mut reason = format!("an I386 PE32 DLL with {exports} export{}", if exports == 1 { "" } else { "s" });
     if pe.clr.is_some() {
-        reason.push_str(
-            "; a mixed-mode .NET assembly, so loading it also starts the CLR in the host",
-        );
+        reason.push_str("; a mixed-mode .NET assembly, so loading it also starts the CLR in the host");
     }
     if exports == 0 {
         reason.push_str("; it loads, but there is nothing to call");
@@ -109,31 +91,22 @@ fn pe_verdict(pe: &binary::pe::PeFile) -> (bool, String) {
 }
 
 fn elf_verdict(elf: &binary::elf::ElfFile) -> (bool, String) {
-    let what = format!(
-        "{} {} ({})",
-        elf.class, elf.machine.name, elf.file_type.name
-    );
+    let what = format!("{} {} ({})", elf.class, elf.machine.name, elf.file_type.name);
     if elf.is_i386_shared_object() {
         let n = elf.symbols.iter().filter(|s| s.kind == "function").count();
         return (
             true,
-            format!(
-                "an {what} shared object with {n} exported function{}",
-                if n == 1 { "" } else { "s" }
-            ),
+            format!("an {what} shared object with {n} exported function{}", if n == 1 { "" } else { "s" }),
         );
     }
     if elf.class == "ELF64" && elf.machine.name == "X86_64" {
-        return (false, format!("{what}: a 64-bit object; a 64-bit process loads it directly, no 32-bit host is needed"));
-    }
-    if elf.class == "ELF32" && elf.machine.value == binary::elf::EM_386 {
         return (
             false,
-            format!("{what}: not a shared object, so it cannot be loaded with dlopen"),
+            format!("{what}: a 64-bit object; a 64-bit process loads it directly, no 32-bit host is needed"),
         );
     }
-    (
-        false,
-        format!("{what}: a 32-bit x86 host can only load ELF32 386 shared objects"),
-    )
+    if elf.class == "ELF32" && elf.machine.value == binary::elf::EM_386 {
+        return (false, format!("{what}: not a shared object, so it cannot be loaded with dlopen"));
+    }
+    (false, format!("{what}: a 32-bit x86 host can only load ELF32 386 shared objects"))
 }

@@ -14,16 +14,8 @@ pub fn render(report: &Report) -> String {
         Binary::Elf(elf) => elf_text(&mut out, report, elf),
     }
     let v = &report.verdict;
-    let answer = if v.loadable_by_32bit_host {
-        "yes"
-    } else {
-        "no"
-    };
-    let _ = writeln!(
-        out,
-        "\nverdict: loadable by a 32-bit host: {answer}: {}",
-        v.reason
-    );
+    let answer = if v.loadable_by_32bit_host { "yes" } else { "no" };
+    let _ = writeln!(out, "\nverdict: loadable by a 32-bit host: {answer}: {}", v.reason);
     out
 }
 
@@ -37,26 +29,13 @@ fn flags(f: &Flags) -> String {
 
 fn pe_text(out: &mut String, report: &Report, pe: &PeFile) {
     let kind = if pe.is_dll { "DLL" } else { "executable" };
-    let _ = writeln!(
-        out,
-        "{}: {} {kind}, {} bytes",
-        report.file, pe.kind, report.size
-    );
+    let _ = writeln!(out, "{}: {} {kind}, {} bytes", report.file, pe.kind, report.size);
     let rows = [
-        (
-            "machine",
-            format!("{} ({:#x})", pe.machine.name, pe.machine.value),
-        ),
+        ("machine", format!("{} ({:#x})", pe.machine.name, pe.machine.value)),
         ("characteristics", flags(&pe.characteristics)),
-        (
-            "subsystem",
-            format!("{} ({})", pe.subsystem.name, pe.subsystem.value),
-        ),
+        ("subsystem", format!("{} ({})", pe.subsystem.name, pe.subsystem.value)),
         ("dll characteristics", flags(&pe.dll_characteristics)),
-        (
-            "timestamp",
-            format!("{:#010x} ({})", pe.timestamp, utc(pe.timestamp)),
-        ),
+        ("timestamp", format!("{:#010x} ({})", pe.timestamp, utc(pe.timestamp))),
         ("image base", format!("{:#x}", pe.image_base)),
         ("entry point", format!("{:#x}", pe.entry_point)),
     ];
@@ -87,10 +66,7 @@ fn pe_text(out: &mut String, report: &Report, pe: &PeFile) {
     match &pe.exports {
         None => out.push_str("\nexports: none (no export directory)\n"),
         Some(dir) => {
-            let name = dir
-                .dll_name
-                .as_deref()
-                .map_or("(none)".to_string(), |n| format!("{n:?}"));
+            let name = dir.dll_name.as_deref().map_or("(none)".to_string(), |n| format!("{n:?}"));
             let _ = writeln!(
                 out,
                 "\nexports: DLL name {name}, ordinal base {}, {} functions, {} names, {} entries",
@@ -100,11 +76,7 @@ fn pe_text(out: &mut String, report: &Report, pe: &PeFile) {
                 dir.entries.len()
             );
             if !dir.entries.is_empty() {
-                let _ = writeln!(
-                    out,
-                    "  {:>7} {:>5} {:>10}  {:<9} {}",
-                    "ordinal", "hint", "rva", "kind", "name"
-                );
+                let _ = writeln!(out, "  {:>7} {:>5} {:>10}  {:<9} name", "ordinal", "hint", "rva", "kind");
                 for e in &dir.entries {
                     export_row(out, e);
                 }
@@ -116,17 +88,9 @@ fn pe_text(out: &mut String, report: &Report, pe: &PeFile) {
         imports_text(out, "delay-load imports", &pe.delay_imports);
     }
     if let Some(clr) = &pe.clr {
-        let managed = if clr.il_only {
-            "managed, IL only"
-        } else {
-            "mixed-mode (native code and IL)"
-        };
-        let _ = writeln!(
-            out,
-            "\n.NET: runtime {}, flags {}: {managed}",
-            clr.runtime_version,
-            flags(&clr.flags)
-        );
+        let managed = if clr.il_only { "managed, IL only" } else { "mixed-mode (native code and IL)" };
+        let _ =
+            writeln!(out, "\n.NET: runtime {}, flags {}: {managed}", clr.runtime_version, flags(&clr.flags));
     }
 }
 
@@ -153,26 +117,13 @@ fn export_row(out: &mut String, e: &Export) {
         }
         notes.push(note);
     }
-    let notes = if notes.is_empty() {
-        String::new()
-    } else {
-        format!("  ({})", notes.join("; "))
-    };
-    let _ = writeln!(
-        out,
-        "  {:>7} {hint:>5} {:#010x}  {kind:<9} {name}{notes}",
-        e.ordinal, e.rva
-    );
+    let notes = if notes.is_empty() { String::new() } else { format!("  ({})", notes.join("; ")) };
+    let _ = writeln!(out, "  {:>7} {hint:>5} {:#010x}  {kind:<9} {name}{notes}", e.ordinal, e.rva);
 }
 
 fn imports_text(out: &mut String, title: &str, dlls: &[ImportedDll]) {
     let count: usize = dlls.iter().map(|d| d.functions.len()).sum();
-    let _ = writeln!(
-        out,
-        "\n{title}: {} from {}",
-        plural(count, "function"),
-        plural(dlls.len(), "DLL")
-    );
+    let _ = writeln!(out, "\n{title}: {} from {}", plural(count, "function"), plural(dlls.len(), "DLL"));
     for dll in dlls {
         let _ = writeln!(out, "  {} ({})", dll.dll, dll.functions.len());
         for f in &dll.functions {
@@ -203,40 +154,20 @@ fn elf_text(out: &mut String, report: &Report, elf: &ElfFile) {
         "{}: {} {} ({}), {} bytes",
         report.file, elf.class, elf.machine.name, elf.file_type.name, report.size
     );
-    let _ = writeln!(
-        out,
-        "  {:<20} {} ({})",
-        "machine", elf.machine.name, elf.machine.value
-    );
-    let _ = writeln!(
-        out,
-        "  {:<20} {}",
-        "soname",
-        elf.soname.as_deref().unwrap_or("(none)")
-    );
+    let _ = writeln!(out, "  {:<20} {} ({})", "machine", elf.machine.name, elf.machine.value);
+    let _ = writeln!(out, "  {:<20} {}", "soname", elf.soname.as_deref().unwrap_or("(none)"));
     let _ = writeln!(
         out,
         "  {:<20} {}",
         "needed",
-        if elf.needed.is_empty() {
-            "(none)".into()
-        } else {
-            elf.needed.join(", ")
-        }
+        if elf.needed.is_empty() { "(none)".into() } else { elf.needed.join(", ") }
     );
     let _ = writeln!(out, "\nexported symbols: {}", elf.symbols.len());
     if !elf.symbols.is_empty() {
-        let _ = writeln!(
-            out,
-            "  {:>18} {:>8}  {:<8} {:<7} name",
-            "value", "size", "kind", "binding"
-        );
+        let _ = writeln!(out, "  {:>18} {:>8}  {:<8} {:<7} name", "value", "size", "kind", "binding");
         for s in &elf.symbols {
-            let _ = writeln!(
-                out,
-                "  {:#018x} {:>8}  {:<8} {:<7} {}",
-                s.value, s.size, s.kind, s.binding, s.name
-            );
+            let _ =
+                writeln!(out, "  {:#018x} {:>8}  {:<8} {:<7} {}", s.value, s.size, s.kind, s.binding, s.name);
         }
     }
 }
@@ -255,12 +186,7 @@ fn utc(secs: u32) -> String {
     let day = doy - (153 * mp + 2) / 5 + 1;
     let month = if mp < 10 { mp + 3 } else { mp - 9 };
     let year = yoe + era * 400 + i64::from(month <= 2);
-    format!(
-        "{year:04}-{month:02}-{day:02} {:02}:{:02}:{:02} UTC",
-        rem / 3600,
-        rem / 60 % 60,
-        rem % 60
-    )
+    format!("{year:04}-{month:02}-{day:02} {:02}:{:02}:{:02} UTC", rem / 3600, rem / 60 % 60, rem % 60)
 }
 
 #[cfg(test)]

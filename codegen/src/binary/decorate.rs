@@ -61,13 +61,7 @@ impl Scheme {
 
 /// Recognizes a decorated name; `None` for an undecorated one.
 pub fn parse(name: &str) -> Option<Decoration> {
-    let cpp = |scheme| {
-        Some(Decoration {
-            scheme,
-            name: None,
-            arg_bytes: None,
-        })
-    };
+    let cpp = |scheme| Some(Decoration { scheme, name: None, arg_bytes: None });
     if name.len() > 1 && name.starts_with('?') {
         return cpp(Scheme::MsvcCpp);
     }
@@ -90,21 +84,12 @@ pub fn parse(name: &str) -> Option<Decoration> {
     } else if let Some(base) = head.strip_prefix('@') {
         (Scheme::Fastcall, base)
     } else {
-        (
-            Scheme::Stdcall,
-            head.strip_prefix('_')
-                .filter(|b| !b.is_empty())
-                .unwrap_or(head),
-        )
+        (Scheme::Stdcall, head.strip_prefix('_').filter(|b| !b.is_empty()).unwrap_or(head))
     };
     if base.is_empty() || base.contains('@') {
         return None;
     }
-    Some(Decoration {
-        scheme,
-        name: Some(base.to_string()),
-        arg_bytes: Some(arg_bytes),
-    })
+    Some(Decoration { scheme, name: Some(base.to_string()), arg_bytes: Some(arg_bytes) })
 }
 
 #[cfg(test)]
@@ -112,11 +97,7 @@ mod tests {
     use super::*;
 
     fn c(scheme: Scheme, name: &str, bytes: u32) -> Option<Decoration> {
-        Some(Decoration {
-            scheme,
-            name: Some(name.into()),
-            arg_bytes: Some(bytes),
-        })
+        Some(Decoration { scheme, name: Some(name.into()), arg_bytes: Some(bytes) })
     }
 
     #[test]
@@ -124,10 +105,7 @@ mod tests {
         assert_eq!(parse("_Open@8"), c(Scheme::Stdcall, "Open", 8));
         assert_eq!(parse("fx_add_std@8"), c(Scheme::Stdcall, "fx_add_std", 8));
         assert_eq!(parse("fx_nothing@0"), c(Scheme::Stdcall, "fx_nothing", 0));
-        assert_eq!(
-            parse("@fx_fast_add@8"),
-            c(Scheme::Fastcall, "fx_fast_add", 8)
-        );
+        assert_eq!(parse("@fx_fast_add@8"), c(Scheme::Fastcall, "fx_fast_add", 8));
         assert_eq!(parse("Blend@@32"), c(Scheme::Vectorcall, "Blend", 32));
         // A lone underscore is the name itself, not MSVC's prefix.
         assert_eq!(parse("_@4"), c(Scheme::Stdcall, "_", 4));
@@ -143,19 +121,7 @@ mod tests {
 
     #[test]
     fn undecorated() {
-        for name in [
-            "fx_add",
-            "_Zoom",
-            "a@b",
-            "x@",
-            "@",
-            "@@8",
-            "f@123456",
-            "f@1a",
-            "?",
-            "mail@host@4",
-            "",
-        ] {
+        for name in ["fx_add", "_Zoom", "a@b", "x@", "@", "@@8", "f@123456", "f@1a", "?", "mail@host@4", ""] {
             assert_eq!(parse(name), None, "{name}");
         }
     }

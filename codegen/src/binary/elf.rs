@@ -89,9 +89,7 @@ pub fn read(bytes: &[u8]) -> Result<ElfFile, ReadError> {
         .dynsyms
         .iter()
         .filter(|s| {
-            s.st_shndx != 0
-                && s.st_visibility() != sym::STV_HIDDEN
-                && s.st_visibility() != sym::STV_INTERNAL
+            s.st_shndx != 0 && s.st_visibility() != sym::STV_HIDDEN && s.st_visibility() != sym::STV_INTERNAL
         })
         .filter_map(|s| {
             let binding = match s.st_bind() {
@@ -122,14 +120,8 @@ pub fn read(bytes: &[u8]) -> Result<ElfFile, ReadError> {
     let file_type = elf.header.e_type;
     Ok(ElfFile {
         class: if elf.is_64 { "ELF64" } else { "ELF32" },
-        machine: ElfCode {
-            value: machine,
-            name: machine_name(machine),
-        },
-        file_type: ElfCode {
-            value: file_type,
-            name: type_name(file_type),
-        },
+        machine: ElfCode { value: machine, name: machine_name(machine) },
+        file_type: ElfCode { value: file_type, name: type_name(file_type) },
         soname: elf.soname.map(str::to_string),
         needed: elf.libraries.iter().map(|s| s.to_string()).collect(),
         symbols,

@@ -17,7 +17,7 @@ use serde::Serialize;
 #[serde(tag = "format", rename_all = "lowercase")]
 pub enum Binary {
     /// A Portable Executable image (Windows DLL or EXE).
-    Pe(pe::PeFile),
+    Pe(Box<pe::PeFile>),
     /// An ELF object (Linux shared library or executable).
     Elf(elf::ElfFile),
 }
@@ -28,17 +28,12 @@ pub fn read(bytes: &[u8]) -> Result<Binary, ReadError> {
         return Err(ReadError::Empty);
     }
     if bytes.starts_with(b"MZ") {
-        return pe::read(bytes).map(Binary::Pe);
+        return pe::read(bytes).map(|pe| Binary::Pe(Box::new(pe)));
     }
     if bytes.starts_with(b"\x7fELF") {
         return elf::read(bytes).map(Binary::Elf);
     }
     Err(ReadError::NotExecutable {
-        start: bytes
-            .iter()
-            .take(4)
-            .map(|b| format!("{b:02x}"))
-            .collect::<Vec<_>>()
-            .join(" "),
+        start: bytes.iter().take(4).map(|b| format!("{b:02x}")).collect::<Vec<_>>().join(" "),
     })
 }

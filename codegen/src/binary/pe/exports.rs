@@ -103,61 +103,37 @@ pub fn read(image: &Image<'_>, dir_rva: u32, dir_size: u32) -> Result<ExportDire
     let eat = if number_of_functions == 0 {
         &[][..]
     } else {
-        image.slice(
-            eat_rva.into(),
-            u64::from(number_of_functions) * 4,
-            "export address table",
-        )?
+        image.slice(eat_rva.into(), u64::from(number_of_functions) * 4, "export address table")?
     };
     let (name_ptrs, name_ords) = if number_of_names == 0 {
         (&[][..], &[][..])
     } else {
         (
-            image.slice(
-                names_rva.into(),
-                u64::from(number_of_names) * 4,
-                "export name pointer table",
-            )?,
-            image.slice(
-                ordinals_rva.into(),
-                u64::from(number_of_names) * 2,
-                "export name ordinal table",
-            )?,
+            image.slice(names_rva.into(), u64::from(number_of_names) * 4, "export name pointer table")?,
+            image.slice(ordinals_rva.into(), u64::from(number_of_names) * 2, "export name ordinal table")?,
         )
     };
 
     let dir_range = u64::from(dir_rva)..u64::from(dir_rva) + u64::from(dir_size);
-    let entry =
-        |index: u32, hint: Option<u32>, name: Option<String>| -> Result<Export, ReadError> {
-            let rva = le_u32(eat, index as usize * 4);
-            let ordinal = ordinal_base.wrapping_add(index);
-            let (kind, forwarder) = if dir_range.contains(&u64::from(rva)) {
-                (
-                    ExportKind::Forwarder,
-                    Some(image.string(
-                        rva.into(),
-                        &format!("forwarder string of ordinal {ordinal}"),
-                    )?),
-                )
-            } else {
-                let kind = match image.executable(rva) {
-                    Some(true) => ExportKind::Code,
-                    Some(false) => ExportKind::Data,
-                    None => ExportKind::Unmapped,
-                };
-                (kind, None)
+    let entry = |index: u32, hint: Option<u32>, name: Option<String>| -> Result<Export, ReadError> {
+        let rva = le_u32(eat, index as usize * 4);
+        let ordinal = ordinal_base.wrapping_add(index);
+        let (kind, forwarder) = if dir_range.contains(&u64::from(rva)) {
+            (
+                ExportKind::Forwarder,
+                Some(image.string(rva.into(), &format!("forwarder string of ordinal {ordinal}"))?),
+            )
+        } else {
+            let kind = match image.executable(rva) {
+                Some(true) => ExportKind::Code,
+                Some(false) => ExportKind::Data,
+                None => ExportKind::Unmapped,
             };
-            let decoration = name.as_deref().and_then(decorate::parse);
-            Ok(Export {
-                ordinal,
-                hint,
-                name,
-                rva,
-                kind,
-                forwarder,
-                decoration,
-            })
+            (kind, None)
         };
+        let decoration = name.as_deref().and_then(decorate::parse);
+        Ok(Export { ordinal, hint, name, rva, kind, forwarder, decoration })
+    };
 
     let mut named = vec![false; number_of_functions as usize];
     let mut entries = Vec::with_capacity(number_of_functions.max(number_of_names) as usize);
@@ -180,12 +156,5 @@ pub fn read(image: &Image<'_>, dir_rva: u32, dir_size: u32) -> Result<ExportDire
         }
     }
     entries.sort_by_key(|e| (e.ordinal, e.hint));
-    Ok(ExportDirectory {
-        dll_name,
-        ordinal_base,
-        number_of_functions,
-        number_of_names,
-        timestamp,
-        entries,
-    })
+    Ok(ExportDirectory { dll_name, ordinal_base, number_of_functions, number_of_names, timestamp, entries })
 }

@@ -44,11 +44,7 @@ impl<'a> Image<'a> {
                 // The loader rounds PointerToRawData down to 512 bytes and maps VirtualSize
                 // bytes (SizeOfRawData when VirtualSize is 0).
                 let file_offset = u64::from(s.file_offset) & !0x1ff;
-                let span = if s.virtual_size == 0 {
-                    s.file_size
-                } else {
-                    s.virtual_size
-                };
+                let span = if s.virtual_size == 0 { s.file_size } else { s.virtual_size };
                 Mapping {
                     rva: s.rva.into(),
                     span: span.into(),
@@ -58,19 +54,11 @@ impl<'a> Image<'a> {
                 }
             })
             .collect();
-        Image {
-            file,
-            mappings,
-            size_of_headers: size_of_headers.into(),
-            pe32_plus,
-            image_base,
-        }
+        Image { file, mappings, size_of_headers: size_of_headers.into(), pe32_plus, image_base }
     }
 
     fn mapping(&self, rva: u64) -> Option<&Mapping> {
-        self.mappings
-            .iter()
-            .find(|m| rva >= m.rva && rva - m.rva < m.span)
+        self.mappings.iter().find(|m| rva >= m.rva && rva - m.rva < m.span)
     }
 
     /// Whether `rva` falls in a section; `Some(true)` when that section holds code.
@@ -80,10 +68,7 @@ impl<'a> Image<'a> {
 
     /// The file bytes from `rva` to the end of the file data that backs it.
     fn tail(&self, rva: u64, what: &str) -> Result<&'a [u8], ReadError> {
-        let bad = || ReadError::BadRva {
-            what: what.to_string(),
-            rva,
-        };
+        let bad = || ReadError::BadRva { what: what.to_string(), rva };
         let (offset, available) = match self.mapping(rva) {
             Some(m) => {
                 let into = rva - m.rva;
@@ -97,12 +82,7 @@ impl<'a> Image<'a> {
         };
         let file_len = self.file.0.len() as u64;
         if offset >= file_len {
-            return Err(ReadError::Truncated {
-                what: what.to_string(),
-                offset,
-                len: 1,
-                file_len,
-            });
+            return Err(ReadError::Truncated { what: what.to_string(), offset, len: 1, file_len });
         }
         let available = available.min(file_len - offset);
         Ok(&self.file.0[offset as usize..(offset + available) as usize])

@@ -70,9 +70,7 @@ pub fn read_delayed(image: &Image<'_>, rva: u32, size: u32) -> Result<Vec<Import
                 return Ok(v.into());
             }
             u64::from(v).checked_sub(base).ok_or_else(|| {
-                ReadError::Malformed(format!(
-                    "delay-import VA {v:#x} lies below the image base {base:#x}"
-                ))
+                ReadError::Malformed(format!("delay-import VA {v:#x} lies below the image base {base:#x}"))
             })
         };
         Ok((fix(le_u32(d, 4))?, fix(le_u32(d, 16))?))
@@ -143,19 +141,11 @@ fn read_dll(
         *budget -= 1;
         let by_ordinal = value >> (width * 8 - 1) != 0;
         functions.push(if by_ordinal {
-            ImportedFunction {
-                name: None,
-                ordinal: Some(value as u16),
-                hint: None,
-            }
+            ImportedFunction { name: None, ordinal: Some(value as u16), hint: None }
         } else {
             let rva = value & 0x7fff_ffff;
             let hint = le_u16(image.slice(rva, 2, &what)?, 0);
-            ImportedFunction {
-                name: Some(image.string(rva + 2, &what)?),
-                ordinal: None,
-                hint: Some(hint),
-            }
+            ImportedFunction { name: Some(image.string(rva + 2, &what)?), ordinal: None, hint: Some(hint) }
         });
     }
     Ok(ImportedDll { dll, functions })

@@ -79,10 +79,7 @@ pub struct Flags {
 
 impl Flags {
     fn new(table: &[(u32, &'static str)], value: u32) -> Self {
-        Flags {
-            value,
-            names: names::flag_names(table, value),
-        }
+        Flags { value, names: names::flag_names(table, value) }
     }
 }
 
@@ -122,23 +119,17 @@ pub fn read(bytes: &[u8]) -> Result<PeFile, ReadError> {
             "an MZ file without a PE signature at offset {pe_offset:#x} (found {signature:02x?}): a DOS program or a corrupt image"
         )));
     }
-    let header = goblin::pe::header::Header::parse(bytes)
-        .map_err(|e| ReadError::malformed("PE header", e))?;
+    let header =
+        goblin::pe::header::Header::parse(bytes).map_err(|e| ReadError::malformed("PE header", e))?;
     let coff = header.coff_header;
     let optional = header.optional_header.ok_or_else(|| {
-        ReadError::Malformed(
-            "the image has no optional header (an object file, not a DLL or EXE)".into(),
-        )
+        ReadError::Malformed("the image has no optional header (an object file, not a DLL or EXE)".into())
     })?;
     let magic = optional.standard_fields.magic;
     let kind = match magic {
         MAGIC_PE32 => "PE32",
         MAGIC_PE32_PLUS => "PE32+",
-        other => {
-            return Err(ReadError::Malformed(format!(
-                "unknown optional header magic {other:#x}"
-            )))
-        }
+        other => return Err(ReadError::Malformed(format!("unknown optional header magic {other:#x}"))),
     };
     if coff.number_of_sections > MAX_SECTIONS {
         return Err(ReadError::Absurd {
@@ -151,13 +142,8 @@ pub fn read(bytes: &[u8]) -> Result<PeFile, ReadError> {
     let strings = u64::from(coff.pointer_to_symbol_table) + u64::from(coff.number_of_symbol_table) * 18;
     let sections = read_sections(file, section_table, coff.number_of_sections, strings)?;
     let windows = optional.windows_fields;
-    let image = Image::new(
-        file,
-        &sections,
-        windows.size_of_headers,
-        magic == MAGIC_PE32_PLUS,
-        windows.image_base,
-    );
+    let image =
+        Image::new(file, &sections, windows.size_of_headers, magic == MAGIC_PE32_PLUS, windows.image_base);
     let dirs = &optional.data_directories;
 
     let exports = match dirs.get_export_table() {
@@ -178,24 +164,15 @@ pub fn read(bytes: &[u8]) -> Result<PeFile, ReadError> {
     };
 
     Ok(PeFile {
-        machine: Code {
-            value: coff.machine,
-            name: names::machine(coff.machine),
-        },
+        machine: Code { value: coff.machine, name: names::machine(coff.machine) },
         kind,
         characteristics: Flags::new(names::CHARACTERISTICS, coff.characteristics.into()),
         is_dll: coff.characteristics & IMAGE_FILE_DLL != 0,
-        subsystem: Code {
-            value: windows.subsystem,
-            name: names::subsystem(windows.subsystem),
-        },
-        dll_characteristics: Flags::new(
-            names::DLL_CHARACTERISTICS,
-            windows.dll_characteristics.into(),
-        ),
+        subsystem: Code { value: windows.subsystem, name: names::subsystem(windows.subsystem) },
+        dll_characteristics: Flags::new(names::DLL_CHARACTERISTICS, windows.dll_characteristics.into()),
         timestamp: coff.time_date_stamp,
         image_base: windows.image_base,
-        entry_point: optional.standard_fields.address_of_entry_point as u32,
+        entry_point: optional.standard_fields.address_of_entry_point,
         sections,
         exports,
         imports,

@@ -120,9 +120,5 @@ pub const CLR_FLAGS: &[(u32, &str)] = &[
 /// The names of the bits set in `value`, in table order; unnamed bits are left out (the
 /// raw value is always reported beside the names).
 pub fn flag_names(table: &[(u32, &'static str)], value: u32) -> Vec<&'static str> {
-    table
-        .iter()
-        .filter(|(bit, _)| value & bit != 0)
-        .map(|(_, name)| *name)
-        .collect()
+    table.iter().filter(|(bit, _)| value & bit != 0).map(|(_, name)| *name).collect()
 }
