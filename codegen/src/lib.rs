@@ -7,3 +7,4 @@
 pub mod audit;
 pub mod binary;
 pub mod cli;
+pub mod header;

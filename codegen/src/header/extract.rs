@@ -1,0 +1,430 @@
+#![allow(non_upper_case_globals)] // libclang's constant names, matched as patterns
+
+//! Walks libclang's AST into the [`Header`] data.
+
+use super::clang::{self, Cursor, Location, TranslationUnit, Type};
+use super::*;
+use clang_sys::*;
+use std::collections::{BTreeMap, HashMap};
+use std::path::Path;
+
+/// In-memory files: an umbrella including every header, and empty definitions for the SAL
+/// macros so headers written for MSVC parse anywhere (sal.h, where present, redefines them
+/// identically).
+const UMBRELLA: &str = "/__dllgen__/umbrella.c";
+const SAL_PRELUDE: &str = "/__dllgen__/sal.h";
+
+fn sal_prelude() -> String {
+    const PLAIN: &[&str] = &[
+        "_In_",
+        "_In_opt_",
+        "_In_z_",
+        "_In_opt_z_",
+        "_Out_",
+        "_Out_opt_",
+        "_Inout_",
+        "_Inout_opt_",
+        "_Inout_z_",
+        "_Inout_opt_z_",
+        "_Outptr_",
+        "_Outptr_opt_",
+        "_Outptr_result_maybenull_",
+        "_Outptr_opt_result_maybenull_",
+        "_Ret_z_",
+        "_Ret_maybenull_",
+        "_Ret_notnull_",
+        "_Ret_opt_z_",
+        "_Check_return_",
+        "_Must_inspect_result_",
+        "_Printf_format_string_",
+        "_Reserved_",
+        "_Null_terminated_",
+        "_NullNull_terminated_",
+        "_Frees_ptr_",
+        "_Frees_ptr_opt_",
+        "_Use_decl_annotations_",
+    ];
+    const ONE_ARG: &[&str] = &[
+        "_In_reads_",
+        "_In_reads_opt_",
+        "_In_reads_bytes_",
+        "_In_reads_bytes_opt_",
+        "_In_reads_z_",
+        "_In_reads_opt_z_",
+        "_In_reads_or_z_",
+        "_Out_writes_",
+        "_Out_writes_opt_",
+        "_Out_writes_bytes_",
+        "_Out_writes_bytes_opt_",
+        "_Out_writes_z_",
+        "_Out_writes_opt_z_",
+        "_Out_writes_all_",
+        "_Out_writes_bytes_all_",
+        "_Inout_updates_",
+        "_Inout_updates_opt_",
+        "_Inout_updates_bytes_",
+        "_Inout_updates_bytes_opt_",
+        "_Inout_updates_z_",
+        "_Inout_updates_opt_z_",
+        "_Outptr_result_buffer_",
+        "_Outptr_result_bytebuffer_",
+        "_Ret_writes_",
+        "_Ret_writes_bytes_",
+        "_Ret_writes_z_",
+        "_Success_",
+        "_When_",
+        "_Field_size_",
+        "_Field_size_bytes_",
+        "_Struct_size_bytes_",
+    ];
+    const TWO_ARGS: &[&str] = &[
+        "_Out_writes_to_",
+        "_Out_writes_to_opt_",
+        "_Out_writes_bytes_to_",
+        "_Out_writes_bytes_to_opt_",
+        "_Inout_updates_to_",
+        "_Inout_updates_bytes_to_",
+        "_Outptr_result_buffer_to_",
+        "_Ret_writes_to_",
+        "_Field_size_part_",
+    ];
+    let mut out = String::new();
+    for name in PLAIN {
+        out.push_str(&format!("#ifndef {name}\n#define {name}\n#endif\n"));
+    }
+    for name in ONE_ARG {
+        out.push_str(&format!("#ifndef {name}\n#define {name}(a)\n#endif\n"));
+    }
+    for name in TWO_ARGS {
+        out.push_str(&format!("#ifndef {name}\n#define {name}(a, b)\n#endif\n"));
+    }
+    out
+}
+
+pub fn parse(options: &Options) -> Result<Header, HeaderError> {
+    if let Some(missing) = options.headers.iter().find(|h| !h.is_file()) {
+        return Err(HeaderError::Clang(format!("{}: no such header file", missing.display())));
+    }
+    let mut args: Vec<String> =
+        ["-x", "c", "-fparse-all-comments", "-ferror-limit=100", "-include", SAL_PRELUDE]
+            .map(String::from)
+            .to_vec();
+    args.extend(options.target.clang_args().iter().map(|s| s.to_string()));
+    clang::ensure_loaded().map_err(HeaderError::Clang)?;
+    if let Some(dir) = clang::resource_dir() {
+        args.push(format!("-resource-dir={}", dir.display()));
+    }
+    for dir in &options.include_dirs {
+        args.push(format!("-I{}", dir.display()));
+    }
+    for (name, value) in &options.defines {
+        args.push(match value {
+            Some(v) => format!("-D{name}={v}"),
+            None => format!("-D{name}"),
+        });
+    }
+    let umbrella: String =
+        options.headers.iter().map(|h| format!("#include \"{}\"\n", h.display())).collect();
+    let unsaved = [(UMBRELLA.to_string(), umbrella), (SAL_PRELUDE.to_string(), sal_prelude())];
+    let tu = TranslationUnit::parse(Path::new(UMBRELLA), &args, &unsaved).map_err(HeaderError::Clang)?;
+
+    let errors: Vec<String> = tu
+        .diagnostics()
+        .into_iter()
+        .filter(|d| d.severity >= CXDiagnostic_Error)
+        .map(|d| match &d.location.file {
+            Some(f) => {
+                format!("{}:{}:{}: error: {}", f.display(), d.location.line, d.location.column, d.message)
+            }
+            None => format!("error: {}", d.message),
+        })
+        .collect();
+    if !errors.is_empty() {
+        return Err(HeaderError::Diagnostics(errors));
+    }
+
+    let mut x = Extractor { tu: &tu, types: BTreeMap::new(), tokens: HashMap::new(), anon: 0 };
+    let mut functions: BTreeMap<String, Function> = BTreeMap::new();
+    let mut variables: BTreeMap<String, Variable> = BTreeMap::new();
+    for c in tu.cursor().children() {
+        if c.in_system_header() || c.location().file.as_deref() == Some(Path::new(UMBRELLA)) {
+            continue;
+        }
+        match c.kind() {
+            CXCursor_FunctionDecl if c.storage_class() != CX_SC_Static => {
+                let f = x.function(c);
+                // Keep one declaration per name, preferring one with a comment.
+                let keep = functions.get(&f.name).is_none_or(|old| old.doc.is_none() && f.doc.is_some());
+                if keep {
+                    functions.insert(f.name.clone(), f);
+                }
+            }
+            CXCursor_VarDecl if c.storage_class() == CX_SC_Extern => {
+                let v = Variable {
+                    name: c.spelling(),
+                    ty: x.ctype(c.ty()),
+                    doc: c.comment(),
+                    location: pos(c.location()),
+                };
+                variables.entry(v.name.clone()).or_insert(v);
+            }
+            _ => {}
+        }
+    }
+    Ok(Header {
+        target: options.target,
+        functions: functions.into_values().collect(),
+        variables: variables.into_values().collect(),
+        types: x.types,
+    })
+}
+
+fn pos(loc: Location) -> SourcePos {
+    SourcePos { file: loc.file.unwrap_or_default(), line: loc.line, column: loc.column }
+}
+
+struct Extractor<'tu> {
+    tu: &'tu TranslationUnit,
+    types: BTreeMap<String, TypeDef>,
+    /// Raw tokens per file, for SAL annotations.
+    tokens: HashMap<PathBuf, Vec<(String, u32)>>,
+    anon: u32,
+}
+
+impl Extractor<'_> {
+    fn function(&mut self, c: Cursor) -> Function {
+        let ty = c.ty();
+        let params: Vec<Cursor> =
+            c.children().into_iter().filter(|p| p.kind() == CXCursor_ParmDecl).collect();
+        let location = c.location();
+        let (ret_sal, param_sals) = self.sal(&location, &params);
+        let params = params
+            .iter()
+            .zip(param_sals)
+            .enumerate()
+            .map(|(i, (p, sal))| {
+                let name = p.spelling();
+                Param {
+                    name: if name.is_empty() { format!("arg{i}") } else { name },
+                    ty: self.ctype(p.ty()),
+                    size: p.ty().size(),
+                    sal,
+                }
+            })
+            .collect();
+        Function {
+            name: c.spelling(),
+            ret: self.ctype(ty.result()),
+            params,
+            variadic: c.is_variadic(),
+            prototyped: ty.kind() != CXType_FunctionNoProto,
+            convention: convention(ty.calling_conv()),
+            doc: c.comment(),
+            ret_sal,
+            location: pos(location),
+        }
+    }
+
+    /// SAL annotations for the return value (tokens before the name, back to the previous
+    /// declaration) and for each parameter (tokens from the previous parameter's end to
+    /// this one's end).
+    fn sal(&mut self, name: &Location, params: &[Cursor]) -> (Vec<Sal>, Vec<Vec<Sal>>) {
+        let Some(file) = name.file.clone() else { return (Vec::new(), vec![Vec::new(); params.len()]) };
+        let tu = self.tu;
+        let tokens = self.tokens.entry(file.clone()).or_insert_with(|| tu.file_tokens(&file));
+        let at = tokens.partition_point(|(_, off)| *off < name.offset);
+        let mut start = at;
+        let mut depth = 0;
+        while start > 0 {
+            let t = tokens[start - 1].0.as_str();
+            match t {
+                ")" => depth += 1,
+                "(" if depth > 0 => depth -= 1,
+                ";" | "{" | "}" | "#" if depth == 0 => break,
+                _ => {}
+            }
+            start -= 1;
+        }
+        let ret: Vec<&str> = tokens[start..at].iter().map(|(t, _)| t.as_str()).collect();
+        let mut prev = name.offset;
+        let mut per_param = Vec::with_capacity(params.len());
+        for p in params {
+            let (_, end) = p.extent();
+            let same_file = end.file.as_deref() == Some(file.as_path());
+            let sals = if same_file && end.offset >= prev {
+                let lo = tokens.partition_point(|(_, off)| *off < prev);
+                let hi = tokens.partition_point(|(_, off)| *off < end.offset);
+                prev = end.offset;
+                let slice: Vec<&str> = tokens[lo..hi].iter().map(|(t, _)| t.as_str()).collect();
+                sal::scan(&slice)
+            } else {
+                Vec::new()
+            };
+            per_param.push(sals);
+        }
+        (sal::scan(&ret), per_param)
+    }
+
+    fn ctype(&mut self, t: Type) -> CType {
+        let size = || t.size().unwrap_or(0) as u8;
+        match t.kind() {
+            CXType_Elaborated => self.ctype(t.named()),
+            CXType_Attributed => self.ctype(t.modified()),
+            CXType_Typedef => CType::Named { name: self.typedef(t.declaration()) },
+            CXType_Record => CType::Named { name: self.record(t) },
+            CXType_Enum => CType::Named { name: self.enumeration(t) },
+            CXType_Pointer | CXType_BlockPointer => {
+                let p = t.pointee();
+                CType::Pointer { pointee: Box::new(self.ctype(p)), const_pointee: p.is_const() }
+            }
+            CXType_ConstantArray => {
+                CType::Array { element: Box::new(self.ctype(t.element())), len: t.array_len().unwrap_or(0) }
+            }
+            CXType_IncompleteArray => CType::Array { element: Box::new(self.ctype(t.element())), len: 0 },
+            CXType_FunctionProto | CXType_FunctionNoProto => {
+                let params = t.args().into_iter().map(|a| self.ctype(a)).collect();
+                CType::Function(Box::new(Signature {
+                    ret: self.ctype(t.result()),
+                    params,
+                    variadic: t.is_variadic(),
+                    convention: convention(t.calling_conv()),
+                }))
+            }
+            CXType_Void => CType::Void,
+            CXType_Bool => CType::Bool,
+            CXType_Char_S | CXType_Char_U => CType::Char { signed: t.kind() == CXType_Char_S },
+            CXType_SChar | CXType_Short | CXType_Int | CXType_Long | CXType_LongLong | CXType_Int128 => {
+                CType::Int { bytes: size(), signed: true }
+            }
+            CXType_UChar | CXType_UShort | CXType_UInt | CXType_ULong | CXType_ULongLong | CXType_UInt128
+            | CXType_Char16 | CXType_Char32 => CType::Int { bytes: size(), signed: false },
+            CXType_WChar => {
+                CType::Int { bytes: size(), signed: t.canonical().spelling() != "unsigned short" }
+            }
+            CXType_Float | CXType_Double => CType::Float { bytes: size() },
+            _ => CType::Unsupported { spelling: t.spelling() },
+        }
+    }
+
+    fn typedef(&mut self, decl: Cursor) -> String {
+        let name = decl.spelling();
+        if self.types.contains_key(&name) {
+            return name;
+        }
+        let underlying = decl.typedef_underlying();
+        // `typedef struct { ... } name;`: clang names the anonymous record after the
+        // typedef, and the record itself is stored under that name.
+        let inner = underlying.named();
+        if matches!(inner.kind(), CXType_Record | CXType_Enum) && self.tag_name(inner) == name {
+            self.define_tagged(&name, inner, decl.comment());
+            return name;
+        }
+        // Insert first: a typedef may reach itself through a pointer.
+        self.types
+            .insert(name.clone(), TypeDef { size: None, align: None, kind: TypeDefKind::Opaque, doc: None });
+        let target = self.ctype(underlying);
+        self.types.insert(
+            name.clone(),
+            TypeDef {
+                size: underlying.size(),
+                align: underlying.align(),
+                kind: TypeDefKind::Typedef { target },
+                doc: decl.comment(),
+            },
+        );
+        name
+    }
+
+    /// The key of a struct, union or enum type: its spelling (`struct s`), or a stable name
+    /// for anonymous ones (file name, line and column; no directories).
+    fn tag_name(&mut self, t: Type) -> String {
+        let decl = t.declaration();
+        let spelled = t.canonical().spelling();
+        if !decl.is_anonymous() && !spelled.contains("(unnamed") && !spelled.contains("(anonymous") {
+            return spelled;
+        }
+        let loc = decl.location();
+        let file = loc
+            .file
+            .as_deref()
+            .and_then(Path::file_name)
+            .map(|f| f.to_string_lossy().into_owned())
+            .unwrap_or_default();
+        let word = spelled.split_whitespace().next().unwrap_or("struct").to_string();
+        format!("{word} (anonymous at {file}:{}:{})", loc.line, loc.column)
+    }
+
+    fn record(&mut self, t: Type) -> String {
+        let name = self.tag_name(t);
+        if !self.types.contains_key(&name) {
+            self.define_tagged(&name, t, t.declaration().comment());
+        }
+        name
+    }
+
+    fn enumeration(&mut self, t: Type) -> String {
+        self.record(t)
+    }
+
+    /// Defines a struct, union or enum under `name`.
+    fn define_tagged(&mut self, name: &str, t: Type, doc: Option<String>) {
+        self.types.insert(
+            name.to_string(),
+            TypeDef { size: None, align: None, kind: TypeDefKind::Opaque, doc: None },
+        );
+        let decl = t.declaration();
+        let def = decl.definition().unwrap_or(decl);
+        let kind = match def.kind() {
+            CXCursor_EnumDecl => {
+                let constants = def
+                    .children()
+                    .into_iter()
+                    .filter(|c| c.kind() == CXCursor_EnumConstantDecl)
+                    .map(|c| (c.spelling(), c.enum_value()))
+                    .collect();
+                TypeDefKind::Enum { underlying: self.ctype(def.enum_type()), constants }
+            }
+            _ if t.size().is_none() => TypeDefKind::Opaque,
+            CXCursor_StructDecl | CXCursor_UnionDecl => {
+                let fields = def
+                    .children()
+                    .into_iter()
+                    .filter(|c| c.kind() == CXCursor_FieldDecl)
+                    .map(|f| {
+                        let field_name = f.spelling();
+                        Field {
+                            name: if field_name.is_empty() {
+                                self.anon += 1;
+                                format!("__anon{}", self.anon)
+                            } else {
+                                field_name
+                            },
+                            ty: self.ctype(f.ty()),
+                            offset_bits: f.field_offset_bits().max(0) as u64,
+                            bit_width: f.is_bit_field().then(|| f.bit_width().max(0) as u32),
+                            doc: f.comment(),
+                        }
+                    })
+                    .collect();
+                if def.kind() == CXCursor_StructDecl {
+                    TypeDefKind::Struct { fields }
+                } else {
+                    TypeDefKind::Union { fields }
+                }
+            }
+            _ => TypeDefKind::Opaque,
+        };
+        self.types.insert(name.to_string(), TypeDef { size: t.size(), align: t.align(), kind, doc });
+    }
+}
+
+fn convention(cc: CXCallingConv) -> CallConv {
+    match cc {
+        CXCallingConv_C | CXCallingConv_Default => CallConv::Cdecl,
+        CXCallingConv_X86StdCall => CallConv::Stdcall,
+        CXCallingConv_X86FastCall => CallConv::Fastcall,
+        CXCallingConv_X86VectorCall => CallConv::Vectorcall,
+        CXCallingConv_X86ThisCall => CallConv::Thiscall,
+        other => CallConv::Other(other as u32),
+    }
+}

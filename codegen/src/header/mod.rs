@@ -1,0 +1,309 @@
+//! The header stage: a C header parsed by libclang for the DLL's own 32-bit target, turned
+//! into plain data (functions, variables, named types with clang's sizes, alignments and
+//! field offsets, doc comments, and the SAL annotations the preprocessor erased).
+//! Nothing downstream sees libclang types.
+
+mod clang;
+mod extract;
+pub mod sal;
+
+use serde::Serialize;
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+
+pub use sal::Sal;
+
+/// The ABI a header is parsed for: the DLL's, never the generator's own.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Target {
+    /// 32-bit Windows (`i686-w64-mingw32`; the mingw headers make `<windows.h>` resolve).
+    Windows32,
+    /// 32-bit Linux (`i686-linux-gnu`), for ELF32 shared objects.
+    Linux32,
+}
+
+impl Target {
+    /// The clang arguments selecting this target.
+    fn clang_args(self) -> &'static [&'static str] {
+        match self {
+            Target::Windows32 => &["--target=i686-w64-mingw32"],
+            // -m32 on the host triple finds Debian's multilib headers (gcc-multilib).
+            Target::Linux32 => &["-m32"],
+        }
+    }
+}
+
+/// What to parse and how.
+#[derive(Debug, Clone)]
+pub struct Options {
+    /// The headers, in include order.
+    pub headers: Vec<PathBuf>,
+    /// `-I` directories.
+    pub include_dirs: Vec<PathBuf>,
+    /// `-D` definitions: name and optional value.
+    pub defines: Vec<(String, Option<String>)>,
+    /// The DLL's target.
+    pub target: Target,
+}
+
+/// Where a declaration is written.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct SourcePos {
+    /// The file, as libclang names it.
+    pub file: PathBuf,
+    /// 1-based line.
+    pub line: u32,
+    /// 1-based column.
+    pub column: u32,
+}
+
+/// Everything extracted from the headers.
+#[derive(Debug, Clone, Serialize)]
+pub struct Header {
+    /// The target it was parsed for.
+    pub target: Target,
+    /// Functions declared outside system headers, sorted by name.
+    pub functions: Vec<Function>,
+    /// `extern` variables declared outside system headers, sorted by name.
+    pub variables: Vec<Variable>,
+    /// Every named type the functions and variables reach, by name (`struct s`, `union u`,
+    /// `enum e` for tags; the bare name for typedefs).
+    pub types: BTreeMap<String, TypeDef>,
+}
+
+impl Header {
+    /// The function named `name`.
+    pub fn function(&self, name: &str) -> Option<&Function> {
+        self.functions.binary_search_by(|f| f.name.as_str().cmp(name)).ok().map(|i| &self.functions[i])
+    }
+
+    /// Follows typedefs to the type they name.
+    pub fn resolve<'a>(&'a self, mut ty: &'a CType) -> &'a CType {
+        for _ in 0..64 {
+            match ty {
+                CType::Named { name } => match self.types.get(name).map(|t| &t.kind) {
+                    Some(TypeDefKind::Typedef { target }) => ty = target,
+                    _ => return ty,
+                },
+                _ => return ty,
+            }
+        }
+        ty
+    }
+}
+
+/// A C type, as written (typedef names kept; see [`Header::resolve`]).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum CType {
+    /// `void`.
+    Void,
+    /// `_Bool`.
+    Bool,
+    /// Plain `char` (its signedness is the target's).
+    Char {
+        /// Whether plain char is signed on the target.
+        signed: bool,
+    },
+    /// An integer type other than plain `char`.
+    Int {
+        /// Size on the target.
+        bytes: u8,
+        /// Signedness.
+        signed: bool,
+    },
+    /// `float` or `double`.
+    Float {
+        /// 4 or 8.
+        bytes: u8,
+    },
+    /// A pointer.
+    Pointer {
+        /// What it points to.
+        pointee: Box<CType>,
+        /// Whether the pointee is `const`.
+        const_pointee: bool,
+    },
+    /// A fixed-size array.
+    Array {
+        /// The element type.
+        element: Box<CType>,
+        /// Number of elements (0 for a flexible array member).
+        len: u64,
+    },
+    /// A typedef, struct, union or enum: a key of [`Header::types`].
+    Named {
+        /// The key.
+        name: String,
+    },
+    /// A function type (the pointee of a function pointer).
+    Function(Box<Signature>),
+    /// Something dllgen cannot marshal (`long double`, vectors, `_Complex`, ...).
+    Unsupported {
+        /// clang's spelling of it.
+        spelling: String,
+    },
+}
+
+/// A function type's signature.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Signature {
+    /// The return type.
+    pub ret: CType,
+    /// Parameter types.
+    pub params: Vec<CType>,
+    /// Whether it ends in `...`.
+    pub variadic: bool,
+    /// The calling convention.
+    pub convention: CallConv,
+}
+
+/// Calling conventions clang reports for i686.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum CallConv {
+    /// `__cdecl`, the default.
+    Cdecl,
+    /// `__stdcall` (`WINAPI`, `CALLBACK`).
+    Stdcall,
+    /// `__fastcall`.
+    Fastcall,
+    /// `__vectorcall`.
+    Vectorcall,
+    /// `__thiscall`.
+    Thiscall,
+    /// Anything else, by clang's number.
+    Other(u32),
+}
+
+/// A function declaration.
+#[derive(Debug, Clone, Serialize)]
+pub struct Function {
+    /// The C name.
+    pub name: String,
+    /// The return type.
+    pub ret: CType,
+    /// The parameters, in order.
+    pub params: Vec<Param>,
+    /// Whether it ends in `...`.
+    pub variadic: bool,
+    /// Whether it has a prototype (`int f();` does not).
+    pub prototyped: bool,
+    /// The calling convention clang computed for the target.
+    pub convention: CallConv,
+    /// The doc comment, markers stripped.
+    pub doc: Option<String>,
+    /// SAL annotations on the return value (`_Ret_z_`, `_Success_(...)`, ...).
+    pub ret_sal: Vec<Sal>,
+    /// Where it is declared.
+    pub location: SourcePos,
+}
+
+impl Function {
+    /// Bytes of arguments on the stack, as a stdcall decoration (`f@N`) counts them:
+    /// each argument rounded up to 4 bytes. `None` if a size is unknown.
+    pub fn stack_bytes(&self) -> Option<u64> {
+        self.params.iter().map(|p| p.size.map(|s| s.div_ceil(4) * 4)).sum()
+    }
+}
+
+/// A function parameter.
+#[derive(Debug, Clone, Serialize)]
+pub struct Param {
+    /// The name, or `arg{N}` when the header gives none.
+    pub name: String,
+    /// Its type.
+    pub ty: CType,
+    /// Its size on the target (arrays decayed to pointers), `None` if incomplete.
+    pub size: Option<u64>,
+    /// Its SAL annotations.
+    pub sal: Vec<Sal>,
+}
+
+/// An `extern` variable.
+#[derive(Debug, Clone, Serialize)]
+pub struct Variable {
+    /// The C name.
+    pub name: String,
+    /// Its type.
+    pub ty: CType,
+    /// The doc comment.
+    pub doc: Option<String>,
+    /// Where it is declared.
+    pub location: SourcePos,
+}
+
+/// A named type.
+#[derive(Debug, Clone, Serialize)]
+pub struct TypeDef {
+    /// Size on the target; `None` for incomplete (opaque) types.
+    pub size: Option<u64>,
+    /// Alignment on the target.
+    pub align: Option<u64>,
+    /// What it is.
+    pub kind: TypeDefKind,
+    /// The doc comment.
+    pub doc: Option<String>,
+}
+
+/// The kinds of named type.
+#[derive(Debug, Clone, Serialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum TypeDefKind {
+    /// `typedef T name;`
+    Typedef {
+        /// T.
+        target: CType,
+    },
+    /// A struct with its fields.
+    Struct {
+        /// Fields in declaration order.
+        fields: Vec<Field>,
+    },
+    /// A union with its members.
+    Union {
+        /// Members in declaration order.
+        fields: Vec<Field>,
+    },
+    /// An enum.
+    Enum {
+        /// The integer type clang chose.
+        underlying: CType,
+        /// Constants in declaration order.
+        constants: Vec<(String, i64)>,
+    },
+    /// A struct or union declared but never defined: only usable behind a pointer.
+    Opaque,
+}
+
+/// A struct or union field.
+#[derive(Debug, Clone, Serialize)]
+pub struct Field {
+    /// The name (anonymous members get `__anon{N}`).
+    pub name: String,
+    /// Its type.
+    pub ty: CType,
+    /// Offset from the start of the record in bits, as clang lays it out for the target.
+    pub offset_bits: u64,
+    /// Width for bit-fields.
+    pub bit_width: Option<u32>,
+    /// The doc comment.
+    pub doc: Option<String>,
+}
+
+/// A header that could not be parsed: clang's errors, each with its position.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum HeaderError {
+    /// libclang is missing or refused the input altogether.
+    #[error("{0}")]
+    Clang(String),
+    /// The header has errors.
+    #[error("{}", .0.join("\n"))]
+    Diagnostics(Vec<String>),
+}
+
+/// Parses the headers for the target.
+pub fn parse(options: &Options) -> Result<Header, HeaderError> {
+    extract::parse(options)
+}

@@ -1,0 +1,161 @@
+//! The header stage on the fixture headers, parsed by libclang for i686 Windows (mingw
+//! headers) and i686 Linux: layouts, conventions, SAL, comments, and errors.
+
+use dllgen::header::{self, CType, CallConv, Header, HeaderError, Options, Target, TypeDefKind};
+use std::path::PathBuf;
+
+fn fixtures_src() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../tests/fixtures")
+}
+
+fn try_parse(file: PathBuf, target: Target) -> Result<Header, HeaderError> {
+    header::parse(&Options { headers: vec![file], include_dirs: vec![], defines: vec![], target })
+}
+
+fn parse(file: &str, target: Target) -> Header {
+    try_parse(fixtures_src().join(file), target).unwrap_or_else(|e| panic!("{file}: {e}"))
+}
+
+fn sal(h: &Header, function: &str, param: &str) -> Vec<(String, Vec<String>)> {
+    let f = h.function(function).unwrap();
+    let p = f.params.iter().find(|p| p.name == param).unwrap();
+    p.sal.iter().map(|s| (s.name.clone(), s.args.clone())).collect()
+}
+
+fn fields(h: &Header, ty: &str) -> Vec<(String, u64, Option<u32>)> {
+    match &h.types[ty].kind {
+        TypeDefKind::Struct { fields } | TypeDefKind::Union { fields } => {
+            fields.iter().map(|f| (f.name.clone(), f.offset_bits, f.bit_width)).collect()
+        }
+        other => panic!("{ty} is {other:?}"),
+    }
+}
+
+fn named(name: &str) -> CType {
+    CType::Named { name: name.into() }
+}
+
+#[test]
+fn layouts_come_from_clang_for_each_32bit_target() {
+    let win = parse("kinds.h", Target::Windows32);
+    let lin = parse("kinds.h", Target::Linux32);
+    // uint64_t and double are 8-aligned on Windows, 4-aligned in the i386 System V ABI.
+    assert_eq!((win.types["struct kx_info"].size, win.types["struct kx_info"].align), (Some(56), Some(8)));
+    assert_eq!((lin.types["struct kx_info"].size, lin.types["struct kx_info"].align), (Some(52), Some(4)));
+    let f = fields(&win, "struct kx_info");
+    assert_eq!(f[..3], [("name".into(), 0, None), ("serial".into(), 128, None), ("gain".into(), 192, None)]);
+    assert_eq!(f[5..7], [("flags".into(), 352, Some(3)), ("mode".into(), 355, Some(5))]);
+    assert_eq!(f[7].0, "value");
+    assert_eq!(
+        fields(&win, "union (anonymous at kinds.h:38:5)"),
+        [("as_int".into(), 0, None), ("as_float".into(), 0, None)]
+    );
+    // An anonymous struct takes its typedef's name; its fields keep their comments.
+    assert_eq!(fields(&win, "kx_point"), [("x".into(), 0, None), ("y".into(), 32, None)]);
+    let TypeDefKind::Struct { fields: point } = &win.types["kx_point"].kind else { panic!() };
+    assert_eq!(point[0].doc.as_deref(), Some("column"));
+    assert_eq!(win.types["kx_point"].doc.as_deref(), Some("A point on the device's grid."));
+    assert!(matches!(win.types["struct kx_device"].kind, TypeDefKind::Opaque));
+    let TypeDefKind::Enum { constants, .. } = &win.types["enum kx_status"].kind else { panic!() };
+    assert_eq!(constants[1], ("KX_ERR_ARG".into(), -1));
+}
+
+#[test]
+fn functions_conventions_and_flags() {
+    let win = parse("kinds.h", Target::Windows32);
+    let lin = parse("kinds.h", Target::Linux32);
+    assert_eq!(win.function("kx_open").unwrap().convention, CallConv::Stdcall);
+    assert_eq!(lin.function("kx_open").unwrap().convention, CallConv::Cdecl);
+    assert_eq!(win.function("kx_error_text").unwrap().convention, CallConv::Cdecl);
+    assert!(win.function("kx_log").unwrap().variadic);
+    assert!(!win.function("kx_legacy").unwrap().prototyped);
+    assert!(win.function("kx_helper").is_none(), "static inline functions are not exported");
+    assert_eq!(win.variables.iter().map(|v| v.name.as_str()).collect::<Vec<_>>(), ["kx_verbosity"]);
+    let open = win.function("kx_open").unwrap();
+    assert_eq!(open.doc.as_deref(), Some("Opens the device at `path`."));
+    assert_eq!(open.ret, named("kx_status"));
+    assert_eq!(win.function("kx_close").unwrap().doc.as_deref(), Some("Closes a device."));
+    let out = &open.params[1];
+    assert_eq!(
+        out.ty,
+        CType::Pointer {
+            pointee: Box::new(CType::Pointer { pointee: Box::new(named("kx_device")), const_pointee: false }),
+            const_pointee: false
+        }
+    );
+    let TypeDefKind::Typedef { target: CType::Pointer { pointee, .. } } = &win.types["kx_progress_fn"].kind
+    else {
+        panic!()
+    };
+    let CType::Function(sig) = pointee.as_ref() else { panic!("{pointee:?}") };
+    assert_eq!(sig.params.len(), 2);
+    assert_eq!(sig.ret, CType::Int { bytes: 4, signed: true });
+}
+
+#[test]
+fn sal_annotations_are_read_from_the_tokens() {
+    let h = parse("kinds.h", Target::Windows32);
+    let s = |n: &str, a: &[&str]| vec![(n.to_string(), a.iter().map(|a| a.to_string()).collect::<Vec<_>>())];
+    assert_eq!(sal(&h, "kx_open", "path"), s("_In_z_", &[]));
+    assert_eq!(sal(&h, "kx_open", "out"), s("_Outptr_", &[]));
+    assert_eq!(sal(&h, "kx_read", "buf"), s("_Out_writes_to_", &["cap", "*got"]));
+    assert_eq!(sal(&h, "kx_read", "cap"), vec![]);
+    assert_eq!(sal(&h, "kx_read", "got"), s("_Out_", &[]));
+    assert_eq!(sal(&h, "kx_write", "data"), s("_In_reads_bytes_", &["len"]));
+    assert_eq!(sal(&h, "kx_sum_points", "pts"), s("_In_reads_", &["n"]));
+    let ret = |f: &str| {
+        h.function(f).unwrap().ret_sal.iter().map(|s| (s.name.clone(), s.args.clone())).collect::<Vec<_>>()
+    };
+    assert_eq!(ret("kx_error_text"), s("_Ret_z_", &[]));
+    assert_eq!(ret("kx_info_get"), s("_Success_", &["return == 0"]));
+    assert_eq!(ret("kx_open"), vec![]);
+}
+
+#[test]
+fn windows_headers_resolve_with_mingw() {
+    let h = parse("winapi.h", Target::Windows32);
+    let read = h.function("WxReadBlock").unwrap();
+    assert_eq!(read.convention, CallConv::Stdcall);
+    assert_eq!(
+        read.params.iter().map(|p| p.ty.clone()).collect::<Vec<_>>(),
+        ["HANDLE", "LPVOID", "DWORD", "LPDWORD"].map(named)
+    );
+    assert_eq!(read.stack_bytes(), Some(16));
+    assert_eq!(h.function("WxTicks").unwrap().stack_bytes(), Some(8));
+    assert_eq!(h.types["RECT"].size, Some(16));
+    assert_eq!(
+        h.resolve(&named("LPCWSTR")),
+        &CType::Pointer { pointee: Box::new(named("WCHAR")), const_pointee: true }
+    );
+    assert_eq!(h.resolve(&named("WCHAR")), &CType::Int { bytes: 2, signed: false });
+    assert_eq!(
+        sal(&h, "WxReadBlock", "buffer"),
+        vec![("_Out_writes_bytes_".to_string(), vec!["cb".to_string()])]
+    );
+    // Functions from <windows.h> itself are system declarations, not the library's.
+    assert!(h.function("CreateFileA").is_none());
+}
+
+#[test]
+fn stack_bytes_follow_the_stdcall_rules() {
+    let h = parse("stdcall.h", Target::Windows32);
+    let bytes = |f: &str| h.function(f).unwrap().stack_bytes();
+    assert_eq!(bytes("fx_add_std"), Some(8));
+    assert_eq!(bytes("fx_scale"), Some(12));
+    assert_eq!(bytes("fx_nothing"), Some(0));
+    assert_eq!(bytes("fx_sum_pair"), Some(12), "a 12-byte struct by value");
+    assert_eq!(h.function("fx_fast_add").unwrap().convention, CallConv::Fastcall);
+}
+
+#[test]
+fn header_errors_name_file_line_and_column() {
+    let dir = std::env::temp_dir().join(format!("dllgen-header-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let bad = dir.join("bad.h");
+    std::fs::write(&bad, "int ok(int a);\nint broken(int a b);\n").unwrap();
+    let Err(HeaderError::Diagnostics(errors)) = try_parse(bad.clone(), Target::Linux32) else { panic!() };
+    assert!(errors[0].starts_with(&format!("{}:2:18: error: expected ')'", bad.display())), "{errors:?}");
+    let missing = dir.join("missing.h");
+    let err = try_parse(missing.clone(), Target::Linux32).unwrap_err();
+    assert_eq!(err.to_string(), format!("{}: no such header file", missing.display()));
+}
