@@ -29,6 +29,16 @@ enum Command {
         /// Print the report as JSON (schema `dllgen-audit/1`, see docs/AUDIT-JSON.md).
         #[arg(long)]
         json: bool,
+        /// Cross-check the exports against this C header (repeatable), parsed for the
+        /// binary's 32-bit target.
+        #[arg(long = "header", value_name = "H")]
+        headers: Vec<PathBuf>,
+        /// Include directory for the header (repeatable).
+        #[arg(short = 'I', value_name = "DIR")]
+        include_dirs: Vec<PathBuf>,
+        /// Preprocessor definition for the header, NAME or NAME=VALUE (repeatable).
+        #[arg(short = 'D', value_name = "NAME[=VALUE]")]
+        defines: Vec<String>,
     },
 }
 
@@ -36,20 +46,54 @@ enum Command {
 pub fn main() -> ExitCode {
     let cli = Cli::parse();
     match cli.command {
-        Command::Audit { file, json } => run_audit(&file, json),
+        Command::Audit { file, json, headers, include_dirs, defines } => {
+            let defines = defines
+                .iter()
+                .map(|d| match d.split_once('=') {
+                    Some((name, value)) => (name.to_string(), Some(value.to_string())),
+                    None => (d.clone(), None),
+                })
+                .collect();
+            run_audit(&file, json, HeaderArgs { headers, include_dirs, defines })
+        }
     }
 }
 
-fn run_audit(path: &Path, json: bool) -> ExitCode {
+/// `--header`, `-I` and `-D`.
+struct HeaderArgs {
+    headers: Vec<PathBuf>,
+    include_dirs: Vec<PathBuf>,
+    defines: Vec<(String, Option<String>)>,
+}
+
+fn run_audit(path: &Path, json: bool, header: HeaderArgs) -> ExitCode {
     let shown = path.display().to_string();
     let bytes = match read_input(path) {
         Ok(bytes) => bytes,
         Err(message) => return fail(&shown, &message),
     };
-    let report = match audit::audit(&shown, &bytes) {
+    let mut report = match audit::audit(&shown, &bytes) {
         Ok(report) => report,
         Err(err) => return fail(&shown, &err.to_string()),
     };
+    if !header.headers.is_empty() {
+        let target = audit::header_check::target_for(&report.binary);
+        let options = crate::header::Options {
+            headers: header.headers.clone(),
+            include_dirs: header.include_dirs,
+            defines: header.defines,
+            target,
+        };
+        let parsed = match crate::header::parse(&options) {
+            Ok(parsed) => parsed,
+            Err(err) => {
+                eprintln!("dllgen: error: the header could not be parsed:\n{err}");
+                return ExitCode::from(2);
+            }
+        };
+        let names = header.headers.iter().map(|h| h.display().to_string()).collect();
+        report.header_check = Some(audit::header_check::check(&report.binary, &parsed, names));
+    }
     if json {
         // Serializing plain data structures to a String cannot fail.
         let text = serde_json::to_string_pretty(&report).unwrap_or_default();

@@ -180,6 +180,7 @@ fn every_json_key_is_documented() {
     for f in ["fx_importer.dll", "fx_forward.dll", "fx_stdcall.dll", "fx_managed.dll", "libfx_cdecl32.so"] {
         keys(&json(&fixture(f)), &mut all);
     }
+    keys(&header_check("fx_stdcall.dll", "stdcall_wrong.h"), &mut all);
     let missing: Vec<_> = all.iter().filter(|k| !doc.contains(&format!("`{k}`"))).collect();
     assert!(missing.is_empty(), "keys missing from docs/AUDIT-JSON.md: {missing:?}");
 }
@@ -319,4 +320,69 @@ fn truncated_and_corrupted_images_never_panic() {
             }
         }
     }
+}
+
+fn fixture_source(name: &str) -> String {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../tests/fixtures").join(name).display().to_string()
+}
+
+/// The `header_check` object of `audit --json --header`.
+fn header_check(binary: &str, header: &str) -> Value {
+    let out = dllgen(&["audit", "--json", "--header", &fixture_source(header)], &fixture(binary));
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let report: Value = serde_json::from_slice(&out.stdout).unwrap();
+    report["header_check"].clone()
+}
+
+#[test]
+fn header_cross_check_finds_missing_extra_and_disagreeing_declarations() {
+    let clean = header_check("fx_stdcall.dll", "stdcall.h");
+    assert_eq!(clean["target"], "windows32");
+    assert_eq!(clean["matched"], 6);
+    for list in ["exports_without_prototype", "prototypes_without_export", "cpp_exports", "mismatches"] {
+        assert_eq!(clean[list], serde_json::json!([]), "{list}");
+    }
+
+    let wrong = header_check("fx_stdcall.dll", "stdcall_wrong.h");
+    assert_eq!(wrong["matched"], 5);
+    assert_eq!(wrong["exports_without_prototype"], serde_json::json!(["fx_nothing@0"]));
+    assert_eq!(wrong["prototypes_without_export"], serde_json::json!(["fx_ghost", "fx_ghost_var"]));
+    assert_eq!(
+        wrong["mismatches"],
+        serde_json::json!([
+            {"export": "@fx_fast_add@8", "function": "fx_fast_add", "problem": "exported as fastcall but declared stdcall"},
+            {"export": "fx_scale@12", "function": "fx_scale", "problem": "exported with 12 argument bytes but the prototype takes 8 on the 32-bit target"},
+            {"export": "fx_sum_pair@12", "function": "fx_sum_pair", "problem": "exported as stdcall but declared cdecl"},
+        ])
+    );
+
+    // ELF: parsed for i686 Linux; data exports match extern variables.
+    let elf = header_check("libfx_cdecl32.so", "cdecl.h");
+    assert_eq!((&elf["target"], &elf["matched"]), (&"linux32".into(), &7.into()));
+    assert_eq!(elf["exports_without_prototype"], serde_json::json!([]));
+
+    let cpp = header_check("fx_cpp.dll", "cdecl.h");
+    assert_eq!(
+        cpp["cpp_exports"],
+        serde_json::json!(["?twice@fx@@YAHH@Z", "_ZN2fx5twiceEd", "_ZN2fx5twiceEi"])
+    );
+
+    let out = dllgen(&["audit", "--header", &fixture_source("stdcall_wrong.h")], &fixture("fx_stdcall.dll"));
+    let t = String::from_utf8(out.stdout).unwrap();
+    assert!(
+        t.contains("header check: ") && t.contains("fx_scale@12: exported with 12 argument bytes"),
+        "{t}"
+    );
+}
+
+#[test]
+fn a_broken_header_is_reported_with_its_position() {
+    let dir = std::env::temp_dir().join(format!("dllgen-audit-header-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let bad = dir.join("bad.h");
+    std::fs::write(&bad, "int ok(void);\nint broken(int a b);\n").unwrap();
+    let out = dllgen(&["audit", "--header", &bad.display().to_string()], &fixture("fx_cdecl.dll"));
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains(&format!("{}:2:18: error: expected ')'", bad.display())), "{err}");
 }

@@ -2,6 +2,7 @@
 //! host can load it. The [`Report`] is serialized as-is for `--json` (schema in
 //! `docs/AUDIT-JSON.md`) and rendered for people by [`text`].
 
+pub mod header_check;
 pub mod text;
 
 use crate::binary::{self, Binary, ReadError};
@@ -24,6 +25,9 @@ pub struct Report {
     pub binary: Binary,
     /// Whether a 32-bit host can load the file, and why.
     pub verdict: Verdict,
+    /// The cross-check against a header (`--header`), when one was given.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub header_check: Option<header_check::HeaderCheck>,
 }
 
 /// The answer to "can dllgen's 32-bit host load this?".
@@ -39,7 +43,14 @@ pub struct Verdict {
 pub fn audit(file: &str, bytes: &[u8]) -> Result<Report, ReadError> {
     let binary = binary::read(bytes)?;
     let verdict = verdict(&binary);
-    Ok(Report { schema: SCHEMA, file: file.to_string(), size: bytes.len() as u64, binary, verdict })
+    Ok(Report {
+        schema: SCHEMA,
+        file: file.to_string(),
+        size: bytes.len() as u64,
+        binary,
+        verdict,
+        header_check: None,
+    })
 }
 
 fn verdict(binary: &Binary) -> Verdict {

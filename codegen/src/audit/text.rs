@@ -1,9 +1,11 @@
 //! The human-readable audit report.
 
+use super::header_check::HeaderCheck;
 use super::Report;
 use crate::binary::elf::ElfFile;
 use crate::binary::pe::{Export, ExportKind, Flags, ImportedDll, PeFile};
 use crate::binary::Binary;
+use crate::header::Target;
 use std::fmt::Write;
 
 /// Renders `report` as text for a terminal; the last line is the verdict.
@@ -12,6 +14,9 @@ pub fn render(report: &Report) -> String {
     match &report.binary {
         Binary::Pe(pe) => pe_text(&mut out, report, pe),
         Binary::Elf(elf) => elf_text(&mut out, report, elf),
+    }
+    if let Some(check) = &report.header_check {
+        header_text(&mut out, check);
     }
     let v = &report.verdict;
     let answer = if v.loadable_by_32bit_host { "yes" } else { "no" };
@@ -136,6 +141,37 @@ fn imports_text(out: &mut String, title: &str, dlls: &[ImportedDll]) {
                 }
                 (None, None) => {}
             }
+        }
+    }
+}
+
+fn header_text(out: &mut String, check: &HeaderCheck) {
+    let target = match check.target {
+        Target::Windows32 => "i686 Windows",
+        Target::Linux32 => "i686 Linux",
+    };
+    let _ = writeln!(
+        out,
+        "\nheader check: {} parsed for {target}; {} matched a declaration",
+        check.headers.join(", "),
+        plural(check.matched, "export")
+    );
+    let lists: [(&str, Vec<String>); 4] = [
+        ("exports without a prototype", check.exports_without_prototype.clone()),
+        ("declarations the binary does not export", check.prototypes_without_export.clone()),
+        ("C++ exports (no C declaration can match)", check.cpp_exports.clone()),
+        (
+            "convention or argument bytes disagree",
+            check.mismatches.iter().map(|m| format!("{}: {}", m.export, m.problem)).collect(),
+        ),
+    ];
+    for (title, items) in lists {
+        if items.is_empty() {
+            continue;
+        }
+        let _ = writeln!(out, "  {title} ({}):", items.len());
+        for item in items {
+            let _ = writeln!(out, "    {item}");
         }
     }
 }

@@ -123,8 +123,12 @@ pub fn parse(options: &Options) -> Result<Header, HeaderError> {
             None => format!("-D{name}"),
         });
     }
-    let umbrella: String =
-        options.headers.iter().map(|h| format!("#include \"{}\"\n", h.display())).collect();
+    // The umbrella lives in a virtual folder: it must name the headers absolutely.
+    let umbrella: String = options
+        .headers
+        .iter()
+        .map(|h| format!("#include \"{}\"\n", std::path::absolute(h).unwrap_or_else(|_| h.clone()).display()))
+        .collect();
     let unsaved = [(UMBRELLA.to_string(), umbrella), (SAL_PRELUDE.to_string(), sal_prelude())];
     let tu = TranslationUnit::parse(Path::new(UMBRELLA), &args, &unsaved).map_err(HeaderError::Clang)?;
 
