@@ -7,4 +7,6 @@
 pub mod audit;
 pub mod binary;
 pub mod cli;
+pub mod diag;
 pub mod header;
+pub mod spec;

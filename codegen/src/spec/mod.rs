@@ -1,0 +1,254 @@
+//! The YAML spec (schema in `specs/SCHEMA.md`), read with every value's position so that
+//! later stages can point at the line a problem comes from.
+
+mod read;
+
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+
+pub use read::{parse, parse_str};
+
+/// A 1-based line and column in the spec file.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Pos {
+    /// 1-based line.
+    pub line: usize,
+    /// 1-based column.
+    pub column: usize,
+}
+
+/// A value and where it is written.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Spanned<T> {
+    /// The value.
+    pub value: T,
+    /// Its position.
+    pub pos: Pos,
+}
+
+/// A parsed spec.
+#[derive(Debug, Clone)]
+pub struct Spec {
+    /// The spec file.
+    pub path: PathBuf,
+    /// Its text (for error snippets).
+    pub source: String,
+    /// Crate name stem.
+    pub name: Spanned<String>,
+    /// Headers, resolved against the spec's folder.
+    pub headers: Vec<Spanned<PathBuf>>,
+    /// The library, resolved against the spec's folder.
+    pub library: Spanned<PathBuf>,
+    /// `-I` folders, resolved.
+    pub include_dirs: Vec<PathBuf>,
+    /// `-D` definitions.
+    pub defines: Vec<(String, Option<String>)>,
+    /// Default calling convention for prototypes that name none.
+    pub calling_convention: Option<Spanned<Convention>>,
+    /// Whether the library may be called from several threads at once.
+    pub thread_safe: bool,
+    /// Export globs to include (empty: all).
+    pub include: Vec<Spanned<String>>,
+    /// Export globs to exclude.
+    pub exclude: Vec<Spanned<String>>,
+    /// Default error convention.
+    pub error: Option<Spanned<ErrorRule>>,
+    /// Handle types by Rust name.
+    pub handles: BTreeMap<String, Spanned<HandleSpec>>,
+    /// Struct field semantics by C type name.
+    pub structs: BTreeMap<String, Spanned<StructSpec>>,
+    /// Callback typedefs by C name.
+    pub callbacks: BTreeMap<String, Spanned<CallbackSpec>>,
+    /// Per-function semantics by C name.
+    pub functions: BTreeMap<String, Spanned<FunctionSpec>>,
+}
+
+/// Calling conventions a spec may name.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Convention {
+    /// `cdecl`.
+    Cdecl,
+    /// `stdcall`.
+    Stdcall,
+}
+
+/// What a spec says about one function.
+#[derive(Debug, Clone, Default)]
+pub struct FunctionSpec {
+    /// The client method's name.
+    pub rename: Option<Spanned<String>>,
+    /// Calling convention override.
+    pub calling_convention: Option<Spanned<Convention>>,
+    /// Parameter semantics by C parameter name.
+    pub params: BTreeMap<String, Spanned<ParamSpec>>,
+    /// Return value semantics.
+    pub returns: Option<Spanned<ReturnSpec>>,
+    /// Error convention: `Some(None)` is an explicit `error: none`.
+    pub error: Option<Spanned<Option<ErrorRule>>>,
+}
+
+/// One parameter's (or struct field's) semantics.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ParamSpec {
+    /// The kind.
+    pub kind: ParamKind,
+    /// NULL allowed.
+    pub optional: bool,
+}
+
+/// Text encodings of strings.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Encoding {
+    /// UTF-8 bytes.
+    Utf8,
+    /// The Windows ANSI code page (bytes).
+    Ansi,
+    /// UTF-16 code units (`wchar_t` on Windows).
+    Utf16,
+}
+
+/// Whether counts are in elements or bytes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Units {
+    /// Elements of the pointee type (the default).
+    #[default]
+    Elements,
+    /// Bytes.
+    Bytes,
+}
+
+/// How much an out-buffer holds after the call.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Filled {
+    /// The return value is the count.
+    Return,
+    /// An out-parameter receives the count.
+    Param(String),
+    /// NUL-terminated.
+    Nul,
+    /// Always the whole capacity.
+    Capacity,
+}
+
+/// Parameter kinds (`specs/SCHEMA.md`, "Parameters").
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ParamKind {
+    /// Passed as is.
+    Scalar,
+    /// NUL-terminated input string; the encoding follows the pointee's width when unsaid.
+    InString(Option<Encoding>),
+    /// Input buffer of `len`.
+    InBuffer {
+        /// Length expression.
+        len: Spanned<String>,
+        /// Its units.
+        units: Units,
+    },
+    /// Output buffer with `capacity`, holding `filled` afterwards.
+    OutBuffer {
+        /// Capacity expression.
+        capacity: Spanned<String>,
+        /// Its units.
+        units: Units,
+        /// How much is filled.
+        filled: Spanned<Filled>,
+    },
+    /// Buffer read and written.
+    InoutBuffer {
+        /// Length expression.
+        len: Spanned<String>,
+        /// Its units.
+        units: Units,
+    },
+    /// Pointer to one input value.
+    In,
+    /// Pointer to one output value.
+    Out,
+    /// Pointer to one value read and written.
+    Inout,
+    /// A handle of the named type.
+    Handle(Spanned<String>),
+    /// `T**` filled with a handle of the named type.
+    OutHandle(Spanned<String>),
+    /// A function pointer.
+    Callback,
+    /// The context pointer handed back to a callback.
+    UserData,
+}
+
+/// Return value semantics.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ReturnSpec {
+    /// A NUL-terminated string, freed with `free_with` when given.
+    String {
+        /// Its encoding.
+        encoding: Encoding,
+        /// The library function that frees it.
+        free_with: Option<Spanned<String>>,
+    },
+    /// A handle of the named type.
+    Handle(Spanned<String>),
+}
+
+/// When a function failed, and what the error carries.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ErrorRule {
+    /// The failure condition on the return value.
+    pub when: ErrorWhen,
+    /// Where the error code comes from.
+    pub code: ErrorCode,
+}
+
+/// Failure conditions.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ErrorWhen {
+    /// `< 0`.
+    Negative,
+    /// `== 0` (`FALSE`).
+    Zero,
+    /// `!= 0`.
+    Nonzero,
+    /// A NULL pointer.
+    Null,
+    /// Any value but these.
+    Not(Vec<i64>),
+}
+
+/// Where an error's code comes from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum ErrorCode {
+    /// The returned value.
+    #[default]
+    Return,
+    /// `GetLastError()`, read in the host right after the call.
+    LastError,
+    /// `errno`, read in the host right after the call.
+    Errno,
+}
+
+/// A handle type.
+#[derive(Debug, Clone)]
+pub struct HandleSpec {
+    /// The pointee's C type name.
+    pub c_type: Spanned<String>,
+    /// The function that closes it.
+    pub close: Option<Spanned<String>>,
+}
+
+/// Semantics of a struct's pointer fields.
+#[derive(Debug, Clone, Default)]
+pub struct StructSpec {
+    /// By field name.
+    pub fields: BTreeMap<String, Spanned<ParamSpec>>,
+}
+
+/// A callback type.
+#[derive(Debug, Clone, Default)]
+pub struct CallbackSpec {
+    /// Which parameter carries the context pointer.
+    pub user_data: Option<Spanned<String>>,
+    /// Semantics of its pointer parameters.
+    pub params: BTreeMap<String, Spanned<ParamSpec>>,
+}

@@ -1,0 +1,549 @@
+//! YAML to [`Spec`]: walks saphyr's position-carrying nodes, collecting every problem
+//! (unknown keys with a "did you mean", wrong types, missing keys) before giving up.
+
+use super::*;
+use crate::diag::{did_you_mean, Diagnostic, Diagnostics};
+use saphyr::{LoadableYamlNode, MarkedYaml, Scalar, YamlData};
+use std::path::Path;
+
+type Node<'a> = MarkedYaml<'a>;
+
+/// Reads and parses the spec at `path`.
+pub fn parse(path: &Path) -> Result<Spec, Diagnostics> {
+    let source = std::fs::read_to_string(path).map_err(|e| {
+        Diagnostics(vec![Diagnostic::at(path, None, 0, 0, format!("cannot read the spec: {e}"))])
+    })?;
+    parse_str(path, &source)
+}
+
+/// Parses `source`, the text of the spec at `path`.
+pub fn parse_str(path: &Path, source: &str) -> Result<Spec, Diagnostics> {
+    let docs = Node::load_from_str(source).map_err(|e| {
+        let m = e.marker();
+        Diagnostics(vec![Diagnostic::at(path, Some(source), m.line(), m.col() + 1, format!("invalid YAML: {}", e.info()))])
+    })?;
+    let mut r = Reader { path, source, base: path.parent().unwrap_or(Path::new(".")).to_path_buf(), diags: Vec::new() };
+    let Some(root) = docs.first() else {
+        return Err(Diagnostics(vec![Diagnostic::at(path, None, 0, 0, "the spec is empty").hint("start with `name:`, `header:` and `library:` (see specs/SCHEMA.md)")]));
+    };
+    if docs.len() > 1 {
+        r.error(pos(&docs[1]), "a spec is one YAML document; remove the `---` separator");
+    }
+    let spec = r.spec(root);
+    match spec {
+        Some(spec) if r.diags.is_empty() => Ok(spec),
+        _ => Err(Diagnostics(r.diags)),
+    }
+}
+
+fn pos(node: &Node<'_>) -> Pos {
+    Pos { line: node.span.start.line(), column: node.span.start.col() + 1 }
+}
+
+fn spanned<T>(value: T, node: &Node<'_>) -> Spanned<T> {
+    Spanned { value, pos: pos(node) }
+}
+
+/// The text of a scalar node (strings, numbers and booleans alike); `None` for null and
+/// collections.
+fn text(node: &Node<'_>) -> Option<String> {
+    match &node.data {
+        YamlData::Value(Scalar::String(s)) => Some(s.to_string()),
+        YamlData::Value(Scalar::Integer(i)) => Some(i.to_string()),
+        YamlData::Value(Scalar::FloatingPoint(f)) => Some(f.to_string()),
+        YamlData::Value(Scalar::Boolean(b)) => Some(b.to_string()),
+        YamlData::Representation(s, _, _) => Some(s.to_string()),
+        YamlData::Tagged(_, inner) => text(inner),
+        _ => None,
+    }
+}
+
+fn is_null(node: &Node<'_>) -> bool {
+    matches!(node.data, YamlData::Value(Scalar::Null))
+}
+
+struct Reader<'s> {
+    path: &'s Path,
+    source: &'s str,
+    base: PathBuf,
+    diags: Vec<Diagnostic>,
+}
+
+const TOP: &[&str] = &[
+    "name", "header", "headers", "library", "include_dirs", "defines", "calling_convention", "thread_safe",
+    "exports", "error", "handles", "structs", "callbacks", "functions",
+];
+const FUNCTION: &[&str] = &["rename", "calling_convention", "params", "returns", "error"];
+const KINDS: &[&str] = &[
+    "scalar", "in_string", "in_buffer", "out_buffer", "inout_buffer", "in", "out", "inout", "handle", "out_handle",
+    "callback", "user_data",
+];
+
+impl Reader<'_> {
+    fn error(&mut self, at: Pos, message: impl Into<String>) -> &mut Diagnostic {
+        self.diags.push(Diagnostic::at(self.path, Some(self.source), at.line, at.column, message));
+        self.diags.last_mut().expect("just pushed")
+    }
+
+    /// The entries of a mapping; keys outside `known` (when given) are reported.
+    fn fields<'n>(&mut self, node: &'n Node<'n>, what: &str, known: Option<&[&str]>) -> Vec<(String, &'n Node<'n>)> {
+        let YamlData::Mapping(map) = &node.data else {
+            if !is_null(node) {
+                self.error(pos(node), format!("{what} must be a mapping (`key: value` lines)"));
+            }
+            return Vec::new();
+        };
+        let mut out = Vec::new();
+        for (k, v) in map {
+            let Some(key) = text(k) else {
+                self.error(pos(k), format!("keys of {what} must be plain names"));
+                continue;
+            };
+            if let Some(known) = known {
+                if !known.contains(&key.as_str()) {
+                    let d = self.error(pos(k), format!("unknown key `{key}` in {what}"));
+                    let hint = match did_you_mean(&key, known.iter().copied()) {
+                        Some(s) => format!("did you mean `{s}`?"),
+                        None => format!("expected one of: {}", known.join(", ")),
+                    };
+                    d.hint = Some(hint);
+                    continue;
+                }
+            }
+            out.push((key, v));
+        }
+        out
+    }
+
+    fn string(&mut self, node: &Node<'_>, what: &str) -> Option<Spanned<String>> {
+        match text(node) {
+            Some(s) if !s.is_empty() => Some(spanned(s, node)),
+            _ => {
+                self.error(pos(node), format!("{what} must be a non-empty string"));
+                None
+            }
+        }
+    }
+
+    fn strings(&mut self, node: &Node<'_>, what: &str) -> Vec<Spanned<String>> {
+        match &node.data {
+            YamlData::Sequence(items) => items.iter().filter_map(|i| self.string(i, what)).collect(),
+            _ => self.string(node, what).into_iter().collect(),
+        }
+    }
+
+    fn bool(&mut self, node: &Node<'_>, what: &str) -> bool {
+        match node.data {
+            YamlData::Value(Scalar::Boolean(b)) => b,
+            _ => {
+                self.error(pos(node), format!("{what} must be true or false"));
+                false
+            }
+        }
+    }
+
+    fn path(&self, p: &str) -> PathBuf {
+        self.base.join(p)
+    }
+
+    /// One of `choices`, reported with a suggestion otherwise.
+    fn choice(&mut self, node: &Node<'_>, what: &str, choices: &[&str]) -> Option<String> {
+        let s = self.string(node, what)?.value;
+        if choices.contains(&s.as_str()) {
+            return Some(s);
+        }
+        let hint = match did_you_mean(&s, choices.iter().copied()) {
+            Some(c) => format!("did you mean `{c}`?"),
+            None => format!("expected one of: {}", choices.join(", ")),
+        };
+        self.error(pos(node), format!("`{s}` is not a valid {what}")).hint = Some(hint);
+        None
+    }
+
+    fn convention(&mut self, node: &Node<'_>) -> Option<Spanned<Convention>> {
+        let c = match self.choice(node, "calling convention", &["cdecl", "stdcall"])?.as_str() {
+            "stdcall" => Convention::Stdcall,
+            _ => Convention::Cdecl,
+        };
+        Some(spanned(c, node))
+    }
+
+    fn spec(&mut self, root: &Node<'_>) -> Option<Spec> {
+        if !matches!(root.data, YamlData::Mapping(_)) {
+            self.error(pos(root), "a spec must be a mapping with `name`, `header` and `library`");
+            return None;
+        }
+        let mut name = None;
+        let mut headers = Vec::new();
+        let mut library = None;
+        let mut spec = Spec {
+            path: self.path.to_path_buf(),
+            source: self.source.to_string(),
+            name: Spanned { value: String::new(), pos: Pos::default() },
+            headers: Vec::new(),
+            library: Spanned { value: PathBuf::new(), pos: Pos::default() },
+            include_dirs: Vec::new(),
+            defines: Vec::new(),
+            calling_convention: None,
+            thread_safe: false,
+            include: Vec::new(),
+            exclude: Vec::new(),
+            error: None,
+            handles: BTreeMap::new(),
+            structs: BTreeMap::new(),
+            callbacks: BTreeMap::new(),
+            functions: BTreeMap::new(),
+        };
+        for (key, v) in self.fields(root, "the spec", Some(TOP)) {
+            match key.as_str() {
+                "name" => name = self.crate_name(v),
+                "header" | "headers" => {
+                    headers.extend(self.strings(v, "a header path").into_iter().map(|s| Spanned { value: self.path(&s.value), pos: s.pos }))
+                }
+                "library" => library = self.string(v, "the library path").map(|s| Spanned { value: self.path(&s.value), pos: s.pos }),
+                "include_dirs" => spec.include_dirs = self.strings(v, "an include folder").iter().map(|s| self.path(&s.value)).collect(),
+                "defines" => {
+                    for (k, value) in self.fields(v, "defines", None) {
+                        spec.defines.push((k, if is_null(value) { None } else { text(value) }));
+                    }
+                }
+                "calling_convention" => spec.calling_convention = self.convention(v),
+                "thread_safe" => spec.thread_safe = self.bool(v, "thread_safe"),
+                "exports" => {
+                    for (k, list) in self.fields(v, "exports", Some(&["include", "exclude"])) {
+                        let globs = self.strings(list, "an export glob");
+                        if k == "include" { spec.include = globs } else { spec.exclude = globs }
+                    }
+                }
+                "error" => spec.error = self.error_rule(v).and_then(|e| e.value.map(|r| Spanned { value: r, pos: e.pos })),
+                "handles" => {
+                    for (k, h) in self.fields(v, "handles", None) {
+                        if let Some(handle) = self.handle(h) {
+                            spec.handles.insert(k, spanned(handle, h));
+                        }
+                    }
+                }
+                "structs" => {
+                    for (k, s) in self.fields(v, "structs", None) {
+                        let mut st = StructSpec::default();
+                        for (fk, fv) in self.fields(s, &format!("struct `{k}`"), Some(&["fields"])) {
+                            let _ = fk;
+                            st.fields = self.params(fv, "fields");
+                        }
+                        spec.structs.insert(k, spanned(st, s));
+                    }
+                }
+                "callbacks" => {
+                    for (k, c) in self.fields(v, "callbacks", None) {
+                        let mut cb = CallbackSpec::default();
+                        for (ck, cv) in self.fields(c, &format!("callback `{k}`"), Some(&["user_data", "params"])) {
+                            match ck.as_str() {
+                                "user_data" => cb.user_data = self.string(cv, "user_data"),
+                                _ => cb.params = self.params(cv, "params"),
+                            }
+                        }
+                        spec.callbacks.insert(k, spanned(cb, c));
+                    }
+                }
+                "functions" => {
+                    for (k, f) in self.fields(v, "functions", None) {
+                        let function = self.function(f, &k);
+                        spec.functions.insert(k, spanned(function, f));
+                    }
+                }
+                _ => unreachable!("filtered by TOP"),
+            }
+        }
+        let top = pos(root);
+        match name {
+            Some(n) => spec.name = n,
+            None => self.error(top, "the spec has no `name`").hint = Some("add `name: mylib` (the crates become mylib-host and mylib-client)".into()),
+        }
+        if headers.is_empty() {
+            self.error(top, "the spec has no `header`").hint = Some("add `header: path/to/library.h`".into());
+        }
+        spec.headers = headers;
+        match library {
+            Some(l) => spec.library = l,
+            None => self.error(top, "the spec has no `library`").hint = Some("add `library: path/to/library.dll`".into()),
+        }
+        Some(spec)
+    }
+
+    fn crate_name(&mut self, node: &Node<'_>) -> Option<Spanned<String>> {
+        let name = self.string(node, "name")?;
+        let ok = name.value.starts_with(|c: char| c.is_ascii_lowercase())
+            && name.value.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_');
+        if !ok {
+            self.error(name.pos, format!("`{}` is not a valid name", name.value)).hint =
+                Some("use lowercase letters, digits and `_`, starting with a letter".into());
+            return None;
+        }
+        Some(name)
+    }
+
+    fn handle(&mut self, node: &Node<'_>) -> Option<HandleSpec> {
+        let mut c_type = None;
+        let mut close = None;
+        for (k, v) in self.fields(node, "a handle", Some(&["c_type", "close"])) {
+            match k.as_str() {
+                "c_type" => c_type = self.string(v, "c_type"),
+                _ => close = self.string(v, "close"),
+            }
+        }
+        if c_type.is_none() {
+            self.error(pos(node), "a handle needs `c_type`").hint = Some("the C type it points to, e.g. `c_type: struct device`".into());
+        }
+        Some(HandleSpec { c_type: c_type?, close })
+    }
+
+    fn function(&mut self, node: &Node<'_>, name: &str) -> FunctionSpec {
+        let mut f = FunctionSpec::default();
+        for (k, v) in self.fields(node, &format!("function `{name}`"), Some(FUNCTION)) {
+            match k.as_str() {
+                "rename" => f.rename = self.string(v, "rename"),
+                "calling_convention" => f.calling_convention = self.convention(v),
+                "params" => f.params = self.params(v, "params"),
+                "returns" => f.returns = self.returns(v),
+                _ => f.error = self.error_rule(v),
+            }
+        }
+        f
+    }
+
+    fn params(&mut self, node: &Node<'_>, what: &str) -> BTreeMap<String, Spanned<ParamSpec>> {
+        let mut out = BTreeMap::new();
+        for (k, v) in self.fields(node, what, None) {
+            if let Some(p) = self.param(v, &k) {
+                out.insert(k, spanned(p, v));
+            }
+        }
+        out
+    }
+
+    /// `in`, or `{ in_string: utf8, optional: true }`.
+    fn param(&mut self, node: &Node<'_>, name: &str) -> Option<ParamSpec> {
+        if let Some(word) = text(node) {
+            let kind = self.kind(&word, None, node, name)?;
+            return Some(ParamSpec { kind, optional: false });
+        }
+        let entries = self.fields(node, &format!("parameter `{name}`"), None);
+        let mut kind = None;
+        let mut optional = false;
+        for (k, v) in &entries {
+            match k.as_str() {
+                "optional" => optional = self.bool(v, "optional"),
+                _ if KINDS.contains(&k.as_str()) => {
+                    if kind.is_some() {
+                        self.error(pos(v), format!("parameter `{name}` has two kinds"));
+                    } else {
+                        kind = self.kind(k, Some(v), v, name);
+                    }
+                }
+                _ => {
+                    let d = self.error(pos(v), format!("unknown key `{k}` in parameter `{name}`"));
+                    let mut all = KINDS.to_vec();
+                    all.push("optional");
+                    d.hint = Some(match did_you_mean(k, all.iter().copied()) {
+                        Some(s) => format!("did you mean `{s}`?"),
+                        None => format!("a parameter is one of: {}", KINDS.join(", ")),
+                    });
+                }
+            }
+        }
+        if kind.is_none() && !entries.is_empty() && entries.iter().all(|(k, _)| k == "optional") {
+            self.error(pos(node), format!("parameter `{name}` says `optional` but no kind")).hint =
+                Some(format!("add one of: {}", KINDS.join(", ")));
+        }
+        Some(ParamSpec { kind: kind?, optional })
+    }
+
+    /// A kind word and its argument node (`None` for the bare-word form).
+    fn kind(&mut self, word: &str, arg: Option<&Node<'_>>, at: &Node<'_>, name: &str) -> Option<ParamKind> {
+        let needs_arg = |s: &mut Self| {
+            s.error(pos(at), format!("`{word}` needs a value")).hint = Some(format!("see `{word}` in specs/SCHEMA.md"));
+            None
+        };
+        // Kinds without arguments accept `true`, null or `{}` in the map form.
+        let plain = |s: &mut Self, kind: ParamKind| {
+            if let Some(a) = arg {
+                let empty = matches!(&a.data, YamlData::Mapping(m) if m.is_empty());
+                if !(is_null(a) || empty || matches!(a.data, YamlData::Value(Scalar::Boolean(true)))) {
+                    s.error(pos(a), format!("`{word}` takes no value"));
+                }
+            }
+            Some(kind)
+        };
+        match word {
+            "scalar" => plain(self, ParamKind::Scalar),
+            "in" => plain(self, ParamKind::In),
+            "out" => plain(self, ParamKind::Out),
+            "inout" => plain(self, ParamKind::Inout),
+            "callback" => plain(self, ParamKind::Callback),
+            "user_data" => plain(self, ParamKind::UserData),
+            "in_string" => match arg {
+                None => Some(ParamKind::InString(None)),
+                Some(a) => Some(ParamKind::InString(Some(self.encoding(a)?))),
+            },
+            "handle" | "out_handle" => {
+                let Some(a) = arg else { return needs_arg(self) };
+                let h = self.string(a, "a handle type name")?;
+                Some(if word == "handle" { ParamKind::Handle(h) } else { ParamKind::OutHandle(h) })
+            }
+            "in_buffer" | "inout_buffer" => {
+                let Some(a) = arg else { return needs_arg(self) };
+                let (len, units) = self.buffer(a, &["len", "units"], "len")?;
+                Some(if word == "in_buffer" { ParamKind::InBuffer { len, units } } else { ParamKind::InoutBuffer { len, units } })
+            }
+            "out_buffer" => {
+                let Some(a) = arg else { return needs_arg(self) };
+                let (capacity, units) = self.buffer(a, &["capacity", "units", "length"], "capacity")?;
+                let mut filled = Spanned { value: Filled::Capacity, pos: capacity.pos };
+                if let YamlData::Mapping(_) = a.data {
+                    for (k, v) in self.fields(a, "out_buffer", Some(&["capacity", "units", "length"])) {
+                        if k == "length" {
+                            let s = self.string(v, "length")?;
+                            let value = match s.value.as_str() {
+                                "return" => Filled::Return,
+                                "nul" => Filled::Nul,
+                                "capacity" => Filled::Capacity,
+                                other => Filled::Param(other.to_string()),
+                            };
+                            filled = Spanned { value, pos: s.pos };
+                        }
+                    }
+                }
+                Some(ParamKind::OutBuffer { capacity, units, filled })
+            }
+            other => {
+                let d = self.error(pos(at), format!("`{other}` is not a parameter kind (parameter `{name}`)"));
+                d.hint = Some(match did_you_mean(other, KINDS.iter().copied()) {
+                    Some(s) => format!("did you mean `{s}`?"),
+                    None => format!("a parameter is one of: {}", KINDS.join(", ")),
+                });
+                None
+            }
+        }
+    }
+
+    /// `len_key: EXPR` and `units`, or the shorthand of a bare expression.
+    fn buffer(&mut self, node: &Node<'_>, known: &[&str], len_key: &str) -> Option<(Spanned<String>, Units)> {
+        if let Some(expr) = text(node) {
+            return Some((spanned(expr, node), Units::Elements));
+        }
+        let mut len = None;
+        let mut units = Units::Elements;
+        // Unknown keys are reported here once; `out_buffer` re-reads `length` itself.
+        for (k, v) in self.fields(node, "a buffer", Some(known)) {
+            if k == len_key {
+                len = text(v).map(|s| spanned(s, v));
+                if len.is_none() {
+                    self.error(pos(v), format!("`{len_key}` must be a number, a parameter name or an expression"));
+                }
+            } else if k == "units" {
+                units = match self.choice(v, "unit", &["elements", "bytes"])?.as_str() {
+                    "bytes" => Units::Bytes,
+                    _ => Units::Elements,
+                };
+            }
+        }
+        if len.is_none() {
+            self.error(pos(node), format!("the buffer has no `{len_key}`")).hint =
+                Some(format!("add `{len_key}: NAME` with the parameter (or expression) that holds it"));
+        }
+        Some((len?, units))
+    }
+
+    fn encoding(&mut self, node: &Node<'_>) -> Option<Encoding> {
+        Some(match self.choice(node, "string encoding", &["utf8", "ansi", "utf16"])?.as_str() {
+            "ansi" => Encoding::Ansi,
+            "utf16" => Encoding::Utf16,
+            _ => Encoding::Utf8,
+        })
+    }
+
+    fn returns(&mut self, node: &Node<'_>) -> Option<Spanned<ReturnSpec>> {
+        let mut string = None;
+        let mut handle = None;
+        let mut free_with = None;
+        for (k, v) in self.fields(node, "returns", Some(&["string", "handle", "free_with"])) {
+            match k.as_str() {
+                "string" => string = self.encoding(v),
+                "handle" => handle = self.string(v, "a handle type name"),
+                _ => free_with = self.string(v, "free_with"),
+            }
+        }
+        let value = match (string, handle) {
+            (Some(encoding), None) => ReturnSpec::String { encoding, free_with },
+            (None, Some(h)) => {
+                if let Some(f) = free_with {
+                    self.error(f.pos, "`free_with` applies to returned strings; a handle's type says how to close it")
+                        .hint = Some("put `close:` under `handles:`".into());
+                }
+                ReturnSpec::Handle(h)
+            }
+            (Some(_), Some(_)) => {
+                self.error(pos(node), "`returns` is either a `string` or a `handle`, not both");
+                return None;
+            }
+            (None, None) => {
+                self.error(pos(node), "`returns` needs `string` or `handle`");
+                return None;
+            }
+        };
+        Some(spanned(value, node))
+    }
+
+    /// `none`, or `{ when: ..., code: ... }`.
+    fn error_rule(&mut self, node: &Node<'_>) -> Option<Spanned<Option<ErrorRule>>> {
+        if text(node).as_deref() == Some("none") {
+            return Some(spanned(None, node));
+        }
+        let mut when = None;
+        let mut code = ErrorCode::Return;
+        for (k, v) in self.fields(node, "error", Some(&["when", "code"])) {
+            if k == "code" {
+                code = match self.choice(v, "error code source", &["return", "last_error", "errno"])?.as_str() {
+                    "last_error" => ErrorCode::LastError,
+                    "errno" => ErrorCode::Errno,
+                    _ => ErrorCode::Return,
+                };
+                continue;
+            }
+            when = match &v.data {
+                YamlData::Mapping(_) => {
+                    let mut values = None;
+                    for (_, list) in self.fields(v, "error.when", Some(&["not"])) {
+                        let YamlData::Sequence(items) = &list.data else {
+                            self.error(pos(list), "`not` takes a list of integers, e.g. `not: [0, 1]`");
+                            continue;
+                        };
+                        let mut ints = Vec::new();
+                        for i in items {
+                            match i.data {
+                                YamlData::Value(Scalar::Integer(n)) => ints.push(n),
+                                _ => {
+                                    self.error(pos(i), "`not` takes integers");
+                                }
+                            }
+                        }
+                        values = Some(ErrorWhen::Not(ints));
+                    }
+                    values
+                }
+                _ => match self.choice(v, "error condition", &["negative", "zero", "nonzero", "null"])?.as_str() {
+                    "negative" => Some(ErrorWhen::Negative),
+                    "zero" => Some(ErrorWhen::Zero),
+                    "nonzero" => Some(ErrorWhen::Nonzero),
+                    _ => Some(ErrorWhen::Null),
+                },
+            };
+        }
+        let Some(when) = when else {
+            self.error(pos(node), "`error` needs `when` (or is `none`)").hint =
+                Some("for example `error: { when: negative }`".into());
+            return None;
+        };
+        Some(spanned(Some(ErrorRule { when, code }), node))
+    }
+}
