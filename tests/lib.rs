@@ -2,6 +2,8 @@
 //! build the loader probe for each target, and how to run Windows binaries under the
 //! project's private Wine (installed by `tests/setup/setup.sh`).
 
+pub mod pe_builder;
+
 use std::collections::HashMap;
 use std::io::Read;
 use std::path::{Path, PathBuf};

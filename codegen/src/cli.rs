@@ -94,14 +94,27 @@ fn run_audit(path: &Path, json: bool, header: HeaderArgs) -> ExitCode {
         let names = header.headers.iter().map(|h| h.display().to_string()).collect();
         report.header_check = Some(audit::header_check::check(&report.binary, &parsed, names));
     }
-    if json {
+    let text = if json {
         // Serializing plain data structures to a String cannot fail.
-        let text = serde_json::to_string_pretty(&report).unwrap_or_default();
-        println!("{text}");
+        serde_json::to_string_pretty(&report).unwrap_or_default() + "\n"
     } else {
-        print!("{}", audit::text::render(&report));
+        audit::text::render(&report)
+    };
+    print_out(&text)
+}
+
+/// Writes to stdout; a reader that went away (`dllgen audit big.dll | head`) is not an error.
+fn print_out(text: &str) -> ExitCode {
+    use std::io::Write;
+    let mut out = std::io::stdout().lock();
+    match out.write_all(text.as_bytes()).and_then(|()| out.flush()) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("dllgen: error: cannot write the output: {e}");
+            ExitCode::from(2)
+        }
     }
-    ExitCode::SUCCESS
 }
 
 fn fail(file: &str, message: &str) -> ExitCode {
@@ -114,6 +127,9 @@ fn read_input(path: &Path) -> Result<Vec<u8>, String> {
     let meta = file.metadata().map_err(|e| format!("cannot read: {e}"))?;
     if meta.is_dir() {
         return Err("is a directory, not a DLL or shared object".into());
+    }
+    if !meta.is_file() {
+        return Err("is not a regular file (a device, pipe or socket)".into());
     }
     let mut bytes = Vec::new();
     file.take(MAX_INPUT + 1).read_to_end(&mut bytes).map_err(|e| format!("cannot read: {e}"))?;

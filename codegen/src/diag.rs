@@ -23,9 +23,22 @@ pub struct Diagnostic {
 
 impl Diagnostic {
     /// A problem at `line:column` of `file`, whose text is `source` (for the snippet).
-    pub fn at(file: &Path, source: Option<&str>, line: usize, column: usize, message: impl Into<String>) -> Self {
+    pub fn at(
+        file: &Path,
+        source: Option<&str>,
+        line: usize,
+        column: usize,
+        message: impl Into<String>,
+    ) -> Self {
         let source_line = source.and_then(|s| s.lines().nth(line.wrapping_sub(1))).map(str::to_string);
-        Diagnostic { file: file.to_path_buf(), line, column, message: message.into(), hint: None, source_line }
+        Diagnostic {
+            file: file.to_path_buf(),
+            line,
+            column,
+            message: message.into(),
+            hint: None,
+            source_line,
+        }
     }
 
     /// Adds a hint.
@@ -43,7 +56,11 @@ impl fmt::Display for Diagnostic {
             write!(f, "{}:{}:{}: error: {}", self.file.display(), self.line, self.column, self.message)?;
         }
         if let Some(line) = &self.source_line {
-            let pad: String = line.chars().take(self.column.saturating_sub(1)).map(|c| if c == '\t' { '\t' } else { ' ' }).collect();
+            let pad: String = line
+                .chars()
+                .take(self.column.saturating_sub(1))
+                .map(|c| if c == '\t' { '\t' } else { ' ' })
+                .collect();
             write!(f, "\n    {line}\n    {pad}^")?;
         }
         if let Some(hint) = &self.hint {
@@ -110,7 +127,11 @@ mod tests {
 
     #[test]
     fn display_has_position_snippet_and_hint() {
-        let d = Diagnostic::at(Path::new("s.yaml"), Some("a: 1\nbad: 2\n"), 2, 1, "unknown key `bad`").hint("did you mean `bar`?");
-        assert_eq!(d.to_string(), "s.yaml:2:1: error: unknown key `bad`\n    bad: 2\n    ^\n  hint: did you mean `bar`?");
+        let d = Diagnostic::at(Path::new("s.yaml"), Some("a: 1\nbad: 2\n"), 2, 1, "unknown key `bad`")
+            .hint("did you mean `bar`?");
+        assert_eq!(
+            d.to_string(),
+            "s.yaml:2:1: error: unknown key `bad`\n    bad: 2\n    ^\n  hint: did you mean `bar`?"
+        );
     }
 }

@@ -24,6 +24,16 @@ pub fn render(report: &Report) -> String {
     out
 }
 
+/// Names come from the file: control characters are escaped so that a crafted name can
+/// neither break a line nor send terminal escape sequences.
+fn clean(s: &str) -> std::borrow::Cow<'_, str> {
+    if s.chars().any(char::is_control) {
+        std::borrow::Cow::Owned(s.chars().flat_map(char::escape_debug).collect())
+    } else {
+        std::borrow::Cow::Borrowed(s)
+    }
+}
+
 fn flags(f: &Flags) -> String {
     if f.names.is_empty() {
         format!("{:#06x}", f.value)
@@ -59,7 +69,7 @@ fn pe_text(out: &mut String, report: &Report, pe: &PeFile) {
         let _ = writeln!(
             out,
             "  {:<w$} {:#010x} {:#010x} {:#010x} {:#010x}  {}",
-            s.name,
+            clean(&s.name),
             s.rva,
             s.virtual_size,
             s.file_offset,
@@ -107,10 +117,10 @@ fn export_row(out: &mut String, e: &Export) {
         ExportKind::Forwarder => "forwarder",
         ExportKind::Unmapped => "unmapped",
     };
-    let name = e.name.as_deref().unwrap_or("[NONAME]");
+    let name = clean(e.name.as_deref().unwrap_or("[NONAME]"));
     let mut notes = Vec::new();
     if let Some(target) = &e.forwarder {
-        notes.push(format!("-> {target}"));
+        notes.push(format!("-> {}", clean(target)));
     }
     if let Some(d) = &e.decoration {
         let mut note = d.scheme.describe().to_string();
@@ -118,7 +128,7 @@ fn export_row(out: &mut String, e: &Export) {
             let _ = write!(note, ", {bytes} argument bytes");
         }
         if let Some(base) = &d.name {
-            let _ = write!(note, ", C name {base}");
+            let _ = write!(note, ", C name {}", clean(base));
         }
         notes.push(note);
     }
@@ -130,11 +140,15 @@ fn imports_text(out: &mut String, title: &str, dlls: &[ImportedDll]) {
     let count: usize = dlls.iter().map(|d| d.functions.len()).sum();
     let _ = writeln!(out, "\n{title}: {} from {}", plural(count, "function"), plural(dlls.len(), "DLL"));
     for dll in dlls {
-        let _ = writeln!(out, "  {} ({})", dll.dll, dll.functions.len());
+        if dll.bound {
+            let _ = writeln!(out, "  {} (bound at link time: names unavailable)", clean(&dll.dll));
+            continue;
+        }
+        let _ = writeln!(out, "  {} ({})", clean(&dll.dll), dll.functions.len());
         for f in &dll.functions {
             match (&f.name, f.ordinal) {
                 (Some(name), _) => {
-                    let _ = writeln!(out, "    {name}");
+                    let _ = writeln!(out, "    {}", clean(name));
                 }
                 (None, Some(ordinal)) => {
                     let _ = writeln!(out, "    #{ordinal}");
@@ -171,7 +185,7 @@ fn header_text(out: &mut String, check: &HeaderCheck) {
         }
         let _ = writeln!(out, "  {title} ({}):", items.len());
         for item in items {
-            let _ = writeln!(out, "    {item}");
+            let _ = writeln!(out, "    {}", clean(&item));
         }
     }
 }
@@ -191,19 +205,26 @@ fn elf_text(out: &mut String, report: &Report, elf: &ElfFile) {
         report.file, elf.class, elf.machine.name, elf.file_type.name, report.size
     );
     let _ = writeln!(out, "  {:<20} {} ({})", "machine", elf.machine.name, elf.machine.value);
-    let _ = writeln!(out, "  {:<20} {}", "soname", elf.soname.as_deref().unwrap_or("(none)"));
+    let _ = writeln!(out, "  {:<20} {}", "soname", clean(elf.soname.as_deref().unwrap_or("(none)")));
     let _ = writeln!(
         out,
         "  {:<20} {}",
         "needed",
-        if elf.needed.is_empty() { "(none)".into() } else { elf.needed.join(", ") }
+        if elf.needed.is_empty() { "(none)".into() } else { clean(&elf.needed.join(", ")).into_owned() }
     );
     let _ = writeln!(out, "\nexported symbols: {}", elf.symbols.len());
     if !elf.symbols.is_empty() {
         let _ = writeln!(out, "  {:>18} {:>8}  {:<8} {:<7} name", "value", "size", "kind", "binding");
         for s in &elf.symbols {
-            let _ =
-                writeln!(out, "  {:#018x} {:>8}  {:<8} {:<7} {}", s.value, s.size, s.kind, s.binding, s.name);
+            let _ = writeln!(
+                out,
+                "  {:#018x} {:>8}  {:<8} {:<7} {}",
+                s.value,
+                s.size,
+                s.kind,
+                s.binding,
+                clean(&s.name)
+            );
         }
     }
 }

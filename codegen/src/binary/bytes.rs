@@ -20,11 +20,6 @@ impl<'a> Bytes<'a> {
             }),
         }
     }
-
-    pub fn u32(&self, offset: u64, what: &str) -> Result<u32, ReadError> {
-        let b = self.slice(offset, 4, what)?;
-        Ok(u32::from_le_bytes([b[0], b[1], b[2], b[3]]))
-    }
 }
 
 /// Reads fixed-width little-endian integers out of a slice already bounds-checked as a whole.

@@ -7,7 +7,7 @@
 //! | `@name@N`     | `@Open@8`        | fastcall, N argument bytes                       |
 //! | `name@@N`     | `Open@@8`        | vectorcall, N argument bytes                     |
 //! | `?...`        | `?Open@@YAHH@Z`  | MSVC-mangled C++                                 |
-//! | `_Z...`       | `_ZN2io4openEi`  | Itanium-mangled C++ (mingw g++, gcc)             |
+//! | `_Z...`       | `_ZN2io4openEi`  | Itanium-mangled C++ (mingw g++, gcc); C reserves `_Z` |
 //!
 //! Anything else is an undecorated name: cdecl, or stdcall linked with `--kill-at` / a
 //! .def file, which the export table alone cannot tell apart.
@@ -65,13 +65,11 @@ pub fn parse(name: &str) -> Option<Decoration> {
     if name.len() > 1 && name.starts_with('?') {
         return cpp(Scheme::MsvcCpp);
     }
+    // C reserves identifiers starting with `_` and a capital letter, so `_Z...` is always
+    // Itanium mangling (operators included: `_Znwj`, `_ZdlPv`). Mach-O adds one `_`.
     let itanium = name.strip_prefix("__Z").or_else(|| name.strip_prefix("_Z"));
-    if let Some(rest) = itanium {
-        // `_Z` is followed by a nested name, a length-prefixed name or a special form;
-        // this keeps C names like `_Zoom` undecorated.
-        if rest.starts_with(|c: char| c.is_ascii_digit() || "NLSTZGI".contains(c)) {
-            return cpp(Scheme::ItaniumCpp);
-        }
+    if itanium.is_some_and(|rest| !rest.is_empty()) {
+        return cpp(Scheme::ItaniumCpp);
     }
 
     let (head, digits) = name.rsplit_once('@')?;
@@ -117,11 +115,13 @@ mod tests {
         assert_eq!(parse("_ZN2fx5twiceEi").unwrap().scheme, Scheme::ItaniumCpp);
         assert_eq!(parse("__ZN2fx5twiceEi").unwrap().scheme, Scheme::ItaniumCpp);
         assert_eq!(parse("_Z4funcv").unwrap().scheme, Scheme::ItaniumCpp);
+        assert_eq!(parse("_Znwj").unwrap().scheme, Scheme::ItaniumCpp);
+        assert_eq!(parse("_ZdlPv").unwrap().scheme, Scheme::ItaniumCpp);
     }
 
     #[test]
     fn undecorated() {
-        for name in ["fx_add", "_Zoom", "a@b", "x@", "@", "@@8", "f@123456", "f@1a", "?", "mail@host@4", ""] {
+        for name in ["fx_add", "_Z", "a@b", "x@", "@", "@@8", "f@123456", "f@1a", "?", "mail@host@4", ""] {
             assert_eq!(parse(name), None, "{name}");
         }
     }

@@ -85,6 +85,15 @@ fn type_name(code: u16) -> &'static str {
 /// Parses an ELF file. `bytes` starts with `\x7fELF`.
 pub fn read(bytes: &[u8]) -> Result<ElfFile, ReadError> {
     let elf = goblin::elf::Elf::parse(bytes).map_err(|e| ReadError::malformed("ELF file", e))?;
+    // Symbols can share one long name; copying is bounded like the PE reader's.
+    let budget = (bytes.len() as u64).saturating_mul(4).max(1 << 20);
+    let total: u64 =
+        elf.dynsyms.iter().filter_map(|s| elf.dynstrtab.get_at(s.st_name)).map(|n| n.len() as u64).sum();
+    if total > budget {
+        return Err(ReadError::Malformed(format!(
+            "the dynamic symbol names add up to {total} bytes, more than four times the file: a corrupt symbol table"
+        )));
+    }
     let mut symbols: Vec<ElfSymbol> = elf
         .dynsyms
         .iter()

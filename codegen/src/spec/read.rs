@@ -20,11 +20,23 @@ pub fn parse(path: &Path) -> Result<Spec, Diagnostics> {
 pub fn parse_str(path: &Path, source: &str) -> Result<Spec, Diagnostics> {
     let docs = Node::load_from_str(source).map_err(|e| {
         let m = e.marker();
-        Diagnostics(vec![Diagnostic::at(path, Some(source), m.line(), m.col() + 1, format!("invalid YAML: {}", e.info()))])
+        Diagnostics(vec![Diagnostic::at(
+            path,
+            Some(source),
+            m.line(),
+            m.col() + 1,
+            format!("invalid YAML: {}", e.info()),
+        )])
     })?;
-    let mut r = Reader { path, source, base: path.parent().unwrap_or(Path::new(".")).to_path_buf(), diags: Vec::new() };
+    let mut r = Reader {
+        path,
+        source,
+        base: path.parent().unwrap_or(Path::new(".")).to_path_buf(),
+        diags: Vec::new(),
+    };
     let Some(root) = docs.first() else {
-        return Err(Diagnostics(vec![Diagnostic::at(path, None, 0, 0, "the spec is empty").hint("start with `name:`, `header:` and `library:` (see specs/SCHEMA.md)")]));
+        return Err(Diagnostics(vec![Diagnostic::at(path, None, 0, 0, "the spec is empty")
+            .hint("start with `name:`, `header:` and `library:` (see specs/SCHEMA.md)")]));
     };
     if docs.len() > 1 {
         r.error(pos(&docs[1]), "a spec is one YAML document; remove the `---` separator");
@@ -70,13 +82,35 @@ struct Reader<'s> {
 }
 
 const TOP: &[&str] = &[
-    "name", "header", "headers", "library", "include_dirs", "defines", "calling_convention", "thread_safe",
-    "exports", "error", "handles", "structs", "callbacks", "functions",
+    "name",
+    "header",
+    "headers",
+    "library",
+    "include_dirs",
+    "defines",
+    "calling_convention",
+    "thread_safe",
+    "exports",
+    "error",
+    "handles",
+    "structs",
+    "callbacks",
+    "functions",
 ];
 const FUNCTION: &[&str] = &["rename", "calling_convention", "params", "returns", "error"];
 const KINDS: &[&str] = &[
-    "scalar", "in_string", "in_buffer", "out_buffer", "inout_buffer", "in", "out", "inout", "handle", "out_handle",
-    "callback", "user_data",
+    "scalar",
+    "in_string",
+    "in_buffer",
+    "out_buffer",
+    "inout_buffer",
+    "in",
+    "out",
+    "inout",
+    "handle",
+    "out_handle",
+    "callback",
+    "user_data",
 ];
 
 impl Reader<'_> {
@@ -86,7 +120,12 @@ impl Reader<'_> {
     }
 
     /// The entries of a mapping; keys outside `known` (when given) are reported.
-    fn fields<'n>(&mut self, node: &'n Node<'n>, what: &str, known: Option<&[&str]>) -> Vec<(String, &'n Node<'n>)> {
+    fn fields<'n>(
+        &mut self,
+        node: &'n Node<'n>,
+        what: &str,
+        known: Option<&[&str]>,
+    ) -> Vec<(String, &'n Node<'n>)> {
         let YamlData::Mapping(map) = &node.data else {
             if !is_null(node) {
                 self.error(pos(node), format!("{what} must be a mapping (`key: value` lines)"));
@@ -197,11 +236,20 @@ impl Reader<'_> {
         for (key, v) in self.fields(root, "the spec", Some(TOP)) {
             match key.as_str() {
                 "name" => name = self.crate_name(v),
-                "header" | "headers" => {
-                    headers.extend(self.strings(v, "a header path").into_iter().map(|s| Spanned { value: self.path(&s.value), pos: s.pos }))
+                "header" | "headers" => headers.extend(
+                    self.strings(v, "a header path")
+                        .into_iter()
+                        .map(|s| Spanned { value: self.path(&s.value), pos: s.pos }),
+                ),
+                "library" => {
+                    library = self
+                        .string(v, "the library path")
+                        .map(|s| Spanned { value: self.path(&s.value), pos: s.pos })
                 }
-                "library" => library = self.string(v, "the library path").map(|s| Spanned { value: self.path(&s.value), pos: s.pos }),
-                "include_dirs" => spec.include_dirs = self.strings(v, "an include folder").iter().map(|s| self.path(&s.value)).collect(),
+                "include_dirs" => {
+                    spec.include_dirs =
+                        self.strings(v, "an include folder").iter().map(|s| self.path(&s.value)).collect()
+                }
                 "defines" => {
                     for (k, value) in self.fields(v, "defines", None) {
                         spec.defines.push((k, if is_null(value) { None } else { text(value) }));
@@ -212,10 +260,17 @@ impl Reader<'_> {
                 "exports" => {
                     for (k, list) in self.fields(v, "exports", Some(&["include", "exclude"])) {
                         let globs = self.strings(list, "an export glob");
-                        if k == "include" { spec.include = globs } else { spec.exclude = globs }
+                        if k == "include" {
+                            spec.include = globs
+                        } else {
+                            spec.exclude = globs
+                        }
                     }
                 }
-                "error" => spec.error = self.error_rule(v).and_then(|e| e.value.map(|r| Spanned { value: r, pos: e.pos })),
+                "error" => {
+                    spec.error =
+                        self.error_rule(v).and_then(|e| e.value.map(|r| Spanned { value: r, pos: e.pos }))
+                }
                 "handles" => {
                     for (k, h) in self.fields(v, "handles", None) {
                         if let Some(handle) = self.handle(h) {
@@ -236,7 +291,9 @@ impl Reader<'_> {
                 "callbacks" => {
                     for (k, c) in self.fields(v, "callbacks", None) {
                         let mut cb = CallbackSpec::default();
-                        for (ck, cv) in self.fields(c, &format!("callback `{k}`"), Some(&["user_data", "params"])) {
+                        for (ck, cv) in
+                            self.fields(c, &format!("callback `{k}`"), Some(&["user_data", "params"]))
+                        {
                             match ck.as_str() {
                                 "user_data" => cb.user_data = self.string(cv, "user_data"),
                                 _ => cb.params = self.params(cv, "params"),
@@ -257,7 +314,10 @@ impl Reader<'_> {
         let top = pos(root);
         match name {
             Some(n) => spec.name = n,
-            None => self.error(top, "the spec has no `name`").hint = Some("add `name: mylib` (the crates become mylib-host and mylib-client)".into()),
+            None => {
+                self.error(top, "the spec has no `name`").hint =
+                    Some("add `name: mylib` (the crates become mylib-host and mylib-client)".into())
+            }
         }
         if headers.is_empty() {
             self.error(top, "the spec has no `header`").hint = Some("add `header: path/to/library.h`".into());
@@ -265,7 +325,10 @@ impl Reader<'_> {
         spec.headers = headers;
         match library {
             Some(l) => spec.library = l,
-            None => self.error(top, "the spec has no `library`").hint = Some("add `library: path/to/library.dll`".into()),
+            None => {
+                self.error(top, "the spec has no `library`").hint =
+                    Some("add `library: path/to/library.dll`".into())
+            }
         }
         Some(spec)
     }
@@ -292,7 +355,8 @@ impl Reader<'_> {
             }
         }
         if c_type.is_none() {
-            self.error(pos(node), "a handle needs `c_type`").hint = Some("the C type it points to, e.g. `c_type: struct device`".into());
+            self.error(pos(node), "a handle needs `c_type`").hint =
+                Some("the C type it points to, e.g. `c_type: struct device`".into());
         }
         Some(HandleSpec { c_type: c_type?, close })
     }
@@ -361,7 +425,8 @@ impl Reader<'_> {
     /// A kind word and its argument node (`None` for the bare-word form).
     fn kind(&mut self, word: &str, arg: Option<&Node<'_>>, at: &Node<'_>, name: &str) -> Option<ParamKind> {
         let needs_arg = |s: &mut Self| {
-            s.error(pos(at), format!("`{word}` needs a value")).hint = Some(format!("see `{word}` in specs/SCHEMA.md"));
+            s.error(pos(at), format!("`{word}` needs a value")).hint =
+                Some(format!("see `{word}` in specs/SCHEMA.md"));
             None
         };
         // Kinds without arguments accept `true`, null or `{}` in the map form.
@@ -393,7 +458,11 @@ impl Reader<'_> {
             "in_buffer" | "inout_buffer" => {
                 let Some(a) = arg else { return needs_arg(self) };
                 let (len, units) = self.buffer(a, &["len", "units"], "len")?;
-                Some(if word == "in_buffer" { ParamKind::InBuffer { len, units } } else { ParamKind::InoutBuffer { len, units } })
+                Some(if word == "in_buffer" {
+                    ParamKind::InBuffer { len, units }
+                } else {
+                    ParamKind::InoutBuffer { len, units }
+                })
             }
             "out_buffer" => {
                 let Some(a) = arg else { return needs_arg(self) };
@@ -416,7 +485,8 @@ impl Reader<'_> {
                 Some(ParamKind::OutBuffer { capacity, units, filled })
             }
             other => {
-                let d = self.error(pos(at), format!("`{other}` is not a parameter kind (parameter `{name}`)"));
+                let d =
+                    self.error(pos(at), format!("`{other}` is not a parameter kind (parameter `{name}`)"));
                 d.hint = Some(match did_you_mean(other, KINDS.iter().copied()) {
                     Some(s) => format!("did you mean `{s}`?"),
                     None => format!("a parameter is one of: {}", KINDS.join(", ")),
@@ -438,7 +508,10 @@ impl Reader<'_> {
             if k == len_key {
                 len = text(v).map(|s| spanned(s, v));
                 if len.is_none() {
-                    self.error(pos(v), format!("`{len_key}` must be a number, a parameter name or an expression"));
+                    self.error(
+                        pos(v),
+                        format!("`{len_key}` must be a number, a parameter name or an expression"),
+                    );
                 }
             } else if k == "units" {
                 units = match self.choice(v, "unit", &["elements", "bytes"])?.as_str() {
@@ -477,8 +550,11 @@ impl Reader<'_> {
             (Some(encoding), None) => ReturnSpec::String { encoding, free_with },
             (None, Some(h)) => {
                 if let Some(f) = free_with {
-                    self.error(f.pos, "`free_with` applies to returned strings; a handle's type says how to close it")
-                        .hint = Some("put `close:` under `handles:`".into());
+                    self.error(
+                        f.pos,
+                        "`free_with` applies to returned strings; a handle's type says how to close it",
+                    )
+                    .hint = Some("put `close:` under `handles:`".into());
                 }
                 ReturnSpec::Handle(h)
             }
@@ -503,7 +579,8 @@ impl Reader<'_> {
         let mut code = ErrorCode::Return;
         for (k, v) in self.fields(node, "error", Some(&["when", "code"])) {
             if k == "code" {
-                code = match self.choice(v, "error code source", &["return", "last_error", "errno"])?.as_str() {
+                code = match self.choice(v, "error code source", &["return", "last_error", "errno"])?.as_str()
+                {
                     "last_error" => ErrorCode::LastError,
                     "errno" => ErrorCode::Errno,
                     _ => ErrorCode::Return,
@@ -531,7 +608,10 @@ impl Reader<'_> {
                     }
                     values
                 }
-                _ => match self.choice(v, "error condition", &["negative", "zero", "nonzero", "null"])?.as_str() {
+                _ => match self
+                    .choice(v, "error condition", &["negative", "zero", "nonzero", "null"])?
+                    .as_str()
+                {
                     "negative" => Some(ErrorWhen::Negative),
                     "zero" => Some(ErrorWhen::Zero),
                     "nonzero" => Some(ErrorWhen::Nonzero),

@@ -24,6 +24,7 @@ pub fn read(image: &Image<'_>, rva: u32, size: u32) -> Result<ClrHeader, ReadErr
     // The header is 72 bytes; accept shorter directory sizes as long as the flags are there.
     let len = u64::from(size.clamp(20, 72));
     let h = image.slice(rva.into(), len, "CLR (.NET) header")?;
+    let h = &h[..];
     let flags = le_u32(h, 16);
     Ok(ClrHeader {
         runtime_version: format!("{}.{}", le_u16(h, 4), le_u16(h, 6)),

@@ -11,6 +11,7 @@ use crate::binary::bytes::{le_u16, le_u32};
 use crate::binary::decorate::{self, Decoration};
 use crate::binary::ReadError;
 use serde::Serialize;
+use std::borrow::Cow;
 
 /// Ordinals are 16-bit wherever they are used (imports by ordinal, the name ordinal table),
 /// so no valid EAT has more entries than this.
@@ -71,6 +72,7 @@ pub struct Export {
 
 pub fn read(image: &Image<'_>, dir_rva: u32, dir_size: u32) -> Result<ExportDirectory, ReadError> {
     let dir = image.slice(dir_rva.into(), 40, "export directory")?;
+    let dir = &dir[..];
     let timestamp = le_u32(dir, 4);
     let name_rva = le_u32(dir, 12);
     let ordinal_base = le_u32(dir, 16);
@@ -101,12 +103,12 @@ pub fn read(image: &Image<'_>, dir_rva: u32, dir_size: u32) -> Result<ExportDire
     // Slices are bounds-checked against the file before anything is allocated, so the
     // allocations below are bounded by the file's size.
     let eat = if number_of_functions == 0 {
-        &[][..]
+        Cow::Borrowed(&[][..])
     } else {
         image.slice(eat_rva.into(), u64::from(number_of_functions) * 4, "export address table")?
     };
     let (name_ptrs, name_ords) = if number_of_names == 0 {
-        (&[][..], &[][..])
+        (Cow::Borrowed(&[][..]), Cow::Borrowed(&[][..]))
     } else {
         (
             image.slice(names_rva.into(), u64::from(number_of_names) * 4, "export name pointer table")?,
@@ -116,7 +118,7 @@ pub fn read(image: &Image<'_>, dir_rva: u32, dir_size: u32) -> Result<ExportDire
 
     let dir_range = u64::from(dir_rva)..u64::from(dir_rva) + u64::from(dir_size);
     let entry = |index: u32, hint: Option<u32>, name: Option<String>| -> Result<Export, ReadError> {
-        let rva = le_u32(eat, index as usize * 4);
+        let rva = le_u32(&eat, index as usize * 4);
         let ordinal = ordinal_base.wrapping_add(index);
         let (kind, forwarder) = if dir_range.contains(&u64::from(rva)) {
             (
@@ -138,20 +140,20 @@ pub fn read(image: &Image<'_>, dir_rva: u32, dir_size: u32) -> Result<ExportDire
     let mut named = vec![false; number_of_functions as usize];
     let mut entries = Vec::with_capacity(number_of_functions.max(number_of_names) as usize);
     for hint in 0..number_of_names {
-        let index = u32::from(le_u16(name_ords, hint as usize * 2));
+        let index = u32::from(le_u16(&name_ords, hint as usize * 2));
         if index >= number_of_functions {
             return Err(ReadError::Malformed(format!(
                 "export name #{hint} refers to export address table slot {index}, but the table has {number_of_functions} slots"
             )));
         }
-        let name_rva = le_u32(name_ptrs, hint as usize * 4);
+        let name_rva = le_u32(&name_ptrs, hint as usize * 4);
         let name = image.string(name_rva.into(), &format!("export name #{hint}"))?;
         named[index as usize] = true;
         entries.push(entry(index, Some(hint), Some(name))?);
     }
     for index in 0..number_of_functions {
         // Zero slots are ordinals left unused (gaps in a .def file's numbering).
-        if !named[index as usize] && le_u32(eat, index as usize * 4) != 0 {
+        if !named[index as usize] && le_u32(&eat, index as usize * 4) != 0 {
             entries.push(entry(index, None, None)?);
         }
     }

@@ -1,8 +1,10 @@
-//! PE images: headers via goblin, then our own walkers for the export, import and CLR
-//! tables (goblin's export parser drops ordinal-only entries and has no ordinals).
+//! PE images, read with our own bounds-checked walkers: goblin's PE parser rejects shapes
+//! the Windows loader accepts (odd DOS stubs, more than 16 data directories), drops
+//! ordinal-only exports and has no ordinals.
 
 mod clr;
 mod exports;
+mod headers;
 mod image;
 mod imports;
 pub mod names;
@@ -21,10 +23,6 @@ pub const MACHINE_I386: u16 = 0x014c;
 /// `IMAGE_FILE_MACHINE_AMD64`.
 pub const MACHINE_AMD64: u16 = 0x8664;
 const IMAGE_FILE_DLL: u16 = 0x2000;
-const MAGIC_PE32: u16 = 0x10b;
-const MAGIC_PE32_PLUS: u16 = 0x20b;
-/// Windows refuses images with more sections than this.
-const MAX_SECTIONS: u16 = 96;
 
 /// Everything `audit` reports about a PE image.
 #[derive(Debug, Clone, Serialize)]
@@ -110,69 +108,38 @@ impl PeFile {
 /// Parses a PE image. `bytes` starts with `MZ`.
 pub fn read(bytes: &[u8]) -> Result<PeFile, ReadError> {
     let file = Bytes(bytes);
-    // Check the two fields every later step relies on ourselves, so the common corruptions
-    // get a precise message rather than a generic parse error.
-    let pe_offset = u64::from(file.u32(0x3c, "DOS header's e_lfanew field")?);
-    let signature = file.slice(pe_offset, 4, "PE signature")?;
-    if signature != b"PE\0\0" {
-        return Err(ReadError::Malformed(format!(
-            "an MZ file without a PE signature at offset {pe_offset:#x} (found {signature:02x?}): a DOS program or a corrupt image"
-        )));
-    }
-    let header =
-        goblin::pe::header::Header::parse(bytes).map_err(|e| ReadError::malformed("PE header", e))?;
-    let coff = header.coff_header;
-    let optional = header.optional_header.ok_or_else(|| {
-        ReadError::Malformed("the image has no optional header (an object file, not a DLL or EXE)".into())
-    })?;
-    let magic = optional.standard_fields.magic;
-    let kind = match magic {
-        MAGIC_PE32 => "PE32",
-        MAGIC_PE32_PLUS => "PE32+",
-        other => return Err(ReadError::Malformed(format!("unknown optional header magic {other:#x}"))),
-    };
-    if coff.number_of_sections > MAX_SECTIONS {
-        return Err(ReadError::Absurd {
-            what: "section table".into(),
-            count: coff.number_of_sections.into(),
-            limit: MAX_SECTIONS.into(),
-        });
-    }
-    let section_table = pe_offset + 4 + 20 + u64::from(coff.size_of_optional_header);
-    let strings = u64::from(coff.pointer_to_symbol_table) + u64::from(coff.number_of_symbol_table) * 18;
-    let sections = read_sections(file, section_table, coff.number_of_sections, strings)?;
-    let windows = optional.windows_fields;
-    let image =
-        Image::new(file, &sections, windows.size_of_headers, magic == MAGIC_PE32_PLUS, windows.image_base);
-    let dirs = &optional.data_directories;
+    let h = headers::read(file)?;
+    let strings = u64::from(h.symbol_table) + u64::from(h.number_of_symbols) * 18;
+    let sections = read_sections(file, h.section_table, h.number_of_sections, strings)?;
+    let image = Image::new(file, &sections, &h);
 
-    let exports = match dirs.get_export_table() {
-        Some(dir) => Some(exports::read(&image, dir.virtual_address, dir.size)?),
+    let exports = match h.directory(headers::DIR_EXPORT) {
+        Some((rva, size)) => Some(exports::read(&image, rva, size)?),
         None => None,
     };
-    let imports = match dirs.get_import_table() {
-        Some(dir) => imports::read(&image, dir.virtual_address)?,
+    let imports = match h.directory(headers::DIR_IMPORT) {
+        Some((rva, _)) => imports::read(&image, rva)?,
         None => Vec::new(),
     };
-    let delay_imports = match dirs.get_delay_import_descriptor() {
-        Some(dir) => imports::read_delayed(&image, dir.virtual_address, dir.size)?,
+    let delay_imports = match h.directory(headers::DIR_DELAY_IMPORT) {
+        Some((rva, size)) => imports::read_delayed(&image, rva, size)?,
         None => Vec::new(),
     };
-    let clr = match dirs.get_clr_runtime_header() {
-        Some(dir) => Some(clr::read(&image, dir.virtual_address, dir.size)?),
+    let clr = match h.directory(headers::DIR_CLR) {
+        Some((rva, size)) => Some(clr::read(&image, rva, size)?),
         None => None,
     };
 
     Ok(PeFile {
-        machine: Code { value: coff.machine, name: names::machine(coff.machine) },
-        kind,
-        characteristics: Flags::new(names::CHARACTERISTICS, coff.characteristics.into()),
-        is_dll: coff.characteristics & IMAGE_FILE_DLL != 0,
-        subsystem: Code { value: windows.subsystem, name: names::subsystem(windows.subsystem) },
-        dll_characteristics: Flags::new(names::DLL_CHARACTERISTICS, windows.dll_characteristics.into()),
-        timestamp: coff.time_date_stamp,
-        image_base: windows.image_base,
-        entry_point: optional.standard_fields.address_of_entry_point,
+        machine: Code { value: h.machine, name: names::machine(h.machine) },
+        kind: if h.magic == headers::MAGIC_PE32 { "PE32" } else { "PE32+" },
+        characteristics: Flags::new(names::CHARACTERISTICS, h.characteristics.into()),
+        is_dll: h.characteristics & IMAGE_FILE_DLL != 0,
+        subsystem: Code { value: h.subsystem, name: names::subsystem(h.subsystem) },
+        dll_characteristics: Flags::new(names::DLL_CHARACTERISTICS, h.dll_characteristics.into()),
+        timestamp: h.timestamp,
+        image_base: h.image_base,
+        entry_point: h.entry_point,
         sections,
         exports,
         imports,
