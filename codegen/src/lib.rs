@@ -9,4 +9,5 @@ pub mod binary;
 pub mod cli;
 pub mod diag;
 pub mod header;
+pub mod model;
 pub mod spec;

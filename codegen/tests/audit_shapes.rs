@@ -197,3 +197,12 @@ fn control_characters_in_names_are_escaped_in_text() {
     assert!(text.contains("evil\\n\\u{1b}[31mverdict: fake"), "{text}");
     assert_eq!(text.lines().filter(|l| l.starts_with("verdict:")).count(), 1);
 }
+
+#[test]
+fn a_one_byte_optional_header_is_an_error_not_a_panic() {
+    // Found by the fuzzer: SizeOfOptionalHeader = 1.
+    let mut bytes = Image::default().build();
+    let pe = u32::from_le_bytes(bytes[0x3c..0x40].try_into().unwrap()) as usize;
+    bytes[pe + 20..pe + 22].copy_from_slice(&1u16.to_le_bytes());
+    assert!(error(&bytes).contains("optional header is 1 byte long"));
+}

@@ -290,6 +290,7 @@ impl Extractor<'_> {
                 CType::Function(Box::new(Signature {
                     ret: self.ctype(t.result()),
                     params,
+                    param_names: Vec::new(),
                     variadic: t.is_variadic(),
                     convention: convention(t.calling_conv()),
                 }))
@@ -326,7 +327,18 @@ impl Extractor<'_> {
         // Insert first: a typedef may reach itself through a pointer.
         self.types
             .insert(name.clone(), TypeDef { size: None, align: None, kind: TypeDefKind::Opaque, doc: None });
-        let target = self.ctype(underlying);
+        let mut target = self.ctype(underlying);
+        // A function-pointer typedef names its parameters: keep the names.
+        if let CType::Pointer { pointee, .. } = &mut target {
+            if let CType::Function(sig) = pointee.as_mut() {
+                sig.param_names = decl
+                    .children()
+                    .into_iter()
+                    .filter(|c| c.kind() == CXCursor_ParmDecl)
+                    .map(|c| c.spelling())
+                    .collect();
+            }
+        }
         self.types.insert(
             name.clone(),
             TypeDef {

@@ -153,6 +153,8 @@ pub struct Signature {
     pub ret: CType,
     /// Parameter types.
     pub params: Vec<CType>,
+    /// Parameter names where the declaration gives them (function-pointer typedefs).
+    pub param_names: Vec<String>,
     /// Whether it ends in `...`.
     pub variadic: bool,
     /// The calling convention.

@@ -67,6 +67,12 @@ pub fn read(file: Bytes<'_>) -> Result<Headers, ReadError> {
         ));
     }
     let optional = file.slice(pe_offset + 24, u64::from(size_of_optional), "optional header")?;
+    if optional.len() < 2 {
+        return Err(ReadError::Malformed(format!(
+            "the optional header is {} byte long: too short for any PE",
+            optional.len()
+        )));
+    }
     let magic = le_u16(optional, 0);
     let (dirs_at, count_at) = match magic {
         MAGIC_PE32 => (96, 92),

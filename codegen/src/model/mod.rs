@@ -1,0 +1,425 @@
+//! The model: one validated IR that both emitters read. Every parameter of every function
+//! has exactly one marshaling kind, every reference (lengths, handles, callbacks, free
+//! functions, exported symbols) is resolved, and every struct that crosses the boundary
+//! has its 32-bit layout from clang. Nothing here refers to libclang, goblin or YAML.
+
+mod build;
+pub mod expr;
+
+use crate::spec::{Encoding, Units};
+use serde::Serialize;
+
+pub use build::build;
+pub use expr::Expr;
+
+/// Bumped when the model's meaning changes; part of the hash.
+pub const MODEL_VERSION: u32 = 1;
+
+/// The validated description of one library's API.
+#[derive(Debug, Clone, Serialize)]
+pub struct Model {
+    /// Crate name stem (`name-host`, `name-client`).
+    pub name: String,
+    /// The library file's name (the host loads it by path at run time).
+    pub library: String,
+    /// `pe` or `elf`.
+    pub format: &'static str,
+    /// Whether calls may run on several host threads.
+    pub thread_safe: bool,
+    /// Functions, sorted by C name.
+    pub functions: Vec<Function>,
+    /// Handle types, sorted by name.
+    pub handles: Vec<Handle>,
+    /// Structs crossing the boundary, sorted by C name.
+    pub structs: Vec<Struct>,
+    /// Callback types, sorted by C name.
+    pub callbacks: Vec<Callback>,
+}
+
+impl Model {
+    /// A stable hash of everything that affects the wire protocol and the generated code:
+    /// FNV-1a (64-bit) over the canonical JSON of the model. Both generated sides carry
+    /// it, and the runtime's handshake refuses a mismatch.
+    pub fn hash(&self) -> String {
+        let canonical = serde_json::to_string(&(MODEL_VERSION, self)).unwrap_or_default();
+        let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+        for b in canonical.bytes() {
+            h ^= u64::from(b);
+            h = h.wrapping_mul(0x0100_0000_01b3);
+        }
+        format!("{h:016x}")
+    }
+}
+
+/// How the host finds a function in the library.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(tag = "by", rename_all = "snake_case")]
+pub enum Symbol {
+    /// By its exported name (decorated as exported, e.g. `f@8`).
+    Name {
+        /// The exported name.
+        name: String,
+    },
+}
+
+/// Calling conventions of the 32-bit target.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Convention {
+    /// Caller cleans the stack.
+    Cdecl,
+    /// Callee cleans the stack (`WINAPI`).
+    Stdcall,
+    /// First two arguments in ECX/EDX.
+    Fastcall,
+}
+
+/// A scalar as it travels: fixed width, never a pointer.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum Scalar {
+    /// An integer (`char` and `BOOL` included).
+    Int {
+        /// Width.
+        bytes: u8,
+        /// Signedness.
+        signed: bool,
+    },
+    /// `float` or `double`.
+    Float {
+        /// 4 or 8.
+        bytes: u8,
+    },
+    /// `_Bool`.
+    Bool,
+    /// An enum, carried as its integer.
+    Enum {
+        /// The C enum's name.
+        name: String,
+        /// Width.
+        bytes: u8,
+        /// Signedness.
+        signed: bool,
+    },
+}
+
+/// A value that travels by copy: a scalar or a struct.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum Value {
+    /// A scalar.
+    Scalar {
+        /// Which.
+        scalar: Scalar,
+    },
+    /// A struct from [`Model::structs`].
+    Struct {
+        /// Its C name.
+        name: String,
+    },
+}
+
+/// How an out-buffer's filled length is known.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(tag = "from", rename_all = "snake_case")]
+pub enum Filled {
+    /// The return value.
+    Return,
+    /// An out-parameter (the named one).
+    Param {
+        /// The parameter's name.
+        name: String,
+    },
+    /// Up to the first NUL.
+    Nul,
+    /// The whole capacity.
+    Capacity,
+}
+
+/// The marshaling kind of a parameter: exactly one per parameter.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum Kind {
+    /// Passed by value.
+    Value {
+        /// What.
+        value: Value,
+    },
+    /// A NUL-terminated input string.
+    InString {
+        /// Its encoding.
+        encoding: Encoding,
+        /// NULL allowed.
+        optional: bool,
+    },
+    /// An input buffer.
+    InBuffer {
+        /// Element type.
+        element: Value,
+        /// Its length.
+        len: Expr,
+        /// Units of `len`.
+        units: Units,
+        /// NULL allowed.
+        optional: bool,
+    },
+    /// An output buffer.
+    OutBuffer {
+        /// Element type.
+        element: Value,
+        /// Its capacity.
+        capacity: Expr,
+        /// Units of `capacity`.
+        units: Units,
+        /// How much is filled afterwards.
+        filled: Filled,
+        /// NULL allowed.
+        optional: bool,
+    },
+    /// A buffer read and written.
+    InoutBuffer {
+        /// Element type.
+        element: Value,
+        /// Its length.
+        len: Expr,
+        /// Units of `len`.
+        units: Units,
+        /// NULL allowed.
+        optional: bool,
+    },
+    /// Pointer to one input value.
+    In {
+        /// The pointee.
+        value: Value,
+        /// NULL allowed.
+        optional: bool,
+    },
+    /// Pointer to one output value.
+    Out {
+        /// The pointee.
+        value: Value,
+        /// NULL allowed.
+        optional: bool,
+    },
+    /// Pointer to one value read and written.
+    Inout {
+        /// The pointee.
+        value: Value,
+        /// NULL allowed.
+        optional: bool,
+    },
+    /// A handle.
+    Handle {
+        /// The handle type.
+        handle: String,
+        /// NULL allowed.
+        optional: bool,
+    },
+    /// `T**` filled with a handle.
+    OutHandle {
+        /// The handle type.
+        handle: String,
+    },
+    /// A function pointer, served by a host trampoline.
+    Callback {
+        /// The callback type.
+        callback: String,
+        /// NULL allowed.
+        optional: bool,
+    },
+    /// The context pointer of a callback parameter (filled in by the host).
+    UserData {
+        /// The callback parameter it belongs to.
+        of: String,
+    },
+    /// A length filled in from the buffers it sizes (hidden from the client API).
+    Length {
+        /// The buffer parameters it sizes.
+        of: Vec<String>,
+    },
+    /// An out-parameter receiving how much of an out-buffer was filled (hidden from the
+    /// client API, which returns the buffer at that length).
+    OutLength {
+        /// The integer it points to.
+        value: Scalar,
+        /// The out-buffer parameter.
+        of: String,
+    },
+}
+
+/// A parameter.
+#[derive(Debug, Clone, Serialize)]
+pub struct Param {
+    /// The C name.
+    pub name: String,
+    /// How it is marshaled.
+    pub kind: Kind,
+}
+
+/// What a function returns.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum Return {
+    /// Nothing.
+    Void,
+    /// A scalar.
+    Value {
+        /// What.
+        value: Value,
+    },
+    /// A NUL-terminated string; freed with `free_with` when owned by the caller.
+    String {
+        /// Its encoding.
+        encoding: Encoding,
+        /// The library function that frees it.
+        free_with: Option<String>,
+    },
+    /// A handle.
+    Handle {
+        /// The handle type.
+        handle: String,
+    },
+}
+
+/// When a call failed and what the error carries.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ErrorRule {
+    /// The condition on the return value.
+    pub when: ErrorWhen,
+    /// `return`, `last_error` or `errno`.
+    pub code: &'static str,
+}
+
+/// Failure conditions on the return value.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(tag = "is", rename_all = "snake_case")]
+pub enum ErrorWhen {
+    /// `< 0`.
+    Negative,
+    /// `== 0`.
+    Zero,
+    /// `!= 0`.
+    Nonzero,
+    /// NULL.
+    Null,
+    /// Not one of these.
+    Not {
+        /// The success values.
+        values: Vec<i64>,
+    },
+}
+
+/// A function of the library.
+#[derive(Debug, Clone, Serialize)]
+pub struct Function {
+    /// The C name.
+    pub c_name: String,
+    /// The client method's name.
+    pub rust_name: String,
+    /// How the host resolves it.
+    pub symbol: Symbol,
+    /// Its calling convention.
+    pub convention: Convention,
+    /// Parameters in C order.
+    pub params: Vec<Param>,
+    /// The return value.
+    pub ret: Return,
+    /// The error convention, if any.
+    pub error: Option<ErrorRule>,
+    /// The header's doc comment.
+    pub doc: Option<String>,
+}
+
+/// An opaque handle type.
+#[derive(Debug, Clone, Serialize)]
+pub struct Handle {
+    /// The Rust newtype's name.
+    pub name: String,
+    /// The C type it points to.
+    pub c_type: String,
+    /// The function that closes it.
+    pub close: Option<String>,
+}
+
+/// A struct crossing the boundary, with its layout on the 32-bit target.
+#[derive(Debug, Clone, Serialize)]
+pub struct Struct {
+    /// The C name.
+    pub name: String,
+    /// Size on the target.
+    pub size: u64,
+    /// Alignment on the target.
+    pub align: u64,
+    /// Fields in order.
+    pub fields: Vec<StructField>,
+    /// The doc comment.
+    pub doc: Option<String>,
+}
+
+/// A struct field.
+#[derive(Debug, Clone, Serialize)]
+pub struct StructField {
+    /// The C name.
+    pub name: String,
+    /// Byte offset on the target.
+    pub offset: u64,
+    /// What it holds.
+    pub ty: FieldType,
+    /// The doc comment.
+    pub doc: Option<String>,
+}
+
+/// What a struct field holds.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum FieldType {
+    /// A scalar or nested struct.
+    Value {
+        /// What.
+        value: Value,
+    },
+    /// A fixed array.
+    Array {
+        /// Element type.
+        element: Value,
+        /// Element count.
+        len: u64,
+    },
+    /// Bytes copied as they are (unions).
+    Bytes {
+        /// How many.
+        len: u64,
+    },
+    /// A bit-field.
+    Bits {
+        /// Offset from the field's byte `offset`, in bits.
+        bit_offset: u8,
+        /// Width in bits.
+        width: u32,
+        /// Signedness.
+        signed: bool,
+    },
+    /// A NUL-terminated string pointer.
+    String {
+        /// Its encoding.
+        encoding: Encoding,
+    },
+    /// A handle.
+    Handle {
+        /// The handle type.
+        handle: String,
+    },
+}
+
+/// A callback (function-pointer) type.
+#[derive(Debug, Clone, Serialize)]
+pub struct Callback {
+    /// The typedef's C name.
+    pub name: String,
+    /// Its calling convention.
+    pub convention: Convention,
+    /// Its parameters.
+    pub params: Vec<Param>,
+    /// What it returns.
+    pub ret: Return,
+}
