@@ -21,6 +21,16 @@ pub struct Cli {
 
 #[derive(Debug, Subcommand)]
 enum Command {
+    /// Validate a spec against its header and library; every problem is reported with
+    /// file:line:col (exit code 1 when there are any).
+    Check {
+        /// The spec (YAML, see specs/SCHEMA.md).
+        spec: PathBuf,
+        /// Print the validated model (one line per function, parameter, field) instead of
+        /// the summary.
+        #[arg(long)]
+        dump_model: bool,
+    },
     /// Inspect a DLL or shared object: architecture, exports, imports, and whether a 32-bit
     /// host can load it.
     Audit {
@@ -46,6 +56,7 @@ enum Command {
 pub fn main() -> ExitCode {
     let cli = Cli::parse();
     match cli.command {
+        Command::Check { spec, dump_model } => run_check(&spec, dump_model),
         Command::Audit { file, json, headers, include_dirs, defines } => {
             let defines = defines
                 .iter()
@@ -55,6 +66,34 @@ pub fn main() -> ExitCode {
                 })
                 .collect();
             run_audit(&file, json, HeaderArgs { headers, include_dirs, defines })
+        }
+    }
+}
+
+fn run_check(path: &Path, dump_model: bool) -> ExitCode {
+    match crate::check::check(path) {
+        Ok(checked) => {
+            let m = &checked.model;
+            let text = if dump_model {
+                crate::model::dump::render(m)
+            } else {
+                format!(
+                    "{}: ok: {} functions, {} handles, {} structs, {} callbacks; model hash {}\n",
+                    path.display(),
+                    m.functions.len(),
+                    m.handles.len(),
+                    m.structs.len(),
+                    m.callbacks.len(),
+                    m.hash()
+                )
+            };
+            print_out(&text)
+        }
+        Err(diags) => {
+            eprintln!("{diags}");
+            let n = diags.0.len();
+            eprintln!("dllgen: {n} problem{} found", if n == 1 { "" } else { "s" });
+            ExitCode::from(1)
         }
     }
 }

@@ -6,6 +6,7 @@
 
 pub mod audit;
 pub mod binary;
+pub mod check;
 pub mod cli;
 pub mod diag;
 pub mod header;

@@ -154,7 +154,10 @@ fn header_errors_name_file_line_and_column() {
     let bad = dir.join("bad.h");
     std::fs::write(&bad, "int ok(int a);\nint broken(int a b);\n").unwrap();
     let Err(HeaderError::Diagnostics(errors)) = try_parse(bad.clone(), Target::Linux32) else { panic!() };
-    assert!(errors[0].starts_with(&format!("{}:2:18: error: expected ')'", bad.display())), "{errors:?}");
+    assert!(
+        errors.0[0].to_string().starts_with(&format!("{}:2:18: error: expected ')'", bad.display())),
+        "{errors:?}"
+    );
     let missing = dir.join("missing.h");
     let err = try_parse(missing.clone(), Target::Linux32).unwrap_err();
     assert_eq!(err.to_string(), format!("{}: no such header file", missing.display()));

@@ -4,6 +4,7 @@
 
 use super::clang::{self, Cursor, Location, TranslationUnit, Type};
 use super::*;
+use crate::diag::{Diagnostic, Diagnostics};
 use clang_sys::*;
 use std::collections::{BTreeMap, HashMap};
 use std::path::Path;
@@ -132,19 +133,24 @@ pub fn parse(options: &Options) -> Result<Header, HeaderError> {
     let unsaved = [(UMBRELLA.to_string(), umbrella), (SAL_PRELUDE.to_string(), sal_prelude())];
     let tu = TranslationUnit::parse(Path::new(UMBRELLA), &args, &unsaved).map_err(HeaderError::Clang)?;
 
-    let errors: Vec<String> = tu
+    let errors: Vec<Diagnostic> = tu
         .diagnostics()
         .into_iter()
         .filter(|d| d.severity >= CXDiagnostic_Error)
-        .map(|d| match &d.location.file {
-            Some(f) => {
-                format!("{}:{}:{}: error: {}", f.display(), d.location.line, d.location.column, d.message)
-            }
-            None => format!("error: {}", d.message),
+        .map(|d| {
+            let file = d.location.file.clone().unwrap_or_default();
+            let source = std::fs::read_to_string(&file).ok();
+            Diagnostic::at(
+                &file,
+                source.as_deref(),
+                d.location.line as usize,
+                d.location.column as usize,
+                d.message,
+            )
         })
         .collect();
     if !errors.is_empty() {
-        return Err(HeaderError::Diagnostics(errors));
+        return Err(HeaderError::Diagnostics(Diagnostics(errors)));
     }
 
     let mut x = Extractor { tu: &tu, types: BTreeMap::new(), tokens: HashMap::new(), anon: 0 };

@@ -300,9 +300,9 @@ pub enum HeaderError {
     /// libclang is missing or refused the input altogether.
     #[error("{0}")]
     Clang(String),
-    /// The header has errors.
-    #[error("{}", .0.join("\n"))]
-    Diagnostics(Vec<String>),
+    /// The header has errors, each with its position.
+    #[error("{0}")]
+    Diagnostics(crate::diag::Diagnostics),
 }
 
 /// Parses the headers for the target.

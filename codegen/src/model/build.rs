@@ -231,7 +231,12 @@ impl<'a> Builder<'a> {
             if let Some(expected) = expected.filter(|e| *e != conv) {
                 self.at_header(
                     &f.location,
-                    format!("`{}` is exported as {expected:?} but declared {conv:?}", f.name),
+                    format!(
+                        "`{}` is exported as {} but declared {}",
+                        f.name,
+                        conv_name(expected),
+                        conv_name(conv)
+                    ),
                 )
                 .hint = Some("fix the prototype, or set `calling_convention` for it in the spec".into());
                 return None;
@@ -376,16 +381,22 @@ impl<'a> Builder<'a> {
                         Err(_) => {
                             let bytes = def.size.unwrap_or(0).min(len);
                             let _ = bytes;
-                            return Err(format!("field `{}` is an array of a type that cannot be copied", fd.name));
+                            return Err(format!(
+                                "field `{}` is an array of a type that cannot be copied",
+                                fd.name
+                            ));
                         }
                     },
                     CType::Pointer { .. } => {
+                        self.structs.remove(name);
                         return Err(format!(
-                            "field `{}` is a pointer, which means nothing in the other process; say what it holds under `structs: {name}: fields:`",
+                            "`{name}`, whose field `{}` is a pointer: it means nothing in the other process; say what it holds under `structs: {name}: fields:`",
                             fd.name
-                        ))
+                        ));
                     }
-                    other => FieldType::Value { value: self.value(&other).map_err(|e| format!("field `{}` is {e}", fd.name))? },
+                    other => FieldType::Value {
+                        value: self.value(&other).map_err(|e| format!("field `{}` is {e}", fd.name))?,
+                    },
                 }
             };
             fields.push(StructField { name: fd.name.clone(), offset, ty, doc: fd.doc.clone() });
@@ -421,6 +432,32 @@ impl<'a> Builder<'a> {
             return Err(format!("a {encoding:?} string cannot be made of {width}-byte characters"));
         }
         Ok(encoding)
+    }
+
+    /// For a pointee that is an opaque (never defined) type: a message suggesting a handle.
+    fn opaque(&self, pointee: &CType) -> Option<String> {
+        let CType::Named { name } = pointee else { return None };
+        let TypeDefKind::Opaque = self.header.types.get(self.opaque_name(name)?)?.kind else { return None };
+        let rust = name.trim_start_matches("struct ").split('_').map(|w| {
+            let mut c = w.chars();
+            c.next().map(|f| f.to_uppercase().chain(c).collect::<String>()).unwrap_or_default()
+        });
+        Some(format!(
+            "it points to `{name}`, an opaque type: declare it as a handle under `handles: {{ {}: {{ c_type: {name} }} }}`",
+            rust.collect::<String>()
+        ))
+    }
+
+    /// Follows typedefs to the name of the type they end at.
+    fn opaque_name<'n>(&'n self, mut name: &'n str) -> Option<&'n str> {
+        for _ in 0..16 {
+            match &self.header.types.get(name)?.kind {
+                TypeDefKind::Typedef { target: CType::Named { name: next } } => name = next,
+                TypeDefKind::Opaque => return Some(name),
+                _ => return None,
+            }
+        }
+        None
     }
 
     /// The pointee of a pointer parameter (typedefs followed).
@@ -636,7 +673,8 @@ impl<'a> Builder<'a> {
             return Some(Kind::Value { value });
         }
         if let Some(handle) = self.handle_of(ty) {
-            return Some(Kind::Handle { handle, optional: false });
+            let optional = sal::interpret(&p.sal).is_some_and(|m| m.optional);
+            return Some(Kind::Handle { handle, optional });
         }
         let pointee = self.pointee(ty);
         if let Some(m) = sal::interpret(&p.sal) {
@@ -647,6 +685,10 @@ impl<'a> Builder<'a> {
         }
         if let Some(handle) = pointee.as_ref().and_then(|t| self.handle_of(t)) {
             return Some(Kind::OutHandle { handle });
+        }
+        if let Some(opaque) = pointee.as_ref().and_then(|t| self.opaque(t)) {
+            self.at_header(&f.location, format!("parameter `{}` of `{}`: {opaque}", p.name, f.name));
+            return None;
         }
         let what = match self.resolved(ty) {
             CType::Pointer { .. } => "a pointer",
@@ -681,8 +723,14 @@ impl<'a> Builder<'a> {
         };
         let optional = m.optional;
         let sal_error = |b: &mut Self, msg: String| {
-            b.at_header(&f.location, format!("parameter `{}` of `{}` ({sal_text}): {msg}", p.name, f.name))
-                .hint = Some(format!("give it a spec entry under `functions: {}: params:`", f.name));
+            let d = b.at_header(
+                &f.location,
+                format!("parameter `{}` of `{}` ({sal_text}): {msg}", p.name, f.name),
+            );
+            // Messages that already say where to fix it need no other hint.
+            if !msg.contains(" under `") {
+                d.hint = Some(format!("give it a spec entry under `functions: {}: params:`", f.name));
+            }
             None
         };
         let element = |b: &mut Self| -> Result<Value, String> {
@@ -706,6 +754,9 @@ impl<'a> Builder<'a> {
                 Err(e) => sal_error(self, e),
             },
             (Direction::In | Direction::Out | Direction::Inout, None) => {
+                if let Some(opaque) = self.opaque(&t) {
+                    return sal_error(self, opaque);
+                }
                 let value = match self.value(&t) {
                     Ok(v) => v,
                     Err(e) => return sal_error(self, format!("it points to {e}")),
@@ -831,7 +882,8 @@ impl<'a> Builder<'a> {
             Origin::Spec(entry) => self.at_spec(entry.pos, message),
             Origin::Header => self.at_header(&f.location, message),
         };
-        if let Some(word) = problem.split('`').nth(1) {
+        let missing = problem.contains("which is not a parameter");
+        if let Some(word) = problem.split('`').nth(1).filter(|_| missing) {
             if let Some(s) = did_you_mean(word, names) {
                 d.hint = Some(format!("did you mean `{s}`?"));
             }
@@ -1134,6 +1186,14 @@ impl<'a> Builder<'a> {
             });
         }
         out
+    }
+}
+
+fn conv_name(c: Convention) -> &'static str {
+    match c {
+        Convention::Cdecl => "cdecl",
+        Convention::Stdcall => "stdcall",
+        Convention::Fastcall => "fastcall",
     }
 }
 

@@ -4,6 +4,7 @@
 //! has its 32-bit layout from clang. Nothing here refers to libclang, goblin or YAML.
 
 mod build;
+pub mod dump;
 pub mod expr;
 
 use crate::spec::{Encoding, Units};

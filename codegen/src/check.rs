@@ -1,0 +1,68 @@
+//! The front half of the generator, phase by phase: spec, library, header, model. Each
+//! phase reports every problem it finds; a phase that fails stops the later ones (their
+//! errors would only echo the first).
+
+use crate::binary::{self, Binary};
+use crate::diag::{Diagnostic, Diagnostics};
+use crate::header::{self, Header, Target};
+use crate::model::{self, Model};
+use crate::spec::{self, Spec};
+use std::path::Path;
+
+/// Everything `check` produced.
+pub struct Checked {
+    /// The spec.
+    pub spec: Spec,
+    /// The parsed library.
+    pub binary: Binary,
+    /// The parsed header.
+    pub header: Header,
+    /// The validated model.
+    pub model: Model,
+}
+
+/// Runs every phase on the spec at `path`.
+pub fn check(path: &Path) -> Result<Checked, Diagnostics> {
+    let spec = spec::parse(path)?;
+    let at_library = |message: String| {
+        Diagnostics(vec![Diagnostic::at(
+            &spec.path,
+            Some(&spec.source),
+            spec.library.pos.line,
+            spec.library.pos.column,
+            message,
+        )])
+    };
+    let lib = &spec.library.value;
+    let bytes = std::fs::read(lib)
+        .map_err(|e| at_library(format!("cannot read the library {}: {e}", lib.display())))?;
+    let binary = binary::read(&bytes).map_err(|e| at_library(format!("{}: {e}", lib.display())))?;
+    let target = match &binary {
+        Binary::Pe(pe) if pe.is_i386() => Target::Windows32,
+        Binary::Elf(elf) if elf.is_i386_shared_object() => Target::Linux32,
+        _ => {
+            let report = crate::audit::audit(&lib.display().to_string(), &bytes)
+                .map_err(|e| at_library(e.to_string()))?;
+            return Err(at_library(format!(
+                "{} cannot be loaded by a 32-bit host: {}",
+                lib.display(),
+                report.verdict.reason
+            )));
+        }
+    };
+    let options = header::Options {
+        headers: spec.headers.iter().map(|h| h.value.clone()).collect(),
+        include_dirs: spec.include_dirs.clone(),
+        defines: spec.defines.clone(),
+        target,
+    };
+    let header = header::parse(&options).map_err(|e| match e {
+        header::HeaderError::Clang(message) => {
+            let pos = spec.headers.first().map(|h| h.pos).unwrap_or_default();
+            Diagnostics(vec![Diagnostic::at(&spec.path, Some(&spec.source), pos.line, pos.column, message)])
+        }
+        header::HeaderError::Diagnostics(d) => d,
+    })?;
+    let model = model::build(&spec, &header, &binary)?;
+    Ok(Checked { spec, binary, header, model })
+}

@@ -1,0 +1,142 @@
+//! A readable, deterministic rendering of the model (`dllgen check --dump-model`), one
+//! line per function, parameter, struct field and callback: what golden tests compare.
+
+use super::*;
+use std::fmt::Write;
+
+fn scalar(s: &Scalar) -> String {
+    match s {
+        Scalar::Int { bytes, signed } => format!("{}{}", if *signed { "i" } else { "u" }, bytes * 8),
+        Scalar::Float { bytes } => format!("f{}", bytes * 8),
+        Scalar::Bool => "bool".into(),
+        Scalar::Enum { name, bytes, signed } => {
+            format!("{name} ({}{})", if *signed { "i" } else { "u" }, bytes * 8)
+        }
+    }
+}
+
+fn value(v: &Value) -> String {
+    match v {
+        Value::Scalar { scalar: s } => scalar(s),
+        Value::Struct { name } => name.clone(),
+    }
+}
+
+fn opt(optional: bool) -> &'static str {
+    if optional {
+        ", optional"
+    } else {
+        ""
+    }
+}
+
+fn units(u: crate::spec::Units) -> &'static str {
+    match u {
+        crate::spec::Units::Elements => "",
+        crate::spec::Units::Bytes => " bytes",
+    }
+}
+
+fn kind(k: &Kind) -> String {
+    match k {
+        Kind::Value { value: v } => value(v),
+        Kind::InString { encoding, optional } => format!("in string {encoding:?}{}", opt(*optional)),
+        Kind::InBuffer { element, len, units: u, optional } => {
+            format!("in buffer of {} [{len}{}]{}", value(element), units(*u), opt(*optional))
+        }
+        Kind::OutBuffer { element, capacity, units: u, filled, optional } => {
+            let filled = match filled {
+                Filled::Return => "the return value".to_string(),
+                Filled::Param { name } => format!("*{name}"),
+                Filled::Nul => "NUL".into(),
+                Filled::Capacity => "capacity".into(),
+            };
+            format!(
+                "out buffer of {} [{capacity}{}], filled: {filled}{}",
+                value(element),
+                units(*u),
+                opt(*optional)
+            )
+        }
+        Kind::InoutBuffer { element, len, units: u, optional } => {
+            format!("inout buffer of {} [{len}{}]{}", value(element), units(*u), opt(*optional))
+        }
+        Kind::In { value: v, optional } => format!("in {}{}", value(v), opt(*optional)),
+        Kind::Out { value: v, optional } => format!("out {}{}", value(v), opt(*optional)),
+        Kind::Inout { value: v, optional } => format!("inout {}{}", value(v), opt(*optional)),
+        Kind::Handle { handle, optional } => format!("handle {handle}{}", opt(*optional)),
+        Kind::OutHandle { handle } => format!("out handle {handle}"),
+        Kind::Callback { callback, optional } => format!("callback {callback}{}", opt(*optional)),
+        Kind::UserData { of } => format!("user data of {of}"),
+        Kind::Length { of } => format!("length of {}", of.join(", ")),
+        Kind::OutLength { value: v, of } => format!("out length ({}) of {of}", scalar(v)),
+    }
+}
+
+fn ret(r: &Return) -> String {
+    match r {
+        Return::Void => "void".into(),
+        Return::Value { value: v } => value(v),
+        Return::String { encoding, free_with } => match free_with {
+            Some(f) => format!("string {encoding:?}, freed with {f}"),
+            None => format!("string {encoding:?}"),
+        },
+        Return::Handle { handle } => format!("handle {handle}"),
+    }
+}
+
+/// Renders the model.
+pub fn render(m: &Model) -> String {
+    let mut out = String::new();
+    let _ = writeln!(out, "model {} (library {}, {}), hash {}", m.name, m.library, m.format, m.hash());
+    let _ = writeln!(out, "thread_safe: {}", m.thread_safe);
+    for h in &m.handles {
+        let close = h.close.as_deref().map(|c| format!(", closed by {c}")).unwrap_or_default();
+        let _ = writeln!(out, "handle {} = {} *{close}", h.name, h.c_type);
+    }
+    for f in &m.functions {
+        let Symbol::Name { name } = &f.symbol;
+        let rename = if f.rust_name != f.c_name { format!(" as {}", f.rust_name) } else { String::new() };
+        let _ = writeln!(out, "fn {}{rename} [{name}, {:?}] -> {}", f.c_name, f.convention, ret(&f.ret));
+        if let Some(e) = &f.error {
+            let when = match &e.when {
+                ErrorWhen::Negative => "negative".to_string(),
+                ErrorWhen::Zero => "zero".into(),
+                ErrorWhen::Nonzero => "nonzero".into(),
+                ErrorWhen::Null => "null".into(),
+                ErrorWhen::Not { values } => format!("not {values:?}"),
+            };
+            let _ = writeln!(out, "  error when {when}, code from {}", e.code);
+        }
+        for p in &f.params {
+            let _ = writeln!(out, "  {}: {}", p.name, kind(&p.kind));
+        }
+    }
+    for s in &m.structs {
+        let _ = writeln!(out, "struct {} (size {}, align {})", s.name, s.size, s.align);
+        for fd in &s.fields {
+            let ty = match &fd.ty {
+                FieldType::Value { value: v } => value(v),
+                FieldType::Array { element, len } => format!("{}[{len}]", value(element)),
+                FieldType::Bytes { len } => format!("bytes[{len}]"),
+                FieldType::Bits { bit_offset, width, signed } => {
+                    format!(
+                        "bits {bit_offset}..{} ({})",
+                        u32::from(*bit_offset) + width,
+                        if *signed { "signed" } else { "unsigned" }
+                    )
+                }
+                FieldType::String { encoding } => format!("string {encoding:?}"),
+                FieldType::Handle { handle } => format!("handle {handle}"),
+            };
+            let _ = writeln!(out, "  @{} {}: {ty}", fd.offset, fd.name);
+        }
+    }
+    for c in &m.callbacks {
+        let _ = writeln!(out, "callback {} [{:?}] -> {}", c.name, c.convention, ret(&c.ret));
+        for p in &c.params {
+            let _ = writeln!(out, "  {}: {}", p.name, kind(&p.kind));
+        }
+    }
+    out
+}
