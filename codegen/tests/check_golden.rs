@@ -119,7 +119,7 @@ fn the_summary_names_the_model_hash() {
     assert_eq!(code, Some(0));
     let hash = stdout.trim().rsplit(' ').next().unwrap().to_string();
     assert!(
-        stdout.starts_with("kinds.yaml: ok: 8 functions, 1 handles, 3 structs, 1 callbacks; model hash "),
+        stdout.starts_with("kinds.yaml: ok: 14 functions, 1 handles, 4 structs, 1 callbacks; model hash "),
         "{stdout}"
     );
     assert_eq!(hash.len(), 16);

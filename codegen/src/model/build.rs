@@ -17,15 +17,16 @@ use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 /// Builds the model, or returns every problem found.
 pub fn build(spec: &Spec, header: &Header, binary: &Binary) -> Result<Model, Diagnostics> {
+    let exports = Exports::of(binary);
     let mut b = Builder {
         spec,
         header,
+        exports: &exports,
         diags: Vec::new(),
         sources: HashMap::new(),
         structs: BTreeMap::new(),
         callbacks: BTreeMap::new(),
     };
-    let exports = Exports::of(binary);
     let mut functions = Vec::new();
     for f in &header.functions {
         if !b.selected(&f.name) {
@@ -116,6 +117,7 @@ fn glob(pattern: &str, name: &str) -> bool {
 struct Builder<'a> {
     spec: &'a Spec,
     header: &'a Header,
+    exports: &'a Exports,
     diags: Vec<Diagnostic>,
     sources: HashMap<std::path::PathBuf, Option<String>>,
     structs: BTreeMap<String, Struct>,
@@ -816,30 +818,18 @@ impl<'a> Builder<'a> {
                 _ => continue,
             };
             for e in exprs {
-                for name in e.params() {
-                    let target = params.iter().find(|q| q.name == name);
-                    let problem = match target.map(|q| &q.kind) {
-                        None => Some(format!("names `{name}`, which is not a parameter of `{}`", f.name)),
-                        Some(Kind::Value { value: Value::Scalar { scalar: Scalar::Int { .. } } }) => None,
-                        Some(Kind::Length { .. }) => None,
-                        Some(
-                            Kind::Value { value: Value::Struct { .. } }
-                            | Kind::In { value: Value::Struct { .. }, .. },
-                        ) if matches!(e, Expr::Field { .. }) || e.params().len() > 1 => None,
-                        Some(_) => Some(format!("names `{name}`, which is not an integer parameter")),
-                    };
+                for leaf in e.leaves() {
+                    let problem = self.length_leaf_problem(f, leaf, params);
                     if let Some(problem) = problem {
                         ok = false;
-                        self.length_error(
-                            f,
-                            &p.name,
-                            &origins[i],
-                            problem,
-                            params.iter().map(|q| q.name.as_str()).collect(),
-                        );
-                    } else if let Some(Kind::Value { value: Value::Scalar { .. } }) = target.map(|q| &q.kind)
-                    {
-                        sizes.entry(name.to_string()).or_default().push(p.name.clone());
+                        let names = params.iter().map(|q| q.name.as_str()).collect();
+                        self.length_error(f, &p.name, &origins[i], problem, names);
+                    } else if let Expr::Param { name } = leaf {
+                        if let Some(Kind::Value { .. }) =
+                            params.iter().find(|q| q.name == *name).map(|q| &q.kind)
+                        {
+                            sizes.entry(name.clone()).or_default().push(p.name.clone());
+                        }
                     }
                 }
             }
@@ -867,6 +857,45 @@ impl<'a> Builder<'a> {
             }
         }
         ok
+    }
+
+    /// What is wrong with one operand of a length expression, if anything: a parameter
+    /// must be an integer; `param.field` must name an integer field of a struct parameter.
+    fn length_leaf_problem(&self, f: &header::Function, leaf: &Expr, params: &[Param]) -> Option<String> {
+        let kind_of = |name: &str| params.iter().find(|q| q.name == name).map(|q| &q.kind);
+        match leaf {
+            Expr::Const { .. } | Expr::Binary { .. } => None,
+            Expr::Param { name } => match kind_of(name) {
+                None => Some(format!("names `{name}`, which is not a parameter of `{}`", f.name)),
+                Some(
+                    Kind::Value { value: Value::Scalar { scalar: Scalar::Int { .. } } } | Kind::Length { .. },
+                ) => None,
+                Some(_) => Some(format!("names `{name}`, which is not an integer parameter")),
+            },
+            Expr::Field { param, field } => {
+                let strukt = match kind_of(param) {
+                    None => {
+                        return Some(format!("names `{param}`, which is not a parameter of `{}`", f.name))
+                    }
+                    Some(
+                        Kind::Value { value: Value::Struct { name } }
+                        | Kind::In { value: Value::Struct { name }, .. }
+                        | Kind::Inout { value: Value::Struct { name }, .. },
+                    ) => name,
+                    Some(_) => {
+                        return Some(format!(
+                            "names `{param}.{field}`, but `{param}` is not a struct passed in"
+                        ))
+                    }
+                };
+                let fd = self.structs.get(strukt).and_then(|s| s.fields.iter().find(|x| x.name == *field));
+                match fd.map(|x| &x.ty) {
+                    Some(FieldType::Value { value: Value::Scalar { scalar: Scalar::Int { .. } } }) => None,
+                    Some(_) => Some(format!("names `{param}.{field}`, which is not an integer field")),
+                    None => Some(format!("names `{param}.{field}`, but `{strukt}` has no field `{field}`")),
+                }
+            }
+        }
     }
 
     fn length_error(
@@ -902,16 +931,11 @@ impl<'a> Builder<'a> {
                             return None;
                         }
                     };
-                    if let Some(free) = free_with {
-                        if self.header.function(&free.value).is_none() {
-                            self.at_spec(
-                                free.pos,
-                                format!("`free_with: {}` names no function of the header", free.value),
-                            );
-                            return None;
-                        }
-                    }
-                    Some(Return::String { encoding, free_with: free_with.as_ref().map(|f| f.value.clone()) })
+                    let free_with = match free_with {
+                        Some(free) => Some(self.free_fn(free)?),
+                        None => None,
+                    };
+                    Some(Return::String { encoding, free_with })
                 }
                 spec::ReturnSpec::Handle(h) => {
                     if !self.spec.handles.contains_key(&h.value) {
@@ -941,6 +965,36 @@ impl<'a> Builder<'a> {
             f.name
         ));
         None
+    }
+
+    /// A `free_with` function: declared `void f(T *)` and exported (it need not be selected:
+    /// the host calls it, not the client).
+    fn free_fn(&mut self, free: &Spanned<String>) -> Option<FreeFn> {
+        let Some(f) = self.header.function(&free.value) else {
+            let names = self.header.functions.iter().map(|f| f.name.as_str());
+            let d = self
+                .at_spec(free.pos, format!("`free_with: {}` names no function of the header", free.value));
+            if let Some(s) = did_you_mean(&free.value, names) {
+                d.hint = Some(format!("did you mean `{s}`?"));
+            }
+            return None;
+        };
+        let one_pointer =
+            f.params.len() == 1 && matches!(self.header.resolve(&f.params[0].ty), CType::Pointer { .. });
+        if !one_pointer {
+            self.at_spec(
+                free.pos,
+                format!("`{}` cannot free a string: it must take exactly one pointer", f.name),
+            );
+            return None;
+        }
+        let Some((symbol, decoration)) = self.exports.code.get(&f.name).cloned() else {
+            self.at_spec(free.pos, format!("`free_with: {}`: the library does not export it", f.name));
+            return None;
+        };
+        let convention =
+            self.convention(f, self.spec.functions.get(&f.name).map(|s| &s.value), decoration)?;
+        Some(FreeFn { name: f.name.clone(), symbol: Symbol::Name { name: symbol }, convention })
     }
 
     fn error_rule(

@@ -78,7 +78,10 @@ fn ret(r: &Return) -> String {
         Return::Void => "void".into(),
         Return::Value { value: v } => value(v),
         Return::String { encoding, free_with } => match free_with {
-            Some(f) => format!("string {encoding:?}, freed with {f}"),
+            Some(f) => {
+                let Symbol::Name { name } = &f.symbol;
+                format!("string {encoding:?}, freed with {} [{name}, {:?}]", f.name, f.convention)
+            }
             None => format!("string {encoding:?}"),
         },
         Return::Handle { handle } => format!("handle {handle}"),

@@ -37,6 +37,18 @@ pub enum Expr {
 }
 
 impl Expr {
+    /// The constants, parameters and fields the expression is made of.
+    pub fn leaves(&self) -> Vec<&Expr> {
+        match self {
+            Expr::Binary { left, right, .. } => {
+                let mut v = left.leaves();
+                v.extend(right.leaves());
+                v
+            }
+            leaf => vec![leaf],
+        }
+    }
+
     /// Every parameter the expression reads.
     pub fn params(&self) -> Vec<&str> {
         match self {

@@ -272,14 +272,26 @@ pub enum Return {
     String {
         /// Its encoding.
         encoding: Encoding,
-        /// The library function that frees it.
-        free_with: Option<String>,
+        /// The library function the host calls to free it after copying.
+        free_with: Option<FreeFn>,
     },
     /// A handle.
     Handle {
         /// The handle type.
         handle: String,
     },
+}
+
+/// A library function that frees memory it returned (`void f(void *)`); the host calls
+/// it itself, so it need not be part of the client API.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct FreeFn {
+    /// The C name.
+    pub name: String,
+    /// How the host resolves it.
+    pub symbol: Symbol,
+    /// Its calling convention.
+    pub convention: Convention,
 }
 
 /// When a call failed and what the error carries.
