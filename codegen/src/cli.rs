@@ -31,6 +31,29 @@ enum Command {
         #[arg(long)]
         dump_model: bool,
     },
+    /// Draft a spec from a header and a library: exports matched to prototypes, pointer
+    /// parameters pre-classified, every guess marked for review.
+    Init {
+        /// The C header (repeatable).
+        #[arg(long = "header", value_name = "H", required = true)]
+        headers: Vec<PathBuf>,
+        /// The 32-bit DLL (or ELF32 shared object).
+        #[arg(long)]
+        dll: PathBuf,
+        /// The crate name stem (default: from the library's file name).
+        #[arg(long)]
+        name: Option<String>,
+        /// Include directory for the header (repeatable).
+        #[arg(short = 'I', value_name = "DIR")]
+        include_dirs: Vec<PathBuf>,
+        /// Preprocessor definition for the header, NAME or NAME=VALUE (repeatable).
+        #[arg(short = 'D', value_name = "NAME[=VALUE]")]
+        defines: Vec<String>,
+        /// Write the draft here (paths in it become relative to its folder) instead of
+        /// printing it; an existing file is never overwritten.
+        #[arg(long, short = 'o', value_name = "FILE")]
+        out: Option<PathBuf>,
+    },
     /// Inspect a DLL or shared object: architecture, exports, imports, and whether a 32-bit
     /// host can load it.
     Audit {
@@ -57,17 +80,151 @@ pub fn main() -> ExitCode {
     let cli = Cli::parse();
     match cli.command {
         Command::Check { spec, dump_model } => run_check(&spec, dump_model),
+        Command::Init { headers, dll, name, include_dirs, defines, out } => run_init(
+            &dll,
+            name,
+            HeaderArgs { headers, include_dirs, defines: parse_defines(&defines) },
+            out.as_deref(),
+        ),
         Command::Audit { file, json, headers, include_dirs, defines } => {
-            let defines = defines
-                .iter()
-                .map(|d| match d.split_once('=') {
-                    Some((name, value)) => (name.to_string(), Some(value.to_string())),
-                    None => (d.clone(), None),
-                })
-                .collect();
-            run_audit(&file, json, HeaderArgs { headers, include_dirs, defines })
+            run_audit(&file, json, HeaderArgs { headers, include_dirs, defines: parse_defines(&defines) })
         }
     }
+}
+
+fn parse_defines(defines: &[String]) -> Vec<(String, Option<String>)> {
+    defines
+        .iter()
+        .map(|d| match d.split_once('=') {
+            Some((name, value)) => (name.to_string(), Some(value.to_string())),
+            None => (d.clone(), None),
+        })
+        .collect()
+}
+
+/// `path` as seen from `dir` (both made absolute first).
+fn relative_to(dir: &Path, path: &Path) -> String {
+    let (Ok(dir), Ok(path)) = (std::path::absolute(dir), std::path::absolute(path)) else {
+        return path.display().to_string();
+    };
+    let (d, p): (Vec<_>, Vec<_>) = (dir.components().collect(), path.components().collect());
+    let common = d.iter().zip(&p).take_while(|(a, b)| a == b).count();
+    let mut out = PathBuf::new();
+    for _ in common..d.len() {
+        out.push("..");
+    }
+    for c in &p[common..] {
+        out.push(c);
+    }
+    out.display().to_string()
+}
+
+fn run_init(dll: &Path, name: Option<String>, header: HeaderArgs, out: Option<&Path>) -> ExitCode {
+    let shown = dll.display().to_string();
+    let bytes = match read_input(dll) {
+        Ok(b) => b,
+        Err(message) => return fail(&shown, &message),
+    };
+    let binary = match crate::binary::read(&bytes) {
+        Ok(b) => b,
+        Err(e) => return fail(&shown, &e.to_string()),
+    };
+    let target = match &binary {
+        crate::binary::Binary::Pe(pe) if pe.is_i386() => crate::header::Target::Windows32,
+        crate::binary::Binary::Elf(elf) if elf.is_i386_shared_object() => crate::header::Target::Linux32,
+        _ => {
+            let reason = audit::audit(&shown, &bytes).map(|r| r.verdict.reason).unwrap_or_default();
+            return fail(&shown, &format!("a 32-bit host cannot load it: {reason}"));
+        }
+    };
+    let options = crate::header::Options {
+        headers: header.headers.clone(),
+        include_dirs: header.include_dirs.clone(),
+        defines: header.defines.clone(),
+        target,
+    };
+    let parsed = match crate::header::parse(&options) {
+        Ok(p) => p,
+        Err(err) => {
+            eprintln!("dllgen: error: the header could not be parsed:\n{err}");
+            return ExitCode::from(2);
+        }
+    };
+    let base =
+        out.map(|o| o.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new(".")).to_path_buf());
+    let shown_path = |p: &Path| match &base {
+        Some(dir) => relative_to(dir, p),
+        None => p.display().to_string(),
+    };
+    let default_name = dll
+        .file_stem()
+        .map(|s| {
+            let s: String = s
+                .to_string_lossy()
+                .to_ascii_lowercase()
+                .chars()
+                .map(|c| if c.is_ascii_alphanumeric() { c } else { '_' })
+                .collect();
+            if s.starts_with(|c: char| c.is_ascii_lowercase()) {
+                s
+            } else {
+                format!("lib_{s}")
+            }
+        })
+        .unwrap_or_else(|| "library".into());
+    let name = name.unwrap_or(default_name);
+    let headers: Vec<String> = header.headers.iter().map(|h| shown_path(h)).collect();
+    let include_dirs: Vec<String> = header.include_dirs.iter().map(|h| shown_path(h)).collect();
+    let library = shown_path(dll);
+    let text = crate::init::draft(&crate::init::Draft {
+        name: &name,
+        headers: &headers,
+        library: &library,
+        include_dirs: &include_dirs,
+        defines: &header.defines,
+        header: &parsed,
+        binary: &binary,
+    });
+    match out {
+        None => print_out(&text),
+        Some(path) => match write_new(path, &text) {
+            Ok(()) => {
+                eprintln!(
+                    "dllgen: drafted {}; review the lines marked `# review`, then run `dllgen check {}`",
+                    path.display(),
+                    path.display()
+                );
+                ExitCode::SUCCESS
+            }
+            Err(message) => fail(&path.display().to_string(), &message),
+        },
+    }
+}
+
+/// Writes a new file atomically (temporary file, then a rename that refuses to replace).
+fn write_new(path: &Path, text: &str) -> Result<(), String> {
+    use std::io::Write;
+    let dir = path.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
+    let tmp = dir.join(format!(
+        ".{}.dllgen-{}",
+        path.file_name().map(|f| f.to_string_lossy()).unwrap_or_default(),
+        std::process::id()
+    ));
+    let mut f = std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .open(&tmp)
+        .map_err(|e| format!("cannot write: {e}"))?;
+    f.write_all(text.as_bytes()).and_then(|()| f.sync_all()).map_err(|e| format!("cannot write: {e}"))?;
+    // hard_link fails if the target exists: nothing is ever overwritten.
+    let linked = std::fs::hard_link(&tmp, path);
+    let _ = std::fs::remove_file(&tmp);
+    linked.map_err(|e| match e.kind() {
+        std::io::ErrorKind::AlreadyExists => {
+            "already exists; dllgen init never overwrites a spec".to_string()
+        }
+        _ => format!("cannot write: {e}"),
+    })
 }
 
 fn run_check(path: &Path, dump_model: bool) -> ExitCode {

@@ -10,5 +10,6 @@ pub mod check;
 pub mod cli;
 pub mod diag;
 pub mod header;
+pub mod init;
 pub mod model;
 pub mod spec;

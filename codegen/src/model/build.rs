@@ -58,16 +58,16 @@ pub fn build(spec: &Spec, header: &Header, binary: &Binary) -> Result<Model, Dia
 }
 
 /// A decoration's scheme and argument bytes.
-type Decoration = Option<(Scheme, Option<u32>)>;
+pub(crate) type Decoration = Option<(Scheme, Option<u32>)>;
 
 /// The library's callable exports by C name.
-struct Exports {
+pub(crate) struct Exports {
     /// C name → (exported name, decoration).
-    code: BTreeMap<String, (String, Decoration)>,
+    pub(crate) code: BTreeMap<String, (String, Decoration)>,
 }
 
 impl Exports {
-    fn of(binary: &Binary) -> Self {
+    pub(crate) fn of(binary: &Binary) -> Self {
         let mut code = BTreeMap::new();
         match binary {
             Binary::Pe(pe) => {

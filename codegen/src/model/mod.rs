@@ -3,7 +3,7 @@
 //! functions, exported symbols) is resolved, and every struct that crosses the boundary
 //! has its 32-bit layout from clang. Nothing here refers to libclang, goblin or YAML.
 
-mod build;
+pub(crate) mod build;
 pub mod dump;
 pub mod expr;
 
