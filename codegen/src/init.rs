@@ -84,7 +84,7 @@ fn is_written_name(name: &str) -> bool {
 
 struct Drafter<'a> {
     d: &'a Draft<'a>,
-    handles: BTreeMap<String, String>,
+    handles: BTreeSet<String>,
     callbacks: BTreeMap<String, Option<String>>,
     /// Structs reached by the kept functions, with spec lines for their pointer fields.
     structs: BTreeMap<String, Vec<String>>,
@@ -185,7 +185,7 @@ impl Drafter<'_> {
                 continue;
             }
             if let Some(h) = self.handle_type(&p.ty) {
-                self.handles.entry(h).or_insert_with(|| p.name.clone());
+                self.handles.insert(h);
                 continue;
             }
             if let Some(cb) = self.callback_type(&p.ty) {
@@ -210,7 +210,7 @@ impl Drafter<'_> {
                 continue;
             };
             if let Some(h) = self.handle_type(&pointee) {
-                self.handles.entry(h).or_insert_with(|| p.name.clone());
+                self.handles.insert(h);
                 continue; // T**: the model makes it an out_handle
             }
             // A length next to it: the parameter right after, else any length-named one.
@@ -304,7 +304,7 @@ impl Drafter<'_> {
                 CType::Pointer { pointee, .. } => {
                     if let Some(h) = self.handle_type(&f.ty) {
                         lines.push(format!("{}: {{ handle: {} }}  # review", f.name, rust_type_name(&h)));
-                        self.handles.entry(h).or_insert_with(|| f.name.clone());
+                        self.handles.insert(h);
                     } else if let Some(enc) = self.string_encoding(&pointee) {
                         lines.push(format!(
                             "{}: {{ in_string: {enc} }}  # review: a NUL-terminated string?",
@@ -343,7 +343,7 @@ impl Drafter<'_> {
         }
         let CType::Pointer { pointee, const_pointee } = self.resolve(&f.ret).clone() else { return None };
         if let Some(h) = self.handle_type(&f.ret) {
-            self.handles.entry(h).or_insert_with(|| f.name.clone());
+            self.handles.insert(h);
             return None;
         }
         let enc = self.string_encoding(&pointee)?;
@@ -400,7 +400,7 @@ pub fn draft(d: &Draft<'_>) -> String {
     }
 
     let mut dr =
-        Drafter { d, handles: BTreeMap::new(), callbacks: BTreeMap::new(), structs: BTreeMap::new() };
+        Drafter { d, handles: BTreeSet::new(), callbacks: BTreeMap::new(), structs: BTreeMap::new() };
     for f in &kept {
         for p in &f.params {
             dr.visit_structs(&p.ty);
@@ -462,7 +462,7 @@ pub fn draft(d: &Draft<'_>) -> String {
     }
     if !dr.handles.is_empty() {
         let _ = writeln!(out, "handles:");
-        for (c_type, _) in &dr.handles {
+        for c_type in &dr.handles {
             let close = d.header.functions.iter().find(|g| {
                 let n = g.name.to_ascii_lowercase();
                 g.params.len() == 1
