@@ -95,7 +95,7 @@ pub fn render(m: &Model) -> String {
     let _ = writeln!(out, "thread_safe: {}", m.thread_safe);
     for h in &m.handles {
         let close = h.close.as_deref().map(|c| format!(", closed by {c}")).unwrap_or_default();
-        let _ = writeln!(out, "handle {} = {} *{close}", h.name, h.c_type);
+        let _ = writeln!(out, "handle {} (c_type {}{close})", h.name, h.c_type);
     }
     for f in &m.functions {
         let Symbol::Name { name } = &f.symbol;
