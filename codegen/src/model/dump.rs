@@ -116,7 +116,10 @@ pub fn render(m: &Model) -> String {
         }
     }
     for s in &m.structs {
-        let _ = writeln!(out, "struct {} (size {}, align {})", s.name, s.size, s.align);
+        // Tag names already say `struct`/`union`; typedef names do not.
+        let tagged = s.name.starts_with("struct ") || s.name.starts_with("union ");
+        let label = if tagged { s.name.clone() } else { format!("struct {}", s.name) };
+        let _ = writeln!(out, "{label} (size {}, align {})", s.size, s.align);
         for fd in &s.fields {
             let ty = match &fd.ty {
                 FieldType::Value { value: v } => value(v),
