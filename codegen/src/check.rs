@@ -21,6 +21,15 @@ pub struct Checked {
     pub model: Model,
 }
 
+/// The header target of a library a 32-bit host can load, `None` for any other binary.
+pub fn host_target(binary: &Binary) -> Option<Target> {
+    match binary {
+        Binary::Pe(pe) if pe.is_i386() => Some(Target::Windows32),
+        Binary::Elf(elf) if elf.is_i386_shared_object() => Some(Target::Linux32),
+        _ => None,
+    }
+}
+
 /// Runs every phase on the spec at `path`.
 pub fn check(path: &Path) -> Result<Checked, Diagnostics> {
     let spec = spec::parse(path)?;

@@ -129,26 +129,13 @@ fn run_init(dll: &Path, name: Option<String>, header: HeaderArgs, out: Option<&P
         Ok(b) => b,
         Err(e) => return fail(&shown, &e.to_string()),
     };
-    let target = match &binary {
-        crate::binary::Binary::Pe(pe) if pe.is_i386() => crate::header::Target::Windows32,
-        crate::binary::Binary::Elf(elf) if elf.is_i386_shared_object() => crate::header::Target::Linux32,
-        _ => {
-            let reason = audit::audit(&shown, &bytes).map(|r| r.verdict.reason).unwrap_or_default();
-            return fail(&shown, &format!("a 32-bit host cannot load it: {reason}"));
-        }
+    let Some(target) = crate::check::host_target(&binary) else {
+        let reason = audit::audit(&shown, &bytes).map(|r| r.verdict.reason).unwrap_or_default();
+        return fail(&shown, &format!("a 32-bit host cannot load it: {reason}"));
     };
-    let options = crate::header::Options {
-        headers: header.headers.clone(),
-        include_dirs: header.include_dirs.clone(),
-        defines: header.defines.clone(),
-        target,
-    };
-    let parsed = match crate::header::parse(&options) {
+    let parsed = match header.parse(target) {
         Ok(p) => p,
-        Err(err) => {
-            eprintln!("dllgen: error: the header could not be parsed:\n{err}");
-            return ExitCode::from(2);
-        }
+        Err(code) => return code,
     };
     let base =
         out.map(|o| o.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new(".")).to_path_buf());
@@ -262,6 +249,22 @@ struct HeaderArgs {
     defines: Vec<(String, Option<String>)>,
 }
 
+impl HeaderArgs {
+    /// Parses the headers for `target`; clang's errors go to stderr (exit code 2).
+    fn parse(&self, target: crate::header::Target) -> Result<crate::header::Header, ExitCode> {
+        let options = crate::header::Options {
+            headers: self.headers.clone(),
+            include_dirs: self.include_dirs.clone(),
+            defines: self.defines.clone(),
+            target,
+        };
+        crate::header::parse(&options).map_err(|err| {
+            eprintln!("dllgen: error: the header could not be parsed:\n{err}");
+            ExitCode::from(2)
+        })
+    }
+}
+
 fn run_audit(path: &Path, json: bool, header: HeaderArgs) -> ExitCode {
     let shown = path.display().to_string();
     let bytes = match read_input(path) {
@@ -274,18 +277,9 @@ fn run_audit(path: &Path, json: bool, header: HeaderArgs) -> ExitCode {
     };
     if !header.headers.is_empty() {
         let target = audit::header_check::target_for(&report.binary);
-        let options = crate::header::Options {
-            headers: header.headers.clone(),
-            include_dirs: header.include_dirs,
-            defines: header.defines,
-            target,
-        };
-        let parsed = match crate::header::parse(&options) {
+        let parsed = match header.parse(target) {
             Ok(parsed) => parsed,
-            Err(err) => {
-                eprintln!("dllgen: error: the header could not be parsed:\n{err}");
-                return ExitCode::from(2);
-            }
+            Err(code) => return code,
         };
         let names = header.headers.iter().map(|h| h.display().to_string()).collect();
         report.header_check = Some(audit::header_check::check(&report.binary, &parsed, names));
