@@ -59,6 +59,23 @@ pub fn check(path: &Path) -> Result<Checked, Diagnostics> {
             )));
         }
     };
+    let missing: Vec<Diagnostic> = spec
+        .headers
+        .iter()
+        .filter(|h| !h.value.is_file())
+        .map(|h| {
+            Diagnostic::at(
+                &spec.path,
+                Some(&spec.source),
+                h.pos.line,
+                h.pos.column,
+                format!("{}: no such header file", h.value.display()),
+            )
+        })
+        .collect();
+    if !missing.is_empty() {
+        return Err(Diagnostics(missing));
+    }
     let options = header::Options {
         headers: spec.headers.iter().map(|h| h.value.clone()).collect(),
         include_dirs: spec.include_dirs.clone(),

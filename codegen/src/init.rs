@@ -73,13 +73,43 @@ fn is_length_name(name: &str) -> bool {
         || (n.starts_with("cb") || n.starts_with("cch") || n.starts_with("num") || n.starts_with("n_"))
 }
 
+/// The words of an identifier: `cbBytesRead` → cb, bytes, read; `out_len` → out, len.
+fn words(name: &str) -> Vec<String> {
+    let mut out = Vec::new();
+    let mut cur = String::new();
+    let mut prev_lower = false;
+    for c in name.chars() {
+        if c == '_' || c.is_ascii_digit() {
+            if !cur.is_empty() {
+                out.push(std::mem::take(&mut cur));
+            }
+            prev_lower = false;
+            continue;
+        }
+        if c.is_ascii_uppercase() && prev_lower && !cur.is_empty() {
+            out.push(std::mem::take(&mut cur));
+        }
+        prev_lower = c.is_ascii_lowercase();
+        cur.push(c.to_ascii_lowercase());
+    }
+    if !cur.is_empty() {
+        out.push(cur);
+    }
+    out
+}
+
 /// Names of out-parameters that usually receive how much was written.
 fn is_written_name(name: &str) -> bool {
-    let n = name.to_ascii_lowercase();
-    ["got", "read", "written", "returned", "needed", "out_len", "outlen", "pcb", "pcch", "actual"]
-        .iter()
-        .any(|s| n.contains(s))
-        || is_length_name(&n)
+    let w = words(name);
+    let has = |x: &str| w.iter().any(|y| y == x);
+    ["got", "read", "written", "returned", "needed", "actual", "pcb", "pcch", "outlen"].iter().any(|x| has(x))
+        || is_length_name(name)
+}
+
+/// Whether a length name counts bytes (`cbData`, `nbytes`, `size_in_bytes`).
+fn counts_bytes(name: &str) -> bool {
+    let w = words(name);
+    w.first().is_some_and(|f| f == "cb") || w.iter().any(|x| x == "bytes" || x == "nbytes")
 }
 
 struct Drafter<'a> {
@@ -166,7 +196,7 @@ impl Drafter<'_> {
     fn string_encoding(&self, pointee: &CType) -> Option<&'static str> {
         let width = match self.resolve(pointee) {
             CType::Char { .. } => 1,
-            CType::Int { bytes: 2, .. } if matches!(pointee, CType::Named { .. }) => 2,
+            CType::Int { bytes: 2, .. } if self.is_wide_char(pointee) => 2,
             _ => return None,
         };
         Some(match (width, self.h().target) {
@@ -181,7 +211,10 @@ impl Drafter<'_> {
         let mut lines = Vec::new();
         let mut taken: BTreeSet<String> = BTreeSet::new();
         for (i, p) in f.params.iter().enumerate() {
-            if taken.contains(&p.name) || sal::interpret(&p.sal).is_some() || self.is_value(&p.ty) {
+            if taken.contains(&p.name)
+                || matches!(sal::interpret(&p.sal), Ok(Some(_)))
+                || self.is_value(&p.ty)
+            {
                 continue;
             }
             if let Some(h) = self.handle_type(&p.ty) {
@@ -228,7 +261,8 @@ impl Drafter<'_> {
                 })
                 .map(|q| q.name.clone());
             let void = matches!(self.resolve(&pointee), CType::Void);
-            let bytes = if void { ", units: bytes" } else { "" };
+            let bytes =
+                if void || length.as_deref().is_some_and(counts_bytes) { ", units: bytes" } else { "" };
             if const_pointee {
                 if let (Some(enc), None) = (self.string_encoding(&pointee), &length) {
                     lines.push(format!(
@@ -320,6 +354,24 @@ impl Drafter<'_> {
         self.structs.insert(name, lines);
     }
 
+    /// Whether a 16-bit type is spelled as a character type (`wchar_t`, `WCHAR`,
+    /// `char16_t`...) somewhere along its typedef chain, unlike `uint16_t`.
+    fn is_wide_char(&self, ty: &CType) -> bool {
+        let mut t = ty;
+        for _ in 0..16 {
+            let CType::Named { name } = t else { return false };
+            let lower = name.to_ascii_lowercase();
+            if lower.contains("wchar") || lower.contains("char16") || lower == "olechar" || lower == "tchar" {
+                return true;
+            }
+            match self.h().types.get(name).map(|d| &d.kind) {
+                Some(TypeDefKind::Typedef { target }) => t = target,
+                _ => return false,
+            }
+        }
+        false
+    }
+
     fn is_struct(&self, ty: &CType) -> bool {
         matches!(self.resolve(ty), CType::Named { name } if matches!(self.h().types.get(name).map(|t| &t.kind), Some(TypeDefKind::Struct { .. })))
     }
@@ -333,12 +385,14 @@ impl Drafter<'_> {
         let TypeDefKind::Typedef { target } = &self.h().types.get(typedef)?.kind else { return None };
         let CType::Pointer { pointee, .. } = self.resolve(target) else { return None };
         let CType::Function(sig) = pointee.as_ref() else { return None };
-        sig.params.iter().position(|t| self.is_void_pointer(t)).and_then(|i| sig.param_names.get(i).cloned())
+        let i = sig.params.iter().position(|t| self.is_void_pointer(t))?;
+        // Unnamed parameters are `argN` in the model.
+        Some(sig.param_names.get(i).filter(|n| !n.is_empty()).cloned().unwrap_or_else(|| format!("arg{i}")))
     }
 
     /// A `returns:` line, when the return value needs one.
     fn returns(&mut self, f: &Function) -> Option<String> {
-        if sal::interpret(&f.ret_sal).is_some() {
+        if matches!(sal::interpret(&f.ret_sal), Ok(Some(_))) {
             return None;
         }
         let CType::Pointer { pointee, const_pointee } = self.resolve(&f.ret).clone() else { return None };
@@ -379,10 +433,10 @@ pub fn draft(d: &Draft<'_>) -> String {
     for f in &d.header.functions {
         if !exports.code.contains_key(&f.name) {
             excluded.push((f.name.clone(), "declared in the header but not exported by the library"));
-        } else if f.variadic {
-            excluded.push((f.name.clone(), "variadic: the host cannot forward `...`"));
         } else if !f.prototyped {
             excluded.push((f.name.clone(), "declared without a prototype"));
+        } else if f.variadic {
+            excluded.push((f.name.clone(), "variadic: the host cannot forward `...`"));
         } else {
             kept.push(f);
         }
@@ -462,7 +516,16 @@ pub fn draft(d: &Draft<'_>) -> String {
     }
     if !dr.handles.is_empty() {
         let _ = writeln!(out, "handles:");
+        let mut used: BTreeSet<String> = BTreeSet::new();
         for c_type in &dr.handles {
+            // `KX_DEV`, `kx_dev` and `struct kx_dev` would all be `KxDev`.
+            let base = rust_type_name(c_type);
+            let mut rust = base.clone();
+            let mut n = 2;
+            while !used.insert(rust.clone()) {
+                rust = format!("{base}{n}");
+                n += 1;
+            }
             let close = d.header.functions.iter().find(|g| {
                 let n = g.name.to_ascii_lowercase();
                 g.params.len() == 1
@@ -532,5 +595,8 @@ mod tests {
         assert_eq!(quote("kx_open"), "kx_open");
         assert!(is_length_name("cbData") && is_length_name("len") && is_length_name("buf_size"));
         assert!(!is_length_name("dev"));
+        assert_eq!(words("cbBytesRead"), ["cb", "bytes", "read"]);
+        assert!(!is_written_name("thread_id") && is_written_name("bytes_read") && is_written_name("pcbRead"));
+        assert!(counts_bytes("cbData") && counts_bytes("nbytes") && !counts_bytes("count"));
     }
 }

@@ -262,10 +262,6 @@ impl Cursor {
         (unsafe { clang_Cursor_isNull(c) } == 0).then_some(Cursor(c))
     }
 
-    pub fn is_variadic(&self) -> bool {
-        unsafe { clang_Cursor_isVariadic(self.0) != 0 }
-    }
-
     pub fn storage_class(&self) -> CX_StorageClass {
         unsafe { clang_Cursor_getStorageClass(self.0) }
     }

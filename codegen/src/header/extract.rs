@@ -13,6 +13,8 @@ use std::path::Path;
 /// macros so headers written for MSVC parse anywhere (sal.h, where present, redefines them
 /// identically).
 const UMBRELLA: &str = "/__dllgen__/umbrella.c";
+/// Both targets are ILP32.
+const POINTER_BYTES: u64 = 4;
 const SAL_PRELUDE: &str = "/__dllgen__/sal.h";
 
 fn sal_prelude() -> String {
@@ -203,35 +205,55 @@ struct Extractor<'tu> {
 
 impl Extractor<'_> {
     fn function(&mut self, c: Cursor) -> Function {
-        let ty = c.ty();
-        let params: Vec<Cursor> =
-            c.children().into_iter().filter(|p| p.kind() == CXCursor_ParmDecl).collect();
+        let ty = function_type(c.ty());
+        let decls: Vec<Cursor> = c.children().into_iter().filter(|p| p.kind() == CXCursor_ParmDecl).collect();
         let location = c.location();
-        let (ret_sal, param_sals) = self.sal(&location, &params);
-        let params = params
-            .iter()
-            .zip(param_sals)
-            .enumerate()
-            .map(|(i, (p, sal))| {
-                let name = p.spelling();
-                Param {
-                    name: if name.is_empty() { format!("arg{i}") } else { name },
-                    ty: self.ctype(p.ty()),
-                    size: p.ty().size(),
-                    sal,
-                }
-            })
-            .collect();
+        let (ret_sal, param_sals) = self.sal(&location, &decls);
+        let arg_types = ty.args();
+        let params = if decls.len() == arg_types.len() {
+            decls
+                .iter()
+                .zip(param_sals)
+                .enumerate()
+                .map(|(i, (p, sal))| self.param(i, &p.spelling(), p.ty(), sal))
+                .collect()
+        } else {
+            // No parameter declarations (a function typedef): names are unknown.
+            arg_types.into_iter().enumerate().map(|(i, t)| self.param(i, "", t, Vec::new())).collect()
+        };
         Function {
             name: c.spelling(),
             ret: self.ctype(ty.result()),
             params,
-            variadic: c.is_variadic(),
+            variadic: ty.is_variadic(),
             prototyped: ty.kind() != CXType_FunctionNoProto,
             convention: convention(ty.calling_conv()),
             doc: c.comment(),
             ret_sal,
             location: pos(location),
+        }
+    }
+
+    /// A parameter; arrays decay to pointers, as C passes them.
+    fn param(&mut self, index: usize, name: &str, t: Type, sal: Vec<Sal>) -> Param {
+        let name = if name.is_empty() { format!("arg{index}") } else { name.to_string() };
+        match t.kind() {
+            CXType_ConstantArray
+            | CXType_IncompleteArray
+            | CXType_VariableArray
+            | CXType_DependentSizedArray => {
+                let element = t.element();
+                Param {
+                    name,
+                    ty: CType::Pointer {
+                        pointee: Box::new(self.ctype(element)),
+                        const_pointee: element.is_const(),
+                    },
+                    size: Some(POINTER_BYTES),
+                    sal,
+                }
+            }
+            _ => Param { name, ty: self.ctype(t), size: t.size(), sal },
         }
     }
 
@@ -438,6 +460,21 @@ impl Extractor<'_> {
         };
         self.types.insert(name.to_string(), TypeDef { size: t.size(), align: t.align(), kind, doc });
     }
+}
+
+/// The function type of a declaration; `op_fn f;` declares `f` through a function typedef,
+/// which is followed (keeping the parameters' own typedef names) rather than canonicalized.
+fn function_type(mut t: Type) -> Type {
+    for _ in 0..16 {
+        match t.kind() {
+            CXType_FunctionProto | CXType_FunctionNoProto => return t,
+            CXType_Typedef => t = t.declaration().typedef_underlying(),
+            CXType_Elaborated => t = t.named(),
+            CXType_Attributed => t = t.modified(),
+            _ => return t.canonical(),
+        }
+    }
+    t.canonical()
 }
 
 fn convention(cc: CXCallingConv) -> CallConv {

@@ -181,35 +181,78 @@ pub enum Direction {
     Ret,
 }
 
-/// Interprets the first annotation that has a direction.
-pub fn interpret(sals: &[Sal]) -> Option<Meaning> {
-    sals.iter().find_map(|sal| {
+/// The words dllgen understands after the direction (`_Out_writes_bytes_to_opt_`).
+const KNOWN_WORDS: &[&str] = &[
+    "reads",
+    "writes",
+    "updates",
+    "bytes",
+    "opt",
+    "z",
+    "to",
+    "all",
+    "result",
+    "maybenull",
+    "notnull",
+    "buffer",
+    "bytebuffer",
+];
+
+/// Interprets the first annotation that has a direction. `Ok(None)`: no annotation says
+/// anything about data flow (`_Success_`, `_Check_return_`). `Err`: an annotation dllgen
+/// does not understand (`_In_count_`, `_In_NLS_string_`, `_Out_writes_to_(cap, return + 1)`),
+/// which must not be guessed at.
+pub fn interpret(sals: &[Sal]) -> Result<Option<Meaning>, String> {
+    for sal in sals {
         let words: Vec<&str> = sal.name.trim_matches('_').split('_').collect();
-        let direction = match *words.first()? {
-            "In" => Direction::In,
-            "Out" => Direction::Out,
-            "Inout" => Direction::Inout,
-            "Outptr" | "COM" => Direction::Outptr,
-            "Ret" => Direction::Ret,
-            _ => return None,
+        let direction = match words.first().copied() {
+            Some("In") => Direction::In,
+            Some("Out") => Direction::Out,
+            Some("Inout") => Direction::Inout,
+            Some("Outptr") => Direction::Outptr,
+            Some("COM") if words.get(1) == Some(&"Outptr") => Direction::Outptr,
+            Some("Ret") => Direction::Ret,
+            _ => continue,
         };
+        let skip = if words[0] == "COM" { 2 } else { 1 };
+        if let Some(w) = words[skip..].iter().find(|w| !KNOWN_WORDS.contains(w)) {
+            return Err(format!("`{}` is a SAL annotation dllgen does not interpret (`{w}`)", sal.name));
+        }
         let has = |w: &str| words.contains(&w);
-        let sized = has("reads") || has("writes") || has("updates") || has("buffer");
-        Some(Meaning {
+        let sized = has("reads") || has("writes") || has("updates") || has("buffer") || has("bytebuffer");
+        let written = if has("to") {
+            let w = sal.args.get(1).map(|w| w.trim().to_string());
+            match w.as_deref() {
+                Some("return") => w,
+                Some(x)
+                    if x.starts_with('*')
+                        && x[1..].trim().chars().all(|c| c.is_alphanumeric() || c == '_') =>
+                {
+                    w
+                }
+                other => {
+                    return Err(format!(
+                        "`{}`: dllgen reads the written count from `return` or `*param`, not `{}`",
+                        sal.name,
+                        other.unwrap_or("")
+                    ))
+                }
+            }
+        } else if has("all") {
+            sal.args.first().cloned()
+        } else {
+            None
+        };
+        return Ok(Some(Meaning {
             direction,
             optional: has("opt") || has("maybenull"),
-            nul_terminated: has("z") || (has("or") && has("z")),
+            nul_terminated: has("z"),
             count: if sized { sal.args.first().cloned() } else { None },
-            bytes: has("bytes"),
-            written: if has("to") {
-                sal.args.get(1).cloned()
-            } else if has("all") {
-                sal.args.first().cloned()
-            } else {
-                None
-            },
-        })
-    })
+            bytes: has("bytes") || has("bytebuffer"),
+            written,
+        }));
+    }
+    Ok(None)
 }
 
 #[cfg(test)]
@@ -237,6 +280,7 @@ mod tests {
         let m = |name: &str, args: &[&str]| {
             interpret(&[Sal { name: name.into(), args: args.iter().map(|a| a.to_string()).collect() }])
                 .unwrap()
+                .unwrap()
         };
         let x = m("_In_reads_bytes_opt_", &["cb"]);
         assert_eq!(
@@ -254,6 +298,17 @@ mod tests {
         assert_eq!((x.direction, x.optional), (Direction::Outptr, true));
         assert_eq!(m("_Inout_updates_", &["n"]).direction, Direction::Inout);
         assert_eq!(m("_Ret_z_", &[]).direction, Direction::Ret);
-        assert!(interpret(&[Sal { name: "_Success_".into(), args: vec!["return == 0".into()] }]).is_none());
+        assert_eq!(
+            interpret(&[Sal { name: "_Success_".into(), args: vec!["return == 0".into()] }]),
+            Ok(None)
+        );
+        let unknown = |name: &str, args: &[&str]| {
+            interpret(&[Sal { name: name.into(), args: args.iter().map(|a| a.to_string()).collect() }])
+                .is_err()
+        };
+        assert!(unknown("_In_count_", &["n"]));
+        assert!(unknown("_In_NLS_string_", &["n"]));
+        assert!(unknown("_Out_writes_to_", &["cap", "return + 1"]));
+        assert!(!unknown("_Out_writes_bytes_to_opt_", &["cap", "*len"]));
     }
 }

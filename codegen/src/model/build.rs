@@ -22,11 +22,14 @@ pub fn build(spec: &Spec, header: &Header, binary: &Binary) -> Result<Model, Dia
         spec,
         header,
         exports: &exports,
+        struct_specs: BTreeMap::new(),
+        renamed: BTreeMap::new(),
         diags: Vec::new(),
         sources: HashMap::new(),
         structs: BTreeMap::new(),
         callbacks: BTreeMap::new(),
     };
+    b.resolve_struct_specs();
     let mut functions = Vec::new();
     for f in &header.functions {
         if !b.selected(&f.name) {
@@ -118,6 +121,10 @@ struct Builder<'a> {
     spec: &'a Spec,
     header: &'a Header,
     exports: &'a Exports,
+    /// Client names given by `rename`, to refuse clashes.
+    renamed: BTreeMap<String, String>,
+    /// `structs:` entries by the struct's key in the header (typedef names followed).
+    struct_specs: BTreeMap<String, &'a Spanned<spec::StructSpec>>,
     diags: Vec<Diagnostic>,
     sources: HashMap<std::path::PathBuf, Option<String>>,
     structs: BTreeMap<String, Struct>,
@@ -170,6 +177,11 @@ impl<'a> Builder<'a> {
             ));
             return None;
         };
+        if !f.prototyped {
+            self.at_header(&f.location, format!("`{}` is declared without a prototype (`()`)", f.name))
+                .hint = Some("declare its parameters, or `(void)` if it has none".into());
+            return None;
+        }
         if f.variadic {
             self.at_header(
                 &f.location,
@@ -178,20 +190,32 @@ impl<'a> Builder<'a> {
             .hint = Some("exclude it, or wrap it in a fixed-argument C function".into());
             return None;
         }
-        if !f.prototyped {
-            self.at_header(&f.location, format!("`{}` is declared without a prototype (`()`)", f.name))
-                .hint = Some("declare its parameters, or `(void)` if it has none".into());
-            return None;
+        // Every part is checked even when an earlier one failed, so one run reports all.
+        let convention = self.convention(f, fspec, decoration);
+        let params = self.params(f, fspec);
+        let ret = self.ret(f, fspec);
+        let error = ret.as_ref().and_then(|r| self.error_rule(f, fspec, r));
+        let rust_name = self.rust_name(f, fspec);
+        let (convention, params, ret, error, rust_name) = (convention?, params?, ret?, error?, rust_name?);
+        if let Some(p) =
+            params.iter().find(|p| matches!(&p.kind, Kind::OutBuffer { filled: Filled::Return, .. }))
+        {
+            if !integer_return(&ret) {
+                self.at_header(
+                    &f.location,
+                    format!(
+                        "`{}` returns {}, so it cannot give the filled length of `{}`",
+                        f.name,
+                        describe(&f.ret),
+                        p.name
+                    ),
+                );
+                return None;
+            }
         }
-        let convention = self.convention(f, fspec, decoration)?;
-        let params = self.params(f, fspec)?;
-        let ret = self.ret(f, fspec)?;
-        let error = self.error_rule(f, fspec, &ret);
         Some(Function {
             c_name: f.name.clone(),
-            rust_name: fspec
-                .and_then(|s| s.rename.as_ref())
-                .map_or_else(|| f.name.clone(), |r| r.value.clone()),
+            rust_name,
             symbol: Symbol::Name { name: symbol },
             convention,
             params,
@@ -284,14 +308,6 @@ impl<'a> Builder<'a> {
         self.resolve_lengths(f, &mut out, &origins).then_some(out)
     }
 
-    /// Resolves a type through typedefs.
-    fn resolved<'t>(&self, ty: &'t CType) -> &'t CType
-    where
-        'a: 't,
-    {
-        self.header.resolve(ty)
-    }
-
     /// A value that can travel by copy, or why not.
     fn value(&mut self, ty: &CType) -> Result<Value, String> {
         let resolved = self.header.resolve(ty).clone();
@@ -340,71 +356,122 @@ impl<'a> Builder<'a> {
             name.to_string(),
             Struct { name: name.into(), size, align, fields: Vec::new(), doc: def.doc.clone() },
         );
-        let raw_fields = match &def.kind {
+        let result = self.struct_fields(name, &def.kind, size);
+        match result {
+            Ok(fields) => {
+                self.structs.get_mut(name).expect("inserted above").fields = fields;
+                Ok(())
+            }
+            Err(e) => {
+                self.structs.remove(name);
+                Err(e)
+            }
+        }
+    }
+
+    fn struct_fields(
+        &mut self,
+        name: &str,
+        kind: &TypeDefKind,
+        size: u64,
+    ) -> Result<Vec<StructField>, String> {
+        let raw_fields = match kind {
             TypeDefKind::Struct { fields } => fields.clone(),
-            TypeDefKind::Union { .. } => {
-                let s = self.structs.get_mut(name).expect("inserted above");
-                s.fields = vec![StructField {
+            TypeDefKind::Union { fields } => {
+                // A union crosses as its bytes, which is only right if none of its
+                // members is (or holds) a pointer.
+                if let Some(f) = fields.iter().find(|f| self.holds_pointer(&f.ty, 0)) {
+                    return Err(format!("`{name}`, a union whose member `{}` holds a pointer, which cannot be copied to the other process", f.name));
+                }
+                return Ok(vec![StructField {
                     name: "bytes".into(),
                     offset: 0,
                     ty: FieldType::Bytes { len: size },
                     doc: None,
-                }];
-                return Ok(());
+                }]);
             }
             _ => return Err(format!("`{name}` is not a struct")),
         };
-        let field_specs = self.spec.structs.get(name).map(|s| s.value.fields.clone()).unwrap_or_default();
+        let field_specs = self.struct_specs.get(name).map(|s| s.value.fields.clone()).unwrap_or_default();
         let mut fields = Vec::new();
         for fd in &raw_fields {
             let offset = fd.offset_bits / 8;
             let ty = if let Some(width) = fd.bit_width {
-                let signed = matches!(self.header.resolve(&fd.ty), CType::Int { signed: true, .. });
+                let signed = match self.header.resolve(&fd.ty) {
+                    CType::Int { signed, .. } | CType::Char { signed } => *signed,
+                    CType::Named { name } => match self.header.types.get(name).map(|t| &t.kind) {
+                        Some(TypeDefKind::Enum { underlying, .. }) => {
+                            matches!(self.header.resolve(underlying), CType::Int { signed: true, .. })
+                        }
+                        _ => false,
+                    },
+                    _ => false,
+                };
                 FieldType::Bits { bit_offset: (fd.offset_bits % 8) as u8, width, signed }
             } else if let Some(fs) = field_specs.get(&fd.name) {
+                let optional = fs.value.optional;
                 match &fs.value.kind {
                     ParamKind::InString(enc) => FieldType::String {
-                        encoding: self
-                            .encoding(*enc, &fd.ty)
-                            .map_err(|e| format!("field `{}`: {e}", fd.name))?,
+                        encoding: self.encoding(*enc, &fd.ty).map_err(|e| format!("`{name}` field `{}`: {e}", fd.name))?,
+                        optional,
                     },
-                    ParamKind::Handle(h) => FieldType::Handle { handle: h.value.clone() },
+                    ParamKind::Handle(h) if self.spec.handles.contains_key(&h.value) => {
+                        FieldType::Handle { handle: h.value.clone(), optional }
+                    }
+                    ParamKind::Handle(h) => return Err(format!("`{name}` field `{}`: no handle type `{}`", fd.name, h.value)),
                     _ => {
                         return Err(format!(
-                            "field `{}`: only `in_string` and `handle` are supported for struct fields",
+                            "`{name}` field `{}`: struct fields may be `in_string` or `handle` (other pointer fields are not supported yet)",
                             fd.name
                         ))
                     }
                 }
             } else {
                 match self.header.resolve(&fd.ty).clone() {
+                    CType::Array { len: 0, .. } => return Err(format!(
+                        "`{name}`, whose last field `{}` is a flexible array: its length is not in the type",
+                        fd.name
+                    )),
                     CType::Array { element, len } => match self.value(&element) {
                         Ok(v) => FieldType::Array { element: v, len },
-                        Err(_) => {
-                            let bytes = def.size.unwrap_or(0).min(len);
-                            let _ = bytes;
-                            return Err(format!(
-                                "field `{}` is an array of a type that cannot be copied",
-                                fd.name
-                            ));
+                        Err(e) => {
+                            return Err(format!("`{name}`, whose field `{}` is an array of {e}", fd.name))
                         }
                     },
                     CType::Pointer { .. } => {
-                        self.structs.remove(name);
                         return Err(format!(
                             "`{name}`, whose field `{}` is a pointer: it means nothing in the other process; say what it holds under `structs: {name}: fields:`",
                             fd.name
                         ));
                     }
                     other => FieldType::Value {
-                        value: self.value(&other).map_err(|e| format!("field `{}` is {e}", fd.name))?,
+                        value: self
+                            .value(&other)
+                            .map_err(|e| format!("`{name}`, whose field `{}` is {e}", fd.name))?,
                     },
                 }
             };
             fields.push(StructField { name: fd.name.clone(), offset, ty, doc: fd.doc.clone() });
         }
-        self.structs.get_mut(name).expect("inserted above").fields = fields;
-        Ok(())
+        Ok(fields)
+    }
+
+    /// Whether a value of type `ty` contains a pointer anywhere.
+    fn holds_pointer(&self, ty: &CType, depth: u32) -> bool {
+        if depth > 32 {
+            return false;
+        }
+        match self.header.resolve(ty) {
+            CType::Pointer { .. } | CType::Function(_) => true,
+            CType::Array { element, .. } => self.holds_pointer(element, depth + 1),
+            CType::Named { name } => match self.header.types.get(name).map(|t| &t.kind) {
+                Some(TypeDefKind::Struct { fields } | TypeDefKind::Union { fields }) => {
+                    fields.iter().any(|f| self.holds_pointer(&f.ty, depth + 1))
+                }
+                _ => false,
+            },
+            _ => false,
+        }
     }
 
     /// The encoding of a string whose characters are `pointee`.
@@ -434,6 +501,11 @@ impl<'a> Builder<'a> {
             return Err(format!("a {encoding:?} string cannot be made of {width}-byte characters"));
         }
         Ok(encoding)
+    }
+
+    /// Whether `ty` is a pointer to `const`.
+    fn const_pointer(&self, ty: &CType) -> bool {
+        matches!(self.header.resolve(ty), CType::Pointer { const_pointee: true, .. })
     }
 
     /// For a pointee that is an opaque (never defined) type: a message suggesting a handle.
@@ -470,36 +542,51 @@ impl<'a> Builder<'a> {
         }
     }
 
-    /// The handle type a parameter of type `ty` is, if any: the type itself names the
-    /// handle's `c_type` (a pointer typedef like `HANDLE`), or points to it.
-    fn handle_of(&self, ty: &CType) -> Option<String> {
-        let matches = |t: &CType| match t {
-            CType::Named { name } => self.spec.handles.iter().find(|(_, h)| {
-                let c = &h.value.c_type.value;
-                c == name
-                    || format!("struct {c}") == *name
-                    || c.strip_prefix("struct ") == Some(name.as_str())
-            }),
-            _ => None,
-        };
-        if let Some((n, _)) = matches(ty) {
-            return Some(n.clone());
-        }
-        let mut t = ty;
-        for _ in 0..8 {
-            match t {
-                CType::Named { name } => match self.header.types.get(name).map(|d| &d.kind) {
-                    Some(TypeDefKind::Typedef { target }) => t = target,
-                    _ => return None,
-                },
-                CType::Pointer { pointee, .. } => return matches(pointee).map(|(n, _)| n.clone()),
-                _ => return None,
-            }
-            if let Some((n, _)) = matches(t) {
-                return Some(n.clone());
+    /// The handle `ty` refers to and how many pointers lie between: 0 for the handle
+    /// value itself, 1 for a pointer to it (`T **` the callee fills). A handle's `c_type`
+    /// is either the pointee (`struct dev`, so the value is `struct dev *`) or a pointer
+    /// typedef (`HANDLE`, so the value is `HANDLE`).
+    fn handle_ref(&self, ty: &CType) -> Option<(String, u32)> {
+        for (handle, h) in &self.spec.handles {
+            let c = h.value.c_type.value.as_str();
+            let names = [c.to_string(), format!("struct {c}"), c.trim_start_matches("struct ").to_string()];
+            let value_is_pointer =
+                matches!(self.header.resolve(&CType::Named { name: c.to_string() }), CType::Pointer { .. });
+            let (mut t, mut levels) = (ty, 0u32);
+            for _ in 0..16 {
+                if let CType::Named { name } = t {
+                    if names.contains(name) {
+                        let depth = if value_is_pointer { Some(levels) } else { levels.checked_sub(1) };
+                        if let Some(depth) = depth {
+                            return Some((handle.clone(), depth));
+                        }
+                        break;
+                    }
+                }
+                match t {
+                    CType::Named { name } => match self.header.types.get(name).map(|d| &d.kind) {
+                        Some(TypeDefKind::Typedef { target }) => t = target,
+                        _ => break,
+                    },
+                    CType::Pointer { pointee, .. } => {
+                        levels += 1;
+                        t = pointee;
+                    }
+                    _ => break,
+                }
             }
         }
         None
+    }
+
+    /// The handle a value of type `ty` is.
+    fn handle_of(&self, ty: &CType) -> Option<String> {
+        self.handle_ref(ty).filter(|(_, d)| *d == 0).map(|(h, _)| h)
+    }
+
+    /// The handle a `ty` parameter receives (`T **`).
+    fn out_handle_of(&self, ty: &CType) -> Option<String> {
+        self.handle_ref(ty).filter(|(_, d)| *d == 1).map(|(h, _)| h)
     }
 
     /// A function-pointer parameter's callback typedef, if `ty` is one.
@@ -549,7 +636,21 @@ impl<'a> Builder<'a> {
                 }
             }
         };
-        Some(match &entry.value.kind {
+        let kind = &entry.value.kind;
+        if optional && matches!(kind, ParamKind::Scalar | ParamKind::OutHandle(_) | ParamKind::UserData) {
+            return fail(
+                self,
+                "`optional` applies to pointers the caller may leave NULL, not to this kind".into(),
+            );
+        }
+        let writes = matches!(
+            kind,
+            ParamKind::Out | ParamKind::Inout | ParamKind::OutBuffer { .. } | ParamKind::InoutBuffer { .. }
+        );
+        if writes && self.const_pointer(&p.ty) {
+            return fail(self, "the callee cannot write through a `const` pointer".into());
+        }
+        Some(match kind {
             ParamKind::Scalar => match self.value(&p.ty) {
                 Ok(value) => Kind::Value { value },
                 Err(e) => return fail(self, format!("it is {e}, not a scalar")),
@@ -604,6 +705,14 @@ impl<'a> Builder<'a> {
                 if !self.spec.handles.contains_key(&h.value) {
                     return self.unknown_handle(h);
                 }
+                need_pointer(self, "handle")?;
+                if self.out_handle_of(&p.ty).is_some() {
+                    return fail(
+                        self,
+                        "it points to a handle (`T **`): the callee fills it, so it is an `out_handle`"
+                            .into(),
+                    );
+                }
                 Kind::Handle { handle: h.value.clone(), optional }
             }
             ParamKind::OutHandle(h) => {
@@ -611,10 +720,7 @@ impl<'a> Builder<'a> {
                     return self.unknown_handle(h);
                 }
                 let t = need_pointer(self, "out_handle")?;
-                if self.pointee(&t).is_none()
-                    && !matches!(self.header.resolve(&t), CType::Pointer { .. })
-                    && self.handle_of(&t).is_none()
-                {
+                if !matches!(self.header.resolve(&t), CType::Pointer { .. }) {
                     return fail(self, "`out_handle` needs a pointer to a handle (`T **`)".into());
                 }
                 Kind::OutHandle { handle: h.value.clone() }
@@ -632,7 +738,19 @@ impl<'a> Builder<'a> {
                 }
             },
             ParamKind::UserData => {
-                let Some(cb) = f.params.iter().find(|q| self.callback_typedef(&q.ty).is_some()) else {
+                if pointee.is_none() {
+                    return fail(
+                        self,
+                        "`user_data` is the `void *` context a callback gets back; this is not a pointer"
+                            .into(),
+                    );
+                }
+                // The context belongs to the nearest callback before it (`cb, ctx`), else after.
+                let at = f.params.iter().position(|q| q.name == p.name).unwrap_or(0);
+                let is_cb = |q: &&header::Param| self.callback_typedef(&q.ty).is_some();
+                let cb =
+                    f.params[..at].iter().rev().find(is_cb).or_else(|| f.params[at..].iter().find(is_cb));
+                let Some(cb) = cb else {
                     return fail(self, "`user_data` needs a callback parameter in the same function".into());
                 };
                 Kind::UserData { of: cb.name.clone() }
@@ -671,38 +789,46 @@ impl<'a> Builder<'a> {
     /// SAL first, then what the type makes unambiguous.
     fn kind_from_header(&mut self, f: &header::Function, p: &header::Param) -> Option<Kind> {
         let ty = &p.ty;
-        if let Ok(value) = self.value(ty) {
-            return Some(Kind::Value { value });
-        }
+        let not_a_value = match self.value(ty) {
+            Ok(value) => return Some(Kind::Value { value }),
+            Err(e) => e,
+        };
         if let Some(handle) = self.handle_of(ty) {
-            let optional = sal::interpret(&p.sal).is_some_and(|m| m.optional);
+            let optional = matches!(sal::interpret(&p.sal), Ok(Some(m)) if m.optional);
             return Some(Kind::Handle { handle, optional });
         }
-        let pointee = self.pointee(ty);
-        if let Some(m) = sal::interpret(&p.sal) {
-            if let Some(kind) = self.kind_from_sal(f, p, &m, pointee.as_ref()) {
-                return Some(kind);
-            }
-            return None;
-        }
-        if let Some(handle) = pointee.as_ref().and_then(|t| self.handle_of(t)) {
+        if let Some(handle) = self.out_handle_of(ty) {
             return Some(Kind::OutHandle { handle });
+        }
+        let pointee = self.pointee(ty);
+        if !p.sal.is_empty() {
+            return self.kind_from_sal(f, p, pointee.as_ref());
+        }
+        if let Some(cb) = self.callback_typedef(ty) {
+            self.at_header(&f.location, format!("parameter `{}` of `{}` is a callback (`{cb}`) the spec does not describe", p.name, f.name)).hint =
+                Some(format!("mark it `{}: callback` under `functions: {}: params:` and describe `{cb}` under `callbacks:`", p.name, f.name));
+            return None;
         }
         if let Some(opaque) = pointee.as_ref().and_then(|t| self.opaque(t)) {
             self.at_header(&f.location, format!("parameter `{}` of `{}`: {opaque}", p.name, f.name));
             return None;
         }
-        let what = match self.resolved(ty) {
-            CType::Pointer { .. } => "a pointer",
-            CType::Array { .. } => "an array",
-            _ => "a type dllgen cannot marshal",
+        let Some(pointee) = pointee else {
+            // Not a pointer and not a value: say why it cannot be copied.
+            self.at_header(&f.location, format!("parameter `{}` of `{}` is {not_a_value}", p.name, f.name));
+            return None;
         };
+        let read_only = matches!(self.header.resolve(ty), CType::Pointer { const_pointee: true, .. });
+        let kinds =
+            if read_only { "in, in_buffer or in_string" } else { "out, inout, out_buffer or inout_buffer" };
+        let example = if read_only { "in" } else { "out" };
+        let _ = pointee;
         let d = self.at_header(
             &f.location,
-            format!("parameter `{}` of `{}` is {what} with no semantics", p.name, f.name),
+            format!("parameter `{}` of `{}` is a pointer with no semantics", p.name, f.name),
         );
         d.hint = Some(format!(
-            "say what it is in the spec, e.g. `functions: {{ {}: {{ params: {{ {}: in }} }} }}` (kinds: in_string, in_buffer, out_buffer, in, out, inout, handle, ...)",
+            "say what it is in the spec ({kinds}), e.g. `functions: {{ {}: {{ params: {{ {}: {example} }} }} }}`",
             f.name, p.name
         ));
         None
@@ -712,10 +838,23 @@ impl<'a> Builder<'a> {
         &mut self,
         f: &header::Function,
         p: &header::Param,
-        m: &sal::Meaning,
         pointee: Option<&CType>,
     ) -> Option<Kind> {
-        let sal_text = p.sal.first().map(|s| s.name.clone()).unwrap_or_default();
+        let sal_text = p.sal.iter().map(|s| s.name.clone()).collect::<Vec<_>>().join(" ");
+        let m = match sal::interpret(&p.sal) {
+            Ok(Some(m)) => m,
+            Ok(None) => {
+                self.at_header(&f.location, format!("parameter `{}` of `{}` is a pointer with no semantics ({sal_text} says nothing about its data)", p.name, f.name))
+                    .hint = Some(format!("describe it under `functions: {}: params:`", f.name));
+                return None;
+            }
+            Err(e) => {
+                self.at_header(&f.location, format!("parameter `{}` of `{}`: {e}", p.name, f.name)).hint =
+                    Some(format!("describe it under `functions: {}: params:` instead", f.name));
+                return None;
+            }
+        };
+        let m = &m;
         let Some(t) = pointee.cloned() else {
             self.at_header(
                 &f.location,
@@ -744,7 +883,7 @@ impl<'a> Builder<'a> {
         let units =
             |b: &Self| if m.bytes { spec::Units::Bytes } else { b.void_units(&t, spec::Units::Elements) };
         match (m.direction, &m.count) {
-            (Direction::Outptr, _) => match self.handle_of(&t) {
+            (Direction::Outptr, _) => match self.out_handle_of(&p.ty) {
                 Some(handle) => Some(Kind::OutHandle { handle }),
                 None => sal_error(
                     self,
@@ -755,9 +894,17 @@ impl<'a> Builder<'a> {
                 Ok(encoding) => Some(Kind::InString { encoding, optional }),
                 Err(e) => sal_error(self, e),
             },
+            (Direction::Out | Direction::Inout, None) if m.nul_terminated => sal_error(
+                self,
+                "a string written in place needs its capacity: describe it as `out_buffer` or `inout_buffer`"
+                    .into(),
+            ),
             (Direction::In | Direction::Out | Direction::Inout, None) => {
                 if let Some(opaque) = self.opaque(&t) {
                     return sal_error(self, opaque);
+                }
+                if m.direction != Direction::In && self.const_pointer(&p.ty) {
+                    return sal_error(self, "the callee cannot write through a `const` pointer".into());
                 }
                 let value = match self.value(&t) {
                     Ok(v) => v,
@@ -770,6 +917,9 @@ impl<'a> Builder<'a> {
                 })
             }
             (dir @ (Direction::In | Direction::Out | Direction::Inout), Some(count)) => {
+                if dir != Direction::In && self.const_pointer(&p.ty) {
+                    return sal_error(self, "the callee cannot write through a `const` pointer".into());
+                }
                 let element = match element(self) {
                     Ok(v) => v,
                     Err(e) => return sal_error(self, format!("its elements are {e}")),
@@ -788,7 +938,12 @@ impl<'a> Builder<'a> {
                             Some(w) if w.starts_with('*') => {
                                 Filled::Param { name: w[1..].trim().to_string() }
                             }
-                            Some(_) => Filled::Capacity,
+                            Some(other) => {
+                                return sal_error(
+                                    self,
+                                    format!("the written count `{other}` is not `return` or `*param`"),
+                                )
+                            }
                             None if m.nul_terminated => Filled::Nul,
                             None => Filled::Capacity,
                         };
@@ -811,6 +966,9 @@ impl<'a> Builder<'a> {
         let mut ok = true;
         let mut sizes: BTreeMap<String, Vec<String>> = BTreeMap::new();
         let mut out_lengths: BTreeMap<String, String> = BTreeMap::new();
+        // Parameters inside a compound length (`rows * cols`) stay visible: the client
+        // cannot work them back out of a buffer's length.
+        let mut compound: BTreeSet<String> = BTreeSet::new();
         for (i, p) in params.iter().enumerate() {
             let (exprs, filled): (Vec<&Expr>, Option<&Filled>) = match &p.kind {
                 Kind::InBuffer { len, .. } | Kind::InoutBuffer { len, .. } => (vec![len], None),
@@ -822,10 +980,12 @@ impl<'a> Builder<'a> {
                     let problem = self.length_leaf_problem(f, leaf, params);
                     if let Some(problem) = problem {
                         ok = false;
-                        let names = params.iter().map(|q| q.name.as_str()).collect();
+                        let names = params.iter().map(|q| q.name.as_str()).filter(|n| *n != p.name).collect();
                         self.length_error(f, &p.name, &origins[i], problem, names);
                     } else if let Expr::Param { name } = leaf {
-                        if let Some(Kind::Value { .. }) =
+                        if !matches!(e, Expr::Param { .. }) {
+                            compound.insert(name.clone());
+                        } else if let Some(Kind::Value { .. }) =
                             params.iter().find(|q| q.name == *name).map(|q| &q.kind)
                         {
                             sizes.entry(name.clone()).or_default().push(p.name.clone());
@@ -841,14 +1001,21 @@ impl<'a> Builder<'a> {
                     _ => {
                         ok = false;
                         let names = params.iter().map(|q| q.name.as_str()).collect();
-                        self.length_error(f, &p.name, &origins[i], format!("its filled length `{name}` must be an integer out-parameter (`size_t *{name}`)"), names);
+                        self.length_error(
+                            f,
+                            &p.name,
+                            &origins[i],
+                            format!("is filled into `{name}`, which must be an integer out-parameter (`size_t *{name}`)"),
+                            names,
+                        );
                     }
                 }
             }
         }
         for (i, p) in params.iter_mut().enumerate() {
             let explicit_scalar = matches!(&origins[i], Origin::Spec(s) if s.value.kind == ParamKind::Scalar);
-            if let (Some(of), false) = (sizes.remove(&p.name), explicit_scalar) {
+            let hidden = !explicit_scalar && !compound.contains(&p.name);
+            if let (Some(of), true) = (sizes.remove(&p.name), hidden) {
                 p.kind = Kind::Length { of };
             } else if let Some(of) = out_lengths.remove(&p.name) {
                 if let Kind::Out { value: Value::Scalar { scalar }, .. } = &p.kind {
@@ -955,7 +1122,8 @@ impl<'a> Builder<'a> {
         if let Some(handle) = self.handle_of(&f.ret) {
             return Some(Return::Handle { handle });
         }
-        if sal::interpret(&f.ret_sal).is_some_and(|m| m.direction == Direction::Ret && m.nul_terminated) {
+        if matches!(sal::interpret(&f.ret_sal), Ok(Some(m)) if m.direction == Direction::Ret && m.nul_terminated)
+        {
             if let Ok(encoding) = self.encoding(None, &f.ret) {
                 return Some(Return::String { encoding, free_with: None });
             }
@@ -997,41 +1165,41 @@ impl<'a> Builder<'a> {
         Some(FreeFn { name: f.name.clone(), symbol: Symbol::Name { name: symbol }, convention })
     }
 
+    /// The function's error rule: `None` when the spec's rule does not fit the return
+    /// type (reported), `Some(None)` when there is no rule.
     fn error_rule(
         &mut self,
         f: &header::Function,
         fspec: Option<&spec::FunctionSpec>,
         ret: &Return,
-    ) -> Option<ErrorRule> {
+    ) -> Option<Option<ErrorRule>> {
         let explicit = fspec.and_then(|s| s.error.as_ref());
         let (rule, pos) = match explicit {
-            Some(e) => (e.value.clone()?, Some(e.pos)),
-            None => {
-                let default = self.spec.error.as_ref()?;
+            Some(e) => match &e.value {
+                Some(rule) => (rule.clone(), e.pos),
+                None => return Some(None),
+            },
+            None => match &self.spec.error {
                 // The default applies to functions returning integers only.
-                let integer = matches!(
-                    ret,
-                    Return::Value {
-                        value: Value::Scalar {
-                            scalar: Scalar::Int { .. } | Scalar::Enum { .. } | Scalar::Bool
-                        }
-                    }
-                );
-                if !integer {
-                    return None;
-                }
-                (default.value.clone(), None)
-            }
+                Some(default) if integer_return(ret) => (default.value.clone(), default.pos),
+                _ => return Some(None),
+            },
         };
         let pointer = matches!(ret, Return::String { .. } | Return::Handle { .. });
         let null = rule.when == spec::ErrorWhen::Null;
-        if let (Some(pos), true) = (pos, null != pointer || matches!(ret, Return::Void)) {
+        let fits = if null { pointer } else { integer_return(ret) };
+        if !fits {
             let what = if null {
                 "`when: null` needs a pointer result"
             } else {
                 "this condition needs an integer result"
             };
             self.at_spec(pos, format!("`{}` returns {}: {what}", f.name, describe(&f.ret)));
+            return None;
+        }
+        if rule.code == spec::ErrorCode::LastError && self.header.target != Target::Windows32 {
+            self.at_spec(pos, "`code: last_error` reads GetLastError(), which only Windows libraries have")
+                .hint = Some("use `code: errno` or `code: return`".into());
             return None;
         }
         let when = match rule.when {
@@ -1046,7 +1214,23 @@ impl<'a> Builder<'a> {
             spec::ErrorCode::LastError => "last_error",
             spec::ErrorCode::Errno => "errno",
         };
-        Some(ErrorRule { when, code })
+        Some(Some(ErrorRule { when, code }))
+    }
+
+    /// The client method's name: `rename`, else the C name; it must be a Rust identifier.
+    fn rust_name(&mut self, f: &header::Function, fspec: Option<&spec::FunctionSpec>) -> Option<String> {
+        let Some(r) = fspec.and_then(|s| s.rename.as_ref()) else { return Some(f.name.clone()) };
+        let ok = r.value.starts_with(|c: char| c.is_ascii_alphabetic() || c == '_')
+            && r.value.chars().all(|c| c.is_ascii_alphanumeric() || c == '_');
+        if !ok {
+            self.at_spec(r.pos, format!("`rename: {}` is not a Rust identifier", r.value));
+            return None;
+        }
+        if self.renamed.insert(r.value.clone(), f.name.clone()).is_some_and(|other| other != f.name) {
+            self.at_spec(r.pos, format!("`rename: {}` gives two functions the same name", r.value));
+            return None;
+        }
+        Some(r.value.clone())
     }
 
     fn callback(&mut self, name: &str, pos: spec::Pos) -> Option<()> {
@@ -1067,10 +1251,34 @@ impl<'a> Builder<'a> {
         let CType::Function(sig) = pointee.as_ref() else { return None };
         let sig = sig.clone();
         let convention = match sig.convention {
+            CallConv::Cdecl => Convention::Cdecl,
             CallConv::Stdcall => Convention::Stdcall,
             CallConv::Fastcall => Convention::Fastcall,
-            _ => Convention::Cdecl,
+            other => {
+                self.at_spec(
+                    cspec.pos,
+                    format!(
+                        "callback `{name}` uses calling convention {other:?}, which dllgen does not support"
+                    ),
+                );
+                return None;
+            }
         };
+        let names: Vec<String> = (0..sig.params.len())
+            .map(|i| {
+                sig.param_names.get(i).filter(|n| !n.is_empty()).cloned().unwrap_or_else(|| format!("arg{i}"))
+            })
+            .collect();
+        for (p, ps) in &cspec.value.params {
+            if !names.contains(p) {
+                let d = self.at_spec(ps.pos, format!("callback `{name}` has no parameter `{p}`"));
+                d.hint = Some(match did_you_mean(p, names.iter().map(String::as_str)) {
+                    Some(s) => format!("did you mean `{s}`?"),
+                    None => format!("its parameters are: {}", names.join(", ")),
+                });
+                return None;
+            }
+        }
         let mut params = Vec::new();
         for (i, ty) in sig.params.iter().enumerate() {
             let pname = sig
@@ -1169,6 +1377,43 @@ impl<'a> Builder<'a> {
         }
     }
 
+    /// Finds the header struct each `structs:` entry describes (a typedef name or a tag) and
+    /// checks that the fields it names exist.
+    fn resolve_struct_specs(&mut self) {
+        let spec = self.spec;
+        for (key, st) in &spec.structs {
+            let mut name = key.as_str();
+            for _ in 0..16 {
+                match self.header.types.get(name).map(|t| &t.kind) {
+                    Some(TypeDefKind::Typedef { target: CType::Named { name: next } }) => name = next,
+                    _ => break,
+                }
+            }
+            let fields = match self.header.types.get(name).map(|t| &t.kind) {
+                Some(TypeDefKind::Struct { fields } | TypeDefKind::Union { fields }) => fields,
+                _ => {
+                    self.at_spec(
+                        st.pos,
+                        format!("the header has no struct `{key}` among the types its functions use"),
+                    )
+                    .hint = Some("name it as the header does: a typedef name, or `struct tag`".into());
+                    continue;
+                }
+            };
+            let names: Vec<&str> = fields.iter().map(|f| f.name.as_str()).collect();
+            for (field, fs) in &st.value.fields {
+                if !names.contains(&field.as_str()) {
+                    let d = self.at_spec(fs.pos, format!("`{key}` has no field `{field}`"));
+                    d.hint = Some(match did_you_mean(field, names.iter().copied()) {
+                        Some(s) => format!("did you mean `{s}`?"),
+                        None => format!("its fields are: {}", names.join(", ")),
+                    });
+                }
+            }
+            self.struct_specs.insert(name.to_string(), st);
+        }
+    }
+
     /// Spec entries that name nothing.
     fn spec_references(&mut self) {
         let names: Vec<&str> = self.header.functions.iter().map(|f| f.name.as_str()).collect();
@@ -1199,22 +1444,16 @@ impl<'a> Builder<'a> {
                 self.at_spec(cb.pos, format!("`{name}` is not a function-pointer typedef of the header"));
             }
         }
-        for (name, st) in &self.spec.structs {
-            if !self.header.types.contains_key(name) {
-                self.at_spec(st.pos, format!("the header has no struct `{name}`")).hint =
-                    Some("name it as the header does: a typedef name, or `struct tag`".into());
-            }
-        }
     }
 
     fn handles(&mut self) -> Vec<Handle> {
         let mut out = Vec::new();
+        let mut by_type: BTreeMap<String, String> = BTreeMap::new();
         for (name, h) in &self.spec.handles {
             let c = &h.value.c_type.value;
+            let bare = c.trim_start_matches("struct ");
             let known = self.header.types.contains_key(c)
-                || self.header.types.contains_key(&format!("struct {c}"))
-                || c.strip_prefix("struct ")
-                    .is_some_and(|t| self.header.types.contains_key(&format!("struct {t}")));
+                || self.header.types.contains_key(&format!("struct {bare}"));
             if !known {
                 self.at_spec(
                     h.value.c_type.pos,
@@ -1224,11 +1463,37 @@ impl<'a> Builder<'a> {
                 );
                 continue;
             }
+            if let Some(other) = by_type.insert(bare.to_string(), name.clone()) {
+                self.at_spec(h.value.c_type.pos, format!("handles `{other}` and `{name}` both name `{c}`"));
+                continue;
+            }
             if let Some(close) = &h.value.close {
-                if self.header.function(&close.value).is_none() {
-                    self.at_spec(
+                let Some(f) = self.header.function(&close.value) else {
+                    let header = self.header;
+                    let d = self.at_spec(
                         close.pos,
                         format!("handle `{name}`: `close: {}` names no function of the header", close.value),
+                    );
+                    if let Some(s) =
+                        did_you_mean(&close.value, header.functions.iter().map(|f| f.name.as_str()))
+                    {
+                        d.hint = Some(format!("did you mean `{s}`?"));
+                    }
+                    continue;
+                };
+                let takes_handle =
+                    f.params.len() == 1 && self.handle_of(&f.params[0].ty).as_deref() == Some(name.as_str());
+                if !takes_handle {
+                    self.at_spec(
+                        close.pos,
+                        format!("handle `{name}`: `{}` must take exactly one `{name}` to close it", f.name),
+                    );
+                    continue;
+                }
+                if !self.exports.code.contains_key(&f.name) {
+                    self.at_spec(
+                        close.pos,
+                        format!("handle `{name}`: the library does not export `{}`", f.name),
                     );
                     continue;
                 }
@@ -1249,6 +1514,16 @@ fn conv_name(c: Convention) -> &'static str {
         Convention::Stdcall => "stdcall",
         Convention::Fastcall => "fastcall",
     }
+}
+
+/// Whether a return value is an integer (what error conditions other than `null` test).
+fn integer_return(ret: &Return) -> bool {
+    matches!(
+        ret,
+        Return::Value {
+            value: Value::Scalar { scalar: Scalar::Int { .. } | Scalar::Enum { .. } | Scalar::Bool }
+        }
+    )
 }
 
 /// A C type as a user would write it, for messages.

@@ -132,8 +132,8 @@ pub fn render(m: &Model) -> String {
                         if *signed { "signed" } else { "unsigned" }
                     )
                 }
-                FieldType::String { encoding } => format!("string {encoding:?}"),
-                FieldType::Handle { handle } => format!("handle {handle}"),
+                FieldType::String { encoding, optional } => format!("string {encoding:?}{}", opt(*optional)),
+                FieldType::Handle { handle, optional } => format!("handle {handle}{}", opt(*optional)),
             };
             let _ = writeln!(out, "  @{} {}: {ty}", fd.offset, fd.name);
         }

@@ -75,10 +75,18 @@ impl fmt::Display for Expr {
     }
 }
 
+/// Longer expressions are refused: no real length needs more, and it bounds the parser's
+/// recursion.
+const MAX_LEN: usize = 200;
+const MAX_DEPTH: usize = 16;
+
 /// Parses `text`; the error says what was expected where.
 pub fn parse(text: &str) -> Result<Expr, String> {
+    if text.len() > MAX_LEN {
+        return Err(format!("the length expression is longer than {MAX_LEN} characters"));
+    }
     let tokens = tokenize(text)?;
-    let mut p = Parser { tokens: &tokens, at: 0 };
+    let mut p = Parser { tokens: &tokens, at: 0, depth: 0 };
     let e = p.sum()?;
     match p.tokens.get(p.at) {
         None => Ok(e),
@@ -118,6 +126,7 @@ fn tokenize(text: &str) -> Result<Vec<String>, String> {
 struct Parser<'t> {
     tokens: &'t [String],
     at: usize,
+    depth: usize,
 }
 
 impl Parser<'_> {
@@ -151,7 +160,12 @@ impl Parser<'_> {
         };
         self.at += 1;
         if t == "(" {
+            self.depth += 1;
+            if self.depth > MAX_DEPTH {
+                return Err(format!("the length expression nests parentheses deeper than {MAX_DEPTH}"));
+            }
             let e = self.sum()?;
+            self.depth -= 1;
             if self.peek() != Some(")") {
                 return Err("a `(` in the length expression is never closed".into());
             }
@@ -200,5 +214,8 @@ mod tests {
         assert!(parse("sizeof(int)").is_err());
         assert!(parse("a[1]").unwrap_err().contains("cannot appear"));
         assert!(parse("").is_err());
+        assert!(parse(&format!("{}n{}", "(".repeat(5000), ")".repeat(5000))).is_err());
+        assert!(parse(&vec!["n"; 20_000].join("+")).is_err());
+        assert!(parse(&format!("{}n{}", "(".repeat(10), ")".repeat(10))).is_ok());
     }
 }

@@ -416,11 +416,15 @@ pub enum FieldType {
     String {
         /// Its encoding.
         encoding: Encoding,
+        /// NULL allowed.
+        optional: bool,
     },
     /// A handle.
     Handle {
         /// The handle type.
         handle: String,
+        /// NULL allowed.
+        optional: bool,
     },
 }
 

@@ -181,6 +181,24 @@ impl Reader<'_> {
         }
     }
 
+    /// A scalar exactly as written: YAML would turn `99999999999999999999` or `1e3` into
+    /// other numbers, and a length or define must keep the user's text.
+    fn raw_scalar(&self, node: &Node<'_>) -> Option<String> {
+        match &node.data {
+            YamlData::Value(Scalar::Integer(_) | Scalar::FloatingPoint(_)) => {
+                let (start, end) = (node.span.start.index(), node.span.end.index());
+                let raw: String = self.source.chars().skip(start).take(end.saturating_sub(start)).collect();
+                let raw = raw.trim().to_string();
+                if raw.is_empty() {
+                    text(node)
+                } else {
+                    Some(raw)
+                }
+            }
+            _ => text(node),
+        }
+    }
+
     fn path(&self, p: &str) -> PathBuf {
         self.base.join(p)
     }
@@ -213,6 +231,7 @@ impl Reader<'_> {
             return None;
         }
         let mut name = None;
+        let mut name_seen = false;
         let mut headers = Vec::new();
         let mut library = None;
         let mut spec = Spec {
@@ -235,7 +254,10 @@ impl Reader<'_> {
         };
         for (key, v) in self.fields(root, "the spec", Some(TOP)) {
             match key.as_str() {
-                "name" => name = self.crate_name(v),
+                "name" => {
+                    name_seen = true;
+                    name = self.crate_name(v);
+                }
                 "header" | "headers" => headers.extend(
                     self.strings(v, "a header path")
                         .into_iter()
@@ -252,7 +274,18 @@ impl Reader<'_> {
                 }
                 "defines" => {
                     for (k, value) in self.fields(v, "defines", None) {
-                        spec.defines.push((k, if is_null(value) { None } else { text(value) }));
+                        let value = if is_null(value) {
+                            None
+                        } else if let Some(t) = self.raw_scalar(value) {
+                            Some(t)
+                        } else {
+                            self.error(
+                                pos(value),
+                                format!("the value of define `{k}` must be a string, a number or null"),
+                            );
+                            continue;
+                        };
+                        spec.defines.push((k, value));
                     }
                 }
                 "calling_convention" => spec.calling_convention = self.convention(v),
@@ -314,6 +347,7 @@ impl Reader<'_> {
         let top = pos(root);
         match name {
             Some(n) => spec.name = n,
+            None if name_seen => {}
             None => {
                 self.error(top, "the spec has no `name`").hint =
                     Some("add `name: mylib` (the crates become mylib-host and mylib-client)".into())
@@ -468,8 +502,9 @@ impl Reader<'_> {
                 let Some(a) = arg else { return needs_arg(self) };
                 let (capacity, units) = self.buffer(a, &["capacity", "units", "length"], "capacity")?;
                 let mut filled = Spanned { value: Filled::Capacity, pos: capacity.pos };
-                if let YamlData::Mapping(_) = a.data {
-                    for (k, v) in self.fields(a, "out_buffer", Some(&["capacity", "units", "length"])) {
+                if let YamlData::Mapping(map) = &a.data {
+                    // `buffer` already reported unknown keys; only `length` is read here.
+                    for (k, v) in map.iter().filter_map(|(k, v)| text(k).map(|k| (k, v))) {
                         if k == "length" {
                             let s = self.string(v, "length")?;
                             let value = match s.value.as_str() {
@@ -498,7 +533,7 @@ impl Reader<'_> {
 
     /// `len_key: EXPR` and `units`, or the shorthand of a bare expression.
     fn buffer(&mut self, node: &Node<'_>, known: &[&str], len_key: &str) -> Option<(Spanned<String>, Units)> {
-        if let Some(expr) = text(node) {
+        if let Some(expr) = self.raw_scalar(node) {
             return Some((spanned(expr, node), Units::Elements));
         }
         let mut len = None;
@@ -506,7 +541,7 @@ impl Reader<'_> {
         // Unknown keys are reported here once; `out_buffer` re-reads `length` itself.
         for (k, v) in self.fields(node, "a buffer", Some(known)) {
             if k == len_key {
-                len = text(v).map(|s| spanned(s, v));
+                len = self.raw_scalar(v).map(|s| spanned(s, v));
                 if len.is_none() {
                     self.error(
                         pos(v),
@@ -604,10 +639,15 @@ impl Reader<'_> {
                                 }
                             }
                         }
+                        if items.is_empty() {
+                            self.error(pos(list), "`not` needs at least one success value, e.g. `not: [0]`");
+                        }
                         values = Some(ErrorWhen::Not(ints));
                     }
                     values
                 }
+                // `when: null` is YAML's null value, not the string "null".
+                _ if is_null(v) => Some(ErrorWhen::Null),
                 _ => match self
                     .choice(v, "error condition", &["negative", "zero", "nonzero", "null"])?
                     .as_str()
