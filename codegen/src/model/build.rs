@@ -428,10 +428,12 @@ impl<'a> Builder<'a> {
                 }
             } else {
                 match self.header.resolve(&fd.ty).clone() {
-                    CType::Array { len: 0, .. } => return Err(format!(
+                    CType::Array { len: 0, .. } => {
+                        return Err(format!(
                         "`{name}`, whose last field `{}` is a flexible array: its length is not in the type",
                         fd.name
-                    )),
+                    ))
+                    }
                     CType::Array { element, len } => match self.value(&element) {
                         Ok(v) => FieldType::Array { element: v, len },
                         Err(e) => {
