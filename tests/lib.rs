@@ -74,28 +74,38 @@ pub fn run(cmd: &mut Command, timeout: Duration) -> Output {
 }
 
 /// Builds the loader probe (`tests/probe`) for `target` and returns the executable's path.
-/// Uses its own target directory: the outer `cargo test` holds the lock on the main one.
 pub fn probe(target: &str) -> PathBuf {
+    build_bin("dllgen-probe", "dllgen-probe", target)
+}
+
+/// Builds binary `bin` of workspace package `package` for `target` (once per test
+/// process) and returns its path. Uses its own target directory: the outer `cargo test`
+/// holds the lock on the main one.
+pub fn build_bin(package: &str, bin: &str, target: &str) -> PathBuf {
     static BUILT: OnceLock<Mutex<HashMap<String, PathBuf>>> = OnceLock::new();
     let mut built = BUILT.get_or_init(Default::default).lock().unwrap_or_else(|e| e.into_inner());
-    if let Some(path) = built.get(target) {
+    let key = format!("{package}/{bin}/{target}");
+    if let Some(path) = built.get(&key) {
         return path.clone();
     }
     let target_dir = workspace_root().join("target").join("rig");
     let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
     let out = run(
         Command::new(cargo)
-            .args(["build", "--quiet", "-p", "dllgen-probe", "--target", target, "--target-dir"])
+            .args(["build", "--quiet", "-p", package, "--bin", bin, "--target", target, "--target-dir"])
             .arg(&target_dir)
             .current_dir(workspace_root()),
         Duration::from_secs(600),
     );
-    assert_eq!(out.code, Some(0), "building the probe for {target} failed:\n{}", out.stderr);
-    let exe = if target.contains("windows") { "dllgen-probe.exe" } else { "dllgen-probe" };
+    assert_eq!(out.code, Some(0), "building {bin} for {target} failed:\n{}", out.stderr);
+    let exe = if target.contains("windows") { format!("{bin}.exe") } else { bin.to_string() };
     let path = target_dir.join(target).join("debug").join(exe);
-    built.insert(target.to_string(), path.clone());
+    built.insert(key, path.clone());
     path
 }
+
+/// The host triple of the machine running the tests (for 64-bit helper programs).
+pub const HOST_TARGET: &str = "x86_64-unknown-linux-gnu";
 
 /// The project's private Wine (see `tests/setup/wine.sh`).
 pub struct Wine {

@@ -1,3 +1,64 @@
-//! The pipe runtime shared by every generated 32-bit host and 64-bit client: wire format,
-//! handshake, transports and host lifecycle. See `docs/ARCHITECTURE.md`; the crate is
-//! filled in by the runtime issue and has no API yet.
+//! The pipe runtime shared by every generated 32-bit host and 64-bit client: the wire
+//! format ([`wire`]), the host's serving loop ([`host`]), the client ([`client`]), and the
+//! process plumbing between them. No dependencies: the host is built for i686 targets.
+//!
+//! A client spawns its host as a child and talks over the child's stdin/stdout; the host
+//! moves those out of the way of the library first (see [`run_host`]), so a DLL that prints
+//! cannot corrupt the stream.
+
+pub mod client;
+pub mod host;
+mod sys;
+pub mod wire;
+
+pub use client::{Client, Config, Error, HostPath};
+pub use host::{CallContext, Library};
+pub use wire::{Reader, Status, WireError, Writer};
+
+/// Bumped on any incompatible change to the wire format or the handshake.
+pub const PROTOCOL_VERSION: u32 = 1;
+
+/// A host that could not load its library: it answers the handshake with the reason.
+struct Unloadable(String);
+
+impl Library for Unloadable {
+    fn model_hash(&self) -> u64 {
+        0
+    }
+    fn load_error(&self) -> Option<&str> {
+        Some(&self.0)
+    }
+    fn call(
+        &self,
+        _: u32,
+        _: Reader<'_>,
+        _: &mut Writer,
+        _: &mut CallContext<'_>,
+    ) -> Result<Status, WireError> {
+        Err(WireError::Payload("the library is not loaded"))
+    }
+}
+
+/// The whole life of a host started by a client: take stdin/stdout for the protocol and
+/// point the standard streams elsewhere (before the library is loaded), die with the
+/// client, load the library with `load`, serve until the client goes away, exit.
+pub fn run_host(load: impl FnOnce() -> Result<Box<dyn Library>, String>) -> ! {
+    let parent = std::env::var("DLLGEN_CLIENT_PID").ok().and_then(|p| p.parse().ok());
+    sys::die_with_parent(parent);
+    let mut stdio = match sys::take_stdio() {
+        Ok(s) => s,
+        Err(e) => {
+            eprintln!("dllgen host: cannot take over stdin/stdout: {e}");
+            std::process::exit(2);
+        }
+    };
+    let lib = load().unwrap_or_else(|reason| Box::new(Unloadable(reason)) as Box<dyn Library>);
+    let code = match host::serve(lib.as_ref(), &mut stdio.input, &mut stdio.output, wire::DEFAULT_MAX_FRAME) {
+        Ok(()) => 0,
+        Err(e) => {
+            eprintln!("dllgen host: {e}");
+            2
+        }
+    };
+    std::process::exit(code)
+}

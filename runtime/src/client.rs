@@ -1,0 +1,436 @@
+//! The client side: finds and spawns the host on first use, performs the handshake,
+//! serializes calls from any number of threads onto the one connection, runs callbacks the
+//! host sends during a call, and turns every way a host can fail (crash, hang, garbage)
+//! into an [`Error`] — never a hang or a panic in the caller.
+
+use crate::wire::{read_frame, Kind, Reader, Status, WireError, Writer, DEFAULT_MAX_FRAME};
+use crate::PROTOCOL_VERSION;
+use std::ffi::OsString;
+use std::fmt;
+use std::io::{BufReader, Write};
+use std::path::PathBuf;
+use std::process::{Child, ChildStdin, ChildStdout, Command, Stdio};
+use std::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, Weak};
+use std::time::{Duration, Instant};
+
+/// Where the host executable is.
+#[derive(Debug, Clone)]
+pub enum HostPath {
+    /// This file.
+    Explicit(PathBuf),
+    /// The file named by environment variable `env_var` if set, else `file_name` next to
+    /// the current executable (or in its parent folder, for test and bench binaries in
+    /// `target/*/deps`).
+    Find {
+        /// The host's file name.
+        file_name: String,
+        /// The environment variable that overrides the location.
+        env_var: String,
+    },
+}
+
+/// How to start and talk to the host.
+#[derive(Debug, Clone)]
+pub struct Config {
+    /// The host executable.
+    pub host: HostPath,
+    /// The model hash the client was generated from.
+    pub model_hash: u64,
+    /// Kill the host when a call (or start-up) takes longer than this.
+    pub timeout: Option<Duration>,
+    /// The largest frame either side accepts.
+    pub max_frame: u32,
+    /// Runs the host through this program (`wine` for Windows hosts on Linux).
+    pub runner: Option<PathBuf>,
+    /// Extra environment for the host.
+    pub envs: Vec<(OsString, OsString)>,
+}
+
+impl Config {
+    /// A configuration with defaults: no timeout, the default frame limit.
+    pub fn new(host: HostPath, model_hash: u64) -> Self {
+        Config {
+            host,
+            model_hash,
+            timeout: None,
+            max_frame: DEFAULT_MAX_FRAME,
+            runner: None,
+            envs: Vec::new(),
+        }
+    }
+}
+
+/// Everything a call can fail with.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Error {
+    /// The host executable was not found; the message lists where dllgen looked.
+    HostNotFound(String),
+    /// The host could not be started.
+    Spawn(String),
+    /// The host refused the handshake (different model, or the library failed to load).
+    Refused(String),
+    /// The host died during the call; its exit status.
+    HostCrashed(String),
+    /// The call took longer than the configured timeout; the host was killed.
+    Timeout(Duration),
+    /// The host sent something that is not the protocol (or reported that the client did).
+    Protocol(String),
+    /// The host's own code panicked (the host keeps running).
+    HostPanic(String),
+    /// The library reported an error code.
+    Library(i64),
+}
+
+impl fmt::Display for Error {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Error::HostNotFound(m) => write!(f, "the 32-bit host was not found: {m}"),
+            Error::Spawn(m) => write!(f, "the 32-bit host could not be started: {m}"),
+            Error::Refused(m) => write!(f, "the 32-bit host refused the connection: {m}"),
+            Error::HostCrashed(s) => write!(f, "the 32-bit host crashed ({s})"),
+            Error::Timeout(d) => write!(f, "the call took longer than {d:?}; the host was stopped"),
+            Error::Protocol(m) => write!(f, "protocol error: {m}"),
+            Error::HostPanic(m) => write!(f, "the 32-bit host panicked: {m}"),
+            Error::Library(code) => write!(f, "the library reported error {code}"),
+        }
+    }
+}
+
+impl std::error::Error for Error {}
+
+/// Arms a deadline on the running call; a background thread kills the host when it
+/// passes. Arming is two atomic stores, so the per-call path makes no system call.
+struct Watch {
+    /// Deadline in nanoseconds since `epoch`; 0 when no call is running.
+    deadline: AtomicU64,
+    pid: AtomicU32,
+    fired: AtomicBool,
+    epoch: Instant,
+}
+
+impl Watch {
+    fn start(timeout: Duration) -> Arc<Watch> {
+        let watch = Arc::new(Watch {
+            deadline: AtomicU64::new(0),
+            pid: AtomicU32::new(0),
+            fired: AtomicBool::new(false),
+            epoch: Instant::now(),
+        });
+        let weak: Weak<Watch> = Arc::downgrade(&watch);
+        let period = (timeout / 8).clamp(Duration::from_millis(1), Duration::from_millis(50));
+        let _ = std::thread::Builder::new().name("dllgen-watchdog".into()).spawn(move || loop {
+            std::thread::sleep(period);
+            let Some(w) = weak.upgrade() else { return };
+            let deadline = w.deadline.load(Ordering::Acquire);
+            if deadline != 0 && w.epoch.elapsed().as_nanos() as u64 > deadline {
+                w.fired.store(true, Ordering::Release);
+                w.deadline.store(0, Ordering::Release);
+                crate::sys::kill_process(w.pid.load(Ordering::Acquire));
+            }
+        });
+        watch
+    }
+
+    fn arm(&self, pid: u32, timeout: Duration) {
+        self.pid.store(pid, Ordering::Release);
+        let at = (self.epoch.elapsed() + timeout).as_nanos() as u64;
+        self.deadline.store(at.max(1), Ordering::Release);
+    }
+
+    fn disarm(&self) {
+        self.deadline.store(0, Ordering::Release);
+    }
+}
+
+/// A running host and the two ends of its pipes.
+struct Connection {
+    child: Child,
+    input: BufReader<ChildStdout>,
+    output: ChildStdin,
+    payload: Vec<u8>,
+    out: Writer,
+}
+
+struct State {
+    conn: Option<Connection>,
+    seq: u32,
+}
+
+/// The client. Send + Sync: calls from many threads are serialized onto the host's one
+/// library thread.
+pub struct Client {
+    config: Config,
+    state: Mutex<State>,
+    watch: Option<Arc<Watch>>,
+}
+
+/// Handles a callback the host runs during a call: `(callback index, arguments, reply)`.
+pub type CallbackHandler<'a> = dyn FnMut(u32, Reader<'_>, &mut Writer) -> Result<(), WireError> + 'a;
+
+impl Client {
+    /// A client; the host starts on the first call.
+    pub fn new(config: Config) -> Self {
+        let watch = config.timeout.map(Watch::start);
+        Client { config, state: Mutex::new(State { conn: None, seq: 0 }), watch }
+    }
+
+    /// Stops the host (if running); the next call starts a new one.
+    pub fn restart(&self) {
+        let mut state = self.state.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some(conn) = state.conn.take() {
+            shut_down(conn);
+        }
+    }
+
+    /// The running host's process id, if any.
+    pub fn host_pid(&self) -> Option<u32> {
+        let state = self.state.lock().unwrap_or_else(|e| e.into_inner());
+        state.conn.as_ref().map(|c| c.child.id())
+    }
+
+    /// Starts the host now (it otherwise starts on the first call).
+    pub fn connect(&self) -> Result<(), Error> {
+        let mut state = self.state.lock().unwrap_or_else(|e| e.into_inner());
+        if state.conn.is_none() {
+            state.conn = Some(self.spawn()?);
+        }
+        Ok(())
+    }
+
+    /// Calls function `id`: `args` writes the arguments, `decode` reads a successful
+    /// result. Callbacks from the host go to `callbacks`.
+    pub fn call<T>(
+        &self,
+        id: u32,
+        args: impl FnOnce(&mut Writer),
+        decode: impl FnOnce(Reader<'_>) -> Result<T, WireError>,
+        callbacks: &mut CallbackHandler<'_>,
+    ) -> Result<T, Error> {
+        let mut state = self.state.lock().unwrap_or_else(|e| e.into_inner());
+        if state.conn.is_none() {
+            state.conn = Some(self.spawn()?);
+        }
+        state.seq = state.seq.wrapping_add(1);
+        let seq = state.seq;
+        let conn = state.conn.as_mut().expect("connected above");
+        conn.out.clear();
+        args(&mut conn.out);
+        if let (Some(w), Some(t)) = (&self.watch, self.config.timeout) {
+            w.arm(conn.child.id(), t);
+        }
+        let result = exchange(conn, id, seq, self.config.max_frame, callbacks, decode);
+        if let Some(w) = &self.watch {
+            w.disarm();
+        }
+        match result {
+            Ok(v) => Ok(v),
+            Err(Failure::Call(e)) => Err(e),
+            Err(Failure::Connection(e)) => {
+                // The stream is unusable: stop the host and say why it ended.
+                let conn = state.conn.take().expect("connected above");
+                Err(self.ended(conn, e))
+            }
+        }
+    }
+
+    /// What happened to a host whose stream broke.
+    fn ended(&self, mut conn: Connection, e: Error) -> Error {
+        let timed_out = self.watch.as_ref().is_some_and(|w| w.fired.swap(false, Ordering::AcqRel));
+        if matches!(e, Error::Protocol(_)) && !timed_out {
+            let _ = conn.child.kill();
+            let _ = conn.child.wait();
+            return e;
+        }
+        let status = conn.child.wait().map(|s| s.to_string()).unwrap_or_else(|e| e.to_string());
+        match (timed_out, self.config.timeout) {
+            (true, Some(t)) => Error::Timeout(t),
+            _ => Error::HostCrashed(status),
+        }
+    }
+
+    fn host_path(&self) -> Result<PathBuf, Error> {
+        match &self.config.host {
+            HostPath::Explicit(p) if p.is_file() => Ok(p.clone()),
+            HostPath::Explicit(p) => Err(Error::HostNotFound(format!("{} does not exist", p.display()))),
+            HostPath::Find { file_name, env_var } => {
+                let mut tried = Vec::new();
+                if let Some(p) = std::env::var_os(env_var) {
+                    let p = PathBuf::from(p);
+                    if p.is_file() {
+                        return Ok(p);
+                    }
+                    tried.push(format!("{} (from {env_var})", p.display()));
+                }
+                if let Some(dir) = std::env::current_exe().ok().and_then(|e| e.parent().map(PathBuf::from)) {
+                    for d in [Some(dir.as_path()), dir.parent()].into_iter().flatten() {
+                        let p = d.join(file_name);
+                        if p.is_file() {
+                            return Ok(p);
+                        }
+                        tried.push(p.display().to_string());
+                    }
+                }
+                Err(Error::HostNotFound(format!(
+                    "tried {}; set {env_var} to the host's path",
+                    tried.join(", ")
+                )))
+            }
+        }
+    }
+
+    fn spawn(&self) -> Result<Connection, Error> {
+        let host = self.host_path()?;
+        let mut cmd = match &self.config.runner {
+            Some(runner) => {
+                let mut c = Command::new(runner);
+                c.arg(&host);
+                c
+            }
+            None => Command::new(&host),
+        };
+        cmd.stdin(Stdio::piped()).stdout(Stdio::piped()).stderr(Stdio::inherit());
+        cmd.env("DLLGEN_CLIENT_PID", std::process::id().to_string());
+        for (k, v) in &self.config.envs {
+            cmd.env(k, v);
+        }
+        let mut child = cmd.spawn().map_err(|e| Error::Spawn(format!("{}: {e}", host.display())))?;
+        let (Some(output), Some(input)) = (child.stdin.take(), child.stdout.take()) else {
+            let _ = child.kill();
+            return Err(Error::Spawn("no pipes to the host".into()));
+        };
+        let mut conn = Connection {
+            child,
+            input: BufReader::with_capacity(1 << 16, input),
+            output,
+            payload: Vec::new(),
+            out: Writer::new(),
+        };
+        if let (Some(w), Some(t)) = (&self.watch, self.config.timeout) {
+            w.arm(conn.child.id(), t);
+        }
+        let greeted = self.handshake(&mut conn);
+        if let Some(w) = &self.watch {
+            w.disarm();
+        }
+        match greeted {
+            Ok(()) => Ok(conn),
+            Err(e @ Error::Refused(_)) => {
+                let _ = conn.child.kill();
+                let _ = conn.child.wait();
+                Err(e)
+            }
+            Err(e) => Err(self.ended(conn, e)),
+        }
+    }
+
+    fn handshake(&self, conn: &mut Connection) -> Result<(), Error> {
+        conn.out.clear();
+        conn.out.u32(PROTOCOL_VERSION).u64(self.config.model_hash);
+        conn.out
+            .send(&mut conn.output, Kind::Hello, Status::Ok, 0, 0)
+            .map_err(|e| Error::HostCrashed(e.to_string()))?;
+        let h =
+            read_frame(&mut conn.input, self.config.max_frame, &mut conn.payload).map_err(wire_failure)?;
+        let mut r = Reader::new(&conn.payload);
+        match (h.kind, h.status) {
+            (Kind::HelloAck, Status::Ok) => Ok(()),
+            (Kind::HelloAck, Status::Refused) => Err(Error::Refused(text(&mut r))),
+            _ => Err(Error::Protocol(format!("unexpected {:?} frame as the handshake's answer", h.kind))),
+        }
+    }
+}
+
+impl Drop for Client {
+    fn drop(&mut self) {
+        let state = self.state.get_mut().unwrap_or_else(|e| e.into_inner());
+        if let Some(conn) = state.conn.take() {
+            shut_down(conn);
+        }
+    }
+}
+
+/// Closes the host's stdin (it exits at end of input) and waits a moment; a host stuck
+/// in the library is killed.
+fn shut_down(conn: Connection) {
+    let Connection { mut child, output, .. } = conn;
+    drop(output);
+    let until = Instant::now() + Duration::from_millis(500);
+    while Instant::now() < until {
+        if let Ok(Some(_)) = child.try_wait() {
+            return;
+        }
+        std::thread::sleep(Duration::from_millis(2));
+    }
+    let _ = child.kill();
+    let _ = child.wait();
+}
+
+fn text(r: &mut Reader<'_>) -> String {
+    r.bytes().map(|b| String::from_utf8_lossy(b).into_owned()).unwrap_or_else(|_| "(no message)".into())
+}
+
+/// How a call failed: the call alone, or the whole connection.
+enum Failure {
+    Call(Error),
+    Connection(Error),
+}
+
+fn wire_failure(e: WireError) -> Error {
+    match e {
+        WireError::Closed | WireError::Truncated | WireError::Io(_) => Error::HostCrashed(e.to_string()),
+        other => Error::Protocol(other.to_string()),
+    }
+}
+
+/// Sends the call and reads frames until its return, serving callbacks meanwhile.
+fn exchange<T>(
+    conn: &mut Connection,
+    id: u32,
+    seq: u32,
+    max_frame: u32,
+    callbacks: &mut CallbackHandler<'_>,
+    decode: impl FnOnce(Reader<'_>) -> Result<T, WireError>,
+) -> Result<T, Failure> {
+    let lost = |e: WireError| Failure::Connection(wire_failure(e));
+    conn.out.send(&mut conn.output, Kind::Call, Status::Ok, id, seq).map_err(|e| lost(WireError::Io(e)))?;
+    let mut reply = Writer::new();
+    loop {
+        let h = read_frame(&mut conn.input, max_frame, &mut conn.payload).map_err(lost)?;
+        let mut r = Reader::new(&conn.payload);
+        match (h.kind, h.status) {
+            (Kind::Return, _) if h.seq != seq => {
+                return Err(Failure::Connection(Error::Protocol(format!(
+                    "a reply to call {} while waiting for {seq}",
+                    h.seq
+                ))))
+            }
+            (Kind::Return, Status::Ok) => {
+                return decode(r).map_err(|e| Failure::Connection(Error::Protocol(e.to_string())))
+            }
+            (Kind::Return, Status::LibraryError) => {
+                return Err(Failure::Call(match r.i64() {
+                    Ok(code) => Error::Library(code),
+                    Err(e) => Error::Protocol(e.to_string()),
+                }))
+            }
+            (Kind::Return, Status::HostPanic) => return Err(Failure::Call(Error::HostPanic(text(&mut r)))),
+            (Kind::Return, _) => return Err(Failure::Connection(Error::Protocol(text(&mut r)))),
+            (Kind::Callback, _) if h.seq == seq => {
+                reply.clear();
+                if let Err(e) = callbacks(h.id, r, &mut reply) {
+                    return Err(Failure::Connection(Error::Protocol(format!("callback {}: {e}", h.id))));
+                }
+                reply
+                    .send(&mut conn.output, Kind::CallbackReturn, Status::Ok, h.id, seq)
+                    .map_err(|e| lost(WireError::Io(e)))?;
+                let _ = conn.output.flush();
+            }
+            (kind, _) => {
+                return Err(Failure::Connection(Error::Protocol(format!(
+                    "unexpected {kind:?} frame during a call"
+                ))))
+            }
+        }
+    }
+}

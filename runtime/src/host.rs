@@ -1,0 +1,300 @@
+//! The host side: answers the handshake, then serves calls on the thread that runs
+//! [`serve`] (the library thread), including callbacks into the client during a call and
+//! calls from the client nested inside those callbacks.
+
+use crate::wire::{read_frame, Header, Kind, Reader, Status, WireError, Writer};
+use crate::PROTOCOL_VERSION;
+use std::io::{Read, Write};
+use std::panic::{catch_unwind, AssertUnwindSafe};
+
+/// What a generated host implements: the library's functions behind indexes.
+pub trait Library {
+    /// The hash of the model the host was generated from.
+    fn model_hash(&self) -> u64;
+
+    /// Why the library is not usable (it failed to load): the handshake is refused with it.
+    fn load_error(&self) -> Option<&str> {
+        None
+    }
+
+    /// Runs function `id`: decodes `args`, calls the library, encodes the result in `out`.
+    /// Returns `Status::Ok`, or `Status::LibraryError` with the error in `out`. A
+    /// malformed `args` is an `Err` (answered with a protocol error).
+    fn call(
+        &self,
+        id: u32,
+        args: Reader<'_>,
+        out: &mut Writer,
+        cx: &mut CallContext<'_>,
+    ) -> Result<Status, WireError>;
+}
+
+/// The connection as seen from inside a call: lets generated trampolines run a callback
+/// in the client and wait for its result.
+pub struct CallContext<'a> {
+    lib: &'a dyn Library,
+    input: &'a mut dyn Read,
+    output: &'a mut dyn Write,
+    max_frame: u32,
+    seq: u32,
+}
+
+impl CallContext<'_> {
+    /// Runs callback `id` in the client with `args`; returns the reply's payload. Calls the
+    /// client makes from inside the callback are served meanwhile (re-entrancy).
+    pub fn callback(&mut self, id: u32, args: &mut Writer) -> Result<Vec<u8>, WireError> {
+        args.send(self.output, Kind::Callback, Status::Ok, id, self.seq).map_err(WireError::Io)?;
+        let mut payload = Vec::new();
+        loop {
+            let h = read_frame(self.input, self.max_frame, &mut payload)?;
+            match h.kind {
+                Kind::CallbackReturn if h.seq == self.seq => return Ok(payload),
+                Kind::Call => {
+                    let mut out = Writer::new();
+                    dispatch(self.lib, &h, &payload, &mut out, self.input, self.output, self.max_frame)?;
+                }
+                _ => {
+                    return Err(WireError::Payload("unexpected frame while waiting for a callback's result"))
+                }
+            }
+        }
+    }
+}
+
+/// Runs one call and sends its `Return` frame. Panics in generated code become
+/// `HostPanic` replies; the host keeps serving.
+fn dispatch(
+    lib: &dyn Library,
+    h: &Header,
+    payload: &[u8],
+    out: &mut Writer,
+    input: &mut dyn Read,
+    output: &mut dyn Write,
+    max_frame: u32,
+) -> Result<(), WireError> {
+    out.clear();
+    let result = {
+        let mut cx = CallContext { lib, input: &mut *input, output: &mut *output, max_frame, seq: h.seq };
+        catch_unwind(AssertUnwindSafe(|| lib.call(h.id, Reader::new(payload), out, &mut cx)))
+    };
+    let status = match result {
+        Ok(Ok(status)) => status,
+        Ok(Err(e @ (WireError::Closed | WireError::Truncated | WireError::Io(_)))) => return Err(e),
+        Ok(Err(e)) => {
+            out.clear();
+            out.bytes(format!("the host could not decode call {}: {e}", h.id).as_bytes());
+            Status::ProtocolError
+        }
+        Err(panic) => {
+            out.clear();
+            let message = panic
+                .downcast_ref::<&str>()
+                .map(|s| s.to_string())
+                .or_else(|| panic.downcast_ref::<String>().cloned())
+                .unwrap_or_else(|| "a panic without a message".into());
+            out.bytes(message.as_bytes());
+            Status::HostPanic
+        }
+    };
+    out.send(output, Kind::Return, status, h.id, h.seq).map_err(WireError::Io)
+}
+
+/// Why serving stopped abnormally.
+#[derive(Debug)]
+pub enum ServeError {
+    /// The client sent something that is not the protocol.
+    Protocol(WireError),
+    /// The handshake was refused (the message was sent to the client too).
+    Refused(String),
+}
+
+impl std::fmt::Display for ServeError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            ServeError::Protocol(e) => write!(f, "protocol error: {e}"),
+            ServeError::Refused(m) => write!(f, "handshake refused: {m}"),
+        }
+    }
+}
+
+/// Checks a `Hello` payload against this host: protocol version and model hash.
+fn check_hello(lib: &dyn Library, payload: &[u8]) -> Result<(), String> {
+    if let Some(reason) = lib.load_error() {
+        return Err(format!("the host could not load the library: {reason}"));
+    }
+    let mut r = Reader::new(payload);
+    let (version, hash) = match (r.u32(), r.u64()) {
+        (Ok(v), Ok(h)) => (v, h),
+        _ => return Err("malformed handshake".into()),
+    };
+    if version != PROTOCOL_VERSION {
+        return Err(format!("protocol version {version} (client) differs from {PROTOCOL_VERSION} (host)"));
+    }
+    if hash != lib.model_hash() {
+        return Err(format!(
+            "model hash {hash:016x} (client) differs from {:016x} (host): the two sides were generated from different specs or libraries; regenerate and rebuild both",
+            lib.model_hash()
+        ));
+    }
+    Ok(())
+}
+
+/// Serves one client until it closes the connection: the handshake, then calls. Returns
+/// `Ok` when the client goes away.
+pub fn serve(
+    lib: &dyn Library,
+    input: &mut dyn Read,
+    output: &mut dyn Write,
+    max_frame: u32,
+) -> Result<(), ServeError> {
+    let mut payload = Vec::new();
+    let mut out = Writer::new();
+    let mut greeted = false;
+    loop {
+        let h = match read_frame(input, max_frame, &mut payload) {
+            Ok(h) => h,
+            Err(WireError::Closed) => return Ok(()),
+            Err(e) => {
+                reply_protocol_error(output, &e);
+                return Err(ServeError::Protocol(e));
+            }
+        };
+        match (h.kind, greeted) {
+            (Kind::Hello, false) => {
+                out.clear();
+                match check_hello(lib, &payload) {
+                    Ok(()) => {
+                        out.u32(PROTOCOL_VERSION).u64(lib.model_hash());
+                        let _ = out.send(output, Kind::HelloAck, Status::Ok, 0, h.seq);
+                        greeted = true;
+                    }
+                    Err(message) => {
+                        out.bytes(message.as_bytes());
+                        let _ = out.send(output, Kind::HelloAck, Status::Refused, 0, h.seq);
+                        return Err(ServeError::Refused(message));
+                    }
+                }
+            }
+            (Kind::Call, true) => match dispatch(lib, &h, &payload, &mut out, input, output, max_frame) {
+                Ok(()) => {}
+                Err(WireError::Closed | WireError::Truncated) => return Ok(()),
+                Err(e) => {
+                    reply_protocol_error(output, &e);
+                    return Err(ServeError::Protocol(e));
+                }
+            },
+            _ => {
+                let e =
+                    WireError::Payload("a frame out of order (a call before the handshake, or a reply kind)");
+                reply_protocol_error(output, &e);
+                return Err(ServeError::Protocol(e));
+            }
+        }
+    }
+}
+
+/// Best effort: tell the client why the host is about to stop.
+fn reply_protocol_error(output: &mut dyn Write, e: &WireError) {
+    let mut out = Writer::new();
+    out.bytes(format!("the host received an invalid frame: {e}").as_bytes());
+    let _ = out.send(output, Kind::Return, Status::ProtocolError, 0, 0);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::wire::{Kind, Status};
+
+    struct Adder;
+
+    impl Library for Adder {
+        fn model_hash(&self) -> u64 {
+            7
+        }
+        fn call(
+            &self,
+            _: u32,
+            mut args: Reader<'_>,
+            out: &mut Writer,
+            _: &mut CallContext<'_>,
+        ) -> Result<Status, WireError> {
+            let (a, b) = (args.i32()?, args.i32()?);
+            args.finish()?;
+            out.i32(a + b);
+            Ok(Status::Ok)
+        }
+    }
+
+    fn frame(kind: Kind, id: u32, seq: u32, fill: impl FnOnce(&mut Writer)) -> Vec<u8> {
+        let mut w = Writer::new();
+        fill(&mut w);
+        let mut v = Vec::new();
+        w.send(&mut v, kind, Status::Ok, id, seq).unwrap();
+        v
+    }
+
+    type Reply = (Kind, Status, Vec<u8>);
+
+    fn replies(input: &[u8]) -> (Result<(), ServeError>, Vec<Reply>) {
+        let mut out = Vec::new();
+        let result = serve(&Adder, &mut &input[..], &mut out, 1 << 20);
+        let mut frames = Vec::new();
+        let mut rest = &out[..];
+        let mut payload = Vec::new();
+        while let Ok(h) = read_frame(&mut rest, 1 << 20, &mut payload) {
+            frames.push((h.kind, h.status, payload.clone()));
+        }
+        (result, frames)
+    }
+
+    #[test]
+    fn serves_a_handshake_and_calls_then_stops_at_end_of_input() {
+        let mut input = frame(Kind::Hello, 0, 0, |w| {
+            w.u32(PROTOCOL_VERSION).u64(7);
+        });
+        input.extend(frame(Kind::Call, 0, 1, |w| {
+            w.i32(40).i32(2);
+        }));
+        let (result, frames) = replies(&input);
+        assert!(result.is_ok());
+        assert_eq!(frames.len(), 2);
+        assert_eq!((frames[0].0, frames[0].1), (Kind::HelloAck, Status::Ok));
+        assert_eq!(
+            (frames[1].0, frames[1].1, frames[1].2.clone()),
+            (Kind::Return, Status::Ok, 42i32.to_le_bytes().to_vec())
+        );
+    }
+
+    #[test]
+    fn bad_input_is_answered_with_a_protocol_error() {
+        // A call before the handshake.
+        let (result, frames) = replies(&frame(Kind::Call, 0, 1, |w| {
+            w.i32(1).i32(2);
+        }));
+        assert!(matches!(result, Err(ServeError::Protocol(_))));
+        assert_eq!(frames[0].1, Status::ProtocolError);
+        // A wrong hash.
+        let (result, frames) = replies(&frame(Kind::Hello, 0, 0, |w| {
+            w.u32(PROTOCOL_VERSION).u64(8);
+        }));
+        assert!(matches!(result, Err(ServeError::Refused(_))));
+        assert_eq!(frames[0].1, Status::Refused);
+        // Arguments too short for the call: a protocol error reply, and serving goes on.
+        let mut input = frame(Kind::Hello, 0, 0, |w| {
+            w.u32(PROTOCOL_VERSION).u64(7);
+        });
+        input.extend(frame(Kind::Call, 0, 1, |w| {
+            w.i32(1);
+        }));
+        input.extend(frame(Kind::Call, 0, 2, |w| {
+            w.i32(1).i32(1);
+        }));
+        let (result, frames) = replies(&input);
+        assert!(result.is_ok());
+        assert_eq!(frames[1].1, Status::ProtocolError);
+        assert_eq!(frames[2].1, Status::Ok);
+        // Garbage.
+        let (result, _) = replies(b"GARBAGE GARBAGE GARBAGE");
+        assert!(matches!(result, Err(ServeError::Protocol(_))));
+    }
+}

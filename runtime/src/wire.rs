@@ -1,0 +1,456 @@
+//! The wire format: length-prefixed frames of fixed-width little-endian fields. Nothing
+//! on the wire depends on the build target (no `usize`, no pointers), so a 32-bit host and
+//! a 64-bit client read the same bytes.
+//!
+//! A frame is a 16-byte header followed by `len` payload bytes:
+//!
+//! | offset | size | field                                              |
+//! |--------|------|----------------------------------------------------|
+//! | 0      | 4    | `len`: payload bytes (checked against a maximum before anything is allocated) |
+//! | 4      | 1    | `kind` ([`Kind`])                                  |
+//! | 5      | 1    | `status` ([`Status`])                              |
+//! | 6      | 2    | reserved, 0                                        |
+//! | 8      | 4    | `id`: function index, or callback index            |
+//! | 12     | 4    | `seq`: call sequence number, echoed in the reply   |
+//!
+//! Payloads are built with [`Writer`] and read with [`Reader`]: integers and floats
+//! little-endian, byte strings as a `u32` length and the bytes.
+
+use std::fmt;
+use std::io::{self, Read, Write};
+
+/// Bytes in a frame header.
+pub const HEADER_LEN: usize = 16;
+/// The default largest payload either side accepts.
+pub const DEFAULT_MAX_FRAME: u32 = 256 << 20;
+
+/// What a frame is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[repr(u8)]
+pub enum Kind {
+    /// Client → host: protocol version and model hash.
+    Hello = 1,
+    /// Host → client: the handshake's answer.
+    HelloAck = 2,
+    /// Client → host: call function `id`.
+    Call = 3,
+    /// Host → client: the result of the call `seq`.
+    Return = 4,
+    /// Host → client, during a call: run callback `id`.
+    Callback = 5,
+    /// Client → host: the callback's result.
+    CallbackReturn = 6,
+}
+
+impl Kind {
+    fn from_u8(v: u8) -> Option<Kind> {
+        Some(match v {
+            1 => Kind::Hello,
+            2 => Kind::HelloAck,
+            3 => Kind::Call,
+            4 => Kind::Return,
+            5 => Kind::Callback,
+            6 => Kind::CallbackReturn,
+            _ => return None,
+        })
+    }
+}
+
+/// How a reply ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[repr(u8)]
+pub enum Status {
+    /// Success; the payload is the result.
+    Ok = 0,
+    /// The library reported an error; the payload carries it.
+    LibraryError = 1,
+    /// The peer sent something unreadable; the payload is a message.
+    ProtocolError = 2,
+    /// The host's own code panicked; the payload is the message.
+    HostPanic = 3,
+    /// The handshake was refused; the payload is the reason.
+    Refused = 4,
+}
+
+impl Status {
+    fn from_u8(v: u8) -> Option<Status> {
+        Some(match v {
+            0 => Status::Ok,
+            1 => Status::LibraryError,
+            2 => Status::ProtocolError,
+            3 => Status::HostPanic,
+            4 => Status::Refused,
+            _ => return None,
+        })
+    }
+}
+
+/// A frame header.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Header {
+    /// Payload length.
+    pub len: u32,
+    /// What the frame is.
+    pub kind: Kind,
+    /// How it ended (replies).
+    pub status: Status,
+    /// Function or callback index.
+    pub id: u32,
+    /// Call sequence number.
+    pub seq: u32,
+}
+
+impl Header {
+    /// The 16 header bytes.
+    pub fn encode(&self) -> [u8; HEADER_LEN] {
+        let mut b = [0u8; HEADER_LEN];
+        b[0..4].copy_from_slice(&self.len.to_le_bytes());
+        b[4] = self.kind as u8;
+        b[5] = self.status as u8;
+        b[8..12].copy_from_slice(&self.id.to_le_bytes());
+        b[12..16].copy_from_slice(&self.seq.to_le_bytes());
+        b
+    }
+
+    /// Parses and checks a header: known kind and status, zero reserved bytes, a length
+    /// within `max`.
+    pub fn decode(b: &[u8; HEADER_LEN], max: u32) -> Result<Header, WireError> {
+        let len = u32::from_le_bytes([b[0], b[1], b[2], b[3]]);
+        let kind = Kind::from_u8(b[4]).ok_or(WireError::BadKind(b[4]))?;
+        let status = Status::from_u8(b[5]).ok_or(WireError::BadStatus(b[5]))?;
+        if b[6] != 0 || b[7] != 0 {
+            return Err(WireError::Reserved);
+        }
+        if len > max {
+            return Err(WireError::TooLarge { len, max });
+        }
+        let id = u32::from_le_bytes([b[8], b[9], b[10], b[11]]);
+        let seq = u32::from_le_bytes([b[12], b[13], b[14], b[15]]);
+        Ok(Header { len, kind, status, id, seq })
+    }
+}
+
+/// Why bytes could not be read as frames or payload values.
+#[derive(Debug)]
+pub enum WireError {
+    /// The stream ended between frames (the peer closed it).
+    Closed,
+    /// The stream ended inside a frame.
+    Truncated,
+    /// An unknown frame kind.
+    BadKind(u8),
+    /// An unknown status.
+    BadStatus(u8),
+    /// Reserved header bytes were not zero.
+    Reserved,
+    /// A frame longer than the configured maximum.
+    TooLarge {
+        /// The announced length.
+        len: u32,
+        /// The maximum.
+        max: u32,
+    },
+    /// A payload value runs past the payload's end, or is malformed.
+    Payload(&'static str),
+    /// The operating system's error.
+    Io(io::Error),
+}
+
+impl fmt::Display for WireError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            WireError::Closed => write!(f, "the connection was closed"),
+            WireError::Truncated => write!(f, "the connection was closed in the middle of a frame"),
+            WireError::BadKind(k) => write!(f, "unknown frame kind {k}"),
+            WireError::BadStatus(s) => write!(f, "unknown frame status {s}"),
+            WireError::Reserved => write!(f, "reserved header bytes are not zero"),
+            WireError::TooLarge { len, max } => {
+                write!(f, "a frame of {len} bytes exceeds the maximum of {max}")
+            }
+            WireError::Payload(what) => write!(f, "malformed payload: {what}"),
+            WireError::Io(e) => write!(f, "{e}"),
+        }
+    }
+}
+
+impl std::error::Error for WireError {}
+
+/// Reads one frame: its header, and its payload into `payload` (resized to fit; its
+/// allocation is reused from frame to frame). Allocates only after the length passed
+/// the `max` check.
+pub fn read_frame<R: Read + ?Sized>(r: &mut R, max: u32, payload: &mut Vec<u8>) -> Result<Header, WireError> {
+    let mut h = [0u8; HEADER_LEN];
+    let mut got = 0;
+    while got < HEADER_LEN {
+        match r.read(&mut h[got..]) {
+            Ok(0) if got == 0 => return Err(WireError::Closed),
+            Ok(0) => return Err(WireError::Truncated),
+            Ok(n) => got += n,
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+            Err(e) if is_disconnect(&e) => {
+                return Err(if got == 0 { WireError::Closed } else { WireError::Truncated })
+            }
+            Err(e) => return Err(WireError::Io(e)),
+        }
+    }
+    let header = Header::decode(&h, max)?;
+    payload.clear();
+    payload.reserve_exact(header.len as usize);
+    let read = (&mut *r).take(u64::from(header.len)).read_to_end(payload);
+    match read {
+        Ok(n) if n == header.len as usize => Ok(header),
+        Ok(_) => Err(WireError::Truncated),
+        Err(e) if is_disconnect(&e) => Err(WireError::Truncated),
+        Err(e) => Err(WireError::Io(e)),
+    }
+}
+
+/// Errors that mean "the other side is gone" on pipes and sockets.
+pub fn is_disconnect(e: &io::Error) -> bool {
+    matches!(e.kind(), io::ErrorKind::BrokenPipe | io::ErrorKind::ConnectionReset | io::ErrorKind::UnexpectedEof)
+        // ERROR_BROKEN_PIPE (109) and ERROR_NO_DATA (232) on Windows pipes.
+        || (cfg!(windows) && matches!(e.raw_os_error(), Some(109) | Some(232)))
+}
+
+/// Builds a frame: the header's space is reserved first, so the finished frame goes out
+/// in one write with no copy of the payload.
+#[derive(Debug, Default)]
+pub struct Writer {
+    buf: Vec<u8>,
+}
+
+impl Writer {
+    /// An empty frame.
+    pub fn new() -> Self {
+        Self::with_capacity(0)
+    }
+
+    /// An empty frame with room for `payload` bytes.
+    pub fn with_capacity(payload: usize) -> Self {
+        let mut buf = Vec::with_capacity(HEADER_LEN + payload);
+        buf.resize(HEADER_LEN, 0);
+        Writer { buf }
+    }
+
+    /// Clears the payload, keeping the allocation.
+    pub fn clear(&mut self) {
+        self.buf.truncate(HEADER_LEN);
+    }
+
+    /// Payload bytes so far.
+    pub fn len(&self) -> usize {
+        self.buf.len() - HEADER_LEN
+    }
+
+    /// Whether the payload is empty.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    pub fn u8(&mut self, v: u8) -> &mut Self {
+        self.buf.push(v);
+        self
+    }
+    pub fn u16(&mut self, v: u16) -> &mut Self {
+        self.buf.extend_from_slice(&v.to_le_bytes());
+        self
+    }
+    pub fn u32(&mut self, v: u32) -> &mut Self {
+        self.buf.extend_from_slice(&v.to_le_bytes());
+        self
+    }
+    pub fn u64(&mut self, v: u64) -> &mut Self {
+        self.buf.extend_from_slice(&v.to_le_bytes());
+        self
+    }
+    pub fn i8(&mut self, v: i8) -> &mut Self {
+        self.u8(v as u8)
+    }
+    pub fn i16(&mut self, v: i16) -> &mut Self {
+        self.u16(v as u16)
+    }
+    pub fn i32(&mut self, v: i32) -> &mut Self {
+        self.u32(v as u32)
+    }
+    pub fn i64(&mut self, v: i64) -> &mut Self {
+        self.u64(v as u64)
+    }
+    pub fn f32(&mut self, v: f32) -> &mut Self {
+        self.u32(v.to_bits())
+    }
+    pub fn f64(&mut self, v: f64) -> &mut Self {
+        self.u64(v.to_bits())
+    }
+
+    /// A byte string: `u32` length, then the bytes.
+    pub fn bytes(&mut self, v: &[u8]) -> &mut Self {
+        self.u32(v.len() as u32);
+        self.buf.extend_from_slice(v);
+        self
+    }
+
+    /// A byte string of `len` bytes filled in place by `fill` (for out-buffers the
+    /// callee writes straight into the reply); `fill` returns how many it used.
+    pub fn bytes_with(&mut self, len: usize, fill: impl FnOnce(&mut [u8]) -> usize) -> &mut Self {
+        let at = self.buf.len();
+        self.u32(0);
+        self.buf.resize(at + 4 + len, 0);
+        let used = fill(&mut self.buf[at + 4..]).min(len);
+        self.buf.truncate(at + 4 + used);
+        self.buf[at..at + 4].copy_from_slice(&(used as u32).to_le_bytes());
+        self
+    }
+
+    /// Finishes the header and writes the frame.
+    pub fn send<W: Write + ?Sized>(
+        &mut self,
+        w: &mut W,
+        kind: Kind,
+        status: Status,
+        id: u32,
+        seq: u32,
+    ) -> io::Result<()> {
+        let len = u32::try_from(self.len())
+            .map_err(|_| io::Error::new(io::ErrorKind::InvalidInput, "frame too large"))?;
+        let header = Header { len, kind, status, id, seq }.encode();
+        self.buf[..HEADER_LEN].copy_from_slice(&header);
+        w.write_all(&self.buf)?;
+        w.flush()
+    }
+}
+
+/// Reads payload values in order; every read is checked against the payload's end.
+#[derive(Debug, Clone)]
+pub struct Reader<'a> {
+    buf: &'a [u8],
+}
+
+impl<'a> Reader<'a> {
+    /// A reader over `payload`.
+    pub fn new(payload: &'a [u8]) -> Self {
+        Reader { buf: payload }
+    }
+
+    /// Bytes not yet read.
+    pub fn remaining(&self) -> usize {
+        self.buf.len()
+    }
+
+    fn take(&mut self, n: usize, what: &'static str) -> Result<&'a [u8], WireError> {
+        if self.buf.len() < n {
+            return Err(WireError::Payload(what));
+        }
+        let (head, tail) = self.buf.split_at(n);
+        self.buf = tail;
+        Ok(head)
+    }
+
+    fn array<const N: usize>(&mut self, what: &'static str) -> Result<[u8; N], WireError> {
+        let mut a = [0u8; N];
+        a.copy_from_slice(self.take(N, what)?);
+        Ok(a)
+    }
+
+    pub fn u8(&mut self) -> Result<u8, WireError> {
+        Ok(self.array::<1>("u8 past the end")?[0])
+    }
+    pub fn u16(&mut self) -> Result<u16, WireError> {
+        Ok(u16::from_le_bytes(self.array("u16 past the end")?))
+    }
+    pub fn u32(&mut self) -> Result<u32, WireError> {
+        Ok(u32::from_le_bytes(self.array("u32 past the end")?))
+    }
+    pub fn u64(&mut self) -> Result<u64, WireError> {
+        Ok(u64::from_le_bytes(self.array("u64 past the end")?))
+    }
+    pub fn i8(&mut self) -> Result<i8, WireError> {
+        Ok(self.u8()? as i8)
+    }
+    pub fn i16(&mut self) -> Result<i16, WireError> {
+        Ok(self.u16()? as i16)
+    }
+    pub fn i32(&mut self) -> Result<i32, WireError> {
+        Ok(self.u32()? as i32)
+    }
+    pub fn i64(&mut self) -> Result<i64, WireError> {
+        Ok(self.u64()? as i64)
+    }
+    pub fn f32(&mut self) -> Result<f32, WireError> {
+        Ok(f32::from_bits(self.u32()?))
+    }
+    pub fn f64(&mut self) -> Result<f64, WireError> {
+        Ok(f64::from_bits(self.u64()?))
+    }
+
+    /// A byte string, borrowed from the payload: no copy (an in-buffer the library reads
+    /// is passed as a pointer into the received frame).
+    pub fn bytes(&mut self) -> Result<&'a [u8], WireError> {
+        let n = self.u32()? as usize;
+        self.take(n, "byte string past the end")
+    }
+
+    /// Checks that everything was read.
+    pub fn finish(&self) -> Result<(), WireError> {
+        if self.buf.is_empty() {
+            Ok(())
+        } else {
+            Err(WireError::Payload("trailing bytes"))
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn frames_round_trip() {
+        let mut w = Writer::new();
+        w.u8(7).i32(-5).u64(u64::MAX).f64(1.5).bytes(b"abc").bytes_with(8, |b| {
+            b[..3].copy_from_slice(b"xyz");
+            3
+        });
+        let mut wire = Vec::new();
+        w.send(&mut wire, Kind::Call, Status::Ok, 42, 9).unwrap();
+        let mut payload = Vec::new();
+        let h = read_frame(&mut wire.as_slice(), 1 << 20, &mut payload).unwrap();
+        assert_eq!(
+            (h.kind, h.status, h.id, h.seq, h.len as usize),
+            (Kind::Call, Status::Ok, 42, 9, payload.len())
+        );
+        let mut r = Reader::new(&payload);
+        assert_eq!(r.u8().unwrap(), 7);
+        assert_eq!(r.i32().unwrap(), -5);
+        assert_eq!(r.u64().unwrap(), u64::MAX);
+        assert_eq!(r.f64().unwrap(), 1.5);
+        assert_eq!(r.bytes().unwrap(), b"abc");
+        assert_eq!(r.bytes().unwrap(), b"xyz");
+        r.finish().unwrap();
+    }
+
+    #[test]
+    fn bad_frames_are_errors_before_any_allocation() {
+        let mut payload = Vec::new();
+        let huge = Header { len: u32::MAX, kind: Kind::Call, status: Status::Ok, id: 0, seq: 0 }.encode();
+        assert!(matches!(read_frame(&mut &huge[..], 1024, &mut payload), Err(WireError::TooLarge { .. })));
+        assert_eq!(payload.capacity(), 0);
+        let mut bad = huge;
+        bad[4] = 99;
+        assert!(matches!(read_frame(&mut &bad[..], u32::MAX, &mut payload), Err(WireError::BadKind(99))));
+        assert!(matches!(read_frame(&mut &[][..], 1024, &mut payload), Err(WireError::Closed)));
+        assert!(matches!(read_frame(&mut &huge[..7], 1024, &mut payload), Err(WireError::Truncated)));
+        let short = Header { len: 10, kind: Kind::Call, status: Status::Ok, id: 0, seq: 0 }.encode();
+        let mut wire = short.to_vec();
+        wire.extend_from_slice(&[1, 2, 3]);
+        assert!(matches!(read_frame(&mut wire.as_slice(), 1024, &mut payload), Err(WireError::Truncated)));
+    }
+
+    #[test]
+    fn payload_reads_are_bounded() {
+        let mut r = Reader::new(&[5, 0, 0, 0, 1, 2]);
+        assert!(matches!(r.bytes(), Err(WireError::Payload(_))));
+        let mut r = Reader::new(&[1, 2, 3]);
+        assert!(r.u32().is_err());
+        assert_eq!(r.remaining(), 3);
+    }
+}

@@ -1,0 +1,137 @@
+//! A host on the dllgen runtime whose "library" is a set of test functions, so the tests
+//! can make a real 32-bit process crash, hang, print, panic and call back.
+//!
+//! Environment: `DLLGEN_TEST_HOST_HASH` overrides the model hash (handshake tests);
+//! `DLLGEN_TEST_HOST_FAIL_LOAD` makes loading fail with that message; `DLLGEN_TEST_HOST_MODE`
+//! = `garbage` or `huge` makes the host answer the handshake with garbage or an absurd
+//! frame length (client robustness tests).
+
+use dllgen_runtime::{run_host, CallContext, Library, Reader, Status, WireError, Writer};
+use std::io::Write;
+
+/// The test host's model hash.
+pub const HASH: u64 = 0x0d11_6e40_0000_0001;
+
+pub const ECHO: u32 = 0;
+pub const ADD: u32 = 1;
+pub const SLEEP: u32 = 2;
+pub const CRASH: u32 = 3;
+pub const ABORT: u32 = 4;
+pub const PRINT: u32 = 5;
+pub const REVERSE: u32 = 6;
+pub const CALLBACKS: u32 = 7;
+pub const PANIC: u32 = 8;
+pub const LIBRARY_ERROR: u32 = 9;
+pub const WHO: u32 = 10;
+pub const NULL: u32 = 11;
+
+struct Tests {
+    hash: u64,
+}
+
+extern "C" {
+    fn puts(s: *const std::ffi::c_char) -> i32;
+    fn fflush(stream: *mut std::ffi::c_void) -> i32;
+}
+
+impl Library for Tests {
+    fn model_hash(&self) -> u64 {
+        self.hash
+    }
+
+    fn call(
+        &self,
+        id: u32,
+        mut args: Reader<'_>,
+        out: &mut Writer,
+        cx: &mut CallContext<'_>,
+    ) -> Result<Status, WireError> {
+        match id {
+            ECHO => {
+                let b = args.bytes()?;
+                out.bytes(b);
+            }
+            ADD => {
+                let (a, b) = (args.i32()?, args.i32()?);
+                out.i32(a.wrapping_add(b));
+            }
+            SLEEP => std::thread::sleep(std::time::Duration::from_millis(args.u32()?.into())),
+            CRASH => {
+                // What a faulty DLL does: write through a null pointer.
+                // SAFETY: deliberately undefined; the point is to kill this process.
+                unsafe { std::ptr::write_volatile(std::ptr::null_mut::<u32>(), 1) };
+            }
+            ABORT => std::process::abort(),
+            PRINT => {
+                // A library printing through every path it could: Rust's stdout, C stdio.
+                println!("noise from the library on stdout");
+                let _ = std::io::stdout().flush();
+                // SAFETY: a NUL-terminated literal; fflush(NULL) flushes every C stream.
+                unsafe {
+                    puts(c"noise from C's puts".as_ptr());
+                    fflush(std::ptr::null_mut());
+                }
+                out.u32(1);
+            }
+            REVERSE => {
+                let b = args.bytes()?;
+                out.bytes_with(b.len(), |dst| {
+                    for (d, s) in dst.iter_mut().zip(b.iter().rev()) {
+                        *d = *s;
+                    }
+                    b.len()
+                });
+            }
+            CALLBACKS => {
+                let n = args.u32()?;
+                let mut sum = 0i32;
+                for i in 0..n {
+                    let mut w = Writer::new();
+                    w.u32(i);
+                    let reply = cx.callback(0, &mut w)?;
+                    sum = sum.wrapping_add(Reader::new(&reply).i32()?);
+                }
+                out.i32(sum);
+            }
+            PANIC => panic!("a bug in the generated host"),
+            LIBRARY_ERROR => {
+                out.i64(42);
+                return Ok(Status::LibraryError);
+            }
+            WHO => {
+                out.u32(std::process::id()).u32(std::mem::size_of::<usize>() as u32);
+            }
+            NULL => {}
+            _ => return Err(WireError::Payload("no such test function")),
+        }
+        args.finish()?;
+        Ok(Status::Ok)
+    }
+}
+
+fn main() {
+    let hash = std::env::var("DLLGEN_TEST_HOST_HASH")
+        .ok()
+        .and_then(|h| u64::from_str_radix(&h, 16).ok())
+        .unwrap_or(HASH);
+    match std::env::var("DLLGEN_TEST_HOST_MODE").as_deref() {
+        Ok("garbage") => {
+            let _ = std::io::stdout().write_all(b"this is not a frame, just bytes on stdout\n");
+            std::thread::sleep(std::time::Duration::from_secs(5));
+            return;
+        }
+        Ok("huge") => {
+            let mut frame = vec![0xf0, 0xff, 0xff, 0xff, 2, 0, 0, 0];
+            frame.extend_from_slice(&[0; 8]);
+            let _ = std::io::stdout().write_all(&frame);
+            let _ = std::io::stdout().flush();
+            std::thread::sleep(std::time::Duration::from_secs(5));
+            return;
+        }
+        _ => {}
+    }
+    run_host(|| match std::env::var("DLLGEN_TEST_HOST_FAIL_LOAD") {
+        Ok(reason) => Err(reason),
+        Err(_) => Ok(Box::new(Tests { hash })),
+    })
+}

@@ -1,0 +1,263 @@
+//! The runtime across the real boundary: a 64-bit client (this test) and a 32-bit host
+//! process (tests/runtime-host built for i686-unknown-linux-gnu), over the child's pipes.
+
+use dllgen_runtime::{Client, Config, Error, HostPath, Reader, WireError, Writer};
+use dllgen_tests::{build_bin, HOST_TARGET};
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+const HASH: u64 = 0x0d11_6e40_0000_0001;
+const ECHO: u32 = 0;
+const ADD: u32 = 1;
+const SLEEP: u32 = 2;
+const CRASH: u32 = 3;
+const ABORT: u32 = 4;
+const PRINT: u32 = 5;
+const REVERSE: u32 = 6;
+const CALLBACKS: u32 = 7;
+const PANIC: u32 = 8;
+const LIBRARY_ERROR: u32 = 9;
+const WHO: u32 = 10;
+
+fn host() -> PathBuf {
+    build_bin("dllgen-test-host", "dllgen-test-host", "i686-unknown-linux-gnu")
+}
+
+fn client_with(f: impl FnOnce(&mut Config)) -> Client {
+    let mut config = Config::new(HostPath::Explicit(host()), HASH);
+    f(&mut config);
+    Client::new(config)
+}
+
+fn client() -> Client {
+    client_with(|_| {})
+}
+
+fn no_callbacks(_: u32, _: Reader<'_>, _: &mut Writer) -> Result<(), WireError> {
+    Err(WireError::Payload("no callbacks expected"))
+}
+
+fn add(c: &Client, a: i32, b: i32) -> Result<i32, Error> {
+    c.call(
+        ADD,
+        |w| {
+            w.i32(a).i32(b);
+        },
+        |mut r| r.i32(),
+        &mut no_callbacks,
+    )
+}
+
+fn who(c: &Client) -> (u32, u32) {
+    c.call(WHO, |_| {}, |mut r| Ok((r.u32()?, r.u32()?)), &mut no_callbacks).unwrap()
+}
+
+fn call_unit(c: &Client, id: u32, arg: u32) -> Result<(), Error> {
+    c.call(
+        id,
+        |w| {
+            w.u32(arg);
+        },
+        |_| Ok(()),
+        &mut no_callbacks,
+    )
+}
+
+#[test]
+fn calls_cross_into_a_32bit_host() {
+    let c = client();
+    assert_eq!(add(&c, 40, 2), Ok(42));
+    let (pid, pointer) = who(&c);
+    assert_eq!(pointer, 4, "the host is a 32-bit process");
+    assert_ne!(pid, std::process::id());
+    for size in [0usize, 1, 15, 65_536, 1 << 20] {
+        let data: Vec<u8> = (0..size).map(|i| (i * 7 % 251) as u8).collect();
+        let echoed = c
+            .call(
+                ECHO,
+                |w| {
+                    w.bytes(&data);
+                },
+                |mut r| Ok(r.bytes()?.to_vec()),
+                &mut no_callbacks,
+            )
+            .unwrap();
+        assert_eq!(echoed, data, "echo of {size} bytes");
+        let reversed = c
+            .call(
+                REVERSE,
+                |w| {
+                    w.bytes(&data);
+                },
+                |mut r| Ok(r.bytes()?.to_vec()),
+                &mut no_callbacks,
+            )
+            .unwrap();
+        assert!(reversed.iter().eq(data.iter().rev()), "reverse of {size} bytes");
+    }
+}
+
+#[test]
+fn a_library_that_prints_does_not_corrupt_the_stream() {
+    let c = client();
+    assert_eq!(c.call(PRINT, |_| {}, |mut r| r.u32(), &mut no_callbacks), Ok(1));
+    assert_eq!(add(&c, 1, 2), Ok(3));
+}
+
+#[test]
+fn callbacks_run_in_the_client_during_the_call() {
+    let c = client();
+    let mut seen = Vec::new();
+    let sum = c.call(
+        CALLBACKS,
+        |w| {
+            w.u32(5);
+        },
+        |mut r| r.i32(),
+        &mut |id, mut r, reply| {
+            let i = r.u32()?;
+            seen.push((id, i));
+            reply.i32(i as i32 * 10);
+            Ok(())
+        },
+    );
+    assert_eq!(sum, Ok(100));
+    assert_eq!(seen, [(0, 0), (0, 1), (0, 2), (0, 3), (0, 4)]);
+}
+
+#[test]
+fn a_handshake_with_another_model_is_refused_naming_both_hashes() {
+    let c = client_with(|cfg| cfg.envs.push(("DLLGEN_TEST_HOST_HASH".into(), "0123456789abcdef".into())));
+    match add(&c, 1, 1) {
+        Err(Error::Refused(m)) => {
+            assert!(m.contains("0d116e4000000001") && m.contains("0123456789abcdef"), "{m}");
+        }
+        other => panic!("expected a refusal, got {other:?}"),
+    }
+}
+
+#[test]
+fn a_library_that_fails_to_load_is_reported_at_the_handshake() {
+    let c = client_with(|cfg| {
+        cfg.envs.push(("DLLGEN_TEST_HOST_FAIL_LOAD".into(), "libfoo.so: cannot open".into()))
+    });
+    assert_eq!(
+        add(&c, 1, 1),
+        Err(Error::Refused("the host could not load the library: libfoo.so: cannot open".into()))
+    );
+}
+
+#[test]
+fn a_crash_is_an_error_and_the_next_call_starts_a_new_host() {
+    let c = client();
+    let (first, _) = who(&c);
+    match call_unit(&c, CRASH, 0) {
+        Err(Error::HostCrashed(status)) => {
+            assert!(status.contains("SIGSEGV") || status.contains("11"), "{status}")
+        }
+        other => panic!("expected a crash, got {other:?}"),
+    }
+    assert_eq!(add(&c, 2, 2), Ok(4));
+    let (second, _) = who(&c);
+    assert_ne!(first, second, "a new host was started");
+    assert!(matches!(call_unit(&c, ABORT, 0), Err(Error::HostCrashed(_))));
+    assert_eq!(add(&c, 3, 3), Ok(6));
+}
+
+#[test]
+fn a_hung_call_times_out_and_the_host_is_replaced() {
+    let c = client_with(|cfg| cfg.timeout = Some(Duration::from_millis(300)));
+    let (first, _) = who(&c);
+    let start = Instant::now();
+    assert_eq!(call_unit(&c, SLEEP, 60_000), Err(Error::Timeout(Duration::from_millis(300))));
+    assert!(start.elapsed() < Duration::from_secs(5), "took {:?}", start.elapsed());
+    assert!(!alive(first), "the hung host was killed");
+    assert_eq!(add(&c, 5, 5), Ok(10));
+    // A call within the timeout is unaffected.
+    assert_eq!(call_unit(&c, SLEEP, 10), Ok(()));
+}
+
+#[test]
+fn panics_and_library_errors_are_errors_and_the_host_goes_on() {
+    let c = client();
+    let (pid, _) = who(&c);
+    assert_eq!(call_unit(&c, PANIC, 0), Err(Error::HostPanic("a bug in the generated host".into())));
+    assert_eq!(c.call(LIBRARY_ERROR, |_| {}, |_| Ok(()), &mut no_callbacks), Err(Error::Library(42)));
+    assert_eq!(add(&c, 1, 1), Ok(2));
+    assert_eq!(who(&c).0, pid, "the same host");
+}
+
+#[test]
+fn garbage_and_absurd_frames_from_the_host_are_protocol_errors() {
+    for mode in ["garbage", "huge"] {
+        let c = client_with(|cfg| cfg.envs.push(("DLLGEN_TEST_HOST_MODE".into(), mode.into())));
+        let start = Instant::now();
+        match add(&c, 1, 1) {
+            Err(Error::Protocol(_)) => {}
+            other => panic!("{mode}: expected a protocol error, got {other:?}"),
+        }
+        assert!(start.elapsed() < Duration::from_secs(4), "{mode}: the client did not wait for the host");
+    }
+}
+
+#[test]
+fn calls_from_many_threads_are_serialized_without_mixing_replies() {
+    let c = Arc::new(client());
+    let threads: Vec<_> = (0..8)
+        .map(|t| {
+            let c = c.clone();
+            std::thread::spawn(move || {
+                for i in 0..10_000 {
+                    assert_eq!(add(&c, i, t * 1_000_000), Ok(i + t * 1_000_000));
+                }
+            })
+        })
+        .collect();
+    for t in threads {
+        t.join().unwrap();
+    }
+}
+
+#[test]
+fn a_missing_host_is_named() {
+    let c = Client::new(Config::new(
+        HostPath::Find { file_name: "no-such-host".into(), env_var: "DLLGEN_NO_SUCH_HOST".into() },
+        HASH,
+    ));
+    match add(&c, 1, 1) {
+        Err(Error::HostNotFound(m)) => {
+            assert!(m.contains("no-such-host") && m.contains("DLLGEN_NO_SUCH_HOST"), "{m}")
+        }
+        other => panic!("{other:?}"),
+    }
+}
+
+fn alive(pid: u32) -> bool {
+    // A zombie is dead for our purposes: its reaper is the client, which already waited.
+    std::fs::read_to_string(format!("/proc/{pid}/stat")).is_ok_and(|s| !s.contains(") Z "))
+}
+
+#[test]
+fn the_host_dies_with_its_client_even_inside_a_call() {
+    let helper = build_bin("dllgen-test-host", "dllgen-test-client", HOST_TARGET);
+    for mode in [None, Some("hang")] {
+        let mut cmd = std::process::Command::new(&helper);
+        cmd.arg(host()).args(mode).stdout(std::process::Stdio::piped());
+        let mut child = cmd.spawn().unwrap();
+        let mut line = String::new();
+        std::io::BufRead::read_line(&mut std::io::BufReader::new(child.stdout.take().unwrap()), &mut line)
+            .unwrap();
+        let host_pid: u32 =
+            line.trim().parse().unwrap_or_else(|_| panic!("no pid from the helper: {line:?}"));
+        assert!(alive(host_pid));
+        std::thread::sleep(Duration::from_millis(100));
+        child.kill().unwrap();
+        child.wait().unwrap();
+        let until = Instant::now() + Duration::from_secs(5);
+        while alive(host_pid) && Instant::now() < until {
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        assert!(!alive(host_pid), "{mode:?}: host {host_pid} outlived its client");
+    }
+}
