@@ -82,9 +82,18 @@ pub fn probe(target: &str) -> PathBuf {
 /// process) and returns its path. Uses its own target directory: the outer `cargo test`
 /// holds the lock on the main one.
 pub fn build_bin(package: &str, bin: &str, target: &str) -> PathBuf {
+    build(package, bin, target, false)
+}
+
+/// [`build_bin`] with optimizations, for benchmarks.
+pub fn build_bin_release(package: &str, bin: &str, target: &str) -> PathBuf {
+    build(package, bin, target, true)
+}
+
+fn build(package: &str, bin: &str, target: &str, release: bool) -> PathBuf {
     static BUILT: OnceLock<Mutex<HashMap<String, PathBuf>>> = OnceLock::new();
     let mut built = BUILT.get_or_init(Default::default).lock().unwrap_or_else(|e| e.into_inner());
-    let key = format!("{package}/{bin}/{target}");
+    let key = format!("{package}/{bin}/{target}/{release}");
     if let Some(path) = built.get(&key) {
         return path.clone();
     }
@@ -94,12 +103,13 @@ pub fn build_bin(package: &str, bin: &str, target: &str) -> PathBuf {
         Command::new(cargo)
             .args(["build", "--quiet", "-p", package, "--bin", bin, "--target", target, "--target-dir"])
             .arg(&target_dir)
+            .args(release.then_some("--release"))
             .current_dir(workspace_root()),
         Duration::from_secs(600),
     );
     assert_eq!(out.code, Some(0), "building {bin} for {target} failed:\n{}", out.stderr);
     let exe = if target.contains("windows") { format!("{bin}.exe") } else { bin.to_string() };
-    let path = target_dir.join(target).join("debug").join(exe);
+    let path = target_dir.join(target).join(if release { "release" } else { "debug" }).join(exe);
     built.insert(key, path.clone());
     path
 }

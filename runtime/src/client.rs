@@ -356,11 +356,13 @@ fn shut_down(conn: Connection) {
     let Connection { mut child, output, .. } = conn;
     drop(output);
     let until = Instant::now() + Duration::from_millis(500);
+    let mut pause = Duration::from_micros(50);
     while Instant::now() < until {
         if let Ok(Some(_)) = child.try_wait() {
             return;
         }
-        std::thread::sleep(Duration::from_millis(2));
+        std::thread::sleep(pause);
+        pause = (pause * 2).min(Duration::from_millis(5));
     }
     let _ = child.kill();
     let _ = child.wait();

@@ -53,7 +53,9 @@ pub fn run_host(load: impl FnOnce() -> Result<Box<dyn Library>, String>) -> ! {
         }
     };
     let lib = load().unwrap_or_else(|reason| Box::new(Unloadable(reason)) as Box<dyn Library>);
-    let code = match host::serve(lib.as_ref(), &mut stdio.input, &mut stdio.output, wire::DEFAULT_MAX_FRAME) {
+    // Buffered input: a frame's header and a small payload arrive in one read.
+    let mut input = std::io::BufReader::with_capacity(1 << 16, stdio.input);
+    let code = match host::serve(lib.as_ref(), &mut input, &mut stdio.output, wire::DEFAULT_MAX_FRAME) {
         Ok(()) => 0,
         Err(e) => {
             eprintln!("dllgen host: {e}");

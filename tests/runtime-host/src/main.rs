@@ -4,7 +4,8 @@
 //! Environment: `DLLGEN_TEST_HOST_HASH` overrides the model hash (handshake tests);
 //! `DLLGEN_TEST_HOST_FAIL_LOAD` makes loading fail with that message; `DLLGEN_TEST_HOST_MODE`
 //! = `garbage` or `huge` makes the host answer the handshake with garbage or an absurd
-//! frame length (client robustness tests).
+//! frame length (client robustness tests), `raw` makes it a bare echo of length-prefixed
+//! messages (the benchmark's floor).
 
 use dllgen_runtime::{run_host, CallContext, Library, Reader, Status, WireError, Writer};
 use std::io::Write;
@@ -109,6 +110,28 @@ impl Library for Tests {
     }
 }
 
+/// The benchmark's floor: length-prefixed messages echoed over stdin/stdout with nothing
+/// else (no frames, no dispatch, no library).
+fn raw_echo() {
+    use std::io::Read;
+    let (mut input, mut output) = (std::io::stdin().lock(), std::io::stdout().lock());
+    let mut buf = Vec::new();
+    loop {
+        let mut len = [0u8; 4];
+        if input.read_exact(&mut len).is_err() {
+            return;
+        }
+        buf.resize(u32::from_le_bytes(len) as usize, 0);
+        if input.read_exact(&mut buf).is_err() {
+            return;
+        }
+        if output.write_all(&len).and_then(|()| output.write_all(&buf)).and_then(|()| output.flush()).is_err()
+        {
+            return;
+        }
+    }
+}
+
 fn main() {
     let hash = std::env::var("DLLGEN_TEST_HOST_HASH")
         .ok()
@@ -120,6 +143,7 @@ fn main() {
             std::thread::sleep(std::time::Duration::from_secs(5));
             return;
         }
+        Ok("raw") => return raw_echo(),
         Ok("huge") => {
             let mut frame = vec![0xf0, 0xff, 0xff, 0xff, 2, 0, 0, 0];
             frame.extend_from_slice(&[0; 8]);
