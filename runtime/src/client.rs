@@ -295,6 +295,7 @@ impl Client {
             cmd.env(k, v);
         }
         let mut child = cmd.spawn().map_err(|e| Error::Spawn(format!("{}: {e}", host.display())))?;
+        crate::sys::adopt_child(&child);
         let (Some(output), Some(input)) = (child.stdin.take(), child.stdout.take()) else {
             let _ = child.kill();
             return Err(Error::Spawn("no pipes to the host".into()));

@@ -43,6 +43,8 @@ impl Library for Unloadable {
 /// point the standard streams elsewhere (before the library is loaded), die with the
 /// client, load the library with `load`, serve until the client goes away, exit.
 pub fn run_host(load: impl FnOnce() -> Result<Box<dyn Library>, String>) -> ! {
+    // A panic in generated code is answered as `HostPanic`; one line on stderr is enough.
+    std::panic::set_hook(Box::new(|info| eprintln!("dllgen host: {info}")));
     let parent = std::env::var("DLLGEN_CLIENT_PID").ok().and_then(|p| p.parse().ok());
     sys::die_with_parent(parent);
     let mut stdio = match sys::take_stdio() {

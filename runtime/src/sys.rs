@@ -70,6 +70,9 @@ mod imp {
         });
     }
 
+    /// On Unix the host watches for its parent itself (see `die_with_parent`).
+    pub fn adopt_child(_child: &std::process::Child) {}
+
     /// Kills process `pid` outright.
     pub fn kill_process(pid: u32) {
         // SAFETY: SIGKILL to a pid we started.
@@ -91,11 +94,52 @@ mod imp {
     const STD_ERROR_HANDLE: u32 = -12i32 as u32;
     const PROCESS_TERMINATE: u32 = 0x0001;
 
+    const JOB_OBJECT_LIMIT_KILL_ON_JOB_CLOSE: u32 = 0x2000;
+    const JOB_OBJECT_EXTENDED_LIMIT_INFORMATION_CLASS: i32 = 9;
+
+    #[repr(C)]
+    #[derive(Default)]
+    struct BasicLimits {
+        per_process_user_time: i64,
+        per_job_user_time: i64,
+        limit_flags: u32,
+        min_working_set: usize,
+        max_working_set: usize,
+        active_process_limit: u32,
+        affinity: usize,
+        priority_class: u32,
+        scheduling_class: u32,
+    }
+
+    #[repr(C)]
+    #[derive(Default)]
+    struct ExtendedLimits {
+        basic: BasicLimits,
+        io: [u64; 6],
+        process_memory: usize,
+        job_memory: usize,
+        peak_process_memory: usize,
+        peak_job_memory: usize,
+    }
+
     #[link(name = "kernel32")]
     extern "system" {
+        fn CreateJobObjectW(attributes: *mut c_void, name: *const u16) -> Handle;
+        fn SetInformationJobObject(job: Handle, class: i32, info: *const c_void, len: u32) -> i32;
+        fn AssignProcessToJobObject(job: Handle, process: Handle) -> i32;
         fn GetStdHandle(which: u32) -> Handle;
         fn SetStdHandle(which: u32, handle: Handle) -> i32;
         fn OpenProcess(access: u32, inherit: i32, pid: u32) -> Handle;
+        fn GetCurrentProcess() -> Handle;
+        fn DuplicateHandle(
+            source_process: Handle,
+            source: Handle,
+            target_process: Handle,
+            target: *mut Handle,
+            access: u32,
+            inherit: i32,
+            options: u32,
+        ) -> i32;
         fn TerminateProcess(process: Handle, code: u32) -> i32;
         fn CloseHandle(handle: Handle) -> i32;
     }
@@ -105,9 +149,21 @@ mod imp {
         fn _open(path: *const c_char, flags: c_int, ...) -> c_int;
     }
 
-    /// Keeps the original stdin/stdout handles for the protocol, then points the standard
-    /// handles and msvcrt's descriptors 0 and 1 at NUL and stderr, so a DLL that prints
-    /// (through the Win32 handle or the C runtime) cannot touch the protocol stream.
+    /// A private duplicate of `h`: msvcrt closes the handles behind descriptors 0 and 1
+    /// when they are redirected, so the protocol must not share them.
+    unsafe fn duplicate(h: Handle) -> io::Result<Handle> {
+        const DUPLICATE_SAME_ACCESS: u32 = 2;
+        let mut out: Handle = std::ptr::null_mut();
+        let me = GetCurrentProcess();
+        if DuplicateHandle(me, h, me, &mut out, 0, 0, DUPLICATE_SAME_ACCESS) == 0 {
+            return Err(io::Error::last_os_error());
+        }
+        Ok(out)
+    }
+
+    /// Keeps private duplicates of the original stdin/stdout handles for the protocol, then
+    /// points the standard handles and msvcrt's descriptors 0 and 1 at NUL and stderr, so a
+    /// DLL that prints (through the Win32 handle or the C runtime) cannot touch the stream.
     pub fn take_stdio() -> io::Result<Stdio> {
         // SAFETY: standard-handle calls; the protocol handles are owned by the Files.
         unsafe {
@@ -117,6 +173,7 @@ mod imp {
             if input.is_null() || output.is_null() || input as isize == -1 || output as isize == -1 {
                 return Err(io::Error::other("the host has no standard input/output to serve on"));
             }
+            let (input, output) = (duplicate(input)?, duplicate(output)?);
             let null = File::open("NUL")?;
             use std::os::windows::io::IntoRawHandle;
             let null = null.into_raw_handle();
@@ -134,6 +191,44 @@ mod imp {
     /// On Windows the client's job object kills the host with it.
     pub fn die_with_parent(_parent: Option<u32>) {}
 
+    /// A job object for this process's hosts, closed (killing them all) when the client
+    /// process ends however it ends.
+    struct Job(Handle);
+    // SAFETY: a job handle may be used from any thread.
+    unsafe impl Send for Job {}
+    unsafe impl Sync for Job {}
+
+    /// Puts a host in the kill-on-close job.
+    pub fn adopt_child(child: &std::process::Child) {
+        use std::os::windows::io::AsRawHandle;
+        static JOB: std::sync::OnceLock<Option<Job>> = std::sync::OnceLock::new();
+        let job = JOB.get_or_init(|| {
+            // SAFETY: a fresh job object configured with a properly sized structure.
+            unsafe {
+                let job = CreateJobObjectW(std::ptr::null_mut(), std::ptr::null());
+                if job.is_null() {
+                    return None;
+                }
+                let mut limits = ExtendedLimits::default();
+                limits.basic.limit_flags = JOB_OBJECT_LIMIT_KILL_ON_JOB_CLOSE;
+                let ok = SetInformationJobObject(
+                    job,
+                    JOB_OBJECT_EXTENDED_LIMIT_INFORMATION_CLASS,
+                    &limits as *const ExtendedLimits as *const c_void,
+                    std::mem::size_of::<ExtendedLimits>() as u32,
+                );
+                (ok != 0).then_some(Job(job))
+            }
+        });
+        if let Some(job) = job {
+            // SAFETY: both handles are live; failure (an already-jobbed process on old
+            // systems) only loses the kill-on-close guarantee.
+            unsafe {
+                AssignProcessToJobObject(job.0, child.as_raw_handle() as Handle);
+            }
+        }
+    }
+
     /// Kills process `pid` outright.
     pub fn kill_process(pid: u32) {
         // SAFETY: a handle opened for termination only, closed after use.
@@ -147,4 +242,4 @@ mod imp {
     }
 }
 
-pub use imp::{die_with_parent, kill_process, take_stdio};
+pub use imp::{adopt_child, die_with_parent, kill_process, take_stdio};

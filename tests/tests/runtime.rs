@@ -261,3 +261,28 @@ fn the_host_dies_with_its_client_even_inside_a_call() {
         assert!(!alive(host_pid), "{mode:?}: host {host_pid} outlived its client");
     }
 }
+
+/// The Windows pair: an i686-pc-windows-gnu host and an x86_64-pc-windows-gnu client, run
+/// under Wine, through the same checks (see tests/runtime-host/src/client.rs).
+#[test]
+fn the_windows_pair_works_under_wine() {
+    let host = build_bin("dllgen-test-host", "dllgen-test-host", "i686-pc-windows-gnu");
+    let client = build_bin("dllgen-test-host", "dllgen-test-client", "x86_64-pc-windows-gnu");
+    let wine = dllgen_tests::Wine::get();
+    let mut cmd = wine.command(&client);
+    cmd.arg("scenario").arg(dllgen_tests::Wine::path(&host));
+    let out = dllgen_tests::run(&mut cmd, Duration::from_secs(180));
+    assert_eq!(out.code, Some(0), "stdout:\n{}\nstderr:\n{}", out.stdout, out.stderr);
+    for check in [
+        "add",
+        "32-bit host",
+        "1 MiB echo",
+        "printing library",
+        "callbacks",
+        "crash, then a new host",
+        "timeout, then a new host",
+        "handshake refused",
+    ] {
+        assert!(out.stdout.lines().any(|l| l == format!("ok {check}")), "{check} missing:\n{}", out.stdout);
+    }
+}
