@@ -7,10 +7,10 @@ use crate::wire::{read_frame, Kind, Reader, Status, WireError, Writer, DEFAULT_M
 use crate::PROTOCOL_VERSION;
 use std::ffi::OsString;
 use std::fmt;
-use std::io::{BufReader, Write};
+use std::io::{BufReader, Read, Write};
 use std::path::PathBuf;
-use std::process::{Child, ChildStdin, ChildStdout, Command, Stdio};
-use std::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, Ordering};
+use std::process::{Child, Command, Stdio};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, Weak};
 use std::time::{Duration, Instant};
 
@@ -45,6 +45,9 @@ pub struct Config {
     pub runner: Option<PathBuf>,
     /// Extra environment for the host.
     pub envs: Vec<(OsString, OsString)>,
+    /// Connect to a host already listening here (a Unix socket path, or a Windows pipe
+    /// name) instead of starting one.
+    pub listener: Option<String>,
 }
 
 impl Config {
@@ -57,6 +60,7 @@ impl Config {
             max_frame: DEFAULT_MAX_FRAME,
             runner: None,
             envs: Vec::new(),
+            listener: None,
         }
     }
 }
@@ -104,16 +108,20 @@ impl std::error::Error for Error {}
 struct Watch {
     /// Deadline in nanoseconds since `epoch`; 0 when no call is running.
     deadline: AtomicU64,
-    pid: AtomicU32,
+    /// Stops the running call: kills a child host, or cuts a listener connection. Set
+    /// when a connection starts, not per call.
+    interrupt: Mutex<Option<Interrupt>>,
     fired: AtomicBool,
     epoch: Instant,
 }
+
+type Interrupt = Box<dyn Fn() + Send + Sync>;
 
 impl Watch {
     fn start(timeout: Duration) -> Arc<Watch> {
         let watch = Arc::new(Watch {
             deadline: AtomicU64::new(0),
-            pid: AtomicU32::new(0),
+            interrupt: Mutex::new(None),
             fired: AtomicBool::new(false),
             epoch: Instant::now(),
         });
@@ -126,14 +134,15 @@ impl Watch {
             if deadline != 0 && w.epoch.elapsed().as_nanos() as u64 > deadline {
                 w.fired.store(true, Ordering::Release);
                 w.deadline.store(0, Ordering::Release);
-                crate::sys::kill_process(w.pid.load(Ordering::Acquire));
+                if let Some(stop) = w.interrupt.lock().unwrap_or_else(|e| e.into_inner()).as_ref() {
+                    stop();
+                }
             }
         });
         watch
     }
 
-    fn arm(&self, pid: u32, timeout: Duration) {
-        self.pid.store(pid, Ordering::Release);
+    fn arm(&self, timeout: Duration) {
         let at = (self.epoch.elapsed() + timeout).as_nanos() as u64;
         self.deadline.store(at.max(1), Ordering::Release);
     }
@@ -143,11 +152,12 @@ impl Watch {
     }
 }
 
-/// A running host and the two ends of its pipes.
+/// A connection to a host: the child this client started (absent for a listening host)
+/// and the two ends of the stream.
 struct Connection {
-    child: Child,
-    input: BufReader<ChildStdout>,
-    output: ChildStdin,
+    child: Option<Child>,
+    input: BufReader<Box<dyn Read + Send>>,
+    output: Box<dyn Write + Send>,
     payload: Vec<u8>,
     out: Writer,
 }
@@ -183,10 +193,10 @@ impl Client {
         }
     }
 
-    /// The running host's process id, if any.
+    /// The process id of the host this client started, if one is running.
     pub fn host_pid(&self) -> Option<u32> {
         let state = self.state.lock().unwrap_or_else(|e| e.into_inner());
-        state.conn.as_ref().map(|c| c.child.id())
+        state.conn.as_ref().and_then(|c| c.child.as_ref()).map(Child::id)
     }
 
     /// Starts the host now (it otherwise starts on the first call).
@@ -217,7 +227,7 @@ impl Client {
         conn.out.clear();
         args(&mut conn.out);
         if let (Some(w), Some(t)) = (&self.watch, self.config.timeout) {
-            w.arm(conn.child.id(), t);
+            w.arm(t);
         }
         let result = exchange(conn, id, seq, self.config.max_frame, callbacks, decode);
         if let Some(w) = &self.watch {
@@ -235,14 +245,21 @@ impl Client {
     }
 
     /// What happened to a host whose stream broke.
-    fn ended(&self, mut conn: Connection, e: Error) -> Error {
+    fn ended(&self, conn: Connection, e: Error) -> Error {
         let timed_out = self.watch.as_ref().is_some_and(|w| w.fired.swap(false, Ordering::AcqRel));
+        let Some(mut child) = conn.child else {
+            return match (timed_out, self.config.timeout) {
+                (true, Some(t)) => Error::Timeout(t),
+                _ if matches!(e, Error::Protocol(_)) => e,
+                _ => Error::HostCrashed("the listening host closed the connection".into()),
+            };
+        };
         if matches!(e, Error::Protocol(_)) && !timed_out {
-            let _ = conn.child.kill();
-            let _ = conn.child.wait();
+            let _ = child.kill();
+            let _ = child.wait();
             return e;
         }
-        let status = conn.child.wait().map(|s| s.to_string()).unwrap_or_else(|e| e.to_string());
+        let status = child.wait().map(|s| s.to_string()).unwrap_or_else(|e| e.to_string());
         match (timed_out, self.config.timeout) {
             (true, Some(t)) => Error::Timeout(t),
             _ => Error::HostCrashed(status),
@@ -279,7 +296,50 @@ impl Client {
         }
     }
 
+    /// Starts a host (or connects to the listening one) and performs the handshake.
     fn spawn(&self) -> Result<Connection, Error> {
+        let (mut conn, interrupt) = match &self.config.listener {
+            Some(endpoint) => {
+                let (input, output, interrupt) = crate::listen::connect(endpoint).map_err(|e| {
+                    Error::Spawn(format!("cannot connect to the host listening on {endpoint}: {e}"))
+                })?;
+                (
+                    Connection {
+                        child: None,
+                        input: BufReader::with_capacity(1 << 16, input),
+                        output,
+                        payload: Vec::new(),
+                        out: Writer::new(),
+                    },
+                    interrupt,
+                )
+            }
+            None => self.start_child()?,
+        };
+        if let Some(w) = &self.watch {
+            *w.interrupt.lock().unwrap_or_else(|e| e.into_inner()) = Some(interrupt);
+            if let Some(t) = self.config.timeout {
+                w.arm(t);
+            }
+        }
+        let greeted = self.handshake(&mut conn);
+        if let Some(w) = &self.watch {
+            w.disarm();
+        }
+        match greeted {
+            Ok(()) => Ok(conn),
+            Err(e @ Error::Refused(_)) => {
+                if let Some(mut child) = conn.child {
+                    let _ = child.kill();
+                    let _ = child.wait();
+                }
+                Err(e)
+            }
+            Err(e) => Err(self.ended(conn, e)),
+        }
+    }
+
+    fn start_child(&self) -> Result<(Connection, Interrupt), Error> {
         let host = self.host_path()?;
         let mut cmd = match &self.config.runner {
             Some(runner) => {
@@ -300,29 +360,15 @@ impl Client {
             let _ = child.kill();
             return Err(Error::Spawn("no pipes to the host".into()));
         };
-        let mut conn = Connection {
-            child,
-            input: BufReader::with_capacity(1 << 16, input),
-            output,
+        let pid = child.id();
+        let conn = Connection {
+            child: Some(child),
+            input: BufReader::with_capacity(1 << 16, Box::new(input)),
+            output: Box::new(output),
             payload: Vec::new(),
             out: Writer::new(),
         };
-        if let (Some(w), Some(t)) = (&self.watch, self.config.timeout) {
-            w.arm(conn.child.id(), t);
-        }
-        let greeted = self.handshake(&mut conn);
-        if let Some(w) = &self.watch {
-            w.disarm();
-        }
-        match greeted {
-            Ok(()) => Ok(conn),
-            Err(e @ Error::Refused(_)) => {
-                let _ = conn.child.kill();
-                let _ = conn.child.wait();
-                Err(e)
-            }
-            Err(e) => Err(self.ended(conn, e)),
-        }
+        Ok((conn, Box::new(move || crate::sys::kill_process(pid))))
     }
 
     fn handshake(&self, conn: &mut Connection) -> Result<(), Error> {
@@ -352,10 +398,11 @@ impl Drop for Client {
 }
 
 /// Closes the host's stdin (it exits at end of input) and waits a moment; a host stuck
-/// in the library is killed.
+/// in the library is killed. A listener connection is just closed.
 fn shut_down(conn: Connection) {
-    let Connection { mut child, output, .. } = conn;
+    let Connection { child, output, .. } = conn;
     drop(output);
+    let Some(mut child) = child else { return };
     let until = Instant::now() + Duration::from_millis(500);
     let mut pause = Duration::from_micros(50);
     while Instant::now() < until {

@@ -29,11 +29,28 @@ pub trait Library {
     ) -> Result<Status, WireError>;
 }
 
+/// Where a call's further frames (callback results, nested calls) come from: the stream
+/// itself for a host serving one client, a queue fed by the connection's reader thread in
+/// listener mode.
+pub trait Frames {
+    /// The next frame; its payload goes into `payload`.
+    fn next_frame(&mut self, max_frame: u32, payload: &mut Vec<u8>) -> Result<Header, WireError>;
+}
+
+/// Frames read straight from a stream.
+pub struct StreamFrames<'a>(pub &'a mut dyn Read);
+
+impl Frames for StreamFrames<'_> {
+    fn next_frame(&mut self, max_frame: u32, payload: &mut Vec<u8>) -> Result<Header, WireError> {
+        read_frame(self.0, max_frame, payload)
+    }
+}
+
 /// The connection as seen from inside a call: lets generated trampolines run a callback
 /// in the client and wait for its result.
 pub struct CallContext<'a> {
     lib: &'a dyn Library,
-    input: &'a mut dyn Read,
+    input: &'a mut dyn Frames,
     output: &'a mut dyn Write,
     max_frame: u32,
     seq: u32,
@@ -46,7 +63,7 @@ impl CallContext<'_> {
         args.send(self.output, Kind::Callback, Status::Ok, id, self.seq).map_err(WireError::Io)?;
         let mut payload = Vec::new();
         loop {
-            let h = read_frame(self.input, self.max_frame, &mut payload)?;
+            let h = self.input.next_frame(self.max_frame, &mut payload)?;
             match h.kind {
                 Kind::CallbackReturn if h.seq == self.seq => return Ok(payload),
                 Kind::Call => {
@@ -63,21 +80,36 @@ impl CallContext<'_> {
 
 /// Runs one call and sends its `Return` frame. Panics in generated code become
 /// `HostPanic` replies; the host keeps serving.
-fn dispatch(
+pub(crate) fn dispatch(
     lib: &dyn Library,
     h: &Header,
     payload: &[u8],
     out: &mut Writer,
-    input: &mut dyn Read,
+    input: &mut dyn Frames,
     output: &mut dyn Write,
     max_frame: u32,
 ) -> Result<(), WireError> {
+    let status = run_call(lib, h, payload, out, input, output, max_frame)?;
+    out.send(output, Kind::Return, status, h.id, h.seq).map_err(WireError::Io)
+}
+
+/// Runs one call, leaving its result in `out` and returning its status (the caller sends
+/// the `Return`): a connection-level failure is an `Err`.
+pub(crate) fn run_call(
+    lib: &dyn Library,
+    h: &Header,
+    payload: &[u8],
+    out: &mut Writer,
+    input: &mut dyn Frames,
+    output: &mut dyn Write,
+    max_frame: u32,
+) -> Result<Status, WireError> {
     out.clear();
     let result = {
         let mut cx = CallContext { lib, input: &mut *input, output: &mut *output, max_frame, seq: h.seq };
         catch_unwind(AssertUnwindSafe(|| lib.call(h.id, Reader::new(payload), out, &mut cx)))
     };
-    let status = match result {
+    Ok(match result {
         Ok(Ok(status)) => status,
         Ok(Err(e @ (WireError::Closed | WireError::Truncated | WireError::Io(_)))) => return Err(e),
         Ok(Err(e)) => {
@@ -95,8 +127,7 @@ fn dispatch(
             out.bytes(message.as_bytes());
             Status::HostPanic
         }
-    };
-    out.send(output, Kind::Return, status, h.id, h.seq).map_err(WireError::Io)
+    })
 }
 
 /// Why serving stopped abnormally.
@@ -119,7 +150,16 @@ impl std::fmt::Display for ServeError {
 
 /// Checks a `Hello` payload against this host: protocol version and model hash.
 fn check_hello(lib: &dyn Library, payload: &[u8]) -> Result<(), String> {
-    if let Some(reason) = lib.load_error() {
+    check_hello_with(lib.model_hash(), lib.load_error(), payload)
+}
+
+/// [`check_hello`] from the library's facts (listener connections check without it).
+pub(crate) fn check_hello_with(
+    model_hash: u64,
+    load_error: Option<&str>,
+    payload: &[u8],
+) -> Result<(), String> {
+    if let Some(reason) = load_error {
         return Err(format!("the host could not load the library: {reason}"));
     }
     let mut r = Reader::new(payload);
@@ -130,10 +170,9 @@ fn check_hello(lib: &dyn Library, payload: &[u8]) -> Result<(), String> {
     if version != PROTOCOL_VERSION {
         return Err(format!("protocol version {version} (client) differs from {PROTOCOL_VERSION} (host)"));
     }
-    if hash != lib.model_hash() {
+    if hash != model_hash {
         return Err(format!(
-            "model hash {hash:016x} (client) differs from {:016x} (host): the two sides were generated from different specs or libraries; regenerate and rebuild both",
-            lib.model_hash()
+            "model hash {hash:016x} (client) differs from {model_hash:016x} (host): the two sides were generated from different specs or libraries; regenerate and rebuild both"
         ));
     }
     Ok(())
@@ -175,14 +214,16 @@ pub fn serve(
                     }
                 }
             }
-            (Kind::Call, true) => match dispatch(lib, &h, &payload, &mut out, input, output, max_frame) {
-                Ok(()) => {}
-                Err(WireError::Closed | WireError::Truncated) => return Ok(()),
-                Err(e) => {
-                    reply_protocol_error(output, &e);
-                    return Err(ServeError::Protocol(e));
+            (Kind::Call, true) => {
+                match dispatch(lib, &h, &payload, &mut out, &mut StreamFrames(input), output, max_frame) {
+                    Ok(()) => {}
+                    Err(WireError::Closed | WireError::Truncated) => return Ok(()),
+                    Err(e) => {
+                        reply_protocol_error(output, &e);
+                        return Err(ServeError::Protocol(e));
+                    }
                 }
-            },
+            }
             _ => {
                 let e =
                     WireError::Payload("a frame out of order (a call before the handshake, or a reply kind)");
@@ -194,7 +235,7 @@ pub fn serve(
 }
 
 /// Best effort: tell the client why the host is about to stop.
-fn reply_protocol_error(output: &mut dyn Write, e: &WireError) {
+pub(crate) fn reply_protocol_error(output: &mut dyn Write, e: &WireError) {
     let mut out = Writer::new();
     out.bytes(format!("the host received an invalid frame: {e}").as_bytes());
     let _ = out.send(output, Kind::Return, Status::ProtocolError, 0, 0);

@@ -8,6 +8,7 @@
 
 pub mod client;
 pub mod host;
+mod listen;
 mod sys;
 pub mod wire;
 
@@ -39,12 +40,34 @@ impl Library for Unloadable {
     }
 }
 
-/// The whole life of a host started by a client: take stdin/stdout for the protocol and
-/// point the standard streams elsewhere (before the library is loaded), die with the
-/// client, load the library with `load`, serve until the client goes away, exit.
+/// The whole life of a host: with `--listen ENDPOINT`, a long-lived host serving every
+/// client that connects (a Unix socket path in a 0700 folder; a Windows pipe name, random
+/// when ENDPOINT is omitted), printing `dllgen host: listening on ENDPOINT` first.
+/// Otherwise a host started by its client: take stdin/stdout for the protocol and point the
+/// standard streams elsewhere (before the library is loaded), die with the client, load the
+/// library with `load`, serve until the client goes away, exit.
 pub fn run_host(load: impl FnOnce() -> Result<Box<dyn Library>, String>) -> ! {
     // A panic in generated code is answered as `HostPanic`; one line on stderr is enough.
     std::panic::set_hook(Box::new(|info| eprintln!("dllgen host: {info}")));
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    if let Some(at) = args.iter().position(|a| a == "--listen") {
+        let endpoint = args.get(at + 1).cloned().unwrap_or_default();
+        let lib = load().unwrap_or_else(|reason| Box::new(Unloadable(reason)) as Box<dyn Library>);
+        match listen::listen(&endpoint) {
+            Ok((name, accept)) => {
+                use std::io::Write;
+                println!("dllgen host: listening on {name}");
+                let _ = std::io::stdout().flush();
+                // From here on, what the library prints goes to stderr.
+                let _ = sys::take_stdio();
+                listen::serve_all(lib.as_ref(), accept, wire::DEFAULT_MAX_FRAME)
+            }
+            Err(e) => {
+                eprintln!("dllgen host: cannot listen on {endpoint:?}: {e}");
+                std::process::exit(2);
+            }
+        }
+    }
     let parent = std::env::var("DLLGEN_CLIENT_PID").ok().and_then(|p| p.parse().ok());
     sys::die_with_parent(parent);
     let mut stdio = match sys::take_stdio() {

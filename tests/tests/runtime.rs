@@ -286,3 +286,97 @@ fn the_windows_pair_works_under_wine() {
         assert!(out.stdout.lines().any(|l| l == format!("ok {check}")), "{check} missing:\n{}", out.stdout);
     }
 }
+
+/// Starts `host --listen ENDPOINT` and returns it with the endpoint it reports.
+fn listening_host(host: &std::path::Path, endpoint: Option<&str>) -> (std::process::Child, String) {
+    let mut cmd = std::process::Command::new(host);
+    cmd.arg("--listen")
+        .args(endpoint)
+        .stdout(std::process::Stdio::piped())
+        .stdin(std::process::Stdio::null());
+    let mut child = cmd.spawn().unwrap();
+    let mut line = String::new();
+    std::io::BufRead::read_line(&mut std::io::BufReader::new(child.stdout.take().unwrap()), &mut line)
+        .unwrap();
+    let name = line
+        .trim()
+        .strip_prefix("dllgen host: listening on ")
+        .unwrap_or_else(|| panic!("{line:?}"))
+        .to_string();
+    (child, name)
+}
+
+#[test]
+fn a_listening_host_serves_several_clients_on_a_private_socket() {
+    use std::os::unix::fs::PermissionsExt;
+    let dir = std::env::temp_dir().join(format!("dllgen-listen-{}", std::process::id())).join("private");
+    let _ = std::fs::remove_dir_all(dir.parent().unwrap());
+    let sock = dir.join("host.sock");
+    let (mut host_process, endpoint) = listening_host(&host(), Some(sock.to_str().unwrap()));
+    assert_eq!(endpoint, sock.to_str().unwrap());
+    assert_eq!(
+        std::fs::metadata(&dir).unwrap().permissions().mode() & 0o777,
+        0o700,
+        "the socket's folder is private"
+    );
+
+    let connect = |hash: u64, timeout: Option<Duration>| {
+        let mut config = Config::new(HostPath::Explicit(PathBuf::from("unused")), hash);
+        config.listener = Some(endpoint.clone());
+        config.timeout = timeout;
+        Client::new(config)
+    };
+    let workers: Vec<_> = (0..3)
+        .map(|t| {
+            let c = connect(HASH, None);
+            std::thread::spawn(move || {
+                for i in 0..2000 {
+                    assert_eq!(add(&c, i, t * 100_000), Ok(i + t * 100_000));
+                }
+                let mut calls = 0;
+                let sum = c.call(
+                    CALLBACKS,
+                    |w| {
+                        w.u32(3);
+                    },
+                    |mut r| r.i32(),
+                    &mut |_, mut r, reply| {
+                        calls += 1;
+                        reply.i32(r.u32()? as i32 + t);
+                        Ok(())
+                    },
+                );
+                assert_eq!((sum, calls), (Ok(3 + 3 * t), 3));
+                who(&c).0
+            })
+        })
+        .collect();
+    let pids: Vec<u32> = workers.into_iter().map(|w| w.join().unwrap()).collect();
+    assert!(pids.windows(2).all(|p| p[0] == p[1]), "one host served them all: {pids:?}");
+    assert_eq!(pids[0], host_process.id());
+
+    // Another model is refused; the host goes on serving.
+    assert!(matches!(add(&connect(7, None), 1, 1), Err(Error::Refused(_))));
+    // A client whose call times out is cut off; the host and the other clients go on.
+    let impatient = connect(HASH, Some(Duration::from_millis(200)));
+    assert_eq!(call_unit(&impatient, SLEEP, 700), Err(Error::Timeout(Duration::from_millis(200))));
+    assert_eq!(add(&connect(HASH, None), 2, 3), Ok(5));
+    host_process.kill().unwrap();
+    host_process.wait().unwrap();
+    let _ = std::fs::remove_dir_all(dir.parent().unwrap());
+}
+
+#[test]
+fn a_listener_refuses_a_folder_others_can_enter() {
+    use std::os::unix::fs::PermissionsExt;
+    let dir = std::env::temp_dir().join(format!("dllgen-open-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::set_permissions(&dir, std::fs::Permissions::from_mode(0o777)).unwrap();
+    let out = dllgen_tests::run(
+        std::process::Command::new(host()).arg("--listen").arg(dir.join("host.sock")),
+        Duration::from_secs(10),
+    );
+    assert_eq!(out.code, Some(2));
+    assert!(out.stderr.contains("mode 0700"), "{}", out.stderr);
+    let _ = std::fs::remove_dir_all(&dir);
+}

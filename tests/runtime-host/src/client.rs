@@ -6,6 +6,8 @@
 //! - `dllgen-test-client scenario HOST`: runs the runtime's checks and prints `ok NAME`
 //!   for each (`FAIL NAME: why` and exit code 1 otherwise). Built for
 //!   x86_64-pc-windows-gnu, it proves the Windows pair under Wine.
+//! - `dllgen-test-client listener HOST`: the same for a host in listener mode (a named
+//!   pipe on Windows).
 
 use dllgen_runtime::{Client, Config, Error, HostPath, Reader, WireError, Writer};
 use std::io::Write;
@@ -114,10 +116,66 @@ fn scenario(host: PathBuf) -> bool {
     all
 }
 
+/// One host started with `--listen` (a random named pipe on Windows) serving three
+/// clients at once; another model is refused.
+fn listener(host: PathBuf) -> bool {
+    let mut process = match std::process::Command::new(&host)
+        .arg("--listen")
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+    {
+        Ok(p) => p,
+        Err(e) => return check("listener starts", false, e),
+    };
+    let mut line = String::new();
+    let _ =
+        std::io::BufRead::read_line(&mut std::io::BufReader::new(process.stdout.take().unwrap()), &mut line);
+    let Some(endpoint) = line.trim().strip_prefix("dllgen host: listening on ").map(str::to_string) else {
+        let _ = process.kill();
+        return check("listener starts", false, line);
+    };
+    let mut all =
+        check("listener starts", endpoint.starts_with(r"\\.\pipe\") || endpoint.starts_with('/'), &endpoint);
+    let connect = |hash: u64| {
+        let mut c = Config::new(HostPath::Explicit(host.clone()), hash);
+        c.listener = Some(endpoint.clone());
+        Client::new(c)
+    };
+    let workers: Vec<_> = (0..3)
+        .map(|t| {
+            let c = connect(HASH);
+            std::thread::spawn(move || {
+                (0..500).map(|i| (add(&c, i, t * 1000), i + t * 1000)).find(|(got, want)| *got != Ok(*want))
+            })
+        })
+        .collect();
+    let failures: Vec<_> = workers.into_iter().filter_map(|w| w.join().ok().flatten()).collect();
+    all &= check("listener serves three clients", failures.is_empty(), failures);
+    let c = connect(HASH);
+    let sum = c.call(
+        7,
+        |w| {
+            w.u32(3);
+        },
+        |mut r| r.i32(),
+        &mut |_, mut r, reply| {
+            reply.i32(r.u32()? as i32);
+            Ok(())
+        },
+    );
+    all &= check("listener callbacks", sum == Ok(3), sum);
+    let refused = add(&connect(1), 1, 1);
+    all &= check("listener refuses another model", matches!(refused, Err(Error::Refused(_))), refused);
+    let _ = process.kill();
+    let _ = process.wait();
+    all
+}
+
 fn main() {
     let args: Vec<String> = std::env::args().collect();
-    if args.get(1).map(String::as_str) == Some("scenario") {
-        let ok = scenario(PathBuf::from(&args[2]));
+    if matches!(args.get(1).map(String::as_str), Some("scenario" | "listener")) {
+        let host = PathBuf::from(&args[2]);
+        let ok = if args[1] == "scenario" { scenario(host) } else { listener(host) };
         println!("{}", if ok { "all ok" } else { "some checks failed" });
         std::process::exit(if ok { 0 } else { 1 });
     }
