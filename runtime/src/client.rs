@@ -484,3 +484,36 @@ fn exchange<T>(
         }
     }
 }
+
+/// Several hosts behind one handle, for libraries that may run calls in parallel (the spec
+/// says `thread_safe: true`) or callers that want a crash to take down only some calls:
+/// each call goes to the next host in turn. Every host has its own library state.
+pub struct Pool {
+    clients: Vec<Client>,
+    next: std::sync::atomic::AtomicUsize,
+}
+
+impl Pool {
+    /// `size` hosts (at least one), each started on its first call.
+    pub fn new(config: Config, size: usize) -> Self {
+        let clients = (0..size.max(1)).map(|_| Client::new(config.clone())).collect();
+        Pool { clients, next: std::sync::atomic::AtomicUsize::new(0) }
+    }
+
+    /// The hosts' clients, for per-host operations (restart, pid).
+    pub fn clients(&self) -> &[Client] {
+        &self.clients
+    }
+
+    /// [`Client::call`] on the next host.
+    pub fn call<T>(
+        &self,
+        id: u32,
+        args: impl FnOnce(&mut Writer),
+        decode: impl FnOnce(Reader<'_>) -> Result<T, WireError>,
+        callbacks: &mut CallbackHandler<'_>,
+    ) -> Result<T, Error> {
+        let i = self.next.fetch_add(1, Ordering::Relaxed) % self.clients.len();
+        self.clients[i].call(id, args, decode, callbacks)
+    }
+}

@@ -12,7 +12,7 @@ mod listen;
 mod sys;
 pub mod wire;
 
-pub use client::{Client, Config, Error, HostPath};
+pub use client::{Client, Config, Error, HostPath, Pool};
 pub use host::{CallContext, Library};
 pub use wire::{Reader, Status, WireError, Writer};
 

@@ -380,3 +380,32 @@ fn a_listener_refuses_a_folder_others_can_enter() {
     assert!(out.stderr.contains("mode 0700"), "{}", out.stderr);
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+#[test]
+fn a_pool_spreads_calls_over_several_hosts() {
+    let pool = Arc::new(dllgen_runtime::Pool::new(Config::new(HostPath::Explicit(host()), HASH), 3));
+    let threads: Vec<_> = (0..6)
+        .map(|t| {
+            let pool = pool.clone();
+            std::thread::spawn(move || {
+                let mut pids = std::collections::BTreeSet::new();
+                for i in 0..300 {
+                    let sum = pool.call(
+                        ADD,
+                        |w| {
+                            w.i32(i).i32(t);
+                        },
+                        |mut r| r.i32(),
+                        &mut no_callbacks,
+                    );
+                    assert_eq!(sum, Ok(i + t));
+                    let pid = pool.call(WHO, |_| {}, |mut r| r.u32(), &mut no_callbacks).unwrap();
+                    pids.insert(pid);
+                }
+                pids
+            })
+        })
+        .collect();
+    let pids: std::collections::BTreeSet<u32> = threads.into_iter().flat_map(|t| t.join().unwrap()).collect();
+    assert_eq!(pids.len(), 3, "{pids:?}");
+}
