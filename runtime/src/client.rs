@@ -217,6 +217,13 @@ impl Client {
         decode: impl FnOnce(Reader<'_>) -> Result<T, WireError>,
         callbacks: &mut CallbackHandler<'_>,
     ) -> Result<T, Error> {
+        // A callback's handler runs while this thread holds the connection: a call from it
+        // would wait for itself forever.
+        if IN_CALLBACK.with(|c| c.get()) {
+            return Err(Error::Protocol(
+                "a call into the library from inside a callback of the same client is not supported".into(),
+            ));
+        }
         let mut state = self.state.lock().unwrap_or_else(|e| e.into_inner());
         if state.conn.is_none() {
             state.conn = Some(self.spawn()?);
@@ -420,6 +427,11 @@ fn text(r: &mut Reader<'_>) -> String {
     r.bytes().map(|b| String::from_utf8_lossy(b).into_owned()).unwrap_or_else(|_| "(no message)".into())
 }
 
+thread_local! {
+    /// Set while this thread runs a callback handler.
+    static IN_CALLBACK: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
+}
+
 /// How a call failed: the call alone, or the whole connection.
 enum Failure {
     Call(Error),
@@ -468,7 +480,19 @@ fn exchange<T>(
             (Kind::Return, _) => return Err(Failure::Connection(Error::Protocol(text(&mut r)))),
             (Kind::Callback, _) if h.seq == seq => {
                 reply.clear();
-                if let Err(e) = callbacks(h.id, r, &mut reply) {
+                let handled = {
+                    // Reset even if the handler panics.
+                    struct Flag;
+                    impl Drop for Flag {
+                        fn drop(&mut self) {
+                            IN_CALLBACK.with(|c| c.set(false));
+                        }
+                    }
+                    IN_CALLBACK.with(|c| c.set(true));
+                    let _flag = Flag;
+                    callbacks(h.id, r, &mut reply)
+                };
+                if let Err(e) = handled {
                     return Err(Failure::Connection(Error::Protocol(format!("callback {}: {e}", h.id))));
                 }
                 reply

@@ -409,3 +409,24 @@ fn a_pool_spreads_calls_over_several_hosts() {
     let pids: std::collections::BTreeSet<u32> = threads.into_iter().flat_map(|t| t.join().unwrap()).collect();
     assert_eq!(pids.len(), 3, "{pids:?}");
 }
+
+#[test]
+fn a_call_from_inside_a_callback_is_an_error_not_a_deadlock() {
+    let c = client();
+    let mut inner = None;
+    let outer = c.call(
+        CALLBACKS,
+        |w| {
+            w.u32(1);
+        },
+        |mut r| r.i32(),
+        &mut |_, _, reply| {
+            inner = Some(add(&c, 1, 1));
+            reply.i32(0);
+            Ok(())
+        },
+    );
+    assert_eq!(outer, Ok(0));
+    assert!(matches!(inner, Some(Err(Error::Protocol(_)))), "{inner:?}");
+    assert_eq!(add(&c, 1, 1), Ok(2));
+}
