@@ -8,9 +8,10 @@ use crate::PROTOCOL_VERSION;
 use std::ffi::OsString;
 use std::fmt;
 use std::io::{BufReader, Read, Write};
+use std::panic::{catch_unwind, resume_unwind, AssertUnwindSafe};
 use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::atomic::Ordering;
 use std::sync::{Arc, Mutex, Weak};
 use std::time::{Duration, Instant};
 
@@ -103,38 +104,40 @@ impl fmt::Display for Error {
 
 impl std::error::Error for Error {}
 
-/// Arms a deadline on the running call; a background thread kills the host when it
-/// passes. Arming is two atomic stores, so the per-call path makes no system call.
+/// Per-call deadlines: a background thread stops a call whose deadline passed (kills a
+/// child host, or cuts a listener connection). Arming and disarming take an uncontended
+/// lock (no system call); the stop happens under the same lock, so it can only hit the
+/// call it was armed for, and never a host already reaped.
 struct Watch {
-    /// Deadline in nanoseconds since `epoch`; 0 when no call is running.
-    deadline: AtomicU64,
-    /// Stops the running call: kills a child host, or cuts a listener connection. Set
-    /// when a connection starts, not per call.
-    interrupt: Mutex<Option<Interrupt>>,
-    fired: AtomicBool,
-    epoch: Instant,
+    state: Mutex<WatchState>,
+}
+
+#[derive(Default)]
+struct WatchState {
+    /// Counts armed calls.
+    generation: u64,
+    deadline: Option<Instant>,
+    /// The generation whose deadline passed.
+    fired: Option<u64>,
+    /// Stops the current connection's running call; set per connection.
+    interrupt: Option<Interrupt>,
 }
 
 type Interrupt = Box<dyn Fn() + Send + Sync>;
 
 impl Watch {
     fn start(timeout: Duration) -> Arc<Watch> {
-        let watch = Arc::new(Watch {
-            deadline: AtomicU64::new(0),
-            interrupt: Mutex::new(None),
-            fired: AtomicBool::new(false),
-            epoch: Instant::now(),
-        });
+        let watch = Arc::new(Watch { state: Mutex::new(WatchState::default()) });
         let weak: Weak<Watch> = Arc::downgrade(&watch);
         let period = (timeout / 8).clamp(Duration::from_millis(1), Duration::from_millis(50));
         let _ = std::thread::Builder::new().name("dllgen-watchdog".into()).spawn(move || loop {
             std::thread::sleep(period);
             let Some(w) = weak.upgrade() else { return };
-            let deadline = w.deadline.load(Ordering::Acquire);
-            if deadline != 0 && w.epoch.elapsed().as_nanos() as u64 > deadline {
-                w.fired.store(true, Ordering::Release);
-                w.deadline.store(0, Ordering::Release);
-                if let Some(stop) = w.interrupt.lock().unwrap_or_else(|e| e.into_inner()).as_ref() {
+            let mut s = w.lock();
+            if s.deadline.is_some_and(|d| Instant::now() >= d) {
+                s.deadline = None;
+                s.fired = Some(s.generation);
+                if let Some(stop) = &s.interrupt {
                     stop();
                 }
             }
@@ -142,13 +145,30 @@ impl Watch {
         watch
     }
 
-    fn arm(&self, timeout: Duration) {
-        let at = (self.epoch.elapsed() + timeout).as_nanos() as u64;
-        self.deadline.store(at.max(1), Ordering::Release);
+    fn lock(&self) -> std::sync::MutexGuard<'_, WatchState> {
+        self.state.lock().unwrap_or_else(|e| e.into_inner())
     }
 
-    fn disarm(&self) {
-        self.deadline.store(0, Ordering::Release);
+    /// Starts a call's deadline (none for a timeout too large to represent).
+    fn arm(&self, timeout: Duration) -> u64 {
+        let mut s = self.lock();
+        s.generation += 1;
+        s.deadline = Instant::now().checked_add(timeout);
+        s.fired = None;
+        s.generation
+    }
+
+    /// Ends call `generation`'s deadline; whether it had fired.
+    fn disarm(&self, generation: u64) -> bool {
+        let mut s = self.lock();
+        if s.generation == generation {
+            s.deadline = None;
+        }
+        s.fired == Some(generation)
+    }
+
+    fn set_interrupt(&self, interrupt: Option<Interrupt>) {
+        self.lock().interrupt = interrupt;
     }
 }
 
@@ -189,7 +209,7 @@ impl Client {
     pub fn restart(&self) {
         let mut state = self.state.lock().unwrap_or_else(|e| e.into_inner());
         if let Some(conn) = state.conn.take() {
-            shut_down(conn);
+            self.discard(conn);
         }
     }
 
@@ -217,9 +237,10 @@ impl Client {
         decode: impl FnOnce(Reader<'_>) -> Result<T, WireError>,
         callbacks: &mut CallbackHandler<'_>,
     ) -> Result<T, Error> {
-        // A callback's handler runs while this thread holds the connection: a call from it
-        // would wait for itself forever.
-        if IN_CALLBACK.with(|c| c.get()) {
+        // A callback's handler runs while this thread holds this client's connection: a
+        // call from it would wait for itself forever.
+        let me = self as *const Client as usize;
+        if IN_CALLBACK.with(|c| c.borrow().contains(&me)) {
             return Err(Error::Protocol(
                 "a call into the library from inside a callback of the same client is not supported".into(),
             ));
@@ -233,43 +254,79 @@ impl Client {
         let conn = state.conn.as_mut().expect("connected above");
         conn.out.clear();
         args(&mut conn.out);
-        if let (Some(w), Some(t)) = (&self.watch, self.config.timeout) {
-            w.arm(t);
-        }
-        let result = exchange(conn, id, seq, self.config.max_frame, callbacks, decode);
-        if let Some(w) = &self.watch {
-            w.disarm();
-        }
+        let armed = self.watch.as_ref().zip(self.config.timeout).map(|(w, t)| w.arm(t));
+        let result = catch_unwind(AssertUnwindSafe(|| {
+            exchange(conn, id, seq, self.config.max_frame, me, callbacks, decode)
+        }));
+        let fired = self.watch.as_ref().zip(armed).is_some_and(|(w, g)| w.disarm(g));
         match result {
-            Ok(v) => Ok(v),
-            Err(Failure::Call(e)) => Err(e),
-            Err(Failure::Connection(e)) => {
+            // A callback handler (or decoder) panicked mid-call: the connection is in an
+            // unknown state; drop it before the panic goes on.
+            Err(panic) => {
+                if let Some(conn) = state.conn.take() {
+                    self.discard(conn);
+                }
+                resume_unwind(panic)
+            }
+            Ok(Ok(v)) => {
+                if fired {
+                    // The reply beat the stop by a hair: the host is being stopped anyway.
+                    if let Some(conn) = state.conn.take() {
+                        self.discard(conn);
+                    }
+                }
+                Ok(v)
+            }
+            Ok(Err(Failure::Call(e))) => {
+                if fired {
+                    if let Some(conn) = state.conn.take() {
+                        self.discard(conn);
+                    }
+                }
+                Err(e)
+            }
+            Ok(Err(Failure::Connection(e))) => {
                 // The stream is unusable: stop the host and say why it ended.
                 let conn = state.conn.take().expect("connected above");
-                Err(self.ended(conn, e))
+                Err(self.ended(conn, e, fired))
             }
         }
     }
 
-    /// What happened to a host whose stream broke.
-    fn ended(&self, conn: Connection, e: Error) -> Error {
-        let timed_out = self.watch.as_ref().is_some_and(|w| w.fired.swap(false, Ordering::AcqRel));
-        let Some(mut child) = conn.child else {
-            return match (timed_out, self.config.timeout) {
-                (true, Some(t)) => Error::Timeout(t),
-                _ if matches!(e, Error::Protocol(_)) => e,
-                _ => Error::HostCrashed("the listening host closed the connection".into()),
+    /// Drops a connection: no more stops can reach it, and its host is shut down.
+    fn discard(&self, conn: Connection) {
+        if let Some(w) = &self.watch {
+            w.set_interrupt(None);
+        }
+        shut_down(conn);
+    }
+
+    /// What happened to a host whose stream broke; the host is reaped (killed if it
+    /// lingers), never waited on without a limit.
+    fn ended(&self, conn: Connection, e: Error, fired: bool) -> Error {
+        if let Some(w) = &self.watch {
+            // No stop may reach a process id once the host is reaped.
+            w.set_interrupt(None);
+        }
+        let timeout = self.config.timeout.filter(|_| fired);
+        let Connection { child, output, .. } = conn;
+        drop(output);
+        let Some(mut child) = child else {
+            return match timeout {
+                Some(t) => Error::Timeout(t),
+                None if matches!(e, Error::Protocol(_)) => e,
+                None => Error::HostCrashed("the listening host closed the connection".into()),
             };
         };
-        if matches!(e, Error::Protocol(_)) && !timed_out {
+        if matches!(e, Error::Protocol(_)) && timeout.is_none() {
             let _ = child.kill();
             let _ = child.wait();
             return e;
         }
-        let status = child.wait().map(|s| s.to_string()).unwrap_or_else(|e| e.to_string());
-        match (timed_out, self.config.timeout) {
-            (true, Some(t)) => Error::Timeout(t),
-            _ => Error::HostCrashed(status),
+        let status = reap(&mut child);
+        match timeout {
+            Some(t) => Error::Timeout(t),
+            None => Error::HostCrashed(status),
         }
     }
 
@@ -324,25 +381,19 @@ impl Client {
             None => self.start_child()?,
         };
         if let Some(w) = &self.watch {
-            *w.interrupt.lock().unwrap_or_else(|e| e.into_inner()) = Some(interrupt);
-            if let Some(t) = self.config.timeout {
-                w.arm(t);
-            }
+            w.set_interrupt(Some(interrupt));
         }
+        let armed = self.watch.as_ref().zip(self.config.timeout).map(|(w, t)| w.arm(t));
         let greeted = self.handshake(&mut conn);
-        if let Some(w) = &self.watch {
-            w.disarm();
-        }
+        let fired = self.watch.as_ref().zip(armed).is_some_and(|(w, g)| w.disarm(g));
         match greeted {
-            Ok(()) => Ok(conn),
+            Ok(()) if !fired => Ok(conn),
+            Ok(()) => Err(self.ended(conn, Error::HostCrashed("stopped at the deadline".into()), true)),
             Err(e @ Error::Refused(_)) => {
-                if let Some(mut child) = conn.child {
-                    let _ = child.kill();
-                    let _ = child.wait();
-                }
+                self.discard(conn);
                 Err(e)
             }
-            Err(e) => Err(self.ended(conn, e)),
+            Err(e) => Err(self.ended(conn, e, fired)),
         }
     }
 
@@ -397,9 +448,9 @@ impl Client {
 
 impl Drop for Client {
     fn drop(&mut self) {
-        let state = self.state.get_mut().unwrap_or_else(|e| e.into_inner());
-        if let Some(conn) = state.conn.take() {
-            shut_down(conn);
+        let conn = self.state.get_mut().unwrap_or_else(|e| e.into_inner()).conn.take();
+        if let Some(conn) = conn {
+            self.discard(conn);
         }
     }
 }
@@ -409,18 +460,27 @@ impl Drop for Client {
 fn shut_down(conn: Connection) {
     let Connection { child, output, .. } = conn;
     drop(output);
-    let Some(mut child) = child else { return };
+    if let Some(mut child) = child {
+        reap(&mut child);
+    }
+}
+
+/// Waits up to half a second for a host whose input is closed to exit, then kills it;
+/// returns its exit status.
+fn reap(child: &mut Child) -> String {
     let until = Instant::now() + Duration::from_millis(500);
     let mut pause = Duration::from_micros(50);
     while Instant::now() < until {
-        if let Ok(Some(_)) = child.try_wait() {
-            return;
+        match child.try_wait() {
+            Ok(Some(status)) => return status.to_string(),
+            Ok(None) => {}
+            Err(e) => return e.to_string(),
         }
         std::thread::sleep(pause);
         pause = (pause * 2).min(Duration::from_millis(5));
     }
     let _ = child.kill();
-    let _ = child.wait();
+    child.wait().map(|s| format!("{s}, killed after its stream broke")).unwrap_or_else(|e| e.to_string())
 }
 
 fn text(r: &mut Reader<'_>) -> String {
@@ -428,8 +488,8 @@ fn text(r: &mut Reader<'_>) -> String {
 }
 
 thread_local! {
-    /// Set while this thread runs a callback handler.
-    static IN_CALLBACK: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
+    /// The clients (by address) whose callback handlers this thread is running.
+    static IN_CALLBACK: std::cell::RefCell<Vec<usize>> = const { std::cell::RefCell::new(Vec::new()) };
 }
 
 /// How a call failed: the call alone, or the whole connection.
@@ -451,6 +511,7 @@ fn exchange<T>(
     id: u32,
     seq: u32,
     max_frame: u32,
+    me: usize,
     callbacks: &mut CallbackHandler<'_>,
     decode: impl FnOnce(Reader<'_>) -> Result<T, WireError>,
 ) -> Result<T, Failure> {
@@ -461,6 +522,10 @@ fn exchange<T>(
         let h = read_frame(&mut conn.input, max_frame, &mut conn.payload).map_err(lost)?;
         let mut r = Reader::new(&conn.payload);
         match (h.kind, h.status) {
+            // The host's word on a broken frame, whatever call it could attribute it to.
+            (Kind::Return, Status::ProtocolError) => {
+                return Err(Failure::Connection(Error::Protocol(text(&mut r))))
+            }
             (Kind::Return, _) if h.seq != seq => {
                 return Err(Failure::Connection(Error::Protocol(format!(
                     "a reply to call {} while waiting for {seq}",
@@ -481,14 +546,14 @@ fn exchange<T>(
             (Kind::Callback, _) if h.seq == seq => {
                 reply.clear();
                 let handled = {
-                    // Reset even if the handler panics.
+                    // Popped even if the handler panics.
                     struct Flag;
                     impl Drop for Flag {
                         fn drop(&mut self) {
-                            IN_CALLBACK.with(|c| c.set(false));
+                            IN_CALLBACK.with(|c| c.borrow_mut().pop());
                         }
                     }
-                    IN_CALLBACK.with(|c| c.set(true));
+                    IN_CALLBACK.with(|c| c.borrow_mut().push(me));
                     let _flag = Flag;
                     callbacks(h.id, r, &mut reply)
                 };

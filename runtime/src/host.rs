@@ -54,7 +54,13 @@ pub struct CallContext<'a> {
     output: &'a mut dyn Write,
     max_frame: u32,
     seq: u32,
+    /// Calls nested inside callbacks below this one.
+    depth: u32,
 }
+
+/// Calls nested inside callbacks deeper than this are refused (each level is a stack
+/// frame of the library thread).
+const MAX_NESTING: u32 = 64;
 
 impl CallContext<'_> {
     /// Runs callback `id` in the client with `args`; returns the reply's payload. Calls the
@@ -66,9 +72,22 @@ impl CallContext<'_> {
             let h = self.input.next_frame(self.max_frame, &mut payload)?;
             match h.kind {
                 Kind::CallbackReturn if h.seq == self.seq => return Ok(payload),
+                Kind::Call if self.depth >= MAX_NESTING => {
+                    return Err(WireError::Payload("calls nested inside callbacks too deeply"));
+                }
                 Kind::Call => {
                     let mut out = Writer::new();
-                    dispatch(self.lib, &h, &payload, &mut out, self.input, self.output, self.max_frame)?;
+                    let status = run_call_at(
+                        self.lib,
+                        &h,
+                        &payload,
+                        &mut out,
+                        self.input,
+                        self.output,
+                        self.max_frame,
+                        self.depth + 1,
+                    )?;
+                    out.send(self.output, Kind::Return, status, h.id, h.seq).map_err(WireError::Io)?;
                 }
                 _ => {
                     return Err(WireError::Payload("unexpected frame while waiting for a callback's result"))
@@ -104,9 +123,24 @@ pub(crate) fn run_call(
     output: &mut dyn Write,
     max_frame: u32,
 ) -> Result<Status, WireError> {
+    run_call_at(lib, h, payload, out, input, output, max_frame, 0)
+}
+
+#[allow(clippy::too_many_arguments)]
+fn run_call_at(
+    lib: &dyn Library,
+    h: &Header,
+    payload: &[u8],
+    out: &mut Writer,
+    input: &mut dyn Frames,
+    output: &mut dyn Write,
+    max_frame: u32,
+    depth: u32,
+) -> Result<Status, WireError> {
     out.clear();
     let result = {
-        let mut cx = CallContext { lib, input: &mut *input, output: &mut *output, max_frame, seq: h.seq };
+        let mut cx =
+            CallContext { lib, input: &mut *input, output: &mut *output, max_frame, seq: h.seq, depth };
         catch_unwind(AssertUnwindSafe(|| lib.call(h.id, Reader::new(payload), out, &mut cx)))
     };
     Ok(match result {
@@ -194,7 +228,7 @@ pub fn serve(
             Ok(h) => h,
             Err(WireError::Closed) => return Ok(()),
             Err(e) => {
-                reply_protocol_error(output, &e);
+                reply_protocol_error(output, &e, 0);
                 return Err(ServeError::Protocol(e));
             }
         };
@@ -219,7 +253,7 @@ pub fn serve(
                     Ok(()) => {}
                     Err(WireError::Closed | WireError::Truncated) => return Ok(()),
                     Err(e) => {
-                        reply_protocol_error(output, &e);
+                        reply_protocol_error(output, &e, h.seq);
                         return Err(ServeError::Protocol(e));
                     }
                 }
@@ -227,18 +261,19 @@ pub fn serve(
             _ => {
                 let e =
                     WireError::Payload("a frame out of order (a call before the handshake, or a reply kind)");
-                reply_protocol_error(output, &e);
+                reply_protocol_error(output, &e, h.seq);
                 return Err(ServeError::Protocol(e));
             }
         }
     }
 }
 
-/// Best effort: tell the client why the host is about to stop.
-pub(crate) fn reply_protocol_error(output: &mut dyn Write, e: &WireError) {
+/// Best effort: tell the client why the host is about to stop (`seq` 0 when the frame
+/// was too broken to have one).
+pub(crate) fn reply_protocol_error(output: &mut dyn Write, e: &WireError, seq: u32) {
     let mut out = Writer::new();
     out.bytes(format!("the host received an invalid frame: {e}").as_bytes());
-    let _ = out.send(output, Kind::Return, Status::ProtocolError, 0, 0);
+    let _ = out.send(output, Kind::Return, Status::ProtocolError, 0, seq);
 }
 
 #[cfg(test)]

@@ -52,14 +52,15 @@ pub fn run_host(load: impl FnOnce() -> Result<Box<dyn Library>, String>) -> ! {
     let args: Vec<String> = std::env::args().skip(1).collect();
     if let Some(at) = args.iter().position(|a| a == "--listen") {
         let endpoint = args.get(at + 1).cloned().unwrap_or_default();
-        let lib = load().unwrap_or_else(|reason| Box::new(Unloadable(reason)) as Box<dyn Library>);
         match listen::listen(&endpoint) {
             Ok((name, accept)) => {
                 use std::io::Write;
                 println!("dllgen host: listening on {name}");
                 let _ = std::io::stdout().flush();
-                // From here on, what the library prints goes to stderr.
+                // From here on (library loading included), what the library prints goes
+                // to stderr, not after the line a launcher reads.
                 let _ = sys::take_stdio();
+                let lib = load().unwrap_or_else(|reason| Box::new(Unloadable(reason)) as Box<dyn Library>);
                 listen::serve_all(lib.as_ref(), accept, wire::DEFAULT_MAX_FRAME)
             }
             Err(e) => {

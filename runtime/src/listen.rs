@@ -12,13 +12,15 @@ use crate::wire::{read_frame, Header, Kind, Status, WireError, Writer};
 use crate::PROTOCOL_VERSION;
 use std::io::{self, BufReader, Read, Write};
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::mpsc::{channel, Receiver, Sender};
+use std::sync::mpsc::{channel, sync_channel, Receiver, Sender, SyncSender, TrySendError};
 use std::sync::{Arc, Mutex};
 
 /// A connected client's stream.
-pub(crate) trait Conn: Read + Write + Send + 'static {
-    /// A second handle on the same stream (one side reads, the other writes).
+pub(crate) trait Conn: Read + Write + Send + Sync + 'static {
+    /// A second handle on the same stream (one thread reads, another writes).
     fn split(&self) -> io::Result<Box<dyn Conn>>;
+    /// Cuts the connection, waking a thread blocked on it.
+    fn cut(&self);
 }
 
 type Incoming = Result<(Header, Vec<u8>), WireError>;
@@ -29,13 +31,55 @@ pub(crate) type Accept = Box<dyn FnMut() -> io::Result<Box<dyn Conn>> + Send>;
 /// A client's ends of a listener connection, and how to interrupt a read blocked on it.
 pub(crate) type Connected = (Box<dyn Read + Send>, Box<dyn Write + Send>, Box<dyn Fn() + Send + Sync>);
 
+/// Frames waiting to be written to one client. A client that stops reading fills it and
+/// is cut off, instead of stalling the library thread and every other client.
+const OUTBOX_FRAMES: usize = 4;
+
 /// What the library thread needs from a connection.
 struct Shared {
-    writer: Mutex<Box<dyn Conn>>,
+    /// Finished frames, written by the connection's writer thread.
+    outbox: SyncSender<Vec<u8>>,
     /// A call of this connection is running on the library thread.
     in_call: AtomicBool,
-    /// Frames for the running call, from the connection's reader.
+    /// Frames for the running call, from the connection's reader (bounded: a client
+    /// flooding frames during a call waits instead of filling memory).
     during_call: Mutex<Receiver<Incoming>>,
+    /// Cuts the connection.
+    cutter: Box<dyn Conn>,
+}
+
+impl Shared {
+    fn cut(&self) {
+        self.cutter.cut();
+    }
+}
+
+/// `Write` into a connection's outbox: bytes gather until `flush` (which `Writer::send`
+/// calls once per frame) queues them.
+struct Outbox<'a> {
+    conn: &'a Shared,
+    frame: Vec<u8>,
+}
+
+impl Write for Outbox<'_> {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        self.frame.extend_from_slice(buf);
+        Ok(buf.len())
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        if self.frame.is_empty() {
+            return Ok(());
+        }
+        let frame = std::mem::take(&mut self.frame);
+        self.conn.outbox.try_send(frame).map_err(|e| match e {
+            TrySendError::Full(_) => {
+                self.conn.cut();
+                io::Error::new(io::ErrorKind::BrokenPipe, "the client stopped reading its replies")
+            }
+            TrySendError::Disconnected(_) => io::Error::new(io::ErrorKind::BrokenPipe, "the client is gone"),
+        })
+    }
 }
 
 struct Job {
@@ -61,11 +105,7 @@ impl Frames for QueuedFrames<'_> {
 }
 
 /// Serves every connection `accept` yields, forever; calls run on the calling thread.
-pub(crate) fn serve_all(
-    lib: &dyn Library,
-    mut accept: impl FnMut() -> io::Result<Box<dyn Conn>> + Send + 'static,
-    max_frame: u32,
-) -> ! {
+pub(crate) fn serve_all(lib: &dyn Library, mut accept: Accept, max_frame: u32) -> ! {
     let (jobs, queue) = channel::<Job>();
     let hash = lib.model_hash();
     let load_error = lib.load_error().map(str::to_string);
@@ -90,20 +130,25 @@ pub(crate) fn serve_all(
     for job in queue {
         let Job { header, payload, conn } = job;
         let during = conn.during_call.lock().unwrap_or_else(|e| e.into_inner());
-        let mut writer = conn.writer.lock().unwrap_or_else(|e| e.into_inner());
+        let mut outbox = Outbox { conn: &conn, frame: Vec::new() };
         let status =
-            run_call(lib, &header, &payload, &mut out, &mut QueuedFrames(&during), &mut **writer, max_frame);
+            run_call(lib, &header, &payload, &mut out, &mut QueuedFrames(&during), &mut outbox, max_frame);
+        // Cleared before the reply is queued: the client's next call must not be taken
+        // for callback traffic of this one.
         conn.in_call.store(false, Ordering::Release);
         // A client that went away mid-call only loses its own reply.
-        if let Ok(status) = status {
-            let _ = out.send(&mut **writer, Kind::Return, status, header.id, header.seq);
+        match status {
+            Ok(status) => {
+                let _ = out.send(&mut outbox, Kind::Return, status, header.id, header.seq);
+            }
+            Err(_) => conn.cut(),
         }
     }
     std::process::exit(0)
 }
 
 /// A connection's reader: the handshake, then calls to the library thread and, while one
-/// runs, its frames to it.
+/// runs, its frames to it. A writer thread empties the connection's outbox.
 fn read_connection(
     conn: Box<dyn Conn>,
     jobs: Sender<Job>,
@@ -111,12 +156,26 @@ fn read_connection(
     load_error: Option<String>,
     max_frame: u32,
 ) {
-    let Ok(writer) = conn.split() else { return };
-    let (to_call, during_call) = channel::<Incoming>();
+    let (Ok(mut writer), Ok(cutter)) = (conn.split(), conn.split()) else { return };
+    let (outbox, frames) = sync_channel::<Vec<u8>>(OUTBOX_FRAMES);
+    let writer_thread =
+        std::thread::Builder::new().name("dllgen-connection-writer".into()).spawn(move || {
+            for frame in frames {
+                if writer.write_all(&frame).and_then(|()| writer.flush()).is_err() {
+                    writer.cut();
+                    return;
+                }
+            }
+        });
+    if writer_thread.is_err() {
+        return;
+    }
+    let (to_call, during_call) = sync_channel::<Incoming>(1);
     let shared = Arc::new(Shared {
-        writer: Mutex::new(writer),
+        outbox,
         in_call: AtomicBool::new(false),
         during_call: Mutex::new(during_call),
+        cutter,
     });
     let mut input = BufReader::with_capacity(1 << 16, conn);
     let mut payload = Vec::new();
@@ -126,7 +185,7 @@ fn read_connection(
             Ok(h) => h,
             Err(e) => {
                 // Tell a running call its client is gone, then stop.
-                let _ = to_call.send(Err(e));
+                let _ = to_call.try_send(Err(e));
                 return;
             }
         };
@@ -137,21 +196,19 @@ fn read_connection(
             continue;
         }
         let mut out = Writer::new();
+        let mut outbox = Outbox { conn: &shared, frame: Vec::new() };
         match (h.kind, greeted) {
-            (Kind::Hello, false) => {
-                let mut w = shared.writer.lock().unwrap_or_else(|e| e.into_inner());
-                match check_hello_with(hash, load_error.as_deref(), &payload) {
-                    Ok(()) => {
-                        out.u32(PROTOCOL_VERSION).u64(hash);
-                        greeted = out.send(&mut **w, Kind::HelloAck, Status::Ok, 0, h.seq).is_ok();
-                    }
-                    Err(message) => {
-                        out.bytes(message.as_bytes());
-                        let _ = out.send(&mut **w, Kind::HelloAck, Status::Refused, 0, h.seq);
-                        return;
-                    }
+            (Kind::Hello, false) => match check_hello_with(hash, load_error.as_deref(), &payload) {
+                Ok(()) => {
+                    out.u32(PROTOCOL_VERSION).u64(hash);
+                    greeted = out.send(&mut outbox, Kind::HelloAck, Status::Ok, 0, h.seq).is_ok();
                 }
-            }
+                Err(message) => {
+                    out.bytes(message.as_bytes());
+                    let _ = out.send(&mut outbox, Kind::HelloAck, Status::Refused, 0, h.seq);
+                    return;
+                }
+            },
             (Kind::Call, true) => {
                 shared.in_call.store(true, Ordering::Release);
                 let job = Job { header: h, payload: std::mem::take(&mut payload), conn: shared.clone() };
@@ -160,8 +217,11 @@ fn read_connection(
                 }
             }
             _ => {
-                let mut w = shared.writer.lock().unwrap_or_else(|e| e.into_inner());
-                crate::host::reply_protocol_error(&mut **w, &WireError::Payload("a frame out of order"));
+                crate::host::reply_protocol_error(
+                    &mut outbox,
+                    &WireError::Payload("a frame out of order"),
+                    h.seq,
+                );
                 return;
             }
         }
@@ -178,6 +238,9 @@ mod endpoint {
     impl Conn for UnixStream {
         fn split(&self) -> io::Result<Box<dyn Conn>> {
             Ok(Box::new(self.try_clone()?))
+        }
+        fn cut(&self) {
+            let _ = self.shutdown(std::net::Shutdown::Both);
         }
     }
 
@@ -236,15 +299,18 @@ mod endpoint {
 mod endpoint {
     use super::*;
     use std::ffi::c_void;
-    use std::fs::File;
-    use std::os::windows::io::FromRawHandle;
 
     type Handle = *mut c_void;
     const PIPE_ACCESS_DUPLEX: u32 = 0x3;
+    const FILE_FLAG_OVERLAPPED: u32 = 0x4000_0000;
     const FILE_FLAG_FIRST_PIPE_INSTANCE: u32 = 0x0008_0000;
     const PIPE_REJECT_REMOTE_CLIENTS: u32 = 0x8;
     const PIPE_UNLIMITED_INSTANCES: u32 = 255;
     const ERROR_PIPE_CONNECTED: i32 = 535;
+    const ERROR_IO_PENDING: i32 = 997;
+    const ERROR_BROKEN_PIPE: i32 = 109;
+    const ERROR_PIPE_NOT_CONNECTED: i32 = 233;
+    const ERROR_OPERATION_ABORTED: i32 = 995;
     const TOKEN_QUERY: u32 = 0x0008;
     const TOKEN_USER_CLASS: i32 = 1;
 
@@ -253,6 +319,17 @@ mod endpoint {
         length: u32,
         descriptor: *mut c_void,
         inherit: i32,
+    }
+
+    /// OVERLAPPED: two ULONG_PTRs, an 8-byte offset union, the event (same layout on
+    /// i686 and x86_64).
+    #[repr(C)]
+    struct Overlapped {
+        internal: usize,
+        internal_high: usize,
+        offset: u32,
+        offset_high: u32,
+        event: Handle,
     }
 
     #[link(name = "kernel32")]
@@ -267,9 +344,16 @@ mod endpoint {
             timeout: u32,
             sa: *mut SecurityAttributes,
         ) -> Handle;
-        fn ConnectNamedPipe(pipe: Handle, overlapped: *mut c_void) -> i32;
+        fn ConnectNamedPipe(pipe: Handle, overlapped: *mut Overlapped) -> i32;
+        fn DisconnectNamedPipe(pipe: Handle) -> i32;
+        fn CreateEventW(sa: *mut c_void, manual: i32, initial: i32, name: *const u16) -> Handle;
+        fn ReadFile(h: Handle, buf: *mut u8, len: u32, read: *mut u32, ov: *mut Overlapped) -> i32;
+        fn WriteFile(h: Handle, buf: *const u8, len: u32, written: *mut u32, ov: *mut Overlapped) -> i32;
+        fn GetOverlappedResult(h: Handle, ov: *mut Overlapped, n: *mut u32, wait: i32) -> i32;
+        fn CancelIoEx(h: Handle, ov: *mut Overlapped) -> i32;
         fn GetCurrentProcess() -> Handle;
         fn LocalFree(mem: *mut c_void) -> *mut c_void;
+        fn CloseHandle(handle: Handle) -> i32;
     }
     #[link(name = "advapi32")]
     extern "system" {
@@ -290,9 +374,113 @@ mod endpoint {
         ) -> i32;
     }
 
-    impl Conn for File {
+    /// A connected server pipe instance, closed when its last end goes.
+    struct Pipe(Handle);
+    // SAFETY: an overlapped pipe handle may be used from several threads at once; that is
+    // why it is overlapped (synchronous I/O on one file object is serialized by Windows, so
+    // a pending read would block the reply's write).
+    unsafe impl Send for Pipe {}
+    unsafe impl Sync for Pipe {}
+
+    impl Drop for Pipe {
+        fn drop(&mut self) {
+            // SAFETY: the handle is ours and closed once.
+            unsafe {
+                DisconnectNamedPipe(self.0);
+                CloseHandle(self.0);
+            }
+        }
+    }
+
+    /// One thread's end of a pipe: its own event for its own overlapped operations.
+    struct PipeEnd {
+        pipe: Arc<Pipe>,
+        event: Handle,
+    }
+    // SAFETY: the event is used by the thread that owns this end; `cut` uses only the pipe.
+    unsafe impl Send for PipeEnd {}
+    unsafe impl Sync for PipeEnd {}
+
+    impl Drop for PipeEnd {
+        fn drop(&mut self) {
+            // SAFETY: the event is ours and closed once.
+            unsafe { CloseHandle(self.event) };
+        }
+    }
+
+    impl PipeEnd {
+        fn new(pipe: Arc<Pipe>) -> io::Result<PipeEnd> {
+            // SAFETY: an unnamed manual-reset event.
+            let event = unsafe { CreateEventW(std::ptr::null_mut(), 1, 0, std::ptr::null()) };
+            if event.is_null() {
+                return Err(io::Error::last_os_error());
+            }
+            Ok(PipeEnd { pipe, event })
+        }
+
+        /// Runs one overlapped operation to completion; end-of-pipe reads as 0 bytes.
+        fn complete(&self, started: i32, ov: &mut Overlapped) -> io::Result<usize> {
+            if started == 0 {
+                let e = io::Error::last_os_error();
+                match e.raw_os_error() {
+                    Some(ERROR_IO_PENDING) => {}
+                    Some(ERROR_BROKEN_PIPE | ERROR_PIPE_NOT_CONNECTED) => return Ok(0),
+                    _ => return Err(e),
+                }
+            }
+            let mut n = 0u32;
+            // SAFETY: `ov` lives until the operation completed: this waits for it.
+            if unsafe { GetOverlappedResult(self.pipe.0, ov, &mut n, 1) } == 0 {
+                let e = io::Error::last_os_error();
+                return match e.raw_os_error() {
+                    Some(ERROR_BROKEN_PIPE | ERROR_PIPE_NOT_CONNECTED | ERROR_OPERATION_ABORTED) => Ok(0),
+                    _ => Err(e),
+                };
+            }
+            Ok(n as usize)
+        }
+
+        fn overlapped(&self) -> Overlapped {
+            Overlapped { internal: 0, internal_high: 0, offset: 0, offset_high: 0, event: self.event }
+        }
+    }
+
+    impl Read for PipeEnd {
+        fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+            let mut ov = self.overlapped();
+            let len = buf.len().min(u32::MAX as usize) as u32;
+            // SAFETY: `buf` and `ov` outlive the operation (`complete` waits for it).
+            let started =
+                unsafe { ReadFile(self.pipe.0, buf.as_mut_ptr(), len, std::ptr::null_mut(), &mut ov) };
+            self.complete(started, &mut ov)
+        }
+    }
+
+    impl Write for PipeEnd {
+        fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+            let mut ov = self.overlapped();
+            let len = buf.len().min(u32::MAX as usize) as u32;
+            // SAFETY: as for `read`.
+            let started = unsafe { WriteFile(self.pipe.0, buf.as_ptr(), len, std::ptr::null_mut(), &mut ov) };
+            match self.complete(started, &mut ov)? {
+                0 if !buf.is_empty() => Err(io::Error::new(io::ErrorKind::BrokenPipe, "the client is gone")),
+                n => Ok(n),
+            }
+        }
+        fn flush(&mut self) -> io::Result<()> {
+            Ok(())
+        }
+    }
+
+    impl Conn for PipeEnd {
         fn split(&self) -> io::Result<Box<dyn Conn>> {
-            Ok(Box::new(self.try_clone()?))
+            Ok(Box::new(PipeEnd::new(self.pipe.clone())?))
+        }
+        fn cut(&self) {
+            // SAFETY: cancels every pending operation on the pipe, from any thread.
+            unsafe {
+                CancelIoEx(self.pipe.0, std::ptr::null_mut());
+            }
         }
     }
 
@@ -302,8 +490,9 @@ mod endpoint {
 
     /// A security descriptor granting the current user, and no one else, full access.
     fn owner_only() -> io::Result<*mut c_void> {
-        // SAFETY: token and SID queries with buffers sized as the API reports; the strings
-        // LocalAlloc'd by the conversions are freed (the descriptor lives for the process).
+        // SAFETY: token and SID queries with buffers sized as the API reports; handles and
+        // the strings the conversions allocate are freed (the descriptor lives for the
+        // process).
         unsafe {
             let mut token: Handle = std::ptr::null_mut();
             if OpenProcessToken(GetCurrentProcess(), TOKEN_QUERY, &mut token) == 0 {
@@ -312,14 +501,15 @@ mod endpoint {
             let mut needed = 0u32;
             GetTokenInformation(token, TOKEN_USER_CLASS, std::ptr::null_mut(), 0, &mut needed);
             let mut buf = vec![0u64; (needed as usize).div_ceil(8).max(1)];
-            if GetTokenInformation(
+            let got = GetTokenInformation(
                 token,
                 TOKEN_USER_CLASS,
                 buf.as_mut_ptr() as *mut c_void,
                 needed,
                 &mut needed,
-            ) == 0
-            {
+            );
+            CloseHandle(token);
+            if got == 0 {
                 return Err(io::Error::last_os_error());
             }
             // TOKEN_USER starts with SID_AND_ATTRIBUTES, whose first field is the SID pointer.
@@ -350,13 +540,8 @@ mod endpoint {
     // SAFETY: an immutable security descriptor, used from the accept thread only.
     unsafe impl Send for Descriptor {}
 
-    /// A pipe instance not yet connected.
-    struct Pipe(Handle);
-    // SAFETY: a pipe handle may be used from any thread; only the accept thread holds it.
-    unsafe impl Send for Pipe {}
-
     /// Creates the named pipe `name` (`\\.\pipe\...`; a random one when empty): first
-    /// instance only (no squatting), local clients only, current user only.
+    /// instance only (no squatting), local clients only, current user only, overlapped.
     pub(crate) fn listen(name: &str) -> io::Result<(String, Accept)> {
         let name = if name.is_empty() {
             use std::hash::{BuildHasher, Hasher};
@@ -373,7 +558,9 @@ mod endpoint {
                 descriptor: sd.0,
                 inherit: 0,
             };
-            let open = PIPE_ACCESS_DUPLEX | if first { FILE_FLAG_FIRST_PIPE_INSTANCE } else { 0 };
+            let open = PIPE_ACCESS_DUPLEX
+                | FILE_FLAG_OVERLAPPED
+                | if first { FILE_FLAG_FIRST_PIPE_INSTANCE } else { 0 };
             // SAFETY: a NUL-terminated name and a valid security descriptor.
             let h = unsafe {
                 CreateNamedPipeW(
@@ -395,19 +582,28 @@ mod endpoint {
         };
         let mut next = Some(create(true, &sd)?);
         let accept = move || -> io::Result<Box<dyn Conn>> {
-            let pipe = match next.take() {
-                Some(p) => p.0,
-                None => create(false, &sd)?.0,
-            };
-            // SAFETY: a pipe handle we created; blocks until a client connects.
-            let ok = unsafe { ConnectNamedPipe(pipe, std::ptr::null_mut()) } != 0
-                || io::Error::last_os_error().raw_os_error() == Some(ERROR_PIPE_CONNECTED);
-            // SAFETY: the handle is owned by the File from here on.
-            let file = unsafe { File::from_raw_handle(pipe) };
-            if !ok {
-                return Err(io::Error::last_os_error());
+            let pipe = Arc::new(match next.take() {
+                Some(p) => p,
+                None => create(false, &sd)?,
+            });
+            let end = PipeEnd::new(pipe.clone())?;
+            let mut ov = end.overlapped();
+            // SAFETY: `ov` lives until the connection completes (we wait for it).
+            let started = unsafe { ConnectNamedPipe(pipe.0, &mut ov) };
+            if started == 0 {
+                let e = io::Error::last_os_error();
+                match e.raw_os_error() {
+                    Some(ERROR_PIPE_CONNECTED) => {}
+                    Some(ERROR_IO_PENDING) => {
+                        let mut n = 0u32;
+                        if unsafe { GetOverlappedResult(pipe.0, &mut ov, &mut n, 1) } == 0 {
+                            return Err(io::Error::last_os_error());
+                        }
+                    }
+                    _ => return Err(e),
+                }
             }
-            Ok(Box::new(file))
+            Ok(Box::new(end))
         };
         Ok((name, Box::new(accept)))
     }

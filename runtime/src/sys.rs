@@ -19,7 +19,7 @@ mod imp {
     use std::os::fd::{FromRawFd, IntoRawFd};
 
     extern "C" {
-        fn dup(fd: c_int) -> c_int;
+        fn fcntl(fd: c_int, cmd: c_int, ...) -> c_int;
         fn dup2(from: c_int, to: c_int) -> c_int;
         fn getppid() -> c_int;
         fn kill(pid: c_int, sig: c_int) -> c_int;
@@ -34,14 +34,18 @@ mod imp {
         }
     }
 
+    /// F_DUPFD_CLOEXEC: a duplicate that programs the library starts do not inherit
+    /// (otherwise a crashed host's child would keep the client's pipe open).
+    const F_DUPFD_CLOEXEC: c_int = 1030;
+
     /// Keeps fds 0 and 1 for the protocol under new numbers, then points fd 1 at stderr
     /// and fd 0 at /dev/null, so a library that prints or reads stdin cannot touch the
     /// protocol stream.
     pub fn take_stdio() -> io::Result<Stdio> {
         // SAFETY: plain descriptor calls; the duplicates are owned by the Files below.
         unsafe {
-            let input = check(dup(0))?;
-            let output = check(dup(1))?;
+            let input = check(fcntl(0, F_DUPFD_CLOEXEC, 3))?;
+            let output = check(fcntl(1, F_DUPFD_CLOEXEC, 3))?;
             check(dup2(2, 1))?;
             let null = File::open("/dev/null")?.into_raw_fd();
             check(dup2(null, 0))?;
@@ -142,11 +146,13 @@ mod imp {
         ) -> i32;
         fn TerminateProcess(process: Handle, code: u32) -> i32;
         fn CloseHandle(handle: Handle) -> i32;
+        fn SetHandleInformation(handle: Handle, mask: u32, flags: u32) -> i32;
     }
     #[link(name = "msvcrt")]
     extern "C" {
         fn _dup2(from: c_int, to: c_int) -> c_int;
         fn _open(path: *const c_char, flags: c_int, ...) -> c_int;
+        fn _close(fd: c_int) -> c_int;
     }
 
     /// A private duplicate of `h`: msvcrt closes the handles behind descriptors 0 and 1
@@ -173,6 +179,10 @@ mod imp {
             if input.is_null() || output.is_null() || input as isize == -1 || output as isize == -1 {
                 return Err(io::Error::other("the host has no standard input/output to serve on"));
             }
+            // Programs the library starts must not inherit the originals either.
+            const HANDLE_FLAG_INHERIT: u32 = 1;
+            SetHandleInformation(input, HANDLE_FLAG_INHERIT, 0);
+            SetHandleInformation(output, HANDLE_FLAG_INHERIT, 0);
             let (input, output) = (duplicate(input)?, duplicate(output)?);
             let null = File::open("NUL")?;
             use std::os::windows::io::IntoRawHandle;
@@ -183,6 +193,7 @@ mod imp {
             let fd = _open(c"NUL".as_ptr(), 0);
             if fd >= 0 {
                 _dup2(fd, 0);
+                _close(fd);
             }
             Ok(Stdio { input: File::from_raw_handle(input), output: File::from_raw_handle(output) })
         }

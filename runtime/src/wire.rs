@@ -175,9 +175,10 @@ impl fmt::Display for WireError {
 
 impl std::error::Error for WireError {}
 
-/// Reads one frame: its header, and its payload into `payload` (resized to fit; its
-/// allocation is reused from frame to frame). Allocates only after the length passed
-/// the `max` check.
+/// Reads one frame: its header, and its payload into `payload` (its allocation is reused
+/// from frame to frame). The length must pass the `max` check, and even then memory grows
+/// with the bytes that actually arrive: a peer announcing a huge frame and sending nothing
+/// costs at most 1 MiB.
 pub fn read_frame<R: Read + ?Sized>(r: &mut R, max: u32, payload: &mut Vec<u8>) -> Result<Header, WireError> {
     let mut h = [0u8; HEADER_LEN];
     let mut got = 0;
@@ -195,7 +196,7 @@ pub fn read_frame<R: Read + ?Sized>(r: &mut R, max: u32, payload: &mut Vec<u8>) 
     }
     let header = Header::decode(&h, max)?;
     payload.clear();
-    payload.reserve_exact(header.len as usize);
+    payload.reserve((header.len as usize).min(1 << 20));
     let read = (&mut *r).take(u64::from(header.len)).read_to_end(payload);
     match read {
         Ok(n) if n == header.len as usize => Ok(header),

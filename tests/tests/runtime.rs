@@ -430,3 +430,73 @@ fn a_call_from_inside_a_callback_is_an_error_not_a_deadlock() {
     assert!(matches!(inner, Some(Err(Error::Protocol(_)))), "{inner:?}");
     assert_eq!(add(&c, 1, 1), Ok(2));
 }
+
+#[test]
+fn a_host_that_stops_talking_but_lives_on_is_not_waited_for() {
+    let c = client_with(|cfg| cfg.envs.push(("DLLGEN_TEST_HOST_MODE".into(), "mute".into())));
+    let start = Instant::now();
+    assert!(matches!(add(&c, 1, 1), Err(Error::HostCrashed(_))));
+    assert!(start.elapsed() < Duration::from_secs(5), "waited {:?}", start.elapsed());
+}
+
+#[test]
+fn programs_the_library_starts_do_not_keep_the_protocol_open() {
+    let c = client();
+    let start = Instant::now();
+    assert!(matches!(call_unit(&c, 12, 0), Err(Error::HostCrashed(_))));
+    assert!(start.elapsed() < Duration::from_secs(5), "waited {:?} for an inherited pipe", start.elapsed());
+    assert_eq!(add(&c, 1, 1), Ok(2));
+}
+
+#[test]
+fn a_panicking_callback_handler_leaves_no_deadline_behind() {
+    let c = client_with(|cfg| cfg.timeout = Some(Duration::from_millis(300)));
+    let panicked = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        c.call(
+            CALLBACKS,
+            |w| {
+                w.u32(1);
+            },
+            |mut r| r.i32(),
+            &mut |_, _, _| panic!("handler bug"),
+        )
+    }));
+    assert!(panicked.is_err());
+    std::thread::sleep(Duration::from_millis(800));
+    assert_eq!(add(&c, 2, 2), Ok(4));
+    // A timeout too large to represent means no deadline, not an overflow.
+    let patient = client_with(|cfg| cfg.timeout = Some(Duration::MAX));
+    assert_eq!(add(&patient, 1, 2), Ok(3));
+}
+
+#[test]
+fn a_listener_client_that_never_reads_does_not_stall_the_others() {
+    use std::io::Write as _;
+    let dir = std::env::temp_dir().join(format!("dllgen-slow-{}", std::process::id())).join("private");
+    let _ = std::fs::remove_dir_all(dir.parent().unwrap());
+    let sock = dir.join("host.sock");
+    let (mut host_process, endpoint) = listening_host(&host(), Some(sock.to_str().unwrap()));
+    // A raw client: handshake, then a 4 MiB echo whose reply it never reads.
+    let mut raw = std::os::unix::net::UnixStream::connect(&sock).unwrap();
+    let mut w = Writer::new();
+    w.u32(dllgen_runtime::PROTOCOL_VERSION).u64(HASH);
+    w.send(&mut raw, dllgen_runtime::wire::Kind::Hello, dllgen_runtime::Status::Ok, 0, 0).unwrap();
+    let mut w = Writer::new();
+    w.bytes(&vec![7u8; 4 << 20]);
+    w.send(&mut raw, dllgen_runtime::wire::Kind::Call, dllgen_runtime::Status::Ok, ECHO, 1).unwrap();
+    raw.flush().unwrap();
+    std::thread::sleep(Duration::from_millis(300));
+    let mut config = Config::new(HostPath::Explicit(PathBuf::from("unused")), HASH);
+    config.listener = Some(endpoint);
+    config.timeout = Some(Duration::from_secs(5));
+    let other = Client::new(config);
+    let start = Instant::now();
+    for i in 0..100 {
+        assert_eq!(add(&other, i, 1), Ok(i + 1));
+    }
+    assert!(start.elapsed() < Duration::from_secs(3), "{:?}", start.elapsed());
+    drop(raw);
+    host_process.kill().unwrap();
+    host_process.wait().unwrap();
+    let _ = std::fs::remove_dir_all(dir.parent().unwrap());
+}

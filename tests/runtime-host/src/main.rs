@@ -5,7 +5,7 @@
 //! `DLLGEN_TEST_HOST_FAIL_LOAD` makes loading fail with that message; `DLLGEN_TEST_HOST_MODE`
 //! = `garbage` or `huge` makes the host answer the handshake with garbage or an absurd
 //! frame length (client robustness tests), `raw` makes it a bare echo of length-prefixed
-//! messages (the benchmark's floor).
+//! messages (the benchmark's floor), `mute` closes its output and lingers.
 
 use dllgen_runtime::{run_host, CallContext, Library, Reader, Status, WireError, Writer};
 use std::io::Write;
@@ -25,6 +25,7 @@ pub const PANIC: u32 = 8;
 pub const LIBRARY_ERROR: u32 = 9;
 pub const WHO: u32 = 10;
 pub const NULL: u32 = 11;
+pub const SPAWN_AND_CRASH: u32 = 12;
 
 struct Tests {
     hash: u64,
@@ -33,6 +34,7 @@ struct Tests {
 extern "C" {
     fn puts(s: *const std::ffi::c_char) -> i32;
     fn fflush(stream: *mut std::ffi::c_void) -> i32;
+    fn system(command: *const std::ffi::c_char) -> i32;
 }
 
 impl Library for Tests {
@@ -103,6 +105,15 @@ impl Library for Tests {
                 out.u32(std::process::id()).u32(std::mem::size_of::<usize>() as u32);
             }
             NULL => {}
+            SPAWN_AND_CRASH => {
+                // A library that starts a long-lived program (inheriting whatever is not
+                // close-on-exec), then crashes.
+                // SAFETY: a NUL-terminated literal; then a deliberate crash.
+                unsafe {
+                    system(c"sleep 20 &".as_ptr());
+                    std::ptr::write_volatile(std::ptr::null_mut::<u32>(), 1);
+                }
+            }
             _ => return Err(WireError::Payload("no such test function")),
         }
         args.finish()?;
@@ -144,6 +155,19 @@ fn main() {
             return;
         }
         Ok("raw") => return raw_echo(),
+        Ok("mute") => {
+            // Closes its output and lingers: the client must not wait for it.
+            #[cfg(unix)]
+            // SAFETY: closing stdout on purpose.
+            unsafe {
+                extern "C" {
+                    fn close(fd: i32) -> i32;
+                }
+                close(1);
+            }
+            std::thread::sleep(std::time::Duration::from_secs(30));
+            return;
+        }
         Ok("huge") => {
             let mut frame = vec![0xf0, 0xff, 0xff, 0xff, 2, 0, 0, 0];
             frame.extend_from_slice(&[0; 8]);
