@@ -9,6 +9,7 @@ pub mod binary;
 pub mod check;
 pub mod cli;
 pub mod diag;
+pub mod emit;
 pub mod header;
 pub mod init;
 pub mod model;

@@ -455,3 +455,60 @@ mod tests {
         assert_eq!(r.remaining(), 3);
     }
 }
+
+/// Fixed-width numbers that cross the wire as arrays of little-endian values (what C
+/// buffers hold on x86, where both sides run).
+pub trait Element: Copy + Default + sealed::Sealed {
+    /// Bytes per element.
+    const SIZE: usize;
+    /// From `SIZE` little-endian bytes.
+    fn from_le(b: &[u8]) -> Self;
+    /// Appends the little-endian bytes.
+    fn put_le(self, out: &mut Vec<u8>);
+}
+
+mod sealed {
+    pub trait Sealed {}
+}
+
+macro_rules! element {
+    ($($t:ty),*) => {$(
+        impl sealed::Sealed for $t {}
+        impl Element for $t {
+            const SIZE: usize = std::mem::size_of::<$t>();
+            fn from_le(b: &[u8]) -> Self {
+                let mut a = [0u8; std::mem::size_of::<$t>()];
+                a.copy_from_slice(&b[..Self::SIZE]);
+                <$t>::from_le_bytes(a)
+            }
+            fn put_le(self, out: &mut Vec<u8>) {
+                out.extend_from_slice(&self.to_le_bytes());
+            }
+        }
+    )*};
+}
+element!(i8, u8, i16, u16, i32, u32, i64, u64, f32, f64);
+
+impl Writer {
+    /// A slice of numbers as one byte string.
+    pub fn elements<T: Element>(&mut self, v: &[T]) -> &mut Self {
+        self.u32((v.len() * T::SIZE) as u32);
+        self.buf.reserve(v.len() * T::SIZE);
+        for e in v {
+            e.put_le(&mut self.buf);
+        }
+        self
+    }
+}
+
+impl<'a> Reader<'a> {
+    /// A byte string read as numbers (copied into aligned memory); a length that is not a
+    /// whole number of elements is an error.
+    pub fn elements<T: Element>(&mut self) -> Result<Vec<T>, WireError> {
+        let b = self.bytes()?;
+        if b.len() % T::SIZE != 0 {
+            return Err(WireError::Payload("a buffer is not a whole number of elements"));
+        }
+        Ok(b.chunks_exact(T::SIZE).map(T::from_le).collect())
+    }
+}

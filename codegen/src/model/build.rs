@@ -1017,8 +1017,10 @@ impl<'a> Builder<'a> {
         for (i, p) in params.iter_mut().enumerate() {
             let explicit_scalar = matches!(&origins[i], Origin::Spec(s) if s.value.kind == ParamKind::Scalar);
             let hidden = !explicit_scalar && !compound.contains(&p.name);
-            if let (Some(of), true) = (sizes.remove(&p.name), hidden) {
-                p.kind = Kind::Length { of };
+            if let (Some(of), true, Kind::Value { value: Value::Scalar { scalar } }) =
+                (sizes.remove(&p.name), hidden, &p.kind)
+            {
+                p.kind = Kind::Length { value: scalar.clone(), of };
             } else if let Some(of) = out_lengths.remove(&p.name) {
                 if let Kind::Out { value: Value::Scalar { scalar }, .. } = &p.kind {
                     p.kind = Kind::OutLength { value: scalar.clone(), of };

@@ -68,7 +68,7 @@ fn kind(k: &Kind) -> String {
         Kind::OutHandle { handle } => format!("out handle {handle}"),
         Kind::Callback { callback, optional } => format!("callback {callback}{}", opt(*optional)),
         Kind::UserData { of } => format!("user data of {of}"),
-        Kind::Length { of } => format!("length of {}", of.join(", ")),
+        Kind::Length { value, of } => format!("length ({}) of {}", scalar(value), of.join(", ")),
         Kind::OutLength { value: v, of } => format!("out length ({}) of {of}", scalar(v)),
     }
 }

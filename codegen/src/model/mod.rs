@@ -235,6 +235,8 @@ pub enum Kind {
     },
     /// A length filled in from the buffers it sizes (hidden from the client API).
     Length {
+        /// Its C integer type.
+        value: Scalar,
         /// The buffer parameters it sizes.
         of: Vec<String>,
     },
