@@ -21,6 +21,21 @@ pub struct Cli {
 
 #[derive(Debug, Subcommand)]
 enum Command {
+    /// Generate the 32-bit host crate and the 64-bit client crate for a spec.
+    Generate {
+        /// The spec (YAML, see specs/SCHEMA.md).
+        spec: PathBuf,
+        /// Where `<name>-host/` and `<name>-client/` go.
+        #[arg(long, default_value = "generated")]
+        out: PathBuf,
+        /// Write nothing; exit 1 with the stale files listed when the output differs.
+        #[arg(long)]
+        check: bool,
+        /// The runtime crate's folder, as the generated Cargo.toml files should name it
+        /// (default: this dllgen's own runtime, as a path relative to each crate).
+        #[arg(long, value_name = "DIR")]
+        runtime: Option<PathBuf>,
+    },
     /// Validate a spec against its header and library; every problem is reported with
     /// file:line:col (exit code 1 when there are any).
     Check {
@@ -80,6 +95,9 @@ pub fn main() -> ExitCode {
     let cli = Cli::parse();
     match cli.command {
         Command::Check { spec, dump_model } => run_check(&spec, dump_model),
+        Command::Generate { spec, out, check, runtime } => {
+            run_generate(&spec, &out, check, runtime.as_deref())
+        }
         Command::Init { headers, dll, name, include_dirs, defines, out } => run_init(
             &dll,
             name,
@@ -107,6 +125,7 @@ fn relative_to(dir: &Path, path: &Path) -> String {
     let (Ok(dir), Ok(path)) = (std::path::absolute(dir), std::path::absolute(path)) else {
         return path.display().to_string();
     };
+    let (dir, path) = (normalize(&dir), normalize(&path));
     let (d, p): (Vec<_>, Vec<_>) = (dir.components().collect(), path.components().collect());
     let common = d.iter().zip(&p).take_while(|(a, b)| a == b).count();
     let mut out = PathBuf::new();
@@ -117,6 +136,22 @@ fn relative_to(dir: &Path, path: &Path) -> String {
         out.push(c);
     }
     out.display().to_string()
+}
+
+/// Folds `.` and `..` out of an absolute path without touching the file system
+/// (the output folder may not exist yet).
+fn normalize(path: &Path) -> PathBuf {
+    let mut out = PathBuf::new();
+    for c in path.components() {
+        match c {
+            std::path::Component::CurDir => {}
+            std::path::Component::ParentDir => {
+                out.pop();
+            }
+            other => out.push(other),
+        }
+    }
+    out
 }
 
 fn run_init(dll: &Path, name: Option<String>, header: HeaderArgs, out: Option<&Path>) -> ExitCode {
@@ -212,6 +247,66 @@ fn write_new(path: &Path, text: &str) -> Result<(), String> {
         }
         _ => format!("cannot write: {e}"),
     })
+}
+
+fn run_generate(spec: &Path, out: &Path, check: bool, runtime: Option<&Path>) -> ExitCode {
+    let checked = match crate::check::check(spec) {
+        Ok(c) => c,
+        Err(diags) => {
+            eprintln!("{diags}");
+            let n = diags.0.len();
+            eprintln!("dllgen: {n} problem{} found; nothing was generated", if n == 1 { "" } else { "s" });
+            return ExitCode::from(1);
+        }
+    };
+    // Each generated crate sits one folder below `out`.
+    let runtime_dir = runtime
+        .map(Path::to_path_buf)
+        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("../runtime"));
+    let runtime_path = if runtime_dir.is_absolute() || runtime.is_none() {
+        relative_to(&out.join("crate"), &runtime_dir)
+    } else {
+        runtime_dir.display().to_string()
+    };
+    let spec_file = spec.file_name().map(|f| f.to_string_lossy().into_owned()).unwrap_or_default();
+    let files = match crate::emit::render(&checked.model, &spec_file, &runtime_path) {
+        Ok(f) => f,
+        Err(e) => {
+            eprintln!("dllgen: error: {e}");
+            return ExitCode::from(1);
+        }
+    };
+    if check {
+        let stale = crate::emit::compare(&files, out);
+        if stale.changed.is_empty() {
+            println!("{}: generated crates in {} are up to date", spec.display(), out.display());
+            return ExitCode::SUCCESS;
+        }
+        eprintln!(
+            "dllgen: the generated crates in {} are stale; run `dllgen generate {}`:",
+            out.display(),
+            spec.display()
+        );
+        for f in &stale.changed {
+            eprintln!("  {}", f.display());
+        }
+        return ExitCode::from(1);
+    }
+    match crate::emit::write(&files, out) {
+        Ok(()) => {
+            for f in files.keys() {
+                println!("{}", out.join(f).display());
+            }
+            ExitCode::SUCCESS
+        }
+        Err(e) => {
+            eprintln!(
+                "dllgen: error: cannot write into {}: {e}; the previous output is untouched",
+                out.display()
+            );
+            ExitCode::from(2)
+        }
+    }
 }
 
 fn run_check(path: &Path, dump_model: bool) -> ExitCode {

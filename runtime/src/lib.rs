@@ -9,6 +9,7 @@
 pub mod client;
 pub mod host;
 mod listen;
+pub mod marshal;
 pub mod native;
 mod sys;
 pub mod wire;

@@ -48,6 +48,9 @@ pub struct Function {
     /// Exactly one value (returned as is, not as a tuple).
     pub single: bool,
     pub first_value: String,
+    /// Everything the reply carries, in its order: the client values plus what goes back
+    /// into `&mut` arguments.
+    pub decode_values: Vec<String>,
 }
 
 #[derive(Debug, Serialize)]
@@ -263,7 +266,8 @@ fn param(f: &model::Function, p: &model::Param, unsupported: &mut Unsupported) -
                 "inout_buffer" => format!("&mut [{}]", v.elem),
                 _ => String::new(),
             };
-            v.visible = v.kind != "out_buffer";
+            // An out-buffer shows as its capacity, when a parameter gives it.
+            v.visible = v.kind != "out_buffer" || !v.len_param.is_empty();
             if let Kind::OutBuffer { filled, .. } = &p.kind {
                 (v.filled, v.filled_param) = match filled {
                     Filled::Capacity => ("capacity", String::new()),
@@ -373,6 +377,7 @@ pub fn build(m: &Model, spec_file: &str) -> Result<Crates, Unsupported> {
             client_values: Vec::new(),
             single: false,
             first_value: String::new(),
+            decode_values: Vec::new(),
         };
         client_result(&mut view);
         functions.push(view);
@@ -478,6 +483,7 @@ fn error_view(e: &model::ErrorRule, r: &Ret) -> ErrorView {
 fn client_result(f: &mut Function) {
     let mut types = Vec::new();
     let mut values = Vec::new();
+    let mut decoded = Vec::new();
     if f.ret.returned {
         match f.ret.kind {
             "value" => types.push(f.ret.rust.clone()),
@@ -487,8 +493,14 @@ fn client_result(f: &mut Function) {
             _ => {}
         }
         values.push("__dllgen_ret".to_string());
+        decoded.push("__dllgen_ret".to_string());
     }
     for p in &f.params {
+        let var = format!("__dllgen_{}", p.name.trim_start_matches("r#"));
+        if matches!(p.kind, "inout" | "inout_buffer") {
+            decoded.push(var);
+            continue;
+        }
         match p.kind {
             "out" => types.push(p.rust.clone()),
             "out_buffer" if p.nul_string => types.push("String".into()),
@@ -496,8 +508,10 @@ fn client_result(f: &mut Function) {
             "out_handle" => types.push(p.handle.clone()),
             _ => continue,
         }
-        values.push(format!("__dllgen_{}", p.name.trim_start_matches("r#")));
+        values.push(var.clone());
+        decoded.push(var);
     }
+    f.decode_values = decoded;
     f.client_result = match types.len() {
         0 => "()".into(),
         1 => types[0].clone(),

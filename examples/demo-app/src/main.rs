@@ -1,0 +1,35 @@
+//! A 64-bit program calling the 32-bit demo library (examples/demo) through the crates
+//! `dllgen generate specs/demo.yaml` wrote: the client starts the 32-bit host on the
+//! first call. Run by `bash examples/demo.sh`.
+
+use demo_client::{Demo, Error};
+
+fn main() -> Result<(), Error> {
+    let demo = Demo::new();
+    println!("64-bit process, pointers of {} bytes", std::mem::size_of::<usize>());
+    println!("library version: {}", demo.demo_version()?.unwrap_or_default());
+    println!("demo_add(40, 2) = {}", demo.demo_add(40, 2)?);
+    println!("demo_sum([1..=100]) = {}", demo.demo_sum(&(1..=100).collect::<Vec<i32>>())?);
+
+    let (_, dev) = demo.demo_open("sim7")?;
+    let (_, name) = demo.demo_name(dev, 32)?;
+    println!("opened {name}");
+    demo.demo_write(dev, b"hello from 64-bit Rust")?;
+    let (_, log) = demo.demo_read(dev, 64)?;
+    println!("read back: {:?}", String::from_utf8_lossy(&log));
+    let mut samples = [0.5f32, 1.5, -2.0];
+    demo.demo_scale(dev, &mut samples, 4.0)?;
+    println!("scaled in place: {samples:?}");
+    println!("describe: {}", demo.demo_describe(dev)?.unwrap_or_default());
+    match demo.demo_open("no-such-device") {
+        Err(Error::Library(code)) => {
+            println!("demo_open(\"no-such-device\") failed with status {code}, as it should")
+        }
+        other => println!("unexpected: {other:?}"),
+    }
+    demo.demo_close(dev)?;
+    if let Some(pid) = demo.client().host_pid() {
+        println!("served by the 32-bit host, process {pid}");
+    }
+    Ok(())
+}

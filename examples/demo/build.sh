@@ -1,0 +1,17 @@
+#!/usr/bin/env bash
+# Builds the demo library into examples/demo/build: libdemo32.so (gcc -m32), libdemo64.so
+# (native, for comparisons), demo32.dll (mingw i686). Quick when up to date.
+set -euo pipefail
+here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+out="$here/build"
+mkdir -p "$out"
+build() { # output compiler flags...
+  local target=$1
+  shift
+  if [ ! -f "$out/$target" ] || [ "$here/demo.c" -nt "$out/$target" ] || [ "$here/demo.h" -nt "$out/$target" ]; then
+    "$@" -o "$out/$target.$$.tmp" "$here/demo.c" && mv "$out/$target.$$.tmp" "$out/$target"
+  fi
+}
+build libdemo32.so gcc -m32 -O2 -shared -fPIC -fvisibility=hidden
+build libdemo64.so gcc -O2 -shared -fPIC -fvisibility=hidden
+build demo32.dll i686-w64-mingw32-gcc -O2 -shared -static-libgcc

@@ -1,0 +1,121 @@
+//! End to end: the checked-in generated crates for the demo library (specs/demo.yaml).
+//! The 64-bit generated client calls the 32-bit library through the generated host (built
+//! for i686-unknown-linux-gnu); every result is compared with a direct call into the
+//! library's 64-bit build.
+
+use demo_client::{Config, Demo, Error, HostPath};
+use dllgen_tests::{build_bin, run, workspace_root};
+use std::ffi::{c_char, c_void, CStr, CString};
+use std::path::PathBuf;
+use std::process::Command;
+use std::time::Duration;
+
+fn demo_build() -> PathBuf {
+    let out = run(
+        Command::new("bash").arg(workspace_root().join("examples/demo/build.sh")),
+        Duration::from_secs(120),
+    );
+    assert_eq!(out.code, Some(0), "{}", out.stderr);
+    workspace_root().join("examples/demo/build")
+}
+
+fn demo() -> Demo {
+    let build = demo_build();
+    let host = build_bin("demo-host", "demo-host", "i686-unknown-linux-gnu");
+    let mut config = Config::new(HostPath::Explicit(host), 0);
+    config.envs.push(("DEMO_LIBRARY".into(), build.join("libdemo32.so").into()));
+    Demo::with_config(config)
+}
+
+/// The 64-bit build of the same library, called directly.
+struct Direct(*mut c_void);
+
+extern "C" {
+    fn dlopen(path: *const c_char, flags: i32) -> *mut c_void;
+    fn dlsym(h: *mut c_void, name: *const c_char) -> *mut c_void;
+}
+
+impl Direct {
+    fn open() -> Direct {
+        let path = CString::new(demo_build().join("libdemo64.so").to_str().unwrap()).unwrap();
+        // SAFETY: a NUL-terminated path.
+        let h = unsafe { dlopen(path.as_ptr(), 2) };
+        assert!(!h.is_null());
+        Direct(h)
+    }
+
+    fn sym<T: Copy>(&self, name: &str) -> T {
+        let c = CString::new(name).unwrap();
+        // SAFETY: the caller names the function's real type.
+        unsafe {
+            let p = dlsym(self.0, c.as_ptr());
+            assert!(!p.is_null(), "{name}");
+            std::mem::transmute_copy::<*mut c_void, T>(&p)
+        }
+    }
+}
+
+/// A small deterministic generator for test inputs.
+fn numbers(seed: u64, n: usize) -> Vec<i32> {
+    let mut x = seed.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+    (0..n)
+        .map(|_| {
+            x = x.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+            (x >> 33) as i32
+        })
+        .collect()
+}
+
+#[test]
+fn every_function_matches_the_64bit_build() {
+    let d = demo();
+    let direct = Direct::open();
+
+    let add: extern "C" fn(i32, i32) -> i32 = direct.sym("demo_add");
+    for v in numbers(1, 50).chunks(2) {
+        assert_eq!(d.demo_add(v[0], v[1]), Ok(add(v[0], v[1])));
+    }
+
+    let version: extern "C" fn() -> *const c_char = direct.sym("demo_version");
+    // SAFETY: a static NUL-terminated string.
+    let expected = unsafe { CStr::from_ptr(version()) }.to_str().unwrap().to_string();
+    assert_eq!(d.demo_version(), Ok(Some(expected)));
+
+    let sum: extern "C" fn(*const i32, u32) -> i64 = direct.sym("demo_sum");
+    for n in [0usize, 1, 7, 1000, 100_000] {
+        let v = numbers(n as u64, n);
+        assert_eq!(d.demo_sum(&v), Ok(sum(v.as_ptr(), n as u32)), "sum of {n}");
+    }
+
+    let toggle: extern "C" fn(*mut u32) -> u32 = direct.sym("demo_toggle");
+    for seed in 0..20u32 {
+        let (mut a, mut b) = (seed.wrapping_mul(2654435761), seed.wrapping_mul(2654435761));
+        assert_eq!(d.demo_toggle(&mut a), Ok(toggle(&mut b)));
+        assert_eq!(a, b);
+    }
+}
+
+#[test]
+fn a_device_session_through_the_32bit_host() {
+    let d = demo();
+    let (status, dev) = d.demo_open("sim3").unwrap();
+    assert_eq!(status, 0);
+    assert_eq!(d.demo_open("nope"), Err(Error::Library(-2)), "DEMO_ERR_NOT_FOUND");
+
+    assert_eq!(d.demo_name(dev, 16).map(|(_, name)| name), Ok("sim3".to_string()));
+    let data: Vec<u8> = (0..=255).collect();
+    assert_eq!(d.demo_write(dev, &data), Ok(0));
+    assert_eq!(d.demo_read(dev, 1000).map(|(_, b)| b), Ok(data.clone()));
+    assert_eq!(d.demo_read(dev, 10).map(|(_, b)| b), Ok(data[..10].to_vec()));
+    assert_eq!(d.demo_write(dev, &vec![0u8; 5000]), Err(Error::Library(-3)), "DEMO_ERR_FULL");
+
+    let mut samples = [1.0f32, -2.5, 3.25, 0.0];
+    assert_eq!(d.demo_scale(dev, &mut samples, 2.0), Ok(0));
+    assert_eq!(samples, [2.0, -5.0, 6.5, 0.0]);
+
+    // The host is the 32-bit build: the library says so itself.
+    assert_eq!(d.demo_describe(dev), Ok(Some("sim3 with 256 bytes logged (32-bit build)".to_string())));
+    // errno, read in the host right after the call.
+    assert_eq!(d.demo_fail(34), Err(Error::Library(34)));
+    assert_eq!(d.demo_close(dev), Ok(()));
+}
