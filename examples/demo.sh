@@ -1,30 +1,31 @@
 #!/usr/bin/env bash
-# The README's first command: set-up, then `dllgen audit` on a bundled 32-bit DLL (built
-# from tests/fixtures/stdcall.c with mingw), the verdicts for its 64-bit counterpart and
-# a .NET stand-in, then `dllgen check` on a spec and the model it yields.
+# The README's first command: set-up, then the main job on the bundled example. The demo
+# library (examples/demo/demo.c) is built 32-bit, `dllgen generate specs/demo.yaml` writes
+# its host and client crates into generated/ (unchanged when they are up to date), the host
+# is built for i686 and a 64-bit program (examples/demo-app) calls the library through it.
+# Then `dllgen audit` on the library's 32-bit Windows build.
 set -euo pipefail
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 cd "$root"
 bash tests/setup/setup.sh --no-wine --no-fuzz
-cargo build --quiet -p dllgen -p dllgen-tests
-fixtures=$(cargo run --quiet -p dllgen-tests --bin fixture-dir)
-dllgen=target/debug/dllgen
+bash examples/demo/build.sh
+cargo build --quiet -p dllgen
+dllgen=$root/target/debug/dllgen
 
-echo "\$ dllgen audit fx_stdcall.dll"
-(cd "$fixtures" && "$root/$dllgen" audit fx_stdcall.dll)
-for f in fx_cdecl64.dll fx_managed.dll; do
-  echo
-  echo "\$ dllgen audit $f | tail -1"
-  (cd "$fixtures" && "$root/$dllgen" audit "$f" | tail -n 1)
-done
+echo "\$ dllgen generate specs/demo.yaml"
+"$dllgen" generate specs/demo.yaml
 
-# The front half of the generator: a spec (tests/specs/kinds.yaml) checked against its
-# header and DLL, and the model the generated crates will be built from.
-demo="$root/target/demo"
-rm -rf "$demo" && mkdir -p "$demo"
-ln -s "$root/tests/fixtures" "$demo/fixtures"
-ln -s "$fixtures" "$demo/lib"
-cp tests/specs/kinds.yaml "$demo/"
+# The host is a 32-bit program; the client (in demo-app) is 64-bit.
+cargo build --quiet -p demo-host --target i686-unknown-linux-gnu
+cargo build --quiet -p demo-app
+host=$root/target/i686-unknown-linux-gnu/debug/demo-host
 echo
-echo "\$ dllgen check kinds.yaml --dump-model"
-(cd "$demo" && "$root/$dllgen" check kinds.yaml --dump-model)
+echo "\$ dllgen audit demo-host | head -1"
+"$dllgen" audit "$host" | sed -n 1p
+echo
+echo "\$ demo-app"
+DEMO_HOST=$host DEMO_LIBRARY=$root/examples/demo/build/libdemo32.so "$root/target/debug/demo-app"
+
+echo
+echo "\$ dllgen audit demo32.dll | tail -3"
+"$dllgen" audit examples/demo/build/demo32.dll | tail -n 3
