@@ -1,8 +1,12 @@
 //! A 64-bit program calling the 32-bit demo library (examples/demo) through the crates
 //! `dllgen generate specs/demo.yaml` wrote: the client starts the 32-bit host on the
-//! first call. Run by `bash examples/demo.sh`.
+//! first call. Run by `bash examples/demo.sh`. Built for Windows it uses the pair
+//! generated from specs/demo-win.yaml (demo32.dll) instead; the API is the same.
 
+#[cfg(not(windows))]
 use demo_client::{Demo, Error};
+#[cfg(windows)]
+use demo_win_client::{DemoWin as Demo, Error};
 
 fn main() -> Result<(), Error> {
     let demo = Demo::new();
@@ -25,6 +29,10 @@ fn main() -> Result<(), Error> {
         Err(Error::Library(code)) => {
             println!("demo_open(\"no-such-device\") failed with status {code}, as it should")
         }
+        other => println!("unexpected: {other:?}"),
+    }
+    match demo.demo_fail(34) {
+        Err(Error::Library(code)) => println!("demo_fail(34) failed with errno {code}"),
         other => println!("unexpected: {other:?}"),
     }
     demo.demo_close(dev)?;
