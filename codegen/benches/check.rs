@@ -1,6 +1,8 @@
 //! Benchmark: `dllgen check` on a generated library of 300 functions (scalars, SAL
 //! buffers and strings, handles, structs by pointer, stdcall), next to the floor of
-//! parsing the same header with clang for the same target, measured in the same run.
+//! parsing the same header with clang for the same target, measured in the same run; then
+//! `dllgen generate` on the same library (the 240 functions emit supports: struct
+//! parameters are excluded) against `dllgen check` of that spec, which it contains.
 //!
 //! Run: `cargo bench -p dllgen --bench check` (docs/PERFORMANCE.md has the figures).
 
@@ -100,6 +102,34 @@ fn main() {
         "dllgen check (spec + DLL + header + model)",
         ms(check),
         check.as_secs_f64() / floor.as_secs_f64()
+    );
+
+    // Emission: the same library without the struct functions, generate against check.
+    let excluded: Vec<String> =
+        (0..FUNCTIONS).filter(|i| i % 5 == 3).map(|i| format!("bench_rec{i}")).collect();
+    let gen_spec = format!(
+        "name: bench\nheader: bench.h\nlibrary: bench.dll\nexports:\n  exclude: [{}]\nhandles:\n  \
+         Dev: {{ c_type: bench_dev }}\n",
+        excluded.join(", ")
+    );
+    std::fs::write(dir.join("gen.yaml"), gen_spec).unwrap();
+    let base = time(runs, run(&dir, env!("CARGO_BIN_EXE_dllgen"), &["check", "gen.yaml"]));
+    let generate =
+        time(runs, run(&dir, env!("CARGO_BIN_EXE_dllgen"), &["generate", "gen.yaml", "--out", "out"]));
+    let lines: usize = ["out/bench-host/src/main.rs", "out/bench-client/src/lib.rs"]
+        .iter()
+        .map(|f| std::fs::read_to_string(dir.join(f)).unwrap().lines().count())
+        .sum();
+    let n = FUNCTIONS - excluded.len();
+    println!();
+    println!("generate of the {n} functions emit supports ({lines} lines of Rust), median of {runs} runs");
+    println!("{:<46} {:>9} {:>10}", "", "ms", "x check");
+    println!("{:<46} {:>9.1} {:>10.2}", "dllgen check of the same spec (baseline)", ms(base), 1.0);
+    println!(
+        "{:<46} {:>9.1} {:>10.2}",
+        "dllgen generate (+ render, format, write)",
+        ms(generate),
+        generate.as_secs_f64() / base.as_secs_f64()
     );
     let _ = std::fs::remove_dir_all(&dir);
 }
