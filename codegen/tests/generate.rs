@@ -26,11 +26,18 @@ fn scratch(name: &str) -> PathBuf {
 #[test]
 fn the_checked_in_demo_crates_are_up_to_date() {
     build_demo();
+    // DLLGEN_BLESS=1 rewrites them instead (then review the diff and commit it).
+    let bless = std::env::var_os("DLLGEN_BLESS").is_some_and(|v| v == "1");
     for spec in ["specs/demo.yaml", "specs/demo-win.yaml"] {
-        let out = dllgen(&["generate", spec, "--out", "generated", "--check"]);
+        let mut args = vec!["generate", spec, "--out", "generated"];
+        if !bless {
+            args.push("--check");
+        }
+        let out = dllgen(&args);
         assert!(
             out.status.success(),
-            "generated/ is stale; run `cargo run -p dllgen -- generate {spec} --out generated`:\n{}",
+            "generated/ is stale; run `DLLGEN_BLESS=1 cargo test -p dllgen --test generate` or \
+             `cargo run -p dllgen -- generate {spec} --out generated`:\n{}",
             String::from_utf8_lossy(&out.stderr)
         );
     }
