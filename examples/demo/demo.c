@@ -83,6 +83,23 @@ int64_t demo_sum(const int32_t *values, uint32_t n)
     return s;
 }
 
+int32_t demo_clamp(const int32_t *low, int32_t *value, uint8_t *clamped)
+{
+    int32_t lo = low ? *low : 0, before;
+    if (clamped)
+        *clamped = 0;
+    if (!value)
+        return -1;
+    before = *value;
+    if (*value < lo)
+        *value = lo;
+    if (*value > 100)
+        *value = 100;
+    if (clamped)
+        *clamped = *value != before;
+    return *value;
+}
+
 uint32_t demo_toggle(uint32_t *flags)
 {
     uint32_t set = 0;

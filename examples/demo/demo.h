@@ -9,6 +9,9 @@
 #include <sal.h>
 #else
 #define _In_
+#define _In_opt_
+#define _Inout_opt_
+#define _Out_opt_
 #define _In_z_
 #define _Out_
 #define _Inout_
@@ -65,6 +68,11 @@ DEMO_API int64_t demo_sum(_In_reads_(n) const int32_t *values, uint32_t n);
 
 /** Flips every bit of `*flags`; returns how many were set before. */
 DEMO_API uint32_t demo_toggle(_Inout_ uint32_t *flags);
+
+/** Clamps `*value` into [`*low`, 100] (`low` defaults to 0) when `value` is given;
+ * `*clamped`, when given, says whether it changed. Returns the clamped value, or -1
+ * without `value`. */
+DEMO_API int32_t demo_clamp(_In_opt_ const int32_t *low, _Inout_opt_ int32_t *value, _Out_opt_ uint8_t *clamped);
 
 /** A description of the device; the caller frees it with demo_free. */
 DEMO_API char *demo_describe(_In_ demo_device *dev);

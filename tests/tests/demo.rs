@@ -95,6 +95,28 @@ fn every_function_matches_the_64bit_build() {
     }
 }
 
+/// Optional pointers: every combination of given and absent, against the direct call.
+#[test]
+fn optional_pointers_match_direct_calls() {
+    let d = demo();
+    let direct = Direct::open();
+    let clamp: extern "C" fn(*const i32, *mut i32, *mut u8) -> i32 = direct.sym("demo_clamp");
+    for low in [None, Some(-5), Some(50)] {
+        for value in [None, Some(-20), Some(7), Some(60), Some(1000)] {
+            let (mut a, mut b) = (value, value);
+            let mut flag = 9u8;
+            let expected = clamp(
+                low.as_ref().map_or(std::ptr::null(), |l| l as *const i32),
+                b.as_mut().map_or(std::ptr::null_mut(), |v| v as *mut i32),
+                &mut flag,
+            );
+            let got = d.demo_clamp(low, a.as_mut());
+            assert_eq!(got, Ok((expected, flag)), "low {low:?}, value {value:?}");
+            assert_eq!(a, b, "low {low:?}, value {value:?}: the in-out value");
+        }
+    }
+}
+
 #[test]
 fn a_device_session_through_the_32bit_host() {
     let d = demo();

@@ -287,15 +287,15 @@ fn param(f: &model::Function, p: &model::Param, unsupported: &mut Unsupported) -
                 Kind::Out { .. } => "out",
                 _ => "inout",
             };
-            v.optional = *optional;
-            if *optional {
-                unsupported.push(format!("{what}: optional pointers are not generated yet"));
-            }
+            // An optional out-pointer always gets storage: the client always gets the value.
+            v.optional = *optional && v.kind != "out";
             if let Some((rust, wire, b)) = scalar_value(value, &what, unsupported) {
                 v.ffi_type = format!("*{} {rust}", if v.kind == "in" { "const" } else { "mut" });
-                v.client_type = match v.kind {
-                    "in" => rust.clone(),
-                    "inout" => format!("&mut {rust}"),
+                v.client_type = match (v.kind, v.optional) {
+                    ("in", false) => rust.clone(),
+                    ("in", true) => format!("Option<{rust}>"),
+                    ("inout", false) => format!("&mut {rust}"),
+                    ("inout", true) => format!("Option<&mut {rust}>"),
                     _ => String::new(),
                 };
                 v.visible = v.kind != "out";

@@ -14,6 +14,12 @@ fn main() -> Result<(), Error> {
     println!("library version: {}", demo.demo_version()?.unwrap_or_default());
     println!("demo_add(40, 2) = {}", demo.demo_add(40, 2)?);
     println!("demo_sum([1..=100]) = {}", demo.demo_sum(&(1..=100).collect::<Vec<i32>>())?);
+    let mut level = 250;
+    let (_, clamped) = demo.demo_clamp(Some(10), Some(&mut level))?;
+    println!(
+        "demo_clamp(10, 250) -> {level} (changed: {clamped}); without a value: {:?}",
+        demo.demo_clamp(None, None)?
+    );
 
     let (_, dev) = demo.demo_open("sim7")?;
     let (_, name) = demo.demo_name(dev, 32)?;

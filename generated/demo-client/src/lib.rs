@@ -11,7 +11,7 @@ mod __dllgen {
     pub use dllgen_runtime::{Config, Error, HostPath};
     use dllgen_runtime::{Client, Reader, WireError, Writer};
     /// The hash of the model both sides were generated from; the host refuses any other.
-    pub const MODEL_HASH: u64 = 0x8904de01a8b8ddd0;
+    pub const MODEL_HASH: u64 = 0xee69a8ab9119cbfb;
     /// The host executable's file name.
     pub const HOST_EXE: &str = if cfg!(windows) { "demo-host.exe" } else { "demo-host" };
     /// A `demo_device *` of the library; only the host can use it.
@@ -74,12 +74,56 @@ mod __dllgen {
                 )?;
             Ok(__dllgen_ret)
         }
+        /// Clamps `*value` into [`*low`, 100] (`low` defaults to 0) when `value` is given;
+        /// `*clamped`, when given, says whether it changed. Returns the clamped value, or -1
+        /// without `value`.
+        pub fn demo_clamp(
+            &self,
+            low: Option<i32>,
+            value: Option<&mut i32>,
+        ) -> Result<(i32, u8), Error> {
+            let (__dllgen_ret, __dllgen_value, __dllgen_clamped) = self
+                .client
+                .call(
+                    1,
+                    |w| {
+                        if let Some(v) = low {
+                            w.u8(1);
+                            w.i32(v);
+                        } else {
+                            w.u8(0);
+                        }
+                        if let Some(v) = &value {
+                            w.u8(1);
+                            w.i32(**v);
+                        } else {
+                            w.u8(0);
+                        }
+                    },
+                    |mut r| {
+                        let __dllgen_ret: i32 = r.i32()?;
+                        let __dllgen_value: Option<i32> = if r.u8()? == 0 {
+                            None
+                        } else {
+                            Some(r.i32()?)
+                        };
+                        let __dllgen_clamped: u8 = r.u8()?;
+                        r.finish()?;
+                        Ok((__dllgen_ret, __dllgen_value, __dllgen_clamped))
+                    },
+                    &mut no_callbacks,
+                )?;
+            if let (Some(dst), Some(v)) = (value, __dllgen_value) {
+                *dst = v;
+            }
+            Ok((__dllgen_ret, __dllgen_clamped))
+        }
         /// Closes a device.
         pub fn demo_close(&self, dev: Device) -> Result<(), Error> {
             let () = self
                 .client
                 .call(
-                    1,
+                    2,
                     |w| {
                         w.u64(dev.0);
                     },
@@ -96,7 +140,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    2,
+                    3,
                     |w| {
                         w.u64(dev.0);
                     },
@@ -118,7 +162,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    3,
+                    4,
                     |w| {
                         w.i32(code);
                     },
@@ -141,7 +185,7 @@ mod __dllgen {
             let (__dllgen_ret, __dllgen_buf) = self
                 .client
                 .call(
-                    4,
+                    5,
                     |w| {
                         w.u64(dev.0);
                         w.u64(cap);
@@ -162,7 +206,7 @@ mod __dllgen {
             let (__dllgen_ret, __dllgen_out) = self
                 .client
                 .call(
-                    5,
+                    6,
                     |w| {
                         w.bytes(name.as_bytes());
                     },
@@ -186,7 +230,7 @@ mod __dllgen {
             let (__dllgen_ret, __dllgen_buf) = self
                 .client
                 .call(
-                    6,
+                    7,
                     |w| {
                         w.u64(dev.0);
                         w.u64(cap);
@@ -212,7 +256,7 @@ mod __dllgen {
             let (__dllgen_ret, __dllgen_samples) = self
                 .client
                 .call(
-                    7,
+                    8,
                     |w| {
                         w.u64(dev.0);
                         w.elements(&*samples);
@@ -237,7 +281,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    8,
+                    9,
                     |w| {
                         w.elements(values);
                         w.u64(n);
@@ -256,7 +300,7 @@ mod __dllgen {
             let (__dllgen_ret, __dllgen_flags) = self
                 .client
                 .call(
-                    9,
+                    10,
                     |w| {
                         w.u32(*flags);
                     },
@@ -276,7 +320,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    10,
+                    11,
                     |w| {},
                     |mut r| {
                         let __dllgen_ret = if r.u8()? == 0 {
@@ -297,7 +341,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    11,
+                    12,
                     |w| {
                         w.u64(dev.0);
                         w.elements(data);

@@ -11,7 +11,7 @@ mod __dllgen {
     pub use dllgen_runtime::{Config, Error, HostPath};
     use dllgen_runtime::{Client, Reader, WireError, Writer};
     /// The hash of the model both sides were generated from; the host refuses any other.
-    pub const MODEL_HASH: u64 = 0xe5b50eb1446e38e0;
+    pub const MODEL_HASH: u64 = 0xad81951d30191bf7;
     /// The host executable's file name.
     pub const HOST_EXE: &str = if cfg!(windows) {
         "demo-win-host.exe"
@@ -78,12 +78,56 @@ mod __dllgen {
                 )?;
             Ok(__dllgen_ret)
         }
+        /// Clamps `*value` into [`*low`, 100] (`low` defaults to 0) when `value` is given;
+        /// `*clamped`, when given, says whether it changed. Returns the clamped value, or -1
+        /// without `value`.
+        pub fn demo_clamp(
+            &self,
+            low: Option<i32>,
+            value: Option<&mut i32>,
+        ) -> Result<(i32, u8), Error> {
+            let (__dllgen_ret, __dllgen_value, __dllgen_clamped) = self
+                .client
+                .call(
+                    1,
+                    |w| {
+                        if let Some(v) = low {
+                            w.u8(1);
+                            w.i32(v);
+                        } else {
+                            w.u8(0);
+                        }
+                        if let Some(v) = &value {
+                            w.u8(1);
+                            w.i32(**v);
+                        } else {
+                            w.u8(0);
+                        }
+                    },
+                    |mut r| {
+                        let __dllgen_ret: i32 = r.i32()?;
+                        let __dllgen_value: Option<i32> = if r.u8()? == 0 {
+                            None
+                        } else {
+                            Some(r.i32()?)
+                        };
+                        let __dllgen_clamped: u8 = r.u8()?;
+                        r.finish()?;
+                        Ok((__dllgen_ret, __dllgen_value, __dllgen_clamped))
+                    },
+                    &mut no_callbacks,
+                )?;
+            if let (Some(dst), Some(v)) = (value, __dllgen_value) {
+                *dst = v;
+            }
+            Ok((__dllgen_ret, __dllgen_clamped))
+        }
         /// Closes a device.
         pub fn demo_close(&self, dev: Device) -> Result<(), Error> {
             let () = self
                 .client
                 .call(
-                    1,
+                    2,
                     |w| {
                         w.u64(dev.0);
                     },
@@ -100,7 +144,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    2,
+                    3,
                     |w| {
                         w.u64(dev.0);
                     },
@@ -122,7 +166,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    3,
+                    4,
                     |w| {
                         w.i32(code);
                     },
@@ -145,7 +189,7 @@ mod __dllgen {
             let (__dllgen_ret, __dllgen_buf) = self
                 .client
                 .call(
-                    4,
+                    5,
                     |w| {
                         w.u64(dev.0);
                         w.u64(cap);
@@ -166,7 +210,7 @@ mod __dllgen {
             let (__dllgen_ret, __dllgen_out) = self
                 .client
                 .call(
-                    5,
+                    6,
                     |w| {
                         w.bytes(name.as_bytes());
                     },
@@ -190,7 +234,7 @@ mod __dllgen {
             let (__dllgen_ret, __dllgen_buf) = self
                 .client
                 .call(
-                    6,
+                    7,
                     |w| {
                         w.u64(dev.0);
                         w.u64(cap);
@@ -216,7 +260,7 @@ mod __dllgen {
             let (__dllgen_ret, __dllgen_samples) = self
                 .client
                 .call(
-                    7,
+                    8,
                     |w| {
                         w.u64(dev.0);
                         w.elements(&*samples);
@@ -241,7 +285,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    8,
+                    9,
                     |w| {
                         w.elements(values);
                         w.u64(n);
@@ -260,7 +304,7 @@ mod __dllgen {
             let (__dllgen_ret, __dllgen_flags) = self
                 .client
                 .call(
-                    9,
+                    10,
                     |w| {
                         w.u32(*flags);
                     },
@@ -280,7 +324,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    10,
+                    11,
                     |w| {},
                     |mut r| {
                         let __dllgen_ret = if r.u8()? == 0 {
@@ -301,7 +345,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    11,
+                    12,
                     |w| {
                         w.u64(dev.0);
                         w.elements(data);

@@ -21,32 +21,33 @@ mod __dllgen {
         run_host, CallContext, Library, Reader, Status, WireError, Writer,
     };
     use std::ffi::c_void;
-    const MODEL_HASH: u64 = 0xe5b50eb1446e38e0;
+    const MODEL_HASH: u64 = 0xad81951d30191bf7;
     type Fn0 = unsafe extern "C" fn(i32, i32) -> i32;
-    type Fn1 = unsafe extern "C" fn(*mut ::core::ffi::c_void);
-    type Fn2 = unsafe extern "C" fn(*mut ::core::ffi::c_void) -> *const u8;
-    type Free2 = unsafe extern "C" fn(*mut c_void);
-    type Fn3 = unsafe extern "C" fn(i32) -> i32;
-    type Fn4 = unsafe extern "C" fn(*mut ::core::ffi::c_void, *mut i8, u32) -> i32;
-    type Fn5 = unsafe extern "C" fn(*const u8, *mut *mut ::core::ffi::c_void) -> i32;
-    type Fn6 = unsafe extern "C" fn(
+    type Fn1 = unsafe extern "C" fn(*const i32, *mut i32, *mut u8) -> i32;
+    type Fn2 = unsafe extern "C" fn(*mut ::core::ffi::c_void);
+    type Fn3 = unsafe extern "C" fn(*mut ::core::ffi::c_void) -> *const u8;
+    type Free3 = unsafe extern "C" fn(*mut c_void);
+    type Fn4 = unsafe extern "C" fn(i32) -> i32;
+    type Fn5 = unsafe extern "C" fn(*mut ::core::ffi::c_void, *mut i8, u32) -> i32;
+    type Fn6 = unsafe extern "C" fn(*const u8, *mut *mut ::core::ffi::c_void) -> i32;
+    type Fn7 = unsafe extern "C" fn(
         *mut ::core::ffi::c_void,
         *mut u8,
         u32,
         *mut u32,
     ) -> i32;
-    type Fn7 = unsafe extern "C" fn(*mut ::core::ffi::c_void, *mut f32, u32, f64) -> i32;
-    type Fn8 = unsafe extern "C" fn(*const i32, u32) -> i64;
-    type Fn9 = unsafe extern "C" fn(*mut u32) -> u32;
-    type Fn10 = unsafe extern "C" fn() -> *const u8;
-    type Fn11 = unsafe extern "C" fn(*mut ::core::ffi::c_void, *const u8, u32) -> i32;
+    type Fn8 = unsafe extern "C" fn(*mut ::core::ffi::c_void, *mut f32, u32, f64) -> i32;
+    type Fn9 = unsafe extern "C" fn(*const i32, u32) -> i64;
+    type Fn10 = unsafe extern "C" fn(*mut u32) -> u32;
+    type Fn11 = unsafe extern "C" fn() -> *const u8;
+    type Fn12 = unsafe extern "C" fn(*mut ::core::ffi::c_void, *const u8, u32) -> i32;
     struct Host {
         _library: Dylib,
         f0: Fn0,
         f1: Fn1,
         f2: Fn2,
-        free2: Free2,
         f3: Fn3,
+        free3: Free3,
         f4: Fn4,
         f5: Fn5,
         f6: Fn6,
@@ -55,6 +56,7 @@ mod __dllgen {
         f9: Fn9,
         f10: Fn10,
         f11: Fn11,
+        f12: Fn12,
     }
     impl Library for Host {
         fn model_hash(&self) -> u64 {
@@ -77,30 +79,65 @@ mod __dllgen {
                     Ok(Status::Ok)
                 }
                 1 => {
-                    let dev = fit::<usize>(args.u64()?)? as *mut c_void;
+                    let low_value: Option<i32> = if args.u8()? == 0 {
+                        None
+                    } else {
+                        Some(args.i32()?)
+                    };
+                    let mut value_value: Option<i32> = if args.u8()? == 0 {
+                        None
+                    } else {
+                        Some(args.i32()?)
+                    };
+                    let mut clamped_value: u8 = Default::default();
                     args.finish()?;
-                    let ret = unsafe { (self.f1)(dev) };
+                    let ret = unsafe {
+                        (self
+                            .f1)(
+                            low_value
+                                .as_ref()
+                                .map_or(std::ptr::null(), |v| v as *const i32),
+                            value_value
+                                .as_mut()
+                                .map_or(std::ptr::null_mut(), |v| v as *mut i32),
+                            &mut clamped_value,
+                        )
+                    };
+                    out.i32(ret);
+                    if let Some(v) = value_value {
+                        out.u8(1);
+                        out.i32(v);
+                    } else {
+                        out.u8(0);
+                    }
+                    out.u8(clamped_value);
                     Ok(Status::Ok)
                 }
                 2 => {
                     let dev = fit::<usize>(args.u64()?)? as *mut c_void;
                     args.finish()?;
                     let ret = unsafe { (self.f2)(dev) };
+                    Ok(Status::Ok)
+                }
+                3 => {
+                    let dev = fit::<usize>(args.u64()?)? as *mut c_void;
+                    args.finish()?;
+                    let ret = unsafe { (self.f3)(dev) };
                     if ret.is_null() {
                         out.u8(0);
                     } else {
                         out.u8(1);
                         out.bytes(unsafe { c_bytes(ret) });
-                        unsafe { (self.free2)(ret as *mut c_void) };
+                        unsafe { (self.free3)(ret as *mut c_void) };
                     }
                     Ok(Status::Ok)
                 }
-                3 => {
+                4 => {
                     let code: i32 = args.i32()?;
                     args.finish()?;
                     native::set_errno(0);
                     native::set_last_error(0);
-                    let ret = unsafe { (self.f3)(code) };
+                    let ret = unsafe { (self.f4)(code) };
                     let (errno, last_error) = (native::errno(), native::last_error());
                     if ret < 0 as _ {
                         out.i64(i64::from(errno));
@@ -109,7 +146,7 @@ mod __dllgen {
                     out.i32(ret);
                     Ok(Status::Ok)
                 }
-                4 => {
+                5 => {
                     let dev = fit::<usize>(args.u64()?)? as *mut c_void;
                     let cap: u32 = fit(args.u64()?)?;
                     let buf_n = (cap as u64) as usize;
@@ -122,7 +159,7 @@ mod __dllgen {
                     args.finish()?;
                     native::set_errno(0);
                     native::set_last_error(0);
-                    let ret = unsafe { (self.f4)(dev, buf_v.as_mut_ptr(), cap) };
+                    let ret = unsafe { (self.f5)(dev, buf_v.as_mut_ptr(), cap) };
                     let (errno, last_error) = (native::errno(), native::last_error());
                     if ret < 0 as _ {
                         out.i64(ret as i64);
@@ -136,14 +173,14 @@ mod __dllgen {
                     out.elements(&buf_v[..buf_filled]);
                     Ok(Status::Ok)
                 }
-                5 => {
+                6 => {
                     let name_bytes = args.bytes()?;
                     let name_c = with_nul(name_bytes);
                     let mut out_value: *mut c_void = std::ptr::null_mut();
                     args.finish()?;
                     native::set_errno(0);
                     native::set_last_error(0);
-                    let ret = unsafe { (self.f5)(name_c.as_ptr(), &mut out_value) };
+                    let ret = unsafe { (self.f6)(name_c.as_ptr(), &mut out_value) };
                     let (errno, last_error) = (native::errno(), native::last_error());
                     if ret < 0 as _ {
                         out.i64(ret as i64);
@@ -153,7 +190,7 @@ mod __dllgen {
                     out.u64(out_value as usize as u64);
                     Ok(Status::Ok)
                 }
-                6 => {
+                7 => {
                     let dev = fit::<usize>(args.u64()?)? as *mut c_void;
                     let cap: u32 = fit(args.u64()?)?;
                     let buf_n = (cap as u64 / 1) as usize;
@@ -168,7 +205,7 @@ mod __dllgen {
                     native::set_errno(0);
                     native::set_last_error(0);
                     let ret = unsafe {
-                        (self.f6)(dev, buf_v.as_mut_ptr(), cap, &mut got_value)
+                        (self.f7)(dev, buf_v.as_mut_ptr(), cap, &mut got_value)
                     };
                     let (errno, last_error) = (native::errno(), native::last_error());
                     if ret < 0 as _ {
@@ -180,7 +217,7 @@ mod __dllgen {
                     out.elements(&buf_v[..buf_filled]);
                     Ok(Status::Ok)
                 }
-                7 => {
+                8 => {
                     let dev = fit::<usize>(args.u64()?)? as *mut c_void;
                     let mut samples_v: Vec<f32> = args.elements()?;
                     let count: u32 = fit(args.u64()?)?;
@@ -194,7 +231,7 @@ mod __dllgen {
                     native::set_errno(0);
                     native::set_last_error(0);
                     let ret = unsafe {
-                        (self.f7)(dev, samples_v.as_mut_ptr(), count, gain)
+                        (self.f8)(dev, samples_v.as_mut_ptr(), count, gain)
                     };
                     let (errno, last_error) = (native::errno(), native::last_error());
                     if ret < 0 as _ {
@@ -205,7 +242,7 @@ mod __dllgen {
                     out.elements(&samples_v);
                     Ok(Status::Ok)
                 }
-                8 => {
+                9 => {
                     let values_v: Vec<i32> = args.elements()?;
                     let n: u32 = fit(args.u64()?)?;
                     if n as u64 * 4 > (values_v.len() * 4) as u64 {
@@ -216,21 +253,21 @@ mod __dllgen {
                         );
                     }
                     args.finish()?;
-                    let ret = unsafe { (self.f8)(values_v.as_ptr() as *const i32, n) };
+                    let ret = unsafe { (self.f9)(values_v.as_ptr() as *const i32, n) };
                     out.i64(ret);
                     Ok(Status::Ok)
                 }
-                9 => {
+                10 => {
                     let mut flags_value: u32 = args.u32()?;
                     args.finish()?;
-                    let ret = unsafe { (self.f9)(&mut flags_value) };
+                    let ret = unsafe { (self.f10)(&mut flags_value) };
                     out.u32(ret);
                     out.u32(flags_value);
                     Ok(Status::Ok)
                 }
-                10 => {
+                11 => {
                     args.finish()?;
-                    let ret = unsafe { (self.f10)() };
+                    let ret = unsafe { (self.f11)() };
                     if ret.is_null() {
                         out.u8(0);
                     } else {
@@ -239,7 +276,7 @@ mod __dllgen {
                     }
                     Ok(Status::Ok)
                 }
-                11 => {
+                12 => {
                     let dev = fit::<usize>(args.u64()?)? as *mut c_void;
                     let data_v = args.bytes()?;
                     let len: u32 = fit(args.u64()?)?;
@@ -254,7 +291,7 @@ mod __dllgen {
                     native::set_errno(0);
                     native::set_last_error(0);
                     let ret = unsafe {
-                        (self.f11)(dev, data_v.as_ptr() as *const u8, len)
+                        (self.f12)(dev, data_v.as_ptr() as *const u8, len)
                     };
                     let (errno, last_error) = (native::errno(), native::last_error());
                     if ret < 0 as _ {
@@ -276,6 +313,7 @@ mod __dllgen {
                 .symbols(
                     &[
                         "demo_add",
+                        "demo_clamp",
                         "demo_close",
                         "demo_describe",
                         "demo_free",
@@ -305,13 +343,13 @@ mod __dllgen {
                         *const c_void,
                         Fn2,
                     >(symbols.next().unwrap_or(std::ptr::null())),
-                    free2: std::mem::transmute::<
-                        *const c_void,
-                        Free2,
-                    >(symbols.next().unwrap_or(std::ptr::null())),
                     f3: std::mem::transmute::<
                         *const c_void,
                         Fn3,
+                    >(symbols.next().unwrap_or(std::ptr::null())),
+                    free3: std::mem::transmute::<
+                        *const c_void,
+                        Free3,
                     >(symbols.next().unwrap_or(std::ptr::null())),
                     f4: std::mem::transmute::<
                         *const c_void,
@@ -344,6 +382,10 @@ mod __dllgen {
                     f11: std::mem::transmute::<
                         *const c_void,
                         Fn11,
+                    >(symbols.next().unwrap_or(std::ptr::null())),
+                    f12: std::mem::transmute::<
+                        *const c_void,
+                        Fn12,
                     >(symbols.next().unwrap_or(std::ptr::null())),
                     _library: library,
                 }
