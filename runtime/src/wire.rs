@@ -405,6 +405,25 @@ mod tests {
     use super::*;
 
     #[test]
+    fn elements_are_little_endian_and_round_trip() {
+        let mut w = Writer::new();
+        w.elements(&[1u16, 0x0203]).elements(&[-1.5f32]).elements(&[i64::MIN, 7]).elements::<u8>(&[]);
+        let payload = &w.buf[HEADER_LEN..];
+        assert_eq!(&payload[..8], &[4, 0, 0, 0, 1, 0, 3, 2]);
+        assert_eq!(&payload[8..16], &[4, 0, 0, 0, 0, 0, 0xc0, 0xbf]);
+        let mut r = Reader::new(payload);
+        assert_eq!(r.elements::<u16>().unwrap(), [1, 0x0203]);
+        assert_eq!(r.elements::<f32>().unwrap(), [-1.5]);
+        assert_eq!(r.elements::<i64>().unwrap(), [i64::MIN, 7]);
+        assert_eq!(r.elements::<u8>().unwrap(), [0u8; 0]);
+        r.finish().unwrap();
+        // Three bytes are not a whole number of u16s.
+        let mut w = Writer::new();
+        w.bytes(&[1, 2, 3]);
+        assert!(Reader::new(&w.buf[HEADER_LEN..]).elements::<u16>().is_err());
+    }
+
+    #[test]
     fn frames_round_trip() {
         let mut w = Writer::new();
         w.u8(7).i32(-5).u64(u64::MAX).f64(1.5).bytes(b"abc").bytes_with(8, |b| {
@@ -493,9 +512,17 @@ impl Writer {
     /// A slice of numbers as one byte string.
     pub fn elements<T: Element>(&mut self, v: &[T]) -> &mut Self {
         self.u32((v.len() * T::SIZE) as u32);
-        self.buf.reserve(v.len() * T::SIZE);
-        for e in v {
-            e.put_le(&mut self.buf);
+        if cfg!(target_endian = "little") {
+            // SAFETY: `Element` is sealed to primitive numbers: no padding, and on a
+            // little-endian target their memory is their wire form.
+            let bytes =
+                unsafe { std::slice::from_raw_parts(v.as_ptr().cast::<u8>(), std::mem::size_of_val(v)) };
+            self.buf.extend_from_slice(bytes);
+        } else {
+            self.buf.reserve(v.len() * T::SIZE);
+            for e in v {
+                e.put_le(&mut self.buf);
+            }
         }
         self
     }
@@ -509,6 +536,18 @@ impl<'a> Reader<'a> {
         if b.len() % T::SIZE != 0 {
             return Err(WireError::Payload("a buffer is not a whole number of elements"));
         }
-        Ok(b.chunks_exact(T::SIZE).map(T::from_le).collect())
+        if cfg!(target_endian = "little") {
+            let n = b.len() / T::SIZE;
+            let mut out = Vec::<T>::with_capacity(n);
+            // SAFETY: `Element` is sealed to primitive numbers, valid for any bit pattern;
+            // `out` has room for `n` elements, which is exactly `b.len()` bytes.
+            unsafe {
+                std::ptr::copy_nonoverlapping(b.as_ptr(), out.as_mut_ptr().cast::<u8>(), b.len());
+                out.set_len(n);
+            }
+            Ok(out)
+        } else {
+            Ok(b.chunks_exact(T::SIZE).map(T::from_le).collect())
+        }
     }
 }

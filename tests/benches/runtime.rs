@@ -86,7 +86,7 @@ fn row(label: &str, ours: Duration, floor: Duration, bytes: Option<usize>) {
         Some(b) => {
             let gbps = |d: Duration| b as f64 / d.as_secs_f64() / 1e9;
             println!(
-                "  {label:<34} {:>9.1} us {:>7.3} GB/s   floor {:>9.1} us {:>7.3} GB/s   throughput x{:.2}",
+                "  {label:<40} {:>9.1} us {:>7.3} GB/s   floor {:>9.1} us {:>7.3} GB/s   throughput x{:.2}",
                 us(ours),
                 gbps(ours),
                 us(floor),
@@ -95,7 +95,7 @@ fn row(label: &str, ours: Duration, floor: Duration, bytes: Option<usize>) {
             );
         }
         None => println!(
-            "  {label:<34} {:>9.1} us   floor {:>9.1} us   x{:.2} the floor",
+            "  {label:<40} {:>9.1} us   floor {:>9.1} us   x{:.2} the floor",
             us(ours),
             us(floor),
             ours.as_secs_f64() / floor.as_secs_f64()
@@ -103,7 +103,7 @@ fn row(label: &str, ours: Duration, floor: Duration, bytes: Option<usize>) {
     }
 }
 
-fn measure(host: &std::path::Path, title: &str) {
+fn measure(host: &std::path::Path, demo: &demo_client::Demo, title: &str) {
     println!("{title}");
     let client = Client::new(Config::new(HostPath::Explicit(host.to_path_buf()), HASH));
     client.connect().unwrap();
@@ -128,6 +128,19 @@ fn measure(host: &std::path::Path, title: &str) {
     });
     let big_floor = median(11, 20, || raw.ping(&mib));
     row("1 MiB in + 1 MiB out", big, big_floor, Some(2 << 20));
+
+    // Generated code: the demo client calling the 32-bit demo library through its host.
+    let add = median(21, 2000, || {
+        demo.demo_add(40, 2).unwrap();
+    });
+    row("generated call: demo_add(i32, i32)", add, floor, None);
+    let (_, dev) = demo.demo_open("sim1").unwrap();
+    let mut samples = vec![1.0f32; 1 << 18];
+    let scale = median(11, 20, || {
+        demo.demo_scale(dev, &mut samples, 1.0).unwrap();
+    });
+    row("generated: demo_scale, 1 MiB in place", scale, big_floor, Some(2 << 20));
+    demo.demo_close(dev).unwrap();
 
     // Only the start-up is timed; shutting down happens after the clock stops.
     let timed = |start: &mut dyn FnMut() -> Box<dyn std::any::Any>| {
@@ -159,8 +172,22 @@ fn measure(host: &std::path::Path, title: &str) {
 fn main() {
     let host =
         dllgen_tests::build_bin_release("dllgen-test-host", "dllgen-test-host", "i686-unknown-linux-gnu");
-    measure(&host, "runtime vs raw pipe ping-pong, 64-bit client <-> 32-bit host, unpinned (median)");
+    let demo_host = dllgen_tests::build_bin_release("demo-host", "demo-host", "i686-unknown-linux-gnu");
+    let build = std::process::Command::new("bash")
+        .arg(dllgen_tests::workspace_root().join("examples/demo/build.sh"))
+        .status()
+        .unwrap();
+    assert!(build.success(), "building the demo library failed");
+    let mut config = demo_client::Config::new(demo_client::HostPath::Explicit(demo_host), 0);
+    let library = dllgen_tests::workspace_root().join("examples/demo/build/libdemo32.so");
+    config.envs.push(("DEMO_LIBRARY".into(), library.into()));
+    let demo = demo_client::Demo::with_config(config);
+    demo.demo_add(0, 0).unwrap();
+    measure(&host, &demo, "runtime vs raw pipe ping-pong, 64-bit client <-> 32-bit host, unpinned (median)");
     if pin_to_cpu0() {
-        measure(&host, "same, both processes pinned to CPU 0");
+        // The demo host was started unpinned; a fresh one inherits the affinity.
+        demo.client().restart();
+        demo.demo_add(0, 0).unwrap();
+        measure(&host, &demo, "same, both processes pinned to CPU 0");
     }
 }
