@@ -100,6 +100,18 @@ int32_t demo_clamp(const int32_t *low, int32_t *value, uint8_t *clamped)
     return *value;
 }
 
+int32_t demo_mix(const int16_t *add, uint32_t n, int32_t *acc, uint32_t m)
+{
+    int32_t sum = 0;
+    if (!add && !acc)
+        return -1;
+    for (uint32_t i = 0; add && i < n; i++)
+        sum += add[i];
+    for (uint32_t i = 0; acc && i < m; i++)
+        acc[i] += sum;
+    return sum;
+}
+
 uint32_t demo_toggle(uint32_t *flags)
 {
     uint32_t set = 0;

@@ -18,6 +18,8 @@
 #define _Outptr_
 #define _Ret_z_
 #define _In_reads_(n)
+#define _In_reads_opt_(n)
+#define _Inout_updates_opt_(n)
 #define _In_reads_bytes_(n)
 #define _Out_writes_z_(n)
 #define _Out_writes_bytes_to_(cap, len)
@@ -73,6 +75,10 @@ DEMO_API uint32_t demo_toggle(_Inout_ uint32_t *flags);
  * `*clamped`, when given, says whether it changed. Returns the clamped value, or -1
  * without `value`. */
 DEMO_API int32_t demo_clamp(_In_opt_ const int32_t *low, _Inout_opt_ int32_t *value, _Out_opt_ uint8_t *clamped);
+
+/** The sum of the `n` values in `add` (none: 0), added to each of the `m` values in
+ * `acc` when given; returns the sum, or -1 when neither is given. */
+DEMO_API int32_t demo_mix(_In_reads_opt_(n) const int16_t *add, uint32_t n, _Inout_updates_opt_(m) int32_t *acc, uint32_t m);
 
 /** A description of the device; the caller frees it with demo_free. */
 DEMO_API char *demo_describe(_In_ demo_device *dev);

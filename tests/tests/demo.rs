@@ -117,6 +117,30 @@ fn optional_pointers_match_direct_calls() {
     }
 }
 
+/// Optional buffers: given or absent, of random lengths, against the direct call.
+#[test]
+fn optional_buffers_match_direct_calls() {
+    let d = demo();
+    let direct = Direct::open();
+    let mix: extern "C" fn(*const i16, u32, *mut i32, u32) -> i32 = direct.sym("demo_mix");
+    for seed in 0..24u64 {
+        let add: Vec<i16> = numbers(seed, (seed as usize * 7) % 40).iter().map(|&x| x as i16).collect();
+        let acc0: Vec<i32> = numbers(seed + 100, (seed as usize * 5) % 30).iter().map(|x| x >> 4).collect();
+        let (give_add, give_acc) = (seed % 4 != 1, seed % 4 != 2 && seed % 4 != 3);
+        let (mut a, mut b) = (acc0.clone(), acc0.clone());
+        let expected = mix(
+            if give_add { add.as_ptr() } else { std::ptr::null() },
+            if give_add { add.len() as u32 } else { 0 },
+            if give_acc { b.as_mut_ptr() } else { std::ptr::null_mut() },
+            if give_acc { b.len() as u32 } else { 0 },
+        );
+        let got = d.demo_mix(give_add.then_some(&add[..]), give_acc.then_some(&mut a[..]));
+        assert_eq!(got, Ok(expected), "seed {seed}");
+        assert_eq!(a, b, "seed {seed}: the in-place buffer");
+    }
+    assert_eq!(d.demo_mix(None, None), Ok(-1));
+}
+
 #[test]
 fn a_device_session_through_the_32bit_host() {
     let d = demo();

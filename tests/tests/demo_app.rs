@@ -26,6 +26,7 @@ const EXPECTED: &[&str] = &[
     "library version: demo 1.2.0",
     "demo_add(40, 2) = 42",
     "demo_sum([1..=100]) = 5050",
+    "demo_mix([1, 2, 3], [100, 200]) = 6, totals now [106, 206]",
     "demo_clamp(10, 250) -> 100 (changed: 1); without a value: (-1, 0)",
     "opened sim7",
     "read back: \"hello from 64-bit Rust\"",

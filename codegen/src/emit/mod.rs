@@ -33,8 +33,13 @@ pub type Files = BTreeMap<PathBuf, String>;
 /// Renders every file of both crates. `runtime_path` is the runtime crate's path as the
 /// generated `Cargo.toml` files should name it (relative to each crate).
 pub fn render(model: &Model, spec_file: &str, runtime_path: &str) -> Result<Files, String> {
-    let mut view = view::build(model, spec_file)
-        .map_err(|items| format!("dllgen generate cannot emit these yet:\n  {}", items.join("\n  ")))?;
+    let mut view = view::build(model, spec_file).map_err(|items| {
+        format!(
+            "generate cannot emit these yet:\n  {}\nhint: list their functions under `exports: exclude:` \
+             in the spec to generate the rest",
+            items.join("\n  ")
+        )
+    })?;
     view.runtime_path = runtime_path.to_string();
     let mut hb = Handlebars::new();
     hb.set_strict_mode(true);

@@ -95,6 +95,8 @@ pub struct Param {
     /// the length counts bytes).
     pub len_from: String,
     pub len_from_out: bool,
+    /// Length parameters: that buffer is optional (absent: the length is 0).
+    pub len_from_optional: bool,
     pub len_scale: u64,
     /// Visible in the client method's signature.
     pub visible: bool,
@@ -191,6 +193,7 @@ fn blank(kind: &'static str) -> Param {
         of: Vec::new(),
         len_from: String::new(),
         len_from_out: false,
+        len_from_optional: false,
         len_scale: 1,
         visible: true,
         client_type: String::new(),
@@ -246,10 +249,8 @@ fn param(f: &model::Function, p: &model::Param, unsupported: &mut Unsupported) -
                 Kind::InoutBuffer { .. } => "inout_buffer",
                 _ => "out_buffer",
             };
-            v.optional = *optional;
-            if *optional {
-                unsupported.push(format!("{what}: optional buffers are not generated yet"));
-            }
+            // An optional out-buffer always gets storage, like an optional out-pointer.
+            v.optional = *optional && v.kind != "out_buffer";
             if let Some((rust, _, b)) = scalar_value(element, &what, unsupported) {
                 if b {
                     unsupported.push(format!("{what}: buffers of bool are not generated yet"));
@@ -261,9 +262,11 @@ fn param(f: &model::Function, p: &model::Param, unsupported: &mut Unsupported) -
             (v.len_param, v.len_const) = length(len, &what, unsupported);
             let mutable = v.kind != "in_buffer";
             v.ffi_type = format!("*{} {}", if mutable { "mut" } else { "const" }, v.elem);
-            v.client_type = match v.kind {
-                "in_buffer" => format!("&[{}]", v.elem),
-                "inout_buffer" => format!("&mut [{}]", v.elem),
+            v.client_type = match (v.kind, v.optional) {
+                ("in_buffer", false) => format!("&[{}]", v.elem),
+                ("in_buffer", true) => format!("Option<&[{}]>", v.elem),
+                ("inout_buffer", false) => format!("&mut [{}]", v.elem),
+                ("inout_buffer", true) => format!("Option<&mut [{}]>", v.elem),
                 _ => String::new(),
             };
             // An out-buffer shows as its capacity, when a parameter gives it.
@@ -345,17 +348,21 @@ pub fn build(m: &Model, spec_file: &str) -> Result<Crates, Unsupported> {
     let mut functions = Vec::new();
     for (i, f) in m.functions.iter().enumerate() {
         let mut params: Vec<Param> = f.params.iter().map(|p| param(f, p, &mut unsupported)).collect();
-        // Each length takes its value from the first buffer it sizes.
-        let buffers: Vec<(String, String, bool, u64, bool)> = params
+        // Each length takes its value from the first buffer it sizes, a required one if
+        // there is one.
+        let mut buffers: Vec<(String, String, bool, u64, bool, bool)> = params
             .iter()
             .map(|p| {
-                (p.name.clone(), p.len_param.clone(), p.kind == "out_buffer", p.elem_size, p.units_bytes)
+                let out = p.kind == "out_buffer";
+                (p.name.clone(), p.len_param.clone(), out, p.elem_size, p.units_bytes, p.optional)
             })
             .collect();
+        buffers.sort_by_key(|b| b.5);
         for p in params.iter_mut().filter(|p| p.kind == "length") {
-            if let Some((buf, _, out, size, bytes)) = buffers.iter().find(|b| b.1 == p.name) {
+            if let Some((buf, _, out, size, bytes, optional)) = buffers.iter().find(|b| b.1 == p.name) {
                 p.len_from = buf.clone();
                 p.len_from_out = *out;
+                p.len_from_optional = *optional;
                 p.len_scale = if *bytes { *size } else { 1 };
             }
         }

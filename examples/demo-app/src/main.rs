@@ -14,6 +14,9 @@ fn main() -> Result<(), Error> {
     println!("library version: {}", demo.demo_version()?.unwrap_or_default());
     println!("demo_add(40, 2) = {}", demo.demo_add(40, 2)?);
     println!("demo_sum([1..=100]) = {}", demo.demo_sum(&(1..=100).collect::<Vec<i32>>())?);
+    let mut totals = [100, 200];
+    let sum = demo.demo_mix(Some(&[1, 2, 3]), Some(&mut totals))?;
+    println!("demo_mix([1, 2, 3], [100, 200]) = {sum}, totals now {totals:?}");
     let mut level = 250;
     let (_, clamped) = demo.demo_clamp(Some(10), Some(&mut level))?;
     println!(

@@ -11,7 +11,7 @@ mod __dllgen {
     pub use dllgen_runtime::{Config, Error, HostPath};
     use dllgen_runtime::{Client, Reader, WireError, Writer};
     /// The hash of the model both sides were generated from; the host refuses any other.
-    pub const MODEL_HASH: u64 = 0xee69a8ab9119cbfb;
+    pub const MODEL_HASH: u64 = 0x94dbf6764926dc13;
     /// The host executable's file name.
     pub const HOST_EXE: &str = if cfg!(windows) { "demo-host.exe" } else { "demo-host" };
     /// A `demo_device *` of the library; only the host can use it.
@@ -175,6 +175,53 @@ mod __dllgen {
                 )?;
             Ok(__dllgen_ret)
         }
+        /// The sum of the `n` values in `add` (none: 0), added to each of the `m` values in
+        /// `acc` when given; returns the sum, or -1 when neither is given.
+        pub fn demo_mix(
+            &self,
+            add: Option<&[i16]>,
+            acc: Option<&mut [i32]>,
+        ) -> Result<i32, Error> {
+            let n: u64 = add.as_ref().map_or(0, |b| b.len()) as u64 * 1;
+            let m: u64 = acc.as_ref().map_or(0, |b| b.len()) as u64 * 1;
+            let (__dllgen_ret, __dllgen_acc) = self
+                .client
+                .call(
+                    5,
+                    |w| {
+                        if let Some(v) = add {
+                            w.u8(1);
+                            w.elements(v);
+                        } else {
+                            w.u8(0);
+                        }
+                        w.u64(n);
+                        if let Some(v) = &acc {
+                            w.u8(1);
+                            w.elements(&**v);
+                        } else {
+                            w.u8(0);
+                        }
+                        w.u64(m);
+                    },
+                    |mut r| {
+                        let __dllgen_ret: i32 = r.i32()?;
+                        let __dllgen_acc: Option<Vec<i32>> = if r.u8()? == 0 {
+                            None
+                        } else {
+                            Some(r.elements()?)
+                        };
+                        r.finish()?;
+                        Ok((__dllgen_ret, __dllgen_acc))
+                    },
+                    &mut no_callbacks,
+                )?;
+            if let (Some(dst), Some(v)) = (acc, __dllgen_acc) {
+                let __dllgen_n = dst.len().min(v.len());
+                dst[..__dllgen_n].copy_from_slice(&v[..__dllgen_n]);
+            }
+            Ok(__dllgen_ret)
+        }
         /// The device's name, NUL-terminated, in `buf` of `cap` bytes.
         pub fn demo_name(
             &self,
@@ -185,7 +232,7 @@ mod __dllgen {
             let (__dllgen_ret, __dllgen_buf) = self
                 .client
                 .call(
-                    5,
+                    6,
                     |w| {
                         w.u64(dev.0);
                         w.u64(cap);
@@ -206,7 +253,7 @@ mod __dllgen {
             let (__dllgen_ret, __dllgen_out) = self
                 .client
                 .call(
-                    6,
+                    7,
                     |w| {
                         w.bytes(name.as_bytes());
                     },
@@ -230,7 +277,7 @@ mod __dllgen {
             let (__dllgen_ret, __dllgen_buf) = self
                 .client
                 .call(
-                    7,
+                    8,
                     |w| {
                         w.u64(dev.0);
                         w.u64(cap);
@@ -256,7 +303,7 @@ mod __dllgen {
             let (__dllgen_ret, __dllgen_samples) = self
                 .client
                 .call(
-                    8,
+                    9,
                     |w| {
                         w.u64(dev.0);
                         w.elements(&*samples);
@@ -281,7 +328,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    9,
+                    10,
                     |w| {
                         w.elements(values);
                         w.u64(n);
@@ -300,7 +347,7 @@ mod __dllgen {
             let (__dllgen_ret, __dllgen_flags) = self
                 .client
                 .call(
-                    10,
+                    11,
                     |w| {
                         w.u32(*flags);
                     },
@@ -320,7 +367,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    11,
+                    12,
                     |w| {},
                     |mut r| {
                         let __dllgen_ret = if r.u8()? == 0 {
@@ -341,7 +388,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    12,
+                    13,
                     |w| {
                         w.u64(dev.0);
                         w.elements(data);

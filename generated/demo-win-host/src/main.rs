@@ -21,26 +21,27 @@ mod __dllgen {
         run_host, CallContext, Library, Reader, Status, WireError, Writer,
     };
     use std::ffi::c_void;
-    const MODEL_HASH: u64 = 0xad81951d30191bf7;
+    const MODEL_HASH: u64 = 0xa6eeb84418ba9c6f;
     type Fn0 = unsafe extern "C" fn(i32, i32) -> i32;
     type Fn1 = unsafe extern "C" fn(*const i32, *mut i32, *mut u8) -> i32;
     type Fn2 = unsafe extern "C" fn(*mut ::core::ffi::c_void);
     type Fn3 = unsafe extern "C" fn(*mut ::core::ffi::c_void) -> *const u8;
     type Free3 = unsafe extern "C" fn(*mut c_void);
     type Fn4 = unsafe extern "C" fn(i32) -> i32;
-    type Fn5 = unsafe extern "C" fn(*mut ::core::ffi::c_void, *mut i8, u32) -> i32;
-    type Fn6 = unsafe extern "C" fn(*const u8, *mut *mut ::core::ffi::c_void) -> i32;
-    type Fn7 = unsafe extern "C" fn(
+    type Fn5 = unsafe extern "C" fn(*const i16, u32, *mut i32, u32) -> i32;
+    type Fn6 = unsafe extern "C" fn(*mut ::core::ffi::c_void, *mut i8, u32) -> i32;
+    type Fn7 = unsafe extern "C" fn(*const u8, *mut *mut ::core::ffi::c_void) -> i32;
+    type Fn8 = unsafe extern "C" fn(
         *mut ::core::ffi::c_void,
         *mut u8,
         u32,
         *mut u32,
     ) -> i32;
-    type Fn8 = unsafe extern "C" fn(*mut ::core::ffi::c_void, *mut f32, u32, f64) -> i32;
-    type Fn9 = unsafe extern "C" fn(*const i32, u32) -> i64;
-    type Fn10 = unsafe extern "C" fn(*mut u32) -> u32;
-    type Fn11 = unsafe extern "C" fn() -> *const u8;
-    type Fn12 = unsafe extern "C" fn(*mut ::core::ffi::c_void, *const u8, u32) -> i32;
+    type Fn9 = unsafe extern "C" fn(*mut ::core::ffi::c_void, *mut f32, u32, f64) -> i32;
+    type Fn10 = unsafe extern "C" fn(*const i32, u32) -> i64;
+    type Fn11 = unsafe extern "C" fn(*mut u32) -> u32;
+    type Fn12 = unsafe extern "C" fn() -> *const u8;
+    type Fn13 = unsafe extern "C" fn(*mut ::core::ffi::c_void, *const u8, u32) -> i32;
     struct Host {
         _library: Dylib,
         f0: Fn0,
@@ -57,6 +58,7 @@ mod __dllgen {
         f10: Fn10,
         f11: Fn11,
         f12: Fn12,
+        f13: Fn13,
     }
     impl Library for Host {
         fn model_hash(&self) -> u64 {
@@ -147,6 +149,58 @@ mod __dllgen {
                     Ok(Status::Ok)
                 }
                 5 => {
+                    let add_v: Option<Vec<i16>> = if args.u8()? == 0 {
+                        None
+                    } else {
+                        Some(args.elements()?)
+                    };
+                    let n: u32 = fit(args.u64()?)?;
+                    let mut acc_v: Option<Vec<i32>> = if args.u8()? == 0 {
+                        None
+                    } else {
+                        Some(args.elements()?)
+                    };
+                    let m: u32 = fit(args.u64()?)?;
+                    if add_v
+                        .as_ref()
+                        .is_some_and(|v| n as u64 * 2 > (v.len() * 2) as u64)
+                    {
+                        return Err(
+                            WireError::Payload(
+                                "an input buffer is shorter than its length",
+                            ),
+                        );
+                    }
+                    if acc_v
+                        .as_ref()
+                        .is_some_and(|v| m as u64 * 4 > (v.len() * 4) as u64)
+                    {
+                        return Err(
+                            WireError::Payload("a buffer is shorter than its length"),
+                        );
+                    }
+                    args.finish()?;
+                    let ret = unsafe {
+                        (self
+                            .f5)(
+                            add_v.as_ref().map_or(std::ptr::null(), |v| v.as_ptr()),
+                            n,
+                            acc_v
+                                .as_mut()
+                                .map_or(std::ptr::null_mut(), |v| v.as_mut_ptr()),
+                            m,
+                        )
+                    };
+                    out.i32(ret);
+                    if let Some(v) = &acc_v {
+                        out.u8(1);
+                        out.elements(v);
+                    } else {
+                        out.u8(0);
+                    }
+                    Ok(Status::Ok)
+                }
+                6 => {
                     let dev = fit::<usize>(args.u64()?)? as *mut c_void;
                     let cap: u32 = fit(args.u64()?)?;
                     let buf_n = (cap as u64) as usize;
@@ -159,7 +213,7 @@ mod __dllgen {
                     args.finish()?;
                     native::set_errno(0);
                     native::set_last_error(0);
-                    let ret = unsafe { (self.f5)(dev, buf_v.as_mut_ptr(), cap) };
+                    let ret = unsafe { (self.f6)(dev, buf_v.as_mut_ptr(), cap) };
                     let (errno, last_error) = (native::errno(), native::last_error());
                     if ret < 0 as _ {
                         out.i64(ret as i64);
@@ -173,14 +227,14 @@ mod __dllgen {
                     out.elements(&buf_v[..buf_filled]);
                     Ok(Status::Ok)
                 }
-                6 => {
+                7 => {
                     let name_bytes = args.bytes()?;
                     let name_c = with_nul(name_bytes);
                     let mut out_value: *mut c_void = std::ptr::null_mut();
                     args.finish()?;
                     native::set_errno(0);
                     native::set_last_error(0);
-                    let ret = unsafe { (self.f6)(name_c.as_ptr(), &mut out_value) };
+                    let ret = unsafe { (self.f7)(name_c.as_ptr(), &mut out_value) };
                     let (errno, last_error) = (native::errno(), native::last_error());
                     if ret < 0 as _ {
                         out.i64(ret as i64);
@@ -190,7 +244,7 @@ mod __dllgen {
                     out.u64(out_value as usize as u64);
                     Ok(Status::Ok)
                 }
-                7 => {
+                8 => {
                     let dev = fit::<usize>(args.u64()?)? as *mut c_void;
                     let cap: u32 = fit(args.u64()?)?;
                     let buf_n = (cap as u64 / 1) as usize;
@@ -205,7 +259,7 @@ mod __dllgen {
                     native::set_errno(0);
                     native::set_last_error(0);
                     let ret = unsafe {
-                        (self.f7)(dev, buf_v.as_mut_ptr(), cap, &mut got_value)
+                        (self.f8)(dev, buf_v.as_mut_ptr(), cap, &mut got_value)
                     };
                     let (errno, last_error) = (native::errno(), native::last_error());
                     if ret < 0 as _ {
@@ -217,7 +271,7 @@ mod __dllgen {
                     out.elements(&buf_v[..buf_filled]);
                     Ok(Status::Ok)
                 }
-                8 => {
+                9 => {
                     let dev = fit::<usize>(args.u64()?)? as *mut c_void;
                     let mut samples_v: Vec<f32> = args.elements()?;
                     let count: u32 = fit(args.u64()?)?;
@@ -231,7 +285,7 @@ mod __dllgen {
                     native::set_errno(0);
                     native::set_last_error(0);
                     let ret = unsafe {
-                        (self.f8)(dev, samples_v.as_mut_ptr(), count, gain)
+                        (self.f9)(dev, samples_v.as_mut_ptr(), count, gain)
                     };
                     let (errno, last_error) = (native::errno(), native::last_error());
                     if ret < 0 as _ {
@@ -242,7 +296,7 @@ mod __dllgen {
                     out.elements(&samples_v);
                     Ok(Status::Ok)
                 }
-                9 => {
+                10 => {
                     let values_v: Vec<i32> = args.elements()?;
                     let n: u32 = fit(args.u64()?)?;
                     if n as u64 * 4 > (values_v.len() * 4) as u64 {
@@ -253,21 +307,21 @@ mod __dllgen {
                         );
                     }
                     args.finish()?;
-                    let ret = unsafe { (self.f9)(values_v.as_ptr() as *const i32, n) };
+                    let ret = unsafe { (self.f10)(values_v.as_ptr() as *const i32, n) };
                     out.i64(ret);
                     Ok(Status::Ok)
                 }
-                10 => {
+                11 => {
                     let mut flags_value: u32 = args.u32()?;
                     args.finish()?;
-                    let ret = unsafe { (self.f10)(&mut flags_value) };
+                    let ret = unsafe { (self.f11)(&mut flags_value) };
                     out.u32(ret);
                     out.u32(flags_value);
                     Ok(Status::Ok)
                 }
-                11 => {
+                12 => {
                     args.finish()?;
-                    let ret = unsafe { (self.f11)() };
+                    let ret = unsafe { (self.f12)() };
                     if ret.is_null() {
                         out.u8(0);
                     } else {
@@ -276,7 +330,7 @@ mod __dllgen {
                     }
                     Ok(Status::Ok)
                 }
-                12 => {
+                13 => {
                     let dev = fit::<usize>(args.u64()?)? as *mut c_void;
                     let data_v = args.bytes()?;
                     let len: u32 = fit(args.u64()?)?;
@@ -291,7 +345,7 @@ mod __dllgen {
                     native::set_errno(0);
                     native::set_last_error(0);
                     let ret = unsafe {
-                        (self.f12)(dev, data_v.as_ptr() as *const u8, len)
+                        (self.f13)(dev, data_v.as_ptr() as *const u8, len)
                     };
                     let (errno, last_error) = (native::errno(), native::last_error());
                     if ret < 0 as _ {
@@ -318,6 +372,7 @@ mod __dllgen {
                         "demo_describe",
                         "demo_free",
                         "demo_fail",
+                        "demo_mix",
                         "demo_name",
                         "demo_open",
                         "demo_read",
@@ -386,6 +441,10 @@ mod __dllgen {
                     f12: std::mem::transmute::<
                         *const c_void,
                         Fn12,
+                    >(symbols.next().unwrap_or(std::ptr::null())),
+                    f13: std::mem::transmute::<
+                        *const c_void,
+                        Fn13,
                     >(symbols.next().unwrap_or(std::ptr::null())),
                     _library: library,
                 }
