@@ -2,14 +2,30 @@
 //! `dllgen generate specs/demo.yaml` wrote: the client starts the 32-bit host on the
 //! first call. Run by `bash examples/demo.sh`. Built for Windows it uses the pair
 //! generated from specs/demo-win.yaml (demo32.dll) instead; the API is the same.
+//!
+//! `demo-app --connect ENDPOINT` uses a host already started with `demo-host --listen`
+//! (a Unix socket path, or a Windows named pipe) instead of starting its own.
 
 #[cfg(not(windows))]
-use demo_client::{Demo, Error};
+use demo_client::{Config, Demo, Error, HostPath};
 #[cfg(windows)]
-use demo_win_client::{DemoWin as Demo, Error};
+use demo_win_client::{Config, DemoWin as Demo, Error, HostPath};
 
 fn main() -> Result<(), Error> {
-    let demo = Demo::new();
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let demo = match args.iter().position(|a| a == "--connect") {
+        Some(i) => {
+            let Some(endpoint) = args.get(i + 1) else {
+                eprintln!("usage: demo-app [--connect ENDPOINT]");
+                std::process::exit(2);
+            };
+            // The host path is not used when connecting to a listener.
+            let mut config = Config::new(HostPath::Explicit("demo-host".into()), 0);
+            config.listener = Some(endpoint.clone());
+            Demo::with_config(config)
+        }
+        None => Demo::new(),
+    };
     println!("64-bit process, pointers of {} bytes", std::mem::size_of::<usize>());
     println!("library version: {}", demo.demo_version()?.unwrap_or_default());
     println!("demo_add(40, 2) = {}", demo.demo_add(40, 2)?);
