@@ -25,6 +25,7 @@ const TEMPLATES: &[(&str, &str)] = &[
     ("client_encode", include_str!("../../../templates/client_encode.hbs")),
     ("client_decode", include_str!("../../../templates/client_decode.hbs")),
     ("client_decode_ret", include_str!("../../../templates/client_decode_ret.hbs")),
+    ("read", include_str!("../../../templates/read.hbs")),
 ];
 
 /// Files to write, by path relative to the output folder.

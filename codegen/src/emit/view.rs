@@ -18,7 +18,6 @@ pub struct Crates {
     pub library_file: String,
     pub library_env: String,
     pub host_env: String,
-    pub host_bin: String,
     pub runtime_path: String,
     pub functions: Vec<Function>,
     pub handles: Vec<Handle>,
@@ -349,22 +348,20 @@ pub fn build(m: &Model, spec_file: &str) -> Result<Crates, Unsupported> {
     for (i, f) in m.functions.iter().enumerate() {
         let mut params: Vec<Param> = f.params.iter().map(|p| param(f, p, &mut unsupported)).collect();
         // Each length takes its value from the first buffer it sizes, a required one if
-        // there is one.
-        let mut buffers: Vec<(String, String, bool, u64, bool, bool)> = params
-            .iter()
-            .map(|p| {
-                let out = p.kind == "out_buffer";
-                (p.name.clone(), p.len_param.clone(), out, p.elem_size, p.units_bytes, p.optional)
-            })
-            .collect();
-        buffers.sort_by_key(|b| b.5);
-        for p in params.iter_mut().filter(|p| p.kind == "length") {
-            if let Some((buf, _, out, size, bytes, optional)) = buffers.iter().find(|b| b.1 == p.name) {
-                p.len_from = buf.clone();
-                p.len_from_out = *out;
-                p.len_from_optional = *optional;
-                p.len_scale = if *bytes { *size } else { 1 };
-            }
+        // there is one (`min_by_key` keeps the first of equals).
+        for i in 0..params.len() {
+            let Some(b) = params
+                .iter()
+                .filter(|b| params[i].kind == "length" && b.len_param == params[i].name)
+                .min_by_key(|b| b.optional)
+            else {
+                continue;
+            };
+            let from = (b.name.clone(), b.kind == "out_buffer", b.optional);
+            let scale = if b.units_bytes { b.elem_size } else { 1 };
+            let p = &mut params[i];
+            (p.len_from, p.len_from_out, p.len_from_optional) = from;
+            p.len_scale = scale;
         }
         let mut ret = ret(f, &mut unsupported);
         ret.nullable = ret.kind == "string" && !f.error.as_ref().is_some_and(|e| e.when == ErrorWhen::Null);
@@ -392,18 +389,17 @@ pub fn build(m: &Model, spec_file: &str) -> Result<Crates, Unsupported> {
     if !unsupported.is_empty() {
         return Err(unsupported);
     }
-    let client_type = camel(&m.name);
+    let (crate_base, env_base) = (m.name.replace('_', "-"), m.name.to_ascii_uppercase());
     Ok(Crates {
         name: m.name.clone(),
         spec_file: spec_file.to_string(),
-        host_crate: format!("{}-host", m.name.replace('_', "-")),
-        client_crate: format!("{}-client", m.name.replace('_', "-")),
-        client_type,
+        host_crate: format!("{crate_base}-host"),
+        client_crate: format!("{crate_base}-client"),
+        client_type: camel(&m.name),
         hash: m.hash(),
         library_file: m.library.clone(),
-        library_env: format!("{}_LIBRARY", m.name.to_ascii_uppercase()),
-        host_env: format!("{}_HOST", m.name.to_ascii_uppercase()),
-        host_bin: format!("{}-host", m.name.replace('_', "-")),
+        library_env: format!("{env_base}_LIBRARY"),
+        host_env: format!("{env_base}_HOST"),
         runtime_path: String::new(),
         functions,
         handles: m
