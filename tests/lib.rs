@@ -114,6 +114,33 @@ fn build(package: &str, bin: &str, target: &str, release: bool) -> PathBuf {
     path
 }
 
+/// Builds the demo library (examples/demo/build.sh; quick when up to date) and returns
+/// its build folder: libdemo32.so, libdemo64.so, demo32.dll.
+pub fn demo_library() -> PathBuf {
+    let out = run(
+        Command::new("bash").arg(workspace_root().join("examples/demo/build.sh")),
+        Duration::from_secs(120),
+    );
+    assert_eq!(out.code, Some(0), "building the demo library failed:\n{}", out.stderr);
+    workspace_root().join("examples/demo/build")
+}
+
+/// Starts a host through `cmd` with `--listen [ENDPOINT]` and returns it with the endpoint
+/// it reports on its first line.
+pub fn listening_host(mut cmd: Command, endpoint: Option<&str>) -> (std::process::Child, String) {
+    cmd.arg("--listen").args(endpoint).stdout(Stdio::piped()).stdin(Stdio::null());
+    let mut child = cmd.spawn().unwrap();
+    let mut line = String::new();
+    std::io::BufRead::read_line(&mut std::io::BufReader::new(child.stdout.take().unwrap()), &mut line)
+        .unwrap();
+    let name = line
+        .trim()
+        .strip_prefix("dllgen host: listening on ")
+        .unwrap_or_else(|| panic!("{line:?}"))
+        .to_string();
+    (child, name)
+}
+
 /// The host triple of the machine running the tests (for 64-bit helper programs).
 pub const HOST_TARGET: &str = "x86_64-unknown-linux-gnu";
 

@@ -75,6 +75,18 @@ fn run(dir: &Path, program: &str, args: &[&str]) -> impl FnMut() {
     }
 }
 
+/// Prints `rows` in ms, each as a ratio to the first (the baseline).
+fn table(ratio: &str, rows: &[(&str, Duration)]) {
+    println!("{:<46} {:>9} {:>10}", "", "ms", ratio);
+    for (label, d) in rows {
+        println!(
+            "{label:<46} {:>9.1} {:>10.2}",
+            d.as_secs_f64() * 1e3,
+            d.as_secs_f64() / rows[0].1.as_secs_f64()
+        );
+    }
+}
+
 fn main() {
     let dir = std::env::temp_dir().join(format!("dllgen-bench-check-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
@@ -93,15 +105,13 @@ fn main() {
     let floor =
         time(runs, run(&dir, "clang", &["--target=i686-w64-mingw32", "-fsyntax-only", "-x", "c", "bench.h"]));
     let check = time(runs, run(&dir, env!("CARGO_BIN_EXE_dllgen"), &["check", "bench.yaml"]));
-    let ms = |d: Duration| d.as_secs_f64() * 1e3;
     println!("check of a {FUNCTIONS}-function header including <windows.h>, median of {runs} runs");
-    println!("{:<46} {:>9} {:>10}", "", "ms", "x floor");
-    println!("{:<46} {:>9.1} {:>10.2}", "clang -fsyntax-only on the header (floor)", ms(floor), 1.0);
-    println!(
-        "{:<46} {:>9.1} {:>10.2}",
-        "dllgen check (spec + DLL + header + model)",
-        ms(check),
-        check.as_secs_f64() / floor.as_secs_f64()
+    table(
+        "x floor",
+        &[
+            ("clang -fsyntax-only on the header (floor)", floor),
+            ("dllgen check (spec + DLL + header + model)", check),
+        ],
     );
 
     // Emission: the same library without the struct functions, generate against check.
@@ -123,13 +133,12 @@ fn main() {
     let n = FUNCTIONS - excluded.len();
     println!();
     println!("generate of the {n} functions emit supports ({lines} lines of Rust), median of {runs} runs");
-    println!("{:<46} {:>9} {:>10}", "", "ms", "x check");
-    println!("{:<46} {:>9.1} {:>10.2}", "dllgen check of the same spec (baseline)", ms(base), 1.0);
-    println!(
-        "{:<46} {:>9.1} {:>10.2}",
-        "dllgen generate (+ render, format, write)",
-        ms(generate),
-        generate.as_secs_f64() / base.as_secs_f64()
+    table(
+        "x check",
+        &[
+            ("dllgen check of the same spec (baseline)", base),
+            ("dllgen generate (+ render, format, write)", generate),
+        ],
     );
     let _ = std::fs::remove_dir_all(&dir);
 }

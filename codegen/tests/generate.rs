@@ -12,11 +12,6 @@ fn dllgen(args: &[&str]) -> std::process::Output {
     Command::new(env!("CARGO_BIN_EXE_dllgen")).args(args).current_dir(repo()).output().unwrap()
 }
 
-fn build_demo() {
-    let out = Command::new("bash").arg(repo().join("examples/demo/build.sh")).output().unwrap();
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
-}
-
 fn scratch(name: &str) -> PathBuf {
     let dir = std::env::temp_dir().join(format!("dllgen-generate-{}-{name}", std::process::id()));
     let _ = std::fs::remove_dir_all(&dir);
@@ -25,7 +20,7 @@ fn scratch(name: &str) -> PathBuf {
 
 #[test]
 fn the_checked_in_demo_crates_are_up_to_date() {
-    build_demo();
+    dllgen_tests::demo_library();
     // DLLGEN_BLESS=1 rewrites them instead (then review the diff and commit it).
     let bless = std::env::var_os("DLLGEN_BLESS").is_some_and(|v| v == "1");
     for spec in ["specs/demo.yaml", "specs/demo-win.yaml"] {
@@ -45,7 +40,7 @@ fn the_checked_in_demo_crates_are_up_to_date() {
 
 #[test]
 fn output_is_deterministic_and_check_names_stale_files() {
-    build_demo();
+    dllgen_tests::demo_library();
     let (a, b) = (scratch("a"), scratch("b"));
     for dir in [&a, &b] {
         let out = dllgen(&["generate", "specs/demo.yaml", "--out", dir.to_str().unwrap()]);
@@ -82,7 +77,7 @@ fn output_is_deterministic_and_check_names_stale_files() {
 
 #[test]
 fn a_failed_generation_leaves_the_previous_output_untouched() {
-    build_demo();
+    dllgen_tests::demo_library();
     let dir = scratch("keep");
     assert!(dllgen(&["generate", "specs/demo.yaml", "--out", dir.to_str().unwrap()]).status.success());
     let before = std::fs::read_to_string(dir.join("demo-client/src/lib.rs")).unwrap();
@@ -103,7 +98,7 @@ fn a_failed_generation_leaves_the_previous_output_untouched() {
 
 #[test]
 fn a_write_that_fails_halfway_restores_everything() {
-    build_demo();
+    dllgen_tests::demo_library();
     let dir = scratch("halfway");
     assert!(dllgen(&["generate", "specs/demo.yaml", "--out", dir.to_str().unwrap()]).status.success());
     let before = std::fs::read_to_string(dir.join("demo-client/src/lib.rs")).unwrap();
@@ -124,7 +119,7 @@ fn a_write_that_fails_halfway_restores_everything() {
 
 #[test]
 fn a_crate_folder_dllgen_did_not_write_is_never_replaced() {
-    build_demo();
+    dllgen_tests::demo_library();
     let dir = scratch("foreign");
     std::fs::create_dir_all(dir.join("demo-host/src")).unwrap();
     let mine = "[package]\nname = \"demo-host\"\n";

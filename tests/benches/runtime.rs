@@ -173,13 +173,8 @@ fn main() {
     let host =
         dllgen_tests::build_bin_release("dllgen-test-host", "dllgen-test-host", "i686-unknown-linux-gnu");
     let demo_host = dllgen_tests::build_bin_release("demo-host", "demo-host", "i686-unknown-linux-gnu");
-    let build = std::process::Command::new("bash")
-        .arg(dllgen_tests::workspace_root().join("examples/demo/build.sh"))
-        .status()
-        .unwrap();
-    assert!(build.success(), "building the demo library failed");
     let mut config = demo_client::Config::new(demo_client::HostPath::Explicit(demo_host), 0);
-    let library = dllgen_tests::workspace_root().join("examples/demo/build/libdemo32.so");
+    let library = dllgen_tests::demo_library().join("libdemo32.so");
     config.envs.push(("DEMO_LIBRARY".into(), library.into()));
     let demo = demo_client::Demo::with_config(config);
     demo.demo_add(0, 0).unwrap();

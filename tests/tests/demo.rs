@@ -4,23 +4,11 @@
 //! library's 64-bit build.
 
 use demo_client::{Config, Demo, Error, HostPath};
-use dllgen_tests::{build_bin, run, workspace_root};
+use dllgen_tests::{build_bin, demo_library};
 use std::ffi::{c_char, c_void, CStr, CString};
-use std::path::PathBuf;
-use std::process::Command;
-use std::time::Duration;
-
-fn demo_build() -> PathBuf {
-    let out = run(
-        Command::new("bash").arg(workspace_root().join("examples/demo/build.sh")),
-        Duration::from_secs(120),
-    );
-    assert_eq!(out.code, Some(0), "{}", out.stderr);
-    workspace_root().join("examples/demo/build")
-}
 
 fn demo() -> Demo {
-    let build = demo_build();
+    let build = demo_library();
     let host = build_bin("demo-host", "demo-host", "i686-unknown-linux-gnu");
     let mut config = Config::new(HostPath::Explicit(host), 0);
     config.envs.push(("DEMO_LIBRARY".into(), build.join("libdemo32.so").into()));
@@ -37,7 +25,7 @@ extern "C" {
 
 impl Direct {
     fn open() -> Direct {
-        let path = CString::new(demo_build().join("libdemo64.so").to_str().unwrap()).unwrap();
+        let path = CString::new(demo_library().join("libdemo64.so").to_str().unwrap()).unwrap();
         // SAFETY: a NUL-terminated path.
         let h = unsafe { dlopen(path.as_ptr(), 2) };
         assert!(!h.is_null());

@@ -3,18 +3,9 @@
 //! pair generated from specs/demo-win.yaml (demo32.dll, an i686 Windows host). Both must
 //! print the same thing, which must be what the library computes.
 
-use dllgen_tests::{build_bin, run, workspace_root, Wine};
+use dllgen_tests::{build_bin, demo_library, listening_host, run, Wine};
 use std::process::Command;
 use std::time::Duration;
-
-fn demo_build() -> std::path::PathBuf {
-    let out = run(
-        Command::new("bash").arg(workspace_root().join("examples/demo/build.sh")),
-        Duration::from_secs(120),
-    );
-    assert_eq!(out.code, Some(0), "{}", out.stderr);
-    workspace_root().join("examples/demo/build")
-}
 
 /// The output without the host's process id, which differs between runs.
 fn lines(stdout: &str) -> Vec<&str> {
@@ -38,7 +29,7 @@ const EXPECTED: &[&str] = &[
 
 #[test]
 fn the_demo_app_runs_on_linux() {
-    let build = demo_build();
+    let build = demo_library();
     let host = build_bin("demo-host", "demo-host", "i686-unknown-linux-gnu");
     let app = build_bin("demo-app", "demo-app", dllgen_tests::HOST_TARGET);
     let out = run(
@@ -50,32 +41,16 @@ fn the_demo_app_runs_on_linux() {
     assert!(out.stdout.contains("served by the 32-bit host, process "), "{}", out.stdout);
 }
 
-/// Starts `host --listen [ENDPOINT]` through `cmd` and returns it with the endpoint it
-/// reports.
-fn listening(mut cmd: Command, endpoint: Option<&str>) -> (std::process::Child, String) {
-    cmd.arg("--listen")
-        .args(endpoint)
-        .stdout(std::process::Stdio::piped())
-        .stdin(std::process::Stdio::null());
-    let mut child = cmd.spawn().unwrap();
-    let mut line = String::new();
-    std::io::BufRead::read_line(&mut std::io::BufReader::new(child.stdout.take().unwrap()), &mut line)
-        .unwrap();
-    let endpoint =
-        line.trim().strip_prefix("dllgen host: listening on ").unwrap_or_else(|| panic!("{line:?}"));
-    (child, endpoint.to_string())
-}
-
 #[test]
 fn the_demo_app_uses_a_listening_host_on_linux() {
-    let build = demo_build();
+    let build = demo_library();
     let host = build_bin("demo-host", "demo-host", "i686-unknown-linux-gnu");
     let app = build_bin("demo-app", "demo-app", dllgen_tests::HOST_TARGET);
     let mut cmd = Command::new(host);
     cmd.env("DEMO_LIBRARY", build.join("libdemo32.so"));
     let dir = std::env::temp_dir().join(format!("dllgen-demo-listen-{}", std::process::id()));
     let sock = dir.join("private").join("demo.sock");
-    let (mut listener, endpoint) = listening(cmd, Some(sock.to_str().unwrap()));
+    let (mut listener, endpoint) = listening_host(cmd, Some(sock.to_str().unwrap()));
     assert_eq!(endpoint, sock.to_str().unwrap());
     let out = run(Command::new(&app).args(["--connect", &endpoint]), Duration::from_secs(60));
     let _ = listener.kill();
@@ -88,13 +63,13 @@ fn the_demo_app_uses_a_listening_host_on_linux() {
 /// The Windows pair over a named pipe: the i686 host listens, the 64-bit app connects.
 #[test]
 fn the_demo_app_uses_a_named_pipe_host_under_wine() {
-    let build = demo_build();
+    let build = demo_library();
     let host = build_bin("demo-win-host", "demo-win-host", "i686-pc-windows-gnu");
     let app = build_bin("demo-app", "demo-app", "x86_64-pc-windows-gnu");
     let wine = Wine::get();
     let mut cmd = wine.command(&host);
     cmd.env("DEMO_WIN_LIBRARY", Wine::path(&build.join("demo32.dll")));
-    let (mut listener, endpoint) = listening(cmd, None);
+    let (mut listener, endpoint) = listening_host(cmd, None);
     assert!(endpoint.starts_with(r"\\.\pipe\"), "{endpoint}");
     let out = run(wine.command(&app).args(["--connect", &endpoint]), Duration::from_secs(180));
     let _ = listener.kill();
@@ -105,7 +80,7 @@ fn the_demo_app_uses_a_named_pipe_host_under_wine() {
 
 #[test]
 fn the_demo_app_runs_on_windows_under_wine() {
-    let build = demo_build();
+    let build = demo_library();
     let host = build_bin("demo-win-host", "demo-win-host", "i686-pc-windows-gnu");
     let app = build_bin("demo-app", "demo-app", "x86_64-pc-windows-gnu");
     let wine = Wine::get();

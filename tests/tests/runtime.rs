@@ -287,32 +287,14 @@ fn the_windows_pair_works_under_wine() {
     }
 }
 
-/// Starts `host --listen ENDPOINT` and returns it with the endpoint it reports.
-fn listening_host(host: &std::path::Path, endpoint: Option<&str>) -> (std::process::Child, String) {
-    let mut cmd = std::process::Command::new(host);
-    cmd.arg("--listen")
-        .args(endpoint)
-        .stdout(std::process::Stdio::piped())
-        .stdin(std::process::Stdio::null());
-    let mut child = cmd.spawn().unwrap();
-    let mut line = String::new();
-    std::io::BufRead::read_line(&mut std::io::BufReader::new(child.stdout.take().unwrap()), &mut line)
-        .unwrap();
-    let name = line
-        .trim()
-        .strip_prefix("dllgen host: listening on ")
-        .unwrap_or_else(|| panic!("{line:?}"))
-        .to_string();
-    (child, name)
-}
-
 #[test]
 fn a_listening_host_serves_several_clients_on_a_private_socket() {
     use std::os::unix::fs::PermissionsExt;
     let dir = std::env::temp_dir().join(format!("dllgen-listen-{}", std::process::id())).join("private");
     let _ = std::fs::remove_dir_all(dir.parent().unwrap());
     let sock = dir.join("host.sock");
-    let (mut host_process, endpoint) = listening_host(&host(), Some(sock.to_str().unwrap()));
+    let (mut host_process, endpoint) =
+        dllgen_tests::listening_host(std::process::Command::new(host()), Some(sock.to_str().unwrap()));
     assert_eq!(endpoint, sock.to_str().unwrap());
     assert_eq!(
         std::fs::metadata(&dir).unwrap().permissions().mode() & 0o777,
@@ -475,7 +457,8 @@ fn a_listener_client_that_never_reads_does_not_stall_the_others() {
     let dir = std::env::temp_dir().join(format!("dllgen-slow-{}", std::process::id())).join("private");
     let _ = std::fs::remove_dir_all(dir.parent().unwrap());
     let sock = dir.join("host.sock");
-    let (mut host_process, endpoint) = listening_host(&host(), Some(sock.to_str().unwrap()));
+    let (mut host_process, endpoint) =
+        dllgen_tests::listening_host(std::process::Command::new(host()), Some(sock.to_str().unwrap()));
     // A raw client: handshake, then a 4 MiB echo whose reply it never reads.
     let mut raw = std::os::unix::net::UnixStream::connect(&sock).unwrap();
     let mut w = Writer::new();
