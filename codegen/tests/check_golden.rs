@@ -119,7 +119,7 @@ fn the_summary_names_the_model_hash() {
     assert_eq!(code, Some(0));
     let hash = stdout.trim().rsplit(' ').next().unwrap().to_string();
     assert!(
-        stdout.starts_with("kinds.yaml: ok: 14 functions, 1 handles, 4 structs, 1 callbacks; model hash "),
+        stdout.starts_with("kinds.yaml: ok: 25 functions, 1 handles, 5 structs, 2 callbacks; model hash "),
         "{stdout}"
     );
     assert_eq!(hash.len(), 16);
@@ -134,21 +134,50 @@ fn the_summary_names_the_model_hash() {
     let _ = std::fs::remove_dir_all(&dir2);
 }
 
-/// `generate` on a spec with kinds emit does not support yet (structs, callbacks) refuses
-/// the whole spec, names every such item, and writes nothing.
+/// `generate` on a spec with something emit does not support (a struct nested at an
+/// offset its alignment forbids: `#pragma pack(1)`) refuses the whole spec, names every such
+/// item with a hint, and writes nothing.
 #[test]
 fn generate_refuses_what_it_cannot_emit_and_writes_nothing() {
-    let dir = stage(&repo().join("tests/specs/kinds.yaml"));
+    let dir = std::env::temp_dir().join(format!("dllgen-refuse-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::write(
+        dir.join("packed.h"),
+        "#include <stdint.h>\n\
+         typedef struct { int32_t a, b; } inner;\n\
+         #pragma pack(push, 1)\n\
+         typedef struct { uint8_t tag; inner in; int32_t odd; } outer;\n\
+         #pragma pack(pop)\n\
+         int use(const outer *o);\n\
+         int also(const outer *o);\n",
+    )
+    .unwrap();
+    std::fs::write(dir.join("packed.c"), "#include \"packed.h\"\nint use(const outer *o) { return o->odd; }\nint also(const outer *o) { return o->tag; }\n").unwrap();
+    let cc = Command::new("gcc")
+        .args(["-m32", "-shared", "-fPIC", "-o", "libpacked.so", "packed.c"])
+        .current_dir(&dir)
+        .status()
+        .unwrap();
+    assert!(cc.success());
+    std::fs::write(
+        dir.join("packed.yaml"),
+        "name: packed\nheader: packed.h\nlibrary: libpacked.so\nerror: none\nfunctions:\n  use: { params: { o: in } }\n  also: { params: { o: in } }\n",
+    )
+    .unwrap();
     let out = Command::new(env!("CARGO_BIN_EXE_dllgen"))
-        .args(["generate", "kinds.yaml", "--out", "out"])
+        .args(["generate", "packed.yaml", "--out", "out"])
         .current_dir(&dir)
         .output()
         .unwrap();
     let err = String::from_utf8_lossy(&out.stderr);
     assert_eq!(out.status.code(), Some(1), "{err}");
     assert!(err.contains("cannot emit these yet"), "{err}");
-    assert!(err.contains("callbacks are not generated yet"), "{err}");
-    assert!(err.lines().filter(|l| l.starts_with("  `")).count() >= 2, "{err}");
+    assert!(
+        err.contains("field `in`: a struct or array at an offset its alignment forbids (packed)"),
+        "{err}"
+    );
+    assert!(err.contains("hint: list their functions under `exports: exclude:`"), "{err}");
     assert!(!dir.join("out").exists(), "generate wrote output");
     let _ = std::fs::remove_dir_all(&dir);
 }

@@ -38,6 +38,33 @@ fn the_checked_in_demo_crates_are_up_to_date() {
     }
 }
 
+/// The kinds specs (tests/specs, every kind of specs/SCHEMA.md over tests/fixtures/kinds.h)
+/// generate generated/kinds-linux-* and generated/kinds-*, which tests/tests/kinds.rs calls.
+#[test]
+fn the_checked_in_kinds_crates_are_up_to_date() {
+    let bless = std::env::var_os("DLLGEN_BLESS").is_some_and(|v| v == "1");
+    let stage = scratch("kinds");
+    std::fs::create_dir_all(&stage).unwrap();
+    std::os::unix::fs::symlink(repo().join("tests/fixtures"), stage.join("fixtures")).unwrap();
+    std::os::unix::fs::symlink(dllgen_tests::fixtures(), stage.join("lib")).unwrap();
+    let out_dir = repo().join("generated");
+    for spec in ["kinds_linux.yaml", "kinds.yaml"] {
+        std::fs::copy(repo().join("tests/specs").join(spec), stage.join(spec)).unwrap();
+        let mut args = vec!["generate", spec, "--out", out_dir.to_str().unwrap()];
+        if !bless {
+            args.push("--check");
+        }
+        let out =
+            Command::new(env!("CARGO_BIN_EXE_dllgen")).args(&args).current_dir(&stage).output().unwrap();
+        assert!(
+            out.status.success(),
+            "generated/ is stale for tests/specs/{spec}; run `DLLGEN_BLESS=1 cargo test -p dllgen --test generate`:\n{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+    let _ = std::fs::remove_dir_all(&stage);
+}
+
 #[test]
 fn output_is_deterministic_and_check_names_stale_files() {
     dllgen_tests::demo_library();

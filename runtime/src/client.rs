@@ -522,6 +522,11 @@ fn exchange<T>(
         let h = read_frame(&mut conn.input, max_frame, &mut conn.payload).map_err(lost)?;
         let mut r = Reader::new(&conn.payload);
         match (h.kind, h.status) {
+            // The host refused this call's arguments (a buffer shorter than its length...):
+            // it answered in step, so the connection and the library's state are intact.
+            (Kind::Return, Status::ProtocolError) if h.seq == seq => {
+                return Err(Failure::Call(Error::Protocol(text(&mut r))))
+            }
             // The host's word on a broken frame, whatever call it could attribute it to.
             (Kind::Return, Status::ProtocolError) => {
                 return Err(Failure::Connection(Error::Protocol(text(&mut r))))

@@ -97,6 +97,77 @@ impl CallContext<'_> {
     }
 }
 
+thread_local! {
+    /// The call a library function is running in on this thread (while it runs inside
+    /// [`with_callbacks`]), for trampolines the library calls back into.
+    static CURRENT: std::cell::Cell<*mut CallContext<'static>> = const { std::cell::Cell::new(std::ptr::null_mut()) };
+    /// The first failure of a callback during the current call.
+    static FAILED: std::cell::RefCell<Option<WireError>> = const { std::cell::RefCell::new(None) };
+}
+
+/// Runs `f` (a call into the library) with `cx` reachable by [`callback`] from trampolines
+/// on this thread. A callback that could not be run (the client went away, a malformed
+/// reply) made the trampoline return a default value; that failure is returned here once
+/// the library has returned.
+pub fn with_callbacks<R>(cx: &mut CallContext<'_>, f: impl FnOnce() -> R) -> Result<R, WireError> {
+    let ptr = std::ptr::from_mut(cx).cast::<CallContext<'static>>();
+    let previous = CURRENT.with(|c| c.replace(ptr));
+    let saved = FAILED.with(|e| e.borrow_mut().take());
+    // Restores the outer call's context even if `f` unwinds.
+    struct Restore(*mut CallContext<'static>, Option<Option<WireError>>);
+    impl Drop for Restore {
+        fn drop(&mut self) {
+            CURRENT.with(|c| c.set(self.0));
+            let saved = self.1.take().flatten();
+            FAILED.with(|e| *e.borrow_mut() = saved);
+        }
+    }
+    let restore = Restore(previous, Some(saved));
+    let r = f();
+    let failed = FAILED.with(|e| e.borrow_mut().take());
+    drop(restore);
+    match failed {
+        Some(e) => Err(e),
+        None => Ok(r),
+    }
+}
+
+/// For a generated trampoline: runs callback `id` in the client with `args` and decodes
+/// its reply with `decode`. Outside [`with_callbacks`] (a callback the library stored and
+/// calls later, or calls from another thread), or when the callback fails, the result is
+/// `T::default()` and the failure is recorded for [`with_callbacks`]. Never panics (a
+/// trampoline is called from C).
+pub fn callback<T: Default>(
+    id: u32,
+    args: &mut Writer,
+    decode: impl FnOnce(&mut Reader<'_>) -> Result<T, WireError>,
+) -> T {
+    let cx = CURRENT.with(|c| c.get());
+    if cx.is_null() {
+        return T::default();
+    }
+    // SAFETY: set by `with_callbacks` from a live `&mut CallContext` on this thread, which
+    // is borrowed for as long as `CURRENT` holds it; a nested call replaces and restores it.
+    let cx = unsafe { &mut *cx };
+    let result = cx.callback(id, args).and_then(|reply| {
+        let mut r = Reader::new(&reply);
+        let v = decode(&mut r)?;
+        r.finish()?;
+        Ok(v)
+    });
+    match result {
+        Ok(v) => v,
+        Err(e) => {
+            let _ = FAILED.try_with(|f| {
+                if let Ok(mut f) = f.try_borrow_mut() {
+                    f.get_or_insert(e);
+                }
+            });
+            T::default()
+        }
+    }
+}
+
 /// Runs one call and sends its `Return` frame. Panics in generated code become
 /// `HostPanic` replies; the host keeps serving.
 pub(crate) fn dispatch(

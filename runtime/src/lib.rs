@@ -15,7 +15,7 @@ mod sys;
 pub mod wire;
 
 pub use client::{Client, Config, Error, HostPath, Pool};
-pub use host::{CallContext, Library};
+pub use host::{callback, with_callbacks, CallContext, Library};
 pub use wire::{Reader, Status, WireError, Writer};
 
 /// Bumped on any incompatible change to the wire format or the handshake.

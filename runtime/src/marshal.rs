@@ -1,11 +1,19 @@
-//! Small conversions generated hosts use around each call (kept here, not in templates,
-//! so they are written and tested once).
+//! Small conversions generated code uses around each call (kept here, not in templates,
+//! so they are written and tested once): lengths, C strings, values that cross field by
+//! field ([`Value`] on the client, [`CValue`] on the host), bit-fields.
 
-use crate::wire::WireError;
+use crate::wire::{Reader, WireError, Writer};
 
 /// A length from the client as the C type, refused when it does not fit.
 pub fn fit<T: TryFrom<u64>>(v: u64) -> Result<T, WireError> {
     T::try_from(v).map_err(|_| WireError::Payload("a length does not fit the C type"))
+}
+
+/// A computed length (`None`: it overflowed or divided by zero), refused unless it is a
+/// count: not negative, within `u64`.
+pub fn length(v: Option<i128>) -> Result<u64, WireError> {
+    v.and_then(|v| u64::try_from(v).ok())
+        .ok_or(WireError::Payload("a length expression overflows, divides by zero or is negative"))
 }
 
 /// The bytes of a NUL-terminated C string (without the NUL).
@@ -47,14 +55,315 @@ pub fn units_with_nul(b: &[u8]) -> Vec<u16> {
     v
 }
 
+/// A value the client sends and receives field by field: numbers, `bool`, fixed arrays,
+/// and the structs a generated client declares.
+pub trait Value: Sized {
+    /// Appends the value.
+    fn put(&self, w: &mut Writer);
+    /// Reads one value.
+    fn get(r: &mut Reader<'_>) -> Result<Self, WireError>;
+}
+
+/// A value the host decodes into C memory: numbers, fixed arrays, and the `#[repr(C)]`
+/// structs a generated host declares (string fields point into a [`Keep`]).
+pub trait CValue: Sized {
+    /// Reads one value; strings it points to are kept alive by `keep`.
+    fn get_c(r: &mut Reader<'_>, keep: &mut Keep) -> Result<Self, WireError>;
+    /// Appends the value (strings it points to are read, so they must be valid).
+    fn put_c(&self, w: &mut Writer);
+}
+
+macro_rules! values {
+    ($($t:ident),*) => {$(
+        impl Value for $t {
+            fn put(&self, w: &mut Writer) {
+                w.$t(*self);
+            }
+            fn get(r: &mut Reader<'_>) -> Result<Self, WireError> {
+                r.$t()
+            }
+        }
+        impl CValue for $t {
+            fn get_c(r: &mut Reader<'_>, _: &mut Keep) -> Result<Self, WireError> {
+                r.$t()
+            }
+            fn put_c(&self, w: &mut Writer) {
+                w.$t(*self);
+            }
+        }
+    )*};
+}
+values!(i8, u8, i16, u16, i32, u32, i64, u64, f32, f64);
+
+impl Value for bool {
+    fn put(&self, w: &mut Writer) {
+        w.u8(u8::from(*self));
+    }
+    fn get(r: &mut Reader<'_>) -> Result<Self, WireError> {
+        Ok(r.u8()? != 0)
+    }
+}
+
+fn array<T, const N: usize>(mut get: impl FnMut() -> Result<T, WireError>) -> Result<[T; N], WireError> {
+    let mut v = Vec::with_capacity(N);
+    for _ in 0..N {
+        v.push(get()?);
+    }
+    v.try_into().map_err(|_| WireError::Payload("array length"))
+}
+
+impl<T: Value, const N: usize> Value for [T; N] {
+    fn put(&self, w: &mut Writer) {
+        for e in self {
+            e.put(w);
+        }
+    }
+    fn get(r: &mut Reader<'_>) -> Result<Self, WireError> {
+        array(|| T::get(r))
+    }
+}
+
+impl<T: CValue, const N: usize> CValue for [T; N] {
+    fn get_c(r: &mut Reader<'_>, keep: &mut Keep) -> Result<Self, WireError> {
+        array(|| T::get_c(r, keep))
+    }
+    fn put_c(&self, w: &mut Writer) {
+        for e in self {
+            e.put_c(w);
+        }
+    }
+}
+
+/// A count of values that follow, refused when the payload cannot hold that many (every
+/// value takes at least one byte on the wire), so a bad count never allocates.
+fn count(r: &mut Reader<'_>) -> Result<usize, WireError> {
+    let n = r.u32()? as usize;
+    if n > r.remaining() {
+        return Err(WireError::Payload("more values than bytes"));
+    }
+    Ok(n)
+}
+
+impl Writer {
+    /// A slice of values: `u32` count, then each value.
+    pub fn values<T: Value>(&mut self, v: &[T]) -> &mut Self {
+        self.u32(v.len() as u32);
+        for e in v {
+            e.put(self);
+        }
+        self
+    }
+
+    /// A slice of C values (host side): `u32` count, then each value.
+    pub fn c_values<T: CValue>(&mut self, v: &[T]) -> &mut Self {
+        self.u32(v.len() as u32);
+        for e in v {
+            e.put_c(self);
+        }
+        self
+    }
+}
+
+impl Reader<'_> {
+    /// Values written by [`Writer::values`].
+    pub fn values<T: Value>(&mut self) -> Result<Vec<T>, WireError> {
+        let n = count(self)?;
+        (0..n).map(|_| T::get(self)).collect()
+    }
+
+    /// C values written by [`Writer::values`] (host side).
+    pub fn c_values<T: CValue>(&mut self, keep: &mut Keep) -> Result<Vec<T>, WireError> {
+        let n = count(self)?;
+        (0..n).map(|_| T::get_c(self, keep)).collect()
+    }
+}
+
+/// C strings the host made for one call's struct fields: alive until the call returns.
+#[derive(Debug, Default)]
+pub struct Keep {
+    bytes: Vec<Vec<u8>>,
+    units: Vec<Vec<u16>>,
+}
+
+impl Keep {
+    /// A string field written by [`put_str`]: a NUL-terminated copy, or NULL.
+    pub fn str(&mut self, r: &mut Reader<'_>) -> Result<*const u8, WireError> {
+        if r.u8()? == 0 {
+            return Ok(std::ptr::null());
+        }
+        let c = with_nul(r.bytes()?);
+        let p = c.as_ptr();
+        // The heap block does not move when `bytes` grows: `p` stays valid.
+        self.bytes.push(c);
+        Ok(p)
+    }
+
+    /// A UTF-16 string field written by [`put_wide`]: a NUL-terminated copy, or NULL.
+    pub fn wide(&mut self, r: &mut Reader<'_>) -> Result<*const u16, WireError> {
+        if r.u8()? == 0 {
+            return Ok(std::ptr::null());
+        }
+        let c = units_with_nul(r.bytes()?);
+        let p = c.as_ptr();
+        self.units.push(c);
+        Ok(p)
+    }
+}
+
+/// Writes a string field (client side): present flag, then UTF-8 bytes.
+pub fn put_str(w: &mut Writer, s: Option<&str>) {
+    match s {
+        Some(s) => w.u8(1).bytes(s.as_bytes()),
+        None => w.u8(0),
+    };
+}
+
+/// Writes a UTF-16 string field (client side): present flag, then little-endian units.
+pub fn put_wide(w: &mut Writer, s: Option<&str>) {
+    match s {
+        Some(s) => w.u8(1).elements(&s.encode_utf16().collect::<Vec<u16>>()),
+        None => w.u8(0),
+    };
+}
+
+/// Reads a string field (client side); invalid UTF-8 is replaced.
+pub fn get_str(r: &mut Reader<'_>) -> Result<Option<String>, WireError> {
+    Ok(if r.u8()? == 0 { None } else { Some(String::from_utf8_lossy(r.bytes()?).into_owned()) })
+}
+
+/// Reads a UTF-16 string field (client side); unpaired surrogates are replaced.
+pub fn get_wide(r: &mut Reader<'_>) -> Result<Option<String>, WireError> {
+    Ok(if r.u8()? == 0 { None } else { Some(String::from_utf16_lossy(&r.elements::<u16>()?)) })
+}
+
+/// Writes a string field the library filled (host side): NULL or the string.
+///
+/// # Safety
+/// `p` is NULL or points to a NUL-terminated string.
+pub unsafe fn put_c_str(w: &mut Writer, p: *const u8) {
+    if p.is_null() {
+        w.u8(0);
+    } else {
+        w.u8(1).bytes(c_bytes(p));
+    }
+}
+
+/// Writes a UTF-16 string field the library filled (host side): NULL or the string.
+///
+/// # Safety
+/// `p` is NULL or points to a NUL-terminated UTF-16 string.
+pub unsafe fn put_c_wide(w: &mut Writer, p: *const u16) {
+    if p.is_null() {
+        w.u8(0);
+    } else {
+        w.u8(1).elements(c_units(p));
+    }
+}
+
+/// Reads `width` bits starting `bit` bits into `bytes` (x86 order: low bits first),
+/// sign-extended when `signed`.
+pub fn get_bits(bytes: &[u8], bit: u32, width: u32, signed: bool) -> u64 {
+    let mut v = 0u64;
+    for i in 0..width.min(64) {
+        let at = bit + i;
+        if bytes.get((at / 8) as usize).is_some_and(|b| b >> (at % 8) & 1 == 1) {
+            v |= 1 << i;
+        }
+    }
+    if signed && width > 0 && width < 64 && v >> (width - 1) & 1 == 1 {
+        v |= u64::MAX << width;
+    }
+    v
+}
+
+/// Stores the low `width` bits of `v` starting `bit` bits into `bytes`; other bits are
+/// kept.
+pub fn set_bits(bytes: &mut [u8], bit: u32, width: u32, v: u64) {
+    for i in 0..width.min(64) {
+        let at = bit + i;
+        if let Some(b) = bytes.get_mut((at / 8) as usize) {
+            let mask = 1u8 << (at % 8);
+            if v >> i & 1 == 1 {
+                *b |= mask;
+            } else {
+                *b &= !mask;
+            }
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
 
     #[test]
+    fn bits() {
+        let mut b = [0u8; 4];
+        set_bits(&mut b, 3, 5, 0b10110);
+        set_bits(&mut b, 0, 3, 0b101);
+        assert_eq!(b, [0b1011_0101, 0, 0, 0]);
+        assert_eq!(get_bits(&b, 3, 5, false), 0b10110);
+        assert_eq!(get_bits(&b, 3, 5, true) as i64, 0b10110 - 32);
+        set_bits(&mut b, 6, 12, 0xfff);
+        assert_eq!(get_bits(&b, 6, 12, false), 0xfff);
+        assert_eq!(get_bits(&b, 0, 3, false), 0b101);
+        assert_eq!(get_bits(&b, 20, 12, false), 0);
+    }
+
+    #[test]
+    fn values_and_strings() {
+        let mut w = Writer::new();
+        w.values(&[[1i16, -2], [3, 4]]).values(&[true, false]);
+        put_str(&mut w, Some("hé"));
+        put_wide(&mut w, Some("hé"));
+        put_str(&mut w, None);
+        let frame = w.payload().to_vec();
+        let mut r = Reader::new(&frame);
+        assert_eq!(r.values::<[i16; 2]>().unwrap(), [[1, -2], [3, 4]]);
+        assert_eq!(r.values::<bool>().unwrap(), [true, false]);
+        assert_eq!(get_str(&mut r).unwrap().as_deref(), Some("hé"));
+        assert_eq!(get_wide(&mut r).unwrap().as_deref(), Some("hé"));
+        assert_eq!(get_str(&mut r).unwrap(), None);
+        r.finish().unwrap();
+
+        // The host's side of the same bytes: C strings kept for the call.
+        let mut r = Reader::new(&frame);
+        let mut keep = Keep::default();
+        assert_eq!(r.c_values::<[i16; 2]>(&mut keep).unwrap(), [[1, -2], [3, 4]]);
+        assert_eq!(r.c_values::<u8>(&mut keep).unwrap(), [1, 0]);
+        let s = keep.str(&mut r).unwrap();
+        let u = keep.wide(&mut r).unwrap();
+        assert!(keep.str(&mut r).unwrap().is_null());
+        // SAFETY: NUL-terminated copies owned by `keep`.
+        unsafe {
+            assert_eq!(c_bytes(s), "hé".as_bytes());
+            assert_eq!(c_units(u), [0x68, 0xe9]);
+            let mut w = Writer::new();
+            put_c_str(&mut w, s);
+            put_c_wide(&mut w, u);
+            put_c_str(&mut w, std::ptr::null());
+            let back = w.payload().to_vec();
+            let mut r = Reader::new(&back);
+            assert_eq!(get_str(&mut r).unwrap().as_deref(), Some("hé"));
+            assert_eq!(get_wide(&mut r).unwrap().as_deref(), Some("hé"));
+            assert_eq!(get_str(&mut r).unwrap(), None);
+        }
+    }
+
+    #[test]
+    fn absurd_counts_are_refused() {
+        let mut r = Reader::new(&[0xff, 0xff, 0xff, 0xff, 1]);
+        assert!(r.values::<u8>().is_err());
+        let mut r = Reader::new(&[0xff, 0xff, 0xff, 0xff, 1]);
+        assert!(r.c_values::<u64>(&mut Keep::default()).is_err());
+    }
+
+    #[test]
     fn conversions() {
         assert_eq!(fit::<u32>(5).unwrap(), 5);
         assert!(fit::<u8>(300).is_err());
+        assert_eq!(length(Some(7)).unwrap(), 7);
+        assert!(length(Some(-1)).is_err() && length(None).is_err() && length(Some(1 << 70)).is_err());
         assert_eq!(with_nul(b"ab"), b"ab\0");
         assert_eq!(units_with_nul(&[0x41, 0, 0x42, 0]), [0x41, 0x42, 0]);
         let s = b"hello\0";

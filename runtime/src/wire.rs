@@ -248,6 +248,11 @@ impl Writer {
         self.len() == 0
     }
 
+    /// The payload so far.
+    pub fn payload(&self) -> &[u8] {
+        &self.buf[HEADER_LEN..]
+    }
+
     pub fn u8(&mut self, v: u8) -> &mut Self {
         self.buf.push(v);
         self

@@ -21,6 +21,53 @@ pub struct Crates {
     pub runtime_path: String,
     pub functions: Vec<Function>,
     pub handles: Vec<Handle>,
+    pub structs: Vec<StructView>,
+    pub callbacks: Vec<CallbackView>,
+    /// The `cfg` of the host target the model's layouts are for (`windows`, `not(windows)`).
+    pub target_cfg: &'static str,
+}
+
+/// A struct: the client's Rust type (fields in C order) and the host's `#[repr(C)]` mirror
+/// of the 32-bit layout (slots in offset order, padding explicit).
+#[derive(Debug, Serialize)]
+pub struct StructView {
+    pub c_name: String,
+    pub name: String,
+    pub doc: Vec<String>,
+    pub size: u64,
+    pub align: u64,
+    pub fields: Vec<FieldView>,
+    pub slots: Vec<Slot>,
+}
+
+/// A struct field as the client sees it, and how the host fills its slot.
+#[derive(Debug, Serialize)]
+pub struct FieldView {
+    pub name: String,
+    pub doc: Vec<String>,
+    /// `value`, `string`, `handle`, `bits` or `raw` (a scalar at an offset its type
+    /// cannot have in a `#[repr(C)]` struct: kept as bytes).
+    pub kind: &'static str,
+    pub client_type: String,
+    /// The scalar type of a `raw` field.
+    pub host_type: String,
+    /// The client's default value.
+    pub default: String,
+    pub wide: bool,
+    pub optional: bool,
+    /// Bit-fields: the host slot holding the bits, and where in it.
+    pub region: String,
+    pub bit: u64,
+    pub width: u32,
+    pub signed: bool,
+}
+
+/// A field of the host's mirror struct.
+#[derive(Debug, Serialize)]
+pub struct Slot {
+    pub name: String,
+    pub ty: String,
+    pub offset: u64,
 }
 
 #[derive(Debug, Serialize)]
@@ -46,6 +93,8 @@ pub struct Function {
     pub client_values: Vec<String>,
     /// Exactly one value (returned as is, not as a tuple).
     pub single: bool,
+    /// It takes callbacks: the call runs inside `with_callbacks`.
+    pub has_callbacks: bool,
     pub first_value: String,
     /// Everything the reply carries, in its order: the client values plus what goes back
     /// into `&mut` arguments.
@@ -71,13 +120,21 @@ pub struct Param {
     pub rust: String,
     pub wire: String,
     pub is_bool: bool,
-    /// Buffers: element Rust type and size in bytes.
+    /// A struct value: it crosses field by field (`Value` / `CValue`).
+    pub is_struct: bool,
+    /// Buffers: element Rust type (client; the host's differs for `bool`: `u8`) and size
+    /// in bytes on the target.
     pub elem: String,
+    pub host_elem: String,
     pub elem_size: u64,
+    /// Buffers of numbers cross as one byte string (`elements`); of structs and bools,
+    /// value by value (`values`).
+    pub plain: bool,
     pub units_bytes: bool,
     /// Buffers: the length parameter (a bare parameter), or a constant.
     pub len_param: String,
-    pub len_const: String,
+    /// Buffers: the length as the host computes it (a `u64` expression).
+    pub len_host: String,
     /// Out-buffers: how much is filled (`capacity`, `return`, `param`, `nul`).
     pub filled: &'static str,
     pub filled_param: String,
@@ -97,10 +154,48 @@ pub struct Param {
     /// Length parameters: that buffer is optional (absent: the length is 0).
     pub len_from_optional: bool,
     pub len_scale: u64,
+    /// Callbacks: the callback type, the id the host calls it by (the parameter's index)
+    /// and the host trampoline's name.
+    pub cb: Option<CallbackView>,
+    pub cb_id: usize,
+    pub tramp: String,
     /// Visible in the client method's signature.
     pub visible: bool,
     /// The client's argument type.
     pub client_type: String,
+}
+
+/// A callback type: the client's closure type and what the host's trampolines need.
+#[derive(Debug, Clone, Serialize)]
+pub struct CallbackView {
+    pub c_name: String,
+    /// The client's `dyn FnMut` alias.
+    pub name: String,
+    pub abi: &'static str,
+    pub params: Vec<CbParam>,
+    /// The closure's argument types, joined.
+    pub closure_args: String,
+    pub has_ret: bool,
+    pub ret_rust: String,
+    pub ret_wire: String,
+    pub ret_ffi: String,
+    pub ret_is_bool: bool,
+}
+
+/// A callback parameter.
+#[derive(Debug, Clone, Serialize)]
+pub struct CbParam {
+    /// `a0`, `a1`...
+    pub name: String,
+    /// `value`, `string` or `user_data`.
+    pub kind: &'static str,
+    pub ffi_type: String,
+    pub rust: String,
+    pub wire: String,
+    pub is_bool: bool,
+    pub is_struct: bool,
+    pub utf16: bool,
+    pub optional: bool,
 }
 
 #[derive(Debug, Serialize)]
@@ -110,6 +205,7 @@ pub struct Ret {
     pub rust: String,
     pub wire: String,
     pub is_bool: bool,
+    pub is_struct: bool,
     pub utf16: bool,
     pub free_symbol: String,
     pub free_abi: &'static str,
@@ -178,11 +274,14 @@ fn blank(kind: &'static str) -> Param {
         rust: String::new(),
         wire: String::new(),
         is_bool: false,
+        is_struct: false,
         elem: String::new(),
+        host_elem: String::new(),
         elem_size: 0,
+        plain: true,
         units_bytes: false,
         len_param: String::new(),
-        len_const: String::new(),
+        len_host: String::new(),
         filled: "capacity",
         filled_param: String::new(),
         utf16: false,
@@ -194,43 +293,138 @@ fn blank(kind: &'static str) -> Param {
         len_from_out: false,
         len_from_optional: false,
         len_scale: 1,
+        cb: None,
+        cb_id: 0,
+        tramp: String::new(),
         visible: true,
         client_type: String::new(),
     }
 }
 
-fn scalar_value(v: &Value, what: &str, unsupported: &mut Unsupported) -> Option<(String, String, bool)> {
-    match v {
-        Value::Scalar { scalar: s } => Some(scalar(s)),
-        Value::Struct { name } => {
-            unsupported.push(format!("{what}: struct `{name}` (structs are not generated yet)"));
-            None
+/// A value's types: client Rust, host Rust, wire method; its size on the target.
+struct Ty {
+    rust: String,
+    host: String,
+    wire: String,
+    is_bool: bool,
+    is_struct: bool,
+    size: u64,
+    align: u64,
+}
+
+/// What every view function needs: struct names, the target, and the list of what cannot
+/// be emitted.
+struct Cx {
+    /// Struct C name → (Rust name, size, align).
+    structs: std::collections::BTreeMap<String, (String, u64, u64)>,
+    /// 8-byte scalars are 4-aligned in i386 System V structs, 8-aligned on Windows.
+    pe: bool,
+    /// Callback types by C name.
+    callbacks: std::collections::BTreeMap<String, CallbackView>,
+    /// Struct fields kept as bytes on the host (packed), by (struct, field): their type.
+    raw: std::collections::BTreeMap<(String, String), String>,
+    unsupported: Unsupported,
+}
+
+impl Cx {
+    fn value(&mut self, v: &Value, what: &str) -> Option<Ty> {
+        match v {
+            Value::Scalar { scalar: s } => Some(self.scalar(s)),
+            Value::Struct { name } => match self.structs.get(name) {
+                Some((rust, size, align)) => Some(Ty {
+                    rust: rust.clone(),
+                    host: rust.clone(),
+                    wire: String::new(),
+                    is_bool: false,
+                    is_struct: true,
+                    size: *size,
+                    align: *align,
+                }),
+                None => {
+                    self.unsupported.push(format!("{what}: struct `{name}` has no layout"));
+                    None
+                }
+            },
         }
+    }
+
+    fn scalar(&self, s: &Scalar) -> Ty {
+        let (rust, wire, is_bool) = scalar(s);
+        let size = match s {
+            Scalar::Int { bytes, .. } | Scalar::Enum { bytes, .. } | Scalar::Float { bytes } => {
+                u64::from(*bytes)
+            }
+            Scalar::Bool => 1,
+        };
+        let align = if size == 8 && !self.pe { 4 } else { size };
+        Ty { host: wire.clone(), rust, wire, is_bool, is_struct: false, size, align }
     }
 }
 
-fn length(expr: &Expr, what: &str, unsupported: &mut Unsupported) -> (String, String) {
+/// A buffer's length as the host computes it (a `u64` expression over its locals): a
+/// parameter, a constant, or arithmetic over parameters and fields of struct parameters
+/// (checked: an overflow, a negative result or a division by zero is an error reply).
+fn length(expr: &Expr, f: &model::Function, cx: &Cx) -> (String, String) {
     match expr {
-        Expr::Param { name } => (ident(name), String::new()),
-        Expr::Const { value } => (String::new(), value.to_string()),
-        other => {
-            unsupported
-                .push(format!("{what}: length `{other}` (only a parameter or a constant is generated yet)"));
-            (String::new(), "0".into())
+        Expr::Param { name } => (ident(name), format!("({} as u64)", ident(name))),
+        Expr::Const { value } => (String::new(), format!("{value}u64")),
+        other => (String::new(), format!("length({})?", checked(other, f, cx))),
+    }
+}
+
+/// An `Option<i128>` expression for `e` (`None` on overflow or division by zero).
+fn checked(e: &Expr, f: &model::Function, cx: &Cx) -> String {
+    match e {
+        Expr::Const { value } => format!("Some({value}i128)"),
+        Expr::Param { name } => format!("Some({} as i128)", ident(name)),
+        Expr::Field { param, field } => {
+            let kind = f.params.iter().find(|p| p.name == *param).map(|p| &p.kind);
+            let strukt = match kind {
+                Some(Kind::Value { value: Value::Struct { name } })
+                | Some(Kind::In { value: Value::Struct { name }, .. })
+                | Some(Kind::Inout { value: Value::Struct { name }, .. }) => name.as_str(),
+                _ => "",
+            };
+            let read = |v: &str| match cx.raw.get(&(strukt.to_string(), field.clone())) {
+                Some(t) => format!("<{t}>::from_le_bytes({v}.{})", ident(field)),
+                None => format!("{v}.{}", ident(field)),
+            };
+            match kind {
+                Some(Kind::In { optional: true, .. }) | Some(Kind::Inout { optional: true, .. }) => {
+                    format!("Some({}_value.as_ref().map_or(0, |v| {} as i128))", ident(param), read("v"))
+                }
+                Some(Kind::In { .. }) | Some(Kind::Inout { .. }) => {
+                    format!("Some({} as i128)", read(&format!("{}_value", ident(param))))
+                }
+                _ => format!("Some({} as i128)", read(&ident(param))),
+            }
+        }
+        Expr::Binary { left, op, right } => {
+            let method = match op {
+                '+' => "checked_add",
+                '-' => "checked_sub",
+                '*' => "checked_mul",
+                _ => "checked_div",
+            };
+            format!(
+                "{}.zip({}).and_then(|(a, b)| a.{method}(b))",
+                checked(left, f, cx),
+                checked(right, f, cx)
+            )
         }
     }
 }
 
-fn param(f: &model::Function, p: &model::Param, unsupported: &mut Unsupported) -> Param {
+fn param(f: &model::Function, p: &model::Param, cx: &mut Cx) -> Param {
     let what = format!("`{}` parameter `{}`", f.c_name, p.name);
     let mut v = blank("value");
     v.name = ident(&p.name);
     match &p.kind {
         Kind::Value { value } => {
-            if let Some((rust, wire, b)) = scalar_value(value, &what, unsupported) {
-                v.ffi_type = rust.clone();
-                v.client_type = rust.clone();
-                (v.rust, v.wire, v.is_bool) = (rust, wire, b);
+            if let Some(t) = cx.value(value, &what) {
+                v.ffi_type = if t.is_bool { "bool".into() } else { t.host.clone() };
+                v.client_type = t.rust.clone();
+                (v.rust, v.wire, v.is_bool, v.is_struct) = (t.rust, t.wire, t.is_bool, t.is_struct);
             }
         }
         Kind::InString { encoding, optional } => {
@@ -250,17 +444,15 @@ fn param(f: &model::Function, p: &model::Param, unsupported: &mut Unsupported) -
             };
             // An optional out-buffer always gets storage, like an optional out-pointer.
             v.optional = *optional && v.kind != "out_buffer";
-            if let Some((rust, _, b)) = scalar_value(element, &what, unsupported) {
-                if b {
-                    unsupported.push(format!("{what}: buffers of bool are not generated yet"));
-                }
-                v.elem_size = rust.trim_start_matches(['i', 'u', 'f']).parse::<u64>().unwrap_or(8) / 8;
-                v.elem = rust;
+            if let Some(t) = cx.value(element, &what) {
+                v.elem_size = t.size;
+                v.plain = !t.is_bool && !t.is_struct;
+                (v.elem, v.host_elem, v.is_struct) = (t.rust, t.host, t.is_struct);
             }
             v.units_bytes = *units == Units::Bytes;
-            (v.len_param, v.len_const) = length(len, &what, unsupported);
+            (v.len_param, v.len_host) = length(len, f, cx);
             let mutable = v.kind != "in_buffer";
-            v.ffi_type = format!("*{} {}", if mutable { "mut" } else { "const" }, v.elem);
+            v.ffi_type = format!("*{} {}", if mutable { "mut" } else { "const" }, v.host_elem);
             v.client_type = match (v.kind, v.optional) {
                 ("in_buffer", false) => format!("&[{}]", v.elem),
                 ("in_buffer", true) => format!("Option<&[{}]>", v.elem),
@@ -277,8 +469,8 @@ fn param(f: &model::Function, p: &model::Param, unsupported: &mut Unsupported) -
                     Filled::Nul => ("nul", String::new()),
                     Filled::Param { name } => ("param", ident(name)),
                 };
-                if v.len_param.is_empty() && v.len_const.is_empty() {
-                    unsupported.push(format!("{what}: an out-buffer needs a capacity"));
+                if v.filled == "nul" && !v.plain {
+                    cx.unsupported.push(format!("{what}: only buffers of numbers can be NUL-terminated"));
                 }
                 v.nul_string = v.filled == "nul" && v.elem_size == 1;
             }
@@ -291,17 +483,20 @@ fn param(f: &model::Function, p: &model::Param, unsupported: &mut Unsupported) -
             };
             // An optional out-pointer always gets storage: the client always gets the value.
             v.optional = *optional && v.kind != "out";
-            if let Some((rust, wire, b)) = scalar_value(value, &what, unsupported) {
-                v.ffi_type = format!("*{} {rust}", if v.kind == "in" { "const" } else { "mut" });
+            if let Some(t) = cx.value(value, &what) {
+                let rust = t.rust.clone();
+                v.ffi_type = format!("*{} {}", if v.kind == "in" { "const" } else { "mut" }, t.rust);
+                // Structs are borrowed; scalars are passed by value.
+                let borrow = if t.is_struct { "&" } else { "" };
                 v.client_type = match (v.kind, v.optional) {
-                    ("in", false) => rust.clone(),
-                    ("in", true) => format!("Option<{rust}>"),
+                    ("in", false) => format!("{borrow}{rust}"),
+                    ("in", true) => format!("Option<{borrow}{rust}>"),
                     ("inout", false) => format!("&mut {rust}"),
                     ("inout", true) => format!("Option<&mut {rust}>"),
                     _ => String::new(),
                 };
                 v.visible = v.kind != "out";
-                (v.rust, v.wire, v.is_bool) = (rust, wire, b);
+                (v.rust, v.wire, v.is_bool, v.is_struct) = (t.rust, t.wire, t.is_bool, t.is_struct);
             }
         }
         Kind::Handle { handle, optional } => {
@@ -334,19 +529,332 @@ fn param(f: &model::Function, p: &model::Param, unsupported: &mut Unsupported) -
             (v.rust, v.wire) = (rust, wire);
             v.visible = false;
         }
-        Kind::Callback { .. } | Kind::UserData { .. } => {
-            unsupported.push(format!("{what}: callbacks are not generated yet"));
+        Kind::Callback { callback, optional } => {
+            v.kind = "callback";
+            v.optional = *optional;
+            v.cb_id = f.params.iter().position(|q| q.name == p.name).unwrap_or(0);
+            match cx.callbacks.get(callback) {
+                Some(cb) => {
+                    v.ffi_type = format!(
+                        "Option<unsafe extern \"{}\" fn({}){}>",
+                        cb.abi,
+                        cb.params.iter().map(|p| p.ffi_type.clone()).collect::<Vec<_>>().join(", "),
+                        if cb.has_ret { format!(" -> {}", cb.ret_ffi) } else { String::new() }
+                    );
+                    v.client_type = if *optional {
+                        format!("Option<&mut {}<'_>>", cb.name)
+                    } else {
+                        format!("&mut {}<'_>", cb.name)
+                    };
+                    v.cb = Some(cb.clone());
+                }
+                None => cx.unsupported.push(format!("{what}: callback `{callback}` cannot be generated")),
+            }
+        }
+        Kind::UserData { .. } => {
+            v.kind = "user_data";
+            v.ffi_type = "*mut c_void".into();
+            v.visible = false;
         }
     }
     v
 }
 
+/// Names every struct would clash with in the generated crates.
+const TAKEN: &[&str] = &[
+    "Config",
+    "Error",
+    "HostPath",
+    "Client",
+    "Reader",
+    "Writer",
+    "WireError",
+    "Value",
+    "CValue",
+    "Keep",
+    "Host",
+    "Library",
+    "Status",
+    "CallContext",
+    "Dylib",
+    "Option",
+    "Result",
+    "String",
+    "Vec",
+    "Box",
+    "Default",
+];
+
+/// Rust names for the structs: `struct kx_info` → `KxInfo`; an anonymous one is named after
+/// the first field holding it (`KxInfoValue`); clashes get a number.
+fn struct_names(m: &Model) -> std::collections::BTreeMap<String, (String, u64, u64)> {
+    let mut taken: std::collections::BTreeSet<String> = TAKEN.iter().map(|t| t.to_string()).collect();
+    taken.insert(camel(&m.name));
+    taken.extend(m.handles.iter().map(|h| h.name.clone()));
+    let mut names = std::collections::BTreeMap::new();
+    // Named structs first, so an anonymous one can take its parent's name.
+    let mut order: Vec<&model::Struct> = m.structs.iter().collect();
+    order.sort_by_key(|s| s.name.contains("(anonymous") || s.name.contains("(unnamed"));
+    for s in order {
+        let base = if s.name.contains('(') {
+            m.structs
+                .iter()
+                .find_map(|p| {
+                    let f = p.fields.iter().find(|f| {
+                        matches!(&f.ty, model::FieldType::Value { value: Value::Struct { name } }
+                            | model::FieldType::Array { element: Value::Struct { name }, .. } if *name == s.name)
+                    })?;
+                    let parent: &(String, u64, u64) = names.get(&p.name)?;
+                    Some(format!("{}{}", parent.0, camel(&f.name)))
+                })
+                .unwrap_or_else(|| "Anonymous".to_string())
+        } else {
+            let bare = s.name.trim_start_matches("struct ").trim_start_matches("union ");
+            let c = camel(bare);
+            if c.starts_with(|ch: char| ch.is_ascii_alphabetic()) {
+                c
+            } else {
+                format!("S{c}")
+            }
+        };
+        let mut name = base.clone();
+        let mut n = 2;
+        while !taken.insert(name.clone()) {
+            name = format!("{base}{n}");
+            n += 1;
+        }
+        names.insert(s.name.clone(), (name, s.size, s.align));
+    }
+    names
+}
+
+/// A callback type: `kx_progress_fn` → `KxProgressFn`, `dyn FnMut(i32) -> i32`.
+fn callback(c: &model::Callback, cx: &mut Cx) -> CallbackView {
+    let what = format!("callback `{}`", c.name);
+    let mut params = Vec::new();
+    for (i, p) in c.params.iter().enumerate() {
+        let mut v = CbParam {
+            name: format!("a{i}"),
+            kind: "value",
+            ffi_type: String::new(),
+            rust: String::new(),
+            wire: String::new(),
+            is_bool: false,
+            is_struct: false,
+            utf16: false,
+            optional: false,
+        };
+        match &p.kind {
+            Kind::Value { value: value @ Value::Scalar { .. } } => {
+                if let Some(t) = cx.value(value, &what) {
+                    v.ffi_type = if t.is_bool { "bool".into() } else { t.host.clone() };
+                    (v.rust, v.wire, v.is_bool) = (t.rust, t.wire, t.is_bool);
+                }
+            }
+            Kind::InString { encoding, optional } => {
+                v.kind = "string";
+                v.utf16 = *encoding == Encoding::Utf16;
+                v.optional = *optional;
+                v.ffi_type = if v.utf16 { "*const u16".into() } else { "*const u8".into() };
+                v.rust = if *optional { "Option<&str>".into() } else { "&str".into() };
+            }
+            Kind::UserData { .. } => {
+                v.kind = "user_data";
+                v.ffi_type = "*mut c_void".into();
+            }
+            _ => cx
+                .unsupported
+                .push(format!("{what} parameter `{}`: only numbers, strings and user data", p.name)),
+        }
+        params.push(v);
+    }
+    let mut view = CallbackView {
+        c_name: c.name.clone(),
+        name: camel(&c.name),
+        abi: abi(c.convention),
+        closure_args: params
+            .iter()
+            .filter(|p| p.kind != "user_data")
+            .map(|p| p.rust.clone())
+            .collect::<Vec<_>>()
+            .join(", "),
+        params,
+        has_ret: false,
+        ret_rust: String::new(),
+        ret_wire: String::new(),
+        ret_ffi: String::new(),
+        ret_is_bool: false,
+    };
+    match &c.ret {
+        Return::Void => {}
+        Return::Value { value: value @ Value::Scalar { .. } } => {
+            if let Some(t) = cx.value(value, &what) {
+                view.has_ret = true;
+                view.ret_ffi = if t.is_bool { "bool".into() } else { t.host.clone() };
+                (view.ret_rust, view.ret_wire, view.ret_is_bool) = (t.rust, t.wire, t.is_bool);
+            }
+        }
+        _ => cx.unsupported.push(format!("{what}: only a number can be returned")),
+    }
+    view
+}
+
+/// A struct's client type and host mirror.
+fn structure(s: &model::Struct, cx: &mut Cx) -> StructView {
+    use model::FieldType;
+    let what = format!("struct `{}`", s.name);
+    let name = cx.structs.get(&s.name).map(|n| n.0.clone()).unwrap_or_default();
+    let mut fields = Vec::new();
+    // (offset, end, name, type) of every host slot but padding.
+    let mut slots: Vec<(u64, u64, String, String)> = Vec::new();
+    for f in &s.fields {
+        let mut v = FieldView {
+            name: ident(&f.name),
+            doc: f.doc.as_deref().map(|d| d.lines().map(str::to_string).collect()).unwrap_or_default(),
+            kind: "value",
+            client_type: String::new(),
+            host_type: String::new(),
+            default: "Default::default()".into(),
+            wide: false,
+            optional: false,
+            region: String::new(),
+            bit: 0,
+            width: 0,
+            signed: false,
+        };
+        let fwhat = format!("{what} field `{}`", f.name);
+        let (host, size, align) = match &f.ty {
+            FieldType::Value { value } => {
+                let Some(t) = cx.value(value, &fwhat) else { continue };
+                v.client_type = t.rust.clone();
+                (t.host, t.size, t.align)
+            }
+            FieldType::Array { element, len } => {
+                let Some(t) = cx.value(element, &fwhat) else { continue };
+                v.client_type = format!("[{}; {len}]", t.rust);
+                v.default = "::core::array::from_fn(|_| Default::default())".into();
+                (format!("[{}; {len}]", t.host), t.size * len, t.align)
+            }
+            FieldType::Bytes { len } => {
+                v.client_type = format!("[u8; {len}]");
+                v.default = format!("[0; {len}]");
+                (v.client_type.clone(), *len, 1)
+            }
+            FieldType::String { encoding, optional } => {
+                v.kind = "string";
+                v.wide = *encoding == Encoding::Utf16;
+                v.optional = *optional;
+                v.client_type = if *optional { "Option<String>".into() } else { "String".into() };
+                (if v.wide { "*const u16" } else { "*const u8" }.to_string(), 4, 4)
+            }
+            FieldType::Handle { handle, optional } => {
+                v.kind = "handle";
+                v.optional = *optional;
+                v.client_type = if *optional { format!("Option<{handle}>") } else { handle.clone() };
+                v.default = if *optional { "None".into() } else { format!("{handle}(0)") };
+                ("*mut c_void".to_string(), 4, 4)
+            }
+            FieldType::Bits { bit_offset, width, signed } => {
+                v.kind = "bits";
+                let bits = if *width <= 32 { 32 } else { 64 };
+                v.client_type = format!("{}{bits}", if *signed { "i" } else { "u" });
+                v.bit = f.offset * 8 + u64::from(*bit_offset);
+                (v.width, v.signed) = (*width, *signed);
+                fields.push(v);
+                continue;
+            }
+        };
+        let end = f.offset + size;
+        if f.offset % align.max(1) != 0 || align > s.align {
+            // Packed: a typed slot would move. Scalars are kept as bytes; others refused.
+            if !matches!(&f.ty, FieldType::Value { value: Value::Scalar { .. } }) {
+                cx.unsupported
+                    .push(format!("{fwhat}: a struct or array at an offset its alignment forbids (packed)"));
+                continue;
+            }
+            v.kind = "raw";
+            v.host_type = host;
+            slots.push((f.offset, end, v.name.clone(), format!("[u8; {size}]")));
+        } else {
+            slots.push((f.offset, end, v.name.clone(), host));
+        }
+        fields.push(v);
+    }
+    // Bit-fields live in byte regions covering exactly the bits they use; adjacent or
+    // overlapping bit-fields share a region.
+    let mut regions: Vec<(u64, u64)> = Vec::new();
+    for v in fields.iter().filter(|v| v.kind == "bits") {
+        let (start, end) = (v.bit / 8, (v.bit + u64::from(v.width)).div_ceil(8).max(v.bit / 8 + 1));
+        match regions.last_mut() {
+            Some(last) if start <= last.1 => last.1 = last.1.max(end),
+            _ => regions.push((start, end)),
+        }
+    }
+    for v in fields.iter_mut().filter(|v| v.kind == "bits") {
+        if let Some((start, _)) = regions.iter().find(|(a, b)| v.bit / 8 >= *a && v.bit / 8 < *b) {
+            v.region = format!("__dllgen_bits{start}");
+            v.bit -= start * 8;
+        }
+    }
+    slots.extend(
+        regions.iter().map(|(a, b)| (*a, *b, format!("__dllgen_bits{a}"), format!("[u8; {}]", b - a))),
+    );
+    slots.sort_by_key(|s| s.0);
+    let mut out = Vec::new();
+    let mut at = 0;
+    for (offset, end, name, ty) in slots {
+        if offset < at {
+            cx.unsupported.push(format!("{what}: fields overlap at offset {offset}"));
+            continue;
+        }
+        if offset > at {
+            out.push(Slot {
+                name: format!("__dllgen_pad{at}"),
+                ty: format!("[u8; {}]", offset - at),
+                offset: at,
+            });
+        }
+        out.push(Slot { name, ty, offset });
+        at = end;
+    }
+    if s.size > at {
+        out.push(Slot {
+            name: format!("__dllgen_pad{at}"),
+            ty: format!("[u8; {}]", s.size - at),
+            offset: at,
+        });
+    }
+    StructView {
+        c_name: s.name.clone(),
+        name,
+        doc: s.doc.as_deref().map(|d| d.lines().map(str::to_string).collect()).unwrap_or_default(),
+        size: s.size,
+        align: s.align,
+        fields,
+        slots: out,
+    }
+}
+
 /// Builds the templates' view; items `generate` cannot emit yet are listed.
 pub fn build(m: &Model, spec_file: &str) -> Result<Crates, Unsupported> {
-    let mut unsupported = Vec::new();
+    let mut cx = Cx {
+        structs: struct_names(m),
+        pe: m.format == "pe",
+        raw: Default::default(),
+        callbacks: Default::default(),
+        unsupported: Vec::new(),
+    };
+    let structs: Vec<StructView> = m.structs.iter().map(|s| structure(s, &mut cx)).collect();
+    let callbacks: Vec<CallbackView> = m.callbacks.iter().map(|c| callback(c, &mut cx)).collect();
+    cx.callbacks = callbacks.iter().map(|c| (c.c_name.clone(), c.clone())).collect();
+    for s in &structs {
+        for f in s.fields.iter().filter(|f| f.kind == "raw") {
+            cx.raw.insert((s.c_name.clone(), f.name.clone()), f.host_type.clone());
+        }
+    }
     let mut functions = Vec::new();
     for (i, f) in m.functions.iter().enumerate() {
-        let mut params: Vec<Param> = f.params.iter().map(|p| param(f, p, &mut unsupported)).collect();
+        let mut params: Vec<Param> = f.params.iter().map(|p| param(f, p, &mut cx)).collect();
         // Each length takes its value from the first buffer it sizes, a required one if
         // there is one (`min_by_key` keeps the first of equals).
         for i in 0..params.len() {
@@ -363,7 +871,7 @@ pub fn build(m: &Model, spec_file: &str) -> Result<Crates, Unsupported> {
             (p.len_from, p.len_from_out, p.len_from_optional) = from;
             p.len_scale = scale;
         }
-        let mut ret = ret(f, &mut unsupported);
+        let mut ret = ret(f, &mut cx);
         ret.nullable = ret.kind == "string" && !f.error.as_ref().is_some_and(|e| e.when == ErrorWhen::Null);
         let error = f.error.as_ref().map(|e| error_view(e, &ret));
         let Symbol::Name { name: symbol } = &f.symbol;
@@ -380,14 +888,19 @@ pub fn build(m: &Model, spec_file: &str) -> Result<Crates, Unsupported> {
             client_result: String::new(),
             client_values: Vec::new(),
             single: false,
+            has_callbacks: false,
             first_value: String::new(),
             decode_values: Vec::new(),
         };
+        view.has_callbacks = view.params.iter().any(|p| p.kind == "callback");
+        for p in view.params.iter_mut().filter(|p| p.kind == "callback") {
+            p.tramp = format!("callback_{i}_{}", p.cb_id);
+        }
         client_result(&mut view);
         functions.push(view);
     }
-    if !unsupported.is_empty() {
-        return Err(unsupported);
+    if !cx.unsupported.is_empty() {
+        return Err(cx.unsupported);
     }
     let (crate_base, env_base) = (m.name.replace('_', "-"), m.name.to_ascii_uppercase());
     Ok(Crates {
@@ -410,16 +923,20 @@ pub fn build(m: &Model, spec_file: &str) -> Result<Crates, Unsupported> {
                 doc: format!("A `{} *` of the library; only the host can use it.", h.c_type),
             })
             .collect(),
+        structs,
+        callbacks,
+        target_cfg: if cx.pe { "windows" } else { "not(windows)" },
     })
 }
 
-fn ret(f: &model::Function, unsupported: &mut Unsupported) -> Ret {
+fn ret(f: &model::Function, cx: &mut Cx) -> Ret {
     let mut r = Ret {
         kind: "void",
         ffi_type: "()".into(),
         rust: String::new(),
         wire: String::new(),
         is_bool: false,
+        is_struct: false,
         utf16: false,
         free_symbol: String::new(),
         free_abi: "C",
@@ -431,11 +948,10 @@ fn ret(f: &model::Function, unsupported: &mut Unsupported) -> Ret {
     match &f.ret {
         Return::Void => r.returned = false,
         Return::Value { value } => {
-            if let Some((rust, wire, b)) = scalar_value(value, &format!("`{}` result", f.c_name), unsupported)
-            {
+            if let Some(t) = cx.value(value, &format!("`{}` result", f.c_name)) {
                 r.kind = "value";
-                r.ffi_type = rust.clone();
-                (r.rust, r.wire, r.is_bool) = (rust, wire, b);
+                r.ffi_type = if t.is_bool { "bool".into() } else { t.host.clone() };
+                (r.rust, r.wire, r.is_bool, r.is_struct) = (t.rust, t.wire, t.is_bool, t.is_struct);
                 r.returned = !fills;
             }
         }

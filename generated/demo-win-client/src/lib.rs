@@ -7,8 +7,9 @@
 pub use __dllgen::*;
 #[rustfmt::skip]
 mod __dllgen {
-    #![allow(clippy::all, unused_mut, unused_variables, non_snake_case)]
+    #![allow(clippy::all, unused_imports, unused_mut, unused_variables, non_snake_case)]
     pub use dllgen_runtime::{Config, Error, HostPath};
+    use dllgen_runtime::marshal::{get_str, get_wide, put_str, put_wide, Value};
     use dllgen_runtime::{Client, Reader, WireError, Writer};
     /// The hash of the model both sides were generated from; the host refuses any other.
     pub const MODEL_HASH: u64 = 0xa6eeb84418ba9c6f;
