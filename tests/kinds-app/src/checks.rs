@@ -1,0 +1,266 @@
+//! The checks: every function of the kinds library through the generated client, each
+//! result compared with a direct call into the 64-bit build of the same C source (random
+//! inputs where a function takes any). A failed check panics with what differed.
+
+use crate::api::{Error, Kinds, KxBlock, KxInfo, KxPacked, KxPoint};
+use crate::Direct;
+use std::ffi::{c_char, c_void, CStr, CString};
+
+/// `kx_point` in the 64-bit build.
+#[repr(C)]
+#[derive(Clone, Copy, Debug, PartialEq, Default)]
+struct P {
+    x: i32,
+    y: i32,
+}
+
+impl From<&KxPoint> for P {
+    fn from(p: &KxPoint) -> P {
+        P { x: p.x, y: p.y }
+    }
+}
+
+fn point(p: P) -> KxPoint {
+    KxPoint { x: p.x, y: p.y }
+}
+
+/// `struct kx_info` in the 64-bit build (the two bit-fields share one `unsigned`).
+#[repr(C)]
+struct Info64 {
+    name: [c_char; 16],
+    serial: u64,
+    gain: f64,
+    origin: P,
+    label: *const c_char,
+    bits: u32,
+    value: [u8; 4],
+}
+
+/// `kx_packed` as its 7 bytes.
+fn bytes7(p: &KxPacked) -> [u8; 7] {
+    let mut b = [0u8; 7];
+    b[0] = p.tag;
+    b[1..5].copy_from_slice(&p.value.to_le_bytes());
+    b[5..].copy_from_slice(&p.extra.to_le_bytes());
+    b
+}
+
+/// A small deterministic generator (no dependency for one test).
+struct Rng(u64);
+
+impl Rng {
+    fn next(&mut self) -> u64 {
+        self.0 = self.0.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+        self.0 >> 16
+    }
+    fn i32(&mut self) -> i32 {
+        self.next() as i32
+    }
+    fn small(&mut self, n: u64) -> usize {
+        (self.next() % n) as usize
+    }
+}
+
+pub fn scalars_and_structs_by_value(k: &Kinds, d: &Direct) {
+    let mut rng = Rng(1);
+
+    let offset: extern "C" fn(P, i32, i32) -> P = d.sym("kx_offset");
+    let even: extern "C" fn(i32) -> i32 = d.sym("kx_even");
+    let mean: extern "C" fn(*const f64, usize) -> f64 = d.sym("kx_mean");
+    let line: extern "C" fn(P, P, *mut P, i32) -> i32 = d.sym("kx_line");
+    let sum: extern "C" fn(*const P, i32, *mut P) -> i32 = d.sym("kx_sum_points");
+    let swap: extern "C" fn(*mut P) = d.sym("kx_swap");
+    let repack: extern "C" fn(*const u8, *mut u8) -> i32 = d.sym("kx_repack");
+    for _ in 0..200 {
+        let p = P { x: rng.i32() / 4, y: rng.i32() / 4 };
+        let (dx, dy) = (rng.i32() / 4, rng.i32() / 4);
+        assert_eq!(k.kx_offset(point(p), dx, dy), Ok(point(offset(p, dx, dy))));
+
+        let v = rng.i32();
+        match even(v) {
+            0 => assert_eq!(k.kx_even(v), Err(Error::Library(0)), "{v}"),
+            r => assert_eq!(k.kx_even(v), Ok(r), "{v}"),
+        }
+
+        let values: Vec<f64> = (0..rng.small(50)).map(|_| rng.i32() as f64 / 7.0).collect();
+        // (The 32-bit build uses SSE arithmetic, so the bits match: see build.sh.)
+        assert_eq!(k.kx_mean(&values).unwrap().to_bits(), mean(values.as_ptr(), values.len()).to_bits());
+
+        let (from, step) = (P { x: rng.i32() >> 12, y: rng.i32() >> 12 }, P { x: rng.i32() >> 20, y: 3 });
+        let n = rng.small(40);
+        let mut direct = vec![P::default(); n];
+        assert_eq!(line(from, step, direct.as_mut_ptr(), n as i32), n as i32);
+        let through: Vec<P> = k.kx_line(point(from), point(step), n).unwrap().iter().map(P::from).collect();
+        assert_eq!(through, direct);
+
+        let pts: Vec<KxPoint> =
+            (0..rng.small(30)).map(|_| point(P { x: rng.i32() >> 8, y: rng.i32() >> 8 })).collect();
+        let raw: Vec<P> = pts.iter().map(P::from).collect();
+        let mut expected = P::default();
+        let count = sum(raw.as_ptr(), raw.len() as i32, &mut expected);
+        assert_eq!(k.kx_sum_points(&pts), Ok((count, point(expected))));
+
+        let packed = KxPacked { tag: rng.next() as u8, value: rng.i32() / 4, extra: rng.next() as u16 };
+        let (sum, out) = k.kx_repack(&packed).unwrap();
+        // The 64-bit build's layout is the same: 7 packed bytes.
+        let raw_in: [u8; 7] = bytes7(&packed);
+        let mut raw_out = [0u8; 7];
+        assert_eq!(sum, repack(raw_in.as_ptr(), raw_out.as_mut_ptr()));
+        assert_eq!(bytes7(&out), raw_out);
+
+        let mut a = point(p);
+        let mut b = p;
+        k.kx_swap(&mut a).unwrap();
+        swap(&mut b);
+        assert_eq!(a, point(b));
+    }
+}
+
+pub fn buffers_strings_and_bools(k: &Kinds, d: &Direct) {
+    let mut rng = Rng(2);
+
+    let flip: extern "C" fn(*mut bool, i32) -> i32 = d.sym("kx_flip");
+    let reverse: extern "C" fn(*mut u8, i32) = d.sym("kx_reverse");
+    let upper16: extern "C" fn(*const u16, *mut u16, i32) = d.sym("kx_upper16");
+    let error_text: extern "C" fn(i32) -> *const c_char = d.sym("kx_error_text");
+    for _ in 0..100 {
+        let mut a: Vec<bool> = (0..rng.small(100)).map(|_| rng.next() % 2 == 1).collect();
+        let mut b = a.clone();
+        let set = flip(b.as_mut_ptr(), b.len() as i32);
+        assert_eq!(k.kx_flip(&mut a), Ok(set));
+        assert_eq!(a, b);
+
+        let mut a: Vec<u8> = (0..rng.small(300)).map(|_| rng.next() as u8).collect();
+        let mut b = a.clone();
+        reverse(b.as_mut_ptr(), b.len() as i32);
+        k.kx_reverse(&mut a).unwrap();
+        assert_eq!(a, b);
+
+        let text: String = (0..rng.small(20)).map(|_| ['a', 'Z', 'é', '€', 'q', ' '][rng.small(6)]).collect();
+        let cap = rng.small(25) + 1;
+        let wide: Vec<u16> = text.encode_utf16().chain([0]).collect();
+        let mut out = vec![0u16; cap];
+        upper16(wide.as_ptr(), out.as_mut_ptr(), cap as i32);
+        let expected: Vec<u16> = out.iter().copied().take_while(|u| *u != 0).collect();
+        assert_eq!(k.kx_upper16(&text, cap), Ok(expected), "{text:?} in {cap}");
+    }
+    for status in [0, -1, -2, 7] {
+        // SAFETY: a static NUL-terminated string.
+        let expected = unsafe { CStr::from_ptr(error_text(status)) }.to_str().unwrap().to_string();
+        assert_eq!(k.kx_error_text(status), Ok(Some(expected)));
+    }
+}
+
+pub fn a_device_session(k: &Kinds, d: &Direct) {
+    let open: extern "C" fn(*const c_char, *mut *mut c_void) -> i32 = d.sym("kx_open");
+    let info_get: extern "C" fn(*mut c_void, *mut Info64) -> i32 = d.sym("kx_info_get");
+    let write_block: extern "C" fn(*mut c_void, *const [u32; 2], *const u8) -> i32 = d.sym("kx_write_block");
+    let read: extern "C" fn(*mut c_void, *mut u8, usize, *mut usize) -> i32 = d.sym("kx_read");
+    let describe: extern "C" fn(*mut c_void) -> *mut c_char = d.sym("kx_describe");
+    let free: extern "C" fn(*mut c_void) = d.sym("kx_free");
+
+    let (status, dev) = k.open("sim/device-7").unwrap();
+    assert_eq!(status, 0);
+    let path = CString::new("sim/device-7").unwrap();
+    let mut raw = std::ptr::null_mut();
+    assert_eq!(open(path.as_ptr(), &mut raw), 0);
+
+    // A handle returned (`when: null` makes NULL an error).
+    assert_eq!(k.kx_find("sim/device-7"), Ok(dev));
+    assert_eq!(k.kx_find("elsewhere"), Err(Error::Library(0)));
+
+    // A length from struct fields: block.count * block.stride bytes.
+    let bytes: Vec<u8> = (0..24u8).collect();
+    assert_eq!(k.kx_write_block(dev, &KxBlock { count: 4, stride: 6 }, &bytes), Ok(0));
+    assert_eq!(write_block(raw, &[4, 6], bytes.as_ptr()), 0);
+    // A buffer shorter than the fields say is refused before the library sees it; the
+    // host (and the handle) live on.
+    let pid = k.client().host_pid();
+    assert!(matches!(
+        k.kx_write_block(dev, &KxBlock { count: 5, stride: 6 }, &bytes),
+        Err(Error::Protocol(_))
+    ));
+    assert_eq!(k.client().host_pid(), pid);
+    let (status, got) = k.kx_read(dev, 100).unwrap();
+    let mut buf = [0u8; 100];
+    let mut n = 0usize;
+    assert_eq!(read(raw, buf.as_mut_ptr(), 100, &mut n), status);
+    assert_eq!(got, buf[..n]);
+
+    // An out-struct with an array, a nested struct, a string, bit-fields and a union.
+    let (status, info) = k.kx_info_get(dev).unwrap();
+    // SAFETY: zeroed is a valid Info64; the library fills it.
+    let mut direct: Info64 = unsafe { std::mem::zeroed() };
+    assert_eq!(info_get(raw, &mut direct), status);
+    assert_eq!(info.name, direct.name);
+    assert_eq!((info.serial, info.gain.to_bits()), (direct.serial, direct.gain.to_bits()));
+    assert_eq!(P::from(&info.origin), direct.origin);
+    // SAFETY: the library's static label.
+    assert_eq!(info.label, unsafe { CStr::from_ptr(direct.label) }.to_str().unwrap());
+    assert_eq!((info.flags, info.mode), (direct.bits & 7, direct.bits >> 3 & 31));
+    assert_eq!(info.value.bytes, direct.value);
+
+    // The same struct going in: its string field crosses as a string.
+    let mut labelled = info.clone();
+    for label in ["", "x", "a longer label with ünïcode"] {
+        labelled.label = label.into();
+        let (status, text) = k.kx_label(&labelled, 64).unwrap();
+        assert_eq!((status, text.as_str()), (0, label));
+    }
+    assert_eq!(k.kx_label(&KxInfo::default(), 2).unwrap().1, "");
+
+    // A string the caller frees.
+    let p = describe(raw);
+    // SAFETY: a NUL-terminated string the library allocated.
+    let expected = unsafe { CStr::from_ptr(p) }.to_str().unwrap().to_string();
+    free(p.cast());
+    assert_eq!(k.kx_describe(dev), Ok(Some(expected)));
+
+    // An optional struct pointer.
+    assert_eq!(k.kx_set_origin(dev, Some(&KxPoint { x: 1, y: 2 })), Ok(0));
+    assert_eq!(k.kx_set_origin(dev, None), Ok(0));
+
+    k.kx_close(Some(dev)).unwrap();
+    assert_eq!(k.kx_find("sim/device-7"), Err(Error::Library(0)));
+    k.kx_close(None).unwrap();
+}
+
+pub fn callbacks(k: &Kinds) {
+    let (_, dev) = k.open("sim0").unwrap();
+
+    // Returning non-zero cancels: the library returns the percentage it stopped at.
+    let mut seen = Vec::new();
+    let r = k.kx_scan(dev, &mut |p| {
+        seen.push(p);
+        i32::from(p >= 50)
+    });
+    assert_eq!(r, Ok(50));
+    assert_eq!(seen, [0, 25, 50]);
+    let mut calls = 0;
+    assert_eq!(
+        k.kx_scan(dev, &mut |_| {
+            calls += 1;
+            0
+        }),
+        Ok(100)
+    );
+    assert_eq!(calls, 5);
+
+    // String arguments, and an optional callback left out.
+    let mut names = Vec::new();
+    assert_eq!(k.kx_each(3, Some(&mut |name: &str, i| names.push(format!("{i}:{name}")))), Ok(3));
+    assert_eq!(names, ["0:n0", "1:n1", "2:n2"]);
+    assert_eq!(k.kx_each(4, None), Ok(4));
+
+    // Many callbacks in one call.
+    let mut total = 0i64;
+    assert_eq!(k.kx_each(2000, Some(&mut |_: &str, i| total += i64::from(i))), Ok(2000));
+    assert_eq!(total, 1999 * 2000 / 2);
+    k.kx_close(Some(dev)).unwrap();
+}
+
+pub fn errno(k: &Kinds) {
+    for code in [1, 22, 110] {
+        assert_eq!(k.kx_fail(code), Err(Error::Library(code.into())));
+    }
+}
