@@ -48,6 +48,11 @@ mod imp {
         unsafe { dlsym(h, name.as_ptr()) }
     }
 
+    /// Shared objects have no ordinals.
+    pub fn ordinal(_: *mut c_void, _: u16) -> *mut c_void {
+        std::ptr::null_mut()
+    }
+
     pub fn errno() -> i32 {
         // SAFETY: the calling thread's errno.
         unsafe { *__errno_location() }
@@ -95,8 +100,13 @@ mod imp {
     }
 
     pub fn symbol(h: *mut c_void, name: &CStr) -> *mut c_void {
-        // SAFETY: a live module and a NUL-terminated name (or an ordinal below 0x10000).
+        // SAFETY: a live module and a NUL-terminated name.
         unsafe { GetProcAddress(h, name.as_ptr()) }
+    }
+
+    pub fn ordinal(h: *mut c_void, ordinal: u16) -> *mut c_void {
+        // SAFETY: a live module; a "name" below 0x10000 is an ordinal (MAKEINTRESOURCE).
+        unsafe { GetProcAddress(h, usize::from(ordinal) as *const c_char) }
     }
 
     pub fn errno() -> i32 {
@@ -130,10 +140,16 @@ impl Dylib {
             .map_err(|e| format!("{path}: {e}"))
     }
 
-    /// The address of the exported symbol `name`.
+    /// The address of the exported symbol `name`, or of ordinal N for `#N` (Windows).
     pub fn symbol(&self, name: &str) -> Result<*const c_void, String> {
-        let c = CString::new(name).map_err(|_| format!("symbol name {name:?} contains NUL"))?;
-        let p = imp::symbol(self.handle, &c);
+        let p = match name.strip_prefix('#').map(str::parse::<u16>) {
+            Some(Ok(ordinal)) if ordinal > 0 => imp::ordinal(self.handle, ordinal),
+            Some(_) => return Err(format!("`{name}` is not an ordinal (1 to 65535)")),
+            None => {
+                let c = CString::new(name).map_err(|_| format!("symbol name {name:?} contains NUL"))?;
+                imp::symbol(self.handle, &c)
+            }
+        };
         if p.is_null() {
             Err(format!("{} does not export `{name}`", self.path))
         } else {

@@ -1,7 +1,7 @@
 //! The model seen by the templates: names, Rust types and wire methods worked out once,
 //! so templates only arrange them. Everything a template can refer to is here.
 
-use crate::model::{self, Convention, ErrorWhen, Expr, Filled, Kind, Model, Return, Scalar, Symbol, Value};
+use crate::model::{self, Convention, ErrorWhen, Expr, Filled, Kind, Model, Return, Scalar, Value};
 use crate::spec::{Encoding, Units};
 use serde::Serialize;
 
@@ -874,7 +874,7 @@ pub fn build(m: &Model, spec_file: &str) -> Result<Crates, Unsupported> {
         let mut ret = ret(f, &mut cx);
         ret.nullable = ret.kind == "string" && !f.error.as_ref().is_some_and(|e| e.when == ErrorWhen::Null);
         let error = f.error.as_ref().map(|e| error_view(e, &ret));
-        let Symbol::Name { name: symbol } = &f.symbol;
+        let symbol = f.symbol.lookup();
         let mut view = Function {
             index: i as u32,
             c_name: f.c_name.clone(),
@@ -960,8 +960,7 @@ fn ret(f: &model::Function, cx: &mut Cx) -> Ret {
             r.utf16 = *encoding == Encoding::Utf16;
             r.ffi_type = if r.utf16 { "*const u16".into() } else { "*const u8".into() };
             if let Some(free) = free_with {
-                let Symbol::Name { name } = &free.symbol;
-                r.free_symbol = name.clone();
+                r.free_symbol = free.symbol.lookup();
                 r.free_abi = abi(free.convention);
             }
         }

@@ -67,14 +67,22 @@ pub(crate) type Decoration = Option<(Scheme, Option<u32>)>;
 pub(crate) struct Exports {
     /// C name → (exported name, decoration).
     pub(crate) code: BTreeMap<String, (String, Decoration)>,
+    /// PE ordinals of code exports (named or not), with the name if any.
+    pub(crate) ordinals: BTreeMap<u32, Option<String>>,
+    /// Whether the library is a PE (ordinals exist).
+    pub(crate) pe: bool,
 }
 
 impl Exports {
     pub(crate) fn of(binary: &Binary) -> Self {
         let mut code = BTreeMap::new();
+        let mut ordinals = BTreeMap::new();
         match binary {
             Binary::Pe(pe) => {
                 for e in pe.exports.iter().flat_map(|d| &d.entries) {
+                    if matches!(e.kind, ExportKind::Code | ExportKind::Forwarder) {
+                        ordinals.entry(e.ordinal).or_insert_with(|| e.name.clone());
+                    }
                     let Some(name) = &e.name else { continue };
                     if e.kind == ExportKind::Data {
                         continue;
@@ -90,7 +98,7 @@ impl Exports {
                 }
             }
         }
-        Exports { code }
+        Exports { code, ordinals, pe: matches!(binary, Binary::Pe(_)) }
     }
 }
 
@@ -164,17 +172,59 @@ impl<'a> Builder<'a> {
         self.diags.last_mut().expect("just pushed")
     }
 
+    /// The export a spec's `ordinal:` names, checked against the PE's export table; its
+    /// decoration when it also has a (decorated) name.
+    fn ordinal(
+        &mut self,
+        f: &header::Function,
+        o: &spec::Spanned<u32>,
+        exports: &Exports,
+    ) -> Option<(String, Decoration)> {
+        if !exports.pe {
+            self.at_spec(
+                o.pos,
+                format!("`{}`: `ordinal` needs a PE library (ELF exports have no ordinals)", f.name),
+            );
+            return None;
+        }
+        let Some(name) = exports.ordinals.get(&o.value) else {
+            self.at_spec(
+                o.pos,
+                format!("`{}`: the library exports no function with ordinal {}", f.name, o.value),
+            )
+            .hint = Some("`dllgen audit LIBRARY` lists every export with its ordinal".into());
+            return None;
+        };
+        let decoration =
+            name.as_ref().and_then(|n| exports.code.values().find(|(e, _)| e == n)).and_then(|(_, d)| *d);
+        Some((format!("#{}", o.value), decoration))
+    }
+
     fn function(&mut self, f: &header::Function, exports: &Exports) -> Option<Function> {
         let fspec = self.spec.functions.get(&f.name).map(|s| &s.value);
-        let Some((symbol, decoration)) = exports.code.get(&f.name).cloned() else {
+        let by_ordinal = match fspec.and_then(|s| s.ordinal.as_ref()) {
+            Some(o) => Some(self.ordinal(f, o, exports)?),
+            None => None,
+        };
+        let Some((symbol, decoration)) = by_ordinal.clone().or_else(|| exports.code.get(&f.name).cloned())
+        else {
             self.at_header(
                 &f.location,
                 format!("`{}` is declared here but the library does not export it", f.name),
             )
-            .hint = Some(format!(
-                "if it is not part of this build, exclude it: `exports: {{ exclude: [\"{}\"] }}`",
-                f.name
-            ));
+            .hint = Some(if exports.ordinals.values().any(Option::is_none) {
+                format!(
+                    "if it is not part of this build, exclude it: `exports: {{ exclude: [\"{0}\"] }}`; \
+                     the library has exports without names: if it is one of them, pin it with \
+                     `functions: {{ {0}: {{ ordinal: N }} }}`",
+                    f.name
+                )
+            } else {
+                format!(
+                    "if it is not part of this build, exclude it: `exports: {{ exclude: [\"{}\"] }}`",
+                    f.name
+                )
+            });
             return None;
         };
         if !f.prototyped {
@@ -216,7 +266,12 @@ impl<'a> Builder<'a> {
         Some(Function {
             c_name: f.name.clone(),
             rust_name,
-            symbol: Symbol::Name { name: symbol },
+            symbol: match by_ordinal {
+                Some(_) => {
+                    Symbol::Ordinal { ordinal: fspec.and_then(|s| s.ordinal.as_ref()).map_or(0, |o| o.value) }
+                }
+                None => Symbol::Name { name: symbol },
+            },
             convention,
             params,
             ret,

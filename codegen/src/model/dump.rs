@@ -79,8 +79,12 @@ fn ret(r: &Return) -> String {
         Return::Value { value: v } => value(v),
         Return::String { encoding, free_with } => match free_with {
             Some(f) => {
-                let Symbol::Name { name } = &f.symbol;
-                format!("string {encoding:?}, freed with {} [{name}, {:?}]", f.name, f.convention)
+                format!(
+                    "string {encoding:?}, freed with {} [{}, {:?}]",
+                    f.name,
+                    f.symbol.lookup(),
+                    f.convention
+                )
             }
             None => format!("string {encoding:?}"),
         },
@@ -98,7 +102,7 @@ pub fn render(m: &Model) -> String {
         let _ = writeln!(out, "handle {} (c_type {}{close})", h.name, h.c_type);
     }
     for f in &m.functions {
-        let Symbol::Name { name } = &f.symbol;
+        let name = f.symbol.lookup();
         let rename = if f.rust_name != f.c_name { format!(" as {}", f.rust_name) } else { String::new() };
         let _ = writeln!(out, "fn {}{rename} [{name}, {:?}] -> {}", f.c_name, f.convention, ret(&f.ret));
         if let Some(e) = &f.error {

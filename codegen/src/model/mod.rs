@@ -61,6 +61,21 @@ pub enum Symbol {
         /// The exported name.
         name: String,
     },
+    /// By ordinal (a PE export without a name, or one the spec pins).
+    Ordinal {
+        /// The ordinal.
+        ordinal: u32,
+    },
+}
+
+impl Symbol {
+    /// How the runtime's `Dylib::symbols` takes it: the name, or `#ordinal`.
+    pub fn lookup(&self) -> String {
+        match self {
+            Symbol::Name { name } => name.clone(),
+            Symbol::Ordinal { ordinal } => format!("#{ordinal}"),
+        }
+    }
 }
 
 /// Calling conventions of the 32-bit target.

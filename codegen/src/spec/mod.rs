@@ -79,6 +79,8 @@ pub struct FunctionSpec {
     pub rename: Option<Spanned<String>>,
     /// Calling convention override.
     pub calling_convention: Option<Spanned<Convention>>,
+    /// Resolve by this ordinal (a PE export without a name) instead of by name.
+    pub ordinal: Option<Spanned<u32>>,
     /// Parameter semantics by C parameter name.
     pub params: BTreeMap<String, Spanned<ParamSpec>>,
     /// Return value semantics.

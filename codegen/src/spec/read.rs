@@ -97,7 +97,7 @@ const TOP: &[&str] = &[
     "callbacks",
     "functions",
 ];
-const FUNCTION: &[&str] = &["rename", "calling_convention", "params", "returns", "error"];
+const FUNCTION: &[&str] = &["rename", "calling_convention", "ordinal", "params", "returns", "error"];
 const KINDS: &[&str] = &[
     "scalar",
     "in_string",
@@ -159,6 +159,18 @@ impl Reader<'_> {
             Some(s) if !s.is_empty() => Some(spanned(s, node)),
             _ => {
                 self.error(pos(node), format!("{what} must be a non-empty string"));
+                None
+            }
+        }
+    }
+
+    /// An export ordinal: 1 to 65535.
+    fn ordinal(&mut self, node: &Node<'_>) -> Option<Spanned<u32>> {
+        match node.data {
+            YamlData::Value(Scalar::Integer(n)) if (1..=0xffff).contains(&n) => Some(spanned(n as u32, node)),
+            _ => {
+                self.error(pos(node), "`ordinal` must be an export ordinal, 1 to 65535").hint =
+                    Some("`dllgen audit` on the DLL lists its ordinals".into());
                 None
             }
         }
@@ -401,6 +413,7 @@ impl Reader<'_> {
             match k.as_str() {
                 "rename" => f.rename = self.string(v, "rename"),
                 "calling_convention" => f.calling_convention = self.convention(v),
+                "ordinal" => f.ordinal = self.ordinal(v),
                 "params" => f.params = self.params(v, "params"),
                 "returns" => f.returns = self.returns(v),
                 _ => f.error = self.error_rule(v),

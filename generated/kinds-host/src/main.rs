@@ -36,7 +36,7 @@ mod __dllgen {
         WireError, Writer,
     };
     use std::ffi::c_void;
-    const MODEL_HASH: u64 = 0x27a67d17ed62bd57;
+    const MODEL_HASH: u64 = 0x543ae9eb1afaf9d9;
     /// `kx_packed` as the library lays it out.
     #[repr(C, align(1))]
     #[derive(Clone, Copy)]
@@ -816,7 +816,7 @@ mod __dllgen {
                         "kx_free",
                         "kx_each",
                         "kx_error_text",
-                        "kx_even@4",
+                        "#40",
                         "kx_fail",
                         "kx_find@4",
                         "kx_flip",
