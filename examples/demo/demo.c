@@ -15,6 +15,8 @@ struct demo_device {
     char name[16];
     unsigned char log[4096];
     uint32_t used;
+    uint64_t readings;
+    double offset;
 };
 
 demo_status demo_open(const char *name, demo_device **out)
@@ -135,4 +137,28 @@ int32_t demo_fail(int32_t code)
 {
     errno = code;
     return -1;
+}
+
+demo_status demo_measure(demo_device *dev, uint32_t channel, demo_reading *out)
+{
+    if (!dev || !out || channel > 3)
+        return DEMO_ERR_ARG;
+    out->channel = channel;
+    out->value = 1.25 * (channel + 1) + dev->used / 100.0 - dev->offset;
+    out->sequence = ++dev->readings;
+    out->unit = channel % 2 ? "mA" : "V";
+    out->flags = out->value > 5.0;
+    return DEMO_OK;
+}
+
+demo_status demo_calibrate(demo_device *dev, uint32_t steps, demo_progress_fn progress, void *ctx)
+{
+    if (!dev)
+        return DEMO_ERR_ARG;
+    for (uint32_t i = 1; i <= steps; i++) {
+        dev->offset = 0.01 * i;
+        if (progress && progress(ctx, i, steps))
+            return DEMO_ERR_CANCELLED;
+    }
+    return DEMO_OK;
 }

@@ -1,6 +1,6 @@
 /* demo: a small instrument library of ours, the kind dllgen is for: an opaque device
  * handle, status codes, strings both ways, buffers in, out and in place, a string the
- * caller frees, errno. Built 32-bit (gcc -m32, mingw i686) and 64-bit (native). */
+ * caller frees, errno, a struct with a string field, a progress callback. Built 32-bit (gcc -m32, mingw i686) and 64-bit (native). */
 #ifndef DEMO_H
 #define DEMO_H
 #include <stdint.h>
@@ -38,7 +38,8 @@ typedef enum demo_status {
     DEMO_OK = 0,
     DEMO_ERR_ARG = -1,
     DEMO_ERR_NOT_FOUND = -2,
-    DEMO_ERR_FULL = -3
+    DEMO_ERR_FULL = -3,
+    DEMO_ERR_CANCELLED = -4
 } demo_status;
 
 /** Opens the device called `name` ("sim0" to "sim9"). */
@@ -88,5 +89,24 @@ DEMO_API void demo_free(void *p);
 
 /** Fails with errno set to `code`, returning -1. */
 DEMO_API int32_t demo_fail(int32_t code);
+
+/** One measurement. */
+typedef struct demo_reading {
+    uint32_t channel;  /**< The channel measured. */
+    double value;      /**< The value, in `unit`. */
+    uint64_t sequence; /**< Readings taken since the device was opened. */
+    const char *unit;  /**< "V" or "mA". */
+    uint8_t flags;     /**< Bit 0: over range. */
+} demo_reading;
+
+/** Measures `channel` (0 to 3) into `*out`. */
+DEMO_API demo_status demo_measure(_In_ demo_device *dev, uint32_t channel, _Out_ demo_reading *out);
+
+/** Calibration progress: `done` of `total` steps; return non-zero to cancel. */
+typedef int (*demo_progress_fn)(void *ctx, uint32_t done, uint32_t total);
+
+/** Calibrates in `steps` steps, calling `progress` (when given) after each; returns
+ * DEMO_ERR_CANCELLED when it asks to stop. */
+DEMO_API demo_status demo_calibrate(_In_ demo_device *dev, uint32_t steps, demo_progress_fn progress, void *ctx);
 
 #endif

@@ -153,3 +153,78 @@ fn a_device_session_through_the_32bit_host() {
     assert_eq!(d.demo_fail(34), Err(Error::Library(34)));
     assert_eq!(d.demo_close(dev), Ok(()));
 }
+
+/// `demo_reading` in the 64-bit build.
+#[repr(C)]
+struct Reading64 {
+    channel: u32,
+    value: f64,
+    sequence: u64,
+    unit: *const c_char,
+    flags: u8,
+}
+
+type Progress = extern "C" fn(*mut c_void, u32, u32) -> i32;
+
+/// Counts calls and cancels at step `*ctx`.
+extern "C" fn stop_at(ctx: *mut c_void, done: u32, _total: u32) -> i32 {
+    // SAFETY: the test passes a pointer to its `(u32, u32)` (stop, calls).
+    let state = unsafe { &mut *ctx.cast::<(u32, u32)>() };
+    state.1 += 1;
+    i32::from(done == state.0)
+}
+
+#[test]
+fn structs_and_callbacks_match_the_64bit_build() {
+    let d = demo();
+    let direct = Direct::open();
+    let open: extern "C" fn(*const c_char, *mut *mut c_void) -> i32 = direct.sym("demo_open");
+    let write: extern "C" fn(*mut c_void, *const u8, u32) -> i32 = direct.sym("demo_write");
+    let measure: extern "C" fn(*mut c_void, u32, *mut Reading64) -> i32 = direct.sym("demo_measure");
+    let calibrate: extern "C" fn(*mut c_void, u32, Option<Progress>, *mut c_void) -> i32 =
+        direct.sym("demo_calibrate");
+    let (_, dev) = d.demo_open("sim5").unwrap();
+    let mut raw = std::ptr::null_mut();
+    let name = CString::new("sim5").unwrap();
+    assert_eq!(open(name.as_ptr(), &mut raw), 0);
+    for (seed, v) in numbers(9, 40).iter().enumerate() {
+        let len = (*v as u32) % 50;
+        let bytes = vec![7u8; len as usize];
+        assert_eq!(d.demo_write(dev, &bytes), Ok(write(raw, bytes.as_ptr(), len)));
+        let channel = (*v as u32 >> 8) % 5;
+        let mut expected =
+            Reading64 { channel: 0, value: 0.0, sequence: 0, unit: std::ptr::null(), flags: 0 };
+        let status = measure(raw, channel, &mut expected);
+        match d.demo_measure(dev, channel) {
+            Ok((s, r)) => {
+                assert_eq!(s, status);
+                assert_eq!(
+                    (r.channel, r.value.to_bits(), r.sequence, r.flags),
+                    (expected.channel, expected.value.to_bits(), expected.sequence, expected.flags),
+                    "seed {seed}"
+                );
+                // SAFETY: a static string of the library.
+                assert_eq!(r.unit, unsafe { CStr::from_ptr(expected.unit) }.to_str().unwrap());
+            }
+            Err(e) => assert_eq!(e, Error::Library(status.into()), "seed {seed}: channel {channel}"),
+        }
+        // Cancel at a random step (or never): same status, same number of callbacks.
+        let (steps, stop) = (len % 9, (*v as u32 >> 12) % 10);
+        let mut state = (stop, 0u32);
+        let status = calibrate(raw, steps, Some(stop_at), (&mut state as *mut (u32, u32)).cast());
+        let mut calls = 0;
+        let got = d.demo_calibrate(
+            dev,
+            steps,
+            Some(&mut |done, total| {
+                calls += 1;
+                assert_eq!(total, steps);
+                i32::from(done == stop)
+            }),
+        );
+        assert_eq!(got, if status < 0 { Err(Error::Library(status.into())) } else { Ok(status) });
+        assert_eq!(calls, state.1);
+        assert_eq!(d.demo_calibrate(dev, steps, None), Ok(calibrate(raw, steps, None, std::ptr::null_mut())));
+    }
+    assert_eq!(d.demo_close(dev), Ok(()));
+}

@@ -23,6 +23,9 @@ const EXPECTED: &[&str] = &[
     "read back: \"hello from 64-bit Rust\"",
     "scaled in place: [2.0, 6.0, -8.0]",
     "describe: sim7 with 22 bytes logged (32-bit build)",
+    "reading #1 on channel 1: 2.72 mA (flags 0)",
+    "calibration progress [\"1/10\", \"2/10\", \"3/10\"], then Err(Library(-4))",
+    "after calibrating: 2.67 mA",
     "demo_open(\"no-such-device\") failed with status -2, as it should",
     "demo_fail(34) failed with errno 34",
 ];

@@ -50,6 +50,25 @@ fn main() -> Result<(), Error> {
     demo.demo_scale(dev, &mut samples, 4.0)?;
     println!("scaled in place: {samples:?}");
     println!("describe: {}", demo.demo_describe(dev)?.unwrap_or_default());
+    let (_, r) = demo.demo_measure(dev, 1)?;
+    println!(
+        "reading #{} on channel {}: {:.2} {} (flags {})",
+        r.sequence, r.channel, r.value, r.unit, r.flags
+    );
+    // The library calls the closure back (in the 32-bit host) during the call.
+    let mut seen = Vec::new();
+    let status = demo.demo_calibrate(
+        dev,
+        10,
+        Some(&mut |done, total| {
+            seen.push(format!("{done}/{total}"));
+            i32::from(done == 3)
+        }),
+    );
+    println!("calibration progress {seen:?}, then {status:?}");
+    demo.demo_calibrate(dev, 5, None)?;
+    let (_, r) = demo.demo_measure(dev, 1)?;
+    println!("after calibrating: {:.2} {}", r.value, r.unit);
     match demo.demo_open("no-such-device") {
         Err(Error::Library(code)) => {
             println!("demo_open(\"no-such-device\") failed with status {code}, as it should")

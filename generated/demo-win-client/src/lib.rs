@@ -12,7 +12,7 @@ mod __dllgen {
     use dllgen_runtime::marshal::{get_str, get_wide, put_str, put_wide, Value};
     use dllgen_runtime::{Client, Reader, WireError, Writer};
     /// The hash of the model both sides were generated from; the host refuses any other.
-    pub const MODEL_HASH: u64 = 0xa6eeb84418ba9c6f;
+    pub const MODEL_HASH: u64 = 0xfaf13efd5a263b64;
     /// The host executable's file name.
     pub const HOST_EXE: &str = if cfg!(windows) {
         "demo-win-host.exe"
@@ -22,6 +22,52 @@ mod __dllgen {
     /// A `demo_device *` of the library; only the host can use it.
     #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
     pub struct Device(u64);
+    /// The closure type of `demo_progress_fn`: the library calls it during the call it was passed
+    /// to (in the host; the call waits while it runs here).
+    pub type DemoProgressFn<'a> = dyn FnMut(u32, u32) -> i32 + 'a;
+    /// One measurement.
+    #[derive(Debug, Clone, PartialEq)]
+    pub struct DemoReading {
+        /// The channel measured.
+        pub channel: u32,
+        /// The value, in `unit`.
+        pub value: f64,
+        /// Readings taken since the device was opened.
+        pub sequence: u64,
+        /// "V" or "mA".
+        pub unit: String,
+        /// Bit 0: over range.
+        pub flags: u8,
+    }
+    impl Default for DemoReading {
+        fn default() -> Self {
+            DemoReading {
+                channel: Default::default(),
+                value: Default::default(),
+                sequence: Default::default(),
+                unit: Default::default(),
+                flags: Default::default(),
+            }
+        }
+    }
+    impl Value for DemoReading {
+        fn put(&self, w: &mut Writer) {
+            self.channel.put(w);
+            self.value.put(w);
+            self.sequence.put(w);
+            put_str(w, Some(&self.unit));
+            self.flags.put(w);
+        }
+        fn get(r: &mut Reader<'_>) -> Result<Self, WireError> {
+            Ok(DemoReading {
+                channel: Value::get(r)?,
+                value: Value::get(r)?,
+                sequence: Value::get(r)?,
+                unit: get_str(r)?.unwrap_or_default(),
+                flags: Value::get(r)?,
+            })
+        }
+    }
     fn no_callbacks(_: u32, _: Reader<'_>, _: &mut Writer) -> Result<(), WireError> {
         Err(WireError::Payload("this library has no callbacks"))
     }
@@ -79,6 +125,55 @@ mod __dllgen {
                 )?;
             Ok(__dllgen_ret)
         }
+        /// Calibrates in `steps` steps, calling `progress` (when given) after each; returns
+        /// DEMO_ERR_CANCELLED when it asks to stop.
+        pub fn demo_calibrate(
+            &self,
+            dev: Device,
+            steps: u32,
+            progress: Option<&mut DemoProgressFn<'_>>,
+        ) -> Result<i32, Error> {
+            let __dllgen_progress_present = u8::from(progress.is_some());
+            let mut progress = progress;
+            let (__dllgen_ret,) = self
+                .client
+                .call(
+                    1,
+                    |w| {
+                        w.u64(dev.0);
+                        w.u32(steps);
+                        w.u8(__dllgen_progress_present);
+                    },
+                    |mut r| {
+                        let __dllgen_ret: i32 = r.i32()?;
+                        r.finish()?;
+                        Ok((__dllgen_ret,))
+                    },
+                    &mut |
+                        id: u32,
+                        mut r: Reader<'_>,
+                        w: &mut Writer,
+                    | -> Result<(), WireError> {
+                        match id {
+                            2 => {
+                                let a1: u32 = r.u32()?;
+                                let a2: u32 = r.u32()?;
+                                r.finish()?;
+                                let Some(f) = progress.as_mut() else {
+                                    return Err(
+                                        WireError::Payload("a callback that was not given"),
+                                    );
+                                };
+                                let ret = f(a1, a2);
+                                w.i32(ret);
+                                Ok(())
+                            }
+                            _ => Err(WireError::Payload("no such callback")),
+                        }
+                    },
+                )?;
+            Ok(__dllgen_ret)
+        }
         /// Clamps `*value` into [`*low`, 100] (`low` defaults to 0) when `value` is given;
         /// `*clamped`, when given, says whether it changed. Returns the clamped value, or -1
         /// without `value`.
@@ -90,7 +185,7 @@ mod __dllgen {
             let (__dllgen_ret, __dllgen_value, __dllgen_clamped) = self
                 .client
                 .call(
-                    1,
+                    2,
                     |w| {
                         if let Some(v) = low {
                             w.u8(1);
@@ -128,7 +223,7 @@ mod __dllgen {
             let () = self
                 .client
                 .call(
-                    2,
+                    3,
                     |w| {
                         w.u64(dev.0);
                     },
@@ -145,7 +240,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    3,
+                    4,
                     |w| {
                         w.u64(dev.0);
                     },
@@ -167,7 +262,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    4,
+                    5,
                     |w| {
                         w.i32(code);
                     },
@@ -179,6 +274,30 @@ mod __dllgen {
                     &mut no_callbacks,
                 )?;
             Ok(__dllgen_ret)
+        }
+        /// Measures `channel` (0 to 3) into `*out`.
+        pub fn demo_measure(
+            &self,
+            dev: Device,
+            channel: u32,
+        ) -> Result<(i32, DemoReading), Error> {
+            let (__dllgen_ret, __dllgen_out) = self
+                .client
+                .call(
+                    6,
+                    |w| {
+                        w.u64(dev.0);
+                        w.u32(channel);
+                    },
+                    |mut r| {
+                        let __dllgen_ret: i32 = r.i32()?;
+                        let __dllgen_out: DemoReading = Value::get(&mut r)?;
+                        r.finish()?;
+                        Ok((__dllgen_ret, __dllgen_out))
+                    },
+                    &mut no_callbacks,
+                )?;
+            Ok((__dllgen_ret, __dllgen_out))
         }
         /// The sum of the `n` values in `add` (none: 0), added to each of the `m` values in
         /// `acc` when given; returns the sum, or -1 when neither is given.
@@ -192,7 +311,7 @@ mod __dllgen {
             let (__dllgen_ret, __dllgen_acc) = self
                 .client
                 .call(
-                    5,
+                    7,
                     |w| {
                         if let Some(v) = add {
                             w.u8(1);
@@ -237,7 +356,7 @@ mod __dllgen {
             let (__dllgen_ret, __dllgen_buf) = self
                 .client
                 .call(
-                    6,
+                    8,
                     |w| {
                         w.u64(dev.0);
                         w.u64(cap);
@@ -258,7 +377,7 @@ mod __dllgen {
             let (__dllgen_ret, __dllgen_out) = self
                 .client
                 .call(
-                    7,
+                    9,
                     |w| {
                         w.bytes(name.as_bytes());
                     },
@@ -282,7 +401,7 @@ mod __dllgen {
             let (__dllgen_ret, __dllgen_buf) = self
                 .client
                 .call(
-                    8,
+                    10,
                     |w| {
                         w.u64(dev.0);
                         w.u64(cap);
@@ -308,7 +427,7 @@ mod __dllgen {
             let (__dllgen_ret, __dllgen_samples) = self
                 .client
                 .call(
-                    9,
+                    11,
                     |w| {
                         w.u64(dev.0);
                         w.elements(&*samples);
@@ -333,7 +452,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    10,
+                    12,
                     |w| {
                         w.elements(values);
                         w.u64(n);
@@ -352,7 +471,7 @@ mod __dllgen {
             let (__dllgen_ret, __dllgen_flags) = self
                 .client
                 .call(
-                    11,
+                    13,
                     |w| {
                         w.u32(*flags);
                     },
@@ -372,7 +491,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    12,
+                    14,
                     |w| {},
                     |mut r| {
                         let __dllgen_ret = if r.u8()? == 0 {
@@ -393,7 +512,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    13,
+                    15,
                     |w| {
                         w.u64(dev.0);
                         w.elements(data);

@@ -36,35 +36,107 @@ mod __dllgen {
         WireError, Writer,
     };
     use std::ffi::c_void;
-    const MODEL_HASH: u64 = 0xa6eeb84418ba9c6f;
+    const MODEL_HASH: u64 = 0xfaf13efd5a263b64;
+    /// `struct demo_reading` as the library lays it out.
+    #[repr(C, align(8))]
+    #[derive(Clone, Copy)]
+    struct DemoReading {
+        channel: u32,
+        __dllgen_pad4: [u8; 4],
+        value: f64,
+        sequence: u64,
+        unit: *const u8,
+        flags: u8,
+        __dllgen_pad29: [u8; 3],
+    }
+    #[cfg(windows)]
+    const _: () = {
+        assert!(std::mem::size_of::< DemoReading > () == 32);
+        assert!(std::mem::align_of::< DemoReading > () == 8);
+        assert!(std::mem::offset_of!(DemoReading, channel) == 0);
+        assert!(std::mem::offset_of!(DemoReading, __dllgen_pad4) == 4);
+        assert!(std::mem::offset_of!(DemoReading, value) == 8);
+        assert!(std::mem::offset_of!(DemoReading, sequence) == 16);
+        assert!(std::mem::offset_of!(DemoReading, unit) == 24);
+        assert!(std::mem::offset_of!(DemoReading, flags) == 28);
+        assert!(std::mem::offset_of!(DemoReading, __dllgen_pad29) == 29);
+    };
+    impl Default for DemoReading {
+        fn default() -> Self {
+            unsafe { std::mem::zeroed() }
+        }
+    }
+    impl CValue for DemoReading {
+        fn get_c(r: &mut Reader<'_>, keep: &mut Keep) -> Result<Self, WireError> {
+            let mut s = DemoReading::default();
+            s.channel = CValue::get_c(r, keep)?;
+            s.value = CValue::get_c(r, keep)?;
+            s.sequence = CValue::get_c(r, keep)?;
+            s.unit = keep.str(r)?;
+            s.flags = CValue::get_c(r, keep)?;
+            Ok(s)
+        }
+        fn put_c(&self, w: &mut Writer) {
+            self.channel.put_c(w);
+            self.value.put_c(w);
+            self.sequence.put_c(w);
+            unsafe { put_c_str(w, self.unit) };
+            self.flags.put_c(w);
+        }
+    }
+    /// What the library gets as a callback's context pointer (trampolines do not need it).
+    static USER_DATA: u8 = 0;
     type Fn0 = unsafe extern "C" fn(i32, i32) -> i32;
-    type Fn1 = unsafe extern "C" fn(*const i32, *mut i32, *mut u8) -> i32;
-    type Fn2 = unsafe extern "C" fn(*mut ::core::ffi::c_void);
-    type Fn3 = unsafe extern "C" fn(*mut ::core::ffi::c_void) -> *const u8;
-    type Free3 = unsafe extern "C" fn(*mut c_void);
-    type Fn4 = unsafe extern "C" fn(i32) -> i32;
-    type Fn5 = unsafe extern "C" fn(*const i16, u32, *mut i32, u32) -> i32;
-    type Fn6 = unsafe extern "C" fn(*mut ::core::ffi::c_void, *mut i8, u32) -> i32;
-    type Fn7 = unsafe extern "C" fn(*const u8, *mut *mut ::core::ffi::c_void) -> i32;
-    type Fn8 = unsafe extern "C" fn(
+    /// The library calls this for `demo_calibrate`'s `progress`: it runs the client's closure.
+    unsafe extern "C" fn callback_1_2(a0: *mut c_void, a1: u32, a2: u32) -> i32 {
+        let mut w = Writer::new();
+        w.u32(a1);
+        w.u32(a2);
+        callback(2, &mut w, |r| Ok(r.i32()?))
+    }
+    type Fn1 = unsafe extern "C" fn(
+        *mut ::core::ffi::c_void,
+        u32,
+        Option<unsafe extern "C" fn(*mut c_void, u32, u32) -> i32>,
+        *mut c_void,
+    ) -> i32;
+    type Fn2 = unsafe extern "C" fn(*const i32, *mut i32, *mut u8) -> i32;
+    type Fn3 = unsafe extern "C" fn(*mut ::core::ffi::c_void);
+    type Fn4 = unsafe extern "C" fn(*mut ::core::ffi::c_void) -> *const u8;
+    type Free4 = unsafe extern "C" fn(*mut c_void);
+    type Fn5 = unsafe extern "C" fn(i32) -> i32;
+    type Fn6 = unsafe extern "C" fn(
+        *mut ::core::ffi::c_void,
+        u32,
+        *mut DemoReading,
+    ) -> i32;
+    type Fn7 = unsafe extern "C" fn(*const i16, u32, *mut i32, u32) -> i32;
+    type Fn8 = unsafe extern "C" fn(*mut ::core::ffi::c_void, *mut i8, u32) -> i32;
+    type Fn9 = unsafe extern "C" fn(*const u8, *mut *mut ::core::ffi::c_void) -> i32;
+    type Fn10 = unsafe extern "C" fn(
         *mut ::core::ffi::c_void,
         *mut u8,
         u32,
         *mut u32,
     ) -> i32;
-    type Fn9 = unsafe extern "C" fn(*mut ::core::ffi::c_void, *mut f32, u32, f64) -> i32;
-    type Fn10 = unsafe extern "C" fn(*const i32, u32) -> i64;
-    type Fn11 = unsafe extern "C" fn(*mut u32) -> u32;
-    type Fn12 = unsafe extern "C" fn() -> *const u8;
-    type Fn13 = unsafe extern "C" fn(*mut ::core::ffi::c_void, *const u8, u32) -> i32;
+    type Fn11 = unsafe extern "C" fn(
+        *mut ::core::ffi::c_void,
+        *mut f32,
+        u32,
+        f64,
+    ) -> i32;
+    type Fn12 = unsafe extern "C" fn(*const i32, u32) -> i64;
+    type Fn13 = unsafe extern "C" fn(*mut u32) -> u32;
+    type Fn14 = unsafe extern "C" fn() -> *const u8;
+    type Fn15 = unsafe extern "C" fn(*mut ::core::ffi::c_void, *const u8, u32) -> i32;
     struct Host {
         _library: Dylib,
         f0: Fn0,
         f1: Fn1,
         f2: Fn2,
         f3: Fn3,
-        free3: Free3,
         f4: Fn4,
+        free4: Free4,
         f5: Fn5,
         f6: Fn6,
         f7: Fn7,
@@ -74,6 +146,8 @@ mod __dllgen {
         f11: Fn11,
         f12: Fn12,
         f13: Fn13,
+        f14: Fn14,
+        f15: Fn15,
     }
     impl Library for Host {
         fn model_hash(&self) -> u64 {
@@ -98,6 +172,34 @@ mod __dllgen {
                 }
                 1 => {
                     let mut keep = Keep::default();
+                    let dev = fit::<usize>(args.u64()?)? as *mut c_void;
+                    let steps: u32 = args.u32()?;
+                    let progress_present = args.u8()? != 0;
+                    args.finish()?;
+                    native::set_errno(0);
+                    native::set_last_error(0);
+                    let ret = with_callbacks(
+                        cx,
+                        || unsafe {
+                            (self
+                                .f1)(
+                                dev,
+                                steps,
+                                if progress_present { Some(callback_1_2) } else { None },
+                                std::ptr::addr_of!(USER_DATA) as *mut c_void,
+                            )
+                        },
+                    )?;
+                    let (errno, last_error) = (native::errno(), native::last_error());
+                    if ret < 0 as _ {
+                        out.i64(ret as i64);
+                        return Ok(Status::LibraryError);
+                    }
+                    out.i32(ret);
+                    Ok(Status::Ok)
+                }
+                2 => {
+                    let mut keep = Keep::default();
                     let low_value: Option<i32> = if args.u8()? == 0 {
                         None
                     } else {
@@ -112,7 +214,7 @@ mod __dllgen {
                     args.finish()?;
                     let ret = unsafe {
                         (self
-                            .f1)(
+                            .f2)(
                             low_value
                                 .as_ref()
                                 .map_or(std::ptr::null(), |v| v as *const i32),
@@ -132,34 +234,34 @@ mod __dllgen {
                     out.u8(clamped_value);
                     Ok(Status::Ok)
                 }
-                2 => {
-                    let mut keep = Keep::default();
-                    let dev = fit::<usize>(args.u64()?)? as *mut c_void;
-                    args.finish()?;
-                    let ret = unsafe { (self.f2)(dev) };
-                    Ok(Status::Ok)
-                }
                 3 => {
                     let mut keep = Keep::default();
                     let dev = fit::<usize>(args.u64()?)? as *mut c_void;
                     args.finish()?;
                     let ret = unsafe { (self.f3)(dev) };
+                    Ok(Status::Ok)
+                }
+                4 => {
+                    let mut keep = Keep::default();
+                    let dev = fit::<usize>(args.u64()?)? as *mut c_void;
+                    args.finish()?;
+                    let ret = unsafe { (self.f4)(dev) };
                     if ret.is_null() {
                         out.u8(0);
                     } else {
                         out.u8(1);
                         out.bytes(unsafe { c_bytes(ret) });
-                        unsafe { (self.free3)(ret as *mut c_void) };
+                        unsafe { (self.free4)(ret as *mut c_void) };
                     }
                     Ok(Status::Ok)
                 }
-                4 => {
+                5 => {
                     let mut keep = Keep::default();
                     let code: i32 = args.i32()?;
                     args.finish()?;
                     native::set_errno(0);
                     native::set_last_error(0);
-                    let ret = unsafe { (self.f4)(code) };
+                    let ret = unsafe { (self.f5)(code) };
                     let (errno, last_error) = (native::errno(), native::last_error());
                     if ret < 0 as _ {
                         out.i64(i64::from(errno));
@@ -168,7 +270,25 @@ mod __dllgen {
                     out.i32(ret);
                     Ok(Status::Ok)
                 }
-                5 => {
+                6 => {
+                    let mut keep = Keep::default();
+                    let dev = fit::<usize>(args.u64()?)? as *mut c_void;
+                    let channel: u32 = args.u32()?;
+                    let mut out_value: DemoReading = Default::default();
+                    args.finish()?;
+                    native::set_errno(0);
+                    native::set_last_error(0);
+                    let ret = unsafe { (self.f6)(dev, channel, &mut out_value) };
+                    let (errno, last_error) = (native::errno(), native::last_error());
+                    if ret < 0 as _ {
+                        out.i64(ret as i64);
+                        return Ok(Status::LibraryError);
+                    }
+                    out.i32(ret);
+                    out_value.put_c(out);
+                    Ok(Status::Ok)
+                }
+                7 => {
                     let mut keep = Keep::default();
                     let add_v: Option<Vec<i16>> = if args.u8()? == 0 {
                         None
@@ -207,7 +327,7 @@ mod __dllgen {
                     args.finish()?;
                     let ret = unsafe {
                         (self
-                            .f5)(
+                            .f7)(
                             add_v.as_ref().map_or(std::ptr::null(), |v| v.as_ptr()),
                             n,
                             acc_v
@@ -225,7 +345,7 @@ mod __dllgen {
                     }
                     Ok(Status::Ok)
                 }
-                6 => {
+                8 => {
                     let mut keep = Keep::default();
                     let dev = fit::<usize>(args.u64()?)? as *mut c_void;
                     let cap: u32 = fit(args.u64()?)?;
@@ -239,7 +359,7 @@ mod __dllgen {
                     args.finish()?;
                     native::set_errno(0);
                     native::set_last_error(0);
-                    let ret = unsafe { (self.f6)(dev, buf_v.as_mut_ptr(), cap) };
+                    let ret = unsafe { (self.f8)(dev, buf_v.as_mut_ptr(), cap) };
                     let (errno, last_error) = (native::errno(), native::last_error());
                     if ret < 0 as _ {
                         out.i64(ret as i64);
@@ -253,7 +373,7 @@ mod __dllgen {
                     out.elements(&buf_v[..buf_filled]);
                     Ok(Status::Ok)
                 }
-                7 => {
+                9 => {
                     let mut keep = Keep::default();
                     let name_bytes = args.bytes()?;
                     let name_c = with_nul(name_bytes);
@@ -261,7 +381,7 @@ mod __dllgen {
                     args.finish()?;
                     native::set_errno(0);
                     native::set_last_error(0);
-                    let ret = unsafe { (self.f7)(name_c.as_ptr(), &mut out_value) };
+                    let ret = unsafe { (self.f9)(name_c.as_ptr(), &mut out_value) };
                     let (errno, last_error) = (native::errno(), native::last_error());
                     if ret < 0 as _ {
                         out.i64(ret as i64);
@@ -271,7 +391,7 @@ mod __dllgen {
                     out.u64(out_value as usize as u64);
                     Ok(Status::Ok)
                 }
-                8 => {
+                10 => {
                     let mut keep = Keep::default();
                     let dev = fit::<usize>(args.u64()?)? as *mut c_void;
                     let cap: u32 = fit(args.u64()?)?;
@@ -287,7 +407,7 @@ mod __dllgen {
                     native::set_errno(0);
                     native::set_last_error(0);
                     let ret = unsafe {
-                        (self.f8)(dev, buf_v.as_mut_ptr(), cap, &mut got_value)
+                        (self.f10)(dev, buf_v.as_mut_ptr(), cap, &mut got_value)
                     };
                     let (errno, last_error) = (native::errno(), native::last_error());
                     if ret < 0 as _ {
@@ -299,7 +419,7 @@ mod __dllgen {
                     out.elements(&buf_v[..buf_filled]);
                     Ok(Status::Ok)
                 }
-                9 => {
+                11 => {
                     let mut keep = Keep::default();
                     let dev = fit::<usize>(args.u64()?)? as *mut c_void;
                     let mut samples_v: Vec<f32> = args.elements()?;
@@ -314,7 +434,7 @@ mod __dllgen {
                     native::set_errno(0);
                     native::set_last_error(0);
                     let ret = unsafe {
-                        (self.f9)(dev, samples_v.as_mut_ptr(), count, gain)
+                        (self.f11)(dev, samples_v.as_mut_ptr(), count, gain)
                     };
                     let (errno, last_error) = (native::errno(), native::last_error());
                     if ret < 0 as _ {
@@ -325,7 +445,7 @@ mod __dllgen {
                     out.elements(&samples_v);
                     Ok(Status::Ok)
                 }
-                10 => {
+                12 => {
                     let mut keep = Keep::default();
                     let values_v: Vec<i32> = args.elements()?;
                     let n: u32 = fit(args.u64()?)?;
@@ -337,23 +457,23 @@ mod __dllgen {
                         );
                     }
                     args.finish()?;
-                    let ret = unsafe { (self.f10)(values_v.as_ptr() as *const i32, n) };
+                    let ret = unsafe { (self.f12)(values_v.as_ptr() as *const i32, n) };
                     out.i64(ret);
                     Ok(Status::Ok)
                 }
-                11 => {
+                13 => {
                     let mut keep = Keep::default();
                     let mut flags_value: u32 = args.u32()?;
                     args.finish()?;
-                    let ret = unsafe { (self.f11)(&mut flags_value) };
+                    let ret = unsafe { (self.f13)(&mut flags_value) };
                     out.u32(ret);
                     out.u32(flags_value);
                     Ok(Status::Ok)
                 }
-                12 => {
+                14 => {
                     let mut keep = Keep::default();
                     args.finish()?;
-                    let ret = unsafe { (self.f12)() };
+                    let ret = unsafe { (self.f14)() };
                     if ret.is_null() {
                         out.u8(0);
                     } else {
@@ -362,7 +482,7 @@ mod __dllgen {
                     }
                     Ok(Status::Ok)
                 }
-                13 => {
+                15 => {
                     let mut keep = Keep::default();
                     let dev = fit::<usize>(args.u64()?)? as *mut c_void;
                     let data_v = args.bytes()?;
@@ -378,7 +498,7 @@ mod __dllgen {
                     native::set_errno(0);
                     native::set_last_error(0);
                     let ret = unsafe {
-                        (self.f13)(dev, data_v.as_ptr() as *const u8, len)
+                        (self.f15)(dev, data_v.as_ptr() as *const u8, len)
                     };
                     let (errno, last_error) = (native::errno(), native::last_error());
                     if ret < 0 as _ {
@@ -400,11 +520,13 @@ mod __dllgen {
                 .symbols(
                     &[
                         "demo_add",
+                        "demo_calibrate",
                         "demo_clamp",
                         "demo_close",
                         "demo_describe",
                         "demo_free",
                         "demo_fail",
+                        "demo_measure",
                         "demo_mix",
                         "demo_name",
                         "demo_open",
@@ -435,13 +557,13 @@ mod __dllgen {
                         *const c_void,
                         Fn3,
                     >(symbols.next().unwrap_or(std::ptr::null())),
-                    free3: std::mem::transmute::<
-                        *const c_void,
-                        Free3,
-                    >(symbols.next().unwrap_or(std::ptr::null())),
                     f4: std::mem::transmute::<
                         *const c_void,
                         Fn4,
+                    >(symbols.next().unwrap_or(std::ptr::null())),
+                    free4: std::mem::transmute::<
+                        *const c_void,
+                        Free4,
                     >(symbols.next().unwrap_or(std::ptr::null())),
                     f5: std::mem::transmute::<
                         *const c_void,
@@ -478,6 +600,14 @@ mod __dllgen {
                     f13: std::mem::transmute::<
                         *const c_void,
                         Fn13,
+                    >(symbols.next().unwrap_or(std::ptr::null())),
+                    f14: std::mem::transmute::<
+                        *const c_void,
+                        Fn14,
+                    >(symbols.next().unwrap_or(std::ptr::null())),
+                    f15: std::mem::transmute::<
+                        *const c_void,
+                        Fn15,
                     >(symbols.next().unwrap_or(std::ptr::null())),
                     _library: library,
                 }
