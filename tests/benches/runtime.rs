@@ -140,6 +140,15 @@ fn measure(host: &std::path::Path, demo: &demo_client::Demo, title: &str) {
         demo.demo_scale(dev, &mut samples, 1.0).unwrap();
     });
     row("generated: demo_scale, 1 MiB in place", scale, big_floor, Some(2 << 20));
+    let measure_call = median(21, 2000, || {
+        demo.demo_measure(dev, 1).unwrap();
+    });
+    row("generated: demo_measure, out-struct", measure_call, floor, None);
+    // 100 callbacks in one call: each is a round trip from the host to this process.
+    let calibrate = median(11, 20, || {
+        demo.demo_calibrate(dev, 100, Some(&mut |_, _| 0)).unwrap();
+    });
+    row("generated: demo_calibrate, per callback", calibrate / 100, floor, None);
     demo.demo_close(dev).unwrap();
 
     // Only the start-up is timed; shutting down happens after the clock stops.
