@@ -7,6 +7,7 @@
 //! cannot corrupt the stream.
 
 pub mod client;
+pub mod handles;
 pub mod host;
 mod listen;
 pub mod marshal;

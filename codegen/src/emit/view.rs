@@ -55,6 +55,8 @@ pub struct FieldView {
     pub default: String,
     pub wide: bool,
     pub optional: bool,
+    /// Handle fields: the type's index in the host's handle table.
+    pub handle_kind: u32,
     /// Bit-fields: the host slot holding the bits, and where in it.
     pub region: String,
     pub bit: u64,
@@ -144,6 +146,10 @@ pub struct Param {
     pub nul_string: bool,
     pub optional: bool,
     pub handle: String,
+    /// Handles: the type's index in the host's handle table, and whether this function
+    /// closes it (the host forgets the handle after the call).
+    pub handle_kind: u32,
+    pub closes: bool,
     /// Length parameters: the buffers they size.
     pub of: Vec<String>,
     /// Length parameters: the buffer whose size gives the value, whether that buffer is an
@@ -210,6 +216,7 @@ pub struct Ret {
     pub free_symbol: String,
     pub free_abi: &'static str,
     pub handle: String,
+    pub handle_kind: u32,
     /// Whether the client gets it (not when it only says how much a buffer holds).
     pub returned: bool,
     /// A string result that may be NULL (no `when: null` error rule): `Option<String>`.
@@ -288,6 +295,8 @@ fn blank(kind: &'static str) -> Param {
         nul_string: false,
         optional: false,
         handle: String::new(),
+        handle_kind: 0,
+        closes: false,
         of: Vec::new(),
         len_from: String::new(),
         len_from_out: false,
@@ -321,12 +330,20 @@ struct Cx {
     pe: bool,
     /// Callback types by C name.
     callbacks: std::collections::BTreeMap<String, CallbackView>,
+    /// Handle types in model order (their index is their kind in the host's table).
+    handles: Vec<String>,
+    /// Close function C name → the handle type it closes.
+    closers: std::collections::BTreeMap<String, String>,
     /// Struct fields kept as bytes on the host (packed), by (struct, field): their type.
     raw: std::collections::BTreeMap<(String, String), String>,
     unsupported: Unsupported,
 }
 
 impl Cx {
+    fn handle_kind(&self, name: &str) -> u32 {
+        self.handles.iter().position(|h| h == name).unwrap_or(0) as u32
+    }
+
     fn value(&mut self, v: &Value, what: &str) -> Option<Ty> {
         match v {
             Value::Scalar { scalar: s } => Some(self.scalar(s)),
@@ -502,6 +519,8 @@ fn param(f: &model::Function, p: &model::Param, cx: &mut Cx) -> Param {
         Kind::Handle { handle, optional } => {
             v.kind = "handle";
             v.handle = handle.clone();
+            v.handle_kind = cx.handle_kind(handle);
+            v.closes = cx.closers.get(&f.c_name) == Some(handle);
             v.optional = *optional;
             v.ffi_type = "*mut ::core::ffi::c_void".into();
             v.client_type = if *optional { format!("Option<{handle}>") } else { handle.clone() };
@@ -509,6 +528,7 @@ fn param(f: &model::Function, p: &model::Param, cx: &mut Cx) -> Param {
         Kind::OutHandle { handle } => {
             v.kind = "out_handle";
             v.handle = handle.clone();
+            v.handle_kind = cx.handle_kind(handle);
             v.ffi_type = "*mut *mut ::core::ffi::c_void".into();
             v.visible = false;
         }
@@ -717,6 +737,7 @@ fn structure(s: &model::Struct, cx: &mut Cx) -> StructView {
             default: "Default::default()".into(),
             wide: false,
             optional: false,
+            handle_kind: 0,
             region: String::new(),
             bit: 0,
             width: 0,
@@ -750,6 +771,7 @@ fn structure(s: &model::Struct, cx: &mut Cx) -> StructView {
             FieldType::Handle { handle, optional } => {
                 v.kind = "handle";
                 v.optional = *optional;
+                v.handle_kind = cx.handle_kind(handle);
                 v.client_type = if *optional { format!("Option<{handle}>") } else { handle.clone() };
                 v.default = if *optional { "None".into() } else { format!("{handle}(0)") };
                 ("*mut c_void".to_string(), 4, 4)
@@ -842,6 +864,8 @@ pub fn build(m: &Model, spec_file: &str) -> Result<Crates, Unsupported> {
         pe: m.format == "pe",
         raw: Default::default(),
         callbacks: Default::default(),
+        handles: m.handles.iter().map(|h| h.name.clone()).collect(),
+        closers: m.handles.iter().filter_map(|h| Some((h.close.clone()?, h.name.clone()))).collect(),
         unsupported: Vec::new(),
     };
     let structs: Vec<StructView> = m.structs.iter().map(|s| structure(s, &mut cx)).collect();
@@ -920,7 +944,11 @@ pub fn build(m: &Model, spec_file: &str) -> Result<Crates, Unsupported> {
             .iter()
             .map(|h| Handle {
                 name: h.name.clone(),
-                doc: format!("A `{} *` of the library; only the host can use it.", h.c_type),
+                doc: format!(
+                    "A `{} *` of the library, as an id the host maps to the pointer: a closed handle, or one from an \
+                     earlier host process, is refused with an error instead of reaching the library.",
+                    h.c_type
+                ),
             })
             .collect(),
         structs,
@@ -941,6 +969,7 @@ fn ret(f: &model::Function, cx: &mut Cx) -> Ret {
         free_symbol: String::new(),
         free_abi: "C",
         handle: String::new(),
+        handle_kind: 0,
         returned: true,
         nullable: false,
     };
@@ -967,6 +996,7 @@ fn ret(f: &model::Function, cx: &mut Cx) -> Ret {
         Return::Handle { handle } => {
             r.kind = "handle";
             r.handle = handle.clone();
+            r.handle_kind = cx.handle_kind(handle);
             r.ffi_type = "*mut ::core::ffi::c_void".into();
         }
     }

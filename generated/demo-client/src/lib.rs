@@ -15,7 +15,7 @@ mod __dllgen {
     pub const MODEL_HASH: u64 = 0x7b82b5e4676ccf9d;
     /// The host executable's file name.
     pub const HOST_EXE: &str = if cfg!(windows) { "demo-host.exe" } else { "demo-host" };
-    /// A `demo_device *` of the library; only the host can use it.
+    /// A `demo_device *` of the library, as an id the host maps to the pointer: a closed handle, or one from an earlier host process, is refused with an error instead of reaching the library.
     #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
     pub struct Device(u64);
     /// The closure type of `demo_progress_fn`: the library calls it during the call it was passed

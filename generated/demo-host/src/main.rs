@@ -30,6 +30,7 @@ mod __dllgen {
         c_bytes, c_units, fit, get_bits, length, put_c_str, put_c_wide, set_bits,
         units_with_nul, with_nul, CValue, Keep,
     };
+    use dllgen_runtime::handles;
     use dllgen_runtime::native::{self, Dylib};
     use dllgen_runtime::{
         callback, run_host, with_callbacks, CallContext, Library, Reader, Status,
@@ -170,7 +171,8 @@ mod __dllgen {
                 }
                 1 => {
                     let mut keep = Keep::default();
-                    let dev = fit::<usize>(args.u64()?)? as *mut c_void;
+                    let dev_id = args.u64()?;
+                    let dev = handles::from_client(0, dev_id)?;
                     let steps: u32 = args.u32()?;
                     let progress_present = args.u8()? != 0;
                     args.finish()?;
@@ -234,14 +236,17 @@ mod __dllgen {
                 }
                 3 => {
                     let mut keep = Keep::default();
-                    let dev = fit::<usize>(args.u64()?)? as *mut c_void;
+                    let dev_id = args.u64()?;
+                    let dev = handles::from_client(0, dev_id)?;
                     args.finish()?;
                     let ret = unsafe { (self.f3)(dev) };
+                    handles::closed(0, dev_id);
                     Ok(Status::Ok)
                 }
                 4 => {
                     let mut keep = Keep::default();
-                    let dev = fit::<usize>(args.u64()?)? as *mut c_void;
+                    let dev_id = args.u64()?;
+                    let dev = handles::from_client(0, dev_id)?;
                     args.finish()?;
                     let ret = unsafe { (self.f4)(dev) };
                     if ret.is_null() {
@@ -270,7 +275,8 @@ mod __dllgen {
                 }
                 6 => {
                     let mut keep = Keep::default();
-                    let dev = fit::<usize>(args.u64()?)? as *mut c_void;
+                    let dev_id = args.u64()?;
+                    let dev = handles::from_client(0, dev_id)?;
                     let channel: u32 = args.u32()?;
                     let mut out_value: DemoReading = Default::default();
                     args.finish()?;
@@ -345,7 +351,8 @@ mod __dllgen {
                 }
                 8 => {
                     let mut keep = Keep::default();
-                    let dev = fit::<usize>(args.u64()?)? as *mut c_void;
+                    let dev_id = args.u64()?;
+                    let dev = handles::from_client(0, dev_id)?;
                     let cap: u32 = fit(args.u64()?)?;
                     let buf_n = ((cap as u64)) as usize;
                     if buf_n > (64 << 20) {
@@ -386,12 +393,13 @@ mod __dllgen {
                         return Ok(Status::LibraryError);
                     }
                     out.i32(ret);
-                    out.u64(out_value as usize as u64);
+                    out.u64(handles::to_client(0, out_value));
                     Ok(Status::Ok)
                 }
                 10 => {
                     let mut keep = Keep::default();
-                    let dev = fit::<usize>(args.u64()?)? as *mut c_void;
+                    let dev_id = args.u64()?;
+                    let dev = handles::from_client(0, dev_id)?;
                     let cap: u32 = fit(args.u64()?)?;
                     let buf_n = ((cap as u64) / 1) as usize;
                     if buf_n > (64 << 20) {
@@ -419,7 +427,8 @@ mod __dllgen {
                 }
                 11 => {
                     let mut keep = Keep::default();
-                    let dev = fit::<usize>(args.u64()?)? as *mut c_void;
+                    let dev_id = args.u64()?;
+                    let dev = handles::from_client(0, dev_id)?;
                     let mut samples_v: Vec<f32> = args.elements()?;
                     let count: u32 = fit(args.u64()?)?;
                     let gain: f64 = args.f64()?;
@@ -482,7 +491,8 @@ mod __dllgen {
                 }
                 15 => {
                     let mut keep = Keep::default();
-                    let dev = fit::<usize>(args.u64()?)? as *mut c_void;
+                    let dev_id = args.u64()?;
+                    let dev = handles::from_client(0, dev_id)?;
                     let data_v = args.bytes()?;
                     let len: u32 = fit(args.u64()?)?;
                     if (len as u64).saturating_mul(1) > (data_v.len() * 1) as u64 {

@@ -19,7 +19,7 @@ mod __dllgen {
     } else {
         "kinds-host"
     };
-    /// A `kx_device *` of the library; only the host can use it.
+    /// A `kx_device *` of the library, as an id the host maps to the pointer: a closed handle, or one from an earlier host process, is refused with an error instead of reaching the library.
     #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
     pub struct Device(u64);
     /// The closure type of `kx_progress_fn`: the library calls it during the call it was passed

@@ -30,6 +30,7 @@ mod __dllgen {
         c_bytes, c_units, fit, get_bits, length, put_c_str, put_c_wide, set_bits,
         units_with_nul, with_nul, CValue, Keep,
     };
+    use dllgen_runtime::handles;
     use dllgen_runtime::native::{self, Dylib};
     use dllgen_runtime::{
         callback, run_host, with_callbacks, CallContext, Library, Reader, Status,
@@ -329,14 +330,17 @@ mod __dllgen {
             match id {
                 0 => {
                     let mut keep = Keep::default();
-                    let dev = fit::<usize>(args.u64()?)? as *mut c_void;
+                    let dev_id = args.u64()?;
+                    let dev = handles::from_client(0, dev_id)?;
                     args.finish()?;
                     let ret = unsafe { (self.f0)(dev) };
+                    handles::closed(0, dev_id);
                     Ok(Status::Ok)
                 }
                 1 => {
                     let mut keep = Keep::default();
-                    let dev = fit::<usize>(args.u64()?)? as *mut c_void;
+                    let dev_id = args.u64()?;
+                    let dev = handles::from_client(0, dev_id)?;
                     args.finish()?;
                     let ret = unsafe { (self.f1)(dev) };
                     if ret.is_null() {
@@ -423,7 +427,7 @@ mod __dllgen {
                         out.i64(0);
                         return Ok(Status::LibraryError);
                     }
-                    out.u64(ret as usize as u64);
+                    out.u64(handles::to_client(0, ret));
                     Ok(Status::Ok)
                 }
                 7 => {
@@ -443,7 +447,8 @@ mod __dllgen {
                 }
                 8 => {
                     let mut keep = Keep::default();
-                    let dev = fit::<usize>(args.u64()?)? as *mut c_void;
+                    let dev_id = args.u64()?;
+                    let dev = handles::from_client(0, dev_id)?;
                     let mut info_value: KxInfo = Default::default();
                     args.finish()?;
                     native::set_errno(0);
@@ -529,7 +534,8 @@ mod __dllgen {
                 }
                 12 => {
                     let mut keep = Keep::default();
-                    let dev = fit::<usize>(args.u64()?)? as *mut c_void;
+                    let dev_id = args.u64()?;
+                    let dev = handles::from_client(0, dev_id)?;
                     let cap: i32 = fit(args.u64()?)?;
                     let buf_n = ((cap as u64)) as usize;
                     if buf_n > (64 << 20) {
@@ -576,12 +582,13 @@ mod __dllgen {
                         return Ok(Status::LibraryError);
                     }
                     out.i32(ret);
-                    out.u64(out_value as usize as u64);
+                    out.u64(handles::to_client(0, out_value));
                     Ok(Status::Ok)
                 }
                 15 => {
                     let mut keep = Keep::default();
-                    let dev = fit::<usize>(args.u64()?)? as *mut c_void;
+                    let dev_id = args.u64()?;
+                    let dev = handles::from_client(0, dev_id)?;
                     let cap: u32 = fit(args.u64()?)?;
                     let buf_n = ((cap as u64)) as usize;
                     if buf_n > (64 << 20) {
@@ -633,7 +640,8 @@ mod __dllgen {
                 }
                 18 => {
                     let mut keep = Keep::default();
-                    let dev = fit::<usize>(args.u64()?)? as *mut c_void;
+                    let dev_id = args.u64()?;
+                    let dev = handles::from_client(0, dev_id)?;
                     args.finish()?;
                     native::set_errno(0);
                     native::set_last_error(0);
@@ -658,7 +666,8 @@ mod __dllgen {
                 }
                 19 => {
                     let mut keep = Keep::default();
-                    let dev = fit::<usize>(args.u64()?)? as *mut c_void;
+                    let dev_id = args.u64()?;
+                    let dev = handles::from_client(0, dev_id)?;
                     let origin_value: Option<KxPoint> = if args.u8()? == 0 {
                         None
                     } else {
@@ -744,7 +753,8 @@ mod __dllgen {
                 }
                 23 => {
                     let mut keep = Keep::default();
-                    let dev = fit::<usize>(args.u64()?)? as *mut c_void;
+                    let dev_id = args.u64()?;
+                    let dev = handles::from_client(0, dev_id)?;
                     let data_v = args.bytes()?;
                     let len: u32 = fit(args.u64()?)?;
                     if (len as u64).saturating_mul(1) > (data_v.len() * 1) as u64 {
@@ -770,7 +780,8 @@ mod __dllgen {
                 }
                 24 => {
                     let mut keep = Keep::default();
-                    let dev = fit::<usize>(args.u64()?)? as *mut c_void;
+                    let dev_id = args.u64()?;
+                    let dev = handles::from_client(0, dev_id)?;
                     let block_value: KxBlock = CValue::get_c(&mut args, &mut keep)?;
                     let bytes_v = args.bytes()?;
                     if length(

@@ -151,7 +151,8 @@ pub fn buffers_strings_and_bools(k: &Kinds, d: &Direct) {
     }
 }
 
-pub fn a_device_session(k: &Kinds, d: &Direct) {
+/// `shared`: the host is a listener other clients may use (it outlives a restart).
+pub fn a_device_session(k: &Kinds, d: &Direct, shared: bool) {
     let open: extern "C" fn(*const c_char, *mut *mut c_void) -> i32 = d.sym("kx_open");
     let info_get: extern "C" fn(*mut c_void, *mut Info64) -> i32 = d.sym("kx_info_get");
     let write_block: extern "C" fn(*mut c_void, *const [u32; 2], *const u8) -> i32 = d.sym("kx_write_block");
@@ -223,6 +224,22 @@ pub fn a_device_session(k: &Kinds, d: &Direct) {
     k.kx_close(Some(dev)).unwrap();
     assert_eq!(k.kx_find("sim/device-7"), Err(Error::Library(0)));
     k.kx_close(None).unwrap();
+
+    // A closed handle never reaches the library: the call is refused, the host lives on.
+    let pid = k.client().host_pid();
+    assert!(matches!(k.kx_describe(dev), Err(Error::Protocol(_))), "{:?}", k.kx_describe(dev));
+    assert!(matches!(k.kx_close(Some(dev)), Err(Error::Protocol(_))), "closed twice");
+    assert_eq!(k.client().host_pid(), pid);
+    // Nor does a handle from an earlier host process (a shared host keeps its handles).
+    let (_, dev) = k.open("sim/device-8").unwrap();
+    k.client().restart();
+    if shared {
+        assert!(k.kx_describe(dev).is_ok());
+        k.kx_close(Some(dev)).unwrap();
+    } else {
+        assert!(matches!(k.kx_describe(dev), Err(Error::Protocol(_))));
+        assert_ne!(k.client().host_pid(), pid);
+    }
 }
 
 pub fn callbacks(k: &Kinds) {

@@ -80,6 +80,7 @@ fn main() {
         std::process::exit(2);
     };
     let direct = Direct::open(lib64);
+    let shared = args.iter().any(|a| a == "--connect");
     let k = match args.iter().position(|a| a == "--connect") {
         Some(at) => {
             // The host path is not used when connecting to a listener.
@@ -93,7 +94,7 @@ fn main() {
     println!("ok: scalars and structs by value");
     checks::buffers_strings_and_bools(&k, &direct);
     println!("ok: buffers, strings and bools");
-    checks::a_device_session(&k, &direct);
+    checks::a_device_session(&k, &direct, shared);
     println!("ok: a device session");
     checks::callbacks(&k);
     println!("ok: callbacks");

@@ -1,0 +1,85 @@
+//! The host's handle table. A handle the library returns crosses to the client as a small
+//! id, never as the pointer: an id the client sends back is looked up here, so a closed
+//! handle, one from a previous host process, or a made-up number is refused with an error
+//! instead of reaching the library as a dangling pointer. Ids are never reused, so a stale
+//! id cannot name a new object that happens to get the old address.
+
+use crate::wire::WireError;
+use std::collections::HashMap;
+use std::ffi::c_void;
+use std::sync::Mutex;
+
+#[derive(Default)]
+struct Table {
+    next: u64,
+    /// (handle type, id) → pointer.
+    by_id: HashMap<(u32, u64), usize>,
+    /// (handle type, pointer) → id: the same object returned twice keeps its id.
+    by_ptr: HashMap<(u32, usize), u64>,
+}
+
+static TABLE: Mutex<Option<Table>> = Mutex::new(None);
+
+fn with<R>(f: impl FnOnce(&mut Table) -> R) -> R {
+    let mut guard = TABLE.lock().unwrap_or_else(|e| e.into_inner());
+    f(guard.get_or_insert_with(Table::default))
+}
+
+/// The id for a handle of type `kind` the library gave out (0 for NULL).
+pub fn to_client(kind: u32, p: *mut c_void) -> u64 {
+    if p.is_null() {
+        return 0;
+    }
+    with(|t| {
+        if let Some(id) = t.by_ptr.get(&(kind, p as usize)) {
+            return *id;
+        }
+        t.next += 1;
+        let id = t.next;
+        t.by_id.insert((kind, id), p as usize);
+        t.by_ptr.insert((kind, p as usize), id);
+        id
+    })
+}
+
+/// The pointer behind an id from the client (NULL for 0); an unknown id is an error.
+pub fn from_client(kind: u32, id: u64) -> Result<*mut c_void, WireError> {
+    if id == 0 {
+        return Ok(std::ptr::null_mut());
+    }
+    with(|t| t.by_id.get(&(kind, id)).map(|p| *p as *mut c_void))
+        .ok_or(WireError::Payload("a handle that was closed or does not belong to this host"))
+}
+
+/// Forgets a handle its close function was just called with.
+pub fn closed(kind: u32, id: u64) {
+    with(|t| {
+        if let Some(p) = t.by_id.remove(&(kind, id)) {
+            t.by_ptr.remove(&(kind, p));
+        }
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ids_are_checked_and_never_reused() {
+        let (a, b) = (0x1000 as *mut c_void, 0x2000 as *mut c_void);
+        let ia = to_client(7, a);
+        assert_eq!(to_client(7, a), ia, "the same object keeps its id");
+        let ib = to_client(7, b);
+        assert_ne!(ia, ib);
+        assert_eq!(from_client(7, ia).unwrap(), a);
+        assert!(from_client(8, ia).is_err(), "another handle type");
+        assert!(from_client(7, 999_999).is_err(), "a made-up id");
+        assert!(from_client(7, 0).unwrap().is_null());
+        assert_eq!(to_client(7, std::ptr::null_mut()), 0);
+        closed(7, ia);
+        assert!(from_client(7, ia).is_err(), "a closed handle");
+        let again = to_client(7, a);
+        assert_ne!(again, ia, "a new object at the old address gets a new id");
+        assert_eq!(from_client(7, again).unwrap(), a);
+    }
+}
