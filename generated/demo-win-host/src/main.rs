@@ -180,19 +180,21 @@ mod __dllgen {
                     args.finish()?;
                     native::set_errno(0);
                     native::set_last_error(0);
-                    let ret = with_callbacks(
+                    let (ret, errno, last_error) = with_callbacks(
                         cx,
-                        || unsafe {
-                            (self
-                                .f1)(
-                                dev,
-                                steps,
-                                if progress_present { Some(callback_1_2) } else { None },
-                                std::ptr::addr_of!(USER_DATA) as *mut c_void,
-                            )
+                        || {
+                            let ret = unsafe {
+                                (self
+                                    .f1)(
+                                    dev,
+                                    steps,
+                                    if progress_present { Some(callback_1_2) } else { None },
+                                    std::ptr::addr_of!(USER_DATA) as *mut c_void,
+                                )
+                            };
+                            (ret, native::errno(), native::last_error())
                         },
                     )?;
-                    let (errno, last_error) = (native::errno(), native::last_error());
                     if ret < 0 as _ {
                         out.i64(ret as i64);
                         return Ok(Status::LibraryError);

@@ -357,15 +357,18 @@ mod __dllgen {
                     let count: i32 = args.i32()?;
                     let visit_present = args.u8()? != 0;
                     args.finish()?;
-                    let ret = with_callbacks(
+                    let (ret, errno, last_error) = with_callbacks(
                         cx,
-                        || unsafe {
-                            (self
-                                .f2)(
-                                count,
-                                if visit_present { Some(callback_2_1) } else { None },
-                                std::ptr::addr_of!(USER_DATA) as *mut c_void,
-                            )
+                        || {
+                            let ret = unsafe {
+                                (self
+                                    .f2)(
+                                    count,
+                                    if visit_present { Some(callback_2_1) } else { None },
+                                    std::ptr::addr_of!(USER_DATA) as *mut c_void,
+                                )
+                            };
+                            (ret, native::errno(), native::last_error())
                         },
                     )?;
                     out.i32(ret);
@@ -645,18 +648,20 @@ mod __dllgen {
                     args.finish()?;
                     native::set_errno(0);
                     native::set_last_error(0);
-                    let ret = with_callbacks(
+                    let (ret, errno, last_error) = with_callbacks(
                         cx,
-                        || unsafe {
-                            (self
-                                .f18)(
-                                dev,
-                                Some(callback_18_1),
-                                std::ptr::addr_of!(USER_DATA) as *mut c_void,
-                            )
+                        || {
+                            let ret = unsafe {
+                                (self
+                                    .f18)(
+                                    dev,
+                                    Some(callback_18_1),
+                                    std::ptr::addr_of!(USER_DATA) as *mut c_void,
+                                )
+                            };
+                            (ret, native::errno(), native::last_error())
                         },
                     )?;
-                    let (errno, last_error) = (native::errno(), native::last_error());
                     if ret < 0 as _ {
                         out.i64(ret as i64);
                         return Ok(Status::LibraryError);
