@@ -234,6 +234,53 @@ const KEYWORDS: &[&str] = &[
     "unsized", "virtual", "yield", "try", "gen",
 ];
 
+/// Names the generated call code uses for its own locals (host: `args`, `out`, `cx`,
+/// `keep`, `ret`, `errno`, `last_error`; client: `w`, `r`, `id`, `f`; both: `s`, `v`,
+/// `dst`): a parameter called so is renamed with a trailing `_`.
+const TAKEN_LOCALS: &[&str] = &[
+    "args",
+    "out",
+    "cx",
+    "keep",
+    "ret",
+    "errno",
+    "last_error",
+    "w",
+    "r",
+    "id",
+    "f",
+    "s",
+    "v",
+    "dst",
+    "self",
+];
+
+/// Suffixes of the per-parameter locals (`data_v` for `data`'s buffer, ...).
+const LOCAL_SUFFIXES: &[&str] =
+    &["_v", "_c", "_bytes", "_n", "_value", "_id", "_present", "_filled", "_capacity"];
+
+/// A function's parameter names as generated code binds them: C names, except those that
+/// would clash with a generated local, which get a trailing `_`.
+fn locals(f: &model::Function) -> std::collections::BTreeMap<String, String> {
+    let names: Vec<&str> = f.params.iter().map(|p| p.name.as_str()).collect();
+    let mut out = std::collections::BTreeMap::new();
+    for n in &names {
+        let clashes = TAKEN_LOCALS.contains(n)
+            || LOCAL_SUFFIXES.iter().any(|sfx| n.strip_suffix(sfx).is_some_and(|stem| names.contains(&stem)));
+        let mut local = if clashes { format!("{n}_") } else { n.to_string() };
+        while names.iter().any(|m| *m == local) && local != *n {
+            local.push('_');
+        }
+        out.insert(n.to_string(), ident(&local));
+    }
+    out
+}
+
+/// The local a parameter of `f` is bound to (see [`locals`]).
+fn local(f: &model::Function, name: &str) -> String {
+    locals(f).remove(name).unwrap_or_else(|| ident(name))
+}
+
 /// A C name as a Rust identifier (`r#type` for keywords).
 pub fn ident(name: &str) -> String {
     if KEYWORDS.contains(&name) {
@@ -383,7 +430,7 @@ impl Cx {
 /// (checked: an overflow, a negative result or a division by zero is an error reply).
 fn length(expr: &Expr, f: &model::Function, cx: &Cx) -> (String, String) {
     match expr {
-        Expr::Param { name } => (ident(name), format!("({} as u64)", ident(name))),
+        Expr::Param { name } => (local(f, name), format!("({} as u64)", local(f, name))),
         Expr::Const { value } => (String::new(), format!("{value}u64")),
         other => (String::new(), format!("length({})?", checked(other, f, cx))),
     }
@@ -393,7 +440,7 @@ fn length(expr: &Expr, f: &model::Function, cx: &Cx) -> (String, String) {
 fn checked(e: &Expr, f: &model::Function, cx: &Cx) -> String {
     match e {
         Expr::Const { value } => format!("Some({value}i128)"),
-        Expr::Param { name } => format!("Some({} as i128)", ident(name)),
+        Expr::Param { name } => format!("Some({} as i128)", local(f, name)),
         Expr::Field { param, field } => {
             let kind = f.params.iter().find(|p| p.name == *param).map(|p| &p.kind);
             let strukt = match kind {
@@ -408,12 +455,12 @@ fn checked(e: &Expr, f: &model::Function, cx: &Cx) -> String {
             };
             match kind {
                 Some(Kind::In { optional: true, .. }) | Some(Kind::Inout { optional: true, .. }) => {
-                    format!("Some({}_value.as_ref().map_or(0, |v| {} as i128))", ident(param), read("v"))
+                    format!("Some({}_value.as_ref().map_or(0, |v| {} as i128))", local(f, param), read("v"))
                 }
                 Some(Kind::In { .. }) | Some(Kind::Inout { .. }) => {
-                    format!("Some({} as i128)", read(&format!("{}_value", ident(param))))
+                    format!("Some({} as i128)", read(&format!("{}_value", local(f, param))))
                 }
-                _ => format!("Some({} as i128)", read(&ident(param))),
+                _ => format!("Some({} as i128)", read(&local(f, param))),
             }
         }
         Expr::Binary { left, op, right } => {
@@ -435,7 +482,7 @@ fn checked(e: &Expr, f: &model::Function, cx: &Cx) -> String {
 fn param(f: &model::Function, p: &model::Param, cx: &mut Cx) -> Param {
     let what = format!("`{}` parameter `{}`", f.c_name, p.name);
     let mut v = blank("value");
-    v.name = ident(&p.name);
+    v.name = local(f, &p.name);
     match &p.kind {
         Kind::Value { value } => {
             if let Some(t) = cx.value(value, &what) {
@@ -484,7 +531,7 @@ fn param(f: &model::Function, p: &model::Param, cx: &mut Cx) -> Param {
                     Filled::Capacity => ("capacity", String::new()),
                     Filled::Return => ("return", String::new()),
                     Filled::Nul => ("nul", String::new()),
-                    Filled::Param { name } => ("param", ident(name)),
+                    Filled::Param { name } => ("param", local(f, name)),
                 };
                 if v.filled == "nul" && !v.plain {
                     cx.unsupported.push(format!("{what}: only buffers of numbers can be NUL-terminated"));
@@ -534,7 +581,7 @@ fn param(f: &model::Function, p: &model::Param, cx: &mut Cx) -> Param {
         }
         Kind::Length { value, of } => {
             v.kind = "length";
-            v.of = of.iter().map(|o| ident(o)).collect();
+            v.of = of.iter().map(|o| local(f, o)).collect();
             v.visible = false;
             let (rust, _, _) = scalar(value);
             v.ffi_type = rust.clone();

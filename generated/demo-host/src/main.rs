@@ -280,18 +280,18 @@ mod __dllgen {
                     let dev_id = args.u64()?;
                     let dev = handles::from_client(0, dev_id)?;
                     let channel: u32 = args.u32()?;
-                    let mut out_value: DemoReading = Default::default();
+                    let mut out__value: DemoReading = Default::default();
                     args.finish()?;
                     native::set_errno(0);
                     native::set_last_error(0);
-                    let ret = unsafe { (self.f6)(dev, channel, &mut out_value) };
+                    let ret = unsafe { (self.f6)(dev, channel, &mut out__value) };
                     let (errno, last_error) = (native::errno(), native::last_error());
                     if ret < 0 as _ {
                         out.i64(ret as i64);
                         return Ok(Status::LibraryError);
                     }
                     out.i32(ret);
-                    out_value.put_c(out);
+                    out__value.put_c(out);
                     Ok(Status::Ok)
                 }
                 7 => {
@@ -384,18 +384,18 @@ mod __dllgen {
                     let mut keep = Keep::default();
                     let name_bytes = args.bytes()?;
                     let name_c = with_nul(name_bytes);
-                    let mut out_value: *mut c_void = std::ptr::null_mut();
+                    let mut out__value: *mut c_void = std::ptr::null_mut();
                     args.finish()?;
                     native::set_errno(0);
                     native::set_last_error(0);
-                    let ret = unsafe { (self.f9)(name_c.as_ptr(), &mut out_value) };
+                    let ret = unsafe { (self.f9)(name_c.as_ptr(), &mut out__value) };
                     let (errno, last_error) = (native::errno(), native::last_error());
                     if ret < 0 as _ {
                         out.i64(ret as i64);
                         return Ok(Status::LibraryError);
                     }
                     out.i32(ret);
-                    out.u64(handles::to_client(0, out_value));
+                    out.u64(handles::to_client(0, out__value));
                     Ok(Status::Ok)
                 }
                 10 => {

@@ -281,7 +281,7 @@ mod __dllgen {
             dev: Device,
             channel: u32,
         ) -> Result<(i32, DemoReading), Error> {
-            let (__dllgen_ret, __dllgen_out) = self
+            let (__dllgen_ret, __dllgen_out_) = self
                 .client
                 .call(
                     6,
@@ -291,13 +291,13 @@ mod __dllgen {
                     },
                     |mut r| {
                         let __dllgen_ret: i32 = r.i32()?;
-                        let __dllgen_out: DemoReading = Value::get(&mut r)?;
+                        let __dllgen_out_: DemoReading = Value::get(&mut r)?;
                         r.finish()?;
-                        Ok((__dllgen_ret, __dllgen_out))
+                        Ok((__dllgen_ret, __dllgen_out_))
                     },
                     &mut no_callbacks,
                 )?;
-            Ok((__dllgen_ret, __dllgen_out))
+            Ok((__dllgen_ret, __dllgen_out_))
         }
         /// The sum of the `n` values in `add` (none: 0), added to each of the `m` values in
         /// `acc` when given; returns the sum, or -1 when neither is given.
@@ -374,7 +374,7 @@ mod __dllgen {
         }
         /// Opens the device called `name` ("sim0" to "sim9").
         pub fn demo_open(&self, name: &str) -> Result<(i32, Device), Error> {
-            let (__dllgen_ret, __dllgen_out) = self
+            let (__dllgen_ret, __dllgen_out_) = self
                 .client
                 .call(
                     9,
@@ -383,13 +383,13 @@ mod __dllgen {
                     },
                     |mut r| {
                         let __dllgen_ret: i32 = r.i32()?;
-                        let __dllgen_out = Device(r.u64()?);
+                        let __dllgen_out_ = Device(r.u64()?);
                         r.finish()?;
-                        Ok((__dllgen_ret, __dllgen_out))
+                        Ok((__dllgen_ret, __dllgen_out_))
                     },
                     &mut no_callbacks,
                 )?;
-            Ok((__dllgen_ret, __dllgen_out))
+            Ok((__dllgen_ret, __dllgen_out_))
         }
         /// Copies up to `cap` bytes of the log into `buf`; `*got` receives how many.
         pub fn demo_read(

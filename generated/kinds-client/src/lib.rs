@@ -12,7 +12,7 @@ mod __dllgen {
     use dllgen_runtime::marshal::{get_str, get_wide, put_str, put_wide, Value};
     use dllgen_runtime::{Client, Reader, WireError, Writer};
     /// The hash of the model both sides were generated from; the host refuses any other.
-    pub const MODEL_HASH: u64 = 0x543ae9eb1afaf9d9;
+    pub const MODEL_HASH: u64 = 0xaac8f1174fd8fb94;
     /// The host executable's file name.
     pub const HOST_EXE: &str = if cfg!(windows) {
         "kinds-host.exe"
@@ -328,13 +328,13 @@ mod __dllgen {
             Ok(__dllgen_ret)
         }
         /// 1 when `v` is even, else 0 (an error).
-        pub fn kx_even(&self, v: i32) -> Result<i32, Error> {
+        pub fn kx_even(&self, v_: i32) -> Result<i32, Error> {
             let (__dllgen_ret,) = self
                 .client
                 .call(
                     4,
                     |w| {
-                        w.i32(v);
+                        w.i32(v_);
                     },
                     |mut r| {
                         let __dllgen_ret: i32 = r.i32()?;
@@ -454,10 +454,10 @@ mod __dllgen {
             &self,
             from: KxPoint,
             step: KxPoint,
-            out_capacity: usize,
+            out__capacity: usize,
         ) -> Result<Vec<KxPoint>, Error> {
-            let n: u64 = out_capacity as u64 * 1;
-            let (__dllgen_out,) = self
+            let n: u64 = out__capacity as u64 * 1;
+            let (__dllgen_out_,) = self
                 .client
                 .call(
                     10,
@@ -467,13 +467,13 @@ mod __dllgen {
                         w.u64(n);
                     },
                     |mut r| {
-                        let __dllgen_out: Vec<KxPoint> = r.values()?;
+                        let __dllgen_out_: Vec<KxPoint> = r.values()?;
                         r.finish()?;
-                        Ok((__dllgen_out,))
+                        Ok((__dllgen_out_,))
                     },
                     &mut no_callbacks,
                 )?;
-            Ok(__dllgen_out)
+            Ok(__dllgen_out_)
         }
         /// The mean of `n` values (0 for none).
         pub fn kx_mean(&self, values: &[f64]) -> Result<f64, Error> {
@@ -541,7 +541,7 @@ mod __dllgen {
         }
         /// Opens the device at `path`.
         pub fn open(&self, path: &str) -> Result<(i32, Device), Error> {
-            let (__dllgen_ret, __dllgen_out) = self
+            let (__dllgen_ret, __dllgen_out_) = self
                 .client
                 .call(
                     14,
@@ -550,13 +550,13 @@ mod __dllgen {
                     },
                     |mut r| {
                         let __dllgen_ret: i32 = r.i32()?;
-                        let __dllgen_out = Device(r.u64()?);
+                        let __dllgen_out_ = Device(r.u64()?);
                         r.finish()?;
-                        Ok((__dllgen_ret, __dllgen_out))
+                        Ok((__dllgen_ret, __dllgen_out_))
                     },
                     &mut no_callbacks,
                 )?;
-            Ok((__dllgen_ret, __dllgen_out))
+            Ok((__dllgen_ret, __dllgen_out_))
         }
         /// Calls `kx_read`.
         pub fn kx_read(
@@ -585,7 +585,7 @@ mod __dllgen {
         }
         /// Writes `*in` with each field changed into `*out`; returns the fields' sum.
         pub fn kx_repack(&self, r#in: &KxPacked) -> Result<(i32, KxPacked), Error> {
-            let (__dllgen_ret, __dllgen_out) = self
+            let (__dllgen_ret, __dllgen_out_) = self
                 .client
                 .call(
                     16,
@@ -594,13 +594,13 @@ mod __dllgen {
                     },
                     |mut r| {
                         let __dllgen_ret: i32 = r.i32()?;
-                        let __dllgen_out: KxPacked = Value::get(&mut r)?;
+                        let __dllgen_out_: KxPacked = Value::get(&mut r)?;
                         r.finish()?;
-                        Ok((__dllgen_ret, __dllgen_out))
+                        Ok((__dllgen_ret, __dllgen_out_))
                     },
                     &mut no_callbacks,
                 )?;
-            Ok((__dllgen_ret, __dllgen_out))
+            Ok((__dllgen_ret, __dllgen_out_))
         }
         /// Reverses `n` bytes in place.
         pub fn kx_reverse(&self, bytes: &mut [u8]) -> Result<(), Error> {
@@ -693,7 +693,7 @@ mod __dllgen {
         /// Calls `kx_sum_points`.
         pub fn kx_sum_points(&self, pts: &[KxPoint]) -> Result<(i32, KxPoint), Error> {
             let n: u64 = pts.len() as u64 * 1;
-            let (__dllgen_ret, __dllgen_out) = self
+            let (__dllgen_ret, __dllgen_out_) = self
                 .client
                 .call(
                     20,
@@ -703,13 +703,13 @@ mod __dllgen {
                     },
                     |mut r| {
                         let __dllgen_ret: i32 = r.i32()?;
-                        let __dllgen_out: KxPoint = Value::get(&mut r)?;
+                        let __dllgen_out_: KxPoint = Value::get(&mut r)?;
                         r.finish()?;
-                        Ok((__dllgen_ret, __dllgen_out))
+                        Ok((__dllgen_ret, __dllgen_out_))
                     },
                     &mut no_callbacks,
                 )?;
-            Ok((__dllgen_ret, __dllgen_out))
+            Ok((__dllgen_ret, __dllgen_out_))
         }
         /// Swaps a point's coordinates in place.
         pub fn kx_swap(&self, p: &mut KxPoint) -> Result<(), Error> {
@@ -735,10 +735,10 @@ mod __dllgen {
         pub fn kx_upper16(
             &self,
             text: &str,
-            out_capacity: usize,
+            out__capacity: usize,
         ) -> Result<Vec<u16>, Error> {
-            let cap: u64 = out_capacity as u64 * 1;
-            let (__dllgen_out,) = self
+            let cap: u64 = out__capacity as u64 * 1;
+            let (__dllgen_out_,) = self
                 .client
                 .call(
                     22,
@@ -747,13 +747,53 @@ mod __dllgen {
                         w.u64(cap);
                     },
                     |mut r| {
-                        let __dllgen_out: Vec<u16> = r.elements()?;
+                        let __dllgen_out_: Vec<u16> = r.elements()?;
                         r.finish()?;
-                        Ok((__dllgen_out,))
+                        Ok((__dllgen_out_,))
                     },
                     &mut no_callbacks,
                 )?;
-            Ok(__dllgen_out)
+            Ok(__dllgen_out_)
+        }
+        /// Parameters named like the generated code's own locals: a weighted sum, plus the sum of
+        /// `data_n` bytes.
+        pub fn kx_weigh(
+            &self,
+            w_: i32,
+            r_: i32,
+            out_: i32,
+            args_: i32,
+            ret_: i32,
+            keep_: i32,
+            id_: i32,
+            s_: i32,
+            data: &[u8],
+        ) -> Result<i32, Error> {
+            let data_n_: u64 = data.len() as u64 * 1;
+            let (__dllgen_ret,) = self
+                .client
+                .call(
+                    23,
+                    |w| {
+                        w.i32(w_);
+                        w.i32(r_);
+                        w.i32(out_);
+                        w.i32(args_);
+                        w.i32(ret_);
+                        w.i32(keep_);
+                        w.i32(id_);
+                        w.i32(s_);
+                        w.elements(data);
+                        w.u64(data_n_);
+                    },
+                    |mut r| {
+                        let __dllgen_ret: i32 = r.i32()?;
+                        r.finish()?;
+                        Ok((__dllgen_ret,))
+                    },
+                    &mut no_callbacks,
+                )?;
+            Ok(__dllgen_ret)
         }
         /// Calls `kx_write`.
         pub fn kx_write(&self, dev: Device, data: &[u8]) -> Result<i32, Error> {
@@ -761,7 +801,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    23,
+                    24,
                     |w| {
                         w.u64(dev.0);
                         w.elements(data);
@@ -786,7 +826,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    24,
+                    25,
                     |w| {
                         w.u64(dev.0);
                         block.put(w);

@@ -37,7 +37,7 @@ mod __dllgen {
         WireError, Writer,
     };
     use std::ffi::c_void;
-    const MODEL_HASH: u64 = 0x543ae9eb1afaf9d9;
+    const MODEL_HASH: u64 = 0xaac8f1174fd8fb94;
     /// `kx_packed` as the library lays it out.
     #[repr(C, align(1))]
     #[derive(Clone, Copy)]
@@ -277,12 +277,24 @@ mod __dllgen {
     type Fn20 = unsafe extern "C" fn(*const KxPoint, i32, *mut KxPoint) -> i32;
     type Fn21 = unsafe extern "C" fn(*mut KxPoint);
     type Fn22 = unsafe extern "C" fn(*const u16, *mut u16, i32);
-    type Fn23 = unsafe extern "stdcall" fn(
+    type Fn23 = unsafe extern "C" fn(
+        i32,
+        i32,
+        i32,
+        i32,
+        i32,
+        i32,
+        i32,
+        i32,
+        *const u8,
+        i32,
+    ) -> i32;
+    type Fn24 = unsafe extern "stdcall" fn(
         *mut ::core::ffi::c_void,
         *const u8,
         u32,
     ) -> i32;
-    type Fn24 = unsafe extern "stdcall" fn(
+    type Fn25 = unsafe extern "stdcall" fn(
         *mut ::core::ffi::c_void,
         *const KxBlock,
         *const u8,
@@ -315,6 +327,7 @@ mod __dllgen {
         f22: Fn22,
         f23: Fn23,
         f24: Fn24,
+        f25: Fn25,
     }
     impl Library for Host {
         fn model_hash(&self) -> u64 {
@@ -389,11 +402,11 @@ mod __dllgen {
                 }
                 4 => {
                     let mut keep = Keep::default();
-                    let v: i32 = args.i32()?;
+                    let v_: i32 = args.i32()?;
                     args.finish()?;
                     native::set_errno(0);
                     native::set_last_error(0);
-                    let ret = unsafe { (self.f4)(v) };
+                    let ret = unsafe { (self.f4)(v_) };
                     let (errno, last_error) = (native::errno(), native::last_error());
                     if ret == 0 as _ {
                         out.i64(ret as i64);
@@ -499,24 +512,24 @@ mod __dllgen {
                     let from: KxPoint = CValue::get_c(&mut args, &mut keep)?;
                     let step: KxPoint = CValue::get_c(&mut args, &mut keep)?;
                     let n: i32 = fit(args.u64()?)?;
-                    let out_n = ((n as u64)) as usize;
-                    if out_n > (64 << 20) {
+                    let out__n = ((n as u64)) as usize;
+                    if out__n > (64 << 20) {
                         return Err(
                             WireError::Payload("an output buffer larger than 64 MiB"),
                         );
                     }
-                    let mut out_v: Vec<KxPoint> = vec![Default::default(); out_n];
+                    let mut out__v: Vec<KxPoint> = vec![Default::default(); out__n];
                     args.finish()?;
                     native::set_errno(0);
                     native::set_last_error(0);
-                    let ret = unsafe { (self.f10)(from, step, out_v.as_mut_ptr(), n) };
+                    let ret = unsafe { (self.f10)(from, step, out__v.as_mut_ptr(), n) };
                     let (errno, last_error) = (native::errno(), native::last_error());
                     if ret < 0 as _ {
                         out.i64(ret as i64);
                         return Ok(Status::LibraryError);
                     }
-                    let out_filled = usize::try_from(ret).unwrap_or(0).min(out_n);
-                    out.c_values(&out_v[..out_filled]);
+                    let out__filled = usize::try_from(ret).unwrap_or(0).min(out__n);
+                    out.c_values(&out__v[..out__filled]);
                     Ok(Status::Ok)
                 }
                 11 => {
@@ -574,18 +587,18 @@ mod __dllgen {
                     let mut keep = Keep::default();
                     let path_bytes = args.bytes()?;
                     let path_c = with_nul(path_bytes);
-                    let mut out_value: *mut c_void = std::ptr::null_mut();
+                    let mut out__value: *mut c_void = std::ptr::null_mut();
                     args.finish()?;
                     native::set_errno(0);
                     native::set_last_error(0);
-                    let ret = unsafe { (self.f14)(path_c.as_ptr(), &mut out_value) };
+                    let ret = unsafe { (self.f14)(path_c.as_ptr(), &mut out__value) };
                     let (errno, last_error) = (native::errno(), native::last_error());
                     if ret < 0 as _ {
                         out.i64(ret as i64);
                         return Ok(Status::LibraryError);
                     }
                     out.i32(ret);
-                    out.u64(handles::to_client(0, out_value));
+                    out.u64(handles::to_client(0, out__value));
                     Ok(Status::Ok)
                 }
                 15 => {
@@ -620,11 +633,11 @@ mod __dllgen {
                 16 => {
                     let mut keep = Keep::default();
                     let r#in_value: KxPacked = CValue::get_c(&mut args, &mut keep)?;
-                    let mut out_value: KxPacked = Default::default();
+                    let mut out__value: KxPacked = Default::default();
                     args.finish()?;
-                    let ret = unsafe { (self.f16)(&r#in_value, &mut out_value) };
+                    let ret = unsafe { (self.f16)(&r#in_value, &mut out__value) };
                     out.i32(ret);
-                    out_value.put_c(out);
+                    out__value.put_c(out);
                     Ok(Status::Ok)
                 }
                 17 => {
@@ -709,12 +722,12 @@ mod __dllgen {
                             ),
                         );
                     }
-                    let mut out_value: KxPoint = Default::default();
+                    let mut out__value: KxPoint = Default::default();
                     args.finish()?;
                     native::set_errno(0);
                     native::set_last_error(0);
                     let ret = unsafe {
-                        (self.f20)(pts_v.as_ptr() as *const KxPoint, n, &mut out_value)
+                        (self.f20)(pts_v.as_ptr() as *const KxPoint, n, &mut out__value)
                     };
                     let (errno, last_error) = (native::errno(), native::last_error());
                     if ret < 0 as _ {
@@ -722,7 +735,7 @@ mod __dllgen {
                         return Ok(Status::LibraryError);
                     }
                     out.i32(ret);
-                    out_value.put_c(out);
+                    out__value.put_c(out);
                     Ok(Status::Ok)
                 }
                 21 => {
@@ -738,25 +751,63 @@ mod __dllgen {
                     let text_bytes = args.bytes()?;
                     let cap: i32 = fit(args.u64()?)?;
                     let text_c = units_with_nul(text_bytes);
-                    let out_n = ((cap as u64)) as usize;
-                    if out_n > (64 << 20) {
+                    let out__n = ((cap as u64)) as usize;
+                    if out__n > (64 << 20) {
                         return Err(
                             WireError::Payload("an output buffer larger than 64 MiB"),
                         );
                     }
-                    let mut out_v: Vec<u16> = vec![Default::default(); out_n];
+                    let mut out__v: Vec<u16> = vec![Default::default(); out__n];
                     args.finish()?;
                     let ret = unsafe {
-                        (self.f22)(text_c.as_ptr(), out_v.as_mut_ptr(), cap)
+                        (self.f22)(text_c.as_ptr(), out__v.as_mut_ptr(), cap)
                     };
-                    let out_filled = out_v
+                    let out__filled = out__v
                         .iter()
                         .position(|e| *e == Default::default())
-                        .unwrap_or(out_n);
-                    out.elements(&out_v[..out_filled]);
+                        .unwrap_or(out__n);
+                    out.elements(&out__v[..out__filled]);
                     Ok(Status::Ok)
                 }
                 23 => {
+                    let mut keep = Keep::default();
+                    let w_: i32 = args.i32()?;
+                    let r_: i32 = args.i32()?;
+                    let out_: i32 = args.i32()?;
+                    let args_: i32 = args.i32()?;
+                    let ret_: i32 = args.i32()?;
+                    let keep_: i32 = args.i32()?;
+                    let id_: i32 = args.i32()?;
+                    let s_: i32 = args.i32()?;
+                    let data_v = args.bytes()?;
+                    let data_n_: i32 = fit(args.u64()?)?;
+                    if (data_n_ as u64).saturating_mul(1) > (data_v.len() * 1) as u64 {
+                        return Err(
+                            WireError::Payload(
+                                "an input buffer is shorter than its length",
+                            ),
+                        );
+                    }
+                    args.finish()?;
+                    let ret = unsafe {
+                        (self
+                            .f23)(
+                            w_,
+                            r_,
+                            out_,
+                            args_,
+                            ret_,
+                            keep_,
+                            id_,
+                            s_,
+                            data_v.as_ptr() as *const u8,
+                            data_n_,
+                        )
+                    };
+                    out.i32(ret);
+                    Ok(Status::Ok)
+                }
+                24 => {
                     let mut keep = Keep::default();
                     let dev_id = args.u64()?;
                     let dev = handles::from_client(0, dev_id)?;
@@ -773,7 +824,7 @@ mod __dllgen {
                     native::set_errno(0);
                     native::set_last_error(0);
                     let ret = unsafe {
-                        (self.f23)(dev, data_v.as_ptr() as *const u8, len)
+                        (self.f24)(dev, data_v.as_ptr() as *const u8, len)
                     };
                     let (errno, last_error) = (native::errno(), native::last_error());
                     if ret < 0 as _ {
@@ -783,7 +834,7 @@ mod __dllgen {
                     out.i32(ret);
                     Ok(Status::Ok)
                 }
-                24 => {
+                25 => {
                     let mut keep = Keep::default();
                     let dev_id = args.u64()?;
                     let dev = handles::from_client(0, dev_id)?;
@@ -806,7 +857,7 @@ mod __dllgen {
                     native::set_errno(0);
                     native::set_last_error(0);
                     let ret = unsafe {
-                        (self.f24)(dev, &block_value, bytes_v.as_ptr() as *const u8)
+                        (self.f25)(dev, &block_value, bytes_v.as_ptr() as *const u8)
                     };
                     let (errno, last_error) = (native::errno(), native::last_error());
                     if ret < 0 as _ {
@@ -851,6 +902,7 @@ mod __dllgen {
                         "kx_sum_points",
                         "kx_swap",
                         "kx_upper16",
+                        "kx_weigh",
                         "kx_write@12",
                         "kx_write_block@12",
                     ],
@@ -961,6 +1013,10 @@ mod __dllgen {
                     f24: std::mem::transmute::<
                         *const c_void,
                         Fn24,
+                    >(symbols.next().unwrap_or(std::ptr::null())),
+                    f25: std::mem::transmute::<
+                        *const c_void,
+                        Fn25,
                     >(symbols.next().unwrap_or(std::ptr::null())),
                     _library: library,
                 }

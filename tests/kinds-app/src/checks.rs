@@ -144,6 +144,17 @@ pub fn buffers_strings_and_bools(k: &Kinds, d: &Direct) {
         let expected: Vec<u16> = out.iter().copied().take_while(|u| *u != 0).collect();
         assert_eq!(k.kx_upper16(&text, cap), Ok(expected), "{text:?} in {cap}");
     }
+    // Parameters named like the generated code's locals (`w`, `r`, `out`, `args`...).
+    #[allow(clippy::type_complexity)]
+    let weigh: extern "C" fn(i32, i32, i32, i32, i32, i32, i32, i32, *const u8, i32) -> i32 =
+        d.sym("kx_weigh");
+    for _ in 0..50 {
+        let v: Vec<i32> = (0..8).map(|_| rng.i32() >> 8).collect();
+        let data: Vec<u8> = (0..rng.small(20)).map(|_| rng.next() as u8).collect();
+        let expected =
+            weigh(v[0], v[1], v[2], v[3], v[4], v[5], v[6], v[7], data.as_ptr(), data.len() as i32);
+        assert_eq!(k.kx_weigh(v[0], v[1], v[2], v[3], v[4], v[5], v[6], v[7], &data), Ok(expected));
+    }
     for status in [0, -1, -2, 7] {
         // SAFETY: a static NUL-terminated string.
         let expected = unsafe { CStr::from_ptr(error_text(status)) }.to_str().unwrap().to_string();
