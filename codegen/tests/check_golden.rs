@@ -15,8 +15,11 @@ fn repo() -> PathBuf {
 
 /// A scratch folder with `fixtures` and `lib` links and the spec copied in.
 fn stage(spec: &Path) -> PathBuf {
+    // The folder is part of the name: tests/specs and tests/spec-errors both hold a
+    // `rules.yaml`, staged by tests running at the same time.
     let name = spec.file_stem().unwrap().to_string_lossy().into_owned();
-    let dir = std::env::temp_dir().join(format!("dllgen-golden-{}-{name}", std::process::id()));
+    let folder = spec.parent().and_then(|p| p.file_name()).unwrap_or_default().to_string_lossy().into_owned();
+    let dir = std::env::temp_dir().join(format!("dllgen-golden-{}-{folder}-{name}", std::process::id()));
     let _ = std::fs::remove_dir_all(&dir);
     std::fs::create_dir_all(&dir).unwrap();
     std::os::unix::fs::symlink(repo().join("tests/fixtures"), dir.join("fixtures")).unwrap();
