@@ -3,11 +3,12 @@
 //! host sends during a call, and turns every way a host can fail (crash, hang, garbage)
 //! into an [`Error`] — never a hang or a panic in the caller.
 
+use crate::shm::{self, Region, ShmConfig};
 use crate::wire::{read_frame, Kind, Reader, Status, WireError, Writer, DEFAULT_MAX_FRAME};
 use crate::PROTOCOL_VERSION;
 use std::ffi::OsString;
 use std::fmt;
-use std::io::{BufReader, Read, Write};
+use std::io::{self, BufReader, Read, Write};
 use std::panic::{catch_unwind, resume_unwind, AssertUnwindSafe};
 use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
@@ -49,6 +50,9 @@ pub struct Config {
     /// Connect to a host already listening here (a Unix socket path, or a Windows pipe
     /// name) instead of starting one.
     pub listener: Option<String>,
+    /// Carry frames through memory shared with the host (a host the client starts, where
+    /// the system supports it; otherwise, or with `None`, the pipe).
+    pub shm: Option<ShmConfig>,
 }
 
 impl Config {
@@ -62,6 +66,7 @@ impl Config {
             runner: None,
             envs: Vec::new(),
             listener: None,
+            shm: Some(ShmConfig::default()),
         }
     }
 }
@@ -180,6 +185,21 @@ struct Connection {
     output: Box<dyn Write + Send>,
     payload: Vec<u8>,
     out: Writer,
+    /// A region offered to a child host, until the handshake says whether it took it, and
+    /// the watch on the host's output pipe that shows its death while we wait on a ring.
+    offered: Option<(Region, shm::PipeWatch)>,
+    /// With shared memory, the pipes stay open as the control channel: closing the write
+    /// end tells the host to exit; the read end shows the host's death.
+    control: Option<(Box<dyn Write + Send>, Box<dyn Read + Send>)>,
+}
+
+impl Connection {
+    /// Drops the streams (with shared memory, the control pipe too): the host sees its
+    /// input end.
+    fn close_streams(&mut self) {
+        self.output = Box::new(io::sink());
+        self.control = None;
+    }
 }
 
 struct State {
@@ -309,8 +329,9 @@ impl Client {
             w.set_interrupt(None);
         }
         let timeout = self.config.timeout.filter(|_| fired);
-        let Connection { child, output, .. } = conn;
-        drop(output);
+        let mut conn = conn;
+        conn.close_streams();
+        let Connection { child, .. } = conn;
         let Some(mut child) = child else {
             return match timeout {
                 Some(t) => Error::Timeout(t),
@@ -360,6 +381,12 @@ impl Client {
         }
     }
 
+    /// Whether frames currently go through shared memory (false: the pipe, or no host yet).
+    pub fn uses_shared_memory(&self) -> bool {
+        let state = self.state.lock().unwrap_or_else(|e| e.into_inner());
+        state.conn.as_ref().is_some_and(|c| c.control.is_some())
+    }
+
     /// Starts a host (or connects to the listening one) and performs the handshake.
     fn spawn(&self) -> Result<Connection, Error> {
         let (mut conn, interrupt) = match &self.config.listener {
@@ -374,6 +401,8 @@ impl Client {
                         output,
                         payload: Vec::new(),
                         out: Writer::new(),
+                        offered: None,
+                        control: None,
                     },
                     interrupt,
                 )
@@ -409,6 +438,12 @@ impl Client {
         };
         cmd.stdin(Stdio::piped()).stdout(Stdio::piped()).stderr(Stdio::inherit());
         cmd.env("DLLGEN_CLIENT_PID", std::process::id().to_string());
+        // Shared memory is offered when the system has it; the pipe is the fallback.
+        let offered = self.config.shm.as_ref().and_then(|c| Region::create(c).ok());
+        if let Some(region) = &offered {
+            shm::inheritable(&region.inherit, &mut cmd);
+            cmd.env(shm::ENV, region.token());
+        }
         for (k, v) in &self.config.envs {
             cmd.env(k, v);
         }
@@ -419,19 +454,22 @@ impl Client {
             return Err(Error::Spawn("no pipes to the host".into()));
         };
         let pid = child.id();
+        let offered = offered.map(|region| (region, shm::PipeWatch::new(&input)));
         let conn = Connection {
             child: Some(child),
             input: BufReader::with_capacity(1 << 16, Box::new(input)),
             output: Box::new(output),
             payload: Vec::new(),
             out: Writer::new(),
+            offered,
+            control: None,
         };
         Ok((conn, Box::new(move || crate::sys::kill_process(pid))))
     }
 
     fn handshake(&self, conn: &mut Connection) -> Result<(), Error> {
         conn.out.clear();
-        conn.out.u32(PROTOCOL_VERSION).u64(self.config.model_hash);
+        conn.out.u32(PROTOCOL_VERSION).u64(self.config.model_hash).u8(u8::from(conn.offered.is_some()));
         conn.out
             .send(&mut conn.output, Kind::Hello, Status::Ok, 0, 0)
             .map_err(|e| Error::HostCrashed(e.to_string()))?;
@@ -439,10 +477,30 @@ impl Client {
             read_frame(&mut conn.input, self.config.max_frame, &mut conn.payload).map_err(wire_failure)?;
         let mut r = Reader::new(&conn.payload);
         match (h.kind, h.status) {
-            (Kind::HelloAck, Status::Ok) => Ok(()),
+            (Kind::HelloAck, Status::Ok) => {
+                // version, hash, then whether the host took the shared region.
+                let took = r.u32().and_then(|_| r.u64()).and_then(|_| r.u8()).unwrap_or(0) == 1;
+                if let (true, Some((region, watch))) = (took, conn.offered.take()) {
+                    self.switch_to_shm(conn, region, watch);
+                }
+                conn.offered = None;
+                Ok(())
+            }
             (Kind::HelloAck, Status::Refused) => Err(Error::Refused(text(&mut r))),
             _ => Err(Error::Protocol(format!("unexpected {:?} frame as the handshake's answer", h.kind))),
         }
+    }
+}
+
+impl Client {
+    /// From here on frames go through the rings; the pipes become the control channel.
+    fn switch_to_shm(&self, conn: &mut Connection, region: Region, watch: shm::PipeWatch) {
+        let config = self.config.shm.unwrap_or_default();
+        let (reader, writer) =
+            shm::ends(std::sync::Arc::new(region), true, &config, watch.clone().boxed(), watch.boxed());
+        let pipe_in = std::mem::replace(&mut conn.input, BufReader::with_capacity(1 << 16, Box::new(reader)));
+        let pipe_out = std::mem::replace(&mut conn.output, Box::new(writer));
+        conn.control = Some((pipe_out, pipe_in.into_inner()));
     }
 }
 
@@ -457,9 +515,9 @@ impl Drop for Client {
 
 /// Closes the host's stdin (it exits at end of input) and waits a moment; a host stuck
 /// in the library is killed. A listener connection is just closed.
-fn shut_down(conn: Connection) {
-    let Connection { child, output, .. } = conn;
-    drop(output);
+fn shut_down(mut conn: Connection) {
+    conn.close_streams();
+    let Connection { child, .. } = conn;
     if let Some(mut child) = child {
         reap(&mut child);
     }
@@ -500,6 +558,8 @@ enum Failure {
 
 fn wire_failure(e: WireError) -> Error {
     match e {
+        // A shared ring whose positions make no sense: the host broke the protocol.
+        WireError::Io(e) if e.kind() == io::ErrorKind::InvalidData => Error::Protocol(e.to_string()),
         WireError::Closed | WireError::Truncated | WireError::Io(_) => Error::HostCrashed(e.to_string()),
         other => Error::Protocol(other.to_string()),
     }

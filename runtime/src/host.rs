@@ -2,6 +2,7 @@
 //! [`serve`] (the library thread), including callbacks into the client during a call and
 //! calls from the client nested inside those callbacks.
 
+use crate::shm;
 use crate::wire::{read_frame, Header, Kind, Reader, Status, WireError, Writer};
 use crate::PROTOCOL_VERSION;
 use std::io::{Read, Write};
@@ -291,10 +292,28 @@ pub fn serve(
     output: &mut dyn Write,
     max_frame: u32,
 ) -> Result<(), ServeError> {
+    serve_with(lib, input, output, max_frame, None)
+}
+
+/// [`serve`], with a shared region the client offered (see [`crate::shm`]): when the
+/// client's `Hello` asks for it, the `HelloAck` says it is taken and every later frame goes
+/// through the rings; `watch` shows the client leaving while the host waits on a ring.
+pub fn serve_with(
+    lib: &dyn Library,
+    pipe_in: &mut dyn Read,
+    pipe_out: &mut dyn Write,
+    max_frame: u32,
+    mut shm: Option<(shm::Region, shm::PipeWatch)>,
+) -> Result<(), ServeError> {
     let mut payload = Vec::new();
     let mut out = Writer::new();
     let mut greeted = false;
+    let mut rings: Option<(shm::RingReader, shm::RingWriter)> = None;
     loop {
+        let (input, output): (&mut dyn Read, &mut dyn Write) = match rings.as_mut() {
+            Some((r, w)) => (r, w),
+            None => (&mut *pipe_in, &mut *pipe_out),
+        };
         let h = match read_frame(input, max_frame, &mut payload) {
             Ok(h) => h,
             Err(WireError::Closed) => return Ok(()),
@@ -308,9 +327,24 @@ pub fn serve(
                 out.clear();
                 match check_hello(lib, &payload) {
                     Ok(()) => {
-                        out.u32(PROTOCOL_VERSION).u64(lib.model_hash());
+                        // After the version and hash, the client says whether it offers
+                        // the shared region (older clients say nothing).
+                        let mut r = Reader::new(&payload);
+                        let wants = r.u32().and_then(|_| r.u64()).and_then(|_| r.u8()).unwrap_or(0) == 1;
+                        let take = if wants { shm.take() } else { None };
+                        out.u32(PROTOCOL_VERSION).u64(lib.model_hash()).u8(u8::from(take.is_some()));
                         let _ = out.send(output, Kind::HelloAck, Status::Ok, 0, h.seq);
                         greeted = true;
+                        if let Some((region, watch)) = take {
+                            let config = shm::ShmConfig::default();
+                            rings = Some(shm::ends(
+                                std::sync::Arc::new(region),
+                                false,
+                                &config,
+                                watch.clone().boxed(),
+                                watch.boxed(),
+                            ));
+                        }
                     }
                     Err(message) => {
                         out.bytes(message.as_bytes());

@@ -12,11 +12,13 @@ pub mod host;
 mod listen;
 pub mod marshal;
 pub mod native;
+pub mod shm;
 mod sys;
 pub mod wire;
 
 pub use client::{Client, Config, Error, HostPath, Pool};
 pub use host::{callback, with_callbacks, CallContext, Library};
+pub use shm::ShmConfig;
 pub use wire::{Reader, Status, WireError, Writer};
 
 /// Bumped on any incompatible change to the wire format or the handshake.
@@ -81,10 +83,22 @@ pub fn run_host(load: impl FnOnce() -> Result<Box<dyn Library>, String>) -> ! {
             std::process::exit(2);
         }
     };
+    // A region the client shares (taken before the library loads, and out of the
+    // environment programs the library starts would see).
+    let region = std::env::var(shm::ENV).ok().and_then(|token| match shm::Region::open(&token) {
+        Ok(region) => Some((region, shm::PipeWatch::new(&stdio.input))),
+        Err(e) => {
+            eprintln!("dllgen host: shared memory unusable ({e}); using the pipe");
+            None
+        }
+    });
+    std::env::remove_var(shm::ENV);
     let lib = load().unwrap_or_else(|reason| Box::new(Unloadable(reason)) as Box<dyn Library>);
     // Buffered input: a frame's header and a small payload arrive in one read.
     let mut input = std::io::BufReader::with_capacity(1 << 16, stdio.input);
-    let code = match host::serve(lib.as_ref(), &mut input, &mut stdio.output, wire::DEFAULT_MAX_FRAME) {
+    let served =
+        host::serve_with(lib.as_ref(), &mut input, &mut stdio.output, wire::DEFAULT_MAX_FRAME, region);
+    let code = match served {
         Ok(()) => 0,
         Err(e) => {
             eprintln!("dllgen host: {e}");

@@ -3,7 +3,7 @@
 //! compares every result with the library's 64-bit build. On Linux natively (i686 host,
 //! `libfx_kinds32.so`), and under Wine as a 64-bit Windows program with an i686 Windows host
 //! (`fx_kinds.dll`, stdcall functions included), over the child's pipes and over a named
-//! pipe.
+//! pipe. On Linux the child host is reached through shared memory, and again over the pipe.
 
 use dllgen_tests::{build_bin, fixtures, listening_host, run, Wine, HOST_TARGET};
 use std::process::Command;
@@ -29,6 +29,21 @@ fn every_kind_on_linux() {
     let out = run(
         Command::new(app)
             .arg(fixtures().join("libfx_kinds64.so"))
+            .env("KINDS_LINUX_HOST", &host)
+            .env("KINDS_LINUX_LIBRARY", fixtures().join("libfx_kinds32.so")),
+        Duration::from_secs(120),
+    );
+    assert_passed(&out);
+}
+
+#[test]
+fn every_kind_over_the_pipe_on_linux() {
+    let host = build_bin("kinds-linux-host", "kinds-linux-host", "i686-unknown-linux-gnu");
+    let app = build_bin("kinds-app", "kinds-check", HOST_TARGET);
+    let out = run(
+        Command::new(app)
+            .arg(fixtures().join("libfx_kinds64.so"))
+            .arg("--pipe")
             .env("KINDS_LINUX_HOST", &host)
             .env("KINDS_LINUX_LIBRARY", fixtures().join("libfx_kinds32.so")),
         Duration::from_secs(120),

@@ -1,13 +1,15 @@
 //! The runtime across the real boundary: a 64-bit client (this test) and a 32-bit host
-//! process (tests/runtime-host built for i686-unknown-linux-gnu), over the child's pipes.
+//! process (tests/runtime-host built for i686-unknown-linux-gnu), over shared memory (the
+//! default for a child host) and over the child's pipes.
 
-use dllgen_runtime::{Client, Config, Error, HostPath, Reader, WireError, Writer};
+use dllgen_runtime::{Client, Config, Error, HostPath, Reader, ShmConfig, WireError, Writer};
 use dllgen_tests::{build_bin, HOST_TARGET};
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 const HASH: u64 = 0x0d11_6e40_0000_0001;
+const SCRIBBLE: u32 = 13;
 const ECHO: u32 = 0;
 const ADD: u32 = 1;
 const SLEEP: u32 = 2;
@@ -32,6 +34,23 @@ fn client_with(f: impl FnOnce(&mut Config)) -> Client {
 
 fn client() -> Client {
     client_with(|_| {})
+}
+
+/// The transports every basic test runs over: shared memory with the default rings,
+/// shared memory with rings much smaller than the frames, and the pipe.
+fn transports() -> Vec<(&'static str, Option<ShmConfig>)> {
+    vec![
+        ("shared memory", Some(ShmConfig::default())),
+        ("small rings", Some(ShmConfig { ring_bytes: 64 << 10, ..ShmConfig::default() })),
+        ("pipe", None),
+    ]
+}
+
+fn client_over(shm: Option<ShmConfig>) -> Client {
+    let c = client_with(|cfg| cfg.shm = shm);
+    c.connect().unwrap();
+    assert_eq!(c.uses_shared_memory(), shm.is_some(), "the transport in use");
+    c
 }
 
 fn no_callbacks(_: u32, _: Reader<'_>, _: &mut Writer) -> Result<(), WireError> {
@@ -66,9 +85,15 @@ fn call_unit(c: &Client, id: u32, arg: u32) -> Result<(), Error> {
 
 #[test]
 fn calls_cross_into_a_32bit_host() {
-    let c = client();
-    assert_eq!(add(&c, 40, 2), Ok(42));
-    let (pid, pointer) = who(&c);
+    for (name, shm) in transports() {
+        eprintln!("over {name}");
+        crossing(&client_over(shm));
+    }
+}
+
+fn crossing(c: &Client) {
+    assert_eq!(add(c, 40, 2), Ok(42));
+    let (pid, pointer) = who(c);
     assert_eq!(pointer, 4, "the host is a 32-bit process");
     assert_ne!(pid, std::process::id());
     for size in [0usize, 1, 15, 65_536, 1 << 20] {
@@ -107,7 +132,13 @@ fn a_library_that_prints_does_not_corrupt_the_stream() {
 
 #[test]
 fn callbacks_run_in_the_client_during_the_call() {
-    let c = client();
+    for (name, shm) in transports() {
+        eprintln!("over {name}");
+        callbacks_over(&client_over(shm));
+    }
+}
+
+fn callbacks_over(c: &Client) {
     let mut seen = Vec::new();
     let sum = c.call(
         CALLBACKS,
@@ -203,7 +234,13 @@ fn garbage_and_absurd_frames_from_the_host_are_protocol_errors() {
 
 #[test]
 fn calls_from_many_threads_are_serialized_without_mixing_replies() {
-    let c = Arc::new(client());
+    for (name, shm) in transports() {
+        eprintln!("over {name}");
+        many_threads(Arc::new(client_over(shm)));
+    }
+}
+
+fn many_threads(c: Arc<Client>) {
     let threads: Vec<_> = (0..8)
         .map(|t| {
             let c = c.clone();
@@ -482,4 +519,43 @@ fn a_listener_client_that_never_reads_does_not_stall_the_others() {
     host_process.kill().unwrap();
     host_process.wait().unwrap();
     let _ = std::fs::remove_dir_all(dir.parent().unwrap());
+}
+
+/// A host killed while the client waits on the ring (spinning, then sleeping) is noticed
+/// through the control pipe within a bounded time.
+#[test]
+fn a_host_killed_while_the_client_waits_on_shared_memory_is_a_crash() {
+    let c = client_over(Some(ShmConfig::default()));
+    let pid = c.host_pid().unwrap();
+    let killer = std::thread::spawn(move || {
+        std::thread::sleep(Duration::from_millis(200));
+        let _ = std::process::Command::new("kill").args(["-9", &pid.to_string()]).status();
+    });
+    let start = Instant::now();
+    match call_unit(&c, SLEEP, 10_000) {
+        Err(Error::HostCrashed(status)) => {
+            assert!(status.contains("9") || status.contains("KILL"), "{status}")
+        }
+        other => panic!("expected a crash, got {other:?}"),
+    }
+    assert!(start.elapsed() < Duration::from_secs(2), "noticed after {:?}", start.elapsed());
+    killer.join().unwrap();
+    assert_eq!(add(&c, 1, 2), Ok(3), "a new host");
+    assert!(c.uses_shared_memory());
+}
+
+/// A host that scribbles on the shared region (an absurd write position, bytes that are not
+/// a frame) gets a protocol error, never a hang or a panic; the next call starts afresh.
+#[test]
+fn a_host_scribbling_on_the_region_is_a_protocol_error() {
+    for how in [0u32, 1] {
+        let c = client_over(Some(ShmConfig::default()));
+        let start = Instant::now();
+        match call_unit(&c, SCRIBBLE, how) {
+            Err(Error::Protocol(_)) => {}
+            other => panic!("scribble {how}: expected a protocol error, got {other:?}"),
+        }
+        assert!(start.elapsed() < Duration::from_secs(2));
+        assert_eq!(add(&c, 2, 3), Ok(5), "scribble {how}: a new host");
+    }
 }

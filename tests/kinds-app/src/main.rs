@@ -1,20 +1,24 @@
-//! `kinds-check LIB64 [--connect ENDPOINT]`: runs every check in `checks` through the
+//! `kinds-check LIB64 [--connect ENDPOINT | --pipe]`: runs every check in `checks` through the
 //! generated kinds client (host and 32-bit library found as the client finds them:
 //! `KINDS_HOST` / `KINDS_LIBRARY` on Windows, `KINDS_LINUX_HOST` / `KINDS_LINUX_LIBRARY` on
 //! Linux), comparing with LIB64, the 64-bit build of the same library. Prints one line per
-//! check; a failure panics (exit status 101) with what differed.
+//! check; a failure panics (exit status 101) with what differed. A host it starts is
+//! reached through shared memory where the system has it, or the pipe with `--pipe`.
 
 mod checks;
 
 /// The generated client of this OS's build of the library, under one name.
 mod api {
     #[cfg(windows)]
-    pub use kinds_client::{Config, Error, HostPath, Kinds, KxBlock, KxInfo, KxPacked, KxPoint};
+    pub use kinds_client::{Config, Error, HostPath, Kinds, KxBlock, KxInfo, KxPacked, KxPoint, HOST_EXE};
     #[cfg(not(windows))]
     pub use kinds_linux_client::{
-        Config, Error, HostPath, KindsLinux as Kinds, KxBlock, KxInfo, KxPacked, KxPoint,
+        Config, Error, HostPath, KindsLinux as Kinds, KxBlock, KxInfo, KxPacked, KxPoint, HOST_EXE,
     };
 }
+
+/// The variable naming the host, as the generated client reads it.
+const HOST_ENV: &str = if cfg!(windows) { "KINDS_HOST" } else { "KINDS_LINUX_HOST" };
 
 use std::ffi::{c_void, CString};
 
@@ -88,8 +92,19 @@ fn main() {
             config.listener = Some(args.get(at + 1).cloned().unwrap_or_default());
             api::Kinds::with_config(config)
         }
+        None if args.iter().any(|a| a == "--pipe") => {
+            let mut config = api::Config::new(
+                api::HostPath::Find { file_name: api::HOST_EXE.into(), env_var: HOST_ENV.into() },
+                0,
+            );
+            config.shm = None;
+            api::Kinds::with_config(config)
+        }
         None => api::Kinds::new(),
     };
+    k.client().connect().expect("the host starts");
+    let expect_shm = cfg!(target_os = "linux") && !shared && !args.iter().any(|a| a == "--pipe");
+    assert_eq!(k.client().uses_shared_memory(), expect_shm, "the transport in use");
     checks::scalars_and_structs_by_value(&k, &direct);
     println!("ok: scalars and structs by value");
     checks::buffers_strings_and_bools(&k, &direct);

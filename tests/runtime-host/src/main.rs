@@ -26,6 +26,13 @@ pub const LIBRARY_ERROR: u32 = 9;
 pub const WHO: u32 = 10;
 pub const NULL: u32 = 11;
 pub const SPAWN_AND_CRASH: u32 = 12;
+/// Over shared memory: scribbles on the region the way a broken host could (argument 0:
+/// an absurd write position; 1: bytes that are not a frame), then answers normally.
+pub const SCRIBBLE: u32 = 13;
+
+/// The region the client shared, mapped a second time for `SCRIBBLE` (leaked on purpose:
+/// the runtime owns the descriptor).
+static REGION: std::sync::OnceLock<Option<(usize, usize)>> = std::sync::OnceLock::new();
 
 struct Tests {
     hash: u64,
@@ -114,10 +121,41 @@ impl Library for Tests {
                     std::ptr::write_volatile(std::ptr::null_mut::<u32>(), 1);
                 }
             }
+            SCRIBBLE => {
+                let how = args.u32()?;
+                let Some(Some((base, len))) = REGION.get().copied() else {
+                    return Err(WireError::Payload("no shared region"));
+                };
+                // While the client waits for this call's answer, another thread scribbles.
+                let scribbler = std::thread::spawn(move || scribble(how, base, len));
+                let _ = scribbler.join();
+                std::thread::sleep(std::time::Duration::from_millis(500));
+            }
             _ => return Err(WireError::Payload("no such test function")),
         }
         args.finish()?;
         Ok(Status::Ok)
+    }
+}
+
+/// Corrupts the host-to-client ring: `how` 0 an absurd write position, 1 bytes that are
+/// not a frame behind a plausible one.
+fn scribble(how: u32, base: usize, len: usize) {
+    let (tail, data) = dllgen_runtime::shm::Region::layout(1, 0);
+    let cap = (len - data) / 2;
+    let base = base as *mut u8;
+    // SAFETY: inside the mapping; the point is to corrupt what the client reads.
+    unsafe {
+        let word = base.add(tail) as *mut u32;
+        if how == 0 {
+            std::ptr::write_volatile(word, 0x7fff_0000);
+        } else {
+            let at = std::ptr::read_volatile(word) as usize;
+            for i in 0..64 {
+                std::ptr::write_volatile(base.add(data + cap + (at + i) % cap), 0xa5);
+            }
+            std::ptr::write_volatile(word, (at + 64) as u32);
+        }
     }
 }
 
@@ -178,6 +216,15 @@ fn main() {
         }
         _ => {}
     }
+    // A second mapping of the shared region, for SCRIBBLE (before run_host takes the
+    // variable out of the environment).
+    REGION.get_or_init(|| {
+        let token = std::env::var(dllgen_runtime::shm::ENV).ok()?;
+        let region = dllgen_runtime::shm::Region::open(&token).ok()?;
+        let raw = region.raw();
+        std::mem::forget(region);
+        Some((raw.0 as usize, raw.1))
+    });
     run_host(|| match std::env::var("DLLGEN_TEST_HOST_FAIL_LOAD") {
         Ok(reason) => Err(reason),
         Err(_) => Ok(Box::new(Tests { hash })),

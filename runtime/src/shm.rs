@@ -1,0 +1,612 @@
+//! The shared-memory transport: two single-producer, single-consumer byte rings in one
+//! region private to a client and the host it started, carrying the same frames as the
+//! pipe. The pipe stays open as the control channel: the handshake goes over it, and a
+//! side waiting on a ring watches it to notice the other side dying or leaving.
+//!
+//! Layout (offsets in bytes; every shared word a naturally aligned `u32`, so a 32-bit host
+//! and a 64-bit client agree): a 4 KiB header (magic, version, ring size, then one control
+//! block per ring with `tail`, `head` and the two sleeping flags on separate cache lines),
+//! then ring 0 (client to host) and ring 1 (host to client), each a power of two.
+//!
+//! Nothing read from the region is trusted: each side keeps its own position (`head` for
+//! the reader, `tail` for the writer) and reads the other's once per step, refusing a
+//! distance larger than the ring; the bytes themselves are copied out once and then parsed
+//! as frames, with every length checked as on the pipe.
+//!
+//! Waiting spins for a bounded time (none on a single CPU), then sleeps on the word it
+//! waits for (a futex on Linux) with a short timeout, checking the control pipe each time.
+
+use std::io::{self, Read, Write};
+use std::sync::atomic::{AtomicU32, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+const MAGIC: u32 = 0x5347_4c44; // "DLGS"
+const VERSION: u32 = 1;
+const HEADER: usize = 4096;
+/// Offsets of the two control blocks, and of their words inside one.
+const CONTROL: [usize; 2] = [256, 768];
+const TAIL: usize = 0;
+const HEAD: usize = 64;
+const READER_SLEEPS: usize = 128;
+const WRITER_SLEEPS: usize = 192;
+/// How long one sleep lasts before the control pipe is checked again.
+const NAP: Duration = Duration::from_millis(10);
+
+/// The environment variable through which a client hands the region to its host.
+pub const ENV: &str = "DLLGEN_SHM";
+
+/// Sizes and waiting behaviour of the shared-memory transport.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ShmConfig {
+    /// Bytes per ring (rounded up to a power of two, at least 64 KiB). Frames larger than
+    /// a ring go through it in pieces.
+    pub ring_bytes: usize,
+    /// How long a waiting side spins before it sleeps (ignored on a single CPU).
+    pub spin: Duration,
+}
+
+impl Default for ShmConfig {
+    fn default() -> Self {
+        ShmConfig { ring_bytes: 4 << 20, spin: Duration::from_micros(50) }
+    }
+}
+
+/// A mapped region (unmapped when the last ring end using it is dropped).
+pub struct Region {
+    base: *mut u8,
+    len: usize,
+    cap: usize,
+    /// The descriptor or handle the host inherits (client side).
+    pub(crate) inherit: sys::Shared,
+}
+
+// SAFETY: the region is plain shared memory; all access to the control words is atomic and
+// each ring has one reader and one writer.
+unsafe impl Send for Region {}
+unsafe impl Sync for Region {}
+
+impl Drop for Region {
+    fn drop(&mut self) {
+        // SAFETY: `base..base+len` was mapped by `create`/`open` and nothing borrows it now.
+        unsafe { sys::unmap(self.base, self.len) };
+        sys::release(&self.inherit);
+    }
+}
+
+impl Region {
+    /// A fresh region (client side), ready to be inherited by a host.
+    pub fn create(config: &ShmConfig) -> io::Result<Region> {
+        let cap = config.ring_bytes.max(64 << 10).checked_next_power_of_two().unwrap_or(1 << 30).min(1 << 30);
+        let len = HEADER + 2 * cap;
+        let (base, inherit) = sys::create(len)?;
+        let region = Region { base, len, cap, inherit };
+        region.word(0).store(MAGIC, Ordering::Relaxed);
+        region.word(4).store(VERSION, Ordering::Relaxed);
+        region.word(8).store(cap as u32, Ordering::Release);
+        Ok(region)
+    }
+
+    /// The region a client handed over (host side), checked before use.
+    pub fn open(token: &str) -> io::Result<Region> {
+        let (base, len, inherit) = sys::open(token)?;
+        let mut region = Region { base, len, cap: 0, inherit };
+        let bad = |what: &str| io::Error::new(io::ErrorKind::InvalidData, format!("shared region: {what}"));
+        if len < HEADER {
+            return Err(bad("too small"));
+        }
+        if region.word(0).load(Ordering::Acquire) != MAGIC
+            || region.word(4).load(Ordering::Relaxed) != VERSION
+        {
+            return Err(bad("not a dllgen region of this version"));
+        }
+        let cap = region.word(8).load(Ordering::Relaxed) as usize;
+        if !cap.is_power_of_two() || cap < 4096 || HEADER.checked_add(cap * 2) != Some(len) {
+            return Err(bad("ring size does not match the region"));
+        }
+        region.cap = cap;
+        Ok(region)
+    }
+
+    /// The mapping's address and length: raw access for diagnostics and for tests that
+    /// play a misbehaving peer.
+    pub fn raw(&self) -> (*mut u8, usize) {
+        (self.base, self.len)
+    }
+
+    /// Offset of ring `ring`'s (0: to the host, 1: to the client) control word `word`
+    /// (0: tail, 1: head), and of its data, for the same purposes as [`Region::raw`].
+    pub fn layout(ring: usize, word: usize) -> (usize, usize) {
+        (CONTROL[ring & 1] + if word == 0 { TAIL } else { HEAD }, HEADER)
+    }
+
+    /// The token a host opens this region with.
+    pub fn token(&self) -> String {
+        sys::token(&self.inherit, self.len)
+    }
+
+    fn word(&self, offset: usize) -> &AtomicU32 {
+        debug_assert!(offset % 4 == 0 && offset + 4 <= HEADER);
+        // SAFETY: in the header, 4-aligned (the mapping is page-aligned), alive with self.
+        unsafe { &*(self.base.add(offset) as *const AtomicU32) }
+    }
+
+    fn control(&self, ring: usize, word: usize) -> &AtomicU32 {
+        self.word(CONTROL[ring] + word)
+    }
+
+    fn data(&self, ring: usize) -> *mut u8 {
+        // SAFETY: within the mapping (HEADER + 2 * cap bytes).
+        unsafe { self.base.add(HEADER + ring * self.cap) }
+    }
+}
+
+/// Whether the other side is still there: the control pipe, polled without blocking.
+pub type Alive = Box<dyn FnMut() -> bool + Send>;
+
+/// Watches the read end of a pipe: the other side is gone once it hangs up.
+#[derive(Clone)]
+pub struct PipeWatch(sys::RawPipe);
+
+impl PipeWatch {
+    /// Watches `pipe` (which must stay open as long as the watch is used).
+    #[cfg(unix)]
+    pub fn new(pipe: &impl std::os::fd::AsRawFd) -> PipeWatch {
+        PipeWatch(pipe.as_raw_fd())
+    }
+
+    /// Watches `pipe` (which must stay open as long as the watch is used).
+    #[cfg(windows)]
+    pub fn new(pipe: &impl std::os::windows::io::AsRawHandle) -> PipeWatch {
+        PipeWatch(pipe.as_raw_handle() as usize)
+    }
+
+    /// Whether the writer of the pipe is still there.
+    pub fn alive(&self) -> bool {
+        sys::pipe_alive(self.0)
+    }
+
+    /// As an [`Alive`] check.
+    pub fn boxed(self) -> Alive {
+        Box::new(move || self.alive())
+    }
+}
+
+/// Which ring an end uses: 0 carries client-to-host frames, 1 host-to-client.
+#[derive(Clone, Copy)]
+pub enum Direction {
+    /// Client to host.
+    ToHost = 0,
+    /// Host to client.
+    ToClient = 1,
+}
+
+struct End {
+    region: Arc<Region>,
+    ring: usize,
+    /// This side's own position (the shared copy is only for the other side).
+    pos: u32,
+    spin: Duration,
+    alive: Alive,
+}
+
+impl End {
+    fn new(region: Arc<Region>, dir: Direction, config: &ShmConfig, alive: Alive) -> End {
+        let spin = if std::thread::available_parallelism().map_or(1, |n| n.get()) > 1 {
+            config.spin
+        } else {
+            Duration::ZERO
+        };
+        End { region, ring: dir as usize, pos: 0, spin, alive }
+    }
+
+    /// Waits until `word` differs from `seen`: spin, then sleep in naps, checking that
+    /// the other side is alive after each.
+    fn wait(&mut self, word: usize, seen: u32, sleeps: usize) -> io::Result<()> {
+        let w = self.region.control(self.ring, word);
+        if !self.spin.is_zero() {
+            let start = Instant::now();
+            loop {
+                for _ in 0..64 {
+                    if w.load(Ordering::Acquire) != seen {
+                        return Ok(());
+                    }
+                    std::hint::spin_loop();
+                }
+                if start.elapsed() >= self.spin {
+                    break;
+                }
+            }
+        }
+        let flag = self.region.control(self.ring, sleeps);
+        loop {
+            flag.store(1, Ordering::SeqCst);
+            if w.load(Ordering::SeqCst) != seen {
+                flag.store(0, Ordering::Relaxed);
+                return Ok(());
+            }
+            sys::wait(w, seen, NAP);
+            flag.store(0, Ordering::Relaxed);
+            if w.load(Ordering::Acquire) != seen {
+                return Ok(());
+            }
+            if !(self.alive)() {
+                return Err(io::Error::new(io::ErrorKind::UnexpectedEof, "the other side is gone"));
+            }
+        }
+    }
+
+    fn wake_if_sleeping(&self, word: usize, sleeps: usize) {
+        if self.region.control(self.ring, sleeps).load(Ordering::SeqCst) != 0 {
+            sys::wake(self.region.control(self.ring, word));
+        }
+    }
+}
+
+fn corrupt() -> io::Error {
+    io::Error::new(io::ErrorKind::InvalidData, "the shared ring's positions are inconsistent")
+}
+
+/// The reading end of a ring.
+pub struct RingReader(End);
+
+/// The writing end of a ring.
+pub struct RingWriter(End);
+
+/// Both ends for one side: (reader, writer). `alive_*` check the control pipe.
+pub fn ends(
+    region: Arc<Region>,
+    client: bool,
+    config: &ShmConfig,
+    alive_r: Alive,
+    alive_w: Alive,
+) -> (RingReader, RingWriter) {
+    let (r, w) = if client {
+        (Direction::ToClient, Direction::ToHost)
+    } else {
+        (Direction::ToHost, Direction::ToClient)
+    };
+    (
+        RingReader(End::new(region.clone(), r, config, alive_r)),
+        RingWriter(End::new(region, w, config, alive_w)),
+    )
+}
+
+impl Read for RingReader {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        if buf.is_empty() {
+            return Ok(0);
+        }
+        let e = &mut self.0;
+        let cap = e.region.cap;
+        loop {
+            let tail = e.region.control(e.ring, TAIL).load(Ordering::Acquire);
+            let avail = tail.wrapping_sub(e.pos) as usize;
+            if avail > cap {
+                return Err(corrupt());
+            }
+            if avail == 0 {
+                e.wait(TAIL, tail, READER_SLEEPS)?;
+                continue;
+            }
+            let n = avail.min(buf.len());
+            let at = e.pos as usize & (cap - 1);
+            let first = n.min(cap - at);
+            let data = e.region.data(e.ring);
+            // SAFETY: both ranges lie inside the ring (at + first <= cap, n - first <= at)
+            // and inside `buf`; the writer does not touch [pos, tail) until we advance.
+            unsafe {
+                std::ptr::copy_nonoverlapping(data.add(at), buf.as_mut_ptr(), first);
+                std::ptr::copy_nonoverlapping(data, buf.as_mut_ptr().add(first), n - first);
+            }
+            e.pos = e.pos.wrapping_add(n as u32);
+            e.region.control(e.ring, HEAD).store(e.pos, Ordering::SeqCst);
+            e.wake_if_sleeping(HEAD, WRITER_SLEEPS);
+            return Ok(n);
+        }
+    }
+}
+
+impl Write for RingWriter {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        if buf.is_empty() {
+            return Ok(0);
+        }
+        let e = &mut self.0;
+        let cap = e.region.cap;
+        loop {
+            let head = e.region.control(e.ring, HEAD).load(Ordering::Acquire);
+            let used = e.pos.wrapping_sub(head) as usize;
+            if used > cap {
+                return Err(corrupt());
+            }
+            let room = cap - used;
+            if room == 0 {
+                e.wait(HEAD, head, WRITER_SLEEPS)?;
+                continue;
+            }
+            let n = room.min(buf.len());
+            let at = e.pos as usize & (cap - 1);
+            let first = n.min(cap - at);
+            let data = e.region.data(e.ring);
+            // SAFETY: both ranges lie inside the ring and are free (the reader is behind
+            // `pos - used`); `buf` holds `n` bytes.
+            unsafe {
+                std::ptr::copy_nonoverlapping(buf.as_ptr(), data.add(at), first);
+                std::ptr::copy_nonoverlapping(buf.as_ptr().add(first), data, n - first);
+            }
+            e.pos = e.pos.wrapping_add(n as u32);
+            e.region.control(e.ring, TAIL).store(e.pos, Ordering::SeqCst);
+            e.wake_if_sleeping(TAIL, READER_SLEEPS);
+            return Ok(n);
+        }
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        Ok(())
+    }
+}
+
+#[cfg(target_os = "linux")]
+mod sys {
+    use super::*;
+    use std::ffi::{c_char, c_int, c_long, c_uint, c_void};
+
+    /// The region's memfd.
+    pub struct Shared(pub c_int);
+
+    pub type RawPipe = c_int;
+
+    #[repr(C)]
+    struct PollFd {
+        fd: c_int,
+        events: i16,
+        revents: i16,
+    }
+
+    extern "C" {
+        fn poll(fds: *mut PollFd, n: std::ffi::c_ulong, timeout: c_int) -> c_int;
+    }
+
+    /// A pipe's writer is gone when polling its read end reports a hang-up or an error.
+    pub fn pipe_alive(fd: c_int) -> bool {
+        const POLLERR: i16 = 8;
+        const POLLHUP: i16 = 16;
+        const POLLNVAL: i16 = 32;
+        let mut p = PollFd { fd, events: 0, revents: 0 };
+        // SAFETY: one valid pollfd, no waiting.
+        let n = unsafe { poll(&mut p, 1, 0) };
+        !(n > 0 && p.revents & (POLLERR | POLLHUP | POLLNVAL) != 0)
+    }
+
+    extern "C" {
+        fn memfd_create(name: *const c_char, flags: c_uint) -> c_int;
+        fn ftruncate(fd: c_int, len: c_long) -> c_int;
+        fn lseek(fd: c_int, off: c_long, whence: c_int) -> c_long;
+        fn mmap(
+            addr: *mut c_void,
+            len: usize,
+            prot: c_int,
+            flags: c_int,
+            fd: c_int,
+            off: c_long,
+        ) -> *mut c_void;
+        fn munmap(addr: *mut c_void, len: usize) -> c_int;
+        #[link_name = "close"]
+        fn close_raw(fd: c_int) -> c_int;
+        fn syscall(n: c_long, ...) -> c_long;
+        fn fcntl(fd: c_int, cmd: c_int, ...) -> c_int;
+    }
+
+    #[cfg(target_arch = "x86")]
+    const SYS_FUTEX: c_long = 240;
+    #[cfg(target_arch = "x86_64")]
+    const SYS_FUTEX: c_long = 202;
+    #[cfg(target_arch = "aarch64")]
+    const SYS_FUTEX: c_long = 98;
+    const FUTEX_WAIT: c_int = 0;
+    const FUTEX_WAKE: c_int = 1;
+
+    #[repr(C)]
+    struct Timespec {
+        sec: c_long,
+        nsec: c_long,
+    }
+
+    fn map(fd: c_int, len: usize) -> io::Result<*mut u8> {
+        // SAFETY: a shared read-write mapping of an fd we own; checked for MAP_FAILED.
+        let p = unsafe { mmap(std::ptr::null_mut(), len, 3, 1, fd, 0) };
+        if p as isize == -1 {
+            Err(io::Error::last_os_error())
+        } else {
+            Ok(p.cast())
+        }
+    }
+
+    pub fn create(len: usize) -> io::Result<(*mut u8, Shared)> {
+        // SAFETY: a NUL-terminated name; MFD_CLOEXEC (the spawn clears it for the host only).
+        let fd = unsafe { memfd_create(c"dllgen".as_ptr(), 1) };
+        if fd < 0 {
+            return Err(io::Error::last_os_error());
+        }
+        let shared = Shared(fd);
+        // SAFETY: our fd.
+        if unsafe { ftruncate(fd, len as c_long) } != 0 {
+            let e = io::Error::last_os_error();
+            close_fd(fd);
+            return Err(e);
+        }
+        match map(fd, len) {
+            Ok(p) => Ok((p, shared)),
+            Err(e) => {
+                close_fd(fd);
+                Err(e)
+            }
+        }
+    }
+
+    pub fn open(token: &str) -> io::Result<(*mut u8, usize, Shared)> {
+        let fd: c_int = token
+            .strip_prefix("fd:")
+            .and_then(|t| t.split(':').next())
+            .and_then(|n| n.parse().ok())
+            .filter(|n| *n > 2)
+            .ok_or_else(|| io::Error::new(io::ErrorKind::InvalidInput, "malformed shared-memory token"))?;
+        // SAFETY: lseek on an inherited descriptor; a wrong one fails cleanly. Then the
+        // descriptor is made close-on-exec again: programs the library starts must not
+        // inherit the region.
+        let len = unsafe { lseek(fd, 0, 2) };
+        if len <= 0 {
+            return Err(io::Error::last_os_error());
+        }
+        unsafe { fcntl(fd, 2, 1) };
+        let p = map(fd, len as usize)?;
+        Ok((p, len as usize, Shared(fd)))
+    }
+
+    pub fn token(s: &Shared, len: usize) -> String {
+        format!("fd:{}:{len}", s.0)
+    }
+
+    fn close_fd(fd: c_int) {
+        // SAFETY: an fd this module owns.
+        unsafe { close_raw(fd) };
+    }
+
+    pub fn release(s: &Shared) {
+        close_fd(s.0);
+    }
+
+    pub unsafe fn unmap(base: *mut u8, len: usize) {
+        munmap(base.cast(), len);
+    }
+
+    /// Sleeps while `*w == seen`, at most `nap` (spurious wake-ups are fine).
+    pub fn wait(w: &AtomicU32, seen: u32, nap: Duration) {
+        let ts = Timespec { sec: nap.as_secs() as c_long, nsec: nap.subsec_nanos() as c_long };
+        // SAFETY: a shared futex word in our mapping; a timeout struct that outlives the call.
+        unsafe {
+            syscall(SYS_FUTEX, w.as_ptr(), FUTEX_WAIT, seen, &ts as *const Timespec, 0usize, 0u32);
+        }
+    }
+
+    pub fn wake(w: &AtomicU32) {
+        // SAFETY: as above; wakes the one waiter this word can have.
+        unsafe {
+            syscall(SYS_FUTEX, w.as_ptr(), FUTEX_WAKE, 1 as c_int, 0usize, 0usize, 0u32);
+        }
+    }
+
+    /// Lets the child about to be spawned inherit the region's fd.
+    pub fn inheritable(s: &Shared, cmd: &mut std::process::Command) {
+        use std::os::unix::process::CommandExt;
+        let fd = s.0;
+        // SAFETY: runs in the child between fork and exec; fcntl is async-signal-safe.
+        unsafe {
+            cmd.pre_exec(move || {
+                if fcntl(fd, 2, 0) == -1 {
+                    return Err(io::Error::last_os_error());
+                }
+                Ok(())
+            });
+        }
+    }
+}
+
+/// Other systems: no shared memory yet (the pipe is used).
+#[cfg(not(target_os = "linux"))]
+mod sys {
+    use super::*;
+
+    pub struct Shared;
+
+    pub type RawPipe = usize;
+
+    pub fn pipe_alive(_: RawPipe) -> bool {
+        true
+    }
+
+    fn unsupported() -> io::Error {
+        io::Error::new(io::ErrorKind::Unsupported, "no shared-memory transport on this system yet")
+    }
+
+    pub fn create(_: usize) -> io::Result<(*mut u8, Shared)> {
+        Err(unsupported())
+    }
+    pub fn open(_: &str) -> io::Result<(*mut u8, usize, Shared)> {
+        Err(unsupported())
+    }
+    pub fn token(_: &Shared, _: usize) -> String {
+        String::new()
+    }
+    pub fn release(_: &Shared) {}
+    pub unsafe fn unmap(_: *mut u8, _: usize) {}
+    pub fn wait(_: &AtomicU32, _: u32, nap: Duration) {
+        std::thread::sleep(nap);
+    }
+    pub fn wake(_: &AtomicU32) {}
+    pub fn inheritable(_: &Shared, _: &mut std::process::Command) {}
+}
+
+pub(crate) use sys::inheritable;
+
+#[cfg(all(test, target_os = "linux"))]
+mod tests {
+    use super::*;
+
+    extern "C" {
+        fn dup(fd: i32) -> i32;
+    }
+
+    /// The host's view of `client`, through its own descriptor (as a child would have).
+    fn host_view(client: &Region) -> Region {
+        // SAFETY: duplicating an fd we own.
+        let fd = unsafe { dup(client.inherit.0) };
+        Region::open(&format!("fd:{fd}:{}", client.len)).unwrap()
+    }
+
+    fn pair(ring: usize) -> ((RingReader, RingWriter), (RingReader, RingWriter)) {
+        let config = ShmConfig { ring_bytes: ring, spin: Duration::from_micros(20) };
+        let client = Arc::new(Region::create(&config).unwrap());
+        let host = Arc::new(host_view(&client));
+        let yes = || Box::new(|| true) as Alive;
+        (ends(client, true, &config, yes(), yes()), ends(host, false, &config, yes(), yes()))
+    }
+
+    #[test]
+    fn frames_larger_than_the_ring_cross_in_pieces() {
+        let ((mut cr, mut cw), (mut hr, mut hw)) = pair(64 << 10);
+        let big: Vec<u8> = (0..1_000_003u32).map(|i| (i * 7) as u8).collect();
+        let sent = big.clone();
+        let t = std::thread::spawn(move || {
+            cw.write_all(&sent).unwrap();
+            let mut back = vec![0u8; 5];
+            cr.read_exact(&mut back).unwrap();
+            back
+        });
+        let mut got = vec![0u8; big.len()];
+        hr.read_exact(&mut got).unwrap();
+        assert!(got == big);
+        hw.write_all(b"done!").unwrap();
+        assert_eq!(t.join().unwrap(), b"done!");
+    }
+
+    #[test]
+    fn a_dead_peer_ends_the_wait_and_garbage_positions_are_refused() {
+        let config = ShmConfig { ring_bytes: 64 << 10, spin: Duration::ZERO };
+        let client = Arc::new(Region::create(&config).unwrap());
+        let (mut r, _w) = ends(client.clone(), true, &config, Box::new(|| false), Box::new(|| true));
+        let e = r.read(&mut [0u8; 4]).unwrap_err();
+        assert_eq!(e.kind(), io::ErrorKind::UnexpectedEof);
+        // A tail far beyond the ring: refused, not trusted.
+        client.control(Direction::ToClient as usize, TAIL).store(u32::MAX / 2, Ordering::SeqCst);
+        assert_eq!(r.read(&mut [0u8; 4]).unwrap_err().kind(), io::ErrorKind::InvalidData);
+    }
+
+    #[test]
+    fn bad_tokens_and_regions_are_refused() {
+        assert!(Region::open("fd:x").is_err());
+        assert!(Region::open("fd:1:10").is_err());
+        assert!(Region::open("nonsense").is_err());
+    }
+}
