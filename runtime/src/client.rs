@@ -441,7 +441,7 @@ impl Client {
         // Shared memory is offered when the system has it; the pipe is the fallback.
         let offered = self.config.shm.as_ref().and_then(|c| Region::create(c).ok());
         if let Some(region) = &offered {
-            shm::inheritable(&region.inherit, &mut cmd);
+            shm::inheritable(region, &mut cmd);
             cmd.env(shm::ENV, region.token());
         }
         for (k, v) in &self.config.envs {

@@ -548,7 +548,22 @@ mod sys {
     pub fn inheritable(_: &Shared, _: &mut std::process::Command) {}
 }
 
-pub(crate) use sys::inheritable;
+/// Lets the child `cmd` will start inherit `region` (what the client does for its host;
+/// public for benchmarks that start their own peers).
+pub fn inheritable(region: &Region, cmd: &mut std::process::Command) {
+    sys::inheritable(&region.inherit, cmd)
+}
+
+/// Sleeps while `*w == seen`, at most `timeout` (the primitive the rings sleep on: a futex
+/// on Linux); public for benchmarks measuring the floor under the rings.
+pub fn sleep_on(w: &AtomicU32, seen: u32, timeout: Duration) {
+    sys::wait(w, seen, timeout)
+}
+
+/// Wakes a side sleeping in [`sleep_on`] on `w`.
+pub fn wake(w: &AtomicU32) {
+    sys::wake(w)
+}
 
 #[cfg(all(test, target_os = "linux"))]
 mod tests {

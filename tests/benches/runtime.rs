@@ -1,10 +1,16 @@
-//! Benchmark: the runtime between a 64-bit client and a 32-bit host over the child's pipes,
-//! next to a raw ping-pong over the same kind of pipes with a bare 32-bit echo process
-//! (the floor), measured in the same run, unpinned and with both processes on one core.
+//! Benchmark: the runtime between a 64-bit client and a 32-bit host, over shared memory
+//! and over the child's pipes, next to floors measured in the same run with a bare 32-bit
+//! echo process: a ping-pong over the same kind of pipes, and over shared memory with one
+//! sequence word each way (spinning, and sleeping on a futex); unpinned and with both
+//! processes on one core.
 //!
 //! Run: `cargo bench -p dllgen-tests --bench runtime` (figures in docs/PERFORMANCE.md).
 
-use dllgen_runtime::{Client, Config, HostPath, Reader, WireError, Writer};
+use dllgen_runtime::shm;
+use dllgen_runtime::{Client, Config, HostPath, Reader, ShmConfig, WireError, Writer};
+
+#[path = "../floor.rs"]
+mod floor;
 use std::io::{Read, Write};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
@@ -80,8 +86,11 @@ fn pin_to_cpu0() -> bool {
     unsafe { sched_setaffinity(0, std::mem::size_of::<u64>(), &mask) == 0 }
 }
 
+fn us(d: Duration) -> f64 {
+    d.as_secs_f64() * 1e6
+}
+
 fn row(label: &str, ours: Duration, floor: Duration, bytes: Option<usize>) {
-    let us = |d: Duration| d.as_secs_f64() * 1e6;
     match bytes {
         Some(b) => {
             let gbps = |d: Duration| b as f64 / d.as_secs_f64() / 1e9;
@@ -103,20 +112,72 @@ fn row(label: &str, ours: Duration, floor: Duration, bytes: Option<usize>) {
     }
 }
 
+/// The shared-memory floor's peer: the test host in `shm-floor` mode.
+struct ShmFloor {
+    child: std::process::Child,
+    floor: floor::Floor,
+    buf: Vec<u8>,
+}
+
+impl ShmFloor {
+    fn start(host: &std::path::Path, spin: Duration) -> ShmFloor {
+        let floor = floor::Floor::create(4 << 20, spin);
+        let mut cmd = Command::new(host);
+        cmd.env("DLLGEN_TEST_HOST_MODE", "shm-floor")
+            .env("DLLGEN_FLOOR_SPIN_US", spin.as_micros().to_string())
+            .env(shm::ENV, floor.region().token());
+        shm::inheritable(floor.region(), &mut cmd);
+        ShmFloor { child: cmd.spawn().unwrap(), floor, buf: Vec::new() }
+    }
+
+    fn ping(&mut self, msg: &[u8]) {
+        self.floor.ping(msg, &mut self.buf);
+    }
+}
+
+impl Drop for ShmFloor {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
 fn measure(host: &std::path::Path, demo: &demo_client::Demo, title: &str) {
     println!("{title}");
-    let client = Client::new(Config::new(HostPath::Explicit(host.to_path_buf()), HASH));
-    client.connect().unwrap();
+    // Spinning only pays with a second CPU to run the other side (the runtime's own rule).
+    let cpus = std::thread::available_parallelism().map_or(1, |n| n.get());
+    let spin = if cpus > 1 { ShmConfig::default().spin } else { Duration::ZERO };
+    let over = |shm: Option<ShmConfig>| {
+        let mut config = Config::new(HostPath::Explicit(host.to_path_buf()), HASH);
+        config.shm = shm;
+        let c = Client::new(config);
+        c.connect().unwrap();
+        c
+    };
+    let (shm_client, pipe_client) = (over(Some(ShmConfig::default())), over(None));
     let mut raw = Raw::start(host);
+    let mut spin_floor = ShmFloor::start(host, spin);
+    let mut futex_floor = ShmFloor::start(host, Duration::ZERO);
 
-    let null = median(21, 2000, || client.call(NULL, |_| {}, |_| Ok(()), &mut none).unwrap());
-    let floor = median(21, 2000, || raw.ping(&[0u8; 16]));
-    row("null call (16-byte frames)", null, floor, None);
+    let null = |c: &Client| median(21, 2000, || c.call(NULL, |_| {}, |_| Ok(()), &mut none).unwrap());
+    let pipe_floor = median(21, 2000, || raw.ping(&[0u8; 16]));
+    let shm_spin = median(21, 2000, || spin_floor.ping(&[0u8; 16]));
+    let shm_futex = median(21, 500, || futex_floor.ping(&[0u8; 16]));
+    println!(
+        "  floors, 16 bytes each way: pipe {:.2} us, shared memory spinning {:.2} us, sleeping {:.2} us",
+        us(pipe_floor),
+        us(shm_spin),
+        us(shm_futex)
+    );
+    let (null_shm, null_pipe) = (null(&shm_client), null(&pipe_client));
+    row("null call, shared memory", null_shm, shm_spin, None);
+    row("null call, shared memory (vs pipe floor)", null_shm, pipe_floor, None);
+    row("null call, pipe", null_pipe, pipe_floor, None);
 
     let mib: Vec<u8> = (0..1 << 20).map(|i| i as u8).collect();
-    let big = median(11, 20, || {
-        client
-            .call(
+    let big = |c: &Client| {
+        median(11, 20, || {
+            c.call(
                 ECHO,
                 |w| {
                     w.bytes(&mib);
@@ -125,30 +186,36 @@ fn measure(host: &std::path::Path, demo: &demo_client::Demo, title: &str) {
                 &mut none,
             )
             .unwrap();
-    });
-    let big_floor = median(11, 20, || raw.ping(&mib));
-    row("1 MiB in + 1 MiB out", big, big_floor, Some(2 << 20));
+        })
+    };
+    let big_pipe_floor = median(11, 20, || raw.ping(&mib));
+    let big_shm_floor = median(11, 20, || spin_floor.ping(&mib));
+    let (big_shm, big_pipe) = (big(&shm_client), big(&pipe_client));
+    row("1 MiB in + 1 MiB out, shared memory", big_shm, big_shm_floor, Some(2 << 20));
+    row("1 MiB in + 1 MiB out, pipe", big_pipe, big_pipe_floor, Some(2 << 20));
+    drop((spin_floor, futex_floor));
 
-    // Generated code: the demo client calling the 32-bit demo library through its host.
+    // Generated code: the demo client calling the 32-bit demo library through its host
+    // (shared memory, the default).
     let add = median(21, 2000, || {
         demo.demo_add(40, 2).unwrap();
     });
-    row("generated call: demo_add(i32, i32)", add, floor, None);
+    row("generated call: demo_add(i32, i32)", add, shm_spin, None);
     let (_, dev) = demo.demo_open("sim1").unwrap();
     let mut samples = vec![1.0f32; 1 << 18];
     let scale = median(11, 20, || {
         demo.demo_scale(dev, &mut samples, 1.0).unwrap();
     });
-    row("generated: demo_scale, 1 MiB in place", scale, big_floor, Some(2 << 20));
+    row("generated: demo_scale, 1 MiB in place", scale, big_shm_floor, Some(2 << 20));
     let measure_call = median(21, 2000, || {
         demo.demo_measure(dev, 1).unwrap();
     });
-    row("generated: demo_measure, out-struct", measure_call, floor, None);
+    row("generated: demo_measure, out-struct", measure_call, shm_spin, None);
     // 100 callbacks in one call: each is a round trip from the host to this process.
     let calibrate = median(11, 20, || {
         demo.demo_calibrate(dev, 100, Some(&mut |_, _| 0)).unwrap();
     });
-    row("generated: demo_calibrate, per callback", calibrate / 100, floor, None);
+    row("generated: demo_calibrate, per callback", calibrate / 100, shm_spin, None);
     demo.demo_close(dev).unwrap();
 
     // Only the start-up is timed; shutting down happens after the clock stops.

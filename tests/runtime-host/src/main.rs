@@ -5,9 +5,14 @@
 //! `DLLGEN_TEST_HOST_FAIL_LOAD` makes loading fail with that message; `DLLGEN_TEST_HOST_MODE`
 //! = `garbage` or `huge` makes the host answer the handshake with garbage or an absurd
 //! frame length (client robustness tests), `raw` makes it a bare echo of length-prefixed
-//! messages (the benchmark's floor), `mute` closes its output and lingers.
+//! messages (the benchmark's pipe floor), `shm-floor` a bare echo over the shared region
+//! with one sequence word each way (the benchmark's shared-memory floor; see
+//! `tests/floor.rs`), `mute` closes its output and lingers.
 
 use dllgen_runtime::{run_host, CallContext, Library, Reader, Status, WireError, Writer};
+
+#[path = "../../floor.rs"]
+mod floor;
 use std::io::Write;
 
 /// The test host's model hash.
@@ -193,6 +198,7 @@ fn main() {
             return;
         }
         Ok("raw") => return raw_echo(),
+        Ok("shm-floor") => return floor::serve(),
         Ok("mute") => {
             // Closes its output and lingers: the client must not wait for it.
             #[cfg(unix)]
