@@ -9,8 +9,8 @@ use std::collections::HashMap;
 use std::ffi::c_void;
 use std::sync::Mutex;
 
-#[derive(Default)]
 struct Table {
+    /// The next id: this process's random high half, then a counter.
     next: u64,
     /// (handle type, id) → pointer.
     by_id: HashMap<(u32, u64), usize>,
@@ -20,9 +20,22 @@ struct Table {
 
 static TABLE: Mutex<Option<Table>> = Mutex::new(None);
 
+/// A per-process number for the ids' high half, so an id from an earlier host process
+/// (the client outlives hosts) names nothing in this one.
+fn nonce() -> u64 {
+    let t =
+        std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_nanos() as u64);
+    let mut x = t ^ (u64::from(std::process::id()) << 32) ^ (&TABLE as *const _ as u64);
+    // splitmix64's finalizer: neighbouring inputs give unrelated outputs.
+    x = (x ^ (x >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+    x = (x ^ (x >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+    x ^= x >> 31;
+    (x | 1) << 32
+}
+
 fn with<R>(f: impl FnOnce(&mut Table) -> R) -> R {
     let mut guard = TABLE.lock().unwrap_or_else(|e| e.into_inner());
-    f(guard.get_or_insert_with(Table::default))
+    f(guard.get_or_insert_with(|| Table { next: nonce(), by_id: HashMap::new(), by_ptr: HashMap::new() }))
 }
 
 /// The id for a handle of type `kind` the library gave out (0 for NULL).
@@ -42,10 +55,15 @@ pub fn to_client(kind: u32, p: *mut c_void) -> u64 {
     })
 }
 
-/// The pointer behind an id from the client (NULL for 0); an unknown id is an error.
-pub fn from_client(kind: u32, id: u64) -> Result<*mut c_void, WireError> {
+/// The pointer behind an id from the client; an unknown id is an error, and so is 0
+/// (NULL) unless the parameter or field is `optional`.
+pub fn from_client(kind: u32, id: u64, optional: bool) -> Result<*mut c_void, WireError> {
     if id == 0 {
-        return Ok(std::ptr::null_mut());
+        return if optional {
+            Ok(std::ptr::null_mut())
+        } else {
+            Err(WireError::Payload("a NULL handle where the library needs one"))
+        };
     }
     with(|t| t.by_id.get(&(kind, id)).map(|p| *p as *mut c_void))
         .ok_or(WireError::Payload("a handle that was closed or does not belong to this host"))
@@ -68,18 +86,20 @@ mod tests {
     fn ids_are_checked_and_never_reused() {
         let (a, b) = (0x1000 as *mut c_void, 0x2000 as *mut c_void);
         let ia = to_client(7, a);
+        assert!(ia >> 32 != 0, "ids carry this process's nonce");
         assert_eq!(to_client(7, a), ia, "the same object keeps its id");
         let ib = to_client(7, b);
         assert_ne!(ia, ib);
-        assert_eq!(from_client(7, ia).unwrap(), a);
-        assert!(from_client(8, ia).is_err(), "another handle type");
-        assert!(from_client(7, 999_999).is_err(), "a made-up id");
-        assert!(from_client(7, 0).unwrap().is_null());
+        assert_eq!(from_client(7, ia, false).unwrap(), a);
+        assert!(from_client(8, ia, false).is_err(), "another handle type");
+        assert!(from_client(7, 999_999, false).is_err(), "a made-up id");
+        assert!(from_client(7, 0, true).unwrap().is_null());
+        assert!(from_client(7, 0, false).is_err(), "NULL where a handle is needed");
         assert_eq!(to_client(7, std::ptr::null_mut()), 0);
         closed(7, ia);
-        assert!(from_client(7, ia).is_err(), "a closed handle");
+        assert!(from_client(7, ia, false).is_err(), "a closed handle");
         let again = to_client(7, a);
         assert_ne!(again, ia, "a new object at the old address gets a new id");
-        assert_eq!(from_client(7, again).unwrap(), a);
+        assert_eq!(from_client(7, again, false).unwrap(), a);
     }
 }

@@ -101,21 +101,26 @@ impl CallContext<'_> {
 thread_local! {
     /// The call a library function is running in on this thread (while it runs inside
     /// [`with_callbacks`]), for trampolines the library calls back into.
-    static CURRENT: std::cell::Cell<*mut CallContext<'static>> = const { std::cell::Cell::new(std::ptr::null_mut()) };
+    static CURRENT: std::cell::Cell<(*mut CallContext<'static>, u32)> = const { std::cell::Cell::new((std::ptr::null_mut(), 0)) };
     /// The first failure of a callback during the current call.
     static FAILED: std::cell::RefCell<Option<WireError>> = const { std::cell::RefCell::new(None) };
 }
 
-/// Runs `f` (a call into the library) with `cx` reachable by [`callback`] from trampolines
-/// on this thread. A callback that could not be run (the client went away, a malformed
-/// reply) made the trampoline return a default value; that failure is returned here once
-/// the library has returned.
-pub fn with_callbacks<R>(cx: &mut CallContext<'_>, f: impl FnOnce() -> R) -> Result<R, WireError> {
+/// Runs `f` (a call into the library function `function`) with `cx` reachable by
+/// [`callback`] from trampolines on this thread. A callback that could not be run (the
+/// client went away, a malformed reply, a callback of another function the library kept
+/// and calls now) made the trampoline return a default value; that failure is returned
+/// here once the library has returned.
+pub fn with_callbacks<R>(
+    cx: &mut CallContext<'_>,
+    function: u32,
+    f: impl FnOnce() -> R,
+) -> Result<R, WireError> {
     let ptr = std::ptr::from_mut(cx).cast::<CallContext<'static>>();
-    let previous = CURRENT.with(|c| c.replace(ptr));
+    let previous = CURRENT.with(|c| c.replace((ptr, function)));
     let saved = FAILED.with(|e| e.borrow_mut().take());
     // Restores the outer call's context even if `f` unwinds.
-    struct Restore(*mut CallContext<'static>, Option<Option<WireError>>);
+    struct Restore((*mut CallContext<'static>, u32), Option<Option<WireError>>);
     impl Drop for Restore {
         fn drop(&mut self) {
             CURRENT.with(|c| c.set(self.0));
@@ -133,18 +138,27 @@ pub fn with_callbacks<R>(cx: &mut CallContext<'_>, f: impl FnOnce() -> R) -> Res
     }
 }
 
-/// For a generated trampoline: runs callback `id` in the client with `args` and decodes
-/// its reply with `decode`. Outside [`with_callbacks`] (a callback the library stored and
-/// calls later, or calls from another thread), or when the callback fails, the result is
-/// `T::default()` and the failure is recorded for [`with_callbacks`]. Never panics (a
-/// trampoline is called from C).
+/// For a generated trampoline of function `function`'s callback parameter `id`: runs the
+/// client's closure with `args` and decodes its reply with `decode`. When the callback
+/// fails, or belongs to another function than the one running (the library kept it from
+/// an earlier call), the result is `T::default()` and the call running fails once the
+/// library returns (see [`with_callbacks`]). Outside any call (the library calls it later,
+/// or from another thread) the result is `T::default()` with no one to tell. Never panics
+/// (a trampoline is called from C).
 pub fn callback<T: Default>(
+    function: u32,
     id: u32,
     args: &mut Writer,
     decode: impl FnOnce(&mut Reader<'_>) -> Result<T, WireError>,
 ) -> T {
-    let cx = CURRENT.with(|c| c.get());
+    let (cx, running) = CURRENT.with(|c| c.get());
     if cx.is_null() {
+        return T::default();
+    }
+    if running != function {
+        fail(WireError::Payload(
+            "the library called a callback from an earlier call (it kept the pointer); the closure is gone",
+        ));
         return T::default();
     }
     // SAFETY: set by `with_callbacks` from a live `&mut CallContext` on this thread, which
@@ -159,14 +173,19 @@ pub fn callback<T: Default>(
     match result {
         Ok(v) => v,
         Err(e) => {
-            let _ = FAILED.try_with(|f| {
-                if let Ok(mut f) = f.try_borrow_mut() {
-                    f.get_or_insert(e);
-                }
-            });
+            fail(e);
             T::default()
         }
     }
+}
+
+/// Records the first callback failure of the running call.
+fn fail(e: WireError) {
+    let _ = FAILED.try_with(|f| {
+        if let Ok(mut f) = f.try_borrow_mut() {
+            f.get_or_insert(e);
+        }
+    });
 }
 
 /// Runs one call and sends its `Return` frame. Panics in generated code become

@@ -16,6 +16,22 @@ pub fn length(v: Option<i128>) -> Result<u64, WireError> {
         .ok_or(WireError::Payload("a length expression overflows, divides by zero or is negative"))
 }
 
+/// The largest out-buffer a host allocates for one parameter.
+pub const MAX_OUT_BUFFER: u64 = 64 << 20;
+
+/// How many elements of `elem_size` bytes an out-buffer needs so the library can write
+/// `len` (elements, or bytes when `bytes`; rounded up), refused above [`MAX_OUT_BUFFER`]
+/// bytes, so the allocation is never smaller than what the library may write.
+pub fn out_elements(len: u64, bytes: bool, elem_size: u64) -> Result<usize, WireError> {
+    let elem_size = elem_size.max(1);
+    let elements = if bytes { len.div_ceil(elem_size) } else { len };
+    elements
+        .checked_mul(elem_size)
+        .filter(|b| *b <= MAX_OUT_BUFFER)
+        .and_then(|_| usize::try_from(elements).ok())
+        .ok_or(WireError::Payload("an output buffer larger than 64 MiB"))
+}
+
 /// The bytes of a NUL-terminated C string (without the NUL).
 ///
 /// # Safety
@@ -363,6 +379,12 @@ mod tests {
         assert_eq!(fit::<u32>(5).unwrap(), 5);
         assert!(fit::<u8>(300).is_err());
         assert_eq!(length(Some(7)).unwrap(), 7);
+        assert_eq!(out_elements(3, true, 4).unwrap(), 1, "3 bytes need one u32");
+        assert_eq!(out_elements(9, true, 4).unwrap(), 3);
+        assert_eq!(out_elements(5, false, 8).unwrap(), 5);
+        assert!(out_elements((1 << 32) + 8, false, 1).is_err(), "over the limit, never truncated");
+        assert!(out_elements(1 << 24, false, 8).is_err(), "the limit counts bytes");
+        assert!(out_elements(u64::MAX, false, 16).is_err());
         assert!(length(Some(-1)).is_err() && length(None).is_err() && length(Some(1 << 70)).is_err());
         assert_eq!(with_nul(b"ab"), b"ab\0");
         assert_eq!(units_with_nul(&[0x41, 0, 0x42, 0]), [0x41, 0x42, 0]);

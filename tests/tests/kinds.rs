@@ -15,6 +15,7 @@ const CHECKS: &[&str] = &[
     "ok: a device session",
     "ok: callbacks",
     "ok: errno",
+    "ok: edges",
 ];
 
 fn assert_passed(out: &dllgen_tests::Output) {

@@ -36,6 +36,9 @@ pub struct StructView {
     pub doc: Vec<String>,
     pub size: u64,
     pub align: u64,
+    /// The mirror needs `align(N)`: C's alignment exceeds its slots' (bit-fields, unions).
+    /// Never emitted otherwise: an over-aligned type is passed differently on some targets.
+    pub align_attr: bool,
     pub fields: Vec<FieldView>,
     pub slots: Vec<Slot>,
 }
@@ -253,6 +256,30 @@ const TAKEN_LOCALS: &[&str] = &[
     "v",
     "dst",
     "self",
+    // Functions and modules the generated code calls by their bare names.
+    "length",
+    "fit",
+    "out_elements",
+    "c_bytes",
+    "c_units",
+    "get_bits",
+    "set_bits",
+    "put_c_str",
+    "put_c_wide",
+    "units_with_nul",
+    "with_nul",
+    "handles",
+    "native",
+    "callback",
+    "with_callbacks",
+    "run_host",
+    "get_str",
+    "get_wide",
+    "put_str",
+    "put_wide",
+    "no_callbacks",
+    "std",
+    "core",
 ];
 
 /// Suffixes of the per-parameter locals (`data_v` for `data`'s buffer, ...).
@@ -266,6 +293,7 @@ fn locals(f: &model::Function) -> std::collections::BTreeMap<String, String> {
     let mut out = std::collections::BTreeMap::new();
     for n in &names {
         let clashes = TAKEN_LOCALS.contains(n)
+            || KEYWORDS.contains(n)
             || LOCAL_SUFFIXES.iter().any(|sfx| n.strip_suffix(sfx).is_some_and(|stem| names.contains(&stem)));
         let mut local = if clashes { format!("{n}_") } else { n.to_string() };
         while names.iter().any(|m| *m == local) && local != *n {
@@ -281,14 +309,20 @@ fn local(f: &model::Function, name: &str) -> String {
     locals(f).remove(name).unwrap_or_else(|| ident(name))
 }
 
-/// A C name as a Rust identifier (`r#type` for keywords).
+/// A C name as a Rust identifier (`r#type` for keywords; `self_` for the four that cannot
+/// be raw).
 pub fn ident(name: &str) -> String {
-    if KEYWORDS.contains(&name) {
+    if matches!(name, "self" | "Self" | "super" | "crate") {
+        format!("{name}_")
+    } else if KEYWORDS.contains(&name) {
         format!("r#{name}")
     } else {
         name.to_string()
     }
 }
+
+/// Method names the client type has itself.
+const TAKEN_METHODS: &[&str] = &["new", "with_config", "client", "default"];
 
 fn camel(name: &str) -> String {
     name.split(['_', '-'])
@@ -377,6 +411,10 @@ struct Cx {
     pe: bool,
     /// Callback types by C name.
     callbacks: std::collections::BTreeMap<String, CallbackView>,
+    /// Callback C name → the client's closure type name.
+    callback_names: std::collections::BTreeMap<String, String>,
+    /// Rust names of structs with a field kept as bytes (packed).
+    packed: std::collections::BTreeSet<String>,
     /// Handle types in model order (their index is their kind in the host's table).
     handles: Vec<String>,
     /// Close function C name → the handle type it closes.
@@ -430,7 +468,7 @@ impl Cx {
 /// (checked: an overflow, a negative result or a division by zero is an error reply).
 fn length(expr: &Expr, f: &model::Function, cx: &Cx) -> (String, String) {
     match expr {
-        Expr::Param { name } => (local(f, name), format!("({} as u64)", local(f, name))),
+        Expr::Param { name } => (local(f, name), format!("{} as u64", local(f, name))),
         Expr::Const { value } => (String::new(), format!("{value}u64")),
         other => (String::new(), format!("length({})?", checked(other, f, cx))),
     }
@@ -525,7 +563,10 @@ fn param(f: &model::Function, p: &model::Param, cx: &mut Cx) -> Param {
                 _ => String::new(),
             };
             // An out-buffer shows as its capacity, when a parameter gives it.
-            v.visible = v.kind != "out_buffer" || !v.len_param.is_empty();
+            // (Only when that parameter is hidden, filled from it: a capacity the caller
+            // passes as a visible scalar already is the capacity.)
+            let hidden_len = matches!(len, Expr::Param { name } if f.params.iter().any(|q| q.name == *name && matches!(q.kind, Kind::Length { .. })));
+            v.visible = v.kind != "out_buffer" || hidden_len;
             if let Kind::OutBuffer { filled, .. } = &p.kind {
                 (v.filled, v.filled_param) = match filled {
                     Filled::Capacity => ("capacity", String::new()),
@@ -737,7 +778,7 @@ fn callback(c: &model::Callback, cx: &mut Cx) -> CallbackView {
     }
     let mut view = CallbackView {
         c_name: c.name.clone(),
-        name: camel(&c.name),
+        name: cx.callback_names.get(&c.name).cloned().unwrap_or_else(|| camel(&c.name)),
         abi: abi(c.convention),
         closure_args: params
             .iter()
@@ -774,6 +815,8 @@ fn structure(s: &model::Struct, cx: &mut Cx) -> StructView {
     let mut fields = Vec::new();
     // (offset, end, name, type) of every host slot but padding.
     let mut slots: Vec<(u64, u64, String, String)> = Vec::new();
+    // The largest alignment among typed slots: what `#[repr(C)]` gives the mirror alone.
+    let mut natural = 1;
     for f in &s.fields {
         let mut v = FieldView {
             name: ident(&f.name),
@@ -845,6 +888,7 @@ fn structure(s: &model::Struct, cx: &mut Cx) -> StructView {
             v.host_type = host;
             slots.push((f.offset, end, v.name.clone(), format!("[u8; {size}]")));
         } else {
+            natural = natural.max(align);
             slots.push((f.offset, end, v.name.clone(), host));
         }
         fields.push(v);
@@ -899,6 +943,7 @@ fn structure(s: &model::Struct, cx: &mut Cx) -> StructView {
         doc: s.doc.as_deref().map(|d| d.lines().map(str::to_string).collect()).unwrap_or_default(),
         size: s.size,
         align: s.align,
+        align_attr: s.align > natural,
         fields,
         slots: out,
     }
@@ -911,14 +956,39 @@ pub fn build(m: &Model, spec_file: &str) -> Result<Crates, Unsupported> {
         pe: m.format == "pe",
         raw: Default::default(),
         callbacks: Default::default(),
+        callback_names: Default::default(),
+        packed: Default::default(),
         handles: m.handles.iter().map(|h| h.name.clone()).collect(),
         closers: m.handles.iter().filter_map(|h| Some((h.close.clone()?, h.name.clone()))).collect(),
         unsupported: Vec::new(),
     };
+    // Callback closure types avoid every other name the client crate has.
+    let client_type = if m.handles.iter().any(|h| h.name == camel(&m.name)) {
+        format!("{}Client", camel(&m.name))
+    } else {
+        camel(&m.name)
+    };
+    let mut taken: std::collections::BTreeSet<String> = TAKEN.iter().map(|t| t.to_string()).collect();
+    taken.insert(client_type.clone());
+    taken.extend(m.handles.iter().map(|h| h.name.clone()));
+    taken.extend(cx.structs.values().map(|s| s.0.clone()));
+    for c in &m.callbacks {
+        let base = camel(&c.name);
+        let mut name = base.clone();
+        let mut n = 2;
+        while !taken.insert(name.clone()) {
+            name = format!("{base}{n}");
+            n += 1;
+        }
+        cx.callback_names.insert(c.name.clone(), name);
+    }
     let structs: Vec<StructView> = m.structs.iter().map(|s| structure(s, &mut cx)).collect();
     let callbacks: Vec<CallbackView> = m.callbacks.iter().map(|c| callback(c, &mut cx)).collect();
     cx.callbacks = callbacks.iter().map(|c| (c.c_name.clone(), c.clone())).collect();
     for s in &structs {
+        if s.fields.iter().any(|f| f.kind == "raw") {
+            cx.packed.insert(s.name.clone());
+        }
         for f in s.fields.iter().filter(|f| f.kind == "raw") {
             cx.raw.insert((s.c_name.clone(), f.name.clone()), f.host_type.clone());
         }
@@ -944,12 +1014,25 @@ pub fn build(m: &Model, spec_file: &str) -> Result<Crates, Unsupported> {
         }
         let mut ret = ret(f, &mut cx);
         ret.nullable = ret.kind == "string" && !f.error.as_ref().is_some_and(|e| e.when == ErrorWhen::Null);
-        let error = f.error.as_ref().map(|e| error_view(e, &ret));
+        // A handle result is NULL only on failure (SCHEMA), even without an error rule.
+        let error = f.error.as_ref().map(|e| error_view(e, &ret)).or_else(|| {
+            (ret.kind == "handle").then(|| ErrorView { condition: "ret.is_null()".into(), code: "0".into() })
+        });
+        if ret.kind == "value" && ret.is_struct && cx.packed.contains(&ret.rust) {
+            cx.unsupported.push(format!(
+                "`{}` result: a packed struct returned by value (its return registers cannot be matched)",
+                f.c_name
+            ));
+        }
         let symbol = f.symbol.lookup();
         let mut view = Function {
             index: i as u32,
             c_name: f.c_name.clone(),
-            method: ident(&f.rust_name),
+            method: if TAKEN_METHODS.contains(&f.rust_name.as_str()) {
+                format!("{}_", f.rust_name)
+            } else {
+                ident(&f.rust_name)
+            },
             symbol: symbol.clone(),
             abi: abi(f.convention),
             doc: f.doc.as_deref().map(|d| d.lines().map(str::to_string).collect()).unwrap_or_default(),
@@ -979,7 +1062,7 @@ pub fn build(m: &Model, spec_file: &str) -> Result<Crates, Unsupported> {
         spec_file: spec_file.to_string(),
         host_crate: format!("{crate_base}-host"),
         client_crate: format!("{crate_base}-client"),
-        client_type: camel(&m.name),
+        client_type,
         hash: m.hash(),
         library_file: m.library.clone(),
         library_env: format!("{env_base}_LIBRARY"),

@@ -337,8 +337,8 @@ mod __dllgen {
                     &mut no_callbacks,
                 )?;
             if let (Some(dst), Some(v)) = (acc, __dllgen_acc) {
-                let __dllgen_n = dst.len().min(v.len());
-                dst[..__dllgen_n].copy_from_slice(&v[..__dllgen_n]);
+                let __dllgen_len_acc = dst.len().min(v.len());
+                dst[..__dllgen_len_acc].copy_from_slice(&v[..__dllgen_len_acc]);
             }
             Ok(__dllgen_ret)
         }
@@ -438,8 +438,9 @@ mod __dllgen {
                     },
                     &mut no_callbacks,
                 )?;
-            let __dllgen_n = samples.len().min(__dllgen_samples.len());
-            samples[..__dllgen_n].copy_from_slice(&__dllgen_samples[..__dllgen_n]);
+            let __dllgen_len_samples = samples.len().min(__dllgen_samples.len());
+            samples[..__dllgen_len_samples]
+                .copy_from_slice(&__dllgen_samples[..__dllgen_len_samples]);
             Ok(__dllgen_ret)
         }
         /// The sum of `n` values.

@@ -27,8 +27,8 @@ mod __dllgen {
         unused_unsafe
     )]
     use dllgen_runtime::marshal::{
-        c_bytes, c_units, fit, get_bits, length, put_c_str, put_c_wide, set_bits,
-        units_with_nul, with_nul, CValue, Keep,
+        c_bytes, c_units, fit, get_bits, length, out_elements, put_c_str, put_c_wide,
+        set_bits, units_with_nul, with_nul, CValue, Keep,
     };
     use dllgen_runtime::handles;
     use dllgen_runtime::native::{self, Dylib};
@@ -39,7 +39,7 @@ mod __dllgen {
     use std::ffi::c_void;
     const MODEL_HASH: u64 = 0x7b82b5e4676ccf9d;
     /// `struct demo_reading` as the library lays it out.
-    #[repr(C, align(4))]
+    #[repr(C)]
     #[derive(Clone, Copy)]
     struct DemoReading {
         channel: u32,
@@ -91,7 +91,7 @@ mod __dllgen {
         let mut w = Writer::new();
         w.u32(a1);
         w.u32(a2);
-        callback(2, &mut w, |r| Ok(r.i32()?))
+        callback(1, 2, &mut w, |r| Ok(r.i32()?))
     }
     type Fn1 = unsafe extern "C" fn(
         *mut ::core::ffi::c_void,
@@ -172,7 +172,7 @@ mod __dllgen {
                 1 => {
                     let mut keep = Keep::default();
                     let dev_id = args.u64()?;
-                    let dev = handles::from_client(0, dev_id)?;
+                    let dev = handles::from_client(0, dev_id, false)?;
                     let steps: u32 = args.u32()?;
                     let progress_present = args.u8()? != 0;
                     args.finish()?;
@@ -180,6 +180,7 @@ mod __dllgen {
                     native::set_last_error(0);
                     let (ret, errno, last_error) = with_callbacks(
                         cx,
+                        1,
                         || {
                             let ret = unsafe {
                                 (self
@@ -239,7 +240,7 @@ mod __dllgen {
                 3 => {
                     let mut keep = Keep::default();
                     let dev_id = args.u64()?;
-                    let dev = handles::from_client(0, dev_id)?;
+                    let dev = handles::from_client(0, dev_id, false)?;
                     args.finish()?;
                     let ret = unsafe { (self.f3)(dev) };
                     handles::closed(0, dev_id);
@@ -248,7 +249,7 @@ mod __dllgen {
                 4 => {
                     let mut keep = Keep::default();
                     let dev_id = args.u64()?;
-                    let dev = handles::from_client(0, dev_id)?;
+                    let dev = handles::from_client(0, dev_id, false)?;
                     args.finish()?;
                     let ret = unsafe { (self.f4)(dev) };
                     if ret.is_null() {
@@ -278,7 +279,7 @@ mod __dllgen {
                 6 => {
                     let mut keep = Keep::default();
                     let dev_id = args.u64()?;
-                    let dev = handles::from_client(0, dev_id)?;
+                    let dev = handles::from_client(0, dev_id, false)?;
                     let channel: u32 = args.u32()?;
                     let mut out__value: DemoReading = Default::default();
                     args.finish()?;
@@ -308,10 +309,11 @@ mod __dllgen {
                         Some(args.elements()?)
                     };
                     let m: u32 = fit(args.u64()?)?;
+                    let add_len: u64 = n as u64;
                     if add_v
                         .as_ref()
                         .is_some_and(|v| {
-                            (n as u64).saturating_mul(2) > (v.len() * 2) as u64
+                            add_len.saturating_mul(2) > (v.len() * 2) as u64
                         })
                     {
                         return Err(
@@ -320,10 +322,11 @@ mod __dllgen {
                             ),
                         );
                     }
+                    let acc_len: u64 = m as u64;
                     if acc_v
                         .as_ref()
                         .is_some_and(|v| {
-                            (m as u64).saturating_mul(4) > (v.len() * 4) as u64
+                            acc_len.saturating_mul(4) > (v.len() * 4) as u64
                         })
                     {
                         return Err(
@@ -354,14 +357,9 @@ mod __dllgen {
                 8 => {
                     let mut keep = Keep::default();
                     let dev_id = args.u64()?;
-                    let dev = handles::from_client(0, dev_id)?;
+                    let dev = handles::from_client(0, dev_id, false)?;
                     let cap: u32 = fit(args.u64()?)?;
-                    let buf_n = ((cap as u64)) as usize;
-                    if buf_n > (64 << 20) {
-                        return Err(
-                            WireError::Payload("an output buffer larger than 64 MiB"),
-                        );
-                    }
+                    let buf_n = out_elements(cap as u64, false, 1)?;
                     let mut buf_v: Vec<i8> = vec![Default::default(); buf_n];
                     args.finish()?;
                     native::set_errno(0);
@@ -401,14 +399,9 @@ mod __dllgen {
                 10 => {
                     let mut keep = Keep::default();
                     let dev_id = args.u64()?;
-                    let dev = handles::from_client(0, dev_id)?;
+                    let dev = handles::from_client(0, dev_id, false)?;
                     let cap: u32 = fit(args.u64()?)?;
-                    let buf_n = ((cap as u64) / 1) as usize;
-                    if buf_n > (64 << 20) {
-                        return Err(
-                            WireError::Payload("an output buffer larger than 64 MiB"),
-                        );
-                    }
+                    let buf_n = out_elements(cap as u64, true, 1)?;
                     let mut buf_v: Vec<u8> = vec![Default::default(); buf_n];
                     let mut got_value: u32 = Default::default();
                     args.finish()?;
@@ -430,11 +423,12 @@ mod __dllgen {
                 11 => {
                     let mut keep = Keep::default();
                     let dev_id = args.u64()?;
-                    let dev = handles::from_client(0, dev_id)?;
+                    let dev = handles::from_client(0, dev_id, false)?;
                     let mut samples_v: Vec<f32> = args.elements()?;
                     let count: u32 = fit(args.u64()?)?;
                     let gain: f64 = args.f64()?;
-                    if (count as u64).saturating_mul(4) > (samples_v.len() * 4) as u64 {
+                    let samples_len: u64 = count as u64;
+                    if samples_len.saturating_mul(4) > (samples_v.len() * 4) as u64 {
                         return Err(
                             WireError::Payload("a buffer is shorter than its length"),
                         );
@@ -458,7 +452,8 @@ mod __dllgen {
                     let mut keep = Keep::default();
                     let values_v: Vec<i32> = args.elements()?;
                     let n: u32 = fit(args.u64()?)?;
-                    if (n as u64).saturating_mul(4) > (values_v.len() * 4) as u64 {
+                    let values_len: u64 = n as u64;
+                    if values_len.saturating_mul(4) > (values_v.len() * 4) as u64 {
                         return Err(
                             WireError::Payload(
                                 "an input buffer is shorter than its length",
@@ -494,10 +489,11 @@ mod __dllgen {
                 15 => {
                     let mut keep = Keep::default();
                     let dev_id = args.u64()?;
-                    let dev = handles::from_client(0, dev_id)?;
+                    let dev = handles::from_client(0, dev_id, false)?;
                     let data_v = args.bytes()?;
                     let len: u32 = fit(args.u64()?)?;
-                    if (len as u64).saturating_mul(1) > (data_v.len() * 1) as u64 {
+                    let data_len: u64 = len as u64;
+                    if data_len.saturating_mul(1) > (data_v.len() * 1) as u64 {
                         return Err(
                             WireError::Payload(
                                 "an input buffer is shorter than its length",

@@ -27,8 +27,8 @@ mod __dllgen {
         unused_unsafe
     )]
     use dllgen_runtime::marshal::{
-        c_bytes, c_units, fit, get_bits, length, put_c_str, put_c_wide, set_bits,
-        units_with_nul, with_nul, CValue, Keep,
+        c_bytes, c_units, fit, get_bits, length, out_elements, put_c_str, put_c_wide,
+        set_bits, units_with_nul, with_nul, CValue, Keep,
     };
     use dllgen_runtime::handles;
     use dllgen_runtime::native::{self, Dylib};
@@ -37,9 +37,9 @@ mod __dllgen {
         WireError, Writer,
     };
     use std::ffi::c_void;
-    const MODEL_HASH: u64 = 0xaac8f1174fd8fb94;
+    const MODEL_HASH: u64 = 0x825d5dd901ede17f;
     /// `kx_packed` as the library lays it out.
-    #[repr(C, align(1))]
+    #[repr(C)]
     #[derive(Clone, Copy)]
     struct KxPacked {
         tag: u8,
@@ -74,7 +74,7 @@ mod __dllgen {
         }
     }
     /// `kx_point` as the library lays it out.
-    #[repr(C, align(4))]
+    #[repr(C)]
     #[derive(Clone, Copy)]
     struct KxPoint {
         x: i32,
@@ -104,8 +104,39 @@ mod __dllgen {
             self.y.put_c(w);
         }
     }
+    /// `struct clash` as the library lays it out.
+    #[repr(C)]
+    #[derive(Clone, Copy)]
+    struct Clash {
+        self_: i32,
+        r#type: i32,
+    }
+    #[cfg(windows)]
+    const _: () = {
+        assert!(std::mem::size_of::< Clash > () == 8);
+        assert!(std::mem::align_of::< Clash > () == 4);
+        assert!(std::mem::offset_of!(Clash, self_) == 0);
+        assert!(std::mem::offset_of!(Clash, r#type) == 4);
+    };
+    impl Default for Clash {
+        fn default() -> Self {
+            unsafe { std::mem::zeroed() }
+        }
+    }
+    impl CValue for Clash {
+        fn get_c(r: &mut Reader<'_>, keep: &mut Keep) -> Result<Self, WireError> {
+            let mut s = Clash::default();
+            s.self_ = CValue::get_c(r, keep)?;
+            s.r#type = CValue::get_c(r, keep)?;
+            Ok(s)
+        }
+        fn put_c(&self, w: &mut Writer) {
+            self.self_.put_c(w);
+            self.r#type.put_c(w);
+        }
+    }
     /// `struct kx_block` as the library lays it out.
-    #[repr(C, align(4))]
+    #[repr(C)]
     #[derive(Clone, Copy)]
     struct KxBlock {
         count: u32,
@@ -136,7 +167,7 @@ mod __dllgen {
         }
     }
     /// `struct kx_info` as the library lays it out.
-    #[repr(C, align(8))]
+    #[repr(C)]
     #[derive(Clone, Copy)]
     struct KxInfo {
         name: [i8; 16],
@@ -221,63 +252,100 @@ mod __dllgen {
     }
     /// What the library gets as a callback's context pointer (trampolines do not need it).
     static USER_DATA: u8 = 0;
-    type Fn0 = unsafe extern "stdcall" fn(*mut ::core::ffi::c_void);
-    type Fn1 = unsafe extern "C" fn(*mut ::core::ffi::c_void) -> *const u8;
-    type Free1 = unsafe extern "C" fn(*mut c_void);
+    /// The library calls this for `kx_clash`'s `w_`: it runs the client's closure.
+    unsafe extern "C" fn callback_0_4(a0: *mut c_void, a1: i32) {
+        let mut w = Writer::new();
+        w.i32(a1);
+        callback(0, 4, &mut w, |r| Ok(()))
+    }
+    type Fn0 = unsafe extern "C" fn(
+        Clash,
+        i32,
+        i32,
+        i32,
+        Option<unsafe extern "C" fn(*mut c_void, i32)>,
+        *mut c_void,
+    ) -> i32;
+    type Fn1 = unsafe extern "stdcall" fn(*mut ::core::ffi::c_void);
+    type Fn2 = unsafe extern "C" fn(*mut ::core::ffi::c_void) -> *const u8;
+    type Free2 = unsafe extern "C" fn(*mut c_void);
     /// The library calls this for `kx_each`'s `visit`: it runs the client's closure.
-    unsafe extern "C" fn callback_2_1(a0: *const u8, a1: i32, a2: *mut c_void) {
+    unsafe extern "C" fn callback_3_1(a0: *const u8, a1: i32, a2: *mut c_void) {
         let mut w = Writer::new();
         put_c_str(&mut w, a0);
         w.i32(a1);
-        callback(1, &mut w, |r| Ok(()))
+        callback(3, 1, &mut w, |r| Ok(()))
     }
-    type Fn2 = unsafe extern "C" fn(
+    type Fn3 = unsafe extern "C" fn(
         i32,
         Option<unsafe extern "C" fn(*const u8, i32, *mut c_void)>,
         *mut c_void,
     ) -> i32;
-    type Fn3 = unsafe extern "C" fn(i32) -> *const u8;
-    type Fn4 = unsafe extern "stdcall" fn(i32) -> i32;
-    type Fn5 = unsafe extern "C" fn(i32) -> i32;
-    type Fn6 = unsafe extern "stdcall" fn(*const u8) -> *mut ::core::ffi::c_void;
-    type Fn7 = unsafe extern "C" fn(*mut u8, i32) -> i32;
-    type Fn8 = unsafe extern "stdcall" fn(*mut ::core::ffi::c_void, *mut KxInfo) -> i32;
-    type Fn9 = unsafe extern "C" fn(*const KxInfo, *mut i8, i32) -> i32;
-    type Fn10 = unsafe extern "C" fn(KxPoint, KxPoint, *mut KxPoint, i32) -> i32;
-    type Fn11 = unsafe extern "C" fn(*const f64, u32) -> f64;
-    type Fn12 = unsafe extern "C" fn(*mut ::core::ffi::c_void, *mut i8, i32) -> i32;
-    type Fn13 = unsafe extern "stdcall" fn(KxPoint, i32, i32) -> KxPoint;
-    type Fn14 = unsafe extern "stdcall" fn(
+    type Fn4 = unsafe extern "C" fn(i32) -> *const u8;
+    type Fn5 = unsafe extern "stdcall" fn(i32) -> i32;
+    type Fn6 = unsafe extern "C" fn(i32) -> i32;
+    type Fn7 = unsafe extern "C" fn(*mut u32, i32) -> i32;
+    type Fn8 = unsafe extern "stdcall" fn(*const u8) -> *mut ::core::ffi::c_void;
+    /// The library calls this for `kx_fire`'s `fn_`: it runs the client's closure.
+    unsafe extern "C" fn callback_9_0(a0: *mut c_void, a1: i32) -> i32 {
+        let mut w = Writer::new();
+        w.i32(a1);
+        callback(9, 0, &mut w, |r| Ok(r.i32()?))
+    }
+    type Fn9 = unsafe extern "C" fn(
+        Option<unsafe extern "C" fn(*mut c_void, i32) -> i32>,
+        *mut c_void,
+    ) -> i32;
+    type Fn10 = unsafe extern "C" fn(*mut u8, i32) -> i32;
+    type Fn11 = unsafe extern "stdcall" fn(*mut ::core::ffi::c_void, *mut KxInfo) -> i32;
+    /// The library calls this for `kx_keep`'s `fn_`: it runs the client's closure.
+    unsafe extern "C" fn callback_12_0(a0: *mut c_void, a1: i32) -> i32 {
+        let mut w = Writer::new();
+        w.i32(a1);
+        callback(12, 0, &mut w, |r| Ok(r.i32()?))
+    }
+    type Fn12 = unsafe extern "C" fn(
+        Option<unsafe extern "C" fn(*mut c_void, i32) -> i32>,
+        *mut c_void,
+    );
+    type Fn13 = unsafe extern "C" fn(*const KxInfo, *mut i8, i32) -> i32;
+    type Fn14 = unsafe extern "C" fn(KxPoint, KxPoint, *mut KxPoint, i32) -> i32;
+    type Fn15 = unsafe extern "C" fn(*const f64, u32) -> f64;
+    type Fn16 = unsafe extern "C" fn(*mut ::core::ffi::c_void, *mut i8, i32) -> i32;
+    type Fn17 = unsafe extern "C" fn(*mut *mut ::core::ffi::c_void) -> i32;
+    type Fn18 = unsafe extern "stdcall" fn(KxPoint, i32, i32) -> KxPoint;
+    type Fn19 = unsafe extern "stdcall" fn(
         *const u8,
         *mut *mut ::core::ffi::c_void,
     ) -> i32;
-    type Fn15 = unsafe extern "stdcall" fn(
+    type Fn20 = unsafe extern "stdcall" fn(
         *mut ::core::ffi::c_void,
         *mut u8,
         u32,
         *mut u32,
     ) -> i32;
-    type Fn16 = unsafe extern "C" fn(*const KxPacked, *mut KxPacked) -> i32;
-    type Fn17 = unsafe extern "C" fn(*mut u8, i32);
+    type Fn21 = unsafe extern "C" fn(*const KxPacked, *mut KxPacked) -> i32;
+    type Fn22 = unsafe extern "C" fn(*mut u8, i32);
     /// The library calls this for `kx_scan`'s `progress`: it runs the client's closure.
-    unsafe extern "C" fn callback_18_1(a0: *mut c_void, a1: i32) -> i32 {
+    unsafe extern "C" fn callback_23_1(a0: *mut c_void, a1: i32) -> i32 {
         let mut w = Writer::new();
         w.i32(a1);
-        callback(1, &mut w, |r| Ok(r.i32()?))
+        callback(23, 1, &mut w, |r| Ok(r.i32()?))
     }
-    type Fn18 = unsafe extern "stdcall" fn(
+    type Fn23 = unsafe extern "stdcall" fn(
         *mut ::core::ffi::c_void,
         Option<unsafe extern "C" fn(*mut c_void, i32) -> i32>,
         *mut c_void,
     ) -> i32;
-    type Fn19 = unsafe extern "stdcall" fn(
+    type Fn24 = unsafe extern "stdcall" fn(
         *mut ::core::ffi::c_void,
         *const KxPoint,
     ) -> i32;
-    type Fn20 = unsafe extern "C" fn(*const KxPoint, i32, *mut KxPoint) -> i32;
-    type Fn21 = unsafe extern "C" fn(*mut KxPoint);
-    type Fn22 = unsafe extern "C" fn(*const u16, *mut u16, i32);
-    type Fn23 = unsafe extern "C" fn(
+    type Fn25 = unsafe extern "C" fn(*const u8, i32, i32) -> i32;
+    type Fn26 = unsafe extern "C" fn(*const KxPoint, i32, *mut KxPoint) -> i32;
+    type Fn27 = unsafe extern "C" fn(*mut KxPoint);
+    type Fn28 = unsafe extern "C" fn(*const u16, *mut u16, i32);
+    type Fn29 = unsafe extern "C" fn(
         i32,
         i32,
         i32,
@@ -289,12 +357,12 @@ mod __dllgen {
         *const u8,
         i32,
     ) -> i32;
-    type Fn24 = unsafe extern "stdcall" fn(
+    type Fn30 = unsafe extern "stdcall" fn(
         *mut ::core::ffi::c_void,
         *const u8,
         u32,
     ) -> i32;
-    type Fn25 = unsafe extern "stdcall" fn(
+    type Fn31 = unsafe extern "stdcall" fn(
         *mut ::core::ffi::c_void,
         *const KxBlock,
         *const u8,
@@ -303,8 +371,8 @@ mod __dllgen {
         _library: Dylib,
         f0: Fn0,
         f1: Fn1,
-        free1: Free1,
         f2: Fn2,
+        free2: Free2,
         f3: Fn3,
         f4: Fn4,
         f5: Fn5,
@@ -328,6 +396,12 @@ mod __dllgen {
         f23: Fn23,
         f24: Fn24,
         f25: Fn25,
+        f26: Fn26,
+        f27: Fn27,
+        f28: Fn28,
+        f29: Fn29,
+        f30: Fn30,
+        f31: Fn31,
     }
     impl Library for Host {
         fn model_hash(&self) -> u64 {
@@ -343,41 +417,23 @@ mod __dllgen {
             match id {
                 0 => {
                     let mut keep = Keep::default();
-                    let dev_id = args.u64()?;
-                    let dev = handles::from_client(0, dev_id)?;
-                    args.finish()?;
-                    let ret = unsafe { (self.f0)(dev) };
-                    handles::closed(0, dev_id);
-                    Ok(Status::Ok)
-                }
-                1 => {
-                    let mut keep = Keep::default();
-                    let dev_id = args.u64()?;
-                    let dev = handles::from_client(0, dev_id)?;
-                    args.finish()?;
-                    let ret = unsafe { (self.f1)(dev) };
-                    if ret.is_null() {
-                        out.u8(0);
-                    } else {
-                        out.u8(1);
-                        out.bytes(unsafe { c_bytes(ret) });
-                        unsafe { (self.free1)(ret as *mut c_void) };
-                    }
-                    Ok(Status::Ok)
-                }
-                2 => {
-                    let mut keep = Keep::default();
-                    let count: i32 = args.i32()?;
-                    let visit_present = args.u8()? != 0;
+                    let c: Clash = CValue::get_c(&mut args, &mut keep)?;
+                    let n: i32 = args.i32()?;
+                    let length_: i32 = args.i32()?;
+                    let type_: i32 = args.i32()?;
                     args.finish()?;
                     let (ret, errno, last_error) = with_callbacks(
                         cx,
+                        0,
                         || {
                             let ret = unsafe {
                                 (self
-                                    .f2)(
-                                    count,
-                                    if visit_present { Some(callback_2_1) } else { None },
+                                    .f0)(
+                                    c,
+                                    n,
+                                    length_,
+                                    type_,
+                                    Some(callback_0_4),
                                     std::ptr::addr_of!(USER_DATA) as *mut c_void,
                                 )
                             };
@@ -387,11 +443,58 @@ mod __dllgen {
                     out.i32(ret);
                     Ok(Status::Ok)
                 }
+                1 => {
+                    let mut keep = Keep::default();
+                    let dev_id = args.u64()?;
+                    let dev = handles::from_client(0, dev_id, true)?;
+                    args.finish()?;
+                    let ret = unsafe { (self.f1)(dev) };
+                    handles::closed(0, dev_id);
+                    Ok(Status::Ok)
+                }
+                2 => {
+                    let mut keep = Keep::default();
+                    let dev_id = args.u64()?;
+                    let dev = handles::from_client(0, dev_id, false)?;
+                    args.finish()?;
+                    let ret = unsafe { (self.f2)(dev) };
+                    if ret.is_null() {
+                        out.u8(0);
+                    } else {
+                        out.u8(1);
+                        out.bytes(unsafe { c_bytes(ret) });
+                        unsafe { (self.free2)(ret as *mut c_void) };
+                    }
+                    Ok(Status::Ok)
+                }
                 3 => {
+                    let mut keep = Keep::default();
+                    let count: i32 = args.i32()?;
+                    let visit_present = args.u8()? != 0;
+                    args.finish()?;
+                    let (ret, errno, last_error) = with_callbacks(
+                        cx,
+                        3,
+                        || {
+                            let ret = unsafe {
+                                (self
+                                    .f3)(
+                                    count,
+                                    if visit_present { Some(callback_3_1) } else { None },
+                                    std::ptr::addr_of!(USER_DATA) as *mut c_void,
+                                )
+                            };
+                            (ret, native::errno(), native::last_error())
+                        },
+                    )?;
+                    out.i32(ret);
+                    Ok(Status::Ok)
+                }
+                4 => {
                     let mut keep = Keep::default();
                     let status: i32 = args.i32()?;
                     args.finish()?;
-                    let ret = unsafe { (self.f3)(status) };
+                    let ret = unsafe { (self.f4)(status) };
                     if ret.is_null() {
                         out.u8(0);
                     } else {
@@ -400,13 +503,13 @@ mod __dllgen {
                     }
                     Ok(Status::Ok)
                 }
-                4 => {
+                5 => {
                     let mut keep = Keep::default();
                     let v_: i32 = args.i32()?;
                     args.finish()?;
                     native::set_errno(0);
                     native::set_last_error(0);
-                    let ret = unsafe { (self.f4)(v_) };
+                    let ret = unsafe { (self.f5)(v_) };
                     let (errno, last_error) = (native::errno(), native::last_error());
                     if ret == 0 as _ {
                         out.i64(ret as i64);
@@ -415,13 +518,13 @@ mod __dllgen {
                     out.i32(ret);
                     Ok(Status::Ok)
                 }
-                5 => {
+                6 => {
                     let mut keep = Keep::default();
                     let code: i32 = args.i32()?;
                     args.finish()?;
                     native::set_errno(0);
                     native::set_last_error(0);
-                    let ret = unsafe { (self.f5)(code) };
+                    let ret = unsafe { (self.f6)(code) };
                     let (errno, last_error) = (native::errno(), native::last_error());
                     if ret < 0 as _ {
                         out.i64(i64::from(errno));
@@ -430,14 +533,26 @@ mod __dllgen {
                     out.i32(ret);
                     Ok(Status::Ok)
                 }
-                6 => {
+                7 => {
+                    let mut keep = Keep::default();
+                    let size: i32 = args.i32()?;
+                    let out__n = out_elements(size as u64, true, 4)?;
+                    let mut out__v: Vec<u32> = vec![Default::default(); out__n];
+                    args.finish()?;
+                    let ret = unsafe { (self.f7)(out__v.as_mut_ptr(), size) };
+                    out.i32(ret);
+                    let out__filled = out__n;
+                    out.elements(&out__v[..out__filled]);
+                    Ok(Status::Ok)
+                }
+                8 => {
                     let mut keep = Keep::default();
                     let path_bytes = args.bytes()?;
                     let path_c = with_nul(path_bytes);
                     args.finish()?;
                     native::set_errno(0);
                     native::set_last_error(0);
-                    let ret = unsafe { (self.f6)(path_c.as_ptr()) };
+                    let ret = unsafe { (self.f8)(path_c.as_ptr()) };
                     let (errno, last_error) = (native::errno(), native::last_error());
                     if ret.is_null() {
                         out.i64(0);
@@ -446,30 +561,51 @@ mod __dllgen {
                     out.u64(handles::to_client(0, ret));
                     Ok(Status::Ok)
                 }
-                7 => {
+                9 => {
+                    let mut keep = Keep::default();
+                    args.finish()?;
+                    let (ret, errno, last_error) = with_callbacks(
+                        cx,
+                        9,
+                        || {
+                            let ret = unsafe {
+                                (self
+                                    .f9)(
+                                    Some(callback_9_0),
+                                    std::ptr::addr_of!(USER_DATA) as *mut c_void,
+                                )
+                            };
+                            (ret, native::errno(), native::last_error())
+                        },
+                    )?;
+                    out.i32(ret);
+                    Ok(Status::Ok)
+                }
+                10 => {
                     let mut keep = Keep::default();
                     let mut flags_v: Vec<u8> = args.c_values(&mut keep)?;
                     let n: i32 = fit(args.u64()?)?;
-                    if (n as u64).saturating_mul(1) > (flags_v.len() * 1) as u64 {
+                    let flags_len: u64 = n as u64;
+                    if flags_len.saturating_mul(1) > (flags_v.len() * 1) as u64 {
                         return Err(
                             WireError::Payload("a buffer is shorter than its length"),
                         );
                     }
                     args.finish()?;
-                    let ret = unsafe { (self.f7)(flags_v.as_mut_ptr(), n) };
+                    let ret = unsafe { (self.f10)(flags_v.as_mut_ptr(), n) };
                     out.i32(ret);
                     out.c_values(&flags_v);
                     Ok(Status::Ok)
                 }
-                8 => {
+                11 => {
                     let mut keep = Keep::default();
                     let dev_id = args.u64()?;
-                    let dev = handles::from_client(0, dev_id)?;
+                    let dev = handles::from_client(0, dev_id, false)?;
                     let mut info_value: KxInfo = Default::default();
                     args.finish()?;
                     native::set_errno(0);
                     native::set_last_error(0);
-                    let ret = unsafe { (self.f8)(dev, &mut info_value) };
+                    let ret = unsafe { (self.f11)(dev, &mut info_value) };
                     let (errno, last_error) = (native::errno(), native::last_error());
                     if ret < 0 as _ {
                         out.i64(ret as i64);
@@ -479,21 +615,37 @@ mod __dllgen {
                     info_value.put_c(out);
                     Ok(Status::Ok)
                 }
-                9 => {
+                12 => {
+                    let mut keep = Keep::default();
+                    args.finish()?;
+                    let (ret, errno, last_error) = with_callbacks(
+                        cx,
+                        12,
+                        || {
+                            let ret = unsafe {
+                                (self
+                                    .f12)(
+                                    Some(callback_12_0),
+                                    std::ptr::addr_of!(USER_DATA) as *mut c_void,
+                                )
+                            };
+                            (ret, native::errno(), native::last_error())
+                        },
+                    )?;
+                    Ok(Status::Ok)
+                }
+                13 => {
                     let mut keep = Keep::default();
                     let info_value: KxInfo = CValue::get_c(&mut args, &mut keep)?;
                     let cap: i32 = fit(args.u64()?)?;
-                    let buf_n = ((cap as u64)) as usize;
-                    if buf_n > (64 << 20) {
-                        return Err(
-                            WireError::Payload("an output buffer larger than 64 MiB"),
-                        );
-                    }
+                    let buf_n = out_elements(cap as u64, false, 1)?;
                     let mut buf_v: Vec<i8> = vec![Default::default(); buf_n];
                     args.finish()?;
                     native::set_errno(0);
                     native::set_last_error(0);
-                    let ret = unsafe { (self.f9)(&info_value, buf_v.as_mut_ptr(), cap) };
+                    let ret = unsafe {
+                        (self.f13)(&info_value, buf_v.as_mut_ptr(), cap)
+                    };
                     let (errno, last_error) = (native::errno(), native::last_error());
                     if ret < 0 as _ {
                         out.i64(ret as i64);
@@ -507,22 +659,17 @@ mod __dllgen {
                     out.elements(&buf_v[..buf_filled]);
                     Ok(Status::Ok)
                 }
-                10 => {
+                14 => {
                     let mut keep = Keep::default();
                     let from: KxPoint = CValue::get_c(&mut args, &mut keep)?;
                     let step: KxPoint = CValue::get_c(&mut args, &mut keep)?;
                     let n: i32 = fit(args.u64()?)?;
-                    let out__n = ((n as u64)) as usize;
-                    if out__n > (64 << 20) {
-                        return Err(
-                            WireError::Payload("an output buffer larger than 64 MiB"),
-                        );
-                    }
+                    let out__n = out_elements(n as u64, false, 8)?;
                     let mut out__v: Vec<KxPoint> = vec![Default::default(); out__n];
                     args.finish()?;
                     native::set_errno(0);
                     native::set_last_error(0);
-                    let ret = unsafe { (self.f10)(from, step, out__v.as_mut_ptr(), n) };
+                    let ret = unsafe { (self.f14)(from, step, out__v.as_mut_ptr(), n) };
                     let (errno, last_error) = (native::errno(), native::last_error());
                     if ret < 0 as _ {
                         out.i64(ret as i64);
@@ -532,11 +679,12 @@ mod __dllgen {
                     out.c_values(&out__v[..out__filled]);
                     Ok(Status::Ok)
                 }
-                11 => {
+                15 => {
                     let mut keep = Keep::default();
                     let values_v: Vec<f64> = args.elements()?;
                     let n: u32 = fit(args.u64()?)?;
-                    if (n as u64).saturating_mul(8) > (values_v.len() * 8) as u64 {
+                    let values_len: u64 = n as u64;
+                    if values_len.saturating_mul(8) > (values_v.len() * 8) as u64 {
                         return Err(
                             WireError::Payload(
                                 "an input buffer is shorter than its length",
@@ -544,26 +692,21 @@ mod __dllgen {
                         );
                     }
                     args.finish()?;
-                    let ret = unsafe { (self.f11)(values_v.as_ptr() as *const f64, n) };
+                    let ret = unsafe { (self.f15)(values_v.as_ptr() as *const f64, n) };
                     out.f64(ret);
                     Ok(Status::Ok)
                 }
-                12 => {
+                16 => {
                     let mut keep = Keep::default();
                     let dev_id = args.u64()?;
-                    let dev = handles::from_client(0, dev_id)?;
+                    let dev = handles::from_client(0, dev_id, false)?;
                     let cap: i32 = fit(args.u64()?)?;
-                    let buf_n = ((cap as u64)) as usize;
-                    if buf_n > (64 << 20) {
-                        return Err(
-                            WireError::Payload("an output buffer larger than 64 MiB"),
-                        );
-                    }
+                    let buf_n = out_elements(cap as u64, false, 1)?;
                     let mut buf_v: Vec<i8> = vec![Default::default(); buf_n];
                     args.finish()?;
                     native::set_errno(0);
                     native::set_last_error(0);
-                    let ret = unsafe { (self.f12)(dev, buf_v.as_mut_ptr(), cap) };
+                    let ret = unsafe { (self.f16)(dev, buf_v.as_mut_ptr(), cap) };
                     let (errno, last_error) = (native::errno(), native::last_error());
                     if ret < 0 as _ {
                         out.i64(ret as i64);
@@ -573,25 +716,13 @@ mod __dllgen {
                     out.elements(&buf_v[..buf_filled]);
                     Ok(Status::Ok)
                 }
-                13 => {
+                17 => {
                     let mut keep = Keep::default();
-                    let p: KxPoint = CValue::get_c(&mut args, &mut keep)?;
-                    let dx: i32 = args.i32()?;
-                    let dy: i32 = args.i32()?;
-                    args.finish()?;
-                    let ret = unsafe { (self.f13)(p, dx, dy) };
-                    ret.put_c(out);
-                    Ok(Status::Ok)
-                }
-                14 => {
-                    let mut keep = Keep::default();
-                    let path_bytes = args.bytes()?;
-                    let path_c = with_nul(path_bytes);
                     let mut out__value: *mut c_void = std::ptr::null_mut();
                     args.finish()?;
                     native::set_errno(0);
                     native::set_last_error(0);
-                    let ret = unsafe { (self.f14)(path_c.as_ptr(), &mut out__value) };
+                    let ret = unsafe { (self.f17)(&mut out__value) };
                     let (errno, last_error) = (native::errno(), native::last_error());
                     if ret < 0 as _ {
                         out.i64(ret as i64);
@@ -601,24 +732,47 @@ mod __dllgen {
                     out.u64(handles::to_client(0, out__value));
                     Ok(Status::Ok)
                 }
-                15 => {
+                18 => {
+                    let mut keep = Keep::default();
+                    let p: KxPoint = CValue::get_c(&mut args, &mut keep)?;
+                    let dx: i32 = args.i32()?;
+                    let dy: i32 = args.i32()?;
+                    args.finish()?;
+                    let ret = unsafe { (self.f18)(p, dx, dy) };
+                    ret.put_c(out);
+                    Ok(Status::Ok)
+                }
+                19 => {
+                    let mut keep = Keep::default();
+                    let path_bytes = args.bytes()?;
+                    let path_c = with_nul(path_bytes);
+                    let mut out__value: *mut c_void = std::ptr::null_mut();
+                    args.finish()?;
+                    native::set_errno(0);
+                    native::set_last_error(0);
+                    let ret = unsafe { (self.f19)(path_c.as_ptr(), &mut out__value) };
+                    let (errno, last_error) = (native::errno(), native::last_error());
+                    if ret < 0 as _ {
+                        out.i64(ret as i64);
+                        return Ok(Status::LibraryError);
+                    }
+                    out.i32(ret);
+                    out.u64(handles::to_client(0, out__value));
+                    Ok(Status::Ok)
+                }
+                20 => {
                     let mut keep = Keep::default();
                     let dev_id = args.u64()?;
-                    let dev = handles::from_client(0, dev_id)?;
+                    let dev = handles::from_client(0, dev_id, false)?;
                     let cap: u32 = fit(args.u64()?)?;
-                    let buf_n = ((cap as u64)) as usize;
-                    if buf_n > (64 << 20) {
-                        return Err(
-                            WireError::Payload("an output buffer larger than 64 MiB"),
-                        );
-                    }
+                    let buf_n = out_elements(cap as u64, false, 1)?;
                     let mut buf_v: Vec<u8> = vec![Default::default(); buf_n];
                     let mut got_value: u32 = Default::default();
                     args.finish()?;
                     native::set_errno(0);
                     native::set_last_error(0);
                     let ret = unsafe {
-                        (self.f15)(dev, buf_v.as_mut_ptr(), cap, &mut got_value)
+                        (self.f20)(dev, buf_v.as_mut_ptr(), cap, &mut got_value)
                     };
                     let (errno, last_error) = (native::errno(), native::last_error());
                     if ret < 0 as _ {
@@ -630,45 +784,47 @@ mod __dllgen {
                     out.elements(&buf_v[..buf_filled]);
                     Ok(Status::Ok)
                 }
-                16 => {
+                21 => {
                     let mut keep = Keep::default();
-                    let r#in_value: KxPacked = CValue::get_c(&mut args, &mut keep)?;
+                    let in__value: KxPacked = CValue::get_c(&mut args, &mut keep)?;
                     let mut out__value: KxPacked = Default::default();
                     args.finish()?;
-                    let ret = unsafe { (self.f16)(&r#in_value, &mut out__value) };
+                    let ret = unsafe { (self.f21)(&in__value, &mut out__value) };
                     out.i32(ret);
                     out__value.put_c(out);
                     Ok(Status::Ok)
                 }
-                17 => {
+                22 => {
                     let mut keep = Keep::default();
                     let mut bytes_v: Vec<u8> = args.elements()?;
                     let n: i32 = fit(args.u64()?)?;
-                    if (n as u64).saturating_mul(1) > (bytes_v.len() * 1) as u64 {
+                    let bytes_len: u64 = n as u64;
+                    if bytes_len.saturating_mul(1) > (bytes_v.len() * 1) as u64 {
                         return Err(
                             WireError::Payload("a buffer is shorter than its length"),
                         );
                     }
                     args.finish()?;
-                    let ret = unsafe { (self.f17)(bytes_v.as_mut_ptr(), n) };
+                    let ret = unsafe { (self.f22)(bytes_v.as_mut_ptr(), n) };
                     out.elements(&bytes_v);
                     Ok(Status::Ok)
                 }
-                18 => {
+                23 => {
                     let mut keep = Keep::default();
                     let dev_id = args.u64()?;
-                    let dev = handles::from_client(0, dev_id)?;
+                    let dev = handles::from_client(0, dev_id, false)?;
                     args.finish()?;
                     native::set_errno(0);
                     native::set_last_error(0);
                     let (ret, errno, last_error) = with_callbacks(
                         cx,
+                        23,
                         || {
                             let ret = unsafe {
                                 (self
-                                    .f18)(
+                                    .f23)(
                                     dev,
-                                    Some(callback_18_1),
+                                    Some(callback_23_1),
                                     std::ptr::addr_of!(USER_DATA) as *mut c_void,
                                 )
                             };
@@ -682,10 +838,10 @@ mod __dllgen {
                     out.i32(ret);
                     Ok(Status::Ok)
                 }
-                19 => {
+                24 => {
                     let mut keep = Keep::default();
                     let dev_id = args.u64()?;
-                    let dev = handles::from_client(0, dev_id)?;
+                    let dev = handles::from_client(0, dev_id, false)?;
                     let origin_value: Option<KxPoint> = if args.u8()? == 0 {
                         None
                     } else {
@@ -696,7 +852,7 @@ mod __dllgen {
                     native::set_last_error(0);
                     let ret = unsafe {
                         (self
-                            .f19)(
+                            .f24)(
                             dev,
                             origin_value
                                 .as_ref()
@@ -711,11 +867,50 @@ mod __dllgen {
                     out.i32(ret);
                     Ok(Status::Ok)
                 }
-                20 => {
+                25 => {
+                    let mut keep = Keep::default();
+                    let data_v: Option<Vec<u8>> = if args.u8()? == 0 {
+                        None
+                    } else {
+                        Some(args.elements()?)
+                    };
+                    let count: i32 = args.i32()?;
+                    let stride: i32 = args.i32()?;
+                    let data_len: u64 = length(
+                        Some(count as i128)
+                            .zip(Some(stride as i128))
+                            .and_then(|(a, b)| a.checked_mul(b)),
+                    )?;
+                    if data_v
+                        .as_ref()
+                        .is_some_and(|v| {
+                            data_len.saturating_mul(1) > (v.len() * 1) as u64
+                        })
+                    {
+                        return Err(
+                            WireError::Payload(
+                                "an input buffer is shorter than its length",
+                            ),
+                        );
+                    }
+                    args.finish()?;
+                    let ret = unsafe {
+                        (self
+                            .f25)(
+                            data_v.as_ref().map_or(std::ptr::null(), |v| v.as_ptr()),
+                            count,
+                            stride,
+                        )
+                    };
+                    out.i32(ret);
+                    Ok(Status::Ok)
+                }
+                26 => {
                     let mut keep = Keep::default();
                     let pts_v: Vec<KxPoint> = args.c_values(&mut keep)?;
                     let n: i32 = fit(args.u64()?)?;
-                    if (n as u64).saturating_mul(8) > (pts_v.len() * 8) as u64 {
+                    let pts_len: u64 = n as u64;
+                    if pts_len.saturating_mul(8) > (pts_v.len() * 8) as u64 {
                         return Err(
                             WireError::Payload(
                                 "an input buffer is shorter than its length",
@@ -727,7 +922,7 @@ mod __dllgen {
                     native::set_errno(0);
                     native::set_last_error(0);
                     let ret = unsafe {
-                        (self.f20)(pts_v.as_ptr() as *const KxPoint, n, &mut out__value)
+                        (self.f26)(pts_v.as_ptr() as *const KxPoint, n, &mut out__value)
                     };
                     let (errno, last_error) = (native::errno(), native::last_error());
                     if ret < 0 as _ {
@@ -738,29 +933,24 @@ mod __dllgen {
                     out__value.put_c(out);
                     Ok(Status::Ok)
                 }
-                21 => {
+                27 => {
                     let mut keep = Keep::default();
                     let mut p_value: KxPoint = CValue::get_c(&mut args, &mut keep)?;
                     args.finish()?;
-                    let ret = unsafe { (self.f21)(&mut p_value) };
+                    let ret = unsafe { (self.f27)(&mut p_value) };
                     p_value.put_c(out);
                     Ok(Status::Ok)
                 }
-                22 => {
+                28 => {
                     let mut keep = Keep::default();
                     let text_bytes = args.bytes()?;
                     let cap: i32 = fit(args.u64()?)?;
                     let text_c = units_with_nul(text_bytes);
-                    let out__n = ((cap as u64)) as usize;
-                    if out__n > (64 << 20) {
-                        return Err(
-                            WireError::Payload("an output buffer larger than 64 MiB"),
-                        );
-                    }
+                    let out__n = out_elements(cap as u64, false, 2)?;
                     let mut out__v: Vec<u16> = vec![Default::default(); out__n];
                     args.finish()?;
                     let ret = unsafe {
-                        (self.f22)(text_c.as_ptr(), out__v.as_mut_ptr(), cap)
+                        (self.f28)(text_c.as_ptr(), out__v.as_mut_ptr(), cap)
                     };
                     let out__filled = out__v
                         .iter()
@@ -769,7 +959,7 @@ mod __dllgen {
                     out.elements(&out__v[..out__filled]);
                     Ok(Status::Ok)
                 }
-                23 => {
+                29 => {
                     let mut keep = Keep::default();
                     let w_: i32 = args.i32()?;
                     let r_: i32 = args.i32()?;
@@ -781,7 +971,8 @@ mod __dllgen {
                     let s_: i32 = args.i32()?;
                     let data_v = args.bytes()?;
                     let data_n_: i32 = fit(args.u64()?)?;
-                    if (data_n_ as u64).saturating_mul(1) > (data_v.len() * 1) as u64 {
+                    let data_len: u64 = data_n_ as u64;
+                    if data_len.saturating_mul(1) > (data_v.len() * 1) as u64 {
                         return Err(
                             WireError::Payload(
                                 "an input buffer is shorter than its length",
@@ -791,7 +982,7 @@ mod __dllgen {
                     args.finish()?;
                     let ret = unsafe {
                         (self
-                            .f23)(
+                            .f29)(
                             w_,
                             r_,
                             out_,
@@ -807,13 +998,14 @@ mod __dllgen {
                     out.i32(ret);
                     Ok(Status::Ok)
                 }
-                24 => {
+                30 => {
                     let mut keep = Keep::default();
                     let dev_id = args.u64()?;
-                    let dev = handles::from_client(0, dev_id)?;
+                    let dev = handles::from_client(0, dev_id, false)?;
                     let data_v = args.bytes()?;
                     let len: u32 = fit(args.u64()?)?;
-                    if (len as u64).saturating_mul(1) > (data_v.len() * 1) as u64 {
+                    let data_len: u64 = len as u64;
+                    if data_len.saturating_mul(1) > (data_v.len() * 1) as u64 {
                         return Err(
                             WireError::Payload(
                                 "an input buffer is shorter than its length",
@@ -824,7 +1016,7 @@ mod __dllgen {
                     native::set_errno(0);
                     native::set_last_error(0);
                     let ret = unsafe {
-                        (self.f24)(dev, data_v.as_ptr() as *const u8, len)
+                        (self.f30)(dev, data_v.as_ptr() as *const u8, len)
                     };
                     let (errno, last_error) = (native::errno(), native::last_error());
                     if ret < 0 as _ {
@@ -834,19 +1026,18 @@ mod __dllgen {
                     out.i32(ret);
                     Ok(Status::Ok)
                 }
-                25 => {
+                31 => {
                     let mut keep = Keep::default();
                     let dev_id = args.u64()?;
-                    let dev = handles::from_client(0, dev_id)?;
+                    let dev = handles::from_client(0, dev_id, false)?;
                     let block_value: KxBlock = CValue::get_c(&mut args, &mut keep)?;
                     let bytes_v = args.bytes()?;
-                    if length(
-                            Some(block_value.count as i128)
-                                .zip(Some(block_value.stride as i128))
-                                .and_then(|(a, b)| a.checked_mul(b)),
-                        )?
-                        .saturating_mul(1) > (bytes_v.len() * 1) as u64
-                    {
+                    let bytes_len: u64 = length(
+                        Some(block_value.count as i128)
+                            .zip(Some(block_value.stride as i128))
+                            .and_then(|(a, b)| a.checked_mul(b)),
+                    )?;
+                    if bytes_len.saturating_mul(1) > (bytes_v.len() * 1) as u64 {
                         return Err(
                             WireError::Payload(
                                 "an input buffer is shorter than its length",
@@ -857,7 +1048,7 @@ mod __dllgen {
                     native::set_errno(0);
                     native::set_last_error(0);
                     let ret = unsafe {
-                        (self.f25)(dev, &block_value, bytes_v.as_ptr() as *const u8)
+                        (self.f31)(dev, &block_value, bytes_v.as_ptr() as *const u8)
                     };
                     let (errno, last_error) = (native::errno(), native::last_error());
                     if ret < 0 as _ {
@@ -878,6 +1069,7 @@ mod __dllgen {
             let symbols = library
                 .symbols(
                     &[
+                        "kx_clash",
                         "kx_close@4",
                         "kx_describe",
                         "kx_free",
@@ -885,13 +1077,17 @@ mod __dllgen {
                         "kx_error_text",
                         "#40",
                         "kx_fail",
+                        "kx_fill_odd",
                         "kx_find@4",
+                        "kx_fire",
                         "kx_flip",
                         "kx_info_get@8",
+                        "kx_keep",
                         "kx_label",
                         "kx_line",
                         "kx_mean",
                         "kx_name",
+                        "kx_nothing",
                         "kx_offset@16",
                         "kx_open@8",
                         "kx_read@16",
@@ -899,6 +1095,7 @@ mod __dllgen {
                         "kx_reverse",
                         "kx_scan@12",
                         "kx_set_origin@8",
+                        "kx_sum_opt",
                         "kx_sum_points",
                         "kx_swap",
                         "kx_upper16",
@@ -918,13 +1115,13 @@ mod __dllgen {
                         *const c_void,
                         Fn1,
                     >(symbols.next().unwrap_or(std::ptr::null())),
-                    free1: std::mem::transmute::<
-                        *const c_void,
-                        Free1,
-                    >(symbols.next().unwrap_or(std::ptr::null())),
                     f2: std::mem::transmute::<
                         *const c_void,
                         Fn2,
+                    >(symbols.next().unwrap_or(std::ptr::null())),
+                    free2: std::mem::transmute::<
+                        *const c_void,
+                        Free2,
                     >(symbols.next().unwrap_or(std::ptr::null())),
                     f3: std::mem::transmute::<
                         *const c_void,
@@ -1017,6 +1214,30 @@ mod __dllgen {
                     f25: std::mem::transmute::<
                         *const c_void,
                         Fn25,
+                    >(symbols.next().unwrap_or(std::ptr::null())),
+                    f26: std::mem::transmute::<
+                        *const c_void,
+                        Fn26,
+                    >(symbols.next().unwrap_or(std::ptr::null())),
+                    f27: std::mem::transmute::<
+                        *const c_void,
+                        Fn27,
+                    >(symbols.next().unwrap_or(std::ptr::null())),
+                    f28: std::mem::transmute::<
+                        *const c_void,
+                        Fn28,
+                    >(symbols.next().unwrap_or(std::ptr::null())),
+                    f29: std::mem::transmute::<
+                        *const c_void,
+                        Fn29,
+                    >(symbols.next().unwrap_or(std::ptr::null())),
+                    f30: std::mem::transmute::<
+                        *const c_void,
+                        Fn30,
+                    >(symbols.next().unwrap_or(std::ptr::null())),
+                    f31: std::mem::transmute::<
+                        *const c_void,
+                        Fn31,
                     >(symbols.next().unwrap_or(std::ptr::null())),
                     _library: library,
                 }

@@ -12,7 +12,7 @@ mod __dllgen {
     use dllgen_runtime::marshal::{get_str, get_wide, put_str, put_wide, Value};
     use dllgen_runtime::{Client, Reader, WireError, Writer};
     /// The hash of the model both sides were generated from; the host refuses any other.
-    pub const MODEL_HASH: u64 = 0xe907783cfed08e4c;
+    pub const MODEL_HASH: u64 = 0x69c430b42de13683;
     /// The host executable's file name.
     pub const HOST_EXE: &str = if cfg!(windows) {
         "kinds-linux-host.exe"
@@ -28,6 +28,9 @@ mod __dllgen {
     /// The closure type of `kx_visit_fn`: the library calls it during the call it was passed
     /// to (in the host; the call waits while it runs here).
     pub type KxVisitFn<'a> = dyn FnMut(&str, i32) + 'a;
+    /// The closure type of `writer`: the library calls it during the call it was passed
+    /// to (in the host; the call waits while it runs here).
+    pub type Writer2<'a> = dyn FnMut(i32) + 'a;
     /// A packed record: `value` and `extra` sit at offsets their types do not allow.
     #[derive(Debug, Clone, PartialEq)]
     pub struct KxPacked {
@@ -83,6 +86,32 @@ mod __dllgen {
             Ok(KxPoint {
                 x: Value::get(r)?,
                 y: Value::get(r)?,
+            })
+        }
+    }
+    /// `struct clash` of the library.
+    #[derive(Debug, Clone, PartialEq)]
+    pub struct Clash {
+        pub self_: i32,
+        pub r#type: i32,
+    }
+    impl Default for Clash {
+        fn default() -> Self {
+            Clash {
+                self_: Default::default(),
+                r#type: Default::default(),
+            }
+        }
+    }
+    impl Value for Clash {
+        fn put(&self, w: &mut Writer) {
+            self.self_.put(w);
+            self.r#type.put(w);
+        }
+        fn get(r: &mut Reader<'_>) -> Result<Self, WireError> {
+            Ok(Clash {
+                self_: Value::get(r)?,
+                r#type: Value::get(r)?,
             })
         }
     }
@@ -220,12 +249,55 @@ mod __dllgen {
         pub fn client(&self) -> &Client {
             &self.client
         }
+        /// The sum of every number given, also passed to `w` when given.
+        pub fn kx_clash(
+            &self,
+            c: Clash,
+            n: i32,
+            length_: i32,
+            type_: i32,
+            w_: &mut Writer2<'_>,
+        ) -> Result<i32, Error> {
+            let (__dllgen_ret,) = self
+                .client
+                .call(
+                    0,
+                    |w| {
+                        c.put(w);
+                        w.i32(n);
+                        w.i32(length_);
+                        w.i32(type_);
+                    },
+                    |mut r| {
+                        let __dllgen_ret: i32 = r.i32()?;
+                        r.finish()?;
+                        Ok((__dllgen_ret,))
+                    },
+                    &mut |
+                        id: u32,
+                        mut r: Reader<'_>,
+                        w: &mut Writer,
+                    | -> Result<(), WireError> {
+                        match id {
+                            4 => {
+                                let a1: i32 = r.i32()?;
+                                r.finish()?;
+                                let f = &mut *w_;
+                                let ret = f(a1);
+                                Ok(())
+                            }
+                            _ => Err(WireError::Payload("no such callback")),
+                        }
+                    },
+                )?;
+            Ok(__dllgen_ret)
+        }
         /// Closes a device.
         pub fn kx_close(&self, dev: Option<Device>) -> Result<(), Error> {
             let () = self
                 .client
                 .call(
-                    0,
+                    1,
                     |w| {
                         w.u64(dev.map_or(0, |h| h.0));
                     },
@@ -242,7 +314,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    1,
+                    2,
                     |w| {
                         w.u64(dev.0);
                     },
@@ -271,7 +343,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    2,
+                    3,
                     |w| {
                         w.i32(count);
                         w.u8(__dllgen_visit_present);
@@ -310,7 +382,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    3,
+                    4,
                     |w| {
                         w.i32(status);
                     },
@@ -332,7 +404,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    4,
+                    5,
                     |w| {
                         w.i32(v_);
                     },
@@ -350,7 +422,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    5,
+                    6,
                     |w| {
                         w.i32(code);
                     },
@@ -363,12 +435,31 @@ mod __dllgen {
                 )?;
             Ok(__dllgen_ret)
         }
+        /// Writes `size` bytes (0, 1, 2...) into `out`, which holds whole `uint32_t`s.
+        pub fn kx_fill_odd(&self, size: i32) -> Result<(i32, Vec<u32>), Error> {
+            let (__dllgen_ret, __dllgen_out_) = self
+                .client
+                .call(
+                    7,
+                    |w| {
+                        w.i32(size);
+                    },
+                    |mut r| {
+                        let __dllgen_ret: i32 = r.i32()?;
+                        let __dllgen_out_: Vec<u32> = r.elements()?;
+                        r.finish()?;
+                        Ok((__dllgen_ret, __dllgen_out_))
+                    },
+                    &mut no_callbacks,
+                )?;
+            Ok((__dllgen_ret, __dllgen_out_))
+        }
         /// The device opened with `path` most recently, or NULL.
         pub fn kx_find(&self, path: &str) -> Result<Device, Error> {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    6,
+                    8,
                     |w| {
                         w.bytes(path.as_bytes());
                     },
@@ -381,13 +472,46 @@ mod __dllgen {
                 )?;
             Ok(__dllgen_ret)
         }
+        /// Calls the kept callback (if any) with 7, then `fn` with 1; returns the sum of their
+        /// results.
+        pub fn kx_fire(&self, fn_: &mut KxProgressFn<'_>) -> Result<i32, Error> {
+            let (__dllgen_ret,) = self
+                .client
+                .call(
+                    9,
+                    |w| {},
+                    |mut r| {
+                        let __dllgen_ret: i32 = r.i32()?;
+                        r.finish()?;
+                        Ok((__dllgen_ret,))
+                    },
+                    &mut |
+                        id: u32,
+                        mut r: Reader<'_>,
+                        w: &mut Writer,
+                    | -> Result<(), WireError> {
+                        match id {
+                            0 => {
+                                let a1: i32 = r.i32()?;
+                                r.finish()?;
+                                let f = &mut *fn_;
+                                let ret = f(a1);
+                                w.i32(ret);
+                                Ok(())
+                            }
+                            _ => Err(WireError::Payload("no such callback")),
+                        }
+                    },
+                )?;
+            Ok(__dllgen_ret)
+        }
         /// Negates `n` flags in place; returns how many were set before.
         pub fn kx_flip(&self, flags: &mut [bool]) -> Result<i32, Error> {
             let n: u64 = flags.len() as u64 * 1;
             let (__dllgen_ret, __dllgen_flags) = self
                 .client
                 .call(
-                    7,
+                    10,
                     |w| {
                         w.values(&*flags);
                         w.u64(n);
@@ -400,8 +524,9 @@ mod __dllgen {
                     },
                     &mut no_callbacks,
                 )?;
-            let __dllgen_n = flags.len().min(__dllgen_flags.len());
-            flags[..__dllgen_n].clone_from_slice(&__dllgen_flags[..__dllgen_n]);
+            let __dllgen_len_flags = flags.len().min(__dllgen_flags.len());
+            flags[..__dllgen_len_flags]
+                .clone_from_slice(&__dllgen_flags[..__dllgen_len_flags]);
             Ok(__dllgen_ret)
         }
         /// Calls `kx_info_get`.
@@ -409,7 +534,7 @@ mod __dllgen {
             let (__dllgen_ret, __dllgen_info) = self
                 .client
                 .call(
-                    8,
+                    11,
                     |w| {
                         w.u64(dev.0);
                     },
@@ -423,6 +548,37 @@ mod __dllgen {
                 )?;
             Ok((__dllgen_ret, __dllgen_info))
         }
+        /// Keeps `fn` to call during a later kx_fire (a library that stores callbacks).
+        pub fn kx_keep(&self, fn_: &mut KxProgressFn<'_>) -> Result<(), Error> {
+            let () = self
+                .client
+                .call(
+                    12,
+                    |w| {},
+                    |mut r| {
+                        r.finish()?;
+                        Ok(())
+                    },
+                    &mut |
+                        id: u32,
+                        mut r: Reader<'_>,
+                        w: &mut Writer,
+                    | -> Result<(), WireError> {
+                        match id {
+                            0 => {
+                                let a1: i32 = r.i32()?;
+                                r.finish()?;
+                                let f = &mut *fn_;
+                                let ret = f(a1);
+                                w.i32(ret);
+                                Ok(())
+                            }
+                            _ => Err(WireError::Payload("no such callback")),
+                        }
+                    },
+                )?;
+            Ok(())
+        }
         /// Copies `info`'s label (or "-" without one) into `buf`, NUL-terminated within `cap`.
         pub fn kx_label(
             &self,
@@ -433,7 +589,7 @@ mod __dllgen {
             let (__dllgen_ret, __dllgen_buf) = self
                 .client
                 .call(
-                    9,
+                    13,
                     |w| {
                         info.put(w);
                         w.u64(cap);
@@ -460,7 +616,7 @@ mod __dllgen {
             let (__dllgen_out_,) = self
                 .client
                 .call(
-                    10,
+                    14,
                     |w| {
                         from.put(w);
                         step.put(w);
@@ -481,7 +637,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    11,
+                    15,
                     |w| {
                         w.elements(values);
                         w.u64(n);
@@ -505,7 +661,7 @@ mod __dllgen {
             let (__dllgen_buf,) = self
                 .client
                 .call(
-                    12,
+                    16,
                     |w| {
                         w.u64(dev.0);
                         w.u64(cap);
@@ -519,12 +675,29 @@ mod __dllgen {
                 )?;
             Ok(__dllgen_buf)
         }
+        /// Succeeds without a device: `*out` is NULL.
+        pub fn default_(&self) -> Result<(i32, Device), Error> {
+            let (__dllgen_ret, __dllgen_out_) = self
+                .client
+                .call(
+                    17,
+                    |w| {},
+                    |mut r| {
+                        let __dllgen_ret: i32 = r.i32()?;
+                        let __dllgen_out_ = Device(r.u64()?);
+                        r.finish()?;
+                        Ok((__dllgen_ret, __dllgen_out_))
+                    },
+                    &mut no_callbacks,
+                )?;
+            Ok((__dllgen_ret, __dllgen_out_))
+        }
         /// A point moved by (`dx`, `dy`): a struct passed and returned by value.
         pub fn kx_offset(&self, p: KxPoint, dx: i32, dy: i32) -> Result<KxPoint, Error> {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    13,
+                    18,
                     |w| {
                         p.put(w);
                         w.i32(dx);
@@ -544,7 +717,7 @@ mod __dllgen {
             let (__dllgen_ret, __dllgen_out_) = self
                 .client
                 .call(
-                    14,
+                    19,
                     |w| {
                         w.bytes(path.as_bytes());
                     },
@@ -568,7 +741,7 @@ mod __dllgen {
             let (__dllgen_ret, __dllgen_buf) = self
                 .client
                 .call(
-                    15,
+                    20,
                     |w| {
                         w.u64(dev.0);
                         w.u64(cap);
@@ -584,13 +757,13 @@ mod __dllgen {
             Ok((__dllgen_ret, __dllgen_buf))
         }
         /// Writes `*in` with each field changed into `*out`; returns the fields' sum.
-        pub fn kx_repack(&self, r#in: &KxPacked) -> Result<(i32, KxPacked), Error> {
+        pub fn kx_repack(&self, in_: &KxPacked) -> Result<(i32, KxPacked), Error> {
             let (__dllgen_ret, __dllgen_out_) = self
                 .client
                 .call(
-                    16,
+                    21,
                     |w| {
-                        r#in.put(w);
+                        in_.put(w);
                     },
                     |mut r| {
                         let __dllgen_ret: i32 = r.i32()?;
@@ -608,7 +781,7 @@ mod __dllgen {
             let (__dllgen_bytes,) = self
                 .client
                 .call(
-                    17,
+                    22,
                     |w| {
                         w.elements(&*bytes);
                         w.u64(n);
@@ -620,8 +793,9 @@ mod __dllgen {
                     },
                     &mut no_callbacks,
                 )?;
-            let __dllgen_n = bytes.len().min(__dllgen_bytes.len());
-            bytes[..__dllgen_n].copy_from_slice(&__dllgen_bytes[..__dllgen_n]);
+            let __dllgen_len_bytes = bytes.len().min(__dllgen_bytes.len());
+            bytes[..__dllgen_len_bytes]
+                .copy_from_slice(&__dllgen_bytes[..__dllgen_len_bytes]);
             Ok(())
         }
         /// Calls `kx_scan`.
@@ -633,7 +807,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    18,
+                    23,
                     |w| {
                         w.u64(dev.0);
                     },
@@ -671,7 +845,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    19,
+                    24,
                     |w| {
                         w.u64(dev.0);
                         if let Some(v) = origin {
@@ -690,13 +864,43 @@ mod __dllgen {
                 )?;
             Ok(__dllgen_ret)
         }
+        /// The sum of `count * stride` bytes, or -1 without `data`.
+        pub fn kx_sum_opt(
+            &self,
+            data: Option<&[u8]>,
+            count: i32,
+            stride: i32,
+        ) -> Result<i32, Error> {
+            let (__dllgen_ret,) = self
+                .client
+                .call(
+                    25,
+                    |w| {
+                        if let Some(v) = data {
+                            w.u8(1);
+                            w.elements(v);
+                        } else {
+                            w.u8(0);
+                        }
+                        w.i32(count);
+                        w.i32(stride);
+                    },
+                    |mut r| {
+                        let __dllgen_ret: i32 = r.i32()?;
+                        r.finish()?;
+                        Ok((__dllgen_ret,))
+                    },
+                    &mut no_callbacks,
+                )?;
+            Ok(__dllgen_ret)
+        }
         /// Calls `kx_sum_points`.
         pub fn kx_sum_points(&self, pts: &[KxPoint]) -> Result<(i32, KxPoint), Error> {
             let n: u64 = pts.len() as u64 * 1;
             let (__dllgen_ret, __dllgen_out_) = self
                 .client
                 .call(
-                    20,
+                    26,
                     |w| {
                         w.values(pts);
                         w.u64(n);
@@ -716,7 +920,7 @@ mod __dllgen {
             let (__dllgen_p,) = self
                 .client
                 .call(
-                    21,
+                    27,
                     |w| {
                         p.put(w);
                     },
@@ -741,7 +945,7 @@ mod __dllgen {
             let (__dllgen_out_,) = self
                 .client
                 .call(
-                    22,
+                    28,
                     |w| {
                         w.elements(&text.encode_utf16().collect::<Vec<u16>>());
                         w.u64(cap);
@@ -773,7 +977,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    23,
+                    29,
                     |w| {
                         w.i32(w_);
                         w.i32(r_);
@@ -801,7 +1005,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    24,
+                    30,
                     |w| {
                         w.u64(dev.0);
                         w.elements(data);
@@ -826,7 +1030,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    25,
+                    31,
                     |w| {
                         w.u64(dev.0);
                         block.put(w);

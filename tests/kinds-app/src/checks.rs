@@ -2,7 +2,7 @@
 //! result compared with a direct call into the 64-bit build of the same C source (random
 //! inputs where a function takes any). A failed check panics with what differed.
 
-use crate::api::{Error, Kinds, KxBlock, KxInfo, KxPacked, KxPoint};
+use crate::api::{Clash, Error, Kinds, KxBlock, KxInfo, KxPacked, KxPoint};
 use crate::Direct;
 use std::ffi::{c_char, c_void, CStr, CString};
 
@@ -291,4 +291,63 @@ pub fn errno(k: &Kinds) {
     for code in [1, 22, 110] {
         assert_eq!(k.kx_fail(code), Err(Error::Library(code.into())));
     }
+}
+
+/// Names that clash with the generated code's own, odd byte counts, optional buffers with
+/// computed lengths, NULL handles and callbacks a library keeps.
+pub fn edges(k: &Kinds, d: &Direct) {
+    let mut rng = Rng(3);
+    let clash: extern "C" fn(
+        [i32; 2],
+        i32,
+        i32,
+        i32,
+        Option<extern "C" fn(*mut c_void, i32)>,
+        *mut c_void,
+    ) -> i32 = d.sym("kx_clash");
+    let fill_odd: extern "C" fn(*mut u32, i32) -> i32 = d.sym("kx_fill_odd");
+    let sum_opt: extern "C" fn(*const u8, i32, i32) -> i32 = d.sym("kx_sum_opt");
+    for _ in 0..50 {
+        let v: Vec<i32> = (0..5).map(|_| rng.i32() >> 8).collect();
+        let expected = clash([v[0], v[1]], v[2], v[3], v[4], None, std::ptr::null_mut());
+        let mut seen = Vec::new();
+        let got = k.kx_clash(Clash { self_: v[0], r#type: v[1] }, v[2], v[3], v[4], &mut |t| seen.push(t));
+        assert_eq!((got, seen), (Ok(expected), vec![expected]));
+
+        // A byte count that is not a whole number of u32s: the buffer is rounded up.
+        let size = rng.small(40) as i32;
+        let mut direct = vec![0u32; (size as usize).div_ceil(4)];
+        let n = fill_odd(direct.as_mut_ptr(), size);
+        assert_eq!(k.kx_fill_odd(size), Ok((n, direct)), "{size} bytes");
+
+        let (count, stride) = (rng.small(6) as i32, rng.small(5) as i32);
+        let data: Vec<u8> = (0..count * stride).map(|_| rng.next() as u8).collect();
+        assert_eq!(k.kx_sum_opt(Some(&data), count, stride), Ok(sum_opt(data.as_ptr(), count, stride)));
+        assert_eq!(k.kx_sum_opt(None, count, stride), Ok(-1));
+        if !data.is_empty() {
+            let short = &data[..data.len() - 1];
+            assert!(matches!(k.kx_sum_opt(Some(short), count, stride), Err(Error::Protocol(_))));
+        }
+    }
+
+    // NULL where a handle was expected: the client gets a handle that the host refuses
+    // to pass back, instead of handing the library a NULL.
+    let (status, none) = k.default_().unwrap();
+    assert_eq!(status, 0);
+    let pid = k.client().host_pid();
+    assert!(matches!(k.kx_describe(none), Err(Error::Protocol(_))));
+    // (kx_close takes an optional device: NULL is allowed there, and passed.)
+    assert_eq!(k.kx_close(Some(none)), Ok(()));
+    assert_eq!(k.client().host_pid(), pid, "the host lives on");
+
+    // A library that keeps a callback and calls it during a later call: the closure it
+    // belonged to is gone, so that later call fails (rather than running another closure).
+    assert_eq!(k.kx_keep(&mut |_| 100), Ok(()));
+    let mut later = Vec::new();
+    let r = k.kx_fire(&mut |p| {
+        later.push(p);
+        1
+    });
+    assert!(matches!(&r, Err(Error::Protocol(m)) if m.contains("earlier call")), "{r:?}");
+    assert_eq!(later, [1], "only this call's own callback ran its closure");
 }

@@ -10,10 +10,12 @@ mod checks;
 /// The generated client of this OS's build of the library, under one name.
 mod api {
     #[cfg(windows)]
-    pub use kinds_client::{Config, Error, HostPath, Kinds, KxBlock, KxInfo, KxPacked, KxPoint, HOST_EXE};
+    pub use kinds_client::{
+        Clash, Config, Error, HostPath, Kinds, KxBlock, KxInfo, KxPacked, KxPoint, HOST_EXE,
+    };
     #[cfg(not(windows))]
     pub use kinds_linux_client::{
-        Config, Error, HostPath, KindsLinux as Kinds, KxBlock, KxInfo, KxPacked, KxPoint, HOST_EXE,
+        Clash, Config, Error, HostPath, KindsLinux as Kinds, KxBlock, KxInfo, KxPacked, KxPoint, HOST_EXE,
     };
 }
 
@@ -115,4 +117,6 @@ fn main() {
     println!("ok: callbacks");
     checks::errno(&k);
     println!("ok: errno");
+    checks::edges(&k, &direct);
+    println!("ok: edges");
 }
