@@ -142,7 +142,34 @@ impl Drop for ShmFloor {
     }
 }
 
-fn measure(host: &std::path::Path, demo: &demo_client::Demo, title: &str) {
+/// msl-loadlib doing the same calls (tests/benches/msl_loadlib.sh, optional: it installs
+/// into a private venv and says why when it cannot run), next to ours: (null call, 1 MiB).
+fn msl_loadlib(null_ours: Duration, big_ours: Duration) {
+    if std::env::var_os("DLLGEN_BENCH_NO_MSL").is_some() {
+        println!("msl-loadlib: skipped (DLLGEN_BENCH_NO_MSL is set)");
+        return;
+    }
+    let script = dllgen_tests::workspace_root().join("tests/benches/msl_loadlib.sh");
+    let out = match Command::new("bash").arg(&script).output() {
+        Ok(o) => String::from_utf8_lossy(&o.stdout).into_owned(),
+        Err(e) => return println!("msl-loadlib: skipped: cannot run {}: {e}", script.display()),
+    };
+    print!("{out}");
+    let number = |prefix: &str| {
+        out.lines()
+            .find_map(|l| l.strip_prefix(prefix))
+            .and_then(|rest| rest.split_whitespace().next())
+            .and_then(|n| n.parse::<f64>().ok())
+    };
+    if let Some(null) = number("msl-loadlib: null call ") {
+        println!("  our null call (shared memory, unpinned) is {:.0}x faster", null / us(null_ours));
+    }
+    if let Some(big) = number("msl-loadlib: 1 MiB in + 1 MiB out ") {
+        println!("  our 1 MiB in + 1 MiB out (shared memory, unpinned) is {:.1}x faster", big / us(big_ours));
+    }
+}
+
+fn measure(host: &std::path::Path, demo: &demo_client::Demo, title: &str) -> (Duration, Duration) {
     println!("{title}");
     // Spinning only pays with a second CPU to run the other side (the runtime's own rule).
     let cpus = std::thread::available_parallelism().map_or(1, |n| n.get());
@@ -243,6 +270,7 @@ fn measure(host: &std::path::Path, demo: &demo_client::Demo, title: &str) {
         Box::new(r)
     });
     row("spawn + handshake", spawn, spawn_floor, None);
+    (null_shm, big_shm)
 }
 
 fn main() {
@@ -254,7 +282,10 @@ fn main() {
     config.envs.push(("DEMO_LIBRARY".into(), library.into()));
     let demo = demo_client::Demo::with_config(config);
     demo.demo_add(0, 0).unwrap();
-    measure(&host, &demo, "runtime vs raw pipe ping-pong, 64-bit client <-> 32-bit host, unpinned (median)");
+    let (null, big) =
+        measure(&host, &demo, "runtime vs raw ping-pongs, 64-bit client <-> 32-bit host, unpinned (median)");
+    // Before pinning: its processes would inherit the affinity.
+    msl_loadlib(null, big);
     if pin_to_cpu0() {
         // The demo host was started unpinned; a fresh one inherits the affinity.
         demo.client().restart();
