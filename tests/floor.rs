@@ -65,7 +65,7 @@ impl Floor {
             }
             self.word(sleeps).store(1, Ordering::SeqCst);
             if w.load(Ordering::SeqCst) == seen {
-                shm::sleep_on(w, seen, Duration::from_millis(100));
+                shm::sleep_on(&self.region, w, seen, Duration::from_millis(100));
             }
             self.word(sleeps).store(0, Ordering::SeqCst);
         }
@@ -74,7 +74,7 @@ impl Floor {
     fn publish(&self, at: usize, sleeps: usize, v: u32) {
         self.word(at).store(v, Ordering::SeqCst);
         if self.word(sleeps).load(Ordering::SeqCst) != 0 {
-            shm::wake(self.word(at));
+            shm::wake(&self.region, self.word(at));
         }
     }
 

@@ -225,7 +225,7 @@ impl End {
                 flag.store(0, Ordering::Relaxed);
                 return Ok(());
             }
-            sys::wait(w, seen, NAP);
+            sys::wait(&self.region.inherit, slot(self.ring, word), w, seen, NAP);
             flag.store(0, Ordering::Relaxed);
             if w.load(Ordering::Acquire) != seen {
                 return Ok(());
@@ -238,9 +238,14 @@ impl End {
 
     fn wake_if_sleeping(&self, word: usize, sleeps: usize) {
         if self.region.control(self.ring, sleeps).load(Ordering::SeqCst) != 0 {
-            sys::wake(self.region.control(self.ring, word));
+            sys::wake(&self.region.inherit, slot(self.ring, word), self.region.control(self.ring, word));
         }
     }
+}
+
+/// Which of the four wake-up channels (Windows events) a (ring, word) wait uses.
+fn slot(ring: usize, word: usize) -> usize {
+    ring * 2 + usize::from(word == HEAD)
 }
 
 fn corrupt() -> io::Error {
@@ -482,7 +487,7 @@ mod sys {
     }
 
     /// Sleeps while `*w == seen`, at most `nap` (spurious wake-ups are fine).
-    pub fn wait(w: &AtomicU32, seen: u32, nap: Duration) {
+    pub fn wait(_: &Shared, _slot: usize, w: &AtomicU32, seen: u32, nap: Duration) {
         let ts = Timespec { sec: nap.as_secs() as c_long, nsec: nap.subsec_nanos() as c_long };
         // SAFETY: a shared futex word in our mapping; a timeout struct that outlives the call.
         unsafe {
@@ -490,7 +495,7 @@ mod sys {
         }
     }
 
-    pub fn wake(w: &AtomicU32) {
+    pub fn wake(_: &Shared, _slot: usize, w: &AtomicU32) {
         // SAFETY: as above; wakes the one waiter this word can have.
         unsafe {
             syscall(SYS_FUTEX, w.as_ptr(), FUTEX_WAKE, 1 as c_int, 0usize, 0usize, 0u32);
@@ -513,21 +518,206 @@ mod sys {
     }
 }
 
-/// Other systems: no shared memory yet (the pipe is used).
-#[cfg(not(target_os = "linux"))]
+#[cfg(windows)]
+mod sys {
+    use super::*;
+    use std::ffi::c_void;
+
+    type Handle = *mut c_void;
+
+    /// The section and the four wake-up events (per ring: data arrived, room freed).
+    pub struct Shared {
+        map: Handle,
+        events: [Handle; 4],
+    }
+
+    pub type RawPipe = usize;
+
+    #[repr(C)]
+    struct SecurityAttributes {
+        len: u32,
+        descriptor: *mut c_void,
+        inherit: i32,
+    }
+
+    #[link(name = "kernel32")]
+    extern "system" {
+        fn CreateFileMappingW(
+            file: Handle,
+            attrs: *const SecurityAttributes,
+            protect: u32,
+            high: u32,
+            low: u32,
+            name: *const u16,
+        ) -> Handle;
+        fn MapViewOfFile(map: Handle, access: u32, high: u32, low: u32, bytes: usize) -> *mut c_void;
+        fn UnmapViewOfFile(base: *const c_void) -> i32;
+        fn CreateEventW(attrs: *mut c_void, manual: i32, initial: i32, name: *const u16) -> Handle;
+        fn SetEvent(h: Handle) -> i32;
+        fn WaitForSingleObject(h: Handle, ms: u32) -> u32;
+        fn CloseHandle(h: Handle) -> i32;
+        fn SetHandleInformation(h: Handle, mask: u32, flags: u32) -> i32;
+        fn PeekNamedPipe(
+            h: Handle,
+            buf: *mut c_void,
+            size: u32,
+            read: *mut u32,
+            avail: *mut u32,
+            left: *mut u32,
+        ) -> i32;
+    }
+
+    const PAGE_READWRITE: u32 = 4;
+    const FILE_MAP_ALL_ACCESS: u32 = 0xf001f;
+    const HANDLE_FLAG_INHERIT: u32 = 1;
+
+    /// Handles the child inherits (Rust's `Command` lets a child inherit every inheritable
+    /// handle): an unnamed section and events nobody else can open.
+    fn inheritable_attrs() -> SecurityAttributes {
+        SecurityAttributes {
+            len: std::mem::size_of::<SecurityAttributes>() as u32,
+            descriptor: std::ptr::null_mut(),
+            inherit: 1,
+        }
+    }
+
+    fn map(h: Handle, len: usize) -> io::Result<*mut u8> {
+        // SAFETY: a section handle we hold; checked for NULL.
+        let p = unsafe { MapViewOfFile(h, FILE_MAP_ALL_ACCESS, 0, 0, len) };
+        if p.is_null() {
+            Err(io::Error::last_os_error())
+        } else {
+            Ok(p.cast())
+        }
+    }
+
+    pub fn create(len: usize) -> io::Result<(*mut u8, Shared)> {
+        let attrs = inheritable_attrs();
+        // SAFETY: a pagefile-backed, unnamed section; events likewise unnamed.
+        unsafe {
+            let invalid = -1isize as Handle;
+            let map_h = CreateFileMappingW(
+                invalid,
+                &attrs,
+                PAGE_READWRITE,
+                (len as u64 >> 32) as u32,
+                len as u32,
+                std::ptr::null(),
+            );
+            if map_h.is_null() {
+                return Err(io::Error::last_os_error());
+            }
+            let mut shared = Shared { map: map_h, events: [std::ptr::null_mut(); 4] };
+            for e in shared.events.iter_mut() {
+                *e = CreateEventW(&attrs as *const SecurityAttributes as *mut c_void, 0, 0, std::ptr::null());
+                if e.is_null() {
+                    let err = io::Error::last_os_error();
+                    release(&shared);
+                    return Err(err);
+                }
+            }
+            match map(map_h, len) {
+                Ok(p) => Ok((p, shared)),
+                Err(e) => {
+                    release(&shared);
+                    Err(e)
+                }
+            }
+        }
+    }
+
+    pub fn open(token: &str) -> io::Result<(*mut u8, usize, Shared)> {
+        let bad = || io::Error::new(io::ErrorKind::InvalidInput, "malformed shared-memory token");
+        let fields: Vec<usize> = token
+            .strip_prefix("h:")
+            .ok_or_else(bad)?
+            .split(':')
+            .map(|f| f.parse().map_err(|_| bad()))
+            .collect::<Result<_, _>>()?;
+        let [map_h, len, e0, e1, e2, e3] = fields[..] else { return Err(bad()) };
+        let shared =
+            Shared { map: map_h as Handle, events: [e0 as Handle, e1 as Handle, e2 as Handle, e3 as Handle] };
+        // SAFETY: inherited handles; programs the library starts must not inherit them.
+        unsafe {
+            SetHandleInformation(shared.map, HANDLE_FLAG_INHERIT, 0);
+            for e in shared.events {
+                SetHandleInformation(e, HANDLE_FLAG_INHERIT, 0);
+            }
+        }
+        let p = map(shared.map, len)?;
+        Ok((p, len, shared))
+    }
+
+    pub fn token(s: &Shared, len: usize) -> String {
+        let e = s.events.map(|e| e as usize);
+        format!("h:{}:{len}:{}:{}:{}:{}", s.map as usize, e[0], e[1], e[2], e[3])
+    }
+
+    pub fn release(s: &Shared) {
+        // SAFETY: handles this module owns.
+        unsafe {
+            CloseHandle(s.map);
+            for e in s.events {
+                if !e.is_null() {
+                    CloseHandle(e);
+                }
+            }
+        }
+    }
+
+    pub unsafe fn unmap(base: *mut u8, _: usize) {
+        UnmapViewOfFile(base as *const c_void);
+    }
+
+    pub fn wait(s: &Shared, slot: usize, w: &AtomicU32, seen: u32, nap: Duration) {
+        if w.load(Ordering::SeqCst) != seen {
+            return;
+        }
+        // SAFETY: a live event handle. An event left signaled by an earlier wake-up only
+        // makes this a spurious wake-up: the caller checks the word again.
+        unsafe { WaitForSingleObject(s.events[slot & 3], nap.as_millis().max(1) as u32) };
+    }
+
+    pub fn wake(s: &Shared, slot: usize, _: &AtomicU32) {
+        // SAFETY: a live event handle.
+        unsafe { SetEvent(s.events[slot & 3]) };
+    }
+
+    /// A pipe's writer is gone when peeking at its read end fails.
+    pub fn pipe_alive(h: RawPipe) -> bool {
+        let mut avail = 0u32;
+        // SAFETY: a pipe handle the caller keeps open; no data is read.
+        unsafe {
+            PeekNamedPipe(
+                h as Handle,
+                std::ptr::null_mut(),
+                0,
+                std::ptr::null_mut(),
+                &mut avail,
+                std::ptr::null_mut(),
+            ) != 0
+        }
+    }
+
+    /// Nothing to do: the handles are inheritable from birth.
+    pub fn inheritable(_: &Shared, _: &mut std::process::Command) {}
+}
+
+/// Other systems: no shared memory (the pipe is used).
+#[cfg(not(any(target_os = "linux", windows)))]
 mod sys {
     use super::*;
 
     pub struct Shared;
 
-    pub type RawPipe = usize;
+    pub type RawPipe = i32;
 
     pub fn pipe_alive(_: RawPipe) -> bool {
         true
     }
 
     fn unsupported() -> io::Error {
-        io::Error::new(io::ErrorKind::Unsupported, "no shared-memory transport on this system yet")
+        io::Error::new(io::ErrorKind::Unsupported, "no shared-memory transport on this system")
     }
 
     pub fn create(_: usize) -> io::Result<(*mut u8, Shared)> {
@@ -541,10 +731,10 @@ mod sys {
     }
     pub fn release(_: &Shared) {}
     pub unsafe fn unmap(_: *mut u8, _: usize) {}
-    pub fn wait(_: &AtomicU32, _: u32, nap: Duration) {
+    pub fn wait(_: &Shared, _: usize, _: &AtomicU32, _: u32, nap: Duration) {
         std::thread::sleep(nap);
     }
-    pub fn wake(_: &AtomicU32) {}
+    pub fn wake(_: &Shared, _: usize, _: &AtomicU32) {}
     pub fn inheritable(_: &Shared, _: &mut std::process::Command) {}
 }
 
@@ -554,15 +744,16 @@ pub fn inheritable(region: &Region, cmd: &mut std::process::Command) {
     sys::inheritable(&region.inherit, cmd)
 }
 
-/// Sleeps while `*w == seen`, at most `timeout` (the primitive the rings sleep on: a futex
-/// on Linux); public for benchmarks measuring the floor under the rings.
-pub fn sleep_on(w: &AtomicU32, seen: u32, timeout: Duration) {
-    sys::wait(w, seen, timeout)
+/// Sleeps while `*w == seen` (a word in `region`), at most `timeout`: the primitive the
+/// rings sleep on (a futex on Linux, an event on Windows); public for benchmarks measuring
+/// the floor under the rings.
+pub fn sleep_on(region: &Region, w: &AtomicU32, seen: u32, timeout: Duration) {
+    sys::wait(&region.inherit, 0, w, seen, timeout)
 }
 
 /// Wakes a side sleeping in [`sleep_on`] on `w`.
-pub fn wake(w: &AtomicU32) {
-    sys::wake(w)
+pub fn wake(region: &Region, w: &AtomicU32) {
+    sys::wake(&region.inherit, 0, w)
 }
 
 #[cfg(all(test, target_os = "linux"))]

@@ -169,6 +169,41 @@ fn msl_loadlib(null_ours: Duration, big_ours: Duration) {
     }
 }
 
+/// The Windows pair under Wine (64-bit client, i686 host, both release): shared memory
+/// against the child's pipes in the same run.
+fn under_wine() {
+    let host = dllgen_tests::build_bin_release("dllgen-test-host", "dllgen-test-host", "i686-pc-windows-gnu");
+    let client =
+        dllgen_tests::build_bin_release("dllgen-test-host", "dllgen-test-client", "x86_64-pc-windows-gnu");
+    let wine = dllgen_tests::Wine::get();
+    let out = dllgen_tests::run(
+        wine.command(&client).arg("bench").arg(dllgen_tests::Wine::path(&host)),
+        Duration::from_secs(300),
+    );
+    let get = |name: &str| {
+        out.stdout
+            .lines()
+            .find_map(|l| l.strip_prefix(&format!("bench {name} ")))
+            .and_then(|v| v.parse::<f64>().ok())
+    };
+    match (get("shm-null"), get("pipe-null"), get("shm-1mib"), get("pipe-1mib")) {
+        (Some(sn), Some(pn), Some(sb), Some(pb)) => {
+            println!("under Wine (Windows client and host), unpinned (median)");
+            println!(
+                "  null call, shared memory {sn:>9.1} us   pipe {pn:>9.1} us   x{:.3} the pipe",
+                sn / pn
+            );
+            let gbps = |us: f64| (2 << 20) as f64 / us / 1e3;
+            println!(
+                "  1 MiB in + 1 MiB out, shared memory {sb:>9.1} us ({:.3} GB/s)   pipe {pb:>9.1} us ({:.3} GB/s)",
+                gbps(sb),
+                gbps(pb)
+            );
+        }
+        _ => println!("under Wine: no figures:\n{}\n{}", out.stdout, out.stderr),
+    }
+}
+
 fn measure(host: &std::path::Path, demo: &demo_client::Demo, title: &str) -> (Duration, Duration) {
     println!("{title}");
     // Spinning only pays with a second CPU to run the other side (the runtime's own rule).
@@ -284,8 +319,9 @@ fn main() {
     demo.demo_add(0, 0).unwrap();
     let (null, big) =
         measure(&host, &demo, "runtime vs raw ping-pongs, 64-bit client <-> 32-bit host, unpinned (median)");
-    // Before pinning: its processes would inherit the affinity.
+    // Before pinning: their processes would inherit the affinity.
     msl_loadlib(null, big);
+    under_wine();
     if pin_to_cpu0() {
         // The demo host was started unpinned; a fresh one inherits the affinity.
         demo.client().restart();

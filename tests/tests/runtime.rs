@@ -312,6 +312,8 @@ fn the_windows_pair_works_under_wine() {
     assert_eq!(out.code, Some(0), "stdout:\n{}\nstderr:\n{}", out.stdout, out.stderr);
     for check in [
         "add",
+        "shared memory",
+        "pipe",
         "32-bit host",
         "1 MiB echo",
         "printing library",

@@ -3,7 +3,7 @@
 //! `KINDS_HOST` / `KINDS_LIBRARY` on Windows, `KINDS_LINUX_HOST` / `KINDS_LINUX_LIBRARY` on
 //! Linux), comparing with LIB64, the 64-bit build of the same library. Prints one line per
 //! check; a failure panics (exit status 101) with what differed. A host it starts is
-//! reached through shared memory where the system has it, or the pipe with `--pipe`.
+//! reached through shared memory (Linux, Windows), or the pipe with `--pipe`.
 
 mod checks;
 
@@ -105,7 +105,7 @@ fn main() {
         None => api::Kinds::new(),
     };
     k.client().connect().expect("the host starts");
-    let expect_shm = cfg!(target_os = "linux") && !shared && !args.iter().any(|a| a == "--pipe");
+    let expect_shm = !shared && !args.iter().any(|a| a == "--pipe");
     assert_eq!(k.client().uses_shared_memory(), expect_shm, "the transport in use");
     checks::scalars_and_structs_by_value(&k, &direct);
     println!("ok: scalars and structs by value");

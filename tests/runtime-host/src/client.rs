@@ -8,6 +8,9 @@
 //!   x86_64-pc-windows-gnu, it proves the Windows pair under Wine.
 //! - `dllgen-test-client listener HOST`: the same for a host in listener mode (a named
 //!   pipe on Windows).
+//! - `dllgen-test-client bench HOST`: medians of a null call and of a 1 MiB echo over shared
+//!   memory and over the pipe, printed as `bench NAME MICROSECONDS` (the runtime benchmark
+//!   runs it under Wine).
 
 use dllgen_runtime::{Client, Config, Error, HostPath, Reader, WireError, Writer};
 use std::io::Write;
@@ -62,6 +65,10 @@ fn scenario(host: PathBuf) -> bool {
     let mut all = true;
     let r = add(&c, 40, 2);
     all &= check("add", r == Ok(42), r);
+    all &= check("shared memory", c.uses_shared_memory(), ());
+    let p = config(&|c| c.shm = None);
+    let r = add(&p, 5, 6);
+    all &= check("pipe", r == Ok(11) && !p.uses_shared_memory(), r);
     let who = c.call(10, |_| {}, |mut r| Ok((r.u32()?, r.u32()?)), &mut none);
     all &= check("32-bit host", matches!(who, Ok((_, 4))), who);
     let mib: Vec<u8> = (0..1u32 << 20).map(|i| (i % 253) as u8).collect();
@@ -171,8 +178,51 @@ fn listener(host: PathBuf) -> bool {
     all
 }
 
+/// Median time per call of `f`: 11 rounds of `n` calls.
+fn median(n: u32, mut f: impl FnMut()) -> Duration {
+    f();
+    let mut v: Vec<Duration> = (0..11)
+        .map(|_| {
+            let t = std::time::Instant::now();
+            for _ in 0..n {
+                f();
+            }
+            t.elapsed() / n
+        })
+        .collect();
+    v.sort();
+    v[5]
+}
+
+fn bench(host: PathBuf) {
+    let mib: Vec<u8> = vec![7; 1 << 20];
+    for (name, shm) in [("shm", Some(dllgen_runtime::ShmConfig::default())), ("pipe", None)] {
+        let mut config = Config::new(HostPath::Explicit(host.clone()), HASH);
+        config.shm = shm;
+        let c = Client::new(config);
+        add(&c, 0, 0).expect("the host starts");
+        let null = median(200, || c.call(11, |_| {}, |_| Ok(()), &mut none).unwrap());
+        let big = median(5, || {
+            c.call(
+                0,
+                |w| {
+                    w.bytes(&mib);
+                },
+                |mut r| Ok(r.bytes()?.len()),
+                &mut none,
+            )
+            .unwrap();
+        });
+        println!("bench {name}-null {:.2}", null.as_secs_f64() * 1e6);
+        println!("bench {name}-1mib {:.1}", big.as_secs_f64() * 1e6);
+    }
+}
+
 fn main() {
     let args: Vec<String> = std::env::args().collect();
+    if args.get(1).map(String::as_str) == Some("bench") {
+        return bench(PathBuf::from(&args[2]));
+    }
     if matches!(args.get(1).map(String::as_str), Some("scenario" | "listener")) {
         let host = PathBuf::from(&args[2]);
         let ok = if args[1] == "scenario" { scenario(host) } else { listener(host) };
