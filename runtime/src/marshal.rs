@@ -2,7 +2,9 @@
 //! so they are written and tested once): lengths, C strings, values that cross field by
 //! field ([`Value`] on the client, [`CValue`] on the host), bit-fields.
 
-use crate::wire::{Reader, WireError, Writer};
+use crate::wire::{Element, Reader, WireError, Writer};
+use std::cell::RefCell;
+use std::marker::PhantomData;
 
 /// A length from the client as the C type, refused when it does not fit.
 pub fn fit<T: TryFrom<u64>>(v: u64) -> Result<T, WireError> {
@@ -308,6 +310,105 @@ pub fn set_bits(bytes: &mut [u8], bit: u32, width: u32, v: u64) {
     }
 }
 
+thread_local! {
+    /// Storage of finished [`Scratch`] buffers, reused by the next call on this thread.
+    static POOL: RefCell<Vec<Vec<u64>>> = const { RefCell::new(Vec::new()) };
+}
+
+/// Buffers kept in the pool at most, and the largest kept.
+const POOL_BUFFERS: usize = 8;
+const POOL_MAX_BYTES: usize = 64 << 20;
+
+/// An aligned buffer of numbers for one call's in-buffer, in-place buffer or out-buffer
+/// (host side), whose storage comes from and returns to a per-thread pool: a host calling
+/// with the same large buffers again and again allocates (and page-faults) once, not per
+/// call (a 32-bit glibc serves every allocation above 512 KiB with a fresh `mmap`).
+pub struct Scratch<T: Element> {
+    storage: Vec<u64>,
+    len: usize,
+    _t: PhantomData<T>,
+}
+
+impl<T: Element> Scratch<T> {
+    fn with_len(len: usize) -> Scratch<T> {
+        debug_assert!(std::mem::align_of::<T>() <= 8);
+        let words = (len * T::SIZE).div_ceil(8);
+        let mut storage = POOL.with(|p| {
+            let mut p = p.borrow_mut();
+            // The smallest kept buffer that is large enough, else any (it grows).
+            let best = (0..p.len()).filter(|i| p[*i].len() >= words).min_by_key(|i| p[*i].len());
+            match best.or(if p.is_empty() { None } else { Some(0) }) {
+                Some(i) => p.swap_remove(i),
+                None => Vec::new(),
+            }
+        });
+        if storage.len() < words {
+            // Only growth is zeroed; kept bytes are overwritten by the caller.
+            storage.resize(words, 0);
+        }
+        Scratch { storage, len, _t: PhantomData }
+    }
+
+    /// A byte string read as numbers (as [`Reader::elements`]), into pooled storage.
+    pub fn read(r: &mut Reader<'_>) -> Result<Scratch<T>, WireError> {
+        let b = r.bytes()?;
+        if b.len() % T::SIZE != 0 {
+            return Err(WireError::Payload("a buffer is not a whole number of elements"));
+        }
+        let mut s = Scratch::with_len(b.len() / T::SIZE);
+        if cfg!(target_endian = "little") {
+            // SAFETY: the storage holds at least `b.len()` bytes, aligned for any Element.
+            unsafe {
+                std::ptr::copy_nonoverlapping(b.as_ptr(), s.storage.as_mut_ptr().cast::<u8>(), b.len())
+            };
+        } else {
+            for (d, c) in s.iter_mut().zip(b.chunks_exact(T::SIZE)) {
+                *d = T::from_le(c);
+            }
+        }
+        Ok(s)
+    }
+
+    /// `len` zeros (an out-buffer: nothing from an earlier call can leak into a reply).
+    pub fn zeroed(len: usize) -> Scratch<T> {
+        let mut s = Scratch::with_len(len);
+        s.iter_mut().for_each(|e| *e = T::default());
+        s
+    }
+}
+
+impl<T: Element> std::ops::Deref for Scratch<T> {
+    type Target = [T];
+    fn deref(&self) -> &[T] {
+        // SAFETY: `len` elements fit in the storage (8-aligned, initialized words; every
+        // bit pattern is a valid number).
+        unsafe { std::slice::from_raw_parts(self.storage.as_ptr().cast::<T>(), self.len) }
+    }
+}
+
+impl<T: Element> std::ops::DerefMut for Scratch<T> {
+    fn deref_mut(&mut self) -> &mut [T] {
+        // SAFETY: as above, borrowed mutably through `self`.
+        unsafe { std::slice::from_raw_parts_mut(self.storage.as_mut_ptr().cast::<T>(), self.len) }
+    }
+}
+
+impl<T: Element> Drop for Scratch<T> {
+    fn drop(&mut self) {
+        let storage = std::mem::take(&mut self.storage);
+        if storage.is_empty() || storage.len() * 8 > POOL_MAX_BYTES {
+            return;
+        }
+        let _ = POOL.try_with(|p| {
+            if let Ok(mut p) = p.try_borrow_mut() {
+                if p.len() < POOL_BUFFERS {
+                    p.push(storage);
+                }
+            }
+        });
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -364,6 +465,43 @@ mod tests {
             assert_eq!(get_wide(&mut r).unwrap().as_deref(), Some("hé"));
             assert_eq!(get_str(&mut r).unwrap(), None);
         }
+    }
+
+    #[test]
+    fn scratch_buffers_are_reused_and_out_buffers_start_at_zero() {
+        let mut w = Writer::new();
+        w.elements(&[1.5f64, 2.5, -1.0]).elements(&[7u16; 5]);
+        let frame = w.payload().to_vec();
+        let mut r = Reader::new(&frame);
+        let a = Scratch::<f64>::read(&mut r).unwrap();
+        assert_eq!(&a[..], [1.5, 2.5, -1.0]);
+        let at = a.as_ptr() as usize;
+        assert_eq!(at % 8, 0, "aligned");
+        drop(a);
+        let mut b = Scratch::<u16>::read(&mut r).unwrap();
+        assert_eq!(&b[..], [7; 5]);
+        assert_eq!(b.as_ptr() as usize, at, "the storage came back from the pool");
+        b[0] = 9;
+        drop(b);
+        let z = Scratch::<u32>::zeroed(3);
+        assert_eq!(&z[..], [0, 0, 0], "no bytes of the earlier buffer");
+        assert!(Scratch::<u32>::read(&mut Reader::new(&[3, 0, 0, 0, 1, 2, 3])).is_err());
+    }
+
+    #[test]
+    fn elements_come_back_into_the_callers_slice() {
+        let mut w = Writer::new();
+        w.elements(&[1.5f32, -2.0]).elements(&[1u16, 2, 3]).bytes(&[1, 2, 3]);
+        let frame = w.payload().to_vec();
+        let mut r = Reader::new(&frame);
+        let mut dst = [0f32; 3];
+        assert_eq!(r.elements_into(&mut dst).unwrap(), 2);
+        assert_eq!(dst, [1.5, -2.0, 0.0]);
+        let mut small = [9u16; 2];
+        assert!(r.elements_into(&mut small).is_err(), "more than the slice holds");
+        assert_eq!(small, [9, 9], "left as it was");
+        let mut odd = [0u16; 4];
+        assert!(r.elements_into(&mut odd).is_err(), "not whole elements");
     }
 
     #[test]

@@ -534,6 +534,27 @@ impl Writer {
 }
 
 impl<'a> Reader<'a> {
+    /// A byte string read as numbers straight into `dst` (an in-place buffer coming back):
+    /// a length that is not a whole number of elements, or more elements than `dst`
+    /// holds, is an error and leaves `dst` as it was. Returns how many were written.
+    pub fn elements_into<T: Element>(&mut self, dst: &mut [T]) -> Result<usize, WireError> {
+        let b = self.bytes()?;
+        if b.len() % T::SIZE != 0 || b.len() / T::SIZE > dst.len() {
+            return Err(WireError::Payload("a buffer came back with another length"));
+        }
+        let n = b.len() / T::SIZE;
+        if cfg!(target_endian = "little") {
+            // SAFETY: `Element` is sealed to primitive numbers, valid for any bit pattern;
+            // `dst` holds at least `n` elements, which is exactly `b.len()` bytes.
+            unsafe { std::ptr::copy_nonoverlapping(b.as_ptr(), dst.as_mut_ptr().cast::<u8>(), b.len()) };
+        } else {
+            for (d, c) in dst.iter_mut().zip(b.chunks_exact(T::SIZE)) {
+                *d = T::from_le(c);
+            }
+        }
+        Ok(n)
+    }
+
     /// A byte string read as numbers (copied into aligned memory); a length that is not a
     /// whole number of elements is an error.
     pub fn elements<T: Element>(&mut self) -> Result<Vec<T>, WireError> {

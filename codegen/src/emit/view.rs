@@ -1175,8 +1175,12 @@ fn client_result(f: &mut Function) {
     }
     for p in &f.params {
         let var = format!("__dllgen_{}", p.name.trim_start_matches("r#"));
-        if matches!(p.kind, "inout" | "inout_buffer") {
+        // In-place buffers of numbers are decoded straight into the caller's slice.
+        if p.kind == "inout" || (p.kind == "inout_buffer" && !p.plain) {
             decoded.push(var);
+            continue;
+        }
+        if p.kind == "inout_buffer" {
             continue;
         }
         match p.kind {

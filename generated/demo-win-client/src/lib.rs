@@ -308,7 +308,9 @@ mod __dllgen {
         ) -> Result<i32, Error> {
             let n: u64 = add.as_ref().map_or(0, |b| b.len()) as u64 * 1;
             let m: u64 = acc.as_ref().map_or(0, |b| b.len()) as u64 * 1;
-            let (__dllgen_ret, __dllgen_acc) = self
+            let __dllgen_acc_raw: Option<(*mut i32, usize)> = acc
+                .map(|s| (s.as_mut_ptr(), s.len()));
+            let (__dllgen_ret,) = self
                 .client
                 .call(
                     7,
@@ -320,9 +322,9 @@ mod __dllgen {
                             w.u8(0);
                         }
                         w.u64(n);
-                        if let Some(v) = &acc {
+                        if let Some((p, n)) = __dllgen_acc_raw {
                             w.u8(1);
-                            w.elements(&**v);
+                            w.elements(unsafe { std::slice::from_raw_parts(p, n) });
                         } else {
                             w.u8(0);
                         }
@@ -330,20 +332,21 @@ mod __dllgen {
                     },
                     |mut r| {
                         let __dllgen_ret: i32 = r.i32()?;
-                        let __dllgen_acc: Option<Vec<i32>> = if r.u8()? == 0 {
-                            None
-                        } else {
-                            Some(r.elements()?)
-                        };
+                        if r.u8()? != 0 {
+                            let Some((p, n)) = __dllgen_acc_raw else {
+                                return Err(
+                                    WireError::Payload("a buffer back for one not given"),
+                                );
+                            };
+                            r.elements_into(unsafe {
+                                std::slice::from_raw_parts_mut(p, n)
+                            })?;
+                        }
                         r.finish()?;
-                        Ok((__dllgen_ret, __dllgen_acc))
+                        Ok((__dllgen_ret,))
                     },
                     &mut no_callbacks,
                 )?;
-            if let (Some(dst), Some(v)) = (acc, __dllgen_acc) {
-                let __dllgen_len_acc = dst.len().min(v.len());
-                dst[..__dllgen_len_acc].copy_from_slice(&v[..__dllgen_len_acc]);
-            }
             Ok(__dllgen_ret)
         }
         /// The device's name, NUL-terminated, in `buf` of `cap` bytes.
@@ -424,27 +427,38 @@ mod __dllgen {
             gain: f64,
         ) -> Result<i32, Error> {
             let count: u64 = samples.len() as u64 * 1;
-            let (__dllgen_ret, __dllgen_samples) = self
+            let __dllgen_samples_raw: (*mut f32, usize) = (
+                samples.as_mut_ptr(),
+                samples.len(),
+            );
+            let (__dllgen_ret,) = self
                 .client
                 .call(
                     11,
                     |w| {
                         w.u64(dev.0);
-                        w.elements(&*samples);
+                        w.elements(unsafe {
+                            std::slice::from_raw_parts(
+                                __dllgen_samples_raw.0,
+                                __dllgen_samples_raw.1,
+                            )
+                        });
                         w.u64(count);
                         w.f64(gain);
                     },
                     |mut r| {
                         let __dllgen_ret: i32 = r.i32()?;
-                        let __dllgen_samples: Vec<f32> = r.elements()?;
+                        r.elements_into(unsafe {
+                            std::slice::from_raw_parts_mut(
+                                __dllgen_samples_raw.0,
+                                __dllgen_samples_raw.1,
+                            )
+                        })?;
                         r.finish()?;
-                        Ok((__dllgen_ret, __dllgen_samples))
+                        Ok((__dllgen_ret,))
                     },
                     &mut no_callbacks,
                 )?;
-            let __dllgen_len_samples = samples.len().min(__dllgen_samples.len());
-            samples[..__dllgen_len_samples]
-                .copy_from_slice(&__dllgen_samples[..__dllgen_len_samples]);
             Ok(__dllgen_ret)
         }
         /// The sum of `n` values.

@@ -27,8 +27,8 @@ mod __dllgen {
         unused_unsafe
     )]
     use dllgen_runtime::marshal::{
-        c_bytes, c_units, fit, get_bits, length, out_elements, put_c_str, put_c_wide,
-        set_bits, units_with_nul, with_nul, CValue, Keep,
+        c_bytes, c_units, fit, get_bits, length, out_elements, Scratch, put_c_str,
+        put_c_wide, set_bits, units_with_nul, with_nul, CValue, Keep,
     };
     use dllgen_runtime::handles;
     use dllgen_runtime::native::{self, Dylib};
@@ -299,16 +299,16 @@ mod __dllgen {
                 }
                 7 => {
                     let mut keep = Keep::default();
-                    let add_v: Option<Vec<i16>> = if args.u8()? == 0 {
+                    let add_v: Option<Scratch<i16>> = if args.u8()? == 0 {
                         None
                     } else {
-                        Some(args.elements()?)
+                        Some(Scratch::read(&mut args)?)
                     };
                     let n: u32 = fit(args.u64()?)?;
-                    let mut acc_v: Option<Vec<i32>> = if args.u8()? == 0 {
+                    let mut acc_v: Option<Scratch<i32>> = if args.u8()? == 0 {
                         None
                     } else {
-                        Some(args.elements()?)
+                        Some(Scratch::read(&mut args)?)
                     };
                     let m: u32 = fit(args.u64()?)?;
                     let add_len: u64 = n as u64;
@@ -362,7 +362,7 @@ mod __dllgen {
                     let dev = handles::from_client(0, dev_id, false)?;
                     let cap: u32 = fit(args.u64()?)?;
                     let buf_n = out_elements(cap as u64, false, 1)?;
-                    let mut buf_v: Vec<i8> = vec![Default::default(); buf_n];
+                    let mut buf_v = Scratch::<i8>::zeroed(buf_n);
                     args.finish()?;
                     native::set_errno(0);
                     native::set_last_error(0);
@@ -404,7 +404,7 @@ mod __dllgen {
                     let dev = handles::from_client(0, dev_id, false)?;
                     let cap: u32 = fit(args.u64()?)?;
                     let buf_n = out_elements(cap as u64, true, 1)?;
-                    let mut buf_v: Vec<u8> = vec![Default::default(); buf_n];
+                    let mut buf_v = Scratch::<u8>::zeroed(buf_n);
                     let mut got_value: u32 = Default::default();
                     args.finish()?;
                     native::set_errno(0);
@@ -426,7 +426,7 @@ mod __dllgen {
                     let mut keep = Keep::default();
                     let dev_id = args.u64()?;
                     let dev = handles::from_client(0, dev_id, false)?;
-                    let mut samples_v: Vec<f32> = args.elements()?;
+                    let mut samples_v: Scratch<f32> = Scratch::read(&mut args)?;
                     let count: u32 = fit(args.u64()?)?;
                     let gain: f64 = args.f64()?;
                     let samples_len: u64 = count as u64;
@@ -452,7 +452,7 @@ mod __dllgen {
                 }
                 12 => {
                     let mut keep = Keep::default();
-                    let values_v: Vec<i32> = args.elements()?;
+                    let values_v: Scratch<i32> = Scratch::read(&mut args)?;
                     let n: u32 = fit(args.u64()?)?;
                     let values_len: u64 = n as u64;
                     if values_len.saturating_mul(4) > (values_v.len() * 4) as u64 {

@@ -778,24 +778,32 @@ mod __dllgen {
         /// Reverses `n` bytes in place.
         pub fn kx_reverse(&self, bytes: &mut [u8]) -> Result<(), Error> {
             let n: u64 = bytes.len() as u64 * 1;
-            let (__dllgen_bytes,) = self
+            let __dllgen_bytes_raw: (*mut u8, usize) = (bytes.as_mut_ptr(), bytes.len());
+            let () = self
                 .client
                 .call(
                     22,
                     |w| {
-                        w.elements(&*bytes);
+                        w.elements(unsafe {
+                            std::slice::from_raw_parts(
+                                __dllgen_bytes_raw.0,
+                                __dllgen_bytes_raw.1,
+                            )
+                        });
                         w.u64(n);
                     },
                     |mut r| {
-                        let __dllgen_bytes: Vec<u8> = r.elements()?;
+                        r.elements_into(unsafe {
+                            std::slice::from_raw_parts_mut(
+                                __dllgen_bytes_raw.0,
+                                __dllgen_bytes_raw.1,
+                            )
+                        })?;
                         r.finish()?;
-                        Ok((__dllgen_bytes,))
+                        Ok(())
                     },
                     &mut no_callbacks,
                 )?;
-            let __dllgen_len_bytes = bytes.len().min(__dllgen_bytes.len());
-            bytes[..__dllgen_len_bytes]
-                .copy_from_slice(&__dllgen_bytes[..__dllgen_len_bytes]);
             Ok(())
         }
         /// Calls `kx_scan`.

@@ -27,8 +27,8 @@ mod __dllgen {
         unused_unsafe
     )]
     use dllgen_runtime::marshal::{
-        c_bytes, c_units, fit, get_bits, length, out_elements, put_c_str, put_c_wide,
-        set_bits, units_with_nul, with_nul, CValue, Keep,
+        c_bytes, c_units, fit, get_bits, length, out_elements, Scratch, put_c_str,
+        put_c_wide, set_bits, units_with_nul, with_nul, CValue, Keep,
     };
     use dllgen_runtime::handles;
     use dllgen_runtime::native::{self, Dylib};
@@ -525,7 +525,7 @@ mod __dllgen {
                     let mut keep = Keep::default();
                     let size: i32 = args.i32()?;
                     let out__n = out_elements(size as u64, true, 4)?;
-                    let mut out__v: Vec<u32> = vec![Default::default(); out__n];
+                    let mut out__v = Scratch::<u32>::zeroed(out__n);
                     args.finish()?;
                     let ret = unsafe { (self.f7)(out__v.as_mut_ptr(), size) };
                     out.i32(ret);
@@ -627,7 +627,7 @@ mod __dllgen {
                     let info_value: KxInfo = CValue::get_c(&mut args, &mut keep)?;
                     let cap: i32 = fit(args.u64()?)?;
                     let buf_n = out_elements(cap as u64, false, 1)?;
-                    let mut buf_v: Vec<i8> = vec![Default::default(); buf_n];
+                    let mut buf_v = Scratch::<i8>::zeroed(buf_n);
                     args.finish()?;
                     native::set_errno(0);
                     native::set_last_error(0);
@@ -669,7 +669,7 @@ mod __dllgen {
                 }
                 15 => {
                     let mut keep = Keep::default();
-                    let values_v: Vec<f64> = args.elements()?;
+                    let values_v: Scratch<f64> = Scratch::read(&mut args)?;
                     let n: u32 = fit(args.u64()?)?;
                     let values_len: u64 = n as u64;
                     if values_len.saturating_mul(8) > (values_v.len() * 8) as u64 {
@@ -690,7 +690,7 @@ mod __dllgen {
                     let dev = handles::from_client(0, dev_id, false)?;
                     let cap: i32 = fit(args.u64()?)?;
                     let buf_n = out_elements(cap as u64, false, 1)?;
-                    let mut buf_v: Vec<i8> = vec![Default::default(); buf_n];
+                    let mut buf_v = Scratch::<i8>::zeroed(buf_n);
                     args.finish()?;
                     native::set_errno(0);
                     native::set_last_error(0);
@@ -754,7 +754,7 @@ mod __dllgen {
                     let dev = handles::from_client(0, dev_id, false)?;
                     let cap: u32 = fit(args.u64()?)?;
                     let buf_n = out_elements(cap as u64, false, 1)?;
-                    let mut buf_v: Vec<u8> = vec![Default::default(); buf_n];
+                    let mut buf_v = Scratch::<u8>::zeroed(buf_n);
                     let mut got_value: u32 = Default::default();
                     args.finish()?;
                     native::set_errno(0);
@@ -784,7 +784,7 @@ mod __dllgen {
                 }
                 22 => {
                     let mut keep = Keep::default();
-                    let mut bytes_v: Vec<u8> = args.elements()?;
+                    let mut bytes_v: Scratch<u8> = Scratch::read(&mut args)?;
                     let n: i32 = fit(args.u64()?)?;
                     let bytes_len: u64 = n as u64;
                     if bytes_len.saturating_mul(1) > (bytes_v.len() * 1) as u64 {
@@ -857,10 +857,10 @@ mod __dllgen {
                 }
                 25 => {
                     let mut keep = Keep::default();
-                    let data_v: Option<Vec<u8>> = if args.u8()? == 0 {
+                    let data_v: Option<Scratch<u8>> = if args.u8()? == 0 {
                         None
                     } else {
-                        Some(args.elements()?)
+                        Some(Scratch::read(&mut args)?)
                     };
                     let count: i32 = args.i32()?;
                     let stride: i32 = args.i32()?;
@@ -935,7 +935,7 @@ mod __dllgen {
                     let cap: i32 = fit(args.u64()?)?;
                     let text_c = units_with_nul(text_bytes);
                     let out__n = out_elements(cap as u64, false, 2)?;
-                    let mut out__v: Vec<u16> = vec![Default::default(); out__n];
+                    let mut out__v = Scratch::<u16>::zeroed(out__n);
                     args.finish()?;
                     let ret = unsafe {
                         (self.f28)(text_c.as_ptr(), out__v.as_mut_ptr(), cap)
