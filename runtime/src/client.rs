@@ -185,9 +185,12 @@ struct Connection {
     output: Box<dyn Write + Send>,
     payload: Vec<u8>,
     out: Writer,
-    /// A region offered to a child host, until the handshake says whether it took it, and
-    /// the watch on the host's output pipe that shows its death while we wait on a ring.
-    offered: Option<(Region, shm::PipeWatch)>,
+    /// A region offered to a child host, until the handshake says whether it took it: the
+    /// region, the token the host opens it with, and the watch on the host's output pipe
+    /// that shows its death while we wait on a ring.
+    offered: Option<(Region, String, shm::PipeWatch)>,
+    /// The watch on a child host's output pipe.
+    watch: Option<shm::PipeWatch>,
     /// With shared memory, the pipes stay open as the control channel: closing the write
     /// end tells the host to exit; the read end shows the host's death.
     control: Option<(Box<dyn Write + Send>, Box<dyn Read + Send>)>,
@@ -402,6 +405,7 @@ impl Client {
                         payload: Vec::new(),
                         out: Writer::new(),
                         offered: None,
+                        watch: None,
                         control: None,
                     },
                     interrupt,
@@ -428,21 +432,52 @@ impl Client {
 
     fn start_child(&self) -> Result<(Connection, Interrupt), Error> {
         let host = self.host_path()?;
+        // Shared memory is offered when the system has it and the host runs natively (a
+        // runner such as Wine would start a foreign host); the pipe is the fallback.
+        let region = self
+            .config
+            .shm
+            .as_ref()
+            .filter(|_| self.config.runner.is_none())
+            .and_then(|c| Region::create(c).ok());
+        match region {
+            Some(region) => match self.spawn_host(&host, Some(&region)) {
+                Ok((conn, interrupt)) => Ok((Self::offer(conn, region), interrupt)),
+                // Offering the region can change how the child is started (Linux: a fork,
+                // to let it inherit the descriptor): once more without it.
+                Err(_) => self.spawn_host(&host, None),
+            },
+            None => self.spawn_host(&host, None),
+        }
+    }
+
+    /// Attaches the region to a freshly started host's connection, to offer in `Hello`.
+    fn offer(mut conn: Connection, region: Region) -> Connection {
+        let Some(child) = &conn.child else { return conn };
+        if let Ok(token) = region.token_for(child) {
+            let watch = conn.watch.clone();
+            conn.offered = watch.map(|w| (region, token, w));
+        }
+        conn
+    }
+
+    fn spawn_host(
+        &self,
+        host: &std::path::Path,
+        region: Option<&Region>,
+    ) -> Result<(Connection, Interrupt), Error> {
         let mut cmd = match &self.config.runner {
             Some(runner) => {
                 let mut c = Command::new(runner);
-                c.arg(&host);
+                c.arg(host);
                 c
             }
-            None => Command::new(&host),
+            None => Command::new(host),
         };
         cmd.stdin(Stdio::piped()).stdout(Stdio::piped()).stderr(Stdio::inherit());
         cmd.env("DLLGEN_CLIENT_PID", std::process::id().to_string());
-        // Shared memory is offered when the system has it; the pipe is the fallback.
-        let offered = self.config.shm.as_ref().and_then(|c| Region::create(c).ok());
-        if let Some(region) = &offered {
+        if let Some(region) = region {
             shm::inheritable(region, &mut cmd);
-            cmd.env(shm::ENV, region.token());
         }
         for (k, v) in &self.config.envs {
             cmd.env(k, v);
@@ -454,14 +489,15 @@ impl Client {
             return Err(Error::Spawn("no pipes to the host".into()));
         };
         let pid = child.id();
-        let offered = offered.map(|region| (region, shm::PipeWatch::new(&input)));
+        let watch = Some(shm::PipeWatch::new(&input));
         let conn = Connection {
             child: Some(child),
             input: BufReader::with_capacity(1 << 16, Box::new(input)),
             output: Box::new(output),
             payload: Vec::new(),
             out: Writer::new(),
-            offered,
+            offered: None,
+            watch,
             control: None,
         };
         Ok((conn, Box::new(move || crate::sys::kill_process(pid))))
@@ -470,6 +506,9 @@ impl Client {
     fn handshake(&self, conn: &mut Connection) -> Result<(), Error> {
         conn.out.clear();
         conn.out.u32(PROTOCOL_VERSION).u64(self.config.model_hash).u8(u8::from(conn.offered.is_some()));
+        if let Some((_, token, _)) = &conn.offered {
+            conn.out.bytes(token.as_bytes());
+        }
         conn.out
             .send(&mut conn.output, Kind::Hello, Status::Ok, 0, 0)
             .map_err(|e| Error::HostCrashed(e.to_string()))?;
@@ -480,7 +519,7 @@ impl Client {
             (Kind::HelloAck, Status::Ok) => {
                 // version, hash, then whether the host took the shared region.
                 let took = r.u32().and_then(|_| r.u64()).and_then(|_| r.u8()).unwrap_or(0) == 1;
-                if let (true, Some((region, watch))) = (took, conn.offered.take()) {
+                if let (true, Some((region, _, watch))) = (took, conn.offered.take()) {
                     self.switch_to_shm(conn, region, watch);
                 }
                 conn.offered = None;

@@ -314,15 +314,16 @@ pub fn serve(
     serve_with(lib, input, output, max_frame, None)
 }
 
-/// [`serve`], with a shared region the client offered (see [`crate::shm`]): when the
-/// client's `Hello` asks for it, the `HelloAck` says it is taken and every later frame goes
-/// through the rings; `watch` shows the client leaving while the host waits on a ring.
+/// [`serve`], taking the shared region a client may offer in its `Hello` (see
+/// [`crate::shm`]): when it can be opened, the `HelloAck` says so and every later frame goes
+/// through the rings; `shm` watches the input pipe, which shows the client leaving while
+/// the host waits on a ring (`None`: never take a region).
 pub fn serve_with(
     lib: &dyn Library,
     pipe_in: &mut dyn Read,
     pipe_out: &mut dyn Write,
     max_frame: u32,
-    mut shm: Option<(shm::Region, shm::PipeWatch)>,
+    mut shm: Option<shm::PipeWatch>,
 ) -> Result<(), ServeError> {
     let mut payload = Vec::new();
     let mut out = Writer::new();
@@ -346,15 +347,30 @@ pub fn serve_with(
                 out.clear();
                 match check_hello(lib, &payload) {
                     Ok(()) => {
-                        // After the version and hash, the client says whether it offers
-                        // the shared region (older clients say nothing).
+                        // After the version and hash, the client may offer a shared region
+                        // (a flag, then the token to open it with; older clients say nothing).
                         let mut r = Reader::new(&payload);
-                        let wants = r.u32().and_then(|_| r.u64()).and_then(|_| r.u8()).unwrap_or(0) == 1;
-                        let take = if wants { shm.take() } else { None };
+                        let offered = r.u32().and_then(|_| r.u64()).and_then(|_| r.u8()).unwrap_or(0) == 1;
+                        let token = if offered { r.bytes().ok() } else { None };
+                        let take = match (token, shm.take()) {
+                            (Some(token), Some(watch)) => {
+                                match shm::Region::open(&String::from_utf8_lossy(token)) {
+                                    Ok(region) => Some((region, watch)),
+                                    Err(e) => {
+                                        eprintln!(
+                                            "dllgen host: shared memory unusable ({e}); using the pipe"
+                                        );
+                                        None
+                                    }
+                                }
+                            }
+                            _ => None,
+                        };
                         out.u32(PROTOCOL_VERSION).u64(lib.model_hash()).u8(u8::from(take.is_some()));
                         let _ = out.send(output, Kind::HelloAck, Status::Ok, 0, h.seq);
                         greeted = true;
                         if let Some((region, watch)) = take {
+                            shm::set_in_use(&region);
                             let config = shm::ShmConfig::default();
                             rings = Some(shm::ends(
                                 std::sync::Arc::new(region),

@@ -83,16 +83,9 @@ pub fn run_host(load: impl FnOnce() -> Result<Box<dyn Library>, String>) -> ! {
             std::process::exit(2);
         }
     };
-    // A region the client shares (taken before the library loads, and out of the
-    // environment programs the library starts would see).
-    let region = std::env::var(shm::ENV).ok().and_then(|token| match shm::Region::open(&token) {
-        Ok(region) => Some((region, shm::PipeWatch::new(&stdio.input))),
-        Err(e) => {
-            eprintln!("dllgen host: shared memory unusable ({e}); using the pipe");
-            None
-        }
-    });
-    std::env::remove_var(shm::ENV);
+    // A region the client offers in its `Hello` is taken then; the watch on the input pipe
+    // shows the client leaving while the host waits on a ring.
+    let region = Some(shm::PipeWatch::new(&stdio.input));
     let lib = load().unwrap_or_else(|reason| Box::new(Unloadable(reason)) as Box<dyn Library>);
     // Buffered input: a frame's header and a small payload arrive in one read.
     let mut input = std::io::BufReader::with_capacity(1 << 16, stdio.input);

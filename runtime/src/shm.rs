@@ -30,11 +30,31 @@ const TAIL: usize = 0;
 const HEAD: usize = 64;
 const READER_SLEEPS: usize = 128;
 const WRITER_SLEEPS: usize = 192;
-/// How long one sleep lasts before the control pipe is checked again.
+/// How long the first sleep lasts before the control pipe is checked again; the naps of a
+/// wait that goes on double up to `MAX_NAP` (an idle host wakes a few times a second, and
+/// a dead peer is noticed within `MAX_NAP`).
 const NAP: Duration = Duration::from_millis(10);
+const MAX_NAP: Duration = Duration::from_millis(160);
 
-/// The environment variable through which a client hands the region to its host.
+/// The environment variable the benchmark's floor hands its region through (the runtime
+/// itself sends the token in `Hello`).
 pub const ENV: &str = "DLLGEN_SHM";
+
+/// The largest ring: the region must fit a 32-bit host's address space and `off_t`.
+const MAX_RING: usize = 256 << 20;
+
+/// The region a host took, for diagnostics and for tests that play a misbehaving peer.
+static IN_USE: std::sync::Mutex<Option<(usize, usize)>> = std::sync::Mutex::new(None);
+
+/// Records `region` as the one this host serves through (see [`in_use`]).
+pub(crate) fn set_in_use(region: &Region) {
+    *IN_USE.lock().unwrap_or_else(|e| e.into_inner()) = Some((region.base as usize, region.len));
+}
+
+/// The address and length of the region this host serves through, if any.
+pub fn in_use() -> Option<(usize, usize)> {
+    *IN_USE.lock().unwrap_or_else(|e| e.into_inner())
+}
 
 /// Sizes and waiting behaviour of the shared-memory transport.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -77,7 +97,7 @@ impl Drop for Region {
 impl Region {
     /// A fresh region (client side), ready to be inherited by a host.
     pub fn create(config: &ShmConfig) -> io::Result<Region> {
-        let cap = config.ring_bytes.max(64 << 10).checked_next_power_of_two().unwrap_or(1 << 30).min(1 << 30);
+        let cap = config.ring_bytes.clamp(64 << 10, MAX_RING).next_power_of_two();
         let len = HEADER + 2 * cap;
         let (base, inherit) = sys::create(len)?;
         let region = Region { base, len, cap, inherit };
@@ -120,9 +140,15 @@ impl Region {
         (CONTROL[ring & 1] + if word == 0 { TAIL } else { HEAD }, HEADER)
     }
 
-    /// The token a host opens this region with.
+    /// The token a host opens this region with (a child that inherited it, on Linux).
     pub fn token(&self) -> String {
         sys::token(&self.inherit, self.len)
+    }
+
+    /// The token for `child`, a host just started: on Windows the handles are duplicated
+    /// into it here (never inherited, so no other process the client starts gets them).
+    pub fn token_for(&self, child: &std::process::Child) -> io::Result<String> {
+        sys::token_for(&self.inherit, self.len, child)
     }
 
     fn word(&self, offset: usize) -> &AtomicU32 {
@@ -219,13 +245,15 @@ impl End {
             }
         }
         let flag = self.region.control(self.ring, sleeps);
+        let mut nap = NAP;
         loop {
             flag.store(1, Ordering::SeqCst);
             if w.load(Ordering::SeqCst) != seen {
                 flag.store(0, Ordering::Relaxed);
                 return Ok(());
             }
-            sys::wait(&self.region.inherit, slot(self.ring, word), w, seen, NAP);
+            sys::wait(&self.region.inherit, slot(self.ring, word), w, seen, nap);
+            nap = (nap * 2).min(MAX_NAP);
             flag.store(0, Ordering::Relaxed);
             if w.load(Ordering::Acquire) != seen {
                 return Ok(());
@@ -409,6 +437,9 @@ mod sys {
     const SYS_FUTEX: c_long = 202;
     #[cfg(target_arch = "aarch64")]
     const SYS_FUTEX: c_long = 98;
+    /// Elsewhere no futex number is declared: waits sleep briefly instead.
+    #[cfg(not(any(target_arch = "x86", target_arch = "x86_64", target_arch = "aarch64")))]
+    const SYS_FUTEX: c_long = -1;
     const FUTEX_WAIT: c_int = 0;
     const FUTEX_WAKE: c_int = 1;
 
@@ -429,14 +460,16 @@ mod sys {
     }
 
     pub fn create(len: usize) -> io::Result<(*mut u8, Shared)> {
-        // SAFETY: a NUL-terminated name; MFD_CLOEXEC (the spawn clears it for the host only).
-        let fd = unsafe { memfd_create(c"dllgen".as_ptr(), 1) };
+        // SAFETY: a NUL-terminated name; MFD_CLOEXEC (the spawn clears it for the host only)
+        // and MFD_ALLOW_SEALING.
+        let fd = unsafe { memfd_create(c"dllgen".as_ptr(), 1 | 2) };
         if fd < 0 {
             return Err(io::Error::last_os_error());
         }
         let shared = Shared(fd);
-        // SAFETY: our fd.
-        if unsafe { ftruncate(fd, len as c_long) } != 0 {
+        // SAFETY: our fd. Sealed at its size: a host that truncated it would make the
+        // client's next access a SIGBUS (F_ADD_SEALS: SEAL_SHRINK | SEAL_GROW | SEAL_SEAL).
+        if unsafe { ftruncate(fd, len as c_long) } != 0 || unsafe { fcntl(fd, 1033, 2 | 4 | 1) } != 0 {
             let e = io::Error::last_os_error();
             close_fd(fd);
             return Err(e);
@@ -457,20 +490,32 @@ mod sys {
             .and_then(|n| n.parse().ok())
             .filter(|n| *n > 2)
             .ok_or_else(|| io::Error::new(io::ErrorKind::InvalidInput, "malformed shared-memory token"))?;
-        // SAFETY: lseek on an inherited descriptor; a wrong one fails cleanly. Then the
-        // descriptor is made close-on-exec again: programs the library starts must not
-        // inherit the region.
+        // SAFETY: descriptor calls on the inherited fd; a wrong one fails cleanly. First it is
+        // made close-on-exec again (programs the library starts must not inherit it), and it
+        // is closed on every failure.
+        unsafe { fcntl(fd, 2, 1) };
         let len = unsafe { lseek(fd, 0, 2) };
         if len <= 0 {
-            return Err(io::Error::last_os_error());
+            let e = io::Error::last_os_error();
+            close_fd(fd);
+            return Err(e);
         }
-        unsafe { fcntl(fd, 2, 1) };
-        let p = map(fd, len as usize)?;
-        Ok((p, len as usize, Shared(fd)))
+        match map(fd, len as usize) {
+            Ok(p) => Ok((p, len as usize, Shared(fd))),
+            Err(e) => {
+                close_fd(fd);
+                Err(e)
+            }
+        }
     }
 
     pub fn token(s: &Shared, len: usize) -> String {
         format!("fd:{}:{len}", s.0)
+    }
+
+    /// The child inherited the descriptor under the same number.
+    pub fn token_for(s: &Shared, len: usize, _: &std::process::Child) -> io::Result<String> {
+        Ok(token(s, len))
     }
 
     fn close_fd(fd: c_int) {
@@ -490,12 +535,22 @@ mod sys {
     pub fn wait(_: &Shared, _slot: usize, w: &AtomicU32, seen: u32, nap: Duration) {
         let ts = Timespec { sec: nap.as_secs() as c_long, nsec: nap.subsec_nanos() as c_long };
         // SAFETY: a shared futex word in our mapping; a timeout struct that outlives the call.
-        unsafe {
-            syscall(SYS_FUTEX, w.as_ptr(), FUTEX_WAIT, seen, &ts as *const Timespec, 0usize, 0u32);
+        let r = if SYS_FUTEX < 0 {
+            -1
+        } else {
+            unsafe { syscall(SYS_FUTEX, w.as_ptr(), FUTEX_WAIT, seen, &ts as *const Timespec, 0usize, 0u32) }
+        };
+        // No futex (another architecture, or a kernel without the 32-bit-time call): a short
+        // sleep, so the wait polls instead of spinning.
+        if r == -1 && (SYS_FUTEX < 0 || io::Error::last_os_error().raw_os_error() == Some(38)) {
+            std::thread::sleep(nap.min(Duration::from_millis(1)));
         }
     }
 
     pub fn wake(_: &Shared, _slot: usize, w: &AtomicU32) {
+        if SYS_FUTEX < 0 {
+            return;
+        }
         // SAFETY: as above; wakes the one waiter this word can have.
         unsafe {
             syscall(SYS_FUTEX, w.as_ptr(), FUTEX_WAKE, 1 as c_int, 0usize, 0usize, 0u32);
@@ -557,6 +612,16 @@ mod sys {
         fn WaitForSingleObject(h: Handle, ms: u32) -> u32;
         fn CloseHandle(h: Handle) -> i32;
         fn SetHandleInformation(h: Handle, mask: u32, flags: u32) -> i32;
+        fn DuplicateHandle(
+            source_process: Handle,
+            source: Handle,
+            target_process: Handle,
+            target: *mut Handle,
+            access: u32,
+            inherit: i32,
+            options: u32,
+        ) -> i32;
+        fn GetCurrentProcess() -> Handle;
         fn PeekNamedPipe(
             h: Handle,
             buf: *mut c_void,
@@ -571,13 +636,13 @@ mod sys {
     const FILE_MAP_ALL_ACCESS: u32 = 0xf001f;
     const HANDLE_FLAG_INHERIT: u32 = 1;
 
-    /// Handles the child inherits (Rust's `Command` lets a child inherit every inheritable
-    /// handle): an unnamed section and events nobody else can open.
-    fn inheritable_attrs() -> SecurityAttributes {
+    /// Not inheritable: Rust's `Command` lets a child inherit every inheritable handle, so
+    /// the host gets its own duplicates instead (see `token_for`).
+    fn private_attrs() -> SecurityAttributes {
         SecurityAttributes {
             len: std::mem::size_of::<SecurityAttributes>() as u32,
             descriptor: std::ptr::null_mut(),
-            inherit: 1,
+            inherit: 0,
         }
     }
 
@@ -592,7 +657,7 @@ mod sys {
     }
 
     pub fn create(len: usize) -> io::Result<(*mut u8, Shared)> {
-        let attrs = inheritable_attrs();
+        let attrs = private_attrs();
         // SAFETY: a pagefile-backed, unnamed section; events likewise unnamed.
         unsafe {
             let invalid = -1isize as Handle;
@@ -651,6 +716,31 @@ mod sys {
     pub fn token(s: &Shared, len: usize) -> String {
         let e = s.events.map(|e| e as usize);
         format!("h:{}:{len}:{}:{}:{}:{}", s.map as usize, e[0], e[1], e[2], e[3])
+    }
+
+    /// Duplicates the section and the events into `child` (not inheritable there either).
+    pub fn token_for(s: &Shared, len: usize, child: &std::process::Child) -> io::Result<String> {
+        use std::os::windows::io::AsRawHandle;
+        const DUPLICATE_SAME_ACCESS: u32 = 2;
+        let target = child.as_raw_handle() as Handle;
+        let dup = |h: Handle| -> io::Result<usize> {
+            let mut out: Handle = std::ptr::null_mut();
+            // SAFETY: live handles of ours, duplicated into a process we started.
+            let ok = unsafe {
+                DuplicateHandle(GetCurrentProcess(), h, target, &mut out, 0, 0, DUPLICATE_SAME_ACCESS)
+            };
+            if ok == 0 {
+                Err(io::Error::last_os_error())
+            } else {
+                Ok(out as usize)
+            }
+        };
+        let map = dup(s.map)?;
+        let mut e = [0usize; 4];
+        for (i, h) in s.events.iter().enumerate() {
+            e[i] = dup(*h)?;
+        }
+        Ok(format!("h:{map}:{len}:{}:{}:{}:{}", e[0], e[1], e[2], e[3]))
     }
 
     pub fn release(s: &Shared) {
@@ -728,6 +818,9 @@ mod sys {
     }
     pub fn token(_: &Shared, _: usize) -> String {
         String::new()
+    }
+    pub fn token_for(_: &Shared, _: usize, _: &std::process::Child) -> io::Result<String> {
+        Err(unsupported())
     }
     pub fn release(_: &Shared) {}
     pub unsafe fn unmap(_: *mut u8, _: usize) {}
@@ -807,6 +900,19 @@ mod tests {
         // A tail far beyond the ring: refused, not trusted.
         client.control(Direction::ToClient as usize, TAIL).store(u32::MAX / 2, Ordering::SeqCst);
         assert_eq!(r.read(&mut [0u8; 4]).unwrap_err().kind(), io::ErrorKind::InvalidData);
+    }
+
+    #[test]
+    fn the_region_cannot_be_resized_by_the_host() {
+        extern "C" {
+            fn ftruncate(fd: i32, len: std::ffi::c_long) -> i32;
+        }
+        let client = Region::create(&ShmConfig::default()).unwrap();
+        let host = host_view(&client);
+        // A host truncating the region would turn the client's next access into SIGBUS.
+        // SAFETY: a descriptor the test owns.
+        assert_ne!(unsafe { ftruncate(host.inherit.0, 0) }, 0, "the memfd is sealed");
+        assert_ne!(unsafe { ftruncate(host.inherit.0, 1 << 30) }, 0);
     }
 
     #[test]

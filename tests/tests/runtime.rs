@@ -561,3 +561,12 @@ fn a_host_scribbling_on_the_region_is_a_protocol_error() {
         assert_eq!(add(&c, 2, 3), Ok(5), "scribble {how}: a new host");
     }
 }
+
+/// A host started through a runner (Wine, say) may not be a native program: no region is
+/// offered, and the pipe is used without complaint.
+#[test]
+fn a_host_started_through_a_runner_uses_the_pipe() {
+    let c = client_with(|cfg| cfg.runner = Some("/usr/bin/env".into()));
+    assert_eq!(add(&c, 20, 22), Ok(42));
+    assert!(!c.uses_shared_memory());
+}

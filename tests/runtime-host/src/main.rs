@@ -35,10 +35,6 @@ pub const SPAWN_AND_CRASH: u32 = 12;
 /// an absurd write position; 1: bytes that are not a frame), then answers normally.
 pub const SCRIBBLE: u32 = 13;
 
-/// The region the client shared, mapped a second time for `SCRIBBLE` (leaked on purpose:
-/// the runtime owns the descriptor).
-static REGION: std::sync::OnceLock<Option<(usize, usize)>> = std::sync::OnceLock::new();
-
 struct Tests {
     hash: u64,
 }
@@ -128,7 +124,7 @@ impl Library for Tests {
             }
             SCRIBBLE => {
                 let how = args.u32()?;
-                let Some(Some((base, len))) = REGION.get().copied() else {
+                let Some((base, len)) = dllgen_runtime::shm::in_use() else {
                     return Err(WireError::Payload("no shared region"));
                 };
                 // While the client waits for this call's answer, another thread scribbles.
@@ -222,15 +218,6 @@ fn main() {
         }
         _ => {}
     }
-    // A second mapping of the shared region, for SCRIBBLE (before run_host takes the
-    // variable out of the environment).
-    REGION.get_or_init(|| {
-        let token = std::env::var(dllgen_runtime::shm::ENV).ok()?;
-        let region = dllgen_runtime::shm::Region::open(&token).ok()?;
-        let raw = region.raw();
-        std::mem::forget(region);
-        Some((raw.0 as usize, raw.1))
-    });
     run_host(|| match std::env::var("DLLGEN_TEST_HOST_FAIL_LOAD") {
         Ok(reason) => Err(reason),
         Err(_) => Ok(Box::new(Tests { hash })),
