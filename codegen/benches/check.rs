@@ -132,5 +132,10 @@ fn main() {
             ("dllgen generate (+ render, format, write)", generate),
         ],
     );
-    let _ = std::fs::remove_dir_all(&dir);
+    // DLLGEN_BENCH_KEEP=1 keeps the folder (to build the generated crates, say).
+    if std::env::var_os("DLLGEN_BENCH_KEEP").is_some() {
+        println!("kept {}", dir.display());
+    } else {
+        let _ = std::fs::remove_dir_all(&dir);
+    }
 }
