@@ -213,17 +213,22 @@ struct End {
     /// This side's own position (the shared copy is only for the other side).
     pos: u32,
     spin: Duration,
+    /// The longest nap: a host waiting for requests may be idle for hours (its naps grow);
+    /// a client waits only inside a call, and notices a host that died (or was stopped at
+    /// its deadline) within one short nap.
+    max_nap: Duration,
     alive: Alive,
 }
 
 impl End {
-    fn new(region: Arc<Region>, dir: Direction, config: &ShmConfig, alive: Alive) -> End {
+    fn new(region: Arc<Region>, dir: Direction, config: &ShmConfig, alive: Alive, client: bool) -> End {
         let spin = if std::thread::available_parallelism().map_or(1, |n| n.get()) > 1 {
             config.spin
         } else {
             Duration::ZERO
         };
-        End { region, ring: dir as usize, pos: 0, spin, alive }
+        let max_nap = if client { NAP } else { MAX_NAP };
+        End { region, ring: dir as usize, pos: 0, spin, max_nap, alive }
     }
 
     /// Waits until `word` differs from `seen`: spin, then sleep in naps, checking that
@@ -253,7 +258,7 @@ impl End {
                 return Ok(());
             }
             sys::wait(&self.region.inherit, slot(self.ring, word), w, seen, nap);
-            nap = (nap * 2).min(MAX_NAP);
+            nap = (nap * 2).min(self.max_nap);
             flag.store(0, Ordering::Relaxed);
             if w.load(Ordering::Acquire) != seen {
                 return Ok(());
@@ -300,8 +305,8 @@ pub fn ends(
         (Direction::ToHost, Direction::ToClient)
     };
     (
-        RingReader(End::new(region.clone(), r, config, alive_r)),
-        RingWriter(End::new(region, w, config, alive_w)),
+        RingReader(End::new(region.clone(), r, config, alive_r, client)),
+        RingWriter(End::new(region, w, config, alive_w, client)),
     )
 }
 
