@@ -4,7 +4,7 @@
 //! into an [`Error`] — never a hang or a panic in the caller.
 
 use crate::shm::{self, Region, ShmConfig};
-use crate::wire::{read_frame, Kind, Reader, Status, WireError, Writer, DEFAULT_MAX_FRAME};
+use crate::wire::{read_frame, Kind, Payload, Reader, Status, WireError, Writer, DEFAULT_MAX_FRAME};
 use crate::PROTOCOL_VERSION;
 use std::ffi::OsString;
 use std::fmt;
@@ -183,7 +183,7 @@ struct Connection {
     child: Option<Child>,
     input: BufReader<Box<dyn Read + Send>>,
     output: Box<dyn Write + Send>,
-    payload: Vec<u8>,
+    payload: Payload,
     out: Writer,
     /// A region offered to a child host, until the handshake says whether it took it: the
     /// region, the token the host opens it with, and the watch on the host's output pipe
@@ -402,7 +402,7 @@ impl Client {
                         child: None,
                         input: BufReader::with_capacity(1 << 16, input),
                         output,
-                        payload: Vec::new(),
+                        payload: Payload::new(),
                         out: Writer::new(),
                         offered: None,
                         watch: None,
@@ -494,7 +494,7 @@ impl Client {
             child: Some(child),
             input: BufReader::with_capacity(1 << 16, Box::new(input)),
             output: Box::new(output),
-            payload: Vec::new(),
+            payload: Payload::new(),
             out: Writer::new(),
             offered: None,
             watch,

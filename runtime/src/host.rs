@@ -3,7 +3,7 @@
 //! calls from the client nested inside those callbacks.
 
 use crate::shm;
-use crate::wire::{read_frame, Header, Kind, Reader, Status, WireError, Writer};
+use crate::wire::{read_frame, Header, Kind, Payload, Reader, Status, WireError, Writer};
 use crate::PROTOCOL_VERSION;
 use std::io::{Read, Write};
 use std::panic::{catch_unwind, AssertUnwindSafe};
@@ -35,14 +35,14 @@ pub trait Library {
 /// listener mode.
 pub trait Frames {
     /// The next frame; its payload goes into `payload`.
-    fn next_frame(&mut self, max_frame: u32, payload: &mut Vec<u8>) -> Result<Header, WireError>;
+    fn next_frame(&mut self, max_frame: u32, payload: &mut Payload) -> Result<Header, WireError>;
 }
 
 /// Frames read straight from a stream.
 pub struct StreamFrames<'a>(pub &'a mut dyn Read);
 
 impl Frames for StreamFrames<'_> {
-    fn next_frame(&mut self, max_frame: u32, payload: &mut Vec<u8>) -> Result<Header, WireError> {
+    fn next_frame(&mut self, max_frame: u32, payload: &mut Payload) -> Result<Header, WireError> {
         read_frame(self.0, max_frame, payload)
     }
 }
@@ -66,9 +66,9 @@ const MAX_NESTING: u32 = 64;
 impl CallContext<'_> {
     /// Runs callback `id` in the client with `args`; returns the reply's payload. Calls the
     /// client makes from inside the callback are served meanwhile (re-entrancy).
-    pub fn callback(&mut self, id: u32, args: &mut Writer) -> Result<Vec<u8>, WireError> {
+    pub fn callback(&mut self, id: u32, args: &mut Writer) -> Result<Payload, WireError> {
         args.send(self.output, Kind::Callback, Status::Ok, id, self.seq).map_err(WireError::Io)?;
-        let mut payload = Vec::new();
+        let mut payload = Payload::new();
         loop {
             let h = self.input.next_frame(self.max_frame, &mut payload)?;
             match h.kind {
@@ -325,7 +325,7 @@ pub fn serve_with(
     max_frame: u32,
     mut shm: Option<shm::PipeWatch>,
 ) -> Result<(), ServeError> {
-    let mut payload = Vec::new();
+    let mut payload = Payload::new();
     let mut out = Writer::new();
     let mut greeted = false;
     let mut rings: Option<(shm::RingReader, shm::RingWriter)> = None;
@@ -456,9 +456,9 @@ mod tests {
         let result = serve(&Adder, &mut &input[..], &mut out, 1 << 20);
         let mut frames = Vec::new();
         let mut rest = &out[..];
-        let mut payload = Vec::new();
+        let mut payload = Payload::new();
         while let Ok(h) = read_frame(&mut rest, 1 << 20, &mut payload) {
-            frames.push((h.kind, h.status, payload.clone()));
+            frames.push((h.kind, h.status, payload.to_vec()));
         }
         (result, frames)
     }

@@ -19,7 +19,7 @@ pub mod wire;
 pub use client::{Client, Config, Error, HostPath, Pool};
 pub use host::{callback, with_callbacks, CallContext, Library};
 pub use shm::ShmConfig;
-pub use wire::{Reader, Status, WireError, Writer};
+pub use wire::{Payload, Reader, Status, WireError, Writer};
 
 /// Bumped on any incompatible change to the wire format or the handshake.
 pub const PROTOCOL_VERSION: u32 = 1;

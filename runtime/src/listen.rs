@@ -8,7 +8,7 @@
 //! writing the `Return`, so the client's next call is never mistaken for callback traffic.
 
 use crate::host::{check_hello_with, run_call, Frames, Library};
-use crate::wire::{read_frame, Header, Kind, Status, WireError, Writer};
+use crate::wire::{read_frame, Header, Kind, Payload, Status, WireError, Writer};
 use crate::PROTOCOL_VERSION;
 use std::io::{self, BufReader, Read, Write};
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -23,7 +23,7 @@ pub(crate) trait Conn: Read + Write + Send + Sync + 'static {
     fn cut(&self);
 }
 
-type Incoming = Result<(Header, Vec<u8>), WireError>;
+type Incoming = Result<(Header, Payload), WireError>;
 
 /// Waits for the next client.
 pub(crate) type Accept = Box<dyn FnMut() -> io::Result<Box<dyn Conn>> + Send>;
@@ -84,7 +84,7 @@ impl Write for Outbox<'_> {
 
 struct Job {
     header: Header,
-    payload: Vec<u8>,
+    payload: Payload,
     conn: Arc<Shared>,
 }
 
@@ -92,7 +92,7 @@ struct Job {
 struct QueuedFrames<'a>(&'a Receiver<Incoming>);
 
 impl Frames for QueuedFrames<'_> {
-    fn next_frame(&mut self, _max: u32, payload: &mut Vec<u8>) -> Result<Header, WireError> {
+    fn next_frame(&mut self, _max: u32, payload: &mut Payload) -> Result<Header, WireError> {
         match self.0.recv() {
             Ok(Ok((h, p))) => {
                 *payload = p;
@@ -178,7 +178,7 @@ fn read_connection(
         cutter,
     });
     let mut input = BufReader::with_capacity(1 << 16, conn);
-    let mut payload = Vec::new();
+    let mut payload = Payload::new();
     let mut greeted = false;
     loop {
         let h = match read_frame(&mut input, max_frame, &mut payload) {

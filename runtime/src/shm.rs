@@ -40,6 +40,9 @@ const MAX_NAP: Duration = Duration::from_millis(160);
 /// itself sends the token in `Hello`).
 pub const ENV: &str = "DLLGEN_SHM";
 
+/// The most a writer copies in before publishing: a large frame streams through.
+const PIECE: usize = 64 << 10;
+
 /// The largest ring: the region must fit a 32-bit host's address space and `off_t`.
 const MAX_RING: usize = 256 << 20;
 
@@ -363,7 +366,9 @@ impl Write for RingWriter {
                 e.wait(HEAD, head, WRITER_SLEEPS)?;
                 continue;
             }
-            let n = room.min(buf.len());
+            // Published in pieces: the reader copies one piece out while the next goes in
+            // (on two CPUs a large frame then costs about one copy, not two in a row).
+            let n = room.min(buf.len()).min(PIECE);
             let at = e.pos as usize & (cap - 1);
             let first = n.min(cap - at);
             let data = e.region.data(e.ring);

@@ -175,11 +175,33 @@ impl fmt::Display for WireError {
 
 impl std::error::Error for WireError {}
 
-/// Reads one frame: its header, and its payload into `payload` (its allocation is reused
-/// from frame to frame). The length must pass the `max` check, and even then memory grows
-/// with the bytes that actually arrive: a peer announcing a huge frame and sending nothing
-/// costs at most 1 MiB.
-pub fn read_frame<R: Read + ?Sized>(r: &mut R, max: u32, payload: &mut Vec<u8>) -> Result<Header, WireError> {
+/// A received frame's payload. Its buffer only grows and stays initialized from frame to
+/// frame, so a steady stream of large frames costs no allocation and no zero-filling.
+#[derive(Debug, Default)]
+pub struct Payload {
+    buf: Vec<u8>,
+    len: usize,
+}
+
+impl Payload {
+    /// An empty payload.
+    pub fn new() -> Self {
+        Self::default()
+    }
+}
+
+impl std::ops::Deref for Payload {
+    type Target = [u8];
+    fn deref(&self) -> &[u8] {
+        &self.buf[..self.len]
+    }
+}
+
+/// Reads one frame: its header, and its payload into `payload` (its buffer is reused from
+/// frame to frame). The length must pass the `max` check, and even then memory grows with
+/// the bytes that actually arrive: a peer announcing a huge frame and sending nothing costs
+/// at most 1 MiB.
+pub fn read_frame<R: Read + ?Sized>(r: &mut R, max: u32, payload: &mut Payload) -> Result<Header, WireError> {
     let mut h = [0u8; HEADER_LEN];
     let mut got = 0;
     while got < HEADER_LEN {
@@ -195,15 +217,23 @@ pub fn read_frame<R: Read + ?Sized>(r: &mut R, max: u32, payload: &mut Vec<u8>) 
         }
     }
     let header = Header::decode(&h, max)?;
-    payload.clear();
-    payload.reserve((header.len as usize).min(1 << 20));
-    let read = (&mut *r).take(u64::from(header.len)).read_to_end(payload);
-    match read {
-        Ok(n) if n == header.len as usize => Ok(header),
-        Ok(_) => Err(WireError::Truncated),
-        Err(e) if is_disconnect(&e) => Err(WireError::Truncated),
-        Err(e) => Err(WireError::Io(e)),
+    let len = header.len as usize;
+    payload.len = 0;
+    while payload.len < len {
+        let end = len.min(payload.len + (1 << 20));
+        if payload.buf.len() < end {
+            // Only new room is zeroed, once: the buffer never shrinks.
+            payload.buf.resize(end, 0);
+        }
+        match r.read(&mut payload.buf[payload.len..end]) {
+            Ok(0) => return Err(WireError::Truncated),
+            Ok(n) => payload.len += n,
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+            Err(e) if is_disconnect(&e) => return Err(WireError::Truncated),
+            Err(e) => return Err(WireError::Io(e)),
+        }
     }
+    Ok(header)
 }
 
 /// Errors that mean "the other side is gone" on pipes and sockets.
@@ -437,7 +467,7 @@ mod tests {
         });
         let mut wire = Vec::new();
         w.send(&mut wire, Kind::Call, Status::Ok, 42, 9).unwrap();
-        let mut payload = Vec::new();
+        let mut payload = Payload::new();
         let h = read_frame(&mut wire.as_slice(), 1 << 20, &mut payload).unwrap();
         assert_eq!(
             (h.kind, h.status, h.id, h.seq, h.len as usize),
@@ -455,10 +485,10 @@ mod tests {
 
     #[test]
     fn bad_frames_are_errors_before_any_allocation() {
-        let mut payload = Vec::new();
+        let mut payload = Payload::new();
         let huge = Header { len: u32::MAX, kind: Kind::Call, status: Status::Ok, id: 0, seq: 0 }.encode();
         assert!(matches!(read_frame(&mut &huge[..], 1024, &mut payload), Err(WireError::TooLarge { .. })));
-        assert_eq!(payload.capacity(), 0);
+        assert_eq!(payload.buf.capacity(), 0);
         let mut bad = huge;
         bad[4] = 99;
         assert!(matches!(read_frame(&mut &bad[..], u32::MAX, &mut payload), Err(WireError::BadKind(99))));

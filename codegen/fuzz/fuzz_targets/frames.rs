@@ -40,7 +40,7 @@ libfuzzer_sys::fuzz_target!(|data: &[u8]| {
     let _ = serve(&Echo, &mut input.as_slice(), &mut out, 1 << 16);
     // The client's reader on the same bytes.
     let mut rest = data;
-    let mut payload = Vec::new();
+    let mut payload = dllgen_runtime::Payload::new();
     while let Ok(h) = read_frame(&mut rest, 1 << 16, &mut payload) {
         let mut r = Reader::new(&payload);
         let _ = (h, r.bytes(), r.i64(), r.finish());
