@@ -103,7 +103,8 @@ pub fn serve() {
         let next = f.seq.wrapping_add(1);
         f.wait(REQUEST, REQUEST_SLEEPS, next);
         f.seq = next;
-        let len = (f.word(LEN).load(Ordering::Relaxed) as usize).min(f.region.raw().1 / 2);
+        let (_, data) = Region::layout(0, 0);
+        let len = (f.word(LEN).load(Ordering::Relaxed) as usize).min((f.region.raw().1 - data) / 2);
         buf.resize(len, 0);
         // SAFETY: `len` is bounded by the half's size; copies in, then out, like the pipe echo.
         unsafe {

@@ -191,6 +191,8 @@ struct Connection {
     offered: Option<(Region, String, shm::PipeWatch)>,
     /// The watch on a child host's output pipe.
     watch: Option<shm::PipeWatch>,
+    /// The shared region, whose bulk area a call's large arguments and results use.
+    bulk: Option<std::sync::Arc<Region>>,
     /// With shared memory, the pipes stay open as the control channel: closing the write
     /// end tells the host to exit; the read end shows the host's death.
     control: Option<(Box<dyn Write + Send>, Box<dyn Read + Send>)>,
@@ -276,7 +278,15 @@ impl Client {
         let seq = state.seq;
         let conn = state.conn.as_mut().expect("connected above");
         conn.out.clear();
+        // Over shared memory, large arguments go to the bulk area (the host reads them in
+        // place there); the host is told how far they reach.
+        if let Some(region) = &conn.bulk {
+            conn.out.attach_bulk(region.bulk(0));
+        }
         args(&mut conn.out);
+        if let (Some(region), Some(bulk)) = (&conn.bulk, conn.out.detach_bulk()) {
+            region.set_bulk_used(bulk.used());
+        }
         let armed = self.watch.as_ref().zip(self.config.timeout).map(|(w, t)| w.arm(t));
         let result = catch_unwind(AssertUnwindSafe(|| {
             exchange(conn, id, seq, self.config.max_frame, me, callbacks, decode)
@@ -406,6 +416,7 @@ impl Client {
                         out: Writer::new(),
                         offered: None,
                         watch: None,
+                        bulk: None,
                         control: None,
                     },
                     interrupt,
@@ -498,6 +509,7 @@ impl Client {
             out: Writer::new(),
             offered: None,
             watch,
+            bulk: None,
             control: None,
         };
         Ok((conn, Box::new(move || crate::sys::kill_process(pid))))
@@ -535,8 +547,9 @@ impl Client {
     /// From here on frames go through the rings; the pipes become the control channel.
     fn switch_to_shm(&self, conn: &mut Connection, region: Region, watch: shm::PipeWatch) {
         let config = self.config.shm.unwrap_or_default();
-        let (reader, writer) =
-            shm::ends(std::sync::Arc::new(region), true, &config, watch.clone().boxed(), watch.boxed());
+        let region = std::sync::Arc::new(region);
+        conn.bulk = Some(region.clone());
+        let (reader, writer) = shm::ends(region, true, &config, watch.clone().boxed(), watch.boxed());
         let pipe_in = std::mem::replace(&mut conn.input, BufReader::with_capacity(1 << 16, Box::new(reader)));
         let pipe_out = std::mem::replace(&mut conn.output, Box::new(writer));
         conn.control = Some((pipe_out, pipe_in.into_inner()));
@@ -619,7 +632,9 @@ fn exchange<T>(
     let mut reply = Writer::new();
     loop {
         let h = read_frame(&mut conn.input, max_frame, &mut conn.payload).map_err(lost)?;
-        let mut r = Reader::new(&conn.payload);
+        // Only the call's own reply may refer to the bulk area (callback traffic does not).
+        let bulk = conn.bulk.as_ref().filter(|_| h.kind == Kind::Return).map(|r| r.bulk(0));
+        let mut r = Reader::with_bulk(&conn.payload, bulk);
         match (h.kind, h.status) {
             // The host refused this call's arguments (a buffer shorter than its length...):
             // it answered in step, so the connection and the library's state are intact.

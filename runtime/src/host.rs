@@ -87,6 +87,7 @@ impl CallContext<'_> {
                         self.output,
                         self.max_frame,
                         self.depth + 1,
+                        None,
                     )?;
                     out.send(self.output, Kind::Return, status, h.id, h.seq).map_err(WireError::Io)?;
                 }
@@ -190,6 +191,7 @@ fn fail(e: WireError) {
 
 /// Runs one call and sends its `Return` frame. Panics in generated code become
 /// `HostPanic` replies; the host keeps serving.
+#[allow(clippy::too_many_arguments)]
 pub(crate) fn dispatch(
     lib: &dyn Library,
     h: &Header,
@@ -198,8 +200,9 @@ pub(crate) fn dispatch(
     input: &mut dyn Frames,
     output: &mut dyn Write,
     max_frame: u32,
+    bulk: Option<crate::wire::Bulk>,
 ) -> Result<(), WireError> {
-    let status = run_call(lib, h, payload, out, input, output, max_frame)?;
+    let status = run_call_at(lib, h, payload, out, input, output, max_frame, 0, bulk)?;
     out.send(output, Kind::Return, status, h.id, h.seq).map_err(WireError::Io)
 }
 
@@ -214,7 +217,7 @@ pub(crate) fn run_call(
     output: &mut dyn Write,
     max_frame: u32,
 ) -> Result<Status, WireError> {
-    run_call_at(lib, h, payload, out, input, output, max_frame, 0)
+    run_call_at(lib, h, payload, out, input, output, max_frame, 0, None)
 }
 
 #[allow(clippy::too_many_arguments)]
@@ -227,12 +230,21 @@ fn run_call_at(
     output: &mut dyn Write,
     max_frame: u32,
     depth: u32,
+    bulk: Option<crate::wire::Bulk>,
 ) -> Result<Status, WireError> {
     out.clear();
     let result = {
         let mut cx =
             CallContext { lib, input: &mut *input, output: &mut *output, max_frame, seq: h.seq, depth };
-        catch_unwind(AssertUnwindSafe(|| lib.call(h.id, Reader::new(payload), out, &mut cx)))
+        // A top-level call over shared memory: its arguments may be in the bulk area, and
+        // its out-buffers are placed there (after the client's) for the library to fill.
+        if let Some(b) = bulk {
+            out.attach_bulk(b);
+        }
+        let r =
+            catch_unwind(AssertUnwindSafe(|| lib.call(h.id, Reader::with_bulk(payload, bulk), out, &mut cx)));
+        out.detach_bulk();
+        r
     };
     Ok(match result {
         Ok(Ok(status)) => status,
@@ -329,6 +341,7 @@ pub fn serve_with(
     let mut out = Writer::new();
     let mut greeted = false;
     let mut rings: Option<(shm::RingReader, shm::RingWriter)> = None;
+    let mut bulk_region: Option<std::sync::Arc<shm::Region>> = None;
     loop {
         let (input, output): (&mut dyn Read, &mut dyn Write) = match rings.as_mut() {
             Some((r, w)) => (r, w),
@@ -372,13 +385,10 @@ pub fn serve_with(
                         if let Some((region, watch)) = take {
                             shm::set_in_use(&region);
                             let config = shm::ShmConfig::default();
-                            rings = Some(shm::ends(
-                                std::sync::Arc::new(region),
-                                false,
-                                &config,
-                                watch.clone().boxed(),
-                                watch.boxed(),
-                            ));
+                            let region = std::sync::Arc::new(region);
+                            bulk_region = Some(region.clone());
+                            rings =
+                                Some(shm::ends(region, false, &config, watch.clone().boxed(), watch.boxed()));
                         }
                     }
                     Err(message) => {
@@ -389,7 +399,9 @@ pub fn serve_with(
                 }
             }
             (Kind::Call, true) => {
-                match dispatch(lib, &h, &payload, &mut out, &mut StreamFrames(input), output, max_frame) {
+                let bulk = bulk_region.as_ref().map(|r| r.bulk(r.bulk_used()));
+                match dispatch(lib, &h, &payload, &mut out, &mut StreamFrames(input), output, max_frame, bulk)
+                {
                     Ok(()) => {}
                     Err(WireError::Closed | WireError::Truncated) => return Ok(()),
                     Err(e) => {

@@ -325,6 +325,8 @@ const POOL_MAX_BYTES: usize = 64 << 20;
 /// call (a 32-bit glibc serves every allocation above 512 KiB with a fresh `mmap`).
 pub struct Scratch<T: Element> {
     storage: Vec<u64>,
+    /// Where the elements are: `storage`, or the shared bulk area (in place).
+    ptr: *mut T,
     len: usize,
     _t: PhantomData<T>,
 }
@@ -346,12 +348,26 @@ impl<T: Element> Scratch<T> {
             // Only growth is zeroed; kept bytes are overwritten by the caller.
             storage.resize(words, 0);
         }
-        Scratch { storage, len, _t: PhantomData }
+        let ptr = storage.as_mut_ptr().cast::<T>();
+        Scratch { storage, ptr, len, _t: PhantomData }
+    }
+
+    /// Elements in the shared bulk area, used in place.
+    fn placed(ptr: *mut u8, len: usize) -> Scratch<T> {
+        Scratch { storage: Vec::new(), ptr: ptr.cast::<T>(), len, _t: PhantomData }
     }
 
     /// A byte string read as numbers (as [`Reader::elements`]), into pooled storage.
     pub fn read(r: &mut Reader<'_>) -> Result<Scratch<T>, WireError> {
-        let b = r.bytes()?;
+        let b = match r.bytes_placed()? {
+            // In the bulk area, 8-aligned: the library works on it in place.
+            Ok((p, n)) if n % T::SIZE == 0 && cfg!(target_endian = "little") && p as usize % 8 == 0 => {
+                return Ok(Scratch::placed(p, n / T::SIZE));
+            }
+            // SAFETY: a reference the reader checked against the area.
+            Ok((p, n)) => unsafe { std::slice::from_raw_parts(p as *const u8, n) },
+            Err(b) => b,
+        };
         if b.len() % T::SIZE != 0 {
             return Err(WireError::Payload("a buffer is not a whole number of elements"));
         }
@@ -375,21 +391,34 @@ impl<T: Element> Scratch<T> {
         s.iter_mut().for_each(|e| *e = T::default());
         s
     }
+
+    /// `len` zeros, in the reply's bulk area when it has one and room (the library then
+    /// writes the out-buffer where the client reads it), else as [`Scratch::zeroed`].
+    pub fn zeroed_in(out: &mut Writer, len: usize) -> Scratch<T> {
+        match out.bulk_alloc(len * T::SIZE) {
+            Some(p) => {
+                // SAFETY: a fresh placement of `len * SIZE` bytes, 8-aligned.
+                unsafe { std::ptr::write_bytes(p, 0, len * T::SIZE) };
+                Scratch::placed(p, len)
+            }
+            None => Scratch::zeroed(len),
+        }
+    }
 }
 
 impl<T: Element> std::ops::Deref for Scratch<T> {
     type Target = [T];
     fn deref(&self) -> &[T] {
-        // SAFETY: `len` elements fit in the storage (8-aligned, initialized words; every
-        // bit pattern is a valid number).
-        unsafe { std::slice::from_raw_parts(self.storage.as_ptr().cast::<T>(), self.len) }
+        // SAFETY: `len` elements at `ptr`: in the storage (8-aligned, initialized words) or
+        // in the bulk area, checked and alive for the call; every bit pattern is a number.
+        unsafe { std::slice::from_raw_parts(self.ptr, self.len) }
     }
 }
 
 impl<T: Element> std::ops::DerefMut for Scratch<T> {
     fn deref_mut(&mut self) -> &mut [T] {
         // SAFETY: as above, borrowed mutably through `self`.
-        unsafe { std::slice::from_raw_parts_mut(self.storage.as_mut_ptr().cast::<T>(), self.len) }
+        unsafe { std::slice::from_raw_parts_mut(self.ptr, self.len) }
     }
 }
 
@@ -486,6 +515,52 @@ mod tests {
         let z = Scratch::<u32>::zeroed(3);
         assert_eq!(&z[..], [0, 0, 0], "no bytes of the earlier buffer");
         assert!(Scratch::<u32>::read(&mut Reader::new(&[3, 0, 0, 0, 1, 2, 3])).is_err());
+    }
+
+    #[test]
+    fn large_buffers_go_through_the_bulk_area_and_references_are_checked() {
+        use crate::wire::Bulk;
+        let mut area = vec![0u64; 1 << 14]; // 128 KiB, 8-aligned
+        let base = area.as_mut_ptr().cast::<u8>();
+        // SAFETY: `area` outlives every use below.
+        let bulk = unsafe { Bulk::new(base, 1 << 17, 0) };
+        let big: Vec<u32> = (0..10_000).collect();
+        let mut w = Writer::new();
+        w.attach_bulk(bulk);
+        w.elements(&big).bytes(b"small stays inline");
+        let used = w.detach_bulk().unwrap().used();
+        assert_eq!(used, 40_000);
+        assert!(w.payload().len() < 64, "only a reference in the frame");
+        let frame = w.payload().to_vec();
+
+        // The host reads in place, and its reply refers to the same bytes without a copy.
+        let mut r = Reader::with_bulk(&frame, Some(bulk));
+        let mut s = Scratch::<u32>::read(&mut r).unwrap();
+        assert_eq!(s.as_ptr() as usize, base as usize, "in place");
+        s[0] = 77;
+        assert_eq!(r.bytes().unwrap(), b"small stays inline");
+        // SAFETY: as above.
+        let mut out = Writer::new();
+        out.attach_bulk(unsafe { Bulk::new(base, 1 << 17, used) });
+        let placed = Scratch::<u16>::zeroed_in(&mut out, 20_000);
+        assert!(placed.as_ptr() as usize >= base as usize + used, "after the client's");
+        out.elements(&s).elements(&placed);
+        out.detach_bulk();
+        let reply = out.payload().to_vec();
+        let mut r = Reader::with_bulk(&reply, Some(bulk));
+        let mut back = vec![0u32; 10_000];
+        r.elements_into(&mut back).unwrap();
+        assert_eq!(back[0], 77);
+        assert_eq!(back[1..], big[1..]);
+        assert_eq!(r.elements::<u16>().unwrap(), vec![0u16; 20_000]);
+
+        // Without the area, or outside it, a reference is an error.
+        assert!(Reader::new(&reply).bytes().is_err());
+        let mut forged = Writer::new();
+        forged.u32(1000 | 1 << 31).u32((1 << 17) - 10);
+        let forged = forged.payload().to_vec();
+        assert!(Reader::with_bulk(&forged, Some(bulk)).bytes().is_err());
+        drop(area);
     }
 
     #[test]

@@ -22,7 +22,9 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 const MAGIC: u32 = 0x5347_4c44; // "DLGS"
-const VERSION: u32 = 1;
+const VERSION: u32 = 2;
+/// How far the client's placements in the bulk area went for the call it sends.
+const BULK_USED: usize = 16;
 const HEADER: usize = 4096;
 /// Offsets of the two control blocks, and of their words inside one.
 const CONTROL: [usize; 2] = [256, 768];
@@ -101,7 +103,7 @@ impl Region {
     /// A fresh region (client side), ready to be inherited by a host.
     pub fn create(config: &ShmConfig) -> io::Result<Region> {
         let cap = config.ring_bytes.clamp(64 << 10, MAX_RING).next_power_of_two();
-        let len = HEADER + 2 * cap;
+        let len = HEADER + 3 * cap;
         let (base, inherit) = sys::create(len)?;
         let region = Region { base, len, cap, inherit };
         region.word(0).store(MAGIC, Ordering::Relaxed);
@@ -124,7 +126,10 @@ impl Region {
             return Err(bad("not a dllgen region of this version"));
         }
         let cap = region.word(8).load(Ordering::Relaxed) as usize;
-        if !cap.is_power_of_two() || cap < 4096 || HEADER.checked_add(cap * 2) != Some(len) {
+        if !cap.is_power_of_two()
+            || cap < 4096
+            || cap.checked_mul(3).and_then(|c| c.checked_add(HEADER)) != Some(len)
+        {
             return Err(bad("ring size does not match the region"));
         }
         region.cap = cap;
@@ -138,7 +143,8 @@ impl Region {
     }
 
     /// Offset of ring `ring`'s (0: to the host, 1: to the client) control word `word`
-    /// (0: tail, 1: head), and of its data, for the same purposes as [`Region::raw`].
+    /// (0: tail, 1: head), and of its data (the rings, then the bulk area, each a third of
+    /// what follows), for the same purposes as [`Region::raw`].
     pub fn layout(ring: usize, word: usize) -> (usize, usize) {
         (CONTROL[ring & 1] + if word == 0 { TAIL } else { HEAD }, HEADER)
     }
@@ -152,6 +158,25 @@ impl Region {
     /// into it here (never inherited, so no other process the client starts gets them).
     pub fn token_for(&self, child: &std::process::Child) -> io::Result<String> {
         sys::token_for(&self.inherit, self.len, child)
+    }
+
+    /// The bulk area (after the two rings, as large as one), placements starting at
+    /// `next`.
+    pub fn bulk(&self, next: usize) -> crate::wire::Bulk {
+        // SAFETY: the area is inside the mapping, which outlives every call on it (the
+        // connection holds the region).
+        unsafe { crate::wire::Bulk::new(self.base.add(HEADER + 2 * self.cap), self.cap, next) }
+    }
+
+    /// The client says how far its placements for the call it sends went.
+    pub fn set_bulk_used(&self, used: usize) {
+        self.word(BULK_USED).store(used as u32, Ordering::Release);
+    }
+
+    /// How far the client's placements went (read once per call by the host; a bad value
+    /// only moves the host's own placements, which are checked against the area).
+    pub fn bulk_used(&self) -> usize {
+        self.word(BULK_USED).load(Ordering::Acquire) as usize
     }
 
     fn word(&self, offset: usize) -> &AtomicU32 {
@@ -247,8 +272,14 @@ impl End {
                     }
                     std::hint::spin_loop();
                 }
-                if start.elapsed() >= self.spin {
+                let waited = start.elapsed();
+                if waited >= self.spin {
                     break;
+                }
+                // Past the first few microseconds the other side may be waiting for this
+                // very CPU (the scheduler put both on one): let it run.
+                if waited >= Duration::from_micros(5) {
+                    std::thread::yield_now();
                 }
             }
         }

@@ -243,11 +243,77 @@ pub fn is_disconnect(e: &io::Error) -> bool {
         || (cfg!(windows) && matches!(e.raw_os_error(), Some(109) | Some(232)))
 }
 
+/// The bulk area of a shared region, as one call's frames use it: large byte strings and
+/// number arrays are placed there and the frame carries only a reference (a length with
+/// the top bit set, then an offset), so they cross without going through the rings, and
+/// the host hands the library pointers into the area itself (in place).
+#[derive(Debug, Clone, Copy)]
+pub struct Bulk {
+    base: *mut u8,
+    cap: usize,
+    /// Where the next placement goes (this side's own cursor).
+    next: usize,
+}
+
+// SAFETY: a view of shared memory used by one call at a time.
+unsafe impl Send for Bulk {}
+unsafe impl Sync for Bulk {}
+
+/// Byte strings shorter than this stay in the frame (a reference costs a lookup).
+pub const BULK_MIN: usize = 16 << 10;
+const BULK_FLAG: u32 = 1 << 31;
+
+impl Bulk {
+    /// A view of `cap` bytes at `base`, placements starting at `next`.
+    ///
+    /// # Safety
+    /// `base..base+cap` is mapped for as long as the view (and what it hands out) is used.
+    pub unsafe fn new(base: *mut u8, cap: usize, next: usize) -> Bulk {
+        Bulk { base, cap, next: next.min(cap) }
+    }
+
+    /// How far placements went.
+    pub fn used(&self) -> usize {
+        self.next
+    }
+
+    /// `len` bytes at an 8-aligned offset, or `None` when the area is full.
+    pub fn alloc(&mut self, len: usize) -> Option<(usize, *mut u8)> {
+        let at = self.next.checked_add(7)? & !7;
+        let end = at.checked_add(len)?;
+        if end > self.cap {
+            return None;
+        }
+        self.next = end;
+        // SAFETY: inside the area.
+        Some((at, unsafe { self.base.add(at) }))
+    }
+
+    /// The offset of `p..p+len` if it lies inside the area.
+    fn offset_of(&self, p: *const u8, len: usize) -> Option<usize> {
+        let (start, p) = (self.base as usize, p as usize);
+        (p >= start && p.checked_add(len)? <= start + self.cap).then(|| p - start)
+    }
+
+    /// The bytes at `offset..offset+len`, checked against the area.
+    fn slice<'a>(&self, offset: usize, len: usize) -> Result<&'a [u8], WireError> {
+        match offset.checked_add(len) {
+            // SAFETY: inside the area, which outlives the call (see `new`).
+            Some(end) if end <= self.cap => {
+                Ok(unsafe { std::slice::from_raw_parts(self.base.add(offset), len) })
+            }
+            _ => Err(WireError::Payload("a bulk reference outside the shared area")),
+        }
+    }
+}
+
 /// Builds a frame: the header's space is reserved first, so the finished frame goes out
 /// in one write with no copy of the payload.
 #[derive(Debug, Default)]
 pub struct Writer {
     buf: Vec<u8>,
+    /// Where large byte strings go instead of the frame (a call's frame over shared memory).
+    bulk: Option<Bulk>,
 }
 
 impl Writer {
@@ -260,7 +326,7 @@ impl Writer {
     pub fn with_capacity(payload: usize) -> Self {
         let mut buf = Vec::with_capacity(HEADER_LEN + payload);
         buf.resize(HEADER_LEN, 0);
-        Writer { buf }
+        Writer { buf, bulk: None }
     }
 
     /// Clears the payload, keeping the allocation.
@@ -318,11 +384,43 @@ impl Writer {
         self.u64(v.to_bits())
     }
 
-    /// A byte string: `u32` length, then the bytes.
+    /// A byte string: `u32` length, then the bytes (or, with a bulk area attached and a
+    /// large string, a reference to it there: copied in, unless it already lies there).
     pub fn bytes(&mut self, v: &[u8]) -> &mut Self {
+        if let Some(bulk) = self.bulk.as_mut().filter(|_| v.len() >= BULK_MIN && v.len() < BULK_FLAG as usize)
+        {
+            let placed = match bulk.offset_of(v.as_ptr(), v.len()) {
+                Some(at) => Some(at),
+                None => bulk.alloc(v.len()).map(|(at, p)| {
+                    // SAFETY: a fresh placement of `v.len()` bytes.
+                    unsafe { std::ptr::copy_nonoverlapping(v.as_ptr(), p, v.len()) };
+                    at
+                }),
+            };
+            if let Some(at) = placed {
+                self.u32(v.len() as u32 | BULK_FLAG).u32(at as u32);
+                return self;
+            }
+        }
         self.u32(v.len() as u32);
         self.buf.extend_from_slice(v);
         self
+    }
+
+    /// Lets large byte strings of this frame go to `bulk` (see [`Bulk`]).
+    pub fn attach_bulk(&mut self, bulk: Bulk) {
+        self.bulk = Some(bulk);
+    }
+
+    /// Stops using the bulk area; returns it (with how far placements went).
+    pub fn detach_bulk(&mut self) -> Option<Bulk> {
+        self.bulk.take()
+    }
+
+    /// `len` bytes of the attached bulk area for the caller to fill (an out-buffer the
+    /// library writes in place), or `None` without an area or room.
+    pub fn bulk_alloc(&mut self, len: usize) -> Option<*mut u8> {
+        self.bulk.as_mut().filter(|_| len >= BULK_MIN).and_then(|b| b.alloc(len)).map(|(_, p)| p)
     }
 
     /// A byte string of `len` bytes filled in place by `fill` (for out-buffers the
@@ -359,12 +457,19 @@ impl Writer {
 #[derive(Debug, Clone)]
 pub struct Reader<'a> {
     buf: &'a [u8],
+    /// The bulk area references in this frame point into.
+    bulk: Option<Bulk>,
 }
 
 impl<'a> Reader<'a> {
     /// A reader over `payload`.
     pub fn new(payload: &'a [u8]) -> Self {
-        Reader { buf: payload }
+        Reader { buf: payload, bulk: None }
+    }
+
+    /// A reader over `payload` whose byte strings may be references into `bulk`.
+    pub fn with_bulk(payload: &'a [u8], bulk: Option<Bulk>) -> Self {
+        Reader { buf: payload, bulk }
     }
 
     /// Bytes not yet read.
@@ -421,8 +526,31 @@ impl<'a> Reader<'a> {
     /// A byte string, borrowed from the payload: no copy (an in-buffer the library reads
     /// is passed as a pointer into the received frame).
     pub fn bytes(&mut self) -> Result<&'a [u8], WireError> {
-        let n = self.u32()? as usize;
-        self.take(n, "byte string past the end")
+        let n = self.u32()?;
+        if n & BULK_FLAG != 0 {
+            // A reference into the bulk area: length and offset read once, then checked.
+            let at = self.u32()? as usize;
+            let bulk = self.bulk.ok_or(WireError::Payload("a bulk reference without a shared area"))?;
+            return bulk.slice(at, (n & !BULK_FLAG) as usize);
+        }
+        self.take(n as usize, "byte string past the end")
+    }
+
+    /// A byte string as [`Reader::bytes`] reads it, saying where it lies: `Ok(Ok(..))` for
+    /// a reference into the bulk area (a pointer the library may read and write in place),
+    /// `Ok(Err(..))` for bytes in the frame.
+    #[allow(clippy::type_complexity)]
+    pub fn bytes_placed(&mut self) -> Result<Result<(*mut u8, usize), &'a [u8]>, WireError> {
+        let before = self.buf;
+        let n = self.u32()?;
+        if n & BULK_FLAG == 0 {
+            self.buf = before;
+            return self.bytes().map(Err);
+        }
+        let at = self.u32()? as usize;
+        let bulk = self.bulk.ok_or(WireError::Payload("a bulk reference without a shared area"))?;
+        let s = bulk.slice(at, (n & !BULK_FLAG) as usize)?;
+        Ok(Ok((s.as_ptr() as *mut u8, s.len())))
     }
 
     /// Checks that everything was read.
@@ -546,6 +674,13 @@ element!(i8, u8, i16, u16, i32, u32, i64, u64, f32, f64);
 impl Writer {
     /// A slice of numbers as one byte string.
     pub fn elements<T: Element>(&mut self, v: &[T]) -> &mut Self {
+        if cfg!(target_endian = "little") && self.bulk.is_some() {
+            // SAFETY: as below; then the bytes go through `bytes` (which may place them in
+            // the bulk area).
+            let bytes =
+                unsafe { std::slice::from_raw_parts(v.as_ptr().cast::<u8>(), std::mem::size_of_val(v)) };
+            return self.bytes(bytes);
+        }
         self.u32((v.len() * T::SIZE) as u32);
         if cfg!(target_endian = "little") {
             // SAFETY: `Element` is sealed to primitive numbers: no padding, and on a

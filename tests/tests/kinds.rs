@@ -16,6 +16,7 @@ const CHECKS: &[&str] = &[
     "ok: callbacks",
     "ok: errno",
     "ok: edges",
+    "ok: large buffers",
 ];
 
 fn assert_passed(out: &dllgen_tests::Output) {

@@ -362,7 +362,7 @@ mod __dllgen {
                     let dev = handles::from_client(0, dev_id, false)?;
                     let cap: u32 = fit(args.u64()?)?;
                     let buf_n = out_elements(cap as u64, false, 1)?;
-                    let mut buf_v = Scratch::<i8>::zeroed(buf_n);
+                    let mut buf_v = Scratch::<i8>::zeroed_in(out, buf_n);
                     args.finish()?;
                     native::set_errno(0);
                     native::set_last_error(0);
@@ -404,7 +404,7 @@ mod __dllgen {
                     let dev = handles::from_client(0, dev_id, false)?;
                     let cap: u32 = fit(args.u64()?)?;
                     let buf_n = out_elements(cap as u64, true, 1)?;
-                    let mut buf_v = Scratch::<u8>::zeroed(buf_n);
+                    let mut buf_v = Scratch::<u8>::zeroed_in(out, buf_n);
                     let mut got_value: u32 = Default::default();
                     args.finish()?;
                     native::set_errno(0);

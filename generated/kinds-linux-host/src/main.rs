@@ -525,7 +525,7 @@ mod __dllgen {
                     let mut keep = Keep::default();
                     let size: i32 = args.i32()?;
                     let out__n = out_elements(size as u64, true, 4)?;
-                    let mut out__v = Scratch::<u32>::zeroed(out__n);
+                    let mut out__v = Scratch::<u32>::zeroed_in(out, out__n);
                     args.finish()?;
                     let ret = unsafe { (self.f7)(out__v.as_mut_ptr(), size) };
                     out.i32(ret);
@@ -627,7 +627,7 @@ mod __dllgen {
                     let info_value: KxInfo = CValue::get_c(&mut args, &mut keep)?;
                     let cap: i32 = fit(args.u64()?)?;
                     let buf_n = out_elements(cap as u64, false, 1)?;
-                    let mut buf_v = Scratch::<i8>::zeroed(buf_n);
+                    let mut buf_v = Scratch::<i8>::zeroed_in(out, buf_n);
                     args.finish()?;
                     native::set_errno(0);
                     native::set_last_error(0);
@@ -690,7 +690,7 @@ mod __dllgen {
                     let dev = handles::from_client(0, dev_id, false)?;
                     let cap: i32 = fit(args.u64()?)?;
                     let buf_n = out_elements(cap as u64, false, 1)?;
-                    let mut buf_v = Scratch::<i8>::zeroed(buf_n);
+                    let mut buf_v = Scratch::<i8>::zeroed_in(out, buf_n);
                     args.finish()?;
                     native::set_errno(0);
                     native::set_last_error(0);
@@ -754,7 +754,7 @@ mod __dllgen {
                     let dev = handles::from_client(0, dev_id, false)?;
                     let cap: u32 = fit(args.u64()?)?;
                     let buf_n = out_elements(cap as u64, false, 1)?;
-                    let mut buf_v = Scratch::<u8>::zeroed(buf_n);
+                    let mut buf_v = Scratch::<u8>::zeroed_in(out, buf_n);
                     let mut got_value: u32 = Default::default();
                     args.finish()?;
                     native::set_errno(0);
@@ -935,7 +935,7 @@ mod __dllgen {
                     let cap: i32 = fit(args.u64()?)?;
                     let text_c = units_with_nul(text_bytes);
                     let out__n = out_elements(cap as u64, false, 2)?;
-                    let mut out__v = Scratch::<u16>::zeroed(out__n);
+                    let mut out__v = Scratch::<u16>::zeroed_in(out, out__n);
                     args.finish()?;
                     let ret = unsafe {
                         (self.f28)(text_c.as_ptr(), out__v.as_mut_ptr(), cap)

@@ -351,3 +351,31 @@ pub fn edges(k: &Kinds, d: &Direct) {
     assert!(matches!(&r, Err(Error::Protocol(m)) if m.contains("earlier call")), "{r:?}");
     assert_eq!(later, [1], "only this call's own callback ran its closure");
 }
+
+/// Buffers large enough to cross through the shared bulk area (in, in place, out), and
+/// the same function with small ones in between.
+pub fn large_buffers(k: &Kinds, d: &Direct) {
+    let mut rng = Rng(4);
+    let mean: extern "C" fn(*const f64, usize) -> f64 = d.sym("kx_mean");
+    let reverse: extern "C" fn(*mut u8, i32) = d.sym("kx_reverse");
+    let upper16: extern "C" fn(*const u16, *mut u16, i32) = d.sym("kx_upper16");
+    for round in 0..6 {
+        let n = if round % 2 == 0 { 50_000 + rng.small(1000) } else { rng.small(50) };
+        let values: Vec<f64> = (0..n).map(|_| rng.i32() as f64 / 3.0).collect();
+        assert_eq!(k.kx_mean(&values).unwrap().to_bits(), mean(values.as_ptr(), n).to_bits(), "{n} doubles");
+
+        let mut a: Vec<u8> = (0..n * 3).map(|_| rng.next() as u8).collect();
+        let mut b = a.clone();
+        reverse(b.as_mut_ptr(), b.len() as i32);
+        k.kx_reverse(&mut a).unwrap();
+        assert!(a == b, "{} bytes reversed in place", a.len());
+
+        let text: String = (0..n / 4).map(|_| ['a', 'Z', 'é', 'q'][rng.small(4)]).collect();
+        let cap = n / 4 + 1;
+        let wide: Vec<u16> = text.encode_utf16().chain([0]).collect();
+        let mut out = vec![0u16; cap];
+        upper16(wide.as_ptr(), out.as_mut_ptr(), cap as i32);
+        let expected: Vec<u16> = out.iter().copied().take_while(|u| *u != 0).collect();
+        assert_eq!(k.kx_upper16(&text, cap), Ok(expected), "{} units", cap);
+    }
+}

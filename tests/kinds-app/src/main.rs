@@ -119,4 +119,6 @@ fn main() {
     println!("ok: errno");
     checks::edges(&k, &direct);
     println!("ok: edges");
+    checks::large_buffers(&k, &direct);
+    println!("ok: large buffers");
 }

@@ -208,7 +208,7 @@ fn bench(host: PathBuf) {
                 |w| {
                     w.bytes(&mib);
                 },
-                |mut r| Ok(r.bytes()?.len()),
+                |mut r| Ok(r.bytes()?.to_vec()),
                 &mut none,
             )
             .unwrap();

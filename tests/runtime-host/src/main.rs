@@ -143,7 +143,7 @@ impl Library for Tests {
 /// not a frame behind a plausible one.
 fn scribble(how: u32, base: usize, len: usize) {
     let (tail, data) = dllgen_runtime::shm::Region::layout(1, 0);
-    let cap = (len - data) / 2;
+    let cap = (len - data) / 3;
     let base = base as *mut u8;
     // SAFETY: inside the mapping; the point is to corrupt what the client reads.
     unsafe {
