@@ -594,7 +594,7 @@ fn reap(child: &mut Child) -> String {
 }
 
 fn text(r: &mut Reader<'_>) -> String {
-    r.bytes().map(|b| String::from_utf8_lossy(b).into_owned()).unwrap_or_else(|_| "(no message)".into())
+    r.string().unwrap_or_else(|_| "(no message)".into())
 }
 
 thread_local! {

@@ -246,7 +246,7 @@ pub fn put_wide(w: &mut Writer, s: Option<&str>) {
 
 /// Reads a string field (client side); invalid UTF-8 is replaced.
 pub fn get_str(r: &mut Reader<'_>) -> Result<Option<String>, WireError> {
-    Ok(if r.u8()? == 0 { None } else { Some(String::from_utf8_lossy(r.bytes()?).into_owned()) })
+    Ok(if r.u8()? == 0 { None } else { Some(r.string()?) })
 }
 
 /// Reads a UTF-16 string field (client side); unpaired surrogates are replaced.

@@ -162,7 +162,7 @@ impl Region {
 
     /// The bulk area (after the two rings, as large as one), placements starting at
     /// `next`.
-    pub fn bulk(&self, next: usize) -> crate::wire::Bulk {
+    pub(crate) fn bulk(&self, next: usize) -> crate::wire::Bulk {
         // SAFETY: the area is inside the mapping, which outlives every call on it (the
         // connection holds the region).
         unsafe { crate::wire::Bulk::new(self.base.add(HEADER + 2 * self.cap), self.cap, next) }

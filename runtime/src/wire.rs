@@ -202,6 +202,9 @@ impl std::ops::Deref for Payload {
 /// the bytes that actually arrive: a peer announcing a huge frame and sending nothing costs
 /// at most 1 MiB.
 pub fn read_frame<R: Read + ?Sized>(r: &mut R, max: u32, payload: &mut Payload) -> Result<Header, WireError> {
+    // Below 2 GiB whatever the configuration: a byte string's length in a frame then never
+    // has the top bit set, which marks a bulk reference.
+    let max = max.min(BULK_FLAG - 1);
     let mut h = [0u8; HEADER_LEN];
     let mut got = 0;
     while got < HEADER_LEN {
@@ -293,6 +296,16 @@ impl Bulk {
     fn offset_of(&self, p: *const u8, len: usize) -> Option<usize> {
         let (start, p) = (self.base as usize, p as usize);
         (p >= start && p.checked_add(len)? <= start + self.cap).then(|| p - start)
+    }
+
+    /// A pointer to `offset..offset+len` (writable: derived from the area itself), checked
+    /// against the area.
+    fn ptr(&self, offset: usize, len: usize) -> Result<*mut u8, WireError> {
+        match offset.checked_add(len) {
+            // SAFETY: inside the area.
+            Some(end) if end <= self.cap => Ok(unsafe { self.base.add(offset) }),
+            _ => Err(WireError::Payload("a bulk reference outside the shared area")),
+        }
     }
 
     /// The bytes at `offset..offset+len`, checked against the area.
@@ -549,8 +562,16 @@ impl<'a> Reader<'a> {
         }
         let at = self.u32()? as usize;
         let bulk = self.bulk.ok_or(WireError::Payload("a bulk reference without a shared area"))?;
-        let s = bulk.slice(at, (n & !BULK_FLAG) as usize)?;
-        Ok(Ok((s.as_ptr() as *mut u8, s.len())))
+        let len = (n & !BULK_FLAG) as usize;
+        Ok(Ok((bulk.ptr(at, len)?, len)))
+    }
+
+    /// A byte string decoded as text, invalid UTF-8 replaced. The bytes are copied before
+    /// they are checked: a byte string in the bulk area is shared memory the other side
+    /// could change between the check and the copy.
+    pub fn string(&mut self) -> Result<String, WireError> {
+        let owned = self.bytes()?.to_vec();
+        Ok(String::from_utf8(owned).unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned()))
     }
 
     /// Checks that everything was read.
@@ -609,6 +630,19 @@ mod tests {
         assert_eq!(r.bytes().unwrap(), b"abc");
         assert_eq!(r.bytes().unwrap(), b"xyz");
         r.finish().unwrap();
+    }
+
+    #[test]
+    fn frames_stay_below_two_gib_and_strings_are_copied_before_decoding() {
+        // Whatever the configured maximum: an inline length must never look like a bulk
+        // reference (top bit set).
+        let big = Header { len: (1 << 31) + 8, kind: Kind::Call, status: Status::Ok, id: 0, seq: 0 }.encode();
+        let mut payload = Payload::new();
+        assert!(matches!(read_frame(&mut &big[..], u32::MAX, &mut payload), Err(WireError::TooLarge { .. })));
+        let mut w = Writer::new();
+        w.bytes(b"ok \xff text");
+        let frame = w.payload().to_vec();
+        assert_eq!(Reader::new(&frame).string().unwrap(), "ok \u{fffd} text");
     }
 
     #[test]

@@ -248,7 +248,7 @@ mod __dllgen {
                         let __dllgen_ret = if r.u8()? == 0 {
                             None
                         } else {
-                            Some(String::from_utf8_lossy(r.bytes()?).into_owned())
+                            Some(r.string()?)
                         };
                         r.finish()?;
                         Ok((__dllgen_ret,))
@@ -366,8 +366,7 @@ mod __dllgen {
                     },
                     |mut r| {
                         let __dllgen_ret: i32 = r.i32()?;
-                        let __dllgen_buf = String::from_utf8_lossy(r.bytes()?)
-                            .into_owned();
+                        let __dllgen_buf = r.string()?;
                         r.finish()?;
                         Ok((__dllgen_ret, __dllgen_buf))
                     },
@@ -512,7 +511,7 @@ mod __dllgen {
                         let __dllgen_ret = if r.u8()? == 0 {
                             None
                         } else {
-                            Some(String::from_utf8_lossy(r.bytes()?).into_owned())
+                            Some(r.string()?)
                         };
                         r.finish()?;
                         Ok((__dllgen_ret,))
