@@ -185,11 +185,11 @@ struct Connection {
     output: Box<dyn Write + Send>,
     payload: Payload,
     out: Writer,
-    /// A region offered to a child host, until the handshake says whether it took it: the
-    /// region, the token the host opens it with, and the watch on the host's output pipe
-    /// that shows its death while we wait on a ring.
-    offered: Option<(Region, String, shm::PipeWatch)>,
-    /// The watch on a child host's output pipe.
+    /// A region offered to a child host, until the handshake says whether it took it, and
+    /// the token the host opens it with.
+    offered: Option<(Region, String)>,
+    /// The watch on a child host's output pipe: it shows the host's death while we wait
+    /// on a ring.
     watch: Option<shm::PipeWatch>,
     /// The shared region, whose bulk area a call's large arguments and results use.
     bulk: Option<std::sync::Arc<Region>>,
@@ -464,10 +464,8 @@ impl Client {
 
     /// Attaches the region to a freshly started host's connection, to offer in `Hello`.
     fn offer(mut conn: Connection, region: Region) -> Connection {
-        let Some(child) = &conn.child else { return conn };
-        if let Ok(token) = region.token_for(child) {
-            let watch = conn.watch.clone();
-            conn.offered = watch.map(|w| (region, token, w));
+        if let Some(Ok(token)) = conn.child.as_ref().map(|child| region.token_for(child)) {
+            conn.offered = Some((region, token));
         }
         conn
     }
@@ -518,7 +516,7 @@ impl Client {
     fn handshake(&self, conn: &mut Connection) -> Result<(), Error> {
         conn.out.clear();
         conn.out.u32(PROTOCOL_VERSION).u64(self.config.model_hash).u8(u8::from(conn.offered.is_some()));
-        if let Some((_, token, _)) = &conn.offered {
+        if let Some((_, token)) = &conn.offered {
             conn.out.bytes(token.as_bytes());
         }
         conn.out
@@ -531,19 +529,19 @@ impl Client {
             (Kind::HelloAck, Status::Ok) => {
                 // version, hash, then whether the host took the shared region.
                 let took = r.u32().and_then(|_| r.u64()).and_then(|_| r.u8()).unwrap_or(0) == 1;
-                if let (true, Some((region, _, watch))) = (took, conn.offered.take()) {
+                // (An offer the host did not take is dropped: the region goes with it.)
+                if let (true, Some((region, _)), Some(watch)) =
+                    (took, conn.offered.take(), conn.watch.clone())
+                {
                     self.switch_to_shm(conn, region, watch);
                 }
-                conn.offered = None;
                 Ok(())
             }
             (Kind::HelloAck, Status::Refused) => Err(Error::Refused(text(&mut r))),
             _ => Err(Error::Protocol(format!("unexpected {:?} frame as the handshake's answer", h.kind))),
         }
     }
-}
 
-impl Client {
     /// From here on frames go through the rings; the pipes become the control channel.
     fn switch_to_shm(&self, conn: &mut Connection, region: Region, watch: shm::PipeWatch) {
         let config = self.config.shm.unwrap_or_default();

@@ -307,17 +307,6 @@ impl Bulk {
             _ => Err(WireError::Payload("a bulk reference outside the shared area")),
         }
     }
-
-    /// The bytes at `offset..offset+len`, checked against the area.
-    fn slice<'a>(&self, offset: usize, len: usize) -> Result<&'a [u8], WireError> {
-        match offset.checked_add(len) {
-            // SAFETY: inside the area, which outlives the call (see `new`).
-            Some(end) if end <= self.cap => {
-                Ok(unsafe { std::slice::from_raw_parts(self.base.add(offset), len) })
-            }
-            _ => Err(WireError::Payload("a bulk reference outside the shared area")),
-        }
-    }
 }
 
 /// Builds a frame: the header's space is reserved first, so the finished frame goes out
@@ -539,14 +528,11 @@ impl<'a> Reader<'a> {
     /// A byte string, borrowed from the payload: no copy (an in-buffer the library reads
     /// is passed as a pointer into the received frame).
     pub fn bytes(&mut self) -> Result<&'a [u8], WireError> {
-        let n = self.u32()?;
-        if n & BULK_FLAG != 0 {
-            // A reference into the bulk area: length and offset read once, then checked.
-            let at = self.u32()? as usize;
-            let bulk = self.bulk.ok_or(WireError::Payload("a bulk reference without a shared area"))?;
-            return bulk.slice(at, (n & !BULK_FLAG) as usize);
+        match self.bytes_placed()? {
+            // SAFETY: `bytes_placed` checked the reference against the area.
+            Ok((p, n)) => Ok(unsafe { std::slice::from_raw_parts(p, n) }),
+            Err(b) => Ok(b),
         }
-        self.take(n as usize, "byte string past the end")
     }
 
     /// A byte string as [`Reader::bytes`] reads it, saying where it lies: `Ok(Ok(..))` for
@@ -554,12 +540,11 @@ impl<'a> Reader<'a> {
     /// `Ok(Err(..))` for bytes in the frame.
     #[allow(clippy::type_complexity)]
     pub fn bytes_placed(&mut self) -> Result<Result<(*mut u8, usize), &'a [u8]>, WireError> {
-        let before = self.buf;
         let n = self.u32()?;
         if n & BULK_FLAG == 0 {
-            self.buf = before;
-            return self.bytes().map(Err);
+            return self.take(n as usize, "byte string past the end").map(Err);
         }
+        // A reference into the bulk area: length and offset read once, then checked.
         let at = self.u32()? as usize;
         let bulk = self.bulk.ok_or(WireError::Payload("a bulk reference without a shared area"))?;
         let len = (n & !BULK_FLAG) as usize;
@@ -708,25 +693,18 @@ element!(i8, u8, i16, u16, i32, u32, i64, u64, f32, f64);
 impl Writer {
     /// A slice of numbers as one byte string.
     pub fn elements<T: Element>(&mut self, v: &[T]) -> &mut Self {
-        if cfg!(target_endian = "little") && self.bulk.is_some() {
-            // SAFETY: as below; then the bytes go through `bytes` (which may place them in
-            // the bulk area).
+        if cfg!(target_endian = "little") {
+            // SAFETY: `Element` is sealed to primitive numbers: no padding, and on a
+            // little-endian target their memory is their wire form (a byte string, which
+            // `bytes` may place in the bulk area).
             let bytes =
                 unsafe { std::slice::from_raw_parts(v.as_ptr().cast::<u8>(), std::mem::size_of_val(v)) };
             return self.bytes(bytes);
         }
         self.u32((v.len() * T::SIZE) as u32);
-        if cfg!(target_endian = "little") {
-            // SAFETY: `Element` is sealed to primitive numbers: no padding, and on a
-            // little-endian target their memory is their wire form.
-            let bytes =
-                unsafe { std::slice::from_raw_parts(v.as_ptr().cast::<u8>(), std::mem::size_of_val(v)) };
-            self.buf.extend_from_slice(bytes);
-        } else {
-            self.buf.reserve(v.len() * T::SIZE);
-            for e in v {
-                e.put_le(&mut self.buf);
-            }
+        self.buf.reserve(v.len() * T::SIZE);
+        for e in v {
+            e.put_le(&mut self.buf);
         }
         self
     }

@@ -304,9 +304,9 @@ fn locals(f: &model::Function) -> std::collections::BTreeMap<String, String> {
     out
 }
 
-/// The local a parameter of `f` is bound to (see [`locals`]).
-fn local(f: &model::Function, name: &str) -> String {
-    locals(f).remove(name).unwrap_or_else(|| ident(name))
+/// The local a parameter of the function being built is bound to (see [`locals`]).
+fn local(cx: &Cx, name: &str) -> String {
+    cx.locals.get(name).cloned().unwrap_or_else(|| ident(name))
 }
 
 /// A C name as a Rust identifier (`r#type` for keywords; `self_` for the four that cannot
@@ -411,6 +411,8 @@ struct Cx {
     pe: bool,
     /// Callback types by C name.
     callbacks: std::collections::BTreeMap<String, CallbackView>,
+    /// The parameter locals of the function being built (see [`locals`]).
+    locals: std::collections::BTreeMap<String, String>,
     /// Callback C name → the client's closure type name.
     callback_names: std::collections::BTreeMap<String, String>,
     /// Rust names of structs with a field kept as bytes (packed).
@@ -468,7 +470,7 @@ impl Cx {
 /// (checked: an overflow, a negative result or a division by zero is an error reply).
 fn length(expr: &Expr, f: &model::Function, cx: &Cx) -> (String, String) {
     match expr {
-        Expr::Param { name } => (local(f, name), format!("{} as u64", local(f, name))),
+        Expr::Param { name } => (local(cx, name), format!("{} as u64", local(cx, name))),
         Expr::Const { value } => (String::new(), format!("{value}u64")),
         other => (String::new(), format!("length({})?", checked(other, f, cx))),
     }
@@ -478,7 +480,7 @@ fn length(expr: &Expr, f: &model::Function, cx: &Cx) -> (String, String) {
 fn checked(e: &Expr, f: &model::Function, cx: &Cx) -> String {
     match e {
         Expr::Const { value } => format!("Some({value}i128)"),
-        Expr::Param { name } => format!("Some({} as i128)", local(f, name)),
+        Expr::Param { name } => format!("Some({} as i128)", local(cx, name)),
         Expr::Field { param, field } => {
             let kind = f.params.iter().find(|p| p.name == *param).map(|p| &p.kind);
             let strukt = match kind {
@@ -493,12 +495,12 @@ fn checked(e: &Expr, f: &model::Function, cx: &Cx) -> String {
             };
             match kind {
                 Some(Kind::In { optional: true, .. }) | Some(Kind::Inout { optional: true, .. }) => {
-                    format!("Some({}_value.as_ref().map_or(0, |v| {} as i128))", local(f, param), read("v"))
+                    format!("Some({}_value.as_ref().map_or(0, |v| {} as i128))", local(cx, param), read("v"))
                 }
                 Some(Kind::In { .. }) | Some(Kind::Inout { .. }) => {
-                    format!("Some({} as i128)", read(&format!("{}_value", local(f, param))))
+                    format!("Some({} as i128)", read(&format!("{}_value", local(cx, param))))
                 }
-                _ => format!("Some({} as i128)", read(&local(f, param))),
+                _ => format!("Some({} as i128)", read(&local(cx, param))),
             }
         }
         Expr::Binary { left, op, right } => {
@@ -520,7 +522,7 @@ fn checked(e: &Expr, f: &model::Function, cx: &Cx) -> String {
 fn param(f: &model::Function, p: &model::Param, cx: &mut Cx) -> Param {
     let what = format!("`{}` parameter `{}`", f.c_name, p.name);
     let mut v = blank("value");
-    v.name = local(f, &p.name);
+    v.name = local(cx, &p.name);
     match &p.kind {
         Kind::Value { value } => {
             if let Some(t) = cx.value(value, &what) {
@@ -572,7 +574,7 @@ fn param(f: &model::Function, p: &model::Param, cx: &mut Cx) -> Param {
                     Filled::Capacity => ("capacity", String::new()),
                     Filled::Return => ("return", String::new()),
                     Filled::Nul => ("nul", String::new()),
-                    Filled::Param { name } => ("param", local(f, name)),
+                    Filled::Param { name } => ("param", local(cx, name)),
                 };
                 if v.filled == "nul" && !v.plain {
                     cx.unsupported.push(format!("{what}: only buffers of numbers can be NUL-terminated"));
@@ -622,7 +624,7 @@ fn param(f: &model::Function, p: &model::Param, cx: &mut Cx) -> Param {
         }
         Kind::Length { value, of } => {
             v.kind = "length";
-            v.of = of.iter().map(|o| local(f, o)).collect();
+            v.of = of.iter().map(|o| local(cx, o)).collect();
             v.visible = false;
             let (rust, _, _) = scalar(value);
             v.ffi_type = rust.clone();
@@ -695,10 +697,10 @@ const TAKEN: &[&str] = &[
 
 /// Rust names for the structs: `struct kx_info` → `KxInfo`; an anonymous one is named after
 /// the first field holding it (`KxInfoValue`); clashes get a number.
-fn struct_names(m: &Model) -> std::collections::BTreeMap<String, (String, u64, u64)> {
-    let mut taken: std::collections::BTreeSet<String> = TAKEN.iter().map(|t| t.to_string()).collect();
-    taken.insert(camel(&m.name));
-    taken.extend(m.handles.iter().map(|h| h.name.clone()));
+fn struct_names(
+    m: &Model,
+    taken: &mut std::collections::BTreeSet<String>,
+) -> std::collections::BTreeMap<String, (String, u64, u64)> {
     let mut names = std::collections::BTreeMap::new();
     // Named structs first, so an anonymous one can take its parent's name.
     let mut order: Vec<&model::Struct> = m.structs.iter().collect();
@@ -725,13 +727,7 @@ fn struct_names(m: &Model) -> std::collections::BTreeMap<String, (String, u64, u
                 format!("S{c}")
             }
         };
-        let mut name = base.clone();
-        let mut n = 2;
-        while !taken.insert(name.clone()) {
-            name = format!("{base}{n}");
-            n += 1;
-        }
-        names.insert(s.name.clone(), (name, s.size, s.align));
+        names.insert(s.name.clone(), (unique(taken, &base), s.size, s.align));
     }
     names
 }
@@ -949,38 +945,43 @@ fn structure(s: &model::Struct, cx: &mut Cx) -> StructView {
     }
 }
 
+/// `base`, or `base2`, `base3`... whichever is not taken yet (then it is).
+fn unique(taken: &mut std::collections::BTreeSet<String>, base: &str) -> String {
+    let mut name = base.to_string();
+    let mut n = 2;
+    while !taken.insert(name.clone()) {
+        name = format!("{base}{n}");
+        n += 1;
+    }
+    name
+}
+
 /// Builds the templates' view; items `generate` cannot emit yet are listed.
 pub fn build(m: &Model, spec_file: &str) -> Result<Crates, Unsupported> {
-    let mut cx = Cx {
-        structs: struct_names(m),
-        pe: m.format == "pe",
-        raw: Default::default(),
-        callbacks: Default::default(),
-        callback_names: Default::default(),
-        packed: Default::default(),
-        handles: m.handles.iter().map(|h| h.name.clone()).collect(),
-        closers: m.handles.iter().filter_map(|h| Some((h.close.clone()?, h.name.clone()))).collect(),
-        unsupported: Vec::new(),
-    };
-    // Callback closure types avoid every other name the client crate has.
+    // Type names the client crate declares or imports: structs, then callback closure
+    // types, avoid these and each other.
     let client_type = if m.handles.iter().any(|h| h.name == camel(&m.name)) {
         format!("{}Client", camel(&m.name))
     } else {
         camel(&m.name)
     };
     let mut taken: std::collections::BTreeSet<String> = TAKEN.iter().map(|t| t.to_string()).collect();
-    taken.insert(client_type.clone());
+    taken.extend([camel(&m.name), client_type.clone()]);
     taken.extend(m.handles.iter().map(|h| h.name.clone()));
-    taken.extend(cx.structs.values().map(|s| s.0.clone()));
+    let mut cx = Cx {
+        structs: struct_names(m, &mut taken),
+        pe: m.format == "pe",
+        raw: Default::default(),
+        callbacks: Default::default(),
+        callback_names: Default::default(),
+        locals: Default::default(),
+        packed: Default::default(),
+        handles: m.handles.iter().map(|h| h.name.clone()).collect(),
+        closers: m.handles.iter().filter_map(|h| Some((h.close.clone()?, h.name.clone()))).collect(),
+        unsupported: Vec::new(),
+    };
     for c in &m.callbacks {
-        let base = camel(&c.name);
-        let mut name = base.clone();
-        let mut n = 2;
-        while !taken.insert(name.clone()) {
-            name = format!("{base}{n}");
-            n += 1;
-        }
-        cx.callback_names.insert(c.name.clone(), name);
+        cx.callback_names.insert(c.name.clone(), unique(&mut taken, &camel(&c.name)));
     }
     let structs: Vec<StructView> = m.structs.iter().map(|s| structure(s, &mut cx)).collect();
     let callbacks: Vec<CallbackView> = m.callbacks.iter().map(|c| callback(c, &mut cx)).collect();
@@ -995,6 +996,7 @@ pub fn build(m: &Model, spec_file: &str) -> Result<Crates, Unsupported> {
     }
     let mut functions = Vec::new();
     for (i, f) in m.functions.iter().enumerate() {
+        cx.locals = locals(f);
         let mut params: Vec<Param> = f.params.iter().map(|p| param(f, p, &mut cx)).collect();
         // Each length takes its value from the first buffer it sizes, a required one if
         // there is one (`min_by_key` keeps the first of equals).
