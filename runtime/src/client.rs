@@ -3,6 +3,7 @@
 //! host sends during a call, and turns every way a host can fail (crash, hang, garbage)
 //! into an [`Error`] — never a hang or a panic in the caller.
 
+use crate::listen::ConnectError;
 use crate::shm::{self, Region, ShmConfig};
 use crate::wire::{read_frame, Kind, Payload, Reader, Status, WireError, Writer, DEFAULT_MAX_FRAME};
 use crate::PROTOCOL_VERSION;
@@ -12,8 +13,8 @@ use std::io::{self, BufReader, Read, Write};
 use std::panic::{catch_unwind, resume_unwind, AssertUnwindSafe};
 use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
-use std::sync::atomic::Ordering;
-use std::sync::{Arc, Mutex, Weak};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, OnceLock, Weak};
 use std::time::{Duration, Instant};
 
 /// Where the host executable is.
@@ -32,6 +33,14 @@ pub enum HostPath {
     },
 }
 
+/// How long a host may stay silent during a call by default (it beats every second).
+pub const DEFAULT_LIVENESS: Duration = Duration::from_secs(5);
+
+/// The beat period a client asks its host for: five beats within the liveness limit.
+fn beat_period_ms(liveness: Duration) -> u32 {
+    u32::try_from((liveness / 5).as_millis()).unwrap_or(u32::MAX).max(1)
+}
+
 /// How to start and talk to the host.
 #[derive(Debug, Clone)]
 pub struct Config {
@@ -39,8 +48,13 @@ pub struct Config {
     pub host: HostPath,
     /// The model hash the client was generated from.
     pub model_hash: u64,
-    /// Kill the host when a call (or start-up) takes longer than this.
+    /// Kill the host when a call (or start-up) takes longer than this (`Error::Timeout`).
     pub timeout: Option<Duration>,
+    /// Kill the host when, during a call, it sends no sign of life for this long
+    /// (`Error::Unresponsive`): the host process was stopped or froze. A library call that
+    /// is merely slow is not affected (the host's beats come from another of its threads);
+    /// only `timeout` limits it. The host beats five times within this period.
+    pub liveness: Option<Duration>,
     /// The largest frame either side accepts.
     pub max_frame: u32,
     /// Runs the host through this program (`wine` for Windows hosts on Linux).
@@ -56,12 +70,14 @@ pub struct Config {
 }
 
 impl Config {
-    /// A configuration with defaults: no timeout, the default frame limit.
+    /// A configuration with defaults: no timeout, a host silent for
+    /// [`DEFAULT_LIVENESS`] during a call is unresponsive, the default frame limit.
     pub fn new(host: HostPath, model_hash: u64) -> Self {
         Config {
             host,
             model_hash,
             timeout: None,
+            liveness: Some(DEFAULT_LIVENESS),
             max_frame: DEFAULT_MAX_FRAME,
             runner: None,
             envs: Vec::new(),
@@ -84,6 +100,11 @@ pub enum Error {
     HostCrashed(String),
     /// The call took longer than the configured timeout; the host was killed.
     Timeout(Duration),
+    /// During the call the host sent no sign of life for this long (its process was
+    /// stopped or froze); it was killed.
+    Unresponsive(Duration),
+    /// The process at a listener's endpoint does not belong to this user; nothing was sent.
+    Untrusted(String),
     /// The host sent something that is not the protocol (or reported that the client did).
     Protocol(String),
     /// The host's own code panicked (the host keeps running).
@@ -100,6 +121,11 @@ impl fmt::Display for Error {
             Error::Refused(m) => write!(f, "the 32-bit host refused the connection: {m}"),
             Error::HostCrashed(s) => write!(f, "the 32-bit host crashed ({s})"),
             Error::Timeout(d) => write!(f, "the call took longer than {d:?}; the host was stopped"),
+            Error::Unresponsive(d) => write!(
+                f,
+                "the 32-bit host showed no sign of life for {d:?} during the call (stopped or frozen); it was stopped"
+            ),
+            Error::Untrusted(m) => write!(f, "refusing to talk to the listening host: {m}"),
             Error::Protocol(m) => write!(f, "protocol error: {m}"),
             Error::HostPanic(m) => write!(f, "the 32-bit host panicked: {m}"),
             Error::Library(code) => write!(f, "the library reported error {code}"),
@@ -109,44 +135,96 @@ impl fmt::Display for Error {
 
 impl std::error::Error for Error {}
 
-/// Per-call deadlines: a background thread stops a call whose deadline passed (kills a
-/// child host, or cuts a listener connection). Arming and disarming take an uncontended
-/// lock (no system call); the stop happens under the same lock, so it can only hit the
-/// call it was armed for, and never a host already reaped.
+/// Per-call deadlines and liveness: a background thread stops a call whose deadline
+/// passed, or whose host sent no sign of life for `liveness` (kills a child host, or cuts a
+/// listener connection). Arming and disarming take an uncontended lock (no system call
+/// unless the thread parked after a quiet second); the stop happens under the same lock,
+/// so it can only hit the call it was armed for, and never a host already reaped.
 struct Watch {
     state: Mutex<WatchState>,
+    /// What the call's thread has heard from the host (read by the watchdog).
+    heard: Arc<Heard>,
+    liveness: Option<Duration>,
+    parked: AtomicBool,
+    thread: OnceLock<std::thread::Thread>,
+}
+
+/// Signs of life the calling thread records while it waits for a call's `Return`.
+#[derive(Default)]
+struct Heard {
+    /// Counts `Alive` and callback frames.
+    frames: AtomicU64,
+    /// The client is running a callback's handler: the host waits for it, silence is ours.
+    in_handler: AtomicBool,
+}
+
+/// Why the watchdog stopped a call.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Stop {
+    Deadline,
+    Silence,
 }
 
 #[derive(Default)]
 struct WatchState {
     /// Counts armed calls.
     generation: u64,
+    /// A call is armed.
+    running: bool,
     deadline: Option<Instant>,
-    /// The generation whose deadline passed.
-    fired: Option<u64>,
+    /// The last time the host showed life during this call, and the count it had then.
+    last_sign: Option<(u64, Instant)>,
+    /// The generation the watchdog stopped, and why.
+    fired: Option<(u64, Stop)>,
     /// Stops the current connection's running call; set per connection.
     interrupt: Option<Interrupt>,
 }
 
 type Interrupt = Box<dyn Fn() + Send + Sync>;
 
+/// Quiet ticks (no call armed) before the watchdog parks.
+const WATCH_IDLE_TICKS: u32 = 32;
+
 impl Watch {
-    fn start(timeout: Duration) -> Arc<Watch> {
-        let watch = Arc::new(Watch { state: Mutex::new(WatchState::default()) });
+    fn start(timeout: Option<Duration>, liveness: Option<Duration>) -> Arc<Watch> {
+        let watch = Arc::new(Watch {
+            state: Mutex::new(WatchState::default()),
+            heard: Arc::default(),
+            liveness,
+            parked: AtomicBool::new(false),
+            thread: OnceLock::new(),
+        });
         let weak: Weak<Watch> = Arc::downgrade(&watch);
-        let period = (timeout / 8).clamp(Duration::from_millis(1), Duration::from_millis(50));
-        let _ = std::thread::Builder::new().name("dllgen-watchdog".into()).spawn(move || loop {
-            std::thread::sleep(period);
-            let Some(w) = weak.upgrade() else { return };
-            let mut s = w.lock();
-            if s.deadline.is_some_and(|d| Instant::now() >= d) {
-                s.deadline = None;
-                s.fired = Some(s.generation);
-                if let Some(stop) = &s.interrupt {
-                    stop();
+        let shortest =
+            [timeout, liveness.map(|l| l / 2)].into_iter().flatten().min().unwrap_or(Duration::MAX);
+        let period = (shortest / 8).clamp(Duration::from_millis(1), Duration::from_millis(50));
+        let spawned = std::thread::Builder::new().name("dllgen-watchdog".into()).spawn(move || {
+            let mut quiet = 0;
+            loop {
+                std::thread::sleep(period);
+                let Some(w) = weak.upgrade() else { return };
+                if w.tick() {
+                    quiet = 0;
+                    continue;
+                }
+                quiet += 1;
+                if quiet >= WATCH_IDLE_TICKS {
+                    quiet = 0;
+                    // Pairs with `arm`: it sets `running` under the lock, then reads `parked`.
+                    w.parked.store(true, Ordering::SeqCst);
+                    let idle = !w.lock().running;
+                    drop(w);
+                    if idle {
+                        std::thread::park_timeout(Duration::from_secs(60));
+                    }
+                    let Some(w) = weak.upgrade() else { return };
+                    w.parked.store(false, Ordering::SeqCst);
                 }
             }
         });
+        if let Ok(handle) = spawned {
+            let _ = watch.thread.set(handle.thread().clone());
+        }
         watch
     }
 
@@ -154,26 +232,79 @@ impl Watch {
         self.state.lock().unwrap_or_else(|e| e.into_inner())
     }
 
-    /// Starts a call's deadline (none for a timeout too large to represent).
-    fn arm(&self, timeout: Duration) -> u64 {
+    /// One look at the armed call (if any): stops it at its deadline or after too long a
+    /// silence. Whether a call is armed.
+    fn tick(&self) -> bool {
         let mut s = self.lock();
-        s.generation += 1;
-        s.deadline = Instant::now().checked_add(timeout);
-        s.fired = None;
-        s.generation
+        if !s.running {
+            return false;
+        }
+        let now = Instant::now();
+        let mut stop = s.deadline.is_some_and(|d| now >= d).then_some(Stop::Deadline);
+        if let (None, Some(limit), Some((count, at))) = (stop, self.liveness, s.last_sign) {
+            let heard = self.heard.frames.load(Ordering::Relaxed);
+            if heard != count || self.heard.in_handler.load(Ordering::Relaxed) {
+                s.last_sign = Some((heard, now));
+            } else if now.duration_since(at) >= limit {
+                stop = Some(Stop::Silence);
+            }
+        }
+        if let Some(why) = stop {
+            s.deadline = None;
+            s.last_sign = None;
+            s.fired = Some((s.generation, why));
+            if let Some(stop) = &s.interrupt {
+                stop();
+            }
+        }
+        true
     }
 
-    /// Ends call `generation`'s deadline; whether it had fired.
-    fn disarm(&self, generation: u64) -> bool {
+    /// Starts a call's deadline (none for no timeout, or one too large to represent) and,
+    /// with `alive`, its liveness watch (not for the handshake: a host beats only in calls).
+    fn arm(&self, timeout: Option<Duration>, alive: bool) -> u64 {
+        let generation = {
+            let mut s = self.lock();
+            s.generation += 1;
+            s.running = true;
+            s.deadline = timeout.and_then(|t| Instant::now().checked_add(t));
+            s.last_sign = self
+                .liveness
+                .filter(|_| alive)
+                .map(|_| (self.heard.frames.load(Ordering::Relaxed), Instant::now()));
+            s.fired = None;
+            s.generation
+        };
+        if self.parked.load(Ordering::SeqCst) {
+            if let Some(t) = self.thread.get() {
+                t.unpark();
+            }
+        }
+        generation
+    }
+
+    /// Ends call `generation`'s watch; why the watchdog stopped it, if it did.
+    fn disarm(&self, generation: u64) -> Option<Stop> {
         let mut s = self.lock();
         if s.generation == generation {
+            s.running = false;
             s.deadline = None;
+            s.last_sign = None;
         }
-        s.fired == Some(generation)
+        s.fired.filter(|(g, _)| *g == generation).map(|(_, why)| why)
     }
 
     fn set_interrupt(&self, interrupt: Option<Interrupt>) {
         self.lock().interrupt = interrupt;
+    }
+}
+
+impl Drop for Watch {
+    fn drop(&mut self) {
+        // A parked watchdog ends now rather than at its next look.
+        if let Some(t) = self.thread.get() {
+            t.unpark();
+        }
     }
 }
 
@@ -226,7 +357,8 @@ pub type CallbackHandler<'a> = dyn FnMut(u32, Reader<'_>, &mut Writer) -> Result
 impl Client {
     /// A client; the host starts on the first call.
     pub fn new(config: Config) -> Self {
-        let watch = config.timeout.map(Watch::start);
+        let watch = (config.timeout.is_some() || config.liveness.is_some())
+            .then(|| Watch::start(config.timeout, config.liveness));
         Client { config, state: Mutex::new(State { conn: None, seq: 0 }), watch }
     }
 
@@ -287,11 +419,12 @@ impl Client {
         if let (Some(region), Some(bulk)) = (&conn.bulk, conn.out.detach_bulk()) {
             region.set_bulk_used(bulk.used());
         }
-        let armed = self.watch.as_ref().zip(self.config.timeout).map(|(w, t)| w.arm(t));
+        let armed = self.watch.as_ref().map(|w| w.arm(self.config.timeout, true));
+        let waiter = Waiter { me, heard: self.watch.as_ref().map(|w| &*w.heard) };
         let result = catch_unwind(AssertUnwindSafe(|| {
-            exchange(conn, id, seq, self.config.max_frame, me, callbacks, decode)
+            exchange(conn, id, seq, self.config.max_frame, waiter, callbacks, decode)
         }));
-        let fired = self.watch.as_ref().zip(armed).is_some_and(|(w, g)| w.disarm(g));
+        let fired = self.watch.as_ref().zip(armed).and_then(|(w, g)| w.disarm(g));
         match result {
             // A callback handler (or decoder) panicked mid-call: the connection is in an
             // unknown state; drop it before the panic goes on.
@@ -302,7 +435,7 @@ impl Client {
                 resume_unwind(panic)
             }
             Ok(Ok(v)) => {
-                if fired {
+                if fired.is_some() {
                     // The reply beat the stop by a hair: the host is being stopped anyway.
                     if let Some(conn) = state.conn.take() {
                         self.discard(conn);
@@ -311,7 +444,7 @@ impl Client {
                 Ok(v)
             }
             Ok(Err(Failure::Call(e))) => {
-                if fired {
+                if fired.is_some() {
                     if let Some(conn) = state.conn.take() {
                         self.discard(conn);
                     }
@@ -336,32 +469,33 @@ impl Client {
 
     /// What happened to a host whose stream broke; the host is reaped (killed if it
     /// lingers), never waited on without a limit.
-    fn ended(&self, conn: Connection, e: Error, fired: bool) -> Error {
+    fn ended(&self, conn: Connection, e: Error, fired: Option<Stop>) -> Error {
         if let Some(w) = &self.watch {
             // No stop may reach a process id once the host is reaped.
             w.set_interrupt(None);
         }
-        let timeout = self.config.timeout.filter(|_| fired);
+        let stopped = match fired {
+            Some(Stop::Deadline) => self.config.timeout.map(Error::Timeout),
+            Some(Stop::Silence) => self.config.liveness.map(Error::Unresponsive),
+            None => None,
+        };
         let mut conn = conn;
         conn.close_streams();
         let Connection { child, .. } = conn;
         let Some(mut child) = child else {
-            return match timeout {
-                Some(t) => Error::Timeout(t),
+            return match stopped {
+                Some(stopped) => stopped,
                 None if matches!(e, Error::Protocol(_)) => e,
                 None => Error::HostCrashed("the listening host closed the connection".into()),
             };
         };
-        if matches!(e, Error::Protocol(_)) && timeout.is_none() {
+        if matches!(e, Error::Protocol(_)) && stopped.is_none() {
             let _ = child.kill();
             let _ = child.wait();
             return e;
         }
         let status = reap(&mut child);
-        match timeout {
-            Some(t) => Error::Timeout(t),
-            None => Error::HostCrashed(status),
-        }
+        stopped.unwrap_or(Error::HostCrashed(status))
     }
 
     fn host_path(&self) -> Result<PathBuf, Error> {
@@ -404,8 +538,11 @@ impl Client {
     fn spawn(&self) -> Result<Connection, Error> {
         let (mut conn, interrupt) = match &self.config.listener {
             Some(endpoint) => {
-                let (input, output, interrupt) = crate::listen::connect(endpoint).map_err(|e| {
-                    Error::Spawn(format!("cannot connect to the host listening on {endpoint}: {e}"))
+                let (input, output, interrupt) = crate::listen::connect(endpoint).map_err(|e| match e {
+                    ConnectError::Io(e) => {
+                        Error::Spawn(format!("cannot connect to the host listening on {endpoint}: {e}"))
+                    }
+                    ConnectError::Untrusted(m) => Error::Untrusted(m),
                 })?;
                 (
                     Connection {
@@ -427,12 +564,12 @@ impl Client {
         if let Some(w) = &self.watch {
             w.set_interrupt(Some(interrupt));
         }
-        let armed = self.watch.as_ref().zip(self.config.timeout).map(|(w, t)| w.arm(t));
+        let armed = self.watch.as_ref().map(|w| w.arm(self.config.timeout, false));
         let greeted = self.handshake(&mut conn);
-        let fired = self.watch.as_ref().zip(armed).is_some_and(|(w, g)| w.disarm(g));
+        let fired = self.watch.as_ref().zip(armed).and_then(|(w, g)| w.disarm(g));
         match greeted {
-            Ok(()) if !fired => Ok(conn),
-            Ok(()) => Err(self.ended(conn, Error::HostCrashed("stopped at the deadline".into()), true)),
+            Ok(()) if fired.is_none() => Ok(conn),
+            Ok(()) => Err(self.ended(conn, Error::HostCrashed("stopped at the deadline".into()), fired)),
             Err(e @ Error::Refused(_)) => {
                 self.discard(conn);
                 Err(e)
@@ -519,6 +656,7 @@ impl Client {
         if let Some((_, token)) = &conn.offered {
             conn.out.bytes(token.as_bytes());
         }
+        conn.out.u32(self.config.liveness.map_or(0, beat_period_ms));
         conn.out
             .send(&mut conn.output, Kind::Hello, Status::Ok, 0, 0)
             .map_err(|e| Error::HostCrashed(e.to_string()))?;
@@ -615,13 +753,20 @@ fn wire_failure(e: WireError) -> Error {
     }
 }
 
+/// Who waits for a call: the client (by address, see `IN_CALLBACK`) and where it records
+/// the host's signs of life for the watchdog.
+struct Waiter<'a> {
+    me: usize,
+    heard: Option<&'a Heard>,
+}
+
 /// Sends the call and reads frames until its return, serving callbacks meanwhile.
 fn exchange<T>(
     conn: &mut Connection,
     id: u32,
     seq: u32,
     max_frame: u32,
-    me: usize,
+    Waiter { me, heard }: Waiter<'_>,
     callbacks: &mut CallbackHandler<'_>,
     decode: impl FnOnce(Reader<'_>) -> Result<T, WireError>,
 ) -> Result<T, Failure> {
@@ -660,18 +805,32 @@ fn exchange<T>(
             }
             (Kind::Return, Status::HostPanic) => return Err(Failure::Call(Error::HostPanic(text(&mut r)))),
             (Kind::Return, _) => return Err(Failure::Connection(Error::Protocol(text(&mut r)))),
+            // The host is alive (a beat from another of its threads while the library runs).
+            (Kind::Alive, _) if h.seq == seq => {
+                if let Some(heard) = heard {
+                    heard.frames.fetch_add(1, Ordering::Relaxed);
+                }
+            }
             (Kind::Callback, _) if h.seq == seq => {
                 reply.clear();
                 let handled = {
-                    // Popped even if the handler panics.
-                    struct Flag;
-                    impl Drop for Flag {
+                    // Popped (and the handler's silence no longer excused) even if the
+                    // handler panics.
+                    struct Flag<'h>(Option<&'h Heard>);
+                    impl Drop for Flag<'_> {
                         fn drop(&mut self) {
                             IN_CALLBACK.with(|c| c.borrow_mut().pop());
+                            if let Some(heard) = self.0 {
+                                heard.frames.fetch_add(1, Ordering::Relaxed);
+                                heard.in_handler.store(false, Ordering::Relaxed);
+                            }
                         }
                     }
                     IN_CALLBACK.with(|c| c.borrow_mut().push(me));
-                    let _flag = Flag;
+                    if let Some(heard) = heard {
+                        heard.in_handler.store(true, Ordering::Relaxed);
+                    }
+                    let _flag = Flag(heard);
                     callbacks(h.id, r, &mut reply)
                 };
                 if let Err(e) = handled {

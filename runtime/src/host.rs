@@ -2,11 +2,13 @@
 //! [`serve`] (the library thread), including callbacks into the client during a call and
 //! calls from the client nested inside those callbacks.
 
+use crate::pulse::Pulse;
 use crate::shm;
 use crate::wire::{read_frame, Header, Kind, Payload, Reader, Status, WireError, Writer};
 use crate::PROTOCOL_VERSION;
 use std::io::{Read, Write};
 use std::panic::{catch_unwind, AssertUnwindSafe};
+use std::sync::{Mutex, MutexGuard};
 
 /// What a generated host implements: the library's functions behind indexes.
 pub trait Library {
@@ -189,23 +191,6 @@ fn fail(e: WireError) {
     });
 }
 
-/// Runs one call and sends its `Return` frame. Panics in generated code become
-/// `HostPanic` replies; the host keeps serving.
-#[allow(clippy::too_many_arguments)]
-pub(crate) fn dispatch(
-    lib: &dyn Library,
-    h: &Header,
-    payload: &[u8],
-    out: &mut Writer,
-    input: &mut dyn Frames,
-    output: &mut dyn Write,
-    max_frame: u32,
-    bulk: Option<crate::wire::Bulk>,
-) -> Result<(), WireError> {
-    let status = run_call_at(lib, h, payload, out, input, output, max_frame, 0, bulk)?;
-    out.send(output, Kind::Return, status, h.id, h.seq).map_err(WireError::Io)
-}
-
 /// Runs one call, leaving its result in `out` and returning its status (the caller sends
 /// the `Return`): a connection-level failure is an `Err`.
 pub(crate) fn run_call(
@@ -320,7 +305,7 @@ pub(crate) fn check_hello_with(
 pub fn serve(
     lib: &dyn Library,
     input: &mut dyn Read,
-    output: &mut dyn Write,
+    output: &mut (dyn Write + Send),
     max_frame: u32,
 ) -> Result<(), ServeError> {
     serve_with(lib, input, output, max_frame, None)
@@ -329,29 +314,113 @@ pub fn serve(
 /// [`serve`], taking the shared region a client may offer in its `Hello` (see
 /// [`crate::shm`]): when it can be opened, the `HelloAck` says so and every later frame goes
 /// through the rings; `shm` watches the input pipe, which shows the client leaving while
-/// the host waits on a ring (`None`: never take a region).
+/// the host waits on a ring (`None`: never take a region). While a call runs, a second
+/// thread sends the `Alive` frames the client asked for (see [`crate::pulse`]).
 pub fn serve_with(
     lib: &dyn Library,
     pipe_in: &mut dyn Read,
-    pipe_out: &mut dyn Write,
+    pipe_out: &mut (dyn Write + Send),
+    max_frame: u32,
+    shm: Option<shm::PipeWatch>,
+) -> Result<(), ServeError> {
+    let pulse = Pulse::default();
+    let sink = Mutex::new(Sink::Pipe(pipe_out));
+    std::thread::scope(|s| {
+        let beating = std::thread::Builder::new()
+            .name("dllgen-alive".into())
+            .spawn_scoped(s, || beat_into(&pulse, &sink));
+        if let Err(e) = &beating {
+            eprintln!("dllgen host: no liveness beats ({e})");
+        }
+        let served = serve_frames(lib, pipe_in, &sink, &pulse, max_frame, shm);
+        pulse.stop();
+        served
+    })
+}
+
+/// Where a child host's frames go: the pipe until the handshake switches to the rings.
+enum Sink<'a> {
+    Pipe(&'a mut (dyn Write + Send)),
+    Ring(shm::RingWriter),
+}
+
+impl Write for Sink<'_> {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        match self {
+            Sink::Pipe(w) => w.write(buf),
+            Sink::Ring(w) => w.write(buf),
+        }
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        match self {
+            Sink::Pipe(w) => w.flush(),
+            Sink::Ring(w) => w.flush(),
+        }
+    }
+}
+
+/// The library thread's view of the shared sink: locked from a frame's first write to its
+/// flush (`Writer::send` writes a frame, then flushes), so a beat never lands inside one.
+struct Locked<'s, 'a> {
+    sink: &'s Mutex<Sink<'a>>,
+    guard: Option<MutexGuard<'s, Sink<'a>>>,
+}
+
+impl Write for Locked<'_, '_> {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        let sink = self.sink;
+        let guard = self.guard.get_or_insert_with(|| sink.lock().unwrap_or_else(|e| e.into_inner()));
+        let r = guard.write(buf);
+        if r.is_err() {
+            self.guard = None;
+        }
+        r
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        match self.guard.take() {
+            Some(mut g) => g.flush(),
+            None => Ok(()),
+        }
+    }
+}
+
+/// The beating thread of a child host: an `Alive` frame for the running call, written
+/// under the sink's lock and only while that call still runs (so never after its `Return`).
+fn beat_into(pulse: &Pulse, sink: &Mutex<Sink<'_>>) {
+    let mut w = Writer::new();
+    pulse.run(|seq| {
+        let mut sink = sink.lock().unwrap_or_else(|e| e.into_inner());
+        if pulse.is_running(seq) {
+            w.clear();
+            let _ = w.send(&mut *sink, Kind::Alive, Status::Ok, 0, seq);
+        }
+    });
+}
+
+fn serve_frames(
+    lib: &dyn Library,
+    pipe_in: &mut dyn Read,
+    sink: &Mutex<Sink<'_>>,
+    pulse: &Pulse,
     max_frame: u32,
     mut shm: Option<shm::PipeWatch>,
 ) -> Result<(), ServeError> {
     let mut payload = Payload::new();
     let mut out = Writer::new();
     let mut greeted = false;
-    let mut rings: Option<(shm::RingReader, shm::RingWriter)> = None;
+    let mut ring_in: Option<shm::RingReader> = None;
     let mut bulk_region: Option<std::sync::Arc<shm::Region>> = None;
+    let mut output = Locked { sink, guard: None };
     loop {
-        let (input, output): (&mut dyn Read, &mut dyn Write) = match rings.as_mut() {
-            Some((r, w)) => (r, w),
-            None => (&mut *pipe_in, &mut *pipe_out),
+        let input: &mut dyn Read = match ring_in.as_mut() {
+            Some(r) => r,
+            None => &mut *pipe_in,
         };
         let h = match read_frame(input, max_frame, &mut payload) {
             Ok(h) => h,
             Err(WireError::Closed) => return Ok(()),
             Err(e) => {
-                reply_protocol_error(output, &e, 0);
+                reply_protocol_error(&mut output, &e, 0);
                 return Err(ServeError::Protocol(e));
             }
         };
@@ -360,12 +429,9 @@ pub fn serve_with(
                 out.clear();
                 match check_hello(lib, &payload) {
                     Ok(()) => {
-                        // After the version and hash, the client may offer a shared region
-                        // (a flag, then the token to open it with; older clients say nothing).
-                        let mut r = Reader::new(&payload);
-                        let offered = r.u32().and_then(|_| r.u64()).and_then(|_| r.u8()).unwrap_or(0) == 1;
-                        let token = if offered { r.bytes().ok() } else { None };
-                        let take = match (token, shm.take()) {
+                        let hello = Hello::parse(&payload);
+                        pulse.want(hello.beat_ms);
+                        let take = match (hello.token, shm.take()) {
                             (Some(token), Some(watch)) => {
                                 match shm::Region::open(&String::from_utf8_lossy(token)) {
                                     Ok(region) => Some((region, watch)),
@@ -380,32 +446,50 @@ pub fn serve_with(
                             _ => None,
                         };
                         out.u32(PROTOCOL_VERSION).u64(lib.model_hash()).u8(u8::from(take.is_some()));
-                        let _ = out.send(output, Kind::HelloAck, Status::Ok, 0, h.seq);
+                        let _ = out.send(&mut output, Kind::HelloAck, Status::Ok, 0, h.seq);
                         greeted = true;
                         if let Some((region, watch)) = take {
                             shm::set_in_use(&region);
                             let config = shm::ShmConfig::default();
                             let region = std::sync::Arc::new(region);
                             bulk_region = Some(region.clone());
-                            rings =
-                                Some(shm::ends(region, false, &config, watch.clone().boxed(), watch.boxed()));
+                            let (r, w) =
+                                shm::ends(region, false, &config, watch.clone().boxed(), watch.boxed());
+                            ring_in = Some(r);
+                            *sink.lock().unwrap_or_else(|e| e.into_inner()) = Sink::Ring(w);
                         }
                     }
                     Err(message) => {
                         out.bytes(message.as_bytes());
-                        let _ = out.send(output, Kind::HelloAck, Status::Refused, 0, h.seq);
+                        let _ = out.send(&mut output, Kind::HelloAck, Status::Refused, 0, h.seq);
                         return Err(ServeError::Refused(message));
                     }
                 }
             }
             (Kind::Call, true) => {
                 let bulk = bulk_region.as_ref().map(|r| r.bulk(r.bulk_used()));
-                match dispatch(lib, &h, &payload, &mut out, &mut StreamFrames(input), output, max_frame, bulk)
-                {
+                pulse.begin(h.seq);
+                let status = run_call_at(
+                    lib,
+                    &h,
+                    &payload,
+                    &mut out,
+                    &mut StreamFrames(input),
+                    &mut output,
+                    max_frame,
+                    0,
+                    bulk,
+                );
+                // Before the `Return`: no beat may follow it.
+                pulse.end();
+                let sent = status.and_then(|status| {
+                    out.send(&mut output, Kind::Return, status, h.id, h.seq).map_err(WireError::Io)
+                });
+                match sent {
                     Ok(()) => {}
                     Err(WireError::Closed | WireError::Truncated) => return Ok(()),
                     Err(e) => {
-                        reply_protocol_error(output, &e, h.seq);
+                        reply_protocol_error(&mut output, &e, h.seq);
                         return Err(ServeError::Protocol(e));
                     }
                 }
@@ -413,10 +497,30 @@ pub fn serve_with(
             _ => {
                 let e =
                     WireError::Payload("a frame out of order (a call before the handshake, or a reply kind)");
-                reply_protocol_error(output, &e, h.seq);
+                reply_protocol_error(&mut output, &e, h.seq);
                 return Err(ServeError::Protocol(e));
             }
         }
+    }
+}
+
+/// What a client's `Hello` says after the protocol version and model hash: a shared
+/// region it offers (a flag, then the token to open it with), then the period of the
+/// `Alive` frames it wants during calls (milliseconds, 0 for none).
+pub(crate) struct Hello<'a> {
+    pub(crate) token: Option<&'a [u8]>,
+    pub(crate) beat_ms: u32,
+}
+
+impl<'a> Hello<'a> {
+    /// Reads what follows the version and hash (already checked); what is missing or
+    /// malformed reads as "nothing offered, no beats".
+    pub(crate) fn parse(payload: &'a [u8]) -> Hello<'a> {
+        let mut r = Reader::new(payload);
+        let offered = r.u32().and_then(|_| r.u64()).and_then(|_| r.u8()).unwrap_or(0) == 1;
+        let token = if offered { r.bytes().ok() } else { None };
+        let beat_ms = if offered && token.is_none() { 0 } else { r.u32().unwrap_or(0) };
+        Hello { token, beat_ms }
     }
 }
 

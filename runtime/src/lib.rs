@@ -12,17 +12,18 @@ pub mod host;
 mod listen;
 pub mod marshal;
 pub mod native;
+mod pulse;
 pub mod shm;
 mod sys;
 pub mod wire;
 
-pub use client::{Client, Config, Error, HostPath, Pool};
+pub use client::{Client, Config, Error, HostPath, Pool, DEFAULT_LIVENESS};
 pub use host::{callback, with_callbacks, CallContext, Library};
 pub use shm::ShmConfig;
 pub use wire::{Payload, Reader, Status, WireError, Writer};
 
 /// Bumped on any incompatible change to the wire format or the handshake.
-pub const PROTOCOL_VERSION: u32 = 1;
+pub const PROTOCOL_VERSION: u32 = 2;
 
 /// A host that could not load its library: it answers the handshake with the reason.
 struct Unloadable(String);

@@ -40,6 +40,9 @@ pub enum Kind {
     Callback = 5,
     /// Client → host: the callback's result.
     CallbackReturn = 6,
+    /// Host → client, while call `seq` runs: the host process is alive (sent from a
+    /// thread other than the library thread, so a long library call still shows it).
+    Alive = 7,
 }
 
 impl Kind {
@@ -51,6 +54,7 @@ impl Kind {
             4 => Kind::Return,
             5 => Kind::Callback,
             6 => Kind::CallbackReturn,
+            7 => Kind::Alive,
             _ => return None,
         })
     }
