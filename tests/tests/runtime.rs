@@ -570,3 +570,83 @@ fn a_host_started_through_a_runner_uses_the_pipe() {
     assert_eq!(add(&c, 20, 22), Ok(42));
     assert!(!c.uses_shared_memory());
 }
+
+fn signal(pid: u32, sig: &str) {
+    let ok = std::process::Command::new("kill").arg(format!("-{sig}")).arg(pid.to_string()).status();
+    assert!(ok.is_ok_and(|s| s.success()), "kill -{sig} {pid}");
+}
+
+/// A host whose process stops during a call (SIGSTOP: a debugger, a frozen machine, a
+/// deadlock in the host itself) is declared unresponsive within the liveness limit instead
+/// of being waited for; a call that is merely slow, or a slow callback handler, is not
+/// (the host's beats come from a thread other than the library thread).
+#[test]
+fn a_stopped_host_is_unresponsive_but_a_slow_call_is_not() {
+    let limit = Duration::from_millis(400);
+    for (name, shm) in transports() {
+        eprintln!("over {name}");
+        let c = client_with(|cfg| {
+            cfg.shm = shm;
+            cfg.liveness = Some(limit);
+        });
+        assert_eq!(call_unit(&c, SLEEP, 1500), Ok(()), "a slow call is not cut");
+        let slow_handler = c.call(
+            CALLBACKS,
+            |w| {
+                w.u32(1);
+            },
+            |mut r| r.i32(),
+            &mut |_, _, reply| {
+                std::thread::sleep(Duration::from_millis(1000));
+                reply.i32(5);
+                Ok(())
+            },
+        );
+        assert_eq!(slow_handler, Ok(5), "the client's own slow handler is not the host's silence");
+        let (pid, _) = who(&c);
+        let stopper = std::thread::spawn(move || {
+            std::thread::sleep(Duration::from_millis(200));
+            signal(pid, "STOP");
+        });
+        let start = Instant::now();
+        assert_eq!(call_unit(&c, SLEEP, 5000), Err(Error::Unresponsive(limit)));
+        assert!(start.elapsed() < Duration::from_millis(2500), "noticed after {:?}", start.elapsed());
+        stopper.join().unwrap();
+        let until = Instant::now() + Duration::from_secs(5);
+        while alive(pid) && Instant::now() < until {
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        assert!(!alive(pid), "the stopped host was killed");
+        assert_eq!(add(&c, 1, 2), Ok(3), "the next call gets a new host");
+    }
+}
+
+/// The same for a listening host: the stopped host's client is cut off with
+/// `Unresponsive`; the host itself is not the client's to kill.
+#[test]
+fn a_stopped_listening_host_is_unresponsive() {
+    let dir = std::env::temp_dir().join(format!("dllgen-stopped-{}", std::process::id())).join("private");
+    let _ = std::fs::remove_dir_all(dir.parent().unwrap());
+    let sock = dir.join("host.sock");
+    let (mut host_process, endpoint) =
+        dllgen_tests::listening_host(std::process::Command::new(host()), Some(sock.to_str().unwrap()));
+    let limit = Duration::from_millis(400);
+    let mut config = Config::new(HostPath::Explicit(PathBuf::from("unused")), HASH);
+    config.listener = Some(endpoint);
+    config.liveness = Some(limit);
+    let c = Client::new(config);
+    assert_eq!(call_unit(&c, SLEEP, 1200), Ok(()), "a slow call is not cut");
+    let pid = host_process.id();
+    let stopper = std::thread::spawn(move || {
+        std::thread::sleep(Duration::from_millis(200));
+        signal(pid, "STOP");
+    });
+    let start = Instant::now();
+    assert_eq!(call_unit(&c, SLEEP, 5000), Err(Error::Unresponsive(limit)));
+    assert!(start.elapsed() < Duration::from_millis(2500), "noticed after {:?}", start.elapsed());
+    stopper.join().unwrap();
+    signal(pid, "CONT");
+    host_process.kill().unwrap();
+    host_process.wait().unwrap();
+    let _ = std::fs::remove_dir_all(dir.parent().unwrap());
+}

@@ -7,7 +7,10 @@
 //! frame length (client robustness tests), `raw` makes it a bare echo of length-prefixed
 //! messages (the benchmark's pipe floor), `shm-floor` a bare echo over the shared region
 //! with one sequence word each way (the benchmark's shared-memory floor; see
-//! `tests/floor.rs`), `mute` closes its output and lingers.
+//! `tests/floor.rs`), `mute` closes its output and lingers, `impostor` (with `--listen
+//! PATH`) listens on PATH without any of the runtime's checks and answers like a host
+//! would (`add` = 1337), logging how many bytes each client sent to `PATH.log`: what
+//! another local user could set up to catch a client's calls.
 
 use dllgen_runtime::{run_host, CallContext, Library, Reader, Status, WireError, Writer};
 
@@ -182,6 +185,43 @@ fn raw_echo() {
     }
 }
 
+/// Listens where it is told, trusting everything, and answers whatever a client sends.
+#[cfg(unix)]
+fn impostor(hash: u64) {
+    use dllgen_runtime::wire::{read_frame, Kind, Payload};
+    use std::os::unix::net::UnixListener;
+    let path = std::env::args().nth(2).expect("--listen PATH");
+    let _ = std::fs::remove_file(&path);
+    let listener = UnixListener::bind(&path).expect("bind");
+    println!("dllgen host: listening on {path}");
+    let _ = std::io::stdout().flush();
+    for conn in listener.incoming() {
+        let Ok(mut conn) = conn else { continue };
+        let _ = conn.set_read_timeout(Some(std::time::Duration::from_secs(2)));
+        let (mut received, mut payload) = (0usize, Payload::new());
+        while let Ok(h) = read_frame(&mut conn, 1 << 20, &mut payload) {
+            received += 16 + payload.len();
+            let mut w = Writer::new();
+            let kind = match h.kind {
+                Kind::Hello => {
+                    w.u32(dllgen_runtime::PROTOCOL_VERSION).u64(hash).u8(0);
+                    Kind::HelloAck
+                }
+                _ => {
+                    w.i32(1337);
+                    Kind::Return
+                }
+            };
+            if w.send(&mut conn, kind, Status::Ok, h.id, h.seq).is_err() {
+                break;
+            }
+        }
+        let log = format!("{path}.log");
+        let mut f = std::fs::OpenOptions::new().create(true).append(true).open(log).expect("log");
+        let _ = writeln!(f, "received {received} bytes");
+    }
+}
+
 fn main() {
     let hash = std::env::var("DLLGEN_TEST_HOST_HASH")
         .ok()
@@ -194,6 +234,8 @@ fn main() {
             return;
         }
         Ok("raw") => return raw_echo(),
+        #[cfg(unix)]
+        Ok("impostor") => return impostor(hash),
         Ok("shm-floor") => return floor::serve(),
         Ok("mute") => {
             // Closes its output and lingers: the client must not wait for it.
