@@ -3,13 +3,8 @@
 
 use crate::audit;
 use clap::{Parser, Subcommand};
-use std::io::Read;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
-
-/// PE images address at most 4 GiB; refusing larger inputs also keeps a special file such
-/// as /dev/zero from being read forever.
-const MAX_INPUT: u64 = 4 << 30;
 
 /// Call 32-bit DLLs from 64-bit programs: generate a 32-bit host and a 64-bit client.
 #[derive(Debug, Parser)]
@@ -156,9 +151,9 @@ fn normalize(path: &Path) -> PathBuf {
 
 fn run_init(dll: &Path, name: Option<String>, header: HeaderArgs, out: Option<&Path>) -> ExitCode {
     let shown = dll.display().to_string();
-    let bytes = match read_input(dll) {
+    let bytes = match crate::binary::load(dll) {
         Ok(b) => b,
-        Err(message) => return fail(&shown, &message),
+        Err(e) => return error(&e.to_string()),
     };
     let binary = match crate::binary::read(&bytes) {
         Ok(b) => b,
@@ -362,9 +357,9 @@ impl HeaderArgs {
 
 fn run_audit(path: &Path, json: bool, header: HeaderArgs) -> ExitCode {
     let shown = path.display().to_string();
-    let bytes = match read_input(path) {
+    let bytes = match crate::binary::load(path) {
         Ok(bytes) => bytes,
-        Err(message) => return fail(&shown, &message),
+        Err(e) => return error(&e.to_string()),
     };
     let mut report = match audit::audit(&shown, &bytes) {
         Ok(report) => report,
@@ -403,23 +398,11 @@ fn print_out(text: &str) -> ExitCode {
 }
 
 fn fail(file: &str, message: &str) -> ExitCode {
-    eprintln!("dllgen: error: {file}: {message}");
-    ExitCode::from(2)
+    error(&format!("{file}: {message}"))
 }
 
-fn read_input(path: &Path) -> Result<Vec<u8>, String> {
-    let file = std::fs::File::open(path).map_err(|e| format!("cannot open: {e}"))?;
-    let meta = file.metadata().map_err(|e| format!("cannot read: {e}"))?;
-    if meta.is_dir() {
-        return Err("is a directory, not a DLL or shared object".into());
-    }
-    if !meta.is_file() {
-        return Err("is not a regular file (a device, pipe or socket)".into());
-    }
-    let mut bytes = Vec::new();
-    file.take(MAX_INPUT + 1).read_to_end(&mut bytes).map_err(|e| format!("cannot read: {e}"))?;
-    if bytes.len() as u64 > MAX_INPUT {
-        return Err(format!("larger than {} GiB; no PE image is that large", MAX_INPUT >> 30));
-    }
-    Ok(bytes)
+/// Reports bad input (exit code 2); `message` names the file.
+fn error(message: &str) -> ExitCode {
+    eprintln!("dllgen: error: {message}");
+    ExitCode::from(2)
 }
