@@ -401,8 +401,8 @@ fn fail(file: &str, message: &str) -> ExitCode {
     error(&format!("{file}: {message}"))
 }
 
-/// Reports bad input (exit code 2); `message` names the file.
+/// Reports bad input (exit code 2); `message` names the file, so it is made printable.
 fn error(message: &str) -> ExitCode {
-    eprintln!("dllgen: error: {message}");
+    eprintln!("dllgen: error: {}", crate::diag::printable(message));
     ExitCode::from(2)
 }

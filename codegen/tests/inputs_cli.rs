@@ -191,3 +191,45 @@ fn oversized_and_binary_text_inputs_are_refused_before_parsing() {
     assert_check_fails(&["check", s(&latin1)], "latin1.yaml is not UTF-8 text: invalid byte at offset 7");
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+#[test]
+fn check_output_escapes_control_characters_from_the_spec() {
+    let dir = scratch("escape");
+    // A key spelled with a YAML escape reaches the message; a raw escape byte is a YAML
+    // error whose source line is shown.
+    let quoted = dir.join("quoted.yaml");
+    std::fs::write(&quoted, "name: demo\n\"evil\\e[31m\": 1\n").unwrap();
+    let raw = dir.join("raw.yaml");
+    std::fs::write(&raw, "name: demo\nevil\x1b[31m: 1\n").unwrap();
+    for spec in [&quoted, &raw] {
+        let out = dllgen(&["check", s(spec)]);
+        assert_eq!(out.code, Some(1), "{}", out.stderr);
+        assert!(!out.stderr.contains('\x1b'), "a raw escape reached the terminal:\n{}", out.stderr);
+        assert!(out.stderr.contains("evil\\u{1b}[31m"), "{}", out.stderr);
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn a_spec_on_one_long_line_shows_a_bounded_excerpt() {
+    let dir = scratch("long");
+    let path = dir.join("long.yaml");
+    let padding = "x".repeat(1 << 20);
+    std::fs::write(&path, format!("{{name: demo, comment: {padding}, bad_key: 1, more: {padding}}}\n"))
+        .unwrap();
+    let out = dllgen(&["check", s(&path)]);
+    assert_eq!(out.code, Some(1), "{}", out.stderr);
+    assert!(
+        out.stderr.lines().all(|l| l.chars().count() < 300),
+        "{}",
+        &out.stderr[..out.stderr.len().min(2000)]
+    );
+    // The caret is under the key the message names.
+    let lines: Vec<&str> = out.stderr.lines().collect();
+    let at =
+        lines.iter().position(|l| l.contains("unknown key `bad_key`")).expect("the unknown key is reported");
+    let column = lines[at + 2].chars().count() - 1;
+    let shown: String = lines[at + 1].chars().skip(column).take(7).collect();
+    assert_eq!(shown, "bad_key", "{}\n{}", lines[at + 1], lines[at + 2]);
+    let _ = std::fs::remove_dir_all(&dir);
+}
