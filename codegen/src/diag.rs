@@ -80,8 +80,7 @@ impl Diagnostic {
         column: usize,
         message: impl Into<String>,
     ) -> Self {
-        let snippet =
-            source.and_then(|s| s.lines().nth(line.wrapping_sub(1))).map(|l| Snippet::new(l, column));
+        let snippet = source.and_then(|s| nth_line(s, line)).map(|l| Snippet::new(l, column));
         Diagnostic { file: file.to_path_buf(), line, column, message: message.into(), hint: None, snippet }
     }
 
@@ -90,6 +89,12 @@ impl Diagnostic {
         self.hint = Some(hint.into());
         self
     }
+}
+
+/// The 1-based `line` of `source`. YAML and C both end a line at `\r\n`, `\n` or a lone
+/// `\r`, so the positions their parsers report count lines that way.
+fn nth_line(source: &str, line: usize) -> Option<&str> {
+    source.split('\n').flat_map(|l| l.strip_suffix('\r').unwrap_or(l).split('\r')).nth(line.checked_sub(1)?)
 }
 
 /// The message, hint and file name may quote the input (a key, a path): they are printed
@@ -132,7 +137,8 @@ pub fn printable(s: &str) -> Cow<'_, str> {
     Cow::Owned(out)
 }
 
-fn needs_escape(c: char) -> bool {
+/// Whether [`printable`] escapes `c`.
+pub fn needs_escape(c: char) -> bool {
     c.is_control() || matches!(c, '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}')
 }
 
@@ -224,6 +230,14 @@ mod tests {
         );
         assert_eq!(printable("plain \"text\""), "plain \"text\"");
         assert_eq!(printable("a\nb\r"), "a\\nb\\r");
+    }
+
+    #[test]
+    fn lines_end_at_a_lone_carriage_return_too() {
+        let source = "a\rb\r\nc\nd";
+        let lines: Vec<_> = (1..=5).map(|n| nth_line(source, n)).collect();
+        assert_eq!(lines, [Some("a"), Some("b"), Some("c"), Some("d"), None]);
+        assert_eq!(nth_line(source, 0), None);
     }
 
     #[test]
