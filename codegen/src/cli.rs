@@ -254,14 +254,9 @@ fn run_generate(spec: &Path, out: &Path, check: bool, runtime: Option<&Path>) ->
             return ExitCode::from(1);
         }
     };
-    // Each generated crate sits one folder below `out`.
-    let runtime_dir = runtime
-        .map(Path::to_path_buf)
-        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("../runtime"));
-    let runtime_path = if runtime_dir.is_absolute() || runtime.is_none() {
-        relative_to(&out.join("crate"), &runtime_dir)
-    } else {
-        runtime_dir.display().to_string()
+    let runtime_path = match runtime_path(out, runtime) {
+        Ok(p) => p,
+        Err(message) => return error(&message),
     };
     let spec_file = spec.file_name().map(|f| f.to_string_lossy().into_owned()).unwrap_or_default();
     let files = match crate::emit::render(&checked.model, &spec_file, &runtime_path) {
@@ -302,6 +297,22 @@ fn run_generate(spec: &Path, out: &Path, check: bool, runtime: Option<&Path>) ->
             ExitCode::from(2)
         }
     }
+}
+
+/// The runtime crate's path as the generated Cargo.toml files name it.
+fn runtime_path(out: &Path, runtime: Option<&Path>) -> Result<String, String> {
+    if let Some(dir) = runtime.filter(|r| r.to_str().is_none()) {
+        return Err(format!("--runtime {} is not UTF-8; a Cargo.toml cannot name it", dir.display()));
+    }
+    let runtime_dir = runtime
+        .map(Path::to_path_buf)
+        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("../runtime"));
+    // Each generated crate sits one folder below `out`.
+    Ok(if runtime_dir.is_absolute() || runtime.is_none() {
+        relative_to(&out.join("crate"), &runtime_dir)
+    } else {
+        runtime_dir.display().to_string()
+    })
 }
 
 fn run_check(path: &Path, dump_model: bool) -> ExitCode {

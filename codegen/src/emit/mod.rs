@@ -45,6 +45,7 @@ pub fn render(model: &Model, spec_file: &str, runtime_path: &str) -> Result<File
     let mut hb = Handlebars::new();
     hb.set_strict_mode(true);
     hb.register_escape_fn(handlebars::no_escape);
+    register_escapes(&mut hb);
     for (name, text) in TEMPLATES {
         hb.register_template_string(name, text).map_err(|e| format!("template {name}: {e}"))?;
     }
@@ -56,6 +57,48 @@ pub fn render(model: &Model, spec_file: &str, runtime_path: &str) -> Result<File
     files.insert(PathBuf::from(&client).join("Cargo.toml"), render("client_cargo")?);
     files.insert(PathBuf::from(&client).join("src/lib.rs"), rust("client_lib", &render("client_lib")?)?);
     Ok(files)
+}
+
+/// Values from user input (the spec's file name, the library's, `--runtime`, header doc
+/// comments) are spelled into the output through these, one per context: `toml_str` and
+/// `rust_str` for the inside of a TOML or Rust string literal, `comment` for a line of a
+/// comment (a newline would end it and let the rest become TOML or Rust).
+fn register_escapes(hb: &mut Handlebars<'_>) {
+    handlebars::handlebars_helper!(toml_helper: |s: str| toml_str(s));
+    handlebars::handlebars_helper!(rust_helper: |s: str| rust_str(s));
+    handlebars::handlebars_helper!(comment_helper: |s: str| crate::diag::printable(s).into_owned());
+    hb.register_helper("toml_str", Box::new(toml_helper));
+    hb.register_helper("rust_str", Box::new(rust_helper));
+    hb.register_helper("comment", Box::new(comment_helper));
+}
+
+/// The inside of a TOML basic string (`"..."`): quote, backslash and control characters
+/// escaped (TOML allows no raw control character but tab there).
+pub fn toml_str(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for c in s.chars() {
+        match c {
+            '"' => out.push_str("\\\""),
+            '\\' => out.push_str("\\\\"),
+            c if c.is_control() => out.push_str(&format!("\\u{:04X}", u32::from(c))),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+/// The inside of a Rust string literal: quote, backslash, control characters and the
+/// bidirectional overrides (which rustc refuses in literals) escaped.
+pub fn rust_str(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for c in s.chars() {
+        match c {
+            '"' | '\\' => out.extend(c.escape_default()),
+            c if crate::diag::needs_escape(c) => out.extend(c.escape_debug()),
+            c => out.push(c),
+        }
+    }
+    out
 }
 
 /// Parses and formats generated Rust; a template bug shows the numbered text.
