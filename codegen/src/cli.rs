@@ -209,7 +209,7 @@ fn run_init(dll: &Path, name: Option<String>, header: HeaderArgs, out: Option<&P
                 eprintln!(
                     "dllgen: drafted {}; review the lines marked `# review`, then run `dllgen check {}`",
                     path.display(),
-                    path.display()
+                    crate::diag::printable(&shell_word(path))
                 );
                 ExitCode::SUCCESS
             }
@@ -245,6 +245,9 @@ fn write_new(path: &Path, text: &str) -> Result<(), String> {
 }
 
 fn run_generate(spec: &Path, out: &Path, check: bool, runtime: Option<&Path>) -> ExitCode {
+    if let Err(message) = out_folder(out) {
+        return error(&message);
+    }
     let checked = match crate::check::check(spec) {
         Ok(c) => c,
         Err(diags) => {
@@ -273,9 +276,9 @@ fn run_generate(spec: &Path, out: &Path, check: bool, runtime: Option<&Path>) ->
             return ExitCode::SUCCESS;
         }
         eprintln!(
-            "dllgen: the generated crates in {} are stale; run `dllgen generate {}`:",
+            "dllgen: the generated crates in {} are stale; run `{}`:",
             out.display(),
-            spec.display()
+            crate::diag::printable(&generate_command(spec, out, runtime))
         );
         for f in &stale.changed {
             eprintln!("  {}", f.display());
@@ -296,6 +299,38 @@ fn run_generate(spec: &Path, out: &Path, check: bool, runtime: Option<&Path>) ->
             );
             ExitCode::from(2)
         }
+    }
+}
+
+/// `--out` must be a folder or not exist yet (it is created).
+fn out_folder(out: &Path) -> Result<(), String> {
+    match crate::input::stat(out) {
+        Ok(meta) if meta.is_dir() => Ok(()),
+        Ok(meta) => Err(format!("--out {} is {}, not a folder", out.display(), crate::input::kind(&meta))),
+        Err(crate::input::InputError::Missing(_)) => Ok(()),
+        Err(e) => Err(format!("--out: {e}")),
+    }
+}
+
+/// The command that regenerates what `--check` found stale, ready to paste into a shell.
+fn generate_command(spec: &Path, out: &Path, runtime: Option<&Path>) -> String {
+    let mut words =
+        vec!["dllgen".to_string(), "generate".into(), shell_word(spec), "--out".into(), shell_word(out)];
+    if let Some(runtime) = runtime {
+        words.extend(["--runtime".into(), shell_word(runtime)]);
+    }
+    words.join(" ")
+}
+
+/// `path` as one shell word: as is when it holds only characters no shell treats
+/// specially, else in single quotes (a `'` inside becomes `'\''`).
+fn shell_word(path: &Path) -> String {
+    let s = path.display().to_string();
+    let plain = !s.is_empty() && s.chars().all(|c| c.is_ascii_alphanumeric() || "_-./+,:=@%".contains(c));
+    if plain {
+        s
+    } else {
+        format!("'{}'", s.replace('\'', "'\\''"))
     }
 }
 

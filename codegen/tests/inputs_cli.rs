@@ -233,3 +233,50 @@ fn a_spec_on_one_long_line_shows_a_bounded_excerpt() {
     assert_eq!(shown, "bad_key", "{}\n{}", lines[at + 1], lines[at + 2]);
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+#[test]
+fn out_must_be_a_folder_and_is_named_with_what_it_is() {
+    demo_library();
+    let dir = scratch("out");
+    let spec = dllgen_tests::workspace_root().join("specs/demo.yaml");
+    let file = dir.join("file");
+    std::fs::write(&file, "").unwrap();
+    let fifo = dir.join("fifo");
+    assert!(Command::new("mkfifo").arg(&fifo).status().unwrap().success());
+    for (out, kind) in [
+        (file.as_path(), "a regular file"),
+        (Path::new("/dev/null"), "a character device"),
+        (&fifo, "a FIFO"),
+    ] {
+        for check in [false, true] {
+            let mut args = vec!["generate", s(&spec), "--out", s(out)];
+            args.extend(check.then_some("--check"));
+            assert_refused(&args, &format!("--out {} is {kind}, not a folder", out.display()));
+        }
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn check_suggests_a_command_a_shell_takes_as_is() {
+    demo_library();
+    let dir = scratch("quoting");
+    let spec = dllgen_tests::workspace_root().join("specs/demo.yaml");
+    let out = dir.join("with space/it's");
+    assert_eq!(dllgen(&["generate", s(&spec), "--out", s(&out)]).code, Some(0));
+    // A FIFO where a generated file was: stale, and not opened.
+    let main = out.join("demo-host/src/main.rs");
+    std::fs::remove_file(&main).unwrap();
+    assert!(Command::new("mkfifo").arg(&main).status().unwrap().success());
+    let quoted = format!("'{}'", out.display().to_string().replace('\'', r"'\''"));
+    assert_check_fails(
+        &["generate", s(&spec), "--out", s(&out), "--check"],
+        &format!("run `dllgen generate {} --out {quoted}`:\n  demo-host/src/main.rs\n", spec.display()),
+    );
+    // The suggestion works when pasted into a shell.
+    std::fs::remove_file(&main).unwrap();
+    let pasted = format!("{} generate {} --out {quoted}", env!("CARGO_BIN_EXE_dllgen"), spec.display());
+    assert_eq!(run(Command::new("sh").args(["-c", &pasted]), TIMEOUT).code, Some(0));
+    assert!(main.is_file());
+    let _ = std::fs::remove_dir_all(&dir);
+}
