@@ -43,8 +43,7 @@ pub fn check(path: &Path) -> Result<Checked, Diagnostics> {
         )])
     };
     let lib = &spec.library.value;
-    let bytes = std::fs::read(lib)
-        .map_err(|e| at_library(format!("cannot read the library {}: {e}", lib.display())))?;
+    let bytes = binary::load(lib).map_err(|e| at_library(e.to_string()))?;
     let binary = binary::read(&bytes).map_err(|e| at_library(format!("{}: {e}", lib.display())))?;
     let target = match &binary {
         Binary::Pe(pe) if pe.is_i386() => Target::Windows32,
@@ -59,33 +58,20 @@ pub fn check(path: &Path) -> Result<Checked, Diagnostics> {
             )));
         }
     };
-    let missing: Vec<Diagnostic> = spec
-        .headers
-        .iter()
-        .filter(|h| !h.value.is_file())
-        .map(|h| {
-            Diagnostic::at(
-                &spec.path,
-                Some(&spec.source),
-                h.pos.line,
-                h.pos.column,
-                format!("{}: no such header file", h.value.display()),
-            )
-        })
-        .collect();
-    if !missing.is_empty() {
-        return Err(Diagnostics(missing));
-    }
     let options = header::Options {
         headers: spec.headers.iter().map(|h| h.value.clone()).collect(),
         include_dirs: spec.include_dirs.clone(),
         defines: spec.defines.clone(),
         target,
     };
+    let at_header = |index: usize, message: String| {
+        let pos = spec.headers.get(index).map(|h| h.pos).unwrap_or_default();
+        Diagnostic::at(&spec.path, Some(&spec.source), pos.line, pos.column, message)
+    };
     let header = header::parse(&options).map_err(|e| match e {
-        header::HeaderError::Clang(message) => {
-            let pos = spec.headers.first().map(|h| h.pos).unwrap_or_default();
-            Diagnostics(vec![Diagnostic::at(&spec.path, Some(&spec.source), pos.line, pos.column, message)])
+        header::HeaderError::Clang(message) => Diagnostics(vec![at_header(0, message)]),
+        header::HeaderError::Inputs(bad) => {
+            Diagnostics(bad.into_iter().map(|(i, e)| at_header(i, e.to_string())).collect())
         }
         header::HeaderError::Diagnostics(d) => d,
     })?;

@@ -3,13 +3,8 @@
 
 use crate::audit;
 use clap::{Parser, Subcommand};
-use std::io::Read;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
-
-/// PE images address at most 4 GiB; refusing larger inputs also keeps a special file such
-/// as /dev/zero from being read forever.
-const MAX_INPUT: u64 = 4 << 30;
 
 /// Call 32-bit DLLs from 64-bit programs: generate a 32-bit host and a 64-bit client.
 #[derive(Debug, Parser)]
@@ -156,9 +151,9 @@ fn normalize(path: &Path) -> PathBuf {
 
 fn run_init(dll: &Path, name: Option<String>, header: HeaderArgs, out: Option<&Path>) -> ExitCode {
     let shown = dll.display().to_string();
-    let bytes = match read_input(dll) {
+    let bytes = match crate::binary::load(dll) {
         Ok(b) => b,
-        Err(message) => return fail(&shown, &message),
+        Err(e) => return error(&e.to_string()),
     };
     let binary = match crate::binary::read(&bytes) {
         Ok(b) => b,
@@ -214,7 +209,7 @@ fn run_init(dll: &Path, name: Option<String>, header: HeaderArgs, out: Option<&P
                 eprintln!(
                     "dllgen: drafted {}; review the lines marked `# review`, then run `dllgen check {}`",
                     path.display(),
-                    path.display()
+                    crate::diag::printable(&shell_word(path))
                 );
                 ExitCode::SUCCESS
             }
@@ -250,6 +245,9 @@ fn write_new(path: &Path, text: &str) -> Result<(), String> {
 }
 
 fn run_generate(spec: &Path, out: &Path, check: bool, runtime: Option<&Path>) -> ExitCode {
+    if let Err(message) = out_folder(out) {
+        return error(&message);
+    }
     let checked = match crate::check::check(spec) {
         Ok(c) => c,
         Err(diags) => {
@@ -259,14 +257,9 @@ fn run_generate(spec: &Path, out: &Path, check: bool, runtime: Option<&Path>) ->
             return ExitCode::from(1);
         }
     };
-    // Each generated crate sits one folder below `out`.
-    let runtime_dir = runtime
-        .map(Path::to_path_buf)
-        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("../runtime"));
-    let runtime_path = if runtime_dir.is_absolute() || runtime.is_none() {
-        relative_to(&out.join("crate"), &runtime_dir)
-    } else {
-        runtime_dir.display().to_string()
+    let runtime_path = match runtime_path(out, runtime) {
+        Ok(p) => p,
+        Err(message) => return error(&message),
     };
     let spec_file = spec.file_name().map(|f| f.to_string_lossy().into_owned()).unwrap_or_default();
     let files = match crate::emit::render(&checked.model, &spec_file, &runtime_path) {
@@ -283,9 +276,9 @@ fn run_generate(spec: &Path, out: &Path, check: bool, runtime: Option<&Path>) ->
             return ExitCode::SUCCESS;
         }
         eprintln!(
-            "dllgen: the generated crates in {} are stale; run `dllgen generate {}`:",
+            "dllgen: the generated crates in {} are stale; run `{}`:",
             out.display(),
-            spec.display()
+            crate::diag::printable(&generate_command(spec, out, runtime))
         );
         for f in &stale.changed {
             eprintln!("  {}", f.display());
@@ -307,6 +300,54 @@ fn run_generate(spec: &Path, out: &Path, check: bool, runtime: Option<&Path>) ->
             ExitCode::from(2)
         }
     }
+}
+
+/// `--out` must be a folder or not exist yet (it is created).
+fn out_folder(out: &Path) -> Result<(), String> {
+    match crate::input::stat(out) {
+        Ok(meta) if meta.is_dir() => Ok(()),
+        Ok(meta) => Err(format!("--out {} is {}, not a folder", out.display(), crate::input::kind(&meta))),
+        Err(crate::input::InputError::Missing(_)) => Ok(()),
+        Err(e) => Err(format!("--out: {e}")),
+    }
+}
+
+/// The command that regenerates what `--check` found stale, ready to paste into a shell.
+fn generate_command(spec: &Path, out: &Path, runtime: Option<&Path>) -> String {
+    let mut words =
+        vec!["dllgen".to_string(), "generate".into(), shell_word(spec), "--out".into(), shell_word(out)];
+    if let Some(runtime) = runtime {
+        words.extend(["--runtime".into(), shell_word(runtime)]);
+    }
+    words.join(" ")
+}
+
+/// `path` as one shell word: as is when it holds only characters no shell treats
+/// specially, else in single quotes (a `'` inside becomes `'\''`).
+fn shell_word(path: &Path) -> String {
+    let s = path.display().to_string();
+    let plain = !s.is_empty() && s.chars().all(|c| c.is_ascii_alphanumeric() || "_-./+,:=@%".contains(c));
+    if plain {
+        s
+    } else {
+        format!("'{}'", s.replace('\'', "'\\''"))
+    }
+}
+
+/// The runtime crate's path as the generated Cargo.toml files name it.
+fn runtime_path(out: &Path, runtime: Option<&Path>) -> Result<String, String> {
+    if let Some(dir) = runtime.filter(|r| r.to_str().is_none()) {
+        return Err(format!("--runtime {} is not UTF-8; a Cargo.toml cannot name it", dir.display()));
+    }
+    let runtime_dir = runtime
+        .map(Path::to_path_buf)
+        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("../runtime"));
+    // Each generated crate sits one folder below `out`.
+    Ok(if runtime_dir.is_absolute() || runtime.is_none() {
+        relative_to(&out.join("crate"), &runtime_dir)
+    } else {
+        runtime_dir.display().to_string()
+    })
 }
 
 fn run_check(path: &Path, dump_model: bool) -> ExitCode {
@@ -362,9 +403,9 @@ impl HeaderArgs {
 
 fn run_audit(path: &Path, json: bool, header: HeaderArgs) -> ExitCode {
     let shown = path.display().to_string();
-    let bytes = match read_input(path) {
+    let bytes = match crate::binary::load(path) {
         Ok(bytes) => bytes,
-        Err(message) => return fail(&shown, &message),
+        Err(e) => return error(&e.to_string()),
     };
     let mut report = match audit::audit(&shown, &bytes) {
         Ok(report) => report,
@@ -403,23 +444,11 @@ fn print_out(text: &str) -> ExitCode {
 }
 
 fn fail(file: &str, message: &str) -> ExitCode {
-    eprintln!("dllgen: error: {file}: {message}");
-    ExitCode::from(2)
+    error(&format!("{file}: {message}"))
 }
 
-fn read_input(path: &Path) -> Result<Vec<u8>, String> {
-    let file = std::fs::File::open(path).map_err(|e| format!("cannot open: {e}"))?;
-    let meta = file.metadata().map_err(|e| format!("cannot read: {e}"))?;
-    if meta.is_dir() {
-        return Err("is a directory, not a DLL or shared object".into());
-    }
-    if !meta.is_file() {
-        return Err("is not a regular file (a device, pipe or socket)".into());
-    }
-    let mut bytes = Vec::new();
-    file.take(MAX_INPUT + 1).read_to_end(&mut bytes).map_err(|e| format!("cannot read: {e}"))?;
-    if bytes.len() as u64 > MAX_INPUT {
-        return Err(format!("larger than {} GiB; no PE image is that large", MAX_INPUT >> 30));
-    }
-    Ok(bytes)
+/// Reports bad input (exit code 2); `message` names the file, so it is made printable.
+fn error(message: &str) -> ExitCode {
+    eprintln!("dllgen: error: {}", crate::diag::printable(message));
+    ExitCode::from(2)
 }

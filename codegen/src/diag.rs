@@ -1,6 +1,7 @@
 //! Diagnostics for users: every problem with its file:line:col, a message, and a hint,
 //! collected so that one run reports all of them.
 
+use std::borrow::Cow;
 use std::fmt;
 use std::path::{Path, PathBuf};
 
@@ -17,8 +18,57 @@ pub struct Diagnostic {
     pub message: String,
     /// What to do about it.
     pub hint: Option<String>,
-    /// The source line, for showing under the message.
-    pub source_line: Option<String>,
+    /// The part of the source line shown under the message, with its caret.
+    pub snippet: Option<Snippet>,
+}
+
+/// At most this many characters of a source line are shown: a spec or header written on
+/// one long line (or a file of garbage) must not print megabytes per problem.
+const SNIPPET_WIDTH: usize = 140;
+/// Characters shown before the caret's when a line is cut.
+const SNIPPET_BEFORE: usize = 60;
+
+/// A window of a source line, ready to print: control characters escaped, cut ends
+/// marked with `…`, and the padding that puts a caret under the problem's column.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Snippet {
+    /// The text shown.
+    pub text: String,
+    /// Spaces (tabs where the text has tabs) up to the caret.
+    pub pad: String,
+}
+
+impl Snippet {
+    /// The window of `line` around the 1-based character `column`.
+    fn new(line: &str, column: usize) -> Snippet {
+        let at = column.saturating_sub(1);
+        let start = at.saturating_sub(SNIPPET_BEFORE);
+        let mut shown = line.chars().skip(start);
+        let (mut text, mut pad) = (String::new(), String::new());
+        if start > 0 {
+            text.push('…');
+            pad.push(' ');
+        }
+        for (i, c) in shown.by_ref().take(SNIPPET_WIDTH).enumerate() {
+            let piece = text.len();
+            match c {
+                '\t' => text.push('\t'),
+                c if needs_escape(c) => text.extend(c.escape_debug()),
+                c => text.push(c),
+            }
+            // The caret goes under the first character of an escape (`\u{1b}`).
+            if start + i < at {
+                match c {
+                    '\t' => pad.push('\t'),
+                    _ => pad.extend(std::iter::repeat_n(' ', text[piece..].chars().count())),
+                }
+            }
+        }
+        if shown.next().is_some() {
+            text.push('…');
+        }
+        Snippet { text, pad }
+    }
 }
 
 impl Diagnostic {
@@ -30,15 +80,8 @@ impl Diagnostic {
         column: usize,
         message: impl Into<String>,
     ) -> Self {
-        let source_line = source.and_then(|s| s.lines().nth(line.wrapping_sub(1))).map(str::to_string);
-        Diagnostic {
-            file: file.to_path_buf(),
-            line,
-            column,
-            message: message.into(),
-            hint: None,
-            source_line,
-        }
+        let snippet = source.and_then(|s| nth_line(s, line)).map(|l| Snippet::new(l, column));
+        Diagnostic { file: file.to_path_buf(), line, column, message: message.into(), hint: None, snippet }
     }
 
     /// Adds a hint.
@@ -48,26 +91,55 @@ impl Diagnostic {
     }
 }
 
+/// The 1-based `line` of `source`. YAML and C both end a line at `\r\n`, `\n` or a lone
+/// `\r`, so the positions their parsers report count lines that way.
+fn nth_line(source: &str, line: usize) -> Option<&str> {
+    source.split('\n').flat_map(|l| l.strip_suffix('\r').unwrap_or(l).split('\r')).nth(line.checked_sub(1)?)
+}
+
+/// The message, hint and file name may quote the input (a key, a path): they are printed
+/// through [`printable`], so a spec cannot send escape sequences to the terminal.
 impl fmt::Display for Diagnostic {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let (file, message) = (self.file.display().to_string(), printable(&self.message));
+        let file = printable(&file);
         if self.line == 0 {
-            write!(f, "{}: error: {}", self.file.display(), self.message)?;
+            write!(f, "{file}: error: {message}")?;
         } else {
-            write!(f, "{}:{}:{}: error: {}", self.file.display(), self.line, self.column, self.message)?;
+            write!(f, "{file}:{}:{}: error: {message}", self.line, self.column)?;
         }
-        if let Some(line) = &self.source_line {
-            let pad: String = line
-                .chars()
-                .take(self.column.saturating_sub(1))
-                .map(|c| if c == '\t' { '\t' } else { ' ' })
-                .collect();
-            write!(f, "\n    {line}\n    {pad}^")?;
+        if let Some(s) = &self.snippet {
+            write!(f, "\n    {}\n    {}^", s.text, s.pad)?;
         }
         if let Some(hint) = &self.hint {
-            write!(f, "\n  hint: {hint}")?;
+            write!(f, "\n  hint: {}", printable(hint))?;
         }
         Ok(())
     }
+}
+
+/// Text from an input (names in a binary, keys in a spec), safe to print: control
+/// characters and the bidirectional overrides are escaped (`\n`, `\u{1b}`, `\u{202e}`),
+/// so a crafted name can neither break a line, send terminal escape sequences, nor
+/// reorder what is shown.
+pub fn printable(s: &str) -> Cow<'_, str> {
+    if !s.chars().any(needs_escape) {
+        return Cow::Borrowed(s);
+    }
+    let mut out = String::with_capacity(s.len());
+    for c in s.chars() {
+        if needs_escape(c) {
+            out.extend(c.escape_debug());
+        } else {
+            out.push(c);
+        }
+    }
+    Cow::Owned(out)
+}
+
+/// Whether [`printable`] escapes `c`.
+pub fn needs_escape(c: char) -> bool {
+    c.is_control() || matches!(c, '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}')
 }
 
 /// Every problem found, in the order found.
@@ -123,6 +195,49 @@ mod tests {
         assert_eq!(did_you_mean("in_strng", ["in_string", "in_buffer", "out"]), Some("in_string"));
         assert_eq!(did_you_mean("lenght", ["len", "length", "units"]), Some("length"));
         assert_eq!(did_you_mean("zzz", ["in", "out"]), None);
+    }
+
+    /// The two snippet lines of `d` as printed.
+    fn shown(d: &Diagnostic) -> (String, String) {
+        let text = d.to_string();
+        let mut lines = text.lines().skip(1);
+        (lines.next().unwrap().to_string(), lines.next().unwrap().to_string())
+    }
+
+    #[test]
+    fn a_long_line_is_cut_around_the_column() {
+        let line = format!("{}é{}", "x".repeat(5000), "y".repeat(5000));
+        let d = Diagnostic::at(Path::new("s.yaml"), Some(&line), 1, 5001, "here");
+        let (text, caret) = shown(&d);
+        assert!(text.starts_with("    …") && text.ends_with('…'), "{text}");
+        assert_eq!(text.chars().count(), 4 + 1 + SNIPPET_WIDTH + 1);
+        // The caret's column, in characters, is the é's.
+        let at = caret.chars().count() - 1;
+        assert_eq!(caret.chars().last(), Some('^'));
+        assert_eq!(text.chars().nth(at), Some('é'), "{text}\n{caret}");
+        // Near the start nothing is cut before.
+        let (text, _) = shown(&Diagnostic::at(Path::new("s.yaml"), Some(&line), 1, 3, "here"));
+        assert!(text.starts_with("    xxx") && text.ends_with('…'));
+    }
+
+    #[test]
+    fn control_characters_are_escaped_and_tabs_keep_the_caret_aligned() {
+        let source = "\tkey\u{1b}[31m: \u{202e}x\n";
+        let d = Diagnostic::at(Path::new("s.yaml"), Some(source), 1, 12, "unknown key `key\u{1b}[31m`");
+        assert_eq!(
+            d.to_string(),
+            "s.yaml:1:12: error: unknown key `key\\u{1b}[31m`\n    \tkey\\u{1b}[31m: \\u{202e}x\n    \t               ^"
+        );
+        assert_eq!(printable("plain \"text\""), "plain \"text\"");
+        assert_eq!(printable("a\nb\r"), "a\\nb\\r");
+    }
+
+    #[test]
+    fn lines_end_at_a_lone_carriage_return_too() {
+        let source = "a\rb\r\nc\nd";
+        let lines: Vec<_> = (1..=5).map(|n| nth_line(source, n)).collect();
+        assert_eq!(lines, [Some("a"), Some("b"), Some("c"), Some("d"), None]);
+        assert_eq!(nth_line(source, 0), None);
     }
 
     #[test]

@@ -29,14 +29,15 @@ pub struct Draft<'a> {
     pub binary: &'a Binary,
 }
 
-/// YAML scalar quoting for names that are not plain words (`?f@@YAHH@Z`, `f@8`).
+/// YAML scalar quoting for names that are not plain words (`?f@@YAHH@Z`, `f@8`, paths);
+/// control characters are escaped, as YAML allows none raw.
 fn quote(s: &str) -> String {
     let plain = !s.is_empty() && s.chars().all(|c| c.is_ascii_alphanumeric() || "_./-".contains(c));
     if plain {
-        s.to_string()
-    } else {
-        format!("\"{}\"", s.replace('\\', "\\\\").replace('"', "\\\""))
+        return s.to_string();
     }
+    // YAML's double-quoted strings take the escapes of TOML's basic strings.
+    format!("\"{}\"", crate::emit::toml_str(s))
 }
 
 /// `kx_device` → `KxDevice`, `struct sqlite3` → `Sqlite3`, `HANDLE` → `Handle`.
@@ -483,7 +484,9 @@ pub fn draft(d: &Draft<'_>) -> String {
     excluded.sort();
 
     let mut out = String::new();
-    let _ = writeln!(out, "# Drafted by `dllgen init` from {} and {}.", d.headers.join(", "), d.library);
+    // Paths in a comment: a newline in one must not end it.
+    let sources = crate::diag::printable(&format!("{} and {}", d.headers.join(", "), d.library)).into_owned();
+    let _ = writeln!(out, "# Drafted by `dllgen init` from {sources}.");
     let _ =
         writeln!(out, "# Every guess is marked `# review`; `dllgen check` reports what is still ambiguous.");
     let _ = writeln!(out, "# The schema: specs/SCHEMA.md in dllgen's repository.");
@@ -593,6 +596,7 @@ mod tests {
         assert_eq!(rust_type_name("HANDLE"), "Handle");
         assert_eq!(quote("f@8"), "\"f@8\"");
         assert_eq!(quote("kx_open"), "kx_open");
+        assert_eq!(quote("a \"b\"\\c\n\u{1b}"), r#""a \"b\"\\c\u000A\u001B""#);
         assert!(is_length_name("cbData") && is_length_name("len") && is_length_name("buf_size"));
         assert!(!is_length_name("dev"));
         assert_eq!(words("cbBytesRead"), ["cb", "bytes", "read"]);

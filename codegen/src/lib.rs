@@ -12,5 +12,6 @@ pub mod diag;
 pub mod emit;
 pub mod header;
 pub mod init;
+pub mod input;
 pub mod model;
 pub mod spec;

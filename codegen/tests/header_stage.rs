@@ -159,5 +159,5 @@ fn header_errors_name_file_line_and_column() {
     );
     let missing = dir.join("missing.h");
     let err = try_parse(missing.clone(), Target::Linux32).unwrap_err();
-    assert_eq!(err.to_string(), format!("{}: no such header file", missing.display()));
+    assert_eq!(err.to_string(), format!("{} does not exist", missing.display()));
 }

@@ -5,6 +5,7 @@ use super::Report;
 use crate::binary::elf::ElfFile;
 use crate::binary::pe::{Export, ExportKind, Flags, ImportedDll, PeFile};
 use crate::binary::Binary;
+use crate::diag::printable;
 use crate::header::Target;
 use std::fmt::Write;
 
@@ -22,16 +23,6 @@ pub fn render(report: &Report) -> String {
     let answer = if v.loadable_by_32bit_host { "yes" } else { "no" };
     let _ = writeln!(out, "\nverdict: loadable by a 32-bit host: {answer}: {}", v.reason);
     out
-}
-
-/// Names come from the file: control characters are escaped so that a crafted name can
-/// neither break a line nor send terminal escape sequences.
-fn clean(s: &str) -> std::borrow::Cow<'_, str> {
-    if s.chars().any(char::is_control) {
-        std::borrow::Cow::Owned(s.chars().flat_map(char::escape_debug).collect())
-    } else {
-        std::borrow::Cow::Borrowed(s)
-    }
 }
 
 fn flags(f: &Flags) -> String {
@@ -69,7 +60,7 @@ fn pe_text(out: &mut String, report: &Report, pe: &PeFile) {
         let _ = writeln!(
             out,
             "  {:<w$} {:#010x} {:#010x} {:#010x} {:#010x}  {}",
-            clean(&s.name),
+            printable(&s.name),
             s.rva,
             s.virtual_size,
             s.file_offset,
@@ -117,10 +108,10 @@ fn export_row(out: &mut String, e: &Export) {
         ExportKind::Forwarder => "forwarder",
         ExportKind::Unmapped => "unmapped",
     };
-    let name = clean(e.name.as_deref().unwrap_or("[NONAME]"));
+    let name = printable(e.name.as_deref().unwrap_or("[NONAME]"));
     let mut notes = Vec::new();
     if let Some(target) = &e.forwarder {
-        notes.push(format!("-> {}", clean(target)));
+        notes.push(format!("-> {}", printable(target)));
     }
     if let Some(d) = &e.decoration {
         let mut note = d.scheme.describe().to_string();
@@ -128,7 +119,7 @@ fn export_row(out: &mut String, e: &Export) {
             let _ = write!(note, ", {bytes} argument bytes");
         }
         if let Some(base) = &d.name {
-            let _ = write!(note, ", C name {}", clean(base));
+            let _ = write!(note, ", C name {}", printable(base));
         }
         notes.push(note);
     }
@@ -141,14 +132,14 @@ fn imports_text(out: &mut String, title: &str, dlls: &[ImportedDll]) {
     let _ = writeln!(out, "\n{title}: {} from {}", plural(count, "function"), plural(dlls.len(), "DLL"));
     for dll in dlls {
         if dll.bound {
-            let _ = writeln!(out, "  {} (bound at link time: names unavailable)", clean(&dll.dll));
+            let _ = writeln!(out, "  {} (bound at link time: names unavailable)", printable(&dll.dll));
             continue;
         }
-        let _ = writeln!(out, "  {} ({})", clean(&dll.dll), dll.functions.len());
+        let _ = writeln!(out, "  {} ({})", printable(&dll.dll), dll.functions.len());
         for f in &dll.functions {
             match (&f.name, f.ordinal) {
                 (Some(name), _) => {
-                    let _ = writeln!(out, "    {}", clean(name));
+                    let _ = writeln!(out, "    {}", printable(name));
                 }
                 (None, Some(ordinal)) => {
                     let _ = writeln!(out, "    #{ordinal}");
@@ -185,7 +176,7 @@ fn header_text(out: &mut String, check: &HeaderCheck) {
         }
         let _ = writeln!(out, "  {title} ({}):", items.len());
         for item in items {
-            let _ = writeln!(out, "    {}", clean(&item));
+            let _ = writeln!(out, "    {}", printable(&item));
         }
     }
 }
@@ -205,12 +196,12 @@ fn elf_text(out: &mut String, report: &Report, elf: &ElfFile) {
         report.file, elf.class, elf.machine.name, elf.file_type.name, report.size
     );
     let _ = writeln!(out, "  {:<20} {} ({})", "machine", elf.machine.name, elf.machine.value);
-    let _ = writeln!(out, "  {:<20} {}", "soname", clean(elf.soname.as_deref().unwrap_or("(none)")));
+    let _ = writeln!(out, "  {:<20} {}", "soname", printable(elf.soname.as_deref().unwrap_or("(none)")));
     let _ = writeln!(
         out,
         "  {:<20} {}",
         "needed",
-        if elf.needed.is_empty() { "(none)".into() } else { clean(&elf.needed.join(", ")).into_owned() }
+        if elf.needed.is_empty() { "(none)".into() } else { printable(&elf.needed.join(", ")).into_owned() }
     );
     let _ = writeln!(out, "\nexported symbols: {}", elf.symbols.len());
     if !elf.symbols.is_empty() {
@@ -223,7 +214,7 @@ fn elf_text(out: &mut String, report: &Report, elf: &ElfFile) {
                 s.size,
                 s.kind,
                 s.binding,
-                clean(&s.name)
+                printable(&s.name)
             );
         }
     }

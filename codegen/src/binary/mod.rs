@@ -9,8 +9,11 @@ pub mod elf;
 mod error;
 pub mod pe;
 
+use crate::input::{self, InputError};
 pub use error::ReadError;
 use serde::Serialize;
+use std::io::Read;
+use std::path::{Path, PathBuf};
 
 /// A parsed binary: the facts `dllgen audit` reports and later stages check against.
 #[derive(Debug, Clone, Serialize)]
@@ -22,18 +25,60 @@ pub enum Binary {
     Elf(elf::ElfFile),
 }
 
-/// Parses `bytes` as a PE or ELF file, telling them apart by their magic numbers.
-pub fn read(bytes: &[u8]) -> Result<Binary, ReadError> {
-    if bytes.is_empty() {
+/// A binary file that could not be loaded.
+#[derive(Debug, thiserror::Error)]
+pub enum LoadError {
+    /// Not a regular file, too large, unreadable.
+    #[error(transparent)]
+    Input(#[from] InputError),
+    /// Neither PE nor ELF (found from its first bytes).
+    #[error("{path}: {error}")]
+    Format {
+        /// The file.
+        path: PathBuf,
+        /// What its first bytes are.
+        error: ReadError,
+    },
+}
+
+/// The bytes of the PE or ELF file at `path`. Refused before reading when it is not a
+/// regular file or larger than 4 GiB, and after its first four bytes when they are neither
+/// magic number, so a large file of something else is not read whole.
+pub fn load(path: &Path) -> Result<Vec<u8>, LoadError> {
+    let (file, size) = input::open(path, input::BINARY)?;
+    let mut bytes = Vec::with_capacity(usize::try_from(size).unwrap_or(0));
+    let io = |error| InputError::Io { path: path.to_path_buf(), error };
+    (&file).take(4).read_to_end(&mut bytes).map_err(io)?;
+    format(&bytes).map_err(|error| LoadError::Format { path: path.to_path_buf(), error })?;
+    input::read_rest(path, file, input::BINARY, &mut bytes)?;
+    Ok(bytes)
+}
+
+/// The two formats, by magic number.
+enum Format {
+    Pe,
+    Elf,
+}
+
+fn format(start: &[u8]) -> Result<Format, ReadError> {
+    if start.is_empty() {
         return Err(ReadError::Empty);
     }
-    if bytes.starts_with(b"MZ") {
-        return pe::read(bytes).map(|pe| Binary::Pe(Box::new(pe)));
+    if start.starts_with(b"MZ") {
+        return Ok(Format::Pe);
     }
-    if bytes.starts_with(b"\x7fELF") {
-        return elf::read(bytes).map(Binary::Elf);
+    if start.starts_with(b"\x7fELF") {
+        return Ok(Format::Elf);
     }
     Err(ReadError::NotExecutable {
-        start: bytes.iter().take(4).map(|b| format!("{b:02x}")).collect::<Vec<_>>().join(" "),
+        start: start.iter().take(4).map(|b| format!("{b:02x}")).collect::<Vec<_>>().join(" "),
     })
+}
+
+/// Parses `bytes` as a PE or ELF file, telling them apart by their magic numbers.
+pub fn read(bytes: &[u8]) -> Result<Binary, ReadError> {
+    match format(bytes)? {
+        Format::Pe => pe::read(bytes).map(|pe| Binary::Pe(Box::new(pe))),
+        Format::Elf => elf::read(bytes).map(Binary::Elf),
+    }
 }

@@ -105,8 +105,15 @@ fn sal_prelude() -> String {
 }
 
 pub fn parse(options: &Options) -> Result<Header, HeaderError> {
-    if let Some(missing) = options.headers.iter().find(|h| !h.is_file()) {
-        return Err(HeaderError::Clang(format!("{}: no such header file", missing.display())));
+    // Checked here, not left to clang: it would block on a FIFO and chew on NULs.
+    let bad: Vec<_> = options
+        .headers
+        .iter()
+        .enumerate()
+        .filter_map(|(i, h)| crate::input::check_header(h).err().map(|e| (i, e)))
+        .collect();
+    if !bad.is_empty() {
+        return Err(HeaderError::Inputs(bad));
     }
     let mut args: Vec<String> =
         ["-x", "c", "-fparse-all-comments", "-ferror-limit=100", "-include", SAL_PRELUDE]
@@ -141,7 +148,8 @@ pub fn parse(options: &Options) -> Result<Header, HeaderError> {
         .filter(|d| d.severity >= CXDiagnostic_Error)
         .map(|d| {
             let file = d.location.file.clone().unwrap_or_default();
-            let source = std::fs::read_to_string(&file).ok();
+            // Any file clang read, so one more input: the same checks apply.
+            let source = crate::input::read_text(&file, crate::input::HEADER).ok();
             Diagnostic::at(
                 &file,
                 source.as_deref(),

@@ -295,11 +295,14 @@ pub struct Field {
 }
 
 /// A header that could not be parsed: clang's errors, each with its position.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[derive(Debug, thiserror::Error)]
 pub enum HeaderError {
     /// libclang is missing or refused the input altogether.
     #[error("{0}")]
     Clang(String),
+    /// Headers that are not readable text files, by their index in [`Options::headers`].
+    #[error("{}", .0.iter().map(|(_, e)| e.to_string()).collect::<Vec<_>>().join("\n"))]
+    Inputs(Vec<(usize, crate::input::InputError)>),
     /// The header has errors, each with its position.
     #[error("{0}")]
     Diagnostics(crate::diag::Diagnostics),

@@ -10,9 +10,8 @@ type Node<'a> = MarkedYaml<'a>;
 
 /// Reads and parses the spec at `path`.
 pub fn parse(path: &Path) -> Result<Spec, Diagnostics> {
-    let source = std::fs::read_to_string(path).map_err(|e| {
-        Diagnostics(vec![Diagnostic::at(path, None, 0, 0, format!("cannot read the spec: {e}"))])
-    })?;
+    let source = crate::input::read_text(path, crate::input::SPEC)
+        .map_err(|e| Diagnostics(vec![Diagnostic::at(path, None, 0, 0, e.to_string())]))?;
     parse_str(path, &source)
 }
 
