@@ -794,6 +794,14 @@ fn exchange<T>(
                     h.seq
                 ))))
             }
+            // The host answers with the call's id (only its protocol-error notice says 0,
+            // handled above): another id means its reply is not this call's to decode.
+            (Kind::Return, _) if h.id != id => {
+                return Err(Failure::Connection(Error::Protocol(format!(
+                    "a reply from function {} to a call of function {id}",
+                    h.id
+                ))))
+            }
             (Kind::Return, Status::Ok) => {
                 return decode(r).map_err(|e| Failure::Connection(Error::Protocol(e.to_string())))
             }

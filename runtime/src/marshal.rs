@@ -185,7 +185,16 @@ impl Writer {
 impl Reader<'_> {
     /// Values written by [`Writer::values`].
     pub fn values<T: Value>(&mut self) -> Result<Vec<T>, WireError> {
+        self.values_at_most(usize::MAX)
+    }
+
+    /// [`Reader::values`], at most `max` of them (an out-buffer of that capacity): a
+    /// larger count is refused before any value is read or stored.
+    pub fn values_at_most<T: Value>(&mut self, max: usize) -> Result<Vec<T>, WireError> {
         let n = count(self)?;
+        if n > max {
+            return Err(WireError::OverCapacity { len: n as u64, max: max as u64, unit: "values" });
+        }
         (0..n).map(|_| T::get(self)).collect()
     }
 
@@ -583,6 +592,13 @@ mod tests {
     fn absurd_counts_are_refused() {
         let mut r = Reader::new(&[0xff, 0xff, 0xff, 0xff, 1]);
         assert!(r.values::<u8>().is_err());
+        // More values than the call made room for, though the payload holds them.
+        let mut w = Writer::new();
+        w.values(&[true, false, true]);
+        let frame = w.payload().to_vec();
+        let over = Reader::new(&frame).values_at_most::<bool>(2);
+        assert!(matches!(over, Err(WireError::OverCapacity { len: 3, max: 2, .. })));
+        assert_eq!(Reader::new(&frame).values_at_most::<bool>(3).unwrap(), [true, false, true]);
         let mut r = Reader::new(&[0xff, 0xff, 0xff, 0xff, 1]);
         assert!(r.c_values::<u64>(&mut Keep::default()).is_err());
     }

@@ -156,6 +156,16 @@ pub enum WireError {
     },
     /// A payload value runs past the payload's end, or is malformed.
     Payload(&'static str),
+    /// A reply holds more than the call made room for (an out-buffer longer than its
+    /// capacity): the peer is lying or broken.
+    OverCapacity {
+        /// What the reply announced.
+        len: u64,
+        /// What the call asked for at most.
+        max: u64,
+        /// What both count (`bytes`, `values`).
+        unit: &'static str,
+    },
     /// The operating system's error.
     Io(io::Error),
 }
@@ -172,6 +182,9 @@ impl fmt::Display for WireError {
                 write!(f, "a frame of {len} bytes exceeds the maximum of {max}")
             }
             WireError::Payload(what) => write!(f, "malformed payload: {what}"),
+            WireError::OverCapacity { len, max, unit } => {
+                write!(f, "a reply of {len} {unit} where the call asked for at most {max}")
+            }
             WireError::Io(e) => write!(f, "{e}"),
         }
     }
@@ -532,8 +545,15 @@ impl<'a> Reader<'a> {
     /// A byte string, borrowed from the payload: no copy (an in-buffer the library reads
     /// is passed as a pointer into the received frame).
     pub fn bytes(&mut self) -> Result<&'a [u8], WireError> {
-        match self.bytes_placed()? {
-            // SAFETY: `bytes_placed` checked the reference against the area.
+        self.bytes_at_most(usize::MAX)
+    }
+
+    /// A byte string of at most `max` bytes (a reply to a call that gave that capacity):
+    /// a longer one is refused from its announced length, inline or a bulk reference,
+    /// before anything is resolved or copied.
+    pub fn bytes_at_most(&mut self, max: usize) -> Result<&'a [u8], WireError> {
+        match self.placed_at_most(max)? {
+            // SAFETY: `placed_at_most` checked the reference against the area.
             Ok((p, n)) => Ok(unsafe { std::slice::from_raw_parts(p, n) }),
             Err(b) => Ok(b),
         }
@@ -544,22 +564,37 @@ impl<'a> Reader<'a> {
     /// `Ok(Err(..))` for bytes in the frame.
     #[allow(clippy::type_complexity)]
     pub fn bytes_placed(&mut self) -> Result<Result<(*mut u8, usize), &'a [u8]>, WireError> {
+        self.placed_at_most(usize::MAX)
+    }
+
+    /// [`Reader::bytes_placed`] refusing more than `max` bytes: the one place a byte
+    /// string's length is read.
+    #[allow(clippy::type_complexity)]
+    fn placed_at_most(&mut self, max: usize) -> Result<Result<(*mut u8, usize), &'a [u8]>, WireError> {
         let n = self.u32()?;
+        let len = (n & !BULK_FLAG) as usize;
+        if len > max {
+            return Err(WireError::OverCapacity { len: len as u64, max: max as u64, unit: "bytes" });
+        }
         if n & BULK_FLAG == 0 {
-            return self.take(n as usize, "byte string past the end").map(Err);
+            return self.take(len, "byte string past the end").map(Err);
         }
         // A reference into the bulk area: length and offset read once, then checked.
         let at = self.u32()? as usize;
         let bulk = self.bulk.ok_or(WireError::Payload("a bulk reference without a shared area"))?;
-        let len = (n & !BULK_FLAG) as usize;
         Ok(Ok((bulk.ptr(at, len)?, len)))
     }
 
-    /// A byte string decoded as text, invalid UTF-8 replaced. The bytes are copied before
-    /// they are checked: a byte string in the bulk area is shared memory the other side
-    /// could change between the check and the copy.
+    /// A byte string decoded as text, invalid UTF-8 replaced.
     pub fn string(&mut self) -> Result<String, WireError> {
-        let owned = self.bytes()?.to_vec();
+        self.string_at_most(usize::MAX)
+    }
+
+    /// [`Reader::string`] of at most `max` bytes (as [`Reader::bytes_at_most`]). The bytes
+    /// are copied before they are checked: a byte string in the bulk area is shared memory
+    /// the other side could change between the check and the copy.
+    pub fn string_at_most(&mut self, max: usize) -> Result<String, WireError> {
+        let owned = self.bytes_at_most(max)?.to_vec();
         Ok(String::from_utf8(owned).unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned()))
     }
 
@@ -652,6 +687,46 @@ mod tests {
     }
 
     #[test]
+    fn replies_longer_than_the_call_asked_for_are_refused_from_their_length() {
+        fn over<T>(e: Result<T, WireError>) -> bool {
+            matches!(e, Err(WireError::OverCapacity { .. }))
+        }
+        let mut w = Writer::new();
+        w.bytes(b"sixteen bytes!!!").bytes(b"sixteen bytes!!!").elements(&[1u32, 2, 3]);
+        w.elements(&[1u32, 2, 3]).bytes(&[1, 2, 3, 4, 5, 6, 7]);
+        let frame = w.payload().to_vec();
+        let mut r = Reader::new(&frame);
+        assert_eq!(r.bytes_at_most(16).unwrap(), b"sixteen bytes!!!", "exactly the capacity");
+        assert!(over(r.clone().bytes_at_most(15)));
+        assert!(over(r.clone().string_at_most(15)));
+        assert_eq!(r.string_at_most(16).unwrap(), "sixteen bytes!!!");
+        assert!(over(r.clone().elements_at_most::<u32>(2)), "the bound counts elements");
+        assert_eq!(r.elements_at_most::<u32>(3).unwrap(), [1, 2, 3]);
+        let mut small = [9u32; 2];
+        assert!(over(r.clone().elements_into(&mut small)));
+        assert_eq!(small, [9, 9], "left as it was");
+        assert_eq!(r.elements_into(&mut [0u32; 4]).unwrap(), 3);
+        assert!(matches!(r.elements_at_most::<u16>(100), Err(WireError::Payload(_))), "7 bytes");
+
+        // A reference into the bulk area is bounded by the same check, before it is
+        // resolved: one claiming 4 MiB is refused for the capacity, not for the area.
+        let mut area = vec![0u64; 1 << 13];
+        // SAFETY: `area` (64 KiB) outlives the readers.
+        let bulk = unsafe { Bulk::new(area.as_mut_ptr().cast(), 1 << 16, 0) };
+        let mut forged = Writer::new();
+        forged.u32((4 << 20) | BULK_FLAG).u32(0).u32((32 << 10) | BULK_FLAG).u32(0);
+        let forged = forged.payload().to_vec();
+        let mut r = Reader::with_bulk(&forged, Some(bulk));
+        assert!(over(r.clone().elements_at_most::<u8>(64)));
+        assert!(matches!(r.bytes(), Err(WireError::Payload(_))), "unbounded: outside the area");
+        assert!(over(r.clone().bytes_at_most(64)), "inside the area, but more than asked");
+        assert_eq!(r.bytes_at_most(32 << 10).unwrap().len(), 32 << 10);
+        let e = WireError::OverCapacity { len: 200 << 20, max: 64, unit: "bytes" };
+        assert_eq!(e.to_string(), "a reply of 209715200 bytes where the call asked for at most 64");
+        drop(area);
+    }
+
+    #[test]
     fn payload_reads_are_bounded() {
         let mut r = Reader::new(&[5, 0, 0, 0, 1, 2]);
         assert!(matches!(r.bytes(), Err(WireError::Payload(_))));
@@ -716,11 +791,12 @@ impl Writer {
 
 impl<'a> Reader<'a> {
     /// A byte string read as numbers straight into `dst` (an in-place buffer coming back):
-    /// a length that is not a whole number of elements, or more elements than `dst`
-    /// holds, is an error and leaves `dst` as it was. Returns how many were written.
+    /// more elements than `dst` holds (refused from the length, as
+    /// [`Reader::bytes_at_most`]) or a length that is not a whole number of elements is an
+    /// error and leaves `dst` as it was. Returns how many were written.
     pub fn elements_into<T: Element>(&mut self, dst: &mut [T]) -> Result<usize, WireError> {
-        let b = self.bytes()?;
-        if b.len() % T::SIZE != 0 || b.len() / T::SIZE > dst.len() {
+        let b = self.bytes_at_most(dst.len().saturating_mul(T::SIZE))?;
+        if b.len() % T::SIZE != 0 {
             return Err(WireError::Payload("a buffer came back with another length"));
         }
         let n = b.len() / T::SIZE;
@@ -739,7 +815,13 @@ impl<'a> Reader<'a> {
     /// A byte string read as numbers (copied into aligned memory); a length that is not a
     /// whole number of elements is an error.
     pub fn elements<T: Element>(&mut self) -> Result<Vec<T>, WireError> {
-        let b = self.bytes()?;
+        self.elements_at_most(usize::MAX)
+    }
+
+    /// [`Reader::elements`] of at most `max` elements (an out-buffer of that capacity),
+    /// refused from the length before anything is allocated.
+    pub fn elements_at_most<T: Element>(&mut self, max: usize) -> Result<Vec<T>, WireError> {
+        let b = self.bytes_at_most(max.saturating_mul(T::SIZE))?;
         if b.len() % T::SIZE != 0 {
             return Err(WireError::Payload("a buffer is not a whole number of elements"));
         }

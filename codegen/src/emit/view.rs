@@ -140,6 +140,10 @@ pub struct Param {
     pub len_param: String,
     /// Buffers: the length as the host computes it (a `u64` expression).
     pub len_host: String,
+    /// Out-buffers, and in-place buffers of values: the most elements the reply may carry,
+    /// as the client works it out from what it sent (a `usize` expression; `?` on a
+    /// `WireError`, inside the reply's decoder).
+    pub bound: String,
     /// Out-buffers: how much is filled (`capacity`, `return`, `param`, `nul`).
     pub filled: &'static str,
     pub filled_param: String,
@@ -370,6 +374,7 @@ fn blank(kind: &'static str) -> Param {
         units_bytes: false,
         len_param: String::new(),
         len_host: String::new(),
+        bound: String::new(),
         filled: "capacity",
         filled_param: String::new(),
         utf16: false,
@@ -465,19 +470,27 @@ impl Cx {
     }
 }
 
-/// A buffer's length as the host computes it (a `u64` expression over its locals): a
+/// Which generated side an expression is written for: they bind struct parameters
+/// differently (the host decodes `p_value`, C's layout; the client has the caller's `p`).
+#[derive(Clone, Copy, PartialEq)]
+enum Side {
+    Host,
+    Client,
+}
+
+/// A buffer's length as `side` computes it (a `u64` expression over its locals): a
 /// parameter, a constant, or arithmetic over parameters and fields of struct parameters
-/// (checked: an overflow, a negative result or a division by zero is an error reply).
-fn length(expr: &Expr, f: &model::Function, cx: &Cx) -> (String, String) {
+/// (checked: an overflow, a negative result or a division by zero is an error).
+fn length(expr: &Expr, f: &model::Function, cx: &Cx, side: Side) -> (String, String) {
     match expr {
         Expr::Param { name } => (local(cx, name), format!("{} as u64", local(cx, name))),
         Expr::Const { value } => (String::new(), format!("{value}u64")),
-        other => (String::new(), format!("length({})?", checked(other, f, cx))),
+        other => (String::new(), format!("length({})?", checked(other, f, cx, side))),
     }
 }
 
 /// An `Option<i128>` expression for `e` (`None` on overflow or division by zero).
-fn checked(e: &Expr, f: &model::Function, cx: &Cx) -> String {
+fn checked(e: &Expr, f: &model::Function, cx: &Cx, side: Side) -> String {
     match e {
         Expr::Const { value } => format!("Some({value}i128)"),
         Expr::Param { name } => format!("Some({} as i128)", local(cx, name)),
@@ -490,17 +503,22 @@ fn checked(e: &Expr, f: &model::Function, cx: &Cx) -> String {
                 _ => "",
             };
             let read = |v: &str| match cx.raw.get(&(strukt.to_string(), field.clone())) {
-                Some(t) => format!("<{t}>::from_le_bytes({v}.{})", ident(field)),
-                None => format!("{v}.{}", ident(field)),
+                Some(t) if side == Side::Host => format!("<{t}>::from_le_bytes({v}.{})", ident(field)),
+                _ => format!("{v}.{}", ident(field)),
+            };
+            // The host reads its decoded copy of an `in`/`inout` struct (`p_value`); the
+            // client the caller's struct, whose fields are plain numbers.
+            let base = match (kind, side) {
+                (Some(Kind::In { .. }) | Some(Kind::Inout { .. }), Side::Host) => {
+                    format!("{}_value", local(cx, param))
+                }
+                _ => local(cx, param),
             };
             match kind {
                 Some(Kind::In { optional: true, .. }) | Some(Kind::Inout { optional: true, .. }) => {
-                    format!("Some({}_value.as_ref().map_or(0, |v| {} as i128))", local(cx, param), read("v"))
+                    format!("Some({base}.as_ref().map_or(0, |v| {} as i128))", read("v"))
                 }
-                Some(Kind::In { .. }) | Some(Kind::Inout { .. }) => {
-                    format!("Some({} as i128)", read(&format!("{}_value", local(cx, param))))
-                }
-                _ => format!("Some({} as i128)", read(&local(cx, param))),
+                _ => format!("Some({} as i128)", read(&base)),
             }
         }
         Expr::Binary { left, op, right } => {
@@ -512,8 +530,8 @@ fn checked(e: &Expr, f: &model::Function, cx: &Cx) -> String {
             };
             format!(
                 "{}.zip({}).and_then(|(a, b)| a.{method}(b))",
-                checked(left, f, cx),
-                checked(right, f, cx)
+                checked(left, f, cx, side),
+                checked(right, f, cx, side)
             )
         }
     }
@@ -554,7 +572,19 @@ fn param(f: &model::Function, p: &model::Param, cx: &mut Cx) -> Param {
                 (v.elem, v.host_elem, v.is_struct) = (t.rust, t.host, t.is_struct);
             }
             v.units_bytes = *units == Units::Bytes;
-            (v.len_param, v.len_host) = length(len, f, cx);
+            (v.len_param, v.len_host) = length(len, f, cx, Side::Host);
+            // What the reply may hold: for an out-buffer what the host made room for (the
+            // same rule from the same length), for an in-place buffer what was sent.
+            v.bound = match v.kind {
+                "out_buffer" => format!(
+                    "out_elements({}, {}, {})?",
+                    length(len, f, cx, Side::Client).1,
+                    v.units_bytes,
+                    v.elem_size
+                ),
+                _ if v.optional => format!("{}.as_ref().map_or(0, |v| v.len())", v.name),
+                _ => format!("{}.len()", v.name),
+            };
             let mutable = v.kind != "in_buffer";
             v.ffi_type = format!("*{} {}", if mutable { "mut" } else { "const" }, v.host_elem);
             v.client_type = match (v.kind, v.optional) {

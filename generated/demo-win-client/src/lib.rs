@@ -9,7 +9,9 @@ pub use __dllgen::*;
 mod __dllgen {
     #![allow(clippy::all, unused_imports, unused_mut, unused_variables, non_snake_case)]
     pub use dllgen_runtime::{Config, Error, HostPath};
-    use dllgen_runtime::marshal::{get_str, get_wide, put_str, put_wide, Value};
+    use dllgen_runtime::marshal::{
+        get_str, get_wide, length, out_elements, put_str, put_wide, Value,
+    };
     use dllgen_runtime::{Client, Reader, WireError, Writer};
     /// The hash of the model both sides were generated from; the host refuses any other.
     pub const MODEL_HASH: u64 = 0xfaf13efd5a263b64;
@@ -366,7 +368,8 @@ mod __dllgen {
                     },
                     |mut r| {
                         let __dllgen_ret: i32 = r.i32()?;
-                        let __dllgen_buf = r.string()?;
+                        let __dllgen_buf = r
+                            .string_at_most(out_elements(cap as u64, false, 1)?)?;
                         r.finish()?;
                         Ok((__dllgen_ret, __dllgen_buf))
                     },
@@ -410,7 +413,8 @@ mod __dllgen {
                     },
                     |mut r| {
                         let __dllgen_ret: i32 = r.i32()?;
-                        let __dllgen_buf: Vec<u8> = r.elements()?;
+                        let __dllgen_buf: Vec<u8> = r
+                            .elements_at_most(out_elements(cap as u64, true, 1)?)?;
                         r.finish()?;
                         Ok((__dllgen_ret, __dllgen_buf))
                     },

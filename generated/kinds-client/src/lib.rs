@@ -9,10 +9,12 @@ pub use __dllgen::*;
 mod __dllgen {
     #![allow(clippy::all, unused_imports, unused_mut, unused_variables, non_snake_case)]
     pub use dllgen_runtime::{Config, Error, HostPath};
-    use dllgen_runtime::marshal::{get_str, get_wide, put_str, put_wide, Value};
+    use dllgen_runtime::marshal::{
+        get_str, get_wide, length, out_elements, put_str, put_wide, Value,
+    };
     use dllgen_runtime::{Client, Reader, WireError, Writer};
     /// The hash of the model both sides were generated from; the host refuses any other.
-    pub const MODEL_HASH: u64 = 0x825d5dd901ede17f;
+    pub const MODEL_HASH: u64 = 0x646ceecacc85bbc6;
     /// The host executable's file name.
     pub const HOST_EXE: &str = if cfg!(windows) {
         "kinds-host.exe"
@@ -435,18 +437,58 @@ mod __dllgen {
                 )?;
             Ok(__dllgen_ret)
         }
-        /// Writes `size` bytes (0, 1, 2...) into `out`, which holds whole `uint32_t`s.
-        pub fn kx_fill_odd(&self, size: i32) -> Result<(i32, Vec<u32>), Error> {
+        /// Fills `block->count * block->stride` bytes of `out` (none without `block`) with
+        /// 0, 7, 14...; returns how many: an out-buffer sized by struct fields.
+        pub fn kx_fill_blocks(
+            &self,
+            block: Option<&KxBlock>,
+        ) -> Result<(i32, Vec<u8>), Error> {
             let (__dllgen_ret, __dllgen_out_) = self
                 .client
                 .call(
                     7,
                     |w| {
+                        if let Some(v) = block {
+                            w.u8(1);
+                            v.put(w);
+                        } else {
+                            w.u8(0);
+                        }
+                    },
+                    |mut r| {
+                        let __dllgen_ret: i32 = r.i32()?;
+                        let __dllgen_out_: Vec<u8> = r
+                            .elements_at_most(
+                                out_elements(
+                                    length(
+                                        Some(block.as_ref().map_or(0, |v| v.count as i128))
+                                            .zip(Some(block.as_ref().map_or(0, |v| v.stride as i128)))
+                                            .and_then(|(a, b)| a.checked_mul(b)),
+                                    )?,
+                                    true,
+                                    1,
+                                )?,
+                            )?;
+                        r.finish()?;
+                        Ok((__dllgen_ret, __dllgen_out_))
+                    },
+                    &mut no_callbacks,
+                )?;
+            Ok((__dllgen_ret, __dllgen_out_))
+        }
+        /// Writes `size` bytes (0, 1, 2...) into `out`, which holds whole `uint32_t`s.
+        pub fn kx_fill_odd(&self, size: i32) -> Result<(i32, Vec<u32>), Error> {
+            let (__dllgen_ret, __dllgen_out_) = self
+                .client
+                .call(
+                    8,
+                    |w| {
                         w.i32(size);
                     },
                     |mut r| {
                         let __dllgen_ret: i32 = r.i32()?;
-                        let __dllgen_out_: Vec<u32> = r.elements()?;
+                        let __dllgen_out_: Vec<u32> = r
+                            .elements_at_most(out_elements(size as u64, true, 4)?)?;
                         r.finish()?;
                         Ok((__dllgen_ret, __dllgen_out_))
                     },
@@ -459,7 +501,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    8,
+                    9,
                     |w| {
                         w.bytes(path.as_bytes());
                     },
@@ -478,7 +520,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    9,
+                    10,
                     |w| {},
                     |mut r| {
                         let __dllgen_ret: i32 = r.i32()?;
@@ -511,14 +553,14 @@ mod __dllgen {
             let (__dllgen_ret, __dllgen_flags) = self
                 .client
                 .call(
-                    10,
+                    11,
                     |w| {
                         w.values(&*flags);
                         w.u64(n);
                     },
                     |mut r| {
                         let __dllgen_ret: i32 = r.i32()?;
-                        let __dllgen_flags: Vec<bool> = r.values()?;
+                        let __dllgen_flags: Vec<bool> = r.values_at_most(flags.len())?;
                         r.finish()?;
                         Ok((__dllgen_ret, __dllgen_flags))
                     },
@@ -534,7 +576,7 @@ mod __dllgen {
             let (__dllgen_ret, __dllgen_info) = self
                 .client
                 .call(
-                    11,
+                    12,
                     |w| {
                         w.u64(dev.0);
                     },
@@ -553,7 +595,7 @@ mod __dllgen {
             let () = self
                 .client
                 .call(
-                    12,
+                    13,
                     |w| {},
                     |mut r| {
                         r.finish()?;
@@ -589,14 +631,15 @@ mod __dllgen {
             let (__dllgen_ret, __dllgen_buf) = self
                 .client
                 .call(
-                    13,
+                    14,
                     |w| {
                         info.put(w);
                         w.u64(cap);
                     },
                     |mut r| {
                         let __dllgen_ret: i32 = r.i32()?;
-                        let __dllgen_buf = r.string()?;
+                        let __dllgen_buf = r
+                            .string_at_most(out_elements(cap as u64, false, 1)?)?;
                         r.finish()?;
                         Ok((__dllgen_ret, __dllgen_buf))
                     },
@@ -615,14 +658,15 @@ mod __dllgen {
             let (__dllgen_out_,) = self
                 .client
                 .call(
-                    14,
+                    15,
                     |w| {
                         from.put(w);
                         step.put(w);
                         w.u64(n);
                     },
                     |mut r| {
-                        let __dllgen_out_: Vec<KxPoint> = r.values()?;
+                        let __dllgen_out_: Vec<KxPoint> = r
+                            .values_at_most(out_elements(n as u64, false, 8)?)?;
                         r.finish()?;
                         Ok((__dllgen_out_,))
                     },
@@ -636,7 +680,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    15,
+                    16,
                     |w| {
                         w.elements(values);
                         w.u64(n);
@@ -660,13 +704,14 @@ mod __dllgen {
             let (__dllgen_buf,) = self
                 .client
                 .call(
-                    16,
+                    17,
                     |w| {
                         w.u64(dev.0);
                         w.u64(cap);
                     },
                     |mut r| {
-                        let __dllgen_buf: Vec<i8> = r.elements()?;
+                        let __dllgen_buf: Vec<i8> = r
+                            .elements_at_most(out_elements(cap as u64, false, 1)?)?;
                         r.finish()?;
                         Ok((__dllgen_buf,))
                     },
@@ -679,7 +724,7 @@ mod __dllgen {
             let (__dllgen_ret, __dllgen_out_) = self
                 .client
                 .call(
-                    17,
+                    18,
                     |w| {},
                     |mut r| {
                         let __dllgen_ret: i32 = r.i32()?;
@@ -696,7 +741,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    18,
+                    19,
                     |w| {
                         p.put(w);
                         w.i32(dx);
@@ -716,7 +761,7 @@ mod __dllgen {
             let (__dllgen_ret, __dllgen_out_) = self
                 .client
                 .call(
-                    19,
+                    20,
                     |w| {
                         w.bytes(path.as_bytes());
                     },
@@ -740,14 +785,15 @@ mod __dllgen {
             let (__dllgen_ret, __dllgen_buf) = self
                 .client
                 .call(
-                    20,
+                    21,
                     |w| {
                         w.u64(dev.0);
                         w.u64(cap);
                     },
                     |mut r| {
                         let __dllgen_ret: i32 = r.i32()?;
-                        let __dllgen_buf: Vec<u8> = r.elements()?;
+                        let __dllgen_buf: Vec<u8> = r
+                            .elements_at_most(out_elements(cap as u64, false, 1)?)?;
                         r.finish()?;
                         Ok((__dllgen_ret, __dllgen_buf))
                     },
@@ -760,7 +806,7 @@ mod __dllgen {
             let (__dllgen_ret, __dllgen_out_) = self
                 .client
                 .call(
-                    21,
+                    22,
                     |w| {
                         in_.put(w);
                     },
@@ -781,7 +827,7 @@ mod __dllgen {
             let () = self
                 .client
                 .call(
-                    22,
+                    23,
                     |w| {
                         w.elements(unsafe {
                             std::slice::from_raw_parts(
@@ -814,7 +860,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    23,
+                    24,
                     |w| {
                         w.u64(dev.0);
                     },
@@ -852,7 +898,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    24,
+                    25,
                     |w| {
                         w.u64(dev.0);
                         if let Some(v) = origin {
@@ -881,7 +927,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    25,
+                    26,
                     |w| {
                         if let Some(v) = data {
                             w.u8(1);
@@ -907,7 +953,7 @@ mod __dllgen {
             let (__dllgen_ret, __dllgen_out_) = self
                 .client
                 .call(
-                    26,
+                    27,
                     |w| {
                         w.values(pts);
                         w.u64(n);
@@ -927,7 +973,7 @@ mod __dllgen {
             let (__dllgen_p,) = self
                 .client
                 .call(
-                    27,
+                    28,
                     |w| {
                         p.put(w);
                     },
@@ -952,13 +998,14 @@ mod __dllgen {
             let (__dllgen_out_,) = self
                 .client
                 .call(
-                    28,
+                    29,
                     |w| {
                         w.elements(&text.encode_utf16().collect::<Vec<u16>>());
                         w.u64(cap);
                     },
                     |mut r| {
-                        let __dllgen_out_: Vec<u16> = r.elements()?;
+                        let __dllgen_out_: Vec<u16> = r
+                            .elements_at_most(out_elements(cap as u64, false, 2)?)?;
                         r.finish()?;
                         Ok((__dllgen_out_,))
                     },
@@ -984,7 +1031,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    29,
+                    30,
                     |w| {
                         w.i32(w_);
                         w.i32(r_);
@@ -1012,7 +1059,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    30,
+                    31,
                     |w| {
                         w.u64(dev.0);
                         w.elements(data);
@@ -1037,7 +1084,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    31,
+                    32,
                     |w| {
                         w.u64(dev.0);
                         block.put(w);

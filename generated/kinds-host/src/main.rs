@@ -37,7 +37,7 @@ mod __dllgen {
         WireError, Writer,
     };
     use std::ffi::c_void;
-    const MODEL_HASH: u64 = 0x825d5dd901ede17f;
+    const MODEL_HASH: u64 = 0x646ceecacc85bbc6;
     /// `kx_packed` as the library lays it out.
     #[repr(C)]
     #[derive(Clone, Copy)]
@@ -284,68 +284,69 @@ mod __dllgen {
     type Fn4 = unsafe extern "C" fn(i32) -> *const u8;
     type Fn5 = unsafe extern "stdcall" fn(i32) -> i32;
     type Fn6 = unsafe extern "C" fn(i32) -> i32;
-    type Fn7 = unsafe extern "C" fn(*mut u32, i32) -> i32;
-    type Fn8 = unsafe extern "stdcall" fn(*const u8) -> *mut ::core::ffi::c_void;
+    type Fn7 = unsafe extern "C" fn(*const KxBlock, *mut u8) -> i32;
+    type Fn8 = unsafe extern "C" fn(*mut u32, i32) -> i32;
+    type Fn9 = unsafe extern "stdcall" fn(*const u8) -> *mut ::core::ffi::c_void;
     /// The library calls this for `kx_fire`'s `fn_`: it runs the client's closure.
-    unsafe extern "C" fn callback_9_0(a0: *mut c_void, a1: i32) -> i32 {
+    unsafe extern "C" fn callback_10_0(a0: *mut c_void, a1: i32) -> i32 {
         let mut w = Writer::new();
         w.i32(a1);
-        callback(9, 0, &mut w, |r| Ok(r.i32()?))
+        callback(10, 0, &mut w, |r| Ok(r.i32()?))
     }
-    type Fn9 = unsafe extern "C" fn(
+    type Fn10 = unsafe extern "C" fn(
         Option<unsafe extern "C" fn(*mut c_void, i32) -> i32>,
         *mut c_void,
     ) -> i32;
-    type Fn10 = unsafe extern "C" fn(*mut u8, i32) -> i32;
-    type Fn11 = unsafe extern "stdcall" fn(*mut ::core::ffi::c_void, *mut KxInfo) -> i32;
+    type Fn11 = unsafe extern "C" fn(*mut u8, i32) -> i32;
+    type Fn12 = unsafe extern "stdcall" fn(*mut ::core::ffi::c_void, *mut KxInfo) -> i32;
     /// The library calls this for `kx_keep`'s `fn_`: it runs the client's closure.
-    unsafe extern "C" fn callback_12_0(a0: *mut c_void, a1: i32) -> i32 {
+    unsafe extern "C" fn callback_13_0(a0: *mut c_void, a1: i32) -> i32 {
         let mut w = Writer::new();
         w.i32(a1);
-        callback(12, 0, &mut w, |r| Ok(r.i32()?))
+        callback(13, 0, &mut w, |r| Ok(r.i32()?))
     }
-    type Fn12 = unsafe extern "C" fn(
+    type Fn13 = unsafe extern "C" fn(
         Option<unsafe extern "C" fn(*mut c_void, i32) -> i32>,
         *mut c_void,
     );
-    type Fn13 = unsafe extern "C" fn(*const KxInfo, *mut i8, i32) -> i32;
-    type Fn14 = unsafe extern "C" fn(KxPoint, KxPoint, *mut KxPoint, i32) -> i32;
-    type Fn15 = unsafe extern "C" fn(*const f64, u32) -> f64;
-    type Fn16 = unsafe extern "C" fn(*mut ::core::ffi::c_void, *mut i8, i32) -> i32;
-    type Fn17 = unsafe extern "C" fn(*mut *mut ::core::ffi::c_void) -> i32;
-    type Fn18 = unsafe extern "stdcall" fn(KxPoint, i32, i32) -> KxPoint;
-    type Fn19 = unsafe extern "stdcall" fn(
+    type Fn14 = unsafe extern "C" fn(*const KxInfo, *mut i8, i32) -> i32;
+    type Fn15 = unsafe extern "C" fn(KxPoint, KxPoint, *mut KxPoint, i32) -> i32;
+    type Fn16 = unsafe extern "C" fn(*const f64, u32) -> f64;
+    type Fn17 = unsafe extern "C" fn(*mut ::core::ffi::c_void, *mut i8, i32) -> i32;
+    type Fn18 = unsafe extern "C" fn(*mut *mut ::core::ffi::c_void) -> i32;
+    type Fn19 = unsafe extern "stdcall" fn(KxPoint, i32, i32) -> KxPoint;
+    type Fn20 = unsafe extern "stdcall" fn(
         *const u8,
         *mut *mut ::core::ffi::c_void,
     ) -> i32;
-    type Fn20 = unsafe extern "stdcall" fn(
+    type Fn21 = unsafe extern "stdcall" fn(
         *mut ::core::ffi::c_void,
         *mut u8,
         u32,
         *mut u32,
     ) -> i32;
-    type Fn21 = unsafe extern "C" fn(*const KxPacked, *mut KxPacked) -> i32;
-    type Fn22 = unsafe extern "C" fn(*mut u8, i32);
+    type Fn22 = unsafe extern "C" fn(*const KxPacked, *mut KxPacked) -> i32;
+    type Fn23 = unsafe extern "C" fn(*mut u8, i32);
     /// The library calls this for `kx_scan`'s `progress`: it runs the client's closure.
-    unsafe extern "C" fn callback_23_1(a0: *mut c_void, a1: i32) -> i32 {
+    unsafe extern "C" fn callback_24_1(a0: *mut c_void, a1: i32) -> i32 {
         let mut w = Writer::new();
         w.i32(a1);
-        callback(23, 1, &mut w, |r| Ok(r.i32()?))
+        callback(24, 1, &mut w, |r| Ok(r.i32()?))
     }
-    type Fn23 = unsafe extern "stdcall" fn(
+    type Fn24 = unsafe extern "stdcall" fn(
         *mut ::core::ffi::c_void,
         Option<unsafe extern "C" fn(*mut c_void, i32) -> i32>,
         *mut c_void,
     ) -> i32;
-    type Fn24 = unsafe extern "stdcall" fn(
+    type Fn25 = unsafe extern "stdcall" fn(
         *mut ::core::ffi::c_void,
         *const KxPoint,
     ) -> i32;
-    type Fn25 = unsafe extern "C" fn(*const u8, i32, i32) -> i32;
-    type Fn26 = unsafe extern "C" fn(*const KxPoint, i32, *mut KxPoint) -> i32;
-    type Fn27 = unsafe extern "C" fn(*mut KxPoint);
-    type Fn28 = unsafe extern "C" fn(*const u16, *mut u16, i32);
-    type Fn29 = unsafe extern "C" fn(
+    type Fn26 = unsafe extern "C" fn(*const u8, i32, i32) -> i32;
+    type Fn27 = unsafe extern "C" fn(*const KxPoint, i32, *mut KxPoint) -> i32;
+    type Fn28 = unsafe extern "C" fn(*mut KxPoint);
+    type Fn29 = unsafe extern "C" fn(*const u16, *mut u16, i32);
+    type Fn30 = unsafe extern "C" fn(
         i32,
         i32,
         i32,
@@ -357,12 +358,12 @@ mod __dllgen {
         *const u8,
         i32,
     ) -> i32;
-    type Fn30 = unsafe extern "stdcall" fn(
+    type Fn31 = unsafe extern "stdcall" fn(
         *mut ::core::ffi::c_void,
         *const u8,
         u32,
     ) -> i32;
-    type Fn31 = unsafe extern "stdcall" fn(
+    type Fn32 = unsafe extern "stdcall" fn(
         *mut ::core::ffi::c_void,
         *const KxBlock,
         *const u8,
@@ -402,6 +403,7 @@ mod __dllgen {
         f29: Fn29,
         f30: Fn30,
         f31: Fn31,
+        f32: Fn32,
     }
     impl Library for Host {
         fn model_hash(&self) -> u64 {
@@ -535,11 +537,33 @@ mod __dllgen {
                 }
                 7 => {
                     let mut keep = Keep::default();
-                    let size: i32 = args.i32()?;
-                    let out__n = out_elements(size as u64, true, 4)?;
-                    let mut out__v = Scratch::<u32>::zeroed_in(out, out__n);
+                    let block_value: Option<KxBlock> = if args.u8()? == 0 {
+                        None
+                    } else {
+                        Some(CValue::get_c(&mut args, &mut keep)?)
+                    };
+                    let out__n = out_elements(
+                        length(
+                            Some(block_value.as_ref().map_or(0, |v| v.count as i128))
+                                .zip(
+                                    Some(block_value.as_ref().map_or(0, |v| v.stride as i128)),
+                                )
+                                .and_then(|(a, b)| a.checked_mul(b)),
+                        )?,
+                        true,
+                        1,
+                    )?;
+                    let mut out__v = Scratch::<u8>::zeroed_in(out, out__n);
                     args.finish()?;
-                    let ret = unsafe { (self.f7)(out__v.as_mut_ptr(), size) };
+                    let ret = unsafe {
+                        (self
+                            .f7)(
+                            block_value
+                                .as_ref()
+                                .map_or(std::ptr::null(), |v| v as *const KxBlock),
+                            out__v.as_mut_ptr(),
+                        )
+                    };
                     out.i32(ret);
                     let out__filled = out__n;
                     out.elements(&out__v[..out__filled]);
@@ -547,12 +571,24 @@ mod __dllgen {
                 }
                 8 => {
                     let mut keep = Keep::default();
+                    let size: i32 = args.i32()?;
+                    let out__n = out_elements(size as u64, true, 4)?;
+                    let mut out__v = Scratch::<u32>::zeroed_in(out, out__n);
+                    args.finish()?;
+                    let ret = unsafe { (self.f8)(out__v.as_mut_ptr(), size) };
+                    out.i32(ret);
+                    let out__filled = out__n;
+                    out.elements(&out__v[..out__filled]);
+                    Ok(Status::Ok)
+                }
+                9 => {
+                    let mut keep = Keep::default();
                     let path_bytes = args.bytes()?;
                     let path_c = with_nul(path_bytes);
                     args.finish()?;
                     native::set_errno(0);
                     native::set_last_error(0);
-                    let ret = unsafe { (self.f8)(path_c.as_ptr()) };
+                    let ret = unsafe { (self.f9)(path_c.as_ptr()) };
                     let (errno, last_error) = (native::errno(), native::last_error());
                     if ret.is_null() {
                         out.i64(0);
@@ -561,17 +597,17 @@ mod __dllgen {
                     out.u64(handles::to_client(0, ret));
                     Ok(Status::Ok)
                 }
-                9 => {
+                10 => {
                     let mut keep = Keep::default();
                     args.finish()?;
                     let (ret, errno, last_error) = with_callbacks(
                         cx,
-                        9,
+                        10,
                         || {
                             let ret = unsafe {
                                 (self
-                                    .f9)(
-                                    Some(callback_9_0),
+                                    .f10)(
+                                    Some(callback_10_0),
                                     std::ptr::addr_of!(USER_DATA) as *mut c_void,
                                 )
                             };
@@ -581,7 +617,7 @@ mod __dllgen {
                     out.i32(ret);
                     Ok(Status::Ok)
                 }
-                10 => {
+                11 => {
                     let mut keep = Keep::default();
                     let mut flags_v: Vec<u8> = args.c_values(&mut keep)?;
                     let n: i32 = fit(args.u64()?)?;
@@ -592,12 +628,12 @@ mod __dllgen {
                         );
                     }
                     args.finish()?;
-                    let ret = unsafe { (self.f10)(flags_v.as_mut_ptr(), n) };
+                    let ret = unsafe { (self.f11)(flags_v.as_mut_ptr(), n) };
                     out.i32(ret);
                     out.c_values(&flags_v);
                     Ok(Status::Ok)
                 }
-                11 => {
+                12 => {
                     let mut keep = Keep::default();
                     let dev_id = args.u64()?;
                     let dev = handles::from_client(0, dev_id, false)?;
@@ -605,7 +641,7 @@ mod __dllgen {
                     args.finish()?;
                     native::set_errno(0);
                     native::set_last_error(0);
-                    let ret = unsafe { (self.f11)(dev, &mut info_value) };
+                    let ret = unsafe { (self.f12)(dev, &mut info_value) };
                     let (errno, last_error) = (native::errno(), native::last_error());
                     if ret < 0 as _ {
                         out.i64(ret as i64);
@@ -615,17 +651,17 @@ mod __dllgen {
                     info_value.put_c(out);
                     Ok(Status::Ok)
                 }
-                12 => {
+                13 => {
                     let mut keep = Keep::default();
                     args.finish()?;
                     let (ret, errno, last_error) = with_callbacks(
                         cx,
-                        12,
+                        13,
                         || {
                             let ret = unsafe {
                                 (self
-                                    .f12)(
-                                    Some(callback_12_0),
+                                    .f13)(
+                                    Some(callback_13_0),
                                     std::ptr::addr_of!(USER_DATA) as *mut c_void,
                                 )
                             };
@@ -634,7 +670,7 @@ mod __dllgen {
                     )?;
                     Ok(Status::Ok)
                 }
-                13 => {
+                14 => {
                     let mut keep = Keep::default();
                     let info_value: KxInfo = CValue::get_c(&mut args, &mut keep)?;
                     let cap: i32 = fit(args.u64()?)?;
@@ -644,7 +680,7 @@ mod __dllgen {
                     native::set_errno(0);
                     native::set_last_error(0);
                     let ret = unsafe {
-                        (self.f13)(&info_value, buf_v.as_mut_ptr(), cap)
+                        (self.f14)(&info_value, buf_v.as_mut_ptr(), cap)
                     };
                     let (errno, last_error) = (native::errno(), native::last_error());
                     if ret < 0 as _ {
@@ -659,7 +695,7 @@ mod __dllgen {
                     out.elements(&buf_v[..buf_filled]);
                     Ok(Status::Ok)
                 }
-                14 => {
+                15 => {
                     let mut keep = Keep::default();
                     let from: KxPoint = CValue::get_c(&mut args, &mut keep)?;
                     let step: KxPoint = CValue::get_c(&mut args, &mut keep)?;
@@ -669,7 +705,7 @@ mod __dllgen {
                     args.finish()?;
                     native::set_errno(0);
                     native::set_last_error(0);
-                    let ret = unsafe { (self.f14)(from, step, out__v.as_mut_ptr(), n) };
+                    let ret = unsafe { (self.f15)(from, step, out__v.as_mut_ptr(), n) };
                     let (errno, last_error) = (native::errno(), native::last_error());
                     if ret < 0 as _ {
                         out.i64(ret as i64);
@@ -679,7 +715,7 @@ mod __dllgen {
                     out.c_values(&out__v[..out__filled]);
                     Ok(Status::Ok)
                 }
-                15 => {
+                16 => {
                     let mut keep = Keep::default();
                     let values_v: Scratch<f64> = Scratch::read(&mut args)?;
                     let n: u32 = fit(args.u64()?)?;
@@ -692,11 +728,11 @@ mod __dllgen {
                         );
                     }
                     args.finish()?;
-                    let ret = unsafe { (self.f15)(values_v.as_ptr() as *const f64, n) };
+                    let ret = unsafe { (self.f16)(values_v.as_ptr() as *const f64, n) };
                     out.f64(ret);
                     Ok(Status::Ok)
                 }
-                16 => {
+                17 => {
                     let mut keep = Keep::default();
                     let dev_id = args.u64()?;
                     let dev = handles::from_client(0, dev_id, false)?;
@@ -706,7 +742,7 @@ mod __dllgen {
                     args.finish()?;
                     native::set_errno(0);
                     native::set_last_error(0);
-                    let ret = unsafe { (self.f16)(dev, buf_v.as_mut_ptr(), cap) };
+                    let ret = unsafe { (self.f17)(dev, buf_v.as_mut_ptr(), cap) };
                     let (errno, last_error) = (native::errno(), native::last_error());
                     if ret < 0 as _ {
                         out.i64(ret as i64);
@@ -716,13 +752,13 @@ mod __dllgen {
                     out.elements(&buf_v[..buf_filled]);
                     Ok(Status::Ok)
                 }
-                17 => {
+                18 => {
                     let mut keep = Keep::default();
                     let mut out__value: *mut c_void = std::ptr::null_mut();
                     args.finish()?;
                     native::set_errno(0);
                     native::set_last_error(0);
-                    let ret = unsafe { (self.f17)(&mut out__value) };
+                    let ret = unsafe { (self.f18)(&mut out__value) };
                     let (errno, last_error) = (native::errno(), native::last_error());
                     if ret < 0 as _ {
                         out.i64(ret as i64);
@@ -732,17 +768,17 @@ mod __dllgen {
                     out.u64(handles::to_client(0, out__value));
                     Ok(Status::Ok)
                 }
-                18 => {
+                19 => {
                     let mut keep = Keep::default();
                     let p: KxPoint = CValue::get_c(&mut args, &mut keep)?;
                     let dx: i32 = args.i32()?;
                     let dy: i32 = args.i32()?;
                     args.finish()?;
-                    let ret = unsafe { (self.f18)(p, dx, dy) };
+                    let ret = unsafe { (self.f19)(p, dx, dy) };
                     ret.put_c(out);
                     Ok(Status::Ok)
                 }
-                19 => {
+                20 => {
                     let mut keep = Keep::default();
                     let path_bytes = args.bytes()?;
                     let path_c = with_nul(path_bytes);
@@ -750,7 +786,7 @@ mod __dllgen {
                     args.finish()?;
                     native::set_errno(0);
                     native::set_last_error(0);
-                    let ret = unsafe { (self.f19)(path_c.as_ptr(), &mut out__value) };
+                    let ret = unsafe { (self.f20)(path_c.as_ptr(), &mut out__value) };
                     let (errno, last_error) = (native::errno(), native::last_error());
                     if ret < 0 as _ {
                         out.i64(ret as i64);
@@ -760,7 +796,7 @@ mod __dllgen {
                     out.u64(handles::to_client(0, out__value));
                     Ok(Status::Ok)
                 }
-                20 => {
+                21 => {
                     let mut keep = Keep::default();
                     let dev_id = args.u64()?;
                     let dev = handles::from_client(0, dev_id, false)?;
@@ -772,7 +808,7 @@ mod __dllgen {
                     native::set_errno(0);
                     native::set_last_error(0);
                     let ret = unsafe {
-                        (self.f20)(dev, buf_v.as_mut_ptr(), cap, &mut got_value)
+                        (self.f21)(dev, buf_v.as_mut_ptr(), cap, &mut got_value)
                     };
                     let (errno, last_error) = (native::errno(), native::last_error());
                     if ret < 0 as _ {
@@ -784,17 +820,17 @@ mod __dllgen {
                     out.elements(&buf_v[..buf_filled]);
                     Ok(Status::Ok)
                 }
-                21 => {
+                22 => {
                     let mut keep = Keep::default();
                     let in__value: KxPacked = CValue::get_c(&mut args, &mut keep)?;
                     let mut out__value: KxPacked = Default::default();
                     args.finish()?;
-                    let ret = unsafe { (self.f21)(&in__value, &mut out__value) };
+                    let ret = unsafe { (self.f22)(&in__value, &mut out__value) };
                     out.i32(ret);
                     out__value.put_c(out);
                     Ok(Status::Ok)
                 }
-                22 => {
+                23 => {
                     let mut keep = Keep::default();
                     let mut bytes_v: Scratch<u8> = Scratch::read(&mut args)?;
                     let n: i32 = fit(args.u64()?)?;
@@ -805,11 +841,11 @@ mod __dllgen {
                         );
                     }
                     args.finish()?;
-                    let ret = unsafe { (self.f22)(bytes_v.as_mut_ptr(), n) };
+                    let ret = unsafe { (self.f23)(bytes_v.as_mut_ptr(), n) };
                     out.elements(&bytes_v);
                     Ok(Status::Ok)
                 }
-                23 => {
+                24 => {
                     let mut keep = Keep::default();
                     let dev_id = args.u64()?;
                     let dev = handles::from_client(0, dev_id, false)?;
@@ -818,13 +854,13 @@ mod __dllgen {
                     native::set_last_error(0);
                     let (ret, errno, last_error) = with_callbacks(
                         cx,
-                        23,
+                        24,
                         || {
                             let ret = unsafe {
                                 (self
-                                    .f23)(
+                                    .f24)(
                                     dev,
-                                    Some(callback_23_1),
+                                    Some(callback_24_1),
                                     std::ptr::addr_of!(USER_DATA) as *mut c_void,
                                 )
                             };
@@ -838,7 +874,7 @@ mod __dllgen {
                     out.i32(ret);
                     Ok(Status::Ok)
                 }
-                24 => {
+                25 => {
                     let mut keep = Keep::default();
                     let dev_id = args.u64()?;
                     let dev = handles::from_client(0, dev_id, false)?;
@@ -852,7 +888,7 @@ mod __dllgen {
                     native::set_last_error(0);
                     let ret = unsafe {
                         (self
-                            .f24)(
+                            .f25)(
                             dev,
                             origin_value
                                 .as_ref()
@@ -867,7 +903,7 @@ mod __dllgen {
                     out.i32(ret);
                     Ok(Status::Ok)
                 }
-                25 => {
+                26 => {
                     let mut keep = Keep::default();
                     let data_v: Option<Scratch<u8>> = if args.u8()? == 0 {
                         None
@@ -896,7 +932,7 @@ mod __dllgen {
                     args.finish()?;
                     let ret = unsafe {
                         (self
-                            .f25)(
+                            .f26)(
                             data_v.as_ref().map_or(std::ptr::null(), |v| v.as_ptr()),
                             count,
                             stride,
@@ -905,7 +941,7 @@ mod __dllgen {
                     out.i32(ret);
                     Ok(Status::Ok)
                 }
-                26 => {
+                27 => {
                     let mut keep = Keep::default();
                     let pts_v: Vec<KxPoint> = args.c_values(&mut keep)?;
                     let n: i32 = fit(args.u64()?)?;
@@ -922,7 +958,7 @@ mod __dllgen {
                     native::set_errno(0);
                     native::set_last_error(0);
                     let ret = unsafe {
-                        (self.f26)(pts_v.as_ptr() as *const KxPoint, n, &mut out__value)
+                        (self.f27)(pts_v.as_ptr() as *const KxPoint, n, &mut out__value)
                     };
                     let (errno, last_error) = (native::errno(), native::last_error());
                     if ret < 0 as _ {
@@ -933,15 +969,15 @@ mod __dllgen {
                     out__value.put_c(out);
                     Ok(Status::Ok)
                 }
-                27 => {
+                28 => {
                     let mut keep = Keep::default();
                     let mut p_value: KxPoint = CValue::get_c(&mut args, &mut keep)?;
                     args.finish()?;
-                    let ret = unsafe { (self.f27)(&mut p_value) };
+                    let ret = unsafe { (self.f28)(&mut p_value) };
                     p_value.put_c(out);
                     Ok(Status::Ok)
                 }
-                28 => {
+                29 => {
                     let mut keep = Keep::default();
                     let text_bytes = args.bytes()?;
                     let cap: i32 = fit(args.u64()?)?;
@@ -950,7 +986,7 @@ mod __dllgen {
                     let mut out__v = Scratch::<u16>::zeroed_in(out, out__n);
                     args.finish()?;
                     let ret = unsafe {
-                        (self.f28)(text_c.as_ptr(), out__v.as_mut_ptr(), cap)
+                        (self.f29)(text_c.as_ptr(), out__v.as_mut_ptr(), cap)
                     };
                     let out__filled = out__v
                         .iter()
@@ -959,7 +995,7 @@ mod __dllgen {
                     out.elements(&out__v[..out__filled]);
                     Ok(Status::Ok)
                 }
-                29 => {
+                30 => {
                     let mut keep = Keep::default();
                     let w_: i32 = args.i32()?;
                     let r_: i32 = args.i32()?;
@@ -982,7 +1018,7 @@ mod __dllgen {
                     args.finish()?;
                     let ret = unsafe {
                         (self
-                            .f29)(
+                            .f30)(
                             w_,
                             r_,
                             out_,
@@ -998,7 +1034,7 @@ mod __dllgen {
                     out.i32(ret);
                     Ok(Status::Ok)
                 }
-                30 => {
+                31 => {
                     let mut keep = Keep::default();
                     let dev_id = args.u64()?;
                     let dev = handles::from_client(0, dev_id, false)?;
@@ -1016,7 +1052,7 @@ mod __dllgen {
                     native::set_errno(0);
                     native::set_last_error(0);
                     let ret = unsafe {
-                        (self.f30)(dev, data_v.as_ptr() as *const u8, len)
+                        (self.f31)(dev, data_v.as_ptr() as *const u8, len)
                     };
                     let (errno, last_error) = (native::errno(), native::last_error());
                     if ret < 0 as _ {
@@ -1026,7 +1062,7 @@ mod __dllgen {
                     out.i32(ret);
                     Ok(Status::Ok)
                 }
-                31 => {
+                32 => {
                     let mut keep = Keep::default();
                     let dev_id = args.u64()?;
                     let dev = handles::from_client(0, dev_id, false)?;
@@ -1048,7 +1084,7 @@ mod __dllgen {
                     native::set_errno(0);
                     native::set_last_error(0);
                     let ret = unsafe {
-                        (self.f31)(dev, &block_value, bytes_v.as_ptr() as *const u8)
+                        (self.f32)(dev, &block_value, bytes_v.as_ptr() as *const u8)
                     };
                     let (errno, last_error) = (native::errno(), native::last_error());
                     if ret < 0 as _ {
@@ -1077,6 +1113,7 @@ mod __dllgen {
                         "kx_error_text",
                         "#40",
                         "kx_fail",
+                        "kx_fill_blocks",
                         "kx_fill_odd",
                         "kx_find@4",
                         "kx_fire",
@@ -1238,6 +1275,10 @@ mod __dllgen {
                     f31: std::mem::transmute::<
                         *const c_void,
                         Fn31,
+                    >(symbols.next().unwrap_or(std::ptr::null())),
+                    f32: std::mem::transmute::<
+                        *const c_void,
+                        Fn32,
                     >(symbols.next().unwrap_or(std::ptr::null())),
                     _library: library,
                 }

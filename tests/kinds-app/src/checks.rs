@@ -36,6 +36,13 @@ struct Info64 {
     value: [u8; 4],
 }
 
+/// `struct kx_block` in the 64-bit build.
+#[repr(C)]
+struct Block64 {
+    count: u32,
+    stride: u32,
+}
+
 /// `kx_packed` as its 7 bytes.
 fn bytes7(p: &KxPacked) -> [u8; 7] {
     let mut b = [0u8; 7];
@@ -307,6 +314,7 @@ pub fn edges(k: &Kinds, d: &Direct) {
     ) -> i32 = d.sym("kx_clash");
     let fill_odd: extern "C" fn(*mut u32, i32) -> i32 = d.sym("kx_fill_odd");
     let sum_opt: extern "C" fn(*const u8, i32, i32) -> i32 = d.sym("kx_sum_opt");
+    let fill_blocks: extern "C" fn(*const Block64, *mut u8) -> i32 = d.sym("kx_fill_blocks");
     for _ in 0..50 {
         let v: Vec<i32> = (0..5).map(|_| rng.i32() >> 8).collect();
         let expected = clash([v[0], v[1]], v[2], v[3], v[4], None, std::ptr::null_mut());
@@ -328,6 +336,17 @@ pub fn edges(k: &Kinds, d: &Direct) {
             let short = &data[..data.len() - 1];
             assert!(matches!(k.kx_sum_opt(Some(short), count, stride), Err(Error::Protocol(_))));
         }
+
+        // An out-buffer sized by the fields of an optional struct: the client bounds the
+        // reply by the same expression.
+        let (block, block64) = (
+            KxBlock { count: count as u32, stride: stride as u32 },
+            Block64 { count: count as u32, stride: stride as u32 },
+        );
+        let mut direct = vec![0u8; data.len()];
+        let n = fill_blocks(&block64, direct.as_mut_ptr());
+        assert_eq!(k.kx_fill_blocks(Some(&block)), Ok((n, direct)));
+        assert_eq!(k.kx_fill_blocks(None), Ok((0, Vec::new())));
     }
 
     // NULL where a handle was expected: the client gets a handle that the host refuses
