@@ -236,7 +236,7 @@ fn run_call_at(
         Ok(Err(e @ (WireError::Closed | WireError::Truncated | WireError::Io(_)))) => return Err(e),
         Ok(Err(e)) => {
             out.clear();
-            out.bytes(format!("the host could not decode call {}: {e}", h.id).as_bytes());
+            out.bytes(format!("the host refused call {}: {e}", h.id).as_bytes());
             Status::ProtocolError
         }
         Err(panic) => {

@@ -34,6 +34,17 @@ pub fn out_elements(len: u64, bytes: bool, elem_size: u64) -> Result<usize, Wire
         .ok_or(WireError::Payload("an output buffer larger than 64 MiB"))
 }
 
+/// How many elements of an out-buffer of `capacity` the library filled, from the count it
+/// reported (its return value or an out-parameter): a count above the capacity or below
+/// zero is an error, never clamped into a plausible-looking result.
+pub fn filled<T: TryInto<i128>>(reported: T, capacity: usize) -> Result<usize, WireError> {
+    let count = reported.try_into().unwrap_or(i128::MAX);
+    usize::try_from(count)
+        .ok()
+        .filter(|n| *n <= capacity)
+        .ok_or(WireError::Reported { count, capacity: capacity as u64 })
+}
+
 /// The bytes of a NUL-terminated C string (without the NUL).
 ///
 /// # Safety
@@ -608,6 +619,10 @@ mod tests {
         assert_eq!(fit::<u32>(5).unwrap(), 5);
         assert!(fit::<u8>(300).is_err());
         assert_eq!(length(Some(7)).unwrap(), 7);
+        assert_eq!(filled(64u32, 64).unwrap(), 64);
+        assert_eq!(filled(0i32, 64).unwrap(), 0);
+        assert!(matches!(filled(65i64, 64), Err(WireError::Reported { count: 65, capacity: 64 })));
+        assert!(matches!(filled(-1i32, 64), Err(WireError::Reported { count: -1, .. })));
         assert_eq!(out_elements(3, true, 4).unwrap(), 1, "3 bytes need one u32");
         assert_eq!(out_elements(9, true, 4).unwrap(), 3);
         assert_eq!(out_elements(5, false, 8).unwrap(), 5);

@@ -166,6 +166,15 @@ pub enum WireError {
         /// What both count (`bytes`, `values`).
         unit: &'static str,
     },
+    /// The library reported filling more of an out-buffer than it was given (it wrote past
+    /// the buffer, or it reports the size it needs), or a negative count: refused, never
+    /// truncated.
+    Reported {
+        /// The count the library reported.
+        count: i128,
+        /// The buffer's capacity, in the same unit.
+        capacity: u64,
+    },
     /// The operating system's error.
     Io(io::Error),
 }
@@ -185,6 +194,10 @@ impl fmt::Display for WireError {
             WireError::OverCapacity { len, max, unit } => {
                 write!(f, "a reply of {len} {unit} where the call asked for at most {max}")
             }
+            WireError::Reported { count, capacity } => write!(
+                f,
+                "the library reported {count} elements filled in an output buffer of {capacity}: refused rather than truncated (it wrote past the buffer, or reports the size it needs)"
+            ),
             WireError::Io(e) => write!(f, "{e}"),
         }
     }

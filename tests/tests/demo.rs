@@ -3,14 +3,15 @@
 //! for i686-unknown-linux-gnu); every result is compared with a direct call into the
 //! library's 64-bit build.
 
-use demo_client::{Config, Demo, Error, HostPath};
+use demo_client::{Demo, Error, HostPath};
 use dllgen_tests::{build_bin, demo_library};
 use std::ffi::{c_char, c_void, CStr, CString};
 
 fn demo() -> Demo {
     let build = demo_library();
     let host = build_bin("demo-host", "demo-host", "i686-unknown-linux-gnu");
-    let mut config = Config::new(HostPath::Explicit(host), 0);
+    let mut config = Demo::config();
+    config.host = HostPath::Explicit(host);
     config.envs.push(("DEMO_LIBRARY".into(), build.join("libdemo32.so").into()));
     Demo::with_config(config)
 }
@@ -227,4 +228,13 @@ fn structs_and_callbacks_match_the_64bit_build() {
         assert_eq!(d.demo_calibrate(dev, steps, None), Ok(calibrate(raw, steps, None, std::ptr::null_mut())));
     }
     assert_eq!(d.demo_close(dev), Ok(()));
+}
+
+/// No call hangs by default: the generated client's configuration carries the spec's
+/// timeout (specs/demo.yaml names none: 60 s) and the runtime's liveness limit.
+#[test]
+fn the_generated_client_has_a_timeout_and_a_liveness_limit_by_default() {
+    let config = Demo::config();
+    assert_eq!(config.timeout, Some(std::time::Duration::from_secs(60)));
+    assert_eq!(config.liveness, Some(dllgen_runtime::DEFAULT_LIVENESS));
 }

@@ -18,6 +18,8 @@ pub struct Crates {
     pub library_file: String,
     pub library_env: String,
     pub host_env: String,
+    /// The client's default per-call timeout in milliseconds (`None`: no limit).
+    pub timeout_ms: Option<u64>,
     pub runtime_path: String,
     pub functions: Vec<Function>,
     pub handles: Vec<Handle>,
@@ -1099,6 +1101,7 @@ pub fn build(m: &Model, spec_file: &str) -> Result<Crates, Unsupported> {
         library_file: m.library.clone(),
         library_env: format!("{env_base}_LIBRARY"),
         host_env: format!("{env_base}_HOST"),
+        timeout_ms: m.timeout_ms,
         runtime_path: String::new(),
         functions,
         handles: m

@@ -53,6 +53,7 @@ pub fn build(spec: &Spec, header: &Header, binary: &Binary) -> Result<Model, Dia
             Binary::Elf(_) => "elf",
         },
         thread_safe: spec.thread_safe,
+        timeout_ms: spec.timeout_ms,
         functions,
         handles,
         structs: b.structs.into_values().collect(),

@@ -97,6 +97,10 @@ pub fn render(m: &Model) -> String {
     let mut out = String::new();
     let _ = writeln!(out, "model {} (library {}, {}), hash {}", m.name, m.library, m.format, m.hash());
     let _ = writeln!(out, "thread_safe: {}", m.thread_safe);
+    let _ = match m.timeout_ms {
+        Some(ms) => writeln!(out, "timeout: {ms} ms"),
+        None => writeln!(out, "timeout: none"),
+    };
     for h in &m.handles {
         let close = h.close.as_deref().map(|c| format!(", closed by {c}")).unwrap_or_default();
         let _ = writeln!(out, "handle {} (c_type {}{close})", h.name, h.c_type);

@@ -27,6 +27,10 @@ pub struct Model {
     pub format: &'static str,
     /// Whether calls may run on several host threads.
     pub thread_safe: bool,
+    /// The generated client's per-call timeout in milliseconds (`None`: no limit). Not part
+    /// of the hash: only the client uses it, and a host need not be rebuilt for it.
+    #[serde(skip)]
+    pub timeout_ms: Option<u64>,
     /// Functions, sorted by C name.
     pub functions: Vec<Function>,
     /// Handle types, sorted by name.

@@ -27,6 +27,9 @@ pub struct Spanned<T> {
 }
 
 /// A parsed spec.
+/// The timeout of a spec that names none: a call (or start-up) that takes longer is cut.
+pub const DEFAULT_TIMEOUT_MS: u64 = 60_000;
+
 #[derive(Debug, Clone)]
 pub struct Spec {
     /// The spec file.
@@ -47,6 +50,8 @@ pub struct Spec {
     pub calling_convention: Option<Spanned<Convention>>,
     /// Whether the library may be called from several threads at once.
     pub thread_safe: bool,
+    /// The generated client's per-call timeout in milliseconds (`None`: no limit).
+    pub timeout_ms: Option<u64>,
     /// Export globs to include (empty: all).
     pub include: Vec<Spanned<String>>,
     /// Export globs to exclude.

@@ -80,6 +80,9 @@ struct Reader<'s> {
     diags: Vec<Diagnostic>,
 }
 
+/// The longest `timeout` a spec may name, in seconds.
+const MAX_TIMEOUT_S: f64 = 365.0 * 86400.0;
+
 const TOP: &[&str] = &[
     "name",
     "header",
@@ -89,6 +92,7 @@ const TOP: &[&str] = &[
     "defines",
     "calling_convention",
     "thread_safe",
+    "timeout",
     "exports",
     "error",
     "handles",
@@ -192,6 +196,30 @@ impl Reader<'_> {
         }
     }
 
+    /// `timeout`: seconds, a positive number (fractions allowed), or `none` for no limit.
+    fn timeout(&mut self, node: &Node<'_>) -> Option<u64> {
+        let seconds = match &node.data {
+            YamlData::Value(Scalar::Integer(n)) => Some(*n as f64),
+            YamlData::Value(Scalar::FloatingPoint(f)) => Some(f.into_inner()),
+            _ if text(node).as_deref() == Some("none") => return None,
+            _ => None,
+        };
+        match seconds {
+            Some(s) if s > 0.0 && s <= MAX_TIMEOUT_S => Some(((s * 1000.0).round() as u64).max(1)),
+            _ => {
+                self.error(
+                    pos(node),
+                    format!("timeout must be a number of seconds above 0 and at most {MAX_TIMEOUT_S} (a year), or `none`"),
+                )
+                .hint = Some(
+                    "for example `timeout: 30`, `timeout: 0.5`, or `timeout: none` for calls that may take any time"
+                        .into(),
+                );
+                super::DEFAULT_TIMEOUT_MS.into()
+            }
+        }
+    }
+
     /// A scalar exactly as written: YAML would turn `99999999999999999999` or `1e3` into
     /// other numbers, and a length or define must keep the user's text.
     fn raw_scalar(&self, node: &Node<'_>) -> Option<String> {
@@ -255,6 +283,7 @@ impl Reader<'_> {
             defines: Vec::new(),
             calling_convention: None,
             thread_safe: false,
+            timeout_ms: Some(super::DEFAULT_TIMEOUT_MS),
             include: Vec::new(),
             exclude: Vec::new(),
             error: None,
@@ -301,6 +330,7 @@ impl Reader<'_> {
                 }
                 "calling_convention" => spec.calling_convention = self.convention(v),
                 "thread_safe" => spec.thread_safe = self.bool(v, "thread_safe"),
+                "timeout" => spec.timeout_ms = self.timeout(v),
                 "exports" => {
                     for (k, list) in self.fields(v, "exports", Some(&["include", "exclude"])) {
                         let globs = self.strings(list, "an export glob");

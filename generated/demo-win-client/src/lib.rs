@@ -84,17 +84,27 @@ mod __dllgen {
         }
     }
     impl DemoWin {
-        /// A client that starts the host (found as described above) on the first call.
+        /// A client that starts the host (found as described above) on the first call, with
+        /// [`DemoWin::config`].
         pub fn new() -> Self {
-            Self::with_config(
-                Config::new(
-                    HostPath::Find {
-                        file_name: HOST_EXE.into(),
-                        env_var: "DEMO_WIN_HOST".into(),
-                    },
-                    MODEL_HASH,
-                ),
-            )
+            Self::with_config(Self::config())
+        }
+        /// The configuration [`DemoWin::new`] uses, to adjust and pass to
+        /// [`DemoWin::with_config`]: the host found as described above; a call (or the
+        /// host's start) taking longer than 60000 ms is cut with
+        /// `Error::Timeout` (the spec's `timeout`); a host that stops showing signs of life
+        /// during a call for [`dllgen_runtime::DEFAULT_LIVENESS`] (stopped, frozen) is cut with
+        /// `Error::Unresponsive`, however long the library may legitimately take.
+        pub fn config() -> Config {
+            let mut config = Config::new(
+                HostPath::Find {
+                    file_name: HOST_EXE.into(),
+                    env_var: "DEMO_WIN_HOST".into(),
+                },
+                MODEL_HASH,
+            );
+            config.timeout = Some(std::time::Duration::from_millis(60000));
+            config
         }
         /// A client with its own configuration (host path, timeout, listener...); the model
         /// hash is always this crate's.

@@ -418,7 +418,7 @@ mod __dllgen {
                         return Ok(Status::LibraryError);
                     }
                     out.i32(ret);
-                    let buf_filled = usize::try_from(got_value).unwrap_or(0).min(buf_n);
+                    let buf_filled = dllgen_runtime::marshal::filled(got_value, buf_n)?;
                     out.elements(&buf_v[..buf_filled]);
                     Ok(Status::Ok)
                 }

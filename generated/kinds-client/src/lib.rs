@@ -14,7 +14,7 @@ mod __dllgen {
     };
     use dllgen_runtime::{Client, Reader, WireError, Writer};
     /// The hash of the model both sides were generated from; the host refuses any other.
-    pub const MODEL_HASH: u64 = 0x646ceecacc85bbc6;
+    pub const MODEL_HASH: u64 = 0xa3117052055264eb;
     /// The host executable's file name.
     pub const HOST_EXE: &str = if cfg!(windows) {
         "kinds-host.exe"
@@ -227,17 +227,27 @@ mod __dllgen {
         }
     }
     impl Kinds {
-        /// A client that starts the host (found as described above) on the first call.
+        /// A client that starts the host (found as described above) on the first call, with
+        /// [`Kinds::config`].
         pub fn new() -> Self {
-            Self::with_config(
-                Config::new(
-                    HostPath::Find {
-                        file_name: HOST_EXE.into(),
-                        env_var: "KINDS_HOST".into(),
-                    },
-                    MODEL_HASH,
-                ),
-            )
+            Self::with_config(Self::config())
+        }
+        /// The configuration [`Kinds::new`] uses, to adjust and pass to
+        /// [`Kinds::with_config`]: the host found as described above; a call (or the
+        /// host's start) taking longer than 60000 ms is cut with
+        /// `Error::Timeout` (the spec's `timeout`); a host that stops showing signs of life
+        /// during a call for [`dllgen_runtime::DEFAULT_LIVENESS`] (stopped, frozen) is cut with
+        /// `Error::Unresponsive`, however long the library may legitimately take.
+        pub fn config() -> Config {
+            let mut config = Config::new(
+                HostPath::Find {
+                    file_name: HOST_EXE.into(),
+                    env_var: "KINDS_HOST".into(),
+                },
+                MODEL_HASH,
+            );
+            config.timeout = Some(std::time::Duration::from_millis(60000));
+            config
         }
         /// A client with its own configuration (host path, timeout, listener...); the model
         /// hash is always this crate's.
@@ -251,6 +261,32 @@ mod __dllgen {
         pub fn client(&self) -> &Client {
             &self.client
         }
+        /// Fills the first `claim` bytes of `buf` (at most `cap`) with 0x5a and returns `claim`,
+        /// even when it is more than `cap`: a library reporting more than the buffer holds.
+        pub fn kx_claim(
+            &self,
+            buf_capacity: usize,
+            claim: i32,
+        ) -> Result<Vec<u8>, Error> {
+            let cap: u64 = buf_capacity as u64 * 1;
+            let (__dllgen_buf,) = self
+                .client
+                .call(
+                    0,
+                    |w| {
+                        w.u64(cap);
+                        w.i32(claim);
+                    },
+                    |mut r| {
+                        let __dllgen_buf: Vec<u8> = r
+                            .elements_at_most(out_elements(cap as u64, false, 1)?)?;
+                        r.finish()?;
+                        Ok((__dllgen_buf,))
+                    },
+                    &mut no_callbacks,
+                )?;
+            Ok(__dllgen_buf)
+        }
         /// The sum of every number given, also passed to `w` when given.
         pub fn kx_clash(
             &self,
@@ -263,7 +299,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    0,
+                    1,
                     |w| {
                         c.put(w);
                         w.i32(n);
@@ -299,7 +335,7 @@ mod __dllgen {
             let () = self
                 .client
                 .call(
-                    1,
+                    2,
                     |w| {
                         w.u64(dev.map_or(0, |h| h.0));
                     },
@@ -316,7 +352,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    2,
+                    3,
                     |w| {
                         w.u64(dev.0);
                     },
@@ -345,7 +381,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    3,
+                    4,
                     |w| {
                         w.i32(count);
                         w.u8(__dllgen_visit_present);
@@ -384,7 +420,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    4,
+                    5,
                     |w| {
                         w.i32(status);
                     },
@@ -406,7 +442,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    5,
+                    6,
                     |w| {
                         w.i32(v_);
                     },
@@ -424,7 +460,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    6,
+                    7,
                     |w| {
                         w.i32(code);
                     },
@@ -446,7 +482,7 @@ mod __dllgen {
             let (__dllgen_ret, __dllgen_out_) = self
                 .client
                 .call(
-                    7,
+                    8,
                     |w| {
                         if let Some(v) = block {
                             w.u8(1);
@@ -481,7 +517,7 @@ mod __dllgen {
             let (__dllgen_ret, __dllgen_out_) = self
                 .client
                 .call(
-                    8,
+                    9,
                     |w| {
                         w.i32(size);
                     },
@@ -501,7 +537,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    9,
+                    10,
                     |w| {
                         w.bytes(path.as_bytes());
                     },
@@ -520,7 +556,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    10,
+                    11,
                     |w| {},
                     |mut r| {
                         let __dllgen_ret: i32 = r.i32()?;
@@ -553,7 +589,7 @@ mod __dllgen {
             let (__dllgen_ret, __dllgen_flags) = self
                 .client
                 .call(
-                    11,
+                    12,
                     |w| {
                         w.values(&*flags);
                         w.u64(n);
@@ -576,7 +612,7 @@ mod __dllgen {
             let (__dllgen_ret, __dllgen_info) = self
                 .client
                 .call(
-                    12,
+                    13,
                     |w| {
                         w.u64(dev.0);
                     },
@@ -595,7 +631,7 @@ mod __dllgen {
             let () = self
                 .client
                 .call(
-                    13,
+                    14,
                     |w| {},
                     |mut r| {
                         r.finish()?;
@@ -631,7 +667,7 @@ mod __dllgen {
             let (__dllgen_ret, __dllgen_buf) = self
                 .client
                 .call(
-                    14,
+                    15,
                     |w| {
                         info.put(w);
                         w.u64(cap);
@@ -658,7 +694,7 @@ mod __dllgen {
             let (__dllgen_out_,) = self
                 .client
                 .call(
-                    15,
+                    16,
                     |w| {
                         from.put(w);
                         step.put(w);
@@ -680,7 +716,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    16,
+                    17,
                     |w| {
                         w.elements(values);
                         w.u64(n);
@@ -704,7 +740,7 @@ mod __dllgen {
             let (__dllgen_buf,) = self
                 .client
                 .call(
-                    17,
+                    18,
                     |w| {
                         w.u64(dev.0);
                         w.u64(cap);
@@ -724,7 +760,7 @@ mod __dllgen {
             let (__dllgen_ret, __dllgen_out_) = self
                 .client
                 .call(
-                    18,
+                    19,
                     |w| {},
                     |mut r| {
                         let __dllgen_ret: i32 = r.i32()?;
@@ -741,7 +777,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    19,
+                    20,
                     |w| {
                         p.put(w);
                         w.i32(dx);
@@ -761,7 +797,7 @@ mod __dllgen {
             let (__dllgen_ret, __dllgen_out_) = self
                 .client
                 .call(
-                    20,
+                    21,
                     |w| {
                         w.bytes(path.as_bytes());
                     },
@@ -785,7 +821,7 @@ mod __dllgen {
             let (__dllgen_ret, __dllgen_buf) = self
                 .client
                 .call(
-                    21,
+                    22,
                     |w| {
                         w.u64(dev.0);
                         w.u64(cap);
@@ -806,7 +842,7 @@ mod __dllgen {
             let (__dllgen_ret, __dllgen_out_) = self
                 .client
                 .call(
-                    22,
+                    23,
                     |w| {
                         in_.put(w);
                     },
@@ -827,7 +863,7 @@ mod __dllgen {
             let () = self
                 .client
                 .call(
-                    23,
+                    24,
                     |w| {
                         w.elements(unsafe {
                             std::slice::from_raw_parts(
@@ -860,7 +896,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    24,
+                    25,
                     |w| {
                         w.u64(dev.0);
                     },
@@ -898,7 +934,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    25,
+                    26,
                     |w| {
                         w.u64(dev.0);
                         if let Some(v) = origin {
@@ -927,7 +963,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    26,
+                    27,
                     |w| {
                         if let Some(v) = data {
                             w.u8(1);
@@ -953,7 +989,7 @@ mod __dllgen {
             let (__dllgen_ret, __dllgen_out_) = self
                 .client
                 .call(
-                    27,
+                    28,
                     |w| {
                         w.values(pts);
                         w.u64(n);
@@ -973,7 +1009,7 @@ mod __dllgen {
             let (__dllgen_p,) = self
                 .client
                 .call(
-                    28,
+                    29,
                     |w| {
                         p.put(w);
                     },
@@ -998,7 +1034,7 @@ mod __dllgen {
             let (__dllgen_out_,) = self
                 .client
                 .call(
-                    29,
+                    30,
                     |w| {
                         w.elements(&text.encode_utf16().collect::<Vec<u16>>());
                         w.u64(cap);
@@ -1031,7 +1067,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    30,
+                    31,
                     |w| {
                         w.i32(w_);
                         w.i32(r_);
@@ -1059,7 +1095,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    31,
+                    32,
                     |w| {
                         w.u64(dev.0);
                         w.elements(data);
@@ -1084,7 +1120,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    32,
+                    33,
                     |w| {
                         w.u64(dev.0);
                         block.put(w);

@@ -37,7 +37,7 @@ mod __dllgen {
         WireError, Writer,
     };
     use std::ffi::c_void;
-    const MODEL_HASH: u64 = 0xbdd97afdccf39d1c;
+    const MODEL_HASH: u64 = 0x0acbeb64ecaccc35;
     /// `kx_packed` as the library lays it out.
     #[repr(C)]
     #[derive(Clone, Copy)]
@@ -250,13 +250,14 @@ mod __dllgen {
     }
     /// What the library gets as a callback's context pointer (trampolines do not need it).
     static USER_DATA: u8 = 0;
+    type Fn0 = unsafe extern "C" fn(*mut u8, i32, i32) -> i32;
     /// The library calls this for `kx_clash`'s `w_`: it runs the client's closure.
-    unsafe extern "C" fn callback_0_4(a0: *mut c_void, a1: i32) {
+    unsafe extern "C" fn callback_1_4(a0: *mut c_void, a1: i32) {
         let mut w = Writer::new();
         w.i32(a1);
-        callback(0, 4, &mut w, |r| Ok(()))
+        callback(1, 4, &mut w, |r| Ok(()))
     }
-    type Fn0 = unsafe extern "C" fn(
+    type Fn1 = unsafe extern "C" fn(
         Clash,
         i32,
         i32,
@@ -264,81 +265,81 @@ mod __dllgen {
         Option<unsafe extern "C" fn(*mut c_void, i32)>,
         *mut c_void,
     ) -> i32;
-    type Fn1 = unsafe extern "C" fn(*mut ::core::ffi::c_void);
-    type Fn2 = unsafe extern "C" fn(*mut ::core::ffi::c_void) -> *const u8;
-    type Free2 = unsafe extern "C" fn(*mut c_void);
+    type Fn2 = unsafe extern "C" fn(*mut ::core::ffi::c_void);
+    type Fn3 = unsafe extern "C" fn(*mut ::core::ffi::c_void) -> *const u8;
+    type Free3 = unsafe extern "C" fn(*mut c_void);
     /// The library calls this for `kx_each`'s `visit`: it runs the client's closure.
-    unsafe extern "C" fn callback_3_1(a0: *const u8, a1: i32, a2: *mut c_void) {
+    unsafe extern "C" fn callback_4_1(a0: *const u8, a1: i32, a2: *mut c_void) {
         let mut w = Writer::new();
         put_c_str(&mut w, a0);
         w.i32(a1);
-        callback(3, 1, &mut w, |r| Ok(()))
+        callback(4, 1, &mut w, |r| Ok(()))
     }
-    type Fn3 = unsafe extern "C" fn(
+    type Fn4 = unsafe extern "C" fn(
         i32,
         Option<unsafe extern "C" fn(*const u8, i32, *mut c_void)>,
         *mut c_void,
     ) -> i32;
-    type Fn4 = unsafe extern "C" fn(i32) -> *const u8;
-    type Fn5 = unsafe extern "C" fn(i32) -> i32;
+    type Fn5 = unsafe extern "C" fn(i32) -> *const u8;
     type Fn6 = unsafe extern "C" fn(i32) -> i32;
-    type Fn7 = unsafe extern "C" fn(*const KxBlock, *mut u8) -> i32;
-    type Fn8 = unsafe extern "C" fn(*mut u32, i32) -> i32;
-    type Fn9 = unsafe extern "C" fn(*const u8) -> *mut ::core::ffi::c_void;
+    type Fn7 = unsafe extern "C" fn(i32) -> i32;
+    type Fn8 = unsafe extern "C" fn(*const KxBlock, *mut u8) -> i32;
+    type Fn9 = unsafe extern "C" fn(*mut u32, i32) -> i32;
+    type Fn10 = unsafe extern "C" fn(*const u8) -> *mut ::core::ffi::c_void;
     /// The library calls this for `kx_fire`'s `fn_`: it runs the client's closure.
-    unsafe extern "C" fn callback_10_0(a0: *mut c_void, a1: i32) -> i32 {
+    unsafe extern "C" fn callback_11_0(a0: *mut c_void, a1: i32) -> i32 {
         let mut w = Writer::new();
         w.i32(a1);
-        callback(10, 0, &mut w, |r| Ok(r.i32()?))
+        callback(11, 0, &mut w, |r| Ok(r.i32()?))
     }
-    type Fn10 = unsafe extern "C" fn(
+    type Fn11 = unsafe extern "C" fn(
         Option<unsafe extern "C" fn(*mut c_void, i32) -> i32>,
         *mut c_void,
     ) -> i32;
-    type Fn11 = unsafe extern "C" fn(*mut u8, i32) -> i32;
-    type Fn12 = unsafe extern "C" fn(*mut ::core::ffi::c_void, *mut KxInfo) -> i32;
+    type Fn12 = unsafe extern "C" fn(*mut u8, i32) -> i32;
+    type Fn13 = unsafe extern "C" fn(*mut ::core::ffi::c_void, *mut KxInfo) -> i32;
     /// The library calls this for `kx_keep`'s `fn_`: it runs the client's closure.
-    unsafe extern "C" fn callback_13_0(a0: *mut c_void, a1: i32) -> i32 {
+    unsafe extern "C" fn callback_14_0(a0: *mut c_void, a1: i32) -> i32 {
         let mut w = Writer::new();
         w.i32(a1);
-        callback(13, 0, &mut w, |r| Ok(r.i32()?))
+        callback(14, 0, &mut w, |r| Ok(r.i32()?))
     }
-    type Fn13 = unsafe extern "C" fn(
+    type Fn14 = unsafe extern "C" fn(
         Option<unsafe extern "C" fn(*mut c_void, i32) -> i32>,
         *mut c_void,
     );
-    type Fn14 = unsafe extern "C" fn(*const KxInfo, *mut i8, i32) -> i32;
-    type Fn15 = unsafe extern "C" fn(KxPoint, KxPoint, *mut KxPoint, i32) -> i32;
-    type Fn16 = unsafe extern "C" fn(*const f64, u32) -> f64;
-    type Fn17 = unsafe extern "C" fn(*mut ::core::ffi::c_void, *mut i8, i32) -> i32;
-    type Fn18 = unsafe extern "C" fn(*mut *mut ::core::ffi::c_void) -> i32;
-    type Fn19 = unsafe extern "C" fn(KxPoint, i32, i32) -> KxPoint;
-    type Fn20 = unsafe extern "C" fn(*const u8, *mut *mut ::core::ffi::c_void) -> i32;
-    type Fn21 = unsafe extern "C" fn(
+    type Fn15 = unsafe extern "C" fn(*const KxInfo, *mut i8, i32) -> i32;
+    type Fn16 = unsafe extern "C" fn(KxPoint, KxPoint, *mut KxPoint, i32) -> i32;
+    type Fn17 = unsafe extern "C" fn(*const f64, u32) -> f64;
+    type Fn18 = unsafe extern "C" fn(*mut ::core::ffi::c_void, *mut i8, i32) -> i32;
+    type Fn19 = unsafe extern "C" fn(*mut *mut ::core::ffi::c_void) -> i32;
+    type Fn20 = unsafe extern "C" fn(KxPoint, i32, i32) -> KxPoint;
+    type Fn21 = unsafe extern "C" fn(*const u8, *mut *mut ::core::ffi::c_void) -> i32;
+    type Fn22 = unsafe extern "C" fn(
         *mut ::core::ffi::c_void,
         *mut u8,
         u32,
         *mut u32,
     ) -> i32;
-    type Fn22 = unsafe extern "C" fn(*const KxPacked, *mut KxPacked) -> i32;
-    type Fn23 = unsafe extern "C" fn(*mut u8, i32);
+    type Fn23 = unsafe extern "C" fn(*const KxPacked, *mut KxPacked) -> i32;
+    type Fn24 = unsafe extern "C" fn(*mut u8, i32);
     /// The library calls this for `kx_scan`'s `progress`: it runs the client's closure.
-    unsafe extern "C" fn callback_24_1(a0: *mut c_void, a1: i32) -> i32 {
+    unsafe extern "C" fn callback_25_1(a0: *mut c_void, a1: i32) -> i32 {
         let mut w = Writer::new();
         w.i32(a1);
-        callback(24, 1, &mut w, |r| Ok(r.i32()?))
+        callback(25, 1, &mut w, |r| Ok(r.i32()?))
     }
-    type Fn24 = unsafe extern "C" fn(
+    type Fn25 = unsafe extern "C" fn(
         *mut ::core::ffi::c_void,
         Option<unsafe extern "C" fn(*mut c_void, i32) -> i32>,
         *mut c_void,
     ) -> i32;
-    type Fn25 = unsafe extern "C" fn(*mut ::core::ffi::c_void, *const KxPoint) -> i32;
-    type Fn26 = unsafe extern "C" fn(*const u8, i32, i32) -> i32;
-    type Fn27 = unsafe extern "C" fn(*const KxPoint, i32, *mut KxPoint) -> i32;
-    type Fn28 = unsafe extern "C" fn(*mut KxPoint);
-    type Fn29 = unsafe extern "C" fn(*const u16, *mut u16, i32);
-    type Fn30 = unsafe extern "C" fn(
+    type Fn26 = unsafe extern "C" fn(*mut ::core::ffi::c_void, *const KxPoint) -> i32;
+    type Fn27 = unsafe extern "C" fn(*const u8, i32, i32) -> i32;
+    type Fn28 = unsafe extern "C" fn(*const KxPoint, i32, *mut KxPoint) -> i32;
+    type Fn29 = unsafe extern "C" fn(*mut KxPoint);
+    type Fn30 = unsafe extern "C" fn(*const u16, *mut u16, i32);
+    type Fn31 = unsafe extern "C" fn(
         i32,
         i32,
         i32,
@@ -350,8 +351,8 @@ mod __dllgen {
         *const u8,
         i32,
     ) -> i32;
-    type Fn31 = unsafe extern "C" fn(*mut ::core::ffi::c_void, *const u8, u32) -> i32;
-    type Fn32 = unsafe extern "C" fn(
+    type Fn32 = unsafe extern "C" fn(*mut ::core::ffi::c_void, *const u8, u32) -> i32;
+    type Fn33 = unsafe extern "C" fn(
         *mut ::core::ffi::c_void,
         *const KxBlock,
         *const u8,
@@ -361,8 +362,8 @@ mod __dllgen {
         f0: Fn0,
         f1: Fn1,
         f2: Fn2,
-        free2: Free2,
         f3: Fn3,
+        free3: Free3,
         f4: Fn4,
         f5: Fn5,
         f6: Fn6,
@@ -392,6 +393,7 @@ mod __dllgen {
         f30: Fn30,
         f31: Fn31,
         f32: Fn32,
+        f33: Fn33,
     }
     impl Library for Host {
         fn model_hash(&self) -> u64 {
@@ -407,6 +409,25 @@ mod __dllgen {
             match id {
                 0 => {
                     let mut keep = Keep::default();
+                    let cap: i32 = fit(args.u64()?)?;
+                    let claim: i32 = args.i32()?;
+                    let buf_n = out_elements(cap as u64, false, 1)?;
+                    let mut buf_v = Scratch::<u8>::zeroed_in(out, buf_n);
+                    args.finish()?;
+                    native::set_errno(0);
+                    native::set_last_error(0);
+                    let ret = unsafe { (self.f0)(buf_v.as_mut_ptr(), cap, claim) };
+                    let (errno, last_error) = (native::errno(), native::last_error());
+                    if ret < 0 as _ {
+                        out.i64(ret as i64);
+                        return Ok(Status::LibraryError);
+                    }
+                    let buf_filled = dllgen_runtime::marshal::filled(ret, buf_n)?;
+                    out.elements(&buf_v[..buf_filled]);
+                    Ok(Status::Ok)
+                }
+                1 => {
+                    let mut keep = Keep::default();
                     let c: Clash = CValue::get_c(&mut args, &mut keep)?;
                     let n: i32 = args.i32()?;
                     let length_: i32 = args.i32()?;
@@ -414,16 +435,16 @@ mod __dllgen {
                     args.finish()?;
                     let (ret, errno, last_error) = with_callbacks(
                         cx,
-                        0,
+                        1,
                         || {
                             let ret = unsafe {
                                 (self
-                                    .f0)(
+                                    .f1)(
                                     c,
                                     n,
                                     length_,
                                     type_,
-                                    Some(callback_0_4),
+                                    Some(callback_1_4),
                                     std::ptr::addr_of!(USER_DATA) as *mut c_void,
                                 )
                             };
@@ -433,44 +454,44 @@ mod __dllgen {
                     out.i32(ret);
                     Ok(Status::Ok)
                 }
-                1 => {
+                2 => {
                     let mut keep = Keep::default();
                     let dev_id = args.u64()?;
                     let dev = handles::from_client(0, dev_id, true)?;
                     args.finish()?;
-                    let ret = unsafe { (self.f1)(dev) };
+                    let ret = unsafe { (self.f2)(dev) };
                     handles::closed(0, dev_id);
                     Ok(Status::Ok)
                 }
-                2 => {
+                3 => {
                     let mut keep = Keep::default();
                     let dev_id = args.u64()?;
                     let dev = handles::from_client(0, dev_id, false)?;
                     args.finish()?;
-                    let ret = unsafe { (self.f2)(dev) };
+                    let ret = unsafe { (self.f3)(dev) };
                     if ret.is_null() {
                         out.u8(0);
                     } else {
                         out.u8(1);
                         out.bytes(unsafe { c_bytes(ret) });
-                        unsafe { (self.free2)(ret as *mut c_void) };
+                        unsafe { (self.free3)(ret as *mut c_void) };
                     }
                     Ok(Status::Ok)
                 }
-                3 => {
+                4 => {
                     let mut keep = Keep::default();
                     let count: i32 = args.i32()?;
                     let visit_present = args.u8()? != 0;
                     args.finish()?;
                     let (ret, errno, last_error) = with_callbacks(
                         cx,
-                        3,
+                        4,
                         || {
                             let ret = unsafe {
                                 (self
-                                    .f3)(
+                                    .f4)(
                                     count,
-                                    if visit_present { Some(callback_3_1) } else { None },
+                                    if visit_present { Some(callback_4_1) } else { None },
                                     std::ptr::addr_of!(USER_DATA) as *mut c_void,
                                 )
                             };
@@ -480,11 +501,11 @@ mod __dllgen {
                     out.i32(ret);
                     Ok(Status::Ok)
                 }
-                4 => {
+                5 => {
                     let mut keep = Keep::default();
                     let status: i32 = args.i32()?;
                     args.finish()?;
-                    let ret = unsafe { (self.f4)(status) };
+                    let ret = unsafe { (self.f5)(status) };
                     if ret.is_null() {
                         out.u8(0);
                     } else {
@@ -493,13 +514,13 @@ mod __dllgen {
                     }
                     Ok(Status::Ok)
                 }
-                5 => {
+                6 => {
                     let mut keep = Keep::default();
                     let v_: i32 = args.i32()?;
                     args.finish()?;
                     native::set_errno(0);
                     native::set_last_error(0);
-                    let ret = unsafe { (self.f5)(v_) };
+                    let ret = unsafe { (self.f6)(v_) };
                     let (errno, last_error) = (native::errno(), native::last_error());
                     if ret == 0 as _ {
                         out.i64(ret as i64);
@@ -508,13 +529,13 @@ mod __dllgen {
                     out.i32(ret);
                     Ok(Status::Ok)
                 }
-                6 => {
+                7 => {
                     let mut keep = Keep::default();
                     let code: i32 = args.i32()?;
                     args.finish()?;
                     native::set_errno(0);
                     native::set_last_error(0);
-                    let ret = unsafe { (self.f6)(code) };
+                    let ret = unsafe { (self.f7)(code) };
                     let (errno, last_error) = (native::errno(), native::last_error());
                     if ret < 0 as _ {
                         out.i64(i64::from(errno));
@@ -523,7 +544,7 @@ mod __dllgen {
                     out.i32(ret);
                     Ok(Status::Ok)
                 }
-                7 => {
+                8 => {
                     let mut keep = Keep::default();
                     let block_value: Option<KxBlock> = if args.u8()? == 0 {
                         None
@@ -545,7 +566,7 @@ mod __dllgen {
                     args.finish()?;
                     let ret = unsafe {
                         (self
-                            .f7)(
+                            .f8)(
                             block_value
                                 .as_ref()
                                 .map_or(std::ptr::null(), |v| v as *const KxBlock),
@@ -557,26 +578,26 @@ mod __dllgen {
                     out.elements(&out__v[..out__filled]);
                     Ok(Status::Ok)
                 }
-                8 => {
+                9 => {
                     let mut keep = Keep::default();
                     let size: i32 = args.i32()?;
                     let out__n = out_elements(size as u64, true, 4)?;
                     let mut out__v = Scratch::<u32>::zeroed_in(out, out__n);
                     args.finish()?;
-                    let ret = unsafe { (self.f8)(out__v.as_mut_ptr(), size) };
+                    let ret = unsafe { (self.f9)(out__v.as_mut_ptr(), size) };
                     out.i32(ret);
                     let out__filled = out__n;
                     out.elements(&out__v[..out__filled]);
                     Ok(Status::Ok)
                 }
-                9 => {
+                10 => {
                     let mut keep = Keep::default();
                     let path_bytes = args.bytes()?;
                     let path_c = with_nul(path_bytes);
                     args.finish()?;
                     native::set_errno(0);
                     native::set_last_error(0);
-                    let ret = unsafe { (self.f9)(path_c.as_ptr()) };
+                    let ret = unsafe { (self.f10)(path_c.as_ptr()) };
                     let (errno, last_error) = (native::errno(), native::last_error());
                     if ret.is_null() {
                         out.i64(0);
@@ -585,17 +606,17 @@ mod __dllgen {
                     out.u64(handles::to_client(0, ret));
                     Ok(Status::Ok)
                 }
-                10 => {
+                11 => {
                     let mut keep = Keep::default();
                     args.finish()?;
                     let (ret, errno, last_error) = with_callbacks(
                         cx,
-                        10,
+                        11,
                         || {
                             let ret = unsafe {
                                 (self
-                                    .f10)(
-                                    Some(callback_10_0),
+                                    .f11)(
+                                    Some(callback_11_0),
                                     std::ptr::addr_of!(USER_DATA) as *mut c_void,
                                 )
                             };
@@ -605,7 +626,7 @@ mod __dllgen {
                     out.i32(ret);
                     Ok(Status::Ok)
                 }
-                11 => {
+                12 => {
                     let mut keep = Keep::default();
                     let mut flags_v: Vec<u8> = args.c_values(&mut keep)?;
                     let n: i32 = fit(args.u64()?)?;
@@ -616,12 +637,12 @@ mod __dllgen {
                         );
                     }
                     args.finish()?;
-                    let ret = unsafe { (self.f11)(flags_v.as_mut_ptr(), n) };
+                    let ret = unsafe { (self.f12)(flags_v.as_mut_ptr(), n) };
                     out.i32(ret);
                     out.c_values(&flags_v);
                     Ok(Status::Ok)
                 }
-                12 => {
+                13 => {
                     let mut keep = Keep::default();
                     let dev_id = args.u64()?;
                     let dev = handles::from_client(0, dev_id, false)?;
@@ -629,7 +650,7 @@ mod __dllgen {
                     args.finish()?;
                     native::set_errno(0);
                     native::set_last_error(0);
-                    let ret = unsafe { (self.f12)(dev, &mut info_value) };
+                    let ret = unsafe { (self.f13)(dev, &mut info_value) };
                     let (errno, last_error) = (native::errno(), native::last_error());
                     if ret < 0 as _ {
                         out.i64(ret as i64);
@@ -639,17 +660,17 @@ mod __dllgen {
                     info_value.put_c(out);
                     Ok(Status::Ok)
                 }
-                13 => {
+                14 => {
                     let mut keep = Keep::default();
                     args.finish()?;
                     let (ret, errno, last_error) = with_callbacks(
                         cx,
-                        13,
+                        14,
                         || {
                             let ret = unsafe {
                                 (self
-                                    .f13)(
-                                    Some(callback_13_0),
+                                    .f14)(
+                                    Some(callback_14_0),
                                     std::ptr::addr_of!(USER_DATA) as *mut c_void,
                                 )
                             };
@@ -658,7 +679,7 @@ mod __dllgen {
                     )?;
                     Ok(Status::Ok)
                 }
-                14 => {
+                15 => {
                     let mut keep = Keep::default();
                     let info_value: KxInfo = CValue::get_c(&mut args, &mut keep)?;
                     let cap: i32 = fit(args.u64()?)?;
@@ -668,7 +689,7 @@ mod __dllgen {
                     native::set_errno(0);
                     native::set_last_error(0);
                     let ret = unsafe {
-                        (self.f14)(&info_value, buf_v.as_mut_ptr(), cap)
+                        (self.f15)(&info_value, buf_v.as_mut_ptr(), cap)
                     };
                     let (errno, last_error) = (native::errno(), native::last_error());
                     if ret < 0 as _ {
@@ -683,7 +704,7 @@ mod __dllgen {
                     out.elements(&buf_v[..buf_filled]);
                     Ok(Status::Ok)
                 }
-                15 => {
+                16 => {
                     let mut keep = Keep::default();
                     let from: KxPoint = CValue::get_c(&mut args, &mut keep)?;
                     let step: KxPoint = CValue::get_c(&mut args, &mut keep)?;
@@ -693,17 +714,17 @@ mod __dllgen {
                     args.finish()?;
                     native::set_errno(0);
                     native::set_last_error(0);
-                    let ret = unsafe { (self.f15)(from, step, out__v.as_mut_ptr(), n) };
+                    let ret = unsafe { (self.f16)(from, step, out__v.as_mut_ptr(), n) };
                     let (errno, last_error) = (native::errno(), native::last_error());
                     if ret < 0 as _ {
                         out.i64(ret as i64);
                         return Ok(Status::LibraryError);
                     }
-                    let out__filled = usize::try_from(ret).unwrap_or(0).min(out__n);
+                    let out__filled = dllgen_runtime::marshal::filled(ret, out__n)?;
                     out.c_values(&out__v[..out__filled]);
                     Ok(Status::Ok)
                 }
-                16 => {
+                17 => {
                     let mut keep = Keep::default();
                     let values_v: Scratch<f64> = Scratch::read(&mut args)?;
                     let n: u32 = fit(args.u64()?)?;
@@ -716,11 +737,11 @@ mod __dllgen {
                         );
                     }
                     args.finish()?;
-                    let ret = unsafe { (self.f16)(values_v.as_ptr() as *const f64, n) };
+                    let ret = unsafe { (self.f17)(values_v.as_ptr() as *const f64, n) };
                     out.f64(ret);
                     Ok(Status::Ok)
                 }
-                17 => {
+                18 => {
                     let mut keep = Keep::default();
                     let dev_id = args.u64()?;
                     let dev = handles::from_client(0, dev_id, false)?;
@@ -730,23 +751,23 @@ mod __dllgen {
                     args.finish()?;
                     native::set_errno(0);
                     native::set_last_error(0);
-                    let ret = unsafe { (self.f17)(dev, buf_v.as_mut_ptr(), cap) };
+                    let ret = unsafe { (self.f18)(dev, buf_v.as_mut_ptr(), cap) };
                     let (errno, last_error) = (native::errno(), native::last_error());
                     if ret < 0 as _ {
                         out.i64(ret as i64);
                         return Ok(Status::LibraryError);
                     }
-                    let buf_filled = usize::try_from(ret).unwrap_or(0).min(buf_n);
+                    let buf_filled = dllgen_runtime::marshal::filled(ret, buf_n)?;
                     out.elements(&buf_v[..buf_filled]);
                     Ok(Status::Ok)
                 }
-                18 => {
+                19 => {
                     let mut keep = Keep::default();
                     let mut out__value: *mut c_void = std::ptr::null_mut();
                     args.finish()?;
                     native::set_errno(0);
                     native::set_last_error(0);
-                    let ret = unsafe { (self.f18)(&mut out__value) };
+                    let ret = unsafe { (self.f19)(&mut out__value) };
                     let (errno, last_error) = (native::errno(), native::last_error());
                     if ret < 0 as _ {
                         out.i64(ret as i64);
@@ -756,17 +777,17 @@ mod __dllgen {
                     out.u64(handles::to_client(0, out__value));
                     Ok(Status::Ok)
                 }
-                19 => {
+                20 => {
                     let mut keep = Keep::default();
                     let p: KxPoint = CValue::get_c(&mut args, &mut keep)?;
                     let dx: i32 = args.i32()?;
                     let dy: i32 = args.i32()?;
                     args.finish()?;
-                    let ret = unsafe { (self.f19)(p, dx, dy) };
+                    let ret = unsafe { (self.f20)(p, dx, dy) };
                     ret.put_c(out);
                     Ok(Status::Ok)
                 }
-                20 => {
+                21 => {
                     let mut keep = Keep::default();
                     let path_bytes = args.bytes()?;
                     let path_c = with_nul(path_bytes);
@@ -774,7 +795,7 @@ mod __dllgen {
                     args.finish()?;
                     native::set_errno(0);
                     native::set_last_error(0);
-                    let ret = unsafe { (self.f20)(path_c.as_ptr(), &mut out__value) };
+                    let ret = unsafe { (self.f21)(path_c.as_ptr(), &mut out__value) };
                     let (errno, last_error) = (native::errno(), native::last_error());
                     if ret < 0 as _ {
                         out.i64(ret as i64);
@@ -784,7 +805,7 @@ mod __dllgen {
                     out.u64(handles::to_client(0, out__value));
                     Ok(Status::Ok)
                 }
-                21 => {
+                22 => {
                     let mut keep = Keep::default();
                     let dev_id = args.u64()?;
                     let dev = handles::from_client(0, dev_id, false)?;
@@ -796,7 +817,7 @@ mod __dllgen {
                     native::set_errno(0);
                     native::set_last_error(0);
                     let ret = unsafe {
-                        (self.f21)(dev, buf_v.as_mut_ptr(), cap, &mut got_value)
+                        (self.f22)(dev, buf_v.as_mut_ptr(), cap, &mut got_value)
                     };
                     let (errno, last_error) = (native::errno(), native::last_error());
                     if ret < 0 as _ {
@@ -804,21 +825,21 @@ mod __dllgen {
                         return Ok(Status::LibraryError);
                     }
                     out.i32(ret);
-                    let buf_filled = usize::try_from(got_value).unwrap_or(0).min(buf_n);
+                    let buf_filled = dllgen_runtime::marshal::filled(got_value, buf_n)?;
                     out.elements(&buf_v[..buf_filled]);
                     Ok(Status::Ok)
                 }
-                22 => {
+                23 => {
                     let mut keep = Keep::default();
                     let in__value: KxPacked = CValue::get_c(&mut args, &mut keep)?;
                     let mut out__value: KxPacked = Default::default();
                     args.finish()?;
-                    let ret = unsafe { (self.f22)(&in__value, &mut out__value) };
+                    let ret = unsafe { (self.f23)(&in__value, &mut out__value) };
                     out.i32(ret);
                     out__value.put_c(out);
                     Ok(Status::Ok)
                 }
-                23 => {
+                24 => {
                     let mut keep = Keep::default();
                     let mut bytes_v: Scratch<u8> = Scratch::read(&mut args)?;
                     let n: i32 = fit(args.u64()?)?;
@@ -829,11 +850,11 @@ mod __dllgen {
                         );
                     }
                     args.finish()?;
-                    let ret = unsafe { (self.f23)(bytes_v.as_mut_ptr(), n) };
+                    let ret = unsafe { (self.f24)(bytes_v.as_mut_ptr(), n) };
                     out.elements(&bytes_v);
                     Ok(Status::Ok)
                 }
-                24 => {
+                25 => {
                     let mut keep = Keep::default();
                     let dev_id = args.u64()?;
                     let dev = handles::from_client(0, dev_id, false)?;
@@ -842,13 +863,13 @@ mod __dllgen {
                     native::set_last_error(0);
                     let (ret, errno, last_error) = with_callbacks(
                         cx,
-                        24,
+                        25,
                         || {
                             let ret = unsafe {
                                 (self
-                                    .f24)(
+                                    .f25)(
                                     dev,
-                                    Some(callback_24_1),
+                                    Some(callback_25_1),
                                     std::ptr::addr_of!(USER_DATA) as *mut c_void,
                                 )
                             };
@@ -862,7 +883,7 @@ mod __dllgen {
                     out.i32(ret);
                     Ok(Status::Ok)
                 }
-                25 => {
+                26 => {
                     let mut keep = Keep::default();
                     let dev_id = args.u64()?;
                     let dev = handles::from_client(0, dev_id, false)?;
@@ -876,7 +897,7 @@ mod __dllgen {
                     native::set_last_error(0);
                     let ret = unsafe {
                         (self
-                            .f25)(
+                            .f26)(
                             dev,
                             origin_value
                                 .as_ref()
@@ -891,7 +912,7 @@ mod __dllgen {
                     out.i32(ret);
                     Ok(Status::Ok)
                 }
-                26 => {
+                27 => {
                     let mut keep = Keep::default();
                     let data_v: Option<Scratch<u8>> = if args.u8()? == 0 {
                         None
@@ -920,7 +941,7 @@ mod __dllgen {
                     args.finish()?;
                     let ret = unsafe {
                         (self
-                            .f26)(
+                            .f27)(
                             data_v.as_ref().map_or(std::ptr::null(), |v| v.as_ptr()),
                             count,
                             stride,
@@ -929,7 +950,7 @@ mod __dllgen {
                     out.i32(ret);
                     Ok(Status::Ok)
                 }
-                27 => {
+                28 => {
                     let mut keep = Keep::default();
                     let pts_v: Vec<KxPoint> = args.c_values(&mut keep)?;
                     let n: i32 = fit(args.u64()?)?;
@@ -946,7 +967,7 @@ mod __dllgen {
                     native::set_errno(0);
                     native::set_last_error(0);
                     let ret = unsafe {
-                        (self.f27)(pts_v.as_ptr() as *const KxPoint, n, &mut out__value)
+                        (self.f28)(pts_v.as_ptr() as *const KxPoint, n, &mut out__value)
                     };
                     let (errno, last_error) = (native::errno(), native::last_error());
                     if ret < 0 as _ {
@@ -957,15 +978,15 @@ mod __dllgen {
                     out__value.put_c(out);
                     Ok(Status::Ok)
                 }
-                28 => {
+                29 => {
                     let mut keep = Keep::default();
                     let mut p_value: KxPoint = CValue::get_c(&mut args, &mut keep)?;
                     args.finish()?;
-                    let ret = unsafe { (self.f28)(&mut p_value) };
+                    let ret = unsafe { (self.f29)(&mut p_value) };
                     p_value.put_c(out);
                     Ok(Status::Ok)
                 }
-                29 => {
+                30 => {
                     let mut keep = Keep::default();
                     let text_bytes = args.bytes()?;
                     let cap: i32 = fit(args.u64()?)?;
@@ -974,7 +995,7 @@ mod __dllgen {
                     let mut out__v = Scratch::<u16>::zeroed_in(out, out__n);
                     args.finish()?;
                     let ret = unsafe {
-                        (self.f29)(text_c.as_ptr(), out__v.as_mut_ptr(), cap)
+                        (self.f30)(text_c.as_ptr(), out__v.as_mut_ptr(), cap)
                     };
                     let out__filled = out__v
                         .iter()
@@ -983,7 +1004,7 @@ mod __dllgen {
                     out.elements(&out__v[..out__filled]);
                     Ok(Status::Ok)
                 }
-                30 => {
+                31 => {
                     let mut keep = Keep::default();
                     let w_: i32 = args.i32()?;
                     let r_: i32 = args.i32()?;
@@ -1006,7 +1027,7 @@ mod __dllgen {
                     args.finish()?;
                     let ret = unsafe {
                         (self
-                            .f30)(
+                            .f31)(
                             w_,
                             r_,
                             out_,
@@ -1022,7 +1043,7 @@ mod __dllgen {
                     out.i32(ret);
                     Ok(Status::Ok)
                 }
-                31 => {
+                32 => {
                     let mut keep = Keep::default();
                     let dev_id = args.u64()?;
                     let dev = handles::from_client(0, dev_id, false)?;
@@ -1040,7 +1061,7 @@ mod __dllgen {
                     native::set_errno(0);
                     native::set_last_error(0);
                     let ret = unsafe {
-                        (self.f31)(dev, data_v.as_ptr() as *const u8, len)
+                        (self.f32)(dev, data_v.as_ptr() as *const u8, len)
                     };
                     let (errno, last_error) = (native::errno(), native::last_error());
                     if ret < 0 as _ {
@@ -1050,7 +1071,7 @@ mod __dllgen {
                     out.i32(ret);
                     Ok(Status::Ok)
                 }
-                32 => {
+                33 => {
                     let mut keep = Keep::default();
                     let dev_id = args.u64()?;
                     let dev = handles::from_client(0, dev_id, false)?;
@@ -1072,7 +1093,7 @@ mod __dllgen {
                     native::set_errno(0);
                     native::set_last_error(0);
                     let ret = unsafe {
-                        (self.f32)(dev, &block_value, bytes_v.as_ptr() as *const u8)
+                        (self.f33)(dev, &block_value, bytes_v.as_ptr() as *const u8)
                     };
                     let (errno, last_error) = (native::errno(), native::last_error());
                     if ret < 0 as _ {
@@ -1093,6 +1114,7 @@ mod __dllgen {
             let symbols = library
                 .symbols(
                     &[
+                        "kx_claim",
                         "kx_clash",
                         "kx_close",
                         "kx_describe",
@@ -1144,13 +1166,13 @@ mod __dllgen {
                         *const c_void,
                         Fn2,
                     >(symbols.next().unwrap_or(std::ptr::null())),
-                    free2: std::mem::transmute::<
-                        *const c_void,
-                        Free2,
-                    >(symbols.next().unwrap_or(std::ptr::null())),
                     f3: std::mem::transmute::<
                         *const c_void,
                         Fn3,
+                    >(symbols.next().unwrap_or(std::ptr::null())),
+                    free3: std::mem::transmute::<
+                        *const c_void,
+                        Free3,
                     >(symbols.next().unwrap_or(std::ptr::null())),
                     f4: std::mem::transmute::<
                         *const c_void,
@@ -1267,6 +1289,10 @@ mod __dllgen {
                     f32: std::mem::transmute::<
                         *const c_void,
                         Fn32,
+                    >(symbols.next().unwrap_or(std::ptr::null())),
+                    f33: std::mem::transmute::<
+                        *const c_void,
+                        Fn33,
                     >(symbols.next().unwrap_or(std::ptr::null())),
                     _library: library,
                 }

@@ -349,6 +349,14 @@ pub fn edges(k: &Kinds, d: &Direct) {
         assert_eq!(k.kx_fill_blocks(None), Ok((0, Vec::new())));
     }
 
+    // A library reporting more of an out-buffer than it was given: the call fails (never a
+    // truncated result that looks complete); the host lives on.
+    assert_eq!(k.kx_claim(8, 5), Ok(vec![0x5a; 5]));
+    let pid = k.client().host_pid();
+    let over = k.kx_claim(8, 9);
+    assert!(matches!(&over, Err(Error::Protocol(m)) if m.contains("reported 9 elements")), "{over:?}");
+    assert_eq!(k.client().host_pid(), pid, "the host lives on");
+
     // NULL where a handle was expected: the client gets a handle that the host refuses
     // to pass back, instead of handing the library a NULL.
     let (status, none) = k.default_().unwrap();
