@@ -142,17 +142,28 @@ pub fn needs_escape(c: char) -> bool {
     c.is_control() || matches!(c, '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}')
 }
 
+/// Problems printed (and given their source line); the rest are only counted. A file of
+/// garbage can hold millions of problems, and finding each one's line is a pass over it.
+pub const SHOWN: usize = 200;
+
 /// Every problem found, in the order found.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Diagnostics(pub Vec<Diagnostic>);
 
 impl fmt::Display for Diagnostics {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        for (i, d) in self.0.iter().enumerate() {
+        for (i, d) in self.0.iter().take(SHOWN).enumerate() {
             if i > 0 {
                 writeln!(f)?;
             }
             write!(f, "{d}")?;
+        }
+        if let Some(more) = self.0.len().checked_sub(SHOWN).filter(|n| *n > 0) {
+            write!(
+                f,
+                "\n... and {more} more problem{} not shown (fix these first)",
+                if more == 1 { "" } else { "s" }
+            )?;
         }
         Ok(())
     }

@@ -280,3 +280,22 @@ fn check_suggests_a_command_a_shell_takes_as_is() {
     assert!(main.is_file());
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// A spec with tens of thousands of problems (a file of near-garbage) is reported in
+/// bounded time: the first `diag::SHOWN` in full, the rest counted.
+#[test]
+fn a_spec_with_very_many_problems_shows_the_first_and_counts_the_rest() {
+    let dir = scratch("many");
+    let path = dir.join("spec.yaml");
+    let mut text = String::from("name: demo\nheader: demo.h\nlibrary: demo.so\n");
+    for i in 0..20_000 {
+        text.push_str(&format!("unknown_{i}: 1\n"));
+    }
+    std::fs::write(&path, text).unwrap();
+    let start = Instant::now();
+    assert_check_fails(&["check", s(&path)], "... and 19800 more problems not shown (fix these first)");
+    assert!(start.elapsed() < Duration::from_secs(5), "took {:?}", start.elapsed());
+    let out = dllgen(&["check", s(&path)]);
+    assert_eq!(out.stderr.matches(": error: ").count(), 200, "problems printed in full");
+    assert!(out.stderr.contains("dllgen: 20000 problems found"), "{}", out.stderr);
+}

@@ -153,23 +153,23 @@ impl<'a> Builder<'a> {
     }
 
     fn at_header(&mut self, pos: &SourcePos, message: impl Into<String>) -> &mut Diagnostic {
-        let source = self
-            .sources
-            .entry(pos.file.clone())
-            .or_insert_with(|| std::fs::read_to_string(&pos.file).ok())
-            .as_deref();
+        // Past the problems shown, no source line is looked up (see `diag::SHOWN`).
+        let shown = self.diags.len() < crate::diag::SHOWN;
+        let source = match shown {
+            true => self
+                .sources
+                .entry(pos.file.clone())
+                .or_insert_with(|| std::fs::read_to_string(&pos.file).ok())
+                .as_deref(),
+            false => None,
+        };
         self.diags.push(Diagnostic::at(&pos.file, source, pos.line as usize, pos.column as usize, message));
         self.diags.last_mut().expect("just pushed")
     }
 
     fn at_spec(&mut self, pos: spec::Pos, message: impl Into<String>) -> &mut Diagnostic {
-        self.diags.push(Diagnostic::at(
-            &self.spec.path,
-            Some(&self.spec.source),
-            pos.line,
-            pos.column,
-            message,
-        ));
+        let source = (self.diags.len() < crate::diag::SHOWN).then_some(self.spec.source.as_str());
+        self.diags.push(Diagnostic::at(&self.spec.path, source, pos.line, pos.column, message));
         self.diags.last_mut().expect("just pushed")
     }
 

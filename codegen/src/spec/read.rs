@@ -118,7 +118,9 @@ const KINDS: &[&str] = &[
 
 impl Reader<'_> {
     fn error(&mut self, at: Pos, message: impl Into<String>) -> &mut Diagnostic {
-        self.diags.push(Diagnostic::at(self.path, Some(self.source), at.line, at.column, message));
+        // Past the problems shown, no source line is looked up (see `diag::SHOWN`).
+        let source = (self.diags.len() < crate::diag::SHOWN).then_some(self.source);
+        self.diags.push(Diagnostic::at(self.path, source, at.line, at.column, message));
         self.diags.last_mut().expect("just pushed")
     }
 
