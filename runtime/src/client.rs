@@ -143,7 +143,7 @@ impl std::error::Error for Error {}
 struct Watch {
     state: Mutex<WatchState>,
     /// What the call's thread has heard from the host (read by the watchdog).
-    heard: Arc<Heard>,
+    heard: Heard,
     liveness: Option<Duration>,
     parked: AtomicBool,
     thread: OnceLock<std::thread::Thread>,
@@ -189,7 +189,7 @@ impl Watch {
     fn start(timeout: Option<Duration>, liveness: Option<Duration>) -> Arc<Watch> {
         let watch = Arc::new(Watch {
             state: Mutex::new(WatchState::default()),
-            heard: Arc::default(),
+            heard: Heard::default(),
             liveness,
             parked: AtomicBool::new(false),
             thread: OnceLock::new(),
@@ -420,7 +420,7 @@ impl Client {
             region.set_bulk_used(bulk.used());
         }
         let armed = self.watch.as_ref().map(|w| w.arm(self.config.timeout, true));
-        let waiter = Waiter { me, heard: self.watch.as_ref().map(|w| &*w.heard) };
+        let waiter = Waiter { me, heard: self.watch.as_ref().map(|w| &w.heard) };
         let result = catch_unwind(AssertUnwindSafe(|| {
             exchange(conn, id, seq, self.config.max_frame, waiter, callbacks, decode)
         }));

@@ -326,13 +326,19 @@ pub fn serve_with(
     let pulse = Pulse::default();
     let sink = Mutex::new(Sink::Pipe(pipe_out));
     std::thread::scope(|s| {
-        let beating = std::thread::Builder::new()
-            .name("dllgen-alive".into())
-            .spawn_scoped(s, || beat_into(&pulse, &sink));
-        if let Err(e) = &beating {
-            eprintln!("dllgen host: no liveness beats ({e})");
-        }
-        let served = serve_frames(lib, pipe_in, &sink, &pulse, max_frame, shm);
+        // The beating thread starts once a client asks for beats.
+        let mut beating = false;
+        let mut start_beating = || {
+            if !std::mem::replace(&mut beating, true) {
+                let started = std::thread::Builder::new()
+                    .name("dllgen-alive".into())
+                    .spawn_scoped(s, || beat_into(&pulse, &sink));
+                if let Err(e) = started {
+                    eprintln!("dllgen host: no liveness beats ({e})");
+                }
+            }
+        };
+        let served = serve_frames(lib, pipe_in, &sink, &pulse, max_frame, shm, &mut start_beating);
         pulse.stop();
         served
     })
@@ -404,6 +410,7 @@ fn serve_frames(
     pulse: &Pulse,
     max_frame: u32,
     mut shm: Option<shm::PipeWatch>,
+    start_beating: &mut dyn FnMut(),
 ) -> Result<(), ServeError> {
     let mut payload = Payload::new();
     let mut out = Writer::new();
@@ -430,7 +437,10 @@ fn serve_frames(
                 match check_hello(lib, &payload) {
                     Ok(()) => {
                         let hello = Hello::parse(&payload);
-                        pulse.want(hello.beat_ms);
+                        if hello.beat_ms > 0 {
+                            pulse.want(hello.beat_ms);
+                            start_beating();
+                        }
                         let take = match (hello.token, shm.take()) {
                             (Some(token), Some(watch)) => {
                                 match shm::Region::open(&String::from_utf8_lossy(token)) {

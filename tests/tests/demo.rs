@@ -238,3 +238,45 @@ fn the_generated_client_has_a_timeout_and_a_liveness_limit_by_default() {
     assert_eq!(config.timeout, Some(std::time::Duration::from_secs(60)));
     assert_eq!(config.liveness, Some(dllgen_runtime::DEFAULT_LIVENESS));
 }
+
+/// Mixed calls from four threads through one client (one host): every result is compared
+/// with the 64-bit build, and none may be wrong. `DLLGEN_SOAK_CALLS` sets the calls per
+/// thread (default 5,000; the soak used 500,000).
+#[test]
+fn a_soak_of_mixed_calls_from_four_threads_has_no_wrong_result() {
+    let per_thread: usize =
+        std::env::var("DLLGEN_SOAK_CALLS").ok().and_then(|n| n.parse().ok()).unwrap_or(5_000);
+    let d = std::sync::Arc::new(demo());
+    let direct = Direct::open();
+    let add: extern "C" fn(i32, i32) -> i32 = direct.sym("demo_add");
+    let sum: extern "C" fn(*const i32, u32) -> i64 = direct.sym("demo_sum");
+    let toggle: extern "C" fn(*mut u32) -> u32 = direct.sym("demo_toggle");
+    let start = std::time::Instant::now();
+    let threads: Vec<_> = (0..4u64)
+        .map(|t| {
+            let d = d.clone();
+            std::thread::spawn(move || {
+                let mut wrong = 0usize;
+                let values = numbers(t, per_thread + 64);
+                for i in 0..per_thread {
+                    let ok = match i % 3 {
+                        0 => d.demo_add(values[i], values[i + 1]) == Ok(add(values[i], values[i + 1])),
+                        1 => {
+                            let v = &values[i..i + (i % 64)];
+                            d.demo_sum(v) == Ok(sum(v.as_ptr(), v.len() as u32))
+                        }
+                        _ => {
+                            let (mut a, mut b) = (values[i] as u32, values[i] as u32);
+                            d.demo_toggle(&mut a) == Ok(toggle(&mut b)) && a == b
+                        }
+                    };
+                    wrong += usize::from(!ok);
+                }
+                wrong
+            })
+        })
+        .collect();
+    let wrong: usize = threads.into_iter().map(|t| t.join().unwrap()).sum();
+    eprintln!("soak: {} calls in {:?}, {wrong} wrong", 4 * per_thread, start.elapsed());
+    assert_eq!(wrong, 0);
+}
