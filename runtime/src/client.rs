@@ -169,9 +169,14 @@ enum Stop {
 struct WatchState {
     /// Counts armed calls.
     generation: u64,
-    /// A call is armed.
+    /// A call is armed (and not stopped yet).
     running: bool,
-    deadline: Option<Instant>,
+    /// The armed call's timeout.
+    timeout: Option<Duration>,
+    /// The armed call's host must show signs of life.
+    alive: bool,
+    /// When the watchdog first saw the armed call.
+    started: Option<Instant>,
     /// The last time the host showed life during this call, and the count it had then.
     last_sign: Option<(u64, Instant)>,
     /// The generation the watchdog stopped, and why.
@@ -239,19 +244,24 @@ impl Watch {
         if !s.running {
             return false;
         }
+        // The call's clock starts at the watchdog's first look (at most a period late), so
+        // starting a call reads no clock (a system call under Wine).
         let now = Instant::now();
-        let mut stop = s.deadline.is_some_and(|d| now >= d).then_some(Stop::Deadline);
-        if let (None, Some(limit), Some((count, at))) = (stop, self.liveness, s.last_sign) {
+        let started = *s.started.get_or_insert(now);
+        let mut stop = s.timeout.is_some_and(|t| now.duration_since(started) >= t).then_some(Stop::Deadline);
+        if let (None, Some(limit), true) = (stop, self.liveness, s.alive) {
             let heard = self.heard.frames.load(Ordering::Relaxed);
-            if heard != count || self.heard.in_handler.load(Ordering::Relaxed) {
-                s.last_sign = Some((heard, now));
-            } else if now.duration_since(at) >= limit {
-                stop = Some(Stop::Silence);
+            match s.last_sign {
+                Some((count, at)) if heard == count && !self.heard.in_handler.load(Ordering::Relaxed) => {
+                    if now.duration_since(at) >= limit {
+                        stop = Some(Stop::Silence);
+                    }
+                }
+                _ => s.last_sign = Some((heard, now)),
             }
         }
         if let Some(why) = stop {
-            s.deadline = None;
-            s.last_sign = None;
+            s.running = false;
             s.fired = Some((s.generation, why));
             if let Some(stop) = &s.interrupt {
                 stop();
@@ -260,18 +270,18 @@ impl Watch {
         true
     }
 
-    /// Starts a call's deadline (none for no timeout, or one too large to represent) and,
-    /// with `alive`, its liveness watch (not for the handshake: a host beats only in calls).
+    /// Starts a call's watch: its timeout (none, or one too large to represent, means no
+    /// deadline) and, with `alive`, its liveness (not for the handshake: a host beats only
+    /// in calls). No clock is read here (see `tick`).
     fn arm(&self, timeout: Option<Duration>, alive: bool) -> u64 {
         let generation = {
             let mut s = self.lock();
             s.generation += 1;
             s.running = true;
-            s.deadline = timeout.and_then(|t| Instant::now().checked_add(t));
-            s.last_sign = self
-                .liveness
-                .filter(|_| alive)
-                .map(|_| (self.heard.frames.load(Ordering::Relaxed), Instant::now()));
+            s.timeout = timeout;
+            s.alive = alive;
+            s.started = None;
+            s.last_sign = None;
             s.fired = None;
             s.generation
         };
@@ -288,8 +298,6 @@ impl Watch {
         let mut s = self.lock();
         if s.generation == generation {
             s.running = false;
-            s.deadline = None;
-            s.last_sign = None;
         }
         s.fired.filter(|(g, _)| *g == generation).map(|(_, why)| why)
     }
