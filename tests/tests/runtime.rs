@@ -580,6 +580,19 @@ fn signal(pid: u32, sig: &str) {
     assert!(ok.is_ok_and(|s| s.success()), "kill -{sig} {pid}");
 }
 
+/// Stops host process `pid` 200 ms into a 5 s call of `c`: the call must end as
+/// `Unresponsive` well before the call would have.
+fn stopped_mid_call(c: &Client, pid: u32, limit: Duration) {
+    let stopper = std::thread::spawn(move || {
+        std::thread::sleep(Duration::from_millis(200));
+        signal(pid, "STOP");
+    });
+    let start = Instant::now();
+    assert_eq!(call_unit(c, SLEEP, 5000), Err(Error::Unresponsive(limit)));
+    assert!(start.elapsed() < Duration::from_millis(2500), "noticed after {:?}", start.elapsed());
+    stopper.join().unwrap();
+}
+
 /// A host whose process stops during a call (SIGSTOP: a debugger, a frozen machine, a
 /// deadlock in the host itself) is declared unresponsive within the liveness limit instead
 /// of being waited for; a call that is merely slow, or a slow callback handler, is not
@@ -608,14 +621,7 @@ fn a_stopped_host_is_unresponsive_but_a_slow_call_is_not() {
         );
         assert_eq!(slow_handler, Ok(5), "the client's own slow handler is not the host's silence");
         let (pid, _) = who(&c);
-        let stopper = std::thread::spawn(move || {
-            std::thread::sleep(Duration::from_millis(200));
-            signal(pid, "STOP");
-        });
-        let start = Instant::now();
-        assert_eq!(call_unit(&c, SLEEP, 5000), Err(Error::Unresponsive(limit)));
-        assert!(start.elapsed() < Duration::from_millis(2500), "noticed after {:?}", start.elapsed());
-        stopper.join().unwrap();
+        stopped_mid_call(&c, pid, limit);
         let until = Instant::now() + Duration::from_secs(5);
         while alive(pid) && Instant::now() < until {
             std::thread::sleep(Duration::from_millis(20));
@@ -641,14 +647,7 @@ fn a_stopped_listening_host_is_unresponsive() {
     let c = Client::new(config);
     assert_eq!(call_unit(&c, SLEEP, 1200), Ok(()), "a slow call is not cut");
     let pid = host_process.id();
-    let stopper = std::thread::spawn(move || {
-        std::thread::sleep(Duration::from_millis(200));
-        signal(pid, "STOP");
-    });
-    let start = Instant::now();
-    assert_eq!(call_unit(&c, SLEEP, 5000), Err(Error::Unresponsive(limit)));
-    assert!(start.elapsed() < Duration::from_millis(2500), "noticed after {:?}", start.elapsed());
-    stopper.join().unwrap();
+    stopped_mid_call(&c, pid, limit);
     signal(pid, "CONT");
     host_process.kill().unwrap();
     host_process.wait().unwrap();
