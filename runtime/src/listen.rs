@@ -648,6 +648,7 @@ mod endpoint {
     // why it is overlapped (synchronous I/O on one file object is serialized by Windows, so
     // a pending read would block the reply's write).
     unsafe impl Send for Pipe {}
+    // SAFETY: as for Send.
     unsafe impl Sync for Pipe {}
 
     impl Drop for Pipe {
@@ -667,6 +668,7 @@ mod endpoint {
     }
     // SAFETY: the event is used by the thread that owns this end; `cut` uses only the pipe.
     unsafe impl Send for PipeEnd {}
+    // SAFETY: as for Send.
     unsafe impl Sync for PipeEnd {}
 
     impl Drop for PipeEnd {
@@ -761,32 +763,36 @@ mod endpoint {
     /// # Safety
     /// `process` is a process handle with `PROCESS_QUERY_LIMITED_INFORMATION` access.
     unsafe fn user_sid(process: Handle) -> io::Result<Vec<u8>> {
-        let mut token: Handle = std::ptr::null_mut();
-        if OpenProcessToken(process, TOKEN_QUERY, &mut token) == 0 {
-            return Err(io::Error::last_os_error());
+        // SAFETY: token queries with buffers sized as the API reports; the token is closed;
+        // the SID pointer points into `buf` and is checked before its length is read.
+        unsafe {
+            let mut token: Handle = std::ptr::null_mut();
+            if OpenProcessToken(process, TOKEN_QUERY, &mut token) == 0 {
+                return Err(io::Error::last_os_error());
+            }
+            let mut needed = 0u32;
+            GetTokenInformation(token, TOKEN_USER_CLASS, std::ptr::null_mut(), 0, &mut needed);
+            let mut buf = vec![0u64; (needed as usize).div_ceil(8).max(1)];
+            let got = GetTokenInformation(
+                token,
+                TOKEN_USER_CLASS,
+                buf.as_mut_ptr() as *mut c_void,
+                needed,
+                &mut needed,
+            );
+            let e = io::Error::last_os_error();
+            CloseHandle(token);
+            if got == 0 {
+                return Err(e);
+            }
+            // TOKEN_USER starts with SID_AND_ATTRIBUTES, whose first field is the SID pointer
+            // (into `buf`).
+            let sid = *(buf.as_ptr() as *const *mut c_void);
+            if IsValidSid(sid) == 0 {
+                return Err(io::Error::new(io::ErrorKind::InvalidData, "the token's user SID is not valid"));
+            }
+            Ok(std::slice::from_raw_parts(sid as *const u8, GetLengthSid(sid) as usize).to_vec())
         }
-        let mut needed = 0u32;
-        GetTokenInformation(token, TOKEN_USER_CLASS, std::ptr::null_mut(), 0, &mut needed);
-        let mut buf = vec![0u64; (needed as usize).div_ceil(8).max(1)];
-        let got = GetTokenInformation(
-            token,
-            TOKEN_USER_CLASS,
-            buf.as_mut_ptr() as *mut c_void,
-            needed,
-            &mut needed,
-        );
-        let e = io::Error::last_os_error();
-        CloseHandle(token);
-        if got == 0 {
-            return Err(e);
-        }
-        // TOKEN_USER starts with SID_AND_ATTRIBUTES, whose first field is the SID pointer
-        // (into `buf`).
-        let sid = *(buf.as_ptr() as *const *mut c_void);
-        if IsValidSid(sid) == 0 {
-            return Err(io::Error::new(io::ErrorKind::InvalidData, "the token's user SID is not valid"));
-        }
-        Ok(std::slice::from_raw_parts(sid as *const u8, GetLengthSid(sid) as usize).to_vec())
     }
 
     /// A SID's text form (`S-1-5-21-...`).
@@ -928,6 +934,7 @@ mod endpoint {
                     Some(ERROR_PIPE_CONNECTED) => {}
                     Some(ERROR_IO_PENDING) => {
                         let mut n = 0u32;
+                        // SAFETY: `ov` lives until the connection completed: this waits.
                         if unsafe { GetOverlappedResult(pipe.0, &mut ov, &mut n, 1) } == 0 {
                             return Err(io::Error::last_os_error());
                         }

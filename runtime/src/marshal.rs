@@ -51,10 +51,14 @@ pub fn filled<T: TryInto<i128>>(reported: T, capacity: usize) -> Result<usize, W
 /// `p` points to a NUL-terminated string that outlives the result.
 pub unsafe fn c_bytes<'a>(p: *const u8) -> &'a [u8] {
     let mut n = 0;
-    while *p.add(n) != 0 {
-        n += 1;
+    // SAFETY: the caller promises a NUL within the string, so every byte read up to it is
+    // inside it, and the bytes before it stay valid as long as the result.
+    unsafe {
+        while *p.add(n) != 0 {
+            n += 1;
+        }
+        std::slice::from_raw_parts(p, n)
     }
-    std::slice::from_raw_parts(p, n)
 }
 
 /// The units of a NUL-terminated UTF-16 string (without the NUL).
@@ -63,10 +67,13 @@ pub unsafe fn c_bytes<'a>(p: *const u8) -> &'a [u8] {
 /// `p` points to a NUL-terminated UTF-16 string that outlives the result.
 pub unsafe fn c_units<'a>(p: *const u16) -> &'a [u16] {
     let mut n = 0;
-    while *p.add(n) != 0 {
-        n += 1;
+    // SAFETY: as for `c_bytes`, in units.
+    unsafe {
+        while *p.add(n) != 0 {
+            n += 1;
+        }
+        std::slice::from_raw_parts(p, n)
     }
-    std::slice::from_raw_parts(p, n)
 }
 
 /// A string argument with its NUL added.
@@ -282,7 +289,8 @@ pub unsafe fn put_c_str(w: &mut Writer, p: *const u8) {
     if p.is_null() {
         w.u8(0);
     } else {
-        w.u8(1).bytes(c_bytes(p));
+        // SAFETY: not NULL, so a NUL-terminated string (the caller's promise).
+        w.u8(1).bytes(unsafe { c_bytes(p) });
     }
 }
 
@@ -294,7 +302,8 @@ pub unsafe fn put_c_wide(w: &mut Writer, p: *const u16) {
     if p.is_null() {
         w.u8(0);
     } else {
-        w.u8(1).elements(c_units(p));
+        // SAFETY: not NULL, so a NUL-terminated UTF-16 string (the caller's promise).
+        w.u8(1).elements(unsafe { c_units(p) });
     }
 }
 
@@ -384,7 +393,9 @@ impl<T: Element> Scratch<T> {
             Ok((p, n)) if n % T::SIZE == 0 && cfg!(target_endian = "little") && p as usize % 8 == 0 => {
                 return Ok(Scratch::placed(p, n / T::SIZE));
             }
-            // SAFETY: a reference the reader checked against the area.
+            // SAFETY: a reference the reader checked against the area (mapped for the call).
+            // The client may still write it: the bytes are copied into the storage below and
+            // decoded from the copy, never validated in place.
             Ok((p, n)) => unsafe { std::slice::from_raw_parts(p as *const u8, n) },
             Err(b) => b,
         };
@@ -430,7 +441,9 @@ impl<T: Element> std::ops::Deref for Scratch<T> {
     type Target = [T];
     fn deref(&self) -> &[T] {
         // SAFETY: `len` elements at `ptr`: in the storage (8-aligned, initialized words) or
-        // in the bulk area, checked and alive for the call; every bit pattern is a number.
+        // in the bulk area, checked and alive for the call; every bit pattern is a number,
+        // so what the other process may write there meanwhile is still a valid value (it is
+        // the library's buffer: its contents are data, never trusted as lengths or offsets).
         unsafe { std::slice::from_raw_parts(self.ptr, self.len) }
     }
 }
@@ -559,8 +572,8 @@ mod tests {
         assert_eq!(s.as_ptr() as usize, base as usize, "in place");
         s[0] = 77;
         assert_eq!(r.bytes().unwrap(), b"small stays inline");
-        // SAFETY: as above.
         let mut out = Writer::new();
+        // SAFETY: as above.
         out.attach_bulk(unsafe { Bulk::new(base, 1 << 17, used) });
         let placed = Scratch::<u16>::zeroed_in(&mut out, 20_000);
         assert!(placed.as_ptr() as usize >= base as usize + used, "after the client's");

@@ -12,6 +12,7 @@ pub struct Dylib {
 
 // SAFETY: a module handle may be used from any thread; symbol lookups are thread-safe.
 unsafe impl Send for Dylib {}
+// SAFETY: as for Send: nothing in it changes after loading.
 unsafe impl Sync for Dylib {}
 
 #[cfg(unix)]

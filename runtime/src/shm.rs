@@ -89,6 +89,7 @@ pub struct Region {
 // SAFETY: the region is plain shared memory; all access to the control words is atomic and
 // each ring has one reader and one writer.
 unsafe impl Send for Region {}
+// SAFETY: as for Send.
 unsafe impl Sync for Region {}
 
 impl Drop for Region {
@@ -535,6 +536,7 @@ mod sys {
         // made close-on-exec again (programs the library starts must not inherit it), and it
         // is closed on every failure.
         unsafe { fcntl(fd, 2, 1) };
+        // SAFETY: as above.
         let len = unsafe { lseek(fd, 0, 2) };
         if len <= 0 {
             let e = io::Error::last_os_error();
@@ -568,8 +570,11 @@ mod sys {
         close_fd(s.0);
     }
 
+    /// # Safety
+    /// `base` and `len` are a mapping of ours that nothing uses any more.
     pub unsafe fn unmap(base: *mut u8, len: usize) {
-        munmap(base.cast(), len);
+        // SAFETY: the caller's promise.
+        unsafe { munmap(base.cast(), len) };
     }
 
     /// Sleeps while `*w == seen`, at most `nap` (spurious wake-ups are fine).
@@ -579,6 +584,7 @@ mod sys {
         let r = if SYS_FUTEX < 0 {
             -1
         } else {
+            // SAFETY: as said above.
             unsafe { syscall(SYS_FUTEX, w.as_ptr(), FUTEX_WAIT, seen, &ts as *const Timespec, 0usize, 0u32) }
         };
         // No futex (another architecture, or a kernel without the 32-bit-time call): a short
@@ -796,8 +802,11 @@ mod sys {
         }
     }
 
+    /// # Safety
+    /// `base` is a view of ours that nothing uses any more.
     pub unsafe fn unmap(base: *mut u8, _: usize) {
-        UnmapViewOfFile(base as *const c_void);
+        // SAFETY: the caller's promise.
+        unsafe { UnmapViewOfFile(base as *const c_void) };
     }
 
     pub fn wait(s: &Shared, slot: usize, w: &AtomicU32, seen: u32, nap: Duration) {
@@ -953,6 +962,7 @@ mod tests {
         // A host truncating the region would turn the client's next access into SIGBUS.
         // SAFETY: a descriptor the test owns.
         assert_ne!(unsafe { ftruncate(host.inherit.0, 0) }, 0, "the memfd is sealed");
+        // SAFETY: as above.
         assert_ne!(unsafe { ftruncate(host.inherit.0, 1 << 30) }, 0);
     }
 

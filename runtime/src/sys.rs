@@ -64,11 +64,13 @@ mod imp {
         // atexit handlers, which could wait on locks the library thread holds.
         let orphaned = move || unsafe { getppid() } as u32 != parent;
         if orphaned() {
+            // SAFETY: as said above.
             unsafe { _exit(0) };
         }
         let _ = std::thread::Builder::new().name("dllgen-parent-watch".into()).spawn(move || loop {
             std::thread::sleep(std::time::Duration::from_millis(100));
             if orphaned() {
+                // SAFETY: as said above.
                 unsafe { _exit(0) };
             }
         });
@@ -157,12 +159,18 @@ mod imp {
 
     /// A private duplicate of `h`: msvcrt closes the handles behind descriptors 0 and 1
     /// when they are redirected, so the protocol must not share them.
+    ///
+    /// # Safety
+    /// `h` is a handle of this process.
     unsafe fn duplicate(h: Handle) -> io::Result<Handle> {
         const DUPLICATE_SAME_ACCESS: u32 = 2;
         let mut out: Handle = std::ptr::null_mut();
-        let me = GetCurrentProcess();
-        if DuplicateHandle(me, h, me, &mut out, 0, 0, DUPLICATE_SAME_ACCESS) == 0 {
-            return Err(io::Error::last_os_error());
+        // SAFETY: the caller's handle, duplicated within this process.
+        unsafe {
+            let me = GetCurrentProcess();
+            if DuplicateHandle(me, h, me, &mut out, 0, 0, DUPLICATE_SAME_ACCESS) == 0 {
+                return Err(io::Error::last_os_error());
+            }
         }
         Ok(out)
     }
@@ -207,6 +215,7 @@ mod imp {
     struct Job(Handle);
     // SAFETY: a job handle may be used from any thread.
     unsafe impl Send for Job {}
+    // SAFETY: as for Send.
     unsafe impl Sync for Job {}
 
     /// Puts a host in the kill-on-close job.

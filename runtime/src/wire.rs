@@ -288,8 +288,10 @@ pub struct Bulk {
     next: usize,
 }
 
-// SAFETY: a view of shared memory used by one call at a time.
+// SAFETY: a view of shared memory used by one call at a time; the other process may write
+// it too, which is why every read from it copies the bytes before validating them.
 unsafe impl Send for Bulk {}
+// SAFETY: as for Send.
 unsafe impl Sync for Bulk {}
 
 /// Byte strings shorter than this stay in the frame (a reference costs a lookup).
@@ -566,7 +568,11 @@ impl<'a> Reader<'a> {
     /// before anything is resolved or copied.
     pub fn bytes_at_most(&mut self, max: usize) -> Result<&'a [u8], WireError> {
         match self.placed_at_most(max)? {
-            // SAFETY: `placed_at_most` checked the reference against the area.
+            // SAFETY: `placed_at_most` checked the reference against the area, which stays
+            // mapped for the call. The other process can write those bytes at any time: they
+            // are only ever copied out (or handed to the library as its buffer) before being
+            // interpreted, never validated in place, so a change under us cannot make a
+            // checked value unchecked; every bit pattern is a valid `u8`.
             Ok((p, n)) => Ok(unsafe { std::slice::from_raw_parts(p, n) }),
             Err(b) => Ok(b),
         }

@@ -30,14 +30,17 @@ fn note(size: usize) {
 unsafe impl GlobalAlloc for Largest {
     unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
         note(layout.size());
-        System.alloc(layout)
+        // SAFETY: the caller's layout, forwarded.
+        unsafe { System.alloc(layout) }
     }
     unsafe fn dealloc(&self, p: *mut u8, layout: Layout) {
-        System.dealloc(p, layout)
+        // SAFETY: `p` came from `System` through this allocator, with `layout`.
+        unsafe { System.dealloc(p, layout) }
     }
     unsafe fn realloc(&self, p: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
         note(new_size);
-        System.realloc(p, layout, new_size)
+        // SAFETY: as for `dealloc`, with the caller's new size.
+        unsafe { System.realloc(p, layout, new_size) }
     }
 }
 

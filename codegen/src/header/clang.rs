@@ -228,25 +228,30 @@ impl Cursor {
     }
 
     pub fn spelling(&self) -> String {
+        // SAFETY: a libclang query on a live cursor, type or token of this translation unit.
         string(unsafe { clang_getCursorSpelling(self.0) })
     }
 
     pub fn children(&self) -> Vec<Cursor> {
         let mut out: Vec<Cursor> = Vec::new();
+        // SAFETY: `collect` gets `out` back as its client data, alive for the whole visit.
         unsafe { clang_visitChildren(self.0, collect, &mut out as *mut Vec<Cursor> as *mut c_void) };
         out
     }
 
     pub fn ty(&self) -> Type {
+        // SAFETY: a libclang query on a live cursor, type or token of this translation unit.
         Type(unsafe { clang_getCursorType(self.0) })
     }
 
     pub fn location(&self) -> Location {
+        // SAFETY: a libclang query on a live cursor, type or token of this translation unit.
         Location::from(unsafe { clang_getCursorLocation(self.0) })
     }
 
     /// Start and end of the cursor's extent.
     pub fn extent(&self) -> (Location, Location) {
+        // SAFETY: a libclang query on a live cursor, type or token of this translation unit.
         unsafe {
             let r = clang_getCursorExtent(self.0);
             (Location::from(clang_getRangeStart(r)), Location::from(clang_getRangeEnd(r)))
@@ -254,49 +259,61 @@ impl Cursor {
     }
 
     pub fn in_system_header(&self) -> bool {
+        // SAFETY: a libclang query on a live cursor, type or token of this translation unit.
         unsafe { clang_Location_isInSystemHeader(clang_getCursorLocation(self.0)) != 0 }
     }
 
     pub fn definition(&self) -> Option<Cursor> {
+        // SAFETY: a libclang query on a live cursor, type or token of this translation unit.
         let c = unsafe { clang_getCursorDefinition(self.0) };
+        // SAFETY: a libclang query on a live cursor, type or token of this translation unit.
         (unsafe { clang_Cursor_isNull(c) } == 0).then_some(Cursor(c))
     }
 
     pub fn storage_class(&self) -> CX_StorageClass {
+        // SAFETY: a libclang query on a live cursor, type or token of this translation unit.
         unsafe { clang_Cursor_getStorageClass(self.0) }
     }
 
     pub fn is_anonymous(&self) -> bool {
+        // SAFETY: a libclang query on a live cursor, type or token of this translation unit.
         unsafe { clang_Cursor_isAnonymous(self.0) != 0 }
     }
 
     pub fn is_bit_field(&self) -> bool {
+        // SAFETY: a libclang query on a live cursor, type or token of this translation unit.
         unsafe { clang_Cursor_isBitField(self.0) != 0 }
     }
 
     pub fn bit_width(&self) -> i32 {
+        // SAFETY: a libclang query on a live cursor, type or token of this translation unit.
         unsafe { clang_getFieldDeclBitWidth(self.0) }
     }
 
     /// Offset of a field in bits from the start of its record, or a negative error.
     pub fn field_offset_bits(&self) -> i64 {
+        // SAFETY: a libclang query on a live cursor, type or token of this translation unit.
         unsafe { clang_Cursor_getOffsetOfField(self.0) }
     }
 
     pub fn enum_value(&self) -> i64 {
+        // SAFETY: a libclang query on a live cursor, type or token of this translation unit.
         unsafe { clang_getEnumConstantDeclValue(self.0) }
     }
 
     pub fn enum_type(&self) -> Type {
+        // SAFETY: a libclang query on a live cursor, type or token of this translation unit.
         Type(unsafe { clang_getEnumDeclIntegerType(self.0) })
     }
 
     pub fn typedef_underlying(&self) -> Type {
+        // SAFETY: a libclang query on a live cursor, type or token of this translation unit.
         Type(unsafe { clang_getTypedefDeclUnderlyingType(self.0) })
     }
 
     /// The comment attached to the declaration, markers stripped line by line.
     pub fn comment(&self) -> Option<String> {
+        // SAFETY: a libclang query on a live cursor, type or token of this translation unit.
         let raw = string(unsafe { clang_Cursor_getRawCommentText(self.0) });
         (!raw.trim().is_empty()).then(|| clean_comment(&raw))
     }
@@ -331,46 +348,56 @@ impl Type {
     }
 
     pub fn spelling(&self) -> String {
+        // SAFETY: a libclang query on a live cursor, type or token of this translation unit.
         string(unsafe { clang_getTypeSpelling(self.0) })
     }
 
     pub fn canonical(&self) -> Type {
+        // SAFETY: a libclang query on a live cursor, type or token of this translation unit.
         Type(unsafe { clang_getCanonicalType(self.0) })
     }
 
     /// Size in bytes for the target, or `None` for incomplete and dependent types.
     pub fn size(&self) -> Option<u64> {
+        // SAFETY: a libclang query on a live cursor, type or token of this translation unit.
         let s = unsafe { clang_Type_getSizeOf(self.0) };
         u64::try_from(s).ok()
     }
 
     pub fn align(&self) -> Option<u64> {
+        // SAFETY: a libclang query on a live cursor, type or token of this translation unit.
         let a = unsafe { clang_Type_getAlignOf(self.0) };
         u64::try_from(a).ok()
     }
 
     pub fn pointee(&self) -> Type {
+        // SAFETY: a libclang query on a live cursor, type or token of this translation unit.
         Type(unsafe { clang_getPointeeType(self.0) })
     }
 
     pub fn is_const(&self) -> bool {
+        // SAFETY: a libclang query on a live cursor, type or token of this translation unit.
         unsafe { clang_isConstQualifiedType(self.0) != 0 }
     }
 
     pub fn declaration(&self) -> Cursor {
+        // SAFETY: a libclang query on a live cursor, type or token of this translation unit.
         Cursor(unsafe { clang_getTypeDeclaration(self.0) })
     }
 
     pub fn element(&self) -> Type {
+        // SAFETY: a libclang query on a live cursor, type or token of this translation unit.
         Type(unsafe { clang_getArrayElementType(self.0) })
     }
 
     pub fn array_len(&self) -> Option<u64> {
+        // SAFETY: a libclang query on a live cursor, type or token of this translation unit.
         u64::try_from(unsafe { clang_getArraySize(self.0) }).ok()
     }
 
     /// Strips elaboration (`struct x` written as such) and attributes.
     pub fn named(&self) -> Type {
+        // SAFETY: a libclang query on a live cursor, type or token of this translation unit.
         let t = Type(unsafe { clang_Type_getNamedType(self.0) });
         if t.kind() == CXType_Invalid {
             *self
@@ -380,23 +407,29 @@ impl Type {
     }
 
     pub fn modified(&self) -> Type {
+        // SAFETY: a libclang query on a live cursor, type or token of this translation unit.
         Type(unsafe { clang_Type_getModifiedType(self.0) })
     }
 
     pub fn result(&self) -> Type {
+        // SAFETY: a libclang query on a live cursor, type or token of this translation unit.
         Type(unsafe { clang_getResultType(self.0) })
     }
 
     pub fn args(&self) -> Vec<Type> {
+        // SAFETY: a libclang query on a live cursor, type or token of this translation unit.
         let n = unsafe { clang_getNumArgTypes(self.0) };
+        // SAFETY: a libclang query on a live cursor, type or token of this translation unit.
         (0..n.max(0) as u32).map(|i| Type(unsafe { clang_getArgType(self.0, i) })).collect()
     }
 
     pub fn is_variadic(&self) -> bool {
+        // SAFETY: a libclang query on a live cursor, type or token of this translation unit.
         unsafe { clang_isFunctionTypeVariadic(self.0) != 0 }
     }
 
     pub fn calling_conv(&self) -> CXCallingConv {
+        // SAFETY: a libclang query on a live cursor, type or token of this translation unit.
         unsafe { clang_getFunctionTypeCallingConv(self.0) }
     }
 }
