@@ -270,17 +270,18 @@ impl std::fmt::Display for ServeError {
     }
 }
 
-/// Checks a `Hello` payload against this host: protocol version and model hash.
-fn check_hello(lib: &dyn Library, payload: &[u8]) -> Result<(), String> {
+/// Checks a `Hello` payload against this host (protocol version and model hash) and reads
+/// the rest of it.
+fn check_hello<'a>(lib: &dyn Library, payload: &'a [u8]) -> Result<Hello<'a>, String> {
     check_hello_with(lib.model_hash(), lib.load_error(), payload)
 }
 
 /// [`check_hello`] from the library's facts (listener connections check without it).
-pub(crate) fn check_hello_with(
+pub(crate) fn check_hello_with<'a>(
     model_hash: u64,
     load_error: Option<&str>,
-    payload: &[u8],
-) -> Result<(), String> {
+    payload: &'a [u8],
+) -> Result<Hello<'a>, String> {
     if let Some(reason) = load_error {
         return Err(format!("the host could not load the library: {reason}"));
     }
@@ -297,7 +298,7 @@ pub(crate) fn check_hello_with(
             "model hash {hash:016x} (client) differs from {model_hash:016x} (host): the two sides were generated from different specs or libraries; regenerate and rebuild both"
         ));
     }
-    Ok(())
+    Ok(Hello::rest(&mut r))
 }
 
 /// Serves one client until it closes the connection: the handshake, then calls. Returns
@@ -435,8 +436,7 @@ fn serve_frames(
             (Kind::Hello, false) => {
                 out.clear();
                 match check_hello(lib, &payload) {
-                    Ok(()) => {
-                        let hello = Hello::parse(&payload);
+                    Ok(hello) => {
                         if hello.beat_ms > 0 {
                             pulse.want(hello.beat_ms);
                             start_beating();
@@ -523,11 +523,10 @@ pub(crate) struct Hello<'a> {
 }
 
 impl<'a> Hello<'a> {
-    /// Reads what follows the version and hash (already checked); what is missing or
-    /// malformed reads as "nothing offered, no beats".
-    pub(crate) fn parse(payload: &'a [u8]) -> Hello<'a> {
-        let mut r = Reader::new(payload);
-        let offered = r.u32().and_then(|_| r.u64()).and_then(|_| r.u8()).unwrap_or(0) == 1;
+    /// Reads what follows the version and hash; what is missing or malformed reads as
+    /// "nothing offered, no beats".
+    fn rest(r: &mut Reader<'a>) -> Hello<'a> {
+        let offered = r.u8().unwrap_or(0) == 1;
         let token = if offered { r.bytes().ok() } else { None };
         let beat_ms = if offered && token.is_none() { 0 } else { r.u32().unwrap_or(0) };
         Hello { token, beat_ms }

@@ -7,7 +7,7 @@
 //! nested calls) to the call instead; the library thread marks the call finished *before*
 //! writing the `Return`, so the client's next call is never mistaken for callback traffic.
 
-use crate::host::{check_hello_with, run_call, Frames, Hello, Library};
+use crate::host::{check_hello_with, run_call, Frames, Library};
 use crate::pulse::Pulse;
 use crate::wire::{read_frame, Header, Kind, Payload, Status, WireError, Writer};
 use crate::PROTOCOL_VERSION;
@@ -234,8 +234,8 @@ fn read_connection(
         let mut outbox = Outbox { conn: &shared, frame: Vec::new() };
         match (h.kind, greeted) {
             (Kind::Hello, false) => match check_hello_with(hash, load_error.as_deref(), &payload) {
-                Ok(()) => {
-                    let beat_ms = Hello::parse(&payload).beat_ms;
+                Ok(hello) => {
+                    let beat_ms = hello.beat_ms;
                     shared.beats.store(beat_ms > 0, Ordering::Relaxed);
                     pulse.want(beat_ms);
                     out.u32(PROTOCOL_VERSION).u64(hash);

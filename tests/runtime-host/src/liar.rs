@@ -15,8 +15,9 @@
 //! `demo_add`, `demo_open` and `demo_version` (but in `wrong-id`) are answered honestly, so
 //! a test can tell a replaced host answers.
 
-use dllgen_runtime::wire::{read_frame, Kind, DEFAULT_MAX_FRAME};
-use dllgen_runtime::{run_host, CallContext, Library, Payload, Reader, Status, WireError, Writer};
+mod by_hand;
+
+use dllgen_runtime::{run_host, CallContext, Library, Reader, Status, WireError, Writer};
 
 // The demo functions' indices in generated/demo-client (model order).
 const ADD: u32 = 0;
@@ -85,31 +86,18 @@ impl Library for Liar {
 /// honestly and `demo_version` under `demo_add`'s id; it exits when the client goes.
 fn wrong_id(hash: u64) {
     let (mut input, mut output) = (std::io::stdin().lock(), std::io::stdout().lock());
-    let mut payload = Payload::new();
-    let mut out = Writer::new();
-    while let Ok(h) = read_frame(&mut input, DEFAULT_MAX_FRAME, &mut payload) {
-        out.clear();
-        let mut r = Reader::new(&payload);
-        let (kind, id) = match (h.kind, h.id) {
-            (Kind::Hello, _) => {
-                out.u32(dllgen_runtime::PROTOCOL_VERSION).u64(hash).u8(0);
-                (Kind::HelloAck, 0)
-            }
-            (Kind::Call, ADD) => {
-                let (Ok(a), Ok(b)) = (r.i32(), r.i32()) else { return };
-                out.i32(a.wrapping_add(b));
-                (Kind::Return, ADD)
-            }
-            (Kind::Call, VERSION) => {
-                out.u8(1).bytes(b"liar");
-                (Kind::Return, ADD)
-            }
-            _ => return,
-        };
-        if out.send(&mut output, kind, Status::Ok, id, h.seq).is_err() {
-            return;
+    by_hand::serve(&mut input, &mut output, hash, |id, mut r, out| match id {
+        ADD => {
+            let (Ok(a), Ok(b)) = (r.i32(), r.i32()) else { return None };
+            out.i32(a.wrapping_add(b));
+            Some(ADD)
         }
-    }
+        VERSION => {
+            out.u8(1).bytes(b"liar");
+            Some(ADD)
+        }
+        _ => None,
+    });
 }
 
 fn main() {

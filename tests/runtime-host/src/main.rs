@@ -14,6 +14,8 @@
 
 use dllgen_runtime::{run_host, CallContext, Library, Reader, Status, WireError, Writer};
 
+#[cfg(unix)]
+mod by_hand;
 #[path = "../../floor.rs"]
 mod floor;
 use std::io::Write;
@@ -188,7 +190,6 @@ fn raw_echo() {
 /// Listens where it is told, trusting everything, and answers whatever a client sends.
 #[cfg(unix)]
 fn impostor(hash: u64) {
-    use dllgen_runtime::wire::{read_frame, Kind, Payload};
     use std::os::unix::net::UnixListener;
     let path = std::env::args().nth(2).expect("--listen PATH");
     let _ = std::fs::remove_file(&path);
@@ -198,24 +199,11 @@ fn impostor(hash: u64) {
     for conn in listener.incoming() {
         let Ok(mut conn) = conn else { continue };
         let _ = conn.set_read_timeout(Some(std::time::Duration::from_secs(2)));
-        let (mut received, mut payload) = (0usize, Payload::new());
-        while let Ok(h) = read_frame(&mut conn, 1 << 20, &mut payload) {
-            received += 16 + payload.len();
-            let mut w = Writer::new();
-            let kind = match h.kind {
-                Kind::Hello => {
-                    w.u32(dllgen_runtime::PROTOCOL_VERSION).u64(hash).u8(0);
-                    Kind::HelloAck
-                }
-                _ => {
-                    w.i32(1337);
-                    Kind::Return
-                }
-            };
-            if w.send(&mut conn, kind, Status::Ok, h.id, h.seq).is_err() {
-                break;
-            }
-        }
+        let mut output = conn.try_clone().expect("a second handle");
+        let received = by_hand::serve(&mut conn, &mut output, hash, |id, _, out| {
+            out.i32(1337);
+            Some(id)
+        });
         let log = format!("{path}.log");
         let mut f = std::fs::OpenOptions::new().create(true).append(true).open(log).expect("log");
         let _ = writeln!(f, "received {received} bytes");
