@@ -113,6 +113,14 @@ pub enum Error {
     Library(i64),
 }
 
+/// A malformed argument found before the call (a length expression that overflows), or a
+/// reply that is not the protocol.
+impl From<WireError> for Error {
+    fn from(e: WireError) -> Self {
+        Error::Protocol(e.to_string())
+    }
+}
+
 impl fmt::Display for Error {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {

@@ -4,6 +4,7 @@
 //! deterministic; writing is atomic (all files are written beside the target, then swapped
 //! in), and `--check` compares instead of writing.
 
+pub mod kinds;
 pub mod view;
 
 use crate::input;
@@ -17,17 +18,36 @@ use std::path::{Path, PathBuf};
 const TEMPLATES: &[(&str, &str)] = &[
     ("host_cargo", include_str!("../../../templates/host_cargo.toml.hbs")),
     ("host_main", include_str!("../../../templates/host_main.rs.hbs")),
-    ("host_decode", include_str!("../../../templates/host_decode.hbs")),
-    ("host_prepare", include_str!("../../../templates/host_prepare.hbs")),
-    ("host_arg", include_str!("../../../templates/host_arg.hbs")),
-    ("host_ret", include_str!("../../../templates/host_ret.hbs")),
-    ("host_out", include_str!("../../../templates/host_out.hbs")),
     ("client_cargo", include_str!("../../../templates/client_cargo.toml.hbs")),
     ("client_lib", include_str!("../../../templates/client_lib.rs.hbs")),
-    ("client_encode", include_str!("../../../templates/client_encode.hbs")),
-    ("client_decode", include_str!("../../../templates/client_decode.hbs")),
-    ("client_decode_ret", include_str!("../../../templates/client_decode_ret.hbs")),
-    ("read", include_str!("../../../templates/read.hbs")),
+    // One partial per kind (selected by the view variant's name), and per field kind.
+    ("callback", include_str!("../../../templates/kinds/callback.hbs")),
+    ("cb_string", include_str!("../../../templates/kinds/cb_string.hbs")),
+    ("cb_user_data", include_str!("../../../templates/kinds/cb_user_data.hbs")),
+    ("cb_value", include_str!("../../../templates/kinds/cb_value.hbs")),
+    ("handle", include_str!("../../../templates/kinds/handle.hbs")),
+    ("in", include_str!("../../../templates/kinds/in.hbs")),
+    ("in_buffer", include_str!("../../../templates/kinds/in_buffer.hbs")),
+    ("in_string", include_str!("../../../templates/kinds/in_string.hbs")),
+    ("inout", include_str!("../../../templates/kinds/inout.hbs")),
+    ("inout_buffer", include_str!("../../../templates/kinds/inout_buffer.hbs")),
+    ("length", include_str!("../../../templates/kinds/length.hbs")),
+    ("out", include_str!("../../../templates/kinds/out.hbs")),
+    ("out_buffer", include_str!("../../../templates/kinds/out_buffer.hbs")),
+    ("out_handle", include_str!("../../../templates/kinds/out_handle.hbs")),
+    ("out_length", include_str!("../../../templates/kinds/out_length.hbs")),
+    ("ret_count", include_str!("../../../templates/kinds/ret_count.hbs")),
+    ("ret_handle", include_str!("../../../templates/kinds/ret_handle.hbs")),
+    ("ret_string", include_str!("../../../templates/kinds/ret_string.hbs")),
+    ("ret_value", include_str!("../../../templates/kinds/ret_value.hbs")),
+    ("ret_void", include_str!("../../../templates/kinds/ret_void.hbs")),
+    ("user_data", include_str!("../../../templates/kinds/user_data.hbs")),
+    ("value", include_str!("../../../templates/kinds/value.hbs")),
+    ("field_bits", include_str!("../../../templates/fields/field_bits.hbs")),
+    ("field_handle", include_str!("../../../templates/fields/field_handle.hbs")),
+    ("field_raw", include_str!("../../../templates/fields/field_raw.hbs")),
+    ("field_string", include_str!("../../../templates/fields/field_string.hbs")),
+    ("field_value", include_str!("../../../templates/fields/field_value.hbs")),
 ];
 
 /// Files to write, by path relative to the output folder.

@@ -26,17 +26,6 @@ mod __dllgen {
         unused_comparisons,
         unused_unsafe
     )]
-    use dllgen_runtime::marshal::{
-        c_bytes, c_units, fit, get_bits, length, out_elements, Scratch, put_c_str,
-        put_c_wide, set_bits, units_with_nul, with_nul, CValue, Keep,
-    };
-    use dllgen_runtime::handles;
-    use dllgen_runtime::native::{self, Dylib};
-    use dllgen_runtime::{
-        callback, run_host, with_callbacks, CallContext, Library, Reader, Status,
-        WireError, Writer,
-    };
-    use std::ffi::c_void;
     const MODEL_HASH: u64 = 0x7b82b5e4676ccf9d;
     /// `struct demo_reading` as the library lays it out.
     #[repr(C)]
@@ -51,477 +40,774 @@ mod __dllgen {
     }
     #[cfg(not(windows))]
     const _: () = {
-        assert!(std::mem::size_of::< DemoReading > () == 28);
-        assert!(std::mem::align_of::< DemoReading > () == 4);
-        assert!(std::mem::offset_of!(DemoReading, channel) == 0);
-        assert!(std::mem::offset_of!(DemoReading, value) == 4);
-        assert!(std::mem::offset_of!(DemoReading, sequence) == 12);
-        assert!(std::mem::offset_of!(DemoReading, unit) == 20);
-        assert!(std::mem::offset_of!(DemoReading, flags) == 24);
-        assert!(std::mem::offset_of!(DemoReading, __dllgen_pad25) == 25);
+        assert!(::core::mem::size_of::< DemoReading > () == 28);
+        assert!(::core::mem::align_of::< DemoReading > () == 4);
+        assert!(::core::mem::offset_of!(DemoReading, channel) == 0);
+        assert!(::core::mem::offset_of!(DemoReading, value) == 4);
+        assert!(::core::mem::offset_of!(DemoReading, sequence) == 12);
+        assert!(::core::mem::offset_of!(DemoReading, unit) == 20);
+        assert!(::core::mem::offset_of!(DemoReading, flags) == 24);
+        assert!(::core::mem::offset_of!(DemoReading, __dllgen_pad25) == 25);
     };
-    impl Default for DemoReading {
+    impl ::core::default::Default for DemoReading {
         fn default() -> Self {
-            unsafe { std::mem::zeroed() }
+            unsafe { ::core::mem::zeroed() }
         }
     }
-    impl CValue for DemoReading {
-        fn get_c(r: &mut Reader<'_>, keep: &mut Keep) -> Result<Self, WireError> {
-            let mut s = DemoReading::default();
-            s.channel = CValue::get_c(r, keep)?;
-            s.value = CValue::get_c(r, keep)?;
-            s.sequence = CValue::get_c(r, keep)?;
-            s.unit = keep.str(r)?;
-            s.flags = CValue::get_c(r, keep)?;
+    impl ::dllgen_runtime::marshal::CValue for DemoReading {
+        fn get_c(
+            r: &mut ::dllgen_runtime::Reader<'_>,
+            keep: &mut ::dllgen_runtime::marshal::Keep,
+        ) -> ::core::result::Result<Self, ::dllgen_runtime::WireError> {
+            let mut s = <DemoReading as ::core::default::Default>::default();
+            s.channel = ::dllgen_runtime::marshal::value::decode_c(r, keep)?;
+            s.value = ::dllgen_runtime::marshal::value::decode_c(r, keep)?;
+            s.sequence = ::dllgen_runtime::marshal::value::decode_c(r, keep)?;
+            s.unit = ::dllgen_runtime::marshal::text::get_kept::<
+                ::dllgen_runtime::marshal::Utf8,
+            >(r, keep)?;
+            s.flags = ::dllgen_runtime::marshal::value::decode_c(r, keep)?;
             Ok(s)
         }
-        fn put_c(&self, w: &mut Writer) {
-            self.channel.put_c(w);
-            self.value.put_c(w);
-            self.sequence.put_c(w);
-            unsafe { put_c_str(w, self.unit) };
-            self.flags.put_c(w);
+        fn put_c(&self, w: &mut ::dllgen_runtime::Writer) {
+            ::dllgen_runtime::marshal::value::reply(w, &self.channel);
+            ::dllgen_runtime::marshal::value::reply(w, &self.value);
+            ::dllgen_runtime::marshal::value::reply(w, &self.sequence);
+            unsafe {
+                ::dllgen_runtime::marshal::text::put_c::<
+                    ::dllgen_runtime::marshal::Utf8,
+                >(w, self.unit)
+            };
+            ::dllgen_runtime::marshal::value::reply(w, &self.flags);
         }
     }
-    /// What the library gets as a callback's context pointer (trampolines do not need it).
-    static USER_DATA: u8 = 0;
-    type Fn0 = unsafe extern "C" fn(i32, i32) -> i32;
+    impl ::dllgen_runtime::marshal::CStruct for DemoReading {}
+    type __DllgenFn0 = unsafe extern "C" fn(i32, i32) -> i32;
     /// The library calls this for `demo_calibrate`'s `progress`: it runs the client's closure.
-    unsafe extern "C" fn callback_1_2(a0: *mut c_void, a1: u32, a2: u32) -> i32 {
-        let mut w = Writer::new();
-        w.u32(a1);
-        w.u32(a2);
-        callback(1, 2, &mut w, |r| Ok(r.i32()?))
+    unsafe extern "C" fn __dllgen_callback_1_2(
+        a0: *mut ::core::ffi::c_void,
+        a1: u32,
+        a2: u32,
+    ) -> i32 {
+        let mut __dllgen_w = ::dllgen_runtime::Writer::new();
+        ::dllgen_runtime::marshal::value::reply(&mut __dllgen_w, &a1);
+        ::dllgen_runtime::marshal::value::reply(&mut __dllgen_w, &a2);
+        ::dllgen_runtime::callback(
+            1,
+            2,
+            &mut __dllgen_w,
+            |__dllgen_r| ::dllgen_runtime::marshal::value::decode_c(
+                __dllgen_r,
+                &mut ::dllgen_runtime::marshal::Keep::default(),
+            ),
+        )
     }
-    type Fn1 = unsafe extern "C" fn(
+    type __DllgenFn1 = unsafe extern "C" fn(
         *mut ::core::ffi::c_void,
         u32,
-        Option<unsafe extern "C" fn(*mut c_void, u32, u32) -> i32>,
-        *mut c_void,
+        ::core::option::Option<
+            unsafe extern "C" fn(*mut ::core::ffi::c_void, u32, u32) -> i32,
+        >,
+        *mut ::core::ffi::c_void,
     ) -> i32;
-    type Fn2 = unsafe extern "C" fn(*const i32, *mut i32, *mut u8) -> i32;
-    type Fn3 = unsafe extern "C" fn(*mut ::core::ffi::c_void);
-    type Fn4 = unsafe extern "C" fn(*mut ::core::ffi::c_void) -> *const u8;
-    type Free4 = unsafe extern "C" fn(*mut c_void);
-    type Fn5 = unsafe extern "C" fn(i32) -> i32;
-    type Fn6 = unsafe extern "C" fn(
+    type __DllgenFn2 = unsafe extern "C" fn(*const i32, *mut i32, *mut u8) -> i32;
+    type __DllgenFn3 = unsafe extern "C" fn(*mut ::core::ffi::c_void) -> ();
+    type __DllgenFn4 = unsafe extern "C" fn(*mut ::core::ffi::c_void) -> *const u8;
+    type __DllgenFree4 = unsafe extern "C" fn(*mut ::core::ffi::c_void);
+    type __DllgenFn5 = unsafe extern "C" fn(i32) -> i32;
+    type __DllgenFn6 = unsafe extern "C" fn(
         *mut ::core::ffi::c_void,
         u32,
         *mut DemoReading,
     ) -> i32;
-    type Fn7 = unsafe extern "C" fn(*const i16, u32, *mut i32, u32) -> i32;
-    type Fn8 = unsafe extern "C" fn(*mut ::core::ffi::c_void, *mut i8, u32) -> i32;
-    type Fn9 = unsafe extern "C" fn(*const u8, *mut *mut ::core::ffi::c_void) -> i32;
-    type Fn10 = unsafe extern "C" fn(
+    type __DllgenFn7 = unsafe extern "C" fn(*const i16, u32, *mut i32, u32) -> i32;
+    type __DllgenFn8 = unsafe extern "C" fn(
+        *mut ::core::ffi::c_void,
+        *mut i8,
+        u32,
+    ) -> i32;
+    type __DllgenFn9 = unsafe extern "C" fn(
+        *const u8,
+        *mut *mut ::core::ffi::c_void,
+    ) -> i32;
+    type __DllgenFn10 = unsafe extern "C" fn(
         *mut ::core::ffi::c_void,
         *mut u8,
         u32,
         *mut u32,
     ) -> i32;
-    type Fn11 = unsafe extern "C" fn(
+    type __DllgenFn11 = unsafe extern "C" fn(
         *mut ::core::ffi::c_void,
         *mut f32,
         u32,
         f64,
     ) -> i32;
-    type Fn12 = unsafe extern "C" fn(*const i32, u32) -> i64;
-    type Fn13 = unsafe extern "C" fn(*mut u32) -> u32;
-    type Fn14 = unsafe extern "C" fn() -> *const u8;
-    type Fn15 = unsafe extern "C" fn(*mut ::core::ffi::c_void, *const u8, u32) -> i32;
-    struct Host {
-        _library: Dylib,
-        f0: Fn0,
-        f1: Fn1,
-        f2: Fn2,
-        f3: Fn3,
-        f4: Fn4,
-        free4: Free4,
-        f5: Fn5,
-        f6: Fn6,
-        f7: Fn7,
-        f8: Fn8,
-        f9: Fn9,
-        f10: Fn10,
-        f11: Fn11,
-        f12: Fn12,
-        f13: Fn13,
-        f14: Fn14,
-        f15: Fn15,
+    type __DllgenFn12 = unsafe extern "C" fn(*const i32, u32) -> i64;
+    type __DllgenFn13 = unsafe extern "C" fn(*mut u32) -> u32;
+    type __DllgenFn14 = unsafe extern "C" fn() -> *const u8;
+    type __DllgenFn15 = unsafe extern "C" fn(
+        *mut ::core::ffi::c_void,
+        *const u8,
+        u32,
+    ) -> i32;
+    struct __DllgenHost {
+        __dllgen_library: ::dllgen_runtime::native::Dylib,
+        __dllgen_f0: __DllgenFn0,
+        __dllgen_f1: __DllgenFn1,
+        __dllgen_f2: __DllgenFn2,
+        __dllgen_f3: __DllgenFn3,
+        __dllgen_f4: __DllgenFn4,
+        __dllgen_free4: __DllgenFree4,
+        __dllgen_f5: __DllgenFn5,
+        __dllgen_f6: __DllgenFn6,
+        __dllgen_f7: __DllgenFn7,
+        __dllgen_f8: __DllgenFn8,
+        __dllgen_f9: __DllgenFn9,
+        __dllgen_f10: __DllgenFn10,
+        __dllgen_f11: __DllgenFn11,
+        __dllgen_f12: __DllgenFn12,
+        __dllgen_f13: __DllgenFn13,
+        __dllgen_f14: __DllgenFn14,
+        __dllgen_f15: __DllgenFn15,
     }
-    impl Library for Host {
+    impl ::dllgen_runtime::Library for __DllgenHost {
         fn model_hash(&self) -> u64 {
             MODEL_HASH
         }
         fn call(
             &self,
-            id: u32,
-            mut args: Reader<'_>,
-            out: &mut Writer,
-            cx: &mut CallContext<'_>,
-        ) -> Result<Status, WireError> {
-            match id {
+            __dllgen_id: u32,
+            mut __dllgen_args: ::dllgen_runtime::Reader<'_>,
+            __dllgen_out: &mut ::dllgen_runtime::Writer,
+            __dllgen_cx: &mut ::dllgen_runtime::CallContext<'_>,
+        ) -> ::core::result::Result<
+            ::dllgen_runtime::Status,
+            ::dllgen_runtime::WireError,
+        > {
+            match __dllgen_id {
                 0 => {
-                    let mut keep = Keep::default();
-                    let a: i32 = args.i32()?;
-                    let b: i32 = args.i32()?;
-                    args.finish()?;
-                    let ret = unsafe { (self.f0)(a, b) };
-                    out.i32(ret);
-                    Ok(Status::Ok)
+                    let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
+                    let __dllgen_a_a: i32 = ::dllgen_runtime::marshal::value::decode_c(
+                        &mut __dllgen_args,
+                        &mut __dllgen_keep,
+                    )?;
+                    let __dllgen_a_b: i32 = ::dllgen_runtime::marshal::value::decode_c(
+                        &mut __dllgen_args,
+                        &mut __dllgen_keep,
+                    )?;
+                    __dllgen_args.finish()?;
+                    let __dllgen_ret = unsafe {
+                        (self.__dllgen_f0)(__dllgen_a_a, __dllgen_a_b)
+                    };
+                    let (__dllgen_errno, __dllgen_last_error) = (
+                        ::dllgen_runtime::native::errno(),
+                        ::dllgen_runtime::native::last_error(),
+                    );
+                    ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
+                    Ok(::dllgen_runtime::Status::Ok)
                 }
                 1 => {
-                    let mut keep = Keep::default();
-                    let dev_id = args.u64()?;
-                    let dev = handles::from_client(0, dev_id, false)?;
-                    let steps: u32 = args.u32()?;
-                    let progress_present = args.u8()? != 0;
-                    args.finish()?;
-                    native::set_errno(0);
-                    native::set_last_error(0);
-                    let (ret, errno, last_error) = with_callbacks(
-                        cx,
+                    let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
+                    let __dllgen_a_dev = ::dllgen_runtime::marshal::handle::decode_c(
+                        &mut __dllgen_args,
+                        0,
+                        false,
+                    )?;
+                    let __dllgen_a_steps: u32 = ::dllgen_runtime::marshal::value::decode_c(
+                        &mut __dllgen_args,
+                        &mut __dllgen_keep,
+                    )?;
+                    let __dllgen_a_progress = ::dllgen_runtime::marshal::callback::decode(
+                        &mut __dllgen_args,
+                        true,
+                    )?;
+                    __dllgen_args.finish()?;
+                    ::dllgen_runtime::native::set_errno(0);
+                    ::dllgen_runtime::native::set_last_error(0);
+                    let (__dllgen_ret, __dllgen_errno, __dllgen_last_error) = ::dllgen_runtime::with_callbacks(
+                        __dllgen_cx,
                         1,
                         || {
-                            let ret = unsafe {
+                            let __dllgen_ret = unsafe {
                                 (self
-                                    .f1)(
-                                    dev,
-                                    steps,
-                                    if progress_present { Some(callback_1_2) } else { None },
-                                    std::ptr::addr_of!(USER_DATA) as *mut c_void,
+                                    .__dllgen_f1)(
+                                    ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_dev),
+                                    __dllgen_a_steps,
+                                    __dllgen_a_progress.then_some(__dllgen_callback_1_2 as _),
+                                    ::dllgen_runtime::marshal::callback::user_data(),
                                 )
                             };
-                            (ret, native::errno(), native::last_error())
+                            (
+                                __dllgen_ret,
+                                ::dllgen_runtime::native::errno(),
+                                ::dllgen_runtime::native::last_error(),
+                            )
                         },
                     )?;
-                    if ret < 0 as _ {
-                        out.i64(ret as i64);
-                        return Ok(Status::LibraryError);
+                    if let Some(__dllgen_status) = ::dllgen_runtime::marshal::error::check(
+                        __dllgen_out,
+                        __dllgen_ret,
+                        ::dllgen_runtime::marshal::error::Rule::Negative,
+                        ::dllgen_runtime::marshal::error::Code::Return,
+                        __dllgen_errno,
+                        __dllgen_last_error,
+                    ) {
+                        return Ok(__dllgen_status);
                     }
-                    out.i32(ret);
-                    Ok(Status::Ok)
+                    ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
+                    ::dllgen_runtime::marshal::handle::reply(&__dllgen_a_dev, 0, false);
+                    Ok(::dllgen_runtime::Status::Ok)
                 }
                 2 => {
-                    let mut keep = Keep::default();
-                    let low_value: Option<i32> = if args.u8()? == 0 {
-                        None
-                    } else {
-                        Some(args.i32()?)
-                    };
-                    let mut value_value: Option<i32> = if args.u8()? == 0 {
-                        None
-                    } else {
-                        Some(args.i32()?)
-                    };
-                    let mut clamped_value: u8 = Default::default();
-                    args.finish()?;
-                    let ret = unsafe {
+                    let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
+                    let __dllgen_a_low = ::dllgen_runtime::marshal::in_value::decode::<
+                        i32,
+                    >(&mut __dllgen_args, &mut __dllgen_keep, true)?;
+                    let mut __dllgen_a_value = ::dllgen_runtime::marshal::inout_value::decode_c::<
+                        i32,
+                    >(&mut __dllgen_args, &mut __dllgen_keep, true)?;
+                    let mut __dllgen_a_clamped: u8 = ::dllgen_runtime::marshal::out_value::storage();
+                    __dllgen_args.finish()?;
+                    let __dllgen_ret = unsafe {
                         (self
-                            .f2)(
-                            low_value
-                                .as_ref()
-                                .map_or(std::ptr::null(), |v| v as *const i32),
-                            value_value
-                                .as_mut()
-                                .map_or(std::ptr::null_mut(), |v| v as *mut i32),
-                            &mut clamped_value,
+                            .__dllgen_f2)(
+                            ::dllgen_runtime::marshal::in_value::ptr(&__dllgen_a_low),
+                            ::dllgen_runtime::marshal::inout_value::ptr(
+                                &mut __dllgen_a_value,
+                            ),
+                            &mut __dllgen_a_clamped,
                         )
                     };
-                    out.i32(ret);
-                    if let Some(v) = value_value {
-                        out.u8(1);
-                        out.i32(v);
-                    } else {
-                        out.u8(0);
-                    }
-                    out.u8(clamped_value);
-                    Ok(Status::Ok)
+                    let (__dllgen_errno, __dllgen_last_error) = (
+                        ::dllgen_runtime::native::errno(),
+                        ::dllgen_runtime::native::last_error(),
+                    );
+                    ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
+                    ::dllgen_runtime::marshal::inout_value::reply(
+                        __dllgen_out,
+                        &__dllgen_a_value,
+                        true,
+                    );
+                    ::dllgen_runtime::marshal::out_value::reply(
+                        __dllgen_out,
+                        &__dllgen_a_clamped,
+                    );
+                    Ok(::dllgen_runtime::Status::Ok)
                 }
                 3 => {
-                    let mut keep = Keep::default();
-                    let dev_id = args.u64()?;
-                    let dev = handles::from_client(0, dev_id, false)?;
-                    args.finish()?;
-                    let ret = unsafe { (self.f3)(dev) };
-                    handles::closed(0, dev_id);
-                    Ok(Status::Ok)
-                }
-                4 => {
-                    let mut keep = Keep::default();
-                    let dev_id = args.u64()?;
-                    let dev = handles::from_client(0, dev_id, false)?;
-                    args.finish()?;
-                    let ret = unsafe { (self.f4)(dev) };
-                    if ret.is_null() {
-                        out.u8(0);
-                    } else {
-                        out.u8(1);
-                        out.bytes(unsafe { c_bytes(ret) });
-                        unsafe { (self.free4)(ret as *mut c_void) };
-                    }
-                    Ok(Status::Ok)
-                }
-                5 => {
-                    let mut keep = Keep::default();
-                    let code: i32 = args.i32()?;
-                    args.finish()?;
-                    native::set_errno(0);
-                    native::set_last_error(0);
-                    let ret = unsafe { (self.f5)(code) };
-                    let (errno, last_error) = (native::errno(), native::last_error());
-                    if ret < 0 as _ {
-                        out.i64(i64::from(errno));
-                        return Ok(Status::LibraryError);
-                    }
-                    out.i32(ret);
-                    Ok(Status::Ok)
-                }
-                6 => {
-                    let mut keep = Keep::default();
-                    let dev_id = args.u64()?;
-                    let dev = handles::from_client(0, dev_id, false)?;
-                    let channel: u32 = args.u32()?;
-                    let mut out__value: DemoReading = Default::default();
-                    args.finish()?;
-                    native::set_errno(0);
-                    native::set_last_error(0);
-                    let ret = unsafe { (self.f6)(dev, channel, &mut out__value) };
-                    let (errno, last_error) = (native::errno(), native::last_error());
-                    if ret < 0 as _ {
-                        out.i64(ret as i64);
-                        return Ok(Status::LibraryError);
-                    }
-                    out.i32(ret);
-                    out__value.put_c(out);
-                    Ok(Status::Ok)
-                }
-                7 => {
-                    let mut keep = Keep::default();
-                    let add_v: Option<Scratch<i16>> = if args.u8()? == 0 {
-                        None
-                    } else {
-                        Some(Scratch::read(&mut args)?)
-                    };
-                    let n: u32 = fit(args.u64()?)?;
-                    let mut acc_v: Option<Scratch<i32>> = if args.u8()? == 0 {
-                        None
-                    } else {
-                        Some(Scratch::read(&mut args)?)
-                    };
-                    let m: u32 = fit(args.u64()?)?;
-                    let add_len: u64 = n as u64;
-                    if add_v
-                        .as_ref()
-                        .is_some_and(|v| {
-                            add_len.saturating_mul(2) > (v.len() * 2) as u64
-                        })
-                    {
-                        return Err(
-                            WireError::Payload(
-                                "an input buffer is shorter than its length",
-                            ),
-                        );
-                    }
-                    let acc_len: u64 = m as u64;
-                    if acc_v
-                        .as_ref()
-                        .is_some_and(|v| {
-                            acc_len.saturating_mul(4) > (v.len() * 4) as u64
-                        })
-                    {
-                        return Err(
-                            WireError::Payload("a buffer is shorter than its length"),
-                        );
-                    }
-                    args.finish()?;
-                    let ret = unsafe {
+                    let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
+                    let __dllgen_a_dev = ::dllgen_runtime::marshal::handle::decode_c(
+                        &mut __dllgen_args,
+                        0,
+                        false,
+                    )?;
+                    __dllgen_args.finish()?;
+                    let __dllgen_ret = unsafe {
                         (self
-                            .f7)(
-                            add_v.as_ref().map_or(std::ptr::null(), |v| v.as_ptr()),
-                            n,
-                            acc_v
-                                .as_mut()
-                                .map_or(std::ptr::null_mut(), |v| v.as_mut_ptr()),
-                            m,
+                            .__dllgen_f3)(
+                            ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_dev),
                         )
                     };
-                    out.i32(ret);
-                    if let Some(v) = &acc_v {
-                        out.u8(1);
-                        out.elements(v);
-                    } else {
-                        out.u8(0);
+                    let (__dllgen_errno, __dllgen_last_error) = (
+                        ::dllgen_runtime::native::errno(),
+                        ::dllgen_runtime::native::last_error(),
+                    );
+                    ::dllgen_runtime::marshal::handle::reply(&__dllgen_a_dev, 0, true);
+                    Ok(::dllgen_runtime::Status::Ok)
+                }
+                4 => {
+                    let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
+                    let __dllgen_a_dev = ::dllgen_runtime::marshal::handle::decode_c(
+                        &mut __dllgen_args,
+                        0,
+                        false,
+                    )?;
+                    __dllgen_args.finish()?;
+                    let __dllgen_ret = unsafe {
+                        (self
+                            .__dllgen_f4)(
+                            ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_dev),
+                        )
+                    };
+                    let (__dllgen_errno, __dllgen_last_error) = (
+                        ::dllgen_runtime::native::errno(),
+                        ::dllgen_runtime::native::last_error(),
+                    );
+                    unsafe {
+                        ::dllgen_runtime::marshal::ret_string::reply::<
+                            ::dllgen_runtime::marshal::Utf8,
+                        >(__dllgen_out, __dllgen_ret)
+                    };
+                    if !__dllgen_ret.is_null() {
+                        unsafe {
+                            (self
+                                .__dllgen_free4)(__dllgen_ret as *mut ::core::ffi::c_void)
+                        };
                     }
-                    Ok(Status::Ok)
+                    ::dllgen_runtime::marshal::handle::reply(&__dllgen_a_dev, 0, false);
+                    Ok(::dllgen_runtime::Status::Ok)
+                }
+                5 => {
+                    let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
+                    let __dllgen_a_code: i32 = ::dllgen_runtime::marshal::value::decode_c(
+                        &mut __dllgen_args,
+                        &mut __dllgen_keep,
+                    )?;
+                    __dllgen_args.finish()?;
+                    ::dllgen_runtime::native::set_errno(0);
+                    ::dllgen_runtime::native::set_last_error(0);
+                    let __dllgen_ret = unsafe { (self.__dllgen_f5)(__dllgen_a_code) };
+                    let (__dllgen_errno, __dllgen_last_error) = (
+                        ::dllgen_runtime::native::errno(),
+                        ::dllgen_runtime::native::last_error(),
+                    );
+                    if let Some(__dllgen_status) = ::dllgen_runtime::marshal::error::check(
+                        __dllgen_out,
+                        __dllgen_ret,
+                        ::dllgen_runtime::marshal::error::Rule::Negative,
+                        ::dllgen_runtime::marshal::error::Code::Errno,
+                        __dllgen_errno,
+                        __dllgen_last_error,
+                    ) {
+                        return Ok(__dllgen_status);
+                    }
+                    ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
+                    Ok(::dllgen_runtime::Status::Ok)
+                }
+                6 => {
+                    let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
+                    let __dllgen_a_dev = ::dllgen_runtime::marshal::handle::decode_c(
+                        &mut __dllgen_args,
+                        0,
+                        false,
+                    )?;
+                    let __dllgen_a_channel: u32 = ::dllgen_runtime::marshal::value::decode_c(
+                        &mut __dllgen_args,
+                        &mut __dllgen_keep,
+                    )?;
+                    let mut __dllgen_a_out: DemoReading = ::dllgen_runtime::marshal::out_value::storage();
+                    __dllgen_args.finish()?;
+                    ::dllgen_runtime::native::set_errno(0);
+                    ::dllgen_runtime::native::set_last_error(0);
+                    let __dllgen_ret = unsafe {
+                        (self
+                            .__dllgen_f6)(
+                            ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_dev),
+                            __dllgen_a_channel,
+                            &mut __dllgen_a_out,
+                        )
+                    };
+                    let (__dllgen_errno, __dllgen_last_error) = (
+                        ::dllgen_runtime::native::errno(),
+                        ::dllgen_runtime::native::last_error(),
+                    );
+                    if let Some(__dllgen_status) = ::dllgen_runtime::marshal::error::check(
+                        __dllgen_out,
+                        __dllgen_ret,
+                        ::dllgen_runtime::marshal::error::Rule::Negative,
+                        ::dllgen_runtime::marshal::error::Code::Return,
+                        __dllgen_errno,
+                        __dllgen_last_error,
+                    ) {
+                        return Ok(__dllgen_status);
+                    }
+                    ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
+                    ::dllgen_runtime::marshal::handle::reply(&__dllgen_a_dev, 0, false);
+                    ::dllgen_runtime::marshal::out_value::reply(
+                        __dllgen_out,
+                        &__dllgen_a_out,
+                    );
+                    Ok(::dllgen_runtime::Status::Ok)
+                }
+                7 => {
+                    let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
+                    let __dllgen_a_add = ::dllgen_runtime::marshal::in_buffer::decode::<
+                        i16,
+                    >(&mut __dllgen_args, &mut __dllgen_keep, true)?;
+                    let __dllgen_a_n: u32 = ::dllgen_runtime::marshal::length::decode(
+                        &mut __dllgen_args,
+                    )?;
+                    let mut __dllgen_a_acc = ::dllgen_runtime::marshal::inout_buffer::decode_c::<
+                        i32,
+                    >(&mut __dllgen_args, &mut __dllgen_keep, true)?;
+                    let __dllgen_a_m: u32 = ::dllgen_runtime::marshal::length::decode(
+                        &mut __dllgen_args,
+                    )?;
+                    ::dllgen_runtime::marshal::in_buffer::check(
+                        &__dllgen_a_add,
+                        __dllgen_a_n as u64,
+                        ::dllgen_runtime::marshal::Units::Elements,
+                        2,
+                    )?;
+                    ::dllgen_runtime::marshal::inout_buffer::check(
+                        &__dllgen_a_acc,
+                        __dllgen_a_m as u64,
+                        ::dllgen_runtime::marshal::Units::Elements,
+                        4,
+                    )?;
+                    __dllgen_args.finish()?;
+                    let __dllgen_ret = unsafe {
+                        (self
+                            .__dllgen_f7)(
+                            ::dllgen_runtime::marshal::in_buffer::ptr(&__dllgen_a_add),
+                            __dllgen_a_n,
+                            ::dllgen_runtime::marshal::inout_buffer::ptr(
+                                &mut __dllgen_a_acc,
+                            ),
+                            __dllgen_a_m,
+                        )
+                    };
+                    let (__dllgen_errno, __dllgen_last_error) = (
+                        ::dllgen_runtime::native::errno(),
+                        ::dllgen_runtime::native::last_error(),
+                    );
+                    ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
+                    ::dllgen_runtime::marshal::inout_buffer::reply(
+                        __dllgen_out,
+                        &__dllgen_a_acc,
+                        true,
+                    );
+                    Ok(::dllgen_runtime::Status::Ok)
                 }
                 8 => {
-                    let mut keep = Keep::default();
-                    let dev_id = args.u64()?;
-                    let dev = handles::from_client(0, dev_id, false)?;
-                    let cap: u32 = fit(args.u64()?)?;
-                    let buf_n = out_elements(cap as u64, false, 1)?;
-                    let mut buf_v = Scratch::<i8>::zeroed_in(out, buf_n);
-                    args.finish()?;
-                    native::set_errno(0);
-                    native::set_last_error(0);
-                    let ret = unsafe { (self.f8)(dev, buf_v.as_mut_ptr(), cap) };
-                    let (errno, last_error) = (native::errno(), native::last_error());
-                    if ret < 0 as _ {
-                        out.i64(ret as i64);
-                        return Ok(Status::LibraryError);
+                    let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
+                    let __dllgen_a_dev = ::dllgen_runtime::marshal::handle::decode_c(
+                        &mut __dllgen_args,
+                        0,
+                        false,
+                    )?;
+                    let __dllgen_a_cap: u32 = ::dllgen_runtime::marshal::length::decode(
+                        &mut __dllgen_args,
+                    )?;
+                    let mut __dllgen_a_buf = ::dllgen_runtime::marshal::out_buffer::storage::<
+                        i8,
+                    >(
+                        __dllgen_out,
+                        __dllgen_a_cap as u64,
+                        ::dllgen_runtime::marshal::Units::Elements,
+                        1,
+                    )?;
+                    __dllgen_args.finish()?;
+                    ::dllgen_runtime::native::set_errno(0);
+                    ::dllgen_runtime::native::set_last_error(0);
+                    let __dllgen_ret = unsafe {
+                        (self
+                            .__dllgen_f8)(
+                            ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_dev),
+                            ::dllgen_runtime::marshal::out_buffer::ptr(
+                                &mut __dllgen_a_buf,
+                            ),
+                            __dllgen_a_cap,
+                        )
+                    };
+                    let (__dllgen_errno, __dllgen_last_error) = (
+                        ::dllgen_runtime::native::errno(),
+                        ::dllgen_runtime::native::last_error(),
+                    );
+                    if let Some(__dllgen_status) = ::dllgen_runtime::marshal::error::check(
+                        __dllgen_out,
+                        __dllgen_ret,
+                        ::dllgen_runtime::marshal::error::Rule::Negative,
+                        ::dllgen_runtime::marshal::error::Code::Return,
+                        __dllgen_errno,
+                        __dllgen_last_error,
+                    ) {
+                        return Ok(__dllgen_status);
                     }
-                    out.i32(ret);
-                    let buf_filled = buf_v
-                        .iter()
-                        .position(|e| *e == Default::default())
-                        .unwrap_or(buf_n);
-                    out.elements(&buf_v[..buf_filled]);
-                    Ok(Status::Ok)
+                    ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
+                    ::dllgen_runtime::marshal::handle::reply(&__dllgen_a_dev, 0, false);
+                    ::dllgen_runtime::marshal::out_buffer::reply(
+                        __dllgen_out,
+                        &__dllgen_a_buf,
+                        ::dllgen_runtime::marshal::out_buffer::Filled::Nul,
+                    )?;
+                    Ok(::dllgen_runtime::Status::Ok)
                 }
                 9 => {
-                    let mut keep = Keep::default();
-                    let name_bytes = args.bytes()?;
-                    let name_c = with_nul(name_bytes);
-                    let mut out__value: *mut c_void = std::ptr::null_mut();
-                    args.finish()?;
-                    native::set_errno(0);
-                    native::set_last_error(0);
-                    let ret = unsafe { (self.f9)(name_c.as_ptr(), &mut out__value) };
-                    let (errno, last_error) = (native::errno(), native::last_error());
-                    if ret < 0 as _ {
-                        out.i64(ret as i64);
-                        return Ok(Status::LibraryError);
+                    let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
+                    let __dllgen_a_name = ::dllgen_runtime::marshal::in_string::decode::<
+                        ::dllgen_runtime::marshal::Utf8,
+                    >(&mut __dllgen_args, false)?;
+                    let mut __dllgen_a_out = ::dllgen_runtime::marshal::out_handle::storage();
+                    __dllgen_args.finish()?;
+                    ::dllgen_runtime::native::set_errno(0);
+                    ::dllgen_runtime::native::set_last_error(0);
+                    let __dllgen_ret = unsafe {
+                        (self
+                            .__dllgen_f9)(
+                            ::dllgen_runtime::marshal::in_string::ptr(&__dllgen_a_name),
+                            &mut __dllgen_a_out,
+                        )
+                    };
+                    let (__dllgen_errno, __dllgen_last_error) = (
+                        ::dllgen_runtime::native::errno(),
+                        ::dllgen_runtime::native::last_error(),
+                    );
+                    if let Some(__dllgen_status) = ::dllgen_runtime::marshal::error::check(
+                        __dllgen_out,
+                        __dllgen_ret,
+                        ::dllgen_runtime::marshal::error::Rule::Negative,
+                        ::dllgen_runtime::marshal::error::Code::Return,
+                        __dllgen_errno,
+                        __dllgen_last_error,
+                    ) {
+                        return Ok(__dllgen_status);
                     }
-                    out.i32(ret);
-                    out.u64(handles::to_client(0, out__value));
-                    Ok(Status::Ok)
+                    ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
+                    ::dllgen_runtime::marshal::out_handle::reply(
+                        __dllgen_out,
+                        0,
+                        __dllgen_a_out,
+                    );
+                    Ok(::dllgen_runtime::Status::Ok)
                 }
                 10 => {
-                    let mut keep = Keep::default();
-                    let dev_id = args.u64()?;
-                    let dev = handles::from_client(0, dev_id, false)?;
-                    let cap: u32 = fit(args.u64()?)?;
-                    let buf_n = out_elements(cap as u64, true, 1)?;
-                    let mut buf_v = Scratch::<u8>::zeroed_in(out, buf_n);
-                    let mut got_value: u32 = Default::default();
-                    args.finish()?;
-                    native::set_errno(0);
-                    native::set_last_error(0);
-                    let ret = unsafe {
-                        (self.f10)(dev, buf_v.as_mut_ptr(), cap, &mut got_value)
+                    let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
+                    let __dllgen_a_dev = ::dllgen_runtime::marshal::handle::decode_c(
+                        &mut __dllgen_args,
+                        0,
+                        false,
+                    )?;
+                    let __dllgen_a_cap: u32 = ::dllgen_runtime::marshal::length::decode(
+                        &mut __dllgen_args,
+                    )?;
+                    let mut __dllgen_a_buf = ::dllgen_runtime::marshal::out_buffer::storage::<
+                        u8,
+                    >(
+                        __dllgen_out,
+                        __dllgen_a_cap as u64,
+                        ::dllgen_runtime::marshal::Units::Bytes,
+                        1,
+                    )?;
+                    let mut __dllgen_a_got: u32 = ::dllgen_runtime::marshal::length::storage();
+                    __dllgen_args.finish()?;
+                    ::dllgen_runtime::native::set_errno(0);
+                    ::dllgen_runtime::native::set_last_error(0);
+                    let __dllgen_ret = unsafe {
+                        (self
+                            .__dllgen_f10)(
+                            ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_dev),
+                            ::dllgen_runtime::marshal::out_buffer::ptr(
+                                &mut __dllgen_a_buf,
+                            ),
+                            __dllgen_a_cap,
+                            &mut __dllgen_a_got,
+                        )
                     };
-                    let (errno, last_error) = (native::errno(), native::last_error());
-                    if ret < 0 as _ {
-                        out.i64(ret as i64);
-                        return Ok(Status::LibraryError);
+                    let (__dllgen_errno, __dllgen_last_error) = (
+                        ::dllgen_runtime::native::errno(),
+                        ::dllgen_runtime::native::last_error(),
+                    );
+                    if let Some(__dllgen_status) = ::dllgen_runtime::marshal::error::check(
+                        __dllgen_out,
+                        __dllgen_ret,
+                        ::dllgen_runtime::marshal::error::Rule::Negative,
+                        ::dllgen_runtime::marshal::error::Code::Return,
+                        __dllgen_errno,
+                        __dllgen_last_error,
+                    ) {
+                        return Ok(__dllgen_status);
                     }
-                    out.i32(ret);
-                    let buf_filled = dllgen_runtime::marshal::filled(got_value, buf_n)?;
-                    out.elements(&buf_v[..buf_filled]);
-                    Ok(Status::Ok)
+                    ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
+                    ::dllgen_runtime::marshal::handle::reply(&__dllgen_a_dev, 0, false);
+                    ::dllgen_runtime::marshal::out_buffer::reply(
+                        __dllgen_out,
+                        &__dllgen_a_buf,
+                        ::dllgen_runtime::marshal::out_buffer::Filled::count(
+                            __dllgen_a_got,
+                        ),
+                    )?;
+                    Ok(::dllgen_runtime::Status::Ok)
                 }
                 11 => {
-                    let mut keep = Keep::default();
-                    let dev_id = args.u64()?;
-                    let dev = handles::from_client(0, dev_id, false)?;
-                    let mut samples_v: Scratch<f32> = Scratch::read(&mut args)?;
-                    let count: u32 = fit(args.u64()?)?;
-                    let gain: f64 = args.f64()?;
-                    let samples_len: u64 = count as u64;
-                    if samples_len.saturating_mul(4) > (samples_v.len() * 4) as u64 {
-                        return Err(
-                            WireError::Payload("a buffer is shorter than its length"),
-                        );
-                    }
-                    args.finish()?;
-                    native::set_errno(0);
-                    native::set_last_error(0);
-                    let ret = unsafe {
-                        (self.f11)(dev, samples_v.as_mut_ptr(), count, gain)
+                    let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
+                    let __dllgen_a_dev = ::dllgen_runtime::marshal::handle::decode_c(
+                        &mut __dllgen_args,
+                        0,
+                        false,
+                    )?;
+                    let mut __dllgen_a_samples = ::dllgen_runtime::marshal::inout_buffer::decode_c::<
+                        f32,
+                    >(&mut __dllgen_args, &mut __dllgen_keep, false)?;
+                    let __dllgen_a_count: u32 = ::dllgen_runtime::marshal::length::decode(
+                        &mut __dllgen_args,
+                    )?;
+                    let __dllgen_a_gain: f64 = ::dllgen_runtime::marshal::value::decode_c(
+                        &mut __dllgen_args,
+                        &mut __dllgen_keep,
+                    )?;
+                    ::dllgen_runtime::marshal::inout_buffer::check(
+                        &__dllgen_a_samples,
+                        __dllgen_a_count as u64,
+                        ::dllgen_runtime::marshal::Units::Elements,
+                        4,
+                    )?;
+                    __dllgen_args.finish()?;
+                    ::dllgen_runtime::native::set_errno(0);
+                    ::dllgen_runtime::native::set_last_error(0);
+                    let __dllgen_ret = unsafe {
+                        (self
+                            .__dllgen_f11)(
+                            ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_dev),
+                            ::dllgen_runtime::marshal::inout_buffer::ptr(
+                                &mut __dllgen_a_samples,
+                            ),
+                            __dllgen_a_count,
+                            __dllgen_a_gain,
+                        )
                     };
-                    let (errno, last_error) = (native::errno(), native::last_error());
-                    if ret < 0 as _ {
-                        out.i64(ret as i64);
-                        return Ok(Status::LibraryError);
+                    let (__dllgen_errno, __dllgen_last_error) = (
+                        ::dllgen_runtime::native::errno(),
+                        ::dllgen_runtime::native::last_error(),
+                    );
+                    if let Some(__dllgen_status) = ::dllgen_runtime::marshal::error::check(
+                        __dllgen_out,
+                        __dllgen_ret,
+                        ::dllgen_runtime::marshal::error::Rule::Negative,
+                        ::dllgen_runtime::marshal::error::Code::Return,
+                        __dllgen_errno,
+                        __dllgen_last_error,
+                    ) {
+                        return Ok(__dllgen_status);
                     }
-                    out.i32(ret);
-                    out.elements(&samples_v);
-                    Ok(Status::Ok)
+                    ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
+                    ::dllgen_runtime::marshal::handle::reply(&__dllgen_a_dev, 0, false);
+                    ::dllgen_runtime::marshal::inout_buffer::reply(
+                        __dllgen_out,
+                        &__dllgen_a_samples,
+                        false,
+                    );
+                    Ok(::dllgen_runtime::Status::Ok)
                 }
                 12 => {
-                    let mut keep = Keep::default();
-                    let values_v: Scratch<i32> = Scratch::read(&mut args)?;
-                    let n: u32 = fit(args.u64()?)?;
-                    let values_len: u64 = n as u64;
-                    if values_len.saturating_mul(4) > (values_v.len() * 4) as u64 {
-                        return Err(
-                            WireError::Payload(
-                                "an input buffer is shorter than its length",
+                    let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
+                    let __dllgen_a_values = ::dllgen_runtime::marshal::in_buffer::decode::<
+                        i32,
+                    >(&mut __dllgen_args, &mut __dllgen_keep, false)?;
+                    let __dllgen_a_n: u32 = ::dllgen_runtime::marshal::length::decode(
+                        &mut __dllgen_args,
+                    )?;
+                    ::dllgen_runtime::marshal::in_buffer::check(
+                        &__dllgen_a_values,
+                        __dllgen_a_n as u64,
+                        ::dllgen_runtime::marshal::Units::Elements,
+                        4,
+                    )?;
+                    __dllgen_args.finish()?;
+                    let __dllgen_ret = unsafe {
+                        (self
+                            .__dllgen_f12)(
+                            ::dllgen_runtime::marshal::in_buffer::ptr(
+                                &__dllgen_a_values,
                             ),
-                        );
-                    }
-                    args.finish()?;
-                    let ret = unsafe { (self.f12)(values_v.as_ptr() as *const i32, n) };
-                    out.i64(ret);
-                    Ok(Status::Ok)
+                            __dllgen_a_n,
+                        )
+                    };
+                    let (__dllgen_errno, __dllgen_last_error) = (
+                        ::dllgen_runtime::native::errno(),
+                        ::dllgen_runtime::native::last_error(),
+                    );
+                    ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
+                    Ok(::dllgen_runtime::Status::Ok)
                 }
                 13 => {
-                    let mut keep = Keep::default();
-                    let mut flags_value: u32 = args.u32()?;
-                    args.finish()?;
-                    let ret = unsafe { (self.f13)(&mut flags_value) };
-                    out.u32(ret);
-                    out.u32(flags_value);
-                    Ok(Status::Ok)
+                    let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
+                    let mut __dllgen_a_flags = ::dllgen_runtime::marshal::inout_value::decode_c::<
+                        u32,
+                    >(&mut __dllgen_args, &mut __dllgen_keep, false)?;
+                    __dllgen_args.finish()?;
+                    let __dllgen_ret = unsafe {
+                        (self
+                            .__dllgen_f13)(
+                            ::dllgen_runtime::marshal::inout_value::ptr(
+                                &mut __dllgen_a_flags,
+                            ),
+                        )
+                    };
+                    let (__dllgen_errno, __dllgen_last_error) = (
+                        ::dllgen_runtime::native::errno(),
+                        ::dllgen_runtime::native::last_error(),
+                    );
+                    ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
+                    ::dllgen_runtime::marshal::inout_value::reply(
+                        __dllgen_out,
+                        &__dllgen_a_flags,
+                        false,
+                    );
+                    Ok(::dllgen_runtime::Status::Ok)
                 }
                 14 => {
-                    let mut keep = Keep::default();
-                    args.finish()?;
-                    let ret = unsafe { (self.f14)() };
-                    if ret.is_null() {
-                        out.u8(0);
-                    } else {
-                        out.u8(1);
-                        out.bytes(unsafe { c_bytes(ret) });
-                    }
-                    Ok(Status::Ok)
+                    let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
+                    __dllgen_args.finish()?;
+                    let __dllgen_ret = unsafe { (self.__dllgen_f14)() };
+                    let (__dllgen_errno, __dllgen_last_error) = (
+                        ::dllgen_runtime::native::errno(),
+                        ::dllgen_runtime::native::last_error(),
+                    );
+                    unsafe {
+                        ::dllgen_runtime::marshal::ret_string::reply::<
+                            ::dllgen_runtime::marshal::Utf8,
+                        >(__dllgen_out, __dllgen_ret)
+                    };
+                    Ok(::dllgen_runtime::Status::Ok)
                 }
                 15 => {
-                    let mut keep = Keep::default();
-                    let dev_id = args.u64()?;
-                    let dev = handles::from_client(0, dev_id, false)?;
-                    let data_v = args.bytes()?;
-                    let len: u32 = fit(args.u64()?)?;
-                    let data_len: u64 = len as u64;
-                    if data_len.saturating_mul(1) > (data_v.len() * 1) as u64 {
-                        return Err(
-                            WireError::Payload(
-                                "an input buffer is shorter than its length",
-                            ),
-                        );
-                    }
-                    args.finish()?;
-                    native::set_errno(0);
-                    native::set_last_error(0);
-                    let ret = unsafe {
-                        (self.f15)(dev, data_v.as_ptr() as *const u8, len)
+                    let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
+                    let __dllgen_a_dev = ::dllgen_runtime::marshal::handle::decode_c(
+                        &mut __dllgen_args,
+                        0,
+                        false,
+                    )?;
+                    let __dllgen_a_data = ::dllgen_runtime::marshal::in_buffer::decode::<
+                        u8,
+                    >(&mut __dllgen_args, &mut __dllgen_keep, false)?;
+                    let __dllgen_a_len: u32 = ::dllgen_runtime::marshal::length::decode(
+                        &mut __dllgen_args,
+                    )?;
+                    ::dllgen_runtime::marshal::in_buffer::check(
+                        &__dllgen_a_data,
+                        __dllgen_a_len as u64,
+                        ::dllgen_runtime::marshal::Units::Bytes,
+                        1,
+                    )?;
+                    __dllgen_args.finish()?;
+                    ::dllgen_runtime::native::set_errno(0);
+                    ::dllgen_runtime::native::set_last_error(0);
+                    let __dllgen_ret = unsafe {
+                        (self
+                            .__dllgen_f15)(
+                            ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_dev),
+                            ::dllgen_runtime::marshal::in_buffer::ptr(&__dllgen_a_data),
+                            __dllgen_a_len,
+                        )
                     };
-                    let (errno, last_error) = (native::errno(), native::last_error());
-                    if ret < 0 as _ {
-                        out.i64(ret as i64);
-                        return Ok(Status::LibraryError);
+                    let (__dllgen_errno, __dllgen_last_error) = (
+                        ::dllgen_runtime::native::errno(),
+                        ::dllgen_runtime::native::last_error(),
+                    );
+                    if let Some(__dllgen_status) = ::dllgen_runtime::marshal::error::check(
+                        __dllgen_out,
+                        __dllgen_ret,
+                        ::dllgen_runtime::marshal::error::Rule::Negative,
+                        ::dllgen_runtime::marshal::error::Code::Return,
+                        __dllgen_errno,
+                        __dllgen_last_error,
+                    ) {
+                        return Ok(__dllgen_status);
                     }
-                    out.i32(ret);
-                    Ok(Status::Ok)
+                    ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
+                    ::dllgen_runtime::marshal::handle::reply(&__dllgen_a_dev, 0, false);
+                    Ok(::dllgen_runtime::Status::Ok)
                 }
-                _ => Err(WireError::Payload("no such function")),
+                _ => Err(::dllgen_runtime::WireError::Payload("no such function")),
             }
         }
     }
     pub fn main() {
-        run_host(|| {
+        use ::dllgen_runtime::native;
+        ::dllgen_runtime::run_host(|| {
             let path = native::library_path("libdemo32.so", "DEMO_LIBRARY");
-            let library = Dylib::open(&path)?;
+            let library = native::Dylib::open(&path)?;
             let symbols = library
                 .symbols(
                     &[
@@ -546,79 +832,82 @@ mod __dllgen {
                 )?;
             let mut symbols = symbols.into_iter();
             let host = unsafe {
-                Host {
-                    f0: std::mem::transmute::<
-                        *const c_void,
-                        Fn0,
-                    >(symbols.next().unwrap_or(std::ptr::null())),
-                    f1: std::mem::transmute::<
-                        *const c_void,
-                        Fn1,
-                    >(symbols.next().unwrap_or(std::ptr::null())),
-                    f2: std::mem::transmute::<
-                        *const c_void,
-                        Fn2,
-                    >(symbols.next().unwrap_or(std::ptr::null())),
-                    f3: std::mem::transmute::<
-                        *const c_void,
-                        Fn3,
-                    >(symbols.next().unwrap_or(std::ptr::null())),
-                    f4: std::mem::transmute::<
-                        *const c_void,
-                        Fn4,
-                    >(symbols.next().unwrap_or(std::ptr::null())),
-                    free4: std::mem::transmute::<
-                        *const c_void,
-                        Free4,
-                    >(symbols.next().unwrap_or(std::ptr::null())),
-                    f5: std::mem::transmute::<
-                        *const c_void,
-                        Fn5,
-                    >(symbols.next().unwrap_or(std::ptr::null())),
-                    f6: std::mem::transmute::<
-                        *const c_void,
-                        Fn6,
-                    >(symbols.next().unwrap_or(std::ptr::null())),
-                    f7: std::mem::transmute::<
-                        *const c_void,
-                        Fn7,
-                    >(symbols.next().unwrap_or(std::ptr::null())),
-                    f8: std::mem::transmute::<
-                        *const c_void,
-                        Fn8,
-                    >(symbols.next().unwrap_or(std::ptr::null())),
-                    f9: std::mem::transmute::<
-                        *const c_void,
-                        Fn9,
-                    >(symbols.next().unwrap_or(std::ptr::null())),
-                    f10: std::mem::transmute::<
-                        *const c_void,
-                        Fn10,
-                    >(symbols.next().unwrap_or(std::ptr::null())),
-                    f11: std::mem::transmute::<
-                        *const c_void,
-                        Fn11,
-                    >(symbols.next().unwrap_or(std::ptr::null())),
-                    f12: std::mem::transmute::<
-                        *const c_void,
-                        Fn12,
-                    >(symbols.next().unwrap_or(std::ptr::null())),
-                    f13: std::mem::transmute::<
-                        *const c_void,
-                        Fn13,
-                    >(symbols.next().unwrap_or(std::ptr::null())),
-                    f14: std::mem::transmute::<
-                        *const c_void,
-                        Fn14,
-                    >(symbols.next().unwrap_or(std::ptr::null())),
-                    f15: std::mem::transmute::<
-                        *const c_void,
-                        Fn15,
-                    >(symbols.next().unwrap_or(std::ptr::null())),
-                    _library: library,
+                __DllgenHost {
+                    __dllgen_f0: ::core::mem::transmute::<
+                        *const ::core::ffi::c_void,
+                        __DllgenFn0,
+                    >(symbols.next().unwrap_or(::core::ptr::null())),
+                    __dllgen_f1: ::core::mem::transmute::<
+                        *const ::core::ffi::c_void,
+                        __DllgenFn1,
+                    >(symbols.next().unwrap_or(::core::ptr::null())),
+                    __dllgen_f2: ::core::mem::transmute::<
+                        *const ::core::ffi::c_void,
+                        __DllgenFn2,
+                    >(symbols.next().unwrap_or(::core::ptr::null())),
+                    __dllgen_f3: ::core::mem::transmute::<
+                        *const ::core::ffi::c_void,
+                        __DllgenFn3,
+                    >(symbols.next().unwrap_or(::core::ptr::null())),
+                    __dllgen_f4: ::core::mem::transmute::<
+                        *const ::core::ffi::c_void,
+                        __DllgenFn4,
+                    >(symbols.next().unwrap_or(::core::ptr::null())),
+                    __dllgen_free4: ::core::mem::transmute::<
+                        *const ::core::ffi::c_void,
+                        __DllgenFree4,
+                    >(symbols.next().unwrap_or(::core::ptr::null())),
+                    __dllgen_f5: ::core::mem::transmute::<
+                        *const ::core::ffi::c_void,
+                        __DllgenFn5,
+                    >(symbols.next().unwrap_or(::core::ptr::null())),
+                    __dllgen_f6: ::core::mem::transmute::<
+                        *const ::core::ffi::c_void,
+                        __DllgenFn6,
+                    >(symbols.next().unwrap_or(::core::ptr::null())),
+                    __dllgen_f7: ::core::mem::transmute::<
+                        *const ::core::ffi::c_void,
+                        __DllgenFn7,
+                    >(symbols.next().unwrap_or(::core::ptr::null())),
+                    __dllgen_f8: ::core::mem::transmute::<
+                        *const ::core::ffi::c_void,
+                        __DllgenFn8,
+                    >(symbols.next().unwrap_or(::core::ptr::null())),
+                    __dllgen_f9: ::core::mem::transmute::<
+                        *const ::core::ffi::c_void,
+                        __DllgenFn9,
+                    >(symbols.next().unwrap_or(::core::ptr::null())),
+                    __dllgen_f10: ::core::mem::transmute::<
+                        *const ::core::ffi::c_void,
+                        __DllgenFn10,
+                    >(symbols.next().unwrap_or(::core::ptr::null())),
+                    __dllgen_f11: ::core::mem::transmute::<
+                        *const ::core::ffi::c_void,
+                        __DllgenFn11,
+                    >(symbols.next().unwrap_or(::core::ptr::null())),
+                    __dllgen_f12: ::core::mem::transmute::<
+                        *const ::core::ffi::c_void,
+                        __DllgenFn12,
+                    >(symbols.next().unwrap_or(::core::ptr::null())),
+                    __dllgen_f13: ::core::mem::transmute::<
+                        *const ::core::ffi::c_void,
+                        __DllgenFn13,
+                    >(symbols.next().unwrap_or(::core::ptr::null())),
+                    __dllgen_f14: ::core::mem::transmute::<
+                        *const ::core::ffi::c_void,
+                        __DllgenFn14,
+                    >(symbols.next().unwrap_or(::core::ptr::null())),
+                    __dllgen_f15: ::core::mem::transmute::<
+                        *const ::core::ffi::c_void,
+                        __DllgenFn15,
+                    >(symbols.next().unwrap_or(::core::ptr::null())),
+                    __dllgen_library: library,
                 }
             };
-            Ok(Box::new(host) as Box<dyn Library>)
+            Ok(
+                ::std::boxed::Box::new(host)
+                    as ::std::boxed::Box<dyn ::dllgen_runtime::Library>,
+            )
         })
     }
 }

@@ -8,11 +8,7 @@ pub use __dllgen::*;
 #[rustfmt::skip]
 mod __dllgen {
     #![allow(clippy::all, unused_imports, unused_mut, unused_variables, non_snake_case)]
-    pub use dllgen_runtime::{Config, Error, HostPath};
-    use dllgen_runtime::marshal::{
-        get_str, get_wide, length, out_elements, put_str, put_wide, Value,
-    };
-    use dllgen_runtime::{Client, Reader, WireError, Writer};
+    pub use ::dllgen_runtime::{Config, Error, HostPath};
     /// The hash of the model both sides were generated from; the host refuses any other.
     pub const MODEL_HASH: u64 = 0xfaf13efd5a263b64;
     /// The host executable's file name.
@@ -24,6 +20,14 @@ mod __dllgen {
     /// A `demo_device *` of the library, as an id the host maps to the pointer: a closed handle, or one from an earlier host process, is refused with an error instead of reaching the library.
     #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
     pub struct Device(u64);
+    impl ::dllgen_runtime::marshal::handle::ClientHandle for Device {
+        fn id(self) -> u64 {
+            self.0
+        }
+        fn from_id(id: u64) -> Self {
+            Device(id)
+        }
+    }
     /// The closure type of `demo_progress_fn`: the library calls it during the call it was passed
     /// to (in the host; the call waits while it runs here).
     pub type DemoProgressFn<'a> = dyn FnMut(u32, u32) -> i32 + 'a;
@@ -37,48 +41,53 @@ mod __dllgen {
         /// Readings taken since the device was opened.
         pub sequence: u64,
         /// "V" or "mA".
-        pub unit: String,
+        pub unit: ::std::string::String,
         /// Bit 0: over range.
         pub flags: u8,
     }
-    impl Default for DemoReading {
+    impl ::core::default::Default for DemoReading {
         fn default() -> Self {
             DemoReading {
-                channel: Default::default(),
-                value: Default::default(),
-                sequence: Default::default(),
-                unit: Default::default(),
-                flags: Default::default(),
+                channel: ::core::default::Default::default(),
+                value: ::core::default::Default::default(),
+                sequence: ::core::default::Default::default(),
+                unit: ::core::default::Default::default(),
+                flags: ::core::default::Default::default(),
             }
         }
     }
-    impl Value for DemoReading {
-        fn put(&self, w: &mut Writer) {
-            self.channel.put(w);
-            self.value.put(w);
-            self.sequence.put(w);
-            put_str(w, Some(&self.unit));
-            self.flags.put(w);
+    impl ::dllgen_runtime::marshal::Value for DemoReading {
+        fn put(&self, w: &mut ::dllgen_runtime::Writer) {
+            ::dllgen_runtime::marshal::value::encode(w, &self.channel);
+            ::dllgen_runtime::marshal::value::encode(w, &self.value);
+            ::dllgen_runtime::marshal::value::encode(w, &self.sequence);
+            ::dllgen_runtime::marshal::text::put_value::<
+                ::dllgen_runtime::marshal::Utf8,
+            >(w, &self.unit);
+            ::dllgen_runtime::marshal::value::encode(w, &self.flags);
         }
-        fn get(r: &mut Reader<'_>) -> Result<Self, WireError> {
+        fn get(
+            r: &mut ::dllgen_runtime::Reader<'_>,
+        ) -> ::core::result::Result<Self, ::dllgen_runtime::WireError> {
             Ok(DemoReading {
-                channel: Value::get(r)?,
-                value: Value::get(r)?,
-                sequence: Value::get(r)?,
-                unit: get_str(r)?.unwrap_or_default(),
-                flags: Value::get(r)?,
+                channel: ::dllgen_runtime::marshal::value::decode(r)?,
+                value: ::dllgen_runtime::marshal::value::decode(r)?,
+                sequence: ::dllgen_runtime::marshal::value::decode(r)?,
+                unit: ::dllgen_runtime::marshal::text::get_value::<
+                    ::dllgen_runtime::marshal::Utf8,
+                    _,
+                >(r)?,
+                flags: ::dllgen_runtime::marshal::value::decode(r)?,
             })
         }
     }
-    fn no_callbacks(_: u32, _: Reader<'_>, _: &mut Writer) -> Result<(), WireError> {
-        Err(WireError::Payload("this library has no callbacks"))
-    }
+    impl ::dllgen_runtime::marshal::Struct for DemoReading {}
     /// The library, through its 32-bit host. Cheap to share across threads: calls are
     /// serialized onto the host's one library thread.
     pub struct DemoWin {
-        client: Client,
+        client: ::dllgen_runtime::Client,
     }
-    impl Default for DemoWin {
+    impl ::core::default::Default for DemoWin {
         fn default() -> Self {
             Self::new()
         }
@@ -111,29 +120,31 @@ mod __dllgen {
         pub fn with_config(mut config: Config) -> Self {
             config.model_hash = MODEL_HASH;
             DemoWin {
-                client: Client::new(config),
+                client: ::dllgen_runtime::Client::new(config),
             }
         }
         /// The runtime client (restart the host, find its process id).
-        pub fn client(&self) -> &Client {
+        pub fn client(&self) -> &::dllgen_runtime::Client {
             &self.client
         }
         /// Adds two numbers.
-        pub fn demo_add(&self, a: i32, b: i32) -> Result<i32, Error> {
+        pub fn demo_add(&self, a: i32, b: i32) -> ::core::result::Result<i32, Error> {
             let (__dllgen_ret,) = self
                 .client
                 .call(
                     0,
-                    |w| {
-                        w.i32(a);
-                        w.i32(b);
+                    |__dllgen_w| {
+                        ::dllgen_runtime::marshal::value::encode(__dllgen_w, &a);
+                        ::dllgen_runtime::marshal::value::encode(__dllgen_w, &b);
                     },
-                    |mut r| {
-                        let __dllgen_ret: i32 = r.i32()?;
-                        r.finish()?;
+                    |mut __dllgen_r| {
+                        let __dllgen_ret: i32 = ::dllgen_runtime::marshal::value::decode(
+                            &mut __dllgen_r,
+                        )?;
+                        __dllgen_r.finish()?;
                         Ok((__dllgen_ret,))
                     },
-                    &mut no_callbacks,
+                    &mut ::dllgen_runtime::marshal::callback::none,
                 )?;
             Ok(__dllgen_ret)
         }
@@ -143,44 +154,64 @@ mod __dllgen {
             &self,
             dev: Device,
             steps: u32,
-            progress: Option<&mut DemoProgressFn<'_>>,
-        ) -> Result<i32, Error> {
-            let __dllgen_progress_present = u8::from(progress.is_some());
-            let mut progress = progress;
+            progress: ::core::option::Option<&mut DemoProgressFn<'_>>,
+        ) -> ::core::result::Result<i32, Error> {
+            let __dllgen_g_progress = ::dllgen_runtime::marshal::callback::given(
+                &progress,
+            );
+            let mut __dllgen_a_progress = progress;
             let (__dllgen_ret,) = self
                 .client
                 .call(
                     1,
-                    |w| {
-                        w.u64(dev.0);
-                        w.u32(steps);
-                        w.u8(__dllgen_progress_present);
+                    |__dllgen_w| {
+                        ::dllgen_runtime::marshal::handle::encode(__dllgen_w, &dev);
+                        ::dllgen_runtime::marshal::value::encode(__dllgen_w, &steps);
+                        ::dllgen_runtime::marshal::callback::encode(
+                            __dllgen_w,
+                            __dllgen_g_progress,
+                            true,
+                        );
                     },
-                    |mut r| {
-                        let __dllgen_ret: i32 = r.i32()?;
-                        r.finish()?;
+                    |mut __dllgen_r| {
+                        let __dllgen_ret: i32 = ::dllgen_runtime::marshal::value::decode(
+                            &mut __dllgen_r,
+                        )?;
+                        __dllgen_r.finish()?;
                         Ok((__dllgen_ret,))
                     },
                     &mut |
-                        id: u32,
-                        mut r: Reader<'_>,
-                        w: &mut Writer,
-                    | -> Result<(), WireError> {
-                        match id {
+                        __dllgen_id: u32,
+                        mut __dllgen_r: ::dllgen_runtime::Reader<'_>,
+                        __dllgen_cw: &mut ::dllgen_runtime::Writer,
+                    | -> ::core::result::Result<(), ::dllgen_runtime::WireError> {
+                        match __dllgen_id {
                             2 => {
-                                let a1: u32 = r.u32()?;
-                                let a2: u32 = r.u32()?;
-                                r.finish()?;
-                                let Some(f) = progress.as_mut() else {
-                                    return Err(
-                                        WireError::Payload("a callback that was not given"),
-                                    );
-                                };
-                                let ret = f(a1, a2);
-                                w.i32(ret);
+                                let __dllgen_a1: u32 = ::dllgen_runtime::marshal::value::decode(
+                                    &mut __dllgen_r,
+                                )?;
+                                let __dllgen_a2: u32 = ::dllgen_runtime::marshal::value::decode(
+                                    &mut __dllgen_r,
+                                )?;
+                                __dllgen_r.finish()?;
+                                let __dllgen_f = ::dllgen_runtime::marshal::callback::closure(
+                                    &mut __dllgen_a_progress,
+                                )?;
+                                let __dllgen_ret: i32 = __dllgen_f(
+                                    __dllgen_a1,
+                                    __dllgen_a2,
+                                );
+                                ::dllgen_runtime::marshal::value::encode(
+                                    __dllgen_cw,
+                                    &__dllgen_ret,
+                                );
                                 Ok(())
                             }
-                            _ => Err(WireError::Payload("no such callback")),
+                            _ => {
+                                Err(
+                                    ::dllgen_runtime::WireError::Payload("no such callback"),
+                                )
+                            }
                         }
                     },
                 )?;
@@ -191,99 +222,106 @@ mod __dllgen {
         /// without `value`.
         pub fn demo_clamp(
             &self,
-            low: Option<i32>,
-            value: Option<&mut i32>,
-        ) -> Result<(i32, u8), Error> {
-            let (__dllgen_ret, __dllgen_value, __dllgen_clamped) = self
+            low: ::core::option::Option<i32>,
+            value: ::core::option::Option<&mut i32>,
+        ) -> ::core::result::Result<(i32, u8), Error> {
+            let __dllgen_a_value = ::dllgen_runtime::marshal::inout_value::lend(value);
+            let (__dllgen_ret, __dllgen_a_clamped) = self
                 .client
                 .call(
                     2,
-                    |w| {
-                        if let Some(v) = low {
-                            w.u8(1);
-                            w.i32(v);
-                        } else {
-                            w.u8(0);
-                        }
-                        if let Some(v) = &value {
-                            w.u8(1);
-                            w.i32(**v);
-                        } else {
-                            w.u8(0);
-                        }
+                    |__dllgen_w| {
+                        ::dllgen_runtime::marshal::in_value::encode::<
+                            i32,
+                        >(__dllgen_w, &low, true);
+                        ::dllgen_runtime::marshal::inout_value::encode(
+                            __dllgen_w,
+                            &__dllgen_a_value,
+                            true,
+                        );
                     },
-                    |mut r| {
-                        let __dllgen_ret: i32 = r.i32()?;
-                        let __dllgen_value: Option<i32> = if r.u8()? == 0 {
-                            None
-                        } else {
-                            Some(r.i32()?)
-                        };
-                        let __dllgen_clamped: u8 = r.u8()?;
-                        r.finish()?;
-                        Ok((__dllgen_ret, __dllgen_value, __dllgen_clamped))
+                    |mut __dllgen_r| {
+                        let __dllgen_ret: i32 = ::dllgen_runtime::marshal::value::decode(
+                            &mut __dllgen_r,
+                        )?;
+                        ::dllgen_runtime::marshal::inout_value::decode(
+                            &mut __dllgen_r,
+                            &__dllgen_a_value,
+                            true,
+                        )?;
+                        let __dllgen_a_clamped: u8 = ::dllgen_runtime::marshal::out_value::decode(
+                            &mut __dllgen_r,
+                        )?;
+                        __dllgen_r.finish()?;
+                        Ok((__dllgen_ret, __dllgen_a_clamped))
                     },
-                    &mut no_callbacks,
+                    &mut ::dllgen_runtime::marshal::callback::none,
                 )?;
-            if let (Some(dst), Some(v)) = (value, __dllgen_value) {
-                *dst = v;
-            }
-            Ok((__dllgen_ret, __dllgen_clamped))
+            Ok((__dllgen_ret, __dllgen_a_clamped))
         }
         /// Closes a device.
-        pub fn demo_close(&self, dev: Device) -> Result<(), Error> {
+        pub fn demo_close(&self, dev: Device) -> ::core::result::Result<(), Error> {
             let () = self
                 .client
                 .call(
                     3,
-                    |w| {
-                        w.u64(dev.0);
+                    |__dllgen_w| {
+                        ::dllgen_runtime::marshal::handle::encode(__dllgen_w, &dev);
                     },
-                    |mut r| {
-                        r.finish()?;
+                    |mut __dllgen_r| {
+                        __dllgen_r.finish()?;
                         Ok(())
                     },
-                    &mut no_callbacks,
+                    &mut ::dllgen_runtime::marshal::callback::none,
                 )?;
             Ok(())
         }
         /// A description of the device; the caller frees it with demo_free.
-        pub fn demo_describe(&self, dev: Device) -> Result<Option<String>, Error> {
+        pub fn demo_describe(
+            &self,
+            dev: Device,
+        ) -> ::core::result::Result<
+            ::core::option::Option<::std::string::String>,
+            Error,
+        > {
             let (__dllgen_ret,) = self
                 .client
                 .call(
                     4,
-                    |w| {
-                        w.u64(dev.0);
+                    |__dllgen_w| {
+                        ::dllgen_runtime::marshal::handle::encode(__dllgen_w, &dev);
                     },
-                    |mut r| {
-                        let __dllgen_ret = if r.u8()? == 0 {
-                            None
-                        } else {
-                            Some(r.string()?)
-                        };
-                        r.finish()?;
+                    |mut __dllgen_r| {
+                        let __dllgen_ret: ::core::option::Option<
+                            ::std::string::String,
+                        > = ::dllgen_runtime::marshal::ret_string::decode::<
+                            ::dllgen_runtime::marshal::Utf8,
+                            _,
+                        >(&mut __dllgen_r)?;
+                        __dllgen_r.finish()?;
                         Ok((__dllgen_ret,))
                     },
-                    &mut no_callbacks,
+                    &mut ::dllgen_runtime::marshal::callback::none,
                 )?;
             Ok(__dllgen_ret)
         }
         /// Fails with errno set to `code`, returning -1.
-        pub fn demo_fail(&self, code: i32) -> Result<i32, Error> {
+        pub fn demo_fail(&self, code: i32) -> ::core::result::Result<i32, Error> {
             let (__dllgen_ret,) = self
                 .client
                 .call(
                     5,
-                    |w| {
-                        w.i32(code);
+                    |__dllgen_w| {
+                        ::dllgen_runtime::marshal::value::encode(__dllgen_w, &code);
                     },
-                    |mut r| {
-                        let __dllgen_ret: i32 = r.i32()?;
-                        r.finish()?;
+                    |mut __dllgen_r| {
+                        let __dllgen_ret: i32 = ::dllgen_runtime::marshal::value::decode(
+                            &mut __dllgen_r,
+                        )?;
+                        __dllgen_r.finish()?;
                         Ok((__dllgen_ret,))
                     },
-                    &mut no_callbacks,
+                    &mut ::dllgen_runtime::marshal::callback::none,
                 )?;
             Ok(__dllgen_ret)
         }
@@ -292,72 +330,84 @@ mod __dllgen {
             &self,
             dev: Device,
             channel: u32,
-        ) -> Result<(i32, DemoReading), Error> {
-            let (__dllgen_ret, __dllgen_out_) = self
+        ) -> ::core::result::Result<(i32, DemoReading), Error> {
+            let (__dllgen_ret, __dllgen_a_out) = self
                 .client
                 .call(
                     6,
-                    |w| {
-                        w.u64(dev.0);
-                        w.u32(channel);
+                    |__dllgen_w| {
+                        ::dllgen_runtime::marshal::handle::encode(__dllgen_w, &dev);
+                        ::dllgen_runtime::marshal::value::encode(__dllgen_w, &channel);
                     },
-                    |mut r| {
-                        let __dllgen_ret: i32 = r.i32()?;
-                        let __dllgen_out_: DemoReading = Value::get(&mut r)?;
-                        r.finish()?;
-                        Ok((__dllgen_ret, __dllgen_out_))
+                    |mut __dllgen_r| {
+                        let __dllgen_ret: i32 = ::dllgen_runtime::marshal::value::decode(
+                            &mut __dllgen_r,
+                        )?;
+                        let __dllgen_a_out: DemoReading = ::dllgen_runtime::marshal::out_value::decode(
+                            &mut __dllgen_r,
+                        )?;
+                        __dllgen_r.finish()?;
+                        Ok((__dllgen_ret, __dllgen_a_out))
                     },
-                    &mut no_callbacks,
+                    &mut ::dllgen_runtime::marshal::callback::none,
                 )?;
-            Ok((__dllgen_ret, __dllgen_out_))
+            Ok((__dllgen_ret, __dllgen_a_out))
         }
         /// The sum of the `n` values in `add` (none: 0), added to each of the `m` values in
         /// `acc` when given; returns the sum, or -1 when neither is given.
         pub fn demo_mix(
             &self,
-            add: Option<&[i16]>,
-            acc: Option<&mut [i32]>,
-        ) -> Result<i32, Error> {
-            let n: u64 = add.as_ref().map_or(0, |b| b.len()) as u64 * 1;
-            let m: u64 = acc.as_ref().map_or(0, |b| b.len()) as u64 * 1;
-            let __dllgen_acc_raw: Option<(*mut i32, usize)> = acc
-                .map(|s| (s.as_mut_ptr(), s.len()));
+            add: ::core::option::Option<&[i16]>,
+            acc: ::core::option::Option<&mut [i32]>,
+        ) -> ::core::result::Result<i32, Error> {
+            let __dllgen_a_n: u64 = ::dllgen_runtime::marshal::length::of(
+                &add,
+                ::dllgen_runtime::marshal::Units::Elements,
+                2,
+            );
+            let __dllgen_a_m: u64 = ::dllgen_runtime::marshal::length::of(
+                &acc,
+                ::dllgen_runtime::marshal::Units::Elements,
+                4,
+            );
+            let __dllgen_a_acc = ::dllgen_runtime::marshal::inout_buffer::lend(acc);
             let (__dllgen_ret,) = self
                 .client
                 .call(
                     7,
-                    |w| {
-                        if let Some(v) = add {
-                            w.u8(1);
-                            w.elements(v);
-                        } else {
-                            w.u8(0);
-                        }
-                        w.u64(n);
-                        if let Some((p, n)) = __dllgen_acc_raw {
-                            w.u8(1);
-                            w.elements(unsafe { std::slice::from_raw_parts(p, n) });
-                        } else {
-                            w.u8(0);
-                        }
-                        w.u64(m);
+                    |__dllgen_w| {
+                        ::dllgen_runtime::marshal::in_buffer::encode(
+                            __dllgen_w,
+                            add,
+                            true,
+                        );
+                        ::dllgen_runtime::marshal::length::encode(
+                            __dllgen_w,
+                            __dllgen_a_n,
+                        );
+                        ::dllgen_runtime::marshal::inout_buffer::encode(
+                            __dllgen_w,
+                            &__dllgen_a_acc,
+                            true,
+                        );
+                        ::dllgen_runtime::marshal::length::encode(
+                            __dllgen_w,
+                            __dllgen_a_m,
+                        );
                     },
-                    |mut r| {
-                        let __dllgen_ret: i32 = r.i32()?;
-                        if r.u8()? != 0 {
-                            let Some((p, n)) = __dllgen_acc_raw else {
-                                return Err(
-                                    WireError::Payload("a buffer back for one not given"),
-                                );
-                            };
-                            r.elements_into(unsafe {
-                                std::slice::from_raw_parts_mut(p, n)
-                            })?;
-                        }
-                        r.finish()?;
+                    |mut __dllgen_r| {
+                        let __dllgen_ret: i32 = ::dllgen_runtime::marshal::value::decode(
+                            &mut __dllgen_r,
+                        )?;
+                        ::dllgen_runtime::marshal::inout_buffer::decode(
+                            &mut __dllgen_r,
+                            &__dllgen_a_acc,
+                            true,
+                        )?;
+                        __dllgen_r.finish()?;
                         Ok((__dllgen_ret,))
                     },
-                    &mut no_callbacks,
+                    &mut ::dllgen_runtime::marshal::callback::none,
                 )?;
             Ok(__dllgen_ret)
         }
@@ -366,71 +416,108 @@ mod __dllgen {
             &self,
             dev: Device,
             buf_capacity: usize,
-        ) -> Result<(i32, String), Error> {
-            let cap: u64 = buf_capacity as u64 * 1;
-            let (__dllgen_ret, __dllgen_buf) = self
+        ) -> ::core::result::Result<(i32, ::std::string::String), Error> {
+            let __dllgen_a_cap: u64 = ::dllgen_runtime::marshal::length::of(
+                &buf_capacity,
+                ::dllgen_runtime::marshal::Units::Elements,
+                1,
+            );
+            let __dllgen_c_buf: u64 = __dllgen_a_cap as u64;
+            let (__dllgen_ret, __dllgen_a_buf) = self
                 .client
                 .call(
                     8,
-                    |w| {
-                        w.u64(dev.0);
-                        w.u64(cap);
+                    |__dllgen_w| {
+                        ::dllgen_runtime::marshal::handle::encode(__dllgen_w, &dev);
+                        ::dllgen_runtime::marshal::length::encode(
+                            __dllgen_w,
+                            __dllgen_a_cap,
+                        );
                     },
-                    |mut r| {
-                        let __dllgen_ret: i32 = r.i32()?;
-                        let __dllgen_buf = r
-                            .string_at_most(out_elements(cap as u64, false, 1)?)?;
-                        r.finish()?;
-                        Ok((__dllgen_ret, __dllgen_buf))
+                    |mut __dllgen_r| {
+                        let __dllgen_ret: i32 = ::dllgen_runtime::marshal::value::decode(
+                            &mut __dllgen_r,
+                        )?;
+                        let __dllgen_a_buf: ::std::string::String = ::dllgen_runtime::marshal::out_buffer::decode(
+                            &mut __dllgen_r,
+                            __dllgen_c_buf,
+                            ::dllgen_runtime::marshal::Units::Elements,
+                            1,
+                        )?;
+                        __dllgen_r.finish()?;
+                        Ok((__dllgen_ret, __dllgen_a_buf))
                     },
-                    &mut no_callbacks,
+                    &mut ::dllgen_runtime::marshal::callback::none,
                 )?;
-            Ok((__dllgen_ret, __dllgen_buf))
+            Ok((__dllgen_ret, __dllgen_a_buf))
         }
         /// Opens the device called `name` ("sim0" to "sim9").
-        pub fn demo_open(&self, name: &str) -> Result<(i32, Device), Error> {
-            let (__dllgen_ret, __dllgen_out_) = self
+        pub fn demo_open(
+            &self,
+            name: &str,
+        ) -> ::core::result::Result<(i32, Device), Error> {
+            let (__dllgen_ret, __dllgen_a_out) = self
                 .client
                 .call(
                     9,
-                    |w| {
-                        w.bytes(name.as_bytes());
+                    |__dllgen_w| {
+                        ::dllgen_runtime::marshal::in_string::encode::<
+                            ::dllgen_runtime::marshal::Utf8,
+                        >(__dllgen_w, name, false);
                     },
-                    |mut r| {
-                        let __dllgen_ret: i32 = r.i32()?;
-                        let __dllgen_out_ = Device(r.u64()?);
-                        r.finish()?;
-                        Ok((__dllgen_ret, __dllgen_out_))
+                    |mut __dllgen_r| {
+                        let __dllgen_ret: i32 = ::dllgen_runtime::marshal::value::decode(
+                            &mut __dllgen_r,
+                        )?;
+                        let __dllgen_a_out: Device = ::dllgen_runtime::marshal::out_handle::decode(
+                            &mut __dllgen_r,
+                        )?;
+                        __dllgen_r.finish()?;
+                        Ok((__dllgen_ret, __dllgen_a_out))
                     },
-                    &mut no_callbacks,
+                    &mut ::dllgen_runtime::marshal::callback::none,
                 )?;
-            Ok((__dllgen_ret, __dllgen_out_))
+            Ok((__dllgen_ret, __dllgen_a_out))
         }
         /// Copies up to `cap` bytes of the log into `buf`; `*got` receives how many.
         pub fn demo_read(
             &self,
             dev: Device,
             buf_capacity: usize,
-        ) -> Result<(i32, Vec<u8>), Error> {
-            let cap: u64 = buf_capacity as u64 * 1;
-            let (__dllgen_ret, __dllgen_buf) = self
+        ) -> ::core::result::Result<(i32, ::std::vec::Vec<u8>), Error> {
+            let __dllgen_a_cap: u64 = ::dllgen_runtime::marshal::length::of(
+                &buf_capacity,
+                ::dllgen_runtime::marshal::Units::Bytes,
+                1,
+            );
+            let __dllgen_c_buf: u64 = __dllgen_a_cap as u64;
+            let (__dllgen_ret, __dllgen_a_buf) = self
                 .client
                 .call(
                     10,
-                    |w| {
-                        w.u64(dev.0);
-                        w.u64(cap);
+                    |__dllgen_w| {
+                        ::dllgen_runtime::marshal::handle::encode(__dllgen_w, &dev);
+                        ::dllgen_runtime::marshal::length::encode(
+                            __dllgen_w,
+                            __dllgen_a_cap,
+                        );
                     },
-                    |mut r| {
-                        let __dllgen_ret: i32 = r.i32()?;
-                        let __dllgen_buf: Vec<u8> = r
-                            .elements_at_most(out_elements(cap as u64, true, 1)?)?;
-                        r.finish()?;
-                        Ok((__dllgen_ret, __dllgen_buf))
+                    |mut __dllgen_r| {
+                        let __dllgen_ret: i32 = ::dllgen_runtime::marshal::value::decode(
+                            &mut __dllgen_r,
+                        )?;
+                        let __dllgen_a_buf: ::std::vec::Vec<u8> = ::dllgen_runtime::marshal::out_buffer::decode(
+                            &mut __dllgen_r,
+                            __dllgen_c_buf,
+                            ::dllgen_runtime::marshal::Units::Bytes,
+                            1,
+                        )?;
+                        __dllgen_r.finish()?;
+                        Ok((__dllgen_ret, __dllgen_a_buf))
                     },
-                    &mut no_callbacks,
+                    &mut ::dllgen_runtime::marshal::callback::none,
                 )?;
-            Ok((__dllgen_ret, __dllgen_buf))
+            Ok((__dllgen_ret, __dllgen_a_buf))
         }
         /// Multiplies `count` samples by `gain`, in place.
         pub fn demo_scale(
@@ -438,120 +525,175 @@ mod __dllgen {
             dev: Device,
             samples: &mut [f32],
             gain: f64,
-        ) -> Result<i32, Error> {
-            let count: u64 = samples.len() as u64 * 1;
-            let __dllgen_samples_raw: (*mut f32, usize) = (
-                samples.as_mut_ptr(),
-                samples.len(),
+        ) -> ::core::result::Result<i32, Error> {
+            let __dllgen_a_count: u64 = ::dllgen_runtime::marshal::length::of(
+                &samples,
+                ::dllgen_runtime::marshal::Units::Elements,
+                4,
+            );
+            let __dllgen_a_samples = ::dllgen_runtime::marshal::inout_buffer::lend(
+                samples,
             );
             let (__dllgen_ret,) = self
                 .client
                 .call(
                     11,
-                    |w| {
-                        w.u64(dev.0);
-                        w.elements(unsafe {
-                            std::slice::from_raw_parts(
-                                __dllgen_samples_raw.0,
-                                __dllgen_samples_raw.1,
-                            )
-                        });
-                        w.u64(count);
-                        w.f64(gain);
+                    |__dllgen_w| {
+                        ::dllgen_runtime::marshal::handle::encode(__dllgen_w, &dev);
+                        ::dllgen_runtime::marshal::inout_buffer::encode(
+                            __dllgen_w,
+                            &__dllgen_a_samples,
+                            false,
+                        );
+                        ::dllgen_runtime::marshal::length::encode(
+                            __dllgen_w,
+                            __dllgen_a_count,
+                        );
+                        ::dllgen_runtime::marshal::value::encode(__dllgen_w, &gain);
                     },
-                    |mut r| {
-                        let __dllgen_ret: i32 = r.i32()?;
-                        r.elements_into(unsafe {
-                            std::slice::from_raw_parts_mut(
-                                __dllgen_samples_raw.0,
-                                __dllgen_samples_raw.1,
-                            )
-                        })?;
-                        r.finish()?;
+                    |mut __dllgen_r| {
+                        let __dllgen_ret: i32 = ::dllgen_runtime::marshal::value::decode(
+                            &mut __dllgen_r,
+                        )?;
+                        ::dllgen_runtime::marshal::inout_buffer::decode(
+                            &mut __dllgen_r,
+                            &__dllgen_a_samples,
+                            false,
+                        )?;
+                        __dllgen_r.finish()?;
                         Ok((__dllgen_ret,))
                     },
-                    &mut no_callbacks,
+                    &mut ::dllgen_runtime::marshal::callback::none,
                 )?;
             Ok(__dllgen_ret)
         }
         /// The sum of `n` values.
-        pub fn demo_sum(&self, values: &[i32]) -> Result<i64, Error> {
-            let n: u64 = values.len() as u64 * 1;
+        pub fn demo_sum(&self, values: &[i32]) -> ::core::result::Result<i64, Error> {
+            let __dllgen_a_n: u64 = ::dllgen_runtime::marshal::length::of(
+                &values,
+                ::dllgen_runtime::marshal::Units::Elements,
+                4,
+            );
             let (__dllgen_ret,) = self
                 .client
                 .call(
                     12,
-                    |w| {
-                        w.elements(values);
-                        w.u64(n);
+                    |__dllgen_w| {
+                        ::dllgen_runtime::marshal::in_buffer::encode(
+                            __dllgen_w,
+                            values,
+                            false,
+                        );
+                        ::dllgen_runtime::marshal::length::encode(
+                            __dllgen_w,
+                            __dllgen_a_n,
+                        );
                     },
-                    |mut r| {
-                        let __dllgen_ret: i64 = r.i64()?;
-                        r.finish()?;
+                    |mut __dllgen_r| {
+                        let __dllgen_ret: i64 = ::dllgen_runtime::marshal::value::decode(
+                            &mut __dllgen_r,
+                        )?;
+                        __dllgen_r.finish()?;
                         Ok((__dllgen_ret,))
                     },
-                    &mut no_callbacks,
+                    &mut ::dllgen_runtime::marshal::callback::none,
                 )?;
             Ok(__dllgen_ret)
         }
         /// Flips every bit of `*flags`; returns how many were set before.
-        pub fn demo_toggle(&self, flags: &mut u32) -> Result<u32, Error> {
-            let (__dllgen_ret, __dllgen_flags) = self
+        pub fn demo_toggle(
+            &self,
+            flags: &mut u32,
+        ) -> ::core::result::Result<u32, Error> {
+            let __dllgen_a_flags = ::dllgen_runtime::marshal::inout_value::lend(flags);
+            let (__dllgen_ret,) = self
                 .client
                 .call(
                     13,
-                    |w| {
-                        w.u32(*flags);
+                    |__dllgen_w| {
+                        ::dllgen_runtime::marshal::inout_value::encode(
+                            __dllgen_w,
+                            &__dllgen_a_flags,
+                            false,
+                        );
                     },
-                    |mut r| {
-                        let __dllgen_ret: u32 = r.u32()?;
-                        let __dllgen_flags: u32 = r.u32()?;
-                        r.finish()?;
-                        Ok((__dllgen_ret, __dllgen_flags))
+                    |mut __dllgen_r| {
+                        let __dllgen_ret: u32 = ::dllgen_runtime::marshal::value::decode(
+                            &mut __dllgen_r,
+                        )?;
+                        ::dllgen_runtime::marshal::inout_value::decode(
+                            &mut __dllgen_r,
+                            &__dllgen_a_flags,
+                            false,
+                        )?;
+                        __dllgen_r.finish()?;
+                        Ok((__dllgen_ret,))
                     },
-                    &mut no_callbacks,
+                    &mut ::dllgen_runtime::marshal::callback::none,
                 )?;
-            *flags = __dllgen_flags;
             Ok(__dllgen_ret)
         }
         /// The library's version.
-        pub fn demo_version(&self) -> Result<Option<String>, Error> {
+        pub fn demo_version(
+            &self,
+        ) -> ::core::result::Result<
+            ::core::option::Option<::std::string::String>,
+            Error,
+        > {
             let (__dllgen_ret,) = self
                 .client
                 .call(
                     14,
-                    |w| {},
-                    |mut r| {
-                        let __dllgen_ret = if r.u8()? == 0 {
-                            None
-                        } else {
-                            Some(r.string()?)
-                        };
-                        r.finish()?;
+                    |__dllgen_w| {},
+                    |mut __dllgen_r| {
+                        let __dllgen_ret: ::core::option::Option<
+                            ::std::string::String,
+                        > = ::dllgen_runtime::marshal::ret_string::decode::<
+                            ::dllgen_runtime::marshal::Utf8,
+                            _,
+                        >(&mut __dllgen_r)?;
+                        __dllgen_r.finish()?;
                         Ok((__dllgen_ret,))
                     },
-                    &mut no_callbacks,
+                    &mut ::dllgen_runtime::marshal::callback::none,
                 )?;
             Ok(__dllgen_ret)
         }
         /// Appends `len` bytes to the device's log.
-        pub fn demo_write(&self, dev: Device, data: &[u8]) -> Result<i32, Error> {
-            let len: u64 = data.len() as u64 * 1;
+        pub fn demo_write(
+            &self,
+            dev: Device,
+            data: &[u8],
+        ) -> ::core::result::Result<i32, Error> {
+            let __dllgen_a_len: u64 = ::dllgen_runtime::marshal::length::of(
+                &data,
+                ::dllgen_runtime::marshal::Units::Bytes,
+                1,
+            );
             let (__dllgen_ret,) = self
                 .client
                 .call(
                     15,
-                    |w| {
-                        w.u64(dev.0);
-                        w.elements(data);
-                        w.u64(len);
+                    |__dllgen_w| {
+                        ::dllgen_runtime::marshal::handle::encode(__dllgen_w, &dev);
+                        ::dllgen_runtime::marshal::in_buffer::encode(
+                            __dllgen_w,
+                            data,
+                            false,
+                        );
+                        ::dllgen_runtime::marshal::length::encode(
+                            __dllgen_w,
+                            __dllgen_a_len,
+                        );
                     },
-                    |mut r| {
-                        let __dllgen_ret: i32 = r.i32()?;
-                        r.finish()?;
+                    |mut __dllgen_r| {
+                        let __dllgen_ret: i32 = ::dllgen_runtime::marshal::value::decode(
+                            &mut __dllgen_r,
+                        )?;
+                        __dllgen_r.finish()?;
                         Ok((__dllgen_ret,))
                     },
-                    &mut no_callbacks,
+                    &mut ::dllgen_runtime::marshal::callback::none,
                 )?;
             Ok(__dllgen_ret)
         }

@@ -8,11 +8,7 @@ pub use __dllgen::*;
 #[rustfmt::skip]
 mod __dllgen {
     #![allow(clippy::all, unused_imports, unused_mut, unused_variables, non_snake_case)]
-    pub use dllgen_runtime::{Config, Error, HostPath};
-    use dllgen_runtime::marshal::{
-        get_str, get_wide, length, out_elements, put_str, put_wide, Value,
-    };
-    use dllgen_runtime::{Client, Reader, WireError, Writer};
+    pub use ::dllgen_runtime::{Config, Error, HostPath};
     /// The hash of the model both sides were generated from; the host refuses any other.
     pub const MODEL_HASH: u64 = 0xa3117052055264eb;
     /// The host executable's file name.
@@ -24,15 +20,23 @@ mod __dllgen {
     /// A `kx_device *` of the library, as an id the host maps to the pointer: a closed handle, or one from an earlier host process, is refused with an error instead of reaching the library.
     #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
     pub struct Device(u64);
+    impl ::dllgen_runtime::marshal::handle::ClientHandle for Device {
+        fn id(self) -> u64 {
+            self.0
+        }
+        fn from_id(id: u64) -> Self {
+            Device(id)
+        }
+    }
     /// The closure type of `kx_progress_fn`: the library calls it during the call it was passed
     /// to (in the host; the call waits while it runs here).
     pub type KxProgressFn<'a> = dyn FnMut(i32) -> i32 + 'a;
     /// The closure type of `kx_visit_fn`: the library calls it during the call it was passed
     /// to (in the host; the call waits while it runs here).
-    pub type KxVisitFn<'a> = dyn FnMut(&str, i32) + 'a;
+    pub type KxVisitFn<'a> = dyn FnMut(&str, i32) -> () + 'a;
     /// The closure type of `writer`: the library calls it during the call it was passed
     /// to (in the host; the call waits while it runs here).
-    pub type Writer2<'a> = dyn FnMut(i32) + 'a;
+    pub type Writer<'a> = dyn FnMut(i32) -> () + 'a;
     /// A packed record: `value` and `extra` sit at offsets their types do not allow.
     #[derive(Debug, Clone, PartialEq)]
     pub struct KxPacked {
@@ -40,29 +44,32 @@ mod __dllgen {
         pub value: i32,
         pub extra: u16,
     }
-    impl Default for KxPacked {
+    impl ::core::default::Default for KxPacked {
         fn default() -> Self {
             KxPacked {
-                tag: Default::default(),
-                value: Default::default(),
-                extra: Default::default(),
+                tag: ::core::default::Default::default(),
+                value: ::core::default::Default::default(),
+                extra: ::core::default::Default::default(),
             }
         }
     }
-    impl Value for KxPacked {
-        fn put(&self, w: &mut Writer) {
-            self.tag.put(w);
-            self.value.put(w);
-            self.extra.put(w);
+    impl ::dllgen_runtime::marshal::Value for KxPacked {
+        fn put(&self, w: &mut ::dllgen_runtime::Writer) {
+            ::dllgen_runtime::marshal::value::encode(w, &self.tag);
+            ::dllgen_runtime::marshal::value::encode(w, &self.value);
+            ::dllgen_runtime::marshal::value::encode(w, &self.extra);
         }
-        fn get(r: &mut Reader<'_>) -> Result<Self, WireError> {
+        fn get(
+            r: &mut ::dllgen_runtime::Reader<'_>,
+        ) -> ::core::result::Result<Self, ::dllgen_runtime::WireError> {
             Ok(KxPacked {
-                tag: Value::get(r)?,
-                value: Value::get(r)?,
-                extra: Value::get(r)?,
+                tag: ::dllgen_runtime::marshal::value::decode(r)?,
+                value: ::dllgen_runtime::marshal::value::decode(r)?,
+                extra: ::dllgen_runtime::marshal::value::decode(r)?,
             })
         }
     }
+    impl ::dllgen_runtime::marshal::Struct for KxPacked {}
     /// A point on the device's grid.
     #[derive(Debug, Clone, PartialEq)]
     pub struct KxPoint {
@@ -71,78 +78,87 @@ mod __dllgen {
         /// row
         pub y: i32,
     }
-    impl Default for KxPoint {
+    impl ::core::default::Default for KxPoint {
         fn default() -> Self {
             KxPoint {
-                x: Default::default(),
-                y: Default::default(),
+                x: ::core::default::Default::default(),
+                y: ::core::default::Default::default(),
             }
         }
     }
-    impl Value for KxPoint {
-        fn put(&self, w: &mut Writer) {
-            self.x.put(w);
-            self.y.put(w);
+    impl ::dllgen_runtime::marshal::Value for KxPoint {
+        fn put(&self, w: &mut ::dllgen_runtime::Writer) {
+            ::dllgen_runtime::marshal::value::encode(w, &self.x);
+            ::dllgen_runtime::marshal::value::encode(w, &self.y);
         }
-        fn get(r: &mut Reader<'_>) -> Result<Self, WireError> {
+        fn get(
+            r: &mut ::dllgen_runtime::Reader<'_>,
+        ) -> ::core::result::Result<Self, ::dllgen_runtime::WireError> {
             Ok(KxPoint {
-                x: Value::get(r)?,
-                y: Value::get(r)?,
+                x: ::dllgen_runtime::marshal::value::decode(r)?,
+                y: ::dllgen_runtime::marshal::value::decode(r)?,
             })
         }
     }
+    impl ::dllgen_runtime::marshal::Struct for KxPoint {}
     /// `struct clash` of the library.
     #[derive(Debug, Clone, PartialEq)]
     pub struct Clash {
         pub self_: i32,
         pub r#type: i32,
     }
-    impl Default for Clash {
+    impl ::core::default::Default for Clash {
         fn default() -> Self {
             Clash {
-                self_: Default::default(),
-                r#type: Default::default(),
+                self_: ::core::default::Default::default(),
+                r#type: ::core::default::Default::default(),
             }
         }
     }
-    impl Value for Clash {
-        fn put(&self, w: &mut Writer) {
-            self.self_.put(w);
-            self.r#type.put(w);
+    impl ::dllgen_runtime::marshal::Value for Clash {
+        fn put(&self, w: &mut ::dllgen_runtime::Writer) {
+            ::dllgen_runtime::marshal::value::encode(w, &self.self_);
+            ::dllgen_runtime::marshal::value::encode(w, &self.r#type);
         }
-        fn get(r: &mut Reader<'_>) -> Result<Self, WireError> {
+        fn get(
+            r: &mut ::dllgen_runtime::Reader<'_>,
+        ) -> ::core::result::Result<Self, ::dllgen_runtime::WireError> {
             Ok(Clash {
-                self_: Value::get(r)?,
-                r#type: Value::get(r)?,
+                self_: ::dllgen_runtime::marshal::value::decode(r)?,
+                r#type: ::dllgen_runtime::marshal::value::decode(r)?,
             })
         }
     }
+    impl ::dllgen_runtime::marshal::Struct for Clash {}
     /// A block of `count` records of `stride` bytes each.
     #[derive(Debug, Clone, PartialEq)]
     pub struct KxBlock {
         pub count: u32,
         pub stride: u32,
     }
-    impl Default for KxBlock {
+    impl ::core::default::Default for KxBlock {
         fn default() -> Self {
             KxBlock {
-                count: Default::default(),
-                stride: Default::default(),
+                count: ::core::default::Default::default(),
+                stride: ::core::default::Default::default(),
             }
         }
     }
-    impl Value for KxBlock {
-        fn put(&self, w: &mut Writer) {
-            self.count.put(w);
-            self.stride.put(w);
+    impl ::dllgen_runtime::marshal::Value for KxBlock {
+        fn put(&self, w: &mut ::dllgen_runtime::Writer) {
+            ::dllgen_runtime::marshal::value::encode(w, &self.count);
+            ::dllgen_runtime::marshal::value::encode(w, &self.stride);
         }
-        fn get(r: &mut Reader<'_>) -> Result<Self, WireError> {
+        fn get(
+            r: &mut ::dllgen_runtime::Reader<'_>,
+        ) -> ::core::result::Result<Self, ::dllgen_runtime::WireError> {
             Ok(KxBlock {
-                count: Value::get(r)?,
-                stride: Value::get(r)?,
+                count: ::dllgen_runtime::marshal::value::decode(r)?,
+                stride: ::dllgen_runtime::marshal::value::decode(r)?,
             })
         }
     }
+    impl ::dllgen_runtime::marshal::Struct for KxBlock {}
     /// `struct kx_info` of the library.
     #[derive(Debug, Clone, PartialEq)]
     pub struct KxInfo {
@@ -150,78 +166,86 @@ mod __dllgen {
         pub serial: u64,
         pub gain: f64,
         pub origin: KxPoint,
-        pub label: String,
+        pub label: ::std::string::String,
         pub flags: u32,
         pub mode: u32,
         pub value: KxInfoValue,
     }
-    impl Default for KxInfo {
+    impl ::core::default::Default for KxInfo {
         fn default() -> Self {
             KxInfo {
-                name: ::core::array::from_fn(|_| Default::default()),
-                serial: Default::default(),
-                gain: Default::default(),
-                origin: Default::default(),
-                label: Default::default(),
-                flags: Default::default(),
-                mode: Default::default(),
-                value: Default::default(),
+                name: ::core::array::from_fn(|_| ::core::default::Default::default()),
+                serial: ::core::default::Default::default(),
+                gain: ::core::default::Default::default(),
+                origin: ::core::default::Default::default(),
+                label: ::core::default::Default::default(),
+                flags: ::core::default::Default::default(),
+                mode: ::core::default::Default::default(),
+                value: ::core::default::Default::default(),
             }
         }
     }
-    impl Value for KxInfo {
-        fn put(&self, w: &mut Writer) {
-            self.name.put(w);
-            self.serial.put(w);
-            self.gain.put(w);
-            self.origin.put(w);
-            put_str(w, Some(&self.label));
-            self.flags.put(w);
-            self.mode.put(w);
-            self.value.put(w);
+    impl ::dllgen_runtime::marshal::Value for KxInfo {
+        fn put(&self, w: &mut ::dllgen_runtime::Writer) {
+            ::dllgen_runtime::marshal::value::encode(w, &self.name);
+            ::dllgen_runtime::marshal::value::encode(w, &self.serial);
+            ::dllgen_runtime::marshal::value::encode(w, &self.gain);
+            ::dllgen_runtime::marshal::value::encode(w, &self.origin);
+            ::dllgen_runtime::marshal::text::put_value::<
+                ::dllgen_runtime::marshal::Utf8,
+            >(w, &self.label);
+            ::dllgen_runtime::marshal::value::encode(w, &self.flags);
+            ::dllgen_runtime::marshal::value::encode(w, &self.mode);
+            ::dllgen_runtime::marshal::value::encode(w, &self.value);
         }
-        fn get(r: &mut Reader<'_>) -> Result<Self, WireError> {
+        fn get(
+            r: &mut ::dllgen_runtime::Reader<'_>,
+        ) -> ::core::result::Result<Self, ::dllgen_runtime::WireError> {
             Ok(KxInfo {
-                name: Value::get(r)?,
-                serial: Value::get(r)?,
-                gain: Value::get(r)?,
-                origin: Value::get(r)?,
-                label: get_str(r)?.unwrap_or_default(),
-                flags: Value::get(r)?,
-                mode: Value::get(r)?,
-                value: Value::get(r)?,
+                name: ::dllgen_runtime::marshal::value::decode(r)?,
+                serial: ::dllgen_runtime::marshal::value::decode(r)?,
+                gain: ::dllgen_runtime::marshal::value::decode(r)?,
+                origin: ::dllgen_runtime::marshal::value::decode(r)?,
+                label: ::dllgen_runtime::marshal::text::get_value::<
+                    ::dllgen_runtime::marshal::Utf8,
+                    _,
+                >(r)?,
+                flags: ::dllgen_runtime::marshal::value::decode(r)?,
+                mode: ::dllgen_runtime::marshal::value::decode(r)?,
+                value: ::dllgen_runtime::marshal::value::decode(r)?,
             })
         }
     }
+    impl ::dllgen_runtime::marshal::Struct for KxInfo {}
     /// `union (anonymous at kinds.h:55:5)` of the library.
     #[derive(Debug, Clone, PartialEq)]
     pub struct KxInfoValue {
         pub bytes: [u8; 4],
     }
-    impl Default for KxInfoValue {
+    impl ::core::default::Default for KxInfoValue {
         fn default() -> Self {
             KxInfoValue { bytes: [0; 4] }
         }
     }
-    impl Value for KxInfoValue {
-        fn put(&self, w: &mut Writer) {
-            self.bytes.put(w);
+    impl ::dllgen_runtime::marshal::Value for KxInfoValue {
+        fn put(&self, w: &mut ::dllgen_runtime::Writer) {
+            ::dllgen_runtime::marshal::value::encode(w, &self.bytes);
         }
-        fn get(r: &mut Reader<'_>) -> Result<Self, WireError> {
+        fn get(
+            r: &mut ::dllgen_runtime::Reader<'_>,
+        ) -> ::core::result::Result<Self, ::dllgen_runtime::WireError> {
             Ok(KxInfoValue {
-                bytes: Value::get(r)?,
+                bytes: ::dllgen_runtime::marshal::value::decode(r)?,
             })
         }
     }
-    fn no_callbacks(_: u32, _: Reader<'_>, _: &mut Writer) -> Result<(), WireError> {
-        Err(WireError::Payload("this library has no callbacks"))
-    }
+    impl ::dllgen_runtime::marshal::Struct for KxInfoValue {}
     /// The library, through its 32-bit host. Cheap to share across threads: calls are
     /// serialized onto the host's one library thread.
     pub struct Kinds {
-        client: Client,
+        client: ::dllgen_runtime::Client,
     }
-    impl Default for Kinds {
+    impl ::core::default::Default for Kinds {
         fn default() -> Self {
             Self::new()
         }
@@ -254,11 +278,11 @@ mod __dllgen {
         pub fn with_config(mut config: Config) -> Self {
             config.model_hash = MODEL_HASH;
             Kinds {
-                client: Client::new(config),
+                client: ::dllgen_runtime::Client::new(config),
             }
         }
         /// The runtime client (restart the host, find its process id).
-        pub fn client(&self) -> &Client {
+        pub fn client(&self) -> &::dllgen_runtime::Client {
             &self.client
         }
         /// Fills the first `claim` bytes of `buf` (at most `cap`) with 0x5a and returns `claim`,
@@ -267,105 +291,148 @@ mod __dllgen {
             &self,
             buf_capacity: usize,
             claim: i32,
-        ) -> Result<Vec<u8>, Error> {
-            let cap: u64 = buf_capacity as u64 * 1;
-            let (__dllgen_buf,) = self
+        ) -> ::core::result::Result<::std::vec::Vec<u8>, Error> {
+            let __dllgen_a_cap: u64 = ::dllgen_runtime::marshal::length::of(
+                &buf_capacity,
+                ::dllgen_runtime::marshal::Units::Elements,
+                1,
+            );
+            let __dllgen_c_buf: u64 = __dllgen_a_cap as u64;
+            let (__dllgen_a_buf,) = self
                 .client
                 .call(
                     0,
-                    |w| {
-                        w.u64(cap);
-                        w.i32(claim);
+                    |__dllgen_w| {
+                        ::dllgen_runtime::marshal::length::encode(
+                            __dllgen_w,
+                            __dllgen_a_cap,
+                        );
+                        ::dllgen_runtime::marshal::value::encode(__dllgen_w, &claim);
                     },
-                    |mut r| {
-                        let __dllgen_buf: Vec<u8> = r
-                            .elements_at_most(out_elements(cap as u64, false, 1)?)?;
-                        r.finish()?;
-                        Ok((__dllgen_buf,))
+                    |mut __dllgen_r| {
+                        let __dllgen_a_buf: ::std::vec::Vec<u8> = ::dllgen_runtime::marshal::out_buffer::decode(
+                            &mut __dllgen_r,
+                            __dllgen_c_buf,
+                            ::dllgen_runtime::marshal::Units::Elements,
+                            1,
+                        )?;
+                        __dllgen_r.finish()?;
+                        Ok((__dllgen_a_buf,))
                     },
-                    &mut no_callbacks,
+                    &mut ::dllgen_runtime::marshal::callback::none,
                 )?;
-            Ok(__dllgen_buf)
+            Ok(__dllgen_a_buf)
         }
         /// The sum of every number given, also passed to `w` when given.
         pub fn kx_clash(
             &self,
             c: Clash,
             n: i32,
-            length_: i32,
-            type_: i32,
-            w_: &mut Writer2<'_>,
-        ) -> Result<i32, Error> {
+            length: i32,
+            r#type: i32,
+            w: &mut Writer<'_>,
+        ) -> ::core::result::Result<i32, Error> {
+            let __dllgen_g_w = ::dllgen_runtime::marshal::callback::given(&w);
+            let mut __dllgen_a_w = w;
             let (__dllgen_ret,) = self
                 .client
                 .call(
                     1,
-                    |w| {
-                        c.put(w);
-                        w.i32(n);
-                        w.i32(length_);
-                        w.i32(type_);
+                    |__dllgen_w| {
+                        ::dllgen_runtime::marshal::value::encode(__dllgen_w, &c);
+                        ::dllgen_runtime::marshal::value::encode(__dllgen_w, &n);
+                        ::dllgen_runtime::marshal::value::encode(__dllgen_w, &length);
+                        ::dllgen_runtime::marshal::value::encode(__dllgen_w, &r#type);
+                        ::dllgen_runtime::marshal::callback::encode(
+                            __dllgen_w,
+                            __dllgen_g_w,
+                            false,
+                        );
                     },
-                    |mut r| {
-                        let __dllgen_ret: i32 = r.i32()?;
-                        r.finish()?;
+                    |mut __dllgen_r| {
+                        let __dllgen_ret: i32 = ::dllgen_runtime::marshal::value::decode(
+                            &mut __dllgen_r,
+                        )?;
+                        __dllgen_r.finish()?;
                         Ok((__dllgen_ret,))
                     },
                     &mut |
-                        id: u32,
-                        mut r: Reader<'_>,
-                        w: &mut Writer,
-                    | -> Result<(), WireError> {
-                        match id {
+                        __dllgen_id: u32,
+                        mut __dllgen_r: ::dllgen_runtime::Reader<'_>,
+                        __dllgen_cw: &mut ::dllgen_runtime::Writer,
+                    | -> ::core::result::Result<(), ::dllgen_runtime::WireError> {
+                        match __dllgen_id {
                             4 => {
-                                let a1: i32 = r.i32()?;
-                                r.finish()?;
-                                let f = &mut *w_;
-                                let ret = f(a1);
+                                let __dllgen_a1: i32 = ::dllgen_runtime::marshal::value::decode(
+                                    &mut __dllgen_r,
+                                )?;
+                                __dllgen_r.finish()?;
+                                let __dllgen_f = ::dllgen_runtime::marshal::callback::closure(
+                                    &mut __dllgen_a_w,
+                                )?;
+                                let __dllgen_ret: () = __dllgen_f(__dllgen_a1);
+                                ::dllgen_runtime::marshal::value::encode(
+                                    __dllgen_cw,
+                                    &__dllgen_ret,
+                                );
                                 Ok(())
                             }
-                            _ => Err(WireError::Payload("no such callback")),
+                            _ => {
+                                Err(
+                                    ::dllgen_runtime::WireError::Payload("no such callback"),
+                                )
+                            }
                         }
                     },
                 )?;
             Ok(__dllgen_ret)
         }
         /// Closes a device.
-        pub fn kx_close(&self, dev: Option<Device>) -> Result<(), Error> {
+        pub fn kx_close(
+            &self,
+            dev: ::core::option::Option<Device>,
+        ) -> ::core::result::Result<(), Error> {
             let () = self
                 .client
                 .call(
                     2,
-                    |w| {
-                        w.u64(dev.map_or(0, |h| h.0));
+                    |__dllgen_w| {
+                        ::dllgen_runtime::marshal::handle::encode(__dllgen_w, &dev);
                     },
-                    |mut r| {
-                        r.finish()?;
+                    |mut __dllgen_r| {
+                        __dllgen_r.finish()?;
                         Ok(())
                     },
-                    &mut no_callbacks,
+                    &mut ::dllgen_runtime::marshal::callback::none,
                 )?;
             Ok(())
         }
         /// A description the caller frees with kx_free.
-        pub fn kx_describe(&self, dev: Device) -> Result<Option<String>, Error> {
+        pub fn kx_describe(
+            &self,
+            dev: Device,
+        ) -> ::core::result::Result<
+            ::core::option::Option<::std::string::String>,
+            Error,
+        > {
             let (__dllgen_ret,) = self
                 .client
                 .call(
                     3,
-                    |w| {
-                        w.u64(dev.0);
+                    |__dllgen_w| {
+                        ::dllgen_runtime::marshal::handle::encode(__dllgen_w, &dev);
                     },
-                    |mut r| {
-                        let __dllgen_ret = if r.u8()? == 0 {
-                            None
-                        } else {
-                            Some(r.string()?)
-                        };
-                        r.finish()?;
+                    |mut __dllgen_r| {
+                        let __dllgen_ret: ::core::option::Option<
+                            ::std::string::String,
+                        > = ::dllgen_runtime::marshal::ret_string::decode::<
+                            ::dllgen_runtime::marshal::Utf8,
+                            _,
+                        >(&mut __dllgen_r)?;
+                        __dllgen_r.finish()?;
                         Ok((__dllgen_ret,))
                     },
-                    &mut no_callbacks,
+                    &mut ::dllgen_runtime::marshal::callback::none,
                 )?;
             Ok(__dllgen_ret)
         }
@@ -374,102 +441,134 @@ mod __dllgen {
         pub fn kx_each(
             &self,
             count: i32,
-            visit: Option<&mut KxVisitFn<'_>>,
-        ) -> Result<i32, Error> {
-            let __dllgen_visit_present = u8::from(visit.is_some());
-            let mut visit = visit;
+            visit: ::core::option::Option<&mut KxVisitFn<'_>>,
+        ) -> ::core::result::Result<i32, Error> {
+            let __dllgen_g_visit = ::dllgen_runtime::marshal::callback::given(&visit);
+            let mut __dllgen_a_visit = visit;
             let (__dllgen_ret,) = self
                 .client
                 .call(
                     4,
-                    |w| {
-                        w.i32(count);
-                        w.u8(__dllgen_visit_present);
+                    |__dllgen_w| {
+                        ::dllgen_runtime::marshal::value::encode(__dllgen_w, &count);
+                        ::dllgen_runtime::marshal::callback::encode(
+                            __dllgen_w,
+                            __dllgen_g_visit,
+                            true,
+                        );
                     },
-                    |mut r| {
-                        let __dllgen_ret: i32 = r.i32()?;
-                        r.finish()?;
+                    |mut __dllgen_r| {
+                        let __dllgen_ret: i32 = ::dllgen_runtime::marshal::value::decode(
+                            &mut __dllgen_r,
+                        )?;
+                        __dllgen_r.finish()?;
                         Ok((__dllgen_ret,))
                     },
                     &mut |
-                        id: u32,
-                        mut r: Reader<'_>,
-                        w: &mut Writer,
-                    | -> Result<(), WireError> {
-                        match id {
+                        __dllgen_id: u32,
+                        mut __dllgen_r: ::dllgen_runtime::Reader<'_>,
+                        __dllgen_cw: &mut ::dllgen_runtime::Writer,
+                    | -> ::core::result::Result<(), ::dllgen_runtime::WireError> {
+                        match __dllgen_id {
                             1 => {
-                                let a0 = get_str(&mut r)?;
-                                let a1: i32 = r.i32()?;
-                                r.finish()?;
-                                let Some(f) = visit.as_mut() else {
-                                    return Err(
-                                        WireError::Payload("a callback that was not given"),
-                                    );
-                                };
-                                let ret = f(a0.as_deref().unwrap_or(""), a1);
+                                let __dllgen_a0 = ::dllgen_runtime::marshal::text::get::<
+                                    ::dllgen_runtime::marshal::Utf8,
+                                >(&mut __dllgen_r)?;
+                                let __dllgen_a1: i32 = ::dllgen_runtime::marshal::value::decode(
+                                    &mut __dllgen_r,
+                                )?;
+                                __dllgen_r.finish()?;
+                                let __dllgen_f = ::dllgen_runtime::marshal::callback::closure(
+                                    &mut __dllgen_a_visit,
+                                )?;
+                                let __dllgen_ret: () = __dllgen_f(
+                                    ::dllgen_runtime::marshal::text::TextArg::from_text(
+                                        &__dllgen_a0,
+                                    ),
+                                    __dllgen_a1,
+                                );
+                                ::dllgen_runtime::marshal::value::encode(
+                                    __dllgen_cw,
+                                    &__dllgen_ret,
+                                );
                                 Ok(())
                             }
-                            _ => Err(WireError::Payload("no such callback")),
+                            _ => {
+                                Err(
+                                    ::dllgen_runtime::WireError::Payload("no such callback"),
+                                )
+                            }
                         }
                     },
                 )?;
             Ok(__dllgen_ret)
         }
         /// Calls `kx_error_text`.
-        pub fn kx_error_text(&self, status: i32) -> Result<Option<String>, Error> {
+        pub fn kx_error_text(
+            &self,
+            status: i32,
+        ) -> ::core::result::Result<
+            ::core::option::Option<::std::string::String>,
+            Error,
+        > {
             let (__dllgen_ret,) = self
                 .client
                 .call(
                     5,
-                    |w| {
-                        w.i32(status);
+                    |__dllgen_w| {
+                        ::dllgen_runtime::marshal::value::encode(__dllgen_w, &status);
                     },
-                    |mut r| {
-                        let __dllgen_ret = if r.u8()? == 0 {
-                            None
-                        } else {
-                            Some(r.string()?)
-                        };
-                        r.finish()?;
+                    |mut __dllgen_r| {
+                        let __dllgen_ret: ::core::option::Option<
+                            ::std::string::String,
+                        > = ::dllgen_runtime::marshal::ret_string::decode::<
+                            ::dllgen_runtime::marshal::Utf8,
+                            _,
+                        >(&mut __dllgen_r)?;
+                        __dllgen_r.finish()?;
                         Ok((__dllgen_ret,))
                     },
-                    &mut no_callbacks,
+                    &mut ::dllgen_runtime::marshal::callback::none,
                 )?;
             Ok(__dllgen_ret)
         }
         /// 1 when `v` is even, else 0 (an error).
-        pub fn kx_even(&self, v_: i32) -> Result<i32, Error> {
+        pub fn kx_even(&self, v: i32) -> ::core::result::Result<i32, Error> {
             let (__dllgen_ret,) = self
                 .client
                 .call(
                     6,
-                    |w| {
-                        w.i32(v_);
+                    |__dllgen_w| {
+                        ::dllgen_runtime::marshal::value::encode(__dllgen_w, &v);
                     },
-                    |mut r| {
-                        let __dllgen_ret: i32 = r.i32()?;
-                        r.finish()?;
+                    |mut __dllgen_r| {
+                        let __dllgen_ret: i32 = ::dllgen_runtime::marshal::value::decode(
+                            &mut __dllgen_r,
+                        )?;
+                        __dllgen_r.finish()?;
                         Ok((__dllgen_ret,))
                     },
-                    &mut no_callbacks,
+                    &mut ::dllgen_runtime::marshal::callback::none,
                 )?;
             Ok(__dllgen_ret)
         }
         /// Fails with errno set to `code`; returns -1.
-        pub fn kx_fail(&self, code: i32) -> Result<i32, Error> {
+        pub fn kx_fail(&self, code: i32) -> ::core::result::Result<i32, Error> {
             let (__dllgen_ret,) = self
                 .client
                 .call(
                     7,
-                    |w| {
-                        w.i32(code);
+                    |__dllgen_w| {
+                        ::dllgen_runtime::marshal::value::encode(__dllgen_w, &code);
                     },
-                    |mut r| {
-                        let __dllgen_ret: i32 = r.i32()?;
-                        r.finish()?;
+                    |mut __dllgen_r| {
+                        let __dllgen_ret: i32 = ::dllgen_runtime::marshal::value::decode(
+                            &mut __dllgen_r,
+                        )?;
+                        __dllgen_r.finish()?;
                         Ok((__dllgen_ret,))
                     },
-                    &mut no_callbacks,
+                    &mut ::dllgen_runtime::marshal::callback::none,
                 )?;
             Ok(__dllgen_ret)
         }
@@ -477,181 +576,261 @@ mod __dllgen {
         /// 0, 7, 14...; returns how many: an out-buffer sized by struct fields.
         pub fn kx_fill_blocks(
             &self,
-            block: Option<&KxBlock>,
-        ) -> Result<(i32, Vec<u8>), Error> {
-            let (__dllgen_ret, __dllgen_out_) = self
+            block: ::core::option::Option<&KxBlock>,
+        ) -> ::core::result::Result<(i32, ::std::vec::Vec<u8>), Error> {
+            let __dllgen_c_out: u64 = ::dllgen_runtime::marshal::length::checked(
+                Some(block.as_ref().map_or(0, |v| v.count as i128))
+                    .zip(Some(block.as_ref().map_or(0, |v| v.stride as i128)))
+                    .and_then(|(a, b)| a.checked_mul(b)),
+            )?;
+            let (__dllgen_ret, __dllgen_a_out) = self
                 .client
                 .call(
                     8,
-                    |w| {
-                        if let Some(v) = block {
-                            w.u8(1);
-                            v.put(w);
-                        } else {
-                            w.u8(0);
-                        }
+                    |__dllgen_w| {
+                        ::dllgen_runtime::marshal::in_value::encode::<
+                            KxBlock,
+                        >(__dllgen_w, &block, true);
                     },
-                    |mut r| {
-                        let __dllgen_ret: i32 = r.i32()?;
-                        let __dllgen_out_: Vec<u8> = r
-                            .elements_at_most(
-                                out_elements(
-                                    length(
-                                        Some(block.as_ref().map_or(0, |v| v.count as i128))
-                                            .zip(Some(block.as_ref().map_or(0, |v| v.stride as i128)))
-                                            .and_then(|(a, b)| a.checked_mul(b)),
-                                    )?,
-                                    true,
-                                    1,
-                                )?,
-                            )?;
-                        r.finish()?;
-                        Ok((__dllgen_ret, __dllgen_out_))
+                    |mut __dllgen_r| {
+                        let __dllgen_ret: i32 = ::dllgen_runtime::marshal::value::decode(
+                            &mut __dllgen_r,
+                        )?;
+                        let __dllgen_a_out: ::std::vec::Vec<u8> = ::dllgen_runtime::marshal::out_buffer::decode(
+                            &mut __dllgen_r,
+                            __dllgen_c_out,
+                            ::dllgen_runtime::marshal::Units::Bytes,
+                            1,
+                        )?;
+                        __dllgen_r.finish()?;
+                        Ok((__dllgen_ret, __dllgen_a_out))
                     },
-                    &mut no_callbacks,
+                    &mut ::dllgen_runtime::marshal::callback::none,
                 )?;
-            Ok((__dllgen_ret, __dllgen_out_))
+            Ok((__dllgen_ret, __dllgen_a_out))
         }
         /// Writes `size` bytes (0, 1, 2...) into `out`, which holds whole `uint32_t`s.
-        pub fn kx_fill_odd(&self, size: i32) -> Result<(i32, Vec<u32>), Error> {
-            let (__dllgen_ret, __dllgen_out_) = self
+        pub fn kx_fill_odd(
+            &self,
+            size: i32,
+        ) -> ::core::result::Result<(i32, ::std::vec::Vec<u32>), Error> {
+            let __dllgen_c_out: u64 = size as u64;
+            let (__dllgen_ret, __dllgen_a_out) = self
                 .client
                 .call(
                     9,
-                    |w| {
-                        w.i32(size);
+                    |__dllgen_w| {
+                        ::dllgen_runtime::marshal::value::encode(__dllgen_w, &size);
                     },
-                    |mut r| {
-                        let __dllgen_ret: i32 = r.i32()?;
-                        let __dllgen_out_: Vec<u32> = r
-                            .elements_at_most(out_elements(size as u64, true, 4)?)?;
-                        r.finish()?;
-                        Ok((__dllgen_ret, __dllgen_out_))
+                    |mut __dllgen_r| {
+                        let __dllgen_ret: i32 = ::dllgen_runtime::marshal::value::decode(
+                            &mut __dllgen_r,
+                        )?;
+                        let __dllgen_a_out: ::std::vec::Vec<u32> = ::dllgen_runtime::marshal::out_buffer::decode(
+                            &mut __dllgen_r,
+                            __dllgen_c_out,
+                            ::dllgen_runtime::marshal::Units::Bytes,
+                            4,
+                        )?;
+                        __dllgen_r.finish()?;
+                        Ok((__dllgen_ret, __dllgen_a_out))
                     },
-                    &mut no_callbacks,
+                    &mut ::dllgen_runtime::marshal::callback::none,
                 )?;
-            Ok((__dllgen_ret, __dllgen_out_))
+            Ok((__dllgen_ret, __dllgen_a_out))
         }
         /// The device opened with `path` most recently, or NULL.
-        pub fn kx_find(&self, path: &str) -> Result<Device, Error> {
+        pub fn kx_find(&self, path: &str) -> ::core::result::Result<Device, Error> {
             let (__dllgen_ret,) = self
                 .client
                 .call(
                     10,
-                    |w| {
-                        w.bytes(path.as_bytes());
+                    |__dllgen_w| {
+                        ::dllgen_runtime::marshal::in_string::encode::<
+                            ::dllgen_runtime::marshal::Utf8,
+                        >(__dllgen_w, path, false);
                     },
-                    |mut r| {
-                        let __dllgen_ret = Device(r.u64()?);
-                        r.finish()?;
+                    |mut __dllgen_r| {
+                        let __dllgen_ret: Device = ::dllgen_runtime::marshal::handle::decode(
+                            &mut __dllgen_r,
+                        )?;
+                        __dllgen_r.finish()?;
                         Ok((__dllgen_ret,))
                     },
-                    &mut no_callbacks,
+                    &mut ::dllgen_runtime::marshal::callback::none,
                 )?;
             Ok(__dllgen_ret)
         }
         /// Calls the kept callback (if any) with 7, then `fn` with 1; returns the sum of their
         /// results.
-        pub fn kx_fire(&self, fn_: &mut KxProgressFn<'_>) -> Result<i32, Error> {
+        pub fn kx_fire(
+            &self,
+            r#fn: &mut KxProgressFn<'_>,
+        ) -> ::core::result::Result<i32, Error> {
+            let __dllgen_g_fn = ::dllgen_runtime::marshal::callback::given(&r#fn);
+            let mut __dllgen_a_fn = r#fn;
             let (__dllgen_ret,) = self
                 .client
                 .call(
                     11,
-                    |w| {},
-                    |mut r| {
-                        let __dllgen_ret: i32 = r.i32()?;
-                        r.finish()?;
+                    |__dllgen_w| {
+                        ::dllgen_runtime::marshal::callback::encode(
+                            __dllgen_w,
+                            __dllgen_g_fn,
+                            false,
+                        );
+                    },
+                    |mut __dllgen_r| {
+                        let __dllgen_ret: i32 = ::dllgen_runtime::marshal::value::decode(
+                            &mut __dllgen_r,
+                        )?;
+                        __dllgen_r.finish()?;
                         Ok((__dllgen_ret,))
                     },
                     &mut |
-                        id: u32,
-                        mut r: Reader<'_>,
-                        w: &mut Writer,
-                    | -> Result<(), WireError> {
-                        match id {
+                        __dllgen_id: u32,
+                        mut __dllgen_r: ::dllgen_runtime::Reader<'_>,
+                        __dllgen_cw: &mut ::dllgen_runtime::Writer,
+                    | -> ::core::result::Result<(), ::dllgen_runtime::WireError> {
+                        match __dllgen_id {
                             0 => {
-                                let a1: i32 = r.i32()?;
-                                r.finish()?;
-                                let f = &mut *fn_;
-                                let ret = f(a1);
-                                w.i32(ret);
+                                let __dllgen_a1: i32 = ::dllgen_runtime::marshal::value::decode(
+                                    &mut __dllgen_r,
+                                )?;
+                                __dllgen_r.finish()?;
+                                let __dllgen_f = ::dllgen_runtime::marshal::callback::closure(
+                                    &mut __dllgen_a_fn,
+                                )?;
+                                let __dllgen_ret: i32 = __dllgen_f(__dllgen_a1);
+                                ::dllgen_runtime::marshal::value::encode(
+                                    __dllgen_cw,
+                                    &__dllgen_ret,
+                                );
                                 Ok(())
                             }
-                            _ => Err(WireError::Payload("no such callback")),
+                            _ => {
+                                Err(
+                                    ::dllgen_runtime::WireError::Payload("no such callback"),
+                                )
+                            }
                         }
                     },
                 )?;
             Ok(__dllgen_ret)
         }
         /// Negates `n` flags in place; returns how many were set before.
-        pub fn kx_flip(&self, flags: &mut [bool]) -> Result<i32, Error> {
-            let n: u64 = flags.len() as u64 * 1;
-            let (__dllgen_ret, __dllgen_flags) = self
+        pub fn kx_flip(&self, flags: &mut [bool]) -> ::core::result::Result<i32, Error> {
+            let __dllgen_a_n: u64 = ::dllgen_runtime::marshal::length::of(
+                &flags,
+                ::dllgen_runtime::marshal::Units::Elements,
+                1,
+            );
+            let __dllgen_a_flags = ::dllgen_runtime::marshal::inout_buffer::lend(flags);
+            let (__dllgen_ret,) = self
                 .client
                 .call(
                     12,
-                    |w| {
-                        w.values(&*flags);
-                        w.u64(n);
+                    |__dllgen_w| {
+                        ::dllgen_runtime::marshal::inout_buffer::encode(
+                            __dllgen_w,
+                            &__dllgen_a_flags,
+                            false,
+                        );
+                        ::dllgen_runtime::marshal::length::encode(
+                            __dllgen_w,
+                            __dllgen_a_n,
+                        );
                     },
-                    |mut r| {
-                        let __dllgen_ret: i32 = r.i32()?;
-                        let __dllgen_flags: Vec<bool> = r.values_at_most(flags.len())?;
-                        r.finish()?;
-                        Ok((__dllgen_ret, __dllgen_flags))
+                    |mut __dllgen_r| {
+                        let __dllgen_ret: i32 = ::dllgen_runtime::marshal::value::decode(
+                            &mut __dllgen_r,
+                        )?;
+                        ::dllgen_runtime::marshal::inout_buffer::decode(
+                            &mut __dllgen_r,
+                            &__dllgen_a_flags,
+                            false,
+                        )?;
+                        __dllgen_r.finish()?;
+                        Ok((__dllgen_ret,))
                     },
-                    &mut no_callbacks,
+                    &mut ::dllgen_runtime::marshal::callback::none,
                 )?;
-            let __dllgen_len_flags = flags.len().min(__dllgen_flags.len());
-            flags[..__dllgen_len_flags]
-                .clone_from_slice(&__dllgen_flags[..__dllgen_len_flags]);
             Ok(__dllgen_ret)
         }
         /// Calls `kx_info_get`.
-        pub fn kx_info_get(&self, dev: Device) -> Result<(i32, KxInfo), Error> {
-            let (__dllgen_ret, __dllgen_info) = self
+        pub fn kx_info_get(
+            &self,
+            dev: Device,
+        ) -> ::core::result::Result<(i32, KxInfo), Error> {
+            let (__dllgen_ret, __dllgen_a_info) = self
                 .client
                 .call(
                     13,
-                    |w| {
-                        w.u64(dev.0);
+                    |__dllgen_w| {
+                        ::dllgen_runtime::marshal::handle::encode(__dllgen_w, &dev);
                     },
-                    |mut r| {
-                        let __dllgen_ret: i32 = r.i32()?;
-                        let __dllgen_info: KxInfo = Value::get(&mut r)?;
-                        r.finish()?;
-                        Ok((__dllgen_ret, __dllgen_info))
+                    |mut __dllgen_r| {
+                        let __dllgen_ret: i32 = ::dllgen_runtime::marshal::value::decode(
+                            &mut __dllgen_r,
+                        )?;
+                        let __dllgen_a_info: KxInfo = ::dllgen_runtime::marshal::out_value::decode(
+                            &mut __dllgen_r,
+                        )?;
+                        __dllgen_r.finish()?;
+                        Ok((__dllgen_ret, __dllgen_a_info))
                     },
-                    &mut no_callbacks,
+                    &mut ::dllgen_runtime::marshal::callback::none,
                 )?;
-            Ok((__dllgen_ret, __dllgen_info))
+            Ok((__dllgen_ret, __dllgen_a_info))
         }
         /// Keeps `fn` to call during a later kx_fire (a library that stores callbacks).
-        pub fn kx_keep(&self, fn_: &mut KxProgressFn<'_>) -> Result<(), Error> {
+        pub fn kx_keep(
+            &self,
+            r#fn: &mut KxProgressFn<'_>,
+        ) -> ::core::result::Result<(), Error> {
+            let __dllgen_g_fn = ::dllgen_runtime::marshal::callback::given(&r#fn);
+            let mut __dllgen_a_fn = r#fn;
             let () = self
                 .client
                 .call(
                     14,
-                    |w| {},
-                    |mut r| {
-                        r.finish()?;
+                    |__dllgen_w| {
+                        ::dllgen_runtime::marshal::callback::encode(
+                            __dllgen_w,
+                            __dllgen_g_fn,
+                            false,
+                        );
+                    },
+                    |mut __dllgen_r| {
+                        __dllgen_r.finish()?;
                         Ok(())
                     },
                     &mut |
-                        id: u32,
-                        mut r: Reader<'_>,
-                        w: &mut Writer,
-                    | -> Result<(), WireError> {
-                        match id {
+                        __dllgen_id: u32,
+                        mut __dllgen_r: ::dllgen_runtime::Reader<'_>,
+                        __dllgen_cw: &mut ::dllgen_runtime::Writer,
+                    | -> ::core::result::Result<(), ::dllgen_runtime::WireError> {
+                        match __dllgen_id {
                             0 => {
-                                let a1: i32 = r.i32()?;
-                                r.finish()?;
-                                let f = &mut *fn_;
-                                let ret = f(a1);
-                                w.i32(ret);
+                                let __dllgen_a1: i32 = ::dllgen_runtime::marshal::value::decode(
+                                    &mut __dllgen_r,
+                                )?;
+                                __dllgen_r.finish()?;
+                                let __dllgen_f = ::dllgen_runtime::marshal::callback::closure(
+                                    &mut __dllgen_a_fn,
+                                )?;
+                                let __dllgen_ret: i32 = __dllgen_f(__dllgen_a1);
+                                ::dllgen_runtime::marshal::value::encode(
+                                    __dllgen_cw,
+                                    &__dllgen_ret,
+                                );
                                 Ok(())
                             }
-                            _ => Err(WireError::Payload("no such callback")),
+                            _ => {
+                                Err(
+                                    ::dllgen_runtime::WireError::Payload("no such callback"),
+                                )
+                            }
                         }
                     },
                 )?;
@@ -662,71 +841,112 @@ mod __dllgen {
             &self,
             info: &KxInfo,
             buf_capacity: usize,
-        ) -> Result<(i32, String), Error> {
-            let cap: u64 = buf_capacity as u64 * 1;
-            let (__dllgen_ret, __dllgen_buf) = self
+        ) -> ::core::result::Result<(i32, ::std::string::String), Error> {
+            let __dllgen_a_cap: u64 = ::dllgen_runtime::marshal::length::of(
+                &buf_capacity,
+                ::dllgen_runtime::marshal::Units::Elements,
+                1,
+            );
+            let __dllgen_c_buf: u64 = __dllgen_a_cap as u64;
+            let (__dllgen_ret, __dllgen_a_buf) = self
                 .client
                 .call(
                     15,
-                    |w| {
-                        info.put(w);
-                        w.u64(cap);
+                    |__dllgen_w| {
+                        ::dllgen_runtime::marshal::in_value::encode::<
+                            KxInfo,
+                        >(__dllgen_w, &info, false);
+                        ::dllgen_runtime::marshal::length::encode(
+                            __dllgen_w,
+                            __dllgen_a_cap,
+                        );
                     },
-                    |mut r| {
-                        let __dllgen_ret: i32 = r.i32()?;
-                        let __dllgen_buf = r
-                            .string_at_most(out_elements(cap as u64, false, 1)?)?;
-                        r.finish()?;
-                        Ok((__dllgen_ret, __dllgen_buf))
+                    |mut __dllgen_r| {
+                        let __dllgen_ret: i32 = ::dllgen_runtime::marshal::value::decode(
+                            &mut __dllgen_r,
+                        )?;
+                        let __dllgen_a_buf: ::std::string::String = ::dllgen_runtime::marshal::out_buffer::decode(
+                            &mut __dllgen_r,
+                            __dllgen_c_buf,
+                            ::dllgen_runtime::marshal::Units::Elements,
+                            1,
+                        )?;
+                        __dllgen_r.finish()?;
+                        Ok((__dllgen_ret, __dllgen_a_buf))
                     },
-                    &mut no_callbacks,
+                    &mut ::dllgen_runtime::marshal::callback::none,
                 )?;
-            Ok((__dllgen_ret, __dllgen_buf))
+            Ok((__dllgen_ret, __dllgen_a_buf))
         }
         /// Fills `n` points from `from` in steps of `step`; returns `n`.
         pub fn kx_line(
             &self,
             from: KxPoint,
             step: KxPoint,
-            out__capacity: usize,
-        ) -> Result<Vec<KxPoint>, Error> {
-            let n: u64 = out__capacity as u64 * 1;
-            let (__dllgen_out_,) = self
+            out_capacity: usize,
+        ) -> ::core::result::Result<::std::vec::Vec<KxPoint>, Error> {
+            let __dllgen_a_n: u64 = ::dllgen_runtime::marshal::length::of(
+                &out_capacity,
+                ::dllgen_runtime::marshal::Units::Elements,
+                8,
+            );
+            let __dllgen_c_out: u64 = __dllgen_a_n as u64;
+            let (__dllgen_a_out,) = self
                 .client
                 .call(
                     16,
-                    |w| {
-                        from.put(w);
-                        step.put(w);
-                        w.u64(n);
+                    |__dllgen_w| {
+                        ::dllgen_runtime::marshal::value::encode(__dllgen_w, &from);
+                        ::dllgen_runtime::marshal::value::encode(__dllgen_w, &step);
+                        ::dllgen_runtime::marshal::length::encode(
+                            __dllgen_w,
+                            __dllgen_a_n,
+                        );
                     },
-                    |mut r| {
-                        let __dllgen_out_: Vec<KxPoint> = r
-                            .values_at_most(out_elements(n as u64, false, 8)?)?;
-                        r.finish()?;
-                        Ok((__dllgen_out_,))
+                    |mut __dllgen_r| {
+                        let __dllgen_a_out: ::std::vec::Vec<KxPoint> = ::dllgen_runtime::marshal::out_buffer::decode(
+                            &mut __dllgen_r,
+                            __dllgen_c_out,
+                            ::dllgen_runtime::marshal::Units::Elements,
+                            8,
+                        )?;
+                        __dllgen_r.finish()?;
+                        Ok((__dllgen_a_out,))
                     },
-                    &mut no_callbacks,
+                    &mut ::dllgen_runtime::marshal::callback::none,
                 )?;
-            Ok(__dllgen_out_)
+            Ok(__dllgen_a_out)
         }
         /// The mean of `n` values (0 for none).
-        pub fn kx_mean(&self, values: &[f64]) -> Result<f64, Error> {
-            let n: u64 = values.len() as u64 * 1;
+        pub fn kx_mean(&self, values: &[f64]) -> ::core::result::Result<f64, Error> {
+            let __dllgen_a_n: u64 = ::dllgen_runtime::marshal::length::of(
+                &values,
+                ::dllgen_runtime::marshal::Units::Elements,
+                8,
+            );
             let (__dllgen_ret,) = self
                 .client
                 .call(
                     17,
-                    |w| {
-                        w.elements(values);
-                        w.u64(n);
+                    |__dllgen_w| {
+                        ::dllgen_runtime::marshal::in_buffer::encode(
+                            __dllgen_w,
+                            values,
+                            false,
+                        );
+                        ::dllgen_runtime::marshal::length::encode(
+                            __dllgen_w,
+                            __dllgen_a_n,
+                        );
                     },
-                    |mut r| {
-                        let __dllgen_ret: f64 = r.f64()?;
-                        r.finish()?;
+                    |mut __dllgen_r| {
+                        let __dllgen_ret: f64 = ::dllgen_runtime::marshal::value::decode(
+                            &mut __dllgen_r,
+                        )?;
+                        __dllgen_r.finish()?;
                         Ok((__dllgen_ret,))
                     },
-                    &mut no_callbacks,
+                    &mut ::dllgen_runtime::marshal::callback::none,
                 )?;
             Ok(__dllgen_ret)
         }
@@ -735,155 +955,212 @@ mod __dllgen {
             &self,
             dev: Device,
             buf_capacity: usize,
-        ) -> Result<Vec<i8>, Error> {
-            let cap: u64 = buf_capacity as u64 * 1;
-            let (__dllgen_buf,) = self
+        ) -> ::core::result::Result<::std::vec::Vec<i8>, Error> {
+            let __dllgen_a_cap: u64 = ::dllgen_runtime::marshal::length::of(
+                &buf_capacity,
+                ::dllgen_runtime::marshal::Units::Elements,
+                1,
+            );
+            let __dllgen_c_buf: u64 = __dllgen_a_cap as u64;
+            let (__dllgen_a_buf,) = self
                 .client
                 .call(
                     18,
-                    |w| {
-                        w.u64(dev.0);
-                        w.u64(cap);
+                    |__dllgen_w| {
+                        ::dllgen_runtime::marshal::handle::encode(__dllgen_w, &dev);
+                        ::dllgen_runtime::marshal::length::encode(
+                            __dllgen_w,
+                            __dllgen_a_cap,
+                        );
                     },
-                    |mut r| {
-                        let __dllgen_buf: Vec<i8> = r
-                            .elements_at_most(out_elements(cap as u64, false, 1)?)?;
-                        r.finish()?;
-                        Ok((__dllgen_buf,))
+                    |mut __dllgen_r| {
+                        let __dllgen_a_buf: ::std::vec::Vec<i8> = ::dllgen_runtime::marshal::out_buffer::decode(
+                            &mut __dllgen_r,
+                            __dllgen_c_buf,
+                            ::dllgen_runtime::marshal::Units::Elements,
+                            1,
+                        )?;
+                        __dllgen_r.finish()?;
+                        Ok((__dllgen_a_buf,))
                     },
-                    &mut no_callbacks,
+                    &mut ::dllgen_runtime::marshal::callback::none,
                 )?;
-            Ok(__dllgen_buf)
+            Ok(__dllgen_a_buf)
         }
         /// Succeeds without a device: `*out` is NULL.
-        pub fn default_(&self) -> Result<(i32, Device), Error> {
-            let (__dllgen_ret, __dllgen_out_) = self
+        pub fn default_(&self) -> ::core::result::Result<(i32, Device), Error> {
+            let (__dllgen_ret, __dllgen_a_out) = self
                 .client
                 .call(
                     19,
-                    |w| {},
-                    |mut r| {
-                        let __dllgen_ret: i32 = r.i32()?;
-                        let __dllgen_out_ = Device(r.u64()?);
-                        r.finish()?;
-                        Ok((__dllgen_ret, __dllgen_out_))
+                    |__dllgen_w| {},
+                    |mut __dllgen_r| {
+                        let __dllgen_ret: i32 = ::dllgen_runtime::marshal::value::decode(
+                            &mut __dllgen_r,
+                        )?;
+                        let __dllgen_a_out: Device = ::dllgen_runtime::marshal::out_handle::decode(
+                            &mut __dllgen_r,
+                        )?;
+                        __dllgen_r.finish()?;
+                        Ok((__dllgen_ret, __dllgen_a_out))
                     },
-                    &mut no_callbacks,
+                    &mut ::dllgen_runtime::marshal::callback::none,
                 )?;
-            Ok((__dllgen_ret, __dllgen_out_))
+            Ok((__dllgen_ret, __dllgen_a_out))
         }
         /// A point moved by (`dx`, `dy`): a struct passed and returned by value.
-        pub fn kx_offset(&self, p: KxPoint, dx: i32, dy: i32) -> Result<KxPoint, Error> {
+        pub fn kx_offset(
+            &self,
+            p: KxPoint,
+            dx: i32,
+            dy: i32,
+        ) -> ::core::result::Result<KxPoint, Error> {
             let (__dllgen_ret,) = self
                 .client
                 .call(
                     20,
-                    |w| {
-                        p.put(w);
-                        w.i32(dx);
-                        w.i32(dy);
+                    |__dllgen_w| {
+                        ::dllgen_runtime::marshal::value::encode(__dllgen_w, &p);
+                        ::dllgen_runtime::marshal::value::encode(__dllgen_w, &dx);
+                        ::dllgen_runtime::marshal::value::encode(__dllgen_w, &dy);
                     },
-                    |mut r| {
-                        let __dllgen_ret: KxPoint = Value::get(&mut r)?;
-                        r.finish()?;
+                    |mut __dllgen_r| {
+                        let __dllgen_ret: KxPoint = ::dllgen_runtime::marshal::value::decode(
+                            &mut __dllgen_r,
+                        )?;
+                        __dllgen_r.finish()?;
                         Ok((__dllgen_ret,))
                     },
-                    &mut no_callbacks,
+                    &mut ::dllgen_runtime::marshal::callback::none,
                 )?;
             Ok(__dllgen_ret)
         }
         /// Opens the device at `path`.
-        pub fn open(&self, path: &str) -> Result<(i32, Device), Error> {
-            let (__dllgen_ret, __dllgen_out_) = self
+        pub fn open(&self, path: &str) -> ::core::result::Result<(i32, Device), Error> {
+            let (__dllgen_ret, __dllgen_a_out) = self
                 .client
                 .call(
                     21,
-                    |w| {
-                        w.bytes(path.as_bytes());
+                    |__dllgen_w| {
+                        ::dllgen_runtime::marshal::in_string::encode::<
+                            ::dllgen_runtime::marshal::Utf8,
+                        >(__dllgen_w, path, false);
                     },
-                    |mut r| {
-                        let __dllgen_ret: i32 = r.i32()?;
-                        let __dllgen_out_ = Device(r.u64()?);
-                        r.finish()?;
-                        Ok((__dllgen_ret, __dllgen_out_))
+                    |mut __dllgen_r| {
+                        let __dllgen_ret: i32 = ::dllgen_runtime::marshal::value::decode(
+                            &mut __dllgen_r,
+                        )?;
+                        let __dllgen_a_out: Device = ::dllgen_runtime::marshal::out_handle::decode(
+                            &mut __dllgen_r,
+                        )?;
+                        __dllgen_r.finish()?;
+                        Ok((__dllgen_ret, __dllgen_a_out))
                     },
-                    &mut no_callbacks,
+                    &mut ::dllgen_runtime::marshal::callback::none,
                 )?;
-            Ok((__dllgen_ret, __dllgen_out_))
+            Ok((__dllgen_ret, __dllgen_a_out))
         }
         /// Calls `kx_read`.
         pub fn kx_read(
             &self,
             dev: Device,
             buf_capacity: usize,
-        ) -> Result<(i32, Vec<u8>), Error> {
-            let cap: u64 = buf_capacity as u64 * 1;
-            let (__dllgen_ret, __dllgen_buf) = self
+        ) -> ::core::result::Result<(i32, ::std::vec::Vec<u8>), Error> {
+            let __dllgen_a_cap: u64 = ::dllgen_runtime::marshal::length::of(
+                &buf_capacity,
+                ::dllgen_runtime::marshal::Units::Elements,
+                1,
+            );
+            let __dllgen_c_buf: u64 = __dllgen_a_cap as u64;
+            let (__dllgen_ret, __dllgen_a_buf) = self
                 .client
                 .call(
                     22,
-                    |w| {
-                        w.u64(dev.0);
-                        w.u64(cap);
+                    |__dllgen_w| {
+                        ::dllgen_runtime::marshal::handle::encode(__dllgen_w, &dev);
+                        ::dllgen_runtime::marshal::length::encode(
+                            __dllgen_w,
+                            __dllgen_a_cap,
+                        );
                     },
-                    |mut r| {
-                        let __dllgen_ret: i32 = r.i32()?;
-                        let __dllgen_buf: Vec<u8> = r
-                            .elements_at_most(out_elements(cap as u64, false, 1)?)?;
-                        r.finish()?;
-                        Ok((__dllgen_ret, __dllgen_buf))
+                    |mut __dllgen_r| {
+                        let __dllgen_ret: i32 = ::dllgen_runtime::marshal::value::decode(
+                            &mut __dllgen_r,
+                        )?;
+                        let __dllgen_a_buf: ::std::vec::Vec<u8> = ::dllgen_runtime::marshal::out_buffer::decode(
+                            &mut __dllgen_r,
+                            __dllgen_c_buf,
+                            ::dllgen_runtime::marshal::Units::Elements,
+                            1,
+                        )?;
+                        __dllgen_r.finish()?;
+                        Ok((__dllgen_ret, __dllgen_a_buf))
                     },
-                    &mut no_callbacks,
+                    &mut ::dllgen_runtime::marshal::callback::none,
                 )?;
-            Ok((__dllgen_ret, __dllgen_buf))
+            Ok((__dllgen_ret, __dllgen_a_buf))
         }
         /// Writes `*in` with each field changed into `*out`; returns the fields' sum.
-        pub fn kx_repack(&self, in_: &KxPacked) -> Result<(i32, KxPacked), Error> {
-            let (__dllgen_ret, __dllgen_out_) = self
+        pub fn kx_repack(
+            &self,
+            r#in: &KxPacked,
+        ) -> ::core::result::Result<(i32, KxPacked), Error> {
+            let (__dllgen_ret, __dllgen_a_out) = self
                 .client
                 .call(
                     23,
-                    |w| {
-                        in_.put(w);
+                    |__dllgen_w| {
+                        ::dllgen_runtime::marshal::in_value::encode::<
+                            KxPacked,
+                        >(__dllgen_w, &r#in, false);
                     },
-                    |mut r| {
-                        let __dllgen_ret: i32 = r.i32()?;
-                        let __dllgen_out_: KxPacked = Value::get(&mut r)?;
-                        r.finish()?;
-                        Ok((__dllgen_ret, __dllgen_out_))
+                    |mut __dllgen_r| {
+                        let __dllgen_ret: i32 = ::dllgen_runtime::marshal::value::decode(
+                            &mut __dllgen_r,
+                        )?;
+                        let __dllgen_a_out: KxPacked = ::dllgen_runtime::marshal::out_value::decode(
+                            &mut __dllgen_r,
+                        )?;
+                        __dllgen_r.finish()?;
+                        Ok((__dllgen_ret, __dllgen_a_out))
                     },
-                    &mut no_callbacks,
+                    &mut ::dllgen_runtime::marshal::callback::none,
                 )?;
-            Ok((__dllgen_ret, __dllgen_out_))
+            Ok((__dllgen_ret, __dllgen_a_out))
         }
         /// Reverses `n` bytes in place.
-        pub fn kx_reverse(&self, bytes: &mut [u8]) -> Result<(), Error> {
-            let n: u64 = bytes.len() as u64 * 1;
-            let __dllgen_bytes_raw: (*mut u8, usize) = (bytes.as_mut_ptr(), bytes.len());
+        pub fn kx_reverse(&self, bytes: &mut [u8]) -> ::core::result::Result<(), Error> {
+            let __dllgen_a_n: u64 = ::dllgen_runtime::marshal::length::of(
+                &bytes,
+                ::dllgen_runtime::marshal::Units::Elements,
+                1,
+            );
+            let __dllgen_a_bytes = ::dllgen_runtime::marshal::inout_buffer::lend(bytes);
             let () = self
                 .client
                 .call(
                     24,
-                    |w| {
-                        w.elements(unsafe {
-                            std::slice::from_raw_parts(
-                                __dllgen_bytes_raw.0,
-                                __dllgen_bytes_raw.1,
-                            )
-                        });
-                        w.u64(n);
+                    |__dllgen_w| {
+                        ::dllgen_runtime::marshal::inout_buffer::encode(
+                            __dllgen_w,
+                            &__dllgen_a_bytes,
+                            false,
+                        );
+                        ::dllgen_runtime::marshal::length::encode(
+                            __dllgen_w,
+                            __dllgen_a_n,
+                        );
                     },
-                    |mut r| {
-                        r.elements_into(unsafe {
-                            std::slice::from_raw_parts_mut(
-                                __dllgen_bytes_raw.0,
-                                __dllgen_bytes_raw.1,
-                            )
-                        })?;
-                        r.finish()?;
+                    |mut __dllgen_r| {
+                        ::dllgen_runtime::marshal::inout_buffer::decode(
+                            &mut __dllgen_r,
+                            &__dllgen_a_bytes,
+                            false,
+                        )?;
+                        __dllgen_r.finish()?;
                         Ok(())
                     },
-                    &mut no_callbacks,
+                    &mut ::dllgen_runtime::marshal::callback::none,
                 )?;
             Ok(())
         }
@@ -892,34 +1169,56 @@ mod __dllgen {
             &self,
             dev: Device,
             progress: &mut KxProgressFn<'_>,
-        ) -> Result<i32, Error> {
+        ) -> ::core::result::Result<i32, Error> {
+            let __dllgen_g_progress = ::dllgen_runtime::marshal::callback::given(
+                &progress,
+            );
+            let mut __dllgen_a_progress = progress;
             let (__dllgen_ret,) = self
                 .client
                 .call(
                     25,
-                    |w| {
-                        w.u64(dev.0);
+                    |__dllgen_w| {
+                        ::dllgen_runtime::marshal::handle::encode(__dllgen_w, &dev);
+                        ::dllgen_runtime::marshal::callback::encode(
+                            __dllgen_w,
+                            __dllgen_g_progress,
+                            false,
+                        );
                     },
-                    |mut r| {
-                        let __dllgen_ret: i32 = r.i32()?;
-                        r.finish()?;
+                    |mut __dllgen_r| {
+                        let __dllgen_ret: i32 = ::dllgen_runtime::marshal::value::decode(
+                            &mut __dllgen_r,
+                        )?;
+                        __dllgen_r.finish()?;
                         Ok((__dllgen_ret,))
                     },
                     &mut |
-                        id: u32,
-                        mut r: Reader<'_>,
-                        w: &mut Writer,
-                    | -> Result<(), WireError> {
-                        match id {
+                        __dllgen_id: u32,
+                        mut __dllgen_r: ::dllgen_runtime::Reader<'_>,
+                        __dllgen_cw: &mut ::dllgen_runtime::Writer,
+                    | -> ::core::result::Result<(), ::dllgen_runtime::WireError> {
+                        match __dllgen_id {
                             1 => {
-                                let a1: i32 = r.i32()?;
-                                r.finish()?;
-                                let f = &mut *progress;
-                                let ret = f(a1);
-                                w.i32(ret);
+                                let __dllgen_a1: i32 = ::dllgen_runtime::marshal::value::decode(
+                                    &mut __dllgen_r,
+                                )?;
+                                __dllgen_r.finish()?;
+                                let __dllgen_f = ::dllgen_runtime::marshal::callback::closure(
+                                    &mut __dllgen_a_progress,
+                                )?;
+                                let __dllgen_ret: i32 = __dllgen_f(__dllgen_a1);
+                                ::dllgen_runtime::marshal::value::encode(
+                                    __dllgen_cw,
+                                    &__dllgen_ret,
+                                );
                                 Ok(())
                             }
-                            _ => Err(WireError::Payload("no such callback")),
+                            _ => {
+                                Err(
+                                    ::dllgen_runtime::WireError::Payload("no such callback"),
+                                )
+                            }
                         }
                     },
                 )?;
@@ -929,98 +1228,124 @@ mod __dllgen {
         pub fn kx_set_origin(
             &self,
             dev: Device,
-            origin: Option<&KxPoint>,
-        ) -> Result<i32, Error> {
+            origin: ::core::option::Option<&KxPoint>,
+        ) -> ::core::result::Result<i32, Error> {
             let (__dllgen_ret,) = self
                 .client
                 .call(
                     26,
-                    |w| {
-                        w.u64(dev.0);
-                        if let Some(v) = origin {
-                            w.u8(1);
-                            v.put(w);
-                        } else {
-                            w.u8(0);
-                        }
+                    |__dllgen_w| {
+                        ::dllgen_runtime::marshal::handle::encode(__dllgen_w, &dev);
+                        ::dllgen_runtime::marshal::in_value::encode::<
+                            KxPoint,
+                        >(__dllgen_w, &origin, true);
                     },
-                    |mut r| {
-                        let __dllgen_ret: i32 = r.i32()?;
-                        r.finish()?;
+                    |mut __dllgen_r| {
+                        let __dllgen_ret: i32 = ::dllgen_runtime::marshal::value::decode(
+                            &mut __dllgen_r,
+                        )?;
+                        __dllgen_r.finish()?;
                         Ok((__dllgen_ret,))
                     },
-                    &mut no_callbacks,
+                    &mut ::dllgen_runtime::marshal::callback::none,
                 )?;
             Ok(__dllgen_ret)
         }
         /// The sum of `count * stride` bytes, or -1 without `data`.
         pub fn kx_sum_opt(
             &self,
-            data: Option<&[u8]>,
+            data: ::core::option::Option<&[u8]>,
             count: i32,
             stride: i32,
-        ) -> Result<i32, Error> {
+        ) -> ::core::result::Result<i32, Error> {
             let (__dllgen_ret,) = self
                 .client
                 .call(
                     27,
-                    |w| {
-                        if let Some(v) = data {
-                            w.u8(1);
-                            w.elements(v);
-                        } else {
-                            w.u8(0);
-                        }
-                        w.i32(count);
-                        w.i32(stride);
+                    |__dllgen_w| {
+                        ::dllgen_runtime::marshal::in_buffer::encode(
+                            __dllgen_w,
+                            data,
+                            true,
+                        );
+                        ::dllgen_runtime::marshal::value::encode(__dllgen_w, &count);
+                        ::dllgen_runtime::marshal::value::encode(__dllgen_w, &stride);
                     },
-                    |mut r| {
-                        let __dllgen_ret: i32 = r.i32()?;
-                        r.finish()?;
+                    |mut __dllgen_r| {
+                        let __dllgen_ret: i32 = ::dllgen_runtime::marshal::value::decode(
+                            &mut __dllgen_r,
+                        )?;
+                        __dllgen_r.finish()?;
                         Ok((__dllgen_ret,))
                     },
-                    &mut no_callbacks,
+                    &mut ::dllgen_runtime::marshal::callback::none,
                 )?;
             Ok(__dllgen_ret)
         }
         /// Calls `kx_sum_points`.
-        pub fn kx_sum_points(&self, pts: &[KxPoint]) -> Result<(i32, KxPoint), Error> {
-            let n: u64 = pts.len() as u64 * 1;
-            let (__dllgen_ret, __dllgen_out_) = self
+        pub fn kx_sum_points(
+            &self,
+            pts: &[KxPoint],
+        ) -> ::core::result::Result<(i32, KxPoint), Error> {
+            let __dllgen_a_n: u64 = ::dllgen_runtime::marshal::length::of(
+                &pts,
+                ::dllgen_runtime::marshal::Units::Elements,
+                8,
+            );
+            let (__dllgen_ret, __dllgen_a_out) = self
                 .client
                 .call(
                     28,
-                    |w| {
-                        w.values(pts);
-                        w.u64(n);
+                    |__dllgen_w| {
+                        ::dllgen_runtime::marshal::in_buffer::encode(
+                            __dllgen_w,
+                            pts,
+                            false,
+                        );
+                        ::dllgen_runtime::marshal::length::encode(
+                            __dllgen_w,
+                            __dllgen_a_n,
+                        );
                     },
-                    |mut r| {
-                        let __dllgen_ret: i32 = r.i32()?;
-                        let __dllgen_out_: KxPoint = Value::get(&mut r)?;
-                        r.finish()?;
-                        Ok((__dllgen_ret, __dllgen_out_))
+                    |mut __dllgen_r| {
+                        let __dllgen_ret: i32 = ::dllgen_runtime::marshal::value::decode(
+                            &mut __dllgen_r,
+                        )?;
+                        let __dllgen_a_out: KxPoint = ::dllgen_runtime::marshal::out_value::decode(
+                            &mut __dllgen_r,
+                        )?;
+                        __dllgen_r.finish()?;
+                        Ok((__dllgen_ret, __dllgen_a_out))
                     },
-                    &mut no_callbacks,
+                    &mut ::dllgen_runtime::marshal::callback::none,
                 )?;
-            Ok((__dllgen_ret, __dllgen_out_))
+            Ok((__dllgen_ret, __dllgen_a_out))
         }
         /// Swaps a point's coordinates in place.
-        pub fn kx_swap(&self, p: &mut KxPoint) -> Result<(), Error> {
-            let (__dllgen_p,) = self
+        pub fn kx_swap(&self, p: &mut KxPoint) -> ::core::result::Result<(), Error> {
+            let __dllgen_a_p = ::dllgen_runtime::marshal::inout_value::lend(p);
+            let () = self
                 .client
                 .call(
                     29,
-                    |w| {
-                        p.put(w);
+                    |__dllgen_w| {
+                        ::dllgen_runtime::marshal::inout_value::encode(
+                            __dllgen_w,
+                            &__dllgen_a_p,
+                            false,
+                        );
                     },
-                    |mut r| {
-                        let __dllgen_p: KxPoint = Value::get(&mut r)?;
-                        r.finish()?;
-                        Ok((__dllgen_p,))
+                    |mut __dllgen_r| {
+                        ::dllgen_runtime::marshal::inout_value::decode(
+                            &mut __dllgen_r,
+                            &__dllgen_a_p,
+                            false,
+                        )?;
+                        __dllgen_r.finish()?;
+                        Ok(())
                     },
-                    &mut no_callbacks,
+                    &mut ::dllgen_runtime::marshal::callback::none,
                 )?;
-            *p = __dllgen_p;
             Ok(())
         }
         /// Copies UTF-16 `text` upper-cased (ASCII letters) into `out`, NUL-terminated within
@@ -1028,85 +1353,129 @@ mod __dllgen {
         pub fn kx_upper16(
             &self,
             text: &str,
-            out__capacity: usize,
-        ) -> Result<Vec<u16>, Error> {
-            let cap: u64 = out__capacity as u64 * 1;
-            let (__dllgen_out_,) = self
+            out_capacity: usize,
+        ) -> ::core::result::Result<::std::vec::Vec<u16>, Error> {
+            let __dllgen_a_cap: u64 = ::dllgen_runtime::marshal::length::of(
+                &out_capacity,
+                ::dllgen_runtime::marshal::Units::Elements,
+                2,
+            );
+            let __dllgen_c_out: u64 = __dllgen_a_cap as u64;
+            let (__dllgen_a_out,) = self
                 .client
                 .call(
                     30,
-                    |w| {
-                        w.elements(&text.encode_utf16().collect::<Vec<u16>>());
-                        w.u64(cap);
+                    |__dllgen_w| {
+                        ::dllgen_runtime::marshal::in_string::encode::<
+                            ::dllgen_runtime::marshal::Utf16,
+                        >(__dllgen_w, text, false);
+                        ::dllgen_runtime::marshal::length::encode(
+                            __dllgen_w,
+                            __dllgen_a_cap,
+                        );
                     },
-                    |mut r| {
-                        let __dllgen_out_: Vec<u16> = r
-                            .elements_at_most(out_elements(cap as u64, false, 2)?)?;
-                        r.finish()?;
-                        Ok((__dllgen_out_,))
+                    |mut __dllgen_r| {
+                        let __dllgen_a_out: ::std::vec::Vec<u16> = ::dllgen_runtime::marshal::out_buffer::decode(
+                            &mut __dllgen_r,
+                            __dllgen_c_out,
+                            ::dllgen_runtime::marshal::Units::Elements,
+                            2,
+                        )?;
+                        __dllgen_r.finish()?;
+                        Ok((__dllgen_a_out,))
                     },
-                    &mut no_callbacks,
+                    &mut ::dllgen_runtime::marshal::callback::none,
                 )?;
-            Ok(__dllgen_out_)
+            Ok(__dllgen_a_out)
         }
         /// Parameters named like the generated code's own locals: a weighted sum, plus the sum of
         /// `data_n` bytes.
         pub fn kx_weigh(
             &self,
-            w_: i32,
-            r_: i32,
-            out_: i32,
-            args_: i32,
-            ret_: i32,
-            keep_: i32,
-            id_: i32,
-            s_: i32,
+            w: i32,
+            r: i32,
+            out: i32,
+            args: i32,
+            ret: i32,
+            keep: i32,
+            id: i32,
+            s: i32,
             data: &[u8],
-        ) -> Result<i32, Error> {
-            let data_n_: u64 = data.len() as u64 * 1;
+        ) -> ::core::result::Result<i32, Error> {
+            let __dllgen_a_data_n: u64 = ::dllgen_runtime::marshal::length::of(
+                &data,
+                ::dllgen_runtime::marshal::Units::Elements,
+                1,
+            );
             let (__dllgen_ret,) = self
                 .client
                 .call(
                     31,
-                    |w| {
-                        w.i32(w_);
-                        w.i32(r_);
-                        w.i32(out_);
-                        w.i32(args_);
-                        w.i32(ret_);
-                        w.i32(keep_);
-                        w.i32(id_);
-                        w.i32(s_);
-                        w.elements(data);
-                        w.u64(data_n_);
+                    |__dllgen_w| {
+                        ::dllgen_runtime::marshal::value::encode(__dllgen_w, &w);
+                        ::dllgen_runtime::marshal::value::encode(__dllgen_w, &r);
+                        ::dllgen_runtime::marshal::value::encode(__dllgen_w, &out);
+                        ::dllgen_runtime::marshal::value::encode(__dllgen_w, &args);
+                        ::dllgen_runtime::marshal::value::encode(__dllgen_w, &ret);
+                        ::dllgen_runtime::marshal::value::encode(__dllgen_w, &keep);
+                        ::dllgen_runtime::marshal::value::encode(__dllgen_w, &id);
+                        ::dllgen_runtime::marshal::value::encode(__dllgen_w, &s);
+                        ::dllgen_runtime::marshal::in_buffer::encode(
+                            __dllgen_w,
+                            data,
+                            false,
+                        );
+                        ::dllgen_runtime::marshal::length::encode(
+                            __dllgen_w,
+                            __dllgen_a_data_n,
+                        );
                     },
-                    |mut r| {
-                        let __dllgen_ret: i32 = r.i32()?;
-                        r.finish()?;
+                    |mut __dllgen_r| {
+                        let __dllgen_ret: i32 = ::dllgen_runtime::marshal::value::decode(
+                            &mut __dllgen_r,
+                        )?;
+                        __dllgen_r.finish()?;
                         Ok((__dllgen_ret,))
                     },
-                    &mut no_callbacks,
+                    &mut ::dllgen_runtime::marshal::callback::none,
                 )?;
             Ok(__dllgen_ret)
         }
         /// Calls `kx_write`.
-        pub fn kx_write(&self, dev: Device, data: &[u8]) -> Result<i32, Error> {
-            let len: u64 = data.len() as u64 * 1;
+        pub fn kx_write(
+            &self,
+            dev: Device,
+            data: &[u8],
+        ) -> ::core::result::Result<i32, Error> {
+            let __dllgen_a_len: u64 = ::dllgen_runtime::marshal::length::of(
+                &data,
+                ::dllgen_runtime::marshal::Units::Bytes,
+                1,
+            );
             let (__dllgen_ret,) = self
                 .client
                 .call(
                     32,
-                    |w| {
-                        w.u64(dev.0);
-                        w.elements(data);
-                        w.u64(len);
+                    |__dllgen_w| {
+                        ::dllgen_runtime::marshal::handle::encode(__dllgen_w, &dev);
+                        ::dllgen_runtime::marshal::in_buffer::encode(
+                            __dllgen_w,
+                            data,
+                            false,
+                        );
+                        ::dllgen_runtime::marshal::length::encode(
+                            __dllgen_w,
+                            __dllgen_a_len,
+                        );
                     },
-                    |mut r| {
-                        let __dllgen_ret: i32 = r.i32()?;
-                        r.finish()?;
+                    |mut __dllgen_r| {
+                        let __dllgen_ret: i32 = ::dllgen_runtime::marshal::value::decode(
+                            &mut __dllgen_r,
+                        )?;
+                        __dllgen_r.finish()?;
                         Ok((__dllgen_ret,))
                     },
-                    &mut no_callbacks,
+                    &mut ::dllgen_runtime::marshal::callback::none,
                 )?;
             Ok(__dllgen_ret)
         }
@@ -1116,22 +1485,30 @@ mod __dllgen {
             dev: Device,
             block: &KxBlock,
             bytes: &[u8],
-        ) -> Result<i32, Error> {
+        ) -> ::core::result::Result<i32, Error> {
             let (__dllgen_ret,) = self
                 .client
                 .call(
                     33,
-                    |w| {
-                        w.u64(dev.0);
-                        block.put(w);
-                        w.elements(bytes);
+                    |__dllgen_w| {
+                        ::dllgen_runtime::marshal::handle::encode(__dllgen_w, &dev);
+                        ::dllgen_runtime::marshal::in_value::encode::<
+                            KxBlock,
+                        >(__dllgen_w, &block, false);
+                        ::dllgen_runtime::marshal::in_buffer::encode(
+                            __dllgen_w,
+                            bytes,
+                            false,
+                        );
                     },
-                    |mut r| {
-                        let __dllgen_ret: i32 = r.i32()?;
-                        r.finish()?;
+                    |mut __dllgen_r| {
+                        let __dllgen_ret: i32 = ::dllgen_runtime::marshal::value::decode(
+                            &mut __dllgen_r,
+                        )?;
+                        __dllgen_r.finish()?;
                         Ok((__dllgen_ret,))
                     },
-                    &mut no_callbacks,
+                    &mut ::dllgen_runtime::marshal::callback::none,
                 )?;
             Ok(__dllgen_ret)
         }

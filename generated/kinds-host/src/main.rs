@@ -26,17 +26,6 @@ mod __dllgen {
         unused_comparisons,
         unused_unsafe
     )]
-    use dllgen_runtime::marshal::{
-        c_bytes, c_units, fit, get_bits, length, out_elements, Scratch, put_c_str,
-        put_c_wide, set_bits, units_with_nul, with_nul, CValue, Keep,
-    };
-    use dllgen_runtime::handles;
-    use dllgen_runtime::native::{self, Dylib};
-    use dllgen_runtime::{
-        callback, run_host, with_callbacks, CallContext, Library, Reader, Status,
-        WireError, Writer,
-    };
-    use std::ffi::c_void;
     const MODEL_HASH: u64 = 0xa3117052055264eb;
     /// `kx_packed` as the library lays it out.
     #[repr(C)]
@@ -48,31 +37,43 @@ mod __dllgen {
     }
     #[cfg(windows)]
     const _: () = {
-        assert!(std::mem::size_of::< KxPacked > () == 7);
-        assert!(std::mem::align_of::< KxPacked > () == 1);
-        assert!(std::mem::offset_of!(KxPacked, tag) == 0);
-        assert!(std::mem::offset_of!(KxPacked, value) == 1);
-        assert!(std::mem::offset_of!(KxPacked, extra) == 5);
+        assert!(::core::mem::size_of::< KxPacked > () == 7);
+        assert!(::core::mem::align_of::< KxPacked > () == 1);
+        assert!(::core::mem::offset_of!(KxPacked, tag) == 0);
+        assert!(::core::mem::offset_of!(KxPacked, value) == 1);
+        assert!(::core::mem::offset_of!(KxPacked, extra) == 5);
     };
-    impl Default for KxPacked {
+    impl ::core::default::Default for KxPacked {
         fn default() -> Self {
-            unsafe { std::mem::zeroed() }
+            unsafe { ::core::mem::zeroed() }
         }
     }
-    impl CValue for KxPacked {
-        fn get_c(r: &mut Reader<'_>, keep: &mut Keep) -> Result<Self, WireError> {
-            let mut s = KxPacked::default();
-            s.tag = CValue::get_c(r, keep)?;
-            s.value = <i32>::get_c(r, keep)?.to_le_bytes();
-            s.extra = <u16>::get_c(r, keep)?.to_le_bytes();
+    impl ::dllgen_runtime::marshal::CValue for KxPacked {
+        fn get_c(
+            r: &mut ::dllgen_runtime::Reader<'_>,
+            keep: &mut ::dllgen_runtime::marshal::Keep,
+        ) -> ::core::result::Result<Self, ::dllgen_runtime::WireError> {
+            let mut s = <KxPacked as ::core::default::Default>::default();
+            s.tag = ::dllgen_runtime::marshal::value::decode_c(r, keep)?;
+            s.value = ::dllgen_runtime::marshal::value::decode_c::<i32>(r, keep)?
+                .to_le_bytes();
+            s.extra = ::dllgen_runtime::marshal::value::decode_c::<u16>(r, keep)?
+                .to_le_bytes();
             Ok(s)
         }
-        fn put_c(&self, w: &mut Writer) {
-            self.tag.put_c(w);
-            <i32>::from_le_bytes(self.value).put_c(w);
-            <u16>::from_le_bytes(self.extra).put_c(w);
+        fn put_c(&self, w: &mut ::dllgen_runtime::Writer) {
+            ::dllgen_runtime::marshal::value::reply(w, &self.tag);
+            ::dllgen_runtime::marshal::value::reply(
+                w,
+                &<i32>::from_le_bytes(self.value),
+            );
+            ::dllgen_runtime::marshal::value::reply(
+                w,
+                &<u16>::from_le_bytes(self.extra),
+            );
         }
     }
+    impl ::dllgen_runtime::marshal::CStruct for KxPacked {}
     /// `kx_point` as the library lays it out.
     #[repr(C)]
     #[derive(Clone, Copy)]
@@ -82,28 +83,32 @@ mod __dllgen {
     }
     #[cfg(windows)]
     const _: () = {
-        assert!(std::mem::size_of::< KxPoint > () == 8);
-        assert!(std::mem::align_of::< KxPoint > () == 4);
-        assert!(std::mem::offset_of!(KxPoint, x) == 0);
-        assert!(std::mem::offset_of!(KxPoint, y) == 4);
+        assert!(::core::mem::size_of::< KxPoint > () == 8);
+        assert!(::core::mem::align_of::< KxPoint > () == 4);
+        assert!(::core::mem::offset_of!(KxPoint, x) == 0);
+        assert!(::core::mem::offset_of!(KxPoint, y) == 4);
     };
-    impl Default for KxPoint {
+    impl ::core::default::Default for KxPoint {
         fn default() -> Self {
-            unsafe { std::mem::zeroed() }
+            unsafe { ::core::mem::zeroed() }
         }
     }
-    impl CValue for KxPoint {
-        fn get_c(r: &mut Reader<'_>, keep: &mut Keep) -> Result<Self, WireError> {
-            let mut s = KxPoint::default();
-            s.x = CValue::get_c(r, keep)?;
-            s.y = CValue::get_c(r, keep)?;
+    impl ::dllgen_runtime::marshal::CValue for KxPoint {
+        fn get_c(
+            r: &mut ::dllgen_runtime::Reader<'_>,
+            keep: &mut ::dllgen_runtime::marshal::Keep,
+        ) -> ::core::result::Result<Self, ::dllgen_runtime::WireError> {
+            let mut s = <KxPoint as ::core::default::Default>::default();
+            s.x = ::dllgen_runtime::marshal::value::decode_c(r, keep)?;
+            s.y = ::dllgen_runtime::marshal::value::decode_c(r, keep)?;
             Ok(s)
         }
-        fn put_c(&self, w: &mut Writer) {
-            self.x.put_c(w);
-            self.y.put_c(w);
+        fn put_c(&self, w: &mut ::dllgen_runtime::Writer) {
+            ::dllgen_runtime::marshal::value::reply(w, &self.x);
+            ::dllgen_runtime::marshal::value::reply(w, &self.y);
         }
     }
+    impl ::dllgen_runtime::marshal::CStruct for KxPoint {}
     /// `struct clash` as the library lays it out.
     #[repr(C)]
     #[derive(Clone, Copy)]
@@ -113,28 +118,32 @@ mod __dllgen {
     }
     #[cfg(windows)]
     const _: () = {
-        assert!(std::mem::size_of::< Clash > () == 8);
-        assert!(std::mem::align_of::< Clash > () == 4);
-        assert!(std::mem::offset_of!(Clash, self_) == 0);
-        assert!(std::mem::offset_of!(Clash, r#type) == 4);
+        assert!(::core::mem::size_of::< Clash > () == 8);
+        assert!(::core::mem::align_of::< Clash > () == 4);
+        assert!(::core::mem::offset_of!(Clash, self_) == 0);
+        assert!(::core::mem::offset_of!(Clash, r#type) == 4);
     };
-    impl Default for Clash {
+    impl ::core::default::Default for Clash {
         fn default() -> Self {
-            unsafe { std::mem::zeroed() }
+            unsafe { ::core::mem::zeroed() }
         }
     }
-    impl CValue for Clash {
-        fn get_c(r: &mut Reader<'_>, keep: &mut Keep) -> Result<Self, WireError> {
-            let mut s = Clash::default();
-            s.self_ = CValue::get_c(r, keep)?;
-            s.r#type = CValue::get_c(r, keep)?;
+    impl ::dllgen_runtime::marshal::CValue for Clash {
+        fn get_c(
+            r: &mut ::dllgen_runtime::Reader<'_>,
+            keep: &mut ::dllgen_runtime::marshal::Keep,
+        ) -> ::core::result::Result<Self, ::dllgen_runtime::WireError> {
+            let mut s = <Clash as ::core::default::Default>::default();
+            s.self_ = ::dllgen_runtime::marshal::value::decode_c(r, keep)?;
+            s.r#type = ::dllgen_runtime::marshal::value::decode_c(r, keep)?;
             Ok(s)
         }
-        fn put_c(&self, w: &mut Writer) {
-            self.self_.put_c(w);
-            self.r#type.put_c(w);
+        fn put_c(&self, w: &mut ::dllgen_runtime::Writer) {
+            ::dllgen_runtime::marshal::value::reply(w, &self.self_);
+            ::dllgen_runtime::marshal::value::reply(w, &self.r#type);
         }
     }
+    impl ::dllgen_runtime::marshal::CStruct for Clash {}
     /// `struct kx_block` as the library lays it out.
     #[repr(C)]
     #[derive(Clone, Copy)]
@@ -144,28 +153,32 @@ mod __dllgen {
     }
     #[cfg(windows)]
     const _: () = {
-        assert!(std::mem::size_of::< KxBlock > () == 8);
-        assert!(std::mem::align_of::< KxBlock > () == 4);
-        assert!(std::mem::offset_of!(KxBlock, count) == 0);
-        assert!(std::mem::offset_of!(KxBlock, stride) == 4);
+        assert!(::core::mem::size_of::< KxBlock > () == 8);
+        assert!(::core::mem::align_of::< KxBlock > () == 4);
+        assert!(::core::mem::offset_of!(KxBlock, count) == 0);
+        assert!(::core::mem::offset_of!(KxBlock, stride) == 4);
     };
-    impl Default for KxBlock {
+    impl ::core::default::Default for KxBlock {
         fn default() -> Self {
-            unsafe { std::mem::zeroed() }
+            unsafe { ::core::mem::zeroed() }
         }
     }
-    impl CValue for KxBlock {
-        fn get_c(r: &mut Reader<'_>, keep: &mut Keep) -> Result<Self, WireError> {
-            let mut s = KxBlock::default();
-            s.count = CValue::get_c(r, keep)?;
-            s.stride = CValue::get_c(r, keep)?;
+    impl ::dllgen_runtime::marshal::CValue for KxBlock {
+        fn get_c(
+            r: &mut ::dllgen_runtime::Reader<'_>,
+            keep: &mut ::dllgen_runtime::marshal::Keep,
+        ) -> ::core::result::Result<Self, ::dllgen_runtime::WireError> {
+            let mut s = <KxBlock as ::core::default::Default>::default();
+            s.count = ::dllgen_runtime::marshal::value::decode_c(r, keep)?;
+            s.stride = ::dllgen_runtime::marshal::value::decode_c(r, keep)?;
             Ok(s)
         }
-        fn put_c(&self, w: &mut Writer) {
-            self.count.put_c(w);
-            self.stride.put_c(w);
+        fn put_c(&self, w: &mut ::dllgen_runtime::Writer) {
+            ::dllgen_runtime::marshal::value::reply(w, &self.count);
+            ::dllgen_runtime::marshal::value::reply(w, &self.stride);
         }
     }
+    impl ::dllgen_runtime::marshal::CStruct for KxBlock {}
     /// `struct kx_info` as the library lays it out.
     #[repr(C)]
     #[derive(Clone, Copy)]
@@ -182,47 +195,83 @@ mod __dllgen {
     }
     #[cfg(windows)]
     const _: () = {
-        assert!(std::mem::size_of::< KxInfo > () == 56);
-        assert!(std::mem::align_of::< KxInfo > () == 8);
-        assert!(std::mem::offset_of!(KxInfo, name) == 0);
-        assert!(std::mem::offset_of!(KxInfo, serial) == 16);
-        assert!(std::mem::offset_of!(KxInfo, gain) == 24);
-        assert!(std::mem::offset_of!(KxInfo, origin) == 32);
-        assert!(std::mem::offset_of!(KxInfo, label) == 40);
-        assert!(std::mem::offset_of!(KxInfo, __dllgen_bits44) == 44);
-        assert!(std::mem::offset_of!(KxInfo, __dllgen_pad45) == 45);
-        assert!(std::mem::offset_of!(KxInfo, value) == 48);
-        assert!(std::mem::offset_of!(KxInfo, __dllgen_pad52) == 52);
+        assert!(::core::mem::size_of::< KxInfo > () == 56);
+        assert!(::core::mem::align_of::< KxInfo > () == 8);
+        assert!(::core::mem::offset_of!(KxInfo, name) == 0);
+        assert!(::core::mem::offset_of!(KxInfo, serial) == 16);
+        assert!(::core::mem::offset_of!(KxInfo, gain) == 24);
+        assert!(::core::mem::offset_of!(KxInfo, origin) == 32);
+        assert!(::core::mem::offset_of!(KxInfo, label) == 40);
+        assert!(::core::mem::offset_of!(KxInfo, __dllgen_bits44) == 44);
+        assert!(::core::mem::offset_of!(KxInfo, __dllgen_pad45) == 45);
+        assert!(::core::mem::offset_of!(KxInfo, value) == 48);
+        assert!(::core::mem::offset_of!(KxInfo, __dllgen_pad52) == 52);
     };
-    impl Default for KxInfo {
+    impl ::core::default::Default for KxInfo {
         fn default() -> Self {
-            unsafe { std::mem::zeroed() }
+            unsafe { ::core::mem::zeroed() }
         }
     }
-    impl CValue for KxInfo {
-        fn get_c(r: &mut Reader<'_>, keep: &mut Keep) -> Result<Self, WireError> {
-            let mut s = KxInfo::default();
-            s.name = CValue::get_c(r, keep)?;
-            s.serial = CValue::get_c(r, keep)?;
-            s.gain = CValue::get_c(r, keep)?;
-            s.origin = CValue::get_c(r, keep)?;
-            s.label = keep.str(r)?;
-            set_bits(&mut s.__dllgen_bits44, 0, 3, <u32>::get_c(r, keep)? as u64);
-            set_bits(&mut s.__dllgen_bits44, 3, 5, <u32>::get_c(r, keep)? as u64);
-            s.value = CValue::get_c(r, keep)?;
+    impl ::dllgen_runtime::marshal::CValue for KxInfo {
+        fn get_c(
+            r: &mut ::dllgen_runtime::Reader<'_>,
+            keep: &mut ::dllgen_runtime::marshal::Keep,
+        ) -> ::core::result::Result<Self, ::dllgen_runtime::WireError> {
+            let mut s = <KxInfo as ::core::default::Default>::default();
+            s.name = ::dllgen_runtime::marshal::value::decode_c(r, keep)?;
+            s.serial = ::dllgen_runtime::marshal::value::decode_c(r, keep)?;
+            s.gain = ::dllgen_runtime::marshal::value::decode_c(r, keep)?;
+            s.origin = ::dllgen_runtime::marshal::value::decode_c(r, keep)?;
+            s.label = ::dllgen_runtime::marshal::text::get_kept::<
+                ::dllgen_runtime::marshal::Utf8,
+            >(r, keep)?;
+            ::dllgen_runtime::marshal::bits::set(
+                &mut s.__dllgen_bits44,
+                0,
+                3,
+                ::dllgen_runtime::marshal::value::decode_c::<u32>(r, keep)? as u64,
+            );
+            ::dllgen_runtime::marshal::bits::set(
+                &mut s.__dllgen_bits44,
+                3,
+                5,
+                ::dllgen_runtime::marshal::value::decode_c::<u32>(r, keep)? as u64,
+            );
+            s.value = ::dllgen_runtime::marshal::value::decode_c(r, keep)?;
             Ok(s)
         }
-        fn put_c(&self, w: &mut Writer) {
-            self.name.put_c(w);
-            self.serial.put_c(w);
-            self.gain.put_c(w);
-            self.origin.put_c(w);
-            unsafe { put_c_str(w, self.label) };
-            (get_bits(&self.__dllgen_bits44, 0, 3, false) as u32).put_c(w);
-            (get_bits(&self.__dllgen_bits44, 3, 5, false) as u32).put_c(w);
-            self.value.put_c(w);
+        fn put_c(&self, w: &mut ::dllgen_runtime::Writer) {
+            ::dllgen_runtime::marshal::value::reply(w, &self.name);
+            ::dllgen_runtime::marshal::value::reply(w, &self.serial);
+            ::dllgen_runtime::marshal::value::reply(w, &self.gain);
+            ::dllgen_runtime::marshal::value::reply(w, &self.origin);
+            unsafe {
+                ::dllgen_runtime::marshal::text::put_c::<
+                    ::dllgen_runtime::marshal::Utf8,
+                >(w, self.label)
+            };
+            ::dllgen_runtime::marshal::value::reply(
+                w,
+                &(::dllgen_runtime::marshal::bits::get(
+                    &self.__dllgen_bits44,
+                    0,
+                    3,
+                    false,
+                ) as u32),
+            );
+            ::dllgen_runtime::marshal::value::reply(
+                w,
+                &(::dllgen_runtime::marshal::bits::get(
+                    &self.__dllgen_bits44,
+                    3,
+                    5,
+                    false,
+                ) as u32),
+            );
+            ::dllgen_runtime::marshal::value::reply(w, &self.value);
         }
     }
+    impl ::dllgen_runtime::marshal::CStruct for KxInfo {}
     /// `union (anonymous at kinds.h:55:5)` as the library lays it out.
     #[repr(C, align(4))]
     #[derive(Clone, Copy)]
@@ -231,123 +280,205 @@ mod __dllgen {
     }
     #[cfg(windows)]
     const _: () = {
-        assert!(std::mem::size_of::< KxInfoValue > () == 4);
-        assert!(std::mem::align_of::< KxInfoValue > () == 4);
-        assert!(std::mem::offset_of!(KxInfoValue, bytes) == 0);
+        assert!(::core::mem::size_of::< KxInfoValue > () == 4);
+        assert!(::core::mem::align_of::< KxInfoValue > () == 4);
+        assert!(::core::mem::offset_of!(KxInfoValue, bytes) == 0);
     };
-    impl Default for KxInfoValue {
+    impl ::core::default::Default for KxInfoValue {
         fn default() -> Self {
-            unsafe { std::mem::zeroed() }
+            unsafe { ::core::mem::zeroed() }
         }
     }
-    impl CValue for KxInfoValue {
-        fn get_c(r: &mut Reader<'_>, keep: &mut Keep) -> Result<Self, WireError> {
-            let mut s = KxInfoValue::default();
-            s.bytes = CValue::get_c(r, keep)?;
+    impl ::dllgen_runtime::marshal::CValue for KxInfoValue {
+        fn get_c(
+            r: &mut ::dllgen_runtime::Reader<'_>,
+            keep: &mut ::dllgen_runtime::marshal::Keep,
+        ) -> ::core::result::Result<Self, ::dllgen_runtime::WireError> {
+            let mut s = <KxInfoValue as ::core::default::Default>::default();
+            s.bytes = ::dllgen_runtime::marshal::value::decode_c(r, keep)?;
             Ok(s)
         }
-        fn put_c(&self, w: &mut Writer) {
-            self.bytes.put_c(w);
+        fn put_c(&self, w: &mut ::dllgen_runtime::Writer) {
+            ::dllgen_runtime::marshal::value::reply(w, &self.bytes);
         }
     }
-    /// What the library gets as a callback's context pointer (trampolines do not need it).
-    static USER_DATA: u8 = 0;
-    type Fn0 = unsafe extern "C" fn(*mut u8, i32, i32) -> i32;
-    /// The library calls this for `kx_clash`'s `w_`: it runs the client's closure.
-    unsafe extern "C" fn callback_1_4(a0: *mut c_void, a1: i32) {
-        let mut w = Writer::new();
-        w.i32(a1);
-        callback(1, 4, &mut w, |r| Ok(()))
+    impl ::dllgen_runtime::marshal::CStruct for KxInfoValue {}
+    type __DllgenFn0 = unsafe extern "C" fn(*mut u8, i32, i32) -> i32;
+    /// The library calls this for `kx_clash`'s `w`: it runs the client's closure.
+    unsafe extern "C" fn __dllgen_callback_1_4(
+        a0: *mut ::core::ffi::c_void,
+        a1: i32,
+    ) -> () {
+        let mut __dllgen_w = ::dllgen_runtime::Writer::new();
+        ::dllgen_runtime::marshal::value::reply(&mut __dllgen_w, &a1);
+        ::dllgen_runtime::callback(
+            1,
+            4,
+            &mut __dllgen_w,
+            |__dllgen_r| ::dllgen_runtime::marshal::value::decode_c(
+                __dllgen_r,
+                &mut ::dllgen_runtime::marshal::Keep::default(),
+            ),
+        )
     }
-    type Fn1 = unsafe extern "C" fn(
+    type __DllgenFn1 = unsafe extern "C" fn(
         Clash,
         i32,
         i32,
         i32,
-        Option<unsafe extern "C" fn(*mut c_void, i32)>,
-        *mut c_void,
+        ::core::option::Option<unsafe extern "C" fn(*mut ::core::ffi::c_void, i32)>,
+        *mut ::core::ffi::c_void,
     ) -> i32;
-    type Fn2 = unsafe extern "stdcall" fn(*mut ::core::ffi::c_void);
-    type Fn3 = unsafe extern "C" fn(*mut ::core::ffi::c_void) -> *const u8;
-    type Free3 = unsafe extern "C" fn(*mut c_void);
+    type __DllgenFn2 = unsafe extern "stdcall" fn(*mut ::core::ffi::c_void) -> ();
+    type __DllgenFn3 = unsafe extern "C" fn(*mut ::core::ffi::c_void) -> *const u8;
+    type __DllgenFree3 = unsafe extern "C" fn(*mut ::core::ffi::c_void);
     /// The library calls this for `kx_each`'s `visit`: it runs the client's closure.
-    unsafe extern "C" fn callback_4_1(a0: *const u8, a1: i32, a2: *mut c_void) {
-        let mut w = Writer::new();
-        put_c_str(&mut w, a0);
-        w.i32(a1);
-        callback(4, 1, &mut w, |r| Ok(()))
+    unsafe extern "C" fn __dllgen_callback_4_1(
+        a0: *const u8,
+        a1: i32,
+        a2: *mut ::core::ffi::c_void,
+    ) -> () {
+        let mut __dllgen_w = ::dllgen_runtime::Writer::new();
+        unsafe {
+            ::dllgen_runtime::marshal::text::put_c::<
+                ::dllgen_runtime::marshal::Utf8,
+            >(&mut __dllgen_w, a0)
+        };
+        ::dllgen_runtime::marshal::value::reply(&mut __dllgen_w, &a1);
+        ::dllgen_runtime::callback(
+            4,
+            1,
+            &mut __dllgen_w,
+            |__dllgen_r| ::dllgen_runtime::marshal::value::decode_c(
+                __dllgen_r,
+                &mut ::dllgen_runtime::marshal::Keep::default(),
+            ),
+        )
     }
-    type Fn4 = unsafe extern "C" fn(
+    type __DllgenFn4 = unsafe extern "C" fn(
         i32,
-        Option<unsafe extern "C" fn(*const u8, i32, *mut c_void)>,
-        *mut c_void,
+        ::core::option::Option<
+            unsafe extern "C" fn(*const u8, i32, *mut ::core::ffi::c_void),
+        >,
+        *mut ::core::ffi::c_void,
     ) -> i32;
-    type Fn5 = unsafe extern "C" fn(i32) -> *const u8;
-    type Fn6 = unsafe extern "stdcall" fn(i32) -> i32;
-    type Fn7 = unsafe extern "C" fn(i32) -> i32;
-    type Fn8 = unsafe extern "C" fn(*const KxBlock, *mut u8) -> i32;
-    type Fn9 = unsafe extern "C" fn(*mut u32, i32) -> i32;
-    type Fn10 = unsafe extern "stdcall" fn(*const u8) -> *mut ::core::ffi::c_void;
-    /// The library calls this for `kx_fire`'s `fn_`: it runs the client's closure.
-    unsafe extern "C" fn callback_11_0(a0: *mut c_void, a1: i32) -> i32 {
-        let mut w = Writer::new();
-        w.i32(a1);
-        callback(11, 0, &mut w, |r| Ok(r.i32()?))
+    type __DllgenFn5 = unsafe extern "C" fn(i32) -> *const u8;
+    type __DllgenFn6 = unsafe extern "stdcall" fn(i32) -> i32;
+    type __DllgenFn7 = unsafe extern "C" fn(i32) -> i32;
+    type __DllgenFn8 = unsafe extern "C" fn(*const KxBlock, *mut u8) -> i32;
+    type __DllgenFn9 = unsafe extern "C" fn(*mut u32, i32) -> i32;
+    type __DllgenFn10 = unsafe extern "stdcall" fn(
+        *const u8,
+    ) -> *mut ::core::ffi::c_void;
+    /// The library calls this for `kx_fire`'s `r#fn`: it runs the client's closure.
+    unsafe extern "C" fn __dllgen_callback_11_0(
+        a0: *mut ::core::ffi::c_void,
+        a1: i32,
+    ) -> i32 {
+        let mut __dllgen_w = ::dllgen_runtime::Writer::new();
+        ::dllgen_runtime::marshal::value::reply(&mut __dllgen_w, &a1);
+        ::dllgen_runtime::callback(
+            11,
+            0,
+            &mut __dllgen_w,
+            |__dllgen_r| ::dllgen_runtime::marshal::value::decode_c(
+                __dllgen_r,
+                &mut ::dllgen_runtime::marshal::Keep::default(),
+            ),
+        )
     }
-    type Fn11 = unsafe extern "C" fn(
-        Option<unsafe extern "C" fn(*mut c_void, i32) -> i32>,
-        *mut c_void,
+    type __DllgenFn11 = unsafe extern "C" fn(
+        ::core::option::Option<
+            unsafe extern "C" fn(*mut ::core::ffi::c_void, i32) -> i32,
+        >,
+        *mut ::core::ffi::c_void,
     ) -> i32;
-    type Fn12 = unsafe extern "C" fn(*mut u8, i32) -> i32;
-    type Fn13 = unsafe extern "stdcall" fn(*mut ::core::ffi::c_void, *mut KxInfo) -> i32;
-    /// The library calls this for `kx_keep`'s `fn_`: it runs the client's closure.
-    unsafe extern "C" fn callback_14_0(a0: *mut c_void, a1: i32) -> i32 {
-        let mut w = Writer::new();
-        w.i32(a1);
-        callback(14, 0, &mut w, |r| Ok(r.i32()?))
+    type __DllgenFn12 = unsafe extern "C" fn(
+        *mut ::dllgen_runtime::marshal::CBool,
+        i32,
+    ) -> i32;
+    type __DllgenFn13 = unsafe extern "stdcall" fn(
+        *mut ::core::ffi::c_void,
+        *mut KxInfo,
+    ) -> i32;
+    /// The library calls this for `kx_keep`'s `r#fn`: it runs the client's closure.
+    unsafe extern "C" fn __dllgen_callback_14_0(
+        a0: *mut ::core::ffi::c_void,
+        a1: i32,
+    ) -> i32 {
+        let mut __dllgen_w = ::dllgen_runtime::Writer::new();
+        ::dllgen_runtime::marshal::value::reply(&mut __dllgen_w, &a1);
+        ::dllgen_runtime::callback(
+            14,
+            0,
+            &mut __dllgen_w,
+            |__dllgen_r| ::dllgen_runtime::marshal::value::decode_c(
+                __dllgen_r,
+                &mut ::dllgen_runtime::marshal::Keep::default(),
+            ),
+        )
     }
-    type Fn14 = unsafe extern "C" fn(
-        Option<unsafe extern "C" fn(*mut c_void, i32) -> i32>,
-        *mut c_void,
-    );
-    type Fn15 = unsafe extern "C" fn(*const KxInfo, *mut i8, i32) -> i32;
-    type Fn16 = unsafe extern "C" fn(KxPoint, KxPoint, *mut KxPoint, i32) -> i32;
-    type Fn17 = unsafe extern "C" fn(*const f64, u32) -> f64;
-    type Fn18 = unsafe extern "C" fn(*mut ::core::ffi::c_void, *mut i8, i32) -> i32;
-    type Fn19 = unsafe extern "C" fn(*mut *mut ::core::ffi::c_void) -> i32;
-    type Fn20 = unsafe extern "stdcall" fn(KxPoint, i32, i32) -> KxPoint;
-    type Fn21 = unsafe extern "stdcall" fn(
+    type __DllgenFn14 = unsafe extern "C" fn(
+        ::core::option::Option<
+            unsafe extern "C" fn(*mut ::core::ffi::c_void, i32) -> i32,
+        >,
+        *mut ::core::ffi::c_void,
+    ) -> ();
+    type __DllgenFn15 = unsafe extern "C" fn(*const KxInfo, *mut i8, i32) -> i32;
+    type __DllgenFn16 = unsafe extern "C" fn(KxPoint, KxPoint, *mut KxPoint, i32) -> i32;
+    type __DllgenFn17 = unsafe extern "C" fn(*const f64, u32) -> f64;
+    type __DllgenFn18 = unsafe extern "C" fn(
+        *mut ::core::ffi::c_void,
+        *mut i8,
+        i32,
+    ) -> i32;
+    type __DllgenFn19 = unsafe extern "C" fn(*mut *mut ::core::ffi::c_void) -> i32;
+    type __DllgenFn20 = unsafe extern "stdcall" fn(KxPoint, i32, i32) -> KxPoint;
+    type __DllgenFn21 = unsafe extern "stdcall" fn(
         *const u8,
         *mut *mut ::core::ffi::c_void,
     ) -> i32;
-    type Fn22 = unsafe extern "stdcall" fn(
+    type __DllgenFn22 = unsafe extern "stdcall" fn(
         *mut ::core::ffi::c_void,
         *mut u8,
         u32,
         *mut u32,
     ) -> i32;
-    type Fn23 = unsafe extern "C" fn(*const KxPacked, *mut KxPacked) -> i32;
-    type Fn24 = unsafe extern "C" fn(*mut u8, i32);
+    type __DllgenFn23 = unsafe extern "C" fn(*const KxPacked, *mut KxPacked) -> i32;
+    type __DllgenFn24 = unsafe extern "C" fn(*mut u8, i32) -> ();
     /// The library calls this for `kx_scan`'s `progress`: it runs the client's closure.
-    unsafe extern "C" fn callback_25_1(a0: *mut c_void, a1: i32) -> i32 {
-        let mut w = Writer::new();
-        w.i32(a1);
-        callback(25, 1, &mut w, |r| Ok(r.i32()?))
+    unsafe extern "C" fn __dllgen_callback_25_1(
+        a0: *mut ::core::ffi::c_void,
+        a1: i32,
+    ) -> i32 {
+        let mut __dllgen_w = ::dllgen_runtime::Writer::new();
+        ::dllgen_runtime::marshal::value::reply(&mut __dllgen_w, &a1);
+        ::dllgen_runtime::callback(
+            25,
+            1,
+            &mut __dllgen_w,
+            |__dllgen_r| ::dllgen_runtime::marshal::value::decode_c(
+                __dllgen_r,
+                &mut ::dllgen_runtime::marshal::Keep::default(),
+            ),
+        )
     }
-    type Fn25 = unsafe extern "stdcall" fn(
+    type __DllgenFn25 = unsafe extern "stdcall" fn(
         *mut ::core::ffi::c_void,
-        Option<unsafe extern "C" fn(*mut c_void, i32) -> i32>,
-        *mut c_void,
+        ::core::option::Option<
+            unsafe extern "C" fn(*mut ::core::ffi::c_void, i32) -> i32,
+        >,
+        *mut ::core::ffi::c_void,
     ) -> i32;
-    type Fn26 = unsafe extern "stdcall" fn(
+    type __DllgenFn26 = unsafe extern "stdcall" fn(
         *mut ::core::ffi::c_void,
         *const KxPoint,
     ) -> i32;
-    type Fn27 = unsafe extern "C" fn(*const u8, i32, i32) -> i32;
-    type Fn28 = unsafe extern "C" fn(*const KxPoint, i32, *mut KxPoint) -> i32;
-    type Fn29 = unsafe extern "C" fn(*mut KxPoint);
-    type Fn30 = unsafe extern "C" fn(*const u16, *mut u16, i32);
-    type Fn31 = unsafe extern "C" fn(
+    type __DllgenFn27 = unsafe extern "C" fn(*const u8, i32, i32) -> i32;
+    type __DllgenFn28 = unsafe extern "C" fn(*const KxPoint, i32, *mut KxPoint) -> i32;
+    type __DllgenFn29 = unsafe extern "C" fn(*mut KxPoint) -> ();
+    type __DllgenFn30 = unsafe extern "C" fn(*const u16, *mut u16, i32) -> ();
+    type __DllgenFn31 = unsafe extern "C" fn(
         i32,
         i32,
         i32,
@@ -359,770 +490,1401 @@ mod __dllgen {
         *const u8,
         i32,
     ) -> i32;
-    type Fn32 = unsafe extern "stdcall" fn(
+    type __DllgenFn32 = unsafe extern "stdcall" fn(
         *mut ::core::ffi::c_void,
         *const u8,
         u32,
     ) -> i32;
-    type Fn33 = unsafe extern "stdcall" fn(
+    type __DllgenFn33 = unsafe extern "stdcall" fn(
         *mut ::core::ffi::c_void,
         *const KxBlock,
         *const u8,
     ) -> i32;
-    struct Host {
-        _library: Dylib,
-        f0: Fn0,
-        f1: Fn1,
-        f2: Fn2,
-        f3: Fn3,
-        free3: Free3,
-        f4: Fn4,
-        f5: Fn5,
-        f6: Fn6,
-        f7: Fn7,
-        f8: Fn8,
-        f9: Fn9,
-        f10: Fn10,
-        f11: Fn11,
-        f12: Fn12,
-        f13: Fn13,
-        f14: Fn14,
-        f15: Fn15,
-        f16: Fn16,
-        f17: Fn17,
-        f18: Fn18,
-        f19: Fn19,
-        f20: Fn20,
-        f21: Fn21,
-        f22: Fn22,
-        f23: Fn23,
-        f24: Fn24,
-        f25: Fn25,
-        f26: Fn26,
-        f27: Fn27,
-        f28: Fn28,
-        f29: Fn29,
-        f30: Fn30,
-        f31: Fn31,
-        f32: Fn32,
-        f33: Fn33,
+    struct __DllgenHost {
+        __dllgen_library: ::dllgen_runtime::native::Dylib,
+        __dllgen_f0: __DllgenFn0,
+        __dllgen_f1: __DllgenFn1,
+        __dllgen_f2: __DllgenFn2,
+        __dllgen_f3: __DllgenFn3,
+        __dllgen_free3: __DllgenFree3,
+        __dllgen_f4: __DllgenFn4,
+        __dllgen_f5: __DllgenFn5,
+        __dllgen_f6: __DllgenFn6,
+        __dllgen_f7: __DllgenFn7,
+        __dllgen_f8: __DllgenFn8,
+        __dllgen_f9: __DllgenFn9,
+        __dllgen_f10: __DllgenFn10,
+        __dllgen_f11: __DllgenFn11,
+        __dllgen_f12: __DllgenFn12,
+        __dllgen_f13: __DllgenFn13,
+        __dllgen_f14: __DllgenFn14,
+        __dllgen_f15: __DllgenFn15,
+        __dllgen_f16: __DllgenFn16,
+        __dllgen_f17: __DllgenFn17,
+        __dllgen_f18: __DllgenFn18,
+        __dllgen_f19: __DllgenFn19,
+        __dllgen_f20: __DllgenFn20,
+        __dllgen_f21: __DllgenFn21,
+        __dllgen_f22: __DllgenFn22,
+        __dllgen_f23: __DllgenFn23,
+        __dllgen_f24: __DllgenFn24,
+        __dllgen_f25: __DllgenFn25,
+        __dllgen_f26: __DllgenFn26,
+        __dllgen_f27: __DllgenFn27,
+        __dllgen_f28: __DllgenFn28,
+        __dllgen_f29: __DllgenFn29,
+        __dllgen_f30: __DllgenFn30,
+        __dllgen_f31: __DllgenFn31,
+        __dllgen_f32: __DllgenFn32,
+        __dllgen_f33: __DllgenFn33,
     }
-    impl Library for Host {
+    impl ::dllgen_runtime::Library for __DllgenHost {
         fn model_hash(&self) -> u64 {
             MODEL_HASH
         }
         fn call(
             &self,
-            id: u32,
-            mut args: Reader<'_>,
-            out: &mut Writer,
-            cx: &mut CallContext<'_>,
-        ) -> Result<Status, WireError> {
-            match id {
+            __dllgen_id: u32,
+            mut __dllgen_args: ::dllgen_runtime::Reader<'_>,
+            __dllgen_out: &mut ::dllgen_runtime::Writer,
+            __dllgen_cx: &mut ::dllgen_runtime::CallContext<'_>,
+        ) -> ::core::result::Result<
+            ::dllgen_runtime::Status,
+            ::dllgen_runtime::WireError,
+        > {
+            match __dllgen_id {
                 0 => {
-                    let mut keep = Keep::default();
-                    let cap: i32 = fit(args.u64()?)?;
-                    let claim: i32 = args.i32()?;
-                    let buf_n = out_elements(cap as u64, false, 1)?;
-                    let mut buf_v = Scratch::<u8>::zeroed_in(out, buf_n);
-                    args.finish()?;
-                    native::set_errno(0);
-                    native::set_last_error(0);
-                    let ret = unsafe { (self.f0)(buf_v.as_mut_ptr(), cap, claim) };
-                    let (errno, last_error) = (native::errno(), native::last_error());
-                    if ret < 0 as _ {
-                        out.i64(ret as i64);
-                        return Ok(Status::LibraryError);
+                    let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
+                    let __dllgen_a_cap: i32 = ::dllgen_runtime::marshal::length::decode(
+                        &mut __dllgen_args,
+                    )?;
+                    let __dllgen_a_claim: i32 = ::dllgen_runtime::marshal::value::decode_c(
+                        &mut __dllgen_args,
+                        &mut __dllgen_keep,
+                    )?;
+                    let mut __dllgen_a_buf = ::dllgen_runtime::marshal::out_buffer::storage::<
+                        u8,
+                    >(
+                        __dllgen_out,
+                        __dllgen_a_cap as u64,
+                        ::dllgen_runtime::marshal::Units::Elements,
+                        1,
+                    )?;
+                    __dllgen_args.finish()?;
+                    ::dllgen_runtime::native::set_errno(0);
+                    ::dllgen_runtime::native::set_last_error(0);
+                    let __dllgen_ret = unsafe {
+                        (self
+                            .__dllgen_f0)(
+                            ::dllgen_runtime::marshal::out_buffer::ptr(
+                                &mut __dllgen_a_buf,
+                            ),
+                            __dllgen_a_cap,
+                            __dllgen_a_claim,
+                        )
+                    };
+                    let (__dllgen_errno, __dllgen_last_error) = (
+                        ::dllgen_runtime::native::errno(),
+                        ::dllgen_runtime::native::last_error(),
+                    );
+                    if let Some(__dllgen_status) = ::dllgen_runtime::marshal::error::check(
+                        __dllgen_out,
+                        __dllgen_ret,
+                        ::dllgen_runtime::marshal::error::Rule::Negative,
+                        ::dllgen_runtime::marshal::error::Code::Return,
+                        __dllgen_errno,
+                        __dllgen_last_error,
+                    ) {
+                        return Ok(__dllgen_status);
                     }
-                    let buf_filled = dllgen_runtime::marshal::filled(ret, buf_n)?;
-                    out.elements(&buf_v[..buf_filled]);
-                    Ok(Status::Ok)
+                    ::dllgen_runtime::marshal::out_buffer::reply(
+                        __dllgen_out,
+                        &__dllgen_a_buf,
+                        ::dllgen_runtime::marshal::out_buffer::Filled::count(
+                            __dllgen_ret,
+                        ),
+                    )?;
+                    Ok(::dllgen_runtime::Status::Ok)
                 }
                 1 => {
-                    let mut keep = Keep::default();
-                    let c: Clash = CValue::get_c(&mut args, &mut keep)?;
-                    let n: i32 = args.i32()?;
-                    let length_: i32 = args.i32()?;
-                    let type_: i32 = args.i32()?;
-                    args.finish()?;
-                    let (ret, errno, last_error) = with_callbacks(
-                        cx,
+                    let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
+                    let __dllgen_a_c: Clash = ::dllgen_runtime::marshal::value::decode_c(
+                        &mut __dllgen_args,
+                        &mut __dllgen_keep,
+                    )?;
+                    let __dllgen_a_n: i32 = ::dllgen_runtime::marshal::value::decode_c(
+                        &mut __dllgen_args,
+                        &mut __dllgen_keep,
+                    )?;
+                    let __dllgen_a_length: i32 = ::dllgen_runtime::marshal::value::decode_c(
+                        &mut __dllgen_args,
+                        &mut __dllgen_keep,
+                    )?;
+                    let __dllgen_a_type: i32 = ::dllgen_runtime::marshal::value::decode_c(
+                        &mut __dllgen_args,
+                        &mut __dllgen_keep,
+                    )?;
+                    let __dllgen_a_w = ::dllgen_runtime::marshal::callback::decode(
+                        &mut __dllgen_args,
+                        false,
+                    )?;
+                    __dllgen_args.finish()?;
+                    let (__dllgen_ret, __dllgen_errno, __dllgen_last_error) = ::dllgen_runtime::with_callbacks(
+                        __dllgen_cx,
                         1,
                         || {
-                            let ret = unsafe {
+                            let __dllgen_ret = unsafe {
                                 (self
-                                    .f1)(
-                                    c,
-                                    n,
-                                    length_,
-                                    type_,
-                                    Some(callback_1_4),
-                                    std::ptr::addr_of!(USER_DATA) as *mut c_void,
+                                    .__dllgen_f1)(
+                                    __dllgen_a_c,
+                                    __dllgen_a_n,
+                                    __dllgen_a_length,
+                                    __dllgen_a_type,
+                                    __dllgen_a_w.then_some(__dllgen_callback_1_4 as _),
+                                    ::dllgen_runtime::marshal::callback::user_data(),
                                 )
                             };
-                            (ret, native::errno(), native::last_error())
+                            (
+                                __dllgen_ret,
+                                ::dllgen_runtime::native::errno(),
+                                ::dllgen_runtime::native::last_error(),
+                            )
                         },
                     )?;
-                    out.i32(ret);
-                    Ok(Status::Ok)
+                    ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
+                    Ok(::dllgen_runtime::Status::Ok)
                 }
                 2 => {
-                    let mut keep = Keep::default();
-                    let dev_id = args.u64()?;
-                    let dev = handles::from_client(0, dev_id, true)?;
-                    args.finish()?;
-                    let ret = unsafe { (self.f2)(dev) };
-                    handles::closed(0, dev_id);
-                    Ok(Status::Ok)
+                    let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
+                    let __dllgen_a_dev = ::dllgen_runtime::marshal::handle::decode_c(
+                        &mut __dllgen_args,
+                        0,
+                        true,
+                    )?;
+                    __dllgen_args.finish()?;
+                    let __dllgen_ret = unsafe {
+                        (self
+                            .__dllgen_f2)(
+                            ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_dev),
+                        )
+                    };
+                    let (__dllgen_errno, __dllgen_last_error) = (
+                        ::dllgen_runtime::native::errno(),
+                        ::dllgen_runtime::native::last_error(),
+                    );
+                    ::dllgen_runtime::marshal::handle::reply(&__dllgen_a_dev, 0, true);
+                    Ok(::dllgen_runtime::Status::Ok)
                 }
                 3 => {
-                    let mut keep = Keep::default();
-                    let dev_id = args.u64()?;
-                    let dev = handles::from_client(0, dev_id, false)?;
-                    args.finish()?;
-                    let ret = unsafe { (self.f3)(dev) };
-                    if ret.is_null() {
-                        out.u8(0);
-                    } else {
-                        out.u8(1);
-                        out.bytes(unsafe { c_bytes(ret) });
-                        unsafe { (self.free3)(ret as *mut c_void) };
+                    let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
+                    let __dllgen_a_dev = ::dllgen_runtime::marshal::handle::decode_c(
+                        &mut __dllgen_args,
+                        0,
+                        false,
+                    )?;
+                    __dllgen_args.finish()?;
+                    let __dllgen_ret = unsafe {
+                        (self
+                            .__dllgen_f3)(
+                            ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_dev),
+                        )
+                    };
+                    let (__dllgen_errno, __dllgen_last_error) = (
+                        ::dllgen_runtime::native::errno(),
+                        ::dllgen_runtime::native::last_error(),
+                    );
+                    unsafe {
+                        ::dllgen_runtime::marshal::ret_string::reply::<
+                            ::dllgen_runtime::marshal::Utf8,
+                        >(__dllgen_out, __dllgen_ret)
+                    };
+                    if !__dllgen_ret.is_null() {
+                        unsafe {
+                            (self
+                                .__dllgen_free3)(__dllgen_ret as *mut ::core::ffi::c_void)
+                        };
                     }
-                    Ok(Status::Ok)
+                    ::dllgen_runtime::marshal::handle::reply(&__dllgen_a_dev, 0, false);
+                    Ok(::dllgen_runtime::Status::Ok)
                 }
                 4 => {
-                    let mut keep = Keep::default();
-                    let count: i32 = args.i32()?;
-                    let visit_present = args.u8()? != 0;
-                    args.finish()?;
-                    let (ret, errno, last_error) = with_callbacks(
-                        cx,
+                    let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
+                    let __dllgen_a_count: i32 = ::dllgen_runtime::marshal::value::decode_c(
+                        &mut __dllgen_args,
+                        &mut __dllgen_keep,
+                    )?;
+                    let __dllgen_a_visit = ::dllgen_runtime::marshal::callback::decode(
+                        &mut __dllgen_args,
+                        true,
+                    )?;
+                    __dllgen_args.finish()?;
+                    let (__dllgen_ret, __dllgen_errno, __dllgen_last_error) = ::dllgen_runtime::with_callbacks(
+                        __dllgen_cx,
                         4,
                         || {
-                            let ret = unsafe {
+                            let __dllgen_ret = unsafe {
                                 (self
-                                    .f4)(
-                                    count,
-                                    if visit_present { Some(callback_4_1) } else { None },
-                                    std::ptr::addr_of!(USER_DATA) as *mut c_void,
+                                    .__dllgen_f4)(
+                                    __dllgen_a_count,
+                                    __dllgen_a_visit.then_some(__dllgen_callback_4_1 as _),
+                                    ::dllgen_runtime::marshal::callback::user_data(),
                                 )
                             };
-                            (ret, native::errno(), native::last_error())
+                            (
+                                __dllgen_ret,
+                                ::dllgen_runtime::native::errno(),
+                                ::dllgen_runtime::native::last_error(),
+                            )
                         },
                     )?;
-                    out.i32(ret);
-                    Ok(Status::Ok)
+                    ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
+                    Ok(::dllgen_runtime::Status::Ok)
                 }
                 5 => {
-                    let mut keep = Keep::default();
-                    let status: i32 = args.i32()?;
-                    args.finish()?;
-                    let ret = unsafe { (self.f5)(status) };
-                    if ret.is_null() {
-                        out.u8(0);
-                    } else {
-                        out.u8(1);
-                        out.bytes(unsafe { c_bytes(ret) });
-                    }
-                    Ok(Status::Ok)
+                    let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
+                    let __dllgen_a_status: i32 = ::dllgen_runtime::marshal::value::decode_c(
+                        &mut __dllgen_args,
+                        &mut __dllgen_keep,
+                    )?;
+                    __dllgen_args.finish()?;
+                    let __dllgen_ret = unsafe { (self.__dllgen_f5)(__dllgen_a_status) };
+                    let (__dllgen_errno, __dllgen_last_error) = (
+                        ::dllgen_runtime::native::errno(),
+                        ::dllgen_runtime::native::last_error(),
+                    );
+                    unsafe {
+                        ::dllgen_runtime::marshal::ret_string::reply::<
+                            ::dllgen_runtime::marshal::Utf8,
+                        >(__dllgen_out, __dllgen_ret)
+                    };
+                    Ok(::dllgen_runtime::Status::Ok)
                 }
                 6 => {
-                    let mut keep = Keep::default();
-                    let v_: i32 = args.i32()?;
-                    args.finish()?;
-                    native::set_errno(0);
-                    native::set_last_error(0);
-                    let ret = unsafe { (self.f6)(v_) };
-                    let (errno, last_error) = (native::errno(), native::last_error());
-                    if ret == 0 as _ {
-                        out.i64(ret as i64);
-                        return Ok(Status::LibraryError);
+                    let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
+                    let __dllgen_a_v: i32 = ::dllgen_runtime::marshal::value::decode_c(
+                        &mut __dllgen_args,
+                        &mut __dllgen_keep,
+                    )?;
+                    __dllgen_args.finish()?;
+                    ::dllgen_runtime::native::set_errno(0);
+                    ::dllgen_runtime::native::set_last_error(0);
+                    let __dllgen_ret = unsafe { (self.__dllgen_f6)(__dllgen_a_v) };
+                    let (__dllgen_errno, __dllgen_last_error) = (
+                        ::dllgen_runtime::native::errno(),
+                        ::dllgen_runtime::native::last_error(),
+                    );
+                    if let Some(__dllgen_status) = ::dllgen_runtime::marshal::error::check(
+                        __dllgen_out,
+                        __dllgen_ret,
+                        ::dllgen_runtime::marshal::error::Rule::Zero,
+                        ::dllgen_runtime::marshal::error::Code::Return,
+                        __dllgen_errno,
+                        __dllgen_last_error,
+                    ) {
+                        return Ok(__dllgen_status);
                     }
-                    out.i32(ret);
-                    Ok(Status::Ok)
+                    ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
+                    Ok(::dllgen_runtime::Status::Ok)
                 }
                 7 => {
-                    let mut keep = Keep::default();
-                    let code: i32 = args.i32()?;
-                    args.finish()?;
-                    native::set_errno(0);
-                    native::set_last_error(0);
-                    let ret = unsafe { (self.f7)(code) };
-                    let (errno, last_error) = (native::errno(), native::last_error());
-                    if ret < 0 as _ {
-                        out.i64(i64::from(errno));
-                        return Ok(Status::LibraryError);
+                    let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
+                    let __dllgen_a_code: i32 = ::dllgen_runtime::marshal::value::decode_c(
+                        &mut __dllgen_args,
+                        &mut __dllgen_keep,
+                    )?;
+                    __dllgen_args.finish()?;
+                    ::dllgen_runtime::native::set_errno(0);
+                    ::dllgen_runtime::native::set_last_error(0);
+                    let __dllgen_ret = unsafe { (self.__dllgen_f7)(__dllgen_a_code) };
+                    let (__dllgen_errno, __dllgen_last_error) = (
+                        ::dllgen_runtime::native::errno(),
+                        ::dllgen_runtime::native::last_error(),
+                    );
+                    if let Some(__dllgen_status) = ::dllgen_runtime::marshal::error::check(
+                        __dllgen_out,
+                        __dllgen_ret,
+                        ::dllgen_runtime::marshal::error::Rule::Negative,
+                        ::dllgen_runtime::marshal::error::Code::Errno,
+                        __dllgen_errno,
+                        __dllgen_last_error,
+                    ) {
+                        return Ok(__dllgen_status);
                     }
-                    out.i32(ret);
-                    Ok(Status::Ok)
+                    ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
+                    Ok(::dllgen_runtime::Status::Ok)
                 }
                 8 => {
-                    let mut keep = Keep::default();
-                    let block_value: Option<KxBlock> = if args.u8()? == 0 {
-                        None
-                    } else {
-                        Some(CValue::get_c(&mut args, &mut keep)?)
-                    };
-                    let out__n = out_elements(
-                        length(
-                            Some(block_value.as_ref().map_or(0, |v| v.count as i128))
+                    let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
+                    let __dllgen_a_block = ::dllgen_runtime::marshal::in_value::decode::<
+                        KxBlock,
+                    >(&mut __dllgen_args, &mut __dllgen_keep, true)?;
+                    let mut __dllgen_a_out = ::dllgen_runtime::marshal::out_buffer::storage::<
+                        u8,
+                    >(
+                        __dllgen_out,
+                        ::dllgen_runtime::marshal::length::checked(
+                            Some(
+                                    __dllgen_a_block.as_ref().map_or(0, |v| v.count as i128),
+                                )
                                 .zip(
-                                    Some(block_value.as_ref().map_or(0, |v| v.stride as i128)),
+                                    Some(
+                                        __dllgen_a_block.as_ref().map_or(0, |v| v.stride as i128),
+                                    ),
                                 )
                                 .and_then(|(a, b)| a.checked_mul(b)),
                         )?,
-                        true,
+                        ::dllgen_runtime::marshal::Units::Bytes,
                         1,
                     )?;
-                    let mut out__v = Scratch::<u8>::zeroed_in(out, out__n);
-                    args.finish()?;
-                    let ret = unsafe {
+                    __dllgen_args.finish()?;
+                    let __dllgen_ret = unsafe {
                         (self
-                            .f8)(
-                            block_value
-                                .as_ref()
-                                .map_or(std::ptr::null(), |v| v as *const KxBlock),
-                            out__v.as_mut_ptr(),
+                            .__dllgen_f8)(
+                            ::dllgen_runtime::marshal::in_value::ptr(&__dllgen_a_block),
+                            ::dllgen_runtime::marshal::out_buffer::ptr(
+                                &mut __dllgen_a_out,
+                            ),
                         )
                     };
-                    out.i32(ret);
-                    let out__filled = out__n;
-                    out.elements(&out__v[..out__filled]);
-                    Ok(Status::Ok)
+                    let (__dllgen_errno, __dllgen_last_error) = (
+                        ::dllgen_runtime::native::errno(),
+                        ::dllgen_runtime::native::last_error(),
+                    );
+                    ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
+                    ::dllgen_runtime::marshal::out_buffer::reply(
+                        __dllgen_out,
+                        &__dllgen_a_out,
+                        ::dllgen_runtime::marshal::out_buffer::Filled::All,
+                    )?;
+                    Ok(::dllgen_runtime::Status::Ok)
                 }
                 9 => {
-                    let mut keep = Keep::default();
-                    let size: i32 = args.i32()?;
-                    let out__n = out_elements(size as u64, true, 4)?;
-                    let mut out__v = Scratch::<u32>::zeroed_in(out, out__n);
-                    args.finish()?;
-                    let ret = unsafe { (self.f9)(out__v.as_mut_ptr(), size) };
-                    out.i32(ret);
-                    let out__filled = out__n;
-                    out.elements(&out__v[..out__filled]);
-                    Ok(Status::Ok)
+                    let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
+                    let __dllgen_a_size: i32 = ::dllgen_runtime::marshal::value::decode_c(
+                        &mut __dllgen_args,
+                        &mut __dllgen_keep,
+                    )?;
+                    let mut __dllgen_a_out = ::dllgen_runtime::marshal::out_buffer::storage::<
+                        u32,
+                    >(
+                        __dllgen_out,
+                        __dllgen_a_size as u64,
+                        ::dllgen_runtime::marshal::Units::Bytes,
+                        4,
+                    )?;
+                    __dllgen_args.finish()?;
+                    let __dllgen_ret = unsafe {
+                        (self
+                            .__dllgen_f9)(
+                            ::dllgen_runtime::marshal::out_buffer::ptr(
+                                &mut __dllgen_a_out,
+                            ),
+                            __dllgen_a_size,
+                        )
+                    };
+                    let (__dllgen_errno, __dllgen_last_error) = (
+                        ::dllgen_runtime::native::errno(),
+                        ::dllgen_runtime::native::last_error(),
+                    );
+                    ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
+                    ::dllgen_runtime::marshal::out_buffer::reply(
+                        __dllgen_out,
+                        &__dllgen_a_out,
+                        ::dllgen_runtime::marshal::out_buffer::Filled::All,
+                    )?;
+                    Ok(::dllgen_runtime::Status::Ok)
                 }
                 10 => {
-                    let mut keep = Keep::default();
-                    let path_bytes = args.bytes()?;
-                    let path_c = with_nul(path_bytes);
-                    args.finish()?;
-                    native::set_errno(0);
-                    native::set_last_error(0);
-                    let ret = unsafe { (self.f10)(path_c.as_ptr()) };
-                    let (errno, last_error) = (native::errno(), native::last_error());
-                    if ret.is_null() {
-                        out.i64(0);
-                        return Ok(Status::LibraryError);
+                    let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
+                    let __dllgen_a_path = ::dllgen_runtime::marshal::in_string::decode::<
+                        ::dllgen_runtime::marshal::Utf8,
+                    >(&mut __dllgen_args, false)?;
+                    __dllgen_args.finish()?;
+                    ::dllgen_runtime::native::set_errno(0);
+                    ::dllgen_runtime::native::set_last_error(0);
+                    let __dllgen_ret = unsafe {
+                        (self
+                            .__dllgen_f10)(
+                            ::dllgen_runtime::marshal::in_string::ptr(&__dllgen_a_path),
+                        )
+                    };
+                    let (__dllgen_errno, __dllgen_last_error) = (
+                        ::dllgen_runtime::native::errno(),
+                        ::dllgen_runtime::native::last_error(),
+                    );
+                    if let Some(__dllgen_status) = ::dllgen_runtime::marshal::error::check(
+                        __dllgen_out,
+                        __dllgen_ret,
+                        ::dllgen_runtime::marshal::error::Rule::Null,
+                        ::dllgen_runtime::marshal::error::Code::Return,
+                        __dllgen_errno,
+                        __dllgen_last_error,
+                    ) {
+                        return Ok(__dllgen_status);
                     }
-                    out.u64(handles::to_client(0, ret));
-                    Ok(Status::Ok)
+                    ::dllgen_runtime::marshal::handle::put_c(
+                        __dllgen_out,
+                        0,
+                        __dllgen_ret,
+                    );
+                    Ok(::dllgen_runtime::Status::Ok)
                 }
                 11 => {
-                    let mut keep = Keep::default();
-                    args.finish()?;
-                    let (ret, errno, last_error) = with_callbacks(
-                        cx,
+                    let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
+                    let __dllgen_a_fn = ::dllgen_runtime::marshal::callback::decode(
+                        &mut __dllgen_args,
+                        false,
+                    )?;
+                    __dllgen_args.finish()?;
+                    let (__dllgen_ret, __dllgen_errno, __dllgen_last_error) = ::dllgen_runtime::with_callbacks(
+                        __dllgen_cx,
                         11,
                         || {
-                            let ret = unsafe {
+                            let __dllgen_ret = unsafe {
                                 (self
-                                    .f11)(
-                                    Some(callback_11_0),
-                                    std::ptr::addr_of!(USER_DATA) as *mut c_void,
+                                    .__dllgen_f11)(
+                                    __dllgen_a_fn.then_some(__dllgen_callback_11_0 as _),
+                                    ::dllgen_runtime::marshal::callback::user_data(),
                                 )
                             };
-                            (ret, native::errno(), native::last_error())
+                            (
+                                __dllgen_ret,
+                                ::dllgen_runtime::native::errno(),
+                                ::dllgen_runtime::native::last_error(),
+                            )
                         },
                     )?;
-                    out.i32(ret);
-                    Ok(Status::Ok)
+                    ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
+                    Ok(::dllgen_runtime::Status::Ok)
                 }
                 12 => {
-                    let mut keep = Keep::default();
-                    let mut flags_v: Vec<u8> = args.c_values(&mut keep)?;
-                    let n: i32 = fit(args.u64()?)?;
-                    let flags_len: u64 = n as u64;
-                    if flags_len.saturating_mul(1) > (flags_v.len() * 1) as u64 {
-                        return Err(
-                            WireError::Payload("a buffer is shorter than its length"),
-                        );
-                    }
-                    args.finish()?;
-                    let ret = unsafe { (self.f12)(flags_v.as_mut_ptr(), n) };
-                    out.i32(ret);
-                    out.c_values(&flags_v);
-                    Ok(Status::Ok)
+                    let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
+                    let mut __dllgen_a_flags = ::dllgen_runtime::marshal::inout_buffer::decode_c::<
+                        ::dllgen_runtime::marshal::CBool,
+                    >(&mut __dllgen_args, &mut __dllgen_keep, false)?;
+                    let __dllgen_a_n: i32 = ::dllgen_runtime::marshal::length::decode(
+                        &mut __dllgen_args,
+                    )?;
+                    ::dllgen_runtime::marshal::inout_buffer::check(
+                        &__dllgen_a_flags,
+                        __dllgen_a_n as u64,
+                        ::dllgen_runtime::marshal::Units::Elements,
+                        1,
+                    )?;
+                    __dllgen_args.finish()?;
+                    let __dllgen_ret = unsafe {
+                        (self
+                            .__dllgen_f12)(
+                            ::dllgen_runtime::marshal::inout_buffer::ptr(
+                                &mut __dllgen_a_flags,
+                            ),
+                            __dllgen_a_n,
+                        )
+                    };
+                    let (__dllgen_errno, __dllgen_last_error) = (
+                        ::dllgen_runtime::native::errno(),
+                        ::dllgen_runtime::native::last_error(),
+                    );
+                    ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
+                    ::dllgen_runtime::marshal::inout_buffer::reply(
+                        __dllgen_out,
+                        &__dllgen_a_flags,
+                        false,
+                    );
+                    Ok(::dllgen_runtime::Status::Ok)
                 }
                 13 => {
-                    let mut keep = Keep::default();
-                    let dev_id = args.u64()?;
-                    let dev = handles::from_client(0, dev_id, false)?;
-                    let mut info_value: KxInfo = Default::default();
-                    args.finish()?;
-                    native::set_errno(0);
-                    native::set_last_error(0);
-                    let ret = unsafe { (self.f13)(dev, &mut info_value) };
-                    let (errno, last_error) = (native::errno(), native::last_error());
-                    if ret < 0 as _ {
-                        out.i64(ret as i64);
-                        return Ok(Status::LibraryError);
+                    let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
+                    let __dllgen_a_dev = ::dllgen_runtime::marshal::handle::decode_c(
+                        &mut __dllgen_args,
+                        0,
+                        false,
+                    )?;
+                    let mut __dllgen_a_info: KxInfo = ::dllgen_runtime::marshal::out_value::storage();
+                    __dllgen_args.finish()?;
+                    ::dllgen_runtime::native::set_errno(0);
+                    ::dllgen_runtime::native::set_last_error(0);
+                    let __dllgen_ret = unsafe {
+                        (self
+                            .__dllgen_f13)(
+                            ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_dev),
+                            &mut __dllgen_a_info,
+                        )
+                    };
+                    let (__dllgen_errno, __dllgen_last_error) = (
+                        ::dllgen_runtime::native::errno(),
+                        ::dllgen_runtime::native::last_error(),
+                    );
+                    if let Some(__dllgen_status) = ::dllgen_runtime::marshal::error::check(
+                        __dllgen_out,
+                        __dllgen_ret,
+                        ::dllgen_runtime::marshal::error::Rule::Negative,
+                        ::dllgen_runtime::marshal::error::Code::Return,
+                        __dllgen_errno,
+                        __dllgen_last_error,
+                    ) {
+                        return Ok(__dllgen_status);
                     }
-                    out.i32(ret);
-                    info_value.put_c(out);
-                    Ok(Status::Ok)
+                    ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
+                    ::dllgen_runtime::marshal::handle::reply(&__dllgen_a_dev, 0, false);
+                    ::dllgen_runtime::marshal::out_value::reply(
+                        __dllgen_out,
+                        &__dllgen_a_info,
+                    );
+                    Ok(::dllgen_runtime::Status::Ok)
                 }
                 14 => {
-                    let mut keep = Keep::default();
-                    args.finish()?;
-                    let (ret, errno, last_error) = with_callbacks(
-                        cx,
+                    let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
+                    let __dllgen_a_fn = ::dllgen_runtime::marshal::callback::decode(
+                        &mut __dllgen_args,
+                        false,
+                    )?;
+                    __dllgen_args.finish()?;
+                    let (__dllgen_ret, __dllgen_errno, __dllgen_last_error) = ::dllgen_runtime::with_callbacks(
+                        __dllgen_cx,
                         14,
                         || {
-                            let ret = unsafe {
+                            let __dllgen_ret = unsafe {
                                 (self
-                                    .f14)(
-                                    Some(callback_14_0),
-                                    std::ptr::addr_of!(USER_DATA) as *mut c_void,
+                                    .__dllgen_f14)(
+                                    __dllgen_a_fn.then_some(__dllgen_callback_14_0 as _),
+                                    ::dllgen_runtime::marshal::callback::user_data(),
                                 )
                             };
-                            (ret, native::errno(), native::last_error())
+                            (
+                                __dllgen_ret,
+                                ::dllgen_runtime::native::errno(),
+                                ::dllgen_runtime::native::last_error(),
+                            )
                         },
                     )?;
-                    Ok(Status::Ok)
+                    Ok(::dllgen_runtime::Status::Ok)
                 }
                 15 => {
-                    let mut keep = Keep::default();
-                    let info_value: KxInfo = CValue::get_c(&mut args, &mut keep)?;
-                    let cap: i32 = fit(args.u64()?)?;
-                    let buf_n = out_elements(cap as u64, false, 1)?;
-                    let mut buf_v = Scratch::<i8>::zeroed_in(out, buf_n);
-                    args.finish()?;
-                    native::set_errno(0);
-                    native::set_last_error(0);
-                    let ret = unsafe {
-                        (self.f15)(&info_value, buf_v.as_mut_ptr(), cap)
+                    let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
+                    let __dllgen_a_info = ::dllgen_runtime::marshal::in_value::decode::<
+                        KxInfo,
+                    >(&mut __dllgen_args, &mut __dllgen_keep, false)?;
+                    let __dllgen_a_cap: i32 = ::dllgen_runtime::marshal::length::decode(
+                        &mut __dllgen_args,
+                    )?;
+                    let mut __dllgen_a_buf = ::dllgen_runtime::marshal::out_buffer::storage::<
+                        i8,
+                    >(
+                        __dllgen_out,
+                        __dllgen_a_cap as u64,
+                        ::dllgen_runtime::marshal::Units::Elements,
+                        1,
+                    )?;
+                    __dllgen_args.finish()?;
+                    ::dllgen_runtime::native::set_errno(0);
+                    ::dllgen_runtime::native::set_last_error(0);
+                    let __dllgen_ret = unsafe {
+                        (self
+                            .__dllgen_f15)(
+                            ::dllgen_runtime::marshal::in_value::ptr(&__dllgen_a_info),
+                            ::dllgen_runtime::marshal::out_buffer::ptr(
+                                &mut __dllgen_a_buf,
+                            ),
+                            __dllgen_a_cap,
+                        )
                     };
-                    let (errno, last_error) = (native::errno(), native::last_error());
-                    if ret < 0 as _ {
-                        out.i64(ret as i64);
-                        return Ok(Status::LibraryError);
+                    let (__dllgen_errno, __dllgen_last_error) = (
+                        ::dllgen_runtime::native::errno(),
+                        ::dllgen_runtime::native::last_error(),
+                    );
+                    if let Some(__dllgen_status) = ::dllgen_runtime::marshal::error::check(
+                        __dllgen_out,
+                        __dllgen_ret,
+                        ::dllgen_runtime::marshal::error::Rule::Negative,
+                        ::dllgen_runtime::marshal::error::Code::Return,
+                        __dllgen_errno,
+                        __dllgen_last_error,
+                    ) {
+                        return Ok(__dllgen_status);
                     }
-                    out.i32(ret);
-                    let buf_filled = buf_v
-                        .iter()
-                        .position(|e| *e == Default::default())
-                        .unwrap_or(buf_n);
-                    out.elements(&buf_v[..buf_filled]);
-                    Ok(Status::Ok)
+                    ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
+                    ::dllgen_runtime::marshal::out_buffer::reply(
+                        __dllgen_out,
+                        &__dllgen_a_buf,
+                        ::dllgen_runtime::marshal::out_buffer::Filled::Nul,
+                    )?;
+                    Ok(::dllgen_runtime::Status::Ok)
                 }
                 16 => {
-                    let mut keep = Keep::default();
-                    let from: KxPoint = CValue::get_c(&mut args, &mut keep)?;
-                    let step: KxPoint = CValue::get_c(&mut args, &mut keep)?;
-                    let n: i32 = fit(args.u64()?)?;
-                    let out__n = out_elements(n as u64, false, 8)?;
-                    let mut out__v: Vec<KxPoint> = vec![Default::default(); out__n];
-                    args.finish()?;
-                    native::set_errno(0);
-                    native::set_last_error(0);
-                    let ret = unsafe { (self.f16)(from, step, out__v.as_mut_ptr(), n) };
-                    let (errno, last_error) = (native::errno(), native::last_error());
-                    if ret < 0 as _ {
-                        out.i64(ret as i64);
-                        return Ok(Status::LibraryError);
+                    let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
+                    let __dllgen_a_from: KxPoint = ::dllgen_runtime::marshal::value::decode_c(
+                        &mut __dllgen_args,
+                        &mut __dllgen_keep,
+                    )?;
+                    let __dllgen_a_step: KxPoint = ::dllgen_runtime::marshal::value::decode_c(
+                        &mut __dllgen_args,
+                        &mut __dllgen_keep,
+                    )?;
+                    let __dllgen_a_n: i32 = ::dllgen_runtime::marshal::length::decode(
+                        &mut __dllgen_args,
+                    )?;
+                    let mut __dllgen_a_out = ::dllgen_runtime::marshal::out_buffer::storage::<
+                        KxPoint,
+                    >(
+                        __dllgen_out,
+                        __dllgen_a_n as u64,
+                        ::dllgen_runtime::marshal::Units::Elements,
+                        8,
+                    )?;
+                    __dllgen_args.finish()?;
+                    ::dllgen_runtime::native::set_errno(0);
+                    ::dllgen_runtime::native::set_last_error(0);
+                    let __dllgen_ret = unsafe {
+                        (self
+                            .__dllgen_f16)(
+                            __dllgen_a_from,
+                            __dllgen_a_step,
+                            ::dllgen_runtime::marshal::out_buffer::ptr(
+                                &mut __dllgen_a_out,
+                            ),
+                            __dllgen_a_n,
+                        )
+                    };
+                    let (__dllgen_errno, __dllgen_last_error) = (
+                        ::dllgen_runtime::native::errno(),
+                        ::dllgen_runtime::native::last_error(),
+                    );
+                    if let Some(__dllgen_status) = ::dllgen_runtime::marshal::error::check(
+                        __dllgen_out,
+                        __dllgen_ret,
+                        ::dllgen_runtime::marshal::error::Rule::Negative,
+                        ::dllgen_runtime::marshal::error::Code::Return,
+                        __dllgen_errno,
+                        __dllgen_last_error,
+                    ) {
+                        return Ok(__dllgen_status);
                     }
-                    let out__filled = dllgen_runtime::marshal::filled(ret, out__n)?;
-                    out.c_values(&out__v[..out__filled]);
-                    Ok(Status::Ok)
+                    ::dllgen_runtime::marshal::out_buffer::reply(
+                        __dllgen_out,
+                        &__dllgen_a_out,
+                        ::dllgen_runtime::marshal::out_buffer::Filled::count(
+                            __dllgen_ret,
+                        ),
+                    )?;
+                    Ok(::dllgen_runtime::Status::Ok)
                 }
                 17 => {
-                    let mut keep = Keep::default();
-                    let values_v: Scratch<f64> = Scratch::read(&mut args)?;
-                    let n: u32 = fit(args.u64()?)?;
-                    let values_len: u64 = n as u64;
-                    if values_len.saturating_mul(8) > (values_v.len() * 8) as u64 {
-                        return Err(
-                            WireError::Payload(
-                                "an input buffer is shorter than its length",
+                    let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
+                    let __dllgen_a_values = ::dllgen_runtime::marshal::in_buffer::decode::<
+                        f64,
+                    >(&mut __dllgen_args, &mut __dllgen_keep, false)?;
+                    let __dllgen_a_n: u32 = ::dllgen_runtime::marshal::length::decode(
+                        &mut __dllgen_args,
+                    )?;
+                    ::dllgen_runtime::marshal::in_buffer::check(
+                        &__dllgen_a_values,
+                        __dllgen_a_n as u64,
+                        ::dllgen_runtime::marshal::Units::Elements,
+                        8,
+                    )?;
+                    __dllgen_args.finish()?;
+                    let __dllgen_ret = unsafe {
+                        (self
+                            .__dllgen_f17)(
+                            ::dllgen_runtime::marshal::in_buffer::ptr(
+                                &__dllgen_a_values,
                             ),
-                        );
-                    }
-                    args.finish()?;
-                    let ret = unsafe { (self.f17)(values_v.as_ptr() as *const f64, n) };
-                    out.f64(ret);
-                    Ok(Status::Ok)
+                            __dllgen_a_n,
+                        )
+                    };
+                    let (__dllgen_errno, __dllgen_last_error) = (
+                        ::dllgen_runtime::native::errno(),
+                        ::dllgen_runtime::native::last_error(),
+                    );
+                    ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
+                    Ok(::dllgen_runtime::Status::Ok)
                 }
                 18 => {
-                    let mut keep = Keep::default();
-                    let dev_id = args.u64()?;
-                    let dev = handles::from_client(0, dev_id, false)?;
-                    let cap: i32 = fit(args.u64()?)?;
-                    let buf_n = out_elements(cap as u64, false, 1)?;
-                    let mut buf_v = Scratch::<i8>::zeroed_in(out, buf_n);
-                    args.finish()?;
-                    native::set_errno(0);
-                    native::set_last_error(0);
-                    let ret = unsafe { (self.f18)(dev, buf_v.as_mut_ptr(), cap) };
-                    let (errno, last_error) = (native::errno(), native::last_error());
-                    if ret < 0 as _ {
-                        out.i64(ret as i64);
-                        return Ok(Status::LibraryError);
+                    let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
+                    let __dllgen_a_dev = ::dllgen_runtime::marshal::handle::decode_c(
+                        &mut __dllgen_args,
+                        0,
+                        false,
+                    )?;
+                    let __dllgen_a_cap: i32 = ::dllgen_runtime::marshal::length::decode(
+                        &mut __dllgen_args,
+                    )?;
+                    let mut __dllgen_a_buf = ::dllgen_runtime::marshal::out_buffer::storage::<
+                        i8,
+                    >(
+                        __dllgen_out,
+                        __dllgen_a_cap as u64,
+                        ::dllgen_runtime::marshal::Units::Elements,
+                        1,
+                    )?;
+                    __dllgen_args.finish()?;
+                    ::dllgen_runtime::native::set_errno(0);
+                    ::dllgen_runtime::native::set_last_error(0);
+                    let __dllgen_ret = unsafe {
+                        (self
+                            .__dllgen_f18)(
+                            ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_dev),
+                            ::dllgen_runtime::marshal::out_buffer::ptr(
+                                &mut __dllgen_a_buf,
+                            ),
+                            __dllgen_a_cap,
+                        )
+                    };
+                    let (__dllgen_errno, __dllgen_last_error) = (
+                        ::dllgen_runtime::native::errno(),
+                        ::dllgen_runtime::native::last_error(),
+                    );
+                    if let Some(__dllgen_status) = ::dllgen_runtime::marshal::error::check(
+                        __dllgen_out,
+                        __dllgen_ret,
+                        ::dllgen_runtime::marshal::error::Rule::Negative,
+                        ::dllgen_runtime::marshal::error::Code::Return,
+                        __dllgen_errno,
+                        __dllgen_last_error,
+                    ) {
+                        return Ok(__dllgen_status);
                     }
-                    let buf_filled = dllgen_runtime::marshal::filled(ret, buf_n)?;
-                    out.elements(&buf_v[..buf_filled]);
-                    Ok(Status::Ok)
+                    ::dllgen_runtime::marshal::handle::reply(&__dllgen_a_dev, 0, false);
+                    ::dllgen_runtime::marshal::out_buffer::reply(
+                        __dllgen_out,
+                        &__dllgen_a_buf,
+                        ::dllgen_runtime::marshal::out_buffer::Filled::count(
+                            __dllgen_ret,
+                        ),
+                    )?;
+                    Ok(::dllgen_runtime::Status::Ok)
                 }
                 19 => {
-                    let mut keep = Keep::default();
-                    let mut out__value: *mut c_void = std::ptr::null_mut();
-                    args.finish()?;
-                    native::set_errno(0);
-                    native::set_last_error(0);
-                    let ret = unsafe { (self.f19)(&mut out__value) };
-                    let (errno, last_error) = (native::errno(), native::last_error());
-                    if ret < 0 as _ {
-                        out.i64(ret as i64);
-                        return Ok(Status::LibraryError);
+                    let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
+                    let mut __dllgen_a_out = ::dllgen_runtime::marshal::out_handle::storage();
+                    __dllgen_args.finish()?;
+                    ::dllgen_runtime::native::set_errno(0);
+                    ::dllgen_runtime::native::set_last_error(0);
+                    let __dllgen_ret = unsafe {
+                        (self.__dllgen_f19)(&mut __dllgen_a_out)
+                    };
+                    let (__dllgen_errno, __dllgen_last_error) = (
+                        ::dllgen_runtime::native::errno(),
+                        ::dllgen_runtime::native::last_error(),
+                    );
+                    if let Some(__dllgen_status) = ::dllgen_runtime::marshal::error::check(
+                        __dllgen_out,
+                        __dllgen_ret,
+                        ::dllgen_runtime::marshal::error::Rule::Negative,
+                        ::dllgen_runtime::marshal::error::Code::Return,
+                        __dllgen_errno,
+                        __dllgen_last_error,
+                    ) {
+                        return Ok(__dllgen_status);
                     }
-                    out.i32(ret);
-                    out.u64(handles::to_client(0, out__value));
-                    Ok(Status::Ok)
+                    ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
+                    ::dllgen_runtime::marshal::out_handle::reply(
+                        __dllgen_out,
+                        0,
+                        __dllgen_a_out,
+                    );
+                    Ok(::dllgen_runtime::Status::Ok)
                 }
                 20 => {
-                    let mut keep = Keep::default();
-                    let p: KxPoint = CValue::get_c(&mut args, &mut keep)?;
-                    let dx: i32 = args.i32()?;
-                    let dy: i32 = args.i32()?;
-                    args.finish()?;
-                    let ret = unsafe { (self.f20)(p, dx, dy) };
-                    ret.put_c(out);
-                    Ok(Status::Ok)
+                    let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
+                    let __dllgen_a_p: KxPoint = ::dllgen_runtime::marshal::value::decode_c(
+                        &mut __dllgen_args,
+                        &mut __dllgen_keep,
+                    )?;
+                    let __dllgen_a_dx: i32 = ::dllgen_runtime::marshal::value::decode_c(
+                        &mut __dllgen_args,
+                        &mut __dllgen_keep,
+                    )?;
+                    let __dllgen_a_dy: i32 = ::dllgen_runtime::marshal::value::decode_c(
+                        &mut __dllgen_args,
+                        &mut __dllgen_keep,
+                    )?;
+                    __dllgen_args.finish()?;
+                    let __dllgen_ret = unsafe {
+                        (self.__dllgen_f20)(__dllgen_a_p, __dllgen_a_dx, __dllgen_a_dy)
+                    };
+                    let (__dllgen_errno, __dllgen_last_error) = (
+                        ::dllgen_runtime::native::errno(),
+                        ::dllgen_runtime::native::last_error(),
+                    );
+                    ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
+                    Ok(::dllgen_runtime::Status::Ok)
                 }
                 21 => {
-                    let mut keep = Keep::default();
-                    let path_bytes = args.bytes()?;
-                    let path_c = with_nul(path_bytes);
-                    let mut out__value: *mut c_void = std::ptr::null_mut();
-                    args.finish()?;
-                    native::set_errno(0);
-                    native::set_last_error(0);
-                    let ret = unsafe { (self.f21)(path_c.as_ptr(), &mut out__value) };
-                    let (errno, last_error) = (native::errno(), native::last_error());
-                    if ret < 0 as _ {
-                        out.i64(ret as i64);
-                        return Ok(Status::LibraryError);
+                    let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
+                    let __dllgen_a_path = ::dllgen_runtime::marshal::in_string::decode::<
+                        ::dllgen_runtime::marshal::Utf8,
+                    >(&mut __dllgen_args, false)?;
+                    let mut __dllgen_a_out = ::dllgen_runtime::marshal::out_handle::storage();
+                    __dllgen_args.finish()?;
+                    ::dllgen_runtime::native::set_errno(0);
+                    ::dllgen_runtime::native::set_last_error(0);
+                    let __dllgen_ret = unsafe {
+                        (self
+                            .__dllgen_f21)(
+                            ::dllgen_runtime::marshal::in_string::ptr(&__dllgen_a_path),
+                            &mut __dllgen_a_out,
+                        )
+                    };
+                    let (__dllgen_errno, __dllgen_last_error) = (
+                        ::dllgen_runtime::native::errno(),
+                        ::dllgen_runtime::native::last_error(),
+                    );
+                    if let Some(__dllgen_status) = ::dllgen_runtime::marshal::error::check(
+                        __dllgen_out,
+                        __dllgen_ret,
+                        ::dllgen_runtime::marshal::error::Rule::Negative,
+                        ::dllgen_runtime::marshal::error::Code::Return,
+                        __dllgen_errno,
+                        __dllgen_last_error,
+                    ) {
+                        return Ok(__dllgen_status);
                     }
-                    out.i32(ret);
-                    out.u64(handles::to_client(0, out__value));
-                    Ok(Status::Ok)
+                    ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
+                    ::dllgen_runtime::marshal::out_handle::reply(
+                        __dllgen_out,
+                        0,
+                        __dllgen_a_out,
+                    );
+                    Ok(::dllgen_runtime::Status::Ok)
                 }
                 22 => {
-                    let mut keep = Keep::default();
-                    let dev_id = args.u64()?;
-                    let dev = handles::from_client(0, dev_id, false)?;
-                    let cap: u32 = fit(args.u64()?)?;
-                    let buf_n = out_elements(cap as u64, false, 1)?;
-                    let mut buf_v = Scratch::<u8>::zeroed_in(out, buf_n);
-                    let mut got_value: u32 = Default::default();
-                    args.finish()?;
-                    native::set_errno(0);
-                    native::set_last_error(0);
-                    let ret = unsafe {
-                        (self.f22)(dev, buf_v.as_mut_ptr(), cap, &mut got_value)
+                    let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
+                    let __dllgen_a_dev = ::dllgen_runtime::marshal::handle::decode_c(
+                        &mut __dllgen_args,
+                        0,
+                        false,
+                    )?;
+                    let __dllgen_a_cap: u32 = ::dllgen_runtime::marshal::length::decode(
+                        &mut __dllgen_args,
+                    )?;
+                    let mut __dllgen_a_buf = ::dllgen_runtime::marshal::out_buffer::storage::<
+                        u8,
+                    >(
+                        __dllgen_out,
+                        __dllgen_a_cap as u64,
+                        ::dllgen_runtime::marshal::Units::Elements,
+                        1,
+                    )?;
+                    let mut __dllgen_a_got: u32 = ::dllgen_runtime::marshal::length::storage();
+                    __dllgen_args.finish()?;
+                    ::dllgen_runtime::native::set_errno(0);
+                    ::dllgen_runtime::native::set_last_error(0);
+                    let __dllgen_ret = unsafe {
+                        (self
+                            .__dllgen_f22)(
+                            ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_dev),
+                            ::dllgen_runtime::marshal::out_buffer::ptr(
+                                &mut __dllgen_a_buf,
+                            ),
+                            __dllgen_a_cap,
+                            &mut __dllgen_a_got,
+                        )
                     };
-                    let (errno, last_error) = (native::errno(), native::last_error());
-                    if ret < 0 as _ {
-                        out.i64(ret as i64);
-                        return Ok(Status::LibraryError);
+                    let (__dllgen_errno, __dllgen_last_error) = (
+                        ::dllgen_runtime::native::errno(),
+                        ::dllgen_runtime::native::last_error(),
+                    );
+                    if let Some(__dllgen_status) = ::dllgen_runtime::marshal::error::check(
+                        __dllgen_out,
+                        __dllgen_ret,
+                        ::dllgen_runtime::marshal::error::Rule::Negative,
+                        ::dllgen_runtime::marshal::error::Code::Return,
+                        __dllgen_errno,
+                        __dllgen_last_error,
+                    ) {
+                        return Ok(__dllgen_status);
                     }
-                    out.i32(ret);
-                    let buf_filled = dllgen_runtime::marshal::filled(got_value, buf_n)?;
-                    out.elements(&buf_v[..buf_filled]);
-                    Ok(Status::Ok)
+                    ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
+                    ::dllgen_runtime::marshal::handle::reply(&__dllgen_a_dev, 0, false);
+                    ::dllgen_runtime::marshal::out_buffer::reply(
+                        __dllgen_out,
+                        &__dllgen_a_buf,
+                        ::dllgen_runtime::marshal::out_buffer::Filled::count(
+                            __dllgen_a_got,
+                        ),
+                    )?;
+                    Ok(::dllgen_runtime::Status::Ok)
                 }
                 23 => {
-                    let mut keep = Keep::default();
-                    let in__value: KxPacked = CValue::get_c(&mut args, &mut keep)?;
-                    let mut out__value: KxPacked = Default::default();
-                    args.finish()?;
-                    let ret = unsafe { (self.f23)(&in__value, &mut out__value) };
-                    out.i32(ret);
-                    out__value.put_c(out);
-                    Ok(Status::Ok)
+                    let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
+                    let __dllgen_a_in = ::dllgen_runtime::marshal::in_value::decode::<
+                        KxPacked,
+                    >(&mut __dllgen_args, &mut __dllgen_keep, false)?;
+                    let mut __dllgen_a_out: KxPacked = ::dllgen_runtime::marshal::out_value::storage();
+                    __dllgen_args.finish()?;
+                    let __dllgen_ret = unsafe {
+                        (self
+                            .__dllgen_f23)(
+                            ::dllgen_runtime::marshal::in_value::ptr(&__dllgen_a_in),
+                            &mut __dllgen_a_out,
+                        )
+                    };
+                    let (__dllgen_errno, __dllgen_last_error) = (
+                        ::dllgen_runtime::native::errno(),
+                        ::dllgen_runtime::native::last_error(),
+                    );
+                    ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
+                    ::dllgen_runtime::marshal::out_value::reply(
+                        __dllgen_out,
+                        &__dllgen_a_out,
+                    );
+                    Ok(::dllgen_runtime::Status::Ok)
                 }
                 24 => {
-                    let mut keep = Keep::default();
-                    let mut bytes_v: Scratch<u8> = Scratch::read(&mut args)?;
-                    let n: i32 = fit(args.u64()?)?;
-                    let bytes_len: u64 = n as u64;
-                    if bytes_len.saturating_mul(1) > (bytes_v.len() * 1) as u64 {
-                        return Err(
-                            WireError::Payload("a buffer is shorter than its length"),
-                        );
-                    }
-                    args.finish()?;
-                    let ret = unsafe { (self.f24)(bytes_v.as_mut_ptr(), n) };
-                    out.elements(&bytes_v);
-                    Ok(Status::Ok)
+                    let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
+                    let mut __dllgen_a_bytes = ::dllgen_runtime::marshal::inout_buffer::decode_c::<
+                        u8,
+                    >(&mut __dllgen_args, &mut __dllgen_keep, false)?;
+                    let __dllgen_a_n: i32 = ::dllgen_runtime::marshal::length::decode(
+                        &mut __dllgen_args,
+                    )?;
+                    ::dllgen_runtime::marshal::inout_buffer::check(
+                        &__dllgen_a_bytes,
+                        __dllgen_a_n as u64,
+                        ::dllgen_runtime::marshal::Units::Elements,
+                        1,
+                    )?;
+                    __dllgen_args.finish()?;
+                    let __dllgen_ret = unsafe {
+                        (self
+                            .__dllgen_f24)(
+                            ::dllgen_runtime::marshal::inout_buffer::ptr(
+                                &mut __dllgen_a_bytes,
+                            ),
+                            __dllgen_a_n,
+                        )
+                    };
+                    let (__dllgen_errno, __dllgen_last_error) = (
+                        ::dllgen_runtime::native::errno(),
+                        ::dllgen_runtime::native::last_error(),
+                    );
+                    ::dllgen_runtime::marshal::inout_buffer::reply(
+                        __dllgen_out,
+                        &__dllgen_a_bytes,
+                        false,
+                    );
+                    Ok(::dllgen_runtime::Status::Ok)
                 }
                 25 => {
-                    let mut keep = Keep::default();
-                    let dev_id = args.u64()?;
-                    let dev = handles::from_client(0, dev_id, false)?;
-                    args.finish()?;
-                    native::set_errno(0);
-                    native::set_last_error(0);
-                    let (ret, errno, last_error) = with_callbacks(
-                        cx,
+                    let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
+                    let __dllgen_a_dev = ::dllgen_runtime::marshal::handle::decode_c(
+                        &mut __dllgen_args,
+                        0,
+                        false,
+                    )?;
+                    let __dllgen_a_progress = ::dllgen_runtime::marshal::callback::decode(
+                        &mut __dllgen_args,
+                        false,
+                    )?;
+                    __dllgen_args.finish()?;
+                    ::dllgen_runtime::native::set_errno(0);
+                    ::dllgen_runtime::native::set_last_error(0);
+                    let (__dllgen_ret, __dllgen_errno, __dllgen_last_error) = ::dllgen_runtime::with_callbacks(
+                        __dllgen_cx,
                         25,
                         || {
-                            let ret = unsafe {
+                            let __dllgen_ret = unsafe {
                                 (self
-                                    .f25)(
-                                    dev,
-                                    Some(callback_25_1),
-                                    std::ptr::addr_of!(USER_DATA) as *mut c_void,
+                                    .__dllgen_f25)(
+                                    ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_dev),
+                                    __dllgen_a_progress.then_some(__dllgen_callback_25_1 as _),
+                                    ::dllgen_runtime::marshal::callback::user_data(),
                                 )
                             };
-                            (ret, native::errno(), native::last_error())
+                            (
+                                __dllgen_ret,
+                                ::dllgen_runtime::native::errno(),
+                                ::dllgen_runtime::native::last_error(),
+                            )
                         },
                     )?;
-                    if ret < 0 as _ {
-                        out.i64(ret as i64);
-                        return Ok(Status::LibraryError);
+                    if let Some(__dllgen_status) = ::dllgen_runtime::marshal::error::check(
+                        __dllgen_out,
+                        __dllgen_ret,
+                        ::dllgen_runtime::marshal::error::Rule::Negative,
+                        ::dllgen_runtime::marshal::error::Code::Return,
+                        __dllgen_errno,
+                        __dllgen_last_error,
+                    ) {
+                        return Ok(__dllgen_status);
                     }
-                    out.i32(ret);
-                    Ok(Status::Ok)
+                    ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
+                    ::dllgen_runtime::marshal::handle::reply(&__dllgen_a_dev, 0, false);
+                    Ok(::dllgen_runtime::Status::Ok)
                 }
                 26 => {
-                    let mut keep = Keep::default();
-                    let dev_id = args.u64()?;
-                    let dev = handles::from_client(0, dev_id, false)?;
-                    let origin_value: Option<KxPoint> = if args.u8()? == 0 {
-                        None
-                    } else {
-                        Some(CValue::get_c(&mut args, &mut keep)?)
-                    };
-                    args.finish()?;
-                    native::set_errno(0);
-                    native::set_last_error(0);
-                    let ret = unsafe {
+                    let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
+                    let __dllgen_a_dev = ::dllgen_runtime::marshal::handle::decode_c(
+                        &mut __dllgen_args,
+                        0,
+                        false,
+                    )?;
+                    let __dllgen_a_origin = ::dllgen_runtime::marshal::in_value::decode::<
+                        KxPoint,
+                    >(&mut __dllgen_args, &mut __dllgen_keep, true)?;
+                    __dllgen_args.finish()?;
+                    ::dllgen_runtime::native::set_errno(0);
+                    ::dllgen_runtime::native::set_last_error(0);
+                    let __dllgen_ret = unsafe {
                         (self
-                            .f26)(
-                            dev,
-                            origin_value
-                                .as_ref()
-                                .map_or(std::ptr::null(), |v| v as *const KxPoint),
+                            .__dllgen_f26)(
+                            ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_dev),
+                            ::dllgen_runtime::marshal::in_value::ptr(&__dllgen_a_origin),
                         )
                     };
-                    let (errno, last_error) = (native::errno(), native::last_error());
-                    if ret < 0 as _ {
-                        out.i64(ret as i64);
-                        return Ok(Status::LibraryError);
+                    let (__dllgen_errno, __dllgen_last_error) = (
+                        ::dllgen_runtime::native::errno(),
+                        ::dllgen_runtime::native::last_error(),
+                    );
+                    if let Some(__dllgen_status) = ::dllgen_runtime::marshal::error::check(
+                        __dllgen_out,
+                        __dllgen_ret,
+                        ::dllgen_runtime::marshal::error::Rule::Negative,
+                        ::dllgen_runtime::marshal::error::Code::Return,
+                        __dllgen_errno,
+                        __dllgen_last_error,
+                    ) {
+                        return Ok(__dllgen_status);
                     }
-                    out.i32(ret);
-                    Ok(Status::Ok)
+                    ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
+                    ::dllgen_runtime::marshal::handle::reply(&__dllgen_a_dev, 0, false);
+                    Ok(::dllgen_runtime::Status::Ok)
                 }
                 27 => {
-                    let mut keep = Keep::default();
-                    let data_v: Option<Scratch<u8>> = if args.u8()? == 0 {
-                        None
-                    } else {
-                        Some(Scratch::read(&mut args)?)
-                    };
-                    let count: i32 = args.i32()?;
-                    let stride: i32 = args.i32()?;
-                    let data_len: u64 = length(
-                        Some(count as i128)
-                            .zip(Some(stride as i128))
-                            .and_then(|(a, b)| a.checked_mul(b)),
+                    let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
+                    let __dllgen_a_data = ::dllgen_runtime::marshal::in_buffer::decode::<
+                        u8,
+                    >(&mut __dllgen_args, &mut __dllgen_keep, true)?;
+                    let __dllgen_a_count: i32 = ::dllgen_runtime::marshal::value::decode_c(
+                        &mut __dllgen_args,
+                        &mut __dllgen_keep,
                     )?;
-                    if data_v
-                        .as_ref()
-                        .is_some_and(|v| {
-                            data_len.saturating_mul(1) > (v.len() * 1) as u64
-                        })
-                    {
-                        return Err(
-                            WireError::Payload(
-                                "an input buffer is shorter than its length",
-                            ),
-                        );
-                    }
-                    args.finish()?;
-                    let ret = unsafe {
+                    let __dllgen_a_stride: i32 = ::dllgen_runtime::marshal::value::decode_c(
+                        &mut __dllgen_args,
+                        &mut __dllgen_keep,
+                    )?;
+                    ::dllgen_runtime::marshal::in_buffer::check(
+                        &__dllgen_a_data,
+                        ::dllgen_runtime::marshal::length::checked(
+                            Some(__dllgen_a_count as i128)
+                                .zip(Some(__dllgen_a_stride as i128))
+                                .and_then(|(a, b)| a.checked_mul(b)),
+                        )?,
+                        ::dllgen_runtime::marshal::Units::Elements,
+                        1,
+                    )?;
+                    __dllgen_args.finish()?;
+                    let __dllgen_ret = unsafe {
                         (self
-                            .f27)(
-                            data_v.as_ref().map_or(std::ptr::null(), |v| v.as_ptr()),
-                            count,
-                            stride,
+                            .__dllgen_f27)(
+                            ::dllgen_runtime::marshal::in_buffer::ptr(&__dllgen_a_data),
+                            __dllgen_a_count,
+                            __dllgen_a_stride,
                         )
                     };
-                    out.i32(ret);
-                    Ok(Status::Ok)
+                    let (__dllgen_errno, __dllgen_last_error) = (
+                        ::dllgen_runtime::native::errno(),
+                        ::dllgen_runtime::native::last_error(),
+                    );
+                    ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
+                    Ok(::dllgen_runtime::Status::Ok)
                 }
                 28 => {
-                    let mut keep = Keep::default();
-                    let pts_v: Vec<KxPoint> = args.c_values(&mut keep)?;
-                    let n: i32 = fit(args.u64()?)?;
-                    let pts_len: u64 = n as u64;
-                    if pts_len.saturating_mul(8) > (pts_v.len() * 8) as u64 {
-                        return Err(
-                            WireError::Payload(
-                                "an input buffer is shorter than its length",
-                            ),
-                        );
-                    }
-                    let mut out__value: KxPoint = Default::default();
-                    args.finish()?;
-                    native::set_errno(0);
-                    native::set_last_error(0);
-                    let ret = unsafe {
-                        (self.f28)(pts_v.as_ptr() as *const KxPoint, n, &mut out__value)
-                    };
-                    let (errno, last_error) = (native::errno(), native::last_error());
-                    if ret < 0 as _ {
-                        out.i64(ret as i64);
-                        return Ok(Status::LibraryError);
-                    }
-                    out.i32(ret);
-                    out__value.put_c(out);
-                    Ok(Status::Ok)
-                }
-                29 => {
-                    let mut keep = Keep::default();
-                    let mut p_value: KxPoint = CValue::get_c(&mut args, &mut keep)?;
-                    args.finish()?;
-                    let ret = unsafe { (self.f29)(&mut p_value) };
-                    p_value.put_c(out);
-                    Ok(Status::Ok)
-                }
-                30 => {
-                    let mut keep = Keep::default();
-                    let text_bytes = args.bytes()?;
-                    let cap: i32 = fit(args.u64()?)?;
-                    let text_c = units_with_nul(text_bytes);
-                    let out__n = out_elements(cap as u64, false, 2)?;
-                    let mut out__v = Scratch::<u16>::zeroed_in(out, out__n);
-                    args.finish()?;
-                    let ret = unsafe {
-                        (self.f30)(text_c.as_ptr(), out__v.as_mut_ptr(), cap)
-                    };
-                    let out__filled = out__v
-                        .iter()
-                        .position(|e| *e == Default::default())
-                        .unwrap_or(out__n);
-                    out.elements(&out__v[..out__filled]);
-                    Ok(Status::Ok)
-                }
-                31 => {
-                    let mut keep = Keep::default();
-                    let w_: i32 = args.i32()?;
-                    let r_: i32 = args.i32()?;
-                    let out_: i32 = args.i32()?;
-                    let args_: i32 = args.i32()?;
-                    let ret_: i32 = args.i32()?;
-                    let keep_: i32 = args.i32()?;
-                    let id_: i32 = args.i32()?;
-                    let s_: i32 = args.i32()?;
-                    let data_v = args.bytes()?;
-                    let data_n_: i32 = fit(args.u64()?)?;
-                    let data_len: u64 = data_n_ as u64;
-                    if data_len.saturating_mul(1) > (data_v.len() * 1) as u64 {
-                        return Err(
-                            WireError::Payload(
-                                "an input buffer is shorter than its length",
-                            ),
-                        );
-                    }
-                    args.finish()?;
-                    let ret = unsafe {
+                    let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
+                    let __dllgen_a_pts = ::dllgen_runtime::marshal::in_buffer::decode::<
+                        KxPoint,
+                    >(&mut __dllgen_args, &mut __dllgen_keep, false)?;
+                    let __dllgen_a_n: i32 = ::dllgen_runtime::marshal::length::decode(
+                        &mut __dllgen_args,
+                    )?;
+                    ::dllgen_runtime::marshal::in_buffer::check(
+                        &__dllgen_a_pts,
+                        __dllgen_a_n as u64,
+                        ::dllgen_runtime::marshal::Units::Elements,
+                        8,
+                    )?;
+                    let mut __dllgen_a_out: KxPoint = ::dllgen_runtime::marshal::out_value::storage();
+                    __dllgen_args.finish()?;
+                    ::dllgen_runtime::native::set_errno(0);
+                    ::dllgen_runtime::native::set_last_error(0);
+                    let __dllgen_ret = unsafe {
                         (self
-                            .f31)(
-                            w_,
-                            r_,
-                            out_,
-                            args_,
-                            ret_,
-                            keep_,
-                            id_,
-                            s_,
-                            data_v.as_ptr() as *const u8,
-                            data_n_,
+                            .__dllgen_f28)(
+                            ::dllgen_runtime::marshal::in_buffer::ptr(&__dllgen_a_pts),
+                            __dllgen_a_n,
+                            &mut __dllgen_a_out,
                         )
                     };
-                    out.i32(ret);
-                    Ok(Status::Ok)
+                    let (__dllgen_errno, __dllgen_last_error) = (
+                        ::dllgen_runtime::native::errno(),
+                        ::dllgen_runtime::native::last_error(),
+                    );
+                    if let Some(__dllgen_status) = ::dllgen_runtime::marshal::error::check(
+                        __dllgen_out,
+                        __dllgen_ret,
+                        ::dllgen_runtime::marshal::error::Rule::Negative,
+                        ::dllgen_runtime::marshal::error::Code::Return,
+                        __dllgen_errno,
+                        __dllgen_last_error,
+                    ) {
+                        return Ok(__dllgen_status);
+                    }
+                    ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
+                    ::dllgen_runtime::marshal::out_value::reply(
+                        __dllgen_out,
+                        &__dllgen_a_out,
+                    );
+                    Ok(::dllgen_runtime::Status::Ok)
+                }
+                29 => {
+                    let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
+                    let mut __dllgen_a_p = ::dllgen_runtime::marshal::inout_value::decode_c::<
+                        KxPoint,
+                    >(&mut __dllgen_args, &mut __dllgen_keep, false)?;
+                    __dllgen_args.finish()?;
+                    let __dllgen_ret = unsafe {
+                        (self
+                            .__dllgen_f29)(
+                            ::dllgen_runtime::marshal::inout_value::ptr(
+                                &mut __dllgen_a_p,
+                            ),
+                        )
+                    };
+                    let (__dllgen_errno, __dllgen_last_error) = (
+                        ::dllgen_runtime::native::errno(),
+                        ::dllgen_runtime::native::last_error(),
+                    );
+                    ::dllgen_runtime::marshal::inout_value::reply(
+                        __dllgen_out,
+                        &__dllgen_a_p,
+                        false,
+                    );
+                    Ok(::dllgen_runtime::Status::Ok)
+                }
+                30 => {
+                    let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
+                    let __dllgen_a_text = ::dllgen_runtime::marshal::in_string::decode::<
+                        ::dllgen_runtime::marshal::Utf16,
+                    >(&mut __dllgen_args, false)?;
+                    let __dllgen_a_cap: i32 = ::dllgen_runtime::marshal::length::decode(
+                        &mut __dllgen_args,
+                    )?;
+                    let mut __dllgen_a_out = ::dllgen_runtime::marshal::out_buffer::storage::<
+                        u16,
+                    >(
+                        __dllgen_out,
+                        __dllgen_a_cap as u64,
+                        ::dllgen_runtime::marshal::Units::Elements,
+                        2,
+                    )?;
+                    __dllgen_args.finish()?;
+                    let __dllgen_ret = unsafe {
+                        (self
+                            .__dllgen_f30)(
+                            ::dllgen_runtime::marshal::in_string::ptr(&__dllgen_a_text),
+                            ::dllgen_runtime::marshal::out_buffer::ptr(
+                                &mut __dllgen_a_out,
+                            ),
+                            __dllgen_a_cap,
+                        )
+                    };
+                    let (__dllgen_errno, __dllgen_last_error) = (
+                        ::dllgen_runtime::native::errno(),
+                        ::dllgen_runtime::native::last_error(),
+                    );
+                    ::dllgen_runtime::marshal::out_buffer::reply(
+                        __dllgen_out,
+                        &__dllgen_a_out,
+                        ::dllgen_runtime::marshal::out_buffer::Filled::Nul,
+                    )?;
+                    Ok(::dllgen_runtime::Status::Ok)
+                }
+                31 => {
+                    let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
+                    let __dllgen_a_w: i32 = ::dllgen_runtime::marshal::value::decode_c(
+                        &mut __dllgen_args,
+                        &mut __dllgen_keep,
+                    )?;
+                    let __dllgen_a_r: i32 = ::dllgen_runtime::marshal::value::decode_c(
+                        &mut __dllgen_args,
+                        &mut __dllgen_keep,
+                    )?;
+                    let __dllgen_a_out: i32 = ::dllgen_runtime::marshal::value::decode_c(
+                        &mut __dllgen_args,
+                        &mut __dllgen_keep,
+                    )?;
+                    let __dllgen_a_args: i32 = ::dllgen_runtime::marshal::value::decode_c(
+                        &mut __dllgen_args,
+                        &mut __dllgen_keep,
+                    )?;
+                    let __dllgen_a_ret: i32 = ::dllgen_runtime::marshal::value::decode_c(
+                        &mut __dllgen_args,
+                        &mut __dllgen_keep,
+                    )?;
+                    let __dllgen_a_keep: i32 = ::dllgen_runtime::marshal::value::decode_c(
+                        &mut __dllgen_args,
+                        &mut __dllgen_keep,
+                    )?;
+                    let __dllgen_a_id: i32 = ::dllgen_runtime::marshal::value::decode_c(
+                        &mut __dllgen_args,
+                        &mut __dllgen_keep,
+                    )?;
+                    let __dllgen_a_s: i32 = ::dllgen_runtime::marshal::value::decode_c(
+                        &mut __dllgen_args,
+                        &mut __dllgen_keep,
+                    )?;
+                    let __dllgen_a_data = ::dllgen_runtime::marshal::in_buffer::decode::<
+                        u8,
+                    >(&mut __dllgen_args, &mut __dllgen_keep, false)?;
+                    let __dllgen_a_data_n: i32 = ::dllgen_runtime::marshal::length::decode(
+                        &mut __dllgen_args,
+                    )?;
+                    ::dllgen_runtime::marshal::in_buffer::check(
+                        &__dllgen_a_data,
+                        __dllgen_a_data_n as u64,
+                        ::dllgen_runtime::marshal::Units::Elements,
+                        1,
+                    )?;
+                    __dllgen_args.finish()?;
+                    let __dllgen_ret = unsafe {
+                        (self
+                            .__dllgen_f31)(
+                            __dllgen_a_w,
+                            __dllgen_a_r,
+                            __dllgen_a_out,
+                            __dllgen_a_args,
+                            __dllgen_a_ret,
+                            __dllgen_a_keep,
+                            __dllgen_a_id,
+                            __dllgen_a_s,
+                            ::dllgen_runtime::marshal::in_buffer::ptr(&__dllgen_a_data),
+                            __dllgen_a_data_n,
+                        )
+                    };
+                    let (__dllgen_errno, __dllgen_last_error) = (
+                        ::dllgen_runtime::native::errno(),
+                        ::dllgen_runtime::native::last_error(),
+                    );
+                    ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
+                    Ok(::dllgen_runtime::Status::Ok)
                 }
                 32 => {
-                    let mut keep = Keep::default();
-                    let dev_id = args.u64()?;
-                    let dev = handles::from_client(0, dev_id, false)?;
-                    let data_v = args.bytes()?;
-                    let len: u32 = fit(args.u64()?)?;
-                    let data_len: u64 = len as u64;
-                    if data_len.saturating_mul(1) > (data_v.len() * 1) as u64 {
-                        return Err(
-                            WireError::Payload(
-                                "an input buffer is shorter than its length",
-                            ),
-                        );
-                    }
-                    args.finish()?;
-                    native::set_errno(0);
-                    native::set_last_error(0);
-                    let ret = unsafe {
-                        (self.f32)(dev, data_v.as_ptr() as *const u8, len)
+                    let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
+                    let __dllgen_a_dev = ::dllgen_runtime::marshal::handle::decode_c(
+                        &mut __dllgen_args,
+                        0,
+                        false,
+                    )?;
+                    let __dllgen_a_data = ::dllgen_runtime::marshal::in_buffer::decode::<
+                        u8,
+                    >(&mut __dllgen_args, &mut __dllgen_keep, false)?;
+                    let __dllgen_a_len: u32 = ::dllgen_runtime::marshal::length::decode(
+                        &mut __dllgen_args,
+                    )?;
+                    ::dllgen_runtime::marshal::in_buffer::check(
+                        &__dllgen_a_data,
+                        __dllgen_a_len as u64,
+                        ::dllgen_runtime::marshal::Units::Bytes,
+                        1,
+                    )?;
+                    __dllgen_args.finish()?;
+                    ::dllgen_runtime::native::set_errno(0);
+                    ::dllgen_runtime::native::set_last_error(0);
+                    let __dllgen_ret = unsafe {
+                        (self
+                            .__dllgen_f32)(
+                            ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_dev),
+                            ::dllgen_runtime::marshal::in_buffer::ptr(&__dllgen_a_data),
+                            __dllgen_a_len,
+                        )
                     };
-                    let (errno, last_error) = (native::errno(), native::last_error());
-                    if ret < 0 as _ {
-                        out.i64(ret as i64);
-                        return Ok(Status::LibraryError);
+                    let (__dllgen_errno, __dllgen_last_error) = (
+                        ::dllgen_runtime::native::errno(),
+                        ::dllgen_runtime::native::last_error(),
+                    );
+                    if let Some(__dllgen_status) = ::dllgen_runtime::marshal::error::check(
+                        __dllgen_out,
+                        __dllgen_ret,
+                        ::dllgen_runtime::marshal::error::Rule::Negative,
+                        ::dllgen_runtime::marshal::error::Code::Return,
+                        __dllgen_errno,
+                        __dllgen_last_error,
+                    ) {
+                        return Ok(__dllgen_status);
                     }
-                    out.i32(ret);
-                    Ok(Status::Ok)
+                    ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
+                    ::dllgen_runtime::marshal::handle::reply(&__dllgen_a_dev, 0, false);
+                    Ok(::dllgen_runtime::Status::Ok)
                 }
                 33 => {
-                    let mut keep = Keep::default();
-                    let dev_id = args.u64()?;
-                    let dev = handles::from_client(0, dev_id, false)?;
-                    let block_value: KxBlock = CValue::get_c(&mut args, &mut keep)?;
-                    let bytes_v = args.bytes()?;
-                    let bytes_len: u64 = length(
-                        Some(block_value.count as i128)
-                            .zip(Some(block_value.stride as i128))
-                            .and_then(|(a, b)| a.checked_mul(b)),
+                    let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
+                    let __dllgen_a_dev = ::dllgen_runtime::marshal::handle::decode_c(
+                        &mut __dllgen_args,
+                        0,
+                        false,
                     )?;
-                    if bytes_len.saturating_mul(1) > (bytes_v.len() * 1) as u64 {
-                        return Err(
-                            WireError::Payload(
-                                "an input buffer is shorter than its length",
-                            ),
-                        );
-                    }
-                    args.finish()?;
-                    native::set_errno(0);
-                    native::set_last_error(0);
-                    let ret = unsafe {
-                        (self.f33)(dev, &block_value, bytes_v.as_ptr() as *const u8)
+                    let __dllgen_a_block = ::dllgen_runtime::marshal::in_value::decode::<
+                        KxBlock,
+                    >(&mut __dllgen_args, &mut __dllgen_keep, false)?;
+                    let __dllgen_a_bytes = ::dllgen_runtime::marshal::in_buffer::decode::<
+                        u8,
+                    >(&mut __dllgen_args, &mut __dllgen_keep, false)?;
+                    ::dllgen_runtime::marshal::in_buffer::check(
+                        &__dllgen_a_bytes,
+                        ::dllgen_runtime::marshal::length::checked(
+                            Some(
+                                    __dllgen_a_block.as_ref().map_or(0, |v| v.count as i128),
+                                )
+                                .zip(
+                                    Some(
+                                        __dllgen_a_block.as_ref().map_or(0, |v| v.stride as i128),
+                                    ),
+                                )
+                                .and_then(|(a, b)| a.checked_mul(b)),
+                        )?,
+                        ::dllgen_runtime::marshal::Units::Bytes,
+                        1,
+                    )?;
+                    __dllgen_args.finish()?;
+                    ::dllgen_runtime::native::set_errno(0);
+                    ::dllgen_runtime::native::set_last_error(0);
+                    let __dllgen_ret = unsafe {
+                        (self
+                            .__dllgen_f33)(
+                            ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_dev),
+                            ::dllgen_runtime::marshal::in_value::ptr(&__dllgen_a_block),
+                            ::dllgen_runtime::marshal::in_buffer::ptr(&__dllgen_a_bytes),
+                        )
                     };
-                    let (errno, last_error) = (native::errno(), native::last_error());
-                    if ret < 0 as _ {
-                        out.i64(ret as i64);
-                        return Ok(Status::LibraryError);
+                    let (__dllgen_errno, __dllgen_last_error) = (
+                        ::dllgen_runtime::native::errno(),
+                        ::dllgen_runtime::native::last_error(),
+                    );
+                    if let Some(__dllgen_status) = ::dllgen_runtime::marshal::error::check(
+                        __dllgen_out,
+                        __dllgen_ret,
+                        ::dllgen_runtime::marshal::error::Rule::Negative,
+                        ::dllgen_runtime::marshal::error::Code::Return,
+                        __dllgen_errno,
+                        __dllgen_last_error,
+                    ) {
+                        return Ok(__dllgen_status);
                     }
-                    out.i32(ret);
-                    Ok(Status::Ok)
+                    ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
+                    ::dllgen_runtime::marshal::handle::reply(&__dllgen_a_dev, 0, false);
+                    Ok(::dllgen_runtime::Status::Ok)
                 }
-                _ => Err(WireError::Payload("no such function")),
+                _ => Err(::dllgen_runtime::WireError::Payload("no such function")),
             }
         }
     }
     pub fn main() {
-        run_host(|| {
+        use ::dllgen_runtime::native;
+        ::dllgen_runtime::run_host(|| {
             let path = native::library_path("fx_kinds.dll", "KINDS_LIBRARY");
-            let library = Dylib::open(&path)?;
+            let library = native::Dylib::open(&path)?;
             let symbols = library
                 .symbols(
                     &[
@@ -1165,151 +1927,154 @@ mod __dllgen {
                 )?;
             let mut symbols = symbols.into_iter();
             let host = unsafe {
-                Host {
-                    f0: std::mem::transmute::<
-                        *const c_void,
-                        Fn0,
-                    >(symbols.next().unwrap_or(std::ptr::null())),
-                    f1: std::mem::transmute::<
-                        *const c_void,
-                        Fn1,
-                    >(symbols.next().unwrap_or(std::ptr::null())),
-                    f2: std::mem::transmute::<
-                        *const c_void,
-                        Fn2,
-                    >(symbols.next().unwrap_or(std::ptr::null())),
-                    f3: std::mem::transmute::<
-                        *const c_void,
-                        Fn3,
-                    >(symbols.next().unwrap_or(std::ptr::null())),
-                    free3: std::mem::transmute::<
-                        *const c_void,
-                        Free3,
-                    >(symbols.next().unwrap_or(std::ptr::null())),
-                    f4: std::mem::transmute::<
-                        *const c_void,
-                        Fn4,
-                    >(symbols.next().unwrap_or(std::ptr::null())),
-                    f5: std::mem::transmute::<
-                        *const c_void,
-                        Fn5,
-                    >(symbols.next().unwrap_or(std::ptr::null())),
-                    f6: std::mem::transmute::<
-                        *const c_void,
-                        Fn6,
-                    >(symbols.next().unwrap_or(std::ptr::null())),
-                    f7: std::mem::transmute::<
-                        *const c_void,
-                        Fn7,
-                    >(symbols.next().unwrap_or(std::ptr::null())),
-                    f8: std::mem::transmute::<
-                        *const c_void,
-                        Fn8,
-                    >(symbols.next().unwrap_or(std::ptr::null())),
-                    f9: std::mem::transmute::<
-                        *const c_void,
-                        Fn9,
-                    >(symbols.next().unwrap_or(std::ptr::null())),
-                    f10: std::mem::transmute::<
-                        *const c_void,
-                        Fn10,
-                    >(symbols.next().unwrap_or(std::ptr::null())),
-                    f11: std::mem::transmute::<
-                        *const c_void,
-                        Fn11,
-                    >(symbols.next().unwrap_or(std::ptr::null())),
-                    f12: std::mem::transmute::<
-                        *const c_void,
-                        Fn12,
-                    >(symbols.next().unwrap_or(std::ptr::null())),
-                    f13: std::mem::transmute::<
-                        *const c_void,
-                        Fn13,
-                    >(symbols.next().unwrap_or(std::ptr::null())),
-                    f14: std::mem::transmute::<
-                        *const c_void,
-                        Fn14,
-                    >(symbols.next().unwrap_or(std::ptr::null())),
-                    f15: std::mem::transmute::<
-                        *const c_void,
-                        Fn15,
-                    >(symbols.next().unwrap_or(std::ptr::null())),
-                    f16: std::mem::transmute::<
-                        *const c_void,
-                        Fn16,
-                    >(symbols.next().unwrap_or(std::ptr::null())),
-                    f17: std::mem::transmute::<
-                        *const c_void,
-                        Fn17,
-                    >(symbols.next().unwrap_or(std::ptr::null())),
-                    f18: std::mem::transmute::<
-                        *const c_void,
-                        Fn18,
-                    >(symbols.next().unwrap_or(std::ptr::null())),
-                    f19: std::mem::transmute::<
-                        *const c_void,
-                        Fn19,
-                    >(symbols.next().unwrap_or(std::ptr::null())),
-                    f20: std::mem::transmute::<
-                        *const c_void,
-                        Fn20,
-                    >(symbols.next().unwrap_or(std::ptr::null())),
-                    f21: std::mem::transmute::<
-                        *const c_void,
-                        Fn21,
-                    >(symbols.next().unwrap_or(std::ptr::null())),
-                    f22: std::mem::transmute::<
-                        *const c_void,
-                        Fn22,
-                    >(symbols.next().unwrap_or(std::ptr::null())),
-                    f23: std::mem::transmute::<
-                        *const c_void,
-                        Fn23,
-                    >(symbols.next().unwrap_or(std::ptr::null())),
-                    f24: std::mem::transmute::<
-                        *const c_void,
-                        Fn24,
-                    >(symbols.next().unwrap_or(std::ptr::null())),
-                    f25: std::mem::transmute::<
-                        *const c_void,
-                        Fn25,
-                    >(symbols.next().unwrap_or(std::ptr::null())),
-                    f26: std::mem::transmute::<
-                        *const c_void,
-                        Fn26,
-                    >(symbols.next().unwrap_or(std::ptr::null())),
-                    f27: std::mem::transmute::<
-                        *const c_void,
-                        Fn27,
-                    >(symbols.next().unwrap_or(std::ptr::null())),
-                    f28: std::mem::transmute::<
-                        *const c_void,
-                        Fn28,
-                    >(symbols.next().unwrap_or(std::ptr::null())),
-                    f29: std::mem::transmute::<
-                        *const c_void,
-                        Fn29,
-                    >(symbols.next().unwrap_or(std::ptr::null())),
-                    f30: std::mem::transmute::<
-                        *const c_void,
-                        Fn30,
-                    >(symbols.next().unwrap_or(std::ptr::null())),
-                    f31: std::mem::transmute::<
-                        *const c_void,
-                        Fn31,
-                    >(symbols.next().unwrap_or(std::ptr::null())),
-                    f32: std::mem::transmute::<
-                        *const c_void,
-                        Fn32,
-                    >(symbols.next().unwrap_or(std::ptr::null())),
-                    f33: std::mem::transmute::<
-                        *const c_void,
-                        Fn33,
-                    >(symbols.next().unwrap_or(std::ptr::null())),
-                    _library: library,
+                __DllgenHost {
+                    __dllgen_f0: ::core::mem::transmute::<
+                        *const ::core::ffi::c_void,
+                        __DllgenFn0,
+                    >(symbols.next().unwrap_or(::core::ptr::null())),
+                    __dllgen_f1: ::core::mem::transmute::<
+                        *const ::core::ffi::c_void,
+                        __DllgenFn1,
+                    >(symbols.next().unwrap_or(::core::ptr::null())),
+                    __dllgen_f2: ::core::mem::transmute::<
+                        *const ::core::ffi::c_void,
+                        __DllgenFn2,
+                    >(symbols.next().unwrap_or(::core::ptr::null())),
+                    __dllgen_f3: ::core::mem::transmute::<
+                        *const ::core::ffi::c_void,
+                        __DllgenFn3,
+                    >(symbols.next().unwrap_or(::core::ptr::null())),
+                    __dllgen_free3: ::core::mem::transmute::<
+                        *const ::core::ffi::c_void,
+                        __DllgenFree3,
+                    >(symbols.next().unwrap_or(::core::ptr::null())),
+                    __dllgen_f4: ::core::mem::transmute::<
+                        *const ::core::ffi::c_void,
+                        __DllgenFn4,
+                    >(symbols.next().unwrap_or(::core::ptr::null())),
+                    __dllgen_f5: ::core::mem::transmute::<
+                        *const ::core::ffi::c_void,
+                        __DllgenFn5,
+                    >(symbols.next().unwrap_or(::core::ptr::null())),
+                    __dllgen_f6: ::core::mem::transmute::<
+                        *const ::core::ffi::c_void,
+                        __DllgenFn6,
+                    >(symbols.next().unwrap_or(::core::ptr::null())),
+                    __dllgen_f7: ::core::mem::transmute::<
+                        *const ::core::ffi::c_void,
+                        __DllgenFn7,
+                    >(symbols.next().unwrap_or(::core::ptr::null())),
+                    __dllgen_f8: ::core::mem::transmute::<
+                        *const ::core::ffi::c_void,
+                        __DllgenFn8,
+                    >(symbols.next().unwrap_or(::core::ptr::null())),
+                    __dllgen_f9: ::core::mem::transmute::<
+                        *const ::core::ffi::c_void,
+                        __DllgenFn9,
+                    >(symbols.next().unwrap_or(::core::ptr::null())),
+                    __dllgen_f10: ::core::mem::transmute::<
+                        *const ::core::ffi::c_void,
+                        __DllgenFn10,
+                    >(symbols.next().unwrap_or(::core::ptr::null())),
+                    __dllgen_f11: ::core::mem::transmute::<
+                        *const ::core::ffi::c_void,
+                        __DllgenFn11,
+                    >(symbols.next().unwrap_or(::core::ptr::null())),
+                    __dllgen_f12: ::core::mem::transmute::<
+                        *const ::core::ffi::c_void,
+                        __DllgenFn12,
+                    >(symbols.next().unwrap_or(::core::ptr::null())),
+                    __dllgen_f13: ::core::mem::transmute::<
+                        *const ::core::ffi::c_void,
+                        __DllgenFn13,
+                    >(symbols.next().unwrap_or(::core::ptr::null())),
+                    __dllgen_f14: ::core::mem::transmute::<
+                        *const ::core::ffi::c_void,
+                        __DllgenFn14,
+                    >(symbols.next().unwrap_or(::core::ptr::null())),
+                    __dllgen_f15: ::core::mem::transmute::<
+                        *const ::core::ffi::c_void,
+                        __DllgenFn15,
+                    >(symbols.next().unwrap_or(::core::ptr::null())),
+                    __dllgen_f16: ::core::mem::transmute::<
+                        *const ::core::ffi::c_void,
+                        __DllgenFn16,
+                    >(symbols.next().unwrap_or(::core::ptr::null())),
+                    __dllgen_f17: ::core::mem::transmute::<
+                        *const ::core::ffi::c_void,
+                        __DllgenFn17,
+                    >(symbols.next().unwrap_or(::core::ptr::null())),
+                    __dllgen_f18: ::core::mem::transmute::<
+                        *const ::core::ffi::c_void,
+                        __DllgenFn18,
+                    >(symbols.next().unwrap_or(::core::ptr::null())),
+                    __dllgen_f19: ::core::mem::transmute::<
+                        *const ::core::ffi::c_void,
+                        __DllgenFn19,
+                    >(symbols.next().unwrap_or(::core::ptr::null())),
+                    __dllgen_f20: ::core::mem::transmute::<
+                        *const ::core::ffi::c_void,
+                        __DllgenFn20,
+                    >(symbols.next().unwrap_or(::core::ptr::null())),
+                    __dllgen_f21: ::core::mem::transmute::<
+                        *const ::core::ffi::c_void,
+                        __DllgenFn21,
+                    >(symbols.next().unwrap_or(::core::ptr::null())),
+                    __dllgen_f22: ::core::mem::transmute::<
+                        *const ::core::ffi::c_void,
+                        __DllgenFn22,
+                    >(symbols.next().unwrap_or(::core::ptr::null())),
+                    __dllgen_f23: ::core::mem::transmute::<
+                        *const ::core::ffi::c_void,
+                        __DllgenFn23,
+                    >(symbols.next().unwrap_or(::core::ptr::null())),
+                    __dllgen_f24: ::core::mem::transmute::<
+                        *const ::core::ffi::c_void,
+                        __DllgenFn24,
+                    >(symbols.next().unwrap_or(::core::ptr::null())),
+                    __dllgen_f25: ::core::mem::transmute::<
+                        *const ::core::ffi::c_void,
+                        __DllgenFn25,
+                    >(symbols.next().unwrap_or(::core::ptr::null())),
+                    __dllgen_f26: ::core::mem::transmute::<
+                        *const ::core::ffi::c_void,
+                        __DllgenFn26,
+                    >(symbols.next().unwrap_or(::core::ptr::null())),
+                    __dllgen_f27: ::core::mem::transmute::<
+                        *const ::core::ffi::c_void,
+                        __DllgenFn27,
+                    >(symbols.next().unwrap_or(::core::ptr::null())),
+                    __dllgen_f28: ::core::mem::transmute::<
+                        *const ::core::ffi::c_void,
+                        __DllgenFn28,
+                    >(symbols.next().unwrap_or(::core::ptr::null())),
+                    __dllgen_f29: ::core::mem::transmute::<
+                        *const ::core::ffi::c_void,
+                        __DllgenFn29,
+                    >(symbols.next().unwrap_or(::core::ptr::null())),
+                    __dllgen_f30: ::core::mem::transmute::<
+                        *const ::core::ffi::c_void,
+                        __DllgenFn30,
+                    >(symbols.next().unwrap_or(::core::ptr::null())),
+                    __dllgen_f31: ::core::mem::transmute::<
+                        *const ::core::ffi::c_void,
+                        __DllgenFn31,
+                    >(symbols.next().unwrap_or(::core::ptr::null())),
+                    __dllgen_f32: ::core::mem::transmute::<
+                        *const ::core::ffi::c_void,
+                        __DllgenFn32,
+                    >(symbols.next().unwrap_or(::core::ptr::null())),
+                    __dllgen_f33: ::core::mem::transmute::<
+                        *const ::core::ffi::c_void,
+                        __DllgenFn33,
+                    >(symbols.next().unwrap_or(::core::ptr::null())),
+                    __dllgen_library: library,
                 }
             };
-            Ok(Box::new(host) as Box<dyn Library>)
+            Ok(
+                ::std::boxed::Box::new(host)
+                    as ::std::boxed::Box<dyn ::dllgen_runtime::Library>,
+            )
         })
     }
 }

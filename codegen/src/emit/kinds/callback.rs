@@ -1,0 +1,138 @@
+//! Kind `callback` (`templates/kinds/callback.hbs`), and the callback types themselves:
+//! their arguments (`templates/kinds/cb_*.hbs`) and result.
+
+use super::{host_value, option, text, At, Param, ParamKind};
+use crate::emit::view::{abi, camel, Cx};
+use crate::model::{self, Kind, Return, Value};
+use crate::spec::Encoding;
+use serde::Serialize;
+
+#[derive(Debug, Serialize)]
+pub struct View {
+    /// The id the host calls it by (the parameter's index).
+    pub cb_id: usize,
+    /// The host trampoline's name.
+    pub tramp: String,
+    pub optional: bool,
+    /// The client's local saying whether it was given.
+    pub given: String,
+    /// The function's index and C name.
+    pub function: u32,
+    pub c_name: String,
+    pub cb: CallbackView,
+}
+
+/// A callback type: the client's closure type and what the host's trampolines need.
+#[derive(Debug, Clone, Serialize)]
+pub struct CallbackView {
+    pub c_name: String,
+    /// The client's `dyn FnMut` alias.
+    pub name: String,
+    pub abi: &'static str,
+    pub params: Vec<CbParam>,
+    /// The closure's argument types, joined.
+    pub closure_args: String,
+    /// The result: client type and host type (`()` for none).
+    pub ret_rust: String,
+    pub ret_host: String,
+}
+
+/// A callback argument: `a0`, `a1`... and its kind.
+#[derive(Debug, Clone, Serialize)]
+pub struct CbParam {
+    pub name: String,
+    pub ffi_type: String,
+    #[serde(flatten)]
+    pub kind: CbKind,
+}
+
+/// One variant per kind a callback argument can have; the variant's name is its partial's.
+#[derive(Debug, Clone, Serialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum CbKind {
+    CbValue { rust: String },
+    CbString { text: String, optional: bool },
+    CbUserData {},
+}
+
+pub(super) fn view(
+    at: &At<'_>,
+    callback: &str,
+    optional: bool,
+    fn_index: u32,
+    cx: &mut Cx,
+    out: &mut Param,
+) -> ParamKind {
+    let cb = match cx.callbacks.get(callback) {
+        Some(cb) => cb.clone(),
+        None => {
+            cx.unsupported.push(format!("{}: callback `{callback}` cannot be generated", at.what));
+            return ParamKind::UserData(super::user_data::View {});
+        }
+    };
+    out.ffi_type = format!(
+        "::core::option::Option<unsafe extern \"{}\" fn({}){}>",
+        cb.abi,
+        cb.params.iter().map(|p| p.ffi_type.clone()).collect::<Vec<_>>().join(", "),
+        if cb.ret_host == "()" { String::new() } else { format!(" -> {}", cb.ret_host) }
+    );
+    let closure = format!("&mut {}<'_>", cb.name);
+    out.sig = Some(format!("{}: {}", at.name, if optional { option(&closure) } else { closure }));
+    ParamKind::Callback(View {
+        cb_id: at.index,
+        tramp: format!("__dllgen_callback_{fn_index}_{}", at.index),
+        optional,
+        given: format!("__dllgen_g_{}", at.p.name),
+        function: fn_index,
+        c_name: at.f.c_name.clone(),
+        cb,
+    })
+}
+
+/// A callback type: `kx_progress_fn` → `KxProgressFn`, `dyn FnMut(i32) -> i32`.
+pub(crate) fn callback_type(c: &model::Callback, cx: &mut Cx) -> CallbackView {
+    let what = format!("callback `{}`", c.name);
+    let mut params = Vec::new();
+    let mut closure_args = Vec::new();
+    for (i, p) in c.params.iter().enumerate() {
+        let (ffi_type, kind) = match &p.kind {
+            Kind::Value { value: value @ Value::Scalar { .. } } => {
+                let t = cx.value(value, &what).unwrap_or_default();
+                closure_args.push(t.rust.clone());
+                (host_value(&t), CbKind::CbValue { rust: t.rust })
+            }
+            Kind::InString { encoding, optional } => {
+                closure_args.push(if *optional { option("&str") } else { "&str".into() });
+                let ffi = if *encoding == Encoding::Utf16 { "*const u16" } else { "*const u8" };
+                (ffi.to_string(), CbKind::CbString { text: text(*encoding), optional: *optional })
+            }
+            Kind::UserData { .. } => ("*mut ::core::ffi::c_void".to_string(), CbKind::CbUserData {}),
+            _ => {
+                cx.unsupported
+                    .push(format!("{what} parameter `{}`: only numbers, strings and user data", p.name));
+                continue;
+            }
+        };
+        params.push(CbParam { name: format!("a{i}"), ffi_type, kind });
+    }
+    let (ret_rust, ret_host) = match &c.ret {
+        Return::Void => ("()".to_string(), "()".to_string()),
+        Return::Value { value: value @ Value::Scalar { .. } } => {
+            let t = cx.value(value, &what).unwrap_or_default();
+            (t.rust.clone(), host_value(&t))
+        }
+        _ => {
+            cx.unsupported.push(format!("{what}: only a number can be returned"));
+            ("()".to_string(), "()".to_string())
+        }
+    };
+    CallbackView {
+        c_name: c.name.clone(),
+        name: cx.callback_names.get(&c.name).cloned().unwrap_or_else(|| camel(&c.name)),
+        abi: abi(c.convention),
+        params,
+        closure_args: closure_args.join(", "),
+        ret_rust,
+        ret_host,
+    }
+}

@@ -1,0 +1,60 @@
+//! Kind `length`: a length the client fills in from the buffer it sizes
+//! (`templates/kinds/length.hbs`). The model resolved which buffers it sizes; the value
+//! comes from the first required one (else the first).
+
+use super::out_buffer::capacity_name;
+use super::{units, At, Param, ParamKind};
+use crate::emit::view::{ident, scalar, Cx};
+use crate::model::{Kind, Scalar};
+use serde::Serialize;
+
+#[derive(Debug, Serialize)]
+pub struct View {
+    /// The C integer type.
+    pub rust: String,
+    /// What the client takes it from: a buffer argument or an out-buffer's capacity.
+    pub from: String,
+    pub units: String,
+    pub elem_size: u64,
+}
+
+pub(super) fn view(at: &At<'_>, value: &Scalar, of: &[String], cx: &mut Cx, out: &mut Param) -> ParamKind {
+    let rust = scalar(value).0;
+    out.ffi_type = rust.clone();
+    let buffers: Vec<(usize, &crate::model::Param)> =
+        at.f.params.iter().enumerate().filter(|(_, q)| of.contains(&q.name)).collect();
+    let optional = |q: &crate::model::Param| match &q.kind {
+        Kind::InBuffer { optional, .. } | Kind::InoutBuffer { optional, .. } => *optional,
+        _ => false,
+    };
+    let source = buffers.iter().find(|(_, q)| !optional(q)).or(buffers.first());
+    let Some((i, q)) = source else {
+        cx.unsupported.push(format!("{}: a length of no buffer", at.what));
+        return ParamKind::Length(View { rust, from: String::new(), units: String::new(), elem_size: 1 });
+    };
+    let (element, u) = match &q.kind {
+        Kind::InBuffer { element, units, .. }
+        | Kind::InoutBuffer { element, units, .. }
+        | Kind::OutBuffer { element, units, .. } => (element, *units),
+        _ => {
+            cx.unsupported.push(format!("{}: a length of `{}`, which is not a buffer", at.what, q.name));
+            return ParamKind::Length(View { rust, from: String::new(), units: String::new(), elem_size: 1 });
+        }
+    };
+    let from = match &q.kind {
+        Kind::OutBuffer { .. } => {
+            let buffer_at = At {
+                p: q,
+                index: *i,
+                name: ident(&q.name),
+                local: super::local(&q.name),
+                what: at.what.clone(),
+                f: at.f,
+            };
+            capacity_name(&buffer_at)
+        }
+        _ => ident(&q.name),
+    };
+    let elem_size = cx.value(element, &at.what).map_or(1, |t| t.size);
+    ParamKind::Length(View { rust, from, units: units(u), elem_size })
+}

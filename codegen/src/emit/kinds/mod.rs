@@ -1,0 +1,207 @@
+//! The parameter view, one variant per marshaling kind, each carrying only what its
+//! template partial (`templates/kinds/<kind>.hbs`) needs. [`param`] builds it from
+//! `model::Kind` by an exhaustive match: a new kind does not compile until it has its
+//! module here, and its partial is selected by the variant's name.
+//!
+//! Generated code names runtime items by full path (`::dllgen_runtime::...`) and its own
+//! locals with the reserved prefix `__dllgen_`: a parameter's host value (and the client's
+//! value of a hidden parameter) is `__dllgen_a_<name>`. C names cannot start with it (the
+//! model refuses them), so no C name can clash with generated code.
+
+pub(super) mod callback;
+mod handle;
+mod in_buffer;
+mod in_string;
+mod in_value;
+mod inout_buffer;
+mod inout_value;
+mod length;
+mod out_buffer;
+mod out_handle;
+mod out_length;
+mod out_value;
+mod user_data;
+mod value;
+
+pub(super) mod expr;
+
+use super::view::{Cx, Ty, RT};
+use crate::model::{self, Kind};
+use serde::Serialize;
+
+/// A parameter: what every kind has, and its kind's own data.
+#[derive(Debug, Serialize)]
+pub struct Param {
+    /// The client's name for it (the C name as a Rust identifier).
+    pub name: String,
+    /// The host's local for it (and the client's, for what the caller does not pass).
+    pub local: String,
+    /// Its type in the host's function-pointer signature.
+    pub ffi_type: String,
+    /// `name: Type` in the client method's signature, when the caller passes it.
+    pub sig: Option<String>,
+    /// What the client method returns for it: (type, local).
+    #[serde(skip)]
+    pub output: Option<(String, String)>,
+    #[serde(flatten)]
+    pub kind: ParamKind,
+}
+
+/// One variant per marshaling kind; the variant's name is its partial's.
+#[derive(Debug, Serialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum ParamKind {
+    Value(value::View),
+    InString(in_string::View),
+    InBuffer(in_buffer::View),
+    OutBuffer(out_buffer::View),
+    InoutBuffer(inout_buffer::View),
+    In(in_value::View),
+    Out(out_value::View),
+    Inout(inout_value::View),
+    Handle(handle::View),
+    OutHandle(out_handle::View),
+    Callback(callback::View),
+    UserData(user_data::View),
+    Length(length::View),
+    OutLength(out_length::View),
+}
+
+/// What every kind's builder gets: the function, the parameter, and its names.
+pub(super) struct At<'a> {
+    pub f: &'a model::Function,
+    pub index: usize,
+    pub p: &'a model::Param,
+    pub name: String,
+    pub local: String,
+    /// "`f` parameter `p`", for messages.
+    pub what: String,
+}
+
+/// The view of parameter `index` of `f`.
+pub(super) fn param(f: &model::Function, index: usize, fn_index: u32, cx: &mut Cx) -> Param {
+    let p = &f.params[index];
+    let at = At {
+        f,
+        index,
+        p,
+        name: super::view::ident(&p.name),
+        local: local(&p.name),
+        what: format!("`{}` parameter `{}`", f.c_name, p.name),
+    };
+    let mut out = Param {
+        name: at.name.clone(),
+        local: at.local.clone(),
+        ffi_type: String::new(),
+        sig: None,
+        output: None,
+        kind: ParamKind::UserData(user_data::View {}),
+    };
+    out.kind = match &p.kind {
+        Kind::Value { value } => value::view(&at, value, cx, &mut out),
+        Kind::InString { encoding, optional } => in_string::view(&at, *encoding, *optional, &mut out),
+        Kind::InBuffer { element, len, units, optional } => {
+            in_buffer::view(&at, element, len, *units, *optional, cx, &mut out)
+        }
+        Kind::OutBuffer { element, capacity, units, filled, optional: _ } => {
+            out_buffer::view(&at, element, capacity, *units, filled, cx, &mut out)
+        }
+        Kind::InoutBuffer { element, len, units, optional } => {
+            inout_buffer::view(&at, element, len, *units, *optional, cx, &mut out)
+        }
+        Kind::In { value, optional } => in_value::view(&at, value, *optional, cx, &mut out),
+        Kind::Out { value, optional: _ } => out_value::view(&at, value, cx, &mut out),
+        Kind::Inout { value, optional } => inout_value::view(&at, value, *optional, cx, &mut out),
+        Kind::Handle { handle, optional } => handle::view(&at, handle, *optional, cx, &mut out),
+        Kind::OutHandle { handle } => out_handle::view(&at, handle, cx, &mut out),
+        Kind::Callback { callback, optional } => {
+            callback::view(&at, callback, *optional, fn_index, cx, &mut out)
+        }
+        Kind::UserData { of: _ } => user_data::view(&mut out),
+        Kind::Length { value, of } => length::view(&at, value, of, cx, &mut out),
+        Kind::OutLength { value, of: _ } => out_length::view(value, &mut out),
+    };
+    out
+}
+
+/// The generated local of a parameter.
+pub(super) fn local(c_name: &str) -> String {
+    format!("__dllgen_a_{c_name}")
+}
+
+/// `Option<T>` by full path.
+pub(super) fn option(t: &str) -> String {
+    format!("::core::option::Option<{t}>")
+}
+
+/// How the view names an encoding's marker type.
+pub(super) fn text(e: crate::spec::Encoding) -> String {
+    match e {
+        // ANSI text crosses as its bytes, as UTF-8 does.
+        crate::spec::Encoding::Utf8 | crate::spec::Encoding::Ansi => format!("{RT}::marshal::Utf8"),
+        crate::spec::Encoding::Utf16 => format!("{RT}::marshal::Utf16"),
+    }
+}
+
+/// How the view names a buffer's units.
+pub(super) fn units(u: crate::spec::Units) -> String {
+    match u {
+        crate::spec::Units::Elements => format!("{RT}::marshal::Units::Elements"),
+        crate::spec::Units::Bytes => format!("{RT}::marshal::Units::Bytes"),
+    }
+}
+
+/// The host's type for one value behind a pointer or by value.
+pub(super) fn host_value(t: &Ty) -> String {
+    if t.is_bool {
+        "bool".into()
+    } else {
+        t.host.clone()
+    }
+}
+
+/// The host's type for a buffer element (`_Bool` elements are `CBool`).
+pub(super) fn host_elem(t: &Ty) -> String {
+    if t.is_bool {
+        format!("{RT}::marshal::CBool")
+    } else {
+        t.host.clone()
+    }
+}
+
+/// What a buffer kind has: element types and size, length and units.
+#[derive(Debug, Serialize)]
+pub struct Buffer {
+    /// The client's element type.
+    pub elem: String,
+    /// The host's element type.
+    pub host_elem: String,
+    /// Its size on the target (from the model's layout).
+    pub elem_size: u64,
+    /// `Units::Elements` or `Units::Bytes`, by path.
+    pub units: String,
+    /// The length as the host computes it (a `u64` expression over host locals).
+    pub len_host: String,
+}
+
+impl Buffer {
+    pub(super) fn new(
+        at: &At<'_>,
+        element: &model::Value,
+        len: &model::Expr,
+        u: crate::spec::Units,
+        cx: &mut Cx,
+    ) -> Option<(Buffer, Ty)> {
+        let t = cx.value(element, &at.what)?;
+        Some((
+            Buffer {
+                elem: t.rust.clone(),
+                host_elem: host_elem(&t),
+                elem_size: t.size,
+                units: units(u),
+                len_host: expr::length(len, at.f, cx, expr::Side::Host),
+            },
+            t,
+        ))
+    }
+}

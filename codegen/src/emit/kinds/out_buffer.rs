@@ -1,0 +1,77 @@
+//! Kind `out_buffer` (`templates/kinds/out_buffer.hbs`).
+
+use super::expr::{self, Side};
+use super::{local, At, Buffer, Param, ParamKind};
+use crate::emit::view::{Cx, RT};
+use crate::model::{self, Expr, Filled, Kind};
+use crate::spec::Units;
+use serde::Serialize;
+
+#[derive(Debug, Serialize)]
+pub struct View {
+    #[serde(flatten)]
+    pub buffer: Buffer,
+    /// The capacity as the client computes it, before the call (a `u64` expression).
+    pub len_client: String,
+    /// The client's local holding it.
+    pub cap_local: String,
+    /// The host's `Filled` for the reply (by path).
+    pub filled: String,
+    /// What the client returns: `Vec<T>`, or `String` for NUL-terminated bytes.
+    pub result: String,
+}
+
+pub(super) fn view(
+    at: &At<'_>,
+    element: &model::Value,
+    capacity: &Expr,
+    units: Units,
+    filled: &Filled,
+    cx: &mut Cx,
+    out: &mut Param,
+) -> ParamKind {
+    let Some((buffer, t)) = Buffer::new(at, element, capacity, units, cx) else {
+        return ParamKind::UserData(super::user_data::View {});
+    };
+    let plain = !t.is_bool && !t.is_struct;
+    let filled_by = |what: &str| format!("{RT}::marshal::out_buffer::Filled::{what}");
+    let filled = match filled {
+        Filled::Capacity => filled_by("All"),
+        Filled::Nul => {
+            if !plain {
+                cx.unsupported.push(format!("{}: only buffers of numbers can be NUL-terminated", at.what));
+            }
+            filled_by("Nul")
+        }
+        Filled::Return => format!("{}(__dllgen_ret)", filled_by("count")),
+        Filled::Param { name } => format!("{}({})", filled_by("count"), local(name)),
+    };
+    let nul_string = matches!(&filled, f if f.ends_with("Nul")) && t.size == 1 && plain;
+    let result =
+        if nul_string { "::std::string::String".to_string() } else { format!("::std::vec::Vec<{}>", t.rust) };
+    // An out-buffer shows as its capacity when a hidden length parameter gives it (a
+    // capacity the caller passes as a visible scalar already is the capacity).
+    let hidden_len = matches!(capacity, Expr::Param { name } if at.f.params.iter().any(|q| q.name == *name && matches!(q.kind, Kind::Length { .. })));
+    if hidden_len {
+        out.sig = Some(format!("{}: usize", capacity_name(at)));
+    }
+    out.ffi_type = format!("*mut {}", buffer.host_elem);
+    out.output = Some((result.clone(), at.local.clone()));
+    ParamKind::OutBuffer(View {
+        buffer,
+        len_client: expr::length(capacity, at.f, cx, Side::Client),
+        cap_local: format!("__dllgen_c_{}", at.p.name),
+        filled,
+        result,
+    })
+}
+
+/// The client's parameter for the capacity of out-buffer `at`: `<name>_capacity`, with
+/// `_` added while another parameter has that name.
+pub(super) fn capacity_name(at: &At<'_>) -> String {
+    let mut name = format!("{}_capacity", at.p.name);
+    while at.f.params.iter().any(|q| q.name == name) {
+        name.push('_');
+    }
+    name
+}

@@ -1,0 +1,119 @@
+//! Kinds `callback` and `user_data`: a function pointer the library calls during the call
+//! it was passed to, and the context pointer that goes with it. Only the presence of an
+//! optional callback is sent; the host passes its trampoline (or NULL), and the trampoline
+//! sends the callback's arguments to the client ([`crate::host::callback`]), whose closure
+//! runs and replies with the result. Arguments and results cross as [`super::value`] and
+//! [`super::text`] do. The context pointer is the host's (trampolines do not need it).
+
+use super::optional;
+use crate::wire::{Reader, WireError, Writer};
+use std::ffi::c_void;
+
+/// What the client passes for a callback: `&mut F`, or `Option<&mut F>` when optional.
+pub trait Closure<F: ?Sized> {
+    /// Whether it was given.
+    fn given(&self) -> bool;
+    /// The closure, if given.
+    fn closure(&mut self) -> Option<&mut F>;
+}
+
+impl<F: ?Sized> Closure<F> for &mut F {
+    fn given(&self) -> bool {
+        true
+    }
+    fn closure(&mut self) -> Option<&mut F> {
+        Some(&mut **self)
+    }
+}
+
+impl<F: ?Sized> Closure<F> for Option<&mut F> {
+    fn given(&self) -> bool {
+        self.is_some()
+    }
+    fn closure(&mut self) -> Option<&mut F> {
+        self.as_deref_mut()
+    }
+}
+
+/// Client: whether the callback argument was given (worked out before the call: the
+/// closure itself is lent to the call's callback handler).
+pub fn given<F: ?Sized>(c: &impl Closure<F>) -> bool {
+    c.given()
+}
+
+/// Client: writes the argument (the presence of an optional callback; nothing otherwise).
+pub fn encode(w: &mut Writer, given: bool, optional: bool) {
+    optional::put(w, given.then_some(()), optional, |_, ()| {});
+}
+
+/// Client: the closure the library is calling (one it was not given is a protocol error).
+pub fn closure<F: ?Sized>(c: &mut impl Closure<F>) -> Result<&mut F, WireError> {
+    c.closure().ok_or(WireError::Payload("a callback that was not given"))
+}
+
+/// Host: reads the argument: whether the callback was given.
+pub fn decode(r: &mut Reader<'_>, optional: bool) -> Result<bool, WireError> {
+    Ok(optional::get(r, optional, |_| Ok(()))?.is_some())
+}
+
+/// Client: the callback handler of a function that takes no callbacks.
+pub fn none(_: u32, _: Reader<'_>, _: &mut Writer) -> Result<(), WireError> {
+    Err(WireError::Payload("this library has no callbacks"))
+}
+
+/// What the library gets as a callback's context pointer.
+static USER_DATA: u8 = 0;
+
+/// Host: the context pointer for a `user_data` parameter.
+pub fn user_data() -> *mut c_void {
+    std::ptr::addr_of!(USER_DATA) as *mut c_void
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::text::{self, TextArg, Utf8};
+    use super::super::value;
+    use super::*;
+
+    type Fire<'a> = dyn FnMut(i32, &str) -> i32 + 'a;
+
+    #[test]
+    fn round_trip() {
+        let mut seen = Vec::new();
+        let mut f = |n: i32, s: &str| {
+            seen.push(format!("{s}{n}"));
+            n * 2
+        };
+        let mut given: &mut Fire<'_> = &mut f;
+        let mut absent: Option<&mut Fire<'_>> = None;
+        let mut w = Writer::new();
+        encode(&mut w, super::given(&given), false);
+        encode(&mut w, super::given(&absent), true);
+        let frame = w.payload().to_vec();
+        let mut r = Reader::new(&frame);
+        let (a, b) = (decode(&mut r, false).unwrap(), decode(&mut r, true).unwrap());
+        r.finish().unwrap();
+        assert!(a && !b);
+        assert!(!user_data().is_null());
+
+        // The trampoline's arguments, the closure run on the client, its result back.
+        let mut args = Writer::new();
+        value::reply(&mut args, &21i32);
+        // SAFETY: a NUL-terminated literal.
+        unsafe { text::put_c::<Utf8>(&mut args, b"n=\0".as_ptr()) };
+        let sent = args.payload().to_vec();
+        let mut r = Reader::new(&sent);
+        let n: i32 = value::decode(&mut r).unwrap();
+        let s = text::get::<Utf8>(&mut r).unwrap();
+        r.finish().unwrap();
+        let ret = closure(&mut given).unwrap()(n, TextArg::from_text(&s));
+        let mut reply = Writer::new();
+        value::encode(&mut reply, &ret);
+        let back = reply.payload().to_vec();
+        let mut keep = super::super::Keep::default();
+        assert_eq!(value::decode_c::<i32>(&mut Reader::new(&back), &mut keep).unwrap(), 42);
+        assert!(closure(&mut absent).is_err());
+
+        assert_eq!(seen, ["n=21"]);
+    }
+}

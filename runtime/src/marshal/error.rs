@@ -1,0 +1,159 @@
+//! A function's error rule: when the library's return value means failure, the host
+//! replies `LibraryError` with one `i64` code (the return value, `errno` or
+//! `GetLastError()`, as the spec says) instead of the results; the client's call returns
+//! `Error::Library(code)`.
+
+use crate::wire::{Status, Writer};
+
+/// The failure condition on the return value.
+#[derive(Debug, Clone, Copy)]
+pub enum Rule<'a> {
+    /// `< 0`.
+    Negative,
+    /// `== 0` (false, NULL).
+    Zero,
+    /// `!= 0`.
+    Nonzero,
+    /// NULL.
+    Null,
+    /// Not one of these (compared as `i64`).
+    Not(&'a [i64]),
+}
+
+/// Where the error code comes from.
+#[derive(Debug, Clone, Copy)]
+pub enum Code {
+    /// The return value (0 for a pointer).
+    Return,
+    /// `errno`, read right after the call.
+    Errno,
+    /// `GetLastError()`, read right after the call.
+    LastError,
+}
+
+/// A return value an error rule can test.
+pub trait Outcome: Copy {
+    /// Below zero.
+    fn negative(self) -> bool;
+    /// Zero, false or NULL.
+    fn zero(self) -> bool;
+    /// As the error code: its value as `i64`, 0 for a pointer.
+    fn code(self) -> i64;
+}
+
+macro_rules! outcomes {
+    ($($t:ty),*) => {$(
+        impl Outcome for $t {
+            #[allow(unused_comparisons)]
+            fn negative(self) -> bool {
+                self < 0 as $t
+            }
+            fn zero(self) -> bool {
+                self == 0 as $t
+            }
+            fn code(self) -> i64 {
+                self as i64
+            }
+        }
+    )*};
+}
+outcomes!(i8, u8, i16, u16, i32, u32, i64, u64, f32, f64);
+
+impl Outcome for bool {
+    fn negative(self) -> bool {
+        false
+    }
+    fn zero(self) -> bool {
+        !self
+    }
+    fn code(self) -> i64 {
+        i64::from(self)
+    }
+}
+
+impl<T> Outcome for *const T {
+    fn negative(self) -> bool {
+        false
+    }
+    fn zero(self) -> bool {
+        self.is_null()
+    }
+    fn code(self) -> i64 {
+        0
+    }
+}
+
+impl<T> Outcome for *mut T {
+    fn negative(self) -> bool {
+        false
+    }
+    fn zero(self) -> bool {
+        self.is_null()
+    }
+    fn code(self) -> i64 {
+        0
+    }
+}
+
+impl Rule<'_> {
+    /// Whether `ret` means failure.
+    pub fn failed(self, ret: impl Outcome) -> bool {
+        match self {
+            Rule::Negative => ret.negative(),
+            Rule::Zero | Rule::Null => ret.zero(),
+            Rule::Nonzero => !ret.zero(),
+            Rule::Not(values) => !values.contains(&ret.code()),
+        }
+    }
+}
+
+/// Host, right after the call: when `rule` says `ret` is a failure, writes the code and
+/// returns the status to answer with (the results are not sent).
+pub fn check(
+    out: &mut Writer,
+    ret: impl Outcome,
+    rule: Rule<'_>,
+    code: Code,
+    errno: i32,
+    last_error: u32,
+) -> Option<Status> {
+    if !rule.failed(ret) {
+        return None;
+    }
+    out.i64(match code {
+        Code::Return => ret.code(),
+        Code::Errno => i64::from(errno),
+        Code::LastError => i64::from(last_error),
+    });
+    Some(Status::LibraryError)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::wire::Reader;
+
+    #[test]
+    fn rules() {
+        assert!(
+            Rule::Negative.failed(-1i32) && !Rule::Negative.failed(0i32) && !Rule::Negative.failed(u32::MAX)
+        );
+        assert!(Rule::Zero.failed(0u8) && Rule::Zero.failed(false) && !Rule::Zero.failed(true));
+        assert!(Rule::Nonzero.failed(3i64) && !Rule::Nonzero.failed(0u16));
+        assert!(Rule::Null.failed(std::ptr::null::<u8>()) && !Rule::Null.failed(b"x".as_ptr()));
+        assert!(Rule::Not(&[0, 5]).failed(4i32) && !Rule::Not(&[0, 5]).failed(5u32));
+        assert!(Rule::Negative.failed(-0.5f64));
+        let mut out = Writer::new();
+        assert_eq!(check(&mut out, 7i32, Rule::Zero, Code::Return, 0, 0), None);
+        assert!(out.is_empty(), "nothing written on success");
+        assert_eq!(check(&mut out, -3i32, Rule::Negative, Code::Return, 0, 0), Some(Status::LibraryError));
+        assert_eq!(check(&mut out, false, Rule::Zero, Code::LastError, 2, 5), Some(Status::LibraryError));
+        assert_eq!(
+            check(&mut out, std::ptr::null::<u8>(), Rule::Null, Code::Errno, 12, 0),
+            Some(Status::LibraryError)
+        );
+        let back = out.payload().to_vec();
+        let mut r = Reader::new(&back);
+        assert_eq!((r.i64().unwrap(), r.i64().unwrap(), r.i64().unwrap()), (-3, 5, 12));
+    }
+}

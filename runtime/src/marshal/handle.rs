@@ -1,0 +1,132 @@
+//! Kind `handle`: an opaque library pointer, which crosses as the id the host's handle
+//! table gave it ([`crate::handles`]; 0 is NULL). Also returned handles and handle fields
+//! of structs. The host refuses an id it never gave out (or 0 unless optional), and
+//! forgets the id after the call of the function that closes it.
+
+use crate::handles;
+use crate::wire::{Reader, WireError, Writer};
+use std::ffi::c_void;
+
+/// A generated client's handle type: a newtype over the host's id.
+pub trait ClientHandle: Copy {
+    /// The id.
+    fn id(self) -> u64;
+    /// From an id the host gave.
+    fn from_id(id: u64) -> Self;
+}
+
+/// What a client holds for a handle: the handle, or `Option` of it where NULL is allowed.
+pub trait HandleValue: Sized {
+    /// The id (0: none).
+    fn id(&self) -> u64;
+    /// From an id (0 is `None` for an `Option`).
+    fn from_id(id: u64) -> Self;
+}
+
+impl<H: ClientHandle> HandleValue for H {
+    fn id(&self) -> u64 {
+        ClientHandle::id(*self)
+    }
+    fn from_id(id: u64) -> Self {
+        <H as ClientHandle>::from_id(id)
+    }
+}
+
+impl<H: ClientHandle> HandleValue for Option<H> {
+    fn id(&self) -> u64 {
+        self.map_or(0, ClientHandle::id)
+    }
+    fn from_id(id: u64) -> Self {
+        (id != 0).then(|| H::from_id(id))
+    }
+}
+
+/// Client: writes a handle argument or field.
+pub fn encode(w: &mut Writer, h: &impl HandleValue) {
+    w.u64(h.id());
+}
+
+/// Client: reads a returned handle or a handle field.
+pub fn decode<H: HandleValue>(r: &mut Reader<'_>) -> Result<H, WireError> {
+    Ok(H::from_id(r.u64()?))
+}
+
+/// A handle argument on the host: the library's pointer and the client's id.
+pub struct HostHandle {
+    ptr: *mut c_void,
+    id: u64,
+}
+
+/// Host: reads a handle argument of type `kind` (its index in the model's handle types).
+pub fn decode_c(r: &mut Reader<'_>, kind: u32, optional: bool) -> Result<HostHandle, WireError> {
+    let id = r.u64()?;
+    Ok(HostHandle { ptr: handles::from_client(kind, id, optional)?, id })
+}
+
+/// Host: what the library gets.
+pub fn ptr(h: &HostHandle) -> *mut c_void {
+    h.ptr
+}
+
+/// Host: after the call; `closes`: this function closed the handle, whose id is forgotten.
+pub fn reply(h: &HostHandle, kind: u32, closes: bool) {
+    if closes {
+        handles::closed(kind, h.id);
+    }
+}
+
+/// Host: reads a handle field of a struct the library reads.
+pub fn get_field(r: &mut Reader<'_>, kind: u32, optional: bool) -> Result<*mut c_void, WireError> {
+    handles::from_client(kind, r.u64()?, optional)
+}
+
+/// Host: writes a handle the library gave (returned, stored through a `T **`, or in a
+/// struct field), as its id.
+pub fn put_c(out: &mut Writer, kind: u32, p: *mut c_void) {
+    out.u64(handles::to_client(kind, p));
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[derive(Debug, Clone, Copy, PartialEq)]
+    struct Dev(u64);
+    impl ClientHandle for Dev {
+        fn id(self) -> u64 {
+            self.0
+        }
+        fn from_id(id: u64) -> Self {
+            Dev(id)
+        }
+    }
+
+    #[test]
+    fn round_trip() {
+        // The library hands out a pointer; the client gets an id and sends it back.
+        let mut thing = 5u8;
+        let p = std::ptr::from_mut(&mut thing).cast::<c_void>();
+        let kind = 900;
+        let mut out = Writer::new();
+        put_c(&mut out, kind, p);
+        put_c(&mut out, kind, std::ptr::null_mut());
+        let back = out.payload().to_vec();
+        let mut r = Reader::new(&back);
+        let dev: Dev = decode(&mut r).unwrap();
+        let none: Option<Dev> = decode(&mut r).unwrap();
+        assert_eq!(none, None);
+        let mut w = Writer::new();
+        encode(&mut w, &dev);
+        encode(&mut w, &None::<Dev>);
+        encode(&mut w, &dev);
+        let frame = w.payload().to_vec();
+        let mut r = Reader::new(&frame);
+        let h = decode_c(&mut r, kind, false).unwrap();
+        assert_eq!(ptr(&h), p);
+        assert!(ptr(&decode_c(&mut r, kind, true).unwrap()).is_null());
+        reply(&h, kind, true);
+        assert!(decode_c(&mut r, kind, false).is_err(), "closed: the id is forgotten");
+        assert!(decode_c(&mut Reader::new(&[0; 8]), kind, false).is_err(), "NULL where it is required");
+        assert!(decode_c(&mut Reader::new(&[77, 0, 0, 0, 0, 0, 0, 0]), kind, false).is_err(), "never given");
+    }
+}

@@ -1,0 +1,85 @@
+//! Kind `in`: a pointer to one value the library reads (`const T *`). The client sends the
+//! value ([`super::value`]), with a presence flag when optional; the host passes the
+//! library a pointer to its decoded copy, or NULL.
+
+use super::{optional, CValue, Keep, Value};
+use crate::wire::{Reader, WireError, Writer};
+
+/// What the client passes for an `in` argument: the value (scalars), a reference
+/// (structs), or either in an `Option` when optional.
+pub trait Pointee<T> {
+    /// The value, if given.
+    fn pointee(&self) -> Option<&T>;
+}
+
+impl<T: Value> Pointee<T> for T {
+    fn pointee(&self) -> Option<&T> {
+        Some(self)
+    }
+}
+
+impl<T: Value> Pointee<T> for &T {
+    fn pointee(&self) -> Option<&T> {
+        Some(*self)
+    }
+}
+
+impl<T: Value> Pointee<T> for Option<T> {
+    fn pointee(&self) -> Option<&T> {
+        self.as_ref()
+    }
+}
+
+impl<T: Value> Pointee<T> for Option<&T> {
+    fn pointee(&self) -> Option<&T> {
+        *self
+    }
+}
+
+/// Client: writes the argument.
+pub fn encode<T: Value>(w: &mut Writer, v: &impl Pointee<T>, optional: bool) {
+    optional::put(w, v.pointee(), optional, |w, v| v.put(w));
+}
+
+/// Host: reads the argument (`None`: absent).
+pub fn decode<T: CValue>(
+    r: &mut Reader<'_>,
+    keep: &mut Keep,
+    optional: bool,
+) -> Result<Option<T>, WireError> {
+    optional::get(r, optional, |r| T::get_c(r, keep))
+}
+
+/// Host: what the library gets.
+pub fn ptr<T>(v: &Option<T>) -> *const T {
+    v.as_ref().map_or(std::ptr::null(), |v| v as *const T)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn round_trip() {
+        let mut w = Writer::new();
+        encode::<i32>(&mut w, &7, false);
+        encode::<[u16; 2]>(&mut w, &&[1, 2], false);
+        encode::<f64>(&mut w, &Some(1.5), true);
+        encode::<f64>(&mut w, &None::<&f64>, true);
+        let frame = w.payload().to_vec();
+        let mut r = Reader::new(&frame);
+        let mut keep = Keep::default();
+        let a = decode::<i32>(&mut r, &mut keep, false).unwrap();
+        let b = decode::<[u16; 2]>(&mut r, &mut keep, false).unwrap();
+        let c = decode::<f64>(&mut r, &mut keep, true).unwrap();
+        let d = decode::<f64>(&mut r, &mut keep, true).unwrap();
+        r.finish().unwrap();
+        // SAFETY: pointers to the values just decoded.
+        unsafe {
+            assert_eq!(*ptr(&a), 7);
+            assert_eq!(*ptr(&b), [1, 2]);
+            assert_eq!(*ptr(&c), 1.5);
+        }
+        assert!(ptr(&d).is_null());
+    }
+}

@@ -1,0 +1,157 @@
+//! Kind `out_buffer`: a buffer the library fills. Nothing is sent for it: its capacity is
+//! known to both sides from the call (a length parameter, a constant, an expression), in
+//! elements or bytes ([`Units::elements_for`], the same rule on both sides). The host
+//! passes zeroed storage (in the reply's bulk area when large) and replies with the part
+//! the library filled: all of it, up to the first NUL, or the count the library reported
+//! (its return value or an out-parameter), which must lie within the capacity. The client
+//! refuses a reply longer than the capacity before it stores anything.
+
+use super::{CElem, Elem, Units};
+use crate::wire::{Reader, WireError, Writer};
+
+/// Host: zeroed storage for the library to fill, `len` in `units` (refused above
+/// [`super::MAX_OUT_BUFFER`]).
+pub fn storage<T: CElem>(
+    out: &mut Writer,
+    len: u64,
+    units: Units,
+    elem_size: u64,
+) -> Result<T::Store, WireError> {
+    Ok(T::zeroed(out, units.elements_for(len, elem_size)?))
+}
+
+/// Host: what the library gets.
+pub fn ptr<S: std::ops::DerefMut<Target = [T]>, T>(v: &mut S) -> *mut T {
+    v.as_mut_ptr()
+}
+
+/// How much of an out-buffer the library filled.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Filled {
+    /// The whole capacity.
+    All,
+    /// Up to the first NUL element (the whole capacity when there is none).
+    Nul,
+    /// The count the library reported, in elements.
+    Count(i128),
+}
+
+impl Filled {
+    /// The count the library reported (a return value or an out-parameter).
+    pub fn count<T: TryInto<i128>>(reported: T) -> Filled {
+        Filled::Count(reported.try_into().unwrap_or(i128::MAX))
+    }
+}
+
+/// How many elements of an out-buffer of `capacity` the library filled, from the count it
+/// reported: a count above the capacity or below zero is an error, never clamped into a
+/// plausible-looking result.
+pub fn filled<T: TryInto<i128>>(reported: T, capacity: usize) -> Result<usize, WireError> {
+    let count = reported.try_into().unwrap_or(i128::MAX);
+    usize::try_from(count)
+        .ok()
+        .filter(|n| *n <= capacity)
+        .ok_or(WireError::Reported { count, capacity: capacity as u64 })
+}
+
+/// Host: replies with the filled part.
+pub fn reply<T: CElem>(out: &mut Writer, v: &[T], filled: Filled) -> Result<(), WireError> {
+    let n = match filled {
+        Filled::All => v.len(),
+        Filled::Nul => v.iter().position(T::is_nul).unwrap_or(v.len()),
+        Filled::Count(c) => self::filled(c, v.len())?,
+    };
+    T::put_all(out, &v[..n]);
+    Ok(())
+}
+
+/// What the client returns for an out-buffer: `Vec<T>`, or `String` for a NUL-terminated
+/// buffer of bytes (invalid UTF-8 replaced).
+pub trait FromReply: Sized {
+    /// Reads at most `max` elements.
+    fn from_reply(r: &mut Reader<'_>, max: usize) -> Result<Self, WireError>;
+}
+
+impl<T: Elem> FromReply for Vec<T> {
+    fn from_reply(r: &mut Reader<'_>, max: usize) -> Result<Self, WireError> {
+        T::get_at_most(r, max)
+    }
+}
+
+impl FromReply for String {
+    fn from_reply(r: &mut Reader<'_>, max: usize) -> Result<Self, WireError> {
+        r.string_at_most(max)
+    }
+}
+
+/// Client: reads the filled part; more than the capacity (`len` in `units`, as the host
+/// allocated it) is refused.
+pub fn decode<R: FromReply>(
+    r: &mut Reader<'_>,
+    len: u64,
+    units: Units,
+    elem_size: u64,
+) -> Result<R, WireError> {
+    R::from_reply(r, units.elements_for(len, elem_size)?)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::{CBool, KxLike};
+    use super::*;
+
+    #[test]
+    fn round_trip() {
+        let mut out = Writer::new();
+        let mut a = storage::<u16>(&mut out, 4, Units::Elements, 2).unwrap();
+        let mut b = storage::<u8>(&mut out, 8, Units::Bytes, 1).unwrap();
+        let mut c = storage::<KxLike>(&mut out, 16, Units::Bytes, 8).unwrap();
+        let mut d = storage::<CBool>(&mut out, 3, Units::Elements, 1).unwrap();
+        assert_eq!((a.len(), b.len(), c.len(), d.len()), (4, 8, 2, 3));
+        assert!(a.iter().all(|e| *e == 0), "zeroed");
+        // SAFETY: the library's writes, within the capacities.
+        unsafe {
+            *ptr(&mut a) = 9;
+            std::ptr::copy_nonoverlapping(b"hi\0junk".as_ptr(), ptr(&mut b), 7);
+            (*ptr(&mut c)).a = 5;
+            *ptr(&mut d).add(2) = CBool(1);
+        }
+        reply(&mut out, &a, Filled::count(2u32)).unwrap();
+        reply(&mut out, &b, Filled::Nul).unwrap();
+        reply(&mut out, &c, Filled::All).unwrap();
+        reply(&mut out, &d, Filled::All).unwrap();
+        let back = out.payload().to_vec();
+        let mut r = Reader::new(&back);
+        assert_eq!(decode::<Vec<u16>>(&mut r, 4, Units::Elements, 2).unwrap(), [9, 0]);
+        assert_eq!(decode::<String>(&mut r, 8, Units::Bytes, 1).unwrap(), "hi");
+        assert_eq!(
+            decode::<Vec<KxLike>>(&mut r, 16, Units::Bytes, 8).unwrap(),
+            [KxLike { a: 5, b: 0 }, KxLike::default()]
+        );
+        assert_eq!(decode::<Vec<bool>>(&mut r, 3, Units::Elements, 1).unwrap(), [false, false, true]);
+        r.finish().unwrap();
+
+        // A count the library reports outside the buffer is an error, not a truncation.
+        let mut out = Writer::new();
+        assert!(matches!(
+            reply(&mut out, &a, Filled::count(5i32)),
+            Err(WireError::Reported { count: 5, capacity: 4 })
+        ));
+        assert!(matches!(
+            reply(&mut out, &a, Filled::count(-1i32)),
+            Err(WireError::Reported { count: -1, .. })
+        ));
+        assert!(storage::<u8>(&mut out, 1 << 40, Units::Elements, 1).is_err(), "over 64 MiB");
+        // A reply longer than the capacity is refused by the client.
+        let mut out = Writer::new();
+        reply(&mut out, &a, Filled::All).unwrap();
+        let back = out.payload().to_vec();
+        assert!(decode::<Vec<u16>>(&mut Reader::new(&back), 3, Units::Elements, 2).is_err());
+        assert!(
+            decode::<Vec<u16>>(&mut Reader::new(&back), 7, Units::Bytes, 2).is_ok(),
+            "7 bytes round up to 4 units"
+        );
+        assert_eq!(filled(64u32, 64).unwrap(), 64);
+        assert_eq!(filled(0i32, 64).unwrap(), 0);
+    }
+}
