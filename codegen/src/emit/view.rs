@@ -144,24 +144,20 @@ pub struct Ret {
 /// One variant per kind of result; the variant's name is its partial's
 /// (`templates/kinds/<name>.hbs`).
 #[derive(Debug, Serialize)]
-#[serde(tag = "kind", rename_all = "snake_case")]
+#[serde(tag = "kind")]
 pub enum RetKind {
-    RetVoid {},
-    RetValue {
-        rust: String,
-    },
+    #[serde(rename = "ret_void")]
+    Void {},
+    #[serde(rename = "ret_value")]
+    Value { rust: String },
     /// A number that says how much of an out-buffer was filled: not sent.
-    RetCount {},
+    #[serde(rename = "ret_count")]
+    Count {},
     /// `free`: the host frees it with the function's free function after copying.
-    RetString {
-        text: String,
-        client_type: String,
-        free: bool,
-    },
-    RetHandle {
-        handle: String,
-        handle_kind: u32,
-    },
+    #[serde(rename = "ret_string")]
+    String { text: String, client_type: String, free: bool },
+    #[serde(rename = "ret_handle")]
+    Handle { handle: String, handle_kind: u32 },
 }
 
 /// What `generate` cannot emit yet, per item.
@@ -546,12 +542,12 @@ pub fn build(m: &Model, spec_file: &str) -> Result<Crates, Unsupported> {
         let ret = ret(f, &mut cx);
         // A handle result is NULL only on failure (SCHEMA), even without an error rule.
         let error = f.error.as_ref().map(error_view).or_else(|| {
-            matches!(ret.kind, RetKind::RetHandle { .. }).then(|| ErrorView {
+            matches!(ret.kind, RetKind::Handle { .. }).then(|| ErrorView {
                 rule: format!("{RT}::marshal::error::Rule::Null"),
                 code: code("Return"),
             })
         });
-        if let RetKind::RetValue { rust } = &ret.kind {
+        if let RetKind::Value { rust } = &ret.kind {
             if cx.packed.contains(rust) {
                 cx.unsupported.push(format!(
                     "`{}` result: a packed struct returned by value (its return registers cannot be matched)",
@@ -638,14 +634,14 @@ fn ret(f: &model::Function, cx: &mut Cx) -> Ret {
     let fills = f.params.iter().any(|p| matches!(&p.kind, Kind::OutBuffer { filled: Filled::Return, .. }));
     let what = format!("`{}` result", f.c_name);
     match &f.ret {
-        Return::Void => Ret { ffi_type: "()".into(), client_type: None, kind: RetKind::RetVoid {} },
+        Return::Void => Ret { ffi_type: "()".into(), client_type: None, kind: RetKind::Void {} },
         Return::Value { value } => {
             let t = cx.value(value, &what).unwrap_or_default();
             let ffi_type = kinds::host_value(&t);
             if fills {
-                Ret { ffi_type, client_type: None, kind: RetKind::RetCount {} }
+                Ret { ffi_type, client_type: None, kind: RetKind::Count {} }
             } else {
-                Ret { ffi_type, client_type: Some(t.rust.clone()), kind: RetKind::RetValue { rust: t.rust } }
+                Ret { ffi_type, client_type: Some(t.rust.clone()), kind: RetKind::Value { rust: t.rust } }
             }
         }
         Return::String { encoding, free_with } => {
@@ -659,7 +655,7 @@ fn ret(f: &model::Function, cx: &mut Cx) -> Ret {
             Ret {
                 ffi_type: if *encoding == Encoding::Utf16 { "*const u16" } else { "*const u8" }.into(),
                 client_type: Some(client_type.clone()),
-                kind: RetKind::RetString {
+                kind: RetKind::String {
                     text: kinds::text(*encoding),
                     client_type,
                     free: free_with.is_some(),
@@ -669,7 +665,7 @@ fn ret(f: &model::Function, cx: &mut Cx) -> Ret {
         Return::Handle { handle } => Ret {
             ffi_type: "*mut ::core::ffi::c_void".into(),
             client_type: Some(handle.clone()),
-            kind: RetKind::RetHandle { handle: handle.clone(), handle_kind: cx.handle_kind(handle) },
+            kind: RetKind::Handle { handle: handle.clone(), handle_kind: cx.handle_kind(handle) },
         },
     }
 }

@@ -100,7 +100,7 @@ mod tests {
         let mut args = Writer::new();
         value::reply(&mut args, &21i32);
         // SAFETY: a NUL-terminated literal.
-        unsafe { text::put_c::<Utf8>(&mut args, b"n=\0".as_ptr()) };
+        unsafe { text::put_c::<Utf8>(&mut args, c"n=".as_ptr().cast()) };
         let sent = args.payload().to_vec();
         let mut r = Reader::new(&sent);
         let n: i32 = value::decode(&mut r).unwrap();

@@ -108,7 +108,6 @@ mod tests {
         decode(&mut r, &lp, false).unwrap();
         decode(&mut r, &la, true).unwrap();
         r.finish().unwrap();
-        drop((ln, lf, lp, la));
         assert_eq!((nums, flags, pts), ([1, 2, 30], [true, true], [KxLike { a: 1, b: 20 }]));
         // A reply longer than the caller's slice is refused.
         let mut two = [0i32; 2];

@@ -84,7 +84,6 @@ mod tests {
         decode(&mut r, &lb, true).unwrap();
         decode(&mut r, &lc, true).unwrap();
         r.finish().unwrap();
-        drop((la, lb, lc));
         assert_eq!((a, b), (6, 5.0));
         // A value back for an argument not given is a protocol error.
         let lent = lend::<u8>(None);

@@ -182,7 +182,6 @@ mod tests {
         let lent = Lend::new(&mut x[..]);
         assert_eq!(lent.with(|v| v.map(|v| v.iter().sum::<i32>())), Some(6));
         lent.with(|v| v.into_iter().for_each(|v| v[0] = 9));
-        drop(lent);
         assert_eq!(x, [9, 2, 3]);
         let none: Lend<'_, [i32]> = Lend::new(None);
         assert!(none.with(|v| v.is_none()));

@@ -31,7 +31,7 @@ mod tests {
         let mut out = Writer::new();
         // SAFETY: NUL-terminated strings, or NULL.
         unsafe {
-            reply::<Utf8>(&mut out, b"text\0".as_ptr());
+            reply::<Utf8>(&mut out, c"text".as_ptr().cast());
             reply::<Utf16>(&mut out, wide.as_ptr());
             reply::<Utf8>(&mut out, std::ptr::null());
             reply::<Utf8>(&mut out, std::ptr::null());

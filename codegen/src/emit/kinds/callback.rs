@@ -48,11 +48,14 @@ pub struct CbParam {
 
 /// One variant per kind a callback argument can have; the variant's name is its partial's.
 #[derive(Debug, Clone, Serialize)]
-#[serde(tag = "kind", rename_all = "snake_case")]
+#[serde(tag = "kind")]
 pub enum CbKind {
-    CbValue { rust: String },
-    CbString { text: String, optional: bool },
-    CbUserData {},
+    #[serde(rename = "cb_value")]
+    Value { rust: String },
+    #[serde(rename = "cb_string")]
+    String { text: String, optional: bool },
+    #[serde(rename = "cb_user_data")]
+    UserData {},
 }
 
 pub(super) fn view(
@@ -99,14 +102,14 @@ pub(crate) fn callback_type(c: &model::Callback, cx: &mut Cx) -> CallbackView {
             Kind::Value { value: value @ Value::Scalar { .. } } => {
                 let t = cx.value(value, &what).unwrap_or_default();
                 closure_args.push(t.rust.clone());
-                (host_value(&t), CbKind::CbValue { rust: t.rust })
+                (host_value(&t), CbKind::Value { rust: t.rust })
             }
             Kind::InString { encoding, optional } => {
                 closure_args.push(if *optional { option("&str") } else { "&str".into() });
                 let ffi = if *encoding == Encoding::Utf16 { "*const u16" } else { "*const u8" };
-                (ffi.to_string(), CbKind::CbString { text: text(*encoding), optional: *optional })
+                (ffi.to_string(), CbKind::String { text: text(*encoding), optional: *optional })
             }
-            Kind::UserData { .. } => ("*mut ::core::ffi::c_void".to_string(), CbKind::CbUserData {}),
+            Kind::UserData { .. } => ("*mut ::core::ffi::c_void".to_string(), CbKind::UserData {}),
             _ => {
                 cx.unsupported
                     .push(format!("{what} parameter `{}`: only numbers, strings and user data", p.name));
