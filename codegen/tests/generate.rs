@@ -65,6 +65,42 @@ fn the_checked_in_kinds_crates_are_up_to_date() {
     let _ = std::fs::remove_dir_all(&stage);
 }
 
+/// One small spec per kind (tests/expect/*.yaml, over tests/fixtures/kinds.h) generates
+/// the crates beside it, checked in so a reviewer sees what one kind generates; the test
+/// command builds them (workspace members; the hosts for i686 in its lint pass).
+#[test]
+fn the_checked_in_per_kind_expectations_are_up_to_date() {
+    let bless = std::env::var_os("DLLGEN_BLESS").is_some_and(|v| v == "1");
+    let stage = scratch("expect");
+    std::fs::create_dir_all(&stage).unwrap();
+    std::os::unix::fs::symlink(repo().join("tests/fixtures"), stage.join("fixtures")).unwrap();
+    std::os::unix::fs::symlink(dllgen_tests::fixtures(), stage.join("lib")).unwrap();
+    let out_dir = repo().join("tests/expect");
+    let mut specs: Vec<PathBuf> = std::fs::read_dir(&out_dir)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|e| e == "yaml"))
+        .collect();
+    specs.sort();
+    assert!(specs.len() >= 10, "{specs:?}");
+    for spec in &specs {
+        let name = spec.file_name().unwrap().to_str().unwrap();
+        std::fs::copy(spec, stage.join(name)).unwrap();
+        let mut args = vec!["generate", name, "--out", out_dir.to_str().unwrap()];
+        if !bless {
+            args.push("--check");
+        }
+        let out =
+            Command::new(env!("CARGO_BIN_EXE_dllgen")).args(&args).current_dir(&stage).output().unwrap();
+        assert!(
+            out.status.success(),
+            "tests/expect is stale for {name}; run `DLLGEN_BLESS=1 cargo test -p dllgen --test generate`:\n{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+    let _ = std::fs::remove_dir_all(&stage);
+}
+
 #[test]
 fn output_is_deterministic_and_check_names_stale_files() {
     dllgen_tests::demo_library();
