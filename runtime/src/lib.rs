@@ -1,21 +1,29 @@
-//! The pipe runtime shared by every generated 32-bit host and 64-bit client: the wire
-//! format ([`wire`]), the host's serving loop ([`host`]), the client ([`client`]), and the
-//! process plumbing between them. No dependencies: the host is built for i686 targets.
+//! The runtime shared by every generated 32-bit host and 64-bit client. Its rooms, by
+//! which binary the code ends up in:
+//!
+//! - both: [`wire`] (frames and payload encoding), [`transport`] (shared memory, sockets,
+//!   named pipes), [`marshal`] (each marshaling kind's wire contract, both halves), `sys`
+//!   (process plumbing: standard streams, parent death);
+//! - the 64-bit client: [`client`] (spawning or connecting to the host, calls, callbacks,
+//!   the watchdog);
+//! - the 32-bit host: [`host`] (serving calls, the call context for callbacks, the handle
+//!   table [`handles`], loading the library [`native`], the liveness beats).
+//!
+//! No dependencies: the host is built for i686 targets.
 //!
 //! A client spawns its host as a child and talks over the child's stdin/stdout; the host
 //! moves those out of the way of the library first (see [`run_host`]), so a DLL that prints
 //! cannot corrupt the stream.
 
 pub mod client;
-pub mod handles;
 pub mod host;
-mod listen;
 pub mod marshal;
-pub mod native;
-mod pulse;
-pub mod shm;
 mod sys;
+pub mod transport;
 pub mod wire;
+
+pub use host::{handles, native};
+pub use transport::shm;
 
 pub use client::{Client, Config, Error, HostPath, Pool, DEFAULT_LIVENESS};
 pub use host::{callback, with_callbacks, CallContext, Library};
@@ -58,7 +66,7 @@ pub fn run_host(load: impl FnOnce() -> Result<Box<dyn Library>, String>) -> ! {
     let args: Vec<String> = std::env::args().skip(1).collect();
     if let Some(at) = args.iter().position(|a| a == "--listen") {
         let endpoint = args.get(at + 1).cloned().unwrap_or_default();
-        match listen::listen(&endpoint) {
+        match transport::listen::listen(&endpoint) {
             Ok((name, accept)) => {
                 use std::io::Write;
                 println!("dllgen host: listening on {name}");
@@ -67,7 +75,7 @@ pub fn run_host(load: impl FnOnce() -> Result<Box<dyn Library>, String>) -> ! {
                 // to stderr, not after the line a launcher reads.
                 let _ = sys::take_stdio();
                 let lib = load().unwrap_or_else(|reason| Box::new(Unloadable(reason)) as Box<dyn Library>);
-                listen::serve_all(lib.as_ref(), accept, wire::DEFAULT_MAX_FRAME)
+                transport::listen::serve_all(lib.as_ref(), accept, wire::DEFAULT_MAX_FRAME)
             }
             Err(e) => {
                 eprintln!("dllgen host: cannot listen on {endpoint:?}: {e}");

@@ -1,9 +1,9 @@
 //! Kind `handle`: an opaque library pointer, which crosses as the id the host's handle
-//! table gave it ([`crate::handles`]; 0 is NULL). Also returned handles and handle fields
+//! table gave it ([`crate::host::handles`]; 0 is NULL). Also returned handles and handle fields
 //! of structs. The host refuses an id it never gave out (or 0 unless optional), and
 //! forgets the id after the call of the function that closes it.
 
-use crate::handles;
+use crate::host::handles;
 use crate::wire::{Reader, WireError, Writer};
 use std::ffi::c_void;
 

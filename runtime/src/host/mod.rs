@@ -2,8 +2,12 @@
 //! [`serve`] (the library thread), including callbacks into the client during a call and
 //! calls from the client nested inside those callbacks.
 
-use crate::pulse::Pulse;
-use crate::shm;
+pub mod handles;
+pub mod native;
+pub(crate) mod pulse;
+
+use crate::host::pulse::Pulse;
+use crate::transport::shm;
 use crate::wire::{read_frame, Header, Kind, Payload, Reader, Status, WireError, Writer};
 use crate::PROTOCOL_VERSION;
 use std::io::{Read, Write};
@@ -313,10 +317,10 @@ pub fn serve(
 }
 
 /// [`serve`], taking the shared region a client may offer in its `Hello` (see
-/// [`crate::shm`]): when it can be opened, the `HelloAck` says so and every later frame goes
+/// [`crate::transport::shm`]): when it can be opened, the `HelloAck` says so and every later frame goes
 /// through the rings; `shm` watches the input pipe, which shows the client leaving while
 /// the host waits on a ring (`None`: never take a region). While a call runs, a second
-/// thread sends the `Alive` frames the client asked for (see [`crate::pulse`]).
+/// thread sends the `Alive` frames the client asked for (see [`crate::host::pulse`]).
 pub fn serve_with(
     lib: &dyn Library,
     pipe_in: &mut dyn Read,

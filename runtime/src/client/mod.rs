@@ -3,8 +3,8 @@
 //! host sends during a call, and turns every way a host can fail (crash, hang, garbage)
 //! into an [`Error`] — never a hang or a panic in the caller.
 
-use crate::listen::ConnectError;
-use crate::shm::{self, Region, ShmConfig};
+use crate::transport::listen::ConnectError;
+use crate::transport::shm::{self, Region, ShmConfig};
 use crate::wire::{read_frame, Kind, Payload, Reader, Status, WireError, Writer, DEFAULT_MAX_FRAME};
 use crate::PROTOCOL_VERSION;
 use std::ffi::OsString;
@@ -554,12 +554,13 @@ impl Client {
     fn spawn(&self) -> Result<Connection, Error> {
         let (mut conn, interrupt) = match &self.config.listener {
             Some(endpoint) => {
-                let (input, output, interrupt) = crate::listen::connect(endpoint).map_err(|e| match e {
-                    ConnectError::Io(e) => {
-                        Error::Spawn(format!("cannot connect to the host listening on {endpoint}: {e}"))
-                    }
-                    ConnectError::Untrusted(m) => Error::Untrusted(m),
-                })?;
+                let (input, output, interrupt) =
+                    crate::transport::listen::connect(endpoint).map_err(|e| match e {
+                        ConnectError::Io(e) => {
+                            Error::Spawn(format!("cannot connect to the host listening on {endpoint}: {e}"))
+                        }
+                        ConnectError::Untrusted(m) => Error::Untrusted(m),
+                    })?;
                 (
                     Connection {
                         child: None,

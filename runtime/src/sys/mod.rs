@@ -1,0 +1,23 @@
+//! The few operating-system calls the runtime needs, declared here rather than through a
+//! bindings crate (the host is built for i686 targets; the fewer crates, the faster).
+
+use std::fs::File;
+use std::io;
+
+/// The protocol's two ends in a host a client started: the original stdin and stdout.
+pub struct Stdio {
+    /// Requests arrive here.
+    pub input: File,
+    /// Replies go here.
+    pub output: File,
+}
+
+#[cfg(unix)]
+#[path = "unix.rs"]
+mod imp;
+
+#[cfg(windows)]
+#[path = "windows.rs"]
+mod imp;
+
+pub use imp::{adopt_child, die_with_parent, kill_process, take_stdio};

@@ -1,0 +1,72 @@
+use super::*;
+use std::ffi::c_int;
+use std::os::fd::{FromRawFd, IntoRawFd};
+
+extern "C" {
+    fn fcntl(fd: c_int, cmd: c_int, ...) -> c_int;
+    fn dup2(from: c_int, to: c_int) -> c_int;
+    fn getppid() -> c_int;
+    fn kill(pid: c_int, sig: c_int) -> c_int;
+    fn _exit(code: c_int) -> !;
+}
+
+fn check(r: c_int) -> io::Result<c_int> {
+    if r < 0 {
+        Err(io::Error::last_os_error())
+    } else {
+        Ok(r)
+    }
+}
+
+/// F_DUPFD_CLOEXEC: a duplicate that programs the library starts do not inherit
+/// (otherwise a crashed host's child would keep the client's pipe open).
+const F_DUPFD_CLOEXEC: c_int = 1030;
+
+/// Keeps fds 0 and 1 for the protocol under new numbers, then points fd 1 at stderr
+/// and fd 0 at /dev/null, so a library that prints or reads stdin cannot touch the
+/// protocol stream.
+pub fn take_stdio() -> io::Result<Stdio> {
+    // SAFETY: plain descriptor calls; the duplicates are owned by the Files below.
+    unsafe {
+        let input = check(fcntl(0, F_DUPFD_CLOEXEC, 3))?;
+        let output = check(fcntl(1, F_DUPFD_CLOEXEC, 3))?;
+        check(dup2(2, 1))?;
+        let null = File::open("/dev/null")?.into_raw_fd();
+        check(dup2(null, 0))?;
+        let _ = File::from_raw_fd(null);
+        Ok(Stdio { input: File::from_raw_fd(input), output: File::from_raw_fd(output) })
+    }
+}
+
+/// Dies with the client, even while the library thread is stuck in a call: a thread
+/// watches for the host being re-parented (its client gone) and ends the process.
+/// (PR_SET_PDEATHSIG would fire when the client *thread* that spawned the host exits,
+/// which a multi-threaded client does routinely.)
+pub fn die_with_parent(parent: Option<u32>) {
+    let Some(parent) = parent else { return };
+    // SAFETY: getppid has no preconditions; _exit ends the process without running
+    // atexit handlers, which could wait on locks the library thread holds.
+    let orphaned = move || unsafe { getppid() } as u32 != parent;
+    if orphaned() {
+        // SAFETY: as said above.
+        unsafe { _exit(0) };
+    }
+    let _ = std::thread::Builder::new().name("dllgen-parent-watch".into()).spawn(move || loop {
+        std::thread::sleep(std::time::Duration::from_millis(100));
+        if orphaned() {
+            // SAFETY: as said above.
+            unsafe { _exit(0) };
+        }
+    });
+}
+
+/// On Unix the host watches for its parent itself (see `die_with_parent`).
+pub fn adopt_child(_child: &std::process::Child) {}
+
+/// Kills process `pid` outright.
+pub fn kill_process(pid: u32) {
+    // SAFETY: SIGKILL to a pid we started.
+    unsafe {
+        kill(pid as c_int, 9);
+    }
+}
