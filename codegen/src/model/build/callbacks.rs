@@ -1,0 +1,132 @@
+//! Callback (function-pointer) types and their parameters.
+
+use super::*;
+
+impl<'a> Builder<'a> {
+    /// A function-pointer parameter's callback typedef, if `ty` is one.
+    pub(super) fn callback_typedef(&self, ty: &CType) -> Option<String> {
+        let CType::Named { name } = ty else { return None };
+        let TypeDefKind::Typedef { target } = &self.header.types.get(name)?.kind else { return None };
+        matches!(self.header.resolve(target), CType::Pointer { pointee, .. } if matches!(**pointee, CType::Function(_)))
+            .then(|| name.clone())
+    }
+
+    pub(super) fn callback(&mut self, name: &str, pos: spec::Pos) -> Option<()> {
+        if self.callbacks.contains_key(name) {
+            return Some(());
+        }
+        let Some(cspec) = self.spec.callbacks.get(name) else {
+            self.at_spec(pos, format!("`{name}` is a callback type with no entry under `callbacks:`")).hint =
+                Some(format!(
+                    "add `callbacks: {{ {name}: {{ user_data: PARAM }} }}` naming its context parameter"
+                ));
+            return None;
+        };
+        let Some(TypeDefKind::Typedef { target }) = self.header.types.get(name).map(|t| &t.kind) else {
+            return None;
+        };
+        let CType::Pointer { pointee, .. } = self.header.resolve(target) else { return None };
+        let CType::Function(sig) = pointee.as_ref() else { return None };
+        let sig = sig.clone();
+        let convention = match sig.convention {
+            CallConv::Cdecl => Convention::Cdecl,
+            CallConv::Stdcall => Convention::Stdcall,
+            CallConv::Fastcall => Convention::Fastcall,
+            other => {
+                self.at_spec(
+                    cspec.pos,
+                    format!(
+                        "callback `{name}` uses calling convention {other:?}, which dllgen does not support"
+                    ),
+                );
+                return None;
+            }
+        };
+        let names: Vec<String> = (0..sig.params.len())
+            .map(|i| {
+                sig.param_names.get(i).filter(|n| !n.is_empty()).cloned().unwrap_or_else(|| format!("arg{i}"))
+            })
+            .collect();
+        for (p, ps) in &cspec.value.params {
+            if !names.contains(p) {
+                let d = self.at_spec(ps.pos, format!("callback `{name}` has no parameter `{p}`"));
+                d.hint = Some(match did_you_mean(p, names.iter().map(String::as_str)) {
+                    Some(s) => format!("did you mean `{s}`?"),
+                    None => format!("its parameters are: {}", names.join(", ")),
+                });
+                return None;
+            }
+        }
+        let mut params = Vec::new();
+        for (i, ty) in sig.params.iter().enumerate() {
+            let pname = sig
+                .param_names
+                .get(i)
+                .filter(|n| !n.is_empty())
+                .cloned()
+                .unwrap_or_else(|| format!("arg{i}"));
+            let is_user_data = cspec.value.user_data.as_ref().is_some_and(|u| u.value == pname);
+            let kind = if is_user_data {
+                Kind::UserData { of: name.to_string() }
+            } else if let Some(ps) = cspec.value.params.get(&pname) {
+                match &ps.value.kind {
+                    ParamKind::InString(enc) => match self.encoding(*enc, ty) {
+                        Ok(encoding) => Kind::InString { encoding, optional: ps.value.optional },
+                        Err(e) => {
+                            self.at_spec(ps.pos, format!("parameter `{pname}` of callback `{name}`: {e}"));
+                            return None;
+                        }
+                    },
+                    _ => {
+                        self.at_spec(
+                            ps.pos,
+                            "callback parameters may be scalars, `in_string` or `user_data`",
+                        );
+                        return None;
+                    }
+                }
+            } else {
+                match self.value(ty) {
+                    Ok(value) => Kind::Value { value },
+                    Err(e) => {
+                        self.at_spec(
+                            cspec.pos,
+                            format!("parameter `{pname}` of callback `{name}` is {e} with no semantics"),
+                        )
+                        .hint = Some(format!(
+                            "name it as `user_data`, or give it a kind under `callbacks: {name}: params:`"
+                        ));
+                        return None;
+                    }
+                }
+            };
+            params.push(Param { name: pname, kind });
+        }
+        if let Some(u) = &cspec.value.user_data {
+            if !params.iter().any(|p| p.name == u.value) {
+                let names: Vec<&str> = params.iter().map(|p| p.name.as_str()).collect();
+                let d = self.at_spec(u.pos, format!("callback `{name}` has no parameter `{}`", u.value));
+                if let Some(s) = did_you_mean(&u.value, names) {
+                    d.hint = Some(format!("did you mean `{s}`?"));
+                }
+                return None;
+            }
+        }
+        let ret = if matches!(self.header.resolve(&sig.ret), CType::Void) {
+            Return::Void
+        } else {
+            match self.value(&sig.ret) {
+                Ok(value) => Return::Value { value },
+                Err(e) => {
+                    self.at_spec(
+                        cspec.pos,
+                        format!("callback `{name}` returns {e}, which cannot be sent back"),
+                    );
+                    return None;
+                }
+            }
+        };
+        self.callbacks.insert(name.to_string(), Callback { name: name.to_string(), convention, params, ret });
+        Some(())
+    }
+}

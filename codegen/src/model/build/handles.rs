@@ -1,0 +1,113 @@
+//! Handle types: which C types are handles, and the model's handle list.
+
+use super::*;
+
+impl<'a> Builder<'a> {
+    /// The handle `ty` refers to and how many pointers lie between: 0 for the handle
+    /// value itself, 1 for a pointer to it (`T **` the callee fills). A handle's `c_type`
+    /// is either the pointee (`struct dev`, so the value is `struct dev *`) or a pointer
+    /// typedef (`HANDLE`, so the value is `HANDLE`).
+    pub(super) fn handle_ref(&self, ty: &CType) -> Option<(String, u32)> {
+        for (handle, h) in &self.spec.handles {
+            let c = h.value.c_type.value.as_str();
+            let names = [c.to_string(), format!("struct {c}"), c.trim_start_matches("struct ").to_string()];
+            let value_is_pointer =
+                matches!(self.header.resolve(&CType::Named { name: c.to_string() }), CType::Pointer { .. });
+            let (mut t, mut levels) = (ty, 0u32);
+            for _ in 0..16 {
+                if let CType::Named { name } = t {
+                    if names.contains(name) {
+                        let depth = if value_is_pointer { Some(levels) } else { levels.checked_sub(1) };
+                        if let Some(depth) = depth {
+                            return Some((handle.clone(), depth));
+                        }
+                        break;
+                    }
+                }
+                match t {
+                    CType::Named { name } => match self.header.types.get(name).map(|d| &d.kind) {
+                        Some(TypeDefKind::Typedef { target }) => t = target,
+                        _ => break,
+                    },
+                    CType::Pointer { pointee, .. } => {
+                        levels += 1;
+                        t = pointee;
+                    }
+                    _ => break,
+                }
+            }
+        }
+        None
+    }
+
+    /// The handle a value of type `ty` is.
+    pub(super) fn handle_of(&self, ty: &CType) -> Option<String> {
+        self.handle_ref(ty).filter(|(_, d)| *d == 0).map(|(h, _)| h)
+    }
+
+    /// The handle a `ty` parameter receives (`T **`).
+    pub(super) fn out_handle_of(&self, ty: &CType) -> Option<String> {
+        self.handle_ref(ty).filter(|(_, d)| *d == 1).map(|(h, _)| h)
+    }
+
+    pub(super) fn handles(&mut self) -> Vec<Handle> {
+        let mut out = Vec::new();
+        let mut by_type: BTreeMap<String, String> = BTreeMap::new();
+        for (name, h) in &self.spec.handles {
+            let c = &h.value.c_type.value;
+            let bare = c.trim_start_matches("struct ");
+            let known = self.header.types.contains_key(c)
+                || self.header.types.contains_key(&format!("struct {bare}"));
+            if !known {
+                self.at_spec(
+                    h.value.c_type.pos,
+                    format!(
+                        "handle `{name}`: the header has no type `{c}` among the types its functions use"
+                    ),
+                );
+                continue;
+            }
+            if let Some(other) = by_type.insert(bare.to_string(), name.clone()) {
+                self.at_spec(h.value.c_type.pos, format!("handles `{other}` and `{name}` both name `{c}`"));
+                continue;
+            }
+            if let Some(close) = &h.value.close {
+                let Some(f) = self.header.function(&close.value) else {
+                    let header = self.header;
+                    let d = self.at_spec(
+                        close.pos,
+                        format!("handle `{name}`: `close: {}` names no function of the header", close.value),
+                    );
+                    if let Some(s) =
+                        did_you_mean(&close.value, header.functions.iter().map(|f| f.name.as_str()))
+                    {
+                        d.hint = Some(format!("did you mean `{s}`?"));
+                    }
+                    continue;
+                };
+                let takes_handle =
+                    f.params.len() == 1 && self.handle_of(&f.params[0].ty).as_deref() == Some(name.as_str());
+                if !takes_handle {
+                    self.at_spec(
+                        close.pos,
+                        format!("handle `{name}`: `{}` must take exactly one `{name}` to close it", f.name),
+                    );
+                    continue;
+                }
+                if !self.exports.code.contains_key(&f.name) {
+                    self.at_spec(
+                        close.pos,
+                        format!("handle `{name}`: the library does not export `{}`", f.name),
+                    );
+                    continue;
+                }
+            }
+            out.push(Handle {
+                name: name.clone(),
+                c_type: c.clone(),
+                close: h.value.close.as_ref().map(|c| c.value.clone()),
+            });
+        }
+        out
+    }
+}

@@ -1,0 +1,144 @@
+//! Length expressions: their operands are checked, and the integers they name become
+//! hidden `Length` (or `OutLength`) parameters.
+
+use super::*;
+
+impl<'a> Builder<'a> {
+    /// Checks every length's parameters and turns the integers they name into `Length`
+    /// (and out-parameters receiving a filled length into `OutLength`).
+    pub(super) fn resolve_lengths(
+        &mut self,
+        f: &header::Function,
+        params: &mut [Param],
+        origins: &[Origin<'_>],
+    ) -> bool {
+        let mut ok = true;
+        let mut sizes: BTreeMap<String, Vec<String>> = BTreeMap::new();
+        let mut out_lengths: BTreeMap<String, String> = BTreeMap::new();
+        // Parameters inside a compound length (`rows * cols`) stay visible: the client
+        // cannot work them back out of a buffer's length.
+        let mut compound: BTreeSet<String> = BTreeSet::new();
+        for (i, p) in params.iter().enumerate() {
+            let (exprs, filled): (Vec<&Expr>, Option<&Filled>) = match &p.kind {
+                Kind::InBuffer { len, .. } | Kind::InoutBuffer { len, .. } => (vec![len], None),
+                Kind::OutBuffer { capacity, filled, .. } => (vec![capacity], Some(filled)),
+                _ => continue,
+            };
+            for e in exprs {
+                for leaf in e.leaves() {
+                    let problem = self.length_leaf_problem(f, leaf, params);
+                    if let Some(problem) = problem {
+                        ok = false;
+                        let names = params.iter().map(|q| q.name.as_str()).filter(|n| *n != p.name).collect();
+                        self.length_error(f, &p.name, &origins[i], problem, names);
+                    } else if let Expr::Param { name } = leaf {
+                        if !matches!(e, Expr::Param { .. }) {
+                            compound.insert(name.clone());
+                        } else if let Some(Kind::Value { .. }) =
+                            params.iter().find(|q| q.name == *name).map(|q| &q.kind)
+                        {
+                            sizes.entry(name.clone()).or_default().push(p.name.clone());
+                        }
+                    }
+                }
+            }
+            if let Some(Filled::Param { name }) = filled {
+                match params.iter().find(|q| q.name == *name).map(|q| &q.kind) {
+                    Some(Kind::Out { value: Value::Scalar { scalar: Scalar::Int { .. } }, .. }) => {
+                        out_lengths.insert(name.clone(), p.name.clone());
+                    }
+                    _ => {
+                        ok = false;
+                        let names = params.iter().map(|q| q.name.as_str()).collect();
+                        self.length_error(
+                            f,
+                            &p.name,
+                            &origins[i],
+                            format!("is filled into `{name}`, which must be an integer out-parameter (`size_t *{name}`)"),
+                            names,
+                        );
+                    }
+                }
+            }
+        }
+        for (i, p) in params.iter_mut().enumerate() {
+            let explicit_scalar = matches!(&origins[i], Origin::Spec(s) if s.value.kind == ParamKind::Scalar);
+            let hidden = !explicit_scalar && !compound.contains(&p.name);
+            if let (Some(of), true, Kind::Value { value: Value::Scalar { scalar } }) =
+                (sizes.remove(&p.name), hidden, &p.kind)
+            {
+                p.kind = Kind::Length { value: scalar.clone(), of };
+            } else if let Some(of) = out_lengths.remove(&p.name) {
+                if let Kind::Out { value: Value::Scalar { scalar }, .. } = &p.kind {
+                    p.kind = Kind::OutLength { value: scalar.clone(), of };
+                }
+            }
+        }
+        ok
+    }
+
+    /// What is wrong with one operand of a length expression, if anything: a parameter
+    /// must be an integer; `param.field` must name an integer field of a struct parameter.
+    pub(super) fn length_leaf_problem(
+        &self,
+        f: &header::Function,
+        leaf: &Expr,
+        params: &[Param],
+    ) -> Option<String> {
+        let kind_of = |name: &str| params.iter().find(|q| q.name == name).map(|q| &q.kind);
+        match leaf {
+            Expr::Const { .. } | Expr::Binary { .. } => None,
+            Expr::Param { name } => match kind_of(name) {
+                None => Some(format!("names `{name}`, which is not a parameter of `{}`", f.name)),
+                Some(
+                    Kind::Value { value: Value::Scalar { scalar: Scalar::Int { .. } } } | Kind::Length { .. },
+                ) => None,
+                Some(_) => Some(format!("names `{name}`, which is not an integer parameter")),
+            },
+            Expr::Field { param, field } => {
+                let strukt = match kind_of(param) {
+                    None => {
+                        return Some(format!("names `{param}`, which is not a parameter of `{}`", f.name))
+                    }
+                    Some(
+                        Kind::Value { value: Value::Struct { name } }
+                        | Kind::In { value: Value::Struct { name }, .. }
+                        | Kind::Inout { value: Value::Struct { name }, .. },
+                    ) => name,
+                    Some(_) => {
+                        return Some(format!(
+                            "names `{param}.{field}`, but `{param}` is not a struct passed in"
+                        ))
+                    }
+                };
+                let fd = self.structs.get(strukt).and_then(|s| s.fields.iter().find(|x| x.name == *field));
+                match fd.map(|x| &x.ty) {
+                    Some(FieldType::Value { value: Value::Scalar { scalar: Scalar::Int { .. } } }) => None,
+                    Some(_) => Some(format!("names `{param}.{field}`, which is not an integer field")),
+                    None => Some(format!("names `{param}.{field}`, but `{strukt}` has no field `{field}`")),
+                }
+            }
+        }
+    }
+
+    pub(super) fn length_error(
+        &mut self,
+        f: &header::Function,
+        param: &str,
+        origin: &Origin<'_>,
+        problem: String,
+        names: Vec<&str>,
+    ) {
+        let message = format!("the length of `{param}` in `{}` {problem}", f.name);
+        let d = match origin {
+            Origin::Spec(entry) => self.at_spec(entry.pos, message),
+            Origin::Header => self.at_header(&f.location, message),
+        };
+        let missing = problem.contains("which is not a parameter");
+        if let Some(word) = problem.split('`').nth(1).filter(|_| missing) {
+            if let Some(s) = did_you_mean(word, names) {
+                d.hint = Some(format!("did you mean `{s}`?"));
+            }
+        }
+    }
+}

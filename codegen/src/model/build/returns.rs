@@ -1,0 +1,156 @@
+//! Results, free functions, error rules and the client's method names.
+
+use super::*;
+
+impl<'a> Builder<'a> {
+    pub(super) fn ret(&mut self, f: &header::Function, fspec: Option<&spec::FunctionSpec>) -> Option<Return> {
+        let said = fspec.and_then(|s| s.returns.as_ref());
+        if let Some(r) = said {
+            return match &r.value {
+                spec::ReturnSpec::String { encoding, free_with } => {
+                    let encoding = match self.encoding(Some(*encoding), &f.ret) {
+                        Ok(e) => e,
+                        Err(e) => {
+                            self.at_spec(r.pos, format!("`{}` returns {}: {e}", f.name, describe(&f.ret)));
+                            return None;
+                        }
+                    };
+                    let free_with = match free_with {
+                        Some(free) => Some(self.free_fn(free)?),
+                        None => None,
+                    };
+                    Some(Return::String { encoding, free_with })
+                }
+                spec::ReturnSpec::Handle(h) => {
+                    if !self.spec.handles.contains_key(&h.value) {
+                        self.unknown_handle(h);
+                        return None;
+                    }
+                    Some(Return::Handle { handle: h.value.clone() })
+                }
+            };
+        }
+        if matches!(self.header.resolve(&f.ret), CType::Void) {
+            return Some(Return::Void);
+        }
+        if let Ok(value) = self.value(&f.ret) {
+            return Some(Return::Value { value });
+        }
+        if let Some(handle) = self.handle_of(&f.ret) {
+            return Some(Return::Handle { handle });
+        }
+        if matches!(sal::interpret(&f.ret_sal), Ok(Some(m)) if m.direction == Direction::Ret && m.nul_terminated)
+        {
+            if let Ok(encoding) = self.encoding(None, &f.ret) {
+                return Some(Return::String { encoding, free_with: None });
+            }
+        }
+        self.at_header(&f.location, format!("`{}` returns {} with no semantics", f.name, describe(&f.ret))).hint = Some(format!(
+            "say what it is: `functions: {{ {}: {{ returns: {{ string: utf8 }} }} }}` (add `free_with: FN` if the caller frees it) or `returns: {{ handle: NAME }}`",
+            f.name
+        ));
+        None
+    }
+
+    /// A `free_with` function: declared `void f(T *)` and exported (it need not be selected:
+    /// the host calls it, not the client).
+    pub(super) fn free_fn(&mut self, free: &Spanned<String>) -> Option<FreeFn> {
+        let Some(f) = self.header.function(&free.value) else {
+            let names = self.header.functions.iter().map(|f| f.name.as_str());
+            let d = self
+                .at_spec(free.pos, format!("`free_with: {}` names no function of the header", free.value));
+            if let Some(s) = did_you_mean(&free.value, names) {
+                d.hint = Some(format!("did you mean `{s}`?"));
+            }
+            return None;
+        };
+        let one_pointer =
+            f.params.len() == 1 && matches!(self.header.resolve(&f.params[0].ty), CType::Pointer { .. });
+        if !one_pointer {
+            self.at_spec(
+                free.pos,
+                format!("`{}` cannot free a string: it must take exactly one pointer", f.name),
+            );
+            return None;
+        }
+        let Some((symbol, decoration)) = self.exports.code.get(&f.name).cloned() else {
+            self.at_spec(free.pos, format!("`free_with: {}`: the library does not export it", f.name));
+            return None;
+        };
+        let convention =
+            self.convention(f, self.spec.functions.get(&f.name).map(|s| &s.value), decoration)?;
+        Some(FreeFn { name: f.name.clone(), symbol: Symbol::Name { name: symbol }, convention })
+    }
+
+    /// The function's error rule: `None` when the spec's rule does not fit the return
+    /// type (reported), `Some(None)` when there is no rule.
+    pub(super) fn error_rule(
+        &mut self,
+        f: &header::Function,
+        fspec: Option<&spec::FunctionSpec>,
+        ret: &Return,
+    ) -> Option<Option<ErrorRule>> {
+        let explicit = fspec.and_then(|s| s.error.as_ref());
+        let (rule, pos) = match explicit {
+            Some(e) => match &e.value {
+                Some(rule) => (rule.clone(), e.pos),
+                None => return Some(None),
+            },
+            None => match &self.spec.error {
+                // The default applies to functions returning integers only.
+                Some(default) if integer_return(ret) => (default.value.clone(), default.pos),
+                _ => return Some(None),
+            },
+        };
+        let pointer = matches!(ret, Return::String { .. } | Return::Handle { .. });
+        let null = rule.when == spec::ErrorWhen::Null;
+        let fits = if null { pointer } else { integer_return(ret) };
+        if !fits {
+            let what = if null {
+                "`when: null` needs a pointer result"
+            } else {
+                "this condition needs an integer result"
+            };
+            self.at_spec(pos, format!("`{}` returns {}: {what}", f.name, describe(&f.ret)));
+            return None;
+        }
+        if rule.code == spec::ErrorCode::LastError && self.header.target != Target::Windows32 {
+            self.at_spec(pos, "`code: last_error` reads GetLastError(), which only Windows libraries have")
+                .hint = Some("use `code: errno` or `code: return`".into());
+            return None;
+        }
+        let when = match rule.when {
+            spec::ErrorWhen::Negative => ErrorWhen::Negative,
+            spec::ErrorWhen::Zero => ErrorWhen::Zero,
+            spec::ErrorWhen::Nonzero => ErrorWhen::Nonzero,
+            spec::ErrorWhen::Null => ErrorWhen::Null,
+            spec::ErrorWhen::Not(values) => ErrorWhen::Not { values },
+        };
+        let code = match rule.code {
+            spec::ErrorCode::Return => "return",
+            spec::ErrorCode::LastError => "last_error",
+            spec::ErrorCode::Errno => "errno",
+        };
+        Some(Some(ErrorRule { when, code }))
+    }
+
+    /// The client method's name: `rename`, else the C name; it must be a Rust identifier.
+    pub(super) fn rust_name(
+        &mut self,
+        f: &header::Function,
+        fspec: Option<&spec::FunctionSpec>,
+    ) -> Option<String> {
+        let Some(r) = fspec.and_then(|s| s.rename.as_ref()) else { return Some(f.name.clone()) };
+        let ok = r.value.starts_with(|c: char| c.is_ascii_alphabetic() || c == '_')
+            && r.value.chars().all(|c| c.is_ascii_alphanumeric() || c == '_');
+        if !ok {
+            self.at_spec(r.pos, format!("`rename: {}` is not a Rust identifier", r.value));
+            return None;
+        }
+        if self.renamed.insert(r.value.clone(), f.name.clone()).is_some_and(|other| other != f.name) {
+            self.at_spec(r.pos, format!("`rename: {}` gives two functions the same name", r.value));
+            return None;
+        }
+        Some(r.value.clone())
+    }
+}

@@ -1,0 +1,246 @@
+//! Values that travel by copy: scalars, structs with their 32-bit layout from clang,
+//! and the encoding of strings.
+
+use super::*;
+
+impl<'a> Builder<'a> {
+    /// A value that can travel by copy, or why not.
+    pub(super) fn value(&mut self, ty: &CType) -> Result<Value, String> {
+        let resolved = self.header.resolve(ty).clone();
+        match &resolved {
+            CType::Int { bytes, signed } => {
+                Ok(Value::Scalar { scalar: Scalar::Int { bytes: *bytes, signed: *signed } })
+            }
+            CType::Char { signed } => Ok(Value::Scalar { scalar: Scalar::Int { bytes: 1, signed: *signed } }),
+            CType::Bool => Ok(Value::Scalar { scalar: Scalar::Bool }),
+            CType::Float { bytes } => Ok(Value::Scalar { scalar: Scalar::Float { bytes: *bytes } }),
+            CType::Named { name } => match self.header.types.get(name).map(|t| (&t.kind, t.size)) {
+                Some((TypeDefKind::Enum { underlying, .. }, size)) => {
+                    let signed = matches!(self.header.resolve(underlying), CType::Int { signed: true, .. });
+                    Ok(Value::Scalar {
+                        scalar: Scalar::Enum { name: name.clone(), bytes: size.unwrap_or(4) as u8, signed },
+                    })
+                }
+                Some((TypeDefKind::Struct { .. } | TypeDefKind::Union { .. }, _)) => {
+                    self.structure(name)?;
+                    Ok(Value::Struct { name: name.clone() })
+                }
+                Some((TypeDefKind::Opaque, _)) => Err(format!("`{name}` is an incomplete type")),
+                _ => Err(format!("`{name}` is not a value type")),
+            },
+            CType::Pointer { .. } => Err("a pointer".into()),
+            CType::Array { .. } => Err("an array".into()),
+            CType::Function(_) => Err("a function".into()),
+            CType::Void => Err("void".into()),
+            CType::Unsupported { spelling } => Err(format!("`{spelling}`, which dllgen cannot marshal")),
+        }
+    }
+
+    /// Records the struct `name` with its 32-bit layout, or says why it cannot cross.
+    pub(super) fn structure(&mut self, name: &str) -> Result<(), String> {
+        if self.structs.contains_key(name) {
+            return Ok(());
+        }
+        let Some(def) = self.header.types.get(name) else {
+            return Err(format!("`{name}` is not in the header"));
+        };
+        let (Some(size), Some(align)) = (def.size, def.align) else {
+            return Err(format!("`{name}` is an incomplete type"));
+        };
+        // A placeholder first: a struct may reach itself through a pointer.
+        self.structs.insert(
+            name.to_string(),
+            Struct { name: name.into(), size, align, fields: Vec::new(), doc: def.doc.clone() },
+        );
+        let result = self.struct_fields(name, &def.kind, size);
+        match result {
+            Ok(fields) => {
+                self.structs.get_mut(name).expect("inserted above").fields = fields;
+                Ok(())
+            }
+            Err(e) => {
+                self.structs.remove(name);
+                Err(e)
+            }
+        }
+    }
+
+    pub(super) fn struct_fields(
+        &mut self,
+        name: &str,
+        kind: &TypeDefKind,
+        size: u64,
+    ) -> Result<Vec<StructField>, String> {
+        let raw_fields = match kind {
+            TypeDefKind::Struct { fields } => fields.clone(),
+            TypeDefKind::Union { fields } => {
+                // A union crosses as its bytes, which is only right if none of its
+                // members is (or holds) a pointer.
+                if let Some(f) = fields.iter().find(|f| self.holds_pointer(&f.ty, 0)) {
+                    return Err(format!("`{name}`, a union whose member `{}` holds a pointer, which cannot be copied to the other process", f.name));
+                }
+                return Ok(vec![StructField {
+                    name: "bytes".into(),
+                    offset: 0,
+                    ty: FieldType::Bytes { len: size },
+                    doc: None,
+                }]);
+            }
+            _ => return Err(format!("`{name}` is not a struct")),
+        };
+        let field_specs = self.struct_specs.get(name).map(|s| s.value.fields.clone()).unwrap_or_default();
+        let mut fields = Vec::new();
+        for fd in &raw_fields {
+            let offset = fd.offset_bits / 8;
+            let ty = if let Some(width) = fd.bit_width {
+                let signed = match self.header.resolve(&fd.ty) {
+                    CType::Int { signed, .. } | CType::Char { signed } => *signed,
+                    CType::Named { name } => match self.header.types.get(name).map(|t| &t.kind) {
+                        Some(TypeDefKind::Enum { underlying, .. }) => {
+                            matches!(self.header.resolve(underlying), CType::Int { signed: true, .. })
+                        }
+                        _ => false,
+                    },
+                    _ => false,
+                };
+                FieldType::Bits { bit_offset: (fd.offset_bits % 8) as u8, width, signed }
+            } else if let Some(fs) = field_specs.get(&fd.name) {
+                let optional = fs.value.optional;
+                match &fs.value.kind {
+                    ParamKind::InString(enc) => FieldType::String {
+                        encoding: self.encoding(*enc, &fd.ty).map_err(|e| format!("`{name}` field `{}`: {e}", fd.name))?,
+                        optional,
+                    },
+                    ParamKind::Handle(h) if self.spec.handles.contains_key(&h.value) => {
+                        FieldType::Handle { handle: h.value.clone(), optional }
+                    }
+                    ParamKind::Handle(h) => return Err(format!("`{name}` field `{}`: no handle type `{}`", fd.name, h.value)),
+                    _ => {
+                        return Err(format!(
+                            "`{name}` field `{}`: struct fields may be `in_string` or `handle` (other pointer fields are not supported yet)",
+                            fd.name
+                        ))
+                    }
+                }
+            } else {
+                match self.header.resolve(&fd.ty).clone() {
+                    CType::Array { len: 0, .. } => {
+                        return Err(format!(
+                        "`{name}`, whose last field `{}` is a flexible array: its length is not in the type",
+                        fd.name
+                    ))
+                    }
+                    CType::Array { element, len } => match self.value(&element) {
+                        Ok(v) => FieldType::Array { element: v, len },
+                        Err(e) => {
+                            return Err(format!("`{name}`, whose field `{}` is an array of {e}", fd.name))
+                        }
+                    },
+                    CType::Pointer { .. } => {
+                        return Err(format!(
+                            "`{name}`, whose field `{}` is a pointer: it means nothing in the other process; say what it holds under `structs: {name}: fields:`",
+                            fd.name
+                        ));
+                    }
+                    other => FieldType::Value {
+                        value: self
+                            .value(&other)
+                            .map_err(|e| format!("`{name}`, whose field `{}` is {e}", fd.name))?,
+                    },
+                }
+            };
+            fields.push(StructField { name: fd.name.clone(), offset, ty, doc: fd.doc.clone() });
+        }
+        Ok(fields)
+    }
+
+    /// Whether a value of type `ty` contains a pointer anywhere.
+    pub(super) fn holds_pointer(&self, ty: &CType, depth: u32) -> bool {
+        if depth > 32 {
+            return false;
+        }
+        match self.header.resolve(ty) {
+            CType::Pointer { .. } | CType::Function(_) => true,
+            CType::Array { element, .. } => self.holds_pointer(element, depth + 1),
+            CType::Named { name } => match self.header.types.get(name).map(|t| &t.kind) {
+                Some(TypeDefKind::Struct { fields } | TypeDefKind::Union { fields }) => {
+                    fields.iter().any(|f| self.holds_pointer(&f.ty, depth + 1))
+                }
+                _ => false,
+            },
+            _ => false,
+        }
+    }
+
+    /// The encoding of a string whose characters are `pointee`.
+    pub(super) fn encoding(
+        &self,
+        said: Option<spec::Encoding>,
+        ptr: &CType,
+    ) -> Result<spec::Encoding, String> {
+        let CType::Pointer { pointee, .. } = self.header.resolve(ptr) else {
+            return Err("a string must be a pointer".into());
+        };
+        let width = match self.header.resolve(pointee) {
+            CType::Char { .. } => 1,
+            CType::Int { bytes, .. } => *bytes,
+            _ => return Err("a string must point to characters".into()),
+        };
+        let default = match (width, self.header.target) {
+            (1, Target::Windows32) => spec::Encoding::Ansi,
+            (1, Target::Linux32) => spec::Encoding::Utf8,
+            (2, _) => spec::Encoding::Utf16,
+            _ => {
+                return Err(format!("{width}-byte characters are not supported (UTF-8, ANSI or UTF-16 only)"))
+            }
+        };
+        let encoding = said.unwrap_or(default);
+        let fits = matches!(
+            (encoding, width),
+            (spec::Encoding::Utf16, 2) | (spec::Encoding::Utf8 | spec::Encoding::Ansi, 1)
+        );
+        if !fits {
+            return Err(format!("a {encoding:?} string cannot be made of {width}-byte characters"));
+        }
+        Ok(encoding)
+    }
+
+    /// Whether `ty` is a pointer to `const`.
+    pub(super) fn const_pointer(&self, ty: &CType) -> bool {
+        matches!(self.header.resolve(ty), CType::Pointer { const_pointee: true, .. })
+    }
+
+    /// For a pointee that is an opaque (never defined) type: a message suggesting a handle.
+    pub(super) fn opaque(&self, pointee: &CType) -> Option<String> {
+        let CType::Named { name } = pointee else { return None };
+        let TypeDefKind::Opaque = self.header.types.get(self.opaque_name(name)?)?.kind else { return None };
+        let rust = name.trim_start_matches("struct ").split('_').map(|w| {
+            let mut c = w.chars();
+            c.next().map(|f| f.to_uppercase().chain(c).collect::<String>()).unwrap_or_default()
+        });
+        Some(format!(
+            "it points to `{name}`, an opaque type: declare it as a handle under `handles: {{ {}: {{ c_type: {name} }} }}`",
+            rust.collect::<String>()
+        ))
+    }
+
+    /// Follows typedefs to the name of the type they end at.
+    pub(super) fn opaque_name<'n>(&'n self, mut name: &'n str) -> Option<&'n str> {
+        for _ in 0..16 {
+            match &self.header.types.get(name)?.kind {
+                TypeDefKind::Typedef { target: CType::Named { name: next } } => name = next,
+                TypeDefKind::Opaque => return Some(name),
+                _ => return None,
+            }
+        }
+        None
+    }
+
+    /// The pointee of a pointer parameter (typedefs followed).
+    pub(super) fn pointee(&self, ty: &CType) -> Option<CType> {
+        match self.header.resolve(ty) {
+            CType::Pointer { pointee, .. } => Some((**pointee).clone()),
+            _ => None,
+        }
+    }
+}

@@ -1,0 +1,74 @@
+//! The spec's own references: `structs:` entries and names that match nothing.
+
+use super::*;
+
+impl<'a> Builder<'a> {
+    /// Finds the header struct each `structs:` entry describes (a typedef name or a tag) and
+    /// checks that the fields it names exist.
+    pub(super) fn resolve_struct_specs(&mut self) {
+        let spec = self.spec;
+        for (key, st) in &spec.structs {
+            let mut name = key.as_str();
+            for _ in 0..16 {
+                match self.header.types.get(name).map(|t| &t.kind) {
+                    Some(TypeDefKind::Typedef { target: CType::Named { name: next } }) => name = next,
+                    _ => break,
+                }
+            }
+            let fields = match self.header.types.get(name).map(|t| &t.kind) {
+                Some(TypeDefKind::Struct { fields } | TypeDefKind::Union { fields }) => fields,
+                _ => {
+                    self.at_spec(
+                        st.pos,
+                        format!("the header has no struct `{key}` among the types its functions use"),
+                    )
+                    .hint = Some("name it as the header does: a typedef name, or `struct tag`".into());
+                    continue;
+                }
+            };
+            let names: Vec<&str> = fields.iter().map(|f| f.name.as_str()).collect();
+            for (field, fs) in &st.value.fields {
+                if !names.contains(&field.as_str()) {
+                    let d = self.at_spec(fs.pos, format!("`{key}` has no field `{field}`"));
+                    d.hint = Some(match did_you_mean(field, names.iter().copied()) {
+                        Some(s) => format!("did you mean `{s}`?"),
+                        None => format!("its fields are: {}", names.join(", ")),
+                    });
+                }
+            }
+            self.struct_specs.insert(name.to_string(), st);
+        }
+    }
+
+    /// Spec entries that name nothing.
+    pub(super) fn spec_references(&mut self) {
+        let names: Vec<&str> = self.header.functions.iter().map(|f| f.name.as_str()).collect();
+        for (name, fs) in &self.spec.functions {
+            let Some(f) = self.header.function(name) else {
+                let d = self.at_spec(
+                    fs.pos,
+                    format!("the spec describes `{name}`, which the header does not declare"),
+                );
+                if let Some(s) = did_you_mean(name, names.iter().copied()) {
+                    d.hint = Some(format!("did you mean `{s}`?"));
+                }
+                continue;
+            };
+            let params: Vec<&str> = f.params.iter().map(|p| p.name.as_str()).collect();
+            for (p, ps) in &fs.value.params {
+                if !params.contains(&p.as_str()) {
+                    let d = self.at_spec(ps.pos, format!("`{name}` has no parameter `{p}`"));
+                    d.hint = Some(match did_you_mean(p, params.iter().copied()) {
+                        Some(s) => format!("did you mean `{s}`?"),
+                        None => format!("its parameters are: {}", params.join(", ")),
+                    });
+                }
+            }
+        }
+        for (name, cb) in &self.spec.callbacks {
+            if self.callback_typedef(&CType::Named { name: name.clone() }).is_none() {
+                self.at_spec(cb.pos, format!("`{name}` is not a function-pointer typedef of the header"));
+            }
+        }
+    }
+}
