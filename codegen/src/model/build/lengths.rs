@@ -54,7 +54,7 @@ impl<'a> Builder<'a> {
                             f,
                             &p.name,
                             &origins[i],
-                            format!("is filled into `{name}`, which must be an integer out-parameter (`size_t *{name}`)"),
+                            LengthProblem::FilledInto(name.clone()),
                             names,
                         );
                     }
@@ -81,41 +81,38 @@ impl<'a> Builder<'a> {
     /// must be an integer; `param.field` must name an integer field of a struct parameter.
     pub(super) fn length_leaf_problem(
         &self,
-        f: &header::Function,
+        _f: &header::Function,
         leaf: &Expr,
         params: &[Param],
-    ) -> Option<String> {
+    ) -> Option<LengthProblem> {
         let kind_of = |name: &str| params.iter().find(|q| q.name == name).map(|q| &q.kind);
         match leaf {
             Expr::Const { .. } | Expr::Binary { .. } => None,
             Expr::Param { name } => match kind_of(name) {
-                None => Some(format!("names `{name}`, which is not a parameter of `{}`", f.name)),
+                None => Some(LengthProblem::NoSuchParam(name.clone())),
                 Some(
                     Kind::Value { value: Value::Scalar { scalar: Scalar::Int { .. } } } | Kind::Length { .. },
                 ) => None,
-                Some(_) => Some(format!("names `{name}`, which is not an integer parameter")),
+                Some(_) => Some(LengthProblem::NotAnInteger(name.clone())),
             },
             Expr::Field { param, field } => {
                 let strukt = match kind_of(param) {
-                    None => {
-                        return Some(format!("names `{param}`, which is not a parameter of `{}`", f.name))
-                    }
+                    None => return Some(LengthProblem::NoSuchParam(param.clone())),
                     Some(
                         Kind::Value { value: Value::Struct { name } }
                         | Kind::In { value: Value::Struct { name }, .. }
                         | Kind::Inout { value: Value::Struct { name }, .. },
                     ) => name,
                     Some(_) => {
-                        return Some(format!(
-                            "names `{param}.{field}`, but `{param}` is not a struct passed in"
-                        ))
+                        return Some(LengthProblem::NotAStruct { param: param.clone(), field: field.clone() })
                     }
                 };
                 let fd = self.structs.get(strukt).and_then(|s| s.fields.iter().find(|x| x.name == *field));
+                let (param, field) = (param.clone(), field.clone());
                 match fd.map(|x| &x.ty) {
                     Some(FieldType::Value { value: Value::Scalar { scalar: Scalar::Int { .. } } }) => None,
-                    Some(_) => Some(format!("names `{param}.{field}`, which is not an integer field")),
-                    None => Some(format!("names `{param}.{field}`, but `{strukt}` has no field `{field}`")),
+                    Some(_) => Some(LengthProblem::NotAnIntegerField { param, field }),
+                    None => Some(LengthProblem::NoSuchField { param, field, strukt: strukt.clone() }),
                 }
             }
         }
@@ -126,18 +123,56 @@ impl<'a> Builder<'a> {
         f: &header::Function,
         param: &str,
         origin: &Origin<'_>,
-        problem: String,
+        problem: LengthProblem,
         names: Vec<&str>,
     ) {
-        let message = format!("the length of `{param}` in `{}` {problem}", f.name);
+        let message = format!("the length of `{param}` in `{}` {}", f.name, problem.words(&f.name));
         let d = match origin {
             Origin::Spec(entry) => self.at_spec(entry.pos, message),
             Origin::Header => self.at_header(&f.location, message),
         };
-        let missing = problem.contains("which is not a parameter");
-        if let Some(word) = problem.split('`').nth(1).filter(|_| missing) {
+        if let LengthProblem::NoSuchParam(word) = &problem {
             if let Some(s) = did_you_mean(word, names) {
                 d.hint = Some(format!("did you mean `{s}`?"));
+            }
+        }
+    }
+}
+
+/// What is wrong with a buffer's length.
+pub(super) enum LengthProblem {
+    /// An operand names no parameter of the function.
+    NoSuchParam(String),
+    /// An operand names a parameter that is not an integer.
+    NotAnInteger(String),
+    /// `param.field` where `param` is not a struct passed in.
+    NotAStruct { param: String, field: String },
+    /// `param.field` names a field that is not an integer.
+    NotAnIntegerField { param: String, field: String },
+    /// `param.field` names no field of the struct.
+    NoSuchField { param: String, field: String, strukt: String },
+    /// The filled count goes to a parameter that is not an integer out-parameter.
+    FilledInto(String),
+}
+
+impl LengthProblem {
+    fn words(&self, function: &str) -> String {
+        match self {
+            LengthProblem::NoSuchParam(name) => {
+                format!("names `{name}`, which is not a parameter of `{function}`")
+            }
+            LengthProblem::NotAnInteger(name) => format!("names `{name}`, which is not an integer parameter"),
+            LengthProblem::NotAStruct { param, field } => {
+                format!("names `{param}.{field}`, but `{param}` is not a struct passed in")
+            }
+            LengthProblem::NotAnIntegerField { param, field } => {
+                format!("names `{param}.{field}`, which is not an integer field")
+            }
+            LengthProblem::NoSuchField { param, field, strukt } => {
+                format!("names `{param}.{field}`, but `{strukt}` has no field `{field}`")
+            }
+            LengthProblem::FilledInto(name) => {
+                format!("is filled into `{name}`, which must be an integer out-parameter (`size_t *{name}`)")
             }
         }
     }

@@ -32,6 +32,7 @@ mod xref;
 
 use exports::glob;
 pub(crate) use exports::Exports;
+use types::Why;
 
 /// Builds the model, or returns every problem found.
 pub fn build(spec: &Spec, header: &Header, binary: &Binary) -> Result<Model, Diagnostics> {

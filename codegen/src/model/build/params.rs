@@ -32,102 +32,100 @@ impl<'a> Builder<'a> {
         self.resolve_lengths(f, &mut out, &origins).then_some(out)
     }
 
+    /// A spec line's parameter description, classified.
     pub(super) fn kind_from_spec(
         &mut self,
         f: &header::Function,
         p: &header::Param,
         entry: &Spanned<ParamSpec>,
     ) -> Option<Kind> {
-        let optional = entry.value.optional;
+        let kind = self.classify(f, p, &entry.value, entry.pos);
+        self.settle(f, p, kind, &Source::Spec(entry))
+    }
+
+    /// Classifies a parameter description, however it was said (a spec line, or SAL read
+    /// into the same terms): the one place a description becomes a [`Kind`].
+    pub(super) fn classify(
+        &mut self,
+        f: &header::Function,
+        p: &header::Param,
+        said: &ParamSpec,
+        at: spec::Pos,
+    ) -> Result<Kind, Problem> {
+        let optional = said.optional;
         let pointee = self.pointee(&p.ty);
-        let fail = |b: &mut Self, msg: String| {
-            b.at_spec(entry.pos, format!("parameter `{}` of `{}`: {msg}", p.name, f.name));
-            None
-        };
-        let need_pointer = |b: &mut Self, what: &str| -> Option<CType> {
-            match &pointee {
-                Some(t) => Some(t.clone()),
-                None => {
-                    b.at_spec(
-                        entry.pos,
-                        format!(
-                            "parameter `{}` of `{}` is not a pointer, so it cannot be `{what}`",
-                            p.name, f.name
-                        ),
-                    );
-                    None
-                }
-            }
-        };
-        let element = |b: &mut Self, t: &CType| -> Option<Value> {
+        let need_pointer = |what: &'static str| pointee.clone().ok_or(Problem::NotAPointer { kind: what });
+        let element = |b: &mut Self, t: &CType| -> Result<Value, Problem> {
             if matches!(b.header.resolve(t), CType::Void) {
-                return Some(Value::Scalar { scalar: Scalar::Int { bytes: 1, signed: false } });
+                return Ok(Value::Scalar { scalar: Scalar::Int { bytes: 1, signed: false } });
             }
-            match b.value(t) {
-                Ok(v) => Some(v),
-                Err(e) => {
-                    b.at_spec(entry.pos, format!("parameter `{}` of `{}` points to {e}", p.name, f.name));
-                    None
-                }
-            }
+            b.value(t).map_err(Problem::Elements)
         };
-        let kind = &entry.value.kind;
+        let expr = |text: &Spanned<String>| {
+            expr::parse(&text.value).map_err(|message| Problem::Expr { message, pos: text.pos })
+        };
+        let kind = &said.kind;
         if optional && matches!(kind, ParamKind::Scalar | ParamKind::OutHandle(_) | ParamKind::UserData) {
-            return fail(
-                self,
-                "`optional` applies to pointers the caller may leave NULL, not to this kind".into(),
-            );
+            return Err(Problem::other(
+                "`optional` applies to pointers the caller may leave NULL, not to this kind",
+            ));
         }
         let writes = matches!(
             kind,
             ParamKind::Out | ParamKind::Inout | ParamKind::OutBuffer { .. } | ParamKind::InoutBuffer { .. }
         );
-        if writes && self.const_pointer(&p.ty) {
-            return fail(self, "the callee cannot write through a `const` pointer".into());
+        if writes && pointee.is_some() && self.const_pointer(&p.ty) {
+            return Err(Problem::other("the callee cannot write through a `const` pointer"));
         }
-        Some(match kind {
+        Ok(match kind {
             ParamKind::Scalar => match self.value(&p.ty) {
                 Ok(value) => Kind::Value { value },
-                Err(e) => return fail(self, format!("it is {e}, not a scalar")),
+                Err(e) => {
+                    return Err(Problem::Other {
+                        message: format!("it is {e}, not a scalar"),
+                        names_fix: e.names_fix,
+                    })
+                }
             },
-            ParamKind::InString(enc) => match self.encoding(*enc, &p.ty) {
-                Ok(encoding) => Kind::InString { encoding, optional },
-                Err(e) => return fail(self, e),
-            },
+            ParamKind::InString(enc) => {
+                need_pointer("in_string")?;
+                match self.encoding(*enc, &p.ty) {
+                    Ok(encoding) => Kind::InString { encoding, optional },
+                    Err(e) => return Err(Problem::Other { message: e, names_fix: false }),
+                }
+            }
             ParamKind::In | ParamKind::Out | ParamKind::Inout => {
-                let word = match entry.value.kind {
+                let word = match kind {
                     ParamKind::In => "in",
                     ParamKind::Out => "out",
                     _ => "inout",
                 };
-                let t = need_pointer(self, word)?;
-                let value = match self.value(&t) {
-                    Ok(v) => v,
-                    Err(e) => {
-                        return fail(self, format!("it points to {e}; `{word}` needs a scalar or a struct"))
-                    }
-                };
-                match entry.value.kind {
+                let t = need_pointer(word)?;
+                if let Some(opaque) = self.opaque(&t) {
+                    return Err(Problem::Opaque(opaque));
+                }
+                let value = self.value(&t).map_err(|why| Problem::Pointee { why, kind: word })?;
+                match kind {
                     ParamKind::In => Kind::In { value, optional },
                     ParamKind::Out => Kind::Out { value, optional },
                     _ => Kind::Inout { value, optional },
                 }
             }
             ParamKind::InBuffer { len, units } | ParamKind::InoutBuffer { len, units } => {
-                let t = need_pointer(self, "a buffer")?;
+                let t = need_pointer("a buffer")?;
                 let element = element(self, &t)?;
-                let len = self.expr(&len.value, len.pos)?;
+                let len = expr(len)?;
                 let units = self.void_units(&t, *units);
-                if matches!(entry.value.kind, ParamKind::InBuffer { .. }) {
+                if matches!(kind, ParamKind::InBuffer { .. }) {
                     Kind::InBuffer { element, len, units, optional }
                 } else {
                     Kind::InoutBuffer { element, len, units, optional }
                 }
             }
             ParamKind::OutBuffer { capacity, units, filled } => {
-                let t = need_pointer(self, "out_buffer")?;
+                let t = need_pointer("out_buffer")?;
                 let element = element(self, &t)?;
-                let capacity = self.expr(&capacity.value, capacity.pos)?;
+                let capacity = expr(capacity)?;
                 let filled = match &filled.value {
                     spec::Filled::Return => Filled::Return,
                     spec::Filled::Nul => Filled::Nul,
@@ -138,47 +136,44 @@ impl<'a> Builder<'a> {
             }
             ParamKind::Handle(h) => {
                 if !self.spec.handles.contains_key(&h.value) {
-                    return self.unknown_handle(h);
+                    self.unknown_handle(h);
+                    return Err(Problem::Reported);
                 }
-                need_pointer(self, "handle")?;
+                need_pointer("handle")?;
                 if self.out_handle_of(&p.ty).is_some() {
-                    return fail(
-                        self,
-                        "it points to a handle (`T **`): the callee fills it, so it is an `out_handle`"
-                            .into(),
-                    );
+                    return Err(Problem::other(
+                        "it points to a handle (`T **`): the callee fills it, so it is an `out_handle`",
+                    ));
                 }
                 Kind::Handle { handle: h.value.clone(), optional }
             }
             ParamKind::OutHandle(h) => {
                 if !self.spec.handles.contains_key(&h.value) {
-                    return self.unknown_handle(h);
+                    self.unknown_handle(h);
+                    return Err(Problem::Reported);
                 }
-                let t = need_pointer(self, "out_handle")?;
+                let t = need_pointer("out_handle")?;
                 if !matches!(self.header.resolve(&t), CType::Pointer { .. }) {
-                    return fail(self, "`out_handle` needs a pointer to a handle (`T **`)".into());
+                    return Err(Problem::other("`out_handle` needs a pointer to a handle (`T **`)"));
                 }
                 Kind::OutHandle { handle: h.value.clone() }
             }
             ParamKind::Callback => match self.callback_typedef(&p.ty) {
                 Some(name) => {
-                    self.callback(&name, entry.pos)?;
+                    self.callback(&name, at).ok_or(Problem::Reported)?;
                     Kind::Callback { callback: name, optional }
                 }
                 None => {
-                    return fail(
-                        self,
-                        "`callback` needs a function-pointer typedef as the parameter's type".into(),
-                    )
+                    return Err(Problem::other(
+                        "`callback` needs a function-pointer typedef as the parameter's type",
+                    ))
                 }
             },
             ParamKind::UserData => {
                 if pointee.is_none() {
-                    return fail(
-                        self,
-                        "`user_data` is the `void *` context a callback gets back; this is not a pointer"
-                            .into(),
-                    );
+                    return Err(Problem::other(
+                        "`user_data` is the `void *` context a callback gets back; this is not a pointer",
+                    ));
                 }
                 // The context belongs to the nearest callback before it (`cb, ctx`), else after.
                 let at = f.params.iter().position(|q| q.name == p.name).unwrap_or(0);
@@ -186,11 +181,72 @@ impl<'a> Builder<'a> {
                 let cb =
                     f.params[..at].iter().rev().find(is_cb).or_else(|| f.params[at..].iter().find(is_cb));
                 let Some(cb) = cb else {
-                    return fail(self, "`user_data` needs a callback parameter in the same function".into());
+                    return Err(Problem::other(
+                        "`user_data` needs a callback parameter in the same function",
+                    ));
                 };
                 Kind::UserData { of: cb.name.clone() }
             }
         })
+    }
+
+    /// Reports a classification's problem where its description came from, in that
+    /// source's words.
+    pub(super) fn settle(
+        &mut self,
+        f: &header::Function,
+        p: &header::Param,
+        kind: Result<Kind, Problem>,
+        source: &Source<'_>,
+    ) -> Option<Kind> {
+        let problem = match kind {
+            Ok(kind) => return Some(kind),
+            Err(problem) => problem,
+        };
+        let (name, func) = (&p.name, &f.name);
+        match source {
+            Source::Spec(entry) => {
+                let (pos, message) = match problem {
+                    Problem::Reported => return None,
+                    Problem::NotAPointer { kind } => {
+                        (entry.pos, format!("parameter `{name}` of `{func}` is not a pointer, so it cannot be `{kind}`"))
+                    }
+                    Problem::Elements(e) => (entry.pos, format!("parameter `{name}` of `{func}` points to {e}")),
+                    Problem::Pointee { why, kind } => (
+                        entry.pos,
+                        format!("parameter `{name}` of `{func}`: it points to {why}; `{kind}` needs a scalar or a struct"),
+                    ),
+                    Problem::Expr { message, pos } => (pos, message),
+                    Problem::Opaque(message) | Problem::Other { message, .. } => {
+                        (entry.pos, format!("parameter `{name}` of `{func}`: {message}"))
+                    }
+                };
+                self.at_spec(pos, message);
+            }
+            Source::Sal(sal) => {
+                let (message, names_fix) = match problem {
+                    Problem::Reported => return None,
+                    Problem::NotAPointer { .. } => {
+                        self.at_header(
+                            &f.location,
+                            format!("parameter `{name}` of `{func}` has {sal} but is not a pointer"),
+                        );
+                        return None;
+                    }
+                    Problem::Elements(e) => (format!("its elements are {e}"), e.names_fix),
+                    Problem::Pointee { why, .. } => (format!("it points to {why}"), why.names_fix),
+                    Problem::Expr { message, .. } => (message, false),
+                    Problem::Opaque(message) => (message, true),
+                    Problem::Other { message, names_fix } => (message, names_fix),
+                };
+                let d =
+                    self.at_header(&f.location, format!("parameter `{name}` of `{func}` ({sal}): {message}"));
+                if !names_fix {
+                    d.hint = Some(format!("give it a spec entry under `functions: {func}: params:`"));
+                }
+            }
+        }
+        None
     }
 
     /// `void *` buffers count in bytes whatever the spec says.
@@ -211,16 +267,6 @@ impl<'a> Builder<'a> {
         None
     }
 
-    pub(super) fn expr(&mut self, text: &str, pos: spec::Pos) -> Option<Expr> {
-        match expr::parse(text) {
-            Ok(e) => Some(e),
-            Err(e) => {
-                self.at_spec(pos, e);
-                None
-            }
-        }
-    }
-
     /// SAL first, then what the type makes unambiguous.
     pub(super) fn kind_from_header(&mut self, f: &header::Function, p: &header::Param) -> Option<Kind> {
         let ty = &p.ty;
@@ -237,7 +283,7 @@ impl<'a> Builder<'a> {
         }
         let pointee = self.pointee(ty);
         if !p.sal.is_empty() {
-            return self.kind_from_sal(f, p, pointee.as_ref());
+            return self.kind_from_sal(f, p);
         }
         if let Some(cb) = self.callback_typedef(ty) {
             self.at_header(&f.location, format!("parameter `{}` of `{}` is a callback (`{cb}`) the spec does not describe", p.name, f.name)).hint =
@@ -269,12 +315,9 @@ impl<'a> Builder<'a> {
         None
     }
 
-    pub(super) fn kind_from_sal(
-        &mut self,
-        f: &header::Function,
-        p: &header::Param,
-        pointee: Option<&CType>,
-    ) -> Option<Kind> {
+    /// A parameter's SAL annotation read as the description a spec line would give, then
+    /// classified by the same code ([`Builder::classify`]).
+    pub(super) fn kind_from_sal(&mut self, f: &header::Function, p: &header::Param) -> Option<Kind> {
         let sal_text = p.sal.iter().map(|s| s.name.clone()).collect::<Vec<_>>().join(" ");
         let m = match sal::interpret(&p.sal) {
             Ok(Some(m)) => m,
@@ -289,104 +332,97 @@ impl<'a> Builder<'a> {
                 return None;
             }
         };
-        let m = &m;
-        let Some(t) = pointee.cloned() else {
-            self.at_header(
-                &f.location,
-                format!("parameter `{}` of `{}` has {sal_text} but is not a pointer", p.name, f.name),
-            );
-            return None;
+        let source = Source::Sal(sal_text);
+        let kind = match self.pointee(&p.ty) {
+            None => Err(Problem::NotAPointer { kind: "annotated" }),
+            Some(_) => {
+                self.sal_description(p, &m).and_then(|said| self.classify(f, p, &said, spec::Pos::default()))
+            }
         };
-        let optional = m.optional;
-        let sal_error = |b: &mut Self, msg: String| {
-            let d = b.at_header(
-                &f.location,
-                format!("parameter `{}` of `{}` ({sal_text}): {msg}", p.name, f.name),
-            );
-            // Messages that already say where to fix it need no other hint.
-            if !msg.contains(" under `") {
-                d.hint = Some(format!("give it a spec entry under `functions: {}: params:`", f.name));
-            }
-            None
-        };
-        let element = |b: &mut Self| -> Result<Value, String> {
-            if matches!(b.header.resolve(&t), CType::Void) {
-                return Ok(Value::Scalar { scalar: Scalar::Int { bytes: 1, signed: false } });
-            }
-            b.value(&t)
-        };
-        let units =
-            |b: &Self| if m.bytes { spec::Units::Bytes } else { b.void_units(&t, spec::Units::Elements) };
-        match (m.direction, &m.count) {
-            (Direction::Outptr, _) => match self.out_handle_of(&p.ty) {
-                Some(handle) => Some(Kind::OutHandle { handle }),
-                None => sal_error(
-                    self,
-                    "dllgen handles `_Outptr_` only for handle types (declare one under `handles:`)".into(),
-                ),
-            },
-            (Direction::In, None) if m.nul_terminated => match self.encoding(None, &p.ty) {
-                Ok(encoding) => Some(Kind::InString { encoding, optional }),
-                Err(e) => sal_error(self, e),
-            },
-            (Direction::Out | Direction::Inout, None) if m.nul_terminated => sal_error(
-                self,
-                "a string written in place needs its capacity: describe it as `out_buffer` or `inout_buffer`"
-                    .into(),
-            ),
-            (Direction::In | Direction::Out | Direction::Inout, None) => {
-                if let Some(opaque) = self.opaque(&t) {
-                    return sal_error(self, opaque);
-                }
-                if m.direction != Direction::In && self.const_pointer(&p.ty) {
-                    return sal_error(self, "the callee cannot write through a `const` pointer".into());
-                }
-                let value = match self.value(&t) {
-                    Ok(v) => v,
-                    Err(e) => return sal_error(self, format!("it points to {e}")),
-                };
-                Some(match m.direction {
-                    Direction::In => Kind::In { value, optional },
-                    Direction::Out => Kind::Out { value, optional },
-                    _ => Kind::Inout { value, optional },
-                })
-            }
-            (dir @ (Direction::In | Direction::Out | Direction::Inout), Some(count)) => {
-                if dir != Direction::In && self.const_pointer(&p.ty) {
-                    return sal_error(self, "the callee cannot write through a `const` pointer".into());
-                }
-                let element = match element(self) {
-                    Ok(v) => v,
-                    Err(e) => return sal_error(self, format!("its elements are {e}")),
-                };
-                let len = match expr::parse(count) {
-                    Ok(e) => e,
-                    Err(e) => return sal_error(self, e),
-                };
-                let units = units(self);
-                Some(match dir {
-                    Direction::In => Kind::InBuffer { element, len, units, optional },
-                    Direction::Inout => Kind::InoutBuffer { element, len, units, optional },
-                    _ => {
-                        let filled = match m.written.as_deref().map(str::trim) {
-                            Some("return") => Filled::Return,
-                            Some(w) if w.starts_with('*') => {
-                                Filled::Param { name: w[1..].trim().to_string() }
-                            }
-                            Some(other) => {
-                                return sal_error(
-                                    self,
-                                    format!("the written count `{other}` is not `return` or `*param`"),
-                                )
-                            }
-                            None if m.nul_terminated => Filled::Nul,
-                            None => Filled::Capacity,
-                        };
-                        Kind::OutBuffer { element, capacity: len, units, filled, optional }
-                    }
-                })
-            }
-            (Direction::Ret, _) => sal_error(self, "a return annotation on a parameter".into()),
-        }
+        self.settle(f, p, kind, &source)
     }
+
+    /// What SAL says of a pointer parameter, in the spec's terms.
+    fn sal_description(&self, p: &header::Param, m: &sal::Meaning) -> Result<ParamSpec, Problem> {
+        let here = |value: String| Spanned { value, pos: spec::Pos::default() };
+        let units = if m.bytes { spec::Units::Bytes } else { spec::Units::Elements };
+        let kind = match (m.direction, &m.count) {
+            (Direction::Outptr, _) => {
+                match self.out_handle_of(&p.ty) {
+                    // The callee always gets somewhere to store the handle.
+                    Some(handle) => {
+                        return Ok(ParamSpec { kind: ParamKind::OutHandle(here(handle)), optional: false })
+                    }
+                    None => return Err(Problem::Other {
+                        message:
+                            "dllgen handles `_Outptr_` only for handle types (declare one under `handles:`)"
+                                .into(),
+                        names_fix: true,
+                    }),
+                }
+            }
+            (Direction::In, None) if m.nul_terminated => ParamKind::InString(None),
+            (Direction::Out | Direction::Inout, None) if m.nul_terminated => return Err(Problem::other(
+                "a string written in place needs its capacity: describe it as `out_buffer` or `inout_buffer`",
+            )),
+            (Direction::In, None) => ParamKind::In,
+            (Direction::Out, None) => ParamKind::Out,
+            (Direction::Inout, None) => ParamKind::Inout,
+            (Direction::In, Some(count)) => ParamKind::InBuffer { len: here(count.clone()), units },
+            (Direction::Inout, Some(count)) => ParamKind::InoutBuffer { len: here(count.clone()), units },
+            (Direction::Out, Some(count)) => {
+                let filled = match m.written.as_deref().map(str::trim) {
+                    Some("return") => spec::Filled::Return,
+                    Some(w) if w.starts_with('*') => spec::Filled::Param(w[1..].trim().to_string()),
+                    Some(other) => {
+                        return Err(Problem::Other {
+                            message: format!("the written count `{other}` is not `return` or `*param`"),
+                            names_fix: false,
+                        })
+                    }
+                    None if m.nul_terminated => spec::Filled::Nul,
+                    None => spec::Filled::Capacity,
+                };
+                ParamKind::OutBuffer { capacity: here(count.clone()), units, filled: here_filled(filled) }
+            }
+            (Direction::Ret, _) => return Err(Problem::other("a return annotation on a parameter")),
+        };
+        Ok(ParamSpec { kind, optional: m.optional })
+    }
+}
+
+/// Where a parameter's description came from: a spec line, or the header's SAL (its text,
+/// for messages).
+pub(super) enum Source<'s> {
+    Spec(&'s Spanned<ParamSpec>),
+    Sal(String),
+}
+
+/// What is wrong with a parameter's description: a typed value, put into words by
+/// [`Builder::settle`] for the source it came from.
+pub(super) enum Problem {
+    /// The kind needs a pointer and the parameter is none.
+    NotAPointer { kind: &'static str },
+    /// A buffer's elements cannot be copied (why).
+    Elements(Why),
+    /// The value behind an `in`/`out`/`inout` pointer cannot be copied (why).
+    Pointee { why: Why, kind: &'static str },
+    /// A length expression that does not parse, and where it is.
+    Expr { message: String, pos: spec::Pos },
+    /// The pointee is opaque; the message suggests declaring a handle (and says where).
+    Opaque(String),
+    /// Anything else; `names_fix`: the message already says where to fix it.
+    Other { message: String, names_fix: bool },
+    /// Already reported where it was found (an unknown handle, a callback type).
+    Reported,
+}
+
+impl Problem {
+    fn other(message: &str) -> Problem {
+        Problem::Other { message: message.to_string(), names_fix: false }
+    }
+}
+
+fn here_filled(filled: spec::Filled) -> Spanned<spec::Filled> {
+    Spanned { value: filled, pos: spec::Pos::default() }
 }

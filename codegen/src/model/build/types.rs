@@ -5,7 +5,7 @@ use super::*;
 
 impl<'a> Builder<'a> {
     /// A value that can travel by copy, or why not.
-    pub(super) fn value(&mut self, ty: &CType) -> Result<Value, String> {
+    pub(super) fn value(&mut self, ty: &CType) -> Result<Value, Why> {
         let resolved = self.header.resolve(ty).clone();
         match &resolved {
             CType::Int { bytes, signed } => {
@@ -25,27 +25,29 @@ impl<'a> Builder<'a> {
                     self.structure(name)?;
                     Ok(Value::Struct { name: name.clone() })
                 }
-                Some((TypeDefKind::Opaque, _)) => Err(format!("`{name}` is an incomplete type")),
-                _ => Err(format!("`{name}` is not a value type")),
+                Some((TypeDefKind::Opaque, _)) => Err(format!("`{name}` is an incomplete type").into()),
+                _ => Err(format!("`{name}` is not a value type").into()),
             },
             CType::Pointer { .. } => Err("a pointer".into()),
             CType::Array { .. } => Err("an array".into()),
             CType::Function(_) => Err("a function".into()),
             CType::Void => Err("void".into()),
-            CType::Unsupported { spelling } => Err(format!("`{spelling}`, which dllgen cannot marshal")),
+            CType::Unsupported { spelling } => {
+                Err(format!("`{spelling}`, which dllgen cannot marshal").into())
+            }
         }
     }
 
     /// Records the struct `name` with its 32-bit layout, or says why it cannot cross.
-    pub(super) fn structure(&mut self, name: &str) -> Result<(), String> {
+    pub(super) fn structure(&mut self, name: &str) -> Result<(), Why> {
         if self.structs.contains_key(name) {
             return Ok(());
         }
         let Some(def) = self.header.types.get(name) else {
-            return Err(format!("`{name}` is not in the header"));
+            return Err(format!("`{name}` is not in the header").into());
         };
         let (Some(size), Some(align)) = (def.size, def.align) else {
-            return Err(format!("`{name}` is an incomplete type"));
+            return Err(format!("`{name}` is an incomplete type").into());
         };
         // A placeholder first: a struct may reach itself through a pointer.
         self.structs.insert(
@@ -70,14 +72,14 @@ impl<'a> Builder<'a> {
         name: &str,
         kind: &TypeDefKind,
         size: u64,
-    ) -> Result<Vec<StructField>, String> {
+    ) -> Result<Vec<StructField>, Why> {
         let raw_fields = match kind {
             TypeDefKind::Struct { fields } => fields.clone(),
             TypeDefKind::Union { fields } => {
                 // A union crosses as its bytes, which is only right if none of its
                 // members is (or holds) a pointer.
                 if let Some(f) = fields.iter().find(|f| self.holds_pointer(&f.ty, 0)) {
-                    return Err(format!("`{name}`, a union whose member `{}` holds a pointer, which cannot be copied to the other process", f.name));
+                    return Err(format!("`{name}`, a union whose member `{}` holds a pointer, which cannot be copied to the other process", f.name).into());
                 }
                 return Ok(vec![StructField {
                     name: "bytes".into(),
@@ -86,7 +88,7 @@ impl<'a> Builder<'a> {
                     doc: None,
                 }]);
             }
-            _ => return Err(format!("`{name}` is not a struct")),
+            _ => return Err(format!("`{name}` is not a struct").into()),
         };
         let field_specs = self.struct_specs.get(name).map(|s| s.value.fields.clone()).unwrap_or_default();
         let mut fields = Vec::new();
@@ -108,18 +110,18 @@ impl<'a> Builder<'a> {
                 let optional = fs.value.optional;
                 match &fs.value.kind {
                     ParamKind::InString(enc) => FieldType::String {
-                        encoding: self.encoding(*enc, &fd.ty).map_err(|e| format!("`{name}` field `{}`: {e}", fd.name))?,
+                        encoding: self.encoding(*enc, &fd.ty).map_err(|e| Why::from(format!("`{name}` field `{}`: {e}", fd.name)))?,
                         optional,
                     },
                     ParamKind::Handle(h) if self.spec.handles.contains_key(&h.value) => {
                         FieldType::Handle { handle: h.value.clone(), optional }
                     }
-                    ParamKind::Handle(h) => return Err(format!("`{name}` field `{}`: no handle type `{}`", fd.name, h.value)),
+                    ParamKind::Handle(h) => return Err(format!("`{name}` field `{}`: no handle type `{}`", fd.name, h.value).into()),
                     _ => {
                         return Err(format!(
                             "`{name}` field `{}`: struct fields may be `in_string` or `handle` (other pointer fields are not supported yet)",
                             fd.name
-                        ))
+                        ).into())
                     }
                 }
             } else {
@@ -128,24 +130,27 @@ impl<'a> Builder<'a> {
                         return Err(format!(
                         "`{name}`, whose last field `{}` is a flexible array: its length is not in the type",
                         fd.name
-                    ))
+                    )
+                        .into())
                     }
                     CType::Array { element, len } => match self.value(&element) {
                         Ok(v) => FieldType::Array { element: v, len },
                         Err(e) => {
-                            return Err(format!("`{name}`, whose field `{}` is an array of {e}", fd.name))
+                            return Err(e.within(|e| {
+                                format!("`{name}`, whose field `{}` is an array of {e}", fd.name)
+                            }))
                         }
                     },
                     CType::Pointer { .. } => {
-                        return Err(format!(
+                        return Err(Why::fix(format!(
                             "`{name}`, whose field `{}` is a pointer: it means nothing in the other process; say what it holds under `structs: {name}: fields:`",
                             fd.name
-                        ));
+                        )));
                     }
                     other => FieldType::Value {
-                        value: self
-                            .value(&other)
-                            .map_err(|e| format!("`{name}`, whose field `{}` is {e}", fd.name))?,
+                        value: self.value(&other).map_err(|e| {
+                            e.within(|e| format!("`{name}`, whose field `{}` is {e}", fd.name))
+                        })?,
                     },
                 }
             };
@@ -242,5 +247,43 @@ impl<'a> Builder<'a> {
             CType::Pointer { pointee, .. } => Some((**pointee).clone()),
             _ => None,
         }
+    }
+}
+
+/// Why a type cannot be copied to the other process: the words, and whether they already
+/// say where to fix it (a diagnostic then needs no other hint).
+#[derive(Debug, Clone)]
+pub(super) struct Why {
+    pub text: String,
+    pub names_fix: bool,
+}
+
+impl Why {
+    /// Words that say where to fix it.
+    pub fn fix(text: String) -> Why {
+        Why { text, names_fix: true }
+    }
+
+    /// The same reason, inside a larger one (a struct's field).
+    pub fn within(self, f: impl FnOnce(&str) -> String) -> Why {
+        Why { text: f(&self.text), names_fix: self.names_fix }
+    }
+}
+
+impl From<String> for Why {
+    fn from(text: String) -> Why {
+        Why { text, names_fix: false }
+    }
+}
+
+impl From<&str> for Why {
+    fn from(text: &str) -> Why {
+        Why { text: text.to_string(), names_fix: false }
+    }
+}
+
+impl std::fmt::Display for Why {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.text)
     }
 }
