@@ -220,7 +220,7 @@ pub(crate) fn abi(c: Convention) -> &'static str {
     }
 }
 
-/// A value's types: client Rust, host Rust; its size and alignment on the target.
+/// A value's types: client Rust, host Rust; its size on the target (the model's).
 #[derive(Debug, Default)]
 pub(crate) struct Ty {
     pub rust: String,
@@ -228,7 +228,6 @@ pub(crate) struct Ty {
     pub is_bool: bool,
     pub is_struct: bool,
     pub size: u64,
-    pub align: u64,
 }
 
 /// What every view function needs: struct names, the target, and the list of what cannot
@@ -236,7 +235,7 @@ pub(crate) struct Ty {
 pub(crate) struct Cx {
     /// Struct C name → (Rust name, size, align).
     structs: std::collections::BTreeMap<String, (String, u64, u64)>,
-    /// 8-byte scalars are 4-aligned in i386 System V structs, 8-aligned on Windows.
+    /// The model is for a PE (the host's layout checks are for Windows).
     pe: bool,
     /// Callback types by C name.
     pub callbacks: std::collections::BTreeMap<String, CallbackView>,
@@ -262,13 +261,12 @@ impl Cx {
         match v {
             Value::Scalar { scalar: s } => Some(self.scalar(s)),
             Value::Struct { name } => match self.structs.get(name) {
-                Some((rust, size, align)) => Some(Ty {
+                Some((rust, size, _)) => Some(Ty {
                     rust: rust.clone(),
                     host: rust.clone(),
                     is_bool: false,
                     is_struct: true,
                     size: *size,
-                    align: *align,
                 }),
                 None => {
                     self.unsupported.push(format!("{what}: struct `{name}` has no layout"));
@@ -286,8 +284,7 @@ impl Cx {
             }
             Scalar::Bool => 1,
         };
-        let align = if size == 8 && !self.pe { 4 } else { size };
-        Ty { host: wire, rust, is_bool, is_struct: false, size, align }
+        Ty { host: wire, rust, is_bool, is_struct: false, size }
     }
 }
 
@@ -361,22 +358,22 @@ fn structure(s: &model::Struct, cx: &mut Cx) -> StructView {
             signed: false,
         };
         let fwhat = format!("{what} field `{}`", f.name);
-        let (host, size, align) = match &f.ty {
+        let host = match &f.ty {
             FieldType::Value { value } => {
                 let Some(t) = cx.value(value, &fwhat) else { continue };
                 v.client_type = t.rust.clone();
-                (t.host, t.size, t.align)
+                t.host
             }
             FieldType::Array { element, len } => {
                 let Some(t) = cx.value(element, &fwhat) else { continue };
                 v.client_type = format!("[{}; {len}]", t.rust);
                 v.default = "::core::array::from_fn(|_| ::core::default::Default::default())".into();
-                (format!("[{}; {len}]", t.host), t.size * len, t.align)
+                format!("[{}; {len}]", t.host)
             }
             FieldType::Bytes { len } => {
                 v.client_type = format!("[u8; {len}]");
                 v.default = format!("[0; {len}]");
-                (v.client_type.clone(), *len, 1)
+                v.client_type.clone()
             }
             FieldType::String { encoding, optional } => {
                 v.partial = "field_string";
@@ -387,7 +384,7 @@ fn structure(s: &model::Struct, cx: &mut Cx) -> StructView {
                 } else {
                     "::std::string::String".into()
                 };
-                (if *encoding == Encoding::Utf16 { "*const u16" } else { "*const u8" }.to_string(), 4, 4)
+                if *encoding == Encoding::Utf16 { "*const u16" } else { "*const u8" }.to_string()
             }
             FieldType::Handle { handle, optional } => {
                 v.partial = "field_handle";
@@ -396,7 +393,7 @@ fn structure(s: &model::Struct, cx: &mut Cx) -> StructView {
                 v.client_type = if *optional { kinds::option(handle) } else { handle.clone() };
                 v.default =
                     if *optional { "::core::option::Option::None".into() } else { format!("{handle}(0)") };
-                ("*mut ::core::ffi::c_void".to_string(), 4, 4)
+                "*mut ::core::ffi::c_void".to_string()
             }
             FieldType::Bits { bit_offset, width, signed } => {
                 v.partial = "field_bits";
@@ -408,6 +405,8 @@ fn structure(s: &model::Struct, cx: &mut Cx) -> StructView {
                 continue;
             }
         };
+        // The layout is clang's (the model's), never worked out here.
+        let (size, align) = (f.size, f.align);
         let end = f.offset + size;
         if f.offset % align.max(1) != 0 || align > s.align {
             // Packed: a typed slot would move. Scalars are kept as bytes; others refused.

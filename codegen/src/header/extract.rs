@@ -454,6 +454,8 @@ impl Extractor<'_> {
                             ty: self.ctype(f.ty()),
                             offset_bits: f.field_offset_bits().max(0) as u64,
                             bit_width: f.is_bit_field().then(|| f.bit_width().max(0) as u32),
+                            size: f.ty().size(),
+                            align: f.ty().align(),
                             doc: f.comment(),
                         }
                     })

@@ -290,6 +290,10 @@ pub struct Field {
     pub offset_bits: u64,
     /// Width for bit-fields.
     pub bit_width: Option<u32>,
+    /// Its type's size and alignment in bytes, as clang lays it out for the target
+    /// (`None` for an incomplete type).
+    pub size: Option<u64>,
+    pub align: Option<u64>,
     /// The doc comment.
     pub doc: Option<String>,
 }

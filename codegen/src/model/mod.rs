@@ -397,6 +397,13 @@ pub struct StructField {
     pub name: String,
     /// Byte offset on the target.
     pub offset: u64,
+    /// Size and alignment of its type on the target (clang's numbers; what the host's
+    /// mirror of the layout checks a slot against). Not hashed: they follow from `ty` and
+    /// the target, which are.
+    #[serde(skip)]
+    pub size: u64,
+    #[serde(skip)]
+    pub align: u64,
     /// What it holds.
     pub ty: FieldType,
     /// The doc comment.

@@ -84,6 +84,9 @@ impl<'a> Builder<'a> {
                 return Ok(vec![StructField {
                     name: "bytes".into(),
                     offset: 0,
+                    // A byte array in the mirror (whose own alignment is the union's).
+                    size,
+                    align: 1,
                     ty: FieldType::Bytes { len: size },
                     doc: None,
                 }]);
@@ -154,7 +157,13 @@ impl<'a> Builder<'a> {
                     },
                 }
             };
-            fields.push(StructField { name: fd.name.clone(), offset, ty, doc: fd.doc.clone() });
+            let (size, align) = match (&ty, fd.size, fd.align) {
+                // Bit-fields live in byte regions; their type's layout does not apply.
+                (FieldType::Bits { .. }, _, _) => (0, 1),
+                (_, Some(size), Some(align)) => (size, align),
+                _ => return Err(format!("`{name}`, whose field `{}` has no layout", fd.name).into()),
+            };
+            fields.push(StructField { name: fd.name.clone(), offset, size, align, ty, doc: fd.doc.clone() });
         }
         Ok(fields)
     }
