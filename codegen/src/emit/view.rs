@@ -55,25 +55,34 @@ pub struct StructView {
 pub struct FieldView {
     pub name: String,
     pub doc: Vec<String>,
-    /// Its partial (`templates/fields/<partial>.hbs`): `field_value`, `field_string`,
-    /// `field_handle`, `field_bits` or `field_raw` (a scalar at an offset its type cannot
-    /// have in a `#[repr(C)]` struct: kept as bytes).
-    pub partial: &'static str,
     pub client_type: String,
-    /// The scalar type of a `raw` field.
-    pub host_type: String,
     /// The client's default value.
     pub default: String,
-    /// Strings: the encoding's marker type.
-    pub text: String,
-    pub optional: bool,
-    /// Handle fields: the type's index in the host's handle table.
-    pub handle_kind: u32,
-    /// Bit-fields: the host slot holding the bits, and where in it.
-    pub region: String,
-    pub bit: u64,
-    pub width: u32,
-    pub signed: bool,
+    #[serde(flatten)]
+    pub kind: FieldKind,
+}
+
+/// One variant per kind of struct field; its serde name is its partial's
+/// (`templates/fields/<partial>.hbs`).
+#[derive(Debug, Serialize)]
+#[serde(tag = "partial")]
+pub enum FieldKind {
+    /// A number, an array or a nested struct.
+    #[serde(rename = "field_value")]
+    Value {},
+    /// A string pointer (`text`: the encoding's marker type).
+    #[serde(rename = "field_string")]
+    String { text: String, optional: bool },
+    /// A handle (`handle_kind`: the type's index in the host's handle table).
+    #[serde(rename = "field_handle")]
+    Handle { handle_kind: u32, optional: bool },
+    /// A bit-field: the host slot holding the bits, and where in it.
+    #[serde(rename = "field_bits")]
+    Bits { region: String, bit: u64, width: u32, signed: bool },
+    /// A scalar at an offset its type cannot have in a `#[repr(C)]` struct (packed): kept
+    /// as bytes of `host_type`.
+    #[serde(rename = "field_raw")]
+    Raw { host_type: String },
 }
 
 /// A field of the host's mirror struct.
@@ -345,17 +354,9 @@ fn structure(s: &model::Struct, cx: &mut Cx) -> StructView {
         let mut v = FieldView {
             name: ident(&f.name),
             doc: f.doc.as_deref().map(|d| d.lines().map(str::to_string).collect()).unwrap_or_default(),
-            partial: "field_value",
             client_type: String::new(),
-            host_type: String::new(),
             default: "::core::default::Default::default()".into(),
-            text: String::new(),
-            optional: false,
-            handle_kind: 0,
-            region: String::new(),
-            bit: 0,
-            width: 0,
-            signed: false,
+            kind: FieldKind::Value {},
         };
         let fwhat = format!("{what} field `{}`", f.name);
         let host = match &f.ty {
@@ -376,9 +377,7 @@ fn structure(s: &model::Struct, cx: &mut Cx) -> StructView {
                 v.client_type.clone()
             }
             FieldType::String { encoding, optional } => {
-                v.partial = "field_string";
-                v.text = kinds::text(*encoding);
-                v.optional = *optional;
+                v.kind = FieldKind::String { text: kinds::text(*encoding), optional: *optional };
                 v.client_type = if *optional {
                     kinds::option("::std::string::String")
                 } else {
@@ -387,20 +386,17 @@ fn structure(s: &model::Struct, cx: &mut Cx) -> StructView {
                 if *encoding == Encoding::Utf16 { "*const u16" } else { "*const u8" }.to_string()
             }
             FieldType::Handle { handle, optional } => {
-                v.partial = "field_handle";
-                v.optional = *optional;
-                v.handle_kind = cx.handle_kind(handle);
+                v.kind = FieldKind::Handle { handle_kind: cx.handle_kind(handle), optional: *optional };
                 v.client_type = if *optional { kinds::option(handle) } else { handle.clone() };
                 v.default =
                     if *optional { "::core::option::Option::None".into() } else { format!("{handle}(0)") };
                 "*mut ::core::ffi::c_void".to_string()
             }
             FieldType::Bits { bit_offset, width, signed } => {
-                v.partial = "field_bits";
                 let bits = if *width <= 32 { 32 } else { 64 };
                 v.client_type = format!("{}{bits}", if *signed { "i" } else { "u" });
-                v.bit = f.offset * 8 + u64::from(*bit_offset);
-                (v.width, v.signed) = (*width, *signed);
+                let bit = f.offset * 8 + u64::from(*bit_offset);
+                v.kind = FieldKind::Bits { region: String::new(), bit, width: *width, signed: *signed };
                 fields.push(v);
                 continue;
             }
@@ -415,8 +411,7 @@ fn structure(s: &model::Struct, cx: &mut Cx) -> StructView {
                     .push(format!("{fwhat}: a struct or array at an offset its alignment forbids (packed)"));
                 continue;
             }
-            v.partial = "field_raw";
-            v.host_type = host;
+            v.kind = FieldKind::Raw { host_type: host };
             slots.push((f.offset, end, v.name.clone(), format!("[u8; {size}]")));
         } else {
             natural = natural.max(align);
@@ -427,17 +422,19 @@ fn structure(s: &model::Struct, cx: &mut Cx) -> StructView {
     // Bit-fields live in byte regions covering exactly the bits they use; adjacent or
     // overlapping bit-fields share a region.
     let mut regions: Vec<(u64, u64)> = Vec::new();
-    for v in fields.iter().filter(|v| v.partial == "field_bits") {
-        let (start, end) = (v.bit / 8, (v.bit + u64::from(v.width)).div_ceil(8).max(v.bit / 8 + 1));
+    for v in &fields {
+        let FieldKind::Bits { bit, width, .. } = &v.kind else { continue };
+        let (start, end) = (bit / 8, (bit + u64::from(*width)).div_ceil(8).max(bit / 8 + 1));
         match regions.last_mut() {
             Some(last) if start <= last.1 => last.1 = last.1.max(end),
             _ => regions.push((start, end)),
         }
     }
-    for v in fields.iter_mut().filter(|v| v.partial == "field_bits") {
-        if let Some((start, _)) = regions.iter().find(|(a, b)| v.bit / 8 >= *a && v.bit / 8 < *b) {
-            v.region = format!("__dllgen_bits{start}");
-            v.bit -= start * 8;
+    for v in &mut fields {
+        let FieldKind::Bits { region, bit, .. } = &mut v.kind else { continue };
+        if let Some((start, _)) = regions.iter().find(|(a, b)| *bit / 8 >= *a && *bit / 8 < *b) {
+            *region = format!("__dllgen_bits{start}");
+            *bit -= start * 8;
         }
     }
     slots.extend(
@@ -522,11 +519,11 @@ pub fn build(m: &Model, spec_file: &str) -> Result<Crates, Unsupported> {
         m.callbacks.iter().map(|c| kinds::callback::callback_type(c, &mut cx)).collect();
     cx.callbacks = callbacks.iter().map(|c| (c.c_name.clone(), c.clone())).collect();
     for s in &structs {
-        if s.fields.iter().any(|f| f.partial == "field_raw") {
-            cx.packed.insert(s.name.clone());
-        }
-        for f in s.fields.iter().filter(|f| f.partial == "field_raw") {
-            cx.raw.insert((s.c_name.clone(), f.name.clone()), f.host_type.clone());
+        for f in &s.fields {
+            if let FieldKind::Raw { host_type } = &f.kind {
+                cx.packed.insert(s.name.clone());
+                cx.raw.insert((s.c_name.clone(), f.name.clone()), host_type.clone());
+            }
         }
     }
     let mut functions = Vec::new();
