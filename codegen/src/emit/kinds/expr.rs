@@ -17,22 +17,31 @@ pub(crate) enum Side {
 /// What `side` calls parameter `name` of `f`: the host always its local; the client the
 /// caller's argument when the caller passes it, else its local.
 fn binding(f: &model::Function, name: &str, side: Side) -> String {
-    let visible = f.params.iter().find(|p| p.name == name).is_some_and(|p| {
-        matches!(
-            p.kind,
-            Kind::Value { .. }
-                | Kind::InString { .. }
-                | Kind::InBuffer { .. }
-                | Kind::InoutBuffer { .. }
-                | Kind::In { .. }
-                | Kind::Inout { .. }
-                | Kind::Handle { .. }
-                | Kind::Callback { .. }
-        )
-    });
+    let visible = f.params.iter().find(|p| p.name == name).is_some_and(|p| passed_by_caller(&p.kind));
     match side {
         Side::Client if visible => ident(name),
         _ => local(name),
+    }
+}
+
+/// Whether the caller passes a parameter of this kind (else the client works it out, or
+/// it is an output). Exhaustive: a new kind must say.
+fn passed_by_caller(kind: &Kind) -> bool {
+    match kind {
+        Kind::Value { .. }
+        | Kind::InString { .. }
+        | Kind::InBuffer { .. }
+        | Kind::InoutBuffer { .. }
+        | Kind::In { .. }
+        | Kind::Inout { .. }
+        | Kind::Handle { .. }
+        | Kind::Callback { .. } => true,
+        Kind::OutBuffer { .. }
+        | Kind::Out { .. }
+        | Kind::OutHandle { .. }
+        | Kind::UserData { .. }
+        | Kind::Length { .. }
+        | Kind::OutLength { .. } => false,
     }
 }
 
