@@ -38,52 +38,15 @@ fn the_checked_in_demo_crates_are_up_to_date() {
     }
 }
 
-/// The kinds specs (tests/specs, every kind of specs/SCHEMA.md over tests/fixtures/kinds.h)
-/// generate generated/kinds-linux-* and generated/kinds-*, which tests/tests/kinds.rs calls.
-#[test]
-fn the_checked_in_kinds_crates_are_up_to_date() {
+/// Generates (or, without DLLGEN_BLESS=1, checks) `specs` into `out_dir`, each run from a
+/// folder where `fixtures` is tests/fixtures and `lib` the built fixture binaries.
+fn generate_from_stage(stage_name: &str, specs: &[PathBuf], out_dir: &Path) {
     let bless = std::env::var_os("DLLGEN_BLESS").is_some_and(|v| v == "1");
-    let stage = scratch("kinds");
+    let stage = scratch(stage_name);
     std::fs::create_dir_all(&stage).unwrap();
     std::os::unix::fs::symlink(repo().join("tests/fixtures"), stage.join("fixtures")).unwrap();
     std::os::unix::fs::symlink(dllgen_tests::fixtures(), stage.join("lib")).unwrap();
-    let out_dir = repo().join("generated");
-    for spec in ["kinds_linux.yaml", "kinds.yaml"] {
-        std::fs::copy(repo().join("tests/specs").join(spec), stage.join(spec)).unwrap();
-        let mut args = vec!["generate", spec, "--out", out_dir.to_str().unwrap()];
-        if !bless {
-            args.push("--check");
-        }
-        let out =
-            Command::new(env!("CARGO_BIN_EXE_dllgen")).args(&args).current_dir(&stage).output().unwrap();
-        assert!(
-            out.status.success(),
-            "generated/ is stale for tests/specs/{spec}; run `DLLGEN_BLESS=1 cargo test -p dllgen --test generate`:\n{}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-    }
-    let _ = std::fs::remove_dir_all(&stage);
-}
-
-/// One small spec per kind (tests/expect/*.yaml, over tests/fixtures/kinds.h) generates
-/// the crates beside it, checked in so a reviewer sees what one kind generates; the test
-/// command builds them (workspace members; the hosts for i686 in its lint pass).
-#[test]
-fn the_checked_in_per_kind_expectations_are_up_to_date() {
-    let bless = std::env::var_os("DLLGEN_BLESS").is_some_and(|v| v == "1");
-    let stage = scratch("expect");
-    std::fs::create_dir_all(&stage).unwrap();
-    std::os::unix::fs::symlink(repo().join("tests/fixtures"), stage.join("fixtures")).unwrap();
-    std::os::unix::fs::symlink(dllgen_tests::fixtures(), stage.join("lib")).unwrap();
-    let out_dir = repo().join("tests/expect");
-    let mut specs: Vec<PathBuf> = std::fs::read_dir(&out_dir)
-        .unwrap()
-        .map(|e| e.unwrap().path())
-        .filter(|p| p.extension().is_some_and(|e| e == "yaml"))
-        .collect();
-    specs.sort();
-    assert!(specs.len() >= 10, "{specs:?}");
-    for spec in &specs {
+    for spec in specs {
         let name = spec.file_name().unwrap().to_str().unwrap();
         std::fs::copy(spec, stage.join(name)).unwrap();
         let mut args = vec!["generate", name, "--out", out_dir.to_str().unwrap()];
@@ -94,11 +57,37 @@ fn the_checked_in_per_kind_expectations_are_up_to_date() {
             Command::new(env!("CARGO_BIN_EXE_dllgen")).args(&args).current_dir(&stage).output().unwrap();
         assert!(
             out.status.success(),
-            "tests/expect is stale for {name}; run `DLLGEN_BLESS=1 cargo test -p dllgen --test generate`:\n{}",
+            "{} is stale for {}; run `DLLGEN_BLESS=1 cargo test -p dllgen --test generate`:\n{}",
+            out_dir.display(),
+            spec.display(),
             String::from_utf8_lossy(&out.stderr)
         );
     }
     let _ = std::fs::remove_dir_all(&stage);
+}
+
+/// The kinds specs (tests/specs, every kind of specs/SCHEMA.md over tests/fixtures/kinds.h)
+/// generate generated/kinds-linux-* and generated/kinds-*, which tests/tests/kinds.rs calls.
+#[test]
+fn the_checked_in_kinds_crates_are_up_to_date() {
+    let specs = ["kinds_linux.yaml", "kinds.yaml"].map(|s| repo().join("tests/specs").join(s));
+    generate_from_stage("kinds", &specs, &repo().join("generated"));
+}
+
+/// One small spec per kind (tests/expect/*.yaml, over tests/fixtures/kinds.h) generates
+/// the crates beside it, checked in so a reviewer sees what one kind generates; the test
+/// command builds them (workspace members; the hosts for i686 in its lint pass).
+#[test]
+fn the_checked_in_per_kind_expectations_are_up_to_date() {
+    let out_dir = repo().join("tests/expect");
+    let mut specs: Vec<PathBuf> = std::fs::read_dir(&out_dir)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|e| e == "yaml"))
+        .collect();
+    specs.sort();
+    assert!(specs.len() >= 10, "{specs:?}");
+    generate_from_stage("expect", &specs, &out_dir);
 }
 
 #[test]

@@ -28,20 +28,22 @@ pub fn check<S: Deref<Target = [T]>, T>(
     units: Units,
     elem_size: u64,
 ) -> Result<(), WireError> {
-    if covers(v, len, units, elem_size) {
-        Ok(())
-    } else {
-        Err(WireError::Payload("an input buffer is shorter than its length"))
-    }
+    covers(v, len, units, elem_size, "an input buffer is shorter than its length")
 }
 
+/// `Ok` when `v` (if given) holds the bytes of `len` in `units`; else the error `short`.
 pub(crate) fn covers<S: Deref<Target = [T]>, T>(
     v: &Option<S>,
     len: u64,
     units: Units,
     elem_size: u64,
-) -> bool {
-    v.as_ref().is_none_or(|v| units.bytes(len, elem_size) <= (v.len() as u64).saturating_mul(elem_size))
+    short: &'static str,
+) -> Result<(), WireError> {
+    let given = |v: &S| (v.len() as u64).saturating_mul(elem_size);
+    match v.as_ref().is_none_or(|v| units.bytes(len, elem_size) <= given(v)) {
+        true => Ok(()),
+        false => Err(WireError::Payload(short)),
+    }
 }
 
 /// Host: what the library gets.

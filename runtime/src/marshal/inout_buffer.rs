@@ -46,11 +46,7 @@ pub fn check<S: Deref<Target = [T]>, T>(
     units: Units,
     elem_size: u64,
 ) -> Result<(), WireError> {
-    if covers(v, len, units, elem_size) {
-        Ok(())
-    } else {
-        Err(WireError::Payload("a buffer is shorter than its length"))
-    }
+    covers(v, len, units, elem_size, "a buffer is shorter than its length")
 }
 
 /// Host: what the library gets.

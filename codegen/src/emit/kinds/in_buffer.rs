@@ -1,6 +1,6 @@
 //! Kind `in_buffer` (`templates/kinds/in_buffer.hbs`).
 
-use super::{option, At, Buffer, Param, ParamKind};
+use super::{At, Buffer, Param, ParamKind};
 use crate::emit::view::Cx;
 use crate::model::{self, Expr};
 use crate::spec::Units;
@@ -22,11 +22,8 @@ pub(super) fn view(
     cx: &mut Cx,
     out: &mut Param,
 ) -> ParamKind {
-    let Some((buffer, t)) = Buffer::new(at, element, len, units, cx) else {
-        return ParamKind::UserData(super::user_data::View {});
-    };
-    out.ffi_type = format!("*const {}", buffer.host_elem);
-    let slice = format!("&[{}]", t.rust);
-    out.sig = Some(format!("{}: {}", at.name, if optional { option(&slice) } else { slice }));
-    ParamKind::InBuffer(View { buffer, optional })
+    match super::passed_buffer(at, element, len, units, optional, false, cx, out) {
+        Some(buffer) => ParamKind::InBuffer(View { buffer, optional }),
+        None => ParamKind::UserData(super::user_data::View {}),
+    }
 }

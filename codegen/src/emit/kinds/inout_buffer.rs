@@ -1,6 +1,6 @@
 //! Kind `inout_buffer` (`templates/kinds/inout_buffer.hbs`).
 
-use super::{option, At, Buffer, Param, ParamKind};
+use super::{At, Buffer, Param, ParamKind};
 use crate::emit::view::Cx;
 use crate::model::{self, Expr};
 use crate::spec::Units;
@@ -22,11 +22,8 @@ pub(super) fn view(
     cx: &mut Cx,
     out: &mut Param,
 ) -> ParamKind {
-    let Some((buffer, t)) = Buffer::new(at, element, len, units, cx) else {
-        return ParamKind::UserData(super::user_data::View {});
-    };
-    out.ffi_type = format!("*mut {}", buffer.host_elem);
-    let slice = format!("&mut [{}]", t.rust);
-    out.sig = Some(format!("{}: {}", at.name, if optional { option(&slice) } else { slice }));
-    ParamKind::InoutBuffer(View { buffer, optional })
+    match super::passed_buffer(at, element, len, units, optional, true, cx, out) {
+        Some(buffer) => ParamKind::InoutBuffer(View { buffer, optional }),
+        None => ParamKind::UserData(super::user_data::View {}),
+    }
 }

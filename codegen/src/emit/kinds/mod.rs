@@ -205,3 +205,47 @@ impl Buffer {
         ))
     }
 }
+
+/// A buffer the caller passes, read (`&[T]`, `*const T`) or also written (`&mut [T]`,
+/// `*mut T`): its view, with the signature and the pointer type set on `out`.
+#[allow(clippy::too_many_arguments)]
+pub(super) fn passed_buffer(
+    at: &At<'_>,
+    element: &model::Value,
+    len: &model::Expr,
+    u: crate::spec::Units,
+    optional: bool,
+    writes: bool,
+    cx: &mut Cx,
+    out: &mut Param,
+) -> Option<Buffer> {
+    let (buffer, t) = Buffer::new(at, element, len, u, cx)?;
+    let (ptr, slice) =
+        if writes { ("*mut", format!("&mut [{}]", t.rust)) } else { ("*const", format!("&[{}]", t.rust)) };
+    out.ffi_type = format!("{ptr} {}", buffer.host_elem);
+    out.sig = Some(format!("{}: {}", at.name, if optional { option(&slice) } else { slice }));
+    Some(buffer)
+}
+
+/// One value behind a pointer the caller passes, read (`T` for scalars, `&T` for structs;
+/// `*const T`) or also written (`&mut T`, `*mut T`): its client and host types, with the
+/// signature and the pointer type set on `out`.
+pub(super) fn passed_value(
+    at: &At<'_>,
+    value: &model::Value,
+    optional: bool,
+    writes: bool,
+    cx: &mut Cx,
+    out: &mut Param,
+) -> (String, String) {
+    let t = cx.value(value, &at.what).unwrap_or_default();
+    let host = host_value(&t);
+    out.ffi_type = format!("{} {host}", if writes { "*mut" } else { "*const" });
+    let arg = match (writes, t.is_struct) {
+        (true, _) => format!("&mut {}", t.rust),
+        (false, true) => format!("&{}", t.rust),
+        (false, false) => t.rust.clone(),
+    };
+    out.sig = Some(format!("{}: {}", at.name, if optional { option(&arg) } else { arg }));
+    (t.rust, host)
+}
