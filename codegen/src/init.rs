@@ -261,9 +261,39 @@ impl Drafter<'_> {
                     f.params.iter().find(|q| related(q) && self.is_integer(&q.ty) && is_length_name(&q.name))
                 })
                 .map(|q| q.name.clone());
+            // Else a count read and written: an integer pointer right after it, or one named
+            // after it (`dest` + `destLen`): the buffer's length goes in, a count comes back.
+            let int_pointer = |q: &crate::header::Param| matches!(self.resolve(&q.ty), CType::Pointer { pointee, const_pointee: false } if self.is_integer(pointee));
+            let count = match &length {
+                Some(_) => None,
+                None => f
+                    .params
+                    .get(i + 1)
+                    .filter(|q| int_pointer(q) && is_length_name(&q.name))
+                    .or_else(|| {
+                        f.params.iter().find(|q| related(q) && int_pointer(q) && is_length_name(&q.name))
+                    })
+                    .filter(|q| !taken.contains(&q.name))
+                    .map(|q| q.name.clone()),
+            };
             let void = matches!(self.resolve(&pointee), CType::Void);
-            let bytes =
-                if void || length.as_deref().is_some_and(counts_bytes) { ", units: bytes" } else { "" };
+            let bytes = if void || length.as_deref().or(count.as_deref()).is_some_and(counts_bytes) {
+                ", units: bytes"
+            } else {
+                ""
+            };
+            if let Some(c) = &count {
+                taken.insert(c.clone());
+                lines.push(if const_pointee {
+                    format!("{}: {{ in_buffer: {{ len: \"*{c}\"{bytes} }} }}  # review: `*{c}` in, the count consumed out", p.name)
+                } else {
+                    format!(
+                        "{}: {{ out_buffer: {{ capacity: \"*{c}\"{bytes}, length: {c} }} }}  # review: `*{c}` is the capacity in, the filled length out",
+                        p.name
+                    )
+                });
+                continue;
+            }
             if const_pointee {
                 if let (Some(enc), None) = (self.string_encoding(&pointee), &length) {
                     lines.push(format!(

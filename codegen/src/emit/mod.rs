@@ -31,6 +31,7 @@ const TEMPLATES: &[(&str, &str)] = &[
     ("in_string", include_str!("../../../templates/kinds/in_string.hbs")),
     ("inout", include_str!("../../../templates/kinds/inout.hbs")),
     ("inout_buffer", include_str!("../../../templates/kinds/inout_buffer.hbs")),
+    ("inout_length", include_str!("../../../templates/kinds/inout_length.hbs")),
     ("length", include_str!("../../../templates/kinds/length.hbs")),
     ("out", include_str!("../../../templates/kinds/out.hbs")),
     ("out_buffer", include_str!("../../../templates/kinds/out_buffer.hbs")),

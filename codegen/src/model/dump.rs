@@ -70,6 +70,13 @@ fn kind(k: &Kind) -> String {
         Kind::UserData { of } => format!("user data of {of}"),
         Kind::Length { value, of } => format!("length ({}) of {}", scalar(value), of.join(", ")),
         Kind::OutLength { value: v, of } => format!("out length ({}) of {of}", scalar(v)),
+        Kind::InoutLength { value: v, of, consumed } => {
+            format!(
+                "in/out length ({}) of {of}{}",
+                scalar(v),
+                if *consumed { ", consumed count returned" } else { "" }
+            )
+        }
     }
 }
 

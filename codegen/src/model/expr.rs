@@ -1,4 +1,5 @@
-//! Length expressions: `len`, `16`, `info.count`, `rows * cols`, `(n + 1) * 2`,
+//! Length expressions: `len`, `16`, `info.count`, `rows * cols`, `(n + 1) * 2`, and `*len`
+//! (the integer behind a pointer parameter: a count passed in and written back),
 //! `sizeof(T)`-free on purpose (counts are in elements or bytes, chosen by `units`).
 
 use serde::Serialize;
@@ -15,6 +16,12 @@ pub enum Expr {
     },
     /// A parameter's value.
     Param {
+        /// The parameter's name.
+        name: String,
+    },
+    /// The integer a pointer parameter points to (`*len`): its value before the call; the
+    /// library may write a count back through it.
+    Deref {
         /// The parameter's name.
         name: String,
     },
@@ -53,7 +60,7 @@ impl Expr {
     pub fn params(&self) -> Vec<&str> {
         match self {
             Expr::Const { .. } => Vec::new(),
-            Expr::Param { name } => vec![name],
+            Expr::Param { name } | Expr::Deref { name } => vec![name],
             Expr::Field { param, .. } => vec![param],
             Expr::Binary { left, right, .. } => {
                 let mut v = left.params();
@@ -69,6 +76,7 @@ impl fmt::Display for Expr {
         match self {
             Expr::Const { value } => write!(f, "{value}"),
             Expr::Param { name } => write!(f, "{name}"),
+            Expr::Deref { name } => write!(f, "*{name}"),
             Expr::Field { param, field } => write!(f, "{param}.{field}"),
             Expr::Binary { left, op, right } => write!(f, "({left} {op} {right})"),
         }
@@ -172,6 +180,14 @@ impl Parser<'_> {
             self.at += 1;
             return Ok(e);
         }
+        if t == "*" {
+            let name = self.peek().filter(|n| n.starts_with(|c: char| c.is_ascii_alphabetic() || c == '_'));
+            let Some(name) = name.map(str::to_string) else {
+                return Err("`*` in a length must be followed by a parameter name (`*len`)".into());
+            };
+            self.at += 1;
+            return Ok(Expr::Deref { name });
+        }
         if let Ok(value) = t.parse::<i64>() {
             return Ok(Expr::Const { value });
         }
@@ -204,11 +220,14 @@ mod tests {
         assert_eq!(parse("rows * cols + 1").unwrap().to_string(), "((rows * cols) + 1)");
         assert_eq!(parse("(n + 1) * 2").unwrap().to_string(), "((n + 1) * 2)");
         assert_eq!(parse("a * b").unwrap().params(), ["a", "b"]);
+        assert_eq!(parse("*destLen").unwrap(), Expr::Deref { name: "destLen".into() });
+        assert_eq!(parse(" * n").unwrap().to_string(), "*n");
     }
 
     #[test]
     fn rejects_what_it_cannot_evaluate() {
-        assert!(parse("*len").is_err());
+        assert!(parse("* 2").is_err());
+        assert!(parse("**len").is_err());
         assert!(parse("n +").is_err());
         assert!(parse("(n").is_err());
         assert!(parse("sizeof(int)").is_err());

@@ -259,6 +259,18 @@ pub enum Kind {
         /// The buffer parameters it sizes.
         of: Vec<String>,
     },
+    /// A pointer to a count read and written (`uLongf *destLen`): before the call the
+    /// length of the buffer it sizes (`*destLen` in that buffer's length), after it the
+    /// count the library reports: for an out-buffer how much it filled, for an in-buffer
+    /// how much it consumed (then returned to the client). Hidden from the client API.
+    InoutLength {
+        /// The integer it points to.
+        value: Scalar,
+        /// The buffer parameter it sizes.
+        of: String,
+        /// The count after the call is returned to the client (it sizes an in-buffer).
+        consumed: bool,
+    },
     /// An out-parameter receiving how much of an out-buffer was filled (hidden from the
     /// client API, which returns the buffer at that length).
     OutLength {

@@ -20,6 +20,7 @@
 //! | `handle` (also returned) / `out_handle` | [`handle`], [`out_handle`] |
 //! | `callback` / `user_data` | [`callback`] |
 //! | `length` / `out_length` | [`length`] |
+//! | `inout_length` (a count read and written) | [`inout_length`] |
 //! | a returned string | [`ret_string`] |
 //! | the error rule of a function | [`error`] |
 //! | struct fields (bit-fields) | [`bits`] |
@@ -33,6 +34,7 @@ pub mod in_buffer;
 pub mod in_string;
 pub mod in_value;
 pub mod inout_buffer;
+pub mod inout_length;
 pub mod inout_value;
 pub mod length;
 mod optional;

@@ -357,6 +357,24 @@ pub fn edges(k: &Kinds, d: &Direct) {
     assert!(matches!(&over, Err(Error::Protocol(m)) if m.contains("reported 9 elements")), "{over:?}");
     assert_eq!(k.client().host_pid(), pid, "the host lives on");
 
+    // Counts read and written (`uLongf *destLen`): the capacity goes in, the filled length
+    // comes back and is checked against it; an in-buffer's count comes back as consumed.
+    let pack: extern "C" fn(*mut u8, *mut u32, *const u8, u32) -> i32 = d.sym("kx_pack");
+    let eat: extern "C" fn(*const u8, *mut u32) -> i32 = d.sym("kx_eat");
+    for _ in 0..50 {
+        let src: Vec<u8> = (0..rng.small(40)).map(|_| rng.next() as u8).collect();
+        let cap = rng.small(48);
+        let (mut direct, mut len) = (vec![0u8; cap], cap as u32);
+        let status = pack(direct.as_mut_ptr(), &mut len, src.as_ptr(), src.len() as u32);
+        direct.truncate(len as usize);
+        let expected = if status < 0 { Err(Error::Library(i64::from(status))) } else { Ok((status, direct)) };
+        assert_eq!(k.kx_pack(cap, &src), expected, "{} bytes into {cap}", src.len());
+        let mut n = src.len() as u32;
+        let sum = eat(src.as_ptr(), &mut n);
+        assert_eq!(k.kx_eat(&src), Ok((sum, n as usize)));
+    }
+    assert_eq!(k.kx_eat(&[]), Ok((0, 0)));
+
     // NULL where a handle was expected: the client gets a handle that the host refuses
     // to pass back, instead of handing the library a NULL.
     let (status, none) = k.default_().unwrap();

@@ -41,6 +41,7 @@ fn passed_by_caller(kind: &Kind) -> bool {
         | Kind::OutHandle { .. }
         | Kind::UserData { .. }
         | Kind::Length { .. }
+        | Kind::InoutLength { .. }
         | Kind::OutLength { .. } => false,
     }
 }
@@ -48,7 +49,7 @@ fn passed_by_caller(kind: &Kind) -> bool {
 /// A buffer's length as `side` computes it (a `u64` expression).
 pub(crate) fn length(expr: &Expr, f: &model::Function, cx: &Cx, side: Side) -> String {
     match expr {
-        Expr::Param { name } => format!("{} as u64", binding(f, name, side)),
+        Expr::Param { name } | Expr::Deref { name } => format!("{} as u64", binding(f, name, side)),
         Expr::Const { value } => format!("{value}u64"),
         other => format!("{RT}::marshal::length::checked({})?", checked(other, f, cx, side)),
     }
@@ -58,7 +59,7 @@ pub(crate) fn length(expr: &Expr, f: &model::Function, cx: &Cx, side: Side) -> S
 fn checked(e: &Expr, f: &model::Function, cx: &Cx, side: Side) -> String {
     match e {
         Expr::Const { value } => format!("Some({value}i128)"),
-        Expr::Param { name } => format!("Some({} as i128)", binding(f, name, side)),
+        Expr::Param { name } | Expr::Deref { name } => format!("Some({} as i128)", binding(f, name, side)),
         Expr::Field { param, field } => {
             let kind = f.params.iter().find(|p| p.name == *param).map(|p| &p.kind);
             let strukt = match kind {

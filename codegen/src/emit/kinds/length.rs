@@ -21,16 +21,24 @@ pub struct View {
 pub(super) fn view(at: &At<'_>, value: &Scalar, of: &[String], cx: &mut Cx, out: &mut Param) -> ParamKind {
     let rust = scalar(value).0;
     out.ffi_type = rust.clone();
+    let (from, units, elem_size) = source(at, of, cx);
+    ParamKind::Length(View { rust, from, units, elem_size })
+}
+
+/// Where the client takes a hidden length from, among the buffers `of` it sizes (the
+/// model resolved them): the first required one, else the first. Its argument (a slice,
+/// or an out-buffer's capacity argument), units and element size.
+pub(super) fn source(at: &At<'_>, of: &[String], cx: &mut Cx) -> (String, String, u64) {
     let buffers: Vec<(usize, &crate::model::Param)> =
         at.f.params.iter().enumerate().filter(|(_, q)| of.contains(&q.name)).collect();
     let optional = |q: &crate::model::Param| match &q.kind {
         Kind::InBuffer { optional, .. } | Kind::InoutBuffer { optional, .. } => *optional,
         _ => false,
     };
-    let source = buffers.iter().find(|(_, q)| !optional(q)).or(buffers.first());
-    let Some((i, q)) = source else {
+    let none = (String::new(), String::new(), 1);
+    let Some((i, q)) = buffers.iter().find(|(_, q)| !optional(q)).or(buffers.first()) else {
         cx.unsupported.push(format!("{}: a length of no buffer", at.what));
-        return ParamKind::Length(View { rust, from: String::new(), units: String::new(), elem_size: 1 });
+        return none;
     };
     let (element, u) = match &q.kind {
         Kind::InBuffer { element, units, .. }
@@ -38,7 +46,7 @@ pub(super) fn view(at: &At<'_>, value: &Scalar, of: &[String], cx: &mut Cx, out:
         | Kind::OutBuffer { element, units, .. } => (element, *units),
         _ => {
             cx.unsupported.push(format!("{}: a length of `{}`, which is not a buffer", at.what, q.name));
-            return ParamKind::Length(View { rust, from: String::new(), units: String::new(), elem_size: 1 });
+            return none;
         }
     };
     let from = match &q.kind {
@@ -56,5 +64,5 @@ pub(super) fn view(at: &At<'_>, value: &Scalar, of: &[String], cx: &mut Cx, out:
         _ => ident(&q.name),
     };
     let elem_size = cx.value(element, &at.what).map_or(1, |t| t.size);
-    ParamKind::Length(View { rust, from, units: units(u), elem_size })
+    (from, units(u), elem_size)
 }

@@ -14,6 +14,7 @@ mod in_buffer;
 mod in_string;
 mod in_value;
 mod inout_buffer;
+mod inout_length;
 mod inout_value;
 mod length;
 mod out_buffer;
@@ -64,6 +65,7 @@ pub enum ParamKind {
     Callback(callback::View),
     UserData(user_data::View),
     Length(length::View),
+    InoutLength(inout_length::View),
     OutLength(out_length::View),
 }
 
@@ -119,6 +121,9 @@ pub(super) fn param(f: &model::Function, index: usize, fn_index: u32, cx: &mut C
         }
         Kind::UserData { of: _ } => user_data::view(&mut out),
         Kind::Length { value, of } => length::view(&at, value, of, cx, &mut out),
+        Kind::InoutLength { value, of, consumed } => {
+            inout_length::view(&at, value, of, *consumed, cx, &mut out)
+        }
         Kind::OutLength { value, of: _ } => out_length::view(value, &mut out),
     };
     out

@@ -51,7 +51,14 @@ pub(super) fn view(
         if nul_string { "::std::string::String".to_string() } else { format!("::std::vec::Vec<{}>", t.rust) };
     // An out-buffer shows as its capacity when a hidden length parameter gives it (a
     // capacity the caller passes as a visible scalar already is the capacity).
-    let hidden_len = matches!(capacity, Expr::Param { name } if at.f.params.iter().any(|q| q.name == *name && matches!(q.kind, Kind::Length { .. })));
+    let hidden_len = match capacity {
+        Expr::Param { name } | Expr::Deref { name } => {
+            at.f.params
+                .iter()
+                .any(|q| q.name == *name && matches!(q.kind, Kind::Length { .. } | Kind::InoutLength { .. }))
+        }
+        _ => false,
+    };
     if hidden_len {
         out.sig = Some(format!("{}: usize", capacity_name(at)));
     }

@@ -15,6 +15,9 @@ impl<'a> Builder<'a> {
         let mut ok = true;
         let mut sizes: BTreeMap<String, Vec<String>> = BTreeMap::new();
         let mut out_lengths: BTreeMap<String, String> = BTreeMap::new();
+        // `*count` as a buffer's whole length: the pointer's parameter → (buffer, the count
+        // coming back is what an in-buffer consumed).
+        let mut inout_lengths: BTreeMap<String, (String, bool)> = BTreeMap::new();
         // Parameters inside a compound length (`rows * cols`) stay visible: the client
         // cannot work them back out of a buffer's length.
         let mut compound: BTreeSet<String> = BTreeSet::new();
@@ -31,6 +34,31 @@ impl<'a> Builder<'a> {
                         ok = false;
                         let names = params.iter().map(|q| q.name.as_str()).filter(|n| *n != p.name).collect();
                         self.length_error(f, &p.name, &origins[i], problem, names);
+                    } else if let Expr::Deref { name } = leaf {
+                        if !matches!(e, Expr::Deref { .. }) {
+                            ok = false;
+                            let names = params.iter().map(|q| q.name.as_str()).collect();
+                            self.length_error(
+                                f,
+                                &p.name,
+                                &origins[i],
+                                LengthProblem::DerefInside(name.clone()),
+                                names,
+                            );
+                        } else if inout_lengths
+                            .insert(name.clone(), (p.name.clone(), filled.is_none()))
+                            .is_some()
+                        {
+                            ok = false;
+                            let names = params.iter().map(|q| q.name.as_str()).collect();
+                            self.length_error(
+                                f,
+                                &p.name,
+                                &origins[i],
+                                LengthProblem::DerefTwice(name.clone()),
+                                names,
+                            );
+                        }
                     } else if let Expr::Param { name } = leaf {
                         if !matches!(e, Expr::Param { .. }) {
                             compound.insert(name.clone());
@@ -43,6 +71,10 @@ impl<'a> Builder<'a> {
                 }
             }
             if let Some(Filled::Param { name }) = filled {
+                // The same count as the capacity (`*destLen` in, filled length out).
+                if inout_lengths.get(name).is_some_and(|(b, _)| *b == p.name) {
+                    continue;
+                }
                 match params.iter().find(|q| q.name == *name).map(|q| &q.kind) {
                     Some(Kind::Out { value: Value::Scalar { scalar: Scalar::Int { .. } }, .. }) => {
                         out_lengths.insert(name.clone(), p.name.clone());
@@ -68,6 +100,10 @@ impl<'a> Builder<'a> {
                 (sizes.remove(&p.name), hidden, &p.kind)
             {
                 p.kind = Kind::Length { value: scalar.clone(), of };
+            } else if let Some((of, consumed)) = inout_lengths.remove(&p.name) {
+                if let Kind::Inout { value: Value::Scalar { scalar }, .. } = &p.kind {
+                    p.kind = Kind::InoutLength { value: scalar.clone(), of, consumed };
+                }
             } else if let Some(of) = out_lengths.remove(&p.name) {
                 if let Kind::Out { value: Value::Scalar { scalar }, .. } = &p.kind {
                     p.kind = Kind::OutLength { value: scalar.clone(), of };
@@ -88,6 +124,11 @@ impl<'a> Builder<'a> {
         let kind_of = |name: &str| params.iter().find(|q| q.name == name).map(|q| &q.kind);
         match leaf {
             Expr::Const { .. } | Expr::Binary { .. } => None,
+            Expr::Deref { name } => match kind_of(name) {
+                None => Some(LengthProblem::NoSuchParam(name.clone())),
+                Some(Kind::Inout { value: Value::Scalar { scalar: Scalar::Int { .. } }, .. }) => None,
+                Some(_) => Some(LengthProblem::NotAnIntegerPointer(name.clone())),
+            },
             Expr::Param { name } => match kind_of(name) {
                 None => Some(LengthProblem::NoSuchParam(name.clone())),
                 Some(
@@ -153,6 +194,12 @@ pub(super) enum LengthProblem {
     NoSuchField { param: String, field: String, strukt: String },
     /// The filled count goes to a parameter that is not an integer out-parameter.
     FilledInto(String),
+    /// `*name` where `name` is not a pointer to an integer read and written.
+    NotAnIntegerPointer(String),
+    /// `*name` inside a larger expression (the count written back could not be undone).
+    DerefInside(String),
+    /// `*name` as the length of two buffers.
+    DerefTwice(String),
 }
 
 impl LengthProblem {
@@ -171,6 +218,13 @@ impl LengthProblem {
             LengthProblem::NoSuchField { param, field, strukt } => {
                 format!("names `{param}.{field}`, but `{strukt}` has no field `{field}`")
             }
+            LengthProblem::NotAnIntegerPointer(name) => format!(
+                "reads `*{name}`, but `{name}` is not a pointer to an integer the library reads and writes (`size_t *{name}`)"
+            ),
+            LengthProblem::DerefInside(name) => {
+                format!("uses `*{name}` inside an expression: a count written back must be the whole length")
+            }
+            LengthProblem::DerefTwice(name) => format!("reads `*{name}`, which already sizes another buffer"),
             LengthProblem::FilledInto(name) => {
                 format!("is filled into `{name}`, which must be an integer out-parameter (`size_t *{name}`)")
             }

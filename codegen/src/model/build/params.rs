@@ -12,10 +12,17 @@ impl<'a> Builder<'a> {
         let mut out = Vec::new();
         let mut failed = false;
         let mut origins = Vec::new();
+        let counted = counts_read_and_written(f, fspec);
         for p in &f.params {
             let spec_entry = fspec.and_then(|s| s.params.get(&p.name));
             let kind = match spec_entry {
                 Some(entry) => self.kind_from_spec(f, p, entry),
+                // `*count` in a buffer's length: the pointer is read and written.
+                None if p.sal.is_empty() && counted.contains(&p.name) => {
+                    let said = ParamSpec { kind: ParamKind::Inout, optional: false };
+                    let kind = self.classify(f, p, &said, spec::Pos::default());
+                    self.settle(f, p, kind, &Source::Sal(format!("read as `*{}` by a length", p.name)))
+                }
                 None => self.kind_from_header(f, p),
             };
             match kind {
@@ -425,4 +432,31 @@ impl Problem {
 
 fn here_filled(filled: spec::Filled) -> Spanned<spec::Filled> {
     Spanned { value: filled, pos: spec::Pos::default() }
+}
+
+/// The parameters that buffer lengths read as `*name` (a count read and written), in the
+/// spec's lines or in SAL (`_Out_writes_bytes_to_(*pcb, *pcb)`).
+fn counts_read_and_written(f: &header::Function, fspec: Option<&spec::FunctionSpec>) -> BTreeSet<String> {
+    let mut texts: Vec<String> = Vec::new();
+    for p in &f.params {
+        match fspec.and_then(|s| s.params.get(&p.name)).map(|e| &e.value.kind) {
+            Some(ParamKind::InBuffer { len, .. } | ParamKind::InoutBuffer { len, .. }) => {
+                texts.push(len.value.clone())
+            }
+            Some(ParamKind::OutBuffer { capacity, .. }) => texts.push(capacity.value.clone()),
+            Some(_) => {}
+            None => {
+                if let Ok(Some(m)) = sal::interpret(&p.sal) {
+                    texts.extend(m.count);
+                }
+            }
+        }
+    }
+    texts
+        .iter()
+        .filter_map(|t| match expr::parse(t) {
+            Ok(Expr::Deref { name }) => Some(name),
+            _ => None,
+        })
+        .collect()
 }
