@@ -51,7 +51,10 @@ if [ "$want_wine" = 1 ]; then
   bash "$here/wine.sh"
 fi
 
-# 4. cargo-fuzz for the bounded fuzz runs of the test command.
+# 4. Real third-party libraries (zlib) from Debian's packages, for the differential tests.
+bash "$here/libs.sh"
+
+# 5. cargo-fuzz for the bounded fuzz runs of the test command.
 if [ "$want_fuzz" = 1 ] && ! cargo fuzz --version >/dev/null 2>&1; then
   log "cargo install cargo-fuzz"
   cargo install --locked --quiet cargo-fuzz

@@ -13,23 +13,9 @@ stamp="$DLLGEN_TOOLS/wine.ok.v1"
 
 log() { echo "wine: $*" >&2; }
 work="$DLLGEN_TOOLS/wine-apt"
-mkdir -p "$work"/{lists/partial,archives/partial,sources.list.d,debs}
-cat >"$work/sources.list" <<SRC
-deb [arch=amd64,i386 signed-by=/usr/share/keyrings/debian-archive-keyring.gpg] http://deb.debian.org/debian bookworm main
-deb [arch=amd64,i386 signed-by=/usr/share/keyrings/debian-archive-keyring.gpg] http://deb.debian.org/debian bookworm-updates main
-SRC
-cat >"$work/apt.conf" <<CONF
-APT::Architectures { "amd64"; "i386"; };
-Dir::Etc::SourceList "$work/sources.list";
-Dir::Etc::SourceParts "$work/sources.list.d";
-Dir::State::Lists "$work/lists";
-Dir::Cache::Archives "$work/archives";
-Dir::Cache::pkgcache "";
-Dir::Cache::srcpkgcache "";
-CONF
-export APT_CONFIG="$work/apt.conf"
+. "$here/apt.sh"
 log "downloading wine packages"
-apt-get update -qq
+private_apt "$work"
 (cd "$work/debs" && apt-get download -qq wine64 wine32:i386 libwine libwine:i386 libz-mingw-w64 2>&1 |
   grep -v unsandboxed || true)
 

@@ -1,0 +1,29 @@
+#!/usr/bin/env bash
+# Real third-party libraries for the test suite, from Debian 12's packages (downloaded
+# with the private apt configuration, unpacked, never installed or vendored): zlib 32-bit
+# (`zlib1g:i386`) for the generated host, 64-bit (`zlib1g:amd64`) for the differential
+# checks, and its headers (`zlib1g-dev`). Cached in $DLLGEN_TOOLS/real; the repository
+# reaches it through tests/real (a link, ignored by git).
+set -euo pipefail
+here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+. "$here/env.sh"
+. "$here/apt.sh"
+real="$DLLGEN_TOOLS/real"
+stamp="$real/zlib.ok.v1"
+link="$here/../real"
+if [ ! -f "$stamp" ]; then
+  echo "libs: downloading zlib" >&2
+  work="$DLLGEN_TOOLS/libs-apt"
+  private_apt "$work"
+  rm -rf "$work/debs" && mkdir -p "$work/debs"
+  (cd "$work/debs" && apt-get download -qq zlib1g:i386 zlib1g:amd64 zlib1g-dev:amd64 2>&1 | grep -v unsandboxed || true)
+  rm -rf "$real/zlib" && mkdir -p "$real/zlib"/{i386,amd64,x}
+  for deb in "$work"/debs/*.deb; do dpkg-deb -x "$deb" "$real/zlib/x"; done
+  # One folder per architecture, each library under its soname.
+  cp -L "$real/zlib/x/lib/i386-linux-gnu/libz.so.1" "$real/zlib/i386/libz.so.1"
+  cp -L "$real/zlib/x/lib/x86_64-linux-gnu/libz.so.1" "$real/zlib/amd64/libz.so.1"
+  mkdir -p "$real/zlib/include" && cp "$real/zlib/x/usr/include/"z*.h "$real/zlib/include/"
+  rm -rf "$real/zlib/x" "$work/debs" "$work/archives"
+  touch "$stamp"
+fi
+[ -L "$link" ] || ln -sfn "$real" "$link"

@@ -1,0 +1,184 @@
+//! `zlib-check LIBZ64`: every function of specs/zlib.yaml through the generated client
+//! (its host and Debian's 32-bit zlib found as the client finds them: `ZLIB_HOST`,
+//! `ZLIB_LIBRARY`), compared with LIBZ64, the 64-bit build of the same zlib version. Prints
+//! one line per check; a failure panics (exit status 101) with what differed.
+
+#[path = "../../kinds-app/src/direct.rs"]
+mod direct;
+
+use direct::Direct;
+use std::ffi::{c_char, CStr};
+use zlib_client::{Error, Zlib};
+
+const Z_BUF_ERROR: i32 = -5;
+const Z_DATA_ERROR: i32 = -3;
+
+/// zlib's own functions in the 64-bit build (`uLong` is 64-bit there, `uInt` 32-bit).
+struct Native {
+    version: extern "C" fn() -> *const c_char,
+    error: extern "C" fn(i32) -> *const c_char,
+    bound: extern "C" fn(u64) -> u64,
+    compress2: extern "C" fn(*mut u8, *mut u64, *const u8, u64, i32) -> i32,
+    uncompress2: extern "C" fn(*mut u8, *mut u64, *const u8, *mut u64) -> i32,
+    crc32: extern "C" fn(u64, *const u8, u32) -> u64,
+    crc32_z: extern "C" fn(u64, *const u8, usize) -> u64,
+    adler32: extern "C" fn(u64, *const u8, u32) -> u64,
+    adler32_z: extern "C" fn(u64, *const u8, usize) -> u64,
+    crc32_combine: extern "C" fn(u64, u64, i64) -> u64,
+    adler32_combine: extern "C" fn(u64, u64, i64) -> u64,
+    crc32_combine_gen: extern "C" fn(i64) -> u64,
+    crc32_combine_op: extern "C" fn(u64, u64, u64) -> u64,
+}
+
+impl Native {
+    fn new(d: &Direct) -> Native {
+        Native {
+            version: d.sym("zlibVersion"),
+            error: d.sym("zError"),
+            bound: d.sym("compressBound"),
+            compress2: d.sym("compress2"),
+            uncompress2: d.sym("uncompress2"),
+            crc32: d.sym("crc32"),
+            crc32_z: d.sym("crc32_z"),
+            adler32: d.sym("adler32"),
+            adler32_z: d.sym("adler32_z"),
+            crc32_combine: d.sym("crc32_combine"),
+            adler32_combine: d.sym("adler32_combine"),
+            crc32_combine_gen: d.sym("crc32_combine_gen"),
+            crc32_combine_op: d.sym("crc32_combine_op"),
+        }
+    }
+
+    fn text(p: *const c_char) -> String {
+        // SAFETY: zlib returns static NUL-terminated strings.
+        unsafe { CStr::from_ptr(p) }.to_string_lossy().into_owned()
+    }
+
+    /// compress2 into `cap` bytes: the status and what was written.
+    fn compress2(&self, src: &[u8], cap: usize, level: i32) -> (i32, Vec<u8>) {
+        let (mut out, mut len) = (vec![0u8; cap], cap as u64);
+        let status = (self.compress2)(out.as_mut_ptr(), &mut len, src.as_ptr(), src.len() as u64, level);
+        out.truncate(if status == 0 { len as usize } else { 0 });
+        (status, out)
+    }
+
+    /// uncompress2 into `cap` bytes: the status, what was written, what was consumed.
+    fn uncompress2(&self, src: &[u8], cap: usize) -> (i32, Vec<u8>, usize) {
+        let (mut out, mut len, mut used) = (vec![0u8; cap], cap as u64, src.len() as u64);
+        let status = (self.uncompress2)(out.as_mut_ptr(), &mut len, src.as_ptr(), &mut used);
+        out.truncate(if status == 0 { len as usize } else { 0 });
+        (status, out, used as usize)
+    }
+}
+
+/// Data that compresses somewhat, from a seed.
+fn data(n: usize, seed: u64) -> Vec<u8> {
+    let mut x = seed | 1;
+    (0..n)
+        .map(|i| {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            if i % 7 < 3 {
+                b"zlib"[i % 4]
+            } else {
+                (x % 23) as u8
+            }
+        })
+        .collect()
+}
+
+/// A client result as the native call's: the status on success, or the same error code.
+fn status<T>(r: Result<(i32, T), Error>) -> (i32, Option<T>) {
+    match r {
+        Ok((s, v)) => (s, Some(v)),
+        Err(Error::Library(code)) => (code as i32, None),
+        Err(e) => panic!("not a library error: {e}"),
+    }
+}
+
+fn main() {
+    let lib64 = std::env::args().nth(1).expect("usage: zlib-check LIBZ64");
+    let native = Native::new(&Direct::open(&lib64));
+    let z = Zlib::new();
+
+    assert_eq!(z.zlibVersion().unwrap(), Native::text((native.version)()));
+    for code in -6..=2 {
+        assert_eq!(z.zError(code).unwrap(), Native::text((native.error)(code)), "zError({code})");
+    }
+    assert_ne!(z.zlibCompileFlags().unwrap(), 0);
+    println!("ok: version and messages");
+
+    for n in [0usize, 1, 100, 65_535, 65_536, 1 << 20, 8 << 20] {
+        let src = data(n, n as u64 + 7);
+        let bound = z.compressBound(n as u32).unwrap();
+        assert_eq!(u64::from(bound), (native.bound)(n as u64), "compressBound({n})");
+        for level in [0, 1, 6, 9] {
+            let (s, packed) = native.compress2(&src, bound as usize, level);
+            assert_eq!(s, 0);
+            let (cs, cpacked) = z.compress2(bound as usize, &src, level).unwrap();
+            assert_eq!((cs, cpacked.len()), (0, packed.len()), "{n} bytes, level {level}");
+            assert!(cpacked == packed, "compress2 of {n} bytes at level {level}: not byte-exact");
+        }
+        let (s, packed) = z.compress(bound as usize, &src).unwrap();
+        assert!(s == 0 && packed == native.compress2(&src, bound as usize, -1).1, "compress of {n} bytes");
+        let (s, back) = z.uncompress(n, &packed).unwrap();
+        assert!(s == 0 && back == src, "uncompress of {n} bytes");
+        let (s, back, used) = z.uncompress2(n, &packed).unwrap();
+        assert!(s == 0 && back == src && used == packed.len(), "uncompress2 of {n} bytes");
+        assert_eq!(native.uncompress2(&packed, n), (0, src.clone(), packed.len()));
+    }
+    println!("ok: compress and uncompress, 0 B to 8 MiB, byte-exact");
+
+    // Too small a buffer: Z_BUF_ERROR from both; a corrupt stream: Z_DATA_ERROR from both.
+    let src = data(10_000, 3);
+    let (_, packed) = native.compress2(&src, 20_000, 6);
+    assert_eq!(native.compress2(&src, 100, 6).0, Z_BUF_ERROR);
+    assert_eq!(status(z.compress2(100, &src, 6)), (Z_BUF_ERROR, None));
+    assert_eq!(native.uncompress2(&packed, 9_999).0, Z_BUF_ERROR);
+    assert_eq!(status(z.uncompress(9_999, &packed)), (Z_BUF_ERROR, None));
+    let mut bad = packed.clone();
+    bad[packed.len() / 2] ^= 0x55;
+    bad[2] ^= 0xff;
+    let expected = native.uncompress2(&bad, 10_000).0;
+    assert_eq!(expected, Z_DATA_ERROR);
+    assert_eq!(status(z.uncompress(10_000, &bad)), (Z_DATA_ERROR, None));
+    // A truncated stream consumes all of its input and still needs more.
+    let (ns, _, nused) = native.uncompress2(&packed[..packed.len() / 2], 10_000);
+    match z.uncompress2(10_000, &packed[..packed.len() / 2]) {
+        Err(Error::Library(code)) => assert_eq!(code as i32, ns),
+        Ok((s, _, used)) => assert_eq!((s, used), (ns, nused)),
+        Err(e) => panic!("{e}"),
+    }
+    println!("ok: Z_BUF_ERROR and Z_DATA_ERROR");
+
+    for n in [0usize, 1, 5, 4096, 1 << 20] {
+        let src = data(n, 11);
+        let (p, len) = (src.as_ptr(), src.len());
+        assert_eq!(u64::from(z.crc32(0, Some(&src)).unwrap()), (native.crc32)(0, p, len as u32));
+        assert_eq!(u64::from(z.crc32_z(7, Some(&src)).unwrap()), (native.crc32_z)(7, p, len));
+        assert_eq!(u64::from(z.adler32(1, Some(&src)).unwrap()), (native.adler32)(1, p, len as u32));
+        assert_eq!(u64::from(z.adler32_z(9, Some(&src)).unwrap()), (native.adler32_z)(9, p, len));
+    }
+    // NULL gives the initial value.
+    assert_eq!(u64::from(z.crc32(0, None).unwrap()), (native.crc32)(0, std::ptr::null(), 0));
+    assert_eq!(u64::from(z.adler32(0, None).unwrap()), (native.adler32)(0, std::ptr::null(), 0));
+    let (a, b) = (data(3000, 1), data(5000, 2));
+    let (ca, cb) = (z.crc32(0, Some(&a)).unwrap(), z.crc32(0, Some(&b)).unwrap());
+    let both = z.crc32_combine(ca, cb, b.len() as i32).unwrap();
+    assert_eq!(u64::from(both), (native.crc32_combine)(ca.into(), cb.into(), b.len() as i64));
+    assert_eq!(both, z.crc32(ca, Some(&b)).unwrap(), "combining is appending");
+    let op = z.crc32_combine_gen(b.len() as i32).unwrap();
+    assert_eq!(u64::from(op), (native.crc32_combine_gen)(b.len() as i64));
+    assert_eq!(z.crc32_combine_op(ca, cb, op).unwrap(), both);
+    assert_eq!(
+        u64::from(z.crc32_combine_op(ca, cb, op).unwrap()),
+        (native.crc32_combine_op)(ca.into(), cb.into(), op.into())
+    );
+    let (aa, ab) = (z.adler32(1, Some(&a)).unwrap(), z.adler32(1, Some(&b)).unwrap());
+    assert_eq!(
+        u64::from(z.adler32_combine(aa, ab, b.len() as i32).unwrap()),
+        (native.adler32_combine)(aa.into(), ab.into(), b.len() as i64)
+    );
+    println!("ok: checksums");
+}
