@@ -81,7 +81,7 @@ mod __dllgen {
             ::dllgen_runtime::marshal::value::reply(w, &self.flags);
         }
     }
-    impl ::dllgen_runtime::marshal::CStruct for DemoReading {}
+    unsafe impl ::dllgen_runtime::marshal::CStruct for DemoReading {}
     type __DllgenFn0 = unsafe extern "C" fn(i32, i32) -> i32;
     /// The library calls this for `demo_calibrate`'s `progress`: it runs the client's closure.
     unsafe extern "C" fn __dllgen_callback_1_2(
@@ -266,7 +266,9 @@ mod __dllgen {
                     let mut __dllgen_a_value = ::dllgen_runtime::marshal::inout_value::decode_c::<
                         i32,
                     >(&mut __dllgen_args, &mut __dllgen_keep, true)?;
-                    let mut __dllgen_a_clamped: u8 = ::dllgen_runtime::marshal::out_value::storage();
+                    let mut __dllgen_a_clamped = ::dllgen_runtime::marshal::out_value::storage::<
+                        u8,
+                    >();
                     __dllgen_args.finish()?;
                     let __dllgen_ret = unsafe {
                         (self
@@ -275,7 +277,9 @@ mod __dllgen {
                             ::dllgen_runtime::marshal::inout_value::ptr(
                                 &mut __dllgen_a_value,
                             ),
-                            &mut __dllgen_a_clamped,
+                            ::dllgen_runtime::marshal::out_value::ptr(
+                                &mut __dllgen_a_clamped,
+                            ),
                         )
                     };
                     let (__dllgen_errno, __dllgen_last_error) = (
@@ -287,11 +291,13 @@ mod __dllgen {
                         __dllgen_out,
                         &__dllgen_a_value,
                         true,
-                    );
+                        "`demo_clamp` parameter `value`",
+                    )?;
                     ::dllgen_runtime::marshal::out_value::reply(
                         __dllgen_out,
                         &__dllgen_a_clamped,
-                    );
+                        "`demo_clamp` parameter `clamped`",
+                    )?;
                     Ok(::dllgen_runtime::Status::Ok)
                 }
                 3 => {
@@ -385,7 +391,9 @@ mod __dllgen {
                         &mut __dllgen_args,
                         &mut __dllgen_keep,
                     )?;
-                    let mut __dllgen_a_out: DemoReading = ::dllgen_runtime::marshal::out_value::storage();
+                    let mut __dllgen_a_out = ::dllgen_runtime::marshal::out_value::storage::<
+                        DemoReading,
+                    >();
                     __dllgen_args.finish()?;
                     ::dllgen_runtime::native::set_errno(0);
                     ::dllgen_runtime::native::set_last_error(0);
@@ -394,7 +402,9 @@ mod __dllgen {
                             .__dllgen_f6)(
                             ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_dev),
                             __dllgen_a_channel,
-                            &mut __dllgen_a_out,
+                            ::dllgen_runtime::marshal::out_value::ptr(
+                                &mut __dllgen_a_out,
+                            ),
                         )
                     };
                     let (__dllgen_errno, __dllgen_last_error) = (
@@ -416,7 +426,8 @@ mod __dllgen {
                     ::dllgen_runtime::marshal::out_value::reply(
                         __dllgen_out,
                         &__dllgen_a_out,
-                    );
+                        "`demo_measure` parameter `out`",
+                    )?;
                     Ok(::dllgen_runtime::Status::Ok)
                 }
                 7 => {
@@ -518,8 +529,9 @@ mod __dllgen {
                     ::dllgen_runtime::marshal::handle::reply(&__dllgen_a_dev, 0, false);
                     ::dllgen_runtime::marshal::out_buffer::reply(
                         __dllgen_out,
-                        &__dllgen_a_buf,
+                        &mut __dllgen_a_buf,
                         ::dllgen_runtime::marshal::out_buffer::Filled::Nul,
+                        "`demo_name` parameter `buf`",
                     )?;
                     Ok(::dllgen_runtime::Status::Ok)
                 }
@@ -612,10 +624,11 @@ mod __dllgen {
                     ::dllgen_runtime::marshal::handle::reply(&__dllgen_a_dev, 0, false);
                     ::dllgen_runtime::marshal::out_buffer::reply(
                         __dllgen_out,
-                        &__dllgen_a_buf,
+                        &mut __dllgen_a_buf,
                         ::dllgen_runtime::marshal::out_buffer::Filled::count(
                             __dllgen_a_got,
                         ),
+                        "`demo_read` parameter `buf`",
                     )?;
                     Ok(::dllgen_runtime::Status::Ok)
                 }
@@ -733,7 +746,8 @@ mod __dllgen {
                         __dllgen_out,
                         &__dllgen_a_flags,
                         false,
-                    );
+                        "`demo_toggle` parameter `flags`",
+                    )?;
                     Ok(::dllgen_runtime::Status::Ok)
                 }
                 14 => {

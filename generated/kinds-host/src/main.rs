@@ -26,7 +26,7 @@ mod __dllgen {
         unused_comparisons,
         unused_unsafe
     )]
-    const MODEL_HASH: u64 = 0x41ed087c3ebfeb1c;
+    const MODEL_HASH: u64 = 0x397e077117301204;
     /// `kx_packed` as the library lays it out.
     #[repr(C)]
     #[derive(Clone, Copy)]
@@ -73,7 +73,7 @@ mod __dllgen {
             );
         }
     }
-    impl ::dllgen_runtime::marshal::CStruct for KxPacked {}
+    unsafe impl ::dllgen_runtime::marshal::CStruct for KxPacked {}
     /// `kx_point` as the library lays it out.
     #[repr(C)]
     #[derive(Clone, Copy)]
@@ -108,7 +108,7 @@ mod __dllgen {
             ::dllgen_runtime::marshal::value::reply(w, &self.y);
         }
     }
-    impl ::dllgen_runtime::marshal::CStruct for KxPoint {}
+    unsafe impl ::dllgen_runtime::marshal::CStruct for KxPoint {}
     /// `struct clash` as the library lays it out.
     #[repr(C)]
     #[derive(Clone, Copy)]
@@ -143,7 +143,7 @@ mod __dllgen {
             ::dllgen_runtime::marshal::value::reply(w, &self.r#type);
         }
     }
-    impl ::dllgen_runtime::marshal::CStruct for Clash {}
+    unsafe impl ::dllgen_runtime::marshal::CStruct for Clash {}
     /// `struct kx_block` as the library lays it out.
     #[repr(C)]
     #[derive(Clone, Copy)]
@@ -178,7 +178,7 @@ mod __dllgen {
             ::dllgen_runtime::marshal::value::reply(w, &self.stride);
         }
     }
-    impl ::dllgen_runtime::marshal::CStruct for KxBlock {}
+    unsafe impl ::dllgen_runtime::marshal::CStruct for KxBlock {}
     /// `struct kx_info` as the library lays it out.
     #[repr(C)]
     #[derive(Clone, Copy)]
@@ -271,7 +271,7 @@ mod __dllgen {
             ::dllgen_runtime::marshal::value::reply(w, &self.value);
         }
     }
-    impl ::dllgen_runtime::marshal::CStruct for KxInfo {}
+    unsafe impl ::dllgen_runtime::marshal::CStruct for KxInfo {}
     /// `union (anonymous at kinds.h:55:5)` as the library lays it out.
     #[repr(C, align(4))]
     #[derive(Clone, Copy)]
@@ -302,7 +302,7 @@ mod __dllgen {
             ::dllgen_runtime::marshal::value::reply(w, &self.bytes);
         }
     }
-    impl ::dllgen_runtime::marshal::CStruct for KxInfoValue {}
+    unsafe impl ::dllgen_runtime::marshal::CStruct for KxInfoValue {}
     type __DllgenFn0 = unsafe extern "C" fn(*mut u8, i32, i32) -> i32;
     /// The library calls this for `kx_clash`'s `w`: it runs the client's closure.
     unsafe extern "C" fn __dllgen_callback_1_4(
@@ -439,24 +439,26 @@ mod __dllgen {
         *const u8,
         *mut *mut ::core::ffi::c_void,
     ) -> i32;
-    type __DllgenFn23 = unsafe extern "C" fn(*mut u8, *mut u32, *const u8, u32) -> i32;
-    type __DllgenFn24 = unsafe extern "stdcall" fn(
+    type __DllgenFn23 = unsafe extern "C" fn(*mut u8, i32) -> ();
+    type __DllgenFn24 = unsafe extern "C" fn(*mut i32) -> ();
+    type __DllgenFn25 = unsafe extern "C" fn(*mut u8, *mut u32, *const u8, u32) -> i32;
+    type __DllgenFn26 = unsafe extern "stdcall" fn(
         *mut ::core::ffi::c_void,
         *mut u8,
         u32,
         *mut u32,
     ) -> i32;
-    type __DllgenFn25 = unsafe extern "C" fn(*const KxPacked, *mut KxPacked) -> i32;
-    type __DllgenFn26 = unsafe extern "C" fn(*mut u8, i32) -> ();
+    type __DllgenFn27 = unsafe extern "C" fn(*const KxPacked, *mut KxPacked) -> i32;
+    type __DllgenFn28 = unsafe extern "C" fn(*mut u8, i32) -> ();
     /// The library calls this for `kx_scan`'s `progress`: it runs the client's closure.
-    unsafe extern "C" fn __dllgen_callback_27_1(
+    unsafe extern "C" fn __dllgen_callback_29_1(
         a0: *mut ::core::ffi::c_void,
         a1: i32,
     ) -> i32 {
         let mut __dllgen_w = ::dllgen_runtime::Writer::new();
         ::dllgen_runtime::marshal::value::reply(&mut __dllgen_w, &a1);
         ::dllgen_runtime::callback(
-            27,
+            29,
             1,
             &mut __dllgen_w,
             |__dllgen_r| ::dllgen_runtime::marshal::value::decode_c(
@@ -465,22 +467,22 @@ mod __dllgen {
             ),
         )
     }
-    type __DllgenFn27 = unsafe extern "stdcall" fn(
+    type __DllgenFn29 = unsafe extern "stdcall" fn(
         *mut ::core::ffi::c_void,
         ::core::option::Option<
             unsafe extern "C" fn(*mut ::core::ffi::c_void, i32) -> i32,
         >,
         *mut ::core::ffi::c_void,
     ) -> i32;
-    type __DllgenFn28 = unsafe extern "stdcall" fn(
+    type __DllgenFn30 = unsafe extern "stdcall" fn(
         *mut ::core::ffi::c_void,
         *const KxPoint,
     ) -> i32;
-    type __DllgenFn29 = unsafe extern "C" fn(*const u8, i32, i32) -> i32;
-    type __DllgenFn30 = unsafe extern "C" fn(*const KxPoint, i32, *mut KxPoint) -> i32;
-    type __DllgenFn31 = unsafe extern "C" fn(*mut KxPoint) -> ();
-    type __DllgenFn32 = unsafe extern "C" fn(*const u16, *mut u16, i32) -> ();
-    type __DllgenFn33 = unsafe extern "C" fn(
+    type __DllgenFn31 = unsafe extern "C" fn(*const u8, i32, i32) -> i32;
+    type __DllgenFn32 = unsafe extern "C" fn(*const KxPoint, i32, *mut KxPoint) -> i32;
+    type __DllgenFn33 = unsafe extern "C" fn(*mut KxPoint) -> ();
+    type __DllgenFn34 = unsafe extern "C" fn(*const u16, *mut u16, i32) -> ();
+    type __DllgenFn35 = unsafe extern "C" fn(
         i32,
         i32,
         i32,
@@ -492,12 +494,12 @@ mod __dllgen {
         *const u8,
         i32,
     ) -> i32;
-    type __DllgenFn34 = unsafe extern "stdcall" fn(
+    type __DllgenFn36 = unsafe extern "stdcall" fn(
         *mut ::core::ffi::c_void,
         *const u8,
         u32,
     ) -> i32;
-    type __DllgenFn35 = unsafe extern "stdcall" fn(
+    type __DllgenFn37 = unsafe extern "stdcall" fn(
         *mut ::core::ffi::c_void,
         *const KxBlock,
         *const u8,
@@ -541,6 +543,8 @@ mod __dllgen {
         __dllgen_f33: __DllgenFn33,
         __dllgen_f34: __DllgenFn34,
         __dllgen_f35: __DllgenFn35,
+        __dllgen_f36: __DllgenFn36,
+        __dllgen_f37: __DllgenFn37,
     }
     impl ::dllgen_runtime::Library for __DllgenHost {
         fn model_hash(&self) -> u64 {
@@ -603,10 +607,11 @@ mod __dllgen {
                     }
                     ::dllgen_runtime::marshal::out_buffer::reply(
                         __dllgen_out,
-                        &__dllgen_a_buf,
+                        &mut __dllgen_a_buf,
                         ::dllgen_runtime::marshal::out_buffer::Filled::count(
                             __dllgen_ret,
                         ),
+                        "`kx_claim` parameter `buf`",
                     )?;
                     Ok(::dllgen_runtime::Status::Ok)
                 }
@@ -891,8 +896,9 @@ mod __dllgen {
                     ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
                     ::dllgen_runtime::marshal::out_buffer::reply(
                         __dllgen_out,
-                        &__dllgen_a_out,
+                        &mut __dllgen_a_out,
                         ::dllgen_runtime::marshal::out_buffer::Filled::All,
+                        "`kx_fill_blocks` parameter `out`",
                     )?;
                     Ok(::dllgen_runtime::Status::Ok)
                 }
@@ -927,8 +933,9 @@ mod __dllgen {
                     ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
                     ::dllgen_runtime::marshal::out_buffer::reply(
                         __dllgen_out,
-                        &__dllgen_a_out,
+                        &mut __dllgen_a_out,
                         ::dllgen_runtime::marshal::out_buffer::Filled::All,
+                        "`kx_fill_odd` parameter `out`",
                     )?;
                     Ok(::dllgen_runtime::Status::Ok)
                 }
@@ -1038,7 +1045,9 @@ mod __dllgen {
                         0,
                         false,
                     )?;
-                    let mut __dllgen_a_info: KxInfo = ::dllgen_runtime::marshal::out_value::storage();
+                    let mut __dllgen_a_info = ::dllgen_runtime::marshal::out_value::storage::<
+                        KxInfo,
+                    >();
                     __dllgen_args.finish()?;
                     ::dllgen_runtime::native::set_errno(0);
                     ::dllgen_runtime::native::set_last_error(0);
@@ -1046,7 +1055,9 @@ mod __dllgen {
                         (self
                             .__dllgen_f14)(
                             ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_dev),
-                            &mut __dllgen_a_info,
+                            ::dllgen_runtime::marshal::out_value::ptr(
+                                &mut __dllgen_a_info,
+                            ),
                         )
                     };
                     let (__dllgen_errno, __dllgen_last_error) = (
@@ -1068,7 +1079,8 @@ mod __dllgen {
                     ::dllgen_runtime::marshal::out_value::reply(
                         __dllgen_out,
                         &__dllgen_a_info,
-                    );
+                        "`kx_info_get` parameter `info`",
+                    )?;
                     Ok(::dllgen_runtime::Status::Ok)
                 }
                 15 => {
@@ -1144,8 +1156,9 @@ mod __dllgen {
                     ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
                     ::dllgen_runtime::marshal::out_buffer::reply(
                         __dllgen_out,
-                        &__dllgen_a_buf,
+                        &mut __dllgen_a_buf,
                         ::dllgen_runtime::marshal::out_buffer::Filled::Nul,
+                        "`kx_label` parameter `buf`",
                     )?;
                     Ok(::dllgen_runtime::Status::Ok)
                 }
@@ -1200,10 +1213,11 @@ mod __dllgen {
                     }
                     ::dllgen_runtime::marshal::out_buffer::reply(
                         __dllgen_out,
-                        &__dllgen_a_out,
+                        &mut __dllgen_a_out,
                         ::dllgen_runtime::marshal::out_buffer::Filled::count(
                             __dllgen_ret,
                         ),
+                        "`kx_line` parameter `out`",
                     )?;
                     Ok(::dllgen_runtime::Status::Ok)
                 }
@@ -1286,10 +1300,11 @@ mod __dllgen {
                     ::dllgen_runtime::marshal::handle::reply(&__dllgen_a_dev, 0, false);
                     ::dllgen_runtime::marshal::out_buffer::reply(
                         __dllgen_out,
-                        &__dllgen_a_buf,
+                        &mut __dllgen_a_buf,
                         ::dllgen_runtime::marshal::out_buffer::Filled::count(
                             __dllgen_ret,
                         ),
+                        "`kx_name` parameter `buf`",
                     )?;
                     Ok(::dllgen_runtime::Status::Ok)
                 }
@@ -1389,6 +1404,66 @@ mod __dllgen {
                 }
                 23 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
+                    let __dllgen_a_cap: i32 = ::dllgen_runtime::marshal::length::decode(
+                        &mut __dllgen_args,
+                    )?;
+                    let mut __dllgen_a_buf = ::dllgen_runtime::marshal::out_buffer::storage::<
+                        u8,
+                    >(
+                        __dllgen_out,
+                        __dllgen_a_cap as u64,
+                        ::dllgen_runtime::marshal::Units::Elements,
+                        1,
+                    )?;
+                    __dllgen_args.finish()?;
+                    let __dllgen_ret = unsafe {
+                        (self
+                            .__dllgen_f23)(
+                            ::dllgen_runtime::marshal::out_buffer::ptr(
+                                &mut __dllgen_a_buf,
+                            ),
+                            __dllgen_a_cap,
+                        )
+                    };
+                    let (__dllgen_errno, __dllgen_last_error) = (
+                        ::dllgen_runtime::native::errno(),
+                        ::dllgen_runtime::native::last_error(),
+                    );
+                    ::dllgen_runtime::marshal::out_buffer::reply(
+                        __dllgen_out,
+                        &mut __dllgen_a_buf,
+                        ::dllgen_runtime::marshal::out_buffer::Filled::All,
+                        "`kx_overfill` parameter `buf`",
+                    )?;
+                    Ok(::dllgen_runtime::Status::Ok)
+                }
+                24 => {
+                    let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
+                    let mut __dllgen_a_out = ::dllgen_runtime::marshal::out_value::storage::<
+                        i32,
+                    >();
+                    __dllgen_args.finish()?;
+                    let __dllgen_ret = unsafe {
+                        (self
+                            .__dllgen_f24)(
+                            ::dllgen_runtime::marshal::out_value::ptr(
+                                &mut __dllgen_a_out,
+                            ),
+                        )
+                    };
+                    let (__dllgen_errno, __dllgen_last_error) = (
+                        ::dllgen_runtime::native::errno(),
+                        ::dllgen_runtime::native::last_error(),
+                    );
+                    ::dllgen_runtime::marshal::out_value::reply(
+                        __dllgen_out,
+                        &__dllgen_a_out,
+                        "`kx_overrun` parameter `out`",
+                    )?;
+                    Ok(::dllgen_runtime::Status::Ok)
+                }
+                25 => {
+                    let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let (mut __dllgen_a_dst_len, __dllgen_g_dst_len): (u32, u64) = ::dllgen_runtime::marshal::inout_length::decode(
                         &mut __dllgen_args,
                     )?;
@@ -1417,7 +1492,7 @@ mod __dllgen {
                     ::dllgen_runtime::native::set_last_error(0);
                     let __dllgen_ret = unsafe {
                         (self
-                            .__dllgen_f23)(
+                            .__dllgen_f25)(
                             ::dllgen_runtime::marshal::out_buffer::ptr(
                                 &mut __dllgen_a_dst,
                             ),
@@ -1443,14 +1518,15 @@ mod __dllgen {
                     ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
                     ::dllgen_runtime::marshal::out_buffer::reply(
                         __dllgen_out,
-                        &__dllgen_a_dst,
+                        &mut __dllgen_a_dst,
                         ::dllgen_runtime::marshal::out_buffer::Filled::count(
                             __dllgen_a_dst_len,
                         ),
+                        "`kx_pack` parameter `dst`",
                     )?;
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                24 => {
+                26 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let __dllgen_a_dev = ::dllgen_runtime::marshal::handle::decode_c(
                         &mut __dllgen_args,
@@ -1474,7 +1550,7 @@ mod __dllgen {
                     ::dllgen_runtime::native::set_last_error(0);
                     let __dllgen_ret = unsafe {
                         (self
-                            .__dllgen_f24)(
+                            .__dllgen_f26)(
                             ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_dev),
                             ::dllgen_runtime::marshal::out_buffer::ptr(
                                 &mut __dllgen_a_buf,
@@ -1501,25 +1577,30 @@ mod __dllgen {
                     ::dllgen_runtime::marshal::handle::reply(&__dllgen_a_dev, 0, false);
                     ::dllgen_runtime::marshal::out_buffer::reply(
                         __dllgen_out,
-                        &__dllgen_a_buf,
+                        &mut __dllgen_a_buf,
                         ::dllgen_runtime::marshal::out_buffer::Filled::count(
                             __dllgen_a_got,
                         ),
+                        "`kx_read` parameter `buf`",
                     )?;
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                25 => {
+                27 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let __dllgen_a_in = ::dllgen_runtime::marshal::in_value::decode::<
                         KxPacked,
                     >(&mut __dllgen_args, &mut __dllgen_keep, false)?;
-                    let mut __dllgen_a_out: KxPacked = ::dllgen_runtime::marshal::out_value::storage();
+                    let mut __dllgen_a_out = ::dllgen_runtime::marshal::out_value::storage::<
+                        KxPacked,
+                    >();
                     __dllgen_args.finish()?;
                     let __dllgen_ret = unsafe {
                         (self
-                            .__dllgen_f25)(
+                            .__dllgen_f27)(
                             ::dllgen_runtime::marshal::in_value::ptr(&__dllgen_a_in),
-                            &mut __dllgen_a_out,
+                            ::dllgen_runtime::marshal::out_value::ptr(
+                                &mut __dllgen_a_out,
+                            ),
                         )
                     };
                     let (__dllgen_errno, __dllgen_last_error) = (
@@ -1530,10 +1611,11 @@ mod __dllgen {
                     ::dllgen_runtime::marshal::out_value::reply(
                         __dllgen_out,
                         &__dllgen_a_out,
-                    );
+                        "`kx_repack` parameter `out`",
+                    )?;
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                26 => {
+                28 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let mut __dllgen_a_bytes = ::dllgen_runtime::marshal::inout_buffer::decode_c::<
                         u8,
@@ -1550,7 +1632,7 @@ mod __dllgen {
                     __dllgen_args.finish()?;
                     let __dllgen_ret = unsafe {
                         (self
-                            .__dllgen_f26)(
+                            .__dllgen_f28)(
                             ::dllgen_runtime::marshal::inout_buffer::ptr(
                                 &mut __dllgen_a_bytes,
                             ),
@@ -1568,7 +1650,7 @@ mod __dllgen {
                     );
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                27 => {
+                29 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let __dllgen_a_dev = ::dllgen_runtime::marshal::handle::decode_c(
                         &mut __dllgen_args,
@@ -1584,13 +1666,13 @@ mod __dllgen {
                     ::dllgen_runtime::native::set_last_error(0);
                     let (__dllgen_ret, __dllgen_errno, __dllgen_last_error) = ::dllgen_runtime::with_callbacks(
                         __dllgen_cx,
-                        27,
+                        29,
                         || {
                             let __dllgen_ret = unsafe {
                                 (self
-                                    .__dllgen_f27)(
+                                    .__dllgen_f29)(
                                     ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_dev),
-                                    __dllgen_a_progress.then_some(__dllgen_callback_27_1 as _),
+                                    __dllgen_a_progress.then_some(__dllgen_callback_29_1 as _),
                                     ::dllgen_runtime::marshal::callback::user_data(),
                                 )
                             };
@@ -1615,7 +1697,7 @@ mod __dllgen {
                     ::dllgen_runtime::marshal::handle::reply(&__dllgen_a_dev, 0, false);
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                28 => {
+                30 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let __dllgen_a_dev = ::dllgen_runtime::marshal::handle::decode_c(
                         &mut __dllgen_args,
@@ -1630,7 +1712,7 @@ mod __dllgen {
                     ::dllgen_runtime::native::set_last_error(0);
                     let __dllgen_ret = unsafe {
                         (self
-                            .__dllgen_f28)(
+                            .__dllgen_f30)(
                             ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_dev),
                             ::dllgen_runtime::marshal::in_value::ptr(&__dllgen_a_origin),
                         )
@@ -1653,7 +1735,7 @@ mod __dllgen {
                     ::dllgen_runtime::marshal::handle::reply(&__dllgen_a_dev, 0, false);
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                29 => {
+                31 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let __dllgen_a_data = ::dllgen_runtime::marshal::in_buffer::decode::<
                         u8,
@@ -1679,7 +1761,7 @@ mod __dllgen {
                     __dllgen_args.finish()?;
                     let __dllgen_ret = unsafe {
                         (self
-                            .__dllgen_f29)(
+                            .__dllgen_f31)(
                             ::dllgen_runtime::marshal::in_buffer::ptr(&__dllgen_a_data),
                             __dllgen_a_count,
                             __dllgen_a_stride,
@@ -1692,7 +1774,7 @@ mod __dllgen {
                     ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                30 => {
+                32 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let __dllgen_a_pts = ::dllgen_runtime::marshal::in_buffer::decode::<
                         KxPoint,
@@ -1706,16 +1788,20 @@ mod __dllgen {
                         ::dllgen_runtime::marshal::Units::Elements,
                         8,
                     )?;
-                    let mut __dllgen_a_out: KxPoint = ::dllgen_runtime::marshal::out_value::storage();
+                    let mut __dllgen_a_out = ::dllgen_runtime::marshal::out_value::storage::<
+                        KxPoint,
+                    >();
                     __dllgen_args.finish()?;
                     ::dllgen_runtime::native::set_errno(0);
                     ::dllgen_runtime::native::set_last_error(0);
                     let __dllgen_ret = unsafe {
                         (self
-                            .__dllgen_f30)(
+                            .__dllgen_f32)(
                             ::dllgen_runtime::marshal::in_buffer::ptr(&__dllgen_a_pts),
                             __dllgen_a_n,
-                            &mut __dllgen_a_out,
+                            ::dllgen_runtime::marshal::out_value::ptr(
+                                &mut __dllgen_a_out,
+                            ),
                         )
                     };
                     let (__dllgen_errno, __dllgen_last_error) = (
@@ -1736,10 +1822,11 @@ mod __dllgen {
                     ::dllgen_runtime::marshal::out_value::reply(
                         __dllgen_out,
                         &__dllgen_a_out,
-                    );
+                        "`kx_sum_points` parameter `out`",
+                    )?;
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                31 => {
+                33 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let mut __dllgen_a_p = ::dllgen_runtime::marshal::inout_value::decode_c::<
                         KxPoint,
@@ -1747,7 +1834,7 @@ mod __dllgen {
                     __dllgen_args.finish()?;
                     let __dllgen_ret = unsafe {
                         (self
-                            .__dllgen_f31)(
+                            .__dllgen_f33)(
                             ::dllgen_runtime::marshal::inout_value::ptr(
                                 &mut __dllgen_a_p,
                             ),
@@ -1761,10 +1848,11 @@ mod __dllgen {
                         __dllgen_out,
                         &__dllgen_a_p,
                         false,
-                    );
+                        "`kx_swap` parameter `p`",
+                    )?;
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                32 => {
+                34 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let __dllgen_a_text = ::dllgen_runtime::marshal::in_string::decode::<
                         ::dllgen_runtime::marshal::Utf16,
@@ -1783,7 +1871,7 @@ mod __dllgen {
                     __dllgen_args.finish()?;
                     let __dllgen_ret = unsafe {
                         (self
-                            .__dllgen_f32)(
+                            .__dllgen_f34)(
                             ::dllgen_runtime::marshal::in_string::ptr(&__dllgen_a_text),
                             ::dllgen_runtime::marshal::out_buffer::ptr(
                                 &mut __dllgen_a_out,
@@ -1797,12 +1885,13 @@ mod __dllgen {
                     );
                     ::dllgen_runtime::marshal::out_buffer::reply(
                         __dllgen_out,
-                        &__dllgen_a_out,
+                        &mut __dllgen_a_out,
                         ::dllgen_runtime::marshal::out_buffer::Filled::Nul,
+                        "`kx_upper16` parameter `out`",
                     )?;
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                33 => {
+                35 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let __dllgen_a_w: i32 = ::dllgen_runtime::marshal::value::decode_c(
                         &mut __dllgen_args,
@@ -1851,7 +1940,7 @@ mod __dllgen {
                     __dllgen_args.finish()?;
                     let __dllgen_ret = unsafe {
                         (self
-                            .__dllgen_f33)(
+                            .__dllgen_f35)(
                             __dllgen_a_w,
                             __dllgen_a_r,
                             __dllgen_a_out,
@@ -1871,7 +1960,7 @@ mod __dllgen {
                     ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                34 => {
+                36 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let __dllgen_a_dev = ::dllgen_runtime::marshal::handle::decode_c(
                         &mut __dllgen_args,
@@ -1895,7 +1984,7 @@ mod __dllgen {
                     ::dllgen_runtime::native::set_last_error(0);
                     let __dllgen_ret = unsafe {
                         (self
-                            .__dllgen_f34)(
+                            .__dllgen_f36)(
                             ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_dev),
                             ::dllgen_runtime::marshal::in_buffer::ptr(&__dllgen_a_data),
                             __dllgen_a_len,
@@ -1919,7 +2008,7 @@ mod __dllgen {
                     ::dllgen_runtime::marshal::handle::reply(&__dllgen_a_dev, 0, false);
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                35 => {
+                37 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let __dllgen_a_dev = ::dllgen_runtime::marshal::handle::decode_c(
                         &mut __dllgen_args,
@@ -1953,7 +2042,7 @@ mod __dllgen {
                     ::dllgen_runtime::native::set_last_error(0);
                     let __dllgen_ret = unsafe {
                         (self
-                            .__dllgen_f35)(
+                            .__dllgen_f37)(
                             ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_dev),
                             ::dllgen_runtime::marshal::in_value::ptr(&__dllgen_a_block),
                             ::dllgen_runtime::marshal::in_buffer::ptr(&__dllgen_a_bytes),
@@ -2013,6 +2102,8 @@ mod __dllgen {
                         "kx_nothing",
                         "kx_offset@16",
                         "kx_open@8",
+                        "kx_overfill",
+                        "kx_overrun",
                         "kx_pack",
                         "kx_read@16",
                         "kx_repack",
@@ -2178,6 +2269,14 @@ mod __dllgen {
                     __dllgen_f35: ::core::mem::transmute::<
                         *const ::core::ffi::c_void,
                         __DllgenFn35,
+                    >(symbols.next().unwrap_or(::core::ptr::null())),
+                    __dllgen_f36: ::core::mem::transmute::<
+                        *const ::core::ffi::c_void,
+                        __DllgenFn36,
+                    >(symbols.next().unwrap_or(::core::ptr::null())),
+                    __dllgen_f37: ::core::mem::transmute::<
+                        *const ::core::ffi::c_void,
+                        __DllgenFn37,
                     >(symbols.next().unwrap_or(::core::ptr::null())),
                     __dllgen_library: library,
                 }

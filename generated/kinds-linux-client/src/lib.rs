@@ -10,7 +10,7 @@ mod __dllgen {
     #![allow(clippy::all, unused_imports, unused_mut, unused_variables, non_snake_case)]
     pub use ::dllgen_runtime::{Config, Error, HostPath};
     /// The hash of the model both sides were generated from; the host refuses any other.
-    pub const MODEL_HASH: u64 = 0x70638fcd456887da;
+    pub const MODEL_HASH: u64 = 0x2314b97fc508668a;
     /// The host executable's file name.
     pub const HOST_EXE: &str = if cfg!(windows) {
         "kinds-linux-host.exe"
@@ -1098,6 +1098,60 @@ mod __dllgen {
                 )?;
             Ok((__dllgen_ret, __dllgen_a_out))
         }
+        /// Writes `cap + 16` bytes into `buf`: a library that writes past what it was given.
+        pub fn kx_overfill(
+            &self,
+            buf_capacity: usize,
+        ) -> ::core::result::Result<::std::vec::Vec<u8>, Error> {
+            let __dllgen_a_cap: u64 = ::dllgen_runtime::marshal::length::of(
+                &buf_capacity,
+                ::dllgen_runtime::marshal::Units::Elements,
+                1,
+            );
+            let __dllgen_c_buf: u64 = __dllgen_a_cap as u64;
+            let (__dllgen_a_buf,) = self
+                .client
+                .call(
+                    23,
+                    |__dllgen_w| {
+                        ::dllgen_runtime::marshal::length::encode(
+                            __dllgen_w,
+                            __dllgen_a_cap,
+                        );
+                    },
+                    |mut __dllgen_r| {
+                        let __dllgen_a_buf: ::std::vec::Vec<u8> = ::dllgen_runtime::marshal::out_buffer::decode(
+                            &mut __dllgen_r,
+                            __dllgen_c_buf,
+                            ::dllgen_runtime::marshal::Units::Elements,
+                            1,
+                        )?;
+                        __dllgen_r.finish()?;
+                        Ok((__dllgen_a_buf,))
+                    },
+                    &mut ::dllgen_runtime::marshal::callback::none,
+                )?;
+            Ok(__dllgen_a_buf)
+        }
+        /// Writes 10 values through `out`, which the spec describes as one (an `out` that is
+        /// really an array).
+        pub fn kx_overrun(&self) -> ::core::result::Result<i32, Error> {
+            let (__dllgen_a_out,) = self
+                .client
+                .call(
+                    24,
+                    |__dllgen_w| {},
+                    |mut __dllgen_r| {
+                        let __dllgen_a_out: i32 = ::dllgen_runtime::marshal::out_value::decode(
+                            &mut __dllgen_r,
+                        )?;
+                        __dllgen_r.finish()?;
+                        Ok((__dllgen_a_out,))
+                    },
+                    &mut ::dllgen_runtime::marshal::callback::none,
+                )?;
+            Ok(__dllgen_a_out)
+        }
         /// Copies `src` into `dst` reversed. On entry `*dst_len` is the capacity of `dst`, on
         /// return how many bytes were written; -5 when `src` does not fit (nothing written,
         /// `*dst_len` set to the size needed), as zlib's `*destLen`.
@@ -1120,7 +1174,7 @@ mod __dllgen {
             let (__dllgen_ret, __dllgen_a_dst) = self
                 .client
                 .call(
-                    23,
+                    25,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::length::encode(
                             __dllgen_w,
@@ -1168,7 +1222,7 @@ mod __dllgen {
             let (__dllgen_ret, __dllgen_a_buf) = self
                 .client
                 .call(
-                    24,
+                    26,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::handle::encode(__dllgen_w, &dev);
                         ::dllgen_runtime::marshal::length::encode(
@@ -1201,7 +1255,7 @@ mod __dllgen {
             let (__dllgen_ret, __dllgen_a_out) = self
                 .client
                 .call(
-                    25,
+                    27,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::in_value::encode::<
                             KxPacked,
@@ -1232,7 +1286,7 @@ mod __dllgen {
             let () = self
                 .client
                 .call(
-                    26,
+                    28,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::inout_buffer::encode(
                             __dllgen_w,
@@ -1270,7 +1324,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    27,
+                    29,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::handle::encode(__dllgen_w, &dev);
                         ::dllgen_runtime::marshal::callback::encode(
@@ -1326,7 +1380,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    28,
+                    30,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::handle::encode(__dllgen_w, &dev);
                         ::dllgen_runtime::marshal::in_value::encode::<
@@ -1354,7 +1408,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    29,
+                    31,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::in_buffer::encode(
                             __dllgen_w,
@@ -1388,7 +1442,7 @@ mod __dllgen {
             let (__dllgen_ret, __dllgen_a_out) = self
                 .client
                 .call(
-                    30,
+                    32,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::in_buffer::encode(
                             __dllgen_w,
@@ -1420,7 +1474,7 @@ mod __dllgen {
             let () = self
                 .client
                 .call(
-                    31,
+                    33,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::inout_value::encode(
                             __dllgen_w,
@@ -1457,7 +1511,7 @@ mod __dllgen {
             let (__dllgen_a_out,) = self
                 .client
                 .call(
-                    32,
+                    34,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::in_string::encode::<
                             ::dllgen_runtime::marshal::Utf16,
@@ -1503,7 +1557,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    33,
+                    35,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::value::encode(__dllgen_w, &w);
                         ::dllgen_runtime::marshal::value::encode(__dllgen_w, &r);
@@ -1548,7 +1602,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    34,
+                    36,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::handle::encode(__dllgen_w, &dev);
                         ::dllgen_runtime::marshal::in_buffer::encode(
@@ -1582,7 +1636,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    35,
+                    37,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::handle::encode(__dllgen_w, &dev);
                         ::dllgen_runtime::marshal::in_value::encode::<

@@ -26,7 +26,7 @@ mod __dllgen {
         unused_comparisons,
         unused_unsafe
     )]
-    const MODEL_HASH: u64 = 0x70638fcd456887da;
+    const MODEL_HASH: u64 = 0x2314b97fc508668a;
     /// `kx_packed` as the library lays it out.
     #[repr(C)]
     #[derive(Clone, Copy)]
@@ -73,7 +73,7 @@ mod __dllgen {
             );
         }
     }
-    impl ::dllgen_runtime::marshal::CStruct for KxPacked {}
+    unsafe impl ::dllgen_runtime::marshal::CStruct for KxPacked {}
     /// `kx_point` as the library lays it out.
     #[repr(C)]
     #[derive(Clone, Copy)]
@@ -108,7 +108,7 @@ mod __dllgen {
             ::dllgen_runtime::marshal::value::reply(w, &self.y);
         }
     }
-    impl ::dllgen_runtime::marshal::CStruct for KxPoint {}
+    unsafe impl ::dllgen_runtime::marshal::CStruct for KxPoint {}
     /// `struct clash` as the library lays it out.
     #[repr(C)]
     #[derive(Clone, Copy)]
@@ -143,7 +143,7 @@ mod __dllgen {
             ::dllgen_runtime::marshal::value::reply(w, &self.r#type);
         }
     }
-    impl ::dllgen_runtime::marshal::CStruct for Clash {}
+    unsafe impl ::dllgen_runtime::marshal::CStruct for Clash {}
     /// `struct kx_block` as the library lays it out.
     #[repr(C)]
     #[derive(Clone, Copy)]
@@ -178,7 +178,7 @@ mod __dllgen {
             ::dllgen_runtime::marshal::value::reply(w, &self.stride);
         }
     }
-    impl ::dllgen_runtime::marshal::CStruct for KxBlock {}
+    unsafe impl ::dllgen_runtime::marshal::CStruct for KxBlock {}
     /// `struct kx_info` as the library lays it out.
     #[repr(C)]
     #[derive(Clone, Copy)]
@@ -269,7 +269,7 @@ mod __dllgen {
             ::dllgen_runtime::marshal::value::reply(w, &self.value);
         }
     }
-    impl ::dllgen_runtime::marshal::CStruct for KxInfo {}
+    unsafe impl ::dllgen_runtime::marshal::CStruct for KxInfo {}
     /// `union (anonymous at kinds.h:55:5)` as the library lays it out.
     #[repr(C, align(4))]
     #[derive(Clone, Copy)]
@@ -300,7 +300,7 @@ mod __dllgen {
             ::dllgen_runtime::marshal::value::reply(w, &self.bytes);
         }
     }
-    impl ::dllgen_runtime::marshal::CStruct for KxInfoValue {}
+    unsafe impl ::dllgen_runtime::marshal::CStruct for KxInfoValue {}
     type __DllgenFn0 = unsafe extern "C" fn(*mut u8, i32, i32) -> i32;
     /// The library calls this for `kx_clash`'s `w`: it runs the client's closure.
     unsafe extern "C" fn __dllgen_callback_1_4(
@@ -435,24 +435,26 @@ mod __dllgen {
         *const u8,
         *mut *mut ::core::ffi::c_void,
     ) -> i32;
-    type __DllgenFn23 = unsafe extern "C" fn(*mut u8, *mut u32, *const u8, u32) -> i32;
-    type __DllgenFn24 = unsafe extern "C" fn(
+    type __DllgenFn23 = unsafe extern "C" fn(*mut u8, i32) -> ();
+    type __DllgenFn24 = unsafe extern "C" fn(*mut i32) -> ();
+    type __DllgenFn25 = unsafe extern "C" fn(*mut u8, *mut u32, *const u8, u32) -> i32;
+    type __DllgenFn26 = unsafe extern "C" fn(
         *mut ::core::ffi::c_void,
         *mut u8,
         u32,
         *mut u32,
     ) -> i32;
-    type __DllgenFn25 = unsafe extern "C" fn(*const KxPacked, *mut KxPacked) -> i32;
-    type __DllgenFn26 = unsafe extern "C" fn(*mut u8, i32) -> ();
+    type __DllgenFn27 = unsafe extern "C" fn(*const KxPacked, *mut KxPacked) -> i32;
+    type __DllgenFn28 = unsafe extern "C" fn(*mut u8, i32) -> ();
     /// The library calls this for `kx_scan`'s `progress`: it runs the client's closure.
-    unsafe extern "C" fn __dllgen_callback_27_1(
+    unsafe extern "C" fn __dllgen_callback_29_1(
         a0: *mut ::core::ffi::c_void,
         a1: i32,
     ) -> i32 {
         let mut __dllgen_w = ::dllgen_runtime::Writer::new();
         ::dllgen_runtime::marshal::value::reply(&mut __dllgen_w, &a1);
         ::dllgen_runtime::callback(
-            27,
+            29,
             1,
             &mut __dllgen_w,
             |__dllgen_r| ::dllgen_runtime::marshal::value::decode_c(
@@ -461,22 +463,22 @@ mod __dllgen {
             ),
         )
     }
-    type __DllgenFn27 = unsafe extern "C" fn(
+    type __DllgenFn29 = unsafe extern "C" fn(
         *mut ::core::ffi::c_void,
         ::core::option::Option<
             unsafe extern "C" fn(*mut ::core::ffi::c_void, i32) -> i32,
         >,
         *mut ::core::ffi::c_void,
     ) -> i32;
-    type __DllgenFn28 = unsafe extern "C" fn(
+    type __DllgenFn30 = unsafe extern "C" fn(
         *mut ::core::ffi::c_void,
         *const KxPoint,
     ) -> i32;
-    type __DllgenFn29 = unsafe extern "C" fn(*const u8, i32, i32) -> i32;
-    type __DllgenFn30 = unsafe extern "C" fn(*const KxPoint, i32, *mut KxPoint) -> i32;
-    type __DllgenFn31 = unsafe extern "C" fn(*mut KxPoint) -> ();
-    type __DllgenFn32 = unsafe extern "C" fn(*const u16, *mut u16, i32) -> ();
-    type __DllgenFn33 = unsafe extern "C" fn(
+    type __DllgenFn31 = unsafe extern "C" fn(*const u8, i32, i32) -> i32;
+    type __DllgenFn32 = unsafe extern "C" fn(*const KxPoint, i32, *mut KxPoint) -> i32;
+    type __DllgenFn33 = unsafe extern "C" fn(*mut KxPoint) -> ();
+    type __DllgenFn34 = unsafe extern "C" fn(*const u16, *mut u16, i32) -> ();
+    type __DllgenFn35 = unsafe extern "C" fn(
         i32,
         i32,
         i32,
@@ -488,12 +490,12 @@ mod __dllgen {
         *const u8,
         i32,
     ) -> i32;
-    type __DllgenFn34 = unsafe extern "C" fn(
+    type __DllgenFn36 = unsafe extern "C" fn(
         *mut ::core::ffi::c_void,
         *const u8,
         u32,
     ) -> i32;
-    type __DllgenFn35 = unsafe extern "C" fn(
+    type __DllgenFn37 = unsafe extern "C" fn(
         *mut ::core::ffi::c_void,
         *const KxBlock,
         *const u8,
@@ -537,6 +539,8 @@ mod __dllgen {
         __dllgen_f33: __DllgenFn33,
         __dllgen_f34: __DllgenFn34,
         __dllgen_f35: __DllgenFn35,
+        __dllgen_f36: __DllgenFn36,
+        __dllgen_f37: __DllgenFn37,
     }
     impl ::dllgen_runtime::Library for __DllgenHost {
         fn model_hash(&self) -> u64 {
@@ -599,10 +603,11 @@ mod __dllgen {
                     }
                     ::dllgen_runtime::marshal::out_buffer::reply(
                         __dllgen_out,
-                        &__dllgen_a_buf,
+                        &mut __dllgen_a_buf,
                         ::dllgen_runtime::marshal::out_buffer::Filled::count(
                             __dllgen_ret,
                         ),
+                        "`kx_claim` parameter `buf`",
                     )?;
                     Ok(::dllgen_runtime::Status::Ok)
                 }
@@ -887,8 +892,9 @@ mod __dllgen {
                     ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
                     ::dllgen_runtime::marshal::out_buffer::reply(
                         __dllgen_out,
-                        &__dllgen_a_out,
+                        &mut __dllgen_a_out,
                         ::dllgen_runtime::marshal::out_buffer::Filled::All,
+                        "`kx_fill_blocks` parameter `out`",
                     )?;
                     Ok(::dllgen_runtime::Status::Ok)
                 }
@@ -923,8 +929,9 @@ mod __dllgen {
                     ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
                     ::dllgen_runtime::marshal::out_buffer::reply(
                         __dllgen_out,
-                        &__dllgen_a_out,
+                        &mut __dllgen_a_out,
                         ::dllgen_runtime::marshal::out_buffer::Filled::All,
+                        "`kx_fill_odd` parameter `out`",
                     )?;
                     Ok(::dllgen_runtime::Status::Ok)
                 }
@@ -1034,7 +1041,9 @@ mod __dllgen {
                         0,
                         false,
                     )?;
-                    let mut __dllgen_a_info: KxInfo = ::dllgen_runtime::marshal::out_value::storage();
+                    let mut __dllgen_a_info = ::dllgen_runtime::marshal::out_value::storage::<
+                        KxInfo,
+                    >();
                     __dllgen_args.finish()?;
                     ::dllgen_runtime::native::set_errno(0);
                     ::dllgen_runtime::native::set_last_error(0);
@@ -1042,7 +1051,9 @@ mod __dllgen {
                         (self
                             .__dllgen_f14)(
                             ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_dev),
-                            &mut __dllgen_a_info,
+                            ::dllgen_runtime::marshal::out_value::ptr(
+                                &mut __dllgen_a_info,
+                            ),
                         )
                     };
                     let (__dllgen_errno, __dllgen_last_error) = (
@@ -1064,7 +1075,8 @@ mod __dllgen {
                     ::dllgen_runtime::marshal::out_value::reply(
                         __dllgen_out,
                         &__dllgen_a_info,
-                    );
+                        "`kx_info_get` parameter `info`",
+                    )?;
                     Ok(::dllgen_runtime::Status::Ok)
                 }
                 15 => {
@@ -1140,8 +1152,9 @@ mod __dllgen {
                     ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
                     ::dllgen_runtime::marshal::out_buffer::reply(
                         __dllgen_out,
-                        &__dllgen_a_buf,
+                        &mut __dllgen_a_buf,
                         ::dllgen_runtime::marshal::out_buffer::Filled::Nul,
+                        "`kx_label` parameter `buf`",
                     )?;
                     Ok(::dllgen_runtime::Status::Ok)
                 }
@@ -1196,10 +1209,11 @@ mod __dllgen {
                     }
                     ::dllgen_runtime::marshal::out_buffer::reply(
                         __dllgen_out,
-                        &__dllgen_a_out,
+                        &mut __dllgen_a_out,
                         ::dllgen_runtime::marshal::out_buffer::Filled::count(
                             __dllgen_ret,
                         ),
+                        "`kx_line` parameter `out`",
                     )?;
                     Ok(::dllgen_runtime::Status::Ok)
                 }
@@ -1282,10 +1296,11 @@ mod __dllgen {
                     ::dllgen_runtime::marshal::handle::reply(&__dllgen_a_dev, 0, false);
                     ::dllgen_runtime::marshal::out_buffer::reply(
                         __dllgen_out,
-                        &__dllgen_a_buf,
+                        &mut __dllgen_a_buf,
                         ::dllgen_runtime::marshal::out_buffer::Filled::count(
                             __dllgen_ret,
                         ),
+                        "`kx_name` parameter `buf`",
                     )?;
                     Ok(::dllgen_runtime::Status::Ok)
                 }
@@ -1385,6 +1400,66 @@ mod __dllgen {
                 }
                 23 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
+                    let __dllgen_a_cap: i32 = ::dllgen_runtime::marshal::length::decode(
+                        &mut __dllgen_args,
+                    )?;
+                    let mut __dllgen_a_buf = ::dllgen_runtime::marshal::out_buffer::storage::<
+                        u8,
+                    >(
+                        __dllgen_out,
+                        __dllgen_a_cap as u64,
+                        ::dllgen_runtime::marshal::Units::Elements,
+                        1,
+                    )?;
+                    __dllgen_args.finish()?;
+                    let __dllgen_ret = unsafe {
+                        (self
+                            .__dllgen_f23)(
+                            ::dllgen_runtime::marshal::out_buffer::ptr(
+                                &mut __dllgen_a_buf,
+                            ),
+                            __dllgen_a_cap,
+                        )
+                    };
+                    let (__dllgen_errno, __dllgen_last_error) = (
+                        ::dllgen_runtime::native::errno(),
+                        ::dllgen_runtime::native::last_error(),
+                    );
+                    ::dllgen_runtime::marshal::out_buffer::reply(
+                        __dllgen_out,
+                        &mut __dllgen_a_buf,
+                        ::dllgen_runtime::marshal::out_buffer::Filled::All,
+                        "`kx_overfill` parameter `buf`",
+                    )?;
+                    Ok(::dllgen_runtime::Status::Ok)
+                }
+                24 => {
+                    let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
+                    let mut __dllgen_a_out = ::dllgen_runtime::marshal::out_value::storage::<
+                        i32,
+                    >();
+                    __dllgen_args.finish()?;
+                    let __dllgen_ret = unsafe {
+                        (self
+                            .__dllgen_f24)(
+                            ::dllgen_runtime::marshal::out_value::ptr(
+                                &mut __dllgen_a_out,
+                            ),
+                        )
+                    };
+                    let (__dllgen_errno, __dllgen_last_error) = (
+                        ::dllgen_runtime::native::errno(),
+                        ::dllgen_runtime::native::last_error(),
+                    );
+                    ::dllgen_runtime::marshal::out_value::reply(
+                        __dllgen_out,
+                        &__dllgen_a_out,
+                        "`kx_overrun` parameter `out`",
+                    )?;
+                    Ok(::dllgen_runtime::Status::Ok)
+                }
+                25 => {
+                    let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let (mut __dllgen_a_dst_len, __dllgen_g_dst_len): (u32, u64) = ::dllgen_runtime::marshal::inout_length::decode(
                         &mut __dllgen_args,
                     )?;
@@ -1413,7 +1488,7 @@ mod __dllgen {
                     ::dllgen_runtime::native::set_last_error(0);
                     let __dllgen_ret = unsafe {
                         (self
-                            .__dllgen_f23)(
+                            .__dllgen_f25)(
                             ::dllgen_runtime::marshal::out_buffer::ptr(
                                 &mut __dllgen_a_dst,
                             ),
@@ -1439,14 +1514,15 @@ mod __dllgen {
                     ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
                     ::dllgen_runtime::marshal::out_buffer::reply(
                         __dllgen_out,
-                        &__dllgen_a_dst,
+                        &mut __dllgen_a_dst,
                         ::dllgen_runtime::marshal::out_buffer::Filled::count(
                             __dllgen_a_dst_len,
                         ),
+                        "`kx_pack` parameter `dst`",
                     )?;
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                24 => {
+                26 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let __dllgen_a_dev = ::dllgen_runtime::marshal::handle::decode_c(
                         &mut __dllgen_args,
@@ -1470,7 +1546,7 @@ mod __dllgen {
                     ::dllgen_runtime::native::set_last_error(0);
                     let __dllgen_ret = unsafe {
                         (self
-                            .__dllgen_f24)(
+                            .__dllgen_f26)(
                             ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_dev),
                             ::dllgen_runtime::marshal::out_buffer::ptr(
                                 &mut __dllgen_a_buf,
@@ -1497,25 +1573,30 @@ mod __dllgen {
                     ::dllgen_runtime::marshal::handle::reply(&__dllgen_a_dev, 0, false);
                     ::dllgen_runtime::marshal::out_buffer::reply(
                         __dllgen_out,
-                        &__dllgen_a_buf,
+                        &mut __dllgen_a_buf,
                         ::dllgen_runtime::marshal::out_buffer::Filled::count(
                             __dllgen_a_got,
                         ),
+                        "`kx_read` parameter `buf`",
                     )?;
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                25 => {
+                27 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let __dllgen_a_in = ::dllgen_runtime::marshal::in_value::decode::<
                         KxPacked,
                     >(&mut __dllgen_args, &mut __dllgen_keep, false)?;
-                    let mut __dllgen_a_out: KxPacked = ::dllgen_runtime::marshal::out_value::storage();
+                    let mut __dllgen_a_out = ::dllgen_runtime::marshal::out_value::storage::<
+                        KxPacked,
+                    >();
                     __dllgen_args.finish()?;
                     let __dllgen_ret = unsafe {
                         (self
-                            .__dllgen_f25)(
+                            .__dllgen_f27)(
                             ::dllgen_runtime::marshal::in_value::ptr(&__dllgen_a_in),
-                            &mut __dllgen_a_out,
+                            ::dllgen_runtime::marshal::out_value::ptr(
+                                &mut __dllgen_a_out,
+                            ),
                         )
                     };
                     let (__dllgen_errno, __dllgen_last_error) = (
@@ -1526,10 +1607,11 @@ mod __dllgen {
                     ::dllgen_runtime::marshal::out_value::reply(
                         __dllgen_out,
                         &__dllgen_a_out,
-                    );
+                        "`kx_repack` parameter `out`",
+                    )?;
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                26 => {
+                28 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let mut __dllgen_a_bytes = ::dllgen_runtime::marshal::inout_buffer::decode_c::<
                         u8,
@@ -1546,7 +1628,7 @@ mod __dllgen {
                     __dllgen_args.finish()?;
                     let __dllgen_ret = unsafe {
                         (self
-                            .__dllgen_f26)(
+                            .__dllgen_f28)(
                             ::dllgen_runtime::marshal::inout_buffer::ptr(
                                 &mut __dllgen_a_bytes,
                             ),
@@ -1564,7 +1646,7 @@ mod __dllgen {
                     );
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                27 => {
+                29 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let __dllgen_a_dev = ::dllgen_runtime::marshal::handle::decode_c(
                         &mut __dllgen_args,
@@ -1580,13 +1662,13 @@ mod __dllgen {
                     ::dllgen_runtime::native::set_last_error(0);
                     let (__dllgen_ret, __dllgen_errno, __dllgen_last_error) = ::dllgen_runtime::with_callbacks(
                         __dllgen_cx,
-                        27,
+                        29,
                         || {
                             let __dllgen_ret = unsafe {
                                 (self
-                                    .__dllgen_f27)(
+                                    .__dllgen_f29)(
                                     ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_dev),
-                                    __dllgen_a_progress.then_some(__dllgen_callback_27_1 as _),
+                                    __dllgen_a_progress.then_some(__dllgen_callback_29_1 as _),
                                     ::dllgen_runtime::marshal::callback::user_data(),
                                 )
                             };
@@ -1611,7 +1693,7 @@ mod __dllgen {
                     ::dllgen_runtime::marshal::handle::reply(&__dllgen_a_dev, 0, false);
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                28 => {
+                30 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let __dllgen_a_dev = ::dllgen_runtime::marshal::handle::decode_c(
                         &mut __dllgen_args,
@@ -1626,7 +1708,7 @@ mod __dllgen {
                     ::dllgen_runtime::native::set_last_error(0);
                     let __dllgen_ret = unsafe {
                         (self
-                            .__dllgen_f28)(
+                            .__dllgen_f30)(
                             ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_dev),
                             ::dllgen_runtime::marshal::in_value::ptr(&__dllgen_a_origin),
                         )
@@ -1649,7 +1731,7 @@ mod __dllgen {
                     ::dllgen_runtime::marshal::handle::reply(&__dllgen_a_dev, 0, false);
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                29 => {
+                31 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let __dllgen_a_data = ::dllgen_runtime::marshal::in_buffer::decode::<
                         u8,
@@ -1675,7 +1757,7 @@ mod __dllgen {
                     __dllgen_args.finish()?;
                     let __dllgen_ret = unsafe {
                         (self
-                            .__dllgen_f29)(
+                            .__dllgen_f31)(
                             ::dllgen_runtime::marshal::in_buffer::ptr(&__dllgen_a_data),
                             __dllgen_a_count,
                             __dllgen_a_stride,
@@ -1688,7 +1770,7 @@ mod __dllgen {
                     ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                30 => {
+                32 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let __dllgen_a_pts = ::dllgen_runtime::marshal::in_buffer::decode::<
                         KxPoint,
@@ -1702,16 +1784,20 @@ mod __dllgen {
                         ::dllgen_runtime::marshal::Units::Elements,
                         8,
                     )?;
-                    let mut __dllgen_a_out: KxPoint = ::dllgen_runtime::marshal::out_value::storage();
+                    let mut __dllgen_a_out = ::dllgen_runtime::marshal::out_value::storage::<
+                        KxPoint,
+                    >();
                     __dllgen_args.finish()?;
                     ::dllgen_runtime::native::set_errno(0);
                     ::dllgen_runtime::native::set_last_error(0);
                     let __dllgen_ret = unsafe {
                         (self
-                            .__dllgen_f30)(
+                            .__dllgen_f32)(
                             ::dllgen_runtime::marshal::in_buffer::ptr(&__dllgen_a_pts),
                             __dllgen_a_n,
-                            &mut __dllgen_a_out,
+                            ::dllgen_runtime::marshal::out_value::ptr(
+                                &mut __dllgen_a_out,
+                            ),
                         )
                     };
                     let (__dllgen_errno, __dllgen_last_error) = (
@@ -1732,10 +1818,11 @@ mod __dllgen {
                     ::dllgen_runtime::marshal::out_value::reply(
                         __dllgen_out,
                         &__dllgen_a_out,
-                    );
+                        "`kx_sum_points` parameter `out`",
+                    )?;
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                31 => {
+                33 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let mut __dllgen_a_p = ::dllgen_runtime::marshal::inout_value::decode_c::<
                         KxPoint,
@@ -1743,7 +1830,7 @@ mod __dllgen {
                     __dllgen_args.finish()?;
                     let __dllgen_ret = unsafe {
                         (self
-                            .__dllgen_f31)(
+                            .__dllgen_f33)(
                             ::dllgen_runtime::marshal::inout_value::ptr(
                                 &mut __dllgen_a_p,
                             ),
@@ -1757,10 +1844,11 @@ mod __dllgen {
                         __dllgen_out,
                         &__dllgen_a_p,
                         false,
-                    );
+                        "`kx_swap` parameter `p`",
+                    )?;
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                32 => {
+                34 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let __dllgen_a_text = ::dllgen_runtime::marshal::in_string::decode::<
                         ::dllgen_runtime::marshal::Utf16,
@@ -1779,7 +1867,7 @@ mod __dllgen {
                     __dllgen_args.finish()?;
                     let __dllgen_ret = unsafe {
                         (self
-                            .__dllgen_f32)(
+                            .__dllgen_f34)(
                             ::dllgen_runtime::marshal::in_string::ptr(&__dllgen_a_text),
                             ::dllgen_runtime::marshal::out_buffer::ptr(
                                 &mut __dllgen_a_out,
@@ -1793,12 +1881,13 @@ mod __dllgen {
                     );
                     ::dllgen_runtime::marshal::out_buffer::reply(
                         __dllgen_out,
-                        &__dllgen_a_out,
+                        &mut __dllgen_a_out,
                         ::dllgen_runtime::marshal::out_buffer::Filled::Nul,
+                        "`kx_upper16` parameter `out`",
                     )?;
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                33 => {
+                35 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let __dllgen_a_w: i32 = ::dllgen_runtime::marshal::value::decode_c(
                         &mut __dllgen_args,
@@ -1847,7 +1936,7 @@ mod __dllgen {
                     __dllgen_args.finish()?;
                     let __dllgen_ret = unsafe {
                         (self
-                            .__dllgen_f33)(
+                            .__dllgen_f35)(
                             __dllgen_a_w,
                             __dllgen_a_r,
                             __dllgen_a_out,
@@ -1867,7 +1956,7 @@ mod __dllgen {
                     ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                34 => {
+                36 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let __dllgen_a_dev = ::dllgen_runtime::marshal::handle::decode_c(
                         &mut __dllgen_args,
@@ -1891,7 +1980,7 @@ mod __dllgen {
                     ::dllgen_runtime::native::set_last_error(0);
                     let __dllgen_ret = unsafe {
                         (self
-                            .__dllgen_f34)(
+                            .__dllgen_f36)(
                             ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_dev),
                             ::dllgen_runtime::marshal::in_buffer::ptr(&__dllgen_a_data),
                             __dllgen_a_len,
@@ -1915,7 +2004,7 @@ mod __dllgen {
                     ::dllgen_runtime::marshal::handle::reply(&__dllgen_a_dev, 0, false);
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                35 => {
+                37 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let __dllgen_a_dev = ::dllgen_runtime::marshal::handle::decode_c(
                         &mut __dllgen_args,
@@ -1949,7 +2038,7 @@ mod __dllgen {
                     ::dllgen_runtime::native::set_last_error(0);
                     let __dllgen_ret = unsafe {
                         (self
-                            .__dllgen_f35)(
+                            .__dllgen_f37)(
                             ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_dev),
                             ::dllgen_runtime::marshal::in_value::ptr(&__dllgen_a_block),
                             ::dllgen_runtime::marshal::in_buffer::ptr(&__dllgen_a_bytes),
@@ -2009,6 +2098,8 @@ mod __dllgen {
                         "kx_nothing",
                         "kx_offset",
                         "kx_open",
+                        "kx_overfill",
+                        "kx_overrun",
                         "kx_pack",
                         "kx_read",
                         "kx_repack",
@@ -2174,6 +2265,14 @@ mod __dllgen {
                     __dllgen_f35: ::core::mem::transmute::<
                         *const ::core::ffi::c_void,
                         __DllgenFn35,
+                    >(symbols.next().unwrap_or(::core::ptr::null())),
+                    __dllgen_f36: ::core::mem::transmute::<
+                        *const ::core::ffi::c_void,
+                        __DllgenFn36,
+                    >(symbols.next().unwrap_or(::core::ptr::null())),
+                    __dllgen_f37: ::core::mem::transmute::<
+                        *const ::core::ffi::c_void,
+                        __DllgenFn37,
                     >(symbols.next().unwrap_or(::core::ptr::null())),
                     __dllgen_library: library,
                 }

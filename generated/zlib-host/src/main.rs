@@ -244,10 +244,11 @@ mod __dllgen {
                     ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
                     ::dllgen_runtime::marshal::out_buffer::reply(
                         __dllgen_out,
-                        &__dllgen_a_dest,
+                        &mut __dllgen_a_dest,
                         ::dllgen_runtime::marshal::out_buffer::Filled::count(
                             __dllgen_a_destLen,
                         ),
+                        "`compress` parameter `dest`",
                     )?;
                     Ok(::dllgen_runtime::Status::Ok)
                 }
@@ -314,10 +315,11 @@ mod __dllgen {
                     ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
                     ::dllgen_runtime::marshal::out_buffer::reply(
                         __dllgen_out,
-                        &__dllgen_a_dest,
+                        &mut __dllgen_a_dest,
                         ::dllgen_runtime::marshal::out_buffer::Filled::count(
                             __dllgen_a_destLen,
                         ),
+                        "`compress2` parameter `dest`",
                     )?;
                     Ok(::dllgen_runtime::Status::Ok)
                 }
@@ -539,10 +541,11 @@ mod __dllgen {
                     ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
                     ::dllgen_runtime::marshal::out_buffer::reply(
                         __dllgen_out,
-                        &__dllgen_a_dest,
+                        &mut __dllgen_a_dest,
                         ::dllgen_runtime::marshal::out_buffer::Filled::count(
                             __dllgen_a_destLen,
                         ),
+                        "`uncompress` parameter `dest`",
                     )?;
                     Ok(::dllgen_runtime::Status::Ok)
                 }
@@ -604,10 +607,11 @@ mod __dllgen {
                     ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
                     ::dllgen_runtime::marshal::out_buffer::reply(
                         __dllgen_out,
-                        &__dllgen_a_dest,
+                        &mut __dllgen_a_dest,
                         ::dllgen_runtime::marshal::out_buffer::Filled::count(
                             __dllgen_a_destLen,
                         ),
+                        "`uncompress2` parameter `dest`",
                     )?;
                     ::dllgen_runtime::marshal::inout_length::reply(
                         __dllgen_out,

@@ -38,7 +38,11 @@ pub trait CElem: Sized + Copy + Default {
 pub trait Struct: Value {}
 
 /// A `#[repr(C)]` struct the generated host declares: its buffers cross value by value.
-pub trait CStruct: CValue + Copy + Default {}
+///
+/// # Safety
+/// Every bit pattern is a valid value (its fields are numbers, byte arrays, raw pointers
+/// and such structs): guards after out-buffers are written over whole elements.
+pub unsafe trait CStruct: CValue + Copy + Default {}
 
 /// A count of values that follow, refused when the payload cannot hold that many (every
 /// value takes at least one byte on the wire), so a bad count never allocates.
@@ -129,7 +133,8 @@ impl CValue for CBool {
     }
 }
 
-impl CStruct for CBool {}
+// SAFETY: one byte; every value is a valid `CBool` (the library's byte, as it wrote it).
+unsafe impl CStruct for CBool {}
 
 macro_rules! numbers {
     ($($t:ident),*) => {$(

@@ -3,6 +3,7 @@
 //! and the reply is written back into it. The host passes a pointer to its decoded copy
 //! (NULL when absent) and replies with what the library left there.
 
+use super::guard::Guarded;
 use super::{optional, CValue, Keep, Lend, Value};
 use crate::wire::{Reader, WireError, Writer};
 
@@ -30,23 +31,31 @@ pub fn decode<T: Value>(r: &mut Reader<'_>, v: &Lend<'_, T>, optional: bool) -> 
     })
 }
 
-/// Host: reads the argument (`None`: absent).
+/// Host: reads the argument (`None`: absent), guarded ([`super::guard`]).
 pub fn decode_c<T: CValue>(
     r: &mut Reader<'_>,
     keep: &mut Keep,
     optional: bool,
-) -> Result<Option<T>, WireError> {
-    optional::get(r, optional, |r| T::get_c(r, keep))
+) -> Result<Option<Guarded<T>>, WireError> {
+    optional::get(r, optional, |r| T::get_c(r, keep).map(Guarded::new))
 }
 
 /// Host: what the library gets.
-pub fn ptr<T>(v: &mut Option<T>) -> *mut T {
-    v.as_mut().map_or(std::ptr::null_mut(), |v| v as *mut T)
+pub fn ptr<T>(v: &mut Option<Guarded<T>>) -> *mut T {
+    v.as_mut().map_or(std::ptr::null_mut(), |v| &mut v.value as *mut T)
 }
 
-/// Host: replies with the value the library left.
-pub fn reply<T: CValue>(out: &mut Writer, v: &Option<T>, optional: bool) {
-    optional::put(out, v.as_ref(), optional, |w, v| v.put_c(w));
+/// Host: replies with the value the library left; a library that wrote past it (`what`:
+/// the function and parameter) fails the call.
+pub fn reply<T: CValue>(
+    out: &mut Writer,
+    v: &Option<Guarded<T>>,
+    optional: bool,
+    what: &'static str,
+) -> Result<(), WireError> {
+    let v = v.as_ref().map(|v| v.check(what)).transpose()?;
+    optional::put(out, v, optional, |w, v| v.put_c(w));
+    Ok(())
 }
 
 #[cfg(test)]
@@ -75,9 +84,9 @@ mod tests {
         }
         assert!(ptr(&mut hc).is_null());
         let mut out = Writer::new();
-        reply(&mut out, &ha, false);
-        reply(&mut out, &hb, true);
-        reply(&mut out, &hc, true);
+        reply(&mut out, &ha, false, "a").unwrap();
+        reply(&mut out, &hb, true, "b").unwrap();
+        reply(&mut out, &hc, true, "c").unwrap();
         let back = out.payload().to_vec();
         let mut r = Reader::new(&back);
         decode(&mut r, &la, false).unwrap();

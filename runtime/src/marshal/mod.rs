@@ -24,11 +24,13 @@
 //! | a returned string | [`ret_string`] |
 //! | the error rule of a function | [`error`] |
 //! | struct fields (bit-fields) | [`bits`] |
+//! | guards after outputs | [`guard`] |
 
 pub mod bits;
 pub mod callback;
 pub mod elements;
 pub mod error;
+pub mod guard;
 pub mod handle;
 pub mod in_buffer;
 pub mod in_string;
@@ -157,7 +159,8 @@ impl CValue for KxLike {
 }
 
 #[cfg(test)]
-impl CStruct for KxLike {}
+// SAFETY: two `i32`s.
+unsafe impl CStruct for KxLike {}
 
 #[cfg(test)]
 mod tests {

@@ -6,23 +6,43 @@
 //! (its return value or an out-parameter), which must lie within the capacity. The client
 //! refuses a reply longer than the capacity before it stores anything.
 
+use super::guard::{self, GUARD};
 use super::{CElem, Elem, Units};
 use crate::wire::{Reader, WireError, Writer};
+use std::ops::DerefMut;
+
+/// The host's storage for an out-buffer: its capacity, then a guard of whole elements.
+pub struct Out<S> {
+    store: S,
+    capacity: usize,
+}
+
+/// The guard's bytes of `v`'s storage past its capacity.
+fn guard_bytes<S: DerefMut<Target = [T]>, T: CElem>(v: &mut Out<S>) -> &mut [u8] {
+    let tail = &mut v.store[v.capacity..];
+    // SAFETY: the elements past the capacity, as bytes; every bit pattern is a valid value
+    // of a `CElem` (numbers, `CBool`, mirrors of them: `CStruct`'s contract).
+    unsafe { std::slice::from_raw_parts_mut(tail.as_mut_ptr().cast::<u8>(), std::mem::size_of_val(tail)) }
+}
 
 /// Host: zeroed storage for the library to fill, `len` in `units` (refused above
-/// [`super::MAX_OUT_BUFFER`]).
+/// [`super::MAX_OUT_BUFFER`]), followed by a guard ([`super::guard`]).
 pub fn storage<T: CElem>(
     out: &mut Writer,
     len: u64,
     units: Units,
     elem_size: u64,
-) -> Result<T::Store, WireError> {
-    Ok(T::zeroed(out, units.elements_for(len, elem_size)?))
+) -> Result<Out<T::Store>, WireError> {
+    let capacity = units.elements_for(len, elem_size)?;
+    let guard = GUARD.div_ceil(std::mem::size_of::<T>().max(1)).max(1);
+    let mut v = Out { store: T::zeroed(out, capacity + guard), capacity };
+    guard::fill(guard_bytes(&mut v));
+    Ok(v)
 }
 
 /// Host: what the library gets.
-pub fn ptr<S: std::ops::DerefMut<Target = [T]>, T>(v: &mut S) -> *mut T {
-    v.as_mut_ptr()
+pub fn ptr<S: DerefMut<Target = [T]>, T>(v: &mut Out<S>) -> *mut T {
+    v.store.as_mut_ptr()
 }
 
 /// How much of an out-buffer the library filled.
@@ -54,8 +74,17 @@ pub fn filled<T: TryInto<i128>>(reported: T, capacity: usize) -> Result<usize, W
         .ok_or(WireError::Reported { count, capacity: capacity as u64 })
 }
 
-/// Host: replies with the filled part.
-pub fn reply<T: CElem>(out: &mut Writer, v: &[T], filled: Filled) -> Result<(), WireError> {
+/// Host: replies with the filled part; a library that wrote past the capacity (`what`: the
+/// function and parameter) fails the call.
+pub fn reply<S: DerefMut<Target = [T]>, T: CElem>(
+    out: &mut Writer,
+    v: &mut Out<S>,
+    filled: Filled,
+    what: &'static str,
+) -> Result<(), WireError> {
+    let given = v.capacity * std::mem::size_of::<T>();
+    guard::check(guard_bytes(v), what, given)?;
+    let v = &v.store[..v.capacity];
     let n = match filled {
         Filled::All => v.len(),
         Filled::Nul => v.iter().position(T::is_nul).unwrap_or(v.len()),
@@ -107,8 +136,8 @@ mod tests {
         let mut b = storage::<u8>(&mut out, 8, Units::Bytes, 1).unwrap();
         let mut c = storage::<KxLike>(&mut out, 16, Units::Bytes, 8).unwrap();
         let mut d = storage::<CBool>(&mut out, 3, Units::Elements, 1).unwrap();
-        assert_eq!((a.len(), b.len(), c.len(), d.len()), (4, 8, 2, 3));
-        assert!(a.iter().all(|e| *e == 0), "zeroed");
+        assert_eq!((a.capacity, b.capacity, c.capacity, d.capacity), (4, 8, 2, 3));
+        assert!(a.store[..4].iter().all(|e| *e == 0), "zeroed");
         // SAFETY: the library's writes, within the capacities.
         unsafe {
             *ptr(&mut a) = 9;
@@ -116,10 +145,10 @@ mod tests {
             (*ptr(&mut c)).a = 5;
             *ptr(&mut d).add(2) = CBool(1);
         }
-        reply(&mut out, &a, Filled::count(2u32)).unwrap();
-        reply(&mut out, &b, Filled::Nul).unwrap();
-        reply(&mut out, &c, Filled::All).unwrap();
-        reply(&mut out, &d, Filled::All).unwrap();
+        reply(&mut out, &mut a, Filled::count(2u32), "p").unwrap();
+        reply(&mut out, &mut b, Filled::Nul, "p").unwrap();
+        reply(&mut out, &mut c, Filled::All, "p").unwrap();
+        reply(&mut out, &mut d, Filled::All, "p").unwrap();
         let back = out.payload().to_vec();
         let mut r = Reader::new(&back);
         assert_eq!(decode::<Vec<u16>>(&mut r, 4, Units::Elements, 2).unwrap(), [9, 0]);
@@ -134,19 +163,28 @@ mod tests {
         // A count the library reports outside the buffer is an error, not a truncation.
         let mut out = Writer::new();
         assert!(matches!(
-            reply(&mut out, &a, Filled::count(5i32)),
+            reply(&mut out, &mut a, Filled::count(5i32), "p"),
             Err(WireError::Reported { count: 5, capacity: 4 })
         ));
         assert!(matches!(
-            reply(&mut out, &a, Filled::count(-1i32)),
+            reply(&mut out, &mut a, Filled::count(-1i32), "p"),
             Err(WireError::Reported { count: -1, .. })
         ));
         assert!(storage::<u8>(&mut out, 1 << 40, Units::Elements, 1).is_err(), "over 64 MiB");
         // A reply longer than the capacity is refused by the client.
         let mut out = Writer::new();
-        reply(&mut out, &a, Filled::All).unwrap();
+        reply(&mut out, &mut a, Filled::All, "p").unwrap();
         let back = out.payload().to_vec();
         assert!(decode::<Vec<u16>>(&mut Reader::new(&back), 3, Units::Elements, 2).is_err());
+        // A library writing past the capacity: the guard catches it, naming the parameter.
+        let mut e = storage::<u32>(&mut Writer::new(), 2, Units::Elements, 4).unwrap();
+        // SAFETY: within the guard, which is part of the same storage.
+        unsafe { *ptr(&mut e).add(2) = 7 };
+        let over = reply(&mut Writer::new(), &mut e, Filled::All, "`f` parameter `buf`");
+        assert!(
+            matches!(over, Err(WireError::Overrun { what: "`f` parameter `buf`", given: 8 })),
+            "{over:?}"
+        );
         assert!(
             decode::<Vec<u16>>(&mut Reader::new(&back), 7, Units::Bytes, 2).is_ok(),
             "7 bytes round up to 4 units"

@@ -175,6 +175,13 @@ pub enum WireError {
         /// The buffer's capacity, in the same unit.
         capacity: u64,
     },
+    /// The library wrote past what it was given (an output's guard was changed).
+    Overrun {
+        /// The function and parameter (`` `f` parameter `p` ``).
+        what: &'static str,
+        /// How many bytes it was given.
+        given: u64,
+    },
     /// The operating system's error.
     Io(io::Error),
 }
@@ -197,6 +204,10 @@ impl fmt::Display for WireError {
             WireError::Reported { count, capacity } => write!(
                 f,
                 "the library reported {count} elements filled in an output buffer of {capacity}: refused rather than truncated (it wrote past the buffer, or reports the size it needs)"
+            ),
+            WireError::Overrun { what, given } => write!(
+                f,
+                "the library wrote past the end of {what} ({given} bytes given): the spec gives it less than it writes (an `out` that is really an array, a capacity or units that are wrong?)"
             ),
             WireError::Io(e) => write!(f, "{e}"),
         }

@@ -375,6 +375,22 @@ pub fn edges(k: &Kinds, d: &Direct) {
     }
     assert_eq!(k.kx_eat(&[]), Ok((0, 0)));
 
+    // A library writing past what the spec gives it: the guard after the output catches
+    // it, and the error names the function and the parameter; the host lives on.
+    let pid = k.client().host_pid();
+    for (cap, r) in [(8, k.kx_overfill(8)), (100_000, k.kx_overfill(100_000))] {
+        assert!(
+            matches!(&r, Err(Error::Protocol(m)) if m.contains("wrote past the end of `kx_overfill` parameter `buf`")),
+            "{cap}: {r:?}"
+        );
+    }
+    let r = k.kx_overrun();
+    assert!(
+        matches!(&r, Err(Error::Protocol(m)) if m.contains("`kx_overrun` parameter `out` (4 bytes given)")),
+        "{r:?}"
+    );
+    assert_eq!(k.client().host_pid(), pid, "the host lives on");
+
     // NULL where a handle was expected: the client gets a handle that the host refuses
     // to pass back, instead of handing the library a NULL.
     let (status, none) = k.default_().unwrap();

@@ -41,6 +41,8 @@ pub struct Param {
     pub ffi_type: String,
     /// `name: Type` in the client method's signature, when the caller passes it.
     pub sig: Option<String>,
+    /// "`f` parameter `p`" for the runtime's errors, escaped for a Rust string literal.
+    pub what: String,
     /// What the client method returns for it: (type, local).
     #[serde(skip)]
     pub output: Option<(String, String)>,
@@ -96,6 +98,7 @@ pub(super) fn param(f: &model::Function, index: usize, fn_index: u32, cx: &mut C
         local: at.local.clone(),
         ffi_type: String::new(),
         sig: None,
+        what: super::rust_str(&at.what),
         output: None,
         kind: ParamKind::UserData(user_data::View {}),
     };

@@ -73,7 +73,7 @@ mod __dllgen {
             );
         }
     }
-    impl ::dllgen_runtime::marshal::CStruct for KxPacked {}
+    unsafe impl ::dllgen_runtime::marshal::CStruct for KxPacked {}
     type __DllgenFn0 = unsafe extern "C" fn(*const KxPacked, *mut KxPacked) -> i32;
     struct __DllgenHost {
         __dllgen_library: ::dllgen_runtime::native::Dylib,
@@ -99,13 +99,17 @@ mod __dllgen {
                     let __dllgen_a_in = ::dllgen_runtime::marshal::in_value::decode::<
                         KxPacked,
                     >(&mut __dllgen_args, &mut __dllgen_keep, false)?;
-                    let mut __dllgen_a_out: KxPacked = ::dllgen_runtime::marshal::out_value::storage();
+                    let mut __dllgen_a_out = ::dllgen_runtime::marshal::out_value::storage::<
+                        KxPacked,
+                    >();
                     __dllgen_args.finish()?;
                     let __dllgen_ret = unsafe {
                         (self
                             .__dllgen_f0)(
                             ::dllgen_runtime::marshal::in_value::ptr(&__dllgen_a_in),
-                            &mut __dllgen_a_out,
+                            ::dllgen_runtime::marshal::out_value::ptr(
+                                &mut __dllgen_a_out,
+                            ),
                         )
                     };
                     let (__dllgen_errno, __dllgen_last_error) = (
@@ -116,7 +120,8 @@ mod __dllgen {
                     ::dllgen_runtime::marshal::out_value::reply(
                         __dllgen_out,
                         &__dllgen_a_out,
-                    );
+                        "`kx_repack` parameter `out`",
+                    )?;
                     Ok(::dllgen_runtime::Status::Ok)
                 }
                 _ => Err(::dllgen_runtime::WireError::Payload("no such function")),

@@ -61,7 +61,7 @@ mod __dllgen {
             ::dllgen_runtime::marshal::value::reply(w, &self.y);
         }
     }
-    impl ::dllgen_runtime::marshal::CStruct for KxPoint {}
+    unsafe impl ::dllgen_runtime::marshal::CStruct for KxPoint {}
     type __DllgenFn0 = unsafe extern "C" fn(*mut KxPoint) -> ();
     struct __DllgenHost {
         __dllgen_library: ::dllgen_runtime::native::Dylib,
@@ -104,7 +104,8 @@ mod __dllgen {
                         __dllgen_out,
                         &__dllgen_a_p,
                         false,
-                    );
+                        "`kx_swap` parameter `p`",
+                    )?;
                     Ok(::dllgen_runtime::Status::Ok)
                 }
                 _ => Err(::dllgen_runtime::WireError::Payload("no such function")),

@@ -139,10 +139,11 @@ mod __dllgen {
                     ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
                     ::dllgen_runtime::marshal::out_buffer::reply(
                         __dllgen_out,
-                        &__dllgen_a_dst,
+                        &mut __dllgen_a_dst,
                         ::dllgen_runtime::marshal::out_buffer::Filled::count(
                             __dllgen_a_dst_len,
                         ),
+                        "`kx_pack` parameter `dst`",
                     )?;
                     Ok(::dllgen_runtime::Status::Ok)
                 }

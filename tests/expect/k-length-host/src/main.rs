@@ -169,10 +169,11 @@ mod __dllgen {
                     ::dllgen_runtime::marshal::handle::reply(&__dllgen_a_dev, 0, false);
                     ::dllgen_runtime::marshal::out_buffer::reply(
                         __dllgen_out,
-                        &__dllgen_a_buf,
+                        &mut __dllgen_a_buf,
                         ::dllgen_runtime::marshal::out_buffer::Filled::count(
                             __dllgen_a_got,
                         ),
+                        "`kx_read` parameter `buf`",
                     )?;
                     Ok(::dllgen_runtime::Status::Ok)
                 }

@@ -61,7 +61,7 @@ mod __dllgen {
             ::dllgen_runtime::marshal::value::reply(w, &self.y);
         }
     }
-    impl ::dllgen_runtime::marshal::CStruct for KxPoint {}
+    unsafe impl ::dllgen_runtime::marshal::CStruct for KxPoint {}
     type __DllgenFn0 = unsafe extern "C" fn(*mut u32, i32) -> i32;
     type __DllgenFn1 = unsafe extern "C" fn(KxPoint, KxPoint, *mut KxPoint, i32) -> i32;
     struct __DllgenHost {
@@ -115,8 +115,9 @@ mod __dllgen {
                     ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
                     ::dllgen_runtime::marshal::out_buffer::reply(
                         __dllgen_out,
-                        &__dllgen_a_out,
+                        &mut __dllgen_a_out,
                         ::dllgen_runtime::marshal::out_buffer::Filled::All,
+                        "`kx_fill_odd` parameter `out`",
                     )?;
                     Ok(::dllgen_runtime::Status::Ok)
                 }
@@ -159,10 +160,11 @@ mod __dllgen {
                     );
                     ::dllgen_runtime::marshal::out_buffer::reply(
                         __dllgen_out,
-                        &__dllgen_a_out,
+                        &mut __dllgen_a_out,
                         ::dllgen_runtime::marshal::out_buffer::Filled::count(
                             __dllgen_ret,
                         ),
+                        "`kx_line` parameter `out`",
                     )?;
                     Ok(::dllgen_runtime::Status::Ok)
                 }

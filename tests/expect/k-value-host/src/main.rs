@@ -61,7 +61,7 @@ mod __dllgen {
             ::dllgen_runtime::marshal::value::reply(w, &self.y);
         }
     }
-    impl ::dllgen_runtime::marshal::CStruct for KxPoint {}
+    unsafe impl ::dllgen_runtime::marshal::CStruct for KxPoint {}
     type __DllgenFn0 = unsafe extern "C" fn(i32) -> i32;
     type __DllgenFn1 = unsafe extern "C" fn(KxPoint, i32, i32) -> KxPoint;
     struct __DllgenHost {
