@@ -10,6 +10,13 @@ use serde::Serialize;
 
 #[derive(Debug, Serialize)]
 pub struct View {
+    #[serde(flatten)]
+    pub counted: Counted,
+}
+
+/// A hidden count the client works out: its C type and where it comes from.
+#[derive(Debug, Serialize)]
+pub struct Counted {
     /// The C integer type.
     pub rust: String,
     /// What the client takes it from: a buffer argument or an out-buffer's capacity.
@@ -19,10 +26,15 @@ pub struct View {
 }
 
 pub(super) fn view(at: &At<'_>, value: &Scalar, of: &[String], cx: &mut Cx, out: &mut Param) -> ParamKind {
-    let rust = scalar(value).0;
-    out.ffi_type = rust.clone();
+    let counted = counted(at, value, of, cx);
+    out.ffi_type = counted.rust.clone();
+    ParamKind::Length(View { counted })
+}
+
+/// The count of `value`'s type taken from one of the buffers `of`.
+pub(super) fn counted(at: &At<'_>, value: &Scalar, of: &[String], cx: &mut Cx) -> Counted {
     let (from, units, elem_size) = source(at, of, cx);
-    ParamKind::Length(View { rust, from, units, elem_size })
+    Counted { rust: scalar(value).0, from, units, elem_size }
 }
 
 /// Where the client takes a hidden length from, among the buffers `of` it sizes (the
