@@ -30,7 +30,8 @@ fn zlib_through_the_generated_client_matches_the_64_bit_build() {
             "ok: version and messages",
             "ok: compress and uncompress, 0 B to 8 MiB, byte-exact",
             "ok: Z_BUF_ERROR and Z_DATA_ERROR",
-            "ok: checksums"
+            "ok: checksums",
+            "ok: gz files"
         ]
     );
 }

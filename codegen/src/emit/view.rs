@@ -508,7 +508,7 @@ pub fn build(m: &Model, spec_file: &str) -> Result<Crates, Unsupported> {
         callback_names: Default::default(),
         packed: Default::default(),
         handles: m.handles.iter().map(|h| h.name.clone()).collect(),
-        closers: m.handles.iter().filter_map(|h| Some((h.close.clone()?, h.name.clone()))).collect(),
+        closers: m.handles.iter().flat_map(|h| h.close.iter().map(|c| (c.clone(), h.name.clone()))).collect(),
         unsupported: Vec::new(),
     };
     for c in &m.callbacks {

@@ -109,7 +109,8 @@ pub fn render(m: &Model) -> String {
         None => writeln!(out, "timeout: none"),
     };
     for h in &m.handles {
-        let close = h.close.as_deref().map(|c| format!(", closed by {c}")).unwrap_or_default();
+        let close =
+            if h.close.is_empty() { String::new() } else { format!(", closed by {}", h.close.join(", ")) };
         let _ = writeln!(out, "handle {} (c_type {}{close})", h.name, h.c_type);
     }
     for f in &m.functions {

@@ -383,8 +383,8 @@ pub struct Handle {
     pub name: String,
     /// The C type it points to.
     pub c_type: String,
-    /// The function that closes it.
-    pub close: Option<String>,
+    /// The functions that close it.
+    pub close: Vec<String>,
 }
 
 /// A struct crossing the boundary, with its layout on the 32-bit target.

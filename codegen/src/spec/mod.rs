@@ -240,8 +240,8 @@ pub enum ErrorCode {
 pub struct HandleSpec {
     /// The pointee's C type name.
     pub c_type: Spanned<String>,
-    /// The function that closes it.
-    pub close: Option<Spanned<String>>,
+    /// The functions that close it (`close: f`, or a list: `gzclose`, `gzclose_r`...).
+    pub close: Vec<Spanned<String>>,
 }
 
 /// Semantics of a struct's pointer fields.

@@ -424,11 +424,11 @@ impl Reader<'_> {
 
     fn handle(&mut self, node: &Node<'_>) -> Option<HandleSpec> {
         let mut c_type = None;
-        let mut close = None;
+        let mut close = Vec::new();
         for (k, v) in self.fields(node, "a handle", Some(&["c_type", "close"])) {
             match k.as_str() {
                 "c_type" => c_type = self.string(v, "c_type"),
-                _ => close = self.string(v, "close"),
+                _ => close = self.strings(v, "close"),
             }
         }
         if c_type.is_none() {

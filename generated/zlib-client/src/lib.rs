@@ -10,9 +10,20 @@ mod __dllgen {
     #![allow(clippy::all, unused_imports, unused_mut, unused_variables, non_snake_case)]
     pub use ::dllgen_runtime::{Config, Error, HostPath};
     /// The hash of the model both sides were generated from; the host refuses any other.
-    pub const MODEL_HASH: u64 = 0x54464c32ae3d2d3b;
+    pub const MODEL_HASH: u64 = 0xda79556f6fad447d;
     /// The host executable's file name.
     pub const HOST_EXE: &str = if cfg!(windows) { "zlib-host.exe" } else { "zlib-host" };
+    /// A `gzFile *` of the library, as an id the host maps to the pointer: a closed handle, or one from an earlier host process, is refused with an error instead of reaching the library.
+    #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+    pub struct GzFile(u64);
+    impl ::dllgen_runtime::marshal::handle::ClientHandle for GzFile {
+        fn id(self) -> u64 {
+            self.0
+        }
+        fn from_id(id: u64) -> Self {
+            GzFile(id)
+        }
+    }
     /// The library, through its 32-bit host. Cheap to share across threads: calls are
     /// serialized onto the host's one library thread.
     pub struct Zlib {
@@ -508,6 +519,679 @@ mod __dllgen {
                 )?;
             Ok(__dllgen_ret)
         }
+        /// Associate a gzFile with the file descriptor fd.  File descriptors are
+        /// obtained from calls like open, dup, creat, pipe or fileno (if the file has
+        /// been previously opened with fopen).  The mode parameter is as in gzopen.
+        ///
+        /// The next call of gzclose on the returned gzFile will also close the file
+        /// descriptor fd, just like fclose(fdopen(fd, mode)) closes the file descriptor
+        /// fd.  If you want to keep fd open, use fd = dup(fd_keep); gz = gzdopen(fd,
+        /// mode);.  The duplicated descriptor should be saved to avoid a leak, since
+        /// gzdopen does not close fd if it fails.  If you are using fileno() to get the
+        /// file descriptor from a FILE *, then you will have to use dup() to avoid
+        /// double-close()ing the file descriptor.  Both gzclose() and fclose() will
+        /// close the associated file descriptor, so they need to have different file
+        /// descriptors.
+        ///
+        /// gzdopen returns NULL if there was insufficient memory to allocate the
+        /// gzFile state, if an invalid mode was specified (an 'r', 'w', or 'a' was not
+        /// provided, or '+' was provided), or if fd is -1.  The file descriptor is not
+        /// used until the next gz* read, write, seek, or close operation, so gzdopen
+        /// will not detect if fd is invalid (unless fd is -1).
+        pub fn gzbuffer(
+            &self,
+            file: GzFile,
+            size: u32,
+        ) -> ::core::result::Result<i32, Error> {
+            let (__dllgen_ret,) = self
+                .client
+                .call(
+                    11,
+                    |__dllgen_w| {
+                        ::dllgen_runtime::marshal::handle::encode(__dllgen_w, &file);
+                        ::dllgen_runtime::marshal::value::encode(__dllgen_w, &size);
+                    },
+                    |mut __dllgen_r| {
+                        let __dllgen_ret: i32 = ::dllgen_runtime::marshal::value::decode(
+                            &mut __dllgen_r,
+                        )?;
+                        __dllgen_r.finish()?;
+                        Ok((__dllgen_ret,))
+                    },
+                    &mut ::dllgen_runtime::marshal::callback::none,
+                )?;
+            Ok(__dllgen_ret)
+        }
+        /// Return the error message for the last error which occurred on file.
+        /// errnum is set to zlib error number.  If an error occurred in the file system
+        /// and not in the compression library, errnum is set to Z_ERRNO and the
+        /// application may consult errno to get the exact error code.
+        ///
+        /// The application must not modify the returned string.  Future calls to
+        /// this function may invalidate the previously returned string.  If file is
+        /// closed, then the string previously returned by gzerror will no longer be
+        /// available.
+        ///
+        /// gzerror() should be used to distinguish errors from end-of-file for those
+        /// functions above that do not distinguish those cases in their return values.
+        pub fn gzclearerr(&self, file: GzFile) -> ::core::result::Result<(), Error> {
+            let () = self
+                .client
+                .call(
+                    12,
+                    |__dllgen_w| {
+                        ::dllgen_runtime::marshal::handle::encode(__dllgen_w, &file);
+                    },
+                    |mut __dllgen_r| {
+                        __dllgen_r.finish()?;
+                        Ok(())
+                    },
+                    &mut ::dllgen_runtime::marshal::callback::none,
+                )?;
+            Ok(())
+        }
+        /// Return true (1) if file is being copied directly while reading, or false
+        /// (0) if file is a gzip stream being decompressed.
+        ///
+        /// If the input file is empty, gzdirect() will return true, since the input
+        /// does not contain a gzip stream.
+        ///
+        /// If gzdirect() is used immediately after gzopen() or gzdopen() it will
+        /// cause buffers to be allocated to allow reading the file to determine if it
+        /// is a gzip file.  Therefore if gzbuffer() is used, it should be called before
+        /// gzdirect().
+        ///
+        /// When writing, gzdirect() returns true (1) if transparent writing was
+        /// requested ("wT" for the gzopen() mode), or false (0) otherwise.  (Note:
+        /// gzdirect() is not needed when writing.  Transparent writing must be
+        /// explicitly requested, so the application already knows the answer.  When
+        /// linking statically, using gzdirect() will include all of the zlib code for
+        /// gzip file reading and decompression, which may not be desired.)
+        pub fn gzclose(&self, file: GzFile) -> ::core::result::Result<i32, Error> {
+            let (__dllgen_ret,) = self
+                .client
+                .call(
+                    13,
+                    |__dllgen_w| {
+                        ::dllgen_runtime::marshal::handle::encode(__dllgen_w, &file);
+                    },
+                    |mut __dllgen_r| {
+                        let __dllgen_ret: i32 = ::dllgen_runtime::marshal::value::decode(
+                            &mut __dllgen_r,
+                        )?;
+                        __dllgen_r.finish()?;
+                        Ok((__dllgen_ret,))
+                    },
+                    &mut ::dllgen_runtime::marshal::callback::none,
+                )?;
+            Ok(__dllgen_ret)
+        }
+        /// Flush all pending output for file, if necessary, close file and
+        /// deallocate the (de)compression state.  Note that once file is closed, you
+        /// cannot call gzerror with file, since its structures have been deallocated.
+        /// gzclose must not be called more than once on the same file, just as free
+        /// must not be called more than once on the same allocation.
+        ///
+        /// gzclose will return Z_STREAM_ERROR if file is not valid, Z_ERRNO on a
+        /// file operation error, Z_MEM_ERROR if out of memory, Z_BUF_ERROR if the
+        /// last read ended in the middle of a gzip stream, or Z_OK on success.
+        pub fn gzclose_r(&self, file: GzFile) -> ::core::result::Result<i32, Error> {
+            let (__dllgen_ret,) = self
+                .client
+                .call(
+                    14,
+                    |__dllgen_w| {
+                        ::dllgen_runtime::marshal::handle::encode(__dllgen_w, &file);
+                    },
+                    |mut __dllgen_r| {
+                        let __dllgen_ret: i32 = ::dllgen_runtime::marshal::value::decode(
+                            &mut __dllgen_r,
+                        )?;
+                        __dllgen_r.finish()?;
+                        Ok((__dllgen_ret,))
+                    },
+                    &mut ::dllgen_runtime::marshal::callback::none,
+                )?;
+            Ok(__dllgen_ret)
+        }
+        /// Calls `gzclose_w`.
+        pub fn gzclose_w(&self, file: GzFile) -> ::core::result::Result<i32, Error> {
+            let (__dllgen_ret,) = self
+                .client
+                .call(
+                    15,
+                    |__dllgen_w| {
+                        ::dllgen_runtime::marshal::handle::encode(__dllgen_w, &file);
+                    },
+                    |mut __dllgen_r| {
+                        let __dllgen_ret: i32 = ::dllgen_runtime::marshal::value::decode(
+                            &mut __dllgen_r,
+                        )?;
+                        __dllgen_r.finish()?;
+                        Ok((__dllgen_ret,))
+                    },
+                    &mut ::dllgen_runtime::marshal::callback::none,
+                )?;
+            Ok(__dllgen_ret)
+        }
+        /// Return true (1) if the end-of-file indicator for file has been set while
+        /// reading, false (0) otherwise.  Note that the end-of-file indicator is set
+        /// only if the read tried to go past the end of the input, but came up short.
+        /// Therefore, just like feof(), gzeof() may return false even if there is no
+        /// more data to read, in the event that the last read request was for the exact
+        /// number of bytes remaining in the input file.  This will happen if the input
+        /// file size is an exact multiple of the buffer size.
+        ///
+        /// If gzeof() returns true, then the read functions will return no more data,
+        /// unless the end-of-file indicator is reset by gzclearerr() and the input file
+        /// has grown since the previous end of file was detected.
+        pub fn gzdirect(&self, file: GzFile) -> ::core::result::Result<i32, Error> {
+            let (__dllgen_ret,) = self
+                .client
+                .call(
+                    16,
+                    |__dllgen_w| {
+                        ::dllgen_runtime::marshal::handle::encode(__dllgen_w, &file);
+                    },
+                    |mut __dllgen_r| {
+                        let __dllgen_ret: i32 = ::dllgen_runtime::marshal::value::decode(
+                            &mut __dllgen_r,
+                        )?;
+                        __dllgen_r.finish()?;
+                        Ok((__dllgen_ret,))
+                    },
+                    &mut ::dllgen_runtime::marshal::callback::none,
+                )?;
+            Ok(__dllgen_ret)
+        }
+        /// ZEXTERN z_off_t ZEXPORT gzoffset OF((gzFile file));
+        ///
+        /// Return the current compressed (actual) read or write offset of file.  This
+        /// offset includes the count of bytes that precede the gzip stream, for example
+        /// when appending or when using gzdopen() for reading.  When reading, the
+        /// offset does not include as yet unused buffered input.  This information can
+        /// be used for a progress indicator.  On error, gzoffset() returns -1.
+        pub fn gzeof(&self, file: GzFile) -> ::core::result::Result<i32, Error> {
+            let (__dllgen_ret,) = self
+                .client
+                .call(
+                    17,
+                    |__dllgen_w| {
+                        ::dllgen_runtime::marshal::handle::encode(__dllgen_w, &file);
+                    },
+                    |mut __dllgen_r| {
+                        let __dllgen_ret: i32 = ::dllgen_runtime::marshal::value::decode(
+                            &mut __dllgen_r,
+                        )?;
+                        __dllgen_r.finish()?;
+                        Ok((__dllgen_ret,))
+                    },
+                    &mut ::dllgen_runtime::marshal::callback::none,
+                )?;
+            Ok(__dllgen_ret)
+        }
+        /// Same as gzclose(), but gzclose_r() is only for use when reading, and
+        /// gzclose_w() is only for use when writing or appending.  The advantage to
+        /// using these instead of gzclose() is that they avoid linking in zlib
+        /// compression or decompression code that is not used when only reading or only
+        /// writing respectively.  If gzclose() is used, then both compression and
+        /// decompression code will be included the application when linking to a static
+        /// zlib library.
+        pub fn gzerror(
+            &self,
+            file: GzFile,
+        ) -> ::core::result::Result<
+            (::core::option::Option<::std::string::String>, i32),
+            Error,
+        > {
+            let (__dllgen_ret, __dllgen_a_errnum) = self
+                .client
+                .call(
+                    18,
+                    |__dllgen_w| {
+                        ::dllgen_runtime::marshal::handle::encode(__dllgen_w, &file);
+                    },
+                    |mut __dllgen_r| {
+                        let __dllgen_ret: ::core::option::Option<
+                            ::std::string::String,
+                        > = ::dllgen_runtime::marshal::ret_string::decode::<
+                            ::dllgen_runtime::marshal::Utf8,
+                            _,
+                        >(&mut __dllgen_r)?;
+                        let __dllgen_a_errnum: i32 = ::dllgen_runtime::marshal::out_value::decode(
+                            &mut __dllgen_r,
+                        )?;
+                        __dllgen_r.finish()?;
+                        Ok((__dllgen_ret, __dllgen_a_errnum))
+                    },
+                    &mut ::dllgen_runtime::marshal::callback::none,
+                )?;
+            Ok((__dllgen_ret, __dllgen_a_errnum))
+        }
+        /// Push c back onto the stream for file to be read as the first character on
+        /// the next read.  At least one character of push-back is always allowed.
+        /// gzungetc() returns the character pushed, or -1 on failure.  gzungetc() will
+        /// fail if c is -1, and may fail if a character has been pushed but not read
+        /// yet.  If gzungetc is used immediately after gzopen or gzdopen, at least the
+        /// output buffer size of pushed characters is allowed.  (See gzbuffer above.)
+        /// The pushed character will be discarded if the stream is repositioned with
+        /// gzseek() or gzrewind().
+        pub fn gzflush(
+            &self,
+            file: GzFile,
+            flush: i32,
+        ) -> ::core::result::Result<i32, Error> {
+            let (__dllgen_ret,) = self
+                .client
+                .call(
+                    19,
+                    |__dllgen_w| {
+                        ::dllgen_runtime::marshal::handle::encode(__dllgen_w, &file);
+                        ::dllgen_runtime::marshal::value::encode(__dllgen_w, &flush);
+                    },
+                    |mut __dllgen_r| {
+                        let __dllgen_ret: i32 = ::dllgen_runtime::marshal::value::decode(
+                            &mut __dllgen_r,
+                        )?;
+                        __dllgen_r.finish()?;
+                        Ok((__dllgen_ret,))
+                    },
+                    &mut ::dllgen_runtime::marshal::callback::none,
+                )?;
+            Ok(__dllgen_ret)
+        }
+        /// Compress and write c, converted to an unsigned char, into file.  gzputc
+        /// returns the value that was written, or -1 in case of error.
+        pub fn gzgetc(&self, file: GzFile) -> ::core::result::Result<i32, Error> {
+            let (__dllgen_ret,) = self
+                .client
+                .call(
+                    20,
+                    |__dllgen_w| {
+                        ::dllgen_runtime::marshal::handle::encode(__dllgen_w, &file);
+                    },
+                    |mut __dllgen_r| {
+                        let __dllgen_ret: i32 = ::dllgen_runtime::marshal::value::decode(
+                            &mut __dllgen_r,
+                        )?;
+                        __dllgen_r.finish()?;
+                        Ok((__dllgen_ret,))
+                    },
+                    &mut ::dllgen_runtime::marshal::callback::none,
+                )?;
+            Ok(__dllgen_ret)
+        }
+        /// Calls `gzoffset`.
+        pub fn gzoffset(&self, arg0: GzFile) -> ::core::result::Result<i32, Error> {
+            let (__dllgen_ret,) = self
+                .client
+                .call(
+                    21,
+                    |__dllgen_w| {
+                        ::dllgen_runtime::marshal::handle::encode(__dllgen_w, &arg0);
+                    },
+                    |mut __dllgen_r| {
+                        let __dllgen_ret: i32 = ::dllgen_runtime::marshal::value::decode(
+                            &mut __dllgen_r,
+                        )?;
+                        __dllgen_r.finish()?;
+                        Ok((__dllgen_ret,))
+                    },
+                    &mut ::dllgen_runtime::marshal::callback::none,
+                )?;
+            Ok(__dllgen_ret)
+        }
+        /// Calls `gzopen`.
+        pub fn gzopen(
+            &self,
+            arg0: &str,
+            arg1: &str,
+        ) -> ::core::result::Result<GzFile, Error> {
+            let (__dllgen_ret,) = self
+                .client
+                .call(
+                    22,
+                    |__dllgen_w| {
+                        ::dllgen_runtime::marshal::in_string::encode::<
+                            ::dllgen_runtime::marshal::Utf8,
+                        >(__dllgen_w, arg0, false);
+                        ::dllgen_runtime::marshal::in_string::encode::<
+                            ::dllgen_runtime::marshal::Utf8,
+                        >(__dllgen_w, arg1, false);
+                    },
+                    |mut __dllgen_r| {
+                        let __dllgen_ret: GzFile = ::dllgen_runtime::marshal::handle::decode(
+                            &mut __dllgen_r,
+                        )?;
+                        __dllgen_r.finish()?;
+                        Ok((__dllgen_ret,))
+                    },
+                    &mut ::dllgen_runtime::marshal::callback::none,
+                )?;
+            Ok(__dllgen_ret)
+        }
+        /// Read and decompress bytes from file into buf, until len-1 characters are
+        /// read, or until a newline character is read and transferred to buf, or an
+        /// end-of-file condition is encountered.  If any characters are read or if len
+        /// is one, the string is terminated with a null character.  If no characters
+        /// are read due to an end-of-file or len is less than one, then the buffer is
+        /// left untouched.
+        ///
+        /// gzgets returns buf which is a null-terminated string, or it returns NULL
+        /// for end-of-file or in case of error.  If there was an error, the contents at
+        /// buf are indeterminate.
+        pub fn gzputc(
+            &self,
+            file: GzFile,
+            c: i32,
+        ) -> ::core::result::Result<i32, Error> {
+            let (__dllgen_ret,) = self
+                .client
+                .call(
+                    23,
+                    |__dllgen_w| {
+                        ::dllgen_runtime::marshal::handle::encode(__dllgen_w, &file);
+                        ::dllgen_runtime::marshal::value::encode(__dllgen_w, &c);
+                    },
+                    |mut __dllgen_r| {
+                        let __dllgen_ret: i32 = ::dllgen_runtime::marshal::value::decode(
+                            &mut __dllgen_r,
+                        )?;
+                        __dllgen_r.finish()?;
+                        Ok((__dllgen_ret,))
+                    },
+                    &mut ::dllgen_runtime::marshal::callback::none,
+                )?;
+            Ok(__dllgen_ret)
+        }
+        /// Convert, format, compress, and write the arguments (...) to file under
+        /// control of the string format, as in fprintf.  gzprintf returns the number of
+        /// uncompressed bytes actually written, or a negative zlib error code in case
+        /// of error.  The number of uncompressed bytes written is limited to 8191, or
+        /// one less than the buffer size given to gzbuffer().  The caller should assure
+        /// that this limit is not exceeded.  If it is exceeded, then gzprintf() will
+        /// return an error (0) with nothing written.  In this case, there may also be a
+        /// buffer overflow with unpredictable consequences, which is possible only if
+        /// zlib was compiled with the insecure functions sprintf() or vsprintf(),
+        /// because the secure snprintf() or vsnprintf() functions were not available.
+        /// This can be determined using zlibCompileFlags().
+        pub fn gzputs(
+            &self,
+            file: GzFile,
+            s: &str,
+        ) -> ::core::result::Result<i32, Error> {
+            let (__dllgen_ret,) = self
+                .client
+                .call(
+                    24,
+                    |__dllgen_w| {
+                        ::dllgen_runtime::marshal::handle::encode(__dllgen_w, &file);
+                        ::dllgen_runtime::marshal::in_string::encode::<
+                            ::dllgen_runtime::marshal::Utf8,
+                        >(__dllgen_w, s, false);
+                    },
+                    |mut __dllgen_r| {
+                        let __dllgen_ret: i32 = ::dllgen_runtime::marshal::value::decode(
+                            &mut __dllgen_r,
+                        )?;
+                        __dllgen_r.finish()?;
+                        Ok((__dllgen_ret,))
+                    },
+                    &mut ::dllgen_runtime::marshal::callback::none,
+                )?;
+            Ok(__dllgen_ret)
+        }
+        /// Dynamically update the compression level and strategy for file.  See the
+        /// description of deflateInit2 for the meaning of these parameters. Previously
+        /// provided data is flushed before applying the parameter changes.
+        ///
+        /// gzsetparams returns Z_OK if success, Z_STREAM_ERROR if the file was not
+        /// opened for writing, Z_ERRNO if there is an error writing the flushed data,
+        /// or Z_MEM_ERROR if there is a memory allocation error.
+        pub fn gzread(
+            &self,
+            file: GzFile,
+            buf_capacity: usize,
+        ) -> ::core::result::Result<::std::vec::Vec<u8>, Error> {
+            let __dllgen_a_len: u64 = ::dllgen_runtime::marshal::length::of(
+                &buf_capacity,
+                ::dllgen_runtime::marshal::Units::Bytes,
+                1,
+            );
+            let __dllgen_c_buf: u64 = __dllgen_a_len as u64;
+            let (__dllgen_a_buf,) = self
+                .client
+                .call(
+                    25,
+                    |__dllgen_w| {
+                        ::dllgen_runtime::marshal::handle::encode(__dllgen_w, &file);
+                        ::dllgen_runtime::marshal::length::encode(
+                            __dllgen_w,
+                            __dllgen_a_len,
+                        );
+                    },
+                    |mut __dllgen_r| {
+                        let __dllgen_a_buf: ::std::vec::Vec<u8> = ::dllgen_runtime::marshal::out_buffer::decode(
+                            &mut __dllgen_r,
+                            __dllgen_c_buf,
+                            ::dllgen_runtime::marshal::Units::Bytes,
+                            1,
+                        )?;
+                        __dllgen_r.finish()?;
+                        Ok((__dllgen_a_buf,))
+                    },
+                    &mut ::dllgen_runtime::marshal::callback::none,
+                )?;
+            Ok(__dllgen_a_buf)
+        }
+        /// ZEXTERN z_off_t ZEXPORT gzseek OF((gzFile file,
+        /// z_off_t offset, int whence));
+        ///
+        /// Set the starting position to offset relative to whence for the next gzread
+        /// or gzwrite on file.  The offset represents a number of bytes in the
+        /// uncompressed data stream.  The whence parameter is defined as in lseek(2);
+        /// the value SEEK_END is not supported.
+        ///
+        /// If the file is opened for reading, this function is emulated but can be
+        /// extremely slow.  If the file is opened for writing, only forward seeks are
+        /// supported; gzseek then compresses a sequence of zeroes up to the new
+        /// starting position.
+        ///
+        /// gzseek returns the resulting offset location as measured in bytes from
+        /// the beginning of the uncompressed stream, or -1 in case of error, in
+        /// particular if the file is opened for writing and the new starting position
+        /// would be before the current position.
+        pub fn gzrewind(&self, file: GzFile) -> ::core::result::Result<i32, Error> {
+            let (__dllgen_ret,) = self
+                .client
+                .call(
+                    26,
+                    |__dllgen_w| {
+                        ::dllgen_runtime::marshal::handle::encode(__dllgen_w, &file);
+                    },
+                    |mut __dllgen_r| {
+                        let __dllgen_ret: i32 = ::dllgen_runtime::marshal::value::decode(
+                            &mut __dllgen_r,
+                        )?;
+                        __dllgen_r.finish()?;
+                        Ok((__dllgen_ret,))
+                    },
+                    &mut ::dllgen_runtime::marshal::callback::none,
+                )?;
+            Ok(__dllgen_ret)
+        }
+        /// Calls `gzseek`.
+        pub fn gzseek(
+            &self,
+            arg0: GzFile,
+            arg1: i32,
+            arg2: i32,
+        ) -> ::core::result::Result<i32, Error> {
+            let (__dllgen_ret,) = self
+                .client
+                .call(
+                    27,
+                    |__dllgen_w| {
+                        ::dllgen_runtime::marshal::handle::encode(__dllgen_w, &arg0);
+                        ::dllgen_runtime::marshal::value::encode(__dllgen_w, &arg1);
+                        ::dllgen_runtime::marshal::value::encode(__dllgen_w, &arg2);
+                    },
+                    |mut __dllgen_r| {
+                        let __dllgen_ret: i32 = ::dllgen_runtime::marshal::value::decode(
+                            &mut __dllgen_r,
+                        )?;
+                        __dllgen_r.finish()?;
+                        Ok((__dllgen_ret,))
+                    },
+                    &mut ::dllgen_runtime::marshal::callback::none,
+                )?;
+            Ok(__dllgen_ret)
+        }
+        /// Set the internal buffer size used by this library's functions for file to
+        /// size.  The default buffer size is 8192 bytes.  This function must be called
+        /// after gzopen() or gzdopen(), and before any other calls that read or write
+        /// the file.  The buffer memory allocation is always deferred to the first read
+        /// or write.  Three times that size in buffer space is allocated.  A larger
+        /// buffer size of, for example, 64K or 128K bytes will noticeably increase the
+        /// speed of decompression (reading).
+        ///
+        /// The new buffer size also affects the maximum length for gzprintf().
+        ///
+        /// gzbuffer() returns 0 on success, or -1 on failure, such as being called
+        /// too late.
+        pub fn gzsetparams(
+            &self,
+            file: GzFile,
+            level: i32,
+            strategy: i32,
+        ) -> ::core::result::Result<i32, Error> {
+            let (__dllgen_ret,) = self
+                .client
+                .call(
+                    28,
+                    |__dllgen_w| {
+                        ::dllgen_runtime::marshal::handle::encode(__dllgen_w, &file);
+                        ::dllgen_runtime::marshal::value::encode(__dllgen_w, &level);
+                        ::dllgen_runtime::marshal::value::encode(__dllgen_w, &strategy);
+                    },
+                    |mut __dllgen_r| {
+                        let __dllgen_ret: i32 = ::dllgen_runtime::marshal::value::decode(
+                            &mut __dllgen_r,
+                        )?;
+                        __dllgen_r.finish()?;
+                        Ok((__dllgen_ret,))
+                    },
+                    &mut ::dllgen_runtime::marshal::callback::none,
+                )?;
+            Ok(__dllgen_ret)
+        }
+        /// Calls `gztell`.
+        pub fn gztell(&self, arg0: GzFile) -> ::core::result::Result<i32, Error> {
+            let (__dllgen_ret,) = self
+                .client
+                .call(
+                    29,
+                    |__dllgen_w| {
+                        ::dllgen_runtime::marshal::handle::encode(__dllgen_w, &arg0);
+                    },
+                    |mut __dllgen_r| {
+                        let __dllgen_ret: i32 = ::dllgen_runtime::marshal::value::decode(
+                            &mut __dllgen_r,
+                        )?;
+                        __dllgen_r.finish()?;
+                        Ok((__dllgen_ret,))
+                    },
+                    &mut ::dllgen_runtime::marshal::callback::none,
+                )?;
+            Ok(__dllgen_ret)
+        }
+        /// Read and decompress one byte from file.  gzgetc returns this byte or -1
+        /// in case of end of file or error.  This is implemented as a macro for speed.
+        /// As such, it does not do all of the checking the other functions do.  I.e.
+        /// it does not check to see if file is NULL, nor whether the structure file
+        /// points to has been clobbered or not.
+        pub fn gzungetc(
+            &self,
+            c: i32,
+            file: GzFile,
+        ) -> ::core::result::Result<i32, Error> {
+            let (__dllgen_ret,) = self
+                .client
+                .call(
+                    30,
+                    |__dllgen_w| {
+                        ::dllgen_runtime::marshal::value::encode(__dllgen_w, &c);
+                        ::dllgen_runtime::marshal::handle::encode(__dllgen_w, &file);
+                    },
+                    |mut __dllgen_r| {
+                        let __dllgen_ret: i32 = ::dllgen_runtime::marshal::value::decode(
+                            &mut __dllgen_r,
+                        )?;
+                        __dllgen_r.finish()?;
+                        Ok((__dllgen_ret,))
+                    },
+                    &mut ::dllgen_runtime::marshal::callback::none,
+                )?;
+            Ok(__dllgen_ret)
+        }
+        /// Read and decompress up to nitems items of size size from file into buf,
+        /// otherwise operating as gzread() does.  This duplicates the interface of
+        /// stdio's fread(), with size_t request and return types.  If the library
+        /// defines size_t, then z_size_t is identical to size_t.  If not, then z_size_t
+        /// is an unsigned integer type that can contain a pointer.
+        ///
+        /// gzfread() returns the number of full items read of size size, or zero if
+        /// the end of the file was reached and a full item could not be read, or if
+        /// there was an error.  gzerror() must be consulted if zero is returned in
+        /// order to determine if there was an error.  If the multiplication of size and
+        /// nitems overflows, i.e. the product does not fit in a z_size_t, then nothing
+        /// is read, zero is returned, and the error state is set to Z_STREAM_ERROR.
+        ///
+        /// In the event that the end of file is reached and only a partial item is
+        /// available at the end, i.e. the remaining uncompressed data length is not a
+        /// multiple of size, then the final partial item is nevertheless read into buf
+        /// and the end-of-file flag is set.  The length of the partial item read is not
+        /// provided, but could be inferred from the result of gztell().  This behavior
+        /// is the same as the behavior of fread() implementations in common libraries,
+        /// but it prevents the direct use of gzfread() to read a concurrently written
+        /// file, resetting and retrying on end-of-file, when size is not 1.
+        pub fn gzwrite(
+            &self,
+            file: GzFile,
+            buf: &[u8],
+        ) -> ::core::result::Result<i32, Error> {
+            let __dllgen_a_len: u64 = ::dllgen_runtime::marshal::length::of(
+                &buf,
+                ::dllgen_runtime::marshal::Units::Bytes,
+                1,
+            );
+            let (__dllgen_ret,) = self
+                .client
+                .call(
+                    31,
+                    |__dllgen_w| {
+                        ::dllgen_runtime::marshal::handle::encode(__dllgen_w, &file);
+                        ::dllgen_runtime::marshal::in_buffer::encode(
+                            __dllgen_w,
+                            buf,
+                            false,
+                        );
+                        ::dllgen_runtime::marshal::length::encode(
+                            __dllgen_w,
+                            __dllgen_a_len,
+                        );
+                    },
+                    |mut __dllgen_r| {
+                        let __dllgen_ret: i32 = ::dllgen_runtime::marshal::value::decode(
+                            &mut __dllgen_r,
+                        )?;
+                        __dllgen_r.finish()?;
+                        Ok((__dllgen_ret,))
+                    },
+                    &mut ::dllgen_runtime::marshal::callback::none,
+                )?;
+            Ok(__dllgen_ret)
+        }
         /// compressBound() returns an upper bound on the compressed size after
         /// compress() or compress2() on sourceLen bytes.  It would be used before a
         /// compress() or compress2() call to allocate the destination buffer.
@@ -530,7 +1214,7 @@ mod __dllgen {
             let (__dllgen_ret, __dllgen_a_dest) = self
                 .client
                 .call(
-                    11,
+                    32,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::length::encode(
                             __dllgen_w,
@@ -595,7 +1279,7 @@ mod __dllgen {
             let (__dllgen_ret, __dllgen_a_dest, __dllgen_o_sourceLen) = self
                 .client
                 .call(
-                    12,
+                    33,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::length::encode(
                             __dllgen_w,
@@ -640,7 +1324,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    13,
+                    34,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::value::encode(__dllgen_w, &arg0);
                     },
@@ -664,7 +1348,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    14,
+                    35,
                     |__dllgen_w| {},
                     |mut __dllgen_r| {
                         let __dllgen_ret: u32 = ::dllgen_runtime::marshal::value::decode(
@@ -684,7 +1368,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    15,
+                    36,
                     |__dllgen_w| {},
                     |mut __dllgen_r| {
                         let __dllgen_ret: ::std::string::String = ::dllgen_runtime::marshal::ret_string::decode::<

@@ -68,8 +68,9 @@ pub fn ptr(h: &HostHandle) -> *mut c_void {
     h.ptr
 }
 
-/// Host: after the call; `closes`: this function closed the handle, whose id is forgotten.
-pub fn reply(h: &HostHandle, kind: u32, closes: bool) {
+/// Host: right after the call (before its error rule); `closes`: this function closed the
+/// handle (even if it reports an error), whose id is forgotten.
+pub fn after_call(h: &HostHandle, kind: u32, closes: bool) {
     if closes {
         handles::closed(kind, h.id);
     }
@@ -124,7 +125,7 @@ mod tests {
         let h = decode_c(&mut r, kind, false).unwrap();
         assert_eq!(ptr(&h), p);
         assert!(ptr(&decode_c(&mut r, kind, true).unwrap()).is_null());
-        reply(&h, kind, true);
+        after_call(&h, kind, true);
         assert!(decode_c(&mut r, kind, false).is_err(), "closed: the id is forgotten");
         assert!(decode_c(&mut Reader::new(&[0; 8]), kind, false).is_err(), "NULL where it is required");
         assert!(decode_c(&mut Reader::new(&[77, 0, 0, 0, 0, 0, 0, 0]), kind, false).is_err(), "never given");

@@ -7,7 +7,7 @@
 mod direct;
 
 use direct::Direct;
-use std::ffi::{c_char, CStr};
+use std::ffi::{c_char, c_void, CStr, CString};
 use zlib_client::{Error, Zlib};
 
 const Z_BUF_ERROR: i32 = -5;
@@ -28,6 +28,10 @@ struct Native {
     adler32_combine: extern "C" fn(u64, u64, i64) -> u64,
     crc32_combine_gen: extern "C" fn(i64) -> u64,
     crc32_combine_op: extern "C" fn(u64, u64, u64) -> u64,
+    gzopen: extern "C" fn(*const c_char, *const c_char) -> *mut c_void,
+    gzread: extern "C" fn(*mut c_void, *mut u8, u32) -> i32,
+    gzwrite: extern "C" fn(*mut c_void, *const u8, u32) -> i32,
+    gzclose: extern "C" fn(*mut c_void) -> i32,
 }
 
 impl Native {
@@ -46,6 +50,10 @@ impl Native {
             adler32_combine: d.sym("adler32_combine"),
             crc32_combine_gen: d.sym("crc32_combine_gen"),
             crc32_combine_op: d.sym("crc32_combine_op"),
+            gzopen: d.sym("gzopen"),
+            gzread: d.sym("gzread"),
+            gzwrite: d.sym("gzwrite"),
+            gzclose: d.sym("gzclose"),
         }
     }
 
@@ -60,6 +68,33 @@ impl Native {
         let status = (self.compress2)(out.as_mut_ptr(), &mut len, src.as_ptr(), src.len() as u64, level);
         out.truncate(if status == 0 { len as usize } else { 0 });
         (status, out)
+    }
+
+    /// A gz file's whole contents.
+    fn gz_read_all(&self, path: &str) -> Vec<u8> {
+        let (p, m) = (CString::new(path).unwrap(), CString::new("rb").unwrap());
+        let f = (self.gzopen)(p.as_ptr(), m.as_ptr());
+        assert!(!f.is_null(), "gzopen {path}");
+        let (mut all, mut buf) = (Vec::new(), vec![0u8; 7000]);
+        loop {
+            let n = (self.gzread)(f, buf.as_mut_ptr(), buf.len() as u32);
+            assert!(n >= 0);
+            if n == 0 {
+                break;
+            }
+            all.extend_from_slice(&buf[..n as usize]);
+        }
+        assert_eq!((self.gzclose)(f), 0);
+        all
+    }
+
+    /// Writes a gz file.
+    fn gz_write_all(&self, path: &str, data: &[u8]) {
+        let (p, m) = (CString::new(path).unwrap(), CString::new("wb9").unwrap());
+        let f = (self.gzopen)(p.as_ptr(), m.as_ptr());
+        assert!(!f.is_null(), "gzopen {path}");
+        assert_eq!((self.gzwrite)(f, data.as_ptr(), data.len() as u32), data.len() as i32);
+        assert_eq!((self.gzclose)(f), 0);
     }
 
     /// uncompress2 into `cap` bytes: the status, what was written, what was consumed.
@@ -181,4 +216,59 @@ fn main() {
         (native.adler32_combine)(aa.into(), ab.into(), b.len() as i64)
     );
     println!("ok: checksums");
+
+    // gz files: written through the client, read natively, and the reverse (the host is
+    // another process on the same machine). The file is a handle; three functions close it.
+    let dir = std::env::temp_dir().join(format!("dllgen-zlib-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let (ours, theirs) = (dir.join("ours.gz"), dir.join("theirs.gz"));
+    let (ours, theirs) = (ours.to_str().unwrap(), theirs.to_str().unwrap());
+    let text = data(300_000, 5);
+    let f = z.gzopen(ours, "wb").unwrap();
+    assert_eq!(z.gzbuffer(f, 1 << 16).unwrap(), 0);
+    assert_eq!(z.gzsetparams(f, 9, 0).unwrap(), 0);
+    let mut written = Vec::new();
+    for chunk in text.chunks(70_001) {
+        assert_eq!(z.gzwrite(f, chunk).unwrap(), chunk.len() as i32);
+        written.extend_from_slice(chunk);
+    }
+    assert_eq!(z.gzputs(f, "-- the end\n").unwrap(), 11);
+    assert_eq!(z.gzputc(f, i32::from(b'!')).unwrap(), i32::from(b'!'));
+    written.extend_from_slice(b"-- the end\n!");
+    assert_eq!(z.gzflush(f, 2).unwrap(), 0);
+    assert_eq!(z.gztell(f).unwrap(), written.len() as i32);
+    assert_eq!(z.gzerror(f).unwrap(), (Some(String::new()), 0));
+    assert_eq!(z.gzclose_w(f).unwrap(), 0);
+    assert!(matches!(z.gzeof(f), Err(Error::Protocol(_))), "a closed file is refused, never passed on");
+    assert!(native.gz_read_all(ours) == written, "what the client wrote reads back natively");
+
+    native.gz_write_all(theirs, &text);
+    let f = z.gzopen(theirs, "rb").unwrap();
+    assert_eq!(z.gzdirect(f).unwrap(), 0, "compressed");
+    let first = z.gzgetc(f).unwrap();
+    assert_eq!(first, i32::from(text[0]));
+    assert_eq!(z.gzungetc(first, f).unwrap(), first);
+    let mut read = Vec::new();
+    loop {
+        let chunk = z.gzread(f, 65_536).unwrap();
+        if chunk.is_empty() {
+            break;
+        }
+        read.extend_from_slice(&chunk);
+    }
+    assert!(read == text, "what was written natively reads back through the client");
+    assert_eq!(z.gzeof(f).unwrap(), 1);
+    assert_eq!(z.gzrewind(f).unwrap(), 0);
+    assert_eq!(z.gzseek(f, 1000, 0).unwrap(), 1000);
+    assert_eq!(z.gzread(f, 10).unwrap(), text[1000..1010]);
+    assert!(z.gzoffset(f).unwrap() > 0);
+    z.gzclearerr(f).unwrap();
+    assert_eq!(z.gzclose_r(f).unwrap(), 0);
+    assert!(matches!(z.gzread(f, 10), Err(Error::Protocol(_))));
+    // A file that is not there: NULL, an error.
+    assert!(matches!(z.gzopen(dir.join("missing/x.gz").to_str().unwrap(), "rb"), Err(Error::Library(_))));
+    let f = z.gzopen(theirs, "rb").unwrap();
+    assert_eq!(z.gzclose(f).unwrap(), 0);
+    let _ = std::fs::remove_dir_all(&dir);
+    println!("ok: gz files");
 }

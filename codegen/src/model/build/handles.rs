@@ -71,7 +71,8 @@ impl<'a> Builder<'a> {
                 self.at_spec(h.value.c_type.pos, format!("handles `{other}` and `{name}` both name `{c}`"));
                 continue;
             }
-            if let Some(close) = &h.value.close {
+            let mut closes = Vec::new();
+            for close in &h.value.close {
                 let Some(f) = self.header.function(&close.value) else {
                     let header = self.header;
                     let d = self.at_spec(
@@ -101,12 +102,9 @@ impl<'a> Builder<'a> {
                     );
                     continue;
                 }
+                closes.push(f.name.clone());
             }
-            out.push(Handle {
-                name: name.clone(),
-                c_type: c.clone(),
-                close: h.value.close.as_ref().map(|c| c.value.clone()),
-            });
+            out.push(Handle { name: name.clone(), c_type: c.clone(), close: closes });
         }
         out
     }

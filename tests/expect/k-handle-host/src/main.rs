@@ -26,7 +26,7 @@ mod __dllgen {
         unused_comparisons,
         unused_unsafe
     )]
-    const MODEL_HASH: u64 = 0xae083af1485850e5;
+    const MODEL_HASH: u64 = 0x25e393cfdb821fb9;
     type __DllgenFn0 = unsafe extern "C" fn(*mut ::core::ffi::c_void) -> ();
     type __DllgenFn1 = unsafe extern "C" fn(
         *const u8,
@@ -70,7 +70,11 @@ mod __dllgen {
                         ::dllgen_runtime::native::errno(),
                         ::dllgen_runtime::native::last_error(),
                     );
-                    ::dllgen_runtime::marshal::handle::reply(&__dllgen_a_dev, 0, true);
+                    ::dllgen_runtime::marshal::handle::after_call(
+                        &__dllgen_a_dev,
+                        0,
+                        true,
+                    );
                     Ok(::dllgen_runtime::Status::Ok)
                 }
                 1 => {

@@ -26,7 +26,7 @@ mod __dllgen {
         unused_comparisons,
         unused_unsafe
     )]
-    const MODEL_HASH: u64 = 0x19f4264007b19139;
+    const MODEL_HASH: u64 = 0x256211733af3bd45;
     type __DllgenFn0 = unsafe extern "C" fn(*mut ::core::ffi::c_void) -> ();
     type __DllgenFn1 = unsafe extern "C" fn(
         *const u8,
@@ -77,7 +77,11 @@ mod __dllgen {
                         ::dllgen_runtime::native::errno(),
                         ::dllgen_runtime::native::last_error(),
                     );
-                    ::dllgen_runtime::marshal::handle::reply(&__dllgen_a_dev, 0, true);
+                    ::dllgen_runtime::marshal::handle::after_call(
+                        &__dllgen_a_dev,
+                        0,
+                        true,
+                    );
                     Ok(::dllgen_runtime::Status::Ok)
                 }
                 1 => {
@@ -155,6 +159,11 @@ mod __dllgen {
                         ::dllgen_runtime::native::errno(),
                         ::dllgen_runtime::native::last_error(),
                     );
+                    ::dllgen_runtime::marshal::handle::after_call(
+                        &__dllgen_a_dev,
+                        0,
+                        false,
+                    );
                     if let Some(__dllgen_status) = ::dllgen_runtime::marshal::error::check(
                         __dllgen_out,
                         __dllgen_ret,
@@ -166,7 +175,6 @@ mod __dllgen {
                         return Ok(__dllgen_status);
                     }
                     ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
-                    ::dllgen_runtime::marshal::handle::reply(&__dllgen_a_dev, 0, false);
                     ::dllgen_runtime::marshal::out_buffer::reply(
                         __dllgen_out,
                         &mut __dllgen_a_buf,

@@ -26,7 +26,7 @@ mod __dllgen {
         unused_comparisons,
         unused_unsafe
     )]
-    const MODEL_HASH: u64 = 0xee26eb3bf898cc61;
+    const MODEL_HASH: u64 = 0x7b0693c0bdd247cd;
     type __DllgenFn0 = unsafe extern "C" fn(*mut ::core::ffi::c_void) -> ();
     type __DllgenFn1 = unsafe extern "C" fn(*mut ::core::ffi::c_void) -> *const u8;
     type __DllgenFree1 = unsafe extern "C" fn(*mut ::core::ffi::c_void);
@@ -76,7 +76,11 @@ mod __dllgen {
                         ::dllgen_runtime::native::errno(),
                         ::dllgen_runtime::native::last_error(),
                     );
-                    ::dllgen_runtime::marshal::handle::reply(&__dllgen_a_dev, 0, true);
+                    ::dllgen_runtime::marshal::handle::after_call(
+                        &__dllgen_a_dev,
+                        0,
+                        true,
+                    );
                     Ok(::dllgen_runtime::Status::Ok)
                 }
                 1 => {
@@ -97,6 +101,11 @@ mod __dllgen {
                         ::dllgen_runtime::native::errno(),
                         ::dllgen_runtime::native::last_error(),
                     );
+                    ::dllgen_runtime::marshal::handle::after_call(
+                        &__dllgen_a_dev,
+                        0,
+                        false,
+                    );
                     unsafe {
                         ::dllgen_runtime::marshal::ret_string::reply::<
                             ::dllgen_runtime::marshal::Utf8,
@@ -108,7 +117,6 @@ mod __dllgen {
                                 .__dllgen_free1)(__dllgen_ret as *mut ::core::ffi::c_void)
                         };
                     }
-                    ::dllgen_runtime::marshal::handle::reply(&__dllgen_a_dev, 0, false);
                     Ok(::dllgen_runtime::Status::Ok)
                 }
                 2 => {
