@@ -37,6 +37,7 @@ const TEMPLATES: &[(&str, &str)] = &[
     ("out_buffer", include_str!("../../../templates/kinds/out_buffer.hbs")),
     ("out_handle", include_str!("../../../templates/kinds/out_handle.hbs")),
     ("out_length", include_str!("../../../templates/kinds/out_length.hbs")),
+    ("ret_buffer", include_str!("../../../templates/kinds/ret_buffer.hbs")),
     ("ret_count", include_str!("../../../templates/kinds/ret_count.hbs")),
     ("ret_handle", include_str!("../../../templates/kinds/ret_handle.hbs")),
     ("ret_string", include_str!("../../../templates/kinds/ret_string.hbs")),

@@ -165,6 +165,9 @@ pub enum RetKind {
     /// `free`: the host frees it with the function's free function after copying.
     #[serde(rename = "ret_string")]
     String { text: String, client_type: String, free: bool },
+    /// A buffer the library owns, `len` elements copied out.
+    #[serde(rename = "ret_buffer")]
+    Buffer { host_elem: String, elem_size: u64, len_host: String, len_client: String, client_type: String },
     #[serde(rename = "ret_handle")]
     Handle { handle: String, handle_kind: u32 },
 }
@@ -655,6 +658,23 @@ fn ret(f: &model::Function, cx: &mut Cx) -> Ret {
                     text: kinds::text(*encoding),
                     client_type,
                     free: free_with.is_some(),
+                },
+            }
+        }
+        Return::Buffer { element, len } => {
+            let t = cx.value(element, &what).unwrap_or_default();
+            let nullable = !f.error.as_ref().is_some_and(|e| e.when == ErrorWhen::Null);
+            let vec = format!("::std::vec::Vec<{}>", t.rust);
+            let client_type = if nullable { kinds::option(&vec) } else { vec };
+            Ret {
+                ffi_type: format!("*const {}", kinds::host_elem(&t)),
+                client_type: Some(client_type.clone()),
+                kind: RetKind::Buffer {
+                    host_elem: kinds::host_elem(&t),
+                    elem_size: t.size,
+                    len_host: kinds::expr::length(len, f, cx, kinds::expr::Side::Host),
+                    len_client: kinds::expr::length(len, f, cx, kinds::expr::Side::Client),
+                    client_type,
                 },
             }
         }

@@ -96,6 +96,7 @@ fn ret(r: &Return) -> String {
             None => format!("string {encoding:?}"),
         },
         Return::Handle { handle } => format!("handle {handle}"),
+        Return::Buffer { element, len } => format!("buffer of {} [{len}]", value(element)),
     }
 }
 

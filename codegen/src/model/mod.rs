@@ -313,6 +313,13 @@ pub enum Return {
         /// The handle type.
         handle: String,
     },
+    /// A pointer to `len` elements the library owns (a static table): copied out.
+    Buffer {
+        /// Element type.
+        element: Value,
+        /// How many (over integer parameters and constants).
+        len: Expr,
+    },
 }
 
 /// A library function that frees memory it returned (`void f(void *)`); the host calls

@@ -197,6 +197,11 @@ pub enum ReturnSpec {
     },
     /// A handle of the named type.
     Handle(Spanned<String>),
+    /// A pointer to `len` elements (its pointee's type) the library owns: copied out.
+    Buffer {
+        /// How many elements (a length expression over the parameters).
+        len: Spanned<String>,
+    },
 }
 
 /// When a function failed, and what the error carries.

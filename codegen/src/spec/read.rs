@@ -617,13 +617,26 @@ impl Reader<'_> {
     fn returns(&mut self, node: &Node<'_>) -> Option<Spanned<ReturnSpec>> {
         let mut string = None;
         let mut handle = None;
+        let mut buffer = None;
         let mut free_with = None;
-        for (k, v) in self.fields(node, "returns", Some(&["string", "handle", "free_with"])) {
+        for (k, v) in self.fields(node, "returns", Some(&["string", "handle", "buffer", "free_with"])) {
             match k.as_str() {
                 "string" => string = self.encoding(v),
                 "handle" => handle = self.string(v, "a handle type name"),
+                "buffer" => buffer = self.returned_buffer(v),
                 _ => free_with = self.string(v, "free_with"),
             }
+        }
+        if let Some(len) = buffer {
+            if string.is_some() || handle.is_some() {
+                self.error(pos(node), "`returns` is one of `string`, `handle` or `buffer`");
+                return None;
+            }
+            if let Some(f) = &free_with {
+                self.error(f.pos, "`free_with` applies to returned strings").hint =
+                    Some("a returned buffer is the library's: the host copies it and frees nothing".into());
+            }
+            return Some(spanned(ReturnSpec::Buffer { len }, node));
         }
         let value = match (string, handle) {
             (Some(encoding), None) => ReturnSpec::String { encoding, free_with },
@@ -642,11 +655,16 @@ impl Reader<'_> {
                 return None;
             }
             (None, None) => {
-                self.error(pos(node), "`returns` needs `string` or `handle`");
+                self.error(pos(node), "`returns` needs `string`, `handle` or `buffer`");
                 return None;
             }
         };
         Some(spanned(value, node))
+    }
+
+    /// `buffer: { len: EXPR }` (or `buffer: EXPR`): the length of a returned buffer.
+    fn returned_buffer(&mut self, node: &Node<'_>) -> Option<Spanned<String>> {
+        self.buffer(node, &["len"], "len").map(|(len, _)| len)
     }
 
     /// `none`, or `{ when: ..., code: ... }`.

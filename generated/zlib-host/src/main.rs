@@ -26,7 +26,7 @@ mod __dllgen {
         unused_comparisons,
         unused_unsafe
     )]
-    const MODEL_HASH: u64 = 0xda79556f6fad447d;
+    const MODEL_HASH: u64 = 0x4f1b83dcf938903e;
     type __DllgenFn0 = unsafe extern "C" fn(u32, *const u8, u32) -> u32;
     type __DllgenFn1 = unsafe extern "C" fn(u32, u32, i32) -> u32;
     type __DllgenFn2 = unsafe extern "C" fn(u32, *const u8, u32) -> u32;
@@ -44,51 +44,52 @@ mod __dllgen {
     type __DllgenFn8 = unsafe extern "C" fn(i32) -> u32;
     type __DllgenFn9 = unsafe extern "C" fn(u32, u32, u32) -> u32;
     type __DllgenFn10 = unsafe extern "C" fn(u32, *const u8, u32) -> u32;
-    type __DllgenFn11 = unsafe extern "C" fn(*mut ::core::ffi::c_void, u32) -> i32;
-    type __DllgenFn12 = unsafe extern "C" fn(*mut ::core::ffi::c_void) -> ();
-    type __DllgenFn13 = unsafe extern "C" fn(*mut ::core::ffi::c_void) -> i32;
+    type __DllgenFn11 = unsafe extern "C" fn() -> *const u32;
+    type __DllgenFn12 = unsafe extern "C" fn(*mut ::core::ffi::c_void, u32) -> i32;
+    type __DllgenFn13 = unsafe extern "C" fn(*mut ::core::ffi::c_void) -> ();
     type __DllgenFn14 = unsafe extern "C" fn(*mut ::core::ffi::c_void) -> i32;
     type __DllgenFn15 = unsafe extern "C" fn(*mut ::core::ffi::c_void) -> i32;
     type __DllgenFn16 = unsafe extern "C" fn(*mut ::core::ffi::c_void) -> i32;
     type __DllgenFn17 = unsafe extern "C" fn(*mut ::core::ffi::c_void) -> i32;
-    type __DllgenFn18 = unsafe extern "C" fn(
+    type __DllgenFn18 = unsafe extern "C" fn(*mut ::core::ffi::c_void) -> i32;
+    type __DllgenFn19 = unsafe extern "C" fn(
         *mut ::core::ffi::c_void,
         *mut i32,
     ) -> *const u8;
-    type __DllgenFn19 = unsafe extern "C" fn(*mut ::core::ffi::c_void, i32) -> i32;
-    type __DllgenFn20 = unsafe extern "C" fn(*mut ::core::ffi::c_void) -> i32;
+    type __DllgenFn20 = unsafe extern "C" fn(*mut ::core::ffi::c_void, i32) -> i32;
     type __DllgenFn21 = unsafe extern "C" fn(*mut ::core::ffi::c_void) -> i32;
-    type __DllgenFn22 = unsafe extern "C" fn(
+    type __DllgenFn22 = unsafe extern "C" fn(*mut ::core::ffi::c_void) -> i32;
+    type __DllgenFn23 = unsafe extern "C" fn(
         *const u8,
         *const u8,
     ) -> *mut ::core::ffi::c_void;
-    type __DllgenFn23 = unsafe extern "C" fn(*mut ::core::ffi::c_void, i32) -> i32;
-    type __DllgenFn24 = unsafe extern "C" fn(*mut ::core::ffi::c_void, *const u8) -> i32;
-    type __DllgenFn25 = unsafe extern "C" fn(
+    type __DllgenFn24 = unsafe extern "C" fn(*mut ::core::ffi::c_void, i32) -> i32;
+    type __DllgenFn25 = unsafe extern "C" fn(*mut ::core::ffi::c_void, *const u8) -> i32;
+    type __DllgenFn26 = unsafe extern "C" fn(
         *mut ::core::ffi::c_void,
         *mut u8,
         u32,
     ) -> i32;
-    type __DllgenFn26 = unsafe extern "C" fn(*mut ::core::ffi::c_void) -> i32;
-    type __DllgenFn27 = unsafe extern "C" fn(*mut ::core::ffi::c_void, i32, i32) -> i32;
+    type __DllgenFn27 = unsafe extern "C" fn(*mut ::core::ffi::c_void) -> i32;
     type __DllgenFn28 = unsafe extern "C" fn(*mut ::core::ffi::c_void, i32, i32) -> i32;
-    type __DllgenFn29 = unsafe extern "C" fn(*mut ::core::ffi::c_void) -> i32;
-    type __DllgenFn30 = unsafe extern "C" fn(i32, *mut ::core::ffi::c_void) -> i32;
-    type __DllgenFn31 = unsafe extern "C" fn(
+    type __DllgenFn29 = unsafe extern "C" fn(*mut ::core::ffi::c_void, i32, i32) -> i32;
+    type __DllgenFn30 = unsafe extern "C" fn(*mut ::core::ffi::c_void) -> i32;
+    type __DllgenFn31 = unsafe extern "C" fn(i32, *mut ::core::ffi::c_void) -> i32;
+    type __DllgenFn32 = unsafe extern "C" fn(
         *mut ::core::ffi::c_void,
         *const u8,
         u32,
     ) -> i32;
-    type __DllgenFn32 = unsafe extern "C" fn(*mut u8, *mut u32, *const u8, u32) -> i32;
-    type __DllgenFn33 = unsafe extern "C" fn(
+    type __DllgenFn33 = unsafe extern "C" fn(*mut u8, *mut u32, *const u8, u32) -> i32;
+    type __DllgenFn34 = unsafe extern "C" fn(
         *mut u8,
         *mut u32,
         *const u8,
         *mut u32,
     ) -> i32;
-    type __DllgenFn34 = unsafe extern "C" fn(i32) -> *const u8;
-    type __DllgenFn35 = unsafe extern "C" fn() -> u32;
-    type __DllgenFn36 = unsafe extern "C" fn() -> *const u8;
+    type __DllgenFn35 = unsafe extern "C" fn(i32) -> *const u8;
+    type __DllgenFn36 = unsafe extern "C" fn() -> u32;
+    type __DllgenFn37 = unsafe extern "C" fn() -> *const u8;
     struct __DllgenHost {
         __dllgen_library: ::dllgen_runtime::native::Dylib,
         __dllgen_f0: __DllgenFn0,
@@ -128,6 +129,7 @@ mod __dllgen {
         __dllgen_f34: __DllgenFn34,
         __dllgen_f35: __DllgenFn35,
         __dllgen_f36: __DllgenFn36,
+        __dllgen_f37: __DllgenFn37,
     }
     impl ::dllgen_runtime::Library for __DllgenHost {
         fn model_hash(&self) -> u64 {
@@ -541,6 +543,33 @@ mod __dllgen {
                 }
                 11 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
+                    __dllgen_args.finish()?;
+                    ::dllgen_runtime::native::set_errno(0);
+                    ::dllgen_runtime::native::set_last_error(0);
+                    let __dllgen_ret = unsafe { (self.__dllgen_f11)() };
+                    let (__dllgen_errno, __dllgen_last_error) = (
+                        ::dllgen_runtime::native::errno(),
+                        ::dllgen_runtime::native::last_error(),
+                    );
+                    if let Some(__dllgen_status) = ::dllgen_runtime::marshal::error::check(
+                        __dllgen_out,
+                        __dllgen_ret,
+                        ::dllgen_runtime::marshal::error::Rule::Null,
+                        ::dllgen_runtime::marshal::error::Code::Return,
+                        __dllgen_errno,
+                        __dllgen_last_error,
+                    ) {
+                        return Ok(__dllgen_status);
+                    }
+                    unsafe {
+                        ::dllgen_runtime::marshal::ret_buffer::reply::<
+                            u32,
+                        >(__dllgen_out, __dllgen_ret, 256u64, 4)?
+                    };
+                    Ok(::dllgen_runtime::Status::Ok)
+                }
+                12 => {
+                    let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let __dllgen_a_file = ::dllgen_runtime::marshal::handle::decode_c(
                         &mut __dllgen_args,
                         0,
@@ -555,7 +584,7 @@ mod __dllgen {
                     ::dllgen_runtime::native::set_last_error(0);
                     let __dllgen_ret = unsafe {
                         (self
-                            .__dllgen_f11)(
+                            .__dllgen_f12)(
                             ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_file),
                             __dllgen_a_size,
                         )
@@ -582,31 +611,6 @@ mod __dllgen {
                     ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                12 => {
-                    let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
-                    let __dllgen_a_file = ::dllgen_runtime::marshal::handle::decode_c(
-                        &mut __dllgen_args,
-                        0,
-                        false,
-                    )?;
-                    __dllgen_args.finish()?;
-                    let __dllgen_ret = unsafe {
-                        (self
-                            .__dllgen_f12)(
-                            ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_file),
-                        )
-                    };
-                    let (__dllgen_errno, __dllgen_last_error) = (
-                        ::dllgen_runtime::native::errno(),
-                        ::dllgen_runtime::native::last_error(),
-                    );
-                    ::dllgen_runtime::marshal::handle::after_call(
-                        &__dllgen_a_file,
-                        0,
-                        false,
-                    );
-                    Ok(::dllgen_runtime::Status::Ok)
-                }
                 13 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let __dllgen_a_file = ::dllgen_runtime::marshal::handle::decode_c(
@@ -615,8 +619,6 @@ mod __dllgen {
                         false,
                     )?;
                     __dllgen_args.finish()?;
-                    ::dllgen_runtime::native::set_errno(0);
-                    ::dllgen_runtime::native::set_last_error(0);
                     let __dllgen_ret = unsafe {
                         (self
                             .__dllgen_f13)(
@@ -630,19 +632,8 @@ mod __dllgen {
                     ::dllgen_runtime::marshal::handle::after_call(
                         &__dllgen_a_file,
                         0,
-                        true,
+                        false,
                     );
-                    if let Some(__dllgen_status) = ::dllgen_runtime::marshal::error::check(
-                        __dllgen_out,
-                        __dllgen_ret,
-                        ::dllgen_runtime::marshal::error::Rule::Negative,
-                        ::dllgen_runtime::marshal::error::Code::Return,
-                        __dllgen_errno,
-                        __dllgen_last_error,
-                    ) {
-                        return Ok(__dllgen_status);
-                    }
-                    ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
                     Ok(::dllgen_runtime::Status::Ok)
                 }
                 14 => {
@@ -729,6 +720,8 @@ mod __dllgen {
                         false,
                     )?;
                     __dllgen_args.finish()?;
+                    ::dllgen_runtime::native::set_errno(0);
+                    ::dllgen_runtime::native::set_last_error(0);
                     let __dllgen_ret = unsafe {
                         (self
                             .__dllgen_f16)(
@@ -742,8 +735,18 @@ mod __dllgen {
                     ::dllgen_runtime::marshal::handle::after_call(
                         &__dllgen_a_file,
                         0,
-                        false,
+                        true,
                     );
+                    if let Some(__dllgen_status) = ::dllgen_runtime::marshal::error::check(
+                        __dllgen_out,
+                        __dllgen_ret,
+                        ::dllgen_runtime::marshal::error::Rule::Negative,
+                        ::dllgen_runtime::marshal::error::Code::Return,
+                        __dllgen_errno,
+                        __dllgen_last_error,
+                    ) {
+                        return Ok(__dllgen_status);
+                    }
                     ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
                     Ok(::dllgen_runtime::Status::Ok)
                 }
@@ -780,13 +783,39 @@ mod __dllgen {
                         0,
                         false,
                     )?;
+                    __dllgen_args.finish()?;
+                    let __dllgen_ret = unsafe {
+                        (self
+                            .__dllgen_f18)(
+                            ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_file),
+                        )
+                    };
+                    let (__dllgen_errno, __dllgen_last_error) = (
+                        ::dllgen_runtime::native::errno(),
+                        ::dllgen_runtime::native::last_error(),
+                    );
+                    ::dllgen_runtime::marshal::handle::after_call(
+                        &__dllgen_a_file,
+                        0,
+                        false,
+                    );
+                    ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
+                    Ok(::dllgen_runtime::Status::Ok)
+                }
+                19 => {
+                    let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
+                    let __dllgen_a_file = ::dllgen_runtime::marshal::handle::decode_c(
+                        &mut __dllgen_args,
+                        0,
+                        false,
+                    )?;
                     let mut __dllgen_a_errnum = ::dllgen_runtime::marshal::out_value::storage::<
                         i32,
                     >();
                     __dllgen_args.finish()?;
                     let __dllgen_ret = unsafe {
                         (self
-                            .__dllgen_f18)(
+                            .__dllgen_f19)(
                             ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_file),
                             ::dllgen_runtime::marshal::out_value::ptr(
                                 &mut __dllgen_a_errnum,
@@ -814,7 +843,7 @@ mod __dllgen {
                     )?;
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                19 => {
+                20 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let __dllgen_a_file = ::dllgen_runtime::marshal::handle::decode_c(
                         &mut __dllgen_args,
@@ -830,7 +859,7 @@ mod __dllgen {
                     ::dllgen_runtime::native::set_last_error(0);
                     let __dllgen_ret = unsafe {
                         (self
-                            .__dllgen_f19)(
+                            .__dllgen_f20)(
                             ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_file),
                             __dllgen_a_flush,
                         )
@@ -857,7 +886,7 @@ mod __dllgen {
                     ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                20 => {
+                21 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let __dllgen_a_file = ::dllgen_runtime::marshal::handle::decode_c(
                         &mut __dllgen_args,
@@ -867,7 +896,7 @@ mod __dllgen {
                     __dllgen_args.finish()?;
                     let __dllgen_ret = unsafe {
                         (self
-                            .__dllgen_f20)(
+                            .__dllgen_f21)(
                             ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_file),
                         )
                     };
@@ -883,7 +912,7 @@ mod __dllgen {
                     ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                21 => {
+                22 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let __dllgen_a_arg0 = ::dllgen_runtime::marshal::handle::decode_c(
                         &mut __dllgen_args,
@@ -895,7 +924,7 @@ mod __dllgen {
                     ::dllgen_runtime::native::set_last_error(0);
                     let __dllgen_ret = unsafe {
                         (self
-                            .__dllgen_f21)(
+                            .__dllgen_f22)(
                             ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_arg0),
                         )
                     };
@@ -921,7 +950,7 @@ mod __dllgen {
                     ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                22 => {
+                23 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let __dllgen_a_arg0 = ::dllgen_runtime::marshal::in_string::decode::<
                         ::dllgen_runtime::marshal::Utf8,
@@ -934,7 +963,7 @@ mod __dllgen {
                     ::dllgen_runtime::native::set_last_error(0);
                     let __dllgen_ret = unsafe {
                         (self
-                            .__dllgen_f22)(
+                            .__dllgen_f23)(
                             ::dllgen_runtime::marshal::in_string::ptr(&__dllgen_a_arg0),
                             ::dllgen_runtime::marshal::in_string::ptr(&__dllgen_a_arg1),
                         )
@@ -960,7 +989,7 @@ mod __dllgen {
                     );
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                23 => {
+                24 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let __dllgen_a_file = ::dllgen_runtime::marshal::handle::decode_c(
                         &mut __dllgen_args,
@@ -974,7 +1003,7 @@ mod __dllgen {
                     __dllgen_args.finish()?;
                     let __dllgen_ret = unsafe {
                         (self
-                            .__dllgen_f23)(
+                            .__dllgen_f24)(
                             ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_file),
                             __dllgen_a_c,
                         )
@@ -991,7 +1020,7 @@ mod __dllgen {
                     ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                24 => {
+                25 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let __dllgen_a_file = ::dllgen_runtime::marshal::handle::decode_c(
                         &mut __dllgen_args,
@@ -1006,7 +1035,7 @@ mod __dllgen {
                     ::dllgen_runtime::native::set_last_error(0);
                     let __dllgen_ret = unsafe {
                         (self
-                            .__dllgen_f24)(
+                            .__dllgen_f25)(
                             ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_file),
                             ::dllgen_runtime::marshal::in_string::ptr(&__dllgen_a_s),
                         )
@@ -1033,7 +1062,7 @@ mod __dllgen {
                     ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                25 => {
+                26 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let __dllgen_a_file = ::dllgen_runtime::marshal::handle::decode_c(
                         &mut __dllgen_args,
@@ -1056,7 +1085,7 @@ mod __dllgen {
                     ::dllgen_runtime::native::set_last_error(0);
                     let __dllgen_ret = unsafe {
                         (self
-                            .__dllgen_f25)(
+                            .__dllgen_f26)(
                             ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_file),
                             ::dllgen_runtime::marshal::out_buffer::ptr(
                                 &mut __dllgen_a_buf,
@@ -1093,7 +1122,7 @@ mod __dllgen {
                     )?;
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                26 => {
+                27 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let __dllgen_a_file = ::dllgen_runtime::marshal::handle::decode_c(
                         &mut __dllgen_args,
@@ -1105,7 +1134,7 @@ mod __dllgen {
                     ::dllgen_runtime::native::set_last_error(0);
                     let __dllgen_ret = unsafe {
                         (self
-                            .__dllgen_f26)(
+                            .__dllgen_f27)(
                             ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_file),
                         )
                     };
@@ -1131,7 +1160,7 @@ mod __dllgen {
                     ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                27 => {
+                28 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let __dllgen_a_arg0 = ::dllgen_runtime::marshal::handle::decode_c(
                         &mut __dllgen_args,
@@ -1151,7 +1180,7 @@ mod __dllgen {
                     ::dllgen_runtime::native::set_last_error(0);
                     let __dllgen_ret = unsafe {
                         (self
-                            .__dllgen_f27)(
+                            .__dllgen_f28)(
                             ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_arg0),
                             __dllgen_a_arg1,
                             __dllgen_a_arg2,
@@ -1179,7 +1208,7 @@ mod __dllgen {
                     ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                28 => {
+                29 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let __dllgen_a_file = ::dllgen_runtime::marshal::handle::decode_c(
                         &mut __dllgen_args,
@@ -1199,7 +1228,7 @@ mod __dllgen {
                     ::dllgen_runtime::native::set_last_error(0);
                     let __dllgen_ret = unsafe {
                         (self
-                            .__dllgen_f28)(
+                            .__dllgen_f29)(
                             ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_file),
                             __dllgen_a_level,
                             __dllgen_a_strategy,
@@ -1227,7 +1256,7 @@ mod __dllgen {
                     ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                29 => {
+                30 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let __dllgen_a_arg0 = ::dllgen_runtime::marshal::handle::decode_c(
                         &mut __dllgen_args,
@@ -1239,7 +1268,7 @@ mod __dllgen {
                     ::dllgen_runtime::native::set_last_error(0);
                     let __dllgen_ret = unsafe {
                         (self
-                            .__dllgen_f29)(
+                            .__dllgen_f30)(
                             ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_arg0),
                         )
                     };
@@ -1265,7 +1294,7 @@ mod __dllgen {
                     ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                30 => {
+                31 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let __dllgen_a_c: i32 = ::dllgen_runtime::marshal::value::decode_c(
                         &mut __dllgen_args,
@@ -1279,7 +1308,7 @@ mod __dllgen {
                     __dllgen_args.finish()?;
                     let __dllgen_ret = unsafe {
                         (self
-                            .__dllgen_f30)(
+                            .__dllgen_f31)(
                             __dllgen_a_c,
                             ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_file),
                         )
@@ -1296,7 +1325,7 @@ mod __dllgen {
                     ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                31 => {
+                32 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let __dllgen_a_file = ::dllgen_runtime::marshal::handle::decode_c(
                         &mut __dllgen_args,
@@ -1318,7 +1347,7 @@ mod __dllgen {
                     __dllgen_args.finish()?;
                     let __dllgen_ret = unsafe {
                         (self
-                            .__dllgen_f31)(
+                            .__dllgen_f32)(
                             ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_file),
                             ::dllgen_runtime::marshal::in_buffer::ptr(&__dllgen_a_buf),
                             __dllgen_a_len,
@@ -1336,7 +1365,7 @@ mod __dllgen {
                     ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                32 => {
+                33 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let (mut __dllgen_a_destLen, __dllgen_g_destLen): (u32, u64) = ::dllgen_runtime::marshal::inout_length::decode(
                         &mut __dllgen_args,
@@ -1366,7 +1395,7 @@ mod __dllgen {
                     ::dllgen_runtime::native::set_last_error(0);
                     let __dllgen_ret = unsafe {
                         (self
-                            .__dllgen_f32)(
+                            .__dllgen_f33)(
                             ::dllgen_runtime::marshal::out_buffer::ptr(
                                 &mut __dllgen_a_dest,
                             ),
@@ -1402,7 +1431,7 @@ mod __dllgen {
                     )?;
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                33 => {
+                34 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let (mut __dllgen_a_destLen, __dllgen_g_destLen): (u32, u64) = ::dllgen_runtime::marshal::inout_length::decode(
                         &mut __dllgen_args,
@@ -1432,7 +1461,7 @@ mod __dllgen {
                     ::dllgen_runtime::native::set_last_error(0);
                     let __dllgen_ret = unsafe {
                         (self
-                            .__dllgen_f33)(
+                            .__dllgen_f34)(
                             ::dllgen_runtime::marshal::out_buffer::ptr(
                                 &mut __dllgen_a_dest,
                             ),
@@ -1473,7 +1502,7 @@ mod __dllgen {
                     )?;
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                34 => {
+                35 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let __dllgen_a_arg0: i32 = ::dllgen_runtime::marshal::value::decode_c(
                         &mut __dllgen_args,
@@ -1482,7 +1511,7 @@ mod __dllgen {
                     __dllgen_args.finish()?;
                     ::dllgen_runtime::native::set_errno(0);
                     ::dllgen_runtime::native::set_last_error(0);
-                    let __dllgen_ret = unsafe { (self.__dllgen_f34)(__dllgen_a_arg0) };
+                    let __dllgen_ret = unsafe { (self.__dllgen_f35)(__dllgen_a_arg0) };
                     let (__dllgen_errno, __dllgen_last_error) = (
                         ::dllgen_runtime::native::errno(),
                         ::dllgen_runtime::native::last_error(),
@@ -1504,10 +1533,10 @@ mod __dllgen {
                     };
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                35 => {
+                36 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     __dllgen_args.finish()?;
-                    let __dllgen_ret = unsafe { (self.__dllgen_f35)() };
+                    let __dllgen_ret = unsafe { (self.__dllgen_f36)() };
                     let (__dllgen_errno, __dllgen_last_error) = (
                         ::dllgen_runtime::native::errno(),
                         ::dllgen_runtime::native::last_error(),
@@ -1515,12 +1544,12 @@ mod __dllgen {
                     ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                36 => {
+                37 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     __dllgen_args.finish()?;
                     ::dllgen_runtime::native::set_errno(0);
                     ::dllgen_runtime::native::set_last_error(0);
-                    let __dllgen_ret = unsafe { (self.__dllgen_f36)() };
+                    let __dllgen_ret = unsafe { (self.__dllgen_f37)() };
                     let (__dllgen_errno, __dllgen_last_error) = (
                         ::dllgen_runtime::native::errno(),
                         ::dllgen_runtime::native::last_error(),
@@ -1565,6 +1594,7 @@ mod __dllgen {
                         "crc32_combine_gen",
                         "crc32_combine_op",
                         "crc32_z",
+                        "get_crc_table",
                         "gzbuffer",
                         "gzclearerr",
                         "gzclose",
@@ -1743,6 +1773,10 @@ mod __dllgen {
                     __dllgen_f36: ::core::mem::transmute::<
                         *const ::core::ffi::c_void,
                         __DllgenFn36,
+                    >(symbols.next().unwrap_or(::core::ptr::null())),
+                    __dllgen_f37: ::core::mem::transmute::<
+                        *const ::core::ffi::c_void,
+                        __DllgenFn37,
                     >(symbols.next().unwrap_or(::core::ptr::null())),
                     __dllgen_library: library,
                 }

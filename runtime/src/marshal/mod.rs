@@ -22,6 +22,7 @@
 //! | `length` / `out_length` | [`length`] |
 //! | `inout_length` (a count read and written) | [`inout_length`] |
 //! | a returned string | [`ret_string`] |
+//! | a returned buffer the library owns | [`ret_buffer`] |
 //! | the error rule of a function | [`error`] |
 //! | struct fields (bit-fields) | [`bits`] |
 //! | guards after outputs | [`guard`] |
@@ -43,6 +44,7 @@ mod optional;
 pub mod out_buffer;
 pub mod out_handle;
 pub mod out_value;
+pub mod ret_buffer;
 pub mod ret_string;
 pub mod scratch;
 pub mod text;

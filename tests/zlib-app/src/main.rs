@@ -28,6 +28,7 @@ struct Native {
     adler32_combine: extern "C" fn(u64, u64, i64) -> u64,
     crc32_combine_gen: extern "C" fn(i64) -> u64,
     crc32_combine_op: extern "C" fn(u64, u64, u64) -> u64,
+    crc_table: extern "C" fn() -> *const u32,
     gzopen: extern "C" fn(*const c_char, *const c_char) -> *mut c_void,
     gzread: extern "C" fn(*mut c_void, *mut u8, u32) -> i32,
     gzwrite: extern "C" fn(*mut c_void, *const u8, u32) -> i32,
@@ -50,6 +51,7 @@ impl Native {
             adler32_combine: d.sym("adler32_combine"),
             crc32_combine_gen: d.sym("crc32_combine_gen"),
             crc32_combine_op: d.sym("crc32_combine_op"),
+            crc_table: d.sym("get_crc_table"),
             gzopen: d.sym("gzopen"),
             gzread: d.sym("gzread"),
             gzwrite: d.sym("gzwrite"),
@@ -215,6 +217,9 @@ fn main() {
         u64::from(z.adler32_combine(aa, ab, b.len() as i32).unwrap()),
         (native.adler32_combine)(aa.into(), ab.into(), b.len() as i64)
     );
+    // SAFETY: zlib's static table of 256 entries.
+    let table = unsafe { std::slice::from_raw_parts((native.crc_table)(), 256) };
+    assert_eq!(z.get_crc_table().unwrap(), table, "the CRC table, copied out of the host");
     println!("ok: checksums");
 
     // gz files: written through the client, read natively, and the reverse (the host is

@@ -28,6 +28,7 @@ impl<'a> Builder<'a> {
                     }
                     Some(Return::Handle { handle: h.value.clone() })
                 }
+                spec::ReturnSpec::Buffer { len } => self.returned_buffer(f, len),
             };
         }
         if matches!(self.header.resolve(&f.ret), CType::Void) {
@@ -50,6 +51,55 @@ impl<'a> Builder<'a> {
             f.name
         ));
         None
+    }
+
+    /// A returned pointer to `len` elements: its pointee must be a value (`void *` counts
+    /// bytes), its length numbers and integer parameters.
+    fn returned_buffer(&mut self, f: &header::Function, len: &Spanned<String>) -> Option<Return> {
+        let element = match self.pointee(&f.ret) {
+            None => {
+                self.at_spec(
+                    len.pos,
+                    format!("`{}` returns {}, not a pointer to a buffer", f.name, describe(&f.ret)),
+                );
+                return None;
+            }
+            Some(t) if matches!(self.header.resolve(&t), CType::Void) => {
+                Value::Scalar { scalar: Scalar::Int { bytes: 1, signed: false } }
+            }
+            Some(t) => match self.value(&t) {
+                Ok(v) => v,
+                Err(e) => {
+                    self.at_spec(len.pos, format!("`{}` returns a pointer to {e}", f.name));
+                    return None;
+                }
+            },
+        };
+        let parsed = match expr::parse(&len.value) {
+            Ok(e) => e,
+            Err(e) => {
+                self.at_spec(len.pos, e);
+                return None;
+            }
+        };
+        for leaf in parsed.leaves() {
+            let fine = match leaf {
+                Expr::Const { .. } | Expr::Binary { .. } => true,
+                Expr::Param { name } => f
+                    .params
+                    .iter()
+                    .any(|p| p.name == *name && matches!(self.header.resolve(&p.ty), CType::Int { .. })),
+                Expr::Deref { .. } | Expr::Field { .. } => false,
+            };
+            if !fine {
+                self.at_spec(
+                    len.pos,
+                    format!("the length of `{}`'s result may use numbers and its integer parameters, not `{leaf}`", f.name),
+                );
+                return None;
+            }
+        }
+        Some(Return::Buffer { element, len: parsed })
     }
 
     /// A `free_with` function: declared `void f(T *)` and exported (it need not be selected:
@@ -102,7 +152,7 @@ impl<'a> Builder<'a> {
                 _ => return Some(None),
             },
         };
-        let pointer = matches!(ret, Return::String { .. } | Return::Handle { .. });
+        let pointer = matches!(ret, Return::String { .. } | Return::Handle { .. } | Return::Buffer { .. });
         let null = rule.when == spec::ErrorWhen::Null;
         let fits = if null { pointer } else { integer_return(ret) };
         if !fits {
