@@ -61,8 +61,13 @@ impl Library for Unloadable {
 /// standard streams elsewhere (before the library is loaded), die with the client, load the
 /// library with `load`, serve until the client goes away, exit.
 pub fn run_host(load: impl FnOnce() -> Result<Box<dyn Library>, String>) -> ! {
-    // A panic in generated code is answered as `HostPanic`; one line on stderr is enough.
-    std::panic::set_hook(Box::new(|info| eprintln!("dllgen host: {info}")));
+    // A panic in a call is answered as `HostPanic`, for the client to report: the host does
+    // not also print it on the user's stderr. Any other panic ends the host: one line.
+    std::panic::set_hook(Box::new(|info| {
+        if !host::answering() {
+            eprintln!("dllgen host: {info}");
+        }
+    }));
     let args: Vec<String> = std::env::args().skip(1).collect();
     if let Some(at) = args.iter().position(|a| a == "--listen") {
         let endpoint = args.get(at + 1).cloned().unwrap_or_default();

@@ -219,6 +219,29 @@ fn panics_and_library_errors_are_errors_and_the_host_goes_on() {
     assert_eq!(who(&c).0, pid, "the same host");
 }
 
+/// A panic the host answers as `HostPanic` is the client's to report: the host prints
+/// nothing on the user's stderr. The call runs in a child of this test binary (this same
+/// test, told so by an environment variable), whose stderr the host inherits and this
+/// test reads.
+#[test]
+fn a_panic_answered_to_the_client_is_not_printed_by_the_host() {
+    const NAME: &str = "a_panic_answered_to_the_client_is_not_printed_by_the_host";
+    if std::env::var_os("DLLGEN_PANIC_CHILD").is_some() {
+        let c = client();
+        assert_eq!(call_unit(&c, PANIC, 0), Err(Error::HostPanic("a bug in the generated host".into())));
+        assert_eq!(add(&c, 2, 2), Ok(4));
+        return;
+    }
+    let out = std::process::Command::new(std::env::current_exe().unwrap())
+        .args(["--exact", NAME, "--nocapture", "--test-threads=1"])
+        .env("DLLGEN_PANIC_CHILD", "1")
+        .output()
+        .unwrap();
+    let (stdout, stderr) = (String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
+    assert!(out.status.success() && stdout.contains("1 passed"), "{stdout}\n{stderr}");
+    assert!(!stderr.contains("panicked"), "the host printed the panic it answered:\n{stderr}");
+}
+
 #[test]
 fn garbage_and_absurd_frames_from_the_host_are_protocol_errors() {
     for mode in ["garbage", "huge"] {

@@ -106,6 +106,9 @@ impl CallContext<'_> {
 }
 
 thread_local! {
+    /// Whether a panic on this thread is caught and answered to the client (`HostPanic`):
+    /// then it is the client's to report, and the host prints nothing.
+    static ANSWERING: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
     /// The call a library function is running in on this thread (while it runs inside
     /// [`with_callbacks`]), for trampolines the library calls back into.
     static CURRENT: std::cell::Cell<(*mut CallContext<'static>, u32)> = const { std::cell::Cell::new((std::ptr::null_mut(), 0)) };
@@ -195,6 +198,11 @@ fn fail(e: WireError) {
     });
 }
 
+/// Whether a panic now would be answered to the client rather than end the host.
+pub(crate) fn answering() -> bool {
+    ANSWERING.try_with(|a| a.get()).unwrap_or(false)
+}
+
 /// Runs one call, leaving its result in `out` and returning its status (the caller sends
 /// the `Return`): a connection-level failure is an `Err`.
 pub(crate) fn run_call(
@@ -230,8 +238,10 @@ fn run_call_at(
         if let Some(b) = bulk {
             out.attach_bulk(b);
         }
+        let answering = ANSWERING.with(|a| a.replace(true));
         let r =
             catch_unwind(AssertUnwindSafe(|| lib.call(h.id, Reader::with_bulk(payload, bulk), out, &mut cx)));
+        ANSWERING.with(|a| a.set(answering));
         out.detach_bulk();
         r
     };
