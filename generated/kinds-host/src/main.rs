@@ -677,10 +677,6 @@ mod __dllgen {
                             ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_dev),
                         )
                     };
-                    let (__dllgen_errno, __dllgen_last_error) = (
-                        ::dllgen_runtime::native::errno(),
-                        ::dllgen_runtime::native::last_error(),
-                    );
                     ::dllgen_runtime::marshal::handle::after_call(
                         &__dllgen_a_dev,
                         0,
@@ -702,10 +698,6 @@ mod __dllgen {
                             ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_dev),
                         )
                     };
-                    let (__dllgen_errno, __dllgen_last_error) = (
-                        ::dllgen_runtime::native::errno(),
-                        ::dllgen_runtime::native::last_error(),
-                    );
                     ::dllgen_runtime::marshal::handle::after_call(
                         &__dllgen_a_dev,
                         0,
@@ -779,10 +771,6 @@ mod __dllgen {
                             &mut __dllgen_a_src_len,
                         )
                     };
-                    let (__dllgen_errno, __dllgen_last_error) = (
-                        ::dllgen_runtime::native::errno(),
-                        ::dllgen_runtime::native::last_error(),
-                    );
                     ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
                     ::dllgen_runtime::marshal::inout_length::reply(
                         __dllgen_out,
@@ -799,10 +787,6 @@ mod __dllgen {
                     )?;
                     __dllgen_args.finish()?;
                     let __dllgen_ret = unsafe { (self.__dllgen_f6)(__dllgen_a_status) };
-                    let (__dllgen_errno, __dllgen_last_error) = (
-                        ::dllgen_runtime::native::errno(),
-                        ::dllgen_runtime::native::last_error(),
-                    );
                     unsafe {
                         ::dllgen_runtime::marshal::ret_string::reply::<
                             ::dllgen_runtime::marshal::Utf8,
@@ -897,10 +881,6 @@ mod __dllgen {
                             ),
                         )
                     };
-                    let (__dllgen_errno, __dllgen_last_error) = (
-                        ::dllgen_runtime::native::errno(),
-                        ::dllgen_runtime::native::last_error(),
-                    );
                     ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
                     ::dllgen_runtime::marshal::out_buffer::reply(
                         __dllgen_out,
@@ -934,10 +914,6 @@ mod __dllgen {
                             __dllgen_a_size,
                         )
                     };
-                    let (__dllgen_errno, __dllgen_last_error) = (
-                        ::dllgen_runtime::native::errno(),
-                        ::dllgen_runtime::native::last_error(),
-                    );
                     ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
                     ::dllgen_runtime::marshal::out_buffer::reply(
                         __dllgen_out,
@@ -1034,10 +1010,6 @@ mod __dllgen {
                             __dllgen_a_n,
                         )
                     };
-                    let (__dllgen_errno, __dllgen_last_error) = (
-                        ::dllgen_runtime::native::errno(),
-                        ::dllgen_runtime::native::last_error(),
-                    );
                     ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
                     ::dllgen_runtime::marshal::inout_buffer::reply(
                         __dllgen_out,
@@ -1257,10 +1229,6 @@ mod __dllgen {
                             __dllgen_a_n,
                         )
                     };
-                    let (__dllgen_errno, __dllgen_last_error) = (
-                        ::dllgen_runtime::native::errno(),
-                        ::dllgen_runtime::native::last_error(),
-                    );
                     ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
                     Ok(::dllgen_runtime::Status::Ok)
                 }
@@ -1373,10 +1341,6 @@ mod __dllgen {
                     let __dllgen_ret = unsafe {
                         (self.__dllgen_f21)(__dllgen_a_p, __dllgen_a_dx, __dllgen_a_dy)
                     };
-                    let (__dllgen_errno, __dllgen_last_error) = (
-                        ::dllgen_runtime::native::errno(),
-                        ::dllgen_runtime::native::last_error(),
-                    );
                     ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
                     Ok(::dllgen_runtime::Status::Ok)
                 }
@@ -1441,10 +1405,6 @@ mod __dllgen {
                             __dllgen_a_cap,
                         )
                     };
-                    let (__dllgen_errno, __dllgen_last_error) = (
-                        ::dllgen_runtime::native::errno(),
-                        ::dllgen_runtime::native::last_error(),
-                    );
                     ::dllgen_runtime::marshal::out_buffer::reply(
                         __dllgen_out,
                         &mut __dllgen_a_buf,
@@ -1467,10 +1427,6 @@ mod __dllgen {
                             ),
                         )
                     };
-                    let (__dllgen_errno, __dllgen_last_error) = (
-                        ::dllgen_runtime::native::errno(),
-                        ::dllgen_runtime::native::last_error(),
-                    );
                     ::dllgen_runtime::marshal::out_value::reply(
                         __dllgen_out,
                         &__dllgen_a_out,
@@ -1623,10 +1579,6 @@ mod __dllgen {
                             ),
                         )
                     };
-                    let (__dllgen_errno, __dllgen_last_error) = (
-                        ::dllgen_runtime::native::errno(),
-                        ::dllgen_runtime::native::last_error(),
-                    );
                     ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
                     ::dllgen_runtime::marshal::out_value::reply(
                         __dllgen_out,
@@ -1659,10 +1611,6 @@ mod __dllgen {
                             __dllgen_a_n,
                         )
                     };
-                    let (__dllgen_errno, __dllgen_last_error) = (
-                        ::dllgen_runtime::native::errno(),
-                        ::dllgen_runtime::native::last_error(),
-                    );
                     ::dllgen_runtime::marshal::inout_buffer::reply(
                         __dllgen_out,
                         &__dllgen_a_bytes,
@@ -1795,10 +1743,6 @@ mod __dllgen {
                             __dllgen_a_stride,
                         )
                     };
-                    let (__dllgen_errno, __dllgen_last_error) = (
-                        ::dllgen_runtime::native::errno(),
-                        ::dllgen_runtime::native::last_error(),
-                    );
                     ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
                     Ok(::dllgen_runtime::Status::Ok)
                 }
@@ -1868,10 +1812,6 @@ mod __dllgen {
                             ),
                         )
                     };
-                    let (__dllgen_errno, __dllgen_last_error) = (
-                        ::dllgen_runtime::native::errno(),
-                        ::dllgen_runtime::native::last_error(),
-                    );
                     ::dllgen_runtime::marshal::inout_value::reply(
                         __dllgen_out,
                         &__dllgen_a_p,
@@ -1907,10 +1847,6 @@ mod __dllgen {
                             __dllgen_a_cap,
                         )
                     };
-                    let (__dllgen_errno, __dllgen_last_error) = (
-                        ::dllgen_runtime::native::errno(),
-                        ::dllgen_runtime::native::last_error(),
-                    );
                     ::dllgen_runtime::marshal::out_buffer::reply(
                         __dllgen_out,
                         &mut __dllgen_a_out,
@@ -1981,10 +1917,6 @@ mod __dllgen {
                             __dllgen_a_data_n,
                         )
                     };
-                    let (__dllgen_errno, __dllgen_last_error) = (
-                        ::dllgen_runtime::native::errno(),
-                        ::dllgen_runtime::native::last_error(),
-                    );
                     ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
                     Ok(::dllgen_runtime::Status::Ok)
                 }

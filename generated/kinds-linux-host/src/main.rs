@@ -673,10 +673,6 @@ mod __dllgen {
                             ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_dev),
                         )
                     };
-                    let (__dllgen_errno, __dllgen_last_error) = (
-                        ::dllgen_runtime::native::errno(),
-                        ::dllgen_runtime::native::last_error(),
-                    );
                     ::dllgen_runtime::marshal::handle::after_call(
                         &__dllgen_a_dev,
                         0,
@@ -698,10 +694,6 @@ mod __dllgen {
                             ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_dev),
                         )
                     };
-                    let (__dllgen_errno, __dllgen_last_error) = (
-                        ::dllgen_runtime::native::errno(),
-                        ::dllgen_runtime::native::last_error(),
-                    );
                     ::dllgen_runtime::marshal::handle::after_call(
                         &__dllgen_a_dev,
                         0,
@@ -775,10 +767,6 @@ mod __dllgen {
                             &mut __dllgen_a_src_len,
                         )
                     };
-                    let (__dllgen_errno, __dllgen_last_error) = (
-                        ::dllgen_runtime::native::errno(),
-                        ::dllgen_runtime::native::last_error(),
-                    );
                     ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
                     ::dllgen_runtime::marshal::inout_length::reply(
                         __dllgen_out,
@@ -795,10 +783,6 @@ mod __dllgen {
                     )?;
                     __dllgen_args.finish()?;
                     let __dllgen_ret = unsafe { (self.__dllgen_f6)(__dllgen_a_status) };
-                    let (__dllgen_errno, __dllgen_last_error) = (
-                        ::dllgen_runtime::native::errno(),
-                        ::dllgen_runtime::native::last_error(),
-                    );
                     unsafe {
                         ::dllgen_runtime::marshal::ret_string::reply::<
                             ::dllgen_runtime::marshal::Utf8,
@@ -893,10 +877,6 @@ mod __dllgen {
                             ),
                         )
                     };
-                    let (__dllgen_errno, __dllgen_last_error) = (
-                        ::dllgen_runtime::native::errno(),
-                        ::dllgen_runtime::native::last_error(),
-                    );
                     ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
                     ::dllgen_runtime::marshal::out_buffer::reply(
                         __dllgen_out,
@@ -930,10 +910,6 @@ mod __dllgen {
                             __dllgen_a_size,
                         )
                     };
-                    let (__dllgen_errno, __dllgen_last_error) = (
-                        ::dllgen_runtime::native::errno(),
-                        ::dllgen_runtime::native::last_error(),
-                    );
                     ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
                     ::dllgen_runtime::marshal::out_buffer::reply(
                         __dllgen_out,
@@ -1030,10 +1006,6 @@ mod __dllgen {
                             __dllgen_a_n,
                         )
                     };
-                    let (__dllgen_errno, __dllgen_last_error) = (
-                        ::dllgen_runtime::native::errno(),
-                        ::dllgen_runtime::native::last_error(),
-                    );
                     ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
                     ::dllgen_runtime::marshal::inout_buffer::reply(
                         __dllgen_out,
@@ -1253,10 +1225,6 @@ mod __dllgen {
                             __dllgen_a_n,
                         )
                     };
-                    let (__dllgen_errno, __dllgen_last_error) = (
-                        ::dllgen_runtime::native::errno(),
-                        ::dllgen_runtime::native::last_error(),
-                    );
                     ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
                     Ok(::dllgen_runtime::Status::Ok)
                 }
@@ -1369,10 +1337,6 @@ mod __dllgen {
                     let __dllgen_ret = unsafe {
                         (self.__dllgen_f21)(__dllgen_a_p, __dllgen_a_dx, __dllgen_a_dy)
                     };
-                    let (__dllgen_errno, __dllgen_last_error) = (
-                        ::dllgen_runtime::native::errno(),
-                        ::dllgen_runtime::native::last_error(),
-                    );
                     ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
                     Ok(::dllgen_runtime::Status::Ok)
                 }
@@ -1437,10 +1401,6 @@ mod __dllgen {
                             __dllgen_a_cap,
                         )
                     };
-                    let (__dllgen_errno, __dllgen_last_error) = (
-                        ::dllgen_runtime::native::errno(),
-                        ::dllgen_runtime::native::last_error(),
-                    );
                     ::dllgen_runtime::marshal::out_buffer::reply(
                         __dllgen_out,
                         &mut __dllgen_a_buf,
@@ -1463,10 +1423,6 @@ mod __dllgen {
                             ),
                         )
                     };
-                    let (__dllgen_errno, __dllgen_last_error) = (
-                        ::dllgen_runtime::native::errno(),
-                        ::dllgen_runtime::native::last_error(),
-                    );
                     ::dllgen_runtime::marshal::out_value::reply(
                         __dllgen_out,
                         &__dllgen_a_out,
@@ -1619,10 +1575,6 @@ mod __dllgen {
                             ),
                         )
                     };
-                    let (__dllgen_errno, __dllgen_last_error) = (
-                        ::dllgen_runtime::native::errno(),
-                        ::dllgen_runtime::native::last_error(),
-                    );
                     ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
                     ::dllgen_runtime::marshal::out_value::reply(
                         __dllgen_out,
@@ -1655,10 +1607,6 @@ mod __dllgen {
                             __dllgen_a_n,
                         )
                     };
-                    let (__dllgen_errno, __dllgen_last_error) = (
-                        ::dllgen_runtime::native::errno(),
-                        ::dllgen_runtime::native::last_error(),
-                    );
                     ::dllgen_runtime::marshal::inout_buffer::reply(
                         __dllgen_out,
                         &__dllgen_a_bytes,
@@ -1791,10 +1739,6 @@ mod __dllgen {
                             __dllgen_a_stride,
                         )
                     };
-                    let (__dllgen_errno, __dllgen_last_error) = (
-                        ::dllgen_runtime::native::errno(),
-                        ::dllgen_runtime::native::last_error(),
-                    );
                     ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
                     Ok(::dllgen_runtime::Status::Ok)
                 }
@@ -1864,10 +1808,6 @@ mod __dllgen {
                             ),
                         )
                     };
-                    let (__dllgen_errno, __dllgen_last_error) = (
-                        ::dllgen_runtime::native::errno(),
-                        ::dllgen_runtime::native::last_error(),
-                    );
                     ::dllgen_runtime::marshal::inout_value::reply(
                         __dllgen_out,
                         &__dllgen_a_p,
@@ -1903,10 +1843,6 @@ mod __dllgen {
                             __dllgen_a_cap,
                         )
                     };
-                    let (__dllgen_errno, __dllgen_last_error) = (
-                        ::dllgen_runtime::native::errno(),
-                        ::dllgen_runtime::native::last_error(),
-                    );
                     ::dllgen_runtime::marshal::out_buffer::reply(
                         __dllgen_out,
                         &mut __dllgen_a_out,
@@ -1977,10 +1913,6 @@ mod __dllgen {
                             __dllgen_a_data_n,
                         )
                     };
-                    let (__dllgen_errno, __dllgen_last_error) = (
-                        ::dllgen_runtime::native::errno(),
-                        ::dllgen_runtime::native::last_error(),
-                    );
                     ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
                     Ok(::dllgen_runtime::Status::Ok)
                 }

@@ -21,13 +21,13 @@ pub fn encode<T: Elem>(w: &mut Writer, v: &Lend<'_, [T]>, optional: bool) {
 
 /// Client: reads what came back into the argument.
 pub fn decode<T: Elem>(r: &mut Reader<'_>, v: &Lend<'_, [T]>, optional: bool) -> Result<(), WireError> {
-    if optional && r.u8()? == 0 {
-        return Ok(());
-    }
-    v.with(|v| match v {
-        Some(dst) => T::get_into(r, dst).map(drop),
-        None => Err(WireError::Payload("a buffer back for one not given")),
-    })
+    let back = |r: &mut Reader<'_>| {
+        v.with(|v| match v {
+            Some(dst) => T::get_into(r, dst).map(drop),
+            None => Err(WireError::Payload("a buffer back for one not given")),
+        })
+    };
+    optional::get(r, optional, back).map(drop)
 }
 
 /// Host: reads the argument.

@@ -34,6 +34,8 @@ pub(super) fn view(
         return ParamKind::UserData(super::user_data::View {});
     };
     let plain = !t.is_bool && !t.is_struct;
+    // NUL-terminated bytes come back as text.
+    let nul_string = *filled == Filled::Nul && t.size == 1 && plain;
     let filled_by = |what: &str| format!("{RT}::marshal::out_buffer::Filled::{what}");
     let filled = match filled {
         Filled::Capacity => filled_by("All"),
@@ -46,7 +48,6 @@ pub(super) fn view(
         Filled::Return => format!("{}(__dllgen_ret)", filled_by("count")),
         Filled::Param { name } => format!("{}({})", filled_by("count"), local(name)),
     };
-    let nul_string = matches!(&filled, f if f.ends_with("Nul")) && t.size == 1 && plain;
     let result =
         if nul_string { "::std::string::String".to_string() } else { format!("::std::vec::Vec<{}>", t.rust) };
     // An out-buffer shows as its capacity when a hidden length parameter gives it (a

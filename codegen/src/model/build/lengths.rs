@@ -29,44 +29,29 @@ impl<'a> Builder<'a> {
             };
             for e in exprs {
                 for leaf in e.leaves() {
-                    let problem = self.length_leaf_problem(f, leaf, params);
+                    let problem = match (self.length_leaf_problem(leaf, params), leaf) {
+                        (Some(problem), _) => Some(problem),
+                        (None, Expr::Deref { name }) if !matches!(e, Expr::Deref { .. }) => {
+                            Some(LengthProblem::DerefInside(name.clone()))
+                        }
+                        (None, Expr::Deref { name }) => inout_lengths
+                            .insert(name.clone(), (p.name.clone(), filled.is_none()))
+                            .map(|_| LengthProblem::DerefTwice(name.clone())),
+                        (None, Expr::Param { name }) => {
+                            if !matches!(e, Expr::Param { .. }) {
+                                compound.insert(name.clone());
+                            } else if let Some(Kind::Value { .. }) =
+                                params.iter().find(|q| q.name == *name).map(|q| &q.kind)
+                            {
+                                sizes.entry(name.clone()).or_default().push(p.name.clone());
+                            }
+                            None
+                        }
+                        _ => None,
+                    };
                     if let Some(problem) = problem {
                         ok = false;
-                        let names = params.iter().map(|q| q.name.as_str()).filter(|n| *n != p.name).collect();
-                        self.length_error(f, &p.name, &origins[i], problem, names);
-                    } else if let Expr::Deref { name } = leaf {
-                        if !matches!(e, Expr::Deref { .. }) {
-                            ok = false;
-                            let names = params.iter().map(|q| q.name.as_str()).collect();
-                            self.length_error(
-                                f,
-                                &p.name,
-                                &origins[i],
-                                LengthProblem::DerefInside(name.clone()),
-                                names,
-                            );
-                        } else if inout_lengths
-                            .insert(name.clone(), (p.name.clone(), filled.is_none()))
-                            .is_some()
-                        {
-                            ok = false;
-                            let names = params.iter().map(|q| q.name.as_str()).collect();
-                            self.length_error(
-                                f,
-                                &p.name,
-                                &origins[i],
-                                LengthProblem::DerefTwice(name.clone()),
-                                names,
-                            );
-                        }
-                    } else if let Expr::Param { name } = leaf {
-                        if !matches!(e, Expr::Param { .. }) {
-                            compound.insert(name.clone());
-                        } else if let Some(Kind::Value { .. }) =
-                            params.iter().find(|q| q.name == *name).map(|q| &q.kind)
-                        {
-                            sizes.entry(name.clone()).or_default().push(p.name.clone());
-                        }
+                        self.length_error(f, &p.name, &origins[i], problem, params);
                     }
                 }
             }
@@ -81,13 +66,12 @@ impl<'a> Builder<'a> {
                     }
                     _ => {
                         ok = false;
-                        let names = params.iter().map(|q| q.name.as_str()).collect();
                         self.length_error(
                             f,
                             &p.name,
                             &origins[i],
                             LengthProblem::FilledInto(name.clone()),
-                            names,
+                            params,
                         );
                     }
                 }
@@ -115,12 +99,7 @@ impl<'a> Builder<'a> {
 
     /// What is wrong with one operand of a length expression, if anything: a parameter
     /// must be an integer; `param.field` must name an integer field of a struct parameter.
-    pub(super) fn length_leaf_problem(
-        &self,
-        _f: &header::Function,
-        leaf: &Expr,
-        params: &[Param],
-    ) -> Option<LengthProblem> {
+    pub(super) fn length_leaf_problem(&self, leaf: &Expr, params: &[Param]) -> Option<LengthProblem> {
         let kind_of = |name: &str| params.iter().find(|q| q.name == name).map(|q| &q.kind);
         match leaf {
             Expr::Const { .. } | Expr::Binary { .. } => None,
@@ -165,7 +144,7 @@ impl<'a> Builder<'a> {
         param: &str,
         origin: &Origin<'_>,
         problem: LengthProblem,
-        names: Vec<&str>,
+        params: &[Param],
     ) {
         let message = format!("the length of `{param}` in `{}` {}", f.name, problem.words(&f.name));
         let d = match origin {
@@ -173,6 +152,8 @@ impl<'a> Builder<'a> {
             Origin::Header => self.at_header(&f.location, message),
         };
         if let LengthProblem::NoSuchParam(word) = &problem {
+            // The other parameters: a buffer's length is not the buffer.
+            let names = params.iter().map(|q| q.name.as_str()).filter(|n| *n != param);
             if let Some(s) = did_you_mean(word, names) {
                 d.hint = Some(format!("did you mean `{s}`?"));
             }

@@ -76,10 +76,6 @@ mod __dllgen {
                             __dllgen_a_n,
                         )
                     };
-                    let (__dllgen_errno, __dllgen_last_error) = (
-                        ::dllgen_runtime::native::errno(),
-                        ::dllgen_runtime::native::last_error(),
-                    );
                     ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
                     ::dllgen_runtime::marshal::inout_buffer::reply(
                         __dllgen_out,
@@ -112,10 +108,6 @@ mod __dllgen {
                             __dllgen_a_n,
                         )
                     };
-                    let (__dllgen_errno, __dllgen_last_error) = (
-                        ::dllgen_runtime::native::errno(),
-                        ::dllgen_runtime::native::last_error(),
-                    );
                     ::dllgen_runtime::marshal::inout_buffer::reply(
                         __dllgen_out,
                         &__dllgen_a_bytes,

@@ -96,10 +96,6 @@ mod __dllgen {
                             ),
                         )
                     };
-                    let (__dllgen_errno, __dllgen_last_error) = (
-                        ::dllgen_runtime::native::errno(),
-                        ::dllgen_runtime::native::last_error(),
-                    );
                     ::dllgen_runtime::marshal::inout_value::reply(
                         __dllgen_out,
                         &__dllgen_a_p,

@@ -71,10 +71,6 @@ mod __dllgen {
                             &mut __dllgen_a_src_len,
                         )
                     };
-                    let (__dllgen_errno, __dllgen_last_error) = (
-                        ::dllgen_runtime::native::errno(),
-                        ::dllgen_runtime::native::last_error(),
-                    );
                     ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
                     ::dllgen_runtime::marshal::inout_length::reply(
                         __dllgen_out,

@@ -73,10 +73,6 @@ mod __dllgen {
                             ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_dev),
                         )
                     };
-                    let (__dllgen_errno, __dllgen_last_error) = (
-                        ::dllgen_runtime::native::errno(),
-                        ::dllgen_runtime::native::last_error(),
-                    );
                     ::dllgen_runtime::marshal::handle::after_call(
                         &__dllgen_a_dev,
                         0,

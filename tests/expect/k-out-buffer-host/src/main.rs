@@ -108,10 +108,6 @@ mod __dllgen {
                             __dllgen_a_size,
                         )
                     };
-                    let (__dllgen_errno, __dllgen_last_error) = (
-                        ::dllgen_runtime::native::errno(),
-                        ::dllgen_runtime::native::last_error(),
-                    );
                     ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
                     ::dllgen_runtime::marshal::out_buffer::reply(
                         __dllgen_out,
@@ -154,10 +150,6 @@ mod __dllgen {
                             __dllgen_a_n,
                         )
                     };
-                    let (__dllgen_errno, __dllgen_last_error) = (
-                        ::dllgen_runtime::native::errno(),
-                        ::dllgen_runtime::native::last_error(),
-                    );
                     ::dllgen_runtime::marshal::out_buffer::reply(
                         __dllgen_out,
                         &mut __dllgen_a_out,

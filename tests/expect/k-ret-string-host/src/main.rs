@@ -72,10 +72,6 @@ mod __dllgen {
                             ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_dev),
                         )
                     };
-                    let (__dllgen_errno, __dllgen_last_error) = (
-                        ::dllgen_runtime::native::errno(),
-                        ::dllgen_runtime::native::last_error(),
-                    );
                     ::dllgen_runtime::marshal::handle::after_call(
                         &__dllgen_a_dev,
                         0,
@@ -97,10 +93,6 @@ mod __dllgen {
                             ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_dev),
                         )
                     };
-                    let (__dllgen_errno, __dllgen_last_error) = (
-                        ::dllgen_runtime::native::errno(),
-                        ::dllgen_runtime::native::last_error(),
-                    );
                     ::dllgen_runtime::marshal::handle::after_call(
                         &__dllgen_a_dev,
                         0,
@@ -127,10 +119,6 @@ mod __dllgen {
                     )?;
                     __dllgen_args.finish()?;
                     let __dllgen_ret = unsafe { (self.__dllgen_f2)(__dllgen_a_status) };
-                    let (__dllgen_errno, __dllgen_last_error) = (
-                        ::dllgen_runtime::native::errno(),
-                        ::dllgen_runtime::native::last_error(),
-                    );
                     unsafe {
                         ::dllgen_runtime::marshal::ret_string::reply::<
                             ::dllgen_runtime::marshal::Utf8,

@@ -92,10 +92,6 @@ mod __dllgen {
                     )?;
                     __dllgen_args.finish()?;
                     let __dllgen_ret = unsafe { (self.__dllgen_f0)(__dllgen_a_v) };
-                    let (__dllgen_errno, __dllgen_last_error) = (
-                        ::dllgen_runtime::native::errno(),
-                        ::dllgen_runtime::native::last_error(),
-                    );
                     ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
                     Ok(::dllgen_runtime::Status::Ok)
                 }
@@ -117,10 +113,6 @@ mod __dllgen {
                     let __dllgen_ret = unsafe {
                         (self.__dllgen_f1)(__dllgen_a_p, __dllgen_a_dx, __dllgen_a_dy)
                     };
-                    let (__dllgen_errno, __dllgen_last_error) = (
-                        ::dllgen_runtime::native::errno(),
-                        ::dllgen_runtime::native::last_error(),
-                    );
                     ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
                     Ok(::dllgen_runtime::Status::Ok)
                 }
