@@ -167,7 +167,7 @@ pub enum RetKind {
     String { text: String, client_type: String, free: bool },
     /// A buffer the library owns, `len` elements copied out.
     #[serde(rename = "ret_buffer")]
-    Buffer { host_elem: String, elem_size: u64, len_host: String, len_client: String, client_type: String },
+    Buffer { host_elem: String, elem_size: u64, count: u64, client_type: String },
     #[serde(rename = "ret_handle")]
     Handle { handle: String, handle_kind: u32 },
 }
@@ -245,8 +245,8 @@ pub(crate) struct Ty {
 /// What every view function needs: struct names, the target, and the list of what cannot
 /// be emitted.
 pub(crate) struct Cx {
-    /// Struct C name → (Rust name, size, align).
-    structs: std::collections::BTreeMap<String, (String, u64, u64)>,
+    /// Struct C name → (Rust name, size).
+    structs: std::collections::BTreeMap<String, (String, u64)>,
     /// The model is for a PE (the host's layout checks are for Windows).
     pe: bool,
     /// Callback types by C name.
@@ -273,7 +273,7 @@ impl Cx {
         match v {
             Value::Scalar { scalar: s } => Some(self.scalar(s)),
             Value::Struct { name } => match self.structs.get(name) {
-                Some((rust, size, _)) => Some(Ty {
+                Some((rust, size)) => Some(Ty {
                     rust: rust.clone(),
                     host: rust.clone(),
                     is_bool: false,
@@ -311,7 +311,7 @@ const PUBLIC: &[&str] =
 fn struct_names(
     m: &Model,
     taken: &mut std::collections::BTreeSet<String>,
-) -> std::collections::BTreeMap<String, (String, u64, u64)> {
+) -> std::collections::BTreeMap<String, (String, u64)> {
     let mut names = std::collections::BTreeMap::new();
     // Named structs first, so an anonymous one can take its parent's name.
     let mut order: Vec<&model::Struct> = m.structs.iter().collect();
@@ -325,7 +325,7 @@ fn struct_names(
                         matches!(&f.ty, model::FieldType::Value { value: Value::Struct { name } }
                             | model::FieldType::Array { element: Value::Struct { name }, .. } if *name == s.name)
                     })?;
-                    let parent: &(String, u64, u64) = names.get(&p.name)?;
+                    let parent: &(String, u64) = names.get(&p.name)?;
                     Some(format!("{}{}", parent.0, camel(&f.name)))
                 })
                 .unwrap_or_else(|| "Anonymous".to_string())
@@ -338,7 +338,7 @@ fn struct_names(
                 format!("S{c}")
             }
         };
-        names.insert(s.name.clone(), (unique(taken, &base), s.size, s.align));
+        names.insert(s.name.clone(), (unique(taken, &base), s.size));
     }
     names
 }
@@ -672,8 +672,7 @@ fn ret(f: &model::Function, cx: &mut Cx) -> Ret {
                 kind: RetKind::Buffer {
                     host_elem: kinds::host_elem(&t),
                     elem_size: t.size,
-                    len_host: kinds::expr::length(len, f, cx, kinds::expr::Side::Host),
-                    len_client: kinds::expr::length(len, f, cx, kinds::expr::Side::Client),
+                    count: *len,
                     client_type,
                 },
             }

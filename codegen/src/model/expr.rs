@@ -56,6 +56,24 @@ impl Expr {
         }
     }
 
+    /// Its value when it reads no parameter (`16 * 16`); `None` when it does, or when the
+    /// arithmetic overflows or divides by zero.
+    pub fn constant(&self) -> Option<i128> {
+        match self {
+            Expr::Const { value } => Some(i128::from(*value)),
+            Expr::Binary { left, op, right } => {
+                let (a, b) = (left.constant()?, right.constant()?);
+                match op {
+                    '+' => a.checked_add(b),
+                    '-' => a.checked_sub(b),
+                    '*' => a.checked_mul(b),
+                    _ => a.checked_div(b),
+                }
+            }
+            Expr::Param { .. } | Expr::Deref { .. } | Expr::Field { .. } => None,
+        }
+    }
+
     /// Every parameter the expression reads.
     pub fn params(&self) -> Vec<&str> {
         match self {
@@ -221,6 +239,9 @@ mod tests {
         assert_eq!(parse("(n + 1) * 2").unwrap().to_string(), "((n + 1) * 2)");
         assert_eq!(parse("a * b").unwrap().params(), ["a", "b"]);
         assert_eq!(parse("*destLen").unwrap(), Expr::Deref { name: "destLen".into() });
+        assert_eq!(parse("16 * (8 + 8)").unwrap().constant(), Some(256));
+        assert_eq!(parse("n * 2").unwrap().constant(), None);
+        assert_eq!(parse("1 / 0").unwrap().constant(), None);
         assert_eq!(parse(" * n").unwrap().to_string(), "*n");
     }
 

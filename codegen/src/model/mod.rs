@@ -317,8 +317,8 @@ pub enum Return {
     Buffer {
         /// Element type.
         element: Value,
-        /// How many (over integer parameters and constants).
-        len: Expr,
+        /// How many (a constant the spec states).
+        len: u64,
     },
 }
 

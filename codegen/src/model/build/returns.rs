@@ -82,24 +82,23 @@ impl<'a> Builder<'a> {
                 return None;
             }
         };
-        for leaf in parsed.leaves() {
-            let fine = match leaf {
-                Expr::Const { .. } | Expr::Binary { .. } => true,
-                Expr::Param { name } => f
-                    .params
-                    .iter()
-                    .any(|p| p.name == *name && matches!(self.header.resolve(&p.ty), CType::Int { .. })),
-                Expr::Deref { .. } | Expr::Field { .. } => false,
-            };
-            if !fine {
-                self.at_spec(
-                    len.pos,
-                    format!("the length of `{}`'s result may use numbers and its integer parameters, not `{leaf}`", f.name),
-                );
-                return None;
-            }
-        }
-        Some(Return::Buffer { element, len: parsed })
+        // A constant the spec states (a static table's size). A length from the arguments
+        // would let a caller have the host read past what the library returned.
+        let Some(len) = parsed.constant().and_then(|n| u64::try_from(n).ok()) else {
+            let d = self.at_spec(
+                len.pos,
+                format!(
+                    "the length of `{}`'s result must be a constant number of elements, not `{parsed}`",
+                    f.name
+                ),
+            );
+            d.hint = Some(
+                "a length taken from the arguments could make the host read past what the library returned"
+                    .into(),
+            );
+            return None;
+        };
+        Some(Return::Buffer { element, len })
     }
 
     /// A `free_with` function: declared `void f(T *)` and exported (it need not be selected:
