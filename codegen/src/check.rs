@@ -63,6 +63,7 @@ pub fn check(path: &Path) -> Result<Checked, Diagnostics> {
         include_dirs: spec.include_dirs.clone(),
         defines: spec.defines.clone(),
         target,
+        expressions: spec.expressions(),
     };
     let at_header = |index: usize, message: String| {
         let pos = spec.headers.get(index).map(|h| h.pos).unwrap_or_default();

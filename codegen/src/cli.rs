@@ -393,6 +393,7 @@ impl HeaderArgs {
             include_dirs: self.include_dirs.clone(),
             defines: self.defines.clone(),
             target,
+            expressions: Vec::new(),
         };
         crate::header::parse(&options).map_err(|err| {
             eprintln!("dllgen: error: the header could not be parsed:\n{err}");

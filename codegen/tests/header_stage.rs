@@ -9,7 +9,13 @@ fn fixtures_src() -> PathBuf {
 }
 
 fn try_parse(file: PathBuf, target: Target) -> Result<Header, HeaderError> {
-    header::parse(&Options { headers: vec![file], include_dirs: vec![], defines: vec![], target })
+    header::parse(&Options {
+        headers: vec![file],
+        include_dirs: vec![],
+        defines: vec![],
+        target,
+        expressions: vec![],
+    })
 }
 
 fn parse(file: &str, target: Target) -> Header {
@@ -160,4 +166,65 @@ fn header_errors_name_file_line_and_column() {
     let missing = dir.join("missing.h");
     let err = try_parse(missing.clone(), Target::Linux32).unwrap_err();
     assert_eq!(err.to_string(), format!("{} does not exist", missing.display()));
+}
+
+#[test]
+fn macros_and_enum_constants_get_the_values_clang_gives_them() {
+    use dllgen::header::ConstValue;
+    let h = parse("constants.h", Target::Linux32);
+    let get = |name: &str| h.constants.iter().find(|c| c.name == name).map(|c| c.value.clone());
+    let int =
+        |name: &str| get(name).and_then(|v| v.int()).unwrap_or_else(|| panic!("{name}: {:?}", get(name)));
+    assert_eq!(int("CX_OK"), 0);
+    assert_eq!(int("CX_ERR"), -3);
+    assert_eq!(int("CX_MASK"), 0xFFFF_FFFF);
+    assert_eq!(int("CX_BIG"), 0x1_2345_6789);
+    assert_eq!(int("CX_LONG"), 100_000);
+    assert_eq!(int("CX_SHIFTED"), 16);
+    assert_eq!(int("CX_CHAR"), 65);
+    assert_eq!(int("CX_VERSION_NUM"), 0x12d0);
+    // sizeof for the 32-bit target: double is 4-aligned on i386 System V.
+    assert_eq!(int("CX_SIZE"), 12);
+    assert_eq!(get("CX_MASK"), Some(ConstValue::Int { bits: 0xFFFF_FFFF, bytes: 4, signed: false }));
+    assert!(matches!(get("CX_BIG"), Some(ConstValue::Int { bytes: 8, signed: true, .. })));
+    // `long` is 32-bit on the target.
+    assert!(matches!(get("CX_LONG"), Some(ConstValue::Int { bytes: 4, signed: true, .. })));
+    assert_eq!(get("CX_RATIO"), Some(ConstValue::Float { value: 0.5, bytes: 8 }));
+    assert_eq!(get("CX_VERSION"), Some(ConstValue::Str { bytes: b"cx-1.2.13".to_vec() }));
+    assert_eq!(get("CX_STATIC"), Some(ConstValue::Pointer { address: 0 }));
+    assert_eq!(get("CX_TRANSIENT"), Some(ConstValue::Pointer { address: 0xFFFF_FFFF }));
+    assert_eq!(int("CX_BOTH"), 3);
+    assert_eq!(int("CX_ANON"), -7);
+    assert_eq!(int("CX_HUGE"), 0xF000_0000);
+    // Not constants: empty, keywords, function-like, unbalanced, blocks, calls.
+    for name in ["CX_API", "CX_EXTERN", "CX_LOCAL", "CX_MAX", "CX_OPEN", "CX_BLOCK", "CX_CALL", "CONSTANTS_H"]
+    {
+        assert_eq!(get(name), None, "{name}");
+    }
+    // Nothing from system headers or the SAL prelude.
+    assert!(h.constants.iter().all(|c| c.name.starts_with("CX_")), "{:?}", h.constants);
+}
+
+#[test]
+fn spec_expressions_are_evaluated_after_the_headers_or_say_why_not() {
+    use dllgen::header::ConstValue;
+    let h = header::parse(&Options {
+        headers: vec![fixtures_src().join("constants.h")],
+        include_dirs: vec![],
+        defines: vec![],
+        target: Target::Windows32,
+        expressions: vec![
+            "sizeof(struct cx_pair)".into(),
+            "CX_VERSION".into(),
+            "no_such_thing".into(),
+            "CX_TRANSIENT".into(),
+        ],
+    })
+    .unwrap();
+    // mingw i686: double is 8-aligned in structs.
+    assert_eq!(h.expressions["sizeof(struct cx_pair)"].as_ref().unwrap().int(), Some(16));
+    assert_eq!(h.expressions["CX_VERSION"], Ok(ConstValue::Str { bytes: b"cx-1.2.13".to_vec() }));
+    assert_eq!(h.expressions["CX_TRANSIENT"], Ok(ConstValue::Pointer { address: 0xFFFF_FFFF }));
+    let why = h.expressions["no_such_thing"].as_ref().unwrap_err();
+    assert!(why.contains("no_such_thing"), "{why}");
 }

@@ -17,6 +17,7 @@ const CHECKS: &[&str] = &[
     "ok: errno",
     "ok: edges",
     "ok: large buffers",
+    "ok: fixed arguments, constants and library strings",
 ];
 
 fn assert_passed(out: &dllgen_tests::Output) {

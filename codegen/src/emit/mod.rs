@@ -4,6 +4,7 @@
 //! deterministic; writing is atomic (all files are written beside the target, then swapped
 //! in), and `--check` compares instead of writing.
 
+pub mod constants;
 pub mod kinds;
 pub mod view;
 
@@ -25,6 +26,7 @@ const TEMPLATES: &[(&str, &str)] = &[
     ("cb_string", include_str!("../../../templates/kinds/cb_string.hbs")),
     ("cb_user_data", include_str!("../../../templates/kinds/cb_user_data.hbs")),
     ("cb_value", include_str!("../../../templates/kinds/cb_value.hbs")),
+    ("fixed", include_str!("../../../templates/kinds/fixed.hbs")),
     ("handle", include_str!("../../../templates/kinds/handle.hbs")),
     ("in", include_str!("../../../templates/kinds/in.hbs")),
     ("in_buffer", include_str!("../../../templates/kinds/in_buffer.hbs")),
@@ -37,6 +39,7 @@ const TEMPLATES: &[(&str, &str)] = &[
     ("out_buffer", include_str!("../../../templates/kinds/out_buffer.hbs")),
     ("out_handle", include_str!("../../../templates/kinds/out_handle.hbs")),
     ("out_length", include_str!("../../../templates/kinds/out_length.hbs")),
+    ("out_string", include_str!("../../../templates/kinds/out_string.hbs")),
     ("ret_buffer", include_str!("../../../templates/kinds/ret_buffer.hbs")),
     ("ret_count", include_str!("../../../templates/kinds/ret_count.hbs")),
     ("ret_handle", include_str!("../../../templates/kinds/ret_handle.hbs")),

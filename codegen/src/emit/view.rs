@@ -30,6 +30,8 @@ pub struct Crates {
     pub handles: Vec<Handle>,
     pub structs: Vec<StructView>,
     pub callbacks: Vec<CallbackView>,
+    /// The header's constants.
+    pub constants: Vec<super::constants::ConstView>,
     /// The `cfg` of the host target the model's layouts are for (`windows`, `not(windows)`).
     pub target_cfg: &'static str,
 }
@@ -121,11 +123,16 @@ pub struct Function {
     pub has_callbacks: bool,
     /// The function that frees its returned string.
     pub free: Option<FreeView>,
+    /// Every free function the host calls for it (its returned string's, its out-strings'),
+    /// each in its own slot of the host.
+    pub frees: Vec<FreeView>,
 }
 
 /// A library function the host frees a result with.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Clone, Serialize)]
 pub struct FreeView {
+    /// The host's field for it: `__dllgen_free<slot>`.
+    pub slot: String,
     pub symbol: String,
     pub abi: &'static str,
 }
@@ -575,11 +582,14 @@ pub fn build(m: &Model, spec_file: &str) -> Result<Crates, Unsupported> {
             symbol: f.symbol.lookup(),
             abi: abi(f.convention),
             free: match &f.ret {
-                Return::String { free_with: Some(free), .. } => {
-                    Some(FreeView { symbol: free.symbol.lookup(), abi: abi(free.convention) })
-                }
+                Return::String { free_with: Some(free), .. } => Some(FreeView {
+                    slot: i.to_string(),
+                    symbol: free.symbol.lookup(),
+                    abi: abi(free.convention),
+                }),
                 _ => None,
             },
+            frees: Vec::new(),
             doc: f.doc.as_deref().map(|d| d.lines().map(str::to_string).collect()).unwrap_or_default(),
             has_callbacks: params.iter().any(|p| matches!(p.kind, kinds::ParamKind::Callback(_))),
             params,
@@ -593,12 +603,22 @@ pub fn build(m: &Model, spec_file: &str) -> Result<Crates, Unsupported> {
             single: values.len() == 1,
             client_values: values,
         });
+        let last = functions.last_mut().expect("just pushed");
+        let out_strings = last.params.iter().filter_map(|p| match &p.kind {
+            kinds::ParamKind::OutString(v) => v.free.clone(),
+            _ => None,
+        });
+        last.frees = last.free.iter().cloned().chain(out_strings).collect();
     }
     if !cx.unsupported.is_empty() {
         return Err(cx.unsupported);
     }
     let (crate_base, env_base) = (m.name.replace('_', "-"), m.name.to_ascii_uppercase());
+    taken.extend(["MODEL_HASH", "HOST_EXE"].map(String::from));
+    taken.extend(cx.callback_names.values().cloned());
+    let (constants, _left_out) = super::constants::build(&m.constants, &taken);
     Ok(Crates {
+        constants,
         name: m.name.clone(),
         spec_file: spec_file.to_string(),
         host_crate: format!("{crate_base}-host"),

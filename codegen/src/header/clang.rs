@@ -80,7 +80,13 @@ impl Drop for TranslationUnit {
 
 impl TranslationUnit {
     /// Parses `file` with compiler `args`; `unsaved` are in-memory files (path, contents).
-    pub fn parse(file: &Path, args: &[String], unsaved: &[(String, String)]) -> Result<Self, String> {
+    /// With `macros`, the preprocessor's macro definitions are kept as cursors.
+    pub fn parse(
+        file: &Path,
+        args: &[String],
+        unsaved: &[(String, String)],
+        macros: bool,
+    ) -> Result<Self, String> {
         ensure_loaded()?;
         let c_file =
             CString::new(file.to_string_lossy().as_bytes()).map_err(|_| "header path contains NUL")?;
@@ -103,7 +109,10 @@ impl TranslationUnit {
                 Length: c.as_bytes().len() as _,
             })
             .collect();
-        let flags = CXTranslationUnit_SkipFunctionBodies | CXTranslationUnit_KeepGoing;
+        let mut flags = CXTranslationUnit_SkipFunctionBodies | CXTranslationUnit_KeepGoing;
+        if macros {
+            flags |= CXTranslationUnit_DetailedPreprocessingRecord;
+        }
         // SAFETY: all pointers outlive the call; libclang copies what it keeps.
         unsafe {
             let index = clang_createIndex(0, 0);
@@ -311,6 +320,57 @@ impl Cursor {
         Type(unsafe { clang_getTypedefDeclUnderlyingType(self.0) })
     }
 
+    pub fn is_macro_function_like(&self) -> bool {
+        // SAFETY: a libclang query on a live cursor, type or token of this translation unit.
+        unsafe { clang_Cursor_isMacroFunctionLike(self.0) != 0 }
+    }
+
+    /// The spellings of the tokens the cursor covers (a macro definition: its name, then
+    /// its body).
+    pub fn tokens(&self) -> Vec<String> {
+        // SAFETY: the translation unit is the cursor's own; the token array is disposed after use.
+        unsafe {
+            let tu = clang_Cursor_getTranslationUnit(self.0);
+            let mut tokens = ptr::null_mut();
+            let mut count = 0u32;
+            clang_tokenize(tu, clang_getCursorExtent(self.0), &mut tokens, &mut count);
+            let out =
+                (0..count as usize).map(|i| string(clang_getTokenSpelling(tu, *tokens.add(i)))).collect();
+            if !tokens.is_null() {
+                clang_disposeTokens(tu, tokens, count);
+            }
+            out
+        }
+    }
+
+    /// What clang's constant evaluator makes of a variable's initializer.
+    #[allow(non_upper_case_globals)]
+    pub fn evaluate(&self) -> Option<Evaluated> {
+        // SAFETY: the result is read according to its kind, then disposed once.
+        unsafe {
+            let r = clang_Cursor_Evaluate(self.0);
+            if r.is_null() {
+                return None;
+            }
+            let out = match clang_EvalResult_getKind(r) {
+                CXEval_Int if clang_EvalResult_isUnsignedInt(r) != 0 => {
+                    Some(Evaluated::Int { bits: clang_EvalResult_getAsUnsigned(r), unsigned: true })
+                }
+                CXEval_Int => {
+                    Some(Evaluated::Int { bits: clang_EvalResult_getAsLongLong(r) as u64, unsigned: false })
+                }
+                CXEval_Float => Some(Evaluated::Float(clang_EvalResult_getAsDouble(r))),
+                CXEval_StrLiteral => {
+                    let p = clang_EvalResult_getAsStr(r);
+                    (!p.is_null()).then(|| Evaluated::Str(CStr::from_ptr(p).to_bytes().to_vec()))
+                }
+                _ => None,
+            };
+            clang_EvalResult_dispose(r);
+            out
+        }
+    }
+
     /// The comment attached to the declaration, markers stripped line by line.
     pub fn comment(&self) -> Option<String> {
         // SAFETY: a libclang query on a live cursor, type or token of this translation unit.
@@ -336,6 +396,19 @@ fn clean_comment(raw: &str) -> String {
     let start = lines.iter().position(|l| !l.is_empty()).unwrap_or(lines.len());
     let end = lines.iter().rposition(|l| !l.is_empty()).map_or(start, |e| e + 1);
     lines[start..end].join("\n")
+}
+
+/// A constant clang evaluated.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Evaluated {
+    /// An integer's two's-complement bits.
+    Int {
+        bits: u64,
+        unsigned: bool,
+    },
+    Float(f64),
+    /// A string literal's bytes (up to its first NUL).
+    Str(Vec<u8>),
 }
 
 /// A C type as clang sees it for the target.

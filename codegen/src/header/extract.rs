@@ -140,7 +140,8 @@ pub fn parse(options: &Options) -> Result<Header, HeaderError> {
         .map(|h| format!("#include \"{}\"\n", std::path::absolute(h).unwrap_or_else(|_| h.clone()).display()))
         .collect();
     let unsaved = [(UMBRELLA.to_string(), umbrella), (SAL_PRELUDE.to_string(), sal_prelude())];
-    let tu = TranslationUnit::parse(Path::new(UMBRELLA), &args, &unsaved).map_err(HeaderError::Clang)?;
+    let tu =
+        TranslationUnit::parse(Path::new(UMBRELLA), &args, &unsaved, true).map_err(HeaderError::Clang)?;
 
     let errors: Vec<Diagnostic> = tu
         .diagnostics()
@@ -166,7 +167,30 @@ pub fn parse(options: &Options) -> Result<Header, HeaderError> {
     let mut x = Extractor { tu: &tu, types: BTreeMap::new(), tokens: HashMap::new(), anon: 0 };
     let mut functions: BTreeMap<String, Function> = BTreeMap::new();
     let mut variables: BTreeMap<String, Variable> = BTreeMap::new();
-    for c in tu.cursor().children() {
+    let top = tu.cursor().children();
+    let ours = |c: &Cursor| matches!(c.location().file.as_deref(), Some(f) if f == Path::new(UMBRELLA) || f == Path::new(SAL_PRELUDE));
+    let candidates = constants::macros(&top, ours);
+    let mut enum_constants = constants::enum_constants(&top, ours);
+    let probed = if candidates.is_empty() && options.expressions.is_empty() {
+        constants::Probed { constants: Vec::new(), expressions: BTreeMap::new() }
+    } else {
+        constants::probe(
+            Path::new(UMBRELLA),
+            &args,
+            &unsaved,
+            &unsaved[0].1,
+            candidates,
+            &options.expressions,
+        )
+        .map_err(HeaderError::Clang)?
+    };
+    // An enum constant is its own value; a macro of the same name (`#define X X`) adds nothing.
+    let mut all: BTreeMap<String, constants::Constant> =
+        probed.constants.into_iter().map(|c| (c.name.clone(), c)).collect();
+    for c in enum_constants.drain(..) {
+        all.insert(c.name.clone(), c);
+    }
+    for c in top {
         if c.in_system_header() || c.location().file.as_deref() == Some(Path::new(UMBRELLA)) {
             continue;
         }
@@ -196,10 +220,12 @@ pub fn parse(options: &Options) -> Result<Header, HeaderError> {
         functions: functions.into_values().collect(),
         variables: variables.into_values().collect(),
         types: x.types,
+        constants: all.into_values().collect(),
+        expressions: probed.expressions,
     })
 }
 
-fn pos(loc: Location) -> SourcePos {
+pub(super) fn pos(loc: Location) -> SourcePos {
     SourcePos { file: loc.file.unwrap_or_default(), line: loc.line, column: loc.column }
 }
 

@@ -4,6 +4,7 @@
 //! Nothing downstream sees libclang types.
 
 mod clang;
+pub mod constants;
 mod extract;
 pub mod sal;
 
@@ -11,6 +12,7 @@ use serde::Serialize;
 use std::collections::BTreeMap;
 use std::path::PathBuf;
 
+pub use constants::{ConstValue, Constant};
 pub use sal::Sal;
 
 /// The ABI a header is parsed for: the DLL's, never the generator's own.
@@ -45,6 +47,8 @@ pub struct Options {
     pub defines: Vec<(String, Option<String>)>,
     /// The DLL's target.
     pub target: Target,
+    /// C constant expressions to evaluate after the headers (the spec's `fixed:` values).
+    pub expressions: Vec<String>,
 }
 
 /// Where a declaration is written.
@@ -70,6 +74,10 @@ pub struct Header {
     /// Every named type the functions and variables reach, by name (`struct s`, `union u`,
     /// `enum e` for tags; the bare name for typedefs).
     pub types: BTreeMap<String, TypeDef>,
+    /// Object-like macros that are constants, and enum constants, sorted by name.
+    pub constants: Vec<Constant>,
+    /// The value of each of [`Options::expressions`], or clang's reason it has none.
+    pub expressions: BTreeMap<String, Result<ConstValue, String>>,
 }
 
 impl Header {

@@ -179,6 +179,8 @@ pub enum Direction {
     Outptr,
     /// `_Ret_...`: on a return value.
     Ret,
+    /// `_Reserved_`: must be NULL (or 0).
+    Reserved,
 }
 
 /// The words dllgen understands after the direction (`_Out_writes_bytes_to_opt_`).
@@ -204,6 +206,17 @@ const KNOWN_WORDS: &[&str] = &[
 /// which must not be guessed at.
 pub fn interpret(sals: &[Sal]) -> Result<Option<Meaning>, String> {
     for sal in sals {
+        if sal.name == "_Reserved_" {
+            let none = Meaning {
+                direction: Direction::Reserved,
+                optional: true,
+                nul_terminated: false,
+                count: None,
+                bytes: false,
+                written: None,
+            };
+            return Ok(Some(none));
+        }
         let words: Vec<&str> = sal.name.trim_matches('_').split('_').collect();
         let direction = match words.first().copied() {
             Some("In") => Direction::In,

@@ -68,6 +68,16 @@ fn kind(k: &Kind) -> String {
         Kind::OutHandle { handle } => format!("out handle {handle}"),
         Kind::Callback { callback, optional } => format!("callback {callback}{}", opt(*optional)),
         Kind::UserData { of } => format!("user data of {of}"),
+        Kind::Fixed { fixed } => match fixed {
+            Fixed::Int { value, scalar: s } => format!("fixed {value} ({})", scalar(s)),
+            Fixed::Address { address: 0 } => "fixed NULL".into(),
+            Fixed::Address { address } => format!("fixed address {address:#x}"),
+            Fixed::Str { bytes } => format!("fixed string {:?}", String::from_utf8_lossy(bytes)),
+        },
+        Kind::OutString { encoding, free_with } => format!(
+            "out string {encoding:?}{}",
+            free_with.as_ref().map(|f| format!(", freed with {}", f.name)).unwrap_or_default()
+        ),
         Kind::Length { value, of } => format!("length ({}) of {}", scalar(value), of.join(", ")),
         Kind::OutLength { value: v, of } => format!("out length ({}) of {of}", scalar(v)),
         Kind::InoutLength { value: v, of, consumed } => {

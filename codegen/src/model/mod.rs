@@ -39,6 +39,20 @@ pub struct Model {
     pub structs: Vec<Struct>,
     /// Callback types, sorted by C name.
     pub callbacks: Vec<Callback>,
+    /// The header's constants the client carries, sorted by name. Not part of the hash:
+    /// only the client has them, and a host need not be rebuilt for them.
+    #[serde(skip)]
+    pub constants: Vec<Constant>,
+}
+
+/// A constant of the header (`#define Z_OK 0`, an enum constant), with its value on the
+/// target as clang evaluated it.
+#[derive(Debug, Clone, Serialize)]
+pub struct Constant {
+    /// The C name.
+    pub name: String,
+    /// Its value (never a pointer: an address means nothing to the 64-bit client).
+    pub value: crate::header::ConstValue,
 }
 
 impl Model {
@@ -271,6 +285,19 @@ pub enum Kind {
         /// The count after the call is returned to the client (it sizes an in-buffer).
         consumed: bool,
     },
+    /// An argument the client never sees: the host passes this value.
+    Fixed {
+        /// What.
+        fixed: Fixed,
+    },
+    /// `char **` the library points at a string: copied out after the call (then freed
+    /// with `free_with` when the caller owns it), returned as an `Option<String>`.
+    OutString {
+        /// Its encoding.
+        encoding: Encoding,
+        /// The library function the host frees it with.
+        free_with: Option<FreeFn>,
+    },
     /// An out-parameter receiving how much of an out-buffer was filled (hidden from the
     /// client API, which returns the buffer at that length).
     OutLength {
@@ -278,6 +305,29 @@ pub enum Kind {
         value: Scalar,
         /// The out-buffer parameter.
         of: String,
+    },
+}
+
+/// The value of a fixed argument, as the header's constants give it on the target.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(tag = "is", rename_all = "snake_case")]
+pub enum Fixed {
+    /// An integer parameter's value (checked to fit its type).
+    Int {
+        /// The value.
+        value: i64,
+        /// The parameter's type.
+        scalar: Scalar,
+    },
+    /// A pointer parameter's value: NULL is 0.
+    Address {
+        /// The address on the 32-bit target.
+        address: u32,
+    },
+    /// A `const char *` parameter's value: a string constant (without its NUL).
+    Str {
+        /// Its bytes.
+        bytes: Vec<u8>,
     },
 }
 

@@ -56,6 +56,8 @@ pub struct Spec {
     pub include: Vec<Spanned<String>>,
     /// Export globs to exclude.
     pub exclude: Vec<Spanned<String>>,
+    /// Which header constants the client carries.
+    pub constants: Constants,
     /// Default error convention.
     pub error: Option<Spanned<ErrorRule>>,
     /// Handle types by Rust name.
@@ -66,6 +68,33 @@ pub struct Spec {
     pub callbacks: BTreeMap<String, Spanned<CallbackSpec>>,
     /// Per-function semantics by C name.
     pub functions: BTreeMap<String, Spanned<FunctionSpec>>,
+}
+
+impl Spec {
+    /// The C constant expressions the spec's `fixed:` values name, each once, sorted.
+    pub fn expressions(&self) -> Vec<String> {
+        let set: std::collections::BTreeSet<String> = self
+            .functions
+            .values()
+            .flat_map(|f| f.value.params.values())
+            .filter_map(|p| match &p.value.kind {
+                ParamKind::Fixed(Some(e)) => Some(e.value.clone()),
+                _ => None,
+            })
+            .collect();
+        set.into_iter().collect()
+    }
+}
+
+/// Which of the header's constants become `const`s of the client: all of them by default.
+#[derive(Debug, Clone, Default)]
+pub struct Constants {
+    /// `constants: none`.
+    pub none: bool,
+    /// Globs over C names (empty: all).
+    pub include: Vec<Spanned<String>>,
+    /// Globs over C names to leave out.
+    pub exclude: Vec<Spanned<String>>,
 }
 
 /// Calling conventions a spec may name.
@@ -183,6 +212,18 @@ pub enum ParamKind {
     Callback,
     /// The context pointer handed back to a callback.
     UserData,
+    /// An argument the client never sees: NULL (`None`), or a C constant expression the
+    /// header makes valid (`0`, `SQLITE_TRANSIENT`, `sizeof(z_stream)`, `ZLIB_VERSION`),
+    /// evaluated by clang for the target.
+    Fixed(Option<Spanned<String>>),
+    /// `char **` the library points at a string: copied out, then freed with `free_with`
+    /// when the caller owns it.
+    OutString {
+        /// Its encoding; the pointee's width decides when unsaid.
+        encoding: Option<Encoding>,
+        /// The library function that frees it.
+        free_with: Option<Spanned<String>>,
+    },
 }
 
 /// Return value semantics.

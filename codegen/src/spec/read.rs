@@ -94,6 +94,7 @@ const TOP: &[&str] = &[
     "thread_safe",
     "timeout",
     "exports",
+    "constants",
     "error",
     "handles",
     "structs",
@@ -114,6 +115,8 @@ const KINDS: &[&str] = &[
     "out_handle",
     "callback",
     "user_data",
+    "fixed",
+    "out_string",
 ];
 
 impl Reader<'_> {
@@ -288,6 +291,7 @@ impl Reader<'_> {
             timeout_ms: Some(super::DEFAULT_TIMEOUT_MS),
             include: Vec::new(),
             exclude: Vec::new(),
+            constants: Constants::default(),
             error: None,
             handles: BTreeMap::new(),
             structs: BTreeMap::new(),
@@ -340,6 +344,20 @@ impl Reader<'_> {
                             spec.include = globs
                         } else {
                             spec.exclude = globs
+                        }
+                    }
+                }
+                "constants" => {
+                    if text(v).as_deref() == Some("none") {
+                        spec.constants.none = true;
+                        continue;
+                    }
+                    for (k, list) in self.fields(v, "constants", Some(&["include", "exclude"])) {
+                        let globs = self.strings(list, "a constant glob");
+                        if k == "include" {
+                            spec.constants.include = globs
+                        } else {
+                            spec.constants.exclude = globs
                         }
                     }
                 }
@@ -524,6 +542,37 @@ impl Reader<'_> {
             "inout" => plain(self, ParamKind::Inout),
             "callback" => plain(self, ParamKind::Callback),
             "user_data" => plain(self, ParamKind::UserData),
+            "fixed" => {
+                let Some(a) = arg else { return needs_arg(self) };
+                if is_null(a) {
+                    return Some(ParamKind::Fixed(None));
+                }
+                match self.raw_scalar(a) {
+                    Some(e) if !e.trim().is_empty() => Some(ParamKind::Fixed(Some(spanned(e, a)))),
+                    _ => {
+                        self.error(pos(a), "`fixed` is `null` or a C constant expression").hint = Some(
+                            "for example `fixed: 0`, `fixed: SQLITE_TRANSIENT`, `fixed: \"sizeof(z_stream)\"`".into(),
+                        );
+                        None
+                    }
+                }
+            }
+            "out_string" => {
+                let Some(a) = arg else { return needs_arg(self) };
+                if text(a).is_some() {
+                    return Some(ParamKind::OutString { encoding: Some(self.encoding(a)?), free_with: None });
+                }
+                let mut encoding = None;
+                let mut free_with = None;
+                for (k, v) in self.fields(a, "out_string", Some(&["encoding", "free_with"])) {
+                    if k == "encoding" {
+                        encoding = self.encoding(v);
+                    } else {
+                        free_with = self.string(v, "free_with");
+                    }
+                }
+                Some(ParamKind::OutString { encoding, free_with })
+            }
             "in_string" => match arg {
                 None => Some(ParamKind::InString(None)),
                 Some(a) => Some(ParamKind::InString(Some(self.encoding(a)?))),

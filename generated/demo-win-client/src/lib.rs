@@ -17,6 +17,11 @@ mod __dllgen {
     } else {
         "demo-win-host"
     };
+    pub const DEMO_ERR_ARG: i32 = -1;
+    pub const DEMO_ERR_CANCELLED: i32 = -4;
+    pub const DEMO_ERR_FULL: i32 = -3;
+    pub const DEMO_ERR_NOT_FOUND: i32 = -2;
+    pub const DEMO_OK: i32 = 0;
     /// A `demo_device *` of the library, as an id the host maps to the pointer: a closed handle, or one from an earlier host process, is refused with an error instead of reaching the library.
     #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
     pub struct Device(u64);

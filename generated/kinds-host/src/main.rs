@@ -26,7 +26,7 @@ mod __dllgen {
         unused_comparisons,
         unused_unsafe
     )]
-    const MODEL_HASH: u64 = 0x30337f2b1c7166b8;
+    const MODEL_HASH: u64 = 0x900f394696f83db5;
     /// `kx_packed` as the library lays it out.
     #[repr(C)]
     #[derive(Clone, Copy)]
@@ -272,7 +272,7 @@ mod __dllgen {
         }
     }
     unsafe impl ::dllgen_runtime::marshal::CStruct for KxInfo {}
-    /// `union (anonymous at kinds.h:55:5)` as the library lays it out.
+    /// `union (anonymous at kinds.h:56:5)` as the library lays it out.
     #[repr(C, align(4))]
     #[derive(Clone, Copy)]
     struct KxInfoValue {
@@ -365,21 +365,23 @@ mod __dllgen {
     type __DllgenFn5 = unsafe extern "C" fn(*const u8, *mut u32) -> i32;
     type __DllgenFn6 = unsafe extern "C" fn(i32) -> *const u8;
     type __DllgenFn7 = unsafe extern "stdcall" fn(i32) -> i32;
-    type __DllgenFn8 = unsafe extern "C" fn(i32) -> i32;
-    type __DllgenFn9 = unsafe extern "C" fn(*const KxBlock, *mut u8) -> i32;
-    type __DllgenFn10 = unsafe extern "C" fn(*mut u32, i32) -> i32;
-    type __DllgenFn11 = unsafe extern "stdcall" fn(
+    type __DllgenFn8 = unsafe extern "C" fn(i32, *mut *mut ::core::ffi::c_void) -> i32;
+    type __DllgenFree8_1 = unsafe extern "C" fn(*mut ::core::ffi::c_void);
+    type __DllgenFn9 = unsafe extern "C" fn(i32) -> i32;
+    type __DllgenFn10 = unsafe extern "C" fn(*const KxBlock, *mut u8) -> i32;
+    type __DllgenFn11 = unsafe extern "C" fn(*mut u32, i32) -> i32;
+    type __DllgenFn12 = unsafe extern "stdcall" fn(
         *const u8,
     ) -> *mut ::core::ffi::c_void;
     /// The library calls this for `kx_fire`'s `r#fn`: it runs the client's closure.
-    unsafe extern "C" fn __dllgen_callback_12_0(
+    unsafe extern "C" fn __dllgen_callback_13_0(
         a0: *mut ::core::ffi::c_void,
         a1: i32,
     ) -> i32 {
         let mut __dllgen_w = ::dllgen_runtime::Writer::new();
         ::dllgen_runtime::marshal::value::reply(&mut __dllgen_w, &a1);
         ::dllgen_runtime::callback(
-            12,
+            13,
             0,
             &mut __dllgen_w,
             |__dllgen_r| ::dllgen_runtime::marshal::value::decode_c(
@@ -388,29 +390,37 @@ mod __dllgen {
             ),
         )
     }
-    type __DllgenFn12 = unsafe extern "C" fn(
+    type __DllgenFn13 = unsafe extern "C" fn(
         ::core::option::Option<
             unsafe extern "C" fn(*mut ::core::ffi::c_void, i32) -> i32,
         >,
         *mut ::core::ffi::c_void,
     ) -> i32;
-    type __DllgenFn13 = unsafe extern "C" fn(
+    type __DllgenFn14 = unsafe extern "C" fn(
+        i32,
+        i32,
+        *const ::core::ffi::c_void,
+        *const ::core::ffi::c_void,
+        *const ::core::ffi::c_void,
+        u32,
+    ) -> i32;
+    type __DllgenFn15 = unsafe extern "C" fn(
         *mut ::dllgen_runtime::marshal::CBool,
         i32,
     ) -> i32;
-    type __DllgenFn14 = unsafe extern "stdcall" fn(
+    type __DllgenFn16 = unsafe extern "stdcall" fn(
         *mut ::core::ffi::c_void,
         *mut KxInfo,
     ) -> i32;
     /// The library calls this for `kx_keep`'s `r#fn`: it runs the client's closure.
-    unsafe extern "C" fn __dllgen_callback_15_0(
+    unsafe extern "C" fn __dllgen_callback_17_0(
         a0: *mut ::core::ffi::c_void,
         a1: i32,
     ) -> i32 {
         let mut __dllgen_w = ::dllgen_runtime::Writer::new();
         ::dllgen_runtime::marshal::value::reply(&mut __dllgen_w, &a1);
         ::dllgen_runtime::callback(
-            15,
+            17,
             0,
             &mut __dllgen_w,
             |__dllgen_r| ::dllgen_runtime::marshal::value::decode_c(
@@ -419,46 +429,46 @@ mod __dllgen {
             ),
         )
     }
-    type __DllgenFn15 = unsafe extern "C" fn(
+    type __DllgenFn17 = unsafe extern "C" fn(
         ::core::option::Option<
             unsafe extern "C" fn(*mut ::core::ffi::c_void, i32) -> i32,
         >,
         *mut ::core::ffi::c_void,
     ) -> ();
-    type __DllgenFn16 = unsafe extern "C" fn(*const KxInfo, *mut i8, i32) -> i32;
-    type __DllgenFn17 = unsafe extern "C" fn(KxPoint, KxPoint, *mut KxPoint, i32) -> i32;
-    type __DllgenFn18 = unsafe extern "C" fn(*const f64, u32) -> f64;
-    type __DllgenFn19 = unsafe extern "C" fn(
+    type __DllgenFn18 = unsafe extern "C" fn(*const KxInfo, *mut i8, i32) -> i32;
+    type __DllgenFn19 = unsafe extern "C" fn(KxPoint, KxPoint, *mut KxPoint, i32) -> i32;
+    type __DllgenFn20 = unsafe extern "C" fn(*const f64, u32) -> f64;
+    type __DllgenFn21 = unsafe extern "C" fn(
         *mut ::core::ffi::c_void,
         *mut i8,
         i32,
     ) -> i32;
-    type __DllgenFn20 = unsafe extern "C" fn(*mut *mut ::core::ffi::c_void) -> i32;
-    type __DllgenFn21 = unsafe extern "stdcall" fn(KxPoint, i32, i32) -> KxPoint;
-    type __DllgenFn22 = unsafe extern "stdcall" fn(
+    type __DllgenFn22 = unsafe extern "C" fn(*mut *mut ::core::ffi::c_void) -> i32;
+    type __DllgenFn23 = unsafe extern "stdcall" fn(KxPoint, i32, i32) -> KxPoint;
+    type __DllgenFn24 = unsafe extern "stdcall" fn(
         *const u8,
         *mut *mut ::core::ffi::c_void,
     ) -> i32;
-    type __DllgenFn23 = unsafe extern "C" fn(*mut u8, i32) -> ();
-    type __DllgenFn24 = unsafe extern "C" fn(*mut i32) -> ();
-    type __DllgenFn25 = unsafe extern "C" fn(*mut u8, *mut u32, *const u8, u32) -> i32;
-    type __DllgenFn26 = unsafe extern "stdcall" fn(
+    type __DllgenFn25 = unsafe extern "C" fn(*mut u8, i32) -> ();
+    type __DllgenFn26 = unsafe extern "C" fn(*mut i32) -> ();
+    type __DllgenFn27 = unsafe extern "C" fn(*mut u8, *mut u32, *const u8, u32) -> i32;
+    type __DllgenFn28 = unsafe extern "stdcall" fn(
         *mut ::core::ffi::c_void,
         *mut u8,
         u32,
         *mut u32,
     ) -> i32;
-    type __DllgenFn27 = unsafe extern "C" fn(*const KxPacked, *mut KxPacked) -> i32;
-    type __DllgenFn28 = unsafe extern "C" fn(*mut u8, i32) -> ();
+    type __DllgenFn29 = unsafe extern "C" fn(*const KxPacked, *mut KxPacked) -> i32;
+    type __DllgenFn30 = unsafe extern "C" fn(*mut u8, i32) -> ();
     /// The library calls this for `kx_scan`'s `progress`: it runs the client's closure.
-    unsafe extern "C" fn __dllgen_callback_29_1(
+    unsafe extern "C" fn __dllgen_callback_31_1(
         a0: *mut ::core::ffi::c_void,
         a1: i32,
     ) -> i32 {
         let mut __dllgen_w = ::dllgen_runtime::Writer::new();
         ::dllgen_runtime::marshal::value::reply(&mut __dllgen_w, &a1);
         ::dllgen_runtime::callback(
-            29,
+            31,
             1,
             &mut __dllgen_w,
             |__dllgen_r| ::dllgen_runtime::marshal::value::decode_c(
@@ -467,22 +477,23 @@ mod __dllgen {
             ),
         )
     }
-    type __DllgenFn29 = unsafe extern "stdcall" fn(
+    type __DllgenFn31 = unsafe extern "stdcall" fn(
         *mut ::core::ffi::c_void,
         ::core::option::Option<
             unsafe extern "C" fn(*mut ::core::ffi::c_void, i32) -> i32,
         >,
         *mut ::core::ffi::c_void,
     ) -> i32;
-    type __DllgenFn30 = unsafe extern "stdcall" fn(
+    type __DllgenFn32 = unsafe extern "stdcall" fn(
         *mut ::core::ffi::c_void,
         *const KxPoint,
     ) -> i32;
-    type __DllgenFn31 = unsafe extern "C" fn(*const u8, i32, i32) -> i32;
-    type __DllgenFn32 = unsafe extern "C" fn(*const KxPoint, i32, *mut KxPoint) -> i32;
-    type __DllgenFn33 = unsafe extern "C" fn(*mut KxPoint) -> ();
-    type __DllgenFn34 = unsafe extern "C" fn(*const u16, *mut u16, i32) -> ();
-    type __DllgenFn35 = unsafe extern "C" fn(
+    type __DllgenFn33 = unsafe extern "C" fn(*const u8, i32, i32) -> i32;
+    type __DllgenFn34 = unsafe extern "C" fn(*const KxPoint, i32, *mut KxPoint) -> i32;
+    type __DllgenFn35 = unsafe extern "C" fn(*mut KxPoint) -> ();
+    type __DllgenFn36 = unsafe extern "C" fn() -> i32;
+    type __DllgenFn37 = unsafe extern "C" fn(*const u16, *mut u16, i32) -> ();
+    type __DllgenFn38 = unsafe extern "C" fn(
         i32,
         i32,
         i32,
@@ -494,12 +505,12 @@ mod __dllgen {
         *const u8,
         i32,
     ) -> i32;
-    type __DllgenFn36 = unsafe extern "stdcall" fn(
+    type __DllgenFn39 = unsafe extern "stdcall" fn(
         *mut ::core::ffi::c_void,
         *const u8,
         u32,
     ) -> i32;
-    type __DllgenFn37 = unsafe extern "stdcall" fn(
+    type __DllgenFn40 = unsafe extern "stdcall" fn(
         *mut ::core::ffi::c_void,
         *const KxBlock,
         *const u8,
@@ -516,6 +527,7 @@ mod __dllgen {
         __dllgen_f6: __DllgenFn6,
         __dllgen_f7: __DllgenFn7,
         __dllgen_f8: __DllgenFn8,
+        __dllgen_free8_1: __DllgenFree8_1,
         __dllgen_f9: __DllgenFn9,
         __dllgen_f10: __DllgenFn10,
         __dllgen_f11: __DllgenFn11,
@@ -545,6 +557,9 @@ mod __dllgen {
         __dllgen_f35: __DllgenFn35,
         __dllgen_f36: __DllgenFn36,
         __dllgen_f37: __DllgenFn37,
+        __dllgen_f38: __DllgenFn38,
+        __dllgen_f39: __DllgenFn39,
+        __dllgen_f40: __DllgenFn40,
     }
     impl ::dllgen_runtime::Library for __DllgenHost {
         fn model_hash(&self) -> u64 {
@@ -827,10 +842,35 @@ mod __dllgen {
                         &mut __dllgen_args,
                         &mut __dllgen_keep,
                     )?;
+                    let mut __dllgen_a_msg = ::dllgen_runtime::marshal::out_string::storage();
+                    __dllgen_args.finish()?;
+                    let __dllgen_ret = unsafe {
+                        (self.__dllgen_f8)(__dllgen_a_code, &mut __dllgen_a_msg)
+                    };
+                    let __dllgen_a_msg_copy = unsafe {
+                        ::dllgen_runtime::marshal::out_string::take::<
+                            ::dllgen_runtime::marshal::Utf8,
+                        >(__dllgen_a_msg)
+                    };
+                    if !__dllgen_a_msg.is_null() {
+                        unsafe { (self.__dllgen_free8_1)(__dllgen_a_msg) };
+                    }
+                    ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
+                    ::dllgen_runtime::marshal::out_string::reply::<
+                        ::dllgen_runtime::marshal::Utf8,
+                    >(__dllgen_out, &__dllgen_a_msg_copy);
+                    Ok(::dllgen_runtime::Status::Ok)
+                }
+                9 => {
+                    let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
+                    let __dllgen_a_code: i32 = ::dllgen_runtime::marshal::value::decode_c(
+                        &mut __dllgen_args,
+                        &mut __dllgen_keep,
+                    )?;
                     __dllgen_args.finish()?;
                     ::dllgen_runtime::native::set_errno(0);
                     ::dllgen_runtime::native::set_last_error(0);
-                    let __dllgen_ret = unsafe { (self.__dllgen_f8)(__dllgen_a_code) };
+                    let __dllgen_ret = unsafe { (self.__dllgen_f9)(__dllgen_a_code) };
                     let (__dllgen_errno, __dllgen_last_error) = (
                         ::dllgen_runtime::native::errno(),
                         ::dllgen_runtime::native::last_error(),
@@ -848,7 +888,7 @@ mod __dllgen {
                     ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                9 => {
+                10 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let __dllgen_a_block = ::dllgen_runtime::marshal::in_value::decode::<
                         KxBlock,
@@ -874,7 +914,7 @@ mod __dllgen {
                     __dllgen_args.finish()?;
                     let __dllgen_ret = unsafe {
                         (self
-                            .__dllgen_f9)(
+                            .__dllgen_f10)(
                             ::dllgen_runtime::marshal::in_value::ptr(&__dllgen_a_block),
                             ::dllgen_runtime::marshal::out_buffer::ptr(
                                 &mut __dllgen_a_out,
@@ -890,7 +930,7 @@ mod __dllgen {
                     )?;
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                10 => {
+                11 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let __dllgen_a_size: i32 = ::dllgen_runtime::marshal::value::decode_c(
                         &mut __dllgen_args,
@@ -907,7 +947,7 @@ mod __dllgen {
                     __dllgen_args.finish()?;
                     let __dllgen_ret = unsafe {
                         (self
-                            .__dllgen_f10)(
+                            .__dllgen_f11)(
                             ::dllgen_runtime::marshal::out_buffer::ptr(
                                 &mut __dllgen_a_out,
                             ),
@@ -923,7 +963,7 @@ mod __dllgen {
                     )?;
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                11 => {
+                12 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let __dllgen_a_path = ::dllgen_runtime::marshal::in_string::decode::<
                         ::dllgen_runtime::marshal::Utf8,
@@ -933,7 +973,7 @@ mod __dllgen {
                     ::dllgen_runtime::native::set_last_error(0);
                     let __dllgen_ret = unsafe {
                         (self
-                            .__dllgen_f11)(
+                            .__dllgen_f12)(
                             ::dllgen_runtime::marshal::in_string::ptr(&__dllgen_a_path),
                         )
                     };
@@ -958,7 +998,7 @@ mod __dllgen {
                     );
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                12 => {
+                13 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let __dllgen_a_fn = ::dllgen_runtime::marshal::callback::decode(
                         &mut __dllgen_args,
@@ -967,12 +1007,12 @@ mod __dllgen {
                     __dllgen_args.finish()?;
                     let (__dllgen_ret, __dllgen_errno, __dllgen_last_error) = ::dllgen_runtime::with_callbacks(
                         __dllgen_cx,
-                        12,
+                        13,
                         || {
                             let __dllgen_ret = unsafe {
                                 (self
-                                    .__dllgen_f12)(
-                                    __dllgen_a_fn.then_some(__dllgen_callback_12_0 as _),
+                                    .__dllgen_f13)(
+                                    __dllgen_a_fn.then_some(__dllgen_callback_13_0 as _),
                                     ::dllgen_runtime::marshal::callback::user_data(),
                                 )
                             };
@@ -986,7 +1026,28 @@ mod __dllgen {
                     ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                13 => {
+                14 => {
+                    let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
+                    let __dllgen_a_x: i32 = ::dllgen_runtime::marshal::value::decode_c(
+                        &mut __dllgen_args,
+                        &mut __dllgen_keep,
+                    )?;
+                    __dllgen_args.finish()?;
+                    let __dllgen_ret = unsafe {
+                        (self
+                            .__dllgen_f14)(
+                            __dllgen_a_x,
+                            (19288i64 as i32),
+                            ::dllgen_runtime::marshal::fixed::string(b"kx-1.0\0"),
+                            ::dllgen_runtime::marshal::fixed::address(0x0),
+                            ::dllgen_runtime::marshal::fixed::address(0xffffffff),
+                            (56i64 as u32),
+                        )
+                    };
+                    ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
+                    Ok(::dllgen_runtime::Status::Ok)
+                }
+                15 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let mut __dllgen_a_flags = ::dllgen_runtime::marshal::inout_buffer::decode_c::<
                         ::dllgen_runtime::marshal::CBool,
@@ -1003,7 +1064,7 @@ mod __dllgen {
                     __dllgen_args.finish()?;
                     let __dllgen_ret = unsafe {
                         (self
-                            .__dllgen_f13)(
+                            .__dllgen_f15)(
                             ::dllgen_runtime::marshal::inout_buffer::ptr(
                                 &mut __dllgen_a_flags,
                             ),
@@ -1018,7 +1079,7 @@ mod __dllgen {
                     );
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                14 => {
+                16 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let __dllgen_a_dev = ::dllgen_runtime::marshal::handle::decode_c(
                         &mut __dllgen_args,
@@ -1033,7 +1094,7 @@ mod __dllgen {
                     ::dllgen_runtime::native::set_last_error(0);
                     let __dllgen_ret = unsafe {
                         (self
-                            .__dllgen_f14)(
+                            .__dllgen_f16)(
                             ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_dev),
                             ::dllgen_runtime::marshal::out_value::ptr(
                                 &mut __dllgen_a_info,
@@ -1067,7 +1128,7 @@ mod __dllgen {
                     )?;
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                15 => {
+                17 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let __dllgen_a_fn = ::dllgen_runtime::marshal::callback::decode(
                         &mut __dllgen_args,
@@ -1076,12 +1137,12 @@ mod __dllgen {
                     __dllgen_args.finish()?;
                     let (__dllgen_ret, __dllgen_errno, __dllgen_last_error) = ::dllgen_runtime::with_callbacks(
                         __dllgen_cx,
-                        15,
+                        17,
                         || {
                             let __dllgen_ret = unsafe {
                                 (self
-                                    .__dllgen_f15)(
-                                    __dllgen_a_fn.then_some(__dllgen_callback_15_0 as _),
+                                    .__dllgen_f17)(
+                                    __dllgen_a_fn.then_some(__dllgen_callback_17_0 as _),
                                     ::dllgen_runtime::marshal::callback::user_data(),
                                 )
                             };
@@ -1094,7 +1155,7 @@ mod __dllgen {
                     )?;
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                16 => {
+                18 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let __dllgen_a_info = ::dllgen_runtime::marshal::in_value::decode::<
                         KxInfo,
@@ -1115,7 +1176,7 @@ mod __dllgen {
                     ::dllgen_runtime::native::set_last_error(0);
                     let __dllgen_ret = unsafe {
                         (self
-                            .__dllgen_f16)(
+                            .__dllgen_f18)(
                             ::dllgen_runtime::marshal::in_value::ptr(&__dllgen_a_info),
                             ::dllgen_runtime::marshal::out_buffer::ptr(
                                 &mut __dllgen_a_buf,
@@ -1146,7 +1207,7 @@ mod __dllgen {
                     )?;
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                17 => {
+                19 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let __dllgen_a_from: KxPoint = ::dllgen_runtime::marshal::value::decode_c(
                         &mut __dllgen_args,
@@ -1172,7 +1233,7 @@ mod __dllgen {
                     ::dllgen_runtime::native::set_last_error(0);
                     let __dllgen_ret = unsafe {
                         (self
-                            .__dllgen_f17)(
+                            .__dllgen_f19)(
                             __dllgen_a_from,
                             __dllgen_a_step,
                             ::dllgen_runtime::marshal::out_buffer::ptr(
@@ -1205,7 +1266,7 @@ mod __dllgen {
                     )?;
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                18 => {
+                20 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let __dllgen_a_values = ::dllgen_runtime::marshal::in_buffer::decode::<
                         f64,
@@ -1222,7 +1283,7 @@ mod __dllgen {
                     __dllgen_args.finish()?;
                     let __dllgen_ret = unsafe {
                         (self
-                            .__dllgen_f18)(
+                            .__dllgen_f20)(
                             ::dllgen_runtime::marshal::in_buffer::ptr(
                                 &__dllgen_a_values,
                             ),
@@ -1232,7 +1293,7 @@ mod __dllgen {
                     ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                19 => {
+                21 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let __dllgen_a_dev = ::dllgen_runtime::marshal::handle::decode_c(
                         &mut __dllgen_args,
@@ -1255,7 +1316,7 @@ mod __dllgen {
                     ::dllgen_runtime::native::set_last_error(0);
                     let __dllgen_ret = unsafe {
                         (self
-                            .__dllgen_f19)(
+                            .__dllgen_f21)(
                             ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_dev),
                             ::dllgen_runtime::marshal::out_buffer::ptr(
                                 &mut __dllgen_a_buf,
@@ -1292,14 +1353,14 @@ mod __dllgen {
                     )?;
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                20 => {
+                22 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let mut __dllgen_a_out = ::dllgen_runtime::marshal::out_handle::storage();
                     __dllgen_args.finish()?;
                     ::dllgen_runtime::native::set_errno(0);
                     ::dllgen_runtime::native::set_last_error(0);
                     let __dllgen_ret = unsafe {
-                        (self.__dllgen_f20)(&mut __dllgen_a_out)
+                        (self.__dllgen_f22)(&mut __dllgen_a_out)
                     };
                     let (__dllgen_errno, __dllgen_last_error) = (
                         ::dllgen_runtime::native::errno(),
@@ -1323,7 +1384,7 @@ mod __dllgen {
                     );
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                21 => {
+                23 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let __dllgen_a_p: KxPoint = ::dllgen_runtime::marshal::value::decode_c(
                         &mut __dllgen_args,
@@ -1339,12 +1400,12 @@ mod __dllgen {
                     )?;
                     __dllgen_args.finish()?;
                     let __dllgen_ret = unsafe {
-                        (self.__dllgen_f21)(__dllgen_a_p, __dllgen_a_dx, __dllgen_a_dy)
+                        (self.__dllgen_f23)(__dllgen_a_p, __dllgen_a_dx, __dllgen_a_dy)
                     };
                     ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                22 => {
+                24 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let __dllgen_a_path = ::dllgen_runtime::marshal::in_string::decode::<
                         ::dllgen_runtime::marshal::Utf8,
@@ -1355,7 +1416,7 @@ mod __dllgen {
                     ::dllgen_runtime::native::set_last_error(0);
                     let __dllgen_ret = unsafe {
                         (self
-                            .__dllgen_f22)(
+                            .__dllgen_f24)(
                             ::dllgen_runtime::marshal::in_string::ptr(&__dllgen_a_path),
                             &mut __dllgen_a_out,
                         )
@@ -1382,7 +1443,7 @@ mod __dllgen {
                     );
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                23 => {
+                25 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let __dllgen_a_cap: i32 = ::dllgen_runtime::marshal::length::decode(
                         &mut __dllgen_args,
@@ -1398,7 +1459,7 @@ mod __dllgen {
                     __dllgen_args.finish()?;
                     let __dllgen_ret = unsafe {
                         (self
-                            .__dllgen_f23)(
+                            .__dllgen_f25)(
                             ::dllgen_runtime::marshal::out_buffer::ptr(
                                 &mut __dllgen_a_buf,
                             ),
@@ -1413,7 +1474,7 @@ mod __dllgen {
                     )?;
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                24 => {
+                26 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let mut __dllgen_a_out = ::dllgen_runtime::marshal::out_value::storage::<
                         i32,
@@ -1421,7 +1482,7 @@ mod __dllgen {
                     __dllgen_args.finish()?;
                     let __dllgen_ret = unsafe {
                         (self
-                            .__dllgen_f24)(
+                            .__dllgen_f26)(
                             ::dllgen_runtime::marshal::out_value::ptr(
                                 &mut __dllgen_a_out,
                             ),
@@ -1434,7 +1495,7 @@ mod __dllgen {
                     )?;
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                25 => {
+                27 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let (mut __dllgen_a_dst_len, __dllgen_g_dst_len): (u32, u64) = ::dllgen_runtime::marshal::inout_length::decode(
                         &mut __dllgen_args,
@@ -1464,7 +1525,7 @@ mod __dllgen {
                     ::dllgen_runtime::native::set_last_error(0);
                     let __dllgen_ret = unsafe {
                         (self
-                            .__dllgen_f25)(
+                            .__dllgen_f27)(
                             ::dllgen_runtime::marshal::out_buffer::ptr(
                                 &mut __dllgen_a_dst,
                             ),
@@ -1498,7 +1559,7 @@ mod __dllgen {
                     )?;
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                26 => {
+                28 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let __dllgen_a_dev = ::dllgen_runtime::marshal::handle::decode_c(
                         &mut __dllgen_args,
@@ -1522,7 +1583,7 @@ mod __dllgen {
                     ::dllgen_runtime::native::set_last_error(0);
                     let __dllgen_ret = unsafe {
                         (self
-                            .__dllgen_f26)(
+                            .__dllgen_f28)(
                             ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_dev),
                             ::dllgen_runtime::marshal::out_buffer::ptr(
                                 &mut __dllgen_a_buf,
@@ -1561,7 +1622,7 @@ mod __dllgen {
                     )?;
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                27 => {
+                29 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let __dllgen_a_in = ::dllgen_runtime::marshal::in_value::decode::<
                         KxPacked,
@@ -1572,7 +1633,7 @@ mod __dllgen {
                     __dllgen_args.finish()?;
                     let __dllgen_ret = unsafe {
                         (self
-                            .__dllgen_f27)(
+                            .__dllgen_f29)(
                             ::dllgen_runtime::marshal::in_value::ptr(&__dllgen_a_in),
                             ::dllgen_runtime::marshal::out_value::ptr(
                                 &mut __dllgen_a_out,
@@ -1587,7 +1648,7 @@ mod __dllgen {
                     )?;
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                28 => {
+                30 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let mut __dllgen_a_bytes = ::dllgen_runtime::marshal::inout_buffer::decode_c::<
                         u8,
@@ -1604,7 +1665,7 @@ mod __dllgen {
                     __dllgen_args.finish()?;
                     let __dllgen_ret = unsafe {
                         (self
-                            .__dllgen_f28)(
+                            .__dllgen_f30)(
                             ::dllgen_runtime::marshal::inout_buffer::ptr(
                                 &mut __dllgen_a_bytes,
                             ),
@@ -1618,7 +1679,7 @@ mod __dllgen {
                     );
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                29 => {
+                31 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let __dllgen_a_dev = ::dllgen_runtime::marshal::handle::decode_c(
                         &mut __dllgen_args,
@@ -1634,13 +1695,13 @@ mod __dllgen {
                     ::dllgen_runtime::native::set_last_error(0);
                     let (__dllgen_ret, __dllgen_errno, __dllgen_last_error) = ::dllgen_runtime::with_callbacks(
                         __dllgen_cx,
-                        29,
+                        31,
                         || {
                             let __dllgen_ret = unsafe {
                                 (self
-                                    .__dllgen_f29)(
+                                    .__dllgen_f31)(
                                     ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_dev),
-                                    __dllgen_a_progress.then_some(__dllgen_callback_29_1 as _),
+                                    __dllgen_a_progress.then_some(__dllgen_callback_31_1 as _),
                                     ::dllgen_runtime::marshal::callback::user_data(),
                                 )
                             };
@@ -1669,7 +1730,7 @@ mod __dllgen {
                     ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                30 => {
+                32 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let __dllgen_a_dev = ::dllgen_runtime::marshal::handle::decode_c(
                         &mut __dllgen_args,
@@ -1684,7 +1745,7 @@ mod __dllgen {
                     ::dllgen_runtime::native::set_last_error(0);
                     let __dllgen_ret = unsafe {
                         (self
-                            .__dllgen_f30)(
+                            .__dllgen_f32)(
                             ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_dev),
                             ::dllgen_runtime::marshal::in_value::ptr(&__dllgen_a_origin),
                         )
@@ -1711,7 +1772,7 @@ mod __dllgen {
                     ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                31 => {
+                33 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let __dllgen_a_data = ::dllgen_runtime::marshal::in_buffer::decode::<
                         u8,
@@ -1737,7 +1798,7 @@ mod __dllgen {
                     __dllgen_args.finish()?;
                     let __dllgen_ret = unsafe {
                         (self
-                            .__dllgen_f31)(
+                            .__dllgen_f33)(
                             ::dllgen_runtime::marshal::in_buffer::ptr(&__dllgen_a_data),
                             __dllgen_a_count,
                             __dllgen_a_stride,
@@ -1746,7 +1807,7 @@ mod __dllgen {
                     ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                32 => {
+                34 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let __dllgen_a_pts = ::dllgen_runtime::marshal::in_buffer::decode::<
                         KxPoint,
@@ -1768,7 +1829,7 @@ mod __dllgen {
                     ::dllgen_runtime::native::set_last_error(0);
                     let __dllgen_ret = unsafe {
                         (self
-                            .__dllgen_f32)(
+                            .__dllgen_f34)(
                             ::dllgen_runtime::marshal::in_buffer::ptr(&__dllgen_a_pts),
                             __dllgen_a_n,
                             ::dllgen_runtime::marshal::out_value::ptr(
@@ -1798,7 +1859,7 @@ mod __dllgen {
                     )?;
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                33 => {
+                35 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let mut __dllgen_a_p = ::dllgen_runtime::marshal::inout_value::decode_c::<
                         KxPoint,
@@ -1806,7 +1867,7 @@ mod __dllgen {
                     __dllgen_args.finish()?;
                     let __dllgen_ret = unsafe {
                         (self
-                            .__dllgen_f33)(
+                            .__dllgen_f35)(
                             ::dllgen_runtime::marshal::inout_value::ptr(
                                 &mut __dllgen_a_p,
                             ),
@@ -1820,7 +1881,30 @@ mod __dllgen {
                     )?;
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                34 => {
+                36 => {
+                    let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
+                    __dllgen_args.finish()?;
+                    ::dllgen_runtime::native::set_errno(0);
+                    ::dllgen_runtime::native::set_last_error(0);
+                    let __dllgen_ret = unsafe { (self.__dllgen_f36)() };
+                    let (__dllgen_errno, __dllgen_last_error) = (
+                        ::dllgen_runtime::native::errno(),
+                        ::dllgen_runtime::native::last_error(),
+                    );
+                    if let Some(__dllgen_status) = ::dllgen_runtime::marshal::error::check(
+                        __dllgen_out,
+                        __dllgen_ret,
+                        ::dllgen_runtime::marshal::error::Rule::Negative,
+                        ::dllgen_runtime::marshal::error::Code::Return,
+                        __dllgen_errno,
+                        __dllgen_last_error,
+                    ) {
+                        return Ok(__dllgen_status);
+                    }
+                    ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
+                    Ok(::dllgen_runtime::Status::Ok)
+                }
+                37 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let __dllgen_a_text = ::dllgen_runtime::marshal::in_string::decode::<
                         ::dllgen_runtime::marshal::Utf16,
@@ -1839,7 +1923,7 @@ mod __dllgen {
                     __dllgen_args.finish()?;
                     let __dllgen_ret = unsafe {
                         (self
-                            .__dllgen_f34)(
+                            .__dllgen_f37)(
                             ::dllgen_runtime::marshal::in_string::ptr(&__dllgen_a_text),
                             ::dllgen_runtime::marshal::out_buffer::ptr(
                                 &mut __dllgen_a_out,
@@ -1855,7 +1939,7 @@ mod __dllgen {
                     )?;
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                35 => {
+                38 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let __dllgen_a_w: i32 = ::dllgen_runtime::marshal::value::decode_c(
                         &mut __dllgen_args,
@@ -1904,7 +1988,7 @@ mod __dllgen {
                     __dllgen_args.finish()?;
                     let __dllgen_ret = unsafe {
                         (self
-                            .__dllgen_f35)(
+                            .__dllgen_f38)(
                             __dllgen_a_w,
                             __dllgen_a_r,
                             __dllgen_a_out,
@@ -1920,7 +2004,7 @@ mod __dllgen {
                     ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                36 => {
+                39 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let __dllgen_a_dev = ::dllgen_runtime::marshal::handle::decode_c(
                         &mut __dllgen_args,
@@ -1944,7 +2028,7 @@ mod __dllgen {
                     ::dllgen_runtime::native::set_last_error(0);
                     let __dllgen_ret = unsafe {
                         (self
-                            .__dllgen_f36)(
+                            .__dllgen_f39)(
                             ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_dev),
                             ::dllgen_runtime::marshal::in_buffer::ptr(&__dllgen_a_data),
                             __dllgen_a_len,
@@ -1972,7 +2056,7 @@ mod __dllgen {
                     ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                37 => {
+                40 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let __dllgen_a_dev = ::dllgen_runtime::marshal::handle::decode_c(
                         &mut __dllgen_args,
@@ -2006,7 +2090,7 @@ mod __dllgen {
                     ::dllgen_runtime::native::set_last_error(0);
                     let __dllgen_ret = unsafe {
                         (self
-                            .__dllgen_f37)(
+                            .__dllgen_f40)(
                             ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_dev),
                             ::dllgen_runtime::marshal::in_value::ptr(&__dllgen_a_block),
                             ::dllgen_runtime::marshal::in_buffer::ptr(&__dllgen_a_bytes),
@@ -2055,11 +2139,14 @@ mod __dllgen {
                         "kx_eat",
                         "kx_error_text",
                         "#40",
+                        "kx_explain",
+                        "kx_free",
                         "kx_fail",
                         "kx_fill_blocks",
                         "kx_fill_odd",
                         "kx_find@4",
                         "kx_fire",
+                        "kx_fixed",
                         "kx_flip",
                         "kx_info_get@8",
                         "kx_keep",
@@ -2081,6 +2168,7 @@ mod __dllgen {
                         "kx_sum_opt",
                         "kx_sum_points",
                         "kx_swap",
+                        "kx_unfreed",
                         "kx_upper16",
                         "kx_weigh",
                         "kx_write@12",
@@ -2129,6 +2217,10 @@ mod __dllgen {
                     __dllgen_f8: ::core::mem::transmute::<
                         *const ::core::ffi::c_void,
                         __DllgenFn8,
+                    >(symbols.next().unwrap_or(::core::ptr::null())),
+                    __dllgen_free8_1: ::core::mem::transmute::<
+                        *const ::core::ffi::c_void,
+                        __DllgenFree8_1,
                     >(symbols.next().unwrap_or(::core::ptr::null())),
                     __dllgen_f9: ::core::mem::transmute::<
                         *const ::core::ffi::c_void,
@@ -2245,6 +2337,18 @@ mod __dllgen {
                     __dllgen_f37: ::core::mem::transmute::<
                         *const ::core::ffi::c_void,
                         __DllgenFn37,
+                    >(symbols.next().unwrap_or(::core::ptr::null())),
+                    __dllgen_f38: ::core::mem::transmute::<
+                        *const ::core::ffi::c_void,
+                        __DllgenFn38,
+                    >(symbols.next().unwrap_or(::core::ptr::null())),
+                    __dllgen_f39: ::core::mem::transmute::<
+                        *const ::core::ffi::c_void,
+                        __DllgenFn39,
+                    >(symbols.next().unwrap_or(::core::ptr::null())),
+                    __dllgen_f40: ::core::mem::transmute::<
+                        *const ::core::ffi::c_void,
+                        __DllgenFn40,
                     >(symbols.next().unwrap_or(::core::ptr::null())),
                     __dllgen_library: library,
                 }

@@ -10,13 +10,18 @@ mod __dllgen {
     #![allow(clippy::all, unused_imports, unused_mut, unused_variables, non_snake_case)]
     pub use ::dllgen_runtime::{Config, Error, HostPath};
     /// The hash of the model both sides were generated from; the host refuses any other.
-    pub const MODEL_HASH: u64 = 0x2387cb74750f9d52;
+    pub const MODEL_HASH: u64 = 0x41691b57405b37d3;
     /// The host executable's file name.
     pub const HOST_EXE: &str = if cfg!(windows) {
         "kinds-linux-host.exe"
     } else {
         "kinds-linux-host"
     };
+    pub const KX_ERR_ARG: i32 = -1;
+    pub const KX_ERR_IO: i32 = -2;
+    pub const KX_MAGIC: i32 = 19288;
+    pub const KX_OK: i32 = 0;
+    pub const KX_VERSION: &str = "kx-1.0";
     /// A `kx_device *` of the library, as an id the host maps to the pointer: a closed handle, or one from an earlier host process, is refused with an error instead of reaching the library.
     #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
     pub struct Device(u64);
@@ -217,7 +222,7 @@ mod __dllgen {
         }
     }
     impl ::dllgen_runtime::marshal::Struct for KxInfo {}
-    /// `union (anonymous at kinds.h:55:5)` of the library.
+    /// `union (anonymous at kinds.h:56:5)` of the library.
     #[derive(Debug, Clone, PartialEq)]
     pub struct KxInfoValue {
         pub bytes: [u8; 4],
@@ -590,12 +595,45 @@ mod __dllgen {
                 )?;
             Ok(__dllgen_ret)
         }
+        /// Sets `*msg` to a message about `code`, which the caller frees with kx_free (NULL for
+        /// 0); returns `code`.
+        pub fn kx_explain(
+            &self,
+            code: i32,
+        ) -> ::core::result::Result<
+            (i32, ::core::option::Option<::std::string::String>),
+            Error,
+        > {
+            let (__dllgen_ret, __dllgen_a_msg) = self
+                .client
+                .call(
+                    8,
+                    |__dllgen_w| {
+                        ::dllgen_runtime::marshal::value::encode(__dllgen_w, &code);
+                    },
+                    |mut __dllgen_r| {
+                        let __dllgen_ret: i32 = ::dllgen_runtime::marshal::value::decode(
+                            &mut __dllgen_r,
+                        )?;
+                        let __dllgen_a_msg: ::core::option::Option<
+                            ::std::string::String,
+                        > = ::dllgen_runtime::marshal::out_string::decode::<
+                            ::dllgen_runtime::marshal::Utf8,
+                            _,
+                        >(&mut __dllgen_r)?;
+                        __dllgen_r.finish()?;
+                        Ok((__dllgen_ret, __dllgen_a_msg))
+                    },
+                    &mut ::dllgen_runtime::marshal::callback::none,
+                )?;
+            Ok((__dllgen_ret, __dllgen_a_msg))
+        }
         /// Fails with errno set to `code`; returns -1.
         pub fn kx_fail(&self, code: i32) -> ::core::result::Result<i32, Error> {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    8,
+                    9,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::value::encode(__dllgen_w, &code);
                     },
@@ -624,7 +662,7 @@ mod __dllgen {
             let (__dllgen_ret, __dllgen_a_out) = self
                 .client
                 .call(
-                    9,
+                    10,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::in_value::encode::<
                             KxBlock,
@@ -656,7 +694,7 @@ mod __dllgen {
             let (__dllgen_ret, __dllgen_a_out) = self
                 .client
                 .call(
-                    10,
+                    11,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::value::encode(__dllgen_w, &size);
                     },
@@ -682,7 +720,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    11,
+                    12,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::in_string::encode::<
                             ::dllgen_runtime::marshal::Utf8,
@@ -710,7 +748,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    12,
+                    13,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::callback::encode(
                             __dllgen_w,
@@ -756,6 +794,28 @@ mod __dllgen {
                 )?;
             Ok(__dllgen_ret)
         }
+        /// Checks its fixed arguments, which the client never sees: returns `x * 2` when `magic`
+        /// is KX_MAGIC, `version` is KX_VERSION, `reserved` is NULL, `dtor` is KX_TRANSIENT and
+        /// `size` is sizeof(struct kx_info); else minus the position of the first wrong one.
+        pub fn kx_fixed(&self, x: i32) -> ::core::result::Result<i32, Error> {
+            let (__dllgen_ret,) = self
+                .client
+                .call(
+                    14,
+                    |__dllgen_w| {
+                        ::dllgen_runtime::marshal::value::encode(__dllgen_w, &x);
+                    },
+                    |mut __dllgen_r| {
+                        let __dllgen_ret: i32 = ::dllgen_runtime::marshal::value::decode(
+                            &mut __dllgen_r,
+                        )?;
+                        __dllgen_r.finish()?;
+                        Ok((__dllgen_ret,))
+                    },
+                    &mut ::dllgen_runtime::marshal::callback::none,
+                )?;
+            Ok(__dllgen_ret)
+        }
         /// Negates `n` flags in place; returns how many were set before.
         pub fn kx_flip(&self, flags: &mut [bool]) -> ::core::result::Result<i32, Error> {
             let __dllgen_a_n: u64 = ::dllgen_runtime::marshal::length::of(
@@ -767,7 +827,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    13,
+                    15,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::inout_buffer::encode(
                             __dllgen_w,
@@ -803,7 +863,7 @@ mod __dllgen {
             let (__dllgen_ret, __dllgen_a_info) = self
                 .client
                 .call(
-                    14,
+                    16,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::handle::encode(__dllgen_w, &dev);
                     },
@@ -831,7 +891,7 @@ mod __dllgen {
             let () = self
                 .client
                 .call(
-                    15,
+                    17,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::callback::encode(
                             __dllgen_w,
@@ -889,7 +949,7 @@ mod __dllgen {
             let (__dllgen_ret, __dllgen_a_buf) = self
                 .client
                 .call(
-                    16,
+                    18,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::in_value::encode::<
                             KxInfo,
@@ -932,7 +992,7 @@ mod __dllgen {
             let (__dllgen_a_out,) = self
                 .client
                 .call(
-                    17,
+                    19,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::value::encode(__dllgen_w, &from);
                         ::dllgen_runtime::marshal::value::encode(__dllgen_w, &step);
@@ -965,7 +1025,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    18,
+                    20,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::in_buffer::encode(
                             __dllgen_w,
@@ -1003,7 +1063,7 @@ mod __dllgen {
             let (__dllgen_a_buf,) = self
                 .client
                 .call(
-                    19,
+                    21,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::handle::encode(__dllgen_w, &dev);
                         ::dllgen_runtime::marshal::length::encode(
@@ -1030,7 +1090,7 @@ mod __dllgen {
             let (__dllgen_ret, __dllgen_a_out) = self
                 .client
                 .call(
-                    20,
+                    22,
                     |__dllgen_w| {},
                     |mut __dllgen_r| {
                         let __dllgen_ret: i32 = ::dllgen_runtime::marshal::value::decode(
@@ -1056,7 +1116,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    21,
+                    23,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::value::encode(__dllgen_w, &p);
                         ::dllgen_runtime::marshal::value::encode(__dllgen_w, &dx);
@@ -1078,7 +1138,7 @@ mod __dllgen {
             let (__dllgen_ret, __dllgen_a_out) = self
                 .client
                 .call(
-                    22,
+                    24,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::in_string::encode::<
                             ::dllgen_runtime::marshal::Utf8,
@@ -1112,7 +1172,7 @@ mod __dllgen {
             let (__dllgen_a_buf,) = self
                 .client
                 .call(
-                    23,
+                    25,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::length::encode(
                             __dllgen_w,
@@ -1139,7 +1199,7 @@ mod __dllgen {
             let (__dllgen_a_out,) = self
                 .client
                 .call(
-                    24,
+                    26,
                     |__dllgen_w| {},
                     |mut __dllgen_r| {
                         let __dllgen_a_out: i32 = ::dllgen_runtime::marshal::out_value::decode(
@@ -1174,7 +1234,7 @@ mod __dllgen {
             let (__dllgen_ret, __dllgen_a_dst) = self
                 .client
                 .call(
-                    25,
+                    27,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::length::encode(
                             __dllgen_w,
@@ -1222,7 +1282,7 @@ mod __dllgen {
             let (__dllgen_ret, __dllgen_a_buf) = self
                 .client
                 .call(
-                    26,
+                    28,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::handle::encode(__dllgen_w, &dev);
                         ::dllgen_runtime::marshal::length::encode(
@@ -1255,7 +1315,7 @@ mod __dllgen {
             let (__dllgen_ret, __dllgen_a_out) = self
                 .client
                 .call(
-                    27,
+                    29,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::in_value::encode::<
                             KxPacked,
@@ -1286,7 +1346,7 @@ mod __dllgen {
             let () = self
                 .client
                 .call(
-                    28,
+                    30,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::inout_buffer::encode(
                             __dllgen_w,
@@ -1324,7 +1384,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    29,
+                    31,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::handle::encode(__dllgen_w, &dev);
                         ::dllgen_runtime::marshal::callback::encode(
@@ -1380,7 +1440,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    30,
+                    32,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::handle::encode(__dllgen_w, &dev);
                         ::dllgen_runtime::marshal::in_value::encode::<
@@ -1408,7 +1468,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    31,
+                    33,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::in_buffer::encode(
                             __dllgen_w,
@@ -1442,7 +1502,7 @@ mod __dllgen {
             let (__dllgen_ret, __dllgen_a_out) = self
                 .client
                 .call(
-                    32,
+                    34,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::in_buffer::encode(
                             __dllgen_w,
@@ -1474,7 +1534,7 @@ mod __dllgen {
             let () = self
                 .client
                 .call(
-                    33,
+                    35,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::inout_value::encode(
                             __dllgen_w,
@@ -1495,6 +1555,24 @@ mod __dllgen {
                 )?;
             Ok(())
         }
+        /// How many messages from kx_explain are not freed yet.
+        pub fn kx_unfreed(&self) -> ::core::result::Result<i32, Error> {
+            let (__dllgen_ret,) = self
+                .client
+                .call(
+                    36,
+                    |__dllgen_w| {},
+                    |mut __dllgen_r| {
+                        let __dllgen_ret: i32 = ::dllgen_runtime::marshal::value::decode(
+                            &mut __dllgen_r,
+                        )?;
+                        __dllgen_r.finish()?;
+                        Ok((__dllgen_ret,))
+                    },
+                    &mut ::dllgen_runtime::marshal::callback::none,
+                )?;
+            Ok(__dllgen_ret)
+        }
         /// Copies UTF-16 `text` upper-cased (ASCII letters) into `out`, NUL-terminated within
         /// `cap` units.
         pub fn kx_upper16(
@@ -1511,7 +1589,7 @@ mod __dllgen {
             let (__dllgen_a_out,) = self
                 .client
                 .call(
-                    34,
+                    37,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::in_string::encode::<
                             ::dllgen_runtime::marshal::Utf16,
@@ -1557,7 +1635,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    35,
+                    38,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::value::encode(__dllgen_w, &w);
                         ::dllgen_runtime::marshal::value::encode(__dllgen_w, &r);
@@ -1602,7 +1680,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    36,
+                    39,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::handle::encode(__dllgen_w, &dev);
                         ::dllgen_runtime::marshal::in_buffer::encode(
@@ -1636,7 +1714,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    37,
+                    40,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::handle::encode(__dllgen_w, &dev);
                         ::dllgen_runtime::marshal::in_value::encode::<

@@ -26,7 +26,7 @@ mod __dllgen {
         unused_comparisons,
         unused_unsafe
     )]
-    const MODEL_HASH: u64 = 0x2387cb74750f9d52;
+    const MODEL_HASH: u64 = 0x41691b57405b37d3;
     /// `kx_packed` as the library lays it out.
     #[repr(C)]
     #[derive(Clone, Copy)]
@@ -270,7 +270,7 @@ mod __dllgen {
         }
     }
     unsafe impl ::dllgen_runtime::marshal::CStruct for KxInfo {}
-    /// `union (anonymous at kinds.h:55:5)` as the library lays it out.
+    /// `union (anonymous at kinds.h:56:5)` as the library lays it out.
     #[repr(C, align(4))]
     #[derive(Clone, Copy)]
     struct KxInfoValue {
@@ -363,19 +363,21 @@ mod __dllgen {
     type __DllgenFn5 = unsafe extern "C" fn(*const u8, *mut u32) -> i32;
     type __DllgenFn6 = unsafe extern "C" fn(i32) -> *const u8;
     type __DllgenFn7 = unsafe extern "C" fn(i32) -> i32;
-    type __DllgenFn8 = unsafe extern "C" fn(i32) -> i32;
-    type __DllgenFn9 = unsafe extern "C" fn(*const KxBlock, *mut u8) -> i32;
-    type __DllgenFn10 = unsafe extern "C" fn(*mut u32, i32) -> i32;
-    type __DllgenFn11 = unsafe extern "C" fn(*const u8) -> *mut ::core::ffi::c_void;
+    type __DllgenFn8 = unsafe extern "C" fn(i32, *mut *mut ::core::ffi::c_void) -> i32;
+    type __DllgenFree8_1 = unsafe extern "C" fn(*mut ::core::ffi::c_void);
+    type __DllgenFn9 = unsafe extern "C" fn(i32) -> i32;
+    type __DllgenFn10 = unsafe extern "C" fn(*const KxBlock, *mut u8) -> i32;
+    type __DllgenFn11 = unsafe extern "C" fn(*mut u32, i32) -> i32;
+    type __DllgenFn12 = unsafe extern "C" fn(*const u8) -> *mut ::core::ffi::c_void;
     /// The library calls this for `kx_fire`'s `r#fn`: it runs the client's closure.
-    unsafe extern "C" fn __dllgen_callback_12_0(
+    unsafe extern "C" fn __dllgen_callback_13_0(
         a0: *mut ::core::ffi::c_void,
         a1: i32,
     ) -> i32 {
         let mut __dllgen_w = ::dllgen_runtime::Writer::new();
         ::dllgen_runtime::marshal::value::reply(&mut __dllgen_w, &a1);
         ::dllgen_runtime::callback(
-            12,
+            13,
             0,
             &mut __dllgen_w,
             |__dllgen_r| ::dllgen_runtime::marshal::value::decode_c(
@@ -384,29 +386,37 @@ mod __dllgen {
             ),
         )
     }
-    type __DllgenFn12 = unsafe extern "C" fn(
+    type __DllgenFn13 = unsafe extern "C" fn(
         ::core::option::Option<
             unsafe extern "C" fn(*mut ::core::ffi::c_void, i32) -> i32,
         >,
         *mut ::core::ffi::c_void,
     ) -> i32;
-    type __DllgenFn13 = unsafe extern "C" fn(
+    type __DllgenFn14 = unsafe extern "C" fn(
+        i32,
+        i32,
+        *const ::core::ffi::c_void,
+        *const ::core::ffi::c_void,
+        *const ::core::ffi::c_void,
+        u32,
+    ) -> i32;
+    type __DllgenFn15 = unsafe extern "C" fn(
         *mut ::dllgen_runtime::marshal::CBool,
         i32,
     ) -> i32;
-    type __DllgenFn14 = unsafe extern "C" fn(
+    type __DllgenFn16 = unsafe extern "C" fn(
         *mut ::core::ffi::c_void,
         *mut KxInfo,
     ) -> i32;
     /// The library calls this for `kx_keep`'s `r#fn`: it runs the client's closure.
-    unsafe extern "C" fn __dllgen_callback_15_0(
+    unsafe extern "C" fn __dllgen_callback_17_0(
         a0: *mut ::core::ffi::c_void,
         a1: i32,
     ) -> i32 {
         let mut __dllgen_w = ::dllgen_runtime::Writer::new();
         ::dllgen_runtime::marshal::value::reply(&mut __dllgen_w, &a1);
         ::dllgen_runtime::callback(
-            15,
+            17,
             0,
             &mut __dllgen_w,
             |__dllgen_r| ::dllgen_runtime::marshal::value::decode_c(
@@ -415,46 +425,46 @@ mod __dllgen {
             ),
         )
     }
-    type __DllgenFn15 = unsafe extern "C" fn(
+    type __DllgenFn17 = unsafe extern "C" fn(
         ::core::option::Option<
             unsafe extern "C" fn(*mut ::core::ffi::c_void, i32) -> i32,
         >,
         *mut ::core::ffi::c_void,
     ) -> ();
-    type __DllgenFn16 = unsafe extern "C" fn(*const KxInfo, *mut i8, i32) -> i32;
-    type __DllgenFn17 = unsafe extern "C" fn(KxPoint, KxPoint, *mut KxPoint, i32) -> i32;
-    type __DllgenFn18 = unsafe extern "C" fn(*const f64, u32) -> f64;
-    type __DllgenFn19 = unsafe extern "C" fn(
+    type __DllgenFn18 = unsafe extern "C" fn(*const KxInfo, *mut i8, i32) -> i32;
+    type __DllgenFn19 = unsafe extern "C" fn(KxPoint, KxPoint, *mut KxPoint, i32) -> i32;
+    type __DllgenFn20 = unsafe extern "C" fn(*const f64, u32) -> f64;
+    type __DllgenFn21 = unsafe extern "C" fn(
         *mut ::core::ffi::c_void,
         *mut i8,
         i32,
     ) -> i32;
-    type __DllgenFn20 = unsafe extern "C" fn(*mut *mut ::core::ffi::c_void) -> i32;
-    type __DllgenFn21 = unsafe extern "C" fn(KxPoint, i32, i32) -> KxPoint;
-    type __DllgenFn22 = unsafe extern "C" fn(
+    type __DllgenFn22 = unsafe extern "C" fn(*mut *mut ::core::ffi::c_void) -> i32;
+    type __DllgenFn23 = unsafe extern "C" fn(KxPoint, i32, i32) -> KxPoint;
+    type __DllgenFn24 = unsafe extern "C" fn(
         *const u8,
         *mut *mut ::core::ffi::c_void,
     ) -> i32;
-    type __DllgenFn23 = unsafe extern "C" fn(*mut u8, i32) -> ();
-    type __DllgenFn24 = unsafe extern "C" fn(*mut i32) -> ();
-    type __DllgenFn25 = unsafe extern "C" fn(*mut u8, *mut u32, *const u8, u32) -> i32;
-    type __DllgenFn26 = unsafe extern "C" fn(
+    type __DllgenFn25 = unsafe extern "C" fn(*mut u8, i32) -> ();
+    type __DllgenFn26 = unsafe extern "C" fn(*mut i32) -> ();
+    type __DllgenFn27 = unsafe extern "C" fn(*mut u8, *mut u32, *const u8, u32) -> i32;
+    type __DllgenFn28 = unsafe extern "C" fn(
         *mut ::core::ffi::c_void,
         *mut u8,
         u32,
         *mut u32,
     ) -> i32;
-    type __DllgenFn27 = unsafe extern "C" fn(*const KxPacked, *mut KxPacked) -> i32;
-    type __DllgenFn28 = unsafe extern "C" fn(*mut u8, i32) -> ();
+    type __DllgenFn29 = unsafe extern "C" fn(*const KxPacked, *mut KxPacked) -> i32;
+    type __DllgenFn30 = unsafe extern "C" fn(*mut u8, i32) -> ();
     /// The library calls this for `kx_scan`'s `progress`: it runs the client's closure.
-    unsafe extern "C" fn __dllgen_callback_29_1(
+    unsafe extern "C" fn __dllgen_callback_31_1(
         a0: *mut ::core::ffi::c_void,
         a1: i32,
     ) -> i32 {
         let mut __dllgen_w = ::dllgen_runtime::Writer::new();
         ::dllgen_runtime::marshal::value::reply(&mut __dllgen_w, &a1);
         ::dllgen_runtime::callback(
-            29,
+            31,
             1,
             &mut __dllgen_w,
             |__dllgen_r| ::dllgen_runtime::marshal::value::decode_c(
@@ -463,22 +473,23 @@ mod __dllgen {
             ),
         )
     }
-    type __DllgenFn29 = unsafe extern "C" fn(
+    type __DllgenFn31 = unsafe extern "C" fn(
         *mut ::core::ffi::c_void,
         ::core::option::Option<
             unsafe extern "C" fn(*mut ::core::ffi::c_void, i32) -> i32,
         >,
         *mut ::core::ffi::c_void,
     ) -> i32;
-    type __DllgenFn30 = unsafe extern "C" fn(
+    type __DllgenFn32 = unsafe extern "C" fn(
         *mut ::core::ffi::c_void,
         *const KxPoint,
     ) -> i32;
-    type __DllgenFn31 = unsafe extern "C" fn(*const u8, i32, i32) -> i32;
-    type __DllgenFn32 = unsafe extern "C" fn(*const KxPoint, i32, *mut KxPoint) -> i32;
-    type __DllgenFn33 = unsafe extern "C" fn(*mut KxPoint) -> ();
-    type __DllgenFn34 = unsafe extern "C" fn(*const u16, *mut u16, i32) -> ();
-    type __DllgenFn35 = unsafe extern "C" fn(
+    type __DllgenFn33 = unsafe extern "C" fn(*const u8, i32, i32) -> i32;
+    type __DllgenFn34 = unsafe extern "C" fn(*const KxPoint, i32, *mut KxPoint) -> i32;
+    type __DllgenFn35 = unsafe extern "C" fn(*mut KxPoint) -> ();
+    type __DllgenFn36 = unsafe extern "C" fn() -> i32;
+    type __DllgenFn37 = unsafe extern "C" fn(*const u16, *mut u16, i32) -> ();
+    type __DllgenFn38 = unsafe extern "C" fn(
         i32,
         i32,
         i32,
@@ -490,12 +501,12 @@ mod __dllgen {
         *const u8,
         i32,
     ) -> i32;
-    type __DllgenFn36 = unsafe extern "C" fn(
+    type __DllgenFn39 = unsafe extern "C" fn(
         *mut ::core::ffi::c_void,
         *const u8,
         u32,
     ) -> i32;
-    type __DllgenFn37 = unsafe extern "C" fn(
+    type __DllgenFn40 = unsafe extern "C" fn(
         *mut ::core::ffi::c_void,
         *const KxBlock,
         *const u8,
@@ -512,6 +523,7 @@ mod __dllgen {
         __dllgen_f6: __DllgenFn6,
         __dllgen_f7: __DllgenFn7,
         __dllgen_f8: __DllgenFn8,
+        __dllgen_free8_1: __DllgenFree8_1,
         __dllgen_f9: __DllgenFn9,
         __dllgen_f10: __DllgenFn10,
         __dllgen_f11: __DllgenFn11,
@@ -541,6 +553,9 @@ mod __dllgen {
         __dllgen_f35: __DllgenFn35,
         __dllgen_f36: __DllgenFn36,
         __dllgen_f37: __DllgenFn37,
+        __dllgen_f38: __DllgenFn38,
+        __dllgen_f39: __DllgenFn39,
+        __dllgen_f40: __DllgenFn40,
     }
     impl ::dllgen_runtime::Library for __DllgenHost {
         fn model_hash(&self) -> u64 {
@@ -823,10 +838,35 @@ mod __dllgen {
                         &mut __dllgen_args,
                         &mut __dllgen_keep,
                     )?;
+                    let mut __dllgen_a_msg = ::dllgen_runtime::marshal::out_string::storage();
+                    __dllgen_args.finish()?;
+                    let __dllgen_ret = unsafe {
+                        (self.__dllgen_f8)(__dllgen_a_code, &mut __dllgen_a_msg)
+                    };
+                    let __dllgen_a_msg_copy = unsafe {
+                        ::dllgen_runtime::marshal::out_string::take::<
+                            ::dllgen_runtime::marshal::Utf8,
+                        >(__dllgen_a_msg)
+                    };
+                    if !__dllgen_a_msg.is_null() {
+                        unsafe { (self.__dllgen_free8_1)(__dllgen_a_msg) };
+                    }
+                    ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
+                    ::dllgen_runtime::marshal::out_string::reply::<
+                        ::dllgen_runtime::marshal::Utf8,
+                    >(__dllgen_out, &__dllgen_a_msg_copy);
+                    Ok(::dllgen_runtime::Status::Ok)
+                }
+                9 => {
+                    let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
+                    let __dllgen_a_code: i32 = ::dllgen_runtime::marshal::value::decode_c(
+                        &mut __dllgen_args,
+                        &mut __dllgen_keep,
+                    )?;
                     __dllgen_args.finish()?;
                     ::dllgen_runtime::native::set_errno(0);
                     ::dllgen_runtime::native::set_last_error(0);
-                    let __dllgen_ret = unsafe { (self.__dllgen_f8)(__dllgen_a_code) };
+                    let __dllgen_ret = unsafe { (self.__dllgen_f9)(__dllgen_a_code) };
                     let (__dllgen_errno, __dllgen_last_error) = (
                         ::dllgen_runtime::native::errno(),
                         ::dllgen_runtime::native::last_error(),
@@ -844,7 +884,7 @@ mod __dllgen {
                     ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                9 => {
+                10 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let __dllgen_a_block = ::dllgen_runtime::marshal::in_value::decode::<
                         KxBlock,
@@ -870,7 +910,7 @@ mod __dllgen {
                     __dllgen_args.finish()?;
                     let __dllgen_ret = unsafe {
                         (self
-                            .__dllgen_f9)(
+                            .__dllgen_f10)(
                             ::dllgen_runtime::marshal::in_value::ptr(&__dllgen_a_block),
                             ::dllgen_runtime::marshal::out_buffer::ptr(
                                 &mut __dllgen_a_out,
@@ -886,7 +926,7 @@ mod __dllgen {
                     )?;
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                10 => {
+                11 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let __dllgen_a_size: i32 = ::dllgen_runtime::marshal::value::decode_c(
                         &mut __dllgen_args,
@@ -903,7 +943,7 @@ mod __dllgen {
                     __dllgen_args.finish()?;
                     let __dllgen_ret = unsafe {
                         (self
-                            .__dllgen_f10)(
+                            .__dllgen_f11)(
                             ::dllgen_runtime::marshal::out_buffer::ptr(
                                 &mut __dllgen_a_out,
                             ),
@@ -919,7 +959,7 @@ mod __dllgen {
                     )?;
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                11 => {
+                12 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let __dllgen_a_path = ::dllgen_runtime::marshal::in_string::decode::<
                         ::dllgen_runtime::marshal::Utf8,
@@ -929,7 +969,7 @@ mod __dllgen {
                     ::dllgen_runtime::native::set_last_error(0);
                     let __dllgen_ret = unsafe {
                         (self
-                            .__dllgen_f11)(
+                            .__dllgen_f12)(
                             ::dllgen_runtime::marshal::in_string::ptr(&__dllgen_a_path),
                         )
                     };
@@ -954,7 +994,7 @@ mod __dllgen {
                     );
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                12 => {
+                13 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let __dllgen_a_fn = ::dllgen_runtime::marshal::callback::decode(
                         &mut __dllgen_args,
@@ -963,12 +1003,12 @@ mod __dllgen {
                     __dllgen_args.finish()?;
                     let (__dllgen_ret, __dllgen_errno, __dllgen_last_error) = ::dllgen_runtime::with_callbacks(
                         __dllgen_cx,
-                        12,
+                        13,
                         || {
                             let __dllgen_ret = unsafe {
                                 (self
-                                    .__dllgen_f12)(
-                                    __dllgen_a_fn.then_some(__dllgen_callback_12_0 as _),
+                                    .__dllgen_f13)(
+                                    __dllgen_a_fn.then_some(__dllgen_callback_13_0 as _),
                                     ::dllgen_runtime::marshal::callback::user_data(),
                                 )
                             };
@@ -982,7 +1022,28 @@ mod __dllgen {
                     ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                13 => {
+                14 => {
+                    let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
+                    let __dllgen_a_x: i32 = ::dllgen_runtime::marshal::value::decode_c(
+                        &mut __dllgen_args,
+                        &mut __dllgen_keep,
+                    )?;
+                    __dllgen_args.finish()?;
+                    let __dllgen_ret = unsafe {
+                        (self
+                            .__dllgen_f14)(
+                            __dllgen_a_x,
+                            (19288i64 as i32),
+                            ::dllgen_runtime::marshal::fixed::string(b"kx-1.0\0"),
+                            ::dllgen_runtime::marshal::fixed::address(0x0),
+                            ::dllgen_runtime::marshal::fixed::address(0xffffffff),
+                            (52i64 as u32),
+                        )
+                    };
+                    ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
+                    Ok(::dllgen_runtime::Status::Ok)
+                }
+                15 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let mut __dllgen_a_flags = ::dllgen_runtime::marshal::inout_buffer::decode_c::<
                         ::dllgen_runtime::marshal::CBool,
@@ -999,7 +1060,7 @@ mod __dllgen {
                     __dllgen_args.finish()?;
                     let __dllgen_ret = unsafe {
                         (self
-                            .__dllgen_f13)(
+                            .__dllgen_f15)(
                             ::dllgen_runtime::marshal::inout_buffer::ptr(
                                 &mut __dllgen_a_flags,
                             ),
@@ -1014,7 +1075,7 @@ mod __dllgen {
                     );
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                14 => {
+                16 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let __dllgen_a_dev = ::dllgen_runtime::marshal::handle::decode_c(
                         &mut __dllgen_args,
@@ -1029,7 +1090,7 @@ mod __dllgen {
                     ::dllgen_runtime::native::set_last_error(0);
                     let __dllgen_ret = unsafe {
                         (self
-                            .__dllgen_f14)(
+                            .__dllgen_f16)(
                             ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_dev),
                             ::dllgen_runtime::marshal::out_value::ptr(
                                 &mut __dllgen_a_info,
@@ -1063,7 +1124,7 @@ mod __dllgen {
                     )?;
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                15 => {
+                17 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let __dllgen_a_fn = ::dllgen_runtime::marshal::callback::decode(
                         &mut __dllgen_args,
@@ -1072,12 +1133,12 @@ mod __dllgen {
                     __dllgen_args.finish()?;
                     let (__dllgen_ret, __dllgen_errno, __dllgen_last_error) = ::dllgen_runtime::with_callbacks(
                         __dllgen_cx,
-                        15,
+                        17,
                         || {
                             let __dllgen_ret = unsafe {
                                 (self
-                                    .__dllgen_f15)(
-                                    __dllgen_a_fn.then_some(__dllgen_callback_15_0 as _),
+                                    .__dllgen_f17)(
+                                    __dllgen_a_fn.then_some(__dllgen_callback_17_0 as _),
                                     ::dllgen_runtime::marshal::callback::user_data(),
                                 )
                             };
@@ -1090,7 +1151,7 @@ mod __dllgen {
                     )?;
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                16 => {
+                18 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let __dllgen_a_info = ::dllgen_runtime::marshal::in_value::decode::<
                         KxInfo,
@@ -1111,7 +1172,7 @@ mod __dllgen {
                     ::dllgen_runtime::native::set_last_error(0);
                     let __dllgen_ret = unsafe {
                         (self
-                            .__dllgen_f16)(
+                            .__dllgen_f18)(
                             ::dllgen_runtime::marshal::in_value::ptr(&__dllgen_a_info),
                             ::dllgen_runtime::marshal::out_buffer::ptr(
                                 &mut __dllgen_a_buf,
@@ -1142,7 +1203,7 @@ mod __dllgen {
                     )?;
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                17 => {
+                19 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let __dllgen_a_from: KxPoint = ::dllgen_runtime::marshal::value::decode_c(
                         &mut __dllgen_args,
@@ -1168,7 +1229,7 @@ mod __dllgen {
                     ::dllgen_runtime::native::set_last_error(0);
                     let __dllgen_ret = unsafe {
                         (self
-                            .__dllgen_f17)(
+                            .__dllgen_f19)(
                             __dllgen_a_from,
                             __dllgen_a_step,
                             ::dllgen_runtime::marshal::out_buffer::ptr(
@@ -1201,7 +1262,7 @@ mod __dllgen {
                     )?;
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                18 => {
+                20 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let __dllgen_a_values = ::dllgen_runtime::marshal::in_buffer::decode::<
                         f64,
@@ -1218,7 +1279,7 @@ mod __dllgen {
                     __dllgen_args.finish()?;
                     let __dllgen_ret = unsafe {
                         (self
-                            .__dllgen_f18)(
+                            .__dllgen_f20)(
                             ::dllgen_runtime::marshal::in_buffer::ptr(
                                 &__dllgen_a_values,
                             ),
@@ -1228,7 +1289,7 @@ mod __dllgen {
                     ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                19 => {
+                21 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let __dllgen_a_dev = ::dllgen_runtime::marshal::handle::decode_c(
                         &mut __dllgen_args,
@@ -1251,7 +1312,7 @@ mod __dllgen {
                     ::dllgen_runtime::native::set_last_error(0);
                     let __dllgen_ret = unsafe {
                         (self
-                            .__dllgen_f19)(
+                            .__dllgen_f21)(
                             ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_dev),
                             ::dllgen_runtime::marshal::out_buffer::ptr(
                                 &mut __dllgen_a_buf,
@@ -1288,14 +1349,14 @@ mod __dllgen {
                     )?;
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                20 => {
+                22 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let mut __dllgen_a_out = ::dllgen_runtime::marshal::out_handle::storage();
                     __dllgen_args.finish()?;
                     ::dllgen_runtime::native::set_errno(0);
                     ::dllgen_runtime::native::set_last_error(0);
                     let __dllgen_ret = unsafe {
-                        (self.__dllgen_f20)(&mut __dllgen_a_out)
+                        (self.__dllgen_f22)(&mut __dllgen_a_out)
                     };
                     let (__dllgen_errno, __dllgen_last_error) = (
                         ::dllgen_runtime::native::errno(),
@@ -1319,7 +1380,7 @@ mod __dllgen {
                     );
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                21 => {
+                23 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let __dllgen_a_p: KxPoint = ::dllgen_runtime::marshal::value::decode_c(
                         &mut __dllgen_args,
@@ -1335,12 +1396,12 @@ mod __dllgen {
                     )?;
                     __dllgen_args.finish()?;
                     let __dllgen_ret = unsafe {
-                        (self.__dllgen_f21)(__dllgen_a_p, __dllgen_a_dx, __dllgen_a_dy)
+                        (self.__dllgen_f23)(__dllgen_a_p, __dllgen_a_dx, __dllgen_a_dy)
                     };
                     ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                22 => {
+                24 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let __dllgen_a_path = ::dllgen_runtime::marshal::in_string::decode::<
                         ::dllgen_runtime::marshal::Utf8,
@@ -1351,7 +1412,7 @@ mod __dllgen {
                     ::dllgen_runtime::native::set_last_error(0);
                     let __dllgen_ret = unsafe {
                         (self
-                            .__dllgen_f22)(
+                            .__dllgen_f24)(
                             ::dllgen_runtime::marshal::in_string::ptr(&__dllgen_a_path),
                             &mut __dllgen_a_out,
                         )
@@ -1378,7 +1439,7 @@ mod __dllgen {
                     );
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                23 => {
+                25 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let __dllgen_a_cap: i32 = ::dllgen_runtime::marshal::length::decode(
                         &mut __dllgen_args,
@@ -1394,7 +1455,7 @@ mod __dllgen {
                     __dllgen_args.finish()?;
                     let __dllgen_ret = unsafe {
                         (self
-                            .__dllgen_f23)(
+                            .__dllgen_f25)(
                             ::dllgen_runtime::marshal::out_buffer::ptr(
                                 &mut __dllgen_a_buf,
                             ),
@@ -1409,7 +1470,7 @@ mod __dllgen {
                     )?;
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                24 => {
+                26 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let mut __dllgen_a_out = ::dllgen_runtime::marshal::out_value::storage::<
                         i32,
@@ -1417,7 +1478,7 @@ mod __dllgen {
                     __dllgen_args.finish()?;
                     let __dllgen_ret = unsafe {
                         (self
-                            .__dllgen_f24)(
+                            .__dllgen_f26)(
                             ::dllgen_runtime::marshal::out_value::ptr(
                                 &mut __dllgen_a_out,
                             ),
@@ -1430,7 +1491,7 @@ mod __dllgen {
                     )?;
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                25 => {
+                27 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let (mut __dllgen_a_dst_len, __dllgen_g_dst_len): (u32, u64) = ::dllgen_runtime::marshal::inout_length::decode(
                         &mut __dllgen_args,
@@ -1460,7 +1521,7 @@ mod __dllgen {
                     ::dllgen_runtime::native::set_last_error(0);
                     let __dllgen_ret = unsafe {
                         (self
-                            .__dllgen_f25)(
+                            .__dllgen_f27)(
                             ::dllgen_runtime::marshal::out_buffer::ptr(
                                 &mut __dllgen_a_dst,
                             ),
@@ -1494,7 +1555,7 @@ mod __dllgen {
                     )?;
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                26 => {
+                28 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let __dllgen_a_dev = ::dllgen_runtime::marshal::handle::decode_c(
                         &mut __dllgen_args,
@@ -1518,7 +1579,7 @@ mod __dllgen {
                     ::dllgen_runtime::native::set_last_error(0);
                     let __dllgen_ret = unsafe {
                         (self
-                            .__dllgen_f26)(
+                            .__dllgen_f28)(
                             ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_dev),
                             ::dllgen_runtime::marshal::out_buffer::ptr(
                                 &mut __dllgen_a_buf,
@@ -1557,7 +1618,7 @@ mod __dllgen {
                     )?;
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                27 => {
+                29 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let __dllgen_a_in = ::dllgen_runtime::marshal::in_value::decode::<
                         KxPacked,
@@ -1568,7 +1629,7 @@ mod __dllgen {
                     __dllgen_args.finish()?;
                     let __dllgen_ret = unsafe {
                         (self
-                            .__dllgen_f27)(
+                            .__dllgen_f29)(
                             ::dllgen_runtime::marshal::in_value::ptr(&__dllgen_a_in),
                             ::dllgen_runtime::marshal::out_value::ptr(
                                 &mut __dllgen_a_out,
@@ -1583,7 +1644,7 @@ mod __dllgen {
                     )?;
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                28 => {
+                30 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let mut __dllgen_a_bytes = ::dllgen_runtime::marshal::inout_buffer::decode_c::<
                         u8,
@@ -1600,7 +1661,7 @@ mod __dllgen {
                     __dllgen_args.finish()?;
                     let __dllgen_ret = unsafe {
                         (self
-                            .__dllgen_f28)(
+                            .__dllgen_f30)(
                             ::dllgen_runtime::marshal::inout_buffer::ptr(
                                 &mut __dllgen_a_bytes,
                             ),
@@ -1614,7 +1675,7 @@ mod __dllgen {
                     );
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                29 => {
+                31 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let __dllgen_a_dev = ::dllgen_runtime::marshal::handle::decode_c(
                         &mut __dllgen_args,
@@ -1630,13 +1691,13 @@ mod __dllgen {
                     ::dllgen_runtime::native::set_last_error(0);
                     let (__dllgen_ret, __dllgen_errno, __dllgen_last_error) = ::dllgen_runtime::with_callbacks(
                         __dllgen_cx,
-                        29,
+                        31,
                         || {
                             let __dllgen_ret = unsafe {
                                 (self
-                                    .__dllgen_f29)(
+                                    .__dllgen_f31)(
                                     ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_dev),
-                                    __dllgen_a_progress.then_some(__dllgen_callback_29_1 as _),
+                                    __dllgen_a_progress.then_some(__dllgen_callback_31_1 as _),
                                     ::dllgen_runtime::marshal::callback::user_data(),
                                 )
                             };
@@ -1665,7 +1726,7 @@ mod __dllgen {
                     ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                30 => {
+                32 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let __dllgen_a_dev = ::dllgen_runtime::marshal::handle::decode_c(
                         &mut __dllgen_args,
@@ -1680,7 +1741,7 @@ mod __dllgen {
                     ::dllgen_runtime::native::set_last_error(0);
                     let __dllgen_ret = unsafe {
                         (self
-                            .__dllgen_f30)(
+                            .__dllgen_f32)(
                             ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_dev),
                             ::dllgen_runtime::marshal::in_value::ptr(&__dllgen_a_origin),
                         )
@@ -1707,7 +1768,7 @@ mod __dllgen {
                     ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                31 => {
+                33 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let __dllgen_a_data = ::dllgen_runtime::marshal::in_buffer::decode::<
                         u8,
@@ -1733,7 +1794,7 @@ mod __dllgen {
                     __dllgen_args.finish()?;
                     let __dllgen_ret = unsafe {
                         (self
-                            .__dllgen_f31)(
+                            .__dllgen_f33)(
                             ::dllgen_runtime::marshal::in_buffer::ptr(&__dllgen_a_data),
                             __dllgen_a_count,
                             __dllgen_a_stride,
@@ -1742,7 +1803,7 @@ mod __dllgen {
                     ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                32 => {
+                34 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let __dllgen_a_pts = ::dllgen_runtime::marshal::in_buffer::decode::<
                         KxPoint,
@@ -1764,7 +1825,7 @@ mod __dllgen {
                     ::dllgen_runtime::native::set_last_error(0);
                     let __dllgen_ret = unsafe {
                         (self
-                            .__dllgen_f32)(
+                            .__dllgen_f34)(
                             ::dllgen_runtime::marshal::in_buffer::ptr(&__dllgen_a_pts),
                             __dllgen_a_n,
                             ::dllgen_runtime::marshal::out_value::ptr(
@@ -1794,7 +1855,7 @@ mod __dllgen {
                     )?;
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                33 => {
+                35 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let mut __dllgen_a_p = ::dllgen_runtime::marshal::inout_value::decode_c::<
                         KxPoint,
@@ -1802,7 +1863,7 @@ mod __dllgen {
                     __dllgen_args.finish()?;
                     let __dllgen_ret = unsafe {
                         (self
-                            .__dllgen_f33)(
+                            .__dllgen_f35)(
                             ::dllgen_runtime::marshal::inout_value::ptr(
                                 &mut __dllgen_a_p,
                             ),
@@ -1816,7 +1877,30 @@ mod __dllgen {
                     )?;
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                34 => {
+                36 => {
+                    let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
+                    __dllgen_args.finish()?;
+                    ::dllgen_runtime::native::set_errno(0);
+                    ::dllgen_runtime::native::set_last_error(0);
+                    let __dllgen_ret = unsafe { (self.__dllgen_f36)() };
+                    let (__dllgen_errno, __dllgen_last_error) = (
+                        ::dllgen_runtime::native::errno(),
+                        ::dllgen_runtime::native::last_error(),
+                    );
+                    if let Some(__dllgen_status) = ::dllgen_runtime::marshal::error::check(
+                        __dllgen_out,
+                        __dllgen_ret,
+                        ::dllgen_runtime::marshal::error::Rule::Negative,
+                        ::dllgen_runtime::marshal::error::Code::Return,
+                        __dllgen_errno,
+                        __dllgen_last_error,
+                    ) {
+                        return Ok(__dllgen_status);
+                    }
+                    ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
+                    Ok(::dllgen_runtime::Status::Ok)
+                }
+                37 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let __dllgen_a_text = ::dllgen_runtime::marshal::in_string::decode::<
                         ::dllgen_runtime::marshal::Utf16,
@@ -1835,7 +1919,7 @@ mod __dllgen {
                     __dllgen_args.finish()?;
                     let __dllgen_ret = unsafe {
                         (self
-                            .__dllgen_f34)(
+                            .__dllgen_f37)(
                             ::dllgen_runtime::marshal::in_string::ptr(&__dllgen_a_text),
                             ::dllgen_runtime::marshal::out_buffer::ptr(
                                 &mut __dllgen_a_out,
@@ -1851,7 +1935,7 @@ mod __dllgen {
                     )?;
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                35 => {
+                38 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let __dllgen_a_w: i32 = ::dllgen_runtime::marshal::value::decode_c(
                         &mut __dllgen_args,
@@ -1900,7 +1984,7 @@ mod __dllgen {
                     __dllgen_args.finish()?;
                     let __dllgen_ret = unsafe {
                         (self
-                            .__dllgen_f35)(
+                            .__dllgen_f38)(
                             __dllgen_a_w,
                             __dllgen_a_r,
                             __dllgen_a_out,
@@ -1916,7 +2000,7 @@ mod __dllgen {
                     ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                36 => {
+                39 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let __dllgen_a_dev = ::dllgen_runtime::marshal::handle::decode_c(
                         &mut __dllgen_args,
@@ -1940,7 +2024,7 @@ mod __dllgen {
                     ::dllgen_runtime::native::set_last_error(0);
                     let __dllgen_ret = unsafe {
                         (self
-                            .__dllgen_f36)(
+                            .__dllgen_f39)(
                             ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_dev),
                             ::dllgen_runtime::marshal::in_buffer::ptr(&__dllgen_a_data),
                             __dllgen_a_len,
@@ -1968,7 +2052,7 @@ mod __dllgen {
                     ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                37 => {
+                40 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let __dllgen_a_dev = ::dllgen_runtime::marshal::handle::decode_c(
                         &mut __dllgen_args,
@@ -2002,7 +2086,7 @@ mod __dllgen {
                     ::dllgen_runtime::native::set_last_error(0);
                     let __dllgen_ret = unsafe {
                         (self
-                            .__dllgen_f37)(
+                            .__dllgen_f40)(
                             ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_dev),
                             ::dllgen_runtime::marshal::in_value::ptr(&__dllgen_a_block),
                             ::dllgen_runtime::marshal::in_buffer::ptr(&__dllgen_a_bytes),
@@ -2051,11 +2135,14 @@ mod __dllgen {
                         "kx_eat",
                         "kx_error_text",
                         "kx_even",
+                        "kx_explain",
+                        "kx_free",
                         "kx_fail",
                         "kx_fill_blocks",
                         "kx_fill_odd",
                         "kx_find",
                         "kx_fire",
+                        "kx_fixed",
                         "kx_flip",
                         "kx_info_get",
                         "kx_keep",
@@ -2077,6 +2164,7 @@ mod __dllgen {
                         "kx_sum_opt",
                         "kx_sum_points",
                         "kx_swap",
+                        "kx_unfreed",
                         "kx_upper16",
                         "kx_weigh",
                         "kx_write",
@@ -2125,6 +2213,10 @@ mod __dllgen {
                     __dllgen_f8: ::core::mem::transmute::<
                         *const ::core::ffi::c_void,
                         __DllgenFn8,
+                    >(symbols.next().unwrap_or(::core::ptr::null())),
+                    __dllgen_free8_1: ::core::mem::transmute::<
+                        *const ::core::ffi::c_void,
+                        __DllgenFree8_1,
                     >(symbols.next().unwrap_or(::core::ptr::null())),
                     __dllgen_f9: ::core::mem::transmute::<
                         *const ::core::ffi::c_void,
@@ -2241,6 +2333,18 @@ mod __dllgen {
                     __dllgen_f37: ::core::mem::transmute::<
                         *const ::core::ffi::c_void,
                         __DllgenFn37,
+                    >(symbols.next().unwrap_or(::core::ptr::null())),
+                    __dllgen_f38: ::core::mem::transmute::<
+                        *const ::core::ffi::c_void,
+                        __DllgenFn38,
+                    >(symbols.next().unwrap_or(::core::ptr::null())),
+                    __dllgen_f39: ::core::mem::transmute::<
+                        *const ::core::ffi::c_void,
+                        __DllgenFn39,
+                    >(symbols.next().unwrap_or(::core::ptr::null())),
+                    __dllgen_f40: ::core::mem::transmute::<
+                        *const ::core::ffi::c_void,
+                        __DllgenFn40,
                     >(symbols.next().unwrap_or(::core::ptr::null())),
                     __dllgen_library: library,
                 }

@@ -13,6 +13,45 @@ mod __dllgen {
     pub const MODEL_HASH: u64 = 0xb335a65c67a99068;
     /// The host executable's file name.
     pub const HOST_EXE: &str = if cfg!(windows) { "zlib-host.exe" } else { "zlib-host" };
+    pub const MAX_MEM_LEVEL: i32 = 9;
+    pub const MAX_WBITS: i32 = 15;
+    pub const ZLIB_VERNUM: i32 = 4816;
+    pub const ZLIB_VERSION: &str = "1.2.13";
+    pub const ZLIB_VER_MAJOR: i32 = 1;
+    pub const ZLIB_VER_MINOR: i32 = 2;
+    pub const ZLIB_VER_REVISION: i32 = 13;
+    pub const ZLIB_VER_SUBREVISION: i32 = 0;
+    pub const Z_ASCII: i32 = 1;
+    pub const Z_BEST_COMPRESSION: i32 = 9;
+    pub const Z_BEST_SPEED: i32 = 1;
+    pub const Z_BINARY: i32 = 0;
+    pub const Z_BLOCK: i32 = 5;
+    pub const Z_BUF_ERROR: i32 = -5;
+    pub const Z_DATA_ERROR: i32 = -3;
+    pub const Z_DEFAULT_COMPRESSION: i32 = -1;
+    pub const Z_DEFAULT_STRATEGY: i32 = 0;
+    pub const Z_DEFLATED: i32 = 8;
+    pub const Z_ERRNO: i32 = -1;
+    pub const Z_FILTERED: i32 = 1;
+    pub const Z_FINISH: i32 = 4;
+    pub const Z_FIXED: i32 = 4;
+    pub const Z_FULL_FLUSH: i32 = 3;
+    pub const Z_HUFFMAN_ONLY: i32 = 2;
+    pub const Z_MEM_ERROR: i32 = -4;
+    pub const Z_NEED_DICT: i32 = 2;
+    pub const Z_NO_COMPRESSION: i32 = 0;
+    pub const Z_NO_FLUSH: i32 = 0;
+    pub const Z_NULL: i32 = 0;
+    pub const Z_OK: i32 = 0;
+    pub const Z_PARTIAL_FLUSH: i32 = 1;
+    pub const Z_RLE: i32 = 3;
+    pub const Z_STREAM_END: i32 = 1;
+    pub const Z_STREAM_ERROR: i32 = -2;
+    pub const Z_SYNC_FLUSH: i32 = 2;
+    pub const Z_TEXT: i32 = 1;
+    pub const Z_TREES: i32 = 6;
+    pub const Z_UNKNOWN: i32 = 2;
+    pub const Z_VERSION_ERROR: i32 = -6;
     /// A `gzFile *` of the library, as an id the host maps to the pointer: a closed handle, or one from an earlier host process, is refused with an error instead of reaching the library.
     #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
     pub struct GzFile(u64);

@@ -2,7 +2,7 @@
 //! result compared with a direct call into the 64-bit build of the same C source (random
 //! inputs where a function takes any). A failed check panics with what differed.
 
-use crate::api::{Clash, Error, Kinds, KxBlock, KxInfo, KxPacked, KxPoint};
+use crate::api::{Clash, Error, Kinds, KxBlock, KxInfo, KxPacked, KxPoint, KX_MAGIC, KX_VERSION};
 use crate::Direct;
 use std::ffi::{c_char, c_void, CStr, CString};
 
@@ -439,4 +439,42 @@ pub fn large_buffers(k: &Kinds, d: &Direct) {
         let expected: Vec<u16> = out.iter().copied().take_while(|u| *u != 0).collect();
         assert_eq!(k.kx_upper16(&text, cap), Ok(expected), "{} units", cap);
     }
+}
+
+/// Arguments the client never sees (a macro integer, a macro string, `_Reserved_` NULL, a
+/// pointer constant, `sizeof` on the 32-bit layout), the header's constants, and strings
+/// the library allocates through a `char **` that the host copies and frees.
+pub fn fixed_and_library_strings(k: &Kinds, d: &Direct) {
+    // The constants are the header's, with C's types.
+    let magic: i32 = KX_MAGIC;
+    let version: &str = KX_VERSION;
+    assert_eq!((magic, version), (0x4B58, "kx-1.0"));
+    // kx_fixed returns minus the position of a wrong argument: every one is right.
+    let fixed: extern "C" fn(i32, i32, *const c_char, *mut c_void, *const c_void, u32) -> i32 =
+        d.sym("kx_fixed");
+    let c_version = CString::new(version).unwrap();
+    let transient = usize::MAX as *const c_void;
+    // The 64-bit build's struct is larger: the direct call is given its own sizeof.
+    let size64 = std::mem::size_of::<Info64>() as u32;
+    for x in [0, 1, -7, 1 << 20] {
+        let direct = fixed(x, magic, c_version.as_ptr(), std::ptr::null_mut(), transient, size64);
+        assert_eq!(k.kx_fixed(x), Ok(direct), "{x}");
+        assert_eq!(direct, x * 2);
+    }
+
+    let explain: extern "C" fn(i32, *mut *mut c_char) -> i32 = d.sym("kx_explain");
+    let free: extern "C" fn(*mut c_void) = d.sym("kx_free");
+    for code in [0, 1, 42, 1000] {
+        let mut msg = std::ptr::null_mut();
+        let status = explain(code, &mut msg);
+        let text = (!msg.is_null()).then(|| {
+            // SAFETY: kx_explain stores NULL or a NUL-terminated string.
+            let s = unsafe { CStr::from_ptr(msg) }.to_string_lossy().into_owned();
+            free(msg.cast());
+            s
+        });
+        assert_eq!(k.kx_explain(code), Ok((status, text)), "{code}");
+    }
+    // The host freed every message it copied.
+    assert_eq!(k.kx_unfreed(), Ok(0));
 }

@@ -11,11 +11,13 @@ mod checks;
 mod api {
     #[cfg(windows)]
     pub use kinds_client::{
-        Clash, Config, Error, HostPath, Kinds, KxBlock, KxInfo, KxPacked, KxPoint, HOST_EXE,
+        Clash, Config, Error, HostPath, Kinds, KxBlock, KxInfo, KxPacked, KxPoint, HOST_EXE, KX_MAGIC,
+        KX_VERSION,
     };
     #[cfg(not(windows))]
     pub use kinds_linux_client::{
         Clash, Config, Error, HostPath, KindsLinux as Kinds, KxBlock, KxInfo, KxPacked, KxPoint, HOST_EXE,
+        KX_MAGIC, KX_VERSION,
     };
 }
 
@@ -67,4 +69,6 @@ fn main() {
     println!("ok: edges");
     checks::large_buffers(&k, &direct);
     println!("ok: large buffers");
+    checks::fixed_and_library_strings(&k, &direct);
+    println!("ok: fixed arguments, constants and library strings");
 }

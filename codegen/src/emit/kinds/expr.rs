@@ -42,7 +42,9 @@ fn passed_by_caller(kind: &Kind) -> bool {
         | Kind::UserData { .. }
         | Kind::Length { .. }
         | Kind::InoutLength { .. }
-        | Kind::OutLength { .. } => false,
+        | Kind::OutLength { .. }
+        | Kind::Fixed { .. }
+        | Kind::OutString { .. } => false,
     }
 }
 

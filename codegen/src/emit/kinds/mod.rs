@@ -9,6 +9,8 @@
 //! model refuses them), so no C name can clash with generated code.
 
 pub(super) mod callback;
+mod fixed;
+pub(super) use fixed::byte_string;
 mod handle;
 mod in_buffer;
 mod in_string;
@@ -20,6 +22,7 @@ mod length;
 mod out_buffer;
 mod out_handle;
 mod out_length;
+mod out_string;
 mod out_value;
 mod user_data;
 mod value;
@@ -69,6 +72,8 @@ pub enum ParamKind {
     Length(length::View),
     InoutLength(inout_length::View),
     OutLength(out_length::View),
+    Fixed(fixed::View),
+    OutString(out_string::View),
 }
 
 /// What every kind's builder gets: the function, the parameter, and its names.
@@ -128,6 +133,10 @@ pub(super) fn param(f: &model::Function, index: usize, fn_index: u32, cx: &mut C
             inout_length::view(&at, value, of, *consumed, cx, &mut out)
         }
         Kind::OutLength { value, of: _ } => out_length::view(value, &mut out),
+        Kind::Fixed { fixed } => fixed::view(&at, fixed, cx, &mut out),
+        Kind::OutString { encoding, free_with } => {
+            out_string::view(&at, *encoding, free_with.as_ref(), fn_index, &mut out)
+        }
     };
     out
 }

@@ -77,6 +77,7 @@ pub fn build(spec: &Spec, header: &Header, binary: &Binary) -> Result<Model, Dia
         handles,
         structs: b.structs.into_values().collect(),
         callbacks: b.callbacks.into_values().collect(),
+        constants: constants(spec, header),
     })
 }
 
@@ -98,6 +99,22 @@ struct Builder<'a> {
 enum Origin<'s> {
     Spec(&'s Spanned<ParamSpec>),
     Header,
+}
+
+/// The header's constants the spec selects (`constants:`), pointers left out.
+fn constants(spec: &Spec, header: &Header) -> Vec<Constant> {
+    let c = &spec.constants;
+    if c.none {
+        return Vec::new();
+    }
+    header
+        .constants
+        .iter()
+        .filter(|k| c.include.is_empty() || c.include.iter().any(|g| glob(&g.value, &k.name)))
+        .filter(|k| !c.exclude.iter().any(|g| glob(&g.value, &k.name)))
+        .filter(|k| !matches!(k.value, header::ConstValue::Pointer { .. }))
+        .map(|k| Constant { name: k.name.clone(), value: k.value.clone() })
+        .collect()
 }
 
 impl<'a> Builder<'a> {

@@ -72,7 +72,16 @@ impl<'a> Builder<'a> {
             expr::parse(&text.value).map_err(|message| Problem::Expr { message, pos: text.pos })
         };
         let kind = &said.kind;
-        if optional && matches!(kind, ParamKind::Scalar | ParamKind::OutHandle(_) | ParamKind::UserData) {
+        if optional
+            && matches!(
+                kind,
+                ParamKind::Scalar
+                    | ParamKind::OutHandle(_)
+                    | ParamKind::UserData
+                    | ParamKind::Fixed(_)
+                    | ParamKind::OutString { .. }
+            )
+        {
             return Err(Problem::other(
                 "`optional` applies to pointers the caller may leave NULL, not to this kind",
             ));
@@ -176,6 +185,23 @@ impl<'a> Builder<'a> {
                     ))
                 }
             },
+            ParamKind::Fixed(e) => Kind::Fixed { fixed: self.fixed(p, e.as_ref())? },
+            ParamKind::OutString { encoding, free_with } => {
+                let t = need_pointer("out_string")?;
+                if !matches!(self.header.resolve(&t), CType::Pointer { .. }) {
+                    return Err(Problem::other(
+                        "`out_string` needs a pointer to a string pointer (`char **`)",
+                    ));
+                }
+                let encoding = self
+                    .encoding(*encoding, &t)
+                    .map_err(|message| Problem::Other { message, names_fix: false })?;
+                let free_with = match free_with {
+                    Some(free) => Some(self.free_fn(free).ok_or(Problem::Reported)?),
+                    None => None,
+                };
+                Kind::OutString { encoding, free_with }
+            }
             ParamKind::UserData => {
                 if pointee.is_none() {
                     return Err(Problem::other(
@@ -195,6 +221,95 @@ impl<'a> Builder<'a> {
                 Kind::UserData { of: cb.name.clone() }
             }
         })
+    }
+
+    /// A fixed argument's value, as clang evaluated the spec's expression for the target,
+    /// checked against the parameter's type.
+    fn fixed(&mut self, p: &header::Param, e: Option<&Spanned<String>>) -> Result<Fixed, Problem> {
+        use crate::header::ConstValue;
+        let value = match e {
+            None => None,
+            Some(e) => match self.header.expressions.get(&e.value) {
+                Some(Ok(v)) => Some(v),
+                Some(Err(why)) => {
+                    return Err(Problem::Other {
+                        message: format!("`fixed: {}` is not a constant clang can evaluate: {why}", e.value),
+                        names_fix: false,
+                    })
+                }
+                None => return Err(Problem::other("the fixed value was not evaluated with the header")),
+            },
+        };
+        let shown = e.map_or("null", |e| e.value.as_str());
+        if let CType::Pointer { pointee, .. } = self.header.resolve(&p.ty) {
+            return match value {
+                None => Ok(Fixed::Address { address: 0 }),
+                Some(ConstValue::Pointer { address }) => {
+                    u32::try_from(*address).map(|address| Fixed::Address { address }).map_err(|_| {
+                        Problem::other(format!("`fixed: {shown}` is {address:#x}, not a 32-bit address"))
+                    })
+                }
+                Some(v @ ConstValue::Int { .. }) => {
+                    let n = v.int().unwrap_or_default();
+                    let address = if (-(1i128 << 31)..0).contains(&n) { n + (1i128 << 32) } else { n };
+                    u32::try_from(address)
+                        .map(|address| Fixed::Address { address })
+                        .map_err(|_| Problem::other(format!("`fixed: {shown}` is {n}, not a 32-bit address")))
+                }
+                Some(ConstValue::Str { bytes }) => {
+                    let chars = matches!(
+                        self.header.resolve(pointee),
+                        CType::Char { .. } | CType::Int { bytes: 1, .. } | CType::Void
+                    );
+                    if !chars {
+                        return Err(Problem::other(format!(
+                            "`fixed: {shown}` is a string of `char`s; the parameter points to something else"
+                        )));
+                    }
+                    if bytes.contains(&0) {
+                        return Err(Problem::other(format!("`fixed: {shown}` contains a NUL")));
+                    }
+                    Ok(Fixed::Str { bytes: bytes.clone() })
+                }
+                Some(ConstValue::Float { .. }) => {
+                    Err(Problem::other(format!("`fixed: {shown}` is a floating-point number, not a pointer")))
+                }
+            };
+        }
+        let scalar = match self.value(&p.ty) {
+            Ok(Value::Scalar { scalar }) => scalar,
+            _ => return Err(Problem::other("`fixed` applies to integers and pointers")),
+        };
+        let Some(v) = value else {
+            return Err(Problem::other(
+                "`fixed: null` is for pointers; an integer takes a number (`fixed: 0`)",
+            ));
+        };
+        let Some(n) = v.int() else {
+            return Err(Problem::other(format!("`fixed: {shown}` is not an integer constant")));
+        };
+        let (bytes, signed) = match scalar {
+            Scalar::Int { bytes, signed } | Scalar::Enum { bytes, signed, .. } => (bytes, signed),
+            Scalar::Bool => (1, false),
+            Scalar::Float { .. } => {
+                return Err(Problem::other(
+                    "`fixed` applies to integers and pointers, not floating-point numbers",
+                ))
+            }
+        };
+        let bits = 8 * u32::from(bytes);
+        let (lo, hi) = if signed {
+            (-(1i128 << (bits - 1)), (1i128 << (bits - 1)) - 1)
+        } else {
+            (0, (1i128 << bits) - 1)
+        };
+        let hi = if scalar == Scalar::Bool { 1 } else { hi };
+        if n < lo || n > hi {
+            return Err(Problem::other(format!(
+                "`fixed: {shown}` is {n}, which does not fit the parameter's type"
+            )));
+        }
+        Ok(Fixed::Int { value: n as i64, scalar })
     }
 
     /// Reports a classification's problem where its description came from, in that
@@ -307,10 +422,14 @@ impl<'a> Builder<'a> {
             return None;
         };
         let read_only = matches!(self.header.resolve(ty), CType::Pointer { const_pointee: true, .. });
-        let kinds =
-            if read_only { "in, in_buffer or in_string" } else { "out, inout, out_buffer or inout_buffer" };
-        let example = if read_only { "in" } else { "out" };
-        let _ = pointee;
+        // `char **`: most often a string the library allocates or points at.
+        let to_text = matches!(self.header.resolve(&pointee), CType::Pointer { pointee: inner, .. }
+            if matches!(self.header.resolve(inner), CType::Char { .. } | CType::Int { bytes: 1 | 2, .. }));
+        let (kinds, example) = match (to_text, read_only) {
+            (true, false) => ("out_string, with `free_with` if the caller frees it", "{ out_string: utf8 }"),
+            (_, true) => ("in, in_buffer or in_string", "in"),
+            (_, false) => ("out, inout, out_buffer or inout_buffer", "out"),
+        };
         let d = self.at_header(
             &f.location,
             format!("parameter `{}` of `{}` is a pointer with no semantics", p.name, f.name),
@@ -354,6 +473,12 @@ impl<'a> Builder<'a> {
         let here = |value: String| Spanned { value, pos: spec::Pos::default() };
         let units = if m.bytes { spec::Units::Bytes } else { spec::Units::Elements };
         let kind = match (m.direction, &m.count) {
+            (Direction::Reserved, _) => {
+                return Ok(ParamSpec { kind: ParamKind::Fixed(None), optional: false })
+            }
+            (Direction::Outptr, None) if m.nul_terminated => {
+                ParamKind::OutString { encoding: None, free_with: None }
+            }
             (Direction::Outptr, _) => {
                 match self.out_handle_of(&p.ty) {
                     // The callee always gets somewhere to store the handle.
@@ -425,8 +550,8 @@ pub(super) enum Problem {
 }
 
 impl Problem {
-    fn other(message: &str) -> Problem {
-        Problem::Other { message: message.to_string(), names_fix: false }
+    fn other(message: impl Into<String>) -> Problem {
+        Problem::Other { message: message.into(), names_fix: false }
     }
 }
 

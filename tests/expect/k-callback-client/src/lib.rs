@@ -17,6 +17,11 @@ mod __dllgen {
     } else {
         "k-callback-host"
     };
+    pub const KX_ERR_ARG: i32 = -1;
+    pub const KX_ERR_IO: i32 = -2;
+    pub const KX_MAGIC: i32 = 19288;
+    pub const KX_OK: i32 = 0;
+    pub const KX_VERSION: &str = "kx-1.0";
     /// The closure type of `kx_progress_fn`: the library calls it during the call it was passed
     /// to (in the host; the call waits while it runs here).
     pub type KxProgressFn<'a> = dyn FnMut(i32) -> i32 + 'a;

@@ -17,6 +17,11 @@ mod __dllgen {
     } else {
         "k-in-buffer-host"
     };
+    pub const KX_ERR_ARG: i32 = -1;
+    pub const KX_ERR_IO: i32 = -2;
+    pub const KX_MAGIC: i32 = 19288;
+    pub const KX_OK: i32 = 0;
+    pub const KX_VERSION: &str = "kx-1.0";
     /// The library, through its 32-bit host. Cheap to share across threads: calls are
     /// serialized onto the host's one library thread.
     pub struct KInBuffer {

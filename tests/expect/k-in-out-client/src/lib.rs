@@ -17,6 +17,11 @@ mod __dllgen {
     } else {
         "k-in-out-host"
     };
+    pub const KX_ERR_ARG: i32 = -1;
+    pub const KX_ERR_IO: i32 = -2;
+    pub const KX_MAGIC: i32 = 19288;
+    pub const KX_OK: i32 = 0;
+    pub const KX_VERSION: &str = "kx-1.0";
     /// A packed record: `value` and `extra` sit at offsets their types do not allow.
     #[derive(Debug, Clone, PartialEq)]
     pub struct KxPacked {
