@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Real third-party libraries for the test suite, from Debian 12's packages (downloaded
-# with the private apt configuration, unpacked, never installed or vendored): zlib 32-bit
-# (`zlib1g:i386`) for the generated host, 64-bit (`zlib1g:amd64`) for the differential
-# checks, and its headers (`zlib1g-dev`). Cached in $DLLGEN_TOOLS/real; the repository
+# with the private apt configuration, unpacked, never installed or vendored): zlib and
+# sqlite3, each 32-bit (`zlib1g:i386`, `libsqlite3-0:i386`) for the generated host, 64-bit
+# (`:amd64`) for the differential checks, with their headers (`zlib1g-dev`,
+# `libsqlite3-dev`). Cached in $DLLGEN_TOOLS/real; the repository
 # reaches it through tests/real (a link, ignored by git).
 set -euo pipefail
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -24,6 +25,21 @@ if [ ! -f "$stamp" ]; then
   cp -L "$real/zlib/x/lib/x86_64-linux-gnu/libz.so.1" "$real/zlib/amd64/libz.so.1"
   mkdir -p "$real/zlib/include" && cp "$real/zlib/x/usr/include/"z*.h "$real/zlib/include/"
   rm -rf "$real/zlib/x" "$work/debs" "$work/archives"
+  touch "$stamp"
+fi
+stamp="$real/sqlite3.ok.v1"
+if [ ! -f "$stamp" ]; then
+  echo "libs: downloading sqlite3" >&2
+  work="$DLLGEN_TOOLS/libs-apt"
+  private_apt "$work"
+  rm -rf "$work/debs" && mkdir -p "$work/debs"
+  (cd "$work/debs" && apt-get download -qq libsqlite3-0:i386 libsqlite3-0:amd64 libsqlite3-dev:amd64 2>&1 | grep -v unsandboxed || true)
+  rm -rf "$real/sqlite3" && mkdir -p "$real/sqlite3"/{i386,amd64,x}
+  for deb in "$work"/debs/*.deb; do dpkg-deb -x "$deb" "$real/sqlite3/x"; done
+  cp -L "$real/sqlite3/x/usr/lib/i386-linux-gnu/libsqlite3.so.0" "$real/sqlite3/i386/libsqlite3.so.0"
+  cp -L "$real/sqlite3/x/usr/lib/x86_64-linux-gnu/libsqlite3.so.0" "$real/sqlite3/amd64/libsqlite3.so.0"
+  mkdir -p "$real/sqlite3/include" && cp "$real/sqlite3/x/usr/include/"sqlite3*.h "$real/sqlite3/include/"
+  rm -rf "$real/sqlite3/x" "$work/debs" "$work/archives"
   touch "$stamp"
 fi
 [ -L "$link" ] || ln -sfn "$real" "$link"

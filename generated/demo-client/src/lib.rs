@@ -10,7 +10,7 @@ mod __dllgen {
     #![allow(clippy::all, unused_imports, unused_mut, unused_variables, non_snake_case)]
     pub use ::dllgen_runtime::{Config, Error, HostPath};
     /// The hash of the model both sides were generated from; the host refuses any other.
-    pub const MODEL_HASH: u64 = 0xb853be32f585a8c5;
+    pub const MODEL_HASH: u64 = 0x34aed448bccb45b4;
     /// The host executable's file name.
     pub const HOST_EXE: &str = if cfg!(windows) { "demo-host.exe" } else { "demo-host" };
     pub const DEMO_ERR_ARG: i32 = -1;

@@ -26,7 +26,7 @@ mod __dllgen {
         unused_comparisons,
         unused_unsafe
     )]
-    const MODEL_HASH: u64 = 0xb853be32f585a8c5;
+    const MODEL_HASH: u64 = 0x34aed448bccb45b4;
     /// `struct demo_reading` as the library lays it out.
     #[repr(C)]
     #[derive(Clone, Copy)]
@@ -123,7 +123,7 @@ mod __dllgen {
     type __DllgenFn7 = unsafe extern "C" fn(*const i16, u32, *mut i32, u32) -> i32;
     type __DllgenFn8 = unsafe extern "C" fn(
         *mut ::core::ffi::c_void,
-        *mut i8,
+        *mut u8,
         u32,
     ) -> i32;
     type __DllgenFn9 = unsafe extern "C" fn(
@@ -487,7 +487,7 @@ mod __dllgen {
                         &mut __dllgen_args,
                     )?;
                     let mut __dllgen_a_buf = ::dllgen_runtime::marshal::out_buffer::storage::<
-                        i8,
+                        u8,
                     >(
                         __dllgen_out,
                         __dllgen_a_cap as u64,

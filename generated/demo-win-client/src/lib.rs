@@ -10,7 +10,7 @@ mod __dllgen {
     #![allow(clippy::all, unused_imports, unused_mut, unused_variables, non_snake_case)]
     pub use ::dllgen_runtime::{Config, Error, HostPath};
     /// The hash of the model both sides were generated from; the host refuses any other.
-    pub const MODEL_HASH: u64 = 0xd9c52d8f1e155774;
+    pub const MODEL_HASH: u64 = 0xfee2cc4de3b5dbad;
     /// The host executable's file name.
     pub const HOST_EXE: &str = if cfg!(windows) {
         "demo-win-host.exe"

@@ -10,7 +10,7 @@ mod __dllgen {
     #![allow(clippy::all, unused_imports, unused_mut, unused_variables, non_snake_case)]
     pub use ::dllgen_runtime::{Config, Error, HostPath};
     /// The hash of the model both sides were generated from; the host refuses any other.
-    pub const MODEL_HASH: u64 = 0x41691b57405b37d3;
+    pub const MODEL_HASH: u64 = 0xad801b494fe34ad7;
     /// The host executable's file name.
     pub const HOST_EXE: &str = if cfg!(windows) {
         "kinds-linux-host.exe"
@@ -1053,7 +1053,7 @@ mod __dllgen {
             &self,
             dev: Device,
             buf_capacity: usize,
-        ) -> ::core::result::Result<::std::vec::Vec<i8>, Error> {
+        ) -> ::core::result::Result<::std::vec::Vec<u8>, Error> {
             let __dllgen_a_cap: u64 = ::dllgen_runtime::marshal::length::of(
                 &buf_capacity,
                 ::dllgen_runtime::marshal::Units::Elements,
@@ -1072,7 +1072,7 @@ mod __dllgen {
                         );
                     },
                     |mut __dllgen_r| {
-                        let __dllgen_a_buf: ::std::vec::Vec<i8> = ::dllgen_runtime::marshal::out_buffer::decode(
+                        let __dllgen_a_buf: ::std::vec::Vec<u8> = ::dllgen_runtime::marshal::out_buffer::decode(
                             &mut __dllgen_r,
                             __dllgen_c_buf,
                             ::dllgen_runtime::marshal::Units::Elements,

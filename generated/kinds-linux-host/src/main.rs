@@ -26,7 +26,7 @@ mod __dllgen {
         unused_comparisons,
         unused_unsafe
     )]
-    const MODEL_HASH: u64 = 0x41691b57405b37d3;
+    const MODEL_HASH: u64 = 0xad801b494fe34ad7;
     /// `kx_packed` as the library lays it out.
     #[repr(C)]
     #[derive(Clone, Copy)]
@@ -431,12 +431,12 @@ mod __dllgen {
         >,
         *mut ::core::ffi::c_void,
     ) -> ();
-    type __DllgenFn18 = unsafe extern "C" fn(*const KxInfo, *mut i8, i32) -> i32;
+    type __DllgenFn18 = unsafe extern "C" fn(*const KxInfo, *mut u8, i32) -> i32;
     type __DllgenFn19 = unsafe extern "C" fn(KxPoint, KxPoint, *mut KxPoint, i32) -> i32;
     type __DllgenFn20 = unsafe extern "C" fn(*const f64, u32) -> f64;
     type __DllgenFn21 = unsafe extern "C" fn(
         *mut ::core::ffi::c_void,
-        *mut i8,
+        *mut u8,
         i32,
     ) -> i32;
     type __DllgenFn22 = unsafe extern "C" fn(*mut *mut ::core::ffi::c_void) -> i32;
@@ -1033,11 +1033,11 @@ mod __dllgen {
                         (self
                             .__dllgen_f14)(
                             __dllgen_a_x,
-                            (19288i64 as i32),
+                            19288i64 as i32,
                             ::dllgen_runtime::marshal::fixed::string(b"kx-1.0\0"),
                             ::dllgen_runtime::marshal::fixed::address(0x0),
                             ::dllgen_runtime::marshal::fixed::address(0xffffffff),
-                            (52i64 as u32),
+                            52i64 as u32,
                         )
                     };
                     ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
@@ -1160,7 +1160,7 @@ mod __dllgen {
                         &mut __dllgen_args,
                     )?;
                     let mut __dllgen_a_buf = ::dllgen_runtime::marshal::out_buffer::storage::<
-                        i8,
+                        u8,
                     >(
                         __dllgen_out,
                         __dllgen_a_cap as u64,
@@ -1300,7 +1300,7 @@ mod __dllgen {
                         &mut __dllgen_args,
                     )?;
                     let mut __dllgen_a_buf = ::dllgen_runtime::marshal::out_buffer::storage::<
-                        i8,
+                        u8,
                     >(
                         __dllgen_out,
                         __dllgen_a_cap as u64,

@@ -20,7 +20,7 @@ pub(super) fn view(at: &At<'_>, fixed: &Fixed, cx: &mut Cx, out: &mut Param) -> 
             if t.is_bool {
                 (*value != 0).to_string()
             } else {
-                format!("({value}i64 as {})", out.ffi_type)
+                format!("{value}i64 as {}", out.ffi_type)
             }
         }
         Fixed::Address { address } => {

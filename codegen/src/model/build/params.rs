@@ -63,7 +63,9 @@ impl<'a> Builder<'a> {
         let pointee = self.pointee(&p.ty);
         let need_pointer = |what: &'static str| pointee.clone().ok_or(Problem::NotAPointer { kind: what });
         let element = |b: &mut Self, t: &CType| -> Result<Value, Problem> {
-            if matches!(b.header.resolve(t), CType::Void) {
+            // `void *` buffers are bytes, and so is text (`char`, whatever its signedness):
+            // `&[u8]`, never `&[i8]`.
+            if matches!(b.header.resolve(t), CType::Void | CType::Char { .. }) {
                 return Ok(Value::Scalar { scalar: Scalar::Int { bytes: 1, signed: false } });
             }
             b.value(t).map_err(Problem::Elements)
