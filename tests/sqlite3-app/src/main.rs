@@ -10,9 +10,9 @@ mod direct;
 
 use direct::Direct;
 use sqlite3_client::{
-    Db, Error, Sqlite3, Stmt, SQLITE_BLOB, SQLITE_DONE, SQLITE_ERROR, SQLITE_FLOAT, SQLITE_INTEGER,
-    SQLITE_NULL, SQLITE_OK, SQLITE_OPEN_CREATE, SQLITE_OPEN_READWRITE, SQLITE_ROW, SQLITE_TEXT,
-    SQLITE_VERSION, SQLITE_VERSION_NUMBER,
+    Db, Error, Sqlite3, SQLITE_BLOB, SQLITE_DONE, SQLITE_ERROR, SQLITE_FLOAT, SQLITE_INTEGER, SQLITE_NULL,
+    SQLITE_OK, SQLITE_OPEN_CREATE, SQLITE_OPEN_READWRITE, SQLITE_ROW, SQLITE_TEXT, SQLITE_VERSION,
+    SQLITE_VERSION_NUMBER,
 };
 use std::ffi::{c_char, c_void, CStr, CString};
 use std::ptr::null_mut;
@@ -399,6 +399,7 @@ fn statements(s: &Sqlite3, db: Db, n: &Native, ndb: P) {
     let (_, st) = s.sqlite3_prepare_v2(db, sql).unwrap();
     let mut nst: P = null_mut();
     assert_eq!((n.prepare_v2)(ndb, c(sql).as_ptr(), -1, &mut nst, std::ptr::null_mut()), SQLITE_OK);
+    assert_eq!(s.sqlite3_sql(st).unwrap(), text((n.sql)(nst)));
     assert_eq!(s.sqlite3_sql(st).unwrap().as_deref(), Some(sql));
     assert_eq!(s.sqlite3_stmt_readonly(st), Ok((n.stmt_readonly)(nst)));
     for i in -1..4 {
