@@ -3,7 +3,7 @@
 //! ([`super::kinds`]); everything a template can refer to is here or there.
 
 use super::kinds::{self, callback::CallbackView, Param};
-use crate::model::{self, Convention, ErrorWhen, Filled, Kind, Model, Return, Scalar, Value};
+use crate::model::{self, Convention, ErrorWhen, Filled, Kind, Model, RetLen, Return, Scalar, Value};
 use crate::spec::Encoding;
 use serde::Serialize;
 
@@ -123,18 +123,31 @@ pub struct Function {
     pub has_callbacks: bool,
     /// The function that frees its returned string.
     pub free: Option<FreeView>,
-    /// Every free function the host calls for it (its returned string's, its out-strings'),
-    /// each in its own slot of the host.
-    pub frees: Vec<FreeView>,
+    /// Every other library function the host calls for it (the free functions of its
+    /// returned string and out-strings, its result's length function), each in its own
+    /// slot of the host.
+    pub helpers: Vec<FreeView>,
 }
 
-/// A library function the host frees a result with.
+/// A library function the host calls itself: to free a result, or to learn its length.
 #[derive(Debug, Clone, Serialize)]
 pub struct FreeView {
-    /// The host's field for it: `__dllgen_free<slot>`.
+    /// The host's field for it: `__dllgen_helper<slot>`.
     pub slot: String,
     pub symbol: String,
-    pub abi: &'static str,
+    /// Its function-pointer type.
+    pub ty: String,
+}
+
+impl FreeView {
+    /// A free function (`void f(void *)`).
+    pub fn free(slot: String, f: &model::FreeFn) -> FreeView {
+        FreeView {
+            slot,
+            symbol: f.symbol.lookup(),
+            ty: format!("unsafe extern \"{}\" fn(*mut ::core::ffi::c_void)", abi(f.convention)),
+        }
+    }
 }
 
 #[derive(Debug, Serialize)]
@@ -172,11 +185,71 @@ pub enum RetKind {
     /// `free`: the host frees it with the function's free function after copying.
     #[serde(rename = "ret_string")]
     String { text: String, client_type: String, free: bool },
-    /// A buffer the library owns, `len` elements copied out.
+    /// A buffer the library owns, `count` elements copied out (or as many as `len_call`
+    /// says, right after the call).
     #[serde(rename = "ret_buffer")]
-    Buffer { host_elem: String, elem_size: u64, count: u64, client_type: String },
+    Buffer {
+        host_elem: String,
+        elem_size: u64,
+        count: String,
+        len_call: Option<LenCallView>,
+        client_type: String,
+    },
     #[serde(rename = "ret_handle")]
     Handle { handle: String, handle_kind: u32 },
+}
+
+/// The library function the host calls for a returned buffer's length, and its arguments.
+#[derive(Debug, Serialize)]
+pub struct LenCallView {
+    pub helper: FreeView,
+    /// The arguments, as host expressions.
+    pub args: String,
+}
+
+fn len_call(
+    f: &model::Function,
+    index: usize,
+    c: &model::LenCall,
+    params: &[Param],
+    cx: &mut Cx,
+) -> Option<LenCallView> {
+    let mut types = Vec::new();
+    let mut args = Vec::new();
+    for a in &c.args {
+        let Some(p) = params.iter().find(|p| p.local == kinds::local(a)) else {
+            cx.unsupported
+                .push(format!("`{}` result: the length's argument `{a}` is not a parameter", f.c_name));
+            return None;
+        };
+        let arg = match &p.kind {
+            kinds::ParamKind::Value(_) => p.local.clone(),
+            kinds::ParamKind::Handle(_) => format!("{RT}::marshal::handle::ptr(&{})", p.local),
+            _ => {
+                cx.unsupported.push(format!(
+                    "`{}` result: the length's argument `{a}` must be a number or a handle the caller passes",
+                    f.c_name
+                ));
+                return None;
+            }
+        };
+        types.push(p.ffi_type.clone());
+        args.push(arg);
+    }
+    let ret = cx.value(&Value::Scalar { scalar: c.ret.clone() }, &c.name)?;
+    Some(LenCallView {
+        helper: FreeView {
+            slot: format!("{index}_len"),
+            symbol: c.symbol.lookup(),
+            ty: format!(
+                "unsafe extern \"{}\" fn({}) -> {}",
+                abi(c.convention),
+                types.join(", "),
+                kinds::host_value(&ret)
+            ),
+        },
+        args: args.join(", "),
+    })
 }
 
 /// What `generate` cannot emit yet, per item.
@@ -545,7 +618,7 @@ pub fn build(m: &Model, spec_file: &str) -> Result<Crates, Unsupported> {
             ));
         }
         let params: Vec<Param> = (0..f.params.len()).map(|p| kinds::param(f, p, i as u32, &mut cx)).collect();
-        let ret = ret(f, &mut cx);
+        let ret = ret(f, i, &params, &mut cx);
         // A handle result is NULL only on failure (SCHEMA), even without an error rule.
         let error = f.error.as_ref().map(error_view).or_else(|| {
             matches!(ret.kind, RetKind::Handle { .. }).then(|| ErrorView {
@@ -582,14 +655,10 @@ pub fn build(m: &Model, spec_file: &str) -> Result<Crates, Unsupported> {
             symbol: f.symbol.lookup(),
             abi: abi(f.convention),
             free: match &f.ret {
-                Return::String { free_with: Some(free), .. } => Some(FreeView {
-                    slot: i.to_string(),
-                    symbol: free.symbol.lookup(),
-                    abi: abi(free.convention),
-                }),
+                Return::String { free_with: Some(free), .. } => Some(FreeView::free(i.to_string(), free)),
                 _ => None,
             },
-            frees: Vec::new(),
+            helpers: Vec::new(),
             doc: f.doc.as_deref().map(|d| d.lines().map(str::to_string).collect()).unwrap_or_default(),
             has_callbacks: params.iter().any(|p| matches!(p.kind, kinds::ParamKind::Callback(_))),
             params,
@@ -608,7 +677,11 @@ pub fn build(m: &Model, spec_file: &str) -> Result<Crates, Unsupported> {
             kinds::ParamKind::OutString(v) => v.free.clone(),
             _ => None,
         });
-        last.frees = last.free.iter().cloned().chain(out_strings).collect();
+        let len_call = match &last.ret.kind {
+            RetKind::Buffer { len_call: Some(c), .. } => Some(c.helper.clone()),
+            _ => None,
+        };
+        last.helpers = last.free.iter().cloned().chain(out_strings).chain(len_call).collect();
     }
     if !cx.unsupported.is_empty() {
         return Err(cx.unsupported);
@@ -649,7 +722,7 @@ pub fn build(m: &Model, spec_file: &str) -> Result<Crates, Unsupported> {
     })
 }
 
-fn ret(f: &model::Function, cx: &mut Cx) -> Ret {
+fn ret(f: &model::Function, index: usize, params: &[Param], cx: &mut Cx) -> Ret {
     let fills = f.params.iter().any(|p| matches!(&p.kind, Kind::OutBuffer { filled: Filled::Return, .. }));
     let what = format!("`{}` result", f.c_name);
     match &f.ret {
@@ -692,7 +765,15 @@ fn ret(f: &model::Function, cx: &mut Cx) -> Ret {
                 kind: RetKind::Buffer {
                     host_elem: kinds::host_elem(&t),
                     elem_size: t.size,
-                    count: *len,
+                    count: match len {
+                        RetLen::Const(n) => format!("{n}u64"),
+                        // As much as the library may report: the host bounds it.
+                        RetLen::Call(_) => format!("{RT}::marshal::MAX_OUT_BUFFER / {}u64", t.size.max(1)),
+                    },
+                    len_call: match len {
+                        RetLen::Const(_) => None,
+                        RetLen::Call(c) => len_call(f, index, c, params, cx),
+                    },
                     client_type,
                 },
             }

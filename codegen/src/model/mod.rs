@@ -363,13 +363,41 @@ pub enum Return {
         /// The handle type.
         handle: String,
     },
-    /// A pointer to `len` elements the library owns (a static table): copied out.
+    /// A pointer to `len` elements the library owns (a static table, a column's bytes):
+    /// copied out.
     Buffer {
         /// Element type.
         element: Value,
-        /// How many (a constant the spec states).
-        len: u64,
+        /// How many.
+        len: RetLen,
     },
+}
+
+/// How many elements a returned buffer holds.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(untagged)]
+pub enum RetLen {
+    /// A constant the spec states (`get_crc_table`: 256).
+    Const(u64),
+    /// What another function of the library says when the host calls it right after,
+    /// with some of this call's arguments (`sqlite3_column_bytes(stmt, i)`).
+    Call(LenCall),
+}
+
+/// A library function the host calls for a returned buffer's length.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct LenCall {
+    /// The C name.
+    pub name: String,
+    /// How the host resolves it.
+    pub symbol: Symbol,
+    /// Its calling convention.
+    pub convention: Convention,
+    /// The parameters of the function being called that it takes, in its order (each a
+    /// value or a handle of the same C type).
+    pub args: Vec<String>,
+    /// The integer it returns.
+    pub ret: Scalar,
 }
 
 /// A library function that frees memory it returned (`void f(void *)`); the host calls

@@ -113,7 +113,7 @@ mod __dllgen {
     type __DllgenFn2 = unsafe extern "C" fn(*const i32, *mut i32, *mut u8) -> i32;
     type __DllgenFn3 = unsafe extern "C" fn(*mut ::core::ffi::c_void) -> ();
     type __DllgenFn4 = unsafe extern "C" fn(*mut ::core::ffi::c_void) -> *const u8;
-    type __DllgenFree4 = unsafe extern "C" fn(*mut ::core::ffi::c_void);
+    type __DllgenHelper4 = unsafe extern "C" fn(*mut ::core::ffi::c_void);
     type __DllgenFn5 = unsafe extern "C" fn(i32) -> i32;
     type __DllgenFn6 = unsafe extern "C" fn(
         *mut ::core::ffi::c_void,
@@ -157,7 +157,7 @@ mod __dllgen {
         __dllgen_f2: __DllgenFn2,
         __dllgen_f3: __DllgenFn3,
         __dllgen_f4: __DllgenFn4,
-        __dllgen_free4: __DllgenFree4,
+        __dllgen_helper4: __DllgenHelper4,
         __dllgen_f5: __DllgenFn5,
         __dllgen_f6: __DllgenFn6,
         __dllgen_f7: __DllgenFn7,
@@ -344,7 +344,7 @@ mod __dllgen {
                     if !__dllgen_ret.is_null() {
                         unsafe {
                             (self
-                                .__dllgen_free4)(__dllgen_ret as *mut ::core::ffi::c_void)
+                                .__dllgen_helper4)(__dllgen_ret as *mut ::core::ffi::c_void)
                         };
                     }
                     Ok(::dllgen_runtime::Status::Ok)
@@ -867,9 +867,9 @@ mod __dllgen {
                         *const ::core::ffi::c_void,
                         __DllgenFn4,
                     >(symbols.next().unwrap_or(::core::ptr::null())),
-                    __dllgen_free4: ::core::mem::transmute::<
+                    __dllgen_helper4: ::core::mem::transmute::<
                         *const ::core::ffi::c_void,
-                        __DllgenFree4,
+                        __DllgenHelper4,
                     >(symbols.next().unwrap_or(::core::ptr::null())),
                     __dllgen_f5: ::core::mem::transmute::<
                         *const ::core::ffi::c_void,

@@ -331,7 +331,7 @@ mod __dllgen {
     ) -> i32;
     type __DllgenFn2 = unsafe extern "stdcall" fn(*mut ::core::ffi::c_void) -> ();
     type __DllgenFn3 = unsafe extern "C" fn(*mut ::core::ffi::c_void) -> *const u8;
-    type __DllgenFree3 = unsafe extern "C" fn(*mut ::core::ffi::c_void);
+    type __DllgenHelper3 = unsafe extern "C" fn(*mut ::core::ffi::c_void);
     /// The library calls this for `kx_each`'s `visit`: it runs the client's closure.
     unsafe extern "C" fn __dllgen_callback_4_1(
         a0: *const u8,
@@ -366,7 +366,7 @@ mod __dllgen {
     type __DllgenFn6 = unsafe extern "C" fn(i32) -> *const u8;
     type __DllgenFn7 = unsafe extern "stdcall" fn(i32) -> i32;
     type __DllgenFn8 = unsafe extern "C" fn(i32, *mut *mut ::core::ffi::c_void) -> i32;
-    type __DllgenFree8_1 = unsafe extern "C" fn(*mut ::core::ffi::c_void);
+    type __DllgenHelper8_1 = unsafe extern "C" fn(*mut ::core::ffi::c_void);
     type __DllgenFn9 = unsafe extern "C" fn(i32) -> i32;
     type __DllgenFn10 = unsafe extern "C" fn(*const KxBlock, *mut u8) -> i32;
     type __DllgenFn11 = unsafe extern "C" fn(*mut u32, i32) -> i32;
@@ -521,13 +521,13 @@ mod __dllgen {
         __dllgen_f1: __DllgenFn1,
         __dllgen_f2: __DllgenFn2,
         __dllgen_f3: __DllgenFn3,
-        __dllgen_free3: __DllgenFree3,
+        __dllgen_helper3: __DllgenHelper3,
         __dllgen_f4: __DllgenFn4,
         __dllgen_f5: __DllgenFn5,
         __dllgen_f6: __DllgenFn6,
         __dllgen_f7: __DllgenFn7,
         __dllgen_f8: __DllgenFn8,
-        __dllgen_free8_1: __DllgenFree8_1,
+        __dllgen_helper8_1: __DllgenHelper8_1,
         __dllgen_f9: __DllgenFn9,
         __dllgen_f10: __DllgenFn10,
         __dllgen_f11: __DllgenFn11,
@@ -726,7 +726,7 @@ mod __dllgen {
                     if !__dllgen_ret.is_null() {
                         unsafe {
                             (self
-                                .__dllgen_free3)(__dllgen_ret as *mut ::core::ffi::c_void)
+                                .__dllgen_helper3)(__dllgen_ret as *mut ::core::ffi::c_void)
                         };
                     }
                     Ok(::dllgen_runtime::Status::Ok)
@@ -853,7 +853,7 @@ mod __dllgen {
                         >(__dllgen_a_msg)
                     };
                     if !__dllgen_a_msg.is_null() {
-                        unsafe { (self.__dllgen_free8_1)(__dllgen_a_msg) };
+                        unsafe { (self.__dllgen_helper8_1)(__dllgen_a_msg) };
                     }
                     ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
                     ::dllgen_runtime::marshal::out_string::reply::<
@@ -2194,9 +2194,9 @@ mod __dllgen {
                         *const ::core::ffi::c_void,
                         __DllgenFn3,
                     >(symbols.next().unwrap_or(::core::ptr::null())),
-                    __dllgen_free3: ::core::mem::transmute::<
+                    __dllgen_helper3: ::core::mem::transmute::<
                         *const ::core::ffi::c_void,
-                        __DllgenFree3,
+                        __DllgenHelper3,
                     >(symbols.next().unwrap_or(::core::ptr::null())),
                     __dllgen_f4: ::core::mem::transmute::<
                         *const ::core::ffi::c_void,
@@ -2218,9 +2218,9 @@ mod __dllgen {
                         *const ::core::ffi::c_void,
                         __DllgenFn8,
                     >(symbols.next().unwrap_or(::core::ptr::null())),
-                    __dllgen_free8_1: ::core::mem::transmute::<
+                    __dllgen_helper8_1: ::core::mem::transmute::<
                         *const ::core::ffi::c_void,
-                        __DllgenFree8_1,
+                        __DllgenHelper8_1,
                     >(symbols.next().unwrap_or(::core::ptr::null())),
                     __dllgen_f9: ::core::mem::transmute::<
                         *const ::core::ffi::c_void,

@@ -10,7 +10,7 @@ mod __dllgen {
     #![allow(clippy::all, unused_imports, unused_mut, unused_variables, non_snake_case)]
     pub use ::dllgen_runtime::{Config, Error, HostPath};
     /// The hash of the model both sides were generated from; the host refuses any other.
-    pub const MODEL_HASH: u64 = 0xbcb2c1923409a6b4;
+    pub const MODEL_HASH: u64 = 0x9b4c73e3b3356391;
     /// The host executable's file name.
     pub const HOST_EXE: &str = if cfg!(windows) {
         "sqlite3-host.exe"
@@ -1239,6 +1239,243 @@ mod __dllgen {
                 )?;
             Ok(__dllgen_ret)
         }
+        /// * CAPI3REF: Result Values From A Query
+        /// * KEYWORDS: {column access functions}
+        /// * METHOD: sqlite3_stmt
+        /// *
+        /// * <b>Summary:</b>
+        /// * <blockquote><table border=0 cellpadding=0 cellspacing=0>
+        /// * <tr><td><b>sqlite3_column_blob</b><td>&rarr;<td>BLOB result
+        /// * <tr><td><b>sqlite3_column_double</b><td>&rarr;<td>REAL result
+        /// * <tr><td><b>sqlite3_column_int</b><td>&rarr;<td>32-bit INTEGER result
+        /// * <tr><td><b>sqlite3_column_int64</b><td>&rarr;<td>64-bit INTEGER result
+        /// * <tr><td><b>sqlite3_column_text</b><td>&rarr;<td>UTF-8 TEXT result
+        /// * <tr><td><b>sqlite3_column_text16</b><td>&rarr;<td>UTF-16 TEXT result
+        /// * <tr><td><b>sqlite3_column_value</b><td>&rarr;<td>The result as an
+        /// * [sqlite3_value|unprotected sqlite3_value] object.
+        /// * <tr><td>&nbsp;<td>&nbsp;<td>&nbsp;
+        /// * <tr><td><b>sqlite3_column_bytes</b><td>&rarr;<td>Size of a BLOB
+        /// * or a UTF-8 TEXT result in bytes
+        /// * <tr><td><b>sqlite3_column_bytes16&nbsp;&nbsp;</b>
+        /// * <td>&rarr;&nbsp;&nbsp;<td>Size of UTF-16
+        /// * TEXT in bytes
+        /// * <tr><td><b>sqlite3_column_type</b><td>&rarr;<td>Default
+        /// * datatype of the result
+        /// * </table></blockquote>
+        /// *
+        /// * <b>Details:</b>
+        /// *
+        /// * ^These routines return information about a single column of the current
+        /// * result row of a query.  ^In every case the first argument is a pointer
+        /// * to the [prepared statement] that is being evaluated (the [sqlite3_stmt*]
+        /// * that was returned from [sqlite3_prepare_v2()] or one of its variants)
+        /// * and the second argument is the index of the column for which information
+        /// * should be returned. ^The leftmost column of the result set has the index 0.
+        /// * ^The number of columns in the result can be determined using
+        /// * [sqlite3_column_count()].
+        /// *
+        /// * If the SQL statement does not currently point to a valid row, or if the
+        /// * column index is out of range, the result is undefined.
+        /// * These routines may only be called when the most recent call to
+        /// * [sqlite3_step()] has returned [SQLITE_ROW] and neither
+        /// * [sqlite3_reset()] nor [sqlite3_finalize()] have been called subsequently.
+        /// * If any of these routines are called after [sqlite3_reset()] or
+        /// * [sqlite3_finalize()] or after [sqlite3_step()] has returned
+        /// * something other than [SQLITE_ROW], the results are undefined.
+        /// * If [sqlite3_step()] or [sqlite3_reset()] or [sqlite3_finalize()]
+        /// * are called from a different thread while any of these routines
+        /// * are pending, then the results are undefined.
+        /// *
+        /// * The first six interfaces (_blob, _double, _int, _int64, _text, and _text16)
+        /// * each return the value of a result column in a specific data format.  If
+        /// * the result column is not initially in the requested format (for example,
+        /// * if the query returns an integer but the sqlite3_column_text() interface
+        /// * is used to extract the value) then an automatic type conversion is performed.
+        /// *
+        /// * ^The sqlite3_column_type() routine returns the
+        /// * [SQLITE_INTEGER | datatype code] for the initial data type
+        /// * of the result column.  ^The returned value is one of [SQLITE_INTEGER],
+        /// * [SQLITE_FLOAT], [SQLITE_TEXT], [SQLITE_BLOB], or [SQLITE_NULL].
+        /// * The return value of sqlite3_column_type() can be used to decide which
+        /// * of the first six interface should be used to extract the column value.
+        /// * The value returned by sqlite3_column_type() is only meaningful if no
+        /// * automatic type conversions have occurred for the value in question.
+        /// * After a type conversion, the result of calling sqlite3_column_type()
+        /// * is undefined, though harmless.  Future
+        /// * versions of SQLite may change the behavior of sqlite3_column_type()
+        /// * following a type conversion.
+        /// *
+        /// * If the result is a BLOB or a TEXT string, then the sqlite3_column_bytes()
+        /// * or sqlite3_column_bytes16() interfaces can be used to determine the size
+        /// * of that BLOB or string.
+        /// *
+        /// * ^If the result is a BLOB or UTF-8 string then the sqlite3_column_bytes()
+        /// * routine returns the number of bytes in that BLOB or string.
+        /// * ^If the result is a UTF-16 string, then sqlite3_column_bytes() converts
+        /// * the string to UTF-8 and then returns the number of bytes.
+        /// * ^If the result is a numeric value then sqlite3_column_bytes() uses
+        /// * [sqlite3_snprintf()] to convert that value to a UTF-8 string and returns
+        /// * the number of bytes in that string.
+        /// * ^If the result is NULL, then sqlite3_column_bytes() returns zero.
+        /// *
+        /// * ^If the result is a BLOB or UTF-16 string then the sqlite3_column_bytes16()
+        /// * routine returns the number of bytes in that BLOB or string.
+        /// * ^If the result is a UTF-8 string, then sqlite3_column_bytes16() converts
+        /// * the string to UTF-16 and then returns the number of bytes.
+        /// * ^If the result is a numeric value then sqlite3_column_bytes16() uses
+        /// * [sqlite3_snprintf()] to convert that value to a UTF-16 string and returns
+        /// * the number of bytes in that string.
+        /// * ^If the result is NULL, then sqlite3_column_bytes16() returns zero.
+        /// *
+        /// * ^The values returned by [sqlite3_column_bytes()] and
+        /// * [sqlite3_column_bytes16()] do not include the zero terminators at the end
+        /// * of the string.  ^For clarity: the values returned by
+        /// * [sqlite3_column_bytes()] and [sqlite3_column_bytes16()] are the number of
+        /// * bytes in the string, not the number of characters.
+        /// *
+        /// * ^Strings returned by sqlite3_column_text() and sqlite3_column_text16(),
+        /// * even empty strings, are always zero-terminated.  ^The return
+        /// * value from sqlite3_column_blob() for a zero-length BLOB is a NULL pointer.
+        /// *
+        /// * ^Strings returned by sqlite3_column_text16() always have the endianness
+        /// * which is native to the platform, regardless of the text encoding set
+        /// * for the database.
+        /// *
+        /// * <b>Warning:</b> ^The object returned by [sqlite3_column_value()] is an
+        /// * [unprotected sqlite3_value] object.  In a multithreaded environment,
+        /// * an unprotected sqlite3_value object may only be used safely with
+        /// * [sqlite3_bind_value()] and [sqlite3_result_value()].
+        /// * If the [unprotected sqlite3_value] object returned by
+        /// * [sqlite3_column_value()] is used in any other way, including calls
+        /// * to routines like [sqlite3_value_int()], [sqlite3_value_text()],
+        /// * or [sqlite3_value_bytes()], the behavior is not threadsafe.
+        /// * Hence, the sqlite3_column_value() interface
+        /// * is normally only useful within the implementation of
+        /// * [application-defined SQL functions] or [virtual tables], not within
+        /// * top-level application code.
+        /// *
+        /// * These routines may attempt to convert the datatype of the result.
+        /// * ^For example, if the internal representation is FLOAT and a text result
+        /// * is requested, [sqlite3_snprintf()] is used internally to perform the
+        /// * conversion automatically.  ^(The following table details the conversions
+        /// * that are applied:
+        /// *
+        /// * <blockquote>
+        /// * <table border="1">
+        /// * <tr><th> Internal<br>Type <th> Requested<br>Type <th>  Conversion
+        /// *
+        /// * <tr><td>  NULL    <td> INTEGER   <td> Result is 0
+        /// * <tr><td>  NULL    <td>  FLOAT    <td> Result is 0.0
+        /// * <tr><td>  NULL    <td>   TEXT    <td> Result is a NULL pointer
+        /// * <tr><td>  NULL    <td>   BLOB    <td> Result is a NULL pointer
+        /// * <tr><td> INTEGER  <td>  FLOAT    <td> Convert from integer to float
+        /// * <tr><td> INTEGER  <td>   TEXT    <td> ASCII rendering of the integer
+        /// * <tr><td> INTEGER  <td>   BLOB    <td> Same as INTEGER->TEXT
+        /// * <tr><td>  FLOAT   <td> INTEGER   <td> [CAST] to INTEGER
+        /// * <tr><td>  FLOAT   <td>   TEXT    <td> ASCII rendering of the float
+        /// * <tr><td>  FLOAT   <td>   BLOB    <td> [CAST] to BLOB
+        /// * <tr><td>  TEXT    <td> INTEGER   <td> [CAST] to INTEGER
+        /// * <tr><td>  TEXT    <td>  FLOAT    <td> [CAST] to REAL
+        /// * <tr><td>  TEXT    <td>   BLOB    <td> No change
+        /// * <tr><td>  BLOB    <td> INTEGER   <td> [CAST] to INTEGER
+        /// * <tr><td>  BLOB    <td>  FLOAT    <td> [CAST] to REAL
+        /// * <tr><td>  BLOB    <td>   TEXT    <td> [CAST] to TEXT, ensure zero terminator
+        /// * </table>
+        /// * </blockquote>)^
+        /// *
+        /// * Note that when type conversions occur, pointers returned by prior
+        /// * calls to sqlite3_column_blob(), sqlite3_column_text(), and/or
+        /// * sqlite3_column_text16() may be invalidated.
+        /// * Type conversions and pointer invalidations might occur
+        /// * in the following cases:
+        /// *
+        /// * <ul>
+        /// * <li> The initial content is a BLOB and sqlite3_column_text() or
+        /// *      sqlite3_column_text16() is called.  A zero-terminator might
+        /// *      need to be added to the string.</li>
+        /// * <li> The initial content is UTF-8 text and sqlite3_column_bytes16() or
+        /// *      sqlite3_column_text16() is called.  The content must be converted
+        /// *      to UTF-16.</li>
+        /// * <li> The initial content is UTF-16 text and sqlite3_column_bytes() or
+        /// *      sqlite3_column_text() is called.  The content must be converted
+        /// *      to UTF-8.</li>
+        /// * </ul>
+        /// *
+        /// * ^Conversions between UTF-16be and UTF-16le are always done in place and do
+        /// * not invalidate a prior pointer, though of course the content of the buffer
+        /// * that the prior pointer references will have been modified.  Other kinds
+        /// * of conversion are done in place when it is possible, but sometimes they
+        /// * are not possible and in those cases prior pointers are invalidated.
+        /// *
+        /// * The safest policy is to invoke these routines
+        /// * in one of the following ways:
+        /// *
+        /// * <ul>
+        /// *  <li>sqlite3_column_text() followed by sqlite3_column_bytes()</li>
+        /// *  <li>sqlite3_column_blob() followed by sqlite3_column_bytes()</li>
+        /// *  <li>sqlite3_column_text16() followed by sqlite3_column_bytes16()</li>
+        /// * </ul>
+        /// *
+        /// * In other words, you should call sqlite3_column_text(),
+        /// * sqlite3_column_blob(), or sqlite3_column_text16() first to force the result
+        /// * into the desired format, then invoke sqlite3_column_bytes() or
+        /// * sqlite3_column_bytes16() to find the size of the result.  Do not mix calls
+        /// * to sqlite3_column_text() or sqlite3_column_blob() with calls to
+        /// * sqlite3_column_bytes16(), and do not mix calls to sqlite3_column_text16()
+        /// * with calls to sqlite3_column_bytes().
+        /// *
+        /// * ^The pointers returned are valid until a type conversion occurs as
+        /// * described above, or until [sqlite3_step()] or [sqlite3_reset()] or
+        /// * [sqlite3_finalize()] is called.  ^The memory space used to hold strings
+        /// * and BLOBs is freed automatically.  Do not pass the pointers returned
+        /// * from [sqlite3_column_blob()], [sqlite3_column_text()], etc. into
+        /// * [sqlite3_free()].
+        /// *
+        /// * As long as the input parameters are correct, these routines will only
+        /// * fail if an out-of-memory error occurs during a format conversion.
+        /// * Only the following subset of interfaces are subject to out-of-memory
+        /// * errors:
+        /// *
+        /// * <ul>
+        /// * <li> sqlite3_column_blob()
+        /// * <li> sqlite3_column_text()
+        /// * <li> sqlite3_column_text16()
+        /// * <li> sqlite3_column_bytes()
+        /// * <li> sqlite3_column_bytes16()
+        /// * </ul>
+        /// *
+        /// * If an out-of-memory error occurs, then the return value from these
+        /// * routines is the same as if the column had contained an SQL NULL value.
+        /// * Valid SQL NULL returns can be distinguished from out-of-memory errors
+        /// * by invoking the [sqlite3_errcode()] immediately after the suspect
+        /// * return value is obtained and before any
+        /// * other SQLite interface is called on the same [database connection].
+        pub fn sqlite3_column_blob(
+            &self,
+            arg0: Stmt,
+            iCol: i32,
+        ) -> ::core::result::Result<::core::option::Option<::std::vec::Vec<u8>>, Error> {
+            let (__dllgen_ret,) = self
+                .client
+                .call(
+                    15,
+                    |__dllgen_w| {
+                        ::dllgen_runtime::marshal::handle::encode(__dllgen_w, &arg0);
+                        ::dllgen_runtime::marshal::value::encode(__dllgen_w, &iCol);
+                    },
+                    |mut __dllgen_r| {
+                        let __dllgen_ret: ::core::option::Option<::std::vec::Vec<u8>> = ::dllgen_runtime::marshal::ret_buffer::decode(
+                            &mut __dllgen_r,
+                            ::dllgen_runtime::marshal::MAX_OUT_BUFFER / 1u64,
+                            1,
+                        )?;
+                        __dllgen_r.finish()?;
+                        Ok((__dllgen_ret,))
+                    },
+                    &mut ::dllgen_runtime::marshal::callback::none,
+                )?;
+            Ok(__dllgen_ret)
+        }
         /// Calls `sqlite3_column_bytes`.
         pub fn sqlite3_column_bytes(
             &self,
@@ -1248,7 +1485,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    15,
+                    16,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::handle::encode(__dllgen_w, &arg0);
                         ::dllgen_runtime::marshal::value::encode(__dllgen_w, &iCol);
@@ -1283,7 +1520,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    16,
+                    17,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::handle::encode(__dllgen_w, &pStmt);
                     },
@@ -1337,7 +1574,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    17,
+                    18,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::handle::encode(__dllgen_w, &arg0);
                         ::dllgen_runtime::marshal::value::encode(__dllgen_w, &arg1);
@@ -1365,7 +1602,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    18,
+                    19,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::handle::encode(__dllgen_w, &arg0);
                         ::dllgen_runtime::marshal::value::encode(__dllgen_w, &iCol);
@@ -1390,7 +1627,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    19,
+                    20,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::handle::encode(__dllgen_w, &arg0);
                         ::dllgen_runtime::marshal::value::encode(__dllgen_w, &iCol);
@@ -1415,7 +1652,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    20,
+                    21,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::handle::encode(__dllgen_w, &arg0);
                         ::dllgen_runtime::marshal::value::encode(__dllgen_w, &iCol);
@@ -1467,7 +1704,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    21,
+                    22,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::handle::encode(__dllgen_w, &arg0);
                         ::dllgen_runtime::marshal::value::encode(__dllgen_w, &N);
@@ -1498,7 +1735,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    22,
+                    23,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::handle::encode(__dllgen_w, &arg0);
                         ::dllgen_runtime::marshal::value::encode(__dllgen_w, &iCol);
@@ -1526,7 +1763,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    23,
+                    24,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::handle::encode(__dllgen_w, &arg0);
                         ::dllgen_runtime::marshal::value::encode(__dllgen_w, &iCol);
@@ -1577,7 +1814,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    24,
+                    25,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::in_string::encode::<
                             ::dllgen_runtime::marshal::Utf8,
@@ -1618,7 +1855,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    25,
+                    26,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::handle::encode(__dllgen_w, &pStmt);
                     },
@@ -1647,7 +1884,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    26,
+                    27,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::handle::encode(__dllgen_w, &db);
                         ::dllgen_runtime::marshal::in_string::encode::<
@@ -1727,7 +1964,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    27,
+                    28,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::handle::encode(__dllgen_w, &db);
                     },
@@ -1753,7 +1990,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    28,
+                    29,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::handle::encode(__dllgen_w, &arg0);
                     },
@@ -1782,7 +2019,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    29,
+                    30,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::value::encode(__dllgen_w, &arg0);
                     },
@@ -1871,7 +2108,7 @@ mod __dllgen {
             let (__dllgen_ret, __dllgen_a_errmsg) = self
                 .client
                 .call(
-                    30,
+                    31,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::handle::encode(__dllgen_w, &arg0);
                         ::dllgen_runtime::marshal::in_string::encode::<
@@ -1906,7 +2143,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    31,
+                    32,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::handle::encode(__dllgen_w, &pStmt);
                     },
@@ -1932,7 +2169,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    32,
+                    33,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::handle::encode(__dllgen_w, &db);
                     },
@@ -1978,7 +2215,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    33,
+                    34,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::handle::encode(__dllgen_w, &pStmt);
                     },
@@ -2020,7 +2257,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    34,
+                    35,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::handle::encode(__dllgen_w, &arg0);
                     },
@@ -2100,7 +2337,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    35,
+                    36,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::handle::encode(__dllgen_w, &arg0);
                     },
@@ -2125,7 +2362,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    36,
+                    37,
                     |__dllgen_w| {},
                     |mut __dllgen_r| {
                         let __dllgen_ret: ::core::option::Option<
@@ -2146,7 +2383,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    37,
+                    38,
                     |__dllgen_w| {},
                     |mut __dllgen_r| {
                         let __dllgen_ret: i32 = ::dllgen_runtime::marshal::value::decode(
@@ -2169,7 +2406,7 @@ mod __dllgen {
             let (__dllgen_ret, __dllgen_a_ppDb) = self
                 .client
                 .call(
-                    38,
+                    39,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::in_string::encode::<
                             ::dllgen_runtime::marshal::Utf8,
@@ -2202,7 +2439,7 @@ mod __dllgen {
             let (__dllgen_ret, __dllgen_a_ppStmt) = self
                 .client
                 .call(
-                    39,
+                    40,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::handle::encode(__dllgen_w, &db);
                         ::dllgen_runtime::marshal::in_string::encode::<
@@ -2250,7 +2487,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    40,
+                    41,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::handle::encode(__dllgen_w, &pStmt);
                     },
@@ -2275,7 +2512,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    41,
+                    42,
                     |__dllgen_w| {},
                     |mut __dllgen_r| {
                         let __dllgen_ret: ::core::option::Option<
@@ -2340,7 +2577,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    42,
+                    43,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::handle::encode(__dllgen_w, &pStmt);
                     },
@@ -2442,7 +2679,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    43,
+                    44,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::handle::encode(__dllgen_w, &arg0);
                     },
@@ -2509,7 +2746,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    44,
+                    45,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::handle::encode(__dllgen_w, &pStmt);
                     },
@@ -2562,7 +2799,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    45,
+                    46,
                     |__dllgen_w| {},
                     |mut __dllgen_r| {
                         let __dllgen_ret: i32 = ::dllgen_runtime::marshal::value::decode(
@@ -2619,7 +2856,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    46,
+                    47,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::handle::encode(__dllgen_w, &arg0);
                     },

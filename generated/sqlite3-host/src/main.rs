@@ -26,7 +26,7 @@ mod __dllgen {
         unused_comparisons,
         unused_unsafe
     )]
-    const MODEL_HASH: u64 = 0xbcb2c1923409a6b4;
+    const MODEL_HASH: u64 = 0x9b4c73e3b3356391;
     type __DllgenFn0 = unsafe extern "C" fn(
         *mut ::core::ffi::c_void,
         i32,
@@ -54,57 +54,62 @@ mod __dllgen {
     type __DllgenFn12 = unsafe extern "C" fn(*mut ::core::ffi::c_void) -> i32;
     type __DllgenFn13 = unsafe extern "C" fn(*mut ::core::ffi::c_void) -> i32;
     type __DllgenFn14 = unsafe extern "C" fn(*mut ::core::ffi::c_void) -> i32;
-    type __DllgenFn15 = unsafe extern "C" fn(*mut ::core::ffi::c_void, i32) -> i32;
-    type __DllgenFn16 = unsafe extern "C" fn(*mut ::core::ffi::c_void) -> i32;
-    type __DllgenFn17 = unsafe extern "C" fn(*mut ::core::ffi::c_void, i32) -> *const u8;
-    type __DllgenFn18 = unsafe extern "C" fn(*mut ::core::ffi::c_void, i32) -> f64;
-    type __DllgenFn19 = unsafe extern "C" fn(*mut ::core::ffi::c_void, i32) -> i32;
-    type __DllgenFn20 = unsafe extern "C" fn(*mut ::core::ffi::c_void, i32) -> i64;
-    type __DllgenFn21 = unsafe extern "C" fn(*mut ::core::ffi::c_void, i32) -> *const u8;
+    type __DllgenFn15 = unsafe extern "C" fn(*mut ::core::ffi::c_void, i32) -> *const u8;
+    type __DllgenHelper15_len = unsafe extern "C" fn(
+        *mut ::core::ffi::c_void,
+        i32,
+    ) -> i32;
+    type __DllgenFn16 = unsafe extern "C" fn(*mut ::core::ffi::c_void, i32) -> i32;
+    type __DllgenFn17 = unsafe extern "C" fn(*mut ::core::ffi::c_void) -> i32;
+    type __DllgenFn18 = unsafe extern "C" fn(*mut ::core::ffi::c_void, i32) -> *const u8;
+    type __DllgenFn19 = unsafe extern "C" fn(*mut ::core::ffi::c_void, i32) -> f64;
+    type __DllgenFn20 = unsafe extern "C" fn(*mut ::core::ffi::c_void, i32) -> i32;
+    type __DllgenFn21 = unsafe extern "C" fn(*mut ::core::ffi::c_void, i32) -> i64;
     type __DllgenFn22 = unsafe extern "C" fn(*mut ::core::ffi::c_void, i32) -> *const u8;
-    type __DllgenFn23 = unsafe extern "C" fn(*mut ::core::ffi::c_void, i32) -> i32;
-    type __DllgenFn24 = unsafe extern "C" fn(*const u8) -> i32;
-    type __DllgenFn25 = unsafe extern "C" fn(*mut ::core::ffi::c_void) -> i32;
-    type __DllgenFn26 = unsafe extern "C" fn(*mut ::core::ffi::c_void, *const u8) -> i32;
-    type __DllgenFn27 = unsafe extern "C" fn(*mut ::core::ffi::c_void) -> i32;
-    type __DllgenFn28 = unsafe extern "C" fn(*mut ::core::ffi::c_void) -> *const u8;
-    type __DllgenFn29 = unsafe extern "C" fn(i32) -> *const u8;
-    type __DllgenFn30 = unsafe extern "C" fn(
+    type __DllgenFn23 = unsafe extern "C" fn(*mut ::core::ffi::c_void, i32) -> *const u8;
+    type __DllgenFn24 = unsafe extern "C" fn(*mut ::core::ffi::c_void, i32) -> i32;
+    type __DllgenFn25 = unsafe extern "C" fn(*const u8) -> i32;
+    type __DllgenFn26 = unsafe extern "C" fn(*mut ::core::ffi::c_void) -> i32;
+    type __DllgenFn27 = unsafe extern "C" fn(*mut ::core::ffi::c_void, *const u8) -> i32;
+    type __DllgenFn28 = unsafe extern "C" fn(*mut ::core::ffi::c_void) -> i32;
+    type __DllgenFn29 = unsafe extern "C" fn(*mut ::core::ffi::c_void) -> *const u8;
+    type __DllgenFn30 = unsafe extern "C" fn(i32) -> *const u8;
+    type __DllgenFn31 = unsafe extern "C" fn(
         *mut ::core::ffi::c_void,
         *const u8,
         *const ::core::ffi::c_void,
         *const ::core::ffi::c_void,
         *mut *mut ::core::ffi::c_void,
     ) -> i32;
-    type __DllgenFree30_4 = unsafe extern "C" fn(*mut ::core::ffi::c_void);
-    type __DllgenFn31 = unsafe extern "C" fn(*mut ::core::ffi::c_void) -> *const u8;
-    type __DllgenFree31 = unsafe extern "C" fn(*mut ::core::ffi::c_void);
-    type __DllgenFn32 = unsafe extern "C" fn(*mut ::core::ffi::c_void) -> i32;
+    type __DllgenHelper31_4 = unsafe extern "C" fn(*mut ::core::ffi::c_void);
+    type __DllgenFn32 = unsafe extern "C" fn(*mut ::core::ffi::c_void) -> *const u8;
+    type __DllgenHelper32 = unsafe extern "C" fn(*mut ::core::ffi::c_void);
     type __DllgenFn33 = unsafe extern "C" fn(*mut ::core::ffi::c_void) -> i32;
     type __DllgenFn34 = unsafe extern "C" fn(*mut ::core::ffi::c_void) -> i32;
-    type __DllgenFn35 = unsafe extern "C" fn(*mut ::core::ffi::c_void) -> i64;
-    type __DllgenFn36 = unsafe extern "C" fn() -> *const u8;
-    type __DllgenFn37 = unsafe extern "C" fn() -> i32;
-    type __DllgenFn38 = unsafe extern "C" fn(
+    type __DllgenFn35 = unsafe extern "C" fn(*mut ::core::ffi::c_void) -> i32;
+    type __DllgenFn36 = unsafe extern "C" fn(*mut ::core::ffi::c_void) -> i64;
+    type __DllgenFn37 = unsafe extern "C" fn() -> *const u8;
+    type __DllgenFn38 = unsafe extern "C" fn() -> i32;
+    type __DllgenFn39 = unsafe extern "C" fn(
         *const u8,
         *mut *mut ::core::ffi::c_void,
         i32,
         *const u8,
     ) -> i32;
-    type __DllgenFn39 = unsafe extern "C" fn(
+    type __DllgenFn40 = unsafe extern "C" fn(
         *mut ::core::ffi::c_void,
         *const u8,
         i32,
         *mut *mut ::core::ffi::c_void,
         *const ::core::ffi::c_void,
     ) -> i32;
-    type __DllgenFn40 = unsafe extern "C" fn(*mut ::core::ffi::c_void) -> i32;
-    type __DllgenFn41 = unsafe extern "C" fn() -> *const u8;
-    type __DllgenFn42 = unsafe extern "C" fn(*mut ::core::ffi::c_void) -> *const u8;
-    type __DllgenFn43 = unsafe extern "C" fn(*mut ::core::ffi::c_void) -> i32;
+    type __DllgenFn41 = unsafe extern "C" fn(*mut ::core::ffi::c_void) -> i32;
+    type __DllgenFn42 = unsafe extern "C" fn() -> *const u8;
+    type __DllgenFn43 = unsafe extern "C" fn(*mut ::core::ffi::c_void) -> *const u8;
     type __DllgenFn44 = unsafe extern "C" fn(*mut ::core::ffi::c_void) -> i32;
-    type __DllgenFn45 = unsafe extern "C" fn() -> i32;
-    type __DllgenFn46 = unsafe extern "C" fn(*mut ::core::ffi::c_void) -> i32;
+    type __DllgenFn45 = unsafe extern "C" fn(*mut ::core::ffi::c_void) -> i32;
+    type __DllgenFn46 = unsafe extern "C" fn() -> i32;
+    type __DllgenFn47 = unsafe extern "C" fn(*mut ::core::ffi::c_void) -> i32;
     struct __DllgenHost {
         __dllgen_library: ::dllgen_runtime::native::Dylib,
         __dllgen_f0: __DllgenFn0,
@@ -123,6 +128,7 @@ mod __dllgen {
         __dllgen_f13: __DllgenFn13,
         __dllgen_f14: __DllgenFn14,
         __dllgen_f15: __DllgenFn15,
+        __dllgen_helper15_len: __DllgenHelper15_len,
         __dllgen_f16: __DllgenFn16,
         __dllgen_f17: __DllgenFn17,
         __dllgen_f18: __DllgenFn18,
@@ -138,10 +144,10 @@ mod __dllgen {
         __dllgen_f28: __DllgenFn28,
         __dllgen_f29: __DllgenFn29,
         __dllgen_f30: __DllgenFn30,
-        __dllgen_free30_4: __DllgenFree30_4,
         __dllgen_f31: __DllgenFn31,
-        __dllgen_free31: __DllgenFree31,
+        __dllgen_helper31_4: __DllgenHelper31_4,
         __dllgen_f32: __DllgenFn32,
+        __dllgen_helper32: __DllgenHelper32,
         __dllgen_f33: __DllgenFn33,
         __dllgen_f34: __DllgenFn34,
         __dllgen_f35: __DllgenFn35,
@@ -156,6 +162,7 @@ mod __dllgen {
         __dllgen_f44: __DllgenFn44,
         __dllgen_f45: __DllgenFn45,
         __dllgen_f46: __DllgenFn46,
+        __dllgen_f47: __DllgenFn47,
     }
     impl ::dllgen_runtime::Library for __DllgenHost {
         fn model_hash(&self) -> u64 {
@@ -741,10 +748,54 @@ mod __dllgen {
                         1,
                         false,
                     );
-                    ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
+                    let __dllgen_len = if __dllgen_ret.is_null() {
+                        0
+                    } else {
+                        ::dllgen_runtime::marshal::ret_buffer::reported(
+                            unsafe {
+                                (self
+                                    .__dllgen_helper15_len)(
+                                    ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_arg0),
+                                    __dllgen_a_iCol,
+                                )
+                            } as i64,
+                        )?
+                    };
+                    unsafe {
+                        ::dllgen_runtime::marshal::ret_buffer::reply::<
+                            u8,
+                        >(__dllgen_out, __dllgen_ret, __dllgen_len, 1)?
+                    };
                     Ok(::dllgen_runtime::Status::Ok)
                 }
                 16 => {
+                    let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
+                    let __dllgen_a_arg0 = ::dllgen_runtime::marshal::handle::decode_c(
+                        &mut __dllgen_args,
+                        1,
+                        false,
+                    )?;
+                    let __dllgen_a_iCol: i32 = ::dllgen_runtime::marshal::value::decode_c(
+                        &mut __dllgen_args,
+                        &mut __dllgen_keep,
+                    )?;
+                    __dllgen_args.finish()?;
+                    let __dllgen_ret = unsafe {
+                        (self
+                            .__dllgen_f16)(
+                            ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_arg0),
+                            __dllgen_a_iCol,
+                        )
+                    };
+                    ::dllgen_runtime::marshal::handle::after_call(
+                        &__dllgen_a_arg0,
+                        1,
+                        false,
+                    );
+                    ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
+                    Ok(::dllgen_runtime::Status::Ok)
+                }
+                17 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let __dllgen_a_pStmt = ::dllgen_runtime::marshal::handle::decode_c(
                         &mut __dllgen_args,
@@ -754,7 +805,7 @@ mod __dllgen {
                     __dllgen_args.finish()?;
                     let __dllgen_ret = unsafe {
                         (self
-                            .__dllgen_f16)(
+                            .__dllgen_f17)(
                             ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_pStmt),
                         )
                     };
@@ -766,7 +817,7 @@ mod __dllgen {
                     ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                17 => {
+                18 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let __dllgen_a_arg0 = ::dllgen_runtime::marshal::handle::decode_c(
                         &mut __dllgen_args,
@@ -780,7 +831,7 @@ mod __dllgen {
                     __dllgen_args.finish()?;
                     let __dllgen_ret = unsafe {
                         (self
-                            .__dllgen_f17)(
+                            .__dllgen_f18)(
                             ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_arg0),
                             __dllgen_a_arg1,
                         )
@@ -795,33 +846,6 @@ mod __dllgen {
                             ::dllgen_runtime::marshal::Utf8,
                         >(__dllgen_out, __dllgen_ret)
                     };
-                    Ok(::dllgen_runtime::Status::Ok)
-                }
-                18 => {
-                    let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
-                    let __dllgen_a_arg0 = ::dllgen_runtime::marshal::handle::decode_c(
-                        &mut __dllgen_args,
-                        1,
-                        false,
-                    )?;
-                    let __dllgen_a_iCol: i32 = ::dllgen_runtime::marshal::value::decode_c(
-                        &mut __dllgen_args,
-                        &mut __dllgen_keep,
-                    )?;
-                    __dllgen_args.finish()?;
-                    let __dllgen_ret = unsafe {
-                        (self
-                            .__dllgen_f18)(
-                            ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_arg0),
-                            __dllgen_a_iCol,
-                        )
-                    };
-                    ::dllgen_runtime::marshal::handle::after_call(
-                        &__dllgen_a_arg0,
-                        1,
-                        false,
-                    );
-                    ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
                     Ok(::dllgen_runtime::Status::Ok)
                 }
                 19 => {
@@ -885,7 +909,7 @@ mod __dllgen {
                         1,
                         false,
                     )?;
-                    let __dllgen_a_N: i32 = ::dllgen_runtime::marshal::value::decode_c(
+                    let __dllgen_a_iCol: i32 = ::dllgen_runtime::marshal::value::decode_c(
                         &mut __dllgen_args,
                         &mut __dllgen_keep,
                     )?;
@@ -894,7 +918,7 @@ mod __dllgen {
                         (self
                             .__dllgen_f21)(
                             ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_arg0),
-                            __dllgen_a_N,
+                            __dllgen_a_iCol,
                         )
                     };
                     ::dllgen_runtime::marshal::handle::after_call(
@@ -902,11 +926,7 @@ mod __dllgen {
                         1,
                         false,
                     );
-                    unsafe {
-                        ::dllgen_runtime::marshal::ret_string::reply::<
-                            ::dllgen_runtime::marshal::Utf8,
-                        >(__dllgen_out, __dllgen_ret)
-                    };
+                    ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
                     Ok(::dllgen_runtime::Status::Ok)
                 }
                 22 => {
@@ -916,7 +936,7 @@ mod __dllgen {
                         1,
                         false,
                     )?;
-                    let __dllgen_a_iCol: i32 = ::dllgen_runtime::marshal::value::decode_c(
+                    let __dllgen_a_N: i32 = ::dllgen_runtime::marshal::value::decode_c(
                         &mut __dllgen_args,
                         &mut __dllgen_keep,
                     )?;
@@ -925,7 +945,7 @@ mod __dllgen {
                         (self
                             .__dllgen_f22)(
                             ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_arg0),
-                            __dllgen_a_iCol,
+                            __dllgen_a_N,
                         )
                     };
                     ::dllgen_runtime::marshal::handle::after_call(
@@ -964,10 +984,41 @@ mod __dllgen {
                         1,
                         false,
                     );
-                    ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
+                    unsafe {
+                        ::dllgen_runtime::marshal::ret_string::reply::<
+                            ::dllgen_runtime::marshal::Utf8,
+                        >(__dllgen_out, __dllgen_ret)
+                    };
                     Ok(::dllgen_runtime::Status::Ok)
                 }
                 24 => {
+                    let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
+                    let __dllgen_a_arg0 = ::dllgen_runtime::marshal::handle::decode_c(
+                        &mut __dllgen_args,
+                        1,
+                        false,
+                    )?;
+                    let __dllgen_a_iCol: i32 = ::dllgen_runtime::marshal::value::decode_c(
+                        &mut __dllgen_args,
+                        &mut __dllgen_keep,
+                    )?;
+                    __dllgen_args.finish()?;
+                    let __dllgen_ret = unsafe {
+                        (self
+                            .__dllgen_f24)(
+                            ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_arg0),
+                            __dllgen_a_iCol,
+                        )
+                    };
+                    ::dllgen_runtime::marshal::handle::after_call(
+                        &__dllgen_a_arg0,
+                        1,
+                        false,
+                    );
+                    ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
+                    Ok(::dllgen_runtime::Status::Ok)
+                }
+                25 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let __dllgen_a_sql = ::dllgen_runtime::marshal::in_string::decode::<
                         ::dllgen_runtime::marshal::Utf8,
@@ -975,14 +1026,14 @@ mod __dllgen {
                     __dllgen_args.finish()?;
                     let __dllgen_ret = unsafe {
                         (self
-                            .__dllgen_f24)(
+                            .__dllgen_f25)(
                             ::dllgen_runtime::marshal::in_string::ptr(&__dllgen_a_sql),
                         )
                     };
                     ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                25 => {
+                26 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let __dllgen_a_pStmt = ::dllgen_runtime::marshal::handle::decode_c(
                         &mut __dllgen_args,
@@ -992,7 +1043,7 @@ mod __dllgen {
                     __dllgen_args.finish()?;
                     let __dllgen_ret = unsafe {
                         (self
-                            .__dllgen_f25)(
+                            .__dllgen_f26)(
                             ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_pStmt),
                         )
                     };
@@ -1004,7 +1055,7 @@ mod __dllgen {
                     ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                26 => {
+                27 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let __dllgen_a_db = ::dllgen_runtime::marshal::handle::decode_c(
                         &mut __dllgen_args,
@@ -1017,7 +1068,7 @@ mod __dllgen {
                     __dllgen_args.finish()?;
                     let __dllgen_ret = unsafe {
                         (self
-                            .__dllgen_f26)(
+                            .__dllgen_f27)(
                             ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_db),
                             ::dllgen_runtime::marshal::in_string::ptr(
                                 &__dllgen_a_zDbName,
@@ -1032,7 +1083,7 @@ mod __dllgen {
                     ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                27 => {
+                28 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let __dllgen_a_db = ::dllgen_runtime::marshal::handle::decode_c(
                         &mut __dllgen_args,
@@ -1042,7 +1093,7 @@ mod __dllgen {
                     __dllgen_args.finish()?;
                     let __dllgen_ret = unsafe {
                         (self
-                            .__dllgen_f27)(
+                            .__dllgen_f28)(
                             ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_db),
                         )
                     };
@@ -1054,7 +1105,7 @@ mod __dllgen {
                     ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                28 => {
+                29 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let __dllgen_a_arg0 = ::dllgen_runtime::marshal::handle::decode_c(
                         &mut __dllgen_args,
@@ -1064,7 +1115,7 @@ mod __dllgen {
                     __dllgen_args.finish()?;
                     let __dllgen_ret = unsafe {
                         (self
-                            .__dllgen_f28)(
+                            .__dllgen_f29)(
                             ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_arg0),
                         )
                     };
@@ -1080,14 +1131,14 @@ mod __dllgen {
                     };
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                29 => {
+                30 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let __dllgen_a_arg0: i32 = ::dllgen_runtime::marshal::value::decode_c(
                         &mut __dllgen_args,
                         &mut __dllgen_keep,
                     )?;
                     __dllgen_args.finish()?;
-                    let __dllgen_ret = unsafe { (self.__dllgen_f29)(__dllgen_a_arg0) };
+                    let __dllgen_ret = unsafe { (self.__dllgen_f30)(__dllgen_a_arg0) };
                     unsafe {
                         ::dllgen_runtime::marshal::ret_string::reply::<
                             ::dllgen_runtime::marshal::Utf8,
@@ -1095,7 +1146,7 @@ mod __dllgen {
                     };
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                30 => {
+                31 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let __dllgen_a_arg0 = ::dllgen_runtime::marshal::handle::decode_c(
                         &mut __dllgen_args,
@@ -1109,7 +1160,7 @@ mod __dllgen {
                     __dllgen_args.finish()?;
                     let __dllgen_ret = unsafe {
                         (self
-                            .__dllgen_f30)(
+                            .__dllgen_f31)(
                             ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_arg0),
                             ::dllgen_runtime::marshal::in_string::ptr(&__dllgen_a_sql),
                             ::dllgen_runtime::marshal::fixed::address(0x0),
@@ -1128,7 +1179,7 @@ mod __dllgen {
                         >(__dllgen_a_errmsg)
                     };
                     if !__dllgen_a_errmsg.is_null() {
-                        unsafe { (self.__dllgen_free30_4)(__dllgen_a_errmsg) };
+                        unsafe { (self.__dllgen_helper31_4)(__dllgen_a_errmsg) };
                     }
                     ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
                     ::dllgen_runtime::marshal::out_string::reply::<
@@ -1136,7 +1187,7 @@ mod __dllgen {
                     >(__dllgen_out, &__dllgen_a_errmsg_copy);
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                31 => {
+                32 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let __dllgen_a_pStmt = ::dllgen_runtime::marshal::handle::decode_c(
                         &mut __dllgen_args,
@@ -1146,7 +1197,7 @@ mod __dllgen {
                     __dllgen_args.finish()?;
                     let __dllgen_ret = unsafe {
                         (self
-                            .__dllgen_f31)(
+                            .__dllgen_f32)(
                             ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_pStmt),
                         )
                     };
@@ -1163,12 +1214,14 @@ mod __dllgen {
                     if !__dllgen_ret.is_null() {
                         unsafe {
                             (self
-                                .__dllgen_free31)(__dllgen_ret as *mut ::core::ffi::c_void)
+                                .__dllgen_helper32)(
+                                __dllgen_ret as *mut ::core::ffi::c_void,
+                            )
                         };
                     }
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                32 => {
+                33 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let __dllgen_a_db = ::dllgen_runtime::marshal::handle::decode_c(
                         &mut __dllgen_args,
@@ -1178,7 +1231,7 @@ mod __dllgen {
                     __dllgen_args.finish()?;
                     let __dllgen_ret = unsafe {
                         (self
-                            .__dllgen_f32)(
+                            .__dllgen_f33)(
                             ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_db),
                         )
                     };
@@ -1190,7 +1243,7 @@ mod __dllgen {
                     ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                33 => {
+                34 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let __dllgen_a_pStmt = ::dllgen_runtime::marshal::handle::decode_c(
                         &mut __dllgen_args,
@@ -1200,7 +1253,7 @@ mod __dllgen {
                     __dllgen_args.finish()?;
                     let __dllgen_ret = unsafe {
                         (self
-                            .__dllgen_f33)(
+                            .__dllgen_f34)(
                             ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_pStmt),
                         )
                     };
@@ -1208,28 +1261,6 @@ mod __dllgen {
                         &__dllgen_a_pStmt,
                         1,
                         true,
-                    );
-                    ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
-                    Ok(::dllgen_runtime::Status::Ok)
-                }
-                34 => {
-                    let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
-                    let __dllgen_a_arg0 = ::dllgen_runtime::marshal::handle::decode_c(
-                        &mut __dllgen_args,
-                        0,
-                        false,
-                    )?;
-                    __dllgen_args.finish()?;
-                    let __dllgen_ret = unsafe {
-                        (self
-                            .__dllgen_f34)(
-                            ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_arg0),
-                        )
-                    };
-                    ::dllgen_runtime::marshal::handle::after_call(
-                        &__dllgen_a_arg0,
-                        0,
-                        false,
                     );
                     ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
                     Ok(::dllgen_runtime::Status::Ok)
@@ -1258,8 +1289,30 @@ mod __dllgen {
                 }
                 36 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
+                    let __dllgen_a_arg0 = ::dllgen_runtime::marshal::handle::decode_c(
+                        &mut __dllgen_args,
+                        0,
+                        false,
+                    )?;
                     __dllgen_args.finish()?;
-                    let __dllgen_ret = unsafe { (self.__dllgen_f36)() };
+                    let __dllgen_ret = unsafe {
+                        (self
+                            .__dllgen_f36)(
+                            ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_arg0),
+                        )
+                    };
+                    ::dllgen_runtime::marshal::handle::after_call(
+                        &__dllgen_a_arg0,
+                        0,
+                        false,
+                    );
+                    ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
+                    Ok(::dllgen_runtime::Status::Ok)
+                }
+                37 => {
+                    let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
+                    __dllgen_args.finish()?;
+                    let __dllgen_ret = unsafe { (self.__dllgen_f37)() };
                     unsafe {
                         ::dllgen_runtime::marshal::ret_string::reply::<
                             ::dllgen_runtime::marshal::Utf8,
@@ -1267,14 +1320,14 @@ mod __dllgen {
                     };
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                37 => {
+                38 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     __dllgen_args.finish()?;
-                    let __dllgen_ret = unsafe { (self.__dllgen_f37)() };
+                    let __dllgen_ret = unsafe { (self.__dllgen_f38)() };
                     ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                38 => {
+                39 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let __dllgen_a_filename = ::dllgen_runtime::marshal::in_string::decode::<
                         ::dllgen_runtime::marshal::Utf8,
@@ -1290,7 +1343,7 @@ mod __dllgen {
                     __dllgen_args.finish()?;
                     let __dllgen_ret = unsafe {
                         (self
-                            .__dllgen_f38)(
+                            .__dllgen_f39)(
                             ::dllgen_runtime::marshal::in_string::ptr(
                                 &__dllgen_a_filename,
                             ),
@@ -1307,7 +1360,7 @@ mod __dllgen {
                     );
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                39 => {
+                40 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let __dllgen_a_db = ::dllgen_runtime::marshal::handle::decode_c(
                         &mut __dllgen_args,
@@ -1323,7 +1376,7 @@ mod __dllgen {
                     ::dllgen_runtime::native::set_last_error(0);
                     let __dllgen_ret = unsafe {
                         (self
-                            .__dllgen_f39)(
+                            .__dllgen_f40)(
                             ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_db),
                             ::dllgen_runtime::marshal::in_string::ptr(&__dllgen_a_zSql),
                             -1i64 as i32,
@@ -1358,7 +1411,7 @@ mod __dllgen {
                     );
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                40 => {
+                41 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let __dllgen_a_pStmt = ::dllgen_runtime::marshal::handle::decode_c(
                         &mut __dllgen_args,
@@ -1368,7 +1421,7 @@ mod __dllgen {
                     __dllgen_args.finish()?;
                     let __dllgen_ret = unsafe {
                         (self
-                            .__dllgen_f40)(
+                            .__dllgen_f41)(
                             ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_pStmt),
                         )
                     };
@@ -1380,10 +1433,10 @@ mod __dllgen {
                     ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                41 => {
+                42 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     __dllgen_args.finish()?;
-                    let __dllgen_ret = unsafe { (self.__dllgen_f41)() };
+                    let __dllgen_ret = unsafe { (self.__dllgen_f42)() };
                     unsafe {
                         ::dllgen_runtime::marshal::ret_string::reply::<
                             ::dllgen_runtime::marshal::Utf8,
@@ -1391,7 +1444,7 @@ mod __dllgen {
                     };
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                42 => {
+                43 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let __dllgen_a_pStmt = ::dllgen_runtime::marshal::handle::decode_c(
                         &mut __dllgen_args,
@@ -1401,7 +1454,7 @@ mod __dllgen {
                     __dllgen_args.finish()?;
                     let __dllgen_ret = unsafe {
                         (self
-                            .__dllgen_f42)(
+                            .__dllgen_f43)(
                             ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_pStmt),
                         )
                     };
@@ -1417,7 +1470,7 @@ mod __dllgen {
                     };
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                43 => {
+                44 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let __dllgen_a_arg0 = ::dllgen_runtime::marshal::handle::decode_c(
                         &mut __dllgen_args,
@@ -1429,7 +1482,7 @@ mod __dllgen {
                     ::dllgen_runtime::native::set_last_error(0);
                     let __dllgen_ret = unsafe {
                         (self
-                            .__dllgen_f43)(
+                            .__dllgen_f44)(
                             ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_arg0),
                         )
                     };
@@ -1455,7 +1508,7 @@ mod __dllgen {
                     ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                44 => {
+                45 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let __dllgen_a_pStmt = ::dllgen_runtime::marshal::handle::decode_c(
                         &mut __dllgen_args,
@@ -1465,7 +1518,7 @@ mod __dllgen {
                     __dllgen_args.finish()?;
                     let __dllgen_ret = unsafe {
                         (self
-                            .__dllgen_f44)(
+                            .__dllgen_f45)(
                             ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_pStmt),
                         )
                     };
@@ -1477,14 +1530,14 @@ mod __dllgen {
                     ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                45 => {
+                46 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     __dllgen_args.finish()?;
-                    let __dllgen_ret = unsafe { (self.__dllgen_f45)() };
+                    let __dllgen_ret = unsafe { (self.__dllgen_f46)() };
                     ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                46 => {
+                47 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let __dllgen_a_arg0 = ::dllgen_runtime::marshal::handle::decode_c(
                         &mut __dllgen_args,
@@ -1494,7 +1547,7 @@ mod __dllgen {
                     __dllgen_args.finish()?;
                     let __dllgen_ret = unsafe {
                         (self
-                            .__dllgen_f46)(
+                            .__dllgen_f47)(
                             ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_arg0),
                         )
                     };
@@ -1533,6 +1586,8 @@ mod __dllgen {
                         "sqlite3_clear_bindings",
                         "sqlite3_close",
                         "sqlite3_close_v2",
+                        "sqlite3_column_blob",
+                        "sqlite3_column_bytes",
                         "sqlite3_column_bytes",
                         "sqlite3_column_count",
                         "sqlite3_column_decltype",
@@ -1636,6 +1691,10 @@ mod __dllgen {
                         *const ::core::ffi::c_void,
                         __DllgenFn15,
                     >(symbols.next().unwrap_or(::core::ptr::null())),
+                    __dllgen_helper15_len: ::core::mem::transmute::<
+                        *const ::core::ffi::c_void,
+                        __DllgenHelper15_len,
+                    >(symbols.next().unwrap_or(::core::ptr::null())),
                     __dllgen_f16: ::core::mem::transmute::<
                         *const ::core::ffi::c_void,
                         __DllgenFn16,
@@ -1696,21 +1755,21 @@ mod __dllgen {
                         *const ::core::ffi::c_void,
                         __DllgenFn30,
                     >(symbols.next().unwrap_or(::core::ptr::null())),
-                    __dllgen_free30_4: ::core::mem::transmute::<
-                        *const ::core::ffi::c_void,
-                        __DllgenFree30_4,
-                    >(symbols.next().unwrap_or(::core::ptr::null())),
                     __dllgen_f31: ::core::mem::transmute::<
                         *const ::core::ffi::c_void,
                         __DllgenFn31,
                     >(symbols.next().unwrap_or(::core::ptr::null())),
-                    __dllgen_free31: ::core::mem::transmute::<
+                    __dllgen_helper31_4: ::core::mem::transmute::<
                         *const ::core::ffi::c_void,
-                        __DllgenFree31,
+                        __DllgenHelper31_4,
                     >(symbols.next().unwrap_or(::core::ptr::null())),
                     __dllgen_f32: ::core::mem::transmute::<
                         *const ::core::ffi::c_void,
                         __DllgenFn32,
+                    >(symbols.next().unwrap_or(::core::ptr::null())),
+                    __dllgen_helper32: ::core::mem::transmute::<
+                        *const ::core::ffi::c_void,
+                        __DllgenHelper32,
                     >(symbols.next().unwrap_or(::core::ptr::null())),
                     __dllgen_f33: ::core::mem::transmute::<
                         *const ::core::ffi::c_void,
@@ -1767,6 +1826,10 @@ mod __dllgen {
                     __dllgen_f46: ::core::mem::transmute::<
                         *const ::core::ffi::c_void,
                         __DllgenFn46,
+                    >(symbols.next().unwrap_or(::core::ptr::null())),
+                    __dllgen_f47: ::core::mem::transmute::<
+                        *const ::core::ffi::c_void,
+                        __DllgenFn47,
                     >(symbols.next().unwrap_or(::core::ptr::null())),
                     __dllgen_library: library,
                 }

@@ -525,10 +525,11 @@ mod __dllgen {
                     ) {
                         return Ok(__dllgen_status);
                     }
+                    let __dllgen_len = 256u64;
                     unsafe {
                         ::dllgen_runtime::marshal::ret_buffer::reply::<
                             u32,
-                        >(__dllgen_out, __dllgen_ret, 256u64, 4)?
+                        >(__dllgen_out, __dllgen_ret, __dllgen_len, 4)?
                     };
                     Ok(::dllgen_runtime::Status::Ok)
                 }

@@ -24,6 +24,11 @@ pub unsafe fn reply<T: CElem>(
     Ok(())
 }
 
+/// Host: the length a library function reported for its result, refused when negative.
+pub fn reported(n: i64) -> Result<u64, WireError> {
+    u64::try_from(n).map_err(|_| WireError::Payload("the library reported a negative length for its result"))
+}
+
 /// What the client gets: `Vec<T>` (NULL is empty), or `Option<Vec<T>>`.
 pub trait Returned<T>: Sized {
     /// From what came back.

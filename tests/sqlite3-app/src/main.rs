@@ -65,6 +65,7 @@ struct Native {
     column_double: extern "C" fn(P, i32) -> f64,
     column_text: extern "C" fn(P, i32) -> *const c_char,
     column_bytes: extern "C" fn(P, i32) -> i32,
+    column_blob: extern "C" fn(P, i32) -> *const u8,
     column_type: extern "C" fn(P, i32) -> i32,
     column_name: extern "C" fn(P, i32) -> *const c_char,
     column_decltype: extern "C" fn(P, i32) -> *const c_char,
@@ -117,6 +118,7 @@ impl Native {
             column_double: d.sym("sqlite3_column_double"),
             column_text: d.sym("sqlite3_column_text"),
             column_bytes: d.sym("sqlite3_column_bytes"),
+            column_blob: d.sym("sqlite3_column_blob"),
             column_type: d.sym("sqlite3_column_type"),
             column_name: d.sym("sqlite3_column_name"),
             column_decltype: d.sym("sqlite3_column_decltype"),
@@ -166,6 +168,7 @@ struct Row {
     name: Option<String>,
     score: f64,
     data_hex: Option<String>,
+    data: Option<Vec<u8>>,
     data_bytes: i32,
     n: i64,
     small: i32,
@@ -212,7 +215,7 @@ fn main() {
 
     let read = select(&s, db, &n, ndb);
     assert_eq!(read, inserted);
-    println!("ok: {read} rows read back equal, column by column");
+    println!("ok: {read} rows read back equal, column by column (blobs by sqlite3_column_bytes)");
 
     statements(&s, db, &n, ndb);
     println!("ok: statement metadata, closed handles refused");
@@ -366,6 +369,7 @@ fn select(s: &Sqlite3, db: Db, n: &Native, ndb: P) -> usize {
             name: s.sqlite3_column_text(st, 1).unwrap(),
             score: s.sqlite3_column_double(st, 2).unwrap(),
             data_hex: s.sqlite3_column_text(st, 5).unwrap(),
+            data: s.sqlite3_column_blob(st, 3).unwrap(),
             data_bytes: s.sqlite3_column_bytes(st, 3).unwrap(),
             n: s.sqlite3_column_int64(st, 4).unwrap(),
             small: s.sqlite3_column_int(st, 4).unwrap(),
@@ -376,11 +380,19 @@ fn select(s: &Sqlite3, db: Db, n: &Native, ndb: P) -> usize {
             name: text((n.column_text)(nst, 1)),
             score: (n.column_double)(nst, 2),
             data_hex: text((n.column_text)(nst, 5)),
+            data: {
+                let p = (n.column_blob)(nst, 3);
+                let len = (n.column_bytes)(nst, 3) as usize;
+                // SAFETY: sqlite3 returns NULL or `column_bytes` bytes, valid until the next call.
+                (!p.is_null()).then(|| unsafe { std::slice::from_raw_parts(p, len) }.to_vec())
+            },
             data_bytes: (n.column_bytes)(nst, 3),
             n: (n.column_int64)(nst, 4),
             small: (n.column_int)(nst, 4),
         };
         assert_eq!(ours, theirs, "row {rows}");
+        // The blob is the bytes bound (a NULL blob, or an empty one, is NULL in sqlite3).
+        assert_eq!(ours.data.as_ref().map_or(0, Vec::len), ours.data_bytes as usize);
         for (i, t) in [SQLITE_INTEGER, SQLITE_TEXT, SQLITE_FLOAT, SQLITE_BLOB, SQLITE_NULL, SQLITE_TEXT]
             .iter()
             .enumerate()

@@ -1,7 +1,7 @@
 //! Kind `out_string`: `char **` the library points at a string (`templates/kinds/out_string.hbs`).
 
 use super::{option, text, At, Param, ParamKind};
-use crate::emit::view::{abi, FreeView};
+use crate::emit::view::FreeView;
 use crate::model::FreeFn;
 use crate::spec::Encoding;
 use serde::Serialize;
@@ -23,10 +23,6 @@ pub(super) fn view(
 ) -> ParamKind {
     out.ffi_type = "*mut *mut ::core::ffi::c_void".into();
     out.output = Some((option("::std::string::String"), at.local.clone()));
-    let free = free_with.map(|f| FreeView {
-        slot: format!("{fn_index}_{}", at.index),
-        symbol: f.symbol.lookup(),
-        abi: abi(f.convention),
-    });
+    let free = free_with.map(|f| FreeView::free(format!("{fn_index}_{}", at.index), f));
     ParamKind::OutString(View { text: text(encoding), free })
 }

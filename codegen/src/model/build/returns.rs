@@ -75,6 +75,10 @@ impl<'a> Builder<'a> {
                 }
             },
         };
+        if let Some((name, args)) = call_syntax(&len.value) {
+            let call = self.len_call(f, len, name, &args)?;
+            return Some(Return::Buffer { element, len: RetLen::Call(call) });
+        }
         let parsed = match expr::parse(&len.value) {
             Ok(e) => e,
             Err(e) => {
@@ -98,7 +102,78 @@ impl<'a> Builder<'a> {
             );
             return None;
         };
-        Some(Return::Buffer { element, len })
+        Some(Return::Buffer { element, len: RetLen::Const(len) })
+    }
+
+    /// `name(args)` as a returned buffer's length: a function of the library taking some of
+    /// `f`'s parameters (values, or handles of the same C type) and returning an integer.
+    fn len_call(
+        &mut self,
+        f: &header::Function,
+        at: &Spanned<String>,
+        name: &str,
+        args: &[&str],
+    ) -> Option<LenCall> {
+        let Some(g) = self.header.function(name) else {
+            let names = self.header.functions.iter().map(|f| f.name.as_str());
+            let d = self.at_spec(
+                at.pos,
+                format!("the length `{}` calls `{name}`, which the header does not declare", at.value),
+            );
+            if let Some(s) = did_you_mean(name, names) {
+                d.hint = Some(format!("did you mean `{s}`?"));
+            }
+            return None;
+        };
+        if g.params.len() != args.len() || g.variadic {
+            self.at_spec(
+                at.pos,
+                format!("`{name}` takes {} arguments; the length passes {}", g.params.len(), args.len()),
+            );
+            return None;
+        }
+        for (arg, q) in args.iter().zip(&g.params) {
+            let Some(p) = f.params.iter().find(|p| p.name == *arg) else {
+                let d = self.at_spec(at.pos, format!("`{arg}` is not a parameter of `{}`", f.name));
+                if let Some(s) = did_you_mean(arg, f.params.iter().map(|p| p.name.as_str())) {
+                    d.hint = Some(format!("did you mean `{s}`?"));
+                }
+                return None;
+            };
+            let same = self.header.resolve(&p.ty) == self.header.resolve(&q.ty);
+            let passable =
+                self.handle_of(&p.ty).is_some() || matches!(self.value(&p.ty), Ok(Value::Scalar { .. }));
+            if !same || !passable {
+                self.at_spec(
+                    at.pos,
+                    format!(
+                        "`{arg}` cannot be passed to `{name}`'s `{}`: the length takes parameters that are numbers or handles, of the same C type",
+                        q.name
+                    ),
+                );
+                return None;
+            }
+        }
+        let ret = match self.value(&g.ret) {
+            Ok(Value::Scalar { scalar: s @ Scalar::Int { .. } }) => s,
+            _ => {
+                self.at_spec(at.pos, format!("`{name}` returns {}, not an integer length", describe(&g.ret)));
+                return None;
+            }
+        };
+        let Some((symbol, decoration)) = self.exports.code.get(&g.name).cloned() else {
+            self.at_spec(at.pos, format!("the length calls `{name}`, which the library does not export"));
+            return None;
+        };
+        let convention =
+            self.convention(g, self.spec.functions.get(&g.name).map(|s| &s.value), decoration)?;
+        Some(LenCall {
+            name: g.name.clone(),
+            symbol: Symbol::Name { name: symbol },
+            convention,
+            args: args.iter().map(|a| a.to_string()).collect(),
+            ret,
+        })
     }
 
     /// A `free_with` function: declared `void f(T *)` and exported (it need not be selected:
@@ -201,5 +276,39 @@ impl<'a> Builder<'a> {
             return None;
         }
         Some(r.value.clone())
+    }
+}
+
+/// `name(a, b)`: a function name and argument names (identifiers only), else `None`.
+fn call_syntax(text: &str) -> Option<(&str, Vec<&str>)> {
+    fn ident(s: &str) -> Option<&str> {
+        let s = s.trim();
+        (!s.is_empty()
+            && s.chars().next().is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
+            && s.chars().all(|c| c.is_ascii_alphanumeric() || c == '_'))
+        .then_some(s)
+    }
+    let (name, rest) = text.trim().split_once('(')?;
+    let inside = rest.trim_end().strip_suffix(')')?;
+    let args = if inside.trim().is_empty() {
+        Vec::new()
+    } else {
+        inside.split(',').map(ident).collect::<Option<Vec<_>>>()?
+    };
+    Some((ident(name)?, args))
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn call_syntax_takes_a_name_and_identifiers() {
+        assert_eq!(
+            super::call_syntax("sqlite3_column_bytes(arg0, iCol)"),
+            Some(("sqlite3_column_bytes", vec!["arg0", "iCol"]))
+        );
+        assert_eq!(super::call_syntax(" f() "), Some(("f", vec![])));
+        assert_eq!(super::call_syntax("f(a + 1)"), None);
+        assert_eq!(super::call_syntax("256"), None);
+        assert_eq!(super::call_syntax("(n)"), None);
     }
 }

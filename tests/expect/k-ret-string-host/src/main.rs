@@ -29,7 +29,7 @@ mod __dllgen {
     const MODEL_HASH: u64 = 0x7b0693c0bdd247cd;
     type __DllgenFn0 = unsafe extern "C" fn(*mut ::core::ffi::c_void) -> ();
     type __DllgenFn1 = unsafe extern "C" fn(*mut ::core::ffi::c_void) -> *const u8;
-    type __DllgenFree1 = unsafe extern "C" fn(*mut ::core::ffi::c_void);
+    type __DllgenHelper1 = unsafe extern "C" fn(*mut ::core::ffi::c_void);
     type __DllgenFn2 = unsafe extern "C" fn(i32) -> *const u8;
     type __DllgenFn3 = unsafe extern "C" fn(
         *const u8,
@@ -39,7 +39,7 @@ mod __dllgen {
         __dllgen_library: ::dllgen_runtime::native::Dylib,
         __dllgen_f0: __DllgenFn0,
         __dllgen_f1: __DllgenFn1,
-        __dllgen_free1: __DllgenFree1,
+        __dllgen_helper1: __DllgenHelper1,
         __dllgen_f2: __DllgenFn2,
         __dllgen_f3: __DllgenFn3,
     }
@@ -106,7 +106,7 @@ mod __dllgen {
                     if !__dllgen_ret.is_null() {
                         unsafe {
                             (self
-                                .__dllgen_free1)(__dllgen_ret as *mut ::core::ffi::c_void)
+                                .__dllgen_helper1)(__dllgen_ret as *mut ::core::ffi::c_void)
                         };
                     }
                     Ok(::dllgen_runtime::Status::Ok)
@@ -188,9 +188,9 @@ mod __dllgen {
                         *const ::core::ffi::c_void,
                         __DllgenFn1,
                     >(symbols.next().unwrap_or(::core::ptr::null())),
-                    __dllgen_free1: ::core::mem::transmute::<
+                    __dllgen_helper1: ::core::mem::transmute::<
                         *const ::core::ffi::c_void,
-                        __DllgenFree1,
+                        __DllgenHelper1,
                     >(symbols.next().unwrap_or(::core::ptr::null())),
                     __dllgen_f2: ::core::mem::transmute::<
                         *const ::core::ffi::c_void,
