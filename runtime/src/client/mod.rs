@@ -109,6 +109,9 @@ pub enum Error {
     Protocol(String),
     /// The host's own code panicked (the host keeps running).
     HostPanic(String),
+    /// A handle that is not open was passed (closed, from an earlier host process, or NULL
+    /// where the library needs one): refused before the library saw it. A usage error.
+    BadHandle(String),
     /// The library reported an error code.
     Library(i64),
 }
@@ -136,6 +139,7 @@ impl fmt::Display for Error {
             Error::Untrusted(m) => write!(f, "refusing to talk to the listening host: {m}"),
             Error::Protocol(m) => write!(f, "protocol error: {m}"),
             Error::HostPanic(m) => write!(f, "the 32-bit host panicked: {m}"),
+            Error::BadHandle(m) => write!(f, "refused before the library saw it: {m}"),
             Error::Library(code) => write!(f, "the library reported error {code}"),
         }
     }
@@ -829,6 +833,7 @@ fn exchange<T>(
                 }))
             }
             (Kind::Return, Status::HostPanic) => return Err(Failure::Call(Error::HostPanic(text(&mut r)))),
+            (Kind::Return, Status::BadHandle) => return Err(Failure::Call(Error::BadHandle(text(&mut r)))),
             (Kind::Return, _) => return Err(Failure::Connection(Error::Protocol(text(&mut r)))),
             // The host is alive (a beat from another of its threads while the library runs).
             (Kind::Alive, _) if h.seq == seq => {

@@ -62,11 +62,11 @@ pub fn from_client(kind: u32, id: u64, optional: bool) -> Result<*mut c_void, Wi
         return if optional {
             Ok(std::ptr::null_mut())
         } else {
-            Err(WireError::Payload("a NULL handle where the library needs one"))
+            Err(WireError::BadHandle("a NULL handle where the library needs one"))
         };
     }
     with(|t| t.by_id.get(&(kind, id)).map(|p| *p as *mut c_void))
-        .ok_or(WireError::Payload("a handle that was closed or does not belong to this host"))
+        .ok_or(WireError::BadHandle("a handle that was closed, or that an earlier host process gave"))
 }
 
 /// Forgets a handle its close function was just called with.

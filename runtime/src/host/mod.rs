@@ -248,6 +248,11 @@ fn run_call_at(
     Ok(match result {
         Ok(Ok(status)) => status,
         Ok(Err(e @ (WireError::Closed | WireError::Truncated | WireError::Io(_)))) => return Err(e),
+        Ok(Err(WireError::BadHandle(what))) => {
+            out.clear();
+            out.bytes(what.as_bytes());
+            Status::BadHandle
+        }
         Ok(Err(e)) => {
             out.clear();
             out.bytes(format!("the host refused call {}: {e}", h.id).as_bytes());

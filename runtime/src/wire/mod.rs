@@ -74,6 +74,9 @@ pub enum Status {
     HostPanic = 3,
     /// The handshake was refused; the payload is the reason.
     Refused = 4,
+    /// The call used a handle that is not open (closed, from another host process, NULL
+    /// where one is needed); the payload is the message.
+    BadHandle = 5,
 }
 
 impl Status {
@@ -84,6 +87,7 @@ impl Status {
             2 => Status::ProtocolError,
             3 => Status::HostPanic,
             4 => Status::Refused,
+            5 => Status::BadHandle,
             _ => return None,
         })
     }
@@ -156,6 +160,8 @@ pub enum WireError {
     },
     /// A payload value runs past the payload's end, or is malformed.
     Payload(&'static str),
+    /// A handle argument that is not open here: a usage error, not a broken peer.
+    BadHandle(&'static str),
     /// A reply holds more than the call made room for (an out-buffer longer than its
     /// capacity): the peer is lying or broken.
     OverCapacity {
@@ -198,6 +204,7 @@ impl fmt::Display for WireError {
                 write!(f, "a frame of {len} bytes exceeds the maximum of {max}")
             }
             WireError::Payload(what) => write!(f, "malformed payload: {what}"),
+            WireError::BadHandle(what) => write!(f, "{what}"),
             WireError::OverCapacity { len, max, unit } => {
                 write!(f, "a reply of {len} {unit} where the call asked for at most {max}")
             }

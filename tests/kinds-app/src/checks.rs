@@ -245,8 +245,8 @@ pub fn a_device_session(k: &Kinds, d: &Direct, shared: bool) {
 
     // A closed handle never reaches the library: the call is refused, the host lives on.
     let pid = k.client().host_pid();
-    assert!(matches!(k.kx_describe(dev), Err(Error::Protocol(_))), "{:?}", k.kx_describe(dev));
-    assert!(matches!(k.kx_close(Some(dev)), Err(Error::Protocol(_))), "closed twice");
+    assert!(matches!(k.kx_describe(dev), Err(Error::BadHandle(_))), "{:?}", k.kx_describe(dev));
+    assert!(matches!(k.kx_close(Some(dev)), Err(Error::BadHandle(_))), "closed twice");
     assert_eq!(k.client().host_pid(), pid);
     // Nor does a handle from an earlier host process (a shared host keeps its handles).
     let (_, dev) = k.open("sim/device-8").unwrap();
@@ -255,7 +255,7 @@ pub fn a_device_session(k: &Kinds, d: &Direct, shared: bool) {
         assert!(k.kx_describe(dev).is_ok());
         k.kx_close(Some(dev)).unwrap();
     } else {
-        assert!(matches!(k.kx_describe(dev), Err(Error::Protocol(_))));
+        assert!(matches!(k.kx_describe(dev), Err(Error::BadHandle(_))));
         assert_ne!(k.client().host_pid(), pid);
     }
 }
@@ -396,7 +396,7 @@ pub fn edges(k: &Kinds, d: &Direct) {
     let (status, none) = k.default_().unwrap();
     assert_eq!(status, 0);
     let pid = k.client().host_pid();
-    assert!(matches!(k.kx_describe(none), Err(Error::Protocol(_))));
+    assert!(matches!(k.kx_describe(none), Err(Error::BadHandle(_))));
     // (kx_close takes an optional device: NULL is allowed there, and passed.)
     assert_eq!(k.kx_close(Some(none)), Ok(()));
     assert_eq!(k.client().host_pid(), pid, "the host lives on");

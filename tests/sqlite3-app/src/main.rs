@@ -222,7 +222,7 @@ fn main() {
 
     assert_eq!(s.sqlite3_close(db), Ok(SQLITE_OK));
     assert_eq!((n.close)(ndb), SQLITE_OK);
-    assert!(matches!(s.sqlite3_errmsg(db), Err(Error::Protocol(_))), "a closed database is refused");
+    assert!(matches!(s.sqlite3_errmsg(db), Err(Error::BadHandle(_))), "a closed database is refused");
     println!("ok: closed");
 }
 
@@ -422,6 +422,6 @@ fn statements(s: &Sqlite3, db: Db, n: &Native, ndb: P) {
     assert_eq!(s.sqlite3_bind_int(st, 9, 1), Err(Error::Library((n.bind_int)(nst, 9, 1).into())));
     assert_eq!(s.sqlite3_finalize(st), Ok((n.finalize)(nst)));
     // The statement is gone: the host refuses its handle before sqlite3 sees it.
-    assert!(matches!(s.sqlite3_step(st), Err(Error::Protocol(_))));
-    assert!(matches!(s.sqlite3_finalize(st), Err(Error::Protocol(_))));
+    assert!(matches!(s.sqlite3_step(st), Err(Error::BadHandle(_))));
+    assert!(matches!(s.sqlite3_finalize(st), Err(Error::BadHandle(_))));
 }

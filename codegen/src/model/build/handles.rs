@@ -8,36 +8,62 @@ impl<'a> Builder<'a> {
     /// is either the pointee (`struct dev`, so the value is `struct dev *`) or a pointer
     /// typedef (`HANDLE`, so the value is `HANDLE`).
     pub(super) fn handle_ref(&self, ty: &CType) -> Option<(String, u32)> {
-        for (handle, h) in &self.spec.handles {
-            let c = h.value.c_type.value.as_str();
-            let names = [c.to_string(), format!("struct {c}"), c.trim_start_matches("struct ").to_string()];
-            let value_is_pointer =
-                matches!(self.header.resolve(&CType::Named { name: c.to_string() }), CType::Pointer { .. });
-            let (mut t, mut levels) = (ty, 0u32);
-            for _ in 0..16 {
-                if let CType::Named { name } = t {
-                    if names.contains(name) {
-                        let depth = if value_is_pointer { Some(levels) } else { levels.checked_sub(1) };
-                        if let Some(depth) = depth {
-                            return Some((handle.clone(), depth));
-                        }
-                        break;
-                    }
+        self.spec.handles.keys().find_map(|h| self.handle_depth(h, ty).map(|d| (h.clone(), d)))
+    }
+
+    /// How many pointers lie between `ty` and handle `handle`'s value (see
+    /// [`Builder::handle_ref`]), or `None` when `ty` is not made of that handle's type.
+    pub(super) fn handle_depth(&self, handle: &str, ty: &CType) -> Option<u32> {
+        let h = self.spec.handles.get(handle)?;
+        let c = h.value.c_type.value.as_str();
+        let names = [c.to_string(), format!("struct {c}"), c.trim_start_matches("struct ").to_string()];
+        let value_is_pointer =
+            matches!(self.header.resolve(&CType::Named { name: c.to_string() }), CType::Pointer { .. });
+        let (mut t, mut levels) = (ty, 0u32);
+        for _ in 0..16 {
+            if let CType::Named { name } = t {
+                if names.contains(name) {
+                    return if value_is_pointer { Some(levels) } else { levels.checked_sub(1) };
                 }
-                match t {
-                    CType::Named { name } => match self.header.types.get(name).map(|d| &d.kind) {
-                        Some(TypeDefKind::Typedef { target }) => t = target,
-                        _ => break,
-                    },
-                    CType::Pointer { pointee, .. } => {
-                        levels += 1;
-                        t = pointee;
-                    }
-                    _ => break,
+            }
+            match t {
+                CType::Named { name } => match self.header.types.get(name).map(|d| &d.kind) {
+                    Some(TypeDefKind::Typedef { target }) => t = target,
+                    _ => return None,
+                },
+                CType::Pointer { pointee, .. } => {
+                    levels += 1;
+                    t = pointee;
                 }
+                _ => return None,
             }
         }
         None
+    }
+
+    /// Whether a parameter of type `ty` may carry handle `handle` at `depth` pointers (0:
+    /// the handle, 1: `T **`): its type is made of the handle's `c_type`, or it is untyped
+    /// (`void *`, `void **`), which takes any handle. Else why not.
+    pub(super) fn handle_fits(&self, handle: &str, ty: &CType, depth: u32) -> Result<(), String> {
+        if self.handle_depth(handle, ty) == Some(depth) {
+            return Ok(());
+        }
+        let mut t = self.header.resolve(ty);
+        for _ in 0..=depth {
+            match t {
+                CType::Pointer { pointee, .. } => t = self.header.resolve(pointee),
+                _ => break,
+            }
+        }
+        if matches!(t, CType::Void) {
+            return Ok(());
+        }
+        let c = self.spec.handles.get(handle).map_or("", |h| h.value.c_type.value.as_str());
+        let what = match self.handle_ref(ty) {
+            Some((other, d)) if d == depth => format!("it takes a `{other}` handle"),
+            _ => format!("it is `{}`", describe(ty)),
+        };
+        Err(format!("{what}, not `{handle}` (`c_type: {c}`): a handle is checked against the pointer's type"))
     }
 
     /// The handle a value of type `ty` is.

@@ -163,6 +163,8 @@ impl<'a> Builder<'a> {
                         "it points to a handle (`T **`): the callee fills it, so it is an `out_handle`",
                     ));
                 }
+                self.handle_fits(&h.value, &p.ty, 0)
+                    .map_err(|m| Problem::Other { message: m, names_fix: true })?;
                 Kind::Handle { handle: h.value.clone(), optional }
             }
             ParamKind::OutHandle(h) => {
@@ -174,6 +176,8 @@ impl<'a> Builder<'a> {
                 if !matches!(self.header.resolve(&t), CType::Pointer { .. }) {
                     return Err(Problem::other("`out_handle` needs a pointer to a handle (`T **`)"));
                 }
+                self.handle_fits(&h.value, &p.ty, 1)
+                    .map_err(|m| Problem::Other { message: m, names_fix: true })?;
                 Kind::OutHandle { handle: h.value.clone() }
             }
             ParamKind::Callback => match self.callback_typedef(&p.ty) {

@@ -26,6 +26,10 @@ impl<'a> Builder<'a> {
                         self.unknown_handle(h);
                         return None;
                     }
+                    if let Err(m) = self.handle_fits(&h.value, &f.ret, 0) {
+                        self.at_spec(h.pos, format!("`{}` returns {}: {m}", f.name, describe(&f.ret)));
+                        return None;
+                    }
                     Some(Return::Handle { handle: h.value.clone() })
                 }
                 spec::ReturnSpec::Buffer { len } => self.returned_buffer(f, len),

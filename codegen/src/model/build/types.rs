@@ -117,6 +117,8 @@ impl<'a> Builder<'a> {
                         optional,
                     },
                     ParamKind::Handle(h) if self.spec.handles.contains_key(&h.value) => {
+                        self.handle_fits(&h.value, &fd.ty, 0)
+                            .map_err(|e| Why::from(format!("`{name}` field `{}`: {e}", fd.name)))?;
                         FieldType::Handle { handle: h.value.clone(), optional }
                     }
                     ParamKind::Handle(h) => return Err(format!("`{name}` field `{}`: no handle type `{}`", fd.name, h.value).into()),
