@@ -468,6 +468,8 @@ pub fn draft(d: &Draft<'_>) -> String {
             excluded.push((f.name.clone(), "declared without a prototype"));
         } else if f.variadic {
             excluded.push((f.name.clone(), "variadic: the host cannot forward `...`"));
+        } else if f.params.iter().any(|p| d.header.is_va_list(&p.ty)) {
+            excluded.push((f.name.clone(), "takes a `va_list`, which points into the caller's stack"));
         } else {
             kept.push(f);
         }

@@ -86,6 +86,25 @@ impl Header {
         self.functions.binary_search_by(|f| f.name.as_str().cmp(name)).ok().map(|i| &self.functions[i])
     }
 
+    /// Whether `ty` is a `va_list` (through any typedef of it): a pointer into the
+    /// caller's stack frame on i386, which no other process can read.
+    pub fn is_va_list(&self, ty: &CType) -> bool {
+        const NAMES: &[&str] =
+            &["va_list", "__gnuc_va_list", "__builtin_va_list", "__va_list_tag", "__va_list"];
+        let mut t = ty;
+        for _ in 0..64 {
+            match t {
+                CType::Named { name } if NAMES.contains(&name.as_str()) => return true,
+                CType::Named { name } => match self.types.get(name).map(|t| &t.kind) {
+                    Some(TypeDefKind::Typedef { target }) => t = target,
+                    _ => return false,
+                },
+                _ => return false,
+            }
+        }
+        false
+    }
+
     /// Follows typedefs to the type they name.
     pub fn resolve<'a>(&'a self, mut ty: &'a CType) -> &'a CType {
         for _ in 0..64 {

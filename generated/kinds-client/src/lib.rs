@@ -10,7 +10,7 @@ mod __dllgen {
     #![allow(clippy::all, unused_imports, unused_mut, unused_variables, non_snake_case)]
     pub use ::dllgen_runtime::{Config, Error, HostPath};
     /// The hash of the model both sides were generated from; the host refuses any other.
-    pub const MODEL_HASH: u64 = 0xb62c393129d10ff5;
+    pub const MODEL_HASH: u64 = 0x1b96d5e91ad532cb;
     /// The host executable's file name.
     pub const HOST_EXE: &str = if cfg!(windows) {
         "kinds-host.exe"
@@ -222,7 +222,7 @@ mod __dllgen {
         }
     }
     impl ::dllgen_runtime::marshal::Struct for KxInfo {}
-    /// `union (anonymous at kinds.h:56:5)` of the library.
+    /// `union (anonymous at kinds.h:57:5)` of the library.
     #[derive(Debug, Clone, PartialEq)]
     pub struct KxInfoValue {
         pub bytes: [u8; 4],

@@ -26,7 +26,7 @@ mod __dllgen {
         unused_comparisons,
         unused_unsafe
     )]
-    const MODEL_HASH: u64 = 0xb62c393129d10ff5;
+    const MODEL_HASH: u64 = 0x1b96d5e91ad532cb;
     /// `kx_packed` as the library lays it out.
     #[repr(C)]
     #[derive(Clone, Copy)]
@@ -272,7 +272,7 @@ mod __dllgen {
         }
     }
     unsafe impl ::dllgen_runtime::marshal::CStruct for KxInfo {}
-    /// `union (anonymous at kinds.h:56:5)` as the library lays it out.
+    /// `union (anonymous at kinds.h:57:5)` as the library lays it out.
     #[repr(C, align(4))]
     #[derive(Clone, Copy)]
     struct KxInfoValue {

@@ -26,7 +26,7 @@ mod __dllgen {
         unused_comparisons,
         unused_unsafe
     )]
-    const MODEL_HASH: u64 = 0xad801b494fe34ad7;
+    const MODEL_HASH: u64 = 0x231a09df1872139d;
     /// `kx_packed` as the library lays it out.
     #[repr(C)]
     #[derive(Clone, Copy)]
@@ -270,7 +270,7 @@ mod __dllgen {
         }
     }
     unsafe impl ::dllgen_runtime::marshal::CStruct for KxInfo {}
-    /// `union (anonymous at kinds.h:56:5)` as the library lays it out.
+    /// `union (anonymous at kinds.h:57:5)` as the library lays it out.
     #[repr(C, align(4))]
     #[derive(Clone, Copy)]
     struct KxInfoValue {

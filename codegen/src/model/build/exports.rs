@@ -137,6 +137,17 @@ impl<'a> Builder<'a> {
             .hint = Some("exclude it, or wrap it in a fixed-argument C function".into());
             return None;
         }
+        if let Some(p) = f.params.iter().find(|p| self.header.is_va_list(&p.ty)) {
+            self.at_header(
+                &f.location,
+                format!(
+                    "`{}` takes a `va_list` (parameter `{}`): it points into the caller's stack, which the host cannot read",
+                    f.name, p.name
+                ),
+            )
+            .hint = Some("exclude it, or wrap it in a fixed-argument C function".into());
+            return None;
+        }
         // Every part is checked even when an earlier one failed, so one run reports all.
         let convention = self.convention(f, fspec, decoration);
         let params = self.params(f, fspec);
