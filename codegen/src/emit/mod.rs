@@ -24,6 +24,7 @@ const TEMPLATES: &[(&str, &str)] = &[
     // One partial per kind (selected by the view variant's name), and per field kind.
     ("callback", include_str!("../../../templates/kinds/callback.hbs")),
     ("cb_string", include_str!("../../../templates/kinds/cb_string.hbs")),
+    ("cb_strings", include_str!("../../../templates/kinds/cb_strings.hbs")),
     ("cb_user_data", include_str!("../../../templates/kinds/cb_user_data.hbs")),
     ("cb_value", include_str!("../../../templates/kinds/cb_value.hbs")),
     ("fixed", include_str!("../../../templates/kinds/fixed.hbs")),

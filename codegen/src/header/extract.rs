@@ -249,7 +249,22 @@ impl Extractor<'_> {
                 .iter()
                 .zip(param_sals)
                 .enumerate()
-                .map(|(i, (p, sal))| self.param(i, &p.spelling(), p.ty(), sal))
+                .map(|(i, (p, sal))| {
+                    let mut param = self.param(i, &p.spelling(), p.ty(), sal);
+                    // A function-pointer type written in the prototype names its parameters
+                    // in nested declarations: keep the names.
+                    if let CType::Pointer { pointee, .. } = &mut param.ty {
+                        if let CType::Function(sig) = pointee.as_mut() {
+                            sig.param_names = p
+                                .children()
+                                .into_iter()
+                                .filter(|c| c.kind() == CXCursor_ParmDecl)
+                                .map(|c| c.spelling())
+                                .collect();
+                        }
+                    }
+                    param
+                })
                 .collect()
         } else {
             // No parameter declarations (a function typedef): names are unknown.

@@ -285,6 +285,14 @@ pub enum Kind {
         /// The count after the call is returned to the client (it sizes an in-buffer).
         consumed: bool,
     },
+    /// An array of strings (`char **argv`) with its count in another parameter (`argc`):
+    /// a callback's argument (elements may be NULL).
+    StringArray {
+        /// Their encoding.
+        encoding: Encoding,
+        /// How many: a parameter of the same callback, or a number.
+        len: Expr,
+    },
     /// An argument the client never sees: the host passes this value.
     Fixed {
         /// What.

@@ -208,8 +208,8 @@ pub enum ParamKind {
     Handle(Spanned<String>),
     /// `T**` filled with a handle of the named type.
     OutHandle(Spanned<String>),
-    /// A function pointer.
-    Callback,
+    /// A function pointer: its typedef's entry under `callbacks:`, or described in place.
+    Callback(Option<Spanned<CallbackSpec>>),
     /// The context pointer handed back to a callback.
     UserData,
     /// An argument the client never sees: NULL (`None`), or a C constant expression the
@@ -298,7 +298,7 @@ pub struct StructSpec {
 }
 
 /// A callback type.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct CallbackSpec {
     /// Which parameter carries the context pointer.
     pub user_data: Option<Spanned<String>>,

@@ -384,15 +384,7 @@ impl Reader<'_> {
                 }
                 "callbacks" => {
                     for (k, c) in self.fields(v, "callbacks", None) {
-                        let mut cb = CallbackSpec::default();
-                        for (ck, cv) in
-                            self.fields(c, &format!("callback `{k}`"), Some(&["user_data", "params"]))
-                        {
-                            match ck.as_str() {
-                                "user_data" => cb.user_data = self.string(cv, "user_data"),
-                                _ => cb.params = self.params(cv, "params"),
-                            }
-                        }
+                        let cb = self.callback_spec(c, &format!("callback `{k}`"));
                         spec.callbacks.insert(k, spanned(cb, c));
                     }
                 }
@@ -454,6 +446,18 @@ impl Reader<'_> {
                 Some("the C type it points to, e.g. `c_type: struct device`".into());
         }
         Some(HandleSpec { c_type: c_type?, close })
+    }
+
+    /// `{ user_data: PARAM, params: {...} }`: a callback type's description.
+    fn callback_spec(&mut self, node: &Node<'_>, what: &str) -> CallbackSpec {
+        let mut cb = CallbackSpec::default();
+        for (ck, cv) in self.fields(node, what, Some(&["user_data", "params"])) {
+            match ck.as_str() {
+                "user_data" => cb.user_data = self.string(cv, "user_data"),
+                _ => cb.params = self.params(cv, "params"),
+            }
+        }
+        cb
     }
 
     fn function(&mut self, node: &Node<'_>, name: &str) -> FunctionSpec {
@@ -540,7 +544,15 @@ impl Reader<'_> {
             "in" => plain(self, ParamKind::In),
             "out" => plain(self, ParamKind::Out),
             "inout" => plain(self, ParamKind::Inout),
-            "callback" => plain(self, ParamKind::Callback),
+            // `callback` (its typedef is under `callbacks:`), or described in place (a
+            // function-pointer type written inline in the prototype).
+            "callback" => match arg {
+                Some(a) if matches!(&a.data, YamlData::Mapping(m) if !m.is_empty()) => {
+                    let cb = self.callback_spec(a, &format!("the callback of parameter `{name}`"));
+                    Some(ParamKind::Callback(Some(spanned(cb, a))))
+                }
+                _ => plain(self, ParamKind::Callback(None)),
+            },
             "user_data" => plain(self, ParamKind::UserData),
             "fixed" => {
                 let Some(a) = arg else { return needs_arg(self) };

@@ -10,7 +10,7 @@ mod __dllgen {
     #![allow(clippy::all, unused_imports, unused_mut, unused_variables, non_snake_case)]
     pub use ::dllgen_runtime::{Config, Error, HostPath};
     /// The hash of the model both sides were generated from; the host refuses any other.
-    pub const MODEL_HASH: u64 = 0x1b96d5e91ad532cb;
+    pub const MODEL_HASH: u64 = 0x932896eb9ff50f79;
     /// The host executable's file name.
     pub const HOST_EXE: &str = if cfg!(windows) {
         "kinds-host.exe"
@@ -36,6 +36,12 @@ mod __dllgen {
     /// The closure type of `kx_progress_fn`: the library calls it during the call it was passed
     /// to (in the host; the call waits while it runs here).
     pub type KxProgressFn<'a> = dyn FnMut(i32) -> i32 + 'a;
+    /// The closure type of `kx_rows_row`: the library calls it during the call it was passed
+    /// to (in the host; the call waits while it runs here).
+    pub type KxRowsRow<'a> = dyn FnMut(
+        i32,
+        &[::core::option::Option<::std::string::String>],
+    ) -> i32 + 'a;
     /// The closure type of `kx_visit_fn`: the library calls it during the call it was passed
     /// to (in the host; the call waits while it runs here).
     pub type KxVisitFn<'a> = dyn FnMut(&str, i32) -> () + 'a;
@@ -1371,6 +1377,71 @@ mod __dllgen {
                 )?;
             Ok(())
         }
+        /// Calls `row` once with `n` strings "r0" to "r<n-1>" (the second one NULL when `n` > 1);
+        /// returns what it returns. The callback's type is written in the prototype.
+        pub fn kx_rows(
+            &self,
+            n: i32,
+            row: &mut KxRowsRow<'_>,
+        ) -> ::core::result::Result<i32, Error> {
+            let __dllgen_g_row = ::dllgen_runtime::marshal::callback::given(&row);
+            let mut __dllgen_a_row = row;
+            let (__dllgen_ret,) = self
+                .client
+                .call(
+                    31,
+                    |__dllgen_w| {
+                        ::dllgen_runtime::marshal::value::encode(__dllgen_w, &n);
+                        ::dllgen_runtime::marshal::callback::encode(
+                            __dllgen_w,
+                            __dllgen_g_row,
+                            false,
+                        );
+                    },
+                    |mut __dllgen_r| {
+                        let __dllgen_ret: i32 = ::dllgen_runtime::marshal::value::decode(
+                            &mut __dllgen_r,
+                        )?;
+                        __dllgen_r.finish()?;
+                        Ok((__dllgen_ret,))
+                    },
+                    &mut |
+                        __dllgen_id: u32,
+                        mut __dllgen_r: ::dllgen_runtime::Reader<'_>,
+                        __dllgen_cw: &mut ::dllgen_runtime::Writer,
+                    | -> ::core::result::Result<(), ::dllgen_runtime::WireError> {
+                        match __dllgen_id {
+                            1 => {
+                                let __dllgen_a1: i32 = ::dllgen_runtime::marshal::value::decode(
+                                    &mut __dllgen_r,
+                                )?;
+                                let __dllgen_a2 = ::dllgen_runtime::marshal::text::get_array::<
+                                    ::dllgen_runtime::marshal::Utf8,
+                                >(&mut __dllgen_r)?;
+                                __dllgen_r.finish()?;
+                                let __dllgen_f = ::dllgen_runtime::marshal::callback::closure(
+                                    &mut __dllgen_a_row,
+                                )?;
+                                let __dllgen_ret: i32 = __dllgen_f(
+                                    __dllgen_a1,
+                                    &__dllgen_a2,
+                                );
+                                ::dllgen_runtime::marshal::value::encode(
+                                    __dllgen_cw,
+                                    &__dllgen_ret,
+                                );
+                                Ok(())
+                            }
+                            _ => {
+                                Err(
+                                    ::dllgen_runtime::WireError::Payload("no such callback"),
+                                )
+                            }
+                        }
+                    },
+                )?;
+            Ok(__dllgen_ret)
+        }
         /// Calls `kx_scan`.
         pub fn kx_scan(
             &self,
@@ -1384,7 +1455,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    31,
+                    32,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::handle::encode(__dllgen_w, &dev);
                         ::dllgen_runtime::marshal::callback::encode(
@@ -1440,7 +1511,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    32,
+                    33,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::handle::encode(__dllgen_w, &dev);
                         ::dllgen_runtime::marshal::in_value::encode::<
@@ -1468,7 +1539,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    33,
+                    34,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::in_buffer::encode(
                             __dllgen_w,
@@ -1502,7 +1573,7 @@ mod __dllgen {
             let (__dllgen_ret, __dllgen_a_out) = self
                 .client
                 .call(
-                    34,
+                    35,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::in_buffer::encode(
                             __dllgen_w,
@@ -1534,7 +1605,7 @@ mod __dllgen {
             let () = self
                 .client
                 .call(
-                    35,
+                    36,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::inout_value::encode(
                             __dllgen_w,
@@ -1560,7 +1631,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    36,
+                    37,
                     |__dllgen_w| {},
                     |mut __dllgen_r| {
                         let __dllgen_ret: i32 = ::dllgen_runtime::marshal::value::decode(
@@ -1589,7 +1660,7 @@ mod __dllgen {
             let (__dllgen_a_out,) = self
                 .client
                 .call(
-                    37,
+                    38,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::in_string::encode::<
                             ::dllgen_runtime::marshal::Utf16,
@@ -1635,7 +1706,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    38,
+                    39,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::value::encode(__dllgen_w, &w);
                         ::dllgen_runtime::marshal::value::encode(__dllgen_w, &r);
@@ -1680,7 +1751,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    39,
+                    40,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::handle::encode(__dllgen_w, &dev);
                         ::dllgen_runtime::marshal::in_buffer::encode(
@@ -1714,7 +1785,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    40,
+                    41,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::handle::encode(__dllgen_w, &dev);
                         ::dllgen_runtime::marshal::in_value::encode::<

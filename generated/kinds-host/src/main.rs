@@ -26,7 +26,7 @@ mod __dllgen {
         unused_comparisons,
         unused_unsafe
     )]
-    const MODEL_HASH: u64 = 0x1b96d5e91ad532cb;
+    const MODEL_HASH: u64 = 0x932896eb9ff50f79;
     /// `kx_packed` as the library lays it out.
     #[repr(C)]
     #[derive(Clone, Copy)]
@@ -460,13 +460,19 @@ mod __dllgen {
     ) -> i32;
     type __DllgenFn29 = unsafe extern "C" fn(*const KxPacked, *mut KxPacked) -> i32;
     type __DllgenFn30 = unsafe extern "C" fn(*mut u8, i32) -> ();
-    /// The library calls this for `kx_scan`'s `progress`: it runs the client's closure.
+    /// The library calls this for `kx_rows`'s `row`: it runs the client's closure.
     unsafe extern "C" fn __dllgen_callback_31_1(
         a0: *mut ::core::ffi::c_void,
         a1: i32,
+        a2: *const *const u8,
     ) -> i32 {
         let mut __dllgen_w = ::dllgen_runtime::Writer::new();
         ::dllgen_runtime::marshal::value::reply(&mut __dllgen_w, &a1);
+        unsafe {
+            ::dllgen_runtime::marshal::text::put_c_array::<
+                ::dllgen_runtime::marshal::Utf8,
+            >(&mut __dllgen_w, a2, a1 as i64)
+        };
         ::dllgen_runtime::callback(
             31,
             1,
@@ -477,23 +483,47 @@ mod __dllgen {
             ),
         )
     }
-    type __DllgenFn31 = unsafe extern "stdcall" fn(
+    type __DllgenFn31 = unsafe extern "C" fn(
+        i32,
+        ::core::option::Option<
+            unsafe extern "C" fn(*mut ::core::ffi::c_void, i32, *const *const u8) -> i32,
+        >,
+        *mut ::core::ffi::c_void,
+    ) -> i32;
+    /// The library calls this for `kx_scan`'s `progress`: it runs the client's closure.
+    unsafe extern "C" fn __dllgen_callback_32_1(
+        a0: *mut ::core::ffi::c_void,
+        a1: i32,
+    ) -> i32 {
+        let mut __dllgen_w = ::dllgen_runtime::Writer::new();
+        ::dllgen_runtime::marshal::value::reply(&mut __dllgen_w, &a1);
+        ::dllgen_runtime::callback(
+            32,
+            1,
+            &mut __dllgen_w,
+            |__dllgen_r| ::dllgen_runtime::marshal::value::decode_c(
+                __dllgen_r,
+                &mut ::dllgen_runtime::marshal::Keep::default(),
+            ),
+        )
+    }
+    type __DllgenFn32 = unsafe extern "stdcall" fn(
         *mut ::core::ffi::c_void,
         ::core::option::Option<
             unsafe extern "C" fn(*mut ::core::ffi::c_void, i32) -> i32,
         >,
         *mut ::core::ffi::c_void,
     ) -> i32;
-    type __DllgenFn32 = unsafe extern "stdcall" fn(
+    type __DllgenFn33 = unsafe extern "stdcall" fn(
         *mut ::core::ffi::c_void,
         *const KxPoint,
     ) -> i32;
-    type __DllgenFn33 = unsafe extern "C" fn(*const u8, i32, i32) -> i32;
-    type __DllgenFn34 = unsafe extern "C" fn(*const KxPoint, i32, *mut KxPoint) -> i32;
-    type __DllgenFn35 = unsafe extern "C" fn(*mut KxPoint) -> ();
-    type __DllgenFn36 = unsafe extern "C" fn() -> i32;
-    type __DllgenFn37 = unsafe extern "C" fn(*const u16, *mut u16, i32) -> ();
-    type __DllgenFn38 = unsafe extern "C" fn(
+    type __DllgenFn34 = unsafe extern "C" fn(*const u8, i32, i32) -> i32;
+    type __DllgenFn35 = unsafe extern "C" fn(*const KxPoint, i32, *mut KxPoint) -> i32;
+    type __DllgenFn36 = unsafe extern "C" fn(*mut KxPoint) -> ();
+    type __DllgenFn37 = unsafe extern "C" fn() -> i32;
+    type __DllgenFn38 = unsafe extern "C" fn(*const u16, *mut u16, i32) -> ();
+    type __DllgenFn39 = unsafe extern "C" fn(
         i32,
         i32,
         i32,
@@ -505,12 +535,12 @@ mod __dllgen {
         *const u8,
         i32,
     ) -> i32;
-    type __DllgenFn39 = unsafe extern "stdcall" fn(
+    type __DllgenFn40 = unsafe extern "stdcall" fn(
         *mut ::core::ffi::c_void,
         *const u8,
         u32,
     ) -> i32;
-    type __DllgenFn40 = unsafe extern "stdcall" fn(
+    type __DllgenFn41 = unsafe extern "stdcall" fn(
         *mut ::core::ffi::c_void,
         *const KxBlock,
         *const u8,
@@ -560,6 +590,7 @@ mod __dllgen {
         __dllgen_f38: __DllgenFn38,
         __dllgen_f39: __DllgenFn39,
         __dllgen_f40: __DllgenFn40,
+        __dllgen_f41: __DllgenFn41,
     }
     impl ::dllgen_runtime::Library for __DllgenHost {
         fn model_hash(&self) -> u64 {
@@ -1681,6 +1712,39 @@ mod __dllgen {
                 }
                 31 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
+                    let __dllgen_a_n: i32 = ::dllgen_runtime::marshal::value::decode_c(
+                        &mut __dllgen_args,
+                        &mut __dllgen_keep,
+                    )?;
+                    let __dllgen_a_row = ::dllgen_runtime::marshal::callback::decode(
+                        &mut __dllgen_args,
+                        false,
+                    )?;
+                    __dllgen_args.finish()?;
+                    let (__dllgen_ret, __dllgen_errno, __dllgen_last_error) = ::dllgen_runtime::with_callbacks(
+                        __dllgen_cx,
+                        31,
+                        || {
+                            let __dllgen_ret = unsafe {
+                                (self
+                                    .__dllgen_f31)(
+                                    __dllgen_a_n,
+                                    __dllgen_a_row.then_some(__dllgen_callback_31_1 as _),
+                                    ::dllgen_runtime::marshal::callback::user_data(),
+                                )
+                            };
+                            (
+                                __dllgen_ret,
+                                ::dllgen_runtime::native::errno(),
+                                ::dllgen_runtime::native::last_error(),
+                            )
+                        },
+                    )?;
+                    ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
+                    Ok(::dllgen_runtime::Status::Ok)
+                }
+                32 => {
+                    let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let __dllgen_a_dev = ::dllgen_runtime::marshal::handle::decode_c(
                         &mut __dllgen_args,
                         0,
@@ -1695,13 +1759,13 @@ mod __dllgen {
                     ::dllgen_runtime::native::set_last_error(0);
                     let (__dllgen_ret, __dllgen_errno, __dllgen_last_error) = ::dllgen_runtime::with_callbacks(
                         __dllgen_cx,
-                        31,
+                        32,
                         || {
                             let __dllgen_ret = unsafe {
                                 (self
-                                    .__dllgen_f31)(
+                                    .__dllgen_f32)(
                                     ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_dev),
-                                    __dllgen_a_progress.then_some(__dllgen_callback_31_1 as _),
+                                    __dllgen_a_progress.then_some(__dllgen_callback_32_1 as _),
                                     ::dllgen_runtime::marshal::callback::user_data(),
                                 )
                             };
@@ -1730,7 +1794,7 @@ mod __dllgen {
                     ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                32 => {
+                33 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let __dllgen_a_dev = ::dllgen_runtime::marshal::handle::decode_c(
                         &mut __dllgen_args,
@@ -1745,7 +1809,7 @@ mod __dllgen {
                     ::dllgen_runtime::native::set_last_error(0);
                     let __dllgen_ret = unsafe {
                         (self
-                            .__dllgen_f32)(
+                            .__dllgen_f33)(
                             ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_dev),
                             ::dllgen_runtime::marshal::in_value::ptr(&__dllgen_a_origin),
                         )
@@ -1772,7 +1836,7 @@ mod __dllgen {
                     ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                33 => {
+                34 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let __dllgen_a_data = ::dllgen_runtime::marshal::in_buffer::decode::<
                         u8,
@@ -1798,7 +1862,7 @@ mod __dllgen {
                     __dllgen_args.finish()?;
                     let __dllgen_ret = unsafe {
                         (self
-                            .__dllgen_f33)(
+                            .__dllgen_f34)(
                             ::dllgen_runtime::marshal::in_buffer::ptr(&__dllgen_a_data),
                             __dllgen_a_count,
                             __dllgen_a_stride,
@@ -1807,7 +1871,7 @@ mod __dllgen {
                     ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                34 => {
+                35 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let __dllgen_a_pts = ::dllgen_runtime::marshal::in_buffer::decode::<
                         KxPoint,
@@ -1829,7 +1893,7 @@ mod __dllgen {
                     ::dllgen_runtime::native::set_last_error(0);
                     let __dllgen_ret = unsafe {
                         (self
-                            .__dllgen_f34)(
+                            .__dllgen_f35)(
                             ::dllgen_runtime::marshal::in_buffer::ptr(&__dllgen_a_pts),
                             __dllgen_a_n,
                             ::dllgen_runtime::marshal::out_value::ptr(
@@ -1859,7 +1923,7 @@ mod __dllgen {
                     )?;
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                35 => {
+                36 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let mut __dllgen_a_p = ::dllgen_runtime::marshal::inout_value::decode_c::<
                         KxPoint,
@@ -1867,7 +1931,7 @@ mod __dllgen {
                     __dllgen_args.finish()?;
                     let __dllgen_ret = unsafe {
                         (self
-                            .__dllgen_f35)(
+                            .__dllgen_f36)(
                             ::dllgen_runtime::marshal::inout_value::ptr(
                                 &mut __dllgen_a_p,
                             ),
@@ -1881,12 +1945,12 @@ mod __dllgen {
                     )?;
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                36 => {
+                37 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     __dllgen_args.finish()?;
                     ::dllgen_runtime::native::set_errno(0);
                     ::dllgen_runtime::native::set_last_error(0);
-                    let __dllgen_ret = unsafe { (self.__dllgen_f36)() };
+                    let __dllgen_ret = unsafe { (self.__dllgen_f37)() };
                     let (__dllgen_errno, __dllgen_last_error) = (
                         ::dllgen_runtime::native::errno(),
                         ::dllgen_runtime::native::last_error(),
@@ -1904,7 +1968,7 @@ mod __dllgen {
                     ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                37 => {
+                38 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let __dllgen_a_text = ::dllgen_runtime::marshal::in_string::decode::<
                         ::dllgen_runtime::marshal::Utf16,
@@ -1923,7 +1987,7 @@ mod __dllgen {
                     __dllgen_args.finish()?;
                     let __dllgen_ret = unsafe {
                         (self
-                            .__dllgen_f37)(
+                            .__dllgen_f38)(
                             ::dllgen_runtime::marshal::in_string::ptr(&__dllgen_a_text),
                             ::dllgen_runtime::marshal::out_buffer::ptr(
                                 &mut __dllgen_a_out,
@@ -1939,7 +2003,7 @@ mod __dllgen {
                     )?;
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                38 => {
+                39 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let __dllgen_a_w: i32 = ::dllgen_runtime::marshal::value::decode_c(
                         &mut __dllgen_args,
@@ -1988,7 +2052,7 @@ mod __dllgen {
                     __dllgen_args.finish()?;
                     let __dllgen_ret = unsafe {
                         (self
-                            .__dllgen_f38)(
+                            .__dllgen_f39)(
                             __dllgen_a_w,
                             __dllgen_a_r,
                             __dllgen_a_out,
@@ -2004,7 +2068,7 @@ mod __dllgen {
                     ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                39 => {
+                40 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let __dllgen_a_dev = ::dllgen_runtime::marshal::handle::decode_c(
                         &mut __dllgen_args,
@@ -2028,7 +2092,7 @@ mod __dllgen {
                     ::dllgen_runtime::native::set_last_error(0);
                     let __dllgen_ret = unsafe {
                         (self
-                            .__dllgen_f39)(
+                            .__dllgen_f40)(
                             ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_dev),
                             ::dllgen_runtime::marshal::in_buffer::ptr(&__dllgen_a_data),
                             __dllgen_a_len,
@@ -2056,7 +2120,7 @@ mod __dllgen {
                     ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                40 => {
+                41 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let __dllgen_a_dev = ::dllgen_runtime::marshal::handle::decode_c(
                         &mut __dllgen_args,
@@ -2090,7 +2154,7 @@ mod __dllgen {
                     ::dllgen_runtime::native::set_last_error(0);
                     let __dllgen_ret = unsafe {
                         (self
-                            .__dllgen_f40)(
+                            .__dllgen_f41)(
                             ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_dev),
                             ::dllgen_runtime::marshal::in_value::ptr(&__dllgen_a_block),
                             ::dllgen_runtime::marshal::in_buffer::ptr(&__dllgen_a_bytes),
@@ -2163,6 +2227,7 @@ mod __dllgen {
                         "kx_read@16",
                         "kx_repack",
                         "kx_reverse",
+                        "kx_rows",
                         "kx_scan@12",
                         "kx_set_origin@8",
                         "kx_sum_opt",
@@ -2349,6 +2414,10 @@ mod __dllgen {
                     __dllgen_f40: ::core::mem::transmute::<
                         *const ::core::ffi::c_void,
                         __DllgenFn40,
+                    >(symbols.next().unwrap_or(::core::ptr::null())),
+                    __dllgen_f41: ::core::mem::transmute::<
+                        *const ::core::ffi::c_void,
+                        __DllgenFn41,
                     >(symbols.next().unwrap_or(::core::ptr::null())),
                     __dllgen_library: library,
                 }

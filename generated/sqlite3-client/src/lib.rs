@@ -10,7 +10,7 @@ mod __dllgen {
     #![allow(clippy::all, unused_imports, unused_mut, unused_variables, non_snake_case)]
     pub use ::dllgen_runtime::{Config, Error, HostPath};
     /// The hash of the model both sides were generated from; the host refuses any other.
-    pub const MODEL_HASH: u64 = 0x9b4c73e3b3356391;
+    pub const MODEL_HASH: u64 = 0x9f346ed0577088cd;
     /// The host executable's file name.
     pub const HOST_EXE: &str = if cfg!(windows) {
         "sqlite3-host.exe"
@@ -489,6 +489,13 @@ mod __dllgen {
             Stmt(id)
         }
     }
+    /// The closure type of `sqlite3_exec_callback`: the library calls it during the call it was passed
+    /// to (in the host; the call waits while it runs here).
+    pub type Sqlite3ExecCallback<'a> = dyn FnMut(
+        i32,
+        &[::core::option::Option<::std::string::String>],
+        &[::core::option::Option<::std::string::String>],
+    ) -> i32 + 'a;
     /// The library, through its 32-bit host. Cheap to share across threads: calls are
     /// serialized onto the host's one library thread.
     pub struct Sqlite3 {
@@ -2101,10 +2108,15 @@ mod __dllgen {
             &self,
             arg0: Db,
             sql: &str,
+            callback: ::core::option::Option<&mut Sqlite3ExecCallback<'_>>,
         ) -> ::core::result::Result<
             (i32, ::core::option::Option<::std::string::String>),
             Error,
         > {
+            let __dllgen_g_callback = ::dllgen_runtime::marshal::callback::given(
+                &callback,
+            );
+            let mut __dllgen_a_callback = callback;
             let (__dllgen_ret, __dllgen_a_errmsg) = self
                 .client
                 .call(
@@ -2114,6 +2126,11 @@ mod __dllgen {
                         ::dllgen_runtime::marshal::in_string::encode::<
                             ::dllgen_runtime::marshal::Utf8,
                         >(__dllgen_w, sql, false);
+                        ::dllgen_runtime::marshal::callback::encode(
+                            __dllgen_w,
+                            __dllgen_g_callback,
+                            true,
+                        );
                     },
                     |mut __dllgen_r| {
                         let __dllgen_ret: i32 = ::dllgen_runtime::marshal::value::decode(
@@ -2128,7 +2145,44 @@ mod __dllgen {
                         __dllgen_r.finish()?;
                         Ok((__dllgen_ret, __dllgen_a_errmsg))
                     },
-                    &mut ::dllgen_runtime::marshal::callback::none,
+                    &mut |
+                        __dllgen_id: u32,
+                        mut __dllgen_r: ::dllgen_runtime::Reader<'_>,
+                        __dllgen_cw: &mut ::dllgen_runtime::Writer,
+                    | -> ::core::result::Result<(), ::dllgen_runtime::WireError> {
+                        match __dllgen_id {
+                            2 => {
+                                let __dllgen_a1: i32 = ::dllgen_runtime::marshal::value::decode(
+                                    &mut __dllgen_r,
+                                )?;
+                                let __dllgen_a2 = ::dllgen_runtime::marshal::text::get_array::<
+                                    ::dllgen_runtime::marshal::Utf8,
+                                >(&mut __dllgen_r)?;
+                                let __dllgen_a3 = ::dllgen_runtime::marshal::text::get_array::<
+                                    ::dllgen_runtime::marshal::Utf8,
+                                >(&mut __dllgen_r)?;
+                                __dllgen_r.finish()?;
+                                let __dllgen_f = ::dllgen_runtime::marshal::callback::closure(
+                                    &mut __dllgen_a_callback,
+                                )?;
+                                let __dllgen_ret: i32 = __dllgen_f(
+                                    __dllgen_a1,
+                                    &__dllgen_a2,
+                                    &__dllgen_a3,
+                                );
+                                ::dllgen_runtime::marshal::value::encode(
+                                    __dllgen_cw,
+                                    &__dllgen_ret,
+                                );
+                                Ok(())
+                            }
+                            _ => {
+                                Err(
+                                    ::dllgen_runtime::WireError::Payload("no such callback"),
+                                )
+                            }
+                        }
+                    },
                 )?;
             Ok((__dllgen_ret, __dllgen_a_errmsg))
         }

@@ -26,7 +26,7 @@ mod __dllgen {
         unused_comparisons,
         unused_unsafe
     )]
-    const MODEL_HASH: u64 = 0x9b4c73e3b3356391;
+    const MODEL_HASH: u64 = 0x9f346ed0577088cd;
     type __DllgenFn0 = unsafe extern "C" fn(
         *mut ::core::ffi::c_void,
         i32,
@@ -74,11 +74,47 @@ mod __dllgen {
     type __DllgenFn28 = unsafe extern "C" fn(*mut ::core::ffi::c_void) -> i32;
     type __DllgenFn29 = unsafe extern "C" fn(*mut ::core::ffi::c_void) -> *const u8;
     type __DllgenFn30 = unsafe extern "C" fn(i32) -> *const u8;
+    /// The library calls this for `sqlite3_exec`'s `callback`: it runs the client's closure.
+    unsafe extern "C" fn __dllgen_callback_31_2(
+        a0: *mut ::core::ffi::c_void,
+        a1: i32,
+        a2: *const *const u8,
+        a3: *const *const u8,
+    ) -> i32 {
+        let mut __dllgen_w = ::dllgen_runtime::Writer::new();
+        ::dllgen_runtime::marshal::value::reply(&mut __dllgen_w, &a1);
+        unsafe {
+            ::dllgen_runtime::marshal::text::put_c_array::<
+                ::dllgen_runtime::marshal::Utf8,
+            >(&mut __dllgen_w, a2, a1 as i64)
+        };
+        unsafe {
+            ::dllgen_runtime::marshal::text::put_c_array::<
+                ::dllgen_runtime::marshal::Utf8,
+            >(&mut __dllgen_w, a3, a1 as i64)
+        };
+        ::dllgen_runtime::callback(
+            31,
+            2,
+            &mut __dllgen_w,
+            |__dllgen_r| ::dllgen_runtime::marshal::value::decode_c(
+                __dllgen_r,
+                &mut ::dllgen_runtime::marshal::Keep::default(),
+            ),
+        )
+    }
     type __DllgenFn31 = unsafe extern "C" fn(
         *mut ::core::ffi::c_void,
         *const u8,
-        *const ::core::ffi::c_void,
-        *const ::core::ffi::c_void,
+        ::core::option::Option<
+            unsafe extern "C" fn(
+                *mut ::core::ffi::c_void,
+                i32,
+                *const *const u8,
+                *const *const u8,
+            ) -> i32,
+        >,
+        *mut ::core::ffi::c_void,
         *mut *mut ::core::ffi::c_void,
     ) -> i32;
     type __DllgenHelper31_4 = unsafe extern "C" fn(*mut ::core::ffi::c_void);
@@ -1156,18 +1192,33 @@ mod __dllgen {
                     let __dllgen_a_sql = ::dllgen_runtime::marshal::in_string::decode::<
                         ::dllgen_runtime::marshal::Utf8,
                     >(&mut __dllgen_args, false)?;
+                    let __dllgen_a_callback = ::dllgen_runtime::marshal::callback::decode(
+                        &mut __dllgen_args,
+                        true,
+                    )?;
                     let mut __dllgen_a_errmsg = ::dllgen_runtime::marshal::out_string::storage();
                     __dllgen_args.finish()?;
-                    let __dllgen_ret = unsafe {
-                        (self
-                            .__dllgen_f31)(
-                            ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_arg0),
-                            ::dllgen_runtime::marshal::in_string::ptr(&__dllgen_a_sql),
-                            ::dllgen_runtime::marshal::fixed::address(0x0),
-                            ::dllgen_runtime::marshal::fixed::address(0x0),
-                            &mut __dllgen_a_errmsg,
-                        )
-                    };
+                    let (__dllgen_ret, __dllgen_errno, __dllgen_last_error) = ::dllgen_runtime::with_callbacks(
+                        __dllgen_cx,
+                        31,
+                        || {
+                            let __dllgen_ret = unsafe {
+                                (self
+                                    .__dllgen_f31)(
+                                    ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_arg0),
+                                    ::dllgen_runtime::marshal::in_string::ptr(&__dllgen_a_sql),
+                                    __dllgen_a_callback.then_some(__dllgen_callback_31_2 as _),
+                                    ::dllgen_runtime::marshal::callback::user_data(),
+                                    &mut __dllgen_a_errmsg,
+                                )
+                            };
+                            (
+                                __dllgen_ret,
+                                ::dllgen_runtime::native::errno(),
+                                ::dllgen_runtime::native::last_error(),
+                            )
+                        },
+                    )?;
                     ::dllgen_runtime::marshal::handle::after_call(
                         &__dllgen_a_arg0,
                         0,

@@ -91,6 +91,31 @@ pub unsafe fn put_c<E: Text>(w: &mut Writer, p: *const E::Unit) {
     }
 }
 
+/// Writes an array of `n` C strings the library passed (host: a callback's `char **argv`
+/// with its `argc`): the count, then each as [`put_c`] (NULL elements are absent). A NULL
+/// array, or a negative count, is empty.
+///
+/// # Safety
+/// `p` is NULL or points to `n` pointers, each NULL or to a NUL-terminated string in `E`.
+pub unsafe fn put_c_array<E: Text>(w: &mut Writer, p: *const *const E::Unit, n: i64) {
+    let n = if p.is_null() { 0 } else { u32::try_from(n).unwrap_or(0) };
+    w.u32(n);
+    for i in 0..n as usize {
+        // SAFETY: the caller's promise: `n` string pointers at `p`.
+        unsafe { put_c::<E>(w, *p.add(i)) };
+    }
+}
+
+/// Reads what [`put_c_array`] wrote. Each element takes at least its presence byte, so a
+/// count the payload cannot hold is refused before anything is allocated.
+pub fn get_array<E: Text>(r: &mut Reader<'_>) -> Result<Vec<Option<String>>, WireError> {
+    let n = r.u32()? as usize;
+    if n > r.remaining() {
+        return Err(WireError::Payload("an array of strings longer than its payload"));
+    }
+    (0..n).map(|_| get::<E>(r)).collect()
+}
+
 /// Writes text that may be absent (client): presence flag, then the text.
 pub fn put<E: Text>(w: &mut Writer, s: Option<&str>) {
     super::optional::put(w, s, true, E::put);
@@ -169,6 +194,35 @@ impl<'a> TextArg<'a> for Option<&'a str> {
 pub struct Keep {
     bytes: Vec<Vec<u8>>,
     units: Vec<Vec<u16>>,
+}
+
+#[cfg(test)]
+mod array_tests {
+    use super::*;
+
+    #[test]
+    fn string_arrays_round_trip_with_null_elements() {
+        let (a, b) = (c"id".as_ptr().cast::<u8>(), c"\u{e9}t\u{e9}".as_ptr().cast::<u8>());
+        let argv = [a, std::ptr::null(), b];
+        let mut w = Writer::new();
+        // SAFETY: three pointers, NULL or NUL-terminated; then a NULL array.
+        unsafe {
+            put_c_array::<Utf8>(&mut w, argv.as_ptr(), 3);
+            put_c_array::<Utf8>(&mut w, std::ptr::null(), 5);
+            put_c_array::<Utf8>(&mut w, argv.as_ptr(), -1);
+        }
+        let bytes = w.payload().to_vec();
+        let mut r = Reader::new(&bytes);
+        assert_eq!(get_array::<Utf8>(&mut r).unwrap(), [Some("id".into()), None, Some("été".into())]);
+        assert!(get_array::<Utf8>(&mut r).unwrap().is_empty());
+        assert!(get_array::<Utf8>(&mut r).unwrap().is_empty());
+        r.finish().unwrap();
+        // A count the payload cannot hold.
+        let mut w = Writer::new();
+        w.u32(1_000_000);
+        let bytes = w.payload().to_vec();
+        assert!(get_array::<Utf8>(&mut Reader::new(&bytes)).is_err());
+    }
 }
 
 #[cfg(test)]

@@ -477,4 +477,18 @@ pub fn fixed_and_library_strings(k: &Kinds, d: &Direct) {
     }
     // The host freed every message it copied.
     assert_eq!(k.kx_unfreed(), Ok(0));
+
+    // A callback whose type is written in the prototype, with an array of strings and
+    // its count (NULL elements are None).
+    for n in [0, 1, 3, 16] {
+        let mut seen = Vec::new();
+        let got = k.kx_rows(n, &mut |argc, argv| {
+            seen = argv.to_vec();
+            argc * 10
+        });
+        assert_eq!(got, Ok(n * 10));
+        let expected: Vec<Option<String>> = (0..n).map(|i| (i != 1).then(|| format!("r{i}"))).collect();
+        assert_eq!(seen, expected, "{n}");
+    }
+    assert_eq!(k.kx_rows(17, &mut |_, _| 0), Ok(-1));
 }

@@ -10,14 +10,15 @@ mod direct;
 
 use direct::Direct;
 use sqlite3_client::{
-    Db, Error, Sqlite3, SQLITE_BLOB, SQLITE_DONE, SQLITE_ERROR, SQLITE_FLOAT, SQLITE_INTEGER, SQLITE_NULL,
-    SQLITE_OK, SQLITE_OPEN_CREATE, SQLITE_OPEN_READWRITE, SQLITE_ROW, SQLITE_TEXT, SQLITE_VERSION,
-    SQLITE_VERSION_NUMBER,
+    Db, Error, Sqlite3, SQLITE_ABORT, SQLITE_BLOB, SQLITE_DONE, SQLITE_ERROR, SQLITE_FLOAT, SQLITE_INTEGER,
+    SQLITE_NULL, SQLITE_OK, SQLITE_OPEN_CREATE, SQLITE_OPEN_READWRITE, SQLITE_ROW, SQLITE_TEXT,
+    SQLITE_VERSION, SQLITE_VERSION_NUMBER,
 };
 use std::ffi::{c_char, c_void, CStr, CString};
 use std::ptr::null_mut;
 
 type P = *mut c_void;
+type RowFn = extern "C" fn(P, i32, *mut *mut c_char, *mut *mut c_char) -> i32;
 
 /// sqlite3's own functions in the 64-bit build.
 struct Native {
@@ -29,7 +30,7 @@ struct Native {
     errstr: extern "C" fn(i32) -> *const c_char,
     open_v2: extern "C" fn(*const c_char, *mut P, i32, *const c_char) -> i32,
     close: extern "C" fn(P) -> i32,
-    exec: extern "C" fn(P, *const c_char, P, P, *mut *mut c_char) -> i32,
+    exec: extern "C" fn(P, *const c_char, Option<RowFn>, P, *mut *mut c_char) -> i32,
     free: extern "C" fn(P),
     errmsg: extern "C" fn(P) -> *const c_char,
     errcode: extern "C" fn(P) -> i32,
@@ -217,6 +218,11 @@ fn main() {
     assert_eq!(read, inserted);
     println!("ok: {read} rows read back equal, column by column (blobs by sqlite3_column_bytes)");
 
+    let rows = exec_rows(&s, db, &n, ndb);
+    println!(
+        "ok: exec with a row callback, {rows} rows (values, NULLs and column names), stopped by the callback"
+    );
+
     statements(&s, db, &n, ndb);
     println!("ok: statement metadata, closed handles refused");
 
@@ -244,7 +250,7 @@ fn versions(s: &Sqlite3, n: &Native) {
 /// Runs `sql` natively: the status and the message (freed).
 fn native_exec(n: &Native, db: P, sql: &str) -> (i32, Option<String>) {
     let mut msg: *mut c_char = null_mut();
-    let status = (n.exec)(db, c(sql).as_ptr(), null_mut(), null_mut(), &mut msg);
+    let status = (n.exec)(db, c(sql).as_ptr(), None, null_mut(), &mut msg);
     let m = text(msg);
     (n.free)(msg.cast());
     (status, m)
@@ -259,14 +265,17 @@ fn exec_and_errors(s: &Sqlite3, db: Db, n: &Native, ndb: P) {
         "PRAGMA user_version = 7",
         "DROP TABLE nothing",
     ] {
-        let ours = s.sqlite3_exec(db, sql).unwrap();
+        let ours = s.sqlite3_exec(db, sql, None).unwrap();
         assert_eq!(ours, native_exec(n, ndb, sql), "{sql}");
         assert_eq!(s.sqlite3_errmsg(db).unwrap(), text((n.errmsg)(ndb)), "{sql}");
         assert_eq!(s.sqlite3_errcode(db), Ok((n.errcode)(ndb)));
         assert_eq!(s.sqlite3_extended_errcode(db), Ok((n.extended_errcode)(ndb)));
     }
     // The second CREATE failed with sqlite3's own message.
-    assert_eq!(s.sqlite3_exec(db, SCHEMA).unwrap(), (SQLITE_ERROR, Some("table t already exists".into())));
+    assert_eq!(
+        s.sqlite3_exec(db, SCHEMA, None).unwrap(),
+        (SQLITE_ERROR, Some("table t already exists".into()))
+    );
     // A statement that does not prepare: the error rule gives the code, errmsg the text.
     let mut st: P = null_mut();
     let code = (n.prepare_v2)(ndb, c("SELECT nope FROM t").as_ptr(), -1, &mut st, std::ptr::null_mut());
@@ -293,7 +302,7 @@ fn insert(s: &Sqlite3, db: Db, n: &Native, ndb: P) -> usize {
             Ok((n.bind_parameter_index)(nst, c(name).as_ptr()))
         );
     }
-    assert_eq!(s.sqlite3_exec(db, "BEGIN").unwrap(), native_exec(n, ndb, "BEGIN"));
+    assert_eq!(s.sqlite3_exec(db, "BEGIN", None).unwrap(), native_exec(n, ndb, "BEGIN"));
     assert_eq!(s.sqlite3_get_autocommit(db), Ok((n.get_autocommit)(ndb)));
     let mut rng = Rng(0x5eed);
     for row in 0..ROWS {
@@ -341,7 +350,7 @@ fn insert(s: &Sqlite3, db: Db, n: &Native, ndb: P) -> usize {
     assert_eq!(s.sqlite3_changes(db), Ok((n.changes)(ndb)));
     assert_eq!(s.sqlite3_last_insert_rowid(db), Ok((n.last_insert_rowid)(ndb)));
     assert_eq!(s.sqlite3_last_insert_rowid(db), Ok(ROWS as i64));
-    assert_eq!(s.sqlite3_exec(db, "COMMIT").unwrap(), native_exec(n, ndb, "COMMIT"));
+    assert_eq!(s.sqlite3_exec(db, "COMMIT", None).unwrap(), native_exec(n, ndb, "COMMIT"));
     assert_eq!(s.sqlite3_total_changes(db), Ok((n.total_changes)(ndb)));
     assert_eq!(s.sqlite3_finalize(st), Ok((n.finalize)(nst)));
     ROWS
@@ -404,6 +413,57 @@ fn select(s: &Sqlite3, db: Db, n: &Native, ndb: P) -> usize {
     assert!(seen.iter().all(|&s| s), "every column type came up: {seen:?}");
     assert_eq!(s.sqlite3_finalize(st), Ok((n.finalize)(nst)));
     rows
+}
+
+/// What the native row callback collects: (values, names) per row, and when to stop.
+struct Rows {
+    rows: Vec<(Vec<Option<String>>, Vec<Option<String>>)>,
+    stop_after: usize,
+}
+
+extern "C" fn collect(user: P, argc: i32, argv: *mut *mut c_char, names: *mut *mut c_char) -> i32 {
+    // SAFETY: `user` is the `Rows` passed to sqlite3_exec just below, alive for the call.
+    let rows = unsafe { &mut *(user as *mut Rows) };
+    let strings = |p: *mut *mut c_char| -> Vec<Option<String>> {
+        // SAFETY: sqlite3 passes `argc` pointers, each NULL or a NUL-terminated string.
+        (0..argc as usize).map(|i| text(unsafe { *p.add(i) })).collect()
+    };
+    rows.rows.push((strings(argv), strings(names)));
+    i32::from(rows.rows.len() >= rows.stop_after)
+}
+
+/// sqlite3_exec with a row callback: every row's values (NULL as None) and column names
+/// reach the closure, and a non-zero return stops the statement as natively.
+fn exec_rows(s: &Sqlite3, db: Db, n: &Native, ndb: P) -> usize {
+    let sql = "SELECT id, name, score, hex(data), NULL AS empty FROM t WHERE id <= 300 ORDER BY id";
+    let mut total = 0;
+    for stop_after in [usize::MAX, 3] {
+        let mut theirs = Rows { rows: Vec::new(), stop_after };
+        let mut msg: *mut c_char = null_mut();
+        let status =
+            (n.exec)(ndb, c(sql).as_ptr(), Some(collect), (&mut theirs as *mut Rows).cast(), &mut msg);
+        let native = (status, text(msg));
+        (n.free)(msg.cast());
+        let mut ours = Vec::new();
+        let got = s
+            .sqlite3_exec(
+                db,
+                sql,
+                Some(&mut |argc, values: &[Option<String>], names: &[Option<String>]| {
+                    assert_eq!((values.len(), names.len()), (argc as usize, argc as usize));
+                    ours.push((values.to_vec(), names.to_vec()));
+                    i32::from(ours.len() >= stop_after)
+                }),
+            )
+            .unwrap();
+        assert_eq!(got, native, "stop after {stop_after}");
+        assert_eq!(ours, theirs.rows, "stop after {stop_after}");
+        // Not a vacuous agreement: all 300 rows, or stopped after 3 with SQLITE_ABORT.
+        let expected = if stop_after == 3 { (SQLITE_ABORT, 3) } else { (SQLITE_OK, 300) };
+        assert_eq!((got.0, ours.len()), expected);
+        total += ours.len();
+    }
+    total
 }
 
 fn statements(s: &Sqlite3, db: Db, n: &Native, ndb: P) {

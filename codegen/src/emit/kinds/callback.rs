@@ -56,6 +56,9 @@ pub enum CbKind {
     String { text: String, optional: bool },
     #[serde(rename = "cb_user_data")]
     UserData {},
+    /// `char **argv` with its count: `count_host` is the host's expression for it (over `a0`...).
+    #[serde(rename = "cb_strings")]
+    Strings { text: String, count_host: String },
 }
 
 pub(super) fn view(
@@ -110,6 +113,25 @@ pub(crate) fn callback_type(c: &model::Callback, cx: &mut Cx) -> CallbackView {
                 (ffi.to_string(), CbKind::String { text: text(*encoding), optional: *optional })
             }
             Kind::UserData { .. } => ("*mut ::core::ffi::c_void".to_string(), CbKind::UserData {}),
+            Kind::StringArray { encoding, len } => {
+                let len = match len {
+                    model::Expr::Const { value } => format!("{value}i64"),
+                    model::Expr::Param { name } => match c.params.iter().position(|q| q.name == *name) {
+                        Some(j) => format!("a{j} as i64"),
+                        None => {
+                            cx.unsupported.push(format!("{what} parameter `{}`: no count `{name}`", p.name));
+                            continue;
+                        }
+                    },
+                    other => {
+                        cx.unsupported.push(format!("{what} parameter `{}`: count `{other}`", p.name));
+                        continue;
+                    }
+                };
+                closure_args.push("&[::core::option::Option<::std::string::String>]".into());
+                let unit = if *encoding == Encoding::Utf16 { "u16" } else { "u8" };
+                (format!("*const *const {unit}"), CbKind::Strings { text: text(*encoding), count_host: len })
+            }
             _ => {
                 cx.unsupported
                     .push(format!("{what} parameter `{}`: only numbers, strings and user data", p.name));

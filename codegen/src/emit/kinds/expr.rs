@@ -45,6 +45,7 @@ fn passed_by_caller(kind: &Kind) -> bool {
         | Kind::OutLength { .. }
         | Kind::Fixed { .. }
         | Kind::OutString { .. } => false,
+        Kind::StringArray { .. } => true,
     }
 }
 

@@ -134,6 +134,11 @@ pub(super) fn param(f: &model::Function, index: usize, fn_index: u32, cx: &mut C
         }
         Kind::OutLength { value, of: _ } => out_length::view(value, &mut out),
         Kind::Fixed { fixed } => fixed::view(&at, fixed, cx, &mut out),
+        Kind::StringArray { .. } => {
+            cx.unsupported
+                .push(format!("{}: an array of strings is a callback argument only (so far)", at.what));
+            user_data::view(&mut out)
+        }
         Kind::OutString { encoding, free_with } => {
             out_string::view(&at, *encoding, free_with.as_ref(), fn_index, &mut out)
         }

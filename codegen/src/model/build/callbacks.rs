@@ -11,6 +11,27 @@ impl<'a> Builder<'a> {
             .then(|| name.clone())
     }
 
+    /// A function-pointer type's signature, and its typedef's name when it has one (`None`:
+    /// the type is written inline in the prototype, `int (*cb)(void *, int)`).
+    pub(super) fn callback_sig(&self, ty: &CType) -> Option<(Option<String>, header::Signature)> {
+        if let Some(name) = self.callback_typedef(ty) {
+            let Some(TypeDefKind::Typedef { target }) = self.header.types.get(&name).map(|t| &t.kind) else {
+                return None;
+            };
+            let CType::Pointer { pointee, .. } = self.header.resolve(target) else { return None };
+            let CType::Function(sig) = pointee.as_ref() else { return None };
+            return Some((Some(name), (**sig).clone()));
+        }
+        match self.header.resolve(ty) {
+            CType::Pointer { pointee, .. } => match pointee.as_ref() {
+                CType::Function(sig) => Some((None, (**sig).clone())),
+                _ => None,
+            },
+            _ => None,
+        }
+    }
+
+    /// The callback typedef `name`, described under `callbacks:`.
     pub(super) fn callback(&mut self, name: &str, pos: spec::Pos) -> Option<()> {
         if self.callbacks.contains_key(name) {
             return Some(());
@@ -22,13 +43,21 @@ impl<'a> Builder<'a> {
                 ));
             return None;
         };
-        let Some(TypeDefKind::Typedef { target }) = self.header.types.get(name).map(|t| &t.kind) else {
-            return None;
-        };
-        let CType::Pointer { pointee, .. } = self.header.resolve(target) else { return None };
-        let CType::Function(sig) = pointee.as_ref() else { return None };
-        let sig = sig.clone();
-        let convention = match sig.convention {
+        let (_, sig) = self.callback_sig(&CType::Named { name: name.to_string() })?;
+        self.callback_with(name, &sig, cspec)
+    }
+
+    /// A callback of signature `sig` described by `cspec`, entered in the model as `name`.
+    pub(super) fn callback_with(
+        &mut self,
+        name: &str,
+        sig: &header::Signature,
+        cspec: &Spanned<spec::CallbackSpec>,
+    ) -> Option<()> {
+        if self.callbacks.contains_key(name) {
+            return Some(());
+        }
+        let convention = match sig.convention.clone() {
             CallConv::Cdecl => Convention::Cdecl,
             CallConv::Stdcall => Convention::Stdcall,
             CallConv::Fastcall => Convention::Fastcall,
@@ -77,10 +106,56 @@ impl<'a> Builder<'a> {
                             return None;
                         }
                     },
+                    // `char **argv` with its count in another parameter: an array of strings.
+                    ParamKind::InBuffer { len, .. } => {
+                        let element = match self.header.resolve(ty) {
+                            CType::Pointer { pointee, .. } => (**pointee).clone(),
+                            _ => CType::Void,
+                        };
+                        let encoding = match self.encoding(None, &element) {
+                            Ok(e) => e,
+                            Err(_) => {
+                                self.at_spec(
+                                    ps.pos,
+                                    format!("parameter `{pname}` of callback `{name}`: a callback's `in_buffer` is an array of strings (`char **`); this is {}", describe(ty)),
+                                );
+                                return None;
+                            }
+                        };
+                        let len_expr = match expr::parse(&len.value) {
+                            Ok(e @ (Expr::Param { .. } | Expr::Const { .. })) => e,
+                            _ => {
+                                self.at_spec(len.pos, format!("the count of `{pname}` (callback `{name}`) must be one of its parameters or a number"));
+                                return None;
+                            }
+                        };
+                        if let Expr::Param { name: n } = &len_expr {
+                            let ok = sig.params.iter().enumerate().any(|(j, t)| {
+                                sig.param_names
+                                    .get(j)
+                                    .filter(|s| !s.is_empty())
+                                    .cloned()
+                                    .unwrap_or_else(|| format!("arg{j}"))
+                                    == *n
+                                    && matches!(
+                                        self.value(t),
+                                        Ok(Value::Scalar { scalar: Scalar::Int { .. } })
+                                    )
+                            });
+                            if !ok {
+                                self.at_spec(
+                                    len.pos,
+                                    format!("`{n}` is not an integer parameter of callback `{name}`"),
+                                );
+                                return None;
+                            }
+                        }
+                        Kind::StringArray { encoding, len: len_expr }
+                    }
                     _ => {
                         self.at_spec(
                             ps.pos,
-                            "callback parameters may be scalars, `in_string` or `user_data`",
+                            "callback parameters may be scalars, `in_string`, `in_buffer` (an array of strings) or `user_data`",
                         );
                         return None;
                     }

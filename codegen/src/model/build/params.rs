@@ -180,16 +180,23 @@ impl<'a> Builder<'a> {
                     .map_err(|m| Problem::Other { message: m, names_fix: true })?;
                 Kind::OutHandle { handle: h.value.clone() }
             }
-            ParamKind::Callback => match self.callback_typedef(&p.ty) {
-                Some(name) => {
+            ParamKind::Callback(inline) => match (self.callback_sig(&p.ty), inline) {
+                (Some((Some(name), _)), None) => {
                     self.callback(&name, at).ok_or(Problem::Reported)?;
                     Kind::Callback { callback: name, optional }
                 }
-                None => {
+                // Described in place: its own entry in the model, named after the parameter.
+                (Some((_, sig)), Some(cspec)) => {
+                    let name = format!("{}_{}", f.name, p.name);
+                    self.callback_with(&name, &sig, cspec).ok_or(Problem::Reported)?;
+                    Kind::Callback { callback: name, optional }
+                }
+                (Some((None, _)), None) => {
                     return Err(Problem::other(
-                        "`callback` needs a function-pointer typedef as the parameter's type",
+                        "its function-pointer type is written in the prototype: describe the callback in place, `callback: { user_data: PARAM, params: {...} }`",
                     ))
                 }
+                (None, _) => return Err(Problem::other("`callback` needs a function-pointer type")),
             },
             ParamKind::Fixed(e) => Kind::Fixed { fixed: self.fixed(p, e.as_ref())? },
             ParamKind::OutString { encoding, free_with } => {
@@ -216,7 +223,7 @@ impl<'a> Builder<'a> {
                 }
                 // The context belongs to the nearest callback before it (`cb, ctx`), else after.
                 let at = f.params.iter().position(|q| q.name == p.name).unwrap_or(0);
-                let is_cb = |q: &&header::Param| self.callback_typedef(&q.ty).is_some();
+                let is_cb = |q: &&header::Param| self.callback_sig(&q.ty).is_some();
                 let cb =
                     f.params[..at].iter().rev().find(is_cb).or_else(|| f.params[at..].iter().find(is_cb));
                 let Some(cb) = cb else {
@@ -416,6 +423,11 @@ impl<'a> Builder<'a> {
         if let Some(cb) = self.callback_typedef(ty) {
             self.at_header(&f.location, format!("parameter `{}` of `{}` is a callback (`{cb}`) the spec does not describe", p.name, f.name)).hint =
                 Some(format!("mark it `{}: callback` under `functions: {}: params:` and describe `{cb}` under `callbacks:`", p.name, f.name));
+            return None;
+        }
+        if self.callback_sig(ty).is_some() {
+            self.at_header(&f.location, format!("parameter `{}` of `{}` is a callback the spec does not describe", p.name, f.name)).hint =
+                Some(format!("describe it in place: `functions: {{ {}: {{ params: {{ {}: {{ callback: {{ user_data: PARAM }} }} }} }} }}`", f.name, p.name));
             return None;
         }
         if let Some(opaque) = pointee.as_ref().and_then(|t| self.opaque(t)) {
