@@ -122,7 +122,7 @@ fn sqlite3(real: &std::path::Path) {
     );
     let (status, db) = s.sqlite3_open_v2(":memory:", flags, None).unwrap();
     assert_eq!(status, SQLITE_OK);
-    assert_eq!(s.sqlite3_exec(db, fill).unwrap(), (SQLITE_OK, None));
+    assert_eq!(s.sqlite3_exec(db, fill, None).unwrap(), (SQLITE_OK, None));
 
     let select = "SELECT id, name, score, data FROM t";
     let c_select = CString::new(select).unwrap();
