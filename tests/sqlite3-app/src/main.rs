@@ -415,9 +415,12 @@ fn select(s: &Sqlite3, db: Db, n: &Native, ndb: P) -> usize {
     rows
 }
 
-/// What the native row callback collects: (values, names) per row, and when to stop.
+/// One row as sqlite3_exec's callback sees it: the values and the column names.
+type ExecRow = (Vec<Option<String>>, Vec<Option<String>>);
+
+/// What the native row callback collects, and when to stop.
 struct Rows {
-    rows: Vec<(Vec<Option<String>>, Vec<Option<String>>)>,
+    rows: Vec<ExecRow>,
     stop_after: usize,
 }
 
