@@ -22,6 +22,8 @@ done
 echo "== cargo test"
 log=$(mktemp)
 cargo test --workspace 2>&1 | tee "$log"
+# The runtime's i686-only code (the stack-checked call) runs as a 32-bit test binary.
+cargo test -p dllgen-runtime --lib --target i686-unknown-linux-gnu 2>&1 | tee -a "$log"
 echo "== fuzz"
 bash tests/fuzz.sh "${DLLGEN_FUZZ_SECONDS:-60}"
 # One closing line over every test binary (cargo prints one per binary).

@@ -121,6 +121,11 @@ pub struct Function {
     pub single: bool,
     /// It takes callbacks: the call runs inside `with_callbacks`.
     pub has_callbacks: bool,
+    /// Called through stack words with the stack pointer checked (on i686): cdecl and
+    /// stdcall functions that do not return a struct by value.
+    pub checked: bool,
+    /// Who pops the arguments (`Caller`, `Callee`), for the check.
+    pub pops: &'static str,
     /// The function that frees its returned string.
     pub free: Option<FreeView>,
     /// Every other library function the host calls for it (the free functions of its
@@ -661,6 +666,9 @@ pub fn build(m: &Model, spec_file: &str) -> Result<Crates, Unsupported> {
             helpers: Vec::new(),
             doc: f.doc.as_deref().map(|d| d.lines().map(str::to_string).collect()).unwrap_or_default(),
             has_callbacks: params.iter().any(|p| matches!(p.kind, kinds::ParamKind::Callback(_))),
+            checked: f.convention != Convention::Fastcall
+                && !matches!(&f.ret, Return::Value { value: Value::Struct { .. } }),
+            pops: if f.convention == Convention::Stdcall { "Callee" } else { "Caller" },
             params,
             ret,
             error,

@@ -20,6 +20,7 @@ mod __dllgen {
     #![allow(
         clippy::all,
         non_snake_case,
+        non_camel_case_types,
         unused_imports,
         unused_mut,
         unused_variables,
@@ -197,8 +198,24 @@ mod __dllgen {
                     )?;
                     __dllgen_args.finish()?;
                     let __dllgen_ret = unsafe {
-                        (self.__dllgen_f0)(__dllgen_a_a, __dllgen_a_b)
-                    };
+                        #[cfg(target_arch = "x86")]
+                        let __dllgen_r = ::dllgen_runtime::native::Words::new()
+                            .push(__dllgen_a_a)
+                            .push(__dllgen_a_b)
+                            .call::<
+                                i32,
+                            >(
+                                self.__dllgen_f0 as *const ::core::ffi::c_void,
+                                ::dllgen_runtime::native::Pops::Caller,
+                                "`demo_add`",
+                            );
+                        #[cfg(not(target_arch = "x86"))]
+                        let __dllgen_r = ::core::result::Result::<
+                            _,
+                            ::dllgen_runtime::WireError,
+                        >::Ok((self.__dllgen_f0)(__dllgen_a_a, __dllgen_a_b));
+                        __dllgen_r
+                    }?;
                     ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
                     Ok(::dllgen_runtime::Status::Ok)
                 }
@@ -225,13 +242,53 @@ mod __dllgen {
                         1,
                         || {
                             let __dllgen_ret = unsafe {
-                                (self
-                                    .__dllgen_f1)(
-                                    ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_dev),
-                                    __dllgen_a_steps,
-                                    __dllgen_a_progress.then_some(__dllgen_callback_1_2 as _),
-                                    ::dllgen_runtime::marshal::callback::user_data(),
-                                )
+                                #[cfg(target_arch = "x86")]
+                                let __dllgen_r = ::dllgen_runtime::native::Words::new()
+                                    .push(
+                                        ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_dev),
+                                    )
+                                    .push(__dllgen_a_steps)
+                                    .push(
+                                        __dllgen_a_progress
+                                            .then_some(
+                                                __dllgen_callback_1_2
+                                                    as unsafe extern "C" fn(
+                                                        *mut ::core::ffi::c_void,
+                                                        u32,
+                                                        u32,
+                                                    ) -> i32,
+                                            ),
+                                    )
+                                    .push(::dllgen_runtime::marshal::callback::user_data())
+                                    .call::<
+                                        i32,
+                                    >(
+                                        self.__dllgen_f1 as *const ::core::ffi::c_void,
+                                        ::dllgen_runtime::native::Pops::Caller,
+                                        "`demo_calibrate`",
+                                    );
+                                #[cfg(not(target_arch = "x86"))]
+                                let __dllgen_r = ::core::result::Result::<
+                                    _,
+                                    ::dllgen_runtime::WireError,
+                                >::Ok(
+                                    (self
+                                        .__dllgen_f1)(
+                                        ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_dev),
+                                        __dllgen_a_steps,
+                                        __dllgen_a_progress
+                                            .then_some(
+                                                __dllgen_callback_1_2
+                                                    as unsafe extern "C" fn(
+                                                        *mut ::core::ffi::c_void,
+                                                        u32,
+                                                        u32,
+                                                    ) -> i32,
+                                            ),
+                                        ::dllgen_runtime::marshal::callback::user_data(),
+                                    ),
+                                );
+                                __dllgen_r
                             };
                             (
                                 __dllgen_ret,
@@ -240,6 +297,7 @@ mod __dllgen {
                             )
                         },
                     )?;
+                    let __dllgen_ret = __dllgen_ret?;
                     ::dllgen_runtime::marshal::handle::after_call(
                         &__dllgen_a_dev,
                         0,
@@ -271,17 +329,46 @@ mod __dllgen {
                     >();
                     __dllgen_args.finish()?;
                     let __dllgen_ret = unsafe {
-                        (self
-                            .__dllgen_f2)(
-                            ::dllgen_runtime::marshal::in_value::ptr(&__dllgen_a_low),
-                            ::dllgen_runtime::marshal::inout_value::ptr(
-                                &mut __dllgen_a_value,
+                        #[cfg(target_arch = "x86")]
+                        let __dllgen_r = ::dllgen_runtime::native::Words::new()
+                            .push(
+                                ::dllgen_runtime::marshal::in_value::ptr(&__dllgen_a_low),
+                            )
+                            .push(
+                                ::dllgen_runtime::marshal::inout_value::ptr(
+                                    &mut __dllgen_a_value,
+                                ),
+                            )
+                            .push(
+                                ::dllgen_runtime::marshal::out_value::ptr(
+                                    &mut __dllgen_a_clamped,
+                                ),
+                            )
+                            .call::<
+                                i32,
+                            >(
+                                self.__dllgen_f2 as *const ::core::ffi::c_void,
+                                ::dllgen_runtime::native::Pops::Caller,
+                                "`demo_clamp`",
+                            );
+                        #[cfg(not(target_arch = "x86"))]
+                        let __dllgen_r = ::core::result::Result::<
+                            _,
+                            ::dllgen_runtime::WireError,
+                        >::Ok(
+                            (self
+                                .__dllgen_f2)(
+                                ::dllgen_runtime::marshal::in_value::ptr(&__dllgen_a_low),
+                                ::dllgen_runtime::marshal::inout_value::ptr(
+                                    &mut __dllgen_a_value,
+                                ),
+                                ::dllgen_runtime::marshal::out_value::ptr(
+                                    &mut __dllgen_a_clamped,
+                                ),
                             ),
-                            ::dllgen_runtime::marshal::out_value::ptr(
-                                &mut __dllgen_a_clamped,
-                            ),
-                        )
-                    };
+                        );
+                        __dllgen_r
+                    }?;
                     ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
                     ::dllgen_runtime::marshal::inout_value::reply(
                         __dllgen_out,
@@ -305,11 +392,30 @@ mod __dllgen {
                     )?;
                     __dllgen_args.finish()?;
                     let __dllgen_ret = unsafe {
-                        (self
-                            .__dllgen_f3)(
-                            ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_dev),
-                        )
-                    };
+                        #[cfg(target_arch = "x86")]
+                        let __dllgen_r = ::dllgen_runtime::native::Words::new()
+                            .push(
+                                ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_dev),
+                            )
+                            .call::<
+                                (),
+                            >(
+                                self.__dllgen_f3 as *const ::core::ffi::c_void,
+                                ::dllgen_runtime::native::Pops::Caller,
+                                "`demo_close`",
+                            );
+                        #[cfg(not(target_arch = "x86"))]
+                        let __dllgen_r = ::core::result::Result::<
+                            _,
+                            ::dllgen_runtime::WireError,
+                        >::Ok(
+                            (self
+                                .__dllgen_f3)(
+                                ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_dev),
+                            ),
+                        );
+                        __dllgen_r
+                    }?;
                     ::dllgen_runtime::marshal::handle::after_call(
                         &__dllgen_a_dev,
                         0,
@@ -326,11 +432,30 @@ mod __dllgen {
                     )?;
                     __dllgen_args.finish()?;
                     let __dllgen_ret = unsafe {
-                        (self
-                            .__dllgen_f4)(
-                            ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_dev),
-                        )
-                    };
+                        #[cfg(target_arch = "x86")]
+                        let __dllgen_r = ::dllgen_runtime::native::Words::new()
+                            .push(
+                                ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_dev),
+                            )
+                            .call::<
+                                *const u8,
+                            >(
+                                self.__dllgen_f4 as *const ::core::ffi::c_void,
+                                ::dllgen_runtime::native::Pops::Caller,
+                                "`demo_describe`",
+                            );
+                        #[cfg(not(target_arch = "x86"))]
+                        let __dllgen_r = ::core::result::Result::<
+                            _,
+                            ::dllgen_runtime::WireError,
+                        >::Ok(
+                            (self
+                                .__dllgen_f4)(
+                                ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_dev),
+                            ),
+                        );
+                        __dllgen_r
+                    }?;
                     ::dllgen_runtime::marshal::handle::after_call(
                         &__dllgen_a_dev,
                         0,
@@ -358,7 +483,24 @@ mod __dllgen {
                     __dllgen_args.finish()?;
                     ::dllgen_runtime::native::set_errno(0);
                     ::dllgen_runtime::native::set_last_error(0);
-                    let __dllgen_ret = unsafe { (self.__dllgen_f5)(__dllgen_a_code) };
+                    let __dllgen_ret = unsafe {
+                        #[cfg(target_arch = "x86")]
+                        let __dllgen_r = ::dllgen_runtime::native::Words::new()
+                            .push(__dllgen_a_code)
+                            .call::<
+                                i32,
+                            >(
+                                self.__dllgen_f5 as *const ::core::ffi::c_void,
+                                ::dllgen_runtime::native::Pops::Caller,
+                                "`demo_fail`",
+                            );
+                        #[cfg(not(target_arch = "x86"))]
+                        let __dllgen_r = ::core::result::Result::<
+                            _,
+                            ::dllgen_runtime::WireError,
+                        >::Ok((self.__dllgen_f5)(__dllgen_a_code));
+                        __dllgen_r
+                    }?;
                     let (__dllgen_errno, __dllgen_last_error) = (
                         ::dllgen_runtime::native::errno(),
                         ::dllgen_runtime::native::last_error(),
@@ -394,15 +536,40 @@ mod __dllgen {
                     ::dllgen_runtime::native::set_errno(0);
                     ::dllgen_runtime::native::set_last_error(0);
                     let __dllgen_ret = unsafe {
-                        (self
-                            .__dllgen_f6)(
-                            ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_dev),
-                            __dllgen_a_channel,
-                            ::dllgen_runtime::marshal::out_value::ptr(
-                                &mut __dllgen_a_out,
+                        #[cfg(target_arch = "x86")]
+                        let __dllgen_r = ::dllgen_runtime::native::Words::new()
+                            .push(
+                                ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_dev),
+                            )
+                            .push(__dllgen_a_channel)
+                            .push(
+                                ::dllgen_runtime::marshal::out_value::ptr(
+                                    &mut __dllgen_a_out,
+                                ),
+                            )
+                            .call::<
+                                i32,
+                            >(
+                                self.__dllgen_f6 as *const ::core::ffi::c_void,
+                                ::dllgen_runtime::native::Pops::Caller,
+                                "`demo_measure`",
+                            );
+                        #[cfg(not(target_arch = "x86"))]
+                        let __dllgen_r = ::core::result::Result::<
+                            _,
+                            ::dllgen_runtime::WireError,
+                        >::Ok(
+                            (self
+                                .__dllgen_f6)(
+                                ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_dev),
+                                __dllgen_a_channel,
+                                ::dllgen_runtime::marshal::out_value::ptr(
+                                    &mut __dllgen_a_out,
+                                ),
                             ),
-                        )
-                    };
+                        );
+                        __dllgen_r
+                    }?;
                     let (__dllgen_errno, __dllgen_last_error) = (
                         ::dllgen_runtime::native::errno(),
                         ::dllgen_runtime::native::last_error(),
@@ -458,16 +625,42 @@ mod __dllgen {
                     )?;
                     __dllgen_args.finish()?;
                     let __dllgen_ret = unsafe {
-                        (self
-                            .__dllgen_f7)(
-                            ::dllgen_runtime::marshal::in_buffer::ptr(&__dllgen_a_add),
-                            __dllgen_a_n,
-                            ::dllgen_runtime::marshal::inout_buffer::ptr(
-                                &mut __dllgen_a_acc,
+                        #[cfg(target_arch = "x86")]
+                        let __dllgen_r = ::dllgen_runtime::native::Words::new()
+                            .push(
+                                ::dllgen_runtime::marshal::in_buffer::ptr(&__dllgen_a_add),
+                            )
+                            .push(__dllgen_a_n)
+                            .push(
+                                ::dllgen_runtime::marshal::inout_buffer::ptr(
+                                    &mut __dllgen_a_acc,
+                                ),
+                            )
+                            .push(__dllgen_a_m)
+                            .call::<
+                                i32,
+                            >(
+                                self.__dllgen_f7 as *const ::core::ffi::c_void,
+                                ::dllgen_runtime::native::Pops::Caller,
+                                "`demo_mix`",
+                            );
+                        #[cfg(not(target_arch = "x86"))]
+                        let __dllgen_r = ::core::result::Result::<
+                            _,
+                            ::dllgen_runtime::WireError,
+                        >::Ok(
+                            (self
+                                .__dllgen_f7)(
+                                ::dllgen_runtime::marshal::in_buffer::ptr(&__dllgen_a_add),
+                                __dllgen_a_n,
+                                ::dllgen_runtime::marshal::inout_buffer::ptr(
+                                    &mut __dllgen_a_acc,
+                                ),
+                                __dllgen_a_m,
                             ),
-                            __dllgen_a_m,
-                        )
-                    };
+                        );
+                        __dllgen_r
+                    }?;
                     ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
                     ::dllgen_runtime::marshal::inout_buffer::reply(
                         __dllgen_out,
@@ -498,15 +691,40 @@ mod __dllgen {
                     ::dllgen_runtime::native::set_errno(0);
                     ::dllgen_runtime::native::set_last_error(0);
                     let __dllgen_ret = unsafe {
-                        (self
-                            .__dllgen_f8)(
-                            ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_dev),
-                            ::dllgen_runtime::marshal::out_buffer::ptr(
-                                &mut __dllgen_a_buf,
+                        #[cfg(target_arch = "x86")]
+                        let __dllgen_r = ::dllgen_runtime::native::Words::new()
+                            .push(
+                                ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_dev),
+                            )
+                            .push(
+                                ::dllgen_runtime::marshal::out_buffer::ptr(
+                                    &mut __dllgen_a_buf,
+                                ),
+                            )
+                            .push(__dllgen_a_cap)
+                            .call::<
+                                i32,
+                            >(
+                                self.__dllgen_f8 as *const ::core::ffi::c_void,
+                                ::dllgen_runtime::native::Pops::Caller,
+                                "`demo_name`",
+                            );
+                        #[cfg(not(target_arch = "x86"))]
+                        let __dllgen_r = ::core::result::Result::<
+                            _,
+                            ::dllgen_runtime::WireError,
+                        >::Ok(
+                            (self
+                                .__dllgen_f8)(
+                                ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_dev),
+                                ::dllgen_runtime::marshal::out_buffer::ptr(
+                                    &mut __dllgen_a_buf,
+                                ),
+                                __dllgen_a_cap,
                             ),
-                            __dllgen_a_cap,
-                        )
-                    };
+                        );
+                        __dllgen_r
+                    }?;
                     let (__dllgen_errno, __dllgen_last_error) = (
                         ::dllgen_runtime::native::errno(),
                         ::dllgen_runtime::native::last_error(),
@@ -545,12 +763,32 @@ mod __dllgen {
                     ::dllgen_runtime::native::set_errno(0);
                     ::dllgen_runtime::native::set_last_error(0);
                     let __dllgen_ret = unsafe {
-                        (self
-                            .__dllgen_f9)(
-                            ::dllgen_runtime::marshal::in_string::ptr(&__dllgen_a_name),
-                            &mut __dllgen_a_out,
-                        )
-                    };
+                        #[cfg(target_arch = "x86")]
+                        let __dllgen_r = ::dllgen_runtime::native::Words::new()
+                            .push(
+                                ::dllgen_runtime::marshal::in_string::ptr(&__dllgen_a_name),
+                            )
+                            .push(&mut __dllgen_a_out)
+                            .call::<
+                                i32,
+                            >(
+                                self.__dllgen_f9 as *const ::core::ffi::c_void,
+                                ::dllgen_runtime::native::Pops::Caller,
+                                "`demo_open`",
+                            );
+                        #[cfg(not(target_arch = "x86"))]
+                        let __dllgen_r = ::core::result::Result::<
+                            _,
+                            ::dllgen_runtime::WireError,
+                        >::Ok(
+                            (self
+                                .__dllgen_f9)(
+                                ::dllgen_runtime::marshal::in_string::ptr(&__dllgen_a_name),
+                                &mut __dllgen_a_out,
+                            ),
+                        );
+                        __dllgen_r
+                    }?;
                     let (__dllgen_errno, __dllgen_last_error) = (
                         ::dllgen_runtime::native::errno(),
                         ::dllgen_runtime::native::last_error(),
@@ -596,16 +834,42 @@ mod __dllgen {
                     ::dllgen_runtime::native::set_errno(0);
                     ::dllgen_runtime::native::set_last_error(0);
                     let __dllgen_ret = unsafe {
-                        (self
-                            .__dllgen_f10)(
-                            ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_dev),
-                            ::dllgen_runtime::marshal::out_buffer::ptr(
-                                &mut __dllgen_a_buf,
+                        #[cfg(target_arch = "x86")]
+                        let __dllgen_r = ::dllgen_runtime::native::Words::new()
+                            .push(
+                                ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_dev),
+                            )
+                            .push(
+                                ::dllgen_runtime::marshal::out_buffer::ptr(
+                                    &mut __dllgen_a_buf,
+                                ),
+                            )
+                            .push(__dllgen_a_cap)
+                            .push(&mut __dllgen_a_got)
+                            .call::<
+                                i32,
+                            >(
+                                self.__dllgen_f10 as *const ::core::ffi::c_void,
+                                ::dllgen_runtime::native::Pops::Caller,
+                                "`demo_read`",
+                            );
+                        #[cfg(not(target_arch = "x86"))]
+                        let __dllgen_r = ::core::result::Result::<
+                            _,
+                            ::dllgen_runtime::WireError,
+                        >::Ok(
+                            (self
+                                .__dllgen_f10)(
+                                ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_dev),
+                                ::dllgen_runtime::marshal::out_buffer::ptr(
+                                    &mut __dllgen_a_buf,
+                                ),
+                                __dllgen_a_cap,
+                                &mut __dllgen_a_got,
                             ),
-                            __dllgen_a_cap,
-                            &mut __dllgen_a_got,
-                        )
-                    };
+                        );
+                        __dllgen_r
+                    }?;
                     let (__dllgen_errno, __dllgen_last_error) = (
                         ::dllgen_runtime::native::errno(),
                         ::dllgen_runtime::native::last_error(),
@@ -663,16 +927,42 @@ mod __dllgen {
                     ::dllgen_runtime::native::set_errno(0);
                     ::dllgen_runtime::native::set_last_error(0);
                     let __dllgen_ret = unsafe {
-                        (self
-                            .__dllgen_f11)(
-                            ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_dev),
-                            ::dllgen_runtime::marshal::inout_buffer::ptr(
-                                &mut __dllgen_a_samples,
+                        #[cfg(target_arch = "x86")]
+                        let __dllgen_r = ::dllgen_runtime::native::Words::new()
+                            .push(
+                                ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_dev),
+                            )
+                            .push(
+                                ::dllgen_runtime::marshal::inout_buffer::ptr(
+                                    &mut __dllgen_a_samples,
+                                ),
+                            )
+                            .push(__dllgen_a_count)
+                            .push(__dllgen_a_gain)
+                            .call::<
+                                i32,
+                            >(
+                                self.__dllgen_f11 as *const ::core::ffi::c_void,
+                                ::dllgen_runtime::native::Pops::Caller,
+                                "`demo_scale`",
+                            );
+                        #[cfg(not(target_arch = "x86"))]
+                        let __dllgen_r = ::core::result::Result::<
+                            _,
+                            ::dllgen_runtime::WireError,
+                        >::Ok(
+                            (self
+                                .__dllgen_f11)(
+                                ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_dev),
+                                ::dllgen_runtime::marshal::inout_buffer::ptr(
+                                    &mut __dllgen_a_samples,
+                                ),
+                                __dllgen_a_count,
+                                __dllgen_a_gain,
                             ),
-                            __dllgen_a_count,
-                            __dllgen_a_gain,
-                        )
-                    };
+                        );
+                        __dllgen_r
+                    }?;
                     let (__dllgen_errno, __dllgen_last_error) = (
                         ::dllgen_runtime::native::errno(),
                         ::dllgen_runtime::native::last_error(),
@@ -716,14 +1006,36 @@ mod __dllgen {
                     )?;
                     __dllgen_args.finish()?;
                     let __dllgen_ret = unsafe {
-                        (self
-                            .__dllgen_f12)(
-                            ::dllgen_runtime::marshal::in_buffer::ptr(
-                                &__dllgen_a_values,
+                        #[cfg(target_arch = "x86")]
+                        let __dllgen_r = ::dllgen_runtime::native::Words::new()
+                            .push(
+                                ::dllgen_runtime::marshal::in_buffer::ptr(
+                                    &__dllgen_a_values,
+                                ),
+                            )
+                            .push(__dllgen_a_n)
+                            .call::<
+                                i64,
+                            >(
+                                self.__dllgen_f12 as *const ::core::ffi::c_void,
+                                ::dllgen_runtime::native::Pops::Caller,
+                                "`demo_sum`",
+                            );
+                        #[cfg(not(target_arch = "x86"))]
+                        let __dllgen_r = ::core::result::Result::<
+                            _,
+                            ::dllgen_runtime::WireError,
+                        >::Ok(
+                            (self
+                                .__dllgen_f12)(
+                                ::dllgen_runtime::marshal::in_buffer::ptr(
+                                    &__dllgen_a_values,
+                                ),
+                                __dllgen_a_n,
                             ),
-                            __dllgen_a_n,
-                        )
-                    };
+                        );
+                        __dllgen_r
+                    }?;
                     ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
                     Ok(::dllgen_runtime::Status::Ok)
                 }
@@ -734,13 +1046,34 @@ mod __dllgen {
                     >(&mut __dllgen_args, &mut __dllgen_keep, false)?;
                     __dllgen_args.finish()?;
                     let __dllgen_ret = unsafe {
-                        (self
-                            .__dllgen_f13)(
-                            ::dllgen_runtime::marshal::inout_value::ptr(
-                                &mut __dllgen_a_flags,
+                        #[cfg(target_arch = "x86")]
+                        let __dllgen_r = ::dllgen_runtime::native::Words::new()
+                            .push(
+                                ::dllgen_runtime::marshal::inout_value::ptr(
+                                    &mut __dllgen_a_flags,
+                                ),
+                            )
+                            .call::<
+                                u32,
+                            >(
+                                self.__dllgen_f13 as *const ::core::ffi::c_void,
+                                ::dllgen_runtime::native::Pops::Caller,
+                                "`demo_toggle`",
+                            );
+                        #[cfg(not(target_arch = "x86"))]
+                        let __dllgen_r = ::core::result::Result::<
+                            _,
+                            ::dllgen_runtime::WireError,
+                        >::Ok(
+                            (self
+                                .__dllgen_f13)(
+                                ::dllgen_runtime::marshal::inout_value::ptr(
+                                    &mut __dllgen_a_flags,
+                                ),
                             ),
-                        )
-                    };
+                        );
+                        __dllgen_r
+                    }?;
                     ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
                     ::dllgen_runtime::marshal::inout_value::reply(
                         __dllgen_out,
@@ -753,7 +1086,23 @@ mod __dllgen {
                 14 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     __dllgen_args.finish()?;
-                    let __dllgen_ret = unsafe { (self.__dllgen_f14)() };
+                    let __dllgen_ret = unsafe {
+                        #[cfg(target_arch = "x86")]
+                        let __dllgen_r = ::dllgen_runtime::native::Words::new()
+                            .call::<
+                                *const u8,
+                            >(
+                                self.__dllgen_f14 as *const ::core::ffi::c_void,
+                                ::dllgen_runtime::native::Pops::Caller,
+                                "`demo_version`",
+                            );
+                        #[cfg(not(target_arch = "x86"))]
+                        let __dllgen_r = ::core::result::Result::<
+                            _,
+                            ::dllgen_runtime::WireError,
+                        >::Ok((self.__dllgen_f14)());
+                        __dllgen_r
+                    }?;
                     unsafe {
                         ::dllgen_runtime::marshal::ret_string::reply::<
                             ::dllgen_runtime::marshal::Utf8,
@@ -784,13 +1133,36 @@ mod __dllgen {
                     ::dllgen_runtime::native::set_errno(0);
                     ::dllgen_runtime::native::set_last_error(0);
                     let __dllgen_ret = unsafe {
-                        (self
-                            .__dllgen_f15)(
-                            ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_dev),
-                            ::dllgen_runtime::marshal::in_buffer::ptr(&__dllgen_a_data),
-                            __dllgen_a_len,
-                        )
-                    };
+                        #[cfg(target_arch = "x86")]
+                        let __dllgen_r = ::dllgen_runtime::native::Words::new()
+                            .push(
+                                ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_dev),
+                            )
+                            .push(
+                                ::dllgen_runtime::marshal::in_buffer::ptr(&__dllgen_a_data),
+                            )
+                            .push(__dllgen_a_len)
+                            .call::<
+                                i32,
+                            >(
+                                self.__dllgen_f15 as *const ::core::ffi::c_void,
+                                ::dllgen_runtime::native::Pops::Caller,
+                                "`demo_write`",
+                            );
+                        #[cfg(not(target_arch = "x86"))]
+                        let __dllgen_r = ::core::result::Result::<
+                            _,
+                            ::dllgen_runtime::WireError,
+                        >::Ok(
+                            (self
+                                .__dllgen_f15)(
+                                ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_dev),
+                                ::dllgen_runtime::marshal::in_buffer::ptr(&__dllgen_a_data),
+                                __dllgen_a_len,
+                            ),
+                        );
+                        __dllgen_r
+                    }?;
                     let (__dllgen_errno, __dllgen_last_error) = (
                         ::dllgen_runtime::native::errno(),
                         ::dllgen_runtime::native::last_error(),

@@ -20,6 +20,7 @@ mod __dllgen {
     #![allow(
         clippy::all,
         non_snake_case,
+        non_camel_case_types,
         unused_imports,
         unused_mut,
         unused_variables,
@@ -628,15 +629,38 @@ mod __dllgen {
                     ::dllgen_runtime::native::set_errno(0);
                     ::dllgen_runtime::native::set_last_error(0);
                     let __dllgen_ret = unsafe {
-                        (self
-                            .__dllgen_f0)(
-                            ::dllgen_runtime::marshal::out_buffer::ptr(
-                                &mut __dllgen_a_buf,
+                        #[cfg(target_arch = "x86")]
+                        let __dllgen_r = ::dllgen_runtime::native::Words::new()
+                            .push(
+                                ::dllgen_runtime::marshal::out_buffer::ptr(
+                                    &mut __dllgen_a_buf,
+                                ),
+                            )
+                            .push(__dllgen_a_cap)
+                            .push(__dllgen_a_claim)
+                            .call::<
+                                i32,
+                            >(
+                                self.__dllgen_f0 as *const ::core::ffi::c_void,
+                                ::dllgen_runtime::native::Pops::Caller,
+                                "`kx_claim`",
+                            );
+                        #[cfg(not(target_arch = "x86"))]
+                        let __dllgen_r = ::core::result::Result::<
+                            _,
+                            ::dllgen_runtime::WireError,
+                        >::Ok(
+                            (self
+                                .__dllgen_f0)(
+                                ::dllgen_runtime::marshal::out_buffer::ptr(
+                                    &mut __dllgen_a_buf,
+                                ),
+                                __dllgen_a_cap,
+                                __dllgen_a_claim,
                             ),
-                            __dllgen_a_cap,
-                            __dllgen_a_claim,
-                        )
-                    };
+                        );
+                        __dllgen_r
+                    }?;
                     let (__dllgen_errno, __dllgen_last_error) = (
                         ::dllgen_runtime::native::errno(),
                         ::dllgen_runtime::native::last_error(),
@@ -689,15 +713,47 @@ mod __dllgen {
                         1,
                         || {
                             let __dllgen_ret = unsafe {
-                                (self
-                                    .__dllgen_f1)(
-                                    __dllgen_a_c,
-                                    __dllgen_a_n,
-                                    __dllgen_a_length,
-                                    __dllgen_a_type,
-                                    __dllgen_a_w.then_some(__dllgen_callback_1_4 as _),
-                                    ::dllgen_runtime::marshal::callback::user_data(),
-                                )
+                                #[cfg(target_arch = "x86")]
+                                let __dllgen_r = ::dllgen_runtime::native::Words::new()
+                                    .push(::dllgen_runtime::native::ByValue(__dllgen_a_c))
+                                    .push(__dllgen_a_n)
+                                    .push(__dllgen_a_length)
+                                    .push(__dllgen_a_type)
+                                    .push(
+                                        __dllgen_a_w
+                                            .then_some(
+                                                __dllgen_callback_1_4
+                                                    as unsafe extern "C" fn(*mut ::core::ffi::c_void, i32),
+                                            ),
+                                    )
+                                    .push(::dllgen_runtime::marshal::callback::user_data())
+                                    .call::<
+                                        i32,
+                                    >(
+                                        self.__dllgen_f1 as *const ::core::ffi::c_void,
+                                        ::dllgen_runtime::native::Pops::Caller,
+                                        "`kx_clash`",
+                                    );
+                                #[cfg(not(target_arch = "x86"))]
+                                let __dllgen_r = ::core::result::Result::<
+                                    _,
+                                    ::dllgen_runtime::WireError,
+                                >::Ok(
+                                    (self
+                                        .__dllgen_f1)(
+                                        __dllgen_a_c,
+                                        __dllgen_a_n,
+                                        __dllgen_a_length,
+                                        __dllgen_a_type,
+                                        __dllgen_a_w
+                                            .then_some(
+                                                __dllgen_callback_1_4
+                                                    as unsafe extern "C" fn(*mut ::core::ffi::c_void, i32),
+                                            ),
+                                        ::dllgen_runtime::marshal::callback::user_data(),
+                                    ),
+                                );
+                                __dllgen_r
                             };
                             (
                                 __dllgen_ret,
@@ -706,6 +762,7 @@ mod __dllgen {
                             )
                         },
                     )?;
+                    let __dllgen_ret = __dllgen_ret?;
                     ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
                     Ok(::dllgen_runtime::Status::Ok)
                 }
@@ -718,11 +775,30 @@ mod __dllgen {
                     )?;
                     __dllgen_args.finish()?;
                     let __dllgen_ret = unsafe {
-                        (self
-                            .__dllgen_f2)(
-                            ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_dev),
-                        )
-                    };
+                        #[cfg(target_arch = "x86")]
+                        let __dllgen_r = ::dllgen_runtime::native::Words::new()
+                            .push(
+                                ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_dev),
+                            )
+                            .call::<
+                                (),
+                            >(
+                                self.__dllgen_f2 as *const ::core::ffi::c_void,
+                                ::dllgen_runtime::native::Pops::Callee,
+                                "`kx_close`",
+                            );
+                        #[cfg(not(target_arch = "x86"))]
+                        let __dllgen_r = ::core::result::Result::<
+                            _,
+                            ::dllgen_runtime::WireError,
+                        >::Ok(
+                            (self
+                                .__dllgen_f2)(
+                                ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_dev),
+                            ),
+                        );
+                        __dllgen_r
+                    }?;
                     ::dllgen_runtime::marshal::handle::after_call(
                         &__dllgen_a_dev,
                         0,
@@ -739,11 +815,30 @@ mod __dllgen {
                     )?;
                     __dllgen_args.finish()?;
                     let __dllgen_ret = unsafe {
-                        (self
-                            .__dllgen_f3)(
-                            ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_dev),
-                        )
-                    };
+                        #[cfg(target_arch = "x86")]
+                        let __dllgen_r = ::dllgen_runtime::native::Words::new()
+                            .push(
+                                ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_dev),
+                            )
+                            .call::<
+                                *const u8,
+                            >(
+                                self.__dllgen_f3 as *const ::core::ffi::c_void,
+                                ::dllgen_runtime::native::Pops::Caller,
+                                "`kx_describe`",
+                            );
+                        #[cfg(not(target_arch = "x86"))]
+                        let __dllgen_r = ::core::result::Result::<
+                            _,
+                            ::dllgen_runtime::WireError,
+                        >::Ok(
+                            (self
+                                .__dllgen_f3)(
+                                ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_dev),
+                            ),
+                        );
+                        __dllgen_r
+                    }?;
                     ::dllgen_runtime::marshal::handle::after_call(
                         &__dllgen_a_dev,
                         0,
@@ -778,12 +873,49 @@ mod __dllgen {
                         4,
                         || {
                             let __dllgen_ret = unsafe {
-                                (self
-                                    .__dllgen_f4)(
-                                    __dllgen_a_count,
-                                    __dllgen_a_visit.then_some(__dllgen_callback_4_1 as _),
-                                    ::dllgen_runtime::marshal::callback::user_data(),
-                                )
+                                #[cfg(target_arch = "x86")]
+                                let __dllgen_r = ::dllgen_runtime::native::Words::new()
+                                    .push(__dllgen_a_count)
+                                    .push(
+                                        __dllgen_a_visit
+                                            .then_some(
+                                                __dllgen_callback_4_1
+                                                    as unsafe extern "C" fn(
+                                                        *const u8,
+                                                        i32,
+                                                        *mut ::core::ffi::c_void,
+                                                    ),
+                                            ),
+                                    )
+                                    .push(::dllgen_runtime::marshal::callback::user_data())
+                                    .call::<
+                                        i32,
+                                    >(
+                                        self.__dllgen_f4 as *const ::core::ffi::c_void,
+                                        ::dllgen_runtime::native::Pops::Caller,
+                                        "`kx_each`",
+                                    );
+                                #[cfg(not(target_arch = "x86"))]
+                                let __dllgen_r = ::core::result::Result::<
+                                    _,
+                                    ::dllgen_runtime::WireError,
+                                >::Ok(
+                                    (self
+                                        .__dllgen_f4)(
+                                        __dllgen_a_count,
+                                        __dllgen_a_visit
+                                            .then_some(
+                                                __dllgen_callback_4_1
+                                                    as unsafe extern "C" fn(
+                                                        *const u8,
+                                                        i32,
+                                                        *mut ::core::ffi::c_void,
+                                                    ),
+                                            ),
+                                        ::dllgen_runtime::marshal::callback::user_data(),
+                                    ),
+                                );
+                                __dllgen_r
                             };
                             (
                                 __dllgen_ret,
@@ -792,6 +924,7 @@ mod __dllgen {
                             )
                         },
                     )?;
+                    let __dllgen_ret = __dllgen_ret?;
                     ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
                     Ok(::dllgen_runtime::Status::Ok)
                 }
@@ -811,12 +944,32 @@ mod __dllgen {
                     )?;
                     __dllgen_args.finish()?;
                     let __dllgen_ret = unsafe {
-                        (self
-                            .__dllgen_f5)(
-                            ::dllgen_runtime::marshal::in_buffer::ptr(&__dllgen_a_src),
-                            &mut __dllgen_a_src_len,
-                        )
-                    };
+                        #[cfg(target_arch = "x86")]
+                        let __dllgen_r = ::dllgen_runtime::native::Words::new()
+                            .push(
+                                ::dllgen_runtime::marshal::in_buffer::ptr(&__dllgen_a_src),
+                            )
+                            .push(&mut __dllgen_a_src_len)
+                            .call::<
+                                i32,
+                            >(
+                                self.__dllgen_f5 as *const ::core::ffi::c_void,
+                                ::dllgen_runtime::native::Pops::Caller,
+                                "`kx_eat`",
+                            );
+                        #[cfg(not(target_arch = "x86"))]
+                        let __dllgen_r = ::core::result::Result::<
+                            _,
+                            ::dllgen_runtime::WireError,
+                        >::Ok(
+                            (self
+                                .__dllgen_f5)(
+                                ::dllgen_runtime::marshal::in_buffer::ptr(&__dllgen_a_src),
+                                &mut __dllgen_a_src_len,
+                            ),
+                        );
+                        __dllgen_r
+                    }?;
                     ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
                     ::dllgen_runtime::marshal::inout_length::reply(
                         __dllgen_out,
@@ -832,7 +985,24 @@ mod __dllgen {
                         &mut __dllgen_keep,
                     )?;
                     __dllgen_args.finish()?;
-                    let __dllgen_ret = unsafe { (self.__dllgen_f6)(__dllgen_a_status) };
+                    let __dllgen_ret = unsafe {
+                        #[cfg(target_arch = "x86")]
+                        let __dllgen_r = ::dllgen_runtime::native::Words::new()
+                            .push(__dllgen_a_status)
+                            .call::<
+                                *const u8,
+                            >(
+                                self.__dllgen_f6 as *const ::core::ffi::c_void,
+                                ::dllgen_runtime::native::Pops::Caller,
+                                "`kx_error_text`",
+                            );
+                        #[cfg(not(target_arch = "x86"))]
+                        let __dllgen_r = ::core::result::Result::<
+                            _,
+                            ::dllgen_runtime::WireError,
+                        >::Ok((self.__dllgen_f6)(__dllgen_a_status));
+                        __dllgen_r
+                    }?;
                     unsafe {
                         ::dllgen_runtime::marshal::ret_string::reply::<
                             ::dllgen_runtime::marshal::Utf8,
@@ -849,7 +1019,24 @@ mod __dllgen {
                     __dllgen_args.finish()?;
                     ::dllgen_runtime::native::set_errno(0);
                     ::dllgen_runtime::native::set_last_error(0);
-                    let __dllgen_ret = unsafe { (self.__dllgen_f7)(__dllgen_a_v) };
+                    let __dllgen_ret = unsafe {
+                        #[cfg(target_arch = "x86")]
+                        let __dllgen_r = ::dllgen_runtime::native::Words::new()
+                            .push(__dllgen_a_v)
+                            .call::<
+                                i32,
+                            >(
+                                self.__dllgen_f7 as *const ::core::ffi::c_void,
+                                ::dllgen_runtime::native::Pops::Callee,
+                                "`kx_even`",
+                            );
+                        #[cfg(not(target_arch = "x86"))]
+                        let __dllgen_r = ::core::result::Result::<
+                            _,
+                            ::dllgen_runtime::WireError,
+                        >::Ok((self.__dllgen_f7)(__dllgen_a_v));
+                        __dllgen_r
+                    }?;
                     let (__dllgen_errno, __dllgen_last_error) = (
                         ::dllgen_runtime::native::errno(),
                         ::dllgen_runtime::native::last_error(),
@@ -876,8 +1063,24 @@ mod __dllgen {
                     let mut __dllgen_a_msg = ::dllgen_runtime::marshal::out_string::storage();
                     __dllgen_args.finish()?;
                     let __dllgen_ret = unsafe {
-                        (self.__dllgen_f8)(__dllgen_a_code, &mut __dllgen_a_msg)
-                    };
+                        #[cfg(target_arch = "x86")]
+                        let __dllgen_r = ::dllgen_runtime::native::Words::new()
+                            .push(__dllgen_a_code)
+                            .push(&mut __dllgen_a_msg)
+                            .call::<
+                                i32,
+                            >(
+                                self.__dllgen_f8 as *const ::core::ffi::c_void,
+                                ::dllgen_runtime::native::Pops::Caller,
+                                "`kx_explain`",
+                            );
+                        #[cfg(not(target_arch = "x86"))]
+                        let __dllgen_r = ::core::result::Result::<
+                            _,
+                            ::dllgen_runtime::WireError,
+                        >::Ok((self.__dllgen_f8)(__dllgen_a_code, &mut __dllgen_a_msg));
+                        __dllgen_r
+                    }?;
                     let __dllgen_a_msg_copy = unsafe {
                         ::dllgen_runtime::marshal::out_string::take::<
                             ::dllgen_runtime::marshal::Utf8,
@@ -901,7 +1104,24 @@ mod __dllgen {
                     __dllgen_args.finish()?;
                     ::dllgen_runtime::native::set_errno(0);
                     ::dllgen_runtime::native::set_last_error(0);
-                    let __dllgen_ret = unsafe { (self.__dllgen_f9)(__dllgen_a_code) };
+                    let __dllgen_ret = unsafe {
+                        #[cfg(target_arch = "x86")]
+                        let __dllgen_r = ::dllgen_runtime::native::Words::new()
+                            .push(__dllgen_a_code)
+                            .call::<
+                                i32,
+                            >(
+                                self.__dllgen_f9 as *const ::core::ffi::c_void,
+                                ::dllgen_runtime::native::Pops::Caller,
+                                "`kx_fail`",
+                            );
+                        #[cfg(not(target_arch = "x86"))]
+                        let __dllgen_r = ::core::result::Result::<
+                            _,
+                            ::dllgen_runtime::WireError,
+                        >::Ok((self.__dllgen_f9)(__dllgen_a_code));
+                        __dllgen_r
+                    }?;
                     let (__dllgen_errno, __dllgen_last_error) = (
                         ::dllgen_runtime::native::errno(),
                         ::dllgen_runtime::native::last_error(),
@@ -944,14 +1164,38 @@ mod __dllgen {
                     )?;
                     __dllgen_args.finish()?;
                     let __dllgen_ret = unsafe {
-                        (self
-                            .__dllgen_f10)(
-                            ::dllgen_runtime::marshal::in_value::ptr(&__dllgen_a_block),
-                            ::dllgen_runtime::marshal::out_buffer::ptr(
-                                &mut __dllgen_a_out,
+                        #[cfg(target_arch = "x86")]
+                        let __dllgen_r = ::dllgen_runtime::native::Words::new()
+                            .push(
+                                ::dllgen_runtime::marshal::in_value::ptr(&__dllgen_a_block),
+                            )
+                            .push(
+                                ::dllgen_runtime::marshal::out_buffer::ptr(
+                                    &mut __dllgen_a_out,
+                                ),
+                            )
+                            .call::<
+                                i32,
+                            >(
+                                self.__dllgen_f10 as *const ::core::ffi::c_void,
+                                ::dllgen_runtime::native::Pops::Caller,
+                                "`kx_fill_blocks`",
+                            );
+                        #[cfg(not(target_arch = "x86"))]
+                        let __dllgen_r = ::core::result::Result::<
+                            _,
+                            ::dllgen_runtime::WireError,
+                        >::Ok(
+                            (self
+                                .__dllgen_f10)(
+                                ::dllgen_runtime::marshal::in_value::ptr(&__dllgen_a_block),
+                                ::dllgen_runtime::marshal::out_buffer::ptr(
+                                    &mut __dllgen_a_out,
+                                ),
                             ),
-                        )
-                    };
+                        );
+                        __dllgen_r
+                    }?;
                     ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
                     ::dllgen_runtime::marshal::out_buffer::reply(
                         __dllgen_out,
@@ -977,14 +1221,36 @@ mod __dllgen {
                     )?;
                     __dllgen_args.finish()?;
                     let __dllgen_ret = unsafe {
-                        (self
-                            .__dllgen_f11)(
-                            ::dllgen_runtime::marshal::out_buffer::ptr(
-                                &mut __dllgen_a_out,
+                        #[cfg(target_arch = "x86")]
+                        let __dllgen_r = ::dllgen_runtime::native::Words::new()
+                            .push(
+                                ::dllgen_runtime::marshal::out_buffer::ptr(
+                                    &mut __dllgen_a_out,
+                                ),
+                            )
+                            .push(__dllgen_a_size)
+                            .call::<
+                                i32,
+                            >(
+                                self.__dllgen_f11 as *const ::core::ffi::c_void,
+                                ::dllgen_runtime::native::Pops::Caller,
+                                "`kx_fill_odd`",
+                            );
+                        #[cfg(not(target_arch = "x86"))]
+                        let __dllgen_r = ::core::result::Result::<
+                            _,
+                            ::dllgen_runtime::WireError,
+                        >::Ok(
+                            (self
+                                .__dllgen_f11)(
+                                ::dllgen_runtime::marshal::out_buffer::ptr(
+                                    &mut __dllgen_a_out,
+                                ),
+                                __dllgen_a_size,
                             ),
-                            __dllgen_a_size,
-                        )
-                    };
+                        );
+                        __dllgen_r
+                    }?;
                     ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
                     ::dllgen_runtime::marshal::out_buffer::reply(
                         __dllgen_out,
@@ -1003,11 +1269,30 @@ mod __dllgen {
                     ::dllgen_runtime::native::set_errno(0);
                     ::dllgen_runtime::native::set_last_error(0);
                     let __dllgen_ret = unsafe {
-                        (self
-                            .__dllgen_f12)(
-                            ::dllgen_runtime::marshal::in_string::ptr(&__dllgen_a_path),
-                        )
-                    };
+                        #[cfg(target_arch = "x86")]
+                        let __dllgen_r = ::dllgen_runtime::native::Words::new()
+                            .push(
+                                ::dllgen_runtime::marshal::in_string::ptr(&__dllgen_a_path),
+                            )
+                            .call::<
+                                *mut ::core::ffi::c_void,
+                            >(
+                                self.__dllgen_f12 as *const ::core::ffi::c_void,
+                                ::dllgen_runtime::native::Pops::Callee,
+                                "`kx_find`",
+                            );
+                        #[cfg(not(target_arch = "x86"))]
+                        let __dllgen_r = ::core::result::Result::<
+                            _,
+                            ::dllgen_runtime::WireError,
+                        >::Ok(
+                            (self
+                                .__dllgen_f12)(
+                                ::dllgen_runtime::marshal::in_string::ptr(&__dllgen_a_path),
+                            ),
+                        );
+                        __dllgen_r
+                    }?;
                     let (__dllgen_errno, __dllgen_last_error) = (
                         ::dllgen_runtime::native::errno(),
                         ::dllgen_runtime::native::last_error(),
@@ -1041,11 +1326,45 @@ mod __dllgen {
                         13,
                         || {
                             let __dllgen_ret = unsafe {
-                                (self
-                                    .__dllgen_f13)(
-                                    __dllgen_a_fn.then_some(__dllgen_callback_13_0 as _),
-                                    ::dllgen_runtime::marshal::callback::user_data(),
-                                )
+                                #[cfg(target_arch = "x86")]
+                                let __dllgen_r = ::dllgen_runtime::native::Words::new()
+                                    .push(
+                                        __dllgen_a_fn
+                                            .then_some(
+                                                __dllgen_callback_13_0
+                                                    as unsafe extern "C" fn(
+                                                        *mut ::core::ffi::c_void,
+                                                        i32,
+                                                    ) -> i32,
+                                            ),
+                                    )
+                                    .push(::dllgen_runtime::marshal::callback::user_data())
+                                    .call::<
+                                        i32,
+                                    >(
+                                        self.__dllgen_f13 as *const ::core::ffi::c_void,
+                                        ::dllgen_runtime::native::Pops::Caller,
+                                        "`kx_fire`",
+                                    );
+                                #[cfg(not(target_arch = "x86"))]
+                                let __dllgen_r = ::core::result::Result::<
+                                    _,
+                                    ::dllgen_runtime::WireError,
+                                >::Ok(
+                                    (self
+                                        .__dllgen_f13)(
+                                        __dllgen_a_fn
+                                            .then_some(
+                                                __dllgen_callback_13_0
+                                                    as unsafe extern "C" fn(
+                                                        *mut ::core::ffi::c_void,
+                                                        i32,
+                                                    ) -> i32,
+                                            ),
+                                        ::dllgen_runtime::marshal::callback::user_data(),
+                                    ),
+                                );
+                                __dllgen_r
                             };
                             (
                                 __dllgen_ret,
@@ -1054,6 +1373,7 @@ mod __dllgen {
                             )
                         },
                     )?;
+                    let __dllgen_ret = __dllgen_ret?;
                     ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
                     Ok(::dllgen_runtime::Status::Ok)
                 }
@@ -1065,16 +1385,38 @@ mod __dllgen {
                     )?;
                     __dllgen_args.finish()?;
                     let __dllgen_ret = unsafe {
-                        (self
-                            .__dllgen_f14)(
-                            __dllgen_a_x,
-                            19288i64 as i32,
-                            ::dllgen_runtime::marshal::fixed::string(b"kx-1.0\0"),
-                            ::dllgen_runtime::marshal::fixed::address(0x0),
-                            ::dllgen_runtime::marshal::fixed::address(0xffffffff),
-                            56i64 as u32,
-                        )
-                    };
+                        #[cfg(target_arch = "x86")]
+                        let __dllgen_r = ::dllgen_runtime::native::Words::new()
+                            .push(__dllgen_a_x)
+                            .push(19288i64 as i32)
+                            .push(::dllgen_runtime::marshal::fixed::string(b"kx-1.0\0"))
+                            .push(::dllgen_runtime::marshal::fixed::address(0x0))
+                            .push(::dllgen_runtime::marshal::fixed::address(0xffffffff))
+                            .push(56i64 as u32)
+                            .call::<
+                                i32,
+                            >(
+                                self.__dllgen_f14 as *const ::core::ffi::c_void,
+                                ::dllgen_runtime::native::Pops::Caller,
+                                "`kx_fixed`",
+                            );
+                        #[cfg(not(target_arch = "x86"))]
+                        let __dllgen_r = ::core::result::Result::<
+                            _,
+                            ::dllgen_runtime::WireError,
+                        >::Ok(
+                            (self
+                                .__dllgen_f14)(
+                                __dllgen_a_x,
+                                19288i64 as i32,
+                                ::dllgen_runtime::marshal::fixed::string(b"kx-1.0\0"),
+                                ::dllgen_runtime::marshal::fixed::address(0x0),
+                                ::dllgen_runtime::marshal::fixed::address(0xffffffff),
+                                56i64 as u32,
+                            ),
+                        );
+                        __dllgen_r
+                    }?;
                     ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
                     Ok(::dllgen_runtime::Status::Ok)
                 }
@@ -1094,14 +1436,36 @@ mod __dllgen {
                     )?;
                     __dllgen_args.finish()?;
                     let __dllgen_ret = unsafe {
-                        (self
-                            .__dllgen_f15)(
-                            ::dllgen_runtime::marshal::inout_buffer::ptr(
-                                &mut __dllgen_a_flags,
+                        #[cfg(target_arch = "x86")]
+                        let __dllgen_r = ::dllgen_runtime::native::Words::new()
+                            .push(
+                                ::dllgen_runtime::marshal::inout_buffer::ptr(
+                                    &mut __dllgen_a_flags,
+                                ),
+                            )
+                            .push(__dllgen_a_n)
+                            .call::<
+                                i32,
+                            >(
+                                self.__dllgen_f15 as *const ::core::ffi::c_void,
+                                ::dllgen_runtime::native::Pops::Caller,
+                                "`kx_flip`",
+                            );
+                        #[cfg(not(target_arch = "x86"))]
+                        let __dllgen_r = ::core::result::Result::<
+                            _,
+                            ::dllgen_runtime::WireError,
+                        >::Ok(
+                            (self
+                                .__dllgen_f15)(
+                                ::dllgen_runtime::marshal::inout_buffer::ptr(
+                                    &mut __dllgen_a_flags,
+                                ),
+                                __dllgen_a_n,
                             ),
-                            __dllgen_a_n,
-                        )
-                    };
+                        );
+                        __dllgen_r
+                    }?;
                     ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
                     ::dllgen_runtime::marshal::inout_buffer::reply(
                         __dllgen_out,
@@ -1124,14 +1488,38 @@ mod __dllgen {
                     ::dllgen_runtime::native::set_errno(0);
                     ::dllgen_runtime::native::set_last_error(0);
                     let __dllgen_ret = unsafe {
-                        (self
-                            .__dllgen_f16)(
-                            ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_dev),
-                            ::dllgen_runtime::marshal::out_value::ptr(
-                                &mut __dllgen_a_info,
+                        #[cfg(target_arch = "x86")]
+                        let __dllgen_r = ::dllgen_runtime::native::Words::new()
+                            .push(
+                                ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_dev),
+                            )
+                            .push(
+                                ::dllgen_runtime::marshal::out_value::ptr(
+                                    &mut __dllgen_a_info,
+                                ),
+                            )
+                            .call::<
+                                i32,
+                            >(
+                                self.__dllgen_f16 as *const ::core::ffi::c_void,
+                                ::dllgen_runtime::native::Pops::Callee,
+                                "`kx_info_get`",
+                            );
+                        #[cfg(not(target_arch = "x86"))]
+                        let __dllgen_r = ::core::result::Result::<
+                            _,
+                            ::dllgen_runtime::WireError,
+                        >::Ok(
+                            (self
+                                .__dllgen_f16)(
+                                ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_dev),
+                                ::dllgen_runtime::marshal::out_value::ptr(
+                                    &mut __dllgen_a_info,
+                                ),
                             ),
-                        )
-                    };
+                        );
+                        __dllgen_r
+                    }?;
                     let (__dllgen_errno, __dllgen_last_error) = (
                         ::dllgen_runtime::native::errno(),
                         ::dllgen_runtime::native::last_error(),
@@ -1171,11 +1559,45 @@ mod __dllgen {
                         17,
                         || {
                             let __dllgen_ret = unsafe {
-                                (self
-                                    .__dllgen_f17)(
-                                    __dllgen_a_fn.then_some(__dllgen_callback_17_0 as _),
-                                    ::dllgen_runtime::marshal::callback::user_data(),
-                                )
+                                #[cfg(target_arch = "x86")]
+                                let __dllgen_r = ::dllgen_runtime::native::Words::new()
+                                    .push(
+                                        __dllgen_a_fn
+                                            .then_some(
+                                                __dllgen_callback_17_0
+                                                    as unsafe extern "C" fn(
+                                                        *mut ::core::ffi::c_void,
+                                                        i32,
+                                                    ) -> i32,
+                                            ),
+                                    )
+                                    .push(::dllgen_runtime::marshal::callback::user_data())
+                                    .call::<
+                                        (),
+                                    >(
+                                        self.__dllgen_f17 as *const ::core::ffi::c_void,
+                                        ::dllgen_runtime::native::Pops::Caller,
+                                        "`kx_keep`",
+                                    );
+                                #[cfg(not(target_arch = "x86"))]
+                                let __dllgen_r = ::core::result::Result::<
+                                    _,
+                                    ::dllgen_runtime::WireError,
+                                >::Ok(
+                                    (self
+                                        .__dllgen_f17)(
+                                        __dllgen_a_fn
+                                            .then_some(
+                                                __dllgen_callback_17_0
+                                                    as unsafe extern "C" fn(
+                                                        *mut ::core::ffi::c_void,
+                                                        i32,
+                                                    ) -> i32,
+                                            ),
+                                        ::dllgen_runtime::marshal::callback::user_data(),
+                                    ),
+                                );
+                                __dllgen_r
                             };
                             (
                                 __dllgen_ret,
@@ -1184,6 +1606,7 @@ mod __dllgen {
                             )
                         },
                     )?;
+                    let __dllgen_ret = __dllgen_ret?;
                     Ok(::dllgen_runtime::Status::Ok)
                 }
                 18 => {
@@ -1206,15 +1629,40 @@ mod __dllgen {
                     ::dllgen_runtime::native::set_errno(0);
                     ::dllgen_runtime::native::set_last_error(0);
                     let __dllgen_ret = unsafe {
-                        (self
-                            .__dllgen_f18)(
-                            ::dllgen_runtime::marshal::in_value::ptr(&__dllgen_a_info),
-                            ::dllgen_runtime::marshal::out_buffer::ptr(
-                                &mut __dllgen_a_buf,
+                        #[cfg(target_arch = "x86")]
+                        let __dllgen_r = ::dllgen_runtime::native::Words::new()
+                            .push(
+                                ::dllgen_runtime::marshal::in_value::ptr(&__dllgen_a_info),
+                            )
+                            .push(
+                                ::dllgen_runtime::marshal::out_buffer::ptr(
+                                    &mut __dllgen_a_buf,
+                                ),
+                            )
+                            .push(__dllgen_a_cap)
+                            .call::<
+                                i32,
+                            >(
+                                self.__dllgen_f18 as *const ::core::ffi::c_void,
+                                ::dllgen_runtime::native::Pops::Caller,
+                                "`kx_label`",
+                            );
+                        #[cfg(not(target_arch = "x86"))]
+                        let __dllgen_r = ::core::result::Result::<
+                            _,
+                            ::dllgen_runtime::WireError,
+                        >::Ok(
+                            (self
+                                .__dllgen_f18)(
+                                ::dllgen_runtime::marshal::in_value::ptr(&__dllgen_a_info),
+                                ::dllgen_runtime::marshal::out_buffer::ptr(
+                                    &mut __dllgen_a_buf,
+                                ),
+                                __dllgen_a_cap,
                             ),
-                            __dllgen_a_cap,
-                        )
-                    };
+                        );
+                        __dllgen_r
+                    }?;
                     let (__dllgen_errno, __dllgen_last_error) = (
                         ::dllgen_runtime::native::errno(),
                         ::dllgen_runtime::native::last_error(),
@@ -1263,16 +1711,40 @@ mod __dllgen {
                     ::dllgen_runtime::native::set_errno(0);
                     ::dllgen_runtime::native::set_last_error(0);
                     let __dllgen_ret = unsafe {
-                        (self
-                            .__dllgen_f19)(
-                            __dllgen_a_from,
-                            __dllgen_a_step,
-                            ::dllgen_runtime::marshal::out_buffer::ptr(
-                                &mut __dllgen_a_out,
+                        #[cfg(target_arch = "x86")]
+                        let __dllgen_r = ::dllgen_runtime::native::Words::new()
+                            .push(::dllgen_runtime::native::ByValue(__dllgen_a_from))
+                            .push(::dllgen_runtime::native::ByValue(__dllgen_a_step))
+                            .push(
+                                ::dllgen_runtime::marshal::out_buffer::ptr(
+                                    &mut __dllgen_a_out,
+                                ),
+                            )
+                            .push(__dllgen_a_n)
+                            .call::<
+                                i32,
+                            >(
+                                self.__dllgen_f19 as *const ::core::ffi::c_void,
+                                ::dllgen_runtime::native::Pops::Caller,
+                                "`kx_line`",
+                            );
+                        #[cfg(not(target_arch = "x86"))]
+                        let __dllgen_r = ::core::result::Result::<
+                            _,
+                            ::dllgen_runtime::WireError,
+                        >::Ok(
+                            (self
+                                .__dllgen_f19)(
+                                __dllgen_a_from,
+                                __dllgen_a_step,
+                                ::dllgen_runtime::marshal::out_buffer::ptr(
+                                    &mut __dllgen_a_out,
+                                ),
+                                __dllgen_a_n,
                             ),
-                            __dllgen_a_n,
-                        )
-                    };
+                        );
+                        __dllgen_r
+                    }?;
                     let (__dllgen_errno, __dllgen_last_error) = (
                         ::dllgen_runtime::native::errno(),
                         ::dllgen_runtime::native::last_error(),
@@ -1313,14 +1785,36 @@ mod __dllgen {
                     )?;
                     __dllgen_args.finish()?;
                     let __dllgen_ret = unsafe {
-                        (self
-                            .__dllgen_f20)(
-                            ::dllgen_runtime::marshal::in_buffer::ptr(
-                                &__dllgen_a_values,
+                        #[cfg(target_arch = "x86")]
+                        let __dllgen_r = ::dllgen_runtime::native::Words::new()
+                            .push(
+                                ::dllgen_runtime::marshal::in_buffer::ptr(
+                                    &__dllgen_a_values,
+                                ),
+                            )
+                            .push(__dllgen_a_n)
+                            .call::<
+                                f64,
+                            >(
+                                self.__dllgen_f20 as *const ::core::ffi::c_void,
+                                ::dllgen_runtime::native::Pops::Caller,
+                                "`kx_mean`",
+                            );
+                        #[cfg(not(target_arch = "x86"))]
+                        let __dllgen_r = ::core::result::Result::<
+                            _,
+                            ::dllgen_runtime::WireError,
+                        >::Ok(
+                            (self
+                                .__dllgen_f20)(
+                                ::dllgen_runtime::marshal::in_buffer::ptr(
+                                    &__dllgen_a_values,
+                                ),
+                                __dllgen_a_n,
                             ),
-                            __dllgen_a_n,
-                        )
-                    };
+                        );
+                        __dllgen_r
+                    }?;
                     ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
                     Ok(::dllgen_runtime::Status::Ok)
                 }
@@ -1346,15 +1840,40 @@ mod __dllgen {
                     ::dllgen_runtime::native::set_errno(0);
                     ::dllgen_runtime::native::set_last_error(0);
                     let __dllgen_ret = unsafe {
-                        (self
-                            .__dllgen_f21)(
-                            ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_dev),
-                            ::dllgen_runtime::marshal::out_buffer::ptr(
-                                &mut __dllgen_a_buf,
+                        #[cfg(target_arch = "x86")]
+                        let __dllgen_r = ::dllgen_runtime::native::Words::new()
+                            .push(
+                                ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_dev),
+                            )
+                            .push(
+                                ::dllgen_runtime::marshal::out_buffer::ptr(
+                                    &mut __dllgen_a_buf,
+                                ),
+                            )
+                            .push(__dllgen_a_cap)
+                            .call::<
+                                i32,
+                            >(
+                                self.__dllgen_f21 as *const ::core::ffi::c_void,
+                                ::dllgen_runtime::native::Pops::Caller,
+                                "`kx_name`",
+                            );
+                        #[cfg(not(target_arch = "x86"))]
+                        let __dllgen_r = ::core::result::Result::<
+                            _,
+                            ::dllgen_runtime::WireError,
+                        >::Ok(
+                            (self
+                                .__dllgen_f21)(
+                                ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_dev),
+                                ::dllgen_runtime::marshal::out_buffer::ptr(
+                                    &mut __dllgen_a_buf,
+                                ),
+                                __dllgen_a_cap,
                             ),
-                            __dllgen_a_cap,
-                        )
-                    };
+                        );
+                        __dllgen_r
+                    }?;
                     let (__dllgen_errno, __dllgen_last_error) = (
                         ::dllgen_runtime::native::errno(),
                         ::dllgen_runtime::native::last_error(),
@@ -1391,8 +1910,23 @@ mod __dllgen {
                     ::dllgen_runtime::native::set_errno(0);
                     ::dllgen_runtime::native::set_last_error(0);
                     let __dllgen_ret = unsafe {
-                        (self.__dllgen_f22)(&mut __dllgen_a_out)
-                    };
+                        #[cfg(target_arch = "x86")]
+                        let __dllgen_r = ::dllgen_runtime::native::Words::new()
+                            .push(&mut __dllgen_a_out)
+                            .call::<
+                                i32,
+                            >(
+                                self.__dllgen_f22 as *const ::core::ffi::c_void,
+                                ::dllgen_runtime::native::Pops::Caller,
+                                "`kx_nothing`",
+                            );
+                        #[cfg(not(target_arch = "x86"))]
+                        let __dllgen_r = ::core::result::Result::<
+                            _,
+                            ::dllgen_runtime::WireError,
+                        >::Ok((self.__dllgen_f22)(&mut __dllgen_a_out));
+                        __dllgen_r
+                    }?;
                     let (__dllgen_errno, __dllgen_last_error) = (
                         ::dllgen_runtime::native::errno(),
                         ::dllgen_runtime::native::last_error(),
@@ -1431,8 +1965,14 @@ mod __dllgen {
                     )?;
                     __dllgen_args.finish()?;
                     let __dllgen_ret = unsafe {
-                        (self.__dllgen_f23)(__dllgen_a_p, __dllgen_a_dx, __dllgen_a_dy)
-                    };
+                        ::core::result::Result::<
+                            _,
+                            ::dllgen_runtime::WireError,
+                        >::Ok(
+                            (self
+                                .__dllgen_f23)(__dllgen_a_p, __dllgen_a_dx, __dllgen_a_dy),
+                        )
+                    }?;
                     ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
                     Ok(::dllgen_runtime::Status::Ok)
                 }
@@ -1446,12 +1986,32 @@ mod __dllgen {
                     ::dllgen_runtime::native::set_errno(0);
                     ::dllgen_runtime::native::set_last_error(0);
                     let __dllgen_ret = unsafe {
-                        (self
-                            .__dllgen_f24)(
-                            ::dllgen_runtime::marshal::in_string::ptr(&__dllgen_a_path),
-                            &mut __dllgen_a_out,
-                        )
-                    };
+                        #[cfg(target_arch = "x86")]
+                        let __dllgen_r = ::dllgen_runtime::native::Words::new()
+                            .push(
+                                ::dllgen_runtime::marshal::in_string::ptr(&__dllgen_a_path),
+                            )
+                            .push(&mut __dllgen_a_out)
+                            .call::<
+                                i32,
+                            >(
+                                self.__dllgen_f24 as *const ::core::ffi::c_void,
+                                ::dllgen_runtime::native::Pops::Callee,
+                                "`kx_open`",
+                            );
+                        #[cfg(not(target_arch = "x86"))]
+                        let __dllgen_r = ::core::result::Result::<
+                            _,
+                            ::dllgen_runtime::WireError,
+                        >::Ok(
+                            (self
+                                .__dllgen_f24)(
+                                ::dllgen_runtime::marshal::in_string::ptr(&__dllgen_a_path),
+                                &mut __dllgen_a_out,
+                            ),
+                        );
+                        __dllgen_r
+                    }?;
                     let (__dllgen_errno, __dllgen_last_error) = (
                         ::dllgen_runtime::native::errno(),
                         ::dllgen_runtime::native::last_error(),
@@ -1489,14 +2049,36 @@ mod __dllgen {
                     )?;
                     __dllgen_args.finish()?;
                     let __dllgen_ret = unsafe {
-                        (self
-                            .__dllgen_f25)(
-                            ::dllgen_runtime::marshal::out_buffer::ptr(
-                                &mut __dllgen_a_buf,
+                        #[cfg(target_arch = "x86")]
+                        let __dllgen_r = ::dllgen_runtime::native::Words::new()
+                            .push(
+                                ::dllgen_runtime::marshal::out_buffer::ptr(
+                                    &mut __dllgen_a_buf,
+                                ),
+                            )
+                            .push(__dllgen_a_cap)
+                            .call::<
+                                (),
+                            >(
+                                self.__dllgen_f25 as *const ::core::ffi::c_void,
+                                ::dllgen_runtime::native::Pops::Caller,
+                                "`kx_overfill`",
+                            );
+                        #[cfg(not(target_arch = "x86"))]
+                        let __dllgen_r = ::core::result::Result::<
+                            _,
+                            ::dllgen_runtime::WireError,
+                        >::Ok(
+                            (self
+                                .__dllgen_f25)(
+                                ::dllgen_runtime::marshal::out_buffer::ptr(
+                                    &mut __dllgen_a_buf,
+                                ),
+                                __dllgen_a_cap,
                             ),
-                            __dllgen_a_cap,
-                        )
-                    };
+                        );
+                        __dllgen_r
+                    }?;
                     ::dllgen_runtime::marshal::out_buffer::reply(
                         __dllgen_out,
                         &mut __dllgen_a_buf,
@@ -1512,13 +2094,34 @@ mod __dllgen {
                     >();
                     __dllgen_args.finish()?;
                     let __dllgen_ret = unsafe {
-                        (self
-                            .__dllgen_f26)(
-                            ::dllgen_runtime::marshal::out_value::ptr(
-                                &mut __dllgen_a_out,
+                        #[cfg(target_arch = "x86")]
+                        let __dllgen_r = ::dllgen_runtime::native::Words::new()
+                            .push(
+                                ::dllgen_runtime::marshal::out_value::ptr(
+                                    &mut __dllgen_a_out,
+                                ),
+                            )
+                            .call::<
+                                (),
+                            >(
+                                self.__dllgen_f26 as *const ::core::ffi::c_void,
+                                ::dllgen_runtime::native::Pops::Caller,
+                                "`kx_overrun`",
+                            );
+                        #[cfg(not(target_arch = "x86"))]
+                        let __dllgen_r = ::core::result::Result::<
+                            _,
+                            ::dllgen_runtime::WireError,
+                        >::Ok(
+                            (self
+                                .__dllgen_f26)(
+                                ::dllgen_runtime::marshal::out_value::ptr(
+                                    &mut __dllgen_a_out,
+                                ),
                             ),
-                        )
-                    };
+                        );
+                        __dllgen_r
+                    }?;
                     ::dllgen_runtime::marshal::out_value::reply(
                         __dllgen_out,
                         &__dllgen_a_out,
@@ -1555,16 +2158,42 @@ mod __dllgen {
                     ::dllgen_runtime::native::set_errno(0);
                     ::dllgen_runtime::native::set_last_error(0);
                     let __dllgen_ret = unsafe {
-                        (self
-                            .__dllgen_f27)(
-                            ::dllgen_runtime::marshal::out_buffer::ptr(
-                                &mut __dllgen_a_dst,
+                        #[cfg(target_arch = "x86")]
+                        let __dllgen_r = ::dllgen_runtime::native::Words::new()
+                            .push(
+                                ::dllgen_runtime::marshal::out_buffer::ptr(
+                                    &mut __dllgen_a_dst,
+                                ),
+                            )
+                            .push(&mut __dllgen_a_dst_len)
+                            .push(
+                                ::dllgen_runtime::marshal::in_buffer::ptr(&__dllgen_a_src),
+                            )
+                            .push(__dllgen_a_src_len)
+                            .call::<
+                                i32,
+                            >(
+                                self.__dllgen_f27 as *const ::core::ffi::c_void,
+                                ::dllgen_runtime::native::Pops::Caller,
+                                "`kx_pack`",
+                            );
+                        #[cfg(not(target_arch = "x86"))]
+                        let __dllgen_r = ::core::result::Result::<
+                            _,
+                            ::dllgen_runtime::WireError,
+                        >::Ok(
+                            (self
+                                .__dllgen_f27)(
+                                ::dllgen_runtime::marshal::out_buffer::ptr(
+                                    &mut __dllgen_a_dst,
+                                ),
+                                &mut __dllgen_a_dst_len,
+                                ::dllgen_runtime::marshal::in_buffer::ptr(&__dllgen_a_src),
+                                __dllgen_a_src_len,
                             ),
-                            &mut __dllgen_a_dst_len,
-                            ::dllgen_runtime::marshal::in_buffer::ptr(&__dllgen_a_src),
-                            __dllgen_a_src_len,
-                        )
-                    };
+                        );
+                        __dllgen_r
+                    }?;
                     let (__dllgen_errno, __dllgen_last_error) = (
                         ::dllgen_runtime::native::errno(),
                         ::dllgen_runtime::native::last_error(),
@@ -1613,16 +2242,42 @@ mod __dllgen {
                     ::dllgen_runtime::native::set_errno(0);
                     ::dllgen_runtime::native::set_last_error(0);
                     let __dllgen_ret = unsafe {
-                        (self
-                            .__dllgen_f28)(
-                            ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_dev),
-                            ::dllgen_runtime::marshal::out_buffer::ptr(
-                                &mut __dllgen_a_buf,
+                        #[cfg(target_arch = "x86")]
+                        let __dllgen_r = ::dllgen_runtime::native::Words::new()
+                            .push(
+                                ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_dev),
+                            )
+                            .push(
+                                ::dllgen_runtime::marshal::out_buffer::ptr(
+                                    &mut __dllgen_a_buf,
+                                ),
+                            )
+                            .push(__dllgen_a_cap)
+                            .push(&mut __dllgen_a_got)
+                            .call::<
+                                i32,
+                            >(
+                                self.__dllgen_f28 as *const ::core::ffi::c_void,
+                                ::dllgen_runtime::native::Pops::Callee,
+                                "`kx_read`",
+                            );
+                        #[cfg(not(target_arch = "x86"))]
+                        let __dllgen_r = ::core::result::Result::<
+                            _,
+                            ::dllgen_runtime::WireError,
+                        >::Ok(
+                            (self
+                                .__dllgen_f28)(
+                                ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_dev),
+                                ::dllgen_runtime::marshal::out_buffer::ptr(
+                                    &mut __dllgen_a_buf,
+                                ),
+                                __dllgen_a_cap,
+                                &mut __dllgen_a_got,
                             ),
-                            __dllgen_a_cap,
-                            &mut __dllgen_a_got,
-                        )
-                    };
+                        );
+                        __dllgen_r
+                    }?;
                     let (__dllgen_errno, __dllgen_last_error) = (
                         ::dllgen_runtime::native::errno(),
                         ::dllgen_runtime::native::last_error(),
@@ -1663,14 +2318,38 @@ mod __dllgen {
                     >();
                     __dllgen_args.finish()?;
                     let __dllgen_ret = unsafe {
-                        (self
-                            .__dllgen_f29)(
-                            ::dllgen_runtime::marshal::in_value::ptr(&__dllgen_a_in),
-                            ::dllgen_runtime::marshal::out_value::ptr(
-                                &mut __dllgen_a_out,
+                        #[cfg(target_arch = "x86")]
+                        let __dllgen_r = ::dllgen_runtime::native::Words::new()
+                            .push(
+                                ::dllgen_runtime::marshal::in_value::ptr(&__dllgen_a_in),
+                            )
+                            .push(
+                                ::dllgen_runtime::marshal::out_value::ptr(
+                                    &mut __dllgen_a_out,
+                                ),
+                            )
+                            .call::<
+                                i32,
+                            >(
+                                self.__dllgen_f29 as *const ::core::ffi::c_void,
+                                ::dllgen_runtime::native::Pops::Caller,
+                                "`kx_repack`",
+                            );
+                        #[cfg(not(target_arch = "x86"))]
+                        let __dllgen_r = ::core::result::Result::<
+                            _,
+                            ::dllgen_runtime::WireError,
+                        >::Ok(
+                            (self
+                                .__dllgen_f29)(
+                                ::dllgen_runtime::marshal::in_value::ptr(&__dllgen_a_in),
+                                ::dllgen_runtime::marshal::out_value::ptr(
+                                    &mut __dllgen_a_out,
+                                ),
                             ),
-                        )
-                    };
+                        );
+                        __dllgen_r
+                    }?;
                     ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
                     ::dllgen_runtime::marshal::out_value::reply(
                         __dllgen_out,
@@ -1695,14 +2374,36 @@ mod __dllgen {
                     )?;
                     __dllgen_args.finish()?;
                     let __dllgen_ret = unsafe {
-                        (self
-                            .__dllgen_f30)(
-                            ::dllgen_runtime::marshal::inout_buffer::ptr(
-                                &mut __dllgen_a_bytes,
+                        #[cfg(target_arch = "x86")]
+                        let __dllgen_r = ::dllgen_runtime::native::Words::new()
+                            .push(
+                                ::dllgen_runtime::marshal::inout_buffer::ptr(
+                                    &mut __dllgen_a_bytes,
+                                ),
+                            )
+                            .push(__dllgen_a_n)
+                            .call::<
+                                (),
+                            >(
+                                self.__dllgen_f30 as *const ::core::ffi::c_void,
+                                ::dllgen_runtime::native::Pops::Caller,
+                                "`kx_reverse`",
+                            );
+                        #[cfg(not(target_arch = "x86"))]
+                        let __dllgen_r = ::core::result::Result::<
+                            _,
+                            ::dllgen_runtime::WireError,
+                        >::Ok(
+                            (self
+                                .__dllgen_f30)(
+                                ::dllgen_runtime::marshal::inout_buffer::ptr(
+                                    &mut __dllgen_a_bytes,
+                                ),
+                                __dllgen_a_n,
                             ),
-                            __dllgen_a_n,
-                        )
-                    };
+                        );
+                        __dllgen_r
+                    }?;
                     ::dllgen_runtime::marshal::inout_buffer::reply(
                         __dllgen_out,
                         &__dllgen_a_bytes,
@@ -1726,12 +2427,49 @@ mod __dllgen {
                         31,
                         || {
                             let __dllgen_ret = unsafe {
-                                (self
-                                    .__dllgen_f31)(
-                                    __dllgen_a_n,
-                                    __dllgen_a_row.then_some(__dllgen_callback_31_1 as _),
-                                    ::dllgen_runtime::marshal::callback::user_data(),
-                                )
+                                #[cfg(target_arch = "x86")]
+                                let __dllgen_r = ::dllgen_runtime::native::Words::new()
+                                    .push(__dllgen_a_n)
+                                    .push(
+                                        __dllgen_a_row
+                                            .then_some(
+                                                __dllgen_callback_31_1
+                                                    as unsafe extern "C" fn(
+                                                        *mut ::core::ffi::c_void,
+                                                        i32,
+                                                        *const *const u8,
+                                                    ) -> i32,
+                                            ),
+                                    )
+                                    .push(::dllgen_runtime::marshal::callback::user_data())
+                                    .call::<
+                                        i32,
+                                    >(
+                                        self.__dllgen_f31 as *const ::core::ffi::c_void,
+                                        ::dllgen_runtime::native::Pops::Caller,
+                                        "`kx_rows`",
+                                    );
+                                #[cfg(not(target_arch = "x86"))]
+                                let __dllgen_r = ::core::result::Result::<
+                                    _,
+                                    ::dllgen_runtime::WireError,
+                                >::Ok(
+                                    (self
+                                        .__dllgen_f31)(
+                                        __dllgen_a_n,
+                                        __dllgen_a_row
+                                            .then_some(
+                                                __dllgen_callback_31_1
+                                                    as unsafe extern "C" fn(
+                                                        *mut ::core::ffi::c_void,
+                                                        i32,
+                                                        *const *const u8,
+                                                    ) -> i32,
+                                            ),
+                                        ::dllgen_runtime::marshal::callback::user_data(),
+                                    ),
+                                );
+                                __dllgen_r
                             };
                             (
                                 __dllgen_ret,
@@ -1740,6 +2478,7 @@ mod __dllgen {
                             )
                         },
                     )?;
+                    let __dllgen_ret = __dllgen_ret?;
                     ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
                     Ok(::dllgen_runtime::Status::Ok)
                 }
@@ -1762,12 +2501,49 @@ mod __dllgen {
                         32,
                         || {
                             let __dllgen_ret = unsafe {
-                                (self
-                                    .__dllgen_f32)(
-                                    ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_dev),
-                                    __dllgen_a_progress.then_some(__dllgen_callback_32_1 as _),
-                                    ::dllgen_runtime::marshal::callback::user_data(),
-                                )
+                                #[cfg(target_arch = "x86")]
+                                let __dllgen_r = ::dllgen_runtime::native::Words::new()
+                                    .push(
+                                        ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_dev),
+                                    )
+                                    .push(
+                                        __dllgen_a_progress
+                                            .then_some(
+                                                __dllgen_callback_32_1
+                                                    as unsafe extern "C" fn(
+                                                        *mut ::core::ffi::c_void,
+                                                        i32,
+                                                    ) -> i32,
+                                            ),
+                                    )
+                                    .push(::dllgen_runtime::marshal::callback::user_data())
+                                    .call::<
+                                        i32,
+                                    >(
+                                        self.__dllgen_f32 as *const ::core::ffi::c_void,
+                                        ::dllgen_runtime::native::Pops::Callee,
+                                        "`kx_scan`",
+                                    );
+                                #[cfg(not(target_arch = "x86"))]
+                                let __dllgen_r = ::core::result::Result::<
+                                    _,
+                                    ::dllgen_runtime::WireError,
+                                >::Ok(
+                                    (self
+                                        .__dllgen_f32)(
+                                        ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_dev),
+                                        __dllgen_a_progress
+                                            .then_some(
+                                                __dllgen_callback_32_1
+                                                    as unsafe extern "C" fn(
+                                                        *mut ::core::ffi::c_void,
+                                                        i32,
+                                                    ) -> i32,
+                                            ),
+                                        ::dllgen_runtime::marshal::callback::user_data(),
+                                    ),
+                                );
+                                __dllgen_r
                             };
                             (
                                 __dllgen_ret,
@@ -1776,6 +2552,7 @@ mod __dllgen {
                             )
                         },
                     )?;
+                    let __dllgen_ret = __dllgen_ret?;
                     ::dllgen_runtime::marshal::handle::after_call(
                         &__dllgen_a_dev,
                         0,
@@ -1808,12 +2585,34 @@ mod __dllgen {
                     ::dllgen_runtime::native::set_errno(0);
                     ::dllgen_runtime::native::set_last_error(0);
                     let __dllgen_ret = unsafe {
-                        (self
-                            .__dllgen_f33)(
-                            ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_dev),
-                            ::dllgen_runtime::marshal::in_value::ptr(&__dllgen_a_origin),
-                        )
-                    };
+                        #[cfg(target_arch = "x86")]
+                        let __dllgen_r = ::dllgen_runtime::native::Words::new()
+                            .push(
+                                ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_dev),
+                            )
+                            .push(
+                                ::dllgen_runtime::marshal::in_value::ptr(&__dllgen_a_origin),
+                            )
+                            .call::<
+                                i32,
+                            >(
+                                self.__dllgen_f33 as *const ::core::ffi::c_void,
+                                ::dllgen_runtime::native::Pops::Callee,
+                                "`kx_set_origin`",
+                            );
+                        #[cfg(not(target_arch = "x86"))]
+                        let __dllgen_r = ::core::result::Result::<
+                            _,
+                            ::dllgen_runtime::WireError,
+                        >::Ok(
+                            (self
+                                .__dllgen_f33)(
+                                ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_dev),
+                                ::dllgen_runtime::marshal::in_value::ptr(&__dllgen_a_origin),
+                            ),
+                        );
+                        __dllgen_r
+                    }?;
                     let (__dllgen_errno, __dllgen_last_error) = (
                         ::dllgen_runtime::native::errno(),
                         ::dllgen_runtime::native::last_error(),
@@ -1861,13 +2660,34 @@ mod __dllgen {
                     )?;
                     __dllgen_args.finish()?;
                     let __dllgen_ret = unsafe {
-                        (self
-                            .__dllgen_f34)(
-                            ::dllgen_runtime::marshal::in_buffer::ptr(&__dllgen_a_data),
-                            __dllgen_a_count,
-                            __dllgen_a_stride,
-                        )
-                    };
+                        #[cfg(target_arch = "x86")]
+                        let __dllgen_r = ::dllgen_runtime::native::Words::new()
+                            .push(
+                                ::dllgen_runtime::marshal::in_buffer::ptr(&__dllgen_a_data),
+                            )
+                            .push(__dllgen_a_count)
+                            .push(__dllgen_a_stride)
+                            .call::<
+                                i32,
+                            >(
+                                self.__dllgen_f34 as *const ::core::ffi::c_void,
+                                ::dllgen_runtime::native::Pops::Caller,
+                                "`kx_sum_opt`",
+                            );
+                        #[cfg(not(target_arch = "x86"))]
+                        let __dllgen_r = ::core::result::Result::<
+                            _,
+                            ::dllgen_runtime::WireError,
+                        >::Ok(
+                            (self
+                                .__dllgen_f34)(
+                                ::dllgen_runtime::marshal::in_buffer::ptr(&__dllgen_a_data),
+                                __dllgen_a_count,
+                                __dllgen_a_stride,
+                            ),
+                        );
+                        __dllgen_r
+                    }?;
                     ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
                     Ok(::dllgen_runtime::Status::Ok)
                 }
@@ -1892,15 +2712,40 @@ mod __dllgen {
                     ::dllgen_runtime::native::set_errno(0);
                     ::dllgen_runtime::native::set_last_error(0);
                     let __dllgen_ret = unsafe {
-                        (self
-                            .__dllgen_f35)(
-                            ::dllgen_runtime::marshal::in_buffer::ptr(&__dllgen_a_pts),
-                            __dllgen_a_n,
-                            ::dllgen_runtime::marshal::out_value::ptr(
-                                &mut __dllgen_a_out,
+                        #[cfg(target_arch = "x86")]
+                        let __dllgen_r = ::dllgen_runtime::native::Words::new()
+                            .push(
+                                ::dllgen_runtime::marshal::in_buffer::ptr(&__dllgen_a_pts),
+                            )
+                            .push(__dllgen_a_n)
+                            .push(
+                                ::dllgen_runtime::marshal::out_value::ptr(
+                                    &mut __dllgen_a_out,
+                                ),
+                            )
+                            .call::<
+                                i32,
+                            >(
+                                self.__dllgen_f35 as *const ::core::ffi::c_void,
+                                ::dllgen_runtime::native::Pops::Caller,
+                                "`kx_sum_points`",
+                            );
+                        #[cfg(not(target_arch = "x86"))]
+                        let __dllgen_r = ::core::result::Result::<
+                            _,
+                            ::dllgen_runtime::WireError,
+                        >::Ok(
+                            (self
+                                .__dllgen_f35)(
+                                ::dllgen_runtime::marshal::in_buffer::ptr(&__dllgen_a_pts),
+                                __dllgen_a_n,
+                                ::dllgen_runtime::marshal::out_value::ptr(
+                                    &mut __dllgen_a_out,
+                                ),
                             ),
-                        )
-                    };
+                        );
+                        __dllgen_r
+                    }?;
                     let (__dllgen_errno, __dllgen_last_error) = (
                         ::dllgen_runtime::native::errno(),
                         ::dllgen_runtime::native::last_error(),
@@ -1930,13 +2775,34 @@ mod __dllgen {
                     >(&mut __dllgen_args, &mut __dllgen_keep, false)?;
                     __dllgen_args.finish()?;
                     let __dllgen_ret = unsafe {
-                        (self
-                            .__dllgen_f36)(
-                            ::dllgen_runtime::marshal::inout_value::ptr(
-                                &mut __dllgen_a_p,
+                        #[cfg(target_arch = "x86")]
+                        let __dllgen_r = ::dllgen_runtime::native::Words::new()
+                            .push(
+                                ::dllgen_runtime::marshal::inout_value::ptr(
+                                    &mut __dllgen_a_p,
+                                ),
+                            )
+                            .call::<
+                                (),
+                            >(
+                                self.__dllgen_f36 as *const ::core::ffi::c_void,
+                                ::dllgen_runtime::native::Pops::Caller,
+                                "`kx_swap`",
+                            );
+                        #[cfg(not(target_arch = "x86"))]
+                        let __dllgen_r = ::core::result::Result::<
+                            _,
+                            ::dllgen_runtime::WireError,
+                        >::Ok(
+                            (self
+                                .__dllgen_f36)(
+                                ::dllgen_runtime::marshal::inout_value::ptr(
+                                    &mut __dllgen_a_p,
+                                ),
                             ),
-                        )
-                    };
+                        );
+                        __dllgen_r
+                    }?;
                     ::dllgen_runtime::marshal::inout_value::reply(
                         __dllgen_out,
                         &__dllgen_a_p,
@@ -1950,7 +2816,23 @@ mod __dllgen {
                     __dllgen_args.finish()?;
                     ::dllgen_runtime::native::set_errno(0);
                     ::dllgen_runtime::native::set_last_error(0);
-                    let __dllgen_ret = unsafe { (self.__dllgen_f37)() };
+                    let __dllgen_ret = unsafe {
+                        #[cfg(target_arch = "x86")]
+                        let __dllgen_r = ::dllgen_runtime::native::Words::new()
+                            .call::<
+                                i32,
+                            >(
+                                self.__dllgen_f37 as *const ::core::ffi::c_void,
+                                ::dllgen_runtime::native::Pops::Caller,
+                                "`kx_unfreed`",
+                            );
+                        #[cfg(not(target_arch = "x86"))]
+                        let __dllgen_r = ::core::result::Result::<
+                            _,
+                            ::dllgen_runtime::WireError,
+                        >::Ok((self.__dllgen_f37)());
+                        __dllgen_r
+                    }?;
                     let (__dllgen_errno, __dllgen_last_error) = (
                         ::dllgen_runtime::native::errno(),
                         ::dllgen_runtime::native::last_error(),
@@ -1986,15 +2868,40 @@ mod __dllgen {
                     )?;
                     __dllgen_args.finish()?;
                     let __dllgen_ret = unsafe {
-                        (self
-                            .__dllgen_f38)(
-                            ::dllgen_runtime::marshal::in_string::ptr(&__dllgen_a_text),
-                            ::dllgen_runtime::marshal::out_buffer::ptr(
-                                &mut __dllgen_a_out,
+                        #[cfg(target_arch = "x86")]
+                        let __dllgen_r = ::dllgen_runtime::native::Words::new()
+                            .push(
+                                ::dllgen_runtime::marshal::in_string::ptr(&__dllgen_a_text),
+                            )
+                            .push(
+                                ::dllgen_runtime::marshal::out_buffer::ptr(
+                                    &mut __dllgen_a_out,
+                                ),
+                            )
+                            .push(__dllgen_a_cap)
+                            .call::<
+                                (),
+                            >(
+                                self.__dllgen_f38 as *const ::core::ffi::c_void,
+                                ::dllgen_runtime::native::Pops::Caller,
+                                "`kx_upper16`",
+                            );
+                        #[cfg(not(target_arch = "x86"))]
+                        let __dllgen_r = ::core::result::Result::<
+                            _,
+                            ::dllgen_runtime::WireError,
+                        >::Ok(
+                            (self
+                                .__dllgen_f38)(
+                                ::dllgen_runtime::marshal::in_string::ptr(&__dllgen_a_text),
+                                ::dllgen_runtime::marshal::out_buffer::ptr(
+                                    &mut __dllgen_a_out,
+                                ),
+                                __dllgen_a_cap,
                             ),
-                            __dllgen_a_cap,
-                        )
-                    };
+                        );
+                        __dllgen_r
+                    }?;
                     ::dllgen_runtime::marshal::out_buffer::reply(
                         __dllgen_out,
                         &mut __dllgen_a_out,
@@ -2051,20 +2958,48 @@ mod __dllgen {
                     )?;
                     __dllgen_args.finish()?;
                     let __dllgen_ret = unsafe {
-                        (self
-                            .__dllgen_f39)(
-                            __dllgen_a_w,
-                            __dllgen_a_r,
-                            __dllgen_a_out,
-                            __dllgen_a_args,
-                            __dllgen_a_ret,
-                            __dllgen_a_keep,
-                            __dllgen_a_id,
-                            __dllgen_a_s,
-                            ::dllgen_runtime::marshal::in_buffer::ptr(&__dllgen_a_data),
-                            __dllgen_a_data_n,
-                        )
-                    };
+                        #[cfg(target_arch = "x86")]
+                        let __dllgen_r = ::dllgen_runtime::native::Words::new()
+                            .push(__dllgen_a_w)
+                            .push(__dllgen_a_r)
+                            .push(__dllgen_a_out)
+                            .push(__dllgen_a_args)
+                            .push(__dllgen_a_ret)
+                            .push(__dllgen_a_keep)
+                            .push(__dllgen_a_id)
+                            .push(__dllgen_a_s)
+                            .push(
+                                ::dllgen_runtime::marshal::in_buffer::ptr(&__dllgen_a_data),
+                            )
+                            .push(__dllgen_a_data_n)
+                            .call::<
+                                i32,
+                            >(
+                                self.__dllgen_f39 as *const ::core::ffi::c_void,
+                                ::dllgen_runtime::native::Pops::Caller,
+                                "`kx_weigh`",
+                            );
+                        #[cfg(not(target_arch = "x86"))]
+                        let __dllgen_r = ::core::result::Result::<
+                            _,
+                            ::dllgen_runtime::WireError,
+                        >::Ok(
+                            (self
+                                .__dllgen_f39)(
+                                __dllgen_a_w,
+                                __dllgen_a_r,
+                                __dllgen_a_out,
+                                __dllgen_a_args,
+                                __dllgen_a_ret,
+                                __dllgen_a_keep,
+                                __dllgen_a_id,
+                                __dllgen_a_s,
+                                ::dllgen_runtime::marshal::in_buffer::ptr(&__dllgen_a_data),
+                                __dllgen_a_data_n,
+                            ),
+                        );
+                        __dllgen_r
+                    }?;
                     ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
                     Ok(::dllgen_runtime::Status::Ok)
                 }
@@ -2091,13 +3026,36 @@ mod __dllgen {
                     ::dllgen_runtime::native::set_errno(0);
                     ::dllgen_runtime::native::set_last_error(0);
                     let __dllgen_ret = unsafe {
-                        (self
-                            .__dllgen_f40)(
-                            ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_dev),
-                            ::dllgen_runtime::marshal::in_buffer::ptr(&__dllgen_a_data),
-                            __dllgen_a_len,
-                        )
-                    };
+                        #[cfg(target_arch = "x86")]
+                        let __dllgen_r = ::dllgen_runtime::native::Words::new()
+                            .push(
+                                ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_dev),
+                            )
+                            .push(
+                                ::dllgen_runtime::marshal::in_buffer::ptr(&__dllgen_a_data),
+                            )
+                            .push(__dllgen_a_len)
+                            .call::<
+                                i32,
+                            >(
+                                self.__dllgen_f40 as *const ::core::ffi::c_void,
+                                ::dllgen_runtime::native::Pops::Callee,
+                                "`kx_write`",
+                            );
+                        #[cfg(not(target_arch = "x86"))]
+                        let __dllgen_r = ::core::result::Result::<
+                            _,
+                            ::dllgen_runtime::WireError,
+                        >::Ok(
+                            (self
+                                .__dllgen_f40)(
+                                ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_dev),
+                                ::dllgen_runtime::marshal::in_buffer::ptr(&__dllgen_a_data),
+                                __dllgen_a_len,
+                            ),
+                        );
+                        __dllgen_r
+                    }?;
                     let (__dllgen_errno, __dllgen_last_error) = (
                         ::dllgen_runtime::native::errno(),
                         ::dllgen_runtime::native::last_error(),
@@ -2153,13 +3111,38 @@ mod __dllgen {
                     ::dllgen_runtime::native::set_errno(0);
                     ::dllgen_runtime::native::set_last_error(0);
                     let __dllgen_ret = unsafe {
-                        (self
-                            .__dllgen_f41)(
-                            ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_dev),
-                            ::dllgen_runtime::marshal::in_value::ptr(&__dllgen_a_block),
-                            ::dllgen_runtime::marshal::in_buffer::ptr(&__dllgen_a_bytes),
-                        )
-                    };
+                        #[cfg(target_arch = "x86")]
+                        let __dllgen_r = ::dllgen_runtime::native::Words::new()
+                            .push(
+                                ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_dev),
+                            )
+                            .push(
+                                ::dllgen_runtime::marshal::in_value::ptr(&__dllgen_a_block),
+                            )
+                            .push(
+                                ::dllgen_runtime::marshal::in_buffer::ptr(&__dllgen_a_bytes),
+                            )
+                            .call::<
+                                i32,
+                            >(
+                                self.__dllgen_f41 as *const ::core::ffi::c_void,
+                                ::dllgen_runtime::native::Pops::Callee,
+                                "`kx_write_block`",
+                            );
+                        #[cfg(not(target_arch = "x86"))]
+                        let __dllgen_r = ::core::result::Result::<
+                            _,
+                            ::dllgen_runtime::WireError,
+                        >::Ok(
+                            (self
+                                .__dllgen_f41)(
+                                ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_dev),
+                                ::dllgen_runtime::marshal::in_value::ptr(&__dllgen_a_block),
+                                ::dllgen_runtime::marshal::in_buffer::ptr(&__dllgen_a_bytes),
+                            ),
+                        );
+                        __dllgen_r
+                    }?;
                     let (__dllgen_errno, __dllgen_last_error) = (
                         ::dllgen_runtime::native::errno(),
                         ::dllgen_runtime::native::last_error(),

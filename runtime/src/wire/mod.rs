@@ -188,6 +188,19 @@ pub enum WireError {
         /// How many bytes it was given.
         given: u64,
     },
+    /// A library function popped a different number of bytes of arguments than its
+    /// declared convention implies: the header (or spec) names the wrong convention. The
+    /// host restored its stack; the call's results are refused.
+    Convention {
+        /// The function (`` `f` ``).
+        what: &'static str,
+        /// Declared stdcall (else cdecl).
+        declared: bool,
+        /// What it popped.
+        popped: u32,
+        /// Its arguments' bytes.
+        given: u32,
+    },
     /// The operating system's error.
     Io(io::Error),
 }
@@ -216,6 +229,23 @@ impl fmt::Display for WireError {
                 f,
                 "the library wrote past the end of {what} ({given} bytes given): the spec gives it less than it writes (an `out` that is really an array, a capacity or units that are wrong?)"
             ),
+            WireError::Convention { what, declared, popped, given } => {
+                let declared_as = if *declared { "stdcall" } else { "cdecl" };
+                match (*popped, *declared) {
+                    (p, false) if p == *given => write!(
+                        f,
+                        "{what} is stdcall: it popped its {p} bytes of arguments, but is declared {declared_as}; the host restored its stack and refused the result (say `calling_convention: stdcall` for it in the spec)"
+                    ),
+                    (0, true) => write!(
+                        f,
+                        "{what} is cdecl: it popped none of its {given} bytes of arguments, but is declared {declared_as}; the host restored its stack and refused the result (say `calling_convention: cdecl` for it in the spec)"
+                    ),
+                    (p, _) => write!(
+                        f,
+                        "{what} popped {p} bytes of arguments where its prototype ({declared_as}) has {given}: the prototype's parameters do not match the library's; the host restored its stack and refused the result"
+                    ),
+                }
+            }
             WireError::Io(e) => write!(f, "{e}"),
         }
     }

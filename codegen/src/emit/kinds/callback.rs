@@ -13,6 +13,8 @@ pub struct View {
     pub cb_id: usize,
     /// The host trampoline's name.
     pub tramp: String,
+    /// Its function-pointer type.
+    pub fn_type: String,
     pub optional: bool,
     /// The client's local saying whether it was given.
     pub given: String,
@@ -76,17 +78,19 @@ pub(super) fn view(
             return ParamKind::UserData(super::user_data::View {});
         }
     };
-    out.ffi_type = format!(
-        "::core::option::Option<unsafe extern \"{}\" fn({}){}>",
+    let fn_type = format!(
+        "unsafe extern \"{}\" fn({}){}",
         cb.abi,
         cb.params.iter().map(|p| p.ffi_type.clone()).collect::<Vec<_>>().join(", "),
         if cb.ret_host == "()" { String::new() } else { format!(" -> {}", cb.ret_host) }
     );
+    out.ffi_type = format!("::core::option::Option<{fn_type}>");
     let closure = format!("&mut {}<'_>", cb.name);
     out.sig = Some(format!("{}: {}", at.name, if optional { option(&closure) } else { closure }));
     ParamKind::Callback(View {
         cb_id: at.index,
         tramp: format!("__dllgen_callback_{fn_index}_{}", at.index),
+        fn_type,
         optional,
         given: format!("__dllgen_g_{}", at.p.name),
         function: fn_index,

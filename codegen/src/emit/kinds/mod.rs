@@ -49,6 +49,8 @@ pub struct Param {
     /// What the client method returns for it: (type, local).
     #[serde(skip)]
     pub output: Option<(String, String)>,
+    /// A struct passed by value (the host pushes its bytes as stack words).
+    pub by_value: bool,
     #[serde(flatten)]
     pub kind: ParamKind,
 }
@@ -105,6 +107,7 @@ pub(super) fn param(f: &model::Function, index: usize, fn_index: u32, cx: &mut C
         sig: None,
         what: super::rust_str(&at.what),
         output: None,
+        by_value: false,
         kind: ParamKind::UserData(user_data::View {}),
     };
     out.kind = match &p.kind {

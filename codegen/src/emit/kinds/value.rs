@@ -16,6 +16,7 @@ pub struct View {
 pub(super) fn view(at: &At<'_>, value: &model::Value, cx: &mut Cx, out: &mut Param) -> ParamKind {
     let t = cx.value(value, &at.what).unwrap_or_default();
     out.ffi_type = host_value(&t);
+    out.by_value = t.is_struct;
     out.sig = Some(format!("{}: {}", at.name, t.rust));
     ParamKind::Value(View { host: host_value(&t), rust: t.rust })
 }

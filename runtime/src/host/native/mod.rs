@@ -15,6 +15,9 @@ unsafe impl Send for Dylib {}
 // SAFETY: as for Send: nothing in it changes after loading.
 unsafe impl Sync for Dylib {}
 
+mod call;
+pub use call::{Arg, ByValue, Pops, Ret, Words};
+
 #[cfg(unix)]
 #[path = "unix.rs"]
 mod imp;

@@ -20,6 +20,7 @@ mod __dllgen {
     #![allow(
         clippy::all,
         non_snake_case,
+        non_camel_case_types,
         unused_imports,
         unused_mut,
         unused_variables,
@@ -81,11 +82,45 @@ mod __dllgen {
                         0,
                         || {
                             let __dllgen_ret = unsafe {
-                                (self
-                                    .__dllgen_f0)(
-                                    __dllgen_a_fn.then_some(__dllgen_callback_0_0 as _),
-                                    ::dllgen_runtime::marshal::callback::user_data(),
-                                )
+                                #[cfg(target_arch = "x86")]
+                                let __dllgen_r = ::dllgen_runtime::native::Words::new()
+                                    .push(
+                                        __dllgen_a_fn
+                                            .then_some(
+                                                __dllgen_callback_0_0
+                                                    as unsafe extern "C" fn(
+                                                        *mut ::core::ffi::c_void,
+                                                        i32,
+                                                    ) -> i32,
+                                            ),
+                                    )
+                                    .push(::dllgen_runtime::marshal::callback::user_data())
+                                    .call::<
+                                        i32,
+                                    >(
+                                        self.__dllgen_f0 as *const ::core::ffi::c_void,
+                                        ::dllgen_runtime::native::Pops::Caller,
+                                        "`kx_fire`",
+                                    );
+                                #[cfg(not(target_arch = "x86"))]
+                                let __dllgen_r = ::core::result::Result::<
+                                    _,
+                                    ::dllgen_runtime::WireError,
+                                >::Ok(
+                                    (self
+                                        .__dllgen_f0)(
+                                        __dllgen_a_fn
+                                            .then_some(
+                                                __dllgen_callback_0_0
+                                                    as unsafe extern "C" fn(
+                                                        *mut ::core::ffi::c_void,
+                                                        i32,
+                                                    ) -> i32,
+                                            ),
+                                        ::dllgen_runtime::marshal::callback::user_data(),
+                                    ),
+                                );
+                                __dllgen_r
                             };
                             (
                                 __dllgen_ret,
@@ -94,6 +129,7 @@ mod __dllgen {
                             )
                         },
                     )?;
+                    let __dllgen_ret = __dllgen_ret?;
                     ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
                     Ok(::dllgen_runtime::Status::Ok)
                 }

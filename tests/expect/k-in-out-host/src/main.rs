@@ -20,6 +20,7 @@ mod __dllgen {
     #![allow(
         clippy::all,
         non_snake_case,
+        non_camel_case_types,
         unused_imports,
         unused_mut,
         unused_variables,
@@ -104,14 +105,38 @@ mod __dllgen {
                     >();
                     __dllgen_args.finish()?;
                     let __dllgen_ret = unsafe {
-                        (self
-                            .__dllgen_f0)(
-                            ::dllgen_runtime::marshal::in_value::ptr(&__dllgen_a_in),
-                            ::dllgen_runtime::marshal::out_value::ptr(
-                                &mut __dllgen_a_out,
+                        #[cfg(target_arch = "x86")]
+                        let __dllgen_r = ::dllgen_runtime::native::Words::new()
+                            .push(
+                                ::dllgen_runtime::marshal::in_value::ptr(&__dllgen_a_in),
+                            )
+                            .push(
+                                ::dllgen_runtime::marshal::out_value::ptr(
+                                    &mut __dllgen_a_out,
+                                ),
+                            )
+                            .call::<
+                                i32,
+                            >(
+                                self.__dllgen_f0 as *const ::core::ffi::c_void,
+                                ::dllgen_runtime::native::Pops::Caller,
+                                "`kx_repack`",
+                            );
+                        #[cfg(not(target_arch = "x86"))]
+                        let __dllgen_r = ::core::result::Result::<
+                            _,
+                            ::dllgen_runtime::WireError,
+                        >::Ok(
+                            (self
+                                .__dllgen_f0)(
+                                ::dllgen_runtime::marshal::in_value::ptr(&__dllgen_a_in),
+                                ::dllgen_runtime::marshal::out_value::ptr(
+                                    &mut __dllgen_a_out,
+                                ),
                             ),
-                        )
-                    };
+                        );
+                        __dllgen_r
+                    }?;
                     ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
                     ::dllgen_runtime::marshal::out_value::reply(
                         __dllgen_out,

@@ -20,6 +20,7 @@ mod __dllgen {
     #![allow(
         clippy::all,
         non_snake_case,
+        non_camel_case_types,
         unused_imports,
         unused_mut,
         unused_variables,
@@ -89,13 +90,34 @@ mod __dllgen {
                     >(&mut __dllgen_args, &mut __dllgen_keep, false)?;
                     __dllgen_args.finish()?;
                     let __dllgen_ret = unsafe {
-                        (self
-                            .__dllgen_f0)(
-                            ::dllgen_runtime::marshal::inout_value::ptr(
-                                &mut __dllgen_a_p,
+                        #[cfg(target_arch = "x86")]
+                        let __dllgen_r = ::dllgen_runtime::native::Words::new()
+                            .push(
+                                ::dllgen_runtime::marshal::inout_value::ptr(
+                                    &mut __dllgen_a_p,
+                                ),
+                            )
+                            .call::<
+                                (),
+                            >(
+                                self.__dllgen_f0 as *const ::core::ffi::c_void,
+                                ::dllgen_runtime::native::Pops::Caller,
+                                "`kx_swap`",
+                            );
+                        #[cfg(not(target_arch = "x86"))]
+                        let __dllgen_r = ::core::result::Result::<
+                            _,
+                            ::dllgen_runtime::WireError,
+                        >::Ok(
+                            (self
+                                .__dllgen_f0)(
+                                ::dllgen_runtime::marshal::inout_value::ptr(
+                                    &mut __dllgen_a_p,
+                                ),
                             ),
-                        )
-                    };
+                        );
+                        __dllgen_r
+                    }?;
                     ::dllgen_runtime::marshal::inout_value::reply(
                         __dllgen_out,
                         &__dllgen_a_p,

@@ -20,6 +20,7 @@ mod __dllgen {
     #![allow(
         clippy::all,
         non_snake_case,
+        non_camel_case_types,
         unused_imports,
         unused_mut,
         unused_variables,
@@ -65,12 +66,32 @@ mod __dllgen {
                     )?;
                     __dllgen_args.finish()?;
                     let __dllgen_ret = unsafe {
-                        (self
-                            .__dllgen_f0)(
-                            ::dllgen_runtime::marshal::in_buffer::ptr(&__dllgen_a_src),
-                            &mut __dllgen_a_src_len,
-                        )
-                    };
+                        #[cfg(target_arch = "x86")]
+                        let __dllgen_r = ::dllgen_runtime::native::Words::new()
+                            .push(
+                                ::dllgen_runtime::marshal::in_buffer::ptr(&__dllgen_a_src),
+                            )
+                            .push(&mut __dllgen_a_src_len)
+                            .call::<
+                                i32,
+                            >(
+                                self.__dllgen_f0 as *const ::core::ffi::c_void,
+                                ::dllgen_runtime::native::Pops::Caller,
+                                "`kx_eat`",
+                            );
+                        #[cfg(not(target_arch = "x86"))]
+                        let __dllgen_r = ::core::result::Result::<
+                            _,
+                            ::dllgen_runtime::WireError,
+                        >::Ok(
+                            (self
+                                .__dllgen_f0)(
+                                ::dllgen_runtime::marshal::in_buffer::ptr(&__dllgen_a_src),
+                                &mut __dllgen_a_src_len,
+                            ),
+                        );
+                        __dllgen_r
+                    }?;
                     ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
                     ::dllgen_runtime::marshal::inout_length::reply(
                         __dllgen_out,
@@ -108,16 +129,42 @@ mod __dllgen {
                     ::dllgen_runtime::native::set_errno(0);
                     ::dllgen_runtime::native::set_last_error(0);
                     let __dllgen_ret = unsafe {
-                        (self
-                            .__dllgen_f1)(
-                            ::dllgen_runtime::marshal::out_buffer::ptr(
-                                &mut __dllgen_a_dst,
+                        #[cfg(target_arch = "x86")]
+                        let __dllgen_r = ::dllgen_runtime::native::Words::new()
+                            .push(
+                                ::dllgen_runtime::marshal::out_buffer::ptr(
+                                    &mut __dllgen_a_dst,
+                                ),
+                            )
+                            .push(&mut __dllgen_a_dst_len)
+                            .push(
+                                ::dllgen_runtime::marshal::in_buffer::ptr(&__dllgen_a_src),
+                            )
+                            .push(__dllgen_a_src_len)
+                            .call::<
+                                i32,
+                            >(
+                                self.__dllgen_f1 as *const ::core::ffi::c_void,
+                                ::dllgen_runtime::native::Pops::Caller,
+                                "`kx_pack`",
+                            );
+                        #[cfg(not(target_arch = "x86"))]
+                        let __dllgen_r = ::core::result::Result::<
+                            _,
+                            ::dllgen_runtime::WireError,
+                        >::Ok(
+                            (self
+                                .__dllgen_f1)(
+                                ::dllgen_runtime::marshal::out_buffer::ptr(
+                                    &mut __dllgen_a_dst,
+                                ),
+                                &mut __dllgen_a_dst_len,
+                                ::dllgen_runtime::marshal::in_buffer::ptr(&__dllgen_a_src),
+                                __dllgen_a_src_len,
                             ),
-                            &mut __dllgen_a_dst_len,
-                            ::dllgen_runtime::marshal::in_buffer::ptr(&__dllgen_a_src),
-                            __dllgen_a_src_len,
-                        )
-                    };
+                        );
+                        __dllgen_r
+                    }?;
                     let (__dllgen_errno, __dllgen_last_error) = (
                         ::dllgen_runtime::native::errno(),
                         ::dllgen_runtime::native::last_error(),
