@@ -23,7 +23,13 @@ fn the_checked_in_demo_crates_are_up_to_date() {
     dllgen_tests::demo_library();
     // DLLGEN_BLESS=1 rewrites them instead (then review the diff and commit it).
     let bless = std::env::var_os("DLLGEN_BLESS").is_some_and(|v| v == "1");
-    for spec in ["specs/demo.yaml", "specs/demo-win.yaml", "specs/zlib.yaml", "specs/sqlite3.yaml"] {
+    for spec in [
+        "specs/demo.yaml",
+        "specs/demo-win.yaml",
+        "specs/zlib.yaml",
+        "specs/zlib-win.yaml",
+        "specs/sqlite3.yaml",
+    ] {
         let mut args = vec!["generate", spec, "--out", "generated"];
         if !bless {
             args.push("--check");

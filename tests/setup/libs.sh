@@ -42,4 +42,12 @@ if [ ! -f "$stamp" ]; then
   rm -rf "$real/sqlite3/x" "$work/debs" "$work/archives"
   touch "$stamp"
 fi
+# zlib1.dll for Windows (libz-mingw-w64, 32- and 64-bit): wine.sh downloaded it with Wine.
+for arch in win32:i686 win64:x86_64; do
+  dst="$real/zlib/${arch%%:*}/zlib1.dll"
+  src="$DLLGEN_WINE_ROOT/usr/${arch##*:}-w64-mingw32/lib/zlib1.dll"
+  if [ ! -f "$dst" ] || ! cmp -s "$src" "$dst"; then
+    mkdir -p "$(dirname "$dst")" && cp "$src" "$dst"
+  fi
+done
 [ -L "$link" ] || ln -sfn "$real" "$link"

@@ -7,27 +7,35 @@
 mod direct;
 
 use direct::Direct;
-use std::ffi::{c_char, c_void, CStr, CString};
+use std::ffi::{c_char, c_long, c_ulong, c_void, CStr, CString};
+#[cfg(not(windows))]
 use zlib_client::{Error, Zlib};
+#[cfg(windows)]
+use zlib_win_client::{Error, ZlibWin as Zlib};
+
+/// `uLong` and `z_off_t` in the 64-bit build.
+type UL = c_ulong;
+type Off = c_long;
 
 const Z_BUF_ERROR: i32 = -5;
 const Z_DATA_ERROR: i32 = -3;
 
-/// zlib's own functions in the 64-bit build (`uLong` is 64-bit there, `uInt` 32-bit).
+/// zlib's own functions in the 64-bit build (`uLong` is C's `unsigned long`: 64-bit on
+/// Linux, 32-bit on Windows; `z_off_t` is `long`; `uInt` is 32-bit).
 struct Native {
     version: extern "C" fn() -> *const c_char,
     error: extern "C" fn(i32) -> *const c_char,
-    bound: extern "C" fn(u64) -> u64,
-    compress2: extern "C" fn(*mut u8, *mut u64, *const u8, u64, i32) -> i32,
-    uncompress2: extern "C" fn(*mut u8, *mut u64, *const u8, *mut u64) -> i32,
-    crc32: extern "C" fn(u64, *const u8, u32) -> u64,
-    crc32_z: extern "C" fn(u64, *const u8, usize) -> u64,
-    adler32: extern "C" fn(u64, *const u8, u32) -> u64,
-    adler32_z: extern "C" fn(u64, *const u8, usize) -> u64,
-    crc32_combine: extern "C" fn(u64, u64, i64) -> u64,
-    adler32_combine: extern "C" fn(u64, u64, i64) -> u64,
-    crc32_combine_gen: extern "C" fn(i64) -> u64,
-    crc32_combine_op: extern "C" fn(u64, u64, u64) -> u64,
+    bound: extern "C" fn(UL) -> UL,
+    compress2: extern "C" fn(*mut u8, *mut UL, *const u8, UL, i32) -> i32,
+    uncompress2: extern "C" fn(*mut u8, *mut UL, *const u8, *mut UL) -> i32,
+    crc32: extern "C" fn(UL, *const u8, u32) -> UL,
+    crc32_z: extern "C" fn(UL, *const u8, usize) -> UL,
+    adler32: extern "C" fn(UL, *const u8, u32) -> UL,
+    adler32_z: extern "C" fn(UL, *const u8, usize) -> UL,
+    crc32_combine: extern "C" fn(UL, UL, Off) -> UL,
+    adler32_combine: extern "C" fn(UL, UL, Off) -> UL,
+    crc32_combine_gen: extern "C" fn(Off) -> UL,
+    crc32_combine_op: extern "C" fn(UL, UL, UL) -> UL,
     crc_table: extern "C" fn() -> *const u32,
     gzopen: extern "C" fn(*const c_char, *const c_char) -> *mut c_void,
     gzread: extern "C" fn(*mut c_void, *mut u8, u32) -> i32,
@@ -66,8 +74,8 @@ impl Native {
 
     /// compress2 into `cap` bytes: the status and what was written.
     fn compress2(&self, src: &[u8], cap: usize, level: i32) -> (i32, Vec<u8>) {
-        let (mut out, mut len) = (vec![0u8; cap], cap as u64);
-        let status = (self.compress2)(out.as_mut_ptr(), &mut len, src.as_ptr(), src.len() as u64, level);
+        let (mut out, mut len) = (vec![0u8; cap], cap as UL);
+        let status = (self.compress2)(out.as_mut_ptr(), &mut len, src.as_ptr(), src.len() as UL, level);
         out.truncate(if status == 0 { len as usize } else { 0 });
         (status, out)
     }
@@ -101,7 +109,7 @@ impl Native {
 
     /// uncompress2 into `cap` bytes: the status, what was written, what was consumed.
     fn uncompress2(&self, src: &[u8], cap: usize) -> (i32, Vec<u8>, usize) {
-        let (mut out, mut len, mut used) = (vec![0u8; cap], cap as u64, src.len() as u64);
+        let (mut out, mut len, mut used) = (vec![0u8; cap], cap as UL, src.len() as UL);
         let status = (self.uncompress2)(out.as_mut_ptr(), &mut len, src.as_ptr(), &mut used);
         out.truncate(if status == 0 { len as usize } else { 0 });
         (status, out, used as usize)
@@ -149,7 +157,7 @@ fn main() {
     for n in [0usize, 1, 100, 65_535, 65_536, 1 << 20, 8 << 20] {
         let src = data(n, n as u64 + 7);
         let bound = z.compressBound(n as u32).unwrap();
-        assert_eq!(u64::from(bound), (native.bound)(n as u64), "compressBound({n})");
+        assert_eq!(UL::from(bound), (native.bound)(n as UL), "compressBound({n})");
         for level in [0, 1, 6, 9] {
             let (s, packed) = native.compress2(&src, bound as usize, level);
             assert_eq!(s, 0);
@@ -192,30 +200,30 @@ fn main() {
     for n in [0usize, 1, 5, 4096, 1 << 20] {
         let src = data(n, 11);
         let (p, len) = (src.as_ptr(), src.len());
-        assert_eq!(u64::from(z.crc32(0, Some(&src)).unwrap()), (native.crc32)(0, p, len as u32));
-        assert_eq!(u64::from(z.crc32_z(7, Some(&src)).unwrap()), (native.crc32_z)(7, p, len));
-        assert_eq!(u64::from(z.adler32(1, Some(&src)).unwrap()), (native.adler32)(1, p, len as u32));
-        assert_eq!(u64::from(z.adler32_z(9, Some(&src)).unwrap()), (native.adler32_z)(9, p, len));
+        assert_eq!(UL::from(z.crc32(0, Some(&src)).unwrap()), (native.crc32)(0, p, len as u32));
+        assert_eq!(UL::from(z.crc32_z(7, Some(&src)).unwrap()), (native.crc32_z)(7, p, len));
+        assert_eq!(UL::from(z.adler32(1, Some(&src)).unwrap()), (native.adler32)(1, p, len as u32));
+        assert_eq!(UL::from(z.adler32_z(9, Some(&src)).unwrap()), (native.adler32_z)(9, p, len));
     }
     // NULL gives the initial value.
-    assert_eq!(u64::from(z.crc32(0, None).unwrap()), (native.crc32)(0, std::ptr::null(), 0));
-    assert_eq!(u64::from(z.adler32(0, None).unwrap()), (native.adler32)(0, std::ptr::null(), 0));
+    assert_eq!(UL::from(z.crc32(0, None).unwrap()), (native.crc32)(0, std::ptr::null(), 0));
+    assert_eq!(UL::from(z.adler32(0, None).unwrap()), (native.adler32)(0, std::ptr::null(), 0));
     let (a, b) = (data(3000, 1), data(5000, 2));
     let (ca, cb) = (z.crc32(0, Some(&a)).unwrap(), z.crc32(0, Some(&b)).unwrap());
     let both = z.crc32_combine(ca, cb, b.len() as i32).unwrap();
-    assert_eq!(u64::from(both), (native.crc32_combine)(ca.into(), cb.into(), b.len() as i64));
+    assert_eq!(UL::from(both), (native.crc32_combine)(ca.into(), cb.into(), b.len() as Off));
     assert_eq!(both, z.crc32(ca, Some(&b)).unwrap(), "combining is appending");
     let op = z.crc32_combine_gen(b.len() as i32).unwrap();
-    assert_eq!(u64::from(op), (native.crc32_combine_gen)(b.len() as i64));
+    assert_eq!(UL::from(op), (native.crc32_combine_gen)(b.len() as Off));
     assert_eq!(z.crc32_combine_op(ca, cb, op).unwrap(), both);
     assert_eq!(
-        u64::from(z.crc32_combine_op(ca, cb, op).unwrap()),
+        UL::from(z.crc32_combine_op(ca, cb, op).unwrap()),
         (native.crc32_combine_op)(ca.into(), cb.into(), op.into())
     );
     let (aa, ab) = (z.adler32(1, Some(&a)).unwrap(), z.adler32(1, Some(&b)).unwrap());
     assert_eq!(
-        u64::from(z.adler32_combine(aa, ab, b.len() as i32).unwrap()),
-        (native.adler32_combine)(aa.into(), ab.into(), b.len() as i64)
+        UL::from(z.adler32_combine(aa, ab, b.len() as i32).unwrap()),
+        (native.adler32_combine)(aa.into(), ab.into(), b.len() as Off)
     );
     // SAFETY: zlib's static table of 256 entries.
     let table = unsafe { std::slice::from_raw_parts((native.crc_table)(), 256) };
