@@ -30,6 +30,10 @@ enum Command {
         /// (default: this dllgen's own runtime, as a path relative to each crate).
         #[arg(long, value_name = "DIR")]
         runtime: Option<PathBuf>,
+        /// Generate even from lines marked `# review` (guesses `dllgen init` made that
+        /// nobody confirmed); without it they are refused, each named.
+        #[arg(long)]
+        accept_guesses: bool,
     },
     /// Validate a spec against its header and library; every problem is reported with
     /// file:line:col (exit code 1 when there are any).
@@ -90,8 +94,8 @@ pub fn main() -> ExitCode {
     let cli = Cli::parse();
     match cli.command {
         Command::Check { spec, dump_model } => run_check(&spec, dump_model),
-        Command::Generate { spec, out, check, runtime } => {
-            run_generate(&spec, &out, check, runtime.as_deref())
+        Command::Generate { spec, out, check, runtime, accept_guesses } => {
+            run_generate(&spec, &out, check, runtime.as_deref(), accept_guesses)
         }
         Command::Init { headers, dll, name, include_dirs, defines, out } => run_init(
             &dll,
@@ -244,7 +248,13 @@ fn write_new(path: &Path, text: &str) -> Result<(), String> {
     })
 }
 
-fn run_generate(spec: &Path, out: &Path, check: bool, runtime: Option<&Path>) -> ExitCode {
+fn run_generate(
+    spec: &Path,
+    out: &Path,
+    check: bool,
+    runtime: Option<&Path>,
+    accept_guesses: bool,
+) -> ExitCode {
     if let Err(message) = out_folder(out) {
         return error(&message);
     }
@@ -257,6 +267,18 @@ fn run_generate(spec: &Path, out: &Path, check: bool, runtime: Option<&Path>) ->
             return ExitCode::from(1);
         }
     };
+    let guesses = unconfirmed(&checked.spec, accept_guesses);
+    if !guesses.0.is_empty() {
+        eprintln!("{guesses}");
+        if !accept_guesses {
+            let n = guesses.0.len();
+            eprintln!(
+                "dllgen: {n} unconfirmed guess{} (lines marked `# review`); nothing was generated: review each line and remove its marker, or pass --accept-guesses",
+                if n == 1 { "" } else { "es" }
+            );
+            return ExitCode::from(1);
+        }
+    }
     let runtime_path = match runtime_path(out, runtime) {
         Ok(p) => p,
         Err(message) => return error(&message),
@@ -350,9 +372,32 @@ fn runtime_path(out: &Path, runtime: Option<&Path>) -> Result<String, String> {
     })
 }
 
+/// The spec's lines marked `# review`, as warnings (or errors, when they stop `generate`).
+fn unconfirmed(spec: &crate::spec::Spec, warning: bool) -> crate::diag::Diagnostics {
+    let list = spec.unconfirmed.iter().map(|u| {
+        let what = if u.line.is_empty() { String::new() } else { format!(" `{}`", u.line) };
+        let why = if u.reason.is_empty() { String::new() } else { format!(" ({})", u.reason) };
+        let mut d = crate::diag::Diagnostic::at(
+            &spec.path,
+            Some(&spec.source),
+            u.pos.line,
+            u.pos.column,
+            format!("an unconfirmed guess{what}{why}: marked `# review`"),
+        )
+        .hint("check it against the library's documentation, then remove the `# review` marker");
+        d.warning = warning;
+        d
+    });
+    crate::diag::Diagnostics(list.collect())
+}
+
 fn run_check(path: &Path, dump_model: bool) -> ExitCode {
     match crate::check::check(path) {
         Ok(checked) => {
+            let guesses = unconfirmed(&checked.spec, true);
+            if !guesses.0.is_empty() {
+                eprintln!("{guesses}");
+            }
             let m = &checked.model;
             let text = if dump_model {
                 crate::model::dump::render(m)

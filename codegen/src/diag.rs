@@ -20,6 +20,8 @@ pub struct Diagnostic {
     pub hint: Option<String>,
     /// The part of the source line shown under the message, with its caret.
     pub snippet: Option<Snippet>,
+    /// Printed as a warning: reported, but not a failure.
+    pub warning: bool,
 }
 
 /// At most this many characters of a source line are shown: a spec or header written on
@@ -81,7 +83,15 @@ impl Diagnostic {
         message: impl Into<String>,
     ) -> Self {
         let snippet = source.and_then(|s| nth_line(s, line)).map(|l| Snippet::new(l, column));
-        Diagnostic { file: file.to_path_buf(), line, column, message: message.into(), hint: None, snippet }
+        Diagnostic {
+            file: file.to_path_buf(),
+            line,
+            column,
+            message: message.into(),
+            hint: None,
+            snippet,
+            warning: false,
+        }
     }
 
     /// Adds a hint.
@@ -103,10 +113,11 @@ impl fmt::Display for Diagnostic {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let (file, message) = (self.file.display().to_string(), printable(&self.message));
         let file = printable(&file);
+        let level = if self.warning { "warning" } else { "error" };
         if self.line == 0 {
-            write!(f, "{file}: error: {message}")?;
+            write!(f, "{file}: {level}: {message}")?;
         } else {
-            write!(f, "{file}:{}:{}: error: {message}", self.line, self.column)?;
+            write!(f, "{file}:{}:{}: {level}: {message}", self.line, self.column)?;
         }
         if let Some(s) = &self.snippet {
             write!(f, "\n    {}\n    {}^", s.text, s.pad)?;

@@ -519,8 +519,11 @@ pub fn draft(d: &Draft<'_>) -> String {
     // Paths in a comment: a newline in one must not end it.
     let sources = crate::diag::printable(&format!("{} and {}", d.headers.join(", "), d.library)).into_owned();
     let _ = writeln!(out, "# Drafted by `dllgen init` from {sources}.");
-    let _ =
-        writeln!(out, "# Every guess is marked `# review`; `dllgen check` reports what is still ambiguous.");
+    let _ = writeln!(
+        out,
+        "# Every guess is marked `# review`; `dllgen check` reports what is still ambiguous, and"
+    );
+    writeln!(out, "# `dllgen generate` refuses a marked line until the marker is removed.");
     let _ = writeln!(out, "# The schema: specs/SCHEMA.md in dllgen's repository.");
     let _ = writeln!(out, "name: {}", quote(d.name));
     if d.headers.len() == 1 {

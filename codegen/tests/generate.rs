@@ -261,3 +261,50 @@ fn names_from_the_user_are_escaped_in_toml_and_rust() {
     }
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// A line `dllgen init` marked `# review` is a guess nobody confirmed: `check` lists it as
+/// a warning (and passes), `generate` refuses it, naming the line, and writes nothing;
+/// `--accept-guesses` generates anyway.
+#[test]
+fn unconfirmed_guesses_are_listed_by_check_and_refused_by_generate() {
+    dllgen_tests::demo_library();
+    let demo = std::fs::read_to_string(repo().join("specs/demo.yaml")).unwrap();
+    let marked = demo.replacen(
+        "  Device: { c_type: demo_device, close: demo_close }",
+        "  Device: { c_type: demo_device, close: demo_close }  # review: the close function?",
+        1,
+    );
+    assert_ne!(marked, demo);
+    // Beside specs/demo.yaml (its paths are relative), removed however the test ends.
+    struct Removed(PathBuf);
+    impl Drop for Removed {
+        fn drop(&mut self) {
+            let _ = std::fs::remove_file(&self.0);
+        }
+    }
+    let spec = repo().join(format!("specs/unconfirmed-test-{}.yaml", std::process::id()));
+    let _guard = Removed(spec.clone());
+    std::fs::write(&spec, &marked).unwrap();
+    let out_dir = scratch("unconfirmed");
+    let check = dllgen(&["check", spec.to_str().unwrap()]);
+    let stderr = String::from_utf8_lossy(&check.stderr).into_owned();
+    assert!(check.status.success(), "{stderr}");
+    assert!(
+        stderr.contains(":12:3: warning: an unconfirmed guess `Device: { c_type: demo_device, close: demo_close }` (the close function?)"),
+        "{stderr}"
+    );
+    let refused = dllgen(&["generate", spec.to_str().unwrap(), "--out", out_dir.to_str().unwrap()]);
+    let stderr = String::from_utf8_lossy(&refused.stderr).into_owned();
+    assert!(!refused.status.success());
+    assert!(stderr.contains(":12:3: error: an unconfirmed guess"), "{stderr}");
+    assert!(
+        stderr.contains("1 unconfirmed guess (lines marked `# review`); nothing was generated"),
+        "{stderr}"
+    );
+    assert!(!out_dir.exists(), "nothing written");
+    let accepted =
+        dllgen(&["generate", spec.to_str().unwrap(), "--out", out_dir.to_str().unwrap(), "--accept-guesses"]);
+    assert!(accepted.status.success(), "{}", String::from_utf8_lossy(&accepted.stderr));
+    assert!(out_dir.join("demo-client/src/lib.rs").is_file());
+    let _ = std::fs::remove_dir_all(&out_dir);
+}

@@ -294,7 +294,9 @@ fn a_spec_with_very_many_problems_shows_the_first_and_counts_the_rest() {
     std::fs::write(&path, text).unwrap();
     let start = Instant::now();
     assert_check_fails(&["check", s(&path)], "... and 19800 more problems not shown (fix these first)");
-    assert!(start.elapsed() < Duration::from_secs(5), "took {:?}", start.elapsed());
+    // Not a speed test (the machines are shared): a bound a quadratic pass over the file
+    // (a source-line lookup per problem) would exceed by far, and a loaded machine does not.
+    assert!(start.elapsed() < Duration::from_secs(30), "took {:?}", start.elapsed());
     let out = dllgen(&["check", s(&path)]);
     assert_eq!(out.stderr.matches(": error: ").count(), 200, "problems printed in full");
     assert!(out.stderr.contains("dllgen: 20000 problems found"), "{}", out.stderr);

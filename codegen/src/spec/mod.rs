@@ -2,6 +2,7 @@
 //! later stages can point at the line a problem comes from.
 
 mod read;
+pub mod review;
 
 use std::collections::BTreeMap;
 use std::path::PathBuf;
@@ -68,6 +69,8 @@ pub struct Spec {
     pub callbacks: BTreeMap<String, Spanned<CallbackSpec>>,
     /// Per-function semantics by C name.
     pub functions: BTreeMap<String, Spanned<FunctionSpec>>,
+    /// Lines marked `# review`: guesses nobody confirmed.
+    pub unconfirmed: Vec<review::Unconfirmed>,
 }
 
 impl Spec {

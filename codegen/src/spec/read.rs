@@ -297,6 +297,7 @@ impl Reader<'_> {
             structs: BTreeMap::new(),
             callbacks: BTreeMap::new(),
             functions: BTreeMap::new(),
+            unconfirmed: super::review::find(self.source),
         };
         for (key, v) in self.fields(root, "the spec", Some(TOP)) {
             match key.as_str() {
