@@ -523,7 +523,7 @@ pub fn draft(d: &Draft<'_>) -> String {
         out,
         "# Every guess is marked `# review`; `dllgen check` reports what is still ambiguous, and"
     );
-    writeln!(out, "# `dllgen generate` refuses a marked line until the marker is removed.");
+    let _ = writeln!(out, "# `dllgen generate` refuses a marked line until the marker is removed.");
     let _ = writeln!(out, "# The schema: specs/SCHEMA.md in dllgen's repository.");
     let _ = writeln!(out, "name: {}", quote(d.name));
     if d.headers.len() == 1 {
