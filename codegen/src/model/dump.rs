@@ -48,6 +48,7 @@ fn kind(k: &Kind) -> String {
             let filled = match filled {
                 Filled::Return => "the return value".to_string(),
                 Filled::Param { name } => format!("*{name}"),
+                Filled::Expr { expr } => expr.to_string(),
                 Filled::Nul => "NUL".into(),
                 Filled::Capacity => "capacity".into(),
             };

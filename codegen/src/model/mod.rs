@@ -168,6 +168,12 @@ pub enum Filled {
     Nul,
     /// The whole capacity.
     Capacity,
+    /// An expression over `return` and integer parameters (`return * size`: gzfread
+    /// returns items, the buffer counts bytes).
+    Expr {
+        /// The expression (`return` names the result).
+        expr: Expr,
+    },
 }
 
 /// The marshaling kind of a parameter: exactly one per parameter.

@@ -169,6 +169,8 @@ pub enum Filled {
     Nul,
     /// Always the whole capacity.
     Capacity,
+    /// An expression over `return` and integer parameters.
+    Expr(String),
 }
 
 /// Parameter kinds (`specs/SCHEMA.md`, "Parameters").

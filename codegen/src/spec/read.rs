@@ -617,7 +617,10 @@ impl Reader<'_> {
                                 "return" => Filled::Return,
                                 "nul" => Filled::Nul,
                                 "capacity" => Filled::Capacity,
-                                other => Filled::Param(other.to_string()),
+                                other if other.chars().all(|c| c.is_alphanumeric() || c == '_') => {
+                                    Filled::Param(other.to_string())
+                                }
+                                other => Filled::Expr(other.to_string()),
                             };
                             filled = Spanned { value, pos: s.pos };
                         }

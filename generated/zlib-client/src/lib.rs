@@ -10,7 +10,7 @@ mod __dllgen {
     #![allow(clippy::all, unused_imports, unused_mut, unused_variables, non_snake_case)]
     pub use ::dllgen_runtime::{Config, Error, HostPath};
     /// The hash of the model both sides were generated from; the host refuses any other.
-    pub const MODEL_HASH: u64 = 0xb335a65c67a99068;
+    pub const MODEL_HASH: u64 = 0x15612804abdcfb23;
     /// The host executable's file name.
     pub const HOST_EXE: &str = if cfg!(windows) { "zlib-host.exe" } else { "zlib-host" };
     pub const MAX_MEM_LEVEL: i32 = 9;
@@ -861,13 +861,110 @@ mod __dllgen {
                 )?;
             Ok(__dllgen_ret)
         }
+        /// Read and decompress up to len uncompressed bytes from file into buf.  If
+        /// the input file is not in gzip format, gzread copies the given number of
+        /// bytes into the buffer directly from the file.
+        ///
+        /// After reaching the end of a gzip stream in the input, gzread will continue
+        /// to read, looking for another gzip stream.  Any number of gzip streams may be
+        /// concatenated in the input file, and will all be decompressed by gzread().
+        /// If something other than a gzip stream is encountered after a gzip stream,
+        /// that remaining trailing garbage is ignored (and no error is returned).
+        ///
+        /// gzread can be used to read a gzip file that is being concurrently written.
+        /// Upon reaching the end of the input, gzread will return with the available
+        /// data.  If the error code returned by gzerror is Z_OK or Z_BUF_ERROR, then
+        /// gzclearerr can be used to clear the end of file indicator in order to permit
+        /// gzread to be tried again.  Z_OK indicates that a gzip stream was completed
+        /// on the last gzread.  Z_BUF_ERROR indicates that the input file ended in the
+        /// middle of a gzip stream.  Note that gzread does not return -1 in the event
+        /// of an incomplete gzip stream.  This error is deferred until gzclose(), which
+        /// will return Z_BUF_ERROR if the last gzread ended in the middle of a gzip
+        /// stream.  Alternatively, gzerror can be used before gzclose to detect this
+        /// case.
+        ///
+        /// gzread returns the number of uncompressed bytes actually read, less than
+        /// len for end of file, or -1 for error.  If len is too large to fit in an int,
+        /// then nothing is read, -1 is returned, and the error state is set to
+        /// Z_STREAM_ERROR.
+        pub fn gzfread(
+            &self,
+            size: u32,
+            nitems: u32,
+            file: GzFile,
+        ) -> ::core::result::Result<(u32, ::std::vec::Vec<u8>), Error> {
+            let __dllgen_c_buf: u64 = ::dllgen_runtime::marshal::length::checked(
+                Some(size as i128)
+                    .zip(Some(nitems as i128))
+                    .and_then(|(a, b)| a.checked_mul(b)),
+            )?;
+            let (__dllgen_ret, __dllgen_a_buf) = self
+                .client
+                .call(
+                    21,
+                    |__dllgen_w| {
+                        ::dllgen_runtime::marshal::value::encode(__dllgen_w, &size);
+                        ::dllgen_runtime::marshal::value::encode(__dllgen_w, &nitems);
+                        ::dllgen_runtime::marshal::handle::encode(__dllgen_w, &file);
+                    },
+                    |mut __dllgen_r| {
+                        let __dllgen_ret: u32 = ::dllgen_runtime::marshal::value::decode(
+                            &mut __dllgen_r,
+                        )?;
+                        let __dllgen_a_buf: ::std::vec::Vec<u8> = ::dllgen_runtime::marshal::out_buffer::decode(
+                            &mut __dllgen_r,
+                            __dllgen_c_buf,
+                            ::dllgen_runtime::marshal::Units::Bytes,
+                            1,
+                        )?;
+                        __dllgen_r.finish()?;
+                        Ok((__dllgen_ret, __dllgen_a_buf))
+                    },
+                    &mut ::dllgen_runtime::marshal::callback::none,
+                )?;
+            Ok((__dllgen_ret, __dllgen_a_buf))
+        }
+        /// Compress and write the len uncompressed bytes at buf to file. gzwrite
+        /// returns the number of uncompressed bytes written or 0 in case of error.
+        pub fn gzfwrite(
+            &self,
+            buf: &[u8],
+            size: u32,
+            nitems: u32,
+            file: GzFile,
+        ) -> ::core::result::Result<u32, Error> {
+            let (__dllgen_ret,) = self
+                .client
+                .call(
+                    22,
+                    |__dllgen_w| {
+                        ::dllgen_runtime::marshal::in_buffer::encode(
+                            __dllgen_w,
+                            buf,
+                            false,
+                        );
+                        ::dllgen_runtime::marshal::value::encode(__dllgen_w, &size);
+                        ::dllgen_runtime::marshal::value::encode(__dllgen_w, &nitems);
+                        ::dllgen_runtime::marshal::handle::encode(__dllgen_w, &file);
+                    },
+                    |mut __dllgen_r| {
+                        let __dllgen_ret: u32 = ::dllgen_runtime::marshal::value::decode(
+                            &mut __dllgen_r,
+                        )?;
+                        __dllgen_r.finish()?;
+                        Ok((__dllgen_ret,))
+                    },
+                    &mut ::dllgen_runtime::marshal::callback::none,
+                )?;
+            Ok(__dllgen_ret)
+        }
         /// Compress and write c, converted to an unsigned char, into file.  gzputc
         /// returns the value that was written, or -1 in case of error.
         pub fn gzgetc(&self, file: GzFile) -> ::core::result::Result<i32, Error> {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    21,
+                    23,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::handle::encode(__dllgen_w, &file);
                     },
@@ -887,7 +984,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    22,
+                    24,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::handle::encode(__dllgen_w, &arg0);
                     },
@@ -911,7 +1008,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    23,
+                    25,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::in_string::encode::<
                             ::dllgen_runtime::marshal::Utf8,
@@ -949,7 +1046,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    24,
+                    26,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::handle::encode(__dllgen_w, &file);
                         ::dllgen_runtime::marshal::value::encode(__dllgen_w, &c);
@@ -984,7 +1081,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    25,
+                    27,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::handle::encode(__dllgen_w, &file);
                         ::dllgen_runtime::marshal::in_string::encode::<
@@ -1023,7 +1120,7 @@ mod __dllgen {
             let (__dllgen_a_buf,) = self
                 .client
                 .call(
-                    26,
+                    28,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::handle::encode(__dllgen_w, &file);
                         ::dllgen_runtime::marshal::length::encode(
@@ -1066,7 +1163,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    27,
+                    29,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::handle::encode(__dllgen_w, &file);
                     },
@@ -1091,7 +1188,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    28,
+                    30,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::handle::encode(__dllgen_w, &arg0);
                         ::dllgen_runtime::marshal::value::encode(__dllgen_w, &arg1);
@@ -1129,7 +1226,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    29,
+                    31,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::handle::encode(__dllgen_w, &file);
                         ::dllgen_runtime::marshal::value::encode(__dllgen_w, &level);
@@ -1151,7 +1248,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    30,
+                    32,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::handle::encode(__dllgen_w, &arg0);
                     },
@@ -1179,7 +1276,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    31,
+                    33,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::value::encode(__dllgen_w, &c);
                         ::dllgen_runtime::marshal::handle::encode(__dllgen_w, &file);
@@ -1229,7 +1326,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    32,
+                    34,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::handle::encode(__dllgen_w, &file);
                         ::dllgen_runtime::marshal::in_buffer::encode(
@@ -1275,7 +1372,7 @@ mod __dllgen {
             let (__dllgen_ret, __dllgen_a_dest) = self
                 .client
                 .call(
-                    33,
+                    35,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::length::encode(
                             __dllgen_w,
@@ -1340,7 +1437,7 @@ mod __dllgen {
             let (__dllgen_ret, __dllgen_a_dest, __dllgen_o_sourceLen) = self
                 .client
                 .call(
-                    34,
+                    36,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::length::encode(
                             __dllgen_w,
@@ -1385,7 +1482,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    35,
+                    37,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::value::encode(__dllgen_w, &arg0);
                     },
@@ -1409,7 +1506,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    36,
+                    38,
                     |__dllgen_w| {},
                     |mut __dllgen_r| {
                         let __dllgen_ret: u32 = ::dllgen_runtime::marshal::value::decode(
@@ -1429,7 +1526,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    37,
+                    39,
                     |__dllgen_w| {},
                     |mut __dllgen_r| {
                         let __dllgen_ret: ::std::string::String = ::dllgen_runtime::marshal::ret_string::decode::<

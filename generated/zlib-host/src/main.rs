@@ -27,7 +27,7 @@ mod __dllgen {
         unused_comparisons,
         unused_unsafe
     )]
-    const MODEL_HASH: u64 = 0xb335a65c67a99068;
+    const MODEL_HASH: u64 = 0x15612804abdcfb23;
     type __DllgenFn0 = unsafe extern "C" fn(u32, *const u8, u32) -> u32;
     type __DllgenFn1 = unsafe extern "C" fn(u32, u32, i32) -> u32;
     type __DllgenFn2 = unsafe extern "C" fn(u32, *const u8, u32) -> u32;
@@ -58,39 +58,51 @@ mod __dllgen {
         *mut i32,
     ) -> *const u8;
     type __DllgenFn20 = unsafe extern "C" fn(*mut ::core::ffi::c_void, i32) -> i32;
-    type __DllgenFn21 = unsafe extern "C" fn(*mut ::core::ffi::c_void) -> i32;
-    type __DllgenFn22 = unsafe extern "C" fn(*mut ::core::ffi::c_void) -> i32;
-    type __DllgenFn23 = unsafe extern "C" fn(
+    type __DllgenFn21 = unsafe extern "C" fn(
+        *mut u8,
+        u32,
+        u32,
+        *mut ::core::ffi::c_void,
+    ) -> u32;
+    type __DllgenFn22 = unsafe extern "C" fn(
+        *const u8,
+        u32,
+        u32,
+        *mut ::core::ffi::c_void,
+    ) -> u32;
+    type __DllgenFn23 = unsafe extern "C" fn(*mut ::core::ffi::c_void) -> i32;
+    type __DllgenFn24 = unsafe extern "C" fn(*mut ::core::ffi::c_void) -> i32;
+    type __DllgenFn25 = unsafe extern "C" fn(
         *const u8,
         *const u8,
     ) -> *mut ::core::ffi::c_void;
-    type __DllgenFn24 = unsafe extern "C" fn(*mut ::core::ffi::c_void, i32) -> i32;
-    type __DllgenFn25 = unsafe extern "C" fn(*mut ::core::ffi::c_void, *const u8) -> i32;
-    type __DllgenFn26 = unsafe extern "C" fn(
+    type __DllgenFn26 = unsafe extern "C" fn(*mut ::core::ffi::c_void, i32) -> i32;
+    type __DllgenFn27 = unsafe extern "C" fn(*mut ::core::ffi::c_void, *const u8) -> i32;
+    type __DllgenFn28 = unsafe extern "C" fn(
         *mut ::core::ffi::c_void,
         *mut u8,
         u32,
     ) -> i32;
-    type __DllgenFn27 = unsafe extern "C" fn(*mut ::core::ffi::c_void) -> i32;
-    type __DllgenFn28 = unsafe extern "C" fn(*mut ::core::ffi::c_void, i32, i32) -> i32;
-    type __DllgenFn29 = unsafe extern "C" fn(*mut ::core::ffi::c_void, i32, i32) -> i32;
-    type __DllgenFn30 = unsafe extern "C" fn(*mut ::core::ffi::c_void) -> i32;
-    type __DllgenFn31 = unsafe extern "C" fn(i32, *mut ::core::ffi::c_void) -> i32;
-    type __DllgenFn32 = unsafe extern "C" fn(
-        *mut ::core::ffi::c_void,
-        *const u8,
-        u32,
-    ) -> i32;
-    type __DllgenFn33 = unsafe extern "C" fn(*mut u8, *mut u32, *const u8, u32) -> i32;
+    type __DllgenFn29 = unsafe extern "C" fn(*mut ::core::ffi::c_void) -> i32;
+    type __DllgenFn30 = unsafe extern "C" fn(*mut ::core::ffi::c_void, i32, i32) -> i32;
+    type __DllgenFn31 = unsafe extern "C" fn(*mut ::core::ffi::c_void, i32, i32) -> i32;
+    type __DllgenFn32 = unsafe extern "C" fn(*mut ::core::ffi::c_void) -> i32;
+    type __DllgenFn33 = unsafe extern "C" fn(i32, *mut ::core::ffi::c_void) -> i32;
     type __DllgenFn34 = unsafe extern "C" fn(
+        *mut ::core::ffi::c_void,
+        *const u8,
+        u32,
+    ) -> i32;
+    type __DllgenFn35 = unsafe extern "C" fn(*mut u8, *mut u32, *const u8, u32) -> i32;
+    type __DllgenFn36 = unsafe extern "C" fn(
         *mut u8,
         *mut u32,
         *const u8,
         *mut u32,
     ) -> i32;
-    type __DllgenFn35 = unsafe extern "C" fn(i32) -> *const u8;
-    type __DllgenFn36 = unsafe extern "C" fn() -> u32;
-    type __DllgenFn37 = unsafe extern "C" fn() -> *const u8;
+    type __DllgenFn37 = unsafe extern "C" fn(i32) -> *const u8;
+    type __DllgenFn38 = unsafe extern "C" fn() -> u32;
+    type __DllgenFn39 = unsafe extern "C" fn() -> *const u8;
     struct __DllgenHost {
         __dllgen_library: ::dllgen_runtime::native::Dylib,
         __dllgen_f0: __DllgenFn0,
@@ -131,6 +143,8 @@ mod __dllgen {
         __dllgen_f35: __DllgenFn35,
         __dllgen_f36: __DllgenFn36,
         __dllgen_f37: __DllgenFn37,
+        __dllgen_f38: __DllgenFn38,
+        __dllgen_f39: __DllgenFn39,
     }
     impl ::dllgen_runtime::Library for __DllgenHost {
         fn model_hash(&self) -> u64 {
@@ -1262,6 +1276,161 @@ mod __dllgen {
                 }
                 21 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
+                    let __dllgen_a_size: u32 = ::dllgen_runtime::marshal::value::decode_c(
+                        &mut __dllgen_args,
+                        &mut __dllgen_keep,
+                    )?;
+                    let __dllgen_a_nitems: u32 = ::dllgen_runtime::marshal::value::decode_c(
+                        &mut __dllgen_args,
+                        &mut __dllgen_keep,
+                    )?;
+                    let __dllgen_a_file = ::dllgen_runtime::marshal::handle::decode_c(
+                        &mut __dllgen_args,
+                        0,
+                        false,
+                    )?;
+                    let mut __dllgen_a_buf = ::dllgen_runtime::marshal::out_buffer::storage::<
+                        u8,
+                    >(
+                        __dllgen_out,
+                        ::dllgen_runtime::marshal::length::checked(
+                            Some(__dllgen_a_size as i128)
+                                .zip(Some(__dllgen_a_nitems as i128))
+                                .and_then(|(a, b)| a.checked_mul(b)),
+                        )?,
+                        ::dllgen_runtime::marshal::Units::Bytes,
+                        1,
+                    )?;
+                    __dllgen_args.finish()?;
+                    let __dllgen_ret = unsafe {
+                        #[cfg(target_arch = "x86")]
+                        let __dllgen_r = ::dllgen_runtime::native::Words::new()
+                            .push(
+                                ::dllgen_runtime::marshal::out_buffer::ptr(
+                                    &mut __dllgen_a_buf,
+                                ),
+                            )
+                            .push(__dllgen_a_size)
+                            .push(__dllgen_a_nitems)
+                            .push(
+                                ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_file),
+                            )
+                            .call::<
+                                u32,
+                            >(
+                                self.__dllgen_f21 as *const ::core::ffi::c_void,
+                                ::dllgen_runtime::native::Pops::Caller,
+                                "`gzfread`",
+                            );
+                        #[cfg(not(target_arch = "x86"))]
+                        let __dllgen_r = ::core::result::Result::<
+                            _,
+                            ::dllgen_runtime::WireError,
+                        >::Ok(
+                            (self
+                                .__dllgen_f21)(
+                                ::dllgen_runtime::marshal::out_buffer::ptr(
+                                    &mut __dllgen_a_buf,
+                                ),
+                                __dllgen_a_size,
+                                __dllgen_a_nitems,
+                                ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_file),
+                            ),
+                        );
+                        __dllgen_r
+                    }?;
+                    ::dllgen_runtime::marshal::handle::after_call(
+                        &__dllgen_a_file,
+                        0,
+                        false,
+                    );
+                    ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
+                    ::dllgen_runtime::marshal::out_buffer::reply(
+                        __dllgen_out,
+                        &mut __dllgen_a_buf,
+                        ::dllgen_runtime::marshal::out_buffer::Filled::count(
+                            ::dllgen_runtime::marshal::length::checked(
+                                Some(__dllgen_ret as i128)
+                                    .zip(Some(__dllgen_a_size as i128))
+                                    .and_then(|(a, b)| a.checked_mul(b)),
+                            )?,
+                        ),
+                        "`gzfread` parameter `buf`",
+                    )?;
+                    Ok(::dllgen_runtime::Status::Ok)
+                }
+                22 => {
+                    let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
+                    let __dllgen_a_buf = ::dllgen_runtime::marshal::in_buffer::decode::<
+                        u8,
+                    >(&mut __dllgen_args, &mut __dllgen_keep, false)?;
+                    let __dllgen_a_size: u32 = ::dllgen_runtime::marshal::value::decode_c(
+                        &mut __dllgen_args,
+                        &mut __dllgen_keep,
+                    )?;
+                    let __dllgen_a_nitems: u32 = ::dllgen_runtime::marshal::value::decode_c(
+                        &mut __dllgen_args,
+                        &mut __dllgen_keep,
+                    )?;
+                    let __dllgen_a_file = ::dllgen_runtime::marshal::handle::decode_c(
+                        &mut __dllgen_args,
+                        0,
+                        false,
+                    )?;
+                    ::dllgen_runtime::marshal::in_buffer::check(
+                        &__dllgen_a_buf,
+                        ::dllgen_runtime::marshal::length::checked(
+                            Some(__dllgen_a_size as i128)
+                                .zip(Some(__dllgen_a_nitems as i128))
+                                .and_then(|(a, b)| a.checked_mul(b)),
+                        )?,
+                        ::dllgen_runtime::marshal::Units::Bytes,
+                        1,
+                    )?;
+                    __dllgen_args.finish()?;
+                    let __dllgen_ret = unsafe {
+                        #[cfg(target_arch = "x86")]
+                        let __dllgen_r = ::dllgen_runtime::native::Words::new()
+                            .push(
+                                ::dllgen_runtime::marshal::in_buffer::ptr(&__dllgen_a_buf),
+                            )
+                            .push(__dllgen_a_size)
+                            .push(__dllgen_a_nitems)
+                            .push(
+                                ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_file),
+                            )
+                            .call::<
+                                u32,
+                            >(
+                                self.__dllgen_f22 as *const ::core::ffi::c_void,
+                                ::dllgen_runtime::native::Pops::Caller,
+                                "`gzfwrite`",
+                            );
+                        #[cfg(not(target_arch = "x86"))]
+                        let __dllgen_r = ::core::result::Result::<
+                            _,
+                            ::dllgen_runtime::WireError,
+                        >::Ok(
+                            (self
+                                .__dllgen_f22)(
+                                ::dllgen_runtime::marshal::in_buffer::ptr(&__dllgen_a_buf),
+                                __dllgen_a_size,
+                                __dllgen_a_nitems,
+                                ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_file),
+                            ),
+                        );
+                        __dllgen_r
+                    }?;
+                    ::dllgen_runtime::marshal::handle::after_call(
+                        &__dllgen_a_file,
+                        0,
+                        false,
+                    );
+                    ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
+                    Ok(::dllgen_runtime::Status::Ok)
+                }
+                23 => {
+                    let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let __dllgen_a_file = ::dllgen_runtime::marshal::handle::decode_c(
                         &mut __dllgen_args,
                         0,
@@ -1277,7 +1446,7 @@ mod __dllgen {
                             .call::<
                                 i32,
                             >(
-                                self.__dllgen_f21 as *const ::core::ffi::c_void,
+                                self.__dllgen_f23 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
                                 "`gzgetc`",
                             );
@@ -1287,7 +1456,7 @@ mod __dllgen {
                             ::dllgen_runtime::WireError,
                         >::Ok(
                             (self
-                                .__dllgen_f21)(
+                                .__dllgen_f23)(
                                 ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_file),
                             ),
                         );
@@ -1301,7 +1470,7 @@ mod __dllgen {
                     ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                22 => {
+                24 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let __dllgen_a_arg0 = ::dllgen_runtime::marshal::handle::decode_c(
                         &mut __dllgen_args,
@@ -1320,7 +1489,7 @@ mod __dllgen {
                             .call::<
                                 i32,
                             >(
-                                self.__dllgen_f22 as *const ::core::ffi::c_void,
+                                self.__dllgen_f24 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
                                 "`gzoffset`",
                             );
@@ -1330,7 +1499,7 @@ mod __dllgen {
                             ::dllgen_runtime::WireError,
                         >::Ok(
                             (self
-                                .__dllgen_f22)(
+                                .__dllgen_f24)(
                                 ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_arg0),
                             ),
                         );
@@ -1358,7 +1527,7 @@ mod __dllgen {
                     ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                23 => {
+                25 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let __dllgen_a_arg0 = ::dllgen_runtime::marshal::in_string::decode::<
                         ::dllgen_runtime::marshal::Utf8,
@@ -1381,7 +1550,7 @@ mod __dllgen {
                             .call::<
                                 *mut ::core::ffi::c_void,
                             >(
-                                self.__dllgen_f23 as *const ::core::ffi::c_void,
+                                self.__dllgen_f25 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
                                 "`gzopen`",
                             );
@@ -1391,7 +1560,7 @@ mod __dllgen {
                             ::dllgen_runtime::WireError,
                         >::Ok(
                             (self
-                                .__dllgen_f23)(
+                                .__dllgen_f25)(
                                 ::dllgen_runtime::marshal::in_string::ptr(&__dllgen_a_arg0),
                                 ::dllgen_runtime::marshal::in_string::ptr(&__dllgen_a_arg1),
                             ),
@@ -1419,7 +1588,7 @@ mod __dllgen {
                     );
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                24 => {
+                26 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let __dllgen_a_file = ::dllgen_runtime::marshal::handle::decode_c(
                         &mut __dllgen_args,
@@ -1441,7 +1610,7 @@ mod __dllgen {
                             .call::<
                                 i32,
                             >(
-                                self.__dllgen_f24 as *const ::core::ffi::c_void,
+                                self.__dllgen_f26 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
                                 "`gzputc`",
                             );
@@ -1451,7 +1620,7 @@ mod __dllgen {
                             ::dllgen_runtime::WireError,
                         >::Ok(
                             (self
-                                .__dllgen_f24)(
+                                .__dllgen_f26)(
                                 ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_file),
                                 __dllgen_a_c,
                             ),
@@ -1466,7 +1635,7 @@ mod __dllgen {
                     ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                25 => {
+                27 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let __dllgen_a_file = ::dllgen_runtime::marshal::handle::decode_c(
                         &mut __dllgen_args,
@@ -1491,7 +1660,7 @@ mod __dllgen {
                             .call::<
                                 i32,
                             >(
-                                self.__dllgen_f25 as *const ::core::ffi::c_void,
+                                self.__dllgen_f27 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
                                 "`gzputs`",
                             );
@@ -1501,7 +1670,7 @@ mod __dllgen {
                             ::dllgen_runtime::WireError,
                         >::Ok(
                             (self
-                                .__dllgen_f25)(
+                                .__dllgen_f27)(
                                 ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_file),
                                 ::dllgen_runtime::marshal::in_string::ptr(&__dllgen_a_s),
                             ),
@@ -1530,7 +1699,7 @@ mod __dllgen {
                     ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                26 => {
+                28 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let __dllgen_a_file = ::dllgen_runtime::marshal::handle::decode_c(
                         &mut __dllgen_args,
@@ -1566,7 +1735,7 @@ mod __dllgen {
                             .call::<
                                 i32,
                             >(
-                                self.__dllgen_f26 as *const ::core::ffi::c_void,
+                                self.__dllgen_f28 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
                                 "`gzread`",
                             );
@@ -1576,7 +1745,7 @@ mod __dllgen {
                             ::dllgen_runtime::WireError,
                         >::Ok(
                             (self
-                                .__dllgen_f26)(
+                                .__dllgen_f28)(
                                 ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_file),
                                 ::dllgen_runtime::marshal::out_buffer::ptr(
                                     &mut __dllgen_a_buf,
@@ -1615,7 +1784,7 @@ mod __dllgen {
                     )?;
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                27 => {
+                29 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let __dllgen_a_file = ::dllgen_runtime::marshal::handle::decode_c(
                         &mut __dllgen_args,
@@ -1634,7 +1803,7 @@ mod __dllgen {
                             .call::<
                                 i32,
                             >(
-                                self.__dllgen_f27 as *const ::core::ffi::c_void,
+                                self.__dllgen_f29 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
                                 "`gzrewind`",
                             );
@@ -1644,146 +1813,8 @@ mod __dllgen {
                             ::dllgen_runtime::WireError,
                         >::Ok(
                             (self
-                                .__dllgen_f27)(
-                                ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_file),
-                            ),
-                        );
-                        __dllgen_r
-                    }?;
-                    let (__dllgen_errno, __dllgen_last_error) = (
-                        ::dllgen_runtime::native::errno(),
-                        ::dllgen_runtime::native::last_error(),
-                    );
-                    ::dllgen_runtime::marshal::handle::after_call(
-                        &__dllgen_a_file,
-                        0,
-                        false,
-                    );
-                    if let Some(__dllgen_status) = ::dllgen_runtime::marshal::error::check(
-                        __dllgen_out,
-                        __dllgen_ret,
-                        ::dllgen_runtime::marshal::error::Rule::Negative,
-                        ::dllgen_runtime::marshal::error::Code::Return,
-                        __dllgen_errno,
-                        __dllgen_last_error,
-                    ) {
-                        return Ok(__dllgen_status);
-                    }
-                    ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
-                    Ok(::dllgen_runtime::Status::Ok)
-                }
-                28 => {
-                    let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
-                    let __dllgen_a_arg0 = ::dllgen_runtime::marshal::handle::decode_c(
-                        &mut __dllgen_args,
-                        0,
-                        false,
-                    )?;
-                    let __dllgen_a_arg1: i32 = ::dllgen_runtime::marshal::value::decode_c(
-                        &mut __dllgen_args,
-                        &mut __dllgen_keep,
-                    )?;
-                    let __dllgen_a_arg2: i32 = ::dllgen_runtime::marshal::value::decode_c(
-                        &mut __dllgen_args,
-                        &mut __dllgen_keep,
-                    )?;
-                    __dllgen_args.finish()?;
-                    ::dllgen_runtime::native::set_errno(0);
-                    ::dllgen_runtime::native::set_last_error(0);
-                    let __dllgen_ret = unsafe {
-                        #[cfg(target_arch = "x86")]
-                        let __dllgen_r = ::dllgen_runtime::native::Words::new()
-                            .push(
-                                ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_arg0),
-                            )
-                            .push(__dllgen_a_arg1)
-                            .push(__dllgen_a_arg2)
-                            .call::<
-                                i32,
-                            >(
-                                self.__dllgen_f28 as *const ::core::ffi::c_void,
-                                ::dllgen_runtime::native::Pops::Caller,
-                                "`gzseek`",
-                            );
-                        #[cfg(not(target_arch = "x86"))]
-                        let __dllgen_r = ::core::result::Result::<
-                            _,
-                            ::dllgen_runtime::WireError,
-                        >::Ok(
-                            (self
-                                .__dllgen_f28)(
-                                ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_arg0),
-                                __dllgen_a_arg1,
-                                __dllgen_a_arg2,
-                            ),
-                        );
-                        __dllgen_r
-                    }?;
-                    let (__dllgen_errno, __dllgen_last_error) = (
-                        ::dllgen_runtime::native::errno(),
-                        ::dllgen_runtime::native::last_error(),
-                    );
-                    ::dllgen_runtime::marshal::handle::after_call(
-                        &__dllgen_a_arg0,
-                        0,
-                        false,
-                    );
-                    if let Some(__dllgen_status) = ::dllgen_runtime::marshal::error::check(
-                        __dllgen_out,
-                        __dllgen_ret,
-                        ::dllgen_runtime::marshal::error::Rule::Negative,
-                        ::dllgen_runtime::marshal::error::Code::Return,
-                        __dllgen_errno,
-                        __dllgen_last_error,
-                    ) {
-                        return Ok(__dllgen_status);
-                    }
-                    ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
-                    Ok(::dllgen_runtime::Status::Ok)
-                }
-                29 => {
-                    let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
-                    let __dllgen_a_file = ::dllgen_runtime::marshal::handle::decode_c(
-                        &mut __dllgen_args,
-                        0,
-                        false,
-                    )?;
-                    let __dllgen_a_level: i32 = ::dllgen_runtime::marshal::value::decode_c(
-                        &mut __dllgen_args,
-                        &mut __dllgen_keep,
-                    )?;
-                    let __dllgen_a_strategy: i32 = ::dllgen_runtime::marshal::value::decode_c(
-                        &mut __dllgen_args,
-                        &mut __dllgen_keep,
-                    )?;
-                    __dllgen_args.finish()?;
-                    ::dllgen_runtime::native::set_errno(0);
-                    ::dllgen_runtime::native::set_last_error(0);
-                    let __dllgen_ret = unsafe {
-                        #[cfg(target_arch = "x86")]
-                        let __dllgen_r = ::dllgen_runtime::native::Words::new()
-                            .push(
-                                ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_file),
-                            )
-                            .push(__dllgen_a_level)
-                            .push(__dllgen_a_strategy)
-                            .call::<
-                                i32,
-                            >(
-                                self.__dllgen_f29 as *const ::core::ffi::c_void,
-                                ::dllgen_runtime::native::Pops::Caller,
-                                "`gzsetparams`",
-                            );
-                        #[cfg(not(target_arch = "x86"))]
-                        let __dllgen_r = ::core::result::Result::<
-                            _,
-                            ::dllgen_runtime::WireError,
-                        >::Ok(
-                            (self
                                 .__dllgen_f29)(
                                 ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_file),
-                                __dllgen_a_level,
-                                __dllgen_a_strategy,
                             ),
                         );
                         __dllgen_r
@@ -1817,6 +1848,14 @@ mod __dllgen {
                         0,
                         false,
                     )?;
+                    let __dllgen_a_arg1: i32 = ::dllgen_runtime::marshal::value::decode_c(
+                        &mut __dllgen_args,
+                        &mut __dllgen_keep,
+                    )?;
+                    let __dllgen_a_arg2: i32 = ::dllgen_runtime::marshal::value::decode_c(
+                        &mut __dllgen_args,
+                        &mut __dllgen_keep,
+                    )?;
                     __dllgen_args.finish()?;
                     ::dllgen_runtime::native::set_errno(0);
                     ::dllgen_runtime::native::set_last_error(0);
@@ -1826,12 +1865,14 @@ mod __dllgen {
                             .push(
                                 ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_arg0),
                             )
+                            .push(__dllgen_a_arg1)
+                            .push(__dllgen_a_arg2)
                             .call::<
                                 i32,
                             >(
                                 self.__dllgen_f30 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
-                                "`gztell`",
+                                "`gzseek`",
                             );
                         #[cfg(not(target_arch = "x86"))]
                         let __dllgen_r = ::core::result::Result::<
@@ -1841,6 +1882,8 @@ mod __dllgen {
                             (self
                                 .__dllgen_f30)(
                                 ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_arg0),
+                                __dllgen_a_arg1,
+                                __dllgen_a_arg2,
                             ),
                         );
                         __dllgen_r
@@ -1869,6 +1912,132 @@ mod __dllgen {
                 }
                 31 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
+                    let __dllgen_a_file = ::dllgen_runtime::marshal::handle::decode_c(
+                        &mut __dllgen_args,
+                        0,
+                        false,
+                    )?;
+                    let __dllgen_a_level: i32 = ::dllgen_runtime::marshal::value::decode_c(
+                        &mut __dllgen_args,
+                        &mut __dllgen_keep,
+                    )?;
+                    let __dllgen_a_strategy: i32 = ::dllgen_runtime::marshal::value::decode_c(
+                        &mut __dllgen_args,
+                        &mut __dllgen_keep,
+                    )?;
+                    __dllgen_args.finish()?;
+                    ::dllgen_runtime::native::set_errno(0);
+                    ::dllgen_runtime::native::set_last_error(0);
+                    let __dllgen_ret = unsafe {
+                        #[cfg(target_arch = "x86")]
+                        let __dllgen_r = ::dllgen_runtime::native::Words::new()
+                            .push(
+                                ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_file),
+                            )
+                            .push(__dllgen_a_level)
+                            .push(__dllgen_a_strategy)
+                            .call::<
+                                i32,
+                            >(
+                                self.__dllgen_f31 as *const ::core::ffi::c_void,
+                                ::dllgen_runtime::native::Pops::Caller,
+                                "`gzsetparams`",
+                            );
+                        #[cfg(not(target_arch = "x86"))]
+                        let __dllgen_r = ::core::result::Result::<
+                            _,
+                            ::dllgen_runtime::WireError,
+                        >::Ok(
+                            (self
+                                .__dllgen_f31)(
+                                ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_file),
+                                __dllgen_a_level,
+                                __dllgen_a_strategy,
+                            ),
+                        );
+                        __dllgen_r
+                    }?;
+                    let (__dllgen_errno, __dllgen_last_error) = (
+                        ::dllgen_runtime::native::errno(),
+                        ::dllgen_runtime::native::last_error(),
+                    );
+                    ::dllgen_runtime::marshal::handle::after_call(
+                        &__dllgen_a_file,
+                        0,
+                        false,
+                    );
+                    if let Some(__dllgen_status) = ::dllgen_runtime::marshal::error::check(
+                        __dllgen_out,
+                        __dllgen_ret,
+                        ::dllgen_runtime::marshal::error::Rule::Negative,
+                        ::dllgen_runtime::marshal::error::Code::Return,
+                        __dllgen_errno,
+                        __dllgen_last_error,
+                    ) {
+                        return Ok(__dllgen_status);
+                    }
+                    ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
+                    Ok(::dllgen_runtime::Status::Ok)
+                }
+                32 => {
+                    let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
+                    let __dllgen_a_arg0 = ::dllgen_runtime::marshal::handle::decode_c(
+                        &mut __dllgen_args,
+                        0,
+                        false,
+                    )?;
+                    __dllgen_args.finish()?;
+                    ::dllgen_runtime::native::set_errno(0);
+                    ::dllgen_runtime::native::set_last_error(0);
+                    let __dllgen_ret = unsafe {
+                        #[cfg(target_arch = "x86")]
+                        let __dllgen_r = ::dllgen_runtime::native::Words::new()
+                            .push(
+                                ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_arg0),
+                            )
+                            .call::<
+                                i32,
+                            >(
+                                self.__dllgen_f32 as *const ::core::ffi::c_void,
+                                ::dllgen_runtime::native::Pops::Caller,
+                                "`gztell`",
+                            );
+                        #[cfg(not(target_arch = "x86"))]
+                        let __dllgen_r = ::core::result::Result::<
+                            _,
+                            ::dllgen_runtime::WireError,
+                        >::Ok(
+                            (self
+                                .__dllgen_f32)(
+                                ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_arg0),
+                            ),
+                        );
+                        __dllgen_r
+                    }?;
+                    let (__dllgen_errno, __dllgen_last_error) = (
+                        ::dllgen_runtime::native::errno(),
+                        ::dllgen_runtime::native::last_error(),
+                    );
+                    ::dllgen_runtime::marshal::handle::after_call(
+                        &__dllgen_a_arg0,
+                        0,
+                        false,
+                    );
+                    if let Some(__dllgen_status) = ::dllgen_runtime::marshal::error::check(
+                        __dllgen_out,
+                        __dllgen_ret,
+                        ::dllgen_runtime::marshal::error::Rule::Negative,
+                        ::dllgen_runtime::marshal::error::Code::Return,
+                        __dllgen_errno,
+                        __dllgen_last_error,
+                    ) {
+                        return Ok(__dllgen_status);
+                    }
+                    ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
+                    Ok(::dllgen_runtime::Status::Ok)
+                }
+                33 => {
+                    let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let __dllgen_a_c: i32 = ::dllgen_runtime::marshal::value::decode_c(
                         &mut __dllgen_args,
                         &mut __dllgen_keep,
@@ -1889,7 +2058,7 @@ mod __dllgen {
                             .call::<
                                 i32,
                             >(
-                                self.__dllgen_f31 as *const ::core::ffi::c_void,
+                                self.__dllgen_f33 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
                                 "`gzungetc`",
                             );
@@ -1899,7 +2068,7 @@ mod __dllgen {
                             ::dllgen_runtime::WireError,
                         >::Ok(
                             (self
-                                .__dllgen_f31)(
+                                .__dllgen_f33)(
                                 __dllgen_a_c,
                                 ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_file),
                             ),
@@ -1914,7 +2083,7 @@ mod __dllgen {
                     ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                32 => {
+                34 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let __dllgen_a_file = ::dllgen_runtime::marshal::handle::decode_c(
                         &mut __dllgen_args,
@@ -1947,7 +2116,7 @@ mod __dllgen {
                             .call::<
                                 i32,
                             >(
-                                self.__dllgen_f32 as *const ::core::ffi::c_void,
+                                self.__dllgen_f34 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
                                 "`gzwrite`",
                             );
@@ -1957,7 +2126,7 @@ mod __dllgen {
                             ::dllgen_runtime::WireError,
                         >::Ok(
                             (self
-                                .__dllgen_f32)(
+                                .__dllgen_f34)(
                                 ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_file),
                                 ::dllgen_runtime::marshal::in_buffer::ptr(&__dllgen_a_buf),
                                 __dllgen_a_len,
@@ -1973,7 +2142,7 @@ mod __dllgen {
                     ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                33 => {
+                35 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let (mut __dllgen_a_destLen, __dllgen_g_destLen): (u32, u64) = ::dllgen_runtime::marshal::inout_length::decode(
                         &mut __dllgen_args,
@@ -2019,7 +2188,7 @@ mod __dllgen {
                             .call::<
                                 i32,
                             >(
-                                self.__dllgen_f33 as *const ::core::ffi::c_void,
+                                self.__dllgen_f35 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
                                 "`uncompress`",
                             );
@@ -2029,7 +2198,7 @@ mod __dllgen {
                             ::dllgen_runtime::WireError,
                         >::Ok(
                             (self
-                                .__dllgen_f33)(
+                                .__dllgen_f35)(
                                 ::dllgen_runtime::marshal::out_buffer::ptr(
                                     &mut __dllgen_a_dest,
                                 ),
@@ -2067,7 +2236,7 @@ mod __dllgen {
                     )?;
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                34 => {
+                36 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let (mut __dllgen_a_destLen, __dllgen_g_destLen): (u32, u64) = ::dllgen_runtime::marshal::inout_length::decode(
                         &mut __dllgen_args,
@@ -2113,7 +2282,7 @@ mod __dllgen {
                             .call::<
                                 i32,
                             >(
-                                self.__dllgen_f34 as *const ::core::ffi::c_void,
+                                self.__dllgen_f36 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
                                 "`uncompress2`",
                             );
@@ -2123,7 +2292,7 @@ mod __dllgen {
                             ::dllgen_runtime::WireError,
                         >::Ok(
                             (self
-                                .__dllgen_f34)(
+                                .__dllgen_f36)(
                                 ::dllgen_runtime::marshal::out_buffer::ptr(
                                     &mut __dllgen_a_dest,
                                 ),
@@ -2166,7 +2335,7 @@ mod __dllgen {
                     )?;
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                35 => {
+                37 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let __dllgen_a_arg0: i32 = ::dllgen_runtime::marshal::value::decode_c(
                         &mut __dllgen_args,
@@ -2182,7 +2351,7 @@ mod __dllgen {
                             .call::<
                                 *const u8,
                             >(
-                                self.__dllgen_f35 as *const ::core::ffi::c_void,
+                                self.__dllgen_f37 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
                                 "`zError`",
                             );
@@ -2190,7 +2359,7 @@ mod __dllgen {
                         let __dllgen_r = ::core::result::Result::<
                             _,
                             ::dllgen_runtime::WireError,
-                        >::Ok((self.__dllgen_f35)(__dllgen_a_arg0));
+                        >::Ok((self.__dllgen_f37)(__dllgen_a_arg0));
                         __dllgen_r
                     }?;
                     let (__dllgen_errno, __dllgen_last_error) = (
@@ -2214,7 +2383,7 @@ mod __dllgen {
                     };
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                36 => {
+                38 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     __dllgen_args.finish()?;
                     let __dllgen_ret = unsafe {
@@ -2223,7 +2392,7 @@ mod __dllgen {
                             .call::<
                                 u32,
                             >(
-                                self.__dllgen_f36 as *const ::core::ffi::c_void,
+                                self.__dllgen_f38 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
                                 "`zlibCompileFlags`",
                             );
@@ -2231,13 +2400,13 @@ mod __dllgen {
                         let __dllgen_r = ::core::result::Result::<
                             _,
                             ::dllgen_runtime::WireError,
-                        >::Ok((self.__dllgen_f36)());
+                        >::Ok((self.__dllgen_f38)());
                         __dllgen_r
                     }?;
                     ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                37 => {
+                39 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     __dllgen_args.finish()?;
                     ::dllgen_runtime::native::set_errno(0);
@@ -2248,7 +2417,7 @@ mod __dllgen {
                             .call::<
                                 *const u8,
                             >(
-                                self.__dllgen_f37 as *const ::core::ffi::c_void,
+                                self.__dllgen_f39 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
                                 "`zlibVersion`",
                             );
@@ -2256,7 +2425,7 @@ mod __dllgen {
                         let __dllgen_r = ::core::result::Result::<
                             _,
                             ::dllgen_runtime::WireError,
-                        >::Ok((self.__dllgen_f37)());
+                        >::Ok((self.__dllgen_f39)());
                         __dllgen_r
                     }?;
                     let (__dllgen_errno, __dllgen_last_error) = (
@@ -2313,6 +2482,8 @@ mod __dllgen {
                         "gzeof",
                         "gzerror",
                         "gzflush",
+                        "gzfread",
+                        "gzfwrite",
                         "gzgetc",
                         "gzoffset",
                         "gzopen",
@@ -2486,6 +2657,14 @@ mod __dllgen {
                     __dllgen_f37: ::core::mem::transmute::<
                         *const ::core::ffi::c_void,
                         __DllgenFn37,
+                    >(symbols.next().unwrap_or(::core::ptr::null())),
+                    __dllgen_f38: ::core::mem::transmute::<
+                        *const ::core::ffi::c_void,
+                        __DllgenFn38,
+                    >(symbols.next().unwrap_or(::core::ptr::null())),
+                    __dllgen_f39: ::core::mem::transmute::<
+                        *const ::core::ffi::c_void,
+                        __DllgenFn39,
                     >(symbols.next().unwrap_or(::core::ptr::null())),
                     __dllgen_library: library,
                 }

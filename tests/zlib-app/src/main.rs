@@ -41,6 +41,7 @@ struct Native {
     gzread: extern "C" fn(*mut c_void, *mut u8, u32) -> i32,
     gzwrite: extern "C" fn(*mut c_void, *const u8, u32) -> i32,
     gzclose: extern "C" fn(*mut c_void) -> i32,
+    gzfread: extern "C" fn(*mut u8, usize, usize, *mut c_void) -> usize,
 }
 
 impl Native {
@@ -64,6 +65,7 @@ impl Native {
             gzread: d.sym("gzread"),
             gzwrite: d.sym("gzwrite"),
             gzclose: d.sym("gzclose"),
+            gzfread: d.sym("gzfread"),
         }
     }
 
@@ -78,6 +80,14 @@ impl Native {
         let status = (self.compress2)(out.as_mut_ptr(), &mut len, src.as_ptr(), src.len() as UL, level);
         out.truncate(if status == 0 { len as usize } else { 0 });
         (status, out)
+    }
+
+    /// An open gz file.
+    fn gz_open(&self, path: &str, mode: &str) -> *mut c_void {
+        let (p, m) = (CString::new(path).unwrap(), CString::new(mode).unwrap());
+        let f = (self.gzopen)(p.as_ptr(), m.as_ptr());
+        assert!(!f.is_null(), "gzopen {path}");
+        f
     }
 
     /// A gz file's whole contents.
@@ -282,6 +292,31 @@ fn main() {
     assert!(matches!(z.gzopen(dir.join("missing/x.gz").to_str().unwrap(), "rb"), Err(Error::Library(_))));
     let f = z.gzopen(theirs, "rb").unwrap();
     assert_eq!(z.gzclose(f).unwrap(), 0);
+
+    // fread/fwrite-style counts in items: written in items of 3 bytes through the client,
+    // read back in items of 7 (the last partial item is not counted, as natively).
+    let items = z.gzopen(ours, "wb").unwrap();
+    let whole = &text[..text.len() / 3 * 3];
+    assert_eq!(z.gzfwrite(whole, 3, (whole.len() / 3) as u32, items).unwrap(), (whole.len() / 3) as u32);
+    assert!(
+        matches!(z.gzfwrite(&whole[..10], 3, 5, items), Err(Error::Protocol(_))),
+        "a buffer shorter than its counts is refused before zlib reads it"
+    );
+    assert_eq!(z.gzclose(items).unwrap(), 0);
+    assert!(native.gz_read_all(ours) == whole, "gzfwrite's items read back natively");
+    let (f, nf) = (z.gzopen(ours, "rb").unwrap(), native.gz_open(ours, "rb"));
+    loop {
+        let (n, got) = z.gzfread(7, 1000, f).unwrap();
+        let mut buf = vec![0u8; 7000];
+        let m = (native.gzfread)(buf.as_mut_ptr(), 7, 1000, nf);
+        buf.truncate(m * 7);
+        assert_eq!((n as usize, got.len()), (m, m * 7));
+        assert!(got == buf);
+        if n == 0 {
+            break;
+        }
+    }
+    assert_eq!((z.gzclose(f).unwrap(), (native.gzclose)(nf)), (0, 0));
     let _ = std::fs::remove_dir_all(&dir);
     println!("ok: gz files");
 }

@@ -17,6 +17,10 @@ pub(crate) enum Side {
 /// What `side` calls parameter `name` of `f`: the host always its local; the client the
 /// caller's argument when the caller passes it, else its local.
 fn binding(f: &model::Function, name: &str, side: Side) -> String {
+    // `return` in a filled length: the host's result (no parameter can be named so).
+    if name == "return" && side == Side::Host {
+        return "__dllgen_ret".into();
+    }
     let visible = f.params.iter().find(|p| p.name == name).is_some_and(|p| passed_by_caller(&p.kind));
     match side {
         Side::Client if visible => ident(name),

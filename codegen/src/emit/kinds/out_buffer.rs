@@ -47,6 +47,9 @@ pub(super) fn view(
         }
         Filled::Return => format!("{}(__dllgen_ret)", filled_by("count")),
         Filled::Param { name } => format!("{}({})", filled_by("count"), local(name)),
+        Filled::Expr { expr } => {
+            format!("{}({})", filled_by("count"), expr::length(expr, at.f, cx, Side::Host))
+        }
     };
     let result =
         if nul_string { "::std::string::String".to_string() } else { format!("::std::vec::Vec<{}>", t.rust) };

@@ -55,6 +55,35 @@ impl<'a> Builder<'a> {
                     }
                 }
             }
+            if let Some(Filled::Expr { expr }) = filled {
+                // `return` and integers the caller passes (or that are lengths).
+                let int_ret = matches!(self.value(&f.ret), Ok(Value::Scalar { scalar: Scalar::Int { .. } }));
+                for leaf in expr.leaves() {
+                    let fine = match leaf {
+                        Expr::Const { .. } => true,
+                        Expr::Param { name } if name == "return" => int_ret,
+                        Expr::Param { name } => matches!(
+                            params.iter().find(|q| q.name == *name).map(|q| &q.kind),
+                            Some(
+                                Kind::Value { value: Value::Scalar { scalar: Scalar::Int { .. } } }
+                                    | Kind::Length { .. }
+                            )
+                        ),
+                        _ => false,
+                    };
+                    if !fine {
+                        ok = false;
+                        self.at_header(
+                            &f.location,
+                            format!(
+                                "the filled length `{expr}` of `{}` parameter `{}` may use `return` (an integer result) and integer parameters, not `{leaf}`",
+                                f.name, p.name
+                            ),
+                        );
+                        break;
+                    }
+                }
+            }
             if let Some(Filled::Param { name }) = filled {
                 // The same count as the capacity (`*destLen` in, filled length out).
                 if inout_lengths.get(name).is_some_and(|(b, _)| *b == p.name) {

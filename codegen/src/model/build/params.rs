@@ -149,6 +149,9 @@ impl<'a> Builder<'a> {
                     spec::Filled::Nul => Filled::Nul,
                     spec::Filled::Capacity => Filled::Capacity,
                     spec::Filled::Param(name) => Filled::Param { name: name.clone() },
+                    spec::Filled::Expr(text) => Filled::Expr {
+                        expr: expr::parse(text).map_err(|message| Problem::Expr { message, pos: filled.pos })?,
+                    },
                 };
                 Kind::OutBuffer { element, capacity, units: self.void_units(&t, *units), filled, optional }
             }
