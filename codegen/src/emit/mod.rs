@@ -44,6 +44,7 @@ const TEMPLATES: &[(&str, &str)] = &[
     ("ret_buffer", include_str!("../../../templates/kinds/ret_buffer.hbs")),
     ("ret_count", include_str!("../../../templates/kinds/ret_count.hbs")),
     ("ret_handle", include_str!("../../../templates/kinds/ret_handle.hbs")),
+    ("ret_into", include_str!("../../../templates/kinds/ret_into.hbs")),
     ("ret_string", include_str!("../../../templates/kinds/ret_string.hbs")),
     ("ret_value", include_str!("../../../templates/kinds/ret_value.hbs")),
     ("ret_void", include_str!("../../../templates/kinds/ret_void.hbs")),

@@ -202,6 +202,16 @@ pub enum RetKind {
     },
     #[serde(rename = "ret_handle")]
     Handle { handle: String, handle_kind: u32 },
+    /// A pointer into the out-buffer `local`: sent as an offset.
+    #[serde(rename = "ret_into")]
+    Into {
+        local: String,
+        cap_local: String,
+        units: String,
+        elem_size: u64,
+        what: String,
+        client_type: String,
+    },
 }
 
 /// The library function the host calls for a returned buffer's length, and its arguments.
@@ -735,6 +745,28 @@ fn ret(f: &model::Function, index: usize, params: &[Param], cx: &mut Cx) -> Ret 
     let what = format!("`{}` result", f.c_name);
     match &f.ret {
         Return::Void => Ret { ffi_type: "()".into(), client_type: None, kind: RetKind::Void {} },
+        Return::Into { param } => {
+            let Some(kinds::ParamKind::OutBuffer(v)) =
+                params.iter().find(|p| p.local == kinds::local(param)).map(|p| &p.kind)
+            else {
+                cx.unsupported.push(format!("{what}: it points into `{param}`, which is not an out-buffer"));
+                return Ret { ffi_type: "()".into(), client_type: None, kind: RetKind::Void {} };
+            };
+            let nullable = !f.error.as_ref().is_some_and(|e| e.when == ErrorWhen::Null);
+            let client_type = if nullable { kinds::option("usize") } else { "usize".to_string() };
+            Ret {
+                ffi_type: format!("*const {}", v.buffer.host_elem),
+                client_type: Some(client_type.clone()),
+                kind: RetKind::Into {
+                    local: kinds::local(param),
+                    cap_local: v.cap_local.clone(),
+                    units: v.buffer.units.clone(),
+                    elem_size: v.buffer.elem_size,
+                    what: super::rust_str(&format!("`{}` parameter `{param}`", f.c_name)),
+                    client_type,
+                },
+            }
+        }
         Return::Value { value } => {
             let t = cx.value(value, &what).unwrap_or_default();
             let ffi_type = kinds::host_value(&t);

@@ -108,6 +108,7 @@ fn ret(r: &Return) -> String {
             None => format!("string {encoding:?}"),
         },
         Return::Handle { handle } => format!("handle {handle}"),
+        Return::Into { param } => format!("a pointer into {param}"),
         Return::Buffer { element, len: RetLen::Const(n) } => format!("buffer of {} [{n}]", value(element)),
         Return::Buffer { element, len: RetLen::Call(c) } => {
             format!("buffer of {} [{}({})]", value(element), c.name, c.args.join(", "))

@@ -377,6 +377,12 @@ pub enum Return {
         /// The handle type.
         handle: String,
     },
+    /// A pointer into an out-buffer parameter (`gzgets` returns `buf`): the client gets
+    /// its offset in elements.
+    Into {
+        /// The out-buffer parameter.
+        param: String,
+    },
     /// A pointer to `len` elements the library owns (a static table, a column's bytes):
     /// copied out.
     Buffer {

@@ -243,6 +243,8 @@ pub enum ReturnSpec {
     },
     /// A handle of the named type.
     Handle(Spanned<String>),
+    /// A pointer into the out-buffer parameter named (`gzgets` returns its `buf`).
+    Into(Spanned<String>),
     /// A pointer to `len` elements (its pointee's type) the library owns: copied out.
     Buffer {
         /// How many elements (a length expression over the parameters).

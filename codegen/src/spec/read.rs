@@ -684,13 +684,23 @@ impl Reader<'_> {
         let mut handle = None;
         let mut buffer = None;
         let mut free_with = None;
-        for (k, v) in self.fields(node, "returns", Some(&["string", "handle", "buffer", "free_with"])) {
+        let mut into = None;
+        for (k, v) in self.fields(node, "returns", Some(&["string", "handle", "buffer", "free_with", "into"]))
+        {
             match k.as_str() {
                 "string" => string = self.encoding(v),
                 "handle" => handle = self.string(v, "a handle type name"),
                 "buffer" => buffer = self.returned_buffer(v),
+                "into" => into = self.string(v, "the buffer parameter the result points into"),
                 _ => free_with = self.string(v, "free_with"),
             }
+        }
+        if let Some(param) = into {
+            if string.is_some() || handle.is_some() || buffer.is_some() || free_with.is_some() {
+                self.error(pos(node), "`returns: { into: PARAM }` takes nothing else");
+                return None;
+            }
+            return Some(spanned(ReturnSpec::Into(param), node));
         }
         if let Some(len) = buffer {
             if string.is_some() || handle.is_some() {

@@ -10,7 +10,7 @@ mod __dllgen {
     #![allow(clippy::all, unused_imports, unused_mut, unused_variables, non_snake_case)]
     pub use ::dllgen_runtime::{Config, Error, HostPath};
     /// The hash of the model both sides were generated from; the host refuses any other.
-    pub const MODEL_HASH: u64 = 0x15612804abdcfb23;
+    pub const MODEL_HASH: u64 = 0x8a3cbb6df421426f;
     /// The host executable's file name.
     pub const HOST_EXE: &str = if cfg!(windows) { "zlib-host.exe" } else { "zlib-host" };
     pub const MAX_MEM_LEVEL: i32 = 9;
@@ -979,12 +979,58 @@ mod __dllgen {
                 )?;
             Ok(__dllgen_ret)
         }
+        /// Compress and write the given null-terminated string s to file, excluding
+        /// the terminating null character.
+        ///
+        /// gzputs returns the number of characters written, or -1 in case of error.
+        pub fn gzgets(
+            &self,
+            file: GzFile,
+            buf_capacity: usize,
+        ) -> ::core::result::Result<(usize, ::std::string::String), Error> {
+            let __dllgen_a_len: u64 = ::dllgen_runtime::marshal::length::of(
+                &buf_capacity,
+                ::dllgen_runtime::marshal::Units::Elements,
+                1,
+            );
+            let __dllgen_c_buf: u64 = __dllgen_a_len as u64;
+            let (__dllgen_ret, __dllgen_a_buf) = self
+                .client
+                .call(
+                    24,
+                    |__dllgen_w| {
+                        ::dllgen_runtime::marshal::handle::encode(__dllgen_w, &file);
+                        ::dllgen_runtime::marshal::length::encode(
+                            __dllgen_w,
+                            __dllgen_a_len,
+                        );
+                    },
+                    |mut __dllgen_r| {
+                        let __dllgen_ret: usize = ::dllgen_runtime::marshal::out_buffer::decode_into(
+                            &mut __dllgen_r,
+                            __dllgen_c_buf,
+                            ::dllgen_runtime::marshal::Units::Elements,
+                            1,
+                        )?;
+                        let __dllgen_a_buf: ::std::string::String = ::dllgen_runtime::marshal::out_buffer::decode(
+                            &mut __dllgen_r,
+                            __dllgen_c_buf,
+                            ::dllgen_runtime::marshal::Units::Elements,
+                            1,
+                        )?;
+                        __dllgen_r.finish()?;
+                        Ok((__dllgen_ret, __dllgen_a_buf))
+                    },
+                    &mut ::dllgen_runtime::marshal::callback::none,
+                )?;
+            Ok((__dllgen_ret, __dllgen_a_buf))
+        }
         /// Calls `gzoffset`.
         pub fn gzoffset(&self, arg0: GzFile) -> ::core::result::Result<i32, Error> {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    24,
+                    25,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::handle::encode(__dllgen_w, &arg0);
                     },
@@ -1008,7 +1054,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    25,
+                    26,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::in_string::encode::<
                             ::dllgen_runtime::marshal::Utf8,
@@ -1046,7 +1092,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    26,
+                    27,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::handle::encode(__dllgen_w, &file);
                         ::dllgen_runtime::marshal::value::encode(__dllgen_w, &c);
@@ -1081,7 +1127,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    27,
+                    28,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::handle::encode(__dllgen_w, &file);
                         ::dllgen_runtime::marshal::in_string::encode::<
@@ -1120,7 +1166,7 @@ mod __dllgen {
             let (__dllgen_a_buf,) = self
                 .client
                 .call(
-                    28,
+                    29,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::handle::encode(__dllgen_w, &file);
                         ::dllgen_runtime::marshal::length::encode(
@@ -1163,7 +1209,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    29,
+                    30,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::handle::encode(__dllgen_w, &file);
                     },
@@ -1188,7 +1234,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    30,
+                    31,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::handle::encode(__dllgen_w, &arg0);
                         ::dllgen_runtime::marshal::value::encode(__dllgen_w, &arg1);
@@ -1226,7 +1272,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    31,
+                    32,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::handle::encode(__dllgen_w, &file);
                         ::dllgen_runtime::marshal::value::encode(__dllgen_w, &level);
@@ -1248,7 +1294,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    32,
+                    33,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::handle::encode(__dllgen_w, &arg0);
                     },
@@ -1276,7 +1322,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    33,
+                    34,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::value::encode(__dllgen_w, &c);
                         ::dllgen_runtime::marshal::handle::encode(__dllgen_w, &file);
@@ -1326,7 +1372,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    34,
+                    35,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::handle::encode(__dllgen_w, &file);
                         ::dllgen_runtime::marshal::in_buffer::encode(
@@ -1372,7 +1418,7 @@ mod __dllgen {
             let (__dllgen_ret, __dllgen_a_dest) = self
                 .client
                 .call(
-                    35,
+                    36,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::length::encode(
                             __dllgen_w,
@@ -1437,7 +1483,7 @@ mod __dllgen {
             let (__dllgen_ret, __dllgen_a_dest, __dllgen_o_sourceLen) = self
                 .client
                 .call(
-                    36,
+                    37,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::length::encode(
                             __dllgen_w,
@@ -1482,7 +1528,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    37,
+                    38,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::value::encode(__dllgen_w, &arg0);
                     },
@@ -1506,7 +1552,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    38,
+                    39,
                     |__dllgen_w| {},
                     |mut __dllgen_r| {
                         let __dllgen_ret: u32 = ::dllgen_runtime::marshal::value::decode(
@@ -1526,7 +1572,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    39,
+                    40,
                     |__dllgen_w| {},
                     |mut __dllgen_r| {
                         let __dllgen_ret: ::std::string::String = ::dllgen_runtime::marshal::ret_string::decode::<

@@ -27,7 +27,7 @@ mod __dllgen {
         unused_comparisons,
         unused_unsafe
     )]
-    const MODEL_HASH: u64 = 0x15612804abdcfb23;
+    const MODEL_HASH: u64 = 0x8a3cbb6df421426f;
     type __DllgenFn0 = unsafe extern "C" fn(u32, *const u8, u32) -> u32;
     type __DllgenFn1 = unsafe extern "C" fn(u32, u32, i32) -> u32;
     type __DllgenFn2 = unsafe extern "C" fn(u32, *const u8, u32) -> u32;
@@ -71,38 +71,43 @@ mod __dllgen {
         *mut ::core::ffi::c_void,
     ) -> u32;
     type __DllgenFn23 = unsafe extern "C" fn(*mut ::core::ffi::c_void) -> i32;
-    type __DllgenFn24 = unsafe extern "C" fn(*mut ::core::ffi::c_void) -> i32;
-    type __DllgenFn25 = unsafe extern "C" fn(
+    type __DllgenFn24 = unsafe extern "C" fn(
+        *mut ::core::ffi::c_void,
+        *mut u8,
+        i32,
+    ) -> *const u8;
+    type __DllgenFn25 = unsafe extern "C" fn(*mut ::core::ffi::c_void) -> i32;
+    type __DllgenFn26 = unsafe extern "C" fn(
         *const u8,
         *const u8,
     ) -> *mut ::core::ffi::c_void;
-    type __DllgenFn26 = unsafe extern "C" fn(*mut ::core::ffi::c_void, i32) -> i32;
-    type __DllgenFn27 = unsafe extern "C" fn(*mut ::core::ffi::c_void, *const u8) -> i32;
-    type __DllgenFn28 = unsafe extern "C" fn(
+    type __DllgenFn27 = unsafe extern "C" fn(*mut ::core::ffi::c_void, i32) -> i32;
+    type __DllgenFn28 = unsafe extern "C" fn(*mut ::core::ffi::c_void, *const u8) -> i32;
+    type __DllgenFn29 = unsafe extern "C" fn(
         *mut ::core::ffi::c_void,
         *mut u8,
         u32,
     ) -> i32;
-    type __DllgenFn29 = unsafe extern "C" fn(*mut ::core::ffi::c_void) -> i32;
-    type __DllgenFn30 = unsafe extern "C" fn(*mut ::core::ffi::c_void, i32, i32) -> i32;
+    type __DllgenFn30 = unsafe extern "C" fn(*mut ::core::ffi::c_void) -> i32;
     type __DllgenFn31 = unsafe extern "C" fn(*mut ::core::ffi::c_void, i32, i32) -> i32;
-    type __DllgenFn32 = unsafe extern "C" fn(*mut ::core::ffi::c_void) -> i32;
-    type __DllgenFn33 = unsafe extern "C" fn(i32, *mut ::core::ffi::c_void) -> i32;
-    type __DllgenFn34 = unsafe extern "C" fn(
+    type __DllgenFn32 = unsafe extern "C" fn(*mut ::core::ffi::c_void, i32, i32) -> i32;
+    type __DllgenFn33 = unsafe extern "C" fn(*mut ::core::ffi::c_void) -> i32;
+    type __DllgenFn34 = unsafe extern "C" fn(i32, *mut ::core::ffi::c_void) -> i32;
+    type __DllgenFn35 = unsafe extern "C" fn(
         *mut ::core::ffi::c_void,
         *const u8,
         u32,
     ) -> i32;
-    type __DllgenFn35 = unsafe extern "C" fn(*mut u8, *mut u32, *const u8, u32) -> i32;
-    type __DllgenFn36 = unsafe extern "C" fn(
+    type __DllgenFn36 = unsafe extern "C" fn(*mut u8, *mut u32, *const u8, u32) -> i32;
+    type __DllgenFn37 = unsafe extern "C" fn(
         *mut u8,
         *mut u32,
         *const u8,
         *mut u32,
     ) -> i32;
-    type __DllgenFn37 = unsafe extern "C" fn(i32) -> *const u8;
-    type __DllgenFn38 = unsafe extern "C" fn() -> u32;
-    type __DllgenFn39 = unsafe extern "C" fn() -> *const u8;
+    type __DllgenFn38 = unsafe extern "C" fn(i32) -> *const u8;
+    type __DllgenFn39 = unsafe extern "C" fn() -> u32;
+    type __DllgenFn40 = unsafe extern "C" fn() -> *const u8;
     struct __DllgenHost {
         __dllgen_library: ::dllgen_runtime::native::Dylib,
         __dllgen_f0: __DllgenFn0,
@@ -145,6 +150,7 @@ mod __dllgen {
         __dllgen_f37: __DllgenFn37,
         __dllgen_f38: __DllgenFn38,
         __dllgen_f39: __DllgenFn39,
+        __dllgen_f40: __DllgenFn40,
     }
     impl ::dllgen_runtime::Library for __DllgenHost {
         fn model_hash(&self) -> u64 {
@@ -1472,6 +1478,95 @@ mod __dllgen {
                 }
                 24 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
+                    let __dllgen_a_file = ::dllgen_runtime::marshal::handle::decode_c(
+                        &mut __dllgen_args,
+                        0,
+                        false,
+                    )?;
+                    let __dllgen_a_len: i32 = ::dllgen_runtime::marshal::length::decode(
+                        &mut __dllgen_args,
+                    )?;
+                    let mut __dllgen_a_buf = ::dllgen_runtime::marshal::out_buffer::storage::<
+                        u8,
+                    >(
+                        __dllgen_out,
+                        __dllgen_a_len as u64,
+                        ::dllgen_runtime::marshal::Units::Elements,
+                        1,
+                    )?;
+                    __dllgen_args.finish()?;
+                    ::dllgen_runtime::native::set_errno(0);
+                    ::dllgen_runtime::native::set_last_error(0);
+                    let __dllgen_ret = unsafe {
+                        #[cfg(target_arch = "x86")]
+                        let __dllgen_r = ::dllgen_runtime::native::Words::new()
+                            .push(
+                                ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_file),
+                            )
+                            .push(
+                                ::dllgen_runtime::marshal::out_buffer::ptr(
+                                    &mut __dllgen_a_buf,
+                                ),
+                            )
+                            .push(__dllgen_a_len)
+                            .call::<
+                                *const u8,
+                            >(
+                                self.__dllgen_f24 as *const ::core::ffi::c_void,
+                                ::dllgen_runtime::native::Pops::Caller,
+                                "`gzgets`",
+                            );
+                        #[cfg(not(target_arch = "x86"))]
+                        let __dllgen_r = ::core::result::Result::<
+                            _,
+                            ::dllgen_runtime::WireError,
+                        >::Ok(
+                            (self
+                                .__dllgen_f24)(
+                                ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_file),
+                                ::dllgen_runtime::marshal::out_buffer::ptr(
+                                    &mut __dllgen_a_buf,
+                                ),
+                                __dllgen_a_len,
+                            ),
+                        );
+                        __dllgen_r
+                    }?;
+                    let (__dllgen_errno, __dllgen_last_error) = (
+                        ::dllgen_runtime::native::errno(),
+                        ::dllgen_runtime::native::last_error(),
+                    );
+                    ::dllgen_runtime::marshal::handle::after_call(
+                        &__dllgen_a_file,
+                        0,
+                        false,
+                    );
+                    if let Some(__dllgen_status) = ::dllgen_runtime::marshal::error::check(
+                        __dllgen_out,
+                        __dllgen_ret,
+                        ::dllgen_runtime::marshal::error::Rule::Null,
+                        ::dllgen_runtime::marshal::error::Code::Return,
+                        __dllgen_errno,
+                        __dllgen_last_error,
+                    ) {
+                        return Ok(__dllgen_status);
+                    }
+                    ::dllgen_runtime::marshal::out_buffer::reply_into(
+                        __dllgen_out,
+                        &__dllgen_a_buf,
+                        __dllgen_ret,
+                        "`gzgets` parameter `buf`",
+                    )?;
+                    ::dllgen_runtime::marshal::out_buffer::reply(
+                        __dllgen_out,
+                        &mut __dllgen_a_buf,
+                        ::dllgen_runtime::marshal::out_buffer::Filled::Nul,
+                        "`gzgets` parameter `buf`",
+                    )?;
+                    Ok(::dllgen_runtime::Status::Ok)
+                }
+                25 => {
+                    let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let __dllgen_a_arg0 = ::dllgen_runtime::marshal::handle::decode_c(
                         &mut __dllgen_args,
                         0,
@@ -1489,7 +1584,7 @@ mod __dllgen {
                             .call::<
                                 i32,
                             >(
-                                self.__dllgen_f24 as *const ::core::ffi::c_void,
+                                self.__dllgen_f25 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
                                 "`gzoffset`",
                             );
@@ -1499,7 +1594,7 @@ mod __dllgen {
                             ::dllgen_runtime::WireError,
                         >::Ok(
                             (self
-                                .__dllgen_f24)(
+                                .__dllgen_f25)(
                                 ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_arg0),
                             ),
                         );
@@ -1527,7 +1622,7 @@ mod __dllgen {
                     ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                25 => {
+                26 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let __dllgen_a_arg0 = ::dllgen_runtime::marshal::in_string::decode::<
                         ::dllgen_runtime::marshal::Utf8,
@@ -1550,7 +1645,7 @@ mod __dllgen {
                             .call::<
                                 *mut ::core::ffi::c_void,
                             >(
-                                self.__dllgen_f25 as *const ::core::ffi::c_void,
+                                self.__dllgen_f26 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
                                 "`gzopen`",
                             );
@@ -1560,7 +1655,7 @@ mod __dllgen {
                             ::dllgen_runtime::WireError,
                         >::Ok(
                             (self
-                                .__dllgen_f25)(
+                                .__dllgen_f26)(
                                 ::dllgen_runtime::marshal::in_string::ptr(&__dllgen_a_arg0),
                                 ::dllgen_runtime::marshal::in_string::ptr(&__dllgen_a_arg1),
                             ),
@@ -1588,7 +1683,7 @@ mod __dllgen {
                     );
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                26 => {
+                27 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let __dllgen_a_file = ::dllgen_runtime::marshal::handle::decode_c(
                         &mut __dllgen_args,
@@ -1610,7 +1705,7 @@ mod __dllgen {
                             .call::<
                                 i32,
                             >(
-                                self.__dllgen_f26 as *const ::core::ffi::c_void,
+                                self.__dllgen_f27 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
                                 "`gzputc`",
                             );
@@ -1620,7 +1715,7 @@ mod __dllgen {
                             ::dllgen_runtime::WireError,
                         >::Ok(
                             (self
-                                .__dllgen_f26)(
+                                .__dllgen_f27)(
                                 ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_file),
                                 __dllgen_a_c,
                             ),
@@ -1635,7 +1730,7 @@ mod __dllgen {
                     ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                27 => {
+                28 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let __dllgen_a_file = ::dllgen_runtime::marshal::handle::decode_c(
                         &mut __dllgen_args,
@@ -1660,7 +1755,7 @@ mod __dllgen {
                             .call::<
                                 i32,
                             >(
-                                self.__dllgen_f27 as *const ::core::ffi::c_void,
+                                self.__dllgen_f28 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
                                 "`gzputs`",
                             );
@@ -1670,7 +1765,7 @@ mod __dllgen {
                             ::dllgen_runtime::WireError,
                         >::Ok(
                             (self
-                                .__dllgen_f27)(
+                                .__dllgen_f28)(
                                 ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_file),
                                 ::dllgen_runtime::marshal::in_string::ptr(&__dllgen_a_s),
                             ),
@@ -1699,7 +1794,7 @@ mod __dllgen {
                     ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                28 => {
+                29 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let __dllgen_a_file = ::dllgen_runtime::marshal::handle::decode_c(
                         &mut __dllgen_args,
@@ -1735,7 +1830,7 @@ mod __dllgen {
                             .call::<
                                 i32,
                             >(
-                                self.__dllgen_f28 as *const ::core::ffi::c_void,
+                                self.__dllgen_f29 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
                                 "`gzread`",
                             );
@@ -1745,7 +1840,7 @@ mod __dllgen {
                             ::dllgen_runtime::WireError,
                         >::Ok(
                             (self
-                                .__dllgen_f28)(
+                                .__dllgen_f29)(
                                 ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_file),
                                 ::dllgen_runtime::marshal::out_buffer::ptr(
                                     &mut __dllgen_a_buf,
@@ -1784,7 +1879,7 @@ mod __dllgen {
                     )?;
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                29 => {
+                30 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let __dllgen_a_file = ::dllgen_runtime::marshal::handle::decode_c(
                         &mut __dllgen_args,
@@ -1803,7 +1898,7 @@ mod __dllgen {
                             .call::<
                                 i32,
                             >(
-                                self.__dllgen_f29 as *const ::core::ffi::c_void,
+                                self.__dllgen_f30 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
                                 "`gzrewind`",
                             );
@@ -1813,7 +1908,7 @@ mod __dllgen {
                             ::dllgen_runtime::WireError,
                         >::Ok(
                             (self
-                                .__dllgen_f29)(
+                                .__dllgen_f30)(
                                 ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_file),
                             ),
                         );
@@ -1841,7 +1936,7 @@ mod __dllgen {
                     ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                30 => {
+                31 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let __dllgen_a_arg0 = ::dllgen_runtime::marshal::handle::decode_c(
                         &mut __dllgen_args,
@@ -1870,7 +1965,7 @@ mod __dllgen {
                             .call::<
                                 i32,
                             >(
-                                self.__dllgen_f30 as *const ::core::ffi::c_void,
+                                self.__dllgen_f31 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
                                 "`gzseek`",
                             );
@@ -1880,7 +1975,7 @@ mod __dllgen {
                             ::dllgen_runtime::WireError,
                         >::Ok(
                             (self
-                                .__dllgen_f30)(
+                                .__dllgen_f31)(
                                 ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_arg0),
                                 __dllgen_a_arg1,
                                 __dllgen_a_arg2,
@@ -1910,7 +2005,7 @@ mod __dllgen {
                     ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                31 => {
+                32 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let __dllgen_a_file = ::dllgen_runtime::marshal::handle::decode_c(
                         &mut __dllgen_args,
@@ -1939,7 +2034,7 @@ mod __dllgen {
                             .call::<
                                 i32,
                             >(
-                                self.__dllgen_f31 as *const ::core::ffi::c_void,
+                                self.__dllgen_f32 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
                                 "`gzsetparams`",
                             );
@@ -1949,7 +2044,7 @@ mod __dllgen {
                             ::dllgen_runtime::WireError,
                         >::Ok(
                             (self
-                                .__dllgen_f31)(
+                                .__dllgen_f32)(
                                 ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_file),
                                 __dllgen_a_level,
                                 __dllgen_a_strategy,
@@ -1979,7 +2074,7 @@ mod __dllgen {
                     ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                32 => {
+                33 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let __dllgen_a_arg0 = ::dllgen_runtime::marshal::handle::decode_c(
                         &mut __dllgen_args,
@@ -1998,7 +2093,7 @@ mod __dllgen {
                             .call::<
                                 i32,
                             >(
-                                self.__dllgen_f32 as *const ::core::ffi::c_void,
+                                self.__dllgen_f33 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
                                 "`gztell`",
                             );
@@ -2008,7 +2103,7 @@ mod __dllgen {
                             ::dllgen_runtime::WireError,
                         >::Ok(
                             (self
-                                .__dllgen_f32)(
+                                .__dllgen_f33)(
                                 ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_arg0),
                             ),
                         );
@@ -2036,7 +2131,7 @@ mod __dllgen {
                     ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                33 => {
+                34 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let __dllgen_a_c: i32 = ::dllgen_runtime::marshal::value::decode_c(
                         &mut __dllgen_args,
@@ -2058,7 +2153,7 @@ mod __dllgen {
                             .call::<
                                 i32,
                             >(
-                                self.__dllgen_f33 as *const ::core::ffi::c_void,
+                                self.__dllgen_f34 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
                                 "`gzungetc`",
                             );
@@ -2068,7 +2163,7 @@ mod __dllgen {
                             ::dllgen_runtime::WireError,
                         >::Ok(
                             (self
-                                .__dllgen_f33)(
+                                .__dllgen_f34)(
                                 __dllgen_a_c,
                                 ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_file),
                             ),
@@ -2083,7 +2178,7 @@ mod __dllgen {
                     ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                34 => {
+                35 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let __dllgen_a_file = ::dllgen_runtime::marshal::handle::decode_c(
                         &mut __dllgen_args,
@@ -2116,7 +2211,7 @@ mod __dllgen {
                             .call::<
                                 i32,
                             >(
-                                self.__dllgen_f34 as *const ::core::ffi::c_void,
+                                self.__dllgen_f35 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
                                 "`gzwrite`",
                             );
@@ -2126,7 +2221,7 @@ mod __dllgen {
                             ::dllgen_runtime::WireError,
                         >::Ok(
                             (self
-                                .__dllgen_f34)(
+                                .__dllgen_f35)(
                                 ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_file),
                                 ::dllgen_runtime::marshal::in_buffer::ptr(&__dllgen_a_buf),
                                 __dllgen_a_len,
@@ -2142,7 +2237,7 @@ mod __dllgen {
                     ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                35 => {
+                36 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let (mut __dllgen_a_destLen, __dllgen_g_destLen): (u32, u64) = ::dllgen_runtime::marshal::inout_length::decode(
                         &mut __dllgen_args,
@@ -2188,7 +2283,7 @@ mod __dllgen {
                             .call::<
                                 i32,
                             >(
-                                self.__dllgen_f35 as *const ::core::ffi::c_void,
+                                self.__dllgen_f36 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
                                 "`uncompress`",
                             );
@@ -2198,7 +2293,7 @@ mod __dllgen {
                             ::dllgen_runtime::WireError,
                         >::Ok(
                             (self
-                                .__dllgen_f35)(
+                                .__dllgen_f36)(
                                 ::dllgen_runtime::marshal::out_buffer::ptr(
                                     &mut __dllgen_a_dest,
                                 ),
@@ -2236,7 +2331,7 @@ mod __dllgen {
                     )?;
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                36 => {
+                37 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let (mut __dllgen_a_destLen, __dllgen_g_destLen): (u32, u64) = ::dllgen_runtime::marshal::inout_length::decode(
                         &mut __dllgen_args,
@@ -2282,7 +2377,7 @@ mod __dllgen {
                             .call::<
                                 i32,
                             >(
-                                self.__dllgen_f36 as *const ::core::ffi::c_void,
+                                self.__dllgen_f37 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
                                 "`uncompress2`",
                             );
@@ -2292,7 +2387,7 @@ mod __dllgen {
                             ::dllgen_runtime::WireError,
                         >::Ok(
                             (self
-                                .__dllgen_f36)(
+                                .__dllgen_f37)(
                                 ::dllgen_runtime::marshal::out_buffer::ptr(
                                     &mut __dllgen_a_dest,
                                 ),
@@ -2335,7 +2430,7 @@ mod __dllgen {
                     )?;
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                37 => {
+                38 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let __dllgen_a_arg0: i32 = ::dllgen_runtime::marshal::value::decode_c(
                         &mut __dllgen_args,
@@ -2351,7 +2446,7 @@ mod __dllgen {
                             .call::<
                                 *const u8,
                             >(
-                                self.__dllgen_f37 as *const ::core::ffi::c_void,
+                                self.__dllgen_f38 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
                                 "`zError`",
                             );
@@ -2359,7 +2454,7 @@ mod __dllgen {
                         let __dllgen_r = ::core::result::Result::<
                             _,
                             ::dllgen_runtime::WireError,
-                        >::Ok((self.__dllgen_f37)(__dllgen_a_arg0));
+                        >::Ok((self.__dllgen_f38)(__dllgen_a_arg0));
                         __dllgen_r
                     }?;
                     let (__dllgen_errno, __dllgen_last_error) = (
@@ -2383,7 +2478,7 @@ mod __dllgen {
                     };
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                38 => {
+                39 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     __dllgen_args.finish()?;
                     let __dllgen_ret = unsafe {
@@ -2392,7 +2487,7 @@ mod __dllgen {
                             .call::<
                                 u32,
                             >(
-                                self.__dllgen_f38 as *const ::core::ffi::c_void,
+                                self.__dllgen_f39 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
                                 "`zlibCompileFlags`",
                             );
@@ -2400,13 +2495,13 @@ mod __dllgen {
                         let __dllgen_r = ::core::result::Result::<
                             _,
                             ::dllgen_runtime::WireError,
-                        >::Ok((self.__dllgen_f38)());
+                        >::Ok((self.__dllgen_f39)());
                         __dllgen_r
                     }?;
                     ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                39 => {
+                40 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     __dllgen_args.finish()?;
                     ::dllgen_runtime::native::set_errno(0);
@@ -2417,7 +2512,7 @@ mod __dllgen {
                             .call::<
                                 *const u8,
                             >(
-                                self.__dllgen_f39 as *const ::core::ffi::c_void,
+                                self.__dllgen_f40 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
                                 "`zlibVersion`",
                             );
@@ -2425,7 +2520,7 @@ mod __dllgen {
                         let __dllgen_r = ::core::result::Result::<
                             _,
                             ::dllgen_runtime::WireError,
-                        >::Ok((self.__dllgen_f39)());
+                        >::Ok((self.__dllgen_f40)());
                         __dllgen_r
                     }?;
                     let (__dllgen_errno, __dllgen_last_error) = (
@@ -2485,6 +2580,7 @@ mod __dllgen {
                         "gzfread",
                         "gzfwrite",
                         "gzgetc",
+                        "gzgets",
                         "gzoffset",
                         "gzopen",
                         "gzputc",
@@ -2665,6 +2761,10 @@ mod __dllgen {
                     __dllgen_f39: ::core::mem::transmute::<
                         *const ::core::ffi::c_void,
                         __DllgenFn39,
+                    >(symbols.next().unwrap_or(::core::ptr::null())),
+                    __dllgen_f40: ::core::mem::transmute::<
+                        *const ::core::ffi::c_void,
+                        __DllgenFn40,
                     >(symbols.next().unwrap_or(::core::ptr::null())),
                     __dllgen_library: library,
                 }

@@ -10,7 +10,7 @@ mod __dllgen {
     #![allow(clippy::all, unused_imports, unused_mut, unused_variables, non_snake_case)]
     pub use ::dllgen_runtime::{Config, Error, HostPath};
     /// The hash of the model both sides were generated from; the host refuses any other.
-    pub const MODEL_HASH: u64 = 0x1937e0ab3f917058;
+    pub const MODEL_HASH: u64 = 0x46511e680cabd77a;
     /// The host executable's file name.
     pub const HOST_EXE: &str = if cfg!(windows) {
         "zlib-win-host.exe"
@@ -983,12 +983,58 @@ mod __dllgen {
                 )?;
             Ok(__dllgen_ret)
         }
+        /// Compress and write the given null-terminated string s to file, excluding
+        /// the terminating null character.
+        ///
+        /// gzputs returns the number of characters written, or -1 in case of error.
+        pub fn gzgets(
+            &self,
+            file: GzFile,
+            buf_capacity: usize,
+        ) -> ::core::result::Result<(usize, ::std::string::String), Error> {
+            let __dllgen_a_len: u64 = ::dllgen_runtime::marshal::length::of(
+                &buf_capacity,
+                ::dllgen_runtime::marshal::Units::Elements,
+                1,
+            );
+            let __dllgen_c_buf: u64 = __dllgen_a_len as u64;
+            let (__dllgen_ret, __dllgen_a_buf) = self
+                .client
+                .call(
+                    24,
+                    |__dllgen_w| {
+                        ::dllgen_runtime::marshal::handle::encode(__dllgen_w, &file);
+                        ::dllgen_runtime::marshal::length::encode(
+                            __dllgen_w,
+                            __dllgen_a_len,
+                        );
+                    },
+                    |mut __dllgen_r| {
+                        let __dllgen_ret: usize = ::dllgen_runtime::marshal::out_buffer::decode_into(
+                            &mut __dllgen_r,
+                            __dllgen_c_buf,
+                            ::dllgen_runtime::marshal::Units::Elements,
+                            1,
+                        )?;
+                        let __dllgen_a_buf: ::std::string::String = ::dllgen_runtime::marshal::out_buffer::decode(
+                            &mut __dllgen_r,
+                            __dllgen_c_buf,
+                            ::dllgen_runtime::marshal::Units::Elements,
+                            1,
+                        )?;
+                        __dllgen_r.finish()?;
+                        Ok((__dllgen_ret, __dllgen_a_buf))
+                    },
+                    &mut ::dllgen_runtime::marshal::callback::none,
+                )?;
+            Ok((__dllgen_ret, __dllgen_a_buf))
+        }
         /// Calls `gzoffset`.
         pub fn gzoffset(&self, arg0: GzFile) -> ::core::result::Result<i32, Error> {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    24,
+                    25,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::handle::encode(__dllgen_w, &arg0);
                     },
@@ -1012,7 +1058,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    25,
+                    26,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::in_string::encode::<
                             ::dllgen_runtime::marshal::Utf8,
@@ -1050,7 +1096,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    26,
+                    27,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::handle::encode(__dllgen_w, &file);
                         ::dllgen_runtime::marshal::value::encode(__dllgen_w, &c);
@@ -1085,7 +1131,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    27,
+                    28,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::handle::encode(__dllgen_w, &file);
                         ::dllgen_runtime::marshal::in_string::encode::<
@@ -1124,7 +1170,7 @@ mod __dllgen {
             let (__dllgen_a_buf,) = self
                 .client
                 .call(
-                    28,
+                    29,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::handle::encode(__dllgen_w, &file);
                         ::dllgen_runtime::marshal::length::encode(
@@ -1167,7 +1213,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    29,
+                    30,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::handle::encode(__dllgen_w, &file);
                     },
@@ -1192,7 +1238,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    30,
+                    31,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::handle::encode(__dllgen_w, &arg0);
                         ::dllgen_runtime::marshal::value::encode(__dllgen_w, &arg1);
@@ -1230,7 +1276,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    31,
+                    32,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::handle::encode(__dllgen_w, &file);
                         ::dllgen_runtime::marshal::value::encode(__dllgen_w, &level);
@@ -1252,7 +1298,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    32,
+                    33,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::handle::encode(__dllgen_w, &arg0);
                     },
@@ -1280,7 +1326,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    33,
+                    34,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::value::encode(__dllgen_w, &c);
                         ::dllgen_runtime::marshal::handle::encode(__dllgen_w, &file);
@@ -1330,7 +1376,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    34,
+                    35,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::handle::encode(__dllgen_w, &file);
                         ::dllgen_runtime::marshal::in_buffer::encode(
@@ -1376,7 +1422,7 @@ mod __dllgen {
             let (__dllgen_ret, __dllgen_a_dest) = self
                 .client
                 .call(
-                    35,
+                    36,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::length::encode(
                             __dllgen_w,
@@ -1441,7 +1487,7 @@ mod __dllgen {
             let (__dllgen_ret, __dllgen_a_dest, __dllgen_o_sourceLen) = self
                 .client
                 .call(
-                    36,
+                    37,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::length::encode(
                             __dllgen_w,
@@ -1486,7 +1532,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    37,
+                    38,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::value::encode(__dllgen_w, &arg0);
                     },
@@ -1510,7 +1556,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    38,
+                    39,
                     |__dllgen_w| {},
                     |mut __dllgen_r| {
                         let __dllgen_ret: u32 = ::dllgen_runtime::marshal::value::decode(
@@ -1530,7 +1576,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    39,
+                    40,
                     |__dllgen_w| {},
                     |mut __dllgen_r| {
                         let __dllgen_ret: ::std::string::String = ::dllgen_runtime::marshal::ret_string::decode::<

@@ -40,6 +40,61 @@ pub fn storage<T: CElem>(
     Ok(v)
 }
 
+/// Host: where a result pointing into the buffer points, in elements from its start
+/// (`gzgets` returns its `buf`): NULL is absent; a pointer outside the capacity, or
+/// between elements, is refused (the library returned something else).
+pub fn reply_into<S: DerefMut<Target = [T]>, T>(
+    out: &mut Writer,
+    v: &Out<S>,
+    returned: *const T,
+    what: &'static str,
+) -> Result<(), WireError> {
+    if returned.is_null() {
+        out.u8(0);
+        return Ok(());
+    }
+    let size = std::mem::size_of::<T>().max(1);
+    let offset = (returned as usize).wrapping_sub(v.store.as_ptr() as usize);
+    if offset % size != 0 || offset / size > v.capacity {
+        return Err(WireError::OutsideBuffer { what });
+    }
+    out.u8(1).u64((offset / size) as u64);
+    Ok(())
+}
+
+/// Client: reads what [`reply_into`] wrote, bounded by the capacity asked for.
+pub fn decode_into<R: FromOffset>(
+    r: &mut Reader<'_>,
+    capacity: u64,
+    units: Units,
+    elem_size: u64,
+) -> Result<R, WireError> {
+    let max = units.elements_for(capacity, elem_size)? as u64;
+    let got = super::optional::get(r, true, |r| r.u64())?;
+    if let Some(o) = got.filter(|o| *o > max) {
+        return Err(WireError::OverCapacity { len: o, max, unit: "elements (a returned offset)" });
+    }
+    Ok(R::from_offset(got.map(|o| o as usize)))
+}
+
+/// What the client gets for a result pointing into a buffer: `Option<usize>`, or `usize`
+/// when NULL is an error (the error rule answers before this is read).
+pub trait FromOffset {
+    fn from_offset(o: Option<usize>) -> Self;
+}
+
+impl FromOffset for Option<usize> {
+    fn from_offset(o: Option<usize>) -> Self {
+        o
+    }
+}
+
+impl FromOffset for usize {
+    fn from_offset(o: Option<usize>) -> Self {
+        o.unwrap_or(0)
+    }
+}
+
 /// Host: what the library gets.
 pub fn ptr<S: DerefMut<Target = [T]>, T>(v: &mut Out<S>) -> *mut T {
     v.store.as_mut_ptr()

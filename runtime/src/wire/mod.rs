@@ -201,6 +201,11 @@ pub enum WireError {
         /// Its arguments' bytes.
         given: u32,
     },
+    /// A result that should point into a buffer the call passed points elsewhere.
+    OutsideBuffer {
+        /// The function and parameter.
+        what: &'static str,
+    },
     /// The operating system's error.
     Io(io::Error),
 }
@@ -246,6 +251,10 @@ impl fmt::Display for WireError {
                     ),
                 }
             }
+            WireError::OutsideBuffer { what } => write!(
+                f,
+                "the library returned a pointer outside {what}, where the spec says its result points into it"
+            ),
             WireError::Io(e) => write!(f, "{e}"),
         }
     }

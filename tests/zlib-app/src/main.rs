@@ -42,6 +42,7 @@ struct Native {
     gzwrite: extern "C" fn(*mut c_void, *const u8, u32) -> i32,
     gzclose: extern "C" fn(*mut c_void) -> i32,
     gzfread: extern "C" fn(*mut u8, usize, usize, *mut c_void) -> usize,
+    gzgets: extern "C" fn(*mut c_void, *mut c_char, i32) -> *mut c_char,
 }
 
 impl Native {
@@ -66,6 +67,7 @@ impl Native {
             gzwrite: d.sym("gzwrite"),
             gzclose: d.sym("gzclose"),
             gzfread: d.sym("gzfread"),
+            gzgets: d.sym("gzgets"),
         }
     }
 
@@ -316,6 +318,32 @@ fn main() {
             break;
         }
     }
+    assert_eq!((z.gzclose(f).unwrap(), (native.gzclose)(nf)), (0, 0));
+
+    // Lines: gzgets returns its buffer (an offset of 0 here) or NULL at the end; lines
+    // longer than the buffer come in pieces, as natively.
+    let lines: String = (0..200).map(|i| format!("line {i}: {}\n", "x".repeat(i % 37))).collect();
+    native.gz_write_all(theirs, lines.as_bytes());
+    let (f, nf) = (z.gzopen(theirs, "rb").unwrap(), native.gz_open(theirs, "rb"));
+    let mut count = 0;
+    loop {
+        let mut buf = vec![0u8; 24];
+        let p = (native.gzgets)(nf, buf.as_mut_ptr().cast(), 24);
+        match z.gzgets(f, 24) {
+            Ok((offset, line)) => {
+                assert_eq!(p.cast::<u8>(), buf.as_mut_ptr(), "natively the buffer too");
+                assert_eq!(offset, 0);
+                assert_eq!(line, Native::text(buf.as_ptr().cast()));
+                count += 1;
+            }
+            Err(Error::Library(0)) => {
+                assert!(p.is_null(), "both at the end");
+                break;
+            }
+            Err(e) => panic!("gzgets: {e}"),
+        }
+    }
+    assert!(count > 200, "{count} pieces");
     assert_eq!((z.gzclose(f).unwrap(), (native.gzclose)(nf)), (0, 0));
     let _ = std::fs::remove_dir_all(&dir);
     println!("ok: gz files");

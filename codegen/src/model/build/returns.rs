@@ -33,6 +33,7 @@ impl<'a> Builder<'a> {
                     Some(Return::Handle { handle: h.value.clone() })
                 }
                 spec::ReturnSpec::Buffer { len } => self.returned_buffer(f, len),
+                spec::ReturnSpec::Into(param) => self.returned_into(f, fspec, param),
             };
         }
         if matches!(self.header.resolve(&f.ret), CType::Void) {
@@ -107,6 +108,50 @@ impl<'a> Builder<'a> {
             return None;
         };
         Some(Return::Buffer { element, len: RetLen::Const(len) })
+    }
+
+    /// A result pointing into the out-buffer `param`: the pointer's target type must be the
+    /// buffer's element type.
+    fn returned_into(
+        &mut self,
+        f: &header::Function,
+        fspec: Option<&spec::FunctionSpec>,
+        param: &Spanned<String>,
+    ) -> Option<Return> {
+        let said = fspec.and_then(|s| s.params.get(&param.value)).map(|p| &p.value.kind);
+        let Some(p) = f.params.iter().find(|p| p.name == param.value) else {
+            let d = self.at_spec(param.pos, format!("`{}` has no parameter `{}`", f.name, param.value));
+            if let Some(s) = did_you_mean(&param.value, f.params.iter().map(|p| p.name.as_str())) {
+                d.hint = Some(format!("did you mean `{s}`?"));
+            }
+            return None;
+        };
+        if !matches!(said, Some(ParamKind::OutBuffer { .. })) {
+            self.at_spec(
+                param.pos,
+                format!("`{}`'s result points into `{}`, which must be an `out_buffer`", f.name, p.name),
+            );
+            return None;
+        }
+        let pointee = |b: &Self, t: &CType| match b.header.resolve(t) {
+            CType::Pointer { pointee, .. } => Some(b.header.resolve(pointee).clone()),
+            _ => None,
+        };
+        let (r, q) = (pointee(self, &f.ret), pointee(self, &p.ty));
+        if r.is_none() || r != q {
+            self.at_spec(
+                param.pos,
+                format!(
+                    "`{}` returns {}, not a pointer to `{}`'s elements ({})",
+                    f.name,
+                    describe(&f.ret),
+                    p.name,
+                    describe(&p.ty)
+                ),
+            );
+            return None;
+        }
+        Some(Return::Into { param: p.name.clone() })
     }
 
     /// `name(args)` as a returned buffer's length: a function of the library taking some of
@@ -230,7 +275,10 @@ impl<'a> Builder<'a> {
                 _ => return Some(None),
             },
         };
-        let pointer = matches!(ret, Return::String { .. } | Return::Handle { .. } | Return::Buffer { .. });
+        let pointer = matches!(
+            ret,
+            Return::String { .. } | Return::Handle { .. } | Return::Buffer { .. } | Return::Into { .. }
+        );
         let null = rule.when == spec::ErrorWhen::Null;
         let fits = if null { pointer } else { integer_return(ret) };
         if !fits {
