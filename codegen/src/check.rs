@@ -64,6 +64,17 @@ pub fn check(path: &Path) -> Result<Checked, Diagnostics> {
         defines: spec.defines.clone(),
         target,
         expressions: spec.expressions(),
+        system: spec.system_headers,
+        constants: {
+            let c = &spec.constants;
+            let globs =
+                |g: &[crate::spec::Spanned<String>]| g.iter().map(|g| g.value.clone()).collect::<Vec<_>>();
+            if c.none {
+                (Vec::new(), vec!["*".to_string()])
+            } else {
+                (globs(&c.include), globs(&c.exclude))
+            }
+        },
     };
     let at_header = |index: usize, message: String| {
         let pos = spec.headers.get(index).map(|h| h.pos).unwrap_or_default();

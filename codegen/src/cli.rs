@@ -439,6 +439,8 @@ impl HeaderArgs {
             defines: self.defines.clone(),
             target,
             expressions: Vec::new(),
+            system: false,
+            constants: (Vec::new(), Vec::new()),
         };
         crate::header::parse(&options).map_err(|err| {
             eprintln!("dllgen: error: the header could not be parsed:\n{err}");

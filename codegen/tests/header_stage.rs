@@ -9,13 +9,7 @@ fn fixtures_src() -> PathBuf {
 }
 
 fn try_parse(file: PathBuf, target: Target) -> Result<Header, HeaderError> {
-    header::parse(&Options {
-        headers: vec![file],
-        include_dirs: vec![],
-        defines: vec![],
-        target,
-        expressions: vec![],
-    })
+    header::parse(&Options::new(vec![file], target))
 }
 
 fn parse(file: &str, target: Target) -> Header {
@@ -208,23 +202,30 @@ fn macros_and_enum_constants_get_the_values_clang_gives_them() {
 #[test]
 fn spec_expressions_are_evaluated_after_the_headers_or_say_why_not() {
     use dllgen::header::ConstValue;
-    let h = header::parse(&Options {
-        headers: vec![fixtures_src().join("constants.h")],
-        include_dirs: vec![],
-        defines: vec![],
-        target: Target::Windows32,
-        expressions: vec![
-            "sizeof(struct cx_pair)".into(),
-            "CX_VERSION".into(),
-            "no_such_thing".into(),
-            "CX_TRANSIENT".into(),
-        ],
-    })
-    .unwrap();
+    let mut options = Options::new(vec![fixtures_src().join("constants.h")], Target::Windows32);
+    options.expressions =
+        ["sizeof(struct cx_pair)", "CX_VERSION", "no_such_thing", "CX_TRANSIENT"].map(String::from).to_vec();
+    let h = header::parse(&options).unwrap();
     // mingw i686: double is 8-aligned in structs.
     assert_eq!(h.expressions["sizeof(struct cx_pair)"].as_ref().unwrap().int(), Some(16));
     assert_eq!(h.expressions["CX_VERSION"], Ok(ConstValue::Str { bytes: b"cx-1.2.13".to_vec() }));
     assert_eq!(h.expressions["CX_TRANSIENT"], Ok(ConstValue::Pointer { address: 0xFFFF_FFFF }));
     let why = h.expressions["no_such_thing"].as_ref().unwrap_err();
     assert!(why.contains("no_such_thing"), "{why}");
+}
+
+#[test]
+fn system_headers_give_functions_and_the_constants_named_only_when_asked() {
+    let file = fixtures_src().join("winapi.h");
+    let plain = header::parse(&Options::new(vec![file.clone()], Target::Windows32)).unwrap();
+    assert!(plain.function("CloseHandle").is_none(), "not from <windows.h> by default");
+    assert!(plain.constants.iter().all(|c| c.name != "INVALID_HANDLE_VALUE"));
+    let mut options = Options::new(vec![file], Target::Windows32);
+    options.system = true;
+    options.constants = (vec!["INVALID_HANDLE_VALUE".into(), "GENERIC_*".into()], vec!["GENERIC_ALL".into()]);
+    let h = header::parse(&options).unwrap();
+    assert!(h.function("CloseHandle").is_some());
+    let names: Vec<&str> = h.constants.iter().map(|c| c.name.as_str()).collect();
+    assert!(names.contains(&"INVALID_HANDLE_VALUE") && names.contains(&"GENERIC_READ"), "{names:?}");
+    assert!(!names.contains(&"GENERIC_ALL") && !names.contains(&"MAX_PATH"), "{names:?}");
 }

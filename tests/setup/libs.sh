@@ -50,4 +50,11 @@ for arch in win32:i686 win64:x86_64; do
     mkdir -p "$(dirname "$dst")" && cp "$src" "$dst"
   fi
 done
+# kernel32.dll (Wine's 32-bit build, from the prefix wine.sh made): specs/kernel32.yaml
+# reads its export table.
+mkdir -p "$real/win32"
+k32="$WINEPREFIX/drive_c/windows/syswow64/kernel32.dll"
+if [ ! -f "$real/win32/kernel32.dll" ] || ! cmp -s "$k32" "$real/win32/kernel32.dll"; then
+  cp "$k32" "$real/win32/kernel32.dll"
+fi
 [ -L "$link" ] || ln -sfn "$real" "$link"

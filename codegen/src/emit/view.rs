@@ -634,13 +634,26 @@ pub fn build(m: &Model, spec_file: &str) -> Result<Crates, Unsupported> {
         }
         let params: Vec<Param> = (0..f.params.len()).map(|p| kinds::param(f, p, i as u32, &mut cx)).collect();
         let ret = ret(f, i, &params, &mut cx);
-        // A handle result is NULL only on failure (SCHEMA), even without an error rule.
-        let error = f.error.as_ref().map(error_view).or_else(|| {
+        // A handle result is NULL only on failure (SCHEMA), even without an error rule; so
+        // is one of the handle's invalid values (`INVALID_HANDLE_VALUE`).
+        let mut error = f.error.as_ref().map(error_view).or_else(|| {
             matches!(ret.kind, RetKind::Handle { .. }).then(|| ErrorView {
                 rule: format!("{RT}::marshal::error::Rule::Null"),
                 code: code("Return"),
             })
         });
+        let invalid = match &f.ret {
+            Return::Handle { handle } => {
+                m.handles.iter().find(|h| h.name == *handle).map(|h| h.invalid.clone())
+            }
+            _ => None,
+        };
+        if let (Some(e), Some(invalid)) = (error.as_mut(), invalid.filter(|v| !v.is_empty())) {
+            if e.rule.ends_with("Rule::Null") {
+                let values: Vec<String> = invalid.iter().map(|a| format!("{a:#x}")).collect();
+                e.rule = format!("{RT}::marshal::error::Rule::NullOr(&[{}])", values.join(", "));
+            }
+        }
         if let RetKind::Value { rust } = &ret.kind {
             if cx.packed.contains(rust) {
                 cx.unsupported.push(format!(

@@ -82,14 +82,17 @@ pub(super) struct Candidate {
 
 /// The object-like macro definitions among `cursors` (the translation unit's top level,
 /// with the preprocessing record) whose body could be an expression.
-pub(super) fn macros(cursors: &[Cursor], skip: impl Fn(&Cursor) -> bool) -> Vec<Candidate> {
+pub(super) fn macros(
+    cursors: &[Cursor],
+    skip: impl Fn(&Cursor) -> bool,
+    wanted: impl Fn(&str, bool) -> bool,
+) -> Vec<Candidate> {
     let mut found: BTreeMap<String, Candidate> = BTreeMap::new();
     for c in cursors {
-        if c.kind() != CXCursor_MacroDefinition
-            || c.in_system_header()
-            || skip(c)
-            || c.is_macro_function_like()
-        {
+        if c.kind() != CXCursor_MacroDefinition || skip(c) || c.is_macro_function_like() {
+            continue;
+        }
+        if !wanted(&c.spelling(), c.in_system_header()) {
             continue;
         }
         // Predefined and command-line macros are written in no file.
@@ -286,12 +289,17 @@ pub(super) fn probe(
 
 /// The enum constants declared at the top level of the headers (named enums, anonymous
 /// ones, and those of `typedef enum {...} name;`), typed as their enum.
-pub(super) fn enum_constants(cursors: &[Cursor], skip: impl Fn(&Cursor) -> bool) -> Vec<Constant> {
+pub(super) fn enum_constants(
+    cursors: &[Cursor],
+    skip: impl Fn(&Cursor) -> bool,
+    wanted: impl Fn(&str, bool) -> bool,
+) -> Vec<Constant> {
     let mut out = Vec::new();
     for c in cursors {
-        if c.kind() != CXCursor_EnumDecl || c.in_system_header() || skip(c) {
+        if c.kind() != CXCursor_EnumDecl || skip(c) {
             continue;
         }
+        let system = c.in_system_header();
         let ty = c.enum_type().canonical();
         let Some(bytes) = ty.size().and_then(|b| u8::try_from(b).ok()) else { continue };
         let signed = !matches!(
@@ -299,7 +307,7 @@ pub(super) fn enum_constants(cursors: &[Cursor], skip: impl Fn(&Cursor) -> bool)
             CXType_UInt | CXType_ULong | CXType_ULongLong | CXType_UShort | CXType_UChar | CXType_Char_U
         );
         for k in c.children() {
-            if k.kind() == CXCursor_EnumConstantDecl {
+            if k.kind() == CXCursor_EnumConstantDecl && wanted(&k.spelling(), system) {
                 out.push(Constant {
                     name: k.spelling(),
                     value: ConstValue::Int { bits: k.enum_value() as u64, bytes, signed },

@@ -169,8 +169,9 @@ pub fn parse(options: &Options) -> Result<Header, HeaderError> {
     let mut variables: BTreeMap<String, Variable> = BTreeMap::new();
     let top = tu.cursor().children();
     let ours = |c: &Cursor| matches!(c.location().file.as_deref(), Some(f) if f == Path::new(UMBRELLA) || f == Path::new(SAL_PRELUDE));
-    let candidates = constants::macros(&top, ours);
-    let mut enum_constants = constants::enum_constants(&top, ours);
+    let candidates = constants::macros(&top, ours, |name, system| options.wants_constant(name, system));
+    let mut enum_constants =
+        constants::enum_constants(&top, ours, |name, system| options.wants_constant(name, system));
     let probed = if candidates.is_empty() && options.expressions.is_empty() {
         constants::Probed { constants: Vec::new(), expressions: BTreeMap::new() }
     } else {
@@ -191,7 +192,9 @@ pub fn parse(options: &Options) -> Result<Header, HeaderError> {
         all.insert(c.name.clone(), c);
     }
     for c in top {
-        if c.in_system_header() || c.location().file.as_deref() == Some(Path::new(UMBRELLA)) {
+        if (c.in_system_header() && !options.system)
+            || c.location().file.as_deref() == Some(Path::new(UMBRELLA))
+        {
             continue;
         }
         match c.kind() {

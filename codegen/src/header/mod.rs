@@ -49,6 +49,35 @@ pub struct Options {
     pub target: Target,
     /// C constant expressions to evaluate after the headers (the spec's `fixed:` values).
     pub expressions: Vec<String>,
+    /// Also take functions (and the constants `constants` names) from system headers: a
+    /// system library such as kernel32.dll, declared by `<windows.h>`.
+    pub system: bool,
+    /// Which macros and enum constants to evaluate: globs to include (empty: all of the
+    /// headers' own, none of the system headers') and to exclude.
+    pub constants: (Vec<String>, Vec<String>),
+}
+
+impl Options {
+    /// Options for `headers` on `target`, with nothing else.
+    pub fn new(headers: Vec<PathBuf>, target: Target) -> Options {
+        Options {
+            headers,
+            include_dirs: Vec::new(),
+            defines: Vec::new(),
+            target,
+            expressions: Vec::new(),
+            system: false,
+            constants: (Vec::new(), Vec::new()),
+        }
+    }
+
+    /// Whether the constant `name` (declared in a system header or not) is wanted.
+    pub(crate) fn wants_constant(&self, name: &str, system: bool) -> bool {
+        let (include, exclude) = &self.constants;
+        let included =
+            if include.is_empty() { !system } else { include.iter().any(|g| crate::glob(g, name)) };
+        included && !exclude.iter().any(|g| crate::glob(g, name))
+    }
 }
 
 /// Where a declaration is written.

@@ -490,6 +490,10 @@ pub struct Handle {
     pub c_type: String,
     /// The functions that close it.
     pub close: Vec<String>,
+    /// Values besides NULL that mean "no handle" (`INVALID_HANDLE_VALUE`): a function
+    /// returning one has failed.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub invalid: Vec<u32>,
 }
 
 /// A struct crossing the boundary, with its layout on the 32-bit target.

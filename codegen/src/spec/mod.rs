@@ -51,6 +51,8 @@ pub struct Spec {
     pub calling_convention: Option<Spanned<Convention>>,
     /// Whether the library may be called from several threads at once.
     pub thread_safe: bool,
+    /// Take declarations from system headers too (a system library: kernel32.dll).
+    pub system_headers: bool,
     /// The generated client's per-call timeout in milliseconds (`None`: no limit).
     pub timeout_ms: Option<u64>,
     /// Export globs to include (empty: all).
@@ -84,6 +86,7 @@ impl Spec {
                 ParamKind::Fixed(Some(e)) => Some(e.value.clone()),
                 _ => None,
             })
+            .chain(self.handles.values().flat_map(|h| h.value.invalid.iter().map(|e| e.value.clone())))
             .collect();
         set.into_iter().collect()
     }
@@ -295,6 +298,8 @@ pub struct HandleSpec {
     pub c_type: Spanned<String>,
     /// The functions that close it (`close: f`, or a list: `gzclose`, `gzclose_r`...).
     pub close: Vec<Spanned<String>>,
+    /// C constant expressions for values besides NULL that are no handle.
+    pub invalid: Vec<Spanned<String>>,
 }
 
 /// Semantics of a struct's pointer fields.

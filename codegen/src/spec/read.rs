@@ -92,6 +92,7 @@ const TOP: &[&str] = &[
     "defines",
     "calling_convention",
     "thread_safe",
+    "system_headers",
     "timeout",
     "exports",
     "constants",
@@ -288,6 +289,7 @@ impl Reader<'_> {
             defines: Vec::new(),
             calling_convention: None,
             thread_safe: false,
+            system_headers: false,
             timeout_ms: Some(super::DEFAULT_TIMEOUT_MS),
             include: Vec::new(),
             exclude: Vec::new(),
@@ -337,6 +339,7 @@ impl Reader<'_> {
                 }
                 "calling_convention" => spec.calling_convention = self.convention(v),
                 "thread_safe" => spec.thread_safe = self.bool(v, "thread_safe"),
+                "system_headers" => spec.system_headers = self.bool(v, "system_headers"),
                 "timeout" => spec.timeout_ms = self.timeout(v),
                 "exports" => {
                     for (k, list) in self.fields(v, "exports", Some(&["include", "exclude"])) {
@@ -436,9 +439,11 @@ impl Reader<'_> {
     fn handle(&mut self, node: &Node<'_>) -> Option<HandleSpec> {
         let mut c_type = None;
         let mut close = Vec::new();
-        for (k, v) in self.fields(node, "a handle", Some(&["c_type", "close"])) {
+        let mut invalid = Vec::new();
+        for (k, v) in self.fields(node, "a handle", Some(&["c_type", "close", "invalid"])) {
             match k.as_str() {
                 "c_type" => c_type = self.string(v, "c_type"),
+                "invalid" => invalid = self.strings(v, "invalid"),
                 _ => close = self.strings(v, "close"),
             }
         }
@@ -446,7 +451,7 @@ impl Reader<'_> {
             self.error(pos(node), "a handle needs `c_type`").hint =
                 Some("the C type it points to, e.g. `c_type: struct device`".into());
         }
-        Some(HandleSpec { c_type: c_type?, close })
+        Some(HandleSpec { c_type: c_type?, close, invalid })
     }
 
     /// `{ user_data: PARAM, params: {...} }`: a callback type's description.

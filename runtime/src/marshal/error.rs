@@ -18,6 +18,8 @@ pub enum Rule<'a> {
     Null,
     /// Not one of these (compared as `i64`).
     Not(&'a [i64]),
+    /// NULL, or one of these addresses (`INVALID_HANDLE_VALUE`).
+    NullOr(&'a [u32]),
 }
 
 /// Where the error code comes from.
@@ -39,6 +41,10 @@ pub trait Outcome: Copy {
     fn zero(self) -> bool;
     /// As the error code: its value as `i64`, 0 for a pointer.
     fn code(self) -> i64;
+    /// A pointer's address (0 for anything else).
+    fn address(self) -> usize {
+        0
+    }
 }
 
 macro_rules! outcomes {
@@ -81,6 +87,9 @@ impl<T> Outcome for *const T {
     fn code(self) -> i64 {
         0
     }
+    fn address(self) -> usize {
+        self as usize
+    }
 }
 
 impl<T> Outcome for *mut T {
@@ -93,6 +102,9 @@ impl<T> Outcome for *mut T {
     fn code(self) -> i64 {
         0
     }
+    fn address(self) -> usize {
+        self as usize
+    }
 }
 
 impl Rule<'_> {
@@ -103,6 +115,7 @@ impl Rule<'_> {
             Rule::Zero | Rule::Null => ret.zero(),
             Rule::Nonzero => !ret.zero(),
             Rule::Not(values) => !values.contains(&ret.code()),
+            Rule::NullOr(values) => ret.zero() || values.iter().any(|v| *v as usize == ret.address()),
         }
     }
 }

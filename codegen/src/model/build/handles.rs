@@ -130,7 +130,52 @@ impl<'a> Builder<'a> {
                 }
                 closes.push(f.name.clone());
             }
-            out.push(Handle { name: name.clone(), c_type: c.clone(), close: closes });
+            let mut invalid = Vec::new();
+            for e in &h.value.invalid {
+                match self.header.expressions.get(&e.value) {
+                    Some(Ok(v @ (header::ConstValue::Pointer { .. } | header::ConstValue::Int { .. }))) => {
+                        let n = match v {
+                            header::ConstValue::Pointer { address } => i128::from(*address),
+                            other => other.int().unwrap_or_default(),
+                        };
+                        // An address on the 32-bit target (`-1` is 0xffffffff).
+                        match u32::try_from(n).or_else(|_| i32::try_from(n).map(|v| v as u32)) {
+                            Ok(a) => invalid.push(a),
+                            Err(_) => {
+                                self.at_spec(
+                                    e.pos,
+                                    format!(
+                                        "handle `{name}`: `invalid: {}` is {n}, not a 32-bit address",
+                                        e.value
+                                    ),
+                                );
+                            }
+                        }
+                    }
+                    Some(Ok(_)) => {
+                        self.at_spec(
+                            e.pos,
+                            format!("handle `{name}`: `invalid: {}` is not an address", e.value),
+                        );
+                    }
+                    Some(Err(why)) => {
+                        self.at_spec(
+                            e.pos,
+                            format!(
+                                "handle `{name}`: `invalid: {}` is not a constant clang can evaluate: {why}",
+                                e.value
+                            ),
+                        );
+                    }
+                    None => {
+                        self.at_spec(
+                            e.pos,
+                            format!("handle `{name}`: `invalid: {}` was not evaluated", e.value),
+                        );
+                    }
+                }
+            }
+            out.push(Handle { name: name.clone(), c_type: c.clone(), close: closes, invalid });
         }
         out
     }

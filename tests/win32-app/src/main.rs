@@ -1,0 +1,88 @@
+//! `win32-check DIR`: kernel32.dll's functions of specs/kernel32.yaml through the
+//! generated client (the 32-bit kernel32 in its host), checked against what this 64-bit
+//! process sees of the same system: the host's own process id and executable, a file
+//! written through the host and read back here (and the reverse), INVALID_HANDLE_VALUE as
+//! a failure with GetLastError, a closed handle refused. Prints one line per check; a
+//! failure panics (exit status 101). Windows only (run under Wine here).
+
+#[cfg(windows)]
+fn main() {
+    checks::run();
+}
+
+#[cfg(not(windows))]
+fn main() {
+    eprintln!("win32-check calls kernel32.dll: it runs on Windows (under Wine on Linux)");
+    std::process::exit(2);
+}
+
+#[cfg(windows)]
+mod checks {
+    use kernel32_client::{
+        Error, Kernel32, CREATE_ALWAYS, ERROR_FILE_NOT_FOUND, FILE_ATTRIBUTE_NORMAL, FILE_SHARE_READ,
+        GENERIC_READ, GENERIC_WRITE, OPEN_EXISTING,
+    };
+
+    pub fn run() {
+        let dir = std::path::PathBuf::from(std::env::args().nth(1).expect("usage: win32-check DIR"));
+        let k = Kernel32::new();
+
+        // The host's own process and executable, as the client knows them.
+        k.client().connect().unwrap();
+        assert_eq!(k.GetCurrentProcessId().unwrap(), k.client().host_pid().unwrap());
+        let (n, name) = k.GetModuleFileNameW(260).unwrap();
+        let name = String::from_utf16(&name).unwrap();
+        assert_eq!(n as usize, name.encode_utf16().count(), "the length returned is the path's");
+        assert!(name.to_ascii_lowercase().ends_with("kernel32-host.exe"), "{name}");
+        // Too small a buffer: nSize comes back, the path truncated to it (NUL-terminated
+        // since Vista, not on XP nor Wine: then all 8 units are the path's).
+        let (n, short) = k.GetModuleFileNameW(8).unwrap();
+        assert_eq!(n, 8);
+        assert!(matches!(short.len(), 7 | 8), "{short:?}");
+        assert!(name.encode_utf16().take(short.len()).eq(short.iter().copied()), "a prefix of the path");
+        println!("ok: the host's process id and executable");
+
+        // A file written through the host (UTF-16 path, bytes and the count written), read here.
+        let path = dir.join("through-the-host.bin");
+        let p = path.to_str().unwrap();
+        let data: Vec<u8> = (0..300_000u32).map(|i| (i * 7 % 251) as u8).collect();
+        let f = k
+            .CreateFileW(p, GENERIC_WRITE as u32, 0, CREATE_ALWAYS as u32, FILE_ATTRIBUTE_NORMAL as u32)
+            .unwrap();
+        for chunk in data.chunks(65_537) {
+            assert_eq!(k.WriteFile(f, chunk).unwrap(), (1, chunk.len() as u32));
+        }
+        assert_eq!(k.CloseHandle(f).unwrap(), 1);
+        assert!(matches!(k.CloseHandle(f), Err(Error::BadHandle(_))), "closed: refused, never passed on");
+        assert!(std::fs::read(&path).unwrap() == data, "what the host wrote reads back here");
+
+        // And the reverse: written here, read through the host in pieces.
+        std::fs::write(&path, &data[..123_457]).unwrap();
+        let f = k.CreateFileW(p, GENERIC_READ, FILE_SHARE_READ as u32, OPEN_EXISTING as u32, 0).unwrap();
+        assert_eq!(k.GetFileSize(f).unwrap(), (123_457, 0));
+        let mut read = Vec::new();
+        loop {
+            let (ok, piece) = k.ReadFile(f, 50_000).unwrap();
+            assert_eq!(ok, 1);
+            if piece.is_empty() {
+                break;
+            }
+            read.extend_from_slice(&piece);
+        }
+        assert!(read == data[..123_457], "what was written here reads back through the host");
+        assert_eq!(k.CloseHandle(f).unwrap(), 1);
+        assert_eq!(k.DeleteFileW(p).unwrap(), 1);
+        println!("ok: a file written and read through the host");
+
+        // INVALID_HANDLE_VALUE is a failure (not a handle), with GetLastError's code; so
+        // is deleting what is not there.
+        let missing = dir.join("missing.bin");
+        let r = k.CreateFileW(missing.to_str().unwrap(), GENERIC_READ, 0, OPEN_EXISTING as u32, 0);
+        assert_eq!(r, Err(Error::Library(i64::from(ERROR_FILE_NOT_FOUND))));
+        assert_eq!(
+            k.DeleteFileW(missing.to_str().unwrap()),
+            Err(Error::Library(i64::from(ERROR_FILE_NOT_FOUND)))
+        );
+        println!("ok: INVALID_HANDLE_VALUE and GetLastError");
+    }
+}
