@@ -24,6 +24,7 @@ fn kernel32_through_the_generated_client_under_wine() {
             "ok: the host's process id and executable",
             "ok: a file written and read through the host",
             "ok: INVALID_HANDLE_VALUE and GetLastError",
+            "ok: a buffer grown and the call retried",
         ]
     );
 }

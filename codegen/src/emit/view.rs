@@ -126,6 +126,8 @@ pub struct Function {
     pub checked: bool,
     /// Who pops the arguments (`Caller`, `Callee`), for the check.
     pub pops: &'static str,
+    /// An out-buffer grows and the call is retried.
+    pub grows: bool,
     /// The function that frees its returned string.
     pub free: Option<FreeView>,
     /// Every other library function the host calls for it (the free functions of its
@@ -632,7 +634,24 @@ pub fn build(m: &Model, spec_file: &str) -> Result<Crates, Unsupported> {
                 f.c_name, p.name
             ));
         }
-        let params: Vec<Param> = (0..f.params.len()).map(|p| kinds::param(f, p, i as u32, &mut cx)).collect();
+        let mut params: Vec<Param> =
+            (0..f.params.len()).map(|p| kinds::param(f, p, i as u32, &mut cx)).collect();
+        // The capacity of a buffer that grows is reassigned by the host between tries.
+        let grown: Vec<String> = params
+            .iter()
+            .filter_map(|p| match &p.kind {
+                kinds::ParamKind::OutBuffer(v) => v.grow.as_ref().map(|g| g.cap_param.clone()),
+                _ => None,
+            })
+            .collect();
+        for p in params.iter_mut().filter(|p| grown.contains(&p.local)) {
+            p.mutable = true;
+        }
+        let grows = !grown.is_empty();
+        if grows && params.iter().any(|p| matches!(p.kind, kinds::ParamKind::Callback(_))) {
+            cx.unsupported
+                .push(format!("`{}`: a buffer that grows, in a function that takes callbacks", f.c_name));
+        }
         let ret = ret(f, i, &params, &mut cx);
         // A handle result is NULL only on failure (SCHEMA), even without an error rule; so
         // is one of the handle's invalid values (`INVALID_HANDLE_VALUE`).
@@ -692,6 +711,7 @@ pub fn build(m: &Model, spec_file: &str) -> Result<Crates, Unsupported> {
             checked: f.convention != Convention::Fastcall
                 && !matches!(&f.ret, Return::Value { value: Value::Struct { .. } }),
             pops: if f.convention == Convention::Stdcall { "Callee" } else { "Caller" },
+            grows,
             params,
             ret,
             error,

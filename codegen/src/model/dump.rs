@@ -44,7 +44,7 @@ fn kind(k: &Kind) -> String {
         Kind::InBuffer { element, len, units: u, optional } => {
             format!("in buffer of {} [{len}{}]{}", value(element), units(*u), opt(*optional))
         }
-        Kind::OutBuffer { element, capacity, units: u, filled, optional } => {
+        Kind::OutBuffer { element, capacity, units: u, filled, optional, grow } => {
             let filled = match filled {
                 Filled::Return => "the return value".to_string(),
                 Filled::Param { name } => format!("*{name}"),
@@ -57,7 +57,7 @@ fn kind(k: &Kind) -> String {
                 value(element),
                 units(*u),
                 opt(*optional)
-            )
+            ) + &grow.as_ref().map(|g| format!(", grown to {g}")).unwrap_or_default()
         }
         Kind::InoutBuffer { element, len, units: u, optional } => {
             format!("inout buffer of {} [{len}{}]{}", value(element), units(*u), opt(*optional))

@@ -215,6 +215,11 @@ pub enum Kind {
         filled: Filled,
         /// NULL allowed.
         optional: bool,
+        /// The capacity the library reports it needs (over `return` and integer
+        /// parameters): when it is more than was given, the host grows the buffer and calls
+        /// again (a few times at most).
+        #[serde(skip_serializing_if = "Option::is_none")]
+        grow: Option<Expr>,
     },
     /// A buffer read and written.
     InoutBuffer {

@@ -198,6 +198,9 @@ pub enum ParamKind {
         units: Units,
         /// How much is filled.
         filled: Spanned<Filled>,
+        /// The capacity the library says it needs (`return` of GetEnvironmentVariableW):
+        /// when it exceeds the capacity given, the host grows the buffer and calls again.
+        grow: Option<Spanned<String>>,
     },
     /// Buffer read and written.
     InoutBuffer {

@@ -611,11 +611,16 @@ impl Reader<'_> {
             }
             "out_buffer" => {
                 let Some(a) = arg else { return needs_arg(self) };
-                let (capacity, units) = self.buffer(a, &["capacity", "units", "length"], "capacity")?;
+                let (capacity, units) =
+                    self.buffer(a, &["capacity", "units", "length", "grow"], "capacity")?;
                 let mut filled = Spanned { value: Filled::Capacity, pos: capacity.pos };
+                let mut grow = None;
                 if let YamlData::Mapping(map) = &a.data {
                     // `buffer` already reported unknown keys; only `length` is read here.
                     for (k, v) in map.iter().filter_map(|(k, v)| text(k).map(|k| (k, v))) {
+                        if k == "grow" {
+                            grow = self.raw_scalar(v).map(|s| spanned(s, v));
+                        }
                         if k == "length" {
                             let s = self.string(v, "length")?;
                             let value = match s.value.as_str() {
@@ -631,7 +636,7 @@ impl Reader<'_> {
                         }
                     }
                 }
-                Some(ParamKind::OutBuffer { capacity, units, filled })
+                Some(ParamKind::OutBuffer { capacity, units, filled, grow })
             }
             other => {
                 let d =

@@ -10,7 +10,7 @@ mod __dllgen {
     #![allow(clippy::all, unused_imports, unused_mut, unused_variables, non_snake_case)]
     pub use ::dllgen_runtime::{Config, Error, HostPath};
     /// The hash of the model both sides were generated from; the host refuses any other.
-    pub const MODEL_HASH: u64 = 0x64e4a05c7688325d;
+    pub const MODEL_HASH: u64 = 0xb778f8f8240bdb1d;
     /// The host executable's file name.
     pub const HOST_EXE: &str = if cfg!(windows) {
         "kernel32-host.exe"
@@ -189,6 +189,45 @@ mod __dllgen {
                 )?;
             Ok(__dllgen_ret)
         }
+        /// Calls `GetEnvironmentVariableW`.
+        pub fn GetEnvironmentVariableW(
+            &self,
+            lpName: &str,
+            lpBuffer_capacity: usize,
+        ) -> ::core::result::Result<::std::vec::Vec<u16>, Error> {
+            let __dllgen_a_nSize: u64 = ::dllgen_runtime::marshal::length::of(
+                &lpBuffer_capacity,
+                ::dllgen_runtime::marshal::Units::Elements,
+                2,
+            );
+            let __dllgen_c_lpBuffer: u64 = __dllgen_a_nSize as u64;
+            let (__dllgen_a_lpBuffer,) = self
+                .client
+                .call(
+                    4,
+                    |__dllgen_w| {
+                        ::dllgen_runtime::marshal::in_string::encode::<
+                            ::dllgen_runtime::marshal::Utf16,
+                        >(__dllgen_w, lpName, false);
+                        ::dllgen_runtime::marshal::length::encode(
+                            __dllgen_w,
+                            __dllgen_a_nSize,
+                        );
+                    },
+                    |mut __dllgen_r| {
+                        let __dllgen_a_lpBuffer: ::std::vec::Vec<u16> = ::dllgen_runtime::marshal::out_buffer::decode(
+                            &mut __dllgen_r,
+                            ::dllgen_runtime::marshal::out_buffer::grown_limit(2),
+                            ::dllgen_runtime::marshal::Units::Elements,
+                            2,
+                        )?;
+                        __dllgen_r.finish()?;
+                        Ok((__dllgen_a_lpBuffer,))
+                    },
+                    &mut ::dllgen_runtime::marshal::callback::none,
+                )?;
+            Ok(__dllgen_a_lpBuffer)
+        }
         /// Calls `GetFileSize`.
         pub fn GetFileSize(
             &self,
@@ -197,7 +236,7 @@ mod __dllgen {
             let (__dllgen_ret, __dllgen_a_lpFileSizeHigh) = self
                 .client
                 .call(
-                    4,
+                    5,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::handle::encode(__dllgen_w, &hFile);
                     },
@@ -229,7 +268,7 @@ mod __dllgen {
             let (__dllgen_ret, __dllgen_a_lpFilename) = self
                 .client
                 .call(
-                    5,
+                    6,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::length::encode(
                             __dllgen_w,
@@ -268,7 +307,7 @@ mod __dllgen {
             let (__dllgen_ret, __dllgen_a_lpBuffer) = self
                 .client
                 .call(
-                    6,
+                    7,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::handle::encode(__dllgen_w, &hFile);
                         ::dllgen_runtime::marshal::length::encode(
@@ -293,6 +332,35 @@ mod __dllgen {
                 )?;
             Ok((__dllgen_ret, __dllgen_a_lpBuffer))
         }
+        /// Calls `SetEnvironmentVariableW`.
+        pub fn SetEnvironmentVariableW(
+            &self,
+            lpName: &str,
+            lpValue: ::core::option::Option<&str>,
+        ) -> ::core::result::Result<i32, Error> {
+            let (__dllgen_ret,) = self
+                .client
+                .call(
+                    8,
+                    |__dllgen_w| {
+                        ::dllgen_runtime::marshal::in_string::encode::<
+                            ::dllgen_runtime::marshal::Utf16,
+                        >(__dllgen_w, lpName, false);
+                        ::dllgen_runtime::marshal::in_string::encode::<
+                            ::dllgen_runtime::marshal::Utf16,
+                        >(__dllgen_w, lpValue, true);
+                    },
+                    |mut __dllgen_r| {
+                        let __dllgen_ret: i32 = ::dllgen_runtime::marshal::value::decode(
+                            &mut __dllgen_r,
+                        )?;
+                        __dllgen_r.finish()?;
+                        Ok((__dllgen_ret,))
+                    },
+                    &mut ::dllgen_runtime::marshal::callback::none,
+                )?;
+            Ok(__dllgen_ret)
+        }
         /// Calls `WriteFile`.
         pub fn WriteFile(
             &self,
@@ -307,7 +375,7 @@ mod __dllgen {
             let (__dllgen_ret, __dllgen_a_lpNumberOfBytesWritten) = self
                 .client
                 .call(
-                    7,
+                    9,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::handle::encode(__dllgen_w, &hFile);
                         ::dllgen_runtime::marshal::in_buffer::encode(

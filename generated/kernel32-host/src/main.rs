@@ -27,7 +27,7 @@ mod __dllgen {
         unused_comparisons,
         unused_unsafe
     )]
-    const MODEL_HASH: u64 = 0x64e4a05c7688325d;
+    const MODEL_HASH: u64 = 0xb778f8f8240bdb1d;
     type __DllgenFn0 = unsafe extern "stdcall" fn(*mut ::core::ffi::c_void) -> i32;
     type __DllgenFn1 = unsafe extern "stdcall" fn(
         *const u16,
@@ -40,23 +40,25 @@ mod __dllgen {
     ) -> *mut ::core::ffi::c_void;
     type __DllgenFn2 = unsafe extern "stdcall" fn(*const u16) -> i32;
     type __DllgenFn3 = unsafe extern "stdcall" fn() -> u32;
-    type __DllgenFn4 = unsafe extern "stdcall" fn(
+    type __DllgenFn4 = unsafe extern "stdcall" fn(*const u16, *mut u16, u32) -> u32;
+    type __DllgenFn5 = unsafe extern "stdcall" fn(
         *mut ::core::ffi::c_void,
         *mut u32,
     ) -> u32;
-    type __DllgenFn5 = unsafe extern "stdcall" fn(
+    type __DllgenFn6 = unsafe extern "stdcall" fn(
         *const ::core::ffi::c_void,
         *mut u16,
         u32,
     ) -> u32;
-    type __DllgenFn6 = unsafe extern "stdcall" fn(
+    type __DllgenFn7 = unsafe extern "stdcall" fn(
         *mut ::core::ffi::c_void,
         *mut u8,
         u32,
         *mut u32,
         *const ::core::ffi::c_void,
     ) -> i32;
-    type __DllgenFn7 = unsafe extern "stdcall" fn(
+    type __DllgenFn8 = unsafe extern "stdcall" fn(*const u16, *const u16) -> i32;
+    type __DllgenFn9 = unsafe extern "stdcall" fn(
         *mut ::core::ffi::c_void,
         *const u8,
         u32,
@@ -73,6 +75,8 @@ mod __dllgen {
         __dllgen_f5: __DllgenFn5,
         __dllgen_f6: __DllgenFn6,
         __dllgen_f7: __DllgenFn7,
+        __dllgen_f8: __DllgenFn8,
+        __dllgen_f9: __DllgenFn9,
     }
     impl ::dllgen_runtime::Library for __DllgenHost {
         fn model_hash(&self) -> u64 {
@@ -311,6 +315,114 @@ mod __dllgen {
                 }
                 4 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
+                    let __dllgen_a_lpName = ::dllgen_runtime::marshal::in_string::decode::<
+                        ::dllgen_runtime::marshal::Utf16,
+                    >(&mut __dllgen_args, false)?;
+                    let mut __dllgen_a_nSize: u32 = ::dllgen_runtime::marshal::length::decode(
+                        &mut __dllgen_args,
+                    )?;
+                    let mut __dllgen_a_lpBuffer = ::dllgen_runtime::marshal::out_buffer::storage::<
+                        u16,
+                    >(
+                        __dllgen_out,
+                        __dllgen_a_nSize as u64,
+                        ::dllgen_runtime::marshal::Units::Elements,
+                        2,
+                    )?;
+                    __dllgen_args.finish()?;
+                    ::dllgen_runtime::native::set_errno(0);
+                    ::dllgen_runtime::native::set_last_error(0);
+                    let mut __dllgen_tries = 0u32;
+                    let (__dllgen_ret, __dllgen_errno, __dllgen_last_error) = loop {
+                        let __dllgen_ret = unsafe {
+                            #[cfg(target_arch = "x86")]
+                            let __dllgen_r = ::dllgen_runtime::native::Words::new()
+                                .push(
+                                    ::dllgen_runtime::marshal::in_string::ptr(
+                                        &__dllgen_a_lpName,
+                                    ),
+                                )
+                                .push(
+                                    ::dllgen_runtime::marshal::out_buffer::ptr(
+                                        &mut __dllgen_a_lpBuffer,
+                                    ),
+                                )
+                                .push(__dllgen_a_nSize)
+                                .call::<
+                                    u32,
+                                >(
+                                    self.__dllgen_f4 as *const ::core::ffi::c_void,
+                                    ::dllgen_runtime::native::Pops::Callee,
+                                    "`GetEnvironmentVariableW`",
+                                );
+                            #[cfg(not(target_arch = "x86"))]
+                            let __dllgen_r = ::core::result::Result::<
+                                _,
+                                ::dllgen_runtime::WireError,
+                            >::Ok(
+                                (self
+                                    .__dllgen_f4)(
+                                    ::dllgen_runtime::marshal::in_string::ptr(
+                                        &__dllgen_a_lpName,
+                                    ),
+                                    ::dllgen_runtime::marshal::out_buffer::ptr(
+                                        &mut __dllgen_a_lpBuffer,
+                                    ),
+                                    __dllgen_a_nSize,
+                                ),
+                            );
+                            __dllgen_r
+                        }?;
+                        let __dllgen_codes = (
+                            ::dllgen_runtime::native::errno(),
+                            ::dllgen_runtime::native::last_error(),
+                        );
+                        if let ::core::option::Option::Some(__dllgen_n) = ::dllgen_runtime::marshal::out_buffer::regrow(
+                            __dllgen_ret as u64,
+                            __dllgen_a_nSize as u64,
+                            &mut __dllgen_tries,
+                            "`GetEnvironmentVariableW` parameter `lpBuffer`",
+                        )? {
+                            __dllgen_a_nSize = ::core::convert::TryFrom::try_from(
+                                    __dllgen_n,
+                                )
+                                .map_err(|_| ::dllgen_runtime::WireError::Payload(
+                                    "a grown capacity that does not fit its parameter",
+                                ))?;
+                            __dllgen_a_lpBuffer = ::dllgen_runtime::marshal::out_buffer::storage::<
+                                u16,
+                            >(
+                                __dllgen_out,
+                                __dllgen_a_nSize as u64,
+                                ::dllgen_runtime::marshal::Units::Elements,
+                                2,
+                            )?;
+                            continue;
+                        }
+                        break (__dllgen_ret, __dllgen_codes.0, __dllgen_codes.1);
+                    };
+                    if let Some(__dllgen_status) = ::dllgen_runtime::marshal::error::check(
+                        __dllgen_out,
+                        __dllgen_ret,
+                        ::dllgen_runtime::marshal::error::Rule::Zero,
+                        ::dllgen_runtime::marshal::error::Code::LastError,
+                        __dllgen_errno,
+                        __dllgen_last_error,
+                    ) {
+                        return Ok(__dllgen_status);
+                    }
+                    ::dllgen_runtime::marshal::out_buffer::reply(
+                        __dllgen_out,
+                        &mut __dllgen_a_lpBuffer,
+                        ::dllgen_runtime::marshal::out_buffer::Filled::count(
+                            __dllgen_ret,
+                        ),
+                        "`GetEnvironmentVariableW` parameter `lpBuffer`",
+                    )?;
+                    Ok(::dllgen_runtime::Status::Ok)
+                }
+                5 => {
+                    let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let __dllgen_a_hFile = ::dllgen_runtime::marshal::handle::decode_c(
                         &mut __dllgen_args,
                         0,
@@ -334,7 +446,7 @@ mod __dllgen {
                             .call::<
                                 u32,
                             >(
-                                self.__dllgen_f4 as *const ::core::ffi::c_void,
+                                self.__dllgen_f5 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Callee,
                                 "`GetFileSize`",
                             );
@@ -344,7 +456,7 @@ mod __dllgen {
                             ::dllgen_runtime::WireError,
                         >::Ok(
                             (self
-                                .__dllgen_f4)(
+                                .__dllgen_f5)(
                                 ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_hFile),
                                 ::dllgen_runtime::marshal::out_value::ptr(
                                     &mut __dllgen_a_lpFileSizeHigh,
@@ -366,7 +478,7 @@ mod __dllgen {
                     )?;
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                5 => {
+                6 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let __dllgen_a_nSize: u32 = ::dllgen_runtime::marshal::length::decode(
                         &mut __dllgen_args,
@@ -395,7 +507,7 @@ mod __dllgen {
                             .call::<
                                 u32,
                             >(
-                                self.__dllgen_f5 as *const ::core::ffi::c_void,
+                                self.__dllgen_f6 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Callee,
                                 "`GetModuleFileNameW`",
                             );
@@ -405,7 +517,7 @@ mod __dllgen {
                             ::dllgen_runtime::WireError,
                         >::Ok(
                             (self
-                                .__dllgen_f5)(
+                                .__dllgen_f6)(
                                 ::dllgen_runtime::marshal::fixed::address(0x0),
                                 ::dllgen_runtime::marshal::out_buffer::ptr(
                                     &mut __dllgen_a_lpFilename,
@@ -438,7 +550,7 @@ mod __dllgen {
                     )?;
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                6 => {
+                7 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let __dllgen_a_hFile = ::dllgen_runtime::marshal::handle::decode_c(
                         &mut __dllgen_args,
@@ -477,7 +589,7 @@ mod __dllgen {
                             .call::<
                                 i32,
                             >(
-                                self.__dllgen_f6 as *const ::core::ffi::c_void,
+                                self.__dllgen_f7 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Callee,
                                 "`ReadFile`",
                             );
@@ -487,7 +599,7 @@ mod __dllgen {
                             ::dllgen_runtime::WireError,
                         >::Ok(
                             (self
-                                .__dllgen_f6)(
+                                .__dllgen_f7)(
                                 ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_hFile),
                                 ::dllgen_runtime::marshal::out_buffer::ptr(
                                     &mut __dllgen_a_lpBuffer,
@@ -529,7 +641,72 @@ mod __dllgen {
                     )?;
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                7 => {
+                8 => {
+                    let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
+                    let __dllgen_a_lpName = ::dllgen_runtime::marshal::in_string::decode::<
+                        ::dllgen_runtime::marshal::Utf16,
+                    >(&mut __dllgen_args, false)?;
+                    let __dllgen_a_lpValue = ::dllgen_runtime::marshal::in_string::decode::<
+                        ::dllgen_runtime::marshal::Utf16,
+                    >(&mut __dllgen_args, true)?;
+                    __dllgen_args.finish()?;
+                    ::dllgen_runtime::native::set_errno(0);
+                    ::dllgen_runtime::native::set_last_error(0);
+                    let __dllgen_ret = unsafe {
+                        #[cfg(target_arch = "x86")]
+                        let __dllgen_r = ::dllgen_runtime::native::Words::new()
+                            .push(
+                                ::dllgen_runtime::marshal::in_string::ptr(
+                                    &__dllgen_a_lpName,
+                                ),
+                            )
+                            .push(
+                                ::dllgen_runtime::marshal::in_string::ptr(
+                                    &__dllgen_a_lpValue,
+                                ),
+                            )
+                            .call::<
+                                i32,
+                            >(
+                                self.__dllgen_f8 as *const ::core::ffi::c_void,
+                                ::dllgen_runtime::native::Pops::Callee,
+                                "`SetEnvironmentVariableW`",
+                            );
+                        #[cfg(not(target_arch = "x86"))]
+                        let __dllgen_r = ::core::result::Result::<
+                            _,
+                            ::dllgen_runtime::WireError,
+                        >::Ok(
+                            (self
+                                .__dllgen_f8)(
+                                ::dllgen_runtime::marshal::in_string::ptr(
+                                    &__dllgen_a_lpName,
+                                ),
+                                ::dllgen_runtime::marshal::in_string::ptr(
+                                    &__dllgen_a_lpValue,
+                                ),
+                            ),
+                        );
+                        __dllgen_r
+                    }?;
+                    let (__dllgen_errno, __dllgen_last_error) = (
+                        ::dllgen_runtime::native::errno(),
+                        ::dllgen_runtime::native::last_error(),
+                    );
+                    if let Some(__dllgen_status) = ::dllgen_runtime::marshal::error::check(
+                        __dllgen_out,
+                        __dllgen_ret,
+                        ::dllgen_runtime::marshal::error::Rule::Zero,
+                        ::dllgen_runtime::marshal::error::Code::LastError,
+                        __dllgen_errno,
+                        __dllgen_last_error,
+                    ) {
+                        return Ok(__dllgen_status);
+                    }
+                    ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
+                    Ok(::dllgen_runtime::Status::Ok)
+                }
+                9 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let __dllgen_a_hFile = ::dllgen_runtime::marshal::handle::decode_c(
                         &mut __dllgen_args,
@@ -575,7 +752,7 @@ mod __dllgen {
                             .call::<
                                 i32,
                             >(
-                                self.__dllgen_f7 as *const ::core::ffi::c_void,
+                                self.__dllgen_f9 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Callee,
                                 "`WriteFile`",
                             );
@@ -585,7 +762,7 @@ mod __dllgen {
                             ::dllgen_runtime::WireError,
                         >::Ok(
                             (self
-                                .__dllgen_f7)(
+                                .__dllgen_f9)(
                                 ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_hFile),
                                 ::dllgen_runtime::marshal::in_buffer::ptr(
                                     &__dllgen_a_lpBuffer,
@@ -642,9 +819,11 @@ mod __dllgen {
                         "CreateFileW",
                         "DeleteFileW",
                         "GetCurrentProcessId",
+                        "GetEnvironmentVariableW",
                         "GetFileSize",
                         "GetModuleFileNameW",
                         "ReadFile",
+                        "SetEnvironmentVariableW",
                         "WriteFile",
                     ],
                 )?;
@@ -682,6 +861,14 @@ mod __dllgen {
                     __dllgen_f7: ::core::mem::transmute::<
                         *const ::core::ffi::c_void,
                         __DllgenFn7,
+                    >(symbols.next().unwrap_or(::core::ptr::null())),
+                    __dllgen_f8: ::core::mem::transmute::<
+                        *const ::core::ffi::c_void,
+                        __DllgenFn8,
+                    >(symbols.next().unwrap_or(::core::ptr::null())),
+                    __dllgen_f9: ::core::mem::transmute::<
+                        *const ::core::ffi::c_void,
+                        __DllgenFn9,
                     >(symbols.next().unwrap_or(::core::ptr::null())),
                     __dllgen_library: library,
                 }

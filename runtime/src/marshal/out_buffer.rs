@@ -95,6 +95,33 @@ impl FromOffset for usize {
     }
 }
 
+/// How many times the host grows a buffer and calls again before giving up.
+pub const GROW_TRIES: u32 = 4;
+
+/// Host, after a call: the capacity to grow the buffer to when the library says it
+/// `needed` more than the `given` capacity (both in the buffer's units), `None` when it
+/// did not. Refused after [`GROW_TRIES`] growths (a library that always wants more).
+pub fn regrow(
+    needed: u64,
+    given: u64,
+    tries: &mut u32,
+    what: &'static str,
+) -> Result<Option<u64>, WireError> {
+    if needed <= given {
+        return Ok(None);
+    }
+    if *tries >= GROW_TRIES {
+        return Err(WireError::StillTooSmall { what, needed, tries: *tries });
+    }
+    *tries += 1;
+    Ok(Some(needed))
+}
+
+/// Client: the most elements of `elem_size` bytes a grown buffer's reply may hold.
+pub fn grown_limit(elem_size: u64) -> u64 {
+    super::MAX_OUT_BUFFER / elem_size.max(1)
+}
+
 /// Host: what the library gets.
 pub fn ptr<S: DerefMut<Target = [T]>, T>(v: &mut Out<S>) -> *mut T {
     v.store.as_mut_ptr()
@@ -183,6 +210,19 @@ pub fn decode<R: FromReply>(
 mod tests {
     use super::super::{CBool, KxLike};
     use super::*;
+
+    #[test]
+    fn a_buffer_grows_a_few_times_at_most() {
+        let mut tries = 0;
+        assert_eq!(regrow(16, 16, &mut tries, "f").unwrap(), None, "enough");
+        assert_eq!(regrow(17, 16, &mut tries, "f").unwrap(), Some(17));
+        for _ in 1..GROW_TRIES {
+            assert!(regrow(1000, 17, &mut tries, "f").unwrap().is_some());
+        }
+        let e = regrow(2000, 1000, &mut tries, "`f` parameter `buf`").unwrap_err();
+        assert!(e.to_string().contains("grown 4 times"), "{e}");
+        assert_eq!(grown_limit(2), super::super::MAX_OUT_BUFFER / 2);
+    }
 
     #[test]
     fn round_trip() {

@@ -206,6 +206,15 @@ pub enum WireError {
         /// The function and parameter.
         what: &'static str,
     },
+    /// A buffer grown as often as the host grows one still was not enough.
+    StillTooSmall {
+        /// The function and parameter.
+        what: &'static str,
+        /// What the library said it needs the last time.
+        needed: u64,
+        /// How many times it was grown.
+        tries: u32,
+    },
     /// The operating system's error.
     Io(io::Error),
 }
@@ -254,6 +263,10 @@ impl fmt::Display for WireError {
             WireError::OutsideBuffer { what } => write!(
                 f,
                 "the library returned a pointer outside {what}, where the spec says its result points into it"
+            ),
+            WireError::StillTooSmall { what, needed, tries } => write!(
+                f,
+                "{what}: grown {tries} times, the library still needs more ({needed}): refused"
             ),
             WireError::Io(e) => write!(f, "{e}"),
         }

@@ -84,5 +84,20 @@ mod checks {
             Err(Error::Library(i64::from(ERROR_FILE_NOT_FOUND)))
         );
         println!("ok: INVALID_HANDLE_VALUE and GetLastError");
+
+        // Grow and retry: the host's environment, read into buffers too small on purpose;
+        // GetEnvironmentVariableW says how much it needs and the host calls again.
+        // (A variable holds at most 32,767 characters.)
+        for len in [0usize, 1, 15, 16, 5000, 30_000] {
+            let value: String =
+                (0..len).map(|i| char::from(b'a' + (i % 26) as u8)).chain("→é".chars()).collect();
+            assert_eq!(k.SetEnvironmentVariableW("DLLGEN_GROW", Some(&value)).unwrap(), 1);
+            let got = k.GetEnvironmentVariableW("DLLGEN_GROW", 16).unwrap();
+            assert!(String::from_utf16(&got).unwrap() == value, "{len} characters: {} back", got.len());
+        }
+        assert_eq!(k.SetEnvironmentVariableW("DLLGEN_GROW", None).unwrap(), 1);
+        // ERROR_ENVVAR_NOT_FOUND.
+        assert_eq!(k.GetEnvironmentVariableW("DLLGEN_GROW", 16), Err(Error::Library(203)));
+        println!("ok: a buffer grown and the call retried");
     }
 }

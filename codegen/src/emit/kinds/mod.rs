@@ -51,6 +51,8 @@ pub struct Param {
     pub output: Option<(String, String)>,
     /// A struct passed by value (the host pushes its bytes as stack words).
     pub by_value: bool,
+    /// The host reassigns its local (the capacity of a buffer that grows).
+    pub mutable: bool,
     #[serde(flatten)]
     pub kind: ParamKind,
 }
@@ -108,6 +110,7 @@ pub(super) fn param(f: &model::Function, index: usize, fn_index: u32, cx: &mut C
         what: super::rust_str(&at.what),
         output: None,
         by_value: false,
+        mutable: false,
         kind: ParamKind::UserData(user_data::View {}),
     };
     out.kind = match &p.kind {
@@ -116,8 +119,8 @@ pub(super) fn param(f: &model::Function, index: usize, fn_index: u32, cx: &mut C
         Kind::InBuffer { element, len, units, optional } => {
             in_buffer::view(&at, element, len, *units, *optional, cx, &mut out)
         }
-        Kind::OutBuffer { element, capacity, units, filled, optional: _ } => {
-            out_buffer::view(&at, element, capacity, *units, filled, cx, &mut out)
+        Kind::OutBuffer { element, capacity, units, filled, optional: _, grow } => {
+            out_buffer::view(&at, element, capacity, *units, filled, grow.as_ref(), cx, &mut out)
         }
         Kind::InoutBuffer { element, len, units, optional } => {
             inout_buffer::view(&at, element, len, *units, *optional, cx, &mut out)

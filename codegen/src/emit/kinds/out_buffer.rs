@@ -19,6 +19,17 @@ pub struct View {
     pub filled: String,
     /// What the client returns: `Vec<T>`, or `String` for NUL-terminated bytes.
     pub result: String,
+    /// The host grows the buffer and calls again when the library needs more.
+    pub grow: Option<Grow>,
+}
+
+/// Grow-and-retry: the capacity the library says it needs, and where the host's capacity is.
+#[derive(Debug, Serialize)]
+pub struct Grow {
+    /// The needed capacity (a `u64` expression over the host's locals and `__dllgen_ret`).
+    pub needed: String,
+    /// The host local of the capacity parameter, reassigned before the next call.
+    pub cap_param: String,
 }
 
 pub(super) fn view(
@@ -27,6 +38,7 @@ pub(super) fn view(
     capacity: &Expr,
     units: Units,
     filled: &Filled,
+    grow: Option<&Expr>,
     cx: &mut Cx,
     out: &mut Param,
 ) -> ParamKind {
@@ -68,7 +80,18 @@ pub(super) fn view(
     }
     out.ffi_type = format!("*mut {}", buffer.host_elem);
     out.output = Some((result.clone(), at.local.clone()));
+    let grow = grow.and_then(|g| match capacity {
+        Expr::Param { name } => {
+            Some(Grow { needed: expr::length(g, at.f, cx, Side::Host), cap_param: local(name) })
+        }
+        _ => {
+            cx.unsupported
+                .push(format!("{}: a buffer that grows needs one parameter as its capacity", at.what));
+            None
+        }
+    });
     ParamKind::OutBuffer(View {
+        grow,
         buffer,
         len_client: expr::length(capacity, at.f, cx, Side::Client),
         cap_local: format!("__dllgen_c_{}", at.p.name),

@@ -55,6 +55,41 @@ impl<'a> Builder<'a> {
                     }
                 }
             }
+            if let Kind::OutBuffer { grow: Some(g), capacity, .. } = &p.kind {
+                let int_ret = matches!(self.value(&f.ret), Ok(Value::Scalar { scalar: Scalar::Int { .. } }));
+                let leaves_ok = g.leaves().into_iter().all(|leaf| match leaf {
+                    Expr::Const { .. } => true,
+                    Expr::Param { name } if name == "return" => int_ret,
+                    Expr::Param { name } => matches!(
+                        params.iter().find(|q| q.name == *name).map(|q| &q.kind),
+                        Some(
+                            Kind::Value { value: Value::Scalar { scalar: Scalar::Int { .. } } }
+                                | Kind::Length { .. }
+                        )
+                    ),
+                    _ => false,
+                });
+                let one_param = matches!(capacity, Expr::Param { .. });
+                let problem = match (leaves_ok, one_param) {
+                    (false, _) => Some(
+                        "the size it grows to may use `return` (an integer result) and integer parameters",
+                    ),
+                    (true, false) => {
+                        Some("a buffer that grows needs one parameter as its capacity, which the host sets")
+                    }
+                    _ => None,
+                };
+                if let Some(problem) = problem {
+                    ok = false;
+                    self.at_header(
+                        &f.location,
+                        format!(
+                            "`{}` parameter `{}` (capacity `{capacity}`, grows to `{g}`): {problem}",
+                            f.name, p.name
+                        ),
+                    );
+                }
+            }
             if let Some(Filled::Expr { expr }) = filled {
                 // `return` and integers the caller passes (or that are lengths).
                 let int_ret = matches!(self.value(&f.ret), Ok(Value::Scalar { scalar: Scalar::Int { .. } }));

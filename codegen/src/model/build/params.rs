@@ -140,7 +140,7 @@ impl<'a> Builder<'a> {
                     Kind::InoutBuffer { element, len, units, optional }
                 }
             }
-            ParamKind::OutBuffer { capacity, units, filled } => {
+            ParamKind::OutBuffer { capacity, units, filled, grow } => {
                 let t = need_pointer("out_buffer")?;
                 let element = element(self, &t)?;
                 let capacity = expr(capacity)?;
@@ -153,7 +153,11 @@ impl<'a> Builder<'a> {
                         expr: expr::parse(text).map_err(|message| Problem::Expr { message, pos: filled.pos })?,
                     },
                 };
-                Kind::OutBuffer { element, capacity, units: self.void_units(&t, *units), filled, optional }
+                let grow = match grow {
+                    Some(g) => Some(expr::parse(&g.value).map_err(|message| Problem::Expr { message, pos: g.pos })?),
+                    None => None,
+                };
+                Kind::OutBuffer { element, capacity, units: self.void_units(&t, *units), filled, optional, grow }
             }
             ParamKind::Handle(h) => {
                 if !self.spec.handles.contains_key(&h.value) {
@@ -536,7 +540,12 @@ impl<'a> Builder<'a> {
                     None if m.nul_terminated => spec::Filled::Nul,
                     None => spec::Filled::Capacity,
                 };
-                ParamKind::OutBuffer { capacity: here(count.clone()), units, filled: here_filled(filled) }
+                ParamKind::OutBuffer {
+                    capacity: here(count.clone()),
+                    units,
+                    filled: here_filled(filled),
+                    grow: None,
+                }
             }
             (Direction::Ret, _) => return Err(Problem::other("a return annotation on a parameter")),
         };
