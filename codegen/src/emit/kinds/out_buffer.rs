@@ -32,6 +32,7 @@ pub struct Grow {
     pub cap_param: String,
 }
 
+#[allow(clippy::too_many_arguments)]
 pub(super) fn view(
     at: &At<'_>,
     element: &model::Value,
