@@ -229,3 +229,15 @@ fn system_headers_give_functions_and_the_constants_named_only_when_asked() {
     assert!(names.contains(&"INVALID_HANDLE_VALUE") && names.contains(&"GENERIC_READ"), "{names:?}");
     assert!(!names.contains(&"GENERIC_ALL") && !names.contains(&"MAX_PATH"), "{names:?}");
 }
+
+#[test]
+fn comments_after_declarations_and_names_from_another_declaration() {
+    let h = parse("trailing.h", Target::Linux32);
+    let doc = |f: &str| h.function(f).unwrap().doc.clone();
+    assert_eq!(doc("t_a").as_deref(), Some("t_a's doc, after it (zlib's style)."));
+    assert_eq!(doc("t_b").as_deref(), Some("t_b's doc, before it."));
+    assert_eq!(doc("t_c").as_deref(), Some("t_c's, on its line"));
+    assert_eq!(doc("t_d"), None, "a comment followed by code is the next declaration's");
+    let names: Vec<&str> = h.function("t_e").unwrap().params.iter().map(|p| p.name.as_str()).collect();
+    assert_eq!(names, ["named", "arg1"]);
+}

@@ -267,6 +267,20 @@ impl Cursor {
         }
     }
 
+    /// Where the cursor's extent ends in the file as written (macro expansions resolved to
+    /// where they are used, not where the macro is defined).
+    pub fn end_in_file(&self) -> Location {
+        let (mut file, mut line, mut column, mut offset) = (ptr::null_mut(), 0, 0, 0);
+        // SAFETY: out-pointers are valid; the file name string is disposed by `string`.
+        unsafe {
+            let end = clang_getRangeEnd(clang_getCursorExtent(self.0));
+            clang_getFileLocation(end, &mut file, &mut line, &mut column, &mut offset);
+            let file =
+                if file.is_null() { None } else { Some(PathBuf::from(string(clang_getFileName(file)))) };
+            Location { file, line, column, offset }
+        }
+    }
+
     pub fn in_system_header(&self) -> bool {
         // SAFETY: a libclang query on a live cursor, type or token of this translation unit.
         unsafe { clang_Location_isInSystemHeader(clang_getCursorLocation(self.0)) != 0 }
@@ -371,6 +385,21 @@ impl Cursor {
         }
     }
 
+    /// Where the comment clang attached to the declaration starts (file and offset).
+    pub fn comment_start(&self) -> Option<(PathBuf, u32)> {
+        // SAFETY: a libclang query on a live cursor; the range is read, not kept.
+        let loc = Location::from(unsafe { clang_getRangeStart(clang_Cursor_getCommentRange(self.0)) });
+        Some((loc.file?, loc.offset))
+    }
+
+    /// Whether the attached comment is written as documentation (`/**`, `///`, `/*!`, `//!`).
+    pub fn comment_is_doc(&self) -> bool {
+        // SAFETY: a libclang query on a live cursor, type or token of this translation unit.
+        let raw = string(unsafe { clang_Cursor_getRawCommentText(self.0) });
+        let raw = raw.trim_start();
+        ["/**", "///", "/*!", "//!"].iter().any(|p| raw.starts_with(p))
+    }
+
     /// The comment attached to the declaration, markers stripped line by line.
     pub fn comment(&self) -> Option<String> {
         // SAFETY: a libclang query on a live cursor, type or token of this translation unit.
@@ -380,7 +409,7 @@ impl Cursor {
 }
 
 /// Removes `/**`, `*/`, leading `*`, `///` and `//` markers, keeping the text's lines.
-fn clean_comment(raw: &str) -> String {
+pub(super) fn clean_comment(raw: &str) -> String {
     let lines: Vec<String> = raw
         .lines()
         .map(|l| {

@@ -164,7 +164,8 @@ pub fn parse(options: &Options) -> Result<Header, HeaderError> {
         return Err(HeaderError::Diagnostics(Diagnostics(errors)));
     }
 
-    let mut x = Extractor { tu: &tu, types: BTreeMap::new(), tokens: HashMap::new(), anon: 0 };
+    let mut x =
+        Extractor { tu: &tu, types: BTreeMap::new(), tokens: HashMap::new(), texts: HashMap::new(), anon: 0 };
     let mut functions: BTreeMap<String, Function> = BTreeMap::new();
     let mut variables: BTreeMap<String, Variable> = BTreeMap::new();
     let top = tu.cursor().children();
@@ -191,6 +192,8 @@ pub fn parse(options: &Options) -> Result<Header, HeaderError> {
     for c in enum_constants.drain(..) {
         all.insert(c.name.clone(), c);
     }
+    // Trailing doc comments already taken, by where they start.
+    let mut claimed: std::collections::HashSet<(PathBuf, u32)> = std::collections::HashSet::new();
     for c in top {
         if (c.in_system_header() && !options.system)
             || c.location().file.as_deref() == Some(Path::new(UMBRELLA))
@@ -199,11 +202,41 @@ pub fn parse(options: &Options) -> Result<Header, HeaderError> {
         }
         match c.kind() {
             CXCursor_FunctionDecl if c.storage_class() != CX_SC_Static => {
-                let f = x.function(c);
-                // Keep one declaration per name, preferring one with a comment.
-                let keep = functions.get(&f.name).is_none_or(|old| old.doc.is_none() && f.doc.is_some());
-                if keep {
-                    functions.insert(f.name.clone(), f);
+                let mut f = x.function(c);
+                if !c.in_system_header() {
+                    // A comment clang attached from before the declaration that another
+                    // declaration already took as its own trailing doc is that one's.
+                    if c.comment_start().is_some_and(|at| claimed.contains(&at)) {
+                        f.doc = None;
+                    }
+                    let trailing = x.trailing_comment(&c);
+                    if let Some((at, text)) = trailing {
+                        claimed.insert(at);
+                        // A plain comment before it (a section heading) gives way to the
+                        // one after; one written as documentation (`/**`) does not.
+                        if f.doc.is_none() || !c.comment_is_doc() {
+                            f.doc = Some(text);
+                        }
+                    }
+                }
+                // Keep one declaration per name, preferring one with a comment; parameter
+                // names a declaration leaves out come from another that gives them.
+                match functions.get_mut(&f.name) {
+                    None => {
+                        functions.insert(f.name.clone(), f);
+                    }
+                    Some(old) => {
+                        if old.doc.is_none() && f.doc.is_some() {
+                            std::mem::swap(old, &mut f);
+                        }
+                        if old.params.len() == f.params.len() {
+                            for (i, (kept, other)) in old.params.iter_mut().zip(&f.params).enumerate() {
+                                if kept.name == format!("arg{i}") && other.name != format!("arg{i}") {
+                                    kept.name = other.name.clone();
+                                }
+                            }
+                        }
+                    }
                 }
             }
             CXCursor_VarDecl if c.storage_class() == CX_SC_Extern => {
@@ -237,10 +270,48 @@ struct Extractor<'tu> {
     types: BTreeMap<String, TypeDef>,
     /// Raw tokens per file, for SAL annotations.
     tokens: HashMap<PathBuf, Vec<(String, u32)>>,
+    /// File texts, for comments after declarations.
+    texts: HashMap<PathBuf, String>,
     anon: u32,
 }
 
 impl Extractor<'_> {
+    /// A comment right after a declaration that has none before it: on the same line
+    /// (`int f(void); /* ... */`), or on the next line as zlib documents its functions,
+    /// unless code follows it directly (then it is the next declaration's).
+    fn trailing_comment(&mut self, c: &Cursor) -> Option<((PathBuf, u32), String)> {
+        let end = c.end_in_file();
+        let file = end.file.clone()?;
+        let text = self
+            .texts
+            .entry(file.clone())
+            .or_insert_with(|| std::fs::read_to_string(&file).unwrap_or_default());
+        let rest = text.get(end.offset as usize..)?;
+        let rest = rest.trim_start_matches(|ch: char| ch == ')' || ch == ';' || ch == ' ' || ch == '\t');
+        // On the same line (then it is this declaration's), or the next one.
+        let next_line = rest.strip_prefix("\r\n").or_else(|| rest.strip_prefix('\n'));
+        let same_line = next_line.is_none();
+        let rest = next_line.unwrap_or(rest).trim_start_matches([' ', '\t']);
+        let start = (text.len() - rest.len()) as u32;
+        let (comment, after) = if let Some(body) = rest.strip_prefix("/*") {
+            let close = body.find("*/")?;
+            (&rest[..close + 4], &body[close + 2..])
+        } else {
+            return None;
+        };
+        // A blank line (or the end, or a preprocessor line) must follow.
+        let after = after.trim_start_matches([' ', '\t']);
+        let after = after.strip_prefix("\r\n").or_else(|| after.strip_prefix('\n')).unwrap_or(after);
+        let next = after.trim_start_matches([' ', '\t']);
+        let separated =
+            next.is_empty() || next.starts_with('\n') || next.starts_with("\r\n") || next.starts_with('#');
+        if !same_line && !separated {
+            return None;
+        }
+        let cleaned = super::clang::clean_comment(comment);
+        (!cleaned.trim().is_empty()).then_some(((file, start), cleaned))
+    }
+
     fn function(&mut self, c: Cursor) -> Function {
         let ty = function_type(c.ty());
         let decls: Vec<Cursor> = c.children().into_iter().filter(|p| p.kind() == CXCursor_ParmDecl).collect();

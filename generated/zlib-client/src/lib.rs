@@ -10,7 +10,7 @@ mod __dllgen {
     #![allow(clippy::all, unused_imports, unused_mut, unused_variables, non_snake_case)]
     pub use ::dllgen_runtime::{Config, Error, HostPath};
     /// The hash of the model both sides were generated from; the host refuses any other.
-    pub const MODEL_HASH: u64 = 0x8a3cbb6df421426f;
+    pub const MODEL_HASH: u64 = 0x7e9118faf2396754;
     /// The host executable's file name.
     pub const HOST_EXE: &str = if cfg!(windows) { "zlib-host.exe" } else { "zlib-host" };
     pub const MAX_MEM_LEVEL: i32 = 9;
@@ -108,9 +108,22 @@ mod __dllgen {
         pub fn client(&self) -> &::dllgen_runtime::Client {
             &self.client
         }
-        /// These functions are not related to compression but are exported
-        /// anyway because they might be useful in applications using the compression
-        /// library.
+        /// Update a running Adler-32 checksum with the bytes buf[0..len-1] and
+        /// return the updated checksum. An Adler-32 value is in the range of a 32-bit
+        /// unsigned integer. If buf is Z_NULL, this function returns the required
+        /// initial value for the checksum.
+        ///
+        /// An Adler-32 checksum is almost as reliable as a CRC-32 but can be computed
+        /// much faster.
+        ///
+        /// Usage example:
+        ///
+        /// uLong adler = adler32(0L, Z_NULL, 0);
+        ///
+        /// while (read_buffer(buffer, length) != EOF) {
+        /// adler = adler32(adler, buffer, length);
+        /// }
+        /// if (adler != original_adler) error();
         pub fn adler32(
             &self,
             adler: u32,
@@ -175,22 +188,7 @@ mod __dllgen {
                 )?;
             Ok(__dllgen_ret)
         }
-        /// Update a running Adler-32 checksum with the bytes buf[0..len-1] and
-        /// return the updated checksum. An Adler-32 value is in the range of a 32-bit
-        /// unsigned integer. If buf is Z_NULL, this function returns the required
-        /// initial value for the checksum.
-        ///
-        /// An Adler-32 checksum is almost as reliable as a CRC-32 but can be computed
-        /// much faster.
-        ///
-        /// Usage example:
-        ///
-        /// uLong adler = adler32(0L, Z_NULL, 0);
-        ///
-        /// while (read_buffer(buffer, length) != EOF) {
-        /// adler = adler32(adler, buffer, length);
-        /// }
-        /// if (adler != original_adler) error();
+        /// Same as adler32(), but with a size_t length.
         pub fn adler32_z(
             &self,
             adler: u32,
@@ -228,11 +226,16 @@ mod __dllgen {
                 )?;
             Ok(__dllgen_ret)
         }
-        /// The following utility functions are implemented on top of the basic
-        /// stream-oriented functions.  To simplify the interface, some default options
-        /// are assumed (compression level and memory usage, standard memory allocation
-        /// functions).  The source code of these utility functions can be modified if
-        /// you need special options.
+        /// Compresses the source buffer into the destination buffer.  sourceLen is
+        /// the byte length of the source buffer.  Upon entry, destLen is the total size
+        /// of the destination buffer, which must be at least the value returned by
+        /// compressBound(sourceLen).  Upon exit, destLen is the actual size of the
+        /// compressed data.  compress() is equivalent to compress2() with a level
+        /// parameter of Z_DEFAULT_COMPRESSION.
+        ///
+        /// compress returns Z_OK if success, Z_MEM_ERROR if there was not
+        /// enough memory, Z_BUF_ERROR if there was not enough room in the output
+        /// buffer.
         pub fn compress(
             &self,
             dest_capacity: usize,
@@ -285,16 +288,16 @@ mod __dllgen {
                 )?;
             Ok((__dllgen_ret, __dllgen_a_dest))
         }
-        /// Compresses the source buffer into the destination buffer.  sourceLen is
-        /// the byte length of the source buffer.  Upon entry, destLen is the total size
-        /// of the destination buffer, which must be at least the value returned by
+        /// Compresses the source buffer into the destination buffer.  The level
+        /// parameter has the same meaning as in deflateInit.  sourceLen is the byte
+        /// length of the source buffer.  Upon entry, destLen is the total size of the
+        /// destination buffer, which must be at least the value returned by
         /// compressBound(sourceLen).  Upon exit, destLen is the actual size of the
-        /// compressed data.  compress() is equivalent to compress2() with a level
-        /// parameter of Z_DEFAULT_COMPRESSION.
+        /// compressed data.
         ///
-        /// compress returns Z_OK if success, Z_MEM_ERROR if there was not
-        /// enough memory, Z_BUF_ERROR if there was not enough room in the output
-        /// buffer.
+        /// compress2 returns Z_OK if success, Z_MEM_ERROR if there was not enough
+        /// memory, Z_BUF_ERROR if there was not enough room in the output buffer,
+        /// Z_STREAM_ERROR if the level parameter is invalid.
         pub fn compress2(
             &self,
             dest_capacity: usize,
@@ -349,16 +352,9 @@ mod __dllgen {
                 )?;
             Ok((__dllgen_ret, __dllgen_a_dest))
         }
-        /// Compresses the source buffer into the destination buffer.  The level
-        /// parameter has the same meaning as in deflateInit.  sourceLen is the byte
-        /// length of the source buffer.  Upon entry, destLen is the total size of the
-        /// destination buffer, which must be at least the value returned by
-        /// compressBound(sourceLen).  Upon exit, destLen is the actual size of the
-        /// compressed data.
-        ///
-        /// compress2 returns Z_OK if success, Z_MEM_ERROR if there was not enough
-        /// memory, Z_BUF_ERROR if there was not enough room in the output buffer,
-        /// Z_STREAM_ERROR if the level parameter is invalid.
+        /// compressBound() returns an upper bound on the compressed size after
+        /// compress() or compress2() on sourceLen bytes.  It would be used before a
+        /// compress() or compress2() call to allocate the destination buffer.
         pub fn compressBound(
             &self,
             sourceLen: u32,
@@ -381,15 +377,20 @@ mod __dllgen {
                 )?;
             Ok(__dllgen_ret)
         }
-        /// ZEXTERN uLong ZEXPORT adler32_combine OF((uLong adler1, uLong adler2,
-        /// z_off_t len2));
+        /// Update a running CRC-32 with the bytes buf[0..len-1] and return the
+        /// updated CRC-32. A CRC-32 value is in the range of a 32-bit unsigned integer.
+        /// If buf is Z_NULL, this function returns the required initial value for the
+        /// crc. Pre- and post-conditioning (one's complement) is performed within this
+        /// function so it shouldn't be done by the application.
         ///
-        /// Combine two Adler-32 checksums into one.  For two sequences of bytes, seq1
-        /// and seq2 with lengths len1 and len2, Adler-32 checksums were calculated for
-        /// each, adler1 and adler2.  adler32_combine() returns the Adler-32 checksum of
-        /// seq1 and seq2 concatenated, requiring only adler1, adler2, and len2.  Note
-        /// that the z_off_t type (like off_t) is a signed integer.  If len2 is
-        /// negative, the result has no meaning or utility.
+        /// Usage example:
+        ///
+        /// uLong crc = crc32(0L, Z_NULL, 0);
+        ///
+        /// while (read_buffer(buffer, length) != EOF) {
+        /// crc = crc32(crc, buffer, length);
+        /// }
+        /// if (crc != original_crc) error();
         pub fn crc32(
             &self,
             crc: u32,
@@ -477,10 +478,9 @@ mod __dllgen {
                 )?;
             Ok(__dllgen_ret)
         }
-        /// ZEXTERN uLong ZEXPORT crc32_combine_gen OF((z_off_t len2));
-        ///
-        /// Return the operator corresponding to length len2, to be used with
-        /// crc32_combine_op().
+        /// Give the same result as crc32_combine(), using op in place of len2. op is
+        /// is generated from len2 by crc32_combine_gen(). This will be faster than
+        /// crc32_combine() if the generated op is used more than once.
         pub fn crc32_combine_op(
             &self,
             crc1: u32,
@@ -507,20 +507,7 @@ mod __dllgen {
                 )?;
             Ok(__dllgen_ret)
         }
-        /// Update a running CRC-32 with the bytes buf[0..len-1] and return the
-        /// updated CRC-32. A CRC-32 value is in the range of a 32-bit unsigned integer.
-        /// If buf is Z_NULL, this function returns the required initial value for the
-        /// crc. Pre- and post-conditioning (one's complement) is performed within this
-        /// function so it shouldn't be done by the application.
-        ///
-        /// Usage example:
-        ///
-        /// uLong crc = crc32(0L, Z_NULL, 0);
-        ///
-        /// while (read_buffer(buffer, length) != EOF) {
-        /// crc = crc32(crc, buffer, length);
-        /// }
-        /// if (crc != original_crc) error();
+        /// Same as crc32(), but with a size_t length.
         pub fn crc32_z(
             &self,
             crc: u32,
@@ -580,25 +567,18 @@ mod __dllgen {
                 )?;
             Ok(__dllgen_ret)
         }
-        /// Associate a gzFile with the file descriptor fd.  File descriptors are
-        /// obtained from calls like open, dup, creat, pipe or fileno (if the file has
-        /// been previously opened with fopen).  The mode parameter is as in gzopen.
+        /// Set the internal buffer size used by this library's functions for file to
+        /// size.  The default buffer size is 8192 bytes.  This function must be called
+        /// after gzopen() or gzdopen(), and before any other calls that read or write
+        /// the file.  The buffer memory allocation is always deferred to the first read
+        /// or write.  Three times that size in buffer space is allocated.  A larger
+        /// buffer size of, for example, 64K or 128K bytes will noticeably increase the
+        /// speed of decompression (reading).
         ///
-        /// The next call of gzclose on the returned gzFile will also close the file
-        /// descriptor fd, just like fclose(fdopen(fd, mode)) closes the file descriptor
-        /// fd.  If you want to keep fd open, use fd = dup(fd_keep); gz = gzdopen(fd,
-        /// mode);.  The duplicated descriptor should be saved to avoid a leak, since
-        /// gzdopen does not close fd if it fails.  If you are using fileno() to get the
-        /// file descriptor from a FILE *, then you will have to use dup() to avoid
-        /// double-close()ing the file descriptor.  Both gzclose() and fclose() will
-        /// close the associated file descriptor, so they need to have different file
-        /// descriptors.
+        /// The new buffer size also affects the maximum length for gzprintf().
         ///
-        /// gzdopen returns NULL if there was insufficient memory to allocate the
-        /// gzFile state, if an invalid mode was specified (an 'r', 'w', or 'a' was not
-        /// provided, or '+' was provided), or if fd is -1.  The file descriptor is not
-        /// used until the next gz* read, write, seek, or close operation, so gzdopen
-        /// will not detect if fd is invalid (unless fd is -1).
+        /// gzbuffer() returns 0 on success, or -1 on failure, such as being called
+        /// too late.
         pub fn gzbuffer(
             &self,
             file: GzFile,
@@ -623,18 +603,9 @@ mod __dllgen {
                 )?;
             Ok(__dllgen_ret)
         }
-        /// Return the error message for the last error which occurred on file.
-        /// errnum is set to zlib error number.  If an error occurred in the file system
-        /// and not in the compression library, errnum is set to Z_ERRNO and the
-        /// application may consult errno to get the exact error code.
-        ///
-        /// The application must not modify the returned string.  Future calls to
-        /// this function may invalidate the previously returned string.  If file is
-        /// closed, then the string previously returned by gzerror will no longer be
-        /// available.
-        ///
-        /// gzerror() should be used to distinguish errors from end-of-file for those
-        /// functions above that do not distinguish those cases in their return values.
+        /// Clear the error and end-of-file flags for file.  This is analogous to the
+        /// clearerr() function in stdio.  This is useful for continuing to read a gzip
+        /// file that is being written concurrently.
         pub fn gzclearerr(&self, file: GzFile) -> ::core::result::Result<(), Error> {
             let () = self
                 .client
@@ -651,23 +622,15 @@ mod __dllgen {
                 )?;
             Ok(())
         }
-        /// Return true (1) if file is being copied directly while reading, or false
-        /// (0) if file is a gzip stream being decompressed.
+        /// Flush all pending output for file, if necessary, close file and
+        /// deallocate the (de)compression state.  Note that once file is closed, you
+        /// cannot call gzerror with file, since its structures have been deallocated.
+        /// gzclose must not be called more than once on the same file, just as free
+        /// must not be called more than once on the same allocation.
         ///
-        /// If the input file is empty, gzdirect() will return true, since the input
-        /// does not contain a gzip stream.
-        ///
-        /// If gzdirect() is used immediately after gzopen() or gzdopen() it will
-        /// cause buffers to be allocated to allow reading the file to determine if it
-        /// is a gzip file.  Therefore if gzbuffer() is used, it should be called before
-        /// gzdirect().
-        ///
-        /// When writing, gzdirect() returns true (1) if transparent writing was
-        /// requested ("wT" for the gzopen() mode), or false (0) otherwise.  (Note:
-        /// gzdirect() is not needed when writing.  Transparent writing must be
-        /// explicitly requested, so the application already knows the answer.  When
-        /// linking statically, using gzdirect() will include all of the zlib code for
-        /// gzip file reading and decompression, which may not be desired.)
+        /// gzclose will return Z_STREAM_ERROR if file is not valid, Z_ERRNO on a
+        /// file operation error, Z_MEM_ERROR if out of memory, Z_BUF_ERROR if the
+        /// last read ended in the middle of a gzip stream, or Z_OK on success.
         pub fn gzclose(&self, file: GzFile) -> ::core::result::Result<i32, Error> {
             let (__dllgen_ret,) = self
                 .client
@@ -687,15 +650,7 @@ mod __dllgen {
                 )?;
             Ok(__dllgen_ret)
         }
-        /// Flush all pending output for file, if necessary, close file and
-        /// deallocate the (de)compression state.  Note that once file is closed, you
-        /// cannot call gzerror with file, since its structures have been deallocated.
-        /// gzclose must not be called more than once on the same file, just as free
-        /// must not be called more than once on the same allocation.
-        ///
-        /// gzclose will return Z_STREAM_ERROR if file is not valid, Z_ERRNO on a
-        /// file operation error, Z_MEM_ERROR if out of memory, Z_BUF_ERROR if the
-        /// last read ended in the middle of a gzip stream, or Z_OK on success.
+        /// Calls `gzclose_r`.
         pub fn gzclose_r(&self, file: GzFile) -> ::core::result::Result<i32, Error> {
             let (__dllgen_ret,) = self
                 .client
@@ -715,12 +670,54 @@ mod __dllgen {
                 )?;
             Ok(__dllgen_ret)
         }
-        /// Calls `gzclose_w`.
+        /// Same as gzclose(), but gzclose_r() is only for use when reading, and
+        /// gzclose_w() is only for use when writing or appending.  The advantage to
+        /// using these instead of gzclose() is that they avoid linking in zlib
+        /// compression or decompression code that is not used when only reading or only
+        /// writing respectively.  If gzclose() is used, then both compression and
+        /// decompression code will be included the application when linking to a static
+        /// zlib library.
         pub fn gzclose_w(&self, file: GzFile) -> ::core::result::Result<i32, Error> {
             let (__dllgen_ret,) = self
                 .client
                 .call(
                     16,
+                    |__dllgen_w| {
+                        ::dllgen_runtime::marshal::handle::encode(__dllgen_w, &file);
+                    },
+                    |mut __dllgen_r| {
+                        let __dllgen_ret: i32 = ::dllgen_runtime::marshal::value::decode(
+                            &mut __dllgen_r,
+                        )?;
+                        __dllgen_r.finish()?;
+                        Ok((__dllgen_ret,))
+                    },
+                    &mut ::dllgen_runtime::marshal::callback::none,
+                )?;
+            Ok(__dllgen_ret)
+        }
+        /// Return true (1) if file is being copied directly while reading, or false
+        /// (0) if file is a gzip stream being decompressed.
+        ///
+        /// If the input file is empty, gzdirect() will return true, since the input
+        /// does not contain a gzip stream.
+        ///
+        /// If gzdirect() is used immediately after gzopen() or gzdopen() it will
+        /// cause buffers to be allocated to allow reading the file to determine if it
+        /// is a gzip file.  Therefore if gzbuffer() is used, it should be called before
+        /// gzdirect().
+        ///
+        /// When writing, gzdirect() returns true (1) if transparent writing was
+        /// requested ("wT" for the gzopen() mode), or false (0) otherwise.  (Note:
+        /// gzdirect() is not needed when writing.  Transparent writing must be
+        /// explicitly requested, so the application already knows the answer.  When
+        /// linking statically, using gzdirect() will include all of the zlib code for
+        /// gzip file reading and decompression, which may not be desired.)
+        pub fn gzdirect(&self, file: GzFile) -> ::core::result::Result<i32, Error> {
+            let (__dllgen_ret,) = self
+                .client
+                .call(
+                    17,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::handle::encode(__dllgen_w, &file);
                     },
@@ -746,32 +743,6 @@ mod __dllgen {
         /// If gzeof() returns true, then the read functions will return no more data,
         /// unless the end-of-file indicator is reset by gzclearerr() and the input file
         /// has grown since the previous end of file was detected.
-        pub fn gzdirect(&self, file: GzFile) -> ::core::result::Result<i32, Error> {
-            let (__dllgen_ret,) = self
-                .client
-                .call(
-                    17,
-                    |__dllgen_w| {
-                        ::dllgen_runtime::marshal::handle::encode(__dllgen_w, &file);
-                    },
-                    |mut __dllgen_r| {
-                        let __dllgen_ret: i32 = ::dllgen_runtime::marshal::value::decode(
-                            &mut __dllgen_r,
-                        )?;
-                        __dllgen_r.finish()?;
-                        Ok((__dllgen_ret,))
-                    },
-                    &mut ::dllgen_runtime::marshal::callback::none,
-                )?;
-            Ok(__dllgen_ret)
-        }
-        /// ZEXTERN z_off_t ZEXPORT gzoffset OF((gzFile file));
-        ///
-        /// Return the current compressed (actual) read or write offset of file.  This
-        /// offset includes the count of bytes that precede the gzip stream, for example
-        /// when appending or when using gzdopen() for reading.  When reading, the
-        /// offset does not include as yet unused buffered input.  This information can
-        /// be used for a progress indicator.  On error, gzoffset() returns -1.
         pub fn gzeof(&self, file: GzFile) -> ::core::result::Result<i32, Error> {
             let (__dllgen_ret,) = self
                 .client
@@ -791,13 +762,18 @@ mod __dllgen {
                 )?;
             Ok(__dllgen_ret)
         }
-        /// Same as gzclose(), but gzclose_r() is only for use when reading, and
-        /// gzclose_w() is only for use when writing or appending.  The advantage to
-        /// using these instead of gzclose() is that they avoid linking in zlib
-        /// compression or decompression code that is not used when only reading or only
-        /// writing respectively.  If gzclose() is used, then both compression and
-        /// decompression code will be included the application when linking to a static
-        /// zlib library.
+        /// Return the error message for the last error which occurred on file.
+        /// errnum is set to zlib error number.  If an error occurred in the file system
+        /// and not in the compression library, errnum is set to Z_ERRNO and the
+        /// application may consult errno to get the exact error code.
+        ///
+        /// The application must not modify the returned string.  Future calls to
+        /// this function may invalidate the previously returned string.  If file is
+        /// closed, then the string previously returned by gzerror will no longer be
+        /// available.
+        ///
+        /// gzerror() should be used to distinguish errors from end-of-file for those
+        /// functions above that do not distinguish those cases in their return values.
         pub fn gzerror(
             &self,
             file: GzFile,
@@ -829,14 +805,17 @@ mod __dllgen {
                 )?;
             Ok((__dllgen_ret, __dllgen_a_errnum))
         }
-        /// Push c back onto the stream for file to be read as the first character on
-        /// the next read.  At least one character of push-back is always allowed.
-        /// gzungetc() returns the character pushed, or -1 on failure.  gzungetc() will
-        /// fail if c is -1, and may fail if a character has been pushed but not read
-        /// yet.  If gzungetc is used immediately after gzopen or gzdopen, at least the
-        /// output buffer size of pushed characters is allowed.  (See gzbuffer above.)
-        /// The pushed character will be discarded if the stream is repositioned with
-        /// gzseek() or gzrewind().
+        /// Flush all pending output to file.  The parameter flush is as in the
+        /// deflate() function.  The return value is the zlib error number (see function
+        /// gzerror below).  gzflush is only permitted when writing.
+        ///
+        /// If the flush parameter is Z_FINISH, the remaining data is written and the
+        /// gzip stream is completed in the output.  If gzwrite() is called again, a new
+        /// gzip stream will be started in the output.  gzread() is able to read such
+        /// concatenated gzip streams.
+        ///
+        /// gzflush should be called only when strictly necessary because it will
+        /// degrade compression if called too often.
         pub fn gzflush(
             &self,
             file: GzFile,
@@ -861,32 +840,27 @@ mod __dllgen {
                 )?;
             Ok(__dllgen_ret)
         }
-        /// Read and decompress up to len uncompressed bytes from file into buf.  If
-        /// the input file is not in gzip format, gzread copies the given number of
-        /// bytes into the buffer directly from the file.
+        /// Read and decompress up to nitems items of size size from file into buf,
+        /// otherwise operating as gzread() does.  This duplicates the interface of
+        /// stdio's fread(), with size_t request and return types.  If the library
+        /// defines size_t, then z_size_t is identical to size_t.  If not, then z_size_t
+        /// is an unsigned integer type that can contain a pointer.
         ///
-        /// After reaching the end of a gzip stream in the input, gzread will continue
-        /// to read, looking for another gzip stream.  Any number of gzip streams may be
-        /// concatenated in the input file, and will all be decompressed by gzread().
-        /// If something other than a gzip stream is encountered after a gzip stream,
-        /// that remaining trailing garbage is ignored (and no error is returned).
+        /// gzfread() returns the number of full items read of size size, or zero if
+        /// the end of the file was reached and a full item could not be read, or if
+        /// there was an error.  gzerror() must be consulted if zero is returned in
+        /// order to determine if there was an error.  If the multiplication of size and
+        /// nitems overflows, i.e. the product does not fit in a z_size_t, then nothing
+        /// is read, zero is returned, and the error state is set to Z_STREAM_ERROR.
         ///
-        /// gzread can be used to read a gzip file that is being concurrently written.
-        /// Upon reaching the end of the input, gzread will return with the available
-        /// data.  If the error code returned by gzerror is Z_OK or Z_BUF_ERROR, then
-        /// gzclearerr can be used to clear the end of file indicator in order to permit
-        /// gzread to be tried again.  Z_OK indicates that a gzip stream was completed
-        /// on the last gzread.  Z_BUF_ERROR indicates that the input file ended in the
-        /// middle of a gzip stream.  Note that gzread does not return -1 in the event
-        /// of an incomplete gzip stream.  This error is deferred until gzclose(), which
-        /// will return Z_BUF_ERROR if the last gzread ended in the middle of a gzip
-        /// stream.  Alternatively, gzerror can be used before gzclose to detect this
-        /// case.
-        ///
-        /// gzread returns the number of uncompressed bytes actually read, less than
-        /// len for end of file, or -1 for error.  If len is too large to fit in an int,
-        /// then nothing is read, -1 is returned, and the error state is set to
-        /// Z_STREAM_ERROR.
+        /// In the event that the end of file is reached and only a partial item is
+        /// available at the end, i.e. the remaining uncompressed data length is not a
+        /// multiple of size, then the final partial item is nevertheless read into buf
+        /// and the end-of-file flag is set.  The length of the partial item read is not
+        /// provided, but could be inferred from the result of gztell().  This behavior
+        /// is the same as the behavior of fread() implementations in common libraries,
+        /// but it prevents the direct use of gzfread() to read a concurrently written
+        /// file, resetting and retrying on end-of-file, when size is not 1.
         pub fn gzfread(
             &self,
             size: u32,
@@ -924,8 +898,15 @@ mod __dllgen {
                 )?;
             Ok((__dllgen_ret, __dllgen_a_buf))
         }
-        /// Compress and write the len uncompressed bytes at buf to file. gzwrite
-        /// returns the number of uncompressed bytes written or 0 in case of error.
+        /// Compress and write nitems items of size size from buf to file, duplicating
+        /// the interface of stdio's fwrite(), with size_t request and return types.  If
+        /// the library defines size_t, then z_size_t is identical to size_t.  If not,
+        /// then z_size_t is an unsigned integer type that can contain a pointer.
+        ///
+        /// gzfwrite() returns the number of full items written of size size, or zero
+        /// if there was an error.  If the multiplication of size and nitems overflows,
+        /// i.e. the product does not fit in a z_size_t, then nothing is written, zero
+        /// is returned, and the error state is set to Z_STREAM_ERROR.
         pub fn gzfwrite(
             &self,
             buf: &[u8],
@@ -958,8 +939,11 @@ mod __dllgen {
                 )?;
             Ok(__dllgen_ret)
         }
-        /// Compress and write c, converted to an unsigned char, into file.  gzputc
-        /// returns the value that was written, or -1 in case of error.
+        /// Read and decompress one byte from file.  gzgetc returns this byte or -1
+        /// in case of end of file or error.  This is implemented as a macro for speed.
+        /// As such, it does not do all of the checking the other functions do.  I.e.
+        /// it does not check to see if file is NULL, nor whether the structure file
+        /// points to has been clobbered or not.
         pub fn gzgetc(&self, file: GzFile) -> ::core::result::Result<i32, Error> {
             let (__dllgen_ret,) = self
                 .client
@@ -979,10 +963,16 @@ mod __dllgen {
                 )?;
             Ok(__dllgen_ret)
         }
-        /// Compress and write the given null-terminated string s to file, excluding
-        /// the terminating null character.
+        /// Read and decompress bytes from file into buf, until len-1 characters are
+        /// read, or until a newline character is read and transferred to buf, or an
+        /// end-of-file condition is encountered.  If any characters are read or if len
+        /// is one, the string is terminated with a null character.  If no characters
+        /// are read due to an end-of-file or len is less than one, then the buffer is
+        /// left untouched.
         ///
-        /// gzputs returns the number of characters written, or -1 in case of error.
+        /// gzgets returns buf which is a null-terminated string, or it returns NULL
+        /// for end-of-file or in case of error.  If there was an error, the contents at
+        /// buf are indeterminate.
         pub fn gzgets(
             &self,
             file: GzFile,
@@ -1074,16 +1064,8 @@ mod __dllgen {
                 )?;
             Ok(__dllgen_ret)
         }
-        /// Read and decompress bytes from file into buf, until len-1 characters are
-        /// read, or until a newline character is read and transferred to buf, or an
-        /// end-of-file condition is encountered.  If any characters are read or if len
-        /// is one, the string is terminated with a null character.  If no characters
-        /// are read due to an end-of-file or len is less than one, then the buffer is
-        /// left untouched.
-        ///
-        /// gzgets returns buf which is a null-terminated string, or it returns NULL
-        /// for end-of-file or in case of error.  If there was an error, the contents at
-        /// buf are indeterminate.
+        /// Compress and write c, converted to an unsigned char, into file.  gzputc
+        /// returns the value that was written, or -1 in case of error.
         pub fn gzputc(
             &self,
             file: GzFile,
@@ -1108,17 +1090,10 @@ mod __dllgen {
                 )?;
             Ok(__dllgen_ret)
         }
-        /// Convert, format, compress, and write the arguments (...) to file under
-        /// control of the string format, as in fprintf.  gzprintf returns the number of
-        /// uncompressed bytes actually written, or a negative zlib error code in case
-        /// of error.  The number of uncompressed bytes written is limited to 8191, or
-        /// one less than the buffer size given to gzbuffer().  The caller should assure
-        /// that this limit is not exceeded.  If it is exceeded, then gzprintf() will
-        /// return an error (0) with nothing written.  In this case, there may also be a
-        /// buffer overflow with unpredictable consequences, which is possible only if
-        /// zlib was compiled with the insecure functions sprintf() or vsprintf(),
-        /// because the secure snprintf() or vsnprintf() functions were not available.
-        /// This can be determined using zlibCompileFlags().
+        /// Compress and write the given null-terminated string s to file, excluding
+        /// the terminating null character.
+        ///
+        /// gzputs returns the number of characters written, or -1 in case of error.
         pub fn gzputs(
             &self,
             file: GzFile,
@@ -1145,13 +1120,32 @@ mod __dllgen {
                 )?;
             Ok(__dllgen_ret)
         }
-        /// Dynamically update the compression level and strategy for file.  See the
-        /// description of deflateInit2 for the meaning of these parameters. Previously
-        /// provided data is flushed before applying the parameter changes.
+        /// Read and decompress up to len uncompressed bytes from file into buf.  If
+        /// the input file is not in gzip format, gzread copies the given number of
+        /// bytes into the buffer directly from the file.
         ///
-        /// gzsetparams returns Z_OK if success, Z_STREAM_ERROR if the file was not
-        /// opened for writing, Z_ERRNO if there is an error writing the flushed data,
-        /// or Z_MEM_ERROR if there is a memory allocation error.
+        /// After reaching the end of a gzip stream in the input, gzread will continue
+        /// to read, looking for another gzip stream.  Any number of gzip streams may be
+        /// concatenated in the input file, and will all be decompressed by gzread().
+        /// If something other than a gzip stream is encountered after a gzip stream,
+        /// that remaining trailing garbage is ignored (and no error is returned).
+        ///
+        /// gzread can be used to read a gzip file that is being concurrently written.
+        /// Upon reaching the end of the input, gzread will return with the available
+        /// data.  If the error code returned by gzerror is Z_OK or Z_BUF_ERROR, then
+        /// gzclearerr can be used to clear the end of file indicator in order to permit
+        /// gzread to be tried again.  Z_OK indicates that a gzip stream was completed
+        /// on the last gzread.  Z_BUF_ERROR indicates that the input file ended in the
+        /// middle of a gzip stream.  Note that gzread does not return -1 in the event
+        /// of an incomplete gzip stream.  This error is deferred until gzclose(), which
+        /// will return Z_BUF_ERROR if the last gzread ended in the middle of a gzip
+        /// stream.  Alternatively, gzerror can be used before gzclose to detect this
+        /// case.
+        ///
+        /// gzread returns the number of uncompressed bytes actually read, less than
+        /// len for end of file, or -1 for error.  If len is too large to fit in an int,
+        /// then nothing is read, -1 is returned, and the error state is set to
+        /// Z_STREAM_ERROR.
         pub fn gzread(
             &self,
             file: GzFile,
@@ -1188,23 +1182,9 @@ mod __dllgen {
                 )?;
             Ok(__dllgen_a_buf)
         }
-        /// ZEXTERN z_off_t ZEXPORT gzseek OF((gzFile file,
-        /// z_off_t offset, int whence));
+        /// Rewind file. This function is supported only for reading.
         ///
-        /// Set the starting position to offset relative to whence for the next gzread
-        /// or gzwrite on file.  The offset represents a number of bytes in the
-        /// uncompressed data stream.  The whence parameter is defined as in lseek(2);
-        /// the value SEEK_END is not supported.
-        ///
-        /// If the file is opened for reading, this function is emulated but can be
-        /// extremely slow.  If the file is opened for writing, only forward seeks are
-        /// supported; gzseek then compresses a sequence of zeroes up to the new
-        /// starting position.
-        ///
-        /// gzseek returns the resulting offset location as measured in bytes from
-        /// the beginning of the uncompressed stream, or -1 in case of error, in
-        /// particular if the file is opened for writing and the new starting position
-        /// would be before the current position.
+        /// gzrewind(file) is equivalent to (int)gzseek(file, 0L, SEEK_SET).
         pub fn gzrewind(&self, file: GzFile) -> ::core::result::Result<i32, Error> {
             let (__dllgen_ret,) = self
                 .client
@@ -1251,18 +1231,13 @@ mod __dllgen {
                 )?;
             Ok(__dllgen_ret)
         }
-        /// Set the internal buffer size used by this library's functions for file to
-        /// size.  The default buffer size is 8192 bytes.  This function must be called
-        /// after gzopen() or gzdopen(), and before any other calls that read or write
-        /// the file.  The buffer memory allocation is always deferred to the first read
-        /// or write.  Three times that size in buffer space is allocated.  A larger
-        /// buffer size of, for example, 64K or 128K bytes will noticeably increase the
-        /// speed of decompression (reading).
+        /// Dynamically update the compression level and strategy for file.  See the
+        /// description of deflateInit2 for the meaning of these parameters. Previously
+        /// provided data is flushed before applying the parameter changes.
         ///
-        /// The new buffer size also affects the maximum length for gzprintf().
-        ///
-        /// gzbuffer() returns 0 on success, or -1 on failure, such as being called
-        /// too late.
+        /// gzsetparams returns Z_OK if success, Z_STREAM_ERROR if the file was not
+        /// opened for writing, Z_ERRNO if there is an error writing the flushed data,
+        /// or Z_MEM_ERROR if there is a memory allocation error.
         pub fn gzsetparams(
             &self,
             file: GzFile,
@@ -1309,11 +1284,14 @@ mod __dllgen {
                 )?;
             Ok(__dllgen_ret)
         }
-        /// Read and decompress one byte from file.  gzgetc returns this byte or -1
-        /// in case of end of file or error.  This is implemented as a macro for speed.
-        /// As such, it does not do all of the checking the other functions do.  I.e.
-        /// it does not check to see if file is NULL, nor whether the structure file
-        /// points to has been clobbered or not.
+        /// Push c back onto the stream for file to be read as the first character on
+        /// the next read.  At least one character of push-back is always allowed.
+        /// gzungetc() returns the character pushed, or -1 on failure.  gzungetc() will
+        /// fail if c is -1, and may fail if a character has been pushed but not read
+        /// yet.  If gzungetc is used immediately after gzopen or gzdopen, at least the
+        /// output buffer size of pushed characters is allowed.  (See gzbuffer above.)
+        /// The pushed character will be discarded if the stream is repositioned with
+        /// gzseek() or gzrewind().
         pub fn gzungetc(
             &self,
             c: i32,
@@ -1338,27 +1316,8 @@ mod __dllgen {
                 )?;
             Ok(__dllgen_ret)
         }
-        /// Read and decompress up to nitems items of size size from file into buf,
-        /// otherwise operating as gzread() does.  This duplicates the interface of
-        /// stdio's fread(), with size_t request and return types.  If the library
-        /// defines size_t, then z_size_t is identical to size_t.  If not, then z_size_t
-        /// is an unsigned integer type that can contain a pointer.
-        ///
-        /// gzfread() returns the number of full items read of size size, or zero if
-        /// the end of the file was reached and a full item could not be read, or if
-        /// there was an error.  gzerror() must be consulted if zero is returned in
-        /// order to determine if there was an error.  If the multiplication of size and
-        /// nitems overflows, i.e. the product does not fit in a z_size_t, then nothing
-        /// is read, zero is returned, and the error state is set to Z_STREAM_ERROR.
-        ///
-        /// In the event that the end of file is reached and only a partial item is
-        /// available at the end, i.e. the remaining uncompressed data length is not a
-        /// multiple of size, then the final partial item is nevertheless read into buf
-        /// and the end-of-file flag is set.  The length of the partial item read is not
-        /// provided, but could be inferred from the result of gztell().  This behavior
-        /// is the same as the behavior of fread() implementations in common libraries,
-        /// but it prevents the direct use of gzfread() to read a concurrently written
-        /// file, resetting and retrying on end-of-file, when size is not 1.
+        /// Compress and write the len uncompressed bytes at buf to file. gzwrite
+        /// returns the number of uncompressed bytes written or 0 in case of error.
         pub fn gzwrite(
             &self,
             file: GzFile,
@@ -1396,9 +1355,19 @@ mod __dllgen {
                 )?;
             Ok(__dllgen_ret)
         }
-        /// compressBound() returns an upper bound on the compressed size after
-        /// compress() or compress2() on sourceLen bytes.  It would be used before a
-        /// compress() or compress2() call to allocate the destination buffer.
+        /// Decompresses the source buffer into the destination buffer.  sourceLen is
+        /// the byte length of the source buffer.  Upon entry, destLen is the total size
+        /// of the destination buffer, which must be large enough to hold the entire
+        /// uncompressed data.  (The size of the uncompressed data must have been saved
+        /// previously by the compressor and transmitted to the decompressor by some
+        /// mechanism outside the scope of this compression library.) Upon exit, destLen
+        /// is the actual size of the uncompressed data.
+        ///
+        /// uncompress returns Z_OK if success, Z_MEM_ERROR if there was not
+        /// enough memory, Z_BUF_ERROR if there was not enough room in the output
+        /// buffer, or Z_DATA_ERROR if the input data was corrupted or incomplete.  In
+        /// the case where there is not enough room, uncompress() will fill the output
+        /// buffer with the uncompressed data up to that point.
         pub fn uncompress(
             &self,
             dest_capacity: usize,
@@ -1451,19 +1420,9 @@ mod __dllgen {
                 )?;
             Ok((__dllgen_ret, __dllgen_a_dest))
         }
-        /// Decompresses the source buffer into the destination buffer.  sourceLen is
-        /// the byte length of the source buffer.  Upon entry, destLen is the total size
-        /// of the destination buffer, which must be large enough to hold the entire
-        /// uncompressed data.  (The size of the uncompressed data must have been saved
-        /// previously by the compressor and transmitted to the decompressor by some
-        /// mechanism outside the scope of this compression library.) Upon exit, destLen
-        /// is the actual size of the uncompressed data.
-        ///
-        /// uncompress returns Z_OK if success, Z_MEM_ERROR if there was not
-        /// enough memory, Z_BUF_ERROR if there was not enough room in the output
-        /// buffer, or Z_DATA_ERROR if the input data was corrupted or incomplete.  In
-        /// the case where there is not enough room, uncompress() will fill the output
-        /// buffer with the uncompressed data up to that point.
+        /// Same as uncompress, except that sourceLen is a pointer, where the
+        /// length of the source is *sourceLen.  On return, *sourceLen is the number of
+        /// source bytes consumed.
         pub fn uncompress2(
             &self,
             dest_capacity: usize,
@@ -1544,10 +1503,44 @@ mod __dllgen {
                 )?;
             Ok(__dllgen_ret)
         }
-        /// All memory allocated by inflateBackInit() is freed.
+        /// Return flags indicating compile-time options.
         ///
-        /// inflateBackEnd() returns Z_OK on success, or Z_STREAM_ERROR if the stream
-        /// state was inconsistent.
+        /// Type sizes, two bits each, 00 = 16 bits, 01 = 32, 10 = 64, 11 = other:
+        /// 1.0: size of uInt
+        /// 3.2: size of uLong
+        /// 5.4: size of voidpf (pointer)
+        /// 7.6: size of z_off_t
+        ///
+        /// Compiler, assembler, and debug options:
+        /// 8: ZLIB_DEBUG
+        /// 9: ASMV or ASMINF -- use ASM code
+        /// 10: ZLIB_WINAPI -- exported functions use the WINAPI calling convention
+        /// 11: 0 (reserved)
+        ///
+        /// One-time table building (smaller code, but not thread-safe if true):
+        /// 12: BUILDFIXED -- build static block decoding tables when needed
+        /// 13: DYNAMIC_CRC_TABLE -- build CRC calculation tables when needed
+        /// 14,15: 0 (reserved)
+        ///
+        /// Library content (indicates missing functionality):
+        /// 16: NO_GZCOMPRESS -- gz* functions cannot compress (to avoid linking
+        /// deflate code when not needed)
+        /// 17: NO_GZIP -- deflate can't write gzip streams, and inflate can't detect
+        /// and decode gzip streams (to avoid linking crc code)
+        /// 18-19: 0 (reserved)
+        ///
+        /// Operation variations (changes in library functionality):
+        /// 20: PKZIP_BUG_WORKAROUND -- slightly more permissive inflate
+        /// 21: FASTEST -- deflate algorithm with only one, lowest compression level
+        /// 22,23: 0 (reserved)
+        ///
+        /// The sprintf variant used by gzprintf (zero is best):
+        /// 24: 0 = vs*, 1 = s* -- 1 means limited to 20 arguments after the format
+        /// 25: 0 = *nprintf, 1 = *printf -- 1 means gzprintf() not secure!
+        /// 26: 0 = returns value, 1 = void -- 1 means inferred string length returned
+        ///
+        /// Remainder:
+        /// 27-31: 0 (reserved)
         pub fn zlibCompileFlags(&self) -> ::core::result::Result<u32, Error> {
             let (__dllgen_ret,) = self
                 .client
@@ -1565,7 +1558,10 @@ mod __dllgen {
                 )?;
             Ok(__dllgen_ret)
         }
-        /// basic functions
+        /// The application can compare zlibVersion and ZLIB_VERSION for consistency.
+        /// If the first character differs, the library code actually used is not
+        /// compatible with the zlib.h header file used by the application.  This check
+        /// is automatically made by deflateInit and inflateInit.
         pub fn zlibVersion(
             &self,
         ) -> ::core::result::Result<::std::string::String, Error> {

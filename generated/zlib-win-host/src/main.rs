@@ -27,7 +27,7 @@ mod __dllgen {
         unused_comparisons,
         unused_unsafe
     )]
-    const MODEL_HASH: u64 = 0x46511e680cabd77a;
+    const MODEL_HASH: u64 = 0xeaf43c0563de3483;
     type __DllgenFn0 = unsafe extern "C" fn(u32, *const u8, u32) -> u32;
     type __DllgenFn1 = unsafe extern "C" fn(u32, u32, i32) -> u32;
     type __DllgenFn2 = unsafe extern "C" fn(u32, *const u8, u32) -> u32;
