@@ -287,7 +287,7 @@ impl Extractor<'_> {
             .entry(file.clone())
             .or_insert_with(|| std::fs::read_to_string(&file).unwrap_or_default());
         let rest = text.get(end.offset as usize..)?;
-        let rest = rest.trim_start_matches(|ch: char| ch == ')' || ch == ';' || ch == ' ' || ch == '\t');
+        let rest = rest.trim_start_matches([')', ';', ' ', '\t']);
         // On the same line (then it is this declaration's), or the next one.
         let next_line = rest.strip_prefix("\r\n").or_else(|| rest.strip_prefix('\n'));
         let same_line = next_line.is_none();
