@@ -439,6 +439,7 @@ impl HeaderArgs {
             defines: self.defines.clone(),
             target,
             expressions: Vec::new(),
+            prelude: Vec::new(),
             system: false,
             constants: (Vec::new(), Vec::new()),
         };

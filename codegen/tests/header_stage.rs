@@ -241,3 +241,19 @@ fn comments_after_declarations_and_names_from_another_declaration() {
     let names: Vec<&str> = h.function("t_e").unwrap().params.iter().map(|p| p.name.as_str()).collect();
     assert_eq!(names, ["named", "arg1"]);
 }
+
+#[test]
+fn a_prelude_supplies_the_types_a_vendor_header_does_not_include() {
+    let file = fixtures_src().join("prelude.h");
+    let Err(HeaderError::Diagnostics(d)) = try_parse(file.clone(), Target::Windows32) else {
+        panic!("DWORD is unknown without <windows.h>");
+    };
+    assert!(d.to_string().contains("DWORD"), "{d}");
+    let mut options = Options::new(vec![file], Target::Windows32);
+    options.prelude = vec!["windows.h".into()];
+    let h = header::parse(&options).unwrap();
+    let f = h.function("pr_ticks").unwrap();
+    assert_eq!(f.convention, CallConv::Stdcall);
+    assert_eq!(f.params.iter().map(|p| p.name.as_str()).collect::<Vec<_>>(), ["device", "out"]);
+    assert!(h.function("CloseHandle").is_none(), "the prelude's own functions are system ones");
+}

@@ -134,10 +134,15 @@ pub fn parse(options: &Options) -> Result<Header, HeaderError> {
         });
     }
     // The umbrella lives in a virtual folder: it must name the headers absolutely.
+    // The prelude first (`<windows.h>` for a header that uses its types without including
+    // it), then the headers.
     let umbrella: String = options
-        .headers
+        .prelude
         .iter()
-        .map(|h| format!("#include \"{}\"\n", std::path::absolute(h).unwrap_or_else(|_| h.clone()).display()))
+        .map(|p| format!("#include <{p}>\n"))
+        .chain(options.headers.iter().map(|h| {
+            format!("#include \"{}\"\n", std::path::absolute(h).unwrap_or_else(|_| h.clone()).display())
+        }))
         .collect();
     let unsaved = [(UMBRELLA.to_string(), umbrella), (SAL_PRELUDE.to_string(), sal_prelude())];
     let tu =

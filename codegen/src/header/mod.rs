@@ -49,6 +49,9 @@ pub struct Options {
     pub target: Target,
     /// C constant expressions to evaluate after the headers (the spec's `fixed:` values).
     pub expressions: Vec<String>,
+    /// Headers included before `headers`, as `#include <...>` (a vendor header that uses
+    /// `<windows.h>` types without including it).
+    pub prelude: Vec<String>,
     /// Also take functions (and the constants `constants` names) from system headers: a
     /// system library such as kernel32.dll, declared by `<windows.h>`.
     pub system: bool,
@@ -66,6 +69,7 @@ impl Options {
             defines: Vec::new(),
             target,
             expressions: Vec::new(),
+            prelude: Vec::new(),
             system: false,
             constants: (Vec::new(), Vec::new()),
         }

@@ -53,6 +53,8 @@ pub struct Spec {
     pub thread_safe: bool,
     /// Take declarations from system headers too (a system library: kernel32.dll).
     pub system_headers: bool,
+    /// Headers included before the spec's, as `#include <...>`.
+    pub prelude: Vec<Spanned<String>>,
     /// The generated client's per-call timeout in milliseconds (`None`: no limit).
     pub timeout_ms: Option<u64>,
     /// Export globs to include (empty: all).

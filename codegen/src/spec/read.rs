@@ -93,6 +93,7 @@ const TOP: &[&str] = &[
     "calling_convention",
     "thread_safe",
     "system_headers",
+    "prelude",
     "timeout",
     "exports",
     "constants",
@@ -290,6 +291,7 @@ impl Reader<'_> {
             calling_convention: None,
             thread_safe: false,
             system_headers: false,
+            prelude: Vec::new(),
             timeout_ms: Some(super::DEFAULT_TIMEOUT_MS),
             include: Vec::new(),
             exclude: Vec::new(),
@@ -340,6 +342,14 @@ impl Reader<'_> {
                 "calling_convention" => spec.calling_convention = self.convention(v),
                 "thread_safe" => spec.thread_safe = self.bool(v, "thread_safe"),
                 "system_headers" => spec.system_headers = self.bool(v, "system_headers"),
+                "prelude" => {
+                    spec.prelude = self.strings(v, "a header to include first");
+                    for p in &spec.prelude {
+                        if p.value.contains(['"', '<', '>', '\n']) {
+                            self.error(p.pos, format!("`{}`: a prelude names a header as `#include <...>` would, without quotes or brackets", p.value));
+                        }
+                    }
+                }
                 "timeout" => spec.timeout_ms = self.timeout(v),
                 "exports" => {
                     for (k, list) in self.fields(v, "exports", Some(&["include", "exclude"])) {
