@@ -34,7 +34,7 @@ fn sqlite3_through_the_generated_client_matches_the_64_bit_build() {
             "ok: versions, constants and messages",
             "ok: exec, errmsg and error codes",
             "ok: 10000 rows bound (text with SQLITE_TRANSIENT, blobs, doubles, int64, NULL, zeroblob)",
-            "ok: 10000 rows read back equal, column by column (blobs by sqlite3_column_bytes)",
+            "ok: 10000 rows read back equal, column by column (blobs by sqlite3_column_bytes, text as UTF-8 and UTF-16)",
             "ok: exec with a row callback, 303 rows (values, NULLs and column names), stopped by the callback",
             "ok: statement metadata, closed handles refused",
             "ok: closed",

@@ -10,7 +10,7 @@ mod __dllgen {
     #![allow(clippy::all, unused_imports, unused_mut, unused_variables, non_snake_case)]
     pub use ::dllgen_runtime::{Config, Error, HostPath};
     /// The hash of the model both sides were generated from; the host refuses any other.
-    pub const MODEL_HASH: u64 = 0x9f346ed0577088cd;
+    pub const MODEL_HASH: u64 = 0xf5c5a21756edd510;
     /// The host executable's file name.
     pub const HOST_EXE: &str = if cfg!(windows) {
         "sqlite3-host.exe"
@@ -1730,6 +1730,37 @@ mod __dllgen {
                 )?;
             Ok(__dllgen_ret)
         }
+        /// Calls `sqlite3_column_name16`.
+        pub fn sqlite3_column_name16(
+            &self,
+            arg0: Stmt,
+            N: i32,
+        ) -> ::core::result::Result<
+            ::core::option::Option<::std::string::String>,
+            Error,
+        > {
+            let (__dllgen_ret,) = self
+                .client
+                .call(
+                    23,
+                    |__dllgen_w| {
+                        ::dllgen_runtime::marshal::handle::encode(__dllgen_w, &arg0);
+                        ::dllgen_runtime::marshal::value::encode(__dllgen_w, &N);
+                    },
+                    |mut __dllgen_r| {
+                        let __dllgen_ret: ::core::option::Option<
+                            ::std::string::String,
+                        > = ::dllgen_runtime::marshal::ret_string::decode::<
+                            ::dllgen_runtime::marshal::Utf16,
+                            _,
+                        >(&mut __dllgen_r)?;
+                        __dllgen_r.finish()?;
+                        Ok((__dllgen_ret,))
+                    },
+                    &mut ::dllgen_runtime::marshal::callback::none,
+                )?;
+            Ok(__dllgen_ret)
+        }
         /// Calls `sqlite3_column_text`.
         pub fn sqlite3_column_text(
             &self,
@@ -1742,7 +1773,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    23,
+                    24,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::handle::encode(__dllgen_w, &arg0);
                         ::dllgen_runtime::marshal::value::encode(__dllgen_w, &iCol);
@@ -1761,6 +1792,37 @@ mod __dllgen {
                 )?;
             Ok(__dllgen_ret)
         }
+        /// Calls `sqlite3_column_text16`.
+        pub fn sqlite3_column_text16(
+            &self,
+            arg0: Stmt,
+            iCol: i32,
+        ) -> ::core::result::Result<
+            ::core::option::Option<::std::string::String>,
+            Error,
+        > {
+            let (__dllgen_ret,) = self
+                .client
+                .call(
+                    25,
+                    |__dllgen_w| {
+                        ::dllgen_runtime::marshal::handle::encode(__dllgen_w, &arg0);
+                        ::dllgen_runtime::marshal::value::encode(__dllgen_w, &iCol);
+                    },
+                    |mut __dllgen_r| {
+                        let __dllgen_ret: ::core::option::Option<
+                            ::std::string::String,
+                        > = ::dllgen_runtime::marshal::ret_string::decode::<
+                            ::dllgen_runtime::marshal::Utf16,
+                            _,
+                        >(&mut __dllgen_r)?;
+                        __dllgen_r.finish()?;
+                        Ok((__dllgen_ret,))
+                    },
+                    &mut ::dllgen_runtime::marshal::callback::none,
+                )?;
+            Ok(__dllgen_ret)
+        }
         /// Calls `sqlite3_column_type`.
         pub fn sqlite3_column_type(
             &self,
@@ -1770,7 +1832,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    24,
+                    26,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::handle::encode(__dllgen_w, &arg0);
                         ::dllgen_runtime::marshal::value::encode(__dllgen_w, &iCol);
@@ -1821,7 +1883,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    25,
+                    27,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::in_string::encode::<
                             ::dllgen_runtime::marshal::Utf8,
@@ -1862,7 +1924,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    26,
+                    28,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::handle::encode(__dllgen_w, &pStmt);
                     },
@@ -1891,7 +1953,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    27,
+                    29,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::handle::encode(__dllgen_w, &db);
                         ::dllgen_runtime::marshal::in_string::encode::<
@@ -1971,7 +2033,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    28,
+                    30,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::handle::encode(__dllgen_w, &db);
                     },
@@ -1997,7 +2059,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    29,
+                    31,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::handle::encode(__dllgen_w, &arg0);
                     },
@@ -2006,6 +2068,35 @@ mod __dllgen {
                             ::std::string::String,
                         > = ::dllgen_runtime::marshal::ret_string::decode::<
                             ::dllgen_runtime::marshal::Utf8,
+                            _,
+                        >(&mut __dllgen_r)?;
+                        __dllgen_r.finish()?;
+                        Ok((__dllgen_ret,))
+                    },
+                    &mut ::dllgen_runtime::marshal::callback::none,
+                )?;
+            Ok(__dllgen_ret)
+        }
+        /// Calls `sqlite3_errmsg16`.
+        pub fn sqlite3_errmsg16(
+            &self,
+            arg0: Db,
+        ) -> ::core::result::Result<
+            ::core::option::Option<::std::string::String>,
+            Error,
+        > {
+            let (__dllgen_ret,) = self
+                .client
+                .call(
+                    32,
+                    |__dllgen_w| {
+                        ::dllgen_runtime::marshal::handle::encode(__dllgen_w, &arg0);
+                    },
+                    |mut __dllgen_r| {
+                        let __dllgen_ret: ::core::option::Option<
+                            ::std::string::String,
+                        > = ::dllgen_runtime::marshal::ret_string::decode::<
+                            ::dllgen_runtime::marshal::Utf16,
                             _,
                         >(&mut __dllgen_r)?;
                         __dllgen_r.finish()?;
@@ -2026,7 +2117,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    30,
+                    33,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::value::encode(__dllgen_w, &arg0);
                     },
@@ -2120,7 +2211,7 @@ mod __dllgen {
             let (__dllgen_ret, __dllgen_a_errmsg) = self
                 .client
                 .call(
-                    31,
+                    34,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::handle::encode(__dllgen_w, &arg0);
                         ::dllgen_runtime::marshal::in_string::encode::<
@@ -2197,7 +2288,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    32,
+                    35,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::handle::encode(__dllgen_w, &pStmt);
                     },
@@ -2223,7 +2314,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    33,
+                    36,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::handle::encode(__dllgen_w, &db);
                     },
@@ -2269,7 +2360,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    34,
+                    37,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::handle::encode(__dllgen_w, &pStmt);
                     },
@@ -2311,7 +2402,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    35,
+                    38,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::handle::encode(__dllgen_w, &arg0);
                     },
@@ -2391,7 +2482,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    36,
+                    39,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::handle::encode(__dllgen_w, &arg0);
                     },
@@ -2416,7 +2507,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    37,
+                    40,
                     |__dllgen_w| {},
                     |mut __dllgen_r| {
                         let __dllgen_ret: ::core::option::Option<
@@ -2437,7 +2528,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    38,
+                    41,
                     |__dllgen_w| {},
                     |mut __dllgen_r| {
                         let __dllgen_ret: i32 = ::dllgen_runtime::marshal::value::decode(
@@ -2460,7 +2551,7 @@ mod __dllgen {
             let (__dllgen_ret, __dllgen_a_ppDb) = self
                 .client
                 .call(
-                    39,
+                    42,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::in_string::encode::<
                             ::dllgen_runtime::marshal::Utf8,
@@ -2493,7 +2584,7 @@ mod __dllgen {
             let (__dllgen_ret, __dllgen_a_ppStmt) = self
                 .client
                 .call(
-                    40,
+                    43,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::handle::encode(__dllgen_w, &db);
                         ::dllgen_runtime::marshal::in_string::encode::<
@@ -2541,7 +2632,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    41,
+                    44,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::handle::encode(__dllgen_w, &pStmt);
                     },
@@ -2566,7 +2657,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    42,
+                    45,
                     |__dllgen_w| {},
                     |mut __dllgen_r| {
                         let __dllgen_ret: ::core::option::Option<
@@ -2631,7 +2722,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    43,
+                    46,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::handle::encode(__dllgen_w, &pStmt);
                     },
@@ -2733,7 +2824,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    44,
+                    47,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::handle::encode(__dllgen_w, &arg0);
                     },
@@ -2800,7 +2891,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    45,
+                    48,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::handle::encode(__dllgen_w, &pStmt);
                     },
@@ -2853,7 +2944,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    46,
+                    49,
                     |__dllgen_w| {},
                     |mut __dllgen_r| {
                         let __dllgen_ret: i32 = ::dllgen_runtime::marshal::value::decode(
@@ -2910,7 +3001,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    47,
+                    50,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::handle::encode(__dllgen_w, &arg0);
                     },

@@ -27,7 +27,7 @@ mod __dllgen {
         unused_comparisons,
         unused_unsafe
     )]
-    const MODEL_HASH: u64 = 0x9f346ed0577088cd;
+    const MODEL_HASH: u64 = 0xf5c5a21756edd510;
     type __DllgenFn0 = unsafe extern "C" fn(
         *mut ::core::ffi::c_void,
         i32,
@@ -67,16 +67,25 @@ mod __dllgen {
     type __DllgenFn20 = unsafe extern "C" fn(*mut ::core::ffi::c_void, i32) -> i32;
     type __DllgenFn21 = unsafe extern "C" fn(*mut ::core::ffi::c_void, i32) -> i64;
     type __DllgenFn22 = unsafe extern "C" fn(*mut ::core::ffi::c_void, i32) -> *const u8;
-    type __DllgenFn23 = unsafe extern "C" fn(*mut ::core::ffi::c_void, i32) -> *const u8;
-    type __DllgenFn24 = unsafe extern "C" fn(*mut ::core::ffi::c_void, i32) -> i32;
-    type __DllgenFn25 = unsafe extern "C" fn(*const u8) -> i32;
-    type __DllgenFn26 = unsafe extern "C" fn(*mut ::core::ffi::c_void) -> i32;
-    type __DllgenFn27 = unsafe extern "C" fn(*mut ::core::ffi::c_void, *const u8) -> i32;
+    type __DllgenFn23 = unsafe extern "C" fn(
+        *mut ::core::ffi::c_void,
+        i32,
+    ) -> *const u16;
+    type __DllgenFn24 = unsafe extern "C" fn(*mut ::core::ffi::c_void, i32) -> *const u8;
+    type __DllgenFn25 = unsafe extern "C" fn(
+        *mut ::core::ffi::c_void,
+        i32,
+    ) -> *const u16;
+    type __DllgenFn26 = unsafe extern "C" fn(*mut ::core::ffi::c_void, i32) -> i32;
+    type __DllgenFn27 = unsafe extern "C" fn(*const u8) -> i32;
     type __DllgenFn28 = unsafe extern "C" fn(*mut ::core::ffi::c_void) -> i32;
-    type __DllgenFn29 = unsafe extern "C" fn(*mut ::core::ffi::c_void) -> *const u8;
-    type __DllgenFn30 = unsafe extern "C" fn(i32) -> *const u8;
+    type __DllgenFn29 = unsafe extern "C" fn(*mut ::core::ffi::c_void, *const u8) -> i32;
+    type __DllgenFn30 = unsafe extern "C" fn(*mut ::core::ffi::c_void) -> i32;
+    type __DllgenFn31 = unsafe extern "C" fn(*mut ::core::ffi::c_void) -> *const u8;
+    type __DllgenFn32 = unsafe extern "C" fn(*mut ::core::ffi::c_void) -> *const u16;
+    type __DllgenFn33 = unsafe extern "C" fn(i32) -> *const u8;
     /// The library calls this for `sqlite3_exec`'s `callback`: it runs the client's closure.
-    unsafe extern "C" fn __dllgen_callback_31_2(
+    unsafe extern "C" fn __dllgen_callback_34_2(
         a0: *mut ::core::ffi::c_void,
         a1: i32,
         a2: *const *const u8,
@@ -95,7 +104,7 @@ mod __dllgen {
             >(&mut __dllgen_w, a3, a1 as i64)
         };
         ::dllgen_runtime::callback(
-            31,
+            34,
             2,
             &mut __dllgen_w,
             |__dllgen_r| ::dllgen_runtime::marshal::value::decode_c(
@@ -104,7 +113,7 @@ mod __dllgen {
             ),
         )
     }
-    type __DllgenFn31 = unsafe extern "C" fn(
+    type __DllgenFn34 = unsafe extern "C" fn(
         *mut ::core::ffi::c_void,
         *const u8,
         ::core::option::Option<
@@ -118,35 +127,35 @@ mod __dllgen {
         *mut ::core::ffi::c_void,
         *mut *mut ::core::ffi::c_void,
     ) -> i32;
-    type __DllgenHelper31_4 = unsafe extern "C" fn(*mut ::core::ffi::c_void);
-    type __DllgenFn32 = unsafe extern "C" fn(*mut ::core::ffi::c_void) -> *const u8;
-    type __DllgenHelper32 = unsafe extern "C" fn(*mut ::core::ffi::c_void);
-    type __DllgenFn33 = unsafe extern "C" fn(*mut ::core::ffi::c_void) -> i32;
-    type __DllgenFn34 = unsafe extern "C" fn(*mut ::core::ffi::c_void) -> i32;
-    type __DllgenFn35 = unsafe extern "C" fn(*mut ::core::ffi::c_void) -> i32;
-    type __DllgenFn36 = unsafe extern "C" fn(*mut ::core::ffi::c_void) -> i64;
-    type __DllgenFn37 = unsafe extern "C" fn() -> *const u8;
-    type __DllgenFn38 = unsafe extern "C" fn() -> i32;
-    type __DllgenFn39 = unsafe extern "C" fn(
+    type __DllgenHelper34_4 = unsafe extern "C" fn(*mut ::core::ffi::c_void);
+    type __DllgenFn35 = unsafe extern "C" fn(*mut ::core::ffi::c_void) -> *const u8;
+    type __DllgenHelper35 = unsafe extern "C" fn(*mut ::core::ffi::c_void);
+    type __DllgenFn36 = unsafe extern "C" fn(*mut ::core::ffi::c_void) -> i32;
+    type __DllgenFn37 = unsafe extern "C" fn(*mut ::core::ffi::c_void) -> i32;
+    type __DllgenFn38 = unsafe extern "C" fn(*mut ::core::ffi::c_void) -> i32;
+    type __DllgenFn39 = unsafe extern "C" fn(*mut ::core::ffi::c_void) -> i64;
+    type __DllgenFn40 = unsafe extern "C" fn() -> *const u8;
+    type __DllgenFn41 = unsafe extern "C" fn() -> i32;
+    type __DllgenFn42 = unsafe extern "C" fn(
         *const u8,
         *mut *mut ::core::ffi::c_void,
         i32,
         *const u8,
     ) -> i32;
-    type __DllgenFn40 = unsafe extern "C" fn(
+    type __DllgenFn43 = unsafe extern "C" fn(
         *mut ::core::ffi::c_void,
         *const u8,
         i32,
         *mut *mut ::core::ffi::c_void,
         *const ::core::ffi::c_void,
     ) -> i32;
-    type __DllgenFn41 = unsafe extern "C" fn(*mut ::core::ffi::c_void) -> i32;
-    type __DllgenFn42 = unsafe extern "C" fn() -> *const u8;
-    type __DllgenFn43 = unsafe extern "C" fn(*mut ::core::ffi::c_void) -> *const u8;
     type __DllgenFn44 = unsafe extern "C" fn(*mut ::core::ffi::c_void) -> i32;
-    type __DllgenFn45 = unsafe extern "C" fn(*mut ::core::ffi::c_void) -> i32;
-    type __DllgenFn46 = unsafe extern "C" fn() -> i32;
+    type __DllgenFn45 = unsafe extern "C" fn() -> *const u8;
+    type __DllgenFn46 = unsafe extern "C" fn(*mut ::core::ffi::c_void) -> *const u8;
     type __DllgenFn47 = unsafe extern "C" fn(*mut ::core::ffi::c_void) -> i32;
+    type __DllgenFn48 = unsafe extern "C" fn(*mut ::core::ffi::c_void) -> i32;
+    type __DllgenFn49 = unsafe extern "C" fn() -> i32;
+    type __DllgenFn50 = unsafe extern "C" fn(*mut ::core::ffi::c_void) -> i32;
     struct __DllgenHost {
         __dllgen_library: ::dllgen_runtime::native::Dylib,
         __dllgen_f0: __DllgenFn0,
@@ -182,12 +191,12 @@ mod __dllgen {
         __dllgen_f29: __DllgenFn29,
         __dllgen_f30: __DllgenFn30,
         __dllgen_f31: __DllgenFn31,
-        __dllgen_helper31_4: __DllgenHelper31_4,
         __dllgen_f32: __DllgenFn32,
-        __dllgen_helper32: __DllgenHelper32,
         __dllgen_f33: __DllgenFn33,
         __dllgen_f34: __DllgenFn34,
+        __dllgen_helper34_4: __DllgenHelper34_4,
         __dllgen_f35: __DllgenFn35,
+        __dllgen_helper35: __DllgenHelper35,
         __dllgen_f36: __DllgenFn36,
         __dllgen_f37: __DllgenFn37,
         __dllgen_f38: __DllgenFn38,
@@ -200,6 +209,9 @@ mod __dllgen {
         __dllgen_f45: __DllgenFn45,
         __dllgen_f46: __DllgenFn46,
         __dllgen_f47: __DllgenFn47,
+        __dllgen_f48: __DllgenFn48,
+        __dllgen_f49: __DllgenFn49,
+        __dllgen_f50: __DllgenFn50,
     }
     impl ::dllgen_runtime::Library for __DllgenHost {
         fn model_hash(&self) -> u64 {
@@ -1474,7 +1486,7 @@ mod __dllgen {
                         1,
                         false,
                     )?;
-                    let __dllgen_a_iCol: i32 = ::dllgen_runtime::marshal::value::decode_c(
+                    let __dllgen_a_N: i32 = ::dllgen_runtime::marshal::value::decode_c(
                         &mut __dllgen_args,
                         &mut __dllgen_keep,
                     )?;
@@ -1485,13 +1497,13 @@ mod __dllgen {
                             .push(
                                 ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_arg0),
                             )
-                            .push(__dllgen_a_iCol)
+                            .push(__dllgen_a_N)
                             .call::<
-                                *const u8,
+                                *const u16,
                             >(
                                 self.__dllgen_f23 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
-                                "`sqlite3_column_text`",
+                                "`sqlite3_column_name16`",
                             );
                         #[cfg(not(target_arch = "x86"))]
                         let __dllgen_r = ::core::result::Result::<
@@ -1501,7 +1513,7 @@ mod __dllgen {
                             (self
                                 .__dllgen_f23)(
                                 ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_arg0),
-                                __dllgen_a_iCol,
+                                __dllgen_a_N,
                             ),
                         );
                         __dllgen_r
@@ -1513,7 +1525,7 @@ mod __dllgen {
                     );
                     unsafe {
                         ::dllgen_runtime::marshal::ret_string::reply::<
-                            ::dllgen_runtime::marshal::Utf8,
+                            ::dllgen_runtime::marshal::Utf16,
                         >(__dllgen_out, __dllgen_ret)
                     };
                     Ok(::dllgen_runtime::Status::Ok)
@@ -1538,11 +1550,11 @@ mod __dllgen {
                             )
                             .push(__dllgen_a_iCol)
                             .call::<
-                                i32,
+                                *const u8,
                             >(
                                 self.__dllgen_f24 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
-                                "`sqlite3_column_type`",
+                                "`sqlite3_column_text`",
                             );
                         #[cfg(not(target_arch = "x86"))]
                         let __dllgen_r = ::core::result::Result::<
@@ -1562,10 +1574,112 @@ mod __dllgen {
                         1,
                         false,
                     );
-                    ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
+                    unsafe {
+                        ::dllgen_runtime::marshal::ret_string::reply::<
+                            ::dllgen_runtime::marshal::Utf8,
+                        >(__dllgen_out, __dllgen_ret)
+                    };
                     Ok(::dllgen_runtime::Status::Ok)
                 }
                 25 => {
+                    let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
+                    let __dllgen_a_arg0 = ::dllgen_runtime::marshal::handle::decode_c(
+                        &mut __dllgen_args,
+                        1,
+                        false,
+                    )?;
+                    let __dllgen_a_iCol: i32 = ::dllgen_runtime::marshal::value::decode_c(
+                        &mut __dllgen_args,
+                        &mut __dllgen_keep,
+                    )?;
+                    __dllgen_args.finish()?;
+                    let __dllgen_ret = unsafe {
+                        #[cfg(target_arch = "x86")]
+                        let __dllgen_r = ::dllgen_runtime::native::Words::new()
+                            .push(
+                                ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_arg0),
+                            )
+                            .push(__dllgen_a_iCol)
+                            .call::<
+                                *const u16,
+                            >(
+                                self.__dllgen_f25 as *const ::core::ffi::c_void,
+                                ::dllgen_runtime::native::Pops::Caller,
+                                "`sqlite3_column_text16`",
+                            );
+                        #[cfg(not(target_arch = "x86"))]
+                        let __dllgen_r = ::core::result::Result::<
+                            _,
+                            ::dllgen_runtime::WireError,
+                        >::Ok(
+                            (self
+                                .__dllgen_f25)(
+                                ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_arg0),
+                                __dllgen_a_iCol,
+                            ),
+                        );
+                        __dllgen_r
+                    }?;
+                    ::dllgen_runtime::marshal::handle::after_call(
+                        &__dllgen_a_arg0,
+                        1,
+                        false,
+                    );
+                    unsafe {
+                        ::dllgen_runtime::marshal::ret_string::reply::<
+                            ::dllgen_runtime::marshal::Utf16,
+                        >(__dllgen_out, __dllgen_ret)
+                    };
+                    Ok(::dllgen_runtime::Status::Ok)
+                }
+                26 => {
+                    let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
+                    let __dllgen_a_arg0 = ::dllgen_runtime::marshal::handle::decode_c(
+                        &mut __dllgen_args,
+                        1,
+                        false,
+                    )?;
+                    let __dllgen_a_iCol: i32 = ::dllgen_runtime::marshal::value::decode_c(
+                        &mut __dllgen_args,
+                        &mut __dllgen_keep,
+                    )?;
+                    __dllgen_args.finish()?;
+                    let __dllgen_ret = unsafe {
+                        #[cfg(target_arch = "x86")]
+                        let __dllgen_r = ::dllgen_runtime::native::Words::new()
+                            .push(
+                                ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_arg0),
+                            )
+                            .push(__dllgen_a_iCol)
+                            .call::<
+                                i32,
+                            >(
+                                self.__dllgen_f26 as *const ::core::ffi::c_void,
+                                ::dllgen_runtime::native::Pops::Caller,
+                                "`sqlite3_column_type`",
+                            );
+                        #[cfg(not(target_arch = "x86"))]
+                        let __dllgen_r = ::core::result::Result::<
+                            _,
+                            ::dllgen_runtime::WireError,
+                        >::Ok(
+                            (self
+                                .__dllgen_f26)(
+                                ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_arg0),
+                                __dllgen_a_iCol,
+                            ),
+                        );
+                        __dllgen_r
+                    }?;
+                    ::dllgen_runtime::marshal::handle::after_call(
+                        &__dllgen_a_arg0,
+                        1,
+                        false,
+                    );
+                    ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
+                    Ok(::dllgen_runtime::Status::Ok)
+                }
+                27 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let __dllgen_a_sql = ::dllgen_runtime::marshal::in_string::decode::<
                         ::dllgen_runtime::marshal::Utf8,
@@ -1580,7 +1694,7 @@ mod __dllgen {
                             .call::<
                                 i32,
                             >(
-                                self.__dllgen_f25 as *const ::core::ffi::c_void,
+                                self.__dllgen_f27 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
                                 "`sqlite3_complete`",
                             );
@@ -1590,7 +1704,7 @@ mod __dllgen {
                             ::dllgen_runtime::WireError,
                         >::Ok(
                             (self
-                                .__dllgen_f25)(
+                                .__dllgen_f27)(
                                 ::dllgen_runtime::marshal::in_string::ptr(&__dllgen_a_sql),
                             ),
                         );
@@ -1599,7 +1713,7 @@ mod __dllgen {
                     ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                26 => {
+                28 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let __dllgen_a_pStmt = ::dllgen_runtime::marshal::handle::decode_c(
                         &mut __dllgen_args,
@@ -1616,7 +1730,7 @@ mod __dllgen {
                             .call::<
                                 i32,
                             >(
-                                self.__dllgen_f26 as *const ::core::ffi::c_void,
+                                self.__dllgen_f28 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
                                 "`sqlite3_data_count`",
                             );
@@ -1626,7 +1740,7 @@ mod __dllgen {
                             ::dllgen_runtime::WireError,
                         >::Ok(
                             (self
-                                .__dllgen_f26)(
+                                .__dllgen_f28)(
                                 ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_pStmt),
                             ),
                         );
@@ -1640,7 +1754,7 @@ mod __dllgen {
                     ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                27 => {
+                29 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let __dllgen_a_db = ::dllgen_runtime::marshal::handle::decode_c(
                         &mut __dllgen_args,
@@ -1663,7 +1777,7 @@ mod __dllgen {
                             .call::<
                                 i32,
                             >(
-                                self.__dllgen_f27 as *const ::core::ffi::c_void,
+                                self.__dllgen_f29 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
                                 "`sqlite3_db_readonly`",
                             );
@@ -1673,7 +1787,7 @@ mod __dllgen {
                             ::dllgen_runtime::WireError,
                         >::Ok(
                             (self
-                                .__dllgen_f27)(
+                                .__dllgen_f29)(
                                 ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_db),
                                 ::dllgen_runtime::marshal::in_string::ptr(
                                     &__dllgen_a_zDbName,
@@ -1690,7 +1804,7 @@ mod __dllgen {
                     ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                28 => {
+                30 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let __dllgen_a_db = ::dllgen_runtime::marshal::handle::decode_c(
                         &mut __dllgen_args,
@@ -1705,7 +1819,7 @@ mod __dllgen {
                             .call::<
                                 i32,
                             >(
-                                self.__dllgen_f28 as *const ::core::ffi::c_void,
+                                self.__dllgen_f30 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
                                 "`sqlite3_errcode`",
                             );
@@ -1715,7 +1829,7 @@ mod __dllgen {
                             ::dllgen_runtime::WireError,
                         >::Ok(
                             (self
-                                .__dllgen_f28)(
+                                .__dllgen_f30)(
                                 ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_db),
                             ),
                         );
@@ -1729,7 +1843,7 @@ mod __dllgen {
                     ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                29 => {
+                31 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let __dllgen_a_arg0 = ::dllgen_runtime::marshal::handle::decode_c(
                         &mut __dllgen_args,
@@ -1746,7 +1860,7 @@ mod __dllgen {
                             .call::<
                                 *const u8,
                             >(
-                                self.__dllgen_f29 as *const ::core::ffi::c_void,
+                                self.__dllgen_f31 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
                                 "`sqlite3_errmsg`",
                             );
@@ -1756,7 +1870,7 @@ mod __dllgen {
                             ::dllgen_runtime::WireError,
                         >::Ok(
                             (self
-                                .__dllgen_f29)(
+                                .__dllgen_f31)(
                                 ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_arg0),
                             ),
                         );
@@ -1774,7 +1888,52 @@ mod __dllgen {
                     };
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                30 => {
+                32 => {
+                    let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
+                    let __dllgen_a_arg0 = ::dllgen_runtime::marshal::handle::decode_c(
+                        &mut __dllgen_args,
+                        0,
+                        false,
+                    )?;
+                    __dllgen_args.finish()?;
+                    let __dllgen_ret = unsafe {
+                        #[cfg(target_arch = "x86")]
+                        let __dllgen_r = ::dllgen_runtime::native::Words::new()
+                            .push(
+                                ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_arg0),
+                            )
+                            .call::<
+                                *const u16,
+                            >(
+                                self.__dllgen_f32 as *const ::core::ffi::c_void,
+                                ::dllgen_runtime::native::Pops::Caller,
+                                "`sqlite3_errmsg16`",
+                            );
+                        #[cfg(not(target_arch = "x86"))]
+                        let __dllgen_r = ::core::result::Result::<
+                            _,
+                            ::dllgen_runtime::WireError,
+                        >::Ok(
+                            (self
+                                .__dllgen_f32)(
+                                ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_arg0),
+                            ),
+                        );
+                        __dllgen_r
+                    }?;
+                    ::dllgen_runtime::marshal::handle::after_call(
+                        &__dllgen_a_arg0,
+                        0,
+                        false,
+                    );
+                    unsafe {
+                        ::dllgen_runtime::marshal::ret_string::reply::<
+                            ::dllgen_runtime::marshal::Utf16,
+                        >(__dllgen_out, __dllgen_ret)
+                    };
+                    Ok(::dllgen_runtime::Status::Ok)
+                }
+                33 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let __dllgen_a_arg0: i32 = ::dllgen_runtime::marshal::value::decode_c(
                         &mut __dllgen_args,
@@ -1788,7 +1947,7 @@ mod __dllgen {
                             .call::<
                                 *const u8,
                             >(
-                                self.__dllgen_f30 as *const ::core::ffi::c_void,
+                                self.__dllgen_f33 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
                                 "`sqlite3_errstr`",
                             );
@@ -1796,7 +1955,7 @@ mod __dllgen {
                         let __dllgen_r = ::core::result::Result::<
                             _,
                             ::dllgen_runtime::WireError,
-                        >::Ok((self.__dllgen_f30)(__dllgen_a_arg0));
+                        >::Ok((self.__dllgen_f33)(__dllgen_a_arg0));
                         __dllgen_r
                     }?;
                     unsafe {
@@ -1806,7 +1965,7 @@ mod __dllgen {
                     };
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                31 => {
+                34 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let __dllgen_a_arg0 = ::dllgen_runtime::marshal::handle::decode_c(
                         &mut __dllgen_args,
@@ -1824,7 +1983,7 @@ mod __dllgen {
                     __dllgen_args.finish()?;
                     let (__dllgen_ret, __dllgen_errno, __dllgen_last_error) = ::dllgen_runtime::with_callbacks(
                         __dllgen_cx,
-                        31,
+                        34,
                         || {
                             let __dllgen_ret = unsafe {
                                 #[cfg(target_arch = "x86")]
@@ -1838,7 +1997,7 @@ mod __dllgen {
                                     .push(
                                         __dllgen_a_callback
                                             .then_some(
-                                                __dllgen_callback_31_2
+                                                __dllgen_callback_34_2
                                                     as unsafe extern "C" fn(
                                                         *mut ::core::ffi::c_void,
                                                         i32,
@@ -1852,7 +2011,7 @@ mod __dllgen {
                                     .call::<
                                         i32,
                                     >(
-                                        self.__dllgen_f31 as *const ::core::ffi::c_void,
+                                        self.__dllgen_f34 as *const ::core::ffi::c_void,
                                         ::dllgen_runtime::native::Pops::Caller,
                                         "`sqlite3_exec`",
                                     );
@@ -1862,12 +2021,12 @@ mod __dllgen {
                                     ::dllgen_runtime::WireError,
                                 >::Ok(
                                     (self
-                                        .__dllgen_f31)(
+                                        .__dllgen_f34)(
                                         ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_arg0),
                                         ::dllgen_runtime::marshal::in_string::ptr(&__dllgen_a_sql),
                                         __dllgen_a_callback
                                             .then_some(
-                                                __dllgen_callback_31_2
+                                                __dllgen_callback_34_2
                                                     as unsafe extern "C" fn(
                                                         *mut ::core::ffi::c_void,
                                                         i32,
@@ -1900,7 +2059,7 @@ mod __dllgen {
                         >(__dllgen_a_errmsg)
                     };
                     if !__dllgen_a_errmsg.is_null() {
-                        unsafe { (self.__dllgen_helper31_4)(__dllgen_a_errmsg) };
+                        unsafe { (self.__dllgen_helper34_4)(__dllgen_a_errmsg) };
                     }
                     ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
                     ::dllgen_runtime::marshal::out_string::reply::<
@@ -1908,7 +2067,7 @@ mod __dllgen {
                     >(__dllgen_out, &__dllgen_a_errmsg_copy);
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                32 => {
+                35 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let __dllgen_a_pStmt = ::dllgen_runtime::marshal::handle::decode_c(
                         &mut __dllgen_args,
@@ -1925,7 +2084,7 @@ mod __dllgen {
                             .call::<
                                 *const u8,
                             >(
-                                self.__dllgen_f32 as *const ::core::ffi::c_void,
+                                self.__dllgen_f35 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
                                 "`sqlite3_expanded_sql`",
                             );
@@ -1935,7 +2094,7 @@ mod __dllgen {
                             ::dllgen_runtime::WireError,
                         >::Ok(
                             (self
-                                .__dllgen_f32)(
+                                .__dllgen_f35)(
                                 ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_pStmt),
                             ),
                         );
@@ -1954,14 +2113,14 @@ mod __dllgen {
                     if !__dllgen_ret.is_null() {
                         unsafe {
                             (self
-                                .__dllgen_helper32)(
+                                .__dllgen_helper35)(
                                 __dllgen_ret as *mut ::core::ffi::c_void,
                             )
                         };
                     }
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                33 => {
+                36 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let __dllgen_a_db = ::dllgen_runtime::marshal::handle::decode_c(
                         &mut __dllgen_args,
@@ -1976,7 +2135,7 @@ mod __dllgen {
                             .call::<
                                 i32,
                             >(
-                                self.__dllgen_f33 as *const ::core::ffi::c_void,
+                                self.__dllgen_f36 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
                                 "`sqlite3_extended_errcode`",
                             );
@@ -1986,7 +2145,7 @@ mod __dllgen {
                             ::dllgen_runtime::WireError,
                         >::Ok(
                             (self
-                                .__dllgen_f33)(
+                                .__dllgen_f36)(
                                 ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_db),
                             ),
                         );
@@ -2000,7 +2159,7 @@ mod __dllgen {
                     ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                34 => {
+                37 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let __dllgen_a_pStmt = ::dllgen_runtime::marshal::handle::decode_c(
                         &mut __dllgen_args,
@@ -2017,7 +2176,7 @@ mod __dllgen {
                             .call::<
                                 i32,
                             >(
-                                self.__dllgen_f34 as *const ::core::ffi::c_void,
+                                self.__dllgen_f37 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
                                 "`sqlite3_finalize`",
                             );
@@ -2027,7 +2186,7 @@ mod __dllgen {
                             ::dllgen_runtime::WireError,
                         >::Ok(
                             (self
-                                .__dllgen_f34)(
+                                .__dllgen_f37)(
                                 ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_pStmt),
                             ),
                         );
@@ -2041,7 +2200,7 @@ mod __dllgen {
                     ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                35 => {
+                38 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let __dllgen_a_arg0 = ::dllgen_runtime::marshal::handle::decode_c(
                         &mut __dllgen_args,
@@ -2058,7 +2217,7 @@ mod __dllgen {
                             .call::<
                                 i32,
                             >(
-                                self.__dllgen_f35 as *const ::core::ffi::c_void,
+                                self.__dllgen_f38 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
                                 "`sqlite3_get_autocommit`",
                             );
@@ -2068,7 +2227,7 @@ mod __dllgen {
                             ::dllgen_runtime::WireError,
                         >::Ok(
                             (self
-                                .__dllgen_f35)(
+                                .__dllgen_f38)(
                                 ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_arg0),
                             ),
                         );
@@ -2082,7 +2241,7 @@ mod __dllgen {
                     ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                36 => {
+                39 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let __dllgen_a_arg0 = ::dllgen_runtime::marshal::handle::decode_c(
                         &mut __dllgen_args,
@@ -2099,7 +2258,7 @@ mod __dllgen {
                             .call::<
                                 i64,
                             >(
-                                self.__dllgen_f36 as *const ::core::ffi::c_void,
+                                self.__dllgen_f39 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
                                 "`sqlite3_last_insert_rowid`",
                             );
@@ -2109,7 +2268,7 @@ mod __dllgen {
                             ::dllgen_runtime::WireError,
                         >::Ok(
                             (self
-                                .__dllgen_f36)(
+                                .__dllgen_f39)(
                                 ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_arg0),
                             ),
                         );
@@ -2123,7 +2282,7 @@ mod __dllgen {
                     ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                37 => {
+                40 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     __dllgen_args.finish()?;
                     let __dllgen_ret = unsafe {
@@ -2132,7 +2291,7 @@ mod __dllgen {
                             .call::<
                                 *const u8,
                             >(
-                                self.__dllgen_f37 as *const ::core::ffi::c_void,
+                                self.__dllgen_f40 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
                                 "`sqlite3_libversion`",
                             );
@@ -2140,7 +2299,7 @@ mod __dllgen {
                         let __dllgen_r = ::core::result::Result::<
                             _,
                             ::dllgen_runtime::WireError,
-                        >::Ok((self.__dllgen_f37)());
+                        >::Ok((self.__dllgen_f40)());
                         __dllgen_r
                     }?;
                     unsafe {
@@ -2150,7 +2309,7 @@ mod __dllgen {
                     };
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                38 => {
+                41 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     __dllgen_args.finish()?;
                     let __dllgen_ret = unsafe {
@@ -2159,7 +2318,7 @@ mod __dllgen {
                             .call::<
                                 i32,
                             >(
-                                self.__dllgen_f38 as *const ::core::ffi::c_void,
+                                self.__dllgen_f41 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
                                 "`sqlite3_libversion_number`",
                             );
@@ -2167,13 +2326,13 @@ mod __dllgen {
                         let __dllgen_r = ::core::result::Result::<
                             _,
                             ::dllgen_runtime::WireError,
-                        >::Ok((self.__dllgen_f38)());
+                        >::Ok((self.__dllgen_f41)());
                         __dllgen_r
                     }?;
                     ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                39 => {
+                42 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let __dllgen_a_filename = ::dllgen_runtime::marshal::in_string::decode::<
                         ::dllgen_runtime::marshal::Utf8,
@@ -2203,7 +2362,7 @@ mod __dllgen {
                             .call::<
                                 i32,
                             >(
-                                self.__dllgen_f39 as *const ::core::ffi::c_void,
+                                self.__dllgen_f42 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
                                 "`sqlite3_open_v2`",
                             );
@@ -2213,7 +2372,7 @@ mod __dllgen {
                             ::dllgen_runtime::WireError,
                         >::Ok(
                             (self
-                                .__dllgen_f39)(
+                                .__dllgen_f42)(
                                 ::dllgen_runtime::marshal::in_string::ptr(
                                     &__dllgen_a_filename,
                                 ),
@@ -2232,7 +2391,7 @@ mod __dllgen {
                     );
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                40 => {
+                43 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let __dllgen_a_db = ::dllgen_runtime::marshal::handle::decode_c(
                         &mut __dllgen_args,
@@ -2259,7 +2418,7 @@ mod __dllgen {
                             .call::<
                                 i32,
                             >(
-                                self.__dllgen_f40 as *const ::core::ffi::c_void,
+                                self.__dllgen_f43 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
                                 "`sqlite3_prepare_v2`",
                             );
@@ -2269,7 +2428,7 @@ mod __dllgen {
                             ::dllgen_runtime::WireError,
                         >::Ok(
                             (self
-                                .__dllgen_f40)(
+                                .__dllgen_f43)(
                                 ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_db),
                                 ::dllgen_runtime::marshal::in_string::ptr(&__dllgen_a_zSql),
                                 -1i64 as i32,
@@ -2306,7 +2465,7 @@ mod __dllgen {
                     );
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                41 => {
+                44 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let __dllgen_a_pStmt = ::dllgen_runtime::marshal::handle::decode_c(
                         &mut __dllgen_args,
@@ -2323,7 +2482,7 @@ mod __dllgen {
                             .call::<
                                 i32,
                             >(
-                                self.__dllgen_f41 as *const ::core::ffi::c_void,
+                                self.__dllgen_f44 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
                                 "`sqlite3_reset`",
                             );
@@ -2333,7 +2492,7 @@ mod __dllgen {
                             ::dllgen_runtime::WireError,
                         >::Ok(
                             (self
-                                .__dllgen_f41)(
+                                .__dllgen_f44)(
                                 ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_pStmt),
                             ),
                         );
@@ -2347,7 +2506,7 @@ mod __dllgen {
                     ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                42 => {
+                45 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     __dllgen_args.finish()?;
                     let __dllgen_ret = unsafe {
@@ -2356,7 +2515,7 @@ mod __dllgen {
                             .call::<
                                 *const u8,
                             >(
-                                self.__dllgen_f42 as *const ::core::ffi::c_void,
+                                self.__dllgen_f45 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
                                 "`sqlite3_sourceid`",
                             );
@@ -2364,7 +2523,7 @@ mod __dllgen {
                         let __dllgen_r = ::core::result::Result::<
                             _,
                             ::dllgen_runtime::WireError,
-                        >::Ok((self.__dllgen_f42)());
+                        >::Ok((self.__dllgen_f45)());
                         __dllgen_r
                     }?;
                     unsafe {
@@ -2374,7 +2533,7 @@ mod __dllgen {
                     };
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                43 => {
+                46 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let __dllgen_a_pStmt = ::dllgen_runtime::marshal::handle::decode_c(
                         &mut __dllgen_args,
@@ -2391,7 +2550,7 @@ mod __dllgen {
                             .call::<
                                 *const u8,
                             >(
-                                self.__dllgen_f43 as *const ::core::ffi::c_void,
+                                self.__dllgen_f46 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
                                 "`sqlite3_sql`",
                             );
@@ -2401,7 +2560,7 @@ mod __dllgen {
                             ::dllgen_runtime::WireError,
                         >::Ok(
                             (self
-                                .__dllgen_f43)(
+                                .__dllgen_f46)(
                                 ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_pStmt),
                             ),
                         );
@@ -2419,7 +2578,7 @@ mod __dllgen {
                     };
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                44 => {
+                47 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let __dllgen_a_arg0 = ::dllgen_runtime::marshal::handle::decode_c(
                         &mut __dllgen_args,
@@ -2438,7 +2597,7 @@ mod __dllgen {
                             .call::<
                                 i32,
                             >(
-                                self.__dllgen_f44 as *const ::core::ffi::c_void,
+                                self.__dllgen_f47 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
                                 "`sqlite3_step`",
                             );
@@ -2448,7 +2607,7 @@ mod __dllgen {
                             ::dllgen_runtime::WireError,
                         >::Ok(
                             (self
-                                .__dllgen_f44)(
+                                .__dllgen_f47)(
                                 ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_arg0),
                             ),
                         );
@@ -2476,7 +2635,7 @@ mod __dllgen {
                     ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                45 => {
+                48 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let __dllgen_a_pStmt = ::dllgen_runtime::marshal::handle::decode_c(
                         &mut __dllgen_args,
@@ -2493,7 +2652,7 @@ mod __dllgen {
                             .call::<
                                 i32,
                             >(
-                                self.__dllgen_f45 as *const ::core::ffi::c_void,
+                                self.__dllgen_f48 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
                                 "`sqlite3_stmt_readonly`",
                             );
@@ -2503,7 +2662,7 @@ mod __dllgen {
                             ::dllgen_runtime::WireError,
                         >::Ok(
                             (self
-                                .__dllgen_f45)(
+                                .__dllgen_f48)(
                                 ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_pStmt),
                             ),
                         );
@@ -2517,7 +2676,7 @@ mod __dllgen {
                     ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                46 => {
+                49 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     __dllgen_args.finish()?;
                     let __dllgen_ret = unsafe {
@@ -2526,7 +2685,7 @@ mod __dllgen {
                             .call::<
                                 i32,
                             >(
-                                self.__dllgen_f46 as *const ::core::ffi::c_void,
+                                self.__dllgen_f49 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
                                 "`sqlite3_threadsafe`",
                             );
@@ -2534,13 +2693,13 @@ mod __dllgen {
                         let __dllgen_r = ::core::result::Result::<
                             _,
                             ::dllgen_runtime::WireError,
-                        >::Ok((self.__dllgen_f46)());
+                        >::Ok((self.__dllgen_f49)());
                         __dllgen_r
                     }?;
                     ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                47 => {
+                50 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let __dllgen_a_arg0 = ::dllgen_runtime::marshal::handle::decode_c(
                         &mut __dllgen_args,
@@ -2557,7 +2716,7 @@ mod __dllgen {
                             .call::<
                                 i32,
                             >(
-                                self.__dllgen_f47 as *const ::core::ffi::c_void,
+                                self.__dllgen_f50 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
                                 "`sqlite3_total_changes`",
                             );
@@ -2567,7 +2726,7 @@ mod __dllgen {
                             ::dllgen_runtime::WireError,
                         >::Ok(
                             (self
-                                .__dllgen_f47)(
+                                .__dllgen_f50)(
                                 ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_arg0),
                             ),
                         );
@@ -2617,13 +2776,16 @@ mod __dllgen {
                         "sqlite3_column_int",
                         "sqlite3_column_int64",
                         "sqlite3_column_name",
+                        "sqlite3_column_name16",
                         "sqlite3_column_text",
+                        "sqlite3_column_text16",
                         "sqlite3_column_type",
                         "sqlite3_complete",
                         "sqlite3_data_count",
                         "sqlite3_db_readonly",
                         "sqlite3_errcode",
                         "sqlite3_errmsg",
+                        "sqlite3_errmsg16",
                         "sqlite3_errstr",
                         "sqlite3_exec",
                         "sqlite3_free",
@@ -2781,17 +2943,9 @@ mod __dllgen {
                         *const ::core::ffi::c_void,
                         __DllgenFn31,
                     >(symbols.next().unwrap_or(::core::ptr::null())),
-                    __dllgen_helper31_4: ::core::mem::transmute::<
-                        *const ::core::ffi::c_void,
-                        __DllgenHelper31_4,
-                    >(symbols.next().unwrap_or(::core::ptr::null())),
                     __dllgen_f32: ::core::mem::transmute::<
                         *const ::core::ffi::c_void,
                         __DllgenFn32,
-                    >(symbols.next().unwrap_or(::core::ptr::null())),
-                    __dllgen_helper32: ::core::mem::transmute::<
-                        *const ::core::ffi::c_void,
-                        __DllgenHelper32,
                     >(symbols.next().unwrap_or(::core::ptr::null())),
                     __dllgen_f33: ::core::mem::transmute::<
                         *const ::core::ffi::c_void,
@@ -2801,9 +2955,17 @@ mod __dllgen {
                         *const ::core::ffi::c_void,
                         __DllgenFn34,
                     >(symbols.next().unwrap_or(::core::ptr::null())),
+                    __dllgen_helper34_4: ::core::mem::transmute::<
+                        *const ::core::ffi::c_void,
+                        __DllgenHelper34_4,
+                    >(symbols.next().unwrap_or(::core::ptr::null())),
                     __dllgen_f35: ::core::mem::transmute::<
                         *const ::core::ffi::c_void,
                         __DllgenFn35,
+                    >(symbols.next().unwrap_or(::core::ptr::null())),
+                    __dllgen_helper35: ::core::mem::transmute::<
+                        *const ::core::ffi::c_void,
+                        __DllgenHelper35,
                     >(symbols.next().unwrap_or(::core::ptr::null())),
                     __dllgen_f36: ::core::mem::transmute::<
                         *const ::core::ffi::c_void,
@@ -2852,6 +3014,18 @@ mod __dllgen {
                     __dllgen_f47: ::core::mem::transmute::<
                         *const ::core::ffi::c_void,
                         __DllgenFn47,
+                    >(symbols.next().unwrap_or(::core::ptr::null())),
+                    __dllgen_f48: ::core::mem::transmute::<
+                        *const ::core::ffi::c_void,
+                        __DllgenFn48,
+                    >(symbols.next().unwrap_or(::core::ptr::null())),
+                    __dllgen_f49: ::core::mem::transmute::<
+                        *const ::core::ffi::c_void,
+                        __DllgenFn49,
+                    >(symbols.next().unwrap_or(::core::ptr::null())),
+                    __dllgen_f50: ::core::mem::transmute::<
+                        *const ::core::ffi::c_void,
+                        __DllgenFn50,
                     >(symbols.next().unwrap_or(::core::ptr::null())),
                     __dllgen_library: library,
                 }

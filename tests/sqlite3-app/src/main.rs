@@ -67,6 +67,9 @@ struct Native {
     column_text: extern "C" fn(P, i32) -> *const c_char,
     column_bytes: extern "C" fn(P, i32) -> i32,
     column_blob: extern "C" fn(P, i32) -> *const u8,
+    column_text16: extern "C" fn(P, i32) -> *const u16,
+    column_name16: extern "C" fn(P, i32) -> *const u16,
+    errmsg16: extern "C" fn(P) -> *const u16,
     column_type: extern "C" fn(P, i32) -> i32,
     column_name: extern "C" fn(P, i32) -> *const c_char,
     column_decltype: extern "C" fn(P, i32) -> *const c_char,
@@ -120,6 +123,9 @@ impl Native {
             column_text: d.sym("sqlite3_column_text"),
             column_bytes: d.sym("sqlite3_column_bytes"),
             column_blob: d.sym("sqlite3_column_blob"),
+            column_text16: d.sym("sqlite3_column_text16"),
+            column_name16: d.sym("sqlite3_column_name16"),
+            errmsg16: d.sym("sqlite3_errmsg16"),
             column_type: d.sym("sqlite3_column_type"),
             column_name: d.sym("sqlite3_column_name"),
             column_decltype: d.sym("sqlite3_column_decltype"),
@@ -138,6 +144,20 @@ fn c(s: &str) -> CString {
 fn text(p: *const c_char) -> Option<String> {
     // SAFETY: sqlite3 returns NULL or a NUL-terminated string that lives until the next call.
     (!p.is_null()).then(|| unsafe { CStr::from_ptr(p) }.to_string_lossy().into_owned())
+}
+
+/// A UTF-16 string the library returned (NULL: `None`).
+fn text16(p: *const u16) -> Option<String> {
+    if p.is_null() {
+        return None;
+    }
+    let mut n = 0;
+    // SAFETY: sqlite3 returns NUL-terminated UTF-16 that lives until the next call.
+    while unsafe { *p.add(n) } != 0 {
+        n += 1;
+    }
+    // SAFETY: `n` units before the NUL.
+    Some(String::from_utf16_lossy(unsafe { std::slice::from_raw_parts(p, n) }))
 }
 
 /// xorshift: the same inputs on both sides.
@@ -216,7 +236,7 @@ fn main() {
 
     let read = select(&s, db, &n, ndb);
     assert_eq!(read, inserted);
-    println!("ok: {read} rows read back equal, column by column (blobs by sqlite3_column_bytes)");
+    println!("ok: {read} rows read back equal, column by column (blobs by sqlite3_column_bytes, text as UTF-8 and UTF-16)");
 
     let rows = exec_rows(&s, db, &n, ndb);
     println!(
@@ -268,6 +288,7 @@ fn exec_and_errors(s: &Sqlite3, db: Db, n: &Native, ndb: P) {
         let ours = s.sqlite3_exec(db, sql, None).unwrap();
         assert_eq!(ours, native_exec(n, ndb, sql), "{sql}");
         assert_eq!(s.sqlite3_errmsg(db).unwrap(), text((n.errmsg)(ndb)), "{sql}");
+        assert_eq!(s.sqlite3_errmsg16(db).unwrap(), text16((n.errmsg16)(ndb)), "{sql}");
         assert_eq!(s.sqlite3_errcode(db), Ok((n.errcode)(ndb)));
         assert_eq!(s.sqlite3_extended_errcode(db), Ok((n.extended_errcode)(ndb)));
     }
@@ -400,6 +421,10 @@ fn select(s: &Sqlite3, db: Db, n: &Native, ndb: P) -> usize {
             small: (n.column_int)(nst, 4),
         };
         assert_eq!(ours, theirs, "row {rows}");
+        // The same text as UTF-16 (sqlite3 converts it): equal to the UTF-8 read.
+        let name16 = s.sqlite3_column_text16(st, 1).unwrap();
+        assert_eq!(name16, text16((n.column_text16)(nst, 1)), "row {rows}");
+        assert_eq!(name16, ours.name, "row {rows}");
         // The blob is the bytes bound (a NULL blob, or an empty one, is NULL in sqlite3).
         assert_eq!(ours.data.as_ref().map_or(0, Vec::len), ours.data_bytes as usize);
         for (i, t) in [SQLITE_INTEGER, SQLITE_TEXT, SQLITE_FLOAT, SQLITE_BLOB, SQLITE_NULL, SQLITE_TEXT]
@@ -478,6 +503,7 @@ fn statements(s: &Sqlite3, db: Db, n: &Native, ndb: P) {
     assert_eq!(s.sqlite3_sql(st).unwrap().as_deref(), Some(sql));
     assert_eq!(s.sqlite3_stmt_readonly(st), Ok((n.stmt_readonly)(nst)));
     for i in -1..4 {
+        assert_eq!(s.sqlite3_column_name16(st, i).unwrap(), text16((n.column_name16)(nst, i)), "{i}");
         assert_eq!(s.sqlite3_column_name(st, i).unwrap(), text((n.column_name)(nst, i)), "{i}");
         assert_eq!(s.sqlite3_column_decltype(st, i).unwrap(), text((n.column_decltype)(nst, i)), "{i}");
     }

@@ -197,9 +197,17 @@ impl<'a> Builder<'a> {
         let CType::Pointer { pointee, .. } = self.header.resolve(ptr) else {
             return Err("a string must be a pointer".into());
         };
-        let width = match self.header.resolve(pointee) {
-            CType::Char { .. } => 1,
-            CType::Int { bytes, .. } => *bytes,
+        let width = match (self.header.resolve(pointee), said) {
+            (CType::Char { .. }, _) => 1,
+            (CType::Int { bytes, .. }, _) => *bytes,
+            // Text behind `void *` (sqlite3_column_text16): its units are the encoding's.
+            (CType::Void, Some(spec::Encoding::Utf16)) => 2,
+            (CType::Void, Some(_)) => 1,
+            (CType::Void, None) => {
+                return Err(
+                    "a string behind `void *` needs its encoding stated (`utf8`, `ansi` or `utf16`)".into()
+                )
+            }
             _ => return Err("a string must point to characters".into()),
         };
         let default = match (width, self.header.target) {
