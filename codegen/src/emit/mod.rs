@@ -41,6 +41,7 @@ const TEMPLATES: &[(&str, &str)] = &[
     ("out_handle", include_str!("../../../templates/kinds/out_handle.hbs")),
     ("out_length", include_str!("../../../templates/kinds/out_length.hbs")),
     ("out_string", include_str!("../../../templates/kinds/out_string.hbs")),
+    ("out_strings", include_str!("../../../templates/kinds/out_strings.hbs")),
     ("ret_buffer", include_str!("../../../templates/kinds/ret_buffer.hbs")),
     ("ret_count", include_str!("../../../templates/kinds/ret_count.hbs")),
     ("ret_handle", include_str!("../../../templates/kinds/ret_handle.hbs")),

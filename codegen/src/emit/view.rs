@@ -726,6 +726,7 @@ pub fn build(m: &Model, spec_file: &str) -> Result<Crates, Unsupported> {
         let last = functions.last_mut().expect("just pushed");
         let out_strings = last.params.iter().filter_map(|p| match &p.kind {
             kinds::ParamKind::OutString(v) => v.free.clone(),
+            kinds::ParamKind::OutStrings(v) => v.free.clone(),
             _ => None,
         });
         let len_call = match &last.ret.kind {

@@ -76,6 +76,10 @@ fn kind(k: &Kind) -> String {
             Fixed::Address { address } => format!("fixed address {address:#x}"),
             Fixed::Str { bytes } => format!("fixed string {:?}", String::from_utf8_lossy(bytes)),
         },
+        Kind::OutStrings { encoding, len, free_with } => format!(
+            "out array of {encoding:?} strings [{len}]{}",
+            free_with.as_ref().map(|f| format!(", freed with {}", f.name)).unwrap_or_default()
+        ),
         Kind::OutString { encoding, free_with } => format!(
             "out string {encoding:?}{}",
             free_with.as_ref().map(|f| format!(", freed with {}", f.name)).unwrap_or_default()

@@ -309,6 +309,16 @@ pub enum Kind {
         /// What.
         fixed: Fixed,
     },
+    /// `char ***` the library points at an array of `len` strings it allocated: copied out
+    /// after the call, then freed with `free_with`.
+    OutStrings {
+        /// Their encoding.
+        encoding: Encoding,
+        /// How many (over `*out` parameters).
+        len: Expr,
+        /// The library function the host frees the array with.
+        free_with: Option<FreeFn>,
+    },
     /// `char **` the library points at a string: copied out after the call (then freed
     /// with `free_with` when the caller owns it), returned as an `Option<String>`.
     OutString {

@@ -229,6 +229,16 @@ pub enum ParamKind {
     /// header makes valid (`0`, `SQLITE_TRANSIENT`, `sizeof(z_stream)`, `ZLIB_VERSION`),
     /// evaluated by clang for the target.
     Fixed(Option<Spanned<String>>),
+    /// `char ***` the library points at an array of strings it allocated, of `len`
+    /// (over out-values: `(*pnRow + 1) * *pnColumn`), freed with `free_with`.
+    OutStrings {
+        /// Its encoding; the pointee's width decides when unsaid.
+        encoding: Option<Encoding>,
+        /// How many strings.
+        len: Spanned<String>,
+        /// The library function that frees the array.
+        free_with: Option<Spanned<String>>,
+    },
     /// `char **` the library points at a string: copied out, then freed with `free_with`
     /// when the caller owns it.
     OutString {

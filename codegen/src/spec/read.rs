@@ -119,6 +119,7 @@ const KINDS: &[&str] = &[
     "user_data",
     "fixed",
     "out_string",
+    "out_strings",
 ];
 
 impl Reader<'_> {
@@ -584,6 +585,23 @@ impl Reader<'_> {
                         None
                     }
                 }
+            }
+            "out_strings" => {
+                let Some(a) = arg else { return needs_arg(self) };
+                let (mut encoding, mut len, mut free_with) = (None, None, None);
+                for (k, v) in self.fields(a, "out_strings", Some(&["encoding", "len", "free_with"])) {
+                    match k.as_str() {
+                        "encoding" => encoding = self.encoding(v),
+                        "len" => len = self.raw_scalar(v).map(|s| spanned(s, v)),
+                        _ => free_with = self.string(v, "free_with"),
+                    }
+                }
+                let Some(len) = len else {
+                    self.error(pos(a), "`out_strings` needs `len`: how many strings (over out-values)")
+                        .hint = Some("for example `len: \"(*pnRow + 1) * *pnColumn\"`".into());
+                    return None;
+                };
+                Some(ParamKind::OutStrings { encoding, len, free_with })
             }
             "out_string" => {
                 let Some(a) = arg else { return needs_arg(self) };

@@ -10,7 +10,7 @@ mod __dllgen {
     #![allow(clippy::all, unused_imports, unused_mut, unused_variables, non_snake_case)]
     pub use ::dllgen_runtime::{Config, Error, HostPath};
     /// The hash of the model both sides were generated from; the host refuses any other.
-    pub const MODEL_HASH: u64 = 0xf5c5a21756edd510;
+    pub const MODEL_HASH: u64 = 0x9ef7be8036149da8;
     /// The host executable's file name.
     pub const HOST_EXE: &str = if cfg!(windows) {
         "sqlite3-host.exe"
@@ -2417,6 +2417,151 @@ mod __dllgen {
                 )?;
             Ok(__dllgen_ret)
         }
+        /// * CAPI3REF: Convenience Routines For Running Queries
+        /// * METHOD: sqlite3
+        /// *
+        /// * This is a legacy interface that is preserved for backwards compatibility.
+        /// * Use of this interface is not recommended.
+        /// *
+        /// * Definition: A <b>result table</b> is memory data structure created by the
+        /// * [sqlite3_get_table()] interface.  A result table records the
+        /// * complete query results from one or more queries.
+        /// *
+        /// * The table conceptually has a number of rows and columns.  But
+        /// * these numbers are not part of the result table itself.  These
+        /// * numbers are obtained separately.  Let N be the number of rows
+        /// * and M be the number of columns.
+        /// *
+        /// * A result table is an array of pointers to zero-terminated UTF-8 strings.
+        /// * There are (N+1)*M elements in the array.  The first M pointers point
+        /// * to zero-terminated strings that  contain the names of the columns.
+        /// * The remaining entries all point to query results.  NULL values result
+        /// * in NULL pointers.  All other values are in their UTF-8 zero-terminated
+        /// * string representation as returned by [sqlite3_column_text()].
+        /// *
+        /// * A result table might consist of one or more memory allocations.
+        /// * It is not safe to pass a result table directly to [sqlite3_free()].
+        /// * A result table should be deallocated using [sqlite3_free_table()].
+        /// *
+        /// * ^(As an example of the result table format, suppose a query result
+        /// * is as follows:
+        /// *
+        /// * <blockquote><pre>
+        /// *        Name        | Age
+        /// *        -----------------------
+        /// *        Alice       | 43
+        /// *        Bob         | 28
+        /// *        Cindy       | 21
+        /// * </pre></blockquote>
+        /// *
+        /// * There are two columns (M==2) and three rows (N==3).  Thus the
+        /// * result table has 8 entries.  Suppose the result table is stored
+        /// * in an array named azResult.  Then azResult holds this content:
+        /// *
+        /// * <blockquote><pre>
+        /// *        azResult&#91;0] = "Name";
+        /// *        azResult&#91;1] = "Age";
+        /// *        azResult&#91;2] = "Alice";
+        /// *        azResult&#91;3] = "43";
+        /// *        azResult&#91;4] = "Bob";
+        /// *        azResult&#91;5] = "28";
+        /// *        azResult&#91;6] = "Cindy";
+        /// *        azResult&#91;7] = "21";
+        /// * </pre></blockquote>)^
+        /// *
+        /// * ^The sqlite3_get_table() function evaluates one or more
+        /// * semicolon-separated SQL statements in the zero-terminated UTF-8
+        /// * string of its 2nd parameter and returns a result table to the
+        /// * pointer given in its 3rd parameter.
+        /// *
+        /// * After the application has finished with the result from sqlite3_get_table(),
+        /// * it must pass the result table pointer to sqlite3_free_table() in order to
+        /// * release the memory that was malloced.  Because of the way the
+        /// * [sqlite3_malloc()] happens within sqlite3_get_table(), the calling
+        /// * function must not try to call [sqlite3_free()] directly.  Only
+        /// * [sqlite3_free_table()] is able to release the memory properly and safely.
+        /// *
+        /// * The sqlite3_get_table() interface is implemented as a wrapper around
+        /// * [sqlite3_exec()].  The sqlite3_get_table() routine does not have access
+        /// * to any internal data structures of SQLite.  It uses only the public
+        /// * interface defined here.  As a consequence, errors that occur in the
+        /// * wrapper layer outside of the internal [sqlite3_exec()] call are not
+        /// * reflected in subsequent calls to [sqlite3_errcode()] or
+        /// * [sqlite3_errmsg()].
+        pub fn sqlite3_get_table(
+            &self,
+            db: Db,
+            zSql: &str,
+        ) -> ::core::result::Result<
+            (
+                i32,
+                ::core::option::Option<
+                    ::std::vec::Vec<::core::option::Option<::std::string::String>>,
+                >,
+                i32,
+                i32,
+                ::core::option::Option<::std::string::String>,
+            ),
+            Error,
+        > {
+            let (
+                __dllgen_ret,
+                __dllgen_a_pazResult,
+                __dllgen_a_pnRow,
+                __dllgen_a_pnColumn,
+                __dllgen_a_pzErrmsg,
+            ) = self
+                .client
+                .call(
+                    39,
+                    |__dllgen_w| {
+                        ::dllgen_runtime::marshal::handle::encode(__dllgen_w, &db);
+                        ::dllgen_runtime::marshal::in_string::encode::<
+                            ::dllgen_runtime::marshal::Utf8,
+                        >(__dllgen_w, zSql, false);
+                    },
+                    |mut __dllgen_r| {
+                        let __dllgen_ret: i32 = ::dllgen_runtime::marshal::value::decode(
+                            &mut __dllgen_r,
+                        )?;
+                        let __dllgen_a_pazResult: ::core::option::Option<
+                            ::std::vec::Vec<
+                                ::core::option::Option<::std::string::String>,
+                            >,
+                        > = ::dllgen_runtime::marshal::out_strings::decode::<
+                            ::dllgen_runtime::marshal::Utf8,
+                        >(&mut __dllgen_r)?;
+                        let __dllgen_a_pnRow: i32 = ::dllgen_runtime::marshal::out_value::decode(
+                            &mut __dllgen_r,
+                        )?;
+                        let __dllgen_a_pnColumn: i32 = ::dllgen_runtime::marshal::out_value::decode(
+                            &mut __dllgen_r,
+                        )?;
+                        let __dllgen_a_pzErrmsg: ::core::option::Option<
+                            ::std::string::String,
+                        > = ::dllgen_runtime::marshal::out_string::decode::<
+                            ::dllgen_runtime::marshal::Utf8,
+                            _,
+                        >(&mut __dllgen_r)?;
+                        __dllgen_r.finish()?;
+                        Ok((
+                            __dllgen_ret,
+                            __dllgen_a_pazResult,
+                            __dllgen_a_pnRow,
+                            __dllgen_a_pnColumn,
+                            __dllgen_a_pzErrmsg,
+                        ))
+                    },
+                    &mut ::dllgen_runtime::marshal::callback::none,
+                )?;
+            Ok((
+                __dllgen_ret,
+                __dllgen_a_pazResult,
+                __dllgen_a_pnRow,
+                __dllgen_a_pnColumn,
+                __dllgen_a_pzErrmsg,
+            ))
+        }
         /// * CAPI3REF: Last Insert Rowid
         /// * METHOD: sqlite3
         /// *
@@ -2482,7 +2627,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    39,
+                    40,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::handle::encode(__dllgen_w, &arg0);
                     },
@@ -2507,7 +2652,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    40,
+                    41,
                     |__dllgen_w| {},
                     |mut __dllgen_r| {
                         let __dllgen_ret: ::core::option::Option<
@@ -2528,7 +2673,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    41,
+                    42,
                     |__dllgen_w| {},
                     |mut __dllgen_r| {
                         let __dllgen_ret: i32 = ::dllgen_runtime::marshal::value::decode(
@@ -2551,7 +2696,7 @@ mod __dllgen {
             let (__dllgen_ret, __dllgen_a_ppDb) = self
                 .client
                 .call(
-                    42,
+                    43,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::in_string::encode::<
                             ::dllgen_runtime::marshal::Utf8,
@@ -2584,7 +2729,7 @@ mod __dllgen {
             let (__dllgen_ret, __dllgen_a_ppStmt) = self
                 .client
                 .call(
-                    43,
+                    44,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::handle::encode(__dllgen_w, &db);
                         ::dllgen_runtime::marshal::in_string::encode::<
@@ -2632,7 +2777,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    44,
+                    45,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::handle::encode(__dllgen_w, &pStmt);
                     },
@@ -2657,7 +2802,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    45,
+                    46,
                     |__dllgen_w| {},
                     |mut __dllgen_r| {
                         let __dllgen_ret: ::core::option::Option<
@@ -2722,7 +2867,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    46,
+                    47,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::handle::encode(__dllgen_w, &pStmt);
                     },
@@ -2824,7 +2969,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    47,
+                    48,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::handle::encode(__dllgen_w, &arg0);
                     },
@@ -2891,7 +3036,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    48,
+                    49,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::handle::encode(__dllgen_w, &pStmt);
                     },
@@ -2944,7 +3089,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    49,
+                    50,
                     |__dllgen_w| {},
                     |mut __dllgen_r| {
                         let __dllgen_ret: i32 = ::dllgen_runtime::marshal::value::decode(
@@ -3001,7 +3146,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    50,
+                    51,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::handle::encode(__dllgen_w, &arg0);
                     },

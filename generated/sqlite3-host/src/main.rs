@@ -27,7 +27,7 @@ mod __dllgen {
         unused_comparisons,
         unused_unsafe
     )]
-    const MODEL_HASH: u64 = 0xf5c5a21756edd510;
+    const MODEL_HASH: u64 = 0x9ef7be8036149da8;
     type __DllgenFn0 = unsafe extern "C" fn(
         *mut ::core::ffi::c_void,
         i32,
@@ -133,29 +133,39 @@ mod __dllgen {
     type __DllgenFn36 = unsafe extern "C" fn(*mut ::core::ffi::c_void) -> i32;
     type __DllgenFn37 = unsafe extern "C" fn(*mut ::core::ffi::c_void) -> i32;
     type __DllgenFn38 = unsafe extern "C" fn(*mut ::core::ffi::c_void) -> i32;
-    type __DllgenFn39 = unsafe extern "C" fn(*mut ::core::ffi::c_void) -> i64;
-    type __DllgenFn40 = unsafe extern "C" fn() -> *const u8;
-    type __DllgenFn41 = unsafe extern "C" fn() -> i32;
-    type __DllgenFn42 = unsafe extern "C" fn(
+    type __DllgenFn39 = unsafe extern "C" fn(
+        *mut ::core::ffi::c_void,
+        *const u8,
+        *mut *mut ::core::ffi::c_void,
+        *mut i32,
+        *mut i32,
+        *mut *mut ::core::ffi::c_void,
+    ) -> i32;
+    type __DllgenHelper39_2 = unsafe extern "C" fn(*mut ::core::ffi::c_void);
+    type __DllgenHelper39_5 = unsafe extern "C" fn(*mut ::core::ffi::c_void);
+    type __DllgenFn40 = unsafe extern "C" fn(*mut ::core::ffi::c_void) -> i64;
+    type __DllgenFn41 = unsafe extern "C" fn() -> *const u8;
+    type __DllgenFn42 = unsafe extern "C" fn() -> i32;
+    type __DllgenFn43 = unsafe extern "C" fn(
         *const u8,
         *mut *mut ::core::ffi::c_void,
         i32,
         *const u8,
     ) -> i32;
-    type __DllgenFn43 = unsafe extern "C" fn(
+    type __DllgenFn44 = unsafe extern "C" fn(
         *mut ::core::ffi::c_void,
         *const u8,
         i32,
         *mut *mut ::core::ffi::c_void,
         *const ::core::ffi::c_void,
     ) -> i32;
-    type __DllgenFn44 = unsafe extern "C" fn(*mut ::core::ffi::c_void) -> i32;
-    type __DllgenFn45 = unsafe extern "C" fn() -> *const u8;
-    type __DllgenFn46 = unsafe extern "C" fn(*mut ::core::ffi::c_void) -> *const u8;
-    type __DllgenFn47 = unsafe extern "C" fn(*mut ::core::ffi::c_void) -> i32;
+    type __DllgenFn45 = unsafe extern "C" fn(*mut ::core::ffi::c_void) -> i32;
+    type __DllgenFn46 = unsafe extern "C" fn() -> *const u8;
+    type __DllgenFn47 = unsafe extern "C" fn(*mut ::core::ffi::c_void) -> *const u8;
     type __DllgenFn48 = unsafe extern "C" fn(*mut ::core::ffi::c_void) -> i32;
-    type __DllgenFn49 = unsafe extern "C" fn() -> i32;
-    type __DllgenFn50 = unsafe extern "C" fn(*mut ::core::ffi::c_void) -> i32;
+    type __DllgenFn49 = unsafe extern "C" fn(*mut ::core::ffi::c_void) -> i32;
+    type __DllgenFn50 = unsafe extern "C" fn() -> i32;
+    type __DllgenFn51 = unsafe extern "C" fn(*mut ::core::ffi::c_void) -> i32;
     struct __DllgenHost {
         __dllgen_library: ::dllgen_runtime::native::Dylib,
         __dllgen_f0: __DllgenFn0,
@@ -201,6 +211,8 @@ mod __dllgen {
         __dllgen_f37: __DllgenFn37,
         __dllgen_f38: __DllgenFn38,
         __dllgen_f39: __DllgenFn39,
+        __dllgen_helper39_2: __DllgenHelper39_2,
+        __dllgen_helper39_5: __DllgenHelper39_5,
         __dllgen_f40: __DllgenFn40,
         __dllgen_f41: __DllgenFn41,
         __dllgen_f42: __DllgenFn42,
@@ -212,6 +224,7 @@ mod __dllgen {
         __dllgen_f48: __DllgenFn48,
         __dllgen_f49: __DllgenFn49,
         __dllgen_f50: __DllgenFn50,
+        __dllgen_f51: __DllgenFn51,
     }
     impl ::dllgen_runtime::Library for __DllgenHost {
         fn model_hash(&self) -> u64 {
@@ -2243,6 +2256,126 @@ mod __dllgen {
                 }
                 39 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
+                    let __dllgen_a_db = ::dllgen_runtime::marshal::handle::decode_c(
+                        &mut __dllgen_args,
+                        0,
+                        false,
+                    )?;
+                    let __dllgen_a_zSql = ::dllgen_runtime::marshal::in_string::decode::<
+                        ::dllgen_runtime::marshal::Utf8,
+                    >(&mut __dllgen_args, false)?;
+                    let mut __dllgen_a_pazResult = ::dllgen_runtime::marshal::out_strings::storage();
+                    let mut __dllgen_a_pnRow = ::dllgen_runtime::marshal::out_value::storage::<
+                        i32,
+                    >();
+                    let mut __dllgen_a_pnColumn = ::dllgen_runtime::marshal::out_value::storage::<
+                        i32,
+                    >();
+                    let mut __dllgen_a_pzErrmsg = ::dllgen_runtime::marshal::out_string::storage();
+                    __dllgen_args.finish()?;
+                    let __dllgen_ret = unsafe {
+                        #[cfg(target_arch = "x86")]
+                        let __dllgen_r = ::dllgen_runtime::native::Words::new()
+                            .push(::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_db))
+                            .push(
+                                ::dllgen_runtime::marshal::in_string::ptr(&__dllgen_a_zSql),
+                            )
+                            .push(&mut __dllgen_a_pazResult)
+                            .push(
+                                ::dllgen_runtime::marshal::out_value::ptr(
+                                    &mut __dllgen_a_pnRow,
+                                ),
+                            )
+                            .push(
+                                ::dllgen_runtime::marshal::out_value::ptr(
+                                    &mut __dllgen_a_pnColumn,
+                                ),
+                            )
+                            .push(&mut __dllgen_a_pzErrmsg)
+                            .call::<
+                                i32,
+                            >(
+                                self.__dllgen_f39 as *const ::core::ffi::c_void,
+                                ::dllgen_runtime::native::Pops::Caller,
+                                "`sqlite3_get_table`",
+                            );
+                        #[cfg(not(target_arch = "x86"))]
+                        let __dllgen_r = ::core::result::Result::<
+                            _,
+                            ::dllgen_runtime::WireError,
+                        >::Ok(
+                            (self
+                                .__dllgen_f39)(
+                                ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_db),
+                                ::dllgen_runtime::marshal::in_string::ptr(&__dllgen_a_zSql),
+                                &mut __dllgen_a_pazResult,
+                                ::dllgen_runtime::marshal::out_value::ptr(
+                                    &mut __dllgen_a_pnRow,
+                                ),
+                                ::dllgen_runtime::marshal::out_value::ptr(
+                                    &mut __dllgen_a_pnColumn,
+                                ),
+                                &mut __dllgen_a_pzErrmsg,
+                            ),
+                        );
+                        __dllgen_r
+                    }?;
+                    ::dllgen_runtime::marshal::handle::after_call(
+                        &__dllgen_a_db,
+                        0,
+                        false,
+                    );
+                    let __dllgen_a_pazResult_copy = unsafe {
+                        ::dllgen_runtime::marshal::out_strings::take::<
+                            ::dllgen_runtime::marshal::Utf8,
+                        >(
+                            __dllgen_a_pazResult,
+                            if __dllgen_a_pazResult.is_null() {
+                                0
+                            } else {
+                                ::dllgen_runtime::marshal::length::checked(
+                                    Some((*__dllgen_a_pnRow) as i128)
+                                        .zip(Some(1i128))
+                                        .and_then(|(a, b)| a.checked_add(b))
+                                        .zip(Some((*__dllgen_a_pnColumn) as i128))
+                                        .and_then(|(a, b)| a.checked_mul(b)),
+                                )?
+                            },
+                        )
+                    };
+                    if !__dllgen_a_pazResult.is_null() {
+                        unsafe { (self.__dllgen_helper39_2)(__dllgen_a_pazResult) };
+                    }
+                    let __dllgen_a_pazResult_copy = __dllgen_a_pazResult_copy?;
+                    let __dllgen_a_pzErrmsg_copy = unsafe {
+                        ::dllgen_runtime::marshal::out_string::take::<
+                            ::dllgen_runtime::marshal::Utf8,
+                        >(__dllgen_a_pzErrmsg)
+                    };
+                    if !__dllgen_a_pzErrmsg.is_null() {
+                        unsafe { (self.__dllgen_helper39_5)(__dllgen_a_pzErrmsg) };
+                    }
+                    ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
+                    ::dllgen_runtime::marshal::out_strings::reply::<
+                        ::dllgen_runtime::marshal::Utf8,
+                    >(__dllgen_out, &__dllgen_a_pazResult_copy);
+                    ::dllgen_runtime::marshal::out_value::reply(
+                        __dllgen_out,
+                        &__dllgen_a_pnRow,
+                        "`sqlite3_get_table` parameter `pnRow`",
+                    )?;
+                    ::dllgen_runtime::marshal::out_value::reply(
+                        __dllgen_out,
+                        &__dllgen_a_pnColumn,
+                        "`sqlite3_get_table` parameter `pnColumn`",
+                    )?;
+                    ::dllgen_runtime::marshal::out_string::reply::<
+                        ::dllgen_runtime::marshal::Utf8,
+                    >(__dllgen_out, &__dllgen_a_pzErrmsg_copy);
+                    Ok(::dllgen_runtime::Status::Ok)
+                }
+                40 => {
+                    let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let __dllgen_a_arg0 = ::dllgen_runtime::marshal::handle::decode_c(
                         &mut __dllgen_args,
                         0,
@@ -2258,7 +2391,7 @@ mod __dllgen {
                             .call::<
                                 i64,
                             >(
-                                self.__dllgen_f39 as *const ::core::ffi::c_void,
+                                self.__dllgen_f40 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
                                 "`sqlite3_last_insert_rowid`",
                             );
@@ -2268,7 +2401,7 @@ mod __dllgen {
                             ::dllgen_runtime::WireError,
                         >::Ok(
                             (self
-                                .__dllgen_f39)(
+                                .__dllgen_f40)(
                                 ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_arg0),
                             ),
                         );
@@ -2282,7 +2415,7 @@ mod __dllgen {
                     ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                40 => {
+                41 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     __dllgen_args.finish()?;
                     let __dllgen_ret = unsafe {
@@ -2291,7 +2424,7 @@ mod __dllgen {
                             .call::<
                                 *const u8,
                             >(
-                                self.__dllgen_f40 as *const ::core::ffi::c_void,
+                                self.__dllgen_f41 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
                                 "`sqlite3_libversion`",
                             );
@@ -2299,7 +2432,7 @@ mod __dllgen {
                         let __dllgen_r = ::core::result::Result::<
                             _,
                             ::dllgen_runtime::WireError,
-                        >::Ok((self.__dllgen_f40)());
+                        >::Ok((self.__dllgen_f41)());
                         __dllgen_r
                     }?;
                     unsafe {
@@ -2309,7 +2442,7 @@ mod __dllgen {
                     };
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                41 => {
+                42 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     __dllgen_args.finish()?;
                     let __dllgen_ret = unsafe {
@@ -2318,7 +2451,7 @@ mod __dllgen {
                             .call::<
                                 i32,
                             >(
-                                self.__dllgen_f41 as *const ::core::ffi::c_void,
+                                self.__dllgen_f42 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
                                 "`sqlite3_libversion_number`",
                             );
@@ -2326,13 +2459,13 @@ mod __dllgen {
                         let __dllgen_r = ::core::result::Result::<
                             _,
                             ::dllgen_runtime::WireError,
-                        >::Ok((self.__dllgen_f41)());
+                        >::Ok((self.__dllgen_f42)());
                         __dllgen_r
                     }?;
                     ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                42 => {
+                43 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let __dllgen_a_filename = ::dllgen_runtime::marshal::in_string::decode::<
                         ::dllgen_runtime::marshal::Utf8,
@@ -2362,7 +2495,7 @@ mod __dllgen {
                             .call::<
                                 i32,
                             >(
-                                self.__dllgen_f42 as *const ::core::ffi::c_void,
+                                self.__dllgen_f43 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
                                 "`sqlite3_open_v2`",
                             );
@@ -2372,7 +2505,7 @@ mod __dllgen {
                             ::dllgen_runtime::WireError,
                         >::Ok(
                             (self
-                                .__dllgen_f42)(
+                                .__dllgen_f43)(
                                 ::dllgen_runtime::marshal::in_string::ptr(
                                     &__dllgen_a_filename,
                                 ),
@@ -2391,7 +2524,7 @@ mod __dllgen {
                     );
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                43 => {
+                44 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let __dllgen_a_db = ::dllgen_runtime::marshal::handle::decode_c(
                         &mut __dllgen_args,
@@ -2418,7 +2551,7 @@ mod __dllgen {
                             .call::<
                                 i32,
                             >(
-                                self.__dllgen_f43 as *const ::core::ffi::c_void,
+                                self.__dllgen_f44 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
                                 "`sqlite3_prepare_v2`",
                             );
@@ -2428,7 +2561,7 @@ mod __dllgen {
                             ::dllgen_runtime::WireError,
                         >::Ok(
                             (self
-                                .__dllgen_f43)(
+                                .__dllgen_f44)(
                                 ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_db),
                                 ::dllgen_runtime::marshal::in_string::ptr(&__dllgen_a_zSql),
                                 -1i64 as i32,
@@ -2465,7 +2598,7 @@ mod __dllgen {
                     );
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                44 => {
+                45 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let __dllgen_a_pStmt = ::dllgen_runtime::marshal::handle::decode_c(
                         &mut __dllgen_args,
@@ -2482,7 +2615,7 @@ mod __dllgen {
                             .call::<
                                 i32,
                             >(
-                                self.__dllgen_f44 as *const ::core::ffi::c_void,
+                                self.__dllgen_f45 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
                                 "`sqlite3_reset`",
                             );
@@ -2492,7 +2625,7 @@ mod __dllgen {
                             ::dllgen_runtime::WireError,
                         >::Ok(
                             (self
-                                .__dllgen_f44)(
+                                .__dllgen_f45)(
                                 ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_pStmt),
                             ),
                         );
@@ -2506,7 +2639,7 @@ mod __dllgen {
                     ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                45 => {
+                46 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     __dllgen_args.finish()?;
                     let __dllgen_ret = unsafe {
@@ -2515,7 +2648,7 @@ mod __dllgen {
                             .call::<
                                 *const u8,
                             >(
-                                self.__dllgen_f45 as *const ::core::ffi::c_void,
+                                self.__dllgen_f46 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
                                 "`sqlite3_sourceid`",
                             );
@@ -2523,7 +2656,7 @@ mod __dllgen {
                         let __dllgen_r = ::core::result::Result::<
                             _,
                             ::dllgen_runtime::WireError,
-                        >::Ok((self.__dllgen_f45)());
+                        >::Ok((self.__dllgen_f46)());
                         __dllgen_r
                     }?;
                     unsafe {
@@ -2533,7 +2666,7 @@ mod __dllgen {
                     };
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                46 => {
+                47 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let __dllgen_a_pStmt = ::dllgen_runtime::marshal::handle::decode_c(
                         &mut __dllgen_args,
@@ -2550,7 +2683,7 @@ mod __dllgen {
                             .call::<
                                 *const u8,
                             >(
-                                self.__dllgen_f46 as *const ::core::ffi::c_void,
+                                self.__dllgen_f47 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
                                 "`sqlite3_sql`",
                             );
@@ -2560,7 +2693,7 @@ mod __dllgen {
                             ::dllgen_runtime::WireError,
                         >::Ok(
                             (self
-                                .__dllgen_f46)(
+                                .__dllgen_f47)(
                                 ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_pStmt),
                             ),
                         );
@@ -2578,7 +2711,7 @@ mod __dllgen {
                     };
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                47 => {
+                48 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let __dllgen_a_arg0 = ::dllgen_runtime::marshal::handle::decode_c(
                         &mut __dllgen_args,
@@ -2597,7 +2730,7 @@ mod __dllgen {
                             .call::<
                                 i32,
                             >(
-                                self.__dllgen_f47 as *const ::core::ffi::c_void,
+                                self.__dllgen_f48 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
                                 "`sqlite3_step`",
                             );
@@ -2607,7 +2740,7 @@ mod __dllgen {
                             ::dllgen_runtime::WireError,
                         >::Ok(
                             (self
-                                .__dllgen_f47)(
+                                .__dllgen_f48)(
                                 ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_arg0),
                             ),
                         );
@@ -2635,7 +2768,7 @@ mod __dllgen {
                     ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                48 => {
+                49 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let __dllgen_a_pStmt = ::dllgen_runtime::marshal::handle::decode_c(
                         &mut __dllgen_args,
@@ -2652,7 +2785,7 @@ mod __dllgen {
                             .call::<
                                 i32,
                             >(
-                                self.__dllgen_f48 as *const ::core::ffi::c_void,
+                                self.__dllgen_f49 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
                                 "`sqlite3_stmt_readonly`",
                             );
@@ -2662,7 +2795,7 @@ mod __dllgen {
                             ::dllgen_runtime::WireError,
                         >::Ok(
                             (self
-                                .__dllgen_f48)(
+                                .__dllgen_f49)(
                                 ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_pStmt),
                             ),
                         );
@@ -2676,7 +2809,7 @@ mod __dllgen {
                     ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                49 => {
+                50 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     __dllgen_args.finish()?;
                     let __dllgen_ret = unsafe {
@@ -2685,7 +2818,7 @@ mod __dllgen {
                             .call::<
                                 i32,
                             >(
-                                self.__dllgen_f49 as *const ::core::ffi::c_void,
+                                self.__dllgen_f50 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
                                 "`sqlite3_threadsafe`",
                             );
@@ -2693,13 +2826,13 @@ mod __dllgen {
                         let __dllgen_r = ::core::result::Result::<
                             _,
                             ::dllgen_runtime::WireError,
-                        >::Ok((self.__dllgen_f49)());
+                        >::Ok((self.__dllgen_f50)());
                         __dllgen_r
                     }?;
                     ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                50 => {
+                51 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let __dllgen_a_arg0 = ::dllgen_runtime::marshal::handle::decode_c(
                         &mut __dllgen_args,
@@ -2716,7 +2849,7 @@ mod __dllgen {
                             .call::<
                                 i32,
                             >(
-                                self.__dllgen_f50 as *const ::core::ffi::c_void,
+                                self.__dllgen_f51 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
                                 "`sqlite3_total_changes`",
                             );
@@ -2726,7 +2859,7 @@ mod __dllgen {
                             ::dllgen_runtime::WireError,
                         >::Ok(
                             (self
-                                .__dllgen_f50)(
+                                .__dllgen_f51)(
                                 ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_arg0),
                             ),
                         );
@@ -2794,6 +2927,9 @@ mod __dllgen {
                         "sqlite3_extended_errcode",
                         "sqlite3_finalize",
                         "sqlite3_get_autocommit",
+                        "sqlite3_get_table",
+                        "sqlite3_free_table",
+                        "sqlite3_free",
                         "sqlite3_last_insert_rowid",
                         "sqlite3_libversion",
                         "sqlite3_libversion_number",
@@ -2983,6 +3119,14 @@ mod __dllgen {
                         *const ::core::ffi::c_void,
                         __DllgenFn39,
                     >(symbols.next().unwrap_or(::core::ptr::null())),
+                    __dllgen_helper39_2: ::core::mem::transmute::<
+                        *const ::core::ffi::c_void,
+                        __DllgenHelper39_2,
+                    >(symbols.next().unwrap_or(::core::ptr::null())),
+                    __dllgen_helper39_5: ::core::mem::transmute::<
+                        *const ::core::ffi::c_void,
+                        __DllgenHelper39_5,
+                    >(symbols.next().unwrap_or(::core::ptr::null())),
                     __dllgen_f40: ::core::mem::transmute::<
                         *const ::core::ffi::c_void,
                         __DllgenFn40,
@@ -3026,6 +3170,10 @@ mod __dllgen {
                     __dllgen_f50: ::core::mem::transmute::<
                         *const ::core::ffi::c_void,
                         __DllgenFn50,
+                    >(symbols.next().unwrap_or(::core::ptr::null())),
+                    __dllgen_f51: ::core::mem::transmute::<
+                        *const ::core::ffi::c_void,
+                        __DllgenFn51,
                     >(symbols.next().unwrap_or(::core::ptr::null())),
                     __dllgen_library: library,
                 }

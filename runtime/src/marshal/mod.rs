@@ -45,6 +45,7 @@ mod optional;
 pub mod out_buffer;
 pub mod out_handle;
 pub mod out_string;
+pub mod out_strings;
 pub mod out_value;
 pub mod ret_buffer;
 pub mod ret_string;

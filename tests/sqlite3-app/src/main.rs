@@ -70,6 +70,9 @@ struct Native {
     column_text16: extern "C" fn(P, i32) -> *const u16,
     column_name16: extern "C" fn(P, i32) -> *const u16,
     errmsg16: extern "C" fn(P) -> *const u16,
+    get_table:
+        extern "C" fn(P, *const c_char, *mut *mut *mut c_char, *mut i32, *mut i32, *mut *mut c_char) -> i32,
+    free_table: extern "C" fn(*mut *mut c_char),
     column_type: extern "C" fn(P, i32) -> i32,
     column_name: extern "C" fn(P, i32) -> *const c_char,
     column_decltype: extern "C" fn(P, i32) -> *const c_char,
@@ -126,6 +129,8 @@ impl Native {
             column_text16: d.sym("sqlite3_column_text16"),
             column_name16: d.sym("sqlite3_column_name16"),
             errmsg16: d.sym("sqlite3_errmsg16"),
+            get_table: d.sym("sqlite3_get_table"),
+            free_table: d.sym("sqlite3_free_table"),
             column_type: d.sym("sqlite3_column_type"),
             column_name: d.sym("sqlite3_column_name"),
             column_decltype: d.sym("sqlite3_column_decltype"),
@@ -242,6 +247,9 @@ fn main() {
     println!(
         "ok: exec with a row callback, {rows} rows (values, NULLs and column names), stopped by the callback"
     );
+
+    let cells = tables(&s, db, &n, ndb);
+    println!("ok: get_table, {cells} cells allocated by sqlite3, copied and freed in the host");
 
     statements(&s, db, &n, ndb);
     println!("ok: statement metadata, closed handles refused");
@@ -492,6 +500,44 @@ fn exec_rows(s: &Sqlite3, db: Db, n: &Native, ndb: P) -> usize {
         total += ours.len();
     }
     total
+}
+
+/// What sqlite3_get_table gives natively: status, table (names then rows), rows, columns,
+/// message; everything freed.
+type Table = (i32, Option<Vec<Option<String>>>, i32, i32, Option<String>);
+
+fn native_table(n: &Native, db: P, sql: &str) -> Table {
+    let (mut table, mut rows, mut cols, mut msg) = (null_mut(), 0, 0, null_mut());
+    let status = (n.get_table)(db, c(sql).as_ptr(), &mut table, &mut rows, &mut cols, &mut msg);
+    let cells = (!table.is_null()).then(|| {
+        // SAFETY: sqlite3 allocated (rows + 1) * cols string pointers, each NULL or a C string.
+        (0..((rows + 1) * cols) as usize).map(|i| text(unsafe { *table.add(i) })).collect()
+    });
+    (n.free_table)(table);
+    let m = text(msg);
+    (n.free)(msg.cast());
+    (status, cells, rows, cols, m)
+}
+
+/// sqlite3_get_table: an array of strings sqlite3 allocates, sized by the counts it
+/// reports, copied and freed in the host.
+fn tables(s: &Sqlite3, db: Db, n: &Native, ndb: P) -> usize {
+    let mut cells = 0;
+    for sql in [
+        "SELECT id, name, NULL AS empty FROM t WHERE id <= 40 ORDER BY id",
+        "SELECT count(*) FROM t",
+        "SELECT * FROM t WHERE id < 0",
+        "SELECT nope FROM t",
+    ] {
+        let ours = s.sqlite3_get_table(db, sql).unwrap();
+        let theirs = native_table(n, ndb, sql);
+        assert_eq!(ours, theirs, "{sql}");
+        cells += ours.1.as_ref().map_or(0, Vec::len);
+    }
+    let (status, table, rows, cols, _) =
+        s.sqlite3_get_table(db, "SELECT id, name FROM t WHERE id <= 40").unwrap();
+    assert_eq!((status, rows, cols, table.map(|t| t.len())), (SQLITE_OK, 40, 2, Some(82)), "not vacuous");
+    cells
 }
 
 fn statements(s: &Sqlite3, db: Db, n: &Native, ndb: P) {

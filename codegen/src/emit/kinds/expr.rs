@@ -48,15 +48,28 @@ fn passed_by_caller(kind: &Kind) -> bool {
         | Kind::InoutLength { .. }
         | Kind::OutLength { .. }
         | Kind::Fixed { .. }
-        | Kind::OutString { .. } => false,
+        | Kind::OutString { .. }
+        | Kind::OutStrings { .. } => false,
         Kind::StringArray { .. } => true,
+    }
+}
+
+/// What `*name` reads: on the host an `out` parameter's guarded storage is dereferenced
+/// (after the call: the value the library wrote); anything else is its local.
+fn deref(f: &model::Function, name: &str, side: Side) -> String {
+    let out = f.params.iter().any(|p| p.name == name && matches!(p.kind, Kind::Out { .. }));
+    if out && side == Side::Host {
+        format!("(*{})", local(name))
+    } else {
+        binding(f, name, side)
     }
 }
 
 /// A buffer's length as `side` computes it (a `u64` expression).
 pub(crate) fn length(expr: &Expr, f: &model::Function, cx: &Cx, side: Side) -> String {
     match expr {
-        Expr::Param { name } | Expr::Deref { name } => format!("{} as u64", binding(f, name, side)),
+        Expr::Param { name } => format!("{} as u64", binding(f, name, side)),
+        Expr::Deref { name } => format!("{} as u64", deref(f, name, side)),
         Expr::Const { value } => format!("{value}u64"),
         other => format!("{RT}::marshal::length::checked({})?", checked(other, f, cx, side)),
     }
@@ -66,7 +79,8 @@ pub(crate) fn length(expr: &Expr, f: &model::Function, cx: &Cx, side: Side) -> S
 fn checked(e: &Expr, f: &model::Function, cx: &Cx, side: Side) -> String {
     match e {
         Expr::Const { value } => format!("Some({value}i128)"),
-        Expr::Param { name } | Expr::Deref { name } => format!("Some({} as i128)", binding(f, name, side)),
+        Expr::Param { name } => format!("Some({} as i128)", binding(f, name, side)),
+        Expr::Deref { name } => format!("Some({} as i128)", deref(f, name, side)),
         Expr::Field { param, field } => {
             let kind = f.params.iter().find(|p| p.name == *param).map(|p| &p.kind);
             let strukt = match kind {

@@ -23,6 +23,7 @@ mod out_buffer;
 mod out_handle;
 mod out_length;
 mod out_string;
+mod out_strings;
 mod out_value;
 mod user_data;
 mod value;
@@ -78,6 +79,7 @@ pub enum ParamKind {
     OutLength(out_length::View),
     Fixed(fixed::View),
     OutString(out_string::View),
+    OutStrings(out_strings::View),
 }
 
 /// What every kind's builder gets: the function, the parameter, and its names.
@@ -144,6 +146,9 @@ pub(super) fn param(f: &model::Function, index: usize, fn_index: u32, cx: &mut C
             cx.unsupported
                 .push(format!("{}: an array of strings is a callback argument only (so far)", at.what));
             user_data::view(&mut out)
+        }
+        Kind::OutStrings { encoding, len, free_with } => {
+            out_strings::view(&at, *encoding, len, free_with.as_ref(), fn_index, cx, &mut out)
         }
         Kind::OutString { encoding, free_with } => {
             out_string::view(&at, *encoding, free_with.as_ref(), fn_index, &mut out)

@@ -206,6 +206,41 @@ impl<'a> Builder<'a> {
                 (None, _) => return Err(Problem::other("`callback` needs a function-pointer type")),
             },
             ParamKind::Fixed(e) => Kind::Fixed { fixed: self.fixed(p, e.as_ref())? },
+            ParamKind::OutStrings { encoding, len, free_with } => {
+                let t = need_pointer("out_strings")?;
+                let inner = match self.header.resolve(&t) {
+                    CType::Pointer { pointee, .. } => (**pointee).clone(),
+                    _ => return Err(Problem::other("`out_strings` needs a pointer to an array of strings (`char ***`)")),
+                };
+                let encoding = self
+                    .encoding(*encoding, &inner)
+                    .map_err(|message| Problem::Other { message, names_fix: false })?;
+                let len = expr(len)?;
+                // Over what the library reported: `*name` of out-parameters, and numbers.
+                for leaf in len.leaves() {
+                    let fine = match leaf {
+                        Expr::Const { .. } => true,
+                        Expr::Deref { name } => f.params.iter().any(|q| {
+                            q.name == *name
+                                && matches!(
+                                    self.value(&self.pointee(&q.ty).unwrap_or(CType::Void)),
+                                    Ok(Value::Scalar { scalar: Scalar::Int { .. } })
+                                )
+                        }),
+                        _ => false,
+                    };
+                    if !fine {
+                        return Err(Problem::other(format!(
+                            "the count `{len}` of `out_strings` may use `*param` of integer out-parameters and numbers, not `{leaf}`"
+                        )));
+                    }
+                }
+                let free_with = match free_with {
+                    Some(free) => Some(self.free_fn(free).ok_or(Problem::Reported)?),
+                    None => None,
+                };
+                Kind::OutStrings { encoding, len, free_with }
+            }
             ParamKind::OutString { encoding, free_with } => {
                 let t = need_pointer("out_string")?;
                 if !matches!(self.header.resolve(&t), CType::Pointer { .. }) {
