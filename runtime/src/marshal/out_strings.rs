@@ -10,6 +10,9 @@ use super::text::{self, Text};
 use crate::wire::{Reader, WireError, Writer};
 use std::ffi::c_void;
 
+/// The host's copy of the array: absent (NULL), else each string's units (NULL: absent).
+pub type Copied<U> = Option<Vec<Option<Vec<U>>>>;
+
 /// Host: the storage the library writes the array's address to.
 pub fn storage() -> *mut c_void {
     std::ptr::null_mut()
@@ -20,7 +23,7 @@ pub fn storage() -> *mut c_void {
 ///
 /// # Safety
 /// `p` is NULL or points to `n` pointers, each NULL or to a NUL-terminated string in `E`.
-pub unsafe fn take<E: Text>(p: *mut c_void, n: u64) -> Result<Option<Vec<Option<Vec<E::Unit>>>>, WireError> {
+pub unsafe fn take<E: Text>(p: *mut c_void, n: u64) -> Result<Copied<E::Unit>, WireError> {
     if p.is_null() {
         return Ok(None);
     }
@@ -42,7 +45,7 @@ pub unsafe fn take<E: Text>(p: *mut c_void, n: u64) -> Result<Option<Vec<Option<
 }
 
 /// Host: replies with the copy.
-pub fn reply<E: Text>(out: &mut Writer, copy: &Option<Vec<Option<Vec<E::Unit>>>>) {
+pub fn reply<E: Text>(out: &mut Writer, copy: &Copied<E::Unit>) {
     match copy {
         None => {
             out.u8(0);
