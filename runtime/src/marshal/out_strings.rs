@@ -33,11 +33,12 @@ pub unsafe fn take<E: Text>(p: *mut c_void, n: u64) -> Result<Copied<E::Unit>, W
         .filter(|n| *n as u64 <= most)
         .ok_or(WireError::Reported { count: i128::from(n), capacity: most })?;
     let array = p as *const *const E::Unit;
-    // SAFETY: the caller's promise: `n` string pointers at `p`, each NULL or a C string.
     Ok(Some(
         (0..n)
             .map(|i| {
+                // SAFETY: the caller's promise: `n` string pointers at `p`.
                 let s = unsafe { *array.add(i) };
+                // SAFETY: each NULL (not read) or a NUL-terminated string.
                 (!s.is_null()).then(|| unsafe { text::c_units::<E::Unit>(s) }.to_vec())
             })
             .collect(),
