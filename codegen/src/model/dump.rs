@@ -70,6 +70,7 @@ fn kind(k: &Kind) -> String {
         Kind::Callback { callback, optional } => format!("callback {callback}{}", opt(*optional)),
         Kind::UserData { of } => format!("user data of {of}"),
         Kind::StringArray { encoding, len } => format!("array of {encoding:?} strings [{len}]"),
+        Kind::InStrings { encoding, len } => format!("in array of {encoding:?} strings [{len}]"),
         Kind::Fixed { fixed } => match fixed {
             Fixed::Int { value, scalar: s } => format!("fixed {value} ({})", scalar(s)),
             Fixed::Address { address: 0 } => "fixed NULL".into(),

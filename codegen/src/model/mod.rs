@@ -296,6 +296,14 @@ pub enum Kind {
         /// The count after the call is returned to the client (it sizes an in-buffer).
         consumed: bool,
     },
+    /// An array of strings the library reads (`const char **argv`, its count `len`): the
+    /// client passes `&[&str]`.
+    InStrings {
+        /// Their encoding.
+        encoding: Encoding,
+        /// How many.
+        len: Expr,
+    },
     /// An array of strings (`char **argv`) with its count in another parameter (`argc`):
     /// a callback's argument (elements may be NULL).
     StringArray {

@@ -10,7 +10,7 @@ mod __dllgen {
     #![allow(clippy::all, unused_imports, unused_mut, unused_variables, non_snake_case)]
     pub use ::dllgen_runtime::{Config, Error, HostPath};
     /// The hash of the model both sides were generated from; the host refuses any other.
-    pub const MODEL_HASH: u64 = 0x7f0ff359ae9be541;
+    pub const MODEL_HASH: u64 = 0x0346de5f7628b1a4;
     /// The host executable's file name.
     pub const HOST_EXE: &str = if cfg!(windows) {
         "kinds-linux-host.exe"
@@ -887,6 +887,56 @@ mod __dllgen {
                 )?;
             Ok((__dllgen_ret, __dllgen_a_info))
         }
+        /// Joins `n` strings with '+' into `out` (capacity `cap`, NUL-terminated); returns the
+        /// length written, or -1 when it does not fit; `parts[n]` must be NULL (argv-style).
+        pub fn kx_join(
+            &self,
+            parts: &[&str],
+            out_capacity: usize,
+        ) -> ::core::result::Result<::std::vec::Vec<u8>, Error> {
+            let __dllgen_a_n: u64 = ::dllgen_runtime::marshal::length::of(
+                &parts,
+                ::dllgen_runtime::marshal::Units::Elements,
+                1,
+            );
+            let __dllgen_a_cap: u64 = ::dllgen_runtime::marshal::length::of(
+                &out_capacity,
+                ::dllgen_runtime::marshal::Units::Elements,
+                1,
+            );
+            let __dllgen_c_out: u64 = __dllgen_a_cap as u64;
+            let (__dllgen_a_out,) = self
+                .client
+                .call(
+                    17,
+                    |__dllgen_w| {
+                        ::dllgen_runtime::marshal::in_strings::encode::<
+                            ::dllgen_runtime::marshal::Utf8,
+                            _,
+                        >(__dllgen_w, parts);
+                        ::dllgen_runtime::marshal::length::encode(
+                            __dllgen_w,
+                            __dllgen_a_n,
+                        );
+                        ::dllgen_runtime::marshal::length::encode(
+                            __dllgen_w,
+                            __dllgen_a_cap,
+                        );
+                    },
+                    |mut __dllgen_r| {
+                        let __dllgen_a_out: ::std::vec::Vec<u8> = ::dllgen_runtime::marshal::out_buffer::decode(
+                            &mut __dllgen_r,
+                            __dllgen_c_out,
+                            ::dllgen_runtime::marshal::Units::Elements,
+                            1,
+                        )?;
+                        __dllgen_r.finish()?;
+                        Ok((__dllgen_a_out,))
+                    },
+                    &mut ::dllgen_runtime::marshal::callback::none,
+                )?;
+            Ok(__dllgen_a_out)
+        }
         /// Keeps `fn` to call during a later kx_fire (a library that stores callbacks).
         pub fn kx_keep(
             &self,
@@ -897,7 +947,7 @@ mod __dllgen {
             let () = self
                 .client
                 .call(
-                    17,
+                    18,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::callback::encode(
                             __dllgen_w,
@@ -955,7 +1005,7 @@ mod __dllgen {
             let (__dllgen_ret, __dllgen_a_buf) = self
                 .client
                 .call(
-                    18,
+                    19,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::in_value::encode::<
                             KxInfo,
@@ -998,7 +1048,7 @@ mod __dllgen {
             let (__dllgen_a_out,) = self
                 .client
                 .call(
-                    19,
+                    20,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::value::encode(__dllgen_w, &from);
                         ::dllgen_runtime::marshal::value::encode(__dllgen_w, &step);
@@ -1031,7 +1081,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    20,
+                    21,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::in_buffer::encode(
                             __dllgen_w,
@@ -1069,7 +1119,7 @@ mod __dllgen {
             let (__dllgen_a_buf,) = self
                 .client
                 .call(
-                    21,
+                    22,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::handle::encode(__dllgen_w, &dev);
                         ::dllgen_runtime::marshal::length::encode(
@@ -1096,7 +1146,7 @@ mod __dllgen {
             let (__dllgen_ret, __dllgen_a_out) = self
                 .client
                 .call(
-                    22,
+                    23,
                     |__dllgen_w| {},
                     |mut __dllgen_r| {
                         let __dllgen_ret: i32 = ::dllgen_runtime::marshal::value::decode(
@@ -1122,7 +1172,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    23,
+                    24,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::value::encode(__dllgen_w, &p);
                         ::dllgen_runtime::marshal::value::encode(__dllgen_w, &dx);
@@ -1144,7 +1194,7 @@ mod __dllgen {
             let (__dllgen_ret, __dllgen_a_out) = self
                 .client
                 .call(
-                    24,
+                    25,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::in_string::encode::<
                             ::dllgen_runtime::marshal::Utf8,
@@ -1178,7 +1228,7 @@ mod __dllgen {
             let (__dllgen_a_buf,) = self
                 .client
                 .call(
-                    25,
+                    26,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::length::encode(
                             __dllgen_w,
@@ -1205,7 +1255,7 @@ mod __dllgen {
             let (__dllgen_a_out,) = self
                 .client
                 .call(
-                    26,
+                    27,
                     |__dllgen_w| {},
                     |mut __dllgen_r| {
                         let __dllgen_a_out: i32 = ::dllgen_runtime::marshal::out_value::decode(
@@ -1240,7 +1290,7 @@ mod __dllgen {
             let (__dllgen_ret, __dllgen_a_dst) = self
                 .client
                 .call(
-                    27,
+                    28,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::length::encode(
                             __dllgen_w,
@@ -1288,7 +1338,7 @@ mod __dllgen {
             let (__dllgen_ret, __dllgen_a_buf) = self
                 .client
                 .call(
-                    28,
+                    29,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::handle::encode(__dllgen_w, &dev);
                         ::dllgen_runtime::marshal::length::encode(
@@ -1321,7 +1371,7 @@ mod __dllgen {
             let (__dllgen_ret, __dllgen_a_out) = self
                 .client
                 .call(
-                    29,
+                    30,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::in_value::encode::<
                             KxPacked,
@@ -1352,7 +1402,7 @@ mod __dllgen {
             let () = self
                 .client
                 .call(
-                    30,
+                    31,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::inout_buffer::encode(
                             __dllgen_w,
@@ -1389,7 +1439,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    31,
+                    32,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::value::encode(__dllgen_w, &n);
                         ::dllgen_runtime::marshal::callback::encode(
@@ -1455,7 +1505,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    32,
+                    33,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::handle::encode(__dllgen_w, &dev);
                         ::dllgen_runtime::marshal::callback::encode(
@@ -1511,7 +1561,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    33,
+                    34,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::handle::encode(__dllgen_w, &dev);
                         ::dllgen_runtime::marshal::in_value::encode::<
@@ -1539,7 +1589,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    34,
+                    35,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::in_buffer::encode(
                             __dllgen_w,
@@ -1573,7 +1623,7 @@ mod __dllgen {
             let (__dllgen_ret, __dllgen_a_out) = self
                 .client
                 .call(
-                    35,
+                    36,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::in_buffer::encode(
                             __dllgen_w,
@@ -1605,7 +1655,7 @@ mod __dllgen {
             let () = self
                 .client
                 .call(
-                    36,
+                    37,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::inout_value::encode(
                             __dllgen_w,
@@ -1631,7 +1681,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    37,
+                    38,
                     |__dllgen_w| {},
                     |mut __dllgen_r| {
                         let __dllgen_ret: i32 = ::dllgen_runtime::marshal::value::decode(
@@ -1660,7 +1710,7 @@ mod __dllgen {
             let (__dllgen_a_out,) = self
                 .client
                 .call(
-                    38,
+                    39,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::in_string::encode::<
                             ::dllgen_runtime::marshal::Utf16,
@@ -1706,7 +1756,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    39,
+                    40,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::value::encode(__dllgen_w, &w);
                         ::dllgen_runtime::marshal::value::encode(__dllgen_w, &r);
@@ -1751,7 +1801,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    40,
+                    41,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::handle::encode(__dllgen_w, &dev);
                         ::dllgen_runtime::marshal::in_buffer::encode(
@@ -1785,7 +1835,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    41,
+                    42,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::handle::encode(__dllgen_w, &dev);
                         ::dllgen_runtime::marshal::in_value::encode::<

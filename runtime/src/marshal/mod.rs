@@ -36,6 +36,7 @@ pub mod guard;
 pub mod handle;
 pub mod in_buffer;
 pub mod in_string;
+pub mod in_strings;
 pub mod in_value;
 pub mod inout_buffer;
 pub mod inout_length;

@@ -491,4 +491,23 @@ pub fn fixed_and_library_strings(k: &Kinds, d: &Direct) {
         assert_eq!(seen, expected, "{n}");
     }
     assert_eq!(k.kx_rows(17, &mut |_, _| 0), Ok(-1));
+
+    // An array of strings the library reads (with the NULL after the last an argv-style
+    // API looks for), against the 64-bit build.
+    let join: extern "C" fn(*const *const c_char, i32, *mut c_char, i32) -> i32 = d.sym("kx_join");
+    for parts in [vec![], vec!["one"], vec!["a", "", "héllo", "x y"], vec!["long"; 40]] {
+        let c_parts: Vec<CString> = parts.iter().map(|p| CString::new(*p).unwrap()).collect();
+        let mut ptrs: Vec<*const c_char> = c_parts.iter().map(|c| c.as_ptr()).collect();
+        ptrs.push(std::ptr::null());
+        let mut buf = vec![0 as c_char; 64];
+        let n = join(ptrs.as_ptr(), parts.len() as i32, buf.as_mut_ptr(), 64);
+        // The length written is the out-buffer's fill; -1 (it does not fit) is refused.
+        match k.kx_join(&parts, 64) {
+            Ok(out) => {
+                assert_eq!((out.as_slice(), n), (parts.join("+").as_bytes(), out.len() as i32), "{parts:?}")
+            }
+            Err(Error::Protocol(_)) => assert_eq!(n, -1, "{parts:?}"),
+            Err(e) => panic!("{parts:?}: {e}"),
+        }
+    }
 }

@@ -56,6 +56,8 @@ pub(super) fn source(at: &At<'_>, of: &[String], cx: &mut Cx) -> (String, String
         Kind::InBuffer { element, units, .. }
         | Kind::InoutBuffer { element, units, .. }
         | Kind::OutBuffer { element, units, .. } => (element, *units),
+        // Strings: counted one by one.
+        Kind::InStrings { .. } => return (ident(&q.name), units(crate::spec::Units::Elements), 1),
         _ => {
             cx.unsupported.push(format!("{}: a length of `{}`, which is not a buffer", at.what, q.name));
             return none;

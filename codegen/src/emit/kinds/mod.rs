@@ -14,6 +14,7 @@ pub(super) use fixed::byte_string;
 mod handle;
 mod in_buffer;
 mod in_string;
+mod in_strings;
 mod in_value;
 mod inout_buffer;
 mod inout_length;
@@ -64,6 +65,7 @@ pub struct Param {
 pub enum ParamKind {
     Value(value::View),
     InString(in_string::View),
+    InStrings(in_strings::View),
     InBuffer(in_buffer::View),
     OutBuffer(out_buffer::View),
     InoutBuffer(inout_buffer::View),
@@ -142,6 +144,7 @@ pub(super) fn param(f: &model::Function, index: usize, fn_index: u32, cx: &mut C
         }
         Kind::OutLength { value, of: _ } => out_length::view(value, &mut out),
         Kind::Fixed { fixed } => fixed::view(&at, fixed, cx, &mut out),
+        Kind::InStrings { encoding, len: _ } => in_strings::view(&at, *encoding, &mut out),
         Kind::StringArray { .. } => {
             cx.unsupported
                 .push(format!("{}: an array of strings is a callback argument only (so far)", at.what));

@@ -131,6 +131,18 @@ impl<'a> Builder<'a> {
             }
             ParamKind::InBuffer { len, units } | ParamKind::InoutBuffer { len, units } => {
                 let t = need_pointer("a buffer")?;
+                // `const char **`: an array of strings the library reads.
+                let strings = matches!(self.header.resolve(&t), CType::Pointer { pointee, .. }
+                    if matches!(self.header.resolve(pointee), CType::Char { .. } | CType::Int { bytes: 1 | 2, .. }));
+                if strings && matches!(kind, ParamKind::InBuffer { .. }) {
+                    if optional {
+                        return Err(Problem::other("an array of strings is not `optional` (pass an empty slice)"));
+                    }
+                    let encoding =
+                        self.encoding(None, &t).map_err(|message| Problem::Other { message, names_fix: false })?;
+                    let _ = units;
+                    return Ok(Kind::InStrings { encoding, len: expr(len)? });
+                }
                 let element = element(self, &t)?;
                 let len = expr(len)?;
                 let units = self.void_units(&t, *units);

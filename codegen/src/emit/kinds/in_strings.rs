@@ -1,0 +1,18 @@
+//! Kind `in_strings`: an array of strings the library reads (`templates/kinds/in_strings.hbs`).
+
+use super::{text, At, Param, ParamKind};
+use crate::spec::Encoding;
+use serde::Serialize;
+
+#[derive(Debug, Serialize)]
+pub struct View {
+    /// The encoding's marker type.
+    pub text: String,
+}
+
+pub(super) fn view(at: &At<'_>, encoding: Encoding, out: &mut Param) -> ParamKind {
+    let unit = if encoding == Encoding::Utf16 { "u16" } else { "u8" };
+    out.ffi_type = format!("*const *const {unit}");
+    out.sig = Some(format!("{}: &[&str]", at.name));
+    ParamKind::InStrings(View { text: text(encoding) })
+}
