@@ -50,11 +50,13 @@ for arch in win32:i686 win64:x86_64; do
     mkdir -p "$(dirname "$dst")" && cp "$src" "$dst"
   fi
 done
-# kernel32.dll (Wine's 32-bit build, from the prefix wine.sh made): specs/kernel32.yaml
-# reads its export table.
+# kernel32.dll and advapi32.dll (Wine's 32-bit builds, from the prefix wine.sh made):
+# specs/kernel32.yaml and specs/advapi32.yaml read their export tables.
 mkdir -p "$real/win32"
-k32="$WINEPREFIX/drive_c/windows/syswow64/kernel32.dll"
-if [ ! -f "$real/win32/kernel32.dll" ] || ! cmp -s "$k32" "$real/win32/kernel32.dll"; then
-  cp "$k32" "$real/win32/kernel32.dll"
-fi
+for dll in kernel32.dll advapi32.dll; do
+  src="$WINEPREFIX/drive_c/windows/syswow64/$dll"
+  if [ ! -f "$real/win32/$dll" ] || ! cmp -s "$src" "$real/win32/$dll"; then
+    cp "$src" "$real/win32/$dll"
+  fi
+done
 [ -L "$link" ] || ln -sfn "$real" "$link"

@@ -99,5 +99,37 @@ mod checks {
         // ERROR_ENVVAR_NOT_FOUND.
         assert_eq!(k.GetEnvironmentVariableW("DLLGEN_GROW", 16), Err(Error::Library(203)));
         println!("ok: a buffer grown and the call retried");
+
+        registry();
+    }
+
+    /// The registry through advapi32: a key of HKEY_CURRENT_USER created, values set and
+    /// read back into buffers too small on purpose (ERROR_MORE_DATA, the size needed in the
+    /// in/out count, the buffer grown), the key closed and deleted.
+    fn registry() {
+        use advapi32_client::{
+            Advapi32, Error, ERROR_FILE_NOT_FOUND, KEY_ALL_ACCESS, REG_BINARY, REG_CREATED_NEW_KEY,
+            REG_OPTION_NON_VOLATILE, REG_SZ,
+        };
+        let r = Advapi32::new();
+        let sub = format!("Software\\dllgen-test-{}", std::process::id());
+        let (status, key, disposition) =
+            r.RegCreateKeyExW(&sub, REG_OPTION_NON_VOLATILE as u32, KEY_ALL_ACCESS as u32).unwrap();
+        assert_eq!((status, disposition), (0, REG_CREATED_NEW_KEY as u32));
+        let blob: Vec<u8> = (0..10_000u32).map(|i| (i * 13 % 256) as u8).collect();
+        assert_eq!(r.RegSetValueExW(key, "blob", REG_BINARY as u32, &blob).unwrap(), 0);
+        let text: Vec<u8> = "héllo registry\0".encode_utf16().flat_map(u16::to_le_bytes).collect();
+        assert_eq!(r.RegSetValueExW(key, "text", REG_SZ as u32, &text).unwrap(), 0);
+        // 16 bytes asked for, 10,000 needed: grown to what the count said, then read.
+        assert_eq!(r.RegQueryValueExW(key, "blob", 16).unwrap(), (0, REG_BINARY as u32, blob.clone()));
+        assert_eq!(r.RegQueryValueExW(key, "text", 4096).unwrap(), (0, REG_SZ as u32, text.clone()));
+        assert_eq!(
+            r.RegQueryValueExW(key, "missing", 16),
+            Err(Error::Library(i64::from(ERROR_FILE_NOT_FOUND)))
+        );
+        assert_eq!(r.RegCloseKey(key).unwrap(), 0);
+        assert!(matches!(r.RegQueryValueExW(key, "blob", 16), Err(Error::BadHandle(_))));
+        assert_eq!(r.RegDeleteKeyW(&sub).unwrap(), 0);
+        println!("ok: the registry (ERROR_MORE_DATA: the buffer grown to the size the count said)");
     }
 }

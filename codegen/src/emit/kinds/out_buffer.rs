@@ -30,6 +30,11 @@ pub struct Grow {
     pub needed: String,
     /// The host local of the capacity parameter, reassigned before the next call.
     pub cap_param: String,
+    /// The capacity given to this try (a `u64` expression): the parameter itself, or for a
+    /// count the library also writes (`*lpcbData`), the count as it was sent.
+    pub given: String,
+    /// A second local to set to the new capacity (an in/out count's sent value), if any.
+    pub also: Option<String>,
 }
 
 #[allow(clippy::too_many_arguments)]
@@ -81,10 +86,21 @@ pub(super) fn view(
     }
     out.ffi_type = format!("*mut {}", buffer.host_elem);
     out.output = Some((result.clone(), at.local.clone()));
+    let inout =
+        |name: &str| at.f.params.iter().any(|q| q.name == name && matches!(q.kind, Kind::InoutLength { .. }));
     let grow = grow.and_then(|g| match capacity {
-        Expr::Param { name } => {
-            Some(Grow { needed: expr::length(g, at.f, cx, Side::Host), cap_param: local(name) })
-        }
+        Expr::Param { name } => Some(Grow {
+            needed: expr::length(g, at.f, cx, Side::Host),
+            cap_param: local(name),
+            given: format!("{} as u64", local(name)),
+            also: None,
+        }),
+        Expr::Deref { name } if inout(name) => Some(Grow {
+            needed: expr::length(g, at.f, cx, Side::Host),
+            cap_param: local(name),
+            given: format!("__dllgen_g_{name}"),
+            also: Some(format!("__dllgen_g_{name}")),
+        }),
         _ => {
             cx.unsupported
                 .push(format!("{}: a buffer that grows needs one parameter as its capacity", at.what));

@@ -69,9 +69,14 @@ impl<'a> Builder<'a> {
                                 | Kind::Length { .. }
                         )
                     ),
+                    // A count the library writes (`*lpcbData`: the size it needs).
+                    Expr::Deref { name } => matches!(
+                        params.iter().find(|q| q.name == *name).map(|q| &q.kind),
+                        Some(Kind::Inout { value: Value::Scalar { scalar: Scalar::Int { .. } }, .. })
+                    ),
                     _ => false,
                 });
-                let one_param = matches!(capacity, Expr::Param { .. });
+                let one_param = matches!(capacity, Expr::Param { .. } | Expr::Deref { .. });
                 let problem = match (leaves_ok, one_param) {
                     (false, _) => Some(
                         "the size it grows to may use `return` (an integer result) and integer parameters",
