@@ -65,6 +65,7 @@ pub fn check(path: &Path) -> Result<Checked, Diagnostics> {
         target,
         expressions: spec.expressions(),
         system: spec.system_headers,
+        cplusplus: spec.cplusplus,
         prelude: spec.prelude.iter().map(|p| p.value.clone()).collect(),
         constants: {
             let c = &spec.constants;

@@ -440,6 +440,7 @@ impl HeaderArgs {
             target,
             expressions: Vec::new(),
             prelude: Vec::new(),
+            cplusplus: false,
             system: false,
             constants: (Vec::new(), Vec::new()),
         };

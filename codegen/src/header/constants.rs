@@ -177,7 +177,9 @@ pub(super) fn probe(
     prelude: &str,
     candidates: Vec<Candidate>,
     expressions: &[String],
+    cplusplus: bool,
 ) -> Result<Probed, String> {
+    let auto = if cplusplus { "auto" } else { "__auto_type" };
     let strings = string_macros(&candidates);
     let mut text = prelude.to_string();
     let mut line = text.lines().count() as u32;
@@ -195,7 +197,7 @@ pub(super) fn probe(
                 c.body.iter().map(String::as_str).filter(|t| !matches!(*t, "(" | ")")).collect();
             emit(&mut text, format!("static const char *const __dllgen_s{i} = {};", bare.join(" ")));
         } else {
-            emit(&mut text, format!("static const __auto_type __dllgen_v{i} = ({body});"));
+            emit(&mut text, format!("static const {auto} __dllgen_v{i} = ({body});"));
             emit(
                 &mut text,
                 format!("static const unsigned long long __dllgen_p{i} = (unsigned long long)(__UINTPTR_TYPE__)({body});"),
@@ -206,7 +208,7 @@ pub(super) fn probe(
     for (j, e) in expressions.iter().enumerate() {
         let e = e.replace('\n', " ");
         emit(&mut text, format!("static const char *const __dllgen_es{j} = {e};"));
-        expression_lines.push(emit(&mut text, format!("static const __auto_type __dllgen_ev{j} = ({e});")));
+        expression_lines.push(emit(&mut text, format!("static const {auto} __dllgen_ev{j} = ({e});")));
         emit(
             &mut text,
             format!("static const unsigned long long __dllgen_ep{j} = (unsigned long long)(__UINTPTR_TYPE__)({e});"),

@@ -115,10 +115,19 @@ pub fn parse(options: &Options) -> Result<Header, HeaderError> {
     if !bad.is_empty() {
         return Err(HeaderError::Inputs(bad));
     }
-    let mut args: Vec<String> =
-        ["-x", "c", "-fparse-all-comments", "-ferror-limit=100", "-include", SAL_PRELUDE]
-            .map(String::from)
-            .to_vec();
+    let mut args: Vec<String> = [
+        "-x",
+        if options.cplusplus { "c++" } else { "c" },
+        "-fparse-all-comments",
+        "-ferror-limit=100",
+        "-include",
+        SAL_PRELUDE,
+    ]
+    .map(String::from)
+    .to_vec();
+    if options.cplusplus {
+        args.push("-std=c++17".into());
+    }
     args.extend(options.target.clang_args().iter().map(|s| s.to_string()));
     clang::ensure_loaded().map_err(HeaderError::Clang)?;
     if let Some(dir) = clang::resource_dir() {
@@ -169,11 +178,32 @@ pub fn parse(options: &Options) -> Result<Header, HeaderError> {
         return Err(HeaderError::Diagnostics(Diagnostics(errors)));
     }
 
-    let mut x =
-        Extractor { tu: &tu, types: BTreeMap::new(), tokens: HashMap::new(), texts: HashMap::new(), anon: 0 };
+    let mut x = Extractor {
+        tu: &tu,
+        types: BTreeMap::new(),
+        tokens: HashMap::new(),
+        texts: HashMap::new(),
+        cplusplus: options.cplusplus,
+        anon: 0,
+    };
     let mut functions: BTreeMap<String, Function> = BTreeMap::new();
     let mut variables: BTreeMap<String, Variable> = BTreeMap::new();
-    let top = tu.cursor().children();
+    // In C++ the C API is what `extern "C"` declares: its blocks are opened; other
+    // functions have C++ linkage (mangled names, no C ABI to call) and are left out.
+    let top: Vec<Cursor> = if options.cplusplus {
+        tu.cursor()
+            .children()
+            .into_iter()
+            .flat_map(|c| match c.kind() {
+                // libclang before 17 reports `extern "C" { ... }` as an unexposed declaration.
+                CXCursor_LinkageSpec | CXCursor_UnexposedDecl => c.children(),
+                CXCursor_FunctionDecl => Vec::new(),
+                _ => vec![c],
+            })
+            .collect()
+    } else {
+        tu.cursor().children()
+    };
     let ours = |c: &Cursor| matches!(c.location().file.as_deref(), Some(f) if f == Path::new(UMBRELLA) || f == Path::new(SAL_PRELUDE));
     let candidates = constants::macros(&top, ours, |name, system| options.wants_constant(name, system));
     let mut enum_constants =
@@ -188,6 +218,7 @@ pub fn parse(options: &Options) -> Result<Header, HeaderError> {
             &unsaved[0].1,
             candidates,
             &options.expressions,
+            options.cplusplus,
         )
         .map_err(HeaderError::Clang)?
     };
@@ -277,6 +308,8 @@ struct Extractor<'tu> {
     tokens: HashMap<PathBuf, Vec<(String, u32)>>,
     /// File texts, for comments after declarations.
     texts: HashMap<PathBuf, String>,
+    /// Parsing C++: tags are spelled without their keyword.
+    cplusplus: bool,
     anon: u32,
 }
 
@@ -511,7 +544,21 @@ impl Extractor<'_> {
     /// for anonymous ones (file name, line and column; no directories).
     fn tag_name(&mut self, t: Type) -> String {
         let decl = t.declaration();
-        let spelled = t.canonical().spelling();
+        let mut spelled = t.canonical().spelling();
+        // The tag's name, not a qualified use of it (`const cp_point`).
+        while let Some(rest) = spelled.strip_prefix("const ").or_else(|| spelled.strip_prefix("volatile ")) {
+            spelled = rest.to_string();
+        }
+        // C++ spells `struct s` as `s`: named as in C, so specs read the same either way.
+        let keyword = match decl.kind() {
+            CXCursor_StructDecl => "struct",
+            CXCursor_UnionDecl => "union",
+            CXCursor_EnumDecl => "enum",
+            _ => "",
+        };
+        if self.cplusplus && !keyword.is_empty() && decl.spelling() == spelled {
+            spelled = format!("{keyword} {spelled}");
+        }
         if !decl.is_anonymous() && !spelled.contains("(unnamed") && !spelled.contains("(anonymous") {
             return spelled;
         }

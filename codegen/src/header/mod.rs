@@ -49,6 +49,8 @@ pub struct Options {
     pub target: Target,
     /// C constant expressions to evaluate after the headers (the spec's `fixed:` values).
     pub expressions: Vec<String>,
+    /// Parse as C++ (`extern "C"` functions of a header written for C++).
+    pub cplusplus: bool,
     /// Headers included before `headers`, as `#include <...>` (a vendor header that uses
     /// `<windows.h>` types without including it).
     pub prelude: Vec<String>,
@@ -70,6 +72,7 @@ impl Options {
             target,
             expressions: Vec::new(),
             prelude: Vec::new(),
+            cplusplus: false,
             system: false,
             constants: (Vec::new(), Vec::new()),
         }

@@ -55,6 +55,8 @@ pub struct Spec {
     pub system_headers: bool,
     /// Headers included before the spec's, as `#include <...>`.
     pub prelude: Vec<Spanned<String>>,
+    /// `language: c++`: the headers are parsed as C++.
+    pub cplusplus: bool,
     /// The generated client's per-call timeout in milliseconds (`None`: no limit).
     pub timeout_ms: Option<u64>,
     /// Export globs to include (empty: all).

@@ -94,6 +94,7 @@ const TOP: &[&str] = &[
     "thread_safe",
     "system_headers",
     "prelude",
+    "language",
     "timeout",
     "exports",
     "constants",
@@ -293,6 +294,7 @@ impl Reader<'_> {
             thread_safe: false,
             system_headers: false,
             prelude: Vec::new(),
+            cplusplus: false,
             timeout_ms: Some(super::DEFAULT_TIMEOUT_MS),
             include: Vec::new(),
             exclude: Vec::new(),
@@ -343,6 +345,9 @@ impl Reader<'_> {
                 "calling_convention" => spec.calling_convention = self.convention(v),
                 "thread_safe" => spec.thread_safe = self.bool(v, "thread_safe"),
                 "system_headers" => spec.system_headers = self.bool(v, "system_headers"),
+                "language" => {
+                    spec.cplusplus = self.choice(v, "language", &["c", "c++"]).as_deref() == Some("c++")
+                }
                 "prelude" => {
                     spec.prelude = self.strings(v, "a header to include first");
                     for p in &spec.prelude {
