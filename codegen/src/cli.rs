@@ -433,17 +433,9 @@ struct HeaderArgs {
 impl HeaderArgs {
     /// Parses the headers for `target`; clang's errors go to stderr (exit code 2).
     fn parse(&self, target: crate::header::Target) -> Result<crate::header::Header, ExitCode> {
-        let options = crate::header::Options {
-            headers: self.headers.clone(),
-            include_dirs: self.include_dirs.clone(),
-            defines: self.defines.clone(),
-            target,
-            expressions: Vec::new(),
-            prelude: Vec::new(),
-            cplusplus: false,
-            system: false,
-            constants: (Vec::new(), Vec::new()),
-        };
+        let mut options = crate::header::Options::new(self.headers.clone(), target);
+        options.include_dirs = self.include_dirs.clone();
+        options.defines = self.defines.clone();
         crate::header::parse(&options).map_err(|err| {
             eprintln!("dllgen: error: the header could not be parsed:\n{err}");
             ExitCode::from(2)

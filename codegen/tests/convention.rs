@@ -4,23 +4,10 @@
 //! error naming the convention the function really has, restores its stack and serves the
 //! next call, instead of crashing (before the check: a corrupted host stack).
 
-use std::path::{Path, PathBuf};
+mod common;
+
+use common::{generate_build_run, repo, run, scratch};
 use std::process::Command;
-
-fn repo() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).parent().unwrap().to_path_buf()
-}
-
-fn run(cmd: &mut Command) -> String {
-    let out = cmd.output().unwrap();
-    assert!(
-        out.status.success(),
-        "{cmd:?} failed:\n{}\n{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8_lossy(&out.stdout).into_owned()
-}
 
 const APP: &str = r#"use convention_client::*;
 
@@ -47,9 +34,7 @@ fn main() {
 
 #[test]
 fn a_wrong_calling_convention_is_named_and_the_host_lives_on() {
-    let dir = std::env::temp_dir().join(format!("dllgen-convention-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).unwrap();
+    let dir = scratch("convention");
     let fixtures = repo().join("tests/fixtures");
     for f in ["convention.h", "convention.yaml"] {
         std::fs::copy(fixtures.join(f), dir.join(f)).unwrap();
@@ -58,33 +43,7 @@ fn a_wrong_calling_convention_is_named_and_the_host_lives_on() {
         .args(["-m32", "-shared", "-fPIC", "-O1", "-o"])
         .arg(dir.join("libconvention32.so"))
         .arg(fixtures.join("convention.c")));
-    run(Command::new(env!("CARGO_BIN_EXE_dllgen"))
-        .args(["generate", "convention.yaml", "--out", "out", "--runtime"])
-        .arg(repo().join("runtime"))
-        .current_dir(&dir));
-    let app = dir.join("app");
-    std::fs::create_dir_all(app.join("src")).unwrap();
-    std::fs::write(
-        app.join("Cargo.toml"),
-        "[package]\nname = \"convention-app\"\nversion = \"0.0.0\"\nedition = \"2021\"\n\n[dependencies]\n\
-         convention-client = { path = \"../out/convention-client\" }\n",
-    )
-    .unwrap();
-    std::fs::write(app.join("src/main.rs"), APP).unwrap();
-    // The hygiene test's target folder: the runtime is built once for both.
-    let target = repo().join("target/hygiene");
-    let cargo = || {
-        let mut c = Command::new(env!("CARGO"));
-        c.arg("build").arg("--offline").arg("--quiet").arg("--target-dir").arg(&target);
-        c
-    };
-    run(cargo()
-        .args(["--target", "i686-unknown-linux-gnu", "--manifest-path"])
-        .arg(dir.join("out/convention-host/Cargo.toml")));
-    run(cargo().arg("--manifest-path").arg(app.join("Cargo.toml")));
-    let out = run(Command::new(target.join("debug/convention-app"))
-        .env("CONVENTION_HOST", target.join("i686-unknown-linux-gnu/debug/convention-host"))
-        .env("CONVENTION_LIBRARY", dir.join("libconvention32.so")));
+    let out = generate_build_run(&dir, "convention.yaml", "convention", &dir.join("libconvention32.so"), APP);
     assert_eq!(out.trim(), "convention: ok");
     let _ = std::fs::remove_dir_all(&dir);
 }

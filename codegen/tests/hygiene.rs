@@ -4,23 +4,10 @@
 //! generates, builds (client for this machine, host for i686 Linux) and gives the right
 //! results through a real 32-bit host.
 
-use std::path::{Path, PathBuf};
+mod common;
+
+use common::{generate_build_run, repo, run, scratch};
 use std::process::Command;
-
-fn repo() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).parent().unwrap().to_path_buf()
-}
-
-fn run(cmd: &mut Command) -> String {
-    let out = cmd.output().unwrap();
-    assert!(
-        out.status.success(),
-        "{cmd:?} failed:\n{}\n{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8_lossy(&out.stdout).into_owned()
-}
 
 /// A program using the generated client: every result depends on every argument.
 const APP: &str = r#"use hygiene_client::*;
@@ -45,9 +32,7 @@ fn main() {
 
 #[test]
 fn names_like_the_generated_codes_own_still_generate_build_and_run() {
-    let dir = std::env::temp_dir().join(format!("dllgen-hygiene-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).unwrap();
+    let dir = scratch("hygiene");
     let fixtures = repo().join("tests/fixtures");
     for f in ["hygiene.h", "hygiene.yaml"] {
         std::fs::copy(fixtures.join(f), dir.join(f)).unwrap();
@@ -56,35 +41,7 @@ fn names_like_the_generated_codes_own_still_generate_build_and_run() {
         .args(["-m32", "-shared", "-fPIC", "-O1", "-o"])
         .arg(dir.join("libhygiene32.so"))
         .arg(fixtures.join("hygiene.c")));
-    let runtime = repo().join("runtime");
-    run(Command::new(env!("CARGO_BIN_EXE_dllgen"))
-        .args(["generate", "hygiene.yaml", "--out", "out", "--runtime"])
-        .arg(&runtime)
-        .current_dir(&dir));
-
-    let app = dir.join("app");
-    std::fs::create_dir_all(app.join("src")).unwrap();
-    std::fs::write(
-        app.join("Cargo.toml"),
-        "[package]\nname = \"hygiene-app\"\nversion = \"0.0.0\"\nedition = \"2021\"\n\n[dependencies]\n\
-         hygiene-client = { path = \"../out/hygiene-client\" }\n",
-    )
-    .unwrap();
-    std::fs::write(app.join("src/main.rs"), APP).unwrap();
-    // One target folder for every run of this test: the runtime is built once.
-    let target = repo().join("target/hygiene");
-    let cargo = || {
-        let mut c = Command::new(env!("CARGO"));
-        c.arg("build").arg("--offline").arg("--quiet").arg("--target-dir").arg(&target);
-        c
-    };
-    run(cargo()
-        .args(["--target", "i686-unknown-linux-gnu", "--manifest-path"])
-        .arg(dir.join("out/hygiene-host/Cargo.toml")));
-    run(cargo().arg("--manifest-path").arg(app.join("Cargo.toml")));
-    let out = run(Command::new(target.join("debug/hygiene-app"))
-        .env("HYGIENE_HOST", target.join("i686-unknown-linux-gnu/debug/hygiene-host"))
-        .env("HYGIENE_LIBRARY", dir.join("libhygiene32.so")));
+    let out = generate_build_run(&dir, "hygiene.yaml", "hygiene", &dir.join("libhygiene32.so"), APP);
     assert_eq!(out.trim(), "hygiene: ok");
     let _ = std::fs::remove_dir_all(&dir);
 }

@@ -59,23 +59,9 @@ impl<'a> Builder<'a> {
             }
             if let Kind::OutBuffer { grow: Some(g), capacity, .. } = &p.kind {
                 let int_ret = matches!(self.value(&f.ret), Ok(Value::Scalar { scalar: Scalar::Int { .. } }));
-                let leaves_ok = g.leaves().into_iter().all(|leaf| match leaf {
-                    Expr::Const { .. } => true,
-                    Expr::Param { name } if name == "return" => int_ret,
-                    Expr::Param { name } => matches!(
-                        params.iter().find(|q| q.name == *name).map(|q| &q.kind),
-                        Some(
-                            Kind::Value { value: Value::Scalar { scalar: Scalar::Int { .. } } }
-                                | Kind::Length { .. }
-                        )
-                    ),
-                    // A count the library writes (`*lpcbData`: the size it needs).
-                    Expr::Deref { name } => matches!(
-                        params.iter().find(|q| q.name == *name).map(|q| &q.kind),
-                        Some(Kind::Inout { value: Value::Scalar { scalar: Scalar::Int { .. } }, .. })
-                    ),
-                    _ => false,
-                });
+                // A count the library writes may say the size it needs (`*lpcbData`).
+                let leaves_ok =
+                    g.leaves().into_iter().all(|leaf| after_call_leaf(leaf, params, int_ret, true));
                 let one_param = matches!(capacity, Expr::Param { .. } | Expr::Deref { .. });
                 let problem = match (leaves_ok, one_param) {
                     (false, _) => Some(
@@ -101,18 +87,7 @@ impl<'a> Builder<'a> {
                 // `return` and integers the caller passes (or that are lengths).
                 let int_ret = matches!(self.value(&f.ret), Ok(Value::Scalar { scalar: Scalar::Int { .. } }));
                 for leaf in expr.leaves() {
-                    let fine = match leaf {
-                        Expr::Const { .. } => true,
-                        Expr::Param { name } if name == "return" => int_ret,
-                        Expr::Param { name } => matches!(
-                            params.iter().find(|q| q.name == *name).map(|q| &q.kind),
-                            Some(
-                                Kind::Value { value: Value::Scalar { scalar: Scalar::Int { .. } } }
-                                    | Kind::Length { .. }
-                            )
-                        ),
-                        _ => false,
-                    };
+                    let fine = after_call_leaf(leaf, params, int_ret, false);
                     if !fine {
                         ok = false;
                         self.at_header(
@@ -281,5 +256,27 @@ impl LengthProblem {
                 format!("is filled into `{name}`, which must be an integer out-parameter (`size_t *{name}`)")
             }
         }
+    }
+}
+
+/// Whether `leaf` may be part of what the host computes after a call (a filled length, the
+/// size a buffer grows to): a number, `return` (when the result is an integer), an integer
+/// the caller passes or a length, and with `counts`, `*param` of a count the library writes.
+fn after_call_leaf(leaf: &Expr, params: &[Param], int_ret: bool, counts: bool) -> bool {
+    let kind = |name: &str| params.iter().find(|q| q.name == name).map(|q| &q.kind);
+    match leaf {
+        Expr::Const { .. } => true,
+        Expr::Param { name } if name == "return" => int_ret,
+        Expr::Param { name } => matches!(
+            kind(name),
+            Some(Kind::Value { value: Value::Scalar { scalar: Scalar::Int { .. } } } | Kind::Length { .. })
+        ),
+        Expr::Deref { name } if counts => {
+            matches!(
+                kind(name),
+                Some(Kind::Inout { value: Value::Scalar { scalar: Scalar::Int { .. } }, .. })
+            )
+        }
+        _ => false,
     }
 }

@@ -101,64 +101,43 @@ impl Words {
 #[cfg(target_arch = "x86")]
 unsafe fn raw(f: *const c_void, words: &[u32], float: bool) -> (u32, u32, f64, u32) {
     // [0]: the stack pointer before, [1]: after the call, [2]: the function, [3]: the
-    // arguments' base; [4..6]: ST(0) as a double.
-    let mut frame = [0u32; 6];
+    // arguments' base; [4..6]: ST(0) as a double; [6]: whether the result is in ST(0).
+    let mut frame = [0u32; 7];
     frame[2] = f as u32;
+    frame[6] = u32::from(float);
     let (lo, hi): (u32, u32);
     // SAFETY: the frame is built below the host's stack pointer, which is restored from
     // `frame[0]` (EDI is callee-saved in both conventions, so it still points there);
-    // the callee may clobber what the C ABI lets it clobber (`clobber_abi`).
+    // the callee may clobber what the C ABI lets it clobber (`clobber_abi`). ST(0) is
+    // popped only when the function returns in it.
     unsafe {
-        if float {
-            std::arch::asm!(
-                "mov [edi], esp",
-                "lea eax, [ecx*4]",
-                "sub esp, eax",
-                "and esp, -16",
-                "mov [edi + 12], esp",
-                "test ecx, ecx",
-                "jz 3f",
-                "2:",
-                "mov eax, [edx + ecx*4 - 4]",
-                "mov [esp + ecx*4 - 4], eax",
-                "dec ecx",
-                "jnz 2b",
-                "3:",
-                "call dword ptr [edi + 8]",
-                "mov [edi + 4], esp",
-                "mov esp, [edi]",
-                "fstp qword ptr [edi + 16]",
-                in("edi") frame.as_mut_ptr(),
-                inout("ecx") words.len() => _,
-                inout("edx") words.as_ptr() => hi,
-                out("eax") lo,
-                clobber_abi("C"),
-            );
-        } else {
-            std::arch::asm!(
-                "mov [edi], esp",
-                "lea eax, [ecx*4]",
-                "sub esp, eax",
-                "and esp, -16",
-                "mov [edi + 12], esp",
-                "test ecx, ecx",
-                "jz 3f",
-                "2:",
-                "mov eax, [edx + ecx*4 - 4]",
-                "mov [esp + ecx*4 - 4], eax",
-                "dec ecx",
-                "jnz 2b",
-                "3:",
-                "call dword ptr [edi + 8]",
-                "mov [edi + 4], esp",
-                "mov esp, [edi]",
-                in("edi") frame.as_mut_ptr(),
-                inout("ecx") words.len() => _,
-                inout("edx") words.as_ptr() => hi,
-                out("eax") lo,
-                clobber_abi("C"),
-            );
-        }
+        std::arch::asm!(
+            "mov [edi], esp",
+            "lea eax, [ecx*4]",
+            "sub esp, eax",
+            "and esp, -16",
+            "mov [edi + 12], esp",
+            "test ecx, ecx",
+            "jz 3f",
+            "2:",
+            "mov eax, [edx + ecx*4 - 4]",
+            "mov [esp + ecx*4 - 4], eax",
+            "dec ecx",
+            "jnz 2b",
+            "3:",
+            "call dword ptr [edi + 8]",
+            "mov [edi + 4], esp",
+            "mov esp, [edi]",
+            "cmp dword ptr [edi + 24], 0",
+            "je 4f",
+            "fstp qword ptr [edi + 16]",
+            "4:",
+            in("edi") frame.as_mut_ptr(),
+            inout("ecx") words.len() => _,
+            inout("edx") words.as_ptr() => hi,
+            out("eax") lo,
+            clobber_abi("C"),
+        );
     }
     let st0 = f64::from_bits(u64::from(frame[4]) | (u64::from(frame[5]) << 32));
     (lo, hi, st0, frame[1].wrapping_sub(frame[3]))
@@ -380,10 +359,8 @@ mod tests {
         let e = unsafe { w.call::<u64>(wide as *const c_void, Pops::Callee, "wide") }.unwrap_err();
         assert!(e.to_string().contains("cdecl"), "{e}");
         // SAFETY: each function has the prototype its words are built for.
-        assert_eq!(
-            unsafe { w.call::<u64>(wide as *const c_void, Pops::Caller, "wide") }.unwrap(),
-            u64::MAX - 2
-        );
+        let back = unsafe { w.call::<u64>(wide as *const c_void, Pops::Caller, "wide") }.unwrap();
+        assert_eq!(back, u64::MAX - 2);
     }
 
     #[repr(C)]
