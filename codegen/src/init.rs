@@ -119,6 +119,9 @@ struct Drafter<'a> {
     callbacks: BTreeMap<String, Option<String>>,
     /// Structs reached by the kept functions, with spec lines for their pointer fields.
     structs: BTreeMap<String, Vec<String>>,
+    /// Pointer typedefs to structs the header defines that a function returns (`gzFile`
+    /// from gzopen): proposed as handles (a guess, marked for review).
+    returned: BTreeSet<String>,
 }
 
 impl Drafter<'_> {
@@ -154,6 +157,11 @@ impl Drafter<'_> {
 
     /// The opaque type a pointer-ish `ty` designates, as a handle's `c_type`.
     fn handle_type(&self, ty: &CType) -> Option<String> {
+        if let CType::Named { name } = ty {
+            if self.returned.contains(name) {
+                return Some(name.clone());
+            }
+        }
         // A typedef of a pointer to something opaque or void, named like a handle (HANDLE, HWND).
         if let CType::Named { name } = ty {
             if let Some(TypeDefKind::Typedef { target }) = self.h().types.get(name).map(|t| &t.kind) {
@@ -486,8 +494,31 @@ pub fn draft(d: &Draft<'_>) -> String {
         excluded.push((exported.clone(), why));
     }
 
-    let mut dr =
-        Drafter { d, handles: BTreeSet::new(), callbacks: BTreeMap::new(), structs: BTreeMap::new() };
+    // A pointer typedef to a defined struct that functions return and take is most often
+    // an object the library hands out (zlib's gzFile).
+    let returned: BTreeSet<String> = kept
+        .iter()
+        .filter_map(|f| match &f.ret {
+            CType::Named { name } => match d.header.types.get(name).map(|t| &t.kind) {
+                Some(TypeDefKind::Typedef { target: CType::Pointer { pointee, .. } })
+                    if matches!(d.header.resolve(pointee), CType::Named { name: s }
+                        if matches!(d.header.types.get(s).map(|t| &t.kind), Some(TypeDefKind::Struct { .. }))) =>
+                {
+                    Some(name.clone())
+                }
+                _ => None,
+            },
+            _ => None,
+        })
+        .filter(|name| kept.iter().any(|g| g.params.iter().any(|p| matches!(&p.ty, CType::Named { name: n } if n == name))))
+        .collect();
+    let mut dr = Drafter {
+        d,
+        handles: BTreeSet::new(),
+        callbacks: BTreeMap::new(),
+        structs: BTreeMap::new(),
+        returned,
+    };
     for f in &kept {
         for p in &f.params {
             dr.visit_structs(&p.ty);

@@ -28,6 +28,9 @@ const CASES: &[(&str, &str, &str, i32)] = &[
     ("kinds_linux", "fixtures/kinds.h", "lib/libfx_kinds32.so", 1),
     ("stdcall", "fixtures/stdcall.h", "lib/fx_stdcall.dll", 0),
     ("cdecl_vs_cpp", "fixtures/cdecl.h", "lib/fx_cpp.dll", 0),
+    // A real header (Debian's zlib, fetched by tests/setup/libs.sh): gzFile, a pointer to a
+    // struct zlib defines, is proposed as a handle since functions return and take it.
+    ("zlib", "real/zlib/include/zlib.h", "real/zlib/i386/libz.so.1", 1),
 ];
 
 #[test]
@@ -39,6 +42,7 @@ fn drafts_match_their_golden_files_and_check_reports_only_the_ambiguous() {
         std::fs::create_dir_all(&dir).unwrap();
         std::os::unix::fs::symlink(repo().join("tests/fixtures"), dir.join("fixtures")).unwrap();
         std::os::unix::fs::symlink(dllgen_tests::fixtures(), dir.join("lib")).unwrap();
+        std::os::unix::fs::symlink(repo().join("tests/real"), dir.join("real")).unwrap();
         let dllgen = |args: &[&str]| {
             Command::new(env!("CARGO_BIN_EXE_dllgen")).args(args).current_dir(&dir).output().unwrap()
         };
