@@ -234,7 +234,8 @@ impl<'a> Builder<'a> {
             if declared.contains(c_name.as_str()) || !self.selected(c_name) || !self.selected(exported) {
                 continue;
             }
-            let cpp = decoration.is_some_and(|(s, _)| s.is_cpp());
+            // ELF exports carry no decoration: Itanium C++ names start with `_Z`.
+            let cpp = decoration.is_some_and(|(s, _)| s.is_cpp()) || exported.starts_with("_Z");
             missing.push((exported.clone(), cpp));
         }
         for (name, cpp) in missing {
