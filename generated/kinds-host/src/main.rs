@@ -27,7 +27,7 @@ mod __dllgen {
         unused_comparisons,
         unused_unsafe
     )]
-    const MODEL_HASH: u64 = 0xc0b7319b6f6424f4;
+    const MODEL_HASH: u64 = 0xb6c6896a135987f5;
     /// `kx_packed` as the library lays it out.
     #[repr(C)]
     #[derive(Clone, Copy)]
@@ -520,12 +520,36 @@ mod __dllgen {
         *mut ::core::ffi::c_void,
         *const KxPoint,
     ) -> i32;
-    type __DllgenFn35 = unsafe extern "C" fn(*const u8, i32, i32) -> i32;
-    type __DllgenFn36 = unsafe extern "C" fn(*const KxPoint, i32, *mut KxPoint) -> i32;
-    type __DllgenFn37 = unsafe extern "C" fn(*mut KxPoint) -> ();
-    type __DllgenFn38 = unsafe extern "C" fn() -> i32;
-    type __DllgenFn39 = unsafe extern "C" fn(*const u16, *mut u16, i32) -> ();
-    type __DllgenFn40 = unsafe extern "C" fn(
+    /// The library calls this for `kx_sum_each`'s `each`: it runs the client's closure.
+    unsafe extern "C" fn __dllgen_callback_35_1(
+        a0: *mut ::core::ffi::c_void,
+        a1: i32,
+    ) -> i32 {
+        let mut __dllgen_w = ::dllgen_runtime::Writer::new();
+        ::dllgen_runtime::marshal::value::reply(&mut __dllgen_w, &a1);
+        ::dllgen_runtime::callback(
+            35,
+            1,
+            &mut __dllgen_w,
+            |__dllgen_r| ::dllgen_runtime::marshal::value::decode_c(
+                __dllgen_r,
+                &mut ::dllgen_runtime::marshal::Keep::default(),
+            ),
+        )
+    }
+    type __DllgenFn35 = unsafe extern "C" fn(
+        i32,
+        ::core::option::Option<
+            unsafe extern "C" fn(*mut ::core::ffi::c_void, i32) -> i32,
+        >,
+        *mut ::core::ffi::c_void,
+    ) -> i32;
+    type __DllgenFn36 = unsafe extern "C" fn(*const u8, i32, i32) -> i32;
+    type __DllgenFn37 = unsafe extern "C" fn(*const KxPoint, i32, *mut KxPoint) -> i32;
+    type __DllgenFn38 = unsafe extern "C" fn(*mut KxPoint) -> ();
+    type __DllgenFn39 = unsafe extern "C" fn() -> i32;
+    type __DllgenFn40 = unsafe extern "C" fn(*const u16, *mut u16, i32) -> ();
+    type __DllgenFn41 = unsafe extern "C" fn(
         i32,
         i32,
         i32,
@@ -537,12 +561,12 @@ mod __dllgen {
         *const u8,
         i32,
     ) -> i32;
-    type __DllgenFn41 = unsafe extern "stdcall" fn(
+    type __DllgenFn42 = unsafe extern "stdcall" fn(
         *mut ::core::ffi::c_void,
         *const u8,
         u32,
     ) -> i32;
-    type __DllgenFn42 = unsafe extern "stdcall" fn(
+    type __DllgenFn43 = unsafe extern "stdcall" fn(
         *mut ::core::ffi::c_void,
         *const KxBlock,
         *const u8,
@@ -594,6 +618,7 @@ mod __dllgen {
         __dllgen_f40: __DllgenFn40,
         __dllgen_f41: __DllgenFn41,
         __dllgen_f42: __DllgenFn42,
+        __dllgen_f43: __DllgenFn43,
     }
     impl ::dllgen_runtime::Library for __DllgenHost {
         fn model_hash(&self) -> u64 {
@@ -2710,6 +2735,75 @@ mod __dllgen {
                 }
                 35 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
+                    let __dllgen_a_n: i32 = ::dllgen_runtime::marshal::value::decode_c(
+                        &mut __dllgen_args,
+                        &mut __dllgen_keep,
+                    )?;
+                    let __dllgen_a_each = ::dllgen_runtime::marshal::callback::decode(
+                        &mut __dllgen_args,
+                        false,
+                    )?;
+                    __dllgen_args.finish()?;
+                    let (__dllgen_ret, __dllgen_errno, __dllgen_last_error) = ::dllgen_runtime::with_callbacks(
+                        __dllgen_cx,
+                        35,
+                        || {
+                            let __dllgen_ret = unsafe {
+                                #[cfg(target_arch = "x86")]
+                                let __dllgen_r = ::dllgen_runtime::native::Words::new()
+                                    .push(__dllgen_a_n)
+                                    .push(
+                                        __dllgen_a_each
+                                            .then_some(
+                                                __dllgen_callback_35_1
+                                                    as unsafe extern "C" fn(
+                                                        *mut ::core::ffi::c_void,
+                                                        i32,
+                                                    ) -> i32,
+                                            ),
+                                    )
+                                    .push(::dllgen_runtime::marshal::callback::user_data())
+                                    .call::<
+                                        i32,
+                                    >(
+                                        self.__dllgen_f35 as *const ::core::ffi::c_void,
+                                        ::dllgen_runtime::native::Pops::Caller,
+                                        "`kx_sum_each`",
+                                    );
+                                #[cfg(not(target_arch = "x86"))]
+                                let __dllgen_r = ::core::result::Result::<
+                                    _,
+                                    ::dllgen_runtime::WireError,
+                                >::Ok(
+                                    (self
+                                        .__dllgen_f35)(
+                                        __dllgen_a_n,
+                                        __dllgen_a_each
+                                            .then_some(
+                                                __dllgen_callback_35_1
+                                                    as unsafe extern "C" fn(
+                                                        *mut ::core::ffi::c_void,
+                                                        i32,
+                                                    ) -> i32,
+                                            ),
+                                        ::dllgen_runtime::marshal::callback::user_data(),
+                                    ),
+                                );
+                                __dllgen_r
+                            };
+                            (
+                                __dllgen_ret,
+                                ::dllgen_runtime::native::errno(),
+                                ::dllgen_runtime::native::last_error(),
+                            )
+                        },
+                    )?;
+                    let __dllgen_ret = __dllgen_ret?;
+                    ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
+                    Ok(::dllgen_runtime::Status::Ok)
+                }
+                36 => {
+                    let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let __dllgen_a_data = ::dllgen_runtime::marshal::in_buffer::decode::<
                         u8,
                     >(&mut __dllgen_args, &mut __dllgen_keep, true)?;
@@ -2743,7 +2837,7 @@ mod __dllgen {
                             .call::<
                                 i32,
                             >(
-                                self.__dllgen_f35 as *const ::core::ffi::c_void,
+                                self.__dllgen_f36 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
                                 "`kx_sum_opt`",
                             );
@@ -2753,7 +2847,7 @@ mod __dllgen {
                             ::dllgen_runtime::WireError,
                         >::Ok(
                             (self
-                                .__dllgen_f35)(
+                                .__dllgen_f36)(
                                 ::dllgen_runtime::marshal::in_buffer::ptr(&__dllgen_a_data),
                                 __dllgen_a_count,
                                 __dllgen_a_stride,
@@ -2764,7 +2858,7 @@ mod __dllgen {
                     ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                36 => {
+                37 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let __dllgen_a_pts = ::dllgen_runtime::marshal::in_buffer::decode::<
                         KxPoint,
@@ -2799,7 +2893,7 @@ mod __dllgen {
                             .call::<
                                 i32,
                             >(
-                                self.__dllgen_f36 as *const ::core::ffi::c_void,
+                                self.__dllgen_f37 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
                                 "`kx_sum_points`",
                             );
@@ -2809,7 +2903,7 @@ mod __dllgen {
                             ::dllgen_runtime::WireError,
                         >::Ok(
                             (self
-                                .__dllgen_f36)(
+                                .__dllgen_f37)(
                                 ::dllgen_runtime::marshal::in_buffer::ptr(&__dllgen_a_pts),
                                 __dllgen_a_n,
                                 ::dllgen_runtime::marshal::out_value::ptr(
@@ -2841,7 +2935,7 @@ mod __dllgen {
                     )?;
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                37 => {
+                38 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let mut __dllgen_a_p = ::dllgen_runtime::marshal::inout_value::decode_c::<
                         KxPoint,
@@ -2858,7 +2952,7 @@ mod __dllgen {
                             .call::<
                                 (),
                             >(
-                                self.__dllgen_f37 as *const ::core::ffi::c_void,
+                                self.__dllgen_f38 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
                                 "`kx_swap`",
                             );
@@ -2868,7 +2962,7 @@ mod __dllgen {
                             ::dllgen_runtime::WireError,
                         >::Ok(
                             (self
-                                .__dllgen_f37)(
+                                .__dllgen_f38)(
                                 ::dllgen_runtime::marshal::inout_value::ptr(
                                     &mut __dllgen_a_p,
                                 ),
@@ -2884,7 +2978,7 @@ mod __dllgen {
                     )?;
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                38 => {
+                39 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     __dllgen_args.finish()?;
                     ::dllgen_runtime::native::set_errno(0);
@@ -2895,7 +2989,7 @@ mod __dllgen {
                             .call::<
                                 i32,
                             >(
-                                self.__dllgen_f38 as *const ::core::ffi::c_void,
+                                self.__dllgen_f39 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
                                 "`kx_unfreed`",
                             );
@@ -2903,7 +2997,7 @@ mod __dllgen {
                         let __dllgen_r = ::core::result::Result::<
                             _,
                             ::dllgen_runtime::WireError,
-                        >::Ok((self.__dllgen_f38)());
+                        >::Ok((self.__dllgen_f39)());
                         __dllgen_r
                     }?;
                     let (__dllgen_errno, __dllgen_last_error) = (
@@ -2923,7 +3017,7 @@ mod __dllgen {
                     ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                39 => {
+                40 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let __dllgen_a_text = ::dllgen_runtime::marshal::in_string::decode::<
                         ::dllgen_runtime::marshal::Utf16,
@@ -2955,7 +3049,7 @@ mod __dllgen {
                             .call::<
                                 (),
                             >(
-                                self.__dllgen_f39 as *const ::core::ffi::c_void,
+                                self.__dllgen_f40 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
                                 "`kx_upper16`",
                             );
@@ -2965,7 +3059,7 @@ mod __dllgen {
                             ::dllgen_runtime::WireError,
                         >::Ok(
                             (self
-                                .__dllgen_f39)(
+                                .__dllgen_f40)(
                                 ::dllgen_runtime::marshal::in_string::ptr(&__dllgen_a_text),
                                 ::dllgen_runtime::marshal::out_buffer::ptr(
                                     &mut __dllgen_a_out,
@@ -2983,7 +3077,7 @@ mod __dllgen {
                     )?;
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                40 => {
+                41 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let __dllgen_a_w: i32 = ::dllgen_runtime::marshal::value::decode_c(
                         &mut __dllgen_args,
@@ -3048,7 +3142,7 @@ mod __dllgen {
                             .call::<
                                 i32,
                             >(
-                                self.__dllgen_f40 as *const ::core::ffi::c_void,
+                                self.__dllgen_f41 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
                                 "`kx_weigh`",
                             );
@@ -3058,7 +3152,7 @@ mod __dllgen {
                             ::dllgen_runtime::WireError,
                         >::Ok(
                             (self
-                                .__dllgen_f40)(
+                                .__dllgen_f41)(
                                 __dllgen_a_w,
                                 __dllgen_a_r,
                                 __dllgen_a_out,
@@ -3076,7 +3170,7 @@ mod __dllgen {
                     ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                41 => {
+                42 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let __dllgen_a_dev = ::dllgen_runtime::marshal::handle::decode_c(
                         &mut __dllgen_args,
@@ -3111,7 +3205,7 @@ mod __dllgen {
                             .call::<
                                 i32,
                             >(
-                                self.__dllgen_f41 as *const ::core::ffi::c_void,
+                                self.__dllgen_f42 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Callee,
                                 "`kx_write`",
                             );
@@ -3121,7 +3215,7 @@ mod __dllgen {
                             ::dllgen_runtime::WireError,
                         >::Ok(
                             (self
-                                .__dllgen_f41)(
+                                .__dllgen_f42)(
                                 ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_dev),
                                 ::dllgen_runtime::marshal::in_buffer::ptr(&__dllgen_a_data),
                                 __dllgen_a_len,
@@ -3151,7 +3245,7 @@ mod __dllgen {
                     ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                42 => {
+                43 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let __dllgen_a_dev = ::dllgen_runtime::marshal::handle::decode_c(
                         &mut __dllgen_args,
@@ -3198,7 +3292,7 @@ mod __dllgen {
                             .call::<
                                 i32,
                             >(
-                                self.__dllgen_f42 as *const ::core::ffi::c_void,
+                                self.__dllgen_f43 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Callee,
                                 "`kx_write_block`",
                             );
@@ -3208,7 +3302,7 @@ mod __dllgen {
                             ::dllgen_runtime::WireError,
                         >::Ok(
                             (self
-                                .__dllgen_f42)(
+                                .__dllgen_f43)(
                                 ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_dev),
                                 ::dllgen_runtime::marshal::in_value::ptr(&__dllgen_a_block),
                                 ::dllgen_runtime::marshal::in_buffer::ptr(&__dllgen_a_bytes),
@@ -3287,6 +3381,7 @@ mod __dllgen {
                         "kx_rows",
                         "kx_scan@12",
                         "kx_set_origin@8",
+                        "kx_sum_each",
                         "kx_sum_opt",
                         "kx_sum_points",
                         "kx_swap",
@@ -3479,6 +3574,10 @@ mod __dllgen {
                     __dllgen_f42: ::core::mem::transmute::<
                         *const ::core::ffi::c_void,
                         __DllgenFn42,
+                    >(symbols.next().unwrap_or(::core::ptr::null())),
+                    __dllgen_f43: ::core::mem::transmute::<
+                        *const ::core::ffi::c_void,
+                        __DllgenFn43,
                     >(symbols.next().unwrap_or(::core::ptr::null())),
                     __dllgen_library: library,
                 }

@@ -10,7 +10,7 @@ mod __dllgen {
     #![allow(clippy::all, unused_imports, unused_mut, unused_variables, non_snake_case)]
     pub use ::dllgen_runtime::{Config, Error, HostPath};
     /// The hash of the model both sides were generated from; the host refuses any other.
-    pub const MODEL_HASH: u64 = 0x0346de5f7628b1a4;
+    pub const MODEL_HASH: u64 = 0x0b96da57eb80b071;
     /// The host executable's file name.
     pub const HOST_EXE: &str = if cfg!(windows) {
         "kinds-linux-host.exe"
@@ -42,6 +42,9 @@ mod __dllgen {
         i32,
         &[::core::option::Option<::std::string::String>],
     ) -> i32 + 'a;
+    /// The closure type of `kx_sum_each_each`: the library calls it during the call it was passed
+    /// to (in the host; the call waits while it runs here).
+    pub type KxSumEachEach<'a> = dyn FnMut(i32) -> i32 + 'a;
     /// The closure type of `kx_visit_fn`: the library calls it during the call it was passed
     /// to (in the host; the call waits while it runs here).
     pub type KxVisitFn<'a> = dyn FnMut(&str, i32) -> () + 'a;
@@ -1579,6 +1582,64 @@ mod __dllgen {
                 )?;
             Ok(__dllgen_ret)
         }
+        /// The sum of `each(ctx, i)` for i in 0..n: a context that is an integer (as LPARAM).
+        pub fn kx_sum_each(
+            &self,
+            n: i32,
+            each: &mut KxSumEachEach<'_>,
+        ) -> ::core::result::Result<i32, Error> {
+            let __dllgen_g_each = ::dllgen_runtime::marshal::callback::given(&each);
+            let mut __dllgen_a_each = each;
+            let (__dllgen_ret,) = self
+                .client
+                .call(
+                    35,
+                    |__dllgen_w| {
+                        ::dllgen_runtime::marshal::value::encode(__dllgen_w, &n);
+                        ::dllgen_runtime::marshal::callback::encode(
+                            __dllgen_w,
+                            __dllgen_g_each,
+                            false,
+                        );
+                    },
+                    |mut __dllgen_r| {
+                        let __dllgen_ret: i32 = ::dllgen_runtime::marshal::value::decode(
+                            &mut __dllgen_r,
+                        )?;
+                        __dllgen_r.finish()?;
+                        Ok((__dllgen_ret,))
+                    },
+                    &mut |
+                        __dllgen_id: u32,
+                        mut __dllgen_r: ::dllgen_runtime::Reader<'_>,
+                        __dllgen_cw: &mut ::dllgen_runtime::Writer,
+                    | -> ::core::result::Result<(), ::dllgen_runtime::WireError> {
+                        match __dllgen_id {
+                            1 => {
+                                let __dllgen_a1: i32 = ::dllgen_runtime::marshal::value::decode(
+                                    &mut __dllgen_r,
+                                )?;
+                                __dllgen_r.finish()?;
+                                let __dllgen_f = ::dllgen_runtime::marshal::callback::closure(
+                                    &mut __dllgen_a_each,
+                                )?;
+                                let __dllgen_ret: i32 = __dllgen_f(__dllgen_a1);
+                                ::dllgen_runtime::marshal::value::encode(
+                                    __dllgen_cw,
+                                    &__dllgen_ret,
+                                );
+                                Ok(())
+                            }
+                            _ => {
+                                Err(
+                                    ::dllgen_runtime::WireError::Payload("no such callback"),
+                                )
+                            }
+                        }
+                    },
+                )?;
+            Ok(__dllgen_ret)
+        }
         /// The sum of `count * stride` bytes, or -1 without `data`.
         pub fn kx_sum_opt(
             &self,
@@ -1589,7 +1650,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    35,
+                    36,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::in_buffer::encode(
                             __dllgen_w,
@@ -1623,7 +1684,7 @@ mod __dllgen {
             let (__dllgen_ret, __dllgen_a_out) = self
                 .client
                 .call(
-                    36,
+                    37,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::in_buffer::encode(
                             __dllgen_w,
@@ -1655,7 +1716,7 @@ mod __dllgen {
             let () = self
                 .client
                 .call(
-                    37,
+                    38,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::inout_value::encode(
                             __dllgen_w,
@@ -1681,7 +1742,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    38,
+                    39,
                     |__dllgen_w| {},
                     |mut __dllgen_r| {
                         let __dllgen_ret: i32 = ::dllgen_runtime::marshal::value::decode(
@@ -1710,7 +1771,7 @@ mod __dllgen {
             let (__dllgen_a_out,) = self
                 .client
                 .call(
-                    39,
+                    40,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::in_string::encode::<
                             ::dllgen_runtime::marshal::Utf16,
@@ -1756,7 +1817,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    40,
+                    41,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::value::encode(__dllgen_w, &w);
                         ::dllgen_runtime::marshal::value::encode(__dllgen_w, &r);
@@ -1801,7 +1862,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    41,
+                    42,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::handle::encode(__dllgen_w, &dev);
                         ::dllgen_runtime::marshal::in_buffer::encode(
@@ -1835,7 +1896,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    42,
+                    43,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::handle::encode(__dllgen_w, &dev);
                         ::dllgen_runtime::marshal::in_value::encode::<

@@ -492,6 +492,17 @@ pub fn fixed_and_library_strings(k: &Kinds, d: &Direct) {
     }
     assert_eq!(k.kx_rows(17, &mut |_, _| 0), Ok(-1));
 
+    // A callback whose context is an integer (as LPARAM): the host's own, hidden.
+    let mut seen = Vec::new();
+    assert_eq!(
+        k.kx_sum_each(5, &mut |i| {
+            seen.push(i);
+            i * i
+        }),
+        Ok(30)
+    );
+    assert_eq!(seen, [0, 1, 2, 3, 4]);
+
     // An array of strings the library reads (with the NULL after the last an argv-style
     // API looks for), against the 64-bit build.
     let join: extern "C" fn(*const *const c_char, i32, *mut c_char, i32) -> i32 = d.sym("kx_join");

@@ -270,9 +270,12 @@ impl<'a> Builder<'a> {
                 Kind::OutString { encoding, free_with }
             }
             ParamKind::UserData => {
-                if pointee.is_none() {
+                // A pointer, or a pointer-sized integer (`LPARAM`, `intptr_t`).
+                let pointer_sized_int =
+                    matches!(self.value(&p.ty), Ok(Value::Scalar { scalar: Scalar::Int { bytes: 4, .. } })) && p.size == Some(4);
+                if pointee.is_none() && !pointer_sized_int {
                     return Err(Problem::other(
-                        "`user_data` is the `void *` context a callback gets back; this is not a pointer",
+                        "`user_data` is the context a callback gets back (`void *`, or a pointer-sized integer such as `LPARAM`); this is neither",
                     ));
                 }
                 // The context belongs to the nearest callback before it (`cb, ctx`), else after.
