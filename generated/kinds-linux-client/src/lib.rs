@@ -10,7 +10,7 @@ mod __dllgen {
     #![allow(clippy::all, unused_imports, unused_mut, unused_variables, non_snake_case)]
     pub use ::dllgen_runtime::{Config, Error, HostPath};
     /// The hash of the model both sides were generated from; the host refuses any other.
-    pub const MODEL_HASH: u64 = 0x0b96da57eb80b071;
+    pub const MODEL_HASH: u64 = 0xf7cead15b6c2e65c;
     /// The host executable's file name.
     pub const HOST_EXE: &str = if cfg!(windows) {
         "kinds-linux-host.exe"
@@ -45,6 +45,9 @@ mod __dllgen {
     /// The closure type of `kx_sum_each_each`: the library calls it during the call it was passed
     /// to (in the host; the call waits while it runs here).
     pub type KxSumEachEach<'a> = dyn FnMut(i32) -> i32 + 'a;
+    /// The closure type of `kx_visit_device_visit`: the library calls it during the call it was passed
+    /// to (in the host; the call waits while it runs here).
+    pub type KxVisitDeviceVisit<'a> = dyn FnMut(Device) -> i32 + 'a;
     /// The closure type of `kx_visit_fn`: the library calls it during the call it was passed
     /// to (in the host; the call waits while it runs here).
     pub type KxVisitFn<'a> = dyn FnMut(&str, i32) -> () + 'a;
@@ -1795,6 +1798,64 @@ mod __dllgen {
                 )?;
             Ok(__dllgen_a_out)
         }
+        /// Calls `visit` with the device; returns what it returns.
+        pub fn kx_visit_device(
+            &self,
+            dev: Device,
+            visit: &mut KxVisitDeviceVisit<'_>,
+        ) -> ::core::result::Result<i32, Error> {
+            let __dllgen_g_visit = ::dllgen_runtime::marshal::callback::given(&visit);
+            let mut __dllgen_a_visit = visit;
+            let (__dllgen_ret,) = self
+                .client
+                .call(
+                    41,
+                    |__dllgen_w| {
+                        ::dllgen_runtime::marshal::handle::encode(__dllgen_w, &dev);
+                        ::dllgen_runtime::marshal::callback::encode(
+                            __dllgen_w,
+                            __dllgen_g_visit,
+                            false,
+                        );
+                    },
+                    |mut __dllgen_r| {
+                        let __dllgen_ret: i32 = ::dllgen_runtime::marshal::value::decode(
+                            &mut __dllgen_r,
+                        )?;
+                        __dllgen_r.finish()?;
+                        Ok((__dllgen_ret,))
+                    },
+                    &mut |
+                        __dllgen_id: u32,
+                        mut __dllgen_r: ::dllgen_runtime::Reader<'_>,
+                        __dllgen_cw: &mut ::dllgen_runtime::Writer,
+                    | -> ::core::result::Result<(), ::dllgen_runtime::WireError> {
+                        match __dllgen_id {
+                            1 => {
+                                let __dllgen_a1: Device = ::dllgen_runtime::marshal::handle::decode(
+                                    &mut __dllgen_r,
+                                )?;
+                                __dllgen_r.finish()?;
+                                let __dllgen_f = ::dllgen_runtime::marshal::callback::closure(
+                                    &mut __dllgen_a_visit,
+                                )?;
+                                let __dllgen_ret: i32 = __dllgen_f(__dllgen_a1);
+                                ::dllgen_runtime::marshal::value::encode(
+                                    __dllgen_cw,
+                                    &__dllgen_ret,
+                                );
+                                Ok(())
+                            }
+                            _ => {
+                                Err(
+                                    ::dllgen_runtime::WireError::Payload("no such callback"),
+                                )
+                            }
+                        }
+                    },
+                )?;
+            Ok(__dllgen_ret)
+        }
         /// Parameters named like the generated code's own locals: a weighted sum, plus the sum of
         /// `data_n` bytes.
         pub fn kx_weigh(
@@ -1817,7 +1878,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    41,
+                    42,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::value::encode(__dllgen_w, &w);
                         ::dllgen_runtime::marshal::value::encode(__dllgen_w, &r);
@@ -1862,7 +1923,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    42,
+                    43,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::handle::encode(__dllgen_w, &dev);
                         ::dllgen_runtime::marshal::in_buffer::encode(
@@ -1896,7 +1957,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    43,
+                    44,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::handle::encode(__dllgen_w, &dev);
                         ::dllgen_runtime::marshal::in_value::encode::<

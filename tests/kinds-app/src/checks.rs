@@ -492,6 +492,19 @@ pub fn fixed_and_library_strings(k: &Kinds, d: &Direct) {
     }
     assert_eq!(k.kx_rows(17, &mut |_, _| 0), Ok(-1));
 
+    // A callback given a handle: the same object keeps its id.
+    let (_, dev) = k.open("sim/visited").unwrap();
+    let mut got = None;
+    assert_eq!(
+        k.kx_visit_device(dev, &mut |d| {
+            got = Some(d);
+            7
+        }),
+        Ok(7)
+    );
+    assert_eq!(got, Some(dev));
+    k.kx_close(Some(dev)).unwrap();
+
     // A callback whose context is an integer (as LPARAM): the host's own, hidden.
     let mut seen = Vec::new();
     assert_eq!(

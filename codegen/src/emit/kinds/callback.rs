@@ -58,6 +58,9 @@ pub enum CbKind {
     String { text: String, optional: bool },
     #[serde(rename = "cb_user_data")]
     UserData {},
+    /// A handle the library passes: the client gets its id (the same object keeps its id).
+    #[serde(rename = "cb_handle")]
+    Handle { handle: String, handle_kind: u32 },
     /// `char **argv` with its count: `count_host` is the host's expression for it (over `a0`...).
     #[serde(rename = "cb_strings")]
     Strings { text: String, count_host: String },
@@ -117,6 +120,13 @@ pub(crate) fn callback_type(c: &model::Callback, cx: &mut Cx) -> CallbackView {
                 (ffi.to_string(), CbKind::String { text: text(*encoding), optional: *optional })
             }
             Kind::UserData { .. } => ("*mut ::core::ffi::c_void".to_string(), CbKind::UserData {}),
+            Kind::Handle { handle, .. } => {
+                closure_args.push(handle.clone());
+                (
+                    "*mut ::core::ffi::c_void".to_string(),
+                    CbKind::Handle { handle: handle.clone(), handle_kind: cx.handle_kind(handle) },
+                )
+            }
             Kind::StringArray { encoding, len } => {
                 let len = match len {
                     model::Expr::Const { value } => format!("{value}i64"),

@@ -106,6 +106,17 @@ impl<'a> Builder<'a> {
                             return None;
                         }
                     },
+                    ParamKind::Handle(h) => {
+                        if !self.spec.handles.contains_key(&h.value) {
+                            self.unknown_handle(h);
+                            return None;
+                        }
+                        if let Err(m) = self.handle_fits(&h.value, ty, 0) {
+                            self.at_spec(ps.pos, format!("parameter `{pname}` of callback `{name}`: {m}"));
+                            return None;
+                        }
+                        Kind::Handle { handle: h.value.clone(), optional: true }
+                    }
                     // `char **argv` with its count in another parameter: an array of strings.
                     ParamKind::InBuffer { len, .. } => {
                         let element = match self.header.resolve(ty) {
@@ -155,7 +166,7 @@ impl<'a> Builder<'a> {
                     _ => {
                         self.at_spec(
                             ps.pos,
-                            "callback parameters may be scalars, `in_string`, `in_buffer` (an array of strings) or `user_data`",
+                            "callback parameters may be scalars, `in_string`, `handle`, `in_buffer` (an array of strings) or `user_data`",
                         );
                         return None;
                     }
