@@ -21,13 +21,9 @@ pub struct CStrings<E: Text> {
     pointers: Vec<*const E::Unit>,
 }
 
-/// Host: reads the strings. Each takes at least its length word, so a count the payload
-/// cannot hold is refused before anything is allocated.
+/// Host: reads the strings (a count the payload cannot hold is refused first).
 pub fn decode<E: Text>(r: &mut Reader<'_>) -> Result<CStrings<E>, WireError> {
-    let n = r.u32()? as usize;
-    if n > r.remaining() {
-        return Err(WireError::Payload("an array of strings longer than its payload"));
-    }
+    let n = super::text::array_len(r)?;
     let copies: Vec<Vec<E::Unit>> = (0..n).map(|_| E::get_c(r)).collect::<Result<_, _>>()?;
     // The heap blocks do not move when `copies` does: the pointers stay valid.
     let pointers = copies.iter().map(|c| c.as_ptr()).chain(std::iter::once(std::ptr::null())).collect();

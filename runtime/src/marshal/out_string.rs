@@ -25,14 +25,7 @@ pub unsafe fn take<E: Text>(p: *mut c_void) -> Option<Vec<E::Unit>> {
 
 /// Host: replies with the copy.
 pub fn reply<E: Text>(out: &mut Writer, s: &Option<Vec<E::Unit>>) {
-    match s {
-        None => {
-            out.u8(0);
-        }
-        Some(units) => {
-            out.u8(1).elements(units);
-        }
-    }
+    text::put_units(out, s.as_deref());
 }
 
 /// Client: reads the string.

@@ -47,20 +47,12 @@ pub unsafe fn take<E: Text>(p: *mut c_void, n: u64) -> Result<Copied<E::Unit>, W
 
 /// Host: replies with the copy.
 pub fn reply<E: Text>(out: &mut Writer, copy: &Copied<E::Unit>) {
-    match copy {
-        None => {
-            out.u8(0);
+    super::optional::put(out, copy.as_ref(), true, |w, strings| {
+        w.u32(strings.len() as u32);
+        for s in strings {
+            text::put_units(w, s.as_deref());
         }
-        Some(strings) => {
-            out.u8(1).u32(strings.len() as u32);
-            for s in strings {
-                match s {
-                    None => out.u8(0),
-                    Some(units) => out.u8(1).elements(units),
-                };
-            }
-        }
-    }
+    });
 }
 
 /// Client: reads what [`reply`] wrote.

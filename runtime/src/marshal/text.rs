@@ -83,12 +83,16 @@ pub unsafe fn c_units<'a, U: Element + PartialEq>(p: *const U) -> &'a [U] {
 /// # Safety
 /// `p` is NULL or points to a NUL-terminated string in `E`.
 pub unsafe fn put_c<E: Text>(w: &mut Writer, p: *const E::Unit) {
-    if p.is_null() {
-        w.u8(0);
-    } else {
-        // SAFETY: not NULL, so a NUL-terminated string (the caller's promise).
-        w.u8(1).elements(unsafe { c_units(p) });
-    }
+    // SAFETY: not NULL, so a NUL-terminated string (the caller's promise).
+    put_units(w, (!p.is_null()).then(|| unsafe { c_units(p) }));
+}
+
+/// Writes text the host holds as units (a copy taken from the library): presence flag,
+/// then the units; what [`get`] reads.
+pub fn put_units<U: Element>(w: &mut Writer, units: Option<&[U]>) {
+    super::optional::put(w, units, true, |w, u| {
+        w.elements(u);
+    });
 }
 
 /// Writes an array of `n` C strings the library passed (host: a callback's `char **argv`
@@ -109,11 +113,17 @@ pub unsafe fn put_c_array<E: Text>(w: &mut Writer, p: *const *const E::Unit, n: 
 /// Reads what [`put_c_array`] wrote. Each element takes at least its presence byte, so a
 /// count the payload cannot hold is refused before anything is allocated.
 pub fn get_array<E: Text>(r: &mut Reader<'_>) -> Result<Vec<Option<String>>, WireError> {
+    (0..array_len(r)?).map(|_| get::<E>(r)).collect()
+}
+
+/// An array of strings' count, refused when the payload cannot hold that many (each string
+/// takes at least one byte), before anything is allocated for them.
+pub fn array_len(r: &mut Reader<'_>) -> Result<usize, WireError> {
     let n = r.u32()? as usize;
     if n > r.remaining() {
         return Err(WireError::Payload("an array of strings longer than its payload"));
     }
-    (0..n).map(|_| get::<E>(r)).collect()
+    Ok(n)
 }
 
 /// Writes text that may be absent (client): presence flag, then the text.
