@@ -128,17 +128,15 @@ pub struct Function {
     pub pops: &'static str,
     /// An out-buffer grows and the call is retried.
     pub grows: bool,
-    /// The function that frees its returned string.
-    pub free: Option<FreeView>,
     /// Every other library function the host calls for it (the free functions of its
     /// returned string and out-strings, its result's length function), each in its own
     /// slot of the host.
-    pub helpers: Vec<FreeView>,
+    pub helpers: Vec<Helper>,
 }
 
 /// A library function the host calls itself: to free a result, or to learn its length.
 #[derive(Debug, Clone, Serialize)]
-pub struct FreeView {
+pub struct Helper {
     /// The host's field for it: `__dllgen_helper<slot>`.
     pub slot: String,
     pub symbol: String,
@@ -146,10 +144,10 @@ pub struct FreeView {
     pub ty: String,
 }
 
-impl FreeView {
+impl Helper {
     /// A free function (`void f(void *)`).
-    pub fn free(slot: String, f: &model::FreeFn) -> FreeView {
-        FreeView {
+    pub fn free(slot: String, f: &model::FreeFn) -> Helper {
+        Helper {
             slot,
             symbol: f.symbol.lookup(),
             ty: format!("unsafe extern \"{}\" fn(*mut ::core::ffi::c_void)", abi(f.convention)),
@@ -219,7 +217,7 @@ pub enum RetKind {
 /// The library function the host calls for a returned buffer's length, and its arguments.
 #[derive(Debug, Serialize)]
 pub struct LenCallView {
-    pub helper: FreeView,
+    pub helper: Helper,
     /// The arguments, as host expressions.
     pub args: String,
 }
@@ -255,7 +253,7 @@ fn len_call(
     }
     let ret = cx.value(&Value::Scalar { scalar: c.ret.clone() }, &c.name)?;
     Some(LenCallView {
-        helper: FreeView {
+        helper: Helper {
             slot: format!("{index}_len"),
             symbol: c.symbol.lookup(),
             ty: format!(
@@ -655,24 +653,18 @@ pub fn build(m: &Model, spec_file: &str) -> Result<Crates, Unsupported> {
         let ret = ret(f, i, &params, &mut cx);
         // A handle result is NULL only on failure (SCHEMA), even without an error rule; so
         // is one of the handle's invalid values (`INVALID_HANDLE_VALUE`).
-        let mut error = f.error.as_ref().map(error_view).or_else(|| {
-            matches!(ret.kind, RetKind::Handle { .. }).then(|| ErrorView {
-                rule: format!("{RT}::marshal::error::Rule::Null"),
-                code: code("Return"),
-            })
-        });
-        let invalid = match &f.ret {
+        let invalid: &[u32] = match &f.ret {
             Return::Handle { handle } => {
-                m.handles.iter().find(|h| h.name == *handle).map(|h| h.invalid.clone())
+                m.handles.iter().find(|h| h.name == *handle).map_or(&[], |h| &h.invalid)
             }
-            _ => None,
+            _ => &[],
         };
-        if let (Some(e), Some(invalid)) = (error.as_mut(), invalid.filter(|v| !v.is_empty())) {
-            if e.rule.ends_with("Rule::Null") {
-                let values: Vec<String> = invalid.iter().map(|a| format!("{a:#x}")).collect();
-                e.rule = format!("{RT}::marshal::error::Rule::NullOr(&[{}])", values.join(", "));
-            }
-        }
+        let handle_rule = model::ErrorRule { when: ErrorWhen::Null, code: "return" };
+        let error = f
+            .error
+            .as_ref()
+            .or(matches!(f.ret, Return::Handle { .. }).then_some(&handle_rule))
+            .map(|e| error_view(e, invalid));
         if let RetKind::Value { rust } = &ret.kind {
             if cx.packed.contains(rust) {
                 cx.unsupported.push(format!(
@@ -701,11 +693,7 @@ pub fn build(m: &Model, spec_file: &str) -> Result<Crates, Unsupported> {
             },
             symbol: f.symbol.lookup(),
             abi: abi(f.convention),
-            free: match &f.ret {
-                Return::String { free_with: Some(free), .. } => Some(FreeView::free(i.to_string(), free)),
-                _ => None,
-            },
-            helpers: Vec::new(),
+            helpers: helpers(f, i, &params, &ret),
             doc: f.doc.as_deref().map(|d| d.lines().map(str::to_string).collect()).unwrap_or_default(),
             has_callbacks: params.iter().any(|p| matches!(p.kind, kinds::ParamKind::Callback(_))),
             checked: f.convention != Convention::Fastcall
@@ -723,17 +711,6 @@ pub fn build(m: &Model, spec_file: &str) -> Result<Crates, Unsupported> {
             single: values.len() == 1,
             client_values: values,
         });
-        let last = functions.last_mut().expect("just pushed");
-        let out_strings = last.params.iter().filter_map(|p| match &p.kind {
-            kinds::ParamKind::OutString(v) => v.free.clone(),
-            kinds::ParamKind::OutStrings(v) => v.free.clone(),
-            _ => None,
-        });
-        let len_call = match &last.ret.kind {
-            RetKind::Buffer { len_call: Some(c), .. } => Some(c.helper.clone()),
-            _ => None,
-        };
-        last.helpers = last.free.iter().cloned().chain(out_strings).chain(len_call).collect();
     }
     if !cx.unsupported.is_empty() {
         return Err(cx.unsupported);
@@ -860,18 +837,43 @@ fn ret(f: &model::Function, index: usize, params: &[Param], cx: &mut Cx) -> Ret 
     }
 }
 
+/// The library functions the host calls itself for `f`: its returned string's free
+/// function (slot `i`, which `ret_string` names), its out-strings' (slot `i_param`), its
+/// returned buffer's length function (slot `i_len`).
+fn helpers(f: &model::Function, i: usize, params: &[Param], ret: &Ret) -> Vec<Helper> {
+    let ret_free = match &f.ret {
+        Return::String { free_with: Some(free), .. } => Some(Helper::free(i.to_string(), free)),
+        _ => None,
+    };
+    let out_strings = params.iter().filter_map(|p| match &p.kind {
+        kinds::ParamKind::OutString(v) => v.free.clone(),
+        kinds::ParamKind::OutStrings(v) => v.free.clone(),
+        _ => None,
+    });
+    let len_call = match &ret.kind {
+        RetKind::Buffer { len_call: Some(c), .. } => Some(c.helper.clone()),
+        _ => None,
+    };
+    ret_free.into_iter().chain(out_strings).chain(len_call).collect()
+}
+
 fn code(c: &str) -> String {
     format!("{RT}::marshal::error::Code::{c}")
 }
 
-fn error_view(e: &model::ErrorRule) -> ErrorView {
+/// The error rule's view; `invalid`: the values besides NULL that mean no handle.
+fn error_view(e: &model::ErrorRule, invalid: &[u32]) -> ErrorView {
     let rule = |r: &str| format!("{RT}::marshal::error::Rule::{r}");
     ErrorView {
         rule: match &e.when {
             ErrorWhen::Negative => rule("Negative"),
             ErrorWhen::Zero => rule("Zero"),
             ErrorWhen::Nonzero => rule("Nonzero"),
-            ErrorWhen::Null => rule("Null"),
+            ErrorWhen::Null if invalid.is_empty() => rule("Null"),
+            ErrorWhen::Null => {
+                let values: Vec<String> = invalid.iter().map(|a| format!("{a:#x}")).collect();
+                format!("{}(&[{}])", rule("NullOr"), values.join(", "))
+            }
             ErrorWhen::Not { values } => {
                 let alts: Vec<String> = values.iter().map(|v| format!("{v}")).collect();
                 format!("{}(&[{}])", rule("Not"), alts.join(", "))

@@ -3,7 +3,7 @@
 
 use super::expr::{self, Side};
 use super::{option, text, At, Param, ParamKind};
-use crate::emit::view::{Cx, FreeView};
+use crate::emit::view::{Cx, Helper};
 use crate::model::{Expr, FreeFn, Kind};
 use crate::spec::Encoding;
 use serde::Serialize;
@@ -15,7 +15,7 @@ pub struct View {
     /// How many strings, as the host computes it after the call (a `u64` expression).
     pub count_host: String,
     /// The function the host frees the array with.
-    pub free: Option<FreeView>,
+    pub free: Option<Helper>,
 }
 
 pub(super) fn view(
@@ -41,7 +41,7 @@ pub(super) fn view(
     out.ffi_type = "*mut *mut ::core::ffi::c_void".into();
     out.output =
         Some((option("::std::vec::Vec<::core::option::Option<::std::string::String>>"), at.local.clone()));
-    let free = free_with.map(|f| FreeView::free(format!("{fn_index}_{}", at.index), f));
+    let free = free_with.map(|f| Helper::free(format!("{fn_index}_{}", at.index), f));
     ParamKind::OutStrings(View {
         text: text(encoding),
         count_host: expr::length(len, at.f, cx, Side::Host),
