@@ -104,7 +104,12 @@ impl Diagnostic {
 /// The 1-based `line` of `source`. YAML and C both end a line at `\r\n`, `\n` or a lone
 /// `\r`, so the positions their parsers report count lines that way.
 fn nth_line(source: &str, line: usize) -> Option<&str> {
-    source.split('\n').flat_map(|l| l.strip_suffix('\r').unwrap_or(l).split('\r')).nth(line.checked_sub(1)?)
+    lines(source).nth(line.checked_sub(1)?)
+}
+
+/// The lines of `source`, counted as [`nth_line`] counts them.
+pub fn lines(source: &str) -> impl Iterator<Item = &str> {
+    source.split('\n').flat_map(|l| l.strip_suffix('\r').unwrap_or(l).split('\r'))
 }
 
 /// The message, hint and file name may quote the input (a key, a path): they are printed

@@ -160,6 +160,26 @@ impl TranslationUnit {
         Cursor(unsafe { clang_getTranslationUnitCursor(self.tu) })
     }
 
+    /// The text of `file` as clang read it (the offsets its locations count in).
+    pub fn file_text(&self, file: &Path) -> Option<String> {
+        let c_file = CString::new(file.to_string_lossy().as_bytes()).ok()?;
+        // SAFETY: the file handle belongs to self.tu; its buffer lives as long as the unit
+        // and is copied out here.
+        unsafe {
+            let f = clang_getFile(self.tu, c_file.as_ptr());
+            if f.is_null() {
+                return None;
+            }
+            let mut size = 0usize;
+            let contents = clang_getFileContents(self.tu, f, &mut size);
+            if contents.is_null() {
+                return None;
+            }
+            let bytes = std::slice::from_raw_parts(contents.cast::<u8>(), size);
+            Some(String::from_utf8_lossy(bytes).into_owned())
+        }
+    }
+
     /// The raw tokens of `file` (spelling and byte offset), for reading SAL annotations,
     /// which the preprocessor erases from the AST.
     pub fn file_tokens(&self, file: &Path) -> Vec<(String, u32)> {

@@ -320,10 +320,8 @@ impl Extractor<'_> {
     fn trailing_comment(&mut self, c: &Cursor) -> Option<((PathBuf, u32), String)> {
         let end = c.end_in_file();
         let file = end.file.clone()?;
-        let text = self
-            .texts
-            .entry(file.clone())
-            .or_insert_with(|| std::fs::read_to_string(&file).unwrap_or_default());
+        let tu = self.tu;
+        let text = self.texts.entry(file.clone()).or_insert_with(|| tu.file_text(&file).unwrap_or_default());
         let rest = text.get(end.offset as usize..)?;
         let rest = rest.trim_start_matches([')', ';', ' ', '\t']);
         // On the same line (then it is this declaration's), or the next one.
@@ -363,18 +361,8 @@ impl Extractor<'_> {
                 .enumerate()
                 .map(|(i, (p, sal))| {
                     let mut param = self.param(i, &p.spelling(), p.ty(), sal);
-                    // A function-pointer type written in the prototype names its parameters
-                    // in nested declarations: keep the names.
-                    if let CType::Pointer { pointee, .. } = &mut param.ty {
-                        if let CType::Function(sig) = pointee.as_mut() {
-                            sig.param_names = p
-                                .children()
-                                .into_iter()
-                                .filter(|c| c.kind() == CXCursor_ParmDecl)
-                                .map(|c| c.spelling())
-                                .collect();
-                        }
-                    }
+                    // A function-pointer type written in the prototype names its parameters.
+                    keep_param_names(&mut param.ty, p);
                     param
                 })
                 .collect()
@@ -517,17 +505,8 @@ impl Extractor<'_> {
         self.types
             .insert(name.clone(), TypeDef { size: None, align: None, kind: TypeDefKind::Opaque, doc: None });
         let mut target = self.ctype(underlying);
-        // A function-pointer typedef names its parameters: keep the names.
-        if let CType::Pointer { pointee, .. } = &mut target {
-            if let CType::Function(sig) = pointee.as_mut() {
-                sig.param_names = decl
-                    .children()
-                    .into_iter()
-                    .filter(|c| c.kind() == CXCursor_ParmDecl)
-                    .map(|c| c.spelling())
-                    .collect();
-            }
-        }
+        // A function-pointer typedef names its parameters.
+        keep_param_names(&mut target, &decl);
         self.types.insert(
             name.clone(),
             TypeDef {
@@ -636,6 +615,21 @@ impl Extractor<'_> {
             _ => TypeDefKind::Opaque,
         };
         self.types.insert(name.to_string(), TypeDef { size: t.size(), align: t.align(), kind, doc });
+    }
+}
+
+/// A function pointer's parameter names, from the declaration `decl` that writes its type
+/// (a typedef, or a parameter whose type is written in the prototype): nested `ParmDecl`s.
+fn keep_param_names(ty: &mut CType, decl: &Cursor) {
+    if let CType::Pointer { pointee, .. } = ty {
+        if let CType::Function(sig) = pointee.as_mut() {
+            sig.param_names = decl
+                .children()
+                .into_iter()
+                .filter(|c| c.kind() == CXCursor_ParmDecl)
+                .map(|c| c.spelling())
+                .collect();
+        }
     }
 }
 

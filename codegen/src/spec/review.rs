@@ -19,9 +19,7 @@ pub struct Unconfirmed {
 /// only outside quotes and at the start of the line or after whitespace, as YAML reads it.
 pub fn find(source: &str) -> Vec<Unconfirmed> {
     let mut out = Vec::new();
-    for (i, line) in
-        source.split('\n').flat_map(|l| l.strip_suffix('\r').unwrap_or(l).split('\r')).enumerate()
-    {
+    for (i, line) in crate::diag::lines(source).enumerate() {
         let Some(at) = comment_start(line) else { continue };
         let comment = &line[at..];
         let Some(rest) = comment.strip_prefix("# review") else { continue };
