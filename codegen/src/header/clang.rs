@@ -160,11 +160,11 @@ impl TranslationUnit {
         Cursor(unsafe { clang_getTranslationUnitCursor(self.tu) })
     }
 
-    /// The text of `file` as clang read it (the offsets its locations count in).
-    pub fn file_text(&self, file: &Path) -> Option<String> {
+    /// `file` as clang read it: its handle in this unit and its bytes.
+    fn buffer(&self, file: &Path) -> Option<(CXFile, &[u8])> {
         let c_file = CString::new(file.to_string_lossy().as_bytes()).ok()?;
-        // SAFETY: the file handle belongs to self.tu; its buffer lives as long as the unit
-        // and is copied out here.
+        // SAFETY: the file handle belongs to self.tu, and its buffer lives as long as the unit
+        // (the returned slice borrows `self`).
         unsafe {
             let f = clang_getFile(self.tu, c_file.as_ptr());
             if f.is_null() {
@@ -172,29 +172,22 @@ impl TranslationUnit {
             }
             let mut size = 0usize;
             let contents = clang_getFileContents(self.tu, f, &mut size);
-            if contents.is_null() {
-                return None;
-            }
-            let bytes = std::slice::from_raw_parts(contents.cast::<u8>(), size);
-            Some(String::from_utf8_lossy(bytes).into_owned())
+            (!contents.is_null()).then(|| (f, std::slice::from_raw_parts(contents.cast::<u8>(), size)))
         }
+    }
+
+    /// The text of `file` as clang read it (the offsets its locations count in).
+    pub fn file_text(&self, file: &Path) -> Option<String> {
+        self.buffer(file).map(|(_, bytes)| String::from_utf8_lossy(bytes).into_owned())
     }
 
     /// The raw tokens of `file` (spelling and byte offset), for reading SAL annotations,
     /// which the preprocessor erases from the AST.
     pub fn file_tokens(&self, file: &Path) -> Vec<(String, u32)> {
-        let Ok(c_file) = CString::new(file.to_string_lossy().as_bytes()) else { return Vec::new() };
+        let Some((f, bytes)) = self.buffer(file) else { return Vec::new() };
+        let size = bytes.len();
         // SAFETY: the file handle belongs to self.tu; the token array is disposed after use.
         unsafe {
-            let f = clang_getFile(self.tu, c_file.as_ptr());
-            if f.is_null() {
-                return Vec::new();
-            }
-            let mut size = 0usize;
-            let contents = clang_getFileContents(self.tu, f, &mut size);
-            if contents.is_null() {
-                return Vec::new();
-            }
             let range = clang_getRange(
                 clang_getLocationForOffset(self.tu, f, 0),
                 clang_getLocationForOffset(self.tu, f, size as u32),
