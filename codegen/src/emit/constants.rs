@@ -42,7 +42,8 @@ fn view(c: &Constant) -> Option<ConstView> {
             }
             (format!("{}{bits}", if *signed { "i" } else { "u" }), c.value.int()?.to_string())
         }
-        ConstValue::Float { value, bytes } if value.is_finite() => {
+        // `long double` (10 or 12 bytes) has no Rust type: left out, never rounded.
+        ConstValue::Float { value, bytes: bytes @ (4 | 8) } if value.is_finite() => {
             let ty = if *bytes == 4 { "f32" } else { "f64" };
             (ty.to_string(), format!("{value:?}"))
         }
@@ -74,6 +75,7 @@ mod tests {
             Constant { name: "V".into(), value: ConstValue::Str { bytes: b"1.2 \"x\"".to_vec() } },
             Constant { name: "B".into(), value: ConstValue::Str { bytes: vec![0xff] } },
             Constant { name: "F".into(), value: ConstValue::Float { value: 0.5, bytes: 8 } },
+            Constant { name: "LD".into(), value: ConstValue::Float { value: 0.1, bytes: 12 } },
         ];
         let (views, left) = build(&list, &taken);
         let shown: Vec<String> =
@@ -88,6 +90,6 @@ mod tests {
                 "F: f64 = 0.5"
             ]
         );
-        assert_eq!(left, ["Device", "type"]);
+        assert_eq!(left, ["Device", "type", "LD"]);
     }
 }

@@ -138,9 +138,13 @@ impl<'a> Builder<'a> {
                     if optional {
                         return Err(Problem::other("an array of strings is not `optional` (pass an empty slice)"));
                     }
+                    if *units == spec::Units::Bytes {
+                        return Err(Problem::other(
+                            "an array of strings is counted in strings, not `units: bytes`",
+                        ));
+                    }
                     let encoding =
                         self.encoding(None, &t).map_err(|message| Problem::Other { message, names_fix: false })?;
-                    let _ = units;
                     return Ok(Kind::InStrings { encoding, len: expr(len)? });
                 }
                 let element = element(self, &t)?;
