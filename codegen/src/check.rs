@@ -67,6 +67,17 @@ pub fn check(path: &Path) -> Result<Checked, Diagnostics> {
         system: spec.system_headers,
         cplusplus: spec.cplusplus,
         prelude: spec.prelude.iter().map(|p| p.value.clone()).collect(),
+        declarations: spec
+            .variants()
+            .map(|(_, _, declare)| header::Declaration {
+                text: declare.value.clone(),
+                at: header::SourcePos {
+                    file: spec.path.clone(),
+                    line: declare.pos.line as u32,
+                    column: declare.pos.column as u32,
+                },
+            })
+            .collect(),
         constants: {
             let c = &spec.constants;
             let globs =

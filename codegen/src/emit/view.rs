@@ -201,7 +201,7 @@ pub enum RetKind {
         client_type: String,
     },
     #[serde(rename = "ret_handle")]
-    Handle { handle: String, handle_kind: u32 },
+    Handle { handle: String, handle_kind: u32, borrowed: bool },
     /// A pointer into the out-buffer `local`: sent as an offset.
     #[serde(rename = "ret_into")]
     Into {
@@ -654,7 +654,7 @@ pub fn build(m: &Model, spec_file: &str) -> Result<Crates, Unsupported> {
         // A handle result is NULL only on failure (SCHEMA), even without an error rule; so
         // is one of the handle's invalid values (`INVALID_HANDLE_VALUE`).
         let invalid: &[u32] = match &f.ret {
-            Return::Handle { handle } => {
+            Return::Handle { handle, .. } => {
                 m.handles.iter().find(|h| h.name == *handle).map_or(&[], |h| &h.invalid)
             }
             _ => &[],
@@ -829,10 +829,14 @@ fn ret(f: &model::Function, index: usize, params: &[Param], cx: &mut Cx) -> Ret 
                 },
             }
         }
-        Return::Handle { handle } => Ret {
+        Return::Handle { handle, borrowed } => Ret {
             ffi_type: "*mut ::core::ffi::c_void".into(),
             client_type: Some(handle.clone()),
-            kind: RetKind::Handle { handle: handle.clone(), handle_kind: cx.handle_kind(handle) },
+            kind: RetKind::Handle {
+                handle: handle.clone(),
+                handle_kind: cx.handle_kind(handle),
+                borrowed: *borrowed,
+            },
         },
     }
 }

@@ -16,6 +16,8 @@ const UMBRELLA: &str = "/__dllgen__/umbrella.c";
 /// Both targets are ILP32.
 const POINTER_BYTES: u64 = 4;
 const SAL_PRELUDE: &str = "/__dllgen__/sal.h";
+/// The spec's own prototypes (variants), one per line, after the headers.
+const DECLARED: &str = "/__dllgen__/declared.h";
 
 fn sal_prelude() -> String {
     const PLAIN: &[&str] = &[
@@ -152,8 +154,20 @@ pub fn parse(options: &Options) -> Result<Header, HeaderError> {
         .chain(options.headers.iter().map(|h| {
             format!("#include \"{}\"\n", std::path::absolute(h).unwrap_or_else(|_| h.clone()).display())
         }))
+        .chain((!options.declarations.is_empty()).then(|| format!("#include \"{DECLARED}\"\n")))
         .collect();
-    let unsaved = [(UMBRELLA.to_string(), umbrella), (SAL_PRELUDE.to_string(), sal_prelude())];
+    // One declaration per line: a line number names the spec entry it came from.
+    let declared: String = options
+        .declarations
+        .iter()
+        .map(|d| format!("{};\n", d.text.replace(['\n', '\r'], " ").trim_end().trim_end_matches(';')))
+        .collect();
+    let declared_at = |line: u32| line.checked_sub(1).and_then(|i| options.declarations.get(i as usize));
+    let unsaved = [
+        (UMBRELLA.to_string(), umbrella),
+        (SAL_PRELUDE.to_string(), sal_prelude()),
+        (DECLARED.to_string(), declared),
+    ];
     let tu =
         TranslationUnit::parse(Path::new(UMBRELLA), &args, &unsaved, true).map_err(HeaderError::Clang)?;
 
@@ -163,6 +177,18 @@ pub fn parse(options: &Options) -> Result<Header, HeaderError> {
         .filter(|d| d.severity >= CXDiagnostic_Error)
         .map(|d| {
             let file = d.location.file.clone().unwrap_or_default();
+            if file == Path::new(DECLARED) {
+                if let Some(decl) = declared_at(d.location.line) {
+                    let source = std::fs::read_to_string(&decl.at.file).ok();
+                    return Diagnostic::at(
+                        &decl.at.file,
+                        source.as_deref(),
+                        decl.at.line as usize,
+                        decl.at.column as usize,
+                        format!("in this prototype, at its character {}: {}", d.location.column, d.message),
+                    );
+                }
+            }
             // Any file clang read, so one more input: the same checks apply.
             let source = crate::input::read_text(&file, crate::input::HEADER).ok();
             Diagnostic::at(
@@ -239,6 +265,17 @@ pub fn parse(options: &Options) -> Result<Header, HeaderError> {
         match c.kind() {
             CXCursor_FunctionDecl if c.storage_class() != CX_SC_Static => {
                 let mut f = x.function(c);
+                if c.location().file.as_deref() == Some(Path::new(DECLARED)) {
+                    // The spec's own prototype: it is where the spec writes it.
+                    if let Some(decl) = declared_at(c.location().line) {
+                        f.location = decl.at.clone();
+                    }
+                    f.doc = None;
+                    f.from_spec = true;
+                    // A name the headers declare stays theirs (the model refuses the clash).
+                    functions.entry(f.name.clone()).or_insert(f);
+                    continue;
+                }
                 if !c.in_system_header() {
                     // A comment clang attached from before the declaration that another
                     // declaration already took as its own trailing doc is that one's.
@@ -380,6 +417,7 @@ impl Extractor<'_> {
             doc: c.comment(),
             ret_sal,
             location: pos(location),
+            from_spec: false,
         }
     }
 

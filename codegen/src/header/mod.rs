@@ -60,6 +60,17 @@ pub struct Options {
     /// Which macros and enum constants to evaluate: globs to include (empty: all of the
     /// headers' own, none of the system headers') and to exclude.
     pub constants: (Vec<String>, Vec<String>),
+    /// Function prototypes declared after the headers (the spec's variants).
+    pub declarations: Vec<Declaration>,
+}
+
+/// A function prototype the spec writes (a variant's `declare`), parsed after the headers.
+#[derive(Debug, Clone)]
+pub struct Declaration {
+    /// The C text.
+    pub text: String,
+    /// Where the spec writes it: the function's position and messages point here.
+    pub at: SourcePos,
 }
 
 impl Options {
@@ -75,6 +86,7 @@ impl Options {
             cplusplus: false,
             system: false,
             constants: (Vec::new(), Vec::new()),
+            declarations: Vec::new(),
         }
     }
 
@@ -263,6 +275,9 @@ pub struct Function {
     pub ret_sal: Vec<Sal>,
     /// Where it is declared.
     pub location: SourcePos,
+    /// Declared by the spec (a variant's `declare`), not by the headers.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub from_spec: bool,
 }
 
 impl Function {

@@ -112,7 +112,8 @@ fn ret(r: &Return) -> String {
             }
             None => format!("string {encoding:?}"),
         },
-        Return::Handle { handle } => format!("handle {handle}"),
+        Return::Handle { handle, borrowed: false } => format!("handle {handle}"),
+        Return::Handle { handle, borrowed: true } => format!("borrowed handle {handle}"),
         Return::Into { param } => format!("a pointer into {param}"),
         Return::Buffer { element, len: RetLen::Const(n) } => format!("buffer of {} [{n}]", value(element)),
         Return::Buffer { element, len: RetLen::Call(c) } => {

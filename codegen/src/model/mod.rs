@@ -399,6 +399,9 @@ pub enum Return {
     Handle {
         /// The handle type.
         handle: String,
+        /// The library keeps owning it: the type's close functions refuse it.
+        #[serde(skip_serializing_if = "std::ops::Not::not")]
+        borrowed: bool,
     },
     /// A pointer into an out-buffer parameter (`gzgets` returns `buf`): the client gets
     /// its offset in elements.

@@ -80,6 +80,14 @@ pub struct Spec {
 }
 
 impl Spec {
+    /// The variants the spec declares: (name, the function they call, the C prototype).
+    pub fn variants(&self) -> impl Iterator<Item = (&str, &Spanned<String>, &Spanned<String>)> {
+        self.functions.iter().filter_map(|(name, f)| match (&f.value.variant_of, &f.value.declare) {
+            (Some(of), Some(declare)) => Some((name.as_str(), of, declare)),
+            _ => None,
+        })
+    }
+
     /// The C constant expressions the spec's `fixed:` values name, each once, sorted.
     pub fn expressions(&self) -> Vec<String> {
         let set: std::collections::BTreeSet<String> = self
@@ -125,6 +133,11 @@ pub struct FunctionSpec {
     pub calling_convention: Option<Spanned<Convention>>,
     /// Resolve by this ordinal (a PE export without a name) instead of by name.
     pub ordinal: Option<Spanned<u32>>,
+    /// This entry is a variant the spec declares: the exported function it calls (a
+    /// variadic one with its `...` fixed, or one whose pointer parameters it retypes).
+    pub variant_of: Option<Spanned<String>>,
+    /// The variant's C prototype (with `variant_of`), parsed by clang after the headers.
+    pub declare: Option<Spanned<String>>,
     /// Parameter semantics by C parameter name.
     pub params: BTreeMap<String, Spanned<ParamSpec>>,
     /// Return value semantics.
@@ -261,8 +274,14 @@ pub enum ReturnSpec {
         /// The library function that frees it.
         free_with: Option<Spanned<String>>,
     },
-    /// A handle of the named type.
-    Handle(Spanned<String>),
+    /// A handle of the named type; `borrowed`: the library keeps owning it, so the
+    /// type's close functions refuse it.
+    Handle {
+        /// The handle type.
+        name: Spanned<String>,
+        /// The library's own object, never closed by the caller.
+        borrowed: bool,
+    },
     /// A pointer into the out-buffer parameter named (`gzgets` returns its `buf`).
     Into(Spanned<String>),
     /// A pointer to `len` elements (its pointee's type) the library owns: copied out.

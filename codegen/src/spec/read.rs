@@ -104,7 +104,8 @@ const TOP: &[&str] = &[
     "callbacks",
     "functions",
 ];
-const FUNCTION: &[&str] = &["rename", "calling_convention", "ordinal", "params", "returns", "error"];
+const FUNCTION: &[&str] =
+    &["rename", "calling_convention", "ordinal", "variant_of", "declare", "params", "returns", "error"];
 const KINDS: &[&str] = &[
     "scalar",
     "in_string",
@@ -489,10 +490,27 @@ impl Reader<'_> {
                 "rename" => f.rename = self.string(v, "rename"),
                 "calling_convention" => f.calling_convention = self.convention(v),
                 "ordinal" => f.ordinal = self.ordinal(v),
+                "variant_of" => f.variant_of = self.string(v, "variant_of"),
+                "declare" => f.declare = self.string(v, "declare"),
                 "params" => f.params = self.params(v, "params"),
                 "returns" => f.returns = self.returns(v),
                 _ => f.error = self.error_rule(v),
             }
+        }
+        match (&f.variant_of, &f.declare) {
+            (Some(_), None) => {
+                self.error(
+                    pos(node),
+                    format!("function `{name}`: `variant_of` needs `declare`, the variant's C prototype"),
+                )
+                .hint = Some(format!(
+                    "e.g. `declare: \"int {name}(sqlite3 *db, int op, int value, int *result)\"`"
+                ));
+            }
+            (None, Some(d)) => {
+                self.error(d.pos, format!("function `{name}`: `declare` needs `variant_of`, the exported function the variant calls"));
+            }
+            _ => {}
         }
         f
     }
@@ -728,15 +746,21 @@ impl Reader<'_> {
         let mut buffer = None;
         let mut free_with = None;
         let mut into = None;
-        for (k, v) in self.fields(node, "returns", Some(&["string", "handle", "buffer", "free_with", "into"]))
-        {
+        let mut borrowed = None;
+        let keys = ["string", "handle", "buffer", "free_with", "into", "borrowed"];
+        for (k, v) in self.fields(node, "returns", Some(&keys)) {
             match k.as_str() {
+                "borrowed" => borrowed = Some((self.bool(v, "borrowed"), pos(v))),
                 "string" => string = self.encoding(v),
                 "handle" => handle = self.string(v, "a handle type name"),
                 "buffer" => buffer = self.returned_buffer(v),
                 "into" => into = self.string(v, "the buffer parameter the result points into"),
                 _ => free_with = self.string(v, "free_with"),
             }
+        }
+        if let (Some((_, at)), None) = (borrowed, &handle) {
+            self.error(at, "`borrowed` applies to returned handles").hint =
+                Some("`returns: { handle: NAME, borrowed: true }`".into());
         }
         if let Some(param) = into {
             if string.is_some() || handle.is_some() || buffer.is_some() || free_with.is_some() {
@@ -766,7 +790,7 @@ impl Reader<'_> {
                     )
                     .hint = Some("put `close:` under `handles:`".into());
                 }
-                ReturnSpec::Handle(h)
+                ReturnSpec::Handle { name: h, borrowed: borrowed.is_some_and(|(b, _)| b) }
             }
             (Some(_), Some(_)) => {
                 self.error(pos(node), "`returns` is either a `string` or a `handle`, not both");

@@ -89,6 +89,7 @@ mod __dllgen {
                         &mut __dllgen_args,
                         0,
                         false,
+                        true,
                     )?;
                     __dllgen_args.finish()?;
                     ::dllgen_runtime::native::set_errno(0);
@@ -300,6 +301,7 @@ mod __dllgen {
                         &mut __dllgen_args,
                         0,
                         false,
+                        false,
                     )?;
                     let __dllgen_a_lpValueName = ::dllgen_runtime::marshal::in_string::decode::<
                         ::dllgen_runtime::marshal::Utf16,
@@ -441,6 +443,7 @@ mod __dllgen {
                     let __dllgen_a_hKey = ::dllgen_runtime::marshal::handle::decode_c(
                         &mut __dllgen_args,
                         0,
+                        false,
                         false,
                     )?;
                     let __dllgen_a_lpValueName = ::dllgen_runtime::marshal::in_string::decode::<

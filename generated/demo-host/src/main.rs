@@ -225,6 +225,7 @@ mod __dllgen {
                         &mut __dllgen_args,
                         0,
                         false,
+                        false,
                     )?;
                     let __dllgen_a_steps: u32 = ::dllgen_runtime::marshal::value::decode_c(
                         &mut __dllgen_args,
@@ -389,6 +390,7 @@ mod __dllgen {
                         &mut __dllgen_args,
                         0,
                         false,
+                        true,
                     )?;
                     __dllgen_args.finish()?;
                     let __dllgen_ret = unsafe {
@@ -428,6 +430,7 @@ mod __dllgen {
                     let __dllgen_a_dev = ::dllgen_runtime::marshal::handle::decode_c(
                         &mut __dllgen_args,
                         0,
+                        false,
                         false,
                     )?;
                     __dllgen_args.finish()?;
@@ -523,6 +526,7 @@ mod __dllgen {
                     let __dllgen_a_dev = ::dllgen_runtime::marshal::handle::decode_c(
                         &mut __dllgen_args,
                         0,
+                        false,
                         false,
                     )?;
                     let __dllgen_a_channel: u32 = ::dllgen_runtime::marshal::value::decode_c(
@@ -675,6 +679,7 @@ mod __dllgen {
                         &mut __dllgen_args,
                         0,
                         false,
+                        false,
                     )?;
                     let __dllgen_a_cap: u32 = ::dllgen_runtime::marshal::length::decode(
                         &mut __dllgen_args,
@@ -817,6 +822,7 @@ mod __dllgen {
                         &mut __dllgen_args,
                         0,
                         false,
+                        false,
                     )?;
                     let __dllgen_a_cap: u32 = ::dllgen_runtime::marshal::length::decode(
                         &mut __dllgen_args,
@@ -905,6 +911,7 @@ mod __dllgen {
                     let __dllgen_a_dev = ::dllgen_runtime::marshal::handle::decode_c(
                         &mut __dllgen_args,
                         0,
+                        false,
                         false,
                     )?;
                     let mut __dllgen_a_samples = ::dllgen_runtime::marshal::inout_buffer::decode_c::<
@@ -1115,6 +1122,7 @@ mod __dllgen {
                     let __dllgen_a_dev = ::dllgen_runtime::marshal::handle::decode_c(
                         &mut __dllgen_args,
                         0,
+                        false,
                         false,
                     )?;
                     let __dllgen_a_data = ::dllgen_runtime::marshal::in_buffer::decode::<

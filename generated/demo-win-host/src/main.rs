@@ -227,6 +227,7 @@ mod __dllgen {
                         &mut __dllgen_args,
                         0,
                         false,
+                        false,
                     )?;
                     let __dllgen_a_steps: u32 = ::dllgen_runtime::marshal::value::decode_c(
                         &mut __dllgen_args,
@@ -391,6 +392,7 @@ mod __dllgen {
                         &mut __dllgen_args,
                         0,
                         false,
+                        true,
                     )?;
                     __dllgen_args.finish()?;
                     let __dllgen_ret = unsafe {
@@ -430,6 +432,7 @@ mod __dllgen {
                     let __dllgen_a_dev = ::dllgen_runtime::marshal::handle::decode_c(
                         &mut __dllgen_args,
                         0,
+                        false,
                         false,
                     )?;
                     __dllgen_args.finish()?;
@@ -525,6 +528,7 @@ mod __dllgen {
                     let __dllgen_a_dev = ::dllgen_runtime::marshal::handle::decode_c(
                         &mut __dllgen_args,
                         0,
+                        false,
                         false,
                     )?;
                     let __dllgen_a_channel: u32 = ::dllgen_runtime::marshal::value::decode_c(
@@ -677,6 +681,7 @@ mod __dllgen {
                         &mut __dllgen_args,
                         0,
                         false,
+                        false,
                     )?;
                     let __dllgen_a_cap: u32 = ::dllgen_runtime::marshal::length::decode(
                         &mut __dllgen_args,
@@ -819,6 +824,7 @@ mod __dllgen {
                         &mut __dllgen_args,
                         0,
                         false,
+                        false,
                     )?;
                     let __dllgen_a_cap: u32 = ::dllgen_runtime::marshal::length::decode(
                         &mut __dllgen_args,
@@ -907,6 +913,7 @@ mod __dllgen {
                     let __dllgen_a_dev = ::dllgen_runtime::marshal::handle::decode_c(
                         &mut __dllgen_args,
                         0,
+                        false,
                         false,
                     )?;
                     let mut __dllgen_a_samples = ::dllgen_runtime::marshal::inout_buffer::decode_c::<
@@ -1117,6 +1124,7 @@ mod __dllgen {
                     let __dllgen_a_dev = ::dllgen_runtime::marshal::handle::decode_c(
                         &mut __dllgen_args,
                         0,
+                        false,
                         false,
                     )?;
                     let __dllgen_a_data = ::dllgen_runtime::marshal::in_buffer::decode::<

@@ -99,6 +99,7 @@ mod __dllgen {
                         &mut __dllgen_args,
                         0,
                         false,
+                        true,
                     )?;
                     __dllgen_args.finish()?;
                     ::dllgen_runtime::native::set_errno(0);
@@ -427,6 +428,7 @@ mod __dllgen {
                         &mut __dllgen_args,
                         0,
                         false,
+                        false,
                     )?;
                     let mut __dllgen_a_lpFileSizeHigh = ::dllgen_runtime::marshal::out_value::storage::<
                         u32,
@@ -555,6 +557,7 @@ mod __dllgen {
                     let __dllgen_a_hFile = ::dllgen_runtime::marshal::handle::decode_c(
                         &mut __dllgen_args,
                         0,
+                        false,
                         false,
                     )?;
                     let __dllgen_a_nNumberOfBytesToRead: u32 = ::dllgen_runtime::marshal::length::decode(
@@ -711,6 +714,7 @@ mod __dllgen {
                     let __dllgen_a_hFile = ::dllgen_runtime::marshal::handle::decode_c(
                         &mut __dllgen_args,
                         0,
+                        false,
                         false,
                     )?;
                     let __dllgen_a_lpBuffer = ::dllgen_runtime::marshal::in_buffer::decode::<

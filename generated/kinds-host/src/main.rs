@@ -827,6 +827,7 @@ mod __dllgen {
                         &mut __dllgen_args,
                         0,
                         true,
+                        true,
                     )?;
                     __dllgen_args.finish()?;
                     let __dllgen_ret = unsafe {
@@ -866,6 +867,7 @@ mod __dllgen {
                     let __dllgen_a_dev = ::dllgen_runtime::marshal::handle::decode_c(
                         &mut __dllgen_args,
                         0,
+                        false,
                         false,
                     )?;
                     __dllgen_args.finish()?;
@@ -1535,6 +1537,7 @@ mod __dllgen {
                         &mut __dllgen_args,
                         0,
                         false,
+                        false,
                     )?;
                     let mut __dllgen_a_info = ::dllgen_runtime::marshal::out_value::storage::<
                         KxInfo,
@@ -1950,6 +1953,7 @@ mod __dllgen {
                         &mut __dllgen_args,
                         0,
                         false,
+                        false,
                     )?;
                     let __dllgen_a_cap: i32 = ::dllgen_runtime::marshal::length::decode(
                         &mut __dllgen_args,
@@ -2351,6 +2355,7 @@ mod __dllgen {
                         &mut __dllgen_args,
                         0,
                         false,
+                        false,
                     )?;
                     let __dllgen_a_cap: u32 = ::dllgen_runtime::marshal::length::decode(
                         &mut __dllgen_args,
@@ -2614,6 +2619,7 @@ mod __dllgen {
                         &mut __dllgen_args,
                         0,
                         false,
+                        false,
                     )?;
                     let __dllgen_a_progress = ::dllgen_runtime::marshal::callback::decode(
                         &mut __dllgen_args,
@@ -2702,6 +2708,7 @@ mod __dllgen {
                     let __dllgen_a_dev = ::dllgen_runtime::marshal::handle::decode_c(
                         &mut __dllgen_args,
                         0,
+                        false,
                         false,
                     )?;
                     let __dllgen_a_origin = ::dllgen_runtime::marshal::in_value::decode::<
@@ -3111,6 +3118,7 @@ mod __dllgen {
                         &mut __dllgen_args,
                         0,
                         false,
+                        false,
                     )?;
                     let __dllgen_a_visit = ::dllgen_runtime::marshal::callback::decode(
                         &mut __dllgen_args,
@@ -3281,6 +3289,7 @@ mod __dllgen {
                         &mut __dllgen_args,
                         0,
                         false,
+                        false,
                     )?;
                     let __dllgen_a_data = ::dllgen_runtime::marshal::in_buffer::decode::<
                         u8,
@@ -3355,6 +3364,7 @@ mod __dllgen {
                     let __dllgen_a_dev = ::dllgen_runtime::marshal::handle::decode_c(
                         &mut __dllgen_args,
                         0,
+                        false,
                         false,
                     )?;
                     let __dllgen_a_block = ::dllgen_runtime::marshal::in_value::decode::<

@@ -823,6 +823,7 @@ mod __dllgen {
                         &mut __dllgen_args,
                         0,
                         true,
+                        true,
                     )?;
                     __dllgen_args.finish()?;
                     let __dllgen_ret = unsafe {
@@ -862,6 +863,7 @@ mod __dllgen {
                     let __dllgen_a_dev = ::dllgen_runtime::marshal::handle::decode_c(
                         &mut __dllgen_args,
                         0,
+                        false,
                         false,
                     )?;
                     __dllgen_args.finish()?;
@@ -1531,6 +1533,7 @@ mod __dllgen {
                         &mut __dllgen_args,
                         0,
                         false,
+                        false,
                     )?;
                     let mut __dllgen_a_info = ::dllgen_runtime::marshal::out_value::storage::<
                         KxInfo,
@@ -1946,6 +1949,7 @@ mod __dllgen {
                         &mut __dllgen_args,
                         0,
                         false,
+                        false,
                     )?;
                     let __dllgen_a_cap: i32 = ::dllgen_runtime::marshal::length::decode(
                         &mut __dllgen_args,
@@ -2347,6 +2351,7 @@ mod __dllgen {
                         &mut __dllgen_args,
                         0,
                         false,
+                        false,
                     )?;
                     let __dllgen_a_cap: u32 = ::dllgen_runtime::marshal::length::decode(
                         &mut __dllgen_args,
@@ -2610,6 +2615,7 @@ mod __dllgen {
                         &mut __dllgen_args,
                         0,
                         false,
+                        false,
                     )?;
                     let __dllgen_a_progress = ::dllgen_runtime::marshal::callback::decode(
                         &mut __dllgen_args,
@@ -2698,6 +2704,7 @@ mod __dllgen {
                     let __dllgen_a_dev = ::dllgen_runtime::marshal::handle::decode_c(
                         &mut __dllgen_args,
                         0,
+                        false,
                         false,
                     )?;
                     let __dllgen_a_origin = ::dllgen_runtime::marshal::in_value::decode::<
@@ -3107,6 +3114,7 @@ mod __dllgen {
                         &mut __dllgen_args,
                         0,
                         false,
+                        false,
                     )?;
                     let __dllgen_a_visit = ::dllgen_runtime::marshal::callback::decode(
                         &mut __dllgen_args,
@@ -3277,6 +3285,7 @@ mod __dllgen {
                         &mut __dllgen_args,
                         0,
                         false,
+                        false,
                     )?;
                     let __dllgen_a_data = ::dllgen_runtime::marshal::in_buffer::decode::<
                         u8,
@@ -3351,6 +3360,7 @@ mod __dllgen {
                     let __dllgen_a_dev = ::dllgen_runtime::marshal::handle::decode_c(
                         &mut __dllgen_args,
                         0,
+                        false,
                         false,
                     )?;
                     let __dllgen_a_block = ::dllgen_runtime::marshal::in_value::decode::<

@@ -10,7 +10,7 @@ mod __dllgen {
     #![allow(clippy::all, unused_imports, unused_mut, unused_variables, non_snake_case)]
     pub use ::dllgen_runtime::{Config, Error, HostPath};
     /// The hash of the model both sides were generated from; the host refuses any other.
-    pub const MODEL_HASH: u64 = 0x9ef7be8036149da8;
+    pub const MODEL_HASH: u64 = 0x65db43edcfeaba8c;
     /// The host executable's file name.
     pub const HOST_EXE: &str = if cfg!(windows) {
         "sqlite3-host.exe"
@@ -467,6 +467,28 @@ mod __dllgen {
     pub const SQLITE_WARNING_AUTOINDEX: i32 = 284;
     pub const SQLITE_WIN32_DATA_DIRECTORY_TYPE: i32 = 1;
     pub const SQLITE_WIN32_TEMP_DIRECTORY_TYPE: i32 = 2;
+    /// A `sqlite3_backup *` of the library, as an id the host maps to the pointer: a closed handle, or one from an earlier host process, is refused with an error instead of reaching the library.
+    #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+    pub struct Backup(u64);
+    impl ::dllgen_runtime::marshal::handle::ClientHandle for Backup {
+        fn id(self) -> u64 {
+            self.0
+        }
+        fn from_id(id: u64) -> Self {
+            Backup(id)
+        }
+    }
+    /// A `sqlite3_blob *` of the library, as an id the host maps to the pointer: a closed handle, or one from an earlier host process, is refused with an error instead of reaching the library.
+    #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+    pub struct Blob(u64);
+    impl ::dllgen_runtime::marshal::handle::ClientHandle for Blob {
+        fn id(self) -> u64 {
+            self.0
+        }
+        fn from_id(id: u64) -> Self {
+            Blob(id)
+        }
+    }
     /// A `sqlite3 *` of the library, as an id the host maps to the pointer: a closed handle, or one from an earlier host process, is refused with an error instead of reaching the library.
     #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
     pub struct Db(u64);
@@ -478,6 +500,28 @@ mod __dllgen {
             Db(id)
         }
     }
+    /// A `sqlite3_filename *` of the library, as an id the host maps to the pointer: a closed handle, or one from an earlier host process, is refused with an error instead of reaching the library.
+    #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+    pub struct Filename(u64);
+    impl ::dllgen_runtime::marshal::handle::ClientHandle for Filename {
+        fn id(self) -> u64 {
+            self.0
+        }
+        fn from_id(id: u64) -> Self {
+            Filename(id)
+        }
+    }
+    /// A `sqlite3_mutex *` of the library, as an id the host maps to the pointer: a closed handle, or one from an earlier host process, is refused with an error instead of reaching the library.
+    #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+    pub struct Mutex(u64);
+    impl ::dllgen_runtime::marshal::handle::ClientHandle for Mutex {
+        fn id(self) -> u64 {
+            self.0
+        }
+        fn from_id(id: u64) -> Self {
+            Mutex(id)
+        }
+    }
     /// A `sqlite3_stmt *` of the library, as an id the host maps to the pointer: a closed handle, or one from an earlier host process, is refused with an error instead of reaching the library.
     #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
     pub struct Stmt(u64);
@@ -487,6 +531,39 @@ mod __dllgen {
         }
         fn from_id(id: u64) -> Self {
             Stmt(id)
+        }
+    }
+    /// A `sqlite3_str *` of the library, as an id the host maps to the pointer: a closed handle, or one from an earlier host process, is refused with an error instead of reaching the library.
+    #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+    pub struct Str(u64);
+    impl ::dllgen_runtime::marshal::handle::ClientHandle for Str {
+        fn id(self) -> u64 {
+            self.0
+        }
+        fn from_id(id: u64) -> Self {
+            Str(id)
+        }
+    }
+    /// A `sqlite3_value *` of the library, as an id the host maps to the pointer: a closed handle, or one from an earlier host process, is refused with an error instead of reaching the library.
+    #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+    pub struct Value(u64);
+    impl ::dllgen_runtime::marshal::handle::ClientHandle for Value {
+        fn id(self) -> u64 {
+            self.0
+        }
+        fn from_id(id: u64) -> Self {
+            Value(id)
+        }
+    }
+    /// A `sqlite3_vfs *` of the library, as an id the host maps to the pointer: a closed handle, or one from an earlier host process, is refused with an error instead of reaching the library.
+    #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+    pub struct Vfs(u64);
+    impl ::dllgen_runtime::marshal::handle::ClientHandle for Vfs {
+        fn id(self) -> u64 {
+            self.0
+        }
+        fn from_id(id: u64) -> Self {
+            Vfs(id)
         }
     }
     /// The closure type of `sqlite3_exec_callback`: the library calls it during the call it was passed
@@ -540,6 +617,316 @@ mod __dllgen {
         /// The runtime client (restart the host, find its process id).
         pub fn client(&self) -> &::dllgen_runtime::Client {
             &self.client
+        }
+        /// Calls `sqlite3_backup_finish`.
+        pub fn sqlite3_backup_finish(
+            &self,
+            p: Backup,
+        ) -> ::core::result::Result<i32, Error> {
+            let (__dllgen_ret,) = self
+                .client
+                .call(
+                    0,
+                    |__dllgen_w| {
+                        ::dllgen_runtime::marshal::handle::encode(__dllgen_w, &p);
+                    },
+                    |mut __dllgen_r| {
+                        let __dllgen_ret: i32 = ::dllgen_runtime::marshal::value::decode(
+                            &mut __dllgen_r,
+                        )?;
+                        __dllgen_r.finish()?;
+                        Ok((__dllgen_ret,))
+                    },
+                    &mut ::dllgen_runtime::marshal::callback::none,
+                )?;
+            Ok(__dllgen_ret)
+        }
+        /// * CAPI3REF: Online Backup API.
+        /// *
+        /// * The backup API copies the content of one database into another.
+        /// * It is useful either for creating backups of databases or
+        /// * for copying in-memory databases to or from persistent files.
+        /// *
+        /// * See Also: [Using the SQLite Online Backup API]
+        /// *
+        /// * ^SQLite holds a write transaction open on the destination database file
+        /// * for the duration of the backup operation.
+        /// * ^The source database is read-locked only while it is being read;
+        /// * it is not locked continuously for the entire backup operation.
+        /// * ^Thus, the backup may be performed on a live source database without
+        /// * preventing other database connections from
+        /// * reading or writing to the source database while the backup is underway.
+        /// *
+        /// * ^(To perform a backup operation:
+        /// *   <ol>
+        /// *     <li><b>sqlite3_backup_init()</b> is called once to initialize the
+        /// *         backup,
+        /// *     <li><b>sqlite3_backup_step()</b> is called one or more times to transfer
+        /// *         the data between the two databases, and finally
+        /// *     <li><b>sqlite3_backup_finish()</b> is called to release all resources
+        /// *         associated with the backup operation.
+        /// *   </ol>)^
+        /// * There should be exactly one call to sqlite3_backup_finish() for each
+        /// * successful call to sqlite3_backup_init().
+        /// *
+        /// * [[sqlite3_backup_init()]] <b>sqlite3_backup_init()</b>
+        /// *
+        /// * ^The D and N arguments to sqlite3_backup_init(D,N,S,M) are the
+        /// * [database connection] associated with the destination database
+        /// * and the database name, respectively.
+        /// * ^The database name is "main" for the main database, "temp" for the
+        /// * temporary database, or the name specified after the AS keyword in
+        /// * an [ATTACH] statement for an attached database.
+        /// * ^The S and M arguments passed to
+        /// * sqlite3_backup_init(D,N,S,M) identify the [database connection]
+        /// * and database name of the source database, respectively.
+        /// * ^The source and destination [database connections] (parameters S and D)
+        /// * must be different or else sqlite3_backup_init(D,N,S,M) will fail with
+        /// * an error.
+        /// *
+        /// * ^A call to sqlite3_backup_init() will fail, returning NULL, if
+        /// * there is already a read or read-write transaction open on the
+        /// * destination database.
+        /// *
+        /// * ^If an error occurs within sqlite3_backup_init(D,N,S,M), then NULL is
+        /// * returned and an error code and error message are stored in the
+        /// * destination [database connection] D.
+        /// * ^The error code and message for the failed call to sqlite3_backup_init()
+        /// * can be retrieved using the [sqlite3_errcode()], [sqlite3_errmsg()], and/or
+        /// * [sqlite3_errmsg16()] functions.
+        /// * ^A successful call to sqlite3_backup_init() returns a pointer to an
+        /// * [sqlite3_backup] object.
+        /// * ^The [sqlite3_backup] object may be used with the sqlite3_backup_step() and
+        /// * sqlite3_backup_finish() functions to perform the specified backup
+        /// * operation.
+        /// *
+        /// * [[sqlite3_backup_step()]] <b>sqlite3_backup_step()</b>
+        /// *
+        /// * ^Function sqlite3_backup_step(B,N) will copy up to N pages between
+        /// * the source and destination databases specified by [sqlite3_backup] object B.
+        /// * ^If N is negative, all remaining source pages are copied.
+        /// * ^If sqlite3_backup_step(B,N) successfully copies N pages and there
+        /// * are still more pages to be copied, then the function returns [SQLITE_OK].
+        /// * ^If sqlite3_backup_step(B,N) successfully finishes copying all pages
+        /// * from source to destination, then it returns [SQLITE_DONE].
+        /// * ^If an error occurs while running sqlite3_backup_step(B,N),
+        /// * then an [error code] is returned. ^As well as [SQLITE_OK] and
+        /// * [SQLITE_DONE], a call to sqlite3_backup_step() may return [SQLITE_READONLY],
+        /// * [SQLITE_NOMEM], [SQLITE_BUSY], [SQLITE_LOCKED], or an
+        /// * [SQLITE_IOERR_ACCESS | SQLITE_IOERR_XXX] extended error code.
+        /// *
+        /// * ^(The sqlite3_backup_step() might return [SQLITE_READONLY] if
+        /// * <ol>
+        /// * <li> the destination database was opened read-only, or
+        /// * <li> the destination database is using write-ahead-log journaling
+        /// * and the destination and source page sizes differ, or
+        /// * <li> the destination database is an in-memory database and the
+        /// * destination and source page sizes differ.
+        /// * </ol>)^
+        /// *
+        /// * ^If sqlite3_backup_step() cannot obtain a required file-system lock, then
+        /// * the [sqlite3_busy_handler | busy-handler function]
+        /// * is invoked (if one is specified). ^If the
+        /// * busy-handler returns non-zero before the lock is available, then
+        /// * [SQLITE_BUSY] is returned to the caller. ^In this case the call to
+        /// * sqlite3_backup_step() can be retried later. ^If the source
+        /// * [database connection]
+        /// * is being used to write to the source database when sqlite3_backup_step()
+        /// * is called, then [SQLITE_LOCKED] is returned immediately. ^Again, in this
+        /// * case the call to sqlite3_backup_step() can be retried later on. ^(If
+        /// * [SQLITE_IOERR_ACCESS | SQLITE_IOERR_XXX], [SQLITE_NOMEM], or
+        /// * [SQLITE_READONLY] is returned, then
+        /// * there is no point in retrying the call to sqlite3_backup_step(). These
+        /// * errors are considered fatal.)^  The application must accept
+        /// * that the backup operation has failed and pass the backup operation handle
+        /// * to the sqlite3_backup_finish() to release associated resources.
+        /// *
+        /// * ^The first call to sqlite3_backup_step() obtains an exclusive lock
+        /// * on the destination file. ^The exclusive lock is not released until either
+        /// * sqlite3_backup_finish() is called or the backup operation is complete
+        /// * and sqlite3_backup_step() returns [SQLITE_DONE].  ^Every call to
+        /// * sqlite3_backup_step() obtains a [shared lock] on the source database that
+        /// * lasts for the duration of the sqlite3_backup_step() call.
+        /// * ^Because the source database is not locked between calls to
+        /// * sqlite3_backup_step(), the source database may be modified mid-way
+        /// * through the backup process.  ^If the source database is modified by an
+        /// * external process or via a database connection other than the one being
+        /// * used by the backup operation, then the backup will be automatically
+        /// * restarted by the next call to sqlite3_backup_step(). ^If the source
+        /// * database is modified by the using the same database connection as is used
+        /// * by the backup operation, then the backup database is automatically
+        /// * updated at the same time.
+        /// *
+        /// * [[sqlite3_backup_finish()]] <b>sqlite3_backup_finish()</b>
+        /// *
+        /// * When sqlite3_backup_step() has returned [SQLITE_DONE], or when the
+        /// * application wishes to abandon the backup operation, the application
+        /// * should destroy the [sqlite3_backup] by passing it to sqlite3_backup_finish().
+        /// * ^The sqlite3_backup_finish() interfaces releases all
+        /// * resources associated with the [sqlite3_backup] object.
+        /// * ^If sqlite3_backup_step() has not yet returned [SQLITE_DONE], then any
+        /// * active write-transaction on the destination database is rolled back.
+        /// * The [sqlite3_backup] object is invalid
+        /// * and may not be used following a call to sqlite3_backup_finish().
+        /// *
+        /// * ^The value returned by sqlite3_backup_finish is [SQLITE_OK] if no
+        /// * sqlite3_backup_step() errors occurred, regardless or whether or not
+        /// * sqlite3_backup_step() completed.
+        /// * ^If an out-of-memory condition or IO error occurred during any prior
+        /// * sqlite3_backup_step() call on the same [sqlite3_backup] object, then
+        /// * sqlite3_backup_finish() returns the corresponding [error code].
+        /// *
+        /// * ^A return of [SQLITE_BUSY] or [SQLITE_LOCKED] from sqlite3_backup_step()
+        /// * is not a permanent error and does not affect the return value of
+        /// * sqlite3_backup_finish().
+        /// *
+        /// * [[sqlite3_backup_remaining()]] [[sqlite3_backup_pagecount()]]
+        /// * <b>sqlite3_backup_remaining() and sqlite3_backup_pagecount()</b>
+        /// *
+        /// * ^The sqlite3_backup_remaining() routine returns the number of pages still
+        /// * to be backed up at the conclusion of the most recent sqlite3_backup_step().
+        /// * ^The sqlite3_backup_pagecount() routine returns the total number of pages
+        /// * in the source database at the conclusion of the most recent
+        /// * sqlite3_backup_step().
+        /// * ^(The values returned by these functions are only updated by
+        /// * sqlite3_backup_step(). If the source database is modified in a way that
+        /// * changes the size of the source database or the number of pages remaining,
+        /// * those changes are not reflected in the output of sqlite3_backup_pagecount()
+        /// * and sqlite3_backup_remaining() until after the next
+        /// * sqlite3_backup_step().)^
+        /// *
+        /// * <b>Concurrent Usage of Database Handles</b>
+        /// *
+        /// * ^The source [database connection] may be used by the application for other
+        /// * purposes while a backup operation is underway or being initialized.
+        /// * ^If SQLite is compiled and configured to support threadsafe database
+        /// * connections, then the source database connection may be used concurrently
+        /// * from within other threads.
+        /// *
+        /// * However, the application must guarantee that the destination
+        /// * [database connection] is not passed to any other API (by any thread) after
+        /// * sqlite3_backup_init() is called and before the corresponding call to
+        /// * sqlite3_backup_finish().  SQLite does not currently check to see
+        /// * if the application incorrectly accesses the destination [database connection]
+        /// * and so no error code is reported, but the operations may malfunction
+        /// * nevertheless.  Use of the destination database connection while a
+        /// * backup is in progress might also cause a mutex deadlock.
+        /// *
+        /// * If running in [shared cache mode], the application must
+        /// * guarantee that the shared cache used by the destination database
+        /// * is not accessed while the backup is running. In practice this means
+        /// * that the application must guarantee that the disk file being
+        /// * backed up to is not accessed by any connection within the process,
+        /// * not just the specific connection that was passed to sqlite3_backup_init().
+        /// *
+        /// * The [sqlite3_backup] object itself is partially threadsafe. Multiple
+        /// * threads may safely make multiple concurrent calls to sqlite3_backup_step().
+        /// * However, the sqlite3_backup_remaining() and sqlite3_backup_pagecount()
+        /// * APIs are not strictly speaking threadsafe. If they are invoked at the
+        /// * same time as another thread is invoking sqlite3_backup_step() it is
+        /// * possible that they return invalid values.
+        pub fn sqlite3_backup_init(
+            &self,
+            pDest: Db,
+            zDestName: &str,
+            pSource: Db,
+            zSourceName: &str,
+        ) -> ::core::result::Result<Backup, Error> {
+            let (__dllgen_ret,) = self
+                .client
+                .call(
+                    1,
+                    |__dllgen_w| {
+                        ::dllgen_runtime::marshal::handle::encode(__dllgen_w, &pDest);
+                        ::dllgen_runtime::marshal::in_string::encode::<
+                            ::dllgen_runtime::marshal::Utf8,
+                        >(__dllgen_w, zDestName, false);
+                        ::dllgen_runtime::marshal::handle::encode(__dllgen_w, &pSource);
+                        ::dllgen_runtime::marshal::in_string::encode::<
+                            ::dllgen_runtime::marshal::Utf8,
+                        >(__dllgen_w, zSourceName, false);
+                    },
+                    |mut __dllgen_r| {
+                        let __dllgen_ret: Backup = ::dllgen_runtime::marshal::handle::decode(
+                            &mut __dllgen_r,
+                        )?;
+                        __dllgen_r.finish()?;
+                        Ok((__dllgen_ret,))
+                    },
+                    &mut ::dllgen_runtime::marshal::callback::none,
+                )?;
+            Ok(__dllgen_ret)
+        }
+        /// Calls `sqlite3_backup_pagecount`.
+        pub fn sqlite3_backup_pagecount(
+            &self,
+            p: Backup,
+        ) -> ::core::result::Result<i32, Error> {
+            let (__dllgen_ret,) = self
+                .client
+                .call(
+                    2,
+                    |__dllgen_w| {
+                        ::dllgen_runtime::marshal::handle::encode(__dllgen_w, &p);
+                    },
+                    |mut __dllgen_r| {
+                        let __dllgen_ret: i32 = ::dllgen_runtime::marshal::value::decode(
+                            &mut __dllgen_r,
+                        )?;
+                        __dllgen_r.finish()?;
+                        Ok((__dllgen_ret,))
+                    },
+                    &mut ::dllgen_runtime::marshal::callback::none,
+                )?;
+            Ok(__dllgen_ret)
+        }
+        /// Calls `sqlite3_backup_remaining`.
+        pub fn sqlite3_backup_remaining(
+            &self,
+            p: Backup,
+        ) -> ::core::result::Result<i32, Error> {
+            let (__dllgen_ret,) = self
+                .client
+                .call(
+                    3,
+                    |__dllgen_w| {
+                        ::dllgen_runtime::marshal::handle::encode(__dllgen_w, &p);
+                    },
+                    |mut __dllgen_r| {
+                        let __dllgen_ret: i32 = ::dllgen_runtime::marshal::value::decode(
+                            &mut __dllgen_r,
+                        )?;
+                        __dllgen_r.finish()?;
+                        Ok((__dllgen_ret,))
+                    },
+                    &mut ::dllgen_runtime::marshal::callback::none,
+                )?;
+            Ok(__dllgen_ret)
+        }
+        /// Calls `sqlite3_backup_step`.
+        pub fn sqlite3_backup_step(
+            &self,
+            p: Backup,
+            nPage: i32,
+        ) -> ::core::result::Result<i32, Error> {
+            let (__dllgen_ret,) = self
+                .client
+                .call(
+                    4,
+                    |__dllgen_w| {
+                        ::dllgen_runtime::marshal::handle::encode(__dllgen_w, &p);
+                        ::dllgen_runtime::marshal::value::encode(__dllgen_w, &nPage);
+                    },
+                    |mut __dllgen_r| {
+                        let __dllgen_ret: i32 = ::dllgen_runtime::marshal::value::decode(
+                            &mut __dllgen_r,
+                        )?;
+                        __dllgen_r.finish()?;
+                        Ok((__dllgen_ret,))
+                    },
+                    &mut ::dllgen_runtime::marshal::callback::none,
+                )?;
+            Ok(__dllgen_ret)
         }
         /// * CAPI3REF: Binding Values To Prepared Statements
         /// * KEYWORDS: {host parameter} {host parameters} {host parameter name}
@@ -693,7 +1080,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    0,
+                    5,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::handle::encode(__dllgen_w, &arg0);
                         ::dllgen_runtime::marshal::value::encode(__dllgen_w, &arg1);
@@ -718,6 +1105,46 @@ mod __dllgen {
                 )?;
             Ok(__dllgen_ret)
         }
+        /// Calls `sqlite3_bind_blob64`.
+        pub fn sqlite3_bind_blob64(
+            &self,
+            arg0: Stmt,
+            arg1: i32,
+            arg2: &[u8],
+        ) -> ::core::result::Result<i32, Error> {
+            let __dllgen_a_arg3: u64 = ::dllgen_runtime::marshal::length::of(
+                &arg2,
+                ::dllgen_runtime::marshal::Units::Bytes,
+                1,
+            );
+            let (__dllgen_ret,) = self
+                .client
+                .call(
+                    6,
+                    |__dllgen_w| {
+                        ::dllgen_runtime::marshal::handle::encode(__dllgen_w, &arg0);
+                        ::dllgen_runtime::marshal::value::encode(__dllgen_w, &arg1);
+                        ::dllgen_runtime::marshal::in_buffer::encode(
+                            __dllgen_w,
+                            arg2,
+                            false,
+                        );
+                        ::dllgen_runtime::marshal::length::encode(
+                            __dllgen_w,
+                            __dllgen_a_arg3,
+                        );
+                    },
+                    |mut __dllgen_r| {
+                        let __dllgen_ret: i32 = ::dllgen_runtime::marshal::value::decode(
+                            &mut __dllgen_r,
+                        )?;
+                        __dllgen_r.finish()?;
+                        Ok((__dllgen_ret,))
+                    },
+                    &mut ::dllgen_runtime::marshal::callback::none,
+                )?;
+            Ok(__dllgen_ret)
+        }
         /// Calls `sqlite3_bind_double`.
         pub fn sqlite3_bind_double(
             &self,
@@ -728,7 +1155,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    1,
+                    7,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::handle::encode(__dllgen_w, &arg0);
                         ::dllgen_runtime::marshal::value::encode(__dllgen_w, &arg1);
@@ -755,7 +1182,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    2,
+                    8,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::handle::encode(__dllgen_w, &arg0);
                         ::dllgen_runtime::marshal::value::encode(__dllgen_w, &arg1);
@@ -782,7 +1209,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    3,
+                    9,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::handle::encode(__dllgen_w, &arg0);
                         ::dllgen_runtime::marshal::value::encode(__dllgen_w, &arg1);
@@ -808,7 +1235,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    4,
+                    10,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::handle::encode(__dllgen_w, &arg0);
                         ::dllgen_runtime::marshal::value::encode(__dllgen_w, &arg1);
@@ -848,7 +1275,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    5,
+                    11,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::handle::encode(__dllgen_w, &arg0);
                     },
@@ -885,7 +1312,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    6,
+                    12,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::handle::encode(__dllgen_w, &arg0);
                         ::dllgen_runtime::marshal::in_string::encode::<
@@ -938,7 +1365,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    7,
+                    13,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::handle::encode(__dllgen_w, &arg0);
                         ::dllgen_runtime::marshal::value::encode(__dllgen_w, &arg1);
@@ -972,7 +1399,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    8,
+                    14,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::handle::encode(__dllgen_w, &arg0);
                         ::dllgen_runtime::marshal::value::encode(__dllgen_w, &arg1);
@@ -997,6 +1424,102 @@ mod __dllgen {
                 )?;
             Ok(__dllgen_ret)
         }
+        /// Calls `sqlite3_bind_text16`.
+        pub fn sqlite3_bind_text16(
+            &self,
+            arg0: Stmt,
+            arg1: i32,
+            arg2: &str,
+        ) -> ::core::result::Result<i32, Error> {
+            let (__dllgen_ret,) = self
+                .client
+                .call(
+                    15,
+                    |__dllgen_w| {
+                        ::dllgen_runtime::marshal::handle::encode(__dllgen_w, &arg0);
+                        ::dllgen_runtime::marshal::value::encode(__dllgen_w, &arg1);
+                        ::dllgen_runtime::marshal::in_string::encode::<
+                            ::dllgen_runtime::marshal::Utf16,
+                        >(__dllgen_w, arg2, false);
+                    },
+                    |mut __dllgen_r| {
+                        let __dllgen_ret: i32 = ::dllgen_runtime::marshal::value::decode(
+                            &mut __dllgen_r,
+                        )?;
+                        __dllgen_r.finish()?;
+                        Ok((__dllgen_ret,))
+                    },
+                    &mut ::dllgen_runtime::marshal::callback::none,
+                )?;
+            Ok(__dllgen_ret)
+        }
+        /// Calls `sqlite3_bind_text64`.
+        pub fn sqlite3_bind_text64(
+            &self,
+            arg0: Stmt,
+            arg1: i32,
+            arg2: &[u8],
+        ) -> ::core::result::Result<i32, Error> {
+            let __dllgen_a_arg3: u64 = ::dllgen_runtime::marshal::length::of(
+                &arg2,
+                ::dllgen_runtime::marshal::Units::Bytes,
+                1,
+            );
+            let (__dllgen_ret,) = self
+                .client
+                .call(
+                    16,
+                    |__dllgen_w| {
+                        ::dllgen_runtime::marshal::handle::encode(__dllgen_w, &arg0);
+                        ::dllgen_runtime::marshal::value::encode(__dllgen_w, &arg1);
+                        ::dllgen_runtime::marshal::in_buffer::encode(
+                            __dllgen_w,
+                            arg2,
+                            false,
+                        );
+                        ::dllgen_runtime::marshal::length::encode(
+                            __dllgen_w,
+                            __dllgen_a_arg3,
+                        );
+                    },
+                    |mut __dllgen_r| {
+                        let __dllgen_ret: i32 = ::dllgen_runtime::marshal::value::decode(
+                            &mut __dllgen_r,
+                        )?;
+                        __dllgen_r.finish()?;
+                        Ok((__dllgen_ret,))
+                    },
+                    &mut ::dllgen_runtime::marshal::callback::none,
+                )?;
+            Ok(__dllgen_ret)
+        }
+        /// Calls `sqlite3_bind_value`.
+        pub fn sqlite3_bind_value(
+            &self,
+            arg0: Stmt,
+            arg1: i32,
+            arg2: Value,
+        ) -> ::core::result::Result<i32, Error> {
+            let (__dllgen_ret,) = self
+                .client
+                .call(
+                    17,
+                    |__dllgen_w| {
+                        ::dllgen_runtime::marshal::handle::encode(__dllgen_w, &arg0);
+                        ::dllgen_runtime::marshal::value::encode(__dllgen_w, &arg1);
+                        ::dllgen_runtime::marshal::handle::encode(__dllgen_w, &arg2);
+                    },
+                    |mut __dllgen_r| {
+                        let __dllgen_ret: i32 = ::dllgen_runtime::marshal::value::decode(
+                            &mut __dllgen_r,
+                        )?;
+                        __dllgen_r.finish()?;
+                        Ok((__dllgen_ret,))
+                    },
+                    &mut ::dllgen_runtime::marshal::callback::none,
+                )?;
+            Ok(__dllgen_ret)
+        }
         /// Calls `sqlite3_bind_zeroblob`.
         pub fn sqlite3_bind_zeroblob(
             &self,
@@ -1007,11 +1530,423 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    9,
+                    18,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::handle::encode(__dllgen_w, &arg0);
                         ::dllgen_runtime::marshal::value::encode(__dllgen_w, &arg1);
                         ::dllgen_runtime::marshal::value::encode(__dllgen_w, &n);
+                    },
+                    |mut __dllgen_r| {
+                        let __dllgen_ret: i32 = ::dllgen_runtime::marshal::value::decode(
+                            &mut __dllgen_r,
+                        )?;
+                        __dllgen_r.finish()?;
+                        Ok((__dllgen_ret,))
+                    },
+                    &mut ::dllgen_runtime::marshal::callback::none,
+                )?;
+            Ok(__dllgen_ret)
+        }
+        /// Calls `sqlite3_bind_zeroblob64`.
+        pub fn sqlite3_bind_zeroblob64(
+            &self,
+            arg0: Stmt,
+            arg1: i32,
+            arg2: u64,
+        ) -> ::core::result::Result<i32, Error> {
+            let (__dllgen_ret,) = self
+                .client
+                .call(
+                    19,
+                    |__dllgen_w| {
+                        ::dllgen_runtime::marshal::handle::encode(__dllgen_w, &arg0);
+                        ::dllgen_runtime::marshal::value::encode(__dllgen_w, &arg1);
+                        ::dllgen_runtime::marshal::value::encode(__dllgen_w, &arg2);
+                    },
+                    |mut __dllgen_r| {
+                        let __dllgen_ret: i32 = ::dllgen_runtime::marshal::value::decode(
+                            &mut __dllgen_r,
+                        )?;
+                        __dllgen_r.finish()?;
+                        Ok((__dllgen_ret,))
+                    },
+                    &mut ::dllgen_runtime::marshal::callback::none,
+                )?;
+            Ok(__dllgen_ret)
+        }
+        /// * CAPI3REF: Return The Size Of An Open BLOB
+        /// * METHOD: sqlite3_blob
+        /// *
+        /// * ^Returns the size in bytes of the BLOB accessible via the
+        /// * successfully opened [BLOB handle] in its only argument.  ^The
+        /// * incremental blob I/O routines can only read or overwriting existing
+        /// * blob content; they cannot change the size of a blob.
+        /// *
+        /// * This routine only works on a [BLOB handle] which has been created
+        /// * by a prior successful call to [sqlite3_blob_open()] and which has not
+        /// * been closed by [sqlite3_blob_close()].  Passing any other pointer in
+        /// * to this routine results in undefined and probably undesirable behavior.
+        pub fn sqlite3_blob_bytes(
+            &self,
+            arg0: Blob,
+        ) -> ::core::result::Result<i32, Error> {
+            let (__dllgen_ret,) = self
+                .client
+                .call(
+                    20,
+                    |__dllgen_w| {
+                        ::dllgen_runtime::marshal::handle::encode(__dllgen_w, &arg0);
+                    },
+                    |mut __dllgen_r| {
+                        let __dllgen_ret: i32 = ::dllgen_runtime::marshal::value::decode(
+                            &mut __dllgen_r,
+                        )?;
+                        __dllgen_r.finish()?;
+                        Ok((__dllgen_ret,))
+                    },
+                    &mut ::dllgen_runtime::marshal::callback::none,
+                )?;
+            Ok(__dllgen_ret)
+        }
+        /// * CAPI3REF: Close A BLOB Handle
+        /// * DESTRUCTOR: sqlite3_blob
+        /// *
+        /// * ^This function closes an open [BLOB handle]. ^(The BLOB handle is closed
+        /// * unconditionally.  Even if this routine returns an error code, the
+        /// * handle is still closed.)^
+        /// *
+        /// * ^If the blob handle being closed was opened for read-write access, and if
+        /// * the database is in auto-commit mode and there are no other open read-write
+        /// * blob handles or active write statements, the current transaction is
+        /// * committed. ^If an error occurs while committing the transaction, an error
+        /// * code is returned and the transaction rolled back.
+        /// *
+        /// * Calling this function with an argument that is not a NULL pointer or an
+        /// * open blob handle results in undefined behaviour. ^Calling this routine
+        /// * with a null pointer (such as would be returned by a failed call to
+        /// * [sqlite3_blob_open()]) is a harmless no-op. ^Otherwise, if this function
+        /// * is passed a valid open blob handle, the values returned by the
+        /// * sqlite3_errcode() and sqlite3_errmsg() functions are set before returning.
+        pub fn sqlite3_blob_close(
+            &self,
+            arg0: Blob,
+        ) -> ::core::result::Result<i32, Error> {
+            let (__dllgen_ret,) = self
+                .client
+                .call(
+                    21,
+                    |__dllgen_w| {
+                        ::dllgen_runtime::marshal::handle::encode(__dllgen_w, &arg0);
+                    },
+                    |mut __dllgen_r| {
+                        let __dllgen_ret: i32 = ::dllgen_runtime::marshal::value::decode(
+                            &mut __dllgen_r,
+                        )?;
+                        __dllgen_r.finish()?;
+                        Ok((__dllgen_ret,))
+                    },
+                    &mut ::dllgen_runtime::marshal::callback::none,
+                )?;
+            Ok(__dllgen_ret)
+        }
+        /// * CAPI3REF: Open A BLOB For Incremental I/O
+        /// * METHOD: sqlite3
+        /// * CONSTRUCTOR: sqlite3_blob
+        /// *
+        /// * ^(This interfaces opens a [BLOB handle | handle] to the BLOB located
+        /// * in row iRow, column zColumn, table zTable in database zDb;
+        /// * in other words, the same BLOB that would be selected by:
+        /// *
+        /// * <pre>
+        /// *     SELECT zColumn FROM zDb.zTable WHERE [rowid] = iRow;
+        /// * </pre>)^
+        /// *
+        /// * ^(Parameter zDb is not the filename that contains the database, but
+        /// * rather the symbolic name of the database. For attached databases, this is
+        /// * the name that appears after the AS keyword in the [ATTACH] statement.
+        /// * For the main database file, the database name is "main". For TEMP
+        /// * tables, the database name is "temp".)^
+        /// *
+        /// * ^If the flags parameter is non-zero, then the BLOB is opened for read
+        /// * and write access. ^If the flags parameter is zero, the BLOB is opened for
+        /// * read-only access.
+        /// *
+        /// * ^(On success, [SQLITE_OK] is returned and the new [BLOB handle] is stored
+        /// * in *ppBlob. Otherwise an [error code] is returned and, unless the error
+        /// * code is SQLITE_MISUSE, *ppBlob is set to NULL.)^ ^This means that, provided
+        /// * the API is not misused, it is always safe to call [sqlite3_blob_close()]
+        /// * on *ppBlob after this function it returns.
+        /// *
+        /// * This function fails with SQLITE_ERROR if any of the following are true:
+        /// * <ul>
+        /// *   <li> ^(Database zDb does not exist)^,
+        /// *   <li> ^(Table zTable does not exist within database zDb)^,
+        /// *   <li> ^(Table zTable is a WITHOUT ROWID table)^,
+        /// *   <li> ^(Column zColumn does not exist)^,
+        /// *   <li> ^(Row iRow is not present in the table)^,
+        /// *   <li> ^(The specified column of row iRow contains a value that is not
+        /// *         a TEXT or BLOB value)^,
+        /// *   <li> ^(Column zColumn is part of an index, PRIMARY KEY or UNIQUE
+        /// *         constraint and the blob is being opened for read/write access)^,
+        /// *   <li> ^([foreign key constraints | Foreign key constraints] are enabled,
+        /// *         column zColumn is part of a [child key] definition and the blob is
+        /// *         being opened for read/write access)^.
+        /// * </ul>
+        /// *
+        /// * ^Unless it returns SQLITE_MISUSE, this function sets the
+        /// * [database connection] error code and message accessible via
+        /// * [sqlite3_errcode()] and [sqlite3_errmsg()] and related functions.
+        /// *
+        /// * A BLOB referenced by sqlite3_blob_open() may be read using the
+        /// * [sqlite3_blob_read()] interface and modified by using
+        /// * [sqlite3_blob_write()].  The [BLOB handle] can be moved to a
+        /// * different row of the same table using the [sqlite3_blob_reopen()]
+        /// * interface.  However, the column, table, or database of a [BLOB handle]
+        /// * cannot be changed after the [BLOB handle] is opened.
+        /// *
+        /// * ^(If the row that a BLOB handle points to is modified by an
+        /// * [UPDATE], [DELETE], or by [ON CONFLICT] side-effects
+        /// * then the BLOB handle is marked as "expired".
+        /// * This is true if any column of the row is changed, even a column
+        /// * other than the one the BLOB handle is open on.)^
+        /// * ^Calls to [sqlite3_blob_read()] and [sqlite3_blob_write()] for
+        /// * an expired BLOB handle fail with a return code of [SQLITE_ABORT].
+        /// * ^(Changes written into a BLOB prior to the BLOB expiring are not
+        /// * rolled back by the expiration of the BLOB.  Such changes will eventually
+        /// * commit if the transaction continues to completion.)^
+        /// *
+        /// * ^Use the [sqlite3_blob_bytes()] interface to determine the size of
+        /// * the opened blob.  ^The size of a blob may not be changed by this
+        /// * interface.  Use the [UPDATE] SQL command to change the size of a
+        /// * blob.
+        /// *
+        /// * ^The [sqlite3_bind_zeroblob()] and [sqlite3_result_zeroblob()] interfaces
+        /// * and the built-in [zeroblob] SQL function may be used to create a
+        /// * zero-filled blob to read or write using the incremental-blob interface.
+        /// *
+        /// * To avoid a resource leak, every open [BLOB handle] should eventually
+        /// * be released by a call to [sqlite3_blob_close()].
+        /// *
+        /// * See also: [sqlite3_blob_close()],
+        /// * [sqlite3_blob_reopen()], [sqlite3_blob_read()],
+        /// * [sqlite3_blob_bytes()], [sqlite3_blob_write()].
+        pub fn sqlite3_blob_open(
+            &self,
+            arg0: Db,
+            zDb: &str,
+            zTable: &str,
+            zColumn: &str,
+            iRow: i64,
+            flags: i32,
+        ) -> ::core::result::Result<(i32, Blob), Error> {
+            let (__dllgen_ret, __dllgen_a_ppBlob) = self
+                .client
+                .call(
+                    22,
+                    |__dllgen_w| {
+                        ::dllgen_runtime::marshal::handle::encode(__dllgen_w, &arg0);
+                        ::dllgen_runtime::marshal::in_string::encode::<
+                            ::dllgen_runtime::marshal::Utf8,
+                        >(__dllgen_w, zDb, false);
+                        ::dllgen_runtime::marshal::in_string::encode::<
+                            ::dllgen_runtime::marshal::Utf8,
+                        >(__dllgen_w, zTable, false);
+                        ::dllgen_runtime::marshal::in_string::encode::<
+                            ::dllgen_runtime::marshal::Utf8,
+                        >(__dllgen_w, zColumn, false);
+                        ::dllgen_runtime::marshal::value::encode(__dllgen_w, &iRow);
+                        ::dllgen_runtime::marshal::value::encode(__dllgen_w, &flags);
+                    },
+                    |mut __dllgen_r| {
+                        let __dllgen_ret: i32 = ::dllgen_runtime::marshal::value::decode(
+                            &mut __dllgen_r,
+                        )?;
+                        let __dllgen_a_ppBlob: Blob = ::dllgen_runtime::marshal::out_handle::decode(
+                            &mut __dllgen_r,
+                        )?;
+                        __dllgen_r.finish()?;
+                        Ok((__dllgen_ret, __dllgen_a_ppBlob))
+                    },
+                    &mut ::dllgen_runtime::marshal::callback::none,
+                )?;
+            Ok((__dllgen_ret, __dllgen_a_ppBlob))
+        }
+        /// * CAPI3REF: Read Data From A BLOB Incrementally
+        /// * METHOD: sqlite3_blob
+        /// *
+        /// * ^(This function is used to read data from an open [BLOB handle] into a
+        /// * caller-supplied buffer. N bytes of data are copied into buffer Z
+        /// * from the open BLOB, starting at offset iOffset.)^
+        /// *
+        /// * ^If offset iOffset is less than N bytes from the end of the BLOB,
+        /// * [SQLITE_ERROR] is returned and no data is read.  ^If N or iOffset is
+        /// * less than zero, [SQLITE_ERROR] is returned and no data is read.
+        /// * ^The size of the blob (and hence the maximum value of N+iOffset)
+        /// * can be determined using the [sqlite3_blob_bytes()] interface.
+        /// *
+        /// * ^An attempt to read from an expired [BLOB handle] fails with an
+        /// * error code of [SQLITE_ABORT].
+        /// *
+        /// * ^(On success, sqlite3_blob_read() returns SQLITE_OK.
+        /// * Otherwise, an [error code] or an [extended error code] is returned.)^
+        /// *
+        /// * This routine only works on a [BLOB handle] which has been created
+        /// * by a prior successful call to [sqlite3_blob_open()] and which has not
+        /// * been closed by [sqlite3_blob_close()].  Passing any other pointer in
+        /// * to this routine results in undefined and probably undesirable behavior.
+        /// *
+        /// * See also: [sqlite3_blob_write()].
+        pub fn sqlite3_blob_read(
+            &self,
+            arg0: Blob,
+            Z_capacity: usize,
+            iOffset: i32,
+        ) -> ::core::result::Result<(i32, ::std::vec::Vec<u8>), Error> {
+            let __dllgen_a_N: u64 = ::dllgen_runtime::marshal::length::of(
+                &Z_capacity,
+                ::dllgen_runtime::marshal::Units::Bytes,
+                1,
+            );
+            let __dllgen_c_Z: u64 = __dllgen_a_N as u64;
+            let (__dllgen_ret, __dllgen_a_Z) = self
+                .client
+                .call(
+                    23,
+                    |__dllgen_w| {
+                        ::dllgen_runtime::marshal::handle::encode(__dllgen_w, &arg0);
+                        ::dllgen_runtime::marshal::length::encode(
+                            __dllgen_w,
+                            __dllgen_a_N,
+                        );
+                        ::dllgen_runtime::marshal::value::encode(__dllgen_w, &iOffset);
+                    },
+                    |mut __dllgen_r| {
+                        let __dllgen_ret: i32 = ::dllgen_runtime::marshal::value::decode(
+                            &mut __dllgen_r,
+                        )?;
+                        let __dllgen_a_Z: ::std::vec::Vec<u8> = ::dllgen_runtime::marshal::out_buffer::decode(
+                            &mut __dllgen_r,
+                            __dllgen_c_Z,
+                            ::dllgen_runtime::marshal::Units::Bytes,
+                            1,
+                        )?;
+                        __dllgen_r.finish()?;
+                        Ok((__dllgen_ret, __dllgen_a_Z))
+                    },
+                    &mut ::dllgen_runtime::marshal::callback::none,
+                )?;
+            Ok((__dllgen_ret, __dllgen_a_Z))
+        }
+        /// * CAPI3REF: Move a BLOB Handle to a New Row
+        /// * METHOD: sqlite3_blob
+        /// *
+        /// * ^This function is used to move an existing [BLOB handle] so that it points
+        /// * to a different row of the same database table. ^The new row is identified
+        /// * by the rowid value passed as the second argument. Only the row can be
+        /// * changed. ^The database, table and column on which the blob handle is open
+        /// * remain the same. Moving an existing [BLOB handle] to a new row is
+        /// * faster than closing the existing handle and opening a new one.
+        /// *
+        /// * ^(The new row must meet the same criteria as for [sqlite3_blob_open()] -
+        /// * it must exist and there must be either a blob or text value stored in
+        /// * the nominated column.)^ ^If the new row is not present in the table, or if
+        /// * it does not contain a blob or text value, or if another error occurs, an
+        /// * SQLite error code is returned and the blob handle is considered aborted.
+        /// * ^All subsequent calls to [sqlite3_blob_read()], [sqlite3_blob_write()] or
+        /// * [sqlite3_blob_reopen()] on an aborted blob handle immediately return
+        /// * SQLITE_ABORT. ^Calling [sqlite3_blob_bytes()] on an aborted blob handle
+        /// * always returns zero.
+        /// *
+        /// * ^This function sets the database handle error code and message.
+        pub fn sqlite3_blob_reopen(
+            &self,
+            arg0: Blob,
+            arg1: i64,
+        ) -> ::core::result::Result<i32, Error> {
+            let (__dllgen_ret,) = self
+                .client
+                .call(
+                    24,
+                    |__dllgen_w| {
+                        ::dllgen_runtime::marshal::handle::encode(__dllgen_w, &arg0);
+                        ::dllgen_runtime::marshal::value::encode(__dllgen_w, &arg1);
+                    },
+                    |mut __dllgen_r| {
+                        let __dllgen_ret: i32 = ::dllgen_runtime::marshal::value::decode(
+                            &mut __dllgen_r,
+                        )?;
+                        __dllgen_r.finish()?;
+                        Ok((__dllgen_ret,))
+                    },
+                    &mut ::dllgen_runtime::marshal::callback::none,
+                )?;
+            Ok(__dllgen_ret)
+        }
+        /// * CAPI3REF: Write Data Into A BLOB Incrementally
+        /// * METHOD: sqlite3_blob
+        /// *
+        /// * ^(This function is used to write data into an open [BLOB handle] from a
+        /// * caller-supplied buffer. N bytes of data are copied from the buffer Z
+        /// * into the open BLOB, starting at offset iOffset.)^
+        /// *
+        /// * ^(On success, sqlite3_blob_write() returns SQLITE_OK.
+        /// * Otherwise, an  [error code] or an [extended error code] is returned.)^
+        /// * ^Unless SQLITE_MISUSE is returned, this function sets the
+        /// * [database connection] error code and message accessible via
+        /// * [sqlite3_errcode()] and [sqlite3_errmsg()] and related functions.
+        /// *
+        /// * ^If the [BLOB handle] passed as the first argument was not opened for
+        /// * writing (the flags parameter to [sqlite3_blob_open()] was zero),
+        /// * this function returns [SQLITE_READONLY].
+        /// *
+        /// * This function may only modify the contents of the BLOB; it is
+        /// * not possible to increase the size of a BLOB using this API.
+        /// * ^If offset iOffset is less than N bytes from the end of the BLOB,
+        /// * [SQLITE_ERROR] is returned and no data is written. The size of the
+        /// * BLOB (and hence the maximum value of N+iOffset) can be determined
+        /// * using the [sqlite3_blob_bytes()] interface. ^If N or iOffset are less
+        /// * than zero [SQLITE_ERROR] is returned and no data is written.
+        /// *
+        /// * ^An attempt to write to an expired [BLOB handle] fails with an
+        /// * error code of [SQLITE_ABORT].  ^Writes to the BLOB that occurred
+        /// * before the [BLOB handle] expired are not rolled back by the
+        /// * expiration of the handle, though of course those changes might
+        /// * have been overwritten by the statement that expired the BLOB handle
+        /// * or by other independent statements.
+        /// *
+        /// * This routine only works on a [BLOB handle] which has been created
+        /// * by a prior successful call to [sqlite3_blob_open()] and which has not
+        /// * been closed by [sqlite3_blob_close()].  Passing any other pointer in
+        /// * to this routine results in undefined and probably undesirable behavior.
+        /// *
+        /// * See also: [sqlite3_blob_read()].
+        pub fn sqlite3_blob_write(
+            &self,
+            arg0: Blob,
+            z: &[u8],
+            iOffset: i32,
+        ) -> ::core::result::Result<i32, Error> {
+            let __dllgen_a_n: u64 = ::dllgen_runtime::marshal::length::of(
+                &z,
+                ::dllgen_runtime::marshal::Units::Bytes,
+                1,
+            );
+            let (__dllgen_ret,) = self
+                .client
+                .call(
+                    25,
+                    |__dllgen_w| {
+                        ::dllgen_runtime::marshal::handle::encode(__dllgen_w, &arg0);
+                        ::dllgen_runtime::marshal::in_buffer::encode(
+                            __dllgen_w,
+                            z,
+                            false,
+                        );
+                        ::dllgen_runtime::marshal::length::encode(
+                            __dllgen_w,
+                            __dllgen_a_n,
+                        );
+                        ::dllgen_runtime::marshal::value::encode(__dllgen_w, &iOffset);
                     },
                     |mut __dllgen_r| {
                         let __dllgen_ret: i32 = ::dllgen_runtime::marshal::value::decode(
@@ -1051,7 +1986,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    10,
+                    26,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::handle::encode(__dllgen_w, &arg0);
                         ::dllgen_runtime::marshal::value::encode(__dllgen_w, &ms);
@@ -1128,12 +2063,32 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    11,
+                    27,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::handle::encode(__dllgen_w, &arg0);
                     },
                     |mut __dllgen_r| {
                         let __dllgen_ret: i32 = ::dllgen_runtime::marshal::value::decode(
+                            &mut __dllgen_r,
+                        )?;
+                        __dllgen_r.finish()?;
+                        Ok((__dllgen_ret,))
+                    },
+                    &mut ::dllgen_runtime::marshal::callback::none,
+                )?;
+            Ok(__dllgen_ret)
+        }
+        /// Calls `sqlite3_changes64`.
+        pub fn sqlite3_changes64(&self, arg0: Db) -> ::core::result::Result<i64, Error> {
+            let (__dllgen_ret,) = self
+                .client
+                .call(
+                    28,
+                    |__dllgen_w| {
+                        ::dllgen_runtime::marshal::handle::encode(__dllgen_w, &arg0);
+                    },
+                    |mut __dllgen_r| {
+                        let __dllgen_ret: i64 = ::dllgen_runtime::marshal::value::decode(
                             &mut __dllgen_r,
                         )?;
                         __dllgen_r.finish()?;
@@ -1156,7 +2111,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    12,
+                    29,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::handle::encode(__dllgen_w, &arg0);
                     },
@@ -1211,7 +2166,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    13,
+                    30,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::handle::encode(__dllgen_w, &arg0);
                     },
@@ -1231,7 +2186,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    14,
+                    31,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::handle::encode(__dllgen_w, &arg0);
                     },
@@ -1465,7 +2420,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    15,
+                    32,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::handle::encode(__dllgen_w, &arg0);
                         ::dllgen_runtime::marshal::value::encode(__dllgen_w, &iCol);
@@ -1492,7 +2447,32 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    16,
+                    33,
+                    |__dllgen_w| {
+                        ::dllgen_runtime::marshal::handle::encode(__dllgen_w, &arg0);
+                        ::dllgen_runtime::marshal::value::encode(__dllgen_w, &iCol);
+                    },
+                    |mut __dllgen_r| {
+                        let __dllgen_ret: i32 = ::dllgen_runtime::marshal::value::decode(
+                            &mut __dllgen_r,
+                        )?;
+                        __dllgen_r.finish()?;
+                        Ok((__dllgen_ret,))
+                    },
+                    &mut ::dllgen_runtime::marshal::callback::none,
+                )?;
+            Ok(__dllgen_ret)
+        }
+        /// Calls `sqlite3_column_bytes16`.
+        pub fn sqlite3_column_bytes16(
+            &self,
+            arg0: Stmt,
+            iCol: i32,
+        ) -> ::core::result::Result<i32, Error> {
+            let (__dllgen_ret,) = self
+                .client
+                .call(
+                    34,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::handle::encode(__dllgen_w, &arg0);
                         ::dllgen_runtime::marshal::value::encode(__dllgen_w, &iCol);
@@ -1527,7 +2507,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    17,
+                    35,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::handle::encode(__dllgen_w, &pStmt);
                     },
@@ -1535,6 +2515,107 @@ mod __dllgen {
                         let __dllgen_ret: i32 = ::dllgen_runtime::marshal::value::decode(
                             &mut __dllgen_r,
                         )?;
+                        __dllgen_r.finish()?;
+                        Ok((__dllgen_ret,))
+                    },
+                    &mut ::dllgen_runtime::marshal::callback::none,
+                )?;
+            Ok(__dllgen_ret)
+        }
+        /// * CAPI3REF: Source Of Data In A Query Result
+        /// * METHOD: sqlite3_stmt
+        /// *
+        /// * ^These routines provide a means to determine the database, table, and
+        /// * table column that is the origin of a particular result column in
+        /// * [SELECT] statement.
+        /// * ^The name of the database or table or column can be returned as
+        /// * either a UTF-8 or UTF-16 string.  ^The _database_ routines return
+        /// * the database name, the _table_ routines return the table name, and
+        /// * the origin_ routines return the column name.
+        /// * ^The returned string is valid until the [prepared statement] is destroyed
+        /// * using [sqlite3_finalize()] or until the statement is automatically
+        /// * reprepared by the first call to [sqlite3_step()] for a particular run
+        /// * or until the same information is requested
+        /// * again in a different encoding.
+        /// *
+        /// * ^The names returned are the original un-aliased names of the
+        /// * database, table, and column.
+        /// *
+        /// * ^The first argument to these interfaces is a [prepared statement].
+        /// * ^These functions return information about the Nth result column returned by
+        /// * the statement, where N is the second function argument.
+        /// * ^The left-most column is column 0 for these routines.
+        /// *
+        /// * ^If the Nth column returned by the statement is an expression or
+        /// * subquery and is not a column value, then all of these functions return
+        /// * NULL.  ^These routines might also return NULL if a memory allocation error
+        /// * occurs.  ^Otherwise, they return the name of the attached database, table,
+        /// * or column that query result column was extracted from.
+        /// *
+        /// * ^As with all other SQLite APIs, those whose names end with "16" return
+        /// * UTF-16 encoded strings and the other functions return UTF-8.
+        /// *
+        /// * ^These APIs are only available if the library was compiled with the
+        /// * [SQLITE_ENABLE_COLUMN_METADATA] C-preprocessor symbol.
+        /// *
+        /// * If two or more threads call one or more
+        /// * [sqlite3_column_database_name | column metadata interfaces]
+        /// * for the same [prepared statement] and result column
+        /// * at the same time then the results are undefined.
+        pub fn sqlite3_column_database_name(
+            &self,
+            arg0: Stmt,
+            arg1: i32,
+        ) -> ::core::result::Result<
+            ::core::option::Option<::std::string::String>,
+            Error,
+        > {
+            let (__dllgen_ret,) = self
+                .client
+                .call(
+                    36,
+                    |__dllgen_w| {
+                        ::dllgen_runtime::marshal::handle::encode(__dllgen_w, &arg0);
+                        ::dllgen_runtime::marshal::value::encode(__dllgen_w, &arg1);
+                    },
+                    |mut __dllgen_r| {
+                        let __dllgen_ret: ::core::option::Option<
+                            ::std::string::String,
+                        > = ::dllgen_runtime::marshal::ret_string::decode::<
+                            ::dllgen_runtime::marshal::Utf8,
+                            _,
+                        >(&mut __dllgen_r)?;
+                        __dllgen_r.finish()?;
+                        Ok((__dllgen_ret,))
+                    },
+                    &mut ::dllgen_runtime::marshal::callback::none,
+                )?;
+            Ok(__dllgen_ret)
+        }
+        /// Calls `sqlite3_column_database_name16`.
+        pub fn sqlite3_column_database_name16(
+            &self,
+            arg0: Stmt,
+            arg1: i32,
+        ) -> ::core::result::Result<
+            ::core::option::Option<::std::string::String>,
+            Error,
+        > {
+            let (__dllgen_ret,) = self
+                .client
+                .call(
+                    37,
+                    |__dllgen_w| {
+                        ::dllgen_runtime::marshal::handle::encode(__dllgen_w, &arg0);
+                        ::dllgen_runtime::marshal::value::encode(__dllgen_w, &arg1);
+                    },
+                    |mut __dllgen_r| {
+                        let __dllgen_ret: ::core::option::Option<
+                            ::std::string::String,
+                        > = ::dllgen_runtime::marshal::ret_string::decode::<
+                            ::dllgen_runtime::marshal::Utf16,
+                            _,
+                        >(&mut __dllgen_r)?;
                         __dllgen_r.finish()?;
                         Ok((__dllgen_ret,))
                     },
@@ -1581,7 +2662,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    18,
+                    38,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::handle::encode(__dllgen_w, &arg0);
                         ::dllgen_runtime::marshal::value::encode(__dllgen_w, &arg1);
@@ -1600,6 +2681,37 @@ mod __dllgen {
                 )?;
             Ok(__dllgen_ret)
         }
+        /// Calls `sqlite3_column_decltype16`.
+        pub fn sqlite3_column_decltype16(
+            &self,
+            arg0: Stmt,
+            arg1: i32,
+        ) -> ::core::result::Result<
+            ::core::option::Option<::std::string::String>,
+            Error,
+        > {
+            let (__dllgen_ret,) = self
+                .client
+                .call(
+                    39,
+                    |__dllgen_w| {
+                        ::dllgen_runtime::marshal::handle::encode(__dllgen_w, &arg0);
+                        ::dllgen_runtime::marshal::value::encode(__dllgen_w, &arg1);
+                    },
+                    |mut __dllgen_r| {
+                        let __dllgen_ret: ::core::option::Option<
+                            ::std::string::String,
+                        > = ::dllgen_runtime::marshal::ret_string::decode::<
+                            ::dllgen_runtime::marshal::Utf16,
+                            _,
+                        >(&mut __dllgen_r)?;
+                        __dllgen_r.finish()?;
+                        Ok((__dllgen_ret,))
+                    },
+                    &mut ::dllgen_runtime::marshal::callback::none,
+                )?;
+            Ok(__dllgen_ret)
+        }
         /// Calls `sqlite3_column_double`.
         pub fn sqlite3_column_double(
             &self,
@@ -1609,7 +2721,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    19,
+                    40,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::handle::encode(__dllgen_w, &arg0);
                         ::dllgen_runtime::marshal::value::encode(__dllgen_w, &iCol);
@@ -1634,7 +2746,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    20,
+                    41,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::handle::encode(__dllgen_w, &arg0);
                         ::dllgen_runtime::marshal::value::encode(__dllgen_w, &iCol);
@@ -1659,7 +2771,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    21,
+                    42,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::handle::encode(__dllgen_w, &arg0);
                         ::dllgen_runtime::marshal::value::encode(__dllgen_w, &iCol);
@@ -1711,7 +2823,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    22,
+                    43,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::handle::encode(__dllgen_w, &arg0);
                         ::dllgen_runtime::marshal::value::encode(__dllgen_w, &N);
@@ -1742,10 +2854,134 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    23,
+                    44,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::handle::encode(__dllgen_w, &arg0);
                         ::dllgen_runtime::marshal::value::encode(__dllgen_w, &N);
+                    },
+                    |mut __dllgen_r| {
+                        let __dllgen_ret: ::core::option::Option<
+                            ::std::string::String,
+                        > = ::dllgen_runtime::marshal::ret_string::decode::<
+                            ::dllgen_runtime::marshal::Utf16,
+                            _,
+                        >(&mut __dllgen_r)?;
+                        __dllgen_r.finish()?;
+                        Ok((__dllgen_ret,))
+                    },
+                    &mut ::dllgen_runtime::marshal::callback::none,
+                )?;
+            Ok(__dllgen_ret)
+        }
+        /// Calls `sqlite3_column_origin_name`.
+        pub fn sqlite3_column_origin_name(
+            &self,
+            arg0: Stmt,
+            arg1: i32,
+        ) -> ::core::result::Result<
+            ::core::option::Option<::std::string::String>,
+            Error,
+        > {
+            let (__dllgen_ret,) = self
+                .client
+                .call(
+                    45,
+                    |__dllgen_w| {
+                        ::dllgen_runtime::marshal::handle::encode(__dllgen_w, &arg0);
+                        ::dllgen_runtime::marshal::value::encode(__dllgen_w, &arg1);
+                    },
+                    |mut __dllgen_r| {
+                        let __dllgen_ret: ::core::option::Option<
+                            ::std::string::String,
+                        > = ::dllgen_runtime::marshal::ret_string::decode::<
+                            ::dllgen_runtime::marshal::Utf8,
+                            _,
+                        >(&mut __dllgen_r)?;
+                        __dllgen_r.finish()?;
+                        Ok((__dllgen_ret,))
+                    },
+                    &mut ::dllgen_runtime::marshal::callback::none,
+                )?;
+            Ok(__dllgen_ret)
+        }
+        /// Calls `sqlite3_column_origin_name16`.
+        pub fn sqlite3_column_origin_name16(
+            &self,
+            arg0: Stmt,
+            arg1: i32,
+        ) -> ::core::result::Result<
+            ::core::option::Option<::std::string::String>,
+            Error,
+        > {
+            let (__dllgen_ret,) = self
+                .client
+                .call(
+                    46,
+                    |__dllgen_w| {
+                        ::dllgen_runtime::marshal::handle::encode(__dllgen_w, &arg0);
+                        ::dllgen_runtime::marshal::value::encode(__dllgen_w, &arg1);
+                    },
+                    |mut __dllgen_r| {
+                        let __dllgen_ret: ::core::option::Option<
+                            ::std::string::String,
+                        > = ::dllgen_runtime::marshal::ret_string::decode::<
+                            ::dllgen_runtime::marshal::Utf16,
+                            _,
+                        >(&mut __dllgen_r)?;
+                        __dllgen_r.finish()?;
+                        Ok((__dllgen_ret,))
+                    },
+                    &mut ::dllgen_runtime::marshal::callback::none,
+                )?;
+            Ok(__dllgen_ret)
+        }
+        /// Calls `sqlite3_column_table_name`.
+        pub fn sqlite3_column_table_name(
+            &self,
+            arg0: Stmt,
+            arg1: i32,
+        ) -> ::core::result::Result<
+            ::core::option::Option<::std::string::String>,
+            Error,
+        > {
+            let (__dllgen_ret,) = self
+                .client
+                .call(
+                    47,
+                    |__dllgen_w| {
+                        ::dllgen_runtime::marshal::handle::encode(__dllgen_w, &arg0);
+                        ::dllgen_runtime::marshal::value::encode(__dllgen_w, &arg1);
+                    },
+                    |mut __dllgen_r| {
+                        let __dllgen_ret: ::core::option::Option<
+                            ::std::string::String,
+                        > = ::dllgen_runtime::marshal::ret_string::decode::<
+                            ::dllgen_runtime::marshal::Utf8,
+                            _,
+                        >(&mut __dllgen_r)?;
+                        __dllgen_r.finish()?;
+                        Ok((__dllgen_ret,))
+                    },
+                    &mut ::dllgen_runtime::marshal::callback::none,
+                )?;
+            Ok(__dllgen_ret)
+        }
+        /// Calls `sqlite3_column_table_name16`.
+        pub fn sqlite3_column_table_name16(
+            &self,
+            arg0: Stmt,
+            arg1: i32,
+        ) -> ::core::result::Result<
+            ::core::option::Option<::std::string::String>,
+            Error,
+        > {
+            let (__dllgen_ret,) = self
+                .client
+                .call(
+                    48,
+                    |__dllgen_w| {
+                        ::dllgen_runtime::marshal::handle::encode(__dllgen_w, &arg0);
+                        ::dllgen_runtime::marshal::value::encode(__dllgen_w, &arg1);
                     },
                     |mut __dllgen_r| {
                         let __dllgen_ret: ::core::option::Option<
@@ -1773,7 +3009,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    24,
+                    49,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::handle::encode(__dllgen_w, &arg0);
                         ::dllgen_runtime::marshal::value::encode(__dllgen_w, &iCol);
@@ -1804,7 +3040,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    25,
+                    50,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::handle::encode(__dllgen_w, &arg0);
                         ::dllgen_runtime::marshal::value::encode(__dllgen_w, &iCol);
@@ -1832,10 +3068,89 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    26,
+                    51,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::handle::encode(__dllgen_w, &arg0);
                         ::dllgen_runtime::marshal::value::encode(__dllgen_w, &iCol);
+                    },
+                    |mut __dllgen_r| {
+                        let __dllgen_ret: i32 = ::dllgen_runtime::marshal::value::decode(
+                            &mut __dllgen_r,
+                        )?;
+                        __dllgen_r.finish()?;
+                        Ok((__dllgen_ret,))
+                    },
+                    &mut ::dllgen_runtime::marshal::callback::none,
+                )?;
+            Ok(__dllgen_ret)
+        }
+        /// Calls `sqlite3_column_value`.
+        pub fn sqlite3_column_value(
+            &self,
+            arg0: Stmt,
+            iCol: i32,
+        ) -> ::core::result::Result<Value, Error> {
+            let (__dllgen_ret,) = self
+                .client
+                .call(
+                    52,
+                    |__dllgen_w| {
+                        ::dllgen_runtime::marshal::handle::encode(__dllgen_w, &arg0);
+                        ::dllgen_runtime::marshal::value::encode(__dllgen_w, &iCol);
+                    },
+                    |mut __dllgen_r| {
+                        let __dllgen_ret: Value = ::dllgen_runtime::marshal::handle::decode(
+                            &mut __dllgen_r,
+                        )?;
+                        __dllgen_r.finish()?;
+                        Ok((__dllgen_ret,))
+                    },
+                    &mut ::dllgen_runtime::marshal::callback::none,
+                )?;
+            Ok(__dllgen_ret)
+        }
+        /// Calls `sqlite3_compileoption_get`.
+        pub fn sqlite3_compileoption_get(
+            &self,
+            N: i32,
+        ) -> ::core::result::Result<
+            ::core::option::Option<::std::string::String>,
+            Error,
+        > {
+            let (__dllgen_ret,) = self
+                .client
+                .call(
+                    53,
+                    |__dllgen_w| {
+                        ::dllgen_runtime::marshal::value::encode(__dllgen_w, &N);
+                    },
+                    |mut __dllgen_r| {
+                        let __dllgen_ret: ::core::option::Option<
+                            ::std::string::String,
+                        > = ::dllgen_runtime::marshal::ret_string::decode::<
+                            ::dllgen_runtime::marshal::Utf8,
+                            _,
+                        >(&mut __dllgen_r)?;
+                        __dllgen_r.finish()?;
+                        Ok((__dllgen_ret,))
+                    },
+                    &mut ::dllgen_runtime::marshal::callback::none,
+                )?;
+            Ok(__dllgen_ret)
+        }
+        /// Calls `sqlite3_compileoption_used`.
+        pub fn sqlite3_compileoption_used(
+            &self,
+            zOptName: &str,
+        ) -> ::core::result::Result<i32, Error> {
+            let (__dllgen_ret,) = self
+                .client
+                .call(
+                    54,
+                    |__dllgen_w| {
+                        ::dllgen_runtime::marshal::in_string::encode::<
+                            ::dllgen_runtime::marshal::Utf8,
+                        >(__dllgen_w, zOptName, false);
                     },
                     |mut __dllgen_r| {
                         let __dllgen_ret: i32 = ::dllgen_runtime::marshal::value::decode(
@@ -1883,7 +3198,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    27,
+                    55,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::in_string::encode::<
                             ::dllgen_runtime::marshal::Utf8,
@@ -1891,6 +3206,214 @@ mod __dllgen {
                     },
                     |mut __dllgen_r| {
                         let __dllgen_ret: i32 = ::dllgen_runtime::marshal::value::decode(
+                            &mut __dllgen_r,
+                        )?;
+                        __dllgen_r.finish()?;
+                        Ok((__dllgen_ret,))
+                    },
+                    &mut ::dllgen_runtime::marshal::callback::none,
+                )?;
+            Ok(__dllgen_ret)
+        }
+        /// Calls `sqlite3_complete16`.
+        pub fn sqlite3_complete16(
+            &self,
+            sql: &str,
+        ) -> ::core::result::Result<i32, Error> {
+            let (__dllgen_ret,) = self
+                .client
+                .call(
+                    56,
+                    |__dllgen_w| {
+                        ::dllgen_runtime::marshal::in_string::encode::<
+                            ::dllgen_runtime::marshal::Utf16,
+                        >(__dllgen_w, sql, false);
+                    },
+                    |mut __dllgen_r| {
+                        let __dllgen_ret: i32 = ::dllgen_runtime::marshal::value::decode(
+                            &mut __dllgen_r,
+                        )?;
+                        __dllgen_r.finish()?;
+                        Ok((__dllgen_ret,))
+                    },
+                    &mut ::dllgen_runtime::marshal::callback::none,
+                )?;
+            Ok(__dllgen_ret)
+        }
+        /// `sqlite3_config` called as the spec declares it: `int sqlite3_config_int(int op, int value)`.
+        ///
+        /// * CAPI3REF: Configuring The SQLite Library
+        /// *
+        /// * The sqlite3_config() interface is used to make global configuration
+        /// * changes to SQLite in order to tune SQLite to the specific needs of
+        /// * the application.  The default configuration is recommended for most
+        /// * applications and so this routine is usually not necessary.  It is
+        /// * provided to support rare applications with unusual needs.
+        /// *
+        /// * <b>The sqlite3_config() interface is not threadsafe. The application
+        /// * must ensure that no other SQLite interfaces are invoked by other
+        /// * threads while sqlite3_config() is running.</b>
+        /// *
+        /// * The sqlite3_config() interface
+        /// * may only be invoked prior to library initialization using
+        /// * [sqlite3_initialize()] or after shutdown by [sqlite3_shutdown()].
+        /// * ^If sqlite3_config() is called after [sqlite3_initialize()] and before
+        /// * [sqlite3_shutdown()] then it will return SQLITE_MISUSE.
+        /// * Note, however, that ^sqlite3_config() can be called as part of the
+        /// * implementation of an application-defined [sqlite3_os_init()].
+        /// *
+        /// * The first argument to sqlite3_config() is an integer
+        /// * [configuration option] that determines
+        /// * what property of SQLite is to be configured.  Subsequent arguments
+        /// * vary depending on the [configuration option]
+        /// * in the first argument.
+        /// *
+        /// * ^When a configuration option is set, sqlite3_config() returns [SQLITE_OK].
+        /// * ^If the option is unknown or SQLite is unable to set the option
+        /// * then this routine returns a non-zero [error code].
+        pub fn sqlite3_config_int(
+            &self,
+            op: i32,
+            value: i32,
+        ) -> ::core::result::Result<i32, Error> {
+            let (__dllgen_ret,) = self
+                .client
+                .call(
+                    57,
+                    |__dllgen_w| {
+                        ::dllgen_runtime::marshal::value::encode(__dllgen_w, &op);
+                        ::dllgen_runtime::marshal::value::encode(__dllgen_w, &value);
+                    },
+                    |mut __dllgen_r| {
+                        let __dllgen_ret: i32 = ::dllgen_runtime::marshal::value::decode(
+                            &mut __dllgen_r,
+                        )?;
+                        __dllgen_r.finish()?;
+                        Ok((__dllgen_ret,))
+                    },
+                    &mut ::dllgen_runtime::marshal::callback::none,
+                )?;
+            Ok(__dllgen_ret)
+        }
+        /// `sqlite3_config` called as the spec declares it: `int sqlite3_config_threading(int op)`.
+        ///
+        /// * CAPI3REF: Configuring The SQLite Library
+        /// *
+        /// * The sqlite3_config() interface is used to make global configuration
+        /// * changes to SQLite in order to tune SQLite to the specific needs of
+        /// * the application.  The default configuration is recommended for most
+        /// * applications and so this routine is usually not necessary.  It is
+        /// * provided to support rare applications with unusual needs.
+        /// *
+        /// * <b>The sqlite3_config() interface is not threadsafe. The application
+        /// * must ensure that no other SQLite interfaces are invoked by other
+        /// * threads while sqlite3_config() is running.</b>
+        /// *
+        /// * The sqlite3_config() interface
+        /// * may only be invoked prior to library initialization using
+        /// * [sqlite3_initialize()] or after shutdown by [sqlite3_shutdown()].
+        /// * ^If sqlite3_config() is called after [sqlite3_initialize()] and before
+        /// * [sqlite3_shutdown()] then it will return SQLITE_MISUSE.
+        /// * Note, however, that ^sqlite3_config() can be called as part of the
+        /// * implementation of an application-defined [sqlite3_os_init()].
+        /// *
+        /// * The first argument to sqlite3_config() is an integer
+        /// * [configuration option] that determines
+        /// * what property of SQLite is to be configured.  Subsequent arguments
+        /// * vary depending on the [configuration option]
+        /// * in the first argument.
+        /// *
+        /// * ^When a configuration option is set, sqlite3_config() returns [SQLITE_OK].
+        /// * ^If the option is unknown or SQLite is unable to set the option
+        /// * then this routine returns a non-zero [error code].
+        pub fn sqlite3_config_threading(
+            &self,
+            op: i32,
+        ) -> ::core::result::Result<i32, Error> {
+            let (__dllgen_ret,) = self
+                .client
+                .call(
+                    58,
+                    |__dllgen_w| {
+                        ::dllgen_runtime::marshal::value::encode(__dllgen_w, &op);
+                    },
+                    |mut __dllgen_r| {
+                        let __dllgen_ret: i32 = ::dllgen_runtime::marshal::value::decode(
+                            &mut __dllgen_r,
+                        )?;
+                        __dllgen_r.finish()?;
+                        Ok((__dllgen_ret,))
+                    },
+                    &mut ::dllgen_runtime::marshal::callback::none,
+                )?;
+            Ok(__dllgen_ret)
+        }
+        /// * CAPI3REF: Create and Destroy VFS Filenames
+        /// *
+        /// * These interfces are provided for use by [VFS shim] implementations and
+        /// * are not useful outside of that context.
+        /// *
+        /// * The sqlite3_create_filename(D,J,W,N,P) allocates memory to hold a version of
+        /// * database filename D with corresponding journal file J and WAL file W and
+        /// * with N URI parameters key/values pairs in the array P.  The result from
+        /// * sqlite3_create_filename(D,J,W,N,P) is a pointer to a database filename that
+        /// * is safe to pass to routines like:
+        /// * <ul>
+        /// * <li> [sqlite3_uri_parameter()],
+        /// * <li> [sqlite3_uri_boolean()],
+        /// * <li> [sqlite3_uri_int64()],
+        /// * <li> [sqlite3_uri_key()],
+        /// * <li> [sqlite3_filename_database()],
+        /// * <li> [sqlite3_filename_journal()], or
+        /// * <li> [sqlite3_filename_wal()].
+        /// * </ul>
+        /// * If a memory allocation error occurs, sqlite3_create_filename() might
+        /// * return a NULL pointer.  The memory obtained from sqlite3_create_filename(X)
+        /// * must be released by a corresponding call to sqlite3_free_filename(Y).
+        /// *
+        /// * The P parameter in sqlite3_create_filename(D,J,W,N,P) should be an array
+        /// * of 2*N pointers to strings.  Each pair of pointers in this array corresponds
+        /// * to a key and value for a query parameter.  The P parameter may be a NULL
+        /// * pointer if N is zero.  None of the 2*N pointers in the P array may be
+        /// * NULL pointers and key pointers should not be empty strings.
+        /// * None of the D, J, or W parameters to sqlite3_create_filename(D,J,W,N,P) may
+        /// * be NULL pointers, though they can be empty strings.
+        /// *
+        /// * The sqlite3_free_filename(Y) routine releases a memory allocation
+        /// * previously obtained from sqlite3_create_filename().  Invoking
+        /// * sqlite3_free_filename(Y) where Y is a NULL pointer is a harmless no-op.
+        /// *
+        /// * If the Y parameter to sqlite3_free_filename(Y) is anything other
+        /// * than a NULL pointer or a pointer previously acquired from
+        /// * sqlite3_create_filename(), then bad things such as heap
+        /// * corruption or segfaults may occur. The value Y should not be
+        /// * used again after sqlite3_free_filename(Y) has been called.  This means
+        /// * that if the [sqlite3_vfs.xOpen()] method of a VFS has been called using Y,
+        /// * then the corresponding [sqlite3_module.xClose() method should also be
+        /// * invoked prior to calling sqlite3_free_filename(Y).
+        pub fn sqlite3_create_filename(
+            &self,
+            zDatabase: &str,
+            zJournal: &str,
+            zWal: &str,
+        ) -> ::core::result::Result<Filename, Error> {
+            let (__dllgen_ret,) = self
+                .client
+                .call(
+                    59,
+                    |__dllgen_w| {
+                        ::dllgen_runtime::marshal::in_string::encode::<
+                            ::dllgen_runtime::marshal::Utf8,
+                        >(__dllgen_w, zDatabase, false);
+                        ::dllgen_runtime::marshal::in_string::encode::<
+                            ::dllgen_runtime::marshal::Utf8,
+                        >(__dllgen_w, zJournal, false);
+                        ::dllgen_runtime::marshal::in_string::encode::<
+                            ::dllgen_runtime::marshal::Utf8,
+                        >(__dllgen_w, zWal, false);
+                    },
+                    |mut __dllgen_r| {
+                        let __dllgen_ret: Filename = ::dllgen_runtime::marshal::handle::decode(
                             &mut __dllgen_r,
                         )?;
                         __dllgen_r.finish()?;
@@ -1924,7 +3447,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    28,
+                    60,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::handle::encode(__dllgen_w, &pStmt);
                     },
@@ -1932,6 +3455,309 @@ mod __dllgen {
                         let __dllgen_ret: i32 = ::dllgen_runtime::marshal::value::decode(
                             &mut __dllgen_r,
                         )?;
+                        __dllgen_r.finish()?;
+                        Ok((__dllgen_ret,))
+                    },
+                    &mut ::dllgen_runtime::marshal::callback::none,
+                )?;
+            Ok(__dllgen_ret)
+        }
+        /// * CAPI3REF: Flush caches to disk mid-transaction
+        /// * METHOD: sqlite3
+        /// *
+        /// * ^If a write-transaction is open on [database connection] D when the
+        /// * [sqlite3_db_cacheflush(D)] interface invoked, any dirty
+        /// * pages in the pager-cache that are not currently in use are written out
+        /// * to disk. A dirty page may be in use if a database cursor created by an
+        /// * active SQL statement is reading from it, or if it is page 1 of a database
+        /// * file (page 1 is always "in use").  ^The [sqlite3_db_cacheflush(D)]
+        /// * interface flushes caches for all schemas - "main", "temp", and
+        /// * any [attached] databases.
+        /// *
+        /// * ^If this function needs to obtain extra database locks before dirty pages
+        /// * can be flushed to disk, it does so. ^If those locks cannot be obtained
+        /// * immediately and there is a busy-handler callback configured, it is invoked
+        /// * in the usual manner. ^If the required lock still cannot be obtained, then
+        /// * the database is skipped and an attempt made to flush any dirty pages
+        /// * belonging to the next (if any) database. ^If any databases are skipped
+        /// * because locks cannot be obtained, but no other error occurs, this
+        /// * function returns SQLITE_BUSY.
+        /// *
+        /// * ^If any other error occurs while flushing dirty pages to disk (for
+        /// * example an IO error or out-of-memory condition), then processing is
+        /// * abandoned and an SQLite [error code] is returned to the caller immediately.
+        /// *
+        /// * ^Otherwise, if no error occurs, [sqlite3_db_cacheflush()] returns SQLITE_OK.
+        /// *
+        /// * ^This function does not set the database handle error code or message
+        /// * returned by the [sqlite3_errcode()] and [sqlite3_errmsg()] functions.
+        pub fn sqlite3_db_cacheflush(
+            &self,
+            arg0: Db,
+        ) -> ::core::result::Result<i32, Error> {
+            let (__dllgen_ret,) = self
+                .client
+                .call(
+                    61,
+                    |__dllgen_w| {
+                        ::dllgen_runtime::marshal::handle::encode(__dllgen_w, &arg0);
+                    },
+                    |mut __dllgen_r| {
+                        let __dllgen_ret: i32 = ::dllgen_runtime::marshal::value::decode(
+                            &mut __dllgen_r,
+                        )?;
+                        __dllgen_r.finish()?;
+                        Ok((__dllgen_ret,))
+                    },
+                    &mut ::dllgen_runtime::marshal::callback::none,
+                )?;
+            Ok(__dllgen_ret)
+        }
+        /// `sqlite3_db_config` called as the spec declares it: `int sqlite3_db_config_flag(sqlite3 *db, int op, int onoff, int *pResult)`.
+        ///
+        /// * CAPI3REF: Configure database connections
+        /// * METHOD: sqlite3
+        /// *
+        /// * The sqlite3_db_config() interface is used to make configuration
+        /// * changes to a [database connection].  The interface is similar to
+        /// * [sqlite3_config()] except that the changes apply to a single
+        /// * [database connection] (specified in the first argument).
+        /// *
+        /// * The second argument to sqlite3_db_config(D,V,...)  is the
+        /// * [SQLITE_DBCONFIG_LOOKASIDE | configuration verb] - an integer code
+        /// * that indicates what aspect of the [database connection] is being configured.
+        /// * Subsequent arguments vary depending on the configuration verb.
+        /// *
+        /// * ^Calls to sqlite3_db_config() return SQLITE_OK if and only if
+        /// * the call is considered successful.
+        pub fn sqlite3_db_config_flag(
+            &self,
+            db: Db,
+            op: i32,
+            onoff: i32,
+        ) -> ::core::result::Result<(i32, i32), Error> {
+            let (__dllgen_ret, __dllgen_a_pResult) = self
+                .client
+                .call(
+                    62,
+                    |__dllgen_w| {
+                        ::dllgen_runtime::marshal::handle::encode(__dllgen_w, &db);
+                        ::dllgen_runtime::marshal::value::encode(__dllgen_w, &op);
+                        ::dllgen_runtime::marshal::value::encode(__dllgen_w, &onoff);
+                    },
+                    |mut __dllgen_r| {
+                        let __dllgen_ret: i32 = ::dllgen_runtime::marshal::value::decode(
+                            &mut __dllgen_r,
+                        )?;
+                        let __dllgen_a_pResult: i32 = ::dllgen_runtime::marshal::out_value::decode(
+                            &mut __dllgen_r,
+                        )?;
+                        __dllgen_r.finish()?;
+                        Ok((__dllgen_ret, __dllgen_a_pResult))
+                    },
+                    &mut ::dllgen_runtime::marshal::callback::none,
+                )?;
+            Ok((__dllgen_ret, __dllgen_a_pResult))
+        }
+        /// `sqlite3_db_config` called as the spec declares it: `int sqlite3_db_config_lookaside(sqlite3 *db, int op, void *pBuf, int sz, int cnt)`.
+        ///
+        /// * CAPI3REF: Configure database connections
+        /// * METHOD: sqlite3
+        /// *
+        /// * The sqlite3_db_config() interface is used to make configuration
+        /// * changes to a [database connection].  The interface is similar to
+        /// * [sqlite3_config()] except that the changes apply to a single
+        /// * [database connection] (specified in the first argument).
+        /// *
+        /// * The second argument to sqlite3_db_config(D,V,...)  is the
+        /// * [SQLITE_DBCONFIG_LOOKASIDE | configuration verb] - an integer code
+        /// * that indicates what aspect of the [database connection] is being configured.
+        /// * Subsequent arguments vary depending on the configuration verb.
+        /// *
+        /// * ^Calls to sqlite3_db_config() return SQLITE_OK if and only if
+        /// * the call is considered successful.
+        pub fn sqlite3_db_config_lookaside(
+            &self,
+            db: Db,
+            sz: i32,
+            cnt: i32,
+        ) -> ::core::result::Result<i32, Error> {
+            let (__dllgen_ret,) = self
+                .client
+                .call(
+                    63,
+                    |__dllgen_w| {
+                        ::dllgen_runtime::marshal::handle::encode(__dllgen_w, &db);
+                        ::dllgen_runtime::marshal::value::encode(__dllgen_w, &sz);
+                        ::dllgen_runtime::marshal::value::encode(__dllgen_w, &cnt);
+                    },
+                    |mut __dllgen_r| {
+                        let __dllgen_ret: i32 = ::dllgen_runtime::marshal::value::decode(
+                            &mut __dllgen_r,
+                        )?;
+                        __dllgen_r.finish()?;
+                        Ok((__dllgen_ret,))
+                    },
+                    &mut ::dllgen_runtime::marshal::callback::none,
+                )?;
+            Ok(__dllgen_ret)
+        }
+        /// * CAPI3REF: Return The Filename For A Database Connection
+        /// * METHOD: sqlite3
+        /// *
+        /// * ^The sqlite3_db_filename(D,N) interface returns a pointer to the filename
+        /// * associated with database N of connection D.
+        /// * ^If there is no attached database N on the database
+        /// * connection D, or if database N is a temporary or in-memory database, then
+        /// * this function will return either a NULL pointer or an empty string.
+        /// *
+        /// * ^The string value returned by this routine is owned and managed by
+        /// * the database connection.  ^The value will be valid until the database N
+        /// * is [DETACH]-ed or until the database connection closes.
+        /// *
+        /// * ^The filename returned by this function is the output of the
+        /// * xFullPathname method of the [VFS].  ^In other words, the filename
+        /// * will be an absolute pathname, even if the filename used
+        /// * to open the database originally was a URI or relative pathname.
+        /// *
+        /// * If the filename pointer returned by this routine is not NULL, then it
+        /// * can be used as the filename input parameter to these routines:
+        /// * <ul>
+        /// * <li> [sqlite3_uri_parameter()]
+        /// * <li> [sqlite3_uri_boolean()]
+        /// * <li> [sqlite3_uri_int64()]
+        /// * <li> [sqlite3_filename_database()]
+        /// * <li> [sqlite3_filename_journal()]
+        /// * <li> [sqlite3_filename_wal()]
+        /// * </ul>
+        pub fn sqlite3_db_filename(
+            &self,
+            db: Db,
+            zDbName: &str,
+        ) -> ::core::result::Result<Filename, Error> {
+            let (__dllgen_ret,) = self
+                .client
+                .call(
+                    64,
+                    |__dllgen_w| {
+                        ::dllgen_runtime::marshal::handle::encode(__dllgen_w, &db);
+                        ::dllgen_runtime::marshal::in_string::encode::<
+                            ::dllgen_runtime::marshal::Utf8,
+                        >(__dllgen_w, zDbName, false);
+                    },
+                    |mut __dllgen_r| {
+                        let __dllgen_ret: Filename = ::dllgen_runtime::marshal::handle::decode(
+                            &mut __dllgen_r,
+                        )?;
+                        __dllgen_r.finish()?;
+                        Ok((__dllgen_ret,))
+                    },
+                    &mut ::dllgen_runtime::marshal::callback::none,
+                )?;
+            Ok(__dllgen_ret)
+        }
+        /// * CAPI3REF: Find The Database Handle Of A Prepared Statement
+        /// * METHOD: sqlite3_stmt
+        /// *
+        /// * ^The sqlite3_db_handle interface returns the [database connection] handle
+        /// * to which a [prepared statement] belongs.  ^The [database connection]
+        /// * returned by sqlite3_db_handle is the same [database connection]
+        /// * that was the first argument
+        /// * to the [sqlite3_prepare_v2()] call (or its variants) that was used to
+        /// * create the statement in the first place.
+        pub fn sqlite3_db_handle(
+            &self,
+            arg0: Stmt,
+        ) -> ::core::result::Result<Db, Error> {
+            let (__dllgen_ret,) = self
+                .client
+                .call(
+                    65,
+                    |__dllgen_w| {
+                        ::dllgen_runtime::marshal::handle::encode(__dllgen_w, &arg0);
+                    },
+                    |mut __dllgen_r| {
+                        let __dllgen_ret: Db = ::dllgen_runtime::marshal::handle::decode(
+                            &mut __dllgen_r,
+                        )?;
+                        __dllgen_r.finish()?;
+                        Ok((__dllgen_ret,))
+                    },
+                    &mut ::dllgen_runtime::marshal::callback::none,
+                )?;
+            Ok(__dllgen_ret)
+        }
+        /// * CAPI3REF: Retrieve the mutex for a database connection
+        /// * METHOD: sqlite3
+        /// *
+        /// * ^This interface returns a pointer the [sqlite3_mutex] object that
+        /// * serializes access to the [database connection] given in the argument
+        /// * when the [threading mode] is Serialized.
+        /// * ^If the [threading mode] is Single-thread or Multi-thread then this
+        /// * routine returns a NULL pointer.
+        pub fn sqlite3_db_mutex(
+            &self,
+            arg0: Db,
+        ) -> ::core::result::Result<Mutex, Error> {
+            let (__dllgen_ret,) = self
+                .client
+                .call(
+                    66,
+                    |__dllgen_w| {
+                        ::dllgen_runtime::marshal::handle::encode(__dllgen_w, &arg0);
+                    },
+                    |mut __dllgen_r| {
+                        let __dllgen_ret: Mutex = ::dllgen_runtime::marshal::handle::decode(
+                            &mut __dllgen_r,
+                        )?;
+                        __dllgen_r.finish()?;
+                        Ok((__dllgen_ret,))
+                    },
+                    &mut ::dllgen_runtime::marshal::callback::none,
+                )?;
+            Ok(__dllgen_ret)
+        }
+        /// * CAPI3REF: Return The Schema Name For A Database Connection
+        /// * METHOD: sqlite3
+        /// *
+        /// * ^The sqlite3_db_name(D,N) interface returns a pointer to the schema name
+        /// * for the N-th database on database connection D, or a NULL pointer of N is
+        /// * out of range.  An N value of 0 means the main database file.  An N of 1 is
+        /// * the "temp" schema.  Larger values of N correspond to various ATTACH-ed
+        /// * databases.
+        /// *
+        /// * Space to hold the string that is returned by sqlite3_db_name() is managed
+        /// * by SQLite itself.  The string might be deallocated by any operation that
+        /// * changes the schema, including [ATTACH] or [DETACH] or calls to
+        /// * [sqlite3_serialize()] or [sqlite3_deserialize()], even operations that
+        /// * occur on a different thread.  Applications that need to
+        /// * remember the string long-term should make their own copy.  Applications that
+        /// * are accessing the same database connection simultaneously on multiple
+        /// * threads should mutex-protect calls to this API and should make their own
+        /// * private copy of the result prior to releasing the mutex.
+        pub fn sqlite3_db_name(
+            &self,
+            db: Db,
+            N: i32,
+        ) -> ::core::result::Result<
+            ::core::option::Option<::std::string::String>,
+            Error,
+        > {
+            let (__dllgen_ret,) = self
+                .client
+                .call(
+                    67,
+                    |__dllgen_w| {
+                        ::dllgen_runtime::marshal::handle::encode(__dllgen_w, &db);
+                        ::dllgen_runtime::marshal::value::encode(__dllgen_w, &N);
+                    },
+                    |mut __dllgen_r| {
+                        let __dllgen_ret: ::core::option::Option<
+                            ::std::string::String,
+                        > = ::dllgen_runtime::marshal::ret_string::decode::<
+                            ::dllgen_runtime::marshal::Utf8,
+                            _,
+                        >(&mut __dllgen_r)?;
                         __dllgen_r.finish()?;
                         Ok((__dllgen_ret,))
                     },
@@ -1953,12 +3779,240 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    29,
+                    68,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::handle::encode(__dllgen_w, &db);
                         ::dllgen_runtime::marshal::in_string::encode::<
                             ::dllgen_runtime::marshal::Utf8,
                         >(__dllgen_w, zDbName, false);
+                    },
+                    |mut __dllgen_r| {
+                        let __dllgen_ret: i32 = ::dllgen_runtime::marshal::value::decode(
+                            &mut __dllgen_r,
+                        )?;
+                        __dllgen_r.finish()?;
+                        Ok((__dllgen_ret,))
+                    },
+                    &mut ::dllgen_runtime::marshal::callback::none,
+                )?;
+            Ok(__dllgen_ret)
+        }
+        /// * CAPI3REF: Free Memory Used By A Database Connection
+        /// * METHOD: sqlite3
+        /// *
+        /// * ^The sqlite3_db_release_memory(D) interface attempts to free as much heap
+        /// * memory as possible from database connection D. Unlike the
+        /// * [sqlite3_release_memory()] interface, this interface is in effect even
+        /// * when the [SQLITE_ENABLE_MEMORY_MANAGEMENT] compile-time option is
+        /// * omitted.
+        /// *
+        /// * See also: [sqlite3_release_memory()]
+        pub fn sqlite3_db_release_memory(
+            &self,
+            arg0: Db,
+        ) -> ::core::result::Result<i32, Error> {
+            let (__dllgen_ret,) = self
+                .client
+                .call(
+                    69,
+                    |__dllgen_w| {
+                        ::dllgen_runtime::marshal::handle::encode(__dllgen_w, &arg0);
+                    },
+                    |mut __dllgen_r| {
+                        let __dllgen_ret: i32 = ::dllgen_runtime::marshal::value::decode(
+                            &mut __dllgen_r,
+                        )?;
+                        __dllgen_r.finish()?;
+                        Ok((__dllgen_ret,))
+                    },
+                    &mut ::dllgen_runtime::marshal::callback::none,
+                )?;
+            Ok(__dllgen_ret)
+        }
+        /// * CAPI3REF: Database Connection Status
+        /// * METHOD: sqlite3
+        /// *
+        /// * ^This interface is used to retrieve runtime status information
+        /// * about a single [database connection].  ^The first argument is the
+        /// * database connection object to be interrogated.  ^The second argument
+        /// * is an integer constant, taken from the set of
+        /// * [SQLITE_DBSTATUS options], that
+        /// * determines the parameter to interrogate.  The set of
+        /// * [SQLITE_DBSTATUS options] is likely
+        /// * to grow in future releases of SQLite.
+        /// *
+        /// * ^The current value of the requested parameter is written into *pCur
+        /// * and the highest instantaneous value is written into *pHiwtr.  ^If
+        /// * the resetFlg is true, then the highest instantaneous value is
+        /// * reset back down to the current value.
+        /// *
+        /// * ^The sqlite3_db_status() routine returns SQLITE_OK on success and a
+        /// * non-zero [error code] on failure.
+        /// *
+        /// * See also: [sqlite3_status()] and [sqlite3_stmt_status()].
+        pub fn sqlite3_db_status(
+            &self,
+            arg0: Db,
+            op: i32,
+            resetFlg: i32,
+        ) -> ::core::result::Result<(i32, i32, i32), Error> {
+            let (__dllgen_ret, __dllgen_a_pCur, __dllgen_a_pHiwtr) = self
+                .client
+                .call(
+                    70,
+                    |__dllgen_w| {
+                        ::dllgen_runtime::marshal::handle::encode(__dllgen_w, &arg0);
+                        ::dllgen_runtime::marshal::value::encode(__dllgen_w, &op);
+                        ::dllgen_runtime::marshal::value::encode(__dllgen_w, &resetFlg);
+                    },
+                    |mut __dllgen_r| {
+                        let __dllgen_ret: i32 = ::dllgen_runtime::marshal::value::decode(
+                            &mut __dllgen_r,
+                        )?;
+                        let __dllgen_a_pCur: i32 = ::dllgen_runtime::marshal::out_value::decode(
+                            &mut __dllgen_r,
+                        )?;
+                        let __dllgen_a_pHiwtr: i32 = ::dllgen_runtime::marshal::out_value::decode(
+                            &mut __dllgen_r,
+                        )?;
+                        __dllgen_r.finish()?;
+                        Ok((__dllgen_ret, __dllgen_a_pCur, __dllgen_a_pHiwtr))
+                    },
+                    &mut ::dllgen_runtime::marshal::callback::none,
+                )?;
+            Ok((__dllgen_ret, __dllgen_a_pCur, __dllgen_a_pHiwtr))
+        }
+        /// * CAPI3REF: Remove Unnecessary Virtual Table Implementations
+        /// * METHOD: sqlite3
+        /// *
+        /// * ^The sqlite3_drop_modules(D,L) interface removes all virtual
+        /// * table modules from database connection D except those named on list L.
+        /// * The L parameter must be either NULL or a pointer to an array of pointers
+        /// * to strings where the array is terminated by a single NULL pointer.
+        /// * ^If the L parameter is NULL, then all virtual table modules are removed.
+        /// *
+        /// * See also: [sqlite3_create_module()]
+        pub fn sqlite3_drop_modules(
+            &self,
+            db: Db,
+        ) -> ::core::result::Result<i32, Error> {
+            let (__dllgen_ret,) = self
+                .client
+                .call(
+                    71,
+                    |__dllgen_w| {
+                        ::dllgen_runtime::marshal::handle::encode(__dllgen_w, &db);
+                    },
+                    |mut __dllgen_r| {
+                        let __dllgen_ret: i32 = ::dllgen_runtime::marshal::value::decode(
+                            &mut __dllgen_r,
+                        )?;
+                        __dllgen_r.finish()?;
+                        Ok((__dllgen_ret,))
+                    },
+                    &mut ::dllgen_runtime::marshal::callback::none,
+                )?;
+            Ok(__dllgen_ret)
+        }
+        /// * CAPI3REF: Enable Or Disable Extension Loading
+        /// * METHOD: sqlite3
+        /// *
+        /// * ^So as not to open security holes in older applications that are
+        /// * unprepared to deal with [extension loading], and as a means of disabling
+        /// * [extension loading] while evaluating user-entered SQL, the following API
+        /// * is provided to turn the [sqlite3_load_extension()] mechanism on and off.
+        /// *
+        /// * ^Extension loading is off by default.
+        /// * ^Call the sqlite3_enable_load_extension() routine with onoff==1
+        /// * to turn extension loading on and call it with onoff==0 to turn
+        /// * it back off again.
+        /// *
+        /// * ^This interface enables or disables both the C-API
+        /// * [sqlite3_load_extension()] and the SQL function [load_extension()].
+        /// * ^(Use [sqlite3_db_config](db,[SQLITE_DBCONFIG_ENABLE_LOAD_EXTENSION],..)
+        /// * to enable or disable only the C-API.)^
+        /// *
+        /// * <b>Security warning:</b> It is recommended that extension loading
+        /// * be enabled using the [SQLITE_DBCONFIG_ENABLE_LOAD_EXTENSION] method
+        /// * rather than this interface, so the [load_extension()] SQL function
+        /// * remains disabled. This will prevent SQL injections from giving attackers
+        /// * access to extension loading capabilities.
+        pub fn sqlite3_enable_load_extension(
+            &self,
+            db: Db,
+            onoff: i32,
+        ) -> ::core::result::Result<i32, Error> {
+            let (__dllgen_ret,) = self
+                .client
+                .call(
+                    72,
+                    |__dllgen_w| {
+                        ::dllgen_runtime::marshal::handle::encode(__dllgen_w, &db);
+                        ::dllgen_runtime::marshal::value::encode(__dllgen_w, &onoff);
+                    },
+                    |mut __dllgen_r| {
+                        let __dllgen_ret: i32 = ::dllgen_runtime::marshal::value::decode(
+                            &mut __dllgen_r,
+                        )?;
+                        __dllgen_r.finish()?;
+                        Ok((__dllgen_ret,))
+                    },
+                    &mut ::dllgen_runtime::marshal::callback::none,
+                )?;
+            Ok(__dllgen_ret)
+        }
+        /// * CAPI3REF: Enable Or Disable Shared Pager Cache
+        /// *
+        /// * ^(This routine enables or disables the sharing of the database cache
+        /// * and schema data structures between [database connection | connections]
+        /// * to the same database. Sharing is enabled if the argument is true
+        /// * and disabled if the argument is false.)^
+        /// *
+        /// * This interface is omitted if SQLite is compiled with
+        /// * [-DSQLITE_OMIT_SHARED_CACHE].  The [-DSQLITE_OMIT_SHARED_CACHE]
+        /// * compile-time option is recommended because the
+        /// * [use of shared cache mode is discouraged].
+        /// *
+        /// * ^Cache sharing is enabled and disabled for an entire process.
+        /// * This is a change as of SQLite [version 3.5.0] ([dateof:3.5.0]).
+        /// * In prior versions of SQLite,
+        /// * sharing was enabled or disabled for each thread separately.
+        /// *
+        /// * ^(The cache sharing mode set by this interface effects all subsequent
+        /// * calls to [sqlite3_open()], [sqlite3_open_v2()], and [sqlite3_open16()].
+        /// * Existing database connections continue to use the sharing mode
+        /// * that was in effect at the time they were opened.)^
+        /// *
+        /// * ^(This routine returns [SQLITE_OK] if shared cache was enabled or disabled
+        /// * successfully.  An [error code] is returned otherwise.)^
+        /// *
+        /// * ^Shared cache is disabled by default. It is recommended that it stay
+        /// * that way.  In other words, do not use this routine.  This interface
+        /// * continues to be provided for historical compatibility, but its use is
+        /// * discouraged.  Any use of shared cache is discouraged.  If shared cache
+        /// * must be used, it is recommended that shared cache only be enabled for
+        /// * individual database connections using the [sqlite3_open_v2()] interface
+        /// * with the [SQLITE_OPEN_SHAREDCACHE] flag.
+        /// *
+        /// * Note: This method is disabled on MacOS X 10.7 and iOS version 5.0
+        /// * and will always return SQLITE_MISUSE. On those systems,
+        /// * shared cache mode should be enabled per-database connection via
+        /// * [sqlite3_open_v2()] with [SQLITE_OPEN_SHAREDCACHE].
+        /// *
+        /// * This interface is threadsafe on processors where writing a
+        /// * 32-bit integer is atomic.
+        /// *
+        /// * See Also:  [SQLite Shared-Cache Mode]
+        pub fn sqlite3_enable_shared_cache(
+            &self,
+            arg0: i32,
+        ) -> ::core::result::Result<i32, Error> {
+            let (__dllgen_ret,) = self
+                .client
+                .call(
+                    73,
+                    |__dllgen_w| {
+                        ::dllgen_runtime::marshal::value::encode(__dllgen_w, &arg0);
                     },
                     |mut __dllgen_r| {
                         let __dllgen_ret: i32 = ::dllgen_runtime::marshal::value::decode(
@@ -2033,7 +4087,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    30,
+                    74,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::handle::encode(__dllgen_w, &db);
                     },
@@ -2059,7 +4113,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    31,
+                    75,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::handle::encode(__dllgen_w, &arg0);
                     },
@@ -2088,7 +4142,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    32,
+                    76,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::handle::encode(__dllgen_w, &arg0);
                     },
@@ -2099,6 +4153,29 @@ mod __dllgen {
                             ::dllgen_runtime::marshal::Utf16,
                             _,
                         >(&mut __dllgen_r)?;
+                        __dllgen_r.finish()?;
+                        Ok((__dllgen_ret,))
+                    },
+                    &mut ::dllgen_runtime::marshal::callback::none,
+                )?;
+            Ok(__dllgen_ret)
+        }
+        /// Calls `sqlite3_error_offset`.
+        pub fn sqlite3_error_offset(
+            &self,
+            db: Db,
+        ) -> ::core::result::Result<i32, Error> {
+            let (__dllgen_ret,) = self
+                .client
+                .call(
+                    77,
+                    |__dllgen_w| {
+                        ::dllgen_runtime::marshal::handle::encode(__dllgen_w, &db);
+                    },
+                    |mut __dllgen_r| {
+                        let __dllgen_ret: i32 = ::dllgen_runtime::marshal::value::decode(
+                            &mut __dllgen_r,
+                        )?;
                         __dllgen_r.finish()?;
                         Ok((__dllgen_ret,))
                     },
@@ -2117,7 +4194,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    33,
+                    78,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::value::encode(__dllgen_w, &arg0);
                     },
@@ -2211,7 +4288,7 @@ mod __dllgen {
             let (__dllgen_ret, __dllgen_a_errmsg) = self
                 .client
                 .call(
-                    34,
+                    79,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::handle::encode(__dllgen_w, &arg0);
                         ::dllgen_runtime::marshal::in_string::encode::<
@@ -2288,7 +4365,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    35,
+                    80,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::handle::encode(__dllgen_w, &pStmt);
                     },
@@ -2306,6 +4383,26 @@ mod __dllgen {
                 )?;
             Ok(__dllgen_ret)
         }
+        /// Calls `sqlite3_expired`.
+        pub fn sqlite3_expired(&self, arg0: Stmt) -> ::core::result::Result<i32, Error> {
+            let (__dllgen_ret,) = self
+                .client
+                .call(
+                    81,
+                    |__dllgen_w| {
+                        ::dllgen_runtime::marshal::handle::encode(__dllgen_w, &arg0);
+                    },
+                    |mut __dllgen_r| {
+                        let __dllgen_ret: i32 = ::dllgen_runtime::marshal::value::decode(
+                            &mut __dllgen_r,
+                        )?;
+                        __dllgen_r.finish()?;
+                        Ok((__dllgen_ret,))
+                    },
+                    &mut ::dllgen_runtime::marshal::callback::none,
+                )?;
+            Ok(__dllgen_ret)
+        }
         /// Calls `sqlite3_extended_errcode`.
         pub fn sqlite3_extended_errcode(
             &self,
@@ -2314,7 +4411,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    36,
+                    82,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::handle::encode(__dllgen_w, &db);
                     },
@@ -2322,6 +4419,228 @@ mod __dllgen {
                         let __dllgen_ret: i32 = ::dllgen_runtime::marshal::value::decode(
                             &mut __dllgen_r,
                         )?;
+                        __dllgen_r.finish()?;
+                        Ok((__dllgen_ret,))
+                    },
+                    &mut ::dllgen_runtime::marshal::callback::none,
+                )?;
+            Ok(__dllgen_ret)
+        }
+        /// * CAPI3REF: Enable Or Disable Extended Result Codes
+        /// * METHOD: sqlite3
+        /// *
+        /// * ^The sqlite3_extended_result_codes() routine enables or disables the
+        /// * [extended result codes] feature of SQLite. ^The extended result
+        /// * codes are disabled by default for historical compatibility.
+        pub fn sqlite3_extended_result_codes(
+            &self,
+            arg0: Db,
+            onoff: i32,
+        ) -> ::core::result::Result<i32, Error> {
+            let (__dllgen_ret,) = self
+                .client
+                .call(
+                    83,
+                    |__dllgen_w| {
+                        ::dllgen_runtime::marshal::handle::encode(__dllgen_w, &arg0);
+                        ::dllgen_runtime::marshal::value::encode(__dllgen_w, &onoff);
+                    },
+                    |mut __dllgen_r| {
+                        let __dllgen_ret: i32 = ::dllgen_runtime::marshal::value::decode(
+                            &mut __dllgen_r,
+                        )?;
+                        __dllgen_r.finish()?;
+                        Ok((__dllgen_ret,))
+                    },
+                    &mut ::dllgen_runtime::marshal::callback::none,
+                )?;
+            Ok(__dllgen_ret)
+        }
+        /// `sqlite3_file_control` called as the spec declares it: `int sqlite3_file_control_int(sqlite3 *db, const char *zDbName, int op, int *pArg)`.
+        ///
+        /// * CAPI3REF: Low-Level Control Of Database Files
+        /// * METHOD: sqlite3
+        /// * KEYWORDS: {file control}
+        /// *
+        /// * ^The [sqlite3_file_control()] interface makes a direct call to the
+        /// * xFileControl method for the [sqlite3_io_methods] object associated
+        /// * with a particular database identified by the second argument. ^The
+        /// * name of the database is "main" for the main database or "temp" for the
+        /// * TEMP database, or the name that appears after the AS keyword for
+        /// * databases that are added using the [ATTACH] SQL command.
+        /// * ^A NULL pointer can be used in place of "main" to refer to the
+        /// * main database file.
+        /// * ^The third and fourth parameters to this routine
+        /// * are passed directly through to the second and third parameters of
+        /// * the xFileControl method.  ^The return value of the xFileControl
+        /// * method becomes the return value of this routine.
+        /// *
+        /// * A few opcodes for [sqlite3_file_control()] are handled directly
+        /// * by the SQLite core and never invoke the
+        /// * sqlite3_io_methods.xFileControl method.
+        /// * ^The [SQLITE_FCNTL_FILE_POINTER] value for the op parameter causes
+        /// * a pointer to the underlying [sqlite3_file] object to be written into
+        /// * the space pointed to by the 4th parameter.  The
+        /// * [SQLITE_FCNTL_JOURNAL_POINTER] works similarly except that it returns
+        /// * the [sqlite3_file] object associated with the journal file instead of
+        /// * the main database.  The [SQLITE_FCNTL_VFS_POINTER] opcode returns
+        /// * a pointer to the underlying [sqlite3_vfs] object for the file.
+        /// * The [SQLITE_FCNTL_DATA_VERSION] returns the data version counter
+        /// * from the pager.
+        /// *
+        /// * ^If the second parameter (zDbName) does not match the name of any
+        /// * open database file, then SQLITE_ERROR is returned.  ^This error
+        /// * code is not remembered and will not be recalled by [sqlite3_errcode()]
+        /// * or [sqlite3_errmsg()].  The underlying xFileControl method might
+        /// * also return SQLITE_ERROR.  There is no way to distinguish between
+        /// * an incorrect zDbName and an SQLITE_ERROR return from the underlying
+        /// * xFileControl method.
+        /// *
+        /// * See also: [file control opcodes]
+        pub fn sqlite3_file_control_int(
+            &self,
+            db: Db,
+            zDbName: ::core::option::Option<&str>,
+            op: i32,
+            pArg: &mut i32,
+        ) -> ::core::result::Result<i32, Error> {
+            let __dllgen_a_pArg = ::dllgen_runtime::marshal::inout_value::lend(pArg);
+            let (__dllgen_ret,) = self
+                .client
+                .call(
+                    84,
+                    |__dllgen_w| {
+                        ::dllgen_runtime::marshal::handle::encode(__dllgen_w, &db);
+                        ::dllgen_runtime::marshal::in_string::encode::<
+                            ::dllgen_runtime::marshal::Utf8,
+                        >(__dllgen_w, zDbName, true);
+                        ::dllgen_runtime::marshal::value::encode(__dllgen_w, &op);
+                        ::dllgen_runtime::marshal::inout_value::encode(
+                            __dllgen_w,
+                            &__dllgen_a_pArg,
+                            false,
+                        );
+                    },
+                    |mut __dllgen_r| {
+                        let __dllgen_ret: i32 = ::dllgen_runtime::marshal::value::decode(
+                            &mut __dllgen_r,
+                        )?;
+                        ::dllgen_runtime::marshal::inout_value::decode(
+                            &mut __dllgen_r,
+                            &__dllgen_a_pArg,
+                            false,
+                        )?;
+                        __dllgen_r.finish()?;
+                        Ok((__dllgen_ret,))
+                    },
+                    &mut ::dllgen_runtime::marshal::callback::none,
+                )?;
+            Ok(__dllgen_ret)
+        }
+        /// * CAPI3REF:  Translate filenames
+        /// *
+        /// * These routines are available to [VFS|custom VFS implementations] for
+        /// * translating filenames between the main database file, the journal file,
+        /// * and the WAL file.
+        /// *
+        /// * If F is the name of an sqlite database file, journal file, or WAL file
+        /// * passed by the SQLite core into the VFS, then sqlite3_filename_database(F)
+        /// * returns the name of the corresponding database file.
+        /// *
+        /// * If F is the name of an sqlite database file, journal file, or WAL file
+        /// * passed by the SQLite core into the VFS, or if F is a database filename
+        /// * obtained from [sqlite3_db_filename()], then sqlite3_filename_journal(F)
+        /// * returns the name of the corresponding rollback journal file.
+        /// *
+        /// * If F is the name of an sqlite database file, journal file, or WAL file
+        /// * that was passed by the SQLite core into the VFS, or if F is a database
+        /// * filename obtained from [sqlite3_db_filename()], then
+        /// * sqlite3_filename_wal(F) returns the name of the corresponding
+        /// * WAL file.
+        /// *
+        /// * In all of the above, if F is not the name of a database, journal or WAL
+        /// * filename passed into the VFS from the SQLite core and F is not the
+        /// * return value from [sqlite3_db_filename()], then the result is
+        /// * undefined and is likely a memory access violation.
+        pub fn sqlite3_filename_database(
+            &self,
+            arg0: Filename,
+        ) -> ::core::result::Result<
+            ::core::option::Option<::std::string::String>,
+            Error,
+        > {
+            let (__dllgen_ret,) = self
+                .client
+                .call(
+                    85,
+                    |__dllgen_w| {
+                        ::dllgen_runtime::marshal::handle::encode(__dllgen_w, &arg0);
+                    },
+                    |mut __dllgen_r| {
+                        let __dllgen_ret: ::core::option::Option<
+                            ::std::string::String,
+                        > = ::dllgen_runtime::marshal::ret_string::decode::<
+                            ::dllgen_runtime::marshal::Utf8,
+                            _,
+                        >(&mut __dllgen_r)?;
+                        __dllgen_r.finish()?;
+                        Ok((__dllgen_ret,))
+                    },
+                    &mut ::dllgen_runtime::marshal::callback::none,
+                )?;
+            Ok(__dllgen_ret)
+        }
+        /// Calls `sqlite3_filename_journal`.
+        pub fn sqlite3_filename_journal(
+            &self,
+            arg0: Filename,
+        ) -> ::core::result::Result<
+            ::core::option::Option<::std::string::String>,
+            Error,
+        > {
+            let (__dllgen_ret,) = self
+                .client
+                .call(
+                    86,
+                    |__dllgen_w| {
+                        ::dllgen_runtime::marshal::handle::encode(__dllgen_w, &arg0);
+                    },
+                    |mut __dllgen_r| {
+                        let __dllgen_ret: ::core::option::Option<
+                            ::std::string::String,
+                        > = ::dllgen_runtime::marshal::ret_string::decode::<
+                            ::dllgen_runtime::marshal::Utf8,
+                            _,
+                        >(&mut __dllgen_r)?;
+                        __dllgen_r.finish()?;
+                        Ok((__dllgen_ret,))
+                    },
+                    &mut ::dllgen_runtime::marshal::callback::none,
+                )?;
+            Ok(__dllgen_ret)
+        }
+        /// Calls `sqlite3_filename_wal`.
+        pub fn sqlite3_filename_wal(
+            &self,
+            arg0: Filename,
+        ) -> ::core::result::Result<
+            ::core::option::Option<::std::string::String>,
+            Error,
+        > {
+            let (__dllgen_ret,) = self
+                .client
+                .call(
+                    87,
+                    |__dllgen_w| {
+                        ::dllgen_runtime::marshal::handle::encode(__dllgen_w, &arg0);
+                    },
+                    |mut __dllgen_r| {
+                        let __dllgen_ret: ::core::option::Option<
+                            ::std::string::String,
+                        > = ::dllgen_runtime::marshal::ret_string::decode::<
+                            ::dllgen_runtime::marshal::Utf8,
+                            _,
+                        >(&mut __dllgen_r)?;
                         __dllgen_r.finish()?;
                         Ok((__dllgen_ret,))
                     },
@@ -2360,7 +4679,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    37,
+                    88,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::handle::encode(__dllgen_w, &pStmt);
                     },
@@ -2374,6 +4693,26 @@ mod __dllgen {
                     &mut ::dllgen_runtime::marshal::callback::none,
                 )?;
             Ok(__dllgen_ret)
+        }
+        /// Calls `sqlite3_free_filename`.
+        pub fn sqlite3_free_filename(
+            &self,
+            arg0: Filename,
+        ) -> ::core::result::Result<(), Error> {
+            let () = self
+                .client
+                .call(
+                    89,
+                    |__dllgen_w| {
+                        ::dllgen_runtime::marshal::handle::encode(__dllgen_w, &arg0);
+                    },
+                    |mut __dllgen_r| {
+                        __dllgen_r.finish()?;
+                        Ok(())
+                    },
+                    &mut ::dllgen_runtime::marshal::callback::none,
+                )?;
+            Ok(())
         }
         /// * CAPI3REF: Test For Auto-Commit Mode
         /// * KEYWORDS: {autocommit mode}
@@ -2402,7 +4741,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    38,
+                    90,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::handle::encode(__dllgen_w, &arg0);
                     },
@@ -2513,7 +4852,7 @@ mod __dllgen {
             ) = self
                 .client
                 .call(
-                    39,
+                    91,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::handle::encode(__dllgen_w, &db);
                         ::dllgen_runtime::marshal::in_string::encode::<
@@ -2561,6 +4900,284 @@ mod __dllgen {
                 __dllgen_a_pnColumn,
                 __dllgen_a_pzErrmsg,
             ))
+        }
+        /// Calls `sqlite3_global_recover`.
+        pub fn sqlite3_global_recover(&self) -> ::core::result::Result<i32, Error> {
+            let (__dllgen_ret,) = self
+                .client
+                .call(
+                    92,
+                    |__dllgen_w| {},
+                    |mut __dllgen_r| {
+                        let __dllgen_ret: i32 = ::dllgen_runtime::marshal::value::decode(
+                            &mut __dllgen_r,
+                        )?;
+                        __dllgen_r.finish()?;
+                        Ok((__dllgen_ret,))
+                    },
+                    &mut ::dllgen_runtime::marshal::callback::none,
+                )?;
+            Ok(__dllgen_ret)
+        }
+        /// Calls `sqlite3_hard_heap_limit64`.
+        pub fn sqlite3_hard_heap_limit64(
+            &self,
+            N: i64,
+        ) -> ::core::result::Result<i64, Error> {
+            let (__dllgen_ret,) = self
+                .client
+                .call(
+                    93,
+                    |__dllgen_w| {
+                        ::dllgen_runtime::marshal::value::encode(__dllgen_w, &N);
+                    },
+                    |mut __dllgen_r| {
+                        let __dllgen_ret: i64 = ::dllgen_runtime::marshal::value::decode(
+                            &mut __dllgen_r,
+                        )?;
+                        __dllgen_r.finish()?;
+                        Ok((__dllgen_ret,))
+                    },
+                    &mut ::dllgen_runtime::marshal::callback::none,
+                )?;
+            Ok(__dllgen_ret)
+        }
+        /// * CAPI3REF: Initialize The SQLite Library
+        /// *
+        /// * ^The sqlite3_initialize() routine initializes the
+        /// * SQLite library.  ^The sqlite3_shutdown() routine
+        /// * deallocates any resources that were allocated by sqlite3_initialize().
+        /// * These routines are designed to aid in process initialization and
+        /// * shutdown on embedded systems.  Workstation applications using
+        /// * SQLite normally do not need to invoke either of these routines.
+        /// *
+        /// * A call to sqlite3_initialize() is an "effective" call if it is
+        /// * the first time sqlite3_initialize() is invoked during the lifetime of
+        /// * the process, or if it is the first time sqlite3_initialize() is invoked
+        /// * following a call to sqlite3_shutdown().  ^(Only an effective call
+        /// * of sqlite3_initialize() does any initialization.  All other calls
+        /// * are harmless no-ops.)^
+        /// *
+        /// * A call to sqlite3_shutdown() is an "effective" call if it is the first
+        /// * call to sqlite3_shutdown() since the last sqlite3_initialize().  ^(Only
+        /// * an effective call to sqlite3_shutdown() does any deinitialization.
+        /// * All other valid calls to sqlite3_shutdown() are harmless no-ops.)^
+        /// *
+        /// * The sqlite3_initialize() interface is threadsafe, but sqlite3_shutdown()
+        /// * is not.  The sqlite3_shutdown() interface must only be called from a
+        /// * single thread.  All open [database connections] must be closed and all
+        /// * other SQLite resources must be deallocated prior to invoking
+        /// * sqlite3_shutdown().
+        /// *
+        /// * Among other things, ^sqlite3_initialize() will invoke
+        /// * sqlite3_os_init().  Similarly, ^sqlite3_shutdown()
+        /// * will invoke sqlite3_os_end().
+        /// *
+        /// * ^The sqlite3_initialize() routine returns [SQLITE_OK] on success.
+        /// * ^If for some reason, sqlite3_initialize() is unable to initialize
+        /// * the library (perhaps it is unable to allocate a needed resource such
+        /// * as a mutex) it returns an [error code] other than [SQLITE_OK].
+        /// *
+        /// * ^The sqlite3_initialize() routine is called internally by many other
+        /// * SQLite interfaces so that an application usually does not need to
+        /// * invoke sqlite3_initialize() directly.  For example, [sqlite3_open()]
+        /// * calls sqlite3_initialize() so the SQLite library will be automatically
+        /// * initialized when [sqlite3_open()] is called if it has not be initialized
+        /// * already.  ^However, if SQLite is compiled with the [SQLITE_OMIT_AUTOINIT]
+        /// * compile-time option, then the automatic calls to sqlite3_initialize()
+        /// * are omitted and the application must call sqlite3_initialize() directly
+        /// * prior to using any other SQLite interface.  For maximum portability,
+        /// * it is recommended that applications always invoke sqlite3_initialize()
+        /// * directly prior to using any other SQLite interface.  Future releases
+        /// * of SQLite may require this.  In other words, the behavior exhibited
+        /// * when SQLite is compiled with [SQLITE_OMIT_AUTOINIT] might become the
+        /// * default behavior in some future release of SQLite.
+        /// *
+        /// * The sqlite3_os_init() routine does operating-system specific
+        /// * initialization of the SQLite library.  The sqlite3_os_end()
+        /// * routine undoes the effect of sqlite3_os_init().  Typical tasks
+        /// * performed by these routines include allocation or deallocation
+        /// * of static resources, initialization of global variables,
+        /// * setting up a default [sqlite3_vfs] module, or setting up
+        /// * a default configuration using [sqlite3_config()].
+        /// *
+        /// * The application should never invoke either sqlite3_os_init()
+        /// * or sqlite3_os_end() directly.  The application should only invoke
+        /// * sqlite3_initialize() and sqlite3_shutdown().  The sqlite3_os_init()
+        /// * interface is called automatically by sqlite3_initialize() and
+        /// * sqlite3_os_end() is called by sqlite3_shutdown().  Appropriate
+        /// * implementations for sqlite3_os_init() and sqlite3_os_end()
+        /// * are built into SQLite when it is compiled for Unix, Windows, or OS/2.
+        /// * When [custom builds | built for other platforms]
+        /// * (using the [SQLITE_OS_OTHER=1] compile-time
+        /// * option) the application must supply a suitable implementation for
+        /// * sqlite3_os_init() and sqlite3_os_end().  An application-supplied
+        /// * implementation of sqlite3_os_init() or sqlite3_os_end()
+        /// * must return [SQLITE_OK] on success and some other [error code] upon
+        /// * failure.
+        pub fn sqlite3_initialize(&self) -> ::core::result::Result<i32, Error> {
+            let (__dllgen_ret,) = self
+                .client
+                .call(
+                    94,
+                    |__dllgen_w| {},
+                    |mut __dllgen_r| {
+                        let __dllgen_ret: i32 = ::dllgen_runtime::marshal::value::decode(
+                            &mut __dllgen_r,
+                        )?;
+                        __dllgen_r.finish()?;
+                        Ok((__dllgen_ret,))
+                    },
+                    &mut ::dllgen_runtime::marshal::callback::none,
+                )?;
+            Ok(__dllgen_ret)
+        }
+        /// * CAPI3REF: Interrupt A Long-Running Query
+        /// * METHOD: sqlite3
+        /// *
+        /// * ^This function causes any pending database operation to abort and
+        /// * return at its earliest opportunity. This routine is typically
+        /// * called in response to a user action such as pressing "Cancel"
+        /// * or Ctrl-C where the user wants a long query operation to halt
+        /// * immediately.
+        /// *
+        /// * ^It is safe to call this routine from a thread different from the
+        /// * thread that is currently running the database operation.  But it
+        /// * is not safe to call this routine with a [database connection] that
+        /// * is closed or might close before sqlite3_interrupt() returns.
+        /// *
+        /// * ^If an SQL operation is very nearly finished at the time when
+        /// * sqlite3_interrupt() is called, then it might not have an opportunity
+        /// * to be interrupted and might continue to completion.
+        /// *
+        /// * ^An SQL operation that is interrupted will return [SQLITE_INTERRUPT].
+        /// * ^If the interrupted SQL operation is an INSERT, UPDATE, or DELETE
+        /// * that is inside an explicit transaction, then the entire transaction
+        /// * will be rolled back automatically.
+        /// *
+        /// * ^The sqlite3_interrupt(D) call is in effect until all currently running
+        /// * SQL statements on [database connection] D complete.  ^Any new SQL statements
+        /// * that are started after the sqlite3_interrupt() call and before the
+        /// * running statement count reaches zero are interrupted as if they had been
+        /// * running prior to the sqlite3_interrupt() call.  ^New SQL statements
+        /// * that are started after the running statement count reaches zero are
+        /// * not effected by the sqlite3_interrupt().
+        /// * ^A call to sqlite3_interrupt(D) that occurs when there are no running
+        /// * SQL statements is a no-op and has no effect on SQL statements
+        /// * that are started after the sqlite3_interrupt() call returns.
+        pub fn sqlite3_interrupt(&self, arg0: Db) -> ::core::result::Result<(), Error> {
+            let () = self
+                .client
+                .call(
+                    95,
+                    |__dllgen_w| {
+                        ::dllgen_runtime::marshal::handle::encode(__dllgen_w, &arg0);
+                    },
+                    |mut __dllgen_r| {
+                        __dllgen_r.finish()?;
+                        Ok(())
+                    },
+                    &mut ::dllgen_runtime::marshal::callback::none,
+                )?;
+            Ok(())
+        }
+        /// Calls `sqlite3_keyword_check`.
+        pub fn sqlite3_keyword_check(
+            &self,
+            arg0: &[u8],
+        ) -> ::core::result::Result<i32, Error> {
+            let __dllgen_a_arg1: u64 = ::dllgen_runtime::marshal::length::of(
+                &arg0,
+                ::dllgen_runtime::marshal::Units::Bytes,
+                1,
+            );
+            let (__dllgen_ret,) = self
+                .client
+                .call(
+                    96,
+                    |__dllgen_w| {
+                        ::dllgen_runtime::marshal::in_buffer::encode(
+                            __dllgen_w,
+                            arg0,
+                            false,
+                        );
+                        ::dllgen_runtime::marshal::length::encode(
+                            __dllgen_w,
+                            __dllgen_a_arg1,
+                        );
+                    },
+                    |mut __dllgen_r| {
+                        let __dllgen_ret: i32 = ::dllgen_runtime::marshal::value::decode(
+                            &mut __dllgen_r,
+                        )?;
+                        __dllgen_r.finish()?;
+                        Ok((__dllgen_ret,))
+                    },
+                    &mut ::dllgen_runtime::marshal::callback::none,
+                )?;
+            Ok(__dllgen_ret)
+        }
+        /// * CAPI3REF: SQL Keyword Checking
+        /// *
+        /// * These routines provide access to the set of SQL language keywords
+        /// * recognized by SQLite.  Applications can uses these routines to determine
+        /// * whether or not a specific identifier needs to be escaped (for example,
+        /// * by enclosing in double-quotes) so as not to confuse the parser.
+        /// *
+        /// * The sqlite3_keyword_count() interface returns the number of distinct
+        /// * keywords understood by SQLite.
+        /// *
+        /// * The sqlite3_keyword_name(N,Z,L) interface finds the N-th keyword and
+        /// * makes *Z point to that keyword expressed as UTF8 and writes the number
+        /// * of bytes in the keyword into *L.  The string that *Z points to is not
+        /// * zero-terminated.  The sqlite3_keyword_name(N,Z,L) routine returns
+        /// * SQLITE_OK if N is within bounds and SQLITE_ERROR if not. If either Z
+        /// * or L are NULL or invalid pointers then calls to
+        /// * sqlite3_keyword_name(N,Z,L) result in undefined behavior.
+        /// *
+        /// * The sqlite3_keyword_check(Z,L) interface checks to see whether or not
+        /// * the L-byte UTF8 identifier that Z points to is a keyword, returning non-zero
+        /// * if it is and zero if not.
+        /// *
+        /// * The parser used by SQLite is forgiving.  It is often possible to use
+        /// * a keyword as an identifier as long as such use does not result in a
+        /// * parsing ambiguity.  For example, the statement
+        /// * "CREATE TABLE BEGIN(REPLACE,PRAGMA,END);" is accepted by SQLite, and
+        /// * creates a new table named "BEGIN" with three columns named
+        /// * "REPLACE", "PRAGMA", and "END".  Nevertheless, best practice is to avoid
+        /// * using keywords as identifiers.  Common techniques used to avoid keyword
+        /// * name collisions include:
+        /// * <ul>
+        /// * <li> Put all identifier names inside double-quotes.  This is the official
+        /// *      SQL way to escape identifier names.
+        /// * <li> Put identifier names inside &#91;...&#93;.  This is not standard SQL,
+        /// *      but it is what SQL Server does and so lots of programmers use this
+        /// *      technique.
+        /// * <li> Begin every identifier with the letter "Z" as no SQL keywords start
+        /// *      with "Z".
+        /// * <li> Include a digit somewhere in every identifier name.
+        /// * </ul>
+        /// *
+        /// * Note that the number of keywords understood by SQLite can depend on
+        /// * compile-time options.  For example, "VACUUM" is not a keyword if
+        /// * SQLite is compiled with the [-DSQLITE_OMIT_VACUUM] option.  Also,
+        /// * new keywords may be added to future releases of SQLite.
+        pub fn sqlite3_keyword_count(&self) -> ::core::result::Result<i32, Error> {
+            let (__dllgen_ret,) = self
+                .client
+                .call(
+                    97,
+                    |__dllgen_w| {},
+                    |mut __dllgen_r| {
+                        let __dllgen_ret: i32 = ::dllgen_runtime::marshal::value::decode(
+                            &mut __dllgen_r,
+                        )?;
+                        __dllgen_r.finish()?;
+                        Ok((__dllgen_ret,))
+                    },
+                    &mut ::dllgen_runtime::marshal::callback::none,
+                )?;
+            Ok(__dllgen_ret)
         }
         /// * CAPI3REF: Last Insert Rowid
         /// * METHOD: sqlite3
@@ -2627,7 +5244,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    40,
+                    98,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::handle::encode(__dllgen_w, &arg0);
                     },
@@ -2652,7 +5269,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    41,
+                    99,
                     |__dllgen_w| {},
                     |mut __dllgen_r| {
                         let __dllgen_ret: ::core::option::Option<
@@ -2673,7 +5290,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    42,
+                    100,
                     |__dllgen_w| {},
                     |mut __dllgen_r| {
                         let __dllgen_ret: i32 = ::dllgen_runtime::marshal::value::decode(
@@ -2686,6 +5303,1057 @@ mod __dllgen {
                 )?;
             Ok(__dllgen_ret)
         }
+        /// * CAPI3REF: Run-time Limits
+        /// * METHOD: sqlite3
+        /// *
+        /// * ^(This interface allows the size of various constructs to be limited
+        /// * on a connection by connection basis.  The first parameter is the
+        /// * [database connection] whose limit is to be set or queried.  The
+        /// * second parameter is one of the [limit categories] that define a
+        /// * class of constructs to be size limited.  The third parameter is the
+        /// * new limit for that construct.)^
+        /// *
+        /// * ^If the new limit is a negative number, the limit is unchanged.
+        /// * ^(For each limit category SQLITE_LIMIT_<i>NAME</i> there is a
+        /// * [limits | hard upper bound]
+        /// * set at compile-time by a C preprocessor macro called
+        /// * [limits | SQLITE_MAX_<i>NAME</i>].
+        /// * (The "_LIMIT_" in the name is changed to "_MAX_".))^
+        /// * ^Attempts to increase a limit above its hard upper bound are
+        /// * silently truncated to the hard upper bound.
+        /// *
+        /// * ^Regardless of whether or not the limit was changed, the
+        /// * [sqlite3_limit()] interface returns the prior value of the limit.
+        /// * ^Hence, to find the current value of a limit without changing it,
+        /// * simply invoke this interface with the third parameter set to -1.
+        /// *
+        /// * Run-time limits are intended for use in applications that manage
+        /// * both their own internal database and also databases that are controlled
+        /// * by untrusted external sources.  An example application might be a
+        /// * web browser that has its own databases for storing history and
+        /// * separate databases controlled by JavaScript applications downloaded
+        /// * off the Internet.  The internal databases can be given the
+        /// * large, default limits.  Databases managed by external sources can
+        /// * be given much smaller limits designed to prevent a denial of service
+        /// * attack.  Developers might also want to use the [sqlite3_set_authorizer()]
+        /// * interface to further control untrusted SQL.  The size of the database
+        /// * created by an untrusted script can be contained using the
+        /// * [max_page_count] [PRAGMA].
+        /// *
+        /// * New run-time limit categories may be added in future releases.
+        pub fn sqlite3_limit(
+            &self,
+            arg0: Db,
+            id: i32,
+            newVal: i32,
+        ) -> ::core::result::Result<i32, Error> {
+            let (__dllgen_ret,) = self
+                .client
+                .call(
+                    101,
+                    |__dllgen_w| {
+                        ::dllgen_runtime::marshal::handle::encode(__dllgen_w, &arg0);
+                        ::dllgen_runtime::marshal::value::encode(__dllgen_w, &id);
+                        ::dllgen_runtime::marshal::value::encode(__dllgen_w, &newVal);
+                    },
+                    |mut __dllgen_r| {
+                        let __dllgen_ret: i32 = ::dllgen_runtime::marshal::value::decode(
+                            &mut __dllgen_r,
+                        )?;
+                        __dllgen_r.finish()?;
+                        Ok((__dllgen_ret,))
+                    },
+                    &mut ::dllgen_runtime::marshal::callback::none,
+                )?;
+            Ok(__dllgen_ret)
+        }
+        /// * CAPI3REF: Load An Extension
+        /// * METHOD: sqlite3
+        /// *
+        /// * ^This interface loads an SQLite extension library from the named file.
+        /// *
+        /// * ^The sqlite3_load_extension() interface attempts to load an
+        /// * [SQLite extension] library contained in the file zFile.  If
+        /// * the file cannot be loaded directly, attempts are made to load
+        /// * with various operating-system specific extensions added.
+        /// * So for example, if "samplelib" cannot be loaded, then names like
+        /// * "samplelib.so" or "samplelib.dylib" or "samplelib.dll" might
+        /// * be tried also.
+        /// *
+        /// * ^The entry point is zProc.
+        /// * ^(zProc may be 0, in which case SQLite will try to come up with an
+        /// * entry point name on its own.  It first tries "sqlite3_extension_init".
+        /// * If that does not work, it constructs a name "sqlite3_X_init" where the
+        /// * X is consists of the lower-case equivalent of all ASCII alphabetic
+        /// * characters in the filename from the last "/" to the first following
+        /// * "." and omitting any initial "lib".)^
+        /// * ^The sqlite3_load_extension() interface returns
+        /// * [SQLITE_OK] on success and [SQLITE_ERROR] if something goes wrong.
+        /// * ^If an error occurs and pzErrMsg is not 0, then the
+        /// * [sqlite3_load_extension()] interface shall attempt to
+        /// * fill *pzErrMsg with error message text stored in memory
+        /// * obtained from [sqlite3_malloc()]. The calling function
+        /// * should free this memory by calling [sqlite3_free()].
+        /// *
+        /// * ^Extension loading must be enabled using
+        /// * [sqlite3_enable_load_extension()] or
+        /// * [sqlite3_db_config](db,[SQLITE_DBCONFIG_ENABLE_LOAD_EXTENSION],1,NULL)
+        /// * prior to calling this API,
+        /// * otherwise an error will be returned.
+        /// *
+        /// * <b>Security warning:</b> It is recommended that the
+        /// * [SQLITE_DBCONFIG_ENABLE_LOAD_EXTENSION] method be used to enable only this
+        /// * interface.  The use of the [sqlite3_enable_load_extension()] interface
+        /// * should be avoided.  This will keep the SQL function [load_extension()]
+        /// * disabled and prevent SQL injections from giving attackers
+        /// * access to extension loading capabilities.
+        /// *
+        /// * See also the [load_extension() SQL function].
+        pub fn sqlite3_load_extension(
+            &self,
+            db: Db,
+            zFile: &str,
+            zProc: ::core::option::Option<&str>,
+        ) -> ::core::result::Result<
+            (i32, ::core::option::Option<::std::string::String>),
+            Error,
+        > {
+            let (__dllgen_ret, __dllgen_a_pzErrMsg) = self
+                .client
+                .call(
+                    102,
+                    |__dllgen_w| {
+                        ::dllgen_runtime::marshal::handle::encode(__dllgen_w, &db);
+                        ::dllgen_runtime::marshal::in_string::encode::<
+                            ::dllgen_runtime::marshal::Utf8,
+                        >(__dllgen_w, zFile, false);
+                        ::dllgen_runtime::marshal::in_string::encode::<
+                            ::dllgen_runtime::marshal::Utf8,
+                        >(__dllgen_w, zProc, true);
+                    },
+                    |mut __dllgen_r| {
+                        let __dllgen_ret: i32 = ::dllgen_runtime::marshal::value::decode(
+                            &mut __dllgen_r,
+                        )?;
+                        let __dllgen_a_pzErrMsg: ::core::option::Option<
+                            ::std::string::String,
+                        > = ::dllgen_runtime::marshal::out_string::decode::<
+                            ::dllgen_runtime::marshal::Utf8,
+                            _,
+                        >(&mut __dllgen_r)?;
+                        __dllgen_r.finish()?;
+                        Ok((__dllgen_ret, __dllgen_a_pzErrMsg))
+                    },
+                    &mut ::dllgen_runtime::marshal::callback::none,
+                )?;
+            Ok((__dllgen_ret, __dllgen_a_pzErrMsg))
+        }
+        /// `sqlite3_log` called as the spec declares it: `void sqlite3_log_str(int iErrCode, const char *zFormat, const char *arg)`.
+        ///
+        /// * CAPI3REF: Error Logging Interface
+        /// *
+        /// * ^The [sqlite3_log()] interface writes a message into the [error log]
+        /// * established by the [SQLITE_CONFIG_LOG] option to [sqlite3_config()].
+        /// * ^If logging is enabled, the zFormat string and subsequent arguments are
+        /// * used with [sqlite3_snprintf()] to generate the final output string.
+        /// *
+        /// * The sqlite3_log() interface is intended for use by extensions such as
+        /// * virtual tables, collating functions, and SQL functions.  While there is
+        /// * nothing to prevent an application from calling sqlite3_log(), doing so
+        /// * is considered bad form.
+        /// *
+        /// * The zFormat string must not be NULL.
+        /// *
+        /// * To avoid deadlocks and other threading problems, the sqlite3_log() routine
+        /// * will not use dynamically allocated memory.  The log message is stored in
+        /// * a fixed-length buffer on the stack.  If the log message is longer than
+        /// * a few hundred characters, it will be truncated to the length of the
+        /// * buffer.
+        pub fn sqlite3_log_str(
+            &self,
+            iErrCode: i32,
+            zFormat: &str,
+            arg: &str,
+        ) -> ::core::result::Result<(), Error> {
+            let () = self
+                .client
+                .call(
+                    103,
+                    |__dllgen_w| {
+                        ::dllgen_runtime::marshal::value::encode(__dllgen_w, &iErrCode);
+                        ::dllgen_runtime::marshal::in_string::encode::<
+                            ::dllgen_runtime::marshal::Utf8,
+                        >(__dllgen_w, zFormat, false);
+                        ::dllgen_runtime::marshal::in_string::encode::<
+                            ::dllgen_runtime::marshal::Utf8,
+                        >(__dllgen_w, arg, false);
+                    },
+                    |mut __dllgen_r| {
+                        __dllgen_r.finish()?;
+                        Ok(())
+                    },
+                    &mut ::dllgen_runtime::marshal::callback::none,
+                )?;
+            Ok(())
+        }
+        /// Calls `sqlite3_memory_highwater`.
+        pub fn sqlite3_memory_highwater(
+            &self,
+            resetFlag: i32,
+        ) -> ::core::result::Result<i64, Error> {
+            let (__dllgen_ret,) = self
+                .client
+                .call(
+                    104,
+                    |__dllgen_w| {
+                        ::dllgen_runtime::marshal::value::encode(__dllgen_w, &resetFlag);
+                    },
+                    |mut __dllgen_r| {
+                        let __dllgen_ret: i64 = ::dllgen_runtime::marshal::value::decode(
+                            &mut __dllgen_r,
+                        )?;
+                        __dllgen_r.finish()?;
+                        Ok((__dllgen_ret,))
+                    },
+                    &mut ::dllgen_runtime::marshal::callback::none,
+                )?;
+            Ok(__dllgen_ret)
+        }
+        /// * CAPI3REF: Memory Allocator Statistics
+        /// *
+        /// * SQLite provides these two interfaces for reporting on the status
+        /// * of the [sqlite3_malloc()], [sqlite3_free()], and [sqlite3_realloc()]
+        /// * routines, which form the built-in memory allocation subsystem.
+        /// *
+        /// * ^The [sqlite3_memory_used()] routine returns the number of bytes
+        /// * of memory currently outstanding (malloced but not freed).
+        /// * ^The [sqlite3_memory_highwater()] routine returns the maximum
+        /// * value of [sqlite3_memory_used()] since the high-water mark
+        /// * was last reset.  ^The values returned by [sqlite3_memory_used()] and
+        /// * [sqlite3_memory_highwater()] include any overhead
+        /// * added by SQLite in its implementation of [sqlite3_malloc()],
+        /// * but not overhead added by the any underlying system library
+        /// * routines that [sqlite3_malloc()] may call.
+        /// *
+        /// * ^The memory high-water mark is reset to the current value of
+        /// * [sqlite3_memory_used()] if and only if the parameter to
+        /// * [sqlite3_memory_highwater()] is true.  ^The value returned
+        /// * by [sqlite3_memory_highwater(1)] is the high-water mark
+        /// * prior to the reset.
+        pub fn sqlite3_memory_used(&self) -> ::core::result::Result<i64, Error> {
+            let (__dllgen_ret,) = self
+                .client
+                .call(
+                    105,
+                    |__dllgen_w| {},
+                    |mut __dllgen_r| {
+                        let __dllgen_ret: i64 = ::dllgen_runtime::marshal::value::decode(
+                            &mut __dllgen_r,
+                        )?;
+                        __dllgen_r.finish()?;
+                        Ok((__dllgen_ret,))
+                    },
+                    &mut ::dllgen_runtime::marshal::callback::none,
+                )?;
+            Ok(__dllgen_ret)
+        }
+        /// `sqlite3_mprintf` called as the spec declares it: `char *sqlite3_mprintf_double(const char *zFormat, double arg)`.
+        ///
+        /// * CAPI3REF: Formatted String Printing Functions
+        /// *
+        /// * These routines are work-alikes of the "printf()" family of functions
+        /// * from the standard C library.
+        /// * These routines understand most of the common formatting options from
+        /// * the standard library printf()
+        /// * plus some additional non-standard formats ([%q], [%Q], [%w], and [%z]).
+        /// * See the [built-in printf()] documentation for details.
+        /// *
+        /// * ^The sqlite3_mprintf() and sqlite3_vmprintf() routines write their
+        /// * results into memory obtained from [sqlite3_malloc64()].
+        /// * The strings returned by these two routines should be
+        /// * released by [sqlite3_free()].  ^Both routines return a
+        /// * NULL pointer if [sqlite3_malloc64()] is unable to allocate enough
+        /// * memory to hold the resulting string.
+        /// *
+        /// * ^(The sqlite3_snprintf() routine is similar to "snprintf()" from
+        /// * the standard C library.  The result is written into the
+        /// * buffer supplied as the second parameter whose size is given by
+        /// * the first parameter. Note that the order of the
+        /// * first two parameters is reversed from snprintf().)^  This is an
+        /// * historical accident that cannot be fixed without breaking
+        /// * backwards compatibility.  ^(Note also that sqlite3_snprintf()
+        /// * returns a pointer to its buffer instead of the number of
+        /// * characters actually written into the buffer.)^  We admit that
+        /// * the number of characters written would be a more useful return
+        /// * value but we cannot change the implementation of sqlite3_snprintf()
+        /// * now without breaking compatibility.
+        /// *
+        /// * ^As long as the buffer size is greater than zero, sqlite3_snprintf()
+        /// * guarantees that the buffer is always zero-terminated.  ^The first
+        /// * parameter "n" is the total size of the buffer, including space for
+        /// * the zero terminator.  So the longest string that can be completely
+        /// * written will be n-1 characters.
+        /// *
+        /// * ^The sqlite3_vsnprintf() routine is a varargs version of sqlite3_snprintf().
+        /// *
+        /// * See also:  [built-in printf()], [printf() SQL function]
+        pub fn sqlite3_mprintf_double(
+            &self,
+            zFormat: &str,
+            arg: f64,
+        ) -> ::core::result::Result<
+            ::core::option::Option<::std::string::String>,
+            Error,
+        > {
+            let (__dllgen_ret,) = self
+                .client
+                .call(
+                    106,
+                    |__dllgen_w| {
+                        ::dllgen_runtime::marshal::in_string::encode::<
+                            ::dllgen_runtime::marshal::Utf8,
+                        >(__dllgen_w, zFormat, false);
+                        ::dllgen_runtime::marshal::value::encode(__dllgen_w, &arg);
+                    },
+                    |mut __dllgen_r| {
+                        let __dllgen_ret: ::core::option::Option<
+                            ::std::string::String,
+                        > = ::dllgen_runtime::marshal::ret_string::decode::<
+                            ::dllgen_runtime::marshal::Utf8,
+                            _,
+                        >(&mut __dllgen_r)?;
+                        __dllgen_r.finish()?;
+                        Ok((__dllgen_ret,))
+                    },
+                    &mut ::dllgen_runtime::marshal::callback::none,
+                )?;
+            Ok(__dllgen_ret)
+        }
+        /// `sqlite3_mprintf` called as the spec declares it: `char *sqlite3_mprintf_int64(const char *zFormat, sqlite3_int64 arg)`.
+        ///
+        /// * CAPI3REF: Formatted String Printing Functions
+        /// *
+        /// * These routines are work-alikes of the "printf()" family of functions
+        /// * from the standard C library.
+        /// * These routines understand most of the common formatting options from
+        /// * the standard library printf()
+        /// * plus some additional non-standard formats ([%q], [%Q], [%w], and [%z]).
+        /// * See the [built-in printf()] documentation for details.
+        /// *
+        /// * ^The sqlite3_mprintf() and sqlite3_vmprintf() routines write their
+        /// * results into memory obtained from [sqlite3_malloc64()].
+        /// * The strings returned by these two routines should be
+        /// * released by [sqlite3_free()].  ^Both routines return a
+        /// * NULL pointer if [sqlite3_malloc64()] is unable to allocate enough
+        /// * memory to hold the resulting string.
+        /// *
+        /// * ^(The sqlite3_snprintf() routine is similar to "snprintf()" from
+        /// * the standard C library.  The result is written into the
+        /// * buffer supplied as the second parameter whose size is given by
+        /// * the first parameter. Note that the order of the
+        /// * first two parameters is reversed from snprintf().)^  This is an
+        /// * historical accident that cannot be fixed without breaking
+        /// * backwards compatibility.  ^(Note also that sqlite3_snprintf()
+        /// * returns a pointer to its buffer instead of the number of
+        /// * characters actually written into the buffer.)^  We admit that
+        /// * the number of characters written would be a more useful return
+        /// * value but we cannot change the implementation of sqlite3_snprintf()
+        /// * now without breaking compatibility.
+        /// *
+        /// * ^As long as the buffer size is greater than zero, sqlite3_snprintf()
+        /// * guarantees that the buffer is always zero-terminated.  ^The first
+        /// * parameter "n" is the total size of the buffer, including space for
+        /// * the zero terminator.  So the longest string that can be completely
+        /// * written will be n-1 characters.
+        /// *
+        /// * ^The sqlite3_vsnprintf() routine is a varargs version of sqlite3_snprintf().
+        /// *
+        /// * See also:  [built-in printf()], [printf() SQL function]
+        pub fn sqlite3_mprintf_int64(
+            &self,
+            zFormat: &str,
+            arg: i64,
+        ) -> ::core::result::Result<
+            ::core::option::Option<::std::string::String>,
+            Error,
+        > {
+            let (__dllgen_ret,) = self
+                .client
+                .call(
+                    107,
+                    |__dllgen_w| {
+                        ::dllgen_runtime::marshal::in_string::encode::<
+                            ::dllgen_runtime::marshal::Utf8,
+                        >(__dllgen_w, zFormat, false);
+                        ::dllgen_runtime::marshal::value::encode(__dllgen_w, &arg);
+                    },
+                    |mut __dllgen_r| {
+                        let __dllgen_ret: ::core::option::Option<
+                            ::std::string::String,
+                        > = ::dllgen_runtime::marshal::ret_string::decode::<
+                            ::dllgen_runtime::marshal::Utf8,
+                            _,
+                        >(&mut __dllgen_r)?;
+                        __dllgen_r.finish()?;
+                        Ok((__dllgen_ret,))
+                    },
+                    &mut ::dllgen_runtime::marshal::callback::none,
+                )?;
+            Ok(__dllgen_ret)
+        }
+        /// `sqlite3_mprintf` called as the spec declares it: `char *sqlite3_mprintf_str(const char *zFormat, const char *arg)`.
+        ///
+        /// * CAPI3REF: Formatted String Printing Functions
+        /// *
+        /// * These routines are work-alikes of the "printf()" family of functions
+        /// * from the standard C library.
+        /// * These routines understand most of the common formatting options from
+        /// * the standard library printf()
+        /// * plus some additional non-standard formats ([%q], [%Q], [%w], and [%z]).
+        /// * See the [built-in printf()] documentation for details.
+        /// *
+        /// * ^The sqlite3_mprintf() and sqlite3_vmprintf() routines write their
+        /// * results into memory obtained from [sqlite3_malloc64()].
+        /// * The strings returned by these two routines should be
+        /// * released by [sqlite3_free()].  ^Both routines return a
+        /// * NULL pointer if [sqlite3_malloc64()] is unable to allocate enough
+        /// * memory to hold the resulting string.
+        /// *
+        /// * ^(The sqlite3_snprintf() routine is similar to "snprintf()" from
+        /// * the standard C library.  The result is written into the
+        /// * buffer supplied as the second parameter whose size is given by
+        /// * the first parameter. Note that the order of the
+        /// * first two parameters is reversed from snprintf().)^  This is an
+        /// * historical accident that cannot be fixed without breaking
+        /// * backwards compatibility.  ^(Note also that sqlite3_snprintf()
+        /// * returns a pointer to its buffer instead of the number of
+        /// * characters actually written into the buffer.)^  We admit that
+        /// * the number of characters written would be a more useful return
+        /// * value but we cannot change the implementation of sqlite3_snprintf()
+        /// * now without breaking compatibility.
+        /// *
+        /// * ^As long as the buffer size is greater than zero, sqlite3_snprintf()
+        /// * guarantees that the buffer is always zero-terminated.  ^The first
+        /// * parameter "n" is the total size of the buffer, including space for
+        /// * the zero terminator.  So the longest string that can be completely
+        /// * written will be n-1 characters.
+        /// *
+        /// * ^The sqlite3_vsnprintf() routine is a varargs version of sqlite3_snprintf().
+        /// *
+        /// * See also:  [built-in printf()], [printf() SQL function]
+        pub fn sqlite3_mprintf_str(
+            &self,
+            zFormat: &str,
+            arg: ::core::option::Option<&str>,
+        ) -> ::core::result::Result<
+            ::core::option::Option<::std::string::String>,
+            Error,
+        > {
+            let (__dllgen_ret,) = self
+                .client
+                .call(
+                    108,
+                    |__dllgen_w| {
+                        ::dllgen_runtime::marshal::in_string::encode::<
+                            ::dllgen_runtime::marshal::Utf8,
+                        >(__dllgen_w, zFormat, false);
+                        ::dllgen_runtime::marshal::in_string::encode::<
+                            ::dllgen_runtime::marshal::Utf8,
+                        >(__dllgen_w, arg, true);
+                    },
+                    |mut __dllgen_r| {
+                        let __dllgen_ret: ::core::option::Option<
+                            ::std::string::String,
+                        > = ::dllgen_runtime::marshal::ret_string::decode::<
+                            ::dllgen_runtime::marshal::Utf8,
+                            _,
+                        >(&mut __dllgen_r)?;
+                        __dllgen_r.finish()?;
+                        Ok((__dllgen_ret,))
+                    },
+                    &mut ::dllgen_runtime::marshal::callback::none,
+                )?;
+            Ok(__dllgen_ret)
+        }
+        /// * CAPI3REF: Mutexes
+        /// *
+        /// * The SQLite core uses these routines for thread
+        /// * synchronization. Though they are intended for internal
+        /// * use by SQLite, code that links against SQLite is
+        /// * permitted to use any of these routines.
+        /// *
+        /// * The SQLite source code contains multiple implementations
+        /// * of these mutex routines.  An appropriate implementation
+        /// * is selected automatically at compile-time.  The following
+        /// * implementations are available in the SQLite core:
+        /// *
+        /// * <ul>
+        /// * <li>   SQLITE_MUTEX_PTHREADS
+        /// * <li>   SQLITE_MUTEX_W32
+        /// * <li>   SQLITE_MUTEX_NOOP
+        /// * </ul>
+        /// *
+        /// * The SQLITE_MUTEX_NOOP implementation is a set of routines
+        /// * that does no real locking and is appropriate for use in
+        /// * a single-threaded application.  The SQLITE_MUTEX_PTHREADS and
+        /// * SQLITE_MUTEX_W32 implementations are appropriate for use on Unix
+        /// * and Windows.
+        /// *
+        /// * If SQLite is compiled with the SQLITE_MUTEX_APPDEF preprocessor
+        /// * macro defined (with "-DSQLITE_MUTEX_APPDEF=1"), then no mutex
+        /// * implementation is included with the library. In this case the
+        /// * application must supply a custom mutex implementation using the
+        /// * [SQLITE_CONFIG_MUTEX] option of the sqlite3_config() function
+        /// * before calling sqlite3_initialize() or any other public sqlite3_
+        /// * function that calls sqlite3_initialize().
+        /// *
+        /// * ^The sqlite3_mutex_alloc() routine allocates a new
+        /// * mutex and returns a pointer to it. ^The sqlite3_mutex_alloc()
+        /// * routine returns NULL if it is unable to allocate the requested
+        /// * mutex.  The argument to sqlite3_mutex_alloc() must one of these
+        /// * integer constants:
+        /// *
+        /// * <ul>
+        /// * <li>  SQLITE_MUTEX_FAST
+        /// * <li>  SQLITE_MUTEX_RECURSIVE
+        /// * <li>  SQLITE_MUTEX_STATIC_MAIN
+        /// * <li>  SQLITE_MUTEX_STATIC_MEM
+        /// * <li>  SQLITE_MUTEX_STATIC_OPEN
+        /// * <li>  SQLITE_MUTEX_STATIC_PRNG
+        /// * <li>  SQLITE_MUTEX_STATIC_LRU
+        /// * <li>  SQLITE_MUTEX_STATIC_PMEM
+        /// * <li>  SQLITE_MUTEX_STATIC_APP1
+        /// * <li>  SQLITE_MUTEX_STATIC_APP2
+        /// * <li>  SQLITE_MUTEX_STATIC_APP3
+        /// * <li>  SQLITE_MUTEX_STATIC_VFS1
+        /// * <li>  SQLITE_MUTEX_STATIC_VFS2
+        /// * <li>  SQLITE_MUTEX_STATIC_VFS3
+        /// * </ul>
+        /// *
+        /// * ^The first two constants (SQLITE_MUTEX_FAST and SQLITE_MUTEX_RECURSIVE)
+        /// * cause sqlite3_mutex_alloc() to create
+        /// * a new mutex.  ^The new mutex is recursive when SQLITE_MUTEX_RECURSIVE
+        /// * is used but not necessarily so when SQLITE_MUTEX_FAST is used.
+        /// * The mutex implementation does not need to make a distinction
+        /// * between SQLITE_MUTEX_RECURSIVE and SQLITE_MUTEX_FAST if it does
+        /// * not want to.  SQLite will only request a recursive mutex in
+        /// * cases where it really needs one.  If a faster non-recursive mutex
+        /// * implementation is available on the host platform, the mutex subsystem
+        /// * might return such a mutex in response to SQLITE_MUTEX_FAST.
+        /// *
+        /// * ^The other allowed parameters to sqlite3_mutex_alloc() (anything other
+        /// * than SQLITE_MUTEX_FAST and SQLITE_MUTEX_RECURSIVE) each return
+        /// * a pointer to a static preexisting mutex.  ^Nine static mutexes are
+        /// * used by the current version of SQLite.  Future versions of SQLite
+        /// * may add additional static mutexes.  Static mutexes are for internal
+        /// * use by SQLite only.  Applications that use SQLite mutexes should
+        /// * use only the dynamic mutexes returned by SQLITE_MUTEX_FAST or
+        /// * SQLITE_MUTEX_RECURSIVE.
+        /// *
+        /// * ^Note that if one of the dynamic mutex parameters (SQLITE_MUTEX_FAST
+        /// * or SQLITE_MUTEX_RECURSIVE) is used then sqlite3_mutex_alloc()
+        /// * returns a different mutex on every call.  ^For the static
+        /// * mutex types, the same mutex is returned on every call that has
+        /// * the same type number.
+        /// *
+        /// * ^The sqlite3_mutex_free() routine deallocates a previously
+        /// * allocated dynamic mutex.  Attempting to deallocate a static
+        /// * mutex results in undefined behavior.
+        /// *
+        /// * ^The sqlite3_mutex_enter() and sqlite3_mutex_try() routines attempt
+        /// * to enter a mutex.  ^If another thread is already within the mutex,
+        /// * sqlite3_mutex_enter() will block and sqlite3_mutex_try() will return
+        /// * SQLITE_BUSY.  ^The sqlite3_mutex_try() interface returns [SQLITE_OK]
+        /// * upon successful entry.  ^(Mutexes created using
+        /// * SQLITE_MUTEX_RECURSIVE can be entered multiple times by the same thread.
+        /// * In such cases, the
+        /// * mutex must be exited an equal number of times before another thread
+        /// * can enter.)^  If the same thread tries to enter any mutex other
+        /// * than an SQLITE_MUTEX_RECURSIVE more than once, the behavior is undefined.
+        /// *
+        /// * ^(Some systems (for example, Windows 95) do not support the operation
+        /// * implemented by sqlite3_mutex_try().  On those systems, sqlite3_mutex_try()
+        /// * will always return SQLITE_BUSY. The SQLite core only ever uses
+        /// * sqlite3_mutex_try() as an optimization so this is acceptable
+        /// * behavior.)^
+        /// *
+        /// * ^The sqlite3_mutex_leave() routine exits a mutex that was
+        /// * previously entered by the same thread.   The behavior
+        /// * is undefined if the mutex is not currently entered by the
+        /// * calling thread or is not currently allocated.
+        /// *
+        /// * ^If the argument to sqlite3_mutex_enter(), sqlite3_mutex_try(), or
+        /// * sqlite3_mutex_leave() is a NULL pointer, then all three routines
+        /// * behave as no-ops.
+        /// *
+        /// * See also: [sqlite3_mutex_held()] and [sqlite3_mutex_notheld()].
+        pub fn sqlite3_mutex_alloc(
+            &self,
+            arg0: i32,
+        ) -> ::core::result::Result<Mutex, Error> {
+            let (__dllgen_ret,) = self
+                .client
+                .call(
+                    109,
+                    |__dllgen_w| {
+                        ::dllgen_runtime::marshal::value::encode(__dllgen_w, &arg0);
+                    },
+                    |mut __dllgen_r| {
+                        let __dllgen_ret: Mutex = ::dllgen_runtime::marshal::handle::decode(
+                            &mut __dllgen_r,
+                        )?;
+                        __dllgen_r.finish()?;
+                        Ok((__dllgen_ret,))
+                    },
+                    &mut ::dllgen_runtime::marshal::callback::none,
+                )?;
+            Ok(__dllgen_ret)
+        }
+        /// Calls `sqlite3_mutex_enter`.
+        pub fn sqlite3_mutex_enter(
+            &self,
+            arg0: Mutex,
+        ) -> ::core::result::Result<(), Error> {
+            let () = self
+                .client
+                .call(
+                    110,
+                    |__dllgen_w| {
+                        ::dllgen_runtime::marshal::handle::encode(__dllgen_w, &arg0);
+                    },
+                    |mut __dllgen_r| {
+                        __dllgen_r.finish()?;
+                        Ok(())
+                    },
+                    &mut ::dllgen_runtime::marshal::callback::none,
+                )?;
+            Ok(())
+        }
+        /// Calls `sqlite3_mutex_free`.
+        pub fn sqlite3_mutex_free(
+            &self,
+            arg0: Mutex,
+        ) -> ::core::result::Result<(), Error> {
+            let () = self
+                .client
+                .call(
+                    111,
+                    |__dllgen_w| {
+                        ::dllgen_runtime::marshal::handle::encode(__dllgen_w, &arg0);
+                    },
+                    |mut __dllgen_r| {
+                        __dllgen_r.finish()?;
+                        Ok(())
+                    },
+                    &mut ::dllgen_runtime::marshal::callback::none,
+                )?;
+            Ok(())
+        }
+        /// Calls `sqlite3_mutex_leave`.
+        pub fn sqlite3_mutex_leave(
+            &self,
+            arg0: Mutex,
+        ) -> ::core::result::Result<(), Error> {
+            let () = self
+                .client
+                .call(
+                    112,
+                    |__dllgen_w| {
+                        ::dllgen_runtime::marshal::handle::encode(__dllgen_w, &arg0);
+                    },
+                    |mut __dllgen_r| {
+                        __dllgen_r.finish()?;
+                        Ok(())
+                    },
+                    &mut ::dllgen_runtime::marshal::callback::none,
+                )?;
+            Ok(())
+        }
+        /// Calls `sqlite3_mutex_try`.
+        pub fn sqlite3_mutex_try(
+            &self,
+            arg0: Mutex,
+        ) -> ::core::result::Result<i32, Error> {
+            let (__dllgen_ret,) = self
+                .client
+                .call(
+                    113,
+                    |__dllgen_w| {
+                        ::dllgen_runtime::marshal::handle::encode(__dllgen_w, &arg0);
+                    },
+                    |mut __dllgen_r| {
+                        let __dllgen_ret: i32 = ::dllgen_runtime::marshal::value::decode(
+                            &mut __dllgen_r,
+                        )?;
+                        __dllgen_r.finish()?;
+                        Ok((__dllgen_ret,))
+                    },
+                    &mut ::dllgen_runtime::marshal::callback::none,
+                )?;
+            Ok(__dllgen_ret)
+        }
+        /// * CAPI3REF: Find the next prepared statement
+        /// * METHOD: sqlite3
+        /// *
+        /// * ^This interface returns a pointer to the next [prepared statement] after
+        /// * pStmt associated with the [database connection] pDb.  ^If pStmt is NULL
+        /// * then this interface returns a pointer to the first prepared statement
+        /// * associated with the database connection pDb.  ^If no prepared statement
+        /// * satisfies the conditions of this routine, it returns NULL.
+        /// *
+        /// * The [database connection] pointer D in a call to
+        /// * [sqlite3_next_stmt(D,S)] must refer to an open database
+        /// * connection and in particular must not be a NULL pointer.
+        pub fn sqlite3_next_stmt(
+            &self,
+            pDb: Db,
+            pStmt: ::core::option::Option<Stmt>,
+        ) -> ::core::result::Result<Stmt, Error> {
+            let (__dllgen_ret,) = self
+                .client
+                .call(
+                    114,
+                    |__dllgen_w| {
+                        ::dllgen_runtime::marshal::handle::encode(__dllgen_w, &pDb);
+                        ::dllgen_runtime::marshal::handle::encode(__dllgen_w, &pStmt);
+                    },
+                    |mut __dllgen_r| {
+                        let __dllgen_ret: Stmt = ::dllgen_runtime::marshal::handle::decode(
+                            &mut __dllgen_r,
+                        )?;
+                        __dllgen_r.finish()?;
+                        Ok((__dllgen_ret,))
+                    },
+                    &mut ::dllgen_runtime::marshal::callback::none,
+                )?;
+            Ok(__dllgen_ret)
+        }
+        /// * CAPI3REF: Opening A New Database Connection
+        /// * CONSTRUCTOR: sqlite3
+        /// *
+        /// * ^These routines open an SQLite database file as specified by the
+        /// * filename argument. ^The filename argument is interpreted as UTF-8 for
+        /// * sqlite3_open() and sqlite3_open_v2() and as UTF-16 in the native byte
+        /// * order for sqlite3_open16(). ^(A [database connection] handle is usually
+        /// * returned in *ppDb, even if an error occurs.  The only exception is that
+        /// * if SQLite is unable to allocate memory to hold the [sqlite3] object,
+        /// * a NULL will be written into *ppDb instead of a pointer to the [sqlite3]
+        /// * object.)^ ^(If the database is opened (and/or created) successfully, then
+        /// * [SQLITE_OK] is returned.  Otherwise an [error code] is returned.)^ ^The
+        /// * [sqlite3_errmsg()] or [sqlite3_errmsg16()] routines can be used to obtain
+        /// * an English language description of the error following a failure of any
+        /// * of the sqlite3_open() routines.
+        /// *
+        /// * ^The default encoding will be UTF-8 for databases created using
+        /// * sqlite3_open() or sqlite3_open_v2().  ^The default encoding for databases
+        /// * created using sqlite3_open16() will be UTF-16 in the native byte order.
+        /// *
+        /// * Whether or not an error occurs when it is opened, resources
+        /// * associated with the [database connection] handle should be released by
+        /// * passing it to [sqlite3_close()] when it is no longer required.
+        /// *
+        /// * The sqlite3_open_v2() interface works like sqlite3_open()
+        /// * except that it accepts two additional parameters for additional control
+        /// * over the new database connection.  ^(The flags parameter to
+        /// * sqlite3_open_v2() must include, at a minimum, one of the following
+        /// * three flag combinations:)^
+        /// *
+        /// * <dl>
+        /// * ^(<dt>[SQLITE_OPEN_READONLY]</dt>
+        /// * <dd>The database is opened in read-only mode.  If the database does not
+        /// * already exist, an error is returned.</dd>)^
+        /// *
+        /// * ^(<dt>[SQLITE_OPEN_READWRITE]</dt>
+        /// * <dd>The database is opened for reading and writing if possible, or reading
+        /// * only if the file is write protected by the operating system.  In either
+        /// * case the database must already exist, otherwise an error is returned.</dd>)^
+        /// *
+        /// * ^(<dt>[SQLITE_OPEN_READWRITE] | [SQLITE_OPEN_CREATE]</dt>
+        /// * <dd>The database is opened for reading and writing, and is created if
+        /// * it does not already exist. This is the behavior that is always used for
+        /// * sqlite3_open() and sqlite3_open16().</dd>)^
+        /// * </dl>
+        /// *
+        /// * In addition to the required flags, the following optional flags are
+        /// * also supported:
+        /// *
+        /// * <dl>
+        /// * ^(<dt>[SQLITE_OPEN_URI]</dt>
+        /// * <dd>The filename can be interpreted as a URI if this flag is set.</dd>)^
+        /// *
+        /// * ^(<dt>[SQLITE_OPEN_MEMORY]</dt>
+        /// * <dd>The database will be opened as an in-memory database.  The database
+        /// * is named by the "filename" argument for the purposes of cache-sharing,
+        /// * if shared cache mode is enabled, but the "filename" is otherwise ignored.
+        /// * </dd>)^
+        /// *
+        /// * ^(<dt>[SQLITE_OPEN_NOMUTEX]</dt>
+        /// * <dd>The new database connection will use the "multi-thread"
+        /// * [threading mode].)^  This means that separate threads are allowed
+        /// * to use SQLite at the same time, as long as each thread is using
+        /// * a different [database connection].
+        /// *
+        /// * ^(<dt>[SQLITE_OPEN_FULLMUTEX]</dt>
+        /// * <dd>The new database connection will use the "serialized"
+        /// * [threading mode].)^  This means the multiple threads can safely
+        /// * attempt to use the same database connection at the same time.
+        /// * (Mutexes will block any actual concurrency, but in this mode
+        /// * there is no harm in trying.)
+        /// *
+        /// * ^(<dt>[SQLITE_OPEN_SHAREDCACHE]</dt>
+        /// * <dd>The database is opened [shared cache] enabled, overriding
+        /// * the default shared cache setting provided by
+        /// * [sqlite3_enable_shared_cache()].)^
+        /// * The [use of shared cache mode is discouraged] and hence shared cache
+        /// * capabilities may be omitted from many builds of SQLite.  In such cases,
+        /// * this option is a no-op.
+        /// *
+        /// * ^(<dt>[SQLITE_OPEN_PRIVATECACHE]</dt>
+        /// * <dd>The database is opened [shared cache] disabled, overriding
+        /// * the default shared cache setting provided by
+        /// * [sqlite3_enable_shared_cache()].)^
+        /// *
+        /// * [[OPEN_EXRESCODE]] ^(<dt>[SQLITE_OPEN_EXRESCODE]</dt>
+        /// * <dd>The database connection comes up in "extended result code mode".
+        /// * In other words, the database behaves has if
+        /// * [sqlite3_extended_result_codes(db,1)] where called on the database
+        /// * connection as soon as the connection is created. In addition to setting
+        /// * the extended result code mode, this flag also causes [sqlite3_open_v2()]
+        /// * to return an extended result code.</dd>
+        /// *
+        /// * [[OPEN_NOFOLLOW]] ^(<dt>[SQLITE_OPEN_NOFOLLOW]</dt>
+        /// * <dd>The database filename is not allowed to contain a symbolic link</dd>
+        /// * </dl>)^
+        /// *
+        /// * If the 3rd parameter to sqlite3_open_v2() is not one of the
+        /// * required combinations shown above optionally combined with other
+        /// * [SQLITE_OPEN_READONLY | SQLITE_OPEN_* bits]
+        /// * then the behavior is undefined.  Historic versions of SQLite
+        /// * have silently ignored surplus bits in the flags parameter to
+        /// * sqlite3_open_v2(), however that behavior might not be carried through
+        /// * into future versions of SQLite and so applications should not rely
+        /// * upon it.  Note in particular that the SQLITE_OPEN_EXCLUSIVE flag is a no-op
+        /// * for sqlite3_open_v2().  The SQLITE_OPEN_EXCLUSIVE does *not* cause
+        /// * the open to fail if the database already exists.  The SQLITE_OPEN_EXCLUSIVE
+        /// * flag is intended for use by the [sqlite3_vfs|VFS interface] only, and not
+        /// * by sqlite3_open_v2().
+        /// *
+        /// * ^The fourth parameter to sqlite3_open_v2() is the name of the
+        /// * [sqlite3_vfs] object that defines the operating system interface that
+        /// * the new database connection should use.  ^If the fourth parameter is
+        /// * a NULL pointer then the default [sqlite3_vfs] object is used.
+        /// *
+        /// * ^If the filename is ":memory:", then a private, temporary in-memory database
+        /// * is created for the connection.  ^This in-memory database will vanish when
+        /// * the database connection is closed.  Future versions of SQLite might
+        /// * make use of additional special filenames that begin with the ":" character.
+        /// * It is recommended that when a database filename actually does begin with
+        /// * a ":" character you should prefix the filename with a pathname such as
+        /// * "./" to avoid ambiguity.
+        /// *
+        /// * ^If the filename is an empty string, then a private, temporary
+        /// * on-disk database will be created.  ^This private database will be
+        /// * automatically deleted as soon as the database connection is closed.
+        /// *
+        /// * [[URI filenames in sqlite3_open()]] <h3>URI Filenames</h3>
+        /// *
+        /// * ^If [URI filename] interpretation is enabled, and the filename argument
+        /// * begins with "file:", then the filename is interpreted as a URI. ^URI
+        /// * filename interpretation is enabled if the [SQLITE_OPEN_URI] flag is
+        /// * set in the third argument to sqlite3_open_v2(), or if it has
+        /// * been enabled globally using the [SQLITE_CONFIG_URI] option with the
+        /// * [sqlite3_config()] method or by the [SQLITE_USE_URI] compile-time option.
+        /// * URI filename interpretation is turned off
+        /// * by default, but future releases of SQLite might enable URI filename
+        /// * interpretation by default.  See "[URI filenames]" for additional
+        /// * information.
+        /// *
+        /// * URI filenames are parsed according to RFC 3986. ^If the URI contains an
+        /// * authority, then it must be either an empty string or the string
+        /// * "localhost". ^If the authority is not an empty string or "localhost", an
+        /// * error is returned to the caller. ^The fragment component of a URI, if
+        /// * present, is ignored.
+        /// *
+        /// * ^SQLite uses the path component of the URI as the name of the disk file
+        /// * which contains the database. ^If the path begins with a '/' character,
+        /// * then it is interpreted as an absolute path. ^If the path does not begin
+        /// * with a '/' (meaning that the authority section is omitted from the URI)
+        /// * then the path is interpreted as a relative path.
+        /// * ^(On windows, the first component of an absolute path
+        /// * is a drive specification (e.g. "C:").)^
+        /// *
+        /// * [[core URI query parameters]]
+        /// * The query component of a URI may contain parameters that are interpreted
+        /// * either by SQLite itself, or by a [VFS | custom VFS implementation].
+        /// * SQLite and its built-in [VFSes] interpret the
+        /// * following query parameters:
+        /// *
+        /// * <ul>
+        /// *   <li> <b>vfs</b>: ^The "vfs" parameter may be used to specify the name of
+        /// *     a VFS object that provides the operating system interface that should
+        /// *     be used to access the database file on disk. ^If this option is set to
+        /// *     an empty string the default VFS object is used. ^Specifying an unknown
+        /// *     VFS is an error. ^If sqlite3_open_v2() is used and the vfs option is
+        /// *     present, then the VFS specified by the option takes precedence over
+        /// *     the value passed as the fourth parameter to sqlite3_open_v2().
+        /// *
+        /// *   <li> <b>mode</b>: ^(The mode parameter may be set to either "ro", "rw",
+        /// *     "rwc", or "memory". Attempting to set it to any other value is
+        /// *     an error)^.
+        /// *     ^If "ro" is specified, then the database is opened for read-only
+        /// *     access, just as if the [SQLITE_OPEN_READONLY] flag had been set in the
+        /// *     third argument to sqlite3_open_v2(). ^If the mode option is set to
+        /// *     "rw", then the database is opened for read-write (but not create)
+        /// *     access, as if SQLITE_OPEN_READWRITE (but not SQLITE_OPEN_CREATE) had
+        /// *     been set. ^Value "rwc" is equivalent to setting both
+        /// *     SQLITE_OPEN_READWRITE and SQLITE_OPEN_CREATE.  ^If the mode option is
+        /// *     set to "memory" then a pure [in-memory database] that never reads
+        /// *     or writes from disk is used. ^It is an error to specify a value for
+        /// *     the mode parameter that is less restrictive than that specified by
+        /// *     the flags passed in the third parameter to sqlite3_open_v2().
+        /// *
+        /// *   <li> <b>cache</b>: ^The cache parameter may be set to either "shared" or
+        /// *     "private". ^Setting it to "shared" is equivalent to setting the
+        /// *     SQLITE_OPEN_SHAREDCACHE bit in the flags argument passed to
+        /// *     sqlite3_open_v2(). ^Setting the cache parameter to "private" is
+        /// *     equivalent to setting the SQLITE_OPEN_PRIVATECACHE bit.
+        /// *     ^If sqlite3_open_v2() is used and the "cache" parameter is present in
+        /// *     a URI filename, its value overrides any behavior requested by setting
+        /// *     SQLITE_OPEN_PRIVATECACHE or SQLITE_OPEN_SHAREDCACHE flag.
+        /// *
+        /// *  <li> <b>psow</b>: ^The psow parameter indicates whether or not the
+        /// *     [powersafe overwrite] property does or does not apply to the
+        /// *     storage media on which the database file resides.
+        /// *
+        /// *  <li> <b>nolock</b>: ^The nolock parameter is a boolean query parameter
+        /// *     which if set disables file locking in rollback journal modes.  This
+        /// *     is useful for accessing a database on a filesystem that does not
+        /// *     support locking.  Caution:  Database corruption might result if two
+        /// *     or more processes write to the same database and any one of those
+        /// *     processes uses nolock=1.
+        /// *
+        /// *  <li> <b>immutable</b>: ^The immutable parameter is a boolean query
+        /// *     parameter that indicates that the database file is stored on
+        /// *     read-only media.  ^When immutable is set, SQLite assumes that the
+        /// *     database file cannot be changed, even by a process with higher
+        /// *     privilege, and so the database is opened read-only and all locking
+        /// *     and change detection is disabled.  Caution: Setting the immutable
+        /// *     property on a database file that does in fact change can result
+        /// *     in incorrect query results and/or [SQLITE_CORRUPT] errors.
+        /// *     See also: [SQLITE_IOCAP_IMMUTABLE].
+        /// *
+        /// * </ul>
+        /// *
+        /// * ^Specifying an unknown parameter in the query component of a URI is not an
+        /// * error.  Future versions of SQLite might understand additional query
+        /// * parameters.  See "[query parameters with special meaning to SQLite]" for
+        /// * additional information.
+        /// *
+        /// * [[URI filename examples]] <h3>URI filename examples</h3>
+        /// *
+        /// * <table border="1" align=center cellpadding=5>
+        /// * <tr><th> URI filenames <th> Results
+        /// * <tr><td> file:data.db <td>
+        /// *          Open the file "data.db" in the current directory.
+        /// * <tr><td> file:/home/fred/data.db<br>
+        /// *          file:///home/fred/data.db <br>
+        /// *          file://localhost/home/fred/data.db <br> <td>
+        /// *          Open the database file "/home/fred/data.db".
+        /// * <tr><td> file://darkstar/home/fred/data.db <td>
+        /// *          An error. "darkstar" is not a recognized authority.
+        /// * <tr><td style="white-space:nowrap">
+        /// *          file:///C:/Documents%20and%20Settings/fred/Desktop/data.db
+        /// *     <td> Windows only: Open the file "data.db" on fred's desktop on drive
+        /// *          C:. Note that the %20 escaping in this example is not strictly
+        /// *          necessary - space characters can be used literally
+        /// *          in URI filenames.
+        /// * <tr><td> file:data.db?mode=ro&cache=private <td>
+        /// *          Open file "data.db" in the current directory for read-only access.
+        /// *          Regardless of whether or not shared-cache mode is enabled by
+        /// *          default, use a private cache.
+        /// * <tr><td> file:/home/fred/data.db?vfs=unix-dotfile <td>
+        /// *          Open file "/home/fred/data.db". Use the special VFS "unix-dotfile"
+        /// *          that uses dot-files in place of posix advisory locking.
+        /// * <tr><td> file:data.db?mode=readonly <td>
+        /// *          An error. "readonly" is not a valid option for the "mode" parameter.
+        /// *          Use "ro" instead:  "file:data.db?mode=ro".
+        /// * </table>
+        /// *
+        /// * ^URI hexadecimal escape sequences (%HH) are supported within the path and
+        /// * query components of a URI. A hexadecimal escape sequence consists of a
+        /// * percent sign - "%" - followed by exactly two hexadecimal digits
+        /// * specifying an octet value. ^Before the path or query components of a
+        /// * URI filename are interpreted, they are encoded using UTF-8 and all
+        /// * hexadecimal escape sequences replaced by a single byte containing the
+        /// * corresponding octet. If this process generates an invalid UTF-8 encoding,
+        /// * the results are undefined.
+        /// *
+        /// * <b>Note to Windows users:</b>  The encoding used for the filename argument
+        /// * of sqlite3_open() and sqlite3_open_v2() must be UTF-8, not whatever
+        /// * codepage is currently defined.  Filenames containing international
+        /// * characters must be converted to UTF-8 prior to passing them into
+        /// * sqlite3_open() or sqlite3_open_v2().
+        /// *
+        /// * <b>Note to Windows Runtime users:</b>  The temporary directory must be set
+        /// * prior to calling sqlite3_open() or sqlite3_open_v2().  Otherwise, various
+        /// * features that require the use of temporary files may fail.
+        /// *
+        /// * See also: [sqlite3_temp_directory]
+        pub fn sqlite3_open(
+            &self,
+            filename: &str,
+        ) -> ::core::result::Result<(i32, Db), Error> {
+            let (__dllgen_ret, __dllgen_a_ppDb) = self
+                .client
+                .call(
+                    115,
+                    |__dllgen_w| {
+                        ::dllgen_runtime::marshal::in_string::encode::<
+                            ::dllgen_runtime::marshal::Utf8,
+                        >(__dllgen_w, filename, false);
+                    },
+                    |mut __dllgen_r| {
+                        let __dllgen_ret: i32 = ::dllgen_runtime::marshal::value::decode(
+                            &mut __dllgen_r,
+                        )?;
+                        let __dllgen_a_ppDb: Db = ::dllgen_runtime::marshal::out_handle::decode(
+                            &mut __dllgen_r,
+                        )?;
+                        __dllgen_r.finish()?;
+                        Ok((__dllgen_ret, __dllgen_a_ppDb))
+                    },
+                    &mut ::dllgen_runtime::marshal::callback::none,
+                )?;
+            Ok((__dllgen_ret, __dllgen_a_ppDb))
+        }
+        /// Calls `sqlite3_open16`.
+        pub fn sqlite3_open16(
+            &self,
+            filename: &str,
+        ) -> ::core::result::Result<(i32, Db), Error> {
+            let (__dllgen_ret, __dllgen_a_ppDb) = self
+                .client
+                .call(
+                    116,
+                    |__dllgen_w| {
+                        ::dllgen_runtime::marshal::in_string::encode::<
+                            ::dllgen_runtime::marshal::Utf16,
+                        >(__dllgen_w, filename, false);
+                    },
+                    |mut __dllgen_r| {
+                        let __dllgen_ret: i32 = ::dllgen_runtime::marshal::value::decode(
+                            &mut __dllgen_r,
+                        )?;
+                        let __dllgen_a_ppDb: Db = ::dllgen_runtime::marshal::out_handle::decode(
+                            &mut __dllgen_r,
+                        )?;
+                        __dllgen_r.finish()?;
+                        Ok((__dllgen_ret, __dllgen_a_ppDb))
+                    },
+                    &mut ::dllgen_runtime::marshal::callback::none,
+                )?;
+            Ok((__dllgen_ret, __dllgen_a_ppDb))
+        }
         /// Calls `sqlite3_open_v2`.
         pub fn sqlite3_open_v2(
             &self,
@@ -2696,7 +6364,7 @@ mod __dllgen {
             let (__dllgen_ret, __dllgen_a_ppDb) = self
                 .client
                 .call(
-                    43,
+                    117,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::in_string::encode::<
                             ::dllgen_runtime::marshal::Utf8,
@@ -2720,8 +6388,184 @@ mod __dllgen {
                 )?;
             Ok((__dllgen_ret, __dllgen_a_ppDb))
         }
-        /// Calls `sqlite3_prepare_v2`.
-        pub fn sqlite3_prepare_v2(
+        /// Calls `sqlite3_os_end`.
+        pub fn sqlite3_os_end(&self) -> ::core::result::Result<i32, Error> {
+            let (__dllgen_ret,) = self
+                .client
+                .call(
+                    118,
+                    |__dllgen_w| {},
+                    |mut __dllgen_r| {
+                        let __dllgen_ret: i32 = ::dllgen_runtime::marshal::value::decode(
+                            &mut __dllgen_r,
+                        )?;
+                        __dllgen_r.finish()?;
+                        Ok((__dllgen_ret,))
+                    },
+                    &mut ::dllgen_runtime::marshal::callback::none,
+                )?;
+            Ok(__dllgen_ret)
+        }
+        /// Calls `sqlite3_os_init`.
+        pub fn sqlite3_os_init(&self) -> ::core::result::Result<i32, Error> {
+            let (__dllgen_ret,) = self
+                .client
+                .call(
+                    119,
+                    |__dllgen_w| {},
+                    |mut __dllgen_r| {
+                        let __dllgen_ret: i32 = ::dllgen_runtime::marshal::value::decode(
+                            &mut __dllgen_r,
+                        )?;
+                        __dllgen_r.finish()?;
+                        Ok((__dllgen_ret,))
+                    },
+                    &mut ::dllgen_runtime::marshal::callback::none,
+                )?;
+            Ok(__dllgen_ret)
+        }
+        /// * CAPI3REF: Overload A Function For A Virtual Table
+        /// * METHOD: sqlite3
+        /// *
+        /// * ^(Virtual tables can provide alternative implementations of functions
+        /// * using the [xFindFunction] method of the [virtual table module].
+        /// * But global versions of those functions
+        /// * must exist in order to be overloaded.)^
+        /// *
+        /// * ^(This API makes sure a global version of a function with a particular
+        /// * name and number of parameters exists.  If no such function exists
+        /// * before this API is called, a new function is created.)^  ^The implementation
+        /// * of the new function always causes an exception to be thrown.  So
+        /// * the new function is not good for anything by itself.  Its only
+        /// * purpose is to be a placeholder function that can be overloaded
+        /// * by a [virtual table].
+        pub fn sqlite3_overload_function(
+            &self,
+            arg0: Db,
+            zFuncName: &str,
+            nArg: i32,
+        ) -> ::core::result::Result<i32, Error> {
+            let (__dllgen_ret,) = self
+                .client
+                .call(
+                    120,
+                    |__dllgen_w| {
+                        ::dllgen_runtime::marshal::handle::encode(__dllgen_w, &arg0);
+                        ::dllgen_runtime::marshal::in_string::encode::<
+                            ::dllgen_runtime::marshal::Utf8,
+                        >(__dllgen_w, zFuncName, false);
+                        ::dllgen_runtime::marshal::value::encode(__dllgen_w, &nArg);
+                    },
+                    |mut __dllgen_r| {
+                        let __dllgen_ret: i32 = ::dllgen_runtime::marshal::value::decode(
+                            &mut __dllgen_r,
+                        )?;
+                        __dllgen_r.finish()?;
+                        Ok((__dllgen_ret,))
+                    },
+                    &mut ::dllgen_runtime::marshal::callback::none,
+                )?;
+            Ok(__dllgen_ret)
+        }
+        /// * CAPI3REF: Compiling An SQL Statement
+        /// * KEYWORDS: {SQL statement compiler}
+        /// * METHOD: sqlite3
+        /// * CONSTRUCTOR: sqlite3_stmt
+        /// *
+        /// * To execute an SQL statement, it must first be compiled into a byte-code
+        /// * program using one of these routines.  Or, in other words, these routines
+        /// * are constructors for the [prepared statement] object.
+        /// *
+        /// * The preferred routine to use is [sqlite3_prepare_v2()].  The
+        /// * [sqlite3_prepare()] interface is legacy and should be avoided.
+        /// * [sqlite3_prepare_v3()] has an extra "prepFlags" option that is used
+        /// * for special purposes.
+        /// *
+        /// * The use of the UTF-8 interfaces is preferred, as SQLite currently
+        /// * does all parsing using UTF-8.  The UTF-16 interfaces are provided
+        /// * as a convenience.  The UTF-16 interfaces work by converting the
+        /// * input text into UTF-8, then invoking the corresponding UTF-8 interface.
+        /// *
+        /// * The first argument, "db", is a [database connection] obtained from a
+        /// * prior successful call to [sqlite3_open()], [sqlite3_open_v2()] or
+        /// * [sqlite3_open16()].  The database connection must not have been closed.
+        /// *
+        /// * The second argument, "zSql", is the statement to be compiled, encoded
+        /// * as either UTF-8 or UTF-16.  The sqlite3_prepare(), sqlite3_prepare_v2(),
+        /// * and sqlite3_prepare_v3()
+        /// * interfaces use UTF-8, and sqlite3_prepare16(), sqlite3_prepare16_v2(),
+        /// * and sqlite3_prepare16_v3() use UTF-16.
+        /// *
+        /// * ^If the nByte argument is negative, then zSql is read up to the
+        /// * first zero terminator. ^If nByte is positive, then it is the
+        /// * number of bytes read from zSql.  ^If nByte is zero, then no prepared
+        /// * statement is generated.
+        /// * If the caller knows that the supplied string is nul-terminated, then
+        /// * there is a small performance advantage to passing an nByte parameter that
+        /// * is the number of bytes in the input string <i>including</i>
+        /// * the nul-terminator.
+        /// *
+        /// * ^If pzTail is not NULL then *pzTail is made to point to the first byte
+        /// * past the end of the first SQL statement in zSql.  These routines only
+        /// * compile the first statement in zSql, so *pzTail is left pointing to
+        /// * what remains uncompiled.
+        /// *
+        /// * ^*ppStmt is left pointing to a compiled [prepared statement] that can be
+        /// * executed using [sqlite3_step()].  ^If there is an error, *ppStmt is set
+        /// * to NULL.  ^If the input text contains no SQL (if the input is an empty
+        /// * string or a comment) then *ppStmt is set to NULL.
+        /// * The calling procedure is responsible for deleting the compiled
+        /// * SQL statement using [sqlite3_finalize()] after it has finished with it.
+        /// * ppStmt may not be NULL.
+        /// *
+        /// * ^On success, the sqlite3_prepare() family of routines return [SQLITE_OK];
+        /// * otherwise an [error code] is returned.
+        /// *
+        /// * The sqlite3_prepare_v2(), sqlite3_prepare_v3(), sqlite3_prepare16_v2(),
+        /// * and sqlite3_prepare16_v3() interfaces are recommended for all new programs.
+        /// * The older interfaces (sqlite3_prepare() and sqlite3_prepare16())
+        /// * are retained for backwards compatibility, but their use is discouraged.
+        /// * ^In the "vX" interfaces, the prepared statement
+        /// * that is returned (the [sqlite3_stmt] object) contains a copy of the
+        /// * original SQL text. This causes the [sqlite3_step()] interface to
+        /// * behave differently in three ways:
+        /// *
+        /// * <ol>
+        /// * <li>
+        /// * ^If the database schema changes, instead of returning [SQLITE_SCHEMA] as it
+        /// * always used to do, [sqlite3_step()] will automatically recompile the SQL
+        /// * statement and try to run it again. As many as [SQLITE_MAX_SCHEMA_RETRY]
+        /// * retries will occur before sqlite3_step() gives up and returns an error.
+        /// * </li>
+        /// *
+        /// * <li>
+        /// * ^When an error occurs, [sqlite3_step()] will return one of the detailed
+        /// * [error codes] or [extended error codes].  ^The legacy behavior was that
+        /// * [sqlite3_step()] would only return a generic [SQLITE_ERROR] result code
+        /// * and the application would have to make a second call to [sqlite3_reset()]
+        /// * in order to find the underlying cause of the problem. With the "v2" prepare
+        /// * interfaces, the underlying reason for the error is returned immediately.
+        /// * </li>
+        /// *
+        /// * <li>
+        /// * ^If the specific value bound to a [parameter | host parameter] in the
+        /// * WHERE clause might influence the choice of query plan for a statement,
+        /// * then the statement will be automatically recompiled, as if there had been
+        /// * a schema change, on the first [sqlite3_step()] call following any change
+        /// * to the [sqlite3_bind_text | bindings] of that [parameter].
+        /// * ^The specific value of a WHERE-clause [parameter] might influence the
+        /// * choice of query plan if the parameter is the left-hand side of a [LIKE]
+        /// * or [GLOB] operator or if the parameter is compared to an indexed column
+        /// * and the [SQLITE_ENABLE_STAT4] compile-time option is enabled.
+        /// * </li>
+        /// * </ol>
+        /// *
+        /// * <p>^sqlite3_prepare_v3() differs from sqlite3_prepare_v2() only in having
+        /// * the extra prepFlags parameter, which is a bit array consisting of zero or
+        /// * more of the [SQLITE_PREPARE_PERSISTENT|SQLITE_PREPARE_*] flags.  ^The
+        /// * sqlite3_prepare_v2() interface works exactly the same as
+        /// * sqlite3_prepare_v3() with a zero prepFlags parameter.
+        pub fn sqlite3_prepare(
             &self,
             db: Db,
             zSql: &str,
@@ -2729,7 +6573,7 @@ mod __dllgen {
             let (__dllgen_ret, __dllgen_a_ppStmt) = self
                 .client
                 .call(
-                    44,
+                    121,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::handle::encode(__dllgen_w, &db);
                         ::dllgen_runtime::marshal::in_string::encode::<
@@ -2749,6 +6593,247 @@ mod __dllgen {
                     &mut ::dllgen_runtime::marshal::callback::none,
                 )?;
             Ok((__dllgen_ret, __dllgen_a_ppStmt))
+        }
+        /// Calls `sqlite3_prepare16`.
+        pub fn sqlite3_prepare16(
+            &self,
+            db: Db,
+            zSql: &str,
+        ) -> ::core::result::Result<(i32, Stmt), Error> {
+            let (__dllgen_ret, __dllgen_a_ppStmt) = self
+                .client
+                .call(
+                    122,
+                    |__dllgen_w| {
+                        ::dllgen_runtime::marshal::handle::encode(__dllgen_w, &db);
+                        ::dllgen_runtime::marshal::in_string::encode::<
+                            ::dllgen_runtime::marshal::Utf16,
+                        >(__dllgen_w, zSql, false);
+                    },
+                    |mut __dllgen_r| {
+                        let __dllgen_ret: i32 = ::dllgen_runtime::marshal::value::decode(
+                            &mut __dllgen_r,
+                        )?;
+                        let __dllgen_a_ppStmt: Stmt = ::dllgen_runtime::marshal::out_handle::decode(
+                            &mut __dllgen_r,
+                        )?;
+                        __dllgen_r.finish()?;
+                        Ok((__dllgen_ret, __dllgen_a_ppStmt))
+                    },
+                    &mut ::dllgen_runtime::marshal::callback::none,
+                )?;
+            Ok((__dllgen_ret, __dllgen_a_ppStmt))
+        }
+        /// Calls `sqlite3_prepare16_v2`.
+        pub fn sqlite3_prepare16_v2(
+            &self,
+            db: Db,
+            zSql: &str,
+        ) -> ::core::result::Result<(i32, Stmt), Error> {
+            let (__dllgen_ret, __dllgen_a_ppStmt) = self
+                .client
+                .call(
+                    123,
+                    |__dllgen_w| {
+                        ::dllgen_runtime::marshal::handle::encode(__dllgen_w, &db);
+                        ::dllgen_runtime::marshal::in_string::encode::<
+                            ::dllgen_runtime::marshal::Utf16,
+                        >(__dllgen_w, zSql, false);
+                    },
+                    |mut __dllgen_r| {
+                        let __dllgen_ret: i32 = ::dllgen_runtime::marshal::value::decode(
+                            &mut __dllgen_r,
+                        )?;
+                        let __dllgen_a_ppStmt: Stmt = ::dllgen_runtime::marshal::out_handle::decode(
+                            &mut __dllgen_r,
+                        )?;
+                        __dllgen_r.finish()?;
+                        Ok((__dllgen_ret, __dllgen_a_ppStmt))
+                    },
+                    &mut ::dllgen_runtime::marshal::callback::none,
+                )?;
+            Ok((__dllgen_ret, __dllgen_a_ppStmt))
+        }
+        /// Calls `sqlite3_prepare16_v3`.
+        pub fn sqlite3_prepare16_v3(
+            &self,
+            db: Db,
+            zSql: &str,
+            prepFlags: u32,
+        ) -> ::core::result::Result<(i32, Stmt), Error> {
+            let (__dllgen_ret, __dllgen_a_ppStmt) = self
+                .client
+                .call(
+                    124,
+                    |__dllgen_w| {
+                        ::dllgen_runtime::marshal::handle::encode(__dllgen_w, &db);
+                        ::dllgen_runtime::marshal::in_string::encode::<
+                            ::dllgen_runtime::marshal::Utf16,
+                        >(__dllgen_w, zSql, false);
+                        ::dllgen_runtime::marshal::value::encode(__dllgen_w, &prepFlags);
+                    },
+                    |mut __dllgen_r| {
+                        let __dllgen_ret: i32 = ::dllgen_runtime::marshal::value::decode(
+                            &mut __dllgen_r,
+                        )?;
+                        let __dllgen_a_ppStmt: Stmt = ::dllgen_runtime::marshal::out_handle::decode(
+                            &mut __dllgen_r,
+                        )?;
+                        __dllgen_r.finish()?;
+                        Ok((__dllgen_ret, __dllgen_a_ppStmt))
+                    },
+                    &mut ::dllgen_runtime::marshal::callback::none,
+                )?;
+            Ok((__dllgen_ret, __dllgen_a_ppStmt))
+        }
+        /// Calls `sqlite3_prepare_v2`.
+        pub fn sqlite3_prepare_v2(
+            &self,
+            db: Db,
+            zSql: &str,
+        ) -> ::core::result::Result<(i32, Stmt), Error> {
+            let (__dllgen_ret, __dllgen_a_ppStmt) = self
+                .client
+                .call(
+                    125,
+                    |__dllgen_w| {
+                        ::dllgen_runtime::marshal::handle::encode(__dllgen_w, &db);
+                        ::dllgen_runtime::marshal::in_string::encode::<
+                            ::dllgen_runtime::marshal::Utf8,
+                        >(__dllgen_w, zSql, false);
+                    },
+                    |mut __dllgen_r| {
+                        let __dllgen_ret: i32 = ::dllgen_runtime::marshal::value::decode(
+                            &mut __dllgen_r,
+                        )?;
+                        let __dllgen_a_ppStmt: Stmt = ::dllgen_runtime::marshal::out_handle::decode(
+                            &mut __dllgen_r,
+                        )?;
+                        __dllgen_r.finish()?;
+                        Ok((__dllgen_ret, __dllgen_a_ppStmt))
+                    },
+                    &mut ::dllgen_runtime::marshal::callback::none,
+                )?;
+            Ok((__dllgen_ret, __dllgen_a_ppStmt))
+        }
+        /// Calls `sqlite3_prepare_v3`.
+        pub fn sqlite3_prepare_v3(
+            &self,
+            db: Db,
+            zSql: &str,
+            prepFlags: u32,
+        ) -> ::core::result::Result<(i32, Stmt), Error> {
+            let (__dllgen_ret, __dllgen_a_ppStmt) = self
+                .client
+                .call(
+                    126,
+                    |__dllgen_w| {
+                        ::dllgen_runtime::marshal::handle::encode(__dllgen_w, &db);
+                        ::dllgen_runtime::marshal::in_string::encode::<
+                            ::dllgen_runtime::marshal::Utf8,
+                        >(__dllgen_w, zSql, false);
+                        ::dllgen_runtime::marshal::value::encode(__dllgen_w, &prepFlags);
+                    },
+                    |mut __dllgen_r| {
+                        let __dllgen_ret: i32 = ::dllgen_runtime::marshal::value::decode(
+                            &mut __dllgen_r,
+                        )?;
+                        let __dllgen_a_ppStmt: Stmt = ::dllgen_runtime::marshal::out_handle::decode(
+                            &mut __dllgen_r,
+                        )?;
+                        __dllgen_r.finish()?;
+                        Ok((__dllgen_ret, __dllgen_a_ppStmt))
+                    },
+                    &mut ::dllgen_runtime::marshal::callback::none,
+                )?;
+            Ok((__dllgen_ret, __dllgen_a_ppStmt))
+        }
+        /// * CAPI3REF: Pseudo-Random Number Generator
+        /// *
+        /// * SQLite contains a high-quality pseudo-random number generator (PRNG) used to
+        /// * select random [ROWID | ROWIDs] when inserting new records into a table that
+        /// * already uses the largest possible [ROWID].  The PRNG is also used for
+        /// * the built-in random() and randomblob() SQL functions.  This interface allows
+        /// * applications to access the same PRNG for other purposes.
+        /// *
+        /// * ^A call to this routine stores N bytes of randomness into buffer P.
+        /// * ^The P parameter can be a NULL pointer.
+        /// *
+        /// * ^If this routine has not been previously called or if the previous
+        /// * call had N less than one or a NULL pointer for P, then the PRNG is
+        /// * seeded using randomness obtained from the xRandomness method of
+        /// * the default [sqlite3_vfs] object.
+        /// * ^If the previous call to this routine had an N of 1 or more and a
+        /// * non-NULL P then the pseudo-randomness is generated
+        /// * internally and without recourse to the [sqlite3_vfs] xRandomness
+        /// * method.
+        pub fn sqlite3_randomness(
+            &self,
+            P_capacity: usize,
+        ) -> ::core::result::Result<::std::vec::Vec<u8>, Error> {
+            let __dllgen_a_N: u64 = ::dllgen_runtime::marshal::length::of(
+                &P_capacity,
+                ::dllgen_runtime::marshal::Units::Bytes,
+                1,
+            );
+            let __dllgen_c_P: u64 = __dllgen_a_N as u64;
+            let (__dllgen_a_P,) = self
+                .client
+                .call(
+                    127,
+                    |__dllgen_w| {
+                        ::dllgen_runtime::marshal::length::encode(
+                            __dllgen_w,
+                            __dllgen_a_N,
+                        );
+                    },
+                    |mut __dllgen_r| {
+                        let __dllgen_a_P: ::std::vec::Vec<u8> = ::dllgen_runtime::marshal::out_buffer::decode(
+                            &mut __dllgen_r,
+                            __dllgen_c_P,
+                            ::dllgen_runtime::marshal::Units::Bytes,
+                            1,
+                        )?;
+                        __dllgen_r.finish()?;
+                        Ok((__dllgen_a_P,))
+                    },
+                    &mut ::dllgen_runtime::marshal::callback::none,
+                )?;
+            Ok(__dllgen_a_P)
+        }
+        /// * CAPI3REF: Attempt To Free Heap Memory
+        /// *
+        /// * ^The sqlite3_release_memory() interface attempts to free N bytes
+        /// * of heap memory by deallocating non-essential memory allocations
+        /// * held by the database library.   Memory used to cache database
+        /// * pages to improve performance is an example of non-essential memory.
+        /// * ^sqlite3_release_memory() returns the number of bytes actually freed,
+        /// * which might be more or less than the amount requested.
+        /// * ^The sqlite3_release_memory() routine is a no-op returning zero
+        /// * if SQLite is not compiled with [SQLITE_ENABLE_MEMORY_MANAGEMENT].
+        /// *
+        /// * See also: [sqlite3_db_release_memory()]
+        pub fn sqlite3_release_memory(
+            &self,
+            arg0: i32,
+        ) -> ::core::result::Result<i32, Error> {
+            let (__dllgen_ret,) = self
+                .client
+                .call(
+                    128,
+                    |__dllgen_w| {
+                        ::dllgen_runtime::marshal::value::encode(__dllgen_w, &arg0);
+                    },
+                    |mut __dllgen_r| {
+                        let __dllgen_ret: i32 = ::dllgen_runtime::marshal::value::decode(
+                            &mut __dllgen_r,
+                        )?;
+                        __dllgen_r.finish()?;
+                        Ok((__dllgen_ret,))
+                    },
+                    &mut ::dllgen_runtime::marshal::callback::none,
+                )?;
+            Ok(__dllgen_ret)
         }
         /// * CAPI3REF: Reset A Prepared Statement Object
         /// * METHOD: sqlite3_stmt
@@ -2777,12 +6862,271 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    45,
+                    129,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::handle::encode(__dllgen_w, &pStmt);
                     },
                     |mut __dllgen_r| {
                         let __dllgen_ret: i32 = ::dllgen_runtime::marshal::value::decode(
+                            &mut __dllgen_r,
+                        )?;
+                        __dllgen_r.finish()?;
+                        Ok((__dllgen_ret,))
+                    },
+                    &mut ::dllgen_runtime::marshal::callback::none,
+                )?;
+            Ok(__dllgen_ret)
+        }
+        /// * CAPI3REF: Reset Automatic Extension Loading
+        /// *
+        /// * ^This interface disables all automatic extensions previously
+        /// * registered using [sqlite3_auto_extension()].
+        pub fn sqlite3_reset_auto_extension(&self) -> ::core::result::Result<(), Error> {
+            let () = self
+                .client
+                .call(
+                    130,
+                    |__dllgen_w| {},
+                    |mut __dllgen_r| {
+                        __dllgen_r.finish()?;
+                        Ok(())
+                    },
+                    &mut ::dllgen_runtime::marshal::callback::none,
+                )?;
+            Ok(())
+        }
+        /// * CAPI3REF: Set the Last Insert Rowid value.
+        /// * METHOD: sqlite3
+        /// *
+        /// * The sqlite3_set_last_insert_rowid(D, R) method allows the application to
+        /// * set the value returned by calling sqlite3_last_insert_rowid(D) to R
+        /// * without inserting a row into the database.
+        pub fn sqlite3_set_last_insert_rowid(
+            &self,
+            arg0: Db,
+            arg1: i64,
+        ) -> ::core::result::Result<(), Error> {
+            let () = self
+                .client
+                .call(
+                    131,
+                    |__dllgen_w| {
+                        ::dllgen_runtime::marshal::handle::encode(__dllgen_w, &arg0);
+                        ::dllgen_runtime::marshal::value::encode(__dllgen_w, &arg1);
+                    },
+                    |mut __dllgen_r| {
+                        __dllgen_r.finish()?;
+                        Ok(())
+                    },
+                    &mut ::dllgen_runtime::marshal::callback::none,
+                )?;
+            Ok(())
+        }
+        /// Calls `sqlite3_shutdown`.
+        pub fn sqlite3_shutdown(&self) -> ::core::result::Result<i32, Error> {
+            let (__dllgen_ret,) = self
+                .client
+                .call(
+                    132,
+                    |__dllgen_w| {},
+                    |mut __dllgen_r| {
+                        let __dllgen_ret: i32 = ::dllgen_runtime::marshal::value::decode(
+                            &mut __dllgen_r,
+                        )?;
+                        __dllgen_r.finish()?;
+                        Ok((__dllgen_ret,))
+                    },
+                    &mut ::dllgen_runtime::marshal::callback::none,
+                )?;
+            Ok(__dllgen_ret)
+        }
+        /// * CAPI3REF: Suspend Execution For A Short Time
+        /// *
+        /// * The sqlite3_sleep() function causes the current thread to suspend execution
+        /// * for at least a number of milliseconds specified in its parameter.
+        /// *
+        /// * If the operating system does not support sleep requests with
+        /// * millisecond time resolution, then the time will be rounded up to
+        /// * the nearest second. The number of milliseconds of sleep actually
+        /// * requested from the operating system is returned.
+        /// *
+        /// * ^SQLite implements this interface by calling the xSleep()
+        /// * method of the default [sqlite3_vfs] object.  If the xSleep() method
+        /// * of the default VFS is not implemented correctly, or not implemented at
+        /// * all, then the behavior of sqlite3_sleep() may deviate from the description
+        /// * in the previous paragraphs.
+        pub fn sqlite3_sleep(&self, arg0: i32) -> ::core::result::Result<i32, Error> {
+            let (__dllgen_ret,) = self
+                .client
+                .call(
+                    133,
+                    |__dllgen_w| {
+                        ::dllgen_runtime::marshal::value::encode(__dllgen_w, &arg0);
+                    },
+                    |mut __dllgen_r| {
+                        let __dllgen_ret: i32 = ::dllgen_runtime::marshal::value::decode(
+                            &mut __dllgen_r,
+                        )?;
+                        __dllgen_r.finish()?;
+                        Ok((__dllgen_ret,))
+                    },
+                    &mut ::dllgen_runtime::marshal::callback::none,
+                )?;
+            Ok(__dllgen_ret)
+        }
+        /// `sqlite3_snprintf` called as the spec declares it: `char *sqlite3_snprintf_str(int n, char *zBuf, const char *zFormat, const char *arg)`.
+        pub fn sqlite3_snprintf_str(
+            &self,
+            zBuf_capacity: usize,
+            zFormat: &str,
+            arg: ::core::option::Option<&str>,
+        ) -> ::core::result::Result<
+            (::core::option::Option<usize>, ::std::string::String),
+            Error,
+        > {
+            let __dllgen_a_n: u64 = ::dllgen_runtime::marshal::length::of(
+                &zBuf_capacity,
+                ::dllgen_runtime::marshal::Units::Elements,
+                1,
+            );
+            let __dllgen_c_zBuf: u64 = __dllgen_a_n as u64;
+            let (__dllgen_ret, __dllgen_a_zBuf) = self
+                .client
+                .call(
+                    134,
+                    |__dllgen_w| {
+                        ::dllgen_runtime::marshal::length::encode(
+                            __dllgen_w,
+                            __dllgen_a_n,
+                        );
+                        ::dllgen_runtime::marshal::in_string::encode::<
+                            ::dllgen_runtime::marshal::Utf8,
+                        >(__dllgen_w, zFormat, false);
+                        ::dllgen_runtime::marshal::in_string::encode::<
+                            ::dllgen_runtime::marshal::Utf8,
+                        >(__dllgen_w, arg, true);
+                    },
+                    |mut __dllgen_r| {
+                        let __dllgen_ret: ::core::option::Option<usize> = ::dllgen_runtime::marshal::out_buffer::decode_into(
+                            &mut __dllgen_r,
+                            __dllgen_c_zBuf,
+                            ::dllgen_runtime::marshal::Units::Elements,
+                            1,
+                        )?;
+                        let __dllgen_a_zBuf: ::std::string::String = ::dllgen_runtime::marshal::out_buffer::decode(
+                            &mut __dllgen_r,
+                            __dllgen_c_zBuf,
+                            ::dllgen_runtime::marshal::Units::Elements,
+                            1,
+                        )?;
+                        __dllgen_r.finish()?;
+                        Ok((__dllgen_ret, __dllgen_a_zBuf))
+                    },
+                    &mut ::dllgen_runtime::marshal::callback::none,
+                )?;
+            Ok((__dllgen_ret, __dllgen_a_zBuf))
+        }
+        /// * CAPI3REF: Deprecated Soft Heap Limit Interface
+        /// * DEPRECATED
+        /// *
+        /// * This is a deprecated version of the [sqlite3_soft_heap_limit64()]
+        /// * interface.  This routine is provided for historical compatibility
+        /// * only.  All new applications should use the
+        /// * [sqlite3_soft_heap_limit64()] interface rather than this one.
+        pub fn sqlite3_soft_heap_limit(
+            &self,
+            N: i32,
+        ) -> ::core::result::Result<(), Error> {
+            let () = self
+                .client
+                .call(
+                    135,
+                    |__dllgen_w| {
+                        ::dllgen_runtime::marshal::value::encode(__dllgen_w, &N);
+                    },
+                    |mut __dllgen_r| {
+                        __dllgen_r.finish()?;
+                        Ok(())
+                    },
+                    &mut ::dllgen_runtime::marshal::callback::none,
+                )?;
+            Ok(())
+        }
+        /// * CAPI3REF: Impose A Limit On Heap Size
+        /// *
+        /// * These interfaces impose limits on the amount of heap memory that will be
+        /// * by all database connections within a single process.
+        /// *
+        /// * ^The sqlite3_soft_heap_limit64() interface sets and/or queries the
+        /// * soft limit on the amount of heap memory that may be allocated by SQLite.
+        /// * ^SQLite strives to keep heap memory utilization below the soft heap
+        /// * limit by reducing the number of pages held in the page cache
+        /// * as heap memory usages approaches the limit.
+        /// * ^The soft heap limit is "soft" because even though SQLite strives to stay
+        /// * below the limit, it will exceed the limit rather than generate
+        /// * an [SQLITE_NOMEM] error.  In other words, the soft heap limit
+        /// * is advisory only.
+        /// *
+        /// * ^The sqlite3_hard_heap_limit64(N) interface sets a hard upper bound of
+        /// * N bytes on the amount of memory that will be allocated.  ^The
+        /// * sqlite3_hard_heap_limit64(N) interface is similar to
+        /// * sqlite3_soft_heap_limit64(N) except that memory allocations will fail
+        /// * when the hard heap limit is reached.
+        /// *
+        /// * ^The return value from both sqlite3_soft_heap_limit64() and
+        /// * sqlite3_hard_heap_limit64() is the size of
+        /// * the heap limit prior to the call, or negative in the case of an
+        /// * error.  ^If the argument N is negative
+        /// * then no change is made to the heap limit.  Hence, the current
+        /// * size of heap limits can be determined by invoking
+        /// * sqlite3_soft_heap_limit64(-1) or sqlite3_hard_heap_limit(-1).
+        /// *
+        /// * ^Setting the heap limits to zero disables the heap limiter mechanism.
+        /// *
+        /// * ^The soft heap limit may not be greater than the hard heap limit.
+        /// * ^If the hard heap limit is enabled and if sqlite3_soft_heap_limit(N)
+        /// * is invoked with a value of N that is greater than the hard heap limit,
+        /// * the soft heap limit is set to the value of the hard heap limit.
+        /// * ^The soft heap limit is automatically enabled whenever the hard heap
+        /// * limit is enabled. ^When sqlite3_hard_heap_limit64(N) is invoked and
+        /// * the soft heap limit is outside the range of 1..N, then the soft heap
+        /// * limit is set to N.  ^Invoking sqlite3_soft_heap_limit64(0) when the
+        /// * hard heap limit is enabled makes the soft heap limit equal to the
+        /// * hard heap limit.
+        /// *
+        /// * The memory allocation limits can also be adjusted using
+        /// * [PRAGMA soft_heap_limit] and [PRAGMA hard_heap_limit].
+        /// *
+        /// * ^(The heap limits are not enforced in the current implementation
+        /// * if one or more of following conditions are true:
+        /// *
+        /// * <ul>
+        /// * <li> The limit value is set to zero.
+        /// * <li> Memory accounting is disabled using a combination of the
+        /// *      [sqlite3_config]([SQLITE_CONFIG_MEMSTATUS],...) start-time option and
+        /// *      the [SQLITE_DEFAULT_MEMSTATUS] compile-time option.
+        /// * <li> An alternative page cache implementation is specified using
+        /// *      [sqlite3_config]([SQLITE_CONFIG_PCACHE2],...).
+        /// * <li> The page cache allocates from its own memory pool supplied
+        /// *      by [sqlite3_config]([SQLITE_CONFIG_PAGECACHE],...) rather than
+        /// *      from the heap.
+        /// * </ul>)^
+        /// *
+        /// * The circumstances under which SQLite will enforce the heap limits may
+        /// * changes in future releases of SQLite.
+        pub fn sqlite3_soft_heap_limit64(
+            &self,
+            N: i64,
+        ) -> ::core::result::Result<i64, Error> {
+            let (__dllgen_ret,) = self
+                .client
+                .call(
+                    136,
+                    |__dllgen_w| {
+                        ::dllgen_runtime::marshal::value::encode(__dllgen_w, &N);
+                    },
+                    |mut __dllgen_r| {
+                        let __dllgen_ret: i64 = ::dllgen_runtime::marshal::value::decode(
                             &mut __dllgen_r,
                         )?;
                         __dllgen_r.finish()?;
@@ -2802,7 +7146,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    46,
+                    137,
                     |__dllgen_w| {},
                     |mut __dllgen_r| {
                         let __dllgen_ret: ::core::option::Option<
@@ -2867,7 +7211,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    47,
+                    138,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::handle::encode(__dllgen_w, &pStmt);
                     },
@@ -2884,6 +7228,91 @@ mod __dllgen {
                     &mut ::dllgen_runtime::marshal::callback::none,
                 )?;
             Ok(__dllgen_ret)
+        }
+        /// * CAPI3REF: SQLite Runtime Status
+        /// *
+        /// * ^These interfaces are used to retrieve runtime status information
+        /// * about the performance of SQLite, and optionally to reset various
+        /// * highwater marks.  ^The first argument is an integer code for
+        /// * the specific parameter to measure.  ^(Recognized integer codes
+        /// * are of the form [status parameters | SQLITE_STATUS_...].)^
+        /// * ^The current value of the parameter is returned into *pCurrent.
+        /// * ^The highest recorded value is returned in *pHighwater.  ^If the
+        /// * resetFlag is true, then the highest record value is reset after
+        /// * *pHighwater is written.  ^(Some parameters do not record the highest
+        /// * value.  For those parameters
+        /// * nothing is written into *pHighwater and the resetFlag is ignored.)^
+        /// * ^(Other parameters record only the highwater mark and not the current
+        /// * value.  For these latter parameters nothing is written into *pCurrent.)^
+        /// *
+        /// * ^The sqlite3_status() and sqlite3_status64() routines return
+        /// * SQLITE_OK on success and a non-zero [error code] on failure.
+        /// *
+        /// * If either the current value or the highwater mark is too large to
+        /// * be represented by a 32-bit integer, then the values returned by
+        /// * sqlite3_status() are undefined.
+        /// *
+        /// * See also: [sqlite3_db_status()]
+        pub fn sqlite3_status(
+            &self,
+            op: i32,
+            resetFlag: i32,
+        ) -> ::core::result::Result<(i32, i32, i32), Error> {
+            let (__dllgen_ret, __dllgen_a_pCurrent, __dllgen_a_pHighwater) = self
+                .client
+                .call(
+                    139,
+                    |__dllgen_w| {
+                        ::dllgen_runtime::marshal::value::encode(__dllgen_w, &op);
+                        ::dllgen_runtime::marshal::value::encode(__dllgen_w, &resetFlag);
+                    },
+                    |mut __dllgen_r| {
+                        let __dllgen_ret: i32 = ::dllgen_runtime::marshal::value::decode(
+                            &mut __dllgen_r,
+                        )?;
+                        let __dllgen_a_pCurrent: i32 = ::dllgen_runtime::marshal::out_value::decode(
+                            &mut __dllgen_r,
+                        )?;
+                        let __dllgen_a_pHighwater: i32 = ::dllgen_runtime::marshal::out_value::decode(
+                            &mut __dllgen_r,
+                        )?;
+                        __dllgen_r.finish()?;
+                        Ok((__dllgen_ret, __dllgen_a_pCurrent, __dllgen_a_pHighwater))
+                    },
+                    &mut ::dllgen_runtime::marshal::callback::none,
+                )?;
+            Ok((__dllgen_ret, __dllgen_a_pCurrent, __dllgen_a_pHighwater))
+        }
+        /// Calls `sqlite3_status64`.
+        pub fn sqlite3_status64(
+            &self,
+            op: i32,
+            resetFlag: i32,
+        ) -> ::core::result::Result<(i32, i64, i64), Error> {
+            let (__dllgen_ret, __dllgen_a_pCurrent, __dllgen_a_pHighwater) = self
+                .client
+                .call(
+                    140,
+                    |__dllgen_w| {
+                        ::dllgen_runtime::marshal::value::encode(__dllgen_w, &op);
+                        ::dllgen_runtime::marshal::value::encode(__dllgen_w, &resetFlag);
+                    },
+                    |mut __dllgen_r| {
+                        let __dllgen_ret: i32 = ::dllgen_runtime::marshal::value::decode(
+                            &mut __dllgen_r,
+                        )?;
+                        let __dllgen_a_pCurrent: i64 = ::dllgen_runtime::marshal::out_value::decode(
+                            &mut __dllgen_r,
+                        )?;
+                        let __dllgen_a_pHighwater: i64 = ::dllgen_runtime::marshal::out_value::decode(
+                            &mut __dllgen_r,
+                        )?;
+                        __dllgen_r.finish()?;
+                        Ok((__dllgen_ret, __dllgen_a_pCurrent, __dllgen_a_pHighwater))
+                    },
+                    &mut ::dllgen_runtime::marshal::callback::none,
+                )?;
+            Ok((__dllgen_ret, __dllgen_a_pCurrent, __dllgen_a_pHighwater))
         }
         /// * CAPI3REF: Evaluate An SQL Statement
         /// * METHOD: sqlite3_stmt
@@ -2969,9 +7398,78 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    48,
+                    141,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::handle::encode(__dllgen_w, &arg0);
+                    },
+                    |mut __dllgen_r| {
+                        let __dllgen_ret: i32 = ::dllgen_runtime::marshal::value::decode(
+                            &mut __dllgen_r,
+                        )?;
+                        __dllgen_r.finish()?;
+                        Ok((__dllgen_ret,))
+                    },
+                    &mut ::dllgen_runtime::marshal::callback::none,
+                )?;
+            Ok(__dllgen_ret)
+        }
+        /// * CAPI3REF: Determine If A Prepared Statement Has Been Reset
+        /// * METHOD: sqlite3_stmt
+        /// *
+        /// * ^The sqlite3_stmt_busy(S) interface returns true (non-zero) if the
+        /// * [prepared statement] S has been stepped at least once using
+        /// * [sqlite3_step(S)] but has neither run to completion (returned
+        /// * [SQLITE_DONE] from [sqlite3_step(S)]) nor
+        /// * been reset using [sqlite3_reset(S)].  ^The sqlite3_stmt_busy(S)
+        /// * interface returns false if S is a NULL pointer.  If S is not a
+        /// * NULL pointer and is not a pointer to a valid [prepared statement]
+        /// * object, then the behavior is undefined and probably undesirable.
+        /// *
+        /// * This interface can be used in combination [sqlite3_next_stmt()]
+        /// * to locate all prepared statements associated with a database
+        /// * connection that are in need of being reset.  This can be used,
+        /// * for example, in diagnostic routines to search for prepared
+        /// * statements that are holding a transaction open.
+        pub fn sqlite3_stmt_busy(
+            &self,
+            arg0: Stmt,
+        ) -> ::core::result::Result<i32, Error> {
+            let (__dllgen_ret,) = self
+                .client
+                .call(
+                    142,
+                    |__dllgen_w| {
+                        ::dllgen_runtime::marshal::handle::encode(__dllgen_w, &arg0);
+                    },
+                    |mut __dllgen_r| {
+                        let __dllgen_ret: i32 = ::dllgen_runtime::marshal::value::decode(
+                            &mut __dllgen_r,
+                        )?;
+                        __dllgen_r.finish()?;
+                        Ok((__dllgen_ret,))
+                    },
+                    &mut ::dllgen_runtime::marshal::callback::none,
+                )?;
+            Ok(__dllgen_ret)
+        }
+        /// * CAPI3REF: Query The EXPLAIN Setting For A Prepared Statement
+        /// * METHOD: sqlite3_stmt
+        /// *
+        /// * ^The sqlite3_stmt_isexplain(S) interface returns 1 if the
+        /// * prepared statement S is an EXPLAIN statement, or 2 if the
+        /// * statement S is an EXPLAIN QUERY PLAN.
+        /// * ^The sqlite3_stmt_isexplain(S) interface returns 0 if S is
+        /// * an ordinary statement or a NULL pointer.
+        pub fn sqlite3_stmt_isexplain(
+            &self,
+            pStmt: Stmt,
+        ) -> ::core::result::Result<i32, Error> {
+            let (__dllgen_ret,) = self
+                .client
+                .call(
+                    143,
+                    |__dllgen_w| {
+                        ::dllgen_runtime::marshal::handle::encode(__dllgen_w, &pStmt);
                     },
                     |mut __dllgen_r| {
                         let __dllgen_ret: i32 = ::dllgen_runtime::marshal::value::decode(
@@ -3036,7 +7534,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    49,
+                    144,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::handle::encode(__dllgen_w, &pStmt);
                     },
@@ -3050,6 +7548,752 @@ mod __dllgen {
                     &mut ::dllgen_runtime::marshal::callback::none,
                 )?;
             Ok(__dllgen_ret)
+        }
+        /// * CAPI3REF: Prepared Statement Status
+        /// * METHOD: sqlite3_stmt
+        /// *
+        /// * ^(Each prepared statement maintains various
+        /// * [SQLITE_STMTSTATUS counters] that measure the number
+        /// * of times it has performed specific operations.)^  These counters can
+        /// * be used to monitor the performance characteristics of the prepared
+        /// * statements.  For example, if the number of table steps greatly exceeds
+        /// * the number of table searches or result rows, that would tend to indicate
+        /// * that the prepared statement is using a full table scan rather than
+        /// * an index.
+        /// *
+        /// * ^(This interface is used to retrieve and reset counter values from
+        /// * a [prepared statement].  The first argument is the prepared statement
+        /// * object to be interrogated.  The second argument
+        /// * is an integer code for a specific [SQLITE_STMTSTATUS counter]
+        /// * to be interrogated.)^
+        /// * ^The current value of the requested counter is returned.
+        /// * ^If the resetFlg is true, then the counter is reset to zero after this
+        /// * interface call returns.
+        /// *
+        /// * See also: [sqlite3_status()] and [sqlite3_db_status()].
+        pub fn sqlite3_stmt_status(
+            &self,
+            arg0: Stmt,
+            op: i32,
+            resetFlg: i32,
+        ) -> ::core::result::Result<i32, Error> {
+            let (__dllgen_ret,) = self
+                .client
+                .call(
+                    145,
+                    |__dllgen_w| {
+                        ::dllgen_runtime::marshal::handle::encode(__dllgen_w, &arg0);
+                        ::dllgen_runtime::marshal::value::encode(__dllgen_w, &op);
+                        ::dllgen_runtime::marshal::value::encode(__dllgen_w, &resetFlg);
+                    },
+                    |mut __dllgen_r| {
+                        let __dllgen_ret: i32 = ::dllgen_runtime::marshal::value::decode(
+                            &mut __dllgen_r,
+                        )?;
+                        __dllgen_r.finish()?;
+                        Ok((__dllgen_ret,))
+                    },
+                    &mut ::dllgen_runtime::marshal::callback::none,
+                )?;
+            Ok(__dllgen_ret)
+        }
+        /// Calls `sqlite3_str_append`.
+        pub fn sqlite3_str_append(
+            &self,
+            arg0: Str,
+            zIn: &[u8],
+        ) -> ::core::result::Result<(), Error> {
+            let __dllgen_a_N: u64 = ::dllgen_runtime::marshal::length::of(
+                &zIn,
+                ::dllgen_runtime::marshal::Units::Bytes,
+                1,
+            );
+            let () = self
+                .client
+                .call(
+                    146,
+                    |__dllgen_w| {
+                        ::dllgen_runtime::marshal::handle::encode(__dllgen_w, &arg0);
+                        ::dllgen_runtime::marshal::in_buffer::encode(
+                            __dllgen_w,
+                            zIn,
+                            false,
+                        );
+                        ::dllgen_runtime::marshal::length::encode(
+                            __dllgen_w,
+                            __dllgen_a_N,
+                        );
+                    },
+                    |mut __dllgen_r| {
+                        __dllgen_r.finish()?;
+                        Ok(())
+                    },
+                    &mut ::dllgen_runtime::marshal::callback::none,
+                )?;
+            Ok(())
+        }
+        /// Calls `sqlite3_str_appendall`.
+        pub fn sqlite3_str_appendall(
+            &self,
+            arg0: Str,
+            zIn: &str,
+        ) -> ::core::result::Result<(), Error> {
+            let () = self
+                .client
+                .call(
+                    147,
+                    |__dllgen_w| {
+                        ::dllgen_runtime::marshal::handle::encode(__dllgen_w, &arg0);
+                        ::dllgen_runtime::marshal::in_string::encode::<
+                            ::dllgen_runtime::marshal::Utf8,
+                        >(__dllgen_w, zIn, false);
+                    },
+                    |mut __dllgen_r| {
+                        __dllgen_r.finish()?;
+                        Ok(())
+                    },
+                    &mut ::dllgen_runtime::marshal::callback::none,
+                )?;
+            Ok(())
+        }
+        /// Calls `sqlite3_str_appendchar`.
+        pub fn sqlite3_str_appendchar(
+            &self,
+            arg0: Str,
+            N: i32,
+            C: i8,
+        ) -> ::core::result::Result<(), Error> {
+            let () = self
+                .client
+                .call(
+                    148,
+                    |__dllgen_w| {
+                        ::dllgen_runtime::marshal::handle::encode(__dllgen_w, &arg0);
+                        ::dllgen_runtime::marshal::value::encode(__dllgen_w, &N);
+                        ::dllgen_runtime::marshal::value::encode(__dllgen_w, &C);
+                    },
+                    |mut __dllgen_r| {
+                        __dllgen_r.finish()?;
+                        Ok(())
+                    },
+                    &mut ::dllgen_runtime::marshal::callback::none,
+                )?;
+            Ok(())
+        }
+        /// `sqlite3_str_appendf` called as the spec declares it: `void sqlite3_str_appendf_str(sqlite3_str *s, const char *zFormat, const char *arg)`.
+        ///
+        /// * CAPI3REF: Add Content To A Dynamic String
+        /// * METHOD: sqlite3_str
+        /// *
+        /// * These interfaces add content to an sqlite3_str object previously obtained
+        /// * from [sqlite3_str_new()].
+        /// *
+        /// * ^The [sqlite3_str_appendf(X,F,...)] and
+        /// * [sqlite3_str_vappendf(X,F,V)] interfaces uses the [built-in printf]
+        /// * functionality of SQLite to append formatted text onto the end of
+        /// * [sqlite3_str] object X.
+        /// *
+        /// * ^The [sqlite3_str_append(X,S,N)] method appends exactly N bytes from string S
+        /// * onto the end of the [sqlite3_str] object X.  N must be non-negative.
+        /// * S must contain at least N non-zero bytes of content.  To append a
+        /// * zero-terminated string in its entirety, use the [sqlite3_str_appendall()]
+        /// * method instead.
+        /// *
+        /// * ^The [sqlite3_str_appendall(X,S)] method appends the complete content of
+        /// * zero-terminated string S onto the end of [sqlite3_str] object X.
+        /// *
+        /// * ^The [sqlite3_str_appendchar(X,N,C)] method appends N copies of the
+        /// * single-byte character C onto the end of [sqlite3_str] object X.
+        /// * ^This method can be used, for example, to add whitespace indentation.
+        /// *
+        /// * ^The [sqlite3_str_reset(X)] method resets the string under construction
+        /// * inside [sqlite3_str] object X back to zero bytes in length.
+        /// *
+        /// * These methods do not return a result code.  ^If an error occurs, that fact
+        /// * is recorded in the [sqlite3_str] object and can be recovered by a
+        /// * subsequent call to [sqlite3_str_errcode(X)].
+        pub fn sqlite3_str_appendf_str(
+            &self,
+            s: Str,
+            zFormat: &str,
+            arg: ::core::option::Option<&str>,
+        ) -> ::core::result::Result<(), Error> {
+            let () = self
+                .client
+                .call(
+                    149,
+                    |__dllgen_w| {
+                        ::dllgen_runtime::marshal::handle::encode(__dllgen_w, &s);
+                        ::dllgen_runtime::marshal::in_string::encode::<
+                            ::dllgen_runtime::marshal::Utf8,
+                        >(__dllgen_w, zFormat, false);
+                        ::dllgen_runtime::marshal::in_string::encode::<
+                            ::dllgen_runtime::marshal::Utf8,
+                        >(__dllgen_w, arg, true);
+                    },
+                    |mut __dllgen_r| {
+                        __dllgen_r.finish()?;
+                        Ok(())
+                    },
+                    &mut ::dllgen_runtime::marshal::callback::none,
+                )?;
+            Ok(())
+        }
+        /// * CAPI3REF: Status Of A Dynamic String
+        /// * METHOD: sqlite3_str
+        /// *
+        /// * These interfaces return the current status of an [sqlite3_str] object.
+        /// *
+        /// * ^If any prior errors have occurred while constructing the dynamic string
+        /// * in sqlite3_str X, then the [sqlite3_str_errcode(X)] method will return
+        /// * an appropriate error code.  ^The [sqlite3_str_errcode(X)] method returns
+        /// * [SQLITE_NOMEM] following any out-of-memory error, or
+        /// * [SQLITE_TOOBIG] if the size of the dynamic string exceeds
+        /// * [SQLITE_MAX_LENGTH], or [SQLITE_OK] if there have been no errors.
+        /// *
+        /// * ^The [sqlite3_str_length(X)] method returns the current length, in bytes,
+        /// * of the dynamic string under construction in [sqlite3_str] object X.
+        /// * ^The length returned by [sqlite3_str_length(X)] does not include the
+        /// * zero-termination byte.
+        /// *
+        /// * ^The [sqlite3_str_value(X)] method returns a pointer to the current
+        /// * content of the dynamic string under construction in X.  The value
+        /// * returned by [sqlite3_str_value(X)] is managed by the sqlite3_str object X
+        /// * and might be freed or altered by any subsequent method on the same
+        /// * [sqlite3_str] object.  Applications must not used the pointer returned
+        /// * [sqlite3_str_value(X)] after any subsequent method call on the same
+        /// * object.  ^Applications may change the content of the string returned
+        /// * by [sqlite3_str_value(X)] as long as they do not write into any bytes
+        /// * outside the range of 0 to [sqlite3_str_length(X)] and do not read or
+        /// * write any byte after any subsequent sqlite3_str method call.
+        pub fn sqlite3_str_errcode(
+            &self,
+            arg0: Str,
+        ) -> ::core::result::Result<i32, Error> {
+            let (__dllgen_ret,) = self
+                .client
+                .call(
+                    150,
+                    |__dllgen_w| {
+                        ::dllgen_runtime::marshal::handle::encode(__dllgen_w, &arg0);
+                    },
+                    |mut __dllgen_r| {
+                        let __dllgen_ret: i32 = ::dllgen_runtime::marshal::value::decode(
+                            &mut __dllgen_r,
+                        )?;
+                        __dllgen_r.finish()?;
+                        Ok((__dllgen_ret,))
+                    },
+                    &mut ::dllgen_runtime::marshal::callback::none,
+                )?;
+            Ok(__dllgen_ret)
+        }
+        /// * CAPI3REF: Finalize A Dynamic String
+        /// * DESTRUCTOR: sqlite3_str
+        /// *
+        /// * ^The [sqlite3_str_finish(X)] interface destroys the sqlite3_str object X
+        /// * and returns a pointer to a memory buffer obtained from [sqlite3_malloc64()]
+        /// * that contains the constructed string.  The calling application should
+        /// * pass the returned value to [sqlite3_free()] to avoid a memory leak.
+        /// * ^The [sqlite3_str_finish(X)] interface may return a NULL pointer if any
+        /// * errors were encountered during construction of the string.  ^The
+        /// * [sqlite3_str_finish(X)] interface will also return a NULL pointer if the
+        /// * string in [sqlite3_str] object X is zero bytes long.
+        pub fn sqlite3_str_finish(
+            &self,
+            arg0: Str,
+        ) -> ::core::result::Result<
+            ::core::option::Option<::std::string::String>,
+            Error,
+        > {
+            let (__dllgen_ret,) = self
+                .client
+                .call(
+                    151,
+                    |__dllgen_w| {
+                        ::dllgen_runtime::marshal::handle::encode(__dllgen_w, &arg0);
+                    },
+                    |mut __dllgen_r| {
+                        let __dllgen_ret: ::core::option::Option<
+                            ::std::string::String,
+                        > = ::dllgen_runtime::marshal::ret_string::decode::<
+                            ::dllgen_runtime::marshal::Utf8,
+                            _,
+                        >(&mut __dllgen_r)?;
+                        __dllgen_r.finish()?;
+                        Ok((__dllgen_ret,))
+                    },
+                    &mut ::dllgen_runtime::marshal::callback::none,
+                )?;
+            Ok(__dllgen_ret)
+        }
+        /// Calls `sqlite3_str_length`.
+        pub fn sqlite3_str_length(
+            &self,
+            arg0: Str,
+        ) -> ::core::result::Result<i32, Error> {
+            let (__dllgen_ret,) = self
+                .client
+                .call(
+                    152,
+                    |__dllgen_w| {
+                        ::dllgen_runtime::marshal::handle::encode(__dllgen_w, &arg0);
+                    },
+                    |mut __dllgen_r| {
+                        let __dllgen_ret: i32 = ::dllgen_runtime::marshal::value::decode(
+                            &mut __dllgen_r,
+                        )?;
+                        __dllgen_r.finish()?;
+                        Ok((__dllgen_ret,))
+                    },
+                    &mut ::dllgen_runtime::marshal::callback::none,
+                )?;
+            Ok(__dllgen_ret)
+        }
+        /// * CAPI3REF: Create A New Dynamic String Object
+        /// * CONSTRUCTOR: sqlite3_str
+        /// *
+        /// * ^The [sqlite3_str_new(D)] interface allocates and initializes
+        /// * a new [sqlite3_str] object.  To avoid memory leaks, the object returned by
+        /// * [sqlite3_str_new()] must be freed by a subsequent call to
+        /// * [sqlite3_str_finish(X)].
+        /// *
+        /// * ^The [sqlite3_str_new(D)] interface always returns a pointer to a
+        /// * valid [sqlite3_str] object, though in the event of an out-of-memory
+        /// * error the returned object might be a special singleton that will
+        /// * silently reject new text, always return SQLITE_NOMEM from
+        /// * [sqlite3_str_errcode()], always return 0 for
+        /// * [sqlite3_str_length()], and always return NULL from
+        /// * [sqlite3_str_finish(X)].  It is always safe to use the value
+        /// * returned by [sqlite3_str_new(D)] as the sqlite3_str parameter
+        /// * to any of the other [sqlite3_str] methods.
+        /// *
+        /// * The D parameter to [sqlite3_str_new(D)] may be NULL.  If the
+        /// * D parameter in [sqlite3_str_new(D)] is not NULL, then the maximum
+        /// * length of the string contained in the [sqlite3_str] object will be
+        /// * the value set for [sqlite3_limit](D,[SQLITE_LIMIT_LENGTH]) instead
+        /// * of [SQLITE_MAX_LENGTH].
+        pub fn sqlite3_str_new(
+            &self,
+            arg0: ::core::option::Option<Db>,
+        ) -> ::core::result::Result<Str, Error> {
+            let (__dllgen_ret,) = self
+                .client
+                .call(
+                    153,
+                    |__dllgen_w| {
+                        ::dllgen_runtime::marshal::handle::encode(__dllgen_w, &arg0);
+                    },
+                    |mut __dllgen_r| {
+                        let __dllgen_ret: Str = ::dllgen_runtime::marshal::handle::decode(
+                            &mut __dllgen_r,
+                        )?;
+                        __dllgen_r.finish()?;
+                        Ok((__dllgen_ret,))
+                    },
+                    &mut ::dllgen_runtime::marshal::callback::none,
+                )?;
+            Ok(__dllgen_ret)
+        }
+        /// Calls `sqlite3_str_reset`.
+        pub fn sqlite3_str_reset(&self, arg0: Str) -> ::core::result::Result<(), Error> {
+            let () = self
+                .client
+                .call(
+                    154,
+                    |__dllgen_w| {
+                        ::dllgen_runtime::marshal::handle::encode(__dllgen_w, &arg0);
+                    },
+                    |mut __dllgen_r| {
+                        __dllgen_r.finish()?;
+                        Ok(())
+                    },
+                    &mut ::dllgen_runtime::marshal::callback::none,
+                )?;
+            Ok(())
+        }
+        /// Calls `sqlite3_str_value`.
+        pub fn sqlite3_str_value(
+            &self,
+            arg0: Str,
+        ) -> ::core::result::Result<
+            ::core::option::Option<::std::string::String>,
+            Error,
+        > {
+            let (__dllgen_ret,) = self
+                .client
+                .call(
+                    155,
+                    |__dllgen_w| {
+                        ::dllgen_runtime::marshal::handle::encode(__dllgen_w, &arg0);
+                    },
+                    |mut __dllgen_r| {
+                        let __dllgen_ret: ::core::option::Option<
+                            ::std::string::String,
+                        > = ::dllgen_runtime::marshal::ret_string::decode::<
+                            ::dllgen_runtime::marshal::Utf8,
+                            _,
+                        >(&mut __dllgen_r)?;
+                        __dllgen_r.finish()?;
+                        Ok((__dllgen_ret,))
+                    },
+                    &mut ::dllgen_runtime::marshal::callback::none,
+                )?;
+            Ok(__dllgen_ret)
+        }
+        /// * CAPI3REF: String Globbing
+        ///
+        /// * ^The [sqlite3_strglob(P,X)] interface returns zero if and only if
+        /// * string X matches the [GLOB] pattern P.
+        /// * ^The definition of [GLOB] pattern matching used in
+        /// * [sqlite3_strglob(P,X)] is the same as for the "X GLOB P" operator in the
+        /// * SQL dialect understood by SQLite.  ^The [sqlite3_strglob(P,X)] function
+        /// * is case sensitive.
+        /// *
+        /// * Note that this routine returns zero on a match and non-zero if the strings
+        /// * do not match, the same as [sqlite3_stricmp()] and [sqlite3_strnicmp()].
+        /// *
+        /// * See also: [sqlite3_strlike()].
+        pub fn sqlite3_strglob(
+            &self,
+            zGlob: &str,
+            zStr: &str,
+        ) -> ::core::result::Result<i32, Error> {
+            let (__dllgen_ret,) = self
+                .client
+                .call(
+                    156,
+                    |__dllgen_w| {
+                        ::dllgen_runtime::marshal::in_string::encode::<
+                            ::dllgen_runtime::marshal::Utf8,
+                        >(__dllgen_w, zGlob, false);
+                        ::dllgen_runtime::marshal::in_string::encode::<
+                            ::dllgen_runtime::marshal::Utf8,
+                        >(__dllgen_w, zStr, false);
+                    },
+                    |mut __dllgen_r| {
+                        let __dllgen_ret: i32 = ::dllgen_runtime::marshal::value::decode(
+                            &mut __dllgen_r,
+                        )?;
+                        __dllgen_r.finish()?;
+                        Ok((__dllgen_ret,))
+                    },
+                    &mut ::dllgen_runtime::marshal::callback::none,
+                )?;
+            Ok(__dllgen_ret)
+        }
+        /// * CAPI3REF: String Comparison
+        /// *
+        /// * ^The [sqlite3_stricmp()] and [sqlite3_strnicmp()] APIs allow applications
+        /// * and extensions to compare the contents of two buffers containing UTF-8
+        /// * strings in a case-independent fashion, using the same definition of "case
+        /// * independence" that SQLite uses internally when comparing identifiers.
+        pub fn sqlite3_stricmp(
+            &self,
+            arg0: &str,
+            arg1: &str,
+        ) -> ::core::result::Result<i32, Error> {
+            let (__dllgen_ret,) = self
+                .client
+                .call(
+                    157,
+                    |__dllgen_w| {
+                        ::dllgen_runtime::marshal::in_string::encode::<
+                            ::dllgen_runtime::marshal::Utf8,
+                        >(__dllgen_w, arg0, false);
+                        ::dllgen_runtime::marshal::in_string::encode::<
+                            ::dllgen_runtime::marshal::Utf8,
+                        >(__dllgen_w, arg1, false);
+                    },
+                    |mut __dllgen_r| {
+                        let __dllgen_ret: i32 = ::dllgen_runtime::marshal::value::decode(
+                            &mut __dllgen_r,
+                        )?;
+                        __dllgen_r.finish()?;
+                        Ok((__dllgen_ret,))
+                    },
+                    &mut ::dllgen_runtime::marshal::callback::none,
+                )?;
+            Ok(__dllgen_ret)
+        }
+        /// * CAPI3REF: String LIKE Matching
+        ///
+        /// * ^The [sqlite3_strlike(P,X,E)] interface returns zero if and only if
+        /// * string X matches the [LIKE] pattern P with escape character E.
+        /// * ^The definition of [LIKE] pattern matching used in
+        /// * [sqlite3_strlike(P,X,E)] is the same as for the "X LIKE P ESCAPE E"
+        /// * operator in the SQL dialect understood by SQLite.  ^For "X LIKE P" without
+        /// * the ESCAPE clause, set the E parameter of [sqlite3_strlike(P,X,E)] to 0.
+        /// * ^As with the LIKE operator, the [sqlite3_strlike(P,X,E)] function is case
+        /// * insensitive - equivalent upper and lower case ASCII characters match
+        /// * one another.
+        /// *
+        /// * ^The [sqlite3_strlike(P,X,E)] function matches Unicode characters, though
+        /// * only ASCII characters are case folded.
+        /// *
+        /// * Note that this routine returns zero on a match and non-zero if the strings
+        /// * do not match, the same as [sqlite3_stricmp()] and [sqlite3_strnicmp()].
+        /// *
+        /// * See also: [sqlite3_strglob()].
+        pub fn sqlite3_strlike(
+            &self,
+            zGlob: &str,
+            zStr: &str,
+            cEsc: u32,
+        ) -> ::core::result::Result<i32, Error> {
+            let (__dllgen_ret,) = self
+                .client
+                .call(
+                    158,
+                    |__dllgen_w| {
+                        ::dllgen_runtime::marshal::in_string::encode::<
+                            ::dllgen_runtime::marshal::Utf8,
+                        >(__dllgen_w, zGlob, false);
+                        ::dllgen_runtime::marshal::in_string::encode::<
+                            ::dllgen_runtime::marshal::Utf8,
+                        >(__dllgen_w, zStr, false);
+                        ::dllgen_runtime::marshal::value::encode(__dllgen_w, &cEsc);
+                    },
+                    |mut __dllgen_r| {
+                        let __dllgen_ret: i32 = ::dllgen_runtime::marshal::value::decode(
+                            &mut __dllgen_r,
+                        )?;
+                        __dllgen_r.finish()?;
+                        Ok((__dllgen_ret,))
+                    },
+                    &mut ::dllgen_runtime::marshal::callback::none,
+                )?;
+            Ok(__dllgen_ret)
+        }
+        /// Calls `sqlite3_strnicmp`.
+        pub fn sqlite3_strnicmp(
+            &self,
+            arg0: &str,
+            arg1: &str,
+            arg2: i32,
+        ) -> ::core::result::Result<i32, Error> {
+            let (__dllgen_ret,) = self
+                .client
+                .call(
+                    159,
+                    |__dllgen_w| {
+                        ::dllgen_runtime::marshal::in_string::encode::<
+                            ::dllgen_runtime::marshal::Utf8,
+                        >(__dllgen_w, arg0, false);
+                        ::dllgen_runtime::marshal::in_string::encode::<
+                            ::dllgen_runtime::marshal::Utf8,
+                        >(__dllgen_w, arg1, false);
+                        ::dllgen_runtime::marshal::value::encode(__dllgen_w, &arg2);
+                    },
+                    |mut __dllgen_r| {
+                        let __dllgen_ret: i32 = ::dllgen_runtime::marshal::value::decode(
+                            &mut __dllgen_r,
+                        )?;
+                        __dllgen_r.finish()?;
+                        Ok((__dllgen_ret,))
+                    },
+                    &mut ::dllgen_runtime::marshal::callback::none,
+                )?;
+            Ok(__dllgen_ret)
+        }
+        /// * CAPI3REF: Low-level system error code
+        /// * METHOD: sqlite3
+        /// *
+        /// * ^Attempt to return the underlying operating system error code or error
+        /// * number that caused the most recent I/O error or failure to open a file.
+        /// * The return value is OS-dependent.  For example, on unix systems, after
+        /// * [sqlite3_open_v2()] returns [SQLITE_CANTOPEN], this interface could be
+        /// * called to get back the underlying "errno" that caused the problem, such
+        /// * as ENOSPC, EAUTH, EISDIR, and so forth.
+        pub fn sqlite3_system_errno(
+            &self,
+            arg0: Db,
+        ) -> ::core::result::Result<i32, Error> {
+            let (__dllgen_ret,) = self
+                .client
+                .call(
+                    160,
+                    |__dllgen_w| {
+                        ::dllgen_runtime::marshal::handle::encode(__dllgen_w, &arg0);
+                    },
+                    |mut __dllgen_r| {
+                        let __dllgen_ret: i32 = ::dllgen_runtime::marshal::value::decode(
+                            &mut __dllgen_r,
+                        )?;
+                        __dllgen_r.finish()?;
+                        Ok((__dllgen_ret,))
+                    },
+                    &mut ::dllgen_runtime::marshal::callback::none,
+                )?;
+            Ok(__dllgen_ret)
+        }
+        /// * CAPI3REF: Extract Metadata About A Column Of A Table
+        /// * METHOD: sqlite3
+        /// *
+        /// * ^(The sqlite3_table_column_metadata(X,D,T,C,....) routine returns
+        /// * information about column C of table T in database D
+        /// * on [database connection] X.)^  ^The sqlite3_table_column_metadata()
+        /// * interface returns SQLITE_OK and fills in the non-NULL pointers in
+        /// * the final five arguments with appropriate values if the specified
+        /// * column exists.  ^The sqlite3_table_column_metadata() interface returns
+        /// * SQLITE_ERROR if the specified column does not exist.
+        /// * ^If the column-name parameter to sqlite3_table_column_metadata() is a
+        /// * NULL pointer, then this routine simply checks for the existence of the
+        /// * table and returns SQLITE_OK if the table exists and SQLITE_ERROR if it
+        /// * does not.  If the table name parameter T in a call to
+        /// * sqlite3_table_column_metadata(X,D,T,C,...) is NULL then the result is
+        /// * undefined behavior.
+        /// *
+        /// * ^The column is identified by the second, third and fourth parameters to
+        /// * this function. ^(The second parameter is either the name of the database
+        /// * (i.e. "main", "temp", or an attached database) containing the specified
+        /// * table or NULL.)^ ^If it is NULL, then all attached databases are searched
+        /// * for the table using the same algorithm used by the database engine to
+        /// * resolve unqualified table references.
+        /// *
+        /// * ^The third and fourth parameters to this function are the table and column
+        /// * name of the desired column, respectively.
+        /// *
+        /// * ^Metadata is returned by writing to the memory locations passed as the 5th
+        /// * and subsequent parameters to this function. ^Any of these arguments may be
+        /// * NULL, in which case the corresponding element of metadata is omitted.
+        /// *
+        /// * ^(<blockquote>
+        /// * <table border="1">
+        /// * <tr><th> Parameter <th> Output<br>Type <th>  Description
+        /// *
+        /// * <tr><td> 5th <td> const char* <td> Data type
+        /// * <tr><td> 6th <td> const char* <td> Name of default collation sequence
+        /// * <tr><td> 7th <td> int         <td> True if column has a NOT NULL constraint
+        /// * <tr><td> 8th <td> int         <td> True if column is part of the PRIMARY KEY
+        /// * <tr><td> 9th <td> int         <td> True if column is [AUTOINCREMENT]
+        /// * </table>
+        /// * </blockquote>)^
+        /// *
+        /// * ^The memory pointed to by the character pointers returned for the
+        /// * declaration type and collation sequence is valid until the next
+        /// * call to any SQLite API function.
+        /// *
+        /// * ^If the specified table is actually a view, an [error code] is returned.
+        /// *
+        /// * ^If the specified column is "rowid", "oid" or "_rowid_" and the table
+        /// * is not a [WITHOUT ROWID] table and an
+        /// * [INTEGER PRIMARY KEY] column has been explicitly declared, then the output
+        /// * parameters are set for the explicitly declared column. ^(If there is no
+        /// * [INTEGER PRIMARY KEY] column, then the outputs
+        /// * for the [rowid] are set as follows:
+        /// *
+        /// * <pre>
+        /// *     data type: "INTEGER"
+        /// *     collation sequence: "BINARY"
+        /// *     not null: 0
+        /// *     primary key: 1
+        /// *     auto increment: 0
+        /// * </pre>)^
+        /// *
+        /// * ^This function causes all database schemas to be read from disk and
+        /// * parsed, if that has not already been done, and returns an error if
+        /// * any errors are encountered while loading the schema.
+        pub fn sqlite3_table_column_metadata(
+            &self,
+            db: Db,
+            zDbName: ::core::option::Option<&str>,
+            zTableName: &str,
+            zColumnName: &str,
+        ) -> ::core::result::Result<
+            (
+                i32,
+                ::core::option::Option<::std::string::String>,
+                ::core::option::Option<::std::string::String>,
+                i32,
+                i32,
+                i32,
+            ),
+            Error,
+        > {
+            let (
+                __dllgen_ret,
+                __dllgen_a_pzDataType,
+                __dllgen_a_pzCollSeq,
+                __dllgen_a_pNotNull,
+                __dllgen_a_pPrimaryKey,
+                __dllgen_a_pAutoinc,
+            ) = self
+                .client
+                .call(
+                    161,
+                    |__dllgen_w| {
+                        ::dllgen_runtime::marshal::handle::encode(__dllgen_w, &db);
+                        ::dllgen_runtime::marshal::in_string::encode::<
+                            ::dllgen_runtime::marshal::Utf8,
+                        >(__dllgen_w, zDbName, true);
+                        ::dllgen_runtime::marshal::in_string::encode::<
+                            ::dllgen_runtime::marshal::Utf8,
+                        >(__dllgen_w, zTableName, false);
+                        ::dllgen_runtime::marshal::in_string::encode::<
+                            ::dllgen_runtime::marshal::Utf8,
+                        >(__dllgen_w, zColumnName, false);
+                    },
+                    |mut __dllgen_r| {
+                        let __dllgen_ret: i32 = ::dllgen_runtime::marshal::value::decode(
+                            &mut __dllgen_r,
+                        )?;
+                        let __dllgen_a_pzDataType: ::core::option::Option<
+                            ::std::string::String,
+                        > = ::dllgen_runtime::marshal::out_string::decode::<
+                            ::dllgen_runtime::marshal::Utf8,
+                            _,
+                        >(&mut __dllgen_r)?;
+                        let __dllgen_a_pzCollSeq: ::core::option::Option<
+                            ::std::string::String,
+                        > = ::dllgen_runtime::marshal::out_string::decode::<
+                            ::dllgen_runtime::marshal::Utf8,
+                            _,
+                        >(&mut __dllgen_r)?;
+                        let __dllgen_a_pNotNull: i32 = ::dllgen_runtime::marshal::out_value::decode(
+                            &mut __dllgen_r,
+                        )?;
+                        let __dllgen_a_pPrimaryKey: i32 = ::dllgen_runtime::marshal::out_value::decode(
+                            &mut __dllgen_r,
+                        )?;
+                        let __dllgen_a_pAutoinc: i32 = ::dllgen_runtime::marshal::out_value::decode(
+                            &mut __dllgen_r,
+                        )?;
+                        __dllgen_r.finish()?;
+                        Ok((
+                            __dllgen_ret,
+                            __dllgen_a_pzDataType,
+                            __dllgen_a_pzCollSeq,
+                            __dllgen_a_pNotNull,
+                            __dllgen_a_pPrimaryKey,
+                            __dllgen_a_pAutoinc,
+                        ))
+                    },
+                    &mut ::dllgen_runtime::marshal::callback::none,
+                )?;
+            Ok((
+                __dllgen_ret,
+                __dllgen_a_pzDataType,
+                __dllgen_a_pzCollSeq,
+                __dllgen_a_pNotNull,
+                __dllgen_a_pPrimaryKey,
+                __dllgen_a_pAutoinc,
+            ))
+        }
+        /// Calls `sqlite3_thread_cleanup`.
+        pub fn sqlite3_thread_cleanup(&self) -> ::core::result::Result<(), Error> {
+            let () = self
+                .client
+                .call(
+                    162,
+                    |__dllgen_w| {},
+                    |mut __dllgen_r| {
+                        __dllgen_r.finish()?;
+                        Ok(())
+                    },
+                    &mut ::dllgen_runtime::marshal::callback::none,
+                )?;
+            Ok(())
         }
         /// * CAPI3REF: Test To See If The Library Is Threadsafe
         /// *
@@ -3089,7 +8333,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    50,
+                    163,
                     |__dllgen_w| {},
                     |mut __dllgen_r| {
                         let __dllgen_ret: i32 = ::dllgen_runtime::marshal::value::decode(
@@ -3146,7 +8390,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    51,
+                    164,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::handle::encode(__dllgen_w, &arg0);
                     },
@@ -3160,6 +8404,1184 @@ mod __dllgen {
                     &mut ::dllgen_runtime::marshal::callback::none,
                 )?;
             Ok(__dllgen_ret)
+        }
+        /// Calls `sqlite3_total_changes64`.
+        pub fn sqlite3_total_changes64(
+            &self,
+            arg0: Db,
+        ) -> ::core::result::Result<i64, Error> {
+            let (__dllgen_ret,) = self
+                .client
+                .call(
+                    165,
+                    |__dllgen_w| {
+                        ::dllgen_runtime::marshal::handle::encode(__dllgen_w, &arg0);
+                    },
+                    |mut __dllgen_r| {
+                        let __dllgen_ret: i64 = ::dllgen_runtime::marshal::value::decode(
+                            &mut __dllgen_r,
+                        )?;
+                        __dllgen_r.finish()?;
+                        Ok((__dllgen_ret,))
+                    },
+                    &mut ::dllgen_runtime::marshal::callback::none,
+                )?;
+            Ok(__dllgen_ret)
+        }
+        /// Calls `sqlite3_transfer_bindings`.
+        pub fn sqlite3_transfer_bindings(
+            &self,
+            arg0: Stmt,
+            arg1: Stmt,
+        ) -> ::core::result::Result<i32, Error> {
+            let (__dllgen_ret,) = self
+                .client
+                .call(
+                    166,
+                    |__dllgen_w| {
+                        ::dllgen_runtime::marshal::handle::encode(__dllgen_w, &arg0);
+                        ::dllgen_runtime::marshal::handle::encode(__dllgen_w, &arg1);
+                    },
+                    |mut __dllgen_r| {
+                        let __dllgen_ret: i32 = ::dllgen_runtime::marshal::value::decode(
+                            &mut __dllgen_r,
+                        )?;
+                        __dllgen_r.finish()?;
+                        Ok((__dllgen_ret,))
+                    },
+                    &mut ::dllgen_runtime::marshal::callback::none,
+                )?;
+            Ok(__dllgen_ret)
+        }
+        /// * CAPI3REF: Determine the transaction state of a database
+        /// * METHOD: sqlite3
+        /// *
+        /// * ^The sqlite3_txn_state(D,S) interface returns the current
+        /// * [transaction state] of schema S in database connection D.  ^If S is NULL,
+        /// * then the highest transaction state of any schema on database connection D
+        /// * is returned.  Transaction states are (in order of lowest to highest):
+        /// * <ol>
+        /// * <li value="0"> SQLITE_TXN_NONE
+        /// * <li value="1"> SQLITE_TXN_READ
+        /// * <li value="2"> SQLITE_TXN_WRITE
+        /// * </ol>
+        /// * ^If the S argument to sqlite3_txn_state(D,S) is not the name of
+        /// * a valid schema, then -1 is returned.
+        pub fn sqlite3_txn_state(
+            &self,
+            arg0: Db,
+            zSchema: ::core::option::Option<&str>,
+        ) -> ::core::result::Result<i32, Error> {
+            let (__dllgen_ret,) = self
+                .client
+                .call(
+                    167,
+                    |__dllgen_w| {
+                        ::dllgen_runtime::marshal::handle::encode(__dllgen_w, &arg0);
+                        ::dllgen_runtime::marshal::in_string::encode::<
+                            ::dllgen_runtime::marshal::Utf8,
+                        >(__dllgen_w, zSchema, true);
+                    },
+                    |mut __dllgen_r| {
+                        let __dllgen_ret: i32 = ::dllgen_runtime::marshal::value::decode(
+                            &mut __dllgen_r,
+                        )?;
+                        __dllgen_r.finish()?;
+                        Ok((__dllgen_ret,))
+                    },
+                    &mut ::dllgen_runtime::marshal::callback::none,
+                )?;
+            Ok(__dllgen_ret)
+        }
+        /// Calls `sqlite3_uri_boolean`.
+        pub fn sqlite3_uri_boolean(
+            &self,
+            z: Filename,
+            zParam: &str,
+            bDefault: i32,
+        ) -> ::core::result::Result<i32, Error> {
+            let (__dllgen_ret,) = self
+                .client
+                .call(
+                    168,
+                    |__dllgen_w| {
+                        ::dllgen_runtime::marshal::handle::encode(__dllgen_w, &z);
+                        ::dllgen_runtime::marshal::in_string::encode::<
+                            ::dllgen_runtime::marshal::Utf8,
+                        >(__dllgen_w, zParam, false);
+                        ::dllgen_runtime::marshal::value::encode(__dllgen_w, &bDefault);
+                    },
+                    |mut __dllgen_r| {
+                        let __dllgen_ret: i32 = ::dllgen_runtime::marshal::value::decode(
+                            &mut __dllgen_r,
+                        )?;
+                        __dllgen_r.finish()?;
+                        Ok((__dllgen_ret,))
+                    },
+                    &mut ::dllgen_runtime::marshal::callback::none,
+                )?;
+            Ok(__dllgen_ret)
+        }
+        /// Calls `sqlite3_uri_int64`.
+        pub fn sqlite3_uri_int64(
+            &self,
+            arg0: Filename,
+            arg1: &str,
+            arg2: i64,
+        ) -> ::core::result::Result<i64, Error> {
+            let (__dllgen_ret,) = self
+                .client
+                .call(
+                    169,
+                    |__dllgen_w| {
+                        ::dllgen_runtime::marshal::handle::encode(__dllgen_w, &arg0);
+                        ::dllgen_runtime::marshal::in_string::encode::<
+                            ::dllgen_runtime::marshal::Utf8,
+                        >(__dllgen_w, arg1, false);
+                        ::dllgen_runtime::marshal::value::encode(__dllgen_w, &arg2);
+                    },
+                    |mut __dllgen_r| {
+                        let __dllgen_ret: i64 = ::dllgen_runtime::marshal::value::decode(
+                            &mut __dllgen_r,
+                        )?;
+                        __dllgen_r.finish()?;
+                        Ok((__dllgen_ret,))
+                    },
+                    &mut ::dllgen_runtime::marshal::callback::none,
+                )?;
+            Ok(__dllgen_ret)
+        }
+        /// Calls `sqlite3_uri_key`.
+        pub fn sqlite3_uri_key(
+            &self,
+            z: Filename,
+            N: i32,
+        ) -> ::core::result::Result<
+            ::core::option::Option<::std::string::String>,
+            Error,
+        > {
+            let (__dllgen_ret,) = self
+                .client
+                .call(
+                    170,
+                    |__dllgen_w| {
+                        ::dllgen_runtime::marshal::handle::encode(__dllgen_w, &z);
+                        ::dllgen_runtime::marshal::value::encode(__dllgen_w, &N);
+                    },
+                    |mut __dllgen_r| {
+                        let __dllgen_ret: ::core::option::Option<
+                            ::std::string::String,
+                        > = ::dllgen_runtime::marshal::ret_string::decode::<
+                            ::dllgen_runtime::marshal::Utf8,
+                            _,
+                        >(&mut __dllgen_r)?;
+                        __dllgen_r.finish()?;
+                        Ok((__dllgen_ret,))
+                    },
+                    &mut ::dllgen_runtime::marshal::callback::none,
+                )?;
+            Ok(__dllgen_ret)
+        }
+        /// * CAPI3REF: Obtain Values For URI Parameters
+        /// *
+        /// * These are utility routines, useful to [VFS|custom VFS implementations],
+        /// * that check if a database file was a URI that contained a specific query
+        /// * parameter, and if so obtains the value of that query parameter.
+        /// *
+        /// * The first parameter to these interfaces (hereafter referred to
+        /// * as F) must be one of:
+        /// * <ul>
+        /// * <li> A database filename pointer created by the SQLite core and
+        /// * passed into the xOpen() method of a VFS implemention, or
+        /// * <li> A filename obtained from [sqlite3_db_filename()], or
+        /// * <li> A new filename constructed using [sqlite3_create_filename()].
+        /// * </ul>
+        /// * If the F parameter is not one of the above, then the behavior is
+        /// * undefined and probably undesirable.  Older versions of SQLite were
+        /// * more tolerant of invalid F parameters than newer versions.
+        /// *
+        /// * If F is a suitable filename (as described in the previous paragraph)
+        /// * and if P is the name of the query parameter, then
+        /// * sqlite3_uri_parameter(F,P) returns the value of the P
+        /// * parameter if it exists or a NULL pointer if P does not appear as a
+        /// * query parameter on F.  If P is a query parameter of F and it
+        /// * has no explicit value, then sqlite3_uri_parameter(F,P) returns
+        /// * a pointer to an empty string.
+        /// *
+        /// * The sqlite3_uri_boolean(F,P,B) routine assumes that P is a boolean
+        /// * parameter and returns true (1) or false (0) according to the value
+        /// * of P.  The sqlite3_uri_boolean(F,P,B) routine returns true (1) if the
+        /// * value of query parameter P is one of "yes", "true", or "on" in any
+        /// * case or if the value begins with a non-zero number.  The
+        /// * sqlite3_uri_boolean(F,P,B) routines returns false (0) if the value of
+        /// * query parameter P is one of "no", "false", or "off" in any case or
+        /// * if the value begins with a numeric zero.  If P is not a query
+        /// * parameter on F or if the value of P does not match any of the
+        /// * above, then sqlite3_uri_boolean(F,P,B) returns (B!=0).
+        /// *
+        /// * The sqlite3_uri_int64(F,P,D) routine converts the value of P into a
+        /// * 64-bit signed integer and returns that integer, or D if P does not
+        /// * exist.  If the value of P is something other than an integer, then
+        /// * zero is returned.
+        /// *
+        /// * The sqlite3_uri_key(F,N) returns a pointer to the name (not
+        /// * the value) of the N-th query parameter for filename F, or a NULL
+        /// * pointer if N is less than zero or greater than the number of query
+        /// * parameters minus 1.  The N value is zero-based so N should be 0 to obtain
+        /// * the name of the first query parameter, 1 for the second parameter, and
+        /// * so forth.
+        /// *
+        /// * If F is a NULL pointer, then sqlite3_uri_parameter(F,P) returns NULL and
+        /// * sqlite3_uri_boolean(F,P,B) returns B.  If F is not a NULL pointer and
+        /// * is not a database file pathname pointer that the SQLite core passed
+        /// * into the xOpen VFS method, then the behavior of this routine is undefined
+        /// * and probably undesirable.
+        /// *
+        /// * Beginning with SQLite [version 3.31.0] ([dateof:3.31.0]) the input F
+        /// * parameter can also be the name of a rollback journal file or WAL file
+        /// * in addition to the main database file.  Prior to version 3.31.0, these
+        /// * routines would only work if F was the name of the main database file.
+        /// * When the F parameter is the name of the rollback journal or WAL file,
+        /// * it has access to all the same query parameters as were found on the
+        /// * main database file.
+        /// *
+        /// * See the [URI filename] documentation for additional information.
+        pub fn sqlite3_uri_parameter(
+            &self,
+            z: Filename,
+            zParam: &str,
+        ) -> ::core::result::Result<
+            ::core::option::Option<::std::string::String>,
+            Error,
+        > {
+            let (__dllgen_ret,) = self
+                .client
+                .call(
+                    171,
+                    |__dllgen_w| {
+                        ::dllgen_runtime::marshal::handle::encode(__dllgen_w, &z);
+                        ::dllgen_runtime::marshal::in_string::encode::<
+                            ::dllgen_runtime::marshal::Utf8,
+                        >(__dllgen_w, zParam, false);
+                    },
+                    |mut __dllgen_r| {
+                        let __dllgen_ret: ::core::option::Option<
+                            ::std::string::String,
+                        > = ::dllgen_runtime::marshal::ret_string::decode::<
+                            ::dllgen_runtime::marshal::Utf8,
+                            _,
+                        >(&mut __dllgen_r)?;
+                        __dllgen_r.finish()?;
+                        Ok((__dllgen_ret,))
+                    },
+                    &mut ::dllgen_runtime::marshal::callback::none,
+                )?;
+            Ok(__dllgen_ret)
+        }
+        /// * CAPI3REF: Obtaining SQL Values
+        /// * METHOD: sqlite3_value
+        /// *
+        /// * <b>Summary:</b>
+        /// * <blockquote><table border=0 cellpadding=0 cellspacing=0>
+        /// * <tr><td><b>sqlite3_value_blob</b><td>&rarr;<td>BLOB value
+        /// * <tr><td><b>sqlite3_value_double</b><td>&rarr;<td>REAL value
+        /// * <tr><td><b>sqlite3_value_int</b><td>&rarr;<td>32-bit INTEGER value
+        /// * <tr><td><b>sqlite3_value_int64</b><td>&rarr;<td>64-bit INTEGER value
+        /// * <tr><td><b>sqlite3_value_pointer</b><td>&rarr;<td>Pointer value
+        /// * <tr><td><b>sqlite3_value_text</b><td>&rarr;<td>UTF-8 TEXT value
+        /// * <tr><td><b>sqlite3_value_text16</b><td>&rarr;<td>UTF-16 TEXT value in
+        /// * the native byteorder
+        /// * <tr><td><b>sqlite3_value_text16be</b><td>&rarr;<td>UTF-16be TEXT value
+        /// * <tr><td><b>sqlite3_value_text16le</b><td>&rarr;<td>UTF-16le TEXT value
+        /// * <tr><td>&nbsp;<td>&nbsp;<td>&nbsp;
+        /// * <tr><td><b>sqlite3_value_bytes</b><td>&rarr;<td>Size of a BLOB
+        /// * or a UTF-8 TEXT in bytes
+        /// * <tr><td><b>sqlite3_value_bytes16&nbsp;&nbsp;</b>
+        /// * <td>&rarr;&nbsp;&nbsp;<td>Size of UTF-16
+        /// * TEXT in bytes
+        /// * <tr><td><b>sqlite3_value_type</b><td>&rarr;<td>Default
+        /// * datatype of the value
+        /// * <tr><td><b>sqlite3_value_numeric_type&nbsp;&nbsp;</b>
+        /// * <td>&rarr;&nbsp;&nbsp;<td>Best numeric datatype of the value
+        /// * <tr><td><b>sqlite3_value_nochange&nbsp;&nbsp;</b>
+        /// * <td>&rarr;&nbsp;&nbsp;<td>True if the column is unchanged in an UPDATE
+        /// * against a virtual table.
+        /// * <tr><td><b>sqlite3_value_frombind&nbsp;&nbsp;</b>
+        /// * <td>&rarr;&nbsp;&nbsp;<td>True if value originated from a [bound parameter]
+        /// * </table></blockquote>
+        /// *
+        /// * <b>Details:</b>
+        /// *
+        /// * These routines extract type, size, and content information from
+        /// * [protected sqlite3_value] objects.  Protected sqlite3_value objects
+        /// * are used to pass parameter information into the functions that
+        /// * implement [application-defined SQL functions] and [virtual tables].
+        /// *
+        /// * These routines work only with [protected sqlite3_value] objects.
+        /// * Any attempt to use these routines on an [unprotected sqlite3_value]
+        /// * is not threadsafe.
+        /// *
+        /// * ^These routines work just like the corresponding [column access functions]
+        /// * except that these routines take a single [protected sqlite3_value] object
+        /// * pointer instead of a [sqlite3_stmt*] pointer and an integer column number.
+        /// *
+        /// * ^The sqlite3_value_text16() interface extracts a UTF-16 string
+        /// * in the native byte-order of the host machine.  ^The
+        /// * sqlite3_value_text16be() and sqlite3_value_text16le() interfaces
+        /// * extract UTF-16 strings as big-endian and little-endian respectively.
+        /// *
+        /// * ^If [sqlite3_value] object V was initialized
+        /// * using [sqlite3_bind_pointer(S,I,P,X,D)] or [sqlite3_result_pointer(C,P,X,D)]
+        /// * and if X and Y are strings that compare equal according to strcmp(X,Y),
+        /// * then sqlite3_value_pointer(V,Y) will return the pointer P.  ^Otherwise,
+        /// * sqlite3_value_pointer(V,Y) returns a NULL. The sqlite3_bind_pointer()
+        /// * routine is part of the [pointer passing interface] added for SQLite 3.20.0.
+        /// *
+        /// * ^(The sqlite3_value_type(V) interface returns the
+        /// * [SQLITE_INTEGER | datatype code] for the initial datatype of the
+        /// * [sqlite3_value] object V. The returned value is one of [SQLITE_INTEGER],
+        /// * [SQLITE_FLOAT], [SQLITE_TEXT], [SQLITE_BLOB], or [SQLITE_NULL].)^
+        /// * Other interfaces might change the datatype for an sqlite3_value object.
+        /// * For example, if the datatype is initially SQLITE_INTEGER and
+        /// * sqlite3_value_text(V) is called to extract a text value for that
+        /// * integer, then subsequent calls to sqlite3_value_type(V) might return
+        /// * SQLITE_TEXT.  Whether or not a persistent internal datatype conversion
+        /// * occurs is undefined and may change from one release of SQLite to the next.
+        /// *
+        /// * ^(The sqlite3_value_numeric_type() interface attempts to apply
+        /// * numeric affinity to the value.  This means that an attempt is
+        /// * made to convert the value to an integer or floating point.  If
+        /// * such a conversion is possible without loss of information (in other
+        /// * words, if the value is a string that looks like a number)
+        /// * then the conversion is performed.  Otherwise no conversion occurs.
+        /// * The [SQLITE_INTEGER | datatype] after conversion is returned.)^
+        /// *
+        /// * ^(The sqlite3_value_encoding(X) interface returns one of [SQLITE_UTF8],
+        /// * [SQLITE_UTF16BE], or [SQLITE_UTF16LE] according to the current encoding
+        /// * of the value X, assuming that X has type TEXT.)^  If sqlite3_value_type(X)
+        /// * returns something other than SQLITE_TEXT, then the return value from
+        /// * sqlite3_value_encoding(X) is meaningless.  ^Calls to
+        /// * sqlite3_value_text(X), sqlite3_value_text16(X), sqlite3_value_text16be(X),
+        /// * sqlite3_value_text16le(X), sqlite3_value_bytes(X), or
+        /// * sqlite3_value_bytes16(X) might change the encoding of the value X and
+        /// * thus change the return from subsequent calls to sqlite3_value_encoding(X).
+        /// *
+        /// * ^Within the [xUpdate] method of a [virtual table], the
+        /// * sqlite3_value_nochange(X) interface returns true if and only if
+        /// * the column corresponding to X is unchanged by the UPDATE operation
+        /// * that the xUpdate method call was invoked to implement and if
+        /// * and the prior [xColumn] method call that was invoked to extracted
+        /// * the value for that column returned without setting a result (probably
+        /// * because it queried [sqlite3_vtab_nochange()] and found that the column
+        /// * was unchanging).  ^Within an [xUpdate] method, any value for which
+        /// * sqlite3_value_nochange(X) is true will in all other respects appear
+        /// * to be a NULL value.  If sqlite3_value_nochange(X) is invoked anywhere other
+        /// * than within an [xUpdate] method call for an UPDATE statement, then
+        /// * the return value is arbitrary and meaningless.
+        /// *
+        /// * ^The sqlite3_value_frombind(X) interface returns non-zero if the
+        /// * value X originated from one of the [sqlite3_bind_int|sqlite3_bind()]
+        /// * interfaces.  ^If X comes from an SQL literal value, or a table column,
+        /// * or an expression, then sqlite3_value_frombind(X) returns zero.
+        /// *
+        /// * Please pay particular attention to the fact that the pointer returned
+        /// * from [sqlite3_value_blob()], [sqlite3_value_text()], or
+        /// * [sqlite3_value_text16()] can be invalidated by a subsequent call to
+        /// * [sqlite3_value_bytes()], [sqlite3_value_bytes16()], [sqlite3_value_text()],
+        /// * or [sqlite3_value_text16()].
+        /// *
+        /// * These routines must be called from the same thread as
+        /// * the SQL function that supplied the [sqlite3_value*] parameters.
+        /// *
+        /// * As long as the input parameter is correct, these routines can only
+        /// * fail if an out-of-memory error occurs during a format conversion.
+        /// * Only the following subset of interfaces are subject to out-of-memory
+        /// * errors:
+        /// *
+        /// * <ul>
+        /// * <li> sqlite3_value_blob()
+        /// * <li> sqlite3_value_text()
+        /// * <li> sqlite3_value_text16()
+        /// * <li> sqlite3_value_text16le()
+        /// * <li> sqlite3_value_text16be()
+        /// * <li> sqlite3_value_bytes()
+        /// * <li> sqlite3_value_bytes16()
+        /// * </ul>
+        /// *
+        /// * If an out-of-memory error occurs, then the return value from these
+        /// * routines is the same as if the column had contained an SQL NULL value.
+        /// * Valid SQL NULL returns can be distinguished from out-of-memory errors
+        /// * by invoking the [sqlite3_errcode()] immediately after the suspect
+        /// * return value is obtained and before any
+        /// * other SQLite interface is called on the same [database connection].
+        pub fn sqlite3_value_blob(
+            &self,
+            arg0: Value,
+        ) -> ::core::result::Result<::core::option::Option<::std::vec::Vec<u8>>, Error> {
+            let (__dllgen_ret,) = self
+                .client
+                .call(
+                    172,
+                    |__dllgen_w| {
+                        ::dllgen_runtime::marshal::handle::encode(__dllgen_w, &arg0);
+                    },
+                    |mut __dllgen_r| {
+                        let __dllgen_ret: ::core::option::Option<::std::vec::Vec<u8>> = ::dllgen_runtime::marshal::ret_buffer::decode(
+                            &mut __dllgen_r,
+                            ::dllgen_runtime::marshal::MAX_OUT_BUFFER / 1u64,
+                            1,
+                        )?;
+                        __dllgen_r.finish()?;
+                        Ok((__dllgen_ret,))
+                    },
+                    &mut ::dllgen_runtime::marshal::callback::none,
+                )?;
+            Ok(__dllgen_ret)
+        }
+        /// Calls `sqlite3_value_bytes`.
+        pub fn sqlite3_value_bytes(
+            &self,
+            arg0: Value,
+        ) -> ::core::result::Result<i32, Error> {
+            let (__dllgen_ret,) = self
+                .client
+                .call(
+                    173,
+                    |__dllgen_w| {
+                        ::dllgen_runtime::marshal::handle::encode(__dllgen_w, &arg0);
+                    },
+                    |mut __dllgen_r| {
+                        let __dllgen_ret: i32 = ::dllgen_runtime::marshal::value::decode(
+                            &mut __dllgen_r,
+                        )?;
+                        __dllgen_r.finish()?;
+                        Ok((__dllgen_ret,))
+                    },
+                    &mut ::dllgen_runtime::marshal::callback::none,
+                )?;
+            Ok(__dllgen_ret)
+        }
+        /// Calls `sqlite3_value_bytes16`.
+        pub fn sqlite3_value_bytes16(
+            &self,
+            arg0: Value,
+        ) -> ::core::result::Result<i32, Error> {
+            let (__dllgen_ret,) = self
+                .client
+                .call(
+                    174,
+                    |__dllgen_w| {
+                        ::dllgen_runtime::marshal::handle::encode(__dllgen_w, &arg0);
+                    },
+                    |mut __dllgen_r| {
+                        let __dllgen_ret: i32 = ::dllgen_runtime::marshal::value::decode(
+                            &mut __dllgen_r,
+                        )?;
+                        __dllgen_r.finish()?;
+                        Ok((__dllgen_ret,))
+                    },
+                    &mut ::dllgen_runtime::marshal::callback::none,
+                )?;
+            Ok(__dllgen_ret)
+        }
+        /// Calls `sqlite3_value_double`.
+        pub fn sqlite3_value_double(
+            &self,
+            arg0: Value,
+        ) -> ::core::result::Result<f64, Error> {
+            let (__dllgen_ret,) = self
+                .client
+                .call(
+                    175,
+                    |__dllgen_w| {
+                        ::dllgen_runtime::marshal::handle::encode(__dllgen_w, &arg0);
+                    },
+                    |mut __dllgen_r| {
+                        let __dllgen_ret: f64 = ::dllgen_runtime::marshal::value::decode(
+                            &mut __dllgen_r,
+                        )?;
+                        __dllgen_r.finish()?;
+                        Ok((__dllgen_ret,))
+                    },
+                    &mut ::dllgen_runtime::marshal::callback::none,
+                )?;
+            Ok(__dllgen_ret)
+        }
+        /// * CAPI3REF: Copy And Free SQL Values
+        /// * METHOD: sqlite3_value
+        /// *
+        /// * ^The sqlite3_value_dup(V) interface makes a copy of the [sqlite3_value]
+        /// * object D and returns a pointer to that copy.  ^The [sqlite3_value] returned
+        /// * is a [protected sqlite3_value] object even if the input is not.
+        /// * ^The sqlite3_value_dup(V) interface returns NULL if V is NULL or if a
+        /// * memory allocation fails. ^If V is a [pointer value], then the result
+        /// * of sqlite3_value_dup(V) is a NULL value.
+        /// *
+        /// * ^The sqlite3_value_free(V) interface frees an [sqlite3_value] object
+        /// * previously obtained from [sqlite3_value_dup()].  ^If V is a NULL pointer
+        /// * then sqlite3_value_free(V) is a harmless no-op.
+        pub fn sqlite3_value_dup(
+            &self,
+            arg0: Value,
+        ) -> ::core::result::Result<Value, Error> {
+            let (__dllgen_ret,) = self
+                .client
+                .call(
+                    176,
+                    |__dllgen_w| {
+                        ::dllgen_runtime::marshal::handle::encode(__dllgen_w, &arg0);
+                    },
+                    |mut __dllgen_r| {
+                        let __dllgen_ret: Value = ::dllgen_runtime::marshal::handle::decode(
+                            &mut __dllgen_r,
+                        )?;
+                        __dllgen_r.finish()?;
+                        Ok((__dllgen_ret,))
+                    },
+                    &mut ::dllgen_runtime::marshal::callback::none,
+                )?;
+            Ok(__dllgen_ret)
+        }
+        /// Calls `sqlite3_value_encoding`.
+        pub fn sqlite3_value_encoding(
+            &self,
+            arg0: Value,
+        ) -> ::core::result::Result<i32, Error> {
+            let (__dllgen_ret,) = self
+                .client
+                .call(
+                    177,
+                    |__dllgen_w| {
+                        ::dllgen_runtime::marshal::handle::encode(__dllgen_w, &arg0);
+                    },
+                    |mut __dllgen_r| {
+                        let __dllgen_ret: i32 = ::dllgen_runtime::marshal::value::decode(
+                            &mut __dllgen_r,
+                        )?;
+                        __dllgen_r.finish()?;
+                        Ok((__dllgen_ret,))
+                    },
+                    &mut ::dllgen_runtime::marshal::callback::none,
+                )?;
+            Ok(__dllgen_ret)
+        }
+        /// Calls `sqlite3_value_free`.
+        pub fn sqlite3_value_free(
+            &self,
+            arg0: Value,
+        ) -> ::core::result::Result<(), Error> {
+            let () = self
+                .client
+                .call(
+                    178,
+                    |__dllgen_w| {
+                        ::dllgen_runtime::marshal::handle::encode(__dllgen_w, &arg0);
+                    },
+                    |mut __dllgen_r| {
+                        __dllgen_r.finish()?;
+                        Ok(())
+                    },
+                    &mut ::dllgen_runtime::marshal::callback::none,
+                )?;
+            Ok(())
+        }
+        /// Calls `sqlite3_value_frombind`.
+        pub fn sqlite3_value_frombind(
+            &self,
+            arg0: Value,
+        ) -> ::core::result::Result<i32, Error> {
+            let (__dllgen_ret,) = self
+                .client
+                .call(
+                    179,
+                    |__dllgen_w| {
+                        ::dllgen_runtime::marshal::handle::encode(__dllgen_w, &arg0);
+                    },
+                    |mut __dllgen_r| {
+                        let __dllgen_ret: i32 = ::dllgen_runtime::marshal::value::decode(
+                            &mut __dllgen_r,
+                        )?;
+                        __dllgen_r.finish()?;
+                        Ok((__dllgen_ret,))
+                    },
+                    &mut ::dllgen_runtime::marshal::callback::none,
+                )?;
+            Ok(__dllgen_ret)
+        }
+        /// Calls `sqlite3_value_int`.
+        pub fn sqlite3_value_int(
+            &self,
+            arg0: Value,
+        ) -> ::core::result::Result<i32, Error> {
+            let (__dllgen_ret,) = self
+                .client
+                .call(
+                    180,
+                    |__dllgen_w| {
+                        ::dllgen_runtime::marshal::handle::encode(__dllgen_w, &arg0);
+                    },
+                    |mut __dllgen_r| {
+                        let __dllgen_ret: i32 = ::dllgen_runtime::marshal::value::decode(
+                            &mut __dllgen_r,
+                        )?;
+                        __dllgen_r.finish()?;
+                        Ok((__dllgen_ret,))
+                    },
+                    &mut ::dllgen_runtime::marshal::callback::none,
+                )?;
+            Ok(__dllgen_ret)
+        }
+        /// Calls `sqlite3_value_int64`.
+        pub fn sqlite3_value_int64(
+            &self,
+            arg0: Value,
+        ) -> ::core::result::Result<i64, Error> {
+            let (__dllgen_ret,) = self
+                .client
+                .call(
+                    181,
+                    |__dllgen_w| {
+                        ::dllgen_runtime::marshal::handle::encode(__dllgen_w, &arg0);
+                    },
+                    |mut __dllgen_r| {
+                        let __dllgen_ret: i64 = ::dllgen_runtime::marshal::value::decode(
+                            &mut __dllgen_r,
+                        )?;
+                        __dllgen_r.finish()?;
+                        Ok((__dllgen_ret,))
+                    },
+                    &mut ::dllgen_runtime::marshal::callback::none,
+                )?;
+            Ok(__dllgen_ret)
+        }
+        /// Calls `sqlite3_value_nochange`.
+        pub fn sqlite3_value_nochange(
+            &self,
+            arg0: Value,
+        ) -> ::core::result::Result<i32, Error> {
+            let (__dllgen_ret,) = self
+                .client
+                .call(
+                    182,
+                    |__dllgen_w| {
+                        ::dllgen_runtime::marshal::handle::encode(__dllgen_w, &arg0);
+                    },
+                    |mut __dllgen_r| {
+                        let __dllgen_ret: i32 = ::dllgen_runtime::marshal::value::decode(
+                            &mut __dllgen_r,
+                        )?;
+                        __dllgen_r.finish()?;
+                        Ok((__dllgen_ret,))
+                    },
+                    &mut ::dllgen_runtime::marshal::callback::none,
+                )?;
+            Ok(__dllgen_ret)
+        }
+        /// Calls `sqlite3_value_numeric_type`.
+        pub fn sqlite3_value_numeric_type(
+            &self,
+            arg0: Value,
+        ) -> ::core::result::Result<i32, Error> {
+            let (__dllgen_ret,) = self
+                .client
+                .call(
+                    183,
+                    |__dllgen_w| {
+                        ::dllgen_runtime::marshal::handle::encode(__dllgen_w, &arg0);
+                    },
+                    |mut __dllgen_r| {
+                        let __dllgen_ret: i32 = ::dllgen_runtime::marshal::value::decode(
+                            &mut __dllgen_r,
+                        )?;
+                        __dllgen_r.finish()?;
+                        Ok((__dllgen_ret,))
+                    },
+                    &mut ::dllgen_runtime::marshal::callback::none,
+                )?;
+            Ok(__dllgen_ret)
+        }
+        /// * CAPI3REF: Finding The Subtype Of SQL Values
+        /// * METHOD: sqlite3_value
+        /// *
+        /// * The sqlite3_value_subtype(V) function returns the subtype for
+        /// * an [application-defined SQL function] argument V.  The subtype
+        /// * information can be used to pass a limited amount of context from
+        /// * one SQL function to another.  Use the [sqlite3_result_subtype()]
+        /// * routine to set the subtype for the return value of an SQL function.
+        pub fn sqlite3_value_subtype(
+            &self,
+            arg0: Value,
+        ) -> ::core::result::Result<u32, Error> {
+            let (__dllgen_ret,) = self
+                .client
+                .call(
+                    184,
+                    |__dllgen_w| {
+                        ::dllgen_runtime::marshal::handle::encode(__dllgen_w, &arg0);
+                    },
+                    |mut __dllgen_r| {
+                        let __dllgen_ret: u32 = ::dllgen_runtime::marshal::value::decode(
+                            &mut __dllgen_r,
+                        )?;
+                        __dllgen_r.finish()?;
+                        Ok((__dllgen_ret,))
+                    },
+                    &mut ::dllgen_runtime::marshal::callback::none,
+                )?;
+            Ok(__dllgen_ret)
+        }
+        /// Calls `sqlite3_value_text`.
+        pub fn sqlite3_value_text(
+            &self,
+            arg0: Value,
+        ) -> ::core::result::Result<
+            ::core::option::Option<::std::string::String>,
+            Error,
+        > {
+            let (__dllgen_ret,) = self
+                .client
+                .call(
+                    185,
+                    |__dllgen_w| {
+                        ::dllgen_runtime::marshal::handle::encode(__dllgen_w, &arg0);
+                    },
+                    |mut __dllgen_r| {
+                        let __dllgen_ret: ::core::option::Option<
+                            ::std::string::String,
+                        > = ::dllgen_runtime::marshal::ret_string::decode::<
+                            ::dllgen_runtime::marshal::Utf8,
+                            _,
+                        >(&mut __dllgen_r)?;
+                        __dllgen_r.finish()?;
+                        Ok((__dllgen_ret,))
+                    },
+                    &mut ::dllgen_runtime::marshal::callback::none,
+                )?;
+            Ok(__dllgen_ret)
+        }
+        /// Calls `sqlite3_value_text16`.
+        pub fn sqlite3_value_text16(
+            &self,
+            arg0: Value,
+        ) -> ::core::result::Result<
+            ::core::option::Option<::std::string::String>,
+            Error,
+        > {
+            let (__dllgen_ret,) = self
+                .client
+                .call(
+                    186,
+                    |__dllgen_w| {
+                        ::dllgen_runtime::marshal::handle::encode(__dllgen_w, &arg0);
+                    },
+                    |mut __dllgen_r| {
+                        let __dllgen_ret: ::core::option::Option<
+                            ::std::string::String,
+                        > = ::dllgen_runtime::marshal::ret_string::decode::<
+                            ::dllgen_runtime::marshal::Utf16,
+                            _,
+                        >(&mut __dllgen_r)?;
+                        __dllgen_r.finish()?;
+                        Ok((__dllgen_ret,))
+                    },
+                    &mut ::dllgen_runtime::marshal::callback::none,
+                )?;
+            Ok(__dllgen_ret)
+        }
+        /// Calls `sqlite3_value_text16be`.
+        pub fn sqlite3_value_text16be(
+            &self,
+            arg0: Value,
+        ) -> ::core::result::Result<::core::option::Option<::std::vec::Vec<u8>>, Error> {
+            let (__dllgen_ret,) = self
+                .client
+                .call(
+                    187,
+                    |__dllgen_w| {
+                        ::dllgen_runtime::marshal::handle::encode(__dllgen_w, &arg0);
+                    },
+                    |mut __dllgen_r| {
+                        let __dllgen_ret: ::core::option::Option<::std::vec::Vec<u8>> = ::dllgen_runtime::marshal::ret_buffer::decode(
+                            &mut __dllgen_r,
+                            ::dllgen_runtime::marshal::MAX_OUT_BUFFER / 1u64,
+                            1,
+                        )?;
+                        __dllgen_r.finish()?;
+                        Ok((__dllgen_ret,))
+                    },
+                    &mut ::dllgen_runtime::marshal::callback::none,
+                )?;
+            Ok(__dllgen_ret)
+        }
+        /// Calls `sqlite3_value_text16le`.
+        pub fn sqlite3_value_text16le(
+            &self,
+            arg0: Value,
+        ) -> ::core::result::Result<
+            ::core::option::Option<::std::string::String>,
+            Error,
+        > {
+            let (__dllgen_ret,) = self
+                .client
+                .call(
+                    188,
+                    |__dllgen_w| {
+                        ::dllgen_runtime::marshal::handle::encode(__dllgen_w, &arg0);
+                    },
+                    |mut __dllgen_r| {
+                        let __dllgen_ret: ::core::option::Option<
+                            ::std::string::String,
+                        > = ::dllgen_runtime::marshal::ret_string::decode::<
+                            ::dllgen_runtime::marshal::Utf16,
+                            _,
+                        >(&mut __dllgen_r)?;
+                        __dllgen_r.finish()?;
+                        Ok((__dllgen_ret,))
+                    },
+                    &mut ::dllgen_runtime::marshal::callback::none,
+                )?;
+            Ok(__dllgen_ret)
+        }
+        /// Calls `sqlite3_value_type`.
+        pub fn sqlite3_value_type(
+            &self,
+            arg0: Value,
+        ) -> ::core::result::Result<i32, Error> {
+            let (__dllgen_ret,) = self
+                .client
+                .call(
+                    189,
+                    |__dllgen_w| {
+                        ::dllgen_runtime::marshal::handle::encode(__dllgen_w, &arg0);
+                    },
+                    |mut __dllgen_r| {
+                        let __dllgen_ret: i32 = ::dllgen_runtime::marshal::value::decode(
+                            &mut __dllgen_r,
+                        )?;
+                        __dllgen_r.finish()?;
+                        Ok((__dllgen_ret,))
+                    },
+                    &mut ::dllgen_runtime::marshal::callback::none,
+                )?;
+            Ok(__dllgen_ret)
+        }
+        /// * CAPI3REF: Virtual File System Objects
+        /// *
+        /// * A virtual filesystem (VFS) is an [sqlite3_vfs] object
+        /// * that SQLite uses to interact
+        /// * with the underlying operating system.  Most SQLite builds come with a
+        /// * single default VFS that is appropriate for the host computer.
+        /// * New VFSes can be registered and existing VFSes can be unregistered.
+        /// * The following interfaces are provided.
+        /// *
+        /// * ^The sqlite3_vfs_find() interface returns a pointer to a VFS given its name.
+        /// * ^Names are case sensitive.
+        /// * ^Names are zero-terminated UTF-8 strings.
+        /// * ^If there is no match, a NULL pointer is returned.
+        /// * ^If zVfsName is NULL then the default VFS is returned.
+        /// *
+        /// * ^New VFSes are registered with sqlite3_vfs_register().
+        /// * ^Each new VFS becomes the default VFS if the makeDflt flag is set.
+        /// * ^The same VFS can be registered multiple times without injury.
+        /// * ^To make an existing VFS into the default VFS, register it again
+        /// * with the makeDflt flag set.  If two different VFSes with the
+        /// * same name are registered, the behavior is undefined.  If a
+        /// * VFS is registered with a name that is NULL or an empty string,
+        /// * then the behavior is undefined.
+        /// *
+        /// * ^Unregister a VFS with the sqlite3_vfs_unregister() interface.
+        /// * ^(If the default VFS is unregistered, another VFS is chosen as
+        /// * the default.  The choice for the new VFS is arbitrary.)^
+        pub fn sqlite3_vfs_find(
+            &self,
+            zVfsName: ::core::option::Option<&str>,
+        ) -> ::core::result::Result<Vfs, Error> {
+            let (__dllgen_ret,) = self
+                .client
+                .call(
+                    190,
+                    |__dllgen_w| {
+                        ::dllgen_runtime::marshal::in_string::encode::<
+                            ::dllgen_runtime::marshal::Utf8,
+                        >(__dllgen_w, zVfsName, true);
+                    },
+                    |mut __dllgen_r| {
+                        let __dllgen_ret: Vfs = ::dllgen_runtime::marshal::handle::decode(
+                            &mut __dllgen_r,
+                        )?;
+                        __dllgen_r.finish()?;
+                        Ok((__dllgen_ret,))
+                    },
+                    &mut ::dllgen_runtime::marshal::callback::none,
+                )?;
+            Ok(__dllgen_ret)
+        }
+        /// Calls `sqlite3_vfs_register`.
+        pub fn sqlite3_vfs_register(
+            &self,
+            arg0: Vfs,
+            makeDflt: i32,
+        ) -> ::core::result::Result<i32, Error> {
+            let (__dllgen_ret,) = self
+                .client
+                .call(
+                    191,
+                    |__dllgen_w| {
+                        ::dllgen_runtime::marshal::handle::encode(__dllgen_w, &arg0);
+                        ::dllgen_runtime::marshal::value::encode(__dllgen_w, &makeDflt);
+                    },
+                    |mut __dllgen_r| {
+                        let __dllgen_ret: i32 = ::dllgen_runtime::marshal::value::decode(
+                            &mut __dllgen_r,
+                        )?;
+                        __dllgen_r.finish()?;
+                        Ok((__dllgen_ret,))
+                    },
+                    &mut ::dllgen_runtime::marshal::callback::none,
+                )?;
+            Ok(__dllgen_ret)
+        }
+        /// Calls `sqlite3_vfs_unregister`.
+        pub fn sqlite3_vfs_unregister(
+            &self,
+            arg0: Vfs,
+        ) -> ::core::result::Result<i32, Error> {
+            let (__dllgen_ret,) = self
+                .client
+                .call(
+                    192,
+                    |__dllgen_w| {
+                        ::dllgen_runtime::marshal::handle::encode(__dllgen_w, &arg0);
+                    },
+                    |mut __dllgen_r| {
+                        let __dllgen_ret: i32 = ::dllgen_runtime::marshal::value::decode(
+                            &mut __dllgen_r,
+                        )?;
+                        __dllgen_r.finish()?;
+                        Ok((__dllgen_ret,))
+                    },
+                    &mut ::dllgen_runtime::marshal::callback::none,
+                )?;
+            Ok(__dllgen_ret)
+        }
+        /// * CAPI3REF: Configure an auto-checkpoint
+        /// * METHOD: sqlite3
+        /// *
+        /// * ^The [sqlite3_wal_autocheckpoint(D,N)] is a wrapper around
+        /// * [sqlite3_wal_hook()] that causes any database on [database connection] D
+        /// * to automatically [checkpoint]
+        /// * after committing a transaction if there are N or
+        /// * more frames in the [write-ahead log] file.  ^Passing zero or
+        /// * a negative value as the nFrame parameter disables automatic
+        /// * checkpoints entirely.
+        /// *
+        /// * ^The callback registered by this function replaces any existing callback
+        /// * registered using [sqlite3_wal_hook()].  ^Likewise, registering a callback
+        /// * using [sqlite3_wal_hook()] disables the automatic checkpoint mechanism
+        /// * configured by this function.
+        /// *
+        /// * ^The [wal_autocheckpoint pragma] can be used to invoke this interface
+        /// * from SQL.
+        /// *
+        /// * ^Checkpoints initiated by this mechanism are
+        /// * [sqlite3_wal_checkpoint_v2|PASSIVE].
+        /// *
+        /// * ^Every new [database connection] defaults to having the auto-checkpoint
+        /// * enabled with a threshold of 1000 or [SQLITE_DEFAULT_WAL_AUTOCHECKPOINT]
+        /// * pages.  The use of this interface
+        /// * is only necessary if the default setting is found to be suboptimal
+        /// * for a particular application.
+        pub fn sqlite3_wal_autocheckpoint(
+            &self,
+            db: Db,
+            N: i32,
+        ) -> ::core::result::Result<i32, Error> {
+            let (__dllgen_ret,) = self
+                .client
+                .call(
+                    193,
+                    |__dllgen_w| {
+                        ::dllgen_runtime::marshal::handle::encode(__dllgen_w, &db);
+                        ::dllgen_runtime::marshal::value::encode(__dllgen_w, &N);
+                    },
+                    |mut __dllgen_r| {
+                        let __dllgen_ret: i32 = ::dllgen_runtime::marshal::value::decode(
+                            &mut __dllgen_r,
+                        )?;
+                        __dllgen_r.finish()?;
+                        Ok((__dllgen_ret,))
+                    },
+                    &mut ::dllgen_runtime::marshal::callback::none,
+                )?;
+            Ok(__dllgen_ret)
+        }
+        /// * CAPI3REF: Checkpoint a database
+        /// * METHOD: sqlite3
+        /// *
+        /// * ^(The sqlite3_wal_checkpoint(D,X) is equivalent to
+        /// * [sqlite3_wal_checkpoint_v2](D,X,[SQLITE_CHECKPOINT_PASSIVE],0,0).)^
+        /// *
+        /// * In brief, sqlite3_wal_checkpoint(D,X) causes the content in the
+        /// * [write-ahead log] for database X on [database connection] D to be
+        /// * transferred into the database file and for the write-ahead log to
+        /// * be reset.  See the [checkpointing] documentation for addition
+        /// * information.
+        /// *
+        /// * This interface used to be the only way to cause a checkpoint to
+        /// * occur.  But then the newer and more powerful [sqlite3_wal_checkpoint_v2()]
+        /// * interface was added.  This interface is retained for backwards
+        /// * compatibility and as a convenience for applications that need to manually
+        /// * start a callback but which do not need the full power (and corresponding
+        /// * complication) of [sqlite3_wal_checkpoint_v2()].
+        pub fn sqlite3_wal_checkpoint(
+            &self,
+            db: Db,
+            zDb: ::core::option::Option<&str>,
+        ) -> ::core::result::Result<i32, Error> {
+            let (__dllgen_ret,) = self
+                .client
+                .call(
+                    194,
+                    |__dllgen_w| {
+                        ::dllgen_runtime::marshal::handle::encode(__dllgen_w, &db);
+                        ::dllgen_runtime::marshal::in_string::encode::<
+                            ::dllgen_runtime::marshal::Utf8,
+                        >(__dllgen_w, zDb, true);
+                    },
+                    |mut __dllgen_r| {
+                        let __dllgen_ret: i32 = ::dllgen_runtime::marshal::value::decode(
+                            &mut __dllgen_r,
+                        )?;
+                        __dllgen_r.finish()?;
+                        Ok((__dllgen_ret,))
+                    },
+                    &mut ::dllgen_runtime::marshal::callback::none,
+                )?;
+            Ok(__dllgen_ret)
+        }
+        /// * CAPI3REF: Checkpoint a database
+        /// * METHOD: sqlite3
+        /// *
+        /// * ^(The sqlite3_wal_checkpoint_v2(D,X,M,L,C) interface runs a checkpoint
+        /// * operation on database X of [database connection] D in mode M.  Status
+        /// * information is written back into integers pointed to by L and C.)^
+        /// * ^(The M parameter must be a valid [checkpoint mode]:)^
+        /// *
+        /// * <dl>
+        /// * <dt>SQLITE_CHECKPOINT_PASSIVE<dd>
+        /// *   ^Checkpoint as many frames as possible without waiting for any database
+        /// *   readers or writers to finish, then sync the database file if all frames
+        /// *   in the log were checkpointed. ^The [busy-handler callback]
+        /// *   is never invoked in the SQLITE_CHECKPOINT_PASSIVE mode.
+        /// *   ^On the other hand, passive mode might leave the checkpoint unfinished
+        /// *   if there are concurrent readers or writers.
+        /// *
+        /// * <dt>SQLITE_CHECKPOINT_FULL<dd>
+        /// *   ^This mode blocks (it invokes the
+        /// *   [sqlite3_busy_handler|busy-handler callback]) until there is no
+        /// *   database writer and all readers are reading from the most recent database
+        /// *   snapshot. ^It then checkpoints all frames in the log file and syncs the
+        /// *   database file. ^This mode blocks new database writers while it is pending,
+        /// *   but new database readers are allowed to continue unimpeded.
+        /// *
+        /// * <dt>SQLITE_CHECKPOINT_RESTART<dd>
+        /// *   ^This mode works the same way as SQLITE_CHECKPOINT_FULL with the addition
+        /// *   that after checkpointing the log file it blocks (calls the
+        /// *   [busy-handler callback])
+        /// *   until all readers are reading from the database file only. ^This ensures
+        /// *   that the next writer will restart the log file from the beginning.
+        /// *   ^Like SQLITE_CHECKPOINT_FULL, this mode blocks new
+        /// *   database writer attempts while it is pending, but does not impede readers.
+        /// *
+        /// * <dt>SQLITE_CHECKPOINT_TRUNCATE<dd>
+        /// *   ^This mode works the same way as SQLITE_CHECKPOINT_RESTART with the
+        /// *   addition that it also truncates the log file to zero bytes just prior
+        /// *   to a successful return.
+        /// * </dl>
+        /// *
+        /// * ^If pnLog is not NULL, then *pnLog is set to the total number of frames in
+        /// * the log file or to -1 if the checkpoint could not run because
+        /// * of an error or because the database is not in [WAL mode]. ^If pnCkpt is not
+        /// * NULL,then *pnCkpt is set to the total number of checkpointed frames in the
+        /// * log file (including any that were already checkpointed before the function
+        /// * was called) or to -1 if the checkpoint could not run due to an error or
+        /// * because the database is not in WAL mode. ^Note that upon successful
+        /// * completion of an SQLITE_CHECKPOINT_TRUNCATE, the log file will have been
+        /// * truncated to zero bytes and so both *pnLog and *pnCkpt will be set to zero.
+        /// *
+        /// * ^All calls obtain an exclusive "checkpoint" lock on the database file. ^If
+        /// * any other process is running a checkpoint operation at the same time, the
+        /// * lock cannot be obtained and SQLITE_BUSY is returned. ^Even if there is a
+        /// * busy-handler configured, it will not be invoked in this case.
+        /// *
+        /// * ^The SQLITE_CHECKPOINT_FULL, RESTART and TRUNCATE modes also obtain the
+        /// * exclusive "writer" lock on the database file. ^If the writer lock cannot be
+        /// * obtained immediately, and a busy-handler is configured, it is invoked and
+        /// * the writer lock retried until either the busy-handler returns 0 or the lock
+        /// * is successfully obtained. ^The busy-handler is also invoked while waiting for
+        /// * database readers as described above. ^If the busy-handler returns 0 before
+        /// * the writer lock is obtained or while waiting for database readers, the
+        /// * checkpoint operation proceeds from that point in the same way as
+        /// * SQLITE_CHECKPOINT_PASSIVE - checkpointing as many frames as possible
+        /// * without blocking any further. ^SQLITE_BUSY is returned in this case.
+        /// *
+        /// * ^If parameter zDb is NULL or points to a zero length string, then the
+        /// * specified operation is attempted on all WAL databases [attached] to
+        /// * [database connection] db.  In this case the
+        /// * values written to output parameters *pnLog and *pnCkpt are undefined. ^If
+        /// * an SQLITE_BUSY error is encountered when processing one or more of the
+        /// * attached WAL databases, the operation is still attempted on any remaining
+        /// * attached databases and SQLITE_BUSY is returned at the end. ^If any other
+        /// * error occurs while processing an attached database, processing is abandoned
+        /// * and the error code is returned to the caller immediately. ^If no error
+        /// * (SQLITE_BUSY or otherwise) is encountered while processing the attached
+        /// * databases, SQLITE_OK is returned.
+        /// *
+        /// * ^If database zDb is the name of an attached database that is not in WAL
+        /// * mode, SQLITE_OK is returned and both *pnLog and *pnCkpt set to -1. ^If
+        /// * zDb is not NULL (or a zero length string) and is not the name of any
+        /// * attached database, SQLITE_ERROR is returned to the caller.
+        /// *
+        /// * ^Unless it returns SQLITE_MISUSE,
+        /// * the sqlite3_wal_checkpoint_v2() interface
+        /// * sets the error information that is queried by
+        /// * [sqlite3_errcode()] and [sqlite3_errmsg()].
+        /// *
+        /// * ^The [PRAGMA wal_checkpoint] command can be used to invoke this interface
+        /// * from SQL.
+        pub fn sqlite3_wal_checkpoint_v2(
+            &self,
+            db: Db,
+            zDb: ::core::option::Option<&str>,
+            eMode: i32,
+        ) -> ::core::result::Result<(i32, i32, i32), Error> {
+            let (__dllgen_ret, __dllgen_a_pnLog, __dllgen_a_pnCkpt) = self
+                .client
+                .call(
+                    195,
+                    |__dllgen_w| {
+                        ::dllgen_runtime::marshal::handle::encode(__dllgen_w, &db);
+                        ::dllgen_runtime::marshal::in_string::encode::<
+                            ::dllgen_runtime::marshal::Utf8,
+                        >(__dllgen_w, zDb, true);
+                        ::dllgen_runtime::marshal::value::encode(__dllgen_w, &eMode);
+                    },
+                    |mut __dllgen_r| {
+                        let __dllgen_ret: i32 = ::dllgen_runtime::marshal::value::decode(
+                            &mut __dllgen_r,
+                        )?;
+                        let __dllgen_a_pnLog: i32 = ::dllgen_runtime::marshal::out_value::decode(
+                            &mut __dllgen_r,
+                        )?;
+                        let __dllgen_a_pnCkpt: i32 = ::dllgen_runtime::marshal::out_value::decode(
+                            &mut __dllgen_r,
+                        )?;
+                        __dllgen_r.finish()?;
+                        Ok((__dllgen_ret, __dllgen_a_pnLog, __dllgen_a_pnCkpt))
+                    },
+                    &mut ::dllgen_runtime::marshal::callback::none,
+                )?;
+            Ok((__dllgen_ret, __dllgen_a_pnLog, __dllgen_a_pnCkpt))
         }
     }
 }

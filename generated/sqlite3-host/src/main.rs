@@ -27,65 +27,204 @@ mod __dllgen {
         unused_comparisons,
         unused_unsafe
     )]
-    const MODEL_HASH: u64 = 0x9ef7be8036149da8;
-    type __DllgenFn0 = unsafe extern "C" fn(
+    const MODEL_HASH: u64 = 0x65db43edcfeaba8c;
+    type __DllgenFn0 = unsafe extern "C" fn(*mut ::core::ffi::c_void) -> i32;
+    type __DllgenFn1 = unsafe extern "C" fn(
         *mut ::core::ffi::c_void,
-        i32,
         *const u8,
-        i32,
-        *const ::core::ffi::c_void,
-    ) -> i32;
-    type __DllgenFn1 = unsafe extern "C" fn(*mut ::core::ffi::c_void, i32, f64) -> i32;
-    type __DllgenFn2 = unsafe extern "C" fn(*mut ::core::ffi::c_void, i32, i32) -> i32;
-    type __DllgenFn3 = unsafe extern "C" fn(*mut ::core::ffi::c_void, i32, i64) -> i32;
+        *mut ::core::ffi::c_void,
+        *const u8,
+    ) -> *mut ::core::ffi::c_void;
+    type __DllgenFn2 = unsafe extern "C" fn(*mut ::core::ffi::c_void) -> i32;
+    type __DllgenFn3 = unsafe extern "C" fn(*mut ::core::ffi::c_void) -> i32;
     type __DllgenFn4 = unsafe extern "C" fn(*mut ::core::ffi::c_void, i32) -> i32;
-    type __DllgenFn5 = unsafe extern "C" fn(*mut ::core::ffi::c_void) -> i32;
-    type __DllgenFn6 = unsafe extern "C" fn(*mut ::core::ffi::c_void, *const u8) -> i32;
-    type __DllgenFn7 = unsafe extern "C" fn(*mut ::core::ffi::c_void, i32) -> *const u8;
-    type __DllgenFn8 = unsafe extern "C" fn(
+    type __DllgenFn5 = unsafe extern "C" fn(
         *mut ::core::ffi::c_void,
         i32,
         *const u8,
         i32,
         *const ::core::ffi::c_void,
     ) -> i32;
-    type __DllgenFn9 = unsafe extern "C" fn(*mut ::core::ffi::c_void, i32, i32) -> i32;
+    type __DllgenFn6 = unsafe extern "C" fn(
+        *mut ::core::ffi::c_void,
+        i32,
+        *const u8,
+        u64,
+        *const ::core::ffi::c_void,
+    ) -> i32;
+    type __DllgenFn7 = unsafe extern "C" fn(*mut ::core::ffi::c_void, i32, f64) -> i32;
+    type __DllgenFn8 = unsafe extern "C" fn(*mut ::core::ffi::c_void, i32, i32) -> i32;
+    type __DllgenFn9 = unsafe extern "C" fn(*mut ::core::ffi::c_void, i32, i64) -> i32;
     type __DllgenFn10 = unsafe extern "C" fn(*mut ::core::ffi::c_void, i32) -> i32;
     type __DllgenFn11 = unsafe extern "C" fn(*mut ::core::ffi::c_void) -> i32;
-    type __DllgenFn12 = unsafe extern "C" fn(*mut ::core::ffi::c_void) -> i32;
-    type __DllgenFn13 = unsafe extern "C" fn(*mut ::core::ffi::c_void) -> i32;
-    type __DllgenFn14 = unsafe extern "C" fn(*mut ::core::ffi::c_void) -> i32;
-    type __DllgenFn15 = unsafe extern "C" fn(*mut ::core::ffi::c_void, i32) -> *const u8;
-    type __DllgenHelper15_len = unsafe extern "C" fn(
+    type __DllgenFn12 = unsafe extern "C" fn(*mut ::core::ffi::c_void, *const u8) -> i32;
+    type __DllgenFn13 = unsafe extern "C" fn(*mut ::core::ffi::c_void, i32) -> *const u8;
+    type __DllgenFn14 = unsafe extern "C" fn(
+        *mut ::core::ffi::c_void,
+        i32,
+        *const u8,
+        i32,
+        *const ::core::ffi::c_void,
+    ) -> i32;
+    type __DllgenFn15 = unsafe extern "C" fn(
+        *mut ::core::ffi::c_void,
+        i32,
+        *const u16,
+        i32,
+        *const ::core::ffi::c_void,
+    ) -> i32;
+    type __DllgenFn16 = unsafe extern "C" fn(
+        *mut ::core::ffi::c_void,
+        i32,
+        *const u8,
+        u64,
+        *const ::core::ffi::c_void,
+        u8,
+    ) -> i32;
+    type __DllgenFn17 = unsafe extern "C" fn(
+        *mut ::core::ffi::c_void,
+        i32,
+        *mut ::core::ffi::c_void,
+    ) -> i32;
+    type __DllgenFn18 = unsafe extern "C" fn(*mut ::core::ffi::c_void, i32, i32) -> i32;
+    type __DllgenFn19 = unsafe extern "C" fn(*mut ::core::ffi::c_void, i32, u64) -> i32;
+    type __DllgenFn20 = unsafe extern "C" fn(*mut ::core::ffi::c_void) -> i32;
+    type __DllgenFn21 = unsafe extern "C" fn(*mut ::core::ffi::c_void) -> i32;
+    type __DllgenFn22 = unsafe extern "C" fn(
+        *mut ::core::ffi::c_void,
+        *const u8,
+        *const u8,
+        *const u8,
+        i64,
+        i32,
+        *mut *mut ::core::ffi::c_void,
+    ) -> i32;
+    type __DllgenFn23 = unsafe extern "C" fn(
+        *mut ::core::ffi::c_void,
+        *mut u8,
+        i32,
+        i32,
+    ) -> i32;
+    type __DllgenFn24 = unsafe extern "C" fn(*mut ::core::ffi::c_void, i64) -> i32;
+    type __DllgenFn25 = unsafe extern "C" fn(
+        *mut ::core::ffi::c_void,
+        *const u8,
+        i32,
+        i32,
+    ) -> i32;
+    type __DllgenFn26 = unsafe extern "C" fn(*mut ::core::ffi::c_void, i32) -> i32;
+    type __DllgenFn27 = unsafe extern "C" fn(*mut ::core::ffi::c_void) -> i32;
+    type __DllgenFn28 = unsafe extern "C" fn(*mut ::core::ffi::c_void) -> i64;
+    type __DllgenFn29 = unsafe extern "C" fn(*mut ::core::ffi::c_void) -> i32;
+    type __DllgenFn30 = unsafe extern "C" fn(*mut ::core::ffi::c_void) -> i32;
+    type __DllgenFn31 = unsafe extern "C" fn(*mut ::core::ffi::c_void) -> i32;
+    type __DllgenFn32 = unsafe extern "C" fn(*mut ::core::ffi::c_void, i32) -> *const u8;
+    type __DllgenHelper32_len = unsafe extern "C" fn(
         *mut ::core::ffi::c_void,
         i32,
     ) -> i32;
-    type __DllgenFn16 = unsafe extern "C" fn(*mut ::core::ffi::c_void, i32) -> i32;
-    type __DllgenFn17 = unsafe extern "C" fn(*mut ::core::ffi::c_void) -> i32;
-    type __DllgenFn18 = unsafe extern "C" fn(*mut ::core::ffi::c_void, i32) -> *const u8;
-    type __DllgenFn19 = unsafe extern "C" fn(*mut ::core::ffi::c_void, i32) -> f64;
-    type __DllgenFn20 = unsafe extern "C" fn(*mut ::core::ffi::c_void, i32) -> i32;
-    type __DllgenFn21 = unsafe extern "C" fn(*mut ::core::ffi::c_void, i32) -> i64;
-    type __DllgenFn22 = unsafe extern "C" fn(*mut ::core::ffi::c_void, i32) -> *const u8;
-    type __DllgenFn23 = unsafe extern "C" fn(
+    type __DllgenFn33 = unsafe extern "C" fn(*mut ::core::ffi::c_void, i32) -> i32;
+    type __DllgenFn34 = unsafe extern "C" fn(*mut ::core::ffi::c_void, i32) -> i32;
+    type __DllgenFn35 = unsafe extern "C" fn(*mut ::core::ffi::c_void) -> i32;
+    type __DllgenFn36 = unsafe extern "C" fn(*mut ::core::ffi::c_void, i32) -> *const u8;
+    type __DllgenFn37 = unsafe extern "C" fn(
         *mut ::core::ffi::c_void,
         i32,
     ) -> *const u16;
-    type __DllgenFn24 = unsafe extern "C" fn(*mut ::core::ffi::c_void, i32) -> *const u8;
-    type __DllgenFn25 = unsafe extern "C" fn(
+    type __DllgenFn38 = unsafe extern "C" fn(*mut ::core::ffi::c_void, i32) -> *const u8;
+    type __DllgenFn39 = unsafe extern "C" fn(
         *mut ::core::ffi::c_void,
         i32,
     ) -> *const u16;
-    type __DllgenFn26 = unsafe extern "C" fn(*mut ::core::ffi::c_void, i32) -> i32;
-    type __DllgenFn27 = unsafe extern "C" fn(*const u8) -> i32;
-    type __DllgenFn28 = unsafe extern "C" fn(*mut ::core::ffi::c_void) -> i32;
-    type __DllgenFn29 = unsafe extern "C" fn(*mut ::core::ffi::c_void, *const u8) -> i32;
-    type __DllgenFn30 = unsafe extern "C" fn(*mut ::core::ffi::c_void) -> i32;
-    type __DllgenFn31 = unsafe extern "C" fn(*mut ::core::ffi::c_void) -> *const u8;
-    type __DllgenFn32 = unsafe extern "C" fn(*mut ::core::ffi::c_void) -> *const u16;
-    type __DllgenFn33 = unsafe extern "C" fn(i32) -> *const u8;
+    type __DllgenFn40 = unsafe extern "C" fn(*mut ::core::ffi::c_void, i32) -> f64;
+    type __DllgenFn41 = unsafe extern "C" fn(*mut ::core::ffi::c_void, i32) -> i32;
+    type __DllgenFn42 = unsafe extern "C" fn(*mut ::core::ffi::c_void, i32) -> i64;
+    type __DllgenFn43 = unsafe extern "C" fn(*mut ::core::ffi::c_void, i32) -> *const u8;
+    type __DllgenFn44 = unsafe extern "C" fn(
+        *mut ::core::ffi::c_void,
+        i32,
+    ) -> *const u16;
+    type __DllgenFn45 = unsafe extern "C" fn(*mut ::core::ffi::c_void, i32) -> *const u8;
+    type __DllgenFn46 = unsafe extern "C" fn(
+        *mut ::core::ffi::c_void,
+        i32,
+    ) -> *const u16;
+    type __DllgenFn47 = unsafe extern "C" fn(*mut ::core::ffi::c_void, i32) -> *const u8;
+    type __DllgenFn48 = unsafe extern "C" fn(
+        *mut ::core::ffi::c_void,
+        i32,
+    ) -> *const u16;
+    type __DllgenFn49 = unsafe extern "C" fn(*mut ::core::ffi::c_void, i32) -> *const u8;
+    type __DllgenFn50 = unsafe extern "C" fn(
+        *mut ::core::ffi::c_void,
+        i32,
+    ) -> *const u16;
+    type __DllgenFn51 = unsafe extern "C" fn(*mut ::core::ffi::c_void, i32) -> i32;
+    type __DllgenFn52 = unsafe extern "C" fn(
+        *mut ::core::ffi::c_void,
+        i32,
+    ) -> *mut ::core::ffi::c_void;
+    type __DllgenFn53 = unsafe extern "C" fn(i32) -> *const u8;
+    type __DllgenFn54 = unsafe extern "C" fn(*const u8) -> i32;
+    type __DllgenFn55 = unsafe extern "C" fn(*const u8) -> i32;
+    type __DllgenFn56 = unsafe extern "C" fn(*const u16) -> i32;
+    type __DllgenFn57 = unsafe extern "C" fn(i32, i32) -> i32;
+    type __DllgenFn58 = unsafe extern "C" fn(i32) -> i32;
+    type __DllgenFn59 = unsafe extern "C" fn(
+        *const u8,
+        *const u8,
+        *const u8,
+        i32,
+        *const ::core::ffi::c_void,
+    ) -> *mut ::core::ffi::c_void;
+    type __DllgenFn60 = unsafe extern "C" fn(*mut ::core::ffi::c_void) -> i32;
+    type __DllgenFn61 = unsafe extern "C" fn(*mut ::core::ffi::c_void) -> i32;
+    type __DllgenFn62 = unsafe extern "C" fn(
+        *mut ::core::ffi::c_void,
+        i32,
+        i32,
+        *mut i32,
+    ) -> i32;
+    type __DllgenFn63 = unsafe extern "C" fn(
+        *mut ::core::ffi::c_void,
+        i32,
+        *const ::core::ffi::c_void,
+        i32,
+        i32,
+    ) -> i32;
+    type __DllgenFn64 = unsafe extern "C" fn(
+        *mut ::core::ffi::c_void,
+        *const u8,
+    ) -> *mut ::core::ffi::c_void;
+    type __DllgenFn65 = unsafe extern "C" fn(
+        *mut ::core::ffi::c_void,
+    ) -> *mut ::core::ffi::c_void;
+    type __DllgenFn66 = unsafe extern "C" fn(
+        *mut ::core::ffi::c_void,
+    ) -> *mut ::core::ffi::c_void;
+    type __DllgenFn67 = unsafe extern "C" fn(*mut ::core::ffi::c_void, i32) -> *const u8;
+    type __DllgenFn68 = unsafe extern "C" fn(*mut ::core::ffi::c_void, *const u8) -> i32;
+    type __DllgenFn69 = unsafe extern "C" fn(*mut ::core::ffi::c_void) -> i32;
+    type __DllgenFn70 = unsafe extern "C" fn(
+        *mut ::core::ffi::c_void,
+        i32,
+        *mut i32,
+        *mut i32,
+        i32,
+    ) -> i32;
+    type __DllgenFn71 = unsafe extern "C" fn(
+        *mut ::core::ffi::c_void,
+        *const ::core::ffi::c_void,
+    ) -> i32;
+    type __DllgenFn72 = unsafe extern "C" fn(*mut ::core::ffi::c_void, i32) -> i32;
+    type __DllgenFn73 = unsafe extern "C" fn(i32) -> i32;
+    type __DllgenFn74 = unsafe extern "C" fn(*mut ::core::ffi::c_void) -> i32;
+    type __DllgenFn75 = unsafe extern "C" fn(*mut ::core::ffi::c_void) -> *const u8;
+    type __DllgenFn76 = unsafe extern "C" fn(*mut ::core::ffi::c_void) -> *const u16;
+    type __DllgenFn77 = unsafe extern "C" fn(*mut ::core::ffi::c_void) -> i32;
+    type __DllgenFn78 = unsafe extern "C" fn(i32) -> *const u8;
     /// The library calls this for `sqlite3_exec`'s `callback`: it runs the client's closure.
-    unsafe extern "C" fn __dllgen_callback_34_2(
+    unsafe extern "C" fn __dllgen_callback_79_2(
         a0: *mut ::core::ffi::c_void,
         a1: i32,
         a2: *const *const u8,
@@ -104,7 +243,7 @@ mod __dllgen {
             >(&mut __dllgen_w, a3, a1 as i64)
         };
         ::dllgen_runtime::callback(
-            34,
+            79,
             2,
             &mut __dllgen_w,
             |__dllgen_r| ::dllgen_runtime::marshal::value::decode_c(
@@ -113,7 +252,7 @@ mod __dllgen {
             ),
         )
     }
-    type __DllgenFn34 = unsafe extern "C" fn(
+    type __DllgenFn79 = unsafe extern "C" fn(
         *mut ::core::ffi::c_void,
         *const u8,
         ::core::option::Option<
@@ -127,13 +266,25 @@ mod __dllgen {
         *mut ::core::ffi::c_void,
         *mut *mut ::core::ffi::c_void,
     ) -> i32;
-    type __DllgenHelper34_4 = unsafe extern "C" fn(*mut ::core::ffi::c_void);
-    type __DllgenFn35 = unsafe extern "C" fn(*mut ::core::ffi::c_void) -> *const u8;
-    type __DllgenHelper35 = unsafe extern "C" fn(*mut ::core::ffi::c_void);
-    type __DllgenFn36 = unsafe extern "C" fn(*mut ::core::ffi::c_void) -> i32;
-    type __DllgenFn37 = unsafe extern "C" fn(*mut ::core::ffi::c_void) -> i32;
-    type __DllgenFn38 = unsafe extern "C" fn(*mut ::core::ffi::c_void) -> i32;
-    type __DllgenFn39 = unsafe extern "C" fn(
+    type __DllgenHelper79_4 = unsafe extern "C" fn(*mut ::core::ffi::c_void);
+    type __DllgenFn80 = unsafe extern "C" fn(*mut ::core::ffi::c_void) -> *const u8;
+    type __DllgenHelper80 = unsafe extern "C" fn(*mut ::core::ffi::c_void);
+    type __DllgenFn81 = unsafe extern "C" fn(*mut ::core::ffi::c_void) -> i32;
+    type __DllgenFn82 = unsafe extern "C" fn(*mut ::core::ffi::c_void) -> i32;
+    type __DllgenFn83 = unsafe extern "C" fn(*mut ::core::ffi::c_void, i32) -> i32;
+    type __DllgenFn84 = unsafe extern "C" fn(
+        *mut ::core::ffi::c_void,
+        *const u8,
+        i32,
+        *mut i32,
+    ) -> i32;
+    type __DllgenFn85 = unsafe extern "C" fn(*mut ::core::ffi::c_void) -> *const u8;
+    type __DllgenFn86 = unsafe extern "C" fn(*mut ::core::ffi::c_void) -> *const u8;
+    type __DllgenFn87 = unsafe extern "C" fn(*mut ::core::ffi::c_void) -> *const u8;
+    type __DllgenFn88 = unsafe extern "C" fn(*mut ::core::ffi::c_void) -> i32;
+    type __DllgenFn89 = unsafe extern "C" fn(*mut ::core::ffi::c_void) -> ();
+    type __DllgenFn90 = unsafe extern "C" fn(*mut ::core::ffi::c_void) -> i32;
+    type __DllgenFn91 = unsafe extern "C" fn(
         *mut ::core::ffi::c_void,
         *const u8,
         *mut *mut ::core::ffi::c_void,
@@ -141,31 +292,236 @@ mod __dllgen {
         *mut i32,
         *mut *mut ::core::ffi::c_void,
     ) -> i32;
-    type __DllgenHelper39_2 = unsafe extern "C" fn(*mut ::core::ffi::c_void);
-    type __DllgenHelper39_5 = unsafe extern "C" fn(*mut ::core::ffi::c_void);
-    type __DllgenFn40 = unsafe extern "C" fn(*mut ::core::ffi::c_void) -> i64;
-    type __DllgenFn41 = unsafe extern "C" fn() -> *const u8;
-    type __DllgenFn42 = unsafe extern "C" fn() -> i32;
-    type __DllgenFn43 = unsafe extern "C" fn(
+    type __DllgenHelper91_2 = unsafe extern "C" fn(*mut ::core::ffi::c_void);
+    type __DllgenHelper91_5 = unsafe extern "C" fn(*mut ::core::ffi::c_void);
+    type __DllgenFn92 = unsafe extern "C" fn() -> i32;
+    type __DllgenFn93 = unsafe extern "C" fn(i64) -> i64;
+    type __DllgenFn94 = unsafe extern "C" fn() -> i32;
+    type __DllgenFn95 = unsafe extern "C" fn(*mut ::core::ffi::c_void) -> ();
+    type __DllgenFn96 = unsafe extern "C" fn(*const u8, i32) -> i32;
+    type __DllgenFn97 = unsafe extern "C" fn() -> i32;
+    type __DllgenFn98 = unsafe extern "C" fn(*mut ::core::ffi::c_void) -> i64;
+    type __DllgenFn99 = unsafe extern "C" fn() -> *const u8;
+    type __DllgenFn100 = unsafe extern "C" fn() -> i32;
+    type __DllgenFn101 = unsafe extern "C" fn(*mut ::core::ffi::c_void, i32, i32) -> i32;
+    type __DllgenFn102 = unsafe extern "C" fn(
+        *mut ::core::ffi::c_void,
+        *const u8,
+        *const u8,
+        *mut *mut ::core::ffi::c_void,
+    ) -> i32;
+    type __DllgenHelper102_3 = unsafe extern "C" fn(*mut ::core::ffi::c_void);
+    type __DllgenFn103 = unsafe extern "C" fn(i32, *const u8, *const u8) -> ();
+    type __DllgenFn104 = unsafe extern "C" fn(i32) -> i64;
+    type __DllgenFn105 = unsafe extern "C" fn() -> i64;
+    type __DllgenFn106 = unsafe extern "C" fn(*const u8, f64) -> *const u8;
+    type __DllgenHelper106 = unsafe extern "C" fn(*mut ::core::ffi::c_void);
+    type __DllgenFn107 = unsafe extern "C" fn(*const u8, i64) -> *const u8;
+    type __DllgenHelper107 = unsafe extern "C" fn(*mut ::core::ffi::c_void);
+    type __DllgenFn108 = unsafe extern "C" fn(*const u8, *const u8) -> *const u8;
+    type __DllgenHelper108 = unsafe extern "C" fn(*mut ::core::ffi::c_void);
+    type __DllgenFn109 = unsafe extern "C" fn(i32) -> *mut ::core::ffi::c_void;
+    type __DllgenFn110 = unsafe extern "C" fn(*mut ::core::ffi::c_void) -> ();
+    type __DllgenFn111 = unsafe extern "C" fn(*mut ::core::ffi::c_void) -> ();
+    type __DllgenFn112 = unsafe extern "C" fn(*mut ::core::ffi::c_void) -> ();
+    type __DllgenFn113 = unsafe extern "C" fn(*mut ::core::ffi::c_void) -> i32;
+    type __DllgenFn114 = unsafe extern "C" fn(
+        *mut ::core::ffi::c_void,
+        *mut ::core::ffi::c_void,
+    ) -> *mut ::core::ffi::c_void;
+    type __DllgenFn115 = unsafe extern "C" fn(
+        *const u8,
+        *mut *mut ::core::ffi::c_void,
+    ) -> i32;
+    type __DllgenFn116 = unsafe extern "C" fn(
+        *const u16,
+        *mut *mut ::core::ffi::c_void,
+    ) -> i32;
+    type __DllgenFn117 = unsafe extern "C" fn(
         *const u8,
         *mut *mut ::core::ffi::c_void,
         i32,
         *const u8,
     ) -> i32;
-    type __DllgenFn44 = unsafe extern "C" fn(
+    type __DllgenFn118 = unsafe extern "C" fn() -> i32;
+    type __DllgenFn119 = unsafe extern "C" fn() -> i32;
+    type __DllgenFn120 = unsafe extern "C" fn(
+        *mut ::core::ffi::c_void,
+        *const u8,
+        i32,
+    ) -> i32;
+    type __DllgenFn121 = unsafe extern "C" fn(
         *mut ::core::ffi::c_void,
         *const u8,
         i32,
         *mut *mut ::core::ffi::c_void,
         *const ::core::ffi::c_void,
     ) -> i32;
-    type __DllgenFn45 = unsafe extern "C" fn(*mut ::core::ffi::c_void) -> i32;
-    type __DllgenFn46 = unsafe extern "C" fn() -> *const u8;
-    type __DllgenFn47 = unsafe extern "C" fn(*mut ::core::ffi::c_void) -> *const u8;
-    type __DllgenFn48 = unsafe extern "C" fn(*mut ::core::ffi::c_void) -> i32;
-    type __DllgenFn49 = unsafe extern "C" fn(*mut ::core::ffi::c_void) -> i32;
-    type __DllgenFn50 = unsafe extern "C" fn() -> i32;
-    type __DllgenFn51 = unsafe extern "C" fn(*mut ::core::ffi::c_void) -> i32;
+    type __DllgenFn122 = unsafe extern "C" fn(
+        *mut ::core::ffi::c_void,
+        *const u16,
+        i32,
+        *mut *mut ::core::ffi::c_void,
+        *const ::core::ffi::c_void,
+    ) -> i32;
+    type __DllgenFn123 = unsafe extern "C" fn(
+        *mut ::core::ffi::c_void,
+        *const u16,
+        i32,
+        *mut *mut ::core::ffi::c_void,
+        *const ::core::ffi::c_void,
+    ) -> i32;
+    type __DllgenFn124 = unsafe extern "C" fn(
+        *mut ::core::ffi::c_void,
+        *const u16,
+        i32,
+        u32,
+        *mut *mut ::core::ffi::c_void,
+        *const ::core::ffi::c_void,
+    ) -> i32;
+    type __DllgenFn125 = unsafe extern "C" fn(
+        *mut ::core::ffi::c_void,
+        *const u8,
+        i32,
+        *mut *mut ::core::ffi::c_void,
+        *const ::core::ffi::c_void,
+    ) -> i32;
+    type __DllgenFn126 = unsafe extern "C" fn(
+        *mut ::core::ffi::c_void,
+        *const u8,
+        i32,
+        u32,
+        *mut *mut ::core::ffi::c_void,
+        *const ::core::ffi::c_void,
+    ) -> i32;
+    type __DllgenFn127 = unsafe extern "C" fn(i32, *mut u8) -> ();
+    type __DllgenFn128 = unsafe extern "C" fn(i32) -> i32;
+    type __DllgenFn129 = unsafe extern "C" fn(*mut ::core::ffi::c_void) -> i32;
+    type __DllgenFn130 = unsafe extern "C" fn() -> ();
+    type __DllgenFn131 = unsafe extern "C" fn(*mut ::core::ffi::c_void, i64) -> ();
+    type __DllgenFn132 = unsafe extern "C" fn() -> i32;
+    type __DllgenFn133 = unsafe extern "C" fn(i32) -> i32;
+    type __DllgenFn134 = unsafe extern "C" fn(
+        i32,
+        *mut u8,
+        *const u8,
+        *const u8,
+    ) -> *const u8;
+    type __DllgenFn135 = unsafe extern "C" fn(i32) -> ();
+    type __DllgenFn136 = unsafe extern "C" fn(i64) -> i64;
+    type __DllgenFn137 = unsafe extern "C" fn() -> *const u8;
+    type __DllgenFn138 = unsafe extern "C" fn(*mut ::core::ffi::c_void) -> *const u8;
+    type __DllgenFn139 = unsafe extern "C" fn(i32, *mut i32, *mut i32, i32) -> i32;
+    type __DllgenFn140 = unsafe extern "C" fn(i32, *mut i64, *mut i64, i32) -> i32;
+    type __DllgenFn141 = unsafe extern "C" fn(*mut ::core::ffi::c_void) -> i32;
+    type __DllgenFn142 = unsafe extern "C" fn(*mut ::core::ffi::c_void) -> i32;
+    type __DllgenFn143 = unsafe extern "C" fn(*mut ::core::ffi::c_void) -> i32;
+    type __DllgenFn144 = unsafe extern "C" fn(*mut ::core::ffi::c_void) -> i32;
+    type __DllgenFn145 = unsafe extern "C" fn(*mut ::core::ffi::c_void, i32, i32) -> i32;
+    type __DllgenFn146 = unsafe extern "C" fn(
+        *mut ::core::ffi::c_void,
+        *const u8,
+        i32,
+    ) -> ();
+    type __DllgenFn147 = unsafe extern "C" fn(*mut ::core::ffi::c_void, *const u8) -> ();
+    type __DllgenFn148 = unsafe extern "C" fn(*mut ::core::ffi::c_void, i32, i8) -> ();
+    type __DllgenFn149 = unsafe extern "C" fn(
+        *mut ::core::ffi::c_void,
+        *const u8,
+        *const u8,
+    ) -> ();
+    type __DllgenFn150 = unsafe extern "C" fn(*mut ::core::ffi::c_void) -> i32;
+    type __DllgenFn151 = unsafe extern "C" fn(*mut ::core::ffi::c_void) -> *const u8;
+    type __DllgenHelper151 = unsafe extern "C" fn(*mut ::core::ffi::c_void);
+    type __DllgenFn152 = unsafe extern "C" fn(*mut ::core::ffi::c_void) -> i32;
+    type __DllgenFn153 = unsafe extern "C" fn(
+        *mut ::core::ffi::c_void,
+    ) -> *mut ::core::ffi::c_void;
+    type __DllgenFn154 = unsafe extern "C" fn(*mut ::core::ffi::c_void) -> ();
+    type __DllgenFn155 = unsafe extern "C" fn(*mut ::core::ffi::c_void) -> *const u8;
+    type __DllgenFn156 = unsafe extern "C" fn(*const u8, *const u8) -> i32;
+    type __DllgenFn157 = unsafe extern "C" fn(*const u8, *const u8) -> i32;
+    type __DllgenFn158 = unsafe extern "C" fn(*const u8, *const u8, u32) -> i32;
+    type __DllgenFn159 = unsafe extern "C" fn(*const u8, *const u8, i32) -> i32;
+    type __DllgenFn160 = unsafe extern "C" fn(*mut ::core::ffi::c_void) -> i32;
+    type __DllgenFn161 = unsafe extern "C" fn(
+        *mut ::core::ffi::c_void,
+        *const u8,
+        *const u8,
+        *const u8,
+        *mut *mut ::core::ffi::c_void,
+        *mut *mut ::core::ffi::c_void,
+        *mut i32,
+        *mut i32,
+        *mut i32,
+    ) -> i32;
+    type __DllgenFn162 = unsafe extern "C" fn() -> ();
+    type __DllgenFn163 = unsafe extern "C" fn() -> i32;
+    type __DllgenFn164 = unsafe extern "C" fn(*mut ::core::ffi::c_void) -> i32;
+    type __DllgenFn165 = unsafe extern "C" fn(*mut ::core::ffi::c_void) -> i64;
+    type __DllgenFn166 = unsafe extern "C" fn(
+        *mut ::core::ffi::c_void,
+        *mut ::core::ffi::c_void,
+    ) -> i32;
+    type __DllgenFn167 = unsafe extern "C" fn(
+        *mut ::core::ffi::c_void,
+        *const u8,
+    ) -> i32;
+    type __DllgenFn168 = unsafe extern "C" fn(
+        *mut ::core::ffi::c_void,
+        *const u8,
+        i32,
+    ) -> i32;
+    type __DllgenFn169 = unsafe extern "C" fn(
+        *mut ::core::ffi::c_void,
+        *const u8,
+        i64,
+    ) -> i64;
+    type __DllgenFn170 = unsafe extern "C" fn(
+        *mut ::core::ffi::c_void,
+        i32,
+    ) -> *const u8;
+    type __DllgenFn171 = unsafe extern "C" fn(
+        *mut ::core::ffi::c_void,
+        *const u8,
+    ) -> *const u8;
+    type __DllgenFn172 = unsafe extern "C" fn(*mut ::core::ffi::c_void) -> *const u8;
+    type __DllgenHelper172_len = unsafe extern "C" fn(*mut ::core::ffi::c_void) -> i32;
+    type __DllgenFn173 = unsafe extern "C" fn(*mut ::core::ffi::c_void) -> i32;
+    type __DllgenFn174 = unsafe extern "C" fn(*mut ::core::ffi::c_void) -> i32;
+    type __DllgenFn175 = unsafe extern "C" fn(*mut ::core::ffi::c_void) -> f64;
+    type __DllgenFn176 = unsafe extern "C" fn(
+        *mut ::core::ffi::c_void,
+    ) -> *mut ::core::ffi::c_void;
+    type __DllgenFn177 = unsafe extern "C" fn(*mut ::core::ffi::c_void) -> i32;
+    type __DllgenFn178 = unsafe extern "C" fn(*mut ::core::ffi::c_void) -> ();
+    type __DllgenFn179 = unsafe extern "C" fn(*mut ::core::ffi::c_void) -> i32;
+    type __DllgenFn180 = unsafe extern "C" fn(*mut ::core::ffi::c_void) -> i32;
+    type __DllgenFn181 = unsafe extern "C" fn(*mut ::core::ffi::c_void) -> i64;
+    type __DllgenFn182 = unsafe extern "C" fn(*mut ::core::ffi::c_void) -> i32;
+    type __DllgenFn183 = unsafe extern "C" fn(*mut ::core::ffi::c_void) -> i32;
+    type __DllgenFn184 = unsafe extern "C" fn(*mut ::core::ffi::c_void) -> u32;
+    type __DllgenFn185 = unsafe extern "C" fn(*mut ::core::ffi::c_void) -> *const u8;
+    type __DllgenFn186 = unsafe extern "C" fn(*mut ::core::ffi::c_void) -> *const u16;
+    type __DllgenFn187 = unsafe extern "C" fn(*mut ::core::ffi::c_void) -> *const u8;
+    type __DllgenHelper187_len = unsafe extern "C" fn(*mut ::core::ffi::c_void) -> i32;
+    type __DllgenFn188 = unsafe extern "C" fn(*mut ::core::ffi::c_void) -> *const u16;
+    type __DllgenFn189 = unsafe extern "C" fn(*mut ::core::ffi::c_void) -> i32;
+    type __DllgenFn190 = unsafe extern "C" fn(*const u8) -> *mut ::core::ffi::c_void;
+    type __DllgenFn191 = unsafe extern "C" fn(*mut ::core::ffi::c_void, i32) -> i32;
+    type __DllgenFn192 = unsafe extern "C" fn(*mut ::core::ffi::c_void) -> i32;
+    type __DllgenFn193 = unsafe extern "C" fn(*mut ::core::ffi::c_void, i32) -> i32;
+    type __DllgenFn194 = unsafe extern "C" fn(
+        *mut ::core::ffi::c_void,
+        *const u8,
+    ) -> i32;
+    type __DllgenFn195 = unsafe extern "C" fn(
+        *mut ::core::ffi::c_void,
+        *const u8,
+        i32,
+        *mut i32,
+        *mut i32,
+    ) -> i32;
     struct __DllgenHost {
         __dllgen_library: ::dllgen_runtime::native::Dylib,
         __dllgen_f0: __DllgenFn0,
@@ -184,7 +540,6 @@ mod __dllgen {
         __dllgen_f13: __DllgenFn13,
         __dllgen_f14: __DllgenFn14,
         __dllgen_f15: __DllgenFn15,
-        __dllgen_helper15_len: __DllgenHelper15_len,
         __dllgen_f16: __DllgenFn16,
         __dllgen_f17: __DllgenFn17,
         __dllgen_f18: __DllgenFn18,
@@ -202,17 +557,14 @@ mod __dllgen {
         __dllgen_f30: __DllgenFn30,
         __dllgen_f31: __DllgenFn31,
         __dllgen_f32: __DllgenFn32,
+        __dllgen_helper32_len: __DllgenHelper32_len,
         __dllgen_f33: __DllgenFn33,
         __dllgen_f34: __DllgenFn34,
-        __dllgen_helper34_4: __DllgenHelper34_4,
         __dllgen_f35: __DllgenFn35,
-        __dllgen_helper35: __DllgenHelper35,
         __dllgen_f36: __DllgenFn36,
         __dllgen_f37: __DllgenFn37,
         __dllgen_f38: __DllgenFn38,
         __dllgen_f39: __DllgenFn39,
-        __dllgen_helper39_2: __DllgenHelper39_2,
-        __dllgen_helper39_5: __DllgenHelper39_5,
         __dllgen_f40: __DllgenFn40,
         __dllgen_f41: __DllgenFn41,
         __dllgen_f42: __DllgenFn42,
@@ -225,6 +577,161 @@ mod __dllgen {
         __dllgen_f49: __DllgenFn49,
         __dllgen_f50: __DllgenFn50,
         __dllgen_f51: __DllgenFn51,
+        __dllgen_f52: __DllgenFn52,
+        __dllgen_f53: __DllgenFn53,
+        __dllgen_f54: __DllgenFn54,
+        __dllgen_f55: __DllgenFn55,
+        __dllgen_f56: __DllgenFn56,
+        __dllgen_f57: __DllgenFn57,
+        __dllgen_f58: __DllgenFn58,
+        __dllgen_f59: __DllgenFn59,
+        __dllgen_f60: __DllgenFn60,
+        __dllgen_f61: __DllgenFn61,
+        __dllgen_f62: __DllgenFn62,
+        __dllgen_f63: __DllgenFn63,
+        __dllgen_f64: __DllgenFn64,
+        __dllgen_f65: __DllgenFn65,
+        __dllgen_f66: __DllgenFn66,
+        __dllgen_f67: __DllgenFn67,
+        __dllgen_f68: __DllgenFn68,
+        __dllgen_f69: __DllgenFn69,
+        __dllgen_f70: __DllgenFn70,
+        __dllgen_f71: __DllgenFn71,
+        __dllgen_f72: __DllgenFn72,
+        __dllgen_f73: __DllgenFn73,
+        __dllgen_f74: __DllgenFn74,
+        __dllgen_f75: __DllgenFn75,
+        __dllgen_f76: __DllgenFn76,
+        __dllgen_f77: __DllgenFn77,
+        __dllgen_f78: __DllgenFn78,
+        __dllgen_f79: __DllgenFn79,
+        __dllgen_helper79_4: __DllgenHelper79_4,
+        __dllgen_f80: __DllgenFn80,
+        __dllgen_helper80: __DllgenHelper80,
+        __dllgen_f81: __DllgenFn81,
+        __dllgen_f82: __DllgenFn82,
+        __dllgen_f83: __DllgenFn83,
+        __dllgen_f84: __DllgenFn84,
+        __dllgen_f85: __DllgenFn85,
+        __dllgen_f86: __DllgenFn86,
+        __dllgen_f87: __DllgenFn87,
+        __dllgen_f88: __DllgenFn88,
+        __dllgen_f89: __DllgenFn89,
+        __dllgen_f90: __DllgenFn90,
+        __dllgen_f91: __DllgenFn91,
+        __dllgen_helper91_2: __DllgenHelper91_2,
+        __dllgen_helper91_5: __DllgenHelper91_5,
+        __dllgen_f92: __DllgenFn92,
+        __dllgen_f93: __DllgenFn93,
+        __dllgen_f94: __DllgenFn94,
+        __dllgen_f95: __DllgenFn95,
+        __dllgen_f96: __DllgenFn96,
+        __dllgen_f97: __DllgenFn97,
+        __dllgen_f98: __DllgenFn98,
+        __dllgen_f99: __DllgenFn99,
+        __dllgen_f100: __DllgenFn100,
+        __dllgen_f101: __DllgenFn101,
+        __dllgen_f102: __DllgenFn102,
+        __dllgen_helper102_3: __DllgenHelper102_3,
+        __dllgen_f103: __DllgenFn103,
+        __dllgen_f104: __DllgenFn104,
+        __dllgen_f105: __DllgenFn105,
+        __dllgen_f106: __DllgenFn106,
+        __dllgen_helper106: __DllgenHelper106,
+        __dllgen_f107: __DllgenFn107,
+        __dllgen_helper107: __DllgenHelper107,
+        __dllgen_f108: __DllgenFn108,
+        __dllgen_helper108: __DllgenHelper108,
+        __dllgen_f109: __DllgenFn109,
+        __dllgen_f110: __DllgenFn110,
+        __dllgen_f111: __DllgenFn111,
+        __dllgen_f112: __DllgenFn112,
+        __dllgen_f113: __DllgenFn113,
+        __dllgen_f114: __DllgenFn114,
+        __dllgen_f115: __DllgenFn115,
+        __dllgen_f116: __DllgenFn116,
+        __dllgen_f117: __DllgenFn117,
+        __dllgen_f118: __DllgenFn118,
+        __dllgen_f119: __DllgenFn119,
+        __dllgen_f120: __DllgenFn120,
+        __dllgen_f121: __DllgenFn121,
+        __dllgen_f122: __DllgenFn122,
+        __dllgen_f123: __DllgenFn123,
+        __dllgen_f124: __DllgenFn124,
+        __dllgen_f125: __DllgenFn125,
+        __dllgen_f126: __DllgenFn126,
+        __dllgen_f127: __DllgenFn127,
+        __dllgen_f128: __DllgenFn128,
+        __dllgen_f129: __DllgenFn129,
+        __dllgen_f130: __DllgenFn130,
+        __dllgen_f131: __DllgenFn131,
+        __dllgen_f132: __DllgenFn132,
+        __dllgen_f133: __DllgenFn133,
+        __dllgen_f134: __DllgenFn134,
+        __dllgen_f135: __DllgenFn135,
+        __dllgen_f136: __DllgenFn136,
+        __dllgen_f137: __DllgenFn137,
+        __dllgen_f138: __DllgenFn138,
+        __dllgen_f139: __DllgenFn139,
+        __dllgen_f140: __DllgenFn140,
+        __dllgen_f141: __DllgenFn141,
+        __dllgen_f142: __DllgenFn142,
+        __dllgen_f143: __DllgenFn143,
+        __dllgen_f144: __DllgenFn144,
+        __dllgen_f145: __DllgenFn145,
+        __dllgen_f146: __DllgenFn146,
+        __dllgen_f147: __DllgenFn147,
+        __dllgen_f148: __DllgenFn148,
+        __dllgen_f149: __DllgenFn149,
+        __dllgen_f150: __DllgenFn150,
+        __dllgen_f151: __DllgenFn151,
+        __dllgen_helper151: __DllgenHelper151,
+        __dllgen_f152: __DllgenFn152,
+        __dllgen_f153: __DllgenFn153,
+        __dllgen_f154: __DllgenFn154,
+        __dllgen_f155: __DllgenFn155,
+        __dllgen_f156: __DllgenFn156,
+        __dllgen_f157: __DllgenFn157,
+        __dllgen_f158: __DllgenFn158,
+        __dllgen_f159: __DllgenFn159,
+        __dllgen_f160: __DllgenFn160,
+        __dllgen_f161: __DllgenFn161,
+        __dllgen_f162: __DllgenFn162,
+        __dllgen_f163: __DllgenFn163,
+        __dllgen_f164: __DllgenFn164,
+        __dllgen_f165: __DllgenFn165,
+        __dllgen_f166: __DllgenFn166,
+        __dllgen_f167: __DllgenFn167,
+        __dllgen_f168: __DllgenFn168,
+        __dllgen_f169: __DllgenFn169,
+        __dllgen_f170: __DllgenFn170,
+        __dllgen_f171: __DllgenFn171,
+        __dllgen_f172: __DllgenFn172,
+        __dllgen_helper172_len: __DllgenHelper172_len,
+        __dllgen_f173: __DllgenFn173,
+        __dllgen_f174: __DllgenFn174,
+        __dllgen_f175: __DllgenFn175,
+        __dllgen_f176: __DllgenFn176,
+        __dllgen_f177: __DllgenFn177,
+        __dllgen_f178: __DllgenFn178,
+        __dllgen_f179: __DllgenFn179,
+        __dllgen_f180: __DllgenFn180,
+        __dllgen_f181: __DllgenFn181,
+        __dllgen_f182: __DllgenFn182,
+        __dllgen_f183: __DllgenFn183,
+        __dllgen_f184: __DllgenFn184,
+        __dllgen_f185: __DllgenFn185,
+        __dllgen_f186: __DllgenFn186,
+        __dllgen_f187: __DllgenFn187,
+        __dllgen_helper187_len: __DllgenHelper187_len,
+        __dllgen_f188: __DllgenFn188,
+        __dllgen_f189: __DllgenFn189,
+        __dllgen_f190: __DllgenFn190,
+        __dllgen_f191: __DllgenFn191,
+        __dllgen_f192: __DllgenFn192,
+        __dllgen_f193: __DllgenFn193,
+        __dllgen_f194: __DllgenFn194,
+        __dllgen_f195: __DllgenFn195,
     }
     impl ::dllgen_runtime::Library for __DllgenHost {
         fn model_hash(&self) -> u64 {
@@ -243,9 +750,275 @@ mod __dllgen {
             match __dllgen_id {
                 0 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
+                    let __dllgen_a_p = ::dllgen_runtime::marshal::handle::decode_c(
+                        &mut __dllgen_args,
+                        0,
+                        false,
+                        true,
+                    )?;
+                    __dllgen_args.finish()?;
+                    let __dllgen_ret = unsafe {
+                        #[cfg(target_arch = "x86")]
+                        let __dllgen_r = ::dllgen_runtime::native::Words::new()
+                            .push(::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_p))
+                            .call::<
+                                i32,
+                            >(
+                                self.__dllgen_f0 as *const ::core::ffi::c_void,
+                                ::dllgen_runtime::native::Pops::Caller,
+                                "`sqlite3_backup_finish`",
+                            );
+                        #[cfg(not(target_arch = "x86"))]
+                        let __dllgen_r = ::core::result::Result::<
+                            _,
+                            ::dllgen_runtime::WireError,
+                        >::Ok(
+                            (self
+                                .__dllgen_f0)(
+                                ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_p),
+                            ),
+                        );
+                        __dllgen_r
+                    }?;
+                    ::dllgen_runtime::marshal::handle::after_call(
+                        &__dllgen_a_p,
+                        0,
+                        true,
+                    );
+                    ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
+                    Ok(::dllgen_runtime::Status::Ok)
+                }
+                1 => {
+                    let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
+                    let __dllgen_a_pDest = ::dllgen_runtime::marshal::handle::decode_c(
+                        &mut __dllgen_args,
+                        2,
+                        false,
+                        false,
+                    )?;
+                    let __dllgen_a_zDestName = ::dllgen_runtime::marshal::in_string::decode::<
+                        ::dllgen_runtime::marshal::Utf8,
+                    >(&mut __dllgen_args, false)?;
+                    let __dllgen_a_pSource = ::dllgen_runtime::marshal::handle::decode_c(
+                        &mut __dllgen_args,
+                        2,
+                        false,
+                        false,
+                    )?;
+                    let __dllgen_a_zSourceName = ::dllgen_runtime::marshal::in_string::decode::<
+                        ::dllgen_runtime::marshal::Utf8,
+                    >(&mut __dllgen_args, false)?;
+                    __dllgen_args.finish()?;
+                    ::dllgen_runtime::native::set_errno(0);
+                    ::dllgen_runtime::native::set_last_error(0);
+                    let __dllgen_ret = unsafe {
+                        #[cfg(target_arch = "x86")]
+                        let __dllgen_r = ::dllgen_runtime::native::Words::new()
+                            .push(
+                                ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_pDest),
+                            )
+                            .push(
+                                ::dllgen_runtime::marshal::in_string::ptr(
+                                    &__dllgen_a_zDestName,
+                                ),
+                            )
+                            .push(
+                                ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_pSource),
+                            )
+                            .push(
+                                ::dllgen_runtime::marshal::in_string::ptr(
+                                    &__dllgen_a_zSourceName,
+                                ),
+                            )
+                            .call::<
+                                *mut ::core::ffi::c_void,
+                            >(
+                                self.__dllgen_f1 as *const ::core::ffi::c_void,
+                                ::dllgen_runtime::native::Pops::Caller,
+                                "`sqlite3_backup_init`",
+                            );
+                        #[cfg(not(target_arch = "x86"))]
+                        let __dllgen_r = ::core::result::Result::<
+                            _,
+                            ::dllgen_runtime::WireError,
+                        >::Ok(
+                            (self
+                                .__dllgen_f1)(
+                                ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_pDest),
+                                ::dllgen_runtime::marshal::in_string::ptr(
+                                    &__dllgen_a_zDestName,
+                                ),
+                                ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_pSource),
+                                ::dllgen_runtime::marshal::in_string::ptr(
+                                    &__dllgen_a_zSourceName,
+                                ),
+                            ),
+                        );
+                        __dllgen_r
+                    }?;
+                    let (__dllgen_errno, __dllgen_last_error) = (
+                        ::dllgen_runtime::native::errno(),
+                        ::dllgen_runtime::native::last_error(),
+                    );
+                    ::dllgen_runtime::marshal::handle::after_call(
+                        &__dllgen_a_pDest,
+                        2,
+                        false,
+                    );
+                    ::dllgen_runtime::marshal::handle::after_call(
+                        &__dllgen_a_pSource,
+                        2,
+                        false,
+                    );
+                    if let Some(__dllgen_status) = ::dllgen_runtime::marshal::error::check(
+                        __dllgen_out,
+                        __dllgen_ret,
+                        ::dllgen_runtime::marshal::error::Rule::Null,
+                        ::dllgen_runtime::marshal::error::Code::Return,
+                        __dllgen_errno,
+                        __dllgen_last_error,
+                    ) {
+                        return Ok(__dllgen_status);
+                    }
+                    ::dllgen_runtime::marshal::handle::put_c(
+                        __dllgen_out,
+                        0,
+                        __dllgen_ret,
+                    );
+                    Ok(::dllgen_runtime::Status::Ok)
+                }
+                2 => {
+                    let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
+                    let __dllgen_a_p = ::dllgen_runtime::marshal::handle::decode_c(
+                        &mut __dllgen_args,
+                        0,
+                        false,
+                        false,
+                    )?;
+                    __dllgen_args.finish()?;
+                    let __dllgen_ret = unsafe {
+                        #[cfg(target_arch = "x86")]
+                        let __dllgen_r = ::dllgen_runtime::native::Words::new()
+                            .push(::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_p))
+                            .call::<
+                                i32,
+                            >(
+                                self.__dllgen_f2 as *const ::core::ffi::c_void,
+                                ::dllgen_runtime::native::Pops::Caller,
+                                "`sqlite3_backup_pagecount`",
+                            );
+                        #[cfg(not(target_arch = "x86"))]
+                        let __dllgen_r = ::core::result::Result::<
+                            _,
+                            ::dllgen_runtime::WireError,
+                        >::Ok(
+                            (self
+                                .__dllgen_f2)(
+                                ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_p),
+                            ),
+                        );
+                        __dllgen_r
+                    }?;
+                    ::dllgen_runtime::marshal::handle::after_call(
+                        &__dllgen_a_p,
+                        0,
+                        false,
+                    );
+                    ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
+                    Ok(::dllgen_runtime::Status::Ok)
+                }
+                3 => {
+                    let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
+                    let __dllgen_a_p = ::dllgen_runtime::marshal::handle::decode_c(
+                        &mut __dllgen_args,
+                        0,
+                        false,
+                        false,
+                    )?;
+                    __dllgen_args.finish()?;
+                    let __dllgen_ret = unsafe {
+                        #[cfg(target_arch = "x86")]
+                        let __dllgen_r = ::dllgen_runtime::native::Words::new()
+                            .push(::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_p))
+                            .call::<
+                                i32,
+                            >(
+                                self.__dllgen_f3 as *const ::core::ffi::c_void,
+                                ::dllgen_runtime::native::Pops::Caller,
+                                "`sqlite3_backup_remaining`",
+                            );
+                        #[cfg(not(target_arch = "x86"))]
+                        let __dllgen_r = ::core::result::Result::<
+                            _,
+                            ::dllgen_runtime::WireError,
+                        >::Ok(
+                            (self
+                                .__dllgen_f3)(
+                                ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_p),
+                            ),
+                        );
+                        __dllgen_r
+                    }?;
+                    ::dllgen_runtime::marshal::handle::after_call(
+                        &__dllgen_a_p,
+                        0,
+                        false,
+                    );
+                    ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
+                    Ok(::dllgen_runtime::Status::Ok)
+                }
+                4 => {
+                    let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
+                    let __dllgen_a_p = ::dllgen_runtime::marshal::handle::decode_c(
+                        &mut __dllgen_args,
+                        0,
+                        false,
+                        false,
+                    )?;
+                    let __dllgen_a_nPage: i32 = ::dllgen_runtime::marshal::value::decode_c(
+                        &mut __dllgen_args,
+                        &mut __dllgen_keep,
+                    )?;
+                    __dllgen_args.finish()?;
+                    let __dllgen_ret = unsafe {
+                        #[cfg(target_arch = "x86")]
+                        let __dllgen_r = ::dllgen_runtime::native::Words::new()
+                            .push(::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_p))
+                            .push(__dllgen_a_nPage)
+                            .call::<
+                                i32,
+                            >(
+                                self.__dllgen_f4 as *const ::core::ffi::c_void,
+                                ::dllgen_runtime::native::Pops::Caller,
+                                "`sqlite3_backup_step`",
+                            );
+                        #[cfg(not(target_arch = "x86"))]
+                        let __dllgen_r = ::core::result::Result::<
+                            _,
+                            ::dllgen_runtime::WireError,
+                        >::Ok(
+                            (self
+                                .__dllgen_f4)(
+                                ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_p),
+                                __dllgen_a_nPage,
+                            ),
+                        );
+                        __dllgen_r
+                    }?;
+                    ::dllgen_runtime::marshal::handle::after_call(
+                        &__dllgen_a_p,
+                        0,
+                        false,
+                    );
+                    ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
+                    Ok(::dllgen_runtime::Status::Ok)
+                }
+                5 => {
+                    let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let __dllgen_a_arg0 = ::dllgen_runtime::marshal::handle::decode_c(
                         &mut __dllgen_args,
-                        1,
+                        5,
+                        false,
                         false,
                     )?;
                     let __dllgen_a_arg1: i32 = ::dllgen_runtime::marshal::value::decode_c(
@@ -282,7 +1055,7 @@ mod __dllgen {
                             .call::<
                                 i32,
                             >(
-                                self.__dllgen_f0 as *const ::core::ffi::c_void,
+                                self.__dllgen_f5 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
                                 "`sqlite3_bind_blob`",
                             );
@@ -292,7 +1065,7 @@ mod __dllgen {
                             ::dllgen_runtime::WireError,
                         >::Ok(
                             (self
-                                .__dllgen_f0)(
+                                .__dllgen_f5)(
                                 ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_arg0),
                                 __dllgen_a_arg1,
                                 ::dllgen_runtime::marshal::in_buffer::ptr(&__dllgen_a_arg2),
@@ -308,7 +1081,7 @@ mod __dllgen {
                     );
                     ::dllgen_runtime::marshal::handle::after_call(
                         &__dllgen_a_arg0,
-                        1,
+                        5,
                         false,
                     );
                     if let Some(__dllgen_status) = ::dllgen_runtime::marshal::error::check(
@@ -324,11 +1097,96 @@ mod __dllgen {
                     ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                1 => {
+                6 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let __dllgen_a_arg0 = ::dllgen_runtime::marshal::handle::decode_c(
                         &mut __dllgen_args,
+                        5,
+                        false,
+                        false,
+                    )?;
+                    let __dllgen_a_arg1: i32 = ::dllgen_runtime::marshal::value::decode_c(
+                        &mut __dllgen_args,
+                        &mut __dllgen_keep,
+                    )?;
+                    let __dllgen_a_arg2 = ::dllgen_runtime::marshal::in_buffer::decode::<
+                        u8,
+                    >(&mut __dllgen_args, &mut __dllgen_keep, false)?;
+                    let __dllgen_a_arg3: u64 = ::dllgen_runtime::marshal::length::decode(
+                        &mut __dllgen_args,
+                    )?;
+                    ::dllgen_runtime::marshal::in_buffer::check(
+                        &__dllgen_a_arg2,
+                        __dllgen_a_arg3 as u64,
+                        ::dllgen_runtime::marshal::Units::Bytes,
                         1,
+                    )?;
+                    __dllgen_args.finish()?;
+                    ::dllgen_runtime::native::set_errno(0);
+                    ::dllgen_runtime::native::set_last_error(0);
+                    let __dllgen_ret = unsafe {
+                        #[cfg(target_arch = "x86")]
+                        let __dllgen_r = ::dllgen_runtime::native::Words::new()
+                            .push(
+                                ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_arg0),
+                            )
+                            .push(__dllgen_a_arg1)
+                            .push(
+                                ::dllgen_runtime::marshal::in_buffer::ptr(&__dllgen_a_arg2),
+                            )
+                            .push(__dllgen_a_arg3)
+                            .push(::dllgen_runtime::marshal::fixed::address(0xffffffff))
+                            .call::<
+                                i32,
+                            >(
+                                self.__dllgen_f6 as *const ::core::ffi::c_void,
+                                ::dllgen_runtime::native::Pops::Caller,
+                                "`sqlite3_bind_blob64`",
+                            );
+                        #[cfg(not(target_arch = "x86"))]
+                        let __dllgen_r = ::core::result::Result::<
+                            _,
+                            ::dllgen_runtime::WireError,
+                        >::Ok(
+                            (self
+                                .__dllgen_f6)(
+                                ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_arg0),
+                                __dllgen_a_arg1,
+                                ::dllgen_runtime::marshal::in_buffer::ptr(&__dllgen_a_arg2),
+                                __dllgen_a_arg3,
+                                ::dllgen_runtime::marshal::fixed::address(0xffffffff),
+                            ),
+                        );
+                        __dllgen_r
+                    }?;
+                    let (__dllgen_errno, __dllgen_last_error) = (
+                        ::dllgen_runtime::native::errno(),
+                        ::dllgen_runtime::native::last_error(),
+                    );
+                    ::dllgen_runtime::marshal::handle::after_call(
+                        &__dllgen_a_arg0,
+                        5,
+                        false,
+                    );
+                    if let Some(__dllgen_status) = ::dllgen_runtime::marshal::error::check(
+                        __dllgen_out,
+                        __dllgen_ret,
+                        ::dllgen_runtime::marshal::error::Rule::Nonzero,
+                        ::dllgen_runtime::marshal::error::Code::Return,
+                        __dllgen_errno,
+                        __dllgen_last_error,
+                    ) {
+                        return Ok(__dllgen_status);
+                    }
+                    ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
+                    Ok(::dllgen_runtime::Status::Ok)
+                }
+                7 => {
+                    let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
+                    let __dllgen_a_arg0 = ::dllgen_runtime::marshal::handle::decode_c(
+                        &mut __dllgen_args,
+                        5,
+                        false,
                         false,
                     )?;
                     let __dllgen_a_arg1: i32 = ::dllgen_runtime::marshal::value::decode_c(
@@ -353,7 +1211,7 @@ mod __dllgen {
                             .call::<
                                 i32,
                             >(
-                                self.__dllgen_f1 as *const ::core::ffi::c_void,
+                                self.__dllgen_f7 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
                                 "`sqlite3_bind_double`",
                             );
@@ -363,7 +1221,7 @@ mod __dllgen {
                             ::dllgen_runtime::WireError,
                         >::Ok(
                             (self
-                                .__dllgen_f1)(
+                                .__dllgen_f7)(
                                 ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_arg0),
                                 __dllgen_a_arg1,
                                 __dllgen_a_arg2,
@@ -377,7 +1235,7 @@ mod __dllgen {
                     );
                     ::dllgen_runtime::marshal::handle::after_call(
                         &__dllgen_a_arg0,
-                        1,
+                        5,
                         false,
                     );
                     if let Some(__dllgen_status) = ::dllgen_runtime::marshal::error::check(
@@ -393,11 +1251,12 @@ mod __dllgen {
                     ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                2 => {
+                8 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let __dllgen_a_arg0 = ::dllgen_runtime::marshal::handle::decode_c(
                         &mut __dllgen_args,
-                        1,
+                        5,
+                        false,
                         false,
                     )?;
                     let __dllgen_a_arg1: i32 = ::dllgen_runtime::marshal::value::decode_c(
@@ -422,7 +1281,7 @@ mod __dllgen {
                             .call::<
                                 i32,
                             >(
-                                self.__dllgen_f2 as *const ::core::ffi::c_void,
+                                self.__dllgen_f8 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
                                 "`sqlite3_bind_int`",
                             );
@@ -432,7 +1291,7 @@ mod __dllgen {
                             ::dllgen_runtime::WireError,
                         >::Ok(
                             (self
-                                .__dllgen_f2)(
+                                .__dllgen_f8)(
                                 ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_arg0),
                                 __dllgen_a_arg1,
                                 __dllgen_a_arg2,
@@ -446,7 +1305,7 @@ mod __dllgen {
                     );
                     ::dllgen_runtime::marshal::handle::after_call(
                         &__dllgen_a_arg0,
-                        1,
+                        5,
                         false,
                     );
                     if let Some(__dllgen_status) = ::dllgen_runtime::marshal::error::check(
@@ -462,11 +1321,12 @@ mod __dllgen {
                     ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                3 => {
+                9 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let __dllgen_a_arg0 = ::dllgen_runtime::marshal::handle::decode_c(
                         &mut __dllgen_args,
-                        1,
+                        5,
+                        false,
                         false,
                     )?;
                     let __dllgen_a_arg1: i32 = ::dllgen_runtime::marshal::value::decode_c(
@@ -491,7 +1351,7 @@ mod __dllgen {
                             .call::<
                                 i32,
                             >(
-                                self.__dllgen_f3 as *const ::core::ffi::c_void,
+                                self.__dllgen_f9 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
                                 "`sqlite3_bind_int64`",
                             );
@@ -501,7 +1361,7 @@ mod __dllgen {
                             ::dllgen_runtime::WireError,
                         >::Ok(
                             (self
-                                .__dllgen_f3)(
+                                .__dllgen_f9)(
                                 ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_arg0),
                                 __dllgen_a_arg1,
                                 __dllgen_a_arg2,
@@ -515,7 +1375,7 @@ mod __dllgen {
                     );
                     ::dllgen_runtime::marshal::handle::after_call(
                         &__dllgen_a_arg0,
-                        1,
+                        5,
                         false,
                     );
                     if let Some(__dllgen_status) = ::dllgen_runtime::marshal::error::check(
@@ -531,11 +1391,12 @@ mod __dllgen {
                     ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                4 => {
+                10 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let __dllgen_a_arg0 = ::dllgen_runtime::marshal::handle::decode_c(
                         &mut __dllgen_args,
-                        1,
+                        5,
+                        false,
                         false,
                     )?;
                     let __dllgen_a_arg1: i32 = ::dllgen_runtime::marshal::value::decode_c(
@@ -555,7 +1416,7 @@ mod __dllgen {
                             .call::<
                                 i32,
                             >(
-                                self.__dllgen_f4 as *const ::core::ffi::c_void,
+                                self.__dllgen_f10 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
                                 "`sqlite3_bind_null`",
                             );
@@ -565,7 +1426,7 @@ mod __dllgen {
                             ::dllgen_runtime::WireError,
                         >::Ok(
                             (self
-                                .__dllgen_f4)(
+                                .__dllgen_f10)(
                                 ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_arg0),
                                 __dllgen_a_arg1,
                             ),
@@ -578,7 +1439,7 @@ mod __dllgen {
                     );
                     ::dllgen_runtime::marshal::handle::after_call(
                         &__dllgen_a_arg0,
-                        1,
+                        5,
                         false,
                     );
                     if let Some(__dllgen_status) = ::dllgen_runtime::marshal::error::check(
@@ -594,11 +1455,12 @@ mod __dllgen {
                     ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                5 => {
+                11 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let __dllgen_a_arg0 = ::dllgen_runtime::marshal::handle::decode_c(
                         &mut __dllgen_args,
-                        1,
+                        5,
+                        false,
                         false,
                     )?;
                     __dllgen_args.finish()?;
@@ -611,7 +1473,7 @@ mod __dllgen {
                             .call::<
                                 i32,
                             >(
-                                self.__dllgen_f5 as *const ::core::ffi::c_void,
+                                self.__dllgen_f11 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
                                 "`sqlite3_bind_parameter_count`",
                             );
@@ -621,7 +1483,7 @@ mod __dllgen {
                             ::dllgen_runtime::WireError,
                         >::Ok(
                             (self
-                                .__dllgen_f5)(
+                                .__dllgen_f11)(
                                 ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_arg0),
                             ),
                         );
@@ -629,17 +1491,18 @@ mod __dllgen {
                     }?;
                     ::dllgen_runtime::marshal::handle::after_call(
                         &__dllgen_a_arg0,
-                        1,
+                        5,
                         false,
                     );
                     ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                6 => {
+                12 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let __dllgen_a_arg0 = ::dllgen_runtime::marshal::handle::decode_c(
                         &mut __dllgen_args,
-                        1,
+                        5,
+                        false,
                         false,
                     )?;
                     let __dllgen_a_zName = ::dllgen_runtime::marshal::in_string::decode::<
@@ -658,7 +1521,7 @@ mod __dllgen {
                             .call::<
                                 i32,
                             >(
-                                self.__dllgen_f6 as *const ::core::ffi::c_void,
+                                self.__dllgen_f12 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
                                 "`sqlite3_bind_parameter_index`",
                             );
@@ -668,7 +1531,7 @@ mod __dllgen {
                             ::dllgen_runtime::WireError,
                         >::Ok(
                             (self
-                                .__dllgen_f6)(
+                                .__dllgen_f12)(
                                 ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_arg0),
                                 ::dllgen_runtime::marshal::in_string::ptr(&__dllgen_a_zName),
                             ),
@@ -677,17 +1540,18 @@ mod __dllgen {
                     }?;
                     ::dllgen_runtime::marshal::handle::after_call(
                         &__dllgen_a_arg0,
-                        1,
+                        5,
                         false,
                     );
                     ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                7 => {
+                13 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let __dllgen_a_arg0 = ::dllgen_runtime::marshal::handle::decode_c(
                         &mut __dllgen_args,
-                        1,
+                        5,
+                        false,
                         false,
                     )?;
                     let __dllgen_a_arg1: i32 = ::dllgen_runtime::marshal::value::decode_c(
@@ -705,7 +1569,7 @@ mod __dllgen {
                             .call::<
                                 *const u8,
                             >(
-                                self.__dllgen_f7 as *const ::core::ffi::c_void,
+                                self.__dllgen_f13 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
                                 "`sqlite3_bind_parameter_name`",
                             );
@@ -715,7 +1579,7 @@ mod __dllgen {
                             ::dllgen_runtime::WireError,
                         >::Ok(
                             (self
-                                .__dllgen_f7)(
+                                .__dllgen_f13)(
                                 ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_arg0),
                                 __dllgen_a_arg1,
                             ),
@@ -724,7 +1588,7 @@ mod __dllgen {
                     }?;
                     ::dllgen_runtime::marshal::handle::after_call(
                         &__dllgen_a_arg0,
-                        1,
+                        5,
                         false,
                     );
                     unsafe {
@@ -734,11 +1598,12 @@ mod __dllgen {
                     };
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                8 => {
+                14 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let __dllgen_a_arg0 = ::dllgen_runtime::marshal::handle::decode_c(
                         &mut __dllgen_args,
-                        1,
+                        5,
+                        false,
                         false,
                     )?;
                     let __dllgen_a_arg1: i32 = ::dllgen_runtime::marshal::value::decode_c(
@@ -775,7 +1640,7 @@ mod __dllgen {
                             .call::<
                                 i32,
                             >(
-                                self.__dllgen_f8 as *const ::core::ffi::c_void,
+                                self.__dllgen_f14 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
                                 "`sqlite3_bind_text`",
                             );
@@ -785,7 +1650,7 @@ mod __dllgen {
                             ::dllgen_runtime::WireError,
                         >::Ok(
                             (self
-                                .__dllgen_f8)(
+                                .__dllgen_f14)(
                                 ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_arg0),
                                 __dllgen_a_arg1,
                                 ::dllgen_runtime::marshal::in_buffer::ptr(&__dllgen_a_arg2),
@@ -801,7 +1666,7 @@ mod __dllgen {
                     );
                     ::dllgen_runtime::marshal::handle::after_call(
                         &__dllgen_a_arg0,
-                        1,
+                        5,
                         false,
                     );
                     if let Some(__dllgen_status) = ::dllgen_runtime::marshal::error::check(
@@ -817,11 +1682,252 @@ mod __dllgen {
                     ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                9 => {
+                15 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let __dllgen_a_arg0 = ::dllgen_runtime::marshal::handle::decode_c(
                         &mut __dllgen_args,
+                        5,
+                        false,
+                        false,
+                    )?;
+                    let __dllgen_a_arg1: i32 = ::dllgen_runtime::marshal::value::decode_c(
+                        &mut __dllgen_args,
+                        &mut __dllgen_keep,
+                    )?;
+                    let __dllgen_a_arg2 = ::dllgen_runtime::marshal::in_string::decode::<
+                        ::dllgen_runtime::marshal::Utf16,
+                    >(&mut __dllgen_args, false)?;
+                    __dllgen_args.finish()?;
+                    ::dllgen_runtime::native::set_errno(0);
+                    ::dllgen_runtime::native::set_last_error(0);
+                    let __dllgen_ret = unsafe {
+                        #[cfg(target_arch = "x86")]
+                        let __dllgen_r = ::dllgen_runtime::native::Words::new()
+                            .push(
+                                ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_arg0),
+                            )
+                            .push(__dllgen_a_arg1)
+                            .push(
+                                ::dllgen_runtime::marshal::in_string::ptr(&__dllgen_a_arg2),
+                            )
+                            .push(-1i64 as i32)
+                            .push(::dllgen_runtime::marshal::fixed::address(0xffffffff))
+                            .call::<
+                                i32,
+                            >(
+                                self.__dllgen_f15 as *const ::core::ffi::c_void,
+                                ::dllgen_runtime::native::Pops::Caller,
+                                "`sqlite3_bind_text16`",
+                            );
+                        #[cfg(not(target_arch = "x86"))]
+                        let __dllgen_r = ::core::result::Result::<
+                            _,
+                            ::dllgen_runtime::WireError,
+                        >::Ok(
+                            (self
+                                .__dllgen_f15)(
+                                ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_arg0),
+                                __dllgen_a_arg1,
+                                ::dllgen_runtime::marshal::in_string::ptr(&__dllgen_a_arg2),
+                                -1i64 as i32,
+                                ::dllgen_runtime::marshal::fixed::address(0xffffffff),
+                            ),
+                        );
+                        __dllgen_r
+                    }?;
+                    let (__dllgen_errno, __dllgen_last_error) = (
+                        ::dllgen_runtime::native::errno(),
+                        ::dllgen_runtime::native::last_error(),
+                    );
+                    ::dllgen_runtime::marshal::handle::after_call(
+                        &__dllgen_a_arg0,
+                        5,
+                        false,
+                    );
+                    if let Some(__dllgen_status) = ::dllgen_runtime::marshal::error::check(
+                        __dllgen_out,
+                        __dllgen_ret,
+                        ::dllgen_runtime::marshal::error::Rule::Nonzero,
+                        ::dllgen_runtime::marshal::error::Code::Return,
+                        __dllgen_errno,
+                        __dllgen_last_error,
+                    ) {
+                        return Ok(__dllgen_status);
+                    }
+                    ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
+                    Ok(::dllgen_runtime::Status::Ok)
+                }
+                16 => {
+                    let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
+                    let __dllgen_a_arg0 = ::dllgen_runtime::marshal::handle::decode_c(
+                        &mut __dllgen_args,
+                        5,
+                        false,
+                        false,
+                    )?;
+                    let __dllgen_a_arg1: i32 = ::dllgen_runtime::marshal::value::decode_c(
+                        &mut __dllgen_args,
+                        &mut __dllgen_keep,
+                    )?;
+                    let __dllgen_a_arg2 = ::dllgen_runtime::marshal::in_buffer::decode::<
+                        u8,
+                    >(&mut __dllgen_args, &mut __dllgen_keep, false)?;
+                    let __dllgen_a_arg3: u64 = ::dllgen_runtime::marshal::length::decode(
+                        &mut __dllgen_args,
+                    )?;
+                    ::dllgen_runtime::marshal::in_buffer::check(
+                        &__dllgen_a_arg2,
+                        __dllgen_a_arg3 as u64,
+                        ::dllgen_runtime::marshal::Units::Bytes,
                         1,
+                    )?;
+                    __dllgen_args.finish()?;
+                    ::dllgen_runtime::native::set_errno(0);
+                    ::dllgen_runtime::native::set_last_error(0);
+                    let __dllgen_ret = unsafe {
+                        #[cfg(target_arch = "x86")]
+                        let __dllgen_r = ::dllgen_runtime::native::Words::new()
+                            .push(
+                                ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_arg0),
+                            )
+                            .push(__dllgen_a_arg1)
+                            .push(
+                                ::dllgen_runtime::marshal::in_buffer::ptr(&__dllgen_a_arg2),
+                            )
+                            .push(__dllgen_a_arg3)
+                            .push(::dllgen_runtime::marshal::fixed::address(0xffffffff))
+                            .push(1i64 as u8)
+                            .call::<
+                                i32,
+                            >(
+                                self.__dllgen_f16 as *const ::core::ffi::c_void,
+                                ::dllgen_runtime::native::Pops::Caller,
+                                "`sqlite3_bind_text64`",
+                            );
+                        #[cfg(not(target_arch = "x86"))]
+                        let __dllgen_r = ::core::result::Result::<
+                            _,
+                            ::dllgen_runtime::WireError,
+                        >::Ok(
+                            (self
+                                .__dllgen_f16)(
+                                ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_arg0),
+                                __dllgen_a_arg1,
+                                ::dllgen_runtime::marshal::in_buffer::ptr(&__dllgen_a_arg2),
+                                __dllgen_a_arg3,
+                                ::dllgen_runtime::marshal::fixed::address(0xffffffff),
+                                1i64 as u8,
+                            ),
+                        );
+                        __dllgen_r
+                    }?;
+                    let (__dllgen_errno, __dllgen_last_error) = (
+                        ::dllgen_runtime::native::errno(),
+                        ::dllgen_runtime::native::last_error(),
+                    );
+                    ::dllgen_runtime::marshal::handle::after_call(
+                        &__dllgen_a_arg0,
+                        5,
+                        false,
+                    );
+                    if let Some(__dllgen_status) = ::dllgen_runtime::marshal::error::check(
+                        __dllgen_out,
+                        __dllgen_ret,
+                        ::dllgen_runtime::marshal::error::Rule::Nonzero,
+                        ::dllgen_runtime::marshal::error::Code::Return,
+                        __dllgen_errno,
+                        __dllgen_last_error,
+                    ) {
+                        return Ok(__dllgen_status);
+                    }
+                    ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
+                    Ok(::dllgen_runtime::Status::Ok)
+                }
+                17 => {
+                    let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
+                    let __dllgen_a_arg0 = ::dllgen_runtime::marshal::handle::decode_c(
+                        &mut __dllgen_args,
+                        5,
+                        false,
+                        false,
+                    )?;
+                    let __dllgen_a_arg1: i32 = ::dllgen_runtime::marshal::value::decode_c(
+                        &mut __dllgen_args,
+                        &mut __dllgen_keep,
+                    )?;
+                    let __dllgen_a_arg2 = ::dllgen_runtime::marshal::handle::decode_c(
+                        &mut __dllgen_args,
+                        7,
+                        false,
+                        false,
+                    )?;
+                    __dllgen_args.finish()?;
+                    ::dllgen_runtime::native::set_errno(0);
+                    ::dllgen_runtime::native::set_last_error(0);
+                    let __dllgen_ret = unsafe {
+                        #[cfg(target_arch = "x86")]
+                        let __dllgen_r = ::dllgen_runtime::native::Words::new()
+                            .push(
+                                ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_arg0),
+                            )
+                            .push(__dllgen_a_arg1)
+                            .push(
+                                ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_arg2),
+                            )
+                            .call::<
+                                i32,
+                            >(
+                                self.__dllgen_f17 as *const ::core::ffi::c_void,
+                                ::dllgen_runtime::native::Pops::Caller,
+                                "`sqlite3_bind_value`",
+                            );
+                        #[cfg(not(target_arch = "x86"))]
+                        let __dllgen_r = ::core::result::Result::<
+                            _,
+                            ::dllgen_runtime::WireError,
+                        >::Ok(
+                            (self
+                                .__dllgen_f17)(
+                                ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_arg0),
+                                __dllgen_a_arg1,
+                                ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_arg2),
+                            ),
+                        );
+                        __dllgen_r
+                    }?;
+                    let (__dllgen_errno, __dllgen_last_error) = (
+                        ::dllgen_runtime::native::errno(),
+                        ::dllgen_runtime::native::last_error(),
+                    );
+                    ::dllgen_runtime::marshal::handle::after_call(
+                        &__dllgen_a_arg0,
+                        5,
+                        false,
+                    );
+                    ::dllgen_runtime::marshal::handle::after_call(
+                        &__dllgen_a_arg2,
+                        7,
+                        false,
+                    );
+                    if let Some(__dllgen_status) = ::dllgen_runtime::marshal::error::check(
+                        __dllgen_out,
+                        __dllgen_ret,
+                        ::dllgen_runtime::marshal::error::Rule::Nonzero,
+                        ::dllgen_runtime::marshal::error::Code::Return,
+                        __dllgen_errno,
+                        __dllgen_last_error,
+                    ) {
+                        return Ok(__dllgen_status);
+                    }
+                    ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
+                    Ok(::dllgen_runtime::Status::Ok)
+                }
+                18 => {
+                    let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
+                    let __dllgen_a_arg0 = ::dllgen_runtime::marshal::handle::decode_c(
+                        &mut __dllgen_args,
+                        5,
+                        false,
                         false,
                     )?;
                     let __dllgen_a_arg1: i32 = ::dllgen_runtime::marshal::value::decode_c(
@@ -846,7 +1952,7 @@ mod __dllgen {
                             .call::<
                                 i32,
                             >(
-                                self.__dllgen_f9 as *const ::core::ffi::c_void,
+                                self.__dllgen_f18 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
                                 "`sqlite3_bind_zeroblob`",
                             );
@@ -856,10 +1962,426 @@ mod __dllgen {
                             ::dllgen_runtime::WireError,
                         >::Ok(
                             (self
-                                .__dllgen_f9)(
+                                .__dllgen_f18)(
                                 ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_arg0),
                                 __dllgen_a_arg1,
                                 __dllgen_a_n,
+                            ),
+                        );
+                        __dllgen_r
+                    }?;
+                    let (__dllgen_errno, __dllgen_last_error) = (
+                        ::dllgen_runtime::native::errno(),
+                        ::dllgen_runtime::native::last_error(),
+                    );
+                    ::dllgen_runtime::marshal::handle::after_call(
+                        &__dllgen_a_arg0,
+                        5,
+                        false,
+                    );
+                    if let Some(__dllgen_status) = ::dllgen_runtime::marshal::error::check(
+                        __dllgen_out,
+                        __dllgen_ret,
+                        ::dllgen_runtime::marshal::error::Rule::Nonzero,
+                        ::dllgen_runtime::marshal::error::Code::Return,
+                        __dllgen_errno,
+                        __dllgen_last_error,
+                    ) {
+                        return Ok(__dllgen_status);
+                    }
+                    ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
+                    Ok(::dllgen_runtime::Status::Ok)
+                }
+                19 => {
+                    let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
+                    let __dllgen_a_arg0 = ::dllgen_runtime::marshal::handle::decode_c(
+                        &mut __dllgen_args,
+                        5,
+                        false,
+                        false,
+                    )?;
+                    let __dllgen_a_arg1: i32 = ::dllgen_runtime::marshal::value::decode_c(
+                        &mut __dllgen_args,
+                        &mut __dllgen_keep,
+                    )?;
+                    let __dllgen_a_arg2: u64 = ::dllgen_runtime::marshal::value::decode_c(
+                        &mut __dllgen_args,
+                        &mut __dllgen_keep,
+                    )?;
+                    __dllgen_args.finish()?;
+                    ::dllgen_runtime::native::set_errno(0);
+                    ::dllgen_runtime::native::set_last_error(0);
+                    let __dllgen_ret = unsafe {
+                        #[cfg(target_arch = "x86")]
+                        let __dllgen_r = ::dllgen_runtime::native::Words::new()
+                            .push(
+                                ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_arg0),
+                            )
+                            .push(__dllgen_a_arg1)
+                            .push(__dllgen_a_arg2)
+                            .call::<
+                                i32,
+                            >(
+                                self.__dllgen_f19 as *const ::core::ffi::c_void,
+                                ::dllgen_runtime::native::Pops::Caller,
+                                "`sqlite3_bind_zeroblob64`",
+                            );
+                        #[cfg(not(target_arch = "x86"))]
+                        let __dllgen_r = ::core::result::Result::<
+                            _,
+                            ::dllgen_runtime::WireError,
+                        >::Ok(
+                            (self
+                                .__dllgen_f19)(
+                                ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_arg0),
+                                __dllgen_a_arg1,
+                                __dllgen_a_arg2,
+                            ),
+                        );
+                        __dllgen_r
+                    }?;
+                    let (__dllgen_errno, __dllgen_last_error) = (
+                        ::dllgen_runtime::native::errno(),
+                        ::dllgen_runtime::native::last_error(),
+                    );
+                    ::dllgen_runtime::marshal::handle::after_call(
+                        &__dllgen_a_arg0,
+                        5,
+                        false,
+                    );
+                    if let Some(__dllgen_status) = ::dllgen_runtime::marshal::error::check(
+                        __dllgen_out,
+                        __dllgen_ret,
+                        ::dllgen_runtime::marshal::error::Rule::Nonzero,
+                        ::dllgen_runtime::marshal::error::Code::Return,
+                        __dllgen_errno,
+                        __dllgen_last_error,
+                    ) {
+                        return Ok(__dllgen_status);
+                    }
+                    ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
+                    Ok(::dllgen_runtime::Status::Ok)
+                }
+                20 => {
+                    let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
+                    let __dllgen_a_arg0 = ::dllgen_runtime::marshal::handle::decode_c(
+                        &mut __dllgen_args,
+                        1,
+                        false,
+                        false,
+                    )?;
+                    __dllgen_args.finish()?;
+                    let __dllgen_ret = unsafe {
+                        #[cfg(target_arch = "x86")]
+                        let __dllgen_r = ::dllgen_runtime::native::Words::new()
+                            .push(
+                                ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_arg0),
+                            )
+                            .call::<
+                                i32,
+                            >(
+                                self.__dllgen_f20 as *const ::core::ffi::c_void,
+                                ::dllgen_runtime::native::Pops::Caller,
+                                "`sqlite3_blob_bytes`",
+                            );
+                        #[cfg(not(target_arch = "x86"))]
+                        let __dllgen_r = ::core::result::Result::<
+                            _,
+                            ::dllgen_runtime::WireError,
+                        >::Ok(
+                            (self
+                                .__dllgen_f20)(
+                                ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_arg0),
+                            ),
+                        );
+                        __dllgen_r
+                    }?;
+                    ::dllgen_runtime::marshal::handle::after_call(
+                        &__dllgen_a_arg0,
+                        1,
+                        false,
+                    );
+                    ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
+                    Ok(::dllgen_runtime::Status::Ok)
+                }
+                21 => {
+                    let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
+                    let __dllgen_a_arg0 = ::dllgen_runtime::marshal::handle::decode_c(
+                        &mut __dllgen_args,
+                        1,
+                        false,
+                        true,
+                    )?;
+                    __dllgen_args.finish()?;
+                    let __dllgen_ret = unsafe {
+                        #[cfg(target_arch = "x86")]
+                        let __dllgen_r = ::dllgen_runtime::native::Words::new()
+                            .push(
+                                ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_arg0),
+                            )
+                            .call::<
+                                i32,
+                            >(
+                                self.__dllgen_f21 as *const ::core::ffi::c_void,
+                                ::dllgen_runtime::native::Pops::Caller,
+                                "`sqlite3_blob_close`",
+                            );
+                        #[cfg(not(target_arch = "x86"))]
+                        let __dllgen_r = ::core::result::Result::<
+                            _,
+                            ::dllgen_runtime::WireError,
+                        >::Ok(
+                            (self
+                                .__dllgen_f21)(
+                                ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_arg0),
+                            ),
+                        );
+                        __dllgen_r
+                    }?;
+                    ::dllgen_runtime::marshal::handle::after_call(
+                        &__dllgen_a_arg0,
+                        1,
+                        true,
+                    );
+                    ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
+                    Ok(::dllgen_runtime::Status::Ok)
+                }
+                22 => {
+                    let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
+                    let __dllgen_a_arg0 = ::dllgen_runtime::marshal::handle::decode_c(
+                        &mut __dllgen_args,
+                        2,
+                        false,
+                        false,
+                    )?;
+                    let __dllgen_a_zDb = ::dllgen_runtime::marshal::in_string::decode::<
+                        ::dllgen_runtime::marshal::Utf8,
+                    >(&mut __dllgen_args, false)?;
+                    let __dllgen_a_zTable = ::dllgen_runtime::marshal::in_string::decode::<
+                        ::dllgen_runtime::marshal::Utf8,
+                    >(&mut __dllgen_args, false)?;
+                    let __dllgen_a_zColumn = ::dllgen_runtime::marshal::in_string::decode::<
+                        ::dllgen_runtime::marshal::Utf8,
+                    >(&mut __dllgen_args, false)?;
+                    let __dllgen_a_iRow: i64 = ::dllgen_runtime::marshal::value::decode_c(
+                        &mut __dllgen_args,
+                        &mut __dllgen_keep,
+                    )?;
+                    let __dllgen_a_flags: i32 = ::dllgen_runtime::marshal::value::decode_c(
+                        &mut __dllgen_args,
+                        &mut __dllgen_keep,
+                    )?;
+                    let mut __dllgen_a_ppBlob = ::dllgen_runtime::marshal::out_handle::storage();
+                    __dllgen_args.finish()?;
+                    ::dllgen_runtime::native::set_errno(0);
+                    ::dllgen_runtime::native::set_last_error(0);
+                    let __dllgen_ret = unsafe {
+                        #[cfg(target_arch = "x86")]
+                        let __dllgen_r = ::dllgen_runtime::native::Words::new()
+                            .push(
+                                ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_arg0),
+                            )
+                            .push(
+                                ::dllgen_runtime::marshal::in_string::ptr(&__dllgen_a_zDb),
+                            )
+                            .push(
+                                ::dllgen_runtime::marshal::in_string::ptr(
+                                    &__dllgen_a_zTable,
+                                ),
+                            )
+                            .push(
+                                ::dllgen_runtime::marshal::in_string::ptr(
+                                    &__dllgen_a_zColumn,
+                                ),
+                            )
+                            .push(__dllgen_a_iRow)
+                            .push(__dllgen_a_flags)
+                            .push(&mut __dllgen_a_ppBlob)
+                            .call::<
+                                i32,
+                            >(
+                                self.__dllgen_f22 as *const ::core::ffi::c_void,
+                                ::dllgen_runtime::native::Pops::Caller,
+                                "`sqlite3_blob_open`",
+                            );
+                        #[cfg(not(target_arch = "x86"))]
+                        let __dllgen_r = ::core::result::Result::<
+                            _,
+                            ::dllgen_runtime::WireError,
+                        >::Ok(
+                            (self
+                                .__dllgen_f22)(
+                                ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_arg0),
+                                ::dllgen_runtime::marshal::in_string::ptr(&__dllgen_a_zDb),
+                                ::dllgen_runtime::marshal::in_string::ptr(
+                                    &__dllgen_a_zTable,
+                                ),
+                                ::dllgen_runtime::marshal::in_string::ptr(
+                                    &__dllgen_a_zColumn,
+                                ),
+                                __dllgen_a_iRow,
+                                __dllgen_a_flags,
+                                &mut __dllgen_a_ppBlob,
+                            ),
+                        );
+                        __dllgen_r
+                    }?;
+                    let (__dllgen_errno, __dllgen_last_error) = (
+                        ::dllgen_runtime::native::errno(),
+                        ::dllgen_runtime::native::last_error(),
+                    );
+                    ::dllgen_runtime::marshal::handle::after_call(
+                        &__dllgen_a_arg0,
+                        2,
+                        false,
+                    );
+                    if let Some(__dllgen_status) = ::dllgen_runtime::marshal::error::check(
+                        __dllgen_out,
+                        __dllgen_ret,
+                        ::dllgen_runtime::marshal::error::Rule::Nonzero,
+                        ::dllgen_runtime::marshal::error::Code::Return,
+                        __dllgen_errno,
+                        __dllgen_last_error,
+                    ) {
+                        return Ok(__dllgen_status);
+                    }
+                    ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
+                    ::dllgen_runtime::marshal::out_handle::reply(
+                        __dllgen_out,
+                        1,
+                        __dllgen_a_ppBlob,
+                    );
+                    Ok(::dllgen_runtime::Status::Ok)
+                }
+                23 => {
+                    let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
+                    let __dllgen_a_arg0 = ::dllgen_runtime::marshal::handle::decode_c(
+                        &mut __dllgen_args,
+                        1,
+                        false,
+                        false,
+                    )?;
+                    let __dllgen_a_N: i32 = ::dllgen_runtime::marshal::length::decode(
+                        &mut __dllgen_args,
+                    )?;
+                    let __dllgen_a_iOffset: i32 = ::dllgen_runtime::marshal::value::decode_c(
+                        &mut __dllgen_args,
+                        &mut __dllgen_keep,
+                    )?;
+                    let mut __dllgen_a_Z = ::dllgen_runtime::marshal::out_buffer::storage::<
+                        u8,
+                    >(
+                        __dllgen_out,
+                        __dllgen_a_N as u64,
+                        ::dllgen_runtime::marshal::Units::Bytes,
+                        1,
+                    )?;
+                    __dllgen_args.finish()?;
+                    ::dllgen_runtime::native::set_errno(0);
+                    ::dllgen_runtime::native::set_last_error(0);
+                    let __dllgen_ret = unsafe {
+                        #[cfg(target_arch = "x86")]
+                        let __dllgen_r = ::dllgen_runtime::native::Words::new()
+                            .push(
+                                ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_arg0),
+                            )
+                            .push(
+                                ::dllgen_runtime::marshal::out_buffer::ptr(
+                                    &mut __dllgen_a_Z,
+                                ),
+                            )
+                            .push(__dllgen_a_N)
+                            .push(__dllgen_a_iOffset)
+                            .call::<
+                                i32,
+                            >(
+                                self.__dllgen_f23 as *const ::core::ffi::c_void,
+                                ::dllgen_runtime::native::Pops::Caller,
+                                "`sqlite3_blob_read`",
+                            );
+                        #[cfg(not(target_arch = "x86"))]
+                        let __dllgen_r = ::core::result::Result::<
+                            _,
+                            ::dllgen_runtime::WireError,
+                        >::Ok(
+                            (self
+                                .__dllgen_f23)(
+                                ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_arg0),
+                                ::dllgen_runtime::marshal::out_buffer::ptr(
+                                    &mut __dllgen_a_Z,
+                                ),
+                                __dllgen_a_N,
+                                __dllgen_a_iOffset,
+                            ),
+                        );
+                        __dllgen_r
+                    }?;
+                    let (__dllgen_errno, __dllgen_last_error) = (
+                        ::dllgen_runtime::native::errno(),
+                        ::dllgen_runtime::native::last_error(),
+                    );
+                    ::dllgen_runtime::marshal::handle::after_call(
+                        &__dllgen_a_arg0,
+                        1,
+                        false,
+                    );
+                    if let Some(__dllgen_status) = ::dllgen_runtime::marshal::error::check(
+                        __dllgen_out,
+                        __dllgen_ret,
+                        ::dllgen_runtime::marshal::error::Rule::Nonzero,
+                        ::dllgen_runtime::marshal::error::Code::Return,
+                        __dllgen_errno,
+                        __dllgen_last_error,
+                    ) {
+                        return Ok(__dllgen_status);
+                    }
+                    ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
+                    ::dllgen_runtime::marshal::out_buffer::reply(
+                        __dllgen_out,
+                        &mut __dllgen_a_Z,
+                        ::dllgen_runtime::marshal::out_buffer::Filled::All,
+                        "`sqlite3_blob_read` parameter `Z`",
+                    )?;
+                    Ok(::dllgen_runtime::Status::Ok)
+                }
+                24 => {
+                    let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
+                    let __dllgen_a_arg0 = ::dllgen_runtime::marshal::handle::decode_c(
+                        &mut __dllgen_args,
+                        1,
+                        false,
+                        false,
+                    )?;
+                    let __dllgen_a_arg1: i64 = ::dllgen_runtime::marshal::value::decode_c(
+                        &mut __dllgen_args,
+                        &mut __dllgen_keep,
+                    )?;
+                    __dllgen_args.finish()?;
+                    ::dllgen_runtime::native::set_errno(0);
+                    ::dllgen_runtime::native::set_last_error(0);
+                    let __dllgen_ret = unsafe {
+                        #[cfg(target_arch = "x86")]
+                        let __dllgen_r = ::dllgen_runtime::native::Words::new()
+                            .push(
+                                ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_arg0),
+                            )
+                            .push(__dllgen_a_arg1)
+                            .call::<
+                                i32,
+                            >(
+                                self.__dllgen_f24 as *const ::core::ffi::c_void,
+                                ::dllgen_runtime::native::Pops::Caller,
+                                "`sqlite3_blob_reopen`",
+                            );
+                        #[cfg(not(target_arch = "x86"))]
+                        let __dllgen_r = ::core::result::Result::<
+                            _,
+                            ::dllgen_runtime::WireError,
+                        >::Ok(
+                            (self
+                                .__dllgen_f24)(
+                                ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_arg0),
+                                __dllgen_a_arg1,
                             ),
                         );
                         __dllgen_r
@@ -886,11 +2408,94 @@ mod __dllgen {
                     ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                10 => {
+                25 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let __dllgen_a_arg0 = ::dllgen_runtime::marshal::handle::decode_c(
                         &mut __dllgen_args,
-                        0,
+                        1,
+                        false,
+                        false,
+                    )?;
+                    let __dllgen_a_z = ::dllgen_runtime::marshal::in_buffer::decode::<
+                        u8,
+                    >(&mut __dllgen_args, &mut __dllgen_keep, false)?;
+                    let __dllgen_a_n: i32 = ::dllgen_runtime::marshal::length::decode(
+                        &mut __dllgen_args,
+                    )?;
+                    let __dllgen_a_iOffset: i32 = ::dllgen_runtime::marshal::value::decode_c(
+                        &mut __dllgen_args,
+                        &mut __dllgen_keep,
+                    )?;
+                    ::dllgen_runtime::marshal::in_buffer::check(
+                        &__dllgen_a_z,
+                        __dllgen_a_n as u64,
+                        ::dllgen_runtime::marshal::Units::Bytes,
+                        1,
+                    )?;
+                    __dllgen_args.finish()?;
+                    ::dllgen_runtime::native::set_errno(0);
+                    ::dllgen_runtime::native::set_last_error(0);
+                    let __dllgen_ret = unsafe {
+                        #[cfg(target_arch = "x86")]
+                        let __dllgen_r = ::dllgen_runtime::native::Words::new()
+                            .push(
+                                ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_arg0),
+                            )
+                            .push(
+                                ::dllgen_runtime::marshal::in_buffer::ptr(&__dllgen_a_z),
+                            )
+                            .push(__dllgen_a_n)
+                            .push(__dllgen_a_iOffset)
+                            .call::<
+                                i32,
+                            >(
+                                self.__dllgen_f25 as *const ::core::ffi::c_void,
+                                ::dllgen_runtime::native::Pops::Caller,
+                                "`sqlite3_blob_write`",
+                            );
+                        #[cfg(not(target_arch = "x86"))]
+                        let __dllgen_r = ::core::result::Result::<
+                            _,
+                            ::dllgen_runtime::WireError,
+                        >::Ok(
+                            (self
+                                .__dllgen_f25)(
+                                ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_arg0),
+                                ::dllgen_runtime::marshal::in_buffer::ptr(&__dllgen_a_z),
+                                __dllgen_a_n,
+                                __dllgen_a_iOffset,
+                            ),
+                        );
+                        __dllgen_r
+                    }?;
+                    let (__dllgen_errno, __dllgen_last_error) = (
+                        ::dllgen_runtime::native::errno(),
+                        ::dllgen_runtime::native::last_error(),
+                    );
+                    ::dllgen_runtime::marshal::handle::after_call(
+                        &__dllgen_a_arg0,
+                        1,
+                        false,
+                    );
+                    if let Some(__dllgen_status) = ::dllgen_runtime::marshal::error::check(
+                        __dllgen_out,
+                        __dllgen_ret,
+                        ::dllgen_runtime::marshal::error::Rule::Nonzero,
+                        ::dllgen_runtime::marshal::error::Code::Return,
+                        __dllgen_errno,
+                        __dllgen_last_error,
+                    ) {
+                        return Ok(__dllgen_status);
+                    }
+                    ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
+                    Ok(::dllgen_runtime::Status::Ok)
+                }
+                26 => {
+                    let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
+                    let __dllgen_a_arg0 = ::dllgen_runtime::marshal::handle::decode_c(
+                        &mut __dllgen_args,
+                        2,
+                        false,
                         false,
                     )?;
                     let __dllgen_a_ms: i32 = ::dllgen_runtime::marshal::value::decode_c(
@@ -908,7 +2513,7 @@ mod __dllgen {
                             .call::<
                                 i32,
                             >(
-                                self.__dllgen_f10 as *const ::core::ffi::c_void,
+                                self.__dllgen_f26 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
                                 "`sqlite3_busy_timeout`",
                             );
@@ -918,7 +2523,7 @@ mod __dllgen {
                             ::dllgen_runtime::WireError,
                         >::Ok(
                             (self
-                                .__dllgen_f10)(
+                                .__dllgen_f26)(
                                 ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_arg0),
                                 __dllgen_a_ms,
                             ),
@@ -927,17 +2532,18 @@ mod __dllgen {
                     }?;
                     ::dllgen_runtime::marshal::handle::after_call(
                         &__dllgen_a_arg0,
-                        0,
+                        2,
                         false,
                     );
                     ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                11 => {
+                27 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let __dllgen_a_arg0 = ::dllgen_runtime::marshal::handle::decode_c(
                         &mut __dllgen_args,
-                        0,
+                        2,
+                        false,
                         false,
                     )?;
                     __dllgen_args.finish()?;
@@ -950,7 +2556,7 @@ mod __dllgen {
                             .call::<
                                 i32,
                             >(
-                                self.__dllgen_f11 as *const ::core::ffi::c_void,
+                                self.__dllgen_f27 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
                                 "`sqlite3_changes`",
                             );
@@ -960,7 +2566,7 @@ mod __dllgen {
                             ::dllgen_runtime::WireError,
                         >::Ok(
                             (self
-                                .__dllgen_f11)(
+                                .__dllgen_f27)(
                                 ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_arg0),
                             ),
                         );
@@ -968,17 +2574,60 @@ mod __dllgen {
                     }?;
                     ::dllgen_runtime::marshal::handle::after_call(
                         &__dllgen_a_arg0,
-                        0,
+                        2,
                         false,
                     );
                     ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                12 => {
+                28 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let __dllgen_a_arg0 = ::dllgen_runtime::marshal::handle::decode_c(
                         &mut __dllgen_args,
-                        1,
+                        2,
+                        false,
+                        false,
+                    )?;
+                    __dllgen_args.finish()?;
+                    let __dllgen_ret = unsafe {
+                        #[cfg(target_arch = "x86")]
+                        let __dllgen_r = ::dllgen_runtime::native::Words::new()
+                            .push(
+                                ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_arg0),
+                            )
+                            .call::<
+                                i64,
+                            >(
+                                self.__dllgen_f28 as *const ::core::ffi::c_void,
+                                ::dllgen_runtime::native::Pops::Caller,
+                                "`sqlite3_changes64`",
+                            );
+                        #[cfg(not(target_arch = "x86"))]
+                        let __dllgen_r = ::core::result::Result::<
+                            _,
+                            ::dllgen_runtime::WireError,
+                        >::Ok(
+                            (self
+                                .__dllgen_f28)(
+                                ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_arg0),
+                            ),
+                        );
+                        __dllgen_r
+                    }?;
+                    ::dllgen_runtime::marshal::handle::after_call(
+                        &__dllgen_a_arg0,
+                        2,
+                        false,
+                    );
+                    ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
+                    Ok(::dllgen_runtime::Status::Ok)
+                }
+                29 => {
+                    let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
+                    let __dllgen_a_arg0 = ::dllgen_runtime::marshal::handle::decode_c(
+                        &mut __dllgen_args,
+                        5,
+                        false,
                         false,
                     )?;
                     __dllgen_args.finish()?;
@@ -991,7 +2640,7 @@ mod __dllgen {
                             .call::<
                                 i32,
                             >(
-                                self.__dllgen_f12 as *const ::core::ffi::c_void,
+                                self.__dllgen_f29 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
                                 "`sqlite3_clear_bindings`",
                             );
@@ -1001,7 +2650,7 @@ mod __dllgen {
                             ::dllgen_runtime::WireError,
                         >::Ok(
                             (self
-                                .__dllgen_f12)(
+                                .__dllgen_f29)(
                                 ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_arg0),
                             ),
                         );
@@ -1009,18 +2658,19 @@ mod __dllgen {
                     }?;
                     ::dllgen_runtime::marshal::handle::after_call(
                         &__dllgen_a_arg0,
-                        1,
+                        5,
                         false,
                     );
                     ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                13 => {
+                30 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let __dllgen_a_arg0 = ::dllgen_runtime::marshal::handle::decode_c(
                         &mut __dllgen_args,
-                        0,
+                        2,
                         false,
+                        true,
                     )?;
                     __dllgen_args.finish()?;
                     let __dllgen_ret = unsafe {
@@ -1032,7 +2682,7 @@ mod __dllgen {
                             .call::<
                                 i32,
                             >(
-                                self.__dllgen_f13 as *const ::core::ffi::c_void,
+                                self.__dllgen_f30 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
                                 "`sqlite3_close`",
                             );
@@ -1042,7 +2692,7 @@ mod __dllgen {
                             ::dllgen_runtime::WireError,
                         >::Ok(
                             (self
-                                .__dllgen_f13)(
+                                .__dllgen_f30)(
                                 ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_arg0),
                             ),
                         );
@@ -1050,18 +2700,19 @@ mod __dllgen {
                     }?;
                     ::dllgen_runtime::marshal::handle::after_call(
                         &__dllgen_a_arg0,
-                        0,
+                        2,
                         true,
                     );
                     ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                14 => {
+                31 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let __dllgen_a_arg0 = ::dllgen_runtime::marshal::handle::decode_c(
                         &mut __dllgen_args,
-                        0,
+                        2,
                         false,
+                        true,
                     )?;
                     __dllgen_args.finish()?;
                     let __dllgen_ret = unsafe {
@@ -1073,7 +2724,7 @@ mod __dllgen {
                             .call::<
                                 i32,
                             >(
-                                self.__dllgen_f14 as *const ::core::ffi::c_void,
+                                self.__dllgen_f31 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
                                 "`sqlite3_close_v2`",
                             );
@@ -1083,7 +2734,7 @@ mod __dllgen {
                             ::dllgen_runtime::WireError,
                         >::Ok(
                             (self
-                                .__dllgen_f14)(
+                                .__dllgen_f31)(
                                 ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_arg0),
                             ),
                         );
@@ -1091,17 +2742,18 @@ mod __dllgen {
                     }?;
                     ::dllgen_runtime::marshal::handle::after_call(
                         &__dllgen_a_arg0,
-                        0,
+                        2,
                         true,
                     );
                     ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                15 => {
+                32 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let __dllgen_a_arg0 = ::dllgen_runtime::marshal::handle::decode_c(
                         &mut __dllgen_args,
-                        1,
+                        5,
+                        false,
                         false,
                     )?;
                     let __dllgen_a_iCol: i32 = ::dllgen_runtime::marshal::value::decode_c(
@@ -1119,7 +2771,7 @@ mod __dllgen {
                             .call::<
                                 *const u8,
                             >(
-                                self.__dllgen_f15 as *const ::core::ffi::c_void,
+                                self.__dllgen_f32 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
                                 "`sqlite3_column_blob`",
                             );
@@ -1129,7 +2781,7 @@ mod __dllgen {
                             ::dllgen_runtime::WireError,
                         >::Ok(
                             (self
-                                .__dllgen_f15)(
+                                .__dllgen_f32)(
                                 ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_arg0),
                                 __dllgen_a_iCol,
                             ),
@@ -1138,7 +2790,7 @@ mod __dllgen {
                     }?;
                     ::dllgen_runtime::marshal::handle::after_call(
                         &__dllgen_a_arg0,
-                        1,
+                        5,
                         false,
                     );
                     let __dllgen_len = if __dllgen_ret.is_null() {
@@ -1147,7 +2799,7 @@ mod __dllgen {
                         ::dllgen_runtime::marshal::ret_buffer::reported(
                             unsafe {
                                 (self
-                                    .__dllgen_helper15_len)(
+                                    .__dllgen_helper32_len)(
                                     ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_arg0),
                                     __dllgen_a_iCol,
                                 )
@@ -1161,11 +2813,12 @@ mod __dllgen {
                     };
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                16 => {
+                33 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let __dllgen_a_arg0 = ::dllgen_runtime::marshal::handle::decode_c(
                         &mut __dllgen_args,
-                        1,
+                        5,
+                        false,
                         false,
                     )?;
                     let __dllgen_a_iCol: i32 = ::dllgen_runtime::marshal::value::decode_c(
@@ -1183,7 +2836,7 @@ mod __dllgen {
                             .call::<
                                 i32,
                             >(
-                                self.__dllgen_f16 as *const ::core::ffi::c_void,
+                                self.__dllgen_f33 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
                                 "`sqlite3_column_bytes`",
                             );
@@ -1193,7 +2846,7 @@ mod __dllgen {
                             ::dllgen_runtime::WireError,
                         >::Ok(
                             (self
-                                .__dllgen_f16)(
+                                .__dllgen_f33)(
                                 ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_arg0),
                                 __dllgen_a_iCol,
                             ),
@@ -1202,17 +2855,66 @@ mod __dllgen {
                     }?;
                     ::dllgen_runtime::marshal::handle::after_call(
                         &__dllgen_a_arg0,
-                        1,
+                        5,
                         false,
                     );
                     ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                17 => {
+                34 => {
+                    let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
+                    let __dllgen_a_arg0 = ::dllgen_runtime::marshal::handle::decode_c(
+                        &mut __dllgen_args,
+                        5,
+                        false,
+                        false,
+                    )?;
+                    let __dllgen_a_iCol: i32 = ::dllgen_runtime::marshal::value::decode_c(
+                        &mut __dllgen_args,
+                        &mut __dllgen_keep,
+                    )?;
+                    __dllgen_args.finish()?;
+                    let __dllgen_ret = unsafe {
+                        #[cfg(target_arch = "x86")]
+                        let __dllgen_r = ::dllgen_runtime::native::Words::new()
+                            .push(
+                                ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_arg0),
+                            )
+                            .push(__dllgen_a_iCol)
+                            .call::<
+                                i32,
+                            >(
+                                self.__dllgen_f34 as *const ::core::ffi::c_void,
+                                ::dllgen_runtime::native::Pops::Caller,
+                                "`sqlite3_column_bytes16`",
+                            );
+                        #[cfg(not(target_arch = "x86"))]
+                        let __dllgen_r = ::core::result::Result::<
+                            _,
+                            ::dllgen_runtime::WireError,
+                        >::Ok(
+                            (self
+                                .__dllgen_f34)(
+                                ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_arg0),
+                                __dllgen_a_iCol,
+                            ),
+                        );
+                        __dllgen_r
+                    }?;
+                    ::dllgen_runtime::marshal::handle::after_call(
+                        &__dllgen_a_arg0,
+                        5,
+                        false,
+                    );
+                    ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
+                    Ok(::dllgen_runtime::Status::Ok)
+                }
+                35 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let __dllgen_a_pStmt = ::dllgen_runtime::marshal::handle::decode_c(
                         &mut __dllgen_args,
-                        1,
+                        5,
+                        false,
                         false,
                     )?;
                     __dllgen_args.finish()?;
@@ -1225,7 +2927,7 @@ mod __dllgen {
                             .call::<
                                 i32,
                             >(
-                                self.__dllgen_f17 as *const ::core::ffi::c_void,
+                                self.__dllgen_f35 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
                                 "`sqlite3_column_count`",
                             );
@@ -1235,7 +2937,7 @@ mod __dllgen {
                             ::dllgen_runtime::WireError,
                         >::Ok(
                             (self
-                                .__dllgen_f17)(
+                                .__dllgen_f35)(
                                 ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_pStmt),
                             ),
                         );
@@ -1243,17 +2945,18 @@ mod __dllgen {
                     }?;
                     ::dllgen_runtime::marshal::handle::after_call(
                         &__dllgen_a_pStmt,
-                        1,
+                        5,
                         false,
                     );
                     ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                18 => {
+                36 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let __dllgen_a_arg0 = ::dllgen_runtime::marshal::handle::decode_c(
                         &mut __dllgen_args,
-                        1,
+                        5,
+                        false,
                         false,
                     )?;
                     let __dllgen_a_arg1: i32 = ::dllgen_runtime::marshal::value::decode_c(
@@ -1271,9 +2974,9 @@ mod __dllgen {
                             .call::<
                                 *const u8,
                             >(
-                                self.__dllgen_f18 as *const ::core::ffi::c_void,
+                                self.__dllgen_f36 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
-                                "`sqlite3_column_decltype`",
+                                "`sqlite3_column_database_name`",
                             );
                         #[cfg(not(target_arch = "x86"))]
                         let __dllgen_r = ::core::result::Result::<
@@ -1281,7 +2984,7 @@ mod __dllgen {
                             ::dllgen_runtime::WireError,
                         >::Ok(
                             (self
-                                .__dllgen_f18)(
+                                .__dllgen_f36)(
                                 ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_arg0),
                                 __dllgen_a_arg1,
                             ),
@@ -1290,7 +2993,7 @@ mod __dllgen {
                     }?;
                     ::dllgen_runtime::marshal::handle::after_call(
                         &__dllgen_a_arg0,
-                        1,
+                        5,
                         false,
                     );
                     unsafe {
@@ -1300,11 +3003,168 @@ mod __dllgen {
                     };
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                19 => {
+                37 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let __dllgen_a_arg0 = ::dllgen_runtime::marshal::handle::decode_c(
                         &mut __dllgen_args,
-                        1,
+                        5,
+                        false,
+                        false,
+                    )?;
+                    let __dllgen_a_arg1: i32 = ::dllgen_runtime::marshal::value::decode_c(
+                        &mut __dllgen_args,
+                        &mut __dllgen_keep,
+                    )?;
+                    __dllgen_args.finish()?;
+                    let __dllgen_ret = unsafe {
+                        #[cfg(target_arch = "x86")]
+                        let __dllgen_r = ::dllgen_runtime::native::Words::new()
+                            .push(
+                                ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_arg0),
+                            )
+                            .push(__dllgen_a_arg1)
+                            .call::<
+                                *const u16,
+                            >(
+                                self.__dllgen_f37 as *const ::core::ffi::c_void,
+                                ::dllgen_runtime::native::Pops::Caller,
+                                "`sqlite3_column_database_name16`",
+                            );
+                        #[cfg(not(target_arch = "x86"))]
+                        let __dllgen_r = ::core::result::Result::<
+                            _,
+                            ::dllgen_runtime::WireError,
+                        >::Ok(
+                            (self
+                                .__dllgen_f37)(
+                                ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_arg0),
+                                __dllgen_a_arg1,
+                            ),
+                        );
+                        __dllgen_r
+                    }?;
+                    ::dllgen_runtime::marshal::handle::after_call(
+                        &__dllgen_a_arg0,
+                        5,
+                        false,
+                    );
+                    unsafe {
+                        ::dllgen_runtime::marshal::ret_string::reply::<
+                            ::dllgen_runtime::marshal::Utf16,
+                        >(__dllgen_out, __dllgen_ret)
+                    };
+                    Ok(::dllgen_runtime::Status::Ok)
+                }
+                38 => {
+                    let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
+                    let __dllgen_a_arg0 = ::dllgen_runtime::marshal::handle::decode_c(
+                        &mut __dllgen_args,
+                        5,
+                        false,
+                        false,
+                    )?;
+                    let __dllgen_a_arg1: i32 = ::dllgen_runtime::marshal::value::decode_c(
+                        &mut __dllgen_args,
+                        &mut __dllgen_keep,
+                    )?;
+                    __dllgen_args.finish()?;
+                    let __dllgen_ret = unsafe {
+                        #[cfg(target_arch = "x86")]
+                        let __dllgen_r = ::dllgen_runtime::native::Words::new()
+                            .push(
+                                ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_arg0),
+                            )
+                            .push(__dllgen_a_arg1)
+                            .call::<
+                                *const u8,
+                            >(
+                                self.__dllgen_f38 as *const ::core::ffi::c_void,
+                                ::dllgen_runtime::native::Pops::Caller,
+                                "`sqlite3_column_decltype`",
+                            );
+                        #[cfg(not(target_arch = "x86"))]
+                        let __dllgen_r = ::core::result::Result::<
+                            _,
+                            ::dllgen_runtime::WireError,
+                        >::Ok(
+                            (self
+                                .__dllgen_f38)(
+                                ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_arg0),
+                                __dllgen_a_arg1,
+                            ),
+                        );
+                        __dllgen_r
+                    }?;
+                    ::dllgen_runtime::marshal::handle::after_call(
+                        &__dllgen_a_arg0,
+                        5,
+                        false,
+                    );
+                    unsafe {
+                        ::dllgen_runtime::marshal::ret_string::reply::<
+                            ::dllgen_runtime::marshal::Utf8,
+                        >(__dllgen_out, __dllgen_ret)
+                    };
+                    Ok(::dllgen_runtime::Status::Ok)
+                }
+                39 => {
+                    let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
+                    let __dllgen_a_arg0 = ::dllgen_runtime::marshal::handle::decode_c(
+                        &mut __dllgen_args,
+                        5,
+                        false,
+                        false,
+                    )?;
+                    let __dllgen_a_arg1: i32 = ::dllgen_runtime::marshal::value::decode_c(
+                        &mut __dllgen_args,
+                        &mut __dllgen_keep,
+                    )?;
+                    __dllgen_args.finish()?;
+                    let __dllgen_ret = unsafe {
+                        #[cfg(target_arch = "x86")]
+                        let __dllgen_r = ::dllgen_runtime::native::Words::new()
+                            .push(
+                                ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_arg0),
+                            )
+                            .push(__dllgen_a_arg1)
+                            .call::<
+                                *const u16,
+                            >(
+                                self.__dllgen_f39 as *const ::core::ffi::c_void,
+                                ::dllgen_runtime::native::Pops::Caller,
+                                "`sqlite3_column_decltype16`",
+                            );
+                        #[cfg(not(target_arch = "x86"))]
+                        let __dllgen_r = ::core::result::Result::<
+                            _,
+                            ::dllgen_runtime::WireError,
+                        >::Ok(
+                            (self
+                                .__dllgen_f39)(
+                                ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_arg0),
+                                __dllgen_a_arg1,
+                            ),
+                        );
+                        __dllgen_r
+                    }?;
+                    ::dllgen_runtime::marshal::handle::after_call(
+                        &__dllgen_a_arg0,
+                        5,
+                        false,
+                    );
+                    unsafe {
+                        ::dllgen_runtime::marshal::ret_string::reply::<
+                            ::dllgen_runtime::marshal::Utf16,
+                        >(__dllgen_out, __dllgen_ret)
+                    };
+                    Ok(::dllgen_runtime::Status::Ok)
+                }
+                40 => {
+                    let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
+                    let __dllgen_a_arg0 = ::dllgen_runtime::marshal::handle::decode_c(
+                        &mut __dllgen_args,
+                        5,
+                        false,
                         false,
                     )?;
                     let __dllgen_a_iCol: i32 = ::dllgen_runtime::marshal::value::decode_c(
@@ -1322,7 +3182,7 @@ mod __dllgen {
                             .call::<
                                 f64,
                             >(
-                                self.__dllgen_f19 as *const ::core::ffi::c_void,
+                                self.__dllgen_f40 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
                                 "`sqlite3_column_double`",
                             );
@@ -1332,7 +3192,7 @@ mod __dllgen {
                             ::dllgen_runtime::WireError,
                         >::Ok(
                             (self
-                                .__dllgen_f19)(
+                                .__dllgen_f40)(
                                 ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_arg0),
                                 __dllgen_a_iCol,
                             ),
@@ -1341,17 +3201,18 @@ mod __dllgen {
                     }?;
                     ::dllgen_runtime::marshal::handle::after_call(
                         &__dllgen_a_arg0,
-                        1,
+                        5,
                         false,
                     );
                     ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                20 => {
+                41 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let __dllgen_a_arg0 = ::dllgen_runtime::marshal::handle::decode_c(
                         &mut __dllgen_args,
-                        1,
+                        5,
+                        false,
                         false,
                     )?;
                     let __dllgen_a_iCol: i32 = ::dllgen_runtime::marshal::value::decode_c(
@@ -1369,7 +3230,7 @@ mod __dllgen {
                             .call::<
                                 i32,
                             >(
-                                self.__dllgen_f20 as *const ::core::ffi::c_void,
+                                self.__dllgen_f41 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
                                 "`sqlite3_column_int`",
                             );
@@ -1379,7 +3240,7 @@ mod __dllgen {
                             ::dllgen_runtime::WireError,
                         >::Ok(
                             (self
-                                .__dllgen_f20)(
+                                .__dllgen_f41)(
                                 ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_arg0),
                                 __dllgen_a_iCol,
                             ),
@@ -1388,17 +3249,18 @@ mod __dllgen {
                     }?;
                     ::dllgen_runtime::marshal::handle::after_call(
                         &__dllgen_a_arg0,
-                        1,
+                        5,
                         false,
                     );
                     ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                21 => {
+                42 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let __dllgen_a_arg0 = ::dllgen_runtime::marshal::handle::decode_c(
                         &mut __dllgen_args,
-                        1,
+                        5,
+                        false,
                         false,
                     )?;
                     let __dllgen_a_iCol: i32 = ::dllgen_runtime::marshal::value::decode_c(
@@ -1416,7 +3278,7 @@ mod __dllgen {
                             .call::<
                                 i64,
                             >(
-                                self.__dllgen_f21 as *const ::core::ffi::c_void,
+                                self.__dllgen_f42 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
                                 "`sqlite3_column_int64`",
                             );
@@ -1426,7 +3288,7 @@ mod __dllgen {
                             ::dllgen_runtime::WireError,
                         >::Ok(
                             (self
-                                .__dllgen_f21)(
+                                .__dllgen_f42)(
                                 ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_arg0),
                                 __dllgen_a_iCol,
                             ),
@@ -1435,17 +3297,18 @@ mod __dllgen {
                     }?;
                     ::dllgen_runtime::marshal::handle::after_call(
                         &__dllgen_a_arg0,
-                        1,
+                        5,
                         false,
                     );
                     ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                22 => {
+                43 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let __dllgen_a_arg0 = ::dllgen_runtime::marshal::handle::decode_c(
                         &mut __dllgen_args,
-                        1,
+                        5,
+                        false,
                         false,
                     )?;
                     let __dllgen_a_N: i32 = ::dllgen_runtime::marshal::value::decode_c(
@@ -1463,7 +3326,7 @@ mod __dllgen {
                             .call::<
                                 *const u8,
                             >(
-                                self.__dllgen_f22 as *const ::core::ffi::c_void,
+                                self.__dllgen_f43 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
                                 "`sqlite3_column_name`",
                             );
@@ -1473,7 +3336,7 @@ mod __dllgen {
                             ::dllgen_runtime::WireError,
                         >::Ok(
                             (self
-                                .__dllgen_f22)(
+                                .__dllgen_f43)(
                                 ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_arg0),
                                 __dllgen_a_N,
                             ),
@@ -1482,7 +3345,7 @@ mod __dllgen {
                     }?;
                     ::dllgen_runtime::marshal::handle::after_call(
                         &__dllgen_a_arg0,
-                        1,
+                        5,
                         false,
                     );
                     unsafe {
@@ -1492,11 +3355,12 @@ mod __dllgen {
                     };
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                23 => {
+                44 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let __dllgen_a_arg0 = ::dllgen_runtime::marshal::handle::decode_c(
                         &mut __dllgen_args,
-                        1,
+                        5,
+                        false,
                         false,
                     )?;
                     let __dllgen_a_N: i32 = ::dllgen_runtime::marshal::value::decode_c(
@@ -1514,7 +3378,7 @@ mod __dllgen {
                             .call::<
                                 *const u16,
                             >(
-                                self.__dllgen_f23 as *const ::core::ffi::c_void,
+                                self.__dllgen_f44 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
                                 "`sqlite3_column_name16`",
                             );
@@ -1524,7 +3388,7 @@ mod __dllgen {
                             ::dllgen_runtime::WireError,
                         >::Ok(
                             (self
-                                .__dllgen_f23)(
+                                .__dllgen_f44)(
                                 ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_arg0),
                                 __dllgen_a_N,
                             ),
@@ -1533,7 +3397,7 @@ mod __dllgen {
                     }?;
                     ::dllgen_runtime::marshal::handle::after_call(
                         &__dllgen_a_arg0,
-                        1,
+                        5,
                         false,
                     );
                     unsafe {
@@ -1543,11 +3407,220 @@ mod __dllgen {
                     };
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                24 => {
+                45 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let __dllgen_a_arg0 = ::dllgen_runtime::marshal::handle::decode_c(
                         &mut __dllgen_args,
-                        1,
+                        5,
+                        false,
+                        false,
+                    )?;
+                    let __dllgen_a_arg1: i32 = ::dllgen_runtime::marshal::value::decode_c(
+                        &mut __dllgen_args,
+                        &mut __dllgen_keep,
+                    )?;
+                    __dllgen_args.finish()?;
+                    let __dllgen_ret = unsafe {
+                        #[cfg(target_arch = "x86")]
+                        let __dllgen_r = ::dllgen_runtime::native::Words::new()
+                            .push(
+                                ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_arg0),
+                            )
+                            .push(__dllgen_a_arg1)
+                            .call::<
+                                *const u8,
+                            >(
+                                self.__dllgen_f45 as *const ::core::ffi::c_void,
+                                ::dllgen_runtime::native::Pops::Caller,
+                                "`sqlite3_column_origin_name`",
+                            );
+                        #[cfg(not(target_arch = "x86"))]
+                        let __dllgen_r = ::core::result::Result::<
+                            _,
+                            ::dllgen_runtime::WireError,
+                        >::Ok(
+                            (self
+                                .__dllgen_f45)(
+                                ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_arg0),
+                                __dllgen_a_arg1,
+                            ),
+                        );
+                        __dllgen_r
+                    }?;
+                    ::dllgen_runtime::marshal::handle::after_call(
+                        &__dllgen_a_arg0,
+                        5,
+                        false,
+                    );
+                    unsafe {
+                        ::dllgen_runtime::marshal::ret_string::reply::<
+                            ::dllgen_runtime::marshal::Utf8,
+                        >(__dllgen_out, __dllgen_ret)
+                    };
+                    Ok(::dllgen_runtime::Status::Ok)
+                }
+                46 => {
+                    let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
+                    let __dllgen_a_arg0 = ::dllgen_runtime::marshal::handle::decode_c(
+                        &mut __dllgen_args,
+                        5,
+                        false,
+                        false,
+                    )?;
+                    let __dllgen_a_arg1: i32 = ::dllgen_runtime::marshal::value::decode_c(
+                        &mut __dllgen_args,
+                        &mut __dllgen_keep,
+                    )?;
+                    __dllgen_args.finish()?;
+                    let __dllgen_ret = unsafe {
+                        #[cfg(target_arch = "x86")]
+                        let __dllgen_r = ::dllgen_runtime::native::Words::new()
+                            .push(
+                                ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_arg0),
+                            )
+                            .push(__dllgen_a_arg1)
+                            .call::<
+                                *const u16,
+                            >(
+                                self.__dllgen_f46 as *const ::core::ffi::c_void,
+                                ::dllgen_runtime::native::Pops::Caller,
+                                "`sqlite3_column_origin_name16`",
+                            );
+                        #[cfg(not(target_arch = "x86"))]
+                        let __dllgen_r = ::core::result::Result::<
+                            _,
+                            ::dllgen_runtime::WireError,
+                        >::Ok(
+                            (self
+                                .__dllgen_f46)(
+                                ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_arg0),
+                                __dllgen_a_arg1,
+                            ),
+                        );
+                        __dllgen_r
+                    }?;
+                    ::dllgen_runtime::marshal::handle::after_call(
+                        &__dllgen_a_arg0,
+                        5,
+                        false,
+                    );
+                    unsafe {
+                        ::dllgen_runtime::marshal::ret_string::reply::<
+                            ::dllgen_runtime::marshal::Utf16,
+                        >(__dllgen_out, __dllgen_ret)
+                    };
+                    Ok(::dllgen_runtime::Status::Ok)
+                }
+                47 => {
+                    let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
+                    let __dllgen_a_arg0 = ::dllgen_runtime::marshal::handle::decode_c(
+                        &mut __dllgen_args,
+                        5,
+                        false,
+                        false,
+                    )?;
+                    let __dllgen_a_arg1: i32 = ::dllgen_runtime::marshal::value::decode_c(
+                        &mut __dllgen_args,
+                        &mut __dllgen_keep,
+                    )?;
+                    __dllgen_args.finish()?;
+                    let __dllgen_ret = unsafe {
+                        #[cfg(target_arch = "x86")]
+                        let __dllgen_r = ::dllgen_runtime::native::Words::new()
+                            .push(
+                                ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_arg0),
+                            )
+                            .push(__dllgen_a_arg1)
+                            .call::<
+                                *const u8,
+                            >(
+                                self.__dllgen_f47 as *const ::core::ffi::c_void,
+                                ::dllgen_runtime::native::Pops::Caller,
+                                "`sqlite3_column_table_name`",
+                            );
+                        #[cfg(not(target_arch = "x86"))]
+                        let __dllgen_r = ::core::result::Result::<
+                            _,
+                            ::dllgen_runtime::WireError,
+                        >::Ok(
+                            (self
+                                .__dllgen_f47)(
+                                ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_arg0),
+                                __dllgen_a_arg1,
+                            ),
+                        );
+                        __dllgen_r
+                    }?;
+                    ::dllgen_runtime::marshal::handle::after_call(
+                        &__dllgen_a_arg0,
+                        5,
+                        false,
+                    );
+                    unsafe {
+                        ::dllgen_runtime::marshal::ret_string::reply::<
+                            ::dllgen_runtime::marshal::Utf8,
+                        >(__dllgen_out, __dllgen_ret)
+                    };
+                    Ok(::dllgen_runtime::Status::Ok)
+                }
+                48 => {
+                    let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
+                    let __dllgen_a_arg0 = ::dllgen_runtime::marshal::handle::decode_c(
+                        &mut __dllgen_args,
+                        5,
+                        false,
+                        false,
+                    )?;
+                    let __dllgen_a_arg1: i32 = ::dllgen_runtime::marshal::value::decode_c(
+                        &mut __dllgen_args,
+                        &mut __dllgen_keep,
+                    )?;
+                    __dllgen_args.finish()?;
+                    let __dllgen_ret = unsafe {
+                        #[cfg(target_arch = "x86")]
+                        let __dllgen_r = ::dllgen_runtime::native::Words::new()
+                            .push(
+                                ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_arg0),
+                            )
+                            .push(__dllgen_a_arg1)
+                            .call::<
+                                *const u16,
+                            >(
+                                self.__dllgen_f48 as *const ::core::ffi::c_void,
+                                ::dllgen_runtime::native::Pops::Caller,
+                                "`sqlite3_column_table_name16`",
+                            );
+                        #[cfg(not(target_arch = "x86"))]
+                        let __dllgen_r = ::core::result::Result::<
+                            _,
+                            ::dllgen_runtime::WireError,
+                        >::Ok(
+                            (self
+                                .__dllgen_f48)(
+                                ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_arg0),
+                                __dllgen_a_arg1,
+                            ),
+                        );
+                        __dllgen_r
+                    }?;
+                    ::dllgen_runtime::marshal::handle::after_call(
+                        &__dllgen_a_arg0,
+                        5,
+                        false,
+                    );
+                    unsafe {
+                        ::dllgen_runtime::marshal::ret_string::reply::<
+                            ::dllgen_runtime::marshal::Utf16,
+                        >(__dllgen_out, __dllgen_ret)
+                    };
+                    Ok(::dllgen_runtime::Status::Ok)
+                }
+                49 => {
+                    let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
+                    let __dllgen_a_arg0 = ::dllgen_runtime::marshal::handle::decode_c(
+                        &mut __dllgen_args,
+                        5,
+                        false,
                         false,
                     )?;
                     let __dllgen_a_iCol: i32 = ::dllgen_runtime::marshal::value::decode_c(
@@ -1565,7 +3638,7 @@ mod __dllgen {
                             .call::<
                                 *const u8,
                             >(
-                                self.__dllgen_f24 as *const ::core::ffi::c_void,
+                                self.__dllgen_f49 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
                                 "`sqlite3_column_text`",
                             );
@@ -1575,7 +3648,7 @@ mod __dllgen {
                             ::dllgen_runtime::WireError,
                         >::Ok(
                             (self
-                                .__dllgen_f24)(
+                                .__dllgen_f49)(
                                 ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_arg0),
                                 __dllgen_a_iCol,
                             ),
@@ -1584,7 +3657,7 @@ mod __dllgen {
                     }?;
                     ::dllgen_runtime::marshal::handle::after_call(
                         &__dllgen_a_arg0,
-                        1,
+                        5,
                         false,
                     );
                     unsafe {
@@ -1594,11 +3667,12 @@ mod __dllgen {
                     };
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                25 => {
+                50 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let __dllgen_a_arg0 = ::dllgen_runtime::marshal::handle::decode_c(
                         &mut __dllgen_args,
-                        1,
+                        5,
+                        false,
                         false,
                     )?;
                     let __dllgen_a_iCol: i32 = ::dllgen_runtime::marshal::value::decode_c(
@@ -1616,7 +3690,7 @@ mod __dllgen {
                             .call::<
                                 *const u16,
                             >(
-                                self.__dllgen_f25 as *const ::core::ffi::c_void,
+                                self.__dllgen_f50 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
                                 "`sqlite3_column_text16`",
                             );
@@ -1626,7 +3700,7 @@ mod __dllgen {
                             ::dllgen_runtime::WireError,
                         >::Ok(
                             (self
-                                .__dllgen_f25)(
+                                .__dllgen_f50)(
                                 ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_arg0),
                                 __dllgen_a_iCol,
                             ),
@@ -1635,7 +3709,7 @@ mod __dllgen {
                     }?;
                     ::dllgen_runtime::marshal::handle::after_call(
                         &__dllgen_a_arg0,
-                        1,
+                        5,
                         false,
                     );
                     unsafe {
@@ -1645,11 +3719,12 @@ mod __dllgen {
                     };
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                26 => {
+                51 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let __dllgen_a_arg0 = ::dllgen_runtime::marshal::handle::decode_c(
                         &mut __dllgen_args,
-                        1,
+                        5,
+                        false,
                         false,
                     )?;
                     let __dllgen_a_iCol: i32 = ::dllgen_runtime::marshal::value::decode_c(
@@ -1667,7 +3742,7 @@ mod __dllgen {
                             .call::<
                                 i32,
                             >(
-                                self.__dllgen_f26 as *const ::core::ffi::c_void,
+                                self.__dllgen_f51 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
                                 "`sqlite3_column_type`",
                             );
@@ -1677,7 +3752,7 @@ mod __dllgen {
                             ::dllgen_runtime::WireError,
                         >::Ok(
                             (self
-                                .__dllgen_f26)(
+                                .__dllgen_f51)(
                                 ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_arg0),
                                 __dllgen_a_iCol,
                             ),
@@ -1686,13 +3761,151 @@ mod __dllgen {
                     }?;
                     ::dllgen_runtime::marshal::handle::after_call(
                         &__dllgen_a_arg0,
-                        1,
+                        5,
                         false,
                     );
                     ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                27 => {
+                52 => {
+                    let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
+                    let __dllgen_a_arg0 = ::dllgen_runtime::marshal::handle::decode_c(
+                        &mut __dllgen_args,
+                        5,
+                        false,
+                        false,
+                    )?;
+                    let __dllgen_a_iCol: i32 = ::dllgen_runtime::marshal::value::decode_c(
+                        &mut __dllgen_args,
+                        &mut __dllgen_keep,
+                    )?;
+                    __dllgen_args.finish()?;
+                    ::dllgen_runtime::native::set_errno(0);
+                    ::dllgen_runtime::native::set_last_error(0);
+                    let __dllgen_ret = unsafe {
+                        #[cfg(target_arch = "x86")]
+                        let __dllgen_r = ::dllgen_runtime::native::Words::new()
+                            .push(
+                                ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_arg0),
+                            )
+                            .push(__dllgen_a_iCol)
+                            .call::<
+                                *mut ::core::ffi::c_void,
+                            >(
+                                self.__dllgen_f52 as *const ::core::ffi::c_void,
+                                ::dllgen_runtime::native::Pops::Caller,
+                                "`sqlite3_column_value`",
+                            );
+                        #[cfg(not(target_arch = "x86"))]
+                        let __dllgen_r = ::core::result::Result::<
+                            _,
+                            ::dllgen_runtime::WireError,
+                        >::Ok(
+                            (self
+                                .__dllgen_f52)(
+                                ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_arg0),
+                                __dllgen_a_iCol,
+                            ),
+                        );
+                        __dllgen_r
+                    }?;
+                    let (__dllgen_errno, __dllgen_last_error) = (
+                        ::dllgen_runtime::native::errno(),
+                        ::dllgen_runtime::native::last_error(),
+                    );
+                    ::dllgen_runtime::marshal::handle::after_call(
+                        &__dllgen_a_arg0,
+                        5,
+                        false,
+                    );
+                    if let Some(__dllgen_status) = ::dllgen_runtime::marshal::error::check(
+                        __dllgen_out,
+                        __dllgen_ret,
+                        ::dllgen_runtime::marshal::error::Rule::Null,
+                        ::dllgen_runtime::marshal::error::Code::Return,
+                        __dllgen_errno,
+                        __dllgen_last_error,
+                    ) {
+                        return Ok(__dllgen_status);
+                    }
+                    ::dllgen_runtime::marshal::handle::put_borrowed(
+                        __dllgen_out,
+                        7,
+                        __dllgen_ret,
+                    );
+                    Ok(::dllgen_runtime::Status::Ok)
+                }
+                53 => {
+                    let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
+                    let __dllgen_a_N: i32 = ::dllgen_runtime::marshal::value::decode_c(
+                        &mut __dllgen_args,
+                        &mut __dllgen_keep,
+                    )?;
+                    __dllgen_args.finish()?;
+                    let __dllgen_ret = unsafe {
+                        #[cfg(target_arch = "x86")]
+                        let __dllgen_r = ::dllgen_runtime::native::Words::new()
+                            .push(__dllgen_a_N)
+                            .call::<
+                                *const u8,
+                            >(
+                                self.__dllgen_f53 as *const ::core::ffi::c_void,
+                                ::dllgen_runtime::native::Pops::Caller,
+                                "`sqlite3_compileoption_get`",
+                            );
+                        #[cfg(not(target_arch = "x86"))]
+                        let __dllgen_r = ::core::result::Result::<
+                            _,
+                            ::dllgen_runtime::WireError,
+                        >::Ok((self.__dllgen_f53)(__dllgen_a_N));
+                        __dllgen_r
+                    }?;
+                    unsafe {
+                        ::dllgen_runtime::marshal::ret_string::reply::<
+                            ::dllgen_runtime::marshal::Utf8,
+                        >(__dllgen_out, __dllgen_ret)
+                    };
+                    Ok(::dllgen_runtime::Status::Ok)
+                }
+                54 => {
+                    let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
+                    let __dllgen_a_zOptName = ::dllgen_runtime::marshal::in_string::decode::<
+                        ::dllgen_runtime::marshal::Utf8,
+                    >(&mut __dllgen_args, false)?;
+                    __dllgen_args.finish()?;
+                    let __dllgen_ret = unsafe {
+                        #[cfg(target_arch = "x86")]
+                        let __dllgen_r = ::dllgen_runtime::native::Words::new()
+                            .push(
+                                ::dllgen_runtime::marshal::in_string::ptr(
+                                    &__dllgen_a_zOptName,
+                                ),
+                            )
+                            .call::<
+                                i32,
+                            >(
+                                self.__dllgen_f54 as *const ::core::ffi::c_void,
+                                ::dllgen_runtime::native::Pops::Caller,
+                                "`sqlite3_compileoption_used`",
+                            );
+                        #[cfg(not(target_arch = "x86"))]
+                        let __dllgen_r = ::core::result::Result::<
+                            _,
+                            ::dllgen_runtime::WireError,
+                        >::Ok(
+                            (self
+                                .__dllgen_f54)(
+                                ::dllgen_runtime::marshal::in_string::ptr(
+                                    &__dllgen_a_zOptName,
+                                ),
+                            ),
+                        );
+                        __dllgen_r
+                    }?;
+                    ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
+                    Ok(::dllgen_runtime::Status::Ok)
+                }
+                55 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let __dllgen_a_sql = ::dllgen_runtime::marshal::in_string::decode::<
                         ::dllgen_runtime::marshal::Utf8,
@@ -1707,7 +3920,7 @@ mod __dllgen {
                             .call::<
                                 i32,
                             >(
-                                self.__dllgen_f27 as *const ::core::ffi::c_void,
+                                self.__dllgen_f55 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
                                 "`sqlite3_complete`",
                             );
@@ -1717,7 +3930,7 @@ mod __dllgen {
                             ::dllgen_runtime::WireError,
                         >::Ok(
                             (self
-                                .__dllgen_f27)(
+                                .__dllgen_f55)(
                                 ::dllgen_runtime::marshal::in_string::ptr(&__dllgen_a_sql),
                             ),
                         );
@@ -1726,11 +3939,187 @@ mod __dllgen {
                     ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                28 => {
+                56 => {
+                    let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
+                    let __dllgen_a_sql = ::dllgen_runtime::marshal::in_string::decode::<
+                        ::dllgen_runtime::marshal::Utf16,
+                    >(&mut __dllgen_args, false)?;
+                    __dllgen_args.finish()?;
+                    let __dllgen_ret = unsafe {
+                        #[cfg(target_arch = "x86")]
+                        let __dllgen_r = ::dllgen_runtime::native::Words::new()
+                            .push(
+                                ::dllgen_runtime::marshal::in_string::ptr(&__dllgen_a_sql),
+                            )
+                            .call::<
+                                i32,
+                            >(
+                                self.__dllgen_f56 as *const ::core::ffi::c_void,
+                                ::dllgen_runtime::native::Pops::Caller,
+                                "`sqlite3_complete16`",
+                            );
+                        #[cfg(not(target_arch = "x86"))]
+                        let __dllgen_r = ::core::result::Result::<
+                            _,
+                            ::dllgen_runtime::WireError,
+                        >::Ok(
+                            (self
+                                .__dllgen_f56)(
+                                ::dllgen_runtime::marshal::in_string::ptr(&__dllgen_a_sql),
+                            ),
+                        );
+                        __dllgen_r
+                    }?;
+                    ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
+                    Ok(::dllgen_runtime::Status::Ok)
+                }
+                57 => {
+                    let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
+                    let __dllgen_a_op: i32 = ::dllgen_runtime::marshal::value::decode_c(
+                        &mut __dllgen_args,
+                        &mut __dllgen_keep,
+                    )?;
+                    let __dllgen_a_value: i32 = ::dllgen_runtime::marshal::value::decode_c(
+                        &mut __dllgen_args,
+                        &mut __dllgen_keep,
+                    )?;
+                    __dllgen_args.finish()?;
+                    let __dllgen_ret = unsafe {
+                        #[cfg(target_arch = "x86")]
+                        let __dllgen_r = ::dllgen_runtime::native::Words::new()
+                            .push(__dllgen_a_op)
+                            .push(__dllgen_a_value)
+                            .call::<
+                                i32,
+                            >(
+                                self.__dllgen_f57 as *const ::core::ffi::c_void,
+                                ::dllgen_runtime::native::Pops::Caller,
+                                "`sqlite3_config_int`",
+                            );
+                        #[cfg(not(target_arch = "x86"))]
+                        let __dllgen_r = ::core::result::Result::<
+                            _,
+                            ::dllgen_runtime::WireError,
+                        >::Ok((self.__dllgen_f57)(__dllgen_a_op, __dllgen_a_value));
+                        __dllgen_r
+                    }?;
+                    ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
+                    Ok(::dllgen_runtime::Status::Ok)
+                }
+                58 => {
+                    let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
+                    let __dllgen_a_op: i32 = ::dllgen_runtime::marshal::value::decode_c(
+                        &mut __dllgen_args,
+                        &mut __dllgen_keep,
+                    )?;
+                    __dllgen_args.finish()?;
+                    let __dllgen_ret = unsafe {
+                        #[cfg(target_arch = "x86")]
+                        let __dllgen_r = ::dllgen_runtime::native::Words::new()
+                            .push(__dllgen_a_op)
+                            .call::<
+                                i32,
+                            >(
+                                self.__dllgen_f58 as *const ::core::ffi::c_void,
+                                ::dllgen_runtime::native::Pops::Caller,
+                                "`sqlite3_config_threading`",
+                            );
+                        #[cfg(not(target_arch = "x86"))]
+                        let __dllgen_r = ::core::result::Result::<
+                            _,
+                            ::dllgen_runtime::WireError,
+                        >::Ok((self.__dllgen_f58)(__dllgen_a_op));
+                        __dllgen_r
+                    }?;
+                    ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
+                    Ok(::dllgen_runtime::Status::Ok)
+                }
+                59 => {
+                    let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
+                    let __dllgen_a_zDatabase = ::dllgen_runtime::marshal::in_string::decode::<
+                        ::dllgen_runtime::marshal::Utf8,
+                    >(&mut __dllgen_args, false)?;
+                    let __dllgen_a_zJournal = ::dllgen_runtime::marshal::in_string::decode::<
+                        ::dllgen_runtime::marshal::Utf8,
+                    >(&mut __dllgen_args, false)?;
+                    let __dllgen_a_zWal = ::dllgen_runtime::marshal::in_string::decode::<
+                        ::dllgen_runtime::marshal::Utf8,
+                    >(&mut __dllgen_args, false)?;
+                    __dllgen_args.finish()?;
+                    ::dllgen_runtime::native::set_errno(0);
+                    ::dllgen_runtime::native::set_last_error(0);
+                    let __dllgen_ret = unsafe {
+                        #[cfg(target_arch = "x86")]
+                        let __dllgen_r = ::dllgen_runtime::native::Words::new()
+                            .push(
+                                ::dllgen_runtime::marshal::in_string::ptr(
+                                    &__dllgen_a_zDatabase,
+                                ),
+                            )
+                            .push(
+                                ::dllgen_runtime::marshal::in_string::ptr(
+                                    &__dllgen_a_zJournal,
+                                ),
+                            )
+                            .push(
+                                ::dllgen_runtime::marshal::in_string::ptr(&__dllgen_a_zWal),
+                            )
+                            .push(0i64 as i32)
+                            .push(::dllgen_runtime::marshal::fixed::address(0x0))
+                            .call::<
+                                *mut ::core::ffi::c_void,
+                            >(
+                                self.__dllgen_f59 as *const ::core::ffi::c_void,
+                                ::dllgen_runtime::native::Pops::Caller,
+                                "`sqlite3_create_filename`",
+                            );
+                        #[cfg(not(target_arch = "x86"))]
+                        let __dllgen_r = ::core::result::Result::<
+                            _,
+                            ::dllgen_runtime::WireError,
+                        >::Ok(
+                            (self
+                                .__dllgen_f59)(
+                                ::dllgen_runtime::marshal::in_string::ptr(
+                                    &__dllgen_a_zDatabase,
+                                ),
+                                ::dllgen_runtime::marshal::in_string::ptr(
+                                    &__dllgen_a_zJournal,
+                                ),
+                                ::dllgen_runtime::marshal::in_string::ptr(&__dllgen_a_zWal),
+                                0i64 as i32,
+                                ::dllgen_runtime::marshal::fixed::address(0x0),
+                            ),
+                        );
+                        __dllgen_r
+                    }?;
+                    let (__dllgen_errno, __dllgen_last_error) = (
+                        ::dllgen_runtime::native::errno(),
+                        ::dllgen_runtime::native::last_error(),
+                    );
+                    if let Some(__dllgen_status) = ::dllgen_runtime::marshal::error::check(
+                        __dllgen_out,
+                        __dllgen_ret,
+                        ::dllgen_runtime::marshal::error::Rule::Null,
+                        ::dllgen_runtime::marshal::error::Code::Return,
+                        __dllgen_errno,
+                        __dllgen_last_error,
+                    ) {
+                        return Ok(__dllgen_status);
+                    }
+                    ::dllgen_runtime::marshal::handle::put_c(
+                        __dllgen_out,
+                        3,
+                        __dllgen_ret,
+                    );
+                    Ok(::dllgen_runtime::Status::Ok)
+                }
+                60 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let __dllgen_a_pStmt = ::dllgen_runtime::marshal::handle::decode_c(
                         &mut __dllgen_args,
-                        1,
+                        5,
+                        false,
                         false,
                     )?;
                     __dllgen_args.finish()?;
@@ -1743,7 +4132,7 @@ mod __dllgen {
                             .call::<
                                 i32,
                             >(
-                                self.__dllgen_f28 as *const ::core::ffi::c_void,
+                                self.__dllgen_f60 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
                                 "`sqlite3_data_count`",
                             );
@@ -1753,7 +4142,7 @@ mod __dllgen {
                             ::dllgen_runtime::WireError,
                         >::Ok(
                             (self
-                                .__dllgen_f28)(
+                                .__dllgen_f60)(
                                 ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_pStmt),
                             ),
                         );
@@ -1761,17 +4150,461 @@ mod __dllgen {
                     }?;
                     ::dllgen_runtime::marshal::handle::after_call(
                         &__dllgen_a_pStmt,
-                        1,
+                        5,
                         false,
                     );
                     ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                29 => {
+                61 => {
+                    let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
+                    let __dllgen_a_arg0 = ::dllgen_runtime::marshal::handle::decode_c(
+                        &mut __dllgen_args,
+                        2,
+                        false,
+                        false,
+                    )?;
+                    __dllgen_args.finish()?;
+                    let __dllgen_ret = unsafe {
+                        #[cfg(target_arch = "x86")]
+                        let __dllgen_r = ::dllgen_runtime::native::Words::new()
+                            .push(
+                                ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_arg0),
+                            )
+                            .call::<
+                                i32,
+                            >(
+                                self.__dllgen_f61 as *const ::core::ffi::c_void,
+                                ::dllgen_runtime::native::Pops::Caller,
+                                "`sqlite3_db_cacheflush`",
+                            );
+                        #[cfg(not(target_arch = "x86"))]
+                        let __dllgen_r = ::core::result::Result::<
+                            _,
+                            ::dllgen_runtime::WireError,
+                        >::Ok(
+                            (self
+                                .__dllgen_f61)(
+                                ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_arg0),
+                            ),
+                        );
+                        __dllgen_r
+                    }?;
+                    ::dllgen_runtime::marshal::handle::after_call(
+                        &__dllgen_a_arg0,
+                        2,
+                        false,
+                    );
+                    ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
+                    Ok(::dllgen_runtime::Status::Ok)
+                }
+                62 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let __dllgen_a_db = ::dllgen_runtime::marshal::handle::decode_c(
                         &mut __dllgen_args,
-                        0,
+                        2,
+                        false,
+                        false,
+                    )?;
+                    let __dllgen_a_op: i32 = ::dllgen_runtime::marshal::value::decode_c(
+                        &mut __dllgen_args,
+                        &mut __dllgen_keep,
+                    )?;
+                    let __dllgen_a_onoff: i32 = ::dllgen_runtime::marshal::value::decode_c(
+                        &mut __dllgen_args,
+                        &mut __dllgen_keep,
+                    )?;
+                    let mut __dllgen_a_pResult = ::dllgen_runtime::marshal::out_value::storage::<
+                        i32,
+                    >();
+                    __dllgen_args.finish()?;
+                    ::dllgen_runtime::native::set_errno(0);
+                    ::dllgen_runtime::native::set_last_error(0);
+                    let __dllgen_ret = unsafe {
+                        #[cfg(target_arch = "x86")]
+                        let __dllgen_r = ::dllgen_runtime::native::Words::new()
+                            .push(::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_db))
+                            .push(__dllgen_a_op)
+                            .push(__dllgen_a_onoff)
+                            .push(
+                                ::dllgen_runtime::marshal::out_value::ptr(
+                                    &mut __dllgen_a_pResult,
+                                ),
+                            )
+                            .call::<
+                                i32,
+                            >(
+                                self.__dllgen_f62 as *const ::core::ffi::c_void,
+                                ::dllgen_runtime::native::Pops::Caller,
+                                "`sqlite3_db_config_flag`",
+                            );
+                        #[cfg(not(target_arch = "x86"))]
+                        let __dllgen_r = ::core::result::Result::<
+                            _,
+                            ::dllgen_runtime::WireError,
+                        >::Ok(
+                            (self
+                                .__dllgen_f62)(
+                                ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_db),
+                                __dllgen_a_op,
+                                __dllgen_a_onoff,
+                                ::dllgen_runtime::marshal::out_value::ptr(
+                                    &mut __dllgen_a_pResult,
+                                ),
+                            ),
+                        );
+                        __dllgen_r
+                    }?;
+                    let (__dllgen_errno, __dllgen_last_error) = (
+                        ::dllgen_runtime::native::errno(),
+                        ::dllgen_runtime::native::last_error(),
+                    );
+                    ::dllgen_runtime::marshal::handle::after_call(
+                        &__dllgen_a_db,
+                        2,
+                        false,
+                    );
+                    if let Some(__dllgen_status) = ::dllgen_runtime::marshal::error::check(
+                        __dllgen_out,
+                        __dllgen_ret,
+                        ::dllgen_runtime::marshal::error::Rule::Nonzero,
+                        ::dllgen_runtime::marshal::error::Code::Return,
+                        __dllgen_errno,
+                        __dllgen_last_error,
+                    ) {
+                        return Ok(__dllgen_status);
+                    }
+                    ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
+                    ::dllgen_runtime::marshal::out_value::reply(
+                        __dllgen_out,
+                        &__dllgen_a_pResult,
+                        "`sqlite3_db_config_flag` parameter `pResult`",
+                    )?;
+                    Ok(::dllgen_runtime::Status::Ok)
+                }
+                63 => {
+                    let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
+                    let __dllgen_a_db = ::dllgen_runtime::marshal::handle::decode_c(
+                        &mut __dllgen_args,
+                        2,
+                        false,
+                        false,
+                    )?;
+                    let __dllgen_a_sz: i32 = ::dllgen_runtime::marshal::value::decode_c(
+                        &mut __dllgen_args,
+                        &mut __dllgen_keep,
+                    )?;
+                    let __dllgen_a_cnt: i32 = ::dllgen_runtime::marshal::value::decode_c(
+                        &mut __dllgen_args,
+                        &mut __dllgen_keep,
+                    )?;
+                    __dllgen_args.finish()?;
+                    ::dllgen_runtime::native::set_errno(0);
+                    ::dllgen_runtime::native::set_last_error(0);
+                    let __dllgen_ret = unsafe {
+                        #[cfg(target_arch = "x86")]
+                        let __dllgen_r = ::dllgen_runtime::native::Words::new()
+                            .push(::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_db))
+                            .push(1001i64 as i32)
+                            .push(::dllgen_runtime::marshal::fixed::address(0x0))
+                            .push(__dllgen_a_sz)
+                            .push(__dllgen_a_cnt)
+                            .call::<
+                                i32,
+                            >(
+                                self.__dllgen_f63 as *const ::core::ffi::c_void,
+                                ::dllgen_runtime::native::Pops::Caller,
+                                "`sqlite3_db_config_lookaside`",
+                            );
+                        #[cfg(not(target_arch = "x86"))]
+                        let __dllgen_r = ::core::result::Result::<
+                            _,
+                            ::dllgen_runtime::WireError,
+                        >::Ok(
+                            (self
+                                .__dllgen_f63)(
+                                ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_db),
+                                1001i64 as i32,
+                                ::dllgen_runtime::marshal::fixed::address(0x0),
+                                __dllgen_a_sz,
+                                __dllgen_a_cnt,
+                            ),
+                        );
+                        __dllgen_r
+                    }?;
+                    let (__dllgen_errno, __dllgen_last_error) = (
+                        ::dllgen_runtime::native::errno(),
+                        ::dllgen_runtime::native::last_error(),
+                    );
+                    ::dllgen_runtime::marshal::handle::after_call(
+                        &__dllgen_a_db,
+                        2,
+                        false,
+                    );
+                    if let Some(__dllgen_status) = ::dllgen_runtime::marshal::error::check(
+                        __dllgen_out,
+                        __dllgen_ret,
+                        ::dllgen_runtime::marshal::error::Rule::Nonzero,
+                        ::dllgen_runtime::marshal::error::Code::Return,
+                        __dllgen_errno,
+                        __dllgen_last_error,
+                    ) {
+                        return Ok(__dllgen_status);
+                    }
+                    ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
+                    Ok(::dllgen_runtime::Status::Ok)
+                }
+                64 => {
+                    let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
+                    let __dllgen_a_db = ::dllgen_runtime::marshal::handle::decode_c(
+                        &mut __dllgen_args,
+                        2,
+                        false,
+                        false,
+                    )?;
+                    let __dllgen_a_zDbName = ::dllgen_runtime::marshal::in_string::decode::<
+                        ::dllgen_runtime::marshal::Utf8,
+                    >(&mut __dllgen_args, false)?;
+                    __dllgen_args.finish()?;
+                    ::dllgen_runtime::native::set_errno(0);
+                    ::dllgen_runtime::native::set_last_error(0);
+                    let __dllgen_ret = unsafe {
+                        #[cfg(target_arch = "x86")]
+                        let __dllgen_r = ::dllgen_runtime::native::Words::new()
+                            .push(::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_db))
+                            .push(
+                                ::dllgen_runtime::marshal::in_string::ptr(
+                                    &__dllgen_a_zDbName,
+                                ),
+                            )
+                            .call::<
+                                *mut ::core::ffi::c_void,
+                            >(
+                                self.__dllgen_f64 as *const ::core::ffi::c_void,
+                                ::dllgen_runtime::native::Pops::Caller,
+                                "`sqlite3_db_filename`",
+                            );
+                        #[cfg(not(target_arch = "x86"))]
+                        let __dllgen_r = ::core::result::Result::<
+                            _,
+                            ::dllgen_runtime::WireError,
+                        >::Ok(
+                            (self
+                                .__dllgen_f64)(
+                                ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_db),
+                                ::dllgen_runtime::marshal::in_string::ptr(
+                                    &__dllgen_a_zDbName,
+                                ),
+                            ),
+                        );
+                        __dllgen_r
+                    }?;
+                    let (__dllgen_errno, __dllgen_last_error) = (
+                        ::dllgen_runtime::native::errno(),
+                        ::dllgen_runtime::native::last_error(),
+                    );
+                    ::dllgen_runtime::marshal::handle::after_call(
+                        &__dllgen_a_db,
+                        2,
+                        false,
+                    );
+                    if let Some(__dllgen_status) = ::dllgen_runtime::marshal::error::check(
+                        __dllgen_out,
+                        __dllgen_ret,
+                        ::dllgen_runtime::marshal::error::Rule::Null,
+                        ::dllgen_runtime::marshal::error::Code::Return,
+                        __dllgen_errno,
+                        __dllgen_last_error,
+                    ) {
+                        return Ok(__dllgen_status);
+                    }
+                    ::dllgen_runtime::marshal::handle::put_borrowed(
+                        __dllgen_out,
+                        3,
+                        __dllgen_ret,
+                    );
+                    Ok(::dllgen_runtime::Status::Ok)
+                }
+                65 => {
+                    let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
+                    let __dllgen_a_arg0 = ::dllgen_runtime::marshal::handle::decode_c(
+                        &mut __dllgen_args,
+                        5,
+                        false,
+                        false,
+                    )?;
+                    __dllgen_args.finish()?;
+                    ::dllgen_runtime::native::set_errno(0);
+                    ::dllgen_runtime::native::set_last_error(0);
+                    let __dllgen_ret = unsafe {
+                        #[cfg(target_arch = "x86")]
+                        let __dllgen_r = ::dllgen_runtime::native::Words::new()
+                            .push(
+                                ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_arg0),
+                            )
+                            .call::<
+                                *mut ::core::ffi::c_void,
+                            >(
+                                self.__dllgen_f65 as *const ::core::ffi::c_void,
+                                ::dllgen_runtime::native::Pops::Caller,
+                                "`sqlite3_db_handle`",
+                            );
+                        #[cfg(not(target_arch = "x86"))]
+                        let __dllgen_r = ::core::result::Result::<
+                            _,
+                            ::dllgen_runtime::WireError,
+                        >::Ok(
+                            (self
+                                .__dllgen_f65)(
+                                ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_arg0),
+                            ),
+                        );
+                        __dllgen_r
+                    }?;
+                    let (__dllgen_errno, __dllgen_last_error) = (
+                        ::dllgen_runtime::native::errno(),
+                        ::dllgen_runtime::native::last_error(),
+                    );
+                    ::dllgen_runtime::marshal::handle::after_call(
+                        &__dllgen_a_arg0,
+                        5,
+                        false,
+                    );
+                    if let Some(__dllgen_status) = ::dllgen_runtime::marshal::error::check(
+                        __dllgen_out,
+                        __dllgen_ret,
+                        ::dllgen_runtime::marshal::error::Rule::Null,
+                        ::dllgen_runtime::marshal::error::Code::Return,
+                        __dllgen_errno,
+                        __dllgen_last_error,
+                    ) {
+                        return Ok(__dllgen_status);
+                    }
+                    ::dllgen_runtime::marshal::handle::put_c(
+                        __dllgen_out,
+                        2,
+                        __dllgen_ret,
+                    );
+                    Ok(::dllgen_runtime::Status::Ok)
+                }
+                66 => {
+                    let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
+                    let __dllgen_a_arg0 = ::dllgen_runtime::marshal::handle::decode_c(
+                        &mut __dllgen_args,
+                        2,
+                        false,
+                        false,
+                    )?;
+                    __dllgen_args.finish()?;
+                    ::dllgen_runtime::native::set_errno(0);
+                    ::dllgen_runtime::native::set_last_error(0);
+                    let __dllgen_ret = unsafe {
+                        #[cfg(target_arch = "x86")]
+                        let __dllgen_r = ::dllgen_runtime::native::Words::new()
+                            .push(
+                                ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_arg0),
+                            )
+                            .call::<
+                                *mut ::core::ffi::c_void,
+                            >(
+                                self.__dllgen_f66 as *const ::core::ffi::c_void,
+                                ::dllgen_runtime::native::Pops::Caller,
+                                "`sqlite3_db_mutex`",
+                            );
+                        #[cfg(not(target_arch = "x86"))]
+                        let __dllgen_r = ::core::result::Result::<
+                            _,
+                            ::dllgen_runtime::WireError,
+                        >::Ok(
+                            (self
+                                .__dllgen_f66)(
+                                ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_arg0),
+                            ),
+                        );
+                        __dllgen_r
+                    }?;
+                    let (__dllgen_errno, __dllgen_last_error) = (
+                        ::dllgen_runtime::native::errno(),
+                        ::dllgen_runtime::native::last_error(),
+                    );
+                    ::dllgen_runtime::marshal::handle::after_call(
+                        &__dllgen_a_arg0,
+                        2,
+                        false,
+                    );
+                    if let Some(__dllgen_status) = ::dllgen_runtime::marshal::error::check(
+                        __dllgen_out,
+                        __dllgen_ret,
+                        ::dllgen_runtime::marshal::error::Rule::Null,
+                        ::dllgen_runtime::marshal::error::Code::Return,
+                        __dllgen_errno,
+                        __dllgen_last_error,
+                    ) {
+                        return Ok(__dllgen_status);
+                    }
+                    ::dllgen_runtime::marshal::handle::put_borrowed(
+                        __dllgen_out,
+                        4,
+                        __dllgen_ret,
+                    );
+                    Ok(::dllgen_runtime::Status::Ok)
+                }
+                67 => {
+                    let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
+                    let __dllgen_a_db = ::dllgen_runtime::marshal::handle::decode_c(
+                        &mut __dllgen_args,
+                        2,
+                        false,
+                        false,
+                    )?;
+                    let __dllgen_a_N: i32 = ::dllgen_runtime::marshal::value::decode_c(
+                        &mut __dllgen_args,
+                        &mut __dllgen_keep,
+                    )?;
+                    __dllgen_args.finish()?;
+                    let __dllgen_ret = unsafe {
+                        #[cfg(target_arch = "x86")]
+                        let __dllgen_r = ::dllgen_runtime::native::Words::new()
+                            .push(::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_db))
+                            .push(__dllgen_a_N)
+                            .call::<
+                                *const u8,
+                            >(
+                                self.__dllgen_f67 as *const ::core::ffi::c_void,
+                                ::dllgen_runtime::native::Pops::Caller,
+                                "`sqlite3_db_name`",
+                            );
+                        #[cfg(not(target_arch = "x86"))]
+                        let __dllgen_r = ::core::result::Result::<
+                            _,
+                            ::dllgen_runtime::WireError,
+                        >::Ok(
+                            (self
+                                .__dllgen_f67)(
+                                ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_db),
+                                __dllgen_a_N,
+                            ),
+                        );
+                        __dllgen_r
+                    }?;
+                    ::dllgen_runtime::marshal::handle::after_call(
+                        &__dllgen_a_db,
+                        2,
+                        false,
+                    );
+                    unsafe {
+                        ::dllgen_runtime::marshal::ret_string::reply::<
+                            ::dllgen_runtime::marshal::Utf8,
+                        >(__dllgen_out, __dllgen_ret)
+                    };
+                    Ok(::dllgen_runtime::Status::Ok)
+                }
+                68 => {
+                    let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
+                    let __dllgen_a_db = ::dllgen_runtime::marshal::handle::decode_c(
+                        &mut __dllgen_args,
+                        2,
+                        false,
                         false,
                     )?;
                     let __dllgen_a_zDbName = ::dllgen_runtime::marshal::in_string::decode::<
@@ -1790,7 +4623,7 @@ mod __dllgen {
                             .call::<
                                 i32,
                             >(
-                                self.__dllgen_f29 as *const ::core::ffi::c_void,
+                                self.__dllgen_f68 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
                                 "`sqlite3_db_readonly`",
                             );
@@ -1800,7 +4633,7 @@ mod __dllgen {
                             ::dllgen_runtime::WireError,
                         >::Ok(
                             (self
-                                .__dllgen_f29)(
+                                .__dllgen_f68)(
                                 ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_db),
                                 ::dllgen_runtime::marshal::in_string::ptr(
                                     &__dllgen_a_zDbName,
@@ -1811,17 +4644,278 @@ mod __dllgen {
                     }?;
                     ::dllgen_runtime::marshal::handle::after_call(
                         &__dllgen_a_db,
-                        0,
+                        2,
                         false,
                     );
                     ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                30 => {
+                69 => {
+                    let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
+                    let __dllgen_a_arg0 = ::dllgen_runtime::marshal::handle::decode_c(
+                        &mut __dllgen_args,
+                        2,
+                        false,
+                        false,
+                    )?;
+                    __dllgen_args.finish()?;
+                    let __dllgen_ret = unsafe {
+                        #[cfg(target_arch = "x86")]
+                        let __dllgen_r = ::dllgen_runtime::native::Words::new()
+                            .push(
+                                ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_arg0),
+                            )
+                            .call::<
+                                i32,
+                            >(
+                                self.__dllgen_f69 as *const ::core::ffi::c_void,
+                                ::dllgen_runtime::native::Pops::Caller,
+                                "`sqlite3_db_release_memory`",
+                            );
+                        #[cfg(not(target_arch = "x86"))]
+                        let __dllgen_r = ::core::result::Result::<
+                            _,
+                            ::dllgen_runtime::WireError,
+                        >::Ok(
+                            (self
+                                .__dllgen_f69)(
+                                ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_arg0),
+                            ),
+                        );
+                        __dllgen_r
+                    }?;
+                    ::dllgen_runtime::marshal::handle::after_call(
+                        &__dllgen_a_arg0,
+                        2,
+                        false,
+                    );
+                    ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
+                    Ok(::dllgen_runtime::Status::Ok)
+                }
+                70 => {
+                    let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
+                    let __dllgen_a_arg0 = ::dllgen_runtime::marshal::handle::decode_c(
+                        &mut __dllgen_args,
+                        2,
+                        false,
+                        false,
+                    )?;
+                    let __dllgen_a_op: i32 = ::dllgen_runtime::marshal::value::decode_c(
+                        &mut __dllgen_args,
+                        &mut __dllgen_keep,
+                    )?;
+                    let __dllgen_a_resetFlg: i32 = ::dllgen_runtime::marshal::value::decode_c(
+                        &mut __dllgen_args,
+                        &mut __dllgen_keep,
+                    )?;
+                    let mut __dllgen_a_pCur = ::dllgen_runtime::marshal::out_value::storage::<
+                        i32,
+                    >();
+                    let mut __dllgen_a_pHiwtr = ::dllgen_runtime::marshal::out_value::storage::<
+                        i32,
+                    >();
+                    __dllgen_args.finish()?;
+                    ::dllgen_runtime::native::set_errno(0);
+                    ::dllgen_runtime::native::set_last_error(0);
+                    let __dllgen_ret = unsafe {
+                        #[cfg(target_arch = "x86")]
+                        let __dllgen_r = ::dllgen_runtime::native::Words::new()
+                            .push(
+                                ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_arg0),
+                            )
+                            .push(__dllgen_a_op)
+                            .push(
+                                ::dllgen_runtime::marshal::out_value::ptr(
+                                    &mut __dllgen_a_pCur,
+                                ),
+                            )
+                            .push(
+                                ::dllgen_runtime::marshal::out_value::ptr(
+                                    &mut __dllgen_a_pHiwtr,
+                                ),
+                            )
+                            .push(__dllgen_a_resetFlg)
+                            .call::<
+                                i32,
+                            >(
+                                self.__dllgen_f70 as *const ::core::ffi::c_void,
+                                ::dllgen_runtime::native::Pops::Caller,
+                                "`sqlite3_db_status`",
+                            );
+                        #[cfg(not(target_arch = "x86"))]
+                        let __dllgen_r = ::core::result::Result::<
+                            _,
+                            ::dllgen_runtime::WireError,
+                        >::Ok(
+                            (self
+                                .__dllgen_f70)(
+                                ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_arg0),
+                                __dllgen_a_op,
+                                ::dllgen_runtime::marshal::out_value::ptr(
+                                    &mut __dllgen_a_pCur,
+                                ),
+                                ::dllgen_runtime::marshal::out_value::ptr(
+                                    &mut __dllgen_a_pHiwtr,
+                                ),
+                                __dllgen_a_resetFlg,
+                            ),
+                        );
+                        __dllgen_r
+                    }?;
+                    let (__dllgen_errno, __dllgen_last_error) = (
+                        ::dllgen_runtime::native::errno(),
+                        ::dllgen_runtime::native::last_error(),
+                    );
+                    ::dllgen_runtime::marshal::handle::after_call(
+                        &__dllgen_a_arg0,
+                        2,
+                        false,
+                    );
+                    if let Some(__dllgen_status) = ::dllgen_runtime::marshal::error::check(
+                        __dllgen_out,
+                        __dllgen_ret,
+                        ::dllgen_runtime::marshal::error::Rule::Nonzero,
+                        ::dllgen_runtime::marshal::error::Code::Return,
+                        __dllgen_errno,
+                        __dllgen_last_error,
+                    ) {
+                        return Ok(__dllgen_status);
+                    }
+                    ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
+                    ::dllgen_runtime::marshal::out_value::reply(
+                        __dllgen_out,
+                        &__dllgen_a_pCur,
+                        "`sqlite3_db_status` parameter `pCur`",
+                    )?;
+                    ::dllgen_runtime::marshal::out_value::reply(
+                        __dllgen_out,
+                        &__dllgen_a_pHiwtr,
+                        "`sqlite3_db_status` parameter `pHiwtr`",
+                    )?;
+                    Ok(::dllgen_runtime::Status::Ok)
+                }
+                71 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let __dllgen_a_db = ::dllgen_runtime::marshal::handle::decode_c(
                         &mut __dllgen_args,
-                        0,
+                        2,
+                        false,
+                        false,
+                    )?;
+                    __dllgen_args.finish()?;
+                    let __dllgen_ret = unsafe {
+                        #[cfg(target_arch = "x86")]
+                        let __dllgen_r = ::dllgen_runtime::native::Words::new()
+                            .push(::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_db))
+                            .push(::dllgen_runtime::marshal::fixed::address(0x0))
+                            .call::<
+                                i32,
+                            >(
+                                self.__dllgen_f71 as *const ::core::ffi::c_void,
+                                ::dllgen_runtime::native::Pops::Caller,
+                                "`sqlite3_drop_modules`",
+                            );
+                        #[cfg(not(target_arch = "x86"))]
+                        let __dllgen_r = ::core::result::Result::<
+                            _,
+                            ::dllgen_runtime::WireError,
+                        >::Ok(
+                            (self
+                                .__dllgen_f71)(
+                                ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_db),
+                                ::dllgen_runtime::marshal::fixed::address(0x0),
+                            ),
+                        );
+                        __dllgen_r
+                    }?;
+                    ::dllgen_runtime::marshal::handle::after_call(
+                        &__dllgen_a_db,
+                        2,
+                        false,
+                    );
+                    ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
+                    Ok(::dllgen_runtime::Status::Ok)
+                }
+                72 => {
+                    let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
+                    let __dllgen_a_db = ::dllgen_runtime::marshal::handle::decode_c(
+                        &mut __dllgen_args,
+                        2,
+                        false,
+                        false,
+                    )?;
+                    let __dllgen_a_onoff: i32 = ::dllgen_runtime::marshal::value::decode_c(
+                        &mut __dllgen_args,
+                        &mut __dllgen_keep,
+                    )?;
+                    __dllgen_args.finish()?;
+                    let __dllgen_ret = unsafe {
+                        #[cfg(target_arch = "x86")]
+                        let __dllgen_r = ::dllgen_runtime::native::Words::new()
+                            .push(::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_db))
+                            .push(__dllgen_a_onoff)
+                            .call::<
+                                i32,
+                            >(
+                                self.__dllgen_f72 as *const ::core::ffi::c_void,
+                                ::dllgen_runtime::native::Pops::Caller,
+                                "`sqlite3_enable_load_extension`",
+                            );
+                        #[cfg(not(target_arch = "x86"))]
+                        let __dllgen_r = ::core::result::Result::<
+                            _,
+                            ::dllgen_runtime::WireError,
+                        >::Ok(
+                            (self
+                                .__dllgen_f72)(
+                                ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_db),
+                                __dllgen_a_onoff,
+                            ),
+                        );
+                        __dllgen_r
+                    }?;
+                    ::dllgen_runtime::marshal::handle::after_call(
+                        &__dllgen_a_db,
+                        2,
+                        false,
+                    );
+                    ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
+                    Ok(::dllgen_runtime::Status::Ok)
+                }
+                73 => {
+                    let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
+                    let __dllgen_a_arg0: i32 = ::dllgen_runtime::marshal::value::decode_c(
+                        &mut __dllgen_args,
+                        &mut __dllgen_keep,
+                    )?;
+                    __dllgen_args.finish()?;
+                    let __dllgen_ret = unsafe {
+                        #[cfg(target_arch = "x86")]
+                        let __dllgen_r = ::dllgen_runtime::native::Words::new()
+                            .push(__dllgen_a_arg0)
+                            .call::<
+                                i32,
+                            >(
+                                self.__dllgen_f73 as *const ::core::ffi::c_void,
+                                ::dllgen_runtime::native::Pops::Caller,
+                                "`sqlite3_enable_shared_cache`",
+                            );
+                        #[cfg(not(target_arch = "x86"))]
+                        let __dllgen_r = ::core::result::Result::<
+                            _,
+                            ::dllgen_runtime::WireError,
+                        >::Ok((self.__dllgen_f73)(__dllgen_a_arg0));
+                        __dllgen_r
+                    }?;
+                    ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
+                    Ok(::dllgen_runtime::Status::Ok)
+                }
+                74 => {
+                    let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
+                    let __dllgen_a_db = ::dllgen_runtime::marshal::handle::decode_c(
+                        &mut __dllgen_args,
+                        2,
+                        false,
                         false,
                     )?;
                     __dllgen_args.finish()?;
@@ -1832,7 +4926,7 @@ mod __dllgen {
                             .call::<
                                 i32,
                             >(
-                                self.__dllgen_f30 as *const ::core::ffi::c_void,
+                                self.__dllgen_f74 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
                                 "`sqlite3_errcode`",
                             );
@@ -1842,7 +4936,7 @@ mod __dllgen {
                             ::dllgen_runtime::WireError,
                         >::Ok(
                             (self
-                                .__dllgen_f30)(
+                                .__dllgen_f74)(
                                 ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_db),
                             ),
                         );
@@ -1850,17 +4944,18 @@ mod __dllgen {
                     }?;
                     ::dllgen_runtime::marshal::handle::after_call(
                         &__dllgen_a_db,
-                        0,
+                        2,
                         false,
                     );
                     ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                31 => {
+                75 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let __dllgen_a_arg0 = ::dllgen_runtime::marshal::handle::decode_c(
                         &mut __dllgen_args,
-                        0,
+                        2,
+                        false,
                         false,
                     )?;
                     __dllgen_args.finish()?;
@@ -1873,7 +4968,7 @@ mod __dllgen {
                             .call::<
                                 *const u8,
                             >(
-                                self.__dllgen_f31 as *const ::core::ffi::c_void,
+                                self.__dllgen_f75 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
                                 "`sqlite3_errmsg`",
                             );
@@ -1883,7 +4978,7 @@ mod __dllgen {
                             ::dllgen_runtime::WireError,
                         >::Ok(
                             (self
-                                .__dllgen_f31)(
+                                .__dllgen_f75)(
                                 ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_arg0),
                             ),
                         );
@@ -1891,7 +4986,7 @@ mod __dllgen {
                     }?;
                     ::dllgen_runtime::marshal::handle::after_call(
                         &__dllgen_a_arg0,
-                        0,
+                        2,
                         false,
                     );
                     unsafe {
@@ -1901,11 +4996,12 @@ mod __dllgen {
                     };
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                32 => {
+                76 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let __dllgen_a_arg0 = ::dllgen_runtime::marshal::handle::decode_c(
                         &mut __dllgen_args,
-                        0,
+                        2,
+                        false,
                         false,
                     )?;
                     __dllgen_args.finish()?;
@@ -1918,7 +5014,7 @@ mod __dllgen {
                             .call::<
                                 *const u16,
                             >(
-                                self.__dllgen_f32 as *const ::core::ffi::c_void,
+                                self.__dllgen_f76 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
                                 "`sqlite3_errmsg16`",
                             );
@@ -1928,7 +5024,7 @@ mod __dllgen {
                             ::dllgen_runtime::WireError,
                         >::Ok(
                             (self
-                                .__dllgen_f32)(
+                                .__dllgen_f76)(
                                 ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_arg0),
                             ),
                         );
@@ -1936,7 +5032,7 @@ mod __dllgen {
                     }?;
                     ::dllgen_runtime::marshal::handle::after_call(
                         &__dllgen_a_arg0,
-                        0,
+                        2,
                         false,
                     );
                     unsafe {
@@ -1946,7 +5042,47 @@ mod __dllgen {
                     };
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                33 => {
+                77 => {
+                    let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
+                    let __dllgen_a_db = ::dllgen_runtime::marshal::handle::decode_c(
+                        &mut __dllgen_args,
+                        2,
+                        false,
+                        false,
+                    )?;
+                    __dllgen_args.finish()?;
+                    let __dllgen_ret = unsafe {
+                        #[cfg(target_arch = "x86")]
+                        let __dllgen_r = ::dllgen_runtime::native::Words::new()
+                            .push(::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_db))
+                            .call::<
+                                i32,
+                            >(
+                                self.__dllgen_f77 as *const ::core::ffi::c_void,
+                                ::dllgen_runtime::native::Pops::Caller,
+                                "`sqlite3_error_offset`",
+                            );
+                        #[cfg(not(target_arch = "x86"))]
+                        let __dllgen_r = ::core::result::Result::<
+                            _,
+                            ::dllgen_runtime::WireError,
+                        >::Ok(
+                            (self
+                                .__dllgen_f77)(
+                                ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_db),
+                            ),
+                        );
+                        __dllgen_r
+                    }?;
+                    ::dllgen_runtime::marshal::handle::after_call(
+                        &__dllgen_a_db,
+                        2,
+                        false,
+                    );
+                    ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
+                    Ok(::dllgen_runtime::Status::Ok)
+                }
+                78 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let __dllgen_a_arg0: i32 = ::dllgen_runtime::marshal::value::decode_c(
                         &mut __dllgen_args,
@@ -1960,7 +5096,7 @@ mod __dllgen {
                             .call::<
                                 *const u8,
                             >(
-                                self.__dllgen_f33 as *const ::core::ffi::c_void,
+                                self.__dllgen_f78 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
                                 "`sqlite3_errstr`",
                             );
@@ -1968,7 +5104,7 @@ mod __dllgen {
                         let __dllgen_r = ::core::result::Result::<
                             _,
                             ::dllgen_runtime::WireError,
-                        >::Ok((self.__dllgen_f33)(__dllgen_a_arg0));
+                        >::Ok((self.__dllgen_f78)(__dllgen_a_arg0));
                         __dllgen_r
                     }?;
                     unsafe {
@@ -1978,11 +5114,12 @@ mod __dllgen {
                     };
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                34 => {
+                79 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let __dllgen_a_arg0 = ::dllgen_runtime::marshal::handle::decode_c(
                         &mut __dllgen_args,
-                        0,
+                        2,
+                        false,
                         false,
                     )?;
                     let __dllgen_a_sql = ::dllgen_runtime::marshal::in_string::decode::<
@@ -1996,7 +5133,7 @@ mod __dllgen {
                     __dllgen_args.finish()?;
                     let (__dllgen_ret, __dllgen_errno, __dllgen_last_error) = ::dllgen_runtime::with_callbacks(
                         __dllgen_cx,
-                        34,
+                        79,
                         || {
                             let __dllgen_ret = unsafe {
                                 #[cfg(target_arch = "x86")]
@@ -2010,7 +5147,7 @@ mod __dllgen {
                                     .push(
                                         __dllgen_a_callback
                                             .then_some(
-                                                __dllgen_callback_34_2
+                                                __dllgen_callback_79_2
                                                     as unsafe extern "C" fn(
                                                         *mut ::core::ffi::c_void,
                                                         i32,
@@ -2024,7 +5161,7 @@ mod __dllgen {
                                     .call::<
                                         i32,
                                     >(
-                                        self.__dllgen_f34 as *const ::core::ffi::c_void,
+                                        self.__dllgen_f79 as *const ::core::ffi::c_void,
                                         ::dllgen_runtime::native::Pops::Caller,
                                         "`sqlite3_exec`",
                                     );
@@ -2034,12 +5171,12 @@ mod __dllgen {
                                     ::dllgen_runtime::WireError,
                                 >::Ok(
                                     (self
-                                        .__dllgen_f34)(
+                                        .__dllgen_f79)(
                                         ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_arg0),
                                         ::dllgen_runtime::marshal::in_string::ptr(&__dllgen_a_sql),
                                         __dllgen_a_callback
                                             .then_some(
-                                                __dllgen_callback_34_2
+                                                __dllgen_callback_79_2
                                                     as unsafe extern "C" fn(
                                                         *mut ::core::ffi::c_void,
                                                         i32,
@@ -2063,7 +5200,7 @@ mod __dllgen {
                     let __dllgen_ret = __dllgen_ret?;
                     ::dllgen_runtime::marshal::handle::after_call(
                         &__dllgen_a_arg0,
-                        0,
+                        2,
                         false,
                     );
                     let __dllgen_a_errmsg_copy = unsafe {
@@ -2072,7 +5209,7 @@ mod __dllgen {
                         >(__dllgen_a_errmsg)
                     };
                     if !__dllgen_a_errmsg.is_null() {
-                        unsafe { (self.__dllgen_helper34_4)(__dllgen_a_errmsg) };
+                        unsafe { (self.__dllgen_helper79_4)(__dllgen_a_errmsg) };
                     }
                     ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
                     ::dllgen_runtime::marshal::out_string::reply::<
@@ -2080,11 +5217,12 @@ mod __dllgen {
                     >(__dllgen_out, &__dllgen_a_errmsg_copy);
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                35 => {
+                80 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let __dllgen_a_pStmt = ::dllgen_runtime::marshal::handle::decode_c(
                         &mut __dllgen_args,
-                        1,
+                        5,
+                        false,
                         false,
                     )?;
                     __dllgen_args.finish()?;
@@ -2097,7 +5235,7 @@ mod __dllgen {
                             .call::<
                                 *const u8,
                             >(
-                                self.__dllgen_f35 as *const ::core::ffi::c_void,
+                                self.__dllgen_f80 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
                                 "`sqlite3_expanded_sql`",
                             );
@@ -2107,7 +5245,7 @@ mod __dllgen {
                             ::dllgen_runtime::WireError,
                         >::Ok(
                             (self
-                                .__dllgen_f35)(
+                                .__dllgen_f80)(
                                 ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_pStmt),
                             ),
                         );
@@ -2115,7 +5253,7 @@ mod __dllgen {
                     }?;
                     ::dllgen_runtime::marshal::handle::after_call(
                         &__dllgen_a_pStmt,
-                        1,
+                        5,
                         false,
                     );
                     unsafe {
@@ -2126,18 +5264,61 @@ mod __dllgen {
                     if !__dllgen_ret.is_null() {
                         unsafe {
                             (self
-                                .__dllgen_helper35)(
+                                .__dllgen_helper80)(
                                 __dllgen_ret as *mut ::core::ffi::c_void,
                             )
                         };
                     }
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                36 => {
+                81 => {
+                    let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
+                    let __dllgen_a_arg0 = ::dllgen_runtime::marshal::handle::decode_c(
+                        &mut __dllgen_args,
+                        5,
+                        false,
+                        false,
+                    )?;
+                    __dllgen_args.finish()?;
+                    let __dllgen_ret = unsafe {
+                        #[cfg(target_arch = "x86")]
+                        let __dllgen_r = ::dllgen_runtime::native::Words::new()
+                            .push(
+                                ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_arg0),
+                            )
+                            .call::<
+                                i32,
+                            >(
+                                self.__dllgen_f81 as *const ::core::ffi::c_void,
+                                ::dllgen_runtime::native::Pops::Caller,
+                                "`sqlite3_expired`",
+                            );
+                        #[cfg(not(target_arch = "x86"))]
+                        let __dllgen_r = ::core::result::Result::<
+                            _,
+                            ::dllgen_runtime::WireError,
+                        >::Ok(
+                            (self
+                                .__dllgen_f81)(
+                                ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_arg0),
+                            ),
+                        );
+                        __dllgen_r
+                    }?;
+                    ::dllgen_runtime::marshal::handle::after_call(
+                        &__dllgen_a_arg0,
+                        5,
+                        false,
+                    );
+                    ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
+                    Ok(::dllgen_runtime::Status::Ok)
+                }
+                82 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let __dllgen_a_db = ::dllgen_runtime::marshal::handle::decode_c(
                         &mut __dllgen_args,
-                        0,
+                        2,
+                        false,
                         false,
                     )?;
                     __dllgen_args.finish()?;
@@ -2148,7 +5329,7 @@ mod __dllgen {
                             .call::<
                                 i32,
                             >(
-                                self.__dllgen_f36 as *const ::core::ffi::c_void,
+                                self.__dllgen_f82 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
                                 "`sqlite3_extended_errcode`",
                             );
@@ -2158,7 +5339,7 @@ mod __dllgen {
                             ::dllgen_runtime::WireError,
                         >::Ok(
                             (self
-                                .__dllgen_f36)(
+                                .__dllgen_f82)(
                                 ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_db),
                             ),
                         );
@@ -2166,18 +5347,279 @@ mod __dllgen {
                     }?;
                     ::dllgen_runtime::marshal::handle::after_call(
                         &__dllgen_a_db,
-                        0,
+                        2,
                         false,
                     );
                     ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                37 => {
+                83 => {
+                    let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
+                    let __dllgen_a_arg0 = ::dllgen_runtime::marshal::handle::decode_c(
+                        &mut __dllgen_args,
+                        2,
+                        false,
+                        false,
+                    )?;
+                    let __dllgen_a_onoff: i32 = ::dllgen_runtime::marshal::value::decode_c(
+                        &mut __dllgen_args,
+                        &mut __dllgen_keep,
+                    )?;
+                    __dllgen_args.finish()?;
+                    let __dllgen_ret = unsafe {
+                        #[cfg(target_arch = "x86")]
+                        let __dllgen_r = ::dllgen_runtime::native::Words::new()
+                            .push(
+                                ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_arg0),
+                            )
+                            .push(__dllgen_a_onoff)
+                            .call::<
+                                i32,
+                            >(
+                                self.__dllgen_f83 as *const ::core::ffi::c_void,
+                                ::dllgen_runtime::native::Pops::Caller,
+                                "`sqlite3_extended_result_codes`",
+                            );
+                        #[cfg(not(target_arch = "x86"))]
+                        let __dllgen_r = ::core::result::Result::<
+                            _,
+                            ::dllgen_runtime::WireError,
+                        >::Ok(
+                            (self
+                                .__dllgen_f83)(
+                                ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_arg0),
+                                __dllgen_a_onoff,
+                            ),
+                        );
+                        __dllgen_r
+                    }?;
+                    ::dllgen_runtime::marshal::handle::after_call(
+                        &__dllgen_a_arg0,
+                        2,
+                        false,
+                    );
+                    ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
+                    Ok(::dllgen_runtime::Status::Ok)
+                }
+                84 => {
+                    let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
+                    let __dllgen_a_db = ::dllgen_runtime::marshal::handle::decode_c(
+                        &mut __dllgen_args,
+                        2,
+                        false,
+                        false,
+                    )?;
+                    let __dllgen_a_zDbName = ::dllgen_runtime::marshal::in_string::decode::<
+                        ::dllgen_runtime::marshal::Utf8,
+                    >(&mut __dllgen_args, true)?;
+                    let __dllgen_a_op: i32 = ::dllgen_runtime::marshal::value::decode_c(
+                        &mut __dllgen_args,
+                        &mut __dllgen_keep,
+                    )?;
+                    let mut __dllgen_a_pArg = ::dllgen_runtime::marshal::inout_value::decode_c::<
+                        i32,
+                    >(&mut __dllgen_args, &mut __dllgen_keep, false)?;
+                    __dllgen_args.finish()?;
+                    let __dllgen_ret = unsafe {
+                        #[cfg(target_arch = "x86")]
+                        let __dllgen_r = ::dllgen_runtime::native::Words::new()
+                            .push(::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_db))
+                            .push(
+                                ::dllgen_runtime::marshal::in_string::ptr(
+                                    &__dllgen_a_zDbName,
+                                ),
+                            )
+                            .push(__dllgen_a_op)
+                            .push(
+                                ::dllgen_runtime::marshal::inout_value::ptr(
+                                    &mut __dllgen_a_pArg,
+                                ),
+                            )
+                            .call::<
+                                i32,
+                            >(
+                                self.__dllgen_f84 as *const ::core::ffi::c_void,
+                                ::dllgen_runtime::native::Pops::Caller,
+                                "`sqlite3_file_control_int`",
+                            );
+                        #[cfg(not(target_arch = "x86"))]
+                        let __dllgen_r = ::core::result::Result::<
+                            _,
+                            ::dllgen_runtime::WireError,
+                        >::Ok(
+                            (self
+                                .__dllgen_f84)(
+                                ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_db),
+                                ::dllgen_runtime::marshal::in_string::ptr(
+                                    &__dllgen_a_zDbName,
+                                ),
+                                __dllgen_a_op,
+                                ::dllgen_runtime::marshal::inout_value::ptr(
+                                    &mut __dllgen_a_pArg,
+                                ),
+                            ),
+                        );
+                        __dllgen_r
+                    }?;
+                    ::dllgen_runtime::marshal::handle::after_call(
+                        &__dllgen_a_db,
+                        2,
+                        false,
+                    );
+                    ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
+                    ::dllgen_runtime::marshal::inout_value::reply(
+                        __dllgen_out,
+                        &__dllgen_a_pArg,
+                        false,
+                        "`sqlite3_file_control_int` parameter `pArg`",
+                    )?;
+                    Ok(::dllgen_runtime::Status::Ok)
+                }
+                85 => {
+                    let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
+                    let __dllgen_a_arg0 = ::dllgen_runtime::marshal::handle::decode_c(
+                        &mut __dllgen_args,
+                        3,
+                        false,
+                        false,
+                    )?;
+                    __dllgen_args.finish()?;
+                    let __dllgen_ret = unsafe {
+                        #[cfg(target_arch = "x86")]
+                        let __dllgen_r = ::dllgen_runtime::native::Words::new()
+                            .push(
+                                ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_arg0),
+                            )
+                            .call::<
+                                *const u8,
+                            >(
+                                self.__dllgen_f85 as *const ::core::ffi::c_void,
+                                ::dllgen_runtime::native::Pops::Caller,
+                                "`sqlite3_filename_database`",
+                            );
+                        #[cfg(not(target_arch = "x86"))]
+                        let __dllgen_r = ::core::result::Result::<
+                            _,
+                            ::dllgen_runtime::WireError,
+                        >::Ok(
+                            (self
+                                .__dllgen_f85)(
+                                ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_arg0),
+                            ),
+                        );
+                        __dllgen_r
+                    }?;
+                    ::dllgen_runtime::marshal::handle::after_call(
+                        &__dllgen_a_arg0,
+                        3,
+                        false,
+                    );
+                    unsafe {
+                        ::dllgen_runtime::marshal::ret_string::reply::<
+                            ::dllgen_runtime::marshal::Utf8,
+                        >(__dllgen_out, __dllgen_ret)
+                    };
+                    Ok(::dllgen_runtime::Status::Ok)
+                }
+                86 => {
+                    let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
+                    let __dllgen_a_arg0 = ::dllgen_runtime::marshal::handle::decode_c(
+                        &mut __dllgen_args,
+                        3,
+                        false,
+                        false,
+                    )?;
+                    __dllgen_args.finish()?;
+                    let __dllgen_ret = unsafe {
+                        #[cfg(target_arch = "x86")]
+                        let __dllgen_r = ::dllgen_runtime::native::Words::new()
+                            .push(
+                                ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_arg0),
+                            )
+                            .call::<
+                                *const u8,
+                            >(
+                                self.__dllgen_f86 as *const ::core::ffi::c_void,
+                                ::dllgen_runtime::native::Pops::Caller,
+                                "`sqlite3_filename_journal`",
+                            );
+                        #[cfg(not(target_arch = "x86"))]
+                        let __dllgen_r = ::core::result::Result::<
+                            _,
+                            ::dllgen_runtime::WireError,
+                        >::Ok(
+                            (self
+                                .__dllgen_f86)(
+                                ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_arg0),
+                            ),
+                        );
+                        __dllgen_r
+                    }?;
+                    ::dllgen_runtime::marshal::handle::after_call(
+                        &__dllgen_a_arg0,
+                        3,
+                        false,
+                    );
+                    unsafe {
+                        ::dllgen_runtime::marshal::ret_string::reply::<
+                            ::dllgen_runtime::marshal::Utf8,
+                        >(__dllgen_out, __dllgen_ret)
+                    };
+                    Ok(::dllgen_runtime::Status::Ok)
+                }
+                87 => {
+                    let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
+                    let __dllgen_a_arg0 = ::dllgen_runtime::marshal::handle::decode_c(
+                        &mut __dllgen_args,
+                        3,
+                        false,
+                        false,
+                    )?;
+                    __dllgen_args.finish()?;
+                    let __dllgen_ret = unsafe {
+                        #[cfg(target_arch = "x86")]
+                        let __dllgen_r = ::dllgen_runtime::native::Words::new()
+                            .push(
+                                ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_arg0),
+                            )
+                            .call::<
+                                *const u8,
+                            >(
+                                self.__dllgen_f87 as *const ::core::ffi::c_void,
+                                ::dllgen_runtime::native::Pops::Caller,
+                                "`sqlite3_filename_wal`",
+                            );
+                        #[cfg(not(target_arch = "x86"))]
+                        let __dllgen_r = ::core::result::Result::<
+                            _,
+                            ::dllgen_runtime::WireError,
+                        >::Ok(
+                            (self
+                                .__dllgen_f87)(
+                                ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_arg0),
+                            ),
+                        );
+                        __dllgen_r
+                    }?;
+                    ::dllgen_runtime::marshal::handle::after_call(
+                        &__dllgen_a_arg0,
+                        3,
+                        false,
+                    );
+                    unsafe {
+                        ::dllgen_runtime::marshal::ret_string::reply::<
+                            ::dllgen_runtime::marshal::Utf8,
+                        >(__dllgen_out, __dllgen_ret)
+                    };
+                    Ok(::dllgen_runtime::Status::Ok)
+                }
+                88 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let __dllgen_a_pStmt = ::dllgen_runtime::marshal::handle::decode_c(
                         &mut __dllgen_args,
-                        1,
+                        5,
                         false,
+                        true,
                     )?;
                     __dllgen_args.finish()?;
                     let __dllgen_ret = unsafe {
@@ -2189,7 +5631,7 @@ mod __dllgen {
                             .call::<
                                 i32,
                             >(
-                                self.__dllgen_f37 as *const ::core::ffi::c_void,
+                                self.__dllgen_f88 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
                                 "`sqlite3_finalize`",
                             );
@@ -2199,7 +5641,7 @@ mod __dllgen {
                             ::dllgen_runtime::WireError,
                         >::Ok(
                             (self
-                                .__dllgen_f37)(
+                                .__dllgen_f88)(
                                 ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_pStmt),
                             ),
                         );
@@ -2207,17 +5649,59 @@ mod __dllgen {
                     }?;
                     ::dllgen_runtime::marshal::handle::after_call(
                         &__dllgen_a_pStmt,
-                        1,
+                        5,
                         true,
                     );
                     ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                38 => {
+                89 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let __dllgen_a_arg0 = ::dllgen_runtime::marshal::handle::decode_c(
                         &mut __dllgen_args,
-                        0,
+                        3,
+                        false,
+                        true,
+                    )?;
+                    __dllgen_args.finish()?;
+                    let __dllgen_ret = unsafe {
+                        #[cfg(target_arch = "x86")]
+                        let __dllgen_r = ::dllgen_runtime::native::Words::new()
+                            .push(
+                                ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_arg0),
+                            )
+                            .call::<
+                                (),
+                            >(
+                                self.__dllgen_f89 as *const ::core::ffi::c_void,
+                                ::dllgen_runtime::native::Pops::Caller,
+                                "`sqlite3_free_filename`",
+                            );
+                        #[cfg(not(target_arch = "x86"))]
+                        let __dllgen_r = ::core::result::Result::<
+                            _,
+                            ::dllgen_runtime::WireError,
+                        >::Ok(
+                            (self
+                                .__dllgen_f89)(
+                                ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_arg0),
+                            ),
+                        );
+                        __dllgen_r
+                    }?;
+                    ::dllgen_runtime::marshal::handle::after_call(
+                        &__dllgen_a_arg0,
+                        3,
+                        true,
+                    );
+                    Ok(::dllgen_runtime::Status::Ok)
+                }
+                90 => {
+                    let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
+                    let __dllgen_a_arg0 = ::dllgen_runtime::marshal::handle::decode_c(
+                        &mut __dllgen_args,
+                        2,
+                        false,
                         false,
                     )?;
                     __dllgen_args.finish()?;
@@ -2230,7 +5714,7 @@ mod __dllgen {
                             .call::<
                                 i32,
                             >(
-                                self.__dllgen_f38 as *const ::core::ffi::c_void,
+                                self.__dllgen_f90 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
                                 "`sqlite3_get_autocommit`",
                             );
@@ -2240,7 +5724,7 @@ mod __dllgen {
                             ::dllgen_runtime::WireError,
                         >::Ok(
                             (self
-                                .__dllgen_f38)(
+                                .__dllgen_f90)(
                                 ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_arg0),
                             ),
                         );
@@ -2248,17 +5732,18 @@ mod __dllgen {
                     }?;
                     ::dllgen_runtime::marshal::handle::after_call(
                         &__dllgen_a_arg0,
-                        0,
+                        2,
                         false,
                     );
                     ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                39 => {
+                91 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let __dllgen_a_db = ::dllgen_runtime::marshal::handle::decode_c(
                         &mut __dllgen_args,
-                        0,
+                        2,
+                        false,
                         false,
                     )?;
                     let __dllgen_a_zSql = ::dllgen_runtime::marshal::in_string::decode::<
@@ -2295,7 +5780,7 @@ mod __dllgen {
                             .call::<
                                 i32,
                             >(
-                                self.__dllgen_f39 as *const ::core::ffi::c_void,
+                                self.__dllgen_f91 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
                                 "`sqlite3_get_table`",
                             );
@@ -2305,7 +5790,7 @@ mod __dllgen {
                             ::dllgen_runtime::WireError,
                         >::Ok(
                             (self
-                                .__dllgen_f39)(
+                                .__dllgen_f91)(
                                 ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_db),
                                 ::dllgen_runtime::marshal::in_string::ptr(&__dllgen_a_zSql),
                                 &mut __dllgen_a_pazResult,
@@ -2322,7 +5807,7 @@ mod __dllgen {
                     }?;
                     ::dllgen_runtime::marshal::handle::after_call(
                         &__dllgen_a_db,
-                        0,
+                        2,
                         false,
                     );
                     let __dllgen_a_pazResult_copy = unsafe {
@@ -2344,7 +5829,7 @@ mod __dllgen {
                         )
                     };
                     if !__dllgen_a_pazResult.is_null() {
-                        unsafe { (self.__dllgen_helper39_2)(__dllgen_a_pazResult) };
+                        unsafe { (self.__dllgen_helper91_2)(__dllgen_a_pazResult) };
                     }
                     let __dllgen_a_pazResult_copy = __dllgen_a_pazResult_copy?;
                     let __dllgen_a_pzErrmsg_copy = unsafe {
@@ -2353,7 +5838,7 @@ mod __dllgen {
                         >(__dllgen_a_pzErrmsg)
                     };
                     if !__dllgen_a_pzErrmsg.is_null() {
-                        unsafe { (self.__dllgen_helper39_5)(__dllgen_a_pzErrmsg) };
+                        unsafe { (self.__dllgen_helper91_5)(__dllgen_a_pzErrmsg) };
                     }
                     ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
                     ::dllgen_runtime::marshal::out_strings::reply::<
@@ -2374,11 +5859,195 @@ mod __dllgen {
                     >(__dllgen_out, &__dllgen_a_pzErrmsg_copy);
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                40 => {
+                92 => {
+                    let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
+                    __dllgen_args.finish()?;
+                    let __dllgen_ret = unsafe {
+                        #[cfg(target_arch = "x86")]
+                        let __dllgen_r = ::dllgen_runtime::native::Words::new()
+                            .call::<
+                                i32,
+                            >(
+                                self.__dllgen_f92 as *const ::core::ffi::c_void,
+                                ::dllgen_runtime::native::Pops::Caller,
+                                "`sqlite3_global_recover`",
+                            );
+                        #[cfg(not(target_arch = "x86"))]
+                        let __dllgen_r = ::core::result::Result::<
+                            _,
+                            ::dllgen_runtime::WireError,
+                        >::Ok((self.__dllgen_f92)());
+                        __dllgen_r
+                    }?;
+                    ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
+                    Ok(::dllgen_runtime::Status::Ok)
+                }
+                93 => {
+                    let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
+                    let __dllgen_a_N: i64 = ::dllgen_runtime::marshal::value::decode_c(
+                        &mut __dllgen_args,
+                        &mut __dllgen_keep,
+                    )?;
+                    __dllgen_args.finish()?;
+                    let __dllgen_ret = unsafe {
+                        #[cfg(target_arch = "x86")]
+                        let __dllgen_r = ::dllgen_runtime::native::Words::new()
+                            .push(__dllgen_a_N)
+                            .call::<
+                                i64,
+                            >(
+                                self.__dllgen_f93 as *const ::core::ffi::c_void,
+                                ::dllgen_runtime::native::Pops::Caller,
+                                "`sqlite3_hard_heap_limit64`",
+                            );
+                        #[cfg(not(target_arch = "x86"))]
+                        let __dllgen_r = ::core::result::Result::<
+                            _,
+                            ::dllgen_runtime::WireError,
+                        >::Ok((self.__dllgen_f93)(__dllgen_a_N));
+                        __dllgen_r
+                    }?;
+                    ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
+                    Ok(::dllgen_runtime::Status::Ok)
+                }
+                94 => {
+                    let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
+                    __dllgen_args.finish()?;
+                    let __dllgen_ret = unsafe {
+                        #[cfg(target_arch = "x86")]
+                        let __dllgen_r = ::dllgen_runtime::native::Words::new()
+                            .call::<
+                                i32,
+                            >(
+                                self.__dllgen_f94 as *const ::core::ffi::c_void,
+                                ::dllgen_runtime::native::Pops::Caller,
+                                "`sqlite3_initialize`",
+                            );
+                        #[cfg(not(target_arch = "x86"))]
+                        let __dllgen_r = ::core::result::Result::<
+                            _,
+                            ::dllgen_runtime::WireError,
+                        >::Ok((self.__dllgen_f94)());
+                        __dllgen_r
+                    }?;
+                    ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
+                    Ok(::dllgen_runtime::Status::Ok)
+                }
+                95 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let __dllgen_a_arg0 = ::dllgen_runtime::marshal::handle::decode_c(
                         &mut __dllgen_args,
-                        0,
+                        2,
+                        false,
+                        false,
+                    )?;
+                    __dllgen_args.finish()?;
+                    let __dllgen_ret = unsafe {
+                        #[cfg(target_arch = "x86")]
+                        let __dllgen_r = ::dllgen_runtime::native::Words::new()
+                            .push(
+                                ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_arg0),
+                            )
+                            .call::<
+                                (),
+                            >(
+                                self.__dllgen_f95 as *const ::core::ffi::c_void,
+                                ::dllgen_runtime::native::Pops::Caller,
+                                "`sqlite3_interrupt`",
+                            );
+                        #[cfg(not(target_arch = "x86"))]
+                        let __dllgen_r = ::core::result::Result::<
+                            _,
+                            ::dllgen_runtime::WireError,
+                        >::Ok(
+                            (self
+                                .__dllgen_f95)(
+                                ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_arg0),
+                            ),
+                        );
+                        __dllgen_r
+                    }?;
+                    ::dllgen_runtime::marshal::handle::after_call(
+                        &__dllgen_a_arg0,
+                        2,
+                        false,
+                    );
+                    Ok(::dllgen_runtime::Status::Ok)
+                }
+                96 => {
+                    let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
+                    let __dllgen_a_arg0 = ::dllgen_runtime::marshal::in_buffer::decode::<
+                        u8,
+                    >(&mut __dllgen_args, &mut __dllgen_keep, false)?;
+                    let __dllgen_a_arg1: i32 = ::dllgen_runtime::marshal::length::decode(
+                        &mut __dllgen_args,
+                    )?;
+                    ::dllgen_runtime::marshal::in_buffer::check(
+                        &__dllgen_a_arg0,
+                        __dllgen_a_arg1 as u64,
+                        ::dllgen_runtime::marshal::Units::Bytes,
+                        1,
+                    )?;
+                    __dllgen_args.finish()?;
+                    let __dllgen_ret = unsafe {
+                        #[cfg(target_arch = "x86")]
+                        let __dllgen_r = ::dllgen_runtime::native::Words::new()
+                            .push(
+                                ::dllgen_runtime::marshal::in_buffer::ptr(&__dllgen_a_arg0),
+                            )
+                            .push(__dllgen_a_arg1)
+                            .call::<
+                                i32,
+                            >(
+                                self.__dllgen_f96 as *const ::core::ffi::c_void,
+                                ::dllgen_runtime::native::Pops::Caller,
+                                "`sqlite3_keyword_check`",
+                            );
+                        #[cfg(not(target_arch = "x86"))]
+                        let __dllgen_r = ::core::result::Result::<
+                            _,
+                            ::dllgen_runtime::WireError,
+                        >::Ok(
+                            (self
+                                .__dllgen_f96)(
+                                ::dllgen_runtime::marshal::in_buffer::ptr(&__dllgen_a_arg0),
+                                __dllgen_a_arg1,
+                            ),
+                        );
+                        __dllgen_r
+                    }?;
+                    ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
+                    Ok(::dllgen_runtime::Status::Ok)
+                }
+                97 => {
+                    let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
+                    __dllgen_args.finish()?;
+                    let __dllgen_ret = unsafe {
+                        #[cfg(target_arch = "x86")]
+                        let __dllgen_r = ::dllgen_runtime::native::Words::new()
+                            .call::<
+                                i32,
+                            >(
+                                self.__dllgen_f97 as *const ::core::ffi::c_void,
+                                ::dllgen_runtime::native::Pops::Caller,
+                                "`sqlite3_keyword_count`",
+                            );
+                        #[cfg(not(target_arch = "x86"))]
+                        let __dllgen_r = ::core::result::Result::<
+                            _,
+                            ::dllgen_runtime::WireError,
+                        >::Ok((self.__dllgen_f97)());
+                        __dllgen_r
+                    }?;
+                    ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
+                    Ok(::dllgen_runtime::Status::Ok)
+                }
+                98 => {
+                    let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
+                    let __dllgen_a_arg0 = ::dllgen_runtime::marshal::handle::decode_c(
+                        &mut __dllgen_args,
+                        2,
+                        false,
                         false,
                     )?;
                     __dllgen_args.finish()?;
@@ -2391,7 +6060,7 @@ mod __dllgen {
                             .call::<
                                 i64,
                             >(
-                                self.__dllgen_f40 as *const ::core::ffi::c_void,
+                                self.__dllgen_f98 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
                                 "`sqlite3_last_insert_rowid`",
                             );
@@ -2401,7 +6070,7 @@ mod __dllgen {
                             ::dllgen_runtime::WireError,
                         >::Ok(
                             (self
-                                .__dllgen_f40)(
+                                .__dllgen_f98)(
                                 ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_arg0),
                             ),
                         );
@@ -2409,13 +6078,13 @@ mod __dllgen {
                     }?;
                     ::dllgen_runtime::marshal::handle::after_call(
                         &__dllgen_a_arg0,
-                        0,
+                        2,
                         false,
                     );
                     ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                41 => {
+                99 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     __dllgen_args.finish()?;
                     let __dllgen_ret = unsafe {
@@ -2424,7 +6093,7 @@ mod __dllgen {
                             .call::<
                                 *const u8,
                             >(
-                                self.__dllgen_f41 as *const ::core::ffi::c_void,
+                                self.__dllgen_f99 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
                                 "`sqlite3_libversion`",
                             );
@@ -2432,7 +6101,7 @@ mod __dllgen {
                         let __dllgen_r = ::core::result::Result::<
                             _,
                             ::dllgen_runtime::WireError,
-                        >::Ok((self.__dllgen_f41)());
+                        >::Ok((self.__dllgen_f99)());
                         __dllgen_r
                     }?;
                     unsafe {
@@ -2442,7 +6111,7 @@ mod __dllgen {
                     };
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                42 => {
+                100 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     __dllgen_args.finish()?;
                     let __dllgen_ret = unsafe {
@@ -2451,7 +6120,7 @@ mod __dllgen {
                             .call::<
                                 i32,
                             >(
-                                self.__dllgen_f42 as *const ::core::ffi::c_void,
+                                self.__dllgen_f100 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
                                 "`sqlite3_libversion_number`",
                             );
@@ -2459,13 +6128,791 @@ mod __dllgen {
                         let __dllgen_r = ::core::result::Result::<
                             _,
                             ::dllgen_runtime::WireError,
-                        >::Ok((self.__dllgen_f42)());
+                        >::Ok((self.__dllgen_f100)());
                         __dllgen_r
                     }?;
                     ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                43 => {
+                101 => {
+                    let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
+                    let __dllgen_a_arg0 = ::dllgen_runtime::marshal::handle::decode_c(
+                        &mut __dllgen_args,
+                        2,
+                        false,
+                        false,
+                    )?;
+                    let __dllgen_a_id: i32 = ::dllgen_runtime::marshal::value::decode_c(
+                        &mut __dllgen_args,
+                        &mut __dllgen_keep,
+                    )?;
+                    let __dllgen_a_newVal: i32 = ::dllgen_runtime::marshal::value::decode_c(
+                        &mut __dllgen_args,
+                        &mut __dllgen_keep,
+                    )?;
+                    __dllgen_args.finish()?;
+                    let __dllgen_ret = unsafe {
+                        #[cfg(target_arch = "x86")]
+                        let __dllgen_r = ::dllgen_runtime::native::Words::new()
+                            .push(
+                                ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_arg0),
+                            )
+                            .push(__dllgen_a_id)
+                            .push(__dllgen_a_newVal)
+                            .call::<
+                                i32,
+                            >(
+                                self.__dllgen_f101 as *const ::core::ffi::c_void,
+                                ::dllgen_runtime::native::Pops::Caller,
+                                "`sqlite3_limit`",
+                            );
+                        #[cfg(not(target_arch = "x86"))]
+                        let __dllgen_r = ::core::result::Result::<
+                            _,
+                            ::dllgen_runtime::WireError,
+                        >::Ok(
+                            (self
+                                .__dllgen_f101)(
+                                ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_arg0),
+                                __dllgen_a_id,
+                                __dllgen_a_newVal,
+                            ),
+                        );
+                        __dllgen_r
+                    }?;
+                    ::dllgen_runtime::marshal::handle::after_call(
+                        &__dllgen_a_arg0,
+                        2,
+                        false,
+                    );
+                    ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
+                    Ok(::dllgen_runtime::Status::Ok)
+                }
+                102 => {
+                    let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
+                    let __dllgen_a_db = ::dllgen_runtime::marshal::handle::decode_c(
+                        &mut __dllgen_args,
+                        2,
+                        false,
+                        false,
+                    )?;
+                    let __dllgen_a_zFile = ::dllgen_runtime::marshal::in_string::decode::<
+                        ::dllgen_runtime::marshal::Utf8,
+                    >(&mut __dllgen_args, false)?;
+                    let __dllgen_a_zProc = ::dllgen_runtime::marshal::in_string::decode::<
+                        ::dllgen_runtime::marshal::Utf8,
+                    >(&mut __dllgen_args, true)?;
+                    let mut __dllgen_a_pzErrMsg = ::dllgen_runtime::marshal::out_string::storage();
+                    __dllgen_args.finish()?;
+                    let __dllgen_ret = unsafe {
+                        #[cfg(target_arch = "x86")]
+                        let __dllgen_r = ::dllgen_runtime::native::Words::new()
+                            .push(::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_db))
+                            .push(
+                                ::dllgen_runtime::marshal::in_string::ptr(&__dllgen_a_zFile),
+                            )
+                            .push(
+                                ::dllgen_runtime::marshal::in_string::ptr(&__dllgen_a_zProc),
+                            )
+                            .push(&mut __dllgen_a_pzErrMsg)
+                            .call::<
+                                i32,
+                            >(
+                                self.__dllgen_f102 as *const ::core::ffi::c_void,
+                                ::dllgen_runtime::native::Pops::Caller,
+                                "`sqlite3_load_extension`",
+                            );
+                        #[cfg(not(target_arch = "x86"))]
+                        let __dllgen_r = ::core::result::Result::<
+                            _,
+                            ::dllgen_runtime::WireError,
+                        >::Ok(
+                            (self
+                                .__dllgen_f102)(
+                                ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_db),
+                                ::dllgen_runtime::marshal::in_string::ptr(
+                                    &__dllgen_a_zFile,
+                                ),
+                                ::dllgen_runtime::marshal::in_string::ptr(
+                                    &__dllgen_a_zProc,
+                                ),
+                                &mut __dllgen_a_pzErrMsg,
+                            ),
+                        );
+                        __dllgen_r
+                    }?;
+                    ::dllgen_runtime::marshal::handle::after_call(
+                        &__dllgen_a_db,
+                        2,
+                        false,
+                    );
+                    let __dllgen_a_pzErrMsg_copy = unsafe {
+                        ::dllgen_runtime::marshal::out_string::take::<
+                            ::dllgen_runtime::marshal::Utf8,
+                        >(__dllgen_a_pzErrMsg)
+                    };
+                    if !__dllgen_a_pzErrMsg.is_null() {
+                        unsafe { (self.__dllgen_helper102_3)(__dllgen_a_pzErrMsg) };
+                    }
+                    ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
+                    ::dllgen_runtime::marshal::out_string::reply::<
+                        ::dllgen_runtime::marshal::Utf8,
+                    >(__dllgen_out, &__dllgen_a_pzErrMsg_copy);
+                    Ok(::dllgen_runtime::Status::Ok)
+                }
+                103 => {
+                    let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
+                    let __dllgen_a_iErrCode: i32 = ::dllgen_runtime::marshal::value::decode_c(
+                        &mut __dllgen_args,
+                        &mut __dllgen_keep,
+                    )?;
+                    let __dllgen_a_zFormat = ::dllgen_runtime::marshal::in_string::decode::<
+                        ::dllgen_runtime::marshal::Utf8,
+                    >(&mut __dllgen_args, false)?;
+                    let __dllgen_a_arg = ::dllgen_runtime::marshal::in_string::decode::<
+                        ::dllgen_runtime::marshal::Utf8,
+                    >(&mut __dllgen_args, false)?;
+                    __dllgen_args.finish()?;
+                    let __dllgen_ret = unsafe {
+                        #[cfg(target_arch = "x86")]
+                        let __dllgen_r = ::dllgen_runtime::native::Words::new()
+                            .push(__dllgen_a_iErrCode)
+                            .push(
+                                ::dllgen_runtime::marshal::in_string::ptr(
+                                    &__dllgen_a_zFormat,
+                                ),
+                            )
+                            .push(
+                                ::dllgen_runtime::marshal::in_string::ptr(&__dllgen_a_arg),
+                            )
+                            .call::<
+                                (),
+                            >(
+                                self.__dllgen_f103 as *const ::core::ffi::c_void,
+                                ::dllgen_runtime::native::Pops::Caller,
+                                "`sqlite3_log_str`",
+                            );
+                        #[cfg(not(target_arch = "x86"))]
+                        let __dllgen_r = ::core::result::Result::<
+                            _,
+                            ::dllgen_runtime::WireError,
+                        >::Ok(
+                            (self
+                                .__dllgen_f103)(
+                                __dllgen_a_iErrCode,
+                                ::dllgen_runtime::marshal::in_string::ptr(
+                                    &__dllgen_a_zFormat,
+                                ),
+                                ::dllgen_runtime::marshal::in_string::ptr(&__dllgen_a_arg),
+                            ),
+                        );
+                        __dllgen_r
+                    }?;
+                    Ok(::dllgen_runtime::Status::Ok)
+                }
+                104 => {
+                    let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
+                    let __dllgen_a_resetFlag: i32 = ::dllgen_runtime::marshal::value::decode_c(
+                        &mut __dllgen_args,
+                        &mut __dllgen_keep,
+                    )?;
+                    __dllgen_args.finish()?;
+                    let __dllgen_ret = unsafe {
+                        #[cfg(target_arch = "x86")]
+                        let __dllgen_r = ::dllgen_runtime::native::Words::new()
+                            .push(__dllgen_a_resetFlag)
+                            .call::<
+                                i64,
+                            >(
+                                self.__dllgen_f104 as *const ::core::ffi::c_void,
+                                ::dllgen_runtime::native::Pops::Caller,
+                                "`sqlite3_memory_highwater`",
+                            );
+                        #[cfg(not(target_arch = "x86"))]
+                        let __dllgen_r = ::core::result::Result::<
+                            _,
+                            ::dllgen_runtime::WireError,
+                        >::Ok((self.__dllgen_f104)(__dllgen_a_resetFlag));
+                        __dllgen_r
+                    }?;
+                    ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
+                    Ok(::dllgen_runtime::Status::Ok)
+                }
+                105 => {
+                    let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
+                    __dllgen_args.finish()?;
+                    let __dllgen_ret = unsafe {
+                        #[cfg(target_arch = "x86")]
+                        let __dllgen_r = ::dllgen_runtime::native::Words::new()
+                            .call::<
+                                i64,
+                            >(
+                                self.__dllgen_f105 as *const ::core::ffi::c_void,
+                                ::dllgen_runtime::native::Pops::Caller,
+                                "`sqlite3_memory_used`",
+                            );
+                        #[cfg(not(target_arch = "x86"))]
+                        let __dllgen_r = ::core::result::Result::<
+                            _,
+                            ::dllgen_runtime::WireError,
+                        >::Ok((self.__dllgen_f105)());
+                        __dllgen_r
+                    }?;
+                    ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
+                    Ok(::dllgen_runtime::Status::Ok)
+                }
+                106 => {
+                    let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
+                    let __dllgen_a_zFormat = ::dllgen_runtime::marshal::in_string::decode::<
+                        ::dllgen_runtime::marshal::Utf8,
+                    >(&mut __dllgen_args, false)?;
+                    let __dllgen_a_arg: f64 = ::dllgen_runtime::marshal::value::decode_c(
+                        &mut __dllgen_args,
+                        &mut __dllgen_keep,
+                    )?;
+                    __dllgen_args.finish()?;
+                    let __dllgen_ret = unsafe {
+                        #[cfg(target_arch = "x86")]
+                        let __dllgen_r = ::dllgen_runtime::native::Words::new()
+                            .push(
+                                ::dllgen_runtime::marshal::in_string::ptr(
+                                    &__dllgen_a_zFormat,
+                                ),
+                            )
+                            .push(__dllgen_a_arg)
+                            .call::<
+                                *const u8,
+                            >(
+                                self.__dllgen_f106 as *const ::core::ffi::c_void,
+                                ::dllgen_runtime::native::Pops::Caller,
+                                "`sqlite3_mprintf_double`",
+                            );
+                        #[cfg(not(target_arch = "x86"))]
+                        let __dllgen_r = ::core::result::Result::<
+                            _,
+                            ::dllgen_runtime::WireError,
+                        >::Ok(
+                            (self
+                                .__dllgen_f106)(
+                                ::dllgen_runtime::marshal::in_string::ptr(
+                                    &__dllgen_a_zFormat,
+                                ),
+                                __dllgen_a_arg,
+                            ),
+                        );
+                        __dllgen_r
+                    }?;
+                    unsafe {
+                        ::dllgen_runtime::marshal::ret_string::reply::<
+                            ::dllgen_runtime::marshal::Utf8,
+                        >(__dllgen_out, __dllgen_ret)
+                    };
+                    if !__dllgen_ret.is_null() {
+                        unsafe {
+                            (self
+                                .__dllgen_helper106)(
+                                __dllgen_ret as *mut ::core::ffi::c_void,
+                            )
+                        };
+                    }
+                    Ok(::dllgen_runtime::Status::Ok)
+                }
+                107 => {
+                    let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
+                    let __dllgen_a_zFormat = ::dllgen_runtime::marshal::in_string::decode::<
+                        ::dllgen_runtime::marshal::Utf8,
+                    >(&mut __dllgen_args, false)?;
+                    let __dllgen_a_arg: i64 = ::dllgen_runtime::marshal::value::decode_c(
+                        &mut __dllgen_args,
+                        &mut __dllgen_keep,
+                    )?;
+                    __dllgen_args.finish()?;
+                    let __dllgen_ret = unsafe {
+                        #[cfg(target_arch = "x86")]
+                        let __dllgen_r = ::dllgen_runtime::native::Words::new()
+                            .push(
+                                ::dllgen_runtime::marshal::in_string::ptr(
+                                    &__dllgen_a_zFormat,
+                                ),
+                            )
+                            .push(__dllgen_a_arg)
+                            .call::<
+                                *const u8,
+                            >(
+                                self.__dllgen_f107 as *const ::core::ffi::c_void,
+                                ::dllgen_runtime::native::Pops::Caller,
+                                "`sqlite3_mprintf_int64`",
+                            );
+                        #[cfg(not(target_arch = "x86"))]
+                        let __dllgen_r = ::core::result::Result::<
+                            _,
+                            ::dllgen_runtime::WireError,
+                        >::Ok(
+                            (self
+                                .__dllgen_f107)(
+                                ::dllgen_runtime::marshal::in_string::ptr(
+                                    &__dllgen_a_zFormat,
+                                ),
+                                __dllgen_a_arg,
+                            ),
+                        );
+                        __dllgen_r
+                    }?;
+                    unsafe {
+                        ::dllgen_runtime::marshal::ret_string::reply::<
+                            ::dllgen_runtime::marshal::Utf8,
+                        >(__dllgen_out, __dllgen_ret)
+                    };
+                    if !__dllgen_ret.is_null() {
+                        unsafe {
+                            (self
+                                .__dllgen_helper107)(
+                                __dllgen_ret as *mut ::core::ffi::c_void,
+                            )
+                        };
+                    }
+                    Ok(::dllgen_runtime::Status::Ok)
+                }
+                108 => {
+                    let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
+                    let __dllgen_a_zFormat = ::dllgen_runtime::marshal::in_string::decode::<
+                        ::dllgen_runtime::marshal::Utf8,
+                    >(&mut __dllgen_args, false)?;
+                    let __dllgen_a_arg = ::dllgen_runtime::marshal::in_string::decode::<
+                        ::dllgen_runtime::marshal::Utf8,
+                    >(&mut __dllgen_args, true)?;
+                    __dllgen_args.finish()?;
+                    let __dllgen_ret = unsafe {
+                        #[cfg(target_arch = "x86")]
+                        let __dllgen_r = ::dllgen_runtime::native::Words::new()
+                            .push(
+                                ::dllgen_runtime::marshal::in_string::ptr(
+                                    &__dllgen_a_zFormat,
+                                ),
+                            )
+                            .push(
+                                ::dllgen_runtime::marshal::in_string::ptr(&__dllgen_a_arg),
+                            )
+                            .call::<
+                                *const u8,
+                            >(
+                                self.__dllgen_f108 as *const ::core::ffi::c_void,
+                                ::dllgen_runtime::native::Pops::Caller,
+                                "`sqlite3_mprintf_str`",
+                            );
+                        #[cfg(not(target_arch = "x86"))]
+                        let __dllgen_r = ::core::result::Result::<
+                            _,
+                            ::dllgen_runtime::WireError,
+                        >::Ok(
+                            (self
+                                .__dllgen_f108)(
+                                ::dllgen_runtime::marshal::in_string::ptr(
+                                    &__dllgen_a_zFormat,
+                                ),
+                                ::dllgen_runtime::marshal::in_string::ptr(&__dllgen_a_arg),
+                            ),
+                        );
+                        __dllgen_r
+                    }?;
+                    unsafe {
+                        ::dllgen_runtime::marshal::ret_string::reply::<
+                            ::dllgen_runtime::marshal::Utf8,
+                        >(__dllgen_out, __dllgen_ret)
+                    };
+                    if !__dllgen_ret.is_null() {
+                        unsafe {
+                            (self
+                                .__dllgen_helper108)(
+                                __dllgen_ret as *mut ::core::ffi::c_void,
+                            )
+                        };
+                    }
+                    Ok(::dllgen_runtime::Status::Ok)
+                }
+                109 => {
+                    let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
+                    let __dllgen_a_arg0: i32 = ::dllgen_runtime::marshal::value::decode_c(
+                        &mut __dllgen_args,
+                        &mut __dllgen_keep,
+                    )?;
+                    __dllgen_args.finish()?;
+                    ::dllgen_runtime::native::set_errno(0);
+                    ::dllgen_runtime::native::set_last_error(0);
+                    let __dllgen_ret = unsafe {
+                        #[cfg(target_arch = "x86")]
+                        let __dllgen_r = ::dllgen_runtime::native::Words::new()
+                            .push(__dllgen_a_arg0)
+                            .call::<
+                                *mut ::core::ffi::c_void,
+                            >(
+                                self.__dllgen_f109 as *const ::core::ffi::c_void,
+                                ::dllgen_runtime::native::Pops::Caller,
+                                "`sqlite3_mutex_alloc`",
+                            );
+                        #[cfg(not(target_arch = "x86"))]
+                        let __dllgen_r = ::core::result::Result::<
+                            _,
+                            ::dllgen_runtime::WireError,
+                        >::Ok((self.__dllgen_f109)(__dllgen_a_arg0));
+                        __dllgen_r
+                    }?;
+                    let (__dllgen_errno, __dllgen_last_error) = (
+                        ::dllgen_runtime::native::errno(),
+                        ::dllgen_runtime::native::last_error(),
+                    );
+                    if let Some(__dllgen_status) = ::dllgen_runtime::marshal::error::check(
+                        __dllgen_out,
+                        __dllgen_ret,
+                        ::dllgen_runtime::marshal::error::Rule::Null,
+                        ::dllgen_runtime::marshal::error::Code::Return,
+                        __dllgen_errno,
+                        __dllgen_last_error,
+                    ) {
+                        return Ok(__dllgen_status);
+                    }
+                    ::dllgen_runtime::marshal::handle::put_c(
+                        __dllgen_out,
+                        4,
+                        __dllgen_ret,
+                    );
+                    Ok(::dllgen_runtime::Status::Ok)
+                }
+                110 => {
+                    let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
+                    let __dllgen_a_arg0 = ::dllgen_runtime::marshal::handle::decode_c(
+                        &mut __dllgen_args,
+                        4,
+                        false,
+                        false,
+                    )?;
+                    __dllgen_args.finish()?;
+                    let __dllgen_ret = unsafe {
+                        #[cfg(target_arch = "x86")]
+                        let __dllgen_r = ::dllgen_runtime::native::Words::new()
+                            .push(
+                                ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_arg0),
+                            )
+                            .call::<
+                                (),
+                            >(
+                                self.__dllgen_f110 as *const ::core::ffi::c_void,
+                                ::dllgen_runtime::native::Pops::Caller,
+                                "`sqlite3_mutex_enter`",
+                            );
+                        #[cfg(not(target_arch = "x86"))]
+                        let __dllgen_r = ::core::result::Result::<
+                            _,
+                            ::dllgen_runtime::WireError,
+                        >::Ok(
+                            (self
+                                .__dllgen_f110)(
+                                ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_arg0),
+                            ),
+                        );
+                        __dllgen_r
+                    }?;
+                    ::dllgen_runtime::marshal::handle::after_call(
+                        &__dllgen_a_arg0,
+                        4,
+                        false,
+                    );
+                    Ok(::dllgen_runtime::Status::Ok)
+                }
+                111 => {
+                    let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
+                    let __dllgen_a_arg0 = ::dllgen_runtime::marshal::handle::decode_c(
+                        &mut __dllgen_args,
+                        4,
+                        false,
+                        true,
+                    )?;
+                    __dllgen_args.finish()?;
+                    let __dllgen_ret = unsafe {
+                        #[cfg(target_arch = "x86")]
+                        let __dllgen_r = ::dllgen_runtime::native::Words::new()
+                            .push(
+                                ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_arg0),
+                            )
+                            .call::<
+                                (),
+                            >(
+                                self.__dllgen_f111 as *const ::core::ffi::c_void,
+                                ::dllgen_runtime::native::Pops::Caller,
+                                "`sqlite3_mutex_free`",
+                            );
+                        #[cfg(not(target_arch = "x86"))]
+                        let __dllgen_r = ::core::result::Result::<
+                            _,
+                            ::dllgen_runtime::WireError,
+                        >::Ok(
+                            (self
+                                .__dllgen_f111)(
+                                ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_arg0),
+                            ),
+                        );
+                        __dllgen_r
+                    }?;
+                    ::dllgen_runtime::marshal::handle::after_call(
+                        &__dllgen_a_arg0,
+                        4,
+                        true,
+                    );
+                    Ok(::dllgen_runtime::Status::Ok)
+                }
+                112 => {
+                    let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
+                    let __dllgen_a_arg0 = ::dllgen_runtime::marshal::handle::decode_c(
+                        &mut __dllgen_args,
+                        4,
+                        false,
+                        false,
+                    )?;
+                    __dllgen_args.finish()?;
+                    let __dllgen_ret = unsafe {
+                        #[cfg(target_arch = "x86")]
+                        let __dllgen_r = ::dllgen_runtime::native::Words::new()
+                            .push(
+                                ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_arg0),
+                            )
+                            .call::<
+                                (),
+                            >(
+                                self.__dllgen_f112 as *const ::core::ffi::c_void,
+                                ::dllgen_runtime::native::Pops::Caller,
+                                "`sqlite3_mutex_leave`",
+                            );
+                        #[cfg(not(target_arch = "x86"))]
+                        let __dllgen_r = ::core::result::Result::<
+                            _,
+                            ::dllgen_runtime::WireError,
+                        >::Ok(
+                            (self
+                                .__dllgen_f112)(
+                                ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_arg0),
+                            ),
+                        );
+                        __dllgen_r
+                    }?;
+                    ::dllgen_runtime::marshal::handle::after_call(
+                        &__dllgen_a_arg0,
+                        4,
+                        false,
+                    );
+                    Ok(::dllgen_runtime::Status::Ok)
+                }
+                113 => {
+                    let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
+                    let __dllgen_a_arg0 = ::dllgen_runtime::marshal::handle::decode_c(
+                        &mut __dllgen_args,
+                        4,
+                        false,
+                        false,
+                    )?;
+                    __dllgen_args.finish()?;
+                    let __dllgen_ret = unsafe {
+                        #[cfg(target_arch = "x86")]
+                        let __dllgen_r = ::dllgen_runtime::native::Words::new()
+                            .push(
+                                ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_arg0),
+                            )
+                            .call::<
+                                i32,
+                            >(
+                                self.__dllgen_f113 as *const ::core::ffi::c_void,
+                                ::dllgen_runtime::native::Pops::Caller,
+                                "`sqlite3_mutex_try`",
+                            );
+                        #[cfg(not(target_arch = "x86"))]
+                        let __dllgen_r = ::core::result::Result::<
+                            _,
+                            ::dllgen_runtime::WireError,
+                        >::Ok(
+                            (self
+                                .__dllgen_f113)(
+                                ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_arg0),
+                            ),
+                        );
+                        __dllgen_r
+                    }?;
+                    ::dllgen_runtime::marshal::handle::after_call(
+                        &__dllgen_a_arg0,
+                        4,
+                        false,
+                    );
+                    ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
+                    Ok(::dllgen_runtime::Status::Ok)
+                }
+                114 => {
+                    let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
+                    let __dllgen_a_pDb = ::dllgen_runtime::marshal::handle::decode_c(
+                        &mut __dllgen_args,
+                        2,
+                        false,
+                        false,
+                    )?;
+                    let __dllgen_a_pStmt = ::dllgen_runtime::marshal::handle::decode_c(
+                        &mut __dllgen_args,
+                        5,
+                        true,
+                        false,
+                    )?;
+                    __dllgen_args.finish()?;
+                    ::dllgen_runtime::native::set_errno(0);
+                    ::dllgen_runtime::native::set_last_error(0);
+                    let __dllgen_ret = unsafe {
+                        #[cfg(target_arch = "x86")]
+                        let __dllgen_r = ::dllgen_runtime::native::Words::new()
+                            .push(
+                                ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_pDb),
+                            )
+                            .push(
+                                ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_pStmt),
+                            )
+                            .call::<
+                                *mut ::core::ffi::c_void,
+                            >(
+                                self.__dllgen_f114 as *const ::core::ffi::c_void,
+                                ::dllgen_runtime::native::Pops::Caller,
+                                "`sqlite3_next_stmt`",
+                            );
+                        #[cfg(not(target_arch = "x86"))]
+                        let __dllgen_r = ::core::result::Result::<
+                            _,
+                            ::dllgen_runtime::WireError,
+                        >::Ok(
+                            (self
+                                .__dllgen_f114)(
+                                ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_pDb),
+                                ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_pStmt),
+                            ),
+                        );
+                        __dllgen_r
+                    }?;
+                    let (__dllgen_errno, __dllgen_last_error) = (
+                        ::dllgen_runtime::native::errno(),
+                        ::dllgen_runtime::native::last_error(),
+                    );
+                    ::dllgen_runtime::marshal::handle::after_call(
+                        &__dllgen_a_pDb,
+                        2,
+                        false,
+                    );
+                    ::dllgen_runtime::marshal::handle::after_call(
+                        &__dllgen_a_pStmt,
+                        5,
+                        false,
+                    );
+                    if let Some(__dllgen_status) = ::dllgen_runtime::marshal::error::check(
+                        __dllgen_out,
+                        __dllgen_ret,
+                        ::dllgen_runtime::marshal::error::Rule::Null,
+                        ::dllgen_runtime::marshal::error::Code::Return,
+                        __dllgen_errno,
+                        __dllgen_last_error,
+                    ) {
+                        return Ok(__dllgen_status);
+                    }
+                    ::dllgen_runtime::marshal::handle::put_c(
+                        __dllgen_out,
+                        5,
+                        __dllgen_ret,
+                    );
+                    Ok(::dllgen_runtime::Status::Ok)
+                }
+                115 => {
+                    let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
+                    let __dllgen_a_filename = ::dllgen_runtime::marshal::in_string::decode::<
+                        ::dllgen_runtime::marshal::Utf8,
+                    >(&mut __dllgen_args, false)?;
+                    let mut __dllgen_a_ppDb = ::dllgen_runtime::marshal::out_handle::storage();
+                    __dllgen_args.finish()?;
+                    let __dllgen_ret = unsafe {
+                        #[cfg(target_arch = "x86")]
+                        let __dllgen_r = ::dllgen_runtime::native::Words::new()
+                            .push(
+                                ::dllgen_runtime::marshal::in_string::ptr(
+                                    &__dllgen_a_filename,
+                                ),
+                            )
+                            .push(&mut __dllgen_a_ppDb)
+                            .call::<
+                                i32,
+                            >(
+                                self.__dllgen_f115 as *const ::core::ffi::c_void,
+                                ::dllgen_runtime::native::Pops::Caller,
+                                "`sqlite3_open`",
+                            );
+                        #[cfg(not(target_arch = "x86"))]
+                        let __dllgen_r = ::core::result::Result::<
+                            _,
+                            ::dllgen_runtime::WireError,
+                        >::Ok(
+                            (self
+                                .__dllgen_f115)(
+                                ::dllgen_runtime::marshal::in_string::ptr(
+                                    &__dllgen_a_filename,
+                                ),
+                                &mut __dllgen_a_ppDb,
+                            ),
+                        );
+                        __dllgen_r
+                    }?;
+                    ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
+                    ::dllgen_runtime::marshal::out_handle::reply(
+                        __dllgen_out,
+                        2,
+                        __dllgen_a_ppDb,
+                    );
+                    Ok(::dllgen_runtime::Status::Ok)
+                }
+                116 => {
+                    let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
+                    let __dllgen_a_filename = ::dllgen_runtime::marshal::in_string::decode::<
+                        ::dllgen_runtime::marshal::Utf16,
+                    >(&mut __dllgen_args, false)?;
+                    let mut __dllgen_a_ppDb = ::dllgen_runtime::marshal::out_handle::storage();
+                    __dllgen_args.finish()?;
+                    let __dllgen_ret = unsafe {
+                        #[cfg(target_arch = "x86")]
+                        let __dllgen_r = ::dllgen_runtime::native::Words::new()
+                            .push(
+                                ::dllgen_runtime::marshal::in_string::ptr(
+                                    &__dllgen_a_filename,
+                                ),
+                            )
+                            .push(&mut __dllgen_a_ppDb)
+                            .call::<
+                                i32,
+                            >(
+                                self.__dllgen_f116 as *const ::core::ffi::c_void,
+                                ::dllgen_runtime::native::Pops::Caller,
+                                "`sqlite3_open16`",
+                            );
+                        #[cfg(not(target_arch = "x86"))]
+                        let __dllgen_r = ::core::result::Result::<
+                            _,
+                            ::dllgen_runtime::WireError,
+                        >::Ok(
+                            (self
+                                .__dllgen_f116)(
+                                ::dllgen_runtime::marshal::in_string::ptr(
+                                    &__dllgen_a_filename,
+                                ),
+                                &mut __dllgen_a_ppDb,
+                            ),
+                        );
+                        __dllgen_r
+                    }?;
+                    ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
+                    ::dllgen_runtime::marshal::out_handle::reply(
+                        __dllgen_out,
+                        2,
+                        __dllgen_a_ppDb,
+                    );
+                    Ok(::dllgen_runtime::Status::Ok)
+                }
+                117 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let __dllgen_a_filename = ::dllgen_runtime::marshal::in_string::decode::<
                         ::dllgen_runtime::marshal::Utf8,
@@ -2495,7 +6942,7 @@ mod __dllgen {
                             .call::<
                                 i32,
                             >(
-                                self.__dllgen_f43 as *const ::core::ffi::c_void,
+                                self.__dllgen_f117 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
                                 "`sqlite3_open_v2`",
                             );
@@ -2505,7 +6952,7 @@ mod __dllgen {
                             ::dllgen_runtime::WireError,
                         >::Ok(
                             (self
-                                .__dllgen_f43)(
+                                .__dllgen_f117)(
                                 ::dllgen_runtime::marshal::in_string::ptr(
                                     &__dllgen_a_filename,
                                 ),
@@ -2519,16 +6966,122 @@ mod __dllgen {
                     ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
                     ::dllgen_runtime::marshal::out_handle::reply(
                         __dllgen_out,
-                        0,
+                        2,
                         __dllgen_a_ppDb,
                     );
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                44 => {
+                118 => {
+                    let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
+                    __dllgen_args.finish()?;
+                    let __dllgen_ret = unsafe {
+                        #[cfg(target_arch = "x86")]
+                        let __dllgen_r = ::dllgen_runtime::native::Words::new()
+                            .call::<
+                                i32,
+                            >(
+                                self.__dllgen_f118 as *const ::core::ffi::c_void,
+                                ::dllgen_runtime::native::Pops::Caller,
+                                "`sqlite3_os_end`",
+                            );
+                        #[cfg(not(target_arch = "x86"))]
+                        let __dllgen_r = ::core::result::Result::<
+                            _,
+                            ::dllgen_runtime::WireError,
+                        >::Ok((self.__dllgen_f118)());
+                        __dllgen_r
+                    }?;
+                    ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
+                    Ok(::dllgen_runtime::Status::Ok)
+                }
+                119 => {
+                    let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
+                    __dllgen_args.finish()?;
+                    let __dllgen_ret = unsafe {
+                        #[cfg(target_arch = "x86")]
+                        let __dllgen_r = ::dllgen_runtime::native::Words::new()
+                            .call::<
+                                i32,
+                            >(
+                                self.__dllgen_f119 as *const ::core::ffi::c_void,
+                                ::dllgen_runtime::native::Pops::Caller,
+                                "`sqlite3_os_init`",
+                            );
+                        #[cfg(not(target_arch = "x86"))]
+                        let __dllgen_r = ::core::result::Result::<
+                            _,
+                            ::dllgen_runtime::WireError,
+                        >::Ok((self.__dllgen_f119)());
+                        __dllgen_r
+                    }?;
+                    ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
+                    Ok(::dllgen_runtime::Status::Ok)
+                }
+                120 => {
+                    let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
+                    let __dllgen_a_arg0 = ::dllgen_runtime::marshal::handle::decode_c(
+                        &mut __dllgen_args,
+                        2,
+                        false,
+                        false,
+                    )?;
+                    let __dllgen_a_zFuncName = ::dllgen_runtime::marshal::in_string::decode::<
+                        ::dllgen_runtime::marshal::Utf8,
+                    >(&mut __dllgen_args, false)?;
+                    let __dllgen_a_nArg: i32 = ::dllgen_runtime::marshal::value::decode_c(
+                        &mut __dllgen_args,
+                        &mut __dllgen_keep,
+                    )?;
+                    __dllgen_args.finish()?;
+                    let __dllgen_ret = unsafe {
+                        #[cfg(target_arch = "x86")]
+                        let __dllgen_r = ::dllgen_runtime::native::Words::new()
+                            .push(
+                                ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_arg0),
+                            )
+                            .push(
+                                ::dllgen_runtime::marshal::in_string::ptr(
+                                    &__dllgen_a_zFuncName,
+                                ),
+                            )
+                            .push(__dllgen_a_nArg)
+                            .call::<
+                                i32,
+                            >(
+                                self.__dllgen_f120 as *const ::core::ffi::c_void,
+                                ::dllgen_runtime::native::Pops::Caller,
+                                "`sqlite3_overload_function`",
+                            );
+                        #[cfg(not(target_arch = "x86"))]
+                        let __dllgen_r = ::core::result::Result::<
+                            _,
+                            ::dllgen_runtime::WireError,
+                        >::Ok(
+                            (self
+                                .__dllgen_f120)(
+                                ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_arg0),
+                                ::dllgen_runtime::marshal::in_string::ptr(
+                                    &__dllgen_a_zFuncName,
+                                ),
+                                __dllgen_a_nArg,
+                            ),
+                        );
+                        __dllgen_r
+                    }?;
+                    ::dllgen_runtime::marshal::handle::after_call(
+                        &__dllgen_a_arg0,
+                        2,
+                        false,
+                    );
+                    ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
+                    Ok(::dllgen_runtime::Status::Ok)
+                }
+                121 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let __dllgen_a_db = ::dllgen_runtime::marshal::handle::decode_c(
                         &mut __dllgen_args,
-                        0,
+                        2,
+                        false,
                         false,
                     )?;
                     let __dllgen_a_zSql = ::dllgen_runtime::marshal::in_string::decode::<
@@ -2551,9 +7104,9 @@ mod __dllgen {
                             .call::<
                                 i32,
                             >(
-                                self.__dllgen_f44 as *const ::core::ffi::c_void,
+                                self.__dllgen_f121 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
-                                "`sqlite3_prepare_v2`",
+                                "`sqlite3_prepare`",
                             );
                         #[cfg(not(target_arch = "x86"))]
                         let __dllgen_r = ::core::result::Result::<
@@ -2561,7 +7114,7 @@ mod __dllgen {
                             ::dllgen_runtime::WireError,
                         >::Ok(
                             (self
-                                .__dllgen_f44)(
+                                .__dllgen_f121)(
                                 ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_db),
                                 ::dllgen_runtime::marshal::in_string::ptr(&__dllgen_a_zSql),
                                 -1i64 as i32,
@@ -2577,7 +7130,7 @@ mod __dllgen {
                     );
                     ::dllgen_runtime::marshal::handle::after_call(
                         &__dllgen_a_db,
-                        0,
+                        2,
                         false,
                     );
                     if let Some(__dllgen_status) = ::dllgen_runtime::marshal::error::check(
@@ -2593,16 +7146,485 @@ mod __dllgen {
                     ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
                     ::dllgen_runtime::marshal::out_handle::reply(
                         __dllgen_out,
-                        1,
+                        5,
                         __dllgen_a_ppStmt,
                     );
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                45 => {
+                122 => {
+                    let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
+                    let __dllgen_a_db = ::dllgen_runtime::marshal::handle::decode_c(
+                        &mut __dllgen_args,
+                        2,
+                        false,
+                        false,
+                    )?;
+                    let __dllgen_a_zSql = ::dllgen_runtime::marshal::in_string::decode::<
+                        ::dllgen_runtime::marshal::Utf16,
+                    >(&mut __dllgen_args, false)?;
+                    let mut __dllgen_a_ppStmt = ::dllgen_runtime::marshal::out_handle::storage();
+                    __dllgen_args.finish()?;
+                    ::dllgen_runtime::native::set_errno(0);
+                    ::dllgen_runtime::native::set_last_error(0);
+                    let __dllgen_ret = unsafe {
+                        #[cfg(target_arch = "x86")]
+                        let __dllgen_r = ::dllgen_runtime::native::Words::new()
+                            .push(::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_db))
+                            .push(
+                                ::dllgen_runtime::marshal::in_string::ptr(&__dllgen_a_zSql),
+                            )
+                            .push(-1i64 as i32)
+                            .push(&mut __dllgen_a_ppStmt)
+                            .push(::dllgen_runtime::marshal::fixed::address(0x0))
+                            .call::<
+                                i32,
+                            >(
+                                self.__dllgen_f122 as *const ::core::ffi::c_void,
+                                ::dllgen_runtime::native::Pops::Caller,
+                                "`sqlite3_prepare16`",
+                            );
+                        #[cfg(not(target_arch = "x86"))]
+                        let __dllgen_r = ::core::result::Result::<
+                            _,
+                            ::dllgen_runtime::WireError,
+                        >::Ok(
+                            (self
+                                .__dllgen_f122)(
+                                ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_db),
+                                ::dllgen_runtime::marshal::in_string::ptr(&__dllgen_a_zSql),
+                                -1i64 as i32,
+                                &mut __dllgen_a_ppStmt,
+                                ::dllgen_runtime::marshal::fixed::address(0x0),
+                            ),
+                        );
+                        __dllgen_r
+                    }?;
+                    let (__dllgen_errno, __dllgen_last_error) = (
+                        ::dllgen_runtime::native::errno(),
+                        ::dllgen_runtime::native::last_error(),
+                    );
+                    ::dllgen_runtime::marshal::handle::after_call(
+                        &__dllgen_a_db,
+                        2,
+                        false,
+                    );
+                    if let Some(__dllgen_status) = ::dllgen_runtime::marshal::error::check(
+                        __dllgen_out,
+                        __dllgen_ret,
+                        ::dllgen_runtime::marshal::error::Rule::Nonzero,
+                        ::dllgen_runtime::marshal::error::Code::Return,
+                        __dllgen_errno,
+                        __dllgen_last_error,
+                    ) {
+                        return Ok(__dllgen_status);
+                    }
+                    ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
+                    ::dllgen_runtime::marshal::out_handle::reply(
+                        __dllgen_out,
+                        5,
+                        __dllgen_a_ppStmt,
+                    );
+                    Ok(::dllgen_runtime::Status::Ok)
+                }
+                123 => {
+                    let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
+                    let __dllgen_a_db = ::dllgen_runtime::marshal::handle::decode_c(
+                        &mut __dllgen_args,
+                        2,
+                        false,
+                        false,
+                    )?;
+                    let __dllgen_a_zSql = ::dllgen_runtime::marshal::in_string::decode::<
+                        ::dllgen_runtime::marshal::Utf16,
+                    >(&mut __dllgen_args, false)?;
+                    let mut __dllgen_a_ppStmt = ::dllgen_runtime::marshal::out_handle::storage();
+                    __dllgen_args.finish()?;
+                    ::dllgen_runtime::native::set_errno(0);
+                    ::dllgen_runtime::native::set_last_error(0);
+                    let __dllgen_ret = unsafe {
+                        #[cfg(target_arch = "x86")]
+                        let __dllgen_r = ::dllgen_runtime::native::Words::new()
+                            .push(::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_db))
+                            .push(
+                                ::dllgen_runtime::marshal::in_string::ptr(&__dllgen_a_zSql),
+                            )
+                            .push(-1i64 as i32)
+                            .push(&mut __dllgen_a_ppStmt)
+                            .push(::dllgen_runtime::marshal::fixed::address(0x0))
+                            .call::<
+                                i32,
+                            >(
+                                self.__dllgen_f123 as *const ::core::ffi::c_void,
+                                ::dllgen_runtime::native::Pops::Caller,
+                                "`sqlite3_prepare16_v2`",
+                            );
+                        #[cfg(not(target_arch = "x86"))]
+                        let __dllgen_r = ::core::result::Result::<
+                            _,
+                            ::dllgen_runtime::WireError,
+                        >::Ok(
+                            (self
+                                .__dllgen_f123)(
+                                ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_db),
+                                ::dllgen_runtime::marshal::in_string::ptr(&__dllgen_a_zSql),
+                                -1i64 as i32,
+                                &mut __dllgen_a_ppStmt,
+                                ::dllgen_runtime::marshal::fixed::address(0x0),
+                            ),
+                        );
+                        __dllgen_r
+                    }?;
+                    let (__dllgen_errno, __dllgen_last_error) = (
+                        ::dllgen_runtime::native::errno(),
+                        ::dllgen_runtime::native::last_error(),
+                    );
+                    ::dllgen_runtime::marshal::handle::after_call(
+                        &__dllgen_a_db,
+                        2,
+                        false,
+                    );
+                    if let Some(__dllgen_status) = ::dllgen_runtime::marshal::error::check(
+                        __dllgen_out,
+                        __dllgen_ret,
+                        ::dllgen_runtime::marshal::error::Rule::Nonzero,
+                        ::dllgen_runtime::marshal::error::Code::Return,
+                        __dllgen_errno,
+                        __dllgen_last_error,
+                    ) {
+                        return Ok(__dllgen_status);
+                    }
+                    ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
+                    ::dllgen_runtime::marshal::out_handle::reply(
+                        __dllgen_out,
+                        5,
+                        __dllgen_a_ppStmt,
+                    );
+                    Ok(::dllgen_runtime::Status::Ok)
+                }
+                124 => {
+                    let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
+                    let __dllgen_a_db = ::dllgen_runtime::marshal::handle::decode_c(
+                        &mut __dllgen_args,
+                        2,
+                        false,
+                        false,
+                    )?;
+                    let __dllgen_a_zSql = ::dllgen_runtime::marshal::in_string::decode::<
+                        ::dllgen_runtime::marshal::Utf16,
+                    >(&mut __dllgen_args, false)?;
+                    let __dllgen_a_prepFlags: u32 = ::dllgen_runtime::marshal::value::decode_c(
+                        &mut __dllgen_args,
+                        &mut __dllgen_keep,
+                    )?;
+                    let mut __dllgen_a_ppStmt = ::dllgen_runtime::marshal::out_handle::storage();
+                    __dllgen_args.finish()?;
+                    ::dllgen_runtime::native::set_errno(0);
+                    ::dllgen_runtime::native::set_last_error(0);
+                    let __dllgen_ret = unsafe {
+                        #[cfg(target_arch = "x86")]
+                        let __dllgen_r = ::dllgen_runtime::native::Words::new()
+                            .push(::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_db))
+                            .push(
+                                ::dllgen_runtime::marshal::in_string::ptr(&__dllgen_a_zSql),
+                            )
+                            .push(-1i64 as i32)
+                            .push(__dllgen_a_prepFlags)
+                            .push(&mut __dllgen_a_ppStmt)
+                            .push(::dllgen_runtime::marshal::fixed::address(0x0))
+                            .call::<
+                                i32,
+                            >(
+                                self.__dllgen_f124 as *const ::core::ffi::c_void,
+                                ::dllgen_runtime::native::Pops::Caller,
+                                "`sqlite3_prepare16_v3`",
+                            );
+                        #[cfg(not(target_arch = "x86"))]
+                        let __dllgen_r = ::core::result::Result::<
+                            _,
+                            ::dllgen_runtime::WireError,
+                        >::Ok(
+                            (self
+                                .__dllgen_f124)(
+                                ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_db),
+                                ::dllgen_runtime::marshal::in_string::ptr(&__dllgen_a_zSql),
+                                -1i64 as i32,
+                                __dllgen_a_prepFlags,
+                                &mut __dllgen_a_ppStmt,
+                                ::dllgen_runtime::marshal::fixed::address(0x0),
+                            ),
+                        );
+                        __dllgen_r
+                    }?;
+                    let (__dllgen_errno, __dllgen_last_error) = (
+                        ::dllgen_runtime::native::errno(),
+                        ::dllgen_runtime::native::last_error(),
+                    );
+                    ::dllgen_runtime::marshal::handle::after_call(
+                        &__dllgen_a_db,
+                        2,
+                        false,
+                    );
+                    if let Some(__dllgen_status) = ::dllgen_runtime::marshal::error::check(
+                        __dllgen_out,
+                        __dllgen_ret,
+                        ::dllgen_runtime::marshal::error::Rule::Nonzero,
+                        ::dllgen_runtime::marshal::error::Code::Return,
+                        __dllgen_errno,
+                        __dllgen_last_error,
+                    ) {
+                        return Ok(__dllgen_status);
+                    }
+                    ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
+                    ::dllgen_runtime::marshal::out_handle::reply(
+                        __dllgen_out,
+                        5,
+                        __dllgen_a_ppStmt,
+                    );
+                    Ok(::dllgen_runtime::Status::Ok)
+                }
+                125 => {
+                    let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
+                    let __dllgen_a_db = ::dllgen_runtime::marshal::handle::decode_c(
+                        &mut __dllgen_args,
+                        2,
+                        false,
+                        false,
+                    )?;
+                    let __dllgen_a_zSql = ::dllgen_runtime::marshal::in_string::decode::<
+                        ::dllgen_runtime::marshal::Utf8,
+                    >(&mut __dllgen_args, false)?;
+                    let mut __dllgen_a_ppStmt = ::dllgen_runtime::marshal::out_handle::storage();
+                    __dllgen_args.finish()?;
+                    ::dllgen_runtime::native::set_errno(0);
+                    ::dllgen_runtime::native::set_last_error(0);
+                    let __dllgen_ret = unsafe {
+                        #[cfg(target_arch = "x86")]
+                        let __dllgen_r = ::dllgen_runtime::native::Words::new()
+                            .push(::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_db))
+                            .push(
+                                ::dllgen_runtime::marshal::in_string::ptr(&__dllgen_a_zSql),
+                            )
+                            .push(-1i64 as i32)
+                            .push(&mut __dllgen_a_ppStmt)
+                            .push(::dllgen_runtime::marshal::fixed::address(0x0))
+                            .call::<
+                                i32,
+                            >(
+                                self.__dllgen_f125 as *const ::core::ffi::c_void,
+                                ::dllgen_runtime::native::Pops::Caller,
+                                "`sqlite3_prepare_v2`",
+                            );
+                        #[cfg(not(target_arch = "x86"))]
+                        let __dllgen_r = ::core::result::Result::<
+                            _,
+                            ::dllgen_runtime::WireError,
+                        >::Ok(
+                            (self
+                                .__dllgen_f125)(
+                                ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_db),
+                                ::dllgen_runtime::marshal::in_string::ptr(&__dllgen_a_zSql),
+                                -1i64 as i32,
+                                &mut __dllgen_a_ppStmt,
+                                ::dllgen_runtime::marshal::fixed::address(0x0),
+                            ),
+                        );
+                        __dllgen_r
+                    }?;
+                    let (__dllgen_errno, __dllgen_last_error) = (
+                        ::dllgen_runtime::native::errno(),
+                        ::dllgen_runtime::native::last_error(),
+                    );
+                    ::dllgen_runtime::marshal::handle::after_call(
+                        &__dllgen_a_db,
+                        2,
+                        false,
+                    );
+                    if let Some(__dllgen_status) = ::dllgen_runtime::marshal::error::check(
+                        __dllgen_out,
+                        __dllgen_ret,
+                        ::dllgen_runtime::marshal::error::Rule::Nonzero,
+                        ::dllgen_runtime::marshal::error::Code::Return,
+                        __dllgen_errno,
+                        __dllgen_last_error,
+                    ) {
+                        return Ok(__dllgen_status);
+                    }
+                    ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
+                    ::dllgen_runtime::marshal::out_handle::reply(
+                        __dllgen_out,
+                        5,
+                        __dllgen_a_ppStmt,
+                    );
+                    Ok(::dllgen_runtime::Status::Ok)
+                }
+                126 => {
+                    let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
+                    let __dllgen_a_db = ::dllgen_runtime::marshal::handle::decode_c(
+                        &mut __dllgen_args,
+                        2,
+                        false,
+                        false,
+                    )?;
+                    let __dllgen_a_zSql = ::dllgen_runtime::marshal::in_string::decode::<
+                        ::dllgen_runtime::marshal::Utf8,
+                    >(&mut __dllgen_args, false)?;
+                    let __dllgen_a_prepFlags: u32 = ::dllgen_runtime::marshal::value::decode_c(
+                        &mut __dllgen_args,
+                        &mut __dllgen_keep,
+                    )?;
+                    let mut __dllgen_a_ppStmt = ::dllgen_runtime::marshal::out_handle::storage();
+                    __dllgen_args.finish()?;
+                    ::dllgen_runtime::native::set_errno(0);
+                    ::dllgen_runtime::native::set_last_error(0);
+                    let __dllgen_ret = unsafe {
+                        #[cfg(target_arch = "x86")]
+                        let __dllgen_r = ::dllgen_runtime::native::Words::new()
+                            .push(::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_db))
+                            .push(
+                                ::dllgen_runtime::marshal::in_string::ptr(&__dllgen_a_zSql),
+                            )
+                            .push(-1i64 as i32)
+                            .push(__dllgen_a_prepFlags)
+                            .push(&mut __dllgen_a_ppStmt)
+                            .push(::dllgen_runtime::marshal::fixed::address(0x0))
+                            .call::<
+                                i32,
+                            >(
+                                self.__dllgen_f126 as *const ::core::ffi::c_void,
+                                ::dllgen_runtime::native::Pops::Caller,
+                                "`sqlite3_prepare_v3`",
+                            );
+                        #[cfg(not(target_arch = "x86"))]
+                        let __dllgen_r = ::core::result::Result::<
+                            _,
+                            ::dllgen_runtime::WireError,
+                        >::Ok(
+                            (self
+                                .__dllgen_f126)(
+                                ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_db),
+                                ::dllgen_runtime::marshal::in_string::ptr(&__dllgen_a_zSql),
+                                -1i64 as i32,
+                                __dllgen_a_prepFlags,
+                                &mut __dllgen_a_ppStmt,
+                                ::dllgen_runtime::marshal::fixed::address(0x0),
+                            ),
+                        );
+                        __dllgen_r
+                    }?;
+                    let (__dllgen_errno, __dllgen_last_error) = (
+                        ::dllgen_runtime::native::errno(),
+                        ::dllgen_runtime::native::last_error(),
+                    );
+                    ::dllgen_runtime::marshal::handle::after_call(
+                        &__dllgen_a_db,
+                        2,
+                        false,
+                    );
+                    if let Some(__dllgen_status) = ::dllgen_runtime::marshal::error::check(
+                        __dllgen_out,
+                        __dllgen_ret,
+                        ::dllgen_runtime::marshal::error::Rule::Nonzero,
+                        ::dllgen_runtime::marshal::error::Code::Return,
+                        __dllgen_errno,
+                        __dllgen_last_error,
+                    ) {
+                        return Ok(__dllgen_status);
+                    }
+                    ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
+                    ::dllgen_runtime::marshal::out_handle::reply(
+                        __dllgen_out,
+                        5,
+                        __dllgen_a_ppStmt,
+                    );
+                    Ok(::dllgen_runtime::Status::Ok)
+                }
+                127 => {
+                    let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
+                    let __dllgen_a_N: i32 = ::dllgen_runtime::marshal::length::decode(
+                        &mut __dllgen_args,
+                    )?;
+                    let mut __dllgen_a_P = ::dllgen_runtime::marshal::out_buffer::storage::<
+                        u8,
+                    >(
+                        __dllgen_out,
+                        __dllgen_a_N as u64,
+                        ::dllgen_runtime::marshal::Units::Bytes,
+                        1,
+                    )?;
+                    __dllgen_args.finish()?;
+                    let __dllgen_ret = unsafe {
+                        #[cfg(target_arch = "x86")]
+                        let __dllgen_r = ::dllgen_runtime::native::Words::new()
+                            .push(__dllgen_a_N)
+                            .push(
+                                ::dllgen_runtime::marshal::out_buffer::ptr(
+                                    &mut __dllgen_a_P,
+                                ),
+                            )
+                            .call::<
+                                (),
+                            >(
+                                self.__dllgen_f127 as *const ::core::ffi::c_void,
+                                ::dllgen_runtime::native::Pops::Caller,
+                                "`sqlite3_randomness`",
+                            );
+                        #[cfg(not(target_arch = "x86"))]
+                        let __dllgen_r = ::core::result::Result::<
+                            _,
+                            ::dllgen_runtime::WireError,
+                        >::Ok(
+                            (self
+                                .__dllgen_f127)(
+                                __dllgen_a_N,
+                                ::dllgen_runtime::marshal::out_buffer::ptr(
+                                    &mut __dllgen_a_P,
+                                ),
+                            ),
+                        );
+                        __dllgen_r
+                    }?;
+                    ::dllgen_runtime::marshal::out_buffer::reply(
+                        __dllgen_out,
+                        &mut __dllgen_a_P,
+                        ::dllgen_runtime::marshal::out_buffer::Filled::All,
+                        "`sqlite3_randomness` parameter `P`",
+                    )?;
+                    Ok(::dllgen_runtime::Status::Ok)
+                }
+                128 => {
+                    let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
+                    let __dllgen_a_arg0: i32 = ::dllgen_runtime::marshal::value::decode_c(
+                        &mut __dllgen_args,
+                        &mut __dllgen_keep,
+                    )?;
+                    __dllgen_args.finish()?;
+                    let __dllgen_ret = unsafe {
+                        #[cfg(target_arch = "x86")]
+                        let __dllgen_r = ::dllgen_runtime::native::Words::new()
+                            .push(__dllgen_a_arg0)
+                            .call::<
+                                i32,
+                            >(
+                                self.__dllgen_f128 as *const ::core::ffi::c_void,
+                                ::dllgen_runtime::native::Pops::Caller,
+                                "`sqlite3_release_memory`",
+                            );
+                        #[cfg(not(target_arch = "x86"))]
+                        let __dllgen_r = ::core::result::Result::<
+                            _,
+                            ::dllgen_runtime::WireError,
+                        >::Ok((self.__dllgen_f128)(__dllgen_a_arg0));
+                        __dllgen_r
+                    }?;
+                    ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
+                    Ok(::dllgen_runtime::Status::Ok)
+                }
+                129 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let __dllgen_a_pStmt = ::dllgen_runtime::marshal::handle::decode_c(
                         &mut __dllgen_args,
-                        1,
+                        5,
+                        false,
                         false,
                     )?;
                     __dllgen_args.finish()?;
@@ -2615,7 +7637,7 @@ mod __dllgen {
                             .call::<
                                 i32,
                             >(
-                                self.__dllgen_f45 as *const ::core::ffi::c_void,
+                                self.__dllgen_f129 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
                                 "`sqlite3_reset`",
                             );
@@ -2625,7 +7647,7 @@ mod __dllgen {
                             ::dllgen_runtime::WireError,
                         >::Ok(
                             (self
-                                .__dllgen_f45)(
+                                .__dllgen_f129)(
                                 ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_pStmt),
                             ),
                         );
@@ -2633,13 +7655,265 @@ mod __dllgen {
                     }?;
                     ::dllgen_runtime::marshal::handle::after_call(
                         &__dllgen_a_pStmt,
-                        1,
+                        5,
                         false,
                     );
                     ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                46 => {
+                130 => {
+                    let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
+                    __dllgen_args.finish()?;
+                    let __dllgen_ret = unsafe {
+                        #[cfg(target_arch = "x86")]
+                        let __dllgen_r = ::dllgen_runtime::native::Words::new()
+                            .call::<
+                                (),
+                            >(
+                                self.__dllgen_f130 as *const ::core::ffi::c_void,
+                                ::dllgen_runtime::native::Pops::Caller,
+                                "`sqlite3_reset_auto_extension`",
+                            );
+                        #[cfg(not(target_arch = "x86"))]
+                        let __dllgen_r = ::core::result::Result::<
+                            _,
+                            ::dllgen_runtime::WireError,
+                        >::Ok((self.__dllgen_f130)());
+                        __dllgen_r
+                    }?;
+                    Ok(::dllgen_runtime::Status::Ok)
+                }
+                131 => {
+                    let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
+                    let __dllgen_a_arg0 = ::dllgen_runtime::marshal::handle::decode_c(
+                        &mut __dllgen_args,
+                        2,
+                        false,
+                        false,
+                    )?;
+                    let __dllgen_a_arg1: i64 = ::dllgen_runtime::marshal::value::decode_c(
+                        &mut __dllgen_args,
+                        &mut __dllgen_keep,
+                    )?;
+                    __dllgen_args.finish()?;
+                    let __dllgen_ret = unsafe {
+                        #[cfg(target_arch = "x86")]
+                        let __dllgen_r = ::dllgen_runtime::native::Words::new()
+                            .push(
+                                ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_arg0),
+                            )
+                            .push(__dllgen_a_arg1)
+                            .call::<
+                                (),
+                            >(
+                                self.__dllgen_f131 as *const ::core::ffi::c_void,
+                                ::dllgen_runtime::native::Pops::Caller,
+                                "`sqlite3_set_last_insert_rowid`",
+                            );
+                        #[cfg(not(target_arch = "x86"))]
+                        let __dllgen_r = ::core::result::Result::<
+                            _,
+                            ::dllgen_runtime::WireError,
+                        >::Ok(
+                            (self
+                                .__dllgen_f131)(
+                                ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_arg0),
+                                __dllgen_a_arg1,
+                            ),
+                        );
+                        __dllgen_r
+                    }?;
+                    ::dllgen_runtime::marshal::handle::after_call(
+                        &__dllgen_a_arg0,
+                        2,
+                        false,
+                    );
+                    Ok(::dllgen_runtime::Status::Ok)
+                }
+                132 => {
+                    let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
+                    __dllgen_args.finish()?;
+                    let __dllgen_ret = unsafe {
+                        #[cfg(target_arch = "x86")]
+                        let __dllgen_r = ::dllgen_runtime::native::Words::new()
+                            .call::<
+                                i32,
+                            >(
+                                self.__dllgen_f132 as *const ::core::ffi::c_void,
+                                ::dllgen_runtime::native::Pops::Caller,
+                                "`sqlite3_shutdown`",
+                            );
+                        #[cfg(not(target_arch = "x86"))]
+                        let __dllgen_r = ::core::result::Result::<
+                            _,
+                            ::dllgen_runtime::WireError,
+                        >::Ok((self.__dllgen_f132)());
+                        __dllgen_r
+                    }?;
+                    ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
+                    Ok(::dllgen_runtime::Status::Ok)
+                }
+                133 => {
+                    let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
+                    let __dllgen_a_arg0: i32 = ::dllgen_runtime::marshal::value::decode_c(
+                        &mut __dllgen_args,
+                        &mut __dllgen_keep,
+                    )?;
+                    __dllgen_args.finish()?;
+                    let __dllgen_ret = unsafe {
+                        #[cfg(target_arch = "x86")]
+                        let __dllgen_r = ::dllgen_runtime::native::Words::new()
+                            .push(__dllgen_a_arg0)
+                            .call::<
+                                i32,
+                            >(
+                                self.__dllgen_f133 as *const ::core::ffi::c_void,
+                                ::dllgen_runtime::native::Pops::Caller,
+                                "`sqlite3_sleep`",
+                            );
+                        #[cfg(not(target_arch = "x86"))]
+                        let __dllgen_r = ::core::result::Result::<
+                            _,
+                            ::dllgen_runtime::WireError,
+                        >::Ok((self.__dllgen_f133)(__dllgen_a_arg0));
+                        __dllgen_r
+                    }?;
+                    ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
+                    Ok(::dllgen_runtime::Status::Ok)
+                }
+                134 => {
+                    let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
+                    let __dllgen_a_n: i32 = ::dllgen_runtime::marshal::length::decode(
+                        &mut __dllgen_args,
+                    )?;
+                    let __dllgen_a_zFormat = ::dllgen_runtime::marshal::in_string::decode::<
+                        ::dllgen_runtime::marshal::Utf8,
+                    >(&mut __dllgen_args, false)?;
+                    let __dllgen_a_arg = ::dllgen_runtime::marshal::in_string::decode::<
+                        ::dllgen_runtime::marshal::Utf8,
+                    >(&mut __dllgen_args, true)?;
+                    let mut __dllgen_a_zBuf = ::dllgen_runtime::marshal::out_buffer::storage::<
+                        u8,
+                    >(
+                        __dllgen_out,
+                        __dllgen_a_n as u64,
+                        ::dllgen_runtime::marshal::Units::Elements,
+                        1,
+                    )?;
+                    __dllgen_args.finish()?;
+                    let __dllgen_ret = unsafe {
+                        #[cfg(target_arch = "x86")]
+                        let __dllgen_r = ::dllgen_runtime::native::Words::new()
+                            .push(__dllgen_a_n)
+                            .push(
+                                ::dllgen_runtime::marshal::out_buffer::ptr(
+                                    &mut __dllgen_a_zBuf,
+                                ),
+                            )
+                            .push(
+                                ::dllgen_runtime::marshal::in_string::ptr(
+                                    &__dllgen_a_zFormat,
+                                ),
+                            )
+                            .push(
+                                ::dllgen_runtime::marshal::in_string::ptr(&__dllgen_a_arg),
+                            )
+                            .call::<
+                                *const u8,
+                            >(
+                                self.__dllgen_f134 as *const ::core::ffi::c_void,
+                                ::dllgen_runtime::native::Pops::Caller,
+                                "`sqlite3_snprintf_str`",
+                            );
+                        #[cfg(not(target_arch = "x86"))]
+                        let __dllgen_r = ::core::result::Result::<
+                            _,
+                            ::dllgen_runtime::WireError,
+                        >::Ok(
+                            (self
+                                .__dllgen_f134)(
+                                __dllgen_a_n,
+                                ::dllgen_runtime::marshal::out_buffer::ptr(
+                                    &mut __dllgen_a_zBuf,
+                                ),
+                                ::dllgen_runtime::marshal::in_string::ptr(
+                                    &__dllgen_a_zFormat,
+                                ),
+                                ::dllgen_runtime::marshal::in_string::ptr(&__dllgen_a_arg),
+                            ),
+                        );
+                        __dllgen_r
+                    }?;
+                    ::dllgen_runtime::marshal::out_buffer::reply_into(
+                        __dllgen_out,
+                        &__dllgen_a_zBuf,
+                        __dllgen_ret,
+                        "`sqlite3_snprintf_str` parameter `zBuf`",
+                    )?;
+                    ::dllgen_runtime::marshal::out_buffer::reply(
+                        __dllgen_out,
+                        &mut __dllgen_a_zBuf,
+                        ::dllgen_runtime::marshal::out_buffer::Filled::Nul,
+                        "`sqlite3_snprintf_str` parameter `zBuf`",
+                    )?;
+                    Ok(::dllgen_runtime::Status::Ok)
+                }
+                135 => {
+                    let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
+                    let __dllgen_a_N: i32 = ::dllgen_runtime::marshal::value::decode_c(
+                        &mut __dllgen_args,
+                        &mut __dllgen_keep,
+                    )?;
+                    __dllgen_args.finish()?;
+                    let __dllgen_ret = unsafe {
+                        #[cfg(target_arch = "x86")]
+                        let __dllgen_r = ::dllgen_runtime::native::Words::new()
+                            .push(__dllgen_a_N)
+                            .call::<
+                                (),
+                            >(
+                                self.__dllgen_f135 as *const ::core::ffi::c_void,
+                                ::dllgen_runtime::native::Pops::Caller,
+                                "`sqlite3_soft_heap_limit`",
+                            );
+                        #[cfg(not(target_arch = "x86"))]
+                        let __dllgen_r = ::core::result::Result::<
+                            _,
+                            ::dllgen_runtime::WireError,
+                        >::Ok((self.__dllgen_f135)(__dllgen_a_N));
+                        __dllgen_r
+                    }?;
+                    Ok(::dllgen_runtime::Status::Ok)
+                }
+                136 => {
+                    let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
+                    let __dllgen_a_N: i64 = ::dllgen_runtime::marshal::value::decode_c(
+                        &mut __dllgen_args,
+                        &mut __dllgen_keep,
+                    )?;
+                    __dllgen_args.finish()?;
+                    let __dllgen_ret = unsafe {
+                        #[cfg(target_arch = "x86")]
+                        let __dllgen_r = ::dllgen_runtime::native::Words::new()
+                            .push(__dllgen_a_N)
+                            .call::<
+                                i64,
+                            >(
+                                self.__dllgen_f136 as *const ::core::ffi::c_void,
+                                ::dllgen_runtime::native::Pops::Caller,
+                                "`sqlite3_soft_heap_limit64`",
+                            );
+                        #[cfg(not(target_arch = "x86"))]
+                        let __dllgen_r = ::core::result::Result::<
+                            _,
+                            ::dllgen_runtime::WireError,
+                        >::Ok((self.__dllgen_f136)(__dllgen_a_N));
+                        __dllgen_r
+                    }?;
+                    ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
+                    Ok(::dllgen_runtime::Status::Ok)
+                }
+                137 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     __dllgen_args.finish()?;
                     let __dllgen_ret = unsafe {
@@ -2648,7 +7922,7 @@ mod __dllgen {
                             .call::<
                                 *const u8,
                             >(
-                                self.__dllgen_f46 as *const ::core::ffi::c_void,
+                                self.__dllgen_f137 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
                                 "`sqlite3_sourceid`",
                             );
@@ -2656,7 +7930,7 @@ mod __dllgen {
                         let __dllgen_r = ::core::result::Result::<
                             _,
                             ::dllgen_runtime::WireError,
-                        >::Ok((self.__dllgen_f46)());
+                        >::Ok((self.__dllgen_f137)());
                         __dllgen_r
                     }?;
                     unsafe {
@@ -2666,11 +7940,12 @@ mod __dllgen {
                     };
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                47 => {
+                138 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let __dllgen_a_pStmt = ::dllgen_runtime::marshal::handle::decode_c(
                         &mut __dllgen_args,
-                        1,
+                        5,
+                        false,
                         false,
                     )?;
                     __dllgen_args.finish()?;
@@ -2683,7 +7958,7 @@ mod __dllgen {
                             .call::<
                                 *const u8,
                             >(
-                                self.__dllgen_f47 as *const ::core::ffi::c_void,
+                                self.__dllgen_f138 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
                                 "`sqlite3_sql`",
                             );
@@ -2693,7 +7968,7 @@ mod __dllgen {
                             ::dllgen_runtime::WireError,
                         >::Ok(
                             (self
-                                .__dllgen_f47)(
+                                .__dllgen_f138)(
                                 ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_pStmt),
                             ),
                         );
@@ -2701,7 +7976,7 @@ mod __dllgen {
                     }?;
                     ::dllgen_runtime::marshal::handle::after_call(
                         &__dllgen_a_pStmt,
-                        1,
+                        5,
                         false,
                     );
                     unsafe {
@@ -2711,11 +7986,186 @@ mod __dllgen {
                     };
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                48 => {
+                139 => {
+                    let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
+                    let __dllgen_a_op: i32 = ::dllgen_runtime::marshal::value::decode_c(
+                        &mut __dllgen_args,
+                        &mut __dllgen_keep,
+                    )?;
+                    let __dllgen_a_resetFlag: i32 = ::dllgen_runtime::marshal::value::decode_c(
+                        &mut __dllgen_args,
+                        &mut __dllgen_keep,
+                    )?;
+                    let mut __dllgen_a_pCurrent = ::dllgen_runtime::marshal::out_value::storage::<
+                        i32,
+                    >();
+                    let mut __dllgen_a_pHighwater = ::dllgen_runtime::marshal::out_value::storage::<
+                        i32,
+                    >();
+                    __dllgen_args.finish()?;
+                    ::dllgen_runtime::native::set_errno(0);
+                    ::dllgen_runtime::native::set_last_error(0);
+                    let __dllgen_ret = unsafe {
+                        #[cfg(target_arch = "x86")]
+                        let __dllgen_r = ::dllgen_runtime::native::Words::new()
+                            .push(__dllgen_a_op)
+                            .push(
+                                ::dllgen_runtime::marshal::out_value::ptr(
+                                    &mut __dllgen_a_pCurrent,
+                                ),
+                            )
+                            .push(
+                                ::dllgen_runtime::marshal::out_value::ptr(
+                                    &mut __dllgen_a_pHighwater,
+                                ),
+                            )
+                            .push(__dllgen_a_resetFlag)
+                            .call::<
+                                i32,
+                            >(
+                                self.__dllgen_f139 as *const ::core::ffi::c_void,
+                                ::dllgen_runtime::native::Pops::Caller,
+                                "`sqlite3_status`",
+                            );
+                        #[cfg(not(target_arch = "x86"))]
+                        let __dllgen_r = ::core::result::Result::<
+                            _,
+                            ::dllgen_runtime::WireError,
+                        >::Ok(
+                            (self
+                                .__dllgen_f139)(
+                                __dllgen_a_op,
+                                ::dllgen_runtime::marshal::out_value::ptr(
+                                    &mut __dllgen_a_pCurrent,
+                                ),
+                                ::dllgen_runtime::marshal::out_value::ptr(
+                                    &mut __dllgen_a_pHighwater,
+                                ),
+                                __dllgen_a_resetFlag,
+                            ),
+                        );
+                        __dllgen_r
+                    }?;
+                    let (__dllgen_errno, __dllgen_last_error) = (
+                        ::dllgen_runtime::native::errno(),
+                        ::dllgen_runtime::native::last_error(),
+                    );
+                    if let Some(__dllgen_status) = ::dllgen_runtime::marshal::error::check(
+                        __dllgen_out,
+                        __dllgen_ret,
+                        ::dllgen_runtime::marshal::error::Rule::Nonzero,
+                        ::dllgen_runtime::marshal::error::Code::Return,
+                        __dllgen_errno,
+                        __dllgen_last_error,
+                    ) {
+                        return Ok(__dllgen_status);
+                    }
+                    ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
+                    ::dllgen_runtime::marshal::out_value::reply(
+                        __dllgen_out,
+                        &__dllgen_a_pCurrent,
+                        "`sqlite3_status` parameter `pCurrent`",
+                    )?;
+                    ::dllgen_runtime::marshal::out_value::reply(
+                        __dllgen_out,
+                        &__dllgen_a_pHighwater,
+                        "`sqlite3_status` parameter `pHighwater`",
+                    )?;
+                    Ok(::dllgen_runtime::Status::Ok)
+                }
+                140 => {
+                    let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
+                    let __dllgen_a_op: i32 = ::dllgen_runtime::marshal::value::decode_c(
+                        &mut __dllgen_args,
+                        &mut __dllgen_keep,
+                    )?;
+                    let __dllgen_a_resetFlag: i32 = ::dllgen_runtime::marshal::value::decode_c(
+                        &mut __dllgen_args,
+                        &mut __dllgen_keep,
+                    )?;
+                    let mut __dllgen_a_pCurrent = ::dllgen_runtime::marshal::out_value::storage::<
+                        i64,
+                    >();
+                    let mut __dllgen_a_pHighwater = ::dllgen_runtime::marshal::out_value::storage::<
+                        i64,
+                    >();
+                    __dllgen_args.finish()?;
+                    ::dllgen_runtime::native::set_errno(0);
+                    ::dllgen_runtime::native::set_last_error(0);
+                    let __dllgen_ret = unsafe {
+                        #[cfg(target_arch = "x86")]
+                        let __dllgen_r = ::dllgen_runtime::native::Words::new()
+                            .push(__dllgen_a_op)
+                            .push(
+                                ::dllgen_runtime::marshal::out_value::ptr(
+                                    &mut __dllgen_a_pCurrent,
+                                ),
+                            )
+                            .push(
+                                ::dllgen_runtime::marshal::out_value::ptr(
+                                    &mut __dllgen_a_pHighwater,
+                                ),
+                            )
+                            .push(__dllgen_a_resetFlag)
+                            .call::<
+                                i32,
+                            >(
+                                self.__dllgen_f140 as *const ::core::ffi::c_void,
+                                ::dllgen_runtime::native::Pops::Caller,
+                                "`sqlite3_status64`",
+                            );
+                        #[cfg(not(target_arch = "x86"))]
+                        let __dllgen_r = ::core::result::Result::<
+                            _,
+                            ::dllgen_runtime::WireError,
+                        >::Ok(
+                            (self
+                                .__dllgen_f140)(
+                                __dllgen_a_op,
+                                ::dllgen_runtime::marshal::out_value::ptr(
+                                    &mut __dllgen_a_pCurrent,
+                                ),
+                                ::dllgen_runtime::marshal::out_value::ptr(
+                                    &mut __dllgen_a_pHighwater,
+                                ),
+                                __dllgen_a_resetFlag,
+                            ),
+                        );
+                        __dllgen_r
+                    }?;
+                    let (__dllgen_errno, __dllgen_last_error) = (
+                        ::dllgen_runtime::native::errno(),
+                        ::dllgen_runtime::native::last_error(),
+                    );
+                    if let Some(__dllgen_status) = ::dllgen_runtime::marshal::error::check(
+                        __dllgen_out,
+                        __dllgen_ret,
+                        ::dllgen_runtime::marshal::error::Rule::Nonzero,
+                        ::dllgen_runtime::marshal::error::Code::Return,
+                        __dllgen_errno,
+                        __dllgen_last_error,
+                    ) {
+                        return Ok(__dllgen_status);
+                    }
+                    ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
+                    ::dllgen_runtime::marshal::out_value::reply(
+                        __dllgen_out,
+                        &__dllgen_a_pCurrent,
+                        "`sqlite3_status64` parameter `pCurrent`",
+                    )?;
+                    ::dllgen_runtime::marshal::out_value::reply(
+                        __dllgen_out,
+                        &__dllgen_a_pHighwater,
+                        "`sqlite3_status64` parameter `pHighwater`",
+                    )?;
+                    Ok(::dllgen_runtime::Status::Ok)
+                }
+                141 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let __dllgen_a_arg0 = ::dllgen_runtime::marshal::handle::decode_c(
                         &mut __dllgen_args,
-                        1,
+                        5,
+                        false,
                         false,
                     )?;
                     __dllgen_args.finish()?;
@@ -2730,7 +8180,7 @@ mod __dllgen {
                             .call::<
                                 i32,
                             >(
-                                self.__dllgen_f48 as *const ::core::ffi::c_void,
+                                self.__dllgen_f141 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
                                 "`sqlite3_step`",
                             );
@@ -2740,7 +8190,7 @@ mod __dllgen {
                             ::dllgen_runtime::WireError,
                         >::Ok(
                             (self
-                                .__dllgen_f48)(
+                                .__dllgen_f141)(
                                 ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_arg0),
                             ),
                         );
@@ -2752,7 +8202,7 @@ mod __dllgen {
                     );
                     ::dllgen_runtime::marshal::handle::after_call(
                         &__dllgen_a_arg0,
-                        1,
+                        5,
                         false,
                     );
                     if let Some(__dllgen_status) = ::dllgen_runtime::marshal::error::check(
@@ -2768,11 +8218,54 @@ mod __dllgen {
                     ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                49 => {
+                142 => {
+                    let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
+                    let __dllgen_a_arg0 = ::dllgen_runtime::marshal::handle::decode_c(
+                        &mut __dllgen_args,
+                        5,
+                        false,
+                        false,
+                    )?;
+                    __dllgen_args.finish()?;
+                    let __dllgen_ret = unsafe {
+                        #[cfg(target_arch = "x86")]
+                        let __dllgen_r = ::dllgen_runtime::native::Words::new()
+                            .push(
+                                ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_arg0),
+                            )
+                            .call::<
+                                i32,
+                            >(
+                                self.__dllgen_f142 as *const ::core::ffi::c_void,
+                                ::dllgen_runtime::native::Pops::Caller,
+                                "`sqlite3_stmt_busy`",
+                            );
+                        #[cfg(not(target_arch = "x86"))]
+                        let __dllgen_r = ::core::result::Result::<
+                            _,
+                            ::dllgen_runtime::WireError,
+                        >::Ok(
+                            (self
+                                .__dllgen_f142)(
+                                ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_arg0),
+                            ),
+                        );
+                        __dllgen_r
+                    }?;
+                    ::dllgen_runtime::marshal::handle::after_call(
+                        &__dllgen_a_arg0,
+                        5,
+                        false,
+                    );
+                    ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
+                    Ok(::dllgen_runtime::Status::Ok)
+                }
+                143 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let __dllgen_a_pStmt = ::dllgen_runtime::marshal::handle::decode_c(
                         &mut __dllgen_args,
-                        1,
+                        5,
+                        false,
                         false,
                     )?;
                     __dllgen_args.finish()?;
@@ -2785,7 +8278,49 @@ mod __dllgen {
                             .call::<
                                 i32,
                             >(
-                                self.__dllgen_f49 as *const ::core::ffi::c_void,
+                                self.__dllgen_f143 as *const ::core::ffi::c_void,
+                                ::dllgen_runtime::native::Pops::Caller,
+                                "`sqlite3_stmt_isexplain`",
+                            );
+                        #[cfg(not(target_arch = "x86"))]
+                        let __dllgen_r = ::core::result::Result::<
+                            _,
+                            ::dllgen_runtime::WireError,
+                        >::Ok(
+                            (self
+                                .__dllgen_f143)(
+                                ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_pStmt),
+                            ),
+                        );
+                        __dllgen_r
+                    }?;
+                    ::dllgen_runtime::marshal::handle::after_call(
+                        &__dllgen_a_pStmt,
+                        5,
+                        false,
+                    );
+                    ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
+                    Ok(::dllgen_runtime::Status::Ok)
+                }
+                144 => {
+                    let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
+                    let __dllgen_a_pStmt = ::dllgen_runtime::marshal::handle::decode_c(
+                        &mut __dllgen_args,
+                        5,
+                        false,
+                        false,
+                    )?;
+                    __dllgen_args.finish()?;
+                    let __dllgen_ret = unsafe {
+                        #[cfg(target_arch = "x86")]
+                        let __dllgen_r = ::dllgen_runtime::native::Words::new()
+                            .push(
+                                ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_pStmt),
+                            )
+                            .call::<
+                                i32,
+                            >(
+                                self.__dllgen_f144 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
                                 "`sqlite3_stmt_readonly`",
                             );
@@ -2795,7 +8330,7 @@ mod __dllgen {
                             ::dllgen_runtime::WireError,
                         >::Ok(
                             (self
-                                .__dllgen_f49)(
+                                .__dllgen_f144)(
                                 ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_pStmt),
                             ),
                         );
@@ -2803,40 +8338,289 @@ mod __dllgen {
                     }?;
                     ::dllgen_runtime::marshal::handle::after_call(
                         &__dllgen_a_pStmt,
-                        1,
+                        5,
                         false,
                     );
                     ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                50 => {
+                145 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
+                    let __dllgen_a_arg0 = ::dllgen_runtime::marshal::handle::decode_c(
+                        &mut __dllgen_args,
+                        5,
+                        false,
+                        false,
+                    )?;
+                    let __dllgen_a_op: i32 = ::dllgen_runtime::marshal::value::decode_c(
+                        &mut __dllgen_args,
+                        &mut __dllgen_keep,
+                    )?;
+                    let __dllgen_a_resetFlg: i32 = ::dllgen_runtime::marshal::value::decode_c(
+                        &mut __dllgen_args,
+                        &mut __dllgen_keep,
+                    )?;
                     __dllgen_args.finish()?;
                     let __dllgen_ret = unsafe {
                         #[cfg(target_arch = "x86")]
                         let __dllgen_r = ::dllgen_runtime::native::Words::new()
+                            .push(
+                                ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_arg0),
+                            )
+                            .push(__dllgen_a_op)
+                            .push(__dllgen_a_resetFlg)
                             .call::<
                                 i32,
                             >(
-                                self.__dllgen_f50 as *const ::core::ffi::c_void,
+                                self.__dllgen_f145 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
-                                "`sqlite3_threadsafe`",
+                                "`sqlite3_stmt_status`",
                             );
                         #[cfg(not(target_arch = "x86"))]
                         let __dllgen_r = ::core::result::Result::<
                             _,
                             ::dllgen_runtime::WireError,
-                        >::Ok((self.__dllgen_f50)());
+                        >::Ok(
+                            (self
+                                .__dllgen_f145)(
+                                ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_arg0),
+                                __dllgen_a_op,
+                                __dllgen_a_resetFlg,
+                            ),
+                        );
                         __dllgen_r
                     }?;
+                    ::dllgen_runtime::marshal::handle::after_call(
+                        &__dllgen_a_arg0,
+                        5,
+                        false,
+                    );
                     ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                51 => {
+                146 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let __dllgen_a_arg0 = ::dllgen_runtime::marshal::handle::decode_c(
                         &mut __dllgen_args,
-                        0,
+                        6,
+                        false,
+                        false,
+                    )?;
+                    let __dllgen_a_zIn = ::dllgen_runtime::marshal::in_buffer::decode::<
+                        u8,
+                    >(&mut __dllgen_args, &mut __dllgen_keep, false)?;
+                    let __dllgen_a_N: i32 = ::dllgen_runtime::marshal::length::decode(
+                        &mut __dllgen_args,
+                    )?;
+                    ::dllgen_runtime::marshal::in_buffer::check(
+                        &__dllgen_a_zIn,
+                        __dllgen_a_N as u64,
+                        ::dllgen_runtime::marshal::Units::Bytes,
+                        1,
+                    )?;
+                    __dllgen_args.finish()?;
+                    let __dllgen_ret = unsafe {
+                        #[cfg(target_arch = "x86")]
+                        let __dllgen_r = ::dllgen_runtime::native::Words::new()
+                            .push(
+                                ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_arg0),
+                            )
+                            .push(
+                                ::dllgen_runtime::marshal::in_buffer::ptr(&__dllgen_a_zIn),
+                            )
+                            .push(__dllgen_a_N)
+                            .call::<
+                                (),
+                            >(
+                                self.__dllgen_f146 as *const ::core::ffi::c_void,
+                                ::dllgen_runtime::native::Pops::Caller,
+                                "`sqlite3_str_append`",
+                            );
+                        #[cfg(not(target_arch = "x86"))]
+                        let __dllgen_r = ::core::result::Result::<
+                            _,
+                            ::dllgen_runtime::WireError,
+                        >::Ok(
+                            (self
+                                .__dllgen_f146)(
+                                ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_arg0),
+                                ::dllgen_runtime::marshal::in_buffer::ptr(&__dllgen_a_zIn),
+                                __dllgen_a_N,
+                            ),
+                        );
+                        __dllgen_r
+                    }?;
+                    ::dllgen_runtime::marshal::handle::after_call(
+                        &__dllgen_a_arg0,
+                        6,
+                        false,
+                    );
+                    Ok(::dllgen_runtime::Status::Ok)
+                }
+                147 => {
+                    let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
+                    let __dllgen_a_arg0 = ::dllgen_runtime::marshal::handle::decode_c(
+                        &mut __dllgen_args,
+                        6,
+                        false,
+                        false,
+                    )?;
+                    let __dllgen_a_zIn = ::dllgen_runtime::marshal::in_string::decode::<
+                        ::dllgen_runtime::marshal::Utf8,
+                    >(&mut __dllgen_args, false)?;
+                    __dllgen_args.finish()?;
+                    let __dllgen_ret = unsafe {
+                        #[cfg(target_arch = "x86")]
+                        let __dllgen_r = ::dllgen_runtime::native::Words::new()
+                            .push(
+                                ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_arg0),
+                            )
+                            .push(
+                                ::dllgen_runtime::marshal::in_string::ptr(&__dllgen_a_zIn),
+                            )
+                            .call::<
+                                (),
+                            >(
+                                self.__dllgen_f147 as *const ::core::ffi::c_void,
+                                ::dllgen_runtime::native::Pops::Caller,
+                                "`sqlite3_str_appendall`",
+                            );
+                        #[cfg(not(target_arch = "x86"))]
+                        let __dllgen_r = ::core::result::Result::<
+                            _,
+                            ::dllgen_runtime::WireError,
+                        >::Ok(
+                            (self
+                                .__dllgen_f147)(
+                                ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_arg0),
+                                ::dllgen_runtime::marshal::in_string::ptr(&__dllgen_a_zIn),
+                            ),
+                        );
+                        __dllgen_r
+                    }?;
+                    ::dllgen_runtime::marshal::handle::after_call(
+                        &__dllgen_a_arg0,
+                        6,
+                        false,
+                    );
+                    Ok(::dllgen_runtime::Status::Ok)
+                }
+                148 => {
+                    let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
+                    let __dllgen_a_arg0 = ::dllgen_runtime::marshal::handle::decode_c(
+                        &mut __dllgen_args,
+                        6,
+                        false,
+                        false,
+                    )?;
+                    let __dllgen_a_N: i32 = ::dllgen_runtime::marshal::value::decode_c(
+                        &mut __dllgen_args,
+                        &mut __dllgen_keep,
+                    )?;
+                    let __dllgen_a_C: i8 = ::dllgen_runtime::marshal::value::decode_c(
+                        &mut __dllgen_args,
+                        &mut __dllgen_keep,
+                    )?;
+                    __dllgen_args.finish()?;
+                    let __dllgen_ret = unsafe {
+                        #[cfg(target_arch = "x86")]
+                        let __dllgen_r = ::dllgen_runtime::native::Words::new()
+                            .push(
+                                ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_arg0),
+                            )
+                            .push(__dllgen_a_N)
+                            .push(__dllgen_a_C)
+                            .call::<
+                                (),
+                            >(
+                                self.__dllgen_f148 as *const ::core::ffi::c_void,
+                                ::dllgen_runtime::native::Pops::Caller,
+                                "`sqlite3_str_appendchar`",
+                            );
+                        #[cfg(not(target_arch = "x86"))]
+                        let __dllgen_r = ::core::result::Result::<
+                            _,
+                            ::dllgen_runtime::WireError,
+                        >::Ok(
+                            (self
+                                .__dllgen_f148)(
+                                ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_arg0),
+                                __dllgen_a_N,
+                                __dllgen_a_C,
+                            ),
+                        );
+                        __dllgen_r
+                    }?;
+                    ::dllgen_runtime::marshal::handle::after_call(
+                        &__dllgen_a_arg0,
+                        6,
+                        false,
+                    );
+                    Ok(::dllgen_runtime::Status::Ok)
+                }
+                149 => {
+                    let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
+                    let __dllgen_a_s = ::dllgen_runtime::marshal::handle::decode_c(
+                        &mut __dllgen_args,
+                        6,
+                        false,
+                        false,
+                    )?;
+                    let __dllgen_a_zFormat = ::dllgen_runtime::marshal::in_string::decode::<
+                        ::dllgen_runtime::marshal::Utf8,
+                    >(&mut __dllgen_args, false)?;
+                    let __dllgen_a_arg = ::dllgen_runtime::marshal::in_string::decode::<
+                        ::dllgen_runtime::marshal::Utf8,
+                    >(&mut __dllgen_args, true)?;
+                    __dllgen_args.finish()?;
+                    let __dllgen_ret = unsafe {
+                        #[cfg(target_arch = "x86")]
+                        let __dllgen_r = ::dllgen_runtime::native::Words::new()
+                            .push(::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_s))
+                            .push(
+                                ::dllgen_runtime::marshal::in_string::ptr(
+                                    &__dllgen_a_zFormat,
+                                ),
+                            )
+                            .push(
+                                ::dllgen_runtime::marshal::in_string::ptr(&__dllgen_a_arg),
+                            )
+                            .call::<
+                                (),
+                            >(
+                                self.__dllgen_f149 as *const ::core::ffi::c_void,
+                                ::dllgen_runtime::native::Pops::Caller,
+                                "`sqlite3_str_appendf_str`",
+                            );
+                        #[cfg(not(target_arch = "x86"))]
+                        let __dllgen_r = ::core::result::Result::<
+                            _,
+                            ::dllgen_runtime::WireError,
+                        >::Ok(
+                            (self
+                                .__dllgen_f149)(
+                                ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_s),
+                                ::dllgen_runtime::marshal::in_string::ptr(
+                                    &__dllgen_a_zFormat,
+                                ),
+                                ::dllgen_runtime::marshal::in_string::ptr(&__dllgen_a_arg),
+                            ),
+                        );
+                        __dllgen_r
+                    }?;
+                    ::dllgen_runtime::marshal::handle::after_call(
+                        &__dllgen_a_s,
+                        6,
+                        false,
+                    );
+                    Ok(::dllgen_runtime::Status::Ok)
+                }
+                150 => {
+                    let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
+                    let __dllgen_a_arg0 = ::dllgen_runtime::marshal::handle::decode_c(
+                        &mut __dllgen_args,
+                        6,
+                        false,
                         false,
                     )?;
                     __dllgen_args.finish()?;
@@ -2849,7 +8633,720 @@ mod __dllgen {
                             .call::<
                                 i32,
                             >(
-                                self.__dllgen_f51 as *const ::core::ffi::c_void,
+                                self.__dllgen_f150 as *const ::core::ffi::c_void,
+                                ::dllgen_runtime::native::Pops::Caller,
+                                "`sqlite3_str_errcode`",
+                            );
+                        #[cfg(not(target_arch = "x86"))]
+                        let __dllgen_r = ::core::result::Result::<
+                            _,
+                            ::dllgen_runtime::WireError,
+                        >::Ok(
+                            (self
+                                .__dllgen_f150)(
+                                ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_arg0),
+                            ),
+                        );
+                        __dllgen_r
+                    }?;
+                    ::dllgen_runtime::marshal::handle::after_call(
+                        &__dllgen_a_arg0,
+                        6,
+                        false,
+                    );
+                    ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
+                    Ok(::dllgen_runtime::Status::Ok)
+                }
+                151 => {
+                    let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
+                    let __dllgen_a_arg0 = ::dllgen_runtime::marshal::handle::decode_c(
+                        &mut __dllgen_args,
+                        6,
+                        false,
+                        true,
+                    )?;
+                    __dllgen_args.finish()?;
+                    let __dllgen_ret = unsafe {
+                        #[cfg(target_arch = "x86")]
+                        let __dllgen_r = ::dllgen_runtime::native::Words::new()
+                            .push(
+                                ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_arg0),
+                            )
+                            .call::<
+                                *const u8,
+                            >(
+                                self.__dllgen_f151 as *const ::core::ffi::c_void,
+                                ::dllgen_runtime::native::Pops::Caller,
+                                "`sqlite3_str_finish`",
+                            );
+                        #[cfg(not(target_arch = "x86"))]
+                        let __dllgen_r = ::core::result::Result::<
+                            _,
+                            ::dllgen_runtime::WireError,
+                        >::Ok(
+                            (self
+                                .__dllgen_f151)(
+                                ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_arg0),
+                            ),
+                        );
+                        __dllgen_r
+                    }?;
+                    ::dllgen_runtime::marshal::handle::after_call(
+                        &__dllgen_a_arg0,
+                        6,
+                        true,
+                    );
+                    unsafe {
+                        ::dllgen_runtime::marshal::ret_string::reply::<
+                            ::dllgen_runtime::marshal::Utf8,
+                        >(__dllgen_out, __dllgen_ret)
+                    };
+                    if !__dllgen_ret.is_null() {
+                        unsafe {
+                            (self
+                                .__dllgen_helper151)(
+                                __dllgen_ret as *mut ::core::ffi::c_void,
+                            )
+                        };
+                    }
+                    Ok(::dllgen_runtime::Status::Ok)
+                }
+                152 => {
+                    let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
+                    let __dllgen_a_arg0 = ::dllgen_runtime::marshal::handle::decode_c(
+                        &mut __dllgen_args,
+                        6,
+                        false,
+                        false,
+                    )?;
+                    __dllgen_args.finish()?;
+                    let __dllgen_ret = unsafe {
+                        #[cfg(target_arch = "x86")]
+                        let __dllgen_r = ::dllgen_runtime::native::Words::new()
+                            .push(
+                                ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_arg0),
+                            )
+                            .call::<
+                                i32,
+                            >(
+                                self.__dllgen_f152 as *const ::core::ffi::c_void,
+                                ::dllgen_runtime::native::Pops::Caller,
+                                "`sqlite3_str_length`",
+                            );
+                        #[cfg(not(target_arch = "x86"))]
+                        let __dllgen_r = ::core::result::Result::<
+                            _,
+                            ::dllgen_runtime::WireError,
+                        >::Ok(
+                            (self
+                                .__dllgen_f152)(
+                                ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_arg0),
+                            ),
+                        );
+                        __dllgen_r
+                    }?;
+                    ::dllgen_runtime::marshal::handle::after_call(
+                        &__dllgen_a_arg0,
+                        6,
+                        false,
+                    );
+                    ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
+                    Ok(::dllgen_runtime::Status::Ok)
+                }
+                153 => {
+                    let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
+                    let __dllgen_a_arg0 = ::dllgen_runtime::marshal::handle::decode_c(
+                        &mut __dllgen_args,
+                        2,
+                        true,
+                        false,
+                    )?;
+                    __dllgen_args.finish()?;
+                    ::dllgen_runtime::native::set_errno(0);
+                    ::dllgen_runtime::native::set_last_error(0);
+                    let __dllgen_ret = unsafe {
+                        #[cfg(target_arch = "x86")]
+                        let __dllgen_r = ::dllgen_runtime::native::Words::new()
+                            .push(
+                                ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_arg0),
+                            )
+                            .call::<
+                                *mut ::core::ffi::c_void,
+                            >(
+                                self.__dllgen_f153 as *const ::core::ffi::c_void,
+                                ::dllgen_runtime::native::Pops::Caller,
+                                "`sqlite3_str_new`",
+                            );
+                        #[cfg(not(target_arch = "x86"))]
+                        let __dllgen_r = ::core::result::Result::<
+                            _,
+                            ::dllgen_runtime::WireError,
+                        >::Ok(
+                            (self
+                                .__dllgen_f153)(
+                                ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_arg0),
+                            ),
+                        );
+                        __dllgen_r
+                    }?;
+                    let (__dllgen_errno, __dllgen_last_error) = (
+                        ::dllgen_runtime::native::errno(),
+                        ::dllgen_runtime::native::last_error(),
+                    );
+                    ::dllgen_runtime::marshal::handle::after_call(
+                        &__dllgen_a_arg0,
+                        2,
+                        false,
+                    );
+                    if let Some(__dllgen_status) = ::dllgen_runtime::marshal::error::check(
+                        __dllgen_out,
+                        __dllgen_ret,
+                        ::dllgen_runtime::marshal::error::Rule::Null,
+                        ::dllgen_runtime::marshal::error::Code::Return,
+                        __dllgen_errno,
+                        __dllgen_last_error,
+                    ) {
+                        return Ok(__dllgen_status);
+                    }
+                    ::dllgen_runtime::marshal::handle::put_c(
+                        __dllgen_out,
+                        6,
+                        __dllgen_ret,
+                    );
+                    Ok(::dllgen_runtime::Status::Ok)
+                }
+                154 => {
+                    let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
+                    let __dllgen_a_arg0 = ::dllgen_runtime::marshal::handle::decode_c(
+                        &mut __dllgen_args,
+                        6,
+                        false,
+                        false,
+                    )?;
+                    __dllgen_args.finish()?;
+                    let __dllgen_ret = unsafe {
+                        #[cfg(target_arch = "x86")]
+                        let __dllgen_r = ::dllgen_runtime::native::Words::new()
+                            .push(
+                                ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_arg0),
+                            )
+                            .call::<
+                                (),
+                            >(
+                                self.__dllgen_f154 as *const ::core::ffi::c_void,
+                                ::dllgen_runtime::native::Pops::Caller,
+                                "`sqlite3_str_reset`",
+                            );
+                        #[cfg(not(target_arch = "x86"))]
+                        let __dllgen_r = ::core::result::Result::<
+                            _,
+                            ::dllgen_runtime::WireError,
+                        >::Ok(
+                            (self
+                                .__dllgen_f154)(
+                                ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_arg0),
+                            ),
+                        );
+                        __dllgen_r
+                    }?;
+                    ::dllgen_runtime::marshal::handle::after_call(
+                        &__dllgen_a_arg0,
+                        6,
+                        false,
+                    );
+                    Ok(::dllgen_runtime::Status::Ok)
+                }
+                155 => {
+                    let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
+                    let __dllgen_a_arg0 = ::dllgen_runtime::marshal::handle::decode_c(
+                        &mut __dllgen_args,
+                        6,
+                        false,
+                        false,
+                    )?;
+                    __dllgen_args.finish()?;
+                    let __dllgen_ret = unsafe {
+                        #[cfg(target_arch = "x86")]
+                        let __dllgen_r = ::dllgen_runtime::native::Words::new()
+                            .push(
+                                ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_arg0),
+                            )
+                            .call::<
+                                *const u8,
+                            >(
+                                self.__dllgen_f155 as *const ::core::ffi::c_void,
+                                ::dllgen_runtime::native::Pops::Caller,
+                                "`sqlite3_str_value`",
+                            );
+                        #[cfg(not(target_arch = "x86"))]
+                        let __dllgen_r = ::core::result::Result::<
+                            _,
+                            ::dllgen_runtime::WireError,
+                        >::Ok(
+                            (self
+                                .__dllgen_f155)(
+                                ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_arg0),
+                            ),
+                        );
+                        __dllgen_r
+                    }?;
+                    ::dllgen_runtime::marshal::handle::after_call(
+                        &__dllgen_a_arg0,
+                        6,
+                        false,
+                    );
+                    unsafe {
+                        ::dllgen_runtime::marshal::ret_string::reply::<
+                            ::dllgen_runtime::marshal::Utf8,
+                        >(__dllgen_out, __dllgen_ret)
+                    };
+                    Ok(::dllgen_runtime::Status::Ok)
+                }
+                156 => {
+                    let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
+                    let __dllgen_a_zGlob = ::dllgen_runtime::marshal::in_string::decode::<
+                        ::dllgen_runtime::marshal::Utf8,
+                    >(&mut __dllgen_args, false)?;
+                    let __dllgen_a_zStr = ::dllgen_runtime::marshal::in_string::decode::<
+                        ::dllgen_runtime::marshal::Utf8,
+                    >(&mut __dllgen_args, false)?;
+                    __dllgen_args.finish()?;
+                    let __dllgen_ret = unsafe {
+                        #[cfg(target_arch = "x86")]
+                        let __dllgen_r = ::dllgen_runtime::native::Words::new()
+                            .push(
+                                ::dllgen_runtime::marshal::in_string::ptr(&__dllgen_a_zGlob),
+                            )
+                            .push(
+                                ::dllgen_runtime::marshal::in_string::ptr(&__dllgen_a_zStr),
+                            )
+                            .call::<
+                                i32,
+                            >(
+                                self.__dllgen_f156 as *const ::core::ffi::c_void,
+                                ::dllgen_runtime::native::Pops::Caller,
+                                "`sqlite3_strglob`",
+                            );
+                        #[cfg(not(target_arch = "x86"))]
+                        let __dllgen_r = ::core::result::Result::<
+                            _,
+                            ::dllgen_runtime::WireError,
+                        >::Ok(
+                            (self
+                                .__dllgen_f156)(
+                                ::dllgen_runtime::marshal::in_string::ptr(
+                                    &__dllgen_a_zGlob,
+                                ),
+                                ::dllgen_runtime::marshal::in_string::ptr(&__dllgen_a_zStr),
+                            ),
+                        );
+                        __dllgen_r
+                    }?;
+                    ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
+                    Ok(::dllgen_runtime::Status::Ok)
+                }
+                157 => {
+                    let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
+                    let __dllgen_a_arg0 = ::dllgen_runtime::marshal::in_string::decode::<
+                        ::dllgen_runtime::marshal::Utf8,
+                    >(&mut __dllgen_args, false)?;
+                    let __dllgen_a_arg1 = ::dllgen_runtime::marshal::in_string::decode::<
+                        ::dllgen_runtime::marshal::Utf8,
+                    >(&mut __dllgen_args, false)?;
+                    __dllgen_args.finish()?;
+                    let __dllgen_ret = unsafe {
+                        #[cfg(target_arch = "x86")]
+                        let __dllgen_r = ::dllgen_runtime::native::Words::new()
+                            .push(
+                                ::dllgen_runtime::marshal::in_string::ptr(&__dllgen_a_arg0),
+                            )
+                            .push(
+                                ::dllgen_runtime::marshal::in_string::ptr(&__dllgen_a_arg1),
+                            )
+                            .call::<
+                                i32,
+                            >(
+                                self.__dllgen_f157 as *const ::core::ffi::c_void,
+                                ::dllgen_runtime::native::Pops::Caller,
+                                "`sqlite3_stricmp`",
+                            );
+                        #[cfg(not(target_arch = "x86"))]
+                        let __dllgen_r = ::core::result::Result::<
+                            _,
+                            ::dllgen_runtime::WireError,
+                        >::Ok(
+                            (self
+                                .__dllgen_f157)(
+                                ::dllgen_runtime::marshal::in_string::ptr(&__dllgen_a_arg0),
+                                ::dllgen_runtime::marshal::in_string::ptr(&__dllgen_a_arg1),
+                            ),
+                        );
+                        __dllgen_r
+                    }?;
+                    ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
+                    Ok(::dllgen_runtime::Status::Ok)
+                }
+                158 => {
+                    let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
+                    let __dllgen_a_zGlob = ::dllgen_runtime::marshal::in_string::decode::<
+                        ::dllgen_runtime::marshal::Utf8,
+                    >(&mut __dllgen_args, false)?;
+                    let __dllgen_a_zStr = ::dllgen_runtime::marshal::in_string::decode::<
+                        ::dllgen_runtime::marshal::Utf8,
+                    >(&mut __dllgen_args, false)?;
+                    let __dllgen_a_cEsc: u32 = ::dllgen_runtime::marshal::value::decode_c(
+                        &mut __dllgen_args,
+                        &mut __dllgen_keep,
+                    )?;
+                    __dllgen_args.finish()?;
+                    let __dllgen_ret = unsafe {
+                        #[cfg(target_arch = "x86")]
+                        let __dllgen_r = ::dllgen_runtime::native::Words::new()
+                            .push(
+                                ::dllgen_runtime::marshal::in_string::ptr(&__dllgen_a_zGlob),
+                            )
+                            .push(
+                                ::dllgen_runtime::marshal::in_string::ptr(&__dllgen_a_zStr),
+                            )
+                            .push(__dllgen_a_cEsc)
+                            .call::<
+                                i32,
+                            >(
+                                self.__dllgen_f158 as *const ::core::ffi::c_void,
+                                ::dllgen_runtime::native::Pops::Caller,
+                                "`sqlite3_strlike`",
+                            );
+                        #[cfg(not(target_arch = "x86"))]
+                        let __dllgen_r = ::core::result::Result::<
+                            _,
+                            ::dllgen_runtime::WireError,
+                        >::Ok(
+                            (self
+                                .__dllgen_f158)(
+                                ::dllgen_runtime::marshal::in_string::ptr(
+                                    &__dllgen_a_zGlob,
+                                ),
+                                ::dllgen_runtime::marshal::in_string::ptr(&__dllgen_a_zStr),
+                                __dllgen_a_cEsc,
+                            ),
+                        );
+                        __dllgen_r
+                    }?;
+                    ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
+                    Ok(::dllgen_runtime::Status::Ok)
+                }
+                159 => {
+                    let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
+                    let __dllgen_a_arg0 = ::dllgen_runtime::marshal::in_string::decode::<
+                        ::dllgen_runtime::marshal::Utf8,
+                    >(&mut __dllgen_args, false)?;
+                    let __dllgen_a_arg1 = ::dllgen_runtime::marshal::in_string::decode::<
+                        ::dllgen_runtime::marshal::Utf8,
+                    >(&mut __dllgen_args, false)?;
+                    let __dllgen_a_arg2: i32 = ::dllgen_runtime::marshal::value::decode_c(
+                        &mut __dllgen_args,
+                        &mut __dllgen_keep,
+                    )?;
+                    __dllgen_args.finish()?;
+                    let __dllgen_ret = unsafe {
+                        #[cfg(target_arch = "x86")]
+                        let __dllgen_r = ::dllgen_runtime::native::Words::new()
+                            .push(
+                                ::dllgen_runtime::marshal::in_string::ptr(&__dllgen_a_arg0),
+                            )
+                            .push(
+                                ::dllgen_runtime::marshal::in_string::ptr(&__dllgen_a_arg1),
+                            )
+                            .push(__dllgen_a_arg2)
+                            .call::<
+                                i32,
+                            >(
+                                self.__dllgen_f159 as *const ::core::ffi::c_void,
+                                ::dllgen_runtime::native::Pops::Caller,
+                                "`sqlite3_strnicmp`",
+                            );
+                        #[cfg(not(target_arch = "x86"))]
+                        let __dllgen_r = ::core::result::Result::<
+                            _,
+                            ::dllgen_runtime::WireError,
+                        >::Ok(
+                            (self
+                                .__dllgen_f159)(
+                                ::dllgen_runtime::marshal::in_string::ptr(&__dllgen_a_arg0),
+                                ::dllgen_runtime::marshal::in_string::ptr(&__dllgen_a_arg1),
+                                __dllgen_a_arg2,
+                            ),
+                        );
+                        __dllgen_r
+                    }?;
+                    ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
+                    Ok(::dllgen_runtime::Status::Ok)
+                }
+                160 => {
+                    let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
+                    let __dllgen_a_arg0 = ::dllgen_runtime::marshal::handle::decode_c(
+                        &mut __dllgen_args,
+                        2,
+                        false,
+                        false,
+                    )?;
+                    __dllgen_args.finish()?;
+                    let __dllgen_ret = unsafe {
+                        #[cfg(target_arch = "x86")]
+                        let __dllgen_r = ::dllgen_runtime::native::Words::new()
+                            .push(
+                                ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_arg0),
+                            )
+                            .call::<
+                                i32,
+                            >(
+                                self.__dllgen_f160 as *const ::core::ffi::c_void,
+                                ::dllgen_runtime::native::Pops::Caller,
+                                "`sqlite3_system_errno`",
+                            );
+                        #[cfg(not(target_arch = "x86"))]
+                        let __dllgen_r = ::core::result::Result::<
+                            _,
+                            ::dllgen_runtime::WireError,
+                        >::Ok(
+                            (self
+                                .__dllgen_f160)(
+                                ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_arg0),
+                            ),
+                        );
+                        __dllgen_r
+                    }?;
+                    ::dllgen_runtime::marshal::handle::after_call(
+                        &__dllgen_a_arg0,
+                        2,
+                        false,
+                    );
+                    ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
+                    Ok(::dllgen_runtime::Status::Ok)
+                }
+                161 => {
+                    let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
+                    let __dllgen_a_db = ::dllgen_runtime::marshal::handle::decode_c(
+                        &mut __dllgen_args,
+                        2,
+                        false,
+                        false,
+                    )?;
+                    let __dllgen_a_zDbName = ::dllgen_runtime::marshal::in_string::decode::<
+                        ::dllgen_runtime::marshal::Utf8,
+                    >(&mut __dllgen_args, true)?;
+                    let __dllgen_a_zTableName = ::dllgen_runtime::marshal::in_string::decode::<
+                        ::dllgen_runtime::marshal::Utf8,
+                    >(&mut __dllgen_args, false)?;
+                    let __dllgen_a_zColumnName = ::dllgen_runtime::marshal::in_string::decode::<
+                        ::dllgen_runtime::marshal::Utf8,
+                    >(&mut __dllgen_args, false)?;
+                    let mut __dllgen_a_pzDataType = ::dllgen_runtime::marshal::out_string::storage();
+                    let mut __dllgen_a_pzCollSeq = ::dllgen_runtime::marshal::out_string::storage();
+                    let mut __dllgen_a_pNotNull = ::dllgen_runtime::marshal::out_value::storage::<
+                        i32,
+                    >();
+                    let mut __dllgen_a_pPrimaryKey = ::dllgen_runtime::marshal::out_value::storage::<
+                        i32,
+                    >();
+                    let mut __dllgen_a_pAutoinc = ::dllgen_runtime::marshal::out_value::storage::<
+                        i32,
+                    >();
+                    __dllgen_args.finish()?;
+                    ::dllgen_runtime::native::set_errno(0);
+                    ::dllgen_runtime::native::set_last_error(0);
+                    let __dllgen_ret = unsafe {
+                        #[cfg(target_arch = "x86")]
+                        let __dllgen_r = ::dllgen_runtime::native::Words::new()
+                            .push(::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_db))
+                            .push(
+                                ::dllgen_runtime::marshal::in_string::ptr(
+                                    &__dllgen_a_zDbName,
+                                ),
+                            )
+                            .push(
+                                ::dllgen_runtime::marshal::in_string::ptr(
+                                    &__dllgen_a_zTableName,
+                                ),
+                            )
+                            .push(
+                                ::dllgen_runtime::marshal::in_string::ptr(
+                                    &__dllgen_a_zColumnName,
+                                ),
+                            )
+                            .push(&mut __dllgen_a_pzDataType)
+                            .push(&mut __dllgen_a_pzCollSeq)
+                            .push(
+                                ::dllgen_runtime::marshal::out_value::ptr(
+                                    &mut __dllgen_a_pNotNull,
+                                ),
+                            )
+                            .push(
+                                ::dllgen_runtime::marshal::out_value::ptr(
+                                    &mut __dllgen_a_pPrimaryKey,
+                                ),
+                            )
+                            .push(
+                                ::dllgen_runtime::marshal::out_value::ptr(
+                                    &mut __dllgen_a_pAutoinc,
+                                ),
+                            )
+                            .call::<
+                                i32,
+                            >(
+                                self.__dllgen_f161 as *const ::core::ffi::c_void,
+                                ::dllgen_runtime::native::Pops::Caller,
+                                "`sqlite3_table_column_metadata`",
+                            );
+                        #[cfg(not(target_arch = "x86"))]
+                        let __dllgen_r = ::core::result::Result::<
+                            _,
+                            ::dllgen_runtime::WireError,
+                        >::Ok(
+                            (self
+                                .__dllgen_f161)(
+                                ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_db),
+                                ::dllgen_runtime::marshal::in_string::ptr(
+                                    &__dllgen_a_zDbName,
+                                ),
+                                ::dllgen_runtime::marshal::in_string::ptr(
+                                    &__dllgen_a_zTableName,
+                                ),
+                                ::dllgen_runtime::marshal::in_string::ptr(
+                                    &__dllgen_a_zColumnName,
+                                ),
+                                &mut __dllgen_a_pzDataType,
+                                &mut __dllgen_a_pzCollSeq,
+                                ::dllgen_runtime::marshal::out_value::ptr(
+                                    &mut __dllgen_a_pNotNull,
+                                ),
+                                ::dllgen_runtime::marshal::out_value::ptr(
+                                    &mut __dllgen_a_pPrimaryKey,
+                                ),
+                                ::dllgen_runtime::marshal::out_value::ptr(
+                                    &mut __dllgen_a_pAutoinc,
+                                ),
+                            ),
+                        );
+                        __dllgen_r
+                    }?;
+                    let (__dllgen_errno, __dllgen_last_error) = (
+                        ::dllgen_runtime::native::errno(),
+                        ::dllgen_runtime::native::last_error(),
+                    );
+                    ::dllgen_runtime::marshal::handle::after_call(
+                        &__dllgen_a_db,
+                        2,
+                        false,
+                    );
+                    let __dllgen_a_pzDataType_copy = unsafe {
+                        ::dllgen_runtime::marshal::out_string::take::<
+                            ::dllgen_runtime::marshal::Utf8,
+                        >(__dllgen_a_pzDataType)
+                    };
+                    let __dllgen_a_pzCollSeq_copy = unsafe {
+                        ::dllgen_runtime::marshal::out_string::take::<
+                            ::dllgen_runtime::marshal::Utf8,
+                        >(__dllgen_a_pzCollSeq)
+                    };
+                    if let Some(__dllgen_status) = ::dllgen_runtime::marshal::error::check(
+                        __dllgen_out,
+                        __dllgen_ret,
+                        ::dllgen_runtime::marshal::error::Rule::Nonzero,
+                        ::dllgen_runtime::marshal::error::Code::Return,
+                        __dllgen_errno,
+                        __dllgen_last_error,
+                    ) {
+                        return Ok(__dllgen_status);
+                    }
+                    ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
+                    ::dllgen_runtime::marshal::out_string::reply::<
+                        ::dllgen_runtime::marshal::Utf8,
+                    >(__dllgen_out, &__dllgen_a_pzDataType_copy);
+                    ::dllgen_runtime::marshal::out_string::reply::<
+                        ::dllgen_runtime::marshal::Utf8,
+                    >(__dllgen_out, &__dllgen_a_pzCollSeq_copy);
+                    ::dllgen_runtime::marshal::out_value::reply(
+                        __dllgen_out,
+                        &__dllgen_a_pNotNull,
+                        "`sqlite3_table_column_metadata` parameter `pNotNull`",
+                    )?;
+                    ::dllgen_runtime::marshal::out_value::reply(
+                        __dllgen_out,
+                        &__dllgen_a_pPrimaryKey,
+                        "`sqlite3_table_column_metadata` parameter `pPrimaryKey`",
+                    )?;
+                    ::dllgen_runtime::marshal::out_value::reply(
+                        __dllgen_out,
+                        &__dllgen_a_pAutoinc,
+                        "`sqlite3_table_column_metadata` parameter `pAutoinc`",
+                    )?;
+                    Ok(::dllgen_runtime::Status::Ok)
+                }
+                162 => {
+                    let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
+                    __dllgen_args.finish()?;
+                    let __dllgen_ret = unsafe {
+                        #[cfg(target_arch = "x86")]
+                        let __dllgen_r = ::dllgen_runtime::native::Words::new()
+                            .call::<
+                                (),
+                            >(
+                                self.__dllgen_f162 as *const ::core::ffi::c_void,
+                                ::dllgen_runtime::native::Pops::Caller,
+                                "`sqlite3_thread_cleanup`",
+                            );
+                        #[cfg(not(target_arch = "x86"))]
+                        let __dllgen_r = ::core::result::Result::<
+                            _,
+                            ::dllgen_runtime::WireError,
+                        >::Ok((self.__dllgen_f162)());
+                        __dllgen_r
+                    }?;
+                    Ok(::dllgen_runtime::Status::Ok)
+                }
+                163 => {
+                    let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
+                    __dllgen_args.finish()?;
+                    let __dllgen_ret = unsafe {
+                        #[cfg(target_arch = "x86")]
+                        let __dllgen_r = ::dllgen_runtime::native::Words::new()
+                            .call::<
+                                i32,
+                            >(
+                                self.__dllgen_f163 as *const ::core::ffi::c_void,
+                                ::dllgen_runtime::native::Pops::Caller,
+                                "`sqlite3_threadsafe`",
+                            );
+                        #[cfg(not(target_arch = "x86"))]
+                        let __dllgen_r = ::core::result::Result::<
+                            _,
+                            ::dllgen_runtime::WireError,
+                        >::Ok((self.__dllgen_f163)());
+                        __dllgen_r
+                    }?;
+                    ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
+                    Ok(::dllgen_runtime::Status::Ok)
+                }
+                164 => {
+                    let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
+                    let __dllgen_a_arg0 = ::dllgen_runtime::marshal::handle::decode_c(
+                        &mut __dllgen_args,
+                        2,
+                        false,
+                        false,
+                    )?;
+                    __dllgen_args.finish()?;
+                    let __dllgen_ret = unsafe {
+                        #[cfg(target_arch = "x86")]
+                        let __dllgen_r = ::dllgen_runtime::native::Words::new()
+                            .push(
+                                ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_arg0),
+                            )
+                            .call::<
+                                i32,
+                            >(
+                                self.__dllgen_f164 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
                                 "`sqlite3_total_changes`",
                             );
@@ -2859,7 +9356,7 @@ mod __dllgen {
                             ::dllgen_runtime::WireError,
                         >::Ok(
                             (self
-                                .__dllgen_f51)(
+                                .__dllgen_f164)(
                                 ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_arg0),
                             ),
                         );
@@ -2867,10 +9364,1524 @@ mod __dllgen {
                     }?;
                     ::dllgen_runtime::marshal::handle::after_call(
                         &__dllgen_a_arg0,
-                        0,
+                        2,
                         false,
                     );
                     ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
+                    Ok(::dllgen_runtime::Status::Ok)
+                }
+                165 => {
+                    let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
+                    let __dllgen_a_arg0 = ::dllgen_runtime::marshal::handle::decode_c(
+                        &mut __dllgen_args,
+                        2,
+                        false,
+                        false,
+                    )?;
+                    __dllgen_args.finish()?;
+                    let __dllgen_ret = unsafe {
+                        #[cfg(target_arch = "x86")]
+                        let __dllgen_r = ::dllgen_runtime::native::Words::new()
+                            .push(
+                                ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_arg0),
+                            )
+                            .call::<
+                                i64,
+                            >(
+                                self.__dllgen_f165 as *const ::core::ffi::c_void,
+                                ::dllgen_runtime::native::Pops::Caller,
+                                "`sqlite3_total_changes64`",
+                            );
+                        #[cfg(not(target_arch = "x86"))]
+                        let __dllgen_r = ::core::result::Result::<
+                            _,
+                            ::dllgen_runtime::WireError,
+                        >::Ok(
+                            (self
+                                .__dllgen_f165)(
+                                ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_arg0),
+                            ),
+                        );
+                        __dllgen_r
+                    }?;
+                    ::dllgen_runtime::marshal::handle::after_call(
+                        &__dllgen_a_arg0,
+                        2,
+                        false,
+                    );
+                    ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
+                    Ok(::dllgen_runtime::Status::Ok)
+                }
+                166 => {
+                    let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
+                    let __dllgen_a_arg0 = ::dllgen_runtime::marshal::handle::decode_c(
+                        &mut __dllgen_args,
+                        5,
+                        false,
+                        false,
+                    )?;
+                    let __dllgen_a_arg1 = ::dllgen_runtime::marshal::handle::decode_c(
+                        &mut __dllgen_args,
+                        5,
+                        false,
+                        false,
+                    )?;
+                    __dllgen_args.finish()?;
+                    let __dllgen_ret = unsafe {
+                        #[cfg(target_arch = "x86")]
+                        let __dllgen_r = ::dllgen_runtime::native::Words::new()
+                            .push(
+                                ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_arg0),
+                            )
+                            .push(
+                                ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_arg1),
+                            )
+                            .call::<
+                                i32,
+                            >(
+                                self.__dllgen_f166 as *const ::core::ffi::c_void,
+                                ::dllgen_runtime::native::Pops::Caller,
+                                "`sqlite3_transfer_bindings`",
+                            );
+                        #[cfg(not(target_arch = "x86"))]
+                        let __dllgen_r = ::core::result::Result::<
+                            _,
+                            ::dllgen_runtime::WireError,
+                        >::Ok(
+                            (self
+                                .__dllgen_f166)(
+                                ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_arg0),
+                                ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_arg1),
+                            ),
+                        );
+                        __dllgen_r
+                    }?;
+                    ::dllgen_runtime::marshal::handle::after_call(
+                        &__dllgen_a_arg0,
+                        5,
+                        false,
+                    );
+                    ::dllgen_runtime::marshal::handle::after_call(
+                        &__dllgen_a_arg1,
+                        5,
+                        false,
+                    );
+                    ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
+                    Ok(::dllgen_runtime::Status::Ok)
+                }
+                167 => {
+                    let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
+                    let __dllgen_a_arg0 = ::dllgen_runtime::marshal::handle::decode_c(
+                        &mut __dllgen_args,
+                        2,
+                        false,
+                        false,
+                    )?;
+                    let __dllgen_a_zSchema = ::dllgen_runtime::marshal::in_string::decode::<
+                        ::dllgen_runtime::marshal::Utf8,
+                    >(&mut __dllgen_args, true)?;
+                    __dllgen_args.finish()?;
+                    let __dllgen_ret = unsafe {
+                        #[cfg(target_arch = "x86")]
+                        let __dllgen_r = ::dllgen_runtime::native::Words::new()
+                            .push(
+                                ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_arg0),
+                            )
+                            .push(
+                                ::dllgen_runtime::marshal::in_string::ptr(
+                                    &__dllgen_a_zSchema,
+                                ),
+                            )
+                            .call::<
+                                i32,
+                            >(
+                                self.__dllgen_f167 as *const ::core::ffi::c_void,
+                                ::dllgen_runtime::native::Pops::Caller,
+                                "`sqlite3_txn_state`",
+                            );
+                        #[cfg(not(target_arch = "x86"))]
+                        let __dllgen_r = ::core::result::Result::<
+                            _,
+                            ::dllgen_runtime::WireError,
+                        >::Ok(
+                            (self
+                                .__dllgen_f167)(
+                                ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_arg0),
+                                ::dllgen_runtime::marshal::in_string::ptr(
+                                    &__dllgen_a_zSchema,
+                                ),
+                            ),
+                        );
+                        __dllgen_r
+                    }?;
+                    ::dllgen_runtime::marshal::handle::after_call(
+                        &__dllgen_a_arg0,
+                        2,
+                        false,
+                    );
+                    ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
+                    Ok(::dllgen_runtime::Status::Ok)
+                }
+                168 => {
+                    let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
+                    let __dllgen_a_z = ::dllgen_runtime::marshal::handle::decode_c(
+                        &mut __dllgen_args,
+                        3,
+                        false,
+                        false,
+                    )?;
+                    let __dllgen_a_zParam = ::dllgen_runtime::marshal::in_string::decode::<
+                        ::dllgen_runtime::marshal::Utf8,
+                    >(&mut __dllgen_args, false)?;
+                    let __dllgen_a_bDefault: i32 = ::dllgen_runtime::marshal::value::decode_c(
+                        &mut __dllgen_args,
+                        &mut __dllgen_keep,
+                    )?;
+                    __dllgen_args.finish()?;
+                    let __dllgen_ret = unsafe {
+                        #[cfg(target_arch = "x86")]
+                        let __dllgen_r = ::dllgen_runtime::native::Words::new()
+                            .push(::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_z))
+                            .push(
+                                ::dllgen_runtime::marshal::in_string::ptr(
+                                    &__dllgen_a_zParam,
+                                ),
+                            )
+                            .push(__dllgen_a_bDefault)
+                            .call::<
+                                i32,
+                            >(
+                                self.__dllgen_f168 as *const ::core::ffi::c_void,
+                                ::dllgen_runtime::native::Pops::Caller,
+                                "`sqlite3_uri_boolean`",
+                            );
+                        #[cfg(not(target_arch = "x86"))]
+                        let __dllgen_r = ::core::result::Result::<
+                            _,
+                            ::dllgen_runtime::WireError,
+                        >::Ok(
+                            (self
+                                .__dllgen_f168)(
+                                ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_z),
+                                ::dllgen_runtime::marshal::in_string::ptr(
+                                    &__dllgen_a_zParam,
+                                ),
+                                __dllgen_a_bDefault,
+                            ),
+                        );
+                        __dllgen_r
+                    }?;
+                    ::dllgen_runtime::marshal::handle::after_call(
+                        &__dllgen_a_z,
+                        3,
+                        false,
+                    );
+                    ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
+                    Ok(::dllgen_runtime::Status::Ok)
+                }
+                169 => {
+                    let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
+                    let __dllgen_a_arg0 = ::dllgen_runtime::marshal::handle::decode_c(
+                        &mut __dllgen_args,
+                        3,
+                        false,
+                        false,
+                    )?;
+                    let __dllgen_a_arg1 = ::dllgen_runtime::marshal::in_string::decode::<
+                        ::dllgen_runtime::marshal::Utf8,
+                    >(&mut __dllgen_args, false)?;
+                    let __dllgen_a_arg2: i64 = ::dllgen_runtime::marshal::value::decode_c(
+                        &mut __dllgen_args,
+                        &mut __dllgen_keep,
+                    )?;
+                    __dllgen_args.finish()?;
+                    let __dllgen_ret = unsafe {
+                        #[cfg(target_arch = "x86")]
+                        let __dllgen_r = ::dllgen_runtime::native::Words::new()
+                            .push(
+                                ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_arg0),
+                            )
+                            .push(
+                                ::dllgen_runtime::marshal::in_string::ptr(&__dllgen_a_arg1),
+                            )
+                            .push(__dllgen_a_arg2)
+                            .call::<
+                                i64,
+                            >(
+                                self.__dllgen_f169 as *const ::core::ffi::c_void,
+                                ::dllgen_runtime::native::Pops::Caller,
+                                "`sqlite3_uri_int64`",
+                            );
+                        #[cfg(not(target_arch = "x86"))]
+                        let __dllgen_r = ::core::result::Result::<
+                            _,
+                            ::dllgen_runtime::WireError,
+                        >::Ok(
+                            (self
+                                .__dllgen_f169)(
+                                ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_arg0),
+                                ::dllgen_runtime::marshal::in_string::ptr(&__dllgen_a_arg1),
+                                __dllgen_a_arg2,
+                            ),
+                        );
+                        __dllgen_r
+                    }?;
+                    ::dllgen_runtime::marshal::handle::after_call(
+                        &__dllgen_a_arg0,
+                        3,
+                        false,
+                    );
+                    ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
+                    Ok(::dllgen_runtime::Status::Ok)
+                }
+                170 => {
+                    let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
+                    let __dllgen_a_z = ::dllgen_runtime::marshal::handle::decode_c(
+                        &mut __dllgen_args,
+                        3,
+                        false,
+                        false,
+                    )?;
+                    let __dllgen_a_N: i32 = ::dllgen_runtime::marshal::value::decode_c(
+                        &mut __dllgen_args,
+                        &mut __dllgen_keep,
+                    )?;
+                    __dllgen_args.finish()?;
+                    let __dllgen_ret = unsafe {
+                        #[cfg(target_arch = "x86")]
+                        let __dllgen_r = ::dllgen_runtime::native::Words::new()
+                            .push(::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_z))
+                            .push(__dllgen_a_N)
+                            .call::<
+                                *const u8,
+                            >(
+                                self.__dllgen_f170 as *const ::core::ffi::c_void,
+                                ::dllgen_runtime::native::Pops::Caller,
+                                "`sqlite3_uri_key`",
+                            );
+                        #[cfg(not(target_arch = "x86"))]
+                        let __dllgen_r = ::core::result::Result::<
+                            _,
+                            ::dllgen_runtime::WireError,
+                        >::Ok(
+                            (self
+                                .__dllgen_f170)(
+                                ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_z),
+                                __dllgen_a_N,
+                            ),
+                        );
+                        __dllgen_r
+                    }?;
+                    ::dllgen_runtime::marshal::handle::after_call(
+                        &__dllgen_a_z,
+                        3,
+                        false,
+                    );
+                    unsafe {
+                        ::dllgen_runtime::marshal::ret_string::reply::<
+                            ::dllgen_runtime::marshal::Utf8,
+                        >(__dllgen_out, __dllgen_ret)
+                    };
+                    Ok(::dllgen_runtime::Status::Ok)
+                }
+                171 => {
+                    let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
+                    let __dllgen_a_z = ::dllgen_runtime::marshal::handle::decode_c(
+                        &mut __dllgen_args,
+                        3,
+                        false,
+                        false,
+                    )?;
+                    let __dllgen_a_zParam = ::dllgen_runtime::marshal::in_string::decode::<
+                        ::dllgen_runtime::marshal::Utf8,
+                    >(&mut __dllgen_args, false)?;
+                    __dllgen_args.finish()?;
+                    let __dllgen_ret = unsafe {
+                        #[cfg(target_arch = "x86")]
+                        let __dllgen_r = ::dllgen_runtime::native::Words::new()
+                            .push(::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_z))
+                            .push(
+                                ::dllgen_runtime::marshal::in_string::ptr(
+                                    &__dllgen_a_zParam,
+                                ),
+                            )
+                            .call::<
+                                *const u8,
+                            >(
+                                self.__dllgen_f171 as *const ::core::ffi::c_void,
+                                ::dllgen_runtime::native::Pops::Caller,
+                                "`sqlite3_uri_parameter`",
+                            );
+                        #[cfg(not(target_arch = "x86"))]
+                        let __dllgen_r = ::core::result::Result::<
+                            _,
+                            ::dllgen_runtime::WireError,
+                        >::Ok(
+                            (self
+                                .__dllgen_f171)(
+                                ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_z),
+                                ::dllgen_runtime::marshal::in_string::ptr(
+                                    &__dllgen_a_zParam,
+                                ),
+                            ),
+                        );
+                        __dllgen_r
+                    }?;
+                    ::dllgen_runtime::marshal::handle::after_call(
+                        &__dllgen_a_z,
+                        3,
+                        false,
+                    );
+                    unsafe {
+                        ::dllgen_runtime::marshal::ret_string::reply::<
+                            ::dllgen_runtime::marshal::Utf8,
+                        >(__dllgen_out, __dllgen_ret)
+                    };
+                    Ok(::dllgen_runtime::Status::Ok)
+                }
+                172 => {
+                    let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
+                    let __dllgen_a_arg0 = ::dllgen_runtime::marshal::handle::decode_c(
+                        &mut __dllgen_args,
+                        7,
+                        false,
+                        false,
+                    )?;
+                    __dllgen_args.finish()?;
+                    let __dllgen_ret = unsafe {
+                        #[cfg(target_arch = "x86")]
+                        let __dllgen_r = ::dllgen_runtime::native::Words::new()
+                            .push(
+                                ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_arg0),
+                            )
+                            .call::<
+                                *const u8,
+                            >(
+                                self.__dllgen_f172 as *const ::core::ffi::c_void,
+                                ::dllgen_runtime::native::Pops::Caller,
+                                "`sqlite3_value_blob`",
+                            );
+                        #[cfg(not(target_arch = "x86"))]
+                        let __dllgen_r = ::core::result::Result::<
+                            _,
+                            ::dllgen_runtime::WireError,
+                        >::Ok(
+                            (self
+                                .__dllgen_f172)(
+                                ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_arg0),
+                            ),
+                        );
+                        __dllgen_r
+                    }?;
+                    ::dllgen_runtime::marshal::handle::after_call(
+                        &__dllgen_a_arg0,
+                        7,
+                        false,
+                    );
+                    let __dllgen_len = if __dllgen_ret.is_null() {
+                        0
+                    } else {
+                        ::dllgen_runtime::marshal::ret_buffer::reported(
+                            unsafe {
+                                (self
+                                    .__dllgen_helper172_len)(
+                                    ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_arg0),
+                                )
+                            } as i64,
+                        )?
+                    };
+                    unsafe {
+                        ::dllgen_runtime::marshal::ret_buffer::reply::<
+                            u8,
+                        >(__dllgen_out, __dllgen_ret, __dllgen_len, 1)?
+                    };
+                    Ok(::dllgen_runtime::Status::Ok)
+                }
+                173 => {
+                    let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
+                    let __dllgen_a_arg0 = ::dllgen_runtime::marshal::handle::decode_c(
+                        &mut __dllgen_args,
+                        7,
+                        false,
+                        false,
+                    )?;
+                    __dllgen_args.finish()?;
+                    let __dllgen_ret = unsafe {
+                        #[cfg(target_arch = "x86")]
+                        let __dllgen_r = ::dllgen_runtime::native::Words::new()
+                            .push(
+                                ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_arg0),
+                            )
+                            .call::<
+                                i32,
+                            >(
+                                self.__dllgen_f173 as *const ::core::ffi::c_void,
+                                ::dllgen_runtime::native::Pops::Caller,
+                                "`sqlite3_value_bytes`",
+                            );
+                        #[cfg(not(target_arch = "x86"))]
+                        let __dllgen_r = ::core::result::Result::<
+                            _,
+                            ::dllgen_runtime::WireError,
+                        >::Ok(
+                            (self
+                                .__dllgen_f173)(
+                                ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_arg0),
+                            ),
+                        );
+                        __dllgen_r
+                    }?;
+                    ::dllgen_runtime::marshal::handle::after_call(
+                        &__dllgen_a_arg0,
+                        7,
+                        false,
+                    );
+                    ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
+                    Ok(::dllgen_runtime::Status::Ok)
+                }
+                174 => {
+                    let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
+                    let __dllgen_a_arg0 = ::dllgen_runtime::marshal::handle::decode_c(
+                        &mut __dllgen_args,
+                        7,
+                        false,
+                        false,
+                    )?;
+                    __dllgen_args.finish()?;
+                    let __dllgen_ret = unsafe {
+                        #[cfg(target_arch = "x86")]
+                        let __dllgen_r = ::dllgen_runtime::native::Words::new()
+                            .push(
+                                ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_arg0),
+                            )
+                            .call::<
+                                i32,
+                            >(
+                                self.__dllgen_f174 as *const ::core::ffi::c_void,
+                                ::dllgen_runtime::native::Pops::Caller,
+                                "`sqlite3_value_bytes16`",
+                            );
+                        #[cfg(not(target_arch = "x86"))]
+                        let __dllgen_r = ::core::result::Result::<
+                            _,
+                            ::dllgen_runtime::WireError,
+                        >::Ok(
+                            (self
+                                .__dllgen_f174)(
+                                ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_arg0),
+                            ),
+                        );
+                        __dllgen_r
+                    }?;
+                    ::dllgen_runtime::marshal::handle::after_call(
+                        &__dllgen_a_arg0,
+                        7,
+                        false,
+                    );
+                    ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
+                    Ok(::dllgen_runtime::Status::Ok)
+                }
+                175 => {
+                    let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
+                    let __dllgen_a_arg0 = ::dllgen_runtime::marshal::handle::decode_c(
+                        &mut __dllgen_args,
+                        7,
+                        false,
+                        false,
+                    )?;
+                    __dllgen_args.finish()?;
+                    let __dllgen_ret = unsafe {
+                        #[cfg(target_arch = "x86")]
+                        let __dllgen_r = ::dllgen_runtime::native::Words::new()
+                            .push(
+                                ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_arg0),
+                            )
+                            .call::<
+                                f64,
+                            >(
+                                self.__dllgen_f175 as *const ::core::ffi::c_void,
+                                ::dllgen_runtime::native::Pops::Caller,
+                                "`sqlite3_value_double`",
+                            );
+                        #[cfg(not(target_arch = "x86"))]
+                        let __dllgen_r = ::core::result::Result::<
+                            _,
+                            ::dllgen_runtime::WireError,
+                        >::Ok(
+                            (self
+                                .__dllgen_f175)(
+                                ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_arg0),
+                            ),
+                        );
+                        __dllgen_r
+                    }?;
+                    ::dllgen_runtime::marshal::handle::after_call(
+                        &__dllgen_a_arg0,
+                        7,
+                        false,
+                    );
+                    ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
+                    Ok(::dllgen_runtime::Status::Ok)
+                }
+                176 => {
+                    let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
+                    let __dllgen_a_arg0 = ::dllgen_runtime::marshal::handle::decode_c(
+                        &mut __dllgen_args,
+                        7,
+                        false,
+                        false,
+                    )?;
+                    __dllgen_args.finish()?;
+                    ::dllgen_runtime::native::set_errno(0);
+                    ::dllgen_runtime::native::set_last_error(0);
+                    let __dllgen_ret = unsafe {
+                        #[cfg(target_arch = "x86")]
+                        let __dllgen_r = ::dllgen_runtime::native::Words::new()
+                            .push(
+                                ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_arg0),
+                            )
+                            .call::<
+                                *mut ::core::ffi::c_void,
+                            >(
+                                self.__dllgen_f176 as *const ::core::ffi::c_void,
+                                ::dllgen_runtime::native::Pops::Caller,
+                                "`sqlite3_value_dup`",
+                            );
+                        #[cfg(not(target_arch = "x86"))]
+                        let __dllgen_r = ::core::result::Result::<
+                            _,
+                            ::dllgen_runtime::WireError,
+                        >::Ok(
+                            (self
+                                .__dllgen_f176)(
+                                ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_arg0),
+                            ),
+                        );
+                        __dllgen_r
+                    }?;
+                    let (__dllgen_errno, __dllgen_last_error) = (
+                        ::dllgen_runtime::native::errno(),
+                        ::dllgen_runtime::native::last_error(),
+                    );
+                    ::dllgen_runtime::marshal::handle::after_call(
+                        &__dllgen_a_arg0,
+                        7,
+                        false,
+                    );
+                    if let Some(__dllgen_status) = ::dllgen_runtime::marshal::error::check(
+                        __dllgen_out,
+                        __dllgen_ret,
+                        ::dllgen_runtime::marshal::error::Rule::Null,
+                        ::dllgen_runtime::marshal::error::Code::Return,
+                        __dllgen_errno,
+                        __dllgen_last_error,
+                    ) {
+                        return Ok(__dllgen_status);
+                    }
+                    ::dllgen_runtime::marshal::handle::put_c(
+                        __dllgen_out,
+                        7,
+                        __dllgen_ret,
+                    );
+                    Ok(::dllgen_runtime::Status::Ok)
+                }
+                177 => {
+                    let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
+                    let __dllgen_a_arg0 = ::dllgen_runtime::marshal::handle::decode_c(
+                        &mut __dllgen_args,
+                        7,
+                        false,
+                        false,
+                    )?;
+                    __dllgen_args.finish()?;
+                    let __dllgen_ret = unsafe {
+                        #[cfg(target_arch = "x86")]
+                        let __dllgen_r = ::dllgen_runtime::native::Words::new()
+                            .push(
+                                ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_arg0),
+                            )
+                            .call::<
+                                i32,
+                            >(
+                                self.__dllgen_f177 as *const ::core::ffi::c_void,
+                                ::dllgen_runtime::native::Pops::Caller,
+                                "`sqlite3_value_encoding`",
+                            );
+                        #[cfg(not(target_arch = "x86"))]
+                        let __dllgen_r = ::core::result::Result::<
+                            _,
+                            ::dllgen_runtime::WireError,
+                        >::Ok(
+                            (self
+                                .__dllgen_f177)(
+                                ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_arg0),
+                            ),
+                        );
+                        __dllgen_r
+                    }?;
+                    ::dllgen_runtime::marshal::handle::after_call(
+                        &__dllgen_a_arg0,
+                        7,
+                        false,
+                    );
+                    ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
+                    Ok(::dllgen_runtime::Status::Ok)
+                }
+                178 => {
+                    let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
+                    let __dllgen_a_arg0 = ::dllgen_runtime::marshal::handle::decode_c(
+                        &mut __dllgen_args,
+                        7,
+                        false,
+                        true,
+                    )?;
+                    __dllgen_args.finish()?;
+                    let __dllgen_ret = unsafe {
+                        #[cfg(target_arch = "x86")]
+                        let __dllgen_r = ::dllgen_runtime::native::Words::new()
+                            .push(
+                                ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_arg0),
+                            )
+                            .call::<
+                                (),
+                            >(
+                                self.__dllgen_f178 as *const ::core::ffi::c_void,
+                                ::dllgen_runtime::native::Pops::Caller,
+                                "`sqlite3_value_free`",
+                            );
+                        #[cfg(not(target_arch = "x86"))]
+                        let __dllgen_r = ::core::result::Result::<
+                            _,
+                            ::dllgen_runtime::WireError,
+                        >::Ok(
+                            (self
+                                .__dllgen_f178)(
+                                ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_arg0),
+                            ),
+                        );
+                        __dllgen_r
+                    }?;
+                    ::dllgen_runtime::marshal::handle::after_call(
+                        &__dllgen_a_arg0,
+                        7,
+                        true,
+                    );
+                    Ok(::dllgen_runtime::Status::Ok)
+                }
+                179 => {
+                    let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
+                    let __dllgen_a_arg0 = ::dllgen_runtime::marshal::handle::decode_c(
+                        &mut __dllgen_args,
+                        7,
+                        false,
+                        false,
+                    )?;
+                    __dllgen_args.finish()?;
+                    let __dllgen_ret = unsafe {
+                        #[cfg(target_arch = "x86")]
+                        let __dllgen_r = ::dllgen_runtime::native::Words::new()
+                            .push(
+                                ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_arg0),
+                            )
+                            .call::<
+                                i32,
+                            >(
+                                self.__dllgen_f179 as *const ::core::ffi::c_void,
+                                ::dllgen_runtime::native::Pops::Caller,
+                                "`sqlite3_value_frombind`",
+                            );
+                        #[cfg(not(target_arch = "x86"))]
+                        let __dllgen_r = ::core::result::Result::<
+                            _,
+                            ::dllgen_runtime::WireError,
+                        >::Ok(
+                            (self
+                                .__dllgen_f179)(
+                                ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_arg0),
+                            ),
+                        );
+                        __dllgen_r
+                    }?;
+                    ::dllgen_runtime::marshal::handle::after_call(
+                        &__dllgen_a_arg0,
+                        7,
+                        false,
+                    );
+                    ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
+                    Ok(::dllgen_runtime::Status::Ok)
+                }
+                180 => {
+                    let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
+                    let __dllgen_a_arg0 = ::dllgen_runtime::marshal::handle::decode_c(
+                        &mut __dllgen_args,
+                        7,
+                        false,
+                        false,
+                    )?;
+                    __dllgen_args.finish()?;
+                    let __dllgen_ret = unsafe {
+                        #[cfg(target_arch = "x86")]
+                        let __dllgen_r = ::dllgen_runtime::native::Words::new()
+                            .push(
+                                ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_arg0),
+                            )
+                            .call::<
+                                i32,
+                            >(
+                                self.__dllgen_f180 as *const ::core::ffi::c_void,
+                                ::dllgen_runtime::native::Pops::Caller,
+                                "`sqlite3_value_int`",
+                            );
+                        #[cfg(not(target_arch = "x86"))]
+                        let __dllgen_r = ::core::result::Result::<
+                            _,
+                            ::dllgen_runtime::WireError,
+                        >::Ok(
+                            (self
+                                .__dllgen_f180)(
+                                ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_arg0),
+                            ),
+                        );
+                        __dllgen_r
+                    }?;
+                    ::dllgen_runtime::marshal::handle::after_call(
+                        &__dllgen_a_arg0,
+                        7,
+                        false,
+                    );
+                    ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
+                    Ok(::dllgen_runtime::Status::Ok)
+                }
+                181 => {
+                    let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
+                    let __dllgen_a_arg0 = ::dllgen_runtime::marshal::handle::decode_c(
+                        &mut __dllgen_args,
+                        7,
+                        false,
+                        false,
+                    )?;
+                    __dllgen_args.finish()?;
+                    let __dllgen_ret = unsafe {
+                        #[cfg(target_arch = "x86")]
+                        let __dllgen_r = ::dllgen_runtime::native::Words::new()
+                            .push(
+                                ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_arg0),
+                            )
+                            .call::<
+                                i64,
+                            >(
+                                self.__dllgen_f181 as *const ::core::ffi::c_void,
+                                ::dllgen_runtime::native::Pops::Caller,
+                                "`sqlite3_value_int64`",
+                            );
+                        #[cfg(not(target_arch = "x86"))]
+                        let __dllgen_r = ::core::result::Result::<
+                            _,
+                            ::dllgen_runtime::WireError,
+                        >::Ok(
+                            (self
+                                .__dllgen_f181)(
+                                ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_arg0),
+                            ),
+                        );
+                        __dllgen_r
+                    }?;
+                    ::dllgen_runtime::marshal::handle::after_call(
+                        &__dllgen_a_arg0,
+                        7,
+                        false,
+                    );
+                    ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
+                    Ok(::dllgen_runtime::Status::Ok)
+                }
+                182 => {
+                    let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
+                    let __dllgen_a_arg0 = ::dllgen_runtime::marshal::handle::decode_c(
+                        &mut __dllgen_args,
+                        7,
+                        false,
+                        false,
+                    )?;
+                    __dllgen_args.finish()?;
+                    let __dllgen_ret = unsafe {
+                        #[cfg(target_arch = "x86")]
+                        let __dllgen_r = ::dllgen_runtime::native::Words::new()
+                            .push(
+                                ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_arg0),
+                            )
+                            .call::<
+                                i32,
+                            >(
+                                self.__dllgen_f182 as *const ::core::ffi::c_void,
+                                ::dllgen_runtime::native::Pops::Caller,
+                                "`sqlite3_value_nochange`",
+                            );
+                        #[cfg(not(target_arch = "x86"))]
+                        let __dllgen_r = ::core::result::Result::<
+                            _,
+                            ::dllgen_runtime::WireError,
+                        >::Ok(
+                            (self
+                                .__dllgen_f182)(
+                                ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_arg0),
+                            ),
+                        );
+                        __dllgen_r
+                    }?;
+                    ::dllgen_runtime::marshal::handle::after_call(
+                        &__dllgen_a_arg0,
+                        7,
+                        false,
+                    );
+                    ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
+                    Ok(::dllgen_runtime::Status::Ok)
+                }
+                183 => {
+                    let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
+                    let __dllgen_a_arg0 = ::dllgen_runtime::marshal::handle::decode_c(
+                        &mut __dllgen_args,
+                        7,
+                        false,
+                        false,
+                    )?;
+                    __dllgen_args.finish()?;
+                    let __dllgen_ret = unsafe {
+                        #[cfg(target_arch = "x86")]
+                        let __dllgen_r = ::dllgen_runtime::native::Words::new()
+                            .push(
+                                ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_arg0),
+                            )
+                            .call::<
+                                i32,
+                            >(
+                                self.__dllgen_f183 as *const ::core::ffi::c_void,
+                                ::dllgen_runtime::native::Pops::Caller,
+                                "`sqlite3_value_numeric_type`",
+                            );
+                        #[cfg(not(target_arch = "x86"))]
+                        let __dllgen_r = ::core::result::Result::<
+                            _,
+                            ::dllgen_runtime::WireError,
+                        >::Ok(
+                            (self
+                                .__dllgen_f183)(
+                                ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_arg0),
+                            ),
+                        );
+                        __dllgen_r
+                    }?;
+                    ::dllgen_runtime::marshal::handle::after_call(
+                        &__dllgen_a_arg0,
+                        7,
+                        false,
+                    );
+                    ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
+                    Ok(::dllgen_runtime::Status::Ok)
+                }
+                184 => {
+                    let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
+                    let __dllgen_a_arg0 = ::dllgen_runtime::marshal::handle::decode_c(
+                        &mut __dllgen_args,
+                        7,
+                        false,
+                        false,
+                    )?;
+                    __dllgen_args.finish()?;
+                    let __dllgen_ret = unsafe {
+                        #[cfg(target_arch = "x86")]
+                        let __dllgen_r = ::dllgen_runtime::native::Words::new()
+                            .push(
+                                ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_arg0),
+                            )
+                            .call::<
+                                u32,
+                            >(
+                                self.__dllgen_f184 as *const ::core::ffi::c_void,
+                                ::dllgen_runtime::native::Pops::Caller,
+                                "`sqlite3_value_subtype`",
+                            );
+                        #[cfg(not(target_arch = "x86"))]
+                        let __dllgen_r = ::core::result::Result::<
+                            _,
+                            ::dllgen_runtime::WireError,
+                        >::Ok(
+                            (self
+                                .__dllgen_f184)(
+                                ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_arg0),
+                            ),
+                        );
+                        __dllgen_r
+                    }?;
+                    ::dllgen_runtime::marshal::handle::after_call(
+                        &__dllgen_a_arg0,
+                        7,
+                        false,
+                    );
+                    ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
+                    Ok(::dllgen_runtime::Status::Ok)
+                }
+                185 => {
+                    let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
+                    let __dllgen_a_arg0 = ::dllgen_runtime::marshal::handle::decode_c(
+                        &mut __dllgen_args,
+                        7,
+                        false,
+                        false,
+                    )?;
+                    __dllgen_args.finish()?;
+                    let __dllgen_ret = unsafe {
+                        #[cfg(target_arch = "x86")]
+                        let __dllgen_r = ::dllgen_runtime::native::Words::new()
+                            .push(
+                                ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_arg0),
+                            )
+                            .call::<
+                                *const u8,
+                            >(
+                                self.__dllgen_f185 as *const ::core::ffi::c_void,
+                                ::dllgen_runtime::native::Pops::Caller,
+                                "`sqlite3_value_text`",
+                            );
+                        #[cfg(not(target_arch = "x86"))]
+                        let __dllgen_r = ::core::result::Result::<
+                            _,
+                            ::dllgen_runtime::WireError,
+                        >::Ok(
+                            (self
+                                .__dllgen_f185)(
+                                ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_arg0),
+                            ),
+                        );
+                        __dllgen_r
+                    }?;
+                    ::dllgen_runtime::marshal::handle::after_call(
+                        &__dllgen_a_arg0,
+                        7,
+                        false,
+                    );
+                    unsafe {
+                        ::dllgen_runtime::marshal::ret_string::reply::<
+                            ::dllgen_runtime::marshal::Utf8,
+                        >(__dllgen_out, __dllgen_ret)
+                    };
+                    Ok(::dllgen_runtime::Status::Ok)
+                }
+                186 => {
+                    let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
+                    let __dllgen_a_arg0 = ::dllgen_runtime::marshal::handle::decode_c(
+                        &mut __dllgen_args,
+                        7,
+                        false,
+                        false,
+                    )?;
+                    __dllgen_args.finish()?;
+                    let __dllgen_ret = unsafe {
+                        #[cfg(target_arch = "x86")]
+                        let __dllgen_r = ::dllgen_runtime::native::Words::new()
+                            .push(
+                                ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_arg0),
+                            )
+                            .call::<
+                                *const u16,
+                            >(
+                                self.__dllgen_f186 as *const ::core::ffi::c_void,
+                                ::dllgen_runtime::native::Pops::Caller,
+                                "`sqlite3_value_text16`",
+                            );
+                        #[cfg(not(target_arch = "x86"))]
+                        let __dllgen_r = ::core::result::Result::<
+                            _,
+                            ::dllgen_runtime::WireError,
+                        >::Ok(
+                            (self
+                                .__dllgen_f186)(
+                                ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_arg0),
+                            ),
+                        );
+                        __dllgen_r
+                    }?;
+                    ::dllgen_runtime::marshal::handle::after_call(
+                        &__dllgen_a_arg0,
+                        7,
+                        false,
+                    );
+                    unsafe {
+                        ::dllgen_runtime::marshal::ret_string::reply::<
+                            ::dllgen_runtime::marshal::Utf16,
+                        >(__dllgen_out, __dllgen_ret)
+                    };
+                    Ok(::dllgen_runtime::Status::Ok)
+                }
+                187 => {
+                    let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
+                    let __dllgen_a_arg0 = ::dllgen_runtime::marshal::handle::decode_c(
+                        &mut __dllgen_args,
+                        7,
+                        false,
+                        false,
+                    )?;
+                    __dllgen_args.finish()?;
+                    let __dllgen_ret = unsafe {
+                        #[cfg(target_arch = "x86")]
+                        let __dllgen_r = ::dllgen_runtime::native::Words::new()
+                            .push(
+                                ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_arg0),
+                            )
+                            .call::<
+                                *const u8,
+                            >(
+                                self.__dllgen_f187 as *const ::core::ffi::c_void,
+                                ::dllgen_runtime::native::Pops::Caller,
+                                "`sqlite3_value_text16be`",
+                            );
+                        #[cfg(not(target_arch = "x86"))]
+                        let __dllgen_r = ::core::result::Result::<
+                            _,
+                            ::dllgen_runtime::WireError,
+                        >::Ok(
+                            (self
+                                .__dllgen_f187)(
+                                ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_arg0),
+                            ),
+                        );
+                        __dllgen_r
+                    }?;
+                    ::dllgen_runtime::marshal::handle::after_call(
+                        &__dllgen_a_arg0,
+                        7,
+                        false,
+                    );
+                    let __dllgen_len = if __dllgen_ret.is_null() {
+                        0
+                    } else {
+                        ::dllgen_runtime::marshal::ret_buffer::reported(
+                            unsafe {
+                                (self
+                                    .__dllgen_helper187_len)(
+                                    ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_arg0),
+                                )
+                            } as i64,
+                        )?
+                    };
+                    unsafe {
+                        ::dllgen_runtime::marshal::ret_buffer::reply::<
+                            u8,
+                        >(__dllgen_out, __dllgen_ret, __dllgen_len, 1)?
+                    };
+                    Ok(::dllgen_runtime::Status::Ok)
+                }
+                188 => {
+                    let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
+                    let __dllgen_a_arg0 = ::dllgen_runtime::marshal::handle::decode_c(
+                        &mut __dllgen_args,
+                        7,
+                        false,
+                        false,
+                    )?;
+                    __dllgen_args.finish()?;
+                    let __dllgen_ret = unsafe {
+                        #[cfg(target_arch = "x86")]
+                        let __dllgen_r = ::dllgen_runtime::native::Words::new()
+                            .push(
+                                ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_arg0),
+                            )
+                            .call::<
+                                *const u16,
+                            >(
+                                self.__dllgen_f188 as *const ::core::ffi::c_void,
+                                ::dllgen_runtime::native::Pops::Caller,
+                                "`sqlite3_value_text16le`",
+                            );
+                        #[cfg(not(target_arch = "x86"))]
+                        let __dllgen_r = ::core::result::Result::<
+                            _,
+                            ::dllgen_runtime::WireError,
+                        >::Ok(
+                            (self
+                                .__dllgen_f188)(
+                                ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_arg0),
+                            ),
+                        );
+                        __dllgen_r
+                    }?;
+                    ::dllgen_runtime::marshal::handle::after_call(
+                        &__dllgen_a_arg0,
+                        7,
+                        false,
+                    );
+                    unsafe {
+                        ::dllgen_runtime::marshal::ret_string::reply::<
+                            ::dllgen_runtime::marshal::Utf16,
+                        >(__dllgen_out, __dllgen_ret)
+                    };
+                    Ok(::dllgen_runtime::Status::Ok)
+                }
+                189 => {
+                    let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
+                    let __dllgen_a_arg0 = ::dllgen_runtime::marshal::handle::decode_c(
+                        &mut __dllgen_args,
+                        7,
+                        false,
+                        false,
+                    )?;
+                    __dllgen_args.finish()?;
+                    let __dllgen_ret = unsafe {
+                        #[cfg(target_arch = "x86")]
+                        let __dllgen_r = ::dllgen_runtime::native::Words::new()
+                            .push(
+                                ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_arg0),
+                            )
+                            .call::<
+                                i32,
+                            >(
+                                self.__dllgen_f189 as *const ::core::ffi::c_void,
+                                ::dllgen_runtime::native::Pops::Caller,
+                                "`sqlite3_value_type`",
+                            );
+                        #[cfg(not(target_arch = "x86"))]
+                        let __dllgen_r = ::core::result::Result::<
+                            _,
+                            ::dllgen_runtime::WireError,
+                        >::Ok(
+                            (self
+                                .__dllgen_f189)(
+                                ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_arg0),
+                            ),
+                        );
+                        __dllgen_r
+                    }?;
+                    ::dllgen_runtime::marshal::handle::after_call(
+                        &__dllgen_a_arg0,
+                        7,
+                        false,
+                    );
+                    ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
+                    Ok(::dllgen_runtime::Status::Ok)
+                }
+                190 => {
+                    let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
+                    let __dllgen_a_zVfsName = ::dllgen_runtime::marshal::in_string::decode::<
+                        ::dllgen_runtime::marshal::Utf8,
+                    >(&mut __dllgen_args, true)?;
+                    __dllgen_args.finish()?;
+                    ::dllgen_runtime::native::set_errno(0);
+                    ::dllgen_runtime::native::set_last_error(0);
+                    let __dllgen_ret = unsafe {
+                        #[cfg(target_arch = "x86")]
+                        let __dllgen_r = ::dllgen_runtime::native::Words::new()
+                            .push(
+                                ::dllgen_runtime::marshal::in_string::ptr(
+                                    &__dllgen_a_zVfsName,
+                                ),
+                            )
+                            .call::<
+                                *mut ::core::ffi::c_void,
+                            >(
+                                self.__dllgen_f190 as *const ::core::ffi::c_void,
+                                ::dllgen_runtime::native::Pops::Caller,
+                                "`sqlite3_vfs_find`",
+                            );
+                        #[cfg(not(target_arch = "x86"))]
+                        let __dllgen_r = ::core::result::Result::<
+                            _,
+                            ::dllgen_runtime::WireError,
+                        >::Ok(
+                            (self
+                                .__dllgen_f190)(
+                                ::dllgen_runtime::marshal::in_string::ptr(
+                                    &__dllgen_a_zVfsName,
+                                ),
+                            ),
+                        );
+                        __dllgen_r
+                    }?;
+                    let (__dllgen_errno, __dllgen_last_error) = (
+                        ::dllgen_runtime::native::errno(),
+                        ::dllgen_runtime::native::last_error(),
+                    );
+                    if let Some(__dllgen_status) = ::dllgen_runtime::marshal::error::check(
+                        __dllgen_out,
+                        __dllgen_ret,
+                        ::dllgen_runtime::marshal::error::Rule::Null,
+                        ::dllgen_runtime::marshal::error::Code::Return,
+                        __dllgen_errno,
+                        __dllgen_last_error,
+                    ) {
+                        return Ok(__dllgen_status);
+                    }
+                    ::dllgen_runtime::marshal::handle::put_c(
+                        __dllgen_out,
+                        8,
+                        __dllgen_ret,
+                    );
+                    Ok(::dllgen_runtime::Status::Ok)
+                }
+                191 => {
+                    let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
+                    let __dllgen_a_arg0 = ::dllgen_runtime::marshal::handle::decode_c(
+                        &mut __dllgen_args,
+                        8,
+                        false,
+                        false,
+                    )?;
+                    let __dllgen_a_makeDflt: i32 = ::dllgen_runtime::marshal::value::decode_c(
+                        &mut __dllgen_args,
+                        &mut __dllgen_keep,
+                    )?;
+                    __dllgen_args.finish()?;
+                    let __dllgen_ret = unsafe {
+                        #[cfg(target_arch = "x86")]
+                        let __dllgen_r = ::dllgen_runtime::native::Words::new()
+                            .push(
+                                ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_arg0),
+                            )
+                            .push(__dllgen_a_makeDflt)
+                            .call::<
+                                i32,
+                            >(
+                                self.__dllgen_f191 as *const ::core::ffi::c_void,
+                                ::dllgen_runtime::native::Pops::Caller,
+                                "`sqlite3_vfs_register`",
+                            );
+                        #[cfg(not(target_arch = "x86"))]
+                        let __dllgen_r = ::core::result::Result::<
+                            _,
+                            ::dllgen_runtime::WireError,
+                        >::Ok(
+                            (self
+                                .__dllgen_f191)(
+                                ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_arg0),
+                                __dllgen_a_makeDflt,
+                            ),
+                        );
+                        __dllgen_r
+                    }?;
+                    ::dllgen_runtime::marshal::handle::after_call(
+                        &__dllgen_a_arg0,
+                        8,
+                        false,
+                    );
+                    ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
+                    Ok(::dllgen_runtime::Status::Ok)
+                }
+                192 => {
+                    let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
+                    let __dllgen_a_arg0 = ::dllgen_runtime::marshal::handle::decode_c(
+                        &mut __dllgen_args,
+                        8,
+                        false,
+                        false,
+                    )?;
+                    __dllgen_args.finish()?;
+                    let __dllgen_ret = unsafe {
+                        #[cfg(target_arch = "x86")]
+                        let __dllgen_r = ::dllgen_runtime::native::Words::new()
+                            .push(
+                                ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_arg0),
+                            )
+                            .call::<
+                                i32,
+                            >(
+                                self.__dllgen_f192 as *const ::core::ffi::c_void,
+                                ::dllgen_runtime::native::Pops::Caller,
+                                "`sqlite3_vfs_unregister`",
+                            );
+                        #[cfg(not(target_arch = "x86"))]
+                        let __dllgen_r = ::core::result::Result::<
+                            _,
+                            ::dllgen_runtime::WireError,
+                        >::Ok(
+                            (self
+                                .__dllgen_f192)(
+                                ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_arg0),
+                            ),
+                        );
+                        __dllgen_r
+                    }?;
+                    ::dllgen_runtime::marshal::handle::after_call(
+                        &__dllgen_a_arg0,
+                        8,
+                        false,
+                    );
+                    ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
+                    Ok(::dllgen_runtime::Status::Ok)
+                }
+                193 => {
+                    let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
+                    let __dllgen_a_db = ::dllgen_runtime::marshal::handle::decode_c(
+                        &mut __dllgen_args,
+                        2,
+                        false,
+                        false,
+                    )?;
+                    let __dllgen_a_N: i32 = ::dllgen_runtime::marshal::value::decode_c(
+                        &mut __dllgen_args,
+                        &mut __dllgen_keep,
+                    )?;
+                    __dllgen_args.finish()?;
+                    let __dllgen_ret = unsafe {
+                        #[cfg(target_arch = "x86")]
+                        let __dllgen_r = ::dllgen_runtime::native::Words::new()
+                            .push(::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_db))
+                            .push(__dllgen_a_N)
+                            .call::<
+                                i32,
+                            >(
+                                self.__dllgen_f193 as *const ::core::ffi::c_void,
+                                ::dllgen_runtime::native::Pops::Caller,
+                                "`sqlite3_wal_autocheckpoint`",
+                            );
+                        #[cfg(not(target_arch = "x86"))]
+                        let __dllgen_r = ::core::result::Result::<
+                            _,
+                            ::dllgen_runtime::WireError,
+                        >::Ok(
+                            (self
+                                .__dllgen_f193)(
+                                ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_db),
+                                __dllgen_a_N,
+                            ),
+                        );
+                        __dllgen_r
+                    }?;
+                    ::dllgen_runtime::marshal::handle::after_call(
+                        &__dllgen_a_db,
+                        2,
+                        false,
+                    );
+                    ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
+                    Ok(::dllgen_runtime::Status::Ok)
+                }
+                194 => {
+                    let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
+                    let __dllgen_a_db = ::dllgen_runtime::marshal::handle::decode_c(
+                        &mut __dllgen_args,
+                        2,
+                        false,
+                        false,
+                    )?;
+                    let __dllgen_a_zDb = ::dllgen_runtime::marshal::in_string::decode::<
+                        ::dllgen_runtime::marshal::Utf8,
+                    >(&mut __dllgen_args, true)?;
+                    __dllgen_args.finish()?;
+                    let __dllgen_ret = unsafe {
+                        #[cfg(target_arch = "x86")]
+                        let __dllgen_r = ::dllgen_runtime::native::Words::new()
+                            .push(::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_db))
+                            .push(
+                                ::dllgen_runtime::marshal::in_string::ptr(&__dllgen_a_zDb),
+                            )
+                            .call::<
+                                i32,
+                            >(
+                                self.__dllgen_f194 as *const ::core::ffi::c_void,
+                                ::dllgen_runtime::native::Pops::Caller,
+                                "`sqlite3_wal_checkpoint`",
+                            );
+                        #[cfg(not(target_arch = "x86"))]
+                        let __dllgen_r = ::core::result::Result::<
+                            _,
+                            ::dllgen_runtime::WireError,
+                        >::Ok(
+                            (self
+                                .__dllgen_f194)(
+                                ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_db),
+                                ::dllgen_runtime::marshal::in_string::ptr(&__dllgen_a_zDb),
+                            ),
+                        );
+                        __dllgen_r
+                    }?;
+                    ::dllgen_runtime::marshal::handle::after_call(
+                        &__dllgen_a_db,
+                        2,
+                        false,
+                    );
+                    ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
+                    Ok(::dllgen_runtime::Status::Ok)
+                }
+                195 => {
+                    let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
+                    let __dllgen_a_db = ::dllgen_runtime::marshal::handle::decode_c(
+                        &mut __dllgen_args,
+                        2,
+                        false,
+                        false,
+                    )?;
+                    let __dllgen_a_zDb = ::dllgen_runtime::marshal::in_string::decode::<
+                        ::dllgen_runtime::marshal::Utf8,
+                    >(&mut __dllgen_args, true)?;
+                    let __dllgen_a_eMode: i32 = ::dllgen_runtime::marshal::value::decode_c(
+                        &mut __dllgen_args,
+                        &mut __dllgen_keep,
+                    )?;
+                    let mut __dllgen_a_pnLog = ::dllgen_runtime::marshal::out_value::storage::<
+                        i32,
+                    >();
+                    let mut __dllgen_a_pnCkpt = ::dllgen_runtime::marshal::out_value::storage::<
+                        i32,
+                    >();
+                    __dllgen_args.finish()?;
+                    let __dllgen_ret = unsafe {
+                        #[cfg(target_arch = "x86")]
+                        let __dllgen_r = ::dllgen_runtime::native::Words::new()
+                            .push(::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_db))
+                            .push(
+                                ::dllgen_runtime::marshal::in_string::ptr(&__dllgen_a_zDb),
+                            )
+                            .push(__dllgen_a_eMode)
+                            .push(
+                                ::dllgen_runtime::marshal::out_value::ptr(
+                                    &mut __dllgen_a_pnLog,
+                                ),
+                            )
+                            .push(
+                                ::dllgen_runtime::marshal::out_value::ptr(
+                                    &mut __dllgen_a_pnCkpt,
+                                ),
+                            )
+                            .call::<
+                                i32,
+                            >(
+                                self.__dllgen_f195 as *const ::core::ffi::c_void,
+                                ::dllgen_runtime::native::Pops::Caller,
+                                "`sqlite3_wal_checkpoint_v2`",
+                            );
+                        #[cfg(not(target_arch = "x86"))]
+                        let __dllgen_r = ::core::result::Result::<
+                            _,
+                            ::dllgen_runtime::WireError,
+                        >::Ok(
+                            (self
+                                .__dllgen_f195)(
+                                ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_db),
+                                ::dllgen_runtime::marshal::in_string::ptr(&__dllgen_a_zDb),
+                                __dllgen_a_eMode,
+                                ::dllgen_runtime::marshal::out_value::ptr(
+                                    &mut __dllgen_a_pnLog,
+                                ),
+                                ::dllgen_runtime::marshal::out_value::ptr(
+                                    &mut __dllgen_a_pnCkpt,
+                                ),
+                            ),
+                        );
+                        __dllgen_r
+                    }?;
+                    ::dllgen_runtime::marshal::handle::after_call(
+                        &__dllgen_a_db,
+                        2,
+                        false,
+                    );
+                    ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
+                    ::dllgen_runtime::marshal::out_value::reply(
+                        __dllgen_out,
+                        &__dllgen_a_pnLog,
+                        "`sqlite3_wal_checkpoint_v2` parameter `pnLog`",
+                    )?;
+                    ::dllgen_runtime::marshal::out_value::reply(
+                        __dllgen_out,
+                        &__dllgen_a_pnCkpt,
+                        "`sqlite3_wal_checkpoint_v2` parameter `pnCkpt`",
+                    )?;
                     Ok(::dllgen_runtime::Status::Ok)
                 }
                 _ => Err(::dllgen_runtime::WireError::Payload("no such function")),
@@ -2885,7 +10896,13 @@ mod __dllgen {
             let symbols = library
                 .symbols(
                     &[
+                        "sqlite3_backup_finish",
+                        "sqlite3_backup_init",
+                        "sqlite3_backup_pagecount",
+                        "sqlite3_backup_remaining",
+                        "sqlite3_backup_step",
                         "sqlite3_bind_blob",
+                        "sqlite3_bind_blob64",
                         "sqlite3_bind_double",
                         "sqlite3_bind_int",
                         "sqlite3_bind_int64",
@@ -2894,54 +10911,199 @@ mod __dllgen {
                         "sqlite3_bind_parameter_index",
                         "sqlite3_bind_parameter_name",
                         "sqlite3_bind_text",
+                        "sqlite3_bind_text16",
+                        "sqlite3_bind_text64",
+                        "sqlite3_bind_value",
                         "sqlite3_bind_zeroblob",
+                        "sqlite3_bind_zeroblob64",
+                        "sqlite3_blob_bytes",
+                        "sqlite3_blob_close",
+                        "sqlite3_blob_open",
+                        "sqlite3_blob_read",
+                        "sqlite3_blob_reopen",
+                        "sqlite3_blob_write",
                         "sqlite3_busy_timeout",
                         "sqlite3_changes",
+                        "sqlite3_changes64",
                         "sqlite3_clear_bindings",
                         "sqlite3_close",
                         "sqlite3_close_v2",
                         "sqlite3_column_blob",
                         "sqlite3_column_bytes",
                         "sqlite3_column_bytes",
+                        "sqlite3_column_bytes16",
                         "sqlite3_column_count",
+                        "sqlite3_column_database_name",
+                        "sqlite3_column_database_name16",
                         "sqlite3_column_decltype",
+                        "sqlite3_column_decltype16",
                         "sqlite3_column_double",
                         "sqlite3_column_int",
                         "sqlite3_column_int64",
                         "sqlite3_column_name",
                         "sqlite3_column_name16",
+                        "sqlite3_column_origin_name",
+                        "sqlite3_column_origin_name16",
+                        "sqlite3_column_table_name",
+                        "sqlite3_column_table_name16",
                         "sqlite3_column_text",
                         "sqlite3_column_text16",
                         "sqlite3_column_type",
+                        "sqlite3_column_value",
+                        "sqlite3_compileoption_get",
+                        "sqlite3_compileoption_used",
                         "sqlite3_complete",
+                        "sqlite3_complete16",
+                        "sqlite3_config",
+                        "sqlite3_config",
+                        "sqlite3_create_filename",
                         "sqlite3_data_count",
+                        "sqlite3_db_cacheflush",
+                        "sqlite3_db_config",
+                        "sqlite3_db_config",
+                        "sqlite3_db_filename",
+                        "sqlite3_db_handle",
+                        "sqlite3_db_mutex",
+                        "sqlite3_db_name",
                         "sqlite3_db_readonly",
+                        "sqlite3_db_release_memory",
+                        "sqlite3_db_status",
+                        "sqlite3_drop_modules",
+                        "sqlite3_enable_load_extension",
+                        "sqlite3_enable_shared_cache",
                         "sqlite3_errcode",
                         "sqlite3_errmsg",
                         "sqlite3_errmsg16",
+                        "sqlite3_error_offset",
                         "sqlite3_errstr",
                         "sqlite3_exec",
                         "sqlite3_free",
                         "sqlite3_expanded_sql",
                         "sqlite3_free",
+                        "sqlite3_expired",
                         "sqlite3_extended_errcode",
+                        "sqlite3_extended_result_codes",
+                        "sqlite3_file_control",
+                        "sqlite3_filename_database",
+                        "sqlite3_filename_journal",
+                        "sqlite3_filename_wal",
                         "sqlite3_finalize",
+                        "sqlite3_free_filename",
                         "sqlite3_get_autocommit",
                         "sqlite3_get_table",
                         "sqlite3_free_table",
                         "sqlite3_free",
+                        "sqlite3_global_recover",
+                        "sqlite3_hard_heap_limit64",
+                        "sqlite3_initialize",
+                        "sqlite3_interrupt",
+                        "sqlite3_keyword_check",
+                        "sqlite3_keyword_count",
                         "sqlite3_last_insert_rowid",
                         "sqlite3_libversion",
                         "sqlite3_libversion_number",
+                        "sqlite3_limit",
+                        "sqlite3_load_extension",
+                        "sqlite3_free",
+                        "sqlite3_log",
+                        "sqlite3_memory_highwater",
+                        "sqlite3_memory_used",
+                        "sqlite3_mprintf",
+                        "sqlite3_free",
+                        "sqlite3_mprintf",
+                        "sqlite3_free",
+                        "sqlite3_mprintf",
+                        "sqlite3_free",
+                        "sqlite3_mutex_alloc",
+                        "sqlite3_mutex_enter",
+                        "sqlite3_mutex_free",
+                        "sqlite3_mutex_leave",
+                        "sqlite3_mutex_try",
+                        "sqlite3_next_stmt",
+                        "sqlite3_open",
+                        "sqlite3_open16",
                         "sqlite3_open_v2",
+                        "sqlite3_os_end",
+                        "sqlite3_os_init",
+                        "sqlite3_overload_function",
+                        "sqlite3_prepare",
+                        "sqlite3_prepare16",
+                        "sqlite3_prepare16_v2",
+                        "sqlite3_prepare16_v3",
                         "sqlite3_prepare_v2",
+                        "sqlite3_prepare_v3",
+                        "sqlite3_randomness",
+                        "sqlite3_release_memory",
                         "sqlite3_reset",
+                        "sqlite3_reset_auto_extension",
+                        "sqlite3_set_last_insert_rowid",
+                        "sqlite3_shutdown",
+                        "sqlite3_sleep",
+                        "sqlite3_snprintf",
+                        "sqlite3_soft_heap_limit",
+                        "sqlite3_soft_heap_limit64",
                         "sqlite3_sourceid",
                         "sqlite3_sql",
+                        "sqlite3_status",
+                        "sqlite3_status64",
                         "sqlite3_step",
+                        "sqlite3_stmt_busy",
+                        "sqlite3_stmt_isexplain",
                         "sqlite3_stmt_readonly",
+                        "sqlite3_stmt_status",
+                        "sqlite3_str_append",
+                        "sqlite3_str_appendall",
+                        "sqlite3_str_appendchar",
+                        "sqlite3_str_appendf",
+                        "sqlite3_str_errcode",
+                        "sqlite3_str_finish",
+                        "sqlite3_free",
+                        "sqlite3_str_length",
+                        "sqlite3_str_new",
+                        "sqlite3_str_reset",
+                        "sqlite3_str_value",
+                        "sqlite3_strglob",
+                        "sqlite3_stricmp",
+                        "sqlite3_strlike",
+                        "sqlite3_strnicmp",
+                        "sqlite3_system_errno",
+                        "sqlite3_table_column_metadata",
+                        "sqlite3_thread_cleanup",
                         "sqlite3_threadsafe",
                         "sqlite3_total_changes",
+                        "sqlite3_total_changes64",
+                        "sqlite3_transfer_bindings",
+                        "sqlite3_txn_state",
+                        "sqlite3_uri_boolean",
+                        "sqlite3_uri_int64",
+                        "sqlite3_uri_key",
+                        "sqlite3_uri_parameter",
+                        "sqlite3_value_blob",
+                        "sqlite3_value_bytes",
+                        "sqlite3_value_bytes",
+                        "sqlite3_value_bytes16",
+                        "sqlite3_value_double",
+                        "sqlite3_value_dup",
+                        "sqlite3_value_encoding",
+                        "sqlite3_value_free",
+                        "sqlite3_value_frombind",
+                        "sqlite3_value_int",
+                        "sqlite3_value_int64",
+                        "sqlite3_value_nochange",
+                        "sqlite3_value_numeric_type",
+                        "sqlite3_value_subtype",
+                        "sqlite3_value_text",
+                        "sqlite3_value_text16",
+                        "sqlite3_value_text16be",
+                        "sqlite3_value_bytes16",
+                        "sqlite3_value_text16le",
+                        "sqlite3_value_type",
+                        "sqlite3_vfs_find",
+                        "sqlite3_vfs_register",
+                        "sqlite3_vfs_unregister",
+                        "sqlite3_wal_autocheckpoint",
+                        "sqlite3_wal_checkpoint",
+                        "sqlite3_wal_checkpoint_v2",
                     ],
                 )?;
             let mut symbols = symbols.into_iter();
@@ -3011,10 +11173,6 @@ mod __dllgen {
                         *const ::core::ffi::c_void,
                         __DllgenFn15,
                     >(symbols.next().unwrap_or(::core::ptr::null())),
-                    __dllgen_helper15_len: ::core::mem::transmute::<
-                        *const ::core::ffi::c_void,
-                        __DllgenHelper15_len,
-                    >(symbols.next().unwrap_or(::core::ptr::null())),
                     __dllgen_f16: ::core::mem::transmute::<
                         *const ::core::ffi::c_void,
                         __DllgenFn16,
@@ -3083,6 +11241,10 @@ mod __dllgen {
                         *const ::core::ffi::c_void,
                         __DllgenFn32,
                     >(symbols.next().unwrap_or(::core::ptr::null())),
+                    __dllgen_helper32_len: ::core::mem::transmute::<
+                        *const ::core::ffi::c_void,
+                        __DllgenHelper32_len,
+                    >(symbols.next().unwrap_or(::core::ptr::null())),
                     __dllgen_f33: ::core::mem::transmute::<
                         *const ::core::ffi::c_void,
                         __DllgenFn33,
@@ -3091,17 +11253,9 @@ mod __dllgen {
                         *const ::core::ffi::c_void,
                         __DllgenFn34,
                     >(symbols.next().unwrap_or(::core::ptr::null())),
-                    __dllgen_helper34_4: ::core::mem::transmute::<
-                        *const ::core::ffi::c_void,
-                        __DllgenHelper34_4,
-                    >(symbols.next().unwrap_or(::core::ptr::null())),
                     __dllgen_f35: ::core::mem::transmute::<
                         *const ::core::ffi::c_void,
                         __DllgenFn35,
-                    >(symbols.next().unwrap_or(::core::ptr::null())),
-                    __dllgen_helper35: ::core::mem::transmute::<
-                        *const ::core::ffi::c_void,
-                        __DllgenHelper35,
                     >(symbols.next().unwrap_or(::core::ptr::null())),
                     __dllgen_f36: ::core::mem::transmute::<
                         *const ::core::ffi::c_void,
@@ -3118,14 +11272,6 @@ mod __dllgen {
                     __dllgen_f39: ::core::mem::transmute::<
                         *const ::core::ffi::c_void,
                         __DllgenFn39,
-                    >(symbols.next().unwrap_or(::core::ptr::null())),
-                    __dllgen_helper39_2: ::core::mem::transmute::<
-                        *const ::core::ffi::c_void,
-                        __DllgenHelper39_2,
-                    >(symbols.next().unwrap_or(::core::ptr::null())),
-                    __dllgen_helper39_5: ::core::mem::transmute::<
-                        *const ::core::ffi::c_void,
-                        __DllgenHelper39_5,
                     >(symbols.next().unwrap_or(::core::ptr::null())),
                     __dllgen_f40: ::core::mem::transmute::<
                         *const ::core::ffi::c_void,
@@ -3174,6 +11320,626 @@ mod __dllgen {
                     __dllgen_f51: ::core::mem::transmute::<
                         *const ::core::ffi::c_void,
                         __DllgenFn51,
+                    >(symbols.next().unwrap_or(::core::ptr::null())),
+                    __dllgen_f52: ::core::mem::transmute::<
+                        *const ::core::ffi::c_void,
+                        __DllgenFn52,
+                    >(symbols.next().unwrap_or(::core::ptr::null())),
+                    __dllgen_f53: ::core::mem::transmute::<
+                        *const ::core::ffi::c_void,
+                        __DllgenFn53,
+                    >(symbols.next().unwrap_or(::core::ptr::null())),
+                    __dllgen_f54: ::core::mem::transmute::<
+                        *const ::core::ffi::c_void,
+                        __DllgenFn54,
+                    >(symbols.next().unwrap_or(::core::ptr::null())),
+                    __dllgen_f55: ::core::mem::transmute::<
+                        *const ::core::ffi::c_void,
+                        __DllgenFn55,
+                    >(symbols.next().unwrap_or(::core::ptr::null())),
+                    __dllgen_f56: ::core::mem::transmute::<
+                        *const ::core::ffi::c_void,
+                        __DllgenFn56,
+                    >(symbols.next().unwrap_or(::core::ptr::null())),
+                    __dllgen_f57: ::core::mem::transmute::<
+                        *const ::core::ffi::c_void,
+                        __DllgenFn57,
+                    >(symbols.next().unwrap_or(::core::ptr::null())),
+                    __dllgen_f58: ::core::mem::transmute::<
+                        *const ::core::ffi::c_void,
+                        __DllgenFn58,
+                    >(symbols.next().unwrap_or(::core::ptr::null())),
+                    __dllgen_f59: ::core::mem::transmute::<
+                        *const ::core::ffi::c_void,
+                        __DllgenFn59,
+                    >(symbols.next().unwrap_or(::core::ptr::null())),
+                    __dllgen_f60: ::core::mem::transmute::<
+                        *const ::core::ffi::c_void,
+                        __DllgenFn60,
+                    >(symbols.next().unwrap_or(::core::ptr::null())),
+                    __dllgen_f61: ::core::mem::transmute::<
+                        *const ::core::ffi::c_void,
+                        __DllgenFn61,
+                    >(symbols.next().unwrap_or(::core::ptr::null())),
+                    __dllgen_f62: ::core::mem::transmute::<
+                        *const ::core::ffi::c_void,
+                        __DllgenFn62,
+                    >(symbols.next().unwrap_or(::core::ptr::null())),
+                    __dllgen_f63: ::core::mem::transmute::<
+                        *const ::core::ffi::c_void,
+                        __DllgenFn63,
+                    >(symbols.next().unwrap_or(::core::ptr::null())),
+                    __dllgen_f64: ::core::mem::transmute::<
+                        *const ::core::ffi::c_void,
+                        __DllgenFn64,
+                    >(symbols.next().unwrap_or(::core::ptr::null())),
+                    __dllgen_f65: ::core::mem::transmute::<
+                        *const ::core::ffi::c_void,
+                        __DllgenFn65,
+                    >(symbols.next().unwrap_or(::core::ptr::null())),
+                    __dllgen_f66: ::core::mem::transmute::<
+                        *const ::core::ffi::c_void,
+                        __DllgenFn66,
+                    >(symbols.next().unwrap_or(::core::ptr::null())),
+                    __dllgen_f67: ::core::mem::transmute::<
+                        *const ::core::ffi::c_void,
+                        __DllgenFn67,
+                    >(symbols.next().unwrap_or(::core::ptr::null())),
+                    __dllgen_f68: ::core::mem::transmute::<
+                        *const ::core::ffi::c_void,
+                        __DllgenFn68,
+                    >(symbols.next().unwrap_or(::core::ptr::null())),
+                    __dllgen_f69: ::core::mem::transmute::<
+                        *const ::core::ffi::c_void,
+                        __DllgenFn69,
+                    >(symbols.next().unwrap_or(::core::ptr::null())),
+                    __dllgen_f70: ::core::mem::transmute::<
+                        *const ::core::ffi::c_void,
+                        __DllgenFn70,
+                    >(symbols.next().unwrap_or(::core::ptr::null())),
+                    __dllgen_f71: ::core::mem::transmute::<
+                        *const ::core::ffi::c_void,
+                        __DllgenFn71,
+                    >(symbols.next().unwrap_or(::core::ptr::null())),
+                    __dllgen_f72: ::core::mem::transmute::<
+                        *const ::core::ffi::c_void,
+                        __DllgenFn72,
+                    >(symbols.next().unwrap_or(::core::ptr::null())),
+                    __dllgen_f73: ::core::mem::transmute::<
+                        *const ::core::ffi::c_void,
+                        __DllgenFn73,
+                    >(symbols.next().unwrap_or(::core::ptr::null())),
+                    __dllgen_f74: ::core::mem::transmute::<
+                        *const ::core::ffi::c_void,
+                        __DllgenFn74,
+                    >(symbols.next().unwrap_or(::core::ptr::null())),
+                    __dllgen_f75: ::core::mem::transmute::<
+                        *const ::core::ffi::c_void,
+                        __DllgenFn75,
+                    >(symbols.next().unwrap_or(::core::ptr::null())),
+                    __dllgen_f76: ::core::mem::transmute::<
+                        *const ::core::ffi::c_void,
+                        __DllgenFn76,
+                    >(symbols.next().unwrap_or(::core::ptr::null())),
+                    __dllgen_f77: ::core::mem::transmute::<
+                        *const ::core::ffi::c_void,
+                        __DllgenFn77,
+                    >(symbols.next().unwrap_or(::core::ptr::null())),
+                    __dllgen_f78: ::core::mem::transmute::<
+                        *const ::core::ffi::c_void,
+                        __DllgenFn78,
+                    >(symbols.next().unwrap_or(::core::ptr::null())),
+                    __dllgen_f79: ::core::mem::transmute::<
+                        *const ::core::ffi::c_void,
+                        __DllgenFn79,
+                    >(symbols.next().unwrap_or(::core::ptr::null())),
+                    __dllgen_helper79_4: ::core::mem::transmute::<
+                        *const ::core::ffi::c_void,
+                        __DllgenHelper79_4,
+                    >(symbols.next().unwrap_or(::core::ptr::null())),
+                    __dllgen_f80: ::core::mem::transmute::<
+                        *const ::core::ffi::c_void,
+                        __DllgenFn80,
+                    >(symbols.next().unwrap_or(::core::ptr::null())),
+                    __dllgen_helper80: ::core::mem::transmute::<
+                        *const ::core::ffi::c_void,
+                        __DllgenHelper80,
+                    >(symbols.next().unwrap_or(::core::ptr::null())),
+                    __dllgen_f81: ::core::mem::transmute::<
+                        *const ::core::ffi::c_void,
+                        __DllgenFn81,
+                    >(symbols.next().unwrap_or(::core::ptr::null())),
+                    __dllgen_f82: ::core::mem::transmute::<
+                        *const ::core::ffi::c_void,
+                        __DllgenFn82,
+                    >(symbols.next().unwrap_or(::core::ptr::null())),
+                    __dllgen_f83: ::core::mem::transmute::<
+                        *const ::core::ffi::c_void,
+                        __DllgenFn83,
+                    >(symbols.next().unwrap_or(::core::ptr::null())),
+                    __dllgen_f84: ::core::mem::transmute::<
+                        *const ::core::ffi::c_void,
+                        __DllgenFn84,
+                    >(symbols.next().unwrap_or(::core::ptr::null())),
+                    __dllgen_f85: ::core::mem::transmute::<
+                        *const ::core::ffi::c_void,
+                        __DllgenFn85,
+                    >(symbols.next().unwrap_or(::core::ptr::null())),
+                    __dllgen_f86: ::core::mem::transmute::<
+                        *const ::core::ffi::c_void,
+                        __DllgenFn86,
+                    >(symbols.next().unwrap_or(::core::ptr::null())),
+                    __dllgen_f87: ::core::mem::transmute::<
+                        *const ::core::ffi::c_void,
+                        __DllgenFn87,
+                    >(symbols.next().unwrap_or(::core::ptr::null())),
+                    __dllgen_f88: ::core::mem::transmute::<
+                        *const ::core::ffi::c_void,
+                        __DllgenFn88,
+                    >(symbols.next().unwrap_or(::core::ptr::null())),
+                    __dllgen_f89: ::core::mem::transmute::<
+                        *const ::core::ffi::c_void,
+                        __DllgenFn89,
+                    >(symbols.next().unwrap_or(::core::ptr::null())),
+                    __dllgen_f90: ::core::mem::transmute::<
+                        *const ::core::ffi::c_void,
+                        __DllgenFn90,
+                    >(symbols.next().unwrap_or(::core::ptr::null())),
+                    __dllgen_f91: ::core::mem::transmute::<
+                        *const ::core::ffi::c_void,
+                        __DllgenFn91,
+                    >(symbols.next().unwrap_or(::core::ptr::null())),
+                    __dllgen_helper91_2: ::core::mem::transmute::<
+                        *const ::core::ffi::c_void,
+                        __DllgenHelper91_2,
+                    >(symbols.next().unwrap_or(::core::ptr::null())),
+                    __dllgen_helper91_5: ::core::mem::transmute::<
+                        *const ::core::ffi::c_void,
+                        __DllgenHelper91_5,
+                    >(symbols.next().unwrap_or(::core::ptr::null())),
+                    __dllgen_f92: ::core::mem::transmute::<
+                        *const ::core::ffi::c_void,
+                        __DllgenFn92,
+                    >(symbols.next().unwrap_or(::core::ptr::null())),
+                    __dllgen_f93: ::core::mem::transmute::<
+                        *const ::core::ffi::c_void,
+                        __DllgenFn93,
+                    >(symbols.next().unwrap_or(::core::ptr::null())),
+                    __dllgen_f94: ::core::mem::transmute::<
+                        *const ::core::ffi::c_void,
+                        __DllgenFn94,
+                    >(symbols.next().unwrap_or(::core::ptr::null())),
+                    __dllgen_f95: ::core::mem::transmute::<
+                        *const ::core::ffi::c_void,
+                        __DllgenFn95,
+                    >(symbols.next().unwrap_or(::core::ptr::null())),
+                    __dllgen_f96: ::core::mem::transmute::<
+                        *const ::core::ffi::c_void,
+                        __DllgenFn96,
+                    >(symbols.next().unwrap_or(::core::ptr::null())),
+                    __dllgen_f97: ::core::mem::transmute::<
+                        *const ::core::ffi::c_void,
+                        __DllgenFn97,
+                    >(symbols.next().unwrap_or(::core::ptr::null())),
+                    __dllgen_f98: ::core::mem::transmute::<
+                        *const ::core::ffi::c_void,
+                        __DllgenFn98,
+                    >(symbols.next().unwrap_or(::core::ptr::null())),
+                    __dllgen_f99: ::core::mem::transmute::<
+                        *const ::core::ffi::c_void,
+                        __DllgenFn99,
+                    >(symbols.next().unwrap_or(::core::ptr::null())),
+                    __dllgen_f100: ::core::mem::transmute::<
+                        *const ::core::ffi::c_void,
+                        __DllgenFn100,
+                    >(symbols.next().unwrap_or(::core::ptr::null())),
+                    __dllgen_f101: ::core::mem::transmute::<
+                        *const ::core::ffi::c_void,
+                        __DllgenFn101,
+                    >(symbols.next().unwrap_or(::core::ptr::null())),
+                    __dllgen_f102: ::core::mem::transmute::<
+                        *const ::core::ffi::c_void,
+                        __DllgenFn102,
+                    >(symbols.next().unwrap_or(::core::ptr::null())),
+                    __dllgen_helper102_3: ::core::mem::transmute::<
+                        *const ::core::ffi::c_void,
+                        __DllgenHelper102_3,
+                    >(symbols.next().unwrap_or(::core::ptr::null())),
+                    __dllgen_f103: ::core::mem::transmute::<
+                        *const ::core::ffi::c_void,
+                        __DllgenFn103,
+                    >(symbols.next().unwrap_or(::core::ptr::null())),
+                    __dllgen_f104: ::core::mem::transmute::<
+                        *const ::core::ffi::c_void,
+                        __DllgenFn104,
+                    >(symbols.next().unwrap_or(::core::ptr::null())),
+                    __dllgen_f105: ::core::mem::transmute::<
+                        *const ::core::ffi::c_void,
+                        __DllgenFn105,
+                    >(symbols.next().unwrap_or(::core::ptr::null())),
+                    __dllgen_f106: ::core::mem::transmute::<
+                        *const ::core::ffi::c_void,
+                        __DllgenFn106,
+                    >(symbols.next().unwrap_or(::core::ptr::null())),
+                    __dllgen_helper106: ::core::mem::transmute::<
+                        *const ::core::ffi::c_void,
+                        __DllgenHelper106,
+                    >(symbols.next().unwrap_or(::core::ptr::null())),
+                    __dllgen_f107: ::core::mem::transmute::<
+                        *const ::core::ffi::c_void,
+                        __DllgenFn107,
+                    >(symbols.next().unwrap_or(::core::ptr::null())),
+                    __dllgen_helper107: ::core::mem::transmute::<
+                        *const ::core::ffi::c_void,
+                        __DllgenHelper107,
+                    >(symbols.next().unwrap_or(::core::ptr::null())),
+                    __dllgen_f108: ::core::mem::transmute::<
+                        *const ::core::ffi::c_void,
+                        __DllgenFn108,
+                    >(symbols.next().unwrap_or(::core::ptr::null())),
+                    __dllgen_helper108: ::core::mem::transmute::<
+                        *const ::core::ffi::c_void,
+                        __DllgenHelper108,
+                    >(symbols.next().unwrap_or(::core::ptr::null())),
+                    __dllgen_f109: ::core::mem::transmute::<
+                        *const ::core::ffi::c_void,
+                        __DllgenFn109,
+                    >(symbols.next().unwrap_or(::core::ptr::null())),
+                    __dllgen_f110: ::core::mem::transmute::<
+                        *const ::core::ffi::c_void,
+                        __DllgenFn110,
+                    >(symbols.next().unwrap_or(::core::ptr::null())),
+                    __dllgen_f111: ::core::mem::transmute::<
+                        *const ::core::ffi::c_void,
+                        __DllgenFn111,
+                    >(symbols.next().unwrap_or(::core::ptr::null())),
+                    __dllgen_f112: ::core::mem::transmute::<
+                        *const ::core::ffi::c_void,
+                        __DllgenFn112,
+                    >(symbols.next().unwrap_or(::core::ptr::null())),
+                    __dllgen_f113: ::core::mem::transmute::<
+                        *const ::core::ffi::c_void,
+                        __DllgenFn113,
+                    >(symbols.next().unwrap_or(::core::ptr::null())),
+                    __dllgen_f114: ::core::mem::transmute::<
+                        *const ::core::ffi::c_void,
+                        __DllgenFn114,
+                    >(symbols.next().unwrap_or(::core::ptr::null())),
+                    __dllgen_f115: ::core::mem::transmute::<
+                        *const ::core::ffi::c_void,
+                        __DllgenFn115,
+                    >(symbols.next().unwrap_or(::core::ptr::null())),
+                    __dllgen_f116: ::core::mem::transmute::<
+                        *const ::core::ffi::c_void,
+                        __DllgenFn116,
+                    >(symbols.next().unwrap_or(::core::ptr::null())),
+                    __dllgen_f117: ::core::mem::transmute::<
+                        *const ::core::ffi::c_void,
+                        __DllgenFn117,
+                    >(symbols.next().unwrap_or(::core::ptr::null())),
+                    __dllgen_f118: ::core::mem::transmute::<
+                        *const ::core::ffi::c_void,
+                        __DllgenFn118,
+                    >(symbols.next().unwrap_or(::core::ptr::null())),
+                    __dllgen_f119: ::core::mem::transmute::<
+                        *const ::core::ffi::c_void,
+                        __DllgenFn119,
+                    >(symbols.next().unwrap_or(::core::ptr::null())),
+                    __dllgen_f120: ::core::mem::transmute::<
+                        *const ::core::ffi::c_void,
+                        __DllgenFn120,
+                    >(symbols.next().unwrap_or(::core::ptr::null())),
+                    __dllgen_f121: ::core::mem::transmute::<
+                        *const ::core::ffi::c_void,
+                        __DllgenFn121,
+                    >(symbols.next().unwrap_or(::core::ptr::null())),
+                    __dllgen_f122: ::core::mem::transmute::<
+                        *const ::core::ffi::c_void,
+                        __DllgenFn122,
+                    >(symbols.next().unwrap_or(::core::ptr::null())),
+                    __dllgen_f123: ::core::mem::transmute::<
+                        *const ::core::ffi::c_void,
+                        __DllgenFn123,
+                    >(symbols.next().unwrap_or(::core::ptr::null())),
+                    __dllgen_f124: ::core::mem::transmute::<
+                        *const ::core::ffi::c_void,
+                        __DllgenFn124,
+                    >(symbols.next().unwrap_or(::core::ptr::null())),
+                    __dllgen_f125: ::core::mem::transmute::<
+                        *const ::core::ffi::c_void,
+                        __DllgenFn125,
+                    >(symbols.next().unwrap_or(::core::ptr::null())),
+                    __dllgen_f126: ::core::mem::transmute::<
+                        *const ::core::ffi::c_void,
+                        __DllgenFn126,
+                    >(symbols.next().unwrap_or(::core::ptr::null())),
+                    __dllgen_f127: ::core::mem::transmute::<
+                        *const ::core::ffi::c_void,
+                        __DllgenFn127,
+                    >(symbols.next().unwrap_or(::core::ptr::null())),
+                    __dllgen_f128: ::core::mem::transmute::<
+                        *const ::core::ffi::c_void,
+                        __DllgenFn128,
+                    >(symbols.next().unwrap_or(::core::ptr::null())),
+                    __dllgen_f129: ::core::mem::transmute::<
+                        *const ::core::ffi::c_void,
+                        __DllgenFn129,
+                    >(symbols.next().unwrap_or(::core::ptr::null())),
+                    __dllgen_f130: ::core::mem::transmute::<
+                        *const ::core::ffi::c_void,
+                        __DllgenFn130,
+                    >(symbols.next().unwrap_or(::core::ptr::null())),
+                    __dllgen_f131: ::core::mem::transmute::<
+                        *const ::core::ffi::c_void,
+                        __DllgenFn131,
+                    >(symbols.next().unwrap_or(::core::ptr::null())),
+                    __dllgen_f132: ::core::mem::transmute::<
+                        *const ::core::ffi::c_void,
+                        __DllgenFn132,
+                    >(symbols.next().unwrap_or(::core::ptr::null())),
+                    __dllgen_f133: ::core::mem::transmute::<
+                        *const ::core::ffi::c_void,
+                        __DllgenFn133,
+                    >(symbols.next().unwrap_or(::core::ptr::null())),
+                    __dllgen_f134: ::core::mem::transmute::<
+                        *const ::core::ffi::c_void,
+                        __DllgenFn134,
+                    >(symbols.next().unwrap_or(::core::ptr::null())),
+                    __dllgen_f135: ::core::mem::transmute::<
+                        *const ::core::ffi::c_void,
+                        __DllgenFn135,
+                    >(symbols.next().unwrap_or(::core::ptr::null())),
+                    __dllgen_f136: ::core::mem::transmute::<
+                        *const ::core::ffi::c_void,
+                        __DllgenFn136,
+                    >(symbols.next().unwrap_or(::core::ptr::null())),
+                    __dllgen_f137: ::core::mem::transmute::<
+                        *const ::core::ffi::c_void,
+                        __DllgenFn137,
+                    >(symbols.next().unwrap_or(::core::ptr::null())),
+                    __dllgen_f138: ::core::mem::transmute::<
+                        *const ::core::ffi::c_void,
+                        __DllgenFn138,
+                    >(symbols.next().unwrap_or(::core::ptr::null())),
+                    __dllgen_f139: ::core::mem::transmute::<
+                        *const ::core::ffi::c_void,
+                        __DllgenFn139,
+                    >(symbols.next().unwrap_or(::core::ptr::null())),
+                    __dllgen_f140: ::core::mem::transmute::<
+                        *const ::core::ffi::c_void,
+                        __DllgenFn140,
+                    >(symbols.next().unwrap_or(::core::ptr::null())),
+                    __dllgen_f141: ::core::mem::transmute::<
+                        *const ::core::ffi::c_void,
+                        __DllgenFn141,
+                    >(symbols.next().unwrap_or(::core::ptr::null())),
+                    __dllgen_f142: ::core::mem::transmute::<
+                        *const ::core::ffi::c_void,
+                        __DllgenFn142,
+                    >(symbols.next().unwrap_or(::core::ptr::null())),
+                    __dllgen_f143: ::core::mem::transmute::<
+                        *const ::core::ffi::c_void,
+                        __DllgenFn143,
+                    >(symbols.next().unwrap_or(::core::ptr::null())),
+                    __dllgen_f144: ::core::mem::transmute::<
+                        *const ::core::ffi::c_void,
+                        __DllgenFn144,
+                    >(symbols.next().unwrap_or(::core::ptr::null())),
+                    __dllgen_f145: ::core::mem::transmute::<
+                        *const ::core::ffi::c_void,
+                        __DllgenFn145,
+                    >(symbols.next().unwrap_or(::core::ptr::null())),
+                    __dllgen_f146: ::core::mem::transmute::<
+                        *const ::core::ffi::c_void,
+                        __DllgenFn146,
+                    >(symbols.next().unwrap_or(::core::ptr::null())),
+                    __dllgen_f147: ::core::mem::transmute::<
+                        *const ::core::ffi::c_void,
+                        __DllgenFn147,
+                    >(symbols.next().unwrap_or(::core::ptr::null())),
+                    __dllgen_f148: ::core::mem::transmute::<
+                        *const ::core::ffi::c_void,
+                        __DllgenFn148,
+                    >(symbols.next().unwrap_or(::core::ptr::null())),
+                    __dllgen_f149: ::core::mem::transmute::<
+                        *const ::core::ffi::c_void,
+                        __DllgenFn149,
+                    >(symbols.next().unwrap_or(::core::ptr::null())),
+                    __dllgen_f150: ::core::mem::transmute::<
+                        *const ::core::ffi::c_void,
+                        __DllgenFn150,
+                    >(symbols.next().unwrap_or(::core::ptr::null())),
+                    __dllgen_f151: ::core::mem::transmute::<
+                        *const ::core::ffi::c_void,
+                        __DllgenFn151,
+                    >(symbols.next().unwrap_or(::core::ptr::null())),
+                    __dllgen_helper151: ::core::mem::transmute::<
+                        *const ::core::ffi::c_void,
+                        __DllgenHelper151,
+                    >(symbols.next().unwrap_or(::core::ptr::null())),
+                    __dllgen_f152: ::core::mem::transmute::<
+                        *const ::core::ffi::c_void,
+                        __DllgenFn152,
+                    >(symbols.next().unwrap_or(::core::ptr::null())),
+                    __dllgen_f153: ::core::mem::transmute::<
+                        *const ::core::ffi::c_void,
+                        __DllgenFn153,
+                    >(symbols.next().unwrap_or(::core::ptr::null())),
+                    __dllgen_f154: ::core::mem::transmute::<
+                        *const ::core::ffi::c_void,
+                        __DllgenFn154,
+                    >(symbols.next().unwrap_or(::core::ptr::null())),
+                    __dllgen_f155: ::core::mem::transmute::<
+                        *const ::core::ffi::c_void,
+                        __DllgenFn155,
+                    >(symbols.next().unwrap_or(::core::ptr::null())),
+                    __dllgen_f156: ::core::mem::transmute::<
+                        *const ::core::ffi::c_void,
+                        __DllgenFn156,
+                    >(symbols.next().unwrap_or(::core::ptr::null())),
+                    __dllgen_f157: ::core::mem::transmute::<
+                        *const ::core::ffi::c_void,
+                        __DllgenFn157,
+                    >(symbols.next().unwrap_or(::core::ptr::null())),
+                    __dllgen_f158: ::core::mem::transmute::<
+                        *const ::core::ffi::c_void,
+                        __DllgenFn158,
+                    >(symbols.next().unwrap_or(::core::ptr::null())),
+                    __dllgen_f159: ::core::mem::transmute::<
+                        *const ::core::ffi::c_void,
+                        __DllgenFn159,
+                    >(symbols.next().unwrap_or(::core::ptr::null())),
+                    __dllgen_f160: ::core::mem::transmute::<
+                        *const ::core::ffi::c_void,
+                        __DllgenFn160,
+                    >(symbols.next().unwrap_or(::core::ptr::null())),
+                    __dllgen_f161: ::core::mem::transmute::<
+                        *const ::core::ffi::c_void,
+                        __DllgenFn161,
+                    >(symbols.next().unwrap_or(::core::ptr::null())),
+                    __dllgen_f162: ::core::mem::transmute::<
+                        *const ::core::ffi::c_void,
+                        __DllgenFn162,
+                    >(symbols.next().unwrap_or(::core::ptr::null())),
+                    __dllgen_f163: ::core::mem::transmute::<
+                        *const ::core::ffi::c_void,
+                        __DllgenFn163,
+                    >(symbols.next().unwrap_or(::core::ptr::null())),
+                    __dllgen_f164: ::core::mem::transmute::<
+                        *const ::core::ffi::c_void,
+                        __DllgenFn164,
+                    >(symbols.next().unwrap_or(::core::ptr::null())),
+                    __dllgen_f165: ::core::mem::transmute::<
+                        *const ::core::ffi::c_void,
+                        __DllgenFn165,
+                    >(symbols.next().unwrap_or(::core::ptr::null())),
+                    __dllgen_f166: ::core::mem::transmute::<
+                        *const ::core::ffi::c_void,
+                        __DllgenFn166,
+                    >(symbols.next().unwrap_or(::core::ptr::null())),
+                    __dllgen_f167: ::core::mem::transmute::<
+                        *const ::core::ffi::c_void,
+                        __DllgenFn167,
+                    >(symbols.next().unwrap_or(::core::ptr::null())),
+                    __dllgen_f168: ::core::mem::transmute::<
+                        *const ::core::ffi::c_void,
+                        __DllgenFn168,
+                    >(symbols.next().unwrap_or(::core::ptr::null())),
+                    __dllgen_f169: ::core::mem::transmute::<
+                        *const ::core::ffi::c_void,
+                        __DllgenFn169,
+                    >(symbols.next().unwrap_or(::core::ptr::null())),
+                    __dllgen_f170: ::core::mem::transmute::<
+                        *const ::core::ffi::c_void,
+                        __DllgenFn170,
+                    >(symbols.next().unwrap_or(::core::ptr::null())),
+                    __dllgen_f171: ::core::mem::transmute::<
+                        *const ::core::ffi::c_void,
+                        __DllgenFn171,
+                    >(symbols.next().unwrap_or(::core::ptr::null())),
+                    __dllgen_f172: ::core::mem::transmute::<
+                        *const ::core::ffi::c_void,
+                        __DllgenFn172,
+                    >(symbols.next().unwrap_or(::core::ptr::null())),
+                    __dllgen_helper172_len: ::core::mem::transmute::<
+                        *const ::core::ffi::c_void,
+                        __DllgenHelper172_len,
+                    >(symbols.next().unwrap_or(::core::ptr::null())),
+                    __dllgen_f173: ::core::mem::transmute::<
+                        *const ::core::ffi::c_void,
+                        __DllgenFn173,
+                    >(symbols.next().unwrap_or(::core::ptr::null())),
+                    __dllgen_f174: ::core::mem::transmute::<
+                        *const ::core::ffi::c_void,
+                        __DllgenFn174,
+                    >(symbols.next().unwrap_or(::core::ptr::null())),
+                    __dllgen_f175: ::core::mem::transmute::<
+                        *const ::core::ffi::c_void,
+                        __DllgenFn175,
+                    >(symbols.next().unwrap_or(::core::ptr::null())),
+                    __dllgen_f176: ::core::mem::transmute::<
+                        *const ::core::ffi::c_void,
+                        __DllgenFn176,
+                    >(symbols.next().unwrap_or(::core::ptr::null())),
+                    __dllgen_f177: ::core::mem::transmute::<
+                        *const ::core::ffi::c_void,
+                        __DllgenFn177,
+                    >(symbols.next().unwrap_or(::core::ptr::null())),
+                    __dllgen_f178: ::core::mem::transmute::<
+                        *const ::core::ffi::c_void,
+                        __DllgenFn178,
+                    >(symbols.next().unwrap_or(::core::ptr::null())),
+                    __dllgen_f179: ::core::mem::transmute::<
+                        *const ::core::ffi::c_void,
+                        __DllgenFn179,
+                    >(symbols.next().unwrap_or(::core::ptr::null())),
+                    __dllgen_f180: ::core::mem::transmute::<
+                        *const ::core::ffi::c_void,
+                        __DllgenFn180,
+                    >(symbols.next().unwrap_or(::core::ptr::null())),
+                    __dllgen_f181: ::core::mem::transmute::<
+                        *const ::core::ffi::c_void,
+                        __DllgenFn181,
+                    >(symbols.next().unwrap_or(::core::ptr::null())),
+                    __dllgen_f182: ::core::mem::transmute::<
+                        *const ::core::ffi::c_void,
+                        __DllgenFn182,
+                    >(symbols.next().unwrap_or(::core::ptr::null())),
+                    __dllgen_f183: ::core::mem::transmute::<
+                        *const ::core::ffi::c_void,
+                        __DllgenFn183,
+                    >(symbols.next().unwrap_or(::core::ptr::null())),
+                    __dllgen_f184: ::core::mem::transmute::<
+                        *const ::core::ffi::c_void,
+                        __DllgenFn184,
+                    >(symbols.next().unwrap_or(::core::ptr::null())),
+                    __dllgen_f185: ::core::mem::transmute::<
+                        *const ::core::ffi::c_void,
+                        __DllgenFn185,
+                    >(symbols.next().unwrap_or(::core::ptr::null())),
+                    __dllgen_f186: ::core::mem::transmute::<
+                        *const ::core::ffi::c_void,
+                        __DllgenFn186,
+                    >(symbols.next().unwrap_or(::core::ptr::null())),
+                    __dllgen_f187: ::core::mem::transmute::<
+                        *const ::core::ffi::c_void,
+                        __DllgenFn187,
+                    >(symbols.next().unwrap_or(::core::ptr::null())),
+                    __dllgen_helper187_len: ::core::mem::transmute::<
+                        *const ::core::ffi::c_void,
+                        __DllgenHelper187_len,
+                    >(symbols.next().unwrap_or(::core::ptr::null())),
+                    __dllgen_f188: ::core::mem::transmute::<
+                        *const ::core::ffi::c_void,
+                        __DllgenFn188,
+                    >(symbols.next().unwrap_or(::core::ptr::null())),
+                    __dllgen_f189: ::core::mem::transmute::<
+                        *const ::core::ffi::c_void,
+                        __DllgenFn189,
+                    >(symbols.next().unwrap_or(::core::ptr::null())),
+                    __dllgen_f190: ::core::mem::transmute::<
+                        *const ::core::ffi::c_void,
+                        __DllgenFn190,
+                    >(symbols.next().unwrap_or(::core::ptr::null())),
+                    __dllgen_f191: ::core::mem::transmute::<
+                        *const ::core::ffi::c_void,
+                        __DllgenFn191,
+                    >(symbols.next().unwrap_or(::core::ptr::null())),
+                    __dllgen_f192: ::core::mem::transmute::<
+                        *const ::core::ffi::c_void,
+                        __DllgenFn192,
+                    >(symbols.next().unwrap_or(::core::ptr::null())),
+                    __dllgen_f193: ::core::mem::transmute::<
+                        *const ::core::ffi::c_void,
+                        __DllgenFn193,
+                    >(symbols.next().unwrap_or(::core::ptr::null())),
+                    __dllgen_f194: ::core::mem::transmute::<
+                        *const ::core::ffi::c_void,
+                        __DllgenFn194,
+                    >(symbols.next().unwrap_or(::core::ptr::null())),
+                    __dllgen_f195: ::core::mem::transmute::<
+                        *const ::core::ffi::c_void,
+                        __DllgenFn195,
                     >(symbols.next().unwrap_or(::core::ptr::null())),
                     __dllgen_library: library,
                 }

@@ -806,6 +806,7 @@ mod __dllgen {
                         &mut __dllgen_args,
                         0,
                         false,
+                        false,
                     )?;
                     let __dllgen_a_size: u32 = ::dllgen_runtime::marshal::value::decode_c(
                         &mut __dllgen_args,
@@ -869,6 +870,7 @@ mod __dllgen {
                         &mut __dllgen_args,
                         0,
                         false,
+                        false,
                     )?;
                     __dllgen_args.finish()?;
                     let __dllgen_ret = unsafe {
@@ -909,6 +911,7 @@ mod __dllgen {
                         &mut __dllgen_args,
                         0,
                         false,
+                        true,
                     )?;
                     __dllgen_args.finish()?;
                     ::dllgen_runtime::native::set_errno(0);
@@ -966,6 +969,7 @@ mod __dllgen {
                         &mut __dllgen_args,
                         0,
                         false,
+                        true,
                     )?;
                     __dllgen_args.finish()?;
                     ::dllgen_runtime::native::set_errno(0);
@@ -1023,6 +1027,7 @@ mod __dllgen {
                         &mut __dllgen_args,
                         0,
                         false,
+                        true,
                     )?;
                     __dllgen_args.finish()?;
                     ::dllgen_runtime::native::set_errno(0);
@@ -1080,6 +1085,7 @@ mod __dllgen {
                         &mut __dllgen_args,
                         0,
                         false,
+                        false,
                     )?;
                     __dllgen_args.finish()?;
                     let __dllgen_ret = unsafe {
@@ -1121,6 +1127,7 @@ mod __dllgen {
                         &mut __dllgen_args,
                         0,
                         false,
+                        false,
                     )?;
                     __dllgen_args.finish()?;
                     let __dllgen_ret = unsafe {
@@ -1161,6 +1168,7 @@ mod __dllgen {
                     let __dllgen_a_file = ::dllgen_runtime::marshal::handle::decode_c(
                         &mut __dllgen_args,
                         0,
+                        false,
                         false,
                     )?;
                     let mut __dllgen_a_errnum = ::dllgen_runtime::marshal::out_value::storage::<
@@ -1222,6 +1230,7 @@ mod __dllgen {
                     let __dllgen_a_file = ::dllgen_runtime::marshal::handle::decode_c(
                         &mut __dllgen_args,
                         0,
+                        false,
                         false,
                     )?;
                     let __dllgen_a_flush: i32 = ::dllgen_runtime::marshal::value::decode_c(
@@ -1293,6 +1302,7 @@ mod __dllgen {
                     let __dllgen_a_file = ::dllgen_runtime::marshal::handle::decode_c(
                         &mut __dllgen_args,
                         0,
+                        false,
                         false,
                     )?;
                     let mut __dllgen_a_buf = ::dllgen_runtime::marshal::out_buffer::storage::<
@@ -1382,6 +1392,7 @@ mod __dllgen {
                         &mut __dllgen_args,
                         0,
                         false,
+                        false,
                     )?;
                     ::dllgen_runtime::marshal::in_buffer::check(
                         &__dllgen_a_buf,
@@ -1441,6 +1452,7 @@ mod __dllgen {
                         &mut __dllgen_args,
                         0,
                         false,
+                        false,
                     )?;
                     __dllgen_args.finish()?;
                     let __dllgen_ret = unsafe {
@@ -1481,6 +1493,7 @@ mod __dllgen {
                     let __dllgen_a_file = ::dllgen_runtime::marshal::handle::decode_c(
                         &mut __dllgen_args,
                         0,
+                        false,
                         false,
                     )?;
                     let __dllgen_a_len: i32 = ::dllgen_runtime::marshal::length::decode(
@@ -1570,6 +1583,7 @@ mod __dllgen {
                     let __dllgen_a_arg0 = ::dllgen_runtime::marshal::handle::decode_c(
                         &mut __dllgen_args,
                         0,
+                        false,
                         false,
                     )?;
                     __dllgen_args.finish()?;
@@ -1689,6 +1703,7 @@ mod __dllgen {
                         &mut __dllgen_args,
                         0,
                         false,
+                        false,
                     )?;
                     let __dllgen_a_c: i32 = ::dllgen_runtime::marshal::value::decode_c(
                         &mut __dllgen_args,
@@ -1735,6 +1750,7 @@ mod __dllgen {
                     let __dllgen_a_file = ::dllgen_runtime::marshal::handle::decode_c(
                         &mut __dllgen_args,
                         0,
+                        false,
                         false,
                     )?;
                     let __dllgen_a_s = ::dllgen_runtime::marshal::in_string::decode::<
@@ -1799,6 +1815,7 @@ mod __dllgen {
                     let __dllgen_a_file = ::dllgen_runtime::marshal::handle::decode_c(
                         &mut __dllgen_args,
                         0,
+                        false,
                         false,
                     )?;
                     let __dllgen_a_len: u32 = ::dllgen_runtime::marshal::length::decode(
@@ -1885,6 +1902,7 @@ mod __dllgen {
                         &mut __dllgen_args,
                         0,
                         false,
+                        false,
                     )?;
                     __dllgen_args.finish()?;
                     ::dllgen_runtime::native::set_errno(0);
@@ -1941,6 +1959,7 @@ mod __dllgen {
                     let __dllgen_a_arg0 = ::dllgen_runtime::marshal::handle::decode_c(
                         &mut __dllgen_args,
                         0,
+                        false,
                         false,
                     )?;
                     let __dllgen_a_arg1: i32 = ::dllgen_runtime::marshal::value::decode_c(
@@ -2011,6 +2030,7 @@ mod __dllgen {
                         &mut __dllgen_args,
                         0,
                         false,
+                        false,
                     )?;
                     let __dllgen_a_level: i32 = ::dllgen_runtime::marshal::value::decode_c(
                         &mut __dllgen_args,
@@ -2080,6 +2100,7 @@ mod __dllgen {
                         &mut __dllgen_args,
                         0,
                         false,
+                        false,
                     )?;
                     __dllgen_args.finish()?;
                     ::dllgen_runtime::native::set_errno(0);
@@ -2141,6 +2162,7 @@ mod __dllgen {
                         &mut __dllgen_args,
                         0,
                         false,
+                        false,
                     )?;
                     __dllgen_args.finish()?;
                     let __dllgen_ret = unsafe {
@@ -2183,6 +2205,7 @@ mod __dllgen {
                     let __dllgen_a_file = ::dllgen_runtime::marshal::handle::decode_c(
                         &mut __dllgen_args,
                         0,
+                        false,
                         false,
                     )?;
                     let __dllgen_a_buf = ::dllgen_runtime::marshal::in_buffer::decode::<

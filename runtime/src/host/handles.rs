@@ -5,7 +5,7 @@
 //! id cannot name a new object that happens to get the old address.
 
 use crate::wire::WireError;
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::ffi::c_void;
 use std::sync::Mutex;
 
@@ -16,6 +16,9 @@ struct Table {
     by_id: HashMap<(u32, u64), usize>,
     /// (handle type, pointer) → id: the same object returned twice keeps its id.
     by_ptr: HashMap<(u32, usize), u64>,
+    /// Ids of objects the library keeps owning (returned `borrowed`), which no close
+    /// function may be given.
+    borrowed: HashSet<(u32, u64)>,
 }
 
 static TABLE: Mutex<Option<Table>> = Mutex::new(None);
@@ -35,24 +38,55 @@ fn nonce() -> u64 {
 
 fn with<R>(f: impl FnOnce(&mut Table) -> R) -> R {
     let mut guard = TABLE.lock().unwrap_or_else(|e| e.into_inner());
-    f(guard.get_or_insert_with(|| Table { next: nonce(), by_id: HashMap::new(), by_ptr: HashMap::new() }))
+    f(guard.get_or_insert_with(|| Table {
+        next: nonce(),
+        by_id: HashMap::new(),
+        by_ptr: HashMap::new(),
+        borrowed: HashSet::new(),
+    }))
 }
 
 /// The id for a handle of type `kind` the library gave out (0 for NULL).
 pub fn to_client(kind: u32, p: *mut c_void) -> u64 {
+    register(kind, p, false)
+}
+
+/// The id for a handle the library keeps owning (`sqlite3_db_mutex`): its type's close
+/// functions refuse it. An object the client already holds as its own stays its own.
+pub fn to_client_borrowed(kind: u32, p: *mut c_void) -> u64 {
+    register(kind, p, true)
+}
+
+fn register(kind: u32, p: *mut c_void, borrowed: bool) -> u64 {
     if p.is_null() {
         return 0;
     }
     with(|t| {
         if let Some(id) = t.by_ptr.get(&(kind, p as usize)) {
+            // Returned as the caller's own after being lent: the caller owns it now.
+            if !borrowed {
+                t.borrowed.remove(&(kind, *id));
+            }
             return *id;
         }
         t.next += 1;
         let id = t.next;
         t.by_id.insert((kind, id), p as usize);
         t.by_ptr.insert((kind, p as usize), id);
+        if borrowed {
+            t.borrowed.insert((kind, id));
+        }
         id
     })
+}
+
+/// The pointer behind an id given to a function that closes it: as [`from_client`], and a
+/// borrowed handle (the library's own) is refused.
+pub fn to_close(kind: u32, id: u64, optional: bool) -> Result<*mut c_void, WireError> {
+    if id != 0 && with(|t| t.borrowed.contains(&(kind, id))) {
+        return Err(WireError::BadHandle("a borrowed handle, which the library owns: it must not be closed"));
+    }
+    from_client(kind, id, optional)
 }
 
 /// The pointer behind an id from the client; an unknown id is an error, and so is 0
@@ -75,6 +109,7 @@ pub fn closed(kind: u32, id: u64) {
         if let Some(p) = t.by_id.remove(&(kind, id)) {
             t.by_ptr.remove(&(kind, p));
         }
+        t.borrowed.remove(&(kind, id));
     })
 }
 
@@ -101,5 +136,19 @@ mod tests {
         let again = to_client(7, a);
         assert_ne!(again, ia, "a new object at the old address gets a new id");
         assert_eq!(from_client(7, again, false).unwrap(), a);
+    }
+
+    #[test]
+    fn borrowed_handles_are_not_closed() {
+        let (lent, own) = (0x3000 as *mut c_void, 0x4000 as *mut c_void);
+        let l = to_client_borrowed(9, lent);
+        assert_eq!(from_client(9, l, false).unwrap(), lent, "usable as any handle");
+        assert!(matches!(to_close(9, l, false), Err(WireError::BadHandle(m)) if m.contains("borrowed")));
+        let o = to_client(9, own);
+        assert_eq!(to_client_borrowed(9, own), o, "lending what the client owns keeps it owned");
+        assert_eq!(to_close(9, o, false).unwrap(), own);
+        assert_eq!(to_client(9, lent), l, "given as the caller's own, it may be closed");
+        assert_eq!(to_close(9, l, false).unwrap(), lent);
+        assert!(to_close(9, 0, true).unwrap().is_null());
     }
 }

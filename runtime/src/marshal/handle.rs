@@ -57,10 +57,21 @@ pub struct HostHandle {
     id: u64,
 }
 
-/// Host: reads a handle argument of type `kind` (its index in the model's handle types).
-pub fn decode_c(r: &mut Reader<'_>, kind: u32, optional: bool) -> Result<HostHandle, WireError> {
+/// Host: reads a handle argument of type `kind` (its index in the model's handle types);
+/// `closes`: the function closes it, so a borrowed handle is refused.
+pub fn decode_c(
+    r: &mut Reader<'_>,
+    kind: u32,
+    optional: bool,
+    closes: bool,
+) -> Result<HostHandle, WireError> {
     let id = r.u64()?;
-    Ok(HostHandle { ptr: handles::from_client(kind, id, optional)?, id })
+    let ptr = if closes {
+        handles::to_close(kind, id, optional)?
+    } else {
+        handles::from_client(kind, id, optional)?
+    };
+    Ok(HostHandle { ptr, id })
 }
 
 /// Host: what the library gets.
@@ -85,6 +96,11 @@ pub fn get_field(r: &mut Reader<'_>, kind: u32, optional: bool) -> Result<*mut c
 /// struct field), as its id.
 pub fn put_c(out: &mut Writer, kind: u32, p: *mut c_void) {
     out.u64(handles::to_client(kind, p));
+}
+
+/// Host: writes a handle the library returned but keeps owning (`returns: { borrowed: true }`).
+pub fn put_borrowed(out: &mut Writer, kind: u32, p: *mut c_void) {
+    out.u64(handles::to_client_borrowed(kind, p));
 }
 
 #[cfg(test)]
@@ -122,12 +138,18 @@ mod tests {
         encode(&mut w, &dev);
         let frame = w.payload().to_vec();
         let mut r = Reader::new(&frame);
-        let h = decode_c(&mut r, kind, false).unwrap();
+        let h = decode_c(&mut r, kind, false, false).unwrap();
         assert_eq!(ptr(&h), p);
-        assert!(ptr(&decode_c(&mut r, kind, true).unwrap()).is_null());
+        assert!(ptr(&decode_c(&mut r, kind, true, false).unwrap()).is_null());
         after_call(&h, kind, true);
-        assert!(decode_c(&mut r, kind, false).is_err(), "closed: the id is forgotten");
-        assert!(decode_c(&mut Reader::new(&[0; 8]), kind, false).is_err(), "NULL where it is required");
-        assert!(decode_c(&mut Reader::new(&[77, 0, 0, 0, 0, 0, 0, 0]), kind, false).is_err(), "never given");
+        assert!(decode_c(&mut r, kind, false, false).is_err(), "closed: the id is forgotten");
+        assert!(
+            decode_c(&mut Reader::new(&[0; 8]), kind, false, false).is_err(),
+            "NULL where it is required"
+        );
+        assert!(
+            decode_c(&mut Reader::new(&[77, 0, 0, 0, 0, 0, 0, 0]), kind, false, false).is_err(),
+            "never given"
+        );
     }
 }

@@ -42,7 +42,7 @@ mod tests {
         let mut w = Writer::new();
         w.u64(id.unwrap_or_default());
         let frame = w.payload().to_vec();
-        let h = handle::decode_c(&mut Reader::new(&frame), 901, false).unwrap();
+        let h = handle::decode_c(&mut Reader::new(&frame), 901, false, false).unwrap();
         assert_eq!(handle::ptr(&h), slot);
     }
 }

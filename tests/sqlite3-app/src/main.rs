@@ -7,6 +7,7 @@
 
 #[path = "../../kinds-app/src/direct.rs"]
 mod direct;
+mod more;
 
 use direct::Direct;
 use sqlite3_client::{
@@ -214,7 +215,8 @@ fn main() {
             std::process::exit(2);
         }
     };
-    let n = Native::new(&Direct::open(&lib64));
+    let direct = Direct::open(&lib64);
+    let n = Native::new(&direct);
     let s = Sqlite3::new();
 
     versions(&s, &n);
@@ -253,6 +255,11 @@ fn main() {
 
     statements(&s, db, &n, ndb);
     println!("ok: statement metadata, closed handles refused");
+
+    let more = more::run(&s, db, &direct, ndb, &dir);
+    println!(
+        "ok: {more} more functions: variants of variadic functions, borrowed handles, values, blobs, backup, strings, UTF-16, filenames, metadata"
+    );
 
     assert_eq!(s.sqlite3_close(db), Ok(SQLITE_OK));
     assert_eq!((n.close)(ndb), SQLITE_OK);

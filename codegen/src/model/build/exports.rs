@@ -78,15 +78,21 @@ impl<'a> Builder<'a> {
 
     pub(super) fn function(&mut self, f: &header::Function, exports: &Exports) -> Option<Function> {
         let fspec = self.spec.functions.get(&f.name).map(|s| &s.value);
+        // A variant calls the export it is a variant of.
+        let original = match fspec.and_then(|s| s.variant_of.as_ref()) {
+            Some(of) => Some(self.variant_of(f, of)?),
+            None => None,
+        };
+        let exported = original.map_or(f.name.as_str(), |o| o.name.as_str());
         let by_ordinal = match fspec.and_then(|s| s.ordinal.as_ref()) {
             Some(o) => Some(self.ordinal(f, o, exports)?),
             None => None,
         };
-        let Some((symbol, decoration)) = by_ordinal.clone().or_else(|| exports.code.get(&f.name).cloned())
+        let Some((symbol, decoration)) = by_ordinal.clone().or_else(|| exports.code.get(exported).cloned())
         else {
             self.at_header(
                 &f.location,
-                format!("`{}` is declared here but the library does not export it", f.name),
+                format!("`{exported}` is declared here but the library does not export it"),
             )
             .hint = Some(if exports.ordinals.values().any(Option::is_none) {
                 format!(
@@ -113,7 +119,11 @@ impl<'a> Builder<'a> {
                 &f.location,
                 format!("`{}` is variadic: the host cannot know what the `...` holds", f.name),
             )
-            .hint = Some("exclude it, or wrap it in a fixed-argument C function".into());
+            .hint = Some(format!(
+                "exclude it, and declare the uses you need as variants with fixed arguments: \
+                 `functions: {{ {0}_USE: {{ variant_of: {0}, declare: \"PROTOTYPE\" }} }}`",
+                f.name
+            ));
             return None;
         }
         if let Some(p) = f.params.iter().find(|p| self.header.is_va_list(&p.ty)) {
@@ -128,7 +138,11 @@ impl<'a> Builder<'a> {
             return None;
         }
         // Every part is checked even when an earlier one failed, so one run reports all.
-        let convention = self.convention(f, fspec, decoration);
+        // A variadic function is cdecl whatever the spec's default: its caller pops.
+        let convention = match original {
+            Some(o) if o.variadic => Some(Convention::Cdecl),
+            _ => self.convention(f, fspec, decoration),
+        };
         let params = self.params(f, fspec);
         let ret = self.ret(f, fspec);
         let error = ret.as_ref().and_then(|r| self.error_rule(f, fspec, r));
@@ -163,7 +177,15 @@ impl<'a> Builder<'a> {
             params,
             ret,
             error,
-            doc: f.doc.clone(),
+            doc: match (original, fspec.and_then(|s| s.declare.as_ref())) {
+                (Some(o), Some(declare)) => Some(format!(
+                    "`{}` called as the spec declares it: `{}`.{}",
+                    o.name,
+                    declare.value.trim().trim_end_matches(';'),
+                    o.doc.as_ref().map(|d| format!("\n\n{d}")).unwrap_or_default()
+                )),
+                _ => f.doc.clone(),
+            },
         })
     }
 

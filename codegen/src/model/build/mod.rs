@@ -28,6 +28,7 @@ mod lengths;
 mod params;
 mod returns;
 mod types;
+mod variants;
 mod xref;
 
 use exports::glob;
@@ -51,7 +52,9 @@ pub fn build(spec: &Spec, header: &Header, binary: &Binary) -> Result<Model, Dia
     b.resolve_struct_specs();
     let mut functions = Vec::new();
     for f in &header.functions {
-        if !b.selected(&f.name) {
+        // A variant is generated because the spec declares it; it is not an export to select.
+        let wanted = if f.from_spec { spec.functions.contains_key(&f.name) } else { b.selected(&f.name) };
+        if !wanted {
             continue;
         }
         if let Some(m) = b.function(f, &exports) {

@@ -21,7 +21,7 @@ impl<'a> Builder<'a> {
                     };
                     Some(Return::String { encoding, free_with })
                 }
-                spec::ReturnSpec::Handle(h) => {
+                spec::ReturnSpec::Handle { name: h, borrowed } => {
                     if !self.spec.handles.contains_key(&h.value) {
                         self.unknown_handle(h);
                         return None;
@@ -30,7 +30,19 @@ impl<'a> Builder<'a> {
                         self.at_spec(h.pos, format!("`{}` returns {}: {m}", f.name, describe(&f.ret)));
                         return None;
                     }
-                    Some(Return::Handle { handle: h.value.clone() })
+                    let closable = self.spec.handles.get(&h.value).is_some_and(|t| !t.value.close.is_empty());
+                    if *borrowed && !closable {
+                        self.at_spec(
+                            h.pos,
+                            format!(
+                                "`{}`: `borrowed` means nothing for `{}`, which has no close function",
+                                f.name, h.value
+                            ),
+                        )
+                        .hint = Some("leave `borrowed` out: no call can close it".into());
+                        return None;
+                    }
+                    Some(Return::Handle { handle: h.value.clone(), borrowed: *borrowed })
                 }
                 spec::ReturnSpec::Buffer { len } => self.returned_buffer(f, len),
                 spec::ReturnSpec::Into(param) => self.returned_into(f, fspec, param),
@@ -43,7 +55,7 @@ impl<'a> Builder<'a> {
             return Some(Return::Value { value });
         }
         if let Some(handle) = self.handle_of(&f.ret) {
-            return Some(Return::Handle { handle });
+            return Some(Return::Handle { handle, borrowed: false });
         }
         if matches!(sal::interpret(&f.ret_sal), Ok(Some(m)) if m.direction == Direction::Ret && m.nul_terminated)
         {

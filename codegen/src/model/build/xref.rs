@@ -45,6 +45,11 @@ impl<'a> Builder<'a> {
         let names: Vec<&str> = self.header.functions.iter().map(|f| f.name.as_str()).collect();
         for (name, fs) in &self.spec.functions {
             let Some(f) = self.header.function(name) else {
+                if let Some(declare) = &fs.value.declare {
+                    self.at_spec(declare.pos, format!("`declare` must declare a function named `{name}`"))
+                        .hint = Some(format!("write its prototype with that name: `int {name}(...)`"));
+                    continue;
+                }
                 let d = self.at_spec(
                     fs.pos,
                     format!("the spec describes `{name}`, which the header does not declare"),

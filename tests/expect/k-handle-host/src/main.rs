@@ -59,6 +59,7 @@ mod __dllgen {
                         &mut __dllgen_args,
                         0,
                         true,
+                        true,
                     )?;
                     __dllgen_args.finish()?;
                     let __dllgen_ret = unsafe {

@@ -66,6 +66,7 @@ mod __dllgen {
                         &mut __dllgen_args,
                         0,
                         true,
+                        true,
                     )?;
                     __dllgen_args.finish()?;
                     let __dllgen_ret = unsafe {
@@ -163,6 +164,7 @@ mod __dllgen {
                     let __dllgen_a_dev = ::dllgen_runtime::marshal::handle::decode_c(
                         &mut __dllgen_args,
                         0,
+                        false,
                         false,
                     )?;
                     let __dllgen_a_cap: u32 = ::dllgen_runtime::marshal::length::decode(

@@ -65,6 +65,7 @@ mod __dllgen {
                         &mut __dllgen_args,
                         0,
                         true,
+                        true,
                     )?;
                     __dllgen_args.finish()?;
                     let __dllgen_ret = unsafe {
@@ -104,6 +105,7 @@ mod __dllgen {
                     let __dllgen_a_dev = ::dllgen_runtime::marshal::handle::decode_c(
                         &mut __dllgen_args,
                         0,
+                        false,
                         false,
                     )?;
                     __dllgen_args.finish()?;
