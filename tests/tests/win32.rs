@@ -31,6 +31,7 @@ fn kernel32_through_the_generated_client_under_wine() {
             "ok: a file written and read through the host",
             "ok: INVALID_HANDLE_VALUE and GetLastError",
             "ok: a buffer grown and the call retried",
+            "ok: FormatMessageW with FORMAT_MESSAGE_ALLOCATE_BUFFER (a variant), freed with LocalFree",
             "ok: the registry (ERROR_MORE_DATA: the buffer grown to the size the count said)",
         ]
     );

@@ -10,7 +10,7 @@ mod __dllgen {
     #![allow(clippy::all, unused_imports, unused_mut, unused_variables, non_snake_case)]
     pub use ::dllgen_runtime::{Config, Error, HostPath};
     /// The hash of the model both sides were generated from; the host refuses any other.
-    pub const MODEL_HASH: u64 = 0xb778f8f8240bdb1d;
+    pub const MODEL_HASH: u64 = 0xf159cbee3cbb8dd0;
     /// The host executable's file name.
     pub const HOST_EXE: &str = if cfg!(windows) {
         "kernel32-host.exe"
@@ -171,12 +171,52 @@ mod __dllgen {
                 )?;
             Ok(__dllgen_ret)
         }
+        /// `FormatMessageW` called as the spec declares it: `DWORD WINAPI FormatMessageW_alloc(DWORD dwFlags, LPCVOID lpSource, DWORD dwMessageId, DWORD dwLanguageId, LPWSTR *lpBuffer, DWORD nSize, va_list *Arguments)`.
+        pub fn FormatMessageW_alloc(
+            &self,
+            dwMessageId: u32,
+            dwLanguageId: u32,
+        ) -> ::core::result::Result<
+            (u32, ::core::option::Option<::std::string::String>),
+            Error,
+        > {
+            let (__dllgen_ret, __dllgen_a_lpBuffer) = self
+                .client
+                .call(
+                    3,
+                    |__dllgen_w| {
+                        ::dllgen_runtime::marshal::value::encode(
+                            __dllgen_w,
+                            &dwMessageId,
+                        );
+                        ::dllgen_runtime::marshal::value::encode(
+                            __dllgen_w,
+                            &dwLanguageId,
+                        );
+                    },
+                    |mut __dllgen_r| {
+                        let __dllgen_ret: u32 = ::dllgen_runtime::marshal::value::decode(
+                            &mut __dllgen_r,
+                        )?;
+                        let __dllgen_a_lpBuffer: ::core::option::Option<
+                            ::std::string::String,
+                        > = ::dllgen_runtime::marshal::out_string::decode::<
+                            ::dllgen_runtime::marshal::Utf16,
+                            _,
+                        >(&mut __dllgen_r)?;
+                        __dllgen_r.finish()?;
+                        Ok((__dllgen_ret, __dllgen_a_lpBuffer))
+                    },
+                    &mut ::dllgen_runtime::marshal::callback::none,
+                )?;
+            Ok((__dllgen_ret, __dllgen_a_lpBuffer))
+        }
         /// Calls `GetCurrentProcessId`.
         pub fn GetCurrentProcessId(&self) -> ::core::result::Result<u32, Error> {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    3,
+                    4,
                     |__dllgen_w| {},
                     |mut __dllgen_r| {
                         let __dllgen_ret: u32 = ::dllgen_runtime::marshal::value::decode(
@@ -204,7 +244,7 @@ mod __dllgen {
             let (__dllgen_a_lpBuffer,) = self
                 .client
                 .call(
-                    4,
+                    5,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::in_string::encode::<
                             ::dllgen_runtime::marshal::Utf16,
@@ -236,7 +276,7 @@ mod __dllgen {
             let (__dllgen_ret, __dllgen_a_lpFileSizeHigh) = self
                 .client
                 .call(
-                    5,
+                    6,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::handle::encode(__dllgen_w, &hFile);
                     },
@@ -268,7 +308,7 @@ mod __dllgen {
             let (__dllgen_ret, __dllgen_a_lpFilename) = self
                 .client
                 .call(
-                    6,
+                    7,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::length::encode(
                             __dllgen_w,
@@ -307,7 +347,7 @@ mod __dllgen {
             let (__dllgen_ret, __dllgen_a_lpBuffer) = self
                 .client
                 .call(
-                    7,
+                    8,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::handle::encode(__dllgen_w, &hFile);
                         ::dllgen_runtime::marshal::length::encode(
@@ -341,7 +381,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    8,
+                    9,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::in_string::encode::<
                             ::dllgen_runtime::marshal::Utf16,
@@ -375,7 +415,7 @@ mod __dllgen {
             let (__dllgen_ret, __dllgen_a_lpNumberOfBytesWritten) = self
                 .client
                 .call(
-                    9,
+                    10,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::handle::encode(__dllgen_w, &hFile);
                         ::dllgen_runtime::marshal::in_buffer::encode(

@@ -27,7 +27,7 @@ mod __dllgen {
         unused_comparisons,
         unused_unsafe
     )]
-    const MODEL_HASH: u64 = 0xb778f8f8240bdb1d;
+    const MODEL_HASH: u64 = 0xf159cbee3cbb8dd0;
     type __DllgenFn0 = unsafe extern "stdcall" fn(*mut ::core::ffi::c_void) -> i32;
     type __DllgenFn1 = unsafe extern "stdcall" fn(
         *const u16,
@@ -39,26 +39,36 @@ mod __dllgen {
         *const ::core::ffi::c_void,
     ) -> *mut ::core::ffi::c_void;
     type __DllgenFn2 = unsafe extern "stdcall" fn(*const u16) -> i32;
-    type __DllgenFn3 = unsafe extern "stdcall" fn() -> u32;
-    type __DllgenFn4 = unsafe extern "stdcall" fn(*const u16, *mut u16, u32) -> u32;
-    type __DllgenFn5 = unsafe extern "stdcall" fn(
+    type __DllgenFn3 = unsafe extern "stdcall" fn(
+        u32,
+        *const ::core::ffi::c_void,
+        u32,
+        u32,
+        *mut *mut ::core::ffi::c_void,
+        u32,
+        *const ::core::ffi::c_void,
+    ) -> u32;
+    type __DllgenHelper3_4 = unsafe extern "stdcall" fn(*mut ::core::ffi::c_void);
+    type __DllgenFn4 = unsafe extern "stdcall" fn() -> u32;
+    type __DllgenFn5 = unsafe extern "stdcall" fn(*const u16, *mut u16, u32) -> u32;
+    type __DllgenFn6 = unsafe extern "stdcall" fn(
         *mut ::core::ffi::c_void,
         *mut u32,
     ) -> u32;
-    type __DllgenFn6 = unsafe extern "stdcall" fn(
+    type __DllgenFn7 = unsafe extern "stdcall" fn(
         *const ::core::ffi::c_void,
         *mut u16,
         u32,
     ) -> u32;
-    type __DllgenFn7 = unsafe extern "stdcall" fn(
+    type __DllgenFn8 = unsafe extern "stdcall" fn(
         *mut ::core::ffi::c_void,
         *mut u8,
         u32,
         *mut u32,
         *const ::core::ffi::c_void,
     ) -> i32;
-    type __DllgenFn8 = unsafe extern "stdcall" fn(*const u16, *const u16) -> i32;
-    type __DllgenFn9 = unsafe extern "stdcall" fn(
+    type __DllgenFn9 = unsafe extern "stdcall" fn(*const u16, *const u16) -> i32;
+    type __DllgenFn10 = unsafe extern "stdcall" fn(
         *mut ::core::ffi::c_void,
         *const u8,
         u32,
@@ -71,12 +81,14 @@ mod __dllgen {
         __dllgen_f1: __DllgenFn1,
         __dllgen_f2: __DllgenFn2,
         __dllgen_f3: __DllgenFn3,
+        __dllgen_helper3_4: __DllgenHelper3_4,
         __dllgen_f4: __DllgenFn4,
         __dllgen_f5: __DllgenFn5,
         __dllgen_f6: __DllgenFn6,
         __dllgen_f7: __DllgenFn7,
         __dllgen_f8: __DllgenFn8,
         __dllgen_f9: __DllgenFn9,
+        __dllgen_f10: __DllgenFn10,
     }
     impl ::dllgen_runtime::Library for __DllgenHost {
         fn model_hash(&self) -> u64 {
@@ -293,6 +305,83 @@ mod __dllgen {
                 }
                 3 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
+                    let __dllgen_a_dwMessageId: u32 = ::dllgen_runtime::marshal::value::decode_c(
+                        &mut __dllgen_args,
+                        &mut __dllgen_keep,
+                    )?;
+                    let __dllgen_a_dwLanguageId: u32 = ::dllgen_runtime::marshal::value::decode_c(
+                        &mut __dllgen_args,
+                        &mut __dllgen_keep,
+                    )?;
+                    let mut __dllgen_a_lpBuffer = ::dllgen_runtime::marshal::out_string::storage();
+                    __dllgen_args.finish()?;
+                    ::dllgen_runtime::native::set_errno(0);
+                    ::dllgen_runtime::native::set_last_error(0);
+                    let __dllgen_ret = unsafe {
+                        #[cfg(target_arch = "x86")]
+                        let __dllgen_r = ::dllgen_runtime::native::Words::new()
+                            .push(4864i64 as u32)
+                            .push(::dllgen_runtime::marshal::fixed::address(0x0))
+                            .push(__dllgen_a_dwMessageId)
+                            .push(__dllgen_a_dwLanguageId)
+                            .push(&mut __dllgen_a_lpBuffer)
+                            .push(0i64 as u32)
+                            .push(::dllgen_runtime::marshal::fixed::address(0x0))
+                            .call::<
+                                u32,
+                            >(
+                                self.__dllgen_f3 as *const ::core::ffi::c_void,
+                                ::dllgen_runtime::native::Pops::Callee,
+                                "`FormatMessageW_alloc`",
+                            );
+                        #[cfg(not(target_arch = "x86"))]
+                        let __dllgen_r = ::core::result::Result::<
+                            _,
+                            ::dllgen_runtime::WireError,
+                        >::Ok(
+                            (self
+                                .__dllgen_f3)(
+                                4864i64 as u32,
+                                ::dllgen_runtime::marshal::fixed::address(0x0),
+                                __dllgen_a_dwMessageId,
+                                __dllgen_a_dwLanguageId,
+                                &mut __dllgen_a_lpBuffer,
+                                0i64 as u32,
+                                ::dllgen_runtime::marshal::fixed::address(0x0),
+                            ),
+                        );
+                        __dllgen_r
+                    }?;
+                    let (__dllgen_errno, __dllgen_last_error) = (
+                        ::dllgen_runtime::native::errno(),
+                        ::dllgen_runtime::native::last_error(),
+                    );
+                    let __dllgen_a_lpBuffer_copy = unsafe {
+                        ::dllgen_runtime::marshal::out_string::take::<
+                            ::dllgen_runtime::marshal::Utf16,
+                        >(__dllgen_a_lpBuffer)
+                    };
+                    if !__dllgen_a_lpBuffer.is_null() {
+                        unsafe { (self.__dllgen_helper3_4)(__dllgen_a_lpBuffer) };
+                    }
+                    if let Some(__dllgen_status) = ::dllgen_runtime::marshal::error::check(
+                        __dllgen_out,
+                        __dllgen_ret,
+                        ::dllgen_runtime::marshal::error::Rule::Zero,
+                        ::dllgen_runtime::marshal::error::Code::LastError,
+                        __dllgen_errno,
+                        __dllgen_last_error,
+                    ) {
+                        return Ok(__dllgen_status);
+                    }
+                    ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
+                    ::dllgen_runtime::marshal::out_string::reply::<
+                        ::dllgen_runtime::marshal::Utf16,
+                    >(__dllgen_out, &__dllgen_a_lpBuffer_copy);
+                    Ok(::dllgen_runtime::Status::Ok)
+                }
+                4 => {
+                    let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     __dllgen_args.finish()?;
                     let __dllgen_ret = unsafe {
                         #[cfg(target_arch = "x86")]
@@ -300,7 +389,7 @@ mod __dllgen {
                             .call::<
                                 u32,
                             >(
-                                self.__dllgen_f3 as *const ::core::ffi::c_void,
+                                self.__dllgen_f4 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Callee,
                                 "`GetCurrentProcessId`",
                             );
@@ -308,13 +397,13 @@ mod __dllgen {
                         let __dllgen_r = ::core::result::Result::<
                             _,
                             ::dllgen_runtime::WireError,
-                        >::Ok((self.__dllgen_f3)());
+                        >::Ok((self.__dllgen_f4)());
                         __dllgen_r
                     }?;
                     ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                4 => {
+                5 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let __dllgen_a_lpName = ::dllgen_runtime::marshal::in_string::decode::<
                         ::dllgen_runtime::marshal::Utf16,
@@ -352,7 +441,7 @@ mod __dllgen {
                                 .call::<
                                     u32,
                                 >(
-                                    self.__dllgen_f4 as *const ::core::ffi::c_void,
+                                    self.__dllgen_f5 as *const ::core::ffi::c_void,
                                     ::dllgen_runtime::native::Pops::Callee,
                                     "`GetEnvironmentVariableW`",
                                 );
@@ -362,7 +451,7 @@ mod __dllgen {
                                 ::dllgen_runtime::WireError,
                             >::Ok(
                                 (self
-                                    .__dllgen_f4)(
+                                    .__dllgen_f5)(
                                     ::dllgen_runtime::marshal::in_string::ptr(
                                         &__dllgen_a_lpName,
                                     ),
@@ -422,7 +511,7 @@ mod __dllgen {
                     )?;
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                5 => {
+                6 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let __dllgen_a_hFile = ::dllgen_runtime::marshal::handle::decode_c(
                         &mut __dllgen_args,
@@ -448,7 +537,7 @@ mod __dllgen {
                             .call::<
                                 u32,
                             >(
-                                self.__dllgen_f5 as *const ::core::ffi::c_void,
+                                self.__dllgen_f6 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Callee,
                                 "`GetFileSize`",
                             );
@@ -458,7 +547,7 @@ mod __dllgen {
                             ::dllgen_runtime::WireError,
                         >::Ok(
                             (self
-                                .__dllgen_f5)(
+                                .__dllgen_f6)(
                                 ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_hFile),
                                 ::dllgen_runtime::marshal::out_value::ptr(
                                     &mut __dllgen_a_lpFileSizeHigh,
@@ -480,7 +569,7 @@ mod __dllgen {
                     )?;
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                6 => {
+                7 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let __dllgen_a_nSize: u32 = ::dllgen_runtime::marshal::length::decode(
                         &mut __dllgen_args,
@@ -509,7 +598,7 @@ mod __dllgen {
                             .call::<
                                 u32,
                             >(
-                                self.__dllgen_f6 as *const ::core::ffi::c_void,
+                                self.__dllgen_f7 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Callee,
                                 "`GetModuleFileNameW`",
                             );
@@ -519,7 +608,7 @@ mod __dllgen {
                             ::dllgen_runtime::WireError,
                         >::Ok(
                             (self
-                                .__dllgen_f6)(
+                                .__dllgen_f7)(
                                 ::dllgen_runtime::marshal::fixed::address(0x0),
                                 ::dllgen_runtime::marshal::out_buffer::ptr(
                                     &mut __dllgen_a_lpFilename,
@@ -552,7 +641,7 @@ mod __dllgen {
                     )?;
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                7 => {
+                8 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let __dllgen_a_hFile = ::dllgen_runtime::marshal::handle::decode_c(
                         &mut __dllgen_args,
@@ -592,7 +681,7 @@ mod __dllgen {
                             .call::<
                                 i32,
                             >(
-                                self.__dllgen_f7 as *const ::core::ffi::c_void,
+                                self.__dllgen_f8 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Callee,
                                 "`ReadFile`",
                             );
@@ -602,7 +691,7 @@ mod __dllgen {
                             ::dllgen_runtime::WireError,
                         >::Ok(
                             (self
-                                .__dllgen_f7)(
+                                .__dllgen_f8)(
                                 ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_hFile),
                                 ::dllgen_runtime::marshal::out_buffer::ptr(
                                     &mut __dllgen_a_lpBuffer,
@@ -644,7 +733,7 @@ mod __dllgen {
                     )?;
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                8 => {
+                9 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let __dllgen_a_lpName = ::dllgen_runtime::marshal::in_string::decode::<
                         ::dllgen_runtime::marshal::Utf16,
@@ -671,7 +760,7 @@ mod __dllgen {
                             .call::<
                                 i32,
                             >(
-                                self.__dllgen_f8 as *const ::core::ffi::c_void,
+                                self.__dllgen_f9 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Callee,
                                 "`SetEnvironmentVariableW`",
                             );
@@ -681,7 +770,7 @@ mod __dllgen {
                             ::dllgen_runtime::WireError,
                         >::Ok(
                             (self
-                                .__dllgen_f8)(
+                                .__dllgen_f9)(
                                 ::dllgen_runtime::marshal::in_string::ptr(
                                     &__dllgen_a_lpName,
                                 ),
@@ -709,7 +798,7 @@ mod __dllgen {
                     ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                9 => {
+                10 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let __dllgen_a_hFile = ::dllgen_runtime::marshal::handle::decode_c(
                         &mut __dllgen_args,
@@ -756,7 +845,7 @@ mod __dllgen {
                             .call::<
                                 i32,
                             >(
-                                self.__dllgen_f9 as *const ::core::ffi::c_void,
+                                self.__dllgen_f10 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Callee,
                                 "`WriteFile`",
                             );
@@ -766,7 +855,7 @@ mod __dllgen {
                             ::dllgen_runtime::WireError,
                         >::Ok(
                             (self
-                                .__dllgen_f9)(
+                                .__dllgen_f10)(
                                 ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_hFile),
                                 ::dllgen_runtime::marshal::in_buffer::ptr(
                                     &__dllgen_a_lpBuffer,
@@ -822,6 +911,8 @@ mod __dllgen {
                         "CloseHandle",
                         "CreateFileW",
                         "DeleteFileW",
+                        "FormatMessageW",
+                        "LocalFree",
                         "GetCurrentProcessId",
                         "GetEnvironmentVariableW",
                         "GetFileSize",
@@ -850,6 +941,10 @@ mod __dllgen {
                         *const ::core::ffi::c_void,
                         __DllgenFn3,
                     >(symbols.next().unwrap_or(::core::ptr::null())),
+                    __dllgen_helper3_4: ::core::mem::transmute::<
+                        *const ::core::ffi::c_void,
+                        __DllgenHelper3_4,
+                    >(symbols.next().unwrap_or(::core::ptr::null())),
                     __dllgen_f4: ::core::mem::transmute::<
                         *const ::core::ffi::c_void,
                         __DllgenFn4,
@@ -873,6 +968,10 @@ mod __dllgen {
                     __dllgen_f9: ::core::mem::transmute::<
                         *const ::core::ffi::c_void,
                         __DllgenFn9,
+                    >(symbols.next().unwrap_or(::core::ptr::null())),
+                    __dllgen_f10: ::core::mem::transmute::<
+                        *const ::core::ffi::c_void,
+                        __DllgenFn10,
                     >(symbols.next().unwrap_or(::core::ptr::null())),
                     __dllgen_library: library,
                 }

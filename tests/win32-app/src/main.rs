@@ -100,7 +100,53 @@ mod checks {
         assert_eq!(k.GetEnvironmentVariableW("DLLGEN_GROW", 16), Err(Error::Library(203)));
         println!("ok: a buffer grown and the call retried");
 
+        messages(&k);
+        println!("ok: FormatMessageW with FORMAT_MESSAGE_ALLOCATE_BUFFER (a variant), freed with LocalFree");
+
         registry();
+    }
+
+    #[link(name = "kernel32")]
+    extern "system" {
+        fn FormatMessageW(
+            flags: u32,
+            source: *const core::ffi::c_void,
+            id: u32,
+            lang: u32,
+            buffer: *mut *mut u16,
+            size: u32,
+            args: *mut core::ffi::c_void,
+        ) -> u32;
+        fn LocalFree(p: *mut core::ffi::c_void) -> *mut core::ffi::c_void;
+        fn GetLastError() -> u32;
+    }
+
+    /// The system's messages through the 32-bit host, against this 64-bit program's own
+    /// FormatMessageW with the same flags.
+    fn messages(k: &Kernel32) {
+        // FORMAT_MESSAGE_ALLOCATE_BUFFER | FROM_SYSTEM | IGNORE_INSERTS.
+        const FLAGS: u32 = 0x100 | 0x1000 | 0x200;
+        let mut texts = 0;
+        for id in [2u32, 5, 87, 0x0123_4567] {
+            let mut p: *mut u16 = std::ptr::null_mut();
+            // SAFETY: with ALLOCATE_BUFFER, `buffer` receives a LocalAlloc'd NUL-terminated string.
+            let n =
+                unsafe { FormatMessageW(FLAGS, std::ptr::null(), id, 0, &mut p, 0, std::ptr::null_mut()) };
+            let native = if n == 0 {
+                // SAFETY: right after the failed call.
+                Err(Error::Library(i64::from(unsafe { GetLastError() })))
+            } else {
+                // SAFETY: `n` characters before the NUL.
+                let text = String::from_utf16(unsafe { std::slice::from_raw_parts(p, n as usize) }).unwrap();
+                // SAFETY: the buffer FormatMessageW allocated, freed once.
+                unsafe { LocalFree(p.cast()) };
+                Ok((n, Some(text)))
+            };
+            let ours = k.FormatMessageW_alloc(id, 0);
+            assert_eq!(ours, native, "message {id}");
+            texts += usize::from(matches!(ours, Ok((_, Some(ref t))) if !t.is_empty()));
+        }
+        assert_eq!(texts, 3, "three known messages, one unknown id");
     }
 
     /// The registry through advapi32: a key of HKEY_CURRENT_USER created, values set and

@@ -26,10 +26,6 @@ impl<'a> Builder<'a> {
                         self.unknown_handle(h);
                         return None;
                     }
-                    if let Err(m) = self.handle_fits(&h.value, &f.ret, 0) {
-                        self.at_spec(h.pos, format!("`{}` returns {}: {m}", f.name, describe(&f.ret)));
-                        return None;
-                    }
                     let closable = self.spec.handles.get(&h.value).is_some_and(|t| !t.value.close.is_empty());
                     if *borrowed && !closable {
                         self.at_spec(
@@ -40,6 +36,10 @@ impl<'a> Builder<'a> {
                             ),
                         )
                         .hint = Some("leave `borrowed` out: no call can close it".into());
+                        return None;
+                    }
+                    if let Err(m) = self.handle_fits(&h.value, &f.ret, 0) {
+                        self.at_spec(h.pos, format!("`{}` returns {}: {m}", f.name, describe(&f.ret)));
                         return None;
                     }
                     Some(Return::Handle { handle: h.value.clone(), borrowed: *borrowed })

@@ -18,11 +18,7 @@ impl<'a> Builder<'a> {
     ) -> Option<&'a header::Function> {
         let header = self.header;
         if !f.from_spec {
-            self.at_spec(
-                of.pos,
-                format!("`{}` is declared by the header: a variant needs a name of its own", f.name),
-            )
-            .hint = Some(format!("name it after its use, e.g. `{}_variant`", f.name));
+            // A header function's name: `spec_references` reports it.
             return None;
         }
         let Some(original) = header.function(&of.value).filter(|o| !o.from_spec) else {
@@ -48,8 +44,11 @@ impl<'a> Builder<'a> {
             self.at_header(
                 &f.location,
                 format!(
-                    "the variant `{}` is declared {:?} but `{}` is {:?}",
-                    f.name, f.convention, original.name, original.convention
+                    "the variant `{}` is declared {} but `{}` is {}",
+                    f.name,
+                    conv(&f.convention),
+                    original.name,
+                    conv(&original.convention)
                 ),
             )
             .hint = Some("declare it with the original's convention (`WINAPI`, `__stdcall`...)".into());
@@ -151,5 +150,13 @@ impl<'a> Builder<'a> {
             CType::Float { bytes: 4 } => Some("double"),
             _ => None,
         }
+    }
+}
+
+/// A convention as the header writes it, for messages.
+fn conv(c: &CallConv) -> String {
+    match c {
+        CallConv::Other(n) => format!("calling convention {n}"),
+        other => format!("{other:?}").to_lowercase(),
     }
 }

@@ -59,6 +59,14 @@ impl<'a> Builder<'a> {
                 }
                 continue;
             };
+            if let (Some(of), false) = (&fs.value.variant_of, f.from_spec) {
+                self.at_spec(
+                    of.pos,
+                    format!("`{name}` is declared by the header: a variant needs a name of its own"),
+                )
+                .hint = Some(format!("name it after its use, e.g. `{name}_variant`"));
+                continue;
+            }
             let params: Vec<&str> = f.params.iter().map(|p| p.name.as_str()).collect();
             for (p, ps) in &fs.value.params {
                 if !params.contains(&p.as_str()) {
