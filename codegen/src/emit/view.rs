@@ -198,6 +198,10 @@ pub enum RetKind {
         elem_size: u64,
         count: String,
         len_call: Option<LenCallView>,
+        /// The length over the call's out-values, as the host computes it.
+        count_host: Option<String>,
+        /// The host frees it (the return's helper) after copying.
+        free: bool,
         client_type: String,
     },
     #[serde(rename = "ret_handle")]
@@ -805,8 +809,24 @@ fn ret(f: &model::Function, index: usize, params: &[Param], cx: &mut Cx) -> Ret 
                 },
             }
         }
-        Return::Buffer { element, len } => {
+        Return::Buffer { element, len, free_with } => {
             let t = cx.value(element, &what).unwrap_or_default();
+            if let RetLen::Reported(e) = len {
+                for leaf in e.leaves() {
+                    if let model::Expr::Deref { name } = leaf {
+                        if !f
+                            .params
+                            .iter()
+                            .any(|q| q.name == *name && matches!(q.kind, model::Kind::Out { .. }))
+                        {
+                            cx.unsupported.push(format!(
+                                "`{}`: its result's length reads `*{name}`, which must be an `out` parameter",
+                                f.c_name
+                            ));
+                        }
+                    }
+                }
+            }
             let nullable = !f.error.as_ref().is_some_and(|e| e.when == ErrorWhen::Null);
             let vec = format!("::std::vec::Vec<{}>", t.rust);
             let client_type = if nullable { kinds::option(&vec) } else { vec };
@@ -819,12 +839,19 @@ fn ret(f: &model::Function, index: usize, params: &[Param], cx: &mut Cx) -> Ret 
                     count: match len {
                         RetLen::Const(n) => format!("{n}u64"),
                         // As much as the library may report: the host bounds it.
-                        RetLen::Call(_) => format!("{RT}::marshal::MAX_OUT_BUFFER / {}u64", t.size.max(1)),
+                        RetLen::Call(_) | RetLen::Reported(_) => {
+                            format!("{RT}::marshal::MAX_OUT_BUFFER / {}u64", t.size.max(1))
+                        }
                     },
                     len_call: match len {
-                        RetLen::Const(_) => None,
                         RetLen::Call(c) => len_call(f, index, c, params, cx),
+                        _ => None,
                     },
+                    count_host: match len {
+                        RetLen::Reported(e) => Some(kinds::expr::length(e, f, cx, kinds::expr::Side::Host)),
+                        _ => None,
+                    },
+                    free: free_with.is_some(),
                     client_type,
                 },
             }
@@ -846,7 +873,9 @@ fn ret(f: &model::Function, index: usize, params: &[Param], cx: &mut Cx) -> Ret 
 /// returned buffer's length function (slot `i_len`).
 fn helpers(f: &model::Function, i: usize, params: &[Param], ret: &Ret) -> Vec<Helper> {
     let ret_free = match &f.ret {
-        Return::String { free_with: Some(free), .. } => Some(Helper::free(i.to_string(), free)),
+        Return::String { free_with: Some(free), .. } | Return::Buffer { free_with: Some(free), .. } => {
+            Some(Helper::free(i.to_string(), free))
+        }
         _ => None,
     };
     let out_strings = params.iter().filter_map(|p| match &p.kind {

@@ -81,8 +81,9 @@ fn kind(k: &Kind) -> String {
             "out array of {encoding:?} strings [{len}]{}",
             free_with.as_ref().map(|f| format!(", freed with {}", f.name)).unwrap_or_default()
         ),
-        Kind::OutString { encoding, free_with } => format!(
-            "out string {encoding:?}{}",
+        Kind::OutString { encoding, free_with, len } => format!(
+            "out string {encoding:?}{}{}",
+            len.as_ref().map(|l| format!(" [{l}]")).unwrap_or_default(),
             free_with.as_ref().map(|f| format!(", freed with {}", f.name)).unwrap_or_default()
         ),
         Kind::Length { value, of } => format!("length ({}) of {}", scalar(value), of.join(", ")),
@@ -115,10 +116,16 @@ fn ret(r: &Return) -> String {
         Return::Handle { handle, borrowed: false } => format!("handle {handle}"),
         Return::Handle { handle, borrowed: true } => format!("borrowed handle {handle}"),
         Return::Into { param } => format!("a pointer into {param}"),
-        Return::Buffer { element, len: RetLen::Const(n) } => format!("buffer of {} [{n}]", value(element)),
-        Return::Buffer { element, len: RetLen::Call(c) } => {
-            format!("buffer of {} [{}({})]", value(element), c.name, c.args.join(", "))
-        }
+        Return::Buffer { element, len, free_with } => format!(
+            "buffer of {} [{}]{}",
+            value(element),
+            match len {
+                RetLen::Const(n) => n.to_string(),
+                RetLen::Reported(e) => e.to_string(),
+                RetLen::Call(c) => format!("{}({})", c.name, c.args.join(", ")),
+            },
+            free_with.as_ref().map(|f| format!(", freed with {}", f.name)).unwrap_or_default()
+        ),
     }
 }
 

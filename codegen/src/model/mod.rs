@@ -334,6 +334,9 @@ pub enum Kind {
         encoding: Encoding,
         /// The library function the host frees it with.
         free_with: Option<FreeFn>,
+        /// Its length in units (over `*out` parameters) when it is not NUL-terminated.
+        #[serde(skip_serializing_if = "Option::is_none")]
+        len: Option<Expr>,
     },
     /// An out-parameter receiving how much of an out-buffer was filled (hidden from the
     /// client API, which returns the buffer at that length).
@@ -416,6 +419,9 @@ pub enum Return {
         element: Value,
         /// How many.
         len: RetLen,
+        /// The library function the host frees it with after copying, when the caller owns it.
+        #[serde(skip_serializing_if = "Option::is_none")]
+        free_with: Option<FreeFn>,
     },
 }
 
@@ -425,6 +431,8 @@ pub enum Return {
 pub enum RetLen {
     /// A constant the spec states (`get_crc_table`: 256).
     Const(u64),
+    /// What the call reported through its out-parameters (`*piSize`).
+    Reported(Expr),
     /// What another function of the library says when the host calls it right after,
     /// with some of this call's arguments (`sqlite3_column_bytes(stmt, i)`).
     Call(LenCall),

@@ -261,6 +261,8 @@ pub enum ParamKind {
         encoding: Option<Encoding>,
         /// The library function that frees it.
         free_with: Option<Spanned<String>>,
+        /// Its length in units when it is not NUL-terminated (over out-values: `*pnName`).
+        len: Option<Spanned<String>>,
     },
 }
 
@@ -284,8 +286,11 @@ pub enum ReturnSpec {
     },
     /// A pointer into the out-buffer parameter named (`gzgets` returns its `buf`).
     Into(Spanned<String>),
-    /// A pointer to `len` elements (its pointee's type) the library owns: copied out.
+    /// A pointer to `len` elements (its pointee's type): copied out, then freed with
+    /// `free_with` when the caller owns it.
     Buffer {
+        /// The library function that frees it.
+        free_with: Option<Spanned<String>>,
         /// How many elements (a length expression over the parameters).
         len: Spanned<String>,
     },

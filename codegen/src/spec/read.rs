@@ -629,18 +629,21 @@ impl Reader<'_> {
             "out_string" => {
                 let Some(a) = arg else { return needs_arg(self) };
                 if text(a).is_some() {
-                    return Some(ParamKind::OutString { encoding: Some(self.encoding(a)?), free_with: None });
+                    return Some(ParamKind::OutString {
+                        encoding: Some(self.encoding(a)?),
+                        free_with: None,
+                        len: None,
+                    });
                 }
-                let mut encoding = None;
-                let mut free_with = None;
-                for (k, v) in self.fields(a, "out_string", Some(&["encoding", "free_with"])) {
-                    if k == "encoding" {
-                        encoding = self.encoding(v);
-                    } else {
-                        free_with = self.string(v, "free_with");
+                let (mut encoding, mut free_with, mut len) = (None, None, None);
+                for (k, v) in self.fields(a, "out_string", Some(&["encoding", "free_with", "len"])) {
+                    match k.as_str() {
+                        "encoding" => encoding = self.encoding(v),
+                        "len" => len = self.raw_scalar(v).map(|s| spanned(s, v)),
+                        _ => free_with = self.string(v, "free_with"),
                     }
                 }
-                Some(ParamKind::OutString { encoding, free_with })
+                Some(ParamKind::OutString { encoding, free_with, len })
             }
             "in_string" => match arg {
                 None => Some(ParamKind::InString(None)),
@@ -774,11 +777,7 @@ impl Reader<'_> {
                 self.error(pos(node), "`returns` is one of `string`, `handle` or `buffer`");
                 return None;
             }
-            if let Some(f) = &free_with {
-                self.error(f.pos, "`free_with` applies to returned strings").hint =
-                    Some("a returned buffer is the library's: the host copies it and frees nothing".into());
-            }
-            return Some(spanned(ReturnSpec::Buffer { len }, node));
+            return Some(spanned(ReturnSpec::Buffer { len, free_with }, node));
         }
         let value = match (string, handle) {
             (Some(encoding), None) => ReturnSpec::String { encoding, free_with },

@@ -793,11 +793,12 @@ mod __dllgen {
                         return Ok(__dllgen_status);
                     }
                     let __dllgen_len = 256u64;
-                    unsafe {
+                    let __dllgen_copied = unsafe {
                         ::dllgen_runtime::marshal::ret_buffer::reply::<
                             u32,
-                        >(__dllgen_out, __dllgen_ret, __dllgen_len, 4)?
+                        >(__dllgen_out, __dllgen_ret, __dllgen_len, 4)
                     };
+                    __dllgen_copied?;
                     Ok(::dllgen_runtime::Status::Ok)
                 }
                 12 => {

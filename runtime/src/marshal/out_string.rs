@@ -23,6 +23,25 @@ pub unsafe fn take<E: Text>(p: *mut c_void) -> Option<Vec<E::Unit>> {
     (!p.is_null()).then(|| unsafe { text::c_units::<E::Unit>(p.cast()) }.to_vec())
 }
 
+/// Host: a copy of the `n` units the library's string has (it is not NUL-terminated:
+/// `sqlite3_keyword_name` reports its length in an out-parameter); more than
+/// [`super::MAX_OUT_BUFFER`] bytes is refused.
+///
+/// # Safety
+/// `p` is NULL or points to at least `n` units of `E`.
+pub unsafe fn take_units<E: Text>(p: *mut c_void, n: u64) -> Result<Option<Vec<E::Unit>>, WireError> {
+    if p.is_null() {
+        return Ok(None);
+    }
+    let unit = std::mem::size_of::<E::Unit>() as u64;
+    let n = usize::try_from(n)
+        .ok()
+        .filter(|n| (*n as u64).saturating_mul(unit) <= super::MAX_OUT_BUFFER)
+        .ok_or(WireError::Reported { count: i128::from(n), capacity: super::MAX_OUT_BUFFER / unit })?;
+    // SAFETY: the caller's promise: `n` units at `p`.
+    Ok(Some(unsafe { std::slice::from_raw_parts(p as *const E::Unit, n) }.to_vec()))
+}
+
 /// Host: replies with the copy.
 pub fn reply<E: Text>(out: &mut Writer, s: &Option<Vec<E::Unit>>) {
     text::put_units(out, s.as_deref());
@@ -59,5 +78,21 @@ mod tests {
         assert_eq!(decode::<Utf16, Option<String>>(&mut r).unwrap().as_deref(), Some("near \"x\""));
         assert_eq!(decode::<Utf8, Option<String>>(&mut r).unwrap(), None);
         r.finish().unwrap();
+    }
+
+    #[test]
+    fn a_string_of_a_reported_length() {
+        let words = b"SELECTABORT";
+        // SAFETY: 11 bytes at `words`; NULL.
+        let (first, none) = unsafe {
+            (
+                take_units::<Utf8>(words.as_ptr() as *mut c_void, 6).unwrap(),
+                take_units::<Utf8>(storage(), 9).unwrap(),
+            )
+        };
+        assert_eq!((first.as_deref(), none), (Some(&b"SELECT"[..]), None));
+        // A length no string can have is refused before anything is read.
+        // SAFETY: refused before `p` is read.
+        assert!(unsafe { take_units::<Utf16>(words.as_ptr() as *mut c_void, u64::MAX) }.is_err());
     }
 }

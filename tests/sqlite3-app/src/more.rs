@@ -48,7 +48,11 @@ struct Native {
     strlike: extern "C" fn(*const c_char, *const c_char, u32) -> i32,
     stricmp: extern "C" fn(*const c_char, *const c_char) -> i32,
     keyword_check: extern "C" fn(*const u8, i32) -> i32,
+    keyword_name: extern "C" fn(i32, *mut *const u8, *mut i32) -> i32,
     complete16: extern "C" fn(*const u16) -> i32,
+    open: extern "C" fn(*const c_char, *mut P) -> i32,
+    close: extern "C" fn(P) -> i32,
+    serialize: extern "C" fn(P, *const c_char, *mut i64, u32) -> *mut u8,
 }
 
 impl Native {
@@ -82,7 +86,11 @@ impl Native {
             strlike: d.sym("sqlite3_strlike"),
             stricmp: d.sym("sqlite3_stricmp"),
             keyword_check: d.sym("sqlite3_keyword_check"),
+            keyword_name: d.sym("sqlite3_keyword_name"),
             complete16: d.sym("sqlite3_complete16"),
+            open: d.sym("sqlite3_open"),
+            close: d.sym("sqlite3_close"),
+            serialize: d.sym("sqlite3_serialize"),
         }
     }
 
@@ -129,6 +137,8 @@ pub fn run(s: &Sqlite3, db: Db, d: &Direct, ndb: P, dir: &std::path::Path) -> us
     blobs(s, db, &n, ndb);
     note(&["blob_open", "blob_write", "blob_read", "blob_bytes", "blob_reopen", "blob_close"]);
     backup(s, db);
+    serialize(s, &n);
+    note(&["open", "serialize", "close"]);
     note(&["backup_init", "backup_step", "backup_remaining", "backup_pagecount", "backup_finish"]);
     strings(s, db);
     note(&["str_new", "str_append", "str_appendall", "str_appendchar", "str_length", "str_value"]);
@@ -137,7 +147,15 @@ pub fn run(s: &Sqlite3, db: Db, d: &Direct, ndb: P, dir: &std::path::Path) -> us
     note(&["open16", "prepare16_v2", "bind_text16", "complete16", "close_v2"]);
     helpers(s, db, &n, ndb);
     note(&["table_column_metadata", "compileoption_get", "compileoption_used", "strglob", "strlike"]);
-    note(&["stricmp", "strnicmp", "keyword_check", "keyword_count", "randomness", "status64"]);
+    note(&[
+        "stricmp",
+        "strnicmp",
+        "keyword_check",
+        "keyword_count",
+        "keyword_name",
+        "randomness",
+        "status64",
+    ]);
     note(&["db_status", "vfs_find", "vfs_register", "txn_state", "error_offset"]);
     called.len()
 }
@@ -346,6 +364,31 @@ fn backup(s: &Sqlite3, db: Db) {
     assert_eq!(s.sqlite3_close(mem), Ok(SQLITE_OK));
 }
 
+/// A database serialized by sqlite3 into memory it allocates (its size reported through an
+/// out-parameter), copied and freed in the host: the same bytes as the 64-bit build's.
+fn serialize(s: &Sqlite3, n: &Native) {
+    let sql = "CREATE TABLE s(x, y); INSERT INTO s VALUES(1, 'one'), (2, x'00ff'), (3, zeroblob(3000))";
+    let (status, db) = s.sqlite3_open(":memory:").unwrap();
+    assert_eq!(status, SQLITE_OK);
+    assert_eq!(s.sqlite3_exec(db, sql, None).unwrap().0, SQLITE_OK);
+    let mut ndb: P = null_mut();
+    assert_eq!((n.open)(c(":memory:").as_ptr(), &mut ndb), SQLITE_OK);
+    n.exec(ndb, sql);
+    let mut size = -1;
+    let p = (n.serialize)(ndb, c("main").as_ptr(), &mut size, 0);
+    assert!(!p.is_null());
+    // SAFETY: sqlite3 allocated `size` bytes, freed once here.
+    let theirs = unsafe { std::slice::from_raw_parts(p, size as usize) }.to_vec();
+    (n.free)(p.cast());
+    let (ours, len) = s.sqlite3_serialize(db, "main").unwrap();
+    assert_eq!((ours.as_ref().map(Vec::len), len), (Some(theirs.len()), size));
+    assert!(ours == Some(theirs), "the database's bytes");
+    assert!(size >= 4096, "a page at least: {size}");
+    assert_eq!(s.sqlite3_serialize(db, "nope"), Ok((None, -1)), "no such schema: NULL");
+    assert_eq!(s.sqlite3_close(db), Ok(SQLITE_OK));
+    assert_eq!((n.close)(ndb), SQLITE_OK);
+}
+
 /// sqlite3_str: built in the host, finished into one string the host frees.
 fn strings(s: &Sqlite3, db: Db) {
     let st = s.sqlite3_str_new(Some(db)).unwrap();
@@ -425,7 +468,25 @@ fn helpers(s: &Sqlite3, db: Db, n: &Native, ndb: P) {
             Ok((n.keyword_check)(word.as_ptr(), word.len() as i32))
         );
     }
-    assert!(s.sqlite3_keyword_count().unwrap() > 100);
+    let count = s.sqlite3_keyword_count().unwrap();
+    assert!(count > 100, "{count}");
+    // Keywords are not NUL-terminated: the length comes back beside the pointer.
+    for i in [-1, 0, 1, count / 2, count - 1, count] {
+        let (mut p, mut len) = (null(), -1);
+        let status = (n.keyword_name)(i, &mut p, &mut len);
+        let ours = s.sqlite3_keyword_name(i);
+        if status == SQLITE_OK {
+            // SAFETY: sqlite3 points at `len` bytes of the keyword.
+            let word =
+                String::from_utf8(unsafe { std::slice::from_raw_parts(p, len as usize) }.to_vec()).unwrap();
+            assert_eq!(ours, Ok((status, Some(word), len)), "keyword {i}");
+        } else {
+            assert_eq!(ours, Err(Error::Library(status.into())), "keyword {i}");
+        }
+    }
+    let first = s.sqlite3_keyword_name(0).unwrap().1.expect("a keyword");
+    assert!(first.len() > 1 && first.bytes().all(|b| b.is_ascii_uppercase()), "{first}");
+    assert_eq!(s.sqlite3_keyword_check(first.as_bytes()), Ok(1), "{first} is a keyword");
     let random = s.sqlite3_randomness(64).unwrap();
     assert_eq!(random.len(), 64);
     assert_ne!(random, s.sqlite3_randomness(64).unwrap(), "64 random bytes twice");

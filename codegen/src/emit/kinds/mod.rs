@@ -153,8 +153,8 @@ pub(super) fn param(f: &model::Function, index: usize, fn_index: u32, cx: &mut C
         Kind::OutStrings { encoding, len, free_with } => {
             out_strings::view(&at, *encoding, len, free_with.as_ref(), fn_index, cx, &mut out)
         }
-        Kind::OutString { encoding, free_with } => {
-            out_string::view(&at, *encoding, free_with.as_ref(), fn_index, &mut out)
+        Kind::OutString { encoding, free_with, len } => {
+            out_string::view(&at, *encoding, free_with.as_ref(), len.as_ref(), fn_index, cx, &mut out)
         }
     };
     out

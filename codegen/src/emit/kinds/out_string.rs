@@ -1,8 +1,9 @@
 //! Kind `out_string`: `char **` the library points at a string (`templates/kinds/out_string.hbs`).
 
+use super::expr::{self, Side};
 use super::{option, text, At, Param, ParamKind};
-use crate::emit::view::Helper;
-use crate::model::FreeFn;
+use crate::emit::view::{Cx, Helper};
+use crate::model::{Expr, FreeFn, Kind};
 use crate::spec::Encoding;
 use serde::Serialize;
 
@@ -12,17 +13,34 @@ pub struct View {
     pub text: String,
     /// The function the host frees the library's string with, when the caller owns it.
     pub free: Option<Helper>,
+    /// Its length in units as the host computes it after the call (a `u64` expression),
+    /// when it is not NUL-terminated.
+    pub units_host: Option<String>,
 }
 
 pub(super) fn view(
     at: &At<'_>,
     encoding: Encoding,
     free_with: Option<&FreeFn>,
+    len: Option<&Expr>,
     fn_index: u32,
+    cx: &mut Cx,
     out: &mut Param,
 ) -> ParamKind {
     out.ffi_type = "*mut *mut ::core::ffi::c_void".into();
     out.output = Some((option("::std::string::String"), at.local.clone()));
     let free = free_with.map(|f| Helper::free(format!("{fn_index}_{}", at.index), f));
-    ParamKind::OutString(View { text: text(encoding), free })
+    // The length reads out-values the host has after the call.
+    for leaf in len.iter().flat_map(|l| l.leaves()) {
+        if let Expr::Deref { name } = leaf {
+            if !at.f.params.iter().any(|q| q.name == *name && matches!(q.kind, Kind::Out { .. })) {
+                cx.unsupported.push(format!(
+                    "{}: its length reads `*{name}`, which must be an `out` parameter",
+                    at.what
+                ));
+            }
+        }
+    }
+    let units_host = len.map(|l| expr::length(l, at.f, cx, Side::Host));
+    ParamKind::OutString(View { text: text(encoding), free, units_host })
 }

@@ -232,32 +232,14 @@ impl<'a> Builder<'a> {
                     .encoding(*encoding, &inner)
                     .map_err(|message| Problem::Other { message, names_fix: false })?;
                 let len = expr(len)?;
-                // Over what the library reported: `*name` of out-parameters, and numbers.
-                for leaf in len.leaves() {
-                    let fine = match leaf {
-                        Expr::Const { .. } => true,
-                        Expr::Deref { name } => f.params.iter().any(|q| {
-                            q.name == *name
-                                && matches!(
-                                    self.value(&self.pointee(&q.ty).unwrap_or(CType::Void)),
-                                    Ok(Value::Scalar { scalar: Scalar::Int { .. } })
-                                )
-                        }),
-                        _ => false,
-                    };
-                    if !fine {
-                        return Err(Problem::other(format!(
-                            "the count `{len}` of `out_strings` may use `*param` of integer out-parameters and numbers, not `{leaf}`"
-                        )));
-                    }
-                }
+                self.over_out_values(f, &len, "out_strings").map_err(Problem::other)?;
                 let free_with = match free_with {
                     Some(free) => Some(self.free_fn(free).ok_or(Problem::Reported)?),
                     None => None,
                 };
                 Kind::OutStrings { encoding, len, free_with }
             }
-            ParamKind::OutString { encoding, free_with } => {
+            ParamKind::OutString { encoding, free_with, len } => {
                 let t = need_pointer("out_string")?;
                 if !matches!(self.header.resolve(&t), CType::Pointer { .. }) {
                     return Err(Problem::other(
@@ -271,7 +253,15 @@ impl<'a> Builder<'a> {
                     Some(free) => Some(self.free_fn(free).ok_or(Problem::Reported)?),
                     None => None,
                 };
-                Kind::OutString { encoding, free_with }
+                let len = match len {
+                    Some(len) => {
+                        let len = expr(len)?;
+                        self.over_out_values(f, &len, "out_string").map_err(Problem::other)?;
+                        Some(len)
+                    }
+                    None => None,
+                };
+                Kind::OutString { encoding, free_with, len }
             }
             ParamKind::UserData => {
                 // A pointer, or a pointer-sized integer (`LPARAM`, `intptr_t`).
@@ -556,7 +546,7 @@ impl<'a> Builder<'a> {
                 return Ok(ParamSpec { kind: ParamKind::Fixed(None), optional: false })
             }
             (Direction::Outptr, None) if m.nul_terminated => {
-                ParamKind::OutString { encoding: None, free_with: None }
+                ParamKind::OutString { encoding: None, free_with: None, len: None }
             }
             (Direction::Outptr, _) => {
                 match self.out_handle_of(&p.ty) {
@@ -668,4 +658,34 @@ fn counts_read_and_written(f: &header::Function, fspec: Option<&spec::FunctionSp
             _ => None,
         })
         .collect()
+}
+
+impl Builder<'_> {
+    /// A count over what the library reported: `*name` of integer out-parameters, and numbers.
+    pub(super) fn over_out_values(
+        &mut self,
+        f: &header::Function,
+        len: &Expr,
+        kind: &str,
+    ) -> Result<(), String> {
+        for leaf in len.leaves() {
+            let fine = match leaf {
+                Expr::Const { .. } => true,
+                Expr::Deref { name } => f.params.iter().any(|q| {
+                    q.name == *name
+                        && matches!(
+                            self.value(&self.pointee(&q.ty).unwrap_or(CType::Void)),
+                            Ok(Value::Scalar { scalar: Scalar::Int { .. } })
+                        )
+                }),
+                _ => false,
+            };
+            if !fine {
+                return Err(format!(
+                    "the count `{len}` of `{kind}` may use `*param` of integer out-parameters and numbers, not `{leaf}`"
+                ));
+            }
+        }
+        Ok(())
+    }
 }

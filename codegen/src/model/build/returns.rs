@@ -44,7 +44,14 @@ impl<'a> Builder<'a> {
                     }
                     Some(Return::Handle { handle: h.value.clone(), borrowed: *borrowed })
                 }
-                spec::ReturnSpec::Buffer { len } => self.returned_buffer(f, len),
+                spec::ReturnSpec::Buffer { len, free_with } => {
+                    let free_with = match free_with {
+                        Some(free) => Some(self.free_fn(free)?),
+                        None => None,
+                    };
+                    let (element, len) = self.returned_buffer(f, len)?;
+                    Some(Return::Buffer { element, len, free_with })
+                }
                 spec::ReturnSpec::Into(param) => self.returned_into(f, fspec, param),
             };
         }
@@ -72,7 +79,7 @@ impl<'a> Builder<'a> {
 
     /// A returned pointer to `len` elements: its pointee must be a value (`void *` counts
     /// bytes), its length numbers and integer parameters.
-    fn returned_buffer(&mut self, f: &header::Function, len: &Spanned<String>) -> Option<Return> {
+    fn returned_buffer(&mut self, f: &header::Function, len: &Spanned<String>) -> Option<(Value, RetLen)> {
         let element = match self.pointee(&f.ret) {
             None => {
                 self.at_spec(
@@ -94,7 +101,7 @@ impl<'a> Builder<'a> {
         };
         if let Some((name, args)) = call_syntax(&len.value) {
             let call = self.len_call(f, len, name, &args)?;
-            return Some(Return::Buffer { element, len: RetLen::Call(call) });
+            return Some((element, RetLen::Call(call)));
         }
         let parsed = match expr::parse(&len.value) {
             Ok(e) => e,
@@ -103,6 +110,14 @@ impl<'a> Builder<'a> {
                 return None;
             }
         };
+        // What the call reported through its out-parameters (`*piSize`): the library's word.
+        if parsed.leaves().iter().any(|l| matches!(l, Expr::Deref { .. })) {
+            if let Err(m) = self.over_out_values(f, &parsed, "returns: buffer") {
+                self.at_spec(len.pos, format!("`{}`: {m}", f.name));
+                return None;
+            }
+            return Some((element, RetLen::Reported(parsed)));
+        }
         // A constant the spec states (a static table's size). A length from the arguments
         // would let a caller have the host read past what the library returned.
         let Some(len) = parsed.constant().and_then(|n| u64::try_from(n).ok()) else {
@@ -119,7 +134,7 @@ impl<'a> Builder<'a> {
             );
             return None;
         };
-        Some(Return::Buffer { element, len: RetLen::Const(len) })
+        Some((element, RetLen::Const(len)))
     }
 
     /// A result pointing into the out-buffer `param`: the pointer's target type must be the
