@@ -19,6 +19,9 @@ pub struct Checked {
     pub header: Header,
     /// The validated model.
     pub model: Model,
+    /// What is not an error but may well be one: a function whose code pops a different
+    /// number of argument bytes than its convention says (`ret 8` for a cdecl prototype).
+    pub warnings: Diagnostics,
 }
 
 /// The header target of a library a 32-bit host can load, `None` for any other binary.
@@ -101,5 +104,42 @@ pub fn check(path: &Path) -> Result<Checked, Diagnostics> {
         header::HeaderError::Diagnostics(d) => d,
     })?;
     let model = model::build(&spec, &header, &binary)?;
-    Ok(Checked { spec, binary, header, model })
+    let warnings = Diagnostics(conventions(&bytes, &binary, &header, &model));
+    Ok(Checked { spec, binary, header, model, warnings })
+}
+
+/// The functions whose code's first `ret` pops other than their convention says: the
+/// header (or the spec's `calling_convention`) is likely wrong. A warning, since the code is
+/// only walked to its first return; the host's stack check refuses such a call anyway.
+fn conventions(bytes: &[u8], binary: &Binary, header: &Header, model: &Model) -> Vec<Diagnostic> {
+    let mut out = Vec::new();
+    for f in &model.functions {
+        let (model::Symbol::Name { name }, Some(hf)) = (&f.symbol, header.function(&f.c_name)) else {
+            continue;
+        };
+        let stdcall = match f.convention {
+            model::Convention::Cdecl => false,
+            model::Convention::Stdcall => true,
+            model::Convention::Fastcall => continue,
+        };
+        let Some(problem) =
+            crate::audit::header_check::code_disagrees(bytes, binary, name, header, hf, stdcall)
+        else {
+            continue;
+        };
+        let source = std::fs::read_to_string(&hf.location.file).ok();
+        let mut d = Diagnostic::at(
+            &hf.location.file,
+            source.as_deref(),
+            hf.location.line as usize,
+            hf.location.column as usize,
+            format!("`{}` is {problem}", f.c_name),
+        );
+        d.warning = true;
+        d.hint = Some(
+            "fix the prototype's convention, or set `calling_convention` for it in the spec; the host refuses a call whose stack does not balance".into(),
+        );
+        out.push(d);
+    }
+    out
 }

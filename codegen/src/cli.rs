@@ -267,6 +267,9 @@ fn run_generate(
             return ExitCode::from(1);
         }
     };
+    if !checked.warnings.0.is_empty() {
+        eprintln!("{}", checked.warnings);
+    }
     let guesses = unconfirmed(&checked.spec, accept_guesses);
     if !guesses.0.is_empty() {
         eprintln!("{guesses}");
@@ -398,6 +401,9 @@ fn run_check(path: &Path, dump_model: bool) -> ExitCode {
             if !guesses.0.is_empty() {
                 eprintln!("{guesses}");
             }
+            if !checked.warnings.0.is_empty() {
+                eprintln!("{}", checked.warnings);
+            }
             let m = &checked.model;
             let text = if dump_model {
                 crate::model::dump::render(m)
@@ -460,7 +466,7 @@ fn run_audit(path: &Path, json: bool, header: HeaderArgs) -> ExitCode {
             Err(code) => return code,
         };
         let names = header.headers.iter().map(|h| h.display().to_string()).collect();
-        report.header_check = Some(audit::header_check::check(&report.binary, &parsed, names));
+        report.header_check = Some(audit::header_check::check(&bytes, &report.binary, &parsed, names));
     }
     let text = if json {
         // Serializing plain data structures to a String cannot fail.

@@ -1,11 +1,14 @@
 //! `dllgen audit FILE --header H`: the binary's exports against the header's declarations.
 //! Exports are matched by their C name (decorations such as `_f@8` removed) against the
 //! header's functions and `extern` variables. For decorated exports the convention and argument bytes
-//! are checked against the prototype's, as the 32-bit target lays the arguments out.
+//! are checked against the prototype's, as the 32-bit target lays the arguments out; for
+//! any export the code's first `ret` is compared with what the prototype's convention pops
+//! ([`code_disagrees`]).
 
 use crate::binary::decorate::Scheme;
+use crate::binary::x86;
 use crate::binary::Binary;
-use crate::header::{CallConv, Header, Target};
+use crate::header::{CType, CallConv, Function, Header, Target, TypeDefKind};
 use serde::Serialize;
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -78,8 +81,9 @@ fn exports(binary: &Binary) -> Vec<Exported> {
     }
 }
 
-/// Compares `binary`'s exports with `header`'s declarations.
-pub fn check(binary: &Binary, header: &Header, headers: Vec<String>) -> HeaderCheck {
+/// Compares `binary`'s exports (`bytes`: the file it was read from) with `header`'s
+/// declarations.
+pub fn check(bytes: &[u8], binary: &Binary, header: &Header, headers: Vec<String>) -> HeaderCheck {
     let functions: BTreeMap<&str, _> = header.functions.iter().map(|f| (f.name.as_str(), f)).collect();
     let variables: BTreeSet<&str> = header.variables.iter().map(|v| v.name.as_str()).collect();
     let mut found: BTreeSet<String> = BTreeSet::new();
@@ -104,10 +108,18 @@ pub fn check(binary: &Binary, header: &Header, headers: Vec<String>) -> HeaderCh
         }
         out.matched += 1;
         found.insert(e.c_name.clone());
-        if let (Some(f), Some((scheme, bytes))) = (function, e.decoration) {
-            if let Some(problem) = convention_problem(scheme, bytes, f) {
-                out.mismatches.push(Mismatch { export: e.name.clone(), function: f.name.clone(), problem });
-            }
+        let Some(f) = function else { continue };
+        let problem = match e.decoration {
+            Some((scheme, arg_bytes)) => convention_problem(scheme, arg_bytes, f),
+            None => None,
+        };
+        let problem = problem.or_else(|| match f.convention {
+            CallConv::Cdecl => code_disagrees(bytes, binary, &e.name, header, f, false),
+            CallConv::Stdcall => code_disagrees(bytes, binary, &e.name, header, f, true),
+            _ => None,
+        });
+        if let Some(problem) = problem {
+            out.mismatches.push(Mismatch { export: e.name.clone(), function: f.name.clone(), problem });
         }
     }
     out.prototypes_without_export = functions
@@ -144,5 +156,41 @@ fn convention_problem(scheme: Scheme, bytes: Option<u32>, f: &crate::header::Fun
         format!(
             "exported with {exported} argument bytes but the prototype takes {declared} on the 32-bit target"
         )
+    })
+}
+
+/// What `f`'s code (exported as `export`) says when it disagrees with the convention it is
+/// called with (`stdcall`, or cdecl): the first `ret` of its code pops a different number
+/// of bytes. `None` when they agree or the code gives no answer. A function returning a
+/// struct by value is not judged: whether the callee pops the hidden result pointer depends
+/// on the ABI.
+pub fn code_disagrees(
+    bytes: &[u8],
+    binary: &Binary,
+    export: &str,
+    header: &Header,
+    f: &Function,
+    stdcall: bool,
+) -> Option<String> {
+    if let CType::Named { name } = header.resolve(&f.ret) {
+        if matches!(
+            header.types.get(name).map(|t| &t.kind),
+            Some(TypeDefKind::Struct { .. } | TypeDefKind::Union { .. })
+        ) {
+            return None;
+        }
+    }
+    let declared = if stdcall { f.stack_bytes()? } else { 0 };
+    let popped = u64::from(x86::pops(x86::code(bytes, binary, export)?)?);
+    (popped != declared).then(|| match (stdcall, popped) {
+        (false, n) => format!(
+            "called as cdecl, but its code returns with `ret {n}`: it is stdcall, with {n} bytes of arguments"
+        ),
+        (true, 0) => format!(
+            "called as stdcall ({declared} bytes of arguments), but its code returns with a plain `ret`: it is cdecl"
+        ),
+        (true, n) => format!(
+            "called as stdcall with {declared} bytes of arguments, but its code returns with `ret {n}`"
+        ),
     })
 }

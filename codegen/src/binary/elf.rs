@@ -23,6 +23,10 @@ pub struct ElfFile {
     pub needed: Vec<String>,
     /// Defined, externally visible dynamic symbols, sorted by name.
     pub symbols: Vec<ElfSymbol>,
+    /// Loadable executable segments: (address, file offset, bytes in the file), to find a
+    /// function's code.
+    #[serde(skip)]
+    pub code_segments: Vec<(u64, u64, u64)>,
 }
 
 /// A numeric ELF field with its name.
@@ -134,5 +138,11 @@ pub fn read(bytes: &[u8]) -> Result<ElfFile, ReadError> {
         soname: elf.soname.map(str::to_string),
         needed: elf.libraries.iter().map(|s| s.to_string()).collect(),
         symbols,
+        code_segments: elf
+            .program_headers
+            .iter()
+            .filter(|p| p.p_type == goblin::elf::program_header::PT_LOAD && p.is_executable())
+            .map(|p| (p.p_vaddr, p.p_offset, p.p_filesz))
+            .collect(),
     })
 }

@@ -8,6 +8,7 @@ pub mod decorate;
 pub mod elf;
 mod error;
 pub mod pe;
+pub mod x86;
 
 use crate::input::{self, InputError};
 pub use error::ReadError;
