@@ -372,7 +372,9 @@ impl Drafter<'_> {
         };
         self.structs.insert(name.clone(), Vec::new());
         let mut lines = Vec::new();
-        for f in &fields {
+        // Count fields already guessed for a buffer field: one each.
+        let mut counted: Vec<&str> = Vec::new();
+        for (i, f) in fields.iter().enumerate() {
             match self.resolve(&f.ty).clone() {
                 CType::Pointer { pointee, .. } => {
                     if let Some(h) = self.handle_type(&f.ty) {
@@ -383,6 +385,35 @@ impl Drafter<'_> {
                             "{}: {{ in_string: {enc} }}  # review: a NUL-terminated string?",
                             f.name
                         ));
+                    } else if let Some(count) = {
+                        // An integer named like a count, not taken yet: one named after the
+                        // pointer (`extra`, `extra_len`), else the field right after it,
+                        // else the one right before it.
+                        let fits = |c: &&crate::header::Field| {
+                            is_length_name(&c.name)
+                                && matches!(self.resolve(&c.ty), CType::Int { .. })
+                                && !counted.contains(&c.name.as_str())
+                        };
+                        let stem = f.name.trim_end_matches('s');
+                        fields
+                            .iter()
+                            .filter(fits)
+                            .find(|c| c.name != f.name && c.name.starts_with(stem))
+                            .or_else(|| fields.get(i + 1).filter(fits))
+                            .or_else(|| i.checked_sub(1).and_then(|j| fields.get(j)).filter(fits))
+                    } {
+                        counted.push(&count.name);
+                        lines.push(format!(
+                            "{}: {{ in_buffer: {} }}  # review: `{}` elements?",
+                            f.name, count.name, count.name
+                        ));
+                    } else if matches!(self.resolve(&pointee), CType::Named { name } if matches!(self.h().types.get(name).map(|d| &d.kind), Some(TypeDefKind::Struct { .. })))
+                    {
+                        lines.push(format!(
+                            "{}: {{ in: {{}}, optional: true }}  # review: one struct, or NULL?",
+                            f.name
+                        ));
+                        self.visit_structs(&pointee);
                     } else {
                         lines.push(format!("# {}: ???  a pointer field; `dllgen check` reports it", f.name));
                     }

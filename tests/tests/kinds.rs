@@ -18,6 +18,7 @@ const CHECKS: &[&str] = &[
     "ok: edges",
     "ok: large buffers",
     "ok: fixed arguments, constants and library strings",
+    "ok: struct fields that point: counted buffers, nested structs, the library's own chain",
 ];
 
 fn assert_passed(out: &dllgen_tests::Output) {

@@ -56,6 +56,9 @@ const TEMPLATES: &[(&str, &str)] = &[
     ("field_bits", include_str!("../../../templates/fields/field_bits.hbs")),
     ("field_handle", include_str!("../../../templates/fields/field_handle.hbs")),
     ("field_raw", include_str!("../../../templates/fields/field_raw.hbs")),
+    ("field_buffer", include_str!("../../../templates/fields/field_buffer.hbs")),
+    ("field_length", include_str!("../../../templates/fields/field_length.hbs")),
+    ("field_pointee", include_str!("../../../templates/fields/field_pointee.hbs")),
     ("field_string", include_str!("../../../templates/fields/field_string.hbs")),
     ("field_value", include_str!("../../../templates/fields/field_value.hbs")),
 ];

@@ -85,6 +85,23 @@ pub enum FieldKind {
     /// as bytes of `host_type`.
     #[serde(rename = "field_raw")]
     Raw { host_type: String },
+    /// A pointer to elements counted by the field `count_field` (of host type `count_type`);
+    /// `shared`: an earlier buffer field sets the same count, which this one must match.
+    #[serde(rename = "field_buffer")]
+    Buffer {
+        elem_host: String,
+        elem_size: u64,
+        count_field: String,
+        count_type: String,
+        optional: bool,
+        shared: bool,
+    },
+    /// The count of buffer fields: not in the client's struct, set by the host.
+    #[serde(rename = "field_length")]
+    Length {},
+    /// A pointer to one value.
+    #[serde(rename = "field_pointee")]
+    Pointee { host: String, optional: bool },
 }
 
 /// A field of the host's mirror struct.
@@ -387,7 +404,7 @@ impl Cx {
         }
     }
 
-    fn scalar(&self, s: &Scalar) -> Ty {
+    pub(crate) fn scalar(&self, s: &Scalar) -> Ty {
         let (rust, wire, is_bool) = scalar(s);
         let size = match s {
             Scalar::Int { bytes, .. } | Scalar::Enum { bytes, .. } | Scalar::Float { bytes } => {
@@ -493,6 +510,46 @@ fn structure(s: &model::Struct, cx: &mut Cx) -> StructView {
                 v.default =
                     if *optional { "::core::option::Option::None".into() } else { format!("{handle}(0)") };
                 "*mut ::core::ffi::c_void".to_string()
+            }
+            FieldType::Buffer { element, len, optional } => {
+                let Some(t) = cx.value(element, &fwhat) else { continue };
+                let vec = format!("::std::vec::Vec<{}>", t.rust);
+                v.client_type = if *optional { kinds::option(&vec) } else { vec };
+                let len_host = s
+                    .fields
+                    .iter()
+                    .find(|x| x.name == *len)
+                    .and_then(|x| match &x.ty {
+                        FieldType::Length { value, .. } => Some(cx.scalar(value).host),
+                        _ => None,
+                    })
+                    .unwrap_or_default();
+                // Buffers sharing one count: the first sets it, the others must match it.
+                let first =
+                    s.fields.iter().find(|x| matches!(&x.ty, FieldType::Buffer { len: l, .. } if l == len));
+                let shared = first.is_some_and(|x| x.name != f.name);
+                let host = format!("*const {}", kinds::host_elem(&t));
+                v.kind = FieldKind::Buffer {
+                    elem_host: kinds::host_elem(&t),
+                    elem_size: t.size,
+                    count_field: ident(len),
+                    count_type: len_host,
+                    optional: *optional,
+                    shared,
+                };
+                host
+            }
+            FieldType::Length { value, .. } => {
+                // Only in the host's mirror.
+                v.kind = FieldKind::Length {};
+                cx.scalar(value).host
+            }
+            FieldType::Pointee { value, optional } => {
+                let Some(t) = cx.value(value, &fwhat) else { continue };
+                v.client_type = kinds::option(&format!("::std::boxed::Box<{}>", t.rust));
+                v.default = "::core::option::Option::None".into();
+                v.kind = FieldKind::Pointee { host: kinds::host_elem(&t), optional: *optional };
+                format!("*const {}", kinds::host_elem(&t))
             }
             FieldType::Bits { bit_offset, width, signed } => {
                 let bits = if *width <= 32 { 32 } else { 64 };

@@ -180,6 +180,13 @@ pub fn render(m: &Model) -> String {
                 }
                 FieldType::String { encoding, optional } => format!("string {encoding:?}{}", opt(*optional)),
                 FieldType::Handle { handle, optional } => format!("handle {handle}{}", opt(*optional)),
+                FieldType::Buffer { element, len, optional } => {
+                    format!("buffer of {} [{len}]{}", value(element), opt(*optional))
+                }
+                FieldType::Length { value: v, of } => format!("length ({}) of {}", scalar(v), of.join(", ")),
+                FieldType::Pointee { value: v, optional } => {
+                    format!("pointer to {}{}", value(v), opt(*optional))
+                }
             };
             let _ = writeln!(out, "  @{} {}: {ty}", fd.offset, fd.name);
         }

@@ -609,6 +609,29 @@ pub enum FieldType {
         /// NULL allowed.
         optional: bool,
     },
+    /// A pointer to elements whose count is the sibling field `len` (a [`FieldType::Length`]).
+    Buffer {
+        /// Element type.
+        element: Value,
+        /// The count field.
+        len: String,
+        /// NULL allowed.
+        optional: bool,
+    },
+    /// The count of the buffer fields `of`: the client does not set it, the host does.
+    Length {
+        /// Its integer type.
+        value: Scalar,
+        /// The buffer fields it counts.
+        of: Vec<String>,
+    },
+    /// A pointer to one value (a nested struct, a node of a list).
+    Pointee {
+        /// What it points to.
+        value: Value,
+        /// NULL allowed.
+        optional: bool,
+    },
 }
 
 /// A callback (function-pointer) type.

@@ -10,7 +10,7 @@ mod __dllgen {
     #![allow(clippy::all, unused_imports, unused_mut, unused_variables, non_snake_case)]
     pub use ::dllgen_runtime::{Config, Error, HostPath};
     /// The hash of the model both sides were generated from; the host refuses any other.
-    pub const MODEL_HASH: u64 = 0xd03fee1f0704e314;
+    pub const MODEL_HASH: u64 = 0x7c9c4afff00d5efb;
     /// The host executable's file name.
     pub const HOST_EXE: &str = if cfg!(windows) {
         "kinds-host.exe"
@@ -234,6 +234,44 @@ mod __dllgen {
         }
     }
     impl ::dllgen_runtime::marshal::Struct for KxInfo {}
+    /// A chain of labelled series: each holds `count` values, and the next series or NULL.
+    #[derive(Debug, Clone, PartialEq)]
+    pub struct KxSeries {
+        pub label: ::core::option::Option<::std::string::String>,
+        pub values: ::std::vec::Vec<i32>,
+        pub next: ::core::option::Option<::std::boxed::Box<KxSeries>>,
+    }
+    impl ::core::default::Default for KxSeries {
+        fn default() -> Self {
+            KxSeries {
+                label: ::core::default::Default::default(),
+                values: ::core::default::Default::default(),
+                next: ::core::option::Option::None,
+            }
+        }
+    }
+    impl ::dllgen_runtime::marshal::Value for KxSeries {
+        fn put(&self, w: &mut ::dllgen_runtime::Writer) {
+            ::dllgen_runtime::marshal::text::put_value::<
+                ::dllgen_runtime::marshal::Utf8,
+            >(w, &self.label);
+            ::dllgen_runtime::marshal::field::put_elems(w, &self.values);
+            ::dllgen_runtime::marshal::field::put_one(w, &self.next);
+        }
+        fn get(
+            r: &mut ::dllgen_runtime::Reader<'_>,
+        ) -> ::core::result::Result<Self, ::dllgen_runtime::WireError> {
+            Ok(KxSeries {
+                label: ::dllgen_runtime::marshal::text::get_value::<
+                    ::dllgen_runtime::marshal::Utf8,
+                    _,
+                >(r)?,
+                values: ::dllgen_runtime::marshal::field::get_elems(r, 4)?,
+                next: ::dllgen_runtime::marshal::field::get_one(r)?,
+            })
+        }
+    }
+    impl ::dllgen_runtime::marshal::Struct for KxSeries {}
     /// `union (anonymous at kinds.h:57:5)` of the library.
     #[derive(Debug, Clone, PartialEq)]
     pub struct KxInfoValue {
@@ -1558,6 +1596,66 @@ mod __dllgen {
                 )?;
             Ok(__dllgen_ret)
         }
+        /// Fills `*out` with the library's own chain of `n` series (1 to 4): series k is labelled
+        /// "s<k>" and holds k + 1 values 10k, 10k + 1... With `n` = -1, a chain that loops back to
+        /// its start; with `n` = -2, one whose count claims a billion values at NULL.
+        pub fn kx_series_make(
+            &self,
+            n: i32,
+        ) -> ::core::result::Result<(i32, KxSeries), Error> {
+            let (__dllgen_ret, __dllgen_a_out) = self
+                .client
+                .call(
+                    34,
+                    |__dllgen_w| {
+                        ::dllgen_runtime::marshal::value::encode(__dllgen_w, &n);
+                    },
+                    |mut __dllgen_r| {
+                        let __dllgen_ret: i32 = ::dllgen_runtime::marshal::value::decode(
+                            &mut __dllgen_r,
+                        )?;
+                        let __dllgen_a_out: KxSeries = ::dllgen_runtime::marshal::out_value::decode(
+                            &mut __dllgen_r,
+                        )?;
+                        __dllgen_r.finish()?;
+                        Ok((__dllgen_ret, __dllgen_a_out))
+                    },
+                    &mut ::dllgen_runtime::marshal::callback::none,
+                )?;
+            Ok((__dllgen_ret, __dllgen_a_out))
+        }
+        /// The sum of every value of every series of the chain from `first` (at most 1000
+        /// series); `*series` gets how many there are, `*chars` the length of all their labels.
+        pub fn kx_series_sum(
+            &self,
+            first: &KxSeries,
+        ) -> ::core::result::Result<(i64, i32, i32), Error> {
+            let (__dllgen_ret, __dllgen_a_series, __dllgen_a_chars) = self
+                .client
+                .call(
+                    35,
+                    |__dllgen_w| {
+                        ::dllgen_runtime::marshal::in_value::encode::<
+                            KxSeries,
+                        >(__dllgen_w, &first, false);
+                    },
+                    |mut __dllgen_r| {
+                        let __dllgen_ret: i64 = ::dllgen_runtime::marshal::value::decode(
+                            &mut __dllgen_r,
+                        )?;
+                        let __dllgen_a_series: i32 = ::dllgen_runtime::marshal::out_value::decode(
+                            &mut __dllgen_r,
+                        )?;
+                        let __dllgen_a_chars: i32 = ::dllgen_runtime::marshal::out_value::decode(
+                            &mut __dllgen_r,
+                        )?;
+                        __dllgen_r.finish()?;
+                        Ok((__dllgen_ret, __dllgen_a_series, __dllgen_a_chars))
+                    },
+                    &mut ::dllgen_runtime::marshal::callback::none,
+                )?;
+            Ok((__dllgen_ret, __dllgen_a_series, __dllgen_a_chars))
+        }
         /// Moves the origin; NULL resets it.
         pub fn kx_set_origin(
             &self,
@@ -1567,7 +1665,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    34,
+                    36,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::handle::encode(__dllgen_w, &dev);
                         ::dllgen_runtime::marshal::in_value::encode::<
@@ -1596,7 +1694,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    35,
+                    37,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::value::encode(__dllgen_w, &n);
                         ::dllgen_runtime::marshal::callback::encode(
@@ -1653,7 +1751,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    36,
+                    38,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::in_buffer::encode(
                             __dllgen_w,
@@ -1687,7 +1785,7 @@ mod __dllgen {
             let (__dllgen_ret, __dllgen_a_out) = self
                 .client
                 .call(
-                    37,
+                    39,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::in_buffer::encode(
                             __dllgen_w,
@@ -1719,7 +1817,7 @@ mod __dllgen {
             let () = self
                 .client
                 .call(
-                    38,
+                    40,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::inout_value::encode(
                             __dllgen_w,
@@ -1745,7 +1843,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    39,
+                    41,
                     |__dllgen_w| {},
                     |mut __dllgen_r| {
                         let __dllgen_ret: i32 = ::dllgen_runtime::marshal::value::decode(
@@ -1774,7 +1872,7 @@ mod __dllgen {
             let (__dllgen_a_out,) = self
                 .client
                 .call(
-                    40,
+                    42,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::in_string::encode::<
                             ::dllgen_runtime::marshal::Utf16,
@@ -1809,7 +1907,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    41,
+                    43,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::handle::encode(__dllgen_w, &dev);
                         ::dllgen_runtime::marshal::callback::encode(
@@ -1878,7 +1976,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    42,
+                    44,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::value::encode(__dllgen_w, &w);
                         ::dllgen_runtime::marshal::value::encode(__dllgen_w, &r);
@@ -1923,7 +2021,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    43,
+                    45,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::handle::encode(__dllgen_w, &dev);
                         ::dllgen_runtime::marshal::in_buffer::encode(
@@ -1957,7 +2055,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    44,
+                    46,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::handle::encode(__dllgen_w, &dev);
                         ::dllgen_runtime::marshal::in_value::encode::<

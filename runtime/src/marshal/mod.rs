@@ -31,6 +31,7 @@ pub mod bits;
 pub mod callback;
 pub mod elements;
 pub mod error;
+pub mod field;
 pub mod fixed;
 pub mod guard;
 pub mod handle;

@@ -199,11 +199,30 @@ impl<'a> TextArg<'a> for Option<&'a str> {
     }
 }
 
-/// C strings the host made for one call's struct fields: alive until the call returns.
-#[derive(Debug, Default)]
+/// What the host made for one call's struct fields (C strings, the elements and values
+/// pointer fields point to): alive until the call returns.
+#[derive(Default)]
 pub struct Keep {
     bytes: Vec<Vec<u8>>,
     units: Vec<Vec<u16>>,
+    /// Element stores and boxed values: their heap blocks do not move when they do.
+    others: Vec<Box<dyn std::any::Any>>,
+}
+
+impl std::fmt::Debug for Keep {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Keep")
+            .field("strings", &(self.bytes.len() + self.units.len()))
+            .field("others", &self.others.len())
+            .finish()
+    }
+}
+
+impl Keep {
+    /// Keeps `v` alive until the call returns; what it points to stays where it is.
+    pub(crate) fn hold<T: 'static>(&mut self, v: T) {
+        self.others.push(Box::new(v));
+    }
 }
 
 #[cfg(test)]

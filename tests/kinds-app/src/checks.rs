@@ -2,7 +2,7 @@
 //! result compared with a direct call into the 64-bit build of the same C source (random
 //! inputs where a function takes any). A failed check panics with what differed.
 
-use crate::api::{Clash, Error, Kinds, KxBlock, KxInfo, KxPacked, KxPoint, KX_MAGIC, KX_VERSION};
+use crate::api::{Clash, Error, Kinds, KxBlock, KxInfo, KxPacked, KxPoint, KxSeries, KX_MAGIC, KX_VERSION};
 use crate::Direct;
 use std::ffi::{c_char, c_void, CStr, CString};
 
@@ -534,4 +534,124 @@ pub fn fixed_and_library_strings(k: &Kinds, d: &Direct) {
             Err(e) => panic!("{parts:?}: {e}"),
         }
     }
+}
+
+/// `kx_series` in the 64-bit build.
+#[repr(C)]
+struct Series64 {
+    label: *const c_char,
+    count: u32,
+    values: *const i32,
+    next: *const Series64,
+}
+
+/// A client chain as the 64-bit build takes it: the nodes (each pointing to the next) and
+/// what they point to, kept alive together.
+struct Chain64 {
+    nodes: Vec<Series64>,
+    _labels: Vec<Option<CString>>,
+    _values: Vec<Vec<i32>>,
+}
+
+fn chain64(first: &KxSeries) -> Chain64 {
+    let mut list = Vec::new();
+    let mut at = Some(first);
+    while let Some(s) = at {
+        list.push(s);
+        at = s.next.as_deref();
+    }
+    let labels: Vec<Option<CString>> =
+        list.iter().map(|s| s.label.as_deref().map(|l| CString::new(l).unwrap())).collect();
+    let values: Vec<Vec<i32>> = list.iter().map(|s| s.values.clone()).collect();
+    let mut nodes: Vec<Series64> = (0..list.len())
+        .map(|i| Series64 {
+            label: labels[i].as_ref().map_or(std::ptr::null(), |l| l.as_ptr()),
+            count: values[i].len() as u32,
+            values: if values[i].is_empty() { std::ptr::null() } else { values[i].as_ptr() },
+            next: std::ptr::null(),
+        })
+        .collect();
+    // Linked back to front, once the nodes stay where they are.
+    for i in (0..nodes.len().saturating_sub(1)).rev() {
+        let next: *const Series64 = &nodes[i + 1];
+        nodes[i].next = next;
+    }
+    Chain64 { nodes, _labels: labels, _values: values }
+}
+
+/// The library's chain in the 64-bit build, as the client's type.
+fn from64(s: &Series64, depth: usize) -> KxSeries {
+    assert!(depth < 64, "a loop");
+    KxSeries {
+        // SAFETY: the library's NUL-terminated label, or NULL.
+        label: (!s.label.is_null())
+            .then(|| unsafe { CStr::from_ptr(s.label) }.to_string_lossy().into_owned()),
+        values: if s.values.is_null() {
+            Vec::new()
+        } else {
+            // SAFETY: `count` values at `values`, as the library filled them.
+            unsafe { std::slice::from_raw_parts(s.values, s.count as usize) }.to_vec()
+        },
+        // SAFETY: NULL or the library's next node.
+        next: (!s.next.is_null()).then(|| Box::new(from64(unsafe { &*s.next }, depth + 1))),
+    }
+}
+
+fn series(label: Option<&str>, values: Vec<i32>, next: Option<KxSeries>) -> KxSeries {
+    KxSeries { label: label.map(str::to_string), values, next: next.map(Box::new) }
+}
+
+/// Struct fields that point: a buffer whose count is a sibling field, a pointer to the next
+/// struct of a chain, a string; given to the library, and read back from the library's own.
+pub fn pointer_fields(k: &Kinds, d: &Direct) {
+    let sum: extern "C" fn(*const Series64, *mut i32, *mut i32) -> i64 = d.sym("kx_series_sum");
+    let make: extern "C" fn(i32, *mut Series64) -> i32 = d.sym("kx_series_make");
+    let mut rng = Rng(0x5e71e5);
+    let big: Vec<i32> = (0..100_000).map(|_| rng.next() as i32 >> 8).collect();
+    let chains = [
+        series(Some("one"), vec![1, 2, 3], None),
+        series(None, vec![], None),
+        series(
+            Some("alpha"),
+            vec![5; 7],
+            Some(series(None, vec![], Some(series(Some("γ"), vec![-9, 4], None)))),
+        ),
+        series(Some("big"), big, Some(series(Some("small"), vec![1], None))),
+    ];
+    for first in &chains {
+        let c = chain64(first);
+        let (mut n, mut chars) = (0, 0);
+        let theirs = sum(&c.nodes[0], &mut n, &mut chars);
+        assert_eq!(k.kx_series_sum(first), Ok((theirs, n, chars)), "{:?}", first.label);
+    }
+    assert_eq!(k.kx_series_sum(&chains[2]), Ok((35 - 5, 3, 7)), "not vacuous");
+    // 64 pointers deep (65 series) is followed; one more is refused before the library
+    // sees it.
+    let deep = |n: usize| (0..n).fold(None, |next, i| Some(series(None, vec![i as i32], next))).unwrap();
+    assert_eq!(k.kx_series_sum(&deep(65)), Ok(((0..65).sum(), 65, 0)));
+    let too_deep = k.kx_series_sum(&deep(66));
+    assert!(matches!(&too_deep, Err(Error::Protocol(m)) if m.contains("deeper than 64")), "{too_deep:?}");
+
+    // The library's own chain, read back through its pointers.
+    for n in [1, 2, 4, 0, 5] {
+        let mut theirs =
+            Series64 { label: std::ptr::null(), count: 0, values: std::ptr::null(), next: std::ptr::null() };
+        let status = make(n, &mut theirs);
+        match k.kx_series_make(n) {
+            Ok(ours) => assert_eq!(ours, (status, from64(&theirs, 0)), "{n}"),
+            Err(e) => assert_eq!(e, Error::Library(status.into()), "{n}"),
+        }
+    }
+    let (_, four) = k.kx_series_make(4).unwrap();
+    assert_eq!(
+        four.next.as_ref().and_then(|s| s.next.as_ref()).map(|s| s.values.clone()),
+        Some(vec![20, 21, 22])
+    );
+    // A chain that loops, and a count that claims a billion values at NULL: refused, and
+    // the host serves the next call.
+    let looped = k.kx_series_make(-1);
+    assert!(matches!(&looped, Err(Error::Protocol(m)) if m.contains("deeper than 64")), "{looped:?}");
+    let liar = k.kx_series_make(-2);
+    assert!(matches!(&liar, Err(Error::Protocol(m)) if m.contains("1000000000")), "{liar:?}");
+    assert_eq!(k.kx_series_make(1).unwrap().1, series(Some("s0"), vec![0], None));
 }

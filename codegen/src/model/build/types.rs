@@ -94,6 +94,32 @@ impl<'a> Builder<'a> {
             _ => return Err(format!("`{name}` is not a struct").into()),
         };
         let field_specs = self.struct_specs.get(name).map(|s| s.value.fields.clone()).unwrap_or_default();
+        // Count fields: the sibling each buffer field names (`values: { in_buffer: count }`).
+        let mut counts: BTreeMap<String, Vec<String>> = BTreeMap::new();
+        for (field, fs) in &field_specs {
+            if let ParamKind::InBuffer { len, units } = &fs.value.kind {
+                let why = |m: String| Why::from(format!("`{name}` field `{field}`: {m}"));
+                if *units != spec::Units::Elements {
+                    return Err(why(
+                        "a buffer field's count is in elements (`units: bytes` is for parameters)".into(),
+                    ));
+                }
+                if !raw_fields.iter().any(|f| f.name == len.value) {
+                    return Err(why(format!(
+                        "its count must be another field of the struct, and `{}` is none (fields: {})",
+                        len.value,
+                        raw_fields.iter().map(|f| f.name.as_str()).collect::<Vec<_>>().join(", ")
+                    )));
+                }
+                if field_specs.contains_key(&len.value) {
+                    return Err(why(format!(
+                        "its count field `{}` is described as something else",
+                        len.value
+                    )));
+                }
+                counts.entry(len.value.clone()).or_default().push(field.clone());
+            }
+        }
         let mut fields = Vec::new();
         for fd in &raw_fields {
             let offset = fd.offset_bits / 8;
@@ -109,9 +135,46 @@ impl<'a> Builder<'a> {
                     _ => false,
                 };
                 FieldType::Bits { bit_offset: (fd.offset_bits % 8) as u8, width, signed }
+            } else if let Some(of) = counts.get(&fd.name) {
+                match self.value(&fd.ty) {
+                    Ok(Value::Scalar { scalar: scalar @ Scalar::Int { .. } }) => {
+                        FieldType::Length { value: scalar, of: of.clone() }
+                    }
+                    _ => {
+                        return Err(format!(
+                            "`{name}` field `{}` counts `{}`, so it must be an integer",
+                            fd.name,
+                            of.join("`, `")
+                        )
+                        .into())
+                    }
+                }
             } else if let Some(fs) = field_specs.get(&fd.name) {
                 let optional = fs.value.optional;
+                let pointee = || match self.header.resolve(&fd.ty) {
+                    CType::Pointer { pointee, .. } => Ok((**pointee).clone()),
+                    _ => Err(Why::from(format!("`{name}` field `{}` is not a pointer", fd.name))),
+                };
                 match &fs.value.kind {
+                    ParamKind::InBuffer { len, .. } => {
+                        let element = match self.header.resolve(&pointee()?) {
+                            CType::Void => Value::Scalar { scalar: Scalar::Int { bytes: 1, signed: false } },
+                            t => {
+                                let t = t.clone();
+                                self.value(&t).map_err(|e| {
+                                    e.within(|e| format!("`{name}` field `{}` points to {e}", fd.name))
+                                })?
+                            }
+                        };
+                        FieldType::Buffer { element, len: len.value.clone(), optional }
+                    }
+                    ParamKind::In => {
+                        let t = pointee()?;
+                        let value = self
+                            .value(&t)
+                            .map_err(|e| e.within(|e| format!("`{name}` field `{}` points to {e}", fd.name)))?;
+                        FieldType::Pointee { value, optional }
+                    }
                     ParamKind::InString(enc) => FieldType::String {
                         encoding: self.encoding(*enc, &fd.ty).map_err(|e| Why::from(format!("`{name}` field `{}`: {e}", fd.name)))?,
                         optional,
@@ -124,7 +187,7 @@ impl<'a> Builder<'a> {
                     ParamKind::Handle(h) => return Err(format!("`{name}` field `{}`: no handle type `{}`", fd.name, h.value).into()),
                     _ => {
                         return Err(format!(
-                            "`{name}` field `{}`: struct fields may be `in_string` or `handle` (other pointer fields are not supported yet)",
+                            "`{name}` field `{}`: struct fields may be `in_string`, `handle`, `in_buffer: COUNT_FIELD` or `in` (other kinds are not supported yet)",
                             fd.name
                         ).into())
                     }
@@ -148,7 +211,7 @@ impl<'a> Builder<'a> {
                     },
                     CType::Pointer { .. } => {
                         return Err(Why::fix(format!(
-                            "`{name}`, whose field `{}` is a pointer: it means nothing in the other process; say what it holds under `structs: {name}: fields:`",
+                            "`{name}`, whose field `{}` is a pointer: it means nothing in the other process; say what it holds under `structs: {name}: fields:` (in_string, handle, in_buffer: COUNT_FIELD or in)",
                             fd.name
                         )));
                     }

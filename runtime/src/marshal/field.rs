@@ -1,0 +1,300 @@
+//! Struct fields that point somewhere: to elements whose count is a sibling field
+//! (`struct { uint32_t count; const int32_t *values; }`) and to one value (`struct node
+//! *next`). Each crosses as a tag, then what it points to: `0` NULL, `1` present, `2` refused
+//! by the host (with the count the library's struct gave, or a chain of pointers too deep to
+//! follow). The host keeps what it builds for the library in the call's [`Keep`]; reading a
+//! struct back, it follows the library's pointers, at most [`MAX_DEPTH`] pointers deep and
+//! never more than [`super::MAX_OUT_BUFFER`] bytes of elements.
+
+use super::{CElem, CValue, Elem, Keep, Value};
+use crate::wire::{Reader, WireError, Writer};
+use std::cell::Cell;
+
+const ABSENT: u8 = 0;
+const PRESENT: u8 = 1;
+const REFUSED: u8 = 2;
+
+/// How many pointer fields deep a value is followed (a linked list's length, each way).
+pub const MAX_DEPTH: u32 = 64;
+
+thread_local! {
+    /// Pointer fields being followed on this thread, on either side.
+    static DEPTH: Cell<u32> = const { Cell::new(0) };
+}
+
+/// Whether one more pointer may be followed.
+fn room() -> bool {
+    DEPTH.with(Cell::get) < MAX_DEPTH
+}
+
+/// Runs `f` one pointer deeper, or gives `None` past [`MAX_DEPTH`].
+fn deeper<R>(f: impl FnOnce() -> R) -> Option<R> {
+    let d = DEPTH.with(Cell::get);
+    if d >= MAX_DEPTH {
+        return None;
+    }
+    DEPTH.with(|c| c.set(d + 1));
+    let r = f();
+    DEPTH.with(|c| c.set(d));
+    Some(r)
+}
+
+const TOO_DEEP: WireError = WireError::Payload("struct pointer fields nested deeper than 64");
+
+/// A buffer field as the client holds it: `Vec<T>` (NULL comes back empty) or
+/// `Option<Vec<T>>`.
+pub trait ElemsValue<T>: Sized {
+    /// The elements, if any.
+    fn elems(&self) -> Option<&[T]>;
+    /// From what crossed (`None`: NULL).
+    fn from_elems(v: Option<Vec<T>>) -> Self;
+}
+
+impl<T> ElemsValue<T> for Vec<T> {
+    fn elems(&self) -> Option<&[T]> {
+        Some(self)
+    }
+    fn from_elems(v: Option<Vec<T>>) -> Self {
+        v.unwrap_or_default()
+    }
+}
+
+impl<T> ElemsValue<T> for Option<Vec<T>> {
+    fn elems(&self) -> Option<&[T]> {
+        self.as_deref()
+    }
+    fn from_elems(v: Option<Vec<T>>) -> Self {
+        v
+    }
+}
+
+/// Client: writes a buffer field.
+pub fn put_elems<T: Elem>(w: &mut Writer, v: &impl ElemsValue<T>) {
+    match v.elems() {
+        None => {
+            w.u8(ABSENT);
+        }
+        Some(e) => {
+            w.u8(PRESENT);
+            T::put_all(w, e);
+        }
+    }
+}
+
+/// Client: reads a buffer field the host wrote back.
+pub fn get_elems<T: Elem, V: ElemsValue<T>>(r: &mut Reader<'_>, elem_size: u64) -> Result<V, WireError> {
+    match r.u8()? {
+        ABSENT => Ok(V::from_elems(None)),
+        PRESENT => {
+            let max = (super::MAX_OUT_BUFFER / elem_size.max(1)) as usize;
+            Ok(V::from_elems(Some(T::get_at_most(r, max)?)))
+        }
+        REFUSED => Err(refused(r.u64()?, elem_size)),
+        _ => Err(WireError::Payload("a bad pointer-field tag")),
+    }
+}
+
+fn refused(count: u64, elem_size: u64) -> WireError {
+    WireError::Reported { count: i128::from(count), capacity: super::MAX_OUT_BUFFER / elem_size.max(1) }
+}
+
+/// Host: reads a buffer field's elements into `keep`; the pointer for the library and how
+/// many there are (for the count field). NULL unless `optional` is refused.
+pub fn get_elems_c<T: CElem + 'static>(
+    r: &mut Reader<'_>,
+    keep: &mut Keep,
+    optional: bool,
+) -> Result<(*const T, u64), WireError> {
+    match r.u8()? {
+        ABSENT if optional => Ok((std::ptr::null(), 0)),
+        ABSENT => Err(WireError::Payload("a NULL buffer field where the library needs one")),
+        PRESENT => {
+            let store = T::read(r, keep)?;
+            let (p, n) = (store.as_ptr(), store.len() as u64);
+            keep.hold(store);
+            Ok((p, n))
+        }
+        _ => Err(WireError::Payload("a bad pointer-field tag")),
+    }
+}
+
+/// Host: the count field's value for `n` elements, refused when its type cannot hold it.
+pub fn count<C: TryFrom<u64>>(n: u64) -> Result<C, WireError> {
+    C::try_from(n).map_err(|_| WireError::Payload("more elements than the count field's type can hold"))
+}
+
+/// Host: writes the `n` elements the library's struct points to (`n` as its count field
+/// holds it). NULL with no elements crosses as NULL; a negative or too large count, or
+/// NULL with a count, is refused.
+///
+/// # Safety
+/// `p` is NULL or points to at least `n` elements (what the struct says).
+pub unsafe fn put_elems_c<T: CElem>(w: &mut Writer, p: *const T, n: i128) {
+    let size = std::mem::size_of::<T>().max(1) as u64;
+    let most = i128::from(super::MAX_OUT_BUFFER / size);
+    match (p.is_null(), n) {
+        (true, 0) => {
+            w.u8(ABSENT);
+        }
+        (false, 0..) if n <= most => {
+            w.u8(PRESENT);
+            // SAFETY: the caller's promise, `n` within the limit.
+            T::put_all(w, unsafe { std::slice::from_raw_parts(p, n as usize) });
+        }
+        _ => {
+            w.u8(REFUSED);
+            w.u64(u64::try_from(n).unwrap_or(u64::MAX));
+        }
+    }
+}
+
+/// Client: writes a field pointing to one value (`None`: NULL).
+pub fn put_one<T: Value>(w: &mut Writer, v: &Option<Box<T>>) {
+    match v {
+        None => {
+            w.u8(ABSENT);
+        }
+        // Too deep: the host refuses the call rather than the list being cut.
+        Some(_) if !room() => {
+            w.u8(REFUSED);
+        }
+        Some(v) => {
+            w.u8(PRESENT);
+            deeper(|| v.put(w));
+        }
+    }
+}
+
+/// Client: reads a field pointing to one value.
+pub fn get_one<T: Value>(r: &mut Reader<'_>) -> Result<Option<Box<T>>, WireError> {
+    match r.u8()? {
+        ABSENT => Ok(None),
+        PRESENT => deeper(|| T::get(r).map(Box::new)).ok_or(TOO_DEEP)?.map(Some),
+        REFUSED => Err(TOO_DEEP),
+        _ => Err(WireError::Payload("a bad pointer-field tag")),
+    }
+}
+
+/// Host: reads a field pointing to one value, kept in `keep` for the call. NULL unless
+/// `optional` is refused.
+pub fn get_one_c<T: CValue + 'static>(
+    r: &mut Reader<'_>,
+    keep: &mut Keep,
+    optional: bool,
+) -> Result<*const T, WireError> {
+    match r.u8()? {
+        ABSENT if optional => Ok(std::ptr::null()),
+        ABSENT => Err(WireError::Payload("a NULL pointer field where the library needs one")),
+        PRESENT => {
+            let v = deeper(|| T::get_c(r, keep)).ok_or(TOO_DEEP)??;
+            let b = Box::new(v);
+            let p: *const T = &*b;
+            keep.hold(b);
+            Ok(p)
+        }
+        REFUSED => Err(TOO_DEEP),
+        _ => Err(WireError::Payload("a bad pointer-field tag")),
+    }
+}
+
+/// Host: writes the value the library's struct points to (NULL crosses as NULL).
+///
+/// # Safety
+/// `p` is NULL or points to a valid `T`.
+pub unsafe fn put_one_c<T: CValue>(w: &mut Writer, p: *const T) {
+    if p.is_null() {
+        w.u8(ABSENT);
+    } else if !room() {
+        w.u8(REFUSED);
+    } else {
+        w.u8(PRESENT);
+        // SAFETY: the caller's promise.
+        deeper(|| unsafe { &*p }.put_c(w));
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::KxLike;
+    use super::*;
+
+    #[test]
+    fn buffer_fields_round_trip() {
+        let mut w = Writer::new();
+        put_elems(&mut w, &vec![3i32, -4, 5]);
+        put_elems::<i32>(&mut w, &None::<Vec<i32>>);
+        put_elems(&mut w, &Some(vec![KxLike { a: 1, b: 2 }]));
+        let frame = w.payload().to_vec();
+        let mut r = Reader::new(&frame);
+        let mut keep = Keep::default();
+        let (p, n) = get_elems_c::<i32>(&mut r, &mut keep, false).unwrap();
+        assert_eq!(n, 3);
+        assert_eq!(count::<u8>(n).unwrap(), 3);
+        assert!(count::<u8>(300).is_err(), "a count the field cannot hold");
+        assert_eq!(get_elems_c::<i32>(&mut r, &mut keep, true).unwrap(), (std::ptr::null(), 0));
+        let (q, m) = get_elems_c::<KxLike>(&mut r, &mut keep, true).unwrap();
+        r.finish().unwrap();
+
+        let mut out = Writer::new();
+        // SAFETY: the pointers just made, with their counts; then NULL with no elements.
+        unsafe {
+            put_elems_c(&mut out, p, i128::from(n));
+            put_elems_c(&mut out, q, i128::from(m));
+            put_elems_c::<i32>(&mut out, std::ptr::null(), 0);
+            put_elems_c::<i32>(&mut out, std::ptr::null(), 2);
+            put_elems_c(&mut out, p, -1);
+        }
+        let back = out.payload().to_vec();
+        let mut r = Reader::new(&back);
+        assert_eq!(get_elems::<i32, Vec<i32>>(&mut r, 4).unwrap(), [3, -4, 5]);
+        assert_eq!(
+            get_elems::<KxLike, Option<Vec<KxLike>>>(&mut r, 8).unwrap(),
+            Some(vec![KxLike { a: 1, b: 2 }])
+        );
+        assert_eq!(get_elems::<i32, Option<Vec<i32>>>(&mut r, 4).unwrap(), None);
+        assert!(
+            matches!(get_elems::<i32, Vec<i32>>(&mut r, 4), Err(WireError::Reported { count: 2, .. })),
+            "NULL with a count"
+        );
+        assert!(get_elems::<i32, Vec<i32>>(&mut r, 4).is_err(), "a negative count");
+        r.finish().unwrap();
+        // A NULL where the library needs elements is refused on the host.
+        let mut w = Writer::new();
+        put_elems::<i32>(&mut w, &None::<Vec<i32>>);
+        let frame = w.payload().to_vec();
+        assert!(get_elems_c::<i32>(&mut Reader::new(&frame), &mut keep, false).is_err());
+    }
+
+    #[test]
+    fn pointer_fields_round_trip_and_stop_at_depth() {
+        let mut w = Writer::new();
+        put_one(&mut w, &Some(Box::new(7i32)));
+        put_one::<i32>(&mut w, &None);
+        let frame = w.payload().to_vec();
+        let mut r = Reader::new(&frame);
+        let mut keep = Keep::default();
+        let p = get_one_c::<i32>(&mut r, &mut keep, false).unwrap();
+        // SAFETY: kept alive by `keep`.
+        assert_eq!(unsafe { *p }, 7);
+        assert!(get_one_c::<i32>(&mut r, &mut keep, true).unwrap().is_null());
+        r.finish().unwrap();
+        let mut out = Writer::new();
+        // SAFETY: a valid pointer, then NULL.
+        unsafe {
+            put_one_c(&mut out, p);
+            put_one_c::<i32>(&mut out, std::ptr::null());
+        }
+        let back = out.payload().to_vec();
+        let mut r = Reader::new(&back);
+        assert_eq!(get_one::<i32>(&mut r).unwrap(), Some(Box::new(7)));
+        assert_eq!(get_one::<i32>(&mut r).unwrap(), None);
+        // Past the depth limit the host refuses to follow.
+        let mut out = Writer::new();
+        DEPTH.with(|d| d.set(MAX_DEPTH));
+        // SAFETY: a valid pointer.
+        unsafe { put_one_c(&mut out, p) };
+        DEPTH.with(|d| d.set(0));
+        let back = out.payload().to_vec();
+        assert!(get_one::<i32>(&mut Reader::new(&back)).is_err());
+    }
+}
