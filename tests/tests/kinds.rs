@@ -19,6 +19,7 @@ const CHECKS: &[&str] = &[
     "ok: large buffers",
     "ok: fixed arguments, constants and library strings",
     "ok: struct fields that point: counted buffers, nested structs, the library's own chain",
+    "ok: callbacks given pointers to structs: read, filled, updated",
 ];
 
 fn assert_passed(out: &dllgen_tests::Output) {

@@ -26,6 +26,8 @@ const TEMPLATES: &[(&str, &str)] = &[
     ("cb_handle", include_str!("../../../templates/kinds/cb_handle.hbs")),
     ("cb_string", include_str!("../../../templates/kinds/cb_string.hbs")),
     ("cb_strings", include_str!("../../../templates/kinds/cb_strings.hbs")),
+    ("cb_in", include_str!("../../../templates/kinds/cb_in.hbs")),
+    ("cb_out", include_str!("../../../templates/kinds/cb_out.hbs")),
     ("cb_user_data", include_str!("../../../templates/kinds/cb_user_data.hbs")),
     ("cb_value", include_str!("../../../templates/kinds/cb_value.hbs")),
     ("fixed", include_str!("../../../templates/kinds/fixed.hbs")),

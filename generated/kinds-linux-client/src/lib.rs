@@ -10,7 +10,7 @@ mod __dllgen {
     #![allow(clippy::all, unused_imports, unused_mut, unused_variables, non_snake_case)]
     pub use ::dllgen_runtime::{Config, Error, HostPath};
     /// The hash of the model both sides were generated from; the host refuses any other.
-    pub const MODEL_HASH: u64 = 0xe679ac681675576e;
+    pub const MODEL_HASH: u64 = 0xf8c2583a55e01f88;
     /// The host executable's file name.
     pub const HOST_EXE: &str = if cfg!(windows) {
         "kinds-linux-host.exe"
@@ -33,6 +33,13 @@ mod __dllgen {
             Device(id)
         }
     }
+    /// The closure type of `kx_frames_on_frame`: the library calls it during the call it was passed
+    /// to (in the host; the call waits while it runs here).
+    pub type KxFramesOnFrame<'a> = dyn FnMut(
+        &KxFrame,
+        &mut KxVerdict,
+        &mut f64,
+    ) -> i32 + 'a;
     /// The closure type of `kx_progress_fn`: the library calls it during the call it was passed
     /// to (in the host; the call waits while it runs here).
     pub type KxProgressFn<'a> = dyn FnMut(i32) -> i32 + 'a;
@@ -176,6 +183,47 @@ mod __dllgen {
         }
     }
     impl ::dllgen_runtime::marshal::Struct for KxBlock {}
+    /// A frame as kx_frames delivers it.
+    #[derive(Debug, Clone, PartialEq)]
+    pub struct KxFrame {
+        pub index: u32,
+        pub width: i32,
+        pub height: i32,
+        pub exposure: f64,
+        pub origin: KxPoint,
+    }
+    impl ::core::default::Default for KxFrame {
+        fn default() -> Self {
+            KxFrame {
+                index: ::core::default::Default::default(),
+                width: ::core::default::Default::default(),
+                height: ::core::default::Default::default(),
+                exposure: ::core::default::Default::default(),
+                origin: ::core::default::Default::default(),
+            }
+        }
+    }
+    impl ::dllgen_runtime::marshal::Value for KxFrame {
+        fn put(&self, w: &mut ::dllgen_runtime::Writer) {
+            ::dllgen_runtime::marshal::value::encode(w, &self.index);
+            ::dllgen_runtime::marshal::value::encode(w, &self.width);
+            ::dllgen_runtime::marshal::value::encode(w, &self.height);
+            ::dllgen_runtime::marshal::value::encode(w, &self.exposure);
+            ::dllgen_runtime::marshal::value::encode(w, &self.origin);
+        }
+        fn get(
+            r: &mut ::dllgen_runtime::Reader<'_>,
+        ) -> ::core::result::Result<Self, ::dllgen_runtime::WireError> {
+            Ok(KxFrame {
+                index: ::dllgen_runtime::marshal::value::decode(r)?,
+                width: ::dllgen_runtime::marshal::value::decode(r)?,
+                height: ::dllgen_runtime::marshal::value::decode(r)?,
+                exposure: ::dllgen_runtime::marshal::value::decode(r)?,
+                origin: ::dllgen_runtime::marshal::value::decode(r)?,
+            })
+        }
+    }
+    impl ::dllgen_runtime::marshal::Struct for KxFrame {}
     /// `struct kx_info` of the library.
     #[derive(Debug, Clone, PartialEq)]
     pub struct KxInfo {
@@ -272,6 +320,35 @@ mod __dllgen {
         }
     }
     impl ::dllgen_runtime::marshal::Struct for KxSeries {}
+    /// What the callback of kx_frames decides about a frame.
+    #[derive(Debug, Clone, PartialEq)]
+    pub struct KxVerdict {
+        pub keep: i32,
+        pub score: i32,
+    }
+    impl ::core::default::Default for KxVerdict {
+        fn default() -> Self {
+            KxVerdict {
+                keep: ::core::default::Default::default(),
+                score: ::core::default::Default::default(),
+            }
+        }
+    }
+    impl ::dllgen_runtime::marshal::Value for KxVerdict {
+        fn put(&self, w: &mut ::dllgen_runtime::Writer) {
+            ::dllgen_runtime::marshal::value::encode(w, &self.keep);
+            ::dllgen_runtime::marshal::value::encode(w, &self.score);
+        }
+        fn get(
+            r: &mut ::dllgen_runtime::Reader<'_>,
+        ) -> ::core::result::Result<Self, ::dllgen_runtime::WireError> {
+            Ok(KxVerdict {
+                keep: ::dllgen_runtime::marshal::value::decode(r)?,
+                score: ::dllgen_runtime::marshal::value::decode(r)?,
+            })
+        }
+    }
+    impl ::dllgen_runtime::marshal::Struct for KxVerdict {}
     /// `union (anonymous at kinds.h:57:5)` of the library.
     #[derive(Debug, Clone, PartialEq)]
     pub struct KxInfoValue {
@@ -905,6 +982,98 @@ mod __dllgen {
                 )?;
             Ok(__dllgen_ret)
         }
+        /// Delivers `n` frames to `on_frame`: frame k has index k, size (640 + k) x 480, exposure
+        /// k / 4 and origin (k, -k). The callback reads the frame, fills a verdict (which starts as
+        /// -1, -1) and may change `*adjust` (which starts as k / 2); a non-zero return stops. Returns
+        /// the sum of the scores of the frames kept plus, for every frame, 1000 * `*adjust`.
+        pub fn kx_frames(
+            &self,
+            n: i32,
+            on_frame: &mut KxFramesOnFrame<'_>,
+        ) -> ::core::result::Result<i32, Error> {
+            let __dllgen_g_on_frame = ::dllgen_runtime::marshal::callback::given(
+                &on_frame,
+            );
+            let mut __dllgen_a_on_frame = on_frame;
+            let (__dllgen_ret,) = self
+                .client
+                .call(
+                    16,
+                    |__dllgen_w| {
+                        ::dllgen_runtime::marshal::value::encode(__dllgen_w, &n);
+                        ::dllgen_runtime::marshal::callback::encode(
+                            __dllgen_w,
+                            __dllgen_g_on_frame,
+                            false,
+                        );
+                    },
+                    |mut __dllgen_r| {
+                        let __dllgen_ret: i32 = ::dllgen_runtime::marshal::value::decode(
+                            &mut __dllgen_r,
+                        )?;
+                        __dllgen_r.finish()?;
+                        Ok((__dllgen_ret,))
+                    },
+                    &mut |
+                        __dllgen_id: u32,
+                        mut __dllgen_r: ::dllgen_runtime::Reader<'_>,
+                        __dllgen_cw: &mut ::dllgen_runtime::Writer,
+                    | -> ::core::result::Result<(), ::dllgen_runtime::WireError> {
+                        match __dllgen_id {
+                            1 => {
+                                let __dllgen_a1: ::core::option::Option<
+                                    ::std::boxed::Box<KxFrame>,
+                                > = ::dllgen_runtime::marshal::field::get_one(
+                                    &mut __dllgen_r,
+                                )?;
+                                let __dllgen_a1 = __dllgen_a1
+                                    .ok_or(
+                                        ::dllgen_runtime::WireError::Payload(
+                                            "the library passed NULL for a value the callback reads",
+                                        ),
+                                    )?;
+                                let mut __dllgen_a2: KxVerdict = ::core::default::Default::default();
+                                let mut __dllgen_a3: f64 = *::dllgen_runtime::marshal::field::get_one::<
+                                    f64,
+                                >(&mut __dllgen_r)?
+                                    .ok_or(
+                                        ::dllgen_runtime::WireError::Payload(
+                                            "the library passed NULL for a value the callback updates",
+                                        ),
+                                    )?;
+                                __dllgen_r.finish()?;
+                                let __dllgen_f = ::dllgen_runtime::marshal::callback::closure(
+                                    &mut __dllgen_a_on_frame,
+                                )?;
+                                let __dllgen_ret: i32 = __dllgen_f(
+                                    &*__dllgen_a1,
+                                    &mut __dllgen_a2,
+                                    &mut __dllgen_a3,
+                                );
+                                ::dllgen_runtime::marshal::value::encode(
+                                    __dllgen_cw,
+                                    &__dllgen_ret,
+                                );
+                                ::dllgen_runtime::marshal::value::encode(
+                                    __dllgen_cw,
+                                    &__dllgen_a2,
+                                );
+                                ::dllgen_runtime::marshal::value::encode(
+                                    __dllgen_cw,
+                                    &__dllgen_a3,
+                                );
+                                Ok(())
+                            }
+                            _ => {
+                                Err(
+                                    ::dllgen_runtime::WireError::Payload("no such callback"),
+                                )
+                            }
+                        }
+                    },
+                )?;
+            Ok(__dllgen_ret)
+        }
         /// Calls `kx_info_get`.
         pub fn kx_info_get(
             &self,
@@ -913,7 +1082,7 @@ mod __dllgen {
             let (__dllgen_ret, __dllgen_a_info) = self
                 .client
                 .call(
-                    16,
+                    17,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::handle::encode(__dllgen_w, &dev);
                     },
@@ -952,7 +1121,7 @@ mod __dllgen {
             let (__dllgen_a_out,) = self
                 .client
                 .call(
-                    17,
+                    18,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::in_strings::encode::<
                             ::dllgen_runtime::marshal::Utf8,
@@ -991,7 +1160,7 @@ mod __dllgen {
             let () = self
                 .client
                 .call(
-                    18,
+                    19,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::callback::encode(
                             __dllgen_w,
@@ -1049,7 +1218,7 @@ mod __dllgen {
             let (__dllgen_ret, __dllgen_a_buf) = self
                 .client
                 .call(
-                    19,
+                    20,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::in_value::encode::<
                             KxInfo,
@@ -1092,7 +1261,7 @@ mod __dllgen {
             let (__dllgen_a_out,) = self
                 .client
                 .call(
-                    20,
+                    21,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::value::encode(__dllgen_w, &from);
                         ::dllgen_runtime::marshal::value::encode(__dllgen_w, &step);
@@ -1125,7 +1294,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    21,
+                    22,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::in_buffer::encode(
                             __dllgen_w,
@@ -1163,7 +1332,7 @@ mod __dllgen {
             let (__dllgen_a_buf,) = self
                 .client
                 .call(
-                    22,
+                    23,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::handle::encode(__dllgen_w, &dev);
                         ::dllgen_runtime::marshal::length::encode(
@@ -1190,7 +1359,7 @@ mod __dllgen {
             let (__dllgen_ret, __dllgen_a_out) = self
                 .client
                 .call(
-                    23,
+                    24,
                     |__dllgen_w| {},
                     |mut __dllgen_r| {
                         let __dllgen_ret: i32 = ::dllgen_runtime::marshal::value::decode(
@@ -1216,7 +1385,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    24,
+                    25,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::value::encode(__dllgen_w, &p);
                         ::dllgen_runtime::marshal::value::encode(__dllgen_w, &dx);
@@ -1238,7 +1407,7 @@ mod __dllgen {
             let (__dllgen_ret, __dllgen_a_out) = self
                 .client
                 .call(
-                    25,
+                    26,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::in_string::encode::<
                             ::dllgen_runtime::marshal::Utf8,
@@ -1272,7 +1441,7 @@ mod __dllgen {
             let (__dllgen_a_buf,) = self
                 .client
                 .call(
-                    26,
+                    27,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::length::encode(
                             __dllgen_w,
@@ -1299,7 +1468,7 @@ mod __dllgen {
             let (__dllgen_a_out,) = self
                 .client
                 .call(
-                    27,
+                    28,
                     |__dllgen_w| {},
                     |mut __dllgen_r| {
                         let __dllgen_a_out: i32 = ::dllgen_runtime::marshal::out_value::decode(
@@ -1334,7 +1503,7 @@ mod __dllgen {
             let (__dllgen_ret, __dllgen_a_dst) = self
                 .client
                 .call(
-                    28,
+                    29,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::length::encode(
                             __dllgen_w,
@@ -1382,7 +1551,7 @@ mod __dllgen {
             let (__dllgen_ret, __dllgen_a_buf) = self
                 .client
                 .call(
-                    29,
+                    30,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::handle::encode(__dllgen_w, &dev);
                         ::dllgen_runtime::marshal::length::encode(
@@ -1415,7 +1584,7 @@ mod __dllgen {
             let (__dllgen_ret, __dllgen_a_out) = self
                 .client
                 .call(
-                    30,
+                    31,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::in_value::encode::<
                             KxPacked,
@@ -1446,7 +1615,7 @@ mod __dllgen {
             let () = self
                 .client
                 .call(
-                    31,
+                    32,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::inout_buffer::encode(
                             __dllgen_w,
@@ -1483,7 +1652,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    32,
+                    33,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::value::encode(__dllgen_w, &n);
                         ::dllgen_runtime::marshal::callback::encode(
@@ -1549,7 +1718,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    33,
+                    34,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::handle::encode(__dllgen_w, &dev);
                         ::dllgen_runtime::marshal::callback::encode(
@@ -1606,7 +1775,7 @@ mod __dllgen {
             let (__dllgen_ret, __dllgen_a_out) = self
                 .client
                 .call(
-                    34,
+                    35,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::value::encode(__dllgen_w, &n);
                     },
@@ -1633,7 +1802,7 @@ mod __dllgen {
             let (__dllgen_ret, __dllgen_a_series, __dllgen_a_chars) = self
                 .client
                 .call(
-                    35,
+                    36,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::in_value::encode::<
                             KxSeries,
@@ -1665,7 +1834,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    36,
+                    37,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::handle::encode(__dllgen_w, &dev);
                         ::dllgen_runtime::marshal::in_value::encode::<
@@ -1694,7 +1863,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    37,
+                    38,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::value::encode(__dllgen_w, &n);
                         ::dllgen_runtime::marshal::callback::encode(
@@ -1751,7 +1920,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    38,
+                    39,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::in_buffer::encode(
                             __dllgen_w,
@@ -1785,7 +1954,7 @@ mod __dllgen {
             let (__dllgen_ret, __dllgen_a_out) = self
                 .client
                 .call(
-                    39,
+                    40,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::in_buffer::encode(
                             __dllgen_w,
@@ -1817,7 +1986,7 @@ mod __dllgen {
             let () = self
                 .client
                 .call(
-                    40,
+                    41,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::inout_value::encode(
                             __dllgen_w,
@@ -1843,7 +2012,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    41,
+                    42,
                     |__dllgen_w| {},
                     |mut __dllgen_r| {
                         let __dllgen_ret: i32 = ::dllgen_runtime::marshal::value::decode(
@@ -1872,7 +2041,7 @@ mod __dllgen {
             let (__dllgen_a_out,) = self
                 .client
                 .call(
-                    42,
+                    43,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::in_string::encode::<
                             ::dllgen_runtime::marshal::Utf16,
@@ -1907,7 +2076,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    43,
+                    44,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::handle::encode(__dllgen_w, &dev);
                         ::dllgen_runtime::marshal::callback::encode(
@@ -1976,7 +2145,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    44,
+                    45,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::value::encode(__dllgen_w, &w);
                         ::dllgen_runtime::marshal::value::encode(__dllgen_w, &r);
@@ -2021,7 +2190,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    45,
+                    46,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::handle::encode(__dllgen_w, &dev);
                         ::dllgen_runtime::marshal::in_buffer::encode(
@@ -2055,7 +2224,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    46,
+                    47,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::handle::encode(__dllgen_w, &dev);
                         ::dllgen_runtime::marshal::in_value::encode::<

@@ -246,10 +246,14 @@ mod __dllgen {
             79,
             2,
             &mut __dllgen_w,
-            |__dllgen_r| ::dllgen_runtime::marshal::value::decode_c(
-                __dllgen_r,
-                &mut ::dllgen_runtime::marshal::Keep::default(),
-            ),
+            |__dllgen_r| {
+                let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
+                let __dllgen_ret = ::dllgen_runtime::marshal::value::decode_c(
+                    __dllgen_r,
+                    &mut __dllgen_keep,
+                )?;
+                Ok(__dllgen_ret)
+            },
         )
     }
     type __DllgenFn79 = unsafe extern "C" fn(

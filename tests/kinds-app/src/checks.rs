@@ -2,7 +2,10 @@
 //! result compared with a direct call into the 64-bit build of the same C source (random
 //! inputs where a function takes any). A failed check panics with what differed.
 
-use crate::api::{Clash, Error, Kinds, KxBlock, KxInfo, KxPacked, KxPoint, KxSeries, KX_MAGIC, KX_VERSION};
+use crate::api::{
+    Clash, Error, Kinds, KxBlock, KxFrame, KxInfo, KxPacked, KxPoint, KxSeries, KxVerdict, KX_MAGIC,
+    KX_VERSION,
+};
 use crate::Direct;
 use std::ffi::{c_char, c_void, CStr, CString};
 
@@ -654,4 +657,92 @@ pub fn pointer_fields(k: &Kinds, d: &Direct) {
     let liar = k.kx_series_make(-2);
     assert!(matches!(&liar, Err(Error::Protocol(m)) if m.contains("1000000000")), "{liar:?}");
     assert_eq!(k.kx_series_make(1).unwrap().1, series(Some("s0"), vec![0], None));
+}
+
+/// `kx_frame` in the 64-bit build.
+#[repr(C)]
+struct Frame64 {
+    index: u32,
+    width: i32,
+    height: i32,
+    exposure: f64,
+    origin: P,
+}
+
+/// `kx_verdict` in the 64-bit build.
+#[repr(C)]
+struct Verdict64 {
+    keep: i32,
+    score: i32,
+}
+
+/// What both sides' callbacks decide: keep even frames, score from the frame, add the
+/// exposure to the adjustment, stop after frame `stop`. Records what it saw.
+fn decide(
+    seen: &mut Vec<(u32, i32, i32, f64, i32, i32, f64)>,
+    stop: u32,
+    f: (u32, i32, i32, f64, i32, i32),
+    v: &mut (i32, i32),
+    adjust: &mut f64,
+) -> i32 {
+    seen.push((f.0, f.1, f.2, f.3, f.4, f.5, *adjust));
+    *v = (i32::from(f.0 % 2 == 0), f.1 + f.2 + f.4);
+    *adjust += f.3;
+    i32::from(f.0 == stop)
+}
+
+struct Seen {
+    frames: Vec<(u32, i32, i32, f64, i32, i32, f64)>,
+    stop: u32,
+}
+
+extern "C" fn native_frame(ctx: *mut c_void, f: *const Frame64, v: *mut Verdict64, adjust: *mut f64) -> i32 {
+    // SAFETY: the `Seen` kx_frames was given, and the library's valid pointers.
+    let (seen, f, v, adjust) = unsafe { (&mut *(ctx as *mut Seen), &*f, &mut *v, &mut *adjust) };
+    let mut verdict = (0, 0);
+    let r = decide(
+        &mut seen.frames,
+        seen.stop,
+        (f.index, f.width, f.height, f.exposure, f.origin.x, f.origin.y),
+        &mut verdict,
+        adjust,
+    );
+    (v.keep, v.score) = verdict;
+    r
+}
+
+/// A callback given pointers to structs: a frame it reads, a verdict it fills and a number
+/// it updates, written back to the library's memory before it goes on.
+pub fn struct_callbacks(k: &Kinds, d: &Direct) {
+    type OnFrame = extern "C" fn(*mut c_void, *const Frame64, *mut Verdict64, *mut f64) -> i32;
+    let frames: extern "C" fn(i32, OnFrame, *mut c_void) -> i32 = d.sym("kx_frames");
+    for (n, stop) in [(0, u32::MAX), (1, u32::MAX), (6, u32::MAX), (40, 3)] {
+        let mut theirs = Seen { frames: Vec::new(), stop };
+        let total = frames(n, native_frame, (&mut theirs as *mut Seen).cast());
+        let mut ours = Vec::new();
+        let got = k.kx_frames(n, &mut |f: &KxFrame, v: &mut KxVerdict, adjust: &mut f64| {
+            let mut verdict = (v.keep, v.score);
+            let r = decide(
+                &mut ours,
+                stop,
+                (f.index, f.width, f.height, f.exposure, f.origin.x, f.origin.y),
+                &mut verdict,
+                adjust,
+            );
+            (v.keep, v.score) = verdict;
+            r
+        });
+        assert_eq!(got, Ok(total), "{n} frames, stop after {stop}");
+        assert_eq!(ours, theirs.frames, "{n} frames");
+    }
+    // Not vacuous: frame 2 is kept (2 + 642 + 480 = 1124), adjustments 0, 750, 1500.
+    assert_eq!(
+        k.kx_frames(3, &mut |f, v, adjust| {
+            v.keep = i32::from(f.index == 2);
+            v.score = f.width + f.height + f.origin.x;
+            *adjust += f.exposure;
+            0
+        }),
+        Ok(1124 + 750 + 1500)
+    );
 }

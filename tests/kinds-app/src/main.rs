@@ -11,13 +11,13 @@ mod checks;
 mod api {
     #[cfg(windows)]
     pub use kinds_client::{
-        Clash, Config, Error, HostPath, Kinds, KxBlock, KxInfo, KxPacked, KxPoint, KxSeries, HOST_EXE,
-        KX_MAGIC, KX_VERSION,
+        Clash, Config, Error, HostPath, Kinds, KxBlock, KxFrame, KxInfo, KxPacked, KxPoint, KxSeries,
+        KxVerdict, HOST_EXE, KX_MAGIC, KX_VERSION,
     };
     #[cfg(not(windows))]
     pub use kinds_linux_client::{
-        Clash, Config, Error, HostPath, KindsLinux as Kinds, KxBlock, KxInfo, KxPacked, KxPoint, KxSeries,
-        HOST_EXE, KX_MAGIC, KX_VERSION,
+        Clash, Config, Error, HostPath, KindsLinux as Kinds, KxBlock, KxFrame, KxInfo, KxPacked, KxPoint,
+        KxSeries, KxVerdict, HOST_EXE, KX_MAGIC, KX_VERSION,
     };
 }
 
@@ -73,4 +73,6 @@ fn main() {
     println!("ok: fixed arguments, constants and library strings");
     checks::pointer_fields(&k, &direct);
     println!("ok: struct fields that point: counted buffers, nested structs, the library's own chain");
+    checks::struct_callbacks(&k, &direct);
+    println!("ok: callbacks given pointers to structs: read, filled, updated");
 }

@@ -64,6 +64,13 @@ pub enum CbKind {
     /// `char **argv` with its count: `count_host` is the host's expression for it (over `a0`...).
     #[serde(rename = "cb_strings")]
     Strings { text: String, count_host: String },
+    /// A pointer to one value the closure reads (`&T`, `Option<&T>` when optional).
+    #[serde(rename = "cb_in")]
+    In { rust: String, host: String, optional: bool },
+    /// A pointer to one value the closure fills (`out`) or updates (`inout`: `send`), written
+    /// back to the library's pointer when it returns.
+    #[serde(rename = "cb_out")]
+    Out { rust: String, host: String, send: bool },
 }
 
 pub(super) fn view(
@@ -126,6 +133,23 @@ pub(crate) fn callback_type(c: &model::Callback, cx: &mut Cx) -> CallbackView {
                     "*mut ::core::ffi::c_void".to_string(),
                     CbKind::Handle { handle: handle.clone(), handle_kind: cx.handle_kind(handle) },
                 )
+            }
+            Kind::In { value, optional } => {
+                let Some(t) = cx.value(value, &what) else { continue };
+                let host = super::host_elem(&t);
+                closure_args.push(if *optional {
+                    option(&format!("&{}", t.rust))
+                } else {
+                    format!("&{}", t.rust)
+                });
+                (format!("*const {host}"), CbKind::In { rust: t.rust, host, optional: *optional })
+            }
+            Kind::Out { value, .. } | Kind::Inout { value, .. } => {
+                let Some(t) = cx.value(value, &what) else { continue };
+                let host = super::host_elem(&t);
+                closure_args.push(format!("&mut {}", t.rust));
+                let send = matches!(p.kind, Kind::Inout { .. });
+                (format!("*mut {host}"), CbKind::Out { rust: t.rust, host, send })
             }
             Kind::StringArray { encoding, len } => {
                 let len = match len {

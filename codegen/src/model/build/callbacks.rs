@@ -163,10 +163,54 @@ impl<'a> Builder<'a> {
                         }
                         Kind::StringArray { encoding, len: len_expr }
                     }
+                    // A pointer to one value (a struct the library passes): read by the
+                    // closure, or filled / updated by it and written back.
+                    kind @ (ParamKind::In | ParamKind::Out | ParamKind::Inout) => {
+                        let pointee = match self.header.resolve(ty) {
+                            CType::Pointer { pointee, .. } => (**pointee).clone(),
+                            _ => {
+                                self.at_spec(
+                                    ps.pos,
+                                    format!("parameter `{pname}` of callback `{name}` is not a pointer"),
+                                );
+                                return None;
+                            }
+                        };
+                        let value = match self.value(&pointee) {
+                            Ok(v) => v,
+                            Err(e) => {
+                                self.at_spec(
+                                    ps.pos,
+                                    format!("parameter `{pname}` of callback `{name}` points to {e}"),
+                                );
+                                return None;
+                            }
+                        };
+                        let optional = ps.value.optional;
+                        if *kind != ParamKind::In && self.value_points(&value, 0) {
+                            self.at_spec(
+                                ps.pos,
+                                format!("parameter `{pname}` of callback `{name}`: a struct the closure writes cannot hold strings or pointers (the host could not keep what they point to past the callback)"),
+                            );
+                            return None;
+                        }
+                        if optional && *kind != ParamKind::In {
+                            self.at_spec(
+                                ps.pos,
+                                format!("parameter `{pname}` of callback `{name}`: a value the closure writes cannot be optional"),
+                            );
+                            return None;
+                        }
+                        match kind {
+                            ParamKind::In => Kind::In { value, optional },
+                            ParamKind::Out => Kind::Out { value, optional },
+                            _ => Kind::Inout { value, optional },
+                        }
+                    }
                     _ => {
                         self.at_spec(
                             ps.pos,
-                            "callback parameters may be scalars, `in_string`, `handle`, `in_buffer` (an array of strings) or `user_data`",
+                            "callback parameters may be scalars, `in_string`, `handle`, `in_buffer` (an array of strings), `in`, `out`, `inout` or `user_data`",
                         );
                         return None;
                     }
@@ -214,5 +258,21 @@ impl<'a> Builder<'a> {
         };
         self.callbacks.insert(name.to_string(), Callback { name: name.to_string(), convention, params, ret });
         Some(())
+    }
+}
+
+impl Builder<'_> {
+    /// Whether a value holds a string or pointer field (through nested structs).
+    fn value_points(&self, v: &Value, depth: u32) -> bool {
+        let Value::Struct { name } = v else { return false };
+        let Some(s) = self.structs.get(name) else { return false };
+        depth < 32
+            && s.fields.iter().any(|f| match &f.ty {
+                FieldType::String { .. } | FieldType::Buffer { .. } | FieldType::Pointee { .. } => true,
+                FieldType::Value { value } | FieldType::Array { element: value, .. } => {
+                    self.value_points(value, depth + 1)
+                }
+                _ => false,
+            })
     }
 }
