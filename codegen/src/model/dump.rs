@@ -70,7 +70,15 @@ fn kind(k: &Kind) -> String {
         Kind::Callback { callback, optional } => format!("callback {callback}{}", opt(*optional)),
         Kind::UserData { of } => format!("user data of {of}"),
         Kind::StringArray { encoding, len } => format!("array of {encoding:?} strings [{len}]"),
-        Kind::InStrings { encoding, len } => format!("in array of {encoding:?} strings [{len}]"),
+        Kind::InStrings { encoding, len: Some(len), .. } => {
+            format!("in array of {encoding:?} strings [{len}]")
+        }
+        Kind::InStrings { encoding, len: None, optional } => {
+            format!(
+                "in NULL-terminated array of {encoding:?} strings{}",
+                if *optional { ", optional" } else { "" }
+            )
+        }
         Kind::Fixed { fixed } => match fixed {
             Fixed::Int { value, scalar: s } => format!("fixed {value} ({})", scalar(s)),
             Fixed::Address { address: 0 } => "fixed NULL".into(),

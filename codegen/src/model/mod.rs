@@ -301,8 +301,11 @@ pub enum Kind {
     InStrings {
         /// Their encoding.
         encoding: Encoding,
-        /// How many.
-        len: Expr,
+        /// How many (`None`: no count is passed; the NULL after the last ends the array).
+        len: Option<Expr>,
+        /// NULL allowed (NULL-terminated arrays only).
+        #[serde(skip_serializing_if = "std::ops::Not::not")]
+        optional: bool,
     },
     /// An array of strings (`char **argv`) with its count in another parameter (`argc`):
     /// a callback's argument (elements may be NULL).

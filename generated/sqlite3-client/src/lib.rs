@@ -10,7 +10,7 @@ mod __dllgen {
     #![allow(clippy::all, unused_imports, unused_mut, unused_variables, non_snake_case)]
     pub use ::dllgen_runtime::{Config, Error, HostPath};
     /// The hash of the model both sides were generated from; the host refuses any other.
-    pub const MODEL_HASH: u64 = 0xd5cead4b1f54e8e2;
+    pub const MODEL_HASH: u64 = 0xd5e1f7eac280eb90;
     /// The host executable's file name.
     pub const HOST_EXE: &str = if cfg!(windows) {
         "sqlite3-host.exe"
@@ -3895,6 +3895,7 @@ mod __dllgen {
         pub fn sqlite3_drop_modules(
             &self,
             db: Db,
+            azKeep: ::core::option::Option<&[&str]>,
         ) -> ::core::result::Result<i32, Error> {
             let (__dllgen_ret,) = self
                 .client
@@ -3902,6 +3903,10 @@ mod __dllgen {
                     71,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::handle::encode(__dllgen_w, &db);
+                        ::dllgen_runtime::marshal::in_strings::encode_optional::<
+                            ::dllgen_runtime::marshal::Utf8,
+                            _,
+                        >(__dllgen_w, azKeep);
                     },
                     |mut __dllgen_r| {
                         let __dllgen_ret: i32 = ::dllgen_runtime::marshal::value::decode(

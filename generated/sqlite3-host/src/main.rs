@@ -27,7 +27,7 @@ mod __dllgen {
         unused_comparisons,
         unused_unsafe
     )]
-    const MODEL_HASH: u64 = 0xd5cead4b1f54e8e2;
+    const MODEL_HASH: u64 = 0xd5e1f7eac280eb90;
     type __DllgenFn0 = unsafe extern "C" fn(*mut ::core::ffi::c_void) -> i32;
     type __DllgenFn1 = unsafe extern "C" fn(
         *mut ::core::ffi::c_void,
@@ -214,7 +214,7 @@ mod __dllgen {
     ) -> i32;
     type __DllgenFn71 = unsafe extern "C" fn(
         *mut ::core::ffi::c_void,
-        *const ::core::ffi::c_void,
+        *const *const u8,
     ) -> i32;
     type __DllgenFn72 = unsafe extern "C" fn(*mut ::core::ffi::c_void, i32) -> i32;
     type __DllgenFn73 = unsafe extern "C" fn(i32) -> i32;
@@ -4822,12 +4822,19 @@ mod __dllgen {
                         false,
                         false,
                     )?;
+                    let __dllgen_a_azKeep = ::dllgen_runtime::marshal::in_strings::decode_optional::<
+                        ::dllgen_runtime::marshal::Utf8,
+                    >(&mut __dllgen_args)?;
                     __dllgen_args.finish()?;
                     let __dllgen_ret = unsafe {
                         #[cfg(target_arch = "x86")]
                         let __dllgen_r = ::dllgen_runtime::native::Words::new()
                             .push(::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_db))
-                            .push(::dllgen_runtime::marshal::fixed::address(0x0))
+                            .push(
+                                ::dllgen_runtime::marshal::in_strings::ptr_optional(
+                                    &__dllgen_a_azKeep,
+                                ),
+                            )
                             .call::<
                                 i32,
                             >(
@@ -4843,7 +4850,9 @@ mod __dllgen {
                             (self
                                 .__dllgen_f71)(
                                 ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_db),
-                                ::dllgen_runtime::marshal::fixed::address(0x0),
+                                ::dllgen_runtime::marshal::in_strings::ptr_optional(
+                                    &__dllgen_a_azKeep,
+                                ),
                             ),
                         );
                         __dllgen_r

@@ -35,6 +35,22 @@ pub fn ptr<E: Text>(s: &CStrings<E>) -> *const *const E::Unit {
     s.pointers.as_ptr()
 }
 
+/// Client: writes an array that may be absent (NULL: a NULL-terminated array the library
+/// accepts NULL for).
+pub fn encode_optional<E: Text, S: AsRef<str>>(w: &mut Writer, strings: Option<&[S]>) {
+    super::optional::put(w, strings, true, |w, s| encode::<E, S>(w, s));
+}
+
+/// Host: reads what [`encode_optional`] wrote.
+pub fn decode_optional<E: Text>(r: &mut Reader<'_>) -> Result<Option<CStrings<E>>, WireError> {
+    super::optional::get(r, true, decode::<E>)
+}
+
+/// Host: what the library gets for an array that may be absent.
+pub fn ptr_optional<E: Text>(s: &Option<CStrings<E>>) -> *const *const E::Unit {
+    s.as_ref().map_or(std::ptr::null(), ptr)
+}
+
 #[cfg(test)]
 mod tests {
     use super::super::text::{c_units, Utf16, Utf8};
@@ -68,5 +84,21 @@ mod tests {
         let mut w = Writer::new();
         w.u32(1 << 30);
         assert!(decode::<Utf8>(&mut Reader::new(w.payload())).is_err());
+        // Absent, or present and NULL-terminated.
+        let mut w = Writer::new();
+        encode_optional::<Utf8, &str>(&mut w, None);
+        encode_optional::<Utf8, &str>(&mut w, Some(&["fts5"]));
+        let frame = w.payload().to_vec();
+        let mut r = Reader::new(&frame);
+        let (none, some) =
+            (decode_optional::<Utf8>(&mut r).unwrap(), decode_optional::<Utf8>(&mut r).unwrap());
+        r.finish().unwrap();
+        assert!(ptr_optional(&none).is_null());
+        // SAFETY: one NUL-terminated copy and the NULL after it.
+        unsafe {
+            let p = ptr_optional(&some);
+            assert_eq!(c_units(*p), b"fts5");
+            assert!((*p.add(1)).is_null());
+        }
     }
 }

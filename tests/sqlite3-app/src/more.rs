@@ -139,6 +139,8 @@ pub fn run(s: &Sqlite3, db: Db, d: &Direct, ndb: P, dir: &std::path::Path) -> us
     backup(s, db);
     serialize(s, &n);
     note(&["open", "serialize", "close"]);
+    modules(s);
+    note(&["drop_modules"]);
     note(&["backup_init", "backup_step", "backup_remaining", "backup_pagecount", "backup_finish"]);
     strings(s, db);
     note(&["str_new", "str_append", "str_appendall", "str_appendchar", "str_length", "str_value"]);
@@ -387,6 +389,21 @@ fn serialize(s: &Sqlite3, n: &Native) {
     assert_eq!(s.sqlite3_serialize(db, "nope"), Ok((None, -1)), "no such schema: NULL");
     assert_eq!(s.sqlite3_close(db), Ok(SQLITE_OK));
     assert_eq!((n.close)(ndb), SQLITE_OK);
+}
+
+/// sqlite3_drop_modules with a NULL-terminated array of the names to keep, then with NULL.
+fn modules(s: &Sqlite3) {
+    let (_, db) = s.sqlite3_open(":memory:").unwrap();
+    let create = |sql: &str| s.sqlite3_exec(db, sql, None).unwrap();
+    assert_eq!(s.sqlite3_drop_modules(db, Some(&["fts5", "rtree"])), Ok(SQLITE_OK));
+    assert_eq!(create("CREATE VIRTUAL TABLE a USING fts5(x)").0, SQLITE_OK);
+    assert_eq!(create("CREATE VIRTUAL TABLE b USING rtree(id, x0, x1)").0, SQLITE_OK);
+    let (status, message) = create("CREATE VIRTUAL TABLE c USING fts4(x)");
+    assert_eq!((status, message.as_deref()), (SQLITE_ERROR, Some("no such module: fts4")));
+    assert_eq!(s.sqlite3_drop_modules(db, None), Ok(SQLITE_OK));
+    let (status, message) = create("CREATE VIRTUAL TABLE d USING fts5(x)");
+    assert_eq!((status, message.as_deref()), (SQLITE_ERROR, Some("no such module: fts5")));
+    assert_eq!(s.sqlite3_close(db), Ok(SQLITE_OK));
 }
 
 /// sqlite3_str: built in the host, finished into one string the host frees.

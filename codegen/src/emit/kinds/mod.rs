@@ -144,7 +144,7 @@ pub(super) fn param(f: &model::Function, index: usize, fn_index: u32, cx: &mut C
         }
         Kind::OutLength { value, of: _ } => out_length::view(value, &mut out),
         Kind::Fixed { fixed } => fixed::view(&at, fixed, cx, &mut out),
-        Kind::InStrings { encoding, len: _ } => in_strings::view(&at, *encoding, &mut out),
+        Kind::InStrings { encoding, optional, .. } => in_strings::view(&at, *encoding, *optional, &mut out),
         Kind::StringArray { .. } => {
             cx.unsupported
                 .push(format!("{}: an array of strings is a callback argument only (so far)", at.what));

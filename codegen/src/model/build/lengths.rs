@@ -23,9 +23,9 @@ impl<'a> Builder<'a> {
         let mut compound: BTreeSet<String> = BTreeSet::new();
         for (i, p) in params.iter().enumerate() {
             let (exprs, filled): (Vec<&Expr>, Option<&Filled>) = match &p.kind {
-                Kind::InBuffer { len, .. } | Kind::InoutBuffer { len, .. } | Kind::InStrings { len, .. } => {
-                    (vec![len], None)
-                }
+                Kind::InBuffer { len, .. }
+                | Kind::InoutBuffer { len, .. }
+                | Kind::InStrings { len: Some(len), .. } => (vec![len], None),
                 Kind::OutBuffer { capacity, filled, .. } => (vec![capacity], Some(filled)),
                 _ => continue,
             };

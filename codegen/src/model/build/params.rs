@@ -135,8 +135,12 @@ impl<'a> Builder<'a> {
                 let strings = matches!(self.header.resolve(&t), CType::Pointer { pointee, .. }
                     if matches!(self.header.resolve(pointee), CType::Char { .. } | CType::Int { bytes: 1 | 2, .. }));
                 if strings && matches!(kind, ParamKind::InBuffer { .. }) {
-                    if optional {
-                        return Err(Problem::other("an array of strings is not `optional` (pass an empty slice)"));
+                    // `in_buffer: nul`: no count; the NULL after the last string ends it.
+                    let terminated = len.value == "nul";
+                    if optional && !terminated {
+                        return Err(Problem::other(
+                            "an array of strings with a count is not `optional` (pass an empty slice)",
+                        ));
                     }
                     if *units == spec::Units::Bytes {
                         return Err(Problem::other(
@@ -145,7 +149,8 @@ impl<'a> Builder<'a> {
                     }
                     let encoding =
                         self.encoding(None, &t).map_err(|message| Problem::Other { message, names_fix: false })?;
-                    return Ok(Kind::InStrings { encoding, len: expr(len)? });
+                    let len = if terminated { None } else { Some(expr(len)?) };
+                    return Ok(Kind::InStrings { encoding, len, optional });
                 }
                 let element = element(self, &t)?;
                 let len = expr(len)?;
