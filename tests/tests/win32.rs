@@ -32,6 +32,7 @@ fn kernel32_through_the_generated_client_under_wine() {
             "ok: INVALID_HANDLE_VALUE and GetLastError",
             "ok: a buffer grown and the call retried",
             "ok: FormatMessageW with FORMAT_MESSAGE_ALLOCATE_BUFFER (a variant), freed with LocalFree",
+            "ok: WaitForMultipleObjects on an array of handles",
             "ok: the registry (ERROR_MORE_DATA: the buffer grown to the size the count said)",
         ]
     );

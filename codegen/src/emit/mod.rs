@@ -36,6 +36,7 @@ const TEMPLATES: &[(&str, &str)] = &[
     ("in_buffer", include_str!("../../../templates/kinds/in_buffer.hbs")),
     ("in_string", include_str!("../../../templates/kinds/in_string.hbs")),
     ("in_strings", include_str!("../../../templates/kinds/in_strings.hbs")),
+    ("in_handles", include_str!("../../../templates/kinds/in_handles.hbs")),
     ("inout", include_str!("../../../templates/kinds/inout.hbs")),
     ("inout_buffer", include_str!("../../../templates/kinds/inout_buffer.hbs")),
     ("inout_length", include_str!("../../../templates/kinds/inout_length.hbs")),

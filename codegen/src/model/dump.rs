@@ -70,6 +70,7 @@ fn kind(k: &Kind) -> String {
         Kind::Callback { callback, optional } => format!("callback {callback}{}", opt(*optional)),
         Kind::UserData { of } => format!("user data of {of}"),
         Kind::StringArray { encoding, len } => format!("array of {encoding:?} strings [{len}]"),
+        Kind::InHandles { handle, len } => format!("in array of handles {handle} [{len}]"),
         Kind::InStrings { encoding, len: Some(len), .. } => {
             format!("in array of {encoding:?} strings [{len}]")
         }

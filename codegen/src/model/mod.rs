@@ -296,6 +296,13 @@ pub enum Kind {
         /// The count after the call is returned to the client (it sizes an in-buffer).
         consumed: bool,
     },
+    /// An array of handles the library reads (`HANDLE *lpHandles` with `nCount`).
+    InHandles {
+        /// The handle type.
+        handle: String,
+        /// How many.
+        len: Expr,
+    },
     /// An array of strings the library reads (`const char **argv`, its count `len`): the
     /// client passes `&[&str]`.
     InStrings {

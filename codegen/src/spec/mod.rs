@@ -219,6 +219,14 @@ pub enum ParamKind {
         /// when it exceeds the capacity given, the host grows the buffer and calls again.
         grow: Option<Spanned<String>>,
     },
+    /// An array of handles the library reads, with its count (`HANDLE *lpHandles, DWORD
+    /// nCount`).
+    InHandles {
+        /// Length expression.
+        len: Spanned<String>,
+        /// The handle type of the elements.
+        handle: Spanned<String>,
+    },
     /// Buffer read and written.
     InoutBuffer {
         /// Length expression.

@@ -656,11 +656,22 @@ impl Reader<'_> {
             }
             "in_buffer" | "inout_buffer" => {
                 let Some(a) = arg else { return needs_arg(self) };
-                let (len, units) = self.buffer(a, &["len", "units"], "len")?;
-                Some(if word == "in_buffer" {
-                    ParamKind::InBuffer { len, units }
-                } else {
-                    ParamKind::InoutBuffer { len, units }
+                let known: &[&str] =
+                    if word == "in_buffer" { &["len", "units", "handles"] } else { &["len", "units"] };
+                let (len, units) = self.buffer(a, known, "len")?;
+                // `handles: TYPE`: the elements are handles (`HANDLE *lpHandles`).
+                let handles = match &a.data {
+                    YamlData::Mapping(map) => map
+                        .iter()
+                        .filter_map(|(k, v)| (text(k).as_deref() == Some("handles")).then_some(v))
+                        .next()
+                        .and_then(|v| self.string(v, "a handle type name")),
+                    _ => None,
+                };
+                Some(match (word, handles) {
+                    ("in_buffer", Some(handle)) => ParamKind::InHandles { len, handle },
+                    ("in_buffer", None) => ParamKind::InBuffer { len, units },
+                    _ => ParamKind::InoutBuffer { len, units },
                 })
             }
             "out_buffer" => {

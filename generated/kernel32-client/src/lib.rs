@@ -10,7 +10,7 @@ mod __dllgen {
     #![allow(clippy::all, unused_imports, unused_mut, unused_variables, non_snake_case)]
     pub use ::dllgen_runtime::{Config, Error, HostPath};
     /// The hash of the model both sides were generated from; the host refuses any other.
-    pub const MODEL_HASH: u64 = 0xf159cbee3cbb8dd0;
+    pub const MODEL_HASH: u64 = 0xe98997cd759f14ba;
     /// The host executable's file name.
     pub const HOST_EXE: &str = if cfg!(windows) {
         "kernel32-host.exe"
@@ -101,6 +101,41 @@ mod __dllgen {
                 )?;
             Ok(__dllgen_ret)
         }
+        /// Calls `CreateEventW`.
+        pub fn CreateEventW(
+            &self,
+            bManualReset: i32,
+            bInitialState: i32,
+            lpName: ::core::option::Option<&str>,
+        ) -> ::core::result::Result<File, Error> {
+            let (__dllgen_ret,) = self
+                .client
+                .call(
+                    1,
+                    |__dllgen_w| {
+                        ::dllgen_runtime::marshal::value::encode(
+                            __dllgen_w,
+                            &bManualReset,
+                        );
+                        ::dllgen_runtime::marshal::value::encode(
+                            __dllgen_w,
+                            &bInitialState,
+                        );
+                        ::dllgen_runtime::marshal::in_string::encode::<
+                            ::dllgen_runtime::marshal::Utf16,
+                        >(__dllgen_w, lpName, true);
+                    },
+                    |mut __dllgen_r| {
+                        let __dllgen_ret: File = ::dllgen_runtime::marshal::handle::decode(
+                            &mut __dllgen_r,
+                        )?;
+                        __dllgen_r.finish()?;
+                        Ok((__dllgen_ret,))
+                    },
+                    &mut ::dllgen_runtime::marshal::callback::none,
+                )?;
+            Ok(__dllgen_ret)
+        }
         /// Calls `CreateFileW`.
         pub fn CreateFileW(
             &self,
@@ -113,7 +148,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    1,
+                    2,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::in_string::encode::<
                             ::dllgen_runtime::marshal::Utf16,
@@ -154,7 +189,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    2,
+                    3,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::in_string::encode::<
                             ::dllgen_runtime::marshal::Utf16,
@@ -183,7 +218,7 @@ mod __dllgen {
             let (__dllgen_ret, __dllgen_a_lpBuffer) = self
                 .client
                 .call(
-                    3,
+                    4,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::value::encode(
                             __dllgen_w,
@@ -216,7 +251,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    4,
+                    5,
                     |__dllgen_w| {},
                     |mut __dllgen_r| {
                         let __dllgen_ret: u32 = ::dllgen_runtime::marshal::value::decode(
@@ -244,7 +279,7 @@ mod __dllgen {
             let (__dllgen_a_lpBuffer,) = self
                 .client
                 .call(
-                    5,
+                    6,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::in_string::encode::<
                             ::dllgen_runtime::marshal::Utf16,
@@ -276,7 +311,7 @@ mod __dllgen {
             let (__dllgen_ret, __dllgen_a_lpFileSizeHigh) = self
                 .client
                 .call(
-                    6,
+                    7,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::handle::encode(__dllgen_w, &hFile);
                     },
@@ -308,7 +343,7 @@ mod __dllgen {
             let (__dllgen_ret, __dllgen_a_lpFilename) = self
                 .client
                 .call(
-                    7,
+                    8,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::length::encode(
                             __dllgen_w,
@@ -347,7 +382,7 @@ mod __dllgen {
             let (__dllgen_ret, __dllgen_a_lpBuffer) = self
                 .client
                 .call(
-                    8,
+                    9,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::handle::encode(__dllgen_w, &hFile);
                         ::dllgen_runtime::marshal::length::encode(
@@ -381,7 +416,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    9,
+                    10,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::in_string::encode::<
                             ::dllgen_runtime::marshal::Utf16,
@@ -392,6 +427,68 @@ mod __dllgen {
                     },
                     |mut __dllgen_r| {
                         let __dllgen_ret: i32 = ::dllgen_runtime::marshal::value::decode(
+                            &mut __dllgen_r,
+                        )?;
+                        __dllgen_r.finish()?;
+                        Ok((__dllgen_ret,))
+                    },
+                    &mut ::dllgen_runtime::marshal::callback::none,
+                )?;
+            Ok(__dllgen_ret)
+        }
+        /// Calls `SetEvent`.
+        pub fn SetEvent(&self, hEvent: File) -> ::core::result::Result<i32, Error> {
+            let (__dllgen_ret,) = self
+                .client
+                .call(
+                    11,
+                    |__dllgen_w| {
+                        ::dllgen_runtime::marshal::handle::encode(__dllgen_w, &hEvent);
+                    },
+                    |mut __dllgen_r| {
+                        let __dllgen_ret: i32 = ::dllgen_runtime::marshal::value::decode(
+                            &mut __dllgen_r,
+                        )?;
+                        __dllgen_r.finish()?;
+                        Ok((__dllgen_ret,))
+                    },
+                    &mut ::dllgen_runtime::marshal::callback::none,
+                )?;
+            Ok(__dllgen_ret)
+        }
+        /// Calls `WaitForMultipleObjects`.
+        pub fn WaitForMultipleObjects(
+            &self,
+            lpHandles: &[File],
+            bWaitAll: i32,
+            dwMilliseconds: u32,
+        ) -> ::core::result::Result<u32, Error> {
+            let __dllgen_a_nCount: u64 = ::dllgen_runtime::marshal::length::of(
+                &lpHandles,
+                ::dllgen_runtime::marshal::Units::Elements,
+                1,
+            );
+            let (__dllgen_ret,) = self
+                .client
+                .call(
+                    12,
+                    |__dllgen_w| {
+                        ::dllgen_runtime::marshal::length::encode(
+                            __dllgen_w,
+                            __dllgen_a_nCount,
+                        );
+                        ::dllgen_runtime::marshal::handle::encode_all(
+                            __dllgen_w,
+                            lpHandles,
+                        );
+                        ::dllgen_runtime::marshal::value::encode(__dllgen_w, &bWaitAll);
+                        ::dllgen_runtime::marshal::value::encode(
+                            __dllgen_w,
+                            &dwMilliseconds,
+                        );
+                    },
+                    |mut __dllgen_r| {
+                        let __dllgen_ret: u32 = ::dllgen_runtime::marshal::value::decode(
                             &mut __dllgen_r,
                         )?;
                         __dllgen_r.finish()?;
@@ -415,7 +512,7 @@ mod __dllgen {
             let (__dllgen_ret, __dllgen_a_lpNumberOfBytesWritten) = self
                 .client
                 .call(
-                    10,
+                    13,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::handle::encode(__dllgen_w, &hFile);
                         ::dllgen_runtime::marshal::in_buffer::encode(

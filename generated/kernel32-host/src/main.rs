@@ -27,9 +27,15 @@ mod __dllgen {
         unused_comparisons,
         unused_unsafe
     )]
-    const MODEL_HASH: u64 = 0xf159cbee3cbb8dd0;
+    const MODEL_HASH: u64 = 0xe98997cd759f14ba;
     type __DllgenFn0 = unsafe extern "stdcall" fn(*mut ::core::ffi::c_void) -> i32;
     type __DllgenFn1 = unsafe extern "stdcall" fn(
+        *const ::core::ffi::c_void,
+        i32,
+        i32,
+        *const u16,
+    ) -> *mut ::core::ffi::c_void;
+    type __DllgenFn2 = unsafe extern "stdcall" fn(
         *const u16,
         u32,
         u32,
@@ -38,8 +44,8 @@ mod __dllgen {
         u32,
         *const ::core::ffi::c_void,
     ) -> *mut ::core::ffi::c_void;
-    type __DllgenFn2 = unsafe extern "stdcall" fn(*const u16) -> i32;
-    type __DllgenFn3 = unsafe extern "stdcall" fn(
+    type __DllgenFn3 = unsafe extern "stdcall" fn(*const u16) -> i32;
+    type __DllgenFn4 = unsafe extern "stdcall" fn(
         u32,
         *const ::core::ffi::c_void,
         u32,
@@ -48,27 +54,34 @@ mod __dllgen {
         u32,
         *const ::core::ffi::c_void,
     ) -> u32;
-    type __DllgenHelper3_4 = unsafe extern "stdcall" fn(*mut ::core::ffi::c_void);
-    type __DllgenFn4 = unsafe extern "stdcall" fn() -> u32;
-    type __DllgenFn5 = unsafe extern "stdcall" fn(*const u16, *mut u16, u32) -> u32;
-    type __DllgenFn6 = unsafe extern "stdcall" fn(
+    type __DllgenHelper4_4 = unsafe extern "stdcall" fn(*mut ::core::ffi::c_void);
+    type __DllgenFn5 = unsafe extern "stdcall" fn() -> u32;
+    type __DllgenFn6 = unsafe extern "stdcall" fn(*const u16, *mut u16, u32) -> u32;
+    type __DllgenFn7 = unsafe extern "stdcall" fn(
         *mut ::core::ffi::c_void,
         *mut u32,
     ) -> u32;
-    type __DllgenFn7 = unsafe extern "stdcall" fn(
+    type __DllgenFn8 = unsafe extern "stdcall" fn(
         *const ::core::ffi::c_void,
         *mut u16,
         u32,
     ) -> u32;
-    type __DllgenFn8 = unsafe extern "stdcall" fn(
+    type __DllgenFn9 = unsafe extern "stdcall" fn(
         *mut ::core::ffi::c_void,
         *mut u8,
         u32,
         *mut u32,
         *const ::core::ffi::c_void,
     ) -> i32;
-    type __DllgenFn9 = unsafe extern "stdcall" fn(*const u16, *const u16) -> i32;
-    type __DllgenFn10 = unsafe extern "stdcall" fn(
+    type __DllgenFn10 = unsafe extern "stdcall" fn(*const u16, *const u16) -> i32;
+    type __DllgenFn11 = unsafe extern "stdcall" fn(*mut ::core::ffi::c_void) -> i32;
+    type __DllgenFn12 = unsafe extern "stdcall" fn(
+        u32,
+        *const *mut ::core::ffi::c_void,
+        i32,
+        u32,
+    ) -> u32;
+    type __DllgenFn13 = unsafe extern "stdcall" fn(
         *mut ::core::ffi::c_void,
         *const u8,
         u32,
@@ -81,14 +94,17 @@ mod __dllgen {
         __dllgen_f1: __DllgenFn1,
         __dllgen_f2: __DllgenFn2,
         __dllgen_f3: __DllgenFn3,
-        __dllgen_helper3_4: __DllgenHelper3_4,
         __dllgen_f4: __DllgenFn4,
+        __dllgen_helper4_4: __DllgenHelper4_4,
         __dllgen_f5: __DllgenFn5,
         __dllgen_f6: __DllgenFn6,
         __dllgen_f7: __DllgenFn7,
         __dllgen_f8: __DllgenFn8,
         __dllgen_f9: __DllgenFn9,
         __dllgen_f10: __DllgenFn10,
+        __dllgen_f11: __DllgenFn11,
+        __dllgen_f12: __DllgenFn12,
+        __dllgen_f13: __DllgenFn13,
     }
     impl ::dllgen_runtime::Library for __DllgenHost {
         fn model_hash(&self) -> u64 {
@@ -165,6 +181,78 @@ mod __dllgen {
                 }
                 1 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
+                    let __dllgen_a_bManualReset: i32 = ::dllgen_runtime::marshal::value::decode_c(
+                        &mut __dllgen_args,
+                        &mut __dllgen_keep,
+                    )?;
+                    let __dllgen_a_bInitialState: i32 = ::dllgen_runtime::marshal::value::decode_c(
+                        &mut __dllgen_args,
+                        &mut __dllgen_keep,
+                    )?;
+                    let __dllgen_a_lpName = ::dllgen_runtime::marshal::in_string::decode::<
+                        ::dllgen_runtime::marshal::Utf16,
+                    >(&mut __dllgen_args, true)?;
+                    __dllgen_args.finish()?;
+                    ::dllgen_runtime::native::set_errno(0);
+                    ::dllgen_runtime::native::set_last_error(0);
+                    let __dllgen_ret = unsafe {
+                        #[cfg(target_arch = "x86")]
+                        let __dllgen_r = ::dllgen_runtime::native::Words::new()
+                            .push(::dllgen_runtime::marshal::fixed::address(0x0))
+                            .push(__dllgen_a_bManualReset)
+                            .push(__dllgen_a_bInitialState)
+                            .push(
+                                ::dllgen_runtime::marshal::in_string::ptr(
+                                    &__dllgen_a_lpName,
+                                ),
+                            )
+                            .call::<
+                                *mut ::core::ffi::c_void,
+                            >(
+                                self.__dllgen_f1 as *const ::core::ffi::c_void,
+                                ::dllgen_runtime::native::Pops::Callee,
+                                "`CreateEventW`",
+                            );
+                        #[cfg(not(target_arch = "x86"))]
+                        let __dllgen_r = ::core::result::Result::<
+                            _,
+                            ::dllgen_runtime::WireError,
+                        >::Ok(
+                            (self
+                                .__dllgen_f1)(
+                                ::dllgen_runtime::marshal::fixed::address(0x0),
+                                __dllgen_a_bManualReset,
+                                __dllgen_a_bInitialState,
+                                ::dllgen_runtime::marshal::in_string::ptr(
+                                    &__dllgen_a_lpName,
+                                ),
+                            ),
+                        );
+                        __dllgen_r
+                    }?;
+                    let (__dllgen_errno, __dllgen_last_error) = (
+                        ::dllgen_runtime::native::errno(),
+                        ::dllgen_runtime::native::last_error(),
+                    );
+                    if let Some(__dllgen_status) = ::dllgen_runtime::marshal::error::check(
+                        __dllgen_out,
+                        __dllgen_ret,
+                        ::dllgen_runtime::marshal::error::Rule::NullOr(&[0xffffffff]),
+                        ::dllgen_runtime::marshal::error::Code::LastError,
+                        __dllgen_errno,
+                        __dllgen_last_error,
+                    ) {
+                        return Ok(__dllgen_status);
+                    }
+                    ::dllgen_runtime::marshal::handle::put_c(
+                        __dllgen_out,
+                        0,
+                        __dllgen_ret,
+                    );
+                    Ok(::dllgen_runtime::Status::Ok)
+                }
+                2 => {
+                    let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let __dllgen_a_lpFileName = ::dllgen_runtime::marshal::in_string::decode::<
                         ::dllgen_runtime::marshal::Utf16,
                     >(&mut __dllgen_args, false)?;
@@ -204,7 +292,7 @@ mod __dllgen {
                             .call::<
                                 *mut ::core::ffi::c_void,
                             >(
-                                self.__dllgen_f1 as *const ::core::ffi::c_void,
+                                self.__dllgen_f2 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Callee,
                                 "`CreateFileW`",
                             );
@@ -214,7 +302,7 @@ mod __dllgen {
                             ::dllgen_runtime::WireError,
                         >::Ok(
                             (self
-                                .__dllgen_f1)(
+                                .__dllgen_f2)(
                                 ::dllgen_runtime::marshal::in_string::ptr(
                                     &__dllgen_a_lpFileName,
                                 ),
@@ -249,7 +337,7 @@ mod __dllgen {
                     );
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                2 => {
+                3 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let __dllgen_a_lpFileName = ::dllgen_runtime::marshal::in_string::decode::<
                         ::dllgen_runtime::marshal::Utf16,
@@ -268,7 +356,7 @@ mod __dllgen {
                             .call::<
                                 i32,
                             >(
-                                self.__dllgen_f2 as *const ::core::ffi::c_void,
+                                self.__dllgen_f3 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Callee,
                                 "`DeleteFileW`",
                             );
@@ -278,7 +366,7 @@ mod __dllgen {
                             ::dllgen_runtime::WireError,
                         >::Ok(
                             (self
-                                .__dllgen_f2)(
+                                .__dllgen_f3)(
                                 ::dllgen_runtime::marshal::in_string::ptr(
                                     &__dllgen_a_lpFileName,
                                 ),
@@ -303,7 +391,7 @@ mod __dllgen {
                     ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                3 => {
+                4 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let __dllgen_a_dwMessageId: u32 = ::dllgen_runtime::marshal::value::decode_c(
                         &mut __dllgen_args,
@@ -330,7 +418,7 @@ mod __dllgen {
                             .call::<
                                 u32,
                             >(
-                                self.__dllgen_f3 as *const ::core::ffi::c_void,
+                                self.__dllgen_f4 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Callee,
                                 "`FormatMessageW_alloc`",
                             );
@@ -340,7 +428,7 @@ mod __dllgen {
                             ::dllgen_runtime::WireError,
                         >::Ok(
                             (self
-                                .__dllgen_f3)(
+                                .__dllgen_f4)(
                                 4864i64 as u32,
                                 ::dllgen_runtime::marshal::fixed::address(0x0),
                                 __dllgen_a_dwMessageId,
@@ -362,7 +450,7 @@ mod __dllgen {
                         >(__dllgen_a_lpBuffer)
                     };
                     if !__dllgen_a_lpBuffer.is_null() {
-                        unsafe { (self.__dllgen_helper3_4)(__dllgen_a_lpBuffer) };
+                        unsafe { (self.__dllgen_helper4_4)(__dllgen_a_lpBuffer) };
                     }
                     if let Some(__dllgen_status) = ::dllgen_runtime::marshal::error::check(
                         __dllgen_out,
@@ -380,7 +468,7 @@ mod __dllgen {
                     >(__dllgen_out, &__dllgen_a_lpBuffer_copy);
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                4 => {
+                5 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     __dllgen_args.finish()?;
                     let __dllgen_ret = unsafe {
@@ -389,7 +477,7 @@ mod __dllgen {
                             .call::<
                                 u32,
                             >(
-                                self.__dllgen_f4 as *const ::core::ffi::c_void,
+                                self.__dllgen_f5 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Callee,
                                 "`GetCurrentProcessId`",
                             );
@@ -397,13 +485,13 @@ mod __dllgen {
                         let __dllgen_r = ::core::result::Result::<
                             _,
                             ::dllgen_runtime::WireError,
-                        >::Ok((self.__dllgen_f4)());
+                        >::Ok((self.__dllgen_f5)());
                         __dllgen_r
                     }?;
                     ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                5 => {
+                6 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let __dllgen_a_lpName = ::dllgen_runtime::marshal::in_string::decode::<
                         ::dllgen_runtime::marshal::Utf16,
@@ -441,7 +529,7 @@ mod __dllgen {
                                 .call::<
                                     u32,
                                 >(
-                                    self.__dllgen_f5 as *const ::core::ffi::c_void,
+                                    self.__dllgen_f6 as *const ::core::ffi::c_void,
                                     ::dllgen_runtime::native::Pops::Callee,
                                     "`GetEnvironmentVariableW`",
                                 );
@@ -451,7 +539,7 @@ mod __dllgen {
                                 ::dllgen_runtime::WireError,
                             >::Ok(
                                 (self
-                                    .__dllgen_f5)(
+                                    .__dllgen_f6)(
                                     ::dllgen_runtime::marshal::in_string::ptr(
                                         &__dllgen_a_lpName,
                                     ),
@@ -511,7 +599,7 @@ mod __dllgen {
                     )?;
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                6 => {
+                7 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let __dllgen_a_hFile = ::dllgen_runtime::marshal::handle::decode_c(
                         &mut __dllgen_args,
@@ -537,7 +625,7 @@ mod __dllgen {
                             .call::<
                                 u32,
                             >(
-                                self.__dllgen_f6 as *const ::core::ffi::c_void,
+                                self.__dllgen_f7 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Callee,
                                 "`GetFileSize`",
                             );
@@ -547,7 +635,7 @@ mod __dllgen {
                             ::dllgen_runtime::WireError,
                         >::Ok(
                             (self
-                                .__dllgen_f6)(
+                                .__dllgen_f7)(
                                 ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_hFile),
                                 ::dllgen_runtime::marshal::out_value::ptr(
                                     &mut __dllgen_a_lpFileSizeHigh,
@@ -569,7 +657,7 @@ mod __dllgen {
                     )?;
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                7 => {
+                8 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let __dllgen_a_nSize: u32 = ::dllgen_runtime::marshal::length::decode(
                         &mut __dllgen_args,
@@ -598,7 +686,7 @@ mod __dllgen {
                             .call::<
                                 u32,
                             >(
-                                self.__dllgen_f7 as *const ::core::ffi::c_void,
+                                self.__dllgen_f8 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Callee,
                                 "`GetModuleFileNameW`",
                             );
@@ -608,7 +696,7 @@ mod __dllgen {
                             ::dllgen_runtime::WireError,
                         >::Ok(
                             (self
-                                .__dllgen_f7)(
+                                .__dllgen_f8)(
                                 ::dllgen_runtime::marshal::fixed::address(0x0),
                                 ::dllgen_runtime::marshal::out_buffer::ptr(
                                     &mut __dllgen_a_lpFilename,
@@ -641,7 +729,7 @@ mod __dllgen {
                     )?;
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                8 => {
+                9 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let __dllgen_a_hFile = ::dllgen_runtime::marshal::handle::decode_c(
                         &mut __dllgen_args,
@@ -681,7 +769,7 @@ mod __dllgen {
                             .call::<
                                 i32,
                             >(
-                                self.__dllgen_f8 as *const ::core::ffi::c_void,
+                                self.__dllgen_f9 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Callee,
                                 "`ReadFile`",
                             );
@@ -691,7 +779,7 @@ mod __dllgen {
                             ::dllgen_runtime::WireError,
                         >::Ok(
                             (self
-                                .__dllgen_f8)(
+                                .__dllgen_f9)(
                                 ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_hFile),
                                 ::dllgen_runtime::marshal::out_buffer::ptr(
                                     &mut __dllgen_a_lpBuffer,
@@ -733,7 +821,7 @@ mod __dllgen {
                     )?;
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                9 => {
+                10 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let __dllgen_a_lpName = ::dllgen_runtime::marshal::in_string::decode::<
                         ::dllgen_runtime::marshal::Utf16,
@@ -760,7 +848,7 @@ mod __dllgen {
                             .call::<
                                 i32,
                             >(
-                                self.__dllgen_f9 as *const ::core::ffi::c_void,
+                                self.__dllgen_f10 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Callee,
                                 "`SetEnvironmentVariableW`",
                             );
@@ -770,7 +858,7 @@ mod __dllgen {
                             ::dllgen_runtime::WireError,
                         >::Ok(
                             (self
-                                .__dllgen_f9)(
+                                .__dllgen_f10)(
                                 ::dllgen_runtime::marshal::in_string::ptr(
                                     &__dllgen_a_lpName,
                                 ),
@@ -798,7 +886,133 @@ mod __dllgen {
                     ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                10 => {
+                11 => {
+                    let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
+                    let __dllgen_a_hEvent = ::dllgen_runtime::marshal::handle::decode_c(
+                        &mut __dllgen_args,
+                        0,
+                        false,
+                        false,
+                    )?;
+                    __dllgen_args.finish()?;
+                    ::dllgen_runtime::native::set_errno(0);
+                    ::dllgen_runtime::native::set_last_error(0);
+                    let __dllgen_ret = unsafe {
+                        #[cfg(target_arch = "x86")]
+                        let __dllgen_r = ::dllgen_runtime::native::Words::new()
+                            .push(
+                                ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_hEvent),
+                            )
+                            .call::<
+                                i32,
+                            >(
+                                self.__dllgen_f11 as *const ::core::ffi::c_void,
+                                ::dllgen_runtime::native::Pops::Callee,
+                                "`SetEvent`",
+                            );
+                        #[cfg(not(target_arch = "x86"))]
+                        let __dllgen_r = ::core::result::Result::<
+                            _,
+                            ::dllgen_runtime::WireError,
+                        >::Ok(
+                            (self
+                                .__dllgen_f11)(
+                                ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_hEvent),
+                            ),
+                        );
+                        __dllgen_r
+                    }?;
+                    let (__dllgen_errno, __dllgen_last_error) = (
+                        ::dllgen_runtime::native::errno(),
+                        ::dllgen_runtime::native::last_error(),
+                    );
+                    ::dllgen_runtime::marshal::handle::after_call(
+                        &__dllgen_a_hEvent,
+                        0,
+                        false,
+                    );
+                    if let Some(__dllgen_status) = ::dllgen_runtime::marshal::error::check(
+                        __dllgen_out,
+                        __dllgen_ret,
+                        ::dllgen_runtime::marshal::error::Rule::Zero,
+                        ::dllgen_runtime::marshal::error::Code::LastError,
+                        __dllgen_errno,
+                        __dllgen_last_error,
+                    ) {
+                        return Ok(__dllgen_status);
+                    }
+                    ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
+                    Ok(::dllgen_runtime::Status::Ok)
+                }
+                12 => {
+                    let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
+                    let __dllgen_a_nCount: u32 = ::dllgen_runtime::marshal::length::decode(
+                        &mut __dllgen_args,
+                    )?;
+                    let __dllgen_a_lpHandles = ::dllgen_runtime::marshal::handle::decode_all(
+                        &mut __dllgen_args,
+                        0,
+                    )?;
+                    let __dllgen_a_bWaitAll: i32 = ::dllgen_runtime::marshal::value::decode_c(
+                        &mut __dllgen_args,
+                        &mut __dllgen_keep,
+                    )?;
+                    let __dllgen_a_dwMilliseconds: u32 = ::dllgen_runtime::marshal::value::decode_c(
+                        &mut __dllgen_args,
+                        &mut __dllgen_keep,
+                    )?;
+                    __dllgen_args.finish()?;
+                    ::dllgen_runtime::native::set_errno(0);
+                    ::dllgen_runtime::native::set_last_error(0);
+                    let __dllgen_ret = unsafe {
+                        #[cfg(target_arch = "x86")]
+                        let __dllgen_r = ::dllgen_runtime::native::Words::new()
+                            .push(__dllgen_a_nCount)
+                            .push(__dllgen_a_lpHandles.as_ptr())
+                            .push(__dllgen_a_bWaitAll)
+                            .push(__dllgen_a_dwMilliseconds)
+                            .call::<
+                                u32,
+                            >(
+                                self.__dllgen_f12 as *const ::core::ffi::c_void,
+                                ::dllgen_runtime::native::Pops::Callee,
+                                "`WaitForMultipleObjects`",
+                            );
+                        #[cfg(not(target_arch = "x86"))]
+                        let __dllgen_r = ::core::result::Result::<
+                            _,
+                            ::dllgen_runtime::WireError,
+                        >::Ok(
+                            (self
+                                .__dllgen_f12)(
+                                __dllgen_a_nCount,
+                                __dllgen_a_lpHandles.as_ptr(),
+                                __dllgen_a_bWaitAll,
+                                __dllgen_a_dwMilliseconds,
+                            ),
+                        );
+                        __dllgen_r
+                    }?;
+                    let (__dllgen_errno, __dllgen_last_error) = (
+                        ::dllgen_runtime::native::errno(),
+                        ::dllgen_runtime::native::last_error(),
+                    );
+                    if let Some(__dllgen_status) = ::dllgen_runtime::marshal::error::check(
+                        __dllgen_out,
+                        __dllgen_ret,
+                        ::dllgen_runtime::marshal::error::Rule::Not(
+                            &[0, 1, 2, 3, 4, 5, 6, 7, 258],
+                        ),
+                        ::dllgen_runtime::marshal::error::Code::LastError,
+                        __dllgen_errno,
+                        __dllgen_last_error,
+                    ) {
+                        return Ok(__dllgen_status);
+                    }
+                    ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
+                    Ok(::dllgen_runtime::Status::Ok)
+                }
+                13 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let __dllgen_a_hFile = ::dllgen_runtime::marshal::handle::decode_c(
                         &mut __dllgen_args,
@@ -845,7 +1059,7 @@ mod __dllgen {
                             .call::<
                                 i32,
                             >(
-                                self.__dllgen_f10 as *const ::core::ffi::c_void,
+                                self.__dllgen_f13 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Callee,
                                 "`WriteFile`",
                             );
@@ -855,7 +1069,7 @@ mod __dllgen {
                             ::dllgen_runtime::WireError,
                         >::Ok(
                             (self
-                                .__dllgen_f10)(
+                                .__dllgen_f13)(
                                 ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_hFile),
                                 ::dllgen_runtime::marshal::in_buffer::ptr(
                                     &__dllgen_a_lpBuffer,
@@ -909,6 +1123,7 @@ mod __dllgen {
                 .symbols(
                     &[
                         "CloseHandle",
+                        "CreateEventW",
                         "CreateFileW",
                         "DeleteFileW",
                         "FormatMessageW",
@@ -919,6 +1134,8 @@ mod __dllgen {
                         "GetModuleFileNameW",
                         "ReadFile",
                         "SetEnvironmentVariableW",
+                        "SetEvent",
+                        "WaitForMultipleObjects",
                         "WriteFile",
                     ],
                 )?;
@@ -941,13 +1158,13 @@ mod __dllgen {
                         *const ::core::ffi::c_void,
                         __DllgenFn3,
                     >(symbols.next().unwrap_or(::core::ptr::null())),
-                    __dllgen_helper3_4: ::core::mem::transmute::<
-                        *const ::core::ffi::c_void,
-                        __DllgenHelper3_4,
-                    >(symbols.next().unwrap_or(::core::ptr::null())),
                     __dllgen_f4: ::core::mem::transmute::<
                         *const ::core::ffi::c_void,
                         __DllgenFn4,
+                    >(symbols.next().unwrap_or(::core::ptr::null())),
+                    __dllgen_helper4_4: ::core::mem::transmute::<
+                        *const ::core::ffi::c_void,
+                        __DllgenHelper4_4,
                     >(symbols.next().unwrap_or(::core::ptr::null())),
                     __dllgen_f5: ::core::mem::transmute::<
                         *const ::core::ffi::c_void,
@@ -972,6 +1189,18 @@ mod __dllgen {
                     __dllgen_f10: ::core::mem::transmute::<
                         *const ::core::ffi::c_void,
                         __DllgenFn10,
+                    >(symbols.next().unwrap_or(::core::ptr::null())),
+                    __dllgen_f11: ::core::mem::transmute::<
+                        *const ::core::ffi::c_void,
+                        __DllgenFn11,
+                    >(symbols.next().unwrap_or(::core::ptr::null())),
+                    __dllgen_f12: ::core::mem::transmute::<
+                        *const ::core::ffi::c_void,
+                        __DllgenFn12,
+                    >(symbols.next().unwrap_or(::core::ptr::null())),
+                    __dllgen_f13: ::core::mem::transmute::<
+                        *const ::core::ffi::c_void,
+                        __DllgenFn13,
                     >(symbols.next().unwrap_or(::core::ptr::null())),
                     __dllgen_library: library,
                 }

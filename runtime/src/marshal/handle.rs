@@ -74,6 +74,24 @@ pub fn decode_c(
     Ok(HostHandle { ptr, id })
 }
 
+/// Client: writes an array of handles (`HANDLE *lpHandles`).
+pub fn encode_all<H: ClientHandle>(w: &mut Writer, hs: &[H]) {
+    w.u32(hs.len() as u32);
+    for h in hs {
+        w.u64(h.id());
+    }
+}
+
+/// Host: reads an array of handles of type `kind`: the pointers the library gets (each
+/// open, none NULL).
+pub fn decode_all(r: &mut Reader<'_>, kind: u32) -> Result<Vec<*mut c_void>, WireError> {
+    let n = r.u32()? as usize;
+    if n.saturating_mul(8) > r.remaining() {
+        return Err(WireError::Payload("more handles than bytes"));
+    }
+    (0..n).map(|_| handles::from_client(kind, r.u64()?, false)).collect()
+}
+
 /// Host: what the library gets.
 pub fn ptr(h: &HostHandle) -> *mut c_void {
     h.ptr
@@ -151,5 +169,32 @@ mod tests {
             decode_c(&mut Reader::new(&[77, 0, 0, 0, 0, 0, 0, 0]), kind, false, false).is_err(),
             "never given"
         );
+    }
+
+    #[test]
+    fn arrays_of_handles() {
+        let mut a = 1u8;
+        let mut b = 2u8;
+        let kind = 902;
+        let (pa, pb) =
+            (std::ptr::from_mut(&mut a).cast::<c_void>(), std::ptr::from_mut(&mut b).cast::<c_void>());
+        let mut out = Writer::new();
+        put_c(&mut out, kind, pa);
+        put_c(&mut out, kind, pb);
+        let ids = out.payload().to_vec();
+        let mut r = Reader::new(&ids);
+        let (da, db): (Dev, Dev) = (decode(&mut r).unwrap(), decode(&mut r).unwrap());
+        let mut w = Writer::new();
+        encode_all(&mut w, &[db, da, db]);
+        encode_all::<Dev>(&mut w, &[]);
+        encode_all(&mut w, &[Dev(12345)]);
+        let frame = w.payload().to_vec();
+        let mut r = Reader::new(&frame);
+        assert_eq!(decode_all(&mut r, kind).unwrap(), [pb, pa, pb]);
+        assert!(decode_all(&mut r, kind).unwrap().is_empty());
+        assert!(decode_all(&mut r, kind).is_err(), "a handle never given");
+        let mut w = Writer::new();
+        w.u32(1 << 30);
+        assert!(decode_all(&mut Reader::new(w.payload()), kind).is_err(), "a count the payload cannot hold");
     }
 }

@@ -103,6 +103,9 @@ mod checks {
         messages(&k);
         println!("ok: FormatMessageW with FORMAT_MESSAGE_ALLOCATE_BUFFER (a variant), freed with LocalFree");
 
+        events(&k);
+        println!("ok: WaitForMultipleObjects on an array of handles");
+
         registry();
     }
 
@@ -119,6 +122,26 @@ mod checks {
         ) -> u32;
         fn LocalFree(p: *mut core::ffi::c_void) -> *mut core::ffi::c_void;
         fn GetLastError() -> u32;
+    }
+
+    /// Events waited for through an array of handles the host maps to its own.
+    fn events(k: &Kernel32) {
+        const WAIT_TIMEOUT: u32 = 258;
+        // Auto-reset events, not signalled.
+        let e: Vec<_> = (0..3).map(|_| k.CreateEventW(0, 0, None).unwrap()).collect();
+        assert_eq!(k.WaitForMultipleObjects(&e, 0, 0), Ok(WAIT_TIMEOUT));
+        assert_eq!(k.SetEvent(e[1]), Ok(1));
+        assert_eq!(k.WaitForMultipleObjects(&e, 0, 0), Ok(1), "the second one");
+        assert_eq!(k.WaitForMultipleObjects(&e, 0, 0), Ok(WAIT_TIMEOUT), "reset by the wait");
+        for h in [e[2], e[0]] {
+            assert_eq!(k.SetEvent(h), Ok(1));
+        }
+        assert_eq!(k.WaitForMultipleObjects(&e[1..], 0, 0), Ok(1), "e[2], second of the slice");
+        assert_eq!(k.WaitForMultipleObjects(&[e[0]], 1, 0), Ok(0));
+        for h in &e {
+            assert_eq!(k.CloseHandle(*h), Ok(1));
+        }
+        assert!(matches!(k.WaitForMultipleObjects(&e, 0, 0), Err(Error::BadHandle(_))), "closed: refused");
     }
 
     /// The system's messages through the 32-bit host, against this 64-bit program's own

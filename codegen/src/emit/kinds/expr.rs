@@ -50,7 +50,7 @@ fn passed_by_caller(kind: &Kind) -> bool {
         | Kind::Fixed { .. }
         | Kind::OutString { .. }
         | Kind::OutStrings { .. } => false,
-        Kind::StringArray { .. } | Kind::InStrings { .. } => true,
+        Kind::StringArray { .. } | Kind::InStrings { .. } | Kind::InHandles { .. } => true,
     }
 }
 

@@ -57,7 +57,9 @@ pub(super) fn source(at: &At<'_>, of: &[String], cx: &mut Cx) -> (String, String
         | Kind::InoutBuffer { element, units, .. }
         | Kind::OutBuffer { element, units, .. } => (element, *units),
         // Strings: counted one by one.
-        Kind::InStrings { .. } => return (ident(&q.name), units(crate::spec::Units::Elements), 1),
+        Kind::InStrings { .. } | Kind::InHandles { .. } => {
+            return (ident(&q.name), units(crate::spec::Units::Elements), 1)
+        }
         _ => {
             cx.unsupported.push(format!("{}: a length of `{}`, which is not a buffer", at.what, q.name));
             return none;

@@ -13,6 +13,7 @@ mod fixed;
 pub(super) use fixed::byte_string;
 mod handle;
 mod in_buffer;
+mod in_handles;
 mod in_string;
 mod in_strings;
 mod in_value;
@@ -66,6 +67,7 @@ pub enum ParamKind {
     Value(value::View),
     InString(in_string::View),
     InStrings(in_strings::View),
+    InHandles(in_handles::View),
     InBuffer(in_buffer::View),
     OutBuffer(out_buffer::View),
     InoutBuffer(inout_buffer::View),
@@ -145,6 +147,7 @@ pub(super) fn param(f: &model::Function, index: usize, fn_index: u32, cx: &mut C
         Kind::OutLength { value, of: _ } => out_length::view(value, &mut out),
         Kind::Fixed { fixed } => fixed::view(&at, fixed, cx, &mut out),
         Kind::InStrings { encoding, optional, .. } => in_strings::view(&at, *encoding, *optional, &mut out),
+        Kind::InHandles { handle, .. } => in_handles::view(&at, handle, cx, &mut out),
         Kind::StringArray { .. } => {
             cx.unsupported
                 .push(format!("{}: an array of strings is a callback argument only (so far)", at.what));

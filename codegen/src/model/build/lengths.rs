@@ -25,7 +25,8 @@ impl<'a> Builder<'a> {
             let (exprs, filled): (Vec<&Expr>, Option<&Filled>) = match &p.kind {
                 Kind::InBuffer { len, .. }
                 | Kind::InoutBuffer { len, .. }
-                | Kind::InStrings { len: Some(len), .. } => (vec![len], None),
+                | Kind::InStrings { len: Some(len), .. }
+                | Kind::InHandles { len, .. } => (vec![len], None),
                 Kind::OutBuffer { capacity, filled, .. } => (vec![capacity], Some(filled)),
                 _ => continue,
             };

@@ -129,6 +129,19 @@ impl<'a> Builder<'a> {
                     _ => Kind::Inout { value, optional },
                 }
             }
+            ParamKind::InHandles { len, handle } => {
+                let t = need_pointer("an array of handles")?;
+                if !self.spec.handles.contains_key(&handle.value) {
+                    self.unknown_handle(handle);
+                    return Err(Problem::Reported);
+                }
+                // Each element must be what the handle type replaces.
+                self.handle_fits(&handle.value, &t, 0).map_err(|m| Problem::other(format!("its elements: {m}")))?;
+                if optional {
+                    return Err(Problem::other("an array of handles is not `optional` (pass an empty slice)"));
+                }
+                Kind::InHandles { handle: handle.value.clone(), len: expr(len)? }
+            }
             ParamKind::InBuffer { len, units } | ParamKind::InoutBuffer { len, units } => {
                 let t = need_pointer("a buffer")?;
                 // `const char **`: an array of strings the library reads.
