@@ -219,6 +219,8 @@ pub enum RetKind {
         count_host: Option<String>,
         /// The host frees it (the return's helper) after copying.
         free: bool,
+        /// One value: the client decodes it as itself.
+        single: bool,
         client_type: String,
     },
     #[serde(rename = "ret_handle")]
@@ -866,7 +868,7 @@ fn ret(f: &model::Function, index: usize, params: &[Param], cx: &mut Cx) -> Ret 
                 },
             }
         }
-        Return::Buffer { element, len, free_with } => {
+        Return::Buffer { element, len, free_with, single } => {
             let t = cx.value(element, &what).unwrap_or_default();
             if let RetLen::Reported(e) = len {
                 for leaf in e.leaves() {
@@ -885,7 +887,7 @@ fn ret(f: &model::Function, index: usize, params: &[Param], cx: &mut Cx) -> Ret 
                 }
             }
             let nullable = !f.error.as_ref().is_some_and(|e| e.when == ErrorWhen::Null);
-            let vec = format!("::std::vec::Vec<{}>", t.rust);
+            let vec = if *single { t.rust.clone() } else { format!("::std::vec::Vec<{}>", t.rust) };
             let client_type = if nullable { kinds::option(&vec) } else { vec };
             Ret {
                 ffi_type: format!("*const {}", kinds::host_elem(&t)),
@@ -909,6 +911,7 @@ fn ret(f: &model::Function, index: usize, params: &[Param], cx: &mut Cx) -> Ret 
                         _ => None,
                     },
                     free: free_with.is_some(),
+                    single: *single,
                     client_type,
                 },
             }

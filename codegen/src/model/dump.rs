@@ -125,8 +125,9 @@ fn ret(r: &Return) -> String {
         Return::Handle { handle, borrowed: false } => format!("handle {handle}"),
         Return::Handle { handle, borrowed: true } => format!("borrowed handle {handle}"),
         Return::Into { param } => format!("a pointer into {param}"),
-        Return::Buffer { element, len, free_with } => format!(
-            "buffer of {} [{}]{}",
+        Return::Buffer { element, len, free_with, single } => format!(
+            "{} {} [{}]{}",
+            if *single { "one copied" } else { "buffer of" },
             value(element),
             match len {
                 RetLen::Const(n) => n.to_string(),

@@ -432,6 +432,9 @@ pub enum Return {
         /// The library function the host frees it with after copying, when the caller owns it.
         #[serde(skip_serializing_if = "Option::is_none")]
         free_with: Option<FreeFn>,
+        /// One value the client gets as itself (`returns: { copy: true }`).
+        #[serde(skip_serializing_if = "std::ops::Not::not")]
+        single: bool,
     },
 }
 

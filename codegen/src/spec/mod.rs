@@ -299,6 +299,8 @@ pub enum ReturnSpec {
     Buffer {
         /// The library function that frees it.
         free_with: Option<Spanned<String>>,
+        /// One value (`copy: true`): the client gets it, not a `Vec` of one.
+        single: bool,
         /// How many elements (a length expression over the parameters).
         len: Spanned<String>,
     },

@@ -761,10 +761,12 @@ impl Reader<'_> {
         let mut free_with = None;
         let mut into = None;
         let mut borrowed = None;
-        let keys = ["string", "handle", "buffer", "free_with", "into", "borrowed"];
+        let mut copy = None;
+        let keys = ["string", "handle", "buffer", "free_with", "into", "borrowed", "copy"];
         for (k, v) in self.fields(node, "returns", Some(&keys)) {
             match k.as_str() {
                 "borrowed" => borrowed = Some((self.bool(v, "borrowed"), pos(v))),
+                "copy" => copy = Some((self.bool(v, "copy"), pos(v))),
                 "string" => string = self.encoding(v),
                 "handle" => handle = self.string(v, "a handle type name"),
                 "buffer" => buffer = self.returned_buffer(v),
@@ -775,6 +777,15 @@ impl Reader<'_> {
         if let (Some((_, at)), None) = (borrowed, &handle) {
             self.error(at, "`borrowed` applies to returned handles").hint =
                 Some("`returns: { handle: NAME, borrowed: true }`".into());
+        }
+        // `copy: true`: the result points to one value, copied out (a buffer of one).
+        if let Some((true, at)) = copy {
+            if string.is_some() || handle.is_some() || buffer.is_some() || into.is_some() {
+                self.error(at, "`returns: { copy: true }` takes nothing but `free_with`");
+                return None;
+            }
+            let len = Spanned { value: "1".to_string(), pos: at };
+            return Some(spanned(ReturnSpec::Buffer { len, free_with, single: true }, node));
         }
         if let Some(param) = into {
             if string.is_some() || handle.is_some() || buffer.is_some() || free_with.is_some() {
@@ -788,7 +799,7 @@ impl Reader<'_> {
                 self.error(pos(node), "`returns` is one of `string`, `handle` or `buffer`");
                 return None;
             }
-            return Some(spanned(ReturnSpec::Buffer { len, free_with }, node));
+            return Some(spanned(ReturnSpec::Buffer { len, free_with, single: false }, node));
         }
         let value = match (string, handle) {
             (Some(encoding), None) => ReturnSpec::String { encoding, free_with },

@@ -53,6 +53,35 @@ pub fn decode<T: Elem, R: Returned<T>>(r: &mut Reader<'_>, len: u64, elem_size: 
     optional::get(r, true, |r| T::get_at_most(r, max)).map(R::from_returned)
 }
 
+/// What the client gets for one value (`returns: { copy: true }`): `T` (NULL is an
+/// error), or `Option<T>`.
+pub trait ReturnedOne<T>: Sized {
+    /// From what came back.
+    fn from_one(v: Option<T>) -> Result<Self, WireError>;
+}
+
+impl<T: Elem> ReturnedOne<T> for T {
+    fn from_one(v: Option<T>) -> Result<Self, WireError> {
+        v.ok_or(WireError::Payload("the library returned NULL for a value"))
+    }
+}
+
+impl<T> ReturnedOne<T> for Option<T> {
+    fn from_one(v: Option<T>) -> Result<Self, WireError> {
+        Ok(v)
+    }
+}
+
+/// Client: reads one value the result pointed to.
+pub fn decode_one<T: Elem, R: ReturnedOne<T>>(r: &mut Reader<'_>, elem_size: u64) -> Result<R, WireError> {
+    let v: Option<Vec<T>> = decode(r, 1, elem_size)?;
+    match v {
+        None => R::from_one(None),
+        Some(v) if v.len() == 1 => R::from_one(v.into_iter().next()),
+        Some(_) => Err(WireError::Payload("a returned value that is not one value")),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -74,5 +103,22 @@ mod tests {
         assert!(decode::<u32, Vec<u32>>(&mut r, 3, 4).is_err(), "more than the spec's length");
         // SAFETY: never read: the length is refused first.
         assert!(unsafe { reply(&mut Writer::new(), TABLE.as_ptr(), 1 << 40, 4) }.is_err());
+    }
+
+    #[test]
+    fn one_value() {
+        static ONE: [u32; 1] = [77];
+        let mut out = Writer::new();
+        // SAFETY: one element, and NULL twice.
+        unsafe {
+            reply(&mut out, ONE.as_ptr(), 1, 4).unwrap();
+            reply::<u32>(&mut out, std::ptr::null(), 1, 4).unwrap();
+            reply::<u32>(&mut out, std::ptr::null(), 1, 4).unwrap();
+        }
+        let back = out.payload().to_vec();
+        let mut r = Reader::new(&back);
+        assert_eq!(decode_one::<u32, u32>(&mut r, 4).unwrap(), 77);
+        assert_eq!(decode_one::<u32, Option<u32>>(&mut r, 4).unwrap(), None);
+        assert!(decode_one::<u32, u32>(&mut r, 4).is_err(), "NULL where a value is promised");
     }
 }

@@ -635,6 +635,15 @@ pub fn pointer_fields(k: &Kinds, d: &Direct) {
     let too_deep = k.kx_series_sum(&deep(66));
     assert!(matches!(&too_deep, Err(Error::Protocol(m)) if m.contains("deeper than 64")), "{too_deep:?}");
 
+    // A pointer to one struct the library owns, copied out; NULL is None.
+    let origin: extern "C" fn(i32) -> *const P = d.sym("kx_origin");
+    // SAFETY: the library's static point.
+    let theirs = unsafe { *origin(1) };
+    assert_eq!(k.kx_origin(1), Ok(Some(point(theirs))));
+    assert_eq!(theirs, P { x: -3, y: 14 });
+    assert!(origin(0).is_null());
+    assert_eq!(k.kx_origin(0), Ok(None));
+
     // The library's own chain, read back through its pointers.
     for n in [1, 2, 4, 0, 5] {
         let mut theirs =

@@ -44,13 +44,13 @@ impl<'a> Builder<'a> {
                     }
                     Some(Return::Handle { handle: h.value.clone(), borrowed: *borrowed })
                 }
-                spec::ReturnSpec::Buffer { len, free_with } => {
+                spec::ReturnSpec::Buffer { len, free_with, single } => {
                     let free_with = match free_with {
                         Some(free) => Some(self.free_fn(free)?),
                         None => None,
                     };
                     let (element, len) = self.returned_buffer(f, len)?;
-                    Some(Return::Buffer { element, len, free_with })
+                    Some(Return::Buffer { element, len, free_with, single: *single })
                 }
                 spec::ReturnSpec::Into(param) => self.returned_into(f, fspec, param),
             };
