@@ -20,6 +20,7 @@ const CHECKS: &[&str] = &[
     "ok: fixed arguments, constants and library strings",
     "ok: struct fields that point: counted buffers, nested structs, the library's own chain",
     "ok: callbacks given pointers to structs: read, filled, updated",
+    "ok: unions selected by a tag field",
 ];
 
 fn assert_passed(out: &dllgen_tests::Output) {

@@ -50,6 +50,39 @@ pub struct StructView {
     pub align_attr: bool,
     pub fields: Vec<FieldView>,
     pub slots: Vec<Slot>,
+    /// The client enums of its tagged unions.
+    pub unions: Vec<UnionView>,
+}
+
+/// A tagged union's client enum: one variant per case, and `Other` for tags no case names.
+#[derive(Debug, Serialize)]
+pub struct UnionView {
+    pub name: String,
+    pub cases: Vec<CaseView>,
+    /// The union's size: `Other`'s bytes.
+    pub size: u64,
+}
+
+/// One case of a tagged union.
+#[derive(Debug, Clone, Serialize)]
+pub struct CaseView {
+    pub index: u32,
+    pub variant: String,
+    /// The tag value, as an `i64` literal, and as a number.
+    pub value: String,
+    pub number: i64,
+    /// The client's payload type.
+    pub rust: String,
+    /// The host's type of the member.
+    pub host: String,
+    /// What the member holds: exactly one of `is_value`, `is_string` (its encoding's
+    /// marker `text`), `is_handle` (its type's `handle_kind`).
+    pub is_value: bool,
+    pub is_string: bool,
+    pub text: String,
+    pub is_handle: bool,
+    pub handle_kind: u32,
+    pub optional: bool,
 }
 
 /// A struct field as the client sees it, and how the host fills its slot.
@@ -102,6 +135,12 @@ pub enum FieldKind {
     /// A pointer to one value.
     #[serde(rename = "field_pointee")]
     Pointee { host: String, optional: bool },
+    /// A union whose member the field `tag` (host type `tag_type`) selects.
+    #[serde(rename = "field_union")]
+    Union { tag: String, tag_type: String, cases: Vec<CaseView>, pointers: bool },
+    /// A union's tag: not in the client's struct, set by the host.
+    #[serde(rename = "field_length")]
+    Tag {},
 }
 
 /// A field of the host's mirror struct.
@@ -467,6 +506,7 @@ fn structure(s: &model::Struct, cx: &mut Cx) -> StructView {
     let what = format!("struct `{}`", s.name);
     let name = cx.structs.get(&s.name).map(|n| n.0.clone()).unwrap_or_default();
     let mut fields = Vec::new();
+    let mut unions = Vec::new();
     // (offset, end, name, type) of every host slot but padding.
     let mut slots: Vec<(u64, u64, String, String)> = Vec::new();
     // The largest alignment among typed slots: what `#[repr(C)]` gives the mirror alone.
@@ -546,6 +586,75 @@ fn structure(s: &model::Struct, cx: &mut Cx) -> StructView {
                 v.kind = FieldKind::Length {};
                 cx.scalar(value).host
             }
+            FieldType::Tag { value, .. } => {
+                v.kind = FieldKind::Tag {};
+                cx.scalar(value).host
+            }
+            FieldType::Union { tag, cases, size, pointers } => {
+                let enum_name = format!("{name}{}", camel(&f.name));
+                let mut views = Vec::new();
+                for (i, c) in cases.iter().enumerate() {
+                    let (rust, host, is_value, text, handle_kind, optional) = match &c.ty {
+                        FieldType::Value { value } => {
+                            let Some(t) = cx.value(value, &fwhat) else { continue };
+                            (t.rust.clone(), kinds::host_elem(&t), true, None, None, false)
+                        }
+                        FieldType::String { encoding, .. } => (
+                            kinds::option("::std::string::String"),
+                            if *encoding == Encoding::Utf16 { "*const u16" } else { "*const u8" }.into(),
+                            false,
+                            Some(kinds::text(*encoding)),
+                            None,
+                            true,
+                        ),
+                        FieldType::Handle { handle, optional } => (
+                            if *optional { kinds::option(handle) } else { handle.clone() },
+                            "*mut ::core::ffi::c_void".into(),
+                            false,
+                            None,
+                            Some(cx.handle_kind(handle)),
+                            *optional,
+                        ),
+                        _ => {
+                            cx.unsupported.push(format!("{fwhat}: member `{}`", c.member));
+                            continue;
+                        }
+                    };
+                    views.push(CaseView {
+                        index: i as u32,
+                        variant: camel(&c.member),
+                        value: format!("{}i64", c.value),
+                        number: c.value,
+                        rust,
+                        host,
+                        is_value,
+                        is_string: text.is_some(),
+                        text: text.unwrap_or_default(),
+                        is_handle: handle_kind.is_some(),
+                        handle_kind: handle_kind.unwrap_or_default(),
+                        optional,
+                    });
+                }
+                let Some(first) = views.first() else {
+                    cx.unsupported.push(format!("{fwhat}: a union with no case"));
+                    continue;
+                };
+                v.client_type = enum_name.clone();
+                v.default = format!("{enum_name}::{}(::core::default::Default::default())", first.variant);
+                let tag_type = s
+                    .fields
+                    .iter()
+                    .find(|x| x.name == *tag)
+                    .and_then(|x| match &x.ty {
+                        FieldType::Tag { value, .. } => Some(cx.scalar(value).host),
+                        _ => None,
+                    })
+                    .unwrap_or_default();
+                let copy = views.clone();
+                v.kind = FieldKind::Union { tag: ident(tag), tag_type, cases: copy, pointers: *pointers };
+                unions.push(UnionView { name: enum_name, cases: views, size: *size });
+                format!("[u8; {size}]")
+            }
             FieldType::Pointee { value, optional } => {
                 let Some(t) = cx.value(value, &fwhat) else { continue };
                 v.client_type = kinds::option(&format!("::std::boxed::Box<{}>", t.rust));
@@ -562,8 +671,9 @@ fn structure(s: &model::Struct, cx: &mut Cx) -> StructView {
                 continue;
             }
         };
-        // The layout is clang's (the model's), never worked out here.
-        let (size, align) = (f.size, f.align);
+        // The layout is clang's (the model's), never worked out here. A union is a byte
+        // region in the mirror (its alignment comes from the struct's `align`).
+        let (size, align) = (f.size, if matches!(f.ty, FieldType::Union { .. }) { 1 } else { f.align });
         let end = f.offset + size;
         if f.offset % align.max(1) != 0 || align > s.align {
             // Packed: a typed slot would move. Scalars are kept as bytes; others refused.
@@ -635,6 +745,7 @@ fn structure(s: &model::Struct, cx: &mut Cx) -> StructView {
         align_attr: s.align > natural,
         fields,
         slots: out,
+        unions,
     }
 }
 

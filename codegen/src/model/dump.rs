@@ -197,6 +197,15 @@ pub fn render(m: &Model) -> String {
                 FieldType::Pointee { value: v, optional } => {
                     format!("pointer to {}{}", value(v), opt(*optional))
                 }
+                FieldType::Tag { value: v, of } => format!("tag ({}) of {of}", scalar(v)),
+                FieldType::Union { tag, cases, size, .. } => format!(
+                    "union [{size}] by {tag}: {}",
+                    cases
+                        .iter()
+                        .map(|c| format!("{} => {}", c.value, c.member))
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                ),
             };
             let _ = writeln!(out, "  @{} {}: {ty}", fd.offset, fd.name);
         }

@@ -645,6 +645,35 @@ pub enum FieldType {
         /// NULL allowed.
         optional: bool,
     },
+    /// A union whose member the sibling field `tag` selects (a [`FieldType::Tag`]).
+    Union {
+        /// The selecting field.
+        tag: String,
+        /// Which tag value selects which member, in the spec's order.
+        cases: Vec<UnionCase>,
+        /// The union's size.
+        size: u64,
+        /// Whether a member holds a pointer: then a tag no case names cannot cross.
+        pointers: bool,
+    },
+    /// The tag of the union fields `of`: set by the host from the member the client chose.
+    Tag {
+        /// Its integer type.
+        value: Scalar,
+        /// The union field it selects a member of.
+        of: String,
+    },
+}
+
+/// One member of a tagged union.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct UnionCase {
+    /// The tag value that selects it.
+    pub value: i64,
+    /// The member's name.
+    pub member: String,
+    /// What it holds: a value, a string or a handle (at offset 0 of the union).
+    pub ty: FieldType,
 }
 
 /// A callback (function-pointer) type.

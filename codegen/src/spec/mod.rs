@@ -99,6 +99,17 @@ impl Spec {
                 _ => None,
             })
             .chain(self.handles.values().flat_map(|h| h.value.invalid.iter().map(|e| e.value.clone())))
+            // Union tag values that are not plain numbers.
+            .chain(self.structs.values().flat_map(|s| s.value.fields.values()).flat_map(|f| {
+                match &f.value.kind {
+                    ParamKind::Union { cases, .. } => cases
+                        .iter()
+                        .map(|(v, _)| v.value.clone())
+                        .filter(|v| v.parse::<i64>().is_err())
+                        .collect::<Vec<_>>(),
+                    _ => Vec::new(),
+                }
+            }))
             .collect();
         set.into_iter().collect()
     }
@@ -261,6 +272,15 @@ pub enum ParamKind {
         len: Spanned<String>,
         /// The library function that frees the array.
         free_with: Option<Spanned<String>>,
+    },
+    /// A struct field that is a union whose member the sibling field `tag` selects.
+    Union {
+        /// The selecting field.
+        tag: Spanned<String>,
+        /// Tag value (a C constant expression) → member name, in the spec's order.
+        cases: Vec<(Spanned<String>, Spanned<String>)>,
+        /// Semantics of the members that are pointers.
+        members: BTreeMap<String, Spanned<ParamSpec>>,
     },
     /// `char **` the library points at a string: copied out, then freed with `free_with`
     /// when the caller owns it.

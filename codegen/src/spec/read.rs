@@ -122,6 +122,7 @@ const KINDS: &[&str] = &[
     "fixed",
     "out_string",
     "out_strings",
+    "union",
 ];
 
 impl Reader<'_> {
@@ -608,6 +609,44 @@ impl Reader<'_> {
                         None
                     }
                 }
+            }
+            "union" => {
+                let Some(a) = arg else { return needs_arg(self) };
+                let (mut tag, mut cases, mut members) = (None, Vec::new(), BTreeMap::new());
+                for (k, v) in self.fields(a, "union", Some(&["tag", "cases", "members"])) {
+                    match k.as_str() {
+                        "tag" => tag = self.string(v, "tag"),
+                        "cases" => {
+                            if let YamlData::Mapping(map) = &v.data {
+                                for (ck, cv) in map.iter() {
+                                    let (Some(value), Some(member)) =
+                                        (self.raw_scalar(ck), self.string(cv, "a union member"))
+                                    else {
+                                        self.error(pos(ck), "a case is `TAG_VALUE: member`");
+                                        continue;
+                                    };
+                                    cases.push((spanned(value, ck), member));
+                                }
+                            } else {
+                                self.error(
+                                    pos(v),
+                                    "`cases` maps tag values to members: `{ KX_INT: i, 2: d }`",
+                                );
+                            }
+                        }
+                        _ => members = self.params(v, "members"),
+                    }
+                }
+                let Some(tag) = tag else {
+                    self.error(pos(a), "a union needs `tag`: the field that says which member is set").hint =
+                        Some("for example `union: { tag: type, cases: { KX_INT: i, KX_REAL: d } }`".into());
+                    return None;
+                };
+                if cases.is_empty() {
+                    self.error(pos(a), "a union needs `cases`: which tag value selects which member");
+                    return None;
+                }
+                Some(ParamKind::Union { tag, cases, members })
             }
             "out_strings" => {
                 let Some(a) = arg else { return needs_arg(self) };

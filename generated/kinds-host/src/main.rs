@@ -27,7 +27,7 @@ mod __dllgen {
         unused_comparisons,
         unused_unsafe
     )]
-    const MODEL_HASH: u64 = 0x4d8280c5fca6d70c;
+    const MODEL_HASH: u64 = 0x7408d95f6a1781c0;
     /// `kx_packed` as the library lays it out.
     #[repr(C)]
     #[derive(Clone, Copy)]
@@ -381,6 +381,133 @@ mod __dllgen {
         }
     }
     unsafe impl ::dllgen_runtime::marshal::CStruct for KxSeries {}
+    /// `struct kx_value` as the library lays it out.
+    #[repr(C, align(8))]
+    #[derive(Clone, Copy)]
+    struct KxValue {
+        kind: u32,
+        __dllgen_pad4: [u8; 4],
+        u: [u8; 8],
+    }
+    #[cfg(windows)]
+    const _: () = {
+        assert!(::core::mem::size_of::< KxValue > () == 16);
+        assert!(::core::mem::align_of::< KxValue > () == 8);
+        assert!(::core::mem::offset_of!(KxValue, kind) == 0);
+        assert!(::core::mem::offset_of!(KxValue, __dllgen_pad4) == 4);
+        assert!(::core::mem::offset_of!(KxValue, u) == 8);
+    };
+    impl ::core::default::Default for KxValue {
+        fn default() -> Self {
+            unsafe { ::core::mem::zeroed() }
+        }
+    }
+    impl ::dllgen_runtime::marshal::CValue for KxValue {
+        fn get_c(
+            r: &mut ::dllgen_runtime::Reader<'_>,
+            keep: &mut ::dllgen_runtime::marshal::Keep,
+        ) -> ::core::result::Result<Self, ::dllgen_runtime::WireError> {
+            let mut s = <KxValue as ::core::default::Default>::default();
+            match r.u32()? {
+                0 => {
+                    s.kind = ::dllgen_runtime::marshal::union::tag::<u32>(1i64)?;
+                    let __dllgen_v: i32 = ::dllgen_runtime::marshal::value::decode_c(
+                        r,
+                        keep,
+                    )?;
+                    unsafe {
+                        ::dllgen_runtime::marshal::union::write(&mut s.u, __dllgen_v)
+                    };
+                }
+                1 => {
+                    s.kind = ::dllgen_runtime::marshal::union::tag::<u32>(2i64)?;
+                    let __dllgen_v: f64 = ::dllgen_runtime::marshal::value::decode_c(
+                        r,
+                        keep,
+                    )?;
+                    unsafe {
+                        ::dllgen_runtime::marshal::union::write(&mut s.u, __dllgen_v)
+                    };
+                }
+                2 => {
+                    s.kind = ::dllgen_runtime::marshal::union::tag::<u32>(3i64)?;
+                    let __dllgen_v = ::dllgen_runtime::marshal::text::get_kept::<
+                        ::dllgen_runtime::marshal::Utf8,
+                    >(r, keep)?;
+                    unsafe {
+                        ::dllgen_runtime::marshal::union::write(&mut s.u, __dllgen_v)
+                    };
+                }
+                3 => {
+                    s.kind = ::dllgen_runtime::marshal::union::tag::<u32>(4i64)?;
+                    let __dllgen_v: KxPoint = ::dllgen_runtime::marshal::value::decode_c(
+                        r,
+                        keep,
+                    )?;
+                    unsafe {
+                        ::dllgen_runtime::marshal::union::write(&mut s.u, __dllgen_v)
+                    };
+                }
+                ::dllgen_runtime::marshal::union::OTHER => {
+                    return Err(
+                        ::dllgen_runtime::WireError::Payload(
+                            "a union tag no case names, in a union with pointer members",
+                        ),
+                    );
+                }
+                _ => {
+                    return Err(
+                        ::dllgen_runtime::WireError::Payload(
+                            "a union case that does not exist",
+                        ),
+                    );
+                }
+            }
+            Ok(s)
+        }
+        fn put_c(&self, w: &mut ::dllgen_runtime::Writer) {
+            match self.kind as i64 {
+                1i64 => {
+                    w.u32(0);
+                    let __dllgen_v: i32 = unsafe {
+                        ::dllgen_runtime::marshal::union::read(&self.u)
+                    };
+                    ::dllgen_runtime::marshal::value::reply(w, &__dllgen_v);
+                }
+                2i64 => {
+                    w.u32(1);
+                    let __dllgen_v: f64 = unsafe {
+                        ::dllgen_runtime::marshal::union::read(&self.u)
+                    };
+                    ::dllgen_runtime::marshal::value::reply(w, &__dllgen_v);
+                }
+                3i64 => {
+                    w.u32(2);
+                    let __dllgen_v: *const u8 = unsafe {
+                        ::dllgen_runtime::marshal::union::read(&self.u)
+                    };
+                    unsafe {
+                        ::dllgen_runtime::marshal::text::put_c::<
+                            ::dllgen_runtime::marshal::Utf8,
+                        >(w, __dllgen_v)
+                    };
+                }
+                4i64 => {
+                    w.u32(3);
+                    let __dllgen_v: KxPoint = unsafe {
+                        ::dllgen_runtime::marshal::union::read(&self.u)
+                    };
+                    ::dllgen_runtime::marshal::value::reply(w, &__dllgen_v);
+                }
+                __dllgen_t => {
+                    w.u32(::dllgen_runtime::marshal::union::OTHER);
+                    w.i64(__dllgen_t);
+                    ::dllgen_runtime::marshal::value::reply(w, &self.u);
+                }
+            }
+        }
+    }
+    unsafe impl ::dllgen_runtime::marshal::CStruct for KxValue {}
     /// `struct kx_verdict` as the library lays it out.
     #[repr(C)]
     #[derive(Clone, Copy)]
@@ -792,15 +919,17 @@ mod __dllgen {
     type __DllgenFn42 = unsafe extern "C" fn(*mut KxPoint) -> ();
     type __DllgenFn43 = unsafe extern "C" fn() -> i32;
     type __DllgenFn44 = unsafe extern "C" fn(*const u16, *mut u16, i32) -> ();
+    type __DllgenFn45 = unsafe extern "C" fn(*const KxValue, *mut u8, i32) -> i32;
+    type __DllgenFn46 = unsafe extern "C" fn(i32, *mut KxValue) -> i32;
     /// The library calls this for `kx_visit_device`'s `visit`: it runs the client's closure.
-    unsafe extern "C" fn __dllgen_callback_45_1(
+    unsafe extern "C" fn __dllgen_callback_47_1(
         a0: *mut ::core::ffi::c_void,
         a1: *mut ::core::ffi::c_void,
     ) -> i32 {
         let mut __dllgen_w = ::dllgen_runtime::Writer::new();
         ::dllgen_runtime::marshal::handle::put_c(&mut __dllgen_w, 0, a1);
         ::dllgen_runtime::callback(
-            45,
+            47,
             1,
             &mut __dllgen_w,
             |__dllgen_r| {
@@ -813,7 +942,7 @@ mod __dllgen {
             },
         )
     }
-    type __DllgenFn45 = unsafe extern "C" fn(
+    type __DllgenFn47 = unsafe extern "C" fn(
         *mut ::core::ffi::c_void,
         ::core::option::Option<
             unsafe extern "C" fn(
@@ -823,7 +952,7 @@ mod __dllgen {
         >,
         *mut ::core::ffi::c_void,
     ) -> i32;
-    type __DllgenFn46 = unsafe extern "C" fn(
+    type __DllgenFn48 = unsafe extern "C" fn(
         i32,
         i32,
         i32,
@@ -835,12 +964,12 @@ mod __dllgen {
         *const u8,
         i32,
     ) -> i32;
-    type __DllgenFn47 = unsafe extern "stdcall" fn(
+    type __DllgenFn49 = unsafe extern "stdcall" fn(
         *mut ::core::ffi::c_void,
         *const u8,
         u32,
     ) -> i32;
-    type __DllgenFn48 = unsafe extern "stdcall" fn(
+    type __DllgenFn50 = unsafe extern "stdcall" fn(
         *mut ::core::ffi::c_void,
         *const KxBlock,
         *const u8,
@@ -898,6 +1027,8 @@ mod __dllgen {
         __dllgen_f46: __DllgenFn46,
         __dllgen_f47: __DllgenFn47,
         __dllgen_f48: __DllgenFn48,
+        __dllgen_f49: __DllgenFn49,
+        __dllgen_f50: __DllgenFn50,
     }
     impl ::dllgen_runtime::Library for __DllgenHost {
         fn model_hash(&self) -> u64 {
@@ -3631,6 +3762,145 @@ mod __dllgen {
                 }
                 45 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
+                    let __dllgen_a_v = ::dllgen_runtime::marshal::in_value::decode::<
+                        KxValue,
+                    >(&mut __dllgen_args, &mut __dllgen_keep, false)?;
+                    let __dllgen_a_cap: i32 = ::dllgen_runtime::marshal::length::decode(
+                        &mut __dllgen_args,
+                    )?;
+                    let mut __dllgen_a_out = ::dllgen_runtime::marshal::out_buffer::storage::<
+                        u8,
+                    >(
+                        __dllgen_out,
+                        __dllgen_a_cap as u64,
+                        ::dllgen_runtime::marshal::Units::Elements,
+                        1,
+                    )?;
+                    __dllgen_args.finish()?;
+                    ::dllgen_runtime::native::set_errno(0);
+                    ::dllgen_runtime::native::set_last_error(0);
+                    let __dllgen_ret = unsafe {
+                        #[cfg(target_arch = "x86")]
+                        let __dllgen_r = ::dllgen_runtime::native::Words::new()
+                            .push(
+                                ::dllgen_runtime::marshal::in_value::ptr(&__dllgen_a_v),
+                            )
+                            .push(
+                                ::dllgen_runtime::marshal::out_buffer::ptr(
+                                    &mut __dllgen_a_out,
+                                ),
+                            )
+                            .push(__dllgen_a_cap)
+                            .call::<
+                                i32,
+                            >(
+                                self.__dllgen_f45 as *const ::core::ffi::c_void,
+                                ::dllgen_runtime::native::Pops::Caller,
+                                "`kx_value_describe`",
+                            );
+                        #[cfg(not(target_arch = "x86"))]
+                        let __dllgen_r = ::core::result::Result::<
+                            _,
+                            ::dllgen_runtime::WireError,
+                        >::Ok(
+                            (self
+                                .__dllgen_f45)(
+                                ::dllgen_runtime::marshal::in_value::ptr(&__dllgen_a_v),
+                                ::dllgen_runtime::marshal::out_buffer::ptr(
+                                    &mut __dllgen_a_out,
+                                ),
+                                __dllgen_a_cap,
+                            ),
+                        );
+                        __dllgen_r
+                    }?;
+                    let (__dllgen_errno, __dllgen_last_error) = (
+                        ::dllgen_runtime::native::errno(),
+                        ::dllgen_runtime::native::last_error(),
+                    );
+                    if let Some(__dllgen_status) = ::dllgen_runtime::marshal::error::check(
+                        __dllgen_out,
+                        __dllgen_ret,
+                        ::dllgen_runtime::marshal::error::Rule::Negative,
+                        ::dllgen_runtime::marshal::error::Code::Return,
+                        __dllgen_errno,
+                        __dllgen_last_error,
+                    ) {
+                        return Ok(__dllgen_status);
+                    }
+                    ::dllgen_runtime::marshal::out_buffer::reply(
+                        __dllgen_out,
+                        &mut __dllgen_a_out,
+                        ::dllgen_runtime::marshal::out_buffer::Filled::count(
+                            __dllgen_ret,
+                        ),
+                        "`kx_value_describe` parameter `out`",
+                    )?;
+                    Ok(::dllgen_runtime::Status::Ok)
+                }
+                46 => {
+                    let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
+                    let __dllgen_a_n: i32 = ::dllgen_runtime::marshal::value::decode_c(
+                        &mut __dllgen_args,
+                        &mut __dllgen_keep,
+                    )?;
+                    let mut __dllgen_a_v = ::dllgen_runtime::marshal::out_value::storage::<
+                        KxValue,
+                    >();
+                    __dllgen_args.finish()?;
+                    ::dllgen_runtime::native::set_errno(0);
+                    ::dllgen_runtime::native::set_last_error(0);
+                    let __dllgen_ret = unsafe {
+                        #[cfg(target_arch = "x86")]
+                        let __dllgen_r = ::dllgen_runtime::native::Words::new()
+                            .push(__dllgen_a_n)
+                            .push(
+                                ::dllgen_runtime::marshal::out_value::ptr(&mut __dllgen_a_v),
+                            )
+                            .call::<
+                                i32,
+                            >(
+                                self.__dllgen_f46 as *const ::core::ffi::c_void,
+                                ::dllgen_runtime::native::Pops::Caller,
+                                "`kx_value_get`",
+                            );
+                        #[cfg(not(target_arch = "x86"))]
+                        let __dllgen_r = ::core::result::Result::<
+                            _,
+                            ::dllgen_runtime::WireError,
+                        >::Ok(
+                            (self
+                                .__dllgen_f46)(
+                                __dllgen_a_n,
+                                ::dllgen_runtime::marshal::out_value::ptr(&mut __dllgen_a_v),
+                            ),
+                        );
+                        __dllgen_r
+                    }?;
+                    let (__dllgen_errno, __dllgen_last_error) = (
+                        ::dllgen_runtime::native::errno(),
+                        ::dllgen_runtime::native::last_error(),
+                    );
+                    if let Some(__dllgen_status) = ::dllgen_runtime::marshal::error::check(
+                        __dllgen_out,
+                        __dllgen_ret,
+                        ::dllgen_runtime::marshal::error::Rule::Negative,
+                        ::dllgen_runtime::marshal::error::Code::Return,
+                        __dllgen_errno,
+                        __dllgen_last_error,
+                    ) {
+                        return Ok(__dllgen_status);
+                    }
+                    ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
+                    ::dllgen_runtime::marshal::out_value::reply(
+                        __dllgen_out,
+                        &__dllgen_a_v,
+                        "`kx_value_get` parameter `v`",
+                    )?;
+                    Ok(::dllgen_runtime::Status::Ok)
+                }
+                47 => {
+                    let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let __dllgen_a_dev = ::dllgen_runtime::marshal::handle::decode_c(
                         &mut __dllgen_args,
                         0,
@@ -3644,7 +3914,7 @@ mod __dllgen {
                     __dllgen_args.finish()?;
                     let (__dllgen_ret, __dllgen_errno, __dllgen_last_error) = ::dllgen_runtime::with_callbacks(
                         __dllgen_cx,
-                        45,
+                        47,
                         || {
                             let __dllgen_ret = unsafe {
                                 #[cfg(target_arch = "x86")]
@@ -3655,7 +3925,7 @@ mod __dllgen {
                                     .push(
                                         __dllgen_a_visit
                                             .then_some(
-                                                __dllgen_callback_45_1
+                                                __dllgen_callback_47_1
                                                     as unsafe extern "C" fn(
                                                         *mut ::core::ffi::c_void,
                                                         *mut ::core::ffi::c_void,
@@ -3666,7 +3936,7 @@ mod __dllgen {
                                     .call::<
                                         i32,
                                     >(
-                                        self.__dllgen_f45 as *const ::core::ffi::c_void,
+                                        self.__dllgen_f47 as *const ::core::ffi::c_void,
                                         ::dllgen_runtime::native::Pops::Caller,
                                         "`kx_visit_device`",
                                     );
@@ -3676,11 +3946,11 @@ mod __dllgen {
                                     ::dllgen_runtime::WireError,
                                 >::Ok(
                                     (self
-                                        .__dllgen_f45)(
+                                        .__dllgen_f47)(
                                         ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_dev),
                                         __dllgen_a_visit
                                             .then_some(
-                                                __dllgen_callback_45_1
+                                                __dllgen_callback_47_1
                                                     as unsafe extern "C" fn(
                                                         *mut ::core::ffi::c_void,
                                                         *mut ::core::ffi::c_void,
@@ -3707,7 +3977,7 @@ mod __dllgen {
                     ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                46 => {
+                48 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let __dllgen_a_w: i32 = ::dllgen_runtime::marshal::value::decode_c(
                         &mut __dllgen_args,
@@ -3772,7 +4042,7 @@ mod __dllgen {
                             .call::<
                                 i32,
                             >(
-                                self.__dllgen_f46 as *const ::core::ffi::c_void,
+                                self.__dllgen_f48 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
                                 "`kx_weigh`",
                             );
@@ -3782,7 +4052,7 @@ mod __dllgen {
                             ::dllgen_runtime::WireError,
                         >::Ok(
                             (self
-                                .__dllgen_f46)(
+                                .__dllgen_f48)(
                                 __dllgen_a_w,
                                 __dllgen_a_r,
                                 __dllgen_a_out,
@@ -3800,7 +4070,7 @@ mod __dllgen {
                     ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                47 => {
+                49 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let __dllgen_a_dev = ::dllgen_runtime::marshal::handle::decode_c(
                         &mut __dllgen_args,
@@ -3836,7 +4106,7 @@ mod __dllgen {
                             .call::<
                                 i32,
                             >(
-                                self.__dllgen_f47 as *const ::core::ffi::c_void,
+                                self.__dllgen_f49 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Callee,
                                 "`kx_write`",
                             );
@@ -3846,7 +4116,7 @@ mod __dllgen {
                             ::dllgen_runtime::WireError,
                         >::Ok(
                             (self
-                                .__dllgen_f47)(
+                                .__dllgen_f49)(
                                 ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_dev),
                                 ::dllgen_runtime::marshal::in_buffer::ptr(&__dllgen_a_data),
                                 __dllgen_a_len,
@@ -3876,7 +4146,7 @@ mod __dllgen {
                     ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                48 => {
+                50 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let __dllgen_a_dev = ::dllgen_runtime::marshal::handle::decode_c(
                         &mut __dllgen_args,
@@ -3924,7 +4194,7 @@ mod __dllgen {
                             .call::<
                                 i32,
                             >(
-                                self.__dllgen_f48 as *const ::core::ffi::c_void,
+                                self.__dllgen_f50 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Callee,
                                 "`kx_write_block`",
                             );
@@ -3934,7 +4204,7 @@ mod __dllgen {
                             ::dllgen_runtime::WireError,
                         >::Ok(
                             (self
-                                .__dllgen_f48)(
+                                .__dllgen_f50)(
                                 ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_dev),
                                 ::dllgen_runtime::marshal::in_value::ptr(&__dllgen_a_block),
                                 ::dllgen_runtime::marshal::in_buffer::ptr(&__dllgen_a_bytes),
@@ -4023,6 +4293,8 @@ mod __dllgen {
                         "kx_swap",
                         "kx_unfreed",
                         "kx_upper16",
+                        "kx_value_describe",
+                        "kx_value_get",
                         "kx_visit_device",
                         "kx_weigh",
                         "kx_write@12",
@@ -4235,6 +4507,14 @@ mod __dllgen {
                     __dllgen_f48: ::core::mem::transmute::<
                         *const ::core::ffi::c_void,
                         __DllgenFn48,
+                    >(symbols.next().unwrap_or(::core::ptr::null())),
+                    __dllgen_f49: ::core::mem::transmute::<
+                        *const ::core::ffi::c_void,
+                        __DllgenFn49,
+                    >(symbols.next().unwrap_or(::core::ptr::null())),
+                    __dllgen_f50: ::core::mem::transmute::<
+                        *const ::core::ffi::c_void,
+                        __DllgenFn50,
                     >(symbols.next().unwrap_or(::core::ptr::null())),
                     __dllgen_library: library,
                 }

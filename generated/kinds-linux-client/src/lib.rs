@@ -10,7 +10,7 @@ mod __dllgen {
     #![allow(clippy::all, unused_imports, unused_mut, unused_variables, non_snake_case)]
     pub use ::dllgen_runtime::{Config, Error, HostPath};
     /// The hash of the model both sides were generated from; the host refuses any other.
-    pub const MODEL_HASH: u64 = 0x0cdf24de1c1d85c2;
+    pub const MODEL_HASH: u64 = 0xcfb6e12b3b3d16c4;
     /// The host executable's file name.
     pub const HOST_EXE: &str = if cfg!(windows) {
         "kinds-linux-host.exe"
@@ -19,8 +19,12 @@ mod __dllgen {
     };
     pub const KX_ERR_ARG: i32 = -1;
     pub const KX_ERR_IO: i32 = -2;
+    pub const KX_INT: u32 = 1;
     pub const KX_MAGIC: i32 = 19288;
     pub const KX_OK: i32 = 0;
+    pub const KX_POINT: u32 = 4;
+    pub const KX_REAL: u32 = 2;
+    pub const KX_TEXT: u32 = 3;
     pub const KX_VERSION: &str = "kx-1.0";
     /// A `kx_device *` of the library, as an id the host maps to the pointer: a closed handle, or one from an earlier host process, is refused with an error instead of reaching the library.
     #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -320,6 +324,106 @@ mod __dllgen {
         }
     }
     impl ::dllgen_runtime::marshal::Struct for KxSeries {}
+    /// A value whose union member `kind` selects.
+    #[derive(Debug, Clone, PartialEq)]
+    pub struct KxValue {
+        pub u: KxValueU,
+    }
+    impl ::core::default::Default for KxValue {
+        fn default() -> Self {
+            KxValue {
+                u: KxValueU::I(::core::default::Default::default()),
+            }
+        }
+    }
+    impl ::dllgen_runtime::marshal::Value for KxValue {
+        fn put(&self, w: &mut ::dllgen_runtime::Writer) {
+            ::dllgen_runtime::marshal::value::encode(w, &self.u);
+        }
+        fn get(
+            r: &mut ::dllgen_runtime::Reader<'_>,
+        ) -> ::core::result::Result<Self, ::dllgen_runtime::WireError> {
+            Ok(KxValue {
+                u: ::dllgen_runtime::marshal::value::decode(r)?,
+            })
+        }
+    }
+    impl ::dllgen_runtime::marshal::Struct for KxValue {}
+    /// The member of `struct kx_value`'s union, as its tag selects it (the tag is set from it).
+    #[derive(Debug, Clone, PartialEq)]
+    pub enum KxValueU {
+        /// Tag 1: member `I`.
+        I(i32),
+        /// Tag 2: member `D`.
+        D(f64),
+        /// Tag 3: member `S`.
+        S(::core::option::Option<::std::string::String>),
+        /// Tag 4: member `P`.
+        P(KxPoint),
+        /// A tag no case of the spec names, with the union's bytes.
+        Other { tag: i64, bytes: [u8; 8] },
+    }
+    impl ::dllgen_runtime::marshal::Value for KxValueU {
+        fn put(&self, w: &mut ::dllgen_runtime::Writer) {
+            match self {
+                KxValueU::I(__dllgen_v) => {
+                    w.u32(0);
+                    ::dllgen_runtime::marshal::value::encode(w, __dllgen_v);
+                }
+                KxValueU::D(__dllgen_v) => {
+                    w.u32(1);
+                    ::dllgen_runtime::marshal::value::encode(w, __dllgen_v);
+                }
+                KxValueU::S(__dllgen_v) => {
+                    w.u32(2);
+                    ::dllgen_runtime::marshal::text::put_value::<
+                        ::dllgen_runtime::marshal::Utf8,
+                    >(w, __dllgen_v);
+                }
+                KxValueU::P(__dllgen_v) => {
+                    w.u32(3);
+                    ::dllgen_runtime::marshal::value::encode(w, __dllgen_v);
+                }
+                KxValueU::Other { tag, bytes } => {
+                    w.u32(::dllgen_runtime::marshal::union::OTHER);
+                    w.i64(*tag);
+                    ::dllgen_runtime::marshal::value::encode(w, bytes);
+                }
+            }
+        }
+        fn get(
+            r: &mut ::dllgen_runtime::Reader<'_>,
+        ) -> ::core::result::Result<Self, ::dllgen_runtime::WireError> {
+            Ok(
+                match r.u32()? {
+                    0 => KxValueU::I(::dllgen_runtime::marshal::value::decode(r)?),
+                    1 => KxValueU::D(::dllgen_runtime::marshal::value::decode(r)?),
+                    2 => {
+                        KxValueU::S(
+                            ::dllgen_runtime::marshal::text::get_value::<
+                                ::dllgen_runtime::marshal::Utf8,
+                                _,
+                            >(r)?,
+                        )
+                    }
+                    3 => KxValueU::P(::dllgen_runtime::marshal::value::decode(r)?),
+                    ::dllgen_runtime::marshal::union::OTHER => {
+                        KxValueU::Other {
+                            tag: r.i64()?,
+                            bytes: ::dllgen_runtime::marshal::value::decode(r)?,
+                        }
+                    }
+                    _ => {
+                        return Err(
+                            ::dllgen_runtime::WireError::Payload(
+                                "a union case that does not exist",
+                            ),
+                        );
+                    }
+                },
+            )
+        }
+    }
     /// What the callback of kx_frames decides about a frame.
     #[derive(Debug, Clone, PartialEq)]
     pub struct KxVerdict {
@@ -2089,6 +2193,74 @@ mod __dllgen {
                 )?;
             Ok(__dllgen_a_out)
         }
+        /// Writes a description of `v` into `out` (capacity `cap`, NUL-terminated): "int 7",
+        /// "real 2.500", "text hello", "point (1,2)", or "other 9" for another kind; returns its
+        /// length, or -1 when it does not fit.
+        pub fn kx_value_describe(
+            &self,
+            v: &KxValue,
+            out_capacity: usize,
+        ) -> ::core::result::Result<::std::vec::Vec<u8>, Error> {
+            let __dllgen_a_cap: u64 = ::dllgen_runtime::marshal::length::of(
+                &out_capacity,
+                ::dllgen_runtime::marshal::Units::Elements,
+                1,
+            );
+            let __dllgen_c_out: u64 = __dllgen_a_cap as u64;
+            let (__dllgen_a_out,) = self
+                .client
+                .call(
+                    45,
+                    |__dllgen_w| {
+                        ::dllgen_runtime::marshal::in_value::encode::<
+                            KxValue,
+                        >(__dllgen_w, &v, false);
+                        ::dllgen_runtime::marshal::length::encode(
+                            __dllgen_w,
+                            __dllgen_a_cap,
+                        );
+                    },
+                    |mut __dllgen_r| {
+                        let __dllgen_a_out: ::std::vec::Vec<u8> = ::dllgen_runtime::marshal::out_buffer::decode(
+                            &mut __dllgen_r,
+                            __dllgen_c_out,
+                            ::dllgen_runtime::marshal::Units::Elements,
+                            1,
+                        )?;
+                        __dllgen_r.finish()?;
+                        Ok((__dllgen_a_out,))
+                    },
+                    &mut ::dllgen_runtime::marshal::callback::none,
+                )?;
+            Ok(__dllgen_a_out)
+        }
+        /// Fills `*v` with value `n` of the library's table: int 42, real -0.25, text
+        /// "forty-two", point (4, 2), and a kind 9 no case names; -1 for another `n`.
+        pub fn kx_value_get(
+            &self,
+            n: i32,
+        ) -> ::core::result::Result<(i32, KxValue), Error> {
+            let (__dllgen_ret, __dllgen_a_v) = self
+                .client
+                .call(
+                    46,
+                    |__dllgen_w| {
+                        ::dllgen_runtime::marshal::value::encode(__dllgen_w, &n);
+                    },
+                    |mut __dllgen_r| {
+                        let __dllgen_ret: i32 = ::dllgen_runtime::marshal::value::decode(
+                            &mut __dllgen_r,
+                        )?;
+                        let __dllgen_a_v: KxValue = ::dllgen_runtime::marshal::out_value::decode(
+                            &mut __dllgen_r,
+                        )?;
+                        __dllgen_r.finish()?;
+                        Ok((__dllgen_ret, __dllgen_a_v))
+                    },
+                    &mut ::dllgen_runtime::marshal::callback::none,
+                )?;
+            Ok((__dllgen_ret, __dllgen_a_v))
+        }
         /// Calls `visit` with the device; returns what it returns.
         pub fn kx_visit_device(
             &self,
@@ -2100,7 +2272,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    45,
+                    47,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::handle::encode(__dllgen_w, &dev);
                         ::dllgen_runtime::marshal::callback::encode(
@@ -2169,7 +2341,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    46,
+                    48,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::value::encode(__dllgen_w, &w);
                         ::dllgen_runtime::marshal::value::encode(__dllgen_w, &r);
@@ -2214,7 +2386,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    47,
+                    49,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::handle::encode(__dllgen_w, &dev);
                         ::dllgen_runtime::marshal::in_buffer::encode(
@@ -2248,7 +2420,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    48,
+                    50,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::handle::encode(__dllgen_w, &dev);
                         ::dllgen_runtime::marshal::in_value::encode::<

@@ -53,6 +53,7 @@ pub mod ret_buffer;
 pub mod ret_string;
 pub mod scratch;
 pub mod text;
+pub mod union;
 pub mod value;
 
 pub use elements::{CBool, CElem, CStruct, Elem, Struct};

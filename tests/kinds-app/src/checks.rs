@@ -3,8 +3,8 @@
 //! inputs where a function takes any). A failed check panics with what differed.
 
 use crate::api::{
-    Clash, Error, Kinds, KxBlock, KxFrame, KxInfo, KxPacked, KxPoint, KxSeries, KxVerdict, KX_MAGIC,
-    KX_VERSION,
+    Clash, Error, Kinds, KxBlock, KxFrame, KxInfo, KxPacked, KxPoint, KxSeries, KxValue, KxValueU, KxVerdict,
+    KX_MAGIC, KX_VERSION,
 };
 use crate::Direct;
 use std::ffi::{c_char, c_void, CStr, CString};
@@ -754,4 +754,86 @@ pub fn struct_callbacks(k: &Kinds, d: &Direct) {
         }),
         Ok(1124 + 750 + 1500)
     );
+}
+
+/// `kx_value` in the 64-bit build: the kind, then the union (8-aligned: it holds a double
+/// and a pointer).
+#[repr(C)]
+struct Value64 {
+    kind: i32,
+    u: [u64; 1],
+}
+
+fn value64(v: &KxValue, text: &CString) -> Value64 {
+    let (kind, bits) = match &v.u {
+        KxValueU::I(i) => (1, *i as u32 as u64),
+        KxValueU::D(d) => (2, d.to_bits()),
+        KxValueU::S(_) => (3, text.as_ptr() as u64),
+        KxValueU::P(p) => (4, (p.x as u32 as u64) | ((p.y as u32 as u64) << 32)),
+        KxValueU::Other { tag, bytes } => (*tag as i32, u64::from_le_bytes(*bytes)),
+    };
+    Value64 { kind, u: [bits] }
+}
+
+/// A union selected by a tag field: each case crosses as its member; a tag no case names
+/// comes back as `Other` with the union's bytes.
+pub fn tagged_unions(k: &Kinds, d: &Direct) {
+    let describe: extern "C" fn(*const Value64, *mut c_char, i32) -> i32 = d.sym("kx_value_describe");
+    let get: extern "C" fn(i32, *mut Value64) -> i32 = d.sym("kx_value_get");
+    let values = [
+        KxValueU::I(7),
+        KxValueU::I(i32::MIN),
+        KxValueU::D(2.5),
+        KxValueU::S(Some("héllo".into())),
+        KxValueU::P(KxPoint { x: 1, y: -2 }),
+    ];
+    for u in values {
+        let v = KxValue { u };
+        let text = CString::new(match &v.u {
+            KxValueU::S(Some(s)) => s.clone(),
+            _ => String::new(),
+        })
+        .unwrap();
+        let mut buf = vec![0 as c_char; 64];
+        let n = describe(&value64(&v, &text), buf.as_mut_ptr(), 64);
+        // SAFETY: NUL-terminated by the library.
+        let theirs = unsafe { CStr::from_ptr(buf.as_ptr()) }.to_bytes().to_vec();
+        assert_eq!(n as usize, theirs.len());
+        assert_eq!(k.kx_value_describe(&v, 64), Ok(theirs), "{:?}", v.u);
+    }
+    assert_eq!(k.kx_value_describe(&KxValue { u: KxValueU::D(2.5) }, 64).unwrap(), b"real 2.500");
+    // A tag the spec does not name, in a union with a pointer member: refused.
+    let other = KxValue { u: KxValueU::Other { tag: 9, bytes: [0; 8] } };
+    assert!(matches!(k.kx_value_describe(&other, 64), Err(Error::Protocol(_))));
+
+    for n in 0..6 {
+        let mut theirs = Value64 { kind: 0, u: [0] };
+        let status = get(n, &mut theirs);
+        let ours = k.kx_value_get(n);
+        if status != 0 {
+            assert_eq!(ours, Err(Error::Library(status.into())), "{n}");
+            continue;
+        }
+        let (_, v) = ours.unwrap();
+        let bits = theirs.u[0];
+        let expected = match theirs.kind {
+            1 => KxValueU::I(bits as u32 as i32),
+            2 => KxValueU::D(f64::from_bits(bits)),
+            3 => {
+                // SAFETY: the library's static string.
+                let s = unsafe { CStr::from_ptr(bits as usize as *const c_char) };
+                KxValueU::S(Some(s.to_string_lossy().into_owned()))
+            }
+            4 => KxValueU::P(KxPoint { x: bits as u32 as i32, y: (bits >> 32) as u32 as i32 }),
+            // The library's 4 bytes of the member it set, then the zeroes it left.
+            tag => {
+                let mut bytes = [0u8; 8];
+                bytes[..4].copy_from_slice(&(bits as u32).to_le_bytes());
+                KxValueU::Other { tag: i64::from(tag), bytes }
+            }
+        };
+        assert_eq!(v.u, expected, "{n}");
+    }
+    assert_eq!(k.kx_value_get(2).unwrap().1.u, KxValueU::S(Some("forty-two".into())));
+    assert_eq!(k.kx_value_get(4).unwrap().1.u, KxValueU::Other { tag: 9, bytes: [4, 3, 2, 1, 0, 0, 0, 0] });
 }

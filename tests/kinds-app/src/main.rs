@@ -12,12 +12,12 @@ mod api {
     #[cfg(windows)]
     pub use kinds_client::{
         Clash, Config, Error, HostPath, Kinds, KxBlock, KxFrame, KxInfo, KxPacked, KxPoint, KxSeries,
-        KxVerdict, HOST_EXE, KX_MAGIC, KX_VERSION,
+        KxValue, KxValueU, KxVerdict, HOST_EXE, KX_MAGIC, KX_VERSION,
     };
     #[cfg(not(windows))]
     pub use kinds_linux_client::{
         Clash, Config, Error, HostPath, KindsLinux as Kinds, KxBlock, KxFrame, KxInfo, KxPacked, KxPoint,
-        KxSeries, KxVerdict, HOST_EXE, KX_MAGIC, KX_VERSION,
+        KxSeries, KxValue, KxValueU, KxVerdict, HOST_EXE, KX_MAGIC, KX_VERSION,
     };
 }
 
@@ -75,4 +75,6 @@ fn main() {
     println!("ok: struct fields that point: counted buffers, nested structs, the library's own chain");
     checks::struct_callbacks(&k, &direct);
     println!("ok: callbacks given pointers to structs: read, filled, updated");
+    checks::tagged_unions(&k, &direct);
+    println!("ok: unions selected by a tag field");
 }

@@ -96,6 +96,9 @@ impl<'a> Builder<'a> {
             return Err(Problem::other("the callee cannot write through a `const` pointer"));
         }
         Ok(match kind {
+            ParamKind::Union { .. } => {
+                return Err(Problem::other("`union` describes a union field of a struct, not a parameter"))
+            }
             ParamKind::Scalar => match self.value(&p.ty) {
                 Ok(value) => Kind::Value { value },
                 Err(e) => {

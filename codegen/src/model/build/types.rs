@@ -120,6 +120,25 @@ impl<'a> Builder<'a> {
                 counts.entry(len.value.clone()).or_default().push(field.clone());
             }
         }
+        // Tag fields: the sibling each union field names.
+        let mut tags: BTreeMap<String, String> = BTreeMap::new();
+        for (field, fs) in &field_specs {
+            if let ParamKind::Union { tag, .. } = &fs.value.kind {
+                let why = |m: String| Why::from(format!("`{name}` field `{field}`: {m}"));
+                if !raw_fields.iter().any(|f| f.name == tag.value) || field_specs.contains_key(&tag.value) {
+                    return Err(why(format!(
+                        "its tag must be another field of the struct with no description of its own, and `{}` is not",
+                        tag.value
+                    )));
+                }
+                if tags.insert(tag.value.clone(), field.clone()).is_some() {
+                    return Err(why(format!(
+                        "the tag `{}` selects another union's member already",
+                        tag.value
+                    )));
+                }
+            }
+        }
         let mut fields = Vec::new();
         for fd in &raw_fields {
             let offset = fd.offset_bits / 8;
@@ -135,6 +154,19 @@ impl<'a> Builder<'a> {
                     _ => false,
                 };
                 FieldType::Bits { bit_offset: (fd.offset_bits % 8) as u8, width, signed }
+            } else if let Some(of) = tags.get(&fd.name) {
+                match self.value(&fd.ty) {
+                    Ok(Value::Scalar { scalar: scalar @ (Scalar::Int { .. } | Scalar::Enum { .. }) }) => {
+                        FieldType::Tag { value: scalar, of: of.clone() }
+                    }
+                    _ => {
+                        return Err(format!(
+                            "`{name}` field `{}` is the tag of `{of}`, so it must be an integer",
+                            fd.name
+                        )
+                        .into())
+                    }
+                }
             } else if let Some(of) = counts.get(&fd.name) {
                 match self.value(&fd.ty) {
                     Ok(Value::Scalar { scalar: scalar @ Scalar::Int { .. } }) => {
@@ -156,6 +188,13 @@ impl<'a> Builder<'a> {
                     _ => Err(Why::from(format!("`{name}` field `{}` is not a pointer", fd.name))),
                 };
                 match &fs.value.kind {
+                    ParamKind::Union { tag, cases, members } => {
+                        let mut u = self.union_field(name, fd, cases, members)?;
+                        if let FieldType::Union { tag: t, .. } = &mut u {
+                            t.clone_from(&tag.value);
+                        }
+                        u
+                    }
                     ParamKind::InBuffer { len, .. } => {
                         let element = match self.header.resolve(&pointee()?) {
                             CType::Void => Value::Scalar { scalar: Scalar::Int { bytes: 1, signed: false } },
@@ -367,5 +406,80 @@ impl From<&str> for Why {
 impl std::fmt::Display for Why {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(&self.text)
+    }
+}
+
+impl Builder<'_> {
+    /// A union field whose member a tag field selects (`union: { tag, cases, members }`).
+    fn union_field(
+        &mut self,
+        name: &str,
+        fd: &header::Field,
+        cases: &[(Spanned<String>, Spanned<String>)],
+        members: &BTreeMap<String, Spanned<ParamSpec>>,
+    ) -> Result<FieldType, Why> {
+        let why = |m: String| Why::from(format!("`{name}` field `{}`: {m}", fd.name));
+        let ufields = match self.header.resolve(&fd.ty) {
+            CType::Named { name: u } => match self.header.types.get(u).map(|t| &t.kind) {
+                Some(TypeDefKind::Union { fields }) => fields.clone(),
+                _ => return Err(why("`union` describes a union, and this field is none".into())),
+            },
+            _ => return Err(why("`union` describes a union, and this field is none".into())),
+        };
+        let size = fd.size.ok_or_else(|| why("the union has no layout".into()))?;
+        let mut out: Vec<UnionCase> = Vec::new();
+        for (value, member) in cases {
+            let v = match value.value.parse::<i64>() {
+                Ok(v) => v,
+                Err(_) => match self.header.expressions.get(&value.value) {
+                    Some(Ok(c)) => match c.int().and_then(|n| i64::try_from(n).ok()) {
+                        Some(v) => v,
+                        None => {
+                            return Err(why(format!("the tag value `{}` is not an integer", value.value)))
+                        }
+                    },
+                    Some(Err(e)) => return Err(why(format!("the tag value `{}`: {e}", value.value))),
+                    None => return Err(why(format!("the tag value `{}` was not evaluated", value.value))),
+                },
+            };
+            if out.iter().any(|c| c.value == v) {
+                return Err(why(format!("the tag value {v} is given twice")));
+            }
+            let Some(m) = ufields.iter().find(|f| f.name == member.value) else {
+                return Err(why(format!(
+                    "the union has no member `{}` (its members: {})",
+                    member.value,
+                    ufields.iter().map(|f| f.name.as_str()).collect::<Vec<_>>().join(", ")
+                )));
+            };
+            let ty = match members.get(&member.value).map(|s| (&s.value.kind, s.value.optional)) {
+                Some((ParamKind::InString(enc), _)) => FieldType::String {
+                    encoding: self
+                        .encoding(*enc, &m.ty)
+                        .map_err(|e| why(format!("member `{}`: {e}", m.name)))?,
+                    optional: true,
+                },
+                Some((ParamKind::Handle(h), optional)) if self.spec.handles.contains_key(&h.value) => {
+                    self.handle_fits(&h.value, &m.ty, 0)
+                        .map_err(|e| why(format!("member `{}`: {e}", m.name)))?;
+                    FieldType::Handle { handle: h.value.clone(), optional }
+                }
+                Some(_) => return Err(why(format!("member `{}` may be `in_string` or `handle`", m.name))),
+                None if matches!(self.header.resolve(&m.ty), CType::Pointer { .. }) => {
+                    return Err(Why::fix(format!(
+                        "`{name}` field `{}`: member `{}` is a pointer: say what it holds under `members:`",
+                        fd.name, m.name
+                    )))
+                }
+                None => FieldType::Value {
+                    value: self.value(&m.ty).map_err(|e| {
+                        e.within(|e| format!("`{name}` field `{}`: member `{}` is {e}", fd.name, m.name))
+                    })?,
+                },
+            };
+            out.push(UnionCase { value: v, member: m.name.clone(), ty });
+        }
+        let pointers = ufields.iter().any(|f| self.holds_pointer(&f.ty, 0));
+        Ok(FieldType::Union { tag: String::new(), cases: out, size, pointers })
     }
 }

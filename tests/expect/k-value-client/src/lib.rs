@@ -19,8 +19,12 @@ mod __dllgen {
     };
     pub const KX_ERR_ARG: i32 = -1;
     pub const KX_ERR_IO: i32 = -2;
+    pub const KX_INT: u32 = 1;
     pub const KX_MAGIC: i32 = 19288;
     pub const KX_OK: i32 = 0;
+    pub const KX_POINT: u32 = 4;
+    pub const KX_REAL: u32 = 2;
+    pub const KX_TEXT: u32 = 3;
     pub const KX_VERSION: &str = "kx-1.0";
     /// A point on the device's grid.
     #[derive(Debug, Clone, PartialEq)]
