@@ -17,7 +17,7 @@ cargo clippy --workspace --all-targets --quiet -- -D warnings
 # The code that only runs as a 32-bit or Windows program (runtime, hosts, the demo app).
 for target in i686-unknown-linux-gnu i686-pc-windows-gnu x86_64-pc-windows-gnu; do
   cargo clippy --quiet --target "$target" -p dllgen-runtime -p dllgen-test-host -p demo-host \
-    -p demo-win-host -p demo-app -p kinds-host -p kinds-linux-host -p kinds-app -p zlib-host -p zlib-win-host -p sqlite3-host -p kernel32-host -p advapi32-host -p win32-app -p 'k-*' -- -D warnings
+    -p demo-win-host -p demo-app -p kinds-host -p kinds-linux-host -p kinds-app -p zlib-host -p zlib-win-host -p sqlite3-host -p kernel32-host -p advapi32-host -p version-host -p win32-app -p 'k-*' -- -D warnings
 done
 echo "== cargo test"
 log=$(mktemp)

@@ -50,10 +50,10 @@ for arch in win32:i686 win64:x86_64; do
     mkdir -p "$(dirname "$dst")" && cp "$src" "$dst"
   fi
 done
-# kernel32.dll and advapi32.dll (Wine's 32-bit builds, from the prefix wine.sh made):
-# specs/kernel32.yaml and specs/advapi32.yaml read their export tables.
+# kernel32.dll, advapi32.dll and version.dll (Wine's 32-bit builds, from the prefix wine.sh made):
+# specs/kernel32.yaml, specs/advapi32.yaml and specs/version.yaml read their export tables.
 mkdir -p "$real/win32"
-for dll in kernel32.dll advapi32.dll; do
+for dll in kernel32.dll advapi32.dll version.dll; do
   src="$WINEPREFIX/drive_c/windows/syswow64/$dll"
   if [ ! -f "$real/win32/$dll" ] || ! cmp -s "$src" "$real/win32/$dll"; then
     cp "$src" "$real/win32/$dll"

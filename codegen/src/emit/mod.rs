@@ -37,6 +37,7 @@ const TEMPLATES: &[(&str, &str)] = &[
     ("in_string", include_str!("../../../templates/kinds/in_string.hbs")),
     ("in_strings", include_str!("../../../templates/kinds/in_strings.hbs")),
     ("in_handles", include_str!("../../../templates/kinds/in_handles.hbs")),
+    ("out_into", include_str!("../../../templates/kinds/out_into.hbs")),
     ("inout", include_str!("../../../templates/kinds/inout.hbs")),
     ("inout_buffer", include_str!("../../../templates/kinds/inout_buffer.hbs")),
     ("inout_length", include_str!("../../../templates/kinds/inout_length.hbs")),

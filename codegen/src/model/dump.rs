@@ -42,6 +42,7 @@ fn kind(k: &Kind) -> String {
         Kind::Value { value: v } => value(v),
         Kind::InString { encoding, optional } => format!("in string {encoding:?}{}", opt(*optional)),
         Kind::InBuffer { element, len, units: u, optional } => {
+            let len = len.as_ref().map_or("the slice".to_string(), ToString::to_string);
             format!("in buffer of {} [{len}{}]{}", value(element), units(*u), opt(*optional))
         }
         Kind::OutBuffer { element, capacity, units: u, filled, optional, grow } => {
@@ -70,6 +71,7 @@ fn kind(k: &Kind) -> String {
         Kind::Callback { callback, optional } => format!("callback {callback}{}", opt(*optional)),
         Kind::UserData { of } => format!("user data of {of}"),
         Kind::StringArray { encoding, len } => format!("array of {encoding:?} strings [{len}]"),
+        Kind::OutInto { buffer } => format!("out pointer into {buffer}"),
         Kind::InHandles { handle, len } => format!("in array of handles {handle} [{len}]"),
         Kind::InStrings { encoding, len: Some(len), .. } => {
             format!("in array of {encoding:?} strings [{len}]")

@@ -196,8 +196,9 @@ pub enum Kind {
     InBuffer {
         /// Element type.
         element: Value,
-        /// Its length.
-        len: Expr,
+        /// Its length (`None`: no parameter gives it; the library reads how long it is
+        /// from the buffer itself, `len: slice` in the spec).
+        len: Option<Expr>,
         /// Units of `len`.
         units: Units,
         /// NULL allowed.
@@ -295,6 +296,12 @@ pub enum Kind {
         of: String,
         /// The count after the call is returned to the client (it sizes an in-buffer).
         consumed: bool,
+    },
+    /// `T **` the library points into the in-buffer parameter `buffer`: the client gets the
+    /// offset in elements (`None` for NULL), checked to lie within it.
+    OutInto {
+        /// The in-buffer parameter.
+        buffer: String,
     },
     /// An array of handles the library reads (`HANDLE *lpHandles` with `nCount`).
     InHandles {

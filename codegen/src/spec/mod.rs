@@ -273,6 +273,9 @@ pub enum ParamKind {
         /// The library function that frees the array.
         free_with: Option<Spanned<String>>,
     },
+    /// `T **` the library points into the buffer parameter named (`VerQueryValueW`'s
+    /// `lplpBuffer` into `pBlock`): the client gets the offset.
+    OutInto(Spanned<String>),
     /// A struct field that is a union whose member the sibling field `tag` selects.
     Union {
         /// The selecting field.

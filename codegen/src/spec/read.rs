@@ -122,6 +122,7 @@ const KINDS: &[&str] = &[
     "fixed",
     "out_string",
     "out_strings",
+    "out_into",
     "union",
 ];
 
@@ -688,6 +689,10 @@ impl Reader<'_> {
                 None => Some(ParamKind::InString(None)),
                 Some(a) => Some(ParamKind::InString(Some(self.encoding(a)?))),
             },
+            "out_into" => {
+                let Some(a) = arg else { return needs_arg(self) };
+                Some(ParamKind::OutInto(self.string(a, "the buffer parameter it points into")?))
+            }
             "handle" | "out_handle" => {
                 let Some(a) = arg else { return needs_arg(self) };
                 let h = self.string(a, "a handle type name")?;

@@ -51,6 +51,42 @@ pub fn ptr<S: Deref<Target = [T]>, T>(v: &Option<S>) -> *const T {
     v.as_ref().map_or(std::ptr::null(), |v| v.as_ptr())
 }
 
+/// Host: replies with where `p`, which the library stored, points into the buffer `v`: the
+/// offset in elements (NULL: absent). A pointer outside it, or between elements, is
+/// refused naming `what`.
+pub fn reply_offset<S: Deref<Target = [T]>, T>(
+    out: &mut Writer,
+    v: &Option<S>,
+    p: *const std::ffi::c_void,
+    what: &'static str,
+) -> Result<(), WireError> {
+    if p.is_null() {
+        out.u8(0);
+        return Ok(());
+    }
+    let Some(v) = v else { return Err(WireError::OutsideBuffer { what }) };
+    let size = std::mem::size_of::<T>().max(1);
+    let offset = (p as usize).wrapping_sub(v.as_ptr() as usize);
+    if offset % size != 0 || offset / size > v.len() {
+        return Err(WireError::OutsideBuffer { what });
+    }
+    out.u8(1).u64((offset / size) as u64);
+    Ok(())
+}
+
+/// Client: reads what [`reply_offset`] wrote; past `len`, the buffer's length, is refused.
+pub fn decode_offset(r: &mut Reader<'_>, len: usize) -> Result<Option<usize>, WireError> {
+    let got = optional::get(r, true, |r| r.u64())?;
+    match got {
+        Some(o) if o > len as u64 => Err(WireError::OverCapacity {
+            len: o,
+            max: len as u64,
+            unit: "elements (an offset into an in-buffer)",
+        }),
+        o => Ok(o.map(|o| o as usize)),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::super::{CBool, KxLike};

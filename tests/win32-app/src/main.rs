@@ -107,6 +107,56 @@ mod checks {
         println!("ok: WaitForMultipleObjects on an array of handles");
 
         registry();
+        versions();
+    }
+
+    #[link(name = "version")]
+    extern "system" {
+        #[link_name = "VerQueryValueW"]
+        fn NativeVerQueryValueW(
+            block: *const core::ffi::c_void,
+            sub: *const u16,
+            at: *mut *mut core::ffi::c_void,
+            len: *mut u32,
+        ) -> i32;
+    }
+
+    /// A version resource read through the 32-bit host, then queried there and in this
+    /// 64-bit program on the same bytes: the pointer the library stores into the block is
+    /// the same offset on both sides.
+    fn versions() {
+        use version_client::{Error, Version};
+        let v = Version::new();
+        let path = "C:\\windows\\system32\\kernel32.dll";
+        let (size, _) = v.GetFileVersionInfoSizeW(path).unwrap();
+        assert!(size > 100, "{size}");
+        let (ok, block) = v.GetFileVersionInfoW(path, 0, size as usize).unwrap();
+        assert_eq!((ok, block.len()), (1, size as usize));
+        let mut found = 0;
+        for sub in
+            ["\\", "\\VarFileInfo\\Translation", "\\StringFileInfo\\040904b0\\ProductName", "\\NoSuchBlock"]
+        {
+            let mut at = std::ptr::null_mut();
+            let mut len = 0u32;
+            let wide: Vec<u16> = sub.encode_utf16().chain([0]).collect();
+            // SAFETY: our copy of the block, a NUL-terminated name, and two out-pointers.
+            let ok = unsafe { NativeVerQueryValueW(block.as_ptr().cast(), wide.as_ptr(), &mut at, &mut len) };
+            let ours = v.VerQueryValueW(&block, sub);
+            if ok == 0 {
+                assert_eq!(ours, Err(Error::Library(0)), "{sub}");
+                continue;
+            }
+            let offset = (at as usize).checked_sub(block.as_ptr() as usize).filter(|o| *o <= block.len());
+            assert_eq!(ours, Ok((ok, offset, len)), "{sub}");
+            found += 1;
+        }
+        assert!(found >= 2, "the fixed info and the translation table at least");
+        // The fixed file info starts with its signature.
+        let (_, at, len) = v.VerQueryValueW(&block, "\\").unwrap();
+        let at = at.unwrap();
+        assert_eq!((len, &block[at..at + 4]), (52, &0xfeef_04bdu32.to_le_bytes()[..]));
+        assert_eq!(v.GetFileVersionInfoSizeW("C:\\windows\\no-such.dll"), Err(Error::Library(2)));
+        println!("ok: version resources: a pointer into the caller's block, as an offset");
     }
 
     #[link(name = "kernel32")]

@@ -51,6 +51,7 @@ fn passed_by_caller(kind: &Kind) -> bool {
         | Kind::OutString { .. }
         | Kind::OutStrings { .. } => false,
         Kind::StringArray { .. } | Kind::InStrings { .. } | Kind::InHandles { .. } => true,
+        Kind::OutInto { .. } => false,
     }
 }
 

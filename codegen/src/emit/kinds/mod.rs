@@ -23,6 +23,7 @@ mod inout_value;
 mod length;
 mod out_buffer;
 mod out_handle;
+mod out_into;
 mod out_length;
 mod out_string;
 mod out_strings;
@@ -68,6 +69,7 @@ pub enum ParamKind {
     InString(in_string::View),
     InStrings(in_strings::View),
     InHandles(in_handles::View),
+    OutInto(out_into::View),
     InBuffer(in_buffer::View),
     OutBuffer(out_buffer::View),
     InoutBuffer(inout_buffer::View),
@@ -123,7 +125,9 @@ pub(super) fn param(f: &model::Function, index: usize, fn_index: u32, cx: &mut C
         Kind::Value { value } => value::view(&at, value, cx, &mut out),
         Kind::InString { encoding, optional } => in_string::view(&at, *encoding, *optional, &mut out),
         Kind::InBuffer { element, len, units, optional } => {
-            in_buffer::view(&at, element, len, *units, *optional, cx, &mut out)
+            // No length parameter: there is nothing the slice must cover.
+            let len = len.clone().unwrap_or(model::Expr::Const { value: 0 });
+            in_buffer::view(&at, element, &len, *units, *optional, cx, &mut out)
         }
         Kind::OutBuffer { element, capacity, units, filled, optional: _, grow } => {
             out_buffer::view(&at, element, capacity, *units, filled, grow.as_ref(), cx, &mut out)
@@ -148,6 +152,7 @@ pub(super) fn param(f: &model::Function, index: usize, fn_index: u32, cx: &mut C
         Kind::Fixed { fixed } => fixed::view(&at, fixed, cx, &mut out),
         Kind::InStrings { encoding, optional, .. } => in_strings::view(&at, *encoding, *optional, &mut out),
         Kind::InHandles { handle, .. } => in_handles::view(&at, handle, cx, &mut out),
+        Kind::OutInto { buffer } => out_into::view(&at, buffer, cx, &mut out),
         Kind::StringArray { .. } => {
             cx.unsupported
                 .push(format!("{}: an array of strings is a callback argument only (so far)", at.what));

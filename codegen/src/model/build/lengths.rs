@@ -23,7 +23,7 @@ impl<'a> Builder<'a> {
         let mut compound: BTreeSet<String> = BTreeSet::new();
         for (i, p) in params.iter().enumerate() {
             let (exprs, filled): (Vec<&Expr>, Option<&Filled>) = match &p.kind {
-                Kind::InBuffer { len, .. }
+                Kind::InBuffer { len: Some(len), .. }
                 | Kind::InoutBuffer { len, .. }
                 | Kind::InStrings { len: Some(len), .. }
                 | Kind::InHandles { len, .. } => (vec![len], None),

@@ -132,6 +132,23 @@ impl<'a> Builder<'a> {
                     _ => Kind::Inout { value, optional },
                 }
             }
+            ParamKind::OutInto(buffer) => {
+                let t = need_pointer("out_into")?;
+                if !matches!(self.header.resolve(&t), CType::Pointer { .. }) {
+                    return Err(Problem::other("`out_into` needs a pointer to a pointer (`void **`)"));
+                }
+                let said = self.spec.functions.get(&f.name).and_then(|s| s.value.params.get(&buffer.value)).map(|p| &p.value.kind);
+                if !f.params.iter().any(|q| q.name == buffer.value) {
+                    return Err(Problem::other(format!("`{}` is not a parameter", buffer.value)));
+                }
+                if !matches!(said, Some(ParamKind::InBuffer { .. })) {
+                    return Err(Problem::other(format!(
+                        "it points into `{}`, which the spec must describe as an `in_buffer`",
+                        buffer.value
+                    )));
+                }
+                Kind::OutInto { buffer: buffer.value.clone() }
+            }
             ParamKind::InHandles { len, handle } => {
                 let t = need_pointer("an array of handles")?;
                 if !self.spec.handles.contains_key(&handle.value) {
@@ -169,12 +186,15 @@ impl<'a> Builder<'a> {
                     return Ok(Kind::InStrings { encoding, len, optional });
                 }
                 let element = element(self, &t)?;
-                let len = expr(len)?;
+                // `len: slice`: the client's slice, no parameter (`VerQueryValueW`'s block
+                // says its own length).
+                let by_slice = len.value == "slice" && matches!(kind, ParamKind::InBuffer { .. });
+                let len = if by_slice { None } else { Some(expr(len)?) };
                 let units = self.void_units(&t, *units);
                 if matches!(kind, ParamKind::InBuffer { .. }) {
                     Kind::InBuffer { element, len, units, optional }
                 } else {
-                    Kind::InoutBuffer { element, len, units, optional }
+                    Kind::InoutBuffer { element, len: len.ok_or(Problem::Reported)?, units, optional }
                 }
             }
             ParamKind::OutBuffer { capacity, units, filled, grow } => {
