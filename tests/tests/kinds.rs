@@ -21,6 +21,7 @@ const CHECKS: &[&str] = &[
     "ok: struct fields that point: counted buffers, nested structs, the library's own chain",
     "ok: callbacks given pointers to structs: read, filled, updated",
     "ok: unions selected by a tag field",
+    "ok: structs ending in a flexible array member",
 ];
 
 fn assert_passed(out: &dllgen_tests::Output) {

@@ -64,6 +64,7 @@ const TEMPLATES: &[(&str, &str)] = &[
     ("field_length", include_str!("../../../templates/fields/field_length.hbs")),
     ("field_pointee", include_str!("../../../templates/fields/field_pointee.hbs")),
     ("field_union", include_str!("../../../templates/fields/field_union.hbs")),
+    ("field_flexible", include_str!("../../../templates/fields/field_flexible.hbs")),
     ("field_string", include_str!("../../../templates/fields/field_string.hbs")),
     ("field_value", include_str!("../../../templates/fields/field_value.hbs")),
 ];

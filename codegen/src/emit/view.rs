@@ -138,6 +138,9 @@ pub enum FieldKind {
     /// A union whose member the field `tag` (host type `tag_type`) selects.
     #[serde(rename = "field_union")]
     Union { tag: String, tag_type: String, cases: Vec<CaseView>, pointers: bool },
+    /// A flexible array member at `offset`, counted by the field `count_field`.
+    #[serde(rename = "field_flexible")]
+    Flexible { elem_host: String, elem_size: u64, count_field: String, count_type: String, offset: u64 },
     /// A union's tag: not in the client's struct, set by the host.
     #[serde(rename = "field_length")]
     Tag {},
@@ -418,6 +421,8 @@ pub(crate) struct Cx {
     pub closers: std::collections::BTreeMap<String, String>,
     /// Struct fields kept as bytes on the host (packed), by (struct, field): their type.
     pub raw: std::collections::BTreeMap<(String, String), String>,
+    /// Structs ending in a flexible array member, by C name: the member's offset.
+    pub flexible: std::collections::BTreeMap<String, u64>,
     pub unsupported: Unsupported,
 }
 
@@ -580,6 +585,27 @@ fn structure(s: &model::Struct, cx: &mut Cx) -> StructView {
                     shared,
                 };
                 host
+            }
+            FieldType::Flexible { element, len, declared } => {
+                let Some(t) = cx.value(element, &fwhat) else { continue };
+                v.client_type = format!("::std::vec::Vec<{}>", t.rust);
+                let count_type = s
+                    .fields
+                    .iter()
+                    .find(|x| x.name == *len)
+                    .and_then(|x| match &x.ty {
+                        FieldType::Length { value, .. } => Some(cx.scalar(value).host),
+                        _ => None,
+                    })
+                    .unwrap_or_default();
+                v.kind = FieldKind::Flexible {
+                    elem_host: kinds::host_elem(&t),
+                    elem_size: t.size,
+                    count_field: ident(len),
+                    count_type,
+                    offset: f.offset,
+                };
+                format!("[{}; {declared}]", kinds::host_elem(&t))
             }
             FieldType::Length { value, .. } => {
                 // Only in the host's mirror.
@@ -781,6 +807,16 @@ pub fn build(m: &Model, spec_file: &str) -> Result<Crates, Unsupported> {
         packed: Default::default(),
         handles: m.handles.iter().map(|h| h.name.clone()).collect(),
         closers: m.handles.iter().flat_map(|h| h.close.iter().map(|c| (c.clone(), h.name.clone()))).collect(),
+        flexible: m
+            .structs
+            .iter()
+            .filter_map(|s| {
+                s.fields
+                    .iter()
+                    .find(|f| matches!(f.ty, model::FieldType::Flexible { .. }))
+                    .map(|f| (s.name.clone(), f.offset))
+            })
+            .collect(),
         unsupported: Vec::new(),
     };
     for c in &m.callbacks {

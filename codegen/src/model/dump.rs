@@ -200,6 +200,9 @@ pub fn render(m: &Model) -> String {
                     format!("pointer to {}{}", value(v), opt(*optional))
                 }
                 FieldType::Tag { value: v, of } => format!("tag ({}) of {of}", scalar(v)),
+                FieldType::Flexible { element, len, declared } => {
+                    format!("flexible array of {} [{len}] (declared [{declared}])", value(element))
+                }
                 FieldType::Union { tag, cases, size, .. } => format!(
                     "union [{size}] by {tag}: {}",
                     cases

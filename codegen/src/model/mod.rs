@@ -638,6 +638,16 @@ pub enum FieldType {
         /// NULL allowed.
         optional: bool,
     },
+    /// A flexible array member (`T values[]`, or `T values[1]` as Win32's `ANYSIZE_ARRAY`)
+    /// whose count is the sibling field `len`: its elements follow the struct.
+    Flexible {
+        /// Element type.
+        element: Value,
+        /// The count field.
+        len: String,
+        /// Elements the type itself declares (0 or 1).
+        declared: u64,
+    },
     /// The count of the buffer fields `of`: the client does not set it, the host does.
     Length {
         /// Its integer type.

@@ -27,7 +27,7 @@ mod __dllgen {
         unused_comparisons,
         unused_unsafe
     )]
-    const MODEL_HASH: u64 = 0x7408d95f6a1781c0;
+    const MODEL_HASH: u64 = 0xc30b266010acd0a7;
     /// `kx_packed` as the library lays it out.
     #[repr(C)]
     #[derive(Clone, Copy)]
@@ -322,6 +322,49 @@ mod __dllgen {
         }
     }
     unsafe impl ::dllgen_runtime::marshal::CStruct for KxInfo {}
+    /// `struct kx_packet` as the library lays it out.
+    #[repr(C, align(4))]
+    #[derive(Clone, Copy)]
+    struct KxPacket {
+        kind: u16,
+        count: u16,
+        values: [i32; 0],
+    }
+    #[cfg(windows)]
+    const _: () = {
+        assert!(::core::mem::size_of::< KxPacket > () == 4);
+        assert!(::core::mem::align_of::< KxPacket > () == 4);
+        assert!(::core::mem::offset_of!(KxPacket, kind) == 0);
+        assert!(::core::mem::offset_of!(KxPacket, count) == 2);
+        assert!(::core::mem::offset_of!(KxPacket, values) == 4);
+    };
+    impl ::core::default::Default for KxPacket {
+        fn default() -> Self {
+            unsafe { ::core::mem::zeroed() }
+        }
+    }
+    impl ::dllgen_runtime::marshal::CValue for KxPacket {
+        fn get_c(
+            r: &mut ::dllgen_runtime::Reader<'_>,
+            keep: &mut ::dllgen_runtime::marshal::Keep,
+        ) -> ::core::result::Result<Self, ::dllgen_runtime::WireError> {
+            let mut s = <KxPacket as ::core::default::Default>::default();
+            s.kind = ::dllgen_runtime::marshal::value::decode_c(r, keep)?;
+            s.count = ::dllgen_runtime::marshal::field::count::<
+                u16,
+            >(::dllgen_runtime::marshal::field::get_flexible_c::<i32>(r, keep)?)?;
+            Ok(s)
+        }
+        fn put_c(&self, w: &mut ::dllgen_runtime::Writer) {
+            ::dllgen_runtime::marshal::value::reply(w, &self.kind);
+            unsafe {
+                ::dllgen_runtime::marshal::field::put_flexible_c::<
+                    i32,
+                >(w, (self as *const Self).cast::<u8>(), 4, self.count as i128)
+            };
+        }
+    }
+    unsafe impl ::dllgen_runtime::marshal::CStruct for KxPacket {}
     /// `struct kx_series` as the library lays it out.
     #[repr(C)]
     #[derive(Clone, Copy)]
@@ -806,16 +849,18 @@ mod __dllgen {
     type __DllgenFn28 = unsafe extern "C" fn(*mut u8, i32) -> ();
     type __DllgenFn29 = unsafe extern "C" fn(*mut i32) -> ();
     type __DllgenFn30 = unsafe extern "C" fn(*mut u8, *mut u32, *const u8, u32) -> i32;
-    type __DllgenFn31 = unsafe extern "stdcall" fn(
+    type __DllgenFn31 = unsafe extern "C" fn(i32) -> *const KxPacket;
+    type __DllgenFn32 = unsafe extern "C" fn(*const KxPacket) -> i64;
+    type __DllgenFn33 = unsafe extern "stdcall" fn(
         *mut ::core::ffi::c_void,
         *mut u8,
         u32,
         *mut u32,
     ) -> i32;
-    type __DllgenFn32 = unsafe extern "C" fn(*const KxPacked, *mut KxPacked) -> i32;
-    type __DllgenFn33 = unsafe extern "C" fn(*mut u8, i32) -> ();
+    type __DllgenFn34 = unsafe extern "C" fn(*const KxPacked, *mut KxPacked) -> i32;
+    type __DllgenFn35 = unsafe extern "C" fn(*mut u8, i32) -> ();
     /// The library calls this for `kx_rows`'s `row`: it runs the client's closure.
-    unsafe extern "C" fn __dllgen_callback_34_1(
+    unsafe extern "C" fn __dllgen_callback_36_1(
         a0: *mut ::core::ffi::c_void,
         a1: i32,
         a2: *const *const u8,
@@ -828,7 +873,7 @@ mod __dllgen {
             >(&mut __dllgen_w, a2, a1 as i64)
         };
         ::dllgen_runtime::callback(
-            34,
+            36,
             1,
             &mut __dllgen_w,
             |__dllgen_r| {
@@ -841,7 +886,7 @@ mod __dllgen {
             },
         )
     }
-    type __DllgenFn34 = unsafe extern "C" fn(
+    type __DllgenFn36 = unsafe extern "C" fn(
         i32,
         ::core::option::Option<
             unsafe extern "C" fn(*mut ::core::ffi::c_void, i32, *const *const u8) -> i32,
@@ -849,14 +894,14 @@ mod __dllgen {
         *mut ::core::ffi::c_void,
     ) -> i32;
     /// The library calls this for `kx_scan`'s `progress`: it runs the client's closure.
-    unsafe extern "C" fn __dllgen_callback_35_1(
+    unsafe extern "C" fn __dllgen_callback_37_1(
         a0: *mut ::core::ffi::c_void,
         a1: i32,
     ) -> i32 {
         let mut __dllgen_w = ::dllgen_runtime::Writer::new();
         ::dllgen_runtime::marshal::value::reply(&mut __dllgen_w, &a1);
         ::dllgen_runtime::callback(
-            35,
+            37,
             1,
             &mut __dllgen_w,
             |__dllgen_r| {
@@ -869,32 +914,32 @@ mod __dllgen {
             },
         )
     }
-    type __DllgenFn35 = unsafe extern "stdcall" fn(
+    type __DllgenFn37 = unsafe extern "stdcall" fn(
         *mut ::core::ffi::c_void,
         ::core::option::Option<
             unsafe extern "C" fn(*mut ::core::ffi::c_void, i32) -> i32,
         >,
         *mut ::core::ffi::c_void,
     ) -> i32;
-    type __DllgenFn36 = unsafe extern "stdcall" fn(i32, *mut KxSeries) -> i32;
-    type __DllgenFn37 = unsafe extern "stdcall" fn(
+    type __DllgenFn38 = unsafe extern "stdcall" fn(i32, *mut KxSeries) -> i32;
+    type __DllgenFn39 = unsafe extern "stdcall" fn(
         *const KxSeries,
         *mut i32,
         *mut i32,
     ) -> i64;
-    type __DllgenFn38 = unsafe extern "stdcall" fn(
+    type __DllgenFn40 = unsafe extern "stdcall" fn(
         *mut ::core::ffi::c_void,
         *const KxPoint,
     ) -> i32;
     /// The library calls this for `kx_sum_each`'s `each`: it runs the client's closure.
-    unsafe extern "C" fn __dllgen_callback_39_1(
+    unsafe extern "C" fn __dllgen_callback_41_1(
         a0: *mut ::core::ffi::c_void,
         a1: i32,
     ) -> i32 {
         let mut __dllgen_w = ::dllgen_runtime::Writer::new();
         ::dllgen_runtime::marshal::value::reply(&mut __dllgen_w, &a1);
         ::dllgen_runtime::callback(
-            39,
+            41,
             1,
             &mut __dllgen_w,
             |__dllgen_r| {
@@ -907,29 +952,29 @@ mod __dllgen {
             },
         )
     }
-    type __DllgenFn39 = unsafe extern "C" fn(
+    type __DllgenFn41 = unsafe extern "C" fn(
         i32,
         ::core::option::Option<
             unsafe extern "C" fn(*mut ::core::ffi::c_void, i32) -> i32,
         >,
         *mut ::core::ffi::c_void,
     ) -> i32;
-    type __DllgenFn40 = unsafe extern "C" fn(*const u8, i32, i32) -> i32;
-    type __DllgenFn41 = unsafe extern "C" fn(*const KxPoint, i32, *mut KxPoint) -> i32;
-    type __DllgenFn42 = unsafe extern "C" fn(*mut KxPoint) -> ();
-    type __DllgenFn43 = unsafe extern "C" fn() -> i32;
-    type __DllgenFn44 = unsafe extern "C" fn(*const u16, *mut u16, i32) -> ();
-    type __DllgenFn45 = unsafe extern "C" fn(*const KxValue, *mut u8, i32) -> i32;
-    type __DllgenFn46 = unsafe extern "C" fn(i32, *mut KxValue) -> i32;
+    type __DllgenFn42 = unsafe extern "C" fn(*const u8, i32, i32) -> i32;
+    type __DllgenFn43 = unsafe extern "C" fn(*const KxPoint, i32, *mut KxPoint) -> i32;
+    type __DllgenFn44 = unsafe extern "C" fn(*mut KxPoint) -> ();
+    type __DllgenFn45 = unsafe extern "C" fn() -> i32;
+    type __DllgenFn46 = unsafe extern "C" fn(*const u16, *mut u16, i32) -> ();
+    type __DllgenFn47 = unsafe extern "C" fn(*const KxValue, *mut u8, i32) -> i32;
+    type __DllgenFn48 = unsafe extern "C" fn(i32, *mut KxValue) -> i32;
     /// The library calls this for `kx_visit_device`'s `visit`: it runs the client's closure.
-    unsafe extern "C" fn __dllgen_callback_47_1(
+    unsafe extern "C" fn __dllgen_callback_49_1(
         a0: *mut ::core::ffi::c_void,
         a1: *mut ::core::ffi::c_void,
     ) -> i32 {
         let mut __dllgen_w = ::dllgen_runtime::Writer::new();
         ::dllgen_runtime::marshal::handle::put_c(&mut __dllgen_w, 0, a1);
         ::dllgen_runtime::callback(
-            47,
+            49,
             1,
             &mut __dllgen_w,
             |__dllgen_r| {
@@ -942,7 +987,7 @@ mod __dllgen {
             },
         )
     }
-    type __DllgenFn47 = unsafe extern "C" fn(
+    type __DllgenFn49 = unsafe extern "C" fn(
         *mut ::core::ffi::c_void,
         ::core::option::Option<
             unsafe extern "C" fn(
@@ -952,7 +997,7 @@ mod __dllgen {
         >,
         *mut ::core::ffi::c_void,
     ) -> i32;
-    type __DllgenFn48 = unsafe extern "C" fn(
+    type __DllgenFn50 = unsafe extern "C" fn(
         i32,
         i32,
         i32,
@@ -964,12 +1009,12 @@ mod __dllgen {
         *const u8,
         i32,
     ) -> i32;
-    type __DllgenFn49 = unsafe extern "stdcall" fn(
+    type __DllgenFn51 = unsafe extern "stdcall" fn(
         *mut ::core::ffi::c_void,
         *const u8,
         u32,
     ) -> i32;
-    type __DllgenFn50 = unsafe extern "stdcall" fn(
+    type __DllgenFn52 = unsafe extern "stdcall" fn(
         *mut ::core::ffi::c_void,
         *const KxBlock,
         *const u8,
@@ -1029,6 +1074,8 @@ mod __dllgen {
         __dllgen_f48: __DllgenFn48,
         __dllgen_f49: __DllgenFn49,
         __dllgen_f50: __DllgenFn50,
+        __dllgen_f51: __DllgenFn51,
+        __dllgen_f52: __DllgenFn52,
     }
     impl ::dllgen_runtime::Library for __DllgenHost {
         fn model_hash(&self) -> u64 {
@@ -2852,6 +2899,94 @@ mod __dllgen {
                 }
                 31 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
+                    let __dllgen_a_n: i32 = ::dllgen_runtime::marshal::value::decode_c(
+                        &mut __dllgen_args,
+                        &mut __dllgen_keep,
+                    )?;
+                    __dllgen_args.finish()?;
+                    let __dllgen_ret = unsafe {
+                        #[cfg(target_arch = "x86")]
+                        let __dllgen_r = ::dllgen_runtime::native::Words::new()
+                            .push(__dllgen_a_n)
+                            .call::<
+                                *const KxPacket,
+                            >(
+                                self.__dllgen_f31 as *const ::core::ffi::c_void,
+                                ::dllgen_runtime::native::Pops::Caller,
+                                "`kx_packet_get`",
+                            );
+                        #[cfg(not(target_arch = "x86"))]
+                        let __dllgen_r = ::core::result::Result::<
+                            _,
+                            ::dllgen_runtime::WireError,
+                        >::Ok((self.__dllgen_f31)(__dllgen_a_n));
+                        __dllgen_r
+                    }?;
+                    let __dllgen_len = 1u64;
+                    let __dllgen_copied = unsafe {
+                        ::dllgen_runtime::marshal::ret_buffer::reply::<
+                            KxPacket,
+                        >(__dllgen_out, __dllgen_ret, __dllgen_len, 4)
+                    };
+                    __dllgen_copied?;
+                    Ok(::dllgen_runtime::Status::Ok)
+                }
+                32 => {
+                    let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
+                    let __dllgen_a_p = ::dllgen_runtime::marshal::in_value::decode_flexible::<
+                        KxPacket,
+                    >(&mut __dllgen_args, &mut __dllgen_keep, false, 4)?;
+                    __dllgen_args.finish()?;
+                    ::dllgen_runtime::native::set_errno(0);
+                    ::dllgen_runtime::native::set_last_error(0);
+                    let __dllgen_ret = unsafe {
+                        #[cfg(target_arch = "x86")]
+                        let __dllgen_r = ::dllgen_runtime::native::Words::new()
+                            .push(
+                                ::dllgen_runtime::marshal::in_value::ptr_flexible::<
+                                    KxPacket,
+                                >(&__dllgen_a_p),
+                            )
+                            .call::<
+                                i64,
+                            >(
+                                self.__dllgen_f32 as *const ::core::ffi::c_void,
+                                ::dllgen_runtime::native::Pops::Caller,
+                                "`kx_packet_sum`",
+                            );
+                        #[cfg(not(target_arch = "x86"))]
+                        let __dllgen_r = ::core::result::Result::<
+                            _,
+                            ::dllgen_runtime::WireError,
+                        >::Ok(
+                            (self
+                                .__dllgen_f32)(
+                                ::dllgen_runtime::marshal::in_value::ptr_flexible::<
+                                    KxPacket,
+                                >(&__dllgen_a_p),
+                            ),
+                        );
+                        __dllgen_r
+                    }?;
+                    let (__dllgen_errno, __dllgen_last_error) = (
+                        ::dllgen_runtime::native::errno(),
+                        ::dllgen_runtime::native::last_error(),
+                    );
+                    if let Some(__dllgen_status) = ::dllgen_runtime::marshal::error::check(
+                        __dllgen_out,
+                        __dllgen_ret,
+                        ::dllgen_runtime::marshal::error::Rule::Negative,
+                        ::dllgen_runtime::marshal::error::Code::Return,
+                        __dllgen_errno,
+                        __dllgen_last_error,
+                    ) {
+                        return Ok(__dllgen_status);
+                    }
+                    ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
+                    Ok(::dllgen_runtime::Status::Ok)
+                }
+                33 => {
+                    let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let __dllgen_a_dev = ::dllgen_runtime::marshal::handle::decode_c(
                         &mut __dllgen_args,
                         0,
@@ -2889,7 +3024,7 @@ mod __dllgen {
                             .call::<
                                 i32,
                             >(
-                                self.__dllgen_f31 as *const ::core::ffi::c_void,
+                                self.__dllgen_f33 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Callee,
                                 "`kx_read`",
                             );
@@ -2899,7 +3034,7 @@ mod __dllgen {
                             ::dllgen_runtime::WireError,
                         >::Ok(
                             (self
-                                .__dllgen_f31)(
+                                .__dllgen_f33)(
                                 ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_dev),
                                 ::dllgen_runtime::marshal::out_buffer::ptr(
                                     &mut __dllgen_a_buf,
@@ -2940,7 +3075,7 @@ mod __dllgen {
                     )?;
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                32 => {
+                34 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let __dllgen_a_in = ::dllgen_runtime::marshal::in_value::decode::<
                         KxPacked,
@@ -2963,7 +3098,7 @@ mod __dllgen {
                             .call::<
                                 i32,
                             >(
-                                self.__dllgen_f32 as *const ::core::ffi::c_void,
+                                self.__dllgen_f34 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
                                 "`kx_repack`",
                             );
@@ -2973,7 +3108,7 @@ mod __dllgen {
                             ::dllgen_runtime::WireError,
                         >::Ok(
                             (self
-                                .__dllgen_f32)(
+                                .__dllgen_f34)(
                                 ::dllgen_runtime::marshal::in_value::ptr(&__dllgen_a_in),
                                 ::dllgen_runtime::marshal::out_value::ptr(
                                     &mut __dllgen_a_out,
@@ -2990,7 +3125,7 @@ mod __dllgen {
                     )?;
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                33 => {
+                35 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let mut __dllgen_a_bytes = ::dllgen_runtime::marshal::inout_buffer::decode_c::<
                         u8,
@@ -3017,7 +3152,7 @@ mod __dllgen {
                             .call::<
                                 (),
                             >(
-                                self.__dllgen_f33 as *const ::core::ffi::c_void,
+                                self.__dllgen_f35 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
                                 "`kx_reverse`",
                             );
@@ -3027,7 +3162,7 @@ mod __dllgen {
                             ::dllgen_runtime::WireError,
                         >::Ok(
                             (self
-                                .__dllgen_f33)(
+                                .__dllgen_f35)(
                                 ::dllgen_runtime::marshal::inout_buffer::ptr(
                                     &mut __dllgen_a_bytes,
                                 ),
@@ -3043,7 +3178,7 @@ mod __dllgen {
                     );
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                34 => {
+                36 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let __dllgen_a_n: i32 = ::dllgen_runtime::marshal::value::decode_c(
                         &mut __dllgen_args,
@@ -3056,7 +3191,7 @@ mod __dllgen {
                     __dllgen_args.finish()?;
                     let (__dllgen_ret, __dllgen_errno, __dllgen_last_error) = ::dllgen_runtime::with_callbacks(
                         __dllgen_cx,
-                        34,
+                        36,
                         || {
                             let __dllgen_ret = unsafe {
                                 #[cfg(target_arch = "x86")]
@@ -3065,7 +3200,7 @@ mod __dllgen {
                                     .push(
                                         __dllgen_a_row
                                             .then_some(
-                                                __dllgen_callback_34_1
+                                                __dllgen_callback_36_1
                                                     as unsafe extern "C" fn(
                                                         *mut ::core::ffi::c_void,
                                                         i32,
@@ -3077,7 +3212,7 @@ mod __dllgen {
                                     .call::<
                                         i32,
                                     >(
-                                        self.__dllgen_f34 as *const ::core::ffi::c_void,
+                                        self.__dllgen_f36 as *const ::core::ffi::c_void,
                                         ::dllgen_runtime::native::Pops::Caller,
                                         "`kx_rows`",
                                     );
@@ -3087,11 +3222,11 @@ mod __dllgen {
                                     ::dllgen_runtime::WireError,
                                 >::Ok(
                                     (self
-                                        .__dllgen_f34)(
+                                        .__dllgen_f36)(
                                         __dllgen_a_n,
                                         __dllgen_a_row
                                             .then_some(
-                                                __dllgen_callback_34_1
+                                                __dllgen_callback_36_1
                                                     as unsafe extern "C" fn(
                                                         *mut ::core::ffi::c_void,
                                                         i32,
@@ -3114,7 +3249,7 @@ mod __dllgen {
                     ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                35 => {
+                37 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let __dllgen_a_dev = ::dllgen_runtime::marshal::handle::decode_c(
                         &mut __dllgen_args,
@@ -3131,7 +3266,7 @@ mod __dllgen {
                     ::dllgen_runtime::native::set_last_error(0);
                     let (__dllgen_ret, __dllgen_errno, __dllgen_last_error) = ::dllgen_runtime::with_callbacks(
                         __dllgen_cx,
-                        35,
+                        37,
                         || {
                             let __dllgen_ret = unsafe {
                                 #[cfg(target_arch = "x86")]
@@ -3142,7 +3277,7 @@ mod __dllgen {
                                     .push(
                                         __dllgen_a_progress
                                             .then_some(
-                                                __dllgen_callback_35_1
+                                                __dllgen_callback_37_1
                                                     as unsafe extern "C" fn(
                                                         *mut ::core::ffi::c_void,
                                                         i32,
@@ -3153,7 +3288,7 @@ mod __dllgen {
                                     .call::<
                                         i32,
                                     >(
-                                        self.__dllgen_f35 as *const ::core::ffi::c_void,
+                                        self.__dllgen_f37 as *const ::core::ffi::c_void,
                                         ::dllgen_runtime::native::Pops::Callee,
                                         "`kx_scan`",
                                     );
@@ -3163,11 +3298,11 @@ mod __dllgen {
                                     ::dllgen_runtime::WireError,
                                 >::Ok(
                                     (self
-                                        .__dllgen_f35)(
+                                        .__dllgen_f37)(
                                         ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_dev),
                                         __dllgen_a_progress
                                             .then_some(
-                                                __dllgen_callback_35_1
+                                                __dllgen_callback_37_1
                                                     as unsafe extern "C" fn(
                                                         *mut ::core::ffi::c_void,
                                                         i32,
@@ -3204,7 +3339,7 @@ mod __dllgen {
                     ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                36 => {
+                38 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let __dllgen_a_n: i32 = ::dllgen_runtime::marshal::value::decode_c(
                         &mut __dllgen_args,
@@ -3228,7 +3363,7 @@ mod __dllgen {
                             .call::<
                                 i32,
                             >(
-                                self.__dllgen_f36 as *const ::core::ffi::c_void,
+                                self.__dllgen_f38 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Callee,
                                 "`kx_series_make`",
                             );
@@ -3238,7 +3373,7 @@ mod __dllgen {
                             ::dllgen_runtime::WireError,
                         >::Ok(
                             (self
-                                .__dllgen_f36)(
+                                .__dllgen_f38)(
                                 __dllgen_a_n,
                                 ::dllgen_runtime::marshal::out_value::ptr(
                                     &mut __dllgen_a_out,
@@ -3269,7 +3404,7 @@ mod __dllgen {
                     )?;
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                37 => {
+                39 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let __dllgen_a_first = ::dllgen_runtime::marshal::in_value::decode::<
                         KxSeries,
@@ -3302,7 +3437,7 @@ mod __dllgen {
                             .call::<
                                 i64,
                             >(
-                                self.__dllgen_f37 as *const ::core::ffi::c_void,
+                                self.__dllgen_f39 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Callee,
                                 "`kx_series_sum`",
                             );
@@ -3312,7 +3447,7 @@ mod __dllgen {
                             ::dllgen_runtime::WireError,
                         >::Ok(
                             (self
-                                .__dllgen_f37)(
+                                .__dllgen_f39)(
                                 ::dllgen_runtime::marshal::in_value::ptr(&__dllgen_a_first),
                                 ::dllgen_runtime::marshal::out_value::ptr(
                                     &mut __dllgen_a_series,
@@ -3351,7 +3486,7 @@ mod __dllgen {
                     )?;
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                38 => {
+                40 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let __dllgen_a_dev = ::dllgen_runtime::marshal::handle::decode_c(
                         &mut __dllgen_args,
@@ -3377,7 +3512,7 @@ mod __dllgen {
                             .call::<
                                 i32,
                             >(
-                                self.__dllgen_f38 as *const ::core::ffi::c_void,
+                                self.__dllgen_f40 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Callee,
                                 "`kx_set_origin`",
                             );
@@ -3387,7 +3522,7 @@ mod __dllgen {
                             ::dllgen_runtime::WireError,
                         >::Ok(
                             (self
-                                .__dllgen_f38)(
+                                .__dllgen_f40)(
                                 ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_dev),
                                 ::dllgen_runtime::marshal::in_value::ptr(&__dllgen_a_origin),
                             ),
@@ -3416,7 +3551,7 @@ mod __dllgen {
                     ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                39 => {
+                41 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let __dllgen_a_n: i32 = ::dllgen_runtime::marshal::value::decode_c(
                         &mut __dllgen_args,
@@ -3429,7 +3564,7 @@ mod __dllgen {
                     __dllgen_args.finish()?;
                     let (__dllgen_ret, __dllgen_errno, __dllgen_last_error) = ::dllgen_runtime::with_callbacks(
                         __dllgen_cx,
-                        39,
+                        41,
                         || {
                             let __dllgen_ret = unsafe {
                                 #[cfg(target_arch = "x86")]
@@ -3438,7 +3573,7 @@ mod __dllgen {
                                     .push(
                                         __dllgen_a_each
                                             .then_some(
-                                                __dllgen_callback_39_1
+                                                __dllgen_callback_41_1
                                                     as unsafe extern "C" fn(
                                                         *mut ::core::ffi::c_void,
                                                         i32,
@@ -3449,7 +3584,7 @@ mod __dllgen {
                                     .call::<
                                         i32,
                                     >(
-                                        self.__dllgen_f39 as *const ::core::ffi::c_void,
+                                        self.__dllgen_f41 as *const ::core::ffi::c_void,
                                         ::dllgen_runtime::native::Pops::Caller,
                                         "`kx_sum_each`",
                                     );
@@ -3459,11 +3594,11 @@ mod __dllgen {
                                     ::dllgen_runtime::WireError,
                                 >::Ok(
                                     (self
-                                        .__dllgen_f39)(
+                                        .__dllgen_f41)(
                                         __dllgen_a_n,
                                         __dllgen_a_each
                                             .then_some(
-                                                __dllgen_callback_39_1
+                                                __dllgen_callback_41_1
                                                     as unsafe extern "C" fn(
                                                         *mut ::core::ffi::c_void,
                                                         i32,
@@ -3485,7 +3620,7 @@ mod __dllgen {
                     ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                40 => {
+                42 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let __dllgen_a_data = ::dllgen_runtime::marshal::in_buffer::decode::<
                         u8,
@@ -3520,7 +3655,7 @@ mod __dllgen {
                             .call::<
                                 i32,
                             >(
-                                self.__dllgen_f40 as *const ::core::ffi::c_void,
+                                self.__dllgen_f42 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
                                 "`kx_sum_opt`",
                             );
@@ -3530,7 +3665,7 @@ mod __dllgen {
                             ::dllgen_runtime::WireError,
                         >::Ok(
                             (self
-                                .__dllgen_f40)(
+                                .__dllgen_f42)(
                                 ::dllgen_runtime::marshal::in_buffer::ptr(&__dllgen_a_data),
                                 __dllgen_a_count,
                                 __dllgen_a_stride,
@@ -3541,7 +3676,7 @@ mod __dllgen {
                     ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                41 => {
+                43 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let __dllgen_a_pts = ::dllgen_runtime::marshal::in_buffer::decode::<
                         KxPoint,
@@ -3576,7 +3711,7 @@ mod __dllgen {
                             .call::<
                                 i32,
                             >(
-                                self.__dllgen_f41 as *const ::core::ffi::c_void,
+                                self.__dllgen_f43 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
                                 "`kx_sum_points`",
                             );
@@ -3586,7 +3721,7 @@ mod __dllgen {
                             ::dllgen_runtime::WireError,
                         >::Ok(
                             (self
-                                .__dllgen_f41)(
+                                .__dllgen_f43)(
                                 ::dllgen_runtime::marshal::in_buffer::ptr(&__dllgen_a_pts),
                                 __dllgen_a_n,
                                 ::dllgen_runtime::marshal::out_value::ptr(
@@ -3618,7 +3753,7 @@ mod __dllgen {
                     )?;
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                42 => {
+                44 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let mut __dllgen_a_p = ::dllgen_runtime::marshal::inout_value::decode_c::<
                         KxPoint,
@@ -3635,7 +3770,7 @@ mod __dllgen {
                             .call::<
                                 (),
                             >(
-                                self.__dllgen_f42 as *const ::core::ffi::c_void,
+                                self.__dllgen_f44 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
                                 "`kx_swap`",
                             );
@@ -3645,7 +3780,7 @@ mod __dllgen {
                             ::dllgen_runtime::WireError,
                         >::Ok(
                             (self
-                                .__dllgen_f42)(
+                                .__dllgen_f44)(
                                 ::dllgen_runtime::marshal::inout_value::ptr(
                                     &mut __dllgen_a_p,
                                 ),
@@ -3661,7 +3796,7 @@ mod __dllgen {
                     )?;
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                43 => {
+                45 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     __dllgen_args.finish()?;
                     ::dllgen_runtime::native::set_errno(0);
@@ -3672,7 +3807,7 @@ mod __dllgen {
                             .call::<
                                 i32,
                             >(
-                                self.__dllgen_f43 as *const ::core::ffi::c_void,
+                                self.__dllgen_f45 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
                                 "`kx_unfreed`",
                             );
@@ -3680,7 +3815,7 @@ mod __dllgen {
                         let __dllgen_r = ::core::result::Result::<
                             _,
                             ::dllgen_runtime::WireError,
-                        >::Ok((self.__dllgen_f43)());
+                        >::Ok((self.__dllgen_f45)());
                         __dllgen_r
                     }?;
                     let (__dllgen_errno, __dllgen_last_error) = (
@@ -3700,7 +3835,7 @@ mod __dllgen {
                     ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                44 => {
+                46 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let __dllgen_a_text = ::dllgen_runtime::marshal::in_string::decode::<
                         ::dllgen_runtime::marshal::Utf16,
@@ -3732,7 +3867,7 @@ mod __dllgen {
                             .call::<
                                 (),
                             >(
-                                self.__dllgen_f44 as *const ::core::ffi::c_void,
+                                self.__dllgen_f46 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
                                 "`kx_upper16`",
                             );
@@ -3742,7 +3877,7 @@ mod __dllgen {
                             ::dllgen_runtime::WireError,
                         >::Ok(
                             (self
-                                .__dllgen_f44)(
+                                .__dllgen_f46)(
                                 ::dllgen_runtime::marshal::in_string::ptr(&__dllgen_a_text),
                                 ::dllgen_runtime::marshal::out_buffer::ptr(
                                     &mut __dllgen_a_out,
@@ -3760,7 +3895,7 @@ mod __dllgen {
                     )?;
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                45 => {
+                47 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let __dllgen_a_v = ::dllgen_runtime::marshal::in_value::decode::<
                         KxValue,
@@ -3794,7 +3929,7 @@ mod __dllgen {
                             .call::<
                                 i32,
                             >(
-                                self.__dllgen_f45 as *const ::core::ffi::c_void,
+                                self.__dllgen_f47 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
                                 "`kx_value_describe`",
                             );
@@ -3804,7 +3939,7 @@ mod __dllgen {
                             ::dllgen_runtime::WireError,
                         >::Ok(
                             (self
-                                .__dllgen_f45)(
+                                .__dllgen_f47)(
                                 ::dllgen_runtime::marshal::in_value::ptr(&__dllgen_a_v),
                                 ::dllgen_runtime::marshal::out_buffer::ptr(
                                     &mut __dllgen_a_out,
@@ -3838,7 +3973,7 @@ mod __dllgen {
                     )?;
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                46 => {
+                48 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let __dllgen_a_n: i32 = ::dllgen_runtime::marshal::value::decode_c(
                         &mut __dllgen_args,
@@ -3860,7 +3995,7 @@ mod __dllgen {
                             .call::<
                                 i32,
                             >(
-                                self.__dllgen_f46 as *const ::core::ffi::c_void,
+                                self.__dllgen_f48 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
                                 "`kx_value_get`",
                             );
@@ -3870,7 +4005,7 @@ mod __dllgen {
                             ::dllgen_runtime::WireError,
                         >::Ok(
                             (self
-                                .__dllgen_f46)(
+                                .__dllgen_f48)(
                                 __dllgen_a_n,
                                 ::dllgen_runtime::marshal::out_value::ptr(&mut __dllgen_a_v),
                             ),
@@ -3899,7 +4034,7 @@ mod __dllgen {
                     )?;
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                47 => {
+                49 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let __dllgen_a_dev = ::dllgen_runtime::marshal::handle::decode_c(
                         &mut __dllgen_args,
@@ -3914,7 +4049,7 @@ mod __dllgen {
                     __dllgen_args.finish()?;
                     let (__dllgen_ret, __dllgen_errno, __dllgen_last_error) = ::dllgen_runtime::with_callbacks(
                         __dllgen_cx,
-                        47,
+                        49,
                         || {
                             let __dllgen_ret = unsafe {
                                 #[cfg(target_arch = "x86")]
@@ -3925,7 +4060,7 @@ mod __dllgen {
                                     .push(
                                         __dllgen_a_visit
                                             .then_some(
-                                                __dllgen_callback_47_1
+                                                __dllgen_callback_49_1
                                                     as unsafe extern "C" fn(
                                                         *mut ::core::ffi::c_void,
                                                         *mut ::core::ffi::c_void,
@@ -3936,7 +4071,7 @@ mod __dllgen {
                                     .call::<
                                         i32,
                                     >(
-                                        self.__dllgen_f47 as *const ::core::ffi::c_void,
+                                        self.__dllgen_f49 as *const ::core::ffi::c_void,
                                         ::dllgen_runtime::native::Pops::Caller,
                                         "`kx_visit_device`",
                                     );
@@ -3946,11 +4081,11 @@ mod __dllgen {
                                     ::dllgen_runtime::WireError,
                                 >::Ok(
                                     (self
-                                        .__dllgen_f47)(
+                                        .__dllgen_f49)(
                                         ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_dev),
                                         __dllgen_a_visit
                                             .then_some(
-                                                __dllgen_callback_47_1
+                                                __dllgen_callback_49_1
                                                     as unsafe extern "C" fn(
                                                         *mut ::core::ffi::c_void,
                                                         *mut ::core::ffi::c_void,
@@ -3977,7 +4112,7 @@ mod __dllgen {
                     ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                48 => {
+                50 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let __dllgen_a_w: i32 = ::dllgen_runtime::marshal::value::decode_c(
                         &mut __dllgen_args,
@@ -4042,7 +4177,7 @@ mod __dllgen {
                             .call::<
                                 i32,
                             >(
-                                self.__dllgen_f48 as *const ::core::ffi::c_void,
+                                self.__dllgen_f50 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
                                 "`kx_weigh`",
                             );
@@ -4052,7 +4187,7 @@ mod __dllgen {
                             ::dllgen_runtime::WireError,
                         >::Ok(
                             (self
-                                .__dllgen_f48)(
+                                .__dllgen_f50)(
                                 __dllgen_a_w,
                                 __dllgen_a_r,
                                 __dllgen_a_out,
@@ -4070,7 +4205,7 @@ mod __dllgen {
                     ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                49 => {
+                51 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let __dllgen_a_dev = ::dllgen_runtime::marshal::handle::decode_c(
                         &mut __dllgen_args,
@@ -4106,7 +4241,7 @@ mod __dllgen {
                             .call::<
                                 i32,
                             >(
-                                self.__dllgen_f49 as *const ::core::ffi::c_void,
+                                self.__dllgen_f51 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Callee,
                                 "`kx_write`",
                             );
@@ -4116,7 +4251,7 @@ mod __dllgen {
                             ::dllgen_runtime::WireError,
                         >::Ok(
                             (self
-                                .__dllgen_f49)(
+                                .__dllgen_f51)(
                                 ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_dev),
                                 ::dllgen_runtime::marshal::in_buffer::ptr(&__dllgen_a_data),
                                 __dllgen_a_len,
@@ -4146,7 +4281,7 @@ mod __dllgen {
                     ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                50 => {
+                52 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let __dllgen_a_dev = ::dllgen_runtime::marshal::handle::decode_c(
                         &mut __dllgen_args,
@@ -4194,7 +4329,7 @@ mod __dllgen {
                             .call::<
                                 i32,
                             >(
-                                self.__dllgen_f50 as *const ::core::ffi::c_void,
+                                self.__dllgen_f52 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Callee,
                                 "`kx_write_block`",
                             );
@@ -4204,7 +4339,7 @@ mod __dllgen {
                             ::dllgen_runtime::WireError,
                         >::Ok(
                             (self
-                                .__dllgen_f50)(
+                                .__dllgen_f52)(
                                 ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_dev),
                                 ::dllgen_runtime::marshal::in_value::ptr(&__dllgen_a_block),
                                 ::dllgen_runtime::marshal::in_buffer::ptr(&__dllgen_a_bytes),
@@ -4279,6 +4414,8 @@ mod __dllgen {
                         "kx_overfill",
                         "kx_overrun",
                         "kx_pack",
+                        "kx_packet_get",
+                        "kx_packet_sum",
                         "kx_read@16",
                         "kx_repack",
                         "kx_reverse",
@@ -4515,6 +4652,14 @@ mod __dllgen {
                     __dllgen_f50: ::core::mem::transmute::<
                         *const ::core::ffi::c_void,
                         __DllgenFn50,
+                    >(symbols.next().unwrap_or(::core::ptr::null())),
+                    __dllgen_f51: ::core::mem::transmute::<
+                        *const ::core::ffi::c_void,
+                        __DllgenFn51,
+                    >(symbols.next().unwrap_or(::core::ptr::null())),
+                    __dllgen_f52: ::core::mem::transmute::<
+                        *const ::core::ffi::c_void,
+                        __DllgenFn52,
                     >(symbols.next().unwrap_or(::core::ptr::null())),
                     __dllgen_library: library,
                 }

@@ -10,7 +10,7 @@ mod __dllgen {
     #![allow(clippy::all, unused_imports, unused_mut, unused_variables, non_snake_case)]
     pub use ::dllgen_runtime::{Config, Error, HostPath};
     /// The hash of the model both sides were generated from; the host refuses any other.
-    pub const MODEL_HASH: u64 = 0xcfb6e12b3b3d16c4;
+    pub const MODEL_HASH: u64 = 0xd33e993257999eef;
     /// The host executable's file name.
     pub const HOST_EXE: &str = if cfg!(windows) {
         "kinds-linux-host.exe"
@@ -286,6 +286,35 @@ mod __dllgen {
         }
     }
     impl ::dllgen_runtime::marshal::Struct for KxInfo {}
+    /// A packet whose `count` values follow it (a flexible array member).
+    #[derive(Debug, Clone, PartialEq)]
+    pub struct KxPacket {
+        pub kind: u16,
+        pub values: ::std::vec::Vec<i32>,
+    }
+    impl ::core::default::Default for KxPacket {
+        fn default() -> Self {
+            KxPacket {
+                kind: ::core::default::Default::default(),
+                values: ::core::default::Default::default(),
+            }
+        }
+    }
+    impl ::dllgen_runtime::marshal::Value for KxPacket {
+        fn put(&self, w: &mut ::dllgen_runtime::Writer) {
+            ::dllgen_runtime::marshal::value::encode(w, &self.kind);
+            ::dllgen_runtime::marshal::field::put_elems(w, &self.values);
+        }
+        fn get(
+            r: &mut ::dllgen_runtime::Reader<'_>,
+        ) -> ::core::result::Result<Self, ::dllgen_runtime::WireError> {
+            Ok(KxPacket {
+                kind: ::dllgen_runtime::marshal::value::decode(r)?,
+                values: ::dllgen_runtime::marshal::field::get_elems(r, 4)?,
+            })
+        }
+    }
+    impl ::dllgen_runtime::marshal::Struct for KxPacket {}
     /// A chain of labelled series: each holds `count` values, and the next series or NULL.
     #[derive(Debug, Clone, PartialEq)]
     pub struct KxSeries {
@@ -1664,6 +1693,53 @@ mod __dllgen {
                 )?;
             Ok((__dllgen_ret, __dllgen_a_dst))
         }
+        /// The library's own packet `n` (0 to 2): kind n + 1 and 3n values 100, 101...; NULL for
+        /// another `n`.
+        pub fn kx_packet_get(
+            &self,
+            n: i32,
+        ) -> ::core::result::Result<::core::option::Option<KxPacket>, Error> {
+            let (__dllgen_ret,) = self
+                .client
+                .call(
+                    31,
+                    |__dllgen_w| {
+                        ::dllgen_runtime::marshal::value::encode(__dllgen_w, &n);
+                    },
+                    |mut __dllgen_r| {
+                        let __dllgen_ret: ::core::option::Option<KxPacket> = ::dllgen_runtime::marshal::ret_buffer::decode_one(
+                            &mut __dllgen_r,
+                            4,
+                        )?;
+                        __dllgen_r.finish()?;
+                        Ok((__dllgen_ret,))
+                    },
+                    &mut ::dllgen_runtime::marshal::callback::none,
+                )?;
+            Ok(__dllgen_ret)
+        }
+        /// The sum of the packet's values, times its kind.
+        pub fn kx_packet_sum(&self, p: &KxPacket) -> ::core::result::Result<i64, Error> {
+            let (__dllgen_ret,) = self
+                .client
+                .call(
+                    32,
+                    |__dllgen_w| {
+                        ::dllgen_runtime::marshal::in_value::encode::<
+                            KxPacket,
+                        >(__dllgen_w, &p, false);
+                    },
+                    |mut __dllgen_r| {
+                        let __dllgen_ret: i64 = ::dllgen_runtime::marshal::value::decode(
+                            &mut __dllgen_r,
+                        )?;
+                        __dllgen_r.finish()?;
+                        Ok((__dllgen_ret,))
+                    },
+                    &mut ::dllgen_runtime::marshal::callback::none,
+                )?;
+            Ok(__dllgen_ret)
+        }
         /// Calls `kx_read`.
         pub fn kx_read(
             &self,
@@ -1679,7 +1755,7 @@ mod __dllgen {
             let (__dllgen_ret, __dllgen_a_buf) = self
                 .client
                 .call(
-                    31,
+                    33,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::handle::encode(__dllgen_w, &dev);
                         ::dllgen_runtime::marshal::length::encode(
@@ -1712,7 +1788,7 @@ mod __dllgen {
             let (__dllgen_ret, __dllgen_a_out) = self
                 .client
                 .call(
-                    32,
+                    34,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::in_value::encode::<
                             KxPacked,
@@ -1743,7 +1819,7 @@ mod __dllgen {
             let () = self
                 .client
                 .call(
-                    33,
+                    35,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::inout_buffer::encode(
                             __dllgen_w,
@@ -1780,7 +1856,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    34,
+                    36,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::value::encode(__dllgen_w, &n);
                         ::dllgen_runtime::marshal::callback::encode(
@@ -1846,7 +1922,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    35,
+                    37,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::handle::encode(__dllgen_w, &dev);
                         ::dllgen_runtime::marshal::callback::encode(
@@ -1903,7 +1979,7 @@ mod __dllgen {
             let (__dllgen_ret, __dllgen_a_out) = self
                 .client
                 .call(
-                    36,
+                    38,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::value::encode(__dllgen_w, &n);
                     },
@@ -1930,7 +2006,7 @@ mod __dllgen {
             let (__dllgen_ret, __dllgen_a_series, __dllgen_a_chars) = self
                 .client
                 .call(
-                    37,
+                    39,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::in_value::encode::<
                             KxSeries,
@@ -1962,7 +2038,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    38,
+                    40,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::handle::encode(__dllgen_w, &dev);
                         ::dllgen_runtime::marshal::in_value::encode::<
@@ -1991,7 +2067,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    39,
+                    41,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::value::encode(__dllgen_w, &n);
                         ::dllgen_runtime::marshal::callback::encode(
@@ -2048,7 +2124,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    40,
+                    42,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::in_buffer::encode(
                             __dllgen_w,
@@ -2082,7 +2158,7 @@ mod __dllgen {
             let (__dllgen_ret, __dllgen_a_out) = self
                 .client
                 .call(
-                    41,
+                    43,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::in_buffer::encode(
                             __dllgen_w,
@@ -2114,7 +2190,7 @@ mod __dllgen {
             let () = self
                 .client
                 .call(
-                    42,
+                    44,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::inout_value::encode(
                             __dllgen_w,
@@ -2140,7 +2216,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    43,
+                    45,
                     |__dllgen_w| {},
                     |mut __dllgen_r| {
                         let __dllgen_ret: i32 = ::dllgen_runtime::marshal::value::decode(
@@ -2169,7 +2245,7 @@ mod __dllgen {
             let (__dllgen_a_out,) = self
                 .client
                 .call(
-                    44,
+                    46,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::in_string::encode::<
                             ::dllgen_runtime::marshal::Utf16,
@@ -2210,7 +2286,7 @@ mod __dllgen {
             let (__dllgen_a_out,) = self
                 .client
                 .call(
-                    45,
+                    47,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::in_value::encode::<
                             KxValue,
@@ -2243,7 +2319,7 @@ mod __dllgen {
             let (__dllgen_ret, __dllgen_a_v) = self
                 .client
                 .call(
-                    46,
+                    48,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::value::encode(__dllgen_w, &n);
                     },
@@ -2272,7 +2348,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    47,
+                    49,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::handle::encode(__dllgen_w, &dev);
                         ::dllgen_runtime::marshal::callback::encode(
@@ -2341,7 +2417,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    48,
+                    50,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::value::encode(__dllgen_w, &w);
                         ::dllgen_runtime::marshal::value::encode(__dllgen_w, &r);
@@ -2386,7 +2462,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    49,
+                    51,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::handle::encode(__dllgen_w, &dev);
                         ::dllgen_runtime::marshal::in_buffer::encode(
@@ -2420,7 +2496,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    50,
+                    52,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::handle::encode(__dllgen_w, &dev);
                         ::dllgen_runtime::marshal::in_value::encode::<

@@ -27,7 +27,7 @@ mod __dllgen {
         unused_comparisons,
         unused_unsafe
     )]
-    const MODEL_HASH: u64 = 0xcfb6e12b3b3d16c4;
+    const MODEL_HASH: u64 = 0xd33e993257999eef;
     /// `kx_packed` as the library lays it out.
     #[repr(C)]
     #[derive(Clone, Copy)]
@@ -318,6 +318,49 @@ mod __dllgen {
         }
     }
     unsafe impl ::dllgen_runtime::marshal::CStruct for KxInfo {}
+    /// `struct kx_packet` as the library lays it out.
+    #[repr(C, align(4))]
+    #[derive(Clone, Copy)]
+    struct KxPacket {
+        kind: u16,
+        count: u16,
+        values: [i32; 0],
+    }
+    #[cfg(not(windows))]
+    const _: () = {
+        assert!(::core::mem::size_of::< KxPacket > () == 4);
+        assert!(::core::mem::align_of::< KxPacket > () == 4);
+        assert!(::core::mem::offset_of!(KxPacket, kind) == 0);
+        assert!(::core::mem::offset_of!(KxPacket, count) == 2);
+        assert!(::core::mem::offset_of!(KxPacket, values) == 4);
+    };
+    impl ::core::default::Default for KxPacket {
+        fn default() -> Self {
+            unsafe { ::core::mem::zeroed() }
+        }
+    }
+    impl ::dllgen_runtime::marshal::CValue for KxPacket {
+        fn get_c(
+            r: &mut ::dllgen_runtime::Reader<'_>,
+            keep: &mut ::dllgen_runtime::marshal::Keep,
+        ) -> ::core::result::Result<Self, ::dllgen_runtime::WireError> {
+            let mut s = <KxPacket as ::core::default::Default>::default();
+            s.kind = ::dllgen_runtime::marshal::value::decode_c(r, keep)?;
+            s.count = ::dllgen_runtime::marshal::field::count::<
+                u16,
+            >(::dllgen_runtime::marshal::field::get_flexible_c::<i32>(r, keep)?)?;
+            Ok(s)
+        }
+        fn put_c(&self, w: &mut ::dllgen_runtime::Writer) {
+            ::dllgen_runtime::marshal::value::reply(w, &self.kind);
+            unsafe {
+                ::dllgen_runtime::marshal::field::put_flexible_c::<
+                    i32,
+                >(w, (self as *const Self).cast::<u8>(), 4, self.count as i128)
+            };
+        }
+    }
+    unsafe impl ::dllgen_runtime::marshal::CStruct for KxPacket {}
     /// `struct kx_series` as the library lays it out.
     #[repr(C)]
     #[derive(Clone, Copy)]
@@ -798,16 +841,18 @@ mod __dllgen {
     type __DllgenFn28 = unsafe extern "C" fn(*mut u8, i32) -> ();
     type __DllgenFn29 = unsafe extern "C" fn(*mut i32) -> ();
     type __DllgenFn30 = unsafe extern "C" fn(*mut u8, *mut u32, *const u8, u32) -> i32;
-    type __DllgenFn31 = unsafe extern "C" fn(
+    type __DllgenFn31 = unsafe extern "C" fn(i32) -> *const KxPacket;
+    type __DllgenFn32 = unsafe extern "C" fn(*const KxPacket) -> i64;
+    type __DllgenFn33 = unsafe extern "C" fn(
         *mut ::core::ffi::c_void,
         *mut u8,
         u32,
         *mut u32,
     ) -> i32;
-    type __DllgenFn32 = unsafe extern "C" fn(*const KxPacked, *mut KxPacked) -> i32;
-    type __DllgenFn33 = unsafe extern "C" fn(*mut u8, i32) -> ();
+    type __DllgenFn34 = unsafe extern "C" fn(*const KxPacked, *mut KxPacked) -> i32;
+    type __DllgenFn35 = unsafe extern "C" fn(*mut u8, i32) -> ();
     /// The library calls this for `kx_rows`'s `row`: it runs the client's closure.
-    unsafe extern "C" fn __dllgen_callback_34_1(
+    unsafe extern "C" fn __dllgen_callback_36_1(
         a0: *mut ::core::ffi::c_void,
         a1: i32,
         a2: *const *const u8,
@@ -820,7 +865,7 @@ mod __dllgen {
             >(&mut __dllgen_w, a2, a1 as i64)
         };
         ::dllgen_runtime::callback(
-            34,
+            36,
             1,
             &mut __dllgen_w,
             |__dllgen_r| {
@@ -833,7 +878,7 @@ mod __dllgen {
             },
         )
     }
-    type __DllgenFn34 = unsafe extern "C" fn(
+    type __DllgenFn36 = unsafe extern "C" fn(
         i32,
         ::core::option::Option<
             unsafe extern "C" fn(*mut ::core::ffi::c_void, i32, *const *const u8) -> i32,
@@ -841,14 +886,14 @@ mod __dllgen {
         *mut ::core::ffi::c_void,
     ) -> i32;
     /// The library calls this for `kx_scan`'s `progress`: it runs the client's closure.
-    unsafe extern "C" fn __dllgen_callback_35_1(
+    unsafe extern "C" fn __dllgen_callback_37_1(
         a0: *mut ::core::ffi::c_void,
         a1: i32,
     ) -> i32 {
         let mut __dllgen_w = ::dllgen_runtime::Writer::new();
         ::dllgen_runtime::marshal::value::reply(&mut __dllgen_w, &a1);
         ::dllgen_runtime::callback(
-            35,
+            37,
             1,
             &mut __dllgen_w,
             |__dllgen_r| {
@@ -861,28 +906,28 @@ mod __dllgen {
             },
         )
     }
-    type __DllgenFn35 = unsafe extern "C" fn(
+    type __DllgenFn37 = unsafe extern "C" fn(
         *mut ::core::ffi::c_void,
         ::core::option::Option<
             unsafe extern "C" fn(*mut ::core::ffi::c_void, i32) -> i32,
         >,
         *mut ::core::ffi::c_void,
     ) -> i32;
-    type __DllgenFn36 = unsafe extern "C" fn(i32, *mut KxSeries) -> i32;
-    type __DllgenFn37 = unsafe extern "C" fn(*const KxSeries, *mut i32, *mut i32) -> i64;
-    type __DllgenFn38 = unsafe extern "C" fn(
+    type __DllgenFn38 = unsafe extern "C" fn(i32, *mut KxSeries) -> i32;
+    type __DllgenFn39 = unsafe extern "C" fn(*const KxSeries, *mut i32, *mut i32) -> i64;
+    type __DllgenFn40 = unsafe extern "C" fn(
         *mut ::core::ffi::c_void,
         *const KxPoint,
     ) -> i32;
     /// The library calls this for `kx_sum_each`'s `each`: it runs the client's closure.
-    unsafe extern "C" fn __dllgen_callback_39_1(
+    unsafe extern "C" fn __dllgen_callback_41_1(
         a0: *mut ::core::ffi::c_void,
         a1: i32,
     ) -> i32 {
         let mut __dllgen_w = ::dllgen_runtime::Writer::new();
         ::dllgen_runtime::marshal::value::reply(&mut __dllgen_w, &a1);
         ::dllgen_runtime::callback(
-            39,
+            41,
             1,
             &mut __dllgen_w,
             |__dllgen_r| {
@@ -895,29 +940,29 @@ mod __dllgen {
             },
         )
     }
-    type __DllgenFn39 = unsafe extern "C" fn(
+    type __DllgenFn41 = unsafe extern "C" fn(
         i32,
         ::core::option::Option<
             unsafe extern "C" fn(*mut ::core::ffi::c_void, i32) -> i32,
         >,
         *mut ::core::ffi::c_void,
     ) -> i32;
-    type __DllgenFn40 = unsafe extern "C" fn(*const u8, i32, i32) -> i32;
-    type __DllgenFn41 = unsafe extern "C" fn(*const KxPoint, i32, *mut KxPoint) -> i32;
-    type __DllgenFn42 = unsafe extern "C" fn(*mut KxPoint) -> ();
-    type __DllgenFn43 = unsafe extern "C" fn() -> i32;
-    type __DllgenFn44 = unsafe extern "C" fn(*const u16, *mut u16, i32) -> ();
-    type __DllgenFn45 = unsafe extern "C" fn(*const KxValue, *mut u8, i32) -> i32;
-    type __DllgenFn46 = unsafe extern "C" fn(i32, *mut KxValue) -> i32;
+    type __DllgenFn42 = unsafe extern "C" fn(*const u8, i32, i32) -> i32;
+    type __DllgenFn43 = unsafe extern "C" fn(*const KxPoint, i32, *mut KxPoint) -> i32;
+    type __DllgenFn44 = unsafe extern "C" fn(*mut KxPoint) -> ();
+    type __DllgenFn45 = unsafe extern "C" fn() -> i32;
+    type __DllgenFn46 = unsafe extern "C" fn(*const u16, *mut u16, i32) -> ();
+    type __DllgenFn47 = unsafe extern "C" fn(*const KxValue, *mut u8, i32) -> i32;
+    type __DllgenFn48 = unsafe extern "C" fn(i32, *mut KxValue) -> i32;
     /// The library calls this for `kx_visit_device`'s `visit`: it runs the client's closure.
-    unsafe extern "C" fn __dllgen_callback_47_1(
+    unsafe extern "C" fn __dllgen_callback_49_1(
         a0: *mut ::core::ffi::c_void,
         a1: *mut ::core::ffi::c_void,
     ) -> i32 {
         let mut __dllgen_w = ::dllgen_runtime::Writer::new();
         ::dllgen_runtime::marshal::handle::put_c(&mut __dllgen_w, 0, a1);
         ::dllgen_runtime::callback(
-            47,
+            49,
             1,
             &mut __dllgen_w,
             |__dllgen_r| {
@@ -930,7 +975,7 @@ mod __dllgen {
             },
         )
     }
-    type __DllgenFn47 = unsafe extern "C" fn(
+    type __DllgenFn49 = unsafe extern "C" fn(
         *mut ::core::ffi::c_void,
         ::core::option::Option<
             unsafe extern "C" fn(
@@ -940,7 +985,7 @@ mod __dllgen {
         >,
         *mut ::core::ffi::c_void,
     ) -> i32;
-    type __DllgenFn48 = unsafe extern "C" fn(
+    type __DllgenFn50 = unsafe extern "C" fn(
         i32,
         i32,
         i32,
@@ -952,12 +997,12 @@ mod __dllgen {
         *const u8,
         i32,
     ) -> i32;
-    type __DllgenFn49 = unsafe extern "C" fn(
+    type __DllgenFn51 = unsafe extern "C" fn(
         *mut ::core::ffi::c_void,
         *const u8,
         u32,
     ) -> i32;
-    type __DllgenFn50 = unsafe extern "C" fn(
+    type __DllgenFn52 = unsafe extern "C" fn(
         *mut ::core::ffi::c_void,
         *const KxBlock,
         *const u8,
@@ -1017,6 +1062,8 @@ mod __dllgen {
         __dllgen_f48: __DllgenFn48,
         __dllgen_f49: __DllgenFn49,
         __dllgen_f50: __DllgenFn50,
+        __dllgen_f51: __DllgenFn51,
+        __dllgen_f52: __DllgenFn52,
     }
     impl ::dllgen_runtime::Library for __DllgenHost {
         fn model_hash(&self) -> u64 {
@@ -2840,6 +2887,94 @@ mod __dllgen {
                 }
                 31 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
+                    let __dllgen_a_n: i32 = ::dllgen_runtime::marshal::value::decode_c(
+                        &mut __dllgen_args,
+                        &mut __dllgen_keep,
+                    )?;
+                    __dllgen_args.finish()?;
+                    let __dllgen_ret = unsafe {
+                        #[cfg(target_arch = "x86")]
+                        let __dllgen_r = ::dllgen_runtime::native::Words::new()
+                            .push(__dllgen_a_n)
+                            .call::<
+                                *const KxPacket,
+                            >(
+                                self.__dllgen_f31 as *const ::core::ffi::c_void,
+                                ::dllgen_runtime::native::Pops::Caller,
+                                "`kx_packet_get`",
+                            );
+                        #[cfg(not(target_arch = "x86"))]
+                        let __dllgen_r = ::core::result::Result::<
+                            _,
+                            ::dllgen_runtime::WireError,
+                        >::Ok((self.__dllgen_f31)(__dllgen_a_n));
+                        __dllgen_r
+                    }?;
+                    let __dllgen_len = 1u64;
+                    let __dllgen_copied = unsafe {
+                        ::dllgen_runtime::marshal::ret_buffer::reply::<
+                            KxPacket,
+                        >(__dllgen_out, __dllgen_ret, __dllgen_len, 4)
+                    };
+                    __dllgen_copied?;
+                    Ok(::dllgen_runtime::Status::Ok)
+                }
+                32 => {
+                    let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
+                    let __dllgen_a_p = ::dllgen_runtime::marshal::in_value::decode_flexible::<
+                        KxPacket,
+                    >(&mut __dllgen_args, &mut __dllgen_keep, false, 4)?;
+                    __dllgen_args.finish()?;
+                    ::dllgen_runtime::native::set_errno(0);
+                    ::dllgen_runtime::native::set_last_error(0);
+                    let __dllgen_ret = unsafe {
+                        #[cfg(target_arch = "x86")]
+                        let __dllgen_r = ::dllgen_runtime::native::Words::new()
+                            .push(
+                                ::dllgen_runtime::marshal::in_value::ptr_flexible::<
+                                    KxPacket,
+                                >(&__dllgen_a_p),
+                            )
+                            .call::<
+                                i64,
+                            >(
+                                self.__dllgen_f32 as *const ::core::ffi::c_void,
+                                ::dllgen_runtime::native::Pops::Caller,
+                                "`kx_packet_sum`",
+                            );
+                        #[cfg(not(target_arch = "x86"))]
+                        let __dllgen_r = ::core::result::Result::<
+                            _,
+                            ::dllgen_runtime::WireError,
+                        >::Ok(
+                            (self
+                                .__dllgen_f32)(
+                                ::dllgen_runtime::marshal::in_value::ptr_flexible::<
+                                    KxPacket,
+                                >(&__dllgen_a_p),
+                            ),
+                        );
+                        __dllgen_r
+                    }?;
+                    let (__dllgen_errno, __dllgen_last_error) = (
+                        ::dllgen_runtime::native::errno(),
+                        ::dllgen_runtime::native::last_error(),
+                    );
+                    if let Some(__dllgen_status) = ::dllgen_runtime::marshal::error::check(
+                        __dllgen_out,
+                        __dllgen_ret,
+                        ::dllgen_runtime::marshal::error::Rule::Negative,
+                        ::dllgen_runtime::marshal::error::Code::Return,
+                        __dllgen_errno,
+                        __dllgen_last_error,
+                    ) {
+                        return Ok(__dllgen_status);
+                    }
+                    ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
+                    Ok(::dllgen_runtime::Status::Ok)
+                }
+                33 => {
+                    let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let __dllgen_a_dev = ::dllgen_runtime::marshal::handle::decode_c(
                         &mut __dllgen_args,
                         0,
@@ -2877,7 +3012,7 @@ mod __dllgen {
                             .call::<
                                 i32,
                             >(
-                                self.__dllgen_f31 as *const ::core::ffi::c_void,
+                                self.__dllgen_f33 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
                                 "`kx_read`",
                             );
@@ -2887,7 +3022,7 @@ mod __dllgen {
                             ::dllgen_runtime::WireError,
                         >::Ok(
                             (self
-                                .__dllgen_f31)(
+                                .__dllgen_f33)(
                                 ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_dev),
                                 ::dllgen_runtime::marshal::out_buffer::ptr(
                                     &mut __dllgen_a_buf,
@@ -2928,7 +3063,7 @@ mod __dllgen {
                     )?;
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                32 => {
+                34 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let __dllgen_a_in = ::dllgen_runtime::marshal::in_value::decode::<
                         KxPacked,
@@ -2951,7 +3086,7 @@ mod __dllgen {
                             .call::<
                                 i32,
                             >(
-                                self.__dllgen_f32 as *const ::core::ffi::c_void,
+                                self.__dllgen_f34 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
                                 "`kx_repack`",
                             );
@@ -2961,7 +3096,7 @@ mod __dllgen {
                             ::dllgen_runtime::WireError,
                         >::Ok(
                             (self
-                                .__dllgen_f32)(
+                                .__dllgen_f34)(
                                 ::dllgen_runtime::marshal::in_value::ptr(&__dllgen_a_in),
                                 ::dllgen_runtime::marshal::out_value::ptr(
                                     &mut __dllgen_a_out,
@@ -2978,7 +3113,7 @@ mod __dllgen {
                     )?;
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                33 => {
+                35 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let mut __dllgen_a_bytes = ::dllgen_runtime::marshal::inout_buffer::decode_c::<
                         u8,
@@ -3005,7 +3140,7 @@ mod __dllgen {
                             .call::<
                                 (),
                             >(
-                                self.__dllgen_f33 as *const ::core::ffi::c_void,
+                                self.__dllgen_f35 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
                                 "`kx_reverse`",
                             );
@@ -3015,7 +3150,7 @@ mod __dllgen {
                             ::dllgen_runtime::WireError,
                         >::Ok(
                             (self
-                                .__dllgen_f33)(
+                                .__dllgen_f35)(
                                 ::dllgen_runtime::marshal::inout_buffer::ptr(
                                     &mut __dllgen_a_bytes,
                                 ),
@@ -3031,7 +3166,7 @@ mod __dllgen {
                     );
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                34 => {
+                36 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let __dllgen_a_n: i32 = ::dllgen_runtime::marshal::value::decode_c(
                         &mut __dllgen_args,
@@ -3044,7 +3179,7 @@ mod __dllgen {
                     __dllgen_args.finish()?;
                     let (__dllgen_ret, __dllgen_errno, __dllgen_last_error) = ::dllgen_runtime::with_callbacks(
                         __dllgen_cx,
-                        34,
+                        36,
                         || {
                             let __dllgen_ret = unsafe {
                                 #[cfg(target_arch = "x86")]
@@ -3053,7 +3188,7 @@ mod __dllgen {
                                     .push(
                                         __dllgen_a_row
                                             .then_some(
-                                                __dllgen_callback_34_1
+                                                __dllgen_callback_36_1
                                                     as unsafe extern "C" fn(
                                                         *mut ::core::ffi::c_void,
                                                         i32,
@@ -3065,7 +3200,7 @@ mod __dllgen {
                                     .call::<
                                         i32,
                                     >(
-                                        self.__dllgen_f34 as *const ::core::ffi::c_void,
+                                        self.__dllgen_f36 as *const ::core::ffi::c_void,
                                         ::dllgen_runtime::native::Pops::Caller,
                                         "`kx_rows`",
                                     );
@@ -3075,11 +3210,11 @@ mod __dllgen {
                                     ::dllgen_runtime::WireError,
                                 >::Ok(
                                     (self
-                                        .__dllgen_f34)(
+                                        .__dllgen_f36)(
                                         __dllgen_a_n,
                                         __dllgen_a_row
                                             .then_some(
-                                                __dllgen_callback_34_1
+                                                __dllgen_callback_36_1
                                                     as unsafe extern "C" fn(
                                                         *mut ::core::ffi::c_void,
                                                         i32,
@@ -3102,7 +3237,7 @@ mod __dllgen {
                     ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                35 => {
+                37 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let __dllgen_a_dev = ::dllgen_runtime::marshal::handle::decode_c(
                         &mut __dllgen_args,
@@ -3119,7 +3254,7 @@ mod __dllgen {
                     ::dllgen_runtime::native::set_last_error(0);
                     let (__dllgen_ret, __dllgen_errno, __dllgen_last_error) = ::dllgen_runtime::with_callbacks(
                         __dllgen_cx,
-                        35,
+                        37,
                         || {
                             let __dllgen_ret = unsafe {
                                 #[cfg(target_arch = "x86")]
@@ -3130,7 +3265,7 @@ mod __dllgen {
                                     .push(
                                         __dllgen_a_progress
                                             .then_some(
-                                                __dllgen_callback_35_1
+                                                __dllgen_callback_37_1
                                                     as unsafe extern "C" fn(
                                                         *mut ::core::ffi::c_void,
                                                         i32,
@@ -3141,7 +3276,7 @@ mod __dllgen {
                                     .call::<
                                         i32,
                                     >(
-                                        self.__dllgen_f35 as *const ::core::ffi::c_void,
+                                        self.__dllgen_f37 as *const ::core::ffi::c_void,
                                         ::dllgen_runtime::native::Pops::Caller,
                                         "`kx_scan`",
                                     );
@@ -3151,11 +3286,11 @@ mod __dllgen {
                                     ::dllgen_runtime::WireError,
                                 >::Ok(
                                     (self
-                                        .__dllgen_f35)(
+                                        .__dllgen_f37)(
                                         ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_dev),
                                         __dllgen_a_progress
                                             .then_some(
-                                                __dllgen_callback_35_1
+                                                __dllgen_callback_37_1
                                                     as unsafe extern "C" fn(
                                                         *mut ::core::ffi::c_void,
                                                         i32,
@@ -3192,7 +3327,7 @@ mod __dllgen {
                     ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                36 => {
+                38 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let __dllgen_a_n: i32 = ::dllgen_runtime::marshal::value::decode_c(
                         &mut __dllgen_args,
@@ -3216,7 +3351,7 @@ mod __dllgen {
                             .call::<
                                 i32,
                             >(
-                                self.__dllgen_f36 as *const ::core::ffi::c_void,
+                                self.__dllgen_f38 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
                                 "`kx_series_make`",
                             );
@@ -3226,7 +3361,7 @@ mod __dllgen {
                             ::dllgen_runtime::WireError,
                         >::Ok(
                             (self
-                                .__dllgen_f36)(
+                                .__dllgen_f38)(
                                 __dllgen_a_n,
                                 ::dllgen_runtime::marshal::out_value::ptr(
                                     &mut __dllgen_a_out,
@@ -3257,7 +3392,7 @@ mod __dllgen {
                     )?;
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                37 => {
+                39 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let __dllgen_a_first = ::dllgen_runtime::marshal::in_value::decode::<
                         KxSeries,
@@ -3290,7 +3425,7 @@ mod __dllgen {
                             .call::<
                                 i64,
                             >(
-                                self.__dllgen_f37 as *const ::core::ffi::c_void,
+                                self.__dllgen_f39 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
                                 "`kx_series_sum`",
                             );
@@ -3300,7 +3435,7 @@ mod __dllgen {
                             ::dllgen_runtime::WireError,
                         >::Ok(
                             (self
-                                .__dllgen_f37)(
+                                .__dllgen_f39)(
                                 ::dllgen_runtime::marshal::in_value::ptr(&__dllgen_a_first),
                                 ::dllgen_runtime::marshal::out_value::ptr(
                                     &mut __dllgen_a_series,
@@ -3339,7 +3474,7 @@ mod __dllgen {
                     )?;
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                38 => {
+                40 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let __dllgen_a_dev = ::dllgen_runtime::marshal::handle::decode_c(
                         &mut __dllgen_args,
@@ -3365,7 +3500,7 @@ mod __dllgen {
                             .call::<
                                 i32,
                             >(
-                                self.__dllgen_f38 as *const ::core::ffi::c_void,
+                                self.__dllgen_f40 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
                                 "`kx_set_origin`",
                             );
@@ -3375,7 +3510,7 @@ mod __dllgen {
                             ::dllgen_runtime::WireError,
                         >::Ok(
                             (self
-                                .__dllgen_f38)(
+                                .__dllgen_f40)(
                                 ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_dev),
                                 ::dllgen_runtime::marshal::in_value::ptr(&__dllgen_a_origin),
                             ),
@@ -3404,7 +3539,7 @@ mod __dllgen {
                     ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                39 => {
+                41 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let __dllgen_a_n: i32 = ::dllgen_runtime::marshal::value::decode_c(
                         &mut __dllgen_args,
@@ -3417,7 +3552,7 @@ mod __dllgen {
                     __dllgen_args.finish()?;
                     let (__dllgen_ret, __dllgen_errno, __dllgen_last_error) = ::dllgen_runtime::with_callbacks(
                         __dllgen_cx,
-                        39,
+                        41,
                         || {
                             let __dllgen_ret = unsafe {
                                 #[cfg(target_arch = "x86")]
@@ -3426,7 +3561,7 @@ mod __dllgen {
                                     .push(
                                         __dllgen_a_each
                                             .then_some(
-                                                __dllgen_callback_39_1
+                                                __dllgen_callback_41_1
                                                     as unsafe extern "C" fn(
                                                         *mut ::core::ffi::c_void,
                                                         i32,
@@ -3437,7 +3572,7 @@ mod __dllgen {
                                     .call::<
                                         i32,
                                     >(
-                                        self.__dllgen_f39 as *const ::core::ffi::c_void,
+                                        self.__dllgen_f41 as *const ::core::ffi::c_void,
                                         ::dllgen_runtime::native::Pops::Caller,
                                         "`kx_sum_each`",
                                     );
@@ -3447,11 +3582,11 @@ mod __dllgen {
                                     ::dllgen_runtime::WireError,
                                 >::Ok(
                                     (self
-                                        .__dllgen_f39)(
+                                        .__dllgen_f41)(
                                         __dllgen_a_n,
                                         __dllgen_a_each
                                             .then_some(
-                                                __dllgen_callback_39_1
+                                                __dllgen_callback_41_1
                                                     as unsafe extern "C" fn(
                                                         *mut ::core::ffi::c_void,
                                                         i32,
@@ -3473,7 +3608,7 @@ mod __dllgen {
                     ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                40 => {
+                42 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let __dllgen_a_data = ::dllgen_runtime::marshal::in_buffer::decode::<
                         u8,
@@ -3508,7 +3643,7 @@ mod __dllgen {
                             .call::<
                                 i32,
                             >(
-                                self.__dllgen_f40 as *const ::core::ffi::c_void,
+                                self.__dllgen_f42 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
                                 "`kx_sum_opt`",
                             );
@@ -3518,7 +3653,7 @@ mod __dllgen {
                             ::dllgen_runtime::WireError,
                         >::Ok(
                             (self
-                                .__dllgen_f40)(
+                                .__dllgen_f42)(
                                 ::dllgen_runtime::marshal::in_buffer::ptr(&__dllgen_a_data),
                                 __dllgen_a_count,
                                 __dllgen_a_stride,
@@ -3529,7 +3664,7 @@ mod __dllgen {
                     ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                41 => {
+                43 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let __dllgen_a_pts = ::dllgen_runtime::marshal::in_buffer::decode::<
                         KxPoint,
@@ -3564,7 +3699,7 @@ mod __dllgen {
                             .call::<
                                 i32,
                             >(
-                                self.__dllgen_f41 as *const ::core::ffi::c_void,
+                                self.__dllgen_f43 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
                                 "`kx_sum_points`",
                             );
@@ -3574,7 +3709,7 @@ mod __dllgen {
                             ::dllgen_runtime::WireError,
                         >::Ok(
                             (self
-                                .__dllgen_f41)(
+                                .__dllgen_f43)(
                                 ::dllgen_runtime::marshal::in_buffer::ptr(&__dllgen_a_pts),
                                 __dllgen_a_n,
                                 ::dllgen_runtime::marshal::out_value::ptr(
@@ -3606,7 +3741,7 @@ mod __dllgen {
                     )?;
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                42 => {
+                44 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let mut __dllgen_a_p = ::dllgen_runtime::marshal::inout_value::decode_c::<
                         KxPoint,
@@ -3623,7 +3758,7 @@ mod __dllgen {
                             .call::<
                                 (),
                             >(
-                                self.__dllgen_f42 as *const ::core::ffi::c_void,
+                                self.__dllgen_f44 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
                                 "`kx_swap`",
                             );
@@ -3633,7 +3768,7 @@ mod __dllgen {
                             ::dllgen_runtime::WireError,
                         >::Ok(
                             (self
-                                .__dllgen_f42)(
+                                .__dllgen_f44)(
                                 ::dllgen_runtime::marshal::inout_value::ptr(
                                     &mut __dllgen_a_p,
                                 ),
@@ -3649,7 +3784,7 @@ mod __dllgen {
                     )?;
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                43 => {
+                45 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     __dllgen_args.finish()?;
                     ::dllgen_runtime::native::set_errno(0);
@@ -3660,7 +3795,7 @@ mod __dllgen {
                             .call::<
                                 i32,
                             >(
-                                self.__dllgen_f43 as *const ::core::ffi::c_void,
+                                self.__dllgen_f45 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
                                 "`kx_unfreed`",
                             );
@@ -3668,7 +3803,7 @@ mod __dllgen {
                         let __dllgen_r = ::core::result::Result::<
                             _,
                             ::dllgen_runtime::WireError,
-                        >::Ok((self.__dllgen_f43)());
+                        >::Ok((self.__dllgen_f45)());
                         __dllgen_r
                     }?;
                     let (__dllgen_errno, __dllgen_last_error) = (
@@ -3688,7 +3823,7 @@ mod __dllgen {
                     ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                44 => {
+                46 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let __dllgen_a_text = ::dllgen_runtime::marshal::in_string::decode::<
                         ::dllgen_runtime::marshal::Utf16,
@@ -3720,7 +3855,7 @@ mod __dllgen {
                             .call::<
                                 (),
                             >(
-                                self.__dllgen_f44 as *const ::core::ffi::c_void,
+                                self.__dllgen_f46 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
                                 "`kx_upper16`",
                             );
@@ -3730,7 +3865,7 @@ mod __dllgen {
                             ::dllgen_runtime::WireError,
                         >::Ok(
                             (self
-                                .__dllgen_f44)(
+                                .__dllgen_f46)(
                                 ::dllgen_runtime::marshal::in_string::ptr(&__dllgen_a_text),
                                 ::dllgen_runtime::marshal::out_buffer::ptr(
                                     &mut __dllgen_a_out,
@@ -3748,7 +3883,7 @@ mod __dllgen {
                     )?;
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                45 => {
+                47 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let __dllgen_a_v = ::dllgen_runtime::marshal::in_value::decode::<
                         KxValue,
@@ -3782,7 +3917,7 @@ mod __dllgen {
                             .call::<
                                 i32,
                             >(
-                                self.__dllgen_f45 as *const ::core::ffi::c_void,
+                                self.__dllgen_f47 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
                                 "`kx_value_describe`",
                             );
@@ -3792,7 +3927,7 @@ mod __dllgen {
                             ::dllgen_runtime::WireError,
                         >::Ok(
                             (self
-                                .__dllgen_f45)(
+                                .__dllgen_f47)(
                                 ::dllgen_runtime::marshal::in_value::ptr(&__dllgen_a_v),
                                 ::dllgen_runtime::marshal::out_buffer::ptr(
                                     &mut __dllgen_a_out,
@@ -3826,7 +3961,7 @@ mod __dllgen {
                     )?;
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                46 => {
+                48 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let __dllgen_a_n: i32 = ::dllgen_runtime::marshal::value::decode_c(
                         &mut __dllgen_args,
@@ -3848,7 +3983,7 @@ mod __dllgen {
                             .call::<
                                 i32,
                             >(
-                                self.__dllgen_f46 as *const ::core::ffi::c_void,
+                                self.__dllgen_f48 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
                                 "`kx_value_get`",
                             );
@@ -3858,7 +3993,7 @@ mod __dllgen {
                             ::dllgen_runtime::WireError,
                         >::Ok(
                             (self
-                                .__dllgen_f46)(
+                                .__dllgen_f48)(
                                 __dllgen_a_n,
                                 ::dllgen_runtime::marshal::out_value::ptr(&mut __dllgen_a_v),
                             ),
@@ -3887,7 +4022,7 @@ mod __dllgen {
                     )?;
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                47 => {
+                49 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let __dllgen_a_dev = ::dllgen_runtime::marshal::handle::decode_c(
                         &mut __dllgen_args,
@@ -3902,7 +4037,7 @@ mod __dllgen {
                     __dllgen_args.finish()?;
                     let (__dllgen_ret, __dllgen_errno, __dllgen_last_error) = ::dllgen_runtime::with_callbacks(
                         __dllgen_cx,
-                        47,
+                        49,
                         || {
                             let __dllgen_ret = unsafe {
                                 #[cfg(target_arch = "x86")]
@@ -3913,7 +4048,7 @@ mod __dllgen {
                                     .push(
                                         __dllgen_a_visit
                                             .then_some(
-                                                __dllgen_callback_47_1
+                                                __dllgen_callback_49_1
                                                     as unsafe extern "C" fn(
                                                         *mut ::core::ffi::c_void,
                                                         *mut ::core::ffi::c_void,
@@ -3924,7 +4059,7 @@ mod __dllgen {
                                     .call::<
                                         i32,
                                     >(
-                                        self.__dllgen_f47 as *const ::core::ffi::c_void,
+                                        self.__dllgen_f49 as *const ::core::ffi::c_void,
                                         ::dllgen_runtime::native::Pops::Caller,
                                         "`kx_visit_device`",
                                     );
@@ -3934,11 +4069,11 @@ mod __dllgen {
                                     ::dllgen_runtime::WireError,
                                 >::Ok(
                                     (self
-                                        .__dllgen_f47)(
+                                        .__dllgen_f49)(
                                         ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_dev),
                                         __dllgen_a_visit
                                             .then_some(
-                                                __dllgen_callback_47_1
+                                                __dllgen_callback_49_1
                                                     as unsafe extern "C" fn(
                                                         *mut ::core::ffi::c_void,
                                                         *mut ::core::ffi::c_void,
@@ -3965,7 +4100,7 @@ mod __dllgen {
                     ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                48 => {
+                50 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let __dllgen_a_w: i32 = ::dllgen_runtime::marshal::value::decode_c(
                         &mut __dllgen_args,
@@ -4030,7 +4165,7 @@ mod __dllgen {
                             .call::<
                                 i32,
                             >(
-                                self.__dllgen_f48 as *const ::core::ffi::c_void,
+                                self.__dllgen_f50 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
                                 "`kx_weigh`",
                             );
@@ -4040,7 +4175,7 @@ mod __dllgen {
                             ::dllgen_runtime::WireError,
                         >::Ok(
                             (self
-                                .__dllgen_f48)(
+                                .__dllgen_f50)(
                                 __dllgen_a_w,
                                 __dllgen_a_r,
                                 __dllgen_a_out,
@@ -4058,7 +4193,7 @@ mod __dllgen {
                     ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                49 => {
+                51 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let __dllgen_a_dev = ::dllgen_runtime::marshal::handle::decode_c(
                         &mut __dllgen_args,
@@ -4094,7 +4229,7 @@ mod __dllgen {
                             .call::<
                                 i32,
                             >(
-                                self.__dllgen_f49 as *const ::core::ffi::c_void,
+                                self.__dllgen_f51 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
                                 "`kx_write`",
                             );
@@ -4104,7 +4239,7 @@ mod __dllgen {
                             ::dllgen_runtime::WireError,
                         >::Ok(
                             (self
-                                .__dllgen_f49)(
+                                .__dllgen_f51)(
                                 ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_dev),
                                 ::dllgen_runtime::marshal::in_buffer::ptr(&__dllgen_a_data),
                                 __dllgen_a_len,
@@ -4134,7 +4269,7 @@ mod __dllgen {
                     ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                50 => {
+                52 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let __dllgen_a_dev = ::dllgen_runtime::marshal::handle::decode_c(
                         &mut __dllgen_args,
@@ -4182,7 +4317,7 @@ mod __dllgen {
                             .call::<
                                 i32,
                             >(
-                                self.__dllgen_f50 as *const ::core::ffi::c_void,
+                                self.__dllgen_f52 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
                                 "`kx_write_block`",
                             );
@@ -4192,7 +4327,7 @@ mod __dllgen {
                             ::dllgen_runtime::WireError,
                         >::Ok(
                             (self
-                                .__dllgen_f50)(
+                                .__dllgen_f52)(
                                 ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_dev),
                                 ::dllgen_runtime::marshal::in_value::ptr(&__dllgen_a_block),
                                 ::dllgen_runtime::marshal::in_buffer::ptr(&__dllgen_a_bytes),
@@ -4267,6 +4402,8 @@ mod __dllgen {
                         "kx_overfill",
                         "kx_overrun",
                         "kx_pack",
+                        "kx_packet_get",
+                        "kx_packet_sum",
                         "kx_read",
                         "kx_repack",
                         "kx_reverse",
@@ -4503,6 +4640,14 @@ mod __dllgen {
                     __dllgen_f50: ::core::mem::transmute::<
                         *const ::core::ffi::c_void,
                         __DllgenFn50,
+                    >(symbols.next().unwrap_or(::core::ptr::null())),
+                    __dllgen_f51: ::core::mem::transmute::<
+                        *const ::core::ffi::c_void,
+                        __DllgenFn51,
+                    >(symbols.next().unwrap_or(::core::ptr::null())),
+                    __dllgen_f52: ::core::mem::transmute::<
+                        *const ::core::ffi::c_void,
+                        __DllgenFn52,
                     >(symbols.next().unwrap_or(::core::ptr::null())),
                     __dllgen_library: library,
                 }

@@ -148,6 +148,26 @@ pub unsafe fn put_elems_c<T: CElem>(w: &mut Writer, p: *const T, n: i128) {
     }
 }
 
+/// Host: reads the elements of a flexible array member (`uint32_t count; int32_t
+/// values[];`): kept in `keep` until [`super::in_value::decode_flexible`] lays the struct
+/// out with them after it; how many there are (for the count field).
+pub fn get_flexible_c<T: CElem + 'static>(r: &mut Reader<'_>, keep: &mut Keep) -> Result<u64, WireError> {
+    let (p, n) = get_elems_c::<T>(r, keep, true)?;
+    keep.set_flexible(p.cast(), n as usize * std::mem::size_of::<T>());
+    Ok(n)
+}
+
+/// Host: writes the `n` elements of a flexible array member at `offset` from the start of
+/// the library's struct `base` (the count as its field holds it; refused as
+/// [`put_elems_c`] refuses).
+///
+/// # Safety
+/// `base` is the library's own struct (never a copy), followed by at least `n` elements.
+pub unsafe fn put_flexible_c<T: CElem>(w: &mut Writer, base: *const u8, offset: usize, n: i128) {
+    // SAFETY: the caller's promise: the elements follow the struct in the library's memory.
+    unsafe { put_elems_c(w, base.add(offset).cast::<T>(), n) }
+}
+
 /// Client: writes a field pointing to one value (`None`: NULL).
 pub fn put_one<T: Value>(w: &mut Writer, v: &Option<Box<T>>) {
     match v {

@@ -55,6 +55,45 @@ pub fn ptr<T>(v: &Option<T>) -> *const T {
     v.as_ref().map_or(std::ptr::null(), |v| v as *const T)
 }
 
+/// A struct ending in a flexible array member, laid out for the library: the struct, then
+/// its elements from the member's offset on (8-aligned storage).
+pub struct Flexible {
+    block: Vec<u64>,
+}
+
+/// Host: reads a struct ending in a flexible array member at `offset` (`None`: absent) and
+/// lays it out with its elements, which its field read into `keep`.
+pub fn decode_flexible<T: CValue + Copy>(
+    r: &mut Reader<'_>,
+    keep: &mut Keep,
+    optional: bool,
+    offset: usize,
+) -> Result<Option<Flexible>, WireError> {
+    let Some(v) = decode::<T>(r, keep, optional)? else { return Ok(None) };
+    let (elems, bytes) = keep.take_flexible().unwrap_or((std::ptr::null(), 0));
+    let size = std::mem::size_of::<T>();
+    let total = size.max(offset.saturating_add(bytes));
+    if total as u64 > super::MAX_OUT_BUFFER {
+        return Err(WireError::Payload("a struct with its flexible array member over 64 MiB"));
+    }
+    let mut block = vec![0u64; total.div_ceil(8)];
+    let base = block.as_mut_ptr().cast::<u8>();
+    // SAFETY: `block` holds `total` bytes, at least the struct's and the elements' after
+    // `offset`; the sources are the decoded value and the kept elements.
+    unsafe {
+        std::ptr::copy_nonoverlapping((&v as *const T).cast::<u8>(), base, size);
+        if bytes > 0 {
+            std::ptr::copy_nonoverlapping(elems, base.add(offset), bytes);
+        }
+    }
+    Ok(Some(Flexible { block }))
+}
+
+/// Host: what the library gets for a struct with a flexible array member.
+pub fn ptr_flexible<T>(v: &Option<Flexible>) -> *const T {
+    v.as_ref().map_or(std::ptr::null(), |v| v.block.as_ptr().cast::<T>())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

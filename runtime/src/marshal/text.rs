@@ -207,6 +207,9 @@ pub struct Keep {
     units: Vec<Vec<u16>>,
     /// Element stores and boxed values: their heap blocks do not move when they do.
     others: Vec<Box<dyn std::any::Any>>,
+    /// The elements of the flexible array member just read (their address and bytes),
+    /// until the struct they end is laid out.
+    flexible: Option<(*const u8, usize)>,
 }
 
 impl std::fmt::Debug for Keep {
@@ -222,6 +225,16 @@ impl Keep {
     /// Keeps `v` alive until the call returns; what it points to stays where it is.
     pub(crate) fn hold<T: 'static>(&mut self, v: T) {
         self.others.push(Box::new(v));
+    }
+
+    /// Records the elements of a flexible array member just read.
+    pub(crate) fn set_flexible(&mut self, p: *const u8, bytes: usize) {
+        self.flexible = Some((p, bytes));
+    }
+
+    /// The elements of the flexible array member read last, once.
+    pub(crate) fn take_flexible(&mut self) -> Option<(*const u8, usize)> {
+        self.flexible.take()
     }
 }
 

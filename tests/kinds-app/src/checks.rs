@@ -3,8 +3,8 @@
 //! inputs where a function takes any). A failed check panics with what differed.
 
 use crate::api::{
-    Clash, Error, Kinds, KxBlock, KxFrame, KxInfo, KxPacked, KxPoint, KxSeries, KxValue, KxValueU, KxVerdict,
-    KX_MAGIC, KX_VERSION,
+    Clash, Error, Kinds, KxBlock, KxFrame, KxInfo, KxPacked, KxPacket, KxPoint, KxSeries, KxValue, KxValueU,
+    KxVerdict, KX_MAGIC, KX_VERSION,
 };
 use crate::Direct;
 use std::ffi::{c_char, c_void, CStr, CString};
@@ -836,4 +836,39 @@ pub fn tagged_unions(k: &Kinds, d: &Direct) {
     }
     assert_eq!(k.kx_value_get(2).unwrap().1.u, KxValueU::S(Some("forty-two".into())));
     assert_eq!(k.kx_value_get(4).unwrap().1.u, KxValueU::Other { tag: 9, bytes: [4, 3, 2, 1, 0, 0, 0, 0] });
+}
+
+/// A struct ending in a flexible array member: laid out with its elements after it for the
+/// library, and read back from after the library's own.
+pub fn flexible_arrays(k: &Kinds, d: &Direct) {
+    let sum: extern "C" fn(*const u8) -> i64 = d.sym("kx_packet_sum");
+    let get: extern "C" fn(i32) -> *const u8 = d.sym("kx_packet_get");
+    for (kind, values) in [(1u16, vec![]), (3, vec![5, -7, 11]), (2, (0..10_000).collect::<Vec<i32>>())] {
+        // The 64-bit layout: two u16, then the values (4-aligned).
+        let mut block: Vec<i32> = vec![0; 1 + values.len()];
+        block[0] = i32::from(kind) | (i32::from(values.len() as u16) << 16);
+        block[1..].copy_from_slice(&values);
+        let theirs = sum(block.as_ptr().cast());
+        assert_eq!(
+            k.kx_packet_sum(&KxPacket { kind, values: values.clone() }),
+            Ok(theirs),
+            "{} values",
+            values.len()
+        );
+    }
+    assert_eq!(k.kx_packet_sum(&KxPacket { kind: 3, values: vec![5, -7, 11] }), Ok(27), "not vacuous");
+    for n in [0, 1, 2, 3] {
+        let p = get(n);
+        let ours = k.kx_packet_get(n).unwrap();
+        if p.is_null() {
+            assert_eq!(ours, None, "{n}");
+            continue;
+        }
+        // SAFETY: the library's packet: two u16, then `count` values.
+        let (kind, count) = unsafe { (*p.cast::<u16>(), *p.cast::<u16>().add(1)) };
+        // SAFETY: `count` values after the header.
+        let values = unsafe { std::slice::from_raw_parts(p.add(4).cast::<i32>(), count as usize) }.to_vec();
+        assert_eq!(ours, Some(KxPacket { kind, values }), "{n}");
+    }
+    assert_eq!(k.kx_packet_get(2).unwrap().map(|p| p.values), Some(vec![100, 101, 102, 103, 104, 105]));
 }

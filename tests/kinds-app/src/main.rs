@@ -11,13 +11,13 @@ mod checks;
 mod api {
     #[cfg(windows)]
     pub use kinds_client::{
-        Clash, Config, Error, HostPath, Kinds, KxBlock, KxFrame, KxInfo, KxPacked, KxPoint, KxSeries,
-        KxValue, KxValueU, KxVerdict, HOST_EXE, KX_MAGIC, KX_VERSION,
+        Clash, Config, Error, HostPath, Kinds, KxBlock, KxFrame, KxInfo, KxPacked, KxPacket, KxPoint,
+        KxSeries, KxValue, KxValueU, KxVerdict, HOST_EXE, KX_MAGIC, KX_VERSION,
     };
     #[cfg(not(windows))]
     pub use kinds_linux_client::{
-        Clash, Config, Error, HostPath, KindsLinux as Kinds, KxBlock, KxFrame, KxInfo, KxPacked, KxPoint,
-        KxSeries, KxValue, KxValueU, KxVerdict, HOST_EXE, KX_MAGIC, KX_VERSION,
+        Clash, Config, Error, HostPath, KindsLinux as Kinds, KxBlock, KxFrame, KxInfo, KxPacked, KxPacket,
+        KxPoint, KxSeries, KxValue, KxValueU, KxVerdict, HOST_EXE, KX_MAGIC, KX_VERSION,
     };
 }
 
@@ -77,4 +77,6 @@ fn main() {
     println!("ok: callbacks given pointers to structs: read, filled, updated");
     checks::tagged_unions(&k, &direct);
     println!("ok: unions selected by a tag field");
+    checks::flexible_arrays(&k, &direct);
+    println!("ok: structs ending in a flexible array member");
 }

@@ -10,6 +10,8 @@ pub struct View {
     pub rust: String,
     pub host: String,
     pub optional: bool,
+    /// A struct ending in a flexible array member at this offset: laid out with its elements.
+    pub flexible: Option<u64>,
 }
 
 pub(super) fn view(
@@ -20,5 +22,9 @@ pub(super) fn view(
     out: &mut Param,
 ) -> ParamKind {
     let (rust, host) = super::passed_value(at, value, optional, false, cx, out);
-    ParamKind::In(View { rust, host, optional })
+    let flexible = match value {
+        model::Value::Struct { name } => cx.flexible.get(name).copied(),
+        model::Value::Scalar { .. } => None,
+    };
+    ParamKind::In(View { rust, host, optional, flexible })
 }

@@ -195,6 +195,19 @@ impl<'a> Builder<'a> {
                         }
                         u
                     }
+                    // A flexible array member: the last field, `T x[]` or `T x[1]`.
+                    ParamKind::InBuffer { len, .. }
+                        if matches!(self.header.resolve(&fd.ty), CType::Array { len: 0 | 1, .. })
+                            && raw_fields.last().is_some_and(|l| l.name == fd.name) =>
+                    {
+                        let CType::Array { element, len: declared } = self.header.resolve(&fd.ty).clone() else {
+                            unreachable!("matched above")
+                        };
+                        let element = self.value(&element).map_err(|e| {
+                            e.within(|e| format!("`{name}`, whose flexible array `{}` holds {e}", fd.name))
+                        })?;
+                        FieldType::Flexible { element, len: len.value.clone(), declared }
+                    }
                     ParamKind::InBuffer { len, .. } => {
                         let element = match self.header.resolve(&pointee()?) {
                             CType::Void => Value::Scalar { scalar: Scalar::Int { bytes: 1, signed: false } },
@@ -234,11 +247,10 @@ impl<'a> Builder<'a> {
             } else {
                 match self.header.resolve(&fd.ty).clone() {
                     CType::Array { len: 0, .. } => {
-                        return Err(format!(
-                        "`{name}`, whose last field `{}` is a flexible array: its length is not in the type",
-                        fd.name
-                    )
-                        .into())
+                        return Err(Why::fix(format!(
+                            "`{name}`, whose last field `{}` is a flexible array: its length is not in the type; name its count field under `structs: {name}: fields: {}: {{ in_buffer: COUNT_FIELD }}`",
+                            fd.name, fd.name
+                        )))
                     }
                     CType::Array { element, len } => match self.value(&element) {
                         Ok(v) => FieldType::Array { element: v, len },
@@ -264,6 +276,15 @@ impl<'a> Builder<'a> {
             let (size, align) = match (&ty, fd.size, fd.align) {
                 // Bit-fields live in byte regions; their type's layout does not apply.
                 (FieldType::Bits { .. }, _, _) => (0, 1),
+                // A flexible array: the elements the type declares (0 or 1), and the struct's
+                // own alignment covers the member's.
+                (FieldType::Flexible { element, declared, .. }, _, _) => {
+                    let each = match element {
+                        Value::Scalar { scalar } => scalar_bytes(scalar),
+                        Value::Struct { name } => self.structs.get(name).map_or(0, |s| s.size),
+                    };
+                    (each * declared, 1)
+                }
                 (_, Some(size), Some(align)) => (size, align),
                 _ => return Err(format!("`{name}`, whose field `{}` has no layout", fd.name).into()),
             };
@@ -481,5 +502,80 @@ impl Builder<'_> {
         }
         let pointers = ufields.iter().any(|f| self.holds_pointer(&f.ty, 0));
         Ok(FieldType::Union { tag: String::new(), cases: out, size, pointers })
+    }
+}
+
+impl Builder<'_> {
+    /// A struct ending in a flexible array member can only be read by the library through a
+    /// pointer the host laid out (`in`), or read back through the library's own pointer
+    /// (`returns: { copy: true }`, a pointer field, a callback's `in`): a copy of it by
+    /// value, or one the library writes, has no room for its elements.
+    pub(super) fn flexible_uses(&mut self, functions: &[Function], callbacks: &[Callback]) {
+        let flex: BTreeSet<String> = self
+            .structs
+            .values()
+            .filter(|s| s.fields.iter().any(|f| matches!(f.ty, FieldType::Flexible { .. })))
+            .map(|s| s.name.clone())
+            .collect();
+        if flex.is_empty() {
+            return;
+        }
+        let is_flex = |v: &Value| matches!(v, Value::Struct { name } if flex.contains(name));
+        let bad_kind = |k: &Kind| match k {
+            Kind::Value { value } | Kind::Out { value, .. } | Kind::Inout { value, .. } => is_flex(value),
+            Kind::InBuffer { element, .. }
+            | Kind::OutBuffer { element, .. }
+            | Kind::InoutBuffer { element, .. } => is_flex(element),
+            _ => false,
+        };
+        let mut problems = Vec::new();
+        for f in functions {
+            for p in f.params.iter().filter(|p| bad_kind(&p.kind)) {
+                problems.push((f.c_name.clone(), format!("parameter `{}` of `{}`", p.name, f.c_name)));
+            }
+            let bad_ret = match &f.ret {
+                Return::Value { value } => is_flex(value),
+                Return::Buffer { element, single, .. } => !single && is_flex(element),
+                _ => false,
+            };
+            if bad_ret {
+                problems.push((f.c_name.clone(), format!("the result of `{}`", f.c_name)));
+            }
+        }
+        for c in callbacks {
+            for p in c.params.iter().filter(|p| bad_kind(&p.kind)) {
+                problems.push((String::new(), format!("parameter `{}` of callback `{}`", p.name, c.name)));
+            }
+        }
+        for s in self.structs.values() {
+            for fd in &s.fields {
+                let bad = match &fd.ty {
+                    FieldType::Value { value } | FieldType::Array { element: value, .. } => is_flex(value),
+                    FieldType::Buffer { element, .. } => is_flex(element),
+                    _ => false,
+                };
+                if bad {
+                    problems.push((String::new(), format!("field `{}` of `{}`", fd.name, s.name)));
+                }
+            }
+        }
+        for (function, what) in problems {
+            let message = format!(
+                "{what} is a struct ending in a flexible array member by value or written by the library: there is no room for its elements"
+            );
+            let hint = "pass it by pointer for the library to read (`in`), or read it through the library's pointer (`returns: { copy: true }`)";
+            match self.header.function(&function).map(|f| f.location.clone()) {
+                Some(at) => self.at_header(&at, message).hint = Some(hint.into()),
+                None => self.at_spec(self.spec.name.pos, message).hint = Some(hint.into()),
+            }
+        }
+    }
+}
+
+/// A scalar's size on the target.
+fn scalar_bytes(s: &Scalar) -> u64 {
+    match s {
+        Scalar::Int { bytes, .. } | Scalar::Enum { bytes, .. } | Scalar::Float { bytes } => u64::from(*bytes),
+        Scalar::Bool => 1,
     }
 }
