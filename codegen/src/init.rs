@@ -460,6 +460,20 @@ impl Drafter<'_> {
         Some(sig.param_names.get(i).filter(|n| !n.is_empty()).cloned().unwrap_or_else(|| format!("arg{i}")))
     }
 
+    /// The function that closes handles of `c_type`, guessed by its name and parameter.
+    fn closer(&self, c_type: &str) -> Option<String> {
+        self.h()
+            .functions
+            .iter()
+            .find(|g| {
+                let n = g.name.to_ascii_lowercase();
+                g.params.len() == 1
+                    && self.handle_type(&g.params[0].ty).as_deref() == Some(c_type)
+                    && ["close", "free", "destroy", "release", "delete"].iter().any(|w| n.contains(w))
+            })
+            .map(|g| g.name.clone())
+    }
+
     /// A `returns:` line, when the return value needs one.
     fn returns(&mut self, f: &Function) -> Option<String> {
         if matches!(sal::interpret(&f.ret_sal), Ok(Some(_))) {
@@ -467,8 +481,15 @@ impl Drafter<'_> {
         }
         let CType::Pointer { pointee, const_pointee } = self.resolve(&f.ret).clone() else { return None };
         if let Some(h) = self.handle_type(&f.ret) {
+            // A handle that something closes: is this one the caller's, or the library's?
+            let line = self.closer(&h).map(|close| {
+                format!(
+                    "returns: {{ handle: {} }}  # review: the caller's to close with {close}, or the library's (`borrowed: true`)?",
+                    rust_type_name(&h)
+                )
+            });
             self.handles.insert(h);
-            return None;
+            return line;
         }
         let enc = self.string_encoding(&pointee)?;
         if const_pointee {
@@ -626,13 +647,7 @@ pub fn draft(d: &Draft<'_>) -> String {
                 rust = format!("{base}{n}");
                 n += 1;
             }
-            let close = d.header.functions.iter().find(|g| {
-                let n = g.name.to_ascii_lowercase();
-                g.params.len() == 1
-                    && dr.handle_type(&g.params[0].ty).as_deref() == Some(c_type.as_str())
-                    && ["close", "free", "destroy", "release", "delete"].iter().any(|w| n.contains(w))
-            });
-            let close = close.map(|g| format!(", close: {}", g.name)).unwrap_or_default();
+            let close = dr.closer(c_type).map(|g| format!(", close: {g}")).unwrap_or_default();
             let _ = writeln!(
                 out,
                 "  {}: {{ c_type: {}{close} }}  # review",

@@ -22,6 +22,7 @@ const CHECKS: &[&str] = &[
     "ok: callbacks given pointers to structs: read, filled, updated",
     "ok: unions selected by a tag field",
     "ok: structs ending in a flexible array member",
+    "ok: callbacks given arrays with their counts: bytes, structs, handles",
 ];
 
 fn assert_passed(out: &dllgen_tests::Output) {

@@ -27,6 +27,8 @@ const TEMPLATES: &[(&str, &str)] = &[
     ("cb_string", include_str!("../../../templates/kinds/cb_string.hbs")),
     ("cb_strings", include_str!("../../../templates/kinds/cb_strings.hbs")),
     ("cb_in", include_str!("../../../templates/kinds/cb_in.hbs")),
+    ("cb_buffer", include_str!("../../../templates/kinds/cb_buffer.hbs")),
+    ("cb_handles", include_str!("../../../templates/kinds/cb_handles.hbs")),
     ("cb_out", include_str!("../../../templates/kinds/cb_out.hbs")),
     ("cb_user_data", include_str!("../../../templates/kinds/cb_user_data.hbs")),
     ("cb_value", include_str!("../../../templates/kinds/cb_value.hbs")),

@@ -27,7 +27,7 @@ mod __dllgen {
         unused_comparisons,
         unused_unsafe
     )]
-    const MODEL_HASH: u64 = 0xc30b266010acd0a7;
+    const MODEL_HASH: u64 = 0x5c2ad85cd093dfc9;
     /// `kx_packed` as the library lays it out.
     #[repr(C)]
     #[derive(Clone, Copy)]
@@ -648,23 +648,44 @@ mod __dllgen {
         *mut ::core::ffi::c_void,
     ) -> i32;
     type __DllgenFn2 = unsafe extern "stdcall" fn(*mut ::core::ffi::c_void) -> ();
-    type __DllgenFn3 = unsafe extern "C" fn(*mut ::core::ffi::c_void) -> *const u8;
-    type __DllgenHelper3 = unsafe extern "C" fn(*mut ::core::ffi::c_void);
-    /// The library calls this for `kx_each`'s `visit`: it runs the client's closure.
-    unsafe extern "C" fn __dllgen_callback_4_1(
-        a0: *const u8,
-        a1: i32,
-        a2: *mut ::core::ffi::c_void,
-    ) -> () {
+    /// The library calls this for `kx_deliver`'s `on_data`: it runs the client's closure.
+    unsafe extern "C" fn __dllgen_callback_3_1(
+        a0: *mut ::core::ffi::c_void,
+        a1: *const u8,
+        a2: u32,
+        a3: *const KxPoint,
+        a4: i32,
+        a5: *const *mut ::core::ffi::c_void,
+        a6: i32,
+    ) -> i32 {
         let mut __dllgen_w = ::dllgen_runtime::Writer::new();
         unsafe {
-            ::dllgen_runtime::marshal::text::put_c::<
-                ::dllgen_runtime::marshal::Utf8,
-            >(&mut __dllgen_w, a0)
+            ::dllgen_runtime::marshal::field::put_elems_c(
+                &mut __dllgen_w,
+                a1,
+                (a2 as i64) as i128,
+            )
         };
-        ::dllgen_runtime::marshal::value::reply(&mut __dllgen_w, &a1);
+        ::dllgen_runtime::marshal::value::reply(&mut __dllgen_w, &a2);
+        unsafe {
+            ::dllgen_runtime::marshal::field::put_elems_c(
+                &mut __dllgen_w,
+                a3,
+                (a4 as i64) as i128,
+            )
+        };
+        ::dllgen_runtime::marshal::value::reply(&mut __dllgen_w, &a4);
+        unsafe {
+            ::dllgen_runtime::marshal::handle::put_all_c(
+                &mut __dllgen_w,
+                0,
+                a5,
+                a6 as i64,
+            )
+        };
+        ::dllgen_runtime::marshal::value::reply(&mut __dllgen_w, &a6);
         ::dllgen_runtime::callback(
-            4,
+            3,
             1,
             &mut __dllgen_w,
             |__dllgen_r| {
@@ -677,33 +698,79 @@ mod __dllgen {
             },
         )
     }
-    type __DllgenFn4 = unsafe extern "C" fn(
+    type __DllgenFn3 = unsafe extern "C" fn(
+        i32,
+        ::core::option::Option<
+            unsafe extern "C" fn(
+                *mut ::core::ffi::c_void,
+                *const u8,
+                u32,
+                *const KxPoint,
+                i32,
+                *const *mut ::core::ffi::c_void,
+                i32,
+            ) -> i32,
+        >,
+        *mut ::core::ffi::c_void,
+        *const *mut ::core::ffi::c_void,
+        i32,
+    ) -> i32;
+    type __DllgenFn4 = unsafe extern "C" fn(*mut ::core::ffi::c_void) -> *const u8;
+    type __DllgenHelper4 = unsafe extern "C" fn(*mut ::core::ffi::c_void);
+    /// The library calls this for `kx_each`'s `visit`: it runs the client's closure.
+    unsafe extern "C" fn __dllgen_callback_5_1(
+        a0: *const u8,
+        a1: i32,
+        a2: *mut ::core::ffi::c_void,
+    ) -> () {
+        let mut __dllgen_w = ::dllgen_runtime::Writer::new();
+        unsafe {
+            ::dllgen_runtime::marshal::text::put_c::<
+                ::dllgen_runtime::marshal::Utf8,
+            >(&mut __dllgen_w, a0)
+        };
+        ::dllgen_runtime::marshal::value::reply(&mut __dllgen_w, &a1);
+        ::dllgen_runtime::callback(
+            5,
+            1,
+            &mut __dllgen_w,
+            |__dllgen_r| {
+                let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
+                let __dllgen_ret = ::dllgen_runtime::marshal::value::decode_c(
+                    __dllgen_r,
+                    &mut __dllgen_keep,
+                )?;
+                Ok(__dllgen_ret)
+            },
+        )
+    }
+    type __DllgenFn5 = unsafe extern "C" fn(
         i32,
         ::core::option::Option<
             unsafe extern "C" fn(*const u8, i32, *mut ::core::ffi::c_void),
         >,
         *mut ::core::ffi::c_void,
     ) -> i32;
-    type __DllgenFn5 = unsafe extern "C" fn(*const u8, *mut u32) -> i32;
-    type __DllgenFn6 = unsafe extern "C" fn(i32) -> *const u8;
-    type __DllgenFn7 = unsafe extern "stdcall" fn(i32) -> i32;
-    type __DllgenFn8 = unsafe extern "C" fn(i32, *mut *mut ::core::ffi::c_void) -> i32;
-    type __DllgenHelper8_1 = unsafe extern "C" fn(*mut ::core::ffi::c_void);
-    type __DllgenFn9 = unsafe extern "C" fn(i32) -> i32;
-    type __DllgenFn10 = unsafe extern "C" fn(*const KxBlock, *mut u8) -> i32;
-    type __DllgenFn11 = unsafe extern "C" fn(*mut u32, i32) -> i32;
-    type __DllgenFn12 = unsafe extern "stdcall" fn(
+    type __DllgenFn6 = unsafe extern "C" fn(*const u8, *mut u32) -> i32;
+    type __DllgenFn7 = unsafe extern "C" fn(i32) -> *const u8;
+    type __DllgenFn8 = unsafe extern "stdcall" fn(i32) -> i32;
+    type __DllgenFn9 = unsafe extern "C" fn(i32, *mut *mut ::core::ffi::c_void) -> i32;
+    type __DllgenHelper9_1 = unsafe extern "C" fn(*mut ::core::ffi::c_void);
+    type __DllgenFn10 = unsafe extern "C" fn(i32) -> i32;
+    type __DllgenFn11 = unsafe extern "C" fn(*const KxBlock, *mut u8) -> i32;
+    type __DllgenFn12 = unsafe extern "C" fn(*mut u32, i32) -> i32;
+    type __DllgenFn13 = unsafe extern "stdcall" fn(
         *const u8,
     ) -> *mut ::core::ffi::c_void;
     /// The library calls this for `kx_fire`'s `r#fn`: it runs the client's closure.
-    unsafe extern "C" fn __dllgen_callback_13_0(
+    unsafe extern "C" fn __dllgen_callback_14_0(
         a0: *mut ::core::ffi::c_void,
         a1: i32,
     ) -> i32 {
         let mut __dllgen_w = ::dllgen_runtime::Writer::new();
         ::dllgen_runtime::marshal::value::reply(&mut __dllgen_w, &a1);
         ::dllgen_runtime::callback(
-            13,
+            14,
             0,
             &mut __dllgen_w,
             |__dllgen_r| {
@@ -716,13 +783,13 @@ mod __dllgen {
             },
         )
     }
-    type __DllgenFn13 = unsafe extern "C" fn(
+    type __DllgenFn14 = unsafe extern "C" fn(
         ::core::option::Option<
             unsafe extern "C" fn(*mut ::core::ffi::c_void, i32) -> i32,
         >,
         *mut ::core::ffi::c_void,
     ) -> i32;
-    type __DllgenFn14 = unsafe extern "C" fn(
+    type __DllgenFn15 = unsafe extern "C" fn(
         i32,
         i32,
         *const ::core::ffi::c_void,
@@ -730,12 +797,12 @@ mod __dllgen {
         *const ::core::ffi::c_void,
         u32,
     ) -> i32;
-    type __DllgenFn15 = unsafe extern "C" fn(
+    type __DllgenFn16 = unsafe extern "C" fn(
         *mut ::dllgen_runtime::marshal::CBool,
         i32,
     ) -> i32;
     /// The library calls this for `kx_frames`'s `on_frame`: it runs the client's closure.
-    unsafe extern "C" fn __dllgen_callback_16_1(
+    unsafe extern "C" fn __dllgen_callback_17_1(
         a0: *mut ::core::ffi::c_void,
         a1: *const KxFrame,
         a2: *mut KxVerdict,
@@ -750,7 +817,7 @@ mod __dllgen {
             )
         };
         ::dllgen_runtime::callback(
-            16,
+            17,
             1,
             &mut __dllgen_w,
             |__dllgen_r| {
@@ -787,7 +854,7 @@ mod __dllgen {
             },
         )
     }
-    type __DllgenFn16 = unsafe extern "C" fn(
+    type __DllgenFn17 = unsafe extern "C" fn(
         i32,
         ::core::option::Option<
             unsafe extern "C" fn(
@@ -799,20 +866,20 @@ mod __dllgen {
         >,
         *mut ::core::ffi::c_void,
     ) -> i32;
-    type __DllgenFn17 = unsafe extern "stdcall" fn(
+    type __DllgenFn18 = unsafe extern "stdcall" fn(
         *mut ::core::ffi::c_void,
         *mut KxInfo,
     ) -> i32;
-    type __DllgenFn18 = unsafe extern "C" fn(*const *const u8, i32, *mut u8, i32) -> i32;
+    type __DllgenFn19 = unsafe extern "C" fn(*const *const u8, i32, *mut u8, i32) -> i32;
     /// The library calls this for `kx_keep`'s `r#fn`: it runs the client's closure.
-    unsafe extern "C" fn __dllgen_callback_19_0(
+    unsafe extern "C" fn __dllgen_callback_20_0(
         a0: *mut ::core::ffi::c_void,
         a1: i32,
     ) -> i32 {
         let mut __dllgen_w = ::dllgen_runtime::Writer::new();
         ::dllgen_runtime::marshal::value::reply(&mut __dllgen_w, &a1);
         ::dllgen_runtime::callback(
-            19,
+            20,
             0,
             &mut __dllgen_w,
             |__dllgen_r| {
@@ -825,42 +892,42 @@ mod __dllgen {
             },
         )
     }
-    type __DllgenFn19 = unsafe extern "C" fn(
+    type __DllgenFn20 = unsafe extern "C" fn(
         ::core::option::Option<
             unsafe extern "C" fn(*mut ::core::ffi::c_void, i32) -> i32,
         >,
         *mut ::core::ffi::c_void,
     ) -> ();
-    type __DllgenFn20 = unsafe extern "C" fn(*const KxInfo, *mut u8, i32) -> i32;
-    type __DllgenFn21 = unsafe extern "C" fn(KxPoint, KxPoint, *mut KxPoint, i32) -> i32;
-    type __DllgenFn22 = unsafe extern "C" fn(*const f64, u32) -> f64;
-    type __DllgenFn23 = unsafe extern "C" fn(
+    type __DllgenFn21 = unsafe extern "C" fn(*const KxInfo, *mut u8, i32) -> i32;
+    type __DllgenFn22 = unsafe extern "C" fn(KxPoint, KxPoint, *mut KxPoint, i32) -> i32;
+    type __DllgenFn23 = unsafe extern "C" fn(*const f64, u32) -> f64;
+    type __DllgenFn24 = unsafe extern "C" fn(
         *mut ::core::ffi::c_void,
         *mut u8,
         i32,
     ) -> i32;
-    type __DllgenFn24 = unsafe extern "C" fn(*mut *mut ::core::ffi::c_void) -> i32;
-    type __DllgenFn25 = unsafe extern "stdcall" fn(KxPoint, i32, i32) -> KxPoint;
-    type __DllgenFn26 = unsafe extern "stdcall" fn(
+    type __DllgenFn25 = unsafe extern "C" fn(*mut *mut ::core::ffi::c_void) -> i32;
+    type __DllgenFn26 = unsafe extern "stdcall" fn(KxPoint, i32, i32) -> KxPoint;
+    type __DllgenFn27 = unsafe extern "stdcall" fn(
         *const u8,
         *mut *mut ::core::ffi::c_void,
     ) -> i32;
-    type __DllgenFn27 = unsafe extern "C" fn(i32) -> *const KxPoint;
-    type __DllgenFn28 = unsafe extern "C" fn(*mut u8, i32) -> ();
-    type __DllgenFn29 = unsafe extern "C" fn(*mut i32) -> ();
-    type __DllgenFn30 = unsafe extern "C" fn(*mut u8, *mut u32, *const u8, u32) -> i32;
-    type __DllgenFn31 = unsafe extern "C" fn(i32) -> *const KxPacket;
-    type __DllgenFn32 = unsafe extern "C" fn(*const KxPacket) -> i64;
-    type __DllgenFn33 = unsafe extern "stdcall" fn(
+    type __DllgenFn28 = unsafe extern "C" fn(i32) -> *const KxPoint;
+    type __DllgenFn29 = unsafe extern "C" fn(*mut u8, i32) -> ();
+    type __DllgenFn30 = unsafe extern "C" fn(*mut i32) -> ();
+    type __DllgenFn31 = unsafe extern "C" fn(*mut u8, *mut u32, *const u8, u32) -> i32;
+    type __DllgenFn32 = unsafe extern "C" fn(i32) -> *const KxPacket;
+    type __DllgenFn33 = unsafe extern "C" fn(*const KxPacket) -> i64;
+    type __DllgenFn34 = unsafe extern "stdcall" fn(
         *mut ::core::ffi::c_void,
         *mut u8,
         u32,
         *mut u32,
     ) -> i32;
-    type __DllgenFn34 = unsafe extern "C" fn(*const KxPacked, *mut KxPacked) -> i32;
-    type __DllgenFn35 = unsafe extern "C" fn(*mut u8, i32) -> ();
+    type __DllgenFn35 = unsafe extern "C" fn(*const KxPacked, *mut KxPacked) -> i32;
+    type __DllgenFn36 = unsafe extern "C" fn(*mut u8, i32) -> ();
     /// The library calls this for `kx_rows`'s `row`: it runs the client's closure.
-    unsafe extern "C" fn __dllgen_callback_36_1(
+    unsafe extern "C" fn __dllgen_callback_37_1(
         a0: *mut ::core::ffi::c_void,
         a1: i32,
         a2: *const *const u8,
@@ -872,34 +939,6 @@ mod __dllgen {
                 ::dllgen_runtime::marshal::Utf8,
             >(&mut __dllgen_w, a2, a1 as i64)
         };
-        ::dllgen_runtime::callback(
-            36,
-            1,
-            &mut __dllgen_w,
-            |__dllgen_r| {
-                let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
-                let __dllgen_ret = ::dllgen_runtime::marshal::value::decode_c(
-                    __dllgen_r,
-                    &mut __dllgen_keep,
-                )?;
-                Ok(__dllgen_ret)
-            },
-        )
-    }
-    type __DllgenFn36 = unsafe extern "C" fn(
-        i32,
-        ::core::option::Option<
-            unsafe extern "C" fn(*mut ::core::ffi::c_void, i32, *const *const u8) -> i32,
-        >,
-        *mut ::core::ffi::c_void,
-    ) -> i32;
-    /// The library calls this for `kx_scan`'s `progress`: it runs the client's closure.
-    unsafe extern "C" fn __dllgen_callback_37_1(
-        a0: *mut ::core::ffi::c_void,
-        a1: i32,
-    ) -> i32 {
-        let mut __dllgen_w = ::dllgen_runtime::Writer::new();
-        ::dllgen_runtime::marshal::value::reply(&mut __dllgen_w, &a1);
         ::dllgen_runtime::callback(
             37,
             1,
@@ -914,32 +953,22 @@ mod __dllgen {
             },
         )
     }
-    type __DllgenFn37 = unsafe extern "stdcall" fn(
-        *mut ::core::ffi::c_void,
+    type __DllgenFn37 = unsafe extern "C" fn(
+        i32,
         ::core::option::Option<
-            unsafe extern "C" fn(*mut ::core::ffi::c_void, i32) -> i32,
+            unsafe extern "C" fn(*mut ::core::ffi::c_void, i32, *const *const u8) -> i32,
         >,
         *mut ::core::ffi::c_void,
     ) -> i32;
-    type __DllgenFn38 = unsafe extern "stdcall" fn(i32, *mut KxSeries) -> i32;
-    type __DllgenFn39 = unsafe extern "stdcall" fn(
-        *const KxSeries,
-        *mut i32,
-        *mut i32,
-    ) -> i64;
-    type __DllgenFn40 = unsafe extern "stdcall" fn(
-        *mut ::core::ffi::c_void,
-        *const KxPoint,
-    ) -> i32;
-    /// The library calls this for `kx_sum_each`'s `each`: it runs the client's closure.
-    unsafe extern "C" fn __dllgen_callback_41_1(
+    /// The library calls this for `kx_scan`'s `progress`: it runs the client's closure.
+    unsafe extern "C" fn __dllgen_callback_38_1(
         a0: *mut ::core::ffi::c_void,
         a1: i32,
     ) -> i32 {
         let mut __dllgen_w = ::dllgen_runtime::Writer::new();
         ::dllgen_runtime::marshal::value::reply(&mut __dllgen_w, &a1);
         ::dllgen_runtime::callback(
-            41,
+            38,
             1,
             &mut __dllgen_w,
             |__dllgen_r| {
@@ -952,29 +981,67 @@ mod __dllgen {
             },
         )
     }
-    type __DllgenFn41 = unsafe extern "C" fn(
+    type __DllgenFn38 = unsafe extern "stdcall" fn(
+        *mut ::core::ffi::c_void,
+        ::core::option::Option<
+            unsafe extern "C" fn(*mut ::core::ffi::c_void, i32) -> i32,
+        >,
+        *mut ::core::ffi::c_void,
+    ) -> i32;
+    type __DllgenFn39 = unsafe extern "stdcall" fn(i32, *mut KxSeries) -> i32;
+    type __DllgenFn40 = unsafe extern "stdcall" fn(
+        *const KxSeries,
+        *mut i32,
+        *mut i32,
+    ) -> i64;
+    type __DllgenFn41 = unsafe extern "stdcall" fn(
+        *mut ::core::ffi::c_void,
+        *const KxPoint,
+    ) -> i32;
+    /// The library calls this for `kx_sum_each`'s `each`: it runs the client's closure.
+    unsafe extern "C" fn __dllgen_callback_42_1(
+        a0: *mut ::core::ffi::c_void,
+        a1: i32,
+    ) -> i32 {
+        let mut __dllgen_w = ::dllgen_runtime::Writer::new();
+        ::dllgen_runtime::marshal::value::reply(&mut __dllgen_w, &a1);
+        ::dllgen_runtime::callback(
+            42,
+            1,
+            &mut __dllgen_w,
+            |__dllgen_r| {
+                let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
+                let __dllgen_ret = ::dllgen_runtime::marshal::value::decode_c(
+                    __dllgen_r,
+                    &mut __dllgen_keep,
+                )?;
+                Ok(__dllgen_ret)
+            },
+        )
+    }
+    type __DllgenFn42 = unsafe extern "C" fn(
         i32,
         ::core::option::Option<
             unsafe extern "C" fn(*mut ::core::ffi::c_void, i32) -> i32,
         >,
         *mut ::core::ffi::c_void,
     ) -> i32;
-    type __DllgenFn42 = unsafe extern "C" fn(*const u8, i32, i32) -> i32;
-    type __DllgenFn43 = unsafe extern "C" fn(*const KxPoint, i32, *mut KxPoint) -> i32;
-    type __DllgenFn44 = unsafe extern "C" fn(*mut KxPoint) -> ();
-    type __DllgenFn45 = unsafe extern "C" fn() -> i32;
-    type __DllgenFn46 = unsafe extern "C" fn(*const u16, *mut u16, i32) -> ();
-    type __DllgenFn47 = unsafe extern "C" fn(*const KxValue, *mut u8, i32) -> i32;
-    type __DllgenFn48 = unsafe extern "C" fn(i32, *mut KxValue) -> i32;
+    type __DllgenFn43 = unsafe extern "C" fn(*const u8, i32, i32) -> i32;
+    type __DllgenFn44 = unsafe extern "C" fn(*const KxPoint, i32, *mut KxPoint) -> i32;
+    type __DllgenFn45 = unsafe extern "C" fn(*mut KxPoint) -> ();
+    type __DllgenFn46 = unsafe extern "C" fn() -> i32;
+    type __DllgenFn47 = unsafe extern "C" fn(*const u16, *mut u16, i32) -> ();
+    type __DllgenFn48 = unsafe extern "C" fn(*const KxValue, *mut u8, i32) -> i32;
+    type __DllgenFn49 = unsafe extern "C" fn(i32, *mut KxValue) -> i32;
     /// The library calls this for `kx_visit_device`'s `visit`: it runs the client's closure.
-    unsafe extern "C" fn __dllgen_callback_49_1(
+    unsafe extern "C" fn __dllgen_callback_50_1(
         a0: *mut ::core::ffi::c_void,
         a1: *mut ::core::ffi::c_void,
     ) -> i32 {
         let mut __dllgen_w = ::dllgen_runtime::Writer::new();
         ::dllgen_runtime::marshal::handle::put_c(&mut __dllgen_w, 0, a1);
         ::dllgen_runtime::callback(
-            49,
+            50,
             1,
             &mut __dllgen_w,
             |__dllgen_r| {
@@ -987,7 +1054,7 @@ mod __dllgen {
             },
         )
     }
-    type __DllgenFn49 = unsafe extern "C" fn(
+    type __DllgenFn50 = unsafe extern "C" fn(
         *mut ::core::ffi::c_void,
         ::core::option::Option<
             unsafe extern "C" fn(
@@ -997,7 +1064,7 @@ mod __dllgen {
         >,
         *mut ::core::ffi::c_void,
     ) -> i32;
-    type __DllgenFn50 = unsafe extern "C" fn(
+    type __DllgenFn51 = unsafe extern "C" fn(
         i32,
         i32,
         i32,
@@ -1009,12 +1076,12 @@ mod __dllgen {
         *const u8,
         i32,
     ) -> i32;
-    type __DllgenFn51 = unsafe extern "stdcall" fn(
+    type __DllgenFn52 = unsafe extern "stdcall" fn(
         *mut ::core::ffi::c_void,
         *const u8,
         u32,
     ) -> i32;
-    type __DllgenFn52 = unsafe extern "stdcall" fn(
+    type __DllgenFn53 = unsafe extern "stdcall" fn(
         *mut ::core::ffi::c_void,
         *const KxBlock,
         *const u8,
@@ -1025,14 +1092,14 @@ mod __dllgen {
         __dllgen_f1: __DllgenFn1,
         __dllgen_f2: __DllgenFn2,
         __dllgen_f3: __DllgenFn3,
-        __dllgen_helper3: __DllgenHelper3,
         __dllgen_f4: __DllgenFn4,
+        __dllgen_helper4: __DllgenHelper4,
         __dllgen_f5: __DllgenFn5,
         __dllgen_f6: __DllgenFn6,
         __dllgen_f7: __DllgenFn7,
         __dllgen_f8: __DllgenFn8,
-        __dllgen_helper8_1: __DllgenHelper8_1,
         __dllgen_f9: __DllgenFn9,
+        __dllgen_helper9_1: __DllgenHelper9_1,
         __dllgen_f10: __DllgenFn10,
         __dllgen_f11: __DllgenFn11,
         __dllgen_f12: __DllgenFn12,
@@ -1076,6 +1143,7 @@ mod __dllgen {
         __dllgen_f50: __DllgenFn50,
         __dllgen_f51: __DllgenFn51,
         __dllgen_f52: __DllgenFn52,
+        __dllgen_f53: __DllgenFn53,
     }
     impl ::dllgen_runtime::Library for __DllgenHost {
         fn model_hash(&self) -> u64 {
@@ -1293,6 +1361,108 @@ mod __dllgen {
                 }
                 3 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
+                    let __dllgen_a_n: i32 = ::dllgen_runtime::marshal::value::decode_c(
+                        &mut __dllgen_args,
+                        &mut __dllgen_keep,
+                    )?;
+                    let __dllgen_a_on_data = ::dllgen_runtime::marshal::callback::decode(
+                        &mut __dllgen_args,
+                        false,
+                    )?;
+                    let __dllgen_a_devs = ::dllgen_runtime::marshal::handle::decode_all(
+                        &mut __dllgen_args,
+                        0,
+                    )?;
+                    let __dllgen_a_ndevs: i32 = ::dllgen_runtime::marshal::length::decode(
+                        &mut __dllgen_args,
+                    )?;
+                    __dllgen_args.finish()?;
+                    ::dllgen_runtime::native::set_errno(0);
+                    ::dllgen_runtime::native::set_last_error(0);
+                    let (__dllgen_ret, __dllgen_errno, __dllgen_last_error) = ::dllgen_runtime::with_callbacks(
+                        __dllgen_cx,
+                        3,
+                        || {
+                            let __dllgen_ret = unsafe {
+                                #[cfg(target_arch = "x86")]
+                                let __dllgen_r = ::dllgen_runtime::native::Words::new()
+                                    .push(__dllgen_a_n)
+                                    .push(
+                                        __dllgen_a_on_data
+                                            .then_some(
+                                                __dllgen_callback_3_1
+                                                    as unsafe extern "C" fn(
+                                                        *mut ::core::ffi::c_void,
+                                                        *const u8,
+                                                        u32,
+                                                        *const KxPoint,
+                                                        i32,
+                                                        *const *mut ::core::ffi::c_void,
+                                                        i32,
+                                                    ) -> i32,
+                                            ),
+                                    )
+                                    .push(::dllgen_runtime::marshal::callback::user_data())
+                                    .push(__dllgen_a_devs.as_ptr())
+                                    .push(__dllgen_a_ndevs)
+                                    .call::<
+                                        i32,
+                                    >(
+                                        self.__dllgen_f3 as *const ::core::ffi::c_void,
+                                        ::dllgen_runtime::native::Pops::Caller,
+                                        "`kx_deliver`",
+                                    );
+                                #[cfg(not(target_arch = "x86"))]
+                                let __dllgen_r = ::core::result::Result::<
+                                    _,
+                                    ::dllgen_runtime::WireError,
+                                >::Ok(
+                                    (self
+                                        .__dllgen_f3)(
+                                        __dllgen_a_n,
+                                        __dllgen_a_on_data
+                                            .then_some(
+                                                __dllgen_callback_3_1
+                                                    as unsafe extern "C" fn(
+                                                        *mut ::core::ffi::c_void,
+                                                        *const u8,
+                                                        u32,
+                                                        *const KxPoint,
+                                                        i32,
+                                                        *const *mut ::core::ffi::c_void,
+                                                        i32,
+                                                    ) -> i32,
+                                            ),
+                                        ::dllgen_runtime::marshal::callback::user_data(),
+                                        __dllgen_a_devs.as_ptr(),
+                                        __dllgen_a_ndevs,
+                                    ),
+                                );
+                                __dllgen_r
+                            };
+                            (
+                                __dllgen_ret,
+                                ::dllgen_runtime::native::errno(),
+                                ::dllgen_runtime::native::last_error(),
+                            )
+                        },
+                    )?;
+                    let __dllgen_ret = __dllgen_ret?;
+                    if let Some(__dllgen_status) = ::dllgen_runtime::marshal::error::check(
+                        __dllgen_out,
+                        __dllgen_ret,
+                        ::dllgen_runtime::marshal::error::Rule::Negative,
+                        ::dllgen_runtime::marshal::error::Code::Return,
+                        __dllgen_errno,
+                        __dllgen_last_error,
+                    ) {
+                        return Ok(__dllgen_status);
+                    }
+                    ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
+                    Ok(::dllgen_runtime::Status::Ok)
+                }
+                4 => {
+                    let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let __dllgen_a_dev = ::dllgen_runtime::marshal::handle::decode_c(
                         &mut __dllgen_args,
                         0,
@@ -1309,7 +1479,7 @@ mod __dllgen {
                             .call::<
                                 *const u8,
                             >(
-                                self.__dllgen_f3 as *const ::core::ffi::c_void,
+                                self.__dllgen_f4 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
                                 "`kx_describe`",
                             );
@@ -1319,7 +1489,7 @@ mod __dllgen {
                             ::dllgen_runtime::WireError,
                         >::Ok(
                             (self
-                                .__dllgen_f3)(
+                                .__dllgen_f4)(
                                 ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_dev),
                             ),
                         );
@@ -1338,12 +1508,12 @@ mod __dllgen {
                     if !__dllgen_ret.is_null() {
                         unsafe {
                             (self
-                                .__dllgen_helper3)(__dllgen_ret as *mut ::core::ffi::c_void)
+                                .__dllgen_helper4)(__dllgen_ret as *mut ::core::ffi::c_void)
                         };
                     }
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                4 => {
+                5 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let __dllgen_a_count: i32 = ::dllgen_runtime::marshal::value::decode_c(
                         &mut __dllgen_args,
@@ -1356,7 +1526,7 @@ mod __dllgen {
                     __dllgen_args.finish()?;
                     let (__dllgen_ret, __dllgen_errno, __dllgen_last_error) = ::dllgen_runtime::with_callbacks(
                         __dllgen_cx,
-                        4,
+                        5,
                         || {
                             let __dllgen_ret = unsafe {
                                 #[cfg(target_arch = "x86")]
@@ -1365,7 +1535,7 @@ mod __dllgen {
                                     .push(
                                         __dllgen_a_visit
                                             .then_some(
-                                                __dllgen_callback_4_1
+                                                __dllgen_callback_5_1
                                                     as unsafe extern "C" fn(
                                                         *const u8,
                                                         i32,
@@ -1377,7 +1547,7 @@ mod __dllgen {
                                     .call::<
                                         i32,
                                     >(
-                                        self.__dllgen_f4 as *const ::core::ffi::c_void,
+                                        self.__dllgen_f5 as *const ::core::ffi::c_void,
                                         ::dllgen_runtime::native::Pops::Caller,
                                         "`kx_each`",
                                     );
@@ -1387,11 +1557,11 @@ mod __dllgen {
                                     ::dllgen_runtime::WireError,
                                 >::Ok(
                                     (self
-                                        .__dllgen_f4)(
+                                        .__dllgen_f5)(
                                         __dllgen_a_count,
                                         __dllgen_a_visit
                                             .then_some(
-                                                __dllgen_callback_4_1
+                                                __dllgen_callback_5_1
                                                     as unsafe extern "C" fn(
                                                         *const u8,
                                                         i32,
@@ -1414,7 +1584,7 @@ mod __dllgen {
                     ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                5 => {
+                6 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let __dllgen_a_src = ::dllgen_runtime::marshal::in_buffer::decode::<
                         u8,
@@ -1439,7 +1609,7 @@ mod __dllgen {
                             .call::<
                                 i32,
                             >(
-                                self.__dllgen_f5 as *const ::core::ffi::c_void,
+                                self.__dllgen_f6 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
                                 "`kx_eat`",
                             );
@@ -1449,7 +1619,7 @@ mod __dllgen {
                             ::dllgen_runtime::WireError,
                         >::Ok(
                             (self
-                                .__dllgen_f5)(
+                                .__dllgen_f6)(
                                 ::dllgen_runtime::marshal::in_buffer::ptr(&__dllgen_a_src),
                                 &mut __dllgen_a_src_len,
                             ),
@@ -1464,7 +1634,7 @@ mod __dllgen {
                     )?;
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                6 => {
+                7 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let __dllgen_a_status: i32 = ::dllgen_runtime::marshal::value::decode_c(
                         &mut __dllgen_args,
@@ -1478,7 +1648,7 @@ mod __dllgen {
                             .call::<
                                 *const u8,
                             >(
-                                self.__dllgen_f6 as *const ::core::ffi::c_void,
+                                self.__dllgen_f7 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
                                 "`kx_error_text`",
                             );
@@ -1486,7 +1656,7 @@ mod __dllgen {
                         let __dllgen_r = ::core::result::Result::<
                             _,
                             ::dllgen_runtime::WireError,
-                        >::Ok((self.__dllgen_f6)(__dllgen_a_status));
+                        >::Ok((self.__dllgen_f7)(__dllgen_a_status));
                         __dllgen_r
                     }?;
                     unsafe {
@@ -1496,7 +1666,7 @@ mod __dllgen {
                     };
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                7 => {
+                8 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let __dllgen_a_v: i32 = ::dllgen_runtime::marshal::value::decode_c(
                         &mut __dllgen_args,
@@ -1512,7 +1682,7 @@ mod __dllgen {
                             .call::<
                                 i32,
                             >(
-                                self.__dllgen_f7 as *const ::core::ffi::c_void,
+                                self.__dllgen_f8 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Callee,
                                 "`kx_even`",
                             );
@@ -1520,7 +1690,7 @@ mod __dllgen {
                         let __dllgen_r = ::core::result::Result::<
                             _,
                             ::dllgen_runtime::WireError,
-                        >::Ok((self.__dllgen_f7)(__dllgen_a_v));
+                        >::Ok((self.__dllgen_f8)(__dllgen_a_v));
                         __dllgen_r
                     }?;
                     let (__dllgen_errno, __dllgen_last_error) = (
@@ -1540,7 +1710,7 @@ mod __dllgen {
                     ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                8 => {
+                9 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let __dllgen_a_code: i32 = ::dllgen_runtime::marshal::value::decode_c(
                         &mut __dllgen_args,
@@ -1556,7 +1726,7 @@ mod __dllgen {
                             .call::<
                                 i32,
                             >(
-                                self.__dllgen_f8 as *const ::core::ffi::c_void,
+                                self.__dllgen_f9 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
                                 "`kx_explain`",
                             );
@@ -1564,7 +1734,7 @@ mod __dllgen {
                         let __dllgen_r = ::core::result::Result::<
                             _,
                             ::dllgen_runtime::WireError,
-                        >::Ok((self.__dllgen_f8)(__dllgen_a_code, &mut __dllgen_a_msg));
+                        >::Ok((self.__dllgen_f9)(__dllgen_a_code, &mut __dllgen_a_msg));
                         __dllgen_r
                     }?;
                     let __dllgen_a_msg_copy = unsafe {
@@ -1573,7 +1743,7 @@ mod __dllgen {
                         >(__dllgen_a_msg)
                     };
                     if !__dllgen_a_msg.is_null() {
-                        unsafe { (self.__dllgen_helper8_1)(__dllgen_a_msg) };
+                        unsafe { (self.__dllgen_helper9_1)(__dllgen_a_msg) };
                     }
                     ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
                     ::dllgen_runtime::marshal::out_string::reply::<
@@ -1581,7 +1751,7 @@ mod __dllgen {
                     >(__dllgen_out, &__dllgen_a_msg_copy);
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                9 => {
+                10 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let __dllgen_a_code: i32 = ::dllgen_runtime::marshal::value::decode_c(
                         &mut __dllgen_args,
@@ -1597,7 +1767,7 @@ mod __dllgen {
                             .call::<
                                 i32,
                             >(
-                                self.__dllgen_f9 as *const ::core::ffi::c_void,
+                                self.__dllgen_f10 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
                                 "`kx_fail`",
                             );
@@ -1605,7 +1775,7 @@ mod __dllgen {
                         let __dllgen_r = ::core::result::Result::<
                             _,
                             ::dllgen_runtime::WireError,
-                        >::Ok((self.__dllgen_f9)(__dllgen_a_code));
+                        >::Ok((self.__dllgen_f10)(__dllgen_a_code));
                         __dllgen_r
                     }?;
                     let (__dllgen_errno, __dllgen_last_error) = (
@@ -1625,7 +1795,7 @@ mod __dllgen {
                     ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                10 => {
+                11 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let __dllgen_a_block = ::dllgen_runtime::marshal::in_value::decode::<
                         KxBlock,
@@ -1663,7 +1833,7 @@ mod __dllgen {
                             .call::<
                                 i32,
                             >(
-                                self.__dllgen_f10 as *const ::core::ffi::c_void,
+                                self.__dllgen_f11 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
                                 "`kx_fill_blocks`",
                             );
@@ -1673,7 +1843,7 @@ mod __dllgen {
                             ::dllgen_runtime::WireError,
                         >::Ok(
                             (self
-                                .__dllgen_f10)(
+                                .__dllgen_f11)(
                                 ::dllgen_runtime::marshal::in_value::ptr(&__dllgen_a_block),
                                 ::dllgen_runtime::marshal::out_buffer::ptr(
                                     &mut __dllgen_a_out,
@@ -1691,7 +1861,7 @@ mod __dllgen {
                     )?;
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                11 => {
+                12 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let __dllgen_a_size: i32 = ::dllgen_runtime::marshal::value::decode_c(
                         &mut __dllgen_args,
@@ -1718,7 +1888,7 @@ mod __dllgen {
                             .call::<
                                 i32,
                             >(
-                                self.__dllgen_f11 as *const ::core::ffi::c_void,
+                                self.__dllgen_f12 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
                                 "`kx_fill_odd`",
                             );
@@ -1728,7 +1898,7 @@ mod __dllgen {
                             ::dllgen_runtime::WireError,
                         >::Ok(
                             (self
-                                .__dllgen_f11)(
+                                .__dllgen_f12)(
                                 ::dllgen_runtime::marshal::out_buffer::ptr(
                                     &mut __dllgen_a_out,
                                 ),
@@ -1746,7 +1916,7 @@ mod __dllgen {
                     )?;
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                12 => {
+                13 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let __dllgen_a_path = ::dllgen_runtime::marshal::in_string::decode::<
                         ::dllgen_runtime::marshal::Utf8,
@@ -1763,7 +1933,7 @@ mod __dllgen {
                             .call::<
                                 *mut ::core::ffi::c_void,
                             >(
-                                self.__dllgen_f12 as *const ::core::ffi::c_void,
+                                self.__dllgen_f13 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Callee,
                                 "`kx_find`",
                             );
@@ -1773,7 +1943,7 @@ mod __dllgen {
                             ::dllgen_runtime::WireError,
                         >::Ok(
                             (self
-                                .__dllgen_f12)(
+                                .__dllgen_f13)(
                                 ::dllgen_runtime::marshal::in_string::ptr(&__dllgen_a_path),
                             ),
                         );
@@ -1800,7 +1970,7 @@ mod __dllgen {
                     );
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                13 => {
+                14 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let __dllgen_a_fn = ::dllgen_runtime::marshal::callback::decode(
                         &mut __dllgen_args,
@@ -1809,7 +1979,7 @@ mod __dllgen {
                     __dllgen_args.finish()?;
                     let (__dllgen_ret, __dllgen_errno, __dllgen_last_error) = ::dllgen_runtime::with_callbacks(
                         __dllgen_cx,
-                        13,
+                        14,
                         || {
                             let __dllgen_ret = unsafe {
                                 #[cfg(target_arch = "x86")]
@@ -1817,7 +1987,7 @@ mod __dllgen {
                                     .push(
                                         __dllgen_a_fn
                                             .then_some(
-                                                __dllgen_callback_13_0
+                                                __dllgen_callback_14_0
                                                     as unsafe extern "C" fn(
                                                         *mut ::core::ffi::c_void,
                                                         i32,
@@ -1828,7 +1998,7 @@ mod __dllgen {
                                     .call::<
                                         i32,
                                     >(
-                                        self.__dllgen_f13 as *const ::core::ffi::c_void,
+                                        self.__dllgen_f14 as *const ::core::ffi::c_void,
                                         ::dllgen_runtime::native::Pops::Caller,
                                         "`kx_fire`",
                                     );
@@ -1838,10 +2008,10 @@ mod __dllgen {
                                     ::dllgen_runtime::WireError,
                                 >::Ok(
                                     (self
-                                        .__dllgen_f13)(
+                                        .__dllgen_f14)(
                                         __dllgen_a_fn
                                             .then_some(
-                                                __dllgen_callback_13_0
+                                                __dllgen_callback_14_0
                                                     as unsafe extern "C" fn(
                                                         *mut ::core::ffi::c_void,
                                                         i32,
@@ -1863,7 +2033,7 @@ mod __dllgen {
                     ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                14 => {
+                15 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let __dllgen_a_x: i32 = ::dllgen_runtime::marshal::value::decode_c(
                         &mut __dllgen_args,
@@ -1882,7 +2052,7 @@ mod __dllgen {
                             .call::<
                                 i32,
                             >(
-                                self.__dllgen_f14 as *const ::core::ffi::c_void,
+                                self.__dllgen_f15 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
                                 "`kx_fixed`",
                             );
@@ -1892,7 +2062,7 @@ mod __dllgen {
                             ::dllgen_runtime::WireError,
                         >::Ok(
                             (self
-                                .__dllgen_f14)(
+                                .__dllgen_f15)(
                                 __dllgen_a_x,
                                 19288i64 as i32,
                                 ::dllgen_runtime::marshal::fixed::string(b"kx-1.0\0"),
@@ -1906,7 +2076,7 @@ mod __dllgen {
                     ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                15 => {
+                16 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let mut __dllgen_a_flags = ::dllgen_runtime::marshal::inout_buffer::decode_c::<
                         ::dllgen_runtime::marshal::CBool,
@@ -1933,7 +2103,7 @@ mod __dllgen {
                             .call::<
                                 i32,
                             >(
-                                self.__dllgen_f15 as *const ::core::ffi::c_void,
+                                self.__dllgen_f16 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
                                 "`kx_flip`",
                             );
@@ -1943,7 +2113,7 @@ mod __dllgen {
                             ::dllgen_runtime::WireError,
                         >::Ok(
                             (self
-                                .__dllgen_f15)(
+                                .__dllgen_f16)(
                                 ::dllgen_runtime::marshal::inout_buffer::ptr(
                                     &mut __dllgen_a_flags,
                                 ),
@@ -1960,7 +2130,7 @@ mod __dllgen {
                     );
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                16 => {
+                17 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let __dllgen_a_n: i32 = ::dllgen_runtime::marshal::value::decode_c(
                         &mut __dllgen_args,
@@ -1975,7 +2145,7 @@ mod __dllgen {
                     ::dllgen_runtime::native::set_last_error(0);
                     let (__dllgen_ret, __dllgen_errno, __dllgen_last_error) = ::dllgen_runtime::with_callbacks(
                         __dllgen_cx,
-                        16,
+                        17,
                         || {
                             let __dllgen_ret = unsafe {
                                 #[cfg(target_arch = "x86")]
@@ -1984,7 +2154,7 @@ mod __dllgen {
                                     .push(
                                         __dllgen_a_on_frame
                                             .then_some(
-                                                __dllgen_callback_16_1
+                                                __dllgen_callback_17_1
                                                     as unsafe extern "C" fn(
                                                         *mut ::core::ffi::c_void,
                                                         *const KxFrame,
@@ -1997,7 +2167,7 @@ mod __dllgen {
                                     .call::<
                                         i32,
                                     >(
-                                        self.__dllgen_f16 as *const ::core::ffi::c_void,
+                                        self.__dllgen_f17 as *const ::core::ffi::c_void,
                                         ::dllgen_runtime::native::Pops::Caller,
                                         "`kx_frames`",
                                     );
@@ -2007,11 +2177,11 @@ mod __dllgen {
                                     ::dllgen_runtime::WireError,
                                 >::Ok(
                                     (self
-                                        .__dllgen_f16)(
+                                        .__dllgen_f17)(
                                         __dllgen_a_n,
                                         __dllgen_a_on_frame
                                             .then_some(
-                                                __dllgen_callback_16_1
+                                                __dllgen_callback_17_1
                                                     as unsafe extern "C" fn(
                                                         *mut ::core::ffi::c_void,
                                                         *const KxFrame,
@@ -2045,7 +2215,7 @@ mod __dllgen {
                     ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                17 => {
+                18 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let __dllgen_a_dev = ::dllgen_runtime::marshal::handle::decode_c(
                         &mut __dllgen_args,
@@ -2073,7 +2243,7 @@ mod __dllgen {
                             .call::<
                                 i32,
                             >(
-                                self.__dllgen_f17 as *const ::core::ffi::c_void,
+                                self.__dllgen_f18 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Callee,
                                 "`kx_info_get`",
                             );
@@ -2083,7 +2253,7 @@ mod __dllgen {
                             ::dllgen_runtime::WireError,
                         >::Ok(
                             (self
-                                .__dllgen_f17)(
+                                .__dllgen_f18)(
                                 ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_dev),
                                 ::dllgen_runtime::marshal::out_value::ptr(
                                     &mut __dllgen_a_info,
@@ -2119,7 +2289,7 @@ mod __dllgen {
                     )?;
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                18 => {
+                19 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let __dllgen_a_parts = ::dllgen_runtime::marshal::in_strings::decode::<
                         ::dllgen_runtime::marshal::Utf8,
@@ -2157,7 +2327,7 @@ mod __dllgen {
                             .call::<
                                 i32,
                             >(
-                                self.__dllgen_f18 as *const ::core::ffi::c_void,
+                                self.__dllgen_f19 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
                                 "`kx_join`",
                             );
@@ -2167,7 +2337,7 @@ mod __dllgen {
                             ::dllgen_runtime::WireError,
                         >::Ok(
                             (self
-                                .__dllgen_f18)(
+                                .__dllgen_f19)(
                                 ::dllgen_runtime::marshal::in_strings::ptr(
                                     &__dllgen_a_parts,
                                 ),
@@ -2190,7 +2360,7 @@ mod __dllgen {
                     )?;
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                19 => {
+                20 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let __dllgen_a_fn = ::dllgen_runtime::marshal::callback::decode(
                         &mut __dllgen_args,
@@ -2199,7 +2369,7 @@ mod __dllgen {
                     __dllgen_args.finish()?;
                     let (__dllgen_ret, __dllgen_errno, __dllgen_last_error) = ::dllgen_runtime::with_callbacks(
                         __dllgen_cx,
-                        19,
+                        20,
                         || {
                             let __dllgen_ret = unsafe {
                                 #[cfg(target_arch = "x86")]
@@ -2207,7 +2377,7 @@ mod __dllgen {
                                     .push(
                                         __dllgen_a_fn
                                             .then_some(
-                                                __dllgen_callback_19_0
+                                                __dllgen_callback_20_0
                                                     as unsafe extern "C" fn(
                                                         *mut ::core::ffi::c_void,
                                                         i32,
@@ -2218,7 +2388,7 @@ mod __dllgen {
                                     .call::<
                                         (),
                                     >(
-                                        self.__dllgen_f19 as *const ::core::ffi::c_void,
+                                        self.__dllgen_f20 as *const ::core::ffi::c_void,
                                         ::dllgen_runtime::native::Pops::Caller,
                                         "`kx_keep`",
                                     );
@@ -2228,10 +2398,10 @@ mod __dllgen {
                                     ::dllgen_runtime::WireError,
                                 >::Ok(
                                     (self
-                                        .__dllgen_f19)(
+                                        .__dllgen_f20)(
                                         __dllgen_a_fn
                                             .then_some(
-                                                __dllgen_callback_19_0
+                                                __dllgen_callback_20_0
                                                     as unsafe extern "C" fn(
                                                         *mut ::core::ffi::c_void,
                                                         i32,
@@ -2252,7 +2422,7 @@ mod __dllgen {
                     let __dllgen_ret = __dllgen_ret?;
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                20 => {
+                21 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let __dllgen_a_info = ::dllgen_runtime::marshal::in_value::decode::<
                         KxInfo,
@@ -2286,7 +2456,7 @@ mod __dllgen {
                             .call::<
                                 i32,
                             >(
-                                self.__dllgen_f20 as *const ::core::ffi::c_void,
+                                self.__dllgen_f21 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
                                 "`kx_label`",
                             );
@@ -2296,7 +2466,7 @@ mod __dllgen {
                             ::dllgen_runtime::WireError,
                         >::Ok(
                             (self
-                                .__dllgen_f20)(
+                                .__dllgen_f21)(
                                 ::dllgen_runtime::marshal::in_value::ptr(&__dllgen_a_info),
                                 ::dllgen_runtime::marshal::out_buffer::ptr(
                                     &mut __dllgen_a_buf,
@@ -2329,7 +2499,7 @@ mod __dllgen {
                     )?;
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                21 => {
+                22 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let __dllgen_a_from: KxPoint = ::dllgen_runtime::marshal::value::decode_c(
                         &mut __dllgen_args,
@@ -2367,7 +2537,7 @@ mod __dllgen {
                             .call::<
                                 i32,
                             >(
-                                self.__dllgen_f21 as *const ::core::ffi::c_void,
+                                self.__dllgen_f22 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
                                 "`kx_line`",
                             );
@@ -2377,7 +2547,7 @@ mod __dllgen {
                             ::dllgen_runtime::WireError,
                         >::Ok(
                             (self
-                                .__dllgen_f21)(
+                                .__dllgen_f22)(
                                 __dllgen_a_from,
                                 __dllgen_a_step,
                                 ::dllgen_runtime::marshal::out_buffer::ptr(
@@ -2412,7 +2582,7 @@ mod __dllgen {
                     )?;
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                22 => {
+                23 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let __dllgen_a_values = ::dllgen_runtime::marshal::in_buffer::decode::<
                         f64,
@@ -2439,7 +2609,7 @@ mod __dllgen {
                             .call::<
                                 f64,
                             >(
-                                self.__dllgen_f22 as *const ::core::ffi::c_void,
+                                self.__dllgen_f23 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
                                 "`kx_mean`",
                             );
@@ -2449,7 +2619,7 @@ mod __dllgen {
                             ::dllgen_runtime::WireError,
                         >::Ok(
                             (self
-                                .__dllgen_f22)(
+                                .__dllgen_f23)(
                                 ::dllgen_runtime::marshal::in_buffer::ptr(
                                     &__dllgen_a_values,
                                 ),
@@ -2461,7 +2631,7 @@ mod __dllgen {
                     ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                23 => {
+                24 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let __dllgen_a_dev = ::dllgen_runtime::marshal::handle::decode_c(
                         &mut __dllgen_args,
@@ -2498,7 +2668,7 @@ mod __dllgen {
                             .call::<
                                 i32,
                             >(
-                                self.__dllgen_f23 as *const ::core::ffi::c_void,
+                                self.__dllgen_f24 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
                                 "`kx_name`",
                             );
@@ -2508,7 +2678,7 @@ mod __dllgen {
                             ::dllgen_runtime::WireError,
                         >::Ok(
                             (self
-                                .__dllgen_f23)(
+                                .__dllgen_f24)(
                                 ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_dev),
                                 ::dllgen_runtime::marshal::out_buffer::ptr(
                                     &mut __dllgen_a_buf,
@@ -2547,7 +2717,7 @@ mod __dllgen {
                     )?;
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                24 => {
+                25 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let mut __dllgen_a_out = ::dllgen_runtime::marshal::out_handle::storage();
                     __dllgen_args.finish()?;
@@ -2560,7 +2730,7 @@ mod __dllgen {
                             .call::<
                                 i32,
                             >(
-                                self.__dllgen_f24 as *const ::core::ffi::c_void,
+                                self.__dllgen_f25 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
                                 "`kx_nothing`",
                             );
@@ -2568,7 +2738,7 @@ mod __dllgen {
                         let __dllgen_r = ::core::result::Result::<
                             _,
                             ::dllgen_runtime::WireError,
-                        >::Ok((self.__dllgen_f24)(&mut __dllgen_a_out));
+                        >::Ok((self.__dllgen_f25)(&mut __dllgen_a_out));
                         __dllgen_r
                     }?;
                     let (__dllgen_errno, __dllgen_last_error) = (
@@ -2593,7 +2763,7 @@ mod __dllgen {
                     );
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                25 => {
+                26 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let __dllgen_a_p: KxPoint = ::dllgen_runtime::marshal::value::decode_c(
                         &mut __dllgen_args,
@@ -2614,13 +2784,13 @@ mod __dllgen {
                             ::dllgen_runtime::WireError,
                         >::Ok(
                             (self
-                                .__dllgen_f25)(__dllgen_a_p, __dllgen_a_dx, __dllgen_a_dy),
+                                .__dllgen_f26)(__dllgen_a_p, __dllgen_a_dx, __dllgen_a_dy),
                         )
                     }?;
                     ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                26 => {
+                27 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let __dllgen_a_path = ::dllgen_runtime::marshal::in_string::decode::<
                         ::dllgen_runtime::marshal::Utf8,
@@ -2639,7 +2809,7 @@ mod __dllgen {
                             .call::<
                                 i32,
                             >(
-                                self.__dllgen_f26 as *const ::core::ffi::c_void,
+                                self.__dllgen_f27 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Callee,
                                 "`kx_open`",
                             );
@@ -2649,7 +2819,7 @@ mod __dllgen {
                             ::dllgen_runtime::WireError,
                         >::Ok(
                             (self
-                                .__dllgen_f26)(
+                                .__dllgen_f27)(
                                 ::dllgen_runtime::marshal::in_string::ptr(&__dllgen_a_path),
                                 &mut __dllgen_a_out,
                             ),
@@ -2678,7 +2848,7 @@ mod __dllgen {
                     );
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                27 => {
+                28 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let __dllgen_a_give: i32 = ::dllgen_runtime::marshal::value::decode_c(
                         &mut __dllgen_args,
@@ -2692,7 +2862,7 @@ mod __dllgen {
                             .call::<
                                 *const KxPoint,
                             >(
-                                self.__dllgen_f27 as *const ::core::ffi::c_void,
+                                self.__dllgen_f28 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
                                 "`kx_origin`",
                             );
@@ -2700,7 +2870,7 @@ mod __dllgen {
                         let __dllgen_r = ::core::result::Result::<
                             _,
                             ::dllgen_runtime::WireError,
-                        >::Ok((self.__dllgen_f27)(__dllgen_a_give));
+                        >::Ok((self.__dllgen_f28)(__dllgen_a_give));
                         __dllgen_r
                     }?;
                     let __dllgen_len = 1u64;
@@ -2712,7 +2882,7 @@ mod __dllgen {
                     __dllgen_copied?;
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                28 => {
+                29 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let __dllgen_a_cap: i32 = ::dllgen_runtime::marshal::length::decode(
                         &mut __dllgen_args,
@@ -2738,7 +2908,7 @@ mod __dllgen {
                             .call::<
                                 (),
                             >(
-                                self.__dllgen_f28 as *const ::core::ffi::c_void,
+                                self.__dllgen_f29 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
                                 "`kx_overfill`",
                             );
@@ -2748,7 +2918,7 @@ mod __dllgen {
                             ::dllgen_runtime::WireError,
                         >::Ok(
                             (self
-                                .__dllgen_f28)(
+                                .__dllgen_f29)(
                                 ::dllgen_runtime::marshal::out_buffer::ptr(
                                     &mut __dllgen_a_buf,
                                 ),
@@ -2765,7 +2935,7 @@ mod __dllgen {
                     )?;
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                29 => {
+                30 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let mut __dllgen_a_out = ::dllgen_runtime::marshal::out_value::storage::<
                         i32,
@@ -2782,7 +2952,7 @@ mod __dllgen {
                             .call::<
                                 (),
                             >(
-                                self.__dllgen_f29 as *const ::core::ffi::c_void,
+                                self.__dllgen_f30 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
                                 "`kx_overrun`",
                             );
@@ -2792,7 +2962,7 @@ mod __dllgen {
                             ::dllgen_runtime::WireError,
                         >::Ok(
                             (self
-                                .__dllgen_f29)(
+                                .__dllgen_f30)(
                                 ::dllgen_runtime::marshal::out_value::ptr(
                                     &mut __dllgen_a_out,
                                 ),
@@ -2807,7 +2977,7 @@ mod __dllgen {
                     )?;
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                30 => {
+                31 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let (mut __dllgen_a_dst_len, __dllgen_g_dst_len): (u32, u64) = ::dllgen_runtime::marshal::inout_length::decode(
                         &mut __dllgen_args,
@@ -2851,7 +3021,7 @@ mod __dllgen {
                             .call::<
                                 i32,
                             >(
-                                self.__dllgen_f30 as *const ::core::ffi::c_void,
+                                self.__dllgen_f31 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
                                 "`kx_pack`",
                             );
@@ -2861,7 +3031,7 @@ mod __dllgen {
                             ::dllgen_runtime::WireError,
                         >::Ok(
                             (self
-                                .__dllgen_f30)(
+                                .__dllgen_f31)(
                                 ::dllgen_runtime::marshal::out_buffer::ptr(
                                     &mut __dllgen_a_dst,
                                 ),
@@ -2897,7 +3067,7 @@ mod __dllgen {
                     )?;
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                31 => {
+                32 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let __dllgen_a_n: i32 = ::dllgen_runtime::marshal::value::decode_c(
                         &mut __dllgen_args,
@@ -2911,7 +3081,7 @@ mod __dllgen {
                             .call::<
                                 *const KxPacket,
                             >(
-                                self.__dllgen_f31 as *const ::core::ffi::c_void,
+                                self.__dllgen_f32 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
                                 "`kx_packet_get`",
                             );
@@ -2919,7 +3089,7 @@ mod __dllgen {
                         let __dllgen_r = ::core::result::Result::<
                             _,
                             ::dllgen_runtime::WireError,
-                        >::Ok((self.__dllgen_f31)(__dllgen_a_n));
+                        >::Ok((self.__dllgen_f32)(__dllgen_a_n));
                         __dllgen_r
                     }?;
                     let __dllgen_len = 1u64;
@@ -2931,7 +3101,7 @@ mod __dllgen {
                     __dllgen_copied?;
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                32 => {
+                33 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let __dllgen_a_p = ::dllgen_runtime::marshal::in_value::decode_flexible::<
                         KxPacket,
@@ -2950,7 +3120,7 @@ mod __dllgen {
                             .call::<
                                 i64,
                             >(
-                                self.__dllgen_f32 as *const ::core::ffi::c_void,
+                                self.__dllgen_f33 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
                                 "`kx_packet_sum`",
                             );
@@ -2960,7 +3130,7 @@ mod __dllgen {
                             ::dllgen_runtime::WireError,
                         >::Ok(
                             (self
-                                .__dllgen_f32)(
+                                .__dllgen_f33)(
                                 ::dllgen_runtime::marshal::in_value::ptr_flexible::<
                                     KxPacket,
                                 >(&__dllgen_a_p),
@@ -2985,7 +3155,7 @@ mod __dllgen {
                     ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                33 => {
+                34 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let __dllgen_a_dev = ::dllgen_runtime::marshal::handle::decode_c(
                         &mut __dllgen_args,
@@ -3024,7 +3194,7 @@ mod __dllgen {
                             .call::<
                                 i32,
                             >(
-                                self.__dllgen_f33 as *const ::core::ffi::c_void,
+                                self.__dllgen_f34 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Callee,
                                 "`kx_read`",
                             );
@@ -3034,7 +3204,7 @@ mod __dllgen {
                             ::dllgen_runtime::WireError,
                         >::Ok(
                             (self
-                                .__dllgen_f33)(
+                                .__dllgen_f34)(
                                 ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_dev),
                                 ::dllgen_runtime::marshal::out_buffer::ptr(
                                     &mut __dllgen_a_buf,
@@ -3075,7 +3245,7 @@ mod __dllgen {
                     )?;
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                34 => {
+                35 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let __dllgen_a_in = ::dllgen_runtime::marshal::in_value::decode::<
                         KxPacked,
@@ -3098,7 +3268,7 @@ mod __dllgen {
                             .call::<
                                 i32,
                             >(
-                                self.__dllgen_f34 as *const ::core::ffi::c_void,
+                                self.__dllgen_f35 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
                                 "`kx_repack`",
                             );
@@ -3108,7 +3278,7 @@ mod __dllgen {
                             ::dllgen_runtime::WireError,
                         >::Ok(
                             (self
-                                .__dllgen_f34)(
+                                .__dllgen_f35)(
                                 ::dllgen_runtime::marshal::in_value::ptr(&__dllgen_a_in),
                                 ::dllgen_runtime::marshal::out_value::ptr(
                                     &mut __dllgen_a_out,
@@ -3125,7 +3295,7 @@ mod __dllgen {
                     )?;
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                35 => {
+                36 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let mut __dllgen_a_bytes = ::dllgen_runtime::marshal::inout_buffer::decode_c::<
                         u8,
@@ -3152,7 +3322,7 @@ mod __dllgen {
                             .call::<
                                 (),
                             >(
-                                self.__dllgen_f35 as *const ::core::ffi::c_void,
+                                self.__dllgen_f36 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
                                 "`kx_reverse`",
                             );
@@ -3162,7 +3332,7 @@ mod __dllgen {
                             ::dllgen_runtime::WireError,
                         >::Ok(
                             (self
-                                .__dllgen_f35)(
+                                .__dllgen_f36)(
                                 ::dllgen_runtime::marshal::inout_buffer::ptr(
                                     &mut __dllgen_a_bytes,
                                 ),
@@ -3178,7 +3348,7 @@ mod __dllgen {
                     );
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                36 => {
+                37 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let __dllgen_a_n: i32 = ::dllgen_runtime::marshal::value::decode_c(
                         &mut __dllgen_args,
@@ -3191,7 +3361,7 @@ mod __dllgen {
                     __dllgen_args.finish()?;
                     let (__dllgen_ret, __dllgen_errno, __dllgen_last_error) = ::dllgen_runtime::with_callbacks(
                         __dllgen_cx,
-                        36,
+                        37,
                         || {
                             let __dllgen_ret = unsafe {
                                 #[cfg(target_arch = "x86")]
@@ -3200,7 +3370,7 @@ mod __dllgen {
                                     .push(
                                         __dllgen_a_row
                                             .then_some(
-                                                __dllgen_callback_36_1
+                                                __dllgen_callback_37_1
                                                     as unsafe extern "C" fn(
                                                         *mut ::core::ffi::c_void,
                                                         i32,
@@ -3212,7 +3382,7 @@ mod __dllgen {
                                     .call::<
                                         i32,
                                     >(
-                                        self.__dllgen_f36 as *const ::core::ffi::c_void,
+                                        self.__dllgen_f37 as *const ::core::ffi::c_void,
                                         ::dllgen_runtime::native::Pops::Caller,
                                         "`kx_rows`",
                                     );
@@ -3222,11 +3392,11 @@ mod __dllgen {
                                     ::dllgen_runtime::WireError,
                                 >::Ok(
                                     (self
-                                        .__dllgen_f36)(
+                                        .__dllgen_f37)(
                                         __dllgen_a_n,
                                         __dllgen_a_row
                                             .then_some(
-                                                __dllgen_callback_36_1
+                                                __dllgen_callback_37_1
                                                     as unsafe extern "C" fn(
                                                         *mut ::core::ffi::c_void,
                                                         i32,
@@ -3249,7 +3419,7 @@ mod __dllgen {
                     ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                37 => {
+                38 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let __dllgen_a_dev = ::dllgen_runtime::marshal::handle::decode_c(
                         &mut __dllgen_args,
@@ -3266,7 +3436,7 @@ mod __dllgen {
                     ::dllgen_runtime::native::set_last_error(0);
                     let (__dllgen_ret, __dllgen_errno, __dllgen_last_error) = ::dllgen_runtime::with_callbacks(
                         __dllgen_cx,
-                        37,
+                        38,
                         || {
                             let __dllgen_ret = unsafe {
                                 #[cfg(target_arch = "x86")]
@@ -3277,7 +3447,7 @@ mod __dllgen {
                                     .push(
                                         __dllgen_a_progress
                                             .then_some(
-                                                __dllgen_callback_37_1
+                                                __dllgen_callback_38_1
                                                     as unsafe extern "C" fn(
                                                         *mut ::core::ffi::c_void,
                                                         i32,
@@ -3288,7 +3458,7 @@ mod __dllgen {
                                     .call::<
                                         i32,
                                     >(
-                                        self.__dllgen_f37 as *const ::core::ffi::c_void,
+                                        self.__dllgen_f38 as *const ::core::ffi::c_void,
                                         ::dllgen_runtime::native::Pops::Callee,
                                         "`kx_scan`",
                                     );
@@ -3298,11 +3468,11 @@ mod __dllgen {
                                     ::dllgen_runtime::WireError,
                                 >::Ok(
                                     (self
-                                        .__dllgen_f37)(
+                                        .__dllgen_f38)(
                                         ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_dev),
                                         __dllgen_a_progress
                                             .then_some(
-                                                __dllgen_callback_37_1
+                                                __dllgen_callback_38_1
                                                     as unsafe extern "C" fn(
                                                         *mut ::core::ffi::c_void,
                                                         i32,
@@ -3339,7 +3509,7 @@ mod __dllgen {
                     ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                38 => {
+                39 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let __dllgen_a_n: i32 = ::dllgen_runtime::marshal::value::decode_c(
                         &mut __dllgen_args,
@@ -3363,7 +3533,7 @@ mod __dllgen {
                             .call::<
                                 i32,
                             >(
-                                self.__dllgen_f38 as *const ::core::ffi::c_void,
+                                self.__dllgen_f39 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Callee,
                                 "`kx_series_make`",
                             );
@@ -3373,7 +3543,7 @@ mod __dllgen {
                             ::dllgen_runtime::WireError,
                         >::Ok(
                             (self
-                                .__dllgen_f38)(
+                                .__dllgen_f39)(
                                 __dllgen_a_n,
                                 ::dllgen_runtime::marshal::out_value::ptr(
                                     &mut __dllgen_a_out,
@@ -3404,7 +3574,7 @@ mod __dllgen {
                     )?;
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                39 => {
+                40 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let __dllgen_a_first = ::dllgen_runtime::marshal::in_value::decode::<
                         KxSeries,
@@ -3437,7 +3607,7 @@ mod __dllgen {
                             .call::<
                                 i64,
                             >(
-                                self.__dllgen_f39 as *const ::core::ffi::c_void,
+                                self.__dllgen_f40 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Callee,
                                 "`kx_series_sum`",
                             );
@@ -3447,7 +3617,7 @@ mod __dllgen {
                             ::dllgen_runtime::WireError,
                         >::Ok(
                             (self
-                                .__dllgen_f39)(
+                                .__dllgen_f40)(
                                 ::dllgen_runtime::marshal::in_value::ptr(&__dllgen_a_first),
                                 ::dllgen_runtime::marshal::out_value::ptr(
                                     &mut __dllgen_a_series,
@@ -3486,7 +3656,7 @@ mod __dllgen {
                     )?;
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                40 => {
+                41 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let __dllgen_a_dev = ::dllgen_runtime::marshal::handle::decode_c(
                         &mut __dllgen_args,
@@ -3512,7 +3682,7 @@ mod __dllgen {
                             .call::<
                                 i32,
                             >(
-                                self.__dllgen_f40 as *const ::core::ffi::c_void,
+                                self.__dllgen_f41 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Callee,
                                 "`kx_set_origin`",
                             );
@@ -3522,7 +3692,7 @@ mod __dllgen {
                             ::dllgen_runtime::WireError,
                         >::Ok(
                             (self
-                                .__dllgen_f40)(
+                                .__dllgen_f41)(
                                 ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_dev),
                                 ::dllgen_runtime::marshal::in_value::ptr(&__dllgen_a_origin),
                             ),
@@ -3551,7 +3721,7 @@ mod __dllgen {
                     ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                41 => {
+                42 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let __dllgen_a_n: i32 = ::dllgen_runtime::marshal::value::decode_c(
                         &mut __dllgen_args,
@@ -3564,7 +3734,7 @@ mod __dllgen {
                     __dllgen_args.finish()?;
                     let (__dllgen_ret, __dllgen_errno, __dllgen_last_error) = ::dllgen_runtime::with_callbacks(
                         __dllgen_cx,
-                        41,
+                        42,
                         || {
                             let __dllgen_ret = unsafe {
                                 #[cfg(target_arch = "x86")]
@@ -3573,7 +3743,7 @@ mod __dllgen {
                                     .push(
                                         __dllgen_a_each
                                             .then_some(
-                                                __dllgen_callback_41_1
+                                                __dllgen_callback_42_1
                                                     as unsafe extern "C" fn(
                                                         *mut ::core::ffi::c_void,
                                                         i32,
@@ -3584,7 +3754,7 @@ mod __dllgen {
                                     .call::<
                                         i32,
                                     >(
-                                        self.__dllgen_f41 as *const ::core::ffi::c_void,
+                                        self.__dllgen_f42 as *const ::core::ffi::c_void,
                                         ::dllgen_runtime::native::Pops::Caller,
                                         "`kx_sum_each`",
                                     );
@@ -3594,11 +3764,11 @@ mod __dllgen {
                                     ::dllgen_runtime::WireError,
                                 >::Ok(
                                     (self
-                                        .__dllgen_f41)(
+                                        .__dllgen_f42)(
                                         __dllgen_a_n,
                                         __dllgen_a_each
                                             .then_some(
-                                                __dllgen_callback_41_1
+                                                __dllgen_callback_42_1
                                                     as unsafe extern "C" fn(
                                                         *mut ::core::ffi::c_void,
                                                         i32,
@@ -3620,7 +3790,7 @@ mod __dllgen {
                     ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                42 => {
+                43 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let __dllgen_a_data = ::dllgen_runtime::marshal::in_buffer::decode::<
                         u8,
@@ -3655,7 +3825,7 @@ mod __dllgen {
                             .call::<
                                 i32,
                             >(
-                                self.__dllgen_f42 as *const ::core::ffi::c_void,
+                                self.__dllgen_f43 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
                                 "`kx_sum_opt`",
                             );
@@ -3665,7 +3835,7 @@ mod __dllgen {
                             ::dllgen_runtime::WireError,
                         >::Ok(
                             (self
-                                .__dllgen_f42)(
+                                .__dllgen_f43)(
                                 ::dllgen_runtime::marshal::in_buffer::ptr(&__dllgen_a_data),
                                 __dllgen_a_count,
                                 __dllgen_a_stride,
@@ -3676,7 +3846,7 @@ mod __dllgen {
                     ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                43 => {
+                44 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let __dllgen_a_pts = ::dllgen_runtime::marshal::in_buffer::decode::<
                         KxPoint,
@@ -3711,7 +3881,7 @@ mod __dllgen {
                             .call::<
                                 i32,
                             >(
-                                self.__dllgen_f43 as *const ::core::ffi::c_void,
+                                self.__dllgen_f44 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
                                 "`kx_sum_points`",
                             );
@@ -3721,7 +3891,7 @@ mod __dllgen {
                             ::dllgen_runtime::WireError,
                         >::Ok(
                             (self
-                                .__dllgen_f43)(
+                                .__dllgen_f44)(
                                 ::dllgen_runtime::marshal::in_buffer::ptr(&__dllgen_a_pts),
                                 __dllgen_a_n,
                                 ::dllgen_runtime::marshal::out_value::ptr(
@@ -3753,7 +3923,7 @@ mod __dllgen {
                     )?;
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                44 => {
+                45 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let mut __dllgen_a_p = ::dllgen_runtime::marshal::inout_value::decode_c::<
                         KxPoint,
@@ -3770,7 +3940,7 @@ mod __dllgen {
                             .call::<
                                 (),
                             >(
-                                self.__dllgen_f44 as *const ::core::ffi::c_void,
+                                self.__dllgen_f45 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
                                 "`kx_swap`",
                             );
@@ -3780,7 +3950,7 @@ mod __dllgen {
                             ::dllgen_runtime::WireError,
                         >::Ok(
                             (self
-                                .__dllgen_f44)(
+                                .__dllgen_f45)(
                                 ::dllgen_runtime::marshal::inout_value::ptr(
                                     &mut __dllgen_a_p,
                                 ),
@@ -3796,7 +3966,7 @@ mod __dllgen {
                     )?;
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                45 => {
+                46 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     __dllgen_args.finish()?;
                     ::dllgen_runtime::native::set_errno(0);
@@ -3807,7 +3977,7 @@ mod __dllgen {
                             .call::<
                                 i32,
                             >(
-                                self.__dllgen_f45 as *const ::core::ffi::c_void,
+                                self.__dllgen_f46 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
                                 "`kx_unfreed`",
                             );
@@ -3815,7 +3985,7 @@ mod __dllgen {
                         let __dllgen_r = ::core::result::Result::<
                             _,
                             ::dllgen_runtime::WireError,
-                        >::Ok((self.__dllgen_f45)());
+                        >::Ok((self.__dllgen_f46)());
                         __dllgen_r
                     }?;
                     let (__dllgen_errno, __dllgen_last_error) = (
@@ -3835,7 +4005,7 @@ mod __dllgen {
                     ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                46 => {
+                47 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let __dllgen_a_text = ::dllgen_runtime::marshal::in_string::decode::<
                         ::dllgen_runtime::marshal::Utf16,
@@ -3867,7 +4037,7 @@ mod __dllgen {
                             .call::<
                                 (),
                             >(
-                                self.__dllgen_f46 as *const ::core::ffi::c_void,
+                                self.__dllgen_f47 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
                                 "`kx_upper16`",
                             );
@@ -3877,7 +4047,7 @@ mod __dllgen {
                             ::dllgen_runtime::WireError,
                         >::Ok(
                             (self
-                                .__dllgen_f46)(
+                                .__dllgen_f47)(
                                 ::dllgen_runtime::marshal::in_string::ptr(&__dllgen_a_text),
                                 ::dllgen_runtime::marshal::out_buffer::ptr(
                                     &mut __dllgen_a_out,
@@ -3895,7 +4065,7 @@ mod __dllgen {
                     )?;
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                47 => {
+                48 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let __dllgen_a_v = ::dllgen_runtime::marshal::in_value::decode::<
                         KxValue,
@@ -3929,7 +4099,7 @@ mod __dllgen {
                             .call::<
                                 i32,
                             >(
-                                self.__dllgen_f47 as *const ::core::ffi::c_void,
+                                self.__dllgen_f48 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
                                 "`kx_value_describe`",
                             );
@@ -3939,7 +4109,7 @@ mod __dllgen {
                             ::dllgen_runtime::WireError,
                         >::Ok(
                             (self
-                                .__dllgen_f47)(
+                                .__dllgen_f48)(
                                 ::dllgen_runtime::marshal::in_value::ptr(&__dllgen_a_v),
                                 ::dllgen_runtime::marshal::out_buffer::ptr(
                                     &mut __dllgen_a_out,
@@ -3973,7 +4143,7 @@ mod __dllgen {
                     )?;
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                48 => {
+                49 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let __dllgen_a_n: i32 = ::dllgen_runtime::marshal::value::decode_c(
                         &mut __dllgen_args,
@@ -3995,7 +4165,7 @@ mod __dllgen {
                             .call::<
                                 i32,
                             >(
-                                self.__dllgen_f48 as *const ::core::ffi::c_void,
+                                self.__dllgen_f49 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
                                 "`kx_value_get`",
                             );
@@ -4005,7 +4175,7 @@ mod __dllgen {
                             ::dllgen_runtime::WireError,
                         >::Ok(
                             (self
-                                .__dllgen_f48)(
+                                .__dllgen_f49)(
                                 __dllgen_a_n,
                                 ::dllgen_runtime::marshal::out_value::ptr(&mut __dllgen_a_v),
                             ),
@@ -4034,7 +4204,7 @@ mod __dllgen {
                     )?;
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                49 => {
+                50 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let __dllgen_a_dev = ::dllgen_runtime::marshal::handle::decode_c(
                         &mut __dllgen_args,
@@ -4049,7 +4219,7 @@ mod __dllgen {
                     __dllgen_args.finish()?;
                     let (__dllgen_ret, __dllgen_errno, __dllgen_last_error) = ::dllgen_runtime::with_callbacks(
                         __dllgen_cx,
-                        49,
+                        50,
                         || {
                             let __dllgen_ret = unsafe {
                                 #[cfg(target_arch = "x86")]
@@ -4060,7 +4230,7 @@ mod __dllgen {
                                     .push(
                                         __dllgen_a_visit
                                             .then_some(
-                                                __dllgen_callback_49_1
+                                                __dllgen_callback_50_1
                                                     as unsafe extern "C" fn(
                                                         *mut ::core::ffi::c_void,
                                                         *mut ::core::ffi::c_void,
@@ -4071,7 +4241,7 @@ mod __dllgen {
                                     .call::<
                                         i32,
                                     >(
-                                        self.__dllgen_f49 as *const ::core::ffi::c_void,
+                                        self.__dllgen_f50 as *const ::core::ffi::c_void,
                                         ::dllgen_runtime::native::Pops::Caller,
                                         "`kx_visit_device`",
                                     );
@@ -4081,11 +4251,11 @@ mod __dllgen {
                                     ::dllgen_runtime::WireError,
                                 >::Ok(
                                     (self
-                                        .__dllgen_f49)(
+                                        .__dllgen_f50)(
                                         ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_dev),
                                         __dllgen_a_visit
                                             .then_some(
-                                                __dllgen_callback_49_1
+                                                __dllgen_callback_50_1
                                                     as unsafe extern "C" fn(
                                                         *mut ::core::ffi::c_void,
                                                         *mut ::core::ffi::c_void,
@@ -4112,7 +4282,7 @@ mod __dllgen {
                     ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                50 => {
+                51 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let __dllgen_a_w: i32 = ::dllgen_runtime::marshal::value::decode_c(
                         &mut __dllgen_args,
@@ -4177,7 +4347,7 @@ mod __dllgen {
                             .call::<
                                 i32,
                             >(
-                                self.__dllgen_f50 as *const ::core::ffi::c_void,
+                                self.__dllgen_f51 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
                                 "`kx_weigh`",
                             );
@@ -4187,7 +4357,7 @@ mod __dllgen {
                             ::dllgen_runtime::WireError,
                         >::Ok(
                             (self
-                                .__dllgen_f50)(
+                                .__dllgen_f51)(
                                 __dllgen_a_w,
                                 __dllgen_a_r,
                                 __dllgen_a_out,
@@ -4205,7 +4375,7 @@ mod __dllgen {
                     ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                51 => {
+                52 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let __dllgen_a_dev = ::dllgen_runtime::marshal::handle::decode_c(
                         &mut __dllgen_args,
@@ -4241,7 +4411,7 @@ mod __dllgen {
                             .call::<
                                 i32,
                             >(
-                                self.__dllgen_f51 as *const ::core::ffi::c_void,
+                                self.__dllgen_f52 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Callee,
                                 "`kx_write`",
                             );
@@ -4251,7 +4421,7 @@ mod __dllgen {
                             ::dllgen_runtime::WireError,
                         >::Ok(
                             (self
-                                .__dllgen_f51)(
+                                .__dllgen_f52)(
                                 ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_dev),
                                 ::dllgen_runtime::marshal::in_buffer::ptr(&__dllgen_a_data),
                                 __dllgen_a_len,
@@ -4281,7 +4451,7 @@ mod __dllgen {
                     ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                52 => {
+                53 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let __dllgen_a_dev = ::dllgen_runtime::marshal::handle::decode_c(
                         &mut __dllgen_args,
@@ -4329,7 +4499,7 @@ mod __dllgen {
                             .call::<
                                 i32,
                             >(
-                                self.__dllgen_f52 as *const ::core::ffi::c_void,
+                                self.__dllgen_f53 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Callee,
                                 "`kx_write_block`",
                             );
@@ -4339,7 +4509,7 @@ mod __dllgen {
                             ::dllgen_runtime::WireError,
                         >::Ok(
                             (self
-                                .__dllgen_f52)(
+                                .__dllgen_f53)(
                                 ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_dev),
                                 ::dllgen_runtime::marshal::in_value::ptr(&__dllgen_a_block),
                                 ::dllgen_runtime::marshal::in_buffer::ptr(&__dllgen_a_bytes),
@@ -4384,6 +4554,7 @@ mod __dllgen {
                         "kx_claim",
                         "kx_clash",
                         "kx_close@4",
+                        "kx_deliver",
                         "kx_describe",
                         "kx_free",
                         "kx_each",
@@ -4457,13 +4628,13 @@ mod __dllgen {
                         *const ::core::ffi::c_void,
                         __DllgenFn3,
                     >(symbols.next().unwrap_or(::core::ptr::null())),
-                    __dllgen_helper3: ::core::mem::transmute::<
-                        *const ::core::ffi::c_void,
-                        __DllgenHelper3,
-                    >(symbols.next().unwrap_or(::core::ptr::null())),
                     __dllgen_f4: ::core::mem::transmute::<
                         *const ::core::ffi::c_void,
                         __DllgenFn4,
+                    >(symbols.next().unwrap_or(::core::ptr::null())),
+                    __dllgen_helper4: ::core::mem::transmute::<
+                        *const ::core::ffi::c_void,
+                        __DllgenHelper4,
                     >(symbols.next().unwrap_or(::core::ptr::null())),
                     __dllgen_f5: ::core::mem::transmute::<
                         *const ::core::ffi::c_void,
@@ -4481,13 +4652,13 @@ mod __dllgen {
                         *const ::core::ffi::c_void,
                         __DllgenFn8,
                     >(symbols.next().unwrap_or(::core::ptr::null())),
-                    __dllgen_helper8_1: ::core::mem::transmute::<
-                        *const ::core::ffi::c_void,
-                        __DllgenHelper8_1,
-                    >(symbols.next().unwrap_or(::core::ptr::null())),
                     __dllgen_f9: ::core::mem::transmute::<
                         *const ::core::ffi::c_void,
                         __DllgenFn9,
+                    >(symbols.next().unwrap_or(::core::ptr::null())),
+                    __dllgen_helper9_1: ::core::mem::transmute::<
+                        *const ::core::ffi::c_void,
+                        __DllgenHelper9_1,
                     >(symbols.next().unwrap_or(::core::ptr::null())),
                     __dllgen_f10: ::core::mem::transmute::<
                         *const ::core::ffi::c_void,
@@ -4660,6 +4831,10 @@ mod __dllgen {
                     __dllgen_f52: ::core::mem::transmute::<
                         *const ::core::ffi::c_void,
                         __DllgenFn52,
+                    >(symbols.next().unwrap_or(::core::ptr::null())),
+                    __dllgen_f53: ::core::mem::transmute::<
+                        *const ::core::ffi::c_void,
+                        __DllgenFn53,
                     >(symbols.next().unwrap_or(::core::ptr::null())),
                     __dllgen_library: library,
                 }

@@ -10,7 +10,7 @@ mod __dllgen {
     #![allow(clippy::all, unused_imports, unused_mut, unused_variables, non_snake_case)]
     pub use ::dllgen_runtime::{Config, Error, HostPath};
     /// The hash of the model both sides were generated from; the host refuses any other.
-    pub const MODEL_HASH: u64 = 0xd33e993257999eef;
+    pub const MODEL_HASH: u64 = 0x0cbb4bd9f49f9a63;
     /// The host executable's file name.
     pub const HOST_EXE: &str = if cfg!(windows) {
         "kinds-linux-host.exe"
@@ -37,6 +37,16 @@ mod __dllgen {
             Device(id)
         }
     }
+    /// The closure type of `kx_deliver_on_data`: the library calls it during the call it was passed
+    /// to (in the host; the call waits while it runs here).
+    pub type KxDeliverOnData<'a> = dyn FnMut(
+        &[u8],
+        u32,
+        &[KxPoint],
+        i32,
+        &[Device],
+        i32,
+    ) -> i32 + 'a;
     /// The closure type of `kx_frames_on_frame`: the library calls it during the call it was passed
     /// to (in the host; the call waits while it runs here).
     pub type KxFramesOnFrame<'a> = dyn FnMut(
@@ -672,6 +682,103 @@ mod __dllgen {
                 )?;
             Ok(())
         }
+        /// Delivers `n` chunks to `on_data`, as a device SDK delivers frames: chunk k holds
+        /// min(1000k, 65536) bytes (byte i is (i + k) & 0xff), k % 9 points (k, 0), (k, 1)... and the
+        /// `ndevs` devices given. Returns the sum of what `on_data` returns.
+        pub fn kx_deliver(
+            &self,
+            n: i32,
+            on_data: &mut KxDeliverOnData<'_>,
+            devs: &[Device],
+        ) -> ::core::result::Result<i32, Error> {
+            let __dllgen_a_ndevs: u64 = ::dllgen_runtime::marshal::length::of(
+                &devs,
+                ::dllgen_runtime::marshal::Units::Elements,
+                1,
+            );
+            let __dllgen_g_on_data = ::dllgen_runtime::marshal::callback::given(
+                &on_data,
+            );
+            let mut __dllgen_a_on_data = on_data;
+            let (__dllgen_ret,) = self
+                .client
+                .call(
+                    3,
+                    |__dllgen_w| {
+                        ::dllgen_runtime::marshal::value::encode(__dllgen_w, &n);
+                        ::dllgen_runtime::marshal::callback::encode(
+                            __dllgen_w,
+                            __dllgen_g_on_data,
+                            false,
+                        );
+                        ::dllgen_runtime::marshal::handle::encode_all(__dllgen_w, devs);
+                        ::dllgen_runtime::marshal::length::encode(
+                            __dllgen_w,
+                            __dllgen_a_ndevs,
+                        );
+                    },
+                    |mut __dllgen_r| {
+                        let __dllgen_ret: i32 = ::dllgen_runtime::marshal::value::decode(
+                            &mut __dllgen_r,
+                        )?;
+                        __dllgen_r.finish()?;
+                        Ok((__dllgen_ret,))
+                    },
+                    &mut |
+                        __dllgen_id: u32,
+                        mut __dllgen_r: ::dllgen_runtime::Reader<'_>,
+                        __dllgen_cw: &mut ::dllgen_runtime::Writer,
+                    | -> ::core::result::Result<(), ::dllgen_runtime::WireError> {
+                        match __dllgen_id {
+                            1 => {
+                                let __dllgen_a1: ::std::vec::Vec<u8> = ::dllgen_runtime::marshal::field::get_elems(
+                                    &mut __dllgen_r,
+                                    1,
+                                )?;
+                                let __dllgen_a2: u32 = ::dllgen_runtime::marshal::value::decode(
+                                    &mut __dllgen_r,
+                                )?;
+                                let __dllgen_a3: ::std::vec::Vec<KxPoint> = ::dllgen_runtime::marshal::field::get_elems(
+                                    &mut __dllgen_r,
+                                    8,
+                                )?;
+                                let __dllgen_a4: i32 = ::dllgen_runtime::marshal::value::decode(
+                                    &mut __dllgen_r,
+                                )?;
+                                let __dllgen_a5: ::std::vec::Vec<Device> = ::dllgen_runtime::marshal::handle::decode_all_ids(
+                                    &mut __dllgen_r,
+                                )?;
+                                let __dllgen_a6: i32 = ::dllgen_runtime::marshal::value::decode(
+                                    &mut __dllgen_r,
+                                )?;
+                                __dllgen_r.finish()?;
+                                let __dllgen_f = ::dllgen_runtime::marshal::callback::closure(
+                                    &mut __dllgen_a_on_data,
+                                )?;
+                                let __dllgen_ret: i32 = __dllgen_f(
+                                    &__dllgen_a1,
+                                    __dllgen_a2,
+                                    &__dllgen_a3,
+                                    __dllgen_a4,
+                                    &__dllgen_a5,
+                                    __dllgen_a6,
+                                );
+                                ::dllgen_runtime::marshal::value::encode(
+                                    __dllgen_cw,
+                                    &__dllgen_ret,
+                                );
+                                Ok(())
+                            }
+                            _ => {
+                                Err(
+                                    ::dllgen_runtime::WireError::Payload("no such callback"),
+                                )
+                            }
+                        }
+                    },
+                )?;
+            Ok(__dllgen_ret)
+        }
         /// A description the caller frees with kx_free.
         pub fn kx_describe(
             &self,
@@ -683,7 +790,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    3,
+                    4,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::handle::encode(__dllgen_w, &dev);
                     },
@@ -713,7 +820,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    4,
+                    5,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::value::encode(__dllgen_w, &count);
                         ::dllgen_runtime::marshal::callback::encode(
@@ -779,7 +886,7 @@ mod __dllgen {
             let (__dllgen_ret, __dllgen_o_src_len) = self
                 .client
                 .call(
-                    5,
+                    6,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::in_buffer::encode(
                             __dllgen_w,
@@ -817,7 +924,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    6,
+                    7,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::value::encode(__dllgen_w, &status);
                     },
@@ -840,7 +947,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    7,
+                    8,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::value::encode(__dllgen_w, &v);
                     },
@@ -867,7 +974,7 @@ mod __dllgen {
             let (__dllgen_ret, __dllgen_a_msg) = self
                 .client
                 .call(
-                    8,
+                    9,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::value::encode(__dllgen_w, &code);
                     },
@@ -893,7 +1000,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    9,
+                    10,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::value::encode(__dllgen_w, &code);
                     },
@@ -922,7 +1029,7 @@ mod __dllgen {
             let (__dllgen_ret, __dllgen_a_out) = self
                 .client
                 .call(
-                    10,
+                    11,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::in_value::encode::<
                             KxBlock,
@@ -954,7 +1061,7 @@ mod __dllgen {
             let (__dllgen_ret, __dllgen_a_out) = self
                 .client
                 .call(
-                    11,
+                    12,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::value::encode(__dllgen_w, &size);
                     },
@@ -980,7 +1087,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    12,
+                    13,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::in_string::encode::<
                             ::dllgen_runtime::marshal::Utf8,
@@ -1008,7 +1115,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    13,
+                    14,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::callback::encode(
                             __dllgen_w,
@@ -1061,7 +1168,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    14,
+                    15,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::value::encode(__dllgen_w, &x);
                     },
@@ -1087,7 +1194,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    15,
+                    16,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::inout_buffer::encode(
                             __dllgen_w,
@@ -1131,7 +1238,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    16,
+                    17,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::value::encode(__dllgen_w, &n);
                         ::dllgen_runtime::marshal::callback::encode(
@@ -1215,7 +1322,7 @@ mod __dllgen {
             let (__dllgen_ret, __dllgen_a_info) = self
                 .client
                 .call(
-                    17,
+                    18,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::handle::encode(__dllgen_w, &dev);
                     },
@@ -1254,7 +1361,7 @@ mod __dllgen {
             let (__dllgen_a_out,) = self
                 .client
                 .call(
-                    18,
+                    19,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::in_strings::encode::<
                             ::dllgen_runtime::marshal::Utf8,
@@ -1293,7 +1400,7 @@ mod __dllgen {
             let () = self
                 .client
                 .call(
-                    19,
+                    20,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::callback::encode(
                             __dllgen_w,
@@ -1351,7 +1458,7 @@ mod __dllgen {
             let (__dllgen_ret, __dllgen_a_buf) = self
                 .client
                 .call(
-                    20,
+                    21,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::in_value::encode::<
                             KxInfo,
@@ -1394,7 +1501,7 @@ mod __dllgen {
             let (__dllgen_a_out,) = self
                 .client
                 .call(
-                    21,
+                    22,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::value::encode(__dllgen_w, &from);
                         ::dllgen_runtime::marshal::value::encode(__dllgen_w, &step);
@@ -1427,7 +1534,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    22,
+                    23,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::in_buffer::encode(
                             __dllgen_w,
@@ -1465,7 +1572,7 @@ mod __dllgen {
             let (__dllgen_a_buf,) = self
                 .client
                 .call(
-                    23,
+                    24,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::handle::encode(__dllgen_w, &dev);
                         ::dllgen_runtime::marshal::length::encode(
@@ -1492,7 +1599,7 @@ mod __dllgen {
             let (__dllgen_ret, __dllgen_a_out) = self
                 .client
                 .call(
-                    24,
+                    25,
                     |__dllgen_w| {},
                     |mut __dllgen_r| {
                         let __dllgen_ret: i32 = ::dllgen_runtime::marshal::value::decode(
@@ -1518,7 +1625,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    25,
+                    26,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::value::encode(__dllgen_w, &p);
                         ::dllgen_runtime::marshal::value::encode(__dllgen_w, &dx);
@@ -1540,7 +1647,7 @@ mod __dllgen {
             let (__dllgen_ret, __dllgen_a_out) = self
                 .client
                 .call(
-                    26,
+                    27,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::in_string::encode::<
                             ::dllgen_runtime::marshal::Utf8,
@@ -1568,7 +1675,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    27,
+                    28,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::value::encode(__dllgen_w, &give);
                     },
@@ -1598,7 +1705,7 @@ mod __dllgen {
             let (__dllgen_a_buf,) = self
                 .client
                 .call(
-                    28,
+                    29,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::length::encode(
                             __dllgen_w,
@@ -1625,7 +1732,7 @@ mod __dllgen {
             let (__dllgen_a_out,) = self
                 .client
                 .call(
-                    29,
+                    30,
                     |__dllgen_w| {},
                     |mut __dllgen_r| {
                         let __dllgen_a_out: i32 = ::dllgen_runtime::marshal::out_value::decode(
@@ -1660,7 +1767,7 @@ mod __dllgen {
             let (__dllgen_ret, __dllgen_a_dst) = self
                 .client
                 .call(
-                    30,
+                    31,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::length::encode(
                             __dllgen_w,
@@ -1702,7 +1809,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    31,
+                    32,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::value::encode(__dllgen_w, &n);
                     },
@@ -1723,7 +1830,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    32,
+                    33,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::in_value::encode::<
                             KxPacket,
@@ -1755,7 +1862,7 @@ mod __dllgen {
             let (__dllgen_ret, __dllgen_a_buf) = self
                 .client
                 .call(
-                    33,
+                    34,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::handle::encode(__dllgen_w, &dev);
                         ::dllgen_runtime::marshal::length::encode(
@@ -1788,7 +1895,7 @@ mod __dllgen {
             let (__dllgen_ret, __dllgen_a_out) = self
                 .client
                 .call(
-                    34,
+                    35,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::in_value::encode::<
                             KxPacked,
@@ -1819,7 +1926,7 @@ mod __dllgen {
             let () = self
                 .client
                 .call(
-                    35,
+                    36,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::inout_buffer::encode(
                             __dllgen_w,
@@ -1856,7 +1963,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    36,
+                    37,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::value::encode(__dllgen_w, &n);
                         ::dllgen_runtime::marshal::callback::encode(
@@ -1922,7 +2029,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    37,
+                    38,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::handle::encode(__dllgen_w, &dev);
                         ::dllgen_runtime::marshal::callback::encode(
@@ -1979,7 +2086,7 @@ mod __dllgen {
             let (__dllgen_ret, __dllgen_a_out) = self
                 .client
                 .call(
-                    38,
+                    39,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::value::encode(__dllgen_w, &n);
                     },
@@ -2006,7 +2113,7 @@ mod __dllgen {
             let (__dllgen_ret, __dllgen_a_series, __dllgen_a_chars) = self
                 .client
                 .call(
-                    39,
+                    40,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::in_value::encode::<
                             KxSeries,
@@ -2038,7 +2145,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    40,
+                    41,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::handle::encode(__dllgen_w, &dev);
                         ::dllgen_runtime::marshal::in_value::encode::<
@@ -2067,7 +2174,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    41,
+                    42,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::value::encode(__dllgen_w, &n);
                         ::dllgen_runtime::marshal::callback::encode(
@@ -2124,7 +2231,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    42,
+                    43,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::in_buffer::encode(
                             __dllgen_w,
@@ -2158,7 +2265,7 @@ mod __dllgen {
             let (__dllgen_ret, __dllgen_a_out) = self
                 .client
                 .call(
-                    43,
+                    44,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::in_buffer::encode(
                             __dllgen_w,
@@ -2190,7 +2297,7 @@ mod __dllgen {
             let () = self
                 .client
                 .call(
-                    44,
+                    45,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::inout_value::encode(
                             __dllgen_w,
@@ -2216,7 +2323,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    45,
+                    46,
                     |__dllgen_w| {},
                     |mut __dllgen_r| {
                         let __dllgen_ret: i32 = ::dllgen_runtime::marshal::value::decode(
@@ -2245,7 +2352,7 @@ mod __dllgen {
             let (__dllgen_a_out,) = self
                 .client
                 .call(
-                    46,
+                    47,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::in_string::encode::<
                             ::dllgen_runtime::marshal::Utf16,
@@ -2286,7 +2393,7 @@ mod __dllgen {
             let (__dllgen_a_out,) = self
                 .client
                 .call(
-                    47,
+                    48,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::in_value::encode::<
                             KxValue,
@@ -2319,7 +2426,7 @@ mod __dllgen {
             let (__dllgen_ret, __dllgen_a_v) = self
                 .client
                 .call(
-                    48,
+                    49,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::value::encode(__dllgen_w, &n);
                     },
@@ -2348,7 +2455,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    49,
+                    50,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::handle::encode(__dllgen_w, &dev);
                         ::dllgen_runtime::marshal::callback::encode(
@@ -2417,7 +2524,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    50,
+                    51,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::value::encode(__dllgen_w, &w);
                         ::dllgen_runtime::marshal::value::encode(__dllgen_w, &r);
@@ -2462,7 +2569,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    51,
+                    52,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::handle::encode(__dllgen_w, &dev);
                         ::dllgen_runtime::marshal::in_buffer::encode(
@@ -2496,7 +2603,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    52,
+                    53,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::handle::encode(__dllgen_w, &dev);
                         ::dllgen_runtime::marshal::in_value::encode::<

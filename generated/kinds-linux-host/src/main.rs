@@ -27,7 +27,7 @@ mod __dllgen {
         unused_comparisons,
         unused_unsafe
     )]
-    const MODEL_HASH: u64 = 0xd33e993257999eef;
+    const MODEL_HASH: u64 = 0x0cbb4bd9f49f9a63;
     /// `kx_packed` as the library lays it out.
     #[repr(C)]
     #[derive(Clone, Copy)]
@@ -642,23 +642,44 @@ mod __dllgen {
         *mut ::core::ffi::c_void,
     ) -> i32;
     type __DllgenFn2 = unsafe extern "C" fn(*mut ::core::ffi::c_void) -> ();
-    type __DllgenFn3 = unsafe extern "C" fn(*mut ::core::ffi::c_void) -> *const u8;
-    type __DllgenHelper3 = unsafe extern "C" fn(*mut ::core::ffi::c_void);
-    /// The library calls this for `kx_each`'s `visit`: it runs the client's closure.
-    unsafe extern "C" fn __dllgen_callback_4_1(
-        a0: *const u8,
-        a1: i32,
-        a2: *mut ::core::ffi::c_void,
-    ) -> () {
+    /// The library calls this for `kx_deliver`'s `on_data`: it runs the client's closure.
+    unsafe extern "C" fn __dllgen_callback_3_1(
+        a0: *mut ::core::ffi::c_void,
+        a1: *const u8,
+        a2: u32,
+        a3: *const KxPoint,
+        a4: i32,
+        a5: *const *mut ::core::ffi::c_void,
+        a6: i32,
+    ) -> i32 {
         let mut __dllgen_w = ::dllgen_runtime::Writer::new();
         unsafe {
-            ::dllgen_runtime::marshal::text::put_c::<
-                ::dllgen_runtime::marshal::Utf8,
-            >(&mut __dllgen_w, a0)
+            ::dllgen_runtime::marshal::field::put_elems_c(
+                &mut __dllgen_w,
+                a1,
+                (a2 as i64) as i128,
+            )
         };
-        ::dllgen_runtime::marshal::value::reply(&mut __dllgen_w, &a1);
+        ::dllgen_runtime::marshal::value::reply(&mut __dllgen_w, &a2);
+        unsafe {
+            ::dllgen_runtime::marshal::field::put_elems_c(
+                &mut __dllgen_w,
+                a3,
+                (a4 as i64) as i128,
+            )
+        };
+        ::dllgen_runtime::marshal::value::reply(&mut __dllgen_w, &a4);
+        unsafe {
+            ::dllgen_runtime::marshal::handle::put_all_c(
+                &mut __dllgen_w,
+                0,
+                a5,
+                a6 as i64,
+            )
+        };
+        ::dllgen_runtime::marshal::value::reply(&mut __dllgen_w, &a6);
         ::dllgen_runtime::callback(
-            4,
+            3,
             1,
             &mut __dllgen_w,
             |__dllgen_r| {
@@ -671,31 +692,77 @@ mod __dllgen {
             },
         )
     }
-    type __DllgenFn4 = unsafe extern "C" fn(
+    type __DllgenFn3 = unsafe extern "C" fn(
+        i32,
+        ::core::option::Option<
+            unsafe extern "C" fn(
+                *mut ::core::ffi::c_void,
+                *const u8,
+                u32,
+                *const KxPoint,
+                i32,
+                *const *mut ::core::ffi::c_void,
+                i32,
+            ) -> i32,
+        >,
+        *mut ::core::ffi::c_void,
+        *const *mut ::core::ffi::c_void,
+        i32,
+    ) -> i32;
+    type __DllgenFn4 = unsafe extern "C" fn(*mut ::core::ffi::c_void) -> *const u8;
+    type __DllgenHelper4 = unsafe extern "C" fn(*mut ::core::ffi::c_void);
+    /// The library calls this for `kx_each`'s `visit`: it runs the client's closure.
+    unsafe extern "C" fn __dllgen_callback_5_1(
+        a0: *const u8,
+        a1: i32,
+        a2: *mut ::core::ffi::c_void,
+    ) -> () {
+        let mut __dllgen_w = ::dllgen_runtime::Writer::new();
+        unsafe {
+            ::dllgen_runtime::marshal::text::put_c::<
+                ::dllgen_runtime::marshal::Utf8,
+            >(&mut __dllgen_w, a0)
+        };
+        ::dllgen_runtime::marshal::value::reply(&mut __dllgen_w, &a1);
+        ::dllgen_runtime::callback(
+            5,
+            1,
+            &mut __dllgen_w,
+            |__dllgen_r| {
+                let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
+                let __dllgen_ret = ::dllgen_runtime::marshal::value::decode_c(
+                    __dllgen_r,
+                    &mut __dllgen_keep,
+                )?;
+                Ok(__dllgen_ret)
+            },
+        )
+    }
+    type __DllgenFn5 = unsafe extern "C" fn(
         i32,
         ::core::option::Option<
             unsafe extern "C" fn(*const u8, i32, *mut ::core::ffi::c_void),
         >,
         *mut ::core::ffi::c_void,
     ) -> i32;
-    type __DllgenFn5 = unsafe extern "C" fn(*const u8, *mut u32) -> i32;
-    type __DllgenFn6 = unsafe extern "C" fn(i32) -> *const u8;
-    type __DllgenFn7 = unsafe extern "C" fn(i32) -> i32;
-    type __DllgenFn8 = unsafe extern "C" fn(i32, *mut *mut ::core::ffi::c_void) -> i32;
-    type __DllgenHelper8_1 = unsafe extern "C" fn(*mut ::core::ffi::c_void);
-    type __DllgenFn9 = unsafe extern "C" fn(i32) -> i32;
-    type __DllgenFn10 = unsafe extern "C" fn(*const KxBlock, *mut u8) -> i32;
-    type __DllgenFn11 = unsafe extern "C" fn(*mut u32, i32) -> i32;
-    type __DllgenFn12 = unsafe extern "C" fn(*const u8) -> *mut ::core::ffi::c_void;
+    type __DllgenFn6 = unsafe extern "C" fn(*const u8, *mut u32) -> i32;
+    type __DllgenFn7 = unsafe extern "C" fn(i32) -> *const u8;
+    type __DllgenFn8 = unsafe extern "C" fn(i32) -> i32;
+    type __DllgenFn9 = unsafe extern "C" fn(i32, *mut *mut ::core::ffi::c_void) -> i32;
+    type __DllgenHelper9_1 = unsafe extern "C" fn(*mut ::core::ffi::c_void);
+    type __DllgenFn10 = unsafe extern "C" fn(i32) -> i32;
+    type __DllgenFn11 = unsafe extern "C" fn(*const KxBlock, *mut u8) -> i32;
+    type __DllgenFn12 = unsafe extern "C" fn(*mut u32, i32) -> i32;
+    type __DllgenFn13 = unsafe extern "C" fn(*const u8) -> *mut ::core::ffi::c_void;
     /// The library calls this for `kx_fire`'s `r#fn`: it runs the client's closure.
-    unsafe extern "C" fn __dllgen_callback_13_0(
+    unsafe extern "C" fn __dllgen_callback_14_0(
         a0: *mut ::core::ffi::c_void,
         a1: i32,
     ) -> i32 {
         let mut __dllgen_w = ::dllgen_runtime::Writer::new();
         ::dllgen_runtime::marshal::value::reply(&mut __dllgen_w, &a1);
         ::dllgen_runtime::callback(
-            13,
+            14,
             0,
             &mut __dllgen_w,
             |__dllgen_r| {
@@ -708,13 +775,13 @@ mod __dllgen {
             },
         )
     }
-    type __DllgenFn13 = unsafe extern "C" fn(
+    type __DllgenFn14 = unsafe extern "C" fn(
         ::core::option::Option<
             unsafe extern "C" fn(*mut ::core::ffi::c_void, i32) -> i32,
         >,
         *mut ::core::ffi::c_void,
     ) -> i32;
-    type __DllgenFn14 = unsafe extern "C" fn(
+    type __DllgenFn15 = unsafe extern "C" fn(
         i32,
         i32,
         *const ::core::ffi::c_void,
@@ -722,12 +789,12 @@ mod __dllgen {
         *const ::core::ffi::c_void,
         u32,
     ) -> i32;
-    type __DllgenFn15 = unsafe extern "C" fn(
+    type __DllgenFn16 = unsafe extern "C" fn(
         *mut ::dllgen_runtime::marshal::CBool,
         i32,
     ) -> i32;
     /// The library calls this for `kx_frames`'s `on_frame`: it runs the client's closure.
-    unsafe extern "C" fn __dllgen_callback_16_1(
+    unsafe extern "C" fn __dllgen_callback_17_1(
         a0: *mut ::core::ffi::c_void,
         a1: *const KxFrame,
         a2: *mut KxVerdict,
@@ -742,7 +809,7 @@ mod __dllgen {
             )
         };
         ::dllgen_runtime::callback(
-            16,
+            17,
             1,
             &mut __dllgen_w,
             |__dllgen_r| {
@@ -779,7 +846,7 @@ mod __dllgen {
             },
         )
     }
-    type __DllgenFn16 = unsafe extern "C" fn(
+    type __DllgenFn17 = unsafe extern "C" fn(
         i32,
         ::core::option::Option<
             unsafe extern "C" fn(
@@ -791,20 +858,20 @@ mod __dllgen {
         >,
         *mut ::core::ffi::c_void,
     ) -> i32;
-    type __DllgenFn17 = unsafe extern "C" fn(
+    type __DllgenFn18 = unsafe extern "C" fn(
         *mut ::core::ffi::c_void,
         *mut KxInfo,
     ) -> i32;
-    type __DllgenFn18 = unsafe extern "C" fn(*const *const u8, i32, *mut u8, i32) -> i32;
+    type __DllgenFn19 = unsafe extern "C" fn(*const *const u8, i32, *mut u8, i32) -> i32;
     /// The library calls this for `kx_keep`'s `r#fn`: it runs the client's closure.
-    unsafe extern "C" fn __dllgen_callback_19_0(
+    unsafe extern "C" fn __dllgen_callback_20_0(
         a0: *mut ::core::ffi::c_void,
         a1: i32,
     ) -> i32 {
         let mut __dllgen_w = ::dllgen_runtime::Writer::new();
         ::dllgen_runtime::marshal::value::reply(&mut __dllgen_w, &a1);
         ::dllgen_runtime::callback(
-            19,
+            20,
             0,
             &mut __dllgen_w,
             |__dllgen_r| {
@@ -817,42 +884,42 @@ mod __dllgen {
             },
         )
     }
-    type __DllgenFn19 = unsafe extern "C" fn(
+    type __DllgenFn20 = unsafe extern "C" fn(
         ::core::option::Option<
             unsafe extern "C" fn(*mut ::core::ffi::c_void, i32) -> i32,
         >,
         *mut ::core::ffi::c_void,
     ) -> ();
-    type __DllgenFn20 = unsafe extern "C" fn(*const KxInfo, *mut u8, i32) -> i32;
-    type __DllgenFn21 = unsafe extern "C" fn(KxPoint, KxPoint, *mut KxPoint, i32) -> i32;
-    type __DllgenFn22 = unsafe extern "C" fn(*const f64, u32) -> f64;
-    type __DllgenFn23 = unsafe extern "C" fn(
+    type __DllgenFn21 = unsafe extern "C" fn(*const KxInfo, *mut u8, i32) -> i32;
+    type __DllgenFn22 = unsafe extern "C" fn(KxPoint, KxPoint, *mut KxPoint, i32) -> i32;
+    type __DllgenFn23 = unsafe extern "C" fn(*const f64, u32) -> f64;
+    type __DllgenFn24 = unsafe extern "C" fn(
         *mut ::core::ffi::c_void,
         *mut u8,
         i32,
     ) -> i32;
-    type __DllgenFn24 = unsafe extern "C" fn(*mut *mut ::core::ffi::c_void) -> i32;
-    type __DllgenFn25 = unsafe extern "C" fn(KxPoint, i32, i32) -> KxPoint;
-    type __DllgenFn26 = unsafe extern "C" fn(
+    type __DllgenFn25 = unsafe extern "C" fn(*mut *mut ::core::ffi::c_void) -> i32;
+    type __DllgenFn26 = unsafe extern "C" fn(KxPoint, i32, i32) -> KxPoint;
+    type __DllgenFn27 = unsafe extern "C" fn(
         *const u8,
         *mut *mut ::core::ffi::c_void,
     ) -> i32;
-    type __DllgenFn27 = unsafe extern "C" fn(i32) -> *const KxPoint;
-    type __DllgenFn28 = unsafe extern "C" fn(*mut u8, i32) -> ();
-    type __DllgenFn29 = unsafe extern "C" fn(*mut i32) -> ();
-    type __DllgenFn30 = unsafe extern "C" fn(*mut u8, *mut u32, *const u8, u32) -> i32;
-    type __DllgenFn31 = unsafe extern "C" fn(i32) -> *const KxPacket;
-    type __DllgenFn32 = unsafe extern "C" fn(*const KxPacket) -> i64;
-    type __DllgenFn33 = unsafe extern "C" fn(
+    type __DllgenFn28 = unsafe extern "C" fn(i32) -> *const KxPoint;
+    type __DllgenFn29 = unsafe extern "C" fn(*mut u8, i32) -> ();
+    type __DllgenFn30 = unsafe extern "C" fn(*mut i32) -> ();
+    type __DllgenFn31 = unsafe extern "C" fn(*mut u8, *mut u32, *const u8, u32) -> i32;
+    type __DllgenFn32 = unsafe extern "C" fn(i32) -> *const KxPacket;
+    type __DllgenFn33 = unsafe extern "C" fn(*const KxPacket) -> i64;
+    type __DllgenFn34 = unsafe extern "C" fn(
         *mut ::core::ffi::c_void,
         *mut u8,
         u32,
         *mut u32,
     ) -> i32;
-    type __DllgenFn34 = unsafe extern "C" fn(*const KxPacked, *mut KxPacked) -> i32;
-    type __DllgenFn35 = unsafe extern "C" fn(*mut u8, i32) -> ();
+    type __DllgenFn35 = unsafe extern "C" fn(*const KxPacked, *mut KxPacked) -> i32;
+    type __DllgenFn36 = unsafe extern "C" fn(*mut u8, i32) -> ();
     /// The library calls this for `kx_rows`'s `row`: it runs the client's closure.
-    unsafe extern "C" fn __dllgen_callback_36_1(
+    unsafe extern "C" fn __dllgen_callback_37_1(
         a0: *mut ::core::ffi::c_void,
         a1: i32,
         a2: *const *const u8,
@@ -864,34 +931,6 @@ mod __dllgen {
                 ::dllgen_runtime::marshal::Utf8,
             >(&mut __dllgen_w, a2, a1 as i64)
         };
-        ::dllgen_runtime::callback(
-            36,
-            1,
-            &mut __dllgen_w,
-            |__dllgen_r| {
-                let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
-                let __dllgen_ret = ::dllgen_runtime::marshal::value::decode_c(
-                    __dllgen_r,
-                    &mut __dllgen_keep,
-                )?;
-                Ok(__dllgen_ret)
-            },
-        )
-    }
-    type __DllgenFn36 = unsafe extern "C" fn(
-        i32,
-        ::core::option::Option<
-            unsafe extern "C" fn(*mut ::core::ffi::c_void, i32, *const *const u8) -> i32,
-        >,
-        *mut ::core::ffi::c_void,
-    ) -> i32;
-    /// The library calls this for `kx_scan`'s `progress`: it runs the client's closure.
-    unsafe extern "C" fn __dllgen_callback_37_1(
-        a0: *mut ::core::ffi::c_void,
-        a1: i32,
-    ) -> i32 {
-        let mut __dllgen_w = ::dllgen_runtime::Writer::new();
-        ::dllgen_runtime::marshal::value::reply(&mut __dllgen_w, &a1);
         ::dllgen_runtime::callback(
             37,
             1,
@@ -907,27 +946,21 @@ mod __dllgen {
         )
     }
     type __DllgenFn37 = unsafe extern "C" fn(
-        *mut ::core::ffi::c_void,
+        i32,
         ::core::option::Option<
-            unsafe extern "C" fn(*mut ::core::ffi::c_void, i32) -> i32,
+            unsafe extern "C" fn(*mut ::core::ffi::c_void, i32, *const *const u8) -> i32,
         >,
         *mut ::core::ffi::c_void,
     ) -> i32;
-    type __DllgenFn38 = unsafe extern "C" fn(i32, *mut KxSeries) -> i32;
-    type __DllgenFn39 = unsafe extern "C" fn(*const KxSeries, *mut i32, *mut i32) -> i64;
-    type __DllgenFn40 = unsafe extern "C" fn(
-        *mut ::core::ffi::c_void,
-        *const KxPoint,
-    ) -> i32;
-    /// The library calls this for `kx_sum_each`'s `each`: it runs the client's closure.
-    unsafe extern "C" fn __dllgen_callback_41_1(
+    /// The library calls this for `kx_scan`'s `progress`: it runs the client's closure.
+    unsafe extern "C" fn __dllgen_callback_38_1(
         a0: *mut ::core::ffi::c_void,
         a1: i32,
     ) -> i32 {
         let mut __dllgen_w = ::dllgen_runtime::Writer::new();
         ::dllgen_runtime::marshal::value::reply(&mut __dllgen_w, &a1);
         ::dllgen_runtime::callback(
-            41,
+            38,
             1,
             &mut __dllgen_w,
             |__dllgen_r| {
@@ -940,29 +973,63 @@ mod __dllgen {
             },
         )
     }
+    type __DllgenFn38 = unsafe extern "C" fn(
+        *mut ::core::ffi::c_void,
+        ::core::option::Option<
+            unsafe extern "C" fn(*mut ::core::ffi::c_void, i32) -> i32,
+        >,
+        *mut ::core::ffi::c_void,
+    ) -> i32;
+    type __DllgenFn39 = unsafe extern "C" fn(i32, *mut KxSeries) -> i32;
+    type __DllgenFn40 = unsafe extern "C" fn(*const KxSeries, *mut i32, *mut i32) -> i64;
     type __DllgenFn41 = unsafe extern "C" fn(
+        *mut ::core::ffi::c_void,
+        *const KxPoint,
+    ) -> i32;
+    /// The library calls this for `kx_sum_each`'s `each`: it runs the client's closure.
+    unsafe extern "C" fn __dllgen_callback_42_1(
+        a0: *mut ::core::ffi::c_void,
+        a1: i32,
+    ) -> i32 {
+        let mut __dllgen_w = ::dllgen_runtime::Writer::new();
+        ::dllgen_runtime::marshal::value::reply(&mut __dllgen_w, &a1);
+        ::dllgen_runtime::callback(
+            42,
+            1,
+            &mut __dllgen_w,
+            |__dllgen_r| {
+                let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
+                let __dllgen_ret = ::dllgen_runtime::marshal::value::decode_c(
+                    __dllgen_r,
+                    &mut __dllgen_keep,
+                )?;
+                Ok(__dllgen_ret)
+            },
+        )
+    }
+    type __DllgenFn42 = unsafe extern "C" fn(
         i32,
         ::core::option::Option<
             unsafe extern "C" fn(*mut ::core::ffi::c_void, i32) -> i32,
         >,
         *mut ::core::ffi::c_void,
     ) -> i32;
-    type __DllgenFn42 = unsafe extern "C" fn(*const u8, i32, i32) -> i32;
-    type __DllgenFn43 = unsafe extern "C" fn(*const KxPoint, i32, *mut KxPoint) -> i32;
-    type __DllgenFn44 = unsafe extern "C" fn(*mut KxPoint) -> ();
-    type __DllgenFn45 = unsafe extern "C" fn() -> i32;
-    type __DllgenFn46 = unsafe extern "C" fn(*const u16, *mut u16, i32) -> ();
-    type __DllgenFn47 = unsafe extern "C" fn(*const KxValue, *mut u8, i32) -> i32;
-    type __DllgenFn48 = unsafe extern "C" fn(i32, *mut KxValue) -> i32;
+    type __DllgenFn43 = unsafe extern "C" fn(*const u8, i32, i32) -> i32;
+    type __DllgenFn44 = unsafe extern "C" fn(*const KxPoint, i32, *mut KxPoint) -> i32;
+    type __DllgenFn45 = unsafe extern "C" fn(*mut KxPoint) -> ();
+    type __DllgenFn46 = unsafe extern "C" fn() -> i32;
+    type __DllgenFn47 = unsafe extern "C" fn(*const u16, *mut u16, i32) -> ();
+    type __DllgenFn48 = unsafe extern "C" fn(*const KxValue, *mut u8, i32) -> i32;
+    type __DllgenFn49 = unsafe extern "C" fn(i32, *mut KxValue) -> i32;
     /// The library calls this for `kx_visit_device`'s `visit`: it runs the client's closure.
-    unsafe extern "C" fn __dllgen_callback_49_1(
+    unsafe extern "C" fn __dllgen_callback_50_1(
         a0: *mut ::core::ffi::c_void,
         a1: *mut ::core::ffi::c_void,
     ) -> i32 {
         let mut __dllgen_w = ::dllgen_runtime::Writer::new();
         ::dllgen_runtime::marshal::handle::put_c(&mut __dllgen_w, 0, a1);
         ::dllgen_runtime::callback(
-            49,
+            50,
             1,
             &mut __dllgen_w,
             |__dllgen_r| {
@@ -975,7 +1042,7 @@ mod __dllgen {
             },
         )
     }
-    type __DllgenFn49 = unsafe extern "C" fn(
+    type __DllgenFn50 = unsafe extern "C" fn(
         *mut ::core::ffi::c_void,
         ::core::option::Option<
             unsafe extern "C" fn(
@@ -985,7 +1052,7 @@ mod __dllgen {
         >,
         *mut ::core::ffi::c_void,
     ) -> i32;
-    type __DllgenFn50 = unsafe extern "C" fn(
+    type __DllgenFn51 = unsafe extern "C" fn(
         i32,
         i32,
         i32,
@@ -997,12 +1064,12 @@ mod __dllgen {
         *const u8,
         i32,
     ) -> i32;
-    type __DllgenFn51 = unsafe extern "C" fn(
+    type __DllgenFn52 = unsafe extern "C" fn(
         *mut ::core::ffi::c_void,
         *const u8,
         u32,
     ) -> i32;
-    type __DllgenFn52 = unsafe extern "C" fn(
+    type __DllgenFn53 = unsafe extern "C" fn(
         *mut ::core::ffi::c_void,
         *const KxBlock,
         *const u8,
@@ -1013,14 +1080,14 @@ mod __dllgen {
         __dllgen_f1: __DllgenFn1,
         __dllgen_f2: __DllgenFn2,
         __dllgen_f3: __DllgenFn3,
-        __dllgen_helper3: __DllgenHelper3,
         __dllgen_f4: __DllgenFn4,
+        __dllgen_helper4: __DllgenHelper4,
         __dllgen_f5: __DllgenFn5,
         __dllgen_f6: __DllgenFn6,
         __dllgen_f7: __DllgenFn7,
         __dllgen_f8: __DllgenFn8,
-        __dllgen_helper8_1: __DllgenHelper8_1,
         __dllgen_f9: __DllgenFn9,
+        __dllgen_helper9_1: __DllgenHelper9_1,
         __dllgen_f10: __DllgenFn10,
         __dllgen_f11: __DllgenFn11,
         __dllgen_f12: __DllgenFn12,
@@ -1064,6 +1131,7 @@ mod __dllgen {
         __dllgen_f50: __DllgenFn50,
         __dllgen_f51: __DllgenFn51,
         __dllgen_f52: __DllgenFn52,
+        __dllgen_f53: __DllgenFn53,
     }
     impl ::dllgen_runtime::Library for __DllgenHost {
         fn model_hash(&self) -> u64 {
@@ -1281,6 +1349,108 @@ mod __dllgen {
                 }
                 3 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
+                    let __dllgen_a_n: i32 = ::dllgen_runtime::marshal::value::decode_c(
+                        &mut __dllgen_args,
+                        &mut __dllgen_keep,
+                    )?;
+                    let __dllgen_a_on_data = ::dllgen_runtime::marshal::callback::decode(
+                        &mut __dllgen_args,
+                        false,
+                    )?;
+                    let __dllgen_a_devs = ::dllgen_runtime::marshal::handle::decode_all(
+                        &mut __dllgen_args,
+                        0,
+                    )?;
+                    let __dllgen_a_ndevs: i32 = ::dllgen_runtime::marshal::length::decode(
+                        &mut __dllgen_args,
+                    )?;
+                    __dllgen_args.finish()?;
+                    ::dllgen_runtime::native::set_errno(0);
+                    ::dllgen_runtime::native::set_last_error(0);
+                    let (__dllgen_ret, __dllgen_errno, __dllgen_last_error) = ::dllgen_runtime::with_callbacks(
+                        __dllgen_cx,
+                        3,
+                        || {
+                            let __dllgen_ret = unsafe {
+                                #[cfg(target_arch = "x86")]
+                                let __dllgen_r = ::dllgen_runtime::native::Words::new()
+                                    .push(__dllgen_a_n)
+                                    .push(
+                                        __dllgen_a_on_data
+                                            .then_some(
+                                                __dllgen_callback_3_1
+                                                    as unsafe extern "C" fn(
+                                                        *mut ::core::ffi::c_void,
+                                                        *const u8,
+                                                        u32,
+                                                        *const KxPoint,
+                                                        i32,
+                                                        *const *mut ::core::ffi::c_void,
+                                                        i32,
+                                                    ) -> i32,
+                                            ),
+                                    )
+                                    .push(::dllgen_runtime::marshal::callback::user_data())
+                                    .push(__dllgen_a_devs.as_ptr())
+                                    .push(__dllgen_a_ndevs)
+                                    .call::<
+                                        i32,
+                                    >(
+                                        self.__dllgen_f3 as *const ::core::ffi::c_void,
+                                        ::dllgen_runtime::native::Pops::Caller,
+                                        "`kx_deliver`",
+                                    );
+                                #[cfg(not(target_arch = "x86"))]
+                                let __dllgen_r = ::core::result::Result::<
+                                    _,
+                                    ::dllgen_runtime::WireError,
+                                >::Ok(
+                                    (self
+                                        .__dllgen_f3)(
+                                        __dllgen_a_n,
+                                        __dllgen_a_on_data
+                                            .then_some(
+                                                __dllgen_callback_3_1
+                                                    as unsafe extern "C" fn(
+                                                        *mut ::core::ffi::c_void,
+                                                        *const u8,
+                                                        u32,
+                                                        *const KxPoint,
+                                                        i32,
+                                                        *const *mut ::core::ffi::c_void,
+                                                        i32,
+                                                    ) -> i32,
+                                            ),
+                                        ::dllgen_runtime::marshal::callback::user_data(),
+                                        __dllgen_a_devs.as_ptr(),
+                                        __dllgen_a_ndevs,
+                                    ),
+                                );
+                                __dllgen_r
+                            };
+                            (
+                                __dllgen_ret,
+                                ::dllgen_runtime::native::errno(),
+                                ::dllgen_runtime::native::last_error(),
+                            )
+                        },
+                    )?;
+                    let __dllgen_ret = __dllgen_ret?;
+                    if let Some(__dllgen_status) = ::dllgen_runtime::marshal::error::check(
+                        __dllgen_out,
+                        __dllgen_ret,
+                        ::dllgen_runtime::marshal::error::Rule::Negative,
+                        ::dllgen_runtime::marshal::error::Code::Return,
+                        __dllgen_errno,
+                        __dllgen_last_error,
+                    ) {
+                        return Ok(__dllgen_status);
+                    }
+                    ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
+                    Ok(::dllgen_runtime::Status::Ok)
+                }
+                4 => {
+                    let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let __dllgen_a_dev = ::dllgen_runtime::marshal::handle::decode_c(
                         &mut __dllgen_args,
                         0,
@@ -1297,7 +1467,7 @@ mod __dllgen {
                             .call::<
                                 *const u8,
                             >(
-                                self.__dllgen_f3 as *const ::core::ffi::c_void,
+                                self.__dllgen_f4 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
                                 "`kx_describe`",
                             );
@@ -1307,7 +1477,7 @@ mod __dllgen {
                             ::dllgen_runtime::WireError,
                         >::Ok(
                             (self
-                                .__dllgen_f3)(
+                                .__dllgen_f4)(
                                 ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_dev),
                             ),
                         );
@@ -1326,12 +1496,12 @@ mod __dllgen {
                     if !__dllgen_ret.is_null() {
                         unsafe {
                             (self
-                                .__dllgen_helper3)(__dllgen_ret as *mut ::core::ffi::c_void)
+                                .__dllgen_helper4)(__dllgen_ret as *mut ::core::ffi::c_void)
                         };
                     }
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                4 => {
+                5 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let __dllgen_a_count: i32 = ::dllgen_runtime::marshal::value::decode_c(
                         &mut __dllgen_args,
@@ -1344,7 +1514,7 @@ mod __dllgen {
                     __dllgen_args.finish()?;
                     let (__dllgen_ret, __dllgen_errno, __dllgen_last_error) = ::dllgen_runtime::with_callbacks(
                         __dllgen_cx,
-                        4,
+                        5,
                         || {
                             let __dllgen_ret = unsafe {
                                 #[cfg(target_arch = "x86")]
@@ -1353,7 +1523,7 @@ mod __dllgen {
                                     .push(
                                         __dllgen_a_visit
                                             .then_some(
-                                                __dllgen_callback_4_1
+                                                __dllgen_callback_5_1
                                                     as unsafe extern "C" fn(
                                                         *const u8,
                                                         i32,
@@ -1365,7 +1535,7 @@ mod __dllgen {
                                     .call::<
                                         i32,
                                     >(
-                                        self.__dllgen_f4 as *const ::core::ffi::c_void,
+                                        self.__dllgen_f5 as *const ::core::ffi::c_void,
                                         ::dllgen_runtime::native::Pops::Caller,
                                         "`kx_each`",
                                     );
@@ -1375,11 +1545,11 @@ mod __dllgen {
                                     ::dllgen_runtime::WireError,
                                 >::Ok(
                                     (self
-                                        .__dllgen_f4)(
+                                        .__dllgen_f5)(
                                         __dllgen_a_count,
                                         __dllgen_a_visit
                                             .then_some(
-                                                __dllgen_callback_4_1
+                                                __dllgen_callback_5_1
                                                     as unsafe extern "C" fn(
                                                         *const u8,
                                                         i32,
@@ -1402,7 +1572,7 @@ mod __dllgen {
                     ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                5 => {
+                6 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let __dllgen_a_src = ::dllgen_runtime::marshal::in_buffer::decode::<
                         u8,
@@ -1427,7 +1597,7 @@ mod __dllgen {
                             .call::<
                                 i32,
                             >(
-                                self.__dllgen_f5 as *const ::core::ffi::c_void,
+                                self.__dllgen_f6 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
                                 "`kx_eat`",
                             );
@@ -1437,7 +1607,7 @@ mod __dllgen {
                             ::dllgen_runtime::WireError,
                         >::Ok(
                             (self
-                                .__dllgen_f5)(
+                                .__dllgen_f6)(
                                 ::dllgen_runtime::marshal::in_buffer::ptr(&__dllgen_a_src),
                                 &mut __dllgen_a_src_len,
                             ),
@@ -1452,7 +1622,7 @@ mod __dllgen {
                     )?;
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                6 => {
+                7 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let __dllgen_a_status: i32 = ::dllgen_runtime::marshal::value::decode_c(
                         &mut __dllgen_args,
@@ -1466,7 +1636,7 @@ mod __dllgen {
                             .call::<
                                 *const u8,
                             >(
-                                self.__dllgen_f6 as *const ::core::ffi::c_void,
+                                self.__dllgen_f7 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
                                 "`kx_error_text`",
                             );
@@ -1474,7 +1644,7 @@ mod __dllgen {
                         let __dllgen_r = ::core::result::Result::<
                             _,
                             ::dllgen_runtime::WireError,
-                        >::Ok((self.__dllgen_f6)(__dllgen_a_status));
+                        >::Ok((self.__dllgen_f7)(__dllgen_a_status));
                         __dllgen_r
                     }?;
                     unsafe {
@@ -1484,7 +1654,7 @@ mod __dllgen {
                     };
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                7 => {
+                8 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let __dllgen_a_v: i32 = ::dllgen_runtime::marshal::value::decode_c(
                         &mut __dllgen_args,
@@ -1500,7 +1670,7 @@ mod __dllgen {
                             .call::<
                                 i32,
                             >(
-                                self.__dllgen_f7 as *const ::core::ffi::c_void,
+                                self.__dllgen_f8 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
                                 "`kx_even`",
                             );
@@ -1508,7 +1678,7 @@ mod __dllgen {
                         let __dllgen_r = ::core::result::Result::<
                             _,
                             ::dllgen_runtime::WireError,
-                        >::Ok((self.__dllgen_f7)(__dllgen_a_v));
+                        >::Ok((self.__dllgen_f8)(__dllgen_a_v));
                         __dllgen_r
                     }?;
                     let (__dllgen_errno, __dllgen_last_error) = (
@@ -1528,7 +1698,7 @@ mod __dllgen {
                     ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                8 => {
+                9 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let __dllgen_a_code: i32 = ::dllgen_runtime::marshal::value::decode_c(
                         &mut __dllgen_args,
@@ -1544,7 +1714,7 @@ mod __dllgen {
                             .call::<
                                 i32,
                             >(
-                                self.__dllgen_f8 as *const ::core::ffi::c_void,
+                                self.__dllgen_f9 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
                                 "`kx_explain`",
                             );
@@ -1552,7 +1722,7 @@ mod __dllgen {
                         let __dllgen_r = ::core::result::Result::<
                             _,
                             ::dllgen_runtime::WireError,
-                        >::Ok((self.__dllgen_f8)(__dllgen_a_code, &mut __dllgen_a_msg));
+                        >::Ok((self.__dllgen_f9)(__dllgen_a_code, &mut __dllgen_a_msg));
                         __dllgen_r
                     }?;
                     let __dllgen_a_msg_copy = unsafe {
@@ -1561,7 +1731,7 @@ mod __dllgen {
                         >(__dllgen_a_msg)
                     };
                     if !__dllgen_a_msg.is_null() {
-                        unsafe { (self.__dllgen_helper8_1)(__dllgen_a_msg) };
+                        unsafe { (self.__dllgen_helper9_1)(__dllgen_a_msg) };
                     }
                     ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
                     ::dllgen_runtime::marshal::out_string::reply::<
@@ -1569,7 +1739,7 @@ mod __dllgen {
                     >(__dllgen_out, &__dllgen_a_msg_copy);
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                9 => {
+                10 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let __dllgen_a_code: i32 = ::dllgen_runtime::marshal::value::decode_c(
                         &mut __dllgen_args,
@@ -1585,7 +1755,7 @@ mod __dllgen {
                             .call::<
                                 i32,
                             >(
-                                self.__dllgen_f9 as *const ::core::ffi::c_void,
+                                self.__dllgen_f10 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
                                 "`kx_fail`",
                             );
@@ -1593,7 +1763,7 @@ mod __dllgen {
                         let __dllgen_r = ::core::result::Result::<
                             _,
                             ::dllgen_runtime::WireError,
-                        >::Ok((self.__dllgen_f9)(__dllgen_a_code));
+                        >::Ok((self.__dllgen_f10)(__dllgen_a_code));
                         __dllgen_r
                     }?;
                     let (__dllgen_errno, __dllgen_last_error) = (
@@ -1613,7 +1783,7 @@ mod __dllgen {
                     ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                10 => {
+                11 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let __dllgen_a_block = ::dllgen_runtime::marshal::in_value::decode::<
                         KxBlock,
@@ -1651,7 +1821,7 @@ mod __dllgen {
                             .call::<
                                 i32,
                             >(
-                                self.__dllgen_f10 as *const ::core::ffi::c_void,
+                                self.__dllgen_f11 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
                                 "`kx_fill_blocks`",
                             );
@@ -1661,7 +1831,7 @@ mod __dllgen {
                             ::dllgen_runtime::WireError,
                         >::Ok(
                             (self
-                                .__dllgen_f10)(
+                                .__dllgen_f11)(
                                 ::dllgen_runtime::marshal::in_value::ptr(&__dllgen_a_block),
                                 ::dllgen_runtime::marshal::out_buffer::ptr(
                                     &mut __dllgen_a_out,
@@ -1679,7 +1849,7 @@ mod __dllgen {
                     )?;
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                11 => {
+                12 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let __dllgen_a_size: i32 = ::dllgen_runtime::marshal::value::decode_c(
                         &mut __dllgen_args,
@@ -1706,7 +1876,7 @@ mod __dllgen {
                             .call::<
                                 i32,
                             >(
-                                self.__dllgen_f11 as *const ::core::ffi::c_void,
+                                self.__dllgen_f12 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
                                 "`kx_fill_odd`",
                             );
@@ -1716,7 +1886,7 @@ mod __dllgen {
                             ::dllgen_runtime::WireError,
                         >::Ok(
                             (self
-                                .__dllgen_f11)(
+                                .__dllgen_f12)(
                                 ::dllgen_runtime::marshal::out_buffer::ptr(
                                     &mut __dllgen_a_out,
                                 ),
@@ -1734,7 +1904,7 @@ mod __dllgen {
                     )?;
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                12 => {
+                13 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let __dllgen_a_path = ::dllgen_runtime::marshal::in_string::decode::<
                         ::dllgen_runtime::marshal::Utf8,
@@ -1751,7 +1921,7 @@ mod __dllgen {
                             .call::<
                                 *mut ::core::ffi::c_void,
                             >(
-                                self.__dllgen_f12 as *const ::core::ffi::c_void,
+                                self.__dllgen_f13 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
                                 "`kx_find`",
                             );
@@ -1761,7 +1931,7 @@ mod __dllgen {
                             ::dllgen_runtime::WireError,
                         >::Ok(
                             (self
-                                .__dllgen_f12)(
+                                .__dllgen_f13)(
                                 ::dllgen_runtime::marshal::in_string::ptr(&__dllgen_a_path),
                             ),
                         );
@@ -1788,7 +1958,7 @@ mod __dllgen {
                     );
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                13 => {
+                14 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let __dllgen_a_fn = ::dllgen_runtime::marshal::callback::decode(
                         &mut __dllgen_args,
@@ -1797,7 +1967,7 @@ mod __dllgen {
                     __dllgen_args.finish()?;
                     let (__dllgen_ret, __dllgen_errno, __dllgen_last_error) = ::dllgen_runtime::with_callbacks(
                         __dllgen_cx,
-                        13,
+                        14,
                         || {
                             let __dllgen_ret = unsafe {
                                 #[cfg(target_arch = "x86")]
@@ -1805,7 +1975,7 @@ mod __dllgen {
                                     .push(
                                         __dllgen_a_fn
                                             .then_some(
-                                                __dllgen_callback_13_0
+                                                __dllgen_callback_14_0
                                                     as unsafe extern "C" fn(
                                                         *mut ::core::ffi::c_void,
                                                         i32,
@@ -1816,7 +1986,7 @@ mod __dllgen {
                                     .call::<
                                         i32,
                                     >(
-                                        self.__dllgen_f13 as *const ::core::ffi::c_void,
+                                        self.__dllgen_f14 as *const ::core::ffi::c_void,
                                         ::dllgen_runtime::native::Pops::Caller,
                                         "`kx_fire`",
                                     );
@@ -1826,10 +1996,10 @@ mod __dllgen {
                                     ::dllgen_runtime::WireError,
                                 >::Ok(
                                     (self
-                                        .__dllgen_f13)(
+                                        .__dllgen_f14)(
                                         __dllgen_a_fn
                                             .then_some(
-                                                __dllgen_callback_13_0
+                                                __dllgen_callback_14_0
                                                     as unsafe extern "C" fn(
                                                         *mut ::core::ffi::c_void,
                                                         i32,
@@ -1851,7 +2021,7 @@ mod __dllgen {
                     ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                14 => {
+                15 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let __dllgen_a_x: i32 = ::dllgen_runtime::marshal::value::decode_c(
                         &mut __dllgen_args,
@@ -1870,7 +2040,7 @@ mod __dllgen {
                             .call::<
                                 i32,
                             >(
-                                self.__dllgen_f14 as *const ::core::ffi::c_void,
+                                self.__dllgen_f15 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
                                 "`kx_fixed`",
                             );
@@ -1880,7 +2050,7 @@ mod __dllgen {
                             ::dllgen_runtime::WireError,
                         >::Ok(
                             (self
-                                .__dllgen_f14)(
+                                .__dllgen_f15)(
                                 __dllgen_a_x,
                                 19288i64 as i32,
                                 ::dllgen_runtime::marshal::fixed::string(b"kx-1.0\0"),
@@ -1894,7 +2064,7 @@ mod __dllgen {
                     ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                15 => {
+                16 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let mut __dllgen_a_flags = ::dllgen_runtime::marshal::inout_buffer::decode_c::<
                         ::dllgen_runtime::marshal::CBool,
@@ -1921,7 +2091,7 @@ mod __dllgen {
                             .call::<
                                 i32,
                             >(
-                                self.__dllgen_f15 as *const ::core::ffi::c_void,
+                                self.__dllgen_f16 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
                                 "`kx_flip`",
                             );
@@ -1931,7 +2101,7 @@ mod __dllgen {
                             ::dllgen_runtime::WireError,
                         >::Ok(
                             (self
-                                .__dllgen_f15)(
+                                .__dllgen_f16)(
                                 ::dllgen_runtime::marshal::inout_buffer::ptr(
                                     &mut __dllgen_a_flags,
                                 ),
@@ -1948,7 +2118,7 @@ mod __dllgen {
                     );
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                16 => {
+                17 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let __dllgen_a_n: i32 = ::dllgen_runtime::marshal::value::decode_c(
                         &mut __dllgen_args,
@@ -1963,7 +2133,7 @@ mod __dllgen {
                     ::dllgen_runtime::native::set_last_error(0);
                     let (__dllgen_ret, __dllgen_errno, __dllgen_last_error) = ::dllgen_runtime::with_callbacks(
                         __dllgen_cx,
-                        16,
+                        17,
                         || {
                             let __dllgen_ret = unsafe {
                                 #[cfg(target_arch = "x86")]
@@ -1972,7 +2142,7 @@ mod __dllgen {
                                     .push(
                                         __dllgen_a_on_frame
                                             .then_some(
-                                                __dllgen_callback_16_1
+                                                __dllgen_callback_17_1
                                                     as unsafe extern "C" fn(
                                                         *mut ::core::ffi::c_void,
                                                         *const KxFrame,
@@ -1985,7 +2155,7 @@ mod __dllgen {
                                     .call::<
                                         i32,
                                     >(
-                                        self.__dllgen_f16 as *const ::core::ffi::c_void,
+                                        self.__dllgen_f17 as *const ::core::ffi::c_void,
                                         ::dllgen_runtime::native::Pops::Caller,
                                         "`kx_frames`",
                                     );
@@ -1995,11 +2165,11 @@ mod __dllgen {
                                     ::dllgen_runtime::WireError,
                                 >::Ok(
                                     (self
-                                        .__dllgen_f16)(
+                                        .__dllgen_f17)(
                                         __dllgen_a_n,
                                         __dllgen_a_on_frame
                                             .then_some(
-                                                __dllgen_callback_16_1
+                                                __dllgen_callback_17_1
                                                     as unsafe extern "C" fn(
                                                         *mut ::core::ffi::c_void,
                                                         *const KxFrame,
@@ -2033,7 +2203,7 @@ mod __dllgen {
                     ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                17 => {
+                18 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let __dllgen_a_dev = ::dllgen_runtime::marshal::handle::decode_c(
                         &mut __dllgen_args,
@@ -2061,7 +2231,7 @@ mod __dllgen {
                             .call::<
                                 i32,
                             >(
-                                self.__dllgen_f17 as *const ::core::ffi::c_void,
+                                self.__dllgen_f18 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
                                 "`kx_info_get`",
                             );
@@ -2071,7 +2241,7 @@ mod __dllgen {
                             ::dllgen_runtime::WireError,
                         >::Ok(
                             (self
-                                .__dllgen_f17)(
+                                .__dllgen_f18)(
                                 ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_dev),
                                 ::dllgen_runtime::marshal::out_value::ptr(
                                     &mut __dllgen_a_info,
@@ -2107,7 +2277,7 @@ mod __dllgen {
                     )?;
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                18 => {
+                19 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let __dllgen_a_parts = ::dllgen_runtime::marshal::in_strings::decode::<
                         ::dllgen_runtime::marshal::Utf8,
@@ -2145,7 +2315,7 @@ mod __dllgen {
                             .call::<
                                 i32,
                             >(
-                                self.__dllgen_f18 as *const ::core::ffi::c_void,
+                                self.__dllgen_f19 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
                                 "`kx_join`",
                             );
@@ -2155,7 +2325,7 @@ mod __dllgen {
                             ::dllgen_runtime::WireError,
                         >::Ok(
                             (self
-                                .__dllgen_f18)(
+                                .__dllgen_f19)(
                                 ::dllgen_runtime::marshal::in_strings::ptr(
                                     &__dllgen_a_parts,
                                 ),
@@ -2178,7 +2348,7 @@ mod __dllgen {
                     )?;
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                19 => {
+                20 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let __dllgen_a_fn = ::dllgen_runtime::marshal::callback::decode(
                         &mut __dllgen_args,
@@ -2187,7 +2357,7 @@ mod __dllgen {
                     __dllgen_args.finish()?;
                     let (__dllgen_ret, __dllgen_errno, __dllgen_last_error) = ::dllgen_runtime::with_callbacks(
                         __dllgen_cx,
-                        19,
+                        20,
                         || {
                             let __dllgen_ret = unsafe {
                                 #[cfg(target_arch = "x86")]
@@ -2195,7 +2365,7 @@ mod __dllgen {
                                     .push(
                                         __dllgen_a_fn
                                             .then_some(
-                                                __dllgen_callback_19_0
+                                                __dllgen_callback_20_0
                                                     as unsafe extern "C" fn(
                                                         *mut ::core::ffi::c_void,
                                                         i32,
@@ -2206,7 +2376,7 @@ mod __dllgen {
                                     .call::<
                                         (),
                                     >(
-                                        self.__dllgen_f19 as *const ::core::ffi::c_void,
+                                        self.__dllgen_f20 as *const ::core::ffi::c_void,
                                         ::dllgen_runtime::native::Pops::Caller,
                                         "`kx_keep`",
                                     );
@@ -2216,10 +2386,10 @@ mod __dllgen {
                                     ::dllgen_runtime::WireError,
                                 >::Ok(
                                     (self
-                                        .__dllgen_f19)(
+                                        .__dllgen_f20)(
                                         __dllgen_a_fn
                                             .then_some(
-                                                __dllgen_callback_19_0
+                                                __dllgen_callback_20_0
                                                     as unsafe extern "C" fn(
                                                         *mut ::core::ffi::c_void,
                                                         i32,
@@ -2240,7 +2410,7 @@ mod __dllgen {
                     let __dllgen_ret = __dllgen_ret?;
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                20 => {
+                21 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let __dllgen_a_info = ::dllgen_runtime::marshal::in_value::decode::<
                         KxInfo,
@@ -2274,7 +2444,7 @@ mod __dllgen {
                             .call::<
                                 i32,
                             >(
-                                self.__dllgen_f20 as *const ::core::ffi::c_void,
+                                self.__dllgen_f21 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
                                 "`kx_label`",
                             );
@@ -2284,7 +2454,7 @@ mod __dllgen {
                             ::dllgen_runtime::WireError,
                         >::Ok(
                             (self
-                                .__dllgen_f20)(
+                                .__dllgen_f21)(
                                 ::dllgen_runtime::marshal::in_value::ptr(&__dllgen_a_info),
                                 ::dllgen_runtime::marshal::out_buffer::ptr(
                                     &mut __dllgen_a_buf,
@@ -2317,7 +2487,7 @@ mod __dllgen {
                     )?;
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                21 => {
+                22 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let __dllgen_a_from: KxPoint = ::dllgen_runtime::marshal::value::decode_c(
                         &mut __dllgen_args,
@@ -2355,7 +2525,7 @@ mod __dllgen {
                             .call::<
                                 i32,
                             >(
-                                self.__dllgen_f21 as *const ::core::ffi::c_void,
+                                self.__dllgen_f22 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
                                 "`kx_line`",
                             );
@@ -2365,7 +2535,7 @@ mod __dllgen {
                             ::dllgen_runtime::WireError,
                         >::Ok(
                             (self
-                                .__dllgen_f21)(
+                                .__dllgen_f22)(
                                 __dllgen_a_from,
                                 __dllgen_a_step,
                                 ::dllgen_runtime::marshal::out_buffer::ptr(
@@ -2400,7 +2570,7 @@ mod __dllgen {
                     )?;
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                22 => {
+                23 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let __dllgen_a_values = ::dllgen_runtime::marshal::in_buffer::decode::<
                         f64,
@@ -2427,7 +2597,7 @@ mod __dllgen {
                             .call::<
                                 f64,
                             >(
-                                self.__dllgen_f22 as *const ::core::ffi::c_void,
+                                self.__dllgen_f23 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
                                 "`kx_mean`",
                             );
@@ -2437,7 +2607,7 @@ mod __dllgen {
                             ::dllgen_runtime::WireError,
                         >::Ok(
                             (self
-                                .__dllgen_f22)(
+                                .__dllgen_f23)(
                                 ::dllgen_runtime::marshal::in_buffer::ptr(
                                     &__dllgen_a_values,
                                 ),
@@ -2449,7 +2619,7 @@ mod __dllgen {
                     ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                23 => {
+                24 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let __dllgen_a_dev = ::dllgen_runtime::marshal::handle::decode_c(
                         &mut __dllgen_args,
@@ -2486,7 +2656,7 @@ mod __dllgen {
                             .call::<
                                 i32,
                             >(
-                                self.__dllgen_f23 as *const ::core::ffi::c_void,
+                                self.__dllgen_f24 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
                                 "`kx_name`",
                             );
@@ -2496,7 +2666,7 @@ mod __dllgen {
                             ::dllgen_runtime::WireError,
                         >::Ok(
                             (self
-                                .__dllgen_f23)(
+                                .__dllgen_f24)(
                                 ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_dev),
                                 ::dllgen_runtime::marshal::out_buffer::ptr(
                                     &mut __dllgen_a_buf,
@@ -2535,7 +2705,7 @@ mod __dllgen {
                     )?;
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                24 => {
+                25 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let mut __dllgen_a_out = ::dllgen_runtime::marshal::out_handle::storage();
                     __dllgen_args.finish()?;
@@ -2548,7 +2718,7 @@ mod __dllgen {
                             .call::<
                                 i32,
                             >(
-                                self.__dllgen_f24 as *const ::core::ffi::c_void,
+                                self.__dllgen_f25 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
                                 "`kx_nothing`",
                             );
@@ -2556,7 +2726,7 @@ mod __dllgen {
                         let __dllgen_r = ::core::result::Result::<
                             _,
                             ::dllgen_runtime::WireError,
-                        >::Ok((self.__dllgen_f24)(&mut __dllgen_a_out));
+                        >::Ok((self.__dllgen_f25)(&mut __dllgen_a_out));
                         __dllgen_r
                     }?;
                     let (__dllgen_errno, __dllgen_last_error) = (
@@ -2581,7 +2751,7 @@ mod __dllgen {
                     );
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                25 => {
+                26 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let __dllgen_a_p: KxPoint = ::dllgen_runtime::marshal::value::decode_c(
                         &mut __dllgen_args,
@@ -2602,13 +2772,13 @@ mod __dllgen {
                             ::dllgen_runtime::WireError,
                         >::Ok(
                             (self
-                                .__dllgen_f25)(__dllgen_a_p, __dllgen_a_dx, __dllgen_a_dy),
+                                .__dllgen_f26)(__dllgen_a_p, __dllgen_a_dx, __dllgen_a_dy),
                         )
                     }?;
                     ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                26 => {
+                27 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let __dllgen_a_path = ::dllgen_runtime::marshal::in_string::decode::<
                         ::dllgen_runtime::marshal::Utf8,
@@ -2627,7 +2797,7 @@ mod __dllgen {
                             .call::<
                                 i32,
                             >(
-                                self.__dllgen_f26 as *const ::core::ffi::c_void,
+                                self.__dllgen_f27 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
                                 "`kx_open`",
                             );
@@ -2637,7 +2807,7 @@ mod __dllgen {
                             ::dllgen_runtime::WireError,
                         >::Ok(
                             (self
-                                .__dllgen_f26)(
+                                .__dllgen_f27)(
                                 ::dllgen_runtime::marshal::in_string::ptr(&__dllgen_a_path),
                                 &mut __dllgen_a_out,
                             ),
@@ -2666,7 +2836,7 @@ mod __dllgen {
                     );
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                27 => {
+                28 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let __dllgen_a_give: i32 = ::dllgen_runtime::marshal::value::decode_c(
                         &mut __dllgen_args,
@@ -2680,7 +2850,7 @@ mod __dllgen {
                             .call::<
                                 *const KxPoint,
                             >(
-                                self.__dllgen_f27 as *const ::core::ffi::c_void,
+                                self.__dllgen_f28 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
                                 "`kx_origin`",
                             );
@@ -2688,7 +2858,7 @@ mod __dllgen {
                         let __dllgen_r = ::core::result::Result::<
                             _,
                             ::dllgen_runtime::WireError,
-                        >::Ok((self.__dllgen_f27)(__dllgen_a_give));
+                        >::Ok((self.__dllgen_f28)(__dllgen_a_give));
                         __dllgen_r
                     }?;
                     let __dllgen_len = 1u64;
@@ -2700,7 +2870,7 @@ mod __dllgen {
                     __dllgen_copied?;
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                28 => {
+                29 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let __dllgen_a_cap: i32 = ::dllgen_runtime::marshal::length::decode(
                         &mut __dllgen_args,
@@ -2726,7 +2896,7 @@ mod __dllgen {
                             .call::<
                                 (),
                             >(
-                                self.__dllgen_f28 as *const ::core::ffi::c_void,
+                                self.__dllgen_f29 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
                                 "`kx_overfill`",
                             );
@@ -2736,7 +2906,7 @@ mod __dllgen {
                             ::dllgen_runtime::WireError,
                         >::Ok(
                             (self
-                                .__dllgen_f28)(
+                                .__dllgen_f29)(
                                 ::dllgen_runtime::marshal::out_buffer::ptr(
                                     &mut __dllgen_a_buf,
                                 ),
@@ -2753,7 +2923,7 @@ mod __dllgen {
                     )?;
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                29 => {
+                30 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let mut __dllgen_a_out = ::dllgen_runtime::marshal::out_value::storage::<
                         i32,
@@ -2770,7 +2940,7 @@ mod __dllgen {
                             .call::<
                                 (),
                             >(
-                                self.__dllgen_f29 as *const ::core::ffi::c_void,
+                                self.__dllgen_f30 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
                                 "`kx_overrun`",
                             );
@@ -2780,7 +2950,7 @@ mod __dllgen {
                             ::dllgen_runtime::WireError,
                         >::Ok(
                             (self
-                                .__dllgen_f29)(
+                                .__dllgen_f30)(
                                 ::dllgen_runtime::marshal::out_value::ptr(
                                     &mut __dllgen_a_out,
                                 ),
@@ -2795,7 +2965,7 @@ mod __dllgen {
                     )?;
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                30 => {
+                31 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let (mut __dllgen_a_dst_len, __dllgen_g_dst_len): (u32, u64) = ::dllgen_runtime::marshal::inout_length::decode(
                         &mut __dllgen_args,
@@ -2839,7 +3009,7 @@ mod __dllgen {
                             .call::<
                                 i32,
                             >(
-                                self.__dllgen_f30 as *const ::core::ffi::c_void,
+                                self.__dllgen_f31 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
                                 "`kx_pack`",
                             );
@@ -2849,7 +3019,7 @@ mod __dllgen {
                             ::dllgen_runtime::WireError,
                         >::Ok(
                             (self
-                                .__dllgen_f30)(
+                                .__dllgen_f31)(
                                 ::dllgen_runtime::marshal::out_buffer::ptr(
                                     &mut __dllgen_a_dst,
                                 ),
@@ -2885,7 +3055,7 @@ mod __dllgen {
                     )?;
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                31 => {
+                32 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let __dllgen_a_n: i32 = ::dllgen_runtime::marshal::value::decode_c(
                         &mut __dllgen_args,
@@ -2899,7 +3069,7 @@ mod __dllgen {
                             .call::<
                                 *const KxPacket,
                             >(
-                                self.__dllgen_f31 as *const ::core::ffi::c_void,
+                                self.__dllgen_f32 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
                                 "`kx_packet_get`",
                             );
@@ -2907,7 +3077,7 @@ mod __dllgen {
                         let __dllgen_r = ::core::result::Result::<
                             _,
                             ::dllgen_runtime::WireError,
-                        >::Ok((self.__dllgen_f31)(__dllgen_a_n));
+                        >::Ok((self.__dllgen_f32)(__dllgen_a_n));
                         __dllgen_r
                     }?;
                     let __dllgen_len = 1u64;
@@ -2919,7 +3089,7 @@ mod __dllgen {
                     __dllgen_copied?;
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                32 => {
+                33 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let __dllgen_a_p = ::dllgen_runtime::marshal::in_value::decode_flexible::<
                         KxPacket,
@@ -2938,7 +3108,7 @@ mod __dllgen {
                             .call::<
                                 i64,
                             >(
-                                self.__dllgen_f32 as *const ::core::ffi::c_void,
+                                self.__dllgen_f33 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
                                 "`kx_packet_sum`",
                             );
@@ -2948,7 +3118,7 @@ mod __dllgen {
                             ::dllgen_runtime::WireError,
                         >::Ok(
                             (self
-                                .__dllgen_f32)(
+                                .__dllgen_f33)(
                                 ::dllgen_runtime::marshal::in_value::ptr_flexible::<
                                     KxPacket,
                                 >(&__dllgen_a_p),
@@ -2973,7 +3143,7 @@ mod __dllgen {
                     ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                33 => {
+                34 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let __dllgen_a_dev = ::dllgen_runtime::marshal::handle::decode_c(
                         &mut __dllgen_args,
@@ -3012,7 +3182,7 @@ mod __dllgen {
                             .call::<
                                 i32,
                             >(
-                                self.__dllgen_f33 as *const ::core::ffi::c_void,
+                                self.__dllgen_f34 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
                                 "`kx_read`",
                             );
@@ -3022,7 +3192,7 @@ mod __dllgen {
                             ::dllgen_runtime::WireError,
                         >::Ok(
                             (self
-                                .__dllgen_f33)(
+                                .__dllgen_f34)(
                                 ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_dev),
                                 ::dllgen_runtime::marshal::out_buffer::ptr(
                                     &mut __dllgen_a_buf,
@@ -3063,7 +3233,7 @@ mod __dllgen {
                     )?;
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                34 => {
+                35 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let __dllgen_a_in = ::dllgen_runtime::marshal::in_value::decode::<
                         KxPacked,
@@ -3086,7 +3256,7 @@ mod __dllgen {
                             .call::<
                                 i32,
                             >(
-                                self.__dllgen_f34 as *const ::core::ffi::c_void,
+                                self.__dllgen_f35 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
                                 "`kx_repack`",
                             );
@@ -3096,7 +3266,7 @@ mod __dllgen {
                             ::dllgen_runtime::WireError,
                         >::Ok(
                             (self
-                                .__dllgen_f34)(
+                                .__dllgen_f35)(
                                 ::dllgen_runtime::marshal::in_value::ptr(&__dllgen_a_in),
                                 ::dllgen_runtime::marshal::out_value::ptr(
                                     &mut __dllgen_a_out,
@@ -3113,7 +3283,7 @@ mod __dllgen {
                     )?;
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                35 => {
+                36 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let mut __dllgen_a_bytes = ::dllgen_runtime::marshal::inout_buffer::decode_c::<
                         u8,
@@ -3140,7 +3310,7 @@ mod __dllgen {
                             .call::<
                                 (),
                             >(
-                                self.__dllgen_f35 as *const ::core::ffi::c_void,
+                                self.__dllgen_f36 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
                                 "`kx_reverse`",
                             );
@@ -3150,7 +3320,7 @@ mod __dllgen {
                             ::dllgen_runtime::WireError,
                         >::Ok(
                             (self
-                                .__dllgen_f35)(
+                                .__dllgen_f36)(
                                 ::dllgen_runtime::marshal::inout_buffer::ptr(
                                     &mut __dllgen_a_bytes,
                                 ),
@@ -3166,7 +3336,7 @@ mod __dllgen {
                     );
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                36 => {
+                37 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let __dllgen_a_n: i32 = ::dllgen_runtime::marshal::value::decode_c(
                         &mut __dllgen_args,
@@ -3179,7 +3349,7 @@ mod __dllgen {
                     __dllgen_args.finish()?;
                     let (__dllgen_ret, __dllgen_errno, __dllgen_last_error) = ::dllgen_runtime::with_callbacks(
                         __dllgen_cx,
-                        36,
+                        37,
                         || {
                             let __dllgen_ret = unsafe {
                                 #[cfg(target_arch = "x86")]
@@ -3188,7 +3358,7 @@ mod __dllgen {
                                     .push(
                                         __dllgen_a_row
                                             .then_some(
-                                                __dllgen_callback_36_1
+                                                __dllgen_callback_37_1
                                                     as unsafe extern "C" fn(
                                                         *mut ::core::ffi::c_void,
                                                         i32,
@@ -3200,7 +3370,7 @@ mod __dllgen {
                                     .call::<
                                         i32,
                                     >(
-                                        self.__dllgen_f36 as *const ::core::ffi::c_void,
+                                        self.__dllgen_f37 as *const ::core::ffi::c_void,
                                         ::dllgen_runtime::native::Pops::Caller,
                                         "`kx_rows`",
                                     );
@@ -3210,11 +3380,11 @@ mod __dllgen {
                                     ::dllgen_runtime::WireError,
                                 >::Ok(
                                     (self
-                                        .__dllgen_f36)(
+                                        .__dllgen_f37)(
                                         __dllgen_a_n,
                                         __dllgen_a_row
                                             .then_some(
-                                                __dllgen_callback_36_1
+                                                __dllgen_callback_37_1
                                                     as unsafe extern "C" fn(
                                                         *mut ::core::ffi::c_void,
                                                         i32,
@@ -3237,7 +3407,7 @@ mod __dllgen {
                     ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                37 => {
+                38 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let __dllgen_a_dev = ::dllgen_runtime::marshal::handle::decode_c(
                         &mut __dllgen_args,
@@ -3254,7 +3424,7 @@ mod __dllgen {
                     ::dllgen_runtime::native::set_last_error(0);
                     let (__dllgen_ret, __dllgen_errno, __dllgen_last_error) = ::dllgen_runtime::with_callbacks(
                         __dllgen_cx,
-                        37,
+                        38,
                         || {
                             let __dllgen_ret = unsafe {
                                 #[cfg(target_arch = "x86")]
@@ -3265,7 +3435,7 @@ mod __dllgen {
                                     .push(
                                         __dllgen_a_progress
                                             .then_some(
-                                                __dllgen_callback_37_1
+                                                __dllgen_callback_38_1
                                                     as unsafe extern "C" fn(
                                                         *mut ::core::ffi::c_void,
                                                         i32,
@@ -3276,7 +3446,7 @@ mod __dllgen {
                                     .call::<
                                         i32,
                                     >(
-                                        self.__dllgen_f37 as *const ::core::ffi::c_void,
+                                        self.__dllgen_f38 as *const ::core::ffi::c_void,
                                         ::dllgen_runtime::native::Pops::Caller,
                                         "`kx_scan`",
                                     );
@@ -3286,11 +3456,11 @@ mod __dllgen {
                                     ::dllgen_runtime::WireError,
                                 >::Ok(
                                     (self
-                                        .__dllgen_f37)(
+                                        .__dllgen_f38)(
                                         ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_dev),
                                         __dllgen_a_progress
                                             .then_some(
-                                                __dllgen_callback_37_1
+                                                __dllgen_callback_38_1
                                                     as unsafe extern "C" fn(
                                                         *mut ::core::ffi::c_void,
                                                         i32,
@@ -3327,7 +3497,7 @@ mod __dllgen {
                     ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                38 => {
+                39 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let __dllgen_a_n: i32 = ::dllgen_runtime::marshal::value::decode_c(
                         &mut __dllgen_args,
@@ -3351,7 +3521,7 @@ mod __dllgen {
                             .call::<
                                 i32,
                             >(
-                                self.__dllgen_f38 as *const ::core::ffi::c_void,
+                                self.__dllgen_f39 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
                                 "`kx_series_make`",
                             );
@@ -3361,7 +3531,7 @@ mod __dllgen {
                             ::dllgen_runtime::WireError,
                         >::Ok(
                             (self
-                                .__dllgen_f38)(
+                                .__dllgen_f39)(
                                 __dllgen_a_n,
                                 ::dllgen_runtime::marshal::out_value::ptr(
                                     &mut __dllgen_a_out,
@@ -3392,7 +3562,7 @@ mod __dllgen {
                     )?;
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                39 => {
+                40 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let __dllgen_a_first = ::dllgen_runtime::marshal::in_value::decode::<
                         KxSeries,
@@ -3425,7 +3595,7 @@ mod __dllgen {
                             .call::<
                                 i64,
                             >(
-                                self.__dllgen_f39 as *const ::core::ffi::c_void,
+                                self.__dllgen_f40 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
                                 "`kx_series_sum`",
                             );
@@ -3435,7 +3605,7 @@ mod __dllgen {
                             ::dllgen_runtime::WireError,
                         >::Ok(
                             (self
-                                .__dllgen_f39)(
+                                .__dllgen_f40)(
                                 ::dllgen_runtime::marshal::in_value::ptr(&__dllgen_a_first),
                                 ::dllgen_runtime::marshal::out_value::ptr(
                                     &mut __dllgen_a_series,
@@ -3474,7 +3644,7 @@ mod __dllgen {
                     )?;
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                40 => {
+                41 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let __dllgen_a_dev = ::dllgen_runtime::marshal::handle::decode_c(
                         &mut __dllgen_args,
@@ -3500,7 +3670,7 @@ mod __dllgen {
                             .call::<
                                 i32,
                             >(
-                                self.__dllgen_f40 as *const ::core::ffi::c_void,
+                                self.__dllgen_f41 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
                                 "`kx_set_origin`",
                             );
@@ -3510,7 +3680,7 @@ mod __dllgen {
                             ::dllgen_runtime::WireError,
                         >::Ok(
                             (self
-                                .__dllgen_f40)(
+                                .__dllgen_f41)(
                                 ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_dev),
                                 ::dllgen_runtime::marshal::in_value::ptr(&__dllgen_a_origin),
                             ),
@@ -3539,7 +3709,7 @@ mod __dllgen {
                     ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                41 => {
+                42 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let __dllgen_a_n: i32 = ::dllgen_runtime::marshal::value::decode_c(
                         &mut __dllgen_args,
@@ -3552,7 +3722,7 @@ mod __dllgen {
                     __dllgen_args.finish()?;
                     let (__dllgen_ret, __dllgen_errno, __dllgen_last_error) = ::dllgen_runtime::with_callbacks(
                         __dllgen_cx,
-                        41,
+                        42,
                         || {
                             let __dllgen_ret = unsafe {
                                 #[cfg(target_arch = "x86")]
@@ -3561,7 +3731,7 @@ mod __dllgen {
                                     .push(
                                         __dllgen_a_each
                                             .then_some(
-                                                __dllgen_callback_41_1
+                                                __dllgen_callback_42_1
                                                     as unsafe extern "C" fn(
                                                         *mut ::core::ffi::c_void,
                                                         i32,
@@ -3572,7 +3742,7 @@ mod __dllgen {
                                     .call::<
                                         i32,
                                     >(
-                                        self.__dllgen_f41 as *const ::core::ffi::c_void,
+                                        self.__dllgen_f42 as *const ::core::ffi::c_void,
                                         ::dllgen_runtime::native::Pops::Caller,
                                         "`kx_sum_each`",
                                     );
@@ -3582,11 +3752,11 @@ mod __dllgen {
                                     ::dllgen_runtime::WireError,
                                 >::Ok(
                                     (self
-                                        .__dllgen_f41)(
+                                        .__dllgen_f42)(
                                         __dllgen_a_n,
                                         __dllgen_a_each
                                             .then_some(
-                                                __dllgen_callback_41_1
+                                                __dllgen_callback_42_1
                                                     as unsafe extern "C" fn(
                                                         *mut ::core::ffi::c_void,
                                                         i32,
@@ -3608,7 +3778,7 @@ mod __dllgen {
                     ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                42 => {
+                43 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let __dllgen_a_data = ::dllgen_runtime::marshal::in_buffer::decode::<
                         u8,
@@ -3643,7 +3813,7 @@ mod __dllgen {
                             .call::<
                                 i32,
                             >(
-                                self.__dllgen_f42 as *const ::core::ffi::c_void,
+                                self.__dllgen_f43 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
                                 "`kx_sum_opt`",
                             );
@@ -3653,7 +3823,7 @@ mod __dllgen {
                             ::dllgen_runtime::WireError,
                         >::Ok(
                             (self
-                                .__dllgen_f42)(
+                                .__dllgen_f43)(
                                 ::dllgen_runtime::marshal::in_buffer::ptr(&__dllgen_a_data),
                                 __dllgen_a_count,
                                 __dllgen_a_stride,
@@ -3664,7 +3834,7 @@ mod __dllgen {
                     ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                43 => {
+                44 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let __dllgen_a_pts = ::dllgen_runtime::marshal::in_buffer::decode::<
                         KxPoint,
@@ -3699,7 +3869,7 @@ mod __dllgen {
                             .call::<
                                 i32,
                             >(
-                                self.__dllgen_f43 as *const ::core::ffi::c_void,
+                                self.__dllgen_f44 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
                                 "`kx_sum_points`",
                             );
@@ -3709,7 +3879,7 @@ mod __dllgen {
                             ::dllgen_runtime::WireError,
                         >::Ok(
                             (self
-                                .__dllgen_f43)(
+                                .__dllgen_f44)(
                                 ::dllgen_runtime::marshal::in_buffer::ptr(&__dllgen_a_pts),
                                 __dllgen_a_n,
                                 ::dllgen_runtime::marshal::out_value::ptr(
@@ -3741,7 +3911,7 @@ mod __dllgen {
                     )?;
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                44 => {
+                45 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let mut __dllgen_a_p = ::dllgen_runtime::marshal::inout_value::decode_c::<
                         KxPoint,
@@ -3758,7 +3928,7 @@ mod __dllgen {
                             .call::<
                                 (),
                             >(
-                                self.__dllgen_f44 as *const ::core::ffi::c_void,
+                                self.__dllgen_f45 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
                                 "`kx_swap`",
                             );
@@ -3768,7 +3938,7 @@ mod __dllgen {
                             ::dllgen_runtime::WireError,
                         >::Ok(
                             (self
-                                .__dllgen_f44)(
+                                .__dllgen_f45)(
                                 ::dllgen_runtime::marshal::inout_value::ptr(
                                     &mut __dllgen_a_p,
                                 ),
@@ -3784,7 +3954,7 @@ mod __dllgen {
                     )?;
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                45 => {
+                46 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     __dllgen_args.finish()?;
                     ::dllgen_runtime::native::set_errno(0);
@@ -3795,7 +3965,7 @@ mod __dllgen {
                             .call::<
                                 i32,
                             >(
-                                self.__dllgen_f45 as *const ::core::ffi::c_void,
+                                self.__dllgen_f46 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
                                 "`kx_unfreed`",
                             );
@@ -3803,7 +3973,7 @@ mod __dllgen {
                         let __dllgen_r = ::core::result::Result::<
                             _,
                             ::dllgen_runtime::WireError,
-                        >::Ok((self.__dllgen_f45)());
+                        >::Ok((self.__dllgen_f46)());
                         __dllgen_r
                     }?;
                     let (__dllgen_errno, __dllgen_last_error) = (
@@ -3823,7 +3993,7 @@ mod __dllgen {
                     ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                46 => {
+                47 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let __dllgen_a_text = ::dllgen_runtime::marshal::in_string::decode::<
                         ::dllgen_runtime::marshal::Utf16,
@@ -3855,7 +4025,7 @@ mod __dllgen {
                             .call::<
                                 (),
                             >(
-                                self.__dllgen_f46 as *const ::core::ffi::c_void,
+                                self.__dllgen_f47 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
                                 "`kx_upper16`",
                             );
@@ -3865,7 +4035,7 @@ mod __dllgen {
                             ::dllgen_runtime::WireError,
                         >::Ok(
                             (self
-                                .__dllgen_f46)(
+                                .__dllgen_f47)(
                                 ::dllgen_runtime::marshal::in_string::ptr(&__dllgen_a_text),
                                 ::dllgen_runtime::marshal::out_buffer::ptr(
                                     &mut __dllgen_a_out,
@@ -3883,7 +4053,7 @@ mod __dllgen {
                     )?;
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                47 => {
+                48 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let __dllgen_a_v = ::dllgen_runtime::marshal::in_value::decode::<
                         KxValue,
@@ -3917,7 +4087,7 @@ mod __dllgen {
                             .call::<
                                 i32,
                             >(
-                                self.__dllgen_f47 as *const ::core::ffi::c_void,
+                                self.__dllgen_f48 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
                                 "`kx_value_describe`",
                             );
@@ -3927,7 +4097,7 @@ mod __dllgen {
                             ::dllgen_runtime::WireError,
                         >::Ok(
                             (self
-                                .__dllgen_f47)(
+                                .__dllgen_f48)(
                                 ::dllgen_runtime::marshal::in_value::ptr(&__dllgen_a_v),
                                 ::dllgen_runtime::marshal::out_buffer::ptr(
                                     &mut __dllgen_a_out,
@@ -3961,7 +4131,7 @@ mod __dllgen {
                     )?;
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                48 => {
+                49 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let __dllgen_a_n: i32 = ::dllgen_runtime::marshal::value::decode_c(
                         &mut __dllgen_args,
@@ -3983,7 +4153,7 @@ mod __dllgen {
                             .call::<
                                 i32,
                             >(
-                                self.__dllgen_f48 as *const ::core::ffi::c_void,
+                                self.__dllgen_f49 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
                                 "`kx_value_get`",
                             );
@@ -3993,7 +4163,7 @@ mod __dllgen {
                             ::dllgen_runtime::WireError,
                         >::Ok(
                             (self
-                                .__dllgen_f48)(
+                                .__dllgen_f49)(
                                 __dllgen_a_n,
                                 ::dllgen_runtime::marshal::out_value::ptr(&mut __dllgen_a_v),
                             ),
@@ -4022,7 +4192,7 @@ mod __dllgen {
                     )?;
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                49 => {
+                50 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let __dllgen_a_dev = ::dllgen_runtime::marshal::handle::decode_c(
                         &mut __dllgen_args,
@@ -4037,7 +4207,7 @@ mod __dllgen {
                     __dllgen_args.finish()?;
                     let (__dllgen_ret, __dllgen_errno, __dllgen_last_error) = ::dllgen_runtime::with_callbacks(
                         __dllgen_cx,
-                        49,
+                        50,
                         || {
                             let __dllgen_ret = unsafe {
                                 #[cfg(target_arch = "x86")]
@@ -4048,7 +4218,7 @@ mod __dllgen {
                                     .push(
                                         __dllgen_a_visit
                                             .then_some(
-                                                __dllgen_callback_49_1
+                                                __dllgen_callback_50_1
                                                     as unsafe extern "C" fn(
                                                         *mut ::core::ffi::c_void,
                                                         *mut ::core::ffi::c_void,
@@ -4059,7 +4229,7 @@ mod __dllgen {
                                     .call::<
                                         i32,
                                     >(
-                                        self.__dllgen_f49 as *const ::core::ffi::c_void,
+                                        self.__dllgen_f50 as *const ::core::ffi::c_void,
                                         ::dllgen_runtime::native::Pops::Caller,
                                         "`kx_visit_device`",
                                     );
@@ -4069,11 +4239,11 @@ mod __dllgen {
                                     ::dllgen_runtime::WireError,
                                 >::Ok(
                                     (self
-                                        .__dllgen_f49)(
+                                        .__dllgen_f50)(
                                         ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_dev),
                                         __dllgen_a_visit
                                             .then_some(
-                                                __dllgen_callback_49_1
+                                                __dllgen_callback_50_1
                                                     as unsafe extern "C" fn(
                                                         *mut ::core::ffi::c_void,
                                                         *mut ::core::ffi::c_void,
@@ -4100,7 +4270,7 @@ mod __dllgen {
                     ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                50 => {
+                51 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let __dllgen_a_w: i32 = ::dllgen_runtime::marshal::value::decode_c(
                         &mut __dllgen_args,
@@ -4165,7 +4335,7 @@ mod __dllgen {
                             .call::<
                                 i32,
                             >(
-                                self.__dllgen_f50 as *const ::core::ffi::c_void,
+                                self.__dllgen_f51 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
                                 "`kx_weigh`",
                             );
@@ -4175,7 +4345,7 @@ mod __dllgen {
                             ::dllgen_runtime::WireError,
                         >::Ok(
                             (self
-                                .__dllgen_f50)(
+                                .__dllgen_f51)(
                                 __dllgen_a_w,
                                 __dllgen_a_r,
                                 __dllgen_a_out,
@@ -4193,7 +4363,7 @@ mod __dllgen {
                     ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                51 => {
+                52 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let __dllgen_a_dev = ::dllgen_runtime::marshal::handle::decode_c(
                         &mut __dllgen_args,
@@ -4229,7 +4399,7 @@ mod __dllgen {
                             .call::<
                                 i32,
                             >(
-                                self.__dllgen_f51 as *const ::core::ffi::c_void,
+                                self.__dllgen_f52 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
                                 "`kx_write`",
                             );
@@ -4239,7 +4409,7 @@ mod __dllgen {
                             ::dllgen_runtime::WireError,
                         >::Ok(
                             (self
-                                .__dllgen_f51)(
+                                .__dllgen_f52)(
                                 ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_dev),
                                 ::dllgen_runtime::marshal::in_buffer::ptr(&__dllgen_a_data),
                                 __dllgen_a_len,
@@ -4269,7 +4439,7 @@ mod __dllgen {
                     ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                52 => {
+                53 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let __dllgen_a_dev = ::dllgen_runtime::marshal::handle::decode_c(
                         &mut __dllgen_args,
@@ -4317,7 +4487,7 @@ mod __dllgen {
                             .call::<
                                 i32,
                             >(
-                                self.__dllgen_f52 as *const ::core::ffi::c_void,
+                                self.__dllgen_f53 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
                                 "`kx_write_block`",
                             );
@@ -4327,7 +4497,7 @@ mod __dllgen {
                             ::dllgen_runtime::WireError,
                         >::Ok(
                             (self
-                                .__dllgen_f52)(
+                                .__dllgen_f53)(
                                 ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_dev),
                                 ::dllgen_runtime::marshal::in_value::ptr(&__dllgen_a_block),
                                 ::dllgen_runtime::marshal::in_buffer::ptr(&__dllgen_a_bytes),
@@ -4372,6 +4542,7 @@ mod __dllgen {
                         "kx_claim",
                         "kx_clash",
                         "kx_close",
+                        "kx_deliver",
                         "kx_describe",
                         "kx_free",
                         "kx_each",
@@ -4445,13 +4616,13 @@ mod __dllgen {
                         *const ::core::ffi::c_void,
                         __DllgenFn3,
                     >(symbols.next().unwrap_or(::core::ptr::null())),
-                    __dllgen_helper3: ::core::mem::transmute::<
-                        *const ::core::ffi::c_void,
-                        __DllgenHelper3,
-                    >(symbols.next().unwrap_or(::core::ptr::null())),
                     __dllgen_f4: ::core::mem::transmute::<
                         *const ::core::ffi::c_void,
                         __DllgenFn4,
+                    >(symbols.next().unwrap_or(::core::ptr::null())),
+                    __dllgen_helper4: ::core::mem::transmute::<
+                        *const ::core::ffi::c_void,
+                        __DllgenHelper4,
                     >(symbols.next().unwrap_or(::core::ptr::null())),
                     __dllgen_f5: ::core::mem::transmute::<
                         *const ::core::ffi::c_void,
@@ -4469,13 +4640,13 @@ mod __dllgen {
                         *const ::core::ffi::c_void,
                         __DllgenFn8,
                     >(symbols.next().unwrap_or(::core::ptr::null())),
-                    __dllgen_helper8_1: ::core::mem::transmute::<
-                        *const ::core::ffi::c_void,
-                        __DllgenHelper8_1,
-                    >(symbols.next().unwrap_or(::core::ptr::null())),
                     __dllgen_f9: ::core::mem::transmute::<
                         *const ::core::ffi::c_void,
                         __DllgenFn9,
+                    >(symbols.next().unwrap_or(::core::ptr::null())),
+                    __dllgen_helper9_1: ::core::mem::transmute::<
+                        *const ::core::ffi::c_void,
+                        __DllgenHelper9_1,
                     >(symbols.next().unwrap_or(::core::ptr::null())),
                     __dllgen_f10: ::core::mem::transmute::<
                         *const ::core::ffi::c_void,
@@ -4648,6 +4819,10 @@ mod __dllgen {
                     __dllgen_f52: ::core::mem::transmute::<
                         *const ::core::ffi::c_void,
                         __DllgenFn52,
+                    >(symbols.next().unwrap_or(::core::ptr::null())),
+                    __dllgen_f53: ::core::mem::transmute::<
+                        *const ::core::ffi::c_void,
+                        __DllgenFn53,
                     >(symbols.next().unwrap_or(::core::ptr::null())),
                     __dllgen_library: library,
                 }

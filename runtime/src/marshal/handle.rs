@@ -92,6 +92,45 @@ pub fn decode_all(r: &mut Reader<'_>, kind: u32) -> Result<Vec<*mut c_void>, Wir
     (0..n).map(|_| handles::from_client(kind, r.u64()?, false)).collect()
 }
 
+/// Host: writes the `n` handles at `p` the library passes a callback, as ids (the same
+/// object keeps the id the client holds). NULL with a count, a negative count, or more
+/// than the payload limit crosses as a count the client refuses.
+///
+/// # Safety
+/// `p` is NULL or points to `n` handles.
+pub unsafe fn put_all_c(out: &mut Writer, kind: u32, p: *const *mut c_void, n: i64) {
+    let most = (super::MAX_OUT_BUFFER / 8) as i64;
+    match (p.is_null(), n) {
+        (true, 0) | (false, 0) => {
+            out.u32(0);
+        }
+        (false, 1..) if n <= most => {
+            out.u32(n as u32);
+            // SAFETY: the caller's promise.
+            for h in unsafe { std::slice::from_raw_parts(p, n as usize) } {
+                out.u64(handles::to_client(kind, *h));
+            }
+        }
+        _ => {
+            out.u32(u32::MAX);
+        }
+    }
+}
+
+/// Client: reads the handles [`put_all_c`] wrote.
+pub fn decode_all_ids<H: ClientHandle>(r: &mut Reader<'_>) -> Result<Vec<H>, WireError> {
+    let n = r.u32()?;
+    if n == u32::MAX {
+        return Err(WireError::Payload(
+            "the library passed NULL, or an impossible count, for an array of handles",
+        ));
+    }
+    if (n as usize).saturating_mul(8) > r.remaining() {
+        return Err(WireError::Payload("more handles than bytes"));
+    }
+    (0..n).map(|_| r.u64().map(H::from_id)).collect()
+}
+
 /// Host: what the library gets.
 pub fn ptr(h: &HostHandle) -> *mut c_void {
     h.ptr
@@ -196,5 +235,27 @@ mod tests {
         let mut w = Writer::new();
         w.u32(1 << 30);
         assert!(decode_all(&mut Reader::new(w.payload()), kind).is_err(), "a count the payload cannot hold");
+    }
+
+    #[test]
+    fn arrays_of_handles_for_callbacks() {
+        let mut x = 5u8;
+        let kind = 903;
+        let px = std::ptr::from_mut(&mut x).cast::<c_void>();
+        let arr = [px, px];
+        let mut out = Writer::new();
+        // SAFETY: two handles; NULL with none; NULL with a count.
+        unsafe {
+            put_all_c(&mut out, kind, arr.as_ptr(), 2);
+            put_all_c(&mut out, kind, std::ptr::null(), 0);
+            put_all_c(&mut out, kind, std::ptr::null(), 3);
+        }
+        let back = out.payload().to_vec();
+        let mut r = Reader::new(&back);
+        let got: Vec<Dev> = decode_all_ids(&mut r).unwrap();
+        assert_eq!(got.len(), 2);
+        assert_eq!(got[0], got[1], "the same object, the same id");
+        assert!(decode_all_ids::<Dev>(&mut r).unwrap().is_empty());
+        assert!(decode_all_ids::<Dev>(&mut r).is_err(), "NULL with a count");
     }
 }

@@ -872,3 +872,80 @@ pub fn flexible_arrays(k: &Kinds, d: &Direct) {
     }
     assert_eq!(k.kx_packet_get(2).unwrap().map(|p| p.values), Some(vec![100, 101, 102, 103, 104, 105]));
 }
+
+/// What a frame callback saw: the bytes' length and checksum, the points, the devices.
+type Chunk = (usize, u64, Vec<(i32, i32)>, usize);
+
+fn checksum(data: &[u8]) -> u64 {
+    data.iter().enumerate().fold(0u64, |a, (i, b)| a.wrapping_mul(31).wrapping_add(u64::from(*b) ^ i as u64))
+}
+
+extern "C" fn native_chunk(
+    ctx: *mut c_void,
+    data: *const u8,
+    len: usize,
+    pts: *const P,
+    npts: i32,
+    _devs: *const *mut c_void,
+    ndevs: i32,
+) -> i32 {
+    // SAFETY: the Vec kx_deliver was given, and the library's arrays with their counts.
+    let (seen, data, pts) = unsafe {
+        (
+            &mut *(ctx as *mut Vec<Chunk>),
+            if data.is_null() { &[][..] } else { std::slice::from_raw_parts(data, len) },
+            if pts.is_null() { &[][..] } else { std::slice::from_raw_parts(pts, npts as usize) },
+        )
+    };
+    seen.push((data.len(), checksum(data), pts.iter().map(|p| (p.x, p.y)).collect(), ndevs as usize));
+    len as i32 % 7
+}
+
+/// A callback given arrays with their counts, as a device SDK delivers frames: bytes,
+/// structs and handles, compared with the 64-bit build.
+pub fn callback_arrays(k: &Kinds, d: &Direct) {
+    type OnData = extern "C" fn(*mut c_void, *const u8, usize, *const P, i32, *const *mut c_void, i32) -> i32;
+    let deliver: extern "C" fn(i32, OnData, *mut c_void, *const *mut c_void, i32) -> i32 =
+        d.sym("kx_deliver");
+    let (_, a) = k.open("sim/frames-a").unwrap();
+    let (_, b) = k.open("sim/frames-b").unwrap();
+    for n in [0, 1, 10, 70] {
+        let mut theirs: Vec<Chunk> = Vec::new();
+        let fake = [std::ptr::null_mut::<c_void>(); 2];
+        let total = deliver(n, native_chunk, (&mut theirs as *mut Vec<Chunk>).cast(), fake.as_ptr(), 2);
+        let mut ours: Vec<Chunk> = Vec::new();
+        let got = k.kx_deliver(
+            n,
+            &mut |data: &[u8],
+                  len: u32,
+                  pts: &[KxPoint],
+                  npts: i32,
+                  devs: &[crate::api::Device],
+                  ndevs: i32| {
+                assert_eq!(
+                    (data.len(), pts.len(), devs.len()),
+                    (len as usize, npts as usize, ndevs as usize)
+                );
+                assert_eq!(devs, [a, b], "the ids the client holds");
+                ours.push((data.len(), checksum(data), pts.iter().map(|p| (p.x, p.y)).collect(), devs.len()));
+                len as i32 % 7
+            },
+            &[a, b],
+        );
+        assert_eq!(got, Ok(total), "{n} chunks");
+        assert_eq!(ours, theirs, "{n} chunks");
+    }
+    let mut biggest = 0;
+    k.kx_deliver(
+        70,
+        &mut |data, _, _, _, _, _| {
+            biggest = biggest.max(data.len());
+            0
+        },
+        &[],
+    )
+    .unwrap();
+    assert_eq!(biggest, 65536, "not vacuous: a 64 KiB chunk");
+    k.kx_close(Some(a)).unwrap();
+    k.kx_close(Some(b)).unwrap();
+}

@@ -11,13 +11,13 @@ mod checks;
 mod api {
     #[cfg(windows)]
     pub use kinds_client::{
-        Clash, Config, Error, HostPath, Kinds, KxBlock, KxFrame, KxInfo, KxPacked, KxPacket, KxPoint,
+        Clash, Config, Device, Error, HostPath, Kinds, KxBlock, KxFrame, KxInfo, KxPacked, KxPacket, KxPoint,
         KxSeries, KxValue, KxValueU, KxVerdict, HOST_EXE, KX_MAGIC, KX_VERSION,
     };
     #[cfg(not(windows))]
     pub use kinds_linux_client::{
-        Clash, Config, Error, HostPath, KindsLinux as Kinds, KxBlock, KxFrame, KxInfo, KxPacked, KxPacket,
-        KxPoint, KxSeries, KxValue, KxValueU, KxVerdict, HOST_EXE, KX_MAGIC, KX_VERSION,
+        Clash, Config, Device, Error, HostPath, KindsLinux as Kinds, KxBlock, KxFrame, KxInfo, KxPacked,
+        KxPacket, KxPoint, KxSeries, KxValue, KxValueU, KxVerdict, HOST_EXE, KX_MAGIC, KX_VERSION,
     };
 }
 
@@ -79,4 +79,6 @@ fn main() {
     println!("ok: unions selected by a tag field");
     checks::flexible_arrays(&k, &direct);
     println!("ok: structs ending in a flexible array member");
+    checks::callback_arrays(&k, &direct);
+    println!("ok: callbacks given arrays with their counts: bytes, structs, handles");
 }

@@ -64,6 +64,12 @@ pub enum CbKind {
     /// `char **argv` with its count: `count_host` is the host's expression for it (over `a0`...).
     #[serde(rename = "cb_strings")]
     Strings { text: String, count_host: String },
+    /// An array of numbers or structs with its count (`count_host`, over `a0`...): `&[T]`.
+    #[serde(rename = "cb_buffer")]
+    Buffer { rust: String, host: String, elem_size: u64, count_host: String },
+    /// An array of handles with its count: `&[H]` (each the id the client holds for it).
+    #[serde(rename = "cb_handles")]
+    Handles { handle: String, handle_kind: u32, count_host: String },
     /// A pointer to one value the closure reads (`&T`, `Option<&T>` when optional).
     #[serde(rename = "cb_in")]
     In { rust: String, host: String, optional: bool },
@@ -151,6 +157,28 @@ pub(crate) fn callback_type(c: &model::Callback, cx: &mut Cx) -> CallbackView {
                 let send = matches!(p.kind, Kind::Inout { .. });
                 (format!("*mut {host}"), CbKind::Out { rust: t.rust, host, send })
             }
+            Kind::InBuffer { element, len: Some(len), .. } => {
+                let Some(count_host) = cb_count(len, c, &what, &p.name, cx) else { continue };
+                let Some(t) = cx.value(element, &what) else { continue };
+                let host = super::host_elem(&t);
+                closure_args.push(format!("&[{}]", t.rust));
+                (
+                    format!("*const {host}"),
+                    CbKind::Buffer { rust: t.rust, host, elem_size: t.size, count_host },
+                )
+            }
+            Kind::InHandles { handle, len } => {
+                let Some(count_host) = cb_count(len, c, &what, &p.name, cx) else { continue };
+                closure_args.push(format!("&[{handle}]"));
+                (
+                    "*const *mut ::core::ffi::c_void".to_string(),
+                    CbKind::Handles {
+                        handle: handle.clone(),
+                        handle_kind: cx.handle_kind(handle),
+                        count_host,
+                    },
+                )
+            }
             Kind::StringArray { encoding, len } => {
                 let len = match len {
                     model::Expr::Const { value } => format!("{value}i64"),
@@ -197,5 +225,24 @@ pub(crate) fn callback_type(c: &model::Callback, cx: &mut Cx) -> CallbackView {
         closure_args: closure_args.join(", "),
         ret_rust,
         ret_host,
+    }
+}
+
+/// A callback array's count as the host computes it (over `a0`...): a parameter of the same
+/// callback, or a number.
+fn cb_count(len: &model::Expr, c: &model::Callback, what: &str, param: &str, cx: &mut Cx) -> Option<String> {
+    match len {
+        model::Expr::Const { value } => Some(format!("{value}i64")),
+        model::Expr::Param { name } => match c.params.iter().position(|q| q.name == *name) {
+            Some(j) => Some(format!("a{j} as i64")),
+            None => {
+                cx.unsupported.push(format!("{what} parameter `{param}`: no count `{name}`"));
+                None
+            }
+        },
+        other => {
+            cx.unsupported.push(format!("{what} parameter `{param}`: count `{other}`"));
+            None
+        }
     }
 }

@@ -117,22 +117,20 @@ impl<'a> Builder<'a> {
                         }
                         Kind::Handle { handle: h.value.clone(), optional: true }
                     }
-                    // `char **argv` with its count in another parameter: an array of strings.
-                    ParamKind::InBuffer { len, .. } => {
+                    // An array with its count in another parameter: of strings (`char **argv`),
+                    // of handles (`handles: T`), or of numbers or structs (a frame's bytes).
+                    ParamKind::InBuffer { len, .. } | ParamKind::InHandles { len, .. } => {
                         let element = match self.header.resolve(ty) {
                             CType::Pointer { pointee, .. } => (**pointee).clone(),
-                            _ => CType::Void,
-                        };
-                        let encoding = match self.encoding(None, &element) {
-                            Ok(e) => e,
-                            Err(_) => {
+                            _ => {
                                 self.at_spec(
                                     ps.pos,
-                                    format!("parameter `{pname}` of callback `{name}`: a callback's `in_buffer` is an array of strings (`char **`); this is {}", describe(ty)),
+                                    format!("parameter `{pname}` of callback `{name}` is not a pointer"),
                                 );
                                 return None;
                             }
                         };
+                        let encoding = self.encoding(None, &element).ok();
                         let len_expr = match expr::parse(&len.value) {
                             Ok(e @ (Expr::Param { .. } | Expr::Const { .. })) => e,
                             _ => {
@@ -161,7 +159,47 @@ impl<'a> Builder<'a> {
                                 return None;
                             }
                         }
-                        Kind::StringArray { encoding, len: len_expr }
+                        match (&ps.value.kind, encoding) {
+                            (ParamKind::InHandles { handle, .. }, _) => {
+                                if !self.spec.handles.contains_key(&handle.value) {
+                                    self.unknown_handle(handle);
+                                    return None;
+                                }
+                                if let Err(m) = self.handle_fits(&handle.value, &element, 0) {
+                                    self.at_spec(
+                                        ps.pos,
+                                        format!(
+                                            "parameter `{pname}` of callback `{name}`: its elements: {m}"
+                                        ),
+                                    );
+                                    return None;
+                                }
+                                Kind::InHandles { handle: handle.value.clone(), len: len_expr }
+                            }
+                            (_, Some(encoding)) => Kind::StringArray { encoding, len: len_expr },
+                            (_, None) => {
+                                let value = match self.header.resolve(&element) {
+                                    CType::Void => {
+                                        Value::Scalar { scalar: Scalar::Int { bytes: 1, signed: false } }
+                                    }
+                                    _ => {
+                                        match self.value(&element) {
+                                            Ok(v) => v,
+                                            Err(e) => {
+                                                self.at_spec(ps.pos, format!("parameter `{pname}` of callback `{name}` points to {e}"));
+                                                return None;
+                                            }
+                                        }
+                                    }
+                                };
+                                Kind::InBuffer {
+                                    element: value,
+                                    len: Some(len_expr),
+                                    units: spec::Units::Elements,
+                                    optional: ps.value.optional,
+                                }
+                            }
+                        }
                     }
                     // A pointer to one value (a struct the library passes): read by the
                     // closure, or filled / updated by it and written back.
