@@ -54,6 +54,27 @@ fn rust_type_name(c: &str) -> String {
         .collect()
 }
 
+/// Whether a sentence of `doc` says that the parameter `name` may be NULL ("If pStmt is
+/// NULL", "pDb may be a NULL pointer", "a NULL zVfsName").
+fn mentions_null(doc: &str, name: &str) -> bool {
+    if name.len() < 2 || name.starts_with("arg") {
+        return false;
+    }
+    doc.split(['.', ';', '\n']).any(|sentence| {
+        let words: Vec<&str> =
+            sentence.split(|c: char| !(c.is_alphanumeric() || c == '_')).filter(|w| !w.is_empty()).collect();
+        // A sentence with a negation ("must not be NULL", "does not check if file is
+        // NULL") says nothing either way.
+        let negated = words.iter().any(|n| matches!(*n, "not" | "never" | "cannot" | "non" | "t" | "nor"));
+        !negated
+            && words.iter().enumerate().any(|(i, w)| {
+                // "pStmt is NULL", "pDb may be a NULL pointer", "a NULL zVfs".
+                (*w == name && words[i + 1..].iter().take(4).any(|n| *n == "NULL"))
+                    || (*w == "NULL" && words.get(i + 1) == Some(&name))
+            })
+    })
+}
+
 /// Names that usually hold a buffer's length.
 fn is_length_name(name: &str) -> bool {
     let n = name.to_ascii_lowercase();
@@ -227,6 +248,14 @@ impl Drafter<'_> {
                 continue;
             }
             if let Some(h) = self.handle_type(&p.ty) {
+                // The documentation says the handle may be NULL ("If pStmt is NULL").
+                if f.doc.as_deref().is_some_and(|d| mentions_null(d, &p.name)) {
+                    lines.push(format!(
+                        "{}: {{ handle: {}, optional: true }}  # review: NULL allowed, as the documentation says?",
+                        p.name,
+                        rust_type_name(&h)
+                    ));
+                }
                 self.handles.insert(h);
                 continue;
             }
@@ -700,6 +729,21 @@ pub fn draft(d: &Draft<'_>) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn nullable_handles_from_the_documentation() {
+        assert!(mentions_null("If pStmt is NULL then this returns the first statement.", "pStmt"));
+        assert!(mentions_null("pDb may be a NULL pointer", "pDb"));
+        assert!(mentions_null("Passing a NULL zVfs selects the default.", "zVfs"));
+        assert!(
+            !mentions_null("If pStmt is not finalized, pDb must not be NULL.", "pStmt"),
+            "another parameter's NULL"
+        );
+        assert!(!mentions_null("Returns NULL on failure.", "db"));
+        assert!(!mentions_null("pDb must not be NULL.", "pDb"));
+        assert!(!mentions_null("it does not check to see if file is NULL, nor", "file"));
+        assert!(!mentions_null("If arg0 is NULL", "arg0"), "unnamed parameters are not in the prose");
+    }
 
     #[test]
     fn names() {
