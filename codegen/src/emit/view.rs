@@ -505,6 +505,20 @@ fn struct_names(
     names
 }
 
+/// The host type of the struct's count or tag field `name`, which the host sets itself.
+fn sibling_host(s: &model::Struct, name: &str, cx: &Cx) -> String {
+    s.fields
+        .iter()
+        .find(|x| x.name == name)
+        .and_then(|x| match &x.ty {
+            model::FieldType::Length { value, .. } | model::FieldType::Tag { value, .. } => {
+                Some(cx.scalar(value).host)
+            }
+            _ => None,
+        })
+        .unwrap_or_default()
+}
+
 /// A struct's client type and host mirror.
 fn structure(s: &model::Struct, cx: &mut Cx) -> StructView {
     use model::FieldType;
@@ -562,15 +576,7 @@ fn structure(s: &model::Struct, cx: &mut Cx) -> StructView {
                 let Some(t) = cx.value(element, &fwhat) else { continue };
                 let vec = format!("::std::vec::Vec<{}>", t.rust);
                 v.client_type = if *optional { kinds::option(&vec) } else { vec };
-                let len_host = s
-                    .fields
-                    .iter()
-                    .find(|x| x.name == *len)
-                    .and_then(|x| match &x.ty {
-                        FieldType::Length { value, .. } => Some(cx.scalar(value).host),
-                        _ => None,
-                    })
-                    .unwrap_or_default();
+                let len_host = sibling_host(s, len, cx);
                 // Buffers sharing one count: the first sets it, the others must match it.
                 let first =
                     s.fields.iter().find(|x| matches!(&x.ty, FieldType::Buffer { len: l, .. } if l == len));
@@ -589,15 +595,7 @@ fn structure(s: &model::Struct, cx: &mut Cx) -> StructView {
             FieldType::Flexible { element, len, declared } => {
                 let Some(t) = cx.value(element, &fwhat) else { continue };
                 v.client_type = format!("::std::vec::Vec<{}>", t.rust);
-                let count_type = s
-                    .fields
-                    .iter()
-                    .find(|x| x.name == *len)
-                    .and_then(|x| match &x.ty {
-                        FieldType::Length { value, .. } => Some(cx.scalar(value).host),
-                        _ => None,
-                    })
-                    .unwrap_or_default();
+                let count_type = sibling_host(s, len, cx);
                 v.kind = FieldKind::Flexible {
                     elem_host: kinds::host_elem(&t),
                     elem_size: t.size,
@@ -667,15 +665,7 @@ fn structure(s: &model::Struct, cx: &mut Cx) -> StructView {
                 };
                 v.client_type = enum_name.clone();
                 v.default = format!("{enum_name}::{}(::core::default::Default::default())", first.variant);
-                let tag_type = s
-                    .fields
-                    .iter()
-                    .find(|x| x.name == *tag)
-                    .and_then(|x| match &x.ty {
-                        FieldType::Tag { value, .. } => Some(cx.scalar(value).host),
-                        _ => None,
-                    })
-                    .unwrap_or_default();
+                let tag_type = sibling_host(s, tag, cx);
                 let copy = views.clone();
                 v.kind = FieldKind::Union { tag: ident(tag), tag_type, cases: copy, pointers: *pointers };
                 unions.push(UnionView { name: enum_name, cases: views, size: *size });

@@ -120,16 +120,7 @@ impl<'a> Builder<'a> {
                     // An array with its count in another parameter: of strings (`char **argv`),
                     // of handles (`handles: T`), or of numbers or structs (a frame's bytes).
                     ParamKind::InBuffer { len, .. } | ParamKind::InHandles { len, .. } => {
-                        let element = match self.header.resolve(ty) {
-                            CType::Pointer { pointee, .. } => (**pointee).clone(),
-                            _ => {
-                                self.at_spec(
-                                    ps.pos,
-                                    format!("parameter `{pname}` of callback `{name}` is not a pointer"),
-                                );
-                                return None;
-                            }
-                        };
+                        let element = self.cb_pointee(ty, ps.pos, &pname, name)?;
                         let encoding = self.encoding(None, &element).ok();
                         let len_expr = match expr::parse(&len.value) {
                             Ok(e @ (Expr::Param { .. } | Expr::Const { .. })) => e,
@@ -204,16 +195,7 @@ impl<'a> Builder<'a> {
                     // A pointer to one value (a struct the library passes): read by the
                     // closure, or filled / updated by it and written back.
                     kind @ (ParamKind::In | ParamKind::Out | ParamKind::Inout) => {
-                        let pointee = match self.header.resolve(ty) {
-                            CType::Pointer { pointee, .. } => (**pointee).clone(),
-                            _ => {
-                                self.at_spec(
-                                    ps.pos,
-                                    format!("parameter `{pname}` of callback `{name}` is not a pointer"),
-                                );
-                                return None;
-                            }
-                        };
+                        let pointee = self.cb_pointee(ty, ps.pos, &pname, name)?;
                         let value = match self.value(&pointee) {
                             Ok(v) => v,
                             Err(e) => {
@@ -300,6 +282,17 @@ impl<'a> Builder<'a> {
 }
 
 impl Builder<'_> {
+    /// What a callback's pointer parameter points to; reported when it is no pointer.
+    fn cb_pointee(&mut self, ty: &CType, at: spec::Pos, pname: &str, callback: &str) -> Option<CType> {
+        match self.header.resolve(ty) {
+            CType::Pointer { pointee, .. } => Some((**pointee).clone()),
+            _ => {
+                self.at_spec(at, format!("parameter `{pname}` of callback `{callback}` is not a pointer"));
+                None
+            }
+        }
+    }
+
     /// Whether a value holds a string or pointer field (through nested structs).
     fn value_points(&self, v: &Value, depth: u32) -> bool {
         let Value::Struct { name } = v else { return false };
