@@ -67,6 +67,7 @@ const TEMPLATES: &[(&str, &str)] = &[
     ("field_pointee", include_str!("../../../templates/fields/field_pointee.hbs")),
     ("field_union", include_str!("../../../templates/fields/field_union.hbs")),
     ("field_flexible", include_str!("../../../templates/fields/field_flexible.hbs")),
+    ("field_out_buffer", include_str!("../../../templates/fields/field_out_buffer.hbs")),
     ("field_string", include_str!("../../../templates/fields/field_string.hbs")),
     ("field_value", include_str!("../../../templates/fields/field_value.hbs")),
 ];

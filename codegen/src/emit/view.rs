@@ -141,6 +141,10 @@ pub enum FieldKind {
     /// A flexible array member at `offset`, counted by the field `count_field`.
     #[serde(rename = "field_flexible")]
     Flexible { elem_host: String, elem_size: u64, count_field: String, count_type: String, offset: u64 },
+    /// A buffer the library fills: allocated by the host from the capacity field (after
+    /// every field is read), read back up to the filled field's count or a NUL.
+    #[serde(rename = "field_out_buffer")]
+    OutBuffer { elem_host: String, elem_size: u64, capacity: String, filled: Option<String> },
     /// A union's tag: not in the client's struct, set by the host.
     #[serde(rename = "field_length")]
     Tag {},
@@ -591,6 +595,17 @@ fn structure(s: &model::Struct, cx: &mut Cx) -> StructView {
                     shared,
                 };
                 host
+            }
+            FieldType::OutBuffer { element, capacity, filled } => {
+                let Some(t) = cx.value(element, &fwhat) else { continue };
+                v.client_type = format!("::std::vec::Vec<{}>", t.rust);
+                v.kind = FieldKind::OutBuffer {
+                    elem_host: kinds::host_elem(&t),
+                    elem_size: t.size,
+                    capacity: ident(capacity),
+                    filled: filled.as_deref().map(ident),
+                };
+                format!("*mut {}", kinds::host_elem(&t))
             }
             FieldType::Flexible { element, len, declared } => {
                 let Some(t) = cx.value(element, &fwhat) else { continue };

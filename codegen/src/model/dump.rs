@@ -200,6 +200,11 @@ pub fn render(m: &Model) -> String {
                     format!("pointer to {}{}", value(v), opt(*optional))
                 }
                 FieldType::Tag { value: v, of } => format!("tag ({}) of {of}", scalar(v)),
+                FieldType::OutBuffer { element, capacity, filled } => format!(
+                    "out buffer of {} [{capacity}], filled {}",
+                    value(element),
+                    filled.as_deref().unwrap_or("up to a NUL")
+                ),
                 FieldType::Flexible { element, len, declared } => {
                     format!("flexible array of {} [{len}] (declared [{declared}])", value(element))
                 }

@@ -648,6 +648,17 @@ pub enum FieldType {
         /// Elements the type itself declares (0 or 1).
         declared: u64,
     },
+    /// A buffer the library fills (`char *buf` with its capacity in the field `capacity`):
+    /// the host allocates it, the client reads what was filled.
+    OutBuffer {
+        /// Element type.
+        element: Value,
+        /// The capacity field (the client sets it).
+        capacity: String,
+        /// How much is filled afterwards: a field's value, up to a NUL (`None`), or the
+        /// whole capacity (`Some(capacity)`).
+        filled: Option<String>,
+    },
     /// The count of the buffer fields `of`: the client does not set it, the host does.
     Length {
         /// Its integer type.

@@ -10,7 +10,7 @@ mod __dllgen {
     #![allow(clippy::all, unused_imports, unused_mut, unused_variables, non_snake_case)]
     pub use ::dllgen_runtime::{Config, Error, HostPath};
     /// The hash of the model both sides were generated from; the host refuses any other.
-    pub const MODEL_HASH: u64 = 0x5c2ad85cd093dfc9;
+    pub const MODEL_HASH: u64 = 0x53002772943a2f14;
     /// The host executable's file name.
     pub const HOST_EXE: &str = if cfg!(windows) {
         "kinds-host.exe"
@@ -363,6 +363,46 @@ mod __dllgen {
         }
     }
     impl ::dllgen_runtime::marshal::Struct for KxSeries {}
+    /// A request for kx_text_fill: the caller's buffer and its capacity, what was written.
+    #[derive(Debug, Clone, PartialEq)]
+    pub struct KxTextReq {
+        pub repeat: i32,
+        pub cap: u32,
+        pub buf: ::std::vec::Vec<u8>,
+        pub len: u32,
+        pub need: u32,
+    }
+    impl ::core::default::Default for KxTextReq {
+        fn default() -> Self {
+            KxTextReq {
+                repeat: ::core::default::Default::default(),
+                cap: ::core::default::Default::default(),
+                buf: ::core::default::Default::default(),
+                len: ::core::default::Default::default(),
+                need: ::core::default::Default::default(),
+            }
+        }
+    }
+    impl ::dllgen_runtime::marshal::Value for KxTextReq {
+        fn put(&self, w: &mut ::dllgen_runtime::Writer) {
+            ::dllgen_runtime::marshal::value::encode(w, &self.repeat);
+            ::dllgen_runtime::marshal::value::encode(w, &self.cap);
+            ::dllgen_runtime::marshal::value::encode(w, &self.len);
+            ::dllgen_runtime::marshal::value::encode(w, &self.need);
+        }
+        fn get(
+            r: &mut ::dllgen_runtime::Reader<'_>,
+        ) -> ::core::result::Result<Self, ::dllgen_runtime::WireError> {
+            Ok(KxTextReq {
+                repeat: ::dllgen_runtime::marshal::value::decode(r)?,
+                cap: ::dllgen_runtime::marshal::value::decode(r)?,
+                buf: ::dllgen_runtime::marshal::field::get_elems(r, 1)?,
+                len: ::dllgen_runtime::marshal::value::decode(r)?,
+                need: ::dllgen_runtime::marshal::value::decode(r)?,
+            })
+        }
+    }
+    impl ::dllgen_runtime::marshal::Struct for KxTextReq {}
     /// A value whose union member `kind` selects.
     #[derive(Debug, Clone, PartialEq)]
     pub struct KxValue {
@@ -2318,12 +2358,47 @@ mod __dllgen {
                 )?;
             Ok(())
         }
+        /// Writes "ab" `repeat` times into `req->buf` (NUL-terminated) when it fits in `req->cap`
+        /// bytes: sets `len` to the length written and returns 0. Otherwise writes nothing, sets
+        /// `len` to 0 and `need` to the capacity needed, and returns 1.
+        pub fn kx_text_fill(
+            &self,
+            req: &mut KxTextReq,
+        ) -> ::core::result::Result<i32, Error> {
+            let __dllgen_a_req = ::dllgen_runtime::marshal::inout_value::lend(req);
+            let (__dllgen_ret,) = self
+                .client
+                .call(
+                    46,
+                    |__dllgen_w| {
+                        ::dllgen_runtime::marshal::inout_value::encode(
+                            __dllgen_w,
+                            &__dllgen_a_req,
+                            false,
+                        );
+                    },
+                    |mut __dllgen_r| {
+                        let __dllgen_ret: i32 = ::dllgen_runtime::marshal::value::decode(
+                            &mut __dllgen_r,
+                        )?;
+                        ::dllgen_runtime::marshal::inout_value::decode(
+                            &mut __dllgen_r,
+                            &__dllgen_a_req,
+                            false,
+                        )?;
+                        __dllgen_r.finish()?;
+                        Ok((__dllgen_ret,))
+                    },
+                    &mut ::dllgen_runtime::marshal::callback::none,
+                )?;
+            Ok(__dllgen_ret)
+        }
         /// How many messages from kx_explain are not freed yet.
         pub fn kx_unfreed(&self) -> ::core::result::Result<i32, Error> {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    46,
+                    47,
                     |__dllgen_w| {},
                     |mut __dllgen_r| {
                         let __dllgen_ret: i32 = ::dllgen_runtime::marshal::value::decode(
@@ -2352,7 +2427,7 @@ mod __dllgen {
             let (__dllgen_a_out,) = self
                 .client
                 .call(
-                    47,
+                    48,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::in_string::encode::<
                             ::dllgen_runtime::marshal::Utf16,
@@ -2393,7 +2468,7 @@ mod __dllgen {
             let (__dllgen_a_out,) = self
                 .client
                 .call(
-                    48,
+                    49,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::in_value::encode::<
                             KxValue,
@@ -2426,7 +2501,7 @@ mod __dllgen {
             let (__dllgen_ret, __dllgen_a_v) = self
                 .client
                 .call(
-                    49,
+                    50,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::value::encode(__dllgen_w, &n);
                     },
@@ -2455,7 +2530,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    50,
+                    51,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::handle::encode(__dllgen_w, &dev);
                         ::dllgen_runtime::marshal::callback::encode(
@@ -2524,7 +2599,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    51,
+                    52,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::value::encode(__dllgen_w, &w);
                         ::dllgen_runtime::marshal::value::encode(__dllgen_w, &r);
@@ -2569,7 +2644,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    52,
+                    53,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::handle::encode(__dllgen_w, &dev);
                         ::dllgen_runtime::marshal::in_buffer::encode(
@@ -2603,7 +2678,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    53,
+                    54,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::handle::encode(__dllgen_w, &dev);
                         ::dllgen_runtime::marshal::in_value::encode::<

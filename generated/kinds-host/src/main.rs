@@ -27,7 +27,7 @@ mod __dllgen {
         unused_comparisons,
         unused_unsafe
     )]
-    const MODEL_HASH: u64 = 0x5c2ad85cd093dfc9;
+    const MODEL_HASH: u64 = 0x53002772943a2f14;
     /// `kx_packed` as the library lays it out.
     #[repr(C)]
     #[derive(Clone, Copy)]
@@ -424,6 +424,59 @@ mod __dllgen {
         }
     }
     unsafe impl ::dllgen_runtime::marshal::CStruct for KxSeries {}
+    /// `struct kx_text_req` as the library lays it out.
+    #[repr(C)]
+    #[derive(Clone, Copy)]
+    struct KxTextReq {
+        repeat: i32,
+        cap: u32,
+        buf: *mut u8,
+        len: u32,
+        need: u32,
+    }
+    #[cfg(windows)]
+    const _: () = {
+        assert!(::core::mem::size_of::< KxTextReq > () == 20);
+        assert!(::core::mem::align_of::< KxTextReq > () == 4);
+        assert!(::core::mem::offset_of!(KxTextReq, repeat) == 0);
+        assert!(::core::mem::offset_of!(KxTextReq, cap) == 4);
+        assert!(::core::mem::offset_of!(KxTextReq, buf) == 8);
+        assert!(::core::mem::offset_of!(KxTextReq, len) == 12);
+        assert!(::core::mem::offset_of!(KxTextReq, need) == 16);
+    };
+    impl ::core::default::Default for KxTextReq {
+        fn default() -> Self {
+            unsafe { ::core::mem::zeroed() }
+        }
+    }
+    impl ::dllgen_runtime::marshal::CValue for KxTextReq {
+        fn get_c(
+            r: &mut ::dllgen_runtime::Reader<'_>,
+            keep: &mut ::dllgen_runtime::marshal::Keep,
+        ) -> ::core::result::Result<Self, ::dllgen_runtime::WireError> {
+            let mut s = <KxTextReq as ::core::default::Default>::default();
+            s.repeat = ::dllgen_runtime::marshal::value::decode_c(r, keep)?;
+            s.cap = ::dllgen_runtime::marshal::value::decode_c(r, keep)?;
+            s.len = ::dllgen_runtime::marshal::value::decode_c(r, keep)?;
+            s.need = ::dllgen_runtime::marshal::value::decode_c(r, keep)?;
+            s.buf = ::dllgen_runtime::marshal::field::out_field_c::<
+                u8,
+            >(keep, s.cap as i128)?;
+            Ok(s)
+        }
+        fn put_c(&self, w: &mut ::dllgen_runtime::Writer) {
+            ::dllgen_runtime::marshal::value::reply(w, &self.repeat);
+            ::dllgen_runtime::marshal::value::reply(w, &self.cap);
+            unsafe {
+                ::dllgen_runtime::marshal::field::put_out_field_c::<
+                    u8,
+                >(w, self.buf, Some(self.len as i128))
+            };
+            ::dllgen_runtime::marshal::value::reply(w, &self.len);
+            ::dllgen_runtime::marshal::value::reply(w, &self.need);
+        }
+    }
+    unsafe impl ::dllgen_runtime::marshal::CStruct for KxTextReq {}
     /// `struct kx_value` as the library lays it out.
     #[repr(C, align(8))]
     #[derive(Clone, Copy)]
@@ -1029,19 +1082,20 @@ mod __dllgen {
     type __DllgenFn43 = unsafe extern "C" fn(*const u8, i32, i32) -> i32;
     type __DllgenFn44 = unsafe extern "C" fn(*const KxPoint, i32, *mut KxPoint) -> i32;
     type __DllgenFn45 = unsafe extern "C" fn(*mut KxPoint) -> ();
-    type __DllgenFn46 = unsafe extern "C" fn() -> i32;
-    type __DllgenFn47 = unsafe extern "C" fn(*const u16, *mut u16, i32) -> ();
-    type __DllgenFn48 = unsafe extern "C" fn(*const KxValue, *mut u8, i32) -> i32;
-    type __DllgenFn49 = unsafe extern "C" fn(i32, *mut KxValue) -> i32;
+    type __DllgenFn46 = unsafe extern "C" fn(*mut KxTextReq) -> i32;
+    type __DllgenFn47 = unsafe extern "C" fn() -> i32;
+    type __DllgenFn48 = unsafe extern "C" fn(*const u16, *mut u16, i32) -> ();
+    type __DllgenFn49 = unsafe extern "C" fn(*const KxValue, *mut u8, i32) -> i32;
+    type __DllgenFn50 = unsafe extern "C" fn(i32, *mut KxValue) -> i32;
     /// The library calls this for `kx_visit_device`'s `visit`: it runs the client's closure.
-    unsafe extern "C" fn __dllgen_callback_50_1(
+    unsafe extern "C" fn __dllgen_callback_51_1(
         a0: *mut ::core::ffi::c_void,
         a1: *mut ::core::ffi::c_void,
     ) -> i32 {
         let mut __dllgen_w = ::dllgen_runtime::Writer::new();
         ::dllgen_runtime::marshal::handle::put_c(&mut __dllgen_w, 0, a1);
         ::dllgen_runtime::callback(
-            50,
+            51,
             1,
             &mut __dllgen_w,
             |__dllgen_r| {
@@ -1054,7 +1108,7 @@ mod __dllgen {
             },
         )
     }
-    type __DllgenFn50 = unsafe extern "C" fn(
+    type __DllgenFn51 = unsafe extern "C" fn(
         *mut ::core::ffi::c_void,
         ::core::option::Option<
             unsafe extern "C" fn(
@@ -1064,7 +1118,7 @@ mod __dllgen {
         >,
         *mut ::core::ffi::c_void,
     ) -> i32;
-    type __DllgenFn51 = unsafe extern "C" fn(
+    type __DllgenFn52 = unsafe extern "C" fn(
         i32,
         i32,
         i32,
@@ -1076,12 +1130,12 @@ mod __dllgen {
         *const u8,
         i32,
     ) -> i32;
-    type __DllgenFn52 = unsafe extern "stdcall" fn(
+    type __DllgenFn53 = unsafe extern "stdcall" fn(
         *mut ::core::ffi::c_void,
         *const u8,
         u32,
     ) -> i32;
-    type __DllgenFn53 = unsafe extern "stdcall" fn(
+    type __DllgenFn54 = unsafe extern "stdcall" fn(
         *mut ::core::ffi::c_void,
         *const KxBlock,
         *const u8,
@@ -1144,6 +1198,7 @@ mod __dllgen {
         __dllgen_f51: __DllgenFn51,
         __dllgen_f52: __DllgenFn52,
         __dllgen_f53: __DllgenFn53,
+        __dllgen_f54: __DllgenFn54,
     }
     impl ::dllgen_runtime::Library for __DllgenHost {
         fn model_hash(&self) -> u64 {
@@ -3968,6 +4023,66 @@ mod __dllgen {
                 }
                 46 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
+                    let mut __dllgen_a_req = ::dllgen_runtime::marshal::inout_value::decode_c::<
+                        KxTextReq,
+                    >(&mut __dllgen_args, &mut __dllgen_keep, false)?;
+                    __dllgen_args.finish()?;
+                    ::dllgen_runtime::native::set_errno(0);
+                    ::dllgen_runtime::native::set_last_error(0);
+                    let __dllgen_ret = unsafe {
+                        #[cfg(target_arch = "x86")]
+                        let __dllgen_r = ::dllgen_runtime::native::Words::new()
+                            .push(
+                                ::dllgen_runtime::marshal::inout_value::ptr(
+                                    &mut __dllgen_a_req,
+                                ),
+                            )
+                            .call::<
+                                i32,
+                            >(
+                                self.__dllgen_f46 as *const ::core::ffi::c_void,
+                                ::dllgen_runtime::native::Pops::Caller,
+                                "`kx_text_fill`",
+                            );
+                        #[cfg(not(target_arch = "x86"))]
+                        let __dllgen_r = ::core::result::Result::<
+                            _,
+                            ::dllgen_runtime::WireError,
+                        >::Ok(
+                            (self
+                                .__dllgen_f46)(
+                                ::dllgen_runtime::marshal::inout_value::ptr(
+                                    &mut __dllgen_a_req,
+                                ),
+                            ),
+                        );
+                        __dllgen_r
+                    }?;
+                    let (__dllgen_errno, __dllgen_last_error) = (
+                        ::dllgen_runtime::native::errno(),
+                        ::dllgen_runtime::native::last_error(),
+                    );
+                    if let Some(__dllgen_status) = ::dllgen_runtime::marshal::error::check(
+                        __dllgen_out,
+                        __dllgen_ret,
+                        ::dllgen_runtime::marshal::error::Rule::Negative,
+                        ::dllgen_runtime::marshal::error::Code::Return,
+                        __dllgen_errno,
+                        __dllgen_last_error,
+                    ) {
+                        return Ok(__dllgen_status);
+                    }
+                    ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
+                    ::dllgen_runtime::marshal::inout_value::reply(
+                        __dllgen_out,
+                        &__dllgen_a_req,
+                        false,
+                        "`kx_text_fill` parameter `req`",
+                    )?;
+                    Ok(::dllgen_runtime::Status::Ok)
+                }
+                47 => {
+                    let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     __dllgen_args.finish()?;
                     ::dllgen_runtime::native::set_errno(0);
                     ::dllgen_runtime::native::set_last_error(0);
@@ -3977,7 +4092,7 @@ mod __dllgen {
                             .call::<
                                 i32,
                             >(
-                                self.__dllgen_f46 as *const ::core::ffi::c_void,
+                                self.__dllgen_f47 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
                                 "`kx_unfreed`",
                             );
@@ -3985,7 +4100,7 @@ mod __dllgen {
                         let __dllgen_r = ::core::result::Result::<
                             _,
                             ::dllgen_runtime::WireError,
-                        >::Ok((self.__dllgen_f46)());
+                        >::Ok((self.__dllgen_f47)());
                         __dllgen_r
                     }?;
                     let (__dllgen_errno, __dllgen_last_error) = (
@@ -4005,7 +4120,7 @@ mod __dllgen {
                     ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                47 => {
+                48 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let __dllgen_a_text = ::dllgen_runtime::marshal::in_string::decode::<
                         ::dllgen_runtime::marshal::Utf16,
@@ -4037,7 +4152,7 @@ mod __dllgen {
                             .call::<
                                 (),
                             >(
-                                self.__dllgen_f47 as *const ::core::ffi::c_void,
+                                self.__dllgen_f48 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
                                 "`kx_upper16`",
                             );
@@ -4047,7 +4162,7 @@ mod __dllgen {
                             ::dllgen_runtime::WireError,
                         >::Ok(
                             (self
-                                .__dllgen_f47)(
+                                .__dllgen_f48)(
                                 ::dllgen_runtime::marshal::in_string::ptr(&__dllgen_a_text),
                                 ::dllgen_runtime::marshal::out_buffer::ptr(
                                     &mut __dllgen_a_out,
@@ -4065,7 +4180,7 @@ mod __dllgen {
                     )?;
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                48 => {
+                49 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let __dllgen_a_v = ::dllgen_runtime::marshal::in_value::decode::<
                         KxValue,
@@ -4099,7 +4214,7 @@ mod __dllgen {
                             .call::<
                                 i32,
                             >(
-                                self.__dllgen_f48 as *const ::core::ffi::c_void,
+                                self.__dllgen_f49 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
                                 "`kx_value_describe`",
                             );
@@ -4109,7 +4224,7 @@ mod __dllgen {
                             ::dllgen_runtime::WireError,
                         >::Ok(
                             (self
-                                .__dllgen_f48)(
+                                .__dllgen_f49)(
                                 ::dllgen_runtime::marshal::in_value::ptr(&__dllgen_a_v),
                                 ::dllgen_runtime::marshal::out_buffer::ptr(
                                     &mut __dllgen_a_out,
@@ -4143,7 +4258,7 @@ mod __dllgen {
                     )?;
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                49 => {
+                50 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let __dllgen_a_n: i32 = ::dllgen_runtime::marshal::value::decode_c(
                         &mut __dllgen_args,
@@ -4165,7 +4280,7 @@ mod __dllgen {
                             .call::<
                                 i32,
                             >(
-                                self.__dllgen_f49 as *const ::core::ffi::c_void,
+                                self.__dllgen_f50 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
                                 "`kx_value_get`",
                             );
@@ -4175,7 +4290,7 @@ mod __dllgen {
                             ::dllgen_runtime::WireError,
                         >::Ok(
                             (self
-                                .__dllgen_f49)(
+                                .__dllgen_f50)(
                                 __dllgen_a_n,
                                 ::dllgen_runtime::marshal::out_value::ptr(&mut __dllgen_a_v),
                             ),
@@ -4204,7 +4319,7 @@ mod __dllgen {
                     )?;
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                50 => {
+                51 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let __dllgen_a_dev = ::dllgen_runtime::marshal::handle::decode_c(
                         &mut __dllgen_args,
@@ -4219,7 +4334,7 @@ mod __dllgen {
                     __dllgen_args.finish()?;
                     let (__dllgen_ret, __dllgen_errno, __dllgen_last_error) = ::dllgen_runtime::with_callbacks(
                         __dllgen_cx,
-                        50,
+                        51,
                         || {
                             let __dllgen_ret = unsafe {
                                 #[cfg(target_arch = "x86")]
@@ -4230,7 +4345,7 @@ mod __dllgen {
                                     .push(
                                         __dllgen_a_visit
                                             .then_some(
-                                                __dllgen_callback_50_1
+                                                __dllgen_callback_51_1
                                                     as unsafe extern "C" fn(
                                                         *mut ::core::ffi::c_void,
                                                         *mut ::core::ffi::c_void,
@@ -4241,7 +4356,7 @@ mod __dllgen {
                                     .call::<
                                         i32,
                                     >(
-                                        self.__dllgen_f50 as *const ::core::ffi::c_void,
+                                        self.__dllgen_f51 as *const ::core::ffi::c_void,
                                         ::dllgen_runtime::native::Pops::Caller,
                                         "`kx_visit_device`",
                                     );
@@ -4251,11 +4366,11 @@ mod __dllgen {
                                     ::dllgen_runtime::WireError,
                                 >::Ok(
                                     (self
-                                        .__dllgen_f50)(
+                                        .__dllgen_f51)(
                                         ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_dev),
                                         __dllgen_a_visit
                                             .then_some(
-                                                __dllgen_callback_50_1
+                                                __dllgen_callback_51_1
                                                     as unsafe extern "C" fn(
                                                         *mut ::core::ffi::c_void,
                                                         *mut ::core::ffi::c_void,
@@ -4282,7 +4397,7 @@ mod __dllgen {
                     ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                51 => {
+                52 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let __dllgen_a_w: i32 = ::dllgen_runtime::marshal::value::decode_c(
                         &mut __dllgen_args,
@@ -4347,7 +4462,7 @@ mod __dllgen {
                             .call::<
                                 i32,
                             >(
-                                self.__dllgen_f51 as *const ::core::ffi::c_void,
+                                self.__dllgen_f52 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
                                 "`kx_weigh`",
                             );
@@ -4357,7 +4472,7 @@ mod __dllgen {
                             ::dllgen_runtime::WireError,
                         >::Ok(
                             (self
-                                .__dllgen_f51)(
+                                .__dllgen_f52)(
                                 __dllgen_a_w,
                                 __dllgen_a_r,
                                 __dllgen_a_out,
@@ -4375,7 +4490,7 @@ mod __dllgen {
                     ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                52 => {
+                53 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let __dllgen_a_dev = ::dllgen_runtime::marshal::handle::decode_c(
                         &mut __dllgen_args,
@@ -4411,7 +4526,7 @@ mod __dllgen {
                             .call::<
                                 i32,
                             >(
-                                self.__dllgen_f52 as *const ::core::ffi::c_void,
+                                self.__dllgen_f53 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Callee,
                                 "`kx_write`",
                             );
@@ -4421,7 +4536,7 @@ mod __dllgen {
                             ::dllgen_runtime::WireError,
                         >::Ok(
                             (self
-                                .__dllgen_f52)(
+                                .__dllgen_f53)(
                                 ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_dev),
                                 ::dllgen_runtime::marshal::in_buffer::ptr(&__dllgen_a_data),
                                 __dllgen_a_len,
@@ -4451,7 +4566,7 @@ mod __dllgen {
                     ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                53 => {
+                54 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let __dllgen_a_dev = ::dllgen_runtime::marshal::handle::decode_c(
                         &mut __dllgen_args,
@@ -4499,7 +4614,7 @@ mod __dllgen {
                             .call::<
                                 i32,
                             >(
-                                self.__dllgen_f53 as *const ::core::ffi::c_void,
+                                self.__dllgen_f54 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Callee,
                                 "`kx_write_block`",
                             );
@@ -4509,7 +4624,7 @@ mod __dllgen {
                             ::dllgen_runtime::WireError,
                         >::Ok(
                             (self
-                                .__dllgen_f53)(
+                                .__dllgen_f54)(
                                 ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_dev),
                                 ::dllgen_runtime::marshal::in_value::ptr(&__dllgen_a_block),
                                 ::dllgen_runtime::marshal::in_buffer::ptr(&__dllgen_a_bytes),
@@ -4599,6 +4714,7 @@ mod __dllgen {
                         "kx_sum_opt",
                         "kx_sum_points",
                         "kx_swap",
+                        "kx_text_fill",
                         "kx_unfreed",
                         "kx_upper16",
                         "kx_value_describe",
@@ -4835,6 +4951,10 @@ mod __dllgen {
                     __dllgen_f53: ::core::mem::transmute::<
                         *const ::core::ffi::c_void,
                         __DllgenFn53,
+                    >(symbols.next().unwrap_or(::core::ptr::null())),
+                    __dllgen_f54: ::core::mem::transmute::<
+                        *const ::core::ffi::c_void,
+                        __DllgenFn54,
                     >(symbols.next().unwrap_or(::core::ptr::null())),
                     __dllgen_library: library,
                 }

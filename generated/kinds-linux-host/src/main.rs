@@ -27,7 +27,7 @@ mod __dllgen {
         unused_comparisons,
         unused_unsafe
     )]
-    const MODEL_HASH: u64 = 0x0cbb4bd9f49f9a63;
+    const MODEL_HASH: u64 = 0xea0916d52d86ea9a;
     /// `kx_packed` as the library lays it out.
     #[repr(C)]
     #[derive(Clone, Copy)]
@@ -420,6 +420,59 @@ mod __dllgen {
         }
     }
     unsafe impl ::dllgen_runtime::marshal::CStruct for KxSeries {}
+    /// `struct kx_text_req` as the library lays it out.
+    #[repr(C)]
+    #[derive(Clone, Copy)]
+    struct KxTextReq {
+        repeat: i32,
+        cap: u32,
+        buf: *mut u8,
+        len: u32,
+        need: u32,
+    }
+    #[cfg(not(windows))]
+    const _: () = {
+        assert!(::core::mem::size_of::< KxTextReq > () == 20);
+        assert!(::core::mem::align_of::< KxTextReq > () == 4);
+        assert!(::core::mem::offset_of!(KxTextReq, repeat) == 0);
+        assert!(::core::mem::offset_of!(KxTextReq, cap) == 4);
+        assert!(::core::mem::offset_of!(KxTextReq, buf) == 8);
+        assert!(::core::mem::offset_of!(KxTextReq, len) == 12);
+        assert!(::core::mem::offset_of!(KxTextReq, need) == 16);
+    };
+    impl ::core::default::Default for KxTextReq {
+        fn default() -> Self {
+            unsafe { ::core::mem::zeroed() }
+        }
+    }
+    impl ::dllgen_runtime::marshal::CValue for KxTextReq {
+        fn get_c(
+            r: &mut ::dllgen_runtime::Reader<'_>,
+            keep: &mut ::dllgen_runtime::marshal::Keep,
+        ) -> ::core::result::Result<Self, ::dllgen_runtime::WireError> {
+            let mut s = <KxTextReq as ::core::default::Default>::default();
+            s.repeat = ::dllgen_runtime::marshal::value::decode_c(r, keep)?;
+            s.cap = ::dllgen_runtime::marshal::value::decode_c(r, keep)?;
+            s.len = ::dllgen_runtime::marshal::value::decode_c(r, keep)?;
+            s.need = ::dllgen_runtime::marshal::value::decode_c(r, keep)?;
+            s.buf = ::dllgen_runtime::marshal::field::out_field_c::<
+                u8,
+            >(keep, s.cap as i128)?;
+            Ok(s)
+        }
+        fn put_c(&self, w: &mut ::dllgen_runtime::Writer) {
+            ::dllgen_runtime::marshal::value::reply(w, &self.repeat);
+            ::dllgen_runtime::marshal::value::reply(w, &self.cap);
+            unsafe {
+                ::dllgen_runtime::marshal::field::put_out_field_c::<
+                    u8,
+                >(w, self.buf, Some(self.len as i128))
+            };
+            ::dllgen_runtime::marshal::value::reply(w, &self.len);
+            ::dllgen_runtime::marshal::value::reply(w, &self.need);
+        }
+    }
+    unsafe impl ::dllgen_runtime::marshal::CStruct for KxTextReq {}
     /// `struct kx_value` as the library lays it out.
     #[repr(C)]
     #[derive(Clone, Copy)]
@@ -1017,19 +1070,20 @@ mod __dllgen {
     type __DllgenFn43 = unsafe extern "C" fn(*const u8, i32, i32) -> i32;
     type __DllgenFn44 = unsafe extern "C" fn(*const KxPoint, i32, *mut KxPoint) -> i32;
     type __DllgenFn45 = unsafe extern "C" fn(*mut KxPoint) -> ();
-    type __DllgenFn46 = unsafe extern "C" fn() -> i32;
-    type __DllgenFn47 = unsafe extern "C" fn(*const u16, *mut u16, i32) -> ();
-    type __DllgenFn48 = unsafe extern "C" fn(*const KxValue, *mut u8, i32) -> i32;
-    type __DllgenFn49 = unsafe extern "C" fn(i32, *mut KxValue) -> i32;
+    type __DllgenFn46 = unsafe extern "C" fn(*mut KxTextReq) -> i32;
+    type __DllgenFn47 = unsafe extern "C" fn() -> i32;
+    type __DllgenFn48 = unsafe extern "C" fn(*const u16, *mut u16, i32) -> ();
+    type __DllgenFn49 = unsafe extern "C" fn(*const KxValue, *mut u8, i32) -> i32;
+    type __DllgenFn50 = unsafe extern "C" fn(i32, *mut KxValue) -> i32;
     /// The library calls this for `kx_visit_device`'s `visit`: it runs the client's closure.
-    unsafe extern "C" fn __dllgen_callback_50_1(
+    unsafe extern "C" fn __dllgen_callback_51_1(
         a0: *mut ::core::ffi::c_void,
         a1: *mut ::core::ffi::c_void,
     ) -> i32 {
         let mut __dllgen_w = ::dllgen_runtime::Writer::new();
         ::dllgen_runtime::marshal::handle::put_c(&mut __dllgen_w, 0, a1);
         ::dllgen_runtime::callback(
-            50,
+            51,
             1,
             &mut __dllgen_w,
             |__dllgen_r| {
@@ -1042,7 +1096,7 @@ mod __dllgen {
             },
         )
     }
-    type __DllgenFn50 = unsafe extern "C" fn(
+    type __DllgenFn51 = unsafe extern "C" fn(
         *mut ::core::ffi::c_void,
         ::core::option::Option<
             unsafe extern "C" fn(
@@ -1052,7 +1106,7 @@ mod __dllgen {
         >,
         *mut ::core::ffi::c_void,
     ) -> i32;
-    type __DllgenFn51 = unsafe extern "C" fn(
+    type __DllgenFn52 = unsafe extern "C" fn(
         i32,
         i32,
         i32,
@@ -1064,12 +1118,12 @@ mod __dllgen {
         *const u8,
         i32,
     ) -> i32;
-    type __DllgenFn52 = unsafe extern "C" fn(
+    type __DllgenFn53 = unsafe extern "C" fn(
         *mut ::core::ffi::c_void,
         *const u8,
         u32,
     ) -> i32;
-    type __DllgenFn53 = unsafe extern "C" fn(
+    type __DllgenFn54 = unsafe extern "C" fn(
         *mut ::core::ffi::c_void,
         *const KxBlock,
         *const u8,
@@ -1132,6 +1186,7 @@ mod __dllgen {
         __dllgen_f51: __DllgenFn51,
         __dllgen_f52: __DllgenFn52,
         __dllgen_f53: __DllgenFn53,
+        __dllgen_f54: __DllgenFn54,
     }
     impl ::dllgen_runtime::Library for __DllgenHost {
         fn model_hash(&self) -> u64 {
@@ -3956,6 +4011,66 @@ mod __dllgen {
                 }
                 46 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
+                    let mut __dllgen_a_req = ::dllgen_runtime::marshal::inout_value::decode_c::<
+                        KxTextReq,
+                    >(&mut __dllgen_args, &mut __dllgen_keep, false)?;
+                    __dllgen_args.finish()?;
+                    ::dllgen_runtime::native::set_errno(0);
+                    ::dllgen_runtime::native::set_last_error(0);
+                    let __dllgen_ret = unsafe {
+                        #[cfg(target_arch = "x86")]
+                        let __dllgen_r = ::dllgen_runtime::native::Words::new()
+                            .push(
+                                ::dllgen_runtime::marshal::inout_value::ptr(
+                                    &mut __dllgen_a_req,
+                                ),
+                            )
+                            .call::<
+                                i32,
+                            >(
+                                self.__dllgen_f46 as *const ::core::ffi::c_void,
+                                ::dllgen_runtime::native::Pops::Caller,
+                                "`kx_text_fill`",
+                            );
+                        #[cfg(not(target_arch = "x86"))]
+                        let __dllgen_r = ::core::result::Result::<
+                            _,
+                            ::dllgen_runtime::WireError,
+                        >::Ok(
+                            (self
+                                .__dllgen_f46)(
+                                ::dllgen_runtime::marshal::inout_value::ptr(
+                                    &mut __dllgen_a_req,
+                                ),
+                            ),
+                        );
+                        __dllgen_r
+                    }?;
+                    let (__dllgen_errno, __dllgen_last_error) = (
+                        ::dllgen_runtime::native::errno(),
+                        ::dllgen_runtime::native::last_error(),
+                    );
+                    if let Some(__dllgen_status) = ::dllgen_runtime::marshal::error::check(
+                        __dllgen_out,
+                        __dllgen_ret,
+                        ::dllgen_runtime::marshal::error::Rule::Negative,
+                        ::dllgen_runtime::marshal::error::Code::Return,
+                        __dllgen_errno,
+                        __dllgen_last_error,
+                    ) {
+                        return Ok(__dllgen_status);
+                    }
+                    ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
+                    ::dllgen_runtime::marshal::inout_value::reply(
+                        __dllgen_out,
+                        &__dllgen_a_req,
+                        false,
+                        "`kx_text_fill` parameter `req`",
+                    )?;
+                    Ok(::dllgen_runtime::Status::Ok)
+                }
+                47 => {
+                    let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     __dllgen_args.finish()?;
                     ::dllgen_runtime::native::set_errno(0);
                     ::dllgen_runtime::native::set_last_error(0);
@@ -3965,7 +4080,7 @@ mod __dllgen {
                             .call::<
                                 i32,
                             >(
-                                self.__dllgen_f46 as *const ::core::ffi::c_void,
+                                self.__dllgen_f47 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
                                 "`kx_unfreed`",
                             );
@@ -3973,7 +4088,7 @@ mod __dllgen {
                         let __dllgen_r = ::core::result::Result::<
                             _,
                             ::dllgen_runtime::WireError,
-                        >::Ok((self.__dllgen_f46)());
+                        >::Ok((self.__dllgen_f47)());
                         __dllgen_r
                     }?;
                     let (__dllgen_errno, __dllgen_last_error) = (
@@ -3993,7 +4108,7 @@ mod __dllgen {
                     ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                47 => {
+                48 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let __dllgen_a_text = ::dllgen_runtime::marshal::in_string::decode::<
                         ::dllgen_runtime::marshal::Utf16,
@@ -4025,7 +4140,7 @@ mod __dllgen {
                             .call::<
                                 (),
                             >(
-                                self.__dllgen_f47 as *const ::core::ffi::c_void,
+                                self.__dllgen_f48 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
                                 "`kx_upper16`",
                             );
@@ -4035,7 +4150,7 @@ mod __dllgen {
                             ::dllgen_runtime::WireError,
                         >::Ok(
                             (self
-                                .__dllgen_f47)(
+                                .__dllgen_f48)(
                                 ::dllgen_runtime::marshal::in_string::ptr(&__dllgen_a_text),
                                 ::dllgen_runtime::marshal::out_buffer::ptr(
                                     &mut __dllgen_a_out,
@@ -4053,7 +4168,7 @@ mod __dllgen {
                     )?;
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                48 => {
+                49 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let __dllgen_a_v = ::dllgen_runtime::marshal::in_value::decode::<
                         KxValue,
@@ -4087,7 +4202,7 @@ mod __dllgen {
                             .call::<
                                 i32,
                             >(
-                                self.__dllgen_f48 as *const ::core::ffi::c_void,
+                                self.__dllgen_f49 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
                                 "`kx_value_describe`",
                             );
@@ -4097,7 +4212,7 @@ mod __dllgen {
                             ::dllgen_runtime::WireError,
                         >::Ok(
                             (self
-                                .__dllgen_f48)(
+                                .__dllgen_f49)(
                                 ::dllgen_runtime::marshal::in_value::ptr(&__dllgen_a_v),
                                 ::dllgen_runtime::marshal::out_buffer::ptr(
                                     &mut __dllgen_a_out,
@@ -4131,7 +4246,7 @@ mod __dllgen {
                     )?;
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                49 => {
+                50 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let __dllgen_a_n: i32 = ::dllgen_runtime::marshal::value::decode_c(
                         &mut __dllgen_args,
@@ -4153,7 +4268,7 @@ mod __dllgen {
                             .call::<
                                 i32,
                             >(
-                                self.__dllgen_f49 as *const ::core::ffi::c_void,
+                                self.__dllgen_f50 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
                                 "`kx_value_get`",
                             );
@@ -4163,7 +4278,7 @@ mod __dllgen {
                             ::dllgen_runtime::WireError,
                         >::Ok(
                             (self
-                                .__dllgen_f49)(
+                                .__dllgen_f50)(
                                 __dllgen_a_n,
                                 ::dllgen_runtime::marshal::out_value::ptr(&mut __dllgen_a_v),
                             ),
@@ -4192,7 +4307,7 @@ mod __dllgen {
                     )?;
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                50 => {
+                51 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let __dllgen_a_dev = ::dllgen_runtime::marshal::handle::decode_c(
                         &mut __dllgen_args,
@@ -4207,7 +4322,7 @@ mod __dllgen {
                     __dllgen_args.finish()?;
                     let (__dllgen_ret, __dllgen_errno, __dllgen_last_error) = ::dllgen_runtime::with_callbacks(
                         __dllgen_cx,
-                        50,
+                        51,
                         || {
                             let __dllgen_ret = unsafe {
                                 #[cfg(target_arch = "x86")]
@@ -4218,7 +4333,7 @@ mod __dllgen {
                                     .push(
                                         __dllgen_a_visit
                                             .then_some(
-                                                __dllgen_callback_50_1
+                                                __dllgen_callback_51_1
                                                     as unsafe extern "C" fn(
                                                         *mut ::core::ffi::c_void,
                                                         *mut ::core::ffi::c_void,
@@ -4229,7 +4344,7 @@ mod __dllgen {
                                     .call::<
                                         i32,
                                     >(
-                                        self.__dllgen_f50 as *const ::core::ffi::c_void,
+                                        self.__dllgen_f51 as *const ::core::ffi::c_void,
                                         ::dllgen_runtime::native::Pops::Caller,
                                         "`kx_visit_device`",
                                     );
@@ -4239,11 +4354,11 @@ mod __dllgen {
                                     ::dllgen_runtime::WireError,
                                 >::Ok(
                                     (self
-                                        .__dllgen_f50)(
+                                        .__dllgen_f51)(
                                         ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_dev),
                                         __dllgen_a_visit
                                             .then_some(
-                                                __dllgen_callback_50_1
+                                                __dllgen_callback_51_1
                                                     as unsafe extern "C" fn(
                                                         *mut ::core::ffi::c_void,
                                                         *mut ::core::ffi::c_void,
@@ -4270,7 +4385,7 @@ mod __dllgen {
                     ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                51 => {
+                52 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let __dllgen_a_w: i32 = ::dllgen_runtime::marshal::value::decode_c(
                         &mut __dllgen_args,
@@ -4335,7 +4450,7 @@ mod __dllgen {
                             .call::<
                                 i32,
                             >(
-                                self.__dllgen_f51 as *const ::core::ffi::c_void,
+                                self.__dllgen_f52 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
                                 "`kx_weigh`",
                             );
@@ -4345,7 +4460,7 @@ mod __dllgen {
                             ::dllgen_runtime::WireError,
                         >::Ok(
                             (self
-                                .__dllgen_f51)(
+                                .__dllgen_f52)(
                                 __dllgen_a_w,
                                 __dllgen_a_r,
                                 __dllgen_a_out,
@@ -4363,7 +4478,7 @@ mod __dllgen {
                     ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                52 => {
+                53 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let __dllgen_a_dev = ::dllgen_runtime::marshal::handle::decode_c(
                         &mut __dllgen_args,
@@ -4399,7 +4514,7 @@ mod __dllgen {
                             .call::<
                                 i32,
                             >(
-                                self.__dllgen_f52 as *const ::core::ffi::c_void,
+                                self.__dllgen_f53 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
                                 "`kx_write`",
                             );
@@ -4409,7 +4524,7 @@ mod __dllgen {
                             ::dllgen_runtime::WireError,
                         >::Ok(
                             (self
-                                .__dllgen_f52)(
+                                .__dllgen_f53)(
                                 ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_dev),
                                 ::dllgen_runtime::marshal::in_buffer::ptr(&__dllgen_a_data),
                                 __dllgen_a_len,
@@ -4439,7 +4554,7 @@ mod __dllgen {
                     ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                53 => {
+                54 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let __dllgen_a_dev = ::dllgen_runtime::marshal::handle::decode_c(
                         &mut __dllgen_args,
@@ -4487,7 +4602,7 @@ mod __dllgen {
                             .call::<
                                 i32,
                             >(
-                                self.__dllgen_f53 as *const ::core::ffi::c_void,
+                                self.__dllgen_f54 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
                                 "`kx_write_block`",
                             );
@@ -4497,7 +4612,7 @@ mod __dllgen {
                             ::dllgen_runtime::WireError,
                         >::Ok(
                             (self
-                                .__dllgen_f53)(
+                                .__dllgen_f54)(
                                 ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_dev),
                                 ::dllgen_runtime::marshal::in_value::ptr(&__dllgen_a_block),
                                 ::dllgen_runtime::marshal::in_buffer::ptr(&__dllgen_a_bytes),
@@ -4587,6 +4702,7 @@ mod __dllgen {
                         "kx_sum_opt",
                         "kx_sum_points",
                         "kx_swap",
+                        "kx_text_fill",
                         "kx_unfreed",
                         "kx_upper16",
                         "kx_value_describe",
@@ -4823,6 +4939,10 @@ mod __dllgen {
                     __dllgen_f53: ::core::mem::transmute::<
                         *const ::core::ffi::c_void,
                         __DllgenFn53,
+                    >(symbols.next().unwrap_or(::core::ptr::null())),
+                    __dllgen_f54: ::core::mem::transmute::<
+                        *const ::core::ffi::c_void,
+                        __DllgenFn54,
                     >(symbols.next().unwrap_or(::core::ptr::null())),
                     __dllgen_library: library,
                 }

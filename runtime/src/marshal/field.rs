@@ -168,6 +168,64 @@ pub unsafe fn put_flexible_c<T: CElem>(w: &mut Writer, base: *const u8, offset: 
     unsafe { put_elems_c(w, base.add(offset).cast::<T>(), n) }
 }
 
+thread_local! {
+    /// Out-buffer fields the host allocated for the calls running on this thread: address
+    /// → how many elements it holds. Reading one back is bounded by it, whatever the
+    /// library left in the struct's capacity field.
+    static OUT_FIELDS: std::cell::RefCell<std::collections::HashMap<usize, u64>> = Default::default();
+}
+
+pub(crate) fn forget_out_fields(addresses: &[usize]) {
+    OUT_FIELDS.with(|m| {
+        let mut m = m.borrow_mut();
+        for a in addresses {
+            m.remove(a);
+        }
+    });
+}
+
+/// Host: storage for an out-buffer field of `capacity` elements (the struct's capacity
+/// field), kept for the call; refused when negative or over the payload limit.
+pub fn out_field_c<T: CElem + 'static>(keep: &mut Keep, capacity: i128) -> Result<*mut T, WireError> {
+    let most = i128::from(super::MAX_OUT_BUFFER / std::mem::size_of::<T>().max(1) as u64);
+    if !(0..=most).contains(&capacity) {
+        return Err(WireError::Payload("an out-buffer field's capacity is negative or over 64 MiB"));
+    }
+    let mut store = vec![T::default(); capacity as usize];
+    let p = store.as_mut_ptr();
+    OUT_FIELDS.with(|m| m.borrow_mut().insert(p as usize, capacity as u64));
+    keep.out_fields.push(p as usize);
+    keep.hold(store);
+    Ok(p)
+}
+
+/// Host: writes back what the library filled in an out-buffer field: `filled` elements
+/// (`None`: up to the first NUL), never past the storage the host gave. A pointer the
+/// library replaced, or a count past what was given, is refused.
+///
+/// # Safety
+/// `p` is the field's pointer as the library left it.
+pub unsafe fn put_out_field_c<T: CElem>(w: &mut Writer, p: *const T, filled: Option<i128>) {
+    let given = OUT_FIELDS.with(|m| m.borrow().get(&(p as usize)).copied());
+    let n = match (given, filled) {
+        (Some(cap), Some(n)) if (0..=i128::from(cap)).contains(&n) => Some(n),
+        (Some(cap), None) => {
+            // SAFETY: the host's storage of `cap` elements.
+            let all = unsafe { std::slice::from_raw_parts(p, cap as usize) };
+            Some(all.iter().position(CElem::is_nul).unwrap_or(all.len()) as i128)
+        }
+        _ => None,
+    };
+    match n {
+        // SAFETY: within the host's storage.
+        Some(n) => unsafe { put_elems_c(w, p, n) },
+        None => {
+            w.u8(REFUSED);
+            w.u64(filled.and_then(|n| u64::try_from(n).ok()).unwrap_or(u64::MAX));
+        }
+    }
+}
+
 /// Client: writes a field pointing to one value (`None`: NULL).
 pub fn put_one<T: Value>(w: &mut Writer, v: &Option<Box<T>>) {
     match v {
@@ -316,5 +374,30 @@ mod tests {
         DEPTH.with(|d| d.set(0));
         let back = out.payload().to_vec();
         assert!(get_one::<i32>(&mut Reader::new(&back)).is_err());
+    }
+
+    #[test]
+    fn out_buffer_fields_are_read_within_what_was_given() {
+        let mut keep = Keep::default();
+        let p = out_field_c::<u8>(&mut keep, 8).unwrap();
+        assert!(out_field_c::<u8>(&mut keep, -1).is_err());
+        // SAFETY: 8 bytes the host just allocated.
+        unsafe { std::ptr::copy_nonoverlapping(b"abc\0zzzz".as_ptr(), p, 8) };
+        let mut out = Writer::new();
+        // SAFETY: the pointer as "the library" left it.
+        unsafe {
+            put_out_field_c(&mut out, p, Some(3));
+            put_out_field_c::<u8>(&mut out, p, None);
+            put_out_field_c(&mut out, p, Some(9));
+            put_out_field_c(&mut out, p.wrapping_add(1), Some(1));
+        }
+        let back = out.payload().to_vec();
+        let mut r = Reader::new(&back);
+        assert_eq!(get_elems::<u8, Vec<u8>>(&mut r, 1).unwrap(), b"abc");
+        assert_eq!(get_elems::<u8, Vec<u8>>(&mut r, 1).unwrap(), b"abc", "up to the NUL");
+        assert!(get_elems::<u8, Vec<u8>>(&mut r, 1).is_err(), "past the capacity");
+        assert!(get_elems::<u8, Vec<u8>>(&mut r, 1).is_err(), "a pointer the host did not give");
+        drop(keep);
+        assert!(OUT_FIELDS.with(|m| m.borrow().is_empty()), "forgotten with the call");
     }
 }

@@ -210,6 +210,15 @@ pub struct Keep {
     /// The elements of the flexible array member just read (their address and bytes),
     /// until the struct they end is laid out.
     flexible: Option<(*const u8, usize)>,
+    /// Out-buffer fields this call's structs point to (address, elements), registered for
+    /// reading them back (see `field::out_capacity`); forgotten when the call ends.
+    pub(crate) out_fields: Vec<usize>,
+}
+
+impl Drop for Keep {
+    fn drop(&mut self) {
+        super::field::forget_out_fields(&self.out_fields);
+    }
 }
 
 impl std::fmt::Debug for Keep {

@@ -3,8 +3,8 @@
 //! inputs where a function takes any). A failed check panics with what differed.
 
 use crate::api::{
-    Clash, Error, Kinds, KxBlock, KxFrame, KxInfo, KxPacked, KxPacket, KxPoint, KxSeries, KxValue, KxValueU,
-    KxVerdict, KX_MAGIC, KX_VERSION,
+    Clash, Error, Kinds, KxBlock, KxFrame, KxInfo, KxPacked, KxPacket, KxPoint, KxSeries, KxTextReq, KxValue,
+    KxValueU, KxVerdict, KX_MAGIC, KX_VERSION,
 };
 use crate::Direct;
 use std::ffi::{c_char, c_void, CStr, CString};
@@ -948,4 +948,32 @@ pub fn callback_arrays(k: &Kinds, d: &Direct) {
     assert_eq!(biggest, 65536, "not vacuous: a 64 KiB chunk");
     k.kx_close(Some(a)).unwrap();
     k.kx_close(Some(b)).unwrap();
+}
+
+/// `kx_text_req` in the 64-bit build.
+#[repr(C)]
+struct TextReq64 {
+    repeat: i32,
+    cap: u32,
+    buf: *mut c_char,
+    len: u32,
+    need: u32,
+}
+
+/// A struct holding a buffer the library fills, its capacity set by the caller: the host
+/// allocates it, and reads back what the length field says (never past the capacity).
+pub fn struct_out_buffers(k: &Kinds, d: &Direct) {
+    let fill: extern "C" fn(*mut TextReq64) -> i32 = d.sym("kx_text_fill");
+    for (repeat, cap) in [(3, 16), (0, 1), (8, 16), (8, 17), (30_000, 70_000)] {
+        let mut buf = vec![0 as c_char; cap as usize];
+        let mut theirs = TextReq64 { repeat, cap, buf: buf.as_mut_ptr(), len: 7, need: 7 };
+        let status = fill(&mut theirs);
+        let written: Vec<u8> = buf[..theirs.len as usize].iter().map(|c| *c as u8).collect();
+        let mut ours = KxTextReq { repeat, cap, buf: vec![9; 3], len: 7, need: 7 };
+        assert_eq!(k.kx_text_fill(&mut ours), Ok(status), "{repeat} in {cap}");
+        assert_eq!((ours.buf, ours.len, ours.need), (written, theirs.len, theirs.need), "{repeat} in {cap}");
+    }
+    let mut req = KxTextReq { repeat: 3, cap: 16, ..Default::default() };
+    assert_eq!(k.kx_text_fill(&mut req), Ok(0));
+    assert_eq!(req.buf, b"ababab", "not vacuous");
 }

@@ -12,12 +12,12 @@ mod api {
     #[cfg(windows)]
     pub use kinds_client::{
         Clash, Config, Device, Error, HostPath, Kinds, KxBlock, KxFrame, KxInfo, KxPacked, KxPacket, KxPoint,
-        KxSeries, KxValue, KxValueU, KxVerdict, HOST_EXE, KX_MAGIC, KX_VERSION,
+        KxSeries, KxTextReq, KxValue, KxValueU, KxVerdict, HOST_EXE, KX_MAGIC, KX_VERSION,
     };
     #[cfg(not(windows))]
     pub use kinds_linux_client::{
         Clash, Config, Device, Error, HostPath, KindsLinux as Kinds, KxBlock, KxFrame, KxInfo, KxPacked,
-        KxPacket, KxPoint, KxSeries, KxValue, KxValueU, KxVerdict, HOST_EXE, KX_MAGIC, KX_VERSION,
+        KxPacket, KxPoint, KxSeries, KxTextReq, KxValue, KxValueU, KxVerdict, HOST_EXE, KX_MAGIC, KX_VERSION,
     };
 }
 
@@ -81,4 +81,6 @@ fn main() {
     println!("ok: structs ending in a flexible array member");
     checks::callback_arrays(&k, &direct);
     println!("ok: callbacks given arrays with their counts: bytes, structs, handles");
+    checks::struct_out_buffers(&k, &direct);
+    println!("ok: struct fields the library fills, their capacity set by the caller");
 }

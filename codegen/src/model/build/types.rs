@@ -208,9 +208,42 @@ impl<'a> Builder<'a> {
                         })?;
                         FieldType::Flexible { element, len: len.value.clone(), declared }
                     }
+                    ParamKind::OutBuffer { capacity, units, filled, grow } => {
+                        let why = |m: String| Why::from(format!("`{name}` field `{}`: {m}", fd.name));
+                        let header = self.header;
+                        let int_field = |n: &str| {
+                            raw_fields.iter().any(|f| f.name == n && matches!(header.resolve(&f.ty), CType::Int { .. }))
+                        };
+                        if grow.is_some() || *units != spec::Units::Elements {
+                            return Err(why("an out-buffer field takes `capacity` and `length` only, in elements".into()));
+                        }
+                        if !int_field(&capacity.value) {
+                            return Err(why(format!("its capacity `{}` must be an integer field of the struct", capacity.value)));
+                        }
+                        let filled = match &filled.value {
+                            spec::Filled::Nul => None,
+                            spec::Filled::Capacity => Some(capacity.value.clone()),
+                            spec::Filled::Param(f) if int_field(f) => Some(f.clone()),
+                            _ => {
+                                return Err(why(
+                                    "its `length` is an integer field of the struct, `nul` or `capacity`".into(),
+                                ))
+                            }
+                        };
+                        let element = match self.header.resolve(&pointee()?) {
+                            CType::Void | CType::Char { .. } => Value::Scalar { scalar: Scalar::Int { bytes: 1, signed: false } },
+                            t => {
+                                let t = t.clone();
+                                self.value(&t).map_err(|e| {
+                                    e.within(|e| format!("`{name}` field `{}` points to {e}", fd.name))
+                                })?
+                            }
+                        };
+                        FieldType::OutBuffer { element, capacity: capacity.value.clone(), filled }
+                    }
                     ParamKind::InBuffer { len, .. } => {
                         let element = match self.header.resolve(&pointee()?) {
-                            CType::Void => Value::Scalar { scalar: Scalar::Int { bytes: 1, signed: false } },
+                            CType::Void | CType::Char { .. } => Value::Scalar { scalar: Scalar::Int { bytes: 1, signed: false } },
                             t => {
                                 let t = t.clone();
                                 self.value(&t).map_err(|e| {
