@@ -86,6 +86,10 @@ enum Command {
         /// Preprocessor definition for the header, NAME or NAME=VALUE (repeatable).
         #[arg(short = 'D', value_name = "NAME[=VALUE]")]
         defines: Vec<String>,
+        /// Also match exports with functions declared by system headers: a system DLL
+        /// (kernel32.dll) against `<windows.h>`.
+        #[arg(long)]
+        system_headers: bool,
     },
 }
 
@@ -100,12 +104,14 @@ pub fn main() -> ExitCode {
         Command::Init { headers, dll, name, include_dirs, defines, out } => run_init(
             &dll,
             name,
-            HeaderArgs { headers, include_dirs, defines: parse_defines(&defines) },
+            HeaderArgs { headers, include_dirs, defines: parse_defines(&defines), system: false },
             out.as_deref(),
         ),
-        Command::Audit { file, json, headers, include_dirs, defines } => {
-            run_audit(&file, json, HeaderArgs { headers, include_dirs, defines: parse_defines(&defines) })
-        }
+        Command::Audit { file, json, headers, include_dirs, defines, system_headers } => run_audit(
+            &file,
+            json,
+            HeaderArgs { headers, include_dirs, defines: parse_defines(&defines), system: system_headers },
+        ),
     }
 }
 
@@ -434,6 +440,8 @@ struct HeaderArgs {
     headers: Vec<PathBuf>,
     include_dirs: Vec<PathBuf>,
     defines: Vec<(String, Option<String>)>,
+    /// Functions from system headers count too (`audit --system-headers`).
+    system: bool,
 }
 
 impl HeaderArgs {
@@ -442,6 +450,7 @@ impl HeaderArgs {
         let mut options = crate::header::Options::new(self.headers.clone(), target);
         options.include_dirs = self.include_dirs.clone();
         options.defines = self.defines.clone();
+        options.system = self.system;
         crate::header::parse(&options).map_err(|err| {
             eprintln!("dllgen: error: the header could not be parsed:\n{err}");
             ExitCode::from(2)

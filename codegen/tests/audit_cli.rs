@@ -411,3 +411,26 @@ fn a_reader_that_goes_away_is_not_an_error() {
     assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
     assert!(out.stderr.is_empty(), "{}", String::from_utf8_lossy(&out.stderr));
 }
+
+/// A system DLL against `<windows.h>`: with `--system-headers` its exports match the
+/// functions the system headers declare, and each prototype's convention agrees with what
+/// the export's code pops (Wine's version.dll, fetched by tests/setup/libs.sh).
+#[test]
+fn a_system_dll_against_the_system_headers() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
+    let dll = root.join("tests/real/win32/version.dll");
+    assert!(dll.is_file(), "run tests/setup/setup.sh (it copies Wine's version.dll to {})", dll.display());
+    let header = root.join("specs/win32.h").display().to_string();
+    let check = |extra: &[&str]| -> Value {
+        let mut args = vec!["audit", "--json", "--header", header.as_str()];
+        args.extend_from_slice(extra);
+        let out = dllgen(&args, &dll);
+        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        serde_json::from_slice::<Value>(&out.stdout).unwrap()["header_check"].clone()
+    };
+    let own = check(&[]);
+    assert_eq!(own["matched"], 0, "without it, only the header's own declarations count");
+    let system = check(&["--system-headers"]);
+    assert!(system["matched"].as_u64().unwrap() >= 14, "{system}");
+    assert_eq!(system["mismatches"], Value::Array(Vec::new()), "stdcall prototypes, stdcall code");
+}

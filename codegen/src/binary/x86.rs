@@ -18,6 +18,8 @@ enum Step {
     Return(u16),
     /// An unconditional jump: the function may end here.
     Jump,
+    /// A call: it may not return (an `abort`, Wine's unimplemented-function stub).
+    Call,
     /// The walk cannot go on (`int3`, `hlt`, `ud2`, a far return...).
     Stop,
 }
@@ -35,6 +37,10 @@ pub fn pops(code: &[u8]) -> Option<u16> {
             // function: the walk would read that one's `ret`.
             Step::Jump if padding(code.get(at..).unwrap_or_default()) => return None,
             Step::Jump => {}
+            // Padding right after a call: the callee did not return (the next function
+            // starts there), or a loop head is aligned; either way no answer.
+            Step::Call if padding(code.get(at..).unwrap_or_default()) => return None,
+            Step::Call => {}
             Step::Stop => return None,
         }
     }
@@ -144,7 +150,7 @@ fn decode(code: &[u8]) -> Option<(usize, Step)> {
         0xd6 | 0xd7 => (false, Imm::None, Step::Next),
         0xd8..=0xdf => (true, Imm::None, Step::Next),
         0xe0..=0xe7 => (false, Imm::B, Step::Next),
-        0xe8 => (false, Imm::Z, Step::Next),
+        0xe8 => (false, Imm::Z, Step::Call),
         0xe9 => (false, Imm::Z, Step::Jump),
         0xea => return Some((i + z + 2, Step::Stop)).filter(|(n, _)| *n <= code.len()),
         0xeb => (false, Imm::B, Step::Jump),
@@ -164,7 +170,12 @@ fn decode(code: &[u8]) -> Option<(usize, Step)> {
         // jmp r/m (/4) and jmp far (/5) end the function here (a thunk: `jmp [iat]`).
         0xff => {
             let reg = (*code.get(i)? >> 3) & 7;
-            (true, Imm::None, if reg == 4 || reg == 5 { Step::Stop } else { Step::Next })
+            let step = match reg {
+                4 | 5 => Step::Stop,
+                2 | 3 => Step::Call,
+                _ => Step::Next,
+            };
+            (true, Imm::None, step)
         }
         _ => return None,
     };
@@ -312,6 +323,20 @@ mod tests {
         assert_eq!(pops(&[]), None);
         // An opcode the table does not know (VEX-encoded).
         assert_eq!(pops(&[0xc5, 0xf8, 0x77, 0xc3]), None);
+    }
+
+    #[test]
+    fn a_call_that_does_not_return_gives_no_answer() {
+        // Wine's stub: sub esp, 12; mov [esp+4], imm; mov [esp], imm; call stub; then the
+        // next stub's nops and its code, up to some `ret 16`.
+        let mut code =
+            vec![0x83, 0xec, 0x0c, 0xc7, 0x44, 0x24, 0x04, 1, 2, 3, 4, 0xc7, 0x04, 0x24, 1, 2, 3, 4];
+        code.extend([0xe8, 0, 0, 0, 0]);
+        code.extend([0x90; 9]);
+        code.extend([0xc2, 0x10, 0x00]);
+        assert_eq!(pops(&code), None);
+        // A call followed by more code keeps walking.
+        assert_eq!(pops(&[0xe8, 0, 0, 0, 0, 0x31, 0xc0, 0xc2, 0x08, 0x00]), Some(8));
     }
 
     #[test]
