@@ -41,9 +41,17 @@ fn kind(k: &Kind) -> String {
     match k {
         Kind::Value { value: v } => value(v),
         Kind::InString { encoding, optional } => format!("in string {encoding:?}{}", opt(*optional)),
-        Kind::InBuffer { element, len, units: u, optional } => {
+        Kind::InBuffer { element, len, units: u, optional, retain } => {
             let len = len.as_ref().map_or("the slice".to_string(), ToString::to_string);
-            format!("in buffer of {} [{len}{}]{}", value(element), units(*u), opt(*optional))
+            let kept = match retain {
+                Some(r) => format!(
+                    ", kept on {}{}",
+                    r.handle,
+                    r.slot.as_ref().map(|s| format!(" slot {s}")).unwrap_or_default()
+                ),
+                None => String::new(),
+            };
+            format!("in buffer of {} [{len}{}]{}{kept}", value(element), units(*u), opt(*optional))
         }
         Kind::OutBuffer { element, capacity, units: u, filled, optional, grow } => {
             let filled = match filled {

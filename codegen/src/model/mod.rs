@@ -199,6 +199,10 @@ pub enum Kind {
         /// Its length (`None`: no parameter gives it; the library reads how long it is
         /// from the buffer itself, `len: slice` in the spec).
         len: Option<Expr>,
+        /// The library keeps the pointer: the host keeps the data until the handle
+        /// parameter's object closes, or the same (handle, slot) gets another buffer.
+        #[serde(skip_serializing_if = "Option::is_none")]
+        retain: Option<Retain>,
         /// Units of `len`.
         units: Units,
         /// NULL allowed.
@@ -533,6 +537,15 @@ pub struct Function {
     pub error: Option<ErrorRule>,
     /// The header's doc comment.
     pub doc: Option<String>,
+}
+
+/// How long the host keeps a retained in-buffer.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Retain {
+    /// The handle parameter whose object keeps it.
+    pub handle: String,
+    /// The integer parameter naming its slot (a bind index), if any.
+    pub slot: Option<String>,
 }
 
 /// An opaque handle type.

@@ -204,6 +204,17 @@ pub enum Filled {
     Expr(String),
 }
 
+/// How long the host keeps an in-buffer the library keeps a pointer to
+/// (`retain: { handle: arg0, slot: arg1 }`): until that handle parameter's object is closed,
+/// or until the same handle and slot get another buffer.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Retain {
+    /// The handle parameter.
+    pub handle: Spanned<String>,
+    /// A parameter whose value names the slot (a bind index), if any.
+    pub slot: Option<Spanned<String>>,
+}
+
 /// Parameter kinds (`specs/SCHEMA.md`, "Parameters").
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum ParamKind {
@@ -217,6 +228,8 @@ pub enum ParamKind {
         len: Spanned<String>,
         /// Its units.
         units: Units,
+        /// The library keeps the pointer after the call: how long the host keeps the data.
+        retain: Option<Retain>,
     },
     /// Output buffer with `capacity`, holding `filled` afterwards.
     OutBuffer {

@@ -700,8 +700,11 @@ impl Reader<'_> {
             }
             "in_buffer" | "inout_buffer" => {
                 let Some(a) = arg else { return needs_arg(self) };
-                let known: &[&str] =
-                    if word == "in_buffer" { &["len", "units", "handles"] } else { &["len", "units"] };
+                let known: &[&str] = if word == "in_buffer" {
+                    &["len", "units", "handles", "retain"]
+                } else {
+                    &["len", "units"]
+                };
                 let (len, units) = self.buffer(a, known, "len")?;
                 // `handles: TYPE`: the elements are handles (`HANDLE *lpHandles`).
                 let handles = match &a.data {
@@ -712,9 +715,17 @@ impl Reader<'_> {
                         .and_then(|v| self.string(v, "a handle type name")),
                     _ => None,
                 };
+                let retain = match &a.data {
+                    YamlData::Mapping(map) => map
+                        .iter()
+                        .filter_map(|(k, v)| (text(k).as_deref() == Some("retain")).then_some(v))
+                        .next()
+                        .and_then(|v| self.retain(v)),
+                    _ => None,
+                };
                 Some(match (word, handles) {
                     ("in_buffer", Some(handle)) => ParamKind::InHandles { len, handle },
-                    ("in_buffer", None) => ParamKind::InBuffer { len, units },
+                    ("in_buffer", None) => ParamKind::InBuffer { len, units, retain },
                     _ => ParamKind::InoutBuffer { len, units },
                 })
             }
@@ -788,6 +799,25 @@ impl Reader<'_> {
                 Some(format!("add `{len_key}: NAME` with the parameter (or expression) that holds it"));
         }
         Some((len?, units))
+    }
+
+    /// `retain: { handle: PARAM, slot: PARAM }`.
+    fn retain(&mut self, node: &Node<'_>) -> Option<crate::spec::Retain> {
+        let (mut handle, mut slot) = (None, None);
+        for (k, v) in self.fields(node, "retain", Some(&["handle", "slot"])) {
+            if k == "handle" {
+                handle = self.string(v, "the handle parameter");
+            } else {
+                slot = self.string(v, "the slot parameter");
+            }
+        }
+        match handle {
+            Some(handle) => Some(crate::spec::Retain { handle, slot }),
+            None => {
+                self.error(pos(node), "`retain` needs `handle`: the parameter whose object keeps the buffer");
+                None
+            }
+        }
     }
 
     fn encoding(&mut self, node: &Node<'_>) -> Option<Encoding> {

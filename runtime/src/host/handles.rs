@@ -19,7 +19,20 @@ struct Table {
     /// Ids of objects the library keeps owning (returned `borrowed`), which no close
     /// function may be given.
     borrowed: HashSet<(u32, u64)>,
+    /// Buffers the library keeps pointers to, by the object that keeps them, with their
+    /// slot: freed when it closes, or when the same slot gets another.
+    retained: HashMap<(u32, u64), Vec<Slot>>,
 }
+
+/// A retained buffer and the slot it fills (`None`: no slot, kept until the object closes).
+type Slot = (Option<i64>, Kept);
+
+/// A retained buffer: plain data only the library reads.
+struct Kept(#[allow(dead_code)] Box<dyn std::any::Any>);
+
+// SAFETY: the data is numbers and mirror structs the library reads; the table that holds
+// it is behind a mutex, and nothing here reads it.
+unsafe impl Send for Kept {}
 
 static TABLE: Mutex<Option<Table>> = Mutex::new(None);
 
@@ -43,6 +56,7 @@ fn with<R>(f: impl FnOnce(&mut Table) -> R) -> R {
         by_id: HashMap::new(),
         by_ptr: HashMap::new(),
         borrowed: HashSet::new(),
+        retained: HashMap::new(),
     }))
 }
 
@@ -80,6 +94,30 @@ fn register(kind: u32, p: *mut c_void, borrowed: bool) -> u64 {
     })
 }
 
+/// Keeps `data`, a buffer the library holds on to, until the object `(kind, id)` closes, or
+/// until the same object and `slot` get another (then the previous one is freed, after the
+/// call that replaced it returned).
+pub fn retain<T: 'static>(kind: u32, id: u64, slot: Option<i64>, data: T) {
+    if id == 0 {
+        // No object keeps it: kept for the whole run.
+        std::mem::forget(data);
+        return;
+    }
+    let old = with(|t| {
+        let list = t.retained.entry((kind, id)).or_default();
+        let old =
+            slot.and_then(|s| list.iter().position(|(x, _)| *x == Some(s))).map(|i| list.swap_remove(i));
+        list.push((slot, Kept(Box::new(data))));
+        old
+    });
+    drop(old);
+}
+
+/// How many buffers the object `(kind, id)` keeps.
+pub fn retained(kind: u32, id: u64) -> usize {
+    with(|t| t.retained.get(&(kind, id)).map_or(0, Vec::len))
+}
+
 /// The pointer behind an id given to a function that closes it: as [`from_client`], and a
 /// borrowed handle (the library's own) is refused.
 pub fn to_close(kind: u32, id: u64, optional: bool) -> Result<*mut c_void, WireError> {
@@ -110,6 +148,7 @@ pub fn closed(kind: u32, id: u64) {
             t.by_ptr.remove(&(kind, p));
         }
         t.borrowed.remove(&(kind, id));
+        t.retained.remove(&(kind, id));
     })
 }
 
@@ -136,6 +175,24 @@ mod tests {
         let again = to_client(7, a);
         assert_ne!(again, ia, "a new object at the old address gets a new id");
         assert_eq!(from_client(7, again, false).unwrap(), a);
+    }
+
+    #[test]
+    fn retained_buffers_live_until_their_object_closes_or_their_slot_is_rebound() {
+        use std::rc::Rc;
+        let stmt = to_client(11, 0x5000 as *mut c_void);
+        let (a, b, c) = (Rc::new(1), Rc::new(2), Rc::new(3));
+        retain(11, stmt, Some(1), vec![Rc::clone(&a)]);
+        retain(11, stmt, Some(2), vec![Rc::clone(&b)]);
+        assert_eq!((retained(11, stmt), Rc::strong_count(&a)), (2, 2));
+        retain(11, stmt, Some(1), vec![Rc::clone(&c)]);
+        assert_eq!((retained(11, stmt), Rc::strong_count(&a)), (2, 1), "slot 1 rebound: its old copy freed");
+        closed(11, stmt);
+        assert_eq!(
+            (retained(11, stmt), Rc::strong_count(&b), Rc::strong_count(&c)),
+            (0, 1, 1),
+            "freed with the object"
+        );
     }
 
     #[test]

@@ -131,6 +131,11 @@ pub fn decode_all_ids<H: ClientHandle>(r: &mut Reader<'_>) -> Result<Vec<H>, Wir
     (0..n).map(|_| r.u64().map(H::from_id)).collect()
 }
 
+/// Host: the id the client sent for a handle argument.
+pub fn id(h: &HostHandle) -> u64 {
+    h.id
+}
+
 /// Host: what the library gets.
 pub fn ptr(h: &HostHandle) -> *mut c_void {
     h.ptr

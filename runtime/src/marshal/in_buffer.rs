@@ -46,6 +46,12 @@ pub(crate) fn covers<S: Deref<Target = [T]>, T>(
     }
 }
 
+/// Host: a heap copy of a buffer the library keeps the pointer to (the call's storage may
+/// be the shared region, reused by the next call).
+pub fn owned<S: Deref<Target = [T]>, T: Copy>(v: Option<S>) -> Option<Vec<T>> {
+    v.map(|s| s.to_vec())
+}
+
 /// Host: what the library gets.
 pub fn ptr<S: Deref<Target = [T]>, T>(v: &Option<S>) -> *const T {
     v.as_ref().map_or(std::ptr::null(), |v| v.as_ptr())

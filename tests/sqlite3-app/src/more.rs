@@ -141,6 +141,8 @@ pub fn run(s: &Sqlite3, db: Db, d: &Direct, ndb: P, dir: &std::path::Path) -> us
     note(&["open", "serialize", "close"]);
     modules(s);
     note(&["drop_modules"]);
+    retained(s, db);
+    note(&["bind_text_static"]);
     note(&["backup_init", "backup_step", "backup_remaining", "backup_pagecount", "backup_finish"]);
     strings(s, db);
     note(&["str_new", "str_append", "str_appendall", "str_appendchar", "str_length", "str_value"]);
@@ -389,6 +391,32 @@ fn serialize(s: &Sqlite3, n: &Native) {
     assert_eq!(s.sqlite3_serialize(db, "nope"), Ok((None, -1)), "no such schema: NULL");
     assert_eq!(s.sqlite3_close(db), Ok(SQLITE_OK));
     assert_eq!((n.close)(ndb), SQLITE_OK);
+}
+
+/// sqlite3_bind_text with SQLITE_STATIC: sqlite3 reads the text at step time, long after
+/// the bind returned, from the copy the host keeps on the statement.
+fn retained(s: &Sqlite3, db: Db) {
+    let (_, st) = s.sqlite3_prepare_v2(db, "SELECT ?1, ?2, length(?1)").unwrap();
+    let long = "é".repeat(50_000);
+    assert_eq!(s.sqlite3_bind_text_static(st, 1, long.as_bytes()), Ok(SQLITE_OK));
+    assert_eq!(s.sqlite3_bind_text_static(st, 2, b"second"), Ok(SQLITE_OK));
+    // Other calls in between reuse the host's call storage and the shared region.
+    for _ in 0..20 {
+        let noise = vec![0x5a; 200_000];
+        assert!(s.sqlite3_randomness(noise.len()).is_ok());
+        assert_eq!(s.sqlite3_complete(&"x".repeat(10_000)).unwrap(), 0);
+    }
+    assert_eq!(s.sqlite3_step(st), Ok(SQLITE_ROW));
+    assert_eq!(s.sqlite3_column_text(st, 0).unwrap(), Some(long.clone()), "read at step time");
+    assert_eq!(s.sqlite3_column_text(st, 1).unwrap().as_deref(), Some("second"));
+    assert_eq!(s.sqlite3_column_int(st, 2), Ok(50_000));
+    // Rebinding a slot replaces its copy.
+    assert_eq!(s.sqlite3_reset(st), Ok(SQLITE_OK));
+    assert_eq!(s.sqlite3_bind_text_static(st, 1, b"again"), Ok(SQLITE_OK));
+    assert_eq!(s.sqlite3_step(st), Ok(SQLITE_ROW));
+    assert_eq!(s.sqlite3_column_text(st, 0).unwrap().as_deref(), Some("again"));
+    assert_eq!(s.sqlite3_column_text(st, 1).unwrap().as_deref(), Some("second"));
+    assert_eq!(s.sqlite3_finalize(st), Ok(SQLITE_OK));
 }
 
 /// sqlite3_drop_modules with a NULL-terminated array of the names to keep, then with NULL.

@@ -1,8 +1,8 @@
 //! Kind `in_buffer` (`templates/kinds/in_buffer.hbs`).
 
-use super::{At, Buffer, Param, ParamKind};
+use super::{local, At, Buffer, Param, ParamKind};
 use crate::emit::view::Cx;
-use crate::model::{self, Expr};
+use crate::model::{self, Expr, Kind};
 use crate::spec::Units;
 use serde::Serialize;
 
@@ -11,19 +11,45 @@ pub struct View {
     #[serde(flatten)]
     pub buffer: Buffer,
     pub optional: bool,
+    /// The library keeps the pointer: where the host keeps the data.
+    pub retain: Option<RetainView>,
 }
 
+/// A retained buffer's owner: the handle parameter's host local and type, and the slot.
+#[derive(Debug, Serialize)]
+pub struct RetainView {
+    pub handle_local: String,
+    pub handle_kind: u32,
+    /// An `Option<i64>` expression.
+    pub slot: String,
+}
+
+#[allow(clippy::too_many_arguments)]
 pub(super) fn view(
     at: &At<'_>,
     element: &model::Value,
     len: &Expr,
     units: Units,
     optional: bool,
+    retain: Option<&model::Retain>,
     cx: &mut Cx,
     out: &mut Param,
 ) -> ParamKind {
+    let retain = retain.and_then(|r| {
+        let Some(Kind::Handle { handle, .. }) =
+            at.f.params.iter().find(|q| q.name == r.handle).map(|q| &q.kind)
+        else {
+            cx.unsupported.push(format!("{}: it is kept on `{}`, which is not a handle", at.what, r.handle));
+            return None;
+        };
+        Some(RetainView {
+            handle_local: local(&r.handle),
+            handle_kind: cx.handle_kind(handle),
+            slot: r.slot.as_ref().map_or("None".into(), |s| format!("Some({} as i64)", local(s))),
+        })
+    });
     match super::passed_buffer(at, element, len, units, optional, false, cx, out) {
-        Some(buffer) => ParamKind::InBuffer(View { buffer, optional }),
+        Some(buffer) => ParamKind::InBuffer(View { buffer, optional, retain }),
         None => ParamKind::UserData(super::user_data::View {}),
     }
 }

@@ -185,6 +185,7 @@ impl<'a> Builder<'a> {
                                 };
                                 Kind::InBuffer {
                                     element: value,
+                                    retain: None,
                                     len: Some(len_expr),
                                     units: spec::Units::Elements,
                                     optional: ps.value.optional,

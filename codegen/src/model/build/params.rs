@@ -162,7 +162,7 @@ impl<'a> Builder<'a> {
                 }
                 Kind::InHandles { handle: handle.value.clone(), len: expr(len)? }
             }
-            ParamKind::InBuffer { len, units } | ParamKind::InoutBuffer { len, units } => {
+            ParamKind::InBuffer { len, units, .. } | ParamKind::InoutBuffer { len, units } => {
                 let t = need_pointer("a buffer")?;
                 // `const char **`: an array of strings the library reads.
                 let strings = matches!(self.header.resolve(&t), CType::Pointer { pointee, .. }
@@ -191,8 +191,39 @@ impl<'a> Builder<'a> {
                 let by_slice = len.value == "slice" && matches!(kind, ParamKind::InBuffer { .. });
                 let len = if by_slice { None } else { Some(expr(len)?) };
                 let units = self.void_units(&t, *units);
-                if matches!(kind, ParamKind::InBuffer { .. }) {
-                    Kind::InBuffer { element, len, units, optional }
+                if let ParamKind::InBuffer { retain, .. } = kind {
+                    let retain = match retain {
+                        Some(r) => {
+                            let is = |n: &str, want_handle: bool| {
+                                f.params.iter().any(|q| {
+                                    q.name == n
+                                        && if want_handle {
+                                            self.handle_of(&q.ty).is_some()
+                                                || self.spec.functions.get(&f.name).is_some_and(|s| {
+                                                    matches!(s.value.params.get(n).map(|p| &p.value.kind), Some(ParamKind::Handle(_)))
+                                                })
+                                        } else {
+                                            matches!(self.header.resolve(&q.ty), CType::Int { .. })
+                                        }
+                                })
+                            };
+                            if !is(&r.handle.value, true) {
+                                return Err(Problem::other(format!(
+                                    "`retain: {{ handle: {} }}` must name a handle parameter",
+                                    r.handle.value
+                                )));
+                            }
+                            if let Some(s) = r.slot.as_ref().filter(|s| !is(&s.value, false)) {
+                                return Err(Problem::other(format!(
+                                    "`retain: {{ slot: {} }}` must name an integer parameter",
+                                    s.value
+                                )));
+                            }
+                            Some(Retain { handle: r.handle.value.clone(), slot: r.slot.as_ref().map(|s| s.value.clone()) })
+                        }
+                        None => None,
+                    };
+                    Kind::InBuffer { element, len, units, optional, retain }
                 } else {
                     Kind::InoutBuffer { element, len: len.ok_or(Problem::Reported)?, units, optional }
                 }
@@ -610,7 +641,9 @@ impl<'a> Builder<'a> {
             (Direction::In, None) => ParamKind::In,
             (Direction::Out, None) => ParamKind::Out,
             (Direction::Inout, None) => ParamKind::Inout,
-            (Direction::In, Some(count)) => ParamKind::InBuffer { len: here(count.clone()), units },
+            (Direction::In, Some(count)) => {
+                ParamKind::InBuffer { len: here(count.clone()), units, retain: None }
+            }
             (Direction::Inout, Some(count)) => ParamKind::InoutBuffer { len: here(count.clone()), units },
             (Direction::Out, Some(count)) => {
                 let filled = match m.written.as_deref().map(str::trim) {

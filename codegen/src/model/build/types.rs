@@ -97,7 +97,7 @@ impl<'a> Builder<'a> {
         // Count fields: the sibling each buffer field names (`values: { in_buffer: count }`).
         let mut counts: BTreeMap<String, Vec<String>> = BTreeMap::new();
         for (field, fs) in &field_specs {
-            if let ParamKind::InBuffer { len, units } = &fs.value.kind {
+            if let ParamKind::InBuffer { len, units, .. } = &fs.value.kind {
                 let why = |m: String| Why::from(format!("`{name}` field `{field}`: {m}"));
                 if *units != spec::Units::Elements {
                     return Err(why(
