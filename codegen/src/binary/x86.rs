@@ -107,6 +107,8 @@ fn decode(code: &[u8]) -> Option<(usize, Step)> {
         // push/pop segment registers, daa/das/aaa/aas.
         _ if op < 0x40 => (false, Imm::None, Step::Next),
         0x40..=0x61 => (false, Imm::None, Step::Next),
+        // bound (0x62 with mod = 3 is an EVEX prefix, not followed here), arpl.
+        0x62 if *code.get(i)? >= 0xc0 => return None,
         0x62 | 0x63 => (true, Imm::None, Step::Next),
         0x68 => (false, Imm::Z, Step::Next),
         0x69 => (true, Imm::Z, Step::Next),
@@ -116,6 +118,8 @@ fn decode(code: &[u8]) -> Option<(usize, Step)> {
         0x70..=0x7f => (false, Imm::B, Step::Next),
         0x80 | 0x82 | 0x83 => (true, Imm::B, Step::Next),
         0x81 => (true, Imm::Z, Step::Next),
+        // pop r/m is 8f /0; another reg field is AMD's XOP prefix, not followed here.
+        0x8f if (*code.get(i)? >> 3) & 7 != 0 => return None,
         0x84..=0x8f => (true, Imm::None, Step::Next),
         0x90..=0x99 | 0x9b..=0x9f => (false, Imm::None, Step::Next),
         // call far ptr16:32.
@@ -201,7 +205,10 @@ fn two_byte(code: &[u8], mut i: usize, opsize16: bool, addr16: bool) -> Option<(
             i += 1;
             (true, Imm::B)
         }
-        0x40..=0x6f | 0x74..=0x76 | 0x78..=0x7f => (true, Imm::None),
+        // 0f 78 / 79: vmread / vmwrite, or SSE4a's extrq / insertq with two immediates
+        // (by prefix): not followed.
+        0x78 | 0x79 => return None,
+        0x40..=0x6f | 0x74..=0x76 | 0x7a..=0x7f => (true, Imm::None),
         0x70..=0x73 => (true, Imm::B),
         0x80..=0x8f => (false, Imm::Z),
         0x90..=0x9f | 0xa3 | 0xa5 | 0xab | 0xad..=0xaf | 0xb0..=0xb9 | 0xbb..=0xc1 | 0xc3 | 0xc7 => {
@@ -321,8 +328,11 @@ mod tests {
         // Cut off in the middle of an instruction, or nothing there.
         assert_eq!(pops(&[0x8b, 0x44]), None);
         assert_eq!(pops(&[]), None);
-        // An opcode the table does not know (VEX-encoded).
+        // Opcodes the table does not follow: VEX, EVEX, XOP, SSE4a's two-immediate forms.
         assert_eq!(pops(&[0xc5, 0xf8, 0x77, 0xc3]), None);
+        assert_eq!(pops(&[0x62, 0xf1, 0x7c, 0x48, 0x10, 0x00, 0xc3]), None);
+        assert_eq!(pops(&[0x8f, 0xe8, 0x78, 0xc2, 0xc0, 0x01, 0xc3]), None);
+        assert_eq!(pops(&[0x66, 0x0f, 0x78, 0xc0, 0x04, 0x08, 0xc3]), None);
     }
 
     #[test]

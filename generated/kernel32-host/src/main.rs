@@ -961,6 +961,10 @@ mod __dllgen {
                         &mut __dllgen_args,
                         &mut __dllgen_keep,
                     )?;
+                    ::dllgen_runtime::marshal::handle::check_all(
+                        &__dllgen_a_lpHandles,
+                        __dllgen_a_nCount as u64,
+                    )?;
                     __dllgen_args.finish()?;
                     ::dllgen_runtime::native::set_errno(0);
                     ::dllgen_runtime::native::set_last_error(0);

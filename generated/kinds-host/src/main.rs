@@ -1431,6 +1431,10 @@ mod __dllgen {
                     let __dllgen_a_ndevs: i32 = ::dllgen_runtime::marshal::length::decode(
                         &mut __dllgen_args,
                     )?;
+                    ::dllgen_runtime::marshal::handle::check_all(
+                        &__dllgen_a_devs,
+                        __dllgen_a_ndevs as u64,
+                    )?;
                     __dllgen_args.finish()?;
                     ::dllgen_runtime::native::set_errno(0);
                     ::dllgen_runtime::native::set_last_error(0);

@@ -1944,12 +1944,6 @@ mod __dllgen {
                         5,
                         false,
                     );
-                    ::dllgen_runtime::host::handles::retain(
-                        5,
-                        ::dllgen_runtime::marshal::handle::id(&__dllgen_a_stmt),
-                        Some(__dllgen_a_i as i64),
-                        __dllgen_a_text,
-                    );
                     if let Some(__dllgen_status) = ::dllgen_runtime::marshal::error::check(
                         __dllgen_out,
                         __dllgen_ret,
@@ -1961,6 +1955,12 @@ mod __dllgen {
                         return Ok(__dllgen_status);
                     }
                     ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
+                    ::dllgen_runtime::host::handles::retain(
+                        5,
+                        ::dllgen_runtime::marshal::handle::id(&__dllgen_a_stmt),
+                        Some(__dllgen_a_i as i64),
+                        __dllgen_a_text,
+                    );
                     Ok(::dllgen_runtime::Status::Ok)
                 }
                 18 => {

@@ -74,9 +74,14 @@ pub fn put_elems<T: Elem>(w: &mut Writer, v: &impl ElemsValue<T>) {
         None => {
             w.u8(ABSENT);
         }
+        // Buffers of structs holding buffers nest: past the depth, the host refuses the call.
+        Some(_) if !room() => {
+            w.u8(REFUSED);
+            w.u64(0);
+        }
         Some(e) => {
             w.u8(PRESENT);
-            T::put_all(w, e);
+            deeper(|| T::put_all(w, e));
         }
     }
 }
@@ -87,7 +92,7 @@ pub fn get_elems<T: Elem, V: ElemsValue<T>>(r: &mut Reader<'_>, elem_size: u64) 
         ABSENT => Ok(V::from_elems(None)),
         PRESENT => {
             let max = (super::MAX_OUT_BUFFER / elem_size.max(1)) as usize;
-            Ok(V::from_elems(Some(T::get_at_most(r, max)?)))
+            Ok(V::from_elems(Some(deeper(|| T::get_at_most(r, max)).ok_or(TOO_DEEP)??)))
         }
         REFUSED => Err(refused(r.u64()?, elem_size)),
         _ => Err(WireError::Payload("a bad pointer-field tag")),
@@ -108,8 +113,9 @@ pub fn get_elems_c<T: CElem + 'static>(
     match r.u8()? {
         ABSENT if optional => Ok((std::ptr::null(), 0)),
         ABSENT => Err(WireError::Payload("a NULL buffer field where the library needs one")),
+        REFUSED => Err(TOO_DEEP),
         PRESENT => {
-            let store = T::read(r, keep)?;
+            let store = deeper(|| T::read(r, keep)).ok_or(TOO_DEEP)??;
             let (p, n) = (store.as_ptr(), store.len() as u64);
             keep.hold(store);
             Ok((p, n))
@@ -136,10 +142,10 @@ pub unsafe fn put_elems_c<T: CElem>(w: &mut Writer, p: *const T, n: i128) {
         (true, 0) => {
             w.u8(ABSENT);
         }
-        (false, 0..) if n <= most => {
+        (false, 0..) if n <= most && room() => {
             w.u8(PRESENT);
             // SAFETY: the caller's promise, `n` within the limit.
-            T::put_all(w, unsafe { std::slice::from_raw_parts(p, n as usize) });
+            deeper(|| T::put_all(w, unsafe { std::slice::from_raw_parts(p, n as usize) }));
         }
         _ => {
             w.u8(REFUSED);
@@ -173,6 +179,7 @@ thread_local! {
     /// → how many elements it holds. Reading one back is bounded by it, whatever the
     /// library left in the struct's capacity field.
     static OUT_FIELDS: std::cell::RefCell<std::collections::HashMap<usize, u64>> = Default::default();
+    // (the value is the storage's size in bytes)
 }
 
 pub(crate) fn forget_out_fields(addresses: &[usize]) {
@@ -193,7 +200,8 @@ pub fn out_field_c<T: CElem + 'static>(keep: &mut Keep, capacity: i128) -> Resul
     }
     let mut store = vec![T::default(); capacity as usize];
     let p = store.as_mut_ptr();
-    OUT_FIELDS.with(|m| m.borrow_mut().insert(p as usize, capacity as u64));
+    let bytes = capacity as u64 * std::mem::size_of::<T>() as u64;
+    OUT_FIELDS.with(|m| m.borrow_mut().insert(p as usize, bytes));
     keep.out_fields.push(p as usize);
     keep.hold(store);
     Ok(p)
@@ -206,7 +214,8 @@ pub fn out_field_c<T: CElem + 'static>(keep: &mut Keep, capacity: i128) -> Resul
 /// # Safety
 /// `p` is the field's pointer as the library left it.
 pub unsafe fn put_out_field_c<T: CElem>(w: &mut Writer, p: *const T, filled: Option<i128>) {
-    let given = OUT_FIELDS.with(|m| m.borrow().get(&(p as usize)).copied());
+    let size = std::mem::size_of::<T>().max(1) as u64;
+    let given = OUT_FIELDS.with(|m| m.borrow().get(&(p as usize)).copied()).map(|bytes| bytes / size);
     let n = match (given, filled) {
         (Some(cap), Some(n)) if (0..=i128::from(cap)).contains(&n) => Some(n),
         (Some(cap), None) => {

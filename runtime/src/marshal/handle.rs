@@ -136,6 +136,14 @@ pub fn id(h: &HostHandle) -> u64 {
     h.id
 }
 
+/// Host: refuses a count the library will be told that is more than the handles sent.
+pub fn check_all(v: &[*mut c_void], len: u64) -> Result<(), WireError> {
+    match len <= v.len() as u64 {
+        true => Ok(()),
+        false => Err(WireError::Payload("an array of handles is shorter than its count")),
+    }
+}
+
 /// Host: what the library gets.
 pub fn ptr(h: &HostHandle) -> *mut c_void {
     h.ptr
@@ -237,6 +245,9 @@ mod tests {
         assert_eq!(decode_all(&mut r, kind).unwrap(), [pb, pa, pb]);
         assert!(decode_all(&mut r, kind).unwrap().is_empty());
         assert!(decode_all(&mut r, kind).is_err(), "a handle never given");
+        let two = [pa, pb];
+        assert!(check_all(&two, 2).is_ok() && check_all(&two, 0).is_ok());
+        assert!(check_all(&two, 3).is_err(), "a count past the handles sent");
         let mut w = Writer::new();
         w.u32(1 << 30);
         assert!(decode_all(&mut Reader::new(w.payload()), kind).is_err(), "a count the payload cannot hold");

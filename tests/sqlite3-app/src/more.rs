@@ -416,6 +416,14 @@ fn retained(s: &Sqlite3, db: Db) {
     assert_eq!(s.sqlite3_step(st), Ok(SQLITE_ROW));
     assert_eq!(s.sqlite3_column_text(st, 0).unwrap().as_deref(), Some("again"));
     assert_eq!(s.sqlite3_column_text(st, 1).unwrap().as_deref(), Some("second"));
+    // A rebind sqlite3 refuses (the statement is running) keeps the slot's copy in use.
+    assert_eq!(s.sqlite3_bind_text_static(st, 1, b"refused"), Err(Error::Library(SQLITE_MISUSE.into())));
+    assert_eq!(s.sqlite3_reset(st), Ok(SQLITE_OK));
+    for _ in 0..5 {
+        assert!(s.sqlite3_randomness(100_000).is_ok());
+    }
+    assert_eq!(s.sqlite3_step(st), Ok(SQLITE_ROW));
+    assert_eq!(s.sqlite3_column_text(st, 0).unwrap().as_deref(), Some("again"), "the kept copy, still valid");
     assert_eq!(s.sqlite3_finalize(st), Ok(SQLITE_OK));
 }
 

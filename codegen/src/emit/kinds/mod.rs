@@ -151,7 +151,7 @@ pub(super) fn param(f: &model::Function, index: usize, fn_index: u32, cx: &mut C
         Kind::OutLength { value, of: _ } => out_length::view(value, &mut out),
         Kind::Fixed { fixed } => fixed::view(&at, fixed, cx, &mut out),
         Kind::InStrings { encoding, optional, .. } => in_strings::view(&at, *encoding, *optional, &mut out),
-        Kind::InHandles { handle, .. } => in_handles::view(&at, handle, cx, &mut out),
+        Kind::InHandles { handle, len } => in_handles::view(&at, handle, len, cx, &mut out),
         Kind::OutInto { buffer } => out_into::view(&at, buffer, cx, &mut out),
         Kind::StringArray { .. } => {
             cx.unsupported

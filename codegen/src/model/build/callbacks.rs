@@ -300,7 +300,12 @@ impl Builder<'_> {
         let Some(s) = self.structs.get(name) else { return false };
         depth < 32
             && s.fields.iter().any(|f| match &f.ty {
-                FieldType::String { .. } | FieldType::Buffer { .. } | FieldType::Pointee { .. } => true,
+                FieldType::String { .. }
+                | FieldType::Buffer { .. }
+                | FieldType::Pointee { .. }
+                | FieldType::OutBuffer { .. }
+                | FieldType::Flexible { .. }
+                | FieldType::Union { pointers: true, .. } => true,
                 FieldType::Value { value } | FieldType::Array { element: value, .. } => {
                     self.value_points(value, depth + 1)
                 }

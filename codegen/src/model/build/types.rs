@@ -541,8 +541,8 @@ impl Builder<'_> {
 impl Builder<'_> {
     /// A struct ending in a flexible array member can only be read by the library through a
     /// pointer the host laid out (`in`), or read back through the library's own pointer
-    /// (`returns: { copy: true }`, a pointer field, a callback's `in`): a copy of it by
-    /// value, or one the library writes, has no room for its elements.
+    /// (`returns: { copy: true }`, a callback's `in`): a copy of it by value, one boxed
+    /// alone for a pointer field, or one the library writes, has no room for its elements.
     pub(super) fn flexible_uses(&mut self, functions: &[Function], callbacks: &[Callback]) {
         let flex: BTreeSet<String> = self
             .structs
@@ -583,7 +583,10 @@ impl Builder<'_> {
         for s in self.structs.values() {
             for fd in &s.fields {
                 let bad = match &fd.ty {
-                    FieldType::Value { value } | FieldType::Array { element: value, .. } => is_flex(value),
+                    // A pointer field's value is boxed alone: its elements would not follow it.
+                    FieldType::Value { value }
+                    | FieldType::Array { element: value, .. }
+                    | FieldType::Pointee { value, .. } => is_flex(value),
                     FieldType::Buffer { element, .. } => is_flex(element),
                     _ => false,
                 };
