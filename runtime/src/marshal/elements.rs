@@ -8,6 +8,9 @@ use crate::wire::{Reader, WireError, Writer};
 
 /// A buffer element as the client holds it.
 pub trait Elem: Sized {
+    /// Whether an element may hold buffers or pointers of its own (a struct): then reading
+    /// a buffer of them goes one level deeper.
+    const NESTS: bool = false;
     /// Appends a slice of them.
     fn put_all(w: &mut Writer, v: &[Self]);
     /// Reads a slice of at most `max` (refused from the announced length, before anything
@@ -20,6 +23,8 @@ pub trait Elem: Sized {
 
 /// A buffer element as the host gives it to the library.
 pub trait CElem: Sized + Copy + Default {
+    /// Whether an element may hold buffers or pointers of its own (a mirror struct).
+    const NESTS: bool = false;
     /// Where a buffer of them lives for the call.
     type Store: std::ops::DerefMut<Target = [Self]>;
     /// Reads a slice written by [`Elem::put_all`].
@@ -81,6 +86,7 @@ fn values_into<T: Value>(r: &mut Reader<'_>, dst: &mut [T]) -> Result<usize, Wir
 }
 
 impl<T: Struct> Elem for T {
+    const NESTS: bool = true;
     fn put_all(w: &mut Writer, v: &[Self]) {
         put_values(w, v, T::put);
     }
@@ -105,6 +111,7 @@ impl Elem for bool {
 }
 
 impl<T: CStruct> CElem for T {
+    const NESTS: bool = true;
     type Store = Vec<T>;
     fn read(r: &mut Reader<'_>, keep: &mut Keep) -> Result<Vec<T>, WireError> {
         let n = count(r)?;

@@ -27,6 +27,15 @@ fn room() -> bool {
     DEPTH.with(Cell::get) < MAX_DEPTH
 }
 
+/// Runs `f` one level deeper when `nests` (a buffer of structs), else just runs it.
+fn nested<R>(nests: bool, f: impl FnOnce() -> R) -> Option<R> {
+    if nests {
+        deeper(f)
+    } else {
+        Some(f())
+    }
+}
+
 /// Runs `f` one pointer deeper, or gives `None` past [`MAX_DEPTH`].
 fn deeper<R>(f: impl FnOnce() -> R) -> Option<R> {
     let d = DEPTH.with(Cell::get);
@@ -75,13 +84,13 @@ pub fn put_elems<T: Elem>(w: &mut Writer, v: &impl ElemsValue<T>) {
             w.u8(ABSENT);
         }
         // Buffers of structs holding buffers nest: past the depth, the host refuses the call.
-        Some(_) if !room() => {
+        Some(_) if T::NESTS && !room() => {
             w.u8(REFUSED);
             w.u64(0);
         }
         Some(e) => {
             w.u8(PRESENT);
-            deeper(|| T::put_all(w, e));
+            nested(T::NESTS, || T::put_all(w, e));
         }
     }
 }
@@ -92,7 +101,7 @@ pub fn get_elems<T: Elem, V: ElemsValue<T>>(r: &mut Reader<'_>, elem_size: u64) 
         ABSENT => Ok(V::from_elems(None)),
         PRESENT => {
             let max = (super::MAX_OUT_BUFFER / elem_size.max(1)) as usize;
-            Ok(V::from_elems(Some(deeper(|| T::get_at_most(r, max)).ok_or(TOO_DEEP)??)))
+            Ok(V::from_elems(Some(nested(T::NESTS, || T::get_at_most(r, max)).ok_or(TOO_DEEP)??)))
         }
         REFUSED => Err(refused(r.u64()?, elem_size)),
         _ => Err(WireError::Payload("a bad pointer-field tag")),
@@ -115,7 +124,7 @@ pub fn get_elems_c<T: CElem + 'static>(
         ABSENT => Err(WireError::Payload("a NULL buffer field where the library needs one")),
         REFUSED => Err(TOO_DEEP),
         PRESENT => {
-            let store = deeper(|| T::read(r, keep)).ok_or(TOO_DEEP)??;
+            let store = nested(T::NESTS, || T::read(r, keep)).ok_or(TOO_DEEP)??;
             let (p, n) = (store.as_ptr(), store.len() as u64);
             keep.hold(store);
             Ok((p, n))
@@ -142,10 +151,10 @@ pub unsafe fn put_elems_c<T: CElem>(w: &mut Writer, p: *const T, n: i128) {
         (true, 0) => {
             w.u8(ABSENT);
         }
-        (false, 0..) if n <= most && room() => {
+        (false, 0..) if n <= most && (!T::NESTS || room()) => {
             w.u8(PRESENT);
             // SAFETY: the caller's promise, `n` within the limit.
-            deeper(|| T::put_all(w, unsafe { std::slice::from_raw_parts(p, n as usize) }));
+            nested(T::NESTS, || T::put_all(w, unsafe { std::slice::from_raw_parts(p, n as usize) }));
         }
         _ => {
             w.u8(REFUSED);
