@@ -1023,20 +1023,7 @@ fn ret(f: &model::Function, index: usize, params: &[Param], cx: &mut Cx) -> Ret 
         Return::Buffer { element, len, free_with, single } => {
             let t = cx.value(element, &what).unwrap_or_default();
             if let RetLen::Reported(e) = len {
-                for leaf in e.leaves() {
-                    if let model::Expr::Deref { name } = leaf {
-                        if !f
-                            .params
-                            .iter()
-                            .any(|q| q.name == *name && matches!(q.kind, model::Kind::Out { .. }))
-                        {
-                            cx.unsupported.push(format!(
-                                "`{}`: its result's length reads `*{name}`, which must be an `out` parameter",
-                                f.c_name
-                            ));
-                        }
-                    }
-                }
+                kinds::expr::after_call_only(e, f, &format!("`{}`'s result", f.c_name), cx);
             }
             let nullable = !f.error.as_ref().is_some_and(|e| e.when == ErrorWhen::Null);
             let vec = if *single { t.rust.clone() } else { format!("::std::vec::Vec<{}>", t.rust) };

@@ -125,3 +125,15 @@ fn checked(e: &Expr, f: &model::Function, cx: &Cx, side: Side) -> String {
         }
     }
 }
+
+/// A count the host reads after the call (`*pnRow`) may only name `out` parameters, whose
+/// values the host holds then; another is put on `cx.unsupported` for `what`.
+pub(crate) fn after_call_only(e: &Expr, f: &model::Function, what: &str, cx: &mut Cx) {
+    for leaf in e.leaves() {
+        if let Expr::Deref { name } = leaf {
+            if !f.params.iter().any(|q| q.name == *name && matches!(q.kind, Kind::Out { .. })) {
+                cx.unsupported.push(format!("{what}: it reads `*{name}`, which must be an `out` parameter"));
+            }
+        }
+    }
+}

@@ -3,7 +3,7 @@
 use super::expr::{self, Side};
 use super::{option, text, At, Param, ParamKind};
 use crate::emit::view::{Cx, Helper};
-use crate::model::{Expr, FreeFn, Kind};
+use crate::model::{Expr, FreeFn};
 use crate::spec::Encoding;
 use serde::Serialize;
 
@@ -31,15 +31,8 @@ pub(super) fn view(
     out.output = Some((option("::std::string::String"), at.local.clone()));
     let free = free_with.map(|f| Helper::free(format!("{fn_index}_{}", at.index), f));
     // The length reads out-values the host has after the call.
-    for leaf in len.iter().flat_map(|l| l.leaves()) {
-        if let Expr::Deref { name } = leaf {
-            if !at.f.params.iter().any(|q| q.name == *name && matches!(q.kind, Kind::Out { .. })) {
-                cx.unsupported.push(format!(
-                    "{}: its length reads `*{name}`, which must be an `out` parameter",
-                    at.what
-                ));
-            }
-        }
+    if let Some(len) = len {
+        expr::after_call_only(len, at.f, &at.what, cx);
     }
     let units_host = len.map(|l| expr::length(l, at.f, cx, Side::Host));
     ParamKind::OutString(View { text: text(encoding), free, units_host })

@@ -4,7 +4,7 @@
 use super::expr::{self, Side};
 use super::{option, text, At, Param, ParamKind};
 use crate::emit::view::{Cx, Helper};
-use crate::model::{Expr, FreeFn, Kind};
+use crate::model::{Expr, FreeFn};
 use crate::spec::Encoding;
 use serde::Serialize;
 
@@ -28,16 +28,7 @@ pub(super) fn view(
     out: &mut Param,
 ) -> ParamKind {
     // The count reads out-values the host has after the call.
-    for leaf in len.leaves() {
-        if let Expr::Deref { name } = leaf {
-            if !at.f.params.iter().any(|q| q.name == *name && matches!(q.kind, Kind::Out { .. })) {
-                cx.unsupported.push(format!(
-                    "{}: its count reads `*{name}`, which must be an `out` parameter",
-                    at.what
-                ));
-            }
-        }
-    }
+    expr::after_call_only(len, at.f, &at.what, cx);
     out.ffi_type = "*mut *mut ::core::ffi::c_void".into();
     out.output =
         Some((option("::std::vec::Vec<::core::option::Option<::std::string::String>>"), at.local.clone()));
