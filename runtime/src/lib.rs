@@ -26,12 +26,12 @@ pub use host::{handles, native};
 pub use transport::shm;
 
 pub use client::{Client, Config, Error, HostPath, Pool, DEFAULT_LIVENESS};
-pub use host::{callback, with_callbacks, CallContext, Library};
+pub use host::{callback, kept_begin, kept_callback, owner, CallContext, Library};
 pub use shm::ShmConfig;
 pub use wire::{Payload, Reader, Status, WireError, Writer};
 
 /// Bumped on any incompatible change to the wire format or the handshake.
-pub const PROTOCOL_VERSION: u32 = 2;
+pub const PROTOCOL_VERSION: u32 = 3;
 
 /// A host that could not load its library: it answers the handshake with the reason.
 struct Unloadable(String);
@@ -43,13 +43,7 @@ impl Library for Unloadable {
     fn load_error(&self) -> Option<&str> {
         Some(&self.0)
     }
-    fn call(
-        &self,
-        _: u32,
-        _: Reader<'_>,
-        _: &mut Writer,
-        _: &mut CallContext<'_>,
-    ) -> Result<Status, WireError> {
+    fn call(&self, _: u32, _: Reader<'_>, _: &mut Writer) -> Result<Status, WireError> {
         Err(WireError::Payload("the library is not loaded"))
     }
 }

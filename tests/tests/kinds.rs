@@ -24,6 +24,7 @@ const CHECKS: &[&str] = &[
     "ok: structs ending in a flexible array member",
     "ok: callbacks given arrays with their counts: bytes, structs, handles",
     "ok: struct fields the library fills, their capacity set by the caller",
+    "ok: callbacks kept past their call: on a handle, until a destroy-notify, for good",
 ];
 
 fn assert_passed(out: &dllgen_tests::Output) {

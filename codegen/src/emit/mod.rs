@@ -23,6 +23,7 @@ const TEMPLATES: &[(&str, &str)] = &[
     ("client_lib", include_str!("../../../templates/client_lib.rs.hbs")),
     // One partial per kind (selected by the view variant's name), and per field kind.
     ("callback", include_str!("../../../templates/kinds/callback.hbs")),
+    ("destroy", include_str!("../../../templates/kinds/destroy.hbs")),
     ("cb_handle", include_str!("../../../templates/kinds/cb_handle.hbs")),
     ("cb_string", include_str!("../../../templates/kinds/cb_string.hbs")),
     ("cb_strings", include_str!("../../../templates/kinds/cb_strings.hbs")),

@@ -30,6 +30,8 @@ pub struct Crates {
     pub handles: Vec<Handle>,
     pub structs: Vec<StructView>,
     pub callbacks: Vec<CallbackView>,
+    /// Some function keeps callbacks past its call: the client has a dispatcher for them.
+    pub kept_any: bool,
     /// The header's constants.
     pub constants: Vec<super::constants::ConstView>,
     /// The `cfg` of the host target the model's layouts are for (`windows`, `not(windows)`).
@@ -182,8 +184,10 @@ pub struct Function {
     pub client_values: Vec<String>,
     /// Exactly one value (returned as is, not as a tuple).
     pub single: bool,
-    /// It takes callbacks: the call runs inside `with_callbacks`.
+    /// It takes callbacks valid during the call: the call has a handler for them.
     pub has_callbacks: bool,
+    /// It keeps callbacks past the call, under one registration.
+    pub kept: Option<super::kinds::callback::FnKept>,
     /// Called through stack words with the stack pointer checked (on i686): cdecl and
     /// stdcall functions that do not return a struct by value.
     pub checked: bool,
@@ -828,8 +832,21 @@ pub fn build(m: &Model, spec_file: &str) -> Result<Crates, Unsupported> {
         cx.callback_names.insert(c.name.clone(), unique(&mut taken, &camel(&c.name)));
     }
     let structs: Vec<StructView> = m.structs.iter().map(|s| structure(s, &mut cx)).collect();
-    let callbacks: Vec<CallbackView> =
+    let mut callbacks: Vec<CallbackView> =
         m.callbacks.iter().map(|c| kinds::callback::callback_type(c, &mut cx)).collect();
+    // The types some function keeps get a `Send` closure type too.
+    let kept_types: std::collections::BTreeSet<&str> = m
+        .functions
+        .iter()
+        .flat_map(|f| &f.params)
+        .filter_map(|p| match &p.kind {
+            model::Kind::Callback { callback, scope, .. } if !scope.is_call() => Some(callback.as_str()),
+            _ => None,
+        })
+        .collect();
+    for c in &mut callbacks {
+        c.kept = kept_types.contains(c.c_name.as_str());
+    }
     cx.callbacks = callbacks.iter().map(|c| (c.c_name.clone(), c.clone())).collect();
     for s in &structs {
         for f in &s.fields {
@@ -910,7 +927,10 @@ pub fn build(m: &Model, spec_file: &str) -> Result<Crates, Unsupported> {
             abi: abi(f.convention),
             helpers: helpers(f, i, &params, &ret),
             doc: f.doc.as_deref().map(|d| d.lines().map(str::to_string).collect()).unwrap_or_default(),
-            has_callbacks: params.iter().any(|p| matches!(p.kind, kinds::ParamKind::Callback(_))),
+            has_callbacks: params
+                .iter()
+                .any(|p| matches!(&p.kind, kinds::ParamKind::Callback(v) if v.kept.is_none())),
+            kept: kinds::callback::fn_kept(f, &mut cx),
             checked: f.convention != Convention::Fastcall
                 && !matches!(&f.ret, Return::Value { value: Value::Struct { .. } }),
             pops: if f.convention == Convention::Stdcall { "Callee" } else { "Caller" },
@@ -961,6 +981,7 @@ pub fn build(m: &Model, spec_file: &str) -> Result<Crates, Unsupported> {
             })
             .collect(),
         structs,
+        kept_any: !kept_types.is_empty(),
         callbacks,
         target_cfg: if cx.pe { "windows" } else { "not(windows)" },
     })

@@ -76,7 +76,18 @@ fn kind(k: &Kind) -> String {
         Kind::Inout { value: v, optional } => format!("inout {}{}", value(v), opt(*optional)),
         Kind::Handle { handle, optional } => format!("handle {handle}{}", opt(*optional)),
         Kind::OutHandle { handle } => format!("out handle {handle}"),
-        Kind::Callback { callback, optional } => format!("callback {callback}{}", opt(*optional)),
+        Kind::Callback { callback, optional, scope } => format!(
+            "callback {callback}{}{}",
+            opt(*optional),
+            match scope {
+                Scope::Call => String::new(),
+                Scope::Handle { param, slot, .. } =>
+                    format!(", kept until {param} closes or {slot} is set again"),
+                Scope::Destroy { param } => format!(", kept until the library calls {param}"),
+                Scope::Forever => ", kept forever".into(),
+            }
+        ),
+        Kind::Destroy { .. } => "destroy-notify (the host's)".into(),
         Kind::UserData { of } => format!("user data of {of}"),
         Kind::StringArray { encoding, len } => format!("array of {encoding:?} strings [{len}]"),
         Kind::OutInto { buffer } => format!("out pointer into {buffer}"),

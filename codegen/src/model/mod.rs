@@ -276,6 +276,15 @@ pub enum Kind {
         callback: String,
         /// NULL allowed.
         optional: bool,
+        /// How long the library may call it.
+        #[serde(skip_serializing_if = "Scope::is_call")]
+        scope: Scope,
+    },
+    /// A destroy-notify (`void (*)(void *)`): the host's, which releases the registration
+    /// of the callbacks whose scope names it when the library calls it with their context.
+    Destroy {
+        /// Its calling convention.
+        convention: Convention,
     },
     /// The context pointer of a callback parameter (filled in by the host).
     UserData {
@@ -717,6 +726,40 @@ pub struct UnionCase {
     pub ty: FieldType,
 }
 
+/// How long the library may call a callback it was given. Callbacks kept past their call
+/// (every scope but `Call`) live in the client under one registration per call, whose
+/// context pointer the library gets (see `runtime/src/host/kept.rs`).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case", tag = "until")]
+pub enum Scope {
+    /// During the call it was passed to.
+    #[default]
+    Call,
+    /// Until the handle parameter `param` closes, or its `slot` (a hook) is set again.
+    Handle {
+        /// The handle parameter.
+        param: String,
+        /// Its handle type.
+        handle: String,
+        /// The hook it fills (the function's name unless the spec shares one).
+        slot: String,
+    },
+    /// Until the library calls the destroy-notify parameter `param`.
+    Destroy {
+        /// The destroy-notify parameter.
+        param: String,
+    },
+    /// For as long as the client lives.
+    Forever,
+}
+
+impl Scope {
+    /// During its call only.
+    pub fn is_call(&self) -> bool {
+        *self == Scope::Call
+    }
+}
+
 /// A callback (function-pointer) type.
 #[derive(Debug, Clone, Serialize)]
 pub struct Callback {
@@ -728,4 +771,7 @@ pub struct Callback {
     pub params: Vec<Param>,
     /// What it returns.
     pub ret: Return,
+    /// What the library gets when no closure can answer (`None`: zero).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub default: Option<i64>,
 }

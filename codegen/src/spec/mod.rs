@@ -330,6 +330,9 @@ pub enum ReturnSpec {
     },
     /// A pointer into the out-buffer parameter named (`gzgets` returns its `buf`).
     Into(Spanned<String>),
+    /// An integer or pointer the client has no use for (`sqlite3_update_hook` returns the
+    /// previous hook's context): dropped by the host.
+    Ignore,
     /// A pointer to `len` elements (its pointee's type): copied out, then freed with
     /// `free_with` when the caller owns it.
     Buffer {
@@ -403,4 +406,27 @@ pub struct CallbackSpec {
     pub user_data: Option<Spanned<String>>,
     /// Semantics of its pointer parameters.
     pub params: BTreeMap<String, Spanned<ParamSpec>>,
+    /// How long the library may call it (a use's, not a type's: only on a parameter).
+    pub scope: Option<Spanned<ScopeSpec>>,
+    /// What the library gets when no closure can answer (else 0).
+    pub default: Option<Spanned<i64>>,
+}
+
+/// How long the library may call a callback it was given.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ScopeSpec {
+    /// During the call it was passed to.
+    Call,
+    /// Until the handle parameter named closes, or the same function (or one sharing its
+    /// `slot`) is called again on it.
+    Handle {
+        /// The handle parameter.
+        param: Spanned<String>,
+        /// The hook it sets (default: the function's name).
+        slot: Option<Spanned<String>>,
+    },
+    /// Until the library calls the destroy-notify parameter named with the context.
+    Destroy(Spanned<String>),
+    /// As long as the client lives.
+    Forever,
 }

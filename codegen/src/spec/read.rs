@@ -473,16 +473,58 @@ impl Reader<'_> {
         Some(HandleSpec { c_type: c_type?, close, invalid })
     }
 
-    /// `{ user_data: PARAM, params: {...} }`: a callback type's description.
+    /// `{ user_data: PARAM, params: {...}, scope: ..., default: N }`: a callback type's
+    /// description.
     fn callback_spec(&mut self, node: &Node<'_>, what: &str) -> CallbackSpec {
         let mut cb = CallbackSpec::default();
-        for (ck, cv) in self.fields(node, what, Some(&["user_data", "params"])) {
+        for (ck, cv) in self.fields(node, what, Some(&["user_data", "params", "scope", "default"])) {
             match ck.as_str() {
                 "user_data" => cb.user_data = self.string(cv, "user_data"),
+                "scope" => cb.scope = self.scope(cv),
+                "default" => {
+                    match cv.data {
+                        YamlData::Value(Scalar::Integer(n)) => cb.default = Some(spanned(n, cv)),
+                        _ => {
+                            self.error(pos(cv), "`default` must be an integer: what the library gets when no closure can answer");
+                        }
+                    }
+                }
                 _ => cb.params = self.params(cv, "params"),
             }
         }
         cb
+    }
+
+    /// `scope: call | forever | { handle: PARAM, slot: NAME } | { destroy: PARAM }`.
+    fn scope(&mut self, node: &Node<'_>) -> Option<Spanned<ScopeSpec>> {
+        let hint = "`scope` is `call`, `forever`, `{ handle: PARAM }` (until that handle closes) or `{ destroy: PARAM }` (until the library calls that destroy-notify)";
+        if let Some(word) = text(node) {
+            return match word.as_str() {
+                "call" => Some(spanned(ScopeSpec::Call, node)),
+                "forever" => Some(spanned(ScopeSpec::Forever, node)),
+                _ => {
+                    self.error(pos(node), format!("unknown scope `{word}`")).hint = Some(hint.into());
+                    None
+                }
+            };
+        }
+        let (mut handle, mut slot, mut destroy) = (None, None, None);
+        for (k, v) in self.fields(node, "scope", Some(&["handle", "slot", "destroy"])) {
+            match k.as_str() {
+                "handle" => handle = self.string(v, "the handle parameter"),
+                "slot" => slot = self.string(v, "the slot"),
+                _ => destroy = self.string(v, "the destroy-notify parameter"),
+            }
+        }
+        match (handle, destroy) {
+            (Some(param), None) => Some(spanned(ScopeSpec::Handle { param, slot }, node)),
+            (None, Some(d)) if slot.is_none() => Some(spanned(ScopeSpec::Destroy(d), node)),
+            _ => {
+                self.error(pos(node), "a scope is one of `handle` (with an optional `slot`) or `destroy`")
+                    .hint = Some(hint.into());
+                None
+            }
+        }
     }
 
     fn function(&mut self, node: &Node<'_>, name: &str) -> FunctionSpec {
@@ -829,6 +871,9 @@ impl Reader<'_> {
     }
 
     fn returns(&mut self, node: &Node<'_>) -> Option<Spanned<ReturnSpec>> {
+        if text(node).is_some_and(|w| w == "ignore") {
+            return Some(spanned(ReturnSpec::Ignore, node));
+        }
         let mut string = None;
         let mut handle = None;
         let mut buffer = None;

@@ -186,7 +186,6 @@ mod __dllgen {
             __dllgen_id: u32,
             mut __dllgen_args: ::dllgen_runtime::Reader<'_>,
             __dllgen_out: &mut ::dllgen_runtime::Writer,
-            __dllgen_cx: &mut ::dllgen_runtime::CallContext<'_>,
         ) -> ::core::result::Result<
             ::dllgen_runtime::Status,
             ::dllgen_runtime::WireError,
@@ -244,67 +243,59 @@ mod __dllgen {
                     __dllgen_args.finish()?;
                     ::dllgen_runtime::native::set_errno(0);
                     ::dllgen_runtime::native::set_last_error(0);
-                    let (__dllgen_ret, __dllgen_errno, __dllgen_last_error) = ::dllgen_runtime::with_callbacks(
-                        __dllgen_cx,
-                        1,
-                        || {
-                            let __dllgen_ret = unsafe {
-                                #[cfg(target_arch = "x86")]
-                                let __dllgen_r = ::dllgen_runtime::native::Words::new()
-                                    .push(
-                                        ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_dev),
-                                    )
-                                    .push(__dllgen_a_steps)
-                                    .push(
-                                        __dllgen_a_progress
-                                            .then_some(
-                                                __dllgen_callback_1_2
-                                                    as unsafe extern "C" fn(
-                                                        *mut ::core::ffi::c_void,
-                                                        u32,
-                                                        u32,
-                                                    ) -> i32,
-                                            ),
-                                    )
-                                    .push(::dllgen_runtime::marshal::callback::user_data())
-                                    .call::<
-                                        i32,
-                                    >(
-                                        self.__dllgen_f1 as *const ::core::ffi::c_void,
-                                        ::dllgen_runtime::native::Pops::Caller,
-                                        "`demo_calibrate`",
-                                    );
-                                #[cfg(not(target_arch = "x86"))]
-                                let __dllgen_r = ::core::result::Result::<
-                                    _,
-                                    ::dllgen_runtime::WireError,
-                                >::Ok(
-                                    (self
-                                        .__dllgen_f1)(
-                                        ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_dev),
-                                        __dllgen_a_steps,
-                                        __dllgen_a_progress
-                                            .then_some(
-                                                __dllgen_callback_1_2
-                                                    as unsafe extern "C" fn(
-                                                        *mut ::core::ffi::c_void,
-                                                        u32,
-                                                        u32,
-                                                    ) -> i32,
-                                            ),
-                                        ::dllgen_runtime::marshal::callback::user_data(),
-                                    ),
-                                );
-                                __dllgen_r
-                            };
-                            (
-                                __dllgen_ret,
-                                ::dllgen_runtime::native::errno(),
-                                ::dllgen_runtime::native::last_error(),
+                    let __dllgen_ret = unsafe {
+                        #[cfg(target_arch = "x86")]
+                        let __dllgen_r = ::dllgen_runtime::native::Words::new()
+                            .push(
+                                ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_dev),
                             )
-                        },
-                    )?;
-                    let __dllgen_ret = __dllgen_ret?;
+                            .push(__dllgen_a_steps)
+                            .push(
+                                __dllgen_a_progress
+                                    .then_some(
+                                        __dllgen_callback_1_2
+                                            as unsafe extern "C" fn(
+                                                *mut ::core::ffi::c_void,
+                                                u32,
+                                                u32,
+                                            ) -> i32,
+                                    ),
+                            )
+                            .push(::dllgen_runtime::marshal::callback::user_data())
+                            .call::<
+                                i32,
+                            >(
+                                self.__dllgen_f1 as *const ::core::ffi::c_void,
+                                ::dllgen_runtime::native::Pops::Caller,
+                                "`demo_calibrate`",
+                            );
+                        #[cfg(not(target_arch = "x86"))]
+                        let __dllgen_r = ::core::result::Result::<
+                            _,
+                            ::dllgen_runtime::WireError,
+                        >::Ok(
+                            (self
+                                .__dllgen_f1)(
+                                ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_dev),
+                                __dllgen_a_steps,
+                                __dllgen_a_progress
+                                    .then_some(
+                                        __dllgen_callback_1_2
+                                            as unsafe extern "C" fn(
+                                                *mut ::core::ffi::c_void,
+                                                u32,
+                                                u32,
+                                            ) -> i32,
+                                    ),
+                                ::dllgen_runtime::marshal::callback::user_data(),
+                            ),
+                        );
+                        __dllgen_r
+                    }?;
+                    let (__dllgen_errno, __dllgen_last_error) = (
+                        ::dllgen_runtime::native::errno(),
+                        ::dllgen_runtime::native::last_error(),
+                    );
                     ::dllgen_runtime::marshal::handle::after_call(
                         &__dllgen_a_dev,
                         0,

@@ -10,7 +10,7 @@ mod __dllgen {
     #![allow(clippy::all, unused_imports, unused_mut, unused_variables, non_snake_case)]
     pub use ::dllgen_runtime::{Config, Error, HostPath};
     /// The hash of the model both sides were generated from; the host refuses any other.
-    pub const MODEL_HASH: u64 = 0xea0916d52d86ea9a;
+    pub const MODEL_HASH: u64 = 0x685e94f15280a117;
     /// The host executable's file name.
     pub const HOST_EXE: &str = if cfg!(windows) {
         "kinds-linux-host.exe"
@@ -54,6 +54,24 @@ mod __dllgen {
         &mut KxVerdict,
         &mut f64,
     ) -> i32 + 'a;
+    /// The closure type of `kx_listener_fn`: the library calls it during the call it was passed
+    /// to (in the host; the call waits while it runs here).
+    pub type KxListenerFn<'a> = dyn FnMut(i32, &str) -> i32 + 'a;
+    /// The closure type of `kx_listener_fn` where the library keeps it past the call: it may run
+    /// during any later call, until the library lets go of it.
+    pub type KxListenerFnKept = dyn FnMut(i32, &str) -> i32 + ::core::marker::Send;
+    /// The closure type of `kx_logger_set_log`: the library calls it during the call it was passed
+    /// to (in the host; the call waits while it runs here).
+    pub type KxLoggerSetLog<'a> = dyn FnMut(&str) -> i32 + 'a;
+    /// The closure type of `kx_logger_set_log` where the library keeps it past the call: it may run
+    /// during any later call, until the library lets go of it.
+    pub type KxLoggerSetLogKept = dyn FnMut(&str) -> i32 + ::core::marker::Send;
+    /// The closure type of `kx_order_set_cmp`: the library calls it during the call it was passed
+    /// to (in the host; the call waits while it runs here).
+    pub type KxOrderSetCmp<'a> = dyn FnMut(i32, i32) -> i32 + 'a;
+    /// The closure type of `kx_order_set_cmp` where the library keeps it past the call: it may run
+    /// during any later call, until the library lets go of it.
+    pub type KxOrderSetCmpKept = dyn FnMut(i32, i32) -> i32 + ::core::marker::Send;
     /// The closure type of `kx_progress_fn`: the library calls it during the call it was passed
     /// to (in the host; the call waits while it runs here).
     pub type KxProgressFn<'a> = dyn FnMut(i32) -> i32 + 'a;
@@ -634,7 +652,16 @@ mod __dllgen {
                         __dllgen_r.finish()?;
                         Ok((__dllgen_a_buf,))
                     },
-                    &mut ::dllgen_runtime::marshal::callback::none,
+                    &mut |
+                        __dllgen_id: u32,
+                        __dllgen_r: ::dllgen_runtime::Reader<'_>,
+                        __dllgen_cw: &mut ::dllgen_runtime::Writer|
+                    __dllgen_kept_dispatch(
+                        self.client.kept(),
+                        __dllgen_id,
+                        __dllgen_r,
+                        __dllgen_cw,
+                    ),
                 )?;
             Ok(__dllgen_a_buf)
         }
@@ -693,8 +720,11 @@ mod __dllgen {
                                 Ok(())
                             }
                             _ => {
-                                Err(
-                                    ::dllgen_runtime::WireError::Payload("no such callback"),
+                                __dllgen_kept_dispatch(
+                                    self.client.kept(),
+                                    __dllgen_id,
+                                    __dllgen_r,
+                                    __dllgen_cw,
                                 )
                             }
                         }
@@ -718,7 +748,16 @@ mod __dllgen {
                         __dllgen_r.finish()?;
                         Ok(())
                     },
-                    &mut ::dllgen_runtime::marshal::callback::none,
+                    &mut |
+                        __dllgen_id: u32,
+                        __dllgen_r: ::dllgen_runtime::Reader<'_>,
+                        __dllgen_cw: &mut ::dllgen_runtime::Writer|
+                    __dllgen_kept_dispatch(
+                        self.client.kept(),
+                        __dllgen_id,
+                        __dllgen_r,
+                        __dllgen_cw,
+                    ),
                 )?;
             Ok(())
         }
@@ -810,8 +849,11 @@ mod __dllgen {
                                 Ok(())
                             }
                             _ => {
-                                Err(
-                                    ::dllgen_runtime::WireError::Payload("no such callback"),
+                                __dllgen_kept_dispatch(
+                                    self.client.kept(),
+                                    __dllgen_id,
+                                    __dllgen_r,
+                                    __dllgen_cw,
                                 )
                             }
                         }
@@ -844,7 +886,16 @@ mod __dllgen {
                         __dllgen_r.finish()?;
                         Ok((__dllgen_ret,))
                     },
-                    &mut ::dllgen_runtime::marshal::callback::none,
+                    &mut |
+                        __dllgen_id: u32,
+                        __dllgen_r: ::dllgen_runtime::Reader<'_>,
+                        __dllgen_cw: &mut ::dllgen_runtime::Writer|
+                    __dllgen_kept_dispatch(
+                        self.client.kept(),
+                        __dllgen_id,
+                        __dllgen_r,
+                        __dllgen_cw,
+                    ),
                 )?;
             Ok(__dllgen_ret)
         }
@@ -906,8 +957,11 @@ mod __dllgen {
                                 Ok(())
                             }
                             _ => {
-                                Err(
-                                    ::dllgen_runtime::WireError::Payload("no such callback"),
+                                __dllgen_kept_dispatch(
+                                    self.client.kept(),
+                                    __dllgen_id,
+                                    __dllgen_r,
+                                    __dllgen_cw,
                                 )
                             }
                         }
@@ -949,9 +1003,57 @@ mod __dllgen {
                         __dllgen_r.finish()?;
                         Ok((__dllgen_ret, __dllgen_o_src_len))
                     },
-                    &mut ::dllgen_runtime::marshal::callback::none,
+                    &mut |
+                        __dllgen_id: u32,
+                        __dllgen_r: ::dllgen_runtime::Reader<'_>,
+                        __dllgen_cw: &mut ::dllgen_runtime::Writer|
+                    __dllgen_kept_dispatch(
+                        self.client.kept(),
+                        __dllgen_id,
+                        __dllgen_r,
+                        __dllgen_cw,
+                    ),
                 )?;
             Ok((__dllgen_ret, __dllgen_o_src_len))
+        }
+        /// Raises events 0..n-1 with `what` on `dev`'s listener; returns the sum of what it
+        /// returned, or -1 without a listener.
+        pub fn kx_emit(
+            &self,
+            dev: Device,
+            n: i32,
+            what: &str,
+        ) -> ::core::result::Result<i32, Error> {
+            let (__dllgen_ret,) = self
+                .client
+                .call(
+                    7,
+                    |__dllgen_w| {
+                        ::dllgen_runtime::marshal::handle::encode(__dllgen_w, &dev);
+                        ::dllgen_runtime::marshal::value::encode(__dllgen_w, &n);
+                        ::dllgen_runtime::marshal::in_string::encode::<
+                            ::dllgen_runtime::marshal::Utf8,
+                        >(__dllgen_w, what, false);
+                    },
+                    |mut __dllgen_r| {
+                        let __dllgen_ret: i32 = ::dllgen_runtime::marshal::value::decode(
+                            &mut __dllgen_r,
+                        )?;
+                        __dllgen_r.finish()?;
+                        Ok((__dllgen_ret,))
+                    },
+                    &mut |
+                        __dllgen_id: u32,
+                        __dllgen_r: ::dllgen_runtime::Reader<'_>,
+                        __dllgen_cw: &mut ::dllgen_runtime::Writer|
+                    __dllgen_kept_dispatch(
+                        self.client.kept(),
+                        __dllgen_id,
+                        __dllgen_r,
+                        __dllgen_cw,
+                    ),
+                )?;
+            Ok(__dllgen_ret)
         }
         /// Calls `kx_error_text`.
         pub fn kx_error_text(
@@ -964,7 +1066,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    7,
+                    8,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::value::encode(__dllgen_w, &status);
                     },
@@ -978,7 +1080,16 @@ mod __dllgen {
                         __dllgen_r.finish()?;
                         Ok((__dllgen_ret,))
                     },
-                    &mut ::dllgen_runtime::marshal::callback::none,
+                    &mut |
+                        __dllgen_id: u32,
+                        __dllgen_r: ::dllgen_runtime::Reader<'_>,
+                        __dllgen_cw: &mut ::dllgen_runtime::Writer|
+                    __dllgen_kept_dispatch(
+                        self.client.kept(),
+                        __dllgen_id,
+                        __dllgen_r,
+                        __dllgen_cw,
+                    ),
                 )?;
             Ok(__dllgen_ret)
         }
@@ -987,7 +1098,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    8,
+                    9,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::value::encode(__dllgen_w, &v);
                     },
@@ -998,7 +1109,16 @@ mod __dllgen {
                         __dllgen_r.finish()?;
                         Ok((__dllgen_ret,))
                     },
-                    &mut ::dllgen_runtime::marshal::callback::none,
+                    &mut |
+                        __dllgen_id: u32,
+                        __dllgen_r: ::dllgen_runtime::Reader<'_>,
+                        __dllgen_cw: &mut ::dllgen_runtime::Writer|
+                    __dllgen_kept_dispatch(
+                        self.client.kept(),
+                        __dllgen_id,
+                        __dllgen_r,
+                        __dllgen_cw,
+                    ),
                 )?;
             Ok(__dllgen_ret)
         }
@@ -1014,7 +1134,7 @@ mod __dllgen {
             let (__dllgen_ret, __dllgen_a_msg) = self
                 .client
                 .call(
-                    9,
+                    10,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::value::encode(__dllgen_w, &code);
                     },
@@ -1031,7 +1151,16 @@ mod __dllgen {
                         __dllgen_r.finish()?;
                         Ok((__dllgen_ret, __dllgen_a_msg))
                     },
-                    &mut ::dllgen_runtime::marshal::callback::none,
+                    &mut |
+                        __dllgen_id: u32,
+                        __dllgen_r: ::dllgen_runtime::Reader<'_>,
+                        __dllgen_cw: &mut ::dllgen_runtime::Writer|
+                    __dllgen_kept_dispatch(
+                        self.client.kept(),
+                        __dllgen_id,
+                        __dllgen_r,
+                        __dllgen_cw,
+                    ),
                 )?;
             Ok((__dllgen_ret, __dllgen_a_msg))
         }
@@ -1040,7 +1169,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    10,
+                    11,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::value::encode(__dllgen_w, &code);
                     },
@@ -1051,7 +1180,16 @@ mod __dllgen {
                         __dllgen_r.finish()?;
                         Ok((__dllgen_ret,))
                     },
-                    &mut ::dllgen_runtime::marshal::callback::none,
+                    &mut |
+                        __dllgen_id: u32,
+                        __dllgen_r: ::dllgen_runtime::Reader<'_>,
+                        __dllgen_cw: &mut ::dllgen_runtime::Writer|
+                    __dllgen_kept_dispatch(
+                        self.client.kept(),
+                        __dllgen_id,
+                        __dllgen_r,
+                        __dllgen_cw,
+                    ),
                 )?;
             Ok(__dllgen_ret)
         }
@@ -1069,7 +1207,7 @@ mod __dllgen {
             let (__dllgen_ret, __dllgen_a_out) = self
                 .client
                 .call(
-                    11,
+                    12,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::in_value::encode::<
                             KxBlock,
@@ -1088,7 +1226,16 @@ mod __dllgen {
                         __dllgen_r.finish()?;
                         Ok((__dllgen_ret, __dllgen_a_out))
                     },
-                    &mut ::dllgen_runtime::marshal::callback::none,
+                    &mut |
+                        __dllgen_id: u32,
+                        __dllgen_r: ::dllgen_runtime::Reader<'_>,
+                        __dllgen_cw: &mut ::dllgen_runtime::Writer|
+                    __dllgen_kept_dispatch(
+                        self.client.kept(),
+                        __dllgen_id,
+                        __dllgen_r,
+                        __dllgen_cw,
+                    ),
                 )?;
             Ok((__dllgen_ret, __dllgen_a_out))
         }
@@ -1101,7 +1248,7 @@ mod __dllgen {
             let (__dllgen_ret, __dllgen_a_out) = self
                 .client
                 .call(
-                    12,
+                    13,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::value::encode(__dllgen_w, &size);
                     },
@@ -1118,7 +1265,16 @@ mod __dllgen {
                         __dllgen_r.finish()?;
                         Ok((__dllgen_ret, __dllgen_a_out))
                     },
-                    &mut ::dllgen_runtime::marshal::callback::none,
+                    &mut |
+                        __dllgen_id: u32,
+                        __dllgen_r: ::dllgen_runtime::Reader<'_>,
+                        __dllgen_cw: &mut ::dllgen_runtime::Writer|
+                    __dllgen_kept_dispatch(
+                        self.client.kept(),
+                        __dllgen_id,
+                        __dllgen_r,
+                        __dllgen_cw,
+                    ),
                 )?;
             Ok((__dllgen_ret, __dllgen_a_out))
         }
@@ -1127,7 +1283,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    13,
+                    14,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::in_string::encode::<
                             ::dllgen_runtime::marshal::Utf8,
@@ -1140,7 +1296,16 @@ mod __dllgen {
                         __dllgen_r.finish()?;
                         Ok((__dllgen_ret,))
                     },
-                    &mut ::dllgen_runtime::marshal::callback::none,
+                    &mut |
+                        __dllgen_id: u32,
+                        __dllgen_r: ::dllgen_runtime::Reader<'_>,
+                        __dllgen_cw: &mut ::dllgen_runtime::Writer|
+                    __dllgen_kept_dispatch(
+                        self.client.kept(),
+                        __dllgen_id,
+                        __dllgen_r,
+                        __dllgen_cw,
+                    ),
                 )?;
             Ok(__dllgen_ret)
         }
@@ -1155,7 +1320,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    14,
+                    15,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::callback::encode(
                             __dllgen_w,
@@ -1192,8 +1357,11 @@ mod __dllgen {
                                 Ok(())
                             }
                             _ => {
-                                Err(
-                                    ::dllgen_runtime::WireError::Payload("no such callback"),
+                                __dllgen_kept_dispatch(
+                                    self.client.kept(),
+                                    __dllgen_id,
+                                    __dllgen_r,
+                                    __dllgen_cw,
                                 )
                             }
                         }
@@ -1208,7 +1376,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    15,
+                    16,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::value::encode(__dllgen_w, &x);
                     },
@@ -1219,7 +1387,16 @@ mod __dllgen {
                         __dllgen_r.finish()?;
                         Ok((__dllgen_ret,))
                     },
-                    &mut ::dllgen_runtime::marshal::callback::none,
+                    &mut |
+                        __dllgen_id: u32,
+                        __dllgen_r: ::dllgen_runtime::Reader<'_>,
+                        __dllgen_cw: &mut ::dllgen_runtime::Writer|
+                    __dllgen_kept_dispatch(
+                        self.client.kept(),
+                        __dllgen_id,
+                        __dllgen_r,
+                        __dllgen_cw,
+                    ),
                 )?;
             Ok(__dllgen_ret)
         }
@@ -1234,7 +1411,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    16,
+                    17,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::inout_buffer::encode(
                             __dllgen_w,
@@ -1258,7 +1435,16 @@ mod __dllgen {
                         __dllgen_r.finish()?;
                         Ok((__dllgen_ret,))
                     },
-                    &mut ::dllgen_runtime::marshal::callback::none,
+                    &mut |
+                        __dllgen_id: u32,
+                        __dllgen_r: ::dllgen_runtime::Reader<'_>,
+                        __dllgen_cw: &mut ::dllgen_runtime::Writer|
+                    __dllgen_kept_dispatch(
+                        self.client.kept(),
+                        __dllgen_id,
+                        __dllgen_r,
+                        __dllgen_cw,
+                    ),
                 )?;
             Ok(__dllgen_ret)
         }
@@ -1278,7 +1464,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    17,
+                    18,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::value::encode(__dllgen_w, &n);
                         ::dllgen_runtime::marshal::callback::encode(
@@ -1345,8 +1531,11 @@ mod __dllgen {
                                 Ok(())
                             }
                             _ => {
-                                Err(
-                                    ::dllgen_runtime::WireError::Payload("no such callback"),
+                                __dllgen_kept_dispatch(
+                                    self.client.kept(),
+                                    __dllgen_id,
+                                    __dllgen_r,
+                                    __dllgen_cw,
                                 )
                             }
                         }
@@ -1362,7 +1551,7 @@ mod __dllgen {
             let (__dllgen_ret, __dllgen_a_info) = self
                 .client
                 .call(
-                    18,
+                    19,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::handle::encode(__dllgen_w, &dev);
                     },
@@ -1376,7 +1565,16 @@ mod __dllgen {
                         __dllgen_r.finish()?;
                         Ok((__dllgen_ret, __dllgen_a_info))
                     },
-                    &mut ::dllgen_runtime::marshal::callback::none,
+                    &mut |
+                        __dllgen_id: u32,
+                        __dllgen_r: ::dllgen_runtime::Reader<'_>,
+                        __dllgen_cw: &mut ::dllgen_runtime::Writer|
+                    __dllgen_kept_dispatch(
+                        self.client.kept(),
+                        __dllgen_id,
+                        __dllgen_r,
+                        __dllgen_cw,
+                    ),
                 )?;
             Ok((__dllgen_ret, __dllgen_a_info))
         }
@@ -1401,7 +1599,7 @@ mod __dllgen {
             let (__dllgen_a_out,) = self
                 .client
                 .call(
-                    19,
+                    20,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::in_strings::encode::<
                             ::dllgen_runtime::marshal::Utf8,
@@ -1426,7 +1624,16 @@ mod __dllgen {
                         __dllgen_r.finish()?;
                         Ok((__dllgen_a_out,))
                     },
-                    &mut ::dllgen_runtime::marshal::callback::none,
+                    &mut |
+                        __dllgen_id: u32,
+                        __dllgen_r: ::dllgen_runtime::Reader<'_>,
+                        __dllgen_cw: &mut ::dllgen_runtime::Writer|
+                    __dllgen_kept_dispatch(
+                        self.client.kept(),
+                        __dllgen_id,
+                        __dllgen_r,
+                        __dllgen_cw,
+                    ),
                 )?;
             Ok(__dllgen_a_out)
         }
@@ -1440,7 +1647,7 @@ mod __dllgen {
             let () = self
                 .client
                 .call(
-                    20,
+                    21,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::callback::encode(
                             __dllgen_w,
@@ -1474,8 +1681,11 @@ mod __dllgen {
                                 Ok(())
                             }
                             _ => {
-                                Err(
-                                    ::dllgen_runtime::WireError::Payload("no such callback"),
+                                __dllgen_kept_dispatch(
+                                    self.client.kept(),
+                                    __dllgen_id,
+                                    __dllgen_r,
+                                    __dllgen_cw,
                                 )
                             }
                         }
@@ -1498,7 +1708,7 @@ mod __dllgen {
             let (__dllgen_ret, __dllgen_a_buf) = self
                 .client
                 .call(
-                    21,
+                    22,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::in_value::encode::<
                             KxInfo,
@@ -1521,7 +1731,16 @@ mod __dllgen {
                         __dllgen_r.finish()?;
                         Ok((__dllgen_ret, __dllgen_a_buf))
                     },
-                    &mut ::dllgen_runtime::marshal::callback::none,
+                    &mut |
+                        __dllgen_id: u32,
+                        __dllgen_r: ::dllgen_runtime::Reader<'_>,
+                        __dllgen_cw: &mut ::dllgen_runtime::Writer|
+                    __dllgen_kept_dispatch(
+                        self.client.kept(),
+                        __dllgen_id,
+                        __dllgen_r,
+                        __dllgen_cw,
+                    ),
                 )?;
             Ok((__dllgen_ret, __dllgen_a_buf))
         }
@@ -1541,7 +1760,7 @@ mod __dllgen {
             let (__dllgen_a_out,) = self
                 .client
                 .call(
-                    22,
+                    23,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::value::encode(__dllgen_w, &from);
                         ::dllgen_runtime::marshal::value::encode(__dllgen_w, &step);
@@ -1560,9 +1779,136 @@ mod __dllgen {
                         __dllgen_r.finish()?;
                         Ok((__dllgen_a_out,))
                     },
-                    &mut ::dllgen_runtime::marshal::callback::none,
+                    &mut |
+                        __dllgen_id: u32,
+                        __dllgen_r: ::dllgen_runtime::Reader<'_>,
+                        __dllgen_cw: &mut ::dllgen_runtime::Writer|
+                    __dllgen_kept_dispatch(
+                        self.client.kept(),
+                        __dllgen_id,
+                        __dllgen_r,
+                        __dllgen_cw,
+                    ),
                 )?;
             Ok(__dllgen_a_out)
+        }
+        /// Keeps `fn` (NULL: none) on `dev` until the device closes or another is set; returns how
+        /// many listeners were set on it so far.
+        pub fn kx_listen(
+            &self,
+            dev: Device,
+            r#fn: ::core::option::Option<::std::boxed::Box<KxListenerFnKept>>,
+        ) -> ::core::result::Result<i32, Error> {
+            let mut __dllgen_kept: ::std::vec::Vec<
+                (u32, ::dllgen_runtime::client::kept::Erased),
+            > = ::std::vec::Vec::new();
+            let __dllgen_g_fn = r#fn.is_some();
+            if let ::core::option::Option::Some(__dllgen_f) = r#fn {
+                __dllgen_kept.push((2147489793, ::std::boxed::Box::new(__dllgen_f)));
+            }
+            let __dllgen_reg = self.client.kept().register(__dllgen_kept);
+            let (__dllgen_ret,) = self
+                .client
+                .call(
+                    24,
+                    |__dllgen_w| {
+                        ::dllgen_runtime::marshal::handle::encode(__dllgen_w, &dev);
+                        ::dllgen_runtime::marshal::callback::encode_kept(
+                            __dllgen_w,
+                            if __dllgen_g_fn { __dllgen_reg } else { 0 },
+                        );
+                    },
+                    |mut __dllgen_r| {
+                        let __dllgen_ret: i32 = ::dllgen_runtime::marshal::value::decode(
+                            &mut __dllgen_r,
+                        )?;
+                        __dllgen_r.finish()?;
+                        Ok((__dllgen_ret,))
+                    },
+                    &mut |
+                        __dllgen_id: u32,
+                        __dllgen_r: ::dllgen_runtime::Reader<'_>,
+                        __dllgen_cw: &mut ::dllgen_runtime::Writer|
+                    __dllgen_kept_dispatch(
+                        self.client.kept(),
+                        __dllgen_id,
+                        __dllgen_r,
+                        __dllgen_cw,
+                    ),
+                )?;
+            Ok(__dllgen_ret)
+        }
+        /// Calls `kx_logger_line`.
+        pub fn kx_logger_line(&self, line: &str) -> ::core::result::Result<i32, Error> {
+            let (__dllgen_ret,) = self
+                .client
+                .call(
+                    25,
+                    |__dllgen_w| {
+                        ::dllgen_runtime::marshal::in_string::encode::<
+                            ::dllgen_runtime::marshal::Utf8,
+                        >(__dllgen_w, line, false);
+                    },
+                    |mut __dllgen_r| {
+                        let __dllgen_ret: i32 = ::dllgen_runtime::marshal::value::decode(
+                            &mut __dllgen_r,
+                        )?;
+                        __dllgen_r.finish()?;
+                        Ok((__dllgen_ret,))
+                    },
+                    &mut |
+                        __dllgen_id: u32,
+                        __dllgen_r: ::dllgen_runtime::Reader<'_>,
+                        __dllgen_cw: &mut ::dllgen_runtime::Writer|
+                    __dllgen_kept_dispatch(
+                        self.client.kept(),
+                        __dllgen_id,
+                        __dllgen_r,
+                        __dllgen_cw,
+                    ),
+                )?;
+            Ok(__dllgen_ret)
+        }
+        /// Keeps `log` for good (NULL: none); kx_logger_line sends it a line and returns what it
+        /// returned (-1 without one).
+        pub fn kx_logger_set(
+            &self,
+            log: ::core::option::Option<::std::boxed::Box<KxLoggerSetLogKept>>,
+        ) -> ::core::result::Result<(), Error> {
+            let mut __dllgen_kept: ::std::vec::Vec<
+                (u32, ::dllgen_runtime::client::kept::Erased),
+            > = ::std::vec::Vec::new();
+            let __dllgen_g_log = log.is_some();
+            if let ::core::option::Option::Some(__dllgen_f) = log {
+                __dllgen_kept.push((2147490304, ::std::boxed::Box::new(__dllgen_f)));
+            }
+            let __dllgen_reg = self.client.kept().register(__dllgen_kept);
+            let () = self
+                .client
+                .call(
+                    26,
+                    |__dllgen_w| {
+                        ::dllgen_runtime::marshal::callback::encode_kept(
+                            __dllgen_w,
+                            if __dllgen_g_log { __dllgen_reg } else { 0 },
+                        );
+                    },
+                    |mut __dllgen_r| {
+                        __dllgen_r.finish()?;
+                        Ok(())
+                    },
+                    &mut |
+                        __dllgen_id: u32,
+                        __dllgen_r: ::dllgen_runtime::Reader<'_>,
+                        __dllgen_cw: &mut ::dllgen_runtime::Writer|
+                    __dllgen_kept_dispatch(
+                        self.client.kept(),
+                        __dllgen_id,
+                        __dllgen_r,
+                        __dllgen_cw,
+                    ),
+                )?;
+            Ok(())
         }
         /// The mean of `n` values (0 for none).
         pub fn kx_mean(&self, values: &[f64]) -> ::core::result::Result<f64, Error> {
@@ -1574,7 +1920,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    23,
+                    27,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::in_buffer::encode(
                             __dllgen_w,
@@ -1593,7 +1939,16 @@ mod __dllgen {
                         __dllgen_r.finish()?;
                         Ok((__dllgen_ret,))
                     },
-                    &mut ::dllgen_runtime::marshal::callback::none,
+                    &mut |
+                        __dllgen_id: u32,
+                        __dllgen_r: ::dllgen_runtime::Reader<'_>,
+                        __dllgen_cw: &mut ::dllgen_runtime::Writer|
+                    __dllgen_kept_dispatch(
+                        self.client.kept(),
+                        __dllgen_id,
+                        __dllgen_r,
+                        __dllgen_cw,
+                    ),
                 )?;
             Ok(__dllgen_ret)
         }
@@ -1612,7 +1967,7 @@ mod __dllgen {
             let (__dllgen_a_buf,) = self
                 .client
                 .call(
-                    24,
+                    28,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::handle::encode(__dllgen_w, &dev);
                         ::dllgen_runtime::marshal::length::encode(
@@ -1630,7 +1985,16 @@ mod __dllgen {
                         __dllgen_r.finish()?;
                         Ok((__dllgen_a_buf,))
                     },
-                    &mut ::dllgen_runtime::marshal::callback::none,
+                    &mut |
+                        __dllgen_id: u32,
+                        __dllgen_r: ::dllgen_runtime::Reader<'_>,
+                        __dllgen_cw: &mut ::dllgen_runtime::Writer|
+                    __dllgen_kept_dispatch(
+                        self.client.kept(),
+                        __dllgen_id,
+                        __dllgen_r,
+                        __dllgen_cw,
+                    ),
                 )?;
             Ok(__dllgen_a_buf)
         }
@@ -1639,7 +2003,7 @@ mod __dllgen {
             let (__dllgen_ret, __dllgen_a_out) = self
                 .client
                 .call(
-                    25,
+                    29,
                     |__dllgen_w| {},
                     |mut __dllgen_r| {
                         let __dllgen_ret: i32 = ::dllgen_runtime::marshal::value::decode(
@@ -1651,7 +2015,16 @@ mod __dllgen {
                         __dllgen_r.finish()?;
                         Ok((__dllgen_ret, __dllgen_a_out))
                     },
-                    &mut ::dllgen_runtime::marshal::callback::none,
+                    &mut |
+                        __dllgen_id: u32,
+                        __dllgen_r: ::dllgen_runtime::Reader<'_>,
+                        __dllgen_cw: &mut ::dllgen_runtime::Writer|
+                    __dllgen_kept_dispatch(
+                        self.client.kept(),
+                        __dllgen_id,
+                        __dllgen_r,
+                        __dllgen_cw,
+                    ),
                 )?;
             Ok((__dllgen_ret, __dllgen_a_out))
         }
@@ -1665,7 +2038,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    26,
+                    30,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::value::encode(__dllgen_w, &p);
                         ::dllgen_runtime::marshal::value::encode(__dllgen_w, &dx);
@@ -1678,7 +2051,16 @@ mod __dllgen {
                         __dllgen_r.finish()?;
                         Ok((__dllgen_ret,))
                     },
-                    &mut ::dllgen_runtime::marshal::callback::none,
+                    &mut |
+                        __dllgen_id: u32,
+                        __dllgen_r: ::dllgen_runtime::Reader<'_>,
+                        __dllgen_cw: &mut ::dllgen_runtime::Writer|
+                    __dllgen_kept_dispatch(
+                        self.client.kept(),
+                        __dllgen_id,
+                        __dllgen_r,
+                        __dllgen_cw,
+                    ),
                 )?;
             Ok(__dllgen_ret)
         }
@@ -1687,7 +2069,7 @@ mod __dllgen {
             let (__dllgen_ret, __dllgen_a_out) = self
                 .client
                 .call(
-                    27,
+                    31,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::in_string::encode::<
                             ::dllgen_runtime::marshal::Utf8,
@@ -1703,9 +2085,142 @@ mod __dllgen {
                         __dllgen_r.finish()?;
                         Ok((__dllgen_ret, __dllgen_a_out))
                     },
-                    &mut ::dllgen_runtime::marshal::callback::none,
+                    &mut |
+                        __dllgen_id: u32,
+                        __dllgen_r: ::dllgen_runtime::Reader<'_>,
+                        __dllgen_cw: &mut ::dllgen_runtime::Writer|
+                    __dllgen_kept_dispatch(
+                        self.client.kept(),
+                        __dllgen_id,
+                        __dllgen_r,
+                        __dllgen_cw,
+                    ),
                 )?;
             Ok((__dllgen_ret, __dllgen_a_out))
+        }
+        /// Keeps `cmp` as comparator `slot` (0..3) until it is replaced or kx_orders_clear runs,
+        /// then calls `destroy(ctx)`. A bad slot returns -1 and calls `destroy` at once (as
+        /// sqlite3_create_function_v2 does).
+        pub fn kx_order_set(
+            &self,
+            slot: i32,
+            cmp: ::std::boxed::Box<KxOrderSetCmpKept>,
+        ) -> ::core::result::Result<i32, Error> {
+            let mut __dllgen_kept: ::std::vec::Vec<
+                (u32, ::dllgen_runtime::client::kept::Erased),
+            > = ::std::vec::Vec::new();
+            let __dllgen_g_cmp = true;
+            __dllgen_kept.push((2147491841, ::std::boxed::Box::new(cmp)));
+            let __dllgen_reg = self.client.kept().register(__dllgen_kept);
+            let (__dllgen_ret,) = self
+                .client
+                .call(
+                    32,
+                    |__dllgen_w| {
+                        ::dllgen_runtime::marshal::value::encode(__dllgen_w, &slot);
+                        ::dllgen_runtime::marshal::callback::encode_kept(
+                            __dllgen_w,
+                            if __dllgen_g_cmp { __dllgen_reg } else { 0 },
+                        );
+                    },
+                    |mut __dllgen_r| {
+                        let __dllgen_ret: i32 = ::dllgen_runtime::marshal::value::decode(
+                            &mut __dllgen_r,
+                        )?;
+                        __dllgen_r.finish()?;
+                        Ok((__dllgen_ret,))
+                    },
+                    &mut |
+                        __dllgen_id: u32,
+                        __dllgen_r: ::dllgen_runtime::Reader<'_>,
+                        __dllgen_cw: &mut ::dllgen_runtime::Writer|
+                    __dllgen_kept_dispatch(
+                        self.client.kept(),
+                        __dllgen_id,
+                        __dllgen_r,
+                        __dllgen_cw,
+                    ),
+                )?;
+            Ok(__dllgen_ret)
+        }
+        /// Sorts `values` with comparator `slot`; -1 without one.
+        pub fn kx_order_sort(
+            &self,
+            slot: i32,
+            values: &mut [i32],
+        ) -> ::core::result::Result<i32, Error> {
+            let __dllgen_a_n: u64 = ::dllgen_runtime::marshal::length::of(
+                &values,
+                ::dllgen_runtime::marshal::Units::Elements,
+                4,
+            );
+            let __dllgen_a_values = ::dllgen_runtime::marshal::inout_buffer::lend(
+                values,
+            );
+            let (__dllgen_ret,) = self
+                .client
+                .call(
+                    33,
+                    |__dllgen_w| {
+                        ::dllgen_runtime::marshal::value::encode(__dllgen_w, &slot);
+                        ::dllgen_runtime::marshal::inout_buffer::encode(
+                            __dllgen_w,
+                            &__dllgen_a_values,
+                            false,
+                        );
+                        ::dllgen_runtime::marshal::length::encode(
+                            __dllgen_w,
+                            __dllgen_a_n,
+                        );
+                    },
+                    |mut __dllgen_r| {
+                        let __dllgen_ret: i32 = ::dllgen_runtime::marshal::value::decode(
+                            &mut __dllgen_r,
+                        )?;
+                        ::dllgen_runtime::marshal::inout_buffer::decode(
+                            &mut __dllgen_r,
+                            &__dllgen_a_values,
+                            false,
+                        )?;
+                        __dllgen_r.finish()?;
+                        Ok((__dllgen_ret,))
+                    },
+                    &mut |
+                        __dllgen_id: u32,
+                        __dllgen_r: ::dllgen_runtime::Reader<'_>,
+                        __dllgen_cw: &mut ::dllgen_runtime::Writer|
+                    __dllgen_kept_dispatch(
+                        self.client.kept(),
+                        __dllgen_id,
+                        __dllgen_r,
+                        __dllgen_cw,
+                    ),
+                )?;
+            Ok(__dllgen_ret)
+        }
+        /// Lets go of every comparator (their destroy-notifies run).
+        pub fn kx_orders_clear(&self) -> ::core::result::Result<(), Error> {
+            let () = self
+                .client
+                .call(
+                    34,
+                    |__dllgen_w| {},
+                    |mut __dllgen_r| {
+                        __dllgen_r.finish()?;
+                        Ok(())
+                    },
+                    &mut |
+                        __dllgen_id: u32,
+                        __dllgen_r: ::dllgen_runtime::Reader<'_>,
+                        __dllgen_cw: &mut ::dllgen_runtime::Writer|
+                    __dllgen_kept_dispatch(
+                        self.client.kept(),
+                        __dllgen_id,
+                        __dllgen_r,
+                        __dllgen_cw,
+                    ),
+                )?;
+            Ok(())
         }
         /// The library's origin point (a static struct), or NULL when `give` is 0.
         pub fn kx_origin(
@@ -1715,7 +2230,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    28,
+                    35,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::value::encode(__dllgen_w, &give);
                     },
@@ -1727,7 +2242,16 @@ mod __dllgen {
                         __dllgen_r.finish()?;
                         Ok((__dllgen_ret,))
                     },
-                    &mut ::dllgen_runtime::marshal::callback::none,
+                    &mut |
+                        __dllgen_id: u32,
+                        __dllgen_r: ::dllgen_runtime::Reader<'_>,
+                        __dllgen_cw: &mut ::dllgen_runtime::Writer|
+                    __dllgen_kept_dispatch(
+                        self.client.kept(),
+                        __dllgen_id,
+                        __dllgen_r,
+                        __dllgen_cw,
+                    ),
                 )?;
             Ok(__dllgen_ret)
         }
@@ -1745,7 +2269,7 @@ mod __dllgen {
             let (__dllgen_a_buf,) = self
                 .client
                 .call(
-                    29,
+                    36,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::length::encode(
                             __dllgen_w,
@@ -1762,7 +2286,16 @@ mod __dllgen {
                         __dllgen_r.finish()?;
                         Ok((__dllgen_a_buf,))
                     },
-                    &mut ::dllgen_runtime::marshal::callback::none,
+                    &mut |
+                        __dllgen_id: u32,
+                        __dllgen_r: ::dllgen_runtime::Reader<'_>,
+                        __dllgen_cw: &mut ::dllgen_runtime::Writer|
+                    __dllgen_kept_dispatch(
+                        self.client.kept(),
+                        __dllgen_id,
+                        __dllgen_r,
+                        __dllgen_cw,
+                    ),
                 )?;
             Ok(__dllgen_a_buf)
         }
@@ -1772,7 +2305,7 @@ mod __dllgen {
             let (__dllgen_a_out,) = self
                 .client
                 .call(
-                    30,
+                    37,
                     |__dllgen_w| {},
                     |mut __dllgen_r| {
                         let __dllgen_a_out: i32 = ::dllgen_runtime::marshal::out_value::decode(
@@ -1781,7 +2314,16 @@ mod __dllgen {
                         __dllgen_r.finish()?;
                         Ok((__dllgen_a_out,))
                     },
-                    &mut ::dllgen_runtime::marshal::callback::none,
+                    &mut |
+                        __dllgen_id: u32,
+                        __dllgen_r: ::dllgen_runtime::Reader<'_>,
+                        __dllgen_cw: &mut ::dllgen_runtime::Writer|
+                    __dllgen_kept_dispatch(
+                        self.client.kept(),
+                        __dllgen_id,
+                        __dllgen_r,
+                        __dllgen_cw,
+                    ),
                 )?;
             Ok(__dllgen_a_out)
         }
@@ -1807,7 +2349,7 @@ mod __dllgen {
             let (__dllgen_ret, __dllgen_a_dst) = self
                 .client
                 .call(
-                    31,
+                    38,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::length::encode(
                             __dllgen_w,
@@ -1836,7 +2378,16 @@ mod __dllgen {
                         __dllgen_r.finish()?;
                         Ok((__dllgen_ret, __dllgen_a_dst))
                     },
-                    &mut ::dllgen_runtime::marshal::callback::none,
+                    &mut |
+                        __dllgen_id: u32,
+                        __dllgen_r: ::dllgen_runtime::Reader<'_>,
+                        __dllgen_cw: &mut ::dllgen_runtime::Writer|
+                    __dllgen_kept_dispatch(
+                        self.client.kept(),
+                        __dllgen_id,
+                        __dllgen_r,
+                        __dllgen_cw,
+                    ),
                 )?;
             Ok((__dllgen_ret, __dllgen_a_dst))
         }
@@ -1849,7 +2400,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    32,
+                    39,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::value::encode(__dllgen_w, &n);
                     },
@@ -1861,7 +2412,16 @@ mod __dllgen {
                         __dllgen_r.finish()?;
                         Ok((__dllgen_ret,))
                     },
-                    &mut ::dllgen_runtime::marshal::callback::none,
+                    &mut |
+                        __dllgen_id: u32,
+                        __dllgen_r: ::dllgen_runtime::Reader<'_>,
+                        __dllgen_cw: &mut ::dllgen_runtime::Writer|
+                    __dllgen_kept_dispatch(
+                        self.client.kept(),
+                        __dllgen_id,
+                        __dllgen_r,
+                        __dllgen_cw,
+                    ),
                 )?;
             Ok(__dllgen_ret)
         }
@@ -1870,7 +2430,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    33,
+                    40,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::in_value::encode::<
                             KxPacket,
@@ -1883,7 +2443,16 @@ mod __dllgen {
                         __dllgen_r.finish()?;
                         Ok((__dllgen_ret,))
                     },
-                    &mut ::dllgen_runtime::marshal::callback::none,
+                    &mut |
+                        __dllgen_id: u32,
+                        __dllgen_r: ::dllgen_runtime::Reader<'_>,
+                        __dllgen_cw: &mut ::dllgen_runtime::Writer|
+                    __dllgen_kept_dispatch(
+                        self.client.kept(),
+                        __dllgen_id,
+                        __dllgen_r,
+                        __dllgen_cw,
+                    ),
                 )?;
             Ok(__dllgen_ret)
         }
@@ -1902,7 +2471,7 @@ mod __dllgen {
             let (__dllgen_ret, __dllgen_a_buf) = self
                 .client
                 .call(
-                    34,
+                    41,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::handle::encode(__dllgen_w, &dev);
                         ::dllgen_runtime::marshal::length::encode(
@@ -1923,7 +2492,16 @@ mod __dllgen {
                         __dllgen_r.finish()?;
                         Ok((__dllgen_ret, __dllgen_a_buf))
                     },
-                    &mut ::dllgen_runtime::marshal::callback::none,
+                    &mut |
+                        __dllgen_id: u32,
+                        __dllgen_r: ::dllgen_runtime::Reader<'_>,
+                        __dllgen_cw: &mut ::dllgen_runtime::Writer|
+                    __dllgen_kept_dispatch(
+                        self.client.kept(),
+                        __dllgen_id,
+                        __dllgen_r,
+                        __dllgen_cw,
+                    ),
                 )?;
             Ok((__dllgen_ret, __dllgen_a_buf))
         }
@@ -1935,7 +2513,7 @@ mod __dllgen {
             let (__dllgen_ret, __dllgen_a_out) = self
                 .client
                 .call(
-                    35,
+                    42,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::in_value::encode::<
                             KxPacked,
@@ -1951,7 +2529,16 @@ mod __dllgen {
                         __dllgen_r.finish()?;
                         Ok((__dllgen_ret, __dllgen_a_out))
                     },
-                    &mut ::dllgen_runtime::marshal::callback::none,
+                    &mut |
+                        __dllgen_id: u32,
+                        __dllgen_r: ::dllgen_runtime::Reader<'_>,
+                        __dllgen_cw: &mut ::dllgen_runtime::Writer|
+                    __dllgen_kept_dispatch(
+                        self.client.kept(),
+                        __dllgen_id,
+                        __dllgen_r,
+                        __dllgen_cw,
+                    ),
                 )?;
             Ok((__dllgen_ret, __dllgen_a_out))
         }
@@ -1966,7 +2553,7 @@ mod __dllgen {
             let () = self
                 .client
                 .call(
-                    36,
+                    43,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::inout_buffer::encode(
                             __dllgen_w,
@@ -1987,7 +2574,16 @@ mod __dllgen {
                         __dllgen_r.finish()?;
                         Ok(())
                     },
-                    &mut ::dllgen_runtime::marshal::callback::none,
+                    &mut |
+                        __dllgen_id: u32,
+                        __dllgen_r: ::dllgen_runtime::Reader<'_>,
+                        __dllgen_cw: &mut ::dllgen_runtime::Writer|
+                    __dllgen_kept_dispatch(
+                        self.client.kept(),
+                        __dllgen_id,
+                        __dllgen_r,
+                        __dllgen_cw,
+                    ),
                 )?;
             Ok(())
         }
@@ -2003,7 +2599,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    37,
+                    44,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::value::encode(__dllgen_w, &n);
                         ::dllgen_runtime::marshal::callback::encode(
@@ -2047,8 +2643,11 @@ mod __dllgen {
                                 Ok(())
                             }
                             _ => {
-                                Err(
-                                    ::dllgen_runtime::WireError::Payload("no such callback"),
+                                __dllgen_kept_dispatch(
+                                    self.client.kept(),
+                                    __dllgen_id,
+                                    __dllgen_r,
+                                    __dllgen_cw,
                                 )
                             }
                         }
@@ -2069,7 +2668,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    38,
+                    45,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::handle::encode(__dllgen_w, &dev);
                         ::dllgen_runtime::marshal::callback::encode(
@@ -2107,8 +2706,11 @@ mod __dllgen {
                                 Ok(())
                             }
                             _ => {
-                                Err(
-                                    ::dllgen_runtime::WireError::Payload("no such callback"),
+                                __dllgen_kept_dispatch(
+                                    self.client.kept(),
+                                    __dllgen_id,
+                                    __dllgen_r,
+                                    __dllgen_cw,
                                 )
                             }
                         }
@@ -2126,7 +2728,7 @@ mod __dllgen {
             let (__dllgen_ret, __dllgen_a_out) = self
                 .client
                 .call(
-                    39,
+                    46,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::value::encode(__dllgen_w, &n);
                     },
@@ -2140,7 +2742,16 @@ mod __dllgen {
                         __dllgen_r.finish()?;
                         Ok((__dllgen_ret, __dllgen_a_out))
                     },
-                    &mut ::dllgen_runtime::marshal::callback::none,
+                    &mut |
+                        __dllgen_id: u32,
+                        __dllgen_r: ::dllgen_runtime::Reader<'_>,
+                        __dllgen_cw: &mut ::dllgen_runtime::Writer|
+                    __dllgen_kept_dispatch(
+                        self.client.kept(),
+                        __dllgen_id,
+                        __dllgen_r,
+                        __dllgen_cw,
+                    ),
                 )?;
             Ok((__dllgen_ret, __dllgen_a_out))
         }
@@ -2153,7 +2764,7 @@ mod __dllgen {
             let (__dllgen_ret, __dllgen_a_series, __dllgen_a_chars) = self
                 .client
                 .call(
-                    40,
+                    47,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::in_value::encode::<
                             KxSeries,
@@ -2172,7 +2783,16 @@ mod __dllgen {
                         __dllgen_r.finish()?;
                         Ok((__dllgen_ret, __dllgen_a_series, __dllgen_a_chars))
                     },
-                    &mut ::dllgen_runtime::marshal::callback::none,
+                    &mut |
+                        __dllgen_id: u32,
+                        __dllgen_r: ::dllgen_runtime::Reader<'_>,
+                        __dllgen_cw: &mut ::dllgen_runtime::Writer|
+                    __dllgen_kept_dispatch(
+                        self.client.kept(),
+                        __dllgen_id,
+                        __dllgen_r,
+                        __dllgen_cw,
+                    ),
                 )?;
             Ok((__dllgen_ret, __dllgen_a_series, __dllgen_a_chars))
         }
@@ -2185,7 +2805,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    41,
+                    48,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::handle::encode(__dllgen_w, &dev);
                         ::dllgen_runtime::marshal::in_value::encode::<
@@ -2199,7 +2819,16 @@ mod __dllgen {
                         __dllgen_r.finish()?;
                         Ok((__dllgen_ret,))
                     },
-                    &mut ::dllgen_runtime::marshal::callback::none,
+                    &mut |
+                        __dllgen_id: u32,
+                        __dllgen_r: ::dllgen_runtime::Reader<'_>,
+                        __dllgen_cw: &mut ::dllgen_runtime::Writer|
+                    __dllgen_kept_dispatch(
+                        self.client.kept(),
+                        __dllgen_id,
+                        __dllgen_r,
+                        __dllgen_cw,
+                    ),
                 )?;
             Ok(__dllgen_ret)
         }
@@ -2214,7 +2843,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    42,
+                    49,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::value::encode(__dllgen_w, &n);
                         ::dllgen_runtime::marshal::callback::encode(
@@ -2252,8 +2881,11 @@ mod __dllgen {
                                 Ok(())
                             }
                             _ => {
-                                Err(
-                                    ::dllgen_runtime::WireError::Payload("no such callback"),
+                                __dllgen_kept_dispatch(
+                                    self.client.kept(),
+                                    __dllgen_id,
+                                    __dllgen_r,
+                                    __dllgen_cw,
                                 )
                             }
                         }
@@ -2271,7 +2903,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    43,
+                    50,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::in_buffer::encode(
                             __dllgen_w,
@@ -2288,7 +2920,16 @@ mod __dllgen {
                         __dllgen_r.finish()?;
                         Ok((__dllgen_ret,))
                     },
-                    &mut ::dllgen_runtime::marshal::callback::none,
+                    &mut |
+                        __dllgen_id: u32,
+                        __dllgen_r: ::dllgen_runtime::Reader<'_>,
+                        __dllgen_cw: &mut ::dllgen_runtime::Writer|
+                    __dllgen_kept_dispatch(
+                        self.client.kept(),
+                        __dllgen_id,
+                        __dllgen_r,
+                        __dllgen_cw,
+                    ),
                 )?;
             Ok(__dllgen_ret)
         }
@@ -2305,7 +2946,7 @@ mod __dllgen {
             let (__dllgen_ret, __dllgen_a_out) = self
                 .client
                 .call(
-                    44,
+                    51,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::in_buffer::encode(
                             __dllgen_w,
@@ -2327,7 +2968,16 @@ mod __dllgen {
                         __dllgen_r.finish()?;
                         Ok((__dllgen_ret, __dllgen_a_out))
                     },
-                    &mut ::dllgen_runtime::marshal::callback::none,
+                    &mut |
+                        __dllgen_id: u32,
+                        __dllgen_r: ::dllgen_runtime::Reader<'_>,
+                        __dllgen_cw: &mut ::dllgen_runtime::Writer|
+                    __dllgen_kept_dispatch(
+                        self.client.kept(),
+                        __dllgen_id,
+                        __dllgen_r,
+                        __dllgen_cw,
+                    ),
                 )?;
             Ok((__dllgen_ret, __dllgen_a_out))
         }
@@ -2337,7 +2987,7 @@ mod __dllgen {
             let () = self
                 .client
                 .call(
-                    45,
+                    52,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::inout_value::encode(
                             __dllgen_w,
@@ -2354,7 +3004,16 @@ mod __dllgen {
                         __dllgen_r.finish()?;
                         Ok(())
                     },
-                    &mut ::dllgen_runtime::marshal::callback::none,
+                    &mut |
+                        __dllgen_id: u32,
+                        __dllgen_r: ::dllgen_runtime::Reader<'_>,
+                        __dllgen_cw: &mut ::dllgen_runtime::Writer|
+                    __dllgen_kept_dispatch(
+                        self.client.kept(),
+                        __dllgen_id,
+                        __dllgen_r,
+                        __dllgen_cw,
+                    ),
                 )?;
             Ok(())
         }
@@ -2369,7 +3028,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    46,
+                    53,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::inout_value::encode(
                             __dllgen_w,
@@ -2389,7 +3048,16 @@ mod __dllgen {
                         __dllgen_r.finish()?;
                         Ok((__dllgen_ret,))
                     },
-                    &mut ::dllgen_runtime::marshal::callback::none,
+                    &mut |
+                        __dllgen_id: u32,
+                        __dllgen_r: ::dllgen_runtime::Reader<'_>,
+                        __dllgen_cw: &mut ::dllgen_runtime::Writer|
+                    __dllgen_kept_dispatch(
+                        self.client.kept(),
+                        __dllgen_id,
+                        __dllgen_r,
+                        __dllgen_cw,
+                    ),
                 )?;
             Ok(__dllgen_ret)
         }
@@ -2398,7 +3066,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    47,
+                    54,
                     |__dllgen_w| {},
                     |mut __dllgen_r| {
                         let __dllgen_ret: i32 = ::dllgen_runtime::marshal::value::decode(
@@ -2407,7 +3075,16 @@ mod __dllgen {
                         __dllgen_r.finish()?;
                         Ok((__dllgen_ret,))
                     },
-                    &mut ::dllgen_runtime::marshal::callback::none,
+                    &mut |
+                        __dllgen_id: u32,
+                        __dllgen_r: ::dllgen_runtime::Reader<'_>,
+                        __dllgen_cw: &mut ::dllgen_runtime::Writer|
+                    __dllgen_kept_dispatch(
+                        self.client.kept(),
+                        __dllgen_id,
+                        __dllgen_r,
+                        __dllgen_cw,
+                    ),
                 )?;
             Ok(__dllgen_ret)
         }
@@ -2427,7 +3104,7 @@ mod __dllgen {
             let (__dllgen_a_out,) = self
                 .client
                 .call(
-                    48,
+                    55,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::in_string::encode::<
                             ::dllgen_runtime::marshal::Utf16,
@@ -2447,7 +3124,16 @@ mod __dllgen {
                         __dllgen_r.finish()?;
                         Ok((__dllgen_a_out,))
                     },
-                    &mut ::dllgen_runtime::marshal::callback::none,
+                    &mut |
+                        __dllgen_id: u32,
+                        __dllgen_r: ::dllgen_runtime::Reader<'_>,
+                        __dllgen_cw: &mut ::dllgen_runtime::Writer|
+                    __dllgen_kept_dispatch(
+                        self.client.kept(),
+                        __dllgen_id,
+                        __dllgen_r,
+                        __dllgen_cw,
+                    ),
                 )?;
             Ok(__dllgen_a_out)
         }
@@ -2468,7 +3154,7 @@ mod __dllgen {
             let (__dllgen_a_out,) = self
                 .client
                 .call(
-                    49,
+                    56,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::in_value::encode::<
                             KxValue,
@@ -2488,7 +3174,16 @@ mod __dllgen {
                         __dllgen_r.finish()?;
                         Ok((__dllgen_a_out,))
                     },
-                    &mut ::dllgen_runtime::marshal::callback::none,
+                    &mut |
+                        __dllgen_id: u32,
+                        __dllgen_r: ::dllgen_runtime::Reader<'_>,
+                        __dllgen_cw: &mut ::dllgen_runtime::Writer|
+                    __dllgen_kept_dispatch(
+                        self.client.kept(),
+                        __dllgen_id,
+                        __dllgen_r,
+                        __dllgen_cw,
+                    ),
                 )?;
             Ok(__dllgen_a_out)
         }
@@ -2501,7 +3196,7 @@ mod __dllgen {
             let (__dllgen_ret, __dllgen_a_v) = self
                 .client
                 .call(
-                    50,
+                    57,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::value::encode(__dllgen_w, &n);
                     },
@@ -2515,7 +3210,16 @@ mod __dllgen {
                         __dllgen_r.finish()?;
                         Ok((__dllgen_ret, __dllgen_a_v))
                     },
-                    &mut ::dllgen_runtime::marshal::callback::none,
+                    &mut |
+                        __dllgen_id: u32,
+                        __dllgen_r: ::dllgen_runtime::Reader<'_>,
+                        __dllgen_cw: &mut ::dllgen_runtime::Writer|
+                    __dllgen_kept_dispatch(
+                        self.client.kept(),
+                        __dllgen_id,
+                        __dllgen_r,
+                        __dllgen_cw,
+                    ),
                 )?;
             Ok((__dllgen_ret, __dllgen_a_v))
         }
@@ -2530,7 +3234,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    51,
+                    58,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::handle::encode(__dllgen_w, &dev);
                         ::dllgen_runtime::marshal::callback::encode(
@@ -2568,8 +3272,11 @@ mod __dllgen {
                                 Ok(())
                             }
                             _ => {
-                                Err(
-                                    ::dllgen_runtime::WireError::Payload("no such callback"),
+                                __dllgen_kept_dispatch(
+                                    self.client.kept(),
+                                    __dllgen_id,
+                                    __dllgen_r,
+                                    __dllgen_cw,
                                 )
                             }
                         }
@@ -2599,7 +3306,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    52,
+                    59,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::value::encode(__dllgen_w, &w);
                         ::dllgen_runtime::marshal::value::encode(__dllgen_w, &r);
@@ -2626,7 +3333,16 @@ mod __dllgen {
                         __dllgen_r.finish()?;
                         Ok((__dllgen_ret,))
                     },
-                    &mut ::dllgen_runtime::marshal::callback::none,
+                    &mut |
+                        __dllgen_id: u32,
+                        __dllgen_r: ::dllgen_runtime::Reader<'_>,
+                        __dllgen_cw: &mut ::dllgen_runtime::Writer|
+                    __dllgen_kept_dispatch(
+                        self.client.kept(),
+                        __dllgen_id,
+                        __dllgen_r,
+                        __dllgen_cw,
+                    ),
                 )?;
             Ok(__dllgen_ret)
         }
@@ -2644,7 +3360,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    53,
+                    60,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::handle::encode(__dllgen_w, &dev);
                         ::dllgen_runtime::marshal::in_buffer::encode(
@@ -2664,7 +3380,16 @@ mod __dllgen {
                         __dllgen_r.finish()?;
                         Ok((__dllgen_ret,))
                     },
-                    &mut ::dllgen_runtime::marshal::callback::none,
+                    &mut |
+                        __dllgen_id: u32,
+                        __dllgen_r: ::dllgen_runtime::Reader<'_>,
+                        __dllgen_cw: &mut ::dllgen_runtime::Writer|
+                    __dllgen_kept_dispatch(
+                        self.client.kept(),
+                        __dllgen_id,
+                        __dllgen_r,
+                        __dllgen_cw,
+                    ),
                 )?;
             Ok(__dllgen_ret)
         }
@@ -2678,7 +3403,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    54,
+                    61,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::handle::encode(__dllgen_w, &dev);
                         ::dllgen_runtime::marshal::in_value::encode::<
@@ -2697,9 +3422,98 @@ mod __dllgen {
                         __dllgen_r.finish()?;
                         Ok((__dllgen_ret,))
                     },
-                    &mut ::dllgen_runtime::marshal::callback::none,
+                    &mut |
+                        __dllgen_id: u32,
+                        __dllgen_r: ::dllgen_runtime::Reader<'_>,
+                        __dllgen_cw: &mut ::dllgen_runtime::Writer|
+                    __dllgen_kept_dispatch(
+                        self.client.kept(),
+                        __dllgen_id,
+                        __dllgen_r,
+                        __dllgen_cw,
+                    ),
                 )?;
             Ok(__dllgen_ret)
+        }
+    }
+    /// Runs the closure of a callback the library kept, during whatever call it fires in.
+    fn __dllgen_kept_dispatch(
+        __dllgen_kept: &::dllgen_runtime::client::kept::Registry,
+        __dllgen_id: u32,
+        mut __dllgen_r: ::dllgen_runtime::Reader<'_>,
+        __dllgen_cw: &mut ::dllgen_runtime::Writer,
+    ) -> ::core::result::Result<(), ::dllgen_runtime::WireError> {
+        match __dllgen_id {
+            2147489793 => {
+                let __dllgen_reg = __dllgen_r.u32()?;
+                let __dllgen_a1: i32 = ::dllgen_runtime::marshal::value::decode(
+                    &mut __dllgen_r,
+                )?;
+                let __dllgen_a2 = ::dllgen_runtime::marshal::text::get::<
+                    ::dllgen_runtime::marshal::Utf8,
+                >(&mut __dllgen_r)?;
+                __dllgen_r.finish()?;
+                let __dllgen_ret: i32 = __dllgen_kept
+                    .run::<
+                        KxListenerFnKept,
+                        _,
+                    >(
+                        __dllgen_reg,
+                        2147489793,
+                        |__dllgen_f| __dllgen_f(
+                            __dllgen_a1,
+                            ::dllgen_runtime::marshal::text::TextArg::from_text(
+                                &__dllgen_a2,
+                            ),
+                        ),
+                    )?;
+                ::dllgen_runtime::marshal::value::encode(__dllgen_cw, &__dllgen_ret);
+                Ok(())
+            }
+            2147490304 => {
+                let __dllgen_reg = __dllgen_r.u32()?;
+                let __dllgen_a1 = ::dllgen_runtime::marshal::text::get::<
+                    ::dllgen_runtime::marshal::Utf8,
+                >(&mut __dllgen_r)?;
+                __dllgen_r.finish()?;
+                let __dllgen_ret: i32 = __dllgen_kept
+                    .run::<
+                        KxLoggerSetLogKept,
+                        _,
+                    >(
+                        __dllgen_reg,
+                        2147490304,
+                        |__dllgen_f| __dllgen_f(
+                            ::dllgen_runtime::marshal::text::TextArg::from_text(
+                                &__dllgen_a1,
+                            ),
+                        ),
+                    )?;
+                ::dllgen_runtime::marshal::value::encode(__dllgen_cw, &__dllgen_ret);
+                Ok(())
+            }
+            2147491841 => {
+                let __dllgen_reg = __dllgen_r.u32()?;
+                let __dllgen_a1: i32 = ::dllgen_runtime::marshal::value::decode(
+                    &mut __dllgen_r,
+                )?;
+                let __dllgen_a2: i32 = ::dllgen_runtime::marshal::value::decode(
+                    &mut __dllgen_r,
+                )?;
+                __dllgen_r.finish()?;
+                let __dllgen_ret: i32 = __dllgen_kept
+                    .run::<
+                        KxOrderSetCmpKept,
+                        _,
+                    >(
+                        __dllgen_reg,
+                        2147491841,
+                        |__dllgen_f| __dllgen_f(__dllgen_a1, __dllgen_a2),
+                    )?;
+                ::dllgen_runtime::marshal::value::encode(__dllgen_cw, &__dllgen_ret);
+                Ok(())
+            }
+            _ => Err(::dllgen_runtime::WireError::Payload("no such callback")),
         }
     }
 }

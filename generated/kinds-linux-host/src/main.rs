@@ -27,7 +27,7 @@ mod __dllgen {
         unused_comparisons,
         unused_unsafe
     )]
-    const MODEL_HASH: u64 = 0xea0916d52d86ea9a;
+    const MODEL_HASH: u64 = 0x685e94f15280a117;
     /// `kx_packed` as the library lays it out.
     #[repr(C)]
     #[derive(Clone, Copy)]
@@ -799,23 +799,28 @@ mod __dllgen {
         *mut ::core::ffi::c_void,
     ) -> i32;
     type __DllgenFn6 = unsafe extern "C" fn(*const u8, *mut u32) -> i32;
-    type __DllgenFn7 = unsafe extern "C" fn(i32) -> *const u8;
-    type __DllgenFn8 = unsafe extern "C" fn(i32) -> i32;
-    type __DllgenFn9 = unsafe extern "C" fn(i32, *mut *mut ::core::ffi::c_void) -> i32;
-    type __DllgenHelper9_1 = unsafe extern "C" fn(*mut ::core::ffi::c_void);
-    type __DllgenFn10 = unsafe extern "C" fn(i32) -> i32;
-    type __DllgenFn11 = unsafe extern "C" fn(*const KxBlock, *mut u8) -> i32;
-    type __DllgenFn12 = unsafe extern "C" fn(*mut u32, i32) -> i32;
-    type __DllgenFn13 = unsafe extern "C" fn(*const u8) -> *mut ::core::ffi::c_void;
+    type __DllgenFn7 = unsafe extern "C" fn(
+        *mut ::core::ffi::c_void,
+        i32,
+        *const u8,
+    ) -> i32;
+    type __DllgenFn8 = unsafe extern "C" fn(i32) -> *const u8;
+    type __DllgenFn9 = unsafe extern "C" fn(i32) -> i32;
+    type __DllgenFn10 = unsafe extern "C" fn(i32, *mut *mut ::core::ffi::c_void) -> i32;
+    type __DllgenHelper10_1 = unsafe extern "C" fn(*mut ::core::ffi::c_void);
+    type __DllgenFn11 = unsafe extern "C" fn(i32) -> i32;
+    type __DllgenFn12 = unsafe extern "C" fn(*const KxBlock, *mut u8) -> i32;
+    type __DllgenFn13 = unsafe extern "C" fn(*mut u32, i32) -> i32;
+    type __DllgenFn14 = unsafe extern "C" fn(*const u8) -> *mut ::core::ffi::c_void;
     /// The library calls this for `kx_fire`'s `r#fn`: it runs the client's closure.
-    unsafe extern "C" fn __dllgen_callback_14_0(
+    unsafe extern "C" fn __dllgen_callback_15_0(
         a0: *mut ::core::ffi::c_void,
         a1: i32,
     ) -> i32 {
         let mut __dllgen_w = ::dllgen_runtime::Writer::new();
         ::dllgen_runtime::marshal::value::reply(&mut __dllgen_w, &a1);
         ::dllgen_runtime::callback(
-            14,
+            15,
             0,
             &mut __dllgen_w,
             |__dllgen_r| {
@@ -828,13 +833,13 @@ mod __dllgen {
             },
         )
     }
-    type __DllgenFn14 = unsafe extern "C" fn(
+    type __DllgenFn15 = unsafe extern "C" fn(
         ::core::option::Option<
             unsafe extern "C" fn(*mut ::core::ffi::c_void, i32) -> i32,
         >,
         *mut ::core::ffi::c_void,
     ) -> i32;
-    type __DllgenFn15 = unsafe extern "C" fn(
+    type __DllgenFn16 = unsafe extern "C" fn(
         i32,
         i32,
         *const ::core::ffi::c_void,
@@ -842,12 +847,12 @@ mod __dllgen {
         *const ::core::ffi::c_void,
         u32,
     ) -> i32;
-    type __DllgenFn16 = unsafe extern "C" fn(
+    type __DllgenFn17 = unsafe extern "C" fn(
         *mut ::dllgen_runtime::marshal::CBool,
         i32,
     ) -> i32;
     /// The library calls this for `kx_frames`'s `on_frame`: it runs the client's closure.
-    unsafe extern "C" fn __dllgen_callback_17_1(
+    unsafe extern "C" fn __dllgen_callback_18_1(
         a0: *mut ::core::ffi::c_void,
         a1: *const KxFrame,
         a2: *mut KxVerdict,
@@ -862,7 +867,7 @@ mod __dllgen {
             )
         };
         ::dllgen_runtime::callback(
-            17,
+            18,
             1,
             &mut __dllgen_w,
             |__dllgen_r| {
@@ -899,7 +904,7 @@ mod __dllgen {
             },
         )
     }
-    type __DllgenFn17 = unsafe extern "C" fn(
+    type __DllgenFn18 = unsafe extern "C" fn(
         i32,
         ::core::option::Option<
             unsafe extern "C" fn(
@@ -911,20 +916,20 @@ mod __dllgen {
         >,
         *mut ::core::ffi::c_void,
     ) -> i32;
-    type __DllgenFn18 = unsafe extern "C" fn(
+    type __DllgenFn19 = unsafe extern "C" fn(
         *mut ::core::ffi::c_void,
         *mut KxInfo,
     ) -> i32;
-    type __DllgenFn19 = unsafe extern "C" fn(*const *const u8, i32, *mut u8, i32) -> i32;
+    type __DllgenFn20 = unsafe extern "C" fn(*const *const u8, i32, *mut u8, i32) -> i32;
     /// The library calls this for `kx_keep`'s `r#fn`: it runs the client's closure.
-    unsafe extern "C" fn __dllgen_callback_20_0(
+    unsafe extern "C" fn __dllgen_callback_21_0(
         a0: *mut ::core::ffi::c_void,
         a1: i32,
     ) -> i32 {
         let mut __dllgen_w = ::dllgen_runtime::Writer::new();
         ::dllgen_runtime::marshal::value::reply(&mut __dllgen_w, &a1);
         ::dllgen_runtime::callback(
-            20,
+            21,
             0,
             &mut __dllgen_w,
             |__dllgen_r| {
@@ -937,42 +942,176 @@ mod __dllgen {
             },
         )
     }
-    type __DllgenFn20 = unsafe extern "C" fn(
+    type __DllgenFn21 = unsafe extern "C" fn(
         ::core::option::Option<
             unsafe extern "C" fn(*mut ::core::ffi::c_void, i32) -> i32,
         >,
         *mut ::core::ffi::c_void,
     ) -> ();
-    type __DllgenFn21 = unsafe extern "C" fn(*const KxInfo, *mut u8, i32) -> i32;
-    type __DllgenFn22 = unsafe extern "C" fn(KxPoint, KxPoint, *mut KxPoint, i32) -> i32;
-    type __DllgenFn23 = unsafe extern "C" fn(*const f64, u32) -> f64;
+    type __DllgenFn22 = unsafe extern "C" fn(*const KxInfo, *mut u8, i32) -> i32;
+    type __DllgenFn23 = unsafe extern "C" fn(KxPoint, KxPoint, *mut KxPoint, i32) -> i32;
+    /// The library calls this for `kx_listen`'s `r#fn`, at any time until it lets go of it:
+    /// it runs the client's closure of the registration its context names.
+    unsafe extern "C" fn __dllgen_callback_24_1(
+        a0: *mut ::core::ffi::c_void,
+        a1: i32,
+        a2: *const u8,
+    ) -> i32 {
+        let mut __dllgen_w = ::dllgen_runtime::Writer::new();
+        if ::dllgen_runtime::kept_begin(
+                &mut __dllgen_w,
+                a0 as usize as *mut ::core::ffi::c_void,
+                "`kx_listen`'s callback `fn`",
+            )
+            .is_none()
+        {
+            return (-100i64) as i32;
+        }
+        ::dllgen_runtime::marshal::value::reply(&mut __dllgen_w, &a1);
+        unsafe {
+            ::dllgen_runtime::marshal::text::put_c::<
+                ::dllgen_runtime::marshal::Utf8,
+            >(&mut __dllgen_w, a2)
+        };
+        ::dllgen_runtime::kept_callback(
+            2147489793,
+            &mut __dllgen_w,
+            (-100i64) as i32,
+            |__dllgen_r| {
+                let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
+                let __dllgen_ret = ::dllgen_runtime::marshal::value::decode_c(
+                    __dllgen_r,
+                    &mut __dllgen_keep,
+                )?;
+                Ok(__dllgen_ret)
+            },
+        )
+    }
     type __DllgenFn24 = unsafe extern "C" fn(
+        *mut ::core::ffi::c_void,
+        ::core::option::Option<
+            unsafe extern "C" fn(*mut ::core::ffi::c_void, i32, *const u8) -> i32,
+        >,
+        *mut ::core::ffi::c_void,
+    ) -> i32;
+    type __DllgenFn25 = unsafe extern "C" fn(*const u8) -> i32;
+    /// The library calls this for `kx_logger_set`'s `log`, at any time until it lets go of it:
+    /// it runs the client's closure of the registration its context names.
+    unsafe extern "C" fn __dllgen_callback_26_0(
+        a0: *mut ::core::ffi::c_void,
+        a1: *const u8,
+    ) -> i32 {
+        let mut __dllgen_w = ::dllgen_runtime::Writer::new();
+        if ::dllgen_runtime::kept_begin(
+                &mut __dllgen_w,
+                a0 as usize as *mut ::core::ffi::c_void,
+                "`kx_logger_set`'s callback `log`",
+            )
+            .is_none()
+        {
+            return (0i64) as i32;
+        }
+        unsafe {
+            ::dllgen_runtime::marshal::text::put_c::<
+                ::dllgen_runtime::marshal::Utf8,
+            >(&mut __dllgen_w, a1)
+        };
+        ::dllgen_runtime::kept_callback(
+            2147490304,
+            &mut __dllgen_w,
+            (0i64) as i32,
+            |__dllgen_r| {
+                let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
+                let __dllgen_ret = ::dllgen_runtime::marshal::value::decode_c(
+                    __dllgen_r,
+                    &mut __dllgen_keep,
+                )?;
+                Ok(__dllgen_ret)
+            },
+        )
+    }
+    type __DllgenFn26 = unsafe extern "C" fn(
+        ::core::option::Option<
+            unsafe extern "C" fn(*mut ::core::ffi::c_void, *const u8) -> i32,
+        >,
+        *mut ::core::ffi::c_void,
+    ) -> ();
+    type __DllgenFn27 = unsafe extern "C" fn(*const f64, u32) -> f64;
+    type __DllgenFn28 = unsafe extern "C" fn(
         *mut ::core::ffi::c_void,
         *mut u8,
         i32,
     ) -> i32;
-    type __DllgenFn25 = unsafe extern "C" fn(*mut *mut ::core::ffi::c_void) -> i32;
-    type __DllgenFn26 = unsafe extern "C" fn(KxPoint, i32, i32) -> KxPoint;
-    type __DllgenFn27 = unsafe extern "C" fn(
+    type __DllgenFn29 = unsafe extern "C" fn(*mut *mut ::core::ffi::c_void) -> i32;
+    type __DllgenFn30 = unsafe extern "C" fn(KxPoint, i32, i32) -> KxPoint;
+    type __DllgenFn31 = unsafe extern "C" fn(
         *const u8,
         *mut *mut ::core::ffi::c_void,
     ) -> i32;
-    type __DllgenFn28 = unsafe extern "C" fn(i32) -> *const KxPoint;
-    type __DllgenFn29 = unsafe extern "C" fn(*mut u8, i32) -> ();
-    type __DllgenFn30 = unsafe extern "C" fn(*mut i32) -> ();
-    type __DllgenFn31 = unsafe extern "C" fn(*mut u8, *mut u32, *const u8, u32) -> i32;
-    type __DllgenFn32 = unsafe extern "C" fn(i32) -> *const KxPacket;
-    type __DllgenFn33 = unsafe extern "C" fn(*const KxPacket) -> i64;
-    type __DllgenFn34 = unsafe extern "C" fn(
+    /// The library calls this for `kx_order_set`'s `cmp`, at any time until it lets go of it:
+    /// it runs the client's closure of the registration its context names.
+    unsafe extern "C" fn __dllgen_callback_32_1(
+        a0: *mut ::core::ffi::c_void,
+        a1: i32,
+        a2: i32,
+    ) -> i32 {
+        let mut __dllgen_w = ::dllgen_runtime::Writer::new();
+        if ::dllgen_runtime::kept_begin(
+                &mut __dllgen_w,
+                a0 as usize as *mut ::core::ffi::c_void,
+                "`kx_order_set`'s callback `cmp`",
+            )
+            .is_none()
+        {
+            return (0i64) as i32;
+        }
+        ::dllgen_runtime::marshal::value::reply(&mut __dllgen_w, &a1);
+        ::dllgen_runtime::marshal::value::reply(&mut __dllgen_w, &a2);
+        ::dllgen_runtime::kept_callback(
+            2147491841,
+            &mut __dllgen_w,
+            (0i64) as i32,
+            |__dllgen_r| {
+                let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
+                let __dllgen_ret = ::dllgen_runtime::marshal::value::decode_c(
+                    __dllgen_r,
+                    &mut __dllgen_keep,
+                )?;
+                Ok(__dllgen_ret)
+            },
+        )
+    }
+    /// The library calls this when it lets go of `kx_order_set`'s callbacks: their registration is
+    /// released (the client drops the closures).
+    unsafe extern "C" fn __dllgen_destroy_32_3(context: *mut ::core::ffi::c_void) {
+        ::dllgen_runtime::host::kept::release_context(context);
+    }
+    type __DllgenFn32 = unsafe extern "C" fn(
+        i32,
+        ::core::option::Option<
+            unsafe extern "C" fn(*mut ::core::ffi::c_void, i32, i32) -> i32,
+        >,
+        *mut ::core::ffi::c_void,
+        ::core::option::Option<unsafe extern "C" fn(*mut ::core::ffi::c_void)>,
+    ) -> i32;
+    type __DllgenFn33 = unsafe extern "C" fn(i32, *mut i32, i32) -> i32;
+    type __DllgenFn34 = unsafe extern "C" fn() -> ();
+    type __DllgenFn35 = unsafe extern "C" fn(i32) -> *const KxPoint;
+    type __DllgenFn36 = unsafe extern "C" fn(*mut u8, i32) -> ();
+    type __DllgenFn37 = unsafe extern "C" fn(*mut i32) -> ();
+    type __DllgenFn38 = unsafe extern "C" fn(*mut u8, *mut u32, *const u8, u32) -> i32;
+    type __DllgenFn39 = unsafe extern "C" fn(i32) -> *const KxPacket;
+    type __DllgenFn40 = unsafe extern "C" fn(*const KxPacket) -> i64;
+    type __DllgenFn41 = unsafe extern "C" fn(
         *mut ::core::ffi::c_void,
         *mut u8,
         u32,
         *mut u32,
     ) -> i32;
-    type __DllgenFn35 = unsafe extern "C" fn(*const KxPacked, *mut KxPacked) -> i32;
-    type __DllgenFn36 = unsafe extern "C" fn(*mut u8, i32) -> ();
+    type __DllgenFn42 = unsafe extern "C" fn(*const KxPacked, *mut KxPacked) -> i32;
+    type __DllgenFn43 = unsafe extern "C" fn(*mut u8, i32) -> ();
     /// The library calls this for `kx_rows`'s `row`: it runs the client's closure.
-    unsafe extern "C" fn __dllgen_callback_37_1(
+    unsafe extern "C" fn __dllgen_callback_44_1(
         a0: *mut ::core::ffi::c_void,
         a1: i32,
         a2: *const *const u8,
@@ -985,7 +1124,7 @@ mod __dllgen {
             >(&mut __dllgen_w, a2, a1 as i64)
         };
         ::dllgen_runtime::callback(
-            37,
+            44,
             1,
             &mut __dllgen_w,
             |__dllgen_r| {
@@ -998,7 +1137,7 @@ mod __dllgen {
             },
         )
     }
-    type __DllgenFn37 = unsafe extern "C" fn(
+    type __DllgenFn44 = unsafe extern "C" fn(
         i32,
         ::core::option::Option<
             unsafe extern "C" fn(*mut ::core::ffi::c_void, i32, *const *const u8) -> i32,
@@ -1006,14 +1145,14 @@ mod __dllgen {
         *mut ::core::ffi::c_void,
     ) -> i32;
     /// The library calls this for `kx_scan`'s `progress`: it runs the client's closure.
-    unsafe extern "C" fn __dllgen_callback_38_1(
+    unsafe extern "C" fn __dllgen_callback_45_1(
         a0: *mut ::core::ffi::c_void,
         a1: i32,
     ) -> i32 {
         let mut __dllgen_w = ::dllgen_runtime::Writer::new();
         ::dllgen_runtime::marshal::value::reply(&mut __dllgen_w, &a1);
         ::dllgen_runtime::callback(
-            38,
+            45,
             1,
             &mut __dllgen_w,
             |__dllgen_r| {
@@ -1026,28 +1165,28 @@ mod __dllgen {
             },
         )
     }
-    type __DllgenFn38 = unsafe extern "C" fn(
+    type __DllgenFn45 = unsafe extern "C" fn(
         *mut ::core::ffi::c_void,
         ::core::option::Option<
             unsafe extern "C" fn(*mut ::core::ffi::c_void, i32) -> i32,
         >,
         *mut ::core::ffi::c_void,
     ) -> i32;
-    type __DllgenFn39 = unsafe extern "C" fn(i32, *mut KxSeries) -> i32;
-    type __DllgenFn40 = unsafe extern "C" fn(*const KxSeries, *mut i32, *mut i32) -> i64;
-    type __DllgenFn41 = unsafe extern "C" fn(
+    type __DllgenFn46 = unsafe extern "C" fn(i32, *mut KxSeries) -> i32;
+    type __DllgenFn47 = unsafe extern "C" fn(*const KxSeries, *mut i32, *mut i32) -> i64;
+    type __DllgenFn48 = unsafe extern "C" fn(
         *mut ::core::ffi::c_void,
         *const KxPoint,
     ) -> i32;
     /// The library calls this for `kx_sum_each`'s `each`: it runs the client's closure.
-    unsafe extern "C" fn __dllgen_callback_42_1(
+    unsafe extern "C" fn __dllgen_callback_49_1(
         a0: *mut ::core::ffi::c_void,
         a1: i32,
     ) -> i32 {
         let mut __dllgen_w = ::dllgen_runtime::Writer::new();
         ::dllgen_runtime::marshal::value::reply(&mut __dllgen_w, &a1);
         ::dllgen_runtime::callback(
-            42,
+            49,
             1,
             &mut __dllgen_w,
             |__dllgen_r| {
@@ -1060,30 +1199,30 @@ mod __dllgen {
             },
         )
     }
-    type __DllgenFn42 = unsafe extern "C" fn(
+    type __DllgenFn49 = unsafe extern "C" fn(
         i32,
         ::core::option::Option<
             unsafe extern "C" fn(*mut ::core::ffi::c_void, i32) -> i32,
         >,
         *mut ::core::ffi::c_void,
     ) -> i32;
-    type __DllgenFn43 = unsafe extern "C" fn(*const u8, i32, i32) -> i32;
-    type __DllgenFn44 = unsafe extern "C" fn(*const KxPoint, i32, *mut KxPoint) -> i32;
-    type __DllgenFn45 = unsafe extern "C" fn(*mut KxPoint) -> ();
-    type __DllgenFn46 = unsafe extern "C" fn(*mut KxTextReq) -> i32;
-    type __DllgenFn47 = unsafe extern "C" fn() -> i32;
-    type __DllgenFn48 = unsafe extern "C" fn(*const u16, *mut u16, i32) -> ();
-    type __DllgenFn49 = unsafe extern "C" fn(*const KxValue, *mut u8, i32) -> i32;
-    type __DllgenFn50 = unsafe extern "C" fn(i32, *mut KxValue) -> i32;
+    type __DllgenFn50 = unsafe extern "C" fn(*const u8, i32, i32) -> i32;
+    type __DllgenFn51 = unsafe extern "C" fn(*const KxPoint, i32, *mut KxPoint) -> i32;
+    type __DllgenFn52 = unsafe extern "C" fn(*mut KxPoint) -> ();
+    type __DllgenFn53 = unsafe extern "C" fn(*mut KxTextReq) -> i32;
+    type __DllgenFn54 = unsafe extern "C" fn() -> i32;
+    type __DllgenFn55 = unsafe extern "C" fn(*const u16, *mut u16, i32) -> ();
+    type __DllgenFn56 = unsafe extern "C" fn(*const KxValue, *mut u8, i32) -> i32;
+    type __DllgenFn57 = unsafe extern "C" fn(i32, *mut KxValue) -> i32;
     /// The library calls this for `kx_visit_device`'s `visit`: it runs the client's closure.
-    unsafe extern "C" fn __dllgen_callback_51_1(
+    unsafe extern "C" fn __dllgen_callback_58_1(
         a0: *mut ::core::ffi::c_void,
         a1: *mut ::core::ffi::c_void,
     ) -> i32 {
         let mut __dllgen_w = ::dllgen_runtime::Writer::new();
         ::dllgen_runtime::marshal::handle::put_c(&mut __dllgen_w, 0, a1);
         ::dllgen_runtime::callback(
-            51,
+            58,
             1,
             &mut __dllgen_w,
             |__dllgen_r| {
@@ -1096,7 +1235,7 @@ mod __dllgen {
             },
         )
     }
-    type __DllgenFn51 = unsafe extern "C" fn(
+    type __DllgenFn58 = unsafe extern "C" fn(
         *mut ::core::ffi::c_void,
         ::core::option::Option<
             unsafe extern "C" fn(
@@ -1106,7 +1245,7 @@ mod __dllgen {
         >,
         *mut ::core::ffi::c_void,
     ) -> i32;
-    type __DllgenFn52 = unsafe extern "C" fn(
+    type __DllgenFn59 = unsafe extern "C" fn(
         i32,
         i32,
         i32,
@@ -1118,12 +1257,12 @@ mod __dllgen {
         *const u8,
         i32,
     ) -> i32;
-    type __DllgenFn53 = unsafe extern "C" fn(
+    type __DllgenFn60 = unsafe extern "C" fn(
         *mut ::core::ffi::c_void,
         *const u8,
         u32,
     ) -> i32;
-    type __DllgenFn54 = unsafe extern "C" fn(
+    type __DllgenFn61 = unsafe extern "C" fn(
         *mut ::core::ffi::c_void,
         *const KxBlock,
         *const u8,
@@ -1141,8 +1280,8 @@ mod __dllgen {
         __dllgen_f7: __DllgenFn7,
         __dllgen_f8: __DllgenFn8,
         __dllgen_f9: __DllgenFn9,
-        __dllgen_helper9_1: __DllgenHelper9_1,
         __dllgen_f10: __DllgenFn10,
+        __dllgen_helper10_1: __DllgenHelper10_1,
         __dllgen_f11: __DllgenFn11,
         __dllgen_f12: __DllgenFn12,
         __dllgen_f13: __DllgenFn13,
@@ -1187,6 +1326,13 @@ mod __dllgen {
         __dllgen_f52: __DllgenFn52,
         __dllgen_f53: __DllgenFn53,
         __dllgen_f54: __DllgenFn54,
+        __dllgen_f55: __DllgenFn55,
+        __dllgen_f56: __DllgenFn56,
+        __dllgen_f57: __DllgenFn57,
+        __dllgen_f58: __DllgenFn58,
+        __dllgen_f59: __DllgenFn59,
+        __dllgen_f60: __DllgenFn60,
+        __dllgen_f61: __DllgenFn61,
     }
     impl ::dllgen_runtime::Library for __DllgenHost {
         fn model_hash(&self) -> u64 {
@@ -1197,7 +1343,6 @@ mod __dllgen {
             __dllgen_id: u32,
             mut __dllgen_args: ::dllgen_runtime::Reader<'_>,
             __dllgen_out: &mut ::dllgen_runtime::Writer,
-            __dllgen_cx: &mut ::dllgen_runtime::CallContext<'_>,
         ) -> ::core::result::Result<
             ::dllgen_runtime::Status,
             ::dllgen_runtime::WireError,
@@ -1303,61 +1448,49 @@ mod __dllgen {
                         false,
                     )?;
                     __dllgen_args.finish()?;
-                    let (__dllgen_ret, __dllgen_errno, __dllgen_last_error) = ::dllgen_runtime::with_callbacks(
-                        __dllgen_cx,
-                        1,
-                        || {
-                            let __dllgen_ret = unsafe {
-                                #[cfg(target_arch = "x86")]
-                                let __dllgen_r = ::dllgen_runtime::native::Words::new()
-                                    .push(::dllgen_runtime::native::ByValue(__dllgen_a_c))
-                                    .push(__dllgen_a_n)
-                                    .push(__dllgen_a_length)
-                                    .push(__dllgen_a_type)
-                                    .push(
-                                        __dllgen_a_w
-                                            .then_some(
-                                                __dllgen_callback_1_4
-                                                    as unsafe extern "C" fn(*mut ::core::ffi::c_void, i32),
-                                            ),
-                                    )
-                                    .push(::dllgen_runtime::marshal::callback::user_data())
-                                    .call::<
-                                        i32,
-                                    >(
-                                        self.__dllgen_f1 as *const ::core::ffi::c_void,
-                                        ::dllgen_runtime::native::Pops::Caller,
-                                        "`kx_clash`",
-                                    );
-                                #[cfg(not(target_arch = "x86"))]
-                                let __dllgen_r = ::core::result::Result::<
-                                    _,
-                                    ::dllgen_runtime::WireError,
-                                >::Ok(
-                                    (self
-                                        .__dllgen_f1)(
-                                        __dllgen_a_c,
-                                        __dllgen_a_n,
-                                        __dllgen_a_length,
-                                        __dllgen_a_type,
-                                        __dllgen_a_w
-                                            .then_some(
-                                                __dllgen_callback_1_4
-                                                    as unsafe extern "C" fn(*mut ::core::ffi::c_void, i32),
-                                            ),
-                                        ::dllgen_runtime::marshal::callback::user_data(),
+                    let __dllgen_ret = unsafe {
+                        #[cfg(target_arch = "x86")]
+                        let __dllgen_r = ::dllgen_runtime::native::Words::new()
+                            .push(::dllgen_runtime::native::ByValue(__dllgen_a_c))
+                            .push(__dllgen_a_n)
+                            .push(__dllgen_a_length)
+                            .push(__dllgen_a_type)
+                            .push(
+                                __dllgen_a_w
+                                    .then_some(
+                                        __dllgen_callback_1_4
+                                            as unsafe extern "C" fn(*mut ::core::ffi::c_void, i32),
                                     ),
-                                );
-                                __dllgen_r
-                            };
-                            (
-                                __dllgen_ret,
-                                ::dllgen_runtime::native::errno(),
-                                ::dllgen_runtime::native::last_error(),
                             )
-                        },
-                    )?;
-                    let __dllgen_ret = __dllgen_ret?;
+                            .push(::dllgen_runtime::marshal::callback::user_data())
+                            .call::<
+                                i32,
+                            >(
+                                self.__dllgen_f1 as *const ::core::ffi::c_void,
+                                ::dllgen_runtime::native::Pops::Caller,
+                                "`kx_clash`",
+                            );
+                        #[cfg(not(target_arch = "x86"))]
+                        let __dllgen_r = ::core::result::Result::<
+                            _,
+                            ::dllgen_runtime::WireError,
+                        >::Ok(
+                            (self
+                                .__dllgen_f1)(
+                                __dllgen_a_c,
+                                __dllgen_a_n,
+                                __dllgen_a_length,
+                                __dllgen_a_type,
+                                __dllgen_a_w
+                                    .then_some(
+                                        __dllgen_callback_1_4
+                                            as unsafe extern "C" fn(*mut ::core::ffi::c_void, i32),
+                                    ),
+                                ::dllgen_runtime::marshal::callback::user_data(),
+                            ),
+                        );
+                        __dllgen_r
+                    }?;
                     ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
                     Ok(::dllgen_runtime::Status::Ok)
                 }
@@ -1426,75 +1559,67 @@ mod __dllgen {
                     __dllgen_args.finish()?;
                     ::dllgen_runtime::native::set_errno(0);
                     ::dllgen_runtime::native::set_last_error(0);
-                    let (__dllgen_ret, __dllgen_errno, __dllgen_last_error) = ::dllgen_runtime::with_callbacks(
-                        __dllgen_cx,
-                        3,
-                        || {
-                            let __dllgen_ret = unsafe {
-                                #[cfg(target_arch = "x86")]
-                                let __dllgen_r = ::dllgen_runtime::native::Words::new()
-                                    .push(__dllgen_a_n)
-                                    .push(
-                                        __dllgen_a_on_data
-                                            .then_some(
-                                                __dllgen_callback_3_1
-                                                    as unsafe extern "C" fn(
-                                                        *mut ::core::ffi::c_void,
-                                                        *const u8,
-                                                        u32,
-                                                        *const KxPoint,
-                                                        i32,
-                                                        *const *mut ::core::ffi::c_void,
-                                                        i32,
-                                                    ) -> i32,
-                                            ),
-                                    )
-                                    .push(::dllgen_runtime::marshal::callback::user_data())
-                                    .push(__dllgen_a_devs.as_ptr())
-                                    .push(__dllgen_a_ndevs)
-                                    .call::<
-                                        i32,
-                                    >(
-                                        self.__dllgen_f3 as *const ::core::ffi::c_void,
-                                        ::dllgen_runtime::native::Pops::Caller,
-                                        "`kx_deliver`",
-                                    );
-                                #[cfg(not(target_arch = "x86"))]
-                                let __dllgen_r = ::core::result::Result::<
-                                    _,
-                                    ::dllgen_runtime::WireError,
-                                >::Ok(
-                                    (self
-                                        .__dllgen_f3)(
-                                        __dllgen_a_n,
-                                        __dllgen_a_on_data
-                                            .then_some(
-                                                __dllgen_callback_3_1
-                                                    as unsafe extern "C" fn(
-                                                        *mut ::core::ffi::c_void,
-                                                        *const u8,
-                                                        u32,
-                                                        *const KxPoint,
-                                                        i32,
-                                                        *const *mut ::core::ffi::c_void,
-                                                        i32,
-                                                    ) -> i32,
-                                            ),
-                                        ::dllgen_runtime::marshal::callback::user_data(),
-                                        __dllgen_a_devs.as_ptr(),
-                                        __dllgen_a_ndevs,
+                    let __dllgen_ret = unsafe {
+                        #[cfg(target_arch = "x86")]
+                        let __dllgen_r = ::dllgen_runtime::native::Words::new()
+                            .push(__dllgen_a_n)
+                            .push(
+                                __dllgen_a_on_data
+                                    .then_some(
+                                        __dllgen_callback_3_1
+                                            as unsafe extern "C" fn(
+                                                *mut ::core::ffi::c_void,
+                                                *const u8,
+                                                u32,
+                                                *const KxPoint,
+                                                i32,
+                                                *const *mut ::core::ffi::c_void,
+                                                i32,
+                                            ) -> i32,
                                     ),
-                                );
-                                __dllgen_r
-                            };
-                            (
-                                __dllgen_ret,
-                                ::dllgen_runtime::native::errno(),
-                                ::dllgen_runtime::native::last_error(),
                             )
-                        },
-                    )?;
-                    let __dllgen_ret = __dllgen_ret?;
+                            .push(::dllgen_runtime::marshal::callback::user_data())
+                            .push(__dllgen_a_devs.as_ptr())
+                            .push(__dllgen_a_ndevs)
+                            .call::<
+                                i32,
+                            >(
+                                self.__dllgen_f3 as *const ::core::ffi::c_void,
+                                ::dllgen_runtime::native::Pops::Caller,
+                                "`kx_deliver`",
+                            );
+                        #[cfg(not(target_arch = "x86"))]
+                        let __dllgen_r = ::core::result::Result::<
+                            _,
+                            ::dllgen_runtime::WireError,
+                        >::Ok(
+                            (self
+                                .__dllgen_f3)(
+                                __dllgen_a_n,
+                                __dllgen_a_on_data
+                                    .then_some(
+                                        __dllgen_callback_3_1
+                                            as unsafe extern "C" fn(
+                                                *mut ::core::ffi::c_void,
+                                                *const u8,
+                                                u32,
+                                                *const KxPoint,
+                                                i32,
+                                                *const *mut ::core::ffi::c_void,
+                                                i32,
+                                            ) -> i32,
+                                    ),
+                                ::dllgen_runtime::marshal::callback::user_data(),
+                                __dllgen_a_devs.as_ptr(),
+                                __dllgen_a_ndevs,
+                            ),
+                        );
+                        __dllgen_r
+                    }?;
+                    let (__dllgen_errno, __dllgen_last_error) = (
+                        ::dllgen_runtime::native::errno(),
+                        ::dllgen_runtime::native::last_error(),
+                    );
                     if let Some(__dllgen_status) = ::dllgen_runtime::marshal::error::check(
                         __dllgen_out,
                         __dllgen_ret,
@@ -1571,63 +1696,51 @@ mod __dllgen {
                         true,
                     )?;
                     __dllgen_args.finish()?;
-                    let (__dllgen_ret, __dllgen_errno, __dllgen_last_error) = ::dllgen_runtime::with_callbacks(
-                        __dllgen_cx,
-                        5,
-                        || {
-                            let __dllgen_ret = unsafe {
-                                #[cfg(target_arch = "x86")]
-                                let __dllgen_r = ::dllgen_runtime::native::Words::new()
-                                    .push(__dllgen_a_count)
-                                    .push(
-                                        __dllgen_a_visit
-                                            .then_some(
-                                                __dllgen_callback_5_1
-                                                    as unsafe extern "C" fn(
-                                                        *const u8,
-                                                        i32,
-                                                        *mut ::core::ffi::c_void,
-                                                    ),
+                    let __dllgen_ret = unsafe {
+                        #[cfg(target_arch = "x86")]
+                        let __dllgen_r = ::dllgen_runtime::native::Words::new()
+                            .push(__dllgen_a_count)
+                            .push(
+                                __dllgen_a_visit
+                                    .then_some(
+                                        __dllgen_callback_5_1
+                                            as unsafe extern "C" fn(
+                                                *const u8,
+                                                i32,
+                                                *mut ::core::ffi::c_void,
                                             ),
-                                    )
-                                    .push(::dllgen_runtime::marshal::callback::user_data())
-                                    .call::<
-                                        i32,
-                                    >(
-                                        self.__dllgen_f5 as *const ::core::ffi::c_void,
-                                        ::dllgen_runtime::native::Pops::Caller,
-                                        "`kx_each`",
-                                    );
-                                #[cfg(not(target_arch = "x86"))]
-                                let __dllgen_r = ::core::result::Result::<
-                                    _,
-                                    ::dllgen_runtime::WireError,
-                                >::Ok(
-                                    (self
-                                        .__dllgen_f5)(
-                                        __dllgen_a_count,
-                                        __dllgen_a_visit
-                                            .then_some(
-                                                __dllgen_callback_5_1
-                                                    as unsafe extern "C" fn(
-                                                        *const u8,
-                                                        i32,
-                                                        *mut ::core::ffi::c_void,
-                                                    ),
-                                            ),
-                                        ::dllgen_runtime::marshal::callback::user_data(),
                                     ),
-                                );
-                                __dllgen_r
-                            };
-                            (
-                                __dllgen_ret,
-                                ::dllgen_runtime::native::errno(),
-                                ::dllgen_runtime::native::last_error(),
                             )
-                        },
-                    )?;
-                    let __dllgen_ret = __dllgen_ret?;
+                            .push(::dllgen_runtime::marshal::callback::user_data())
+                            .call::<
+                                i32,
+                            >(
+                                self.__dllgen_f5 as *const ::core::ffi::c_void,
+                                ::dllgen_runtime::native::Pops::Caller,
+                                "`kx_each`",
+                            );
+                        #[cfg(not(target_arch = "x86"))]
+                        let __dllgen_r = ::core::result::Result::<
+                            _,
+                            ::dllgen_runtime::WireError,
+                        >::Ok(
+                            (self
+                                .__dllgen_f5)(
+                                __dllgen_a_count,
+                                __dllgen_a_visit
+                                    .then_some(
+                                        __dllgen_callback_5_1
+                                            as unsafe extern "C" fn(
+                                                *const u8,
+                                                i32,
+                                                *mut ::core::ffi::c_void,
+                                            ),
+                                    ),
+                                ::dllgen_runtime::marshal::callback::user_data(),
+                            ),
+                        );
+                        __dllgen_r
+                    }?;
                     ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
                     Ok(::dllgen_runtime::Status::Ok)
                 }
@@ -1683,6 +1796,77 @@ mod __dllgen {
                 }
                 7 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
+                    let __dllgen_a_dev = ::dllgen_runtime::marshal::handle::decode_c(
+                        &mut __dllgen_args,
+                        0,
+                        false,
+                        false,
+                    )?;
+                    let __dllgen_a_n: i32 = ::dllgen_runtime::marshal::value::decode_c(
+                        &mut __dllgen_args,
+                        &mut __dllgen_keep,
+                    )?;
+                    let __dllgen_a_what = ::dllgen_runtime::marshal::in_string::decode::<
+                        ::dllgen_runtime::marshal::Utf8,
+                    >(&mut __dllgen_args, false)?;
+                    __dllgen_args.finish()?;
+                    ::dllgen_runtime::native::set_errno(0);
+                    ::dllgen_runtime::native::set_last_error(0);
+                    let __dllgen_ret = unsafe {
+                        #[cfg(target_arch = "x86")]
+                        let __dllgen_r = ::dllgen_runtime::native::Words::new()
+                            .push(
+                                ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_dev),
+                            )
+                            .push(__dllgen_a_n)
+                            .push(
+                                ::dllgen_runtime::marshal::in_string::ptr(&__dllgen_a_what),
+                            )
+                            .call::<
+                                i32,
+                            >(
+                                self.__dllgen_f7 as *const ::core::ffi::c_void,
+                                ::dllgen_runtime::native::Pops::Caller,
+                                "`kx_emit`",
+                            );
+                        #[cfg(not(target_arch = "x86"))]
+                        let __dllgen_r = ::core::result::Result::<
+                            _,
+                            ::dllgen_runtime::WireError,
+                        >::Ok(
+                            (self
+                                .__dllgen_f7)(
+                                ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_dev),
+                                __dllgen_a_n,
+                                ::dllgen_runtime::marshal::in_string::ptr(&__dllgen_a_what),
+                            ),
+                        );
+                        __dllgen_r
+                    }?;
+                    let (__dllgen_errno, __dllgen_last_error) = (
+                        ::dllgen_runtime::native::errno(),
+                        ::dllgen_runtime::native::last_error(),
+                    );
+                    ::dllgen_runtime::marshal::handle::after_call(
+                        &__dllgen_a_dev,
+                        0,
+                        false,
+                    );
+                    if let Some(__dllgen_status) = ::dllgen_runtime::marshal::error::check(
+                        __dllgen_out,
+                        __dllgen_ret,
+                        ::dllgen_runtime::marshal::error::Rule::Negative,
+                        ::dllgen_runtime::marshal::error::Code::Return,
+                        __dllgen_errno,
+                        __dllgen_last_error,
+                    ) {
+                        return Ok(__dllgen_status);
+                    }
+                    ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
+                    Ok(::dllgen_runtime::Status::Ok)
+                }
+                8 => {
+                    let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let __dllgen_a_status: i32 = ::dllgen_runtime::marshal::value::decode_c(
                         &mut __dllgen_args,
                         &mut __dllgen_keep,
@@ -1695,7 +1879,7 @@ mod __dllgen {
                             .call::<
                                 *const u8,
                             >(
-                                self.__dllgen_f7 as *const ::core::ffi::c_void,
+                                self.__dllgen_f8 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
                                 "`kx_error_text`",
                             );
@@ -1703,7 +1887,7 @@ mod __dllgen {
                         let __dllgen_r = ::core::result::Result::<
                             _,
                             ::dllgen_runtime::WireError,
-                        >::Ok((self.__dllgen_f7)(__dllgen_a_status));
+                        >::Ok((self.__dllgen_f8)(__dllgen_a_status));
                         __dllgen_r
                     }?;
                     unsafe {
@@ -1713,7 +1897,7 @@ mod __dllgen {
                     };
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                8 => {
+                9 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let __dllgen_a_v: i32 = ::dllgen_runtime::marshal::value::decode_c(
                         &mut __dllgen_args,
@@ -1729,7 +1913,7 @@ mod __dllgen {
                             .call::<
                                 i32,
                             >(
-                                self.__dllgen_f8 as *const ::core::ffi::c_void,
+                                self.__dllgen_f9 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
                                 "`kx_even`",
                             );
@@ -1737,7 +1921,7 @@ mod __dllgen {
                         let __dllgen_r = ::core::result::Result::<
                             _,
                             ::dllgen_runtime::WireError,
-                        >::Ok((self.__dllgen_f8)(__dllgen_a_v));
+                        >::Ok((self.__dllgen_f9)(__dllgen_a_v));
                         __dllgen_r
                     }?;
                     let (__dllgen_errno, __dllgen_last_error) = (
@@ -1757,7 +1941,7 @@ mod __dllgen {
                     ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                9 => {
+                10 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let __dllgen_a_code: i32 = ::dllgen_runtime::marshal::value::decode_c(
                         &mut __dllgen_args,
@@ -1773,7 +1957,7 @@ mod __dllgen {
                             .call::<
                                 i32,
                             >(
-                                self.__dllgen_f9 as *const ::core::ffi::c_void,
+                                self.__dllgen_f10 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
                                 "`kx_explain`",
                             );
@@ -1781,7 +1965,7 @@ mod __dllgen {
                         let __dllgen_r = ::core::result::Result::<
                             _,
                             ::dllgen_runtime::WireError,
-                        >::Ok((self.__dllgen_f9)(__dllgen_a_code, &mut __dllgen_a_msg));
+                        >::Ok((self.__dllgen_f10)(__dllgen_a_code, &mut __dllgen_a_msg));
                         __dllgen_r
                     }?;
                     let __dllgen_a_msg_copy = unsafe {
@@ -1790,7 +1974,7 @@ mod __dllgen {
                         >(__dllgen_a_msg)
                     };
                     if !__dllgen_a_msg.is_null() {
-                        unsafe { (self.__dllgen_helper9_1)(__dllgen_a_msg) };
+                        unsafe { (self.__dllgen_helper10_1)(__dllgen_a_msg) };
                     }
                     ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
                     ::dllgen_runtime::marshal::out_string::reply::<
@@ -1798,7 +1982,7 @@ mod __dllgen {
                     >(__dllgen_out, &__dllgen_a_msg_copy);
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                10 => {
+                11 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let __dllgen_a_code: i32 = ::dllgen_runtime::marshal::value::decode_c(
                         &mut __dllgen_args,
@@ -1814,7 +1998,7 @@ mod __dllgen {
                             .call::<
                                 i32,
                             >(
-                                self.__dllgen_f10 as *const ::core::ffi::c_void,
+                                self.__dllgen_f11 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
                                 "`kx_fail`",
                             );
@@ -1822,7 +2006,7 @@ mod __dllgen {
                         let __dllgen_r = ::core::result::Result::<
                             _,
                             ::dllgen_runtime::WireError,
-                        >::Ok((self.__dllgen_f10)(__dllgen_a_code));
+                        >::Ok((self.__dllgen_f11)(__dllgen_a_code));
                         __dllgen_r
                     }?;
                     let (__dllgen_errno, __dllgen_last_error) = (
@@ -1842,7 +2026,7 @@ mod __dllgen {
                     ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                11 => {
+                12 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let __dllgen_a_block = ::dllgen_runtime::marshal::in_value::decode::<
                         KxBlock,
@@ -1880,7 +2064,7 @@ mod __dllgen {
                             .call::<
                                 i32,
                             >(
-                                self.__dllgen_f11 as *const ::core::ffi::c_void,
+                                self.__dllgen_f12 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
                                 "`kx_fill_blocks`",
                             );
@@ -1890,7 +2074,7 @@ mod __dllgen {
                             ::dllgen_runtime::WireError,
                         >::Ok(
                             (self
-                                .__dllgen_f11)(
+                                .__dllgen_f12)(
                                 ::dllgen_runtime::marshal::in_value::ptr(&__dllgen_a_block),
                                 ::dllgen_runtime::marshal::out_buffer::ptr(
                                     &mut __dllgen_a_out,
@@ -1908,7 +2092,7 @@ mod __dllgen {
                     )?;
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                12 => {
+                13 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let __dllgen_a_size: i32 = ::dllgen_runtime::marshal::value::decode_c(
                         &mut __dllgen_args,
@@ -1935,7 +2119,7 @@ mod __dllgen {
                             .call::<
                                 i32,
                             >(
-                                self.__dllgen_f12 as *const ::core::ffi::c_void,
+                                self.__dllgen_f13 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
                                 "`kx_fill_odd`",
                             );
@@ -1945,7 +2129,7 @@ mod __dllgen {
                             ::dllgen_runtime::WireError,
                         >::Ok(
                             (self
-                                .__dllgen_f12)(
+                                .__dllgen_f13)(
                                 ::dllgen_runtime::marshal::out_buffer::ptr(
                                     &mut __dllgen_a_out,
                                 ),
@@ -1963,7 +2147,7 @@ mod __dllgen {
                     )?;
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                13 => {
+                14 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let __dllgen_a_path = ::dllgen_runtime::marshal::in_string::decode::<
                         ::dllgen_runtime::marshal::Utf8,
@@ -1980,7 +2164,7 @@ mod __dllgen {
                             .call::<
                                 *mut ::core::ffi::c_void,
                             >(
-                                self.__dllgen_f13 as *const ::core::ffi::c_void,
+                                self.__dllgen_f14 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
                                 "`kx_find`",
                             );
@@ -1990,7 +2174,7 @@ mod __dllgen {
                             ::dllgen_runtime::WireError,
                         >::Ok(
                             (self
-                                .__dllgen_f13)(
+                                .__dllgen_f14)(
                                 ::dllgen_runtime::marshal::in_string::ptr(&__dllgen_a_path),
                             ),
                         );
@@ -2017,70 +2201,58 @@ mod __dllgen {
                     );
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                14 => {
+                15 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let __dllgen_a_fn = ::dllgen_runtime::marshal::callback::decode(
                         &mut __dllgen_args,
                         false,
                     )?;
                     __dllgen_args.finish()?;
-                    let (__dllgen_ret, __dllgen_errno, __dllgen_last_error) = ::dllgen_runtime::with_callbacks(
-                        __dllgen_cx,
-                        14,
-                        || {
-                            let __dllgen_ret = unsafe {
-                                #[cfg(target_arch = "x86")]
-                                let __dllgen_r = ::dllgen_runtime::native::Words::new()
-                                    .push(
-                                        __dllgen_a_fn
-                                            .then_some(
-                                                __dllgen_callback_14_0
-                                                    as unsafe extern "C" fn(
-                                                        *mut ::core::ffi::c_void,
-                                                        i32,
-                                                    ) -> i32,
-                                            ),
-                                    )
-                                    .push(::dllgen_runtime::marshal::callback::user_data())
-                                    .call::<
-                                        i32,
-                                    >(
-                                        self.__dllgen_f14 as *const ::core::ffi::c_void,
-                                        ::dllgen_runtime::native::Pops::Caller,
-                                        "`kx_fire`",
-                                    );
-                                #[cfg(not(target_arch = "x86"))]
-                                let __dllgen_r = ::core::result::Result::<
-                                    _,
-                                    ::dllgen_runtime::WireError,
-                                >::Ok(
-                                    (self
-                                        .__dllgen_f14)(
-                                        __dllgen_a_fn
-                                            .then_some(
-                                                __dllgen_callback_14_0
-                                                    as unsafe extern "C" fn(
-                                                        *mut ::core::ffi::c_void,
-                                                        i32,
-                                                    ) -> i32,
-                                            ),
-                                        ::dllgen_runtime::marshal::callback::user_data(),
+                    let __dllgen_ret = unsafe {
+                        #[cfg(target_arch = "x86")]
+                        let __dllgen_r = ::dllgen_runtime::native::Words::new()
+                            .push(
+                                __dllgen_a_fn
+                                    .then_some(
+                                        __dllgen_callback_15_0
+                                            as unsafe extern "C" fn(
+                                                *mut ::core::ffi::c_void,
+                                                i32,
+                                            ) -> i32,
                                     ),
-                                );
-                                __dllgen_r
-                            };
-                            (
-                                __dllgen_ret,
-                                ::dllgen_runtime::native::errno(),
-                                ::dllgen_runtime::native::last_error(),
                             )
-                        },
-                    )?;
-                    let __dllgen_ret = __dllgen_ret?;
+                            .push(::dllgen_runtime::marshal::callback::user_data())
+                            .call::<
+                                i32,
+                            >(
+                                self.__dllgen_f15 as *const ::core::ffi::c_void,
+                                ::dllgen_runtime::native::Pops::Caller,
+                                "`kx_fire`",
+                            );
+                        #[cfg(not(target_arch = "x86"))]
+                        let __dllgen_r = ::core::result::Result::<
+                            _,
+                            ::dllgen_runtime::WireError,
+                        >::Ok(
+                            (self
+                                .__dllgen_f15)(
+                                __dllgen_a_fn
+                                    .then_some(
+                                        __dllgen_callback_15_0
+                                            as unsafe extern "C" fn(
+                                                *mut ::core::ffi::c_void,
+                                                i32,
+                                            ) -> i32,
+                                    ),
+                                ::dllgen_runtime::marshal::callback::user_data(),
+                            ),
+                        );
+                        __dllgen_r
+                    }?;
                     ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                15 => {
+                16 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let __dllgen_a_x: i32 = ::dllgen_runtime::marshal::value::decode_c(
                         &mut __dllgen_args,
@@ -2099,7 +2271,7 @@ mod __dllgen {
                             .call::<
                                 i32,
                             >(
-                                self.__dllgen_f15 as *const ::core::ffi::c_void,
+                                self.__dllgen_f16 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
                                 "`kx_fixed`",
                             );
@@ -2109,7 +2281,7 @@ mod __dllgen {
                             ::dllgen_runtime::WireError,
                         >::Ok(
                             (self
-                                .__dllgen_f15)(
+                                .__dllgen_f16)(
                                 __dllgen_a_x,
                                 19288i64 as i32,
                                 ::dllgen_runtime::marshal::fixed::string(b"kx-1.0\0"),
@@ -2123,7 +2295,7 @@ mod __dllgen {
                     ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                16 => {
+                17 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let mut __dllgen_a_flags = ::dllgen_runtime::marshal::inout_buffer::decode_c::<
                         ::dllgen_runtime::marshal::CBool,
@@ -2150,7 +2322,7 @@ mod __dllgen {
                             .call::<
                                 i32,
                             >(
-                                self.__dllgen_f16 as *const ::core::ffi::c_void,
+                                self.__dllgen_f17 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
                                 "`kx_flip`",
                             );
@@ -2160,7 +2332,7 @@ mod __dllgen {
                             ::dllgen_runtime::WireError,
                         >::Ok(
                             (self
-                                .__dllgen_f16)(
+                                .__dllgen_f17)(
                                 ::dllgen_runtime::marshal::inout_buffer::ptr(
                                     &mut __dllgen_a_flags,
                                 ),
@@ -2177,7 +2349,7 @@ mod __dllgen {
                     );
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                17 => {
+                18 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let __dllgen_a_n: i32 = ::dllgen_runtime::marshal::value::decode_c(
                         &mut __dllgen_args,
@@ -2190,65 +2362,57 @@ mod __dllgen {
                     __dllgen_args.finish()?;
                     ::dllgen_runtime::native::set_errno(0);
                     ::dllgen_runtime::native::set_last_error(0);
-                    let (__dllgen_ret, __dllgen_errno, __dllgen_last_error) = ::dllgen_runtime::with_callbacks(
-                        __dllgen_cx,
-                        17,
-                        || {
-                            let __dllgen_ret = unsafe {
-                                #[cfg(target_arch = "x86")]
-                                let __dllgen_r = ::dllgen_runtime::native::Words::new()
-                                    .push(__dllgen_a_n)
-                                    .push(
-                                        __dllgen_a_on_frame
-                                            .then_some(
-                                                __dllgen_callback_17_1
-                                                    as unsafe extern "C" fn(
-                                                        *mut ::core::ffi::c_void,
-                                                        *const KxFrame,
-                                                        *mut KxVerdict,
-                                                        *mut f64,
-                                                    ) -> i32,
-                                            ),
-                                    )
-                                    .push(::dllgen_runtime::marshal::callback::user_data())
-                                    .call::<
-                                        i32,
-                                    >(
-                                        self.__dllgen_f17 as *const ::core::ffi::c_void,
-                                        ::dllgen_runtime::native::Pops::Caller,
-                                        "`kx_frames`",
-                                    );
-                                #[cfg(not(target_arch = "x86"))]
-                                let __dllgen_r = ::core::result::Result::<
-                                    _,
-                                    ::dllgen_runtime::WireError,
-                                >::Ok(
-                                    (self
-                                        .__dllgen_f17)(
-                                        __dllgen_a_n,
-                                        __dllgen_a_on_frame
-                                            .then_some(
-                                                __dllgen_callback_17_1
-                                                    as unsafe extern "C" fn(
-                                                        *mut ::core::ffi::c_void,
-                                                        *const KxFrame,
-                                                        *mut KxVerdict,
-                                                        *mut f64,
-                                                    ) -> i32,
-                                            ),
-                                        ::dllgen_runtime::marshal::callback::user_data(),
+                    let __dllgen_ret = unsafe {
+                        #[cfg(target_arch = "x86")]
+                        let __dllgen_r = ::dllgen_runtime::native::Words::new()
+                            .push(__dllgen_a_n)
+                            .push(
+                                __dllgen_a_on_frame
+                                    .then_some(
+                                        __dllgen_callback_18_1
+                                            as unsafe extern "C" fn(
+                                                *mut ::core::ffi::c_void,
+                                                *const KxFrame,
+                                                *mut KxVerdict,
+                                                *mut f64,
+                                            ) -> i32,
                                     ),
-                                );
-                                __dllgen_r
-                            };
-                            (
-                                __dllgen_ret,
-                                ::dllgen_runtime::native::errno(),
-                                ::dllgen_runtime::native::last_error(),
                             )
-                        },
-                    )?;
-                    let __dllgen_ret = __dllgen_ret?;
+                            .push(::dllgen_runtime::marshal::callback::user_data())
+                            .call::<
+                                i32,
+                            >(
+                                self.__dllgen_f18 as *const ::core::ffi::c_void,
+                                ::dllgen_runtime::native::Pops::Caller,
+                                "`kx_frames`",
+                            );
+                        #[cfg(not(target_arch = "x86"))]
+                        let __dllgen_r = ::core::result::Result::<
+                            _,
+                            ::dllgen_runtime::WireError,
+                        >::Ok(
+                            (self
+                                .__dllgen_f18)(
+                                __dllgen_a_n,
+                                __dllgen_a_on_frame
+                                    .then_some(
+                                        __dllgen_callback_18_1
+                                            as unsafe extern "C" fn(
+                                                *mut ::core::ffi::c_void,
+                                                *const KxFrame,
+                                                *mut KxVerdict,
+                                                *mut f64,
+                                            ) -> i32,
+                                    ),
+                                ::dllgen_runtime::marshal::callback::user_data(),
+                            ),
+                        );
+                        __dllgen_r
+                    }?;
+                    let (__dllgen_errno, __dllgen_last_error) = (
+                        ::dllgen_runtime::native::errno(),
+                        ::dllgen_runtime::native::last_error(),
+                    );
                     if let Some(__dllgen_status) = ::dllgen_runtime::marshal::error::check(
                         __dllgen_out,
                         __dllgen_ret,
@@ -2262,7 +2426,7 @@ mod __dllgen {
                     ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                18 => {
+                19 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let __dllgen_a_dev = ::dllgen_runtime::marshal::handle::decode_c(
                         &mut __dllgen_args,
@@ -2290,7 +2454,7 @@ mod __dllgen {
                             .call::<
                                 i32,
                             >(
-                                self.__dllgen_f18 as *const ::core::ffi::c_void,
+                                self.__dllgen_f19 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
                                 "`kx_info_get`",
                             );
@@ -2300,7 +2464,7 @@ mod __dllgen {
                             ::dllgen_runtime::WireError,
                         >::Ok(
                             (self
-                                .__dllgen_f18)(
+                                .__dllgen_f19)(
                                 ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_dev),
                                 ::dllgen_runtime::marshal::out_value::ptr(
                                     &mut __dllgen_a_info,
@@ -2336,7 +2500,7 @@ mod __dllgen {
                     )?;
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                19 => {
+                20 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let __dllgen_a_parts = ::dllgen_runtime::marshal::in_strings::decode::<
                         ::dllgen_runtime::marshal::Utf8,
@@ -2374,7 +2538,7 @@ mod __dllgen {
                             .call::<
                                 i32,
                             >(
-                                self.__dllgen_f19 as *const ::core::ffi::c_void,
+                                self.__dllgen_f20 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
                                 "`kx_join`",
                             );
@@ -2384,7 +2548,7 @@ mod __dllgen {
                             ::dllgen_runtime::WireError,
                         >::Ok(
                             (self
-                                .__dllgen_f19)(
+                                .__dllgen_f20)(
                                 ::dllgen_runtime::marshal::in_strings::ptr(
                                     &__dllgen_a_parts,
                                 ),
@@ -2407,69 +2571,57 @@ mod __dllgen {
                     )?;
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                20 => {
+                21 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let __dllgen_a_fn = ::dllgen_runtime::marshal::callback::decode(
                         &mut __dllgen_args,
                         false,
                     )?;
                     __dllgen_args.finish()?;
-                    let (__dllgen_ret, __dllgen_errno, __dllgen_last_error) = ::dllgen_runtime::with_callbacks(
-                        __dllgen_cx,
-                        20,
-                        || {
-                            let __dllgen_ret = unsafe {
-                                #[cfg(target_arch = "x86")]
-                                let __dllgen_r = ::dllgen_runtime::native::Words::new()
-                                    .push(
-                                        __dllgen_a_fn
-                                            .then_some(
-                                                __dllgen_callback_20_0
-                                                    as unsafe extern "C" fn(
-                                                        *mut ::core::ffi::c_void,
-                                                        i32,
-                                                    ) -> i32,
-                                            ),
-                                    )
-                                    .push(::dllgen_runtime::marshal::callback::user_data())
-                                    .call::<
-                                        (),
-                                    >(
-                                        self.__dllgen_f20 as *const ::core::ffi::c_void,
-                                        ::dllgen_runtime::native::Pops::Caller,
-                                        "`kx_keep`",
-                                    );
-                                #[cfg(not(target_arch = "x86"))]
-                                let __dllgen_r = ::core::result::Result::<
-                                    _,
-                                    ::dllgen_runtime::WireError,
-                                >::Ok(
-                                    (self
-                                        .__dllgen_f20)(
-                                        __dllgen_a_fn
-                                            .then_some(
-                                                __dllgen_callback_20_0
-                                                    as unsafe extern "C" fn(
-                                                        *mut ::core::ffi::c_void,
-                                                        i32,
-                                                    ) -> i32,
-                                            ),
-                                        ::dllgen_runtime::marshal::callback::user_data(),
+                    let __dllgen_ret = unsafe {
+                        #[cfg(target_arch = "x86")]
+                        let __dllgen_r = ::dllgen_runtime::native::Words::new()
+                            .push(
+                                __dllgen_a_fn
+                                    .then_some(
+                                        __dllgen_callback_21_0
+                                            as unsafe extern "C" fn(
+                                                *mut ::core::ffi::c_void,
+                                                i32,
+                                            ) -> i32,
                                     ),
-                                );
-                                __dllgen_r
-                            };
-                            (
-                                __dllgen_ret,
-                                ::dllgen_runtime::native::errno(),
-                                ::dllgen_runtime::native::last_error(),
                             )
-                        },
-                    )?;
-                    let __dllgen_ret = __dllgen_ret?;
+                            .push(::dllgen_runtime::marshal::callback::user_data())
+                            .call::<
+                                (),
+                            >(
+                                self.__dllgen_f21 as *const ::core::ffi::c_void,
+                                ::dllgen_runtime::native::Pops::Caller,
+                                "`kx_keep`",
+                            );
+                        #[cfg(not(target_arch = "x86"))]
+                        let __dllgen_r = ::core::result::Result::<
+                            _,
+                            ::dllgen_runtime::WireError,
+                        >::Ok(
+                            (self
+                                .__dllgen_f21)(
+                                __dllgen_a_fn
+                                    .then_some(
+                                        __dllgen_callback_21_0
+                                            as unsafe extern "C" fn(
+                                                *mut ::core::ffi::c_void,
+                                                i32,
+                                            ) -> i32,
+                                    ),
+                                ::dllgen_runtime::marshal::callback::user_data(),
+                            ),
+                        );
+                        __dllgen_r
+                    }?;
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                21 => {
+                22 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let __dllgen_a_info = ::dllgen_runtime::marshal::in_value::decode::<
                         KxInfo,
@@ -2503,7 +2655,7 @@ mod __dllgen {
                             .call::<
                                 i32,
                             >(
-                                self.__dllgen_f21 as *const ::core::ffi::c_void,
+                                self.__dllgen_f22 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
                                 "`kx_label`",
                             );
@@ -2513,7 +2665,7 @@ mod __dllgen {
                             ::dllgen_runtime::WireError,
                         >::Ok(
                             (self
-                                .__dllgen_f21)(
+                                .__dllgen_f22)(
                                 ::dllgen_runtime::marshal::in_value::ptr(&__dllgen_a_info),
                                 ::dllgen_runtime::marshal::out_buffer::ptr(
                                     &mut __dllgen_a_buf,
@@ -2546,7 +2698,7 @@ mod __dllgen {
                     )?;
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                22 => {
+                23 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let __dllgen_a_from: KxPoint = ::dllgen_runtime::marshal::value::decode_c(
                         &mut __dllgen_args,
@@ -2584,7 +2736,7 @@ mod __dllgen {
                             .call::<
                                 i32,
                             >(
-                                self.__dllgen_f22 as *const ::core::ffi::c_void,
+                                self.__dllgen_f23 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
                                 "`kx_line`",
                             );
@@ -2594,7 +2746,7 @@ mod __dllgen {
                             ::dllgen_runtime::WireError,
                         >::Ok(
                             (self
-                                .__dllgen_f22)(
+                                .__dllgen_f23)(
                                 __dllgen_a_from,
                                 __dllgen_a_step,
                                 ::dllgen_runtime::marshal::out_buffer::ptr(
@@ -2629,7 +2781,204 @@ mod __dllgen {
                     )?;
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                23 => {
+                24 => {
+                    let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
+                    let __dllgen_a_dev = ::dllgen_runtime::marshal::handle::decode_c(
+                        &mut __dllgen_args,
+                        0,
+                        false,
+                        false,
+                    )?;
+                    let __dllgen_a_fn = ::dllgen_runtime::marshal::callback::decode_kept(
+                        &mut __dllgen_args,
+                    )?;
+                    let __dllgen_reg = ::dllgen_runtime::host::kept::Registration::new(
+                        ::dllgen_runtime::owner(),
+                        0u32.max(__dllgen_a_fn),
+                    );
+                    __dllgen_args.finish()?;
+                    ::dllgen_runtime::native::set_errno(0);
+                    ::dllgen_runtime::native::set_last_error(0);
+                    let __dllgen_ret = unsafe {
+                        #[cfg(target_arch = "x86")]
+                        let __dllgen_r = ::dllgen_runtime::native::Words::new()
+                            .push(
+                                ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_dev),
+                            )
+                            .push(
+                                (__dllgen_a_fn != 0)
+                                    .then_some(
+                                        __dllgen_callback_24_1
+                                            as unsafe extern "C" fn(
+                                                *mut ::core::ffi::c_void,
+                                                i32,
+                                                *const u8,
+                                            ) -> i32,
+                                    ),
+                            )
+                            .push(::dllgen_runtime::host::kept::context(&__dllgen_reg))
+                            .call::<
+                                i32,
+                            >(
+                                self.__dllgen_f24 as *const ::core::ffi::c_void,
+                                ::dllgen_runtime::native::Pops::Caller,
+                                "`kx_listen`",
+                            );
+                        #[cfg(not(target_arch = "x86"))]
+                        let __dllgen_r = ::core::result::Result::<
+                            _,
+                            ::dllgen_runtime::WireError,
+                        >::Ok(
+                            (self
+                                .__dllgen_f24)(
+                                ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_dev),
+                                (__dllgen_a_fn != 0)
+                                    .then_some(
+                                        __dllgen_callback_24_1
+                                            as unsafe extern "C" fn(
+                                                *mut ::core::ffi::c_void,
+                                                i32,
+                                                *const u8,
+                                            ) -> i32,
+                                    ),
+                                ::dllgen_runtime::host::kept::context(&__dllgen_reg),
+                            ),
+                        );
+                        __dllgen_r
+                    }?;
+                    let (__dllgen_errno, __dllgen_last_error) = (
+                        ::dllgen_runtime::native::errno(),
+                        ::dllgen_runtime::native::last_error(),
+                    );
+                    ::dllgen_runtime::marshal::handle::after_call(
+                        &__dllgen_a_dev,
+                        0,
+                        false,
+                    );
+                    if let Some(__dllgen_status) = ::dllgen_runtime::marshal::error::check(
+                        __dllgen_out,
+                        __dllgen_ret,
+                        ::dllgen_runtime::marshal::error::Rule::Negative,
+                        ::dllgen_runtime::marshal::error::Code::Return,
+                        __dllgen_errno,
+                        __dllgen_last_error,
+                    ) {
+                        return Ok(__dllgen_status);
+                    }
+                    ::dllgen_runtime::host::handles::keep(
+                        0,
+                        ::dllgen_runtime::marshal::handle::id(&__dllgen_a_dev),
+                        500947429,
+                        __dllgen_reg,
+                    );
+                    ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
+                    Ok(::dllgen_runtime::Status::Ok)
+                }
+                25 => {
+                    let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
+                    let __dllgen_a_line = ::dllgen_runtime::marshal::in_string::decode::<
+                        ::dllgen_runtime::marshal::Utf8,
+                    >(&mut __dllgen_args, false)?;
+                    __dllgen_args.finish()?;
+                    ::dllgen_runtime::native::set_errno(0);
+                    ::dllgen_runtime::native::set_last_error(0);
+                    let __dllgen_ret = unsafe {
+                        #[cfg(target_arch = "x86")]
+                        let __dllgen_r = ::dllgen_runtime::native::Words::new()
+                            .push(
+                                ::dllgen_runtime::marshal::in_string::ptr(&__dllgen_a_line),
+                            )
+                            .call::<
+                                i32,
+                            >(
+                                self.__dllgen_f25 as *const ::core::ffi::c_void,
+                                ::dllgen_runtime::native::Pops::Caller,
+                                "`kx_logger_line`",
+                            );
+                        #[cfg(not(target_arch = "x86"))]
+                        let __dllgen_r = ::core::result::Result::<
+                            _,
+                            ::dllgen_runtime::WireError,
+                        >::Ok(
+                            (self
+                                .__dllgen_f25)(
+                                ::dllgen_runtime::marshal::in_string::ptr(&__dllgen_a_line),
+                            ),
+                        );
+                        __dllgen_r
+                    }?;
+                    let (__dllgen_errno, __dllgen_last_error) = (
+                        ::dllgen_runtime::native::errno(),
+                        ::dllgen_runtime::native::last_error(),
+                    );
+                    if let Some(__dllgen_status) = ::dllgen_runtime::marshal::error::check(
+                        __dllgen_out,
+                        __dllgen_ret,
+                        ::dllgen_runtime::marshal::error::Rule::Negative,
+                        ::dllgen_runtime::marshal::error::Code::Return,
+                        __dllgen_errno,
+                        __dllgen_last_error,
+                    ) {
+                        return Ok(__dllgen_status);
+                    }
+                    ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
+                    Ok(::dllgen_runtime::Status::Ok)
+                }
+                26 => {
+                    let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
+                    let __dllgen_a_log = ::dllgen_runtime::marshal::callback::decode_kept(
+                        &mut __dllgen_args,
+                    )?;
+                    let __dllgen_reg = ::dllgen_runtime::host::kept::Registration::new(
+                        ::dllgen_runtime::owner(),
+                        0u32.max(__dllgen_a_log),
+                    );
+                    __dllgen_args.finish()?;
+                    let __dllgen_ret = unsafe {
+                        #[cfg(target_arch = "x86")]
+                        let __dllgen_r = ::dllgen_runtime::native::Words::new()
+                            .push(
+                                (__dllgen_a_log != 0)
+                                    .then_some(
+                                        __dllgen_callback_26_0
+                                            as unsafe extern "C" fn(
+                                                *mut ::core::ffi::c_void,
+                                                *const u8,
+                                            ) -> i32,
+                                    ),
+                            )
+                            .push(::dllgen_runtime::host::kept::context(&__dllgen_reg))
+                            .call::<
+                                (),
+                            >(
+                                self.__dllgen_f26 as *const ::core::ffi::c_void,
+                                ::dllgen_runtime::native::Pops::Caller,
+                                "`kx_logger_set`",
+                            );
+                        #[cfg(not(target_arch = "x86"))]
+                        let __dllgen_r = ::core::result::Result::<
+                            _,
+                            ::dllgen_runtime::WireError,
+                        >::Ok(
+                            (self
+                                .__dllgen_f26)(
+                                (__dllgen_a_log != 0)
+                                    .then_some(
+                                        __dllgen_callback_26_0
+                                            as unsafe extern "C" fn(
+                                                *mut ::core::ffi::c_void,
+                                                *const u8,
+                                            ) -> i32,
+                                    ),
+                                ::dllgen_runtime::host::kept::context(&__dllgen_reg),
+                            ),
+                        );
+                        __dllgen_r
+                    }?;
+                    let _ = ::dllgen_runtime::host::kept::leak(__dllgen_reg);
+                    Ok(::dllgen_runtime::Status::Ok)
+                }
+                27 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let __dllgen_a_values = ::dllgen_runtime::marshal::in_buffer::decode::<
                         f64,
@@ -2656,7 +3005,7 @@ mod __dllgen {
                             .call::<
                                 f64,
                             >(
-                                self.__dllgen_f23 as *const ::core::ffi::c_void,
+                                self.__dllgen_f27 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
                                 "`kx_mean`",
                             );
@@ -2666,7 +3015,7 @@ mod __dllgen {
                             ::dllgen_runtime::WireError,
                         >::Ok(
                             (self
-                                .__dllgen_f23)(
+                                .__dllgen_f27)(
                                 ::dllgen_runtime::marshal::in_buffer::ptr(
                                     &__dllgen_a_values,
                                 ),
@@ -2678,7 +3027,7 @@ mod __dllgen {
                     ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                24 => {
+                28 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let __dllgen_a_dev = ::dllgen_runtime::marshal::handle::decode_c(
                         &mut __dllgen_args,
@@ -2715,7 +3064,7 @@ mod __dllgen {
                             .call::<
                                 i32,
                             >(
-                                self.__dllgen_f24 as *const ::core::ffi::c_void,
+                                self.__dllgen_f28 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
                                 "`kx_name`",
                             );
@@ -2725,7 +3074,7 @@ mod __dllgen {
                             ::dllgen_runtime::WireError,
                         >::Ok(
                             (self
-                                .__dllgen_f24)(
+                                .__dllgen_f28)(
                                 ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_dev),
                                 ::dllgen_runtime::marshal::out_buffer::ptr(
                                     &mut __dllgen_a_buf,
@@ -2764,7 +3113,7 @@ mod __dllgen {
                     )?;
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                25 => {
+                29 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let mut __dllgen_a_out = ::dllgen_runtime::marshal::out_handle::storage();
                     __dllgen_args.finish()?;
@@ -2777,7 +3126,7 @@ mod __dllgen {
                             .call::<
                                 i32,
                             >(
-                                self.__dllgen_f25 as *const ::core::ffi::c_void,
+                                self.__dllgen_f29 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
                                 "`kx_nothing`",
                             );
@@ -2785,7 +3134,7 @@ mod __dllgen {
                         let __dllgen_r = ::core::result::Result::<
                             _,
                             ::dllgen_runtime::WireError,
-                        >::Ok((self.__dllgen_f25)(&mut __dllgen_a_out));
+                        >::Ok((self.__dllgen_f29)(&mut __dllgen_a_out));
                         __dllgen_r
                     }?;
                     let (__dllgen_errno, __dllgen_last_error) = (
@@ -2810,7 +3159,7 @@ mod __dllgen {
                     );
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                26 => {
+                30 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let __dllgen_a_p: KxPoint = ::dllgen_runtime::marshal::value::decode_c(
                         &mut __dllgen_args,
@@ -2831,13 +3180,13 @@ mod __dllgen {
                             ::dllgen_runtime::WireError,
                         >::Ok(
                             (self
-                                .__dllgen_f26)(__dllgen_a_p, __dllgen_a_dx, __dllgen_a_dy),
+                                .__dllgen_f30)(__dllgen_a_p, __dllgen_a_dx, __dllgen_a_dy),
                         )
                     }?;
                     ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                27 => {
+                31 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let __dllgen_a_path = ::dllgen_runtime::marshal::in_string::decode::<
                         ::dllgen_runtime::marshal::Utf8,
@@ -2856,7 +3205,7 @@ mod __dllgen {
                             .call::<
                                 i32,
                             >(
-                                self.__dllgen_f27 as *const ::core::ffi::c_void,
+                                self.__dllgen_f31 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
                                 "`kx_open`",
                             );
@@ -2866,7 +3215,7 @@ mod __dllgen {
                             ::dllgen_runtime::WireError,
                         >::Ok(
                             (self
-                                .__dllgen_f27)(
+                                .__dllgen_f31)(
                                 ::dllgen_runtime::marshal::in_string::ptr(&__dllgen_a_path),
                                 &mut __dllgen_a_out,
                             ),
@@ -2895,7 +3244,194 @@ mod __dllgen {
                     );
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                28 => {
+                32 => {
+                    let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
+                    let __dllgen_a_slot: i32 = ::dllgen_runtime::marshal::value::decode_c(
+                        &mut __dllgen_args,
+                        &mut __dllgen_keep,
+                    )?;
+                    let __dllgen_a_cmp = ::dllgen_runtime::marshal::callback::decode_kept(
+                        &mut __dllgen_args,
+                    )?;
+                    let __dllgen_reg = ::dllgen_runtime::host::kept::Registration::new(
+                        ::dllgen_runtime::owner(),
+                        0u32.max(__dllgen_a_cmp),
+                    );
+                    __dllgen_args.finish()?;
+                    ::dllgen_runtime::native::set_errno(0);
+                    ::dllgen_runtime::native::set_last_error(0);
+                    let __dllgen_ret = unsafe {
+                        #[cfg(target_arch = "x86")]
+                        let __dllgen_r = ::dllgen_runtime::native::Words::new()
+                            .push(__dllgen_a_slot)
+                            .push(
+                                (__dllgen_a_cmp != 0)
+                                    .then_some(
+                                        __dllgen_callback_32_1
+                                            as unsafe extern "C" fn(
+                                                *mut ::core::ffi::c_void,
+                                                i32,
+                                                i32,
+                                            ) -> i32,
+                                    ),
+                            )
+                            .push(::dllgen_runtime::host::kept::context(&__dllgen_reg))
+                            .push(
+                                ::core::option::Option::Some(
+                                    __dllgen_destroy_32_3
+                                        as unsafe extern "C" fn(*mut ::core::ffi::c_void),
+                                ),
+                            )
+                            .call::<
+                                i32,
+                            >(
+                                self.__dllgen_f32 as *const ::core::ffi::c_void,
+                                ::dllgen_runtime::native::Pops::Caller,
+                                "`kx_order_set`",
+                            );
+                        #[cfg(not(target_arch = "x86"))]
+                        let __dllgen_r = ::core::result::Result::<
+                            _,
+                            ::dllgen_runtime::WireError,
+                        >::Ok(
+                            (self
+                                .__dllgen_f32)(
+                                __dllgen_a_slot,
+                                (__dllgen_a_cmp != 0)
+                                    .then_some(
+                                        __dllgen_callback_32_1
+                                            as unsafe extern "C" fn(
+                                                *mut ::core::ffi::c_void,
+                                                i32,
+                                                i32,
+                                            ) -> i32,
+                                    ),
+                                ::dllgen_runtime::host::kept::context(&__dllgen_reg),
+                                ::core::option::Option::Some(
+                                    __dllgen_destroy_32_3
+                                        as unsafe extern "C" fn(*mut ::core::ffi::c_void),
+                                ),
+                            ),
+                        );
+                        __dllgen_r
+                    }?;
+                    let (__dllgen_errno, __dllgen_last_error) = (
+                        ::dllgen_runtime::native::errno(),
+                        ::dllgen_runtime::native::last_error(),
+                    );
+                    let _ = ::dllgen_runtime::host::kept::leak(__dllgen_reg);
+                    if let Some(__dllgen_status) = ::dllgen_runtime::marshal::error::check(
+                        __dllgen_out,
+                        __dllgen_ret,
+                        ::dllgen_runtime::marshal::error::Rule::Negative,
+                        ::dllgen_runtime::marshal::error::Code::Return,
+                        __dllgen_errno,
+                        __dllgen_last_error,
+                    ) {
+                        return Ok(__dllgen_status);
+                    }
+                    ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
+                    Ok(::dllgen_runtime::Status::Ok)
+                }
+                33 => {
+                    let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
+                    let __dllgen_a_slot: i32 = ::dllgen_runtime::marshal::value::decode_c(
+                        &mut __dllgen_args,
+                        &mut __dllgen_keep,
+                    )?;
+                    let mut __dllgen_a_values = ::dllgen_runtime::marshal::inout_buffer::decode_c::<
+                        i32,
+                    >(&mut __dllgen_args, &mut __dllgen_keep, false)?;
+                    let __dllgen_a_n: i32 = ::dllgen_runtime::marshal::length::decode(
+                        &mut __dllgen_args,
+                    )?;
+                    ::dllgen_runtime::marshal::inout_buffer::check(
+                        &__dllgen_a_values,
+                        __dllgen_a_n as u64,
+                        ::dllgen_runtime::marshal::Units::Elements,
+                        4,
+                    )?;
+                    __dllgen_args.finish()?;
+                    ::dllgen_runtime::native::set_errno(0);
+                    ::dllgen_runtime::native::set_last_error(0);
+                    let __dllgen_ret = unsafe {
+                        #[cfg(target_arch = "x86")]
+                        let __dllgen_r = ::dllgen_runtime::native::Words::new()
+                            .push(__dllgen_a_slot)
+                            .push(
+                                ::dllgen_runtime::marshal::inout_buffer::ptr(
+                                    &mut __dllgen_a_values,
+                                ),
+                            )
+                            .push(__dllgen_a_n)
+                            .call::<
+                                i32,
+                            >(
+                                self.__dllgen_f33 as *const ::core::ffi::c_void,
+                                ::dllgen_runtime::native::Pops::Caller,
+                                "`kx_order_sort`",
+                            );
+                        #[cfg(not(target_arch = "x86"))]
+                        let __dllgen_r = ::core::result::Result::<
+                            _,
+                            ::dllgen_runtime::WireError,
+                        >::Ok(
+                            (self
+                                .__dllgen_f33)(
+                                __dllgen_a_slot,
+                                ::dllgen_runtime::marshal::inout_buffer::ptr(
+                                    &mut __dllgen_a_values,
+                                ),
+                                __dllgen_a_n,
+                            ),
+                        );
+                        __dllgen_r
+                    }?;
+                    let (__dllgen_errno, __dllgen_last_error) = (
+                        ::dllgen_runtime::native::errno(),
+                        ::dllgen_runtime::native::last_error(),
+                    );
+                    if let Some(__dllgen_status) = ::dllgen_runtime::marshal::error::check(
+                        __dllgen_out,
+                        __dllgen_ret,
+                        ::dllgen_runtime::marshal::error::Rule::Negative,
+                        ::dllgen_runtime::marshal::error::Code::Return,
+                        __dllgen_errno,
+                        __dllgen_last_error,
+                    ) {
+                        return Ok(__dllgen_status);
+                    }
+                    ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
+                    ::dllgen_runtime::marshal::inout_buffer::reply(
+                        __dllgen_out,
+                        &__dllgen_a_values,
+                        false,
+                    );
+                    Ok(::dllgen_runtime::Status::Ok)
+                }
+                34 => {
+                    let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
+                    __dllgen_args.finish()?;
+                    let __dllgen_ret = unsafe {
+                        #[cfg(target_arch = "x86")]
+                        let __dllgen_r = ::dllgen_runtime::native::Words::new()
+                            .call::<
+                                (),
+                            >(
+                                self.__dllgen_f34 as *const ::core::ffi::c_void,
+                                ::dllgen_runtime::native::Pops::Caller,
+                                "`kx_orders_clear`",
+                            );
+                        #[cfg(not(target_arch = "x86"))]
+                        let __dllgen_r = ::core::result::Result::<
+                            _,
+                            ::dllgen_runtime::WireError,
+                        >::Ok((self.__dllgen_f34)());
+                        __dllgen_r
+                    }?;
+                    Ok(::dllgen_runtime::Status::Ok)
+                }
+                35 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let __dllgen_a_give: i32 = ::dllgen_runtime::marshal::value::decode_c(
                         &mut __dllgen_args,
@@ -2909,7 +3445,7 @@ mod __dllgen {
                             .call::<
                                 *const KxPoint,
                             >(
-                                self.__dllgen_f28 as *const ::core::ffi::c_void,
+                                self.__dllgen_f35 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
                                 "`kx_origin`",
                             );
@@ -2917,7 +3453,7 @@ mod __dllgen {
                         let __dllgen_r = ::core::result::Result::<
                             _,
                             ::dllgen_runtime::WireError,
-                        >::Ok((self.__dllgen_f28)(__dllgen_a_give));
+                        >::Ok((self.__dllgen_f35)(__dllgen_a_give));
                         __dllgen_r
                     }?;
                     let __dllgen_len = 1u64;
@@ -2929,7 +3465,7 @@ mod __dllgen {
                     __dllgen_copied?;
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                29 => {
+                36 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let __dllgen_a_cap: i32 = ::dllgen_runtime::marshal::length::decode(
                         &mut __dllgen_args,
@@ -2955,7 +3491,7 @@ mod __dllgen {
                             .call::<
                                 (),
                             >(
-                                self.__dllgen_f29 as *const ::core::ffi::c_void,
+                                self.__dllgen_f36 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
                                 "`kx_overfill`",
                             );
@@ -2965,7 +3501,7 @@ mod __dllgen {
                             ::dllgen_runtime::WireError,
                         >::Ok(
                             (self
-                                .__dllgen_f29)(
+                                .__dllgen_f36)(
                                 ::dllgen_runtime::marshal::out_buffer::ptr(
                                     &mut __dllgen_a_buf,
                                 ),
@@ -2982,7 +3518,7 @@ mod __dllgen {
                     )?;
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                30 => {
+                37 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let mut __dllgen_a_out = ::dllgen_runtime::marshal::out_value::storage::<
                         i32,
@@ -2999,7 +3535,7 @@ mod __dllgen {
                             .call::<
                                 (),
                             >(
-                                self.__dllgen_f30 as *const ::core::ffi::c_void,
+                                self.__dllgen_f37 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
                                 "`kx_overrun`",
                             );
@@ -3009,7 +3545,7 @@ mod __dllgen {
                             ::dllgen_runtime::WireError,
                         >::Ok(
                             (self
-                                .__dllgen_f30)(
+                                .__dllgen_f37)(
                                 ::dllgen_runtime::marshal::out_value::ptr(
                                     &mut __dllgen_a_out,
                                 ),
@@ -3024,7 +3560,7 @@ mod __dllgen {
                     )?;
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                31 => {
+                38 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let (mut __dllgen_a_dst_len, __dllgen_g_dst_len): (u32, u64) = ::dllgen_runtime::marshal::inout_length::decode(
                         &mut __dllgen_args,
@@ -3068,7 +3604,7 @@ mod __dllgen {
                             .call::<
                                 i32,
                             >(
-                                self.__dllgen_f31 as *const ::core::ffi::c_void,
+                                self.__dllgen_f38 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
                                 "`kx_pack`",
                             );
@@ -3078,7 +3614,7 @@ mod __dllgen {
                             ::dllgen_runtime::WireError,
                         >::Ok(
                             (self
-                                .__dllgen_f31)(
+                                .__dllgen_f38)(
                                 ::dllgen_runtime::marshal::out_buffer::ptr(
                                     &mut __dllgen_a_dst,
                                 ),
@@ -3114,7 +3650,7 @@ mod __dllgen {
                     )?;
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                32 => {
+                39 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let __dllgen_a_n: i32 = ::dllgen_runtime::marshal::value::decode_c(
                         &mut __dllgen_args,
@@ -3128,7 +3664,7 @@ mod __dllgen {
                             .call::<
                                 *const KxPacket,
                             >(
-                                self.__dllgen_f32 as *const ::core::ffi::c_void,
+                                self.__dllgen_f39 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
                                 "`kx_packet_get`",
                             );
@@ -3136,7 +3672,7 @@ mod __dllgen {
                         let __dllgen_r = ::core::result::Result::<
                             _,
                             ::dllgen_runtime::WireError,
-                        >::Ok((self.__dllgen_f32)(__dllgen_a_n));
+                        >::Ok((self.__dllgen_f39)(__dllgen_a_n));
                         __dllgen_r
                     }?;
                     let __dllgen_len = 1u64;
@@ -3148,7 +3684,7 @@ mod __dllgen {
                     __dllgen_copied?;
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                33 => {
+                40 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let __dllgen_a_p = ::dllgen_runtime::marshal::in_value::decode_flexible::<
                         KxPacket,
@@ -3167,7 +3703,7 @@ mod __dllgen {
                             .call::<
                                 i64,
                             >(
-                                self.__dllgen_f33 as *const ::core::ffi::c_void,
+                                self.__dllgen_f40 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
                                 "`kx_packet_sum`",
                             );
@@ -3177,7 +3713,7 @@ mod __dllgen {
                             ::dllgen_runtime::WireError,
                         >::Ok(
                             (self
-                                .__dllgen_f33)(
+                                .__dllgen_f40)(
                                 ::dllgen_runtime::marshal::in_value::ptr_flexible::<
                                     KxPacket,
                                 >(&__dllgen_a_p),
@@ -3202,7 +3738,7 @@ mod __dllgen {
                     ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                34 => {
+                41 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let __dllgen_a_dev = ::dllgen_runtime::marshal::handle::decode_c(
                         &mut __dllgen_args,
@@ -3241,7 +3777,7 @@ mod __dllgen {
                             .call::<
                                 i32,
                             >(
-                                self.__dllgen_f34 as *const ::core::ffi::c_void,
+                                self.__dllgen_f41 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
                                 "`kx_read`",
                             );
@@ -3251,7 +3787,7 @@ mod __dllgen {
                             ::dllgen_runtime::WireError,
                         >::Ok(
                             (self
-                                .__dllgen_f34)(
+                                .__dllgen_f41)(
                                 ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_dev),
                                 ::dllgen_runtime::marshal::out_buffer::ptr(
                                     &mut __dllgen_a_buf,
@@ -3292,7 +3828,7 @@ mod __dllgen {
                     )?;
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                35 => {
+                42 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let __dllgen_a_in = ::dllgen_runtime::marshal::in_value::decode::<
                         KxPacked,
@@ -3315,7 +3851,7 @@ mod __dllgen {
                             .call::<
                                 i32,
                             >(
-                                self.__dllgen_f35 as *const ::core::ffi::c_void,
+                                self.__dllgen_f42 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
                                 "`kx_repack`",
                             );
@@ -3325,7 +3861,7 @@ mod __dllgen {
                             ::dllgen_runtime::WireError,
                         >::Ok(
                             (self
-                                .__dllgen_f35)(
+                                .__dllgen_f42)(
                                 ::dllgen_runtime::marshal::in_value::ptr(&__dllgen_a_in),
                                 ::dllgen_runtime::marshal::out_value::ptr(
                                     &mut __dllgen_a_out,
@@ -3342,7 +3878,7 @@ mod __dllgen {
                     )?;
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                36 => {
+                43 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let mut __dllgen_a_bytes = ::dllgen_runtime::marshal::inout_buffer::decode_c::<
                         u8,
@@ -3369,7 +3905,7 @@ mod __dllgen {
                             .call::<
                                 (),
                             >(
-                                self.__dllgen_f36 as *const ::core::ffi::c_void,
+                                self.__dllgen_f43 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
                                 "`kx_reverse`",
                             );
@@ -3379,7 +3915,7 @@ mod __dllgen {
                             ::dllgen_runtime::WireError,
                         >::Ok(
                             (self
-                                .__dllgen_f36)(
+                                .__dllgen_f43)(
                                 ::dllgen_runtime::marshal::inout_buffer::ptr(
                                     &mut __dllgen_a_bytes,
                                 ),
@@ -3395,7 +3931,7 @@ mod __dllgen {
                     );
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                37 => {
+                44 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let __dllgen_a_n: i32 = ::dllgen_runtime::marshal::value::decode_c(
                         &mut __dllgen_args,
@@ -3406,67 +3942,55 @@ mod __dllgen {
                         false,
                     )?;
                     __dllgen_args.finish()?;
-                    let (__dllgen_ret, __dllgen_errno, __dllgen_last_error) = ::dllgen_runtime::with_callbacks(
-                        __dllgen_cx,
-                        37,
-                        || {
-                            let __dllgen_ret = unsafe {
-                                #[cfg(target_arch = "x86")]
-                                let __dllgen_r = ::dllgen_runtime::native::Words::new()
-                                    .push(__dllgen_a_n)
-                                    .push(
-                                        __dllgen_a_row
-                                            .then_some(
-                                                __dllgen_callback_37_1
-                                                    as unsafe extern "C" fn(
-                                                        *mut ::core::ffi::c_void,
-                                                        i32,
-                                                        *const *const u8,
-                                                    ) -> i32,
-                                            ),
-                                    )
-                                    .push(::dllgen_runtime::marshal::callback::user_data())
-                                    .call::<
-                                        i32,
-                                    >(
-                                        self.__dllgen_f37 as *const ::core::ffi::c_void,
-                                        ::dllgen_runtime::native::Pops::Caller,
-                                        "`kx_rows`",
-                                    );
-                                #[cfg(not(target_arch = "x86"))]
-                                let __dllgen_r = ::core::result::Result::<
-                                    _,
-                                    ::dllgen_runtime::WireError,
-                                >::Ok(
-                                    (self
-                                        .__dllgen_f37)(
-                                        __dllgen_a_n,
-                                        __dllgen_a_row
-                                            .then_some(
-                                                __dllgen_callback_37_1
-                                                    as unsafe extern "C" fn(
-                                                        *mut ::core::ffi::c_void,
-                                                        i32,
-                                                        *const *const u8,
-                                                    ) -> i32,
-                                            ),
-                                        ::dllgen_runtime::marshal::callback::user_data(),
+                    let __dllgen_ret = unsafe {
+                        #[cfg(target_arch = "x86")]
+                        let __dllgen_r = ::dllgen_runtime::native::Words::new()
+                            .push(__dllgen_a_n)
+                            .push(
+                                __dllgen_a_row
+                                    .then_some(
+                                        __dllgen_callback_44_1
+                                            as unsafe extern "C" fn(
+                                                *mut ::core::ffi::c_void,
+                                                i32,
+                                                *const *const u8,
+                                            ) -> i32,
                                     ),
-                                );
-                                __dllgen_r
-                            };
-                            (
-                                __dllgen_ret,
-                                ::dllgen_runtime::native::errno(),
-                                ::dllgen_runtime::native::last_error(),
                             )
-                        },
-                    )?;
-                    let __dllgen_ret = __dllgen_ret?;
+                            .push(::dllgen_runtime::marshal::callback::user_data())
+                            .call::<
+                                i32,
+                            >(
+                                self.__dllgen_f44 as *const ::core::ffi::c_void,
+                                ::dllgen_runtime::native::Pops::Caller,
+                                "`kx_rows`",
+                            );
+                        #[cfg(not(target_arch = "x86"))]
+                        let __dllgen_r = ::core::result::Result::<
+                            _,
+                            ::dllgen_runtime::WireError,
+                        >::Ok(
+                            (self
+                                .__dllgen_f44)(
+                                __dllgen_a_n,
+                                __dllgen_a_row
+                                    .then_some(
+                                        __dllgen_callback_44_1
+                                            as unsafe extern "C" fn(
+                                                *mut ::core::ffi::c_void,
+                                                i32,
+                                                *const *const u8,
+                                            ) -> i32,
+                                    ),
+                                ::dllgen_runtime::marshal::callback::user_data(),
+                            ),
+                        );
+                        __dllgen_r
+                    }?;
                     ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                38 => {
+                45 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let __dllgen_a_dev = ::dllgen_runtime::marshal::handle::decode_c(
                         &mut __dllgen_args,
@@ -3481,63 +4005,55 @@ mod __dllgen {
                     __dllgen_args.finish()?;
                     ::dllgen_runtime::native::set_errno(0);
                     ::dllgen_runtime::native::set_last_error(0);
-                    let (__dllgen_ret, __dllgen_errno, __dllgen_last_error) = ::dllgen_runtime::with_callbacks(
-                        __dllgen_cx,
-                        38,
-                        || {
-                            let __dllgen_ret = unsafe {
-                                #[cfg(target_arch = "x86")]
-                                let __dllgen_r = ::dllgen_runtime::native::Words::new()
-                                    .push(
-                                        ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_dev),
-                                    )
-                                    .push(
-                                        __dllgen_a_progress
-                                            .then_some(
-                                                __dllgen_callback_38_1
-                                                    as unsafe extern "C" fn(
-                                                        *mut ::core::ffi::c_void,
-                                                        i32,
-                                                    ) -> i32,
-                                            ),
-                                    )
-                                    .push(::dllgen_runtime::marshal::callback::user_data())
-                                    .call::<
-                                        i32,
-                                    >(
-                                        self.__dllgen_f38 as *const ::core::ffi::c_void,
-                                        ::dllgen_runtime::native::Pops::Caller,
-                                        "`kx_scan`",
-                                    );
-                                #[cfg(not(target_arch = "x86"))]
-                                let __dllgen_r = ::core::result::Result::<
-                                    _,
-                                    ::dllgen_runtime::WireError,
-                                >::Ok(
-                                    (self
-                                        .__dllgen_f38)(
-                                        ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_dev),
-                                        __dllgen_a_progress
-                                            .then_some(
-                                                __dllgen_callback_38_1
-                                                    as unsafe extern "C" fn(
-                                                        *mut ::core::ffi::c_void,
-                                                        i32,
-                                                    ) -> i32,
-                                            ),
-                                        ::dllgen_runtime::marshal::callback::user_data(),
-                                    ),
-                                );
-                                __dllgen_r
-                            };
-                            (
-                                __dllgen_ret,
-                                ::dllgen_runtime::native::errno(),
-                                ::dllgen_runtime::native::last_error(),
+                    let __dllgen_ret = unsafe {
+                        #[cfg(target_arch = "x86")]
+                        let __dllgen_r = ::dllgen_runtime::native::Words::new()
+                            .push(
+                                ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_dev),
                             )
-                        },
-                    )?;
-                    let __dllgen_ret = __dllgen_ret?;
+                            .push(
+                                __dllgen_a_progress
+                                    .then_some(
+                                        __dllgen_callback_45_1
+                                            as unsafe extern "C" fn(
+                                                *mut ::core::ffi::c_void,
+                                                i32,
+                                            ) -> i32,
+                                    ),
+                            )
+                            .push(::dllgen_runtime::marshal::callback::user_data())
+                            .call::<
+                                i32,
+                            >(
+                                self.__dllgen_f45 as *const ::core::ffi::c_void,
+                                ::dllgen_runtime::native::Pops::Caller,
+                                "`kx_scan`",
+                            );
+                        #[cfg(not(target_arch = "x86"))]
+                        let __dllgen_r = ::core::result::Result::<
+                            _,
+                            ::dllgen_runtime::WireError,
+                        >::Ok(
+                            (self
+                                .__dllgen_f45)(
+                                ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_dev),
+                                __dllgen_a_progress
+                                    .then_some(
+                                        __dllgen_callback_45_1
+                                            as unsafe extern "C" fn(
+                                                *mut ::core::ffi::c_void,
+                                                i32,
+                                            ) -> i32,
+                                    ),
+                                ::dllgen_runtime::marshal::callback::user_data(),
+                            ),
+                        );
+                        __dllgen_r
+                    }?;
+                    let (__dllgen_errno, __dllgen_last_error) = (
+                        ::dllgen_runtime::native::errno(),
+                        ::dllgen_runtime::native::last_error(),
+                    );
                     ::dllgen_runtime::marshal::handle::after_call(
                         &__dllgen_a_dev,
                         0,
@@ -3556,7 +4072,7 @@ mod __dllgen {
                     ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                39 => {
+                46 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let __dllgen_a_n: i32 = ::dllgen_runtime::marshal::value::decode_c(
                         &mut __dllgen_args,
@@ -3580,7 +4096,7 @@ mod __dllgen {
                             .call::<
                                 i32,
                             >(
-                                self.__dllgen_f39 as *const ::core::ffi::c_void,
+                                self.__dllgen_f46 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
                                 "`kx_series_make`",
                             );
@@ -3590,7 +4106,7 @@ mod __dllgen {
                             ::dllgen_runtime::WireError,
                         >::Ok(
                             (self
-                                .__dllgen_f39)(
+                                .__dllgen_f46)(
                                 __dllgen_a_n,
                                 ::dllgen_runtime::marshal::out_value::ptr(
                                     &mut __dllgen_a_out,
@@ -3621,7 +4137,7 @@ mod __dllgen {
                     )?;
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                40 => {
+                47 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let __dllgen_a_first = ::dllgen_runtime::marshal::in_value::decode::<
                         KxSeries,
@@ -3654,7 +4170,7 @@ mod __dllgen {
                             .call::<
                                 i64,
                             >(
-                                self.__dllgen_f40 as *const ::core::ffi::c_void,
+                                self.__dllgen_f47 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
                                 "`kx_series_sum`",
                             );
@@ -3664,7 +4180,7 @@ mod __dllgen {
                             ::dllgen_runtime::WireError,
                         >::Ok(
                             (self
-                                .__dllgen_f40)(
+                                .__dllgen_f47)(
                                 ::dllgen_runtime::marshal::in_value::ptr(&__dllgen_a_first),
                                 ::dllgen_runtime::marshal::out_value::ptr(
                                     &mut __dllgen_a_series,
@@ -3703,7 +4219,7 @@ mod __dllgen {
                     )?;
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                41 => {
+                48 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let __dllgen_a_dev = ::dllgen_runtime::marshal::handle::decode_c(
                         &mut __dllgen_args,
@@ -3729,7 +4245,7 @@ mod __dllgen {
                             .call::<
                                 i32,
                             >(
-                                self.__dllgen_f41 as *const ::core::ffi::c_void,
+                                self.__dllgen_f48 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
                                 "`kx_set_origin`",
                             );
@@ -3739,7 +4255,7 @@ mod __dllgen {
                             ::dllgen_runtime::WireError,
                         >::Ok(
                             (self
-                                .__dllgen_f41)(
+                                .__dllgen_f48)(
                                 ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_dev),
                                 ::dllgen_runtime::marshal::in_value::ptr(&__dllgen_a_origin),
                             ),
@@ -3768,7 +4284,7 @@ mod __dllgen {
                     ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                42 => {
+                49 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let __dllgen_a_n: i32 = ::dllgen_runtime::marshal::value::decode_c(
                         &mut __dllgen_args,
@@ -3779,65 +4295,53 @@ mod __dllgen {
                         false,
                     )?;
                     __dllgen_args.finish()?;
-                    let (__dllgen_ret, __dllgen_errno, __dllgen_last_error) = ::dllgen_runtime::with_callbacks(
-                        __dllgen_cx,
-                        42,
-                        || {
-                            let __dllgen_ret = unsafe {
-                                #[cfg(target_arch = "x86")]
-                                let __dllgen_r = ::dllgen_runtime::native::Words::new()
-                                    .push(__dllgen_a_n)
-                                    .push(
-                                        __dllgen_a_each
-                                            .then_some(
-                                                __dllgen_callback_42_1
-                                                    as unsafe extern "C" fn(
-                                                        *mut ::core::ffi::c_void,
-                                                        i32,
-                                                    ) -> i32,
-                                            ),
-                                    )
-                                    .push(::dllgen_runtime::marshal::callback::user_data())
-                                    .call::<
-                                        i32,
-                                    >(
-                                        self.__dllgen_f42 as *const ::core::ffi::c_void,
-                                        ::dllgen_runtime::native::Pops::Caller,
-                                        "`kx_sum_each`",
-                                    );
-                                #[cfg(not(target_arch = "x86"))]
-                                let __dllgen_r = ::core::result::Result::<
-                                    _,
-                                    ::dllgen_runtime::WireError,
-                                >::Ok(
-                                    (self
-                                        .__dllgen_f42)(
-                                        __dllgen_a_n,
-                                        __dllgen_a_each
-                                            .then_some(
-                                                __dllgen_callback_42_1
-                                                    as unsafe extern "C" fn(
-                                                        *mut ::core::ffi::c_void,
-                                                        i32,
-                                                    ) -> i32,
-                                            ),
-                                        ::dllgen_runtime::marshal::callback::user_data(),
+                    let __dllgen_ret = unsafe {
+                        #[cfg(target_arch = "x86")]
+                        let __dllgen_r = ::dllgen_runtime::native::Words::new()
+                            .push(__dllgen_a_n)
+                            .push(
+                                __dllgen_a_each
+                                    .then_some(
+                                        __dllgen_callback_49_1
+                                            as unsafe extern "C" fn(
+                                                *mut ::core::ffi::c_void,
+                                                i32,
+                                            ) -> i32,
                                     ),
-                                );
-                                __dllgen_r
-                            };
-                            (
-                                __dllgen_ret,
-                                ::dllgen_runtime::native::errno(),
-                                ::dllgen_runtime::native::last_error(),
                             )
-                        },
-                    )?;
-                    let __dllgen_ret = __dllgen_ret?;
+                            .push(::dllgen_runtime::marshal::callback::user_data())
+                            .call::<
+                                i32,
+                            >(
+                                self.__dllgen_f49 as *const ::core::ffi::c_void,
+                                ::dllgen_runtime::native::Pops::Caller,
+                                "`kx_sum_each`",
+                            );
+                        #[cfg(not(target_arch = "x86"))]
+                        let __dllgen_r = ::core::result::Result::<
+                            _,
+                            ::dllgen_runtime::WireError,
+                        >::Ok(
+                            (self
+                                .__dllgen_f49)(
+                                __dllgen_a_n,
+                                __dllgen_a_each
+                                    .then_some(
+                                        __dllgen_callback_49_1
+                                            as unsafe extern "C" fn(
+                                                *mut ::core::ffi::c_void,
+                                                i32,
+                                            ) -> i32,
+                                    ),
+                                ::dllgen_runtime::marshal::callback::user_data(),
+                            ),
+                        );
+                        __dllgen_r
+                    }?;
                     ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                43 => {
+                50 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let __dllgen_a_data = ::dllgen_runtime::marshal::in_buffer::decode::<
                         u8,
@@ -3872,7 +4376,7 @@ mod __dllgen {
                             .call::<
                                 i32,
                             >(
-                                self.__dllgen_f43 as *const ::core::ffi::c_void,
+                                self.__dllgen_f50 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
                                 "`kx_sum_opt`",
                             );
@@ -3882,7 +4386,7 @@ mod __dllgen {
                             ::dllgen_runtime::WireError,
                         >::Ok(
                             (self
-                                .__dllgen_f43)(
+                                .__dllgen_f50)(
                                 ::dllgen_runtime::marshal::in_buffer::ptr(&__dllgen_a_data),
                                 __dllgen_a_count,
                                 __dllgen_a_stride,
@@ -3893,7 +4397,7 @@ mod __dllgen {
                     ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                44 => {
+                51 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let __dllgen_a_pts = ::dllgen_runtime::marshal::in_buffer::decode::<
                         KxPoint,
@@ -3928,7 +4432,7 @@ mod __dllgen {
                             .call::<
                                 i32,
                             >(
-                                self.__dllgen_f44 as *const ::core::ffi::c_void,
+                                self.__dllgen_f51 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
                                 "`kx_sum_points`",
                             );
@@ -3938,7 +4442,7 @@ mod __dllgen {
                             ::dllgen_runtime::WireError,
                         >::Ok(
                             (self
-                                .__dllgen_f44)(
+                                .__dllgen_f51)(
                                 ::dllgen_runtime::marshal::in_buffer::ptr(&__dllgen_a_pts),
                                 __dllgen_a_n,
                                 ::dllgen_runtime::marshal::out_value::ptr(
@@ -3970,7 +4474,7 @@ mod __dllgen {
                     )?;
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                45 => {
+                52 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let mut __dllgen_a_p = ::dllgen_runtime::marshal::inout_value::decode_c::<
                         KxPoint,
@@ -3987,7 +4491,7 @@ mod __dllgen {
                             .call::<
                                 (),
                             >(
-                                self.__dllgen_f45 as *const ::core::ffi::c_void,
+                                self.__dllgen_f52 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
                                 "`kx_swap`",
                             );
@@ -3997,7 +4501,7 @@ mod __dllgen {
                             ::dllgen_runtime::WireError,
                         >::Ok(
                             (self
-                                .__dllgen_f45)(
+                                .__dllgen_f52)(
                                 ::dllgen_runtime::marshal::inout_value::ptr(
                                     &mut __dllgen_a_p,
                                 ),
@@ -4013,7 +4517,7 @@ mod __dllgen {
                     )?;
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                46 => {
+                53 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let mut __dllgen_a_req = ::dllgen_runtime::marshal::inout_value::decode_c::<
                         KxTextReq,
@@ -4032,7 +4536,7 @@ mod __dllgen {
                             .call::<
                                 i32,
                             >(
-                                self.__dllgen_f46 as *const ::core::ffi::c_void,
+                                self.__dllgen_f53 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
                                 "`kx_text_fill`",
                             );
@@ -4042,7 +4546,7 @@ mod __dllgen {
                             ::dllgen_runtime::WireError,
                         >::Ok(
                             (self
-                                .__dllgen_f46)(
+                                .__dllgen_f53)(
                                 ::dllgen_runtime::marshal::inout_value::ptr(
                                     &mut __dllgen_a_req,
                                 ),
@@ -4073,7 +4577,7 @@ mod __dllgen {
                     )?;
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                47 => {
+                54 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     __dllgen_args.finish()?;
                     ::dllgen_runtime::native::set_errno(0);
@@ -4084,7 +4588,7 @@ mod __dllgen {
                             .call::<
                                 i32,
                             >(
-                                self.__dllgen_f47 as *const ::core::ffi::c_void,
+                                self.__dllgen_f54 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
                                 "`kx_unfreed`",
                             );
@@ -4092,7 +4596,7 @@ mod __dllgen {
                         let __dllgen_r = ::core::result::Result::<
                             _,
                             ::dllgen_runtime::WireError,
-                        >::Ok((self.__dllgen_f47)());
+                        >::Ok((self.__dllgen_f54)());
                         __dllgen_r
                     }?;
                     let (__dllgen_errno, __dllgen_last_error) = (
@@ -4112,7 +4616,7 @@ mod __dllgen {
                     ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                48 => {
+                55 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let __dllgen_a_text = ::dllgen_runtime::marshal::in_string::decode::<
                         ::dllgen_runtime::marshal::Utf16,
@@ -4144,7 +4648,7 @@ mod __dllgen {
                             .call::<
                                 (),
                             >(
-                                self.__dllgen_f48 as *const ::core::ffi::c_void,
+                                self.__dllgen_f55 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
                                 "`kx_upper16`",
                             );
@@ -4154,7 +4658,7 @@ mod __dllgen {
                             ::dllgen_runtime::WireError,
                         >::Ok(
                             (self
-                                .__dllgen_f48)(
+                                .__dllgen_f55)(
                                 ::dllgen_runtime::marshal::in_string::ptr(&__dllgen_a_text),
                                 ::dllgen_runtime::marshal::out_buffer::ptr(
                                     &mut __dllgen_a_out,
@@ -4172,7 +4676,7 @@ mod __dllgen {
                     )?;
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                49 => {
+                56 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let __dllgen_a_v = ::dllgen_runtime::marshal::in_value::decode::<
                         KxValue,
@@ -4206,7 +4710,7 @@ mod __dllgen {
                             .call::<
                                 i32,
                             >(
-                                self.__dllgen_f49 as *const ::core::ffi::c_void,
+                                self.__dllgen_f56 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
                                 "`kx_value_describe`",
                             );
@@ -4216,7 +4720,7 @@ mod __dllgen {
                             ::dllgen_runtime::WireError,
                         >::Ok(
                             (self
-                                .__dllgen_f49)(
+                                .__dllgen_f56)(
                                 ::dllgen_runtime::marshal::in_value::ptr(&__dllgen_a_v),
                                 ::dllgen_runtime::marshal::out_buffer::ptr(
                                     &mut __dllgen_a_out,
@@ -4250,7 +4754,7 @@ mod __dllgen {
                     )?;
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                50 => {
+                57 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let __dllgen_a_n: i32 = ::dllgen_runtime::marshal::value::decode_c(
                         &mut __dllgen_args,
@@ -4272,7 +4776,7 @@ mod __dllgen {
                             .call::<
                                 i32,
                             >(
-                                self.__dllgen_f50 as *const ::core::ffi::c_void,
+                                self.__dllgen_f57 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
                                 "`kx_value_get`",
                             );
@@ -4282,7 +4786,7 @@ mod __dllgen {
                             ::dllgen_runtime::WireError,
                         >::Ok(
                             (self
-                                .__dllgen_f50)(
+                                .__dllgen_f57)(
                                 __dllgen_a_n,
                                 ::dllgen_runtime::marshal::out_value::ptr(&mut __dllgen_a_v),
                             ),
@@ -4311,7 +4815,7 @@ mod __dllgen {
                     )?;
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                51 => {
+                58 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let __dllgen_a_dev = ::dllgen_runtime::marshal::handle::decode_c(
                         &mut __dllgen_args,
@@ -4324,63 +4828,51 @@ mod __dllgen {
                         false,
                     )?;
                     __dllgen_args.finish()?;
-                    let (__dllgen_ret, __dllgen_errno, __dllgen_last_error) = ::dllgen_runtime::with_callbacks(
-                        __dllgen_cx,
-                        51,
-                        || {
-                            let __dllgen_ret = unsafe {
-                                #[cfg(target_arch = "x86")]
-                                let __dllgen_r = ::dllgen_runtime::native::Words::new()
-                                    .push(
-                                        ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_dev),
-                                    )
-                                    .push(
-                                        __dllgen_a_visit
-                                            .then_some(
-                                                __dllgen_callback_51_1
-                                                    as unsafe extern "C" fn(
-                                                        *mut ::core::ffi::c_void,
-                                                        *mut ::core::ffi::c_void,
-                                                    ) -> i32,
-                                            ),
-                                    )
-                                    .push(::dllgen_runtime::marshal::callback::user_data())
-                                    .call::<
-                                        i32,
-                                    >(
-                                        self.__dllgen_f51 as *const ::core::ffi::c_void,
-                                        ::dllgen_runtime::native::Pops::Caller,
-                                        "`kx_visit_device`",
-                                    );
-                                #[cfg(not(target_arch = "x86"))]
-                                let __dllgen_r = ::core::result::Result::<
-                                    _,
-                                    ::dllgen_runtime::WireError,
-                                >::Ok(
-                                    (self
-                                        .__dllgen_f51)(
-                                        ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_dev),
-                                        __dllgen_a_visit
-                                            .then_some(
-                                                __dllgen_callback_51_1
-                                                    as unsafe extern "C" fn(
-                                                        *mut ::core::ffi::c_void,
-                                                        *mut ::core::ffi::c_void,
-                                                    ) -> i32,
-                                            ),
-                                        ::dllgen_runtime::marshal::callback::user_data(),
-                                    ),
-                                );
-                                __dllgen_r
-                            };
-                            (
-                                __dllgen_ret,
-                                ::dllgen_runtime::native::errno(),
-                                ::dllgen_runtime::native::last_error(),
+                    let __dllgen_ret = unsafe {
+                        #[cfg(target_arch = "x86")]
+                        let __dllgen_r = ::dllgen_runtime::native::Words::new()
+                            .push(
+                                ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_dev),
                             )
-                        },
-                    )?;
-                    let __dllgen_ret = __dllgen_ret?;
+                            .push(
+                                __dllgen_a_visit
+                                    .then_some(
+                                        __dllgen_callback_58_1
+                                            as unsafe extern "C" fn(
+                                                *mut ::core::ffi::c_void,
+                                                *mut ::core::ffi::c_void,
+                                            ) -> i32,
+                                    ),
+                            )
+                            .push(::dllgen_runtime::marshal::callback::user_data())
+                            .call::<
+                                i32,
+                            >(
+                                self.__dllgen_f58 as *const ::core::ffi::c_void,
+                                ::dllgen_runtime::native::Pops::Caller,
+                                "`kx_visit_device`",
+                            );
+                        #[cfg(not(target_arch = "x86"))]
+                        let __dllgen_r = ::core::result::Result::<
+                            _,
+                            ::dllgen_runtime::WireError,
+                        >::Ok(
+                            (self
+                                .__dllgen_f58)(
+                                ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_dev),
+                                __dllgen_a_visit
+                                    .then_some(
+                                        __dllgen_callback_58_1
+                                            as unsafe extern "C" fn(
+                                                *mut ::core::ffi::c_void,
+                                                *mut ::core::ffi::c_void,
+                                            ) -> i32,
+                                    ),
+                                ::dllgen_runtime::marshal::callback::user_data(),
+                            ),
+                        );
+                        __dllgen_r
+                    }?;
                     ::dllgen_runtime::marshal::handle::after_call(
                         &__dllgen_a_dev,
                         0,
@@ -4389,7 +4881,7 @@ mod __dllgen {
                     ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                52 => {
+                59 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let __dllgen_a_w: i32 = ::dllgen_runtime::marshal::value::decode_c(
                         &mut __dllgen_args,
@@ -4454,7 +4946,7 @@ mod __dllgen {
                             .call::<
                                 i32,
                             >(
-                                self.__dllgen_f52 as *const ::core::ffi::c_void,
+                                self.__dllgen_f59 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
                                 "`kx_weigh`",
                             );
@@ -4464,7 +4956,7 @@ mod __dllgen {
                             ::dllgen_runtime::WireError,
                         >::Ok(
                             (self
-                                .__dllgen_f52)(
+                                .__dllgen_f59)(
                                 __dllgen_a_w,
                                 __dllgen_a_r,
                                 __dllgen_a_out,
@@ -4482,7 +4974,7 @@ mod __dllgen {
                     ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                53 => {
+                60 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let __dllgen_a_dev = ::dllgen_runtime::marshal::handle::decode_c(
                         &mut __dllgen_args,
@@ -4518,7 +5010,7 @@ mod __dllgen {
                             .call::<
                                 i32,
                             >(
-                                self.__dllgen_f53 as *const ::core::ffi::c_void,
+                                self.__dllgen_f60 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
                                 "`kx_write`",
                             );
@@ -4528,7 +5020,7 @@ mod __dllgen {
                             ::dllgen_runtime::WireError,
                         >::Ok(
                             (self
-                                .__dllgen_f53)(
+                                .__dllgen_f60)(
                                 ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_dev),
                                 ::dllgen_runtime::marshal::in_buffer::ptr(&__dllgen_a_data),
                                 __dllgen_a_len,
@@ -4558,7 +5050,7 @@ mod __dllgen {
                     ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                54 => {
+                61 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let __dllgen_a_dev = ::dllgen_runtime::marshal::handle::decode_c(
                         &mut __dllgen_args,
@@ -4606,7 +5098,7 @@ mod __dllgen {
                             .call::<
                                 i32,
                             >(
-                                self.__dllgen_f54 as *const ::core::ffi::c_void,
+                                self.__dllgen_f61 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
                                 "`kx_write_block`",
                             );
@@ -4616,7 +5108,7 @@ mod __dllgen {
                             ::dllgen_runtime::WireError,
                         >::Ok(
                             (self
-                                .__dllgen_f54)(
+                                .__dllgen_f61)(
                                 ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_dev),
                                 ::dllgen_runtime::marshal::in_value::ptr(&__dllgen_a_block),
                                 ::dllgen_runtime::marshal::in_buffer::ptr(&__dllgen_a_bytes),
@@ -4666,6 +5158,7 @@ mod __dllgen {
                         "kx_free",
                         "kx_each",
                         "kx_eat",
+                        "kx_emit",
                         "kx_error_text",
                         "kx_even",
                         "kx_explain",
@@ -4683,11 +5176,17 @@ mod __dllgen {
                         "kx_keep",
                         "kx_label",
                         "kx_line",
+                        "kx_listen",
+                        "kx_logger_line",
+                        "kx_logger_set",
                         "kx_mean",
                         "kx_name",
                         "kx_nothing",
                         "kx_offset",
                         "kx_open",
+                        "kx_order_set",
+                        "kx_order_sort",
+                        "kx_orders_clear",
                         "kx_origin",
                         "kx_overfill",
                         "kx_overrun",
@@ -4764,13 +5263,13 @@ mod __dllgen {
                         *const ::core::ffi::c_void,
                         __DllgenFn9,
                     >(symbols.next().unwrap_or(::core::ptr::null())),
-                    __dllgen_helper9_1: ::core::mem::transmute::<
-                        *const ::core::ffi::c_void,
-                        __DllgenHelper9_1,
-                    >(symbols.next().unwrap_or(::core::ptr::null())),
                     __dllgen_f10: ::core::mem::transmute::<
                         *const ::core::ffi::c_void,
                         __DllgenFn10,
+                    >(symbols.next().unwrap_or(::core::ptr::null())),
+                    __dllgen_helper10_1: ::core::mem::transmute::<
+                        *const ::core::ffi::c_void,
+                        __DllgenHelper10_1,
                     >(symbols.next().unwrap_or(::core::ptr::null())),
                     __dllgen_f11: ::core::mem::transmute::<
                         *const ::core::ffi::c_void,
@@ -4947,6 +5446,34 @@ mod __dllgen {
                     __dllgen_f54: ::core::mem::transmute::<
                         *const ::core::ffi::c_void,
                         __DllgenFn54,
+                    >(symbols.next().unwrap_or(::core::ptr::null())),
+                    __dllgen_f55: ::core::mem::transmute::<
+                        *const ::core::ffi::c_void,
+                        __DllgenFn55,
+                    >(symbols.next().unwrap_or(::core::ptr::null())),
+                    __dllgen_f56: ::core::mem::transmute::<
+                        *const ::core::ffi::c_void,
+                        __DllgenFn56,
+                    >(symbols.next().unwrap_or(::core::ptr::null())),
+                    __dllgen_f57: ::core::mem::transmute::<
+                        *const ::core::ffi::c_void,
+                        __DllgenFn57,
+                    >(symbols.next().unwrap_or(::core::ptr::null())),
+                    __dllgen_f58: ::core::mem::transmute::<
+                        *const ::core::ffi::c_void,
+                        __DllgenFn58,
+                    >(symbols.next().unwrap_or(::core::ptr::null())),
+                    __dllgen_f59: ::core::mem::transmute::<
+                        *const ::core::ffi::c_void,
+                        __DllgenFn59,
+                    >(symbols.next().unwrap_or(::core::ptr::null())),
+                    __dllgen_f60: ::core::mem::transmute::<
+                        *const ::core::ffi::c_void,
+                        __DllgenFn60,
+                    >(symbols.next().unwrap_or(::core::ptr::null())),
+                    __dllgen_f61: ::core::mem::transmute::<
+                        *const ::core::ffi::c_void,
+                        __DllgenFn61,
                     >(symbols.next().unwrap_or(::core::ptr::null())),
                     __dllgen_library: library,
                 }

@@ -769,7 +769,6 @@ mod __dllgen {
             __dllgen_id: u32,
             mut __dllgen_args: ::dllgen_runtime::Reader<'_>,
             __dllgen_out: &mut ::dllgen_runtime::Writer,
-            __dllgen_cx: &mut ::dllgen_runtime::CallContext<'_>,
         ) -> ::core::result::Result<
             ::dllgen_runtime::Status,
             ::dllgen_runtime::WireError,
@@ -5261,73 +5260,61 @@ mod __dllgen {
                     )?;
                     let mut __dllgen_a_errmsg = ::dllgen_runtime::marshal::out_string::storage();
                     __dllgen_args.finish()?;
-                    let (__dllgen_ret, __dllgen_errno, __dllgen_last_error) = ::dllgen_runtime::with_callbacks(
-                        __dllgen_cx,
-                        80,
-                        || {
-                            let __dllgen_ret = unsafe {
-                                #[cfg(target_arch = "x86")]
-                                let __dllgen_r = ::dllgen_runtime::native::Words::new()
-                                    .push(
-                                        ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_arg0),
-                                    )
-                                    .push(
-                                        ::dllgen_runtime::marshal::in_string::ptr(&__dllgen_a_sql),
-                                    )
-                                    .push(
-                                        __dllgen_a_callback
-                                            .then_some(
-                                                __dllgen_callback_80_2
-                                                    as unsafe extern "C" fn(
-                                                        *mut ::core::ffi::c_void,
-                                                        i32,
-                                                        *const *const u8,
-                                                        *const *const u8,
-                                                    ) -> i32,
-                                            ),
-                                    )
-                                    .push(::dllgen_runtime::marshal::callback::user_data())
-                                    .push(&mut __dllgen_a_errmsg)
-                                    .call::<
-                                        i32,
-                                    >(
-                                        self.__dllgen_f80 as *const ::core::ffi::c_void,
-                                        ::dllgen_runtime::native::Pops::Caller,
-                                        "`sqlite3_exec`",
-                                    );
-                                #[cfg(not(target_arch = "x86"))]
-                                let __dllgen_r = ::core::result::Result::<
-                                    _,
-                                    ::dllgen_runtime::WireError,
-                                >::Ok(
-                                    (self
-                                        .__dllgen_f80)(
-                                        ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_arg0),
-                                        ::dllgen_runtime::marshal::in_string::ptr(&__dllgen_a_sql),
-                                        __dllgen_a_callback
-                                            .then_some(
-                                                __dllgen_callback_80_2
-                                                    as unsafe extern "C" fn(
-                                                        *mut ::core::ffi::c_void,
-                                                        i32,
-                                                        *const *const u8,
-                                                        *const *const u8,
-                                                    ) -> i32,
-                                            ),
-                                        ::dllgen_runtime::marshal::callback::user_data(),
-                                        &mut __dllgen_a_errmsg,
-                                    ),
-                                );
-                                __dllgen_r
-                            };
-                            (
-                                __dllgen_ret,
-                                ::dllgen_runtime::native::errno(),
-                                ::dllgen_runtime::native::last_error(),
+                    let __dllgen_ret = unsafe {
+                        #[cfg(target_arch = "x86")]
+                        let __dllgen_r = ::dllgen_runtime::native::Words::new()
+                            .push(
+                                ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_arg0),
                             )
-                        },
-                    )?;
-                    let __dllgen_ret = __dllgen_ret?;
+                            .push(
+                                ::dllgen_runtime::marshal::in_string::ptr(&__dllgen_a_sql),
+                            )
+                            .push(
+                                __dllgen_a_callback
+                                    .then_some(
+                                        __dllgen_callback_80_2
+                                            as unsafe extern "C" fn(
+                                                *mut ::core::ffi::c_void,
+                                                i32,
+                                                *const *const u8,
+                                                *const *const u8,
+                                            ) -> i32,
+                                    ),
+                            )
+                            .push(::dllgen_runtime::marshal::callback::user_data())
+                            .push(&mut __dllgen_a_errmsg)
+                            .call::<
+                                i32,
+                            >(
+                                self.__dllgen_f80 as *const ::core::ffi::c_void,
+                                ::dllgen_runtime::native::Pops::Caller,
+                                "`sqlite3_exec`",
+                            );
+                        #[cfg(not(target_arch = "x86"))]
+                        let __dllgen_r = ::core::result::Result::<
+                            _,
+                            ::dllgen_runtime::WireError,
+                        >::Ok(
+                            (self
+                                .__dllgen_f80)(
+                                ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_arg0),
+                                ::dllgen_runtime::marshal::in_string::ptr(&__dllgen_a_sql),
+                                __dllgen_a_callback
+                                    .then_some(
+                                        __dllgen_callback_80_2
+                                            as unsafe extern "C" fn(
+                                                *mut ::core::ffi::c_void,
+                                                i32,
+                                                *const *const u8,
+                                                *const *const u8,
+                                            ) -> i32,
+                                    ),
+                                ::dllgen_runtime::marshal::callback::user_data(),
+                                &mut __dllgen_a_errmsg,
+                            ),
+                        );
+                        __dllgen_r
+                    }?;
                     ::dllgen_runtime::marshal::handle::after_call(
                         &__dllgen_a_arg0,
                         2,

@@ -3,6 +3,8 @@
 //! host sends during a call, and turns every way a host can fail (crash, hang, garbage)
 //! into an [`Error`] — never a hang or a panic in the caller.
 
+pub mod kept;
+
 use crate::transport::listen::ConnectError;
 use crate::transport::shm::{self, Region, ShmConfig};
 use crate::wire::{read_frame, Kind, Payload, Reader, Status, WireError, Writer, DEFAULT_MAX_FRAME};
@@ -13,7 +15,7 @@ use std::io::{self, BufReader, Read, Write};
 use std::panic::{catch_unwind, resume_unwind, AssertUnwindSafe};
 use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, OnceLock, Weak};
 use std::time::{Duration, Instant};
 
@@ -114,6 +116,10 @@ pub enum Error {
     BadHandle(String),
     /// The library reported an error code.
     Library(i64),
+    /// A callback could not answer during the call (its closure panicked or was released,
+    /// or the library called one with a context no registration has): the library got the
+    /// callback's default result, and the call's own result was dropped.
+    Callback(String),
 }
 
 /// A malformed argument found before the call (a length expression that overflows), or a
@@ -141,6 +147,7 @@ impl fmt::Display for Error {
             Error::HostPanic(m) => write!(f, "the 32-bit host panicked: {m}"),
             Error::BadHandle(m) => write!(f, "refused before the library saw it: {m}"),
             Error::Library(code) => write!(f, "the library reported error {code}"),
+            Error::Callback(m) => write!(f, "{m}"),
         }
     }
 }
@@ -360,7 +367,6 @@ impl Connection {
 
 struct State {
     conn: Option<Connection>,
-    seq: u32,
 }
 
 /// The client. Send + Sync: calls from many threads are serialized onto the host's one
@@ -368,7 +374,11 @@ struct State {
 pub struct Client {
     config: Config,
     state: Mutex<State>,
+    /// Call sequence numbers (a call nested in a callback takes one while the outer call
+    /// holds `state`).
+    seq: AtomicU32,
     watch: Option<Arc<Watch>>,
+    kept: kept::Registry,
 }
 
 /// Handles a callback the host runs during a call: `(callback index, arguments, reply)`.
@@ -379,7 +389,18 @@ impl Client {
     pub fn new(config: Config) -> Self {
         let watch = (config.timeout.is_some() || config.liveness.is_some())
             .then(|| Watch::start(config.timeout, config.liveness));
-        Client { config, state: Mutex::new(State { conn: None, seq: 0 }), watch }
+        Client {
+            config,
+            state: Mutex::new(State { conn: None }),
+            seq: AtomicU32::new(0),
+            watch,
+            kept: kept::Registry::default(),
+        }
+    }
+
+    /// The closures the library keeps past their call (see [`kept`]).
+    pub fn kept(&self) -> &kept::Registry {
+        &self.kept
     }
 
     /// Stops the host (if running); the next call starts a new one.
@@ -414,35 +435,38 @@ impl Client {
         decode: impl FnOnce(Reader<'_>) -> Result<T, WireError>,
         callbacks: &mut CallbackHandler<'_>,
     ) -> Result<T, Error> {
-        // A callback's handler runs while this thread holds this client's connection: a
-        // call from it would wait for itself forever.
         let me = self as *const Client as usize;
-        if IN_CALLBACK.with(|c| c.borrow().contains(&me)) {
-            return Err(Error::Protocol(
-                "a call into the library from inside a callback of the same client is not supported".into(),
-            ));
+        // A callback's handler runs while this thread holds this client's connection: a
+        // call from it is nested in the call that runs the callback, on the same connection
+        // (the host serves it on its library thread, which waits for the callback).
+        let lent = LENT.with(|l| l.borrow().iter().rev().find(|(c, _)| *c == me).map(|(_, p)| *p));
+        if let Some(conn) = lent {
+            let seq = self.seq.fetch_add(1, Ordering::Relaxed).wrapping_add(1);
+            // SAFETY: lent by the `exchange` below this frame on this thread, which does
+            // not touch the connection until the callback handler (and so this call)
+            // returns; the pointer is removed from `LENT` before it does.
+            let conn = unsafe { &mut *conn };
+            let waiter = Waiter { me, heard: self.watch.as_ref().map(|w| &w.heard), kept: &self.kept };
+            return self
+                .send_args(conn, args, |conn| {
+                    exchange(conn, id, seq, self.config.max_frame, waiter, callbacks, decode)
+                })
+                .map_err(|f| match f {
+                    Failure::Call(e) | Failure::Connection(e) => e,
+                });
         }
         let mut state = self.state.lock().unwrap_or_else(|e| e.into_inner());
         if state.conn.is_none() {
             state.conn = Some(self.spawn()?);
         }
-        state.seq = state.seq.wrapping_add(1);
-        let seq = state.seq;
+        let seq = self.seq.fetch_add(1, Ordering::Relaxed).wrapping_add(1);
         let conn = state.conn.as_mut().expect("connected above");
-        conn.out.clear();
-        // Over shared memory, large arguments go to the bulk area (the host reads them in
-        // place there); the host is told how far they reach.
-        if let Some(region) = &conn.bulk {
-            conn.out.attach_bulk(region.bulk(0));
-        }
-        args(&mut conn.out);
-        if let (Some(region), Some(bulk)) = (&conn.bulk, conn.out.detach_bulk()) {
-            region.set_bulk_used(bulk.used());
-        }
         let armed = self.watch.as_ref().map(|w| w.arm(self.config.timeout, true));
-        let waiter = Waiter { me, heard: self.watch.as_ref().map(|w| &w.heard) };
+        let waiter = Waiter { me, heard: self.watch.as_ref().map(|w| &w.heard), kept: &self.kept };
         let result = catch_unwind(AssertUnwindSafe(|| {
-            exchange(conn, id, seq, self.config.max_frame, waiter, callbacks, decode)
+            self.send_args(conn, args, |conn| {
+                exchange(conn, id, seq, self.config.max_frame, waiter, callbacks, decode)
+            })
         }));
         let fired = self.watch.as_ref().zip(armed).and_then(|(w, g)| w.disarm(g));
         match result {
@@ -479,12 +503,36 @@ impl Client {
         }
     }
 
-    /// Drops a connection: no more stops can reach it, and its host is shut down.
+    /// Writes a call's arguments, then runs `exchange` on the connection.
+    fn send_args<T>(
+        &self,
+        conn: &mut Connection,
+        args: impl FnOnce(&mut Writer),
+        exchange: impl FnOnce(&mut Connection) -> Result<T, Failure>,
+    ) -> Result<T, Failure> {
+        conn.out.clear();
+        // Over shared memory, large arguments go to the bulk area (the host reads them in
+        // place there); the host is told how far they reach. A call nested in a callback
+        // sends its arguments inline: the outer call's results may be there.
+        let bulk = conn.bulk.as_ref().filter(|_| LENT.with(|l| l.borrow().is_empty()));
+        if let Some(region) = bulk {
+            conn.out.attach_bulk(region.bulk(0));
+        }
+        args(&mut conn.out);
+        if let (Some(region), Some(used)) = (bulk, conn.out.detach_bulk()) {
+            region.set_bulk_used(used.used());
+        }
+        exchange(conn)
+    }
+
+    /// Drops a connection: no more stops can reach it, and its host is shut down (the
+    /// closures its library kept go with it).
     fn discard(&self, conn: Connection) {
         if let Some(w) = &self.watch {
             w.set_interrupt(None);
         }
         shut_down(conn);
+        self.kept.clear();
     }
 
     /// What happened to a host whose stream broke; the host is reaped (killed if it
@@ -494,6 +542,7 @@ impl Client {
             // No stop may reach a process id once the host is reaped.
             w.set_interrupt(None);
         }
+        self.kept.clear();
         let stopped = match fired {
             Some(Stop::Deadline) => self.config.timeout.map(Error::Timeout),
             Some(Stop::Silence) => self.config.liveness.map(Error::Unresponsive),
@@ -755,8 +804,9 @@ fn text(r: &mut Reader<'_>) -> String {
 }
 
 thread_local! {
-    /// The clients (by address) whose callback handlers this thread is running.
-    static IN_CALLBACK: std::cell::RefCell<Vec<usize>> = const { std::cell::RefCell::new(Vec::new()) };
+    /// The connections this thread's callback handlers run inside, by client address: a
+    /// call from a handler goes through its client's (nested in the call that runs it).
+    static LENT: std::cell::RefCell<Vec<(usize, *mut Connection)>> = const { std::cell::RefCell::new(Vec::new()) };
 }
 
 /// How a call failed: the call alone, or the whole connection.
@@ -774,11 +824,12 @@ fn wire_failure(e: WireError) -> Error {
     }
 }
 
-/// Who waits for a call: the client (by address, see `IN_CALLBACK`) and where it records
-/// the host's signs of life for the watchdog.
+/// Who waits for a call: the client (by address, see `LENT`), where it records the host's
+/// signs of life for the watchdog, and its kept closures (released as the host says).
 struct Waiter<'a> {
     me: usize,
     heard: Option<&'a Heard>,
+    kept: &'a kept::Registry,
 }
 
 /// Sends the call and reads frames until its return, serving callbacks meanwhile.
@@ -787,7 +838,7 @@ fn exchange<T>(
     id: u32,
     seq: u32,
     max_frame: u32,
-    Waiter { me, heard }: Waiter<'_>,
+    Waiter { me, heard, kept }: Waiter<'_>,
     callbacks: &mut CallbackHandler<'_>,
     decode: impl FnOnce(Reader<'_>) -> Result<T, WireError>,
 ) -> Result<T, Failure> {
@@ -833,41 +884,72 @@ fn exchange<T>(
                 }))
             }
             (Kind::Return, Status::HostPanic) => return Err(Failure::Call(Error::HostPanic(text(&mut r)))),
+            (Kind::Return, Status::CallbackFailed) => {
+                return Err(Failure::Call(Error::Callback(text(&mut r))))
+            }
             (Kind::Return, Status::BadHandle) => return Err(Failure::Call(Error::BadHandle(text(&mut r)))),
             (Kind::Return, _) => return Err(Failure::Connection(Error::Protocol(text(&mut r)))),
             // The host is alive (a beat from another of its threads while the library runs).
-            (Kind::Alive, _) if h.seq == seq => {
+            // (Beats carry the top-level call's number; a nested call hears them too.)
+            (Kind::Alive, _) => {
                 if let Some(heard) = heard {
                     heard.frames.fetch_add(1, Ordering::Relaxed);
                 }
             }
+            // The library let go of kept closures (before this call's `Return`).
+            (Kind::Release, _) if h.seq == seq => {
+                let released = (|| {
+                    let n = r.u32()?;
+                    let ids = (0..n.min(1 << 20)).map(|_| r.u32()).collect::<Result<Vec<_>, _>>()?;
+                    r.finish()?;
+                    Ok::<_, WireError>(ids)
+                })();
+                match released {
+                    Ok(ids) => kept.release(&ids),
+                    Err(e) => return Err(Failure::Connection(Error::Protocol(format!("a release: {e}")))),
+                }
+            }
             (Kind::Callback, _) if h.seq == seq => {
                 reply.clear();
+                // The frame is the handler's (a call it makes reads its own frames into the
+                // connection's buffer).
+                let frame = std::mem::take(&mut conn.payload);
                 let handled = {
                     // Popped (and the handler's silence no longer excused) even if the
                     // handler panics.
                     struct Flag<'h>(Option<&'h Heard>);
                     impl Drop for Flag<'_> {
                         fn drop(&mut self) {
-                            IN_CALLBACK.with(|c| c.borrow_mut().pop());
+                            LENT.with(|c| c.borrow_mut().pop());
                             if let Some(heard) = self.0 {
                                 heard.frames.fetch_add(1, Ordering::Relaxed);
                                 heard.in_handler.store(false, Ordering::Relaxed);
                             }
                         }
                     }
-                    IN_CALLBACK.with(|c| c.borrow_mut().push(me));
+                    LENT.with(|c| c.borrow_mut().push((me, std::ptr::from_mut(conn))));
                     if let Some(heard) = heard {
                         heard.in_handler.store(true, Ordering::Relaxed);
                     }
                     let _flag = Flag(heard);
-                    callbacks(h.id, r, &mut reply)
+                    callbacks(h.id, Reader::new(&frame), &mut reply)
                 };
-                if let Err(e) = handled {
-                    return Err(Failure::Connection(Error::Protocol(format!("callback {}: {e}", h.id))));
-                }
+                conn.payload = frame;
+                // A closure that could not answer: the library gets the callback's default
+                // (the host's), and the call fails with why.
+                let status = match handled {
+                    Ok(()) => Status::Ok,
+                    Err(WireError::Callback(why)) => {
+                        reply.clear();
+                        reply.bytes(why.as_bytes());
+                        Status::CallbackFailed
+                    }
+                    Err(e) => {
+                        return Err(Failure::Connection(Error::Protocol(format!("callback {}: {e}", h.id))))
+                    }
+                };
                 reply
-                    .send(&mut conn.output, Kind::CallbackReturn, Status::Ok, h.id, seq)
+                    .send(&mut conn.output, Kind::CallbackReturn, status, h.id, seq)
                     .map_err(|e| lost(WireError::Io(e)))?;
                 let _ = conn.output.flush();
             }

@@ -24,8 +24,10 @@ struct Table {
     retained: HashMap<(u32, u64), Vec<Slot>>,
 }
 
-/// A retained buffer and the slot it fills (`None`: no slot, kept until the object closes).
-type Slot = (Option<i64>, Kept);
+/// A retained buffer (or kept callback) and the slot it fills (`None`: no slot, kept until
+/// the object closes): buffers are `(0, N)`, N a number of the call (a bind index); kept
+/// callbacks `(S, 0)`, S the spec's slot number (one per hook).
+type Slot = (Option<(u32, i64)>, Kept);
 
 /// A retained buffer: plain data only the library reads.
 struct Kept(#[allow(dead_code)] Box<dyn std::any::Any>);
@@ -98,6 +100,17 @@ fn register(kind: u32, p: *mut c_void, borrowed: bool) -> u64 {
 /// until the same object and `slot` get another (then the previous one is freed, after the
 /// call that replaced it returned).
 pub fn retain<T: 'static>(kind: u32, id: u64, slot: Option<i64>, data: T) {
+    rebind(kind, id, slot.map(|s| (0, s)), Some(data));
+}
+
+/// Keeps a callback registration on the object `(kind, id)` in `slot` (its hook): the
+/// previous registration of that slot is released, and so is this one when the object
+/// closes. `None` (the hook was cleared) only releases the previous one.
+pub fn keep(kind: u32, id: u64, slot: u32, registration: Option<super::kept::Registration>) {
+    rebind(kind, id, Some((slot, 0)), registration);
+}
+
+fn rebind<T: 'static>(kind: u32, id: u64, slot: Option<(u32, i64)>, data: Option<T>) {
     if id == 0 {
         // No object keeps it: kept for the whole run.
         std::mem::forget(data);
@@ -107,9 +120,12 @@ pub fn retain<T: 'static>(kind: u32, id: u64, slot: Option<i64>, data: T) {
         let list = t.retained.entry((kind, id)).or_default();
         let old =
             slot.and_then(|s| list.iter().position(|(x, _)| *x == Some(s))).map(|i| list.swap_remove(i));
-        list.push((slot, Kept(Box::new(data))));
+        if let Some(data) = data {
+            list.push((slot, Kept(Box::new(data))));
+        }
         old
     });
+    // Released outside the table's lock.
     drop(old);
 }
 
@@ -143,13 +159,14 @@ pub fn from_client(kind: u32, id: u64, optional: bool) -> Result<*mut c_void, Wi
 
 /// Forgets a handle its close function was just called with.
 pub fn closed(kind: u32, id: u64) {
-    with(|t| {
+    // What it kept is released outside the table's lock.
+    let _kept = with(|t| {
         if let Some(p) = t.by_id.remove(&(kind, id)) {
             t.by_ptr.remove(&(kind, p));
         }
         t.borrowed.remove(&(kind, id));
-        t.retained.remove(&(kind, id));
-    })
+        t.retained.remove(&(kind, id))
+    });
 }
 
 #[cfg(test)]

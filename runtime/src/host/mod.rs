@@ -3,6 +3,7 @@
 //! calls from the client nested inside those callbacks.
 
 pub mod handles;
+pub mod kept;
 pub mod native;
 pub(crate) mod pulse;
 
@@ -26,14 +27,10 @@ pub trait Library {
 
     /// Runs function `id`: decodes `args`, calls the library, encodes the result in `out`.
     /// Returns `Status::Ok`, or `Status::LibraryError` with the error in `out`. A
-    /// malformed `args` is an `Err` (answered with a protocol error).
-    fn call(
-        &self,
-        id: u32,
-        args: Reader<'_>,
-        out: &mut Writer,
-        cx: &mut CallContext<'_>,
-    ) -> Result<Status, WireError>;
+    /// malformed `args` is an `Err` (answered with a protocol error). Trampolines the
+    /// library calls meanwhile reach the connection through [`callback`] and
+    /// [`kept_callback`]; [`owner`] says whose call it is.
+    fn call(&self, id: u32, args: Reader<'_>, out: &mut Writer) -> Result<Status, WireError>;
 }
 
 /// Where a call's further frames (callback results, nested calls) come from: the stream
@@ -63,6 +60,8 @@ pub struct CallContext<'a> {
     seq: u32,
     /// Calls nested inside callbacks below this one.
     depth: u32,
+    /// Whose call it is (see [`kept::Owner`]).
+    owner: kept::Owner,
 }
 
 /// Calls nested inside callbacks deeper than this are refused (each level is a stack
@@ -78,6 +77,10 @@ impl CallContext<'_> {
         loop {
             let h = self.input.next_frame(self.max_frame, &mut payload)?;
             match h.kind {
+                Kind::CallbackReturn if h.seq == self.seq && h.status == Status::CallbackFailed => {
+                    let why = Reader::new(&payload).string().unwrap_or_else(|_| "(no message)".into());
+                    return Err(WireError::Callback(why));
+                }
                 Kind::CallbackReturn if h.seq == self.seq => return Ok(payload),
                 Kind::Call if self.depth >= MAX_NESTING => {
                     return Err(WireError::Payload("calls nested inside callbacks too deeply"));
@@ -94,8 +97,10 @@ impl CallContext<'_> {
                         self.max_frame,
                         self.depth + 1,
                         None,
+                        self.owner,
                     )?;
-                    out.send(self.output, Kind::Return, status, h.id, h.seq).map_err(WireError::Io)?;
+                    send_return(&mut out, self.output, self.owner, status, h.id, h.seq)
+                        .map_err(WireError::Io)?;
                 }
                 _ => {
                     return Err(WireError::Payload("unexpected frame while waiting for a callback's result"))
@@ -109,52 +114,31 @@ thread_local! {
     /// Whether a panic on this thread is caught and answered to the client (`HostPanic`):
     /// then it is the client's to report, and the host prints nothing.
     static ANSWERING: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
-    /// The call a library function is running in on this thread (while it runs inside
-    /// [`with_callbacks`]), for trampolines the library calls back into.
+    /// The call running on this thread (the library thread) and its function, for
+    /// trampolines the library calls back into; set by [`run_call_at`] for every call.
     static CURRENT: std::cell::Cell<(*mut CallContext<'static>, u32)> = const { std::cell::Cell::new((std::ptr::null_mut(), 0)) };
     /// The first failure of a callback during the current call.
     static FAILED: std::cell::RefCell<Option<WireError>> = const { std::cell::RefCell::new(None) };
 }
 
-/// Runs `f` (a call into the library function `function`) with `cx` reachable by
-/// [`callback`] from trampolines on this thread. A callback that could not be run (the
-/// client went away, a malformed reply, a callback of another function the library kept
-/// and calls now) made the trampoline return a default value; that failure is returned
-/// here once the library has returned.
-pub fn with_callbacks<R>(
-    cx: &mut CallContext<'_>,
-    function: u32,
-    f: impl FnOnce() -> R,
-) -> Result<R, WireError> {
-    let ptr = std::ptr::from_mut(cx).cast::<CallContext<'static>>();
-    let previous = CURRENT.with(|c| c.replace((ptr, function)));
-    let saved = FAILED.with(|e| e.borrow_mut().take());
-    // Restores the outer call's context even if `f` unwinds.
-    struct Restore((*mut CallContext<'static>, u32), Option<Option<WireError>>);
-    impl Drop for Restore {
-        fn drop(&mut self) {
-            CURRENT.with(|c| c.set(self.0));
-            let saved = self.1.take().flatten();
-            FAILED.with(|e| *e.borrow_mut() = saved);
-        }
+/// Whose call runs on this thread (0 outside calls): given to [`kept::Registration::new`].
+pub fn owner() -> kept::Owner {
+    let (cx, _) = CURRENT.with(|c| c.get());
+    if cx.is_null() {
+        return 0;
     }
-    let restore = Restore(previous, Some(saved));
-    let r = f();
-    let failed = FAILED.with(|e| e.borrow_mut().take());
-    drop(restore);
-    match failed {
-        Some(e) => Err(e),
-        None => Ok(r),
-    }
+    // SAFETY: set by `run_call_at` from a live `CallContext` on this thread, which it
+    // borrows for as long as `CURRENT` holds it (only `owner`, a plain number, is read).
+    unsafe { (*cx).owner }
 }
 
-/// For a generated trampoline of function `function`'s callback parameter `id`: runs the
-/// client's closure with `args` and decodes its reply with `decode`. When the callback
-/// fails, or belongs to another function than the one running (the library kept it from
-/// an earlier call), the result is `T::default()` and the call running fails once the
-/// library returns (see [`with_callbacks`]). Outside any call (the library calls it later,
-/// or from another thread) the result is `T::default()` with no one to tell. Never panics
-/// (a trampoline is called from C).
+/// For a generated trampoline of function `function`'s callback parameter `id` (a
+/// callback valid during the call it was passed to): runs the client's closure with
+/// `args` and decodes its reply with `decode`. When the callback fails, or belongs to
+/// another function than the one running (the library kept it from an earlier call), the
+/// result is `T::default()` and the running call fails once the library returns. Outside
+/// any call (the library calls it later, or from another thread) the result is
+/// `T::default()` with no one to tell. Never panics (a trampoline is called from C).
 pub fn callback<T: Default>(
     function: u32,
     id: u32,
@@ -166,13 +150,74 @@ pub fn callback<T: Default>(
         return T::default();
     }
     if running != function {
-        fail(WireError::Payload(
-            "the library called a callback from an earlier call (it kept the pointer); the closure is gone",
+        fail(WireError::Callback(
+            "the library called a callback from an earlier call (it kept the pointer, which the spec does not say: give that parameter a `scope`); the closure is gone, so it got the default result".into(),
         ));
         return T::default();
     }
-    // SAFETY: set by `with_callbacks` from a live `&mut CallContext` on this thread, which
-    // is borrowed for as long as `CURRENT` holds it; a nested call replaces and restores it.
+    run_callback(cx, id, args, decode).unwrap_or_default()
+}
+
+/// For a generated trampoline of a kept callback, before it writes the arguments: maps the
+/// context pointer the library passed to its registration and writes the registration's
+/// id first in `args`. `None` (the trampoline returns the spec's default) when no client
+/// can answer: the context is not a live registration (released, or not one the host
+/// made), no call is running on this thread, or the running call is another client's; the
+/// running call, if any, fails once the library returns.
+pub fn kept_begin(args: &mut Writer, context: *mut std::ffi::c_void, what: &'static str) -> Option<()> {
+    let (cx, _) = CURRENT.with(|c| c.get());
+    let Some((owner, id)) = kept::id_of(context) else {
+        if !cx.is_null() {
+            fail(WireError::Callback(format!(
+                "the library called {what} with a context that is no live registration (released already?); it got the default result"
+            )));
+        }
+        return None;
+    };
+    if cx.is_null() {
+        // Served by the client's dispatcher once callbacks from library threads are
+        // built; until then the library gets the default, and the host says so.
+        eprintln!("dllgen host: the library called {what} outside any call (from a thread of its own?): it got the default result");
+        return None;
+    }
+    // SAFETY: see `owner`.
+    if unsafe { (*cx).owner } != owner {
+        fail(WireError::Callback(format!(
+            "the library called {what}, registered by another client of this host, during this client's call; it got the default result"
+        )));
+        return None;
+    }
+    args.u32(id);
+    Some(())
+}
+
+/// For a generated trampoline of a kept callback, once [`kept_begin`] and the arguments
+/// are written: runs the closure in the client and decodes its reply; `default` when the
+/// closure could not answer (it panicked, was released, or the client went away), and the
+/// running call fails once the library returns.
+pub fn kept_callback<T>(
+    id: u32,
+    args: &mut Writer,
+    default: T,
+    decode: impl FnOnce(&mut Reader<'_>) -> Result<T, WireError>,
+) -> T {
+    let (cx, _) = CURRENT.with(|c| c.get());
+    if cx.is_null() {
+        return default;
+    }
+    run_callback(cx, id, args, decode).unwrap_or(default)
+}
+
+/// Runs callback `id` through the call `cx`; a failure is recorded for the call.
+fn run_callback<T>(
+    cx: *mut CallContext<'static>,
+    id: u32,
+    args: &mut Writer,
+    decode: impl FnOnce(&mut Reader<'_>) -> Result<T, WireError>,
+) -> Option<T> {
+    // SAFETY: set by `run_call_at` from a live `&mut CallContext` on this thread, which is
+    // not used otherwise while `CURRENT` holds it (the library runs); a nested call
+    // replaces and restores it.
     let cx = unsafe { &mut *cx };
     let result = cx.callback(id, args).and_then(|reply| {
         let mut r = Reader::new(&reply);
@@ -181,10 +226,10 @@ pub fn callback<T: Default>(
         Ok(v)
     });
     match result {
-        Ok(v) => v,
+        Ok(v) => Some(v),
         Err(e) => {
             fail(e);
-            T::default()
+            None
         }
     }
 }
@@ -205,6 +250,7 @@ pub(crate) fn answering() -> bool {
 
 /// Runs one call, leaving its result in `out` and returning its status (the caller sends
 /// the `Return`): a connection-level failure is an `Err`.
+#[allow(clippy::too_many_arguments)]
 pub(crate) fn run_call(
     lib: &dyn Library,
     h: &Header,
@@ -213,8 +259,9 @@ pub(crate) fn run_call(
     input: &mut dyn Frames,
     output: &mut dyn Write,
     max_frame: u32,
+    owner: kept::Owner,
 ) -> Result<Status, WireError> {
-    run_call_at(lib, h, payload, out, input, output, max_frame, 0, None)
+    run_call_at(lib, h, payload, out, input, output, max_frame, 0, None, owner)
 }
 
 #[allow(clippy::too_many_arguments)]
@@ -228,23 +275,58 @@ fn run_call_at(
     max_frame: u32,
     depth: u32,
     bulk: Option<crate::wire::Bulk>,
+    owner: kept::Owner,
 ) -> Result<Status, WireError> {
     out.clear();
-    let result = {
-        let mut cx =
-            CallContext { lib, input: &mut *input, output: &mut *output, max_frame, seq: h.seq, depth };
+    let (result, failed) = {
+        let mut cx = CallContext {
+            lib,
+            input: &mut *input,
+            output: &mut *output,
+            max_frame,
+            seq: h.seq,
+            depth,
+            owner,
+        };
         // A top-level call over shared memory: its arguments may be in the bulk area, and
         // its out-buffers are placed there (after the client's) for the library to fill.
         if let Some(b) = bulk {
             out.attach_bulk(b);
         }
+        // The call is reachable by trampolines while it runs (an outer call's context is
+        // restored after, even if it unwinds).
+        struct Restore((*mut CallContext<'static>, u32), Option<Option<WireError>>);
+        impl Drop for Restore {
+            fn drop(&mut self) {
+                CURRENT.with(|c| c.set(self.0));
+                let saved = self.1.take().flatten();
+                FAILED.with(|e| *e.borrow_mut() = saved);
+            }
+        }
+        let ptr = std::ptr::from_mut(&mut cx).cast::<CallContext<'static>>();
+        let restore =
+            Restore(CURRENT.with(|c| c.replace((ptr, h.id))), Some(FAILED.with(|e| e.borrow_mut().take())));
         let answering = ANSWERING.with(|a| a.replace(true));
-        let r =
-            catch_unwind(AssertUnwindSafe(|| lib.call(h.id, Reader::with_bulk(payload, bulk), out, &mut cx)));
+        let r = catch_unwind(AssertUnwindSafe(|| lib.call(h.id, Reader::with_bulk(payload, bulk), out)));
         ANSWERING.with(|a| a.set(answering));
         out.detach_bulk();
-        r
+        let failed = FAILED.with(|e| e.borrow_mut().take());
+        drop(restore);
+        (r, failed)
     };
+    // A callback that could not answer: the client went away (the connection is over), or
+    // the call's result is lost (the library got a default from the callback).
+    match failed {
+        Some(e @ (WireError::Closed | WireError::Truncated | WireError::Io(_))) => return Err(e),
+        Some(e) if matches!(result, Ok(Ok(_))) => {
+            out.clear();
+            out.bytes(
+                format!("a callback failed during the call, so its result was dropped: {e}").as_bytes(),
+            );
+            return Ok(Status::CallbackFailed);
+        }
+        _ => {}
+    }
     Ok(match result {
         Ok(Ok(status)) => status,
         Ok(Err(e @ (WireError::Closed | WireError::Truncated | WireError::Io(_)))) => return Err(e),
@@ -508,11 +590,12 @@ fn serve_frames(
                     max_frame,
                     0,
                     bulk,
+                    0,
                 );
                 // Before the `Return`: no beat may follow it.
                 pulse.end();
                 let sent = status.and_then(|status| {
-                    out.send(&mut output, Kind::Return, status, h.id, h.seq).map_err(WireError::Io)
+                    send_return(&mut out, &mut output, 0, status, h.id, h.seq).map_err(WireError::Io)
                 });
                 match sent {
                     Ok(()) => {}
@@ -552,6 +635,28 @@ impl<'a> Hello<'a> {
     }
 }
 
+/// Sends a call's `Return`, preceded by a `Release` of the kept callbacks of `owner` the
+/// library let go of meanwhile.
+pub(crate) fn send_return(
+    out: &mut Writer,
+    output: &mut dyn Write,
+    owner: kept::Owner,
+    status: Status,
+    id: u32,
+    seq: u32,
+) -> std::io::Result<()> {
+    let released = kept::take_released(owner);
+    if !released.is_empty() {
+        let mut w = Writer::new();
+        w.u32(u32::try_from(released.len()).unwrap_or(u32::MAX));
+        for r in released {
+            w.u32(r);
+        }
+        w.send(output, Kind::Release, Status::Ok, id, seq)?;
+    }
+    out.send(output, Kind::Return, status, id, seq)
+}
+
 /// Best effort: tell the client why the host is about to stop (`seq` 0 when the frame
 /// was too broken to have one).
 pub(crate) fn reply_protocol_error(output: &mut dyn Write, e: &WireError, seq: u32) {
@@ -571,13 +676,7 @@ mod tests {
         fn model_hash(&self) -> u64 {
             7
         }
-        fn call(
-            &self,
-            _: u32,
-            mut args: Reader<'_>,
-            out: &mut Writer,
-            _: &mut CallContext<'_>,
-        ) -> Result<Status, WireError> {
+        fn call(&self, _: u32, mut args: Reader<'_>, out: &mut Writer) -> Result<Status, WireError> {
             let (a, b) = (args.i32()?, args.i32()?);
             args.finish()?;
             out.i32(a + b);

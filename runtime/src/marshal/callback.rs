@@ -4,6 +4,9 @@
 //! sends the callback's arguments to the client ([`crate::host::callback`]), whose closure
 //! runs and replies with the result. Arguments and results cross as [`super::value`] and
 //! [`super::text`] do. The context pointer is the host's (trampolines do not need it).
+//! A callback kept past the call (a scope other than the call) crosses as the id of the
+//! client's registration of its closure instead (see `crate::client::kept` and
+//! `crate::host::kept`), and its context pointer is that registration's host record.
 
 use super::optional;
 use crate::wire::{Reader, WireError, Writer};
@@ -54,6 +57,17 @@ pub fn closure<F: ?Sized>(c: &mut impl Closure<F>) -> Result<&mut F, WireError> 
 /// Host: reads the argument: whether the callback was given.
 pub fn decode(r: &mut Reader<'_>, optional: bool) -> Result<bool, WireError> {
     Ok(optional::get(r, optional, |_| Ok(()))?.is_some())
+}
+
+/// Client: a callback the library keeps past the call: the registration its closure is in
+/// (0: not given). All the kept callbacks of one call share one registration.
+pub fn encode_kept(w: &mut Writer, registration: u32) {
+    w.u32(registration);
+}
+
+/// Host: reads a kept callback's registration (0: not given).
+pub fn decode_kept(r: &mut Reader<'_>) -> Result<u32, WireError> {
+    r.u32()
 }
 
 /// Client: the callback handler of a function that takes no callbacks.

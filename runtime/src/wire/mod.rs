@@ -43,6 +43,9 @@ pub enum Kind {
     /// Host → client, while call `seq` runs: the host process is alive (sent from a
     /// thread other than the library thread, so a long library call still shows it).
     Alive = 7,
+    /// Host → client, during call `seq`: the kept callbacks (registration ids, `u32` count
+    /// then ids) the library let go of; the client drops their closures.
+    Release = 8,
 }
 
 impl Kind {
@@ -55,6 +58,7 @@ impl Kind {
             5 => Kind::Callback,
             6 => Kind::CallbackReturn,
             7 => Kind::Alive,
+            8 => Kind::Release,
             _ => return None,
         })
     }
@@ -77,6 +81,10 @@ pub enum Status {
     /// The call used a handle that is not open (closed, from another host process, NULL
     /// where one is needed); the payload is the message.
     BadHandle = 5,
+    /// A callback could not answer (its closure panicked or was released, the library
+    /// called it with an unknown context): in a `CallbackReturn`, the client's message; in
+    /// a `Return`, the call's result is lost and the payload says why.
+    CallbackFailed = 6,
 }
 
 impl Status {
@@ -88,6 +96,7 @@ impl Status {
             3 => Status::HostPanic,
             4 => Status::Refused,
             5 => Status::BadHandle,
+            6 => Status::CallbackFailed,
             _ => return None,
         })
     }
@@ -215,6 +224,8 @@ pub enum WireError {
         /// How many times it was grown.
         tries: u32,
     },
+    /// A callback could not answer during the call (see [`Status::CallbackFailed`]).
+    Callback(String),
     /// The operating system's error.
     Io(io::Error),
 }
@@ -231,6 +242,7 @@ impl fmt::Display for WireError {
                 write!(f, "a frame of {len} bytes exceeds the maximum of {max}")
             }
             WireError::Payload(what) => write!(f, "malformed payload: {what}"),
+            WireError::Callback(why) => write!(f, "{why}"),
             WireError::BadHandle(what) => write!(f, "{what}"),
             WireError::OverCapacity { len, max, unit } => {
                 write!(f, "a reply of {len} {unit} where the call asked for at most {max}")

@@ -412,7 +412,7 @@ pub fn edges(k: &Kinds, d: &Direct) {
         later.push(p);
         1
     });
-    assert!(matches!(&r, Err(Error::Protocol(m)) if m.contains("earlier call")), "{r:?}");
+    assert!(matches!(&r, Err(Error::Callback(m)) if m.contains("earlier call")), "{r:?}");
     assert_eq!(later, [1], "only this call's own callback ran its closure");
 }
 
@@ -976,4 +976,147 @@ pub fn struct_out_buffers(k: &Kinds, d: &Direct) {
     let mut req = KxTextReq { repeat: 3, cap: 16, ..Default::default() };
     assert_eq!(k.kx_text_fill(&mut req), Ok(0));
     assert_eq!(req.buf, b"ababab", "not vacuous");
+}
+
+/// Counts the drops of what a closure captures: the client dropped the closure.
+struct Dropped(std::sync::Arc<std::sync::atomic::AtomicU32>);
+
+impl Drop for Dropped {
+    fn drop(&mut self) {
+        self.0.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+    }
+}
+
+/// Callbacks the library keeps past the call: on a handle, until a destroy-notify, for good;
+/// each fired during later calls, released when the library lets go of it, a panic in one
+/// answered with the spec's default, and a call into the library from inside one.
+pub fn kept_callbacks(k: &std::sync::Arc<Kinds>, d: &Direct) {
+    use std::sync::atomic::{AtomicU32, Ordering::SeqCst};
+    use std::sync::{Arc, Mutex};
+    let before = k.client().kept().len();
+    let (_, dev) = k.open("kept").unwrap();
+
+    // Kept on the device: fired by later calls, replaced, cleared.
+    let seen = Arc::new(Mutex::new(Vec::new()));
+    let s = seen.clone();
+    let listener = move |e: i32, what: &str| {
+        s.lock().unwrap().push(format!("{what}{e}"));
+        e * 10
+    };
+    assert_eq!(k.kx_listen(dev, Some(Box::new(listener))), Ok(1));
+    assert_eq!(k.kx_emit(dev, 3, "a"), Ok(30));
+    assert_eq!(k.kx_emit(dev, 2, "b"), Ok(10));
+    assert_eq!(*seen.lock().unwrap(), ["a0", "a1", "a2", "b0", "b1"]);
+    assert_eq!(k.client().kept().len(), before + 1);
+    let gone = Arc::new(AtomicU32::new(0));
+    let guard = Dropped(gone.clone());
+    assert_eq!(k.kx_listen(dev, Some(Box::new(move |e, _| e + i32::from(guard.0.load(SeqCst) == 0)))), Ok(2));
+    assert_eq!(Arc::strong_count(&seen), 1, "the replaced listener was dropped");
+    assert_eq!(k.kx_emit(dev, 4, "c"), Ok(10));
+    assert_eq!(k.kx_listen(dev, None), Ok(3));
+    assert_eq!(gone.load(SeqCst), 1, "cleared: dropped");
+    assert_eq!(k.client().kept().len(), before);
+    assert_eq!(k.kx_emit(dev, 1, "x"), Err(Error::Library(-1)));
+
+    // A closure that panics: the library gets the spec's default (-100) for that event, the
+    // call fails with the panic's message, and the next call is served.
+    let fired = Arc::new(AtomicU32::new(0));
+    let f = fired.clone();
+    let panicky = move |e: i32, _: &str| {
+        f.fetch_add(1, SeqCst);
+        if e == 1 {
+            panic!("event one");
+        }
+        1
+    };
+    assert_eq!(k.kx_listen(dev, Some(Box::new(panicky))), Ok(4));
+    match k.kx_emit(dev, 3, "p") {
+        Err(Error::Callback(m)) => assert!(m.contains("event one"), "{m}"),
+        other => panic!("a panicking closure gave {other:?}"),
+    }
+    assert_eq!(fired.load(SeqCst), 3, "the library went on after the default");
+    assert_eq!(k.kx_emit(dev, 1, "q"), Ok(1), "the closure stays, and serves the next call");
+
+    // A call into the library from inside a kept closure, whose own kept callback runs too.
+    let lines = Arc::new(Mutex::new(Vec::new()));
+    let l = lines.clone();
+    k.kx_logger_set(Some(Box::new(move |line: &str| {
+        l.lock().unwrap().push(line.to_string());
+        line.len() as i32
+    })))
+    .unwrap();
+    let weak = Arc::downgrade(k);
+    let nested = move |e: i32, what: &str| match weak.upgrade() {
+        Some(k) => k.kx_logger_line(&format!("{what}{e}")).unwrap_or(-1000),
+        None => -2000,
+    };
+    assert_eq!(k.kx_listen(dev, Some(Box::new(nested))), Ok(5));
+    assert_eq!(k.kx_emit(dev, 3, "nest"), Ok(15));
+    assert_eq!(*lines.lock().unwrap(), ["nest0", "nest1", "nest2"]);
+    assert_eq!(k.kx_logger_line("direct"), Ok(6));
+    // Closing the device releases its listener.
+    let held = k.client().kept().len();
+    k.kx_close(Some(dev)).unwrap();
+    assert_eq!(k.client().kept().len(), held - 1, "the device's listener went with it");
+
+    // Until the library calls the destroy-notify: replaced, refused (destroyed at once),
+    // cleared. The order matches the 64-bit build's with the same comparator.
+    let sort: extern "C" fn(
+        i32,
+        extern "C" fn(*mut c_void, i32, i32) -> i32,
+        *mut c_void,
+        *mut c_void,
+    ) -> i32 = d.sym("kx_order_set");
+    let run: extern "C" fn(i32, *mut i32, i32) -> i32 = d.sym("kx_order_sort");
+    extern "C" fn by_last_digit(_: *mut c_void, a: i32, b: i32) -> i32 {
+        (a % 10 - b % 10).signum()
+    }
+    let values: Vec<i32> = (0..40).map(|i| (i * 37 + 11) % 100).collect();
+    let mut native = values.clone();
+    assert_eq!(sort(1, by_last_digit, std::ptr::null_mut(), std::ptr::null_mut()), 0);
+    assert_eq!(run(1, native.as_mut_ptr(), native.len() as i32), 40);
+    let destroyed = Arc::new(AtomicU32::new(0));
+    let guard = Dropped(destroyed.clone());
+    let cmp = move |a: i32, b: i32| {
+        let _ = &guard;
+        (a % 10 - b % 10).signum()
+    };
+    assert_eq!(k.kx_order_set(1, Box::new(cmp)), Ok(0));
+    let mut ours = values.clone();
+    assert_eq!(k.kx_order_sort(1, &mut ours), Ok(40));
+    assert_eq!(ours, native, "sorted as the 64-bit build sorts");
+    let guard = Dropped(destroyed.clone());
+    assert_eq!(
+        k.kx_order_set(
+            1,
+            Box::new(move |a, b| {
+                let _ = &guard;
+                b - a
+            })
+        ),
+        Ok(0)
+    );
+    assert_eq!(destroyed.load(SeqCst), 1, "replaced: the library destroyed the first");
+    let mut desc = vec![3, 9, 1];
+    assert_eq!(k.kx_order_sort(1, &mut desc), Ok(3));
+    assert_eq!(desc, [9, 3, 1]);
+    let guard = Dropped(destroyed.clone());
+    assert_eq!(
+        k.kx_order_set(
+            7,
+            Box::new(move |_, _| {
+                let _ = &guard;
+                0
+            })
+        ),
+        Err(Error::Library(-1))
+    );
+    assert_eq!(destroyed.load(SeqCst), 2, "a bad slot: destroyed at once");
+    k.kx_orders_clear().unwrap();
+    assert_eq!(destroyed.load(SeqCst), 3, "cleared: destroyed");
+
+    // Kept for good: still answering after everything above.
+    assert_eq!(k.kx_logger_line("end"), Ok(3));
+    k.kx_logger_set(None).unwrap();
+    assert_eq!(k.kx_logger_line("none"), Err(Error::Library(-1)));
 }

@@ -83,4 +83,7 @@ fn main() {
     println!("ok: callbacks given arrays with their counts: bytes, structs, handles");
     checks::struct_out_buffers(&k, &direct);
     println!("ok: struct fields the library fills, their capacity set by the caller");
+    let k = std::sync::Arc::new(k);
+    checks::kept_callbacks(&k, &direct);
+    println!("ok: callbacks kept past their call: on a handle, until a destroy-notify, for good");
 }

@@ -22,6 +22,22 @@ pub struct View {
     pub function: u32,
     pub c_name: String,
     pub cb: CallbackView,
+    /// Kept past the call: how the client registers it and the host finds it.
+    pub kept: Option<KeptView>,
+}
+
+/// A kept callback parameter.
+#[derive(Debug, Serialize)]
+pub struct KeptView {
+    /// Its id in callback frames, unique in the library (any call may run it):
+    /// `0x8000_0000 | function << 8 | parameter`.
+    pub id: u32,
+    /// The trampoline's argument carrying the context (`a2`).
+    pub context: String,
+    /// What the library gets when no closure answers (a host expression).
+    pub default: String,
+    /// "`f`'s callback `p`", escaped for a Rust string literal.
+    pub what: String,
 }
 
 /// A callback type: the client's closure type and what the host's trampolines need.
@@ -37,6 +53,10 @@ pub struct CallbackView {
     /// The result: client type and host type (`()` for none).
     pub ret_rust: String,
     pub ret_host: String,
+    /// Some use keeps it past the call: the client has a `Send` alias for it too.
+    pub kept: bool,
+    /// What the library gets when no closure answers (`None`: zero).
+    pub default: Option<i64>,
 }
 
 /// A callback argument: `a0`, `a1`... and its kind.
@@ -83,6 +103,7 @@ pub(super) fn view(
     at: &At<'_>,
     callback: &str,
     optional: bool,
+    scope: &model::Scope,
     fn_index: u32,
     cx: &mut Cx,
     out: &mut Param,
@@ -91,7 +112,7 @@ pub(super) fn view(
         Some(cb) => cb.clone(),
         None => {
             cx.unsupported.push(format!("{}: callback `{callback}` cannot be generated", at.what));
-            return ParamKind::UserData(super::user_data::View {});
+            return ParamKind::UserData(super::user_data::View { kept: false });
         }
     };
     let fn_type = format!(
@@ -101,9 +122,29 @@ pub(super) fn view(
         if cb.ret_host == "()" { String::new() } else { format!(" -> {}", cb.ret_host) }
     );
     out.ffi_type = format!("::core::option::Option<{fn_type}>");
-    let closure = format!("&mut {}<'_>", cb.name);
+    let kept = (!scope.is_call()).then(|| {
+        let context = cb.params.iter().position(|p| matches!(p.kind, CbKind::UserData {}));
+        let default = match (&cb.ret_host[..], cb.default) {
+            ("()", _) => "()".to_string(),
+            (t, d) => format!("({}i64) as {t}", d.unwrap_or(0)),
+        };
+        KeptView {
+            id: 0x8000_0000 | (fn_index << 8) | at.index as u32,
+            context: format!("a{}", context.unwrap_or(0)),
+            default,
+            what: super::super::rust_str(&format!("`{}`'s callback `{}`", at.f.c_name, at.p.name)),
+        }
+    });
+    if kept.is_some() && at.index > 0xff {
+        cx.unsupported.push(format!("{}: a kept callback past the 256th parameter", at.what));
+    }
+    let closure = match kept {
+        Some(_) => format!("::std::boxed::Box<{}Kept>", cb.name),
+        None => format!("&mut {}<'_>", cb.name),
+    };
     out.sig = Some(format!("{}: {}", at.name, if optional { option(&closure) } else { closure }));
     ParamKind::Callback(View {
+        kept,
         cb_id: at.index,
         tramp: format!("__dllgen_callback_{fn_index}_{}", at.index),
         fn_type,
@@ -113,6 +154,60 @@ pub(super) fn view(
         c_name: at.f.c_name.clone(),
         cb,
     })
+}
+
+/// What a function that keeps callbacks does with their one registration.
+#[derive(Debug, Serialize)]
+pub struct FnKept {
+    /// The host's expression for the registration id the client sent (the callbacks'
+    /// ids agree, or are 0 for those not given).
+    pub id: String,
+    /// Handed to the library for good after the call (`destroy` and `forever` scopes).
+    pub leak: bool,
+    /// Kept on a handle's slot once the call succeeded (`handle` scope).
+    pub handle: Option<KeptOn>,
+}
+
+/// The handle a registration is kept on, and the slot (hook) it fills there.
+#[derive(Debug, Serialize)]
+pub struct KeptOn {
+    pub handle_local: String,
+    pub handle_kind: u32,
+    pub slot: u32,
+}
+
+/// The registration view of `f` (`None`: it keeps no callback).
+pub(crate) fn fn_kept(f: &model::Function, cx: &mut Cx) -> Option<FnKept> {
+    let kept: Vec<(&model::Param, &model::Scope)> = f
+        .params
+        .iter()
+        .filter_map(|p| match &p.kind {
+            Kind::Callback { scope, .. } if !scope.is_call() => Some((p, scope)),
+            _ => None,
+        })
+        .collect();
+    let (_, scope) = kept.first()?;
+    let id =
+        kept.iter().fold("0u32".to_string(), |acc, (p, _)| format!("{acc}.max({})", super::local(&p.name)));
+    let handle = match scope {
+        model::Scope::Handle { param, handle, slot } => Some(KeptOn {
+            handle_local: super::local(param),
+            handle_kind: cx.handle_kind(handle),
+            slot: slot_number(slot),
+        }),
+        _ => None,
+    };
+    Some(FnKept { id, leak: handle.is_none(), handle })
+}
+
+/// A hook's slot on its handle: a number from its name (never 0, which retained buffers'
+/// slots use), the same in every build.
+fn slot_number(name: &str) -> u32 {
+    let mut h: u32 = 0x811c_9dc5;
+    for b in name.bytes() {
+        h = (h ^ u32::from(b)).wrapping_mul(0x0100_0193);
+    }
+    h | 1
 }
 
 /// A callback type: `kx_progress_fn` → `KxProgressFn`, `dyn FnMut(i32) -> i32`.
@@ -225,6 +320,8 @@ pub(crate) fn callback_type(c: &model::Callback, cx: &mut Cx) -> CallbackView {
         closure_args: closure_args.join(", "),
         ret_rust,
         ret_host,
+        kept: false,
+        default: c.default,
     }
 }
 

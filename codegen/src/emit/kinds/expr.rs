@@ -44,6 +44,7 @@ fn passed_by_caller(kind: &Kind) -> bool {
         | Kind::Out { .. }
         | Kind::OutHandle { .. }
         | Kind::UserData { .. }
+        | Kind::Destroy { .. }
         | Kind::Length { .. }
         | Kind::InoutLength { .. }
         | Kind::OutLength { .. }

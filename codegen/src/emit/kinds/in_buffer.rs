@@ -50,6 +50,6 @@ pub(super) fn view(
     });
     match super::passed_buffer(at, element, len, units, optional, false, cx, out) {
         Some(buffer) => ParamKind::InBuffer(View { buffer, optional, retain }),
-        None => ParamKind::UserData(super::user_data::View {}),
+        None => ParamKind::UserData(super::user_data::View { kept: false }),
     }
 }

@@ -24,6 +24,6 @@ pub(super) fn view(
 ) -> ParamKind {
     match super::passed_buffer(at, element, len, units, optional, true, cx, out) {
         Some(buffer) => ParamKind::InoutBuffer(View { buffer, optional }),
-        None => ParamKind::UserData(super::user_data::View {}),
+        None => ParamKind::UserData(super::user_data::View { kept: false }),
     }
 }

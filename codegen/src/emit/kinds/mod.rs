@@ -9,6 +9,7 @@
 //! model refuses them), so no C name can clash with generated code.
 
 pub(super) mod callback;
+mod destroy;
 mod fixed;
 pub(super) use fixed::byte_string;
 mod handle;
@@ -79,6 +80,7 @@ pub enum ParamKind {
     Handle(handle::View),
     OutHandle(out_handle::View),
     Callback(callback::View),
+    Destroy(destroy::View),
     UserData(user_data::View),
     Length(length::View),
     InoutLength(inout_length::View),
@@ -119,7 +121,7 @@ pub(super) fn param(f: &model::Function, index: usize, fn_index: u32, cx: &mut C
         output: None,
         by_value: false,
         mutable: false,
-        kind: ParamKind::UserData(user_data::View {}),
+        kind: ParamKind::UserData(user_data::View { kept: false }),
     };
     out.kind = match &p.kind {
         Kind::Value { value } => value::view(&at, value, cx, &mut out),
@@ -140,10 +142,11 @@ pub(super) fn param(f: &model::Function, index: usize, fn_index: u32, cx: &mut C
         Kind::Inout { value, optional } => inout_value::view(&at, value, *optional, cx, &mut out),
         Kind::Handle { handle, optional } => handle::view(&at, handle, *optional, cx, &mut out),
         Kind::OutHandle { handle } => out_handle::view(&at, handle, cx, &mut out),
-        Kind::Callback { callback, optional } => {
-            callback::view(&at, callback, *optional, fn_index, cx, &mut out)
+        Kind::Callback { callback, optional, scope } => {
+            callback::view(&at, callback, *optional, scope, fn_index, cx, &mut out)
         }
-        Kind::UserData { of: _ } => user_data::view(&mut out),
+        Kind::Destroy { convention } => destroy::view(&at, *convention, fn_index, &mut out),
+        Kind::UserData { of: _ } => user_data::view(&mut out, keeps(f)),
         Kind::Length { value, of } => length::view(&at, value, of, cx, &mut out),
         Kind::InoutLength { value, of, consumed } => {
             inout_length::view(&at, value, of, *consumed, cx, &mut out)
@@ -156,7 +159,7 @@ pub(super) fn param(f: &model::Function, index: usize, fn_index: u32, cx: &mut C
         Kind::StringArray { .. } => {
             cx.unsupported
                 .push(format!("{}: an array of strings is a callback argument only (so far)", at.what));
-            user_data::view(&mut out)
+            user_data::view(&mut out, false)
         }
         Kind::OutStrings { encoding, len, free_with } => {
             out_strings::view(&at, *encoding, len, free_with.as_ref(), fn_index, cx, &mut out)
@@ -166,6 +169,11 @@ pub(super) fn param(f: &model::Function, index: usize, fn_index: u32, cx: &mut C
         }
     };
     out
+}
+
+/// Whether `f` keeps callbacks past the call (under one registration).
+pub(super) fn keeps(f: &model::Function) -> bool {
+    f.params.iter().any(|p| matches!(&p.kind, Kind::Callback { scope, .. } if !scope.is_call()))
 }
 
 /// The generated local of a parameter.

@@ -49,7 +49,7 @@ pub(super) fn view(
     out: &mut Param,
 ) -> ParamKind {
     let Some((buffer, t)) = Buffer::new(at, element, capacity, units, cx) else {
-        return ParamKind::UserData(super::user_data::View {});
+        return ParamKind::UserData(super::user_data::View { kept: false });
     };
     let plain = !t.is_bool && !t.is_struct;
     // NUL-terminated bytes come back as text.

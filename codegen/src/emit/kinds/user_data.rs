@@ -4,9 +4,12 @@ use super::{Param, ParamKind};
 use serde::Serialize;
 
 #[derive(Debug, Serialize)]
-pub struct View {}
+pub struct View {
+    /// The function keeps its callbacks: the context is their registration's record.
+    pub kept: bool,
+}
 
-pub(super) fn view(out: &mut Param) -> ParamKind {
+pub(super) fn view(out: &mut Param, kept: bool) -> ParamKind {
     out.ffi_type = "*mut ::core::ffi::c_void".into();
-    ParamKind::UserData(View {})
+    ParamKind::UserData(View { kept })
 }

@@ -43,6 +43,16 @@ impl<'a> Builder<'a> {
                 ));
             return None;
         };
+        if let Some(scope) = &cspec.value.scope {
+            self.at_spec(
+                scope.pos,
+                format!(
+                    "`scope` says how long one use of `{name}` lives: it goes on the parameter, not the type"
+                ),
+            )
+            .hint = Some("`PARAM: { callback: { scope: ... } }` under the function".into());
+            return None;
+        }
         let (_, sig) = self.callback_sig(&CType::Named { name: name.to_string() })?;
         self.callback_with(name, &sig, cspec)
     }
@@ -277,7 +287,13 @@ impl<'a> Builder<'a> {
                 }
             }
         };
-        self.callbacks.insert(name.to_string(), Callback { name: name.to_string(), convention, params, ret });
+        if let (Some(d), Return::Void) = (&cspec.value.default, &ret) {
+            self.at_spec(d.pos, format!("callback `{name}` returns nothing: `default` means nothing for it"));
+            return None;
+        }
+        let default = cspec.value.default.as_ref().map(|d| d.value);
+        self.callbacks
+            .insert(name.to_string(), Callback { name: name.to_string(), convention, params, ret, default });
         Some(())
     }
 }

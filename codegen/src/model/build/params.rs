@@ -13,9 +13,12 @@ impl<'a> Builder<'a> {
         let mut failed = false;
         let mut origins = Vec::new();
         let counted = counts_read_and_written(f, fspec);
+        let destroys = destroy_params(fspec);
         for p in &f.params {
             let spec_entry = fspec.and_then(|s| s.params.get(&p.name));
             let kind = match spec_entry {
+                // A destroy-notify a callback's scope names: the host's own.
+                None if destroys.contains(&p.name) => self.destroy(f, p),
                 Some(entry) => self.kind_from_spec(f, p, entry),
                 // `*count` in a buffer's length: the pointer is read and written.
                 None if p.sal.is_empty() && counted.contains(&p.name) => {
@@ -33,10 +36,152 @@ impl<'a> Builder<'a> {
                 None => failed = true,
             }
         }
-        if failed {
+        if failed || !self.check_scopes(f, fspec, &mut out) {
             return None;
         }
         self.resolve_lengths(f, &mut out, &origins).then_some(out)
+    }
+
+    /// A scope as the spec says it, checked against the function's parameters (the handle
+    /// type of a `handle` scope is filled in by [`Builder::check_scopes`]).
+    fn scope(&mut self, f: &header::Function, s: &Spanned<spec::ScopeSpec>) -> Result<Scope, Problem> {
+        let param = |name: &Spanned<String>| {
+            if f.params.iter().any(|q| q.name == name.value) {
+                Ok(name.value.clone())
+            } else {
+                let names: Vec<&str> = f.params.iter().map(|q| q.name.as_str()).collect();
+                Err(Problem::Expr {
+                    message: format!(
+                        "`{}` has no parameter `{}`{}",
+                        f.name,
+                        name.value,
+                        did_you_mean(&name.value, names)
+                            .map(|s| format!(" (did you mean `{s}`?)"))
+                            .unwrap_or_default()
+                    ),
+                    pos: name.pos,
+                })
+            }
+        };
+        Ok(match &s.value {
+            spec::ScopeSpec::Call => Scope::Call,
+            spec::ScopeSpec::Forever => Scope::Forever,
+            spec::ScopeSpec::Destroy(d) => Scope::Destroy { param: param(d)? },
+            spec::ScopeSpec::Handle { param: h, slot } => Scope::Handle {
+                param: param(h)?,
+                handle: String::new(),
+                slot: slot.as_ref().map_or_else(|| f.name.clone(), |s| s.value.clone()),
+            },
+        })
+    }
+
+    /// A destroy-notify parameter: `void (*)(void *)`.
+    fn destroy(&mut self, f: &header::Function, p: &header::Param) -> Option<Kind> {
+        let fits = self.callback_sig(&p.ty).and_then(|(_, sig)| {
+            let one_pointer =
+                sig.params.len() == 1 && matches!(self.header.resolve(&sig.params[0]), CType::Pointer { .. });
+            let convention = match sig.convention {
+                CallConv::Cdecl => Convention::Cdecl,
+                CallConv::Stdcall => Convention::Stdcall,
+                _ => return None,
+            };
+            (one_pointer && matches!(self.header.resolve(&sig.ret), CType::Void)).then_some(convention)
+        });
+        match fits {
+            Some(convention) => Some(Kind::Destroy { convention }),
+            None => {
+                let pos = self.spec.functions.get(&f.name).map_or_else(spec::Pos::default, |s| s.pos);
+                self.at_spec(
+                    pos,
+                    format!(
+                        "parameter `{}` of `{}` is named as a callback's destroy-notify, but is not a `void (*)(void *)` (cdecl or stdcall)",
+                        p.name, f.name
+                    ),
+                );
+                None
+            }
+        }
+    }
+
+    /// The callbacks a function keeps past its call: one registration (one context
+    /// parameter, one scope) covers them all; a `handle` scope names a handle parameter.
+    fn check_scopes(
+        &mut self,
+        f: &header::Function,
+        fspec: Option<&spec::FunctionSpec>,
+        out: &mut [Param],
+    ) -> bool {
+        let pos = self.spec.functions.get(&f.name).map_or_else(spec::Pos::default, |s| s.pos);
+        let kept: Vec<(String, String, Scope)> = out
+            .iter()
+            .filter_map(|p| match &p.kind {
+                Kind::Callback { callback, scope, .. } if !scope.is_call() => {
+                    Some((p.name.clone(), callback.clone(), scope.clone()))
+                }
+                _ => None,
+            })
+            .collect();
+        let destroys: Vec<String> =
+            out.iter().filter(|p| matches!(p.kind, Kind::Destroy { .. })).map(|p| p.name.clone()).collect();
+        if kept.is_empty() {
+            return destroys.is_empty();
+        }
+        let what = format!("`{}`", f.name);
+        let scope = kept[0].2.clone();
+        if kept.iter().any(|(_, _, s)| *s != scope) {
+            self.at_spec(
+                pos,
+                format!("{what}: the callbacks it keeps share one context, so they need the same `scope`"),
+            );
+            return false;
+        }
+        let contexts: Vec<&str> =
+            out.iter().filter(|p| matches!(p.kind, Kind::UserData { .. })).map(|p| p.name.as_str()).collect();
+        if contexts.len() != 1 {
+            self.at_spec(
+                pos,
+                format!("{what}: callbacks kept past the call need exactly one `user_data` parameter (their context: how the host tells registrations apart); it has {}", contexts.len()),
+            );
+            return false;
+        }
+        for (p, cb, _) in &kept {
+            let has_context = self
+                .callbacks
+                .get(cb)
+                .is_some_and(|c| c.params.iter().any(|q| matches!(q.kind, Kind::UserData { .. })));
+            if !has_context {
+                self.at_spec(
+                    pos,
+                    format!("{what}: callback `{p}` is kept past the call, so the library must hand it its context: name that parameter with `user_data`"),
+                );
+                return false;
+            }
+        }
+        let _ = fspec;
+        match scope {
+            Scope::Handle { param, slot, .. } => {
+                let handle = out.iter().find(|q| q.name == param).and_then(|q| match &q.kind {
+                    Kind::Handle { handle, .. } => Some(handle.clone()),
+                    _ => None,
+                });
+                let Some(handle) = handle else {
+                    self.at_spec(pos, format!("{what}: the scope's `{param}` is not a handle parameter"));
+                    return false;
+                };
+                for p in out.iter_mut() {
+                    if let Kind::Callback { scope: s @ Scope::Handle { .. }, .. } = &mut p.kind {
+                        *s = Scope::Handle {
+                            param: param.clone(),
+                            handle: handle.clone(),
+                            slot: slot.clone(),
+                        };
+                    }
+                }
+                destroys.is_empty()
+            }
+            Scope::Destroy { param } => destroys == [param],
+            _ => destroys.is_empty(),
+        }
     }
 
     /// A spec line's parameter description, classified.
@@ -137,7 +282,12 @@ impl<'a> Builder<'a> {
                 if !matches!(self.header.resolve(&t), CType::Pointer { .. }) {
                     return Err(Problem::other("`out_into` needs a pointer to a pointer (`void **`)"));
                 }
-                let said = self.spec.functions.get(&f.name).and_then(|s| s.value.params.get(&buffer.value)).map(|p| &p.value.kind);
+                let said = self
+                    .spec
+                    .functions
+                    .get(&f.name)
+                    .and_then(|s| s.value.params.get(&buffer.value))
+                    .map(|p| &p.value.kind);
                 if !f.params.iter().any(|q| q.name == buffer.value) {
                     return Err(Problem::other(format!("`{}` is not a parameter", buffer.value)));
                 }
@@ -156,9 +306,12 @@ impl<'a> Builder<'a> {
                     return Err(Problem::Reported);
                 }
                 // Each element must be what the handle type replaces.
-                self.handle_fits(&handle.value, &t, 0).map_err(|m| Problem::other(format!("its elements: {m}")))?;
+                self.handle_fits(&handle.value, &t, 0)
+                    .map_err(|m| Problem::other(format!("its elements: {m}")))?;
                 if optional {
-                    return Err(Problem::other("an array of handles is not `optional` (pass an empty slice)"));
+                    return Err(Problem::other(
+                        "an array of handles is not `optional` (pass an empty slice)",
+                    ));
                 }
                 Kind::InHandles { handle: handle.value.clone(), len: expr(len)? }
             }
@@ -180,8 +333,9 @@ impl<'a> Builder<'a> {
                             "an array of strings is counted in strings, not `units: bytes`",
                         ));
                     }
-                    let encoding =
-                        self.encoding(None, &t).map_err(|message| Problem::Other { message, names_fix: false })?;
+                    let encoding = self
+                        .encoding(None, &t)
+                        .map_err(|message| Problem::Other { message, names_fix: false })?;
                     let len = if terminated { None } else { Some(expr(len)?) };
                     return Ok(Kind::InStrings { encoding, len, optional });
                 }
@@ -200,7 +354,10 @@ impl<'a> Builder<'a> {
                                         && if want_handle {
                                             self.handle_of(&q.ty).is_some()
                                                 || self.spec.functions.get(&f.name).is_some_and(|s| {
-                                                    matches!(s.value.params.get(n).map(|p| &p.value.kind), Some(ParamKind::Handle(_)))
+                                                    matches!(
+                                                        s.value.params.get(n).map(|p| &p.value.kind),
+                                                        Some(ParamKind::Handle(_))
+                                                    )
                                                 })
                                         } else {
                                             matches!(self.header.resolve(&q.ty), CType::Int { .. })
@@ -219,7 +376,10 @@ impl<'a> Builder<'a> {
                                     s.value
                                 )));
                             }
-                            Some(Retain { handle: r.handle.value.clone(), slot: r.slot.as_ref().map(|s| s.value.clone()) })
+                            Some(Retain {
+                                handle: r.handle.value.clone(),
+                                slot: r.slot.as_ref().map(|s| s.value.clone()),
+                            })
                         }
                         None => None,
                     };
@@ -238,14 +398,24 @@ impl<'a> Builder<'a> {
                     spec::Filled::Capacity => Filled::Capacity,
                     spec::Filled::Param(name) => Filled::Param { name: name.clone() },
                     spec::Filled::Expr(text) => Filled::Expr {
-                        expr: expr::parse(text).map_err(|message| Problem::Expr { message, pos: filled.pos })?,
+                        expr: expr::parse(text)
+                            .map_err(|message| Problem::Expr { message, pos: filled.pos })?,
                     },
                 };
                 let grow = match grow {
-                    Some(g) => Some(expr::parse(&g.value).map_err(|message| Problem::Expr { message, pos: g.pos })?),
+                    Some(g) => {
+                        Some(expr::parse(&g.value).map_err(|message| Problem::Expr { message, pos: g.pos })?)
+                    }
                     None => None,
                 };
-                Kind::OutBuffer { element, capacity, units: self.void_units(&t, *units), filled, optional, grow }
+                Kind::OutBuffer {
+                    element,
+                    capacity,
+                    units: self.void_units(&t, *units),
+                    filled,
+                    optional,
+                    grow,
+                }
             }
             ParamKind::Handle(h) => {
                 if !self.spec.handles.contains_key(&h.value) {
@@ -275,16 +445,30 @@ impl<'a> Builder<'a> {
                     .map_err(|m| Problem::Other { message: m, names_fix: true })?;
                 Kind::OutHandle { handle: h.value.clone() }
             }
-            ParamKind::Callback(inline) => match (self.callback_sig(&p.ty), inline) {
+            ParamKind::Callback(inline) => {
+                // Only a scope (or default) in place: the typedef's entry describes the rest.
+                let scope = match inline.as_ref().and_then(|c| c.value.scope.as_ref()) {
+                    Some(s) => self.scope(f, s)?,
+                    None => Scope::Call,
+                };
+                let described =
+                    inline.as_ref().filter(|c| c.value.user_data.is_some() || !c.value.params.is_empty());
+                match (self.callback_sig(&p.ty), described) {
                 (Some((Some(name), _)), None) => {
+                    if let Some(d) = inline.as_ref().and_then(|c| c.value.default.as_ref()) {
+                        return Err(Problem::Expr {
+                            message: format!("`default` goes with the type's entry, `callbacks: {name}: {{ default: {} }}`", d.value),
+                            pos: d.pos,
+                        });
+                    }
                     self.callback(&name, at).ok_or(Problem::Reported)?;
-                    Kind::Callback { callback: name, optional }
+                    Kind::Callback { callback: name, optional, scope }
                 }
                 // Described in place: its own entry in the model, named after the parameter.
                 (Some((_, sig)), Some(cspec)) => {
                     let name = format!("{}_{}", f.name, p.name);
                     self.callback_with(&name, &sig, cspec).ok_or(Problem::Reported)?;
-                    Kind::Callback { callback: name, optional }
+                    Kind::Callback { callback: name, optional, scope }
                 }
                 (Some((None, _)), None) => {
                     return Err(Problem::other(
@@ -292,13 +476,18 @@ impl<'a> Builder<'a> {
                     ))
                 }
                 (None, _) => return Err(Problem::other("`callback` needs a function-pointer type")),
-            },
+                }
+            }
             ParamKind::Fixed(e) => Kind::Fixed { fixed: self.fixed(p, e.as_ref())? },
             ParamKind::OutStrings { encoding, len, free_with } => {
                 let t = need_pointer("out_strings")?;
                 let inner = match self.header.resolve(&t) {
                     CType::Pointer { pointee, .. } => (**pointee).clone(),
-                    _ => return Err(Problem::other("`out_strings` needs a pointer to an array of strings (`char ***`)")),
+                    _ => {
+                        return Err(Problem::other(
+                            "`out_strings` needs a pointer to an array of strings (`char ***`)",
+                        ))
+                    }
                 };
                 let encoding = self
                     .encoding(*encoding, &inner)
@@ -338,7 +527,8 @@ impl<'a> Builder<'a> {
             ParamKind::UserData => {
                 // A pointer, or a pointer-sized integer (`LPARAM`, `intptr_t`).
                 let pointer_sized_int =
-                    matches!(self.value(&p.ty), Ok(Value::Scalar { scalar: Scalar::Int { bytes: 4, .. } })) && p.size == Some(4);
+                    matches!(self.value(&p.ty), Ok(Value::Scalar { scalar: Scalar::Int { bytes: 4, .. } }))
+                        && p.size == Some(4);
                 if pointee.is_none() && !pointer_sized_int {
                     return Err(Problem::other(
                         "`user_data` is the context a callback gets back (`void *`, or a pointer-sized integer such as `LPARAM`); this is neither",
@@ -762,4 +952,20 @@ impl Builder<'_> {
         }
         Ok(())
     }
+}
+
+/// The destroy-notify parameters the spec's callback scopes name.
+fn destroy_params(fspec: Option<&spec::FunctionSpec>) -> Vec<String> {
+    let Some(fspec) = fspec else { return Vec::new() };
+    fspec
+        .params
+        .values()
+        .filter_map(|p| match &p.value.kind {
+            ParamKind::Callback(Some(c)) => match c.value.scope.as_ref().map(|s| &s.value) {
+                Some(spec::ScopeSpec::Destroy(d)) => Some(d.value.clone()),
+                _ => None,
+            },
+            _ => None,
+        })
+        .collect()
 }

@@ -53,6 +53,25 @@ impl<'a> Builder<'a> {
                     Some(Return::Buffer { element, len, free_with, single: *single })
                 }
                 spec::ReturnSpec::Into(param) => self.returned_into(f, fspec, param),
+                // Returned in a register the caller need not read (EAX): called as `void`.
+                // Not a float or struct, whose return takes the FPU stack or a hidden pointer.
+                spec::ReturnSpec::Ignore => match self.header.resolve(&f.ret) {
+                    CType::Pointer { .. } => Some(Return::Void),
+                    _ if matches!(self.value(&f.ret), Ok(Value::Scalar { scalar: Scalar::Int { .. } })) => {
+                        Some(Return::Void)
+                    }
+                    _ => {
+                        self.at_spec(
+                            r.pos,
+                            format!(
+                                "`returns: ignore` drops an integer or pointer result; `{}` returns {}",
+                                f.name,
+                                describe(&f.ret)
+                            ),
+                        );
+                        None
+                    }
+                },
             };
         }
         if matches!(self.header.resolve(&f.ret), CType::Void) {

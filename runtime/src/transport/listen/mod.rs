@@ -161,8 +161,18 @@ pub(crate) fn serve_all(lib: &dyn Library, mut accept: Accept, max_frame: u32) -
         let mut outbox = Outbox { conn: &conn, frame: Vec::new() };
         *running.lock().unwrap_or_else(|e| e.into_inner()) = Some((conn.clone(), header.seq));
         pulse.begin(header.seq);
-        let status =
-            run_call(lib, &header, &payload, &mut out, &mut QueuedFrames(&during), &mut outbox, max_frame);
+        // Each connection is its own client: its kept callbacks are its own.
+        let owner = Arc::as_ptr(&conn) as usize;
+        let status = run_call(
+            lib,
+            &header,
+            &payload,
+            &mut out,
+            &mut QueuedFrames(&during),
+            &mut outbox,
+            max_frame,
+            owner,
+        );
         // Under the lock the beating thread holds while it queues a beat: none follows.
         pulse.end();
         *running.lock().unwrap_or_else(|e| e.into_inner()) = None;
@@ -172,7 +182,7 @@ pub(crate) fn serve_all(lib: &dyn Library, mut accept: Accept, max_frame: u32) -
         // A client that went away mid-call only loses its own reply.
         match status {
             Ok(status) => {
-                let _ = out.send(&mut outbox, Kind::Return, status, header.id, header.seq);
+                let _ = crate::host::send_return(&mut out, &mut outbox, owner, status, header.id, header.seq);
             }
             Err(_) => conn.cut(),
         }

@@ -68,7 +68,6 @@ mod __dllgen {
             __dllgen_id: u32,
             mut __dllgen_args: ::dllgen_runtime::Reader<'_>,
             __dllgen_out: &mut ::dllgen_runtime::Writer,
-            __dllgen_cx: &mut ::dllgen_runtime::CallContext<'_>,
         ) -> ::core::result::Result<
             ::dllgen_runtime::Status,
             ::dllgen_runtime::WireError,
@@ -81,59 +80,47 @@ mod __dllgen {
                         false,
                     )?;
                     __dllgen_args.finish()?;
-                    let (__dllgen_ret, __dllgen_errno, __dllgen_last_error) = ::dllgen_runtime::with_callbacks(
-                        __dllgen_cx,
-                        0,
-                        || {
-                            let __dllgen_ret = unsafe {
-                                #[cfg(target_arch = "x86")]
-                                let __dllgen_r = ::dllgen_runtime::native::Words::new()
-                                    .push(
-                                        __dllgen_a_fn
-                                            .then_some(
-                                                __dllgen_callback_0_0
-                                                    as unsafe extern "C" fn(
-                                                        *mut ::core::ffi::c_void,
-                                                        i32,
-                                                    ) -> i32,
-                                            ),
-                                    )
-                                    .push(::dllgen_runtime::marshal::callback::user_data())
-                                    .call::<
-                                        i32,
-                                    >(
-                                        self.__dllgen_f0 as *const ::core::ffi::c_void,
-                                        ::dllgen_runtime::native::Pops::Caller,
-                                        "`kx_fire`",
-                                    );
-                                #[cfg(not(target_arch = "x86"))]
-                                let __dllgen_r = ::core::result::Result::<
-                                    _,
-                                    ::dllgen_runtime::WireError,
-                                >::Ok(
-                                    (self
-                                        .__dllgen_f0)(
-                                        __dllgen_a_fn
-                                            .then_some(
-                                                __dllgen_callback_0_0
-                                                    as unsafe extern "C" fn(
-                                                        *mut ::core::ffi::c_void,
-                                                        i32,
-                                                    ) -> i32,
-                                            ),
-                                        ::dllgen_runtime::marshal::callback::user_data(),
+                    let __dllgen_ret = unsafe {
+                        #[cfg(target_arch = "x86")]
+                        let __dllgen_r = ::dllgen_runtime::native::Words::new()
+                            .push(
+                                __dllgen_a_fn
+                                    .then_some(
+                                        __dllgen_callback_0_0
+                                            as unsafe extern "C" fn(
+                                                *mut ::core::ffi::c_void,
+                                                i32,
+                                            ) -> i32,
                                     ),
-                                );
-                                __dllgen_r
-                            };
-                            (
-                                __dllgen_ret,
-                                ::dllgen_runtime::native::errno(),
-                                ::dllgen_runtime::native::last_error(),
                             )
-                        },
-                    )?;
-                    let __dllgen_ret = __dllgen_ret?;
+                            .push(::dllgen_runtime::marshal::callback::user_data())
+                            .call::<
+                                i32,
+                            >(
+                                self.__dllgen_f0 as *const ::core::ffi::c_void,
+                                ::dllgen_runtime::native::Pops::Caller,
+                                "`kx_fire`",
+                            );
+                        #[cfg(not(target_arch = "x86"))]
+                        let __dllgen_r = ::core::result::Result::<
+                            _,
+                            ::dllgen_runtime::WireError,
+                        >::Ok(
+                            (self
+                                .__dllgen_f0)(
+                                __dllgen_a_fn
+                                    .then_some(
+                                        __dllgen_callback_0_0
+                                            as unsafe extern "C" fn(
+                                                *mut ::core::ffi::c_void,
+                                                i32,
+                                            ) -> i32,
+                                    ),
+                                ::dllgen_runtime::marshal::callback::user_data(),
+                            ),
+                        );
+                        __dllgen_r
+                    }?;
                     ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
                     Ok(::dllgen_runtime::Status::Ok)
                 }

@@ -44,7 +44,6 @@ mod __dllgen {
             __dllgen_id: u32,
             mut __dllgen_args: ::dllgen_runtime::Reader<'_>,
             __dllgen_out: &mut ::dllgen_runtime::Writer,
-            __dllgen_cx: &mut ::dllgen_runtime::CallContext<'_>,
         ) -> ::core::result::Result<
             ::dllgen_runtime::Status,
             ::dllgen_runtime::WireError,
