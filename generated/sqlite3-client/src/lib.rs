@@ -10,7 +10,7 @@ mod __dllgen {
     #![allow(clippy::all, unused_imports, unused_mut, unused_variables, non_snake_case)]
     pub use ::dllgen_runtime::{Config, Error, HostPath};
     /// The hash of the model both sides were generated from; the host refuses any other.
-    pub const MODEL_HASH: u64 = 0x83986cc8f8417912;
+    pub const MODEL_HASH: u64 = 0x2d35865dd72ef7fa;
     /// The host executable's file name.
     pub const HOST_EXE: &str = if cfg!(windows) {
         "sqlite3-host.exe"
@@ -566,6 +566,34 @@ mod __dllgen {
             Vfs(id)
         }
     }
+    /// The closure type of `sqlite3_busy_handler_arg1`: the library calls it during the call it was passed
+    /// to (in the host; the call waits while it runs here).
+    pub type Sqlite3BusyHandlerArg1<'a> = dyn FnMut(i32) -> i32 + 'a;
+    /// The closure type of `sqlite3_busy_handler_arg1` where the library keeps it past the call: it may run
+    /// during any later call, until the library lets go of it.
+    pub type Sqlite3BusyHandlerArg1Kept = dyn FnMut(i32) -> i32 + ::core::marker::Send;
+    /// The closure type of `sqlite3_commit_hook_arg1`: the library calls it during the call it was passed
+    /// to (in the host; the call waits while it runs here).
+    pub type Sqlite3CommitHookArg1<'a> = dyn FnMut() -> i32 + 'a;
+    /// The closure type of `sqlite3_commit_hook_arg1` where the library keeps it past the call: it may run
+    /// during any later call, until the library lets go of it.
+    pub type Sqlite3CommitHookArg1Kept = dyn FnMut() -> i32 + ::core::marker::Send;
+    /// The closure type of `sqlite3_create_collation_v2_xCompare`: the library calls it during the call it was passed
+    /// to (in the host; the call waits while it runs here).
+    pub type Sqlite3CreateCollationV2XCompare<'a> = dyn FnMut(
+        i32,
+        &[u8],
+        i32,
+        &[u8],
+    ) -> i32 + 'a;
+    /// The closure type of `sqlite3_create_collation_v2_xCompare` where the library keeps it past the call: it may run
+    /// during any later call, until the library lets go of it.
+    pub type Sqlite3CreateCollationV2XCompareKept = dyn FnMut(
+        i32,
+        &[u8],
+        i32,
+        &[u8],
+    ) -> i32 + ::core::marker::Send;
     /// The closure type of `sqlite3_exec_callback`: the library calls it during the call it was passed
     /// to (in the host; the call waits while it runs here).
     pub type Sqlite3ExecCallback<'a> = dyn FnMut(
@@ -573,6 +601,82 @@ mod __dllgen {
         &[::core::option::Option<::std::string::String>],
         &[::core::option::Option<::std::string::String>],
     ) -> i32 + 'a;
+    /// The closure type of `sqlite3_profile_xProfile`: the library calls it during the call it was passed
+    /// to (in the host; the call waits while it runs here).
+    pub type Sqlite3ProfileXProfile<'a> = dyn FnMut(&str, u64) -> () + 'a;
+    /// The closure type of `sqlite3_profile_xProfile` where the library keeps it past the call: it may run
+    /// during any later call, until the library lets go of it.
+    pub type Sqlite3ProfileXProfileKept = dyn FnMut(
+        &str,
+        u64,
+    ) -> () + ::core::marker::Send;
+    /// The closure type of `sqlite3_progress_handler_arg2`: the library calls it during the call it was passed
+    /// to (in the host; the call waits while it runs here).
+    pub type Sqlite3ProgressHandlerArg2<'a> = dyn FnMut() -> i32 + 'a;
+    /// The closure type of `sqlite3_progress_handler_arg2` where the library keeps it past the call: it may run
+    /// during any later call, until the library lets go of it.
+    pub type Sqlite3ProgressHandlerArg2Kept = dyn FnMut() -> i32 + ::core::marker::Send;
+    /// The closure type of `sqlite3_rollback_hook_arg1`: the library calls it during the call it was passed
+    /// to (in the host; the call waits while it runs here).
+    pub type Sqlite3RollbackHookArg1<'a> = dyn FnMut() -> () + 'a;
+    /// The closure type of `sqlite3_rollback_hook_arg1` where the library keeps it past the call: it may run
+    /// during any later call, until the library lets go of it.
+    pub type Sqlite3RollbackHookArg1Kept = dyn FnMut() -> () + ::core::marker::Send;
+    /// The closure type of `sqlite3_set_authorizer_xAuth`: the library calls it during the call it was passed
+    /// to (in the host; the call waits while it runs here).
+    pub type Sqlite3SetAuthorizerXAuth<'a> = dyn FnMut(
+        i32,
+        ::core::option::Option<&str>,
+        ::core::option::Option<&str>,
+        ::core::option::Option<&str>,
+        ::core::option::Option<&str>,
+    ) -> i32 + 'a;
+    /// The closure type of `sqlite3_set_authorizer_xAuth` where the library keeps it past the call: it may run
+    /// during any later call, until the library lets go of it.
+    pub type Sqlite3SetAuthorizerXAuthKept = dyn FnMut(
+        i32,
+        ::core::option::Option<&str>,
+        ::core::option::Option<&str>,
+        ::core::option::Option<&str>,
+        ::core::option::Option<&str>,
+    ) -> i32 + ::core::marker::Send;
+    /// The closure type of `sqlite3_trace_v2_stmt_callback`: the library calls it during the call it was passed
+    /// to (in the host; the call waits while it runs here).
+    pub type Sqlite3TraceV2StmtCallback<'a> = dyn FnMut(u32, Stmt, &str) -> i32 + 'a;
+    /// The closure type of `sqlite3_trace_v2_stmt_callback` where the library keeps it past the call: it may run
+    /// during any later call, until the library lets go of it.
+    pub type Sqlite3TraceV2StmtCallbackKept = dyn FnMut(
+        u32,
+        Stmt,
+        &str,
+    ) -> i32 + ::core::marker::Send;
+    /// The closure type of `sqlite3_trace_xTrace`: the library calls it during the call it was passed
+    /// to (in the host; the call waits while it runs here).
+    pub type Sqlite3TraceXTrace<'a> = dyn FnMut(&str) -> () + 'a;
+    /// The closure type of `sqlite3_trace_xTrace` where the library keeps it past the call: it may run
+    /// during any later call, until the library lets go of it.
+    pub type Sqlite3TraceXTraceKept = dyn FnMut(&str) -> () + ::core::marker::Send;
+    /// The closure type of `sqlite3_update_hook_arg1`: the library calls it during the call it was passed
+    /// to (in the host; the call waits while it runs here).
+    pub type Sqlite3UpdateHookArg1<'a> = dyn FnMut(i32, &str, &str, i64) -> () + 'a;
+    /// The closure type of `sqlite3_update_hook_arg1` where the library keeps it past the call: it may run
+    /// during any later call, until the library lets go of it.
+    pub type Sqlite3UpdateHookArg1Kept = dyn FnMut(
+        i32,
+        &str,
+        &str,
+        i64,
+    ) -> () + ::core::marker::Send;
+    /// The closure type of `sqlite3_wal_hook_arg1`: the library calls it during the call it was passed
+    /// to (in the host; the call waits while it runs here).
+    pub type Sqlite3WalHookArg1<'a> = dyn FnMut(Db, &str, i32) -> i32 + 'a;
+    /// The closure type of `sqlite3_wal_hook_arg1` where the library keeps it past the call: it may run
+    /// during any later call, until the library lets go of it.
+    pub type Sqlite3WalHookArg1Kept = dyn FnMut(
+        Db,
+        &str,
+        i32,
+    ) -> i32 + ::core::marker::Send;
     /// The library, through its 32-bit host. Cheap to share across threads: calls are
     /// serialized onto the host's one library thread.
     pub struct Sqlite3 {
@@ -637,7 +741,16 @@ mod __dllgen {
                         __dllgen_r.finish()?;
                         Ok((__dllgen_ret,))
                     },
-                    &mut ::dllgen_runtime::marshal::callback::none,
+                    &mut |
+                        __dllgen_id: u32,
+                        __dllgen_r: ::dllgen_runtime::Reader<'_>,
+                        __dllgen_cw: &mut ::dllgen_runtime::Writer|
+                    __dllgen_kept_dispatch(
+                        self.client.kept(),
+                        __dllgen_id,
+                        __dllgen_r,
+                        __dllgen_cw,
+                    ),
                 )?;
             Ok(__dllgen_ret)
         }
@@ -853,7 +966,16 @@ mod __dllgen {
                         __dllgen_r.finish()?;
                         Ok((__dllgen_ret,))
                     },
-                    &mut ::dllgen_runtime::marshal::callback::none,
+                    &mut |
+                        __dllgen_id: u32,
+                        __dllgen_r: ::dllgen_runtime::Reader<'_>,
+                        __dllgen_cw: &mut ::dllgen_runtime::Writer|
+                    __dllgen_kept_dispatch(
+                        self.client.kept(),
+                        __dllgen_id,
+                        __dllgen_r,
+                        __dllgen_cw,
+                    ),
                 )?;
             Ok(__dllgen_ret)
         }
@@ -876,7 +998,16 @@ mod __dllgen {
                         __dllgen_r.finish()?;
                         Ok((__dllgen_ret,))
                     },
-                    &mut ::dllgen_runtime::marshal::callback::none,
+                    &mut |
+                        __dllgen_id: u32,
+                        __dllgen_r: ::dllgen_runtime::Reader<'_>,
+                        __dllgen_cw: &mut ::dllgen_runtime::Writer|
+                    __dllgen_kept_dispatch(
+                        self.client.kept(),
+                        __dllgen_id,
+                        __dllgen_r,
+                        __dllgen_cw,
+                    ),
                 )?;
             Ok(__dllgen_ret)
         }
@@ -899,7 +1030,16 @@ mod __dllgen {
                         __dllgen_r.finish()?;
                         Ok((__dllgen_ret,))
                     },
-                    &mut ::dllgen_runtime::marshal::callback::none,
+                    &mut |
+                        __dllgen_id: u32,
+                        __dllgen_r: ::dllgen_runtime::Reader<'_>,
+                        __dllgen_cw: &mut ::dllgen_runtime::Writer|
+                    __dllgen_kept_dispatch(
+                        self.client.kept(),
+                        __dllgen_id,
+                        __dllgen_r,
+                        __dllgen_cw,
+                    ),
                 )?;
             Ok(__dllgen_ret)
         }
@@ -924,7 +1064,16 @@ mod __dllgen {
                         __dllgen_r.finish()?;
                         Ok((__dllgen_ret,))
                     },
-                    &mut ::dllgen_runtime::marshal::callback::none,
+                    &mut |
+                        __dllgen_id: u32,
+                        __dllgen_r: ::dllgen_runtime::Reader<'_>,
+                        __dllgen_cw: &mut ::dllgen_runtime::Writer|
+                    __dllgen_kept_dispatch(
+                        self.client.kept(),
+                        __dllgen_id,
+                        __dllgen_r,
+                        __dllgen_cw,
+                    ),
                 )?;
             Ok(__dllgen_ret)
         }
@@ -1101,7 +1250,16 @@ mod __dllgen {
                         __dllgen_r.finish()?;
                         Ok((__dllgen_ret,))
                     },
-                    &mut ::dllgen_runtime::marshal::callback::none,
+                    &mut |
+                        __dllgen_id: u32,
+                        __dllgen_r: ::dllgen_runtime::Reader<'_>,
+                        __dllgen_cw: &mut ::dllgen_runtime::Writer|
+                    __dllgen_kept_dispatch(
+                        self.client.kept(),
+                        __dllgen_id,
+                        __dllgen_r,
+                        __dllgen_cw,
+                    ),
                 )?;
             Ok(__dllgen_ret)
         }
@@ -1141,7 +1299,16 @@ mod __dllgen {
                         __dllgen_r.finish()?;
                         Ok((__dllgen_ret,))
                     },
-                    &mut ::dllgen_runtime::marshal::callback::none,
+                    &mut |
+                        __dllgen_id: u32,
+                        __dllgen_r: ::dllgen_runtime::Reader<'_>,
+                        __dllgen_cw: &mut ::dllgen_runtime::Writer|
+                    __dllgen_kept_dispatch(
+                        self.client.kept(),
+                        __dllgen_id,
+                        __dllgen_r,
+                        __dllgen_cw,
+                    ),
                 )?;
             Ok(__dllgen_ret)
         }
@@ -1168,7 +1335,16 @@ mod __dllgen {
                         __dllgen_r.finish()?;
                         Ok((__dllgen_ret,))
                     },
-                    &mut ::dllgen_runtime::marshal::callback::none,
+                    &mut |
+                        __dllgen_id: u32,
+                        __dllgen_r: ::dllgen_runtime::Reader<'_>,
+                        __dllgen_cw: &mut ::dllgen_runtime::Writer|
+                    __dllgen_kept_dispatch(
+                        self.client.kept(),
+                        __dllgen_id,
+                        __dllgen_r,
+                        __dllgen_cw,
+                    ),
                 )?;
             Ok(__dllgen_ret)
         }
@@ -1195,7 +1371,16 @@ mod __dllgen {
                         __dllgen_r.finish()?;
                         Ok((__dllgen_ret,))
                     },
-                    &mut ::dllgen_runtime::marshal::callback::none,
+                    &mut |
+                        __dllgen_id: u32,
+                        __dllgen_r: ::dllgen_runtime::Reader<'_>,
+                        __dllgen_cw: &mut ::dllgen_runtime::Writer|
+                    __dllgen_kept_dispatch(
+                        self.client.kept(),
+                        __dllgen_id,
+                        __dllgen_r,
+                        __dllgen_cw,
+                    ),
                 )?;
             Ok(__dllgen_ret)
         }
@@ -1222,7 +1407,16 @@ mod __dllgen {
                         __dllgen_r.finish()?;
                         Ok((__dllgen_ret,))
                     },
-                    &mut ::dllgen_runtime::marshal::callback::none,
+                    &mut |
+                        __dllgen_id: u32,
+                        __dllgen_r: ::dllgen_runtime::Reader<'_>,
+                        __dllgen_cw: &mut ::dllgen_runtime::Writer|
+                    __dllgen_kept_dispatch(
+                        self.client.kept(),
+                        __dllgen_id,
+                        __dllgen_r,
+                        __dllgen_cw,
+                    ),
                 )?;
             Ok(__dllgen_ret)
         }
@@ -1247,7 +1441,16 @@ mod __dllgen {
                         __dllgen_r.finish()?;
                         Ok((__dllgen_ret,))
                     },
-                    &mut ::dllgen_runtime::marshal::callback::none,
+                    &mut |
+                        __dllgen_id: u32,
+                        __dllgen_r: ::dllgen_runtime::Reader<'_>,
+                        __dllgen_cw: &mut ::dllgen_runtime::Writer|
+                    __dllgen_kept_dispatch(
+                        self.client.kept(),
+                        __dllgen_id,
+                        __dllgen_r,
+                        __dllgen_cw,
+                    ),
                 )?;
             Ok(__dllgen_ret)
         }
@@ -1286,7 +1489,16 @@ mod __dllgen {
                         __dllgen_r.finish()?;
                         Ok((__dllgen_ret,))
                     },
-                    &mut ::dllgen_runtime::marshal::callback::none,
+                    &mut |
+                        __dllgen_id: u32,
+                        __dllgen_r: ::dllgen_runtime::Reader<'_>,
+                        __dllgen_cw: &mut ::dllgen_runtime::Writer|
+                    __dllgen_kept_dispatch(
+                        self.client.kept(),
+                        __dllgen_id,
+                        __dllgen_r,
+                        __dllgen_cw,
+                    ),
                 )?;
             Ok(__dllgen_ret)
         }
@@ -1326,7 +1538,16 @@ mod __dllgen {
                         __dllgen_r.finish()?;
                         Ok((__dllgen_ret,))
                     },
-                    &mut ::dllgen_runtime::marshal::callback::none,
+                    &mut |
+                        __dllgen_id: u32,
+                        __dllgen_r: ::dllgen_runtime::Reader<'_>,
+                        __dllgen_cw: &mut ::dllgen_runtime::Writer|
+                    __dllgen_kept_dispatch(
+                        self.client.kept(),
+                        __dllgen_id,
+                        __dllgen_r,
+                        __dllgen_cw,
+                    ),
                 )?;
             Ok(__dllgen_ret)
         }
@@ -1380,7 +1601,16 @@ mod __dllgen {
                         __dllgen_r.finish()?;
                         Ok((__dllgen_ret,))
                     },
-                    &mut ::dllgen_runtime::marshal::callback::none,
+                    &mut |
+                        __dllgen_id: u32,
+                        __dllgen_r: ::dllgen_runtime::Reader<'_>,
+                        __dllgen_cw: &mut ::dllgen_runtime::Writer|
+                    __dllgen_kept_dispatch(
+                        self.client.kept(),
+                        __dllgen_id,
+                        __dllgen_r,
+                        __dllgen_cw,
+                    ),
                 )?;
             Ok(__dllgen_ret)
         }
@@ -1420,7 +1650,16 @@ mod __dllgen {
                         __dllgen_r.finish()?;
                         Ok((__dllgen_ret,))
                     },
-                    &mut ::dllgen_runtime::marshal::callback::none,
+                    &mut |
+                        __dllgen_id: u32,
+                        __dllgen_r: ::dllgen_runtime::Reader<'_>,
+                        __dllgen_cw: &mut ::dllgen_runtime::Writer|
+                    __dllgen_kept_dispatch(
+                        self.client.kept(),
+                        __dllgen_id,
+                        __dllgen_r,
+                        __dllgen_cw,
+                    ),
                 )?;
             Ok(__dllgen_ret)
         }
@@ -1449,7 +1688,16 @@ mod __dllgen {
                         __dllgen_r.finish()?;
                         Ok((__dllgen_ret,))
                     },
-                    &mut ::dllgen_runtime::marshal::callback::none,
+                    &mut |
+                        __dllgen_id: u32,
+                        __dllgen_r: ::dllgen_runtime::Reader<'_>,
+                        __dllgen_cw: &mut ::dllgen_runtime::Writer|
+                    __dllgen_kept_dispatch(
+                        self.client.kept(),
+                        __dllgen_id,
+                        __dllgen_r,
+                        __dllgen_cw,
+                    ),
                 )?;
             Ok(__dllgen_ret)
         }
@@ -1489,7 +1737,16 @@ mod __dllgen {
                         __dllgen_r.finish()?;
                         Ok((__dllgen_ret,))
                     },
-                    &mut ::dllgen_runtime::marshal::callback::none,
+                    &mut |
+                        __dllgen_id: u32,
+                        __dllgen_r: ::dllgen_runtime::Reader<'_>,
+                        __dllgen_cw: &mut ::dllgen_runtime::Writer|
+                    __dllgen_kept_dispatch(
+                        self.client.kept(),
+                        __dllgen_id,
+                        __dllgen_r,
+                        __dllgen_cw,
+                    ),
                 )?;
             Ok(__dllgen_ret)
         }
@@ -1529,7 +1786,16 @@ mod __dllgen {
                         __dllgen_r.finish()?;
                         Ok((__dllgen_ret,))
                     },
-                    &mut ::dllgen_runtime::marshal::callback::none,
+                    &mut |
+                        __dllgen_id: u32,
+                        __dllgen_r: ::dllgen_runtime::Reader<'_>,
+                        __dllgen_cw: &mut ::dllgen_runtime::Writer|
+                    __dllgen_kept_dispatch(
+                        self.client.kept(),
+                        __dllgen_id,
+                        __dllgen_r,
+                        __dllgen_cw,
+                    ),
                 )?;
             Ok(__dllgen_ret)
         }
@@ -1556,7 +1822,16 @@ mod __dllgen {
                         __dllgen_r.finish()?;
                         Ok((__dllgen_ret,))
                     },
-                    &mut ::dllgen_runtime::marshal::callback::none,
+                    &mut |
+                        __dllgen_id: u32,
+                        __dllgen_r: ::dllgen_runtime::Reader<'_>,
+                        __dllgen_cw: &mut ::dllgen_runtime::Writer|
+                    __dllgen_kept_dispatch(
+                        self.client.kept(),
+                        __dllgen_id,
+                        __dllgen_r,
+                        __dllgen_cw,
+                    ),
                 )?;
             Ok(__dllgen_ret)
         }
@@ -1583,7 +1858,16 @@ mod __dllgen {
                         __dllgen_r.finish()?;
                         Ok((__dllgen_ret,))
                     },
-                    &mut ::dllgen_runtime::marshal::callback::none,
+                    &mut |
+                        __dllgen_id: u32,
+                        __dllgen_r: ::dllgen_runtime::Reader<'_>,
+                        __dllgen_cw: &mut ::dllgen_runtime::Writer|
+                    __dllgen_kept_dispatch(
+                        self.client.kept(),
+                        __dllgen_id,
+                        __dllgen_r,
+                        __dllgen_cw,
+                    ),
                 )?;
             Ok(__dllgen_ret)
         }
@@ -1610,7 +1894,16 @@ mod __dllgen {
                         __dllgen_r.finish()?;
                         Ok((__dllgen_ret,))
                     },
-                    &mut ::dllgen_runtime::marshal::callback::none,
+                    &mut |
+                        __dllgen_id: u32,
+                        __dllgen_r: ::dllgen_runtime::Reader<'_>,
+                        __dllgen_cw: &mut ::dllgen_runtime::Writer|
+                    __dllgen_kept_dispatch(
+                        self.client.kept(),
+                        __dllgen_id,
+                        __dllgen_r,
+                        __dllgen_cw,
+                    ),
                 )?;
             Ok(__dllgen_ret)
         }
@@ -1644,7 +1937,16 @@ mod __dllgen {
                         __dllgen_r.finish()?;
                         Ok((__dllgen_ret,))
                     },
-                    &mut ::dllgen_runtime::marshal::callback::none,
+                    &mut |
+                        __dllgen_id: u32,
+                        __dllgen_r: ::dllgen_runtime::Reader<'_>,
+                        __dllgen_cw: &mut ::dllgen_runtime::Writer|
+                    __dllgen_kept_dispatch(
+                        self.client.kept(),
+                        __dllgen_id,
+                        __dllgen_r,
+                        __dllgen_cw,
+                    ),
                 )?;
             Ok(__dllgen_ret)
         }
@@ -1685,7 +1987,16 @@ mod __dllgen {
                         __dllgen_r.finish()?;
                         Ok((__dllgen_ret,))
                     },
-                    &mut ::dllgen_runtime::marshal::callback::none,
+                    &mut |
+                        __dllgen_id: u32,
+                        __dllgen_r: ::dllgen_runtime::Reader<'_>,
+                        __dllgen_cw: &mut ::dllgen_runtime::Writer|
+                    __dllgen_kept_dispatch(
+                        self.client.kept(),
+                        __dllgen_id,
+                        __dllgen_r,
+                        __dllgen_cw,
+                    ),
                 )?;
             Ok(__dllgen_ret)
         }
@@ -1807,7 +2118,16 @@ mod __dllgen {
                         __dllgen_r.finish()?;
                         Ok((__dllgen_ret, __dllgen_a_ppBlob))
                     },
-                    &mut ::dllgen_runtime::marshal::callback::none,
+                    &mut |
+                        __dllgen_id: u32,
+                        __dllgen_r: ::dllgen_runtime::Reader<'_>,
+                        __dllgen_cw: &mut ::dllgen_runtime::Writer|
+                    __dllgen_kept_dispatch(
+                        self.client.kept(),
+                        __dllgen_id,
+                        __dllgen_r,
+                        __dllgen_cw,
+                    ),
                 )?;
             Ok((__dllgen_ret, __dllgen_a_ppBlob))
         }
@@ -1873,7 +2193,16 @@ mod __dllgen {
                         __dllgen_r.finish()?;
                         Ok((__dllgen_ret, __dllgen_a_Z))
                     },
-                    &mut ::dllgen_runtime::marshal::callback::none,
+                    &mut |
+                        __dllgen_id: u32,
+                        __dllgen_r: ::dllgen_runtime::Reader<'_>,
+                        __dllgen_cw: &mut ::dllgen_runtime::Writer|
+                    __dllgen_kept_dispatch(
+                        self.client.kept(),
+                        __dllgen_id,
+                        __dllgen_r,
+                        __dllgen_cw,
+                    ),
                 )?;
             Ok((__dllgen_ret, __dllgen_a_Z))
         }
@@ -1918,7 +2247,16 @@ mod __dllgen {
                         __dllgen_r.finish()?;
                         Ok((__dllgen_ret,))
                     },
-                    &mut ::dllgen_runtime::marshal::callback::none,
+                    &mut |
+                        __dllgen_id: u32,
+                        __dllgen_r: ::dllgen_runtime::Reader<'_>,
+                        __dllgen_cw: &mut ::dllgen_runtime::Writer|
+                    __dllgen_kept_dispatch(
+                        self.client.kept(),
+                        __dllgen_id,
+                        __dllgen_r,
+                        __dllgen_cw,
+                    ),
                 )?;
             Ok(__dllgen_ret)
         }
@@ -1995,7 +2333,117 @@ mod __dllgen {
                         __dllgen_r.finish()?;
                         Ok((__dllgen_ret,))
                     },
-                    &mut ::dllgen_runtime::marshal::callback::none,
+                    &mut |
+                        __dllgen_id: u32,
+                        __dllgen_r: ::dllgen_runtime::Reader<'_>,
+                        __dllgen_cw: &mut ::dllgen_runtime::Writer|
+                    __dllgen_kept_dispatch(
+                        self.client.kept(),
+                        __dllgen_id,
+                        __dllgen_r,
+                        __dllgen_cw,
+                    ),
+                )?;
+            Ok(__dllgen_ret)
+        }
+        /// * CAPI3REF: Register A Callback To Handle SQLITE_BUSY Errors
+        /// * KEYWORDS: {busy-handler callback} {busy handler}
+        /// * METHOD: sqlite3
+        /// *
+        /// * ^The sqlite3_busy_handler(D,X,P) routine sets a callback function X
+        /// * that might be invoked with argument P whenever
+        /// * an attempt is made to access a database table associated with
+        /// * [database connection] D when another thread
+        /// * or process has the table locked.
+        /// * The sqlite3_busy_handler() interface is used to implement
+        /// * [sqlite3_busy_timeout()] and [PRAGMA busy_timeout].
+        /// *
+        /// * ^If the busy callback is NULL, then [SQLITE_BUSY]
+        /// * is returned immediately upon encountering the lock.  ^If the busy callback
+        /// * is not NULL, then the callback might be invoked with two arguments.
+        /// *
+        /// * ^The first argument to the busy handler is a copy of the void* pointer which
+        /// * is the third argument to sqlite3_busy_handler().  ^The second argument to
+        /// * the busy handler callback is the number of times that the busy handler has
+        /// * been invoked previously for the same locking event.  ^If the
+        /// * busy callback returns 0, then no additional attempts are made to
+        /// * access the database and [SQLITE_BUSY] is returned
+        /// * to the application.
+        /// * ^If the callback returns non-zero, then another attempt
+        /// * is made to access the database and the cycle repeats.
+        /// *
+        /// * The presence of a busy handler does not guarantee that it will be invoked
+        /// * when there is lock contention. ^If SQLite determines that invoking the busy
+        /// * handler could result in a deadlock, it will go ahead and return [SQLITE_BUSY]
+        /// * to the application instead of invoking the
+        /// * busy handler.
+        /// * Consider a scenario where one process is holding a read lock that
+        /// * it is trying to promote to a reserved lock and
+        /// * a second process is holding a reserved lock that it is trying
+        /// * to promote to an exclusive lock.  The first process cannot proceed
+        /// * because it is blocked by the second and the second process cannot
+        /// * proceed because it is blocked by the first.  If both processes
+        /// * invoke the busy handlers, neither will make any progress.  Therefore,
+        /// * SQLite returns [SQLITE_BUSY] for the first process, hoping that this
+        /// * will induce the first process to release its read lock and allow
+        /// * the second process to proceed.
+        /// *
+        /// * ^The default busy callback is NULL.
+        /// *
+        /// * ^(There can only be a single busy handler defined for each
+        /// * [database connection].  Setting a new busy handler clears any
+        /// * previously set handler.)^  ^Note that calling [sqlite3_busy_timeout()]
+        /// * or evaluating [PRAGMA busy_timeout=N] will change the
+        /// * busy handler and thus clear any previously set busy handler.
+        /// *
+        /// * The busy callback should not take any actions which modify the
+        /// * database connection that invoked the busy handler.  In other words,
+        /// * the busy handler is not reentrant.  Any such actions
+        /// * result in undefined behavior.
+        /// *
+        /// * A busy handler must not close the database connection
+        /// * or [prepared statement] that invoked the busy handler.
+        pub fn sqlite3_busy_handler(
+            &self,
+            arg0: Db,
+            arg1: ::core::option::Option<::std::boxed::Box<Sqlite3BusyHandlerArg1Kept>>,
+        ) -> ::core::result::Result<i32, Error> {
+            let mut __dllgen_kept: ::std::vec::Vec<
+                (u32, ::dllgen_runtime::client::kept::Erased),
+            > = ::std::vec::Vec::new();
+            let __dllgen_g_arg1 = arg1.is_some();
+            if let ::core::option::Option::Some(__dllgen_f) = arg1 {
+                __dllgen_kept.push((2147490561, ::std::boxed::Box::new(__dllgen_f)));
+            }
+            let __dllgen_reg = self.client.kept().register(__dllgen_kept);
+            let (__dllgen_ret,) = self
+                .client
+                .call(
+                    27,
+                    |__dllgen_w| {
+                        ::dllgen_runtime::marshal::handle::encode(__dllgen_w, &arg0);
+                        ::dllgen_runtime::marshal::callback::encode_kept(
+                            __dllgen_w,
+                            if __dllgen_g_arg1 { __dllgen_reg } else { 0 },
+                        );
+                    },
+                    |mut __dllgen_r| {
+                        let __dllgen_ret: i32 = ::dllgen_runtime::marshal::value::decode(
+                            &mut __dllgen_r,
+                        )?;
+                        __dllgen_r.finish()?;
+                        Ok((__dllgen_ret,))
+                    },
+                    &mut |
+                        __dllgen_id: u32,
+                        __dllgen_r: ::dllgen_runtime::Reader<'_>,
+                        __dllgen_cw: &mut ::dllgen_runtime::Writer|
+                    __dllgen_kept_dispatch(
+                        self.client.kept(),
+                        __dllgen_id,
+                        __dllgen_r,
+                        __dllgen_cw,
+                    ),
                 )?;
             Ok(__dllgen_ret)
         }
@@ -2026,7 +2474,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    27,
+                    28,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::handle::encode(__dllgen_w, &arg0);
                         ::dllgen_runtime::marshal::value::encode(__dllgen_w, &ms);
@@ -2038,7 +2486,16 @@ mod __dllgen {
                         __dllgen_r.finish()?;
                         Ok((__dllgen_ret,))
                     },
-                    &mut ::dllgen_runtime::marshal::callback::none,
+                    &mut |
+                        __dllgen_id: u32,
+                        __dllgen_r: ::dllgen_runtime::Reader<'_>,
+                        __dllgen_cw: &mut ::dllgen_runtime::Writer|
+                    __dllgen_kept_dispatch(
+                        self.client.kept(),
+                        __dllgen_id,
+                        __dllgen_r,
+                        __dllgen_cw,
+                    ),
                 )?;
             Ok(__dllgen_ret)
         }
@@ -2103,7 +2560,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    28,
+                    29,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::handle::encode(__dllgen_w, &arg0);
                     },
@@ -2114,7 +2571,16 @@ mod __dllgen {
                         __dllgen_r.finish()?;
                         Ok((__dllgen_ret,))
                     },
-                    &mut ::dllgen_runtime::marshal::callback::none,
+                    &mut |
+                        __dllgen_id: u32,
+                        __dllgen_r: ::dllgen_runtime::Reader<'_>,
+                        __dllgen_cw: &mut ::dllgen_runtime::Writer|
+                    __dllgen_kept_dispatch(
+                        self.client.kept(),
+                        __dllgen_id,
+                        __dllgen_r,
+                        __dllgen_cw,
+                    ),
                 )?;
             Ok(__dllgen_ret)
         }
@@ -2123,7 +2589,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    29,
+                    30,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::handle::encode(__dllgen_w, &arg0);
                     },
@@ -2134,7 +2600,16 @@ mod __dllgen {
                         __dllgen_r.finish()?;
                         Ok((__dllgen_ret,))
                     },
-                    &mut ::dllgen_runtime::marshal::callback::none,
+                    &mut |
+                        __dllgen_id: u32,
+                        __dllgen_r: ::dllgen_runtime::Reader<'_>,
+                        __dllgen_cw: &mut ::dllgen_runtime::Writer|
+                    __dllgen_kept_dispatch(
+                        self.client.kept(),
+                        __dllgen_id,
+                        __dllgen_r,
+                        __dllgen_cw,
+                    ),
                 )?;
             Ok(__dllgen_ret)
         }
@@ -2151,7 +2626,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    30,
+                    31,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::handle::encode(__dllgen_w, &arg0);
                     },
@@ -2162,7 +2637,16 @@ mod __dllgen {
                         __dllgen_r.finish()?;
                         Ok((__dllgen_ret,))
                     },
-                    &mut ::dllgen_runtime::marshal::callback::none,
+                    &mut |
+                        __dllgen_id: u32,
+                        __dllgen_r: ::dllgen_runtime::Reader<'_>,
+                        __dllgen_cw: &mut ::dllgen_runtime::Writer|
+                    __dllgen_kept_dispatch(
+                        self.client.kept(),
+                        __dllgen_id,
+                        __dllgen_r,
+                        __dllgen_cw,
+                    ),
                 )?;
             Ok(__dllgen_ret)
         }
@@ -2206,26 +2690,6 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    31,
-                    |__dllgen_w| {
-                        ::dllgen_runtime::marshal::handle::encode(__dllgen_w, &arg0);
-                    },
-                    |mut __dllgen_r| {
-                        let __dllgen_ret: i32 = ::dllgen_runtime::marshal::value::decode(
-                            &mut __dllgen_r,
-                        )?;
-                        __dllgen_r.finish()?;
-                        Ok((__dllgen_ret,))
-                    },
-                    &mut ::dllgen_runtime::marshal::callback::none,
-                )?;
-            Ok(__dllgen_ret)
-        }
-        /// Calls `sqlite3_close_v2`.
-        pub fn sqlite3_close_v2(&self, arg0: Db) -> ::core::result::Result<i32, Error> {
-            let (__dllgen_ret,) = self
-                .client
-                .call(
                     32,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::handle::encode(__dllgen_w, &arg0);
@@ -2237,7 +2701,45 @@ mod __dllgen {
                         __dllgen_r.finish()?;
                         Ok((__dllgen_ret,))
                     },
-                    &mut ::dllgen_runtime::marshal::callback::none,
+                    &mut |
+                        __dllgen_id: u32,
+                        __dllgen_r: ::dllgen_runtime::Reader<'_>,
+                        __dllgen_cw: &mut ::dllgen_runtime::Writer|
+                    __dllgen_kept_dispatch(
+                        self.client.kept(),
+                        __dllgen_id,
+                        __dllgen_r,
+                        __dllgen_cw,
+                    ),
+                )?;
+            Ok(__dllgen_ret)
+        }
+        /// Calls `sqlite3_close_v2`.
+        pub fn sqlite3_close_v2(&self, arg0: Db) -> ::core::result::Result<i32, Error> {
+            let (__dllgen_ret,) = self
+                .client
+                .call(
+                    33,
+                    |__dllgen_w| {
+                        ::dllgen_runtime::marshal::handle::encode(__dllgen_w, &arg0);
+                    },
+                    |mut __dllgen_r| {
+                        let __dllgen_ret: i32 = ::dllgen_runtime::marshal::value::decode(
+                            &mut __dllgen_r,
+                        )?;
+                        __dllgen_r.finish()?;
+                        Ok((__dllgen_ret,))
+                    },
+                    &mut |
+                        __dllgen_id: u32,
+                        __dllgen_r: ::dllgen_runtime::Reader<'_>,
+                        __dllgen_cw: &mut ::dllgen_runtime::Writer|
+                    __dllgen_kept_dispatch(
+                        self.client.kept(),
+                        __dllgen_id,
+                        __dllgen_r,
+                        __dllgen_cw,
+                    ),
                 )?;
             Ok(__dllgen_ret)
         }
@@ -2460,7 +2962,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    33,
+                    34,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::handle::encode(__dllgen_w, &arg0);
                         ::dllgen_runtime::marshal::value::encode(__dllgen_w, &iCol);
@@ -2474,37 +2976,21 @@ mod __dllgen {
                         __dllgen_r.finish()?;
                         Ok((__dllgen_ret,))
                     },
-                    &mut ::dllgen_runtime::marshal::callback::none,
+                    &mut |
+                        __dllgen_id: u32,
+                        __dllgen_r: ::dllgen_runtime::Reader<'_>,
+                        __dllgen_cw: &mut ::dllgen_runtime::Writer|
+                    __dllgen_kept_dispatch(
+                        self.client.kept(),
+                        __dllgen_id,
+                        __dllgen_r,
+                        __dllgen_cw,
+                    ),
                 )?;
             Ok(__dllgen_ret)
         }
         /// Calls `sqlite3_column_bytes`.
         pub fn sqlite3_column_bytes(
-            &self,
-            arg0: Stmt,
-            iCol: i32,
-        ) -> ::core::result::Result<i32, Error> {
-            let (__dllgen_ret,) = self
-                .client
-                .call(
-                    34,
-                    |__dllgen_w| {
-                        ::dllgen_runtime::marshal::handle::encode(__dllgen_w, &arg0);
-                        ::dllgen_runtime::marshal::value::encode(__dllgen_w, &iCol);
-                    },
-                    |mut __dllgen_r| {
-                        let __dllgen_ret: i32 = ::dllgen_runtime::marshal::value::decode(
-                            &mut __dllgen_r,
-                        )?;
-                        __dllgen_r.finish()?;
-                        Ok((__dllgen_ret,))
-                    },
-                    &mut ::dllgen_runtime::marshal::callback::none,
-                )?;
-            Ok(__dllgen_ret)
-        }
-        /// Calls `sqlite3_column_bytes16`.
-        pub fn sqlite3_column_bytes16(
             &self,
             arg0: Stmt,
             iCol: i32,
@@ -2524,7 +3010,50 @@ mod __dllgen {
                         __dllgen_r.finish()?;
                         Ok((__dllgen_ret,))
                     },
-                    &mut ::dllgen_runtime::marshal::callback::none,
+                    &mut |
+                        __dllgen_id: u32,
+                        __dllgen_r: ::dllgen_runtime::Reader<'_>,
+                        __dllgen_cw: &mut ::dllgen_runtime::Writer|
+                    __dllgen_kept_dispatch(
+                        self.client.kept(),
+                        __dllgen_id,
+                        __dllgen_r,
+                        __dllgen_cw,
+                    ),
+                )?;
+            Ok(__dllgen_ret)
+        }
+        /// Calls `sqlite3_column_bytes16`.
+        pub fn sqlite3_column_bytes16(
+            &self,
+            arg0: Stmt,
+            iCol: i32,
+        ) -> ::core::result::Result<i32, Error> {
+            let (__dllgen_ret,) = self
+                .client
+                .call(
+                    36,
+                    |__dllgen_w| {
+                        ::dllgen_runtime::marshal::handle::encode(__dllgen_w, &arg0);
+                        ::dllgen_runtime::marshal::value::encode(__dllgen_w, &iCol);
+                    },
+                    |mut __dllgen_r| {
+                        let __dllgen_ret: i32 = ::dllgen_runtime::marshal::value::decode(
+                            &mut __dllgen_r,
+                        )?;
+                        __dllgen_r.finish()?;
+                        Ok((__dllgen_ret,))
+                    },
+                    &mut |
+                        __dllgen_id: u32,
+                        __dllgen_r: ::dllgen_runtime::Reader<'_>,
+                        __dllgen_cw: &mut ::dllgen_runtime::Writer|
+                    __dllgen_kept_dispatch(
+                        self.client.kept(),
+                        __dllgen_id,
+                        __dllgen_r,
+                        __dllgen_cw,
+                    ),
                 )?;
             Ok(__dllgen_ret)
         }
@@ -2547,7 +3076,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    36,
+                    37,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::handle::encode(__dllgen_w, &pStmt);
                     },
@@ -2558,7 +3087,16 @@ mod __dllgen {
                         __dllgen_r.finish()?;
                         Ok((__dllgen_ret,))
                     },
-                    &mut ::dllgen_runtime::marshal::callback::none,
+                    &mut |
+                        __dllgen_id: u32,
+                        __dllgen_r: ::dllgen_runtime::Reader<'_>,
+                        __dllgen_cw: &mut ::dllgen_runtime::Writer|
+                    __dllgen_kept_dispatch(
+                        self.client.kept(),
+                        __dllgen_id,
+                        __dllgen_r,
+                        __dllgen_cw,
+                    ),
                 )?;
             Ok(__dllgen_ret)
         }
@@ -2613,7 +3151,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    37,
+                    38,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::handle::encode(__dllgen_w, &arg0);
                         ::dllgen_runtime::marshal::value::encode(__dllgen_w, &arg1);
@@ -2628,7 +3166,16 @@ mod __dllgen {
                         __dllgen_r.finish()?;
                         Ok((__dllgen_ret,))
                     },
-                    &mut ::dllgen_runtime::marshal::callback::none,
+                    &mut |
+                        __dllgen_id: u32,
+                        __dllgen_r: ::dllgen_runtime::Reader<'_>,
+                        __dllgen_cw: &mut ::dllgen_runtime::Writer|
+                    __dllgen_kept_dispatch(
+                        self.client.kept(),
+                        __dllgen_id,
+                        __dllgen_r,
+                        __dllgen_cw,
+                    ),
                 )?;
             Ok(__dllgen_ret)
         }
@@ -2644,7 +3191,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    38,
+                    39,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::handle::encode(__dllgen_w, &arg0);
                         ::dllgen_runtime::marshal::value::encode(__dllgen_w, &arg1);
@@ -2659,7 +3206,16 @@ mod __dllgen {
                         __dllgen_r.finish()?;
                         Ok((__dllgen_ret,))
                     },
-                    &mut ::dllgen_runtime::marshal::callback::none,
+                    &mut |
+                        __dllgen_id: u32,
+                        __dllgen_r: ::dllgen_runtime::Reader<'_>,
+                        __dllgen_cw: &mut ::dllgen_runtime::Writer|
+                    __dllgen_kept_dispatch(
+                        self.client.kept(),
+                        __dllgen_id,
+                        __dllgen_r,
+                        __dllgen_cw,
+                    ),
                 )?;
             Ok(__dllgen_ret)
         }
@@ -2702,7 +3258,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    39,
+                    40,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::handle::encode(__dllgen_w, &arg0);
                         ::dllgen_runtime::marshal::value::encode(__dllgen_w, &arg1);
@@ -2717,7 +3273,16 @@ mod __dllgen {
                         __dllgen_r.finish()?;
                         Ok((__dllgen_ret,))
                     },
-                    &mut ::dllgen_runtime::marshal::callback::none,
+                    &mut |
+                        __dllgen_id: u32,
+                        __dllgen_r: ::dllgen_runtime::Reader<'_>,
+                        __dllgen_cw: &mut ::dllgen_runtime::Writer|
+                    __dllgen_kept_dispatch(
+                        self.client.kept(),
+                        __dllgen_id,
+                        __dllgen_r,
+                        __dllgen_cw,
+                    ),
                 )?;
             Ok(__dllgen_ret)
         }
@@ -2733,7 +3298,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    40,
+                    41,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::handle::encode(__dllgen_w, &arg0);
                         ::dllgen_runtime::marshal::value::encode(__dllgen_w, &arg1);
@@ -2748,7 +3313,16 @@ mod __dllgen {
                         __dllgen_r.finish()?;
                         Ok((__dllgen_ret,))
                     },
-                    &mut ::dllgen_runtime::marshal::callback::none,
+                    &mut |
+                        __dllgen_id: u32,
+                        __dllgen_r: ::dllgen_runtime::Reader<'_>,
+                        __dllgen_cw: &mut ::dllgen_runtime::Writer|
+                    __dllgen_kept_dispatch(
+                        self.client.kept(),
+                        __dllgen_id,
+                        __dllgen_r,
+                        __dllgen_cw,
+                    ),
                 )?;
             Ok(__dllgen_ret)
         }
@@ -2761,7 +3335,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    41,
+                    42,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::handle::encode(__dllgen_w, &arg0);
                         ::dllgen_runtime::marshal::value::encode(__dllgen_w, &iCol);
@@ -2773,7 +3347,16 @@ mod __dllgen {
                         __dllgen_r.finish()?;
                         Ok((__dllgen_ret,))
                     },
-                    &mut ::dllgen_runtime::marshal::callback::none,
+                    &mut |
+                        __dllgen_id: u32,
+                        __dllgen_r: ::dllgen_runtime::Reader<'_>,
+                        __dllgen_cw: &mut ::dllgen_runtime::Writer|
+                    __dllgen_kept_dispatch(
+                        self.client.kept(),
+                        __dllgen_id,
+                        __dllgen_r,
+                        __dllgen_cw,
+                    ),
                 )?;
             Ok(__dllgen_ret)
         }
@@ -2786,7 +3369,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    42,
+                    43,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::handle::encode(__dllgen_w, &arg0);
                         ::dllgen_runtime::marshal::value::encode(__dllgen_w, &iCol);
@@ -2798,7 +3381,16 @@ mod __dllgen {
                         __dllgen_r.finish()?;
                         Ok((__dllgen_ret,))
                     },
-                    &mut ::dllgen_runtime::marshal::callback::none,
+                    &mut |
+                        __dllgen_id: u32,
+                        __dllgen_r: ::dllgen_runtime::Reader<'_>,
+                        __dllgen_cw: &mut ::dllgen_runtime::Writer|
+                    __dllgen_kept_dispatch(
+                        self.client.kept(),
+                        __dllgen_id,
+                        __dllgen_r,
+                        __dllgen_cw,
+                    ),
                 )?;
             Ok(__dllgen_ret)
         }
@@ -2811,7 +3403,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    43,
+                    44,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::handle::encode(__dllgen_w, &arg0);
                         ::dllgen_runtime::marshal::value::encode(__dllgen_w, &iCol);
@@ -2823,7 +3415,16 @@ mod __dllgen {
                         __dllgen_r.finish()?;
                         Ok((__dllgen_ret,))
                     },
-                    &mut ::dllgen_runtime::marshal::callback::none,
+                    &mut |
+                        __dllgen_id: u32,
+                        __dllgen_r: ::dllgen_runtime::Reader<'_>,
+                        __dllgen_cw: &mut ::dllgen_runtime::Writer|
+                    __dllgen_kept_dispatch(
+                        self.client.kept(),
+                        __dllgen_id,
+                        __dllgen_r,
+                        __dllgen_cw,
+                    ),
                 )?;
             Ok(__dllgen_ret)
         }
@@ -2863,7 +3464,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    44,
+                    45,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::handle::encode(__dllgen_w, &arg0);
                         ::dllgen_runtime::marshal::value::encode(__dllgen_w, &N);
@@ -2878,7 +3479,16 @@ mod __dllgen {
                         __dllgen_r.finish()?;
                         Ok((__dllgen_ret,))
                     },
-                    &mut ::dllgen_runtime::marshal::callback::none,
+                    &mut |
+                        __dllgen_id: u32,
+                        __dllgen_r: ::dllgen_runtime::Reader<'_>,
+                        __dllgen_cw: &mut ::dllgen_runtime::Writer|
+                    __dllgen_kept_dispatch(
+                        self.client.kept(),
+                        __dllgen_id,
+                        __dllgen_r,
+                        __dllgen_cw,
+                    ),
                 )?;
             Ok(__dllgen_ret)
         }
@@ -2894,7 +3504,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    45,
+                    46,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::handle::encode(__dllgen_w, &arg0);
                         ::dllgen_runtime::marshal::value::encode(__dllgen_w, &N);
@@ -2909,43 +3519,21 @@ mod __dllgen {
                         __dllgen_r.finish()?;
                         Ok((__dllgen_ret,))
                     },
-                    &mut ::dllgen_runtime::marshal::callback::none,
+                    &mut |
+                        __dllgen_id: u32,
+                        __dllgen_r: ::dllgen_runtime::Reader<'_>,
+                        __dllgen_cw: &mut ::dllgen_runtime::Writer|
+                    __dllgen_kept_dispatch(
+                        self.client.kept(),
+                        __dllgen_id,
+                        __dllgen_r,
+                        __dllgen_cw,
+                    ),
                 )?;
             Ok(__dllgen_ret)
         }
         /// Calls `sqlite3_column_origin_name`.
         pub fn sqlite3_column_origin_name(
-            &self,
-            arg0: Stmt,
-            arg1: i32,
-        ) -> ::core::result::Result<
-            ::core::option::Option<::std::string::String>,
-            Error,
-        > {
-            let (__dllgen_ret,) = self
-                .client
-                .call(
-                    46,
-                    |__dllgen_w| {
-                        ::dllgen_runtime::marshal::handle::encode(__dllgen_w, &arg0);
-                        ::dllgen_runtime::marshal::value::encode(__dllgen_w, &arg1);
-                    },
-                    |mut __dllgen_r| {
-                        let __dllgen_ret: ::core::option::Option<
-                            ::std::string::String,
-                        > = ::dllgen_runtime::marshal::ret_string::decode::<
-                            ::dllgen_runtime::marshal::Utf8,
-                            _,
-                        >(&mut __dllgen_r)?;
-                        __dllgen_r.finish()?;
-                        Ok((__dllgen_ret,))
-                    },
-                    &mut ::dllgen_runtime::marshal::callback::none,
-                )?;
-            Ok(__dllgen_ret)
-        }
-        /// Calls `sqlite3_column_origin_name16`.
-        pub fn sqlite3_column_origin_name16(
             &self,
             arg0: Stmt,
             arg1: i32,
@@ -2965,18 +3553,27 @@ mod __dllgen {
                         let __dllgen_ret: ::core::option::Option<
                             ::std::string::String,
                         > = ::dllgen_runtime::marshal::ret_string::decode::<
-                            ::dllgen_runtime::marshal::Utf16,
+                            ::dllgen_runtime::marshal::Utf8,
                             _,
                         >(&mut __dllgen_r)?;
                         __dllgen_r.finish()?;
                         Ok((__dllgen_ret,))
                     },
-                    &mut ::dllgen_runtime::marshal::callback::none,
+                    &mut |
+                        __dllgen_id: u32,
+                        __dllgen_r: ::dllgen_runtime::Reader<'_>,
+                        __dllgen_cw: &mut ::dllgen_runtime::Writer|
+                    __dllgen_kept_dispatch(
+                        self.client.kept(),
+                        __dllgen_id,
+                        __dllgen_r,
+                        __dllgen_cw,
+                    ),
                 )?;
             Ok(__dllgen_ret)
         }
-        /// Calls `sqlite3_column_table_name`.
-        pub fn sqlite3_column_table_name(
+        /// Calls `sqlite3_column_origin_name16`.
+        pub fn sqlite3_column_origin_name16(
             &self,
             arg0: Stmt,
             arg1: i32,
@@ -2996,18 +3593,27 @@ mod __dllgen {
                         let __dllgen_ret: ::core::option::Option<
                             ::std::string::String,
                         > = ::dllgen_runtime::marshal::ret_string::decode::<
-                            ::dllgen_runtime::marshal::Utf8,
+                            ::dllgen_runtime::marshal::Utf16,
                             _,
                         >(&mut __dllgen_r)?;
                         __dllgen_r.finish()?;
                         Ok((__dllgen_ret,))
                     },
-                    &mut ::dllgen_runtime::marshal::callback::none,
+                    &mut |
+                        __dllgen_id: u32,
+                        __dllgen_r: ::dllgen_runtime::Reader<'_>,
+                        __dllgen_cw: &mut ::dllgen_runtime::Writer|
+                    __dllgen_kept_dispatch(
+                        self.client.kept(),
+                        __dllgen_id,
+                        __dllgen_r,
+                        __dllgen_cw,
+                    ),
                 )?;
             Ok(__dllgen_ret)
         }
-        /// Calls `sqlite3_column_table_name16`.
-        pub fn sqlite3_column_table_name16(
+        /// Calls `sqlite3_column_table_name`.
+        pub fn sqlite3_column_table_name(
             &self,
             arg0: Stmt,
             arg1: i32,
@@ -3027,21 +3633,30 @@ mod __dllgen {
                         let __dllgen_ret: ::core::option::Option<
                             ::std::string::String,
                         > = ::dllgen_runtime::marshal::ret_string::decode::<
-                            ::dllgen_runtime::marshal::Utf16,
+                            ::dllgen_runtime::marshal::Utf8,
                             _,
                         >(&mut __dllgen_r)?;
                         __dllgen_r.finish()?;
                         Ok((__dllgen_ret,))
                     },
-                    &mut ::dllgen_runtime::marshal::callback::none,
+                    &mut |
+                        __dllgen_id: u32,
+                        __dllgen_r: ::dllgen_runtime::Reader<'_>,
+                        __dllgen_cw: &mut ::dllgen_runtime::Writer|
+                    __dllgen_kept_dispatch(
+                        self.client.kept(),
+                        __dllgen_id,
+                        __dllgen_r,
+                        __dllgen_cw,
+                    ),
                 )?;
             Ok(__dllgen_ret)
         }
-        /// Calls `sqlite3_column_text`.
-        pub fn sqlite3_column_text(
+        /// Calls `sqlite3_column_table_name16`.
+        pub fn sqlite3_column_table_name16(
             &self,
             arg0: Stmt,
-            iCol: i32,
+            arg1: i32,
         ) -> ::core::result::Result<
             ::core::option::Option<::std::string::String>,
             Error,
@@ -3052,24 +3667,33 @@ mod __dllgen {
                     50,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::handle::encode(__dllgen_w, &arg0);
-                        ::dllgen_runtime::marshal::value::encode(__dllgen_w, &iCol);
+                        ::dllgen_runtime::marshal::value::encode(__dllgen_w, &arg1);
                     },
                     |mut __dllgen_r| {
                         let __dllgen_ret: ::core::option::Option<
                             ::std::string::String,
                         > = ::dllgen_runtime::marshal::ret_string::decode::<
-                            ::dllgen_runtime::marshal::Utf8,
+                            ::dllgen_runtime::marshal::Utf16,
                             _,
                         >(&mut __dllgen_r)?;
                         __dllgen_r.finish()?;
                         Ok((__dllgen_ret,))
                     },
-                    &mut ::dllgen_runtime::marshal::callback::none,
+                    &mut |
+                        __dllgen_id: u32,
+                        __dllgen_r: ::dllgen_runtime::Reader<'_>,
+                        __dllgen_cw: &mut ::dllgen_runtime::Writer|
+                    __dllgen_kept_dispatch(
+                        self.client.kept(),
+                        __dllgen_id,
+                        __dllgen_r,
+                        __dllgen_cw,
+                    ),
                 )?;
             Ok(__dllgen_ret)
         }
-        /// Calls `sqlite3_column_text16`.
-        pub fn sqlite3_column_text16(
+        /// Calls `sqlite3_column_text`.
+        pub fn sqlite3_column_text(
             &self,
             arg0: Stmt,
             iCol: i32,
@@ -3089,13 +3713,62 @@ mod __dllgen {
                         let __dllgen_ret: ::core::option::Option<
                             ::std::string::String,
                         > = ::dllgen_runtime::marshal::ret_string::decode::<
+                            ::dllgen_runtime::marshal::Utf8,
+                            _,
+                        >(&mut __dllgen_r)?;
+                        __dllgen_r.finish()?;
+                        Ok((__dllgen_ret,))
+                    },
+                    &mut |
+                        __dllgen_id: u32,
+                        __dllgen_r: ::dllgen_runtime::Reader<'_>,
+                        __dllgen_cw: &mut ::dllgen_runtime::Writer|
+                    __dllgen_kept_dispatch(
+                        self.client.kept(),
+                        __dllgen_id,
+                        __dllgen_r,
+                        __dllgen_cw,
+                    ),
+                )?;
+            Ok(__dllgen_ret)
+        }
+        /// Calls `sqlite3_column_text16`.
+        pub fn sqlite3_column_text16(
+            &self,
+            arg0: Stmt,
+            iCol: i32,
+        ) -> ::core::result::Result<
+            ::core::option::Option<::std::string::String>,
+            Error,
+        > {
+            let (__dllgen_ret,) = self
+                .client
+                .call(
+                    52,
+                    |__dllgen_w| {
+                        ::dllgen_runtime::marshal::handle::encode(__dllgen_w, &arg0);
+                        ::dllgen_runtime::marshal::value::encode(__dllgen_w, &iCol);
+                    },
+                    |mut __dllgen_r| {
+                        let __dllgen_ret: ::core::option::Option<
+                            ::std::string::String,
+                        > = ::dllgen_runtime::marshal::ret_string::decode::<
                             ::dllgen_runtime::marshal::Utf16,
                             _,
                         >(&mut __dllgen_r)?;
                         __dllgen_r.finish()?;
                         Ok((__dllgen_ret,))
                     },
-                    &mut ::dllgen_runtime::marshal::callback::none,
+                    &mut |
+                        __dllgen_id: u32,
+                        __dllgen_r: ::dllgen_runtime::Reader<'_>,
+                        __dllgen_cw: &mut ::dllgen_runtime::Writer|
+                    __dllgen_kept_dispatch(
+                        self.client.kept(),
+                        __dllgen_id,
+                        __dllgen_r,
+                        __dllgen_cw,
+                    ),
                 )?;
             Ok(__dllgen_ret)
         }
@@ -3108,7 +3781,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    52,
+                    53,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::handle::encode(__dllgen_w, &arg0);
                         ::dllgen_runtime::marshal::value::encode(__dllgen_w, &iCol);
@@ -3120,7 +3793,16 @@ mod __dllgen {
                         __dllgen_r.finish()?;
                         Ok((__dllgen_ret,))
                     },
-                    &mut ::dllgen_runtime::marshal::callback::none,
+                    &mut |
+                        __dllgen_id: u32,
+                        __dllgen_r: ::dllgen_runtime::Reader<'_>,
+                        __dllgen_cw: &mut ::dllgen_runtime::Writer|
+                    __dllgen_kept_dispatch(
+                        self.client.kept(),
+                        __dllgen_id,
+                        __dllgen_r,
+                        __dllgen_cw,
+                    ),
                 )?;
             Ok(__dllgen_ret)
         }
@@ -3133,7 +3815,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    53,
+                    54,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::handle::encode(__dllgen_w, &arg0);
                         ::dllgen_runtime::marshal::value::encode(__dllgen_w, &iCol);
@@ -3145,9 +3827,104 @@ mod __dllgen {
                         __dllgen_r.finish()?;
                         Ok((__dllgen_ret,))
                     },
-                    &mut ::dllgen_runtime::marshal::callback::none,
+                    &mut |
+                        __dllgen_id: u32,
+                        __dllgen_r: ::dllgen_runtime::Reader<'_>,
+                        __dllgen_cw: &mut ::dllgen_runtime::Writer|
+                    __dllgen_kept_dispatch(
+                        self.client.kept(),
+                        __dllgen_id,
+                        __dllgen_r,
+                        __dllgen_cw,
+                    ),
                 )?;
             Ok(__dllgen_ret)
+        }
+        /// * CAPI3REF: Commit And Rollback Notification Callbacks
+        /// * METHOD: sqlite3
+        /// *
+        /// * ^The sqlite3_commit_hook() interface registers a callback
+        /// * function to be invoked whenever a transaction is [COMMIT | committed].
+        /// * ^Any callback set by a previous call to sqlite3_commit_hook()
+        /// * for the same database connection is overridden.
+        /// * ^The sqlite3_rollback_hook() interface registers a callback
+        /// * function to be invoked whenever a transaction is [ROLLBACK | rolled back].
+        /// * ^Any callback set by a previous call to sqlite3_rollback_hook()
+        /// * for the same database connection is overridden.
+        /// * ^The pArg argument is passed through to the callback.
+        /// * ^If the callback on a commit hook function returns non-zero,
+        /// * then the commit is converted into a rollback.
+        /// *
+        /// * ^The sqlite3_commit_hook(D,C,P) and sqlite3_rollback_hook(D,C,P) functions
+        /// * return the P argument from the previous call of the same function
+        /// * on the same [database connection] D, or NULL for
+        /// * the first call for each function on D.
+        /// *
+        /// * The commit and rollback hook callbacks are not reentrant.
+        /// * The callback implementation must not do anything that will modify
+        /// * the database connection that invoked the callback.  Any actions
+        /// * to modify the database connection must be deferred until after the
+        /// * completion of the [sqlite3_step()] call that triggered the commit
+        /// * or rollback hook in the first place.
+        /// * Note that running any other SQL statements, including SELECT statements,
+        /// * or merely calling [sqlite3_prepare_v2()] and [sqlite3_step()] will modify
+        /// * the database connections for the meaning of "modify" in this paragraph.
+        /// *
+        /// * ^Registering a NULL function disables the callback.
+        /// *
+        /// * ^When the commit hook callback routine returns zero, the [COMMIT]
+        /// * operation is allowed to continue normally.  ^If the commit hook
+        /// * returns non-zero, then the [COMMIT] is converted into a [ROLLBACK].
+        /// * ^The rollback hook is invoked on a rollback that results from a commit
+        /// * hook returning non-zero, just as it would be with any other rollback.
+        /// *
+        /// * ^For the purposes of this API, a transaction is said to have been
+        /// * rolled back if an explicit "ROLLBACK" statement is executed, or
+        /// * an error or constraint causes an implicit rollback to occur.
+        /// * ^The rollback callback is not invoked if a transaction is
+        /// * automatically rolled back because the database connection is closed.
+        /// *
+        /// * See also the [sqlite3_update_hook()] interface.
+        pub fn sqlite3_commit_hook(
+            &self,
+            arg0: Db,
+            arg1: ::core::option::Option<::std::boxed::Box<Sqlite3CommitHookArg1Kept>>,
+        ) -> ::core::result::Result<(), Error> {
+            let mut __dllgen_kept: ::std::vec::Vec<
+                (u32, ::dllgen_runtime::client::kept::Erased),
+            > = ::std::vec::Vec::new();
+            let __dllgen_g_arg1 = arg1.is_some();
+            if let ::core::option::Option::Some(__dllgen_f) = arg1 {
+                __dllgen_kept.push((2147497729, ::std::boxed::Box::new(__dllgen_f)));
+            }
+            let __dllgen_reg = self.client.kept().register(__dllgen_kept);
+            let () = self
+                .client
+                .call(
+                    55,
+                    |__dllgen_w| {
+                        ::dllgen_runtime::marshal::handle::encode(__dllgen_w, &arg0);
+                        ::dllgen_runtime::marshal::callback::encode_kept(
+                            __dllgen_w,
+                            if __dllgen_g_arg1 { __dllgen_reg } else { 0 },
+                        );
+                    },
+                    |mut __dllgen_r| {
+                        __dllgen_r.finish()?;
+                        Ok(())
+                    },
+                    &mut |
+                        __dllgen_id: u32,
+                        __dllgen_r: ::dllgen_runtime::Reader<'_>,
+                        __dllgen_cw: &mut ::dllgen_runtime::Writer|
+                    __dllgen_kept_dispatch(
+                        self.client.kept(),
+                        __dllgen_id,
+                        __dllgen_r,
+                        __dllgen_cw,
+                    ),
+                )?;
+            Ok(())
         }
         /// Calls `sqlite3_compileoption_get`.
         pub fn sqlite3_compileoption_get(
@@ -3160,7 +3937,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    54,
+                    56,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::value::encode(__dllgen_w, &N);
                     },
@@ -3174,7 +3951,16 @@ mod __dllgen {
                         __dllgen_r.finish()?;
                         Ok((__dllgen_ret,))
                     },
-                    &mut ::dllgen_runtime::marshal::callback::none,
+                    &mut |
+                        __dllgen_id: u32,
+                        __dllgen_r: ::dllgen_runtime::Reader<'_>,
+                        __dllgen_cw: &mut ::dllgen_runtime::Writer|
+                    __dllgen_kept_dispatch(
+                        self.client.kept(),
+                        __dllgen_id,
+                        __dllgen_r,
+                        __dllgen_cw,
+                    ),
                 )?;
             Ok(__dllgen_ret)
         }
@@ -3186,7 +3972,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    55,
+                    57,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::in_string::encode::<
                             ::dllgen_runtime::marshal::Utf8,
@@ -3199,7 +3985,16 @@ mod __dllgen {
                         __dllgen_r.finish()?;
                         Ok((__dllgen_ret,))
                     },
-                    &mut ::dllgen_runtime::marshal::callback::none,
+                    &mut |
+                        __dllgen_id: u32,
+                        __dllgen_r: ::dllgen_runtime::Reader<'_>,
+                        __dllgen_cw: &mut ::dllgen_runtime::Writer|
+                    __dllgen_kept_dispatch(
+                        self.client.kept(),
+                        __dllgen_id,
+                        __dllgen_r,
+                        __dllgen_cw,
+                    ),
                 )?;
             Ok(__dllgen_ret)
         }
@@ -3238,7 +4033,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    56,
+                    58,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::in_string::encode::<
                             ::dllgen_runtime::marshal::Utf8,
@@ -3251,7 +4046,16 @@ mod __dllgen {
                         __dllgen_r.finish()?;
                         Ok((__dllgen_ret,))
                     },
-                    &mut ::dllgen_runtime::marshal::callback::none,
+                    &mut |
+                        __dllgen_id: u32,
+                        __dllgen_r: ::dllgen_runtime::Reader<'_>,
+                        __dllgen_cw: &mut ::dllgen_runtime::Writer|
+                    __dllgen_kept_dispatch(
+                        self.client.kept(),
+                        __dllgen_id,
+                        __dllgen_r,
+                        __dllgen_cw,
+                    ),
                 )?;
             Ok(__dllgen_ret)
         }
@@ -3263,7 +4067,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    57,
+                    59,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::in_string::encode::<
                             ::dllgen_runtime::marshal::Utf16,
@@ -3276,7 +4080,16 @@ mod __dllgen {
                         __dllgen_r.finish()?;
                         Ok((__dllgen_ret,))
                     },
-                    &mut ::dllgen_runtime::marshal::callback::none,
+                    &mut |
+                        __dllgen_id: u32,
+                        __dllgen_r: ::dllgen_runtime::Reader<'_>,
+                        __dllgen_cw: &mut ::dllgen_runtime::Writer|
+                    __dllgen_kept_dispatch(
+                        self.client.kept(),
+                        __dllgen_id,
+                        __dllgen_r,
+                        __dllgen_cw,
+                    ),
                 )?;
             Ok(__dllgen_ret)
         }
@@ -3319,7 +4132,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    58,
+                    60,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::value::encode(__dllgen_w, &op);
                         ::dllgen_runtime::marshal::value::encode(__dllgen_w, &value);
@@ -3331,7 +4144,16 @@ mod __dllgen {
                         __dllgen_r.finish()?;
                         Ok((__dllgen_ret,))
                     },
-                    &mut ::dllgen_runtime::marshal::callback::none,
+                    &mut |
+                        __dllgen_id: u32,
+                        __dllgen_r: ::dllgen_runtime::Reader<'_>,
+                        __dllgen_cw: &mut ::dllgen_runtime::Writer|
+                    __dllgen_kept_dispatch(
+                        self.client.kept(),
+                        __dllgen_id,
+                        __dllgen_r,
+                        __dllgen_cw,
+                    ),
                 )?;
             Ok(__dllgen_ret)
         }
@@ -3373,7 +4195,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    59,
+                    61,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::value::encode(__dllgen_w, &op);
                     },
@@ -3384,7 +4206,69 @@ mod __dllgen {
                         __dllgen_r.finish()?;
                         Ok((__dllgen_ret,))
                     },
-                    &mut ::dllgen_runtime::marshal::callback::none,
+                    &mut |
+                        __dllgen_id: u32,
+                        __dllgen_r: ::dllgen_runtime::Reader<'_>,
+                        __dllgen_cw: &mut ::dllgen_runtime::Writer|
+                    __dllgen_kept_dispatch(
+                        self.client.kept(),
+                        __dllgen_id,
+                        __dllgen_r,
+                        __dllgen_cw,
+                    ),
+                )?;
+            Ok(__dllgen_ret)
+        }
+        /// Calls `sqlite3_create_collation_v2`.
+        pub fn sqlite3_create_collation_v2(
+            &self,
+            arg0: Db,
+            zName: &str,
+            eTextRep: i32,
+            xCompare: ::core::option::Option<
+                ::std::boxed::Box<Sqlite3CreateCollationV2XCompareKept>,
+            >,
+        ) -> ::core::result::Result<i32, Error> {
+            let mut __dllgen_kept: ::std::vec::Vec<
+                (u32, ::dllgen_runtime::client::kept::Erased),
+            > = ::std::vec::Vec::new();
+            let __dllgen_g_xCompare = xCompare.is_some();
+            if let ::core::option::Option::Some(__dllgen_f) = xCompare {
+                __dllgen_kept.push((2147499524, ::std::boxed::Box::new(__dllgen_f)));
+            }
+            let __dllgen_reg = self.client.kept().register(__dllgen_kept);
+            let (__dllgen_ret,) = self
+                .client
+                .call(
+                    62,
+                    |__dllgen_w| {
+                        ::dllgen_runtime::marshal::handle::encode(__dllgen_w, &arg0);
+                        ::dllgen_runtime::marshal::in_string::encode::<
+                            ::dllgen_runtime::marshal::Utf8,
+                        >(__dllgen_w, zName, false);
+                        ::dllgen_runtime::marshal::value::encode(__dllgen_w, &eTextRep);
+                        ::dllgen_runtime::marshal::callback::encode_kept(
+                            __dllgen_w,
+                            if __dllgen_g_xCompare { __dllgen_reg } else { 0 },
+                        );
+                    },
+                    |mut __dllgen_r| {
+                        let __dllgen_ret: i32 = ::dllgen_runtime::marshal::value::decode(
+                            &mut __dllgen_r,
+                        )?;
+                        __dllgen_r.finish()?;
+                        Ok((__dllgen_ret,))
+                    },
+                    &mut |
+                        __dllgen_id: u32,
+                        __dllgen_r: ::dllgen_runtime::Reader<'_>,
+                        __dllgen_cw: &mut ::dllgen_runtime::Writer|
+                    __dllgen_kept_dispatch(
+                        self.client.kept(),
+                        __dllgen_id,
+                        __dllgen_r,
+                        __dllgen_cw,
+                    ),
                 )?;
             Ok(__dllgen_ret)
         }
@@ -3440,7 +4324,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    60,
+                    63,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::in_string::encode::<
                             ::dllgen_runtime::marshal::Utf8,
@@ -3459,7 +4343,16 @@ mod __dllgen {
                         __dllgen_r.finish()?;
                         Ok((__dllgen_ret,))
                     },
-                    &mut ::dllgen_runtime::marshal::callback::none,
+                    &mut |
+                        __dllgen_id: u32,
+                        __dllgen_r: ::dllgen_runtime::Reader<'_>,
+                        __dllgen_cw: &mut ::dllgen_runtime::Writer|
+                    __dllgen_kept_dispatch(
+                        self.client.kept(),
+                        __dllgen_id,
+                        __dllgen_r,
+                        __dllgen_cw,
+                    ),
                 )?;
             Ok(__dllgen_ret)
         }
@@ -3487,7 +4380,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    61,
+                    64,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::handle::encode(__dllgen_w, &pStmt);
                     },
@@ -3498,7 +4391,16 @@ mod __dllgen {
                         __dllgen_r.finish()?;
                         Ok((__dllgen_ret,))
                     },
-                    &mut ::dllgen_runtime::marshal::callback::none,
+                    &mut |
+                        __dllgen_id: u32,
+                        __dllgen_r: ::dllgen_runtime::Reader<'_>,
+                        __dllgen_cw: &mut ::dllgen_runtime::Writer|
+                    __dllgen_kept_dispatch(
+                        self.client.kept(),
+                        __dllgen_id,
+                        __dllgen_r,
+                        __dllgen_cw,
+                    ),
                 )?;
             Ok(__dllgen_ret)
         }
@@ -3538,7 +4440,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    62,
+                    65,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::handle::encode(__dllgen_w, &arg0);
                     },
@@ -3549,7 +4451,16 @@ mod __dllgen {
                         __dllgen_r.finish()?;
                         Ok((__dllgen_ret,))
                     },
-                    &mut ::dllgen_runtime::marshal::callback::none,
+                    &mut |
+                        __dllgen_id: u32,
+                        __dllgen_r: ::dllgen_runtime::Reader<'_>,
+                        __dllgen_cw: &mut ::dllgen_runtime::Writer|
+                    __dllgen_kept_dispatch(
+                        self.client.kept(),
+                        __dllgen_id,
+                        __dllgen_r,
+                        __dllgen_cw,
+                    ),
                 )?;
             Ok(__dllgen_ret)
         }
@@ -3579,7 +4490,7 @@ mod __dllgen {
             let (__dllgen_ret, __dllgen_a_pResult) = self
                 .client
                 .call(
-                    63,
+                    66,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::handle::encode(__dllgen_w, &db);
                         ::dllgen_runtime::marshal::value::encode(__dllgen_w, &op);
@@ -3595,7 +4506,16 @@ mod __dllgen {
                         __dllgen_r.finish()?;
                         Ok((__dllgen_ret, __dllgen_a_pResult))
                     },
-                    &mut ::dllgen_runtime::marshal::callback::none,
+                    &mut |
+                        __dllgen_id: u32,
+                        __dllgen_r: ::dllgen_runtime::Reader<'_>,
+                        __dllgen_cw: &mut ::dllgen_runtime::Writer|
+                    __dllgen_kept_dispatch(
+                        self.client.kept(),
+                        __dllgen_id,
+                        __dllgen_r,
+                        __dllgen_cw,
+                    ),
                 )?;
             Ok((__dllgen_ret, __dllgen_a_pResult))
         }
@@ -3625,7 +4545,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    64,
+                    67,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::handle::encode(__dllgen_w, &db);
                         ::dllgen_runtime::marshal::value::encode(__dllgen_w, &sz);
@@ -3638,7 +4558,16 @@ mod __dllgen {
                         __dllgen_r.finish()?;
                         Ok((__dllgen_ret,))
                     },
-                    &mut ::dllgen_runtime::marshal::callback::none,
+                    &mut |
+                        __dllgen_id: u32,
+                        __dllgen_r: ::dllgen_runtime::Reader<'_>,
+                        __dllgen_cw: &mut ::dllgen_runtime::Writer|
+                    __dllgen_kept_dispatch(
+                        self.client.kept(),
+                        __dllgen_id,
+                        __dllgen_r,
+                        __dllgen_cw,
+                    ),
                 )?;
             Ok(__dllgen_ret)
         }
@@ -3678,7 +4607,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    65,
+                    68,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::handle::encode(__dllgen_w, &db);
                         ::dllgen_runtime::marshal::in_string::encode::<
@@ -3692,7 +4621,16 @@ mod __dllgen {
                         __dllgen_r.finish()?;
                         Ok((__dllgen_ret,))
                     },
-                    &mut ::dllgen_runtime::marshal::callback::none,
+                    &mut |
+                        __dllgen_id: u32,
+                        __dllgen_r: ::dllgen_runtime::Reader<'_>,
+                        __dllgen_cw: &mut ::dllgen_runtime::Writer|
+                    __dllgen_kept_dispatch(
+                        self.client.kept(),
+                        __dllgen_id,
+                        __dllgen_r,
+                        __dllgen_cw,
+                    ),
                 )?;
             Ok(__dllgen_ret)
         }
@@ -3712,7 +4650,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    66,
+                    69,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::handle::encode(__dllgen_w, &arg0);
                     },
@@ -3723,7 +4661,16 @@ mod __dllgen {
                         __dllgen_r.finish()?;
                         Ok((__dllgen_ret,))
                     },
-                    &mut ::dllgen_runtime::marshal::callback::none,
+                    &mut |
+                        __dllgen_id: u32,
+                        __dllgen_r: ::dllgen_runtime::Reader<'_>,
+                        __dllgen_cw: &mut ::dllgen_runtime::Writer|
+                    __dllgen_kept_dispatch(
+                        self.client.kept(),
+                        __dllgen_id,
+                        __dllgen_r,
+                        __dllgen_cw,
+                    ),
                 )?;
             Ok(__dllgen_ret)
         }
@@ -3742,7 +4689,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    67,
+                    70,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::handle::encode(__dllgen_w, &arg0);
                     },
@@ -3753,7 +4700,16 @@ mod __dllgen {
                         __dllgen_r.finish()?;
                         Ok((__dllgen_ret,))
                     },
-                    &mut ::dllgen_runtime::marshal::callback::none,
+                    &mut |
+                        __dllgen_id: u32,
+                        __dllgen_r: ::dllgen_runtime::Reader<'_>,
+                        __dllgen_cw: &mut ::dllgen_runtime::Writer|
+                    __dllgen_kept_dispatch(
+                        self.client.kept(),
+                        __dllgen_id,
+                        __dllgen_r,
+                        __dllgen_cw,
+                    ),
                 )?;
             Ok(__dllgen_ret)
         }
@@ -3786,7 +4742,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    68,
+                    71,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::handle::encode(__dllgen_w, &db);
                         ::dllgen_runtime::marshal::value::encode(__dllgen_w, &N);
@@ -3801,7 +4757,16 @@ mod __dllgen {
                         __dllgen_r.finish()?;
                         Ok((__dllgen_ret,))
                     },
-                    &mut ::dllgen_runtime::marshal::callback::none,
+                    &mut |
+                        __dllgen_id: u32,
+                        __dllgen_r: ::dllgen_runtime::Reader<'_>,
+                        __dllgen_cw: &mut ::dllgen_runtime::Writer|
+                    __dllgen_kept_dispatch(
+                        self.client.kept(),
+                        __dllgen_id,
+                        __dllgen_r,
+                        __dllgen_cw,
+                    ),
                 )?;
             Ok(__dllgen_ret)
         }
@@ -3819,7 +4784,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    69,
+                    72,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::handle::encode(__dllgen_w, &db);
                         ::dllgen_runtime::marshal::in_string::encode::<
@@ -3833,7 +4798,16 @@ mod __dllgen {
                         __dllgen_r.finish()?;
                         Ok((__dllgen_ret,))
                     },
-                    &mut ::dllgen_runtime::marshal::callback::none,
+                    &mut |
+                        __dllgen_id: u32,
+                        __dllgen_r: ::dllgen_runtime::Reader<'_>,
+                        __dllgen_cw: &mut ::dllgen_runtime::Writer|
+                    __dllgen_kept_dispatch(
+                        self.client.kept(),
+                        __dllgen_id,
+                        __dllgen_r,
+                        __dllgen_cw,
+                    ),
                 )?;
             Ok(__dllgen_ret)
         }
@@ -3854,7 +4828,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    70,
+                    73,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::handle::encode(__dllgen_w, &arg0);
                     },
@@ -3865,7 +4839,16 @@ mod __dllgen {
                         __dllgen_r.finish()?;
                         Ok((__dllgen_ret,))
                     },
-                    &mut ::dllgen_runtime::marshal::callback::none,
+                    &mut |
+                        __dllgen_id: u32,
+                        __dllgen_r: ::dllgen_runtime::Reader<'_>,
+                        __dllgen_cw: &mut ::dllgen_runtime::Writer|
+                    __dllgen_kept_dispatch(
+                        self.client.kept(),
+                        __dllgen_id,
+                        __dllgen_r,
+                        __dllgen_cw,
+                    ),
                 )?;
             Ok(__dllgen_ret)
         }
@@ -3899,7 +4882,7 @@ mod __dllgen {
             let (__dllgen_ret, __dllgen_a_pCur, __dllgen_a_pHiwtr) = self
                 .client
                 .call(
-                    71,
+                    74,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::handle::encode(__dllgen_w, &arg0);
                         ::dllgen_runtime::marshal::value::encode(__dllgen_w, &op);
@@ -3918,7 +4901,16 @@ mod __dllgen {
                         __dllgen_r.finish()?;
                         Ok((__dllgen_ret, __dllgen_a_pCur, __dllgen_a_pHiwtr))
                     },
-                    &mut ::dllgen_runtime::marshal::callback::none,
+                    &mut |
+                        __dllgen_id: u32,
+                        __dllgen_r: ::dllgen_runtime::Reader<'_>,
+                        __dllgen_cw: &mut ::dllgen_runtime::Writer|
+                    __dllgen_kept_dispatch(
+                        self.client.kept(),
+                        __dllgen_id,
+                        __dllgen_r,
+                        __dllgen_cw,
+                    ),
                 )?;
             Ok((__dllgen_ret, __dllgen_a_pCur, __dllgen_a_pHiwtr))
         }
@@ -3940,7 +4932,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    72,
+                    75,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::handle::encode(__dllgen_w, &db);
                         ::dllgen_runtime::marshal::in_strings::encode_optional::<
@@ -3955,7 +4947,16 @@ mod __dllgen {
                         __dllgen_r.finish()?;
                         Ok((__dllgen_ret,))
                     },
-                    &mut ::dllgen_runtime::marshal::callback::none,
+                    &mut |
+                        __dllgen_id: u32,
+                        __dllgen_r: ::dllgen_runtime::Reader<'_>,
+                        __dllgen_cw: &mut ::dllgen_runtime::Writer|
+                    __dllgen_kept_dispatch(
+                        self.client.kept(),
+                        __dllgen_id,
+                        __dllgen_r,
+                        __dllgen_cw,
+                    ),
                 )?;
             Ok(__dllgen_ret)
         }
@@ -3990,7 +4991,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    73,
+                    76,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::handle::encode(__dllgen_w, &db);
                         ::dllgen_runtime::marshal::value::encode(__dllgen_w, &onoff);
@@ -4002,7 +5003,16 @@ mod __dllgen {
                         __dllgen_r.finish()?;
                         Ok((__dllgen_ret,))
                     },
-                    &mut ::dllgen_runtime::marshal::callback::none,
+                    &mut |
+                        __dllgen_id: u32,
+                        __dllgen_r: ::dllgen_runtime::Reader<'_>,
+                        __dllgen_cw: &mut ::dllgen_runtime::Writer|
+                    __dllgen_kept_dispatch(
+                        self.client.kept(),
+                        __dllgen_id,
+                        __dllgen_r,
+                        __dllgen_cw,
+                    ),
                 )?;
             Ok(__dllgen_ret)
         }
@@ -4055,7 +5065,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    74,
+                    77,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::value::encode(__dllgen_w, &arg0);
                     },
@@ -4066,7 +5076,16 @@ mod __dllgen {
                         __dllgen_r.finish()?;
                         Ok((__dllgen_ret,))
                     },
-                    &mut ::dllgen_runtime::marshal::callback::none,
+                    &mut |
+                        __dllgen_id: u32,
+                        __dllgen_r: ::dllgen_runtime::Reader<'_>,
+                        __dllgen_cw: &mut ::dllgen_runtime::Writer|
+                    __dllgen_kept_dispatch(
+                        self.client.kept(),
+                        __dllgen_id,
+                        __dllgen_r,
+                        __dllgen_cw,
+                    ),
                 )?;
             Ok(__dllgen_ret)
         }
@@ -4132,7 +5151,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    75,
+                    78,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::handle::encode(__dllgen_w, &db);
                     },
@@ -4143,7 +5162,16 @@ mod __dllgen {
                         __dllgen_r.finish()?;
                         Ok((__dllgen_ret,))
                     },
-                    &mut ::dllgen_runtime::marshal::callback::none,
+                    &mut |
+                        __dllgen_id: u32,
+                        __dllgen_r: ::dllgen_runtime::Reader<'_>,
+                        __dllgen_cw: &mut ::dllgen_runtime::Writer|
+                    __dllgen_kept_dispatch(
+                        self.client.kept(),
+                        __dllgen_id,
+                        __dllgen_r,
+                        __dllgen_cw,
+                    ),
                 )?;
             Ok(__dllgen_ret)
         }
@@ -4158,7 +5186,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    76,
+                    79,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::handle::encode(__dllgen_w, &arg0);
                     },
@@ -4172,7 +5200,16 @@ mod __dllgen {
                         __dllgen_r.finish()?;
                         Ok((__dllgen_ret,))
                     },
-                    &mut ::dllgen_runtime::marshal::callback::none,
+                    &mut |
+                        __dllgen_id: u32,
+                        __dllgen_r: ::dllgen_runtime::Reader<'_>,
+                        __dllgen_cw: &mut ::dllgen_runtime::Writer|
+                    __dllgen_kept_dispatch(
+                        self.client.kept(),
+                        __dllgen_id,
+                        __dllgen_r,
+                        __dllgen_cw,
+                    ),
                 )?;
             Ok(__dllgen_ret)
         }
@@ -4187,7 +5224,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    77,
+                    80,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::handle::encode(__dllgen_w, &arg0);
                     },
@@ -4201,7 +5238,16 @@ mod __dllgen {
                         __dllgen_r.finish()?;
                         Ok((__dllgen_ret,))
                     },
-                    &mut ::dllgen_runtime::marshal::callback::none,
+                    &mut |
+                        __dllgen_id: u32,
+                        __dllgen_r: ::dllgen_runtime::Reader<'_>,
+                        __dllgen_cw: &mut ::dllgen_runtime::Writer|
+                    __dllgen_kept_dispatch(
+                        self.client.kept(),
+                        __dllgen_id,
+                        __dllgen_r,
+                        __dllgen_cw,
+                    ),
                 )?;
             Ok(__dllgen_ret)
         }
@@ -4213,7 +5259,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    78,
+                    81,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::handle::encode(__dllgen_w, &db);
                     },
@@ -4224,7 +5270,16 @@ mod __dllgen {
                         __dllgen_r.finish()?;
                         Ok((__dllgen_ret,))
                     },
-                    &mut ::dllgen_runtime::marshal::callback::none,
+                    &mut |
+                        __dllgen_id: u32,
+                        __dllgen_r: ::dllgen_runtime::Reader<'_>,
+                        __dllgen_cw: &mut ::dllgen_runtime::Writer|
+                    __dllgen_kept_dispatch(
+                        self.client.kept(),
+                        __dllgen_id,
+                        __dllgen_r,
+                        __dllgen_cw,
+                    ),
                 )?;
             Ok(__dllgen_ret)
         }
@@ -4239,7 +5294,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    79,
+                    82,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::value::encode(__dllgen_w, &arg0);
                     },
@@ -4253,7 +5308,16 @@ mod __dllgen {
                         __dllgen_r.finish()?;
                         Ok((__dllgen_ret,))
                     },
-                    &mut ::dllgen_runtime::marshal::callback::none,
+                    &mut |
+                        __dllgen_id: u32,
+                        __dllgen_r: ::dllgen_runtime::Reader<'_>,
+                        __dllgen_cw: &mut ::dllgen_runtime::Writer|
+                    __dllgen_kept_dispatch(
+                        self.client.kept(),
+                        __dllgen_id,
+                        __dllgen_r,
+                        __dllgen_cw,
+                    ),
                 )?;
             Ok(__dllgen_ret)
         }
@@ -4333,7 +5397,7 @@ mod __dllgen {
             let (__dllgen_ret, __dllgen_a_errmsg) = self
                 .client
                 .call(
-                    80,
+                    83,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::handle::encode(__dllgen_w, &arg0);
                         ::dllgen_runtime::marshal::in_string::encode::<
@@ -4390,8 +5454,11 @@ mod __dllgen {
                                 Ok(())
                             }
                             _ => {
-                                Err(
-                                    ::dllgen_runtime::WireError::Payload("no such callback"),
+                                __dllgen_kept_dispatch(
+                                    self.client.kept(),
+                                    __dllgen_id,
+                                    __dllgen_r,
+                                    __dllgen_cw,
                                 )
                             }
                         }
@@ -4410,7 +5477,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    81,
+                    84,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::handle::encode(__dllgen_w, &pStmt);
                     },
@@ -4424,7 +5491,16 @@ mod __dllgen {
                         __dllgen_r.finish()?;
                         Ok((__dllgen_ret,))
                     },
-                    &mut ::dllgen_runtime::marshal::callback::none,
+                    &mut |
+                        __dllgen_id: u32,
+                        __dllgen_r: ::dllgen_runtime::Reader<'_>,
+                        __dllgen_cw: &mut ::dllgen_runtime::Writer|
+                    __dllgen_kept_dispatch(
+                        self.client.kept(),
+                        __dllgen_id,
+                        __dllgen_r,
+                        __dllgen_cw,
+                    ),
                 )?;
             Ok(__dllgen_ret)
         }
@@ -4433,7 +5509,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    82,
+                    85,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::handle::encode(__dllgen_w, &arg0);
                     },
@@ -4444,7 +5520,16 @@ mod __dllgen {
                         __dllgen_r.finish()?;
                         Ok((__dllgen_ret,))
                     },
-                    &mut ::dllgen_runtime::marshal::callback::none,
+                    &mut |
+                        __dllgen_id: u32,
+                        __dllgen_r: ::dllgen_runtime::Reader<'_>,
+                        __dllgen_cw: &mut ::dllgen_runtime::Writer|
+                    __dllgen_kept_dispatch(
+                        self.client.kept(),
+                        __dllgen_id,
+                        __dllgen_r,
+                        __dllgen_cw,
+                    ),
                 )?;
             Ok(__dllgen_ret)
         }
@@ -4456,7 +5541,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    83,
+                    86,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::handle::encode(__dllgen_w, &db);
                     },
@@ -4467,7 +5552,16 @@ mod __dllgen {
                         __dllgen_r.finish()?;
                         Ok((__dllgen_ret,))
                     },
-                    &mut ::dllgen_runtime::marshal::callback::none,
+                    &mut |
+                        __dllgen_id: u32,
+                        __dllgen_r: ::dllgen_runtime::Reader<'_>,
+                        __dllgen_cw: &mut ::dllgen_runtime::Writer|
+                    __dllgen_kept_dispatch(
+                        self.client.kept(),
+                        __dllgen_id,
+                        __dllgen_r,
+                        __dllgen_cw,
+                    ),
                 )?;
             Ok(__dllgen_ret)
         }
@@ -4485,7 +5579,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    84,
+                    87,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::handle::encode(__dllgen_w, &arg0);
                         ::dllgen_runtime::marshal::value::encode(__dllgen_w, &onoff);
@@ -4497,7 +5591,16 @@ mod __dllgen {
                         __dllgen_r.finish()?;
                         Ok((__dllgen_ret,))
                     },
-                    &mut ::dllgen_runtime::marshal::callback::none,
+                    &mut |
+                        __dllgen_id: u32,
+                        __dllgen_r: ::dllgen_runtime::Reader<'_>,
+                        __dllgen_cw: &mut ::dllgen_runtime::Writer|
+                    __dllgen_kept_dispatch(
+                        self.client.kept(),
+                        __dllgen_id,
+                        __dllgen_r,
+                        __dllgen_cw,
+                    ),
                 )?;
             Ok(__dllgen_ret)
         }
@@ -4553,7 +5656,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    85,
+                    88,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::handle::encode(__dllgen_w, &db);
                         ::dllgen_runtime::marshal::in_string::encode::<
@@ -4578,7 +5681,16 @@ mod __dllgen {
                         __dllgen_r.finish()?;
                         Ok((__dllgen_ret,))
                     },
-                    &mut ::dllgen_runtime::marshal::callback::none,
+                    &mut |
+                        __dllgen_id: u32,
+                        __dllgen_r: ::dllgen_runtime::Reader<'_>,
+                        __dllgen_cw: &mut ::dllgen_runtime::Writer|
+                    __dllgen_kept_dispatch(
+                        self.client.kept(),
+                        __dllgen_id,
+                        __dllgen_r,
+                        __dllgen_cw,
+                    ),
                 )?;
             Ok(__dllgen_ret)
         }
@@ -4617,7 +5729,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    86,
+                    89,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::handle::encode(__dllgen_w, &arg0);
                     },
@@ -4631,7 +5743,16 @@ mod __dllgen {
                         __dllgen_r.finish()?;
                         Ok((__dllgen_ret,))
                     },
-                    &mut ::dllgen_runtime::marshal::callback::none,
+                    &mut |
+                        __dllgen_id: u32,
+                        __dllgen_r: ::dllgen_runtime::Reader<'_>,
+                        __dllgen_cw: &mut ::dllgen_runtime::Writer|
+                    __dllgen_kept_dispatch(
+                        self.client.kept(),
+                        __dllgen_id,
+                        __dllgen_r,
+                        __dllgen_cw,
+                    ),
                 )?;
             Ok(__dllgen_ret)
         }
@@ -4646,7 +5767,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    87,
+                    90,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::handle::encode(__dllgen_w, &arg0);
                     },
@@ -4660,7 +5781,16 @@ mod __dllgen {
                         __dllgen_r.finish()?;
                         Ok((__dllgen_ret,))
                     },
-                    &mut ::dllgen_runtime::marshal::callback::none,
+                    &mut |
+                        __dllgen_id: u32,
+                        __dllgen_r: ::dllgen_runtime::Reader<'_>,
+                        __dllgen_cw: &mut ::dllgen_runtime::Writer|
+                    __dllgen_kept_dispatch(
+                        self.client.kept(),
+                        __dllgen_id,
+                        __dllgen_r,
+                        __dllgen_cw,
+                    ),
                 )?;
             Ok(__dllgen_ret)
         }
@@ -4675,7 +5805,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    88,
+                    91,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::handle::encode(__dllgen_w, &arg0);
                     },
@@ -4689,7 +5819,16 @@ mod __dllgen {
                         __dllgen_r.finish()?;
                         Ok((__dllgen_ret,))
                     },
-                    &mut ::dllgen_runtime::marshal::callback::none,
+                    &mut |
+                        __dllgen_id: u32,
+                        __dllgen_r: ::dllgen_runtime::Reader<'_>,
+                        __dllgen_cw: &mut ::dllgen_runtime::Writer|
+                    __dllgen_kept_dispatch(
+                        self.client.kept(),
+                        __dllgen_id,
+                        __dllgen_r,
+                        __dllgen_cw,
+                    ),
                 )?;
             Ok(__dllgen_ret)
         }
@@ -4724,7 +5863,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    89,
+                    92,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::handle::encode(__dllgen_w, &pStmt);
                     },
@@ -4735,7 +5874,16 @@ mod __dllgen {
                         __dllgen_r.finish()?;
                         Ok((__dllgen_ret,))
                     },
-                    &mut ::dllgen_runtime::marshal::callback::none,
+                    &mut |
+                        __dllgen_id: u32,
+                        __dllgen_r: ::dllgen_runtime::Reader<'_>,
+                        __dllgen_cw: &mut ::dllgen_runtime::Writer|
+                    __dllgen_kept_dispatch(
+                        self.client.kept(),
+                        __dllgen_id,
+                        __dllgen_r,
+                        __dllgen_cw,
+                    ),
                 )?;
             Ok(__dllgen_ret)
         }
@@ -4747,7 +5895,7 @@ mod __dllgen {
             let () = self
                 .client
                 .call(
-                    90,
+                    93,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::handle::encode(__dllgen_w, &arg0);
                     },
@@ -4755,7 +5903,16 @@ mod __dllgen {
                         __dllgen_r.finish()?;
                         Ok(())
                     },
-                    &mut ::dllgen_runtime::marshal::callback::none,
+                    &mut |
+                        __dllgen_id: u32,
+                        __dllgen_r: ::dllgen_runtime::Reader<'_>,
+                        __dllgen_cw: &mut ::dllgen_runtime::Writer|
+                    __dllgen_kept_dispatch(
+                        self.client.kept(),
+                        __dllgen_id,
+                        __dllgen_r,
+                        __dllgen_cw,
+                    ),
                 )?;
             Ok(())
         }
@@ -4786,7 +5943,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    91,
+                    94,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::handle::encode(__dllgen_w, &arg0);
                     },
@@ -4797,7 +5954,16 @@ mod __dllgen {
                         __dllgen_r.finish()?;
                         Ok((__dllgen_ret,))
                     },
-                    &mut ::dllgen_runtime::marshal::callback::none,
+                    &mut |
+                        __dllgen_id: u32,
+                        __dllgen_r: ::dllgen_runtime::Reader<'_>,
+                        __dllgen_cw: &mut ::dllgen_runtime::Writer|
+                    __dllgen_kept_dispatch(
+                        self.client.kept(),
+                        __dllgen_id,
+                        __dllgen_r,
+                        __dllgen_cw,
+                    ),
                 )?;
             Ok(__dllgen_ret)
         }
@@ -4897,7 +6063,7 @@ mod __dllgen {
             ) = self
                 .client
                 .call(
-                    92,
+                    95,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::handle::encode(__dllgen_w, &db);
                         ::dllgen_runtime::marshal::in_string::encode::<
@@ -4936,7 +6102,16 @@ mod __dllgen {
                             __dllgen_a_pzErrmsg,
                         ))
                     },
-                    &mut ::dllgen_runtime::marshal::callback::none,
+                    &mut |
+                        __dllgen_id: u32,
+                        __dllgen_r: ::dllgen_runtime::Reader<'_>,
+                        __dllgen_cw: &mut ::dllgen_runtime::Writer|
+                    __dllgen_kept_dispatch(
+                        self.client.kept(),
+                        __dllgen_id,
+                        __dllgen_r,
+                        __dllgen_cw,
+                    ),
                 )?;
             Ok((
                 __dllgen_ret,
@@ -4951,7 +6126,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    93,
+                    96,
                     |__dllgen_w| {},
                     |mut __dllgen_r| {
                         let __dllgen_ret: i32 = ::dllgen_runtime::marshal::value::decode(
@@ -4960,7 +6135,16 @@ mod __dllgen {
                         __dllgen_r.finish()?;
                         Ok((__dllgen_ret,))
                     },
-                    &mut ::dllgen_runtime::marshal::callback::none,
+                    &mut |
+                        __dllgen_id: u32,
+                        __dllgen_r: ::dllgen_runtime::Reader<'_>,
+                        __dllgen_cw: &mut ::dllgen_runtime::Writer|
+                    __dllgen_kept_dispatch(
+                        self.client.kept(),
+                        __dllgen_id,
+                        __dllgen_r,
+                        __dllgen_cw,
+                    ),
                 )?;
             Ok(__dllgen_ret)
         }
@@ -4972,7 +6156,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    94,
+                    97,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::value::encode(__dllgen_w, &N);
                     },
@@ -4983,7 +6167,16 @@ mod __dllgen {
                         __dllgen_r.finish()?;
                         Ok((__dllgen_ret,))
                     },
-                    &mut ::dllgen_runtime::marshal::callback::none,
+                    &mut |
+                        __dllgen_id: u32,
+                        __dllgen_r: ::dllgen_runtime::Reader<'_>,
+                        __dllgen_cw: &mut ::dllgen_runtime::Writer|
+                    __dllgen_kept_dispatch(
+                        self.client.kept(),
+                        __dllgen_id,
+                        __dllgen_r,
+                        __dllgen_cw,
+                    ),
                 )?;
             Ok(__dllgen_ret)
         }
@@ -5064,7 +6257,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    95,
+                    98,
                     |__dllgen_w| {},
                     |mut __dllgen_r| {
                         let __dllgen_ret: i32 = ::dllgen_runtime::marshal::value::decode(
@@ -5073,7 +6266,16 @@ mod __dllgen {
                         __dllgen_r.finish()?;
                         Ok((__dllgen_ret,))
                     },
-                    &mut ::dllgen_runtime::marshal::callback::none,
+                    &mut |
+                        __dllgen_id: u32,
+                        __dllgen_r: ::dllgen_runtime::Reader<'_>,
+                        __dllgen_cw: &mut ::dllgen_runtime::Writer|
+                    __dllgen_kept_dispatch(
+                        self.client.kept(),
+                        __dllgen_id,
+                        __dllgen_r,
+                        __dllgen_cw,
+                    ),
                 )?;
             Ok(__dllgen_ret)
         }
@@ -5114,7 +6316,7 @@ mod __dllgen {
             let () = self
                 .client
                 .call(
-                    96,
+                    99,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::handle::encode(__dllgen_w, &arg0);
                     },
@@ -5122,7 +6324,16 @@ mod __dllgen {
                         __dllgen_r.finish()?;
                         Ok(())
                     },
-                    &mut ::dllgen_runtime::marshal::callback::none,
+                    &mut |
+                        __dllgen_id: u32,
+                        __dllgen_r: ::dllgen_runtime::Reader<'_>,
+                        __dllgen_cw: &mut ::dllgen_runtime::Writer|
+                    __dllgen_kept_dispatch(
+                        self.client.kept(),
+                        __dllgen_id,
+                        __dllgen_r,
+                        __dllgen_cw,
+                    ),
                 )?;
             Ok(())
         }
@@ -5139,7 +6350,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    97,
+                    100,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::in_buffer::encode(
                             __dllgen_w,
@@ -5158,7 +6369,16 @@ mod __dllgen {
                         __dllgen_r.finish()?;
                         Ok((__dllgen_ret,))
                     },
-                    &mut ::dllgen_runtime::marshal::callback::none,
+                    &mut |
+                        __dllgen_id: u32,
+                        __dllgen_r: ::dllgen_runtime::Reader<'_>,
+                        __dllgen_cw: &mut ::dllgen_runtime::Writer|
+                    __dllgen_kept_dispatch(
+                        self.client.kept(),
+                        __dllgen_id,
+                        __dllgen_r,
+                        __dllgen_cw,
+                    ),
                 )?;
             Ok(__dllgen_ret)
         }
@@ -5211,7 +6431,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    98,
+                    101,
                     |__dllgen_w| {},
                     |mut __dllgen_r| {
                         let __dllgen_ret: i32 = ::dllgen_runtime::marshal::value::decode(
@@ -5220,7 +6440,16 @@ mod __dllgen {
                         __dllgen_r.finish()?;
                         Ok((__dllgen_ret,))
                     },
-                    &mut ::dllgen_runtime::marshal::callback::none,
+                    &mut |
+                        __dllgen_id: u32,
+                        __dllgen_r: ::dllgen_runtime::Reader<'_>,
+                        __dllgen_cw: &mut ::dllgen_runtime::Writer|
+                    __dllgen_kept_dispatch(
+                        self.client.kept(),
+                        __dllgen_id,
+                        __dllgen_r,
+                        __dllgen_cw,
+                    ),
                 )?;
             Ok(__dllgen_ret)
         }
@@ -5235,7 +6464,7 @@ mod __dllgen {
             let (__dllgen_ret, __dllgen_a_arg1, __dllgen_a_arg2) = self
                 .client
                 .call(
-                    99,
+                    102,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::value::encode(__dllgen_w, &arg0);
                     },
@@ -5255,7 +6484,16 @@ mod __dllgen {
                         __dllgen_r.finish()?;
                         Ok((__dllgen_ret, __dllgen_a_arg1, __dllgen_a_arg2))
                     },
-                    &mut ::dllgen_runtime::marshal::callback::none,
+                    &mut |
+                        __dllgen_id: u32,
+                        __dllgen_r: ::dllgen_runtime::Reader<'_>,
+                        __dllgen_cw: &mut ::dllgen_runtime::Writer|
+                    __dllgen_kept_dispatch(
+                        self.client.kept(),
+                        __dllgen_id,
+                        __dllgen_r,
+                        __dllgen_cw,
+                    ),
                 )?;
             Ok((__dllgen_ret, __dllgen_a_arg1, __dllgen_a_arg2))
         }
@@ -5324,7 +6562,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    100,
+                    103,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::handle::encode(__dllgen_w, &arg0);
                     },
@@ -5335,7 +6573,16 @@ mod __dllgen {
                         __dllgen_r.finish()?;
                         Ok((__dllgen_ret,))
                     },
-                    &mut ::dllgen_runtime::marshal::callback::none,
+                    &mut |
+                        __dllgen_id: u32,
+                        __dllgen_r: ::dllgen_runtime::Reader<'_>,
+                        __dllgen_cw: &mut ::dllgen_runtime::Writer|
+                    __dllgen_kept_dispatch(
+                        self.client.kept(),
+                        __dllgen_id,
+                        __dllgen_r,
+                        __dllgen_cw,
+                    ),
                 )?;
             Ok(__dllgen_ret)
         }
@@ -5349,7 +6596,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    101,
+                    104,
                     |__dllgen_w| {},
                     |mut __dllgen_r| {
                         let __dllgen_ret: ::core::option::Option<
@@ -5361,7 +6608,16 @@ mod __dllgen {
                         __dllgen_r.finish()?;
                         Ok((__dllgen_ret,))
                     },
-                    &mut ::dllgen_runtime::marshal::callback::none,
+                    &mut |
+                        __dllgen_id: u32,
+                        __dllgen_r: ::dllgen_runtime::Reader<'_>,
+                        __dllgen_cw: &mut ::dllgen_runtime::Writer|
+                    __dllgen_kept_dispatch(
+                        self.client.kept(),
+                        __dllgen_id,
+                        __dllgen_r,
+                        __dllgen_cw,
+                    ),
                 )?;
             Ok(__dllgen_ret)
         }
@@ -5370,7 +6626,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    102,
+                    105,
                     |__dllgen_w| {},
                     |mut __dllgen_r| {
                         let __dllgen_ret: i32 = ::dllgen_runtime::marshal::value::decode(
@@ -5379,7 +6635,16 @@ mod __dllgen {
                         __dllgen_r.finish()?;
                         Ok((__dllgen_ret,))
                     },
-                    &mut ::dllgen_runtime::marshal::callback::none,
+                    &mut |
+                        __dllgen_id: u32,
+                        __dllgen_r: ::dllgen_runtime::Reader<'_>,
+                        __dllgen_cw: &mut ::dllgen_runtime::Writer|
+                    __dllgen_kept_dispatch(
+                        self.client.kept(),
+                        __dllgen_id,
+                        __dllgen_r,
+                        __dllgen_cw,
+                    ),
                 )?;
             Ok(__dllgen_ret)
         }
@@ -5430,7 +6695,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    103,
+                    106,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::handle::encode(__dllgen_w, &arg0);
                         ::dllgen_runtime::marshal::value::encode(__dllgen_w, &id);
@@ -5443,7 +6708,16 @@ mod __dllgen {
                         __dllgen_r.finish()?;
                         Ok((__dllgen_ret,))
                     },
-                    &mut ::dllgen_runtime::marshal::callback::none,
+                    &mut |
+                        __dllgen_id: u32,
+                        __dllgen_r: ::dllgen_runtime::Reader<'_>,
+                        __dllgen_cw: &mut ::dllgen_runtime::Writer|
+                    __dllgen_kept_dispatch(
+                        self.client.kept(),
+                        __dllgen_id,
+                        __dllgen_r,
+                        __dllgen_cw,
+                    ),
                 )?;
             Ok(__dllgen_ret)
         }
@@ -5501,7 +6775,7 @@ mod __dllgen {
             let (__dllgen_ret, __dllgen_a_pzErrMsg) = self
                 .client
                 .call(
-                    104,
+                    107,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::handle::encode(__dllgen_w, &db);
                         ::dllgen_runtime::marshal::in_string::encode::<
@@ -5524,7 +6798,16 @@ mod __dllgen {
                         __dllgen_r.finish()?;
                         Ok((__dllgen_ret, __dllgen_a_pzErrMsg))
                     },
-                    &mut ::dllgen_runtime::marshal::callback::none,
+                    &mut |
+                        __dllgen_id: u32,
+                        __dllgen_r: ::dllgen_runtime::Reader<'_>,
+                        __dllgen_cw: &mut ::dllgen_runtime::Writer|
+                    __dllgen_kept_dispatch(
+                        self.client.kept(),
+                        __dllgen_id,
+                        __dllgen_r,
+                        __dllgen_cw,
+                    ),
                 )?;
             Ok((__dllgen_ret, __dllgen_a_pzErrMsg))
         }
@@ -5558,7 +6841,7 @@ mod __dllgen {
             let () = self
                 .client
                 .call(
-                    105,
+                    108,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::value::encode(__dllgen_w, &iErrCode);
                         ::dllgen_runtime::marshal::in_string::encode::<
@@ -5572,7 +6855,16 @@ mod __dllgen {
                         __dllgen_r.finish()?;
                         Ok(())
                     },
-                    &mut ::dllgen_runtime::marshal::callback::none,
+                    &mut |
+                        __dllgen_id: u32,
+                        __dllgen_r: ::dllgen_runtime::Reader<'_>,
+                        __dllgen_cw: &mut ::dllgen_runtime::Writer|
+                    __dllgen_kept_dispatch(
+                        self.client.kept(),
+                        __dllgen_id,
+                        __dllgen_r,
+                        __dllgen_cw,
+                    ),
                 )?;
             Ok(())
         }
@@ -5584,7 +6876,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    106,
+                    109,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::value::encode(__dllgen_w, &resetFlag);
                     },
@@ -5595,7 +6887,16 @@ mod __dllgen {
                         __dllgen_r.finish()?;
                         Ok((__dllgen_ret,))
                     },
-                    &mut ::dllgen_runtime::marshal::callback::none,
+                    &mut |
+                        __dllgen_id: u32,
+                        __dllgen_r: ::dllgen_runtime::Reader<'_>,
+                        __dllgen_cw: &mut ::dllgen_runtime::Writer|
+                    __dllgen_kept_dispatch(
+                        self.client.kept(),
+                        __dllgen_id,
+                        __dllgen_r,
+                        __dllgen_cw,
+                    ),
                 )?;
             Ok(__dllgen_ret)
         }
@@ -5624,7 +6925,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    107,
+                    110,
                     |__dllgen_w| {},
                     |mut __dllgen_r| {
                         let __dllgen_ret: i64 = ::dllgen_runtime::marshal::value::decode(
@@ -5633,7 +6934,16 @@ mod __dllgen {
                         __dllgen_r.finish()?;
                         Ok((__dllgen_ret,))
                     },
-                    &mut ::dllgen_runtime::marshal::callback::none,
+                    &mut |
+                        __dllgen_id: u32,
+                        __dllgen_r: ::dllgen_runtime::Reader<'_>,
+                        __dllgen_cw: &mut ::dllgen_runtime::Writer|
+                    __dllgen_kept_dispatch(
+                        self.client.kept(),
+                        __dllgen_id,
+                        __dllgen_r,
+                        __dllgen_cw,
+                    ),
                 )?;
             Ok(__dllgen_ret)
         }
@@ -5688,7 +6998,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    108,
+                    111,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::in_string::encode::<
                             ::dllgen_runtime::marshal::Utf8,
@@ -5705,7 +7015,16 @@ mod __dllgen {
                         __dllgen_r.finish()?;
                         Ok((__dllgen_ret,))
                     },
-                    &mut ::dllgen_runtime::marshal::callback::none,
+                    &mut |
+                        __dllgen_id: u32,
+                        __dllgen_r: ::dllgen_runtime::Reader<'_>,
+                        __dllgen_cw: &mut ::dllgen_runtime::Writer|
+                    __dllgen_kept_dispatch(
+                        self.client.kept(),
+                        __dllgen_id,
+                        __dllgen_r,
+                        __dllgen_cw,
+                    ),
                 )?;
             Ok(__dllgen_ret)
         }
@@ -5760,7 +7079,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    109,
+                    112,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::in_string::encode::<
                             ::dllgen_runtime::marshal::Utf8,
@@ -5777,7 +7096,16 @@ mod __dllgen {
                         __dllgen_r.finish()?;
                         Ok((__dllgen_ret,))
                     },
-                    &mut ::dllgen_runtime::marshal::callback::none,
+                    &mut |
+                        __dllgen_id: u32,
+                        __dllgen_r: ::dllgen_runtime::Reader<'_>,
+                        __dllgen_cw: &mut ::dllgen_runtime::Writer|
+                    __dllgen_kept_dispatch(
+                        self.client.kept(),
+                        __dllgen_id,
+                        __dllgen_r,
+                        __dllgen_cw,
+                    ),
                 )?;
             Ok(__dllgen_ret)
         }
@@ -5832,7 +7160,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    110,
+                    113,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::in_string::encode::<
                             ::dllgen_runtime::marshal::Utf8,
@@ -5851,7 +7179,16 @@ mod __dllgen {
                         __dllgen_r.finish()?;
                         Ok((__dllgen_ret,))
                     },
-                    &mut ::dllgen_runtime::marshal::callback::none,
+                    &mut |
+                        __dllgen_id: u32,
+                        __dllgen_r: ::dllgen_runtime::Reader<'_>,
+                        __dllgen_cw: &mut ::dllgen_runtime::Writer|
+                    __dllgen_kept_dispatch(
+                        self.client.kept(),
+                        __dllgen_id,
+                        __dllgen_r,
+                        __dllgen_cw,
+                    ),
                 )?;
             Ok(__dllgen_ret)
         }
@@ -5974,7 +7311,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    111,
+                    114,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::value::encode(__dllgen_w, &arg0);
                     },
@@ -5985,7 +7322,16 @@ mod __dllgen {
                         __dllgen_r.finish()?;
                         Ok((__dllgen_ret,))
                     },
-                    &mut ::dllgen_runtime::marshal::callback::none,
+                    &mut |
+                        __dllgen_id: u32,
+                        __dllgen_r: ::dllgen_runtime::Reader<'_>,
+                        __dllgen_cw: &mut ::dllgen_runtime::Writer|
+                    __dllgen_kept_dispatch(
+                        self.client.kept(),
+                        __dllgen_id,
+                        __dllgen_r,
+                        __dllgen_cw,
+                    ),
                 )?;
             Ok(__dllgen_ret)
         }
@@ -5997,7 +7343,7 @@ mod __dllgen {
             let () = self
                 .client
                 .call(
-                    112,
+                    115,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::handle::encode(__dllgen_w, &arg0);
                     },
@@ -6005,7 +7351,16 @@ mod __dllgen {
                         __dllgen_r.finish()?;
                         Ok(())
                     },
-                    &mut ::dllgen_runtime::marshal::callback::none,
+                    &mut |
+                        __dllgen_id: u32,
+                        __dllgen_r: ::dllgen_runtime::Reader<'_>,
+                        __dllgen_cw: &mut ::dllgen_runtime::Writer|
+                    __dllgen_kept_dispatch(
+                        self.client.kept(),
+                        __dllgen_id,
+                        __dllgen_r,
+                        __dllgen_cw,
+                    ),
                 )?;
             Ok(())
         }
@@ -6017,7 +7372,7 @@ mod __dllgen {
             let () = self
                 .client
                 .call(
-                    113,
+                    116,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::handle::encode(__dllgen_w, &arg0);
                     },
@@ -6025,7 +7380,16 @@ mod __dllgen {
                         __dllgen_r.finish()?;
                         Ok(())
                     },
-                    &mut ::dllgen_runtime::marshal::callback::none,
+                    &mut |
+                        __dllgen_id: u32,
+                        __dllgen_r: ::dllgen_runtime::Reader<'_>,
+                        __dllgen_cw: &mut ::dllgen_runtime::Writer|
+                    __dllgen_kept_dispatch(
+                        self.client.kept(),
+                        __dllgen_id,
+                        __dllgen_r,
+                        __dllgen_cw,
+                    ),
                 )?;
             Ok(())
         }
@@ -6037,7 +7401,7 @@ mod __dllgen {
             let () = self
                 .client
                 .call(
-                    114,
+                    117,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::handle::encode(__dllgen_w, &arg0);
                     },
@@ -6045,7 +7409,16 @@ mod __dllgen {
                         __dllgen_r.finish()?;
                         Ok(())
                     },
-                    &mut ::dllgen_runtime::marshal::callback::none,
+                    &mut |
+                        __dllgen_id: u32,
+                        __dllgen_r: ::dllgen_runtime::Reader<'_>,
+                        __dllgen_cw: &mut ::dllgen_runtime::Writer|
+                    __dllgen_kept_dispatch(
+                        self.client.kept(),
+                        __dllgen_id,
+                        __dllgen_r,
+                        __dllgen_cw,
+                    ),
                 )?;
             Ok(())
         }
@@ -6057,7 +7430,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    115,
+                    118,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::handle::encode(__dllgen_w, &arg0);
                     },
@@ -6068,7 +7441,16 @@ mod __dllgen {
                         __dllgen_r.finish()?;
                         Ok((__dllgen_ret,))
                     },
-                    &mut ::dllgen_runtime::marshal::callback::none,
+                    &mut |
+                        __dllgen_id: u32,
+                        __dllgen_r: ::dllgen_runtime::Reader<'_>,
+                        __dllgen_cw: &mut ::dllgen_runtime::Writer|
+                    __dllgen_kept_dispatch(
+                        self.client.kept(),
+                        __dllgen_id,
+                        __dllgen_r,
+                        __dllgen_cw,
+                    ),
                 )?;
             Ok(__dllgen_ret)
         }
@@ -6092,7 +7474,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    116,
+                    119,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::handle::encode(__dllgen_w, &pDb);
                         ::dllgen_runtime::marshal::handle::encode(__dllgen_w, &pStmt);
@@ -6104,7 +7486,16 @@ mod __dllgen {
                         __dllgen_r.finish()?;
                         Ok((__dllgen_ret,))
                     },
-                    &mut ::dllgen_runtime::marshal::callback::none,
+                    &mut |
+                        __dllgen_id: u32,
+                        __dllgen_r: ::dllgen_runtime::Reader<'_>,
+                        __dllgen_cw: &mut ::dllgen_runtime::Writer|
+                    __dllgen_kept_dispatch(
+                        self.client.kept(),
+                        __dllgen_id,
+                        __dllgen_r,
+                        __dllgen_cw,
+                    ),
                 )?;
             Ok(__dllgen_ret)
         }
@@ -6386,7 +7777,7 @@ mod __dllgen {
             let (__dllgen_ret, __dllgen_a_ppDb) = self
                 .client
                 .call(
-                    117,
+                    120,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::in_string::encode::<
                             ::dllgen_runtime::marshal::Utf8,
@@ -6402,7 +7793,16 @@ mod __dllgen {
                         __dllgen_r.finish()?;
                         Ok((__dllgen_ret, __dllgen_a_ppDb))
                     },
-                    &mut ::dllgen_runtime::marshal::callback::none,
+                    &mut |
+                        __dllgen_id: u32,
+                        __dllgen_r: ::dllgen_runtime::Reader<'_>,
+                        __dllgen_cw: &mut ::dllgen_runtime::Writer|
+                    __dllgen_kept_dispatch(
+                        self.client.kept(),
+                        __dllgen_id,
+                        __dllgen_r,
+                        __dllgen_cw,
+                    ),
                 )?;
             Ok((__dllgen_ret, __dllgen_a_ppDb))
         }
@@ -6414,7 +7814,7 @@ mod __dllgen {
             let (__dllgen_ret, __dllgen_a_ppDb) = self
                 .client
                 .call(
-                    118,
+                    121,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::in_string::encode::<
                             ::dllgen_runtime::marshal::Utf16,
@@ -6430,7 +7830,16 @@ mod __dllgen {
                         __dllgen_r.finish()?;
                         Ok((__dllgen_ret, __dllgen_a_ppDb))
                     },
-                    &mut ::dllgen_runtime::marshal::callback::none,
+                    &mut |
+                        __dllgen_id: u32,
+                        __dllgen_r: ::dllgen_runtime::Reader<'_>,
+                        __dllgen_cw: &mut ::dllgen_runtime::Writer|
+                    __dllgen_kept_dispatch(
+                        self.client.kept(),
+                        __dllgen_id,
+                        __dllgen_r,
+                        __dllgen_cw,
+                    ),
                 )?;
             Ok((__dllgen_ret, __dllgen_a_ppDb))
         }
@@ -6444,7 +7853,7 @@ mod __dllgen {
             let (__dllgen_ret, __dllgen_a_ppDb) = self
                 .client
                 .call(
-                    119,
+                    122,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::in_string::encode::<
                             ::dllgen_runtime::marshal::Utf8,
@@ -6464,7 +7873,16 @@ mod __dllgen {
                         __dllgen_r.finish()?;
                         Ok((__dllgen_ret, __dllgen_a_ppDb))
                     },
-                    &mut ::dllgen_runtime::marshal::callback::none,
+                    &mut |
+                        __dllgen_id: u32,
+                        __dllgen_r: ::dllgen_runtime::Reader<'_>,
+                        __dllgen_cw: &mut ::dllgen_runtime::Writer|
+                    __dllgen_kept_dispatch(
+                        self.client.kept(),
+                        __dllgen_id,
+                        __dllgen_r,
+                        __dllgen_cw,
+                    ),
                 )?;
             Ok((__dllgen_ret, __dllgen_a_ppDb))
         }
@@ -6473,7 +7891,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    120,
+                    123,
                     |__dllgen_w| {},
                     |mut __dllgen_r| {
                         let __dllgen_ret: i32 = ::dllgen_runtime::marshal::value::decode(
@@ -6482,7 +7900,16 @@ mod __dllgen {
                         __dllgen_r.finish()?;
                         Ok((__dllgen_ret,))
                     },
-                    &mut ::dllgen_runtime::marshal::callback::none,
+                    &mut |
+                        __dllgen_id: u32,
+                        __dllgen_r: ::dllgen_runtime::Reader<'_>,
+                        __dllgen_cw: &mut ::dllgen_runtime::Writer|
+                    __dllgen_kept_dispatch(
+                        self.client.kept(),
+                        __dllgen_id,
+                        __dllgen_r,
+                        __dllgen_cw,
+                    ),
                 )?;
             Ok(__dllgen_ret)
         }
@@ -6491,7 +7918,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    121,
+                    124,
                     |__dllgen_w| {},
                     |mut __dllgen_r| {
                         let __dllgen_ret: i32 = ::dllgen_runtime::marshal::value::decode(
@@ -6500,7 +7927,16 @@ mod __dllgen {
                         __dllgen_r.finish()?;
                         Ok((__dllgen_ret,))
                     },
-                    &mut ::dllgen_runtime::marshal::callback::none,
+                    &mut |
+                        __dllgen_id: u32,
+                        __dllgen_r: ::dllgen_runtime::Reader<'_>,
+                        __dllgen_cw: &mut ::dllgen_runtime::Writer|
+                    __dllgen_kept_dispatch(
+                        self.client.kept(),
+                        __dllgen_id,
+                        __dllgen_r,
+                        __dllgen_cw,
+                    ),
                 )?;
             Ok(__dllgen_ret)
         }
@@ -6528,7 +7964,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    122,
+                    125,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::handle::encode(__dllgen_w, &arg0);
                         ::dllgen_runtime::marshal::in_string::encode::<
@@ -6543,7 +7979,16 @@ mod __dllgen {
                         __dllgen_r.finish()?;
                         Ok((__dllgen_ret,))
                     },
-                    &mut ::dllgen_runtime::marshal::callback::none,
+                    &mut |
+                        __dllgen_id: u32,
+                        __dllgen_r: ::dllgen_runtime::Reader<'_>,
+                        __dllgen_cw: &mut ::dllgen_runtime::Writer|
+                    __dllgen_kept_dispatch(
+                        self.client.kept(),
+                        __dllgen_id,
+                        __dllgen_r,
+                        __dllgen_cw,
+                    ),
                 )?;
             Ok(__dllgen_ret)
         }
@@ -6653,7 +8098,7 @@ mod __dllgen {
             let (__dllgen_ret, __dllgen_a_ppStmt) = self
                 .client
                 .call(
-                    123,
+                    126,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::handle::encode(__dllgen_w, &db);
                         ::dllgen_runtime::marshal::in_string::encode::<
@@ -6670,7 +8115,16 @@ mod __dllgen {
                         __dllgen_r.finish()?;
                         Ok((__dllgen_ret, __dllgen_a_ppStmt))
                     },
-                    &mut ::dllgen_runtime::marshal::callback::none,
+                    &mut |
+                        __dllgen_id: u32,
+                        __dllgen_r: ::dllgen_runtime::Reader<'_>,
+                        __dllgen_cw: &mut ::dllgen_runtime::Writer|
+                    __dllgen_kept_dispatch(
+                        self.client.kept(),
+                        __dllgen_id,
+                        __dllgen_r,
+                        __dllgen_cw,
+                    ),
                 )?;
             Ok((__dllgen_ret, __dllgen_a_ppStmt))
         }
@@ -6683,7 +8137,7 @@ mod __dllgen {
             let (__dllgen_ret, __dllgen_a_ppStmt) = self
                 .client
                 .call(
-                    124,
+                    127,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::handle::encode(__dllgen_w, &db);
                         ::dllgen_runtime::marshal::in_string::encode::<
@@ -6700,7 +8154,16 @@ mod __dllgen {
                         __dllgen_r.finish()?;
                         Ok((__dllgen_ret, __dllgen_a_ppStmt))
                     },
-                    &mut ::dllgen_runtime::marshal::callback::none,
+                    &mut |
+                        __dllgen_id: u32,
+                        __dllgen_r: ::dllgen_runtime::Reader<'_>,
+                        __dllgen_cw: &mut ::dllgen_runtime::Writer|
+                    __dllgen_kept_dispatch(
+                        self.client.kept(),
+                        __dllgen_id,
+                        __dllgen_r,
+                        __dllgen_cw,
+                    ),
                 )?;
             Ok((__dllgen_ret, __dllgen_a_ppStmt))
         }
@@ -6713,7 +8176,7 @@ mod __dllgen {
             let (__dllgen_ret, __dllgen_a_ppStmt) = self
                 .client
                 .call(
-                    125,
+                    128,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::handle::encode(__dllgen_w, &db);
                         ::dllgen_runtime::marshal::in_string::encode::<
@@ -6730,7 +8193,16 @@ mod __dllgen {
                         __dllgen_r.finish()?;
                         Ok((__dllgen_ret, __dllgen_a_ppStmt))
                     },
-                    &mut ::dllgen_runtime::marshal::callback::none,
+                    &mut |
+                        __dllgen_id: u32,
+                        __dllgen_r: ::dllgen_runtime::Reader<'_>,
+                        __dllgen_cw: &mut ::dllgen_runtime::Writer|
+                    __dllgen_kept_dispatch(
+                        self.client.kept(),
+                        __dllgen_id,
+                        __dllgen_r,
+                        __dllgen_cw,
+                    ),
                 )?;
             Ok((__dllgen_ret, __dllgen_a_ppStmt))
         }
@@ -6744,7 +8216,7 @@ mod __dllgen {
             let (__dllgen_ret, __dllgen_a_ppStmt) = self
                 .client
                 .call(
-                    126,
+                    129,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::handle::encode(__dllgen_w, &db);
                         ::dllgen_runtime::marshal::in_string::encode::<
@@ -6762,7 +8234,16 @@ mod __dllgen {
                         __dllgen_r.finish()?;
                         Ok((__dllgen_ret, __dllgen_a_ppStmt))
                     },
-                    &mut ::dllgen_runtime::marshal::callback::none,
+                    &mut |
+                        __dllgen_id: u32,
+                        __dllgen_r: ::dllgen_runtime::Reader<'_>,
+                        __dllgen_cw: &mut ::dllgen_runtime::Writer|
+                    __dllgen_kept_dispatch(
+                        self.client.kept(),
+                        __dllgen_id,
+                        __dllgen_r,
+                        __dllgen_cw,
+                    ),
                 )?;
             Ok((__dllgen_ret, __dllgen_a_ppStmt))
         }
@@ -6775,7 +8256,7 @@ mod __dllgen {
             let (__dllgen_ret, __dllgen_a_ppStmt) = self
                 .client
                 .call(
-                    127,
+                    130,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::handle::encode(__dllgen_w, &db);
                         ::dllgen_runtime::marshal::in_string::encode::<
@@ -6792,7 +8273,16 @@ mod __dllgen {
                         __dllgen_r.finish()?;
                         Ok((__dllgen_ret, __dllgen_a_ppStmt))
                     },
-                    &mut ::dllgen_runtime::marshal::callback::none,
+                    &mut |
+                        __dllgen_id: u32,
+                        __dllgen_r: ::dllgen_runtime::Reader<'_>,
+                        __dllgen_cw: &mut ::dllgen_runtime::Writer|
+                    __dllgen_kept_dispatch(
+                        self.client.kept(),
+                        __dllgen_id,
+                        __dllgen_r,
+                        __dllgen_cw,
+                    ),
                 )?;
             Ok((__dllgen_ret, __dllgen_a_ppStmt))
         }
@@ -6806,7 +8296,7 @@ mod __dllgen {
             let (__dllgen_ret, __dllgen_a_ppStmt) = self
                 .client
                 .call(
-                    128,
+                    131,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::handle::encode(__dllgen_w, &db);
                         ::dllgen_runtime::marshal::in_string::encode::<
@@ -6824,9 +8314,137 @@ mod __dllgen {
                         __dllgen_r.finish()?;
                         Ok((__dllgen_ret, __dllgen_a_ppStmt))
                     },
-                    &mut ::dllgen_runtime::marshal::callback::none,
+                    &mut |
+                        __dllgen_id: u32,
+                        __dllgen_r: ::dllgen_runtime::Reader<'_>,
+                        __dllgen_cw: &mut ::dllgen_runtime::Writer|
+                    __dllgen_kept_dispatch(
+                        self.client.kept(),
+                        __dllgen_id,
+                        __dllgen_r,
+                        __dllgen_cw,
+                    ),
                 )?;
             Ok((__dllgen_ret, __dllgen_a_ppStmt))
+        }
+        /// Calls `sqlite3_profile`.
+        pub fn sqlite3_profile(
+            &self,
+            arg0: Db,
+            xProfile: ::core::option::Option<
+                ::std::boxed::Box<Sqlite3ProfileXProfileKept>,
+            >,
+        ) -> ::core::result::Result<(), Error> {
+            let mut __dllgen_kept: ::std::vec::Vec<
+                (u32, ::dllgen_runtime::client::kept::Erased),
+            > = ::std::vec::Vec::new();
+            let __dllgen_g_xProfile = xProfile.is_some();
+            if let ::core::option::Option::Some(__dllgen_f) = xProfile {
+                __dllgen_kept.push((2147517441, ::std::boxed::Box::new(__dllgen_f)));
+            }
+            let __dllgen_reg = self.client.kept().register(__dllgen_kept);
+            let () = self
+                .client
+                .call(
+                    132,
+                    |__dllgen_w| {
+                        ::dllgen_runtime::marshal::handle::encode(__dllgen_w, &arg0);
+                        ::dllgen_runtime::marshal::callback::encode_kept(
+                            __dllgen_w,
+                            if __dllgen_g_xProfile { __dllgen_reg } else { 0 },
+                        );
+                    },
+                    |mut __dllgen_r| {
+                        __dllgen_r.finish()?;
+                        Ok(())
+                    },
+                    &mut |
+                        __dllgen_id: u32,
+                        __dllgen_r: ::dllgen_runtime::Reader<'_>,
+                        __dllgen_cw: &mut ::dllgen_runtime::Writer|
+                    __dllgen_kept_dispatch(
+                        self.client.kept(),
+                        __dllgen_id,
+                        __dllgen_r,
+                        __dllgen_cw,
+                    ),
+                )?;
+            Ok(())
+        }
+        /// * CAPI3REF: Query Progress Callbacks
+        /// * METHOD: sqlite3
+        /// *
+        /// * ^The sqlite3_progress_handler(D,N,X,P) interface causes the callback
+        /// * function X to be invoked periodically during long running calls to
+        /// * [sqlite3_exec()], [sqlite3_step()] and [sqlite3_get_table()] for
+        /// * database connection D.  An example use for this
+        /// * interface is to keep a GUI updated during a large query.
+        /// *
+        /// * ^The parameter P is passed through as the only parameter to the
+        /// * callback function X.  ^The parameter N is the approximate number of
+        /// * [virtual machine instructions] that are evaluated between successive
+        /// * invocations of the callback X.  ^If N is less than one then the progress
+        /// * handler is disabled.
+        /// *
+        /// * ^Only a single progress handler may be defined at one time per
+        /// * [database connection]; setting a new progress handler cancels the
+        /// * old one.  ^Setting parameter X to NULL disables the progress handler.
+        /// * ^The progress handler is also disabled by setting N to a value less
+        /// * than 1.
+        /// *
+        /// * ^If the progress callback returns non-zero, the operation is
+        /// * interrupted.  This feature can be used to implement a
+        /// * "Cancel" button on a GUI progress dialog box.
+        /// *
+        /// * The progress handler callback must not do anything that will modify
+        /// * the database connection that invoked the progress handler.
+        /// * Note that [sqlite3_prepare_v2()] and [sqlite3_step()] both modify their
+        /// * database connections for the meaning of "modify" in this paragraph.
+        /// *
+        pub fn sqlite3_progress_handler(
+            &self,
+            arg0: Db,
+            arg1: i32,
+            arg2: ::core::option::Option<
+                ::std::boxed::Box<Sqlite3ProgressHandlerArg2Kept>,
+            >,
+        ) -> ::core::result::Result<(), Error> {
+            let mut __dllgen_kept: ::std::vec::Vec<
+                (u32, ::dllgen_runtime::client::kept::Erased),
+            > = ::std::vec::Vec::new();
+            let __dllgen_g_arg2 = arg2.is_some();
+            if let ::core::option::Option::Some(__dllgen_f) = arg2 {
+                __dllgen_kept.push((2147517698, ::std::boxed::Box::new(__dllgen_f)));
+            }
+            let __dllgen_reg = self.client.kept().register(__dllgen_kept);
+            let () = self
+                .client
+                .call(
+                    133,
+                    |__dllgen_w| {
+                        ::dllgen_runtime::marshal::handle::encode(__dllgen_w, &arg0);
+                        ::dllgen_runtime::marshal::value::encode(__dllgen_w, &arg1);
+                        ::dllgen_runtime::marshal::callback::encode_kept(
+                            __dllgen_w,
+                            if __dllgen_g_arg2 { __dllgen_reg } else { 0 },
+                        );
+                    },
+                    |mut __dllgen_r| {
+                        __dllgen_r.finish()?;
+                        Ok(())
+                    },
+                    &mut |
+                        __dllgen_id: u32,
+                        __dllgen_r: ::dllgen_runtime::Reader<'_>,
+                        __dllgen_cw: &mut ::dllgen_runtime::Writer|
+                    __dllgen_kept_dispatch(
+                        self.client.kept(),
+                        __dllgen_id,
+                        __dllgen_r,
+                        __dllgen_cw,
+                    ),
+                )?;
+            Ok(())
         }
         /// * CAPI3REF: Pseudo-Random Number Generator
         /// *
@@ -6860,7 +8478,7 @@ mod __dllgen {
             let (__dllgen_a_P,) = self
                 .client
                 .call(
-                    129,
+                    134,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::length::encode(
                             __dllgen_w,
@@ -6877,7 +8495,16 @@ mod __dllgen {
                         __dllgen_r.finish()?;
                         Ok((__dllgen_a_P,))
                     },
-                    &mut ::dllgen_runtime::marshal::callback::none,
+                    &mut |
+                        __dllgen_id: u32,
+                        __dllgen_r: ::dllgen_runtime::Reader<'_>,
+                        __dllgen_cw: &mut ::dllgen_runtime::Writer|
+                    __dllgen_kept_dispatch(
+                        self.client.kept(),
+                        __dllgen_id,
+                        __dllgen_r,
+                        __dllgen_cw,
+                    ),
                 )?;
             Ok(__dllgen_a_P)
         }
@@ -6900,7 +8527,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    130,
+                    135,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::value::encode(__dllgen_w, &arg0);
                     },
@@ -6911,7 +8538,16 @@ mod __dllgen {
                         __dllgen_r.finish()?;
                         Ok((__dllgen_ret,))
                     },
-                    &mut ::dllgen_runtime::marshal::callback::none,
+                    &mut |
+                        __dllgen_id: u32,
+                        __dllgen_r: ::dllgen_runtime::Reader<'_>,
+                        __dllgen_cw: &mut ::dllgen_runtime::Writer|
+                    __dllgen_kept_dispatch(
+                        self.client.kept(),
+                        __dllgen_id,
+                        __dllgen_r,
+                        __dllgen_cw,
+                    ),
                 )?;
             Ok(__dllgen_ret)
         }
@@ -6942,7 +8578,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    131,
+                    136,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::handle::encode(__dllgen_w, &pStmt);
                     },
@@ -6953,7 +8589,16 @@ mod __dllgen {
                         __dllgen_r.finish()?;
                         Ok((__dllgen_ret,))
                     },
-                    &mut ::dllgen_runtime::marshal::callback::none,
+                    &mut |
+                        __dllgen_id: u32,
+                        __dllgen_r: ::dllgen_runtime::Reader<'_>,
+                        __dllgen_cw: &mut ::dllgen_runtime::Writer|
+                    __dllgen_kept_dispatch(
+                        self.client.kept(),
+                        __dllgen_id,
+                        __dllgen_r,
+                        __dllgen_cw,
+                    ),
                 )?;
             Ok(__dllgen_ret)
         }
@@ -6965,13 +8610,64 @@ mod __dllgen {
             let () = self
                 .client
                 .call(
-                    132,
+                    137,
                     |__dllgen_w| {},
                     |mut __dllgen_r| {
                         __dllgen_r.finish()?;
                         Ok(())
                     },
-                    &mut ::dllgen_runtime::marshal::callback::none,
+                    &mut |
+                        __dllgen_id: u32,
+                        __dllgen_r: ::dllgen_runtime::Reader<'_>,
+                        __dllgen_cw: &mut ::dllgen_runtime::Writer|
+                    __dllgen_kept_dispatch(
+                        self.client.kept(),
+                        __dllgen_id,
+                        __dllgen_r,
+                        __dllgen_cw,
+                    ),
+                )?;
+            Ok(())
+        }
+        /// Calls `sqlite3_rollback_hook`.
+        pub fn sqlite3_rollback_hook(
+            &self,
+            arg0: Db,
+            arg1: ::core::option::Option<::std::boxed::Box<Sqlite3RollbackHookArg1Kept>>,
+        ) -> ::core::result::Result<(), Error> {
+            let mut __dllgen_kept: ::std::vec::Vec<
+                (u32, ::dllgen_runtime::client::kept::Erased),
+            > = ::std::vec::Vec::new();
+            let __dllgen_g_arg1 = arg1.is_some();
+            if let ::core::option::Option::Some(__dllgen_f) = arg1 {
+                __dllgen_kept.push((2147518977, ::std::boxed::Box::new(__dllgen_f)));
+            }
+            let __dllgen_reg = self.client.kept().register(__dllgen_kept);
+            let () = self
+                .client
+                .call(
+                    138,
+                    |__dllgen_w| {
+                        ::dllgen_runtime::marshal::handle::encode(__dllgen_w, &arg0);
+                        ::dllgen_runtime::marshal::callback::encode_kept(
+                            __dllgen_w,
+                            if __dllgen_g_arg1 { __dllgen_reg } else { 0 },
+                        );
+                    },
+                    |mut __dllgen_r| {
+                        __dllgen_r.finish()?;
+                        Ok(())
+                    },
+                    &mut |
+                        __dllgen_id: u32,
+                        __dllgen_r: ::dllgen_runtime::Reader<'_>,
+                        __dllgen_cw: &mut ::dllgen_runtime::Writer|
+                    __dllgen_kept_dispatch(
+                        self.client.kept(),
+                        __dllgen_id,
+                        __dllgen_r,
+                        __dllgen_cw,
+                    ),
                 )?;
             Ok(())
         }
@@ -7020,7 +8716,7 @@ mod __dllgen {
             let (__dllgen_ret, __dllgen_a_piSize) = self
                 .client
                 .call(
-                    133,
+                    139,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::handle::encode(__dllgen_w, &db);
                         ::dllgen_runtime::marshal::in_string::encode::<
@@ -7039,9 +8735,151 @@ mod __dllgen {
                         __dllgen_r.finish()?;
                         Ok((__dllgen_ret, __dllgen_a_piSize))
                     },
-                    &mut ::dllgen_runtime::marshal::callback::none,
+                    &mut |
+                        __dllgen_id: u32,
+                        __dllgen_r: ::dllgen_runtime::Reader<'_>,
+                        __dllgen_cw: &mut ::dllgen_runtime::Writer|
+                    __dllgen_kept_dispatch(
+                        self.client.kept(),
+                        __dllgen_id,
+                        __dllgen_r,
+                        __dllgen_cw,
+                    ),
                 )?;
             Ok((__dllgen_ret, __dllgen_a_piSize))
+        }
+        /// * CAPI3REF: Compile-Time Authorization Callbacks
+        /// * METHOD: sqlite3
+        /// * KEYWORDS: {authorizer callback}
+        /// *
+        /// * ^This routine registers an authorizer callback with a particular
+        /// * [database connection], supplied in the first argument.
+        /// * ^The authorizer callback is invoked as SQL statements are being compiled
+        /// * by [sqlite3_prepare()] or its variants [sqlite3_prepare_v2()],
+        /// * [sqlite3_prepare_v3()], [sqlite3_prepare16()], [sqlite3_prepare16_v2()],
+        /// * and [sqlite3_prepare16_v3()].  ^At various
+        /// * points during the compilation process, as logic is being created
+        /// * to perform various actions, the authorizer callback is invoked to
+        /// * see if those actions are allowed.  ^The authorizer callback should
+        /// * return [SQLITE_OK] to allow the action, [SQLITE_IGNORE] to disallow the
+        /// * specific action but allow the SQL statement to continue to be
+        /// * compiled, or [SQLITE_DENY] to cause the entire SQL statement to be
+        /// * rejected with an error.  ^If the authorizer callback returns
+        /// * any value other than [SQLITE_IGNORE], [SQLITE_OK], or [SQLITE_DENY]
+        /// * then the [sqlite3_prepare_v2()] or equivalent call that triggered
+        /// * the authorizer will fail with an error message.
+        /// *
+        /// * When the callback returns [SQLITE_OK], that means the operation
+        /// * requested is ok.  ^When the callback returns [SQLITE_DENY], the
+        /// * [sqlite3_prepare_v2()] or equivalent call that triggered the
+        /// * authorizer will fail with an error message explaining that
+        /// * access is denied.
+        /// *
+        /// * ^The first parameter to the authorizer callback is a copy of the third
+        /// * parameter to the sqlite3_set_authorizer() interface. ^The second parameter
+        /// * to the callback is an integer [SQLITE_COPY | action code] that specifies
+        /// * the particular action to be authorized. ^The third through sixth parameters
+        /// * to the callback are either NULL pointers or zero-terminated strings
+        /// * that contain additional details about the action to be authorized.
+        /// * Applications must always be prepared to encounter a NULL pointer in any
+        /// * of the third through the sixth parameters of the authorization callback.
+        /// *
+        /// * ^If the action code is [SQLITE_READ]
+        /// * and the callback returns [SQLITE_IGNORE] then the
+        /// * [prepared statement] statement is constructed to substitute
+        /// * a NULL value in place of the table column that would have
+        /// * been read if [SQLITE_OK] had been returned.  The [SQLITE_IGNORE]
+        /// * return can be used to deny an untrusted user access to individual
+        /// * columns of a table.
+        /// * ^When a table is referenced by a [SELECT] but no column values are
+        /// * extracted from that table (for example in a query like
+        /// * "SELECT count(*) FROM tab") then the [SQLITE_READ] authorizer callback
+        /// * is invoked once for that table with a column name that is an empty string.
+        /// * ^If the action code is [SQLITE_DELETE] and the callback returns
+        /// * [SQLITE_IGNORE] then the [DELETE] operation proceeds but the
+        /// * [truncate optimization] is disabled and all rows are deleted individually.
+        /// *
+        /// * An authorizer is used when [sqlite3_prepare | preparing]
+        /// * SQL statements from an untrusted source, to ensure that the SQL statements
+        /// * do not try to access data they are not allowed to see, or that they do not
+        /// * try to execute malicious statements that damage the database.  For
+        /// * example, an application may allow a user to enter arbitrary
+        /// * SQL queries for evaluation by a database.  But the application does
+        /// * not want the user to be able to make arbitrary changes to the
+        /// * database.  An authorizer could then be put in place while the
+        /// * user-entered SQL is being [sqlite3_prepare | prepared] that
+        /// * disallows everything except [SELECT] statements.
+        /// *
+        /// * Applications that need to process SQL from untrusted sources
+        /// * might also consider lowering resource limits using [sqlite3_limit()]
+        /// * and limiting database size using the [max_page_count] [PRAGMA]
+        /// * in addition to using an authorizer.
+        /// *
+        /// * ^(Only a single authorizer can be in place on a database connection
+        /// * at a time.  Each call to sqlite3_set_authorizer overrides the
+        /// * previous call.)^  ^Disable the authorizer by installing a NULL callback.
+        /// * The authorizer is disabled by default.
+        /// *
+        /// * The authorizer callback must not do anything that will modify
+        /// * the database connection that invoked the authorizer callback.
+        /// * Note that [sqlite3_prepare_v2()] and [sqlite3_step()] both modify their
+        /// * database connections for the meaning of "modify" in this paragraph.
+        /// *
+        /// * ^When [sqlite3_prepare_v2()] is used to prepare a statement, the
+        /// * statement might be re-prepared during [sqlite3_step()] due to a
+        /// * schema change.  Hence, the application should ensure that the
+        /// * correct authorizer callback remains in place during the [sqlite3_step()].
+        /// *
+        /// * ^Note that the authorizer callback is invoked only during
+        /// * [sqlite3_prepare()] or its variants.  Authorization is not
+        /// * performed during statement evaluation in [sqlite3_step()], unless
+        /// * as stated in the previous paragraph, sqlite3_step() invokes
+        /// * sqlite3_prepare_v2() to reprepare a statement after a schema change.
+        pub fn sqlite3_set_authorizer(
+            &self,
+            arg0: Db,
+            xAuth: ::core::option::Option<
+                ::std::boxed::Box<Sqlite3SetAuthorizerXAuthKept>,
+            >,
+        ) -> ::core::result::Result<i32, Error> {
+            let mut __dllgen_kept: ::std::vec::Vec<
+                (u32, ::dllgen_runtime::client::kept::Erased),
+            > = ::std::vec::Vec::new();
+            let __dllgen_g_xAuth = xAuth.is_some();
+            if let ::core::option::Option::Some(__dllgen_f) = xAuth {
+                __dllgen_kept.push((2147519489, ::std::boxed::Box::new(__dllgen_f)));
+            }
+            let __dllgen_reg = self.client.kept().register(__dllgen_kept);
+            let (__dllgen_ret,) = self
+                .client
+                .call(
+                    140,
+                    |__dllgen_w| {
+                        ::dllgen_runtime::marshal::handle::encode(__dllgen_w, &arg0);
+                        ::dllgen_runtime::marshal::callback::encode_kept(
+                            __dllgen_w,
+                            if __dllgen_g_xAuth { __dllgen_reg } else { 0 },
+                        );
+                    },
+                    |mut __dllgen_r| {
+                        let __dllgen_ret: i32 = ::dllgen_runtime::marshal::value::decode(
+                            &mut __dllgen_r,
+                        )?;
+                        __dllgen_r.finish()?;
+                        Ok((__dllgen_ret,))
+                    },
+                    &mut |
+                        __dllgen_id: u32,
+                        __dllgen_r: ::dllgen_runtime::Reader<'_>,
+                        __dllgen_cw: &mut ::dllgen_runtime::Writer|
+                    __dllgen_kept_dispatch(
+                        self.client.kept(),
+                        __dllgen_id,
+                        __dllgen_r,
+                        __dllgen_cw,
+                    ),
+                )?;
+            Ok(__dllgen_ret)
         }
         /// * CAPI3REF: Set the Last Insert Rowid value.
         /// * METHOD: sqlite3
@@ -7057,7 +8895,7 @@ mod __dllgen {
             let () = self
                 .client
                 .call(
-                    134,
+                    141,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::handle::encode(__dllgen_w, &arg0);
                         ::dllgen_runtime::marshal::value::encode(__dllgen_w, &arg1);
@@ -7066,7 +8904,16 @@ mod __dllgen {
                         __dllgen_r.finish()?;
                         Ok(())
                     },
-                    &mut ::dllgen_runtime::marshal::callback::none,
+                    &mut |
+                        __dllgen_id: u32,
+                        __dllgen_r: ::dllgen_runtime::Reader<'_>,
+                        __dllgen_cw: &mut ::dllgen_runtime::Writer|
+                    __dllgen_kept_dispatch(
+                        self.client.kept(),
+                        __dllgen_id,
+                        __dllgen_r,
+                        __dllgen_cw,
+                    ),
                 )?;
             Ok(())
         }
@@ -7075,7 +8922,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    135,
+                    142,
                     |__dllgen_w| {},
                     |mut __dllgen_r| {
                         let __dllgen_ret: i32 = ::dllgen_runtime::marshal::value::decode(
@@ -7084,7 +8931,16 @@ mod __dllgen {
                         __dllgen_r.finish()?;
                         Ok((__dllgen_ret,))
                     },
-                    &mut ::dllgen_runtime::marshal::callback::none,
+                    &mut |
+                        __dllgen_id: u32,
+                        __dllgen_r: ::dllgen_runtime::Reader<'_>,
+                        __dllgen_cw: &mut ::dllgen_runtime::Writer|
+                    __dllgen_kept_dispatch(
+                        self.client.kept(),
+                        __dllgen_id,
+                        __dllgen_r,
+                        __dllgen_cw,
+                    ),
                 )?;
             Ok(__dllgen_ret)
         }
@@ -7107,7 +8963,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    136,
+                    143,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::value::encode(__dllgen_w, &arg0);
                     },
@@ -7118,7 +8974,16 @@ mod __dllgen {
                         __dllgen_r.finish()?;
                         Ok((__dllgen_ret,))
                     },
-                    &mut ::dllgen_runtime::marshal::callback::none,
+                    &mut |
+                        __dllgen_id: u32,
+                        __dllgen_r: ::dllgen_runtime::Reader<'_>,
+                        __dllgen_cw: &mut ::dllgen_runtime::Writer|
+                    __dllgen_kept_dispatch(
+                        self.client.kept(),
+                        __dllgen_id,
+                        __dllgen_r,
+                        __dllgen_cw,
+                    ),
                 )?;
             Ok(__dllgen_ret)
         }
@@ -7141,7 +9006,7 @@ mod __dllgen {
             let (__dllgen_ret, __dllgen_a_zBuf) = self
                 .client
                 .call(
-                    137,
+                    144,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::length::encode(
                             __dllgen_w,
@@ -7170,7 +9035,16 @@ mod __dllgen {
                         __dllgen_r.finish()?;
                         Ok((__dllgen_ret, __dllgen_a_zBuf))
                     },
-                    &mut ::dllgen_runtime::marshal::callback::none,
+                    &mut |
+                        __dllgen_id: u32,
+                        __dllgen_r: ::dllgen_runtime::Reader<'_>,
+                        __dllgen_cw: &mut ::dllgen_runtime::Writer|
+                    __dllgen_kept_dispatch(
+                        self.client.kept(),
+                        __dllgen_id,
+                        __dllgen_r,
+                        __dllgen_cw,
+                    ),
                 )?;
             Ok((__dllgen_ret, __dllgen_a_zBuf))
         }
@@ -7188,7 +9062,7 @@ mod __dllgen {
             let () = self
                 .client
                 .call(
-                    138,
+                    145,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::value::encode(__dllgen_w, &N);
                     },
@@ -7196,7 +9070,16 @@ mod __dllgen {
                         __dllgen_r.finish()?;
                         Ok(())
                     },
-                    &mut ::dllgen_runtime::marshal::callback::none,
+                    &mut |
+                        __dllgen_id: u32,
+                        __dllgen_r: ::dllgen_runtime::Reader<'_>,
+                        __dllgen_cw: &mut ::dllgen_runtime::Writer|
+                    __dllgen_kept_dispatch(
+                        self.client.kept(),
+                        __dllgen_id,
+                        __dllgen_r,
+                        __dllgen_cw,
+                    ),
                 )?;
             Ok(())
         }
@@ -7269,7 +9152,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    139,
+                    146,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::value::encode(__dllgen_w, &N);
                     },
@@ -7280,7 +9163,16 @@ mod __dllgen {
                         __dllgen_r.finish()?;
                         Ok((__dllgen_ret,))
                     },
-                    &mut ::dllgen_runtime::marshal::callback::none,
+                    &mut |
+                        __dllgen_id: u32,
+                        __dllgen_r: ::dllgen_runtime::Reader<'_>,
+                        __dllgen_cw: &mut ::dllgen_runtime::Writer|
+                    __dllgen_kept_dispatch(
+                        self.client.kept(),
+                        __dllgen_id,
+                        __dllgen_r,
+                        __dllgen_cw,
+                    ),
                 )?;
             Ok(__dllgen_ret)
         }
@@ -7294,7 +9186,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    140,
+                    147,
                     |__dllgen_w| {},
                     |mut __dllgen_r| {
                         let __dllgen_ret: ::core::option::Option<
@@ -7306,7 +9198,16 @@ mod __dllgen {
                         __dllgen_r.finish()?;
                         Ok((__dllgen_ret,))
                     },
-                    &mut ::dllgen_runtime::marshal::callback::none,
+                    &mut |
+                        __dllgen_id: u32,
+                        __dllgen_r: ::dllgen_runtime::Reader<'_>,
+                        __dllgen_cw: &mut ::dllgen_runtime::Writer|
+                    __dllgen_kept_dispatch(
+                        self.client.kept(),
+                        __dllgen_id,
+                        __dllgen_r,
+                        __dllgen_cw,
+                    ),
                 )?;
             Ok(__dllgen_ret)
         }
@@ -7359,7 +9260,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    141,
+                    148,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::handle::encode(__dllgen_w, &pStmt);
                     },
@@ -7373,7 +9274,16 @@ mod __dllgen {
                         __dllgen_r.finish()?;
                         Ok((__dllgen_ret,))
                     },
-                    &mut ::dllgen_runtime::marshal::callback::none,
+                    &mut |
+                        __dllgen_id: u32,
+                        __dllgen_r: ::dllgen_runtime::Reader<'_>,
+                        __dllgen_cw: &mut ::dllgen_runtime::Writer|
+                    __dllgen_kept_dispatch(
+                        self.client.kept(),
+                        __dllgen_id,
+                        __dllgen_r,
+                        __dllgen_cw,
+                    ),
                 )?;
             Ok(__dllgen_ret)
         }
@@ -7409,7 +9319,7 @@ mod __dllgen {
             let (__dllgen_ret, __dllgen_a_pCurrent, __dllgen_a_pHighwater) = self
                 .client
                 .call(
-                    142,
+                    149,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::value::encode(__dllgen_w, &op);
                         ::dllgen_runtime::marshal::value::encode(__dllgen_w, &resetFlag);
@@ -7427,7 +9337,16 @@ mod __dllgen {
                         __dllgen_r.finish()?;
                         Ok((__dllgen_ret, __dllgen_a_pCurrent, __dllgen_a_pHighwater))
                     },
-                    &mut ::dllgen_runtime::marshal::callback::none,
+                    &mut |
+                        __dllgen_id: u32,
+                        __dllgen_r: ::dllgen_runtime::Reader<'_>,
+                        __dllgen_cw: &mut ::dllgen_runtime::Writer|
+                    __dllgen_kept_dispatch(
+                        self.client.kept(),
+                        __dllgen_id,
+                        __dllgen_r,
+                        __dllgen_cw,
+                    ),
                 )?;
             Ok((__dllgen_ret, __dllgen_a_pCurrent, __dllgen_a_pHighwater))
         }
@@ -7440,7 +9359,7 @@ mod __dllgen {
             let (__dllgen_ret, __dllgen_a_pCurrent, __dllgen_a_pHighwater) = self
                 .client
                 .call(
-                    143,
+                    150,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::value::encode(__dllgen_w, &op);
                         ::dllgen_runtime::marshal::value::encode(__dllgen_w, &resetFlag);
@@ -7458,7 +9377,16 @@ mod __dllgen {
                         __dllgen_r.finish()?;
                         Ok((__dllgen_ret, __dllgen_a_pCurrent, __dllgen_a_pHighwater))
                     },
-                    &mut ::dllgen_runtime::marshal::callback::none,
+                    &mut |
+                        __dllgen_id: u32,
+                        __dllgen_r: ::dllgen_runtime::Reader<'_>,
+                        __dllgen_cw: &mut ::dllgen_runtime::Writer|
+                    __dllgen_kept_dispatch(
+                        self.client.kept(),
+                        __dllgen_id,
+                        __dllgen_r,
+                        __dllgen_cw,
+                    ),
                 )?;
             Ok((__dllgen_ret, __dllgen_a_pCurrent, __dllgen_a_pHighwater))
         }
@@ -7546,7 +9474,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    144,
+                    151,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::handle::encode(__dllgen_w, &arg0);
                     },
@@ -7557,7 +9485,16 @@ mod __dllgen {
                         __dllgen_r.finish()?;
                         Ok((__dllgen_ret,))
                     },
-                    &mut ::dllgen_runtime::marshal::callback::none,
+                    &mut |
+                        __dllgen_id: u32,
+                        __dllgen_r: ::dllgen_runtime::Reader<'_>,
+                        __dllgen_cw: &mut ::dllgen_runtime::Writer|
+                    __dllgen_kept_dispatch(
+                        self.client.kept(),
+                        __dllgen_id,
+                        __dllgen_r,
+                        __dllgen_cw,
+                    ),
                 )?;
             Ok(__dllgen_ret)
         }
@@ -7585,7 +9522,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    145,
+                    152,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::handle::encode(__dllgen_w, &arg0);
                     },
@@ -7596,7 +9533,16 @@ mod __dllgen {
                         __dllgen_r.finish()?;
                         Ok((__dllgen_ret,))
                     },
-                    &mut ::dllgen_runtime::marshal::callback::none,
+                    &mut |
+                        __dllgen_id: u32,
+                        __dllgen_r: ::dllgen_runtime::Reader<'_>,
+                        __dllgen_cw: &mut ::dllgen_runtime::Writer|
+                    __dllgen_kept_dispatch(
+                        self.client.kept(),
+                        __dllgen_id,
+                        __dllgen_r,
+                        __dllgen_cw,
+                    ),
                 )?;
             Ok(__dllgen_ret)
         }
@@ -7615,7 +9561,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    146,
+                    153,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::handle::encode(__dllgen_w, &pStmt);
                     },
@@ -7626,7 +9572,16 @@ mod __dllgen {
                         __dllgen_r.finish()?;
                         Ok((__dllgen_ret,))
                     },
-                    &mut ::dllgen_runtime::marshal::callback::none,
+                    &mut |
+                        __dllgen_id: u32,
+                        __dllgen_r: ::dllgen_runtime::Reader<'_>,
+                        __dllgen_cw: &mut ::dllgen_runtime::Writer|
+                    __dllgen_kept_dispatch(
+                        self.client.kept(),
+                        __dllgen_id,
+                        __dllgen_r,
+                        __dllgen_cw,
+                    ),
                 )?;
             Ok(__dllgen_ret)
         }
@@ -7682,7 +9637,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    147,
+                    154,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::handle::encode(__dllgen_w, &pStmt);
                     },
@@ -7693,7 +9648,16 @@ mod __dllgen {
                         __dllgen_r.finish()?;
                         Ok((__dllgen_ret,))
                     },
-                    &mut ::dllgen_runtime::marshal::callback::none,
+                    &mut |
+                        __dllgen_id: u32,
+                        __dllgen_r: ::dllgen_runtime::Reader<'_>,
+                        __dllgen_cw: &mut ::dllgen_runtime::Writer|
+                    __dllgen_kept_dispatch(
+                        self.client.kept(),
+                        __dllgen_id,
+                        __dllgen_r,
+                        __dllgen_cw,
+                    ),
                 )?;
             Ok(__dllgen_ret)
         }
@@ -7728,7 +9692,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    148,
+                    155,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::handle::encode(__dllgen_w, &arg0);
                         ::dllgen_runtime::marshal::value::encode(__dllgen_w, &op);
@@ -7741,7 +9705,16 @@ mod __dllgen {
                         __dllgen_r.finish()?;
                         Ok((__dllgen_ret,))
                     },
-                    &mut ::dllgen_runtime::marshal::callback::none,
+                    &mut |
+                        __dllgen_id: u32,
+                        __dllgen_r: ::dllgen_runtime::Reader<'_>,
+                        __dllgen_cw: &mut ::dllgen_runtime::Writer|
+                    __dllgen_kept_dispatch(
+                        self.client.kept(),
+                        __dllgen_id,
+                        __dllgen_r,
+                        __dllgen_cw,
+                    ),
                 )?;
             Ok(__dllgen_ret)
         }
@@ -7759,7 +9732,7 @@ mod __dllgen {
             let () = self
                 .client
                 .call(
-                    149,
+                    156,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::handle::encode(__dllgen_w, &arg0);
                         ::dllgen_runtime::marshal::in_buffer::encode(
@@ -7776,7 +9749,16 @@ mod __dllgen {
                         __dllgen_r.finish()?;
                         Ok(())
                     },
-                    &mut ::dllgen_runtime::marshal::callback::none,
+                    &mut |
+                        __dllgen_id: u32,
+                        __dllgen_r: ::dllgen_runtime::Reader<'_>,
+                        __dllgen_cw: &mut ::dllgen_runtime::Writer|
+                    __dllgen_kept_dispatch(
+                        self.client.kept(),
+                        __dllgen_id,
+                        __dllgen_r,
+                        __dllgen_cw,
+                    ),
                 )?;
             Ok(())
         }
@@ -7789,7 +9771,7 @@ mod __dllgen {
             let () = self
                 .client
                 .call(
-                    150,
+                    157,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::handle::encode(__dllgen_w, &arg0);
                         ::dllgen_runtime::marshal::in_string::encode::<
@@ -7800,7 +9782,16 @@ mod __dllgen {
                         __dllgen_r.finish()?;
                         Ok(())
                     },
-                    &mut ::dllgen_runtime::marshal::callback::none,
+                    &mut |
+                        __dllgen_id: u32,
+                        __dllgen_r: ::dllgen_runtime::Reader<'_>,
+                        __dllgen_cw: &mut ::dllgen_runtime::Writer|
+                    __dllgen_kept_dispatch(
+                        self.client.kept(),
+                        __dllgen_id,
+                        __dllgen_r,
+                        __dllgen_cw,
+                    ),
                 )?;
             Ok(())
         }
@@ -7814,7 +9805,7 @@ mod __dllgen {
             let () = self
                 .client
                 .call(
-                    151,
+                    158,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::handle::encode(__dllgen_w, &arg0);
                         ::dllgen_runtime::marshal::value::encode(__dllgen_w, &N);
@@ -7824,7 +9815,16 @@ mod __dllgen {
                         __dllgen_r.finish()?;
                         Ok(())
                     },
-                    &mut ::dllgen_runtime::marshal::callback::none,
+                    &mut |
+                        __dllgen_id: u32,
+                        __dllgen_r: ::dllgen_runtime::Reader<'_>,
+                        __dllgen_cw: &mut ::dllgen_runtime::Writer|
+                    __dllgen_kept_dispatch(
+                        self.client.kept(),
+                        __dllgen_id,
+                        __dllgen_r,
+                        __dllgen_cw,
+                    ),
                 )?;
             Ok(())
         }
@@ -7869,7 +9869,7 @@ mod __dllgen {
             let () = self
                 .client
                 .call(
-                    152,
+                    159,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::handle::encode(__dllgen_w, &s);
                         ::dllgen_runtime::marshal::in_string::encode::<
@@ -7883,7 +9883,16 @@ mod __dllgen {
                         __dllgen_r.finish()?;
                         Ok(())
                     },
-                    &mut ::dllgen_runtime::marshal::callback::none,
+                    &mut |
+                        __dllgen_id: u32,
+                        __dllgen_r: ::dllgen_runtime::Reader<'_>,
+                        __dllgen_cw: &mut ::dllgen_runtime::Writer|
+                    __dllgen_kept_dispatch(
+                        self.client.kept(),
+                        __dllgen_id,
+                        __dllgen_r,
+                        __dllgen_cw,
+                    ),
                 )?;
             Ok(())
         }
@@ -7921,7 +9930,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    153,
+                    160,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::handle::encode(__dllgen_w, &arg0);
                     },
@@ -7932,7 +9941,16 @@ mod __dllgen {
                         __dllgen_r.finish()?;
                         Ok((__dllgen_ret,))
                     },
-                    &mut ::dllgen_runtime::marshal::callback::none,
+                    &mut |
+                        __dllgen_id: u32,
+                        __dllgen_r: ::dllgen_runtime::Reader<'_>,
+                        __dllgen_cw: &mut ::dllgen_runtime::Writer|
+                    __dllgen_kept_dispatch(
+                        self.client.kept(),
+                        __dllgen_id,
+                        __dllgen_r,
+                        __dllgen_cw,
+                    ),
                 )?;
             Ok(__dllgen_ret)
         }
@@ -7957,7 +9975,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    154,
+                    161,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::handle::encode(__dllgen_w, &arg0);
                     },
@@ -7971,7 +9989,16 @@ mod __dllgen {
                         __dllgen_r.finish()?;
                         Ok((__dllgen_ret,))
                     },
-                    &mut ::dllgen_runtime::marshal::callback::none,
+                    &mut |
+                        __dllgen_id: u32,
+                        __dllgen_r: ::dllgen_runtime::Reader<'_>,
+                        __dllgen_cw: &mut ::dllgen_runtime::Writer|
+                    __dllgen_kept_dispatch(
+                        self.client.kept(),
+                        __dllgen_id,
+                        __dllgen_r,
+                        __dllgen_cw,
+                    ),
                 )?;
             Ok(__dllgen_ret)
         }
@@ -7983,7 +10010,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    155,
+                    162,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::handle::encode(__dllgen_w, &arg0);
                     },
@@ -7994,7 +10021,16 @@ mod __dllgen {
                         __dllgen_r.finish()?;
                         Ok((__dllgen_ret,))
                     },
-                    &mut ::dllgen_runtime::marshal::callback::none,
+                    &mut |
+                        __dllgen_id: u32,
+                        __dllgen_r: ::dllgen_runtime::Reader<'_>,
+                        __dllgen_cw: &mut ::dllgen_runtime::Writer|
+                    __dllgen_kept_dispatch(
+                        self.client.kept(),
+                        __dllgen_id,
+                        __dllgen_r,
+                        __dllgen_cw,
+                    ),
                 )?;
             Ok(__dllgen_ret)
         }
@@ -8028,7 +10064,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    156,
+                    163,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::handle::encode(__dllgen_w, &arg0);
                     },
@@ -8039,7 +10075,16 @@ mod __dllgen {
                         __dllgen_r.finish()?;
                         Ok((__dllgen_ret,))
                     },
-                    &mut ::dllgen_runtime::marshal::callback::none,
+                    &mut |
+                        __dllgen_id: u32,
+                        __dllgen_r: ::dllgen_runtime::Reader<'_>,
+                        __dllgen_cw: &mut ::dllgen_runtime::Writer|
+                    __dllgen_kept_dispatch(
+                        self.client.kept(),
+                        __dllgen_id,
+                        __dllgen_r,
+                        __dllgen_cw,
+                    ),
                 )?;
             Ok(__dllgen_ret)
         }
@@ -8048,7 +10093,7 @@ mod __dllgen {
             let () = self
                 .client
                 .call(
-                    157,
+                    164,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::handle::encode(__dllgen_w, &arg0);
                     },
@@ -8056,7 +10101,16 @@ mod __dllgen {
                         __dllgen_r.finish()?;
                         Ok(())
                     },
-                    &mut ::dllgen_runtime::marshal::callback::none,
+                    &mut |
+                        __dllgen_id: u32,
+                        __dllgen_r: ::dllgen_runtime::Reader<'_>,
+                        __dllgen_cw: &mut ::dllgen_runtime::Writer|
+                    __dllgen_kept_dispatch(
+                        self.client.kept(),
+                        __dllgen_id,
+                        __dllgen_r,
+                        __dllgen_cw,
+                    ),
                 )?;
             Ok(())
         }
@@ -8071,7 +10125,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    158,
+                    165,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::handle::encode(__dllgen_w, &arg0);
                     },
@@ -8085,7 +10139,16 @@ mod __dllgen {
                         __dllgen_r.finish()?;
                         Ok((__dllgen_ret,))
                     },
-                    &mut ::dllgen_runtime::marshal::callback::none,
+                    &mut |
+                        __dllgen_id: u32,
+                        __dllgen_r: ::dllgen_runtime::Reader<'_>,
+                        __dllgen_cw: &mut ::dllgen_runtime::Writer|
+                    __dllgen_kept_dispatch(
+                        self.client.kept(),
+                        __dllgen_id,
+                        __dllgen_r,
+                        __dllgen_cw,
+                    ),
                 )?;
             Ok(__dllgen_ret)
         }
@@ -8110,7 +10173,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    159,
+                    166,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::in_string::encode::<
                             ::dllgen_runtime::marshal::Utf8,
@@ -8126,7 +10189,16 @@ mod __dllgen {
                         __dllgen_r.finish()?;
                         Ok((__dllgen_ret,))
                     },
-                    &mut ::dllgen_runtime::marshal::callback::none,
+                    &mut |
+                        __dllgen_id: u32,
+                        __dllgen_r: ::dllgen_runtime::Reader<'_>,
+                        __dllgen_cw: &mut ::dllgen_runtime::Writer|
+                    __dllgen_kept_dispatch(
+                        self.client.kept(),
+                        __dllgen_id,
+                        __dllgen_r,
+                        __dllgen_cw,
+                    ),
                 )?;
             Ok(__dllgen_ret)
         }
@@ -8144,7 +10216,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    160,
+                    167,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::in_string::encode::<
                             ::dllgen_runtime::marshal::Utf8,
@@ -8160,7 +10232,16 @@ mod __dllgen {
                         __dllgen_r.finish()?;
                         Ok((__dllgen_ret,))
                     },
-                    &mut ::dllgen_runtime::marshal::callback::none,
+                    &mut |
+                        __dllgen_id: u32,
+                        __dllgen_r: ::dllgen_runtime::Reader<'_>,
+                        __dllgen_cw: &mut ::dllgen_runtime::Writer|
+                    __dllgen_kept_dispatch(
+                        self.client.kept(),
+                        __dllgen_id,
+                        __dllgen_r,
+                        __dllgen_cw,
+                    ),
                 )?;
             Ok(__dllgen_ret)
         }
@@ -8192,7 +10273,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    161,
+                    168,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::in_string::encode::<
                             ::dllgen_runtime::marshal::Utf8,
@@ -8209,7 +10290,16 @@ mod __dllgen {
                         __dllgen_r.finish()?;
                         Ok((__dllgen_ret,))
                     },
-                    &mut ::dllgen_runtime::marshal::callback::none,
+                    &mut |
+                        __dllgen_id: u32,
+                        __dllgen_r: ::dllgen_runtime::Reader<'_>,
+                        __dllgen_cw: &mut ::dllgen_runtime::Writer|
+                    __dllgen_kept_dispatch(
+                        self.client.kept(),
+                        __dllgen_id,
+                        __dllgen_r,
+                        __dllgen_cw,
+                    ),
                 )?;
             Ok(__dllgen_ret)
         }
@@ -8223,7 +10313,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    162,
+                    169,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::in_string::encode::<
                             ::dllgen_runtime::marshal::Utf8,
@@ -8240,7 +10330,16 @@ mod __dllgen {
                         __dllgen_r.finish()?;
                         Ok((__dllgen_ret,))
                     },
-                    &mut ::dllgen_runtime::marshal::callback::none,
+                    &mut |
+                        __dllgen_id: u32,
+                        __dllgen_r: ::dllgen_runtime::Reader<'_>,
+                        __dllgen_cw: &mut ::dllgen_runtime::Writer|
+                    __dllgen_kept_dispatch(
+                        self.client.kept(),
+                        __dllgen_id,
+                        __dllgen_r,
+                        __dllgen_cw,
+                    ),
                 )?;
             Ok(__dllgen_ret)
         }
@@ -8260,7 +10359,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    163,
+                    170,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::handle::encode(__dllgen_w, &arg0);
                     },
@@ -8271,7 +10370,16 @@ mod __dllgen {
                         __dllgen_r.finish()?;
                         Ok((__dllgen_ret,))
                     },
-                    &mut ::dllgen_runtime::marshal::callback::none,
+                    &mut |
+                        __dllgen_id: u32,
+                        __dllgen_r: ::dllgen_runtime::Reader<'_>,
+                        __dllgen_cw: &mut ::dllgen_runtime::Writer|
+                    __dllgen_kept_dispatch(
+                        self.client.kept(),
+                        __dllgen_id,
+                        __dllgen_r,
+                        __dllgen_cw,
+                    ),
                 )?;
             Ok(__dllgen_ret)
         }
@@ -8369,7 +10477,7 @@ mod __dllgen {
             ) = self
                 .client
                 .call(
-                    164,
+                    171,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::handle::encode(__dllgen_w, &db);
                         ::dllgen_runtime::marshal::in_string::encode::<
@@ -8417,7 +10525,16 @@ mod __dllgen {
                             __dllgen_a_pAutoinc,
                         ))
                     },
-                    &mut ::dllgen_runtime::marshal::callback::none,
+                    &mut |
+                        __dllgen_id: u32,
+                        __dllgen_r: ::dllgen_runtime::Reader<'_>,
+                        __dllgen_cw: &mut ::dllgen_runtime::Writer|
+                    __dllgen_kept_dispatch(
+                        self.client.kept(),
+                        __dllgen_id,
+                        __dllgen_r,
+                        __dllgen_cw,
+                    ),
                 )?;
             Ok((
                 __dllgen_ret,
@@ -8433,13 +10550,22 @@ mod __dllgen {
             let () = self
                 .client
                 .call(
-                    165,
+                    172,
                     |__dllgen_w| {},
                     |mut __dllgen_r| {
                         __dllgen_r.finish()?;
                         Ok(())
                     },
-                    &mut ::dllgen_runtime::marshal::callback::none,
+                    &mut |
+                        __dllgen_id: u32,
+                        __dllgen_r: ::dllgen_runtime::Reader<'_>,
+                        __dllgen_cw: &mut ::dllgen_runtime::Writer|
+                    __dllgen_kept_dispatch(
+                        self.client.kept(),
+                        __dllgen_id,
+                        __dllgen_r,
+                        __dllgen_cw,
+                    ),
                 )?;
             Ok(())
         }
@@ -8481,7 +10607,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    166,
+                    173,
                     |__dllgen_w| {},
                     |mut __dllgen_r| {
                         let __dllgen_ret: i32 = ::dllgen_runtime::marshal::value::decode(
@@ -8490,7 +10616,16 @@ mod __dllgen {
                         __dllgen_r.finish()?;
                         Ok((__dllgen_ret,))
                     },
-                    &mut ::dllgen_runtime::marshal::callback::none,
+                    &mut |
+                        __dllgen_id: u32,
+                        __dllgen_r: ::dllgen_runtime::Reader<'_>,
+                        __dllgen_cw: &mut ::dllgen_runtime::Writer|
+                    __dllgen_kept_dispatch(
+                        self.client.kept(),
+                        __dllgen_id,
+                        __dllgen_r,
+                        __dllgen_cw,
+                    ),
                 )?;
             Ok(__dllgen_ret)
         }
@@ -8538,7 +10673,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    167,
+                    174,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::handle::encode(__dllgen_w, &arg0);
                     },
@@ -8549,7 +10684,16 @@ mod __dllgen {
                         __dllgen_r.finish()?;
                         Ok((__dllgen_ret,))
                     },
-                    &mut ::dllgen_runtime::marshal::callback::none,
+                    &mut |
+                        __dllgen_id: u32,
+                        __dllgen_r: ::dllgen_runtime::Reader<'_>,
+                        __dllgen_cw: &mut ::dllgen_runtime::Writer|
+                    __dllgen_kept_dispatch(
+                        self.client.kept(),
+                        __dllgen_id,
+                        __dllgen_r,
+                        __dllgen_cw,
+                    ),
                 )?;
             Ok(__dllgen_ret)
         }
@@ -8561,7 +10705,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    168,
+                    175,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::handle::encode(__dllgen_w, &arg0);
                     },
@@ -8572,7 +10716,162 @@ mod __dllgen {
                         __dllgen_r.finish()?;
                         Ok((__dllgen_ret,))
                     },
-                    &mut ::dllgen_runtime::marshal::callback::none,
+                    &mut |
+                        __dllgen_id: u32,
+                        __dllgen_r: ::dllgen_runtime::Reader<'_>,
+                        __dllgen_cw: &mut ::dllgen_runtime::Writer|
+                    __dllgen_kept_dispatch(
+                        self.client.kept(),
+                        __dllgen_id,
+                        __dllgen_r,
+                        __dllgen_cw,
+                    ),
+                )?;
+            Ok(__dllgen_ret)
+        }
+        /// * CAPI3REF: Tracing And Profiling Functions
+        /// * METHOD: sqlite3
+        /// *
+        /// * These routines are deprecated. Use the [sqlite3_trace_v2()] interface
+        /// * instead of the routines described here.
+        /// *
+        /// * These routines register callback functions that can be used for
+        /// * tracing and profiling the execution of SQL statements.
+        /// *
+        /// * ^The callback function registered by sqlite3_trace() is invoked at
+        /// * various times when an SQL statement is being run by [sqlite3_step()].
+        /// * ^The sqlite3_trace() callback is invoked with a UTF-8 rendering of the
+        /// * SQL statement text as the statement first begins executing.
+        /// * ^(Additional sqlite3_trace() callbacks might occur
+        /// * as each triggered subprogram is entered.  The callbacks for triggers
+        /// * contain a UTF-8 SQL comment that identifies the trigger.)^
+        /// *
+        /// * The [SQLITE_TRACE_SIZE_LIMIT] compile-time option can be used to limit
+        /// * the length of [bound parameter] expansion in the output of sqlite3_trace().
+        /// *
+        /// * ^The callback function registered by sqlite3_profile() is invoked
+        /// * as each SQL statement finishes.  ^The profile callback contains
+        /// * the original statement text and an estimate of wall-clock time
+        /// * of how long that statement took to run.  ^The profile callback
+        /// * time is in units of nanoseconds, however the current implementation
+        /// * is only capable of millisecond resolution so the six least significant
+        /// * digits in the time are meaningless.  Future versions of SQLite
+        /// * might provide greater resolution on the profiler callback.  Invoking
+        /// * either [sqlite3_trace()] or [sqlite3_trace_v2()] will cancel the
+        /// * profile callback.
+        pub fn sqlite3_trace(
+            &self,
+            arg0: Db,
+            xTrace: ::core::option::Option<::std::boxed::Box<Sqlite3TraceXTraceKept>>,
+        ) -> ::core::result::Result<(), Error> {
+            let mut __dllgen_kept: ::std::vec::Vec<
+                (u32, ::dllgen_runtime::client::kept::Erased),
+            > = ::std::vec::Vec::new();
+            let __dllgen_g_xTrace = xTrace.is_some();
+            if let ::core::option::Option::Some(__dllgen_f) = xTrace {
+                __dllgen_kept.push((2147528705, ::std::boxed::Box::new(__dllgen_f)));
+            }
+            let __dllgen_reg = self.client.kept().register(__dllgen_kept);
+            let () = self
+                .client
+                .call(
+                    176,
+                    |__dllgen_w| {
+                        ::dllgen_runtime::marshal::handle::encode(__dllgen_w, &arg0);
+                        ::dllgen_runtime::marshal::callback::encode_kept(
+                            __dllgen_w,
+                            if __dllgen_g_xTrace { __dllgen_reg } else { 0 },
+                        );
+                    },
+                    |mut __dllgen_r| {
+                        __dllgen_r.finish()?;
+                        Ok(())
+                    },
+                    &mut |
+                        __dllgen_id: u32,
+                        __dllgen_r: ::dllgen_runtime::Reader<'_>,
+                        __dllgen_cw: &mut ::dllgen_runtime::Writer|
+                    __dllgen_kept_dispatch(
+                        self.client.kept(),
+                        __dllgen_id,
+                        __dllgen_r,
+                        __dllgen_cw,
+                    ),
+                )?;
+            Ok(())
+        }
+        /// `sqlite3_trace_v2` called as the spec declares it: `int sqlite3_trace_v2_stmt(sqlite3 *db, unsigned mask, int (*callback)(unsigned event, void *ctx, sqlite3_stmt *stmt, const char *sql), void *ctx)`.
+        ///
+        /// * CAPI3REF: SQL Trace Hook
+        /// * METHOD: sqlite3
+        /// *
+        /// * ^The sqlite3_trace_v2(D,M,X,P) interface registers a trace callback
+        /// * function X against [database connection] D, using property mask M
+        /// * and context pointer P.  ^If the X callback is
+        /// * NULL or if the M mask is zero, then tracing is disabled.  The
+        /// * M argument should be the bitwise OR-ed combination of
+        /// * zero or more [SQLITE_TRACE] constants.
+        /// *
+        /// * ^Each call to either sqlite3_trace() or sqlite3_trace_v2() overrides
+        /// * (cancels) any prior calls to sqlite3_trace() or sqlite3_trace_v2().
+        /// *
+        /// * ^The X callback is invoked whenever any of the events identified by
+        /// * mask M occur.  ^The integer return value from the callback is currently
+        /// * ignored, though this may change in future releases.  Callback
+        /// * implementations should return zero to ensure future compatibility.
+        /// *
+        /// * ^A trace callback is invoked with four arguments: callback(T,C,P,X).
+        /// * ^The T argument is one of the [SQLITE_TRACE]
+        /// * constants to indicate why the callback was invoked.
+        /// * ^The C argument is a copy of the context pointer.
+        /// * The P and X arguments are pointers whose meanings depend on T.
+        /// *
+        /// * The sqlite3_trace_v2() interface is intended to replace the legacy
+        /// * interfaces [sqlite3_trace()] and [sqlite3_profile()], both of which
+        /// * are deprecated.
+        pub fn sqlite3_trace_v2_stmt(
+            &self,
+            db: Db,
+            callback: ::core::option::Option<
+                ::std::boxed::Box<Sqlite3TraceV2StmtCallbackKept>,
+            >,
+        ) -> ::core::result::Result<i32, Error> {
+            let mut __dllgen_kept: ::std::vec::Vec<
+                (u32, ::dllgen_runtime::client::kept::Erased),
+            > = ::std::vec::Vec::new();
+            let __dllgen_g_callback = callback.is_some();
+            if let ::core::option::Option::Some(__dllgen_f) = callback {
+                __dllgen_kept.push((2147528962, ::std::boxed::Box::new(__dllgen_f)));
+            }
+            let __dllgen_reg = self.client.kept().register(__dllgen_kept);
+            let (__dllgen_ret,) = self
+                .client
+                .call(
+                    177,
+                    |__dllgen_w| {
+                        ::dllgen_runtime::marshal::handle::encode(__dllgen_w, &db);
+                        ::dllgen_runtime::marshal::callback::encode_kept(
+                            __dllgen_w,
+                            if __dllgen_g_callback { __dllgen_reg } else { 0 },
+                        );
+                    },
+                    |mut __dllgen_r| {
+                        let __dllgen_ret: i32 = ::dllgen_runtime::marshal::value::decode(
+                            &mut __dllgen_r,
+                        )?;
+                        __dllgen_r.finish()?;
+                        Ok((__dllgen_ret,))
+                    },
+                    &mut |
+                        __dllgen_id: u32,
+                        __dllgen_r: ::dllgen_runtime::Reader<'_>,
+                        __dllgen_cw: &mut ::dllgen_runtime::Writer|
+                    __dllgen_kept_dispatch(
+                        self.client.kept(),
+                        __dllgen_id,
+                        __dllgen_r,
+                        __dllgen_cw,
+                    ),
                 )?;
             Ok(__dllgen_ret)
         }
@@ -8585,7 +10884,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    169,
+                    178,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::handle::encode(__dllgen_w, &arg0);
                         ::dllgen_runtime::marshal::handle::encode(__dllgen_w, &arg1);
@@ -8597,7 +10896,16 @@ mod __dllgen {
                         __dllgen_r.finish()?;
                         Ok((__dllgen_ret,))
                     },
-                    &mut ::dllgen_runtime::marshal::callback::none,
+                    &mut |
+                        __dllgen_id: u32,
+                        __dllgen_r: ::dllgen_runtime::Reader<'_>,
+                        __dllgen_cw: &mut ::dllgen_runtime::Writer|
+                    __dllgen_kept_dispatch(
+                        self.client.kept(),
+                        __dllgen_id,
+                        __dllgen_r,
+                        __dllgen_cw,
+                    ),
                 )?;
             Ok(__dllgen_ret)
         }
@@ -8623,7 +10931,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    170,
+                    179,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::handle::encode(__dllgen_w, &arg0);
                         ::dllgen_runtime::marshal::in_string::encode::<
@@ -8637,9 +10945,106 @@ mod __dllgen {
                         __dllgen_r.finish()?;
                         Ok((__dllgen_ret,))
                     },
-                    &mut ::dllgen_runtime::marshal::callback::none,
+                    &mut |
+                        __dllgen_id: u32,
+                        __dllgen_r: ::dllgen_runtime::Reader<'_>,
+                        __dllgen_cw: &mut ::dllgen_runtime::Writer|
+                    __dllgen_kept_dispatch(
+                        self.client.kept(),
+                        __dllgen_id,
+                        __dllgen_r,
+                        __dllgen_cw,
+                    ),
                 )?;
             Ok(__dllgen_ret)
+        }
+        /// * CAPI3REF: Data Change Notification Callbacks
+        /// * METHOD: sqlite3
+        /// *
+        /// * ^The sqlite3_update_hook() interface registers a callback function
+        /// * with the [database connection] identified by the first argument
+        /// * to be invoked whenever a row is updated, inserted or deleted in
+        /// * a [rowid table].
+        /// * ^Any callback set by a previous call to this function
+        /// * for the same database connection is overridden.
+        /// *
+        /// * ^The second argument is a pointer to the function to invoke when a
+        /// * row is updated, inserted or deleted in a rowid table.
+        /// * ^The first argument to the callback is a copy of the third argument
+        /// * to sqlite3_update_hook().
+        /// * ^The second callback argument is one of [SQLITE_INSERT], [SQLITE_DELETE],
+        /// * or [SQLITE_UPDATE], depending on the operation that caused the callback
+        /// * to be invoked.
+        /// * ^The third and fourth arguments to the callback contain pointers to the
+        /// * database and table name containing the affected row.
+        /// * ^The final callback parameter is the [rowid] of the row.
+        /// * ^In the case of an update, this is the [rowid] after the update takes place.
+        /// *
+        /// * ^(The update hook is not invoked when internal system tables are
+        /// * modified (i.e. sqlite_sequence).)^
+        /// * ^The update hook is not invoked when [WITHOUT ROWID] tables are modified.
+        /// *
+        /// * ^In the current implementation, the update hook
+        /// * is not invoked when conflicting rows are deleted because of an
+        /// * [ON CONFLICT | ON CONFLICT REPLACE] clause.  ^Nor is the update hook
+        /// * invoked when rows are deleted using the [truncate optimization].
+        /// * The exceptions defined in this paragraph might change in a future
+        /// * release of SQLite.
+        /// *
+        /// * The update hook implementation must not do anything that will modify
+        /// * the database connection that invoked the update hook.  Any actions
+        /// * to modify the database connection must be deferred until after the
+        /// * completion of the [sqlite3_step()] call that triggered the update hook.
+        /// * Note that [sqlite3_prepare_v2()] and [sqlite3_step()] both modify their
+        /// * database connections for the meaning of "modify" in this paragraph.
+        /// *
+        /// * ^The sqlite3_update_hook(D,C,P) function
+        /// * returns the P argument from the previous call
+        /// * on the same [database connection] D, or NULL for
+        /// * the first call on D.
+        /// *
+        /// * See also the [sqlite3_commit_hook()], [sqlite3_rollback_hook()],
+        /// * and [sqlite3_preupdate_hook()] interfaces.
+        pub fn sqlite3_update_hook(
+            &self,
+            arg0: Db,
+            arg1: ::core::option::Option<::std::boxed::Box<Sqlite3UpdateHookArg1Kept>>,
+        ) -> ::core::result::Result<(), Error> {
+            let mut __dllgen_kept: ::std::vec::Vec<
+                (u32, ::dllgen_runtime::client::kept::Erased),
+            > = ::std::vec::Vec::new();
+            let __dllgen_g_arg1 = arg1.is_some();
+            if let ::core::option::Option::Some(__dllgen_f) = arg1 {
+                __dllgen_kept.push((2147529729, ::std::boxed::Box::new(__dllgen_f)));
+            }
+            let __dllgen_reg = self.client.kept().register(__dllgen_kept);
+            let () = self
+                .client
+                .call(
+                    180,
+                    |__dllgen_w| {
+                        ::dllgen_runtime::marshal::handle::encode(__dllgen_w, &arg0);
+                        ::dllgen_runtime::marshal::callback::encode_kept(
+                            __dllgen_w,
+                            if __dllgen_g_arg1 { __dllgen_reg } else { 0 },
+                        );
+                    },
+                    |mut __dllgen_r| {
+                        __dllgen_r.finish()?;
+                        Ok(())
+                    },
+                    &mut |
+                        __dllgen_id: u32,
+                        __dllgen_r: ::dllgen_runtime::Reader<'_>,
+                        __dllgen_cw: &mut ::dllgen_runtime::Writer|
+                    __dllgen_kept_dispatch(
+                        self.client.kept(),
+                        __dllgen_id,
+                        __dllgen_r,
+                        __dllgen_cw,
+                    ),
+                )?;
+            Ok(())
         }
         /// Calls `sqlite3_uri_boolean`.
         pub fn sqlite3_uri_boolean(
@@ -8651,7 +11056,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    171,
+                    181,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::handle::encode(__dllgen_w, &z);
                         ::dllgen_runtime::marshal::in_string::encode::<
@@ -8666,7 +11071,16 @@ mod __dllgen {
                         __dllgen_r.finish()?;
                         Ok((__dllgen_ret,))
                     },
-                    &mut ::dllgen_runtime::marshal::callback::none,
+                    &mut |
+                        __dllgen_id: u32,
+                        __dllgen_r: ::dllgen_runtime::Reader<'_>,
+                        __dllgen_cw: &mut ::dllgen_runtime::Writer|
+                    __dllgen_kept_dispatch(
+                        self.client.kept(),
+                        __dllgen_id,
+                        __dllgen_r,
+                        __dllgen_cw,
+                    ),
                 )?;
             Ok(__dllgen_ret)
         }
@@ -8680,7 +11094,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    172,
+                    182,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::handle::encode(__dllgen_w, &arg0);
                         ::dllgen_runtime::marshal::in_string::encode::<
@@ -8695,7 +11109,16 @@ mod __dllgen {
                         __dllgen_r.finish()?;
                         Ok((__dllgen_ret,))
                     },
-                    &mut ::dllgen_runtime::marshal::callback::none,
+                    &mut |
+                        __dllgen_id: u32,
+                        __dllgen_r: ::dllgen_runtime::Reader<'_>,
+                        __dllgen_cw: &mut ::dllgen_runtime::Writer|
+                    __dllgen_kept_dispatch(
+                        self.client.kept(),
+                        __dllgen_id,
+                        __dllgen_r,
+                        __dllgen_cw,
+                    ),
                 )?;
             Ok(__dllgen_ret)
         }
@@ -8711,7 +11134,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    173,
+                    183,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::handle::encode(__dllgen_w, &z);
                         ::dllgen_runtime::marshal::value::encode(__dllgen_w, &N);
@@ -8726,7 +11149,16 @@ mod __dllgen {
                         __dllgen_r.finish()?;
                         Ok((__dllgen_ret,))
                     },
-                    &mut ::dllgen_runtime::marshal::callback::none,
+                    &mut |
+                        __dllgen_id: u32,
+                        __dllgen_r: ::dllgen_runtime::Reader<'_>,
+                        __dllgen_cw: &mut ::dllgen_runtime::Writer|
+                    __dllgen_kept_dispatch(
+                        self.client.kept(),
+                        __dllgen_id,
+                        __dllgen_r,
+                        __dllgen_cw,
+                    ),
                 )?;
             Ok(__dllgen_ret)
         }
@@ -8805,7 +11237,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    174,
+                    184,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::handle::encode(__dllgen_w, &z);
                         ::dllgen_runtime::marshal::in_string::encode::<
@@ -8822,7 +11254,16 @@ mod __dllgen {
                         __dllgen_r.finish()?;
                         Ok((__dllgen_ret,))
                     },
-                    &mut ::dllgen_runtime::marshal::callback::none,
+                    &mut |
+                        __dllgen_id: u32,
+                        __dllgen_r: ::dllgen_runtime::Reader<'_>,
+                        __dllgen_cw: &mut ::dllgen_runtime::Writer|
+                    __dllgen_kept_dispatch(
+                        self.client.kept(),
+                        __dllgen_id,
+                        __dllgen_r,
+                        __dllgen_cw,
+                    ),
                 )?;
             Ok(__dllgen_ret)
         }
@@ -8969,7 +11410,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    175,
+                    185,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::handle::encode(__dllgen_w, &arg0);
                     },
@@ -8982,7 +11423,16 @@ mod __dllgen {
                         __dllgen_r.finish()?;
                         Ok((__dllgen_ret,))
                     },
-                    &mut ::dllgen_runtime::marshal::callback::none,
+                    &mut |
+                        __dllgen_id: u32,
+                        __dllgen_r: ::dllgen_runtime::Reader<'_>,
+                        __dllgen_cw: &mut ::dllgen_runtime::Writer|
+                    __dllgen_kept_dispatch(
+                        self.client.kept(),
+                        __dllgen_id,
+                        __dllgen_r,
+                        __dllgen_cw,
+                    ),
                 )?;
             Ok(__dllgen_ret)
         }
@@ -8994,7 +11444,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    176,
+                    186,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::handle::encode(__dllgen_w, &arg0);
                     },
@@ -9005,7 +11455,16 @@ mod __dllgen {
                         __dllgen_r.finish()?;
                         Ok((__dllgen_ret,))
                     },
-                    &mut ::dllgen_runtime::marshal::callback::none,
+                    &mut |
+                        __dllgen_id: u32,
+                        __dllgen_r: ::dllgen_runtime::Reader<'_>,
+                        __dllgen_cw: &mut ::dllgen_runtime::Writer|
+                    __dllgen_kept_dispatch(
+                        self.client.kept(),
+                        __dllgen_id,
+                        __dllgen_r,
+                        __dllgen_cw,
+                    ),
                 )?;
             Ok(__dllgen_ret)
         }
@@ -9017,7 +11476,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    177,
+                    187,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::handle::encode(__dllgen_w, &arg0);
                     },
@@ -9028,7 +11487,16 @@ mod __dllgen {
                         __dllgen_r.finish()?;
                         Ok((__dllgen_ret,))
                     },
-                    &mut ::dllgen_runtime::marshal::callback::none,
+                    &mut |
+                        __dllgen_id: u32,
+                        __dllgen_r: ::dllgen_runtime::Reader<'_>,
+                        __dllgen_cw: &mut ::dllgen_runtime::Writer|
+                    __dllgen_kept_dispatch(
+                        self.client.kept(),
+                        __dllgen_id,
+                        __dllgen_r,
+                        __dllgen_cw,
+                    ),
                 )?;
             Ok(__dllgen_ret)
         }
@@ -9040,7 +11508,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    178,
+                    188,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::handle::encode(__dllgen_w, &arg0);
                     },
@@ -9051,7 +11519,16 @@ mod __dllgen {
                         __dllgen_r.finish()?;
                         Ok((__dllgen_ret,))
                     },
-                    &mut ::dllgen_runtime::marshal::callback::none,
+                    &mut |
+                        __dllgen_id: u32,
+                        __dllgen_r: ::dllgen_runtime::Reader<'_>,
+                        __dllgen_cw: &mut ::dllgen_runtime::Writer|
+                    __dllgen_kept_dispatch(
+                        self.client.kept(),
+                        __dllgen_id,
+                        __dllgen_r,
+                        __dllgen_cw,
+                    ),
                 )?;
             Ok(__dllgen_ret)
         }
@@ -9075,7 +11552,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    179,
+                    189,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::handle::encode(__dllgen_w, &arg0);
                     },
@@ -9086,7 +11563,16 @@ mod __dllgen {
                         __dllgen_r.finish()?;
                         Ok((__dllgen_ret,))
                     },
-                    &mut ::dllgen_runtime::marshal::callback::none,
+                    &mut |
+                        __dllgen_id: u32,
+                        __dllgen_r: ::dllgen_runtime::Reader<'_>,
+                        __dllgen_cw: &mut ::dllgen_runtime::Writer|
+                    __dllgen_kept_dispatch(
+                        self.client.kept(),
+                        __dllgen_id,
+                        __dllgen_r,
+                        __dllgen_cw,
+                    ),
                 )?;
             Ok(__dllgen_ret)
         }
@@ -9098,7 +11584,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    180,
+                    190,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::handle::encode(__dllgen_w, &arg0);
                     },
@@ -9109,7 +11595,16 @@ mod __dllgen {
                         __dllgen_r.finish()?;
                         Ok((__dllgen_ret,))
                     },
-                    &mut ::dllgen_runtime::marshal::callback::none,
+                    &mut |
+                        __dllgen_id: u32,
+                        __dllgen_r: ::dllgen_runtime::Reader<'_>,
+                        __dllgen_cw: &mut ::dllgen_runtime::Writer|
+                    __dllgen_kept_dispatch(
+                        self.client.kept(),
+                        __dllgen_id,
+                        __dllgen_r,
+                        __dllgen_cw,
+                    ),
                 )?;
             Ok(__dllgen_ret)
         }
@@ -9121,7 +11616,7 @@ mod __dllgen {
             let () = self
                 .client
                 .call(
-                    181,
+                    191,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::handle::encode(__dllgen_w, &arg0);
                     },
@@ -9129,7 +11624,16 @@ mod __dllgen {
                         __dllgen_r.finish()?;
                         Ok(())
                     },
-                    &mut ::dllgen_runtime::marshal::callback::none,
+                    &mut |
+                        __dllgen_id: u32,
+                        __dllgen_r: ::dllgen_runtime::Reader<'_>,
+                        __dllgen_cw: &mut ::dllgen_runtime::Writer|
+                    __dllgen_kept_dispatch(
+                        self.client.kept(),
+                        __dllgen_id,
+                        __dllgen_r,
+                        __dllgen_cw,
+                    ),
                 )?;
             Ok(())
         }
@@ -9141,7 +11645,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    182,
+                    192,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::handle::encode(__dllgen_w, &arg0);
                     },
@@ -9152,7 +11656,16 @@ mod __dllgen {
                         __dllgen_r.finish()?;
                         Ok((__dllgen_ret,))
                     },
-                    &mut ::dllgen_runtime::marshal::callback::none,
+                    &mut |
+                        __dllgen_id: u32,
+                        __dllgen_r: ::dllgen_runtime::Reader<'_>,
+                        __dllgen_cw: &mut ::dllgen_runtime::Writer|
+                    __dllgen_kept_dispatch(
+                        self.client.kept(),
+                        __dllgen_id,
+                        __dllgen_r,
+                        __dllgen_cw,
+                    ),
                 )?;
             Ok(__dllgen_ret)
         }
@@ -9164,7 +11677,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    183,
+                    193,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::handle::encode(__dllgen_w, &arg0);
                     },
@@ -9175,7 +11688,16 @@ mod __dllgen {
                         __dllgen_r.finish()?;
                         Ok((__dllgen_ret,))
                     },
-                    &mut ::dllgen_runtime::marshal::callback::none,
+                    &mut |
+                        __dllgen_id: u32,
+                        __dllgen_r: ::dllgen_runtime::Reader<'_>,
+                        __dllgen_cw: &mut ::dllgen_runtime::Writer|
+                    __dllgen_kept_dispatch(
+                        self.client.kept(),
+                        __dllgen_id,
+                        __dllgen_r,
+                        __dllgen_cw,
+                    ),
                 )?;
             Ok(__dllgen_ret)
         }
@@ -9187,7 +11709,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    184,
+                    194,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::handle::encode(__dllgen_w, &arg0);
                     },
@@ -9198,7 +11720,16 @@ mod __dllgen {
                         __dllgen_r.finish()?;
                         Ok((__dllgen_ret,))
                     },
-                    &mut ::dllgen_runtime::marshal::callback::none,
+                    &mut |
+                        __dllgen_id: u32,
+                        __dllgen_r: ::dllgen_runtime::Reader<'_>,
+                        __dllgen_cw: &mut ::dllgen_runtime::Writer|
+                    __dllgen_kept_dispatch(
+                        self.client.kept(),
+                        __dllgen_id,
+                        __dllgen_r,
+                        __dllgen_cw,
+                    ),
                 )?;
             Ok(__dllgen_ret)
         }
@@ -9210,7 +11741,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    185,
+                    195,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::handle::encode(__dllgen_w, &arg0);
                     },
@@ -9221,7 +11752,16 @@ mod __dllgen {
                         __dllgen_r.finish()?;
                         Ok((__dllgen_ret,))
                     },
-                    &mut ::dllgen_runtime::marshal::callback::none,
+                    &mut |
+                        __dllgen_id: u32,
+                        __dllgen_r: ::dllgen_runtime::Reader<'_>,
+                        __dllgen_cw: &mut ::dllgen_runtime::Writer|
+                    __dllgen_kept_dispatch(
+                        self.client.kept(),
+                        __dllgen_id,
+                        __dllgen_r,
+                        __dllgen_cw,
+                    ),
                 )?;
             Ok(__dllgen_ret)
         }
@@ -9233,7 +11773,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    186,
+                    196,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::handle::encode(__dllgen_w, &arg0);
                     },
@@ -9244,7 +11784,16 @@ mod __dllgen {
                         __dllgen_r.finish()?;
                         Ok((__dllgen_ret,))
                     },
-                    &mut ::dllgen_runtime::marshal::callback::none,
+                    &mut |
+                        __dllgen_id: u32,
+                        __dllgen_r: ::dllgen_runtime::Reader<'_>,
+                        __dllgen_cw: &mut ::dllgen_runtime::Writer|
+                    __dllgen_kept_dispatch(
+                        self.client.kept(),
+                        __dllgen_id,
+                        __dllgen_r,
+                        __dllgen_cw,
+                    ),
                 )?;
             Ok(__dllgen_ret)
         }
@@ -9263,7 +11812,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    187,
+                    197,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::handle::encode(__dllgen_w, &arg0);
                     },
@@ -9274,7 +11823,16 @@ mod __dllgen {
                         __dllgen_r.finish()?;
                         Ok((__dllgen_ret,))
                     },
-                    &mut ::dllgen_runtime::marshal::callback::none,
+                    &mut |
+                        __dllgen_id: u32,
+                        __dllgen_r: ::dllgen_runtime::Reader<'_>,
+                        __dllgen_cw: &mut ::dllgen_runtime::Writer|
+                    __dllgen_kept_dispatch(
+                        self.client.kept(),
+                        __dllgen_id,
+                        __dllgen_r,
+                        __dllgen_cw,
+                    ),
                 )?;
             Ok(__dllgen_ret)
         }
@@ -9289,7 +11847,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    188,
+                    198,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::handle::encode(__dllgen_w, &arg0);
                     },
@@ -9303,7 +11861,16 @@ mod __dllgen {
                         __dllgen_r.finish()?;
                         Ok((__dllgen_ret,))
                     },
-                    &mut ::dllgen_runtime::marshal::callback::none,
+                    &mut |
+                        __dllgen_id: u32,
+                        __dllgen_r: ::dllgen_runtime::Reader<'_>,
+                        __dllgen_cw: &mut ::dllgen_runtime::Writer|
+                    __dllgen_kept_dispatch(
+                        self.client.kept(),
+                        __dllgen_id,
+                        __dllgen_r,
+                        __dllgen_cw,
+                    ),
                 )?;
             Ok(__dllgen_ret)
         }
@@ -9318,7 +11885,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    189,
+                    199,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::handle::encode(__dllgen_w, &arg0);
                     },
@@ -9332,7 +11899,16 @@ mod __dllgen {
                         __dllgen_r.finish()?;
                         Ok((__dllgen_ret,))
                     },
-                    &mut ::dllgen_runtime::marshal::callback::none,
+                    &mut |
+                        __dllgen_id: u32,
+                        __dllgen_r: ::dllgen_runtime::Reader<'_>,
+                        __dllgen_cw: &mut ::dllgen_runtime::Writer|
+                    __dllgen_kept_dispatch(
+                        self.client.kept(),
+                        __dllgen_id,
+                        __dllgen_r,
+                        __dllgen_cw,
+                    ),
                 )?;
             Ok(__dllgen_ret)
         }
@@ -9344,7 +11920,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    190,
+                    200,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::handle::encode(__dllgen_w, &arg0);
                     },
@@ -9357,7 +11933,16 @@ mod __dllgen {
                         __dllgen_r.finish()?;
                         Ok((__dllgen_ret,))
                     },
-                    &mut ::dllgen_runtime::marshal::callback::none,
+                    &mut |
+                        __dllgen_id: u32,
+                        __dllgen_r: ::dllgen_runtime::Reader<'_>,
+                        __dllgen_cw: &mut ::dllgen_runtime::Writer|
+                    __dllgen_kept_dispatch(
+                        self.client.kept(),
+                        __dllgen_id,
+                        __dllgen_r,
+                        __dllgen_cw,
+                    ),
                 )?;
             Ok(__dllgen_ret)
         }
@@ -9372,7 +11957,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    191,
+                    201,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::handle::encode(__dllgen_w, &arg0);
                     },
@@ -9386,7 +11971,16 @@ mod __dllgen {
                         __dllgen_r.finish()?;
                         Ok((__dllgen_ret,))
                     },
-                    &mut ::dllgen_runtime::marshal::callback::none,
+                    &mut |
+                        __dllgen_id: u32,
+                        __dllgen_r: ::dllgen_runtime::Reader<'_>,
+                        __dllgen_cw: &mut ::dllgen_runtime::Writer|
+                    __dllgen_kept_dispatch(
+                        self.client.kept(),
+                        __dllgen_id,
+                        __dllgen_r,
+                        __dllgen_cw,
+                    ),
                 )?;
             Ok(__dllgen_ret)
         }
@@ -9398,7 +11992,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    192,
+                    202,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::handle::encode(__dllgen_w, &arg0);
                     },
@@ -9409,7 +12003,16 @@ mod __dllgen {
                         __dllgen_r.finish()?;
                         Ok((__dllgen_ret,))
                     },
-                    &mut ::dllgen_runtime::marshal::callback::none,
+                    &mut |
+                        __dllgen_id: u32,
+                        __dllgen_r: ::dllgen_runtime::Reader<'_>,
+                        __dllgen_cw: &mut ::dllgen_runtime::Writer|
+                    __dllgen_kept_dispatch(
+                        self.client.kept(),
+                        __dllgen_id,
+                        __dllgen_r,
+                        __dllgen_cw,
+                    ),
                 )?;
             Ok(__dllgen_ret)
         }
@@ -9447,7 +12050,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    193,
+                    203,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::in_string::encode::<
                             ::dllgen_runtime::marshal::Utf8,
@@ -9460,7 +12063,16 @@ mod __dllgen {
                         __dllgen_r.finish()?;
                         Ok((__dllgen_ret,))
                     },
-                    &mut ::dllgen_runtime::marshal::callback::none,
+                    &mut |
+                        __dllgen_id: u32,
+                        __dllgen_r: ::dllgen_runtime::Reader<'_>,
+                        __dllgen_cw: &mut ::dllgen_runtime::Writer|
+                    __dllgen_kept_dispatch(
+                        self.client.kept(),
+                        __dllgen_id,
+                        __dllgen_r,
+                        __dllgen_cw,
+                    ),
                 )?;
             Ok(__dllgen_ret)
         }
@@ -9473,7 +12085,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    194,
+                    204,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::handle::encode(__dllgen_w, &arg0);
                         ::dllgen_runtime::marshal::value::encode(__dllgen_w, &makeDflt);
@@ -9485,7 +12097,16 @@ mod __dllgen {
                         __dllgen_r.finish()?;
                         Ok((__dllgen_ret,))
                     },
-                    &mut ::dllgen_runtime::marshal::callback::none,
+                    &mut |
+                        __dllgen_id: u32,
+                        __dllgen_r: ::dllgen_runtime::Reader<'_>,
+                        __dllgen_cw: &mut ::dllgen_runtime::Writer|
+                    __dllgen_kept_dispatch(
+                        self.client.kept(),
+                        __dllgen_id,
+                        __dllgen_r,
+                        __dllgen_cw,
+                    ),
                 )?;
             Ok(__dllgen_ret)
         }
@@ -9497,7 +12118,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    195,
+                    205,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::handle::encode(__dllgen_w, &arg0);
                     },
@@ -9508,7 +12129,16 @@ mod __dllgen {
                         __dllgen_r.finish()?;
                         Ok((__dllgen_ret,))
                     },
-                    &mut ::dllgen_runtime::marshal::callback::none,
+                    &mut |
+                        __dllgen_id: u32,
+                        __dllgen_r: ::dllgen_runtime::Reader<'_>,
+                        __dllgen_cw: &mut ::dllgen_runtime::Writer|
+                    __dllgen_kept_dispatch(
+                        self.client.kept(),
+                        __dllgen_id,
+                        __dllgen_r,
+                        __dllgen_cw,
+                    ),
                 )?;
             Ok(__dllgen_ret)
         }
@@ -9547,7 +12177,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    196,
+                    206,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::handle::encode(__dllgen_w, &db);
                         ::dllgen_runtime::marshal::value::encode(__dllgen_w, &N);
@@ -9559,7 +12189,16 @@ mod __dllgen {
                         __dllgen_r.finish()?;
                         Ok((__dllgen_ret,))
                     },
-                    &mut ::dllgen_runtime::marshal::callback::none,
+                    &mut |
+                        __dllgen_id: u32,
+                        __dllgen_r: ::dllgen_runtime::Reader<'_>,
+                        __dllgen_cw: &mut ::dllgen_runtime::Writer|
+                    __dllgen_kept_dispatch(
+                        self.client.kept(),
+                        __dllgen_id,
+                        __dllgen_r,
+                        __dllgen_cw,
+                    ),
                 )?;
             Ok(__dllgen_ret)
         }
@@ -9589,7 +12228,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    197,
+                    207,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::handle::encode(__dllgen_w, &db);
                         ::dllgen_runtime::marshal::in_string::encode::<
@@ -9603,7 +12242,16 @@ mod __dllgen {
                         __dllgen_r.finish()?;
                         Ok((__dllgen_ret,))
                     },
-                    &mut ::dllgen_runtime::marshal::callback::none,
+                    &mut |
+                        __dllgen_id: u32,
+                        __dllgen_r: ::dllgen_runtime::Reader<'_>,
+                        __dllgen_cw: &mut ::dllgen_runtime::Writer|
+                    __dllgen_kept_dispatch(
+                        self.client.kept(),
+                        __dllgen_id,
+                        __dllgen_r,
+                        __dllgen_cw,
+                    ),
                 )?;
             Ok(__dllgen_ret)
         }
@@ -9706,7 +12354,7 @@ mod __dllgen {
             let (__dllgen_ret, __dllgen_a_pnLog, __dllgen_a_pnCkpt) = self
                 .client
                 .call(
-                    198,
+                    208,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::handle::encode(__dllgen_w, &db);
                         ::dllgen_runtime::marshal::in_string::encode::<
@@ -9727,9 +12375,372 @@ mod __dllgen {
                         __dllgen_r.finish()?;
                         Ok((__dllgen_ret, __dllgen_a_pnLog, __dllgen_a_pnCkpt))
                     },
-                    &mut ::dllgen_runtime::marshal::callback::none,
+                    &mut |
+                        __dllgen_id: u32,
+                        __dllgen_r: ::dllgen_runtime::Reader<'_>,
+                        __dllgen_cw: &mut ::dllgen_runtime::Writer|
+                    __dllgen_kept_dispatch(
+                        self.client.kept(),
+                        __dllgen_id,
+                        __dllgen_r,
+                        __dllgen_cw,
+                    ),
                 )?;
             Ok((__dllgen_ret, __dllgen_a_pnLog, __dllgen_a_pnCkpt))
+        }
+        /// * CAPI3REF: Write-Ahead Log Commit Hook
+        /// * METHOD: sqlite3
+        /// *
+        /// * ^The [sqlite3_wal_hook()] function is used to register a callback that
+        /// * is invoked each time data is committed to a database in wal mode.
+        /// *
+        /// * ^(The callback is invoked by SQLite after the commit has taken place and
+        /// * the associated write-lock on the database released)^, so the implementation
+        /// * may read, write or [checkpoint] the database as required.
+        /// *
+        /// * ^The first parameter passed to the callback function when it is invoked
+        /// * is a copy of the third parameter passed to sqlite3_wal_hook() when
+        /// * registering the callback. ^The second is a copy of the database handle.
+        /// * ^The third parameter is the name of the database that was written to -
+        /// * either "main" or the name of an [ATTACH]-ed database. ^The fourth parameter
+        /// * is the number of pages currently in the write-ahead log file,
+        /// * including those that were just committed.
+        /// *
+        /// * The callback function should normally return [SQLITE_OK].  ^If an error
+        /// * code is returned, that error will propagate back up through the
+        /// * SQLite code base to cause the statement that provoked the callback
+        /// * to report an error, though the commit will have still occurred. If the
+        /// * callback returns [SQLITE_ROW] or [SQLITE_DONE], or if it returns a value
+        /// * that does not correspond to any valid SQLite error code, the results
+        /// * are undefined.
+        /// *
+        /// * A single database handle may have at most a single write-ahead log callback
+        /// * registered at one time. ^Calling [sqlite3_wal_hook()] replaces any
+        /// * previously registered write-ahead log callback. ^The return value is
+        /// * a copy of the third parameter from the previous call, if any, or 0.
+        /// * ^Note that the [sqlite3_wal_autocheckpoint()] interface and the
+        /// * [wal_autocheckpoint pragma] both invoke [sqlite3_wal_hook()] and will
+        /// * overwrite any prior [sqlite3_wal_hook()] settings.
+        pub fn sqlite3_wal_hook(
+            &self,
+            arg0: Db,
+            arg1: ::core::option::Option<::std::boxed::Box<Sqlite3WalHookArg1Kept>>,
+        ) -> ::core::result::Result<(), Error> {
+            let mut __dllgen_kept: ::std::vec::Vec<
+                (u32, ::dllgen_runtime::client::kept::Erased),
+            > = ::std::vec::Vec::new();
+            let __dllgen_g_arg1 = arg1.is_some();
+            if let ::core::option::Option::Some(__dllgen_f) = arg1 {
+                __dllgen_kept.push((2147537153, ::std::boxed::Box::new(__dllgen_f)));
+            }
+            let __dllgen_reg = self.client.kept().register(__dllgen_kept);
+            let () = self
+                .client
+                .call(
+                    209,
+                    |__dllgen_w| {
+                        ::dllgen_runtime::marshal::handle::encode(__dllgen_w, &arg0);
+                        ::dllgen_runtime::marshal::callback::encode_kept(
+                            __dllgen_w,
+                            if __dllgen_g_arg1 { __dllgen_reg } else { 0 },
+                        );
+                    },
+                    |mut __dllgen_r| {
+                        __dllgen_r.finish()?;
+                        Ok(())
+                    },
+                    &mut |
+                        __dllgen_id: u32,
+                        __dllgen_r: ::dllgen_runtime::Reader<'_>,
+                        __dllgen_cw: &mut ::dllgen_runtime::Writer|
+                    __dllgen_kept_dispatch(
+                        self.client.kept(),
+                        __dllgen_id,
+                        __dllgen_r,
+                        __dllgen_cw,
+                    ),
+                )?;
+            Ok(())
+        }
+    }
+    /// Runs the closure of a callback the library kept, during whatever call it fires in.
+    fn __dllgen_kept_dispatch(
+        __dllgen_kept: &::dllgen_runtime::client::kept::Registry,
+        __dllgen_id: u32,
+        mut __dllgen_r: ::dllgen_runtime::Reader<'_>,
+        __dllgen_cw: &mut ::dllgen_runtime::Writer,
+    ) -> ::core::result::Result<(), ::dllgen_runtime::WireError> {
+        match __dllgen_id {
+            2147490561 => {
+                let __dllgen_reg = __dllgen_r.u32()?;
+                let __dllgen_a1: i32 = ::dllgen_runtime::marshal::value::decode(
+                    &mut __dllgen_r,
+                )?;
+                __dllgen_r.finish()?;
+                let __dllgen_ret: i32 = __dllgen_kept
+                    .run::<
+                        Sqlite3BusyHandlerArg1Kept,
+                        _,
+                    >(__dllgen_reg, 2147490561, |__dllgen_f| __dllgen_f(__dllgen_a1))?;
+                ::dllgen_runtime::marshal::value::encode(__dllgen_cw, &__dllgen_ret);
+                Ok(())
+            }
+            2147497729 => {
+                let __dllgen_reg = __dllgen_r.u32()?;
+                __dllgen_r.finish()?;
+                let __dllgen_ret: i32 = __dllgen_kept
+                    .run::<
+                        Sqlite3CommitHookArg1Kept,
+                        _,
+                    >(__dllgen_reg, 2147497729, |__dllgen_f| __dllgen_f())?;
+                ::dllgen_runtime::marshal::value::encode(__dllgen_cw, &__dllgen_ret);
+                Ok(())
+            }
+            2147499524 => {
+                let __dllgen_reg = __dllgen_r.u32()?;
+                let __dllgen_a1: i32 = ::dllgen_runtime::marshal::value::decode(
+                    &mut __dllgen_r,
+                )?;
+                let __dllgen_a2: ::std::vec::Vec<u8> = ::dllgen_runtime::marshal::field::get_elems(
+                    &mut __dllgen_r,
+                    1,
+                )?;
+                let __dllgen_a3: i32 = ::dllgen_runtime::marshal::value::decode(
+                    &mut __dllgen_r,
+                )?;
+                let __dllgen_a4: ::std::vec::Vec<u8> = ::dllgen_runtime::marshal::field::get_elems(
+                    &mut __dllgen_r,
+                    1,
+                )?;
+                __dllgen_r.finish()?;
+                let __dllgen_ret: i32 = __dllgen_kept
+                    .run::<
+                        Sqlite3CreateCollationV2XCompareKept,
+                        _,
+                    >(
+                        __dllgen_reg,
+                        2147499524,
+                        |__dllgen_f| __dllgen_f(
+                            __dllgen_a1,
+                            &__dllgen_a2,
+                            __dllgen_a3,
+                            &__dllgen_a4,
+                        ),
+                    )?;
+                ::dllgen_runtime::marshal::value::encode(__dllgen_cw, &__dllgen_ret);
+                Ok(())
+            }
+            2147517441 => {
+                let __dllgen_reg = __dllgen_r.u32()?;
+                let __dllgen_a1 = ::dllgen_runtime::marshal::text::get::<
+                    ::dllgen_runtime::marshal::Utf8,
+                >(&mut __dllgen_r)?;
+                let __dllgen_a2: u64 = ::dllgen_runtime::marshal::value::decode(
+                    &mut __dllgen_r,
+                )?;
+                __dllgen_r.finish()?;
+                let __dllgen_ret: () = __dllgen_kept
+                    .run::<
+                        Sqlite3ProfileXProfileKept,
+                        _,
+                    >(
+                        __dllgen_reg,
+                        2147517441,
+                        |__dllgen_f| __dllgen_f(
+                            ::dllgen_runtime::marshal::text::TextArg::from_text(
+                                &__dllgen_a1,
+                            ),
+                            __dllgen_a2,
+                        ),
+                    )?;
+                ::dllgen_runtime::marshal::value::encode(__dllgen_cw, &__dllgen_ret);
+                Ok(())
+            }
+            2147517698 => {
+                let __dllgen_reg = __dllgen_r.u32()?;
+                __dllgen_r.finish()?;
+                let __dllgen_ret: i32 = __dllgen_kept
+                    .run::<
+                        Sqlite3ProgressHandlerArg2Kept,
+                        _,
+                    >(__dllgen_reg, 2147517698, |__dllgen_f| __dllgen_f())?;
+                ::dllgen_runtime::marshal::value::encode(__dllgen_cw, &__dllgen_ret);
+                Ok(())
+            }
+            2147518977 => {
+                let __dllgen_reg = __dllgen_r.u32()?;
+                __dllgen_r.finish()?;
+                let __dllgen_ret: () = __dllgen_kept
+                    .run::<
+                        Sqlite3RollbackHookArg1Kept,
+                        _,
+                    >(__dllgen_reg, 2147518977, |__dllgen_f| __dllgen_f())?;
+                ::dllgen_runtime::marshal::value::encode(__dllgen_cw, &__dllgen_ret);
+                Ok(())
+            }
+            2147519489 => {
+                let __dllgen_reg = __dllgen_r.u32()?;
+                let __dllgen_a1: i32 = ::dllgen_runtime::marshal::value::decode(
+                    &mut __dllgen_r,
+                )?;
+                let __dllgen_a2 = ::dllgen_runtime::marshal::text::get::<
+                    ::dllgen_runtime::marshal::Utf8,
+                >(&mut __dllgen_r)?;
+                let __dllgen_a3 = ::dllgen_runtime::marshal::text::get::<
+                    ::dllgen_runtime::marshal::Utf8,
+                >(&mut __dllgen_r)?;
+                let __dllgen_a4 = ::dllgen_runtime::marshal::text::get::<
+                    ::dllgen_runtime::marshal::Utf8,
+                >(&mut __dllgen_r)?;
+                let __dllgen_a5 = ::dllgen_runtime::marshal::text::get::<
+                    ::dllgen_runtime::marshal::Utf8,
+                >(&mut __dllgen_r)?;
+                __dllgen_r.finish()?;
+                let __dllgen_ret: i32 = __dllgen_kept
+                    .run::<
+                        Sqlite3SetAuthorizerXAuthKept,
+                        _,
+                    >(
+                        __dllgen_reg,
+                        2147519489,
+                        |__dllgen_f| __dllgen_f(
+                            __dllgen_a1,
+                            ::dllgen_runtime::marshal::text::TextArg::from_text(
+                                &__dllgen_a2,
+                            ),
+                            ::dllgen_runtime::marshal::text::TextArg::from_text(
+                                &__dllgen_a3,
+                            ),
+                            ::dllgen_runtime::marshal::text::TextArg::from_text(
+                                &__dllgen_a4,
+                            ),
+                            ::dllgen_runtime::marshal::text::TextArg::from_text(
+                                &__dllgen_a5,
+                            ),
+                        ),
+                    )?;
+                ::dllgen_runtime::marshal::value::encode(__dllgen_cw, &__dllgen_ret);
+                Ok(())
+            }
+            2147528705 => {
+                let __dllgen_reg = __dllgen_r.u32()?;
+                let __dllgen_a1 = ::dllgen_runtime::marshal::text::get::<
+                    ::dllgen_runtime::marshal::Utf8,
+                >(&mut __dllgen_r)?;
+                __dllgen_r.finish()?;
+                let __dllgen_ret: () = __dllgen_kept
+                    .run::<
+                        Sqlite3TraceXTraceKept,
+                        _,
+                    >(
+                        __dllgen_reg,
+                        2147528705,
+                        |__dllgen_f| __dllgen_f(
+                            ::dllgen_runtime::marshal::text::TextArg::from_text(
+                                &__dllgen_a1,
+                            ),
+                        ),
+                    )?;
+                ::dllgen_runtime::marshal::value::encode(__dllgen_cw, &__dllgen_ret);
+                Ok(())
+            }
+            2147528962 => {
+                let __dllgen_reg = __dllgen_r.u32()?;
+                let __dllgen_a0: u32 = ::dllgen_runtime::marshal::value::decode(
+                    &mut __dllgen_r,
+                )?;
+                let __dllgen_a2: Stmt = ::dllgen_runtime::marshal::handle::decode(
+                    &mut __dllgen_r,
+                )?;
+                let __dllgen_a3 = ::dllgen_runtime::marshal::text::get::<
+                    ::dllgen_runtime::marshal::Utf8,
+                >(&mut __dllgen_r)?;
+                __dllgen_r.finish()?;
+                let __dllgen_ret: i32 = __dllgen_kept
+                    .run::<
+                        Sqlite3TraceV2StmtCallbackKept,
+                        _,
+                    >(
+                        __dllgen_reg,
+                        2147528962,
+                        |__dllgen_f| __dllgen_f(
+                            __dllgen_a0,
+                            __dllgen_a2,
+                            ::dllgen_runtime::marshal::text::TextArg::from_text(
+                                &__dllgen_a3,
+                            ),
+                        ),
+                    )?;
+                ::dllgen_runtime::marshal::value::encode(__dllgen_cw, &__dllgen_ret);
+                Ok(())
+            }
+            2147529729 => {
+                let __dllgen_reg = __dllgen_r.u32()?;
+                let __dllgen_a1: i32 = ::dllgen_runtime::marshal::value::decode(
+                    &mut __dllgen_r,
+                )?;
+                let __dllgen_a2 = ::dllgen_runtime::marshal::text::get::<
+                    ::dllgen_runtime::marshal::Utf8,
+                >(&mut __dllgen_r)?;
+                let __dllgen_a3 = ::dllgen_runtime::marshal::text::get::<
+                    ::dllgen_runtime::marshal::Utf8,
+                >(&mut __dllgen_r)?;
+                let __dllgen_a4: i64 = ::dllgen_runtime::marshal::value::decode(
+                    &mut __dllgen_r,
+                )?;
+                __dllgen_r.finish()?;
+                let __dllgen_ret: () = __dllgen_kept
+                    .run::<
+                        Sqlite3UpdateHookArg1Kept,
+                        _,
+                    >(
+                        __dllgen_reg,
+                        2147529729,
+                        |__dllgen_f| __dllgen_f(
+                            __dllgen_a1,
+                            ::dllgen_runtime::marshal::text::TextArg::from_text(
+                                &__dllgen_a2,
+                            ),
+                            ::dllgen_runtime::marshal::text::TextArg::from_text(
+                                &__dllgen_a3,
+                            ),
+                            __dllgen_a4,
+                        ),
+                    )?;
+                ::dllgen_runtime::marshal::value::encode(__dllgen_cw, &__dllgen_ret);
+                Ok(())
+            }
+            2147537153 => {
+                let __dllgen_reg = __dllgen_r.u32()?;
+                let __dllgen_a1: Db = ::dllgen_runtime::marshal::handle::decode(
+                    &mut __dllgen_r,
+                )?;
+                let __dllgen_a2 = ::dllgen_runtime::marshal::text::get::<
+                    ::dllgen_runtime::marshal::Utf8,
+                >(&mut __dllgen_r)?;
+                let __dllgen_a3: i32 = ::dllgen_runtime::marshal::value::decode(
+                    &mut __dllgen_r,
+                )?;
+                __dllgen_r.finish()?;
+                let __dllgen_ret: i32 = __dllgen_kept
+                    .run::<
+                        Sqlite3WalHookArg1Kept,
+                        _,
+                    >(
+                        __dllgen_reg,
+                        2147537153,
+                        |__dllgen_f| __dllgen_f(
+                            __dllgen_a1,
+                            ::dllgen_runtime::marshal::text::TextArg::from_text(
+                                &__dllgen_a2,
+                            ),
+                            __dllgen_a3,
+                        ),
+                    )?;
+                ::dllgen_runtime::marshal::value::encode(__dllgen_cw, &__dllgen_ret);
+                Ok(())
+            }
+            _ => Err(::dllgen_runtime::WireError::Payload("no such callback")),
         }
     }
 }

@@ -27,7 +27,7 @@ mod __dllgen {
         unused_comparisons,
         unused_unsafe
     )]
-    const MODEL_HASH: u64 = 0x83986cc8f8417912;
+    const MODEL_HASH: u64 = 0x2d35865dd72ef7fa;
     type __DllgenFn0 = unsafe extern "C" fn(*mut ::core::ffi::c_void) -> i32;
     type __DllgenFn1 = unsafe extern "C" fn(
         *mut ::core::ffi::c_void,
@@ -119,119 +119,259 @@ mod __dllgen {
         i32,
         i32,
     ) -> i32;
-    type __DllgenFn27 = unsafe extern "C" fn(*mut ::core::ffi::c_void, i32) -> i32;
-    type __DllgenFn28 = unsafe extern "C" fn(*mut ::core::ffi::c_void) -> i32;
-    type __DllgenFn29 = unsafe extern "C" fn(*mut ::core::ffi::c_void) -> i64;
-    type __DllgenFn30 = unsafe extern "C" fn(*mut ::core::ffi::c_void) -> i32;
+    /// The library calls this for `sqlite3_busy_handler`'s `arg1`, at any time until it lets go of it:
+    /// it runs the client's closure of the registration its context names.
+    unsafe extern "C" fn __dllgen_callback_27_1(
+        a0: *mut ::core::ffi::c_void,
+        a1: i32,
+    ) -> i32 {
+        let mut __dllgen_w = ::dllgen_runtime::Writer::new();
+        if ::dllgen_runtime::kept_begin(
+                &mut __dllgen_w,
+                a0 as usize as *mut ::core::ffi::c_void,
+                "`sqlite3_busy_handler`'s callback `arg1`",
+            )
+            .is_none()
+        {
+            return (0i64) as i32;
+        }
+        ::dllgen_runtime::marshal::value::reply(&mut __dllgen_w, &a1);
+        ::dllgen_runtime::kept_callback(
+            2147490561,
+            &mut __dllgen_w,
+            (0i64) as i32,
+            |__dllgen_r| {
+                let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
+                let __dllgen_ret = ::dllgen_runtime::marshal::value::decode_c(
+                    __dllgen_r,
+                    &mut __dllgen_keep,
+                )?;
+                Ok(__dllgen_ret)
+            },
+        )
+    }
+    type __DllgenFn27 = unsafe extern "C" fn(
+        *mut ::core::ffi::c_void,
+        ::core::option::Option<
+            unsafe extern "C" fn(*mut ::core::ffi::c_void, i32) -> i32,
+        >,
+        *mut ::core::ffi::c_void,
+    ) -> i32;
+    type __DllgenFn28 = unsafe extern "C" fn(*mut ::core::ffi::c_void, i32) -> i32;
+    type __DllgenFn29 = unsafe extern "C" fn(*mut ::core::ffi::c_void) -> i32;
+    type __DllgenFn30 = unsafe extern "C" fn(*mut ::core::ffi::c_void) -> i64;
     type __DllgenFn31 = unsafe extern "C" fn(*mut ::core::ffi::c_void) -> i32;
     type __DllgenFn32 = unsafe extern "C" fn(*mut ::core::ffi::c_void) -> i32;
-    type __DllgenFn33 = unsafe extern "C" fn(*mut ::core::ffi::c_void, i32) -> *const u8;
-    type __DllgenHelper33_len = unsafe extern "C" fn(
+    type __DllgenFn33 = unsafe extern "C" fn(*mut ::core::ffi::c_void) -> i32;
+    type __DllgenFn34 = unsafe extern "C" fn(*mut ::core::ffi::c_void, i32) -> *const u8;
+    type __DllgenHelper34_len = unsafe extern "C" fn(
         *mut ::core::ffi::c_void,
         i32,
     ) -> i32;
-    type __DllgenFn34 = unsafe extern "C" fn(*mut ::core::ffi::c_void, i32) -> i32;
     type __DllgenFn35 = unsafe extern "C" fn(*mut ::core::ffi::c_void, i32) -> i32;
-    type __DllgenFn36 = unsafe extern "C" fn(*mut ::core::ffi::c_void) -> i32;
-    type __DllgenFn37 = unsafe extern "C" fn(*mut ::core::ffi::c_void, i32) -> *const u8;
-    type __DllgenFn38 = unsafe extern "C" fn(
+    type __DllgenFn36 = unsafe extern "C" fn(*mut ::core::ffi::c_void, i32) -> i32;
+    type __DllgenFn37 = unsafe extern "C" fn(*mut ::core::ffi::c_void) -> i32;
+    type __DllgenFn38 = unsafe extern "C" fn(*mut ::core::ffi::c_void, i32) -> *const u8;
+    type __DllgenFn39 = unsafe extern "C" fn(
         *mut ::core::ffi::c_void,
         i32,
     ) -> *const u16;
-    type __DllgenFn39 = unsafe extern "C" fn(*mut ::core::ffi::c_void, i32) -> *const u8;
-    type __DllgenFn40 = unsafe extern "C" fn(
+    type __DllgenFn40 = unsafe extern "C" fn(*mut ::core::ffi::c_void, i32) -> *const u8;
+    type __DllgenFn41 = unsafe extern "C" fn(
         *mut ::core::ffi::c_void,
         i32,
     ) -> *const u16;
-    type __DllgenFn41 = unsafe extern "C" fn(*mut ::core::ffi::c_void, i32) -> f64;
-    type __DllgenFn42 = unsafe extern "C" fn(*mut ::core::ffi::c_void, i32) -> i32;
-    type __DllgenFn43 = unsafe extern "C" fn(*mut ::core::ffi::c_void, i32) -> i64;
-    type __DllgenFn44 = unsafe extern "C" fn(*mut ::core::ffi::c_void, i32) -> *const u8;
-    type __DllgenFn45 = unsafe extern "C" fn(
+    type __DllgenFn42 = unsafe extern "C" fn(*mut ::core::ffi::c_void, i32) -> f64;
+    type __DllgenFn43 = unsafe extern "C" fn(*mut ::core::ffi::c_void, i32) -> i32;
+    type __DllgenFn44 = unsafe extern "C" fn(*mut ::core::ffi::c_void, i32) -> i64;
+    type __DllgenFn45 = unsafe extern "C" fn(*mut ::core::ffi::c_void, i32) -> *const u8;
+    type __DllgenFn46 = unsafe extern "C" fn(
         *mut ::core::ffi::c_void,
         i32,
     ) -> *const u16;
-    type __DllgenFn46 = unsafe extern "C" fn(*mut ::core::ffi::c_void, i32) -> *const u8;
-    type __DllgenFn47 = unsafe extern "C" fn(
+    type __DllgenFn47 = unsafe extern "C" fn(*mut ::core::ffi::c_void, i32) -> *const u8;
+    type __DllgenFn48 = unsafe extern "C" fn(
         *mut ::core::ffi::c_void,
         i32,
     ) -> *const u16;
-    type __DllgenFn48 = unsafe extern "C" fn(*mut ::core::ffi::c_void, i32) -> *const u8;
-    type __DllgenFn49 = unsafe extern "C" fn(
+    type __DllgenFn49 = unsafe extern "C" fn(*mut ::core::ffi::c_void, i32) -> *const u8;
+    type __DllgenFn50 = unsafe extern "C" fn(
         *mut ::core::ffi::c_void,
         i32,
     ) -> *const u16;
-    type __DllgenFn50 = unsafe extern "C" fn(*mut ::core::ffi::c_void, i32) -> *const u8;
-    type __DllgenFn51 = unsafe extern "C" fn(
+    type __DllgenFn51 = unsafe extern "C" fn(*mut ::core::ffi::c_void, i32) -> *const u8;
+    type __DllgenFn52 = unsafe extern "C" fn(
         *mut ::core::ffi::c_void,
         i32,
     ) -> *const u16;
-    type __DllgenFn52 = unsafe extern "C" fn(*mut ::core::ffi::c_void, i32) -> i32;
-    type __DllgenFn53 = unsafe extern "C" fn(
+    type __DllgenFn53 = unsafe extern "C" fn(*mut ::core::ffi::c_void, i32) -> i32;
+    type __DllgenFn54 = unsafe extern "C" fn(
         *mut ::core::ffi::c_void,
         i32,
     ) -> *mut ::core::ffi::c_void;
-    type __DllgenFn54 = unsafe extern "C" fn(i32) -> *const u8;
-    type __DllgenFn55 = unsafe extern "C" fn(*const u8) -> i32;
-    type __DllgenFn56 = unsafe extern "C" fn(*const u8) -> i32;
-    type __DllgenFn57 = unsafe extern "C" fn(*const u16) -> i32;
-    type __DllgenFn58 = unsafe extern "C" fn(i32, i32) -> i32;
-    type __DllgenFn59 = unsafe extern "C" fn(i32) -> i32;
-    type __DllgenFn60 = unsafe extern "C" fn(
-        *const u8,
-        *const u8,
+    /// The library calls this for `sqlite3_commit_hook`'s `arg1`, at any time until it lets go of it:
+    /// it runs the client's closure of the registration its context names.
+    unsafe extern "C" fn __dllgen_callback_55_1(a0: *mut ::core::ffi::c_void) -> i32 {
+        let mut __dllgen_w = ::dllgen_runtime::Writer::new();
+        if ::dllgen_runtime::kept_begin(
+                &mut __dllgen_w,
+                a0 as usize as *mut ::core::ffi::c_void,
+                "`sqlite3_commit_hook`'s callback `arg1`",
+            )
+            .is_none()
+        {
+            return (0i64) as i32;
+        }
+        ::dllgen_runtime::kept_callback(
+            2147497729,
+            &mut __dllgen_w,
+            (0i64) as i32,
+            |__dllgen_r| {
+                let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
+                let __dllgen_ret = ::dllgen_runtime::marshal::value::decode_c(
+                    __dllgen_r,
+                    &mut __dllgen_keep,
+                )?;
+                Ok(__dllgen_ret)
+            },
+        )
+    }
+    type __DllgenFn55 = unsafe extern "C" fn(
+        *mut ::core::ffi::c_void,
+        ::core::option::Option<unsafe extern "C" fn(*mut ::core::ffi::c_void) -> i32>,
+        *mut ::core::ffi::c_void,
+    ) -> ();
+    type __DllgenFn56 = unsafe extern "C" fn(i32) -> *const u8;
+    type __DllgenFn57 = unsafe extern "C" fn(*const u8) -> i32;
+    type __DllgenFn58 = unsafe extern "C" fn(*const u8) -> i32;
+    type __DllgenFn59 = unsafe extern "C" fn(*const u16) -> i32;
+    type __DllgenFn60 = unsafe extern "C" fn(i32, i32) -> i32;
+    type __DllgenFn61 = unsafe extern "C" fn(i32) -> i32;
+    /// The library calls this for `sqlite3_create_collation_v2`'s `xCompare`, at any time until it lets go of it:
+    /// it runs the client's closure of the registration its context names.
+    unsafe extern "C" fn __dllgen_callback_62_4(
+        a0: *mut ::core::ffi::c_void,
+        a1: i32,
+        a2: *const u8,
+        a3: i32,
+        a4: *const u8,
+    ) -> i32 {
+        let mut __dllgen_w = ::dllgen_runtime::Writer::new();
+        if ::dllgen_runtime::kept_begin(
+                &mut __dllgen_w,
+                a0 as usize as *mut ::core::ffi::c_void,
+                "`sqlite3_create_collation_v2`'s callback `xCompare`",
+            )
+            .is_none()
+        {
+            return (0i64) as i32;
+        }
+        ::dllgen_runtime::marshal::value::reply(&mut __dllgen_w, &a1);
+        unsafe {
+            ::dllgen_runtime::marshal::field::put_elems_c(
+                &mut __dllgen_w,
+                a2,
+                (a1 as i64) as i128,
+            )
+        };
+        ::dllgen_runtime::marshal::value::reply(&mut __dllgen_w, &a3);
+        unsafe {
+            ::dllgen_runtime::marshal::field::put_elems_c(
+                &mut __dllgen_w,
+                a4,
+                (a3 as i64) as i128,
+            )
+        };
+        ::dllgen_runtime::kept_callback(
+            2147499524,
+            &mut __dllgen_w,
+            (0i64) as i32,
+            |__dllgen_r| {
+                let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
+                let __dllgen_ret = ::dllgen_runtime::marshal::value::decode_c(
+                    __dllgen_r,
+                    &mut __dllgen_keep,
+                )?;
+                Ok(__dllgen_ret)
+            },
+        )
+    }
+    /// The library calls this when it lets go of `sqlite3_create_collation_v2`'s callbacks: their registration is
+    /// released (the client drops the closures).
+    unsafe extern "C" fn __dllgen_destroy_62_5(context: *mut ::core::ffi::c_void) {
+        ::dllgen_runtime::host::kept::release_context(context);
+    }
+    type __DllgenFn62 = unsafe extern "C" fn(
+        *mut ::core::ffi::c_void,
         *const u8,
         i32,
-        *const ::core::ffi::c_void,
-    ) -> *mut ::core::ffi::c_void;
-    type __DllgenFn61 = unsafe extern "C" fn(*mut ::core::ffi::c_void) -> i32;
-    type __DllgenFn62 = unsafe extern "C" fn(*mut ::core::ffi::c_void) -> i32;
+        *mut ::core::ffi::c_void,
+        ::core::option::Option<
+            unsafe extern "C" fn(
+                *mut ::core::ffi::c_void,
+                i32,
+                *const u8,
+                i32,
+                *const u8,
+            ) -> i32,
+        >,
+        ::core::option::Option<unsafe extern "C" fn(*mut ::core::ffi::c_void)>,
+    ) -> i32;
     type __DllgenFn63 = unsafe extern "C" fn(
-        *mut ::core::ffi::c_void,
-        i32,
-        i32,
-        *mut i32,
-    ) -> i32;
-    type __DllgenFn64 = unsafe extern "C" fn(
-        *mut ::core::ffi::c_void,
+        *const u8,
+        *const u8,
+        *const u8,
         i32,
         *const ::core::ffi::c_void,
-        i32,
-        i32,
-    ) -> i32;
-    type __DllgenFn65 = unsafe extern "C" fn(
-        *mut ::core::ffi::c_void,
-        *const u8,
     ) -> *mut ::core::ffi::c_void;
+    type __DllgenFn64 = unsafe extern "C" fn(*mut ::core::ffi::c_void) -> i32;
+    type __DllgenFn65 = unsafe extern "C" fn(*mut ::core::ffi::c_void) -> i32;
     type __DllgenFn66 = unsafe extern "C" fn(
         *mut ::core::ffi::c_void,
-    ) -> *mut ::core::ffi::c_void;
+        i32,
+        i32,
+        *mut i32,
+    ) -> i32;
     type __DllgenFn67 = unsafe extern "C" fn(
         *mut ::core::ffi::c_void,
+        i32,
+        *const ::core::ffi::c_void,
+        i32,
+        i32,
+    ) -> i32;
+    type __DllgenFn68 = unsafe extern "C" fn(
+        *mut ::core::ffi::c_void,
+        *const u8,
     ) -> *mut ::core::ffi::c_void;
-    type __DllgenFn68 = unsafe extern "C" fn(*mut ::core::ffi::c_void, i32) -> *const u8;
-    type __DllgenFn69 = unsafe extern "C" fn(*mut ::core::ffi::c_void, *const u8) -> i32;
-    type __DllgenFn70 = unsafe extern "C" fn(*mut ::core::ffi::c_void) -> i32;
-    type __DllgenFn71 = unsafe extern "C" fn(
+    type __DllgenFn69 = unsafe extern "C" fn(
+        *mut ::core::ffi::c_void,
+    ) -> *mut ::core::ffi::c_void;
+    type __DllgenFn70 = unsafe extern "C" fn(
+        *mut ::core::ffi::c_void,
+    ) -> *mut ::core::ffi::c_void;
+    type __DllgenFn71 = unsafe extern "C" fn(*mut ::core::ffi::c_void, i32) -> *const u8;
+    type __DllgenFn72 = unsafe extern "C" fn(*mut ::core::ffi::c_void, *const u8) -> i32;
+    type __DllgenFn73 = unsafe extern "C" fn(*mut ::core::ffi::c_void) -> i32;
+    type __DllgenFn74 = unsafe extern "C" fn(
         *mut ::core::ffi::c_void,
         i32,
         *mut i32,
         *mut i32,
         i32,
     ) -> i32;
-    type __DllgenFn72 = unsafe extern "C" fn(
+    type __DllgenFn75 = unsafe extern "C" fn(
         *mut ::core::ffi::c_void,
         *const *const u8,
     ) -> i32;
-    type __DllgenFn73 = unsafe extern "C" fn(*mut ::core::ffi::c_void, i32) -> i32;
-    type __DllgenFn74 = unsafe extern "C" fn(i32) -> i32;
-    type __DllgenFn75 = unsafe extern "C" fn(*mut ::core::ffi::c_void) -> i32;
-    type __DllgenFn76 = unsafe extern "C" fn(*mut ::core::ffi::c_void) -> *const u8;
-    type __DllgenFn77 = unsafe extern "C" fn(*mut ::core::ffi::c_void) -> *const u16;
+    type __DllgenFn76 = unsafe extern "C" fn(*mut ::core::ffi::c_void, i32) -> i32;
+    type __DllgenFn77 = unsafe extern "C" fn(i32) -> i32;
     type __DllgenFn78 = unsafe extern "C" fn(*mut ::core::ffi::c_void) -> i32;
-    type __DllgenFn79 = unsafe extern "C" fn(i32) -> *const u8;
+    type __DllgenFn79 = unsafe extern "C" fn(*mut ::core::ffi::c_void) -> *const u8;
+    type __DllgenFn80 = unsafe extern "C" fn(*mut ::core::ffi::c_void) -> *const u16;
+    type __DllgenFn81 = unsafe extern "C" fn(*mut ::core::ffi::c_void) -> i32;
+    type __DllgenFn82 = unsafe extern "C" fn(i32) -> *const u8;
     /// The library calls this for `sqlite3_exec`'s `callback`: it runs the client's closure.
-    unsafe extern "C" fn __dllgen_callback_80_2(
+    unsafe extern "C" fn __dllgen_callback_83_2(
         a0: *mut ::core::ffi::c_void,
         a1: i32,
         a2: *const *const u8,
@@ -250,7 +390,7 @@ mod __dllgen {
             >(&mut __dllgen_w, a3, a1 as i64)
         };
         ::dllgen_runtime::callback(
-            80,
+            83,
             2,
             &mut __dllgen_w,
             |__dllgen_r| {
@@ -263,7 +403,7 @@ mod __dllgen {
             },
         )
     }
-    type __DllgenFn80 = unsafe extern "C" fn(
+    type __DllgenFn83 = unsafe extern "C" fn(
         *mut ::core::ffi::c_void,
         *const u8,
         ::core::option::Option<
@@ -277,25 +417,25 @@ mod __dllgen {
         *mut ::core::ffi::c_void,
         *mut *mut ::core::ffi::c_void,
     ) -> i32;
-    type __DllgenHelper80_4 = unsafe extern "C" fn(*mut ::core::ffi::c_void);
-    type __DllgenFn81 = unsafe extern "C" fn(*mut ::core::ffi::c_void) -> *const u8;
-    type __DllgenHelper81 = unsafe extern "C" fn(*mut ::core::ffi::c_void);
-    type __DllgenFn82 = unsafe extern "C" fn(*mut ::core::ffi::c_void) -> i32;
-    type __DllgenFn83 = unsafe extern "C" fn(*mut ::core::ffi::c_void) -> i32;
-    type __DllgenFn84 = unsafe extern "C" fn(*mut ::core::ffi::c_void, i32) -> i32;
-    type __DllgenFn85 = unsafe extern "C" fn(
+    type __DllgenHelper83_4 = unsafe extern "C" fn(*mut ::core::ffi::c_void);
+    type __DllgenFn84 = unsafe extern "C" fn(*mut ::core::ffi::c_void) -> *const u8;
+    type __DllgenHelper84 = unsafe extern "C" fn(*mut ::core::ffi::c_void);
+    type __DllgenFn85 = unsafe extern "C" fn(*mut ::core::ffi::c_void) -> i32;
+    type __DllgenFn86 = unsafe extern "C" fn(*mut ::core::ffi::c_void) -> i32;
+    type __DllgenFn87 = unsafe extern "C" fn(*mut ::core::ffi::c_void, i32) -> i32;
+    type __DllgenFn88 = unsafe extern "C" fn(
         *mut ::core::ffi::c_void,
         *const u8,
         i32,
         *mut i32,
     ) -> i32;
-    type __DllgenFn86 = unsafe extern "C" fn(*mut ::core::ffi::c_void) -> *const u8;
-    type __DllgenFn87 = unsafe extern "C" fn(*mut ::core::ffi::c_void) -> *const u8;
-    type __DllgenFn88 = unsafe extern "C" fn(*mut ::core::ffi::c_void) -> *const u8;
-    type __DllgenFn89 = unsafe extern "C" fn(*mut ::core::ffi::c_void) -> i32;
-    type __DllgenFn90 = unsafe extern "C" fn(*mut ::core::ffi::c_void) -> ();
-    type __DllgenFn91 = unsafe extern "C" fn(*mut ::core::ffi::c_void) -> i32;
-    type __DllgenFn92 = unsafe extern "C" fn(
+    type __DllgenFn89 = unsafe extern "C" fn(*mut ::core::ffi::c_void) -> *const u8;
+    type __DllgenFn90 = unsafe extern "C" fn(*mut ::core::ffi::c_void) -> *const u8;
+    type __DllgenFn91 = unsafe extern "C" fn(*mut ::core::ffi::c_void) -> *const u8;
+    type __DllgenFn92 = unsafe extern "C" fn(*mut ::core::ffi::c_void) -> i32;
+    type __DllgenFn93 = unsafe extern "C" fn(*mut ::core::ffi::c_void) -> ();
+    type __DllgenFn94 = unsafe extern "C" fn(*mut ::core::ffi::c_void) -> i32;
+    type __DllgenFn95 = unsafe extern "C" fn(
         *mut ::core::ffi::c_void,
         *const u8,
         *mut *mut ::core::ffi::c_void,
@@ -303,248 +443,629 @@ mod __dllgen {
         *mut i32,
         *mut *mut ::core::ffi::c_void,
     ) -> i32;
-    type __DllgenHelper92_2 = unsafe extern "C" fn(*mut ::core::ffi::c_void);
-    type __DllgenHelper92_5 = unsafe extern "C" fn(*mut ::core::ffi::c_void);
-    type __DllgenFn93 = unsafe extern "C" fn() -> i32;
-    type __DllgenFn94 = unsafe extern "C" fn(i64) -> i64;
-    type __DllgenFn95 = unsafe extern "C" fn() -> i32;
-    type __DllgenFn96 = unsafe extern "C" fn(*mut ::core::ffi::c_void) -> ();
-    type __DllgenFn97 = unsafe extern "C" fn(*const u8, i32) -> i32;
+    type __DllgenHelper95_2 = unsafe extern "C" fn(*mut ::core::ffi::c_void);
+    type __DllgenHelper95_5 = unsafe extern "C" fn(*mut ::core::ffi::c_void);
+    type __DllgenFn96 = unsafe extern "C" fn() -> i32;
+    type __DllgenFn97 = unsafe extern "C" fn(i64) -> i64;
     type __DllgenFn98 = unsafe extern "C" fn() -> i32;
-    type __DllgenFn99 = unsafe extern "C" fn(
+    type __DllgenFn99 = unsafe extern "C" fn(*mut ::core::ffi::c_void) -> ();
+    type __DllgenFn100 = unsafe extern "C" fn(*const u8, i32) -> i32;
+    type __DllgenFn101 = unsafe extern "C" fn() -> i32;
+    type __DllgenFn102 = unsafe extern "C" fn(
         i32,
         *mut *mut ::core::ffi::c_void,
         *mut i32,
     ) -> i32;
-    type __DllgenFn100 = unsafe extern "C" fn(*mut ::core::ffi::c_void) -> i64;
-    type __DllgenFn101 = unsafe extern "C" fn() -> *const u8;
-    type __DllgenFn102 = unsafe extern "C" fn() -> i32;
-    type __DllgenFn103 = unsafe extern "C" fn(*mut ::core::ffi::c_void, i32, i32) -> i32;
-    type __DllgenFn104 = unsafe extern "C" fn(
+    type __DllgenFn103 = unsafe extern "C" fn(*mut ::core::ffi::c_void) -> i64;
+    type __DllgenFn104 = unsafe extern "C" fn() -> *const u8;
+    type __DllgenFn105 = unsafe extern "C" fn() -> i32;
+    type __DllgenFn106 = unsafe extern "C" fn(*mut ::core::ffi::c_void, i32, i32) -> i32;
+    type __DllgenFn107 = unsafe extern "C" fn(
         *mut ::core::ffi::c_void,
         *const u8,
         *const u8,
         *mut *mut ::core::ffi::c_void,
     ) -> i32;
-    type __DllgenHelper104_3 = unsafe extern "C" fn(*mut ::core::ffi::c_void);
-    type __DllgenFn105 = unsafe extern "C" fn(i32, *const u8, *const u8) -> ();
-    type __DllgenFn106 = unsafe extern "C" fn(i32) -> i64;
-    type __DllgenFn107 = unsafe extern "C" fn() -> i64;
-    type __DllgenFn108 = unsafe extern "C" fn(*const u8, f64) -> *const u8;
-    type __DllgenHelper108 = unsafe extern "C" fn(*mut ::core::ffi::c_void);
-    type __DllgenFn109 = unsafe extern "C" fn(*const u8, i64) -> *const u8;
-    type __DllgenHelper109 = unsafe extern "C" fn(*mut ::core::ffi::c_void);
-    type __DllgenFn110 = unsafe extern "C" fn(*const u8, *const u8) -> *const u8;
-    type __DllgenHelper110 = unsafe extern "C" fn(*mut ::core::ffi::c_void);
-    type __DllgenFn111 = unsafe extern "C" fn(i32) -> *mut ::core::ffi::c_void;
-    type __DllgenFn112 = unsafe extern "C" fn(*mut ::core::ffi::c_void) -> ();
-    type __DllgenFn113 = unsafe extern "C" fn(*mut ::core::ffi::c_void) -> ();
-    type __DllgenFn114 = unsafe extern "C" fn(*mut ::core::ffi::c_void) -> ();
-    type __DllgenFn115 = unsafe extern "C" fn(*mut ::core::ffi::c_void) -> i32;
-    type __DllgenFn116 = unsafe extern "C" fn(
+    type __DllgenHelper107_3 = unsafe extern "C" fn(*mut ::core::ffi::c_void);
+    type __DllgenFn108 = unsafe extern "C" fn(i32, *const u8, *const u8) -> ();
+    type __DllgenFn109 = unsafe extern "C" fn(i32) -> i64;
+    type __DllgenFn110 = unsafe extern "C" fn() -> i64;
+    type __DllgenFn111 = unsafe extern "C" fn(*const u8, f64) -> *const u8;
+    type __DllgenHelper111 = unsafe extern "C" fn(*mut ::core::ffi::c_void);
+    type __DllgenFn112 = unsafe extern "C" fn(*const u8, i64) -> *const u8;
+    type __DllgenHelper112 = unsafe extern "C" fn(*mut ::core::ffi::c_void);
+    type __DllgenFn113 = unsafe extern "C" fn(*const u8, *const u8) -> *const u8;
+    type __DllgenHelper113 = unsafe extern "C" fn(*mut ::core::ffi::c_void);
+    type __DllgenFn114 = unsafe extern "C" fn(i32) -> *mut ::core::ffi::c_void;
+    type __DllgenFn115 = unsafe extern "C" fn(*mut ::core::ffi::c_void) -> ();
+    type __DllgenFn116 = unsafe extern "C" fn(*mut ::core::ffi::c_void) -> ();
+    type __DllgenFn117 = unsafe extern "C" fn(*mut ::core::ffi::c_void) -> ();
+    type __DllgenFn118 = unsafe extern "C" fn(*mut ::core::ffi::c_void) -> i32;
+    type __DllgenFn119 = unsafe extern "C" fn(
         *mut ::core::ffi::c_void,
         *mut ::core::ffi::c_void,
     ) -> *mut ::core::ffi::c_void;
-    type __DllgenFn117 = unsafe extern "C" fn(
+    type __DllgenFn120 = unsafe extern "C" fn(
         *const u8,
         *mut *mut ::core::ffi::c_void,
     ) -> i32;
-    type __DllgenFn118 = unsafe extern "C" fn(
+    type __DllgenFn121 = unsafe extern "C" fn(
         *const u16,
         *mut *mut ::core::ffi::c_void,
     ) -> i32;
-    type __DllgenFn119 = unsafe extern "C" fn(
-        *const u8,
-        *mut *mut ::core::ffi::c_void,
-        i32,
-        *const u8,
-    ) -> i32;
-    type __DllgenFn120 = unsafe extern "C" fn() -> i32;
-    type __DllgenFn121 = unsafe extern "C" fn() -> i32;
     type __DllgenFn122 = unsafe extern "C" fn(
-        *mut ::core::ffi::c_void,
         *const u8,
+        *mut *mut ::core::ffi::c_void,
         i32,
-    ) -> i32;
-    type __DllgenFn123 = unsafe extern "C" fn(
-        *mut ::core::ffi::c_void,
         *const u8,
-        i32,
-        *mut *mut ::core::ffi::c_void,
-        *const ::core::ffi::c_void,
     ) -> i32;
-    type __DllgenFn124 = unsafe extern "C" fn(
-        *mut ::core::ffi::c_void,
-        *const u16,
-        i32,
-        *mut *mut ::core::ffi::c_void,
-        *const ::core::ffi::c_void,
-    ) -> i32;
+    type __DllgenFn123 = unsafe extern "C" fn() -> i32;
+    type __DllgenFn124 = unsafe extern "C" fn() -> i32;
     type __DllgenFn125 = unsafe extern "C" fn(
         *mut ::core::ffi::c_void,
-        *const u16,
+        *const u8,
         i32,
-        *mut *mut ::core::ffi::c_void,
-        *const ::core::ffi::c_void,
     ) -> i32;
     type __DllgenFn126 = unsafe extern "C" fn(
         *mut ::core::ffi::c_void,
-        *const u16,
+        *const u8,
         i32,
-        u32,
         *mut *mut ::core::ffi::c_void,
         *const ::core::ffi::c_void,
     ) -> i32;
     type __DllgenFn127 = unsafe extern "C" fn(
         *mut ::core::ffi::c_void,
-        *const u8,
+        *const u16,
         i32,
         *mut *mut ::core::ffi::c_void,
         *const ::core::ffi::c_void,
     ) -> i32;
     type __DllgenFn128 = unsafe extern "C" fn(
         *mut ::core::ffi::c_void,
+        *const u16,
+        i32,
+        *mut *mut ::core::ffi::c_void,
+        *const ::core::ffi::c_void,
+    ) -> i32;
+    type __DllgenFn129 = unsafe extern "C" fn(
+        *mut ::core::ffi::c_void,
+        *const u16,
+        i32,
+        u32,
+        *mut *mut ::core::ffi::c_void,
+        *const ::core::ffi::c_void,
+    ) -> i32;
+    type __DllgenFn130 = unsafe extern "C" fn(
+        *mut ::core::ffi::c_void,
+        *const u8,
+        i32,
+        *mut *mut ::core::ffi::c_void,
+        *const ::core::ffi::c_void,
+    ) -> i32;
+    type __DllgenFn131 = unsafe extern "C" fn(
+        *mut ::core::ffi::c_void,
         *const u8,
         i32,
         u32,
         *mut *mut ::core::ffi::c_void,
         *const ::core::ffi::c_void,
     ) -> i32;
-    type __DllgenFn129 = unsafe extern "C" fn(i32, *mut u8) -> ();
-    type __DllgenFn130 = unsafe extern "C" fn(i32) -> i32;
-    type __DllgenFn131 = unsafe extern "C" fn(*mut ::core::ffi::c_void) -> i32;
-    type __DllgenFn132 = unsafe extern "C" fn() -> ();
+    /// The library calls this for `sqlite3_profile`'s `xProfile`, at any time until it lets go of it:
+    /// it runs the client's closure of the registration its context names.
+    unsafe extern "C" fn __dllgen_callback_132_1(
+        a0: *mut ::core::ffi::c_void,
+        a1: *const u8,
+        a2: u64,
+    ) -> () {
+        let mut __dllgen_w = ::dllgen_runtime::Writer::new();
+        if ::dllgen_runtime::kept_begin(
+                &mut __dllgen_w,
+                a0 as usize as *mut ::core::ffi::c_void,
+                "`sqlite3_profile`'s callback `xProfile`",
+            )
+            .is_none()
+        {
+            return ();
+        }
+        unsafe {
+            ::dllgen_runtime::marshal::text::put_c::<
+                ::dllgen_runtime::marshal::Utf8,
+            >(&mut __dllgen_w, a1)
+        };
+        ::dllgen_runtime::marshal::value::reply(&mut __dllgen_w, &a2);
+        ::dllgen_runtime::kept_callback(
+            2147517441,
+            &mut __dllgen_w,
+            (),
+            |__dllgen_r| {
+                let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
+                let __dllgen_ret = ::dllgen_runtime::marshal::value::decode_c(
+                    __dllgen_r,
+                    &mut __dllgen_keep,
+                )?;
+                Ok(__dllgen_ret)
+            },
+        )
+    }
+    type __DllgenFn132 = unsafe extern "C" fn(
+        *mut ::core::ffi::c_void,
+        ::core::option::Option<
+            unsafe extern "C" fn(*mut ::core::ffi::c_void, *const u8, u64),
+        >,
+        *mut ::core::ffi::c_void,
+    ) -> ();
+    /// The library calls this for `sqlite3_progress_handler`'s `arg2`, at any time until it lets go of it:
+    /// it runs the client's closure of the registration its context names.
+    unsafe extern "C" fn __dllgen_callback_133_2(a0: *mut ::core::ffi::c_void) -> i32 {
+        let mut __dllgen_w = ::dllgen_runtime::Writer::new();
+        if ::dllgen_runtime::kept_begin(
+                &mut __dllgen_w,
+                a0 as usize as *mut ::core::ffi::c_void,
+                "`sqlite3_progress_handler`'s callback `arg2`",
+            )
+            .is_none()
+        {
+            return (0i64) as i32;
+        }
+        ::dllgen_runtime::kept_callback(
+            2147517698,
+            &mut __dllgen_w,
+            (0i64) as i32,
+            |__dllgen_r| {
+                let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
+                let __dllgen_ret = ::dllgen_runtime::marshal::value::decode_c(
+                    __dllgen_r,
+                    &mut __dllgen_keep,
+                )?;
+                Ok(__dllgen_ret)
+            },
+        )
+    }
     type __DllgenFn133 = unsafe extern "C" fn(
+        *mut ::core::ffi::c_void,
+        i32,
+        ::core::option::Option<unsafe extern "C" fn(*mut ::core::ffi::c_void) -> i32>,
+        *mut ::core::ffi::c_void,
+    ) -> ();
+    type __DllgenFn134 = unsafe extern "C" fn(i32, *mut u8) -> ();
+    type __DllgenFn135 = unsafe extern "C" fn(i32) -> i32;
+    type __DllgenFn136 = unsafe extern "C" fn(*mut ::core::ffi::c_void) -> i32;
+    type __DllgenFn137 = unsafe extern "C" fn() -> ();
+    /// The library calls this for `sqlite3_rollback_hook`'s `arg1`, at any time until it lets go of it:
+    /// it runs the client's closure of the registration its context names.
+    unsafe extern "C" fn __dllgen_callback_138_1(a0: *mut ::core::ffi::c_void) -> () {
+        let mut __dllgen_w = ::dllgen_runtime::Writer::new();
+        if ::dllgen_runtime::kept_begin(
+                &mut __dllgen_w,
+                a0 as usize as *mut ::core::ffi::c_void,
+                "`sqlite3_rollback_hook`'s callback `arg1`",
+            )
+            .is_none()
+        {
+            return ();
+        }
+        ::dllgen_runtime::kept_callback(
+            2147518977,
+            &mut __dllgen_w,
+            (),
+            |__dllgen_r| {
+                let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
+                let __dllgen_ret = ::dllgen_runtime::marshal::value::decode_c(
+                    __dllgen_r,
+                    &mut __dllgen_keep,
+                )?;
+                Ok(__dllgen_ret)
+            },
+        )
+    }
+    type __DllgenFn138 = unsafe extern "C" fn(
+        *mut ::core::ffi::c_void,
+        ::core::option::Option<unsafe extern "C" fn(*mut ::core::ffi::c_void)>,
+        *mut ::core::ffi::c_void,
+    ) -> ();
+    type __DllgenFn139 = unsafe extern "C" fn(
         *mut ::core::ffi::c_void,
         *const u8,
         *mut i64,
         u32,
     ) -> *const u8;
-    type __DllgenHelper133 = unsafe extern "C" fn(*mut ::core::ffi::c_void);
-    type __DllgenFn134 = unsafe extern "C" fn(*mut ::core::ffi::c_void, i64) -> ();
-    type __DllgenFn135 = unsafe extern "C" fn() -> i32;
-    type __DllgenFn136 = unsafe extern "C" fn(i32) -> i32;
-    type __DllgenFn137 = unsafe extern "C" fn(
+    type __DllgenHelper139 = unsafe extern "C" fn(*mut ::core::ffi::c_void);
+    /// The library calls this for `sqlite3_set_authorizer`'s `xAuth`, at any time until it lets go of it:
+    /// it runs the client's closure of the registration its context names.
+    unsafe extern "C" fn __dllgen_callback_140_1(
+        a0: *mut ::core::ffi::c_void,
+        a1: i32,
+        a2: *const u8,
+        a3: *const u8,
+        a4: *const u8,
+        a5: *const u8,
+    ) -> i32 {
+        let mut __dllgen_w = ::dllgen_runtime::Writer::new();
+        if ::dllgen_runtime::kept_begin(
+                &mut __dllgen_w,
+                a0 as usize as *mut ::core::ffi::c_void,
+                "`sqlite3_set_authorizer`'s callback `xAuth`",
+            )
+            .is_none()
+        {
+            return (1i64) as i32;
+        }
+        ::dllgen_runtime::marshal::value::reply(&mut __dllgen_w, &a1);
+        unsafe {
+            ::dllgen_runtime::marshal::text::put_c::<
+                ::dllgen_runtime::marshal::Utf8,
+            >(&mut __dllgen_w, a2)
+        };
+        unsafe {
+            ::dllgen_runtime::marshal::text::put_c::<
+                ::dllgen_runtime::marshal::Utf8,
+            >(&mut __dllgen_w, a3)
+        };
+        unsafe {
+            ::dllgen_runtime::marshal::text::put_c::<
+                ::dllgen_runtime::marshal::Utf8,
+            >(&mut __dllgen_w, a4)
+        };
+        unsafe {
+            ::dllgen_runtime::marshal::text::put_c::<
+                ::dllgen_runtime::marshal::Utf8,
+            >(&mut __dllgen_w, a5)
+        };
+        ::dllgen_runtime::kept_callback(
+            2147519489,
+            &mut __dllgen_w,
+            (1i64) as i32,
+            |__dllgen_r| {
+                let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
+                let __dllgen_ret = ::dllgen_runtime::marshal::value::decode_c(
+                    __dllgen_r,
+                    &mut __dllgen_keep,
+                )?;
+                Ok(__dllgen_ret)
+            },
+        )
+    }
+    type __DllgenFn140 = unsafe extern "C" fn(
+        *mut ::core::ffi::c_void,
+        ::core::option::Option<
+            unsafe extern "C" fn(
+                *mut ::core::ffi::c_void,
+                i32,
+                *const u8,
+                *const u8,
+                *const u8,
+                *const u8,
+            ) -> i32,
+        >,
+        *mut ::core::ffi::c_void,
+    ) -> i32;
+    type __DllgenFn141 = unsafe extern "C" fn(*mut ::core::ffi::c_void, i64) -> ();
+    type __DllgenFn142 = unsafe extern "C" fn() -> i32;
+    type __DllgenFn143 = unsafe extern "C" fn(i32) -> i32;
+    type __DllgenFn144 = unsafe extern "C" fn(
         i32,
         *mut u8,
         *const u8,
         *const u8,
     ) -> *const u8;
-    type __DllgenFn138 = unsafe extern "C" fn(i32) -> ();
-    type __DllgenFn139 = unsafe extern "C" fn(i64) -> i64;
-    type __DllgenFn140 = unsafe extern "C" fn() -> *const u8;
-    type __DllgenFn141 = unsafe extern "C" fn(*mut ::core::ffi::c_void) -> *const u8;
-    type __DllgenFn142 = unsafe extern "C" fn(i32, *mut i32, *mut i32, i32) -> i32;
-    type __DllgenFn143 = unsafe extern "C" fn(i32, *mut i64, *mut i64, i32) -> i32;
-    type __DllgenFn144 = unsafe extern "C" fn(*mut ::core::ffi::c_void) -> i32;
-    type __DllgenFn145 = unsafe extern "C" fn(*mut ::core::ffi::c_void) -> i32;
-    type __DllgenFn146 = unsafe extern "C" fn(*mut ::core::ffi::c_void) -> i32;
-    type __DllgenFn147 = unsafe extern "C" fn(*mut ::core::ffi::c_void) -> i32;
-    type __DllgenFn148 = unsafe extern "C" fn(*mut ::core::ffi::c_void, i32, i32) -> i32;
-    type __DllgenFn149 = unsafe extern "C" fn(
+    type __DllgenFn145 = unsafe extern "C" fn(i32) -> ();
+    type __DllgenFn146 = unsafe extern "C" fn(i64) -> i64;
+    type __DllgenFn147 = unsafe extern "C" fn() -> *const u8;
+    type __DllgenFn148 = unsafe extern "C" fn(*mut ::core::ffi::c_void) -> *const u8;
+    type __DllgenFn149 = unsafe extern "C" fn(i32, *mut i32, *mut i32, i32) -> i32;
+    type __DllgenFn150 = unsafe extern "C" fn(i32, *mut i64, *mut i64, i32) -> i32;
+    type __DllgenFn151 = unsafe extern "C" fn(*mut ::core::ffi::c_void) -> i32;
+    type __DllgenFn152 = unsafe extern "C" fn(*mut ::core::ffi::c_void) -> i32;
+    type __DllgenFn153 = unsafe extern "C" fn(*mut ::core::ffi::c_void) -> i32;
+    type __DllgenFn154 = unsafe extern "C" fn(*mut ::core::ffi::c_void) -> i32;
+    type __DllgenFn155 = unsafe extern "C" fn(*mut ::core::ffi::c_void, i32, i32) -> i32;
+    type __DllgenFn156 = unsafe extern "C" fn(
         *mut ::core::ffi::c_void,
         *const u8,
         i32,
     ) -> ();
-    type __DllgenFn150 = unsafe extern "C" fn(*mut ::core::ffi::c_void, *const u8) -> ();
-    type __DllgenFn151 = unsafe extern "C" fn(*mut ::core::ffi::c_void, i32, i8) -> ();
-    type __DllgenFn152 = unsafe extern "C" fn(
+    type __DllgenFn157 = unsafe extern "C" fn(*mut ::core::ffi::c_void, *const u8) -> ();
+    type __DllgenFn158 = unsafe extern "C" fn(*mut ::core::ffi::c_void, i32, i8) -> ();
+    type __DllgenFn159 = unsafe extern "C" fn(
         *mut ::core::ffi::c_void,
         *const u8,
         *const u8,
     ) -> ();
-    type __DllgenFn153 = unsafe extern "C" fn(*mut ::core::ffi::c_void) -> i32;
-    type __DllgenFn154 = unsafe extern "C" fn(*mut ::core::ffi::c_void) -> *const u8;
-    type __DllgenHelper154 = unsafe extern "C" fn(*mut ::core::ffi::c_void);
-    type __DllgenFn155 = unsafe extern "C" fn(*mut ::core::ffi::c_void) -> i32;
-    type __DllgenFn156 = unsafe extern "C" fn(
+    type __DllgenFn160 = unsafe extern "C" fn(*mut ::core::ffi::c_void) -> i32;
+    type __DllgenFn161 = unsafe extern "C" fn(*mut ::core::ffi::c_void) -> *const u8;
+    type __DllgenHelper161 = unsafe extern "C" fn(*mut ::core::ffi::c_void);
+    type __DllgenFn162 = unsafe extern "C" fn(*mut ::core::ffi::c_void) -> i32;
+    type __DllgenFn163 = unsafe extern "C" fn(
         *mut ::core::ffi::c_void,
     ) -> *mut ::core::ffi::c_void;
-    type __DllgenFn157 = unsafe extern "C" fn(*mut ::core::ffi::c_void) -> ();
-    type __DllgenFn158 = unsafe extern "C" fn(*mut ::core::ffi::c_void) -> *const u8;
-    type __DllgenFn159 = unsafe extern "C" fn(*const u8, *const u8) -> i32;
-    type __DllgenFn160 = unsafe extern "C" fn(*const u8, *const u8) -> i32;
-    type __DllgenFn161 = unsafe extern "C" fn(*const u8, *const u8, u32) -> i32;
-    type __DllgenFn162 = unsafe extern "C" fn(*const u8, *const u8, i32) -> i32;
-    type __DllgenFn163 = unsafe extern "C" fn(*mut ::core::ffi::c_void) -> i32;
-    type __DllgenFn164 = unsafe extern "C" fn(
-        *mut ::core::ffi::c_void,
-        *const u8,
-        *const u8,
-        *const u8,
-        *mut *mut ::core::ffi::c_void,
-        *mut *mut ::core::ffi::c_void,
-        *mut i32,
-        *mut i32,
-        *mut i32,
-    ) -> i32;
-    type __DllgenFn165 = unsafe extern "C" fn() -> ();
-    type __DllgenFn166 = unsafe extern "C" fn() -> i32;
-    type __DllgenFn167 = unsafe extern "C" fn(*mut ::core::ffi::c_void) -> i32;
-    type __DllgenFn168 = unsafe extern "C" fn(*mut ::core::ffi::c_void) -> i64;
-    type __DllgenFn169 = unsafe extern "C" fn(
-        *mut ::core::ffi::c_void,
-        *mut ::core::ffi::c_void,
-    ) -> i32;
-    type __DllgenFn170 = unsafe extern "C" fn(
-        *mut ::core::ffi::c_void,
-        *const u8,
-    ) -> i32;
+    type __DllgenFn164 = unsafe extern "C" fn(*mut ::core::ffi::c_void) -> ();
+    type __DllgenFn165 = unsafe extern "C" fn(*mut ::core::ffi::c_void) -> *const u8;
+    type __DllgenFn166 = unsafe extern "C" fn(*const u8, *const u8) -> i32;
+    type __DllgenFn167 = unsafe extern "C" fn(*const u8, *const u8) -> i32;
+    type __DllgenFn168 = unsafe extern "C" fn(*const u8, *const u8, u32) -> i32;
+    type __DllgenFn169 = unsafe extern "C" fn(*const u8, *const u8, i32) -> i32;
+    type __DllgenFn170 = unsafe extern "C" fn(*mut ::core::ffi::c_void) -> i32;
     type __DllgenFn171 = unsafe extern "C" fn(
         *mut ::core::ffi::c_void,
         *const u8,
+        *const u8,
+        *const u8,
+        *mut *mut ::core::ffi::c_void,
+        *mut *mut ::core::ffi::c_void,
+        *mut i32,
+        *mut i32,
+        *mut i32,
+    ) -> i32;
+    type __DllgenFn172 = unsafe extern "C" fn() -> ();
+    type __DllgenFn173 = unsafe extern "C" fn() -> i32;
+    type __DllgenFn174 = unsafe extern "C" fn(*mut ::core::ffi::c_void) -> i32;
+    type __DllgenFn175 = unsafe extern "C" fn(*mut ::core::ffi::c_void) -> i64;
+    /// The library calls this for `sqlite3_trace`'s `xTrace`, at any time until it lets go of it:
+    /// it runs the client's closure of the registration its context names.
+    unsafe extern "C" fn __dllgen_callback_176_1(
+        a0: *mut ::core::ffi::c_void,
+        a1: *const u8,
+    ) -> () {
+        let mut __dllgen_w = ::dllgen_runtime::Writer::new();
+        if ::dllgen_runtime::kept_begin(
+                &mut __dllgen_w,
+                a0 as usize as *mut ::core::ffi::c_void,
+                "`sqlite3_trace`'s callback `xTrace`",
+            )
+            .is_none()
+        {
+            return ();
+        }
+        unsafe {
+            ::dllgen_runtime::marshal::text::put_c::<
+                ::dllgen_runtime::marshal::Utf8,
+            >(&mut __dllgen_w, a1)
+        };
+        ::dllgen_runtime::kept_callback(
+            2147528705,
+            &mut __dllgen_w,
+            (),
+            |__dllgen_r| {
+                let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
+                let __dllgen_ret = ::dllgen_runtime::marshal::value::decode_c(
+                    __dllgen_r,
+                    &mut __dllgen_keep,
+                )?;
+                Ok(__dllgen_ret)
+            },
+        )
+    }
+    type __DllgenFn176 = unsafe extern "C" fn(
+        *mut ::core::ffi::c_void,
+        ::core::option::Option<
+            unsafe extern "C" fn(*mut ::core::ffi::c_void, *const u8),
+        >,
+        *mut ::core::ffi::c_void,
+    ) -> ();
+    /// The library calls this for `sqlite3_trace_v2_stmt`'s `callback`, at any time until it lets go of it:
+    /// it runs the client's closure of the registration its context names.
+    unsafe extern "C" fn __dllgen_callback_177_2(
+        a0: u32,
+        a1: *mut ::core::ffi::c_void,
+        a2: *mut ::core::ffi::c_void,
+        a3: *const u8,
+    ) -> i32 {
+        let mut __dllgen_w = ::dllgen_runtime::Writer::new();
+        if ::dllgen_runtime::kept_begin(
+                &mut __dllgen_w,
+                a1 as usize as *mut ::core::ffi::c_void,
+                "`sqlite3_trace_v2_stmt`'s callback `callback`",
+            )
+            .is_none()
+        {
+            return (0i64) as i32;
+        }
+        ::dllgen_runtime::marshal::value::reply(&mut __dllgen_w, &a0);
+        ::dllgen_runtime::marshal::handle::put_c(&mut __dllgen_w, 5, a2);
+        unsafe {
+            ::dllgen_runtime::marshal::text::put_c::<
+                ::dllgen_runtime::marshal::Utf8,
+            >(&mut __dllgen_w, a3)
+        };
+        ::dllgen_runtime::kept_callback(
+            2147528962,
+            &mut __dllgen_w,
+            (0i64) as i32,
+            |__dllgen_r| {
+                let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
+                let __dllgen_ret = ::dllgen_runtime::marshal::value::decode_c(
+                    __dllgen_r,
+                    &mut __dllgen_keep,
+                )?;
+                Ok(__dllgen_ret)
+            },
+        )
+    }
+    type __DllgenFn177 = unsafe extern "C" fn(
+        *mut ::core::ffi::c_void,
+        u32,
+        ::core::option::Option<
+            unsafe extern "C" fn(
+                u32,
+                *mut ::core::ffi::c_void,
+                *mut ::core::ffi::c_void,
+                *const u8,
+            ) -> i32,
+        >,
+        *mut ::core::ffi::c_void,
+    ) -> i32;
+    type __DllgenFn178 = unsafe extern "C" fn(
+        *mut ::core::ffi::c_void,
+        *mut ::core::ffi::c_void,
+    ) -> i32;
+    type __DllgenFn179 = unsafe extern "C" fn(
+        *mut ::core::ffi::c_void,
+        *const u8,
+    ) -> i32;
+    /// The library calls this for `sqlite3_update_hook`'s `arg1`, at any time until it lets go of it:
+    /// it runs the client's closure of the registration its context names.
+    unsafe extern "C" fn __dllgen_callback_180_1(
+        a0: *mut ::core::ffi::c_void,
+        a1: i32,
+        a2: *const u8,
+        a3: *const u8,
+        a4: i64,
+    ) -> () {
+        let mut __dllgen_w = ::dllgen_runtime::Writer::new();
+        if ::dllgen_runtime::kept_begin(
+                &mut __dllgen_w,
+                a0 as usize as *mut ::core::ffi::c_void,
+                "`sqlite3_update_hook`'s callback `arg1`",
+            )
+            .is_none()
+        {
+            return ();
+        }
+        ::dllgen_runtime::marshal::value::reply(&mut __dllgen_w, &a1);
+        unsafe {
+            ::dllgen_runtime::marshal::text::put_c::<
+                ::dllgen_runtime::marshal::Utf8,
+            >(&mut __dllgen_w, a2)
+        };
+        unsafe {
+            ::dllgen_runtime::marshal::text::put_c::<
+                ::dllgen_runtime::marshal::Utf8,
+            >(&mut __dllgen_w, a3)
+        };
+        ::dllgen_runtime::marshal::value::reply(&mut __dllgen_w, &a4);
+        ::dllgen_runtime::kept_callback(
+            2147529729,
+            &mut __dllgen_w,
+            (),
+            |__dllgen_r| {
+                let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
+                let __dllgen_ret = ::dllgen_runtime::marshal::value::decode_c(
+                    __dllgen_r,
+                    &mut __dllgen_keep,
+                )?;
+                Ok(__dllgen_ret)
+            },
+        )
+    }
+    type __DllgenFn180 = unsafe extern "C" fn(
+        *mut ::core::ffi::c_void,
+        ::core::option::Option<
+            unsafe extern "C" fn(
+                *mut ::core::ffi::c_void,
+                i32,
+                *const u8,
+                *const u8,
+                i64,
+            ),
+        >,
+        *mut ::core::ffi::c_void,
+    ) -> ();
+    type __DllgenFn181 = unsafe extern "C" fn(
+        *mut ::core::ffi::c_void,
+        *const u8,
         i32,
     ) -> i32;
-    type __DllgenFn172 = unsafe extern "C" fn(
+    type __DllgenFn182 = unsafe extern "C" fn(
         *mut ::core::ffi::c_void,
         *const u8,
         i64,
     ) -> i64;
-    type __DllgenFn173 = unsafe extern "C" fn(
+    type __DllgenFn183 = unsafe extern "C" fn(
         *mut ::core::ffi::c_void,
         i32,
     ) -> *const u8;
-    type __DllgenFn174 = unsafe extern "C" fn(
+    type __DllgenFn184 = unsafe extern "C" fn(
         *mut ::core::ffi::c_void,
         *const u8,
     ) -> *const u8;
-    type __DllgenFn175 = unsafe extern "C" fn(*mut ::core::ffi::c_void) -> *const u8;
-    type __DllgenHelper175_len = unsafe extern "C" fn(*mut ::core::ffi::c_void) -> i32;
-    type __DllgenFn176 = unsafe extern "C" fn(*mut ::core::ffi::c_void) -> i32;
-    type __DllgenFn177 = unsafe extern "C" fn(*mut ::core::ffi::c_void) -> i32;
-    type __DllgenFn178 = unsafe extern "C" fn(*mut ::core::ffi::c_void) -> f64;
-    type __DllgenFn179 = unsafe extern "C" fn(
+    type __DllgenFn185 = unsafe extern "C" fn(*mut ::core::ffi::c_void) -> *const u8;
+    type __DllgenHelper185_len = unsafe extern "C" fn(*mut ::core::ffi::c_void) -> i32;
+    type __DllgenFn186 = unsafe extern "C" fn(*mut ::core::ffi::c_void) -> i32;
+    type __DllgenFn187 = unsafe extern "C" fn(*mut ::core::ffi::c_void) -> i32;
+    type __DllgenFn188 = unsafe extern "C" fn(*mut ::core::ffi::c_void) -> f64;
+    type __DllgenFn189 = unsafe extern "C" fn(
         *mut ::core::ffi::c_void,
     ) -> *mut ::core::ffi::c_void;
-    type __DllgenFn180 = unsafe extern "C" fn(*mut ::core::ffi::c_void) -> i32;
-    type __DllgenFn181 = unsafe extern "C" fn(*mut ::core::ffi::c_void) -> ();
-    type __DllgenFn182 = unsafe extern "C" fn(*mut ::core::ffi::c_void) -> i32;
-    type __DllgenFn183 = unsafe extern "C" fn(*mut ::core::ffi::c_void) -> i32;
-    type __DllgenFn184 = unsafe extern "C" fn(*mut ::core::ffi::c_void) -> i64;
-    type __DllgenFn185 = unsafe extern "C" fn(*mut ::core::ffi::c_void) -> i32;
-    type __DllgenFn186 = unsafe extern "C" fn(*mut ::core::ffi::c_void) -> i32;
-    type __DllgenFn187 = unsafe extern "C" fn(*mut ::core::ffi::c_void) -> u32;
-    type __DllgenFn188 = unsafe extern "C" fn(*mut ::core::ffi::c_void) -> *const u8;
-    type __DllgenFn189 = unsafe extern "C" fn(*mut ::core::ffi::c_void) -> *const u16;
-    type __DllgenFn190 = unsafe extern "C" fn(*mut ::core::ffi::c_void) -> *const u8;
-    type __DllgenHelper190_len = unsafe extern "C" fn(*mut ::core::ffi::c_void) -> i32;
-    type __DllgenFn191 = unsafe extern "C" fn(*mut ::core::ffi::c_void) -> *const u16;
+    type __DllgenFn190 = unsafe extern "C" fn(*mut ::core::ffi::c_void) -> i32;
+    type __DllgenFn191 = unsafe extern "C" fn(*mut ::core::ffi::c_void) -> ();
     type __DllgenFn192 = unsafe extern "C" fn(*mut ::core::ffi::c_void) -> i32;
-    type __DllgenFn193 = unsafe extern "C" fn(*const u8) -> *mut ::core::ffi::c_void;
-    type __DllgenFn194 = unsafe extern "C" fn(*mut ::core::ffi::c_void, i32) -> i32;
+    type __DllgenFn193 = unsafe extern "C" fn(*mut ::core::ffi::c_void) -> i32;
+    type __DllgenFn194 = unsafe extern "C" fn(*mut ::core::ffi::c_void) -> i64;
     type __DllgenFn195 = unsafe extern "C" fn(*mut ::core::ffi::c_void) -> i32;
-    type __DllgenFn196 = unsafe extern "C" fn(*mut ::core::ffi::c_void, i32) -> i32;
-    type __DllgenFn197 = unsafe extern "C" fn(
+    type __DllgenFn196 = unsafe extern "C" fn(*mut ::core::ffi::c_void) -> i32;
+    type __DllgenFn197 = unsafe extern "C" fn(*mut ::core::ffi::c_void) -> u32;
+    type __DllgenFn198 = unsafe extern "C" fn(*mut ::core::ffi::c_void) -> *const u8;
+    type __DllgenFn199 = unsafe extern "C" fn(*mut ::core::ffi::c_void) -> *const u16;
+    type __DllgenFn200 = unsafe extern "C" fn(*mut ::core::ffi::c_void) -> *const u8;
+    type __DllgenHelper200_len = unsafe extern "C" fn(*mut ::core::ffi::c_void) -> i32;
+    type __DllgenFn201 = unsafe extern "C" fn(*mut ::core::ffi::c_void) -> *const u16;
+    type __DllgenFn202 = unsafe extern "C" fn(*mut ::core::ffi::c_void) -> i32;
+    type __DllgenFn203 = unsafe extern "C" fn(*const u8) -> *mut ::core::ffi::c_void;
+    type __DllgenFn204 = unsafe extern "C" fn(*mut ::core::ffi::c_void, i32) -> i32;
+    type __DllgenFn205 = unsafe extern "C" fn(*mut ::core::ffi::c_void) -> i32;
+    type __DllgenFn206 = unsafe extern "C" fn(*mut ::core::ffi::c_void, i32) -> i32;
+    type __DllgenFn207 = unsafe extern "C" fn(
         *mut ::core::ffi::c_void,
         *const u8,
     ) -> i32;
-    type __DllgenFn198 = unsafe extern "C" fn(
+    type __DllgenFn208 = unsafe extern "C" fn(
         *mut ::core::ffi::c_void,
         *const u8,
         i32,
         *mut i32,
         *mut i32,
     ) -> i32;
+    /// The library calls this for `sqlite3_wal_hook`'s `arg1`, at any time until it lets go of it:
+    /// it runs the client's closure of the registration its context names.
+    unsafe extern "C" fn __dllgen_callback_209_1(
+        a0: *mut ::core::ffi::c_void,
+        a1: *mut ::core::ffi::c_void,
+        a2: *const u8,
+        a3: i32,
+    ) -> i32 {
+        let mut __dllgen_w = ::dllgen_runtime::Writer::new();
+        if ::dllgen_runtime::kept_begin(
+                &mut __dllgen_w,
+                a0 as usize as *mut ::core::ffi::c_void,
+                "`sqlite3_wal_hook`'s callback `arg1`",
+            )
+            .is_none()
+        {
+            return (0i64) as i32;
+        }
+        ::dllgen_runtime::marshal::handle::put_c(&mut __dllgen_w, 2, a1);
+        unsafe {
+            ::dllgen_runtime::marshal::text::put_c::<
+                ::dllgen_runtime::marshal::Utf8,
+            >(&mut __dllgen_w, a2)
+        };
+        ::dllgen_runtime::marshal::value::reply(&mut __dllgen_w, &a3);
+        ::dllgen_runtime::kept_callback(
+            2147537153,
+            &mut __dllgen_w,
+            (0i64) as i32,
+            |__dllgen_r| {
+                let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
+                let __dllgen_ret = ::dllgen_runtime::marshal::value::decode_c(
+                    __dllgen_r,
+                    &mut __dllgen_keep,
+                )?;
+                Ok(__dllgen_ret)
+            },
+        )
+    }
+    type __DllgenFn209 = unsafe extern "C" fn(
+        *mut ::core::ffi::c_void,
+        ::core::option::Option<
+            unsafe extern "C" fn(
+                *mut ::core::ffi::c_void,
+                *mut ::core::ffi::c_void,
+                *const u8,
+                i32,
+            ) -> i32,
+        >,
+        *mut ::core::ffi::c_void,
+    ) -> ();
     struct __DllgenHost {
         __dllgen_library: ::dllgen_runtime::native::Dylib,
         __dllgen_f0: __DllgenFn0,
@@ -581,8 +1102,8 @@ mod __dllgen {
         __dllgen_f31: __DllgenFn31,
         __dllgen_f32: __DllgenFn32,
         __dllgen_f33: __DllgenFn33,
-        __dllgen_helper33_len: __DllgenHelper33_len,
         __dllgen_f34: __DllgenFn34,
+        __dllgen_helper34_len: __DllgenHelper34_len,
         __dllgen_f35: __DllgenFn35,
         __dllgen_f36: __DllgenFn36,
         __dllgen_f37: __DllgenFn37,
@@ -629,12 +1150,12 @@ mod __dllgen {
         __dllgen_f78: __DllgenFn78,
         __dllgen_f79: __DllgenFn79,
         __dllgen_f80: __DllgenFn80,
-        __dllgen_helper80_4: __DllgenHelper80_4,
         __dllgen_f81: __DllgenFn81,
-        __dllgen_helper81: __DllgenHelper81,
         __dllgen_f82: __DllgenFn82,
         __dllgen_f83: __DllgenFn83,
+        __dllgen_helper83_4: __DllgenHelper83_4,
         __dllgen_f84: __DllgenFn84,
+        __dllgen_helper84: __DllgenHelper84,
         __dllgen_f85: __DllgenFn85,
         __dllgen_f86: __DllgenFn86,
         __dllgen_f87: __DllgenFn87,
@@ -643,11 +1164,11 @@ mod __dllgen {
         __dllgen_f90: __DllgenFn90,
         __dllgen_f91: __DllgenFn91,
         __dllgen_f92: __DllgenFn92,
-        __dllgen_helper92_2: __DllgenHelper92_2,
-        __dllgen_helper92_5: __DllgenHelper92_5,
         __dllgen_f93: __DllgenFn93,
         __dllgen_f94: __DllgenFn94,
         __dllgen_f95: __DllgenFn95,
+        __dllgen_helper95_2: __DllgenHelper95_2,
+        __dllgen_helper95_5: __DllgenHelper95_5,
         __dllgen_f96: __DllgenFn96,
         __dllgen_f97: __DllgenFn97,
         __dllgen_f98: __DllgenFn98,
@@ -657,19 +1178,19 @@ mod __dllgen {
         __dllgen_f102: __DllgenFn102,
         __dllgen_f103: __DllgenFn103,
         __dllgen_f104: __DllgenFn104,
-        __dllgen_helper104_3: __DllgenHelper104_3,
         __dllgen_f105: __DllgenFn105,
         __dllgen_f106: __DllgenFn106,
         __dllgen_f107: __DllgenFn107,
+        __dllgen_helper107_3: __DllgenHelper107_3,
         __dllgen_f108: __DllgenFn108,
-        __dllgen_helper108: __DllgenHelper108,
         __dllgen_f109: __DllgenFn109,
-        __dllgen_helper109: __DllgenHelper109,
         __dllgen_f110: __DllgenFn110,
-        __dllgen_helper110: __DllgenHelper110,
         __dllgen_f111: __DllgenFn111,
+        __dllgen_helper111: __DllgenHelper111,
         __dllgen_f112: __DllgenFn112,
+        __dllgen_helper112: __DllgenHelper112,
         __dllgen_f113: __DllgenFn113,
+        __dllgen_helper113: __DllgenHelper113,
         __dllgen_f114: __DllgenFn114,
         __dllgen_f115: __DllgenFn115,
         __dllgen_f116: __DllgenFn116,
@@ -690,13 +1211,13 @@ mod __dllgen {
         __dllgen_f131: __DllgenFn131,
         __dllgen_f132: __DllgenFn132,
         __dllgen_f133: __DllgenFn133,
-        __dllgen_helper133: __DllgenHelper133,
         __dllgen_f134: __DllgenFn134,
         __dllgen_f135: __DllgenFn135,
         __dllgen_f136: __DllgenFn136,
         __dllgen_f137: __DllgenFn137,
         __dllgen_f138: __DllgenFn138,
         __dllgen_f139: __DllgenFn139,
+        __dllgen_helper139: __DllgenHelper139,
         __dllgen_f140: __DllgenFn140,
         __dllgen_f141: __DllgenFn141,
         __dllgen_f142: __DllgenFn142,
@@ -712,7 +1233,6 @@ mod __dllgen {
         __dllgen_f152: __DllgenFn152,
         __dllgen_f153: __DllgenFn153,
         __dllgen_f154: __DllgenFn154,
-        __dllgen_helper154: __DllgenHelper154,
         __dllgen_f155: __DllgenFn155,
         __dllgen_f156: __DllgenFn156,
         __dllgen_f157: __DllgenFn157,
@@ -720,6 +1240,7 @@ mod __dllgen {
         __dllgen_f159: __DllgenFn159,
         __dllgen_f160: __DllgenFn160,
         __dllgen_f161: __DllgenFn161,
+        __dllgen_helper161: __DllgenHelper161,
         __dllgen_f162: __DllgenFn162,
         __dllgen_f163: __DllgenFn163,
         __dllgen_f164: __DllgenFn164,
@@ -734,7 +1255,6 @@ mod __dllgen {
         __dllgen_f173: __DllgenFn173,
         __dllgen_f174: __DllgenFn174,
         __dllgen_f175: __DllgenFn175,
-        __dllgen_helper175_len: __DllgenHelper175_len,
         __dllgen_f176: __DllgenFn176,
         __dllgen_f177: __DllgenFn177,
         __dllgen_f178: __DllgenFn178,
@@ -745,12 +1265,12 @@ mod __dllgen {
         __dllgen_f183: __DllgenFn183,
         __dllgen_f184: __DllgenFn184,
         __dllgen_f185: __DllgenFn185,
+        __dllgen_helper185_len: __DllgenHelper185_len,
         __dllgen_f186: __DllgenFn186,
         __dllgen_f187: __DllgenFn187,
         __dllgen_f188: __DllgenFn188,
         __dllgen_f189: __DllgenFn189,
         __dllgen_f190: __DllgenFn190,
-        __dllgen_helper190_len: __DllgenHelper190_len,
         __dllgen_f191: __DllgenFn191,
         __dllgen_f192: __DllgenFn192,
         __dllgen_f193: __DllgenFn193,
@@ -759,6 +1279,18 @@ mod __dllgen {
         __dllgen_f196: __DllgenFn196,
         __dllgen_f197: __DllgenFn197,
         __dllgen_f198: __DllgenFn198,
+        __dllgen_f199: __DllgenFn199,
+        __dllgen_f200: __DllgenFn200,
+        __dllgen_helper200_len: __DllgenHelper200_len,
+        __dllgen_f201: __DllgenFn201,
+        __dllgen_f202: __DllgenFn202,
+        __dllgen_f203: __DllgenFn203,
+        __dllgen_f204: __DllgenFn204,
+        __dllgen_f205: __DllgenFn205,
+        __dllgen_f206: __DllgenFn206,
+        __dllgen_f207: __DllgenFn207,
+        __dllgen_f208: __DllgenFn208,
+        __dllgen_f209: __DllgenFn209,
     }
     impl ::dllgen_runtime::Library for __DllgenHost {
         fn model_hash(&self) -> u64 {
@@ -2617,6 +3149,81 @@ mod __dllgen {
                         false,
                         false,
                     )?;
+                    let __dllgen_a_arg1 = ::dllgen_runtime::marshal::callback::decode_kept(
+                        &mut __dllgen_args,
+                    )?;
+                    let __dllgen_reg = ::dllgen_runtime::host::kept::Registration::new(
+                        ::dllgen_runtime::owner(),
+                        0u32.max(__dllgen_a_arg1),
+                    );
+                    __dllgen_args.finish()?;
+                    let __dllgen_ret = unsafe {
+                        #[cfg(target_arch = "x86")]
+                        let __dllgen_r = ::dllgen_runtime::native::Words::new()
+                            .push(
+                                ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_arg0),
+                            )
+                            .push(
+                                (__dllgen_a_arg1 != 0)
+                                    .then_some(
+                                        __dllgen_callback_27_1
+                                            as unsafe extern "C" fn(
+                                                *mut ::core::ffi::c_void,
+                                                i32,
+                                            ) -> i32,
+                                    ),
+                            )
+                            .push(::dllgen_runtime::host::kept::context(&__dllgen_reg))
+                            .call::<
+                                i32,
+                            >(
+                                self.__dllgen_f27 as *const ::core::ffi::c_void,
+                                ::dllgen_runtime::native::Pops::Caller,
+                                "`sqlite3_busy_handler`",
+                            );
+                        #[cfg(not(target_arch = "x86"))]
+                        let __dllgen_r = ::core::result::Result::<
+                            _,
+                            ::dllgen_runtime::WireError,
+                        >::Ok(
+                            (self
+                                .__dllgen_f27)(
+                                ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_arg0),
+                                (__dllgen_a_arg1 != 0)
+                                    .then_some(
+                                        __dllgen_callback_27_1
+                                            as unsafe extern "C" fn(
+                                                *mut ::core::ffi::c_void,
+                                                i32,
+                                            ) -> i32,
+                                    ),
+                                ::dllgen_runtime::host::kept::context(&__dllgen_reg),
+                            ),
+                        );
+                        __dllgen_r
+                    }?;
+                    ::dllgen_runtime::marshal::handle::after_call(
+                        &__dllgen_a_arg0,
+                        2,
+                        false,
+                    );
+                    ::dllgen_runtime::host::handles::keep(
+                        2,
+                        ::dllgen_runtime::marshal::handle::id(&__dllgen_a_arg0),
+                        4054876809,
+                        __dllgen_reg,
+                    );
+                    ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
+                    Ok(::dllgen_runtime::Status::Ok)
+                }
+                28 => {
+                    let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
+                    let __dllgen_a_arg0 = ::dllgen_runtime::marshal::handle::decode_c(
+                        &mut __dllgen_args,
+                        2,
+                        false,
+                        false,
+                    )?;
                     let __dllgen_a_ms: i32 = ::dllgen_runtime::marshal::value::decode_c(
                         &mut __dllgen_args,
                         &mut __dllgen_keep,
@@ -2632,7 +3239,7 @@ mod __dllgen {
                             .call::<
                                 i32,
                             >(
-                                self.__dllgen_f27 as *const ::core::ffi::c_void,
+                                self.__dllgen_f28 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
                                 "`sqlite3_busy_timeout`",
                             );
@@ -2642,51 +3249,9 @@ mod __dllgen {
                             ::dllgen_runtime::WireError,
                         >::Ok(
                             (self
-                                .__dllgen_f27)(
-                                ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_arg0),
-                                __dllgen_a_ms,
-                            ),
-                        );
-                        __dllgen_r
-                    }?;
-                    ::dllgen_runtime::marshal::handle::after_call(
-                        &__dllgen_a_arg0,
-                        2,
-                        false,
-                    );
-                    ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
-                    Ok(::dllgen_runtime::Status::Ok)
-                }
-                28 => {
-                    let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
-                    let __dllgen_a_arg0 = ::dllgen_runtime::marshal::handle::decode_c(
-                        &mut __dllgen_args,
-                        2,
-                        false,
-                        false,
-                    )?;
-                    __dllgen_args.finish()?;
-                    let __dllgen_ret = unsafe {
-                        #[cfg(target_arch = "x86")]
-                        let __dllgen_r = ::dllgen_runtime::native::Words::new()
-                            .push(
-                                ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_arg0),
-                            )
-                            .call::<
-                                i32,
-                            >(
-                                self.__dllgen_f28 as *const ::core::ffi::c_void,
-                                ::dllgen_runtime::native::Pops::Caller,
-                                "`sqlite3_changes`",
-                            );
-                        #[cfg(not(target_arch = "x86"))]
-                        let __dllgen_r = ::core::result::Result::<
-                            _,
-                            ::dllgen_runtime::WireError,
-                        >::Ok(
-                            (self
                                 .__dllgen_f28)(
                                 ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_arg0),
+                                __dllgen_a_ms,
                             ),
                         );
                         __dllgen_r
@@ -2715,11 +3280,11 @@ mod __dllgen {
                                 ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_arg0),
                             )
                             .call::<
-                                i64,
+                                i32,
                             >(
                                 self.__dllgen_f29 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
-                                "`sqlite3_changes64`",
+                                "`sqlite3_changes`",
                             );
                         #[cfg(not(target_arch = "x86"))]
                         let __dllgen_r = ::core::result::Result::<
@@ -2745,7 +3310,7 @@ mod __dllgen {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let __dllgen_a_arg0 = ::dllgen_runtime::marshal::handle::decode_c(
                         &mut __dllgen_args,
-                        5,
+                        2,
                         false,
                         false,
                     )?;
@@ -2757,11 +3322,11 @@ mod __dllgen {
                                 ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_arg0),
                             )
                             .call::<
-                                i32,
+                                i64,
                             >(
                                 self.__dllgen_f30 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
-                                "`sqlite3_clear_bindings`",
+                                "`sqlite3_changes64`",
                             );
                         #[cfg(not(target_arch = "x86"))]
                         let __dllgen_r = ::core::result::Result::<
@@ -2777,7 +3342,7 @@ mod __dllgen {
                     }?;
                     ::dllgen_runtime::marshal::handle::after_call(
                         &__dllgen_a_arg0,
-                        5,
+                        2,
                         false,
                     );
                     ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
@@ -2787,9 +3352,9 @@ mod __dllgen {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let __dllgen_a_arg0 = ::dllgen_runtime::marshal::handle::decode_c(
                         &mut __dllgen_args,
-                        2,
+                        5,
                         false,
-                        true,
+                        false,
                     )?;
                     __dllgen_args.finish()?;
                     let __dllgen_ret = unsafe {
@@ -2803,7 +3368,7 @@ mod __dllgen {
                             >(
                                 self.__dllgen_f31 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
-                                "`sqlite3_close`",
+                                "`sqlite3_clear_bindings`",
                             );
                         #[cfg(not(target_arch = "x86"))]
                         let __dllgen_r = ::core::result::Result::<
@@ -2819,8 +3384,8 @@ mod __dllgen {
                     }?;
                     ::dllgen_runtime::marshal::handle::after_call(
                         &__dllgen_a_arg0,
-                        2,
-                        true,
+                        5,
+                        false,
                     );
                     ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
                     Ok(::dllgen_runtime::Status::Ok)
@@ -2845,7 +3410,7 @@ mod __dllgen {
                             >(
                                 self.__dllgen_f32 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
-                                "`sqlite3_close_v2`",
+                                "`sqlite3_close`",
                             );
                         #[cfg(not(target_arch = "x86"))]
                         let __dllgen_r = ::core::result::Result::<
@@ -2871,13 +3436,9 @@ mod __dllgen {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let __dllgen_a_arg0 = ::dllgen_runtime::marshal::handle::decode_c(
                         &mut __dllgen_args,
-                        5,
+                        2,
                         false,
-                        false,
-                    )?;
-                    let __dllgen_a_iCol: i32 = ::dllgen_runtime::marshal::value::decode_c(
-                        &mut __dllgen_args,
-                        &mut __dllgen_keep,
+                        true,
                     )?;
                     __dllgen_args.finish()?;
                     let __dllgen_ret = unsafe {
@@ -2886,13 +3447,12 @@ mod __dllgen {
                             .push(
                                 ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_arg0),
                             )
-                            .push(__dllgen_a_iCol)
                             .call::<
-                                *const u8,
+                                i32,
                             >(
                                 self.__dllgen_f33 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
-                                "`sqlite3_column_blob`",
+                                "`sqlite3_close_v2`",
                             );
                         #[cfg(not(target_arch = "x86"))]
                         let __dllgen_r = ::core::result::Result::<
@@ -2902,35 +3462,16 @@ mod __dllgen {
                             (self
                                 .__dllgen_f33)(
                                 ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_arg0),
-                                __dllgen_a_iCol,
                             ),
                         );
                         __dllgen_r
                     }?;
                     ::dllgen_runtime::marshal::handle::after_call(
                         &__dllgen_a_arg0,
-                        5,
-                        false,
+                        2,
+                        true,
                     );
-                    let __dllgen_len = if __dllgen_ret.is_null() {
-                        0
-                    } else {
-                        ::dllgen_runtime::marshal::ret_buffer::reported(
-                            unsafe {
-                                (self
-                                    .__dllgen_helper33_len)(
-                                    ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_arg0),
-                                    __dllgen_a_iCol,
-                                )
-                            } as i64,
-                        )?
-                    };
-                    let __dllgen_copied = unsafe {
-                        ::dllgen_runtime::marshal::ret_buffer::reply::<
-                            u8,
-                        >(__dllgen_out, __dllgen_ret, __dllgen_len, 1)
-                    };
-                    __dllgen_copied?;
+                    ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
                     Ok(::dllgen_runtime::Status::Ok)
                 }
                 34 => {
@@ -2954,11 +3495,11 @@ mod __dllgen {
                             )
                             .push(__dllgen_a_iCol)
                             .call::<
-                                i32,
+                                *const u8,
                             >(
                                 self.__dllgen_f34 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
-                                "`sqlite3_column_bytes`",
+                                "`sqlite3_column_blob`",
                             );
                         #[cfg(not(target_arch = "x86"))]
                         let __dllgen_r = ::core::result::Result::<
@@ -2978,7 +3519,25 @@ mod __dllgen {
                         5,
                         false,
                     );
-                    ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
+                    let __dllgen_len = if __dllgen_ret.is_null() {
+                        0
+                    } else {
+                        ::dllgen_runtime::marshal::ret_buffer::reported(
+                            unsafe {
+                                (self
+                                    .__dllgen_helper34_len)(
+                                    ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_arg0),
+                                    __dllgen_a_iCol,
+                                )
+                            } as i64,
+                        )?
+                    };
+                    let __dllgen_copied = unsafe {
+                        ::dllgen_runtime::marshal::ret_buffer::reply::<
+                            u8,
+                        >(__dllgen_out, __dllgen_ret, __dllgen_len, 1)
+                    };
+                    __dllgen_copied?;
                     Ok(::dllgen_runtime::Status::Ok)
                 }
                 35 => {
@@ -3006,7 +3565,7 @@ mod __dllgen {
                             >(
                                 self.__dllgen_f35 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
-                                "`sqlite3_column_bytes16`",
+                                "`sqlite3_column_bytes`",
                             );
                         #[cfg(not(target_arch = "x86"))]
                         let __dllgen_r = ::core::result::Result::<
@@ -3031,6 +3590,54 @@ mod __dllgen {
                 }
                 36 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
+                    let __dllgen_a_arg0 = ::dllgen_runtime::marshal::handle::decode_c(
+                        &mut __dllgen_args,
+                        5,
+                        false,
+                        false,
+                    )?;
+                    let __dllgen_a_iCol: i32 = ::dllgen_runtime::marshal::value::decode_c(
+                        &mut __dllgen_args,
+                        &mut __dllgen_keep,
+                    )?;
+                    __dllgen_args.finish()?;
+                    let __dllgen_ret = unsafe {
+                        #[cfg(target_arch = "x86")]
+                        let __dllgen_r = ::dllgen_runtime::native::Words::new()
+                            .push(
+                                ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_arg0),
+                            )
+                            .push(__dllgen_a_iCol)
+                            .call::<
+                                i32,
+                            >(
+                                self.__dllgen_f36 as *const ::core::ffi::c_void,
+                                ::dllgen_runtime::native::Pops::Caller,
+                                "`sqlite3_column_bytes16`",
+                            );
+                        #[cfg(not(target_arch = "x86"))]
+                        let __dllgen_r = ::core::result::Result::<
+                            _,
+                            ::dllgen_runtime::WireError,
+                        >::Ok(
+                            (self
+                                .__dllgen_f36)(
+                                ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_arg0),
+                                __dllgen_a_iCol,
+                            ),
+                        );
+                        __dllgen_r
+                    }?;
+                    ::dllgen_runtime::marshal::handle::after_call(
+                        &__dllgen_a_arg0,
+                        5,
+                        false,
+                    );
+                    ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
+                    Ok(::dllgen_runtime::Status::Ok)
+                }
+                37 => {
+                    let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let __dllgen_a_pStmt = ::dllgen_runtime::marshal::handle::decode_c(
                         &mut __dllgen_args,
                         5,
@@ -3047,7 +3654,7 @@ mod __dllgen {
                             .call::<
                                 i32,
                             >(
-                                self.__dllgen_f36 as *const ::core::ffi::c_void,
+                                self.__dllgen_f37 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
                                 "`sqlite3_column_count`",
                             );
@@ -3057,7 +3664,7 @@ mod __dllgen {
                             ::dllgen_runtime::WireError,
                         >::Ok(
                             (self
-                                .__dllgen_f36)(
+                                .__dllgen_f37)(
                                 ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_pStmt),
                             ),
                         );
@@ -3069,58 +3676,6 @@ mod __dllgen {
                         false,
                     );
                     ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
-                    Ok(::dllgen_runtime::Status::Ok)
-                }
-                37 => {
-                    let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
-                    let __dllgen_a_arg0 = ::dllgen_runtime::marshal::handle::decode_c(
-                        &mut __dllgen_args,
-                        5,
-                        false,
-                        false,
-                    )?;
-                    let __dllgen_a_arg1: i32 = ::dllgen_runtime::marshal::value::decode_c(
-                        &mut __dllgen_args,
-                        &mut __dllgen_keep,
-                    )?;
-                    __dllgen_args.finish()?;
-                    let __dllgen_ret = unsafe {
-                        #[cfg(target_arch = "x86")]
-                        let __dllgen_r = ::dllgen_runtime::native::Words::new()
-                            .push(
-                                ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_arg0),
-                            )
-                            .push(__dllgen_a_arg1)
-                            .call::<
-                                *const u8,
-                            >(
-                                self.__dllgen_f37 as *const ::core::ffi::c_void,
-                                ::dllgen_runtime::native::Pops::Caller,
-                                "`sqlite3_column_database_name`",
-                            );
-                        #[cfg(not(target_arch = "x86"))]
-                        let __dllgen_r = ::core::result::Result::<
-                            _,
-                            ::dllgen_runtime::WireError,
-                        >::Ok(
-                            (self
-                                .__dllgen_f37)(
-                                ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_arg0),
-                                __dllgen_a_arg1,
-                            ),
-                        );
-                        __dllgen_r
-                    }?;
-                    ::dllgen_runtime::marshal::handle::after_call(
-                        &__dllgen_a_arg0,
-                        5,
-                        false,
-                    );
-                    unsafe {
-                        ::dllgen_runtime::marshal::ret_string::reply::<
-                            ::dllgen_runtime::marshal::Utf8,
-                        >(__dllgen_out, __dllgen_ret)
-                    };
                     Ok(::dllgen_runtime::Status::Ok)
                 }
                 38 => {
@@ -3144,11 +3699,11 @@ mod __dllgen {
                             )
                             .push(__dllgen_a_arg1)
                             .call::<
-                                *const u16,
+                                *const u8,
                             >(
                                 self.__dllgen_f38 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
-                                "`sqlite3_column_database_name16`",
+                                "`sqlite3_column_database_name`",
                             );
                         #[cfg(not(target_arch = "x86"))]
                         let __dllgen_r = ::core::result::Result::<
@@ -3170,7 +3725,7 @@ mod __dllgen {
                     );
                     unsafe {
                         ::dllgen_runtime::marshal::ret_string::reply::<
-                            ::dllgen_runtime::marshal::Utf16,
+                            ::dllgen_runtime::marshal::Utf8,
                         >(__dllgen_out, __dllgen_ret)
                     };
                     Ok(::dllgen_runtime::Status::Ok)
@@ -3196,11 +3751,11 @@ mod __dllgen {
                             )
                             .push(__dllgen_a_arg1)
                             .call::<
-                                *const u8,
+                                *const u16,
                             >(
                                 self.__dllgen_f39 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
-                                "`sqlite3_column_decltype`",
+                                "`sqlite3_column_database_name16`",
                             );
                         #[cfg(not(target_arch = "x86"))]
                         let __dllgen_r = ::core::result::Result::<
@@ -3222,7 +3777,7 @@ mod __dllgen {
                     );
                     unsafe {
                         ::dllgen_runtime::marshal::ret_string::reply::<
-                            ::dllgen_runtime::marshal::Utf8,
+                            ::dllgen_runtime::marshal::Utf16,
                         >(__dllgen_out, __dllgen_ret)
                     };
                     Ok(::dllgen_runtime::Status::Ok)
@@ -3248,11 +3803,11 @@ mod __dllgen {
                             )
                             .push(__dllgen_a_arg1)
                             .call::<
-                                *const u16,
+                                *const u8,
                             >(
                                 self.__dllgen_f40 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
-                                "`sqlite3_column_decltype16`",
+                                "`sqlite3_column_decltype`",
                             );
                         #[cfg(not(target_arch = "x86"))]
                         let __dllgen_r = ::core::result::Result::<
@@ -3274,7 +3829,7 @@ mod __dllgen {
                     );
                     unsafe {
                         ::dllgen_runtime::marshal::ret_string::reply::<
-                            ::dllgen_runtime::marshal::Utf16,
+                            ::dllgen_runtime::marshal::Utf8,
                         >(__dllgen_out, __dllgen_ret)
                     };
                     Ok(::dllgen_runtime::Status::Ok)
@@ -3287,7 +3842,7 @@ mod __dllgen {
                         false,
                         false,
                     )?;
-                    let __dllgen_a_iCol: i32 = ::dllgen_runtime::marshal::value::decode_c(
+                    let __dllgen_a_arg1: i32 = ::dllgen_runtime::marshal::value::decode_c(
                         &mut __dllgen_args,
                         &mut __dllgen_keep,
                     )?;
@@ -3298,13 +3853,13 @@ mod __dllgen {
                             .push(
                                 ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_arg0),
                             )
-                            .push(__dllgen_a_iCol)
+                            .push(__dllgen_a_arg1)
                             .call::<
-                                f64,
+                                *const u16,
                             >(
                                 self.__dllgen_f41 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
-                                "`sqlite3_column_double`",
+                                "`sqlite3_column_decltype16`",
                             );
                         #[cfg(not(target_arch = "x86"))]
                         let __dllgen_r = ::core::result::Result::<
@@ -3314,7 +3869,7 @@ mod __dllgen {
                             (self
                                 .__dllgen_f41)(
                                 ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_arg0),
-                                __dllgen_a_iCol,
+                                __dllgen_a_arg1,
                             ),
                         );
                         __dllgen_r
@@ -3324,7 +3879,11 @@ mod __dllgen {
                         5,
                         false,
                     );
-                    ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
+                    unsafe {
+                        ::dllgen_runtime::marshal::ret_string::reply::<
+                            ::dllgen_runtime::marshal::Utf16,
+                        >(__dllgen_out, __dllgen_ret)
+                    };
                     Ok(::dllgen_runtime::Status::Ok)
                 }
                 42 => {
@@ -3348,11 +3907,11 @@ mod __dllgen {
                             )
                             .push(__dllgen_a_iCol)
                             .call::<
-                                i32,
+                                f64,
                             >(
                                 self.__dllgen_f42 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
-                                "`sqlite3_column_int`",
+                                "`sqlite3_column_double`",
                             );
                         #[cfg(not(target_arch = "x86"))]
                         let __dllgen_r = ::core::result::Result::<
@@ -3396,11 +3955,11 @@ mod __dllgen {
                             )
                             .push(__dllgen_a_iCol)
                             .call::<
-                                i64,
+                                i32,
                             >(
                                 self.__dllgen_f43 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
-                                "`sqlite3_column_int64`",
+                                "`sqlite3_column_int`",
                             );
                         #[cfg(not(target_arch = "x86"))]
                         let __dllgen_r = ::core::result::Result::<
@@ -3431,7 +3990,7 @@ mod __dllgen {
                         false,
                         false,
                     )?;
-                    let __dllgen_a_N: i32 = ::dllgen_runtime::marshal::value::decode_c(
+                    let __dllgen_a_iCol: i32 = ::dllgen_runtime::marshal::value::decode_c(
                         &mut __dllgen_args,
                         &mut __dllgen_keep,
                     )?;
@@ -3442,13 +4001,13 @@ mod __dllgen {
                             .push(
                                 ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_arg0),
                             )
-                            .push(__dllgen_a_N)
+                            .push(__dllgen_a_iCol)
                             .call::<
-                                *const u8,
+                                i64,
                             >(
                                 self.__dllgen_f44 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
-                                "`sqlite3_column_name`",
+                                "`sqlite3_column_int64`",
                             );
                         #[cfg(not(target_arch = "x86"))]
                         let __dllgen_r = ::core::result::Result::<
@@ -3458,7 +4017,7 @@ mod __dllgen {
                             (self
                                 .__dllgen_f44)(
                                 ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_arg0),
-                                __dllgen_a_N,
+                                __dllgen_a_iCol,
                             ),
                         );
                         __dllgen_r
@@ -3468,11 +4027,7 @@ mod __dllgen {
                         5,
                         false,
                     );
-                    unsafe {
-                        ::dllgen_runtime::marshal::ret_string::reply::<
-                            ::dllgen_runtime::marshal::Utf8,
-                        >(__dllgen_out, __dllgen_ret)
-                    };
+                    ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
                     Ok(::dllgen_runtime::Status::Ok)
                 }
                 45 => {
@@ -3496,11 +4051,11 @@ mod __dllgen {
                             )
                             .push(__dllgen_a_N)
                             .call::<
-                                *const u16,
+                                *const u8,
                             >(
                                 self.__dllgen_f45 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
-                                "`sqlite3_column_name16`",
+                                "`sqlite3_column_name`",
                             );
                         #[cfg(not(target_arch = "x86"))]
                         let __dllgen_r = ::core::result::Result::<
@@ -3522,7 +4077,7 @@ mod __dllgen {
                     );
                     unsafe {
                         ::dllgen_runtime::marshal::ret_string::reply::<
-                            ::dllgen_runtime::marshal::Utf16,
+                            ::dllgen_runtime::marshal::Utf8,
                         >(__dllgen_out, __dllgen_ret)
                     };
                     Ok(::dllgen_runtime::Status::Ok)
@@ -3535,7 +4090,7 @@ mod __dllgen {
                         false,
                         false,
                     )?;
-                    let __dllgen_a_arg1: i32 = ::dllgen_runtime::marshal::value::decode_c(
+                    let __dllgen_a_N: i32 = ::dllgen_runtime::marshal::value::decode_c(
                         &mut __dllgen_args,
                         &mut __dllgen_keep,
                     )?;
@@ -3546,13 +4101,13 @@ mod __dllgen {
                             .push(
                                 ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_arg0),
                             )
-                            .push(__dllgen_a_arg1)
+                            .push(__dllgen_a_N)
                             .call::<
-                                *const u8,
+                                *const u16,
                             >(
                                 self.__dllgen_f46 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
-                                "`sqlite3_column_origin_name`",
+                                "`sqlite3_column_name16`",
                             );
                         #[cfg(not(target_arch = "x86"))]
                         let __dllgen_r = ::core::result::Result::<
@@ -3562,7 +4117,7 @@ mod __dllgen {
                             (self
                                 .__dllgen_f46)(
                                 ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_arg0),
-                                __dllgen_a_arg1,
+                                __dllgen_a_N,
                             ),
                         );
                         __dllgen_r
@@ -3574,7 +4129,7 @@ mod __dllgen {
                     );
                     unsafe {
                         ::dllgen_runtime::marshal::ret_string::reply::<
-                            ::dllgen_runtime::marshal::Utf8,
+                            ::dllgen_runtime::marshal::Utf16,
                         >(__dllgen_out, __dllgen_ret)
                     };
                     Ok(::dllgen_runtime::Status::Ok)
@@ -3600,11 +4155,11 @@ mod __dllgen {
                             )
                             .push(__dllgen_a_arg1)
                             .call::<
-                                *const u16,
+                                *const u8,
                             >(
                                 self.__dllgen_f47 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
-                                "`sqlite3_column_origin_name16`",
+                                "`sqlite3_column_origin_name`",
                             );
                         #[cfg(not(target_arch = "x86"))]
                         let __dllgen_r = ::core::result::Result::<
@@ -3626,7 +4181,7 @@ mod __dllgen {
                     );
                     unsafe {
                         ::dllgen_runtime::marshal::ret_string::reply::<
-                            ::dllgen_runtime::marshal::Utf16,
+                            ::dllgen_runtime::marshal::Utf8,
                         >(__dllgen_out, __dllgen_ret)
                     };
                     Ok(::dllgen_runtime::Status::Ok)
@@ -3652,11 +4207,11 @@ mod __dllgen {
                             )
                             .push(__dllgen_a_arg1)
                             .call::<
-                                *const u8,
+                                *const u16,
                             >(
                                 self.__dllgen_f48 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
-                                "`sqlite3_column_table_name`",
+                                "`sqlite3_column_origin_name16`",
                             );
                         #[cfg(not(target_arch = "x86"))]
                         let __dllgen_r = ::core::result::Result::<
@@ -3678,7 +4233,7 @@ mod __dllgen {
                     );
                     unsafe {
                         ::dllgen_runtime::marshal::ret_string::reply::<
-                            ::dllgen_runtime::marshal::Utf8,
+                            ::dllgen_runtime::marshal::Utf16,
                         >(__dllgen_out, __dllgen_ret)
                     };
                     Ok(::dllgen_runtime::Status::Ok)
@@ -3704,11 +4259,11 @@ mod __dllgen {
                             )
                             .push(__dllgen_a_arg1)
                             .call::<
-                                *const u16,
+                                *const u8,
                             >(
                                 self.__dllgen_f49 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
-                                "`sqlite3_column_table_name16`",
+                                "`sqlite3_column_table_name`",
                             );
                         #[cfg(not(target_arch = "x86"))]
                         let __dllgen_r = ::core::result::Result::<
@@ -3730,7 +4285,7 @@ mod __dllgen {
                     );
                     unsafe {
                         ::dllgen_runtime::marshal::ret_string::reply::<
-                            ::dllgen_runtime::marshal::Utf16,
+                            ::dllgen_runtime::marshal::Utf8,
                         >(__dllgen_out, __dllgen_ret)
                     };
                     Ok(::dllgen_runtime::Status::Ok)
@@ -3743,7 +4298,7 @@ mod __dllgen {
                         false,
                         false,
                     )?;
-                    let __dllgen_a_iCol: i32 = ::dllgen_runtime::marshal::value::decode_c(
+                    let __dllgen_a_arg1: i32 = ::dllgen_runtime::marshal::value::decode_c(
                         &mut __dllgen_args,
                         &mut __dllgen_keep,
                     )?;
@@ -3754,13 +4309,13 @@ mod __dllgen {
                             .push(
                                 ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_arg0),
                             )
-                            .push(__dllgen_a_iCol)
+                            .push(__dllgen_a_arg1)
                             .call::<
-                                *const u8,
+                                *const u16,
                             >(
                                 self.__dllgen_f50 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
-                                "`sqlite3_column_text`",
+                                "`sqlite3_column_table_name16`",
                             );
                         #[cfg(not(target_arch = "x86"))]
                         let __dllgen_r = ::core::result::Result::<
@@ -3770,7 +4325,7 @@ mod __dllgen {
                             (self
                                 .__dllgen_f50)(
                                 ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_arg0),
-                                __dllgen_a_iCol,
+                                __dllgen_a_arg1,
                             ),
                         );
                         __dllgen_r
@@ -3782,7 +4337,7 @@ mod __dllgen {
                     );
                     unsafe {
                         ::dllgen_runtime::marshal::ret_string::reply::<
-                            ::dllgen_runtime::marshal::Utf8,
+                            ::dllgen_runtime::marshal::Utf16,
                         >(__dllgen_out, __dllgen_ret)
                     };
                     Ok(::dllgen_runtime::Status::Ok)
@@ -3808,11 +4363,11 @@ mod __dllgen {
                             )
                             .push(__dllgen_a_iCol)
                             .call::<
-                                *const u16,
+                                *const u8,
                             >(
                                 self.__dllgen_f51 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
-                                "`sqlite3_column_text16`",
+                                "`sqlite3_column_text`",
                             );
                         #[cfg(not(target_arch = "x86"))]
                         let __dllgen_r = ::core::result::Result::<
@@ -3834,7 +4389,7 @@ mod __dllgen {
                     );
                     unsafe {
                         ::dllgen_runtime::marshal::ret_string::reply::<
-                            ::dllgen_runtime::marshal::Utf16,
+                            ::dllgen_runtime::marshal::Utf8,
                         >(__dllgen_out, __dllgen_ret)
                     };
                     Ok(::dllgen_runtime::Status::Ok)
@@ -3860,11 +4415,11 @@ mod __dllgen {
                             )
                             .push(__dllgen_a_iCol)
                             .call::<
-                                i32,
+                                *const u16,
                             >(
                                 self.__dllgen_f52 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
-                                "`sqlite3_column_type`",
+                                "`sqlite3_column_text16`",
                             );
                         #[cfg(not(target_arch = "x86"))]
                         let __dllgen_r = ::core::result::Result::<
@@ -3884,10 +4439,62 @@ mod __dllgen {
                         5,
                         false,
                     );
-                    ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
+                    unsafe {
+                        ::dllgen_runtime::marshal::ret_string::reply::<
+                            ::dllgen_runtime::marshal::Utf16,
+                        >(__dllgen_out, __dllgen_ret)
+                    };
                     Ok(::dllgen_runtime::Status::Ok)
                 }
                 53 => {
+                    let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
+                    let __dllgen_a_arg0 = ::dllgen_runtime::marshal::handle::decode_c(
+                        &mut __dllgen_args,
+                        5,
+                        false,
+                        false,
+                    )?;
+                    let __dllgen_a_iCol: i32 = ::dllgen_runtime::marshal::value::decode_c(
+                        &mut __dllgen_args,
+                        &mut __dllgen_keep,
+                    )?;
+                    __dllgen_args.finish()?;
+                    let __dllgen_ret = unsafe {
+                        #[cfg(target_arch = "x86")]
+                        let __dllgen_r = ::dllgen_runtime::native::Words::new()
+                            .push(
+                                ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_arg0),
+                            )
+                            .push(__dllgen_a_iCol)
+                            .call::<
+                                i32,
+                            >(
+                                self.__dllgen_f53 as *const ::core::ffi::c_void,
+                                ::dllgen_runtime::native::Pops::Caller,
+                                "`sqlite3_column_type`",
+                            );
+                        #[cfg(not(target_arch = "x86"))]
+                        let __dllgen_r = ::core::result::Result::<
+                            _,
+                            ::dllgen_runtime::WireError,
+                        >::Ok(
+                            (self
+                                .__dllgen_f53)(
+                                ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_arg0),
+                                __dllgen_a_iCol,
+                            ),
+                        );
+                        __dllgen_r
+                    }?;
+                    ::dllgen_runtime::marshal::handle::after_call(
+                        &__dllgen_a_arg0,
+                        5,
+                        false,
+                    );
+                    ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
+                    Ok(::dllgen_runtime::Status::Ok)
+                }
+                54 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let __dllgen_a_arg0 = ::dllgen_runtime::marshal::handle::decode_c(
                         &mut __dllgen_args,
@@ -3912,7 +4519,7 @@ mod __dllgen {
                             .call::<
                                 *mut ::core::ffi::c_void,
                             >(
-                                self.__dllgen_f53 as *const ::core::ffi::c_void,
+                                self.__dllgen_f54 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
                                 "`sqlite3_column_value`",
                             );
@@ -3922,7 +4529,7 @@ mod __dllgen {
                             ::dllgen_runtime::WireError,
                         >::Ok(
                             (self
-                                .__dllgen_f53)(
+                                .__dllgen_f54)(
                                 ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_arg0),
                                 __dllgen_a_iCol,
                             ),
@@ -3955,7 +4562,75 @@ mod __dllgen {
                     );
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                54 => {
+                55 => {
+                    let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
+                    let __dllgen_a_arg0 = ::dllgen_runtime::marshal::handle::decode_c(
+                        &mut __dllgen_args,
+                        2,
+                        false,
+                        false,
+                    )?;
+                    let __dllgen_a_arg1 = ::dllgen_runtime::marshal::callback::decode_kept(
+                        &mut __dllgen_args,
+                    )?;
+                    let __dllgen_reg = ::dllgen_runtime::host::kept::Registration::new(
+                        ::dllgen_runtime::owner(),
+                        0u32.max(__dllgen_a_arg1),
+                    );
+                    __dllgen_args.finish()?;
+                    let __dllgen_ret = unsafe {
+                        #[cfg(target_arch = "x86")]
+                        let __dllgen_r = ::dllgen_runtime::native::Words::new()
+                            .push(
+                                ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_arg0),
+                            )
+                            .push(
+                                (__dllgen_a_arg1 != 0)
+                                    .then_some(
+                                        __dllgen_callback_55_1
+                                            as unsafe extern "C" fn(*mut ::core::ffi::c_void) -> i32,
+                                    ),
+                            )
+                            .push(::dllgen_runtime::host::kept::context(&__dllgen_reg))
+                            .call::<
+                                (),
+                            >(
+                                self.__dllgen_f55 as *const ::core::ffi::c_void,
+                                ::dllgen_runtime::native::Pops::Caller,
+                                "`sqlite3_commit_hook`",
+                            );
+                        #[cfg(not(target_arch = "x86"))]
+                        let __dllgen_r = ::core::result::Result::<
+                            _,
+                            ::dllgen_runtime::WireError,
+                        >::Ok(
+                            (self
+                                .__dllgen_f55)(
+                                ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_arg0),
+                                (__dllgen_a_arg1 != 0)
+                                    .then_some(
+                                        __dllgen_callback_55_1
+                                            as unsafe extern "C" fn(*mut ::core::ffi::c_void) -> i32,
+                                    ),
+                                ::dllgen_runtime::host::kept::context(&__dllgen_reg),
+                            ),
+                        );
+                        __dllgen_r
+                    }?;
+                    ::dllgen_runtime::marshal::handle::after_call(
+                        &__dllgen_a_arg0,
+                        2,
+                        false,
+                    );
+                    ::dllgen_runtime::host::handles::keep(
+                        2,
+                        ::dllgen_runtime::marshal::handle::id(&__dllgen_a_arg0),
+                        2494418717,
+                        __dllgen_reg,
+                    );
+                    Ok(::dllgen_runtime::Status::Ok)
+                }
+                56 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let __dllgen_a_N: i32 = ::dllgen_runtime::marshal::value::decode_c(
                         &mut __dllgen_args,
@@ -3969,7 +4644,7 @@ mod __dllgen {
                             .call::<
                                 *const u8,
                             >(
-                                self.__dllgen_f54 as *const ::core::ffi::c_void,
+                                self.__dllgen_f56 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
                                 "`sqlite3_compileoption_get`",
                             );
@@ -3977,7 +4652,7 @@ mod __dllgen {
                         let __dllgen_r = ::core::result::Result::<
                             _,
                             ::dllgen_runtime::WireError,
-                        >::Ok((self.__dllgen_f54)(__dllgen_a_N));
+                        >::Ok((self.__dllgen_f56)(__dllgen_a_N));
                         __dllgen_r
                     }?;
                     unsafe {
@@ -3987,7 +4662,7 @@ mod __dllgen {
                     };
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                55 => {
+                57 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let __dllgen_a_zOptName = ::dllgen_runtime::marshal::in_string::decode::<
                         ::dllgen_runtime::marshal::Utf8,
@@ -4004,7 +4679,7 @@ mod __dllgen {
                             .call::<
                                 i32,
                             >(
-                                self.__dllgen_f55 as *const ::core::ffi::c_void,
+                                self.__dllgen_f57 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
                                 "`sqlite3_compileoption_used`",
                             );
@@ -4014,7 +4689,7 @@ mod __dllgen {
                             ::dllgen_runtime::WireError,
                         >::Ok(
                             (self
-                                .__dllgen_f55)(
+                                .__dllgen_f57)(
                                 ::dllgen_runtime::marshal::in_string::ptr(
                                     &__dllgen_a_zOptName,
                                 ),
@@ -4025,7 +4700,7 @@ mod __dllgen {
                     ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                56 => {
+                58 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let __dllgen_a_sql = ::dllgen_runtime::marshal::in_string::decode::<
                         ::dllgen_runtime::marshal::Utf8,
@@ -4040,7 +4715,7 @@ mod __dllgen {
                             .call::<
                                 i32,
                             >(
-                                self.__dllgen_f56 as *const ::core::ffi::c_void,
+                                self.__dllgen_f58 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
                                 "`sqlite3_complete`",
                             );
@@ -4050,7 +4725,7 @@ mod __dllgen {
                             ::dllgen_runtime::WireError,
                         >::Ok(
                             (self
-                                .__dllgen_f56)(
+                                .__dllgen_f58)(
                                 ::dllgen_runtime::marshal::in_string::ptr(&__dllgen_a_sql),
                             ),
                         );
@@ -4059,7 +4734,7 @@ mod __dllgen {
                     ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                57 => {
+                59 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let __dllgen_a_sql = ::dllgen_runtime::marshal::in_string::decode::<
                         ::dllgen_runtime::marshal::Utf16,
@@ -4074,7 +4749,7 @@ mod __dllgen {
                             .call::<
                                 i32,
                             >(
-                                self.__dllgen_f57 as *const ::core::ffi::c_void,
+                                self.__dllgen_f59 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
                                 "`sqlite3_complete16`",
                             );
@@ -4084,7 +4759,7 @@ mod __dllgen {
                             ::dllgen_runtime::WireError,
                         >::Ok(
                             (self
-                                .__dllgen_f57)(
+                                .__dllgen_f59)(
                                 ::dllgen_runtime::marshal::in_string::ptr(&__dllgen_a_sql),
                             ),
                         );
@@ -4093,7 +4768,7 @@ mod __dllgen {
                     ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                58 => {
+                60 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let __dllgen_a_op: i32 = ::dllgen_runtime::marshal::value::decode_c(
                         &mut __dllgen_args,
@@ -4112,7 +4787,7 @@ mod __dllgen {
                             .call::<
                                 i32,
                             >(
-                                self.__dllgen_f58 as *const ::core::ffi::c_void,
+                                self.__dllgen_f60 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
                                 "`sqlite3_config_int`",
                             );
@@ -4120,13 +4795,13 @@ mod __dllgen {
                         let __dllgen_r = ::core::result::Result::<
                             _,
                             ::dllgen_runtime::WireError,
-                        >::Ok((self.__dllgen_f58)(__dllgen_a_op, __dllgen_a_value));
+                        >::Ok((self.__dllgen_f60)(__dllgen_a_op, __dllgen_a_value));
                         __dllgen_r
                     }?;
                     ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                59 => {
+                61 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let __dllgen_a_op: i32 = ::dllgen_runtime::marshal::value::decode_c(
                         &mut __dllgen_args,
@@ -4140,7 +4815,7 @@ mod __dllgen {
                             .call::<
                                 i32,
                             >(
-                                self.__dllgen_f59 as *const ::core::ffi::c_void,
+                                self.__dllgen_f61 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
                                 "`sqlite3_config_threading`",
                             );
@@ -4148,13 +4823,114 @@ mod __dllgen {
                         let __dllgen_r = ::core::result::Result::<
                             _,
                             ::dllgen_runtime::WireError,
-                        >::Ok((self.__dllgen_f59)(__dllgen_a_op));
+                        >::Ok((self.__dllgen_f61)(__dllgen_a_op));
                         __dllgen_r
                     }?;
                     ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                60 => {
+                62 => {
+                    let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
+                    let __dllgen_a_arg0 = ::dllgen_runtime::marshal::handle::decode_c(
+                        &mut __dllgen_args,
+                        2,
+                        false,
+                        false,
+                    )?;
+                    let __dllgen_a_zName = ::dllgen_runtime::marshal::in_string::decode::<
+                        ::dllgen_runtime::marshal::Utf8,
+                    >(&mut __dllgen_args, false)?;
+                    let __dllgen_a_eTextRep: i32 = ::dllgen_runtime::marshal::value::decode_c(
+                        &mut __dllgen_args,
+                        &mut __dllgen_keep,
+                    )?;
+                    let __dllgen_a_xCompare = ::dllgen_runtime::marshal::callback::decode_kept(
+                        &mut __dllgen_args,
+                    )?;
+                    let __dllgen_reg = ::dllgen_runtime::host::kept::Registration::new(
+                        ::dllgen_runtime::owner(),
+                        0u32.max(__dllgen_a_xCompare),
+                    );
+                    __dllgen_args.finish()?;
+                    let __dllgen_ret = unsafe {
+                        #[cfg(target_arch = "x86")]
+                        let __dllgen_r = ::dllgen_runtime::native::Words::new()
+                            .push(
+                                ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_arg0),
+                            )
+                            .push(
+                                ::dllgen_runtime::marshal::in_string::ptr(&__dllgen_a_zName),
+                            )
+                            .push(__dllgen_a_eTextRep)
+                            .push(::dllgen_runtime::host::kept::context(&__dllgen_reg))
+                            .push(
+                                (__dllgen_a_xCompare != 0)
+                                    .then_some(
+                                        __dllgen_callback_62_4
+                                            as unsafe extern "C" fn(
+                                                *mut ::core::ffi::c_void,
+                                                i32,
+                                                *const u8,
+                                                i32,
+                                                *const u8,
+                                            ) -> i32,
+                                    ),
+                            )
+                            .push(
+                                ::core::option::Option::Some(
+                                    __dllgen_destroy_62_5
+                                        as unsafe extern "C" fn(*mut ::core::ffi::c_void),
+                                ),
+                            )
+                            .call::<
+                                i32,
+                            >(
+                                self.__dllgen_f62 as *const ::core::ffi::c_void,
+                                ::dllgen_runtime::native::Pops::Caller,
+                                "`sqlite3_create_collation_v2`",
+                            );
+                        #[cfg(not(target_arch = "x86"))]
+                        let __dllgen_r = ::core::result::Result::<
+                            _,
+                            ::dllgen_runtime::WireError,
+                        >::Ok(
+                            (self
+                                .__dllgen_f62)(
+                                ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_arg0),
+                                ::dllgen_runtime::marshal::in_string::ptr(
+                                    &__dllgen_a_zName,
+                                ),
+                                __dllgen_a_eTextRep,
+                                ::dllgen_runtime::host::kept::context(&__dllgen_reg),
+                                (__dllgen_a_xCompare != 0)
+                                    .then_some(
+                                        __dllgen_callback_62_4
+                                            as unsafe extern "C" fn(
+                                                *mut ::core::ffi::c_void,
+                                                i32,
+                                                *const u8,
+                                                i32,
+                                                *const u8,
+                                            ) -> i32,
+                                    ),
+                                ::core::option::Option::Some(
+                                    __dllgen_destroy_62_5
+                                        as unsafe extern "C" fn(*mut ::core::ffi::c_void),
+                                ),
+                            ),
+                        );
+                        __dllgen_r
+                    }?;
+                    let _ = ::dllgen_runtime::host::kept::leak(__dllgen_reg);
+                    ::dllgen_runtime::marshal::handle::after_call(
+                        &__dllgen_a_arg0,
+                        2,
+                        false,
+                    );
+                    ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
+                    Ok(::dllgen_runtime::Status::Ok)
+                }
+                63 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let __dllgen_a_zDatabase = ::dllgen_runtime::marshal::in_string::decode::<
                         ::dllgen_runtime::marshal::Utf8,
@@ -4189,7 +4965,7 @@ mod __dllgen {
                             .call::<
                                 *mut ::core::ffi::c_void,
                             >(
-                                self.__dllgen_f60 as *const ::core::ffi::c_void,
+                                self.__dllgen_f63 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
                                 "`sqlite3_create_filename`",
                             );
@@ -4199,7 +4975,7 @@ mod __dllgen {
                             ::dllgen_runtime::WireError,
                         >::Ok(
                             (self
-                                .__dllgen_f60)(
+                                .__dllgen_f63)(
                                 ::dllgen_runtime::marshal::in_string::ptr(
                                     &__dllgen_a_zDatabase,
                                 ),
@@ -4234,7 +5010,7 @@ mod __dllgen {
                     );
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                61 => {
+                64 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let __dllgen_a_pStmt = ::dllgen_runtime::marshal::handle::decode_c(
                         &mut __dllgen_args,
@@ -4252,7 +5028,7 @@ mod __dllgen {
                             .call::<
                                 i32,
                             >(
-                                self.__dllgen_f61 as *const ::core::ffi::c_void,
+                                self.__dllgen_f64 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
                                 "`sqlite3_data_count`",
                             );
@@ -4262,7 +5038,7 @@ mod __dllgen {
                             ::dllgen_runtime::WireError,
                         >::Ok(
                             (self
-                                .__dllgen_f61)(
+                                .__dllgen_f64)(
                                 ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_pStmt),
                             ),
                         );
@@ -4276,7 +5052,7 @@ mod __dllgen {
                     ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                62 => {
+                65 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let __dllgen_a_arg0 = ::dllgen_runtime::marshal::handle::decode_c(
                         &mut __dllgen_args,
@@ -4294,7 +5070,7 @@ mod __dllgen {
                             .call::<
                                 i32,
                             >(
-                                self.__dllgen_f62 as *const ::core::ffi::c_void,
+                                self.__dllgen_f65 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
                                 "`sqlite3_db_cacheflush`",
                             );
@@ -4304,7 +5080,7 @@ mod __dllgen {
                             ::dllgen_runtime::WireError,
                         >::Ok(
                             (self
-                                .__dllgen_f62)(
+                                .__dllgen_f65)(
                                 ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_arg0),
                             ),
                         );
@@ -4318,7 +5094,7 @@ mod __dllgen {
                     ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                63 => {
+                66 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let __dllgen_a_db = ::dllgen_runtime::marshal::handle::decode_c(
                         &mut __dllgen_args,
@@ -4354,7 +5130,7 @@ mod __dllgen {
                             .call::<
                                 i32,
                             >(
-                                self.__dllgen_f63 as *const ::core::ffi::c_void,
+                                self.__dllgen_f66 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
                                 "`sqlite3_db_config_flag`",
                             );
@@ -4364,7 +5140,7 @@ mod __dllgen {
                             ::dllgen_runtime::WireError,
                         >::Ok(
                             (self
-                                .__dllgen_f63)(
+                                .__dllgen_f66)(
                                 ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_db),
                                 __dllgen_a_op,
                                 __dllgen_a_onoff,
@@ -4402,7 +5178,7 @@ mod __dllgen {
                     )?;
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                64 => {
+                67 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let __dllgen_a_db = ::dllgen_runtime::marshal::handle::decode_c(
                         &mut __dllgen_args,
@@ -4432,7 +5208,7 @@ mod __dllgen {
                             .call::<
                                 i32,
                             >(
-                                self.__dllgen_f64 as *const ::core::ffi::c_void,
+                                self.__dllgen_f67 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
                                 "`sqlite3_db_config_lookaside`",
                             );
@@ -4442,7 +5218,7 @@ mod __dllgen {
                             ::dllgen_runtime::WireError,
                         >::Ok(
                             (self
-                                .__dllgen_f64)(
+                                .__dllgen_f67)(
                                 ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_db),
                                 1001i64 as i32,
                                 ::dllgen_runtime::marshal::fixed::address(0x0),
@@ -4474,7 +5250,7 @@ mod __dllgen {
                     ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                65 => {
+                68 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let __dllgen_a_db = ::dllgen_runtime::marshal::handle::decode_c(
                         &mut __dllgen_args,
@@ -4500,7 +5276,7 @@ mod __dllgen {
                             .call::<
                                 *mut ::core::ffi::c_void,
                             >(
-                                self.__dllgen_f65 as *const ::core::ffi::c_void,
+                                self.__dllgen_f68 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
                                 "`sqlite3_db_filename`",
                             );
@@ -4510,7 +5286,7 @@ mod __dllgen {
                             ::dllgen_runtime::WireError,
                         >::Ok(
                             (self
-                                .__dllgen_f65)(
+                                .__dllgen_f68)(
                                 ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_db),
                                 ::dllgen_runtime::marshal::in_string::ptr(
                                     &__dllgen_a_zDbName,
@@ -4545,7 +5321,7 @@ mod __dllgen {
                     );
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                66 => {
+                69 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let __dllgen_a_arg0 = ::dllgen_runtime::marshal::handle::decode_c(
                         &mut __dllgen_args,
@@ -4565,7 +5341,7 @@ mod __dllgen {
                             .call::<
                                 *mut ::core::ffi::c_void,
                             >(
-                                self.__dllgen_f66 as *const ::core::ffi::c_void,
+                                self.__dllgen_f69 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
                                 "`sqlite3_db_handle`",
                             );
@@ -4575,7 +5351,7 @@ mod __dllgen {
                             ::dllgen_runtime::WireError,
                         >::Ok(
                             (self
-                                .__dllgen_f66)(
+                                .__dllgen_f69)(
                                 ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_arg0),
                             ),
                         );
@@ -4607,7 +5383,7 @@ mod __dllgen {
                     );
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                67 => {
+                70 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let __dllgen_a_arg0 = ::dllgen_runtime::marshal::handle::decode_c(
                         &mut __dllgen_args,
@@ -4627,7 +5403,7 @@ mod __dllgen {
                             .call::<
                                 *mut ::core::ffi::c_void,
                             >(
-                                self.__dllgen_f67 as *const ::core::ffi::c_void,
+                                self.__dllgen_f70 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
                                 "`sqlite3_db_mutex`",
                             );
@@ -4637,7 +5413,7 @@ mod __dllgen {
                             ::dllgen_runtime::WireError,
                         >::Ok(
                             (self
-                                .__dllgen_f67)(
+                                .__dllgen_f70)(
                                 ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_arg0),
                             ),
                         );
@@ -4669,7 +5445,7 @@ mod __dllgen {
                     );
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                68 => {
+                71 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let __dllgen_a_db = ::dllgen_runtime::marshal::handle::decode_c(
                         &mut __dllgen_args,
@@ -4690,7 +5466,7 @@ mod __dllgen {
                             .call::<
                                 *const u8,
                             >(
-                                self.__dllgen_f68 as *const ::core::ffi::c_void,
+                                self.__dllgen_f71 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
                                 "`sqlite3_db_name`",
                             );
@@ -4700,7 +5476,7 @@ mod __dllgen {
                             ::dllgen_runtime::WireError,
                         >::Ok(
                             (self
-                                .__dllgen_f68)(
+                                .__dllgen_f71)(
                                 ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_db),
                                 __dllgen_a_N,
                             ),
@@ -4719,7 +5495,7 @@ mod __dllgen {
                     };
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                69 => {
+                72 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let __dllgen_a_db = ::dllgen_runtime::marshal::handle::decode_c(
                         &mut __dllgen_args,
@@ -4743,7 +5519,7 @@ mod __dllgen {
                             .call::<
                                 i32,
                             >(
-                                self.__dllgen_f69 as *const ::core::ffi::c_void,
+                                self.__dllgen_f72 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
                                 "`sqlite3_db_readonly`",
                             );
@@ -4753,7 +5529,7 @@ mod __dllgen {
                             ::dllgen_runtime::WireError,
                         >::Ok(
                             (self
-                                .__dllgen_f69)(
+                                .__dllgen_f72)(
                                 ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_db),
                                 ::dllgen_runtime::marshal::in_string::ptr(
                                     &__dllgen_a_zDbName,
@@ -4770,7 +5546,7 @@ mod __dllgen {
                     ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                70 => {
+                73 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let __dllgen_a_arg0 = ::dllgen_runtime::marshal::handle::decode_c(
                         &mut __dllgen_args,
@@ -4788,7 +5564,7 @@ mod __dllgen {
                             .call::<
                                 i32,
                             >(
-                                self.__dllgen_f70 as *const ::core::ffi::c_void,
+                                self.__dllgen_f73 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
                                 "`sqlite3_db_release_memory`",
                             );
@@ -4798,7 +5574,7 @@ mod __dllgen {
                             ::dllgen_runtime::WireError,
                         >::Ok(
                             (self
-                                .__dllgen_f70)(
+                                .__dllgen_f73)(
                                 ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_arg0),
                             ),
                         );
@@ -4812,7 +5588,7 @@ mod __dllgen {
                     ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                71 => {
+                74 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let __dllgen_a_arg0 = ::dllgen_runtime::marshal::handle::decode_c(
                         &mut __dllgen_args,
@@ -4858,7 +5634,7 @@ mod __dllgen {
                             .call::<
                                 i32,
                             >(
-                                self.__dllgen_f71 as *const ::core::ffi::c_void,
+                                self.__dllgen_f74 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
                                 "`sqlite3_db_status`",
                             );
@@ -4868,7 +5644,7 @@ mod __dllgen {
                             ::dllgen_runtime::WireError,
                         >::Ok(
                             (self
-                                .__dllgen_f71)(
+                                .__dllgen_f74)(
                                 ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_arg0),
                                 __dllgen_a_op,
                                 ::dllgen_runtime::marshal::out_value::ptr(
@@ -4914,7 +5690,7 @@ mod __dllgen {
                     )?;
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                72 => {
+                75 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let __dllgen_a_db = ::dllgen_runtime::marshal::handle::decode_c(
                         &mut __dllgen_args,
@@ -4938,7 +5714,7 @@ mod __dllgen {
                             .call::<
                                 i32,
                             >(
-                                self.__dllgen_f72 as *const ::core::ffi::c_void,
+                                self.__dllgen_f75 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
                                 "`sqlite3_drop_modules`",
                             );
@@ -4948,7 +5724,7 @@ mod __dllgen {
                             ::dllgen_runtime::WireError,
                         >::Ok(
                             (self
-                                .__dllgen_f72)(
+                                .__dllgen_f75)(
                                 ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_db),
                                 ::dllgen_runtime::marshal::in_strings::ptr_optional(
                                     &__dllgen_a_azKeep,
@@ -4965,7 +5741,7 @@ mod __dllgen {
                     ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                73 => {
+                76 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let __dllgen_a_db = ::dllgen_runtime::marshal::handle::decode_c(
                         &mut __dllgen_args,
@@ -4986,7 +5762,7 @@ mod __dllgen {
                             .call::<
                                 i32,
                             >(
-                                self.__dllgen_f73 as *const ::core::ffi::c_void,
+                                self.__dllgen_f76 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
                                 "`sqlite3_enable_load_extension`",
                             );
@@ -4996,7 +5772,7 @@ mod __dllgen {
                             ::dllgen_runtime::WireError,
                         >::Ok(
                             (self
-                                .__dllgen_f73)(
+                                .__dllgen_f76)(
                                 ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_db),
                                 __dllgen_a_onoff,
                             ),
@@ -5011,7 +5787,7 @@ mod __dllgen {
                     ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                74 => {
+                77 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let __dllgen_a_arg0: i32 = ::dllgen_runtime::marshal::value::decode_c(
                         &mut __dllgen_args,
@@ -5025,7 +5801,7 @@ mod __dllgen {
                             .call::<
                                 i32,
                             >(
-                                self.__dllgen_f74 as *const ::core::ffi::c_void,
+                                self.__dllgen_f77 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
                                 "`sqlite3_enable_shared_cache`",
                             );
@@ -5033,142 +5809,10 @@ mod __dllgen {
                         let __dllgen_r = ::core::result::Result::<
                             _,
                             ::dllgen_runtime::WireError,
-                        >::Ok((self.__dllgen_f74)(__dllgen_a_arg0));
+                        >::Ok((self.__dllgen_f77)(__dllgen_a_arg0));
                         __dllgen_r
                     }?;
                     ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
-                    Ok(::dllgen_runtime::Status::Ok)
-                }
-                75 => {
-                    let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
-                    let __dllgen_a_db = ::dllgen_runtime::marshal::handle::decode_c(
-                        &mut __dllgen_args,
-                        2,
-                        false,
-                        false,
-                    )?;
-                    __dllgen_args.finish()?;
-                    let __dllgen_ret = unsafe {
-                        #[cfg(target_arch = "x86")]
-                        let __dllgen_r = ::dllgen_runtime::native::Words::new()
-                            .push(::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_db))
-                            .call::<
-                                i32,
-                            >(
-                                self.__dllgen_f75 as *const ::core::ffi::c_void,
-                                ::dllgen_runtime::native::Pops::Caller,
-                                "`sqlite3_errcode`",
-                            );
-                        #[cfg(not(target_arch = "x86"))]
-                        let __dllgen_r = ::core::result::Result::<
-                            _,
-                            ::dllgen_runtime::WireError,
-                        >::Ok(
-                            (self
-                                .__dllgen_f75)(
-                                ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_db),
-                            ),
-                        );
-                        __dllgen_r
-                    }?;
-                    ::dllgen_runtime::marshal::handle::after_call(
-                        &__dllgen_a_db,
-                        2,
-                        false,
-                    );
-                    ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
-                    Ok(::dllgen_runtime::Status::Ok)
-                }
-                76 => {
-                    let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
-                    let __dllgen_a_arg0 = ::dllgen_runtime::marshal::handle::decode_c(
-                        &mut __dllgen_args,
-                        2,
-                        false,
-                        false,
-                    )?;
-                    __dllgen_args.finish()?;
-                    let __dllgen_ret = unsafe {
-                        #[cfg(target_arch = "x86")]
-                        let __dllgen_r = ::dllgen_runtime::native::Words::new()
-                            .push(
-                                ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_arg0),
-                            )
-                            .call::<
-                                *const u8,
-                            >(
-                                self.__dllgen_f76 as *const ::core::ffi::c_void,
-                                ::dllgen_runtime::native::Pops::Caller,
-                                "`sqlite3_errmsg`",
-                            );
-                        #[cfg(not(target_arch = "x86"))]
-                        let __dllgen_r = ::core::result::Result::<
-                            _,
-                            ::dllgen_runtime::WireError,
-                        >::Ok(
-                            (self
-                                .__dllgen_f76)(
-                                ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_arg0),
-                            ),
-                        );
-                        __dllgen_r
-                    }?;
-                    ::dllgen_runtime::marshal::handle::after_call(
-                        &__dllgen_a_arg0,
-                        2,
-                        false,
-                    );
-                    unsafe {
-                        ::dllgen_runtime::marshal::ret_string::reply::<
-                            ::dllgen_runtime::marshal::Utf8,
-                        >(__dllgen_out, __dllgen_ret)
-                    };
-                    Ok(::dllgen_runtime::Status::Ok)
-                }
-                77 => {
-                    let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
-                    let __dllgen_a_arg0 = ::dllgen_runtime::marshal::handle::decode_c(
-                        &mut __dllgen_args,
-                        2,
-                        false,
-                        false,
-                    )?;
-                    __dllgen_args.finish()?;
-                    let __dllgen_ret = unsafe {
-                        #[cfg(target_arch = "x86")]
-                        let __dllgen_r = ::dllgen_runtime::native::Words::new()
-                            .push(
-                                ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_arg0),
-                            )
-                            .call::<
-                                *const u16,
-                            >(
-                                self.__dllgen_f77 as *const ::core::ffi::c_void,
-                                ::dllgen_runtime::native::Pops::Caller,
-                                "`sqlite3_errmsg16`",
-                            );
-                        #[cfg(not(target_arch = "x86"))]
-                        let __dllgen_r = ::core::result::Result::<
-                            _,
-                            ::dllgen_runtime::WireError,
-                        >::Ok(
-                            (self
-                                .__dllgen_f77)(
-                                ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_arg0),
-                            ),
-                        );
-                        __dllgen_r
-                    }?;
-                    ::dllgen_runtime::marshal::handle::after_call(
-                        &__dllgen_a_arg0,
-                        2,
-                        false,
-                    );
-                    unsafe {
-                        ::dllgen_runtime::marshal::ret_string::reply::<
-                            ::dllgen_runtime::marshal::Utf16,
-                        >(__dllgen_out, __dllgen_ret)
-                    };
                     Ok(::dllgen_runtime::Status::Ok)
                 }
                 78 => {
@@ -5189,7 +5833,7 @@ mod __dllgen {
                             >(
                                 self.__dllgen_f78 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
-                                "`sqlite3_error_offset`",
+                                "`sqlite3_errcode`",
                             );
                         #[cfg(not(target_arch = "x86"))]
                         let __dllgen_r = ::core::result::Result::<
@@ -5213,6 +5857,138 @@ mod __dllgen {
                 }
                 79 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
+                    let __dllgen_a_arg0 = ::dllgen_runtime::marshal::handle::decode_c(
+                        &mut __dllgen_args,
+                        2,
+                        false,
+                        false,
+                    )?;
+                    __dllgen_args.finish()?;
+                    let __dllgen_ret = unsafe {
+                        #[cfg(target_arch = "x86")]
+                        let __dllgen_r = ::dllgen_runtime::native::Words::new()
+                            .push(
+                                ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_arg0),
+                            )
+                            .call::<
+                                *const u8,
+                            >(
+                                self.__dllgen_f79 as *const ::core::ffi::c_void,
+                                ::dllgen_runtime::native::Pops::Caller,
+                                "`sqlite3_errmsg`",
+                            );
+                        #[cfg(not(target_arch = "x86"))]
+                        let __dllgen_r = ::core::result::Result::<
+                            _,
+                            ::dllgen_runtime::WireError,
+                        >::Ok(
+                            (self
+                                .__dllgen_f79)(
+                                ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_arg0),
+                            ),
+                        );
+                        __dllgen_r
+                    }?;
+                    ::dllgen_runtime::marshal::handle::after_call(
+                        &__dllgen_a_arg0,
+                        2,
+                        false,
+                    );
+                    unsafe {
+                        ::dllgen_runtime::marshal::ret_string::reply::<
+                            ::dllgen_runtime::marshal::Utf8,
+                        >(__dllgen_out, __dllgen_ret)
+                    };
+                    Ok(::dllgen_runtime::Status::Ok)
+                }
+                80 => {
+                    let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
+                    let __dllgen_a_arg0 = ::dllgen_runtime::marshal::handle::decode_c(
+                        &mut __dllgen_args,
+                        2,
+                        false,
+                        false,
+                    )?;
+                    __dllgen_args.finish()?;
+                    let __dllgen_ret = unsafe {
+                        #[cfg(target_arch = "x86")]
+                        let __dllgen_r = ::dllgen_runtime::native::Words::new()
+                            .push(
+                                ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_arg0),
+                            )
+                            .call::<
+                                *const u16,
+                            >(
+                                self.__dllgen_f80 as *const ::core::ffi::c_void,
+                                ::dllgen_runtime::native::Pops::Caller,
+                                "`sqlite3_errmsg16`",
+                            );
+                        #[cfg(not(target_arch = "x86"))]
+                        let __dllgen_r = ::core::result::Result::<
+                            _,
+                            ::dllgen_runtime::WireError,
+                        >::Ok(
+                            (self
+                                .__dllgen_f80)(
+                                ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_arg0),
+                            ),
+                        );
+                        __dllgen_r
+                    }?;
+                    ::dllgen_runtime::marshal::handle::after_call(
+                        &__dllgen_a_arg0,
+                        2,
+                        false,
+                    );
+                    unsafe {
+                        ::dllgen_runtime::marshal::ret_string::reply::<
+                            ::dllgen_runtime::marshal::Utf16,
+                        >(__dllgen_out, __dllgen_ret)
+                    };
+                    Ok(::dllgen_runtime::Status::Ok)
+                }
+                81 => {
+                    let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
+                    let __dllgen_a_db = ::dllgen_runtime::marshal::handle::decode_c(
+                        &mut __dllgen_args,
+                        2,
+                        false,
+                        false,
+                    )?;
+                    __dllgen_args.finish()?;
+                    let __dllgen_ret = unsafe {
+                        #[cfg(target_arch = "x86")]
+                        let __dllgen_r = ::dllgen_runtime::native::Words::new()
+                            .push(::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_db))
+                            .call::<
+                                i32,
+                            >(
+                                self.__dllgen_f81 as *const ::core::ffi::c_void,
+                                ::dllgen_runtime::native::Pops::Caller,
+                                "`sqlite3_error_offset`",
+                            );
+                        #[cfg(not(target_arch = "x86"))]
+                        let __dllgen_r = ::core::result::Result::<
+                            _,
+                            ::dllgen_runtime::WireError,
+                        >::Ok(
+                            (self
+                                .__dllgen_f81)(
+                                ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_db),
+                            ),
+                        );
+                        __dllgen_r
+                    }?;
+                    ::dllgen_runtime::marshal::handle::after_call(
+                        &__dllgen_a_db,
+                        2,
+                        false,
+                    );
+                    ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
+                    Ok(::dllgen_runtime::Status::Ok)
+                }
+                82 => {
+                    let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let __dllgen_a_arg0: i32 = ::dllgen_runtime::marshal::value::decode_c(
                         &mut __dllgen_args,
                         &mut __dllgen_keep,
@@ -5225,7 +6001,7 @@ mod __dllgen {
                             .call::<
                                 *const u8,
                             >(
-                                self.__dllgen_f79 as *const ::core::ffi::c_void,
+                                self.__dllgen_f82 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
                                 "`sqlite3_errstr`",
                             );
@@ -5233,7 +6009,7 @@ mod __dllgen {
                         let __dllgen_r = ::core::result::Result::<
                             _,
                             ::dllgen_runtime::WireError,
-                        >::Ok((self.__dllgen_f79)(__dllgen_a_arg0));
+                        >::Ok((self.__dllgen_f82)(__dllgen_a_arg0));
                         __dllgen_r
                     }?;
                     unsafe {
@@ -5243,7 +6019,7 @@ mod __dllgen {
                     };
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                80 => {
+                83 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let __dllgen_a_arg0 = ::dllgen_runtime::marshal::handle::decode_c(
                         &mut __dllgen_args,
@@ -5272,7 +6048,7 @@ mod __dllgen {
                             .push(
                                 __dllgen_a_callback
                                     .then_some(
-                                        __dllgen_callback_80_2
+                                        __dllgen_callback_83_2
                                             as unsafe extern "C" fn(
                                                 *mut ::core::ffi::c_void,
                                                 i32,
@@ -5286,7 +6062,7 @@ mod __dllgen {
                             .call::<
                                 i32,
                             >(
-                                self.__dllgen_f80 as *const ::core::ffi::c_void,
+                                self.__dllgen_f83 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
                                 "`sqlite3_exec`",
                             );
@@ -5296,12 +6072,12 @@ mod __dllgen {
                             ::dllgen_runtime::WireError,
                         >::Ok(
                             (self
-                                .__dllgen_f80)(
+                                .__dllgen_f83)(
                                 ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_arg0),
                                 ::dllgen_runtime::marshal::in_string::ptr(&__dllgen_a_sql),
                                 __dllgen_a_callback
                                     .then_some(
-                                        __dllgen_callback_80_2
+                                        __dllgen_callback_83_2
                                             as unsafe extern "C" fn(
                                                 *mut ::core::ffi::c_void,
                                                 i32,
@@ -5326,7 +6102,7 @@ mod __dllgen {
                         >(__dllgen_a_errmsg)
                     };
                     if !__dllgen_a_errmsg.is_null() {
-                        unsafe { (self.__dllgen_helper80_4)(__dllgen_a_errmsg) };
+                        unsafe { (self.__dllgen_helper83_4)(__dllgen_a_errmsg) };
                     }
                     ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
                     ::dllgen_runtime::marshal::out_string::reply::<
@@ -5334,7 +6110,7 @@ mod __dllgen {
                     >(__dllgen_out, &__dllgen_a_errmsg_copy);
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                81 => {
+                84 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let __dllgen_a_pStmt = ::dllgen_runtime::marshal::handle::decode_c(
                         &mut __dllgen_args,
@@ -5352,7 +6128,7 @@ mod __dllgen {
                             .call::<
                                 *const u8,
                             >(
-                                self.__dllgen_f81 as *const ::core::ffi::c_void,
+                                self.__dllgen_f84 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
                                 "`sqlite3_expanded_sql`",
                             );
@@ -5362,7 +6138,7 @@ mod __dllgen {
                             ::dllgen_runtime::WireError,
                         >::Ok(
                             (self
-                                .__dllgen_f81)(
+                                .__dllgen_f84)(
                                 ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_pStmt),
                             ),
                         );
@@ -5381,14 +6157,14 @@ mod __dllgen {
                     if !__dllgen_ret.is_null() {
                         unsafe {
                             (self
-                                .__dllgen_helper81)(
+                                .__dllgen_helper84)(
                                 __dllgen_ret as *mut ::core::ffi::c_void,
                             )
                         };
                     }
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                82 => {
+                85 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let __dllgen_a_arg0 = ::dllgen_runtime::marshal::handle::decode_c(
                         &mut __dllgen_args,
@@ -5406,7 +6182,7 @@ mod __dllgen {
                             .call::<
                                 i32,
                             >(
-                                self.__dllgen_f82 as *const ::core::ffi::c_void,
+                                self.__dllgen_f85 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
                                 "`sqlite3_expired`",
                             );
@@ -5416,7 +6192,7 @@ mod __dllgen {
                             ::dllgen_runtime::WireError,
                         >::Ok(
                             (self
-                                .__dllgen_f82)(
+                                .__dllgen_f85)(
                                 ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_arg0),
                             ),
                         );
@@ -5430,7 +6206,7 @@ mod __dllgen {
                     ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                83 => {
+                86 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let __dllgen_a_db = ::dllgen_runtime::marshal::handle::decode_c(
                         &mut __dllgen_args,
@@ -5446,7 +6222,7 @@ mod __dllgen {
                             .call::<
                                 i32,
                             >(
-                                self.__dllgen_f83 as *const ::core::ffi::c_void,
+                                self.__dllgen_f86 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
                                 "`sqlite3_extended_errcode`",
                             );
@@ -5456,7 +6232,7 @@ mod __dllgen {
                             ::dllgen_runtime::WireError,
                         >::Ok(
                             (self
-                                .__dllgen_f83)(
+                                .__dllgen_f86)(
                                 ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_db),
                             ),
                         );
@@ -5470,7 +6246,7 @@ mod __dllgen {
                     ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                84 => {
+                87 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let __dllgen_a_arg0 = ::dllgen_runtime::marshal::handle::decode_c(
                         &mut __dllgen_args,
@@ -5493,7 +6269,7 @@ mod __dllgen {
                             .call::<
                                 i32,
                             >(
-                                self.__dllgen_f84 as *const ::core::ffi::c_void,
+                                self.__dllgen_f87 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
                                 "`sqlite3_extended_result_codes`",
                             );
@@ -5503,7 +6279,7 @@ mod __dllgen {
                             ::dllgen_runtime::WireError,
                         >::Ok(
                             (self
-                                .__dllgen_f84)(
+                                .__dllgen_f87)(
                                 ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_arg0),
                                 __dllgen_a_onoff,
                             ),
@@ -5518,7 +6294,7 @@ mod __dllgen {
                     ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                85 => {
+                88 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let __dllgen_a_db = ::dllgen_runtime::marshal::handle::decode_c(
                         &mut __dllgen_args,
@@ -5555,7 +6331,7 @@ mod __dllgen {
                             .call::<
                                 i32,
                             >(
-                                self.__dllgen_f85 as *const ::core::ffi::c_void,
+                                self.__dllgen_f88 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
                                 "`sqlite3_file_control_int`",
                             );
@@ -5565,7 +6341,7 @@ mod __dllgen {
                             ::dllgen_runtime::WireError,
                         >::Ok(
                             (self
-                                .__dllgen_f85)(
+                                .__dllgen_f88)(
                                 ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_db),
                                 ::dllgen_runtime::marshal::in_string::ptr(
                                     &__dllgen_a_zDbName,
@@ -5592,7 +6368,7 @@ mod __dllgen {
                     )?;
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                86 => {
+                89 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let __dllgen_a_arg0 = ::dllgen_runtime::marshal::handle::decode_c(
                         &mut __dllgen_args,
@@ -5610,7 +6386,7 @@ mod __dllgen {
                             .call::<
                                 *const u8,
                             >(
-                                self.__dllgen_f86 as *const ::core::ffi::c_void,
+                                self.__dllgen_f89 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
                                 "`sqlite3_filename_database`",
                             );
@@ -5620,7 +6396,7 @@ mod __dllgen {
                             ::dllgen_runtime::WireError,
                         >::Ok(
                             (self
-                                .__dllgen_f86)(
+                                .__dllgen_f89)(
                                 ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_arg0),
                             ),
                         );
@@ -5638,7 +6414,7 @@ mod __dllgen {
                     };
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                87 => {
+                90 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let __dllgen_a_arg0 = ::dllgen_runtime::marshal::handle::decode_c(
                         &mut __dllgen_args,
@@ -5656,7 +6432,7 @@ mod __dllgen {
                             .call::<
                                 *const u8,
                             >(
-                                self.__dllgen_f87 as *const ::core::ffi::c_void,
+                                self.__dllgen_f90 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
                                 "`sqlite3_filename_journal`",
                             );
@@ -5666,7 +6442,7 @@ mod __dllgen {
                             ::dllgen_runtime::WireError,
                         >::Ok(
                             (self
-                                .__dllgen_f87)(
+                                .__dllgen_f90)(
                                 ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_arg0),
                             ),
                         );
@@ -5684,7 +6460,7 @@ mod __dllgen {
                     };
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                88 => {
+                91 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let __dllgen_a_arg0 = ::dllgen_runtime::marshal::handle::decode_c(
                         &mut __dllgen_args,
@@ -5702,7 +6478,7 @@ mod __dllgen {
                             .call::<
                                 *const u8,
                             >(
-                                self.__dllgen_f88 as *const ::core::ffi::c_void,
+                                self.__dllgen_f91 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
                                 "`sqlite3_filename_wal`",
                             );
@@ -5712,7 +6488,7 @@ mod __dllgen {
                             ::dllgen_runtime::WireError,
                         >::Ok(
                             (self
-                                .__dllgen_f88)(
+                                .__dllgen_f91)(
                                 ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_arg0),
                             ),
                         );
@@ -5730,7 +6506,7 @@ mod __dllgen {
                     };
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                89 => {
+                92 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let __dllgen_a_pStmt = ::dllgen_runtime::marshal::handle::decode_c(
                         &mut __dllgen_args,
@@ -5748,7 +6524,7 @@ mod __dllgen {
                             .call::<
                                 i32,
                             >(
-                                self.__dllgen_f89 as *const ::core::ffi::c_void,
+                                self.__dllgen_f92 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
                                 "`sqlite3_finalize`",
                             );
@@ -5758,7 +6534,7 @@ mod __dllgen {
                             ::dllgen_runtime::WireError,
                         >::Ok(
                             (self
-                                .__dllgen_f89)(
+                                .__dllgen_f92)(
                                 ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_pStmt),
                             ),
                         );
@@ -5772,7 +6548,7 @@ mod __dllgen {
                     ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                90 => {
+                93 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let __dllgen_a_arg0 = ::dllgen_runtime::marshal::handle::decode_c(
                         &mut __dllgen_args,
@@ -5790,7 +6566,7 @@ mod __dllgen {
                             .call::<
                                 (),
                             >(
-                                self.__dllgen_f90 as *const ::core::ffi::c_void,
+                                self.__dllgen_f93 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
                                 "`sqlite3_free_filename`",
                             );
@@ -5800,7 +6576,7 @@ mod __dllgen {
                             ::dllgen_runtime::WireError,
                         >::Ok(
                             (self
-                                .__dllgen_f90)(
+                                .__dllgen_f93)(
                                 ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_arg0),
                             ),
                         );
@@ -5813,7 +6589,7 @@ mod __dllgen {
                     );
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                91 => {
+                94 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let __dllgen_a_arg0 = ::dllgen_runtime::marshal::handle::decode_c(
                         &mut __dllgen_args,
@@ -5831,7 +6607,7 @@ mod __dllgen {
                             .call::<
                                 i32,
                             >(
-                                self.__dllgen_f91 as *const ::core::ffi::c_void,
+                                self.__dllgen_f94 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
                                 "`sqlite3_get_autocommit`",
                             );
@@ -5841,7 +6617,7 @@ mod __dllgen {
                             ::dllgen_runtime::WireError,
                         >::Ok(
                             (self
-                                .__dllgen_f91)(
+                                .__dllgen_f94)(
                                 ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_arg0),
                             ),
                         );
@@ -5855,7 +6631,7 @@ mod __dllgen {
                     ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                92 => {
+                95 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let __dllgen_a_db = ::dllgen_runtime::marshal::handle::decode_c(
                         &mut __dllgen_args,
@@ -5897,7 +6673,7 @@ mod __dllgen {
                             .call::<
                                 i32,
                             >(
-                                self.__dllgen_f92 as *const ::core::ffi::c_void,
+                                self.__dllgen_f95 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
                                 "`sqlite3_get_table`",
                             );
@@ -5907,7 +6683,7 @@ mod __dllgen {
                             ::dllgen_runtime::WireError,
                         >::Ok(
                             (self
-                                .__dllgen_f92)(
+                                .__dllgen_f95)(
                                 ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_db),
                                 ::dllgen_runtime::marshal::in_string::ptr(&__dllgen_a_zSql),
                                 &mut __dllgen_a_pazResult,
@@ -5946,7 +6722,7 @@ mod __dllgen {
                         )
                     };
                     if !__dllgen_a_pazResult.is_null() {
-                        unsafe { (self.__dllgen_helper92_2)(__dllgen_a_pazResult) };
+                        unsafe { (self.__dllgen_helper95_2)(__dllgen_a_pazResult) };
                     }
                     let __dllgen_a_pazResult_copy = __dllgen_a_pazResult_copy?;
                     let __dllgen_a_pzErrmsg_copy = unsafe {
@@ -5955,7 +6731,7 @@ mod __dllgen {
                         >(__dllgen_a_pzErrmsg)
                     };
                     if !__dllgen_a_pzErrmsg.is_null() {
-                        unsafe { (self.__dllgen_helper92_5)(__dllgen_a_pzErrmsg) };
+                        unsafe { (self.__dllgen_helper95_5)(__dllgen_a_pzErrmsg) };
                     }
                     ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
                     ::dllgen_runtime::marshal::out_strings::reply::<
@@ -5976,7 +6752,7 @@ mod __dllgen {
                     >(__dllgen_out, &__dllgen_a_pzErrmsg_copy);
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                93 => {
+                96 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     __dllgen_args.finish()?;
                     let __dllgen_ret = unsafe {
@@ -5985,7 +6761,7 @@ mod __dllgen {
                             .call::<
                                 i32,
                             >(
-                                self.__dllgen_f93 as *const ::core::ffi::c_void,
+                                self.__dllgen_f96 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
                                 "`sqlite3_global_recover`",
                             );
@@ -5993,13 +6769,13 @@ mod __dllgen {
                         let __dllgen_r = ::core::result::Result::<
                             _,
                             ::dllgen_runtime::WireError,
-                        >::Ok((self.__dllgen_f93)());
+                        >::Ok((self.__dllgen_f96)());
                         __dllgen_r
                     }?;
                     ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                94 => {
+                97 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let __dllgen_a_N: i64 = ::dllgen_runtime::marshal::value::decode_c(
                         &mut __dllgen_args,
@@ -6013,7 +6789,7 @@ mod __dllgen {
                             .call::<
                                 i64,
                             >(
-                                self.__dllgen_f94 as *const ::core::ffi::c_void,
+                                self.__dllgen_f97 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
                                 "`sqlite3_hard_heap_limit64`",
                             );
@@ -6021,13 +6797,13 @@ mod __dllgen {
                         let __dllgen_r = ::core::result::Result::<
                             _,
                             ::dllgen_runtime::WireError,
-                        >::Ok((self.__dllgen_f94)(__dllgen_a_N));
+                        >::Ok((self.__dllgen_f97)(__dllgen_a_N));
                         __dllgen_r
                     }?;
                     ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                95 => {
+                98 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     __dllgen_args.finish()?;
                     let __dllgen_ret = unsafe {
@@ -6036,7 +6812,7 @@ mod __dllgen {
                             .call::<
                                 i32,
                             >(
-                                self.__dllgen_f95 as *const ::core::ffi::c_void,
+                                self.__dllgen_f98 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
                                 "`sqlite3_initialize`",
                             );
@@ -6044,13 +6820,13 @@ mod __dllgen {
                         let __dllgen_r = ::core::result::Result::<
                             _,
                             ::dllgen_runtime::WireError,
-                        >::Ok((self.__dllgen_f95)());
+                        >::Ok((self.__dllgen_f98)());
                         __dllgen_r
                     }?;
                     ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                96 => {
+                99 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let __dllgen_a_arg0 = ::dllgen_runtime::marshal::handle::decode_c(
                         &mut __dllgen_args,
@@ -6068,7 +6844,7 @@ mod __dllgen {
                             .call::<
                                 (),
                             >(
-                                self.__dllgen_f96 as *const ::core::ffi::c_void,
+                                self.__dllgen_f99 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
                                 "`sqlite3_interrupt`",
                             );
@@ -6078,7 +6854,7 @@ mod __dllgen {
                             ::dllgen_runtime::WireError,
                         >::Ok(
                             (self
-                                .__dllgen_f96)(
+                                .__dllgen_f99)(
                                 ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_arg0),
                             ),
                         );
@@ -6091,7 +6867,7 @@ mod __dllgen {
                     );
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                97 => {
+                100 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let __dllgen_a_arg0 = ::dllgen_runtime::marshal::in_buffer::decode::<
                         u8,
@@ -6116,7 +6892,7 @@ mod __dllgen {
                             .call::<
                                 i32,
                             >(
-                                self.__dllgen_f97 as *const ::core::ffi::c_void,
+                                self.__dllgen_f100 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
                                 "`sqlite3_keyword_check`",
                             );
@@ -6126,7 +6902,7 @@ mod __dllgen {
                             ::dllgen_runtime::WireError,
                         >::Ok(
                             (self
-                                .__dllgen_f97)(
+                                .__dllgen_f100)(
                                 ::dllgen_runtime::marshal::in_buffer::ptr(&__dllgen_a_arg0),
                                 __dllgen_a_arg1,
                             ),
@@ -6136,7 +6912,7 @@ mod __dllgen {
                     ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                98 => {
+                101 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     __dllgen_args.finish()?;
                     let __dllgen_ret = unsafe {
@@ -6145,7 +6921,7 @@ mod __dllgen {
                             .call::<
                                 i32,
                             >(
-                                self.__dllgen_f98 as *const ::core::ffi::c_void,
+                                self.__dllgen_f101 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
                                 "`sqlite3_keyword_count`",
                             );
@@ -6153,13 +6929,13 @@ mod __dllgen {
                         let __dllgen_r = ::core::result::Result::<
                             _,
                             ::dllgen_runtime::WireError,
-                        >::Ok((self.__dllgen_f98)());
+                        >::Ok((self.__dllgen_f101)());
                         __dllgen_r
                     }?;
                     ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                99 => {
+                102 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let __dllgen_a_arg0: i32 = ::dllgen_runtime::marshal::value::decode_c(
                         &mut __dllgen_args,
@@ -6185,7 +6961,7 @@ mod __dllgen {
                             .call::<
                                 i32,
                             >(
-                                self.__dllgen_f99 as *const ::core::ffi::c_void,
+                                self.__dllgen_f102 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
                                 "`sqlite3_keyword_name`",
                             );
@@ -6195,7 +6971,7 @@ mod __dllgen {
                             ::dllgen_runtime::WireError,
                         >::Ok(
                             (self
-                                .__dllgen_f99)(
+                                .__dllgen_f102)(
                                 __dllgen_a_arg0,
                                 &mut __dllgen_a_arg1,
                                 ::dllgen_runtime::marshal::out_value::ptr(
@@ -6243,7 +7019,7 @@ mod __dllgen {
                     )?;
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                100 => {
+                103 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let __dllgen_a_arg0 = ::dllgen_runtime::marshal::handle::decode_c(
                         &mut __dllgen_args,
@@ -6261,7 +7037,7 @@ mod __dllgen {
                             .call::<
                                 i64,
                             >(
-                                self.__dllgen_f100 as *const ::core::ffi::c_void,
+                                self.__dllgen_f103 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
                                 "`sqlite3_last_insert_rowid`",
                             );
@@ -6271,7 +7047,7 @@ mod __dllgen {
                             ::dllgen_runtime::WireError,
                         >::Ok(
                             (self
-                                .__dllgen_f100)(
+                                .__dllgen_f103)(
                                 ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_arg0),
                             ),
                         );
@@ -6285,7 +7061,7 @@ mod __dllgen {
                     ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                101 => {
+                104 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     __dllgen_args.finish()?;
                     let __dllgen_ret = unsafe {
@@ -6294,7 +7070,7 @@ mod __dllgen {
                             .call::<
                                 *const u8,
                             >(
-                                self.__dllgen_f101 as *const ::core::ffi::c_void,
+                                self.__dllgen_f104 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
                                 "`sqlite3_libversion`",
                             );
@@ -6302,7 +7078,7 @@ mod __dllgen {
                         let __dllgen_r = ::core::result::Result::<
                             _,
                             ::dllgen_runtime::WireError,
-                        >::Ok((self.__dllgen_f101)());
+                        >::Ok((self.__dllgen_f104)());
                         __dllgen_r
                     }?;
                     unsafe {
@@ -6312,7 +7088,7 @@ mod __dllgen {
                     };
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                102 => {
+                105 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     __dllgen_args.finish()?;
                     let __dllgen_ret = unsafe {
@@ -6321,7 +7097,7 @@ mod __dllgen {
                             .call::<
                                 i32,
                             >(
-                                self.__dllgen_f102 as *const ::core::ffi::c_void,
+                                self.__dllgen_f105 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
                                 "`sqlite3_libversion_number`",
                             );
@@ -6329,13 +7105,13 @@ mod __dllgen {
                         let __dllgen_r = ::core::result::Result::<
                             _,
                             ::dllgen_runtime::WireError,
-                        >::Ok((self.__dllgen_f102)());
+                        >::Ok((self.__dllgen_f105)());
                         __dllgen_r
                     }?;
                     ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                103 => {
+                106 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let __dllgen_a_arg0 = ::dllgen_runtime::marshal::handle::decode_c(
                         &mut __dllgen_args,
@@ -6363,7 +7139,7 @@ mod __dllgen {
                             .call::<
                                 i32,
                             >(
-                                self.__dllgen_f103 as *const ::core::ffi::c_void,
+                                self.__dllgen_f106 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
                                 "`sqlite3_limit`",
                             );
@@ -6373,7 +7149,7 @@ mod __dllgen {
                             ::dllgen_runtime::WireError,
                         >::Ok(
                             (self
-                                .__dllgen_f103)(
+                                .__dllgen_f106)(
                                 ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_arg0),
                                 __dllgen_a_id,
                                 __dllgen_a_newVal,
@@ -6389,7 +7165,7 @@ mod __dllgen {
                     ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                104 => {
+                107 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let __dllgen_a_db = ::dllgen_runtime::marshal::handle::decode_c(
                         &mut __dllgen_args,
@@ -6419,7 +7195,7 @@ mod __dllgen {
                             .call::<
                                 i32,
                             >(
-                                self.__dllgen_f104 as *const ::core::ffi::c_void,
+                                self.__dllgen_f107 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
                                 "`sqlite3_load_extension`",
                             );
@@ -6429,7 +7205,7 @@ mod __dllgen {
                             ::dllgen_runtime::WireError,
                         >::Ok(
                             (self
-                                .__dllgen_f104)(
+                                .__dllgen_f107)(
                                 ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_db),
                                 ::dllgen_runtime::marshal::in_string::ptr(
                                     &__dllgen_a_zFile,
@@ -6453,7 +7229,7 @@ mod __dllgen {
                         >(__dllgen_a_pzErrMsg)
                     };
                     if !__dllgen_a_pzErrMsg.is_null() {
-                        unsafe { (self.__dllgen_helper104_3)(__dllgen_a_pzErrMsg) };
+                        unsafe { (self.__dllgen_helper107_3)(__dllgen_a_pzErrMsg) };
                     }
                     ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
                     ::dllgen_runtime::marshal::out_string::reply::<
@@ -6461,7 +7237,7 @@ mod __dllgen {
                     >(__dllgen_out, &__dllgen_a_pzErrMsg_copy);
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                105 => {
+                108 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let __dllgen_a_iErrCode: i32 = ::dllgen_runtime::marshal::value::decode_c(
                         &mut __dllgen_args,
@@ -6489,7 +7265,7 @@ mod __dllgen {
                             .call::<
                                 (),
                             >(
-                                self.__dllgen_f105 as *const ::core::ffi::c_void,
+                                self.__dllgen_f108 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
                                 "`sqlite3_log_str`",
                             );
@@ -6499,7 +7275,7 @@ mod __dllgen {
                             ::dllgen_runtime::WireError,
                         >::Ok(
                             (self
-                                .__dllgen_f105)(
+                                .__dllgen_f108)(
                                 __dllgen_a_iErrCode,
                                 ::dllgen_runtime::marshal::in_string::ptr(
                                     &__dllgen_a_zFormat,
@@ -6511,7 +7287,7 @@ mod __dllgen {
                     }?;
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                106 => {
+                109 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let __dllgen_a_resetFlag: i32 = ::dllgen_runtime::marshal::value::decode_c(
                         &mut __dllgen_args,
@@ -6525,7 +7301,7 @@ mod __dllgen {
                             .call::<
                                 i64,
                             >(
-                                self.__dllgen_f106 as *const ::core::ffi::c_void,
+                                self.__dllgen_f109 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
                                 "`sqlite3_memory_highwater`",
                             );
@@ -6533,13 +7309,13 @@ mod __dllgen {
                         let __dllgen_r = ::core::result::Result::<
                             _,
                             ::dllgen_runtime::WireError,
-                        >::Ok((self.__dllgen_f106)(__dllgen_a_resetFlag));
+                        >::Ok((self.__dllgen_f109)(__dllgen_a_resetFlag));
                         __dllgen_r
                     }?;
                     ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                107 => {
+                110 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     __dllgen_args.finish()?;
                     let __dllgen_ret = unsafe {
@@ -6548,7 +7324,7 @@ mod __dllgen {
                             .call::<
                                 i64,
                             >(
-                                self.__dllgen_f107 as *const ::core::ffi::c_void,
+                                self.__dllgen_f110 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
                                 "`sqlite3_memory_used`",
                             );
@@ -6556,13 +7332,13 @@ mod __dllgen {
                         let __dllgen_r = ::core::result::Result::<
                             _,
                             ::dllgen_runtime::WireError,
-                        >::Ok((self.__dllgen_f107)());
+                        >::Ok((self.__dllgen_f110)());
                         __dllgen_r
                     }?;
                     ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                108 => {
+                111 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let __dllgen_a_zFormat = ::dllgen_runtime::marshal::in_string::decode::<
                         ::dllgen_runtime::marshal::Utf8,
@@ -6584,7 +7360,7 @@ mod __dllgen {
                             .call::<
                                 *const u8,
                             >(
-                                self.__dllgen_f108 as *const ::core::ffi::c_void,
+                                self.__dllgen_f111 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
                                 "`sqlite3_mprintf_double`",
                             );
@@ -6594,7 +7370,7 @@ mod __dllgen {
                             ::dllgen_runtime::WireError,
                         >::Ok(
                             (self
-                                .__dllgen_f108)(
+                                .__dllgen_f111)(
                                 ::dllgen_runtime::marshal::in_string::ptr(
                                     &__dllgen_a_zFormat,
                                 ),
@@ -6611,14 +7387,14 @@ mod __dllgen {
                     if !__dllgen_ret.is_null() {
                         unsafe {
                             (self
-                                .__dllgen_helper108)(
+                                .__dllgen_helper111)(
                                 __dllgen_ret as *mut ::core::ffi::c_void,
                             )
                         };
                     }
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                109 => {
+                112 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let __dllgen_a_zFormat = ::dllgen_runtime::marshal::in_string::decode::<
                         ::dllgen_runtime::marshal::Utf8,
@@ -6640,7 +7416,7 @@ mod __dllgen {
                             .call::<
                                 *const u8,
                             >(
-                                self.__dllgen_f109 as *const ::core::ffi::c_void,
+                                self.__dllgen_f112 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
                                 "`sqlite3_mprintf_int64`",
                             );
@@ -6650,7 +7426,7 @@ mod __dllgen {
                             ::dllgen_runtime::WireError,
                         >::Ok(
                             (self
-                                .__dllgen_f109)(
+                                .__dllgen_f112)(
                                 ::dllgen_runtime::marshal::in_string::ptr(
                                     &__dllgen_a_zFormat,
                                 ),
@@ -6667,14 +7443,14 @@ mod __dllgen {
                     if !__dllgen_ret.is_null() {
                         unsafe {
                             (self
-                                .__dllgen_helper109)(
+                                .__dllgen_helper112)(
                                 __dllgen_ret as *mut ::core::ffi::c_void,
                             )
                         };
                     }
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                110 => {
+                113 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let __dllgen_a_zFormat = ::dllgen_runtime::marshal::in_string::decode::<
                         ::dllgen_runtime::marshal::Utf8,
@@ -6697,7 +7473,7 @@ mod __dllgen {
                             .call::<
                                 *const u8,
                             >(
-                                self.__dllgen_f110 as *const ::core::ffi::c_void,
+                                self.__dllgen_f113 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
                                 "`sqlite3_mprintf_str`",
                             );
@@ -6707,7 +7483,7 @@ mod __dllgen {
                             ::dllgen_runtime::WireError,
                         >::Ok(
                             (self
-                                .__dllgen_f110)(
+                                .__dllgen_f113)(
                                 ::dllgen_runtime::marshal::in_string::ptr(
                                     &__dllgen_a_zFormat,
                                 ),
@@ -6724,14 +7500,14 @@ mod __dllgen {
                     if !__dllgen_ret.is_null() {
                         unsafe {
                             (self
-                                .__dllgen_helper110)(
+                                .__dllgen_helper113)(
                                 __dllgen_ret as *mut ::core::ffi::c_void,
                             )
                         };
                     }
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                111 => {
+                114 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let __dllgen_a_arg0: i32 = ::dllgen_runtime::marshal::value::decode_c(
                         &mut __dllgen_args,
@@ -6747,7 +7523,7 @@ mod __dllgen {
                             .call::<
                                 *mut ::core::ffi::c_void,
                             >(
-                                self.__dllgen_f111 as *const ::core::ffi::c_void,
+                                self.__dllgen_f114 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
                                 "`sqlite3_mutex_alloc`",
                             );
@@ -6755,7 +7531,7 @@ mod __dllgen {
                         let __dllgen_r = ::core::result::Result::<
                             _,
                             ::dllgen_runtime::WireError,
-                        >::Ok((self.__dllgen_f111)(__dllgen_a_arg0));
+                        >::Ok((self.__dllgen_f114)(__dllgen_a_arg0));
                         __dllgen_r
                     }?;
                     let (__dllgen_errno, __dllgen_last_error) = (
@@ -6779,129 +7555,6 @@ mod __dllgen {
                     );
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                112 => {
-                    let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
-                    let __dllgen_a_arg0 = ::dllgen_runtime::marshal::handle::decode_c(
-                        &mut __dllgen_args,
-                        4,
-                        false,
-                        false,
-                    )?;
-                    __dllgen_args.finish()?;
-                    let __dllgen_ret = unsafe {
-                        #[cfg(target_arch = "x86")]
-                        let __dllgen_r = ::dllgen_runtime::native::Words::new()
-                            .push(
-                                ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_arg0),
-                            )
-                            .call::<
-                                (),
-                            >(
-                                self.__dllgen_f112 as *const ::core::ffi::c_void,
-                                ::dllgen_runtime::native::Pops::Caller,
-                                "`sqlite3_mutex_enter`",
-                            );
-                        #[cfg(not(target_arch = "x86"))]
-                        let __dllgen_r = ::core::result::Result::<
-                            _,
-                            ::dllgen_runtime::WireError,
-                        >::Ok(
-                            (self
-                                .__dllgen_f112)(
-                                ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_arg0),
-                            ),
-                        );
-                        __dllgen_r
-                    }?;
-                    ::dllgen_runtime::marshal::handle::after_call(
-                        &__dllgen_a_arg0,
-                        4,
-                        false,
-                    );
-                    Ok(::dllgen_runtime::Status::Ok)
-                }
-                113 => {
-                    let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
-                    let __dllgen_a_arg0 = ::dllgen_runtime::marshal::handle::decode_c(
-                        &mut __dllgen_args,
-                        4,
-                        false,
-                        true,
-                    )?;
-                    __dllgen_args.finish()?;
-                    let __dllgen_ret = unsafe {
-                        #[cfg(target_arch = "x86")]
-                        let __dllgen_r = ::dllgen_runtime::native::Words::new()
-                            .push(
-                                ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_arg0),
-                            )
-                            .call::<
-                                (),
-                            >(
-                                self.__dllgen_f113 as *const ::core::ffi::c_void,
-                                ::dllgen_runtime::native::Pops::Caller,
-                                "`sqlite3_mutex_free`",
-                            );
-                        #[cfg(not(target_arch = "x86"))]
-                        let __dllgen_r = ::core::result::Result::<
-                            _,
-                            ::dllgen_runtime::WireError,
-                        >::Ok(
-                            (self
-                                .__dllgen_f113)(
-                                ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_arg0),
-                            ),
-                        );
-                        __dllgen_r
-                    }?;
-                    ::dllgen_runtime::marshal::handle::after_call(
-                        &__dllgen_a_arg0,
-                        4,
-                        true,
-                    );
-                    Ok(::dllgen_runtime::Status::Ok)
-                }
-                114 => {
-                    let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
-                    let __dllgen_a_arg0 = ::dllgen_runtime::marshal::handle::decode_c(
-                        &mut __dllgen_args,
-                        4,
-                        false,
-                        false,
-                    )?;
-                    __dllgen_args.finish()?;
-                    let __dllgen_ret = unsafe {
-                        #[cfg(target_arch = "x86")]
-                        let __dllgen_r = ::dllgen_runtime::native::Words::new()
-                            .push(
-                                ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_arg0),
-                            )
-                            .call::<
-                                (),
-                            >(
-                                self.__dllgen_f114 as *const ::core::ffi::c_void,
-                                ::dllgen_runtime::native::Pops::Caller,
-                                "`sqlite3_mutex_leave`",
-                            );
-                        #[cfg(not(target_arch = "x86"))]
-                        let __dllgen_r = ::core::result::Result::<
-                            _,
-                            ::dllgen_runtime::WireError,
-                        >::Ok(
-                            (self
-                                .__dllgen_f114)(
-                                ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_arg0),
-                            ),
-                        );
-                        __dllgen_r
-                    }?;
-                    ::dllgen_runtime::marshal::handle::after_call(
-                        &__dllgen_a_arg0,
-                        4,
-                        false,
-                    );
-                    Ok(::dllgen_runtime::Status::Ok)
-                }
                 115 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let __dllgen_a_arg0 = ::dllgen_runtime::marshal::handle::decode_c(
@@ -6918,11 +7571,11 @@ mod __dllgen {
                                 ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_arg0),
                             )
                             .call::<
-                                i32,
+                                (),
                             >(
                                 self.__dllgen_f115 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
-                                "`sqlite3_mutex_try`",
+                                "`sqlite3_mutex_enter`",
                             );
                         #[cfg(not(target_arch = "x86"))]
                         let __dllgen_r = ::core::result::Result::<
@@ -6941,10 +7594,133 @@ mod __dllgen {
                         4,
                         false,
                     );
-                    ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
                     Ok(::dllgen_runtime::Status::Ok)
                 }
                 116 => {
+                    let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
+                    let __dllgen_a_arg0 = ::dllgen_runtime::marshal::handle::decode_c(
+                        &mut __dllgen_args,
+                        4,
+                        false,
+                        true,
+                    )?;
+                    __dllgen_args.finish()?;
+                    let __dllgen_ret = unsafe {
+                        #[cfg(target_arch = "x86")]
+                        let __dllgen_r = ::dllgen_runtime::native::Words::new()
+                            .push(
+                                ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_arg0),
+                            )
+                            .call::<
+                                (),
+                            >(
+                                self.__dllgen_f116 as *const ::core::ffi::c_void,
+                                ::dllgen_runtime::native::Pops::Caller,
+                                "`sqlite3_mutex_free`",
+                            );
+                        #[cfg(not(target_arch = "x86"))]
+                        let __dllgen_r = ::core::result::Result::<
+                            _,
+                            ::dllgen_runtime::WireError,
+                        >::Ok(
+                            (self
+                                .__dllgen_f116)(
+                                ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_arg0),
+                            ),
+                        );
+                        __dllgen_r
+                    }?;
+                    ::dllgen_runtime::marshal::handle::after_call(
+                        &__dllgen_a_arg0,
+                        4,
+                        true,
+                    );
+                    Ok(::dllgen_runtime::Status::Ok)
+                }
+                117 => {
+                    let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
+                    let __dllgen_a_arg0 = ::dllgen_runtime::marshal::handle::decode_c(
+                        &mut __dllgen_args,
+                        4,
+                        false,
+                        false,
+                    )?;
+                    __dllgen_args.finish()?;
+                    let __dllgen_ret = unsafe {
+                        #[cfg(target_arch = "x86")]
+                        let __dllgen_r = ::dllgen_runtime::native::Words::new()
+                            .push(
+                                ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_arg0),
+                            )
+                            .call::<
+                                (),
+                            >(
+                                self.__dllgen_f117 as *const ::core::ffi::c_void,
+                                ::dllgen_runtime::native::Pops::Caller,
+                                "`sqlite3_mutex_leave`",
+                            );
+                        #[cfg(not(target_arch = "x86"))]
+                        let __dllgen_r = ::core::result::Result::<
+                            _,
+                            ::dllgen_runtime::WireError,
+                        >::Ok(
+                            (self
+                                .__dllgen_f117)(
+                                ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_arg0),
+                            ),
+                        );
+                        __dllgen_r
+                    }?;
+                    ::dllgen_runtime::marshal::handle::after_call(
+                        &__dllgen_a_arg0,
+                        4,
+                        false,
+                    );
+                    Ok(::dllgen_runtime::Status::Ok)
+                }
+                118 => {
+                    let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
+                    let __dllgen_a_arg0 = ::dllgen_runtime::marshal::handle::decode_c(
+                        &mut __dllgen_args,
+                        4,
+                        false,
+                        false,
+                    )?;
+                    __dllgen_args.finish()?;
+                    let __dllgen_ret = unsafe {
+                        #[cfg(target_arch = "x86")]
+                        let __dllgen_r = ::dllgen_runtime::native::Words::new()
+                            .push(
+                                ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_arg0),
+                            )
+                            .call::<
+                                i32,
+                            >(
+                                self.__dllgen_f118 as *const ::core::ffi::c_void,
+                                ::dllgen_runtime::native::Pops::Caller,
+                                "`sqlite3_mutex_try`",
+                            );
+                        #[cfg(not(target_arch = "x86"))]
+                        let __dllgen_r = ::core::result::Result::<
+                            _,
+                            ::dllgen_runtime::WireError,
+                        >::Ok(
+                            (self
+                                .__dllgen_f118)(
+                                ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_arg0),
+                            ),
+                        );
+                        __dllgen_r
+                    }?;
+                    ::dllgen_runtime::marshal::handle::after_call(
+                        &__dllgen_a_arg0,
+                        4,
+                        false,
+                    );
+                    ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
+                    Ok(::dllgen_runtime::Status::Ok)
+                }
+                119 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let __dllgen_a_pDb = ::dllgen_runtime::marshal::handle::decode_c(
                         &mut __dllgen_args,
@@ -6973,7 +7749,7 @@ mod __dllgen {
                             .call::<
                                 *mut ::core::ffi::c_void,
                             >(
-                                self.__dllgen_f116 as *const ::core::ffi::c_void,
+                                self.__dllgen_f119 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
                                 "`sqlite3_next_stmt`",
                             );
@@ -6983,7 +7759,7 @@ mod __dllgen {
                             ::dllgen_runtime::WireError,
                         >::Ok(
                             (self
-                                .__dllgen_f116)(
+                                .__dllgen_f119)(
                                 ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_pDb),
                                 ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_pStmt),
                             ),
@@ -7021,7 +7797,7 @@ mod __dllgen {
                     );
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                117 => {
+                120 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let __dllgen_a_filename = ::dllgen_runtime::marshal::in_string::decode::<
                         ::dllgen_runtime::marshal::Utf8,
@@ -7040,7 +7816,7 @@ mod __dllgen {
                             .call::<
                                 i32,
                             >(
-                                self.__dllgen_f117 as *const ::core::ffi::c_void,
+                                self.__dllgen_f120 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
                                 "`sqlite3_open`",
                             );
@@ -7050,7 +7826,7 @@ mod __dllgen {
                             ::dllgen_runtime::WireError,
                         >::Ok(
                             (self
-                                .__dllgen_f117)(
+                                .__dllgen_f120)(
                                 ::dllgen_runtime::marshal::in_string::ptr(
                                     &__dllgen_a_filename,
                                 ),
@@ -7067,7 +7843,7 @@ mod __dllgen {
                     );
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                118 => {
+                121 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let __dllgen_a_filename = ::dllgen_runtime::marshal::in_string::decode::<
                         ::dllgen_runtime::marshal::Utf16,
@@ -7086,7 +7862,7 @@ mod __dllgen {
                             .call::<
                                 i32,
                             >(
-                                self.__dllgen_f118 as *const ::core::ffi::c_void,
+                                self.__dllgen_f121 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
                                 "`sqlite3_open16`",
                             );
@@ -7096,7 +7872,7 @@ mod __dllgen {
                             ::dllgen_runtime::WireError,
                         >::Ok(
                             (self
-                                .__dllgen_f118)(
+                                .__dllgen_f121)(
                                 ::dllgen_runtime::marshal::in_string::ptr(
                                     &__dllgen_a_filename,
                                 ),
@@ -7113,7 +7889,7 @@ mod __dllgen {
                     );
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                119 => {
+                122 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let __dllgen_a_filename = ::dllgen_runtime::marshal::in_string::decode::<
                         ::dllgen_runtime::marshal::Utf8,
@@ -7143,7 +7919,7 @@ mod __dllgen {
                             .call::<
                                 i32,
                             >(
-                                self.__dllgen_f119 as *const ::core::ffi::c_void,
+                                self.__dllgen_f122 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
                                 "`sqlite3_open_v2`",
                             );
@@ -7153,7 +7929,7 @@ mod __dllgen {
                             ::dllgen_runtime::WireError,
                         >::Ok(
                             (self
-                                .__dllgen_f119)(
+                                .__dllgen_f122)(
                                 ::dllgen_runtime::marshal::in_string::ptr(
                                     &__dllgen_a_filename,
                                 ),
@@ -7172,7 +7948,7 @@ mod __dllgen {
                     );
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                120 => {
+                123 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     __dllgen_args.finish()?;
                     let __dllgen_ret = unsafe {
@@ -7181,7 +7957,7 @@ mod __dllgen {
                             .call::<
                                 i32,
                             >(
-                                self.__dllgen_f120 as *const ::core::ffi::c_void,
+                                self.__dllgen_f123 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
                                 "`sqlite3_os_end`",
                             );
@@ -7189,13 +7965,13 @@ mod __dllgen {
                         let __dllgen_r = ::core::result::Result::<
                             _,
                             ::dllgen_runtime::WireError,
-                        >::Ok((self.__dllgen_f120)());
+                        >::Ok((self.__dllgen_f123)());
                         __dllgen_r
                     }?;
                     ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                121 => {
+                124 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     __dllgen_args.finish()?;
                     let __dllgen_ret = unsafe {
@@ -7204,7 +7980,7 @@ mod __dllgen {
                             .call::<
                                 i32,
                             >(
-                                self.__dllgen_f121 as *const ::core::ffi::c_void,
+                                self.__dllgen_f124 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
                                 "`sqlite3_os_init`",
                             );
@@ -7212,13 +7988,13 @@ mod __dllgen {
                         let __dllgen_r = ::core::result::Result::<
                             _,
                             ::dllgen_runtime::WireError,
-                        >::Ok((self.__dllgen_f121)());
+                        >::Ok((self.__dllgen_f124)());
                         __dllgen_r
                     }?;
                     ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                122 => {
+                125 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let __dllgen_a_arg0 = ::dllgen_runtime::marshal::handle::decode_c(
                         &mut __dllgen_args,
@@ -7249,7 +8025,7 @@ mod __dllgen {
                             .call::<
                                 i32,
                             >(
-                                self.__dllgen_f122 as *const ::core::ffi::c_void,
+                                self.__dllgen_f125 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
                                 "`sqlite3_overload_function`",
                             );
@@ -7259,7 +8035,7 @@ mod __dllgen {
                             ::dllgen_runtime::WireError,
                         >::Ok(
                             (self
-                                .__dllgen_f122)(
+                                .__dllgen_f125)(
                                 ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_arg0),
                                 ::dllgen_runtime::marshal::in_string::ptr(
                                     &__dllgen_a_zFuncName,
@@ -7277,7 +8053,7 @@ mod __dllgen {
                     ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                123 => {
+                126 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let __dllgen_a_db = ::dllgen_runtime::marshal::handle::decode_c(
                         &mut __dllgen_args,
@@ -7305,239 +8081,9 @@ mod __dllgen {
                             .call::<
                                 i32,
                             >(
-                                self.__dllgen_f123 as *const ::core::ffi::c_void,
-                                ::dllgen_runtime::native::Pops::Caller,
-                                "`sqlite3_prepare`",
-                            );
-                        #[cfg(not(target_arch = "x86"))]
-                        let __dllgen_r = ::core::result::Result::<
-                            _,
-                            ::dllgen_runtime::WireError,
-                        >::Ok(
-                            (self
-                                .__dllgen_f123)(
-                                ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_db),
-                                ::dllgen_runtime::marshal::in_string::ptr(&__dllgen_a_zSql),
-                                -1i64 as i32,
-                                &mut __dllgen_a_ppStmt,
-                                ::dllgen_runtime::marshal::fixed::address(0x0),
-                            ),
-                        );
-                        __dllgen_r
-                    }?;
-                    let (__dllgen_errno, __dllgen_last_error) = (
-                        ::dllgen_runtime::native::errno(),
-                        ::dllgen_runtime::native::last_error(),
-                    );
-                    ::dllgen_runtime::marshal::handle::after_call(
-                        &__dllgen_a_db,
-                        2,
-                        false,
-                    );
-                    if let Some(__dllgen_status) = ::dllgen_runtime::marshal::error::check(
-                        __dllgen_out,
-                        __dllgen_ret,
-                        ::dllgen_runtime::marshal::error::Rule::Nonzero,
-                        ::dllgen_runtime::marshal::error::Code::Return,
-                        __dllgen_errno,
-                        __dllgen_last_error,
-                    ) {
-                        return Ok(__dllgen_status);
-                    }
-                    ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
-                    ::dllgen_runtime::marshal::out_handle::reply(
-                        __dllgen_out,
-                        5,
-                        __dllgen_a_ppStmt,
-                    );
-                    Ok(::dllgen_runtime::Status::Ok)
-                }
-                124 => {
-                    let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
-                    let __dllgen_a_db = ::dllgen_runtime::marshal::handle::decode_c(
-                        &mut __dllgen_args,
-                        2,
-                        false,
-                        false,
-                    )?;
-                    let __dllgen_a_zSql = ::dllgen_runtime::marshal::in_string::decode::<
-                        ::dllgen_runtime::marshal::Utf16,
-                    >(&mut __dllgen_args, false)?;
-                    let mut __dllgen_a_ppStmt = ::dllgen_runtime::marshal::out_handle::storage();
-                    __dllgen_args.finish()?;
-                    ::dllgen_runtime::native::set_errno(0);
-                    ::dllgen_runtime::native::set_last_error(0);
-                    let __dllgen_ret = unsafe {
-                        #[cfg(target_arch = "x86")]
-                        let __dllgen_r = ::dllgen_runtime::native::Words::new()
-                            .push(::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_db))
-                            .push(
-                                ::dllgen_runtime::marshal::in_string::ptr(&__dllgen_a_zSql),
-                            )
-                            .push(-1i64 as i32)
-                            .push(&mut __dllgen_a_ppStmt)
-                            .push(::dllgen_runtime::marshal::fixed::address(0x0))
-                            .call::<
-                                i32,
-                            >(
-                                self.__dllgen_f124 as *const ::core::ffi::c_void,
-                                ::dllgen_runtime::native::Pops::Caller,
-                                "`sqlite3_prepare16`",
-                            );
-                        #[cfg(not(target_arch = "x86"))]
-                        let __dllgen_r = ::core::result::Result::<
-                            _,
-                            ::dllgen_runtime::WireError,
-                        >::Ok(
-                            (self
-                                .__dllgen_f124)(
-                                ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_db),
-                                ::dllgen_runtime::marshal::in_string::ptr(&__dllgen_a_zSql),
-                                -1i64 as i32,
-                                &mut __dllgen_a_ppStmt,
-                                ::dllgen_runtime::marshal::fixed::address(0x0),
-                            ),
-                        );
-                        __dllgen_r
-                    }?;
-                    let (__dllgen_errno, __dllgen_last_error) = (
-                        ::dllgen_runtime::native::errno(),
-                        ::dllgen_runtime::native::last_error(),
-                    );
-                    ::dllgen_runtime::marshal::handle::after_call(
-                        &__dllgen_a_db,
-                        2,
-                        false,
-                    );
-                    if let Some(__dllgen_status) = ::dllgen_runtime::marshal::error::check(
-                        __dllgen_out,
-                        __dllgen_ret,
-                        ::dllgen_runtime::marshal::error::Rule::Nonzero,
-                        ::dllgen_runtime::marshal::error::Code::Return,
-                        __dllgen_errno,
-                        __dllgen_last_error,
-                    ) {
-                        return Ok(__dllgen_status);
-                    }
-                    ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
-                    ::dllgen_runtime::marshal::out_handle::reply(
-                        __dllgen_out,
-                        5,
-                        __dllgen_a_ppStmt,
-                    );
-                    Ok(::dllgen_runtime::Status::Ok)
-                }
-                125 => {
-                    let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
-                    let __dllgen_a_db = ::dllgen_runtime::marshal::handle::decode_c(
-                        &mut __dllgen_args,
-                        2,
-                        false,
-                        false,
-                    )?;
-                    let __dllgen_a_zSql = ::dllgen_runtime::marshal::in_string::decode::<
-                        ::dllgen_runtime::marshal::Utf16,
-                    >(&mut __dllgen_args, false)?;
-                    let mut __dllgen_a_ppStmt = ::dllgen_runtime::marshal::out_handle::storage();
-                    __dllgen_args.finish()?;
-                    ::dllgen_runtime::native::set_errno(0);
-                    ::dllgen_runtime::native::set_last_error(0);
-                    let __dllgen_ret = unsafe {
-                        #[cfg(target_arch = "x86")]
-                        let __dllgen_r = ::dllgen_runtime::native::Words::new()
-                            .push(::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_db))
-                            .push(
-                                ::dllgen_runtime::marshal::in_string::ptr(&__dllgen_a_zSql),
-                            )
-                            .push(-1i64 as i32)
-                            .push(&mut __dllgen_a_ppStmt)
-                            .push(::dllgen_runtime::marshal::fixed::address(0x0))
-                            .call::<
-                                i32,
-                            >(
-                                self.__dllgen_f125 as *const ::core::ffi::c_void,
-                                ::dllgen_runtime::native::Pops::Caller,
-                                "`sqlite3_prepare16_v2`",
-                            );
-                        #[cfg(not(target_arch = "x86"))]
-                        let __dllgen_r = ::core::result::Result::<
-                            _,
-                            ::dllgen_runtime::WireError,
-                        >::Ok(
-                            (self
-                                .__dllgen_f125)(
-                                ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_db),
-                                ::dllgen_runtime::marshal::in_string::ptr(&__dllgen_a_zSql),
-                                -1i64 as i32,
-                                &mut __dllgen_a_ppStmt,
-                                ::dllgen_runtime::marshal::fixed::address(0x0),
-                            ),
-                        );
-                        __dllgen_r
-                    }?;
-                    let (__dllgen_errno, __dllgen_last_error) = (
-                        ::dllgen_runtime::native::errno(),
-                        ::dllgen_runtime::native::last_error(),
-                    );
-                    ::dllgen_runtime::marshal::handle::after_call(
-                        &__dllgen_a_db,
-                        2,
-                        false,
-                    );
-                    if let Some(__dllgen_status) = ::dllgen_runtime::marshal::error::check(
-                        __dllgen_out,
-                        __dllgen_ret,
-                        ::dllgen_runtime::marshal::error::Rule::Nonzero,
-                        ::dllgen_runtime::marshal::error::Code::Return,
-                        __dllgen_errno,
-                        __dllgen_last_error,
-                    ) {
-                        return Ok(__dllgen_status);
-                    }
-                    ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
-                    ::dllgen_runtime::marshal::out_handle::reply(
-                        __dllgen_out,
-                        5,
-                        __dllgen_a_ppStmt,
-                    );
-                    Ok(::dllgen_runtime::Status::Ok)
-                }
-                126 => {
-                    let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
-                    let __dllgen_a_db = ::dllgen_runtime::marshal::handle::decode_c(
-                        &mut __dllgen_args,
-                        2,
-                        false,
-                        false,
-                    )?;
-                    let __dllgen_a_zSql = ::dllgen_runtime::marshal::in_string::decode::<
-                        ::dllgen_runtime::marshal::Utf16,
-                    >(&mut __dllgen_args, false)?;
-                    let __dllgen_a_prepFlags: u32 = ::dllgen_runtime::marshal::value::decode_c(
-                        &mut __dllgen_args,
-                        &mut __dllgen_keep,
-                    )?;
-                    let mut __dllgen_a_ppStmt = ::dllgen_runtime::marshal::out_handle::storage();
-                    __dllgen_args.finish()?;
-                    ::dllgen_runtime::native::set_errno(0);
-                    ::dllgen_runtime::native::set_last_error(0);
-                    let __dllgen_ret = unsafe {
-                        #[cfg(target_arch = "x86")]
-                        let __dllgen_r = ::dllgen_runtime::native::Words::new()
-                            .push(::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_db))
-                            .push(
-                                ::dllgen_runtime::marshal::in_string::ptr(&__dllgen_a_zSql),
-                            )
-                            .push(-1i64 as i32)
-                            .push(__dllgen_a_prepFlags)
-                            .push(&mut __dllgen_a_ppStmt)
-                            .push(::dllgen_runtime::marshal::fixed::address(0x0))
-                            .call::<
-                                i32,
-                            >(
                                 self.__dllgen_f126 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
-                                "`sqlite3_prepare16_v3`",
+                                "`sqlite3_prepare`",
                             );
                         #[cfg(not(target_arch = "x86"))]
                         let __dllgen_r = ::core::result::Result::<
@@ -7549,7 +8095,6 @@ mod __dllgen {
                                 ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_db),
                                 ::dllgen_runtime::marshal::in_string::ptr(&__dllgen_a_zSql),
                                 -1i64 as i32,
-                                __dllgen_a_prepFlags,
                                 &mut __dllgen_a_ppStmt,
                                 ::dllgen_runtime::marshal::fixed::address(0x0),
                             ),
@@ -7592,7 +8137,7 @@ mod __dllgen {
                         false,
                     )?;
                     let __dllgen_a_zSql = ::dllgen_runtime::marshal::in_string::decode::<
-                        ::dllgen_runtime::marshal::Utf8,
+                        ::dllgen_runtime::marshal::Utf16,
                     >(&mut __dllgen_args, false)?;
                     let mut __dllgen_a_ppStmt = ::dllgen_runtime::marshal::out_handle::storage();
                     __dllgen_args.finish()?;
@@ -7613,7 +8158,7 @@ mod __dllgen {
                             >(
                                 self.__dllgen_f127 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
-                                "`sqlite3_prepare_v2`",
+                                "`sqlite3_prepare16`",
                             );
                         #[cfg(not(target_arch = "x86"))]
                         let __dllgen_r = ::core::result::Result::<
@@ -7667,7 +8212,82 @@ mod __dllgen {
                         false,
                     )?;
                     let __dllgen_a_zSql = ::dllgen_runtime::marshal::in_string::decode::<
-                        ::dllgen_runtime::marshal::Utf8,
+                        ::dllgen_runtime::marshal::Utf16,
+                    >(&mut __dllgen_args, false)?;
+                    let mut __dllgen_a_ppStmt = ::dllgen_runtime::marshal::out_handle::storage();
+                    __dllgen_args.finish()?;
+                    ::dllgen_runtime::native::set_errno(0);
+                    ::dllgen_runtime::native::set_last_error(0);
+                    let __dllgen_ret = unsafe {
+                        #[cfg(target_arch = "x86")]
+                        let __dllgen_r = ::dllgen_runtime::native::Words::new()
+                            .push(::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_db))
+                            .push(
+                                ::dllgen_runtime::marshal::in_string::ptr(&__dllgen_a_zSql),
+                            )
+                            .push(-1i64 as i32)
+                            .push(&mut __dllgen_a_ppStmt)
+                            .push(::dllgen_runtime::marshal::fixed::address(0x0))
+                            .call::<
+                                i32,
+                            >(
+                                self.__dllgen_f128 as *const ::core::ffi::c_void,
+                                ::dllgen_runtime::native::Pops::Caller,
+                                "`sqlite3_prepare16_v2`",
+                            );
+                        #[cfg(not(target_arch = "x86"))]
+                        let __dllgen_r = ::core::result::Result::<
+                            _,
+                            ::dllgen_runtime::WireError,
+                        >::Ok(
+                            (self
+                                .__dllgen_f128)(
+                                ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_db),
+                                ::dllgen_runtime::marshal::in_string::ptr(&__dllgen_a_zSql),
+                                -1i64 as i32,
+                                &mut __dllgen_a_ppStmt,
+                                ::dllgen_runtime::marshal::fixed::address(0x0),
+                            ),
+                        );
+                        __dllgen_r
+                    }?;
+                    let (__dllgen_errno, __dllgen_last_error) = (
+                        ::dllgen_runtime::native::errno(),
+                        ::dllgen_runtime::native::last_error(),
+                    );
+                    ::dllgen_runtime::marshal::handle::after_call(
+                        &__dllgen_a_db,
+                        2,
+                        false,
+                    );
+                    if let Some(__dllgen_status) = ::dllgen_runtime::marshal::error::check(
+                        __dllgen_out,
+                        __dllgen_ret,
+                        ::dllgen_runtime::marshal::error::Rule::Nonzero,
+                        ::dllgen_runtime::marshal::error::Code::Return,
+                        __dllgen_errno,
+                        __dllgen_last_error,
+                    ) {
+                        return Ok(__dllgen_status);
+                    }
+                    ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
+                    ::dllgen_runtime::marshal::out_handle::reply(
+                        __dllgen_out,
+                        5,
+                        __dllgen_a_ppStmt,
+                    );
+                    Ok(::dllgen_runtime::Status::Ok)
+                }
+                129 => {
+                    let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
+                    let __dllgen_a_db = ::dllgen_runtime::marshal::handle::decode_c(
+                        &mut __dllgen_args,
+                        2,
+                        false,
+                        false,
+                    )?;
+                    let __dllgen_a_zSql = ::dllgen_runtime::marshal::in_string::decode::<
+                        ::dllgen_runtime::marshal::Utf16,
                     >(&mut __dllgen_args, false)?;
                     let __dllgen_a_prepFlags: u32 = ::dllgen_runtime::marshal::value::decode_c(
                         &mut __dllgen_args,
@@ -7691,9 +8311,9 @@ mod __dllgen {
                             .call::<
                                 i32,
                             >(
-                                self.__dllgen_f128 as *const ::core::ffi::c_void,
+                                self.__dllgen_f129 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
-                                "`sqlite3_prepare_v3`",
+                                "`sqlite3_prepare16_v3`",
                             );
                         #[cfg(not(target_arch = "x86"))]
                         let __dllgen_r = ::core::result::Result::<
@@ -7701,7 +8321,7 @@ mod __dllgen {
                             ::dllgen_runtime::WireError,
                         >::Ok(
                             (self
-                                .__dllgen_f128)(
+                                .__dllgen_f129)(
                                 ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_db),
                                 ::dllgen_runtime::marshal::in_string::ptr(&__dllgen_a_zSql),
                                 -1i64 as i32,
@@ -7739,7 +8359,313 @@ mod __dllgen {
                     );
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                129 => {
+                130 => {
+                    let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
+                    let __dllgen_a_db = ::dllgen_runtime::marshal::handle::decode_c(
+                        &mut __dllgen_args,
+                        2,
+                        false,
+                        false,
+                    )?;
+                    let __dllgen_a_zSql = ::dllgen_runtime::marshal::in_string::decode::<
+                        ::dllgen_runtime::marshal::Utf8,
+                    >(&mut __dllgen_args, false)?;
+                    let mut __dllgen_a_ppStmt = ::dllgen_runtime::marshal::out_handle::storage();
+                    __dllgen_args.finish()?;
+                    ::dllgen_runtime::native::set_errno(0);
+                    ::dllgen_runtime::native::set_last_error(0);
+                    let __dllgen_ret = unsafe {
+                        #[cfg(target_arch = "x86")]
+                        let __dllgen_r = ::dllgen_runtime::native::Words::new()
+                            .push(::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_db))
+                            .push(
+                                ::dllgen_runtime::marshal::in_string::ptr(&__dllgen_a_zSql),
+                            )
+                            .push(-1i64 as i32)
+                            .push(&mut __dllgen_a_ppStmt)
+                            .push(::dllgen_runtime::marshal::fixed::address(0x0))
+                            .call::<
+                                i32,
+                            >(
+                                self.__dllgen_f130 as *const ::core::ffi::c_void,
+                                ::dllgen_runtime::native::Pops::Caller,
+                                "`sqlite3_prepare_v2`",
+                            );
+                        #[cfg(not(target_arch = "x86"))]
+                        let __dllgen_r = ::core::result::Result::<
+                            _,
+                            ::dllgen_runtime::WireError,
+                        >::Ok(
+                            (self
+                                .__dllgen_f130)(
+                                ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_db),
+                                ::dllgen_runtime::marshal::in_string::ptr(&__dllgen_a_zSql),
+                                -1i64 as i32,
+                                &mut __dllgen_a_ppStmt,
+                                ::dllgen_runtime::marshal::fixed::address(0x0),
+                            ),
+                        );
+                        __dllgen_r
+                    }?;
+                    let (__dllgen_errno, __dllgen_last_error) = (
+                        ::dllgen_runtime::native::errno(),
+                        ::dllgen_runtime::native::last_error(),
+                    );
+                    ::dllgen_runtime::marshal::handle::after_call(
+                        &__dllgen_a_db,
+                        2,
+                        false,
+                    );
+                    if let Some(__dllgen_status) = ::dllgen_runtime::marshal::error::check(
+                        __dllgen_out,
+                        __dllgen_ret,
+                        ::dllgen_runtime::marshal::error::Rule::Nonzero,
+                        ::dllgen_runtime::marshal::error::Code::Return,
+                        __dllgen_errno,
+                        __dllgen_last_error,
+                    ) {
+                        return Ok(__dllgen_status);
+                    }
+                    ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
+                    ::dllgen_runtime::marshal::out_handle::reply(
+                        __dllgen_out,
+                        5,
+                        __dllgen_a_ppStmt,
+                    );
+                    Ok(::dllgen_runtime::Status::Ok)
+                }
+                131 => {
+                    let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
+                    let __dllgen_a_db = ::dllgen_runtime::marshal::handle::decode_c(
+                        &mut __dllgen_args,
+                        2,
+                        false,
+                        false,
+                    )?;
+                    let __dllgen_a_zSql = ::dllgen_runtime::marshal::in_string::decode::<
+                        ::dllgen_runtime::marshal::Utf8,
+                    >(&mut __dllgen_args, false)?;
+                    let __dllgen_a_prepFlags: u32 = ::dllgen_runtime::marshal::value::decode_c(
+                        &mut __dllgen_args,
+                        &mut __dllgen_keep,
+                    )?;
+                    let mut __dllgen_a_ppStmt = ::dllgen_runtime::marshal::out_handle::storage();
+                    __dllgen_args.finish()?;
+                    ::dllgen_runtime::native::set_errno(0);
+                    ::dllgen_runtime::native::set_last_error(0);
+                    let __dllgen_ret = unsafe {
+                        #[cfg(target_arch = "x86")]
+                        let __dllgen_r = ::dllgen_runtime::native::Words::new()
+                            .push(::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_db))
+                            .push(
+                                ::dllgen_runtime::marshal::in_string::ptr(&__dllgen_a_zSql),
+                            )
+                            .push(-1i64 as i32)
+                            .push(__dllgen_a_prepFlags)
+                            .push(&mut __dllgen_a_ppStmt)
+                            .push(::dllgen_runtime::marshal::fixed::address(0x0))
+                            .call::<
+                                i32,
+                            >(
+                                self.__dllgen_f131 as *const ::core::ffi::c_void,
+                                ::dllgen_runtime::native::Pops::Caller,
+                                "`sqlite3_prepare_v3`",
+                            );
+                        #[cfg(not(target_arch = "x86"))]
+                        let __dllgen_r = ::core::result::Result::<
+                            _,
+                            ::dllgen_runtime::WireError,
+                        >::Ok(
+                            (self
+                                .__dllgen_f131)(
+                                ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_db),
+                                ::dllgen_runtime::marshal::in_string::ptr(&__dllgen_a_zSql),
+                                -1i64 as i32,
+                                __dllgen_a_prepFlags,
+                                &mut __dllgen_a_ppStmt,
+                                ::dllgen_runtime::marshal::fixed::address(0x0),
+                            ),
+                        );
+                        __dllgen_r
+                    }?;
+                    let (__dllgen_errno, __dllgen_last_error) = (
+                        ::dllgen_runtime::native::errno(),
+                        ::dllgen_runtime::native::last_error(),
+                    );
+                    ::dllgen_runtime::marshal::handle::after_call(
+                        &__dllgen_a_db,
+                        2,
+                        false,
+                    );
+                    if let Some(__dllgen_status) = ::dllgen_runtime::marshal::error::check(
+                        __dllgen_out,
+                        __dllgen_ret,
+                        ::dllgen_runtime::marshal::error::Rule::Nonzero,
+                        ::dllgen_runtime::marshal::error::Code::Return,
+                        __dllgen_errno,
+                        __dllgen_last_error,
+                    ) {
+                        return Ok(__dllgen_status);
+                    }
+                    ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
+                    ::dllgen_runtime::marshal::out_handle::reply(
+                        __dllgen_out,
+                        5,
+                        __dllgen_a_ppStmt,
+                    );
+                    Ok(::dllgen_runtime::Status::Ok)
+                }
+                132 => {
+                    let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
+                    let __dllgen_a_arg0 = ::dllgen_runtime::marshal::handle::decode_c(
+                        &mut __dllgen_args,
+                        2,
+                        false,
+                        false,
+                    )?;
+                    let __dllgen_a_xProfile = ::dllgen_runtime::marshal::callback::decode_kept(
+                        &mut __dllgen_args,
+                    )?;
+                    let __dllgen_reg = ::dllgen_runtime::host::kept::Registration::new(
+                        ::dllgen_runtime::owner(),
+                        0u32.max(__dllgen_a_xProfile),
+                    );
+                    __dllgen_args.finish()?;
+                    let __dllgen_ret = unsafe {
+                        #[cfg(target_arch = "x86")]
+                        let __dllgen_r = ::dllgen_runtime::native::Words::new()
+                            .push(
+                                ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_arg0),
+                            )
+                            .push(
+                                (__dllgen_a_xProfile != 0)
+                                    .then_some(
+                                        __dllgen_callback_132_1
+                                            as unsafe extern "C" fn(
+                                                *mut ::core::ffi::c_void,
+                                                *const u8,
+                                                u64,
+                                            ),
+                                    ),
+                            )
+                            .push(::dllgen_runtime::host::kept::context(&__dllgen_reg))
+                            .call::<
+                                (),
+                            >(
+                                self.__dllgen_f132 as *const ::core::ffi::c_void,
+                                ::dllgen_runtime::native::Pops::Caller,
+                                "`sqlite3_profile`",
+                            );
+                        #[cfg(not(target_arch = "x86"))]
+                        let __dllgen_r = ::core::result::Result::<
+                            _,
+                            ::dllgen_runtime::WireError,
+                        >::Ok(
+                            (self
+                                .__dllgen_f132)(
+                                ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_arg0),
+                                (__dllgen_a_xProfile != 0)
+                                    .then_some(
+                                        __dllgen_callback_132_1
+                                            as unsafe extern "C" fn(
+                                                *mut ::core::ffi::c_void,
+                                                *const u8,
+                                                u64,
+                                            ),
+                                    ),
+                                ::dllgen_runtime::host::kept::context(&__dllgen_reg),
+                            ),
+                        );
+                        __dllgen_r
+                    }?;
+                    ::dllgen_runtime::marshal::handle::after_call(
+                        &__dllgen_a_arg0,
+                        2,
+                        false,
+                    );
+                    ::dllgen_runtime::host::handles::keep(
+                        2,
+                        ::dllgen_runtime::marshal::handle::id(&__dllgen_a_arg0),
+                        1821670425,
+                        __dllgen_reg,
+                    );
+                    Ok(::dllgen_runtime::Status::Ok)
+                }
+                133 => {
+                    let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
+                    let __dllgen_a_arg0 = ::dllgen_runtime::marshal::handle::decode_c(
+                        &mut __dllgen_args,
+                        2,
+                        false,
+                        false,
+                    )?;
+                    let __dllgen_a_arg1: i32 = ::dllgen_runtime::marshal::value::decode_c(
+                        &mut __dllgen_args,
+                        &mut __dllgen_keep,
+                    )?;
+                    let __dllgen_a_arg2 = ::dllgen_runtime::marshal::callback::decode_kept(
+                        &mut __dllgen_args,
+                    )?;
+                    let __dllgen_reg = ::dllgen_runtime::host::kept::Registration::new(
+                        ::dllgen_runtime::owner(),
+                        0u32.max(__dllgen_a_arg2),
+                    );
+                    __dllgen_args.finish()?;
+                    let __dllgen_ret = unsafe {
+                        #[cfg(target_arch = "x86")]
+                        let __dllgen_r = ::dllgen_runtime::native::Words::new()
+                            .push(
+                                ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_arg0),
+                            )
+                            .push(__dllgen_a_arg1)
+                            .push(
+                                (__dllgen_a_arg2 != 0)
+                                    .then_some(
+                                        __dllgen_callback_133_2
+                                            as unsafe extern "C" fn(*mut ::core::ffi::c_void) -> i32,
+                                    ),
+                            )
+                            .push(::dllgen_runtime::host::kept::context(&__dllgen_reg))
+                            .call::<
+                                (),
+                            >(
+                                self.__dllgen_f133 as *const ::core::ffi::c_void,
+                                ::dllgen_runtime::native::Pops::Caller,
+                                "`sqlite3_progress_handler`",
+                            );
+                        #[cfg(not(target_arch = "x86"))]
+                        let __dllgen_r = ::core::result::Result::<
+                            _,
+                            ::dllgen_runtime::WireError,
+                        >::Ok(
+                            (self
+                                .__dllgen_f133)(
+                                ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_arg0),
+                                __dllgen_a_arg1,
+                                (__dllgen_a_arg2 != 0)
+                                    .then_some(
+                                        __dllgen_callback_133_2
+                                            as unsafe extern "C" fn(*mut ::core::ffi::c_void) -> i32,
+                                    ),
+                                ::dllgen_runtime::host::kept::context(&__dllgen_reg),
+                            ),
+                        );
+                        __dllgen_r
+                    }?;
+                    ::dllgen_runtime::marshal::handle::after_call(
+                        &__dllgen_a_arg0,
+                        2,
+                        false,
+                    );
+                    ::dllgen_runtime::host::handles::keep(
+                        2,
+                        ::dllgen_runtime::marshal::handle::id(&__dllgen_a_arg0),
+                        2065429939,
+                        __dllgen_reg,
+                    );
+                    Ok(::dllgen_runtime::Status::Ok)
+                }
+                134 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let __dllgen_a_N: i32 = ::dllgen_runtime::marshal::length::decode(
                         &mut __dllgen_args,
@@ -7765,7 +8691,7 @@ mod __dllgen {
                             .call::<
                                 (),
                             >(
-                                self.__dllgen_f129 as *const ::core::ffi::c_void,
+                                self.__dllgen_f134 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
                                 "`sqlite3_randomness`",
                             );
@@ -7775,7 +8701,7 @@ mod __dllgen {
                             ::dllgen_runtime::WireError,
                         >::Ok(
                             (self
-                                .__dllgen_f129)(
+                                .__dllgen_f134)(
                                 __dllgen_a_N,
                                 ::dllgen_runtime::marshal::out_buffer::ptr(
                                     &mut __dllgen_a_P,
@@ -7792,7 +8718,7 @@ mod __dllgen {
                     )?;
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                130 => {
+                135 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let __dllgen_a_arg0: i32 = ::dllgen_runtime::marshal::value::decode_c(
                         &mut __dllgen_args,
@@ -7806,7 +8732,7 @@ mod __dllgen {
                             .call::<
                                 i32,
                             >(
-                                self.__dllgen_f130 as *const ::core::ffi::c_void,
+                                self.__dllgen_f135 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
                                 "`sqlite3_release_memory`",
                             );
@@ -7814,13 +8740,13 @@ mod __dllgen {
                         let __dllgen_r = ::core::result::Result::<
                             _,
                             ::dllgen_runtime::WireError,
-                        >::Ok((self.__dllgen_f130)(__dllgen_a_arg0));
+                        >::Ok((self.__dllgen_f135)(__dllgen_a_arg0));
                         __dllgen_r
                     }?;
                     ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                131 => {
+                136 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let __dllgen_a_pStmt = ::dllgen_runtime::marshal::handle::decode_c(
                         &mut __dllgen_args,
@@ -7838,7 +8764,7 @@ mod __dllgen {
                             .call::<
                                 i32,
                             >(
-                                self.__dllgen_f131 as *const ::core::ffi::c_void,
+                                self.__dllgen_f136 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
                                 "`sqlite3_reset`",
                             );
@@ -7848,7 +8774,7 @@ mod __dllgen {
                             ::dllgen_runtime::WireError,
                         >::Ok(
                             (self
-                                .__dllgen_f131)(
+                                .__dllgen_f136)(
                                 ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_pStmt),
                             ),
                         );
@@ -7862,7 +8788,7 @@ mod __dllgen {
                     ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                132 => {
+                137 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     __dllgen_args.finish()?;
                     let __dllgen_ret = unsafe {
@@ -7871,7 +8797,7 @@ mod __dllgen {
                             .call::<
                                 (),
                             >(
-                                self.__dllgen_f132 as *const ::core::ffi::c_void,
+                                self.__dllgen_f137 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
                                 "`sqlite3_reset_auto_extension`",
                             );
@@ -7879,12 +8805,80 @@ mod __dllgen {
                         let __dllgen_r = ::core::result::Result::<
                             _,
                             ::dllgen_runtime::WireError,
-                        >::Ok((self.__dllgen_f132)());
+                        >::Ok((self.__dllgen_f137)());
                         __dllgen_r
                     }?;
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                133 => {
+                138 => {
+                    let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
+                    let __dllgen_a_arg0 = ::dllgen_runtime::marshal::handle::decode_c(
+                        &mut __dllgen_args,
+                        2,
+                        false,
+                        false,
+                    )?;
+                    let __dllgen_a_arg1 = ::dllgen_runtime::marshal::callback::decode_kept(
+                        &mut __dllgen_args,
+                    )?;
+                    let __dllgen_reg = ::dllgen_runtime::host::kept::Registration::new(
+                        ::dllgen_runtime::owner(),
+                        0u32.max(__dllgen_a_arg1),
+                    );
+                    __dllgen_args.finish()?;
+                    let __dllgen_ret = unsafe {
+                        #[cfg(target_arch = "x86")]
+                        let __dllgen_r = ::dllgen_runtime::native::Words::new()
+                            .push(
+                                ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_arg0),
+                            )
+                            .push(
+                                (__dllgen_a_arg1 != 0)
+                                    .then_some(
+                                        __dllgen_callback_138_1
+                                            as unsafe extern "C" fn(*mut ::core::ffi::c_void),
+                                    ),
+                            )
+                            .push(::dllgen_runtime::host::kept::context(&__dllgen_reg))
+                            .call::<
+                                (),
+                            >(
+                                self.__dllgen_f138 as *const ::core::ffi::c_void,
+                                ::dllgen_runtime::native::Pops::Caller,
+                                "`sqlite3_rollback_hook`",
+                            );
+                        #[cfg(not(target_arch = "x86"))]
+                        let __dllgen_r = ::core::result::Result::<
+                            _,
+                            ::dllgen_runtime::WireError,
+                        >::Ok(
+                            (self
+                                .__dllgen_f138)(
+                                ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_arg0),
+                                (__dllgen_a_arg1 != 0)
+                                    .then_some(
+                                        __dllgen_callback_138_1
+                                            as unsafe extern "C" fn(*mut ::core::ffi::c_void),
+                                    ),
+                                ::dllgen_runtime::host::kept::context(&__dllgen_reg),
+                            ),
+                        );
+                        __dllgen_r
+                    }?;
+                    ::dllgen_runtime::marshal::handle::after_call(
+                        &__dllgen_a_arg0,
+                        2,
+                        false,
+                    );
+                    ::dllgen_runtime::host::handles::keep(
+                        2,
+                        ::dllgen_runtime::marshal::handle::id(&__dllgen_a_arg0),
+                        3345800531,
+                        __dllgen_reg,
+                    );
+                    Ok(::dllgen_runtime::Status::Ok)
+                }
+                139 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let __dllgen_a_db = ::dllgen_runtime::marshal::handle::decode_c(
                         &mut __dllgen_args,
@@ -7917,7 +8911,7 @@ mod __dllgen {
                             .call::<
                                 *const u8,
                             >(
-                                self.__dllgen_f133 as *const ::core::ffi::c_void,
+                                self.__dllgen_f139 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
                                 "`sqlite3_serialize`",
                             );
@@ -7927,7 +8921,7 @@ mod __dllgen {
                             ::dllgen_runtime::WireError,
                         >::Ok(
                             (self
-                                .__dllgen_f133)(
+                                .__dllgen_f139)(
                                 ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_db),
                                 ::dllgen_runtime::marshal::in_string::ptr(
                                     &__dllgen_a_zSchema,
@@ -7958,7 +8952,7 @@ mod __dllgen {
                     if !__dllgen_ret.is_null() {
                         unsafe {
                             (self
-                                .__dllgen_helper133)(
+                                .__dllgen_helper139)(
                                 __dllgen_ret as *mut ::core::ffi::c_void,
                             )
                         };
@@ -7971,7 +8965,90 @@ mod __dllgen {
                     )?;
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                134 => {
+                140 => {
+                    let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
+                    let __dllgen_a_arg0 = ::dllgen_runtime::marshal::handle::decode_c(
+                        &mut __dllgen_args,
+                        2,
+                        false,
+                        false,
+                    )?;
+                    let __dllgen_a_xAuth = ::dllgen_runtime::marshal::callback::decode_kept(
+                        &mut __dllgen_args,
+                    )?;
+                    let __dllgen_reg = ::dllgen_runtime::host::kept::Registration::new(
+                        ::dllgen_runtime::owner(),
+                        0u32.max(__dllgen_a_xAuth),
+                    );
+                    __dllgen_args.finish()?;
+                    let __dllgen_ret = unsafe {
+                        #[cfg(target_arch = "x86")]
+                        let __dllgen_r = ::dllgen_runtime::native::Words::new()
+                            .push(
+                                ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_arg0),
+                            )
+                            .push(
+                                (__dllgen_a_xAuth != 0)
+                                    .then_some(
+                                        __dllgen_callback_140_1
+                                            as unsafe extern "C" fn(
+                                                *mut ::core::ffi::c_void,
+                                                i32,
+                                                *const u8,
+                                                *const u8,
+                                                *const u8,
+                                                *const u8,
+                                            ) -> i32,
+                                    ),
+                            )
+                            .push(::dllgen_runtime::host::kept::context(&__dllgen_reg))
+                            .call::<
+                                i32,
+                            >(
+                                self.__dllgen_f140 as *const ::core::ffi::c_void,
+                                ::dllgen_runtime::native::Pops::Caller,
+                                "`sqlite3_set_authorizer`",
+                            );
+                        #[cfg(not(target_arch = "x86"))]
+                        let __dllgen_r = ::core::result::Result::<
+                            _,
+                            ::dllgen_runtime::WireError,
+                        >::Ok(
+                            (self
+                                .__dllgen_f140)(
+                                ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_arg0),
+                                (__dllgen_a_xAuth != 0)
+                                    .then_some(
+                                        __dllgen_callback_140_1
+                                            as unsafe extern "C" fn(
+                                                *mut ::core::ffi::c_void,
+                                                i32,
+                                                *const u8,
+                                                *const u8,
+                                                *const u8,
+                                                *const u8,
+                                            ) -> i32,
+                                    ),
+                                ::dllgen_runtime::host::kept::context(&__dllgen_reg),
+                            ),
+                        );
+                        __dllgen_r
+                    }?;
+                    ::dllgen_runtime::marshal::handle::after_call(
+                        &__dllgen_a_arg0,
+                        2,
+                        false,
+                    );
+                    ::dllgen_runtime::host::handles::keep(
+                        2,
+                        ::dllgen_runtime::marshal::handle::id(&__dllgen_a_arg0),
+                        315402785,
+                        __dllgen_reg,
+                    );
+                    ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
+                    Ok(::dllgen_runtime::Status::Ok)
+                }
+                141 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let __dllgen_a_arg0 = ::dllgen_runtime::marshal::handle::decode_c(
                         &mut __dllgen_args,
@@ -7994,7 +9071,7 @@ mod __dllgen {
                             .call::<
                                 (),
                             >(
-                                self.__dllgen_f134 as *const ::core::ffi::c_void,
+                                self.__dllgen_f141 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
                                 "`sqlite3_set_last_insert_rowid`",
                             );
@@ -8004,7 +9081,7 @@ mod __dllgen {
                             ::dllgen_runtime::WireError,
                         >::Ok(
                             (self
-                                .__dllgen_f134)(
+                                .__dllgen_f141)(
                                 ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_arg0),
                                 __dllgen_a_arg1,
                             ),
@@ -8018,7 +9095,7 @@ mod __dllgen {
                     );
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                135 => {
+                142 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     __dllgen_args.finish()?;
                     let __dllgen_ret = unsafe {
@@ -8027,7 +9104,7 @@ mod __dllgen {
                             .call::<
                                 i32,
                             >(
-                                self.__dllgen_f135 as *const ::core::ffi::c_void,
+                                self.__dllgen_f142 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
                                 "`sqlite3_shutdown`",
                             );
@@ -8035,13 +9112,13 @@ mod __dllgen {
                         let __dllgen_r = ::core::result::Result::<
                             _,
                             ::dllgen_runtime::WireError,
-                        >::Ok((self.__dllgen_f135)());
+                        >::Ok((self.__dllgen_f142)());
                         __dllgen_r
                     }?;
                     ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                136 => {
+                143 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let __dllgen_a_arg0: i32 = ::dllgen_runtime::marshal::value::decode_c(
                         &mut __dllgen_args,
@@ -8055,7 +9132,7 @@ mod __dllgen {
                             .call::<
                                 i32,
                             >(
-                                self.__dllgen_f136 as *const ::core::ffi::c_void,
+                                self.__dllgen_f143 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
                                 "`sqlite3_sleep`",
                             );
@@ -8063,13 +9140,13 @@ mod __dllgen {
                         let __dllgen_r = ::core::result::Result::<
                             _,
                             ::dllgen_runtime::WireError,
-                        >::Ok((self.__dllgen_f136)(__dllgen_a_arg0));
+                        >::Ok((self.__dllgen_f143)(__dllgen_a_arg0));
                         __dllgen_r
                     }?;
                     ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                137 => {
+                144 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let __dllgen_a_n: i32 = ::dllgen_runtime::marshal::length::decode(
                         &mut __dllgen_args,
@@ -8109,7 +9186,7 @@ mod __dllgen {
                             .call::<
                                 *const u8,
                             >(
-                                self.__dllgen_f137 as *const ::core::ffi::c_void,
+                                self.__dllgen_f144 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
                                 "`sqlite3_snprintf_str`",
                             );
@@ -8119,7 +9196,7 @@ mod __dllgen {
                             ::dllgen_runtime::WireError,
                         >::Ok(
                             (self
-                                .__dllgen_f137)(
+                                .__dllgen_f144)(
                                 __dllgen_a_n,
                                 ::dllgen_runtime::marshal::out_buffer::ptr(
                                     &mut __dllgen_a_zBuf,
@@ -8146,7 +9223,7 @@ mod __dllgen {
                     )?;
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                138 => {
+                145 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let __dllgen_a_N: i32 = ::dllgen_runtime::marshal::value::decode_c(
                         &mut __dllgen_args,
@@ -8160,7 +9237,7 @@ mod __dllgen {
                             .call::<
                                 (),
                             >(
-                                self.__dllgen_f138 as *const ::core::ffi::c_void,
+                                self.__dllgen_f145 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
                                 "`sqlite3_soft_heap_limit`",
                             );
@@ -8168,12 +9245,12 @@ mod __dllgen {
                         let __dllgen_r = ::core::result::Result::<
                             _,
                             ::dllgen_runtime::WireError,
-                        >::Ok((self.__dllgen_f138)(__dllgen_a_N));
+                        >::Ok((self.__dllgen_f145)(__dllgen_a_N));
                         __dllgen_r
                     }?;
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                139 => {
+                146 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let __dllgen_a_N: i64 = ::dllgen_runtime::marshal::value::decode_c(
                         &mut __dllgen_args,
@@ -8187,7 +9264,7 @@ mod __dllgen {
                             .call::<
                                 i64,
                             >(
-                                self.__dllgen_f139 as *const ::core::ffi::c_void,
+                                self.__dllgen_f146 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
                                 "`sqlite3_soft_heap_limit64`",
                             );
@@ -8195,13 +9272,13 @@ mod __dllgen {
                         let __dllgen_r = ::core::result::Result::<
                             _,
                             ::dllgen_runtime::WireError,
-                        >::Ok((self.__dllgen_f139)(__dllgen_a_N));
+                        >::Ok((self.__dllgen_f146)(__dllgen_a_N));
                         __dllgen_r
                     }?;
                     ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                140 => {
+                147 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     __dllgen_args.finish()?;
                     let __dllgen_ret = unsafe {
@@ -8210,7 +9287,7 @@ mod __dllgen {
                             .call::<
                                 *const u8,
                             >(
-                                self.__dllgen_f140 as *const ::core::ffi::c_void,
+                                self.__dllgen_f147 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
                                 "`sqlite3_sourceid`",
                             );
@@ -8218,7 +9295,7 @@ mod __dllgen {
                         let __dllgen_r = ::core::result::Result::<
                             _,
                             ::dllgen_runtime::WireError,
-                        >::Ok((self.__dllgen_f140)());
+                        >::Ok((self.__dllgen_f147)());
                         __dllgen_r
                     }?;
                     unsafe {
@@ -8228,7 +9305,7 @@ mod __dllgen {
                     };
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                141 => {
+                148 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let __dllgen_a_pStmt = ::dllgen_runtime::marshal::handle::decode_c(
                         &mut __dllgen_args,
@@ -8246,7 +9323,7 @@ mod __dllgen {
                             .call::<
                                 *const u8,
                             >(
-                                self.__dllgen_f141 as *const ::core::ffi::c_void,
+                                self.__dllgen_f148 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
                                 "`sqlite3_sql`",
                             );
@@ -8256,7 +9333,7 @@ mod __dllgen {
                             ::dllgen_runtime::WireError,
                         >::Ok(
                             (self
-                                .__dllgen_f141)(
+                                .__dllgen_f148)(
                                 ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_pStmt),
                             ),
                         );
@@ -8274,7 +9351,7 @@ mod __dllgen {
                     };
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                142 => {
+                149 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let __dllgen_a_op: i32 = ::dllgen_runtime::marshal::value::decode_c(
                         &mut __dllgen_args,
@@ -8311,7 +9388,7 @@ mod __dllgen {
                             .call::<
                                 i32,
                             >(
-                                self.__dllgen_f142 as *const ::core::ffi::c_void,
+                                self.__dllgen_f149 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
                                 "`sqlite3_status`",
                             );
@@ -8321,7 +9398,7 @@ mod __dllgen {
                             ::dllgen_runtime::WireError,
                         >::Ok(
                             (self
-                                .__dllgen_f142)(
+                                .__dllgen_f149)(
                                 __dllgen_a_op,
                                 ::dllgen_runtime::marshal::out_value::ptr(
                                     &mut __dllgen_a_pCurrent,
@@ -8361,7 +9438,7 @@ mod __dllgen {
                     )?;
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                143 => {
+                150 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let __dllgen_a_op: i32 = ::dllgen_runtime::marshal::value::decode_c(
                         &mut __dllgen_args,
@@ -8398,7 +9475,7 @@ mod __dllgen {
                             .call::<
                                 i32,
                             >(
-                                self.__dllgen_f143 as *const ::core::ffi::c_void,
+                                self.__dllgen_f150 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
                                 "`sqlite3_status64`",
                             );
@@ -8408,7 +9485,7 @@ mod __dllgen {
                             ::dllgen_runtime::WireError,
                         >::Ok(
                             (self
-                                .__dllgen_f143)(
+                                .__dllgen_f150)(
                                 __dllgen_a_op,
                                 ::dllgen_runtime::marshal::out_value::ptr(
                                     &mut __dllgen_a_pCurrent,
@@ -8448,7 +9525,7 @@ mod __dllgen {
                     )?;
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                144 => {
+                151 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let __dllgen_a_arg0 = ::dllgen_runtime::marshal::handle::decode_c(
                         &mut __dllgen_args,
@@ -8468,7 +9545,7 @@ mod __dllgen {
                             .call::<
                                 i32,
                             >(
-                                self.__dllgen_f144 as *const ::core::ffi::c_void,
+                                self.__dllgen_f151 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
                                 "`sqlite3_step`",
                             );
@@ -8478,7 +9555,7 @@ mod __dllgen {
                             ::dllgen_runtime::WireError,
                         >::Ok(
                             (self
-                                .__dllgen_f144)(
+                                .__dllgen_f151)(
                                 ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_arg0),
                             ),
                         );
@@ -8506,7 +9583,7 @@ mod __dllgen {
                     ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                145 => {
+                152 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let __dllgen_a_arg0 = ::dllgen_runtime::marshal::handle::decode_c(
                         &mut __dllgen_args,
@@ -8524,7 +9601,7 @@ mod __dllgen {
                             .call::<
                                 i32,
                             >(
-                                self.__dllgen_f145 as *const ::core::ffi::c_void,
+                                self.__dllgen_f152 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
                                 "`sqlite3_stmt_busy`",
                             );
@@ -8534,7 +9611,7 @@ mod __dllgen {
                             ::dllgen_runtime::WireError,
                         >::Ok(
                             (self
-                                .__dllgen_f145)(
+                                .__dllgen_f152)(
                                 ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_arg0),
                             ),
                         );
@@ -8548,7 +9625,7 @@ mod __dllgen {
                     ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                146 => {
+                153 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let __dllgen_a_pStmt = ::dllgen_runtime::marshal::handle::decode_c(
                         &mut __dllgen_args,
@@ -8566,7 +9643,7 @@ mod __dllgen {
                             .call::<
                                 i32,
                             >(
-                                self.__dllgen_f146 as *const ::core::ffi::c_void,
+                                self.__dllgen_f153 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
                                 "`sqlite3_stmt_isexplain`",
                             );
@@ -8576,7 +9653,7 @@ mod __dllgen {
                             ::dllgen_runtime::WireError,
                         >::Ok(
                             (self
-                                .__dllgen_f146)(
+                                .__dllgen_f153)(
                                 ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_pStmt),
                             ),
                         );
@@ -8590,7 +9667,7 @@ mod __dllgen {
                     ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                147 => {
+                154 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let __dllgen_a_pStmt = ::dllgen_runtime::marshal::handle::decode_c(
                         &mut __dllgen_args,
@@ -8608,7 +9685,7 @@ mod __dllgen {
                             .call::<
                                 i32,
                             >(
-                                self.__dllgen_f147 as *const ::core::ffi::c_void,
+                                self.__dllgen_f154 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
                                 "`sqlite3_stmt_readonly`",
                             );
@@ -8618,7 +9695,7 @@ mod __dllgen {
                             ::dllgen_runtime::WireError,
                         >::Ok(
                             (self
-                                .__dllgen_f147)(
+                                .__dllgen_f154)(
                                 ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_pStmt),
                             ),
                         );
@@ -8632,7 +9709,7 @@ mod __dllgen {
                     ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                148 => {
+                155 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let __dllgen_a_arg0 = ::dllgen_runtime::marshal::handle::decode_c(
                         &mut __dllgen_args,
@@ -8660,7 +9737,7 @@ mod __dllgen {
                             .call::<
                                 i32,
                             >(
-                                self.__dllgen_f148 as *const ::core::ffi::c_void,
+                                self.__dllgen_f155 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
                                 "`sqlite3_stmt_status`",
                             );
@@ -8670,7 +9747,7 @@ mod __dllgen {
                             ::dllgen_runtime::WireError,
                         >::Ok(
                             (self
-                                .__dllgen_f148)(
+                                .__dllgen_f155)(
                                 ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_arg0),
                                 __dllgen_a_op,
                                 __dllgen_a_resetFlg,
@@ -8686,7 +9763,7 @@ mod __dllgen {
                     ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                149 => {
+                156 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let __dllgen_a_arg0 = ::dllgen_runtime::marshal::handle::decode_c(
                         &mut __dllgen_args,
@@ -8720,7 +9797,7 @@ mod __dllgen {
                             .call::<
                                 (),
                             >(
-                                self.__dllgen_f149 as *const ::core::ffi::c_void,
+                                self.__dllgen_f156 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
                                 "`sqlite3_str_append`",
                             );
@@ -8730,7 +9807,7 @@ mod __dllgen {
                             ::dllgen_runtime::WireError,
                         >::Ok(
                             (self
-                                .__dllgen_f149)(
+                                .__dllgen_f156)(
                                 ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_arg0),
                                 ::dllgen_runtime::marshal::in_buffer::ptr(&__dllgen_a_zIn),
                                 __dllgen_a_N,
@@ -8745,7 +9822,7 @@ mod __dllgen {
                     );
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                150 => {
+                157 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let __dllgen_a_arg0 = ::dllgen_runtime::marshal::handle::decode_c(
                         &mut __dllgen_args,
@@ -8769,7 +9846,7 @@ mod __dllgen {
                             .call::<
                                 (),
                             >(
-                                self.__dllgen_f150 as *const ::core::ffi::c_void,
+                                self.__dllgen_f157 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
                                 "`sqlite3_str_appendall`",
                             );
@@ -8779,7 +9856,7 @@ mod __dllgen {
                             ::dllgen_runtime::WireError,
                         >::Ok(
                             (self
-                                .__dllgen_f150)(
+                                .__dllgen_f157)(
                                 ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_arg0),
                                 ::dllgen_runtime::marshal::in_string::ptr(&__dllgen_a_zIn),
                             ),
@@ -8793,7 +9870,7 @@ mod __dllgen {
                     );
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                151 => {
+                158 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let __dllgen_a_arg0 = ::dllgen_runtime::marshal::handle::decode_c(
                         &mut __dllgen_args,
@@ -8821,7 +9898,7 @@ mod __dllgen {
                             .call::<
                                 (),
                             >(
-                                self.__dllgen_f151 as *const ::core::ffi::c_void,
+                                self.__dllgen_f158 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
                                 "`sqlite3_str_appendchar`",
                             );
@@ -8831,7 +9908,7 @@ mod __dllgen {
                             ::dllgen_runtime::WireError,
                         >::Ok(
                             (self
-                                .__dllgen_f151)(
+                                .__dllgen_f158)(
                                 ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_arg0),
                                 __dllgen_a_N,
                                 __dllgen_a_C,
@@ -8846,7 +9923,7 @@ mod __dllgen {
                     );
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                152 => {
+                159 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let __dllgen_a_s = ::dllgen_runtime::marshal::handle::decode_c(
                         &mut __dllgen_args,
@@ -8876,7 +9953,7 @@ mod __dllgen {
                             .call::<
                                 (),
                             >(
-                                self.__dllgen_f152 as *const ::core::ffi::c_void,
+                                self.__dllgen_f159 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
                                 "`sqlite3_str_appendf_str`",
                             );
@@ -8886,7 +9963,7 @@ mod __dllgen {
                             ::dllgen_runtime::WireError,
                         >::Ok(
                             (self
-                                .__dllgen_f152)(
+                                .__dllgen_f159)(
                                 ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_s),
                                 ::dllgen_runtime::marshal::in_string::ptr(
                                     &__dllgen_a_zFormat,
@@ -8903,7 +9980,7 @@ mod __dllgen {
                     );
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                153 => {
+                160 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let __dllgen_a_arg0 = ::dllgen_runtime::marshal::handle::decode_c(
                         &mut __dllgen_args,
@@ -8921,7 +9998,7 @@ mod __dllgen {
                             .call::<
                                 i32,
                             >(
-                                self.__dllgen_f153 as *const ::core::ffi::c_void,
+                                self.__dllgen_f160 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
                                 "`sqlite3_str_errcode`",
                             );
@@ -8931,7 +10008,7 @@ mod __dllgen {
                             ::dllgen_runtime::WireError,
                         >::Ok(
                             (self
-                                .__dllgen_f153)(
+                                .__dllgen_f160)(
                                 ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_arg0),
                             ),
                         );
@@ -8945,7 +10022,7 @@ mod __dllgen {
                     ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                154 => {
+                161 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let __dllgen_a_arg0 = ::dllgen_runtime::marshal::handle::decode_c(
                         &mut __dllgen_args,
@@ -8963,7 +10040,7 @@ mod __dllgen {
                             .call::<
                                 *const u8,
                             >(
-                                self.__dllgen_f154 as *const ::core::ffi::c_void,
+                                self.__dllgen_f161 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
                                 "`sqlite3_str_finish`",
                             );
@@ -8973,7 +10050,7 @@ mod __dllgen {
                             ::dllgen_runtime::WireError,
                         >::Ok(
                             (self
-                                .__dllgen_f154)(
+                                .__dllgen_f161)(
                                 ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_arg0),
                             ),
                         );
@@ -8992,14 +10069,14 @@ mod __dllgen {
                     if !__dllgen_ret.is_null() {
                         unsafe {
                             (self
-                                .__dllgen_helper154)(
+                                .__dllgen_helper161)(
                                 __dllgen_ret as *mut ::core::ffi::c_void,
                             )
                         };
                     }
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                155 => {
+                162 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let __dllgen_a_arg0 = ::dllgen_runtime::marshal::handle::decode_c(
                         &mut __dllgen_args,
@@ -9017,7 +10094,7 @@ mod __dllgen {
                             .call::<
                                 i32,
                             >(
-                                self.__dllgen_f155 as *const ::core::ffi::c_void,
+                                self.__dllgen_f162 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
                                 "`sqlite3_str_length`",
                             );
@@ -9027,7 +10104,7 @@ mod __dllgen {
                             ::dllgen_runtime::WireError,
                         >::Ok(
                             (self
-                                .__dllgen_f155)(
+                                .__dllgen_f162)(
                                 ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_arg0),
                             ),
                         );
@@ -9041,7 +10118,7 @@ mod __dllgen {
                     ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                156 => {
+                163 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let __dllgen_a_arg0 = ::dllgen_runtime::marshal::handle::decode_c(
                         &mut __dllgen_args,
@@ -9061,7 +10138,7 @@ mod __dllgen {
                             .call::<
                                 *mut ::core::ffi::c_void,
                             >(
-                                self.__dllgen_f156 as *const ::core::ffi::c_void,
+                                self.__dllgen_f163 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
                                 "`sqlite3_str_new`",
                             );
@@ -9071,7 +10148,7 @@ mod __dllgen {
                             ::dllgen_runtime::WireError,
                         >::Ok(
                             (self
-                                .__dllgen_f156)(
+                                .__dllgen_f163)(
                                 ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_arg0),
                             ),
                         );
@@ -9103,7 +10180,7 @@ mod __dllgen {
                     );
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                157 => {
+                164 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let __dllgen_a_arg0 = ::dllgen_runtime::marshal::handle::decode_c(
                         &mut __dllgen_args,
@@ -9121,7 +10198,7 @@ mod __dllgen {
                             .call::<
                                 (),
                             >(
-                                self.__dllgen_f157 as *const ::core::ffi::c_void,
+                                self.__dllgen_f164 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
                                 "`sqlite3_str_reset`",
                             );
@@ -9131,7 +10208,7 @@ mod __dllgen {
                             ::dllgen_runtime::WireError,
                         >::Ok(
                             (self
-                                .__dllgen_f157)(
+                                .__dllgen_f164)(
                                 ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_arg0),
                             ),
                         );
@@ -9144,7 +10221,7 @@ mod __dllgen {
                     );
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                158 => {
+                165 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let __dllgen_a_arg0 = ::dllgen_runtime::marshal::handle::decode_c(
                         &mut __dllgen_args,
@@ -9162,7 +10239,7 @@ mod __dllgen {
                             .call::<
                                 *const u8,
                             >(
-                                self.__dllgen_f158 as *const ::core::ffi::c_void,
+                                self.__dllgen_f165 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
                                 "`sqlite3_str_value`",
                             );
@@ -9172,7 +10249,7 @@ mod __dllgen {
                             ::dllgen_runtime::WireError,
                         >::Ok(
                             (self
-                                .__dllgen_f158)(
+                                .__dllgen_f165)(
                                 ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_arg0),
                             ),
                         );
@@ -9190,7 +10267,7 @@ mod __dllgen {
                     };
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                159 => {
+                166 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let __dllgen_a_zGlob = ::dllgen_runtime::marshal::in_string::decode::<
                         ::dllgen_runtime::marshal::Utf8,
@@ -9211,7 +10288,7 @@ mod __dllgen {
                             .call::<
                                 i32,
                             >(
-                                self.__dllgen_f159 as *const ::core::ffi::c_void,
+                                self.__dllgen_f166 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
                                 "`sqlite3_strglob`",
                             );
@@ -9221,7 +10298,7 @@ mod __dllgen {
                             ::dllgen_runtime::WireError,
                         >::Ok(
                             (self
-                                .__dllgen_f159)(
+                                .__dllgen_f166)(
                                 ::dllgen_runtime::marshal::in_string::ptr(
                                     &__dllgen_a_zGlob,
                                 ),
@@ -9233,7 +10310,7 @@ mod __dllgen {
                     ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                160 => {
+                167 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let __dllgen_a_arg0 = ::dllgen_runtime::marshal::in_string::decode::<
                         ::dllgen_runtime::marshal::Utf8,
@@ -9254,7 +10331,7 @@ mod __dllgen {
                             .call::<
                                 i32,
                             >(
-                                self.__dllgen_f160 as *const ::core::ffi::c_void,
+                                self.__dllgen_f167 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
                                 "`sqlite3_stricmp`",
                             );
@@ -9264,7 +10341,7 @@ mod __dllgen {
                             ::dllgen_runtime::WireError,
                         >::Ok(
                             (self
-                                .__dllgen_f160)(
+                                .__dllgen_f167)(
                                 ::dllgen_runtime::marshal::in_string::ptr(&__dllgen_a_arg0),
                                 ::dllgen_runtime::marshal::in_string::ptr(&__dllgen_a_arg1),
                             ),
@@ -9274,7 +10351,7 @@ mod __dllgen {
                     ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                161 => {
+                168 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let __dllgen_a_zGlob = ::dllgen_runtime::marshal::in_string::decode::<
                         ::dllgen_runtime::marshal::Utf8,
@@ -9300,7 +10377,7 @@ mod __dllgen {
                             .call::<
                                 i32,
                             >(
-                                self.__dllgen_f161 as *const ::core::ffi::c_void,
+                                self.__dllgen_f168 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
                                 "`sqlite3_strlike`",
                             );
@@ -9310,7 +10387,7 @@ mod __dllgen {
                             ::dllgen_runtime::WireError,
                         >::Ok(
                             (self
-                                .__dllgen_f161)(
+                                .__dllgen_f168)(
                                 ::dllgen_runtime::marshal::in_string::ptr(
                                     &__dllgen_a_zGlob,
                                 ),
@@ -9323,7 +10400,7 @@ mod __dllgen {
                     ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                162 => {
+                169 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let __dllgen_a_arg0 = ::dllgen_runtime::marshal::in_string::decode::<
                         ::dllgen_runtime::marshal::Utf8,
@@ -9349,7 +10426,7 @@ mod __dllgen {
                             .call::<
                                 i32,
                             >(
-                                self.__dllgen_f162 as *const ::core::ffi::c_void,
+                                self.__dllgen_f169 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
                                 "`sqlite3_strnicmp`",
                             );
@@ -9359,7 +10436,7 @@ mod __dllgen {
                             ::dllgen_runtime::WireError,
                         >::Ok(
                             (self
-                                .__dllgen_f162)(
+                                .__dllgen_f169)(
                                 ::dllgen_runtime::marshal::in_string::ptr(&__dllgen_a_arg0),
                                 ::dllgen_runtime::marshal::in_string::ptr(&__dllgen_a_arg1),
                                 __dllgen_a_arg2,
@@ -9370,7 +10447,7 @@ mod __dllgen {
                     ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                163 => {
+                170 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let __dllgen_a_arg0 = ::dllgen_runtime::marshal::handle::decode_c(
                         &mut __dllgen_args,
@@ -9388,7 +10465,7 @@ mod __dllgen {
                             .call::<
                                 i32,
                             >(
-                                self.__dllgen_f163 as *const ::core::ffi::c_void,
+                                self.__dllgen_f170 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
                                 "`sqlite3_system_errno`",
                             );
@@ -9398,7 +10475,7 @@ mod __dllgen {
                             ::dllgen_runtime::WireError,
                         >::Ok(
                             (self
-                                .__dllgen_f163)(
+                                .__dllgen_f170)(
                                 ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_arg0),
                             ),
                         );
@@ -9412,7 +10489,7 @@ mod __dllgen {
                     ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                164 => {
+                171 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let __dllgen_a_db = ::dllgen_runtime::marshal::handle::decode_c(
                         &mut __dllgen_args,
@@ -9482,7 +10559,7 @@ mod __dllgen {
                             .call::<
                                 i32,
                             >(
-                                self.__dllgen_f164 as *const ::core::ffi::c_void,
+                                self.__dllgen_f171 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
                                 "`sqlite3_table_column_metadata`",
                             );
@@ -9492,7 +10569,7 @@ mod __dllgen {
                             ::dllgen_runtime::WireError,
                         >::Ok(
                             (self
-                                .__dllgen_f164)(
+                                .__dllgen_f171)(
                                 ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_db),
                                 ::dllgen_runtime::marshal::in_string::ptr(
                                     &__dllgen_a_zDbName,
@@ -9571,7 +10648,7 @@ mod __dllgen {
                     )?;
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                165 => {
+                172 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     __dllgen_args.finish()?;
                     let __dllgen_ret = unsafe {
@@ -9580,7 +10657,7 @@ mod __dllgen {
                             .call::<
                                 (),
                             >(
-                                self.__dllgen_f165 as *const ::core::ffi::c_void,
+                                self.__dllgen_f172 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
                                 "`sqlite3_thread_cleanup`",
                             );
@@ -9588,12 +10665,12 @@ mod __dllgen {
                         let __dllgen_r = ::core::result::Result::<
                             _,
                             ::dllgen_runtime::WireError,
-                        >::Ok((self.__dllgen_f165)());
+                        >::Ok((self.__dllgen_f172)());
                         __dllgen_r
                     }?;
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                166 => {
+                173 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     __dllgen_args.finish()?;
                     let __dllgen_ret = unsafe {
@@ -9602,7 +10679,7 @@ mod __dllgen {
                             .call::<
                                 i32,
                             >(
-                                self.__dllgen_f166 as *const ::core::ffi::c_void,
+                                self.__dllgen_f173 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
                                 "`sqlite3_threadsafe`",
                             );
@@ -9610,13 +10687,13 @@ mod __dllgen {
                         let __dllgen_r = ::core::result::Result::<
                             _,
                             ::dllgen_runtime::WireError,
-                        >::Ok((self.__dllgen_f166)());
+                        >::Ok((self.__dllgen_f173)());
                         __dllgen_r
                     }?;
                     ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                167 => {
+                174 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let __dllgen_a_arg0 = ::dllgen_runtime::marshal::handle::decode_c(
                         &mut __dllgen_args,
@@ -9634,7 +10711,7 @@ mod __dllgen {
                             .call::<
                                 i32,
                             >(
-                                self.__dllgen_f167 as *const ::core::ffi::c_void,
+                                self.__dllgen_f174 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
                                 "`sqlite3_total_changes`",
                             );
@@ -9644,7 +10721,7 @@ mod __dllgen {
                             ::dllgen_runtime::WireError,
                         >::Ok(
                             (self
-                                .__dllgen_f167)(
+                                .__dllgen_f174)(
                                 ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_arg0),
                             ),
                         );
@@ -9658,7 +10735,7 @@ mod __dllgen {
                     ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                168 => {
+                175 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let __dllgen_a_arg0 = ::dllgen_runtime::marshal::handle::decode_c(
                         &mut __dllgen_args,
@@ -9676,7 +10753,7 @@ mod __dllgen {
                             .call::<
                                 i64,
                             >(
-                                self.__dllgen_f168 as *const ::core::ffi::c_void,
+                                self.__dllgen_f175 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
                                 "`sqlite3_total_changes64`",
                             );
@@ -9686,7 +10763,7 @@ mod __dllgen {
                             ::dllgen_runtime::WireError,
                         >::Ok(
                             (self
-                                .__dllgen_f168)(
+                                .__dllgen_f175)(
                                 ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_arg0),
                             ),
                         );
@@ -9700,7 +10777,154 @@ mod __dllgen {
                     ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                169 => {
+                176 => {
+                    let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
+                    let __dllgen_a_arg0 = ::dllgen_runtime::marshal::handle::decode_c(
+                        &mut __dllgen_args,
+                        2,
+                        false,
+                        false,
+                    )?;
+                    let __dllgen_a_xTrace = ::dllgen_runtime::marshal::callback::decode_kept(
+                        &mut __dllgen_args,
+                    )?;
+                    let __dllgen_reg = ::dllgen_runtime::host::kept::Registration::new(
+                        ::dllgen_runtime::owner(),
+                        0u32.max(__dllgen_a_xTrace),
+                    );
+                    __dllgen_args.finish()?;
+                    let __dllgen_ret = unsafe {
+                        #[cfg(target_arch = "x86")]
+                        let __dllgen_r = ::dllgen_runtime::native::Words::new()
+                            .push(
+                                ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_arg0),
+                            )
+                            .push(
+                                (__dllgen_a_xTrace != 0)
+                                    .then_some(
+                                        __dllgen_callback_176_1
+                                            as unsafe extern "C" fn(*mut ::core::ffi::c_void, *const u8),
+                                    ),
+                            )
+                            .push(::dllgen_runtime::host::kept::context(&__dllgen_reg))
+                            .call::<
+                                (),
+                            >(
+                                self.__dllgen_f176 as *const ::core::ffi::c_void,
+                                ::dllgen_runtime::native::Pops::Caller,
+                                "`sqlite3_trace`",
+                            );
+                        #[cfg(not(target_arch = "x86"))]
+                        let __dllgen_r = ::core::result::Result::<
+                            _,
+                            ::dllgen_runtime::WireError,
+                        >::Ok(
+                            (self
+                                .__dllgen_f176)(
+                                ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_arg0),
+                                (__dllgen_a_xTrace != 0)
+                                    .then_some(
+                                        __dllgen_callback_176_1
+                                            as unsafe extern "C" fn(*mut ::core::ffi::c_void, *const u8),
+                                    ),
+                                ::dllgen_runtime::host::kept::context(&__dllgen_reg),
+                            ),
+                        );
+                        __dllgen_r
+                    }?;
+                    ::dllgen_runtime::marshal::handle::after_call(
+                        &__dllgen_a_arg0,
+                        2,
+                        false,
+                    );
+                    ::dllgen_runtime::host::handles::keep(
+                        2,
+                        ::dllgen_runtime::marshal::handle::id(&__dllgen_a_arg0),
+                        2168288687,
+                        __dllgen_reg,
+                    );
+                    Ok(::dllgen_runtime::Status::Ok)
+                }
+                177 => {
+                    let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
+                    let __dllgen_a_db = ::dllgen_runtime::marshal::handle::decode_c(
+                        &mut __dllgen_args,
+                        2,
+                        false,
+                        false,
+                    )?;
+                    let __dllgen_a_callback = ::dllgen_runtime::marshal::callback::decode_kept(
+                        &mut __dllgen_args,
+                    )?;
+                    let __dllgen_reg = ::dllgen_runtime::host::kept::Registration::new(
+                        ::dllgen_runtime::owner(),
+                        0u32.max(__dllgen_a_callback),
+                    );
+                    __dllgen_args.finish()?;
+                    let __dllgen_ret = unsafe {
+                        #[cfg(target_arch = "x86")]
+                        let __dllgen_r = ::dllgen_runtime::native::Words::new()
+                            .push(::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_db))
+                            .push(1i64 as u32)
+                            .push(
+                                (__dllgen_a_callback != 0)
+                                    .then_some(
+                                        __dllgen_callback_177_2
+                                            as unsafe extern "C" fn(
+                                                u32,
+                                                *mut ::core::ffi::c_void,
+                                                *mut ::core::ffi::c_void,
+                                                *const u8,
+                                            ) -> i32,
+                                    ),
+                            )
+                            .push(::dllgen_runtime::host::kept::context(&__dllgen_reg))
+                            .call::<
+                                i32,
+                            >(
+                                self.__dllgen_f177 as *const ::core::ffi::c_void,
+                                ::dllgen_runtime::native::Pops::Caller,
+                                "`sqlite3_trace_v2_stmt`",
+                            );
+                        #[cfg(not(target_arch = "x86"))]
+                        let __dllgen_r = ::core::result::Result::<
+                            _,
+                            ::dllgen_runtime::WireError,
+                        >::Ok(
+                            (self
+                                .__dllgen_f177)(
+                                ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_db),
+                                1i64 as u32,
+                                (__dllgen_a_callback != 0)
+                                    .then_some(
+                                        __dllgen_callback_177_2
+                                            as unsafe extern "C" fn(
+                                                u32,
+                                                *mut ::core::ffi::c_void,
+                                                *mut ::core::ffi::c_void,
+                                                *const u8,
+                                            ) -> i32,
+                                    ),
+                                ::dllgen_runtime::host::kept::context(&__dllgen_reg),
+                            ),
+                        );
+                        __dllgen_r
+                    }?;
+                    ::dllgen_runtime::marshal::handle::after_call(
+                        &__dllgen_a_db,
+                        2,
+                        false,
+                    );
+                    ::dllgen_runtime::host::handles::keep(
+                        2,
+                        ::dllgen_runtime::marshal::handle::id(&__dllgen_a_db),
+                        2168288687,
+                        __dllgen_reg,
+                    );
+                    ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
+                    Ok(::dllgen_runtime::Status::Ok)
+                }
+                178 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let __dllgen_a_arg0 = ::dllgen_runtime::marshal::handle::decode_c(
                         &mut __dllgen_args,
@@ -9727,7 +10951,7 @@ mod __dllgen {
                             .call::<
                                 i32,
                             >(
-                                self.__dllgen_f169 as *const ::core::ffi::c_void,
+                                self.__dllgen_f178 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
                                 "`sqlite3_transfer_bindings`",
                             );
@@ -9737,7 +10961,7 @@ mod __dllgen {
                             ::dllgen_runtime::WireError,
                         >::Ok(
                             (self
-                                .__dllgen_f169)(
+                                .__dllgen_f178)(
                                 ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_arg0),
                                 ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_arg1),
                             ),
@@ -9757,7 +10981,7 @@ mod __dllgen {
                     ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                170 => {
+                179 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let __dllgen_a_arg0 = ::dllgen_runtime::marshal::handle::decode_c(
                         &mut __dllgen_args,
@@ -9783,7 +11007,7 @@ mod __dllgen {
                             .call::<
                                 i32,
                             >(
-                                self.__dllgen_f170 as *const ::core::ffi::c_void,
+                                self.__dllgen_f179 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
                                 "`sqlite3_txn_state`",
                             );
@@ -9793,7 +11017,7 @@ mod __dllgen {
                             ::dllgen_runtime::WireError,
                         >::Ok(
                             (self
-                                .__dllgen_f170)(
+                                .__dllgen_f179)(
                                 ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_arg0),
                                 ::dllgen_runtime::marshal::in_string::ptr(
                                     &__dllgen_a_zSchema,
@@ -9810,7 +11034,87 @@ mod __dllgen {
                     ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                171 => {
+                180 => {
+                    let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
+                    let __dllgen_a_arg0 = ::dllgen_runtime::marshal::handle::decode_c(
+                        &mut __dllgen_args,
+                        2,
+                        false,
+                        false,
+                    )?;
+                    let __dllgen_a_arg1 = ::dllgen_runtime::marshal::callback::decode_kept(
+                        &mut __dllgen_args,
+                    )?;
+                    let __dllgen_reg = ::dllgen_runtime::host::kept::Registration::new(
+                        ::dllgen_runtime::owner(),
+                        0u32.max(__dllgen_a_arg1),
+                    );
+                    __dllgen_args.finish()?;
+                    let __dllgen_ret = unsafe {
+                        #[cfg(target_arch = "x86")]
+                        let __dllgen_r = ::dllgen_runtime::native::Words::new()
+                            .push(
+                                ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_arg0),
+                            )
+                            .push(
+                                (__dllgen_a_arg1 != 0)
+                                    .then_some(
+                                        __dllgen_callback_180_1
+                                            as unsafe extern "C" fn(
+                                                *mut ::core::ffi::c_void,
+                                                i32,
+                                                *const u8,
+                                                *const u8,
+                                                i64,
+                                            ),
+                                    ),
+                            )
+                            .push(::dllgen_runtime::host::kept::context(&__dllgen_reg))
+                            .call::<
+                                (),
+                            >(
+                                self.__dllgen_f180 as *const ::core::ffi::c_void,
+                                ::dllgen_runtime::native::Pops::Caller,
+                                "`sqlite3_update_hook`",
+                            );
+                        #[cfg(not(target_arch = "x86"))]
+                        let __dllgen_r = ::core::result::Result::<
+                            _,
+                            ::dllgen_runtime::WireError,
+                        >::Ok(
+                            (self
+                                .__dllgen_f180)(
+                                ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_arg0),
+                                (__dllgen_a_arg1 != 0)
+                                    .then_some(
+                                        __dllgen_callback_180_1
+                                            as unsafe extern "C" fn(
+                                                *mut ::core::ffi::c_void,
+                                                i32,
+                                                *const u8,
+                                                *const u8,
+                                                i64,
+                                            ),
+                                    ),
+                                ::dllgen_runtime::host::kept::context(&__dllgen_reg),
+                            ),
+                        );
+                        __dllgen_r
+                    }?;
+                    ::dllgen_runtime::marshal::handle::after_call(
+                        &__dllgen_a_arg0,
+                        2,
+                        false,
+                    );
+                    ::dllgen_runtime::host::handles::keep(
+                        2,
+                        ::dllgen_runtime::marshal::handle::id(&__dllgen_a_arg0),
+                        3698446069,
+                        __dllgen_reg,
+                    );
+                    Ok(::dllgen_runtime::Status::Ok)
+                }
+                181 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let __dllgen_a_z = ::dllgen_runtime::marshal::handle::decode_c(
                         &mut __dllgen_args,
@@ -9839,7 +11143,7 @@ mod __dllgen {
                             .call::<
                                 i32,
                             >(
-                                self.__dllgen_f171 as *const ::core::ffi::c_void,
+                                self.__dllgen_f181 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
                                 "`sqlite3_uri_boolean`",
                             );
@@ -9849,7 +11153,7 @@ mod __dllgen {
                             ::dllgen_runtime::WireError,
                         >::Ok(
                             (self
-                                .__dllgen_f171)(
+                                .__dllgen_f181)(
                                 ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_z),
                                 ::dllgen_runtime::marshal::in_string::ptr(
                                     &__dllgen_a_zParam,
@@ -9867,7 +11171,7 @@ mod __dllgen {
                     ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                172 => {
+                182 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let __dllgen_a_arg0 = ::dllgen_runtime::marshal::handle::decode_c(
                         &mut __dllgen_args,
@@ -9896,7 +11200,7 @@ mod __dllgen {
                             .call::<
                                 i64,
                             >(
-                                self.__dllgen_f172 as *const ::core::ffi::c_void,
+                                self.__dllgen_f182 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
                                 "`sqlite3_uri_int64`",
                             );
@@ -9906,7 +11210,7 @@ mod __dllgen {
                             ::dllgen_runtime::WireError,
                         >::Ok(
                             (self
-                                .__dllgen_f172)(
+                                .__dllgen_f182)(
                                 ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_arg0),
                                 ::dllgen_runtime::marshal::in_string::ptr(&__dllgen_a_arg1),
                                 __dllgen_a_arg2,
@@ -9922,7 +11226,7 @@ mod __dllgen {
                     ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                173 => {
+                183 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let __dllgen_a_z = ::dllgen_runtime::marshal::handle::decode_c(
                         &mut __dllgen_args,
@@ -9943,7 +11247,7 @@ mod __dllgen {
                             .call::<
                                 *const u8,
                             >(
-                                self.__dllgen_f173 as *const ::core::ffi::c_void,
+                                self.__dllgen_f183 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
                                 "`sqlite3_uri_key`",
                             );
@@ -9953,7 +11257,7 @@ mod __dllgen {
                             ::dllgen_runtime::WireError,
                         >::Ok(
                             (self
-                                .__dllgen_f173)(
+                                .__dllgen_f183)(
                                 ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_z),
                                 __dllgen_a_N,
                             ),
@@ -9972,7 +11276,7 @@ mod __dllgen {
                     };
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                174 => {
+                184 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let __dllgen_a_z = ::dllgen_runtime::marshal::handle::decode_c(
                         &mut __dllgen_args,
@@ -9996,7 +11300,7 @@ mod __dllgen {
                             .call::<
                                 *const u8,
                             >(
-                                self.__dllgen_f174 as *const ::core::ffi::c_void,
+                                self.__dllgen_f184 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
                                 "`sqlite3_uri_parameter`",
                             );
@@ -10006,7 +11310,7 @@ mod __dllgen {
                             ::dllgen_runtime::WireError,
                         >::Ok(
                             (self
-                                .__dllgen_f174)(
+                                .__dllgen_f184)(
                                 ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_z),
                                 ::dllgen_runtime::marshal::in_string::ptr(
                                     &__dllgen_a_zParam,
@@ -10027,7 +11331,7 @@ mod __dllgen {
                     };
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                175 => {
+                185 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let __dllgen_a_arg0 = ::dllgen_runtime::marshal::handle::decode_c(
                         &mut __dllgen_args,
@@ -10045,465 +11349,9 @@ mod __dllgen {
                             .call::<
                                 *const u8,
                             >(
-                                self.__dllgen_f175 as *const ::core::ffi::c_void,
-                                ::dllgen_runtime::native::Pops::Caller,
-                                "`sqlite3_value_blob`",
-                            );
-                        #[cfg(not(target_arch = "x86"))]
-                        let __dllgen_r = ::core::result::Result::<
-                            _,
-                            ::dllgen_runtime::WireError,
-                        >::Ok(
-                            (self
-                                .__dllgen_f175)(
-                                ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_arg0),
-                            ),
-                        );
-                        __dllgen_r
-                    }?;
-                    ::dllgen_runtime::marshal::handle::after_call(
-                        &__dllgen_a_arg0,
-                        7,
-                        false,
-                    );
-                    let __dllgen_len = if __dllgen_ret.is_null() {
-                        0
-                    } else {
-                        ::dllgen_runtime::marshal::ret_buffer::reported(
-                            unsafe {
-                                (self
-                                    .__dllgen_helper175_len)(
-                                    ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_arg0),
-                                )
-                            } as i64,
-                        )?
-                    };
-                    let __dllgen_copied = unsafe {
-                        ::dllgen_runtime::marshal::ret_buffer::reply::<
-                            u8,
-                        >(__dllgen_out, __dllgen_ret, __dllgen_len, 1)
-                    };
-                    __dllgen_copied?;
-                    Ok(::dllgen_runtime::Status::Ok)
-                }
-                176 => {
-                    let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
-                    let __dllgen_a_arg0 = ::dllgen_runtime::marshal::handle::decode_c(
-                        &mut __dllgen_args,
-                        7,
-                        false,
-                        false,
-                    )?;
-                    __dllgen_args.finish()?;
-                    let __dllgen_ret = unsafe {
-                        #[cfg(target_arch = "x86")]
-                        let __dllgen_r = ::dllgen_runtime::native::Words::new()
-                            .push(
-                                ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_arg0),
-                            )
-                            .call::<
-                                i32,
-                            >(
-                                self.__dllgen_f176 as *const ::core::ffi::c_void,
-                                ::dllgen_runtime::native::Pops::Caller,
-                                "`sqlite3_value_bytes`",
-                            );
-                        #[cfg(not(target_arch = "x86"))]
-                        let __dllgen_r = ::core::result::Result::<
-                            _,
-                            ::dllgen_runtime::WireError,
-                        >::Ok(
-                            (self
-                                .__dllgen_f176)(
-                                ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_arg0),
-                            ),
-                        );
-                        __dllgen_r
-                    }?;
-                    ::dllgen_runtime::marshal::handle::after_call(
-                        &__dllgen_a_arg0,
-                        7,
-                        false,
-                    );
-                    ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
-                    Ok(::dllgen_runtime::Status::Ok)
-                }
-                177 => {
-                    let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
-                    let __dllgen_a_arg0 = ::dllgen_runtime::marshal::handle::decode_c(
-                        &mut __dllgen_args,
-                        7,
-                        false,
-                        false,
-                    )?;
-                    __dllgen_args.finish()?;
-                    let __dllgen_ret = unsafe {
-                        #[cfg(target_arch = "x86")]
-                        let __dllgen_r = ::dllgen_runtime::native::Words::new()
-                            .push(
-                                ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_arg0),
-                            )
-                            .call::<
-                                i32,
-                            >(
-                                self.__dllgen_f177 as *const ::core::ffi::c_void,
-                                ::dllgen_runtime::native::Pops::Caller,
-                                "`sqlite3_value_bytes16`",
-                            );
-                        #[cfg(not(target_arch = "x86"))]
-                        let __dllgen_r = ::core::result::Result::<
-                            _,
-                            ::dllgen_runtime::WireError,
-                        >::Ok(
-                            (self
-                                .__dllgen_f177)(
-                                ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_arg0),
-                            ),
-                        );
-                        __dllgen_r
-                    }?;
-                    ::dllgen_runtime::marshal::handle::after_call(
-                        &__dllgen_a_arg0,
-                        7,
-                        false,
-                    );
-                    ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
-                    Ok(::dllgen_runtime::Status::Ok)
-                }
-                178 => {
-                    let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
-                    let __dllgen_a_arg0 = ::dllgen_runtime::marshal::handle::decode_c(
-                        &mut __dllgen_args,
-                        7,
-                        false,
-                        false,
-                    )?;
-                    __dllgen_args.finish()?;
-                    let __dllgen_ret = unsafe {
-                        #[cfg(target_arch = "x86")]
-                        let __dllgen_r = ::dllgen_runtime::native::Words::new()
-                            .push(
-                                ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_arg0),
-                            )
-                            .call::<
-                                f64,
-                            >(
-                                self.__dllgen_f178 as *const ::core::ffi::c_void,
-                                ::dllgen_runtime::native::Pops::Caller,
-                                "`sqlite3_value_double`",
-                            );
-                        #[cfg(not(target_arch = "x86"))]
-                        let __dllgen_r = ::core::result::Result::<
-                            _,
-                            ::dllgen_runtime::WireError,
-                        >::Ok(
-                            (self
-                                .__dllgen_f178)(
-                                ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_arg0),
-                            ),
-                        );
-                        __dllgen_r
-                    }?;
-                    ::dllgen_runtime::marshal::handle::after_call(
-                        &__dllgen_a_arg0,
-                        7,
-                        false,
-                    );
-                    ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
-                    Ok(::dllgen_runtime::Status::Ok)
-                }
-                179 => {
-                    let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
-                    let __dllgen_a_arg0 = ::dllgen_runtime::marshal::handle::decode_c(
-                        &mut __dllgen_args,
-                        7,
-                        false,
-                        false,
-                    )?;
-                    __dllgen_args.finish()?;
-                    ::dllgen_runtime::native::set_errno(0);
-                    ::dllgen_runtime::native::set_last_error(0);
-                    let __dllgen_ret = unsafe {
-                        #[cfg(target_arch = "x86")]
-                        let __dllgen_r = ::dllgen_runtime::native::Words::new()
-                            .push(
-                                ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_arg0),
-                            )
-                            .call::<
-                                *mut ::core::ffi::c_void,
-                            >(
-                                self.__dllgen_f179 as *const ::core::ffi::c_void,
-                                ::dllgen_runtime::native::Pops::Caller,
-                                "`sqlite3_value_dup`",
-                            );
-                        #[cfg(not(target_arch = "x86"))]
-                        let __dllgen_r = ::core::result::Result::<
-                            _,
-                            ::dllgen_runtime::WireError,
-                        >::Ok(
-                            (self
-                                .__dllgen_f179)(
-                                ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_arg0),
-                            ),
-                        );
-                        __dllgen_r
-                    }?;
-                    let (__dllgen_errno, __dllgen_last_error) = (
-                        ::dllgen_runtime::native::errno(),
-                        ::dllgen_runtime::native::last_error(),
-                    );
-                    ::dllgen_runtime::marshal::handle::after_call(
-                        &__dllgen_a_arg0,
-                        7,
-                        false,
-                    );
-                    if let Some(__dllgen_status) = ::dllgen_runtime::marshal::error::check(
-                        __dllgen_out,
-                        __dllgen_ret,
-                        ::dllgen_runtime::marshal::error::Rule::Null,
-                        ::dllgen_runtime::marshal::error::Code::Return,
-                        __dllgen_errno,
-                        __dllgen_last_error,
-                    ) {
-                        return Ok(__dllgen_status);
-                    }
-                    ::dllgen_runtime::marshal::handle::put_c(
-                        __dllgen_out,
-                        7,
-                        __dllgen_ret,
-                    );
-                    Ok(::dllgen_runtime::Status::Ok)
-                }
-                180 => {
-                    let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
-                    let __dllgen_a_arg0 = ::dllgen_runtime::marshal::handle::decode_c(
-                        &mut __dllgen_args,
-                        7,
-                        false,
-                        false,
-                    )?;
-                    __dllgen_args.finish()?;
-                    let __dllgen_ret = unsafe {
-                        #[cfg(target_arch = "x86")]
-                        let __dllgen_r = ::dllgen_runtime::native::Words::new()
-                            .push(
-                                ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_arg0),
-                            )
-                            .call::<
-                                i32,
-                            >(
-                                self.__dllgen_f180 as *const ::core::ffi::c_void,
-                                ::dllgen_runtime::native::Pops::Caller,
-                                "`sqlite3_value_encoding`",
-                            );
-                        #[cfg(not(target_arch = "x86"))]
-                        let __dllgen_r = ::core::result::Result::<
-                            _,
-                            ::dllgen_runtime::WireError,
-                        >::Ok(
-                            (self
-                                .__dllgen_f180)(
-                                ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_arg0),
-                            ),
-                        );
-                        __dllgen_r
-                    }?;
-                    ::dllgen_runtime::marshal::handle::after_call(
-                        &__dllgen_a_arg0,
-                        7,
-                        false,
-                    );
-                    ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
-                    Ok(::dllgen_runtime::Status::Ok)
-                }
-                181 => {
-                    let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
-                    let __dllgen_a_arg0 = ::dllgen_runtime::marshal::handle::decode_c(
-                        &mut __dllgen_args,
-                        7,
-                        false,
-                        true,
-                    )?;
-                    __dllgen_args.finish()?;
-                    let __dllgen_ret = unsafe {
-                        #[cfg(target_arch = "x86")]
-                        let __dllgen_r = ::dllgen_runtime::native::Words::new()
-                            .push(
-                                ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_arg0),
-                            )
-                            .call::<
-                                (),
-                            >(
-                                self.__dllgen_f181 as *const ::core::ffi::c_void,
-                                ::dllgen_runtime::native::Pops::Caller,
-                                "`sqlite3_value_free`",
-                            );
-                        #[cfg(not(target_arch = "x86"))]
-                        let __dllgen_r = ::core::result::Result::<
-                            _,
-                            ::dllgen_runtime::WireError,
-                        >::Ok(
-                            (self
-                                .__dllgen_f181)(
-                                ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_arg0),
-                            ),
-                        );
-                        __dllgen_r
-                    }?;
-                    ::dllgen_runtime::marshal::handle::after_call(
-                        &__dllgen_a_arg0,
-                        7,
-                        true,
-                    );
-                    Ok(::dllgen_runtime::Status::Ok)
-                }
-                182 => {
-                    let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
-                    let __dllgen_a_arg0 = ::dllgen_runtime::marshal::handle::decode_c(
-                        &mut __dllgen_args,
-                        7,
-                        false,
-                        false,
-                    )?;
-                    __dllgen_args.finish()?;
-                    let __dllgen_ret = unsafe {
-                        #[cfg(target_arch = "x86")]
-                        let __dllgen_r = ::dllgen_runtime::native::Words::new()
-                            .push(
-                                ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_arg0),
-                            )
-                            .call::<
-                                i32,
-                            >(
-                                self.__dllgen_f182 as *const ::core::ffi::c_void,
-                                ::dllgen_runtime::native::Pops::Caller,
-                                "`sqlite3_value_frombind`",
-                            );
-                        #[cfg(not(target_arch = "x86"))]
-                        let __dllgen_r = ::core::result::Result::<
-                            _,
-                            ::dllgen_runtime::WireError,
-                        >::Ok(
-                            (self
-                                .__dllgen_f182)(
-                                ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_arg0),
-                            ),
-                        );
-                        __dllgen_r
-                    }?;
-                    ::dllgen_runtime::marshal::handle::after_call(
-                        &__dllgen_a_arg0,
-                        7,
-                        false,
-                    );
-                    ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
-                    Ok(::dllgen_runtime::Status::Ok)
-                }
-                183 => {
-                    let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
-                    let __dllgen_a_arg0 = ::dllgen_runtime::marshal::handle::decode_c(
-                        &mut __dllgen_args,
-                        7,
-                        false,
-                        false,
-                    )?;
-                    __dllgen_args.finish()?;
-                    let __dllgen_ret = unsafe {
-                        #[cfg(target_arch = "x86")]
-                        let __dllgen_r = ::dllgen_runtime::native::Words::new()
-                            .push(
-                                ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_arg0),
-                            )
-                            .call::<
-                                i32,
-                            >(
-                                self.__dllgen_f183 as *const ::core::ffi::c_void,
-                                ::dllgen_runtime::native::Pops::Caller,
-                                "`sqlite3_value_int`",
-                            );
-                        #[cfg(not(target_arch = "x86"))]
-                        let __dllgen_r = ::core::result::Result::<
-                            _,
-                            ::dllgen_runtime::WireError,
-                        >::Ok(
-                            (self
-                                .__dllgen_f183)(
-                                ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_arg0),
-                            ),
-                        );
-                        __dllgen_r
-                    }?;
-                    ::dllgen_runtime::marshal::handle::after_call(
-                        &__dllgen_a_arg0,
-                        7,
-                        false,
-                    );
-                    ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
-                    Ok(::dllgen_runtime::Status::Ok)
-                }
-                184 => {
-                    let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
-                    let __dllgen_a_arg0 = ::dllgen_runtime::marshal::handle::decode_c(
-                        &mut __dllgen_args,
-                        7,
-                        false,
-                        false,
-                    )?;
-                    __dllgen_args.finish()?;
-                    let __dllgen_ret = unsafe {
-                        #[cfg(target_arch = "x86")]
-                        let __dllgen_r = ::dllgen_runtime::native::Words::new()
-                            .push(
-                                ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_arg0),
-                            )
-                            .call::<
-                                i64,
-                            >(
-                                self.__dllgen_f184 as *const ::core::ffi::c_void,
-                                ::dllgen_runtime::native::Pops::Caller,
-                                "`sqlite3_value_int64`",
-                            );
-                        #[cfg(not(target_arch = "x86"))]
-                        let __dllgen_r = ::core::result::Result::<
-                            _,
-                            ::dllgen_runtime::WireError,
-                        >::Ok(
-                            (self
-                                .__dllgen_f184)(
-                                ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_arg0),
-                            ),
-                        );
-                        __dllgen_r
-                    }?;
-                    ::dllgen_runtime::marshal::handle::after_call(
-                        &__dllgen_a_arg0,
-                        7,
-                        false,
-                    );
-                    ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
-                    Ok(::dllgen_runtime::Status::Ok)
-                }
-                185 => {
-                    let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
-                    let __dllgen_a_arg0 = ::dllgen_runtime::marshal::handle::decode_c(
-                        &mut __dllgen_args,
-                        7,
-                        false,
-                        false,
-                    )?;
-                    __dllgen_args.finish()?;
-                    let __dllgen_ret = unsafe {
-                        #[cfg(target_arch = "x86")]
-                        let __dllgen_r = ::dllgen_runtime::native::Words::new()
-                            .push(
-                                ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_arg0),
-                            )
-                            .call::<
-                                i32,
-                            >(
                                 self.__dllgen_f185 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
-                                "`sqlite3_value_nochange`",
+                                "`sqlite3_value_blob`",
                             );
                         #[cfg(not(target_arch = "x86"))]
                         let __dllgen_r = ::core::result::Result::<
@@ -10522,7 +11370,24 @@ mod __dllgen {
                         7,
                         false,
                     );
-                    ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
+                    let __dllgen_len = if __dllgen_ret.is_null() {
+                        0
+                    } else {
+                        ::dllgen_runtime::marshal::ret_buffer::reported(
+                            unsafe {
+                                (self
+                                    .__dllgen_helper185_len)(
+                                    ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_arg0),
+                                )
+                            } as i64,
+                        )?
+                    };
+                    let __dllgen_copied = unsafe {
+                        ::dllgen_runtime::marshal::ret_buffer::reply::<
+                            u8,
+                        >(__dllgen_out, __dllgen_ret, __dllgen_len, 1)
+                    };
+                    __dllgen_copied?;
                     Ok(::dllgen_runtime::Status::Ok)
                 }
                 186 => {
@@ -10545,7 +11410,7 @@ mod __dllgen {
                             >(
                                 self.__dllgen_f186 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
-                                "`sqlite3_value_numeric_type`",
+                                "`sqlite3_value_bytes`",
                             );
                         #[cfg(not(target_arch = "x86"))]
                         let __dllgen_r = ::core::result::Result::<
@@ -10583,11 +11448,11 @@ mod __dllgen {
                                 ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_arg0),
                             )
                             .call::<
-                                u32,
+                                i32,
                             >(
                                 self.__dllgen_f187 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
-                                "`sqlite3_value_subtype`",
+                                "`sqlite3_value_bytes16`",
                             );
                         #[cfg(not(target_arch = "x86"))]
                         let __dllgen_r = ::core::result::Result::<
@@ -10625,11 +11490,11 @@ mod __dllgen {
                                 ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_arg0),
                             )
                             .call::<
-                                *const u8,
+                                f64,
                             >(
                                 self.__dllgen_f188 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
-                                "`sqlite3_value_text`",
+                                "`sqlite3_value_double`",
                             );
                         #[cfg(not(target_arch = "x86"))]
                         let __dllgen_r = ::core::result::Result::<
@@ -10648,11 +11513,7 @@ mod __dllgen {
                         7,
                         false,
                     );
-                    unsafe {
-                        ::dllgen_runtime::marshal::ret_string::reply::<
-                            ::dllgen_runtime::marshal::Utf8,
-                        >(__dllgen_out, __dllgen_ret)
-                    };
+                    ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
                     Ok(::dllgen_runtime::Status::Ok)
                 }
                 189 => {
@@ -10664,6 +11525,8 @@ mod __dllgen {
                         false,
                     )?;
                     __dllgen_args.finish()?;
+                    ::dllgen_runtime::native::set_errno(0);
+                    ::dllgen_runtime::native::set_last_error(0);
                     let __dllgen_ret = unsafe {
                         #[cfg(target_arch = "x86")]
                         let __dllgen_r = ::dllgen_runtime::native::Words::new()
@@ -10671,11 +11534,11 @@ mod __dllgen {
                                 ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_arg0),
                             )
                             .call::<
-                                *const u16,
+                                *mut ::core::ffi::c_void,
                             >(
                                 self.__dllgen_f189 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
-                                "`sqlite3_value_text16`",
+                                "`sqlite3_value_dup`",
                             );
                         #[cfg(not(target_arch = "x86"))]
                         let __dllgen_r = ::core::result::Result::<
@@ -10689,16 +11552,30 @@ mod __dllgen {
                         );
                         __dllgen_r
                     }?;
+                    let (__dllgen_errno, __dllgen_last_error) = (
+                        ::dllgen_runtime::native::errno(),
+                        ::dllgen_runtime::native::last_error(),
+                    );
                     ::dllgen_runtime::marshal::handle::after_call(
                         &__dllgen_a_arg0,
                         7,
                         false,
                     );
-                    unsafe {
-                        ::dllgen_runtime::marshal::ret_string::reply::<
-                            ::dllgen_runtime::marshal::Utf16,
-                        >(__dllgen_out, __dllgen_ret)
-                    };
+                    if let Some(__dllgen_status) = ::dllgen_runtime::marshal::error::check(
+                        __dllgen_out,
+                        __dllgen_ret,
+                        ::dllgen_runtime::marshal::error::Rule::Null,
+                        ::dllgen_runtime::marshal::error::Code::Return,
+                        __dllgen_errno,
+                        __dllgen_last_error,
+                    ) {
+                        return Ok(__dllgen_status);
+                    }
+                    ::dllgen_runtime::marshal::handle::put_c(
+                        __dllgen_out,
+                        7,
+                        __dllgen_ret,
+                    );
                     Ok(::dllgen_runtime::Status::Ok)
                 }
                 190 => {
@@ -10717,11 +11594,11 @@ mod __dllgen {
                                 ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_arg0),
                             )
                             .call::<
-                                *const u8,
+                                i32,
                             >(
                                 self.__dllgen_f190 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
-                                "`sqlite3_value_text16be`",
+                                "`sqlite3_value_encoding`",
                             );
                         #[cfg(not(target_arch = "x86"))]
                         let __dllgen_r = ::core::result::Result::<
@@ -10740,24 +11617,7 @@ mod __dllgen {
                         7,
                         false,
                     );
-                    let __dllgen_len = if __dllgen_ret.is_null() {
-                        0
-                    } else {
-                        ::dllgen_runtime::marshal::ret_buffer::reported(
-                            unsafe {
-                                (self
-                                    .__dllgen_helper190_len)(
-                                    ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_arg0),
-                                )
-                            } as i64,
-                        )?
-                    };
-                    let __dllgen_copied = unsafe {
-                        ::dllgen_runtime::marshal::ret_buffer::reply::<
-                            u8,
-                        >(__dllgen_out, __dllgen_ret, __dllgen_len, 1)
-                    };
-                    __dllgen_copied?;
+                    ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
                     Ok(::dllgen_runtime::Status::Ok)
                 }
                 191 => {
@@ -10766,7 +11626,7 @@ mod __dllgen {
                         &mut __dllgen_args,
                         7,
                         false,
-                        false,
+                        true,
                     )?;
                     __dllgen_args.finish()?;
                     let __dllgen_ret = unsafe {
@@ -10776,11 +11636,11 @@ mod __dllgen {
                                 ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_arg0),
                             )
                             .call::<
-                                *const u16,
+                                (),
                             >(
                                 self.__dllgen_f191 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
-                                "`sqlite3_value_text16le`",
+                                "`sqlite3_value_free`",
                             );
                         #[cfg(not(target_arch = "x86"))]
                         let __dllgen_r = ::core::result::Result::<
@@ -10797,13 +11657,8 @@ mod __dllgen {
                     ::dllgen_runtime::marshal::handle::after_call(
                         &__dllgen_a_arg0,
                         7,
-                        false,
+                        true,
                     );
-                    unsafe {
-                        ::dllgen_runtime::marshal::ret_string::reply::<
-                            ::dllgen_runtime::marshal::Utf16,
-                        >(__dllgen_out, __dllgen_ret)
-                    };
                     Ok(::dllgen_runtime::Status::Ok)
                 }
                 192 => {
@@ -10826,7 +11681,7 @@ mod __dllgen {
                             >(
                                 self.__dllgen_f192 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
-                                "`sqlite3_value_type`",
+                                "`sqlite3_value_frombind`",
                             );
                         #[cfg(not(target_arch = "x86"))]
                         let __dllgen_r = ::core::result::Result::<
@@ -10850,6 +11705,455 @@ mod __dllgen {
                 }
                 193 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
+                    let __dllgen_a_arg0 = ::dllgen_runtime::marshal::handle::decode_c(
+                        &mut __dllgen_args,
+                        7,
+                        false,
+                        false,
+                    )?;
+                    __dllgen_args.finish()?;
+                    let __dllgen_ret = unsafe {
+                        #[cfg(target_arch = "x86")]
+                        let __dllgen_r = ::dllgen_runtime::native::Words::new()
+                            .push(
+                                ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_arg0),
+                            )
+                            .call::<
+                                i32,
+                            >(
+                                self.__dllgen_f193 as *const ::core::ffi::c_void,
+                                ::dllgen_runtime::native::Pops::Caller,
+                                "`sqlite3_value_int`",
+                            );
+                        #[cfg(not(target_arch = "x86"))]
+                        let __dllgen_r = ::core::result::Result::<
+                            _,
+                            ::dllgen_runtime::WireError,
+                        >::Ok(
+                            (self
+                                .__dllgen_f193)(
+                                ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_arg0),
+                            ),
+                        );
+                        __dllgen_r
+                    }?;
+                    ::dllgen_runtime::marshal::handle::after_call(
+                        &__dllgen_a_arg0,
+                        7,
+                        false,
+                    );
+                    ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
+                    Ok(::dllgen_runtime::Status::Ok)
+                }
+                194 => {
+                    let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
+                    let __dllgen_a_arg0 = ::dllgen_runtime::marshal::handle::decode_c(
+                        &mut __dllgen_args,
+                        7,
+                        false,
+                        false,
+                    )?;
+                    __dllgen_args.finish()?;
+                    let __dllgen_ret = unsafe {
+                        #[cfg(target_arch = "x86")]
+                        let __dllgen_r = ::dllgen_runtime::native::Words::new()
+                            .push(
+                                ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_arg0),
+                            )
+                            .call::<
+                                i64,
+                            >(
+                                self.__dllgen_f194 as *const ::core::ffi::c_void,
+                                ::dllgen_runtime::native::Pops::Caller,
+                                "`sqlite3_value_int64`",
+                            );
+                        #[cfg(not(target_arch = "x86"))]
+                        let __dllgen_r = ::core::result::Result::<
+                            _,
+                            ::dllgen_runtime::WireError,
+                        >::Ok(
+                            (self
+                                .__dllgen_f194)(
+                                ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_arg0),
+                            ),
+                        );
+                        __dllgen_r
+                    }?;
+                    ::dllgen_runtime::marshal::handle::after_call(
+                        &__dllgen_a_arg0,
+                        7,
+                        false,
+                    );
+                    ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
+                    Ok(::dllgen_runtime::Status::Ok)
+                }
+                195 => {
+                    let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
+                    let __dllgen_a_arg0 = ::dllgen_runtime::marshal::handle::decode_c(
+                        &mut __dllgen_args,
+                        7,
+                        false,
+                        false,
+                    )?;
+                    __dllgen_args.finish()?;
+                    let __dllgen_ret = unsafe {
+                        #[cfg(target_arch = "x86")]
+                        let __dllgen_r = ::dllgen_runtime::native::Words::new()
+                            .push(
+                                ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_arg0),
+                            )
+                            .call::<
+                                i32,
+                            >(
+                                self.__dllgen_f195 as *const ::core::ffi::c_void,
+                                ::dllgen_runtime::native::Pops::Caller,
+                                "`sqlite3_value_nochange`",
+                            );
+                        #[cfg(not(target_arch = "x86"))]
+                        let __dllgen_r = ::core::result::Result::<
+                            _,
+                            ::dllgen_runtime::WireError,
+                        >::Ok(
+                            (self
+                                .__dllgen_f195)(
+                                ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_arg0),
+                            ),
+                        );
+                        __dllgen_r
+                    }?;
+                    ::dllgen_runtime::marshal::handle::after_call(
+                        &__dllgen_a_arg0,
+                        7,
+                        false,
+                    );
+                    ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
+                    Ok(::dllgen_runtime::Status::Ok)
+                }
+                196 => {
+                    let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
+                    let __dllgen_a_arg0 = ::dllgen_runtime::marshal::handle::decode_c(
+                        &mut __dllgen_args,
+                        7,
+                        false,
+                        false,
+                    )?;
+                    __dllgen_args.finish()?;
+                    let __dllgen_ret = unsafe {
+                        #[cfg(target_arch = "x86")]
+                        let __dllgen_r = ::dllgen_runtime::native::Words::new()
+                            .push(
+                                ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_arg0),
+                            )
+                            .call::<
+                                i32,
+                            >(
+                                self.__dllgen_f196 as *const ::core::ffi::c_void,
+                                ::dllgen_runtime::native::Pops::Caller,
+                                "`sqlite3_value_numeric_type`",
+                            );
+                        #[cfg(not(target_arch = "x86"))]
+                        let __dllgen_r = ::core::result::Result::<
+                            _,
+                            ::dllgen_runtime::WireError,
+                        >::Ok(
+                            (self
+                                .__dllgen_f196)(
+                                ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_arg0),
+                            ),
+                        );
+                        __dllgen_r
+                    }?;
+                    ::dllgen_runtime::marshal::handle::after_call(
+                        &__dllgen_a_arg0,
+                        7,
+                        false,
+                    );
+                    ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
+                    Ok(::dllgen_runtime::Status::Ok)
+                }
+                197 => {
+                    let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
+                    let __dllgen_a_arg0 = ::dllgen_runtime::marshal::handle::decode_c(
+                        &mut __dllgen_args,
+                        7,
+                        false,
+                        false,
+                    )?;
+                    __dllgen_args.finish()?;
+                    let __dllgen_ret = unsafe {
+                        #[cfg(target_arch = "x86")]
+                        let __dllgen_r = ::dllgen_runtime::native::Words::new()
+                            .push(
+                                ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_arg0),
+                            )
+                            .call::<
+                                u32,
+                            >(
+                                self.__dllgen_f197 as *const ::core::ffi::c_void,
+                                ::dllgen_runtime::native::Pops::Caller,
+                                "`sqlite3_value_subtype`",
+                            );
+                        #[cfg(not(target_arch = "x86"))]
+                        let __dllgen_r = ::core::result::Result::<
+                            _,
+                            ::dllgen_runtime::WireError,
+                        >::Ok(
+                            (self
+                                .__dllgen_f197)(
+                                ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_arg0),
+                            ),
+                        );
+                        __dllgen_r
+                    }?;
+                    ::dllgen_runtime::marshal::handle::after_call(
+                        &__dllgen_a_arg0,
+                        7,
+                        false,
+                    );
+                    ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
+                    Ok(::dllgen_runtime::Status::Ok)
+                }
+                198 => {
+                    let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
+                    let __dllgen_a_arg0 = ::dllgen_runtime::marshal::handle::decode_c(
+                        &mut __dllgen_args,
+                        7,
+                        false,
+                        false,
+                    )?;
+                    __dllgen_args.finish()?;
+                    let __dllgen_ret = unsafe {
+                        #[cfg(target_arch = "x86")]
+                        let __dllgen_r = ::dllgen_runtime::native::Words::new()
+                            .push(
+                                ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_arg0),
+                            )
+                            .call::<
+                                *const u8,
+                            >(
+                                self.__dllgen_f198 as *const ::core::ffi::c_void,
+                                ::dllgen_runtime::native::Pops::Caller,
+                                "`sqlite3_value_text`",
+                            );
+                        #[cfg(not(target_arch = "x86"))]
+                        let __dllgen_r = ::core::result::Result::<
+                            _,
+                            ::dllgen_runtime::WireError,
+                        >::Ok(
+                            (self
+                                .__dllgen_f198)(
+                                ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_arg0),
+                            ),
+                        );
+                        __dllgen_r
+                    }?;
+                    ::dllgen_runtime::marshal::handle::after_call(
+                        &__dllgen_a_arg0,
+                        7,
+                        false,
+                    );
+                    unsafe {
+                        ::dllgen_runtime::marshal::ret_string::reply::<
+                            ::dllgen_runtime::marshal::Utf8,
+                        >(__dllgen_out, __dllgen_ret)
+                    };
+                    Ok(::dllgen_runtime::Status::Ok)
+                }
+                199 => {
+                    let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
+                    let __dllgen_a_arg0 = ::dllgen_runtime::marshal::handle::decode_c(
+                        &mut __dllgen_args,
+                        7,
+                        false,
+                        false,
+                    )?;
+                    __dllgen_args.finish()?;
+                    let __dllgen_ret = unsafe {
+                        #[cfg(target_arch = "x86")]
+                        let __dllgen_r = ::dllgen_runtime::native::Words::new()
+                            .push(
+                                ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_arg0),
+                            )
+                            .call::<
+                                *const u16,
+                            >(
+                                self.__dllgen_f199 as *const ::core::ffi::c_void,
+                                ::dllgen_runtime::native::Pops::Caller,
+                                "`sqlite3_value_text16`",
+                            );
+                        #[cfg(not(target_arch = "x86"))]
+                        let __dllgen_r = ::core::result::Result::<
+                            _,
+                            ::dllgen_runtime::WireError,
+                        >::Ok(
+                            (self
+                                .__dllgen_f199)(
+                                ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_arg0),
+                            ),
+                        );
+                        __dllgen_r
+                    }?;
+                    ::dllgen_runtime::marshal::handle::after_call(
+                        &__dllgen_a_arg0,
+                        7,
+                        false,
+                    );
+                    unsafe {
+                        ::dllgen_runtime::marshal::ret_string::reply::<
+                            ::dllgen_runtime::marshal::Utf16,
+                        >(__dllgen_out, __dllgen_ret)
+                    };
+                    Ok(::dllgen_runtime::Status::Ok)
+                }
+                200 => {
+                    let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
+                    let __dllgen_a_arg0 = ::dllgen_runtime::marshal::handle::decode_c(
+                        &mut __dllgen_args,
+                        7,
+                        false,
+                        false,
+                    )?;
+                    __dllgen_args.finish()?;
+                    let __dllgen_ret = unsafe {
+                        #[cfg(target_arch = "x86")]
+                        let __dllgen_r = ::dllgen_runtime::native::Words::new()
+                            .push(
+                                ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_arg0),
+                            )
+                            .call::<
+                                *const u8,
+                            >(
+                                self.__dllgen_f200 as *const ::core::ffi::c_void,
+                                ::dllgen_runtime::native::Pops::Caller,
+                                "`sqlite3_value_text16be`",
+                            );
+                        #[cfg(not(target_arch = "x86"))]
+                        let __dllgen_r = ::core::result::Result::<
+                            _,
+                            ::dllgen_runtime::WireError,
+                        >::Ok(
+                            (self
+                                .__dllgen_f200)(
+                                ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_arg0),
+                            ),
+                        );
+                        __dllgen_r
+                    }?;
+                    ::dllgen_runtime::marshal::handle::after_call(
+                        &__dllgen_a_arg0,
+                        7,
+                        false,
+                    );
+                    let __dllgen_len = if __dllgen_ret.is_null() {
+                        0
+                    } else {
+                        ::dllgen_runtime::marshal::ret_buffer::reported(
+                            unsafe {
+                                (self
+                                    .__dllgen_helper200_len)(
+                                    ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_arg0),
+                                )
+                            } as i64,
+                        )?
+                    };
+                    let __dllgen_copied = unsafe {
+                        ::dllgen_runtime::marshal::ret_buffer::reply::<
+                            u8,
+                        >(__dllgen_out, __dllgen_ret, __dllgen_len, 1)
+                    };
+                    __dllgen_copied?;
+                    Ok(::dllgen_runtime::Status::Ok)
+                }
+                201 => {
+                    let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
+                    let __dllgen_a_arg0 = ::dllgen_runtime::marshal::handle::decode_c(
+                        &mut __dllgen_args,
+                        7,
+                        false,
+                        false,
+                    )?;
+                    __dllgen_args.finish()?;
+                    let __dllgen_ret = unsafe {
+                        #[cfg(target_arch = "x86")]
+                        let __dllgen_r = ::dllgen_runtime::native::Words::new()
+                            .push(
+                                ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_arg0),
+                            )
+                            .call::<
+                                *const u16,
+                            >(
+                                self.__dllgen_f201 as *const ::core::ffi::c_void,
+                                ::dllgen_runtime::native::Pops::Caller,
+                                "`sqlite3_value_text16le`",
+                            );
+                        #[cfg(not(target_arch = "x86"))]
+                        let __dllgen_r = ::core::result::Result::<
+                            _,
+                            ::dllgen_runtime::WireError,
+                        >::Ok(
+                            (self
+                                .__dllgen_f201)(
+                                ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_arg0),
+                            ),
+                        );
+                        __dllgen_r
+                    }?;
+                    ::dllgen_runtime::marshal::handle::after_call(
+                        &__dllgen_a_arg0,
+                        7,
+                        false,
+                    );
+                    unsafe {
+                        ::dllgen_runtime::marshal::ret_string::reply::<
+                            ::dllgen_runtime::marshal::Utf16,
+                        >(__dllgen_out, __dllgen_ret)
+                    };
+                    Ok(::dllgen_runtime::Status::Ok)
+                }
+                202 => {
+                    let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
+                    let __dllgen_a_arg0 = ::dllgen_runtime::marshal::handle::decode_c(
+                        &mut __dllgen_args,
+                        7,
+                        false,
+                        false,
+                    )?;
+                    __dllgen_args.finish()?;
+                    let __dllgen_ret = unsafe {
+                        #[cfg(target_arch = "x86")]
+                        let __dllgen_r = ::dllgen_runtime::native::Words::new()
+                            .push(
+                                ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_arg0),
+                            )
+                            .call::<
+                                i32,
+                            >(
+                                self.__dllgen_f202 as *const ::core::ffi::c_void,
+                                ::dllgen_runtime::native::Pops::Caller,
+                                "`sqlite3_value_type`",
+                            );
+                        #[cfg(not(target_arch = "x86"))]
+                        let __dllgen_r = ::core::result::Result::<
+                            _,
+                            ::dllgen_runtime::WireError,
+                        >::Ok(
+                            (self
+                                .__dllgen_f202)(
+                                ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_arg0),
+                            ),
+                        );
+                        __dllgen_r
+                    }?;
+                    ::dllgen_runtime::marshal::handle::after_call(
+                        &__dllgen_a_arg0,
+                        7,
+                        false,
+                    );
+                    ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
+                    Ok(::dllgen_runtime::Status::Ok)
+                }
+                203 => {
+                    let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let __dllgen_a_zVfsName = ::dllgen_runtime::marshal::in_string::decode::<
                         ::dllgen_runtime::marshal::Utf8,
                     >(&mut __dllgen_args, true)?;
@@ -10867,7 +12171,7 @@ mod __dllgen {
                             .call::<
                                 *mut ::core::ffi::c_void,
                             >(
-                                self.__dllgen_f193 as *const ::core::ffi::c_void,
+                                self.__dllgen_f203 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
                                 "`sqlite3_vfs_find`",
                             );
@@ -10877,7 +12181,7 @@ mod __dllgen {
                             ::dllgen_runtime::WireError,
                         >::Ok(
                             (self
-                                .__dllgen_f193)(
+                                .__dllgen_f203)(
                                 ::dllgen_runtime::marshal::in_string::ptr(
                                     &__dllgen_a_zVfsName,
                                 ),
@@ -10906,7 +12210,7 @@ mod __dllgen {
                     );
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                194 => {
+                204 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let __dllgen_a_arg0 = ::dllgen_runtime::marshal::handle::decode_c(
                         &mut __dllgen_args,
@@ -10929,7 +12233,7 @@ mod __dllgen {
                             .call::<
                                 i32,
                             >(
-                                self.__dllgen_f194 as *const ::core::ffi::c_void,
+                                self.__dllgen_f204 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
                                 "`sqlite3_vfs_register`",
                             );
@@ -10939,7 +12243,7 @@ mod __dllgen {
                             ::dllgen_runtime::WireError,
                         >::Ok(
                             (self
-                                .__dllgen_f194)(
+                                .__dllgen_f204)(
                                 ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_arg0),
                                 __dllgen_a_makeDflt,
                             ),
@@ -10954,7 +12258,7 @@ mod __dllgen {
                     ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                195 => {
+                205 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let __dllgen_a_arg0 = ::dllgen_runtime::marshal::handle::decode_c(
                         &mut __dllgen_args,
@@ -10972,7 +12276,7 @@ mod __dllgen {
                             .call::<
                                 i32,
                             >(
-                                self.__dllgen_f195 as *const ::core::ffi::c_void,
+                                self.__dllgen_f205 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
                                 "`sqlite3_vfs_unregister`",
                             );
@@ -10982,7 +12286,7 @@ mod __dllgen {
                             ::dllgen_runtime::WireError,
                         >::Ok(
                             (self
-                                .__dllgen_f195)(
+                                .__dllgen_f205)(
                                 ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_arg0),
                             ),
                         );
@@ -10996,7 +12300,7 @@ mod __dllgen {
                     ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                196 => {
+                206 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let __dllgen_a_db = ::dllgen_runtime::marshal::handle::decode_c(
                         &mut __dllgen_args,
@@ -11017,7 +12321,7 @@ mod __dllgen {
                             .call::<
                                 i32,
                             >(
-                                self.__dllgen_f196 as *const ::core::ffi::c_void,
+                                self.__dllgen_f206 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
                                 "`sqlite3_wal_autocheckpoint`",
                             );
@@ -11027,7 +12331,7 @@ mod __dllgen {
                             ::dllgen_runtime::WireError,
                         >::Ok(
                             (self
-                                .__dllgen_f196)(
+                                .__dllgen_f206)(
                                 ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_db),
                                 __dllgen_a_N,
                             ),
@@ -11042,7 +12346,7 @@ mod __dllgen {
                     ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                197 => {
+                207 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let __dllgen_a_db = ::dllgen_runtime::marshal::handle::decode_c(
                         &mut __dllgen_args,
@@ -11064,7 +12368,7 @@ mod __dllgen {
                             .call::<
                                 i32,
                             >(
-                                self.__dllgen_f197 as *const ::core::ffi::c_void,
+                                self.__dllgen_f207 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
                                 "`sqlite3_wal_checkpoint`",
                             );
@@ -11074,7 +12378,7 @@ mod __dllgen {
                             ::dllgen_runtime::WireError,
                         >::Ok(
                             (self
-                                .__dllgen_f197)(
+                                .__dllgen_f207)(
                                 ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_db),
                                 ::dllgen_runtime::marshal::in_string::ptr(&__dllgen_a_zDb),
                             ),
@@ -11089,7 +12393,7 @@ mod __dllgen {
                     ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                198 => {
+                208 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let __dllgen_a_db = ::dllgen_runtime::marshal::handle::decode_c(
                         &mut __dllgen_args,
@@ -11132,7 +12436,7 @@ mod __dllgen {
                             .call::<
                                 i32,
                             >(
-                                self.__dllgen_f198 as *const ::core::ffi::c_void,
+                                self.__dllgen_f208 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
                                 "`sqlite3_wal_checkpoint_v2`",
                             );
@@ -11142,7 +12446,7 @@ mod __dllgen {
                             ::dllgen_runtime::WireError,
                         >::Ok(
                             (self
-                                .__dllgen_f198)(
+                                .__dllgen_f208)(
                                 ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_db),
                                 ::dllgen_runtime::marshal::in_string::ptr(&__dllgen_a_zDb),
                                 __dllgen_a_eMode,
@@ -11172,6 +12476,84 @@ mod __dllgen {
                         &__dllgen_a_pnCkpt,
                         "`sqlite3_wal_checkpoint_v2` parameter `pnCkpt`",
                     )?;
+                    Ok(::dllgen_runtime::Status::Ok)
+                }
+                209 => {
+                    let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
+                    let __dllgen_a_arg0 = ::dllgen_runtime::marshal::handle::decode_c(
+                        &mut __dllgen_args,
+                        2,
+                        false,
+                        false,
+                    )?;
+                    let __dllgen_a_arg1 = ::dllgen_runtime::marshal::callback::decode_kept(
+                        &mut __dllgen_args,
+                    )?;
+                    let __dllgen_reg = ::dllgen_runtime::host::kept::Registration::new(
+                        ::dllgen_runtime::owner(),
+                        0u32.max(__dllgen_a_arg1),
+                    );
+                    __dllgen_args.finish()?;
+                    let __dllgen_ret = unsafe {
+                        #[cfg(target_arch = "x86")]
+                        let __dllgen_r = ::dllgen_runtime::native::Words::new()
+                            .push(
+                                ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_arg0),
+                            )
+                            .push(
+                                (__dllgen_a_arg1 != 0)
+                                    .then_some(
+                                        __dllgen_callback_209_1
+                                            as unsafe extern "C" fn(
+                                                *mut ::core::ffi::c_void,
+                                                *mut ::core::ffi::c_void,
+                                                *const u8,
+                                                i32,
+                                            ) -> i32,
+                                    ),
+                            )
+                            .push(::dllgen_runtime::host::kept::context(&__dllgen_reg))
+                            .call::<
+                                (),
+                            >(
+                                self.__dllgen_f209 as *const ::core::ffi::c_void,
+                                ::dllgen_runtime::native::Pops::Caller,
+                                "`sqlite3_wal_hook`",
+                            );
+                        #[cfg(not(target_arch = "x86"))]
+                        let __dllgen_r = ::core::result::Result::<
+                            _,
+                            ::dllgen_runtime::WireError,
+                        >::Ok(
+                            (self
+                                .__dllgen_f209)(
+                                ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_arg0),
+                                (__dllgen_a_arg1 != 0)
+                                    .then_some(
+                                        __dllgen_callback_209_1
+                                            as unsafe extern "C" fn(
+                                                *mut ::core::ffi::c_void,
+                                                *mut ::core::ffi::c_void,
+                                                *const u8,
+                                                i32,
+                                            ) -> i32,
+                                    ),
+                                ::dllgen_runtime::host::kept::context(&__dllgen_reg),
+                            ),
+                        );
+                        __dllgen_r
+                    }?;
+                    ::dllgen_runtime::marshal::handle::after_call(
+                        &__dllgen_a_arg0,
+                        2,
+                        false,
+                    );
+                    ::dllgen_runtime::host::handles::keep(
+                        2,
+                        ::dllgen_runtime::marshal::handle::id(&__dllgen_a_arg0),
+                        3433016353,
+                        __dllgen_reg,
+                    );
                     Ok(::dllgen_runtime::Status::Ok)
                 }
                 _ => Err(::dllgen_runtime::WireError::Payload("no such function")),
@@ -11213,6 +12595,7 @@ mod __dllgen {
                         "sqlite3_blob_read",
                         "sqlite3_blob_reopen",
                         "sqlite3_blob_write",
+                        "sqlite3_busy_handler",
                         "sqlite3_busy_timeout",
                         "sqlite3_changes",
                         "sqlite3_changes64",
@@ -11241,12 +12624,14 @@ mod __dllgen {
                         "sqlite3_column_text16",
                         "sqlite3_column_type",
                         "sqlite3_column_value",
+                        "sqlite3_commit_hook",
                         "sqlite3_compileoption_get",
                         "sqlite3_compileoption_used",
                         "sqlite3_complete",
                         "sqlite3_complete16",
                         "sqlite3_config",
                         "sqlite3_config",
+                        "sqlite3_create_collation_v2",
                         "sqlite3_create_filename",
                         "sqlite3_data_count",
                         "sqlite3_db_cacheflush",
@@ -11324,12 +12709,16 @@ mod __dllgen {
                         "sqlite3_prepare16_v3",
                         "sqlite3_prepare_v2",
                         "sqlite3_prepare_v3",
+                        "sqlite3_profile",
+                        "sqlite3_progress_handler",
                         "sqlite3_randomness",
                         "sqlite3_release_memory",
                         "sqlite3_reset",
                         "sqlite3_reset_auto_extension",
+                        "sqlite3_rollback_hook",
                         "sqlite3_serialize",
                         "sqlite3_free",
+                        "sqlite3_set_authorizer",
                         "sqlite3_set_last_insert_rowid",
                         "sqlite3_shutdown",
                         "sqlite3_sleep",
@@ -11366,8 +12755,11 @@ mod __dllgen {
                         "sqlite3_threadsafe",
                         "sqlite3_total_changes",
                         "sqlite3_total_changes64",
+                        "sqlite3_trace",
+                        "sqlite3_trace_v2",
                         "sqlite3_transfer_bindings",
                         "sqlite3_txn_state",
+                        "sqlite3_update_hook",
                         "sqlite3_uri_boolean",
                         "sqlite3_uri_int64",
                         "sqlite3_uri_key",
@@ -11398,6 +12790,7 @@ mod __dllgen {
                         "sqlite3_wal_autocheckpoint",
                         "sqlite3_wal_checkpoint",
                         "sqlite3_wal_checkpoint_v2",
+                        "sqlite3_wal_hook",
                     ],
                 )?;
             let mut symbols = symbols.into_iter();
@@ -11539,13 +12932,13 @@ mod __dllgen {
                         *const ::core::ffi::c_void,
                         __DllgenFn33,
                     >(symbols.next().unwrap_or(::core::ptr::null())),
-                    __dllgen_helper33_len: ::core::mem::transmute::<
-                        *const ::core::ffi::c_void,
-                        __DllgenHelper33_len,
-                    >(symbols.next().unwrap_or(::core::ptr::null())),
                     __dllgen_f34: ::core::mem::transmute::<
                         *const ::core::ffi::c_void,
                         __DllgenFn34,
+                    >(symbols.next().unwrap_or(::core::ptr::null())),
+                    __dllgen_helper34_len: ::core::mem::transmute::<
+                        *const ::core::ffi::c_void,
+                        __DllgenHelper34_len,
                     >(symbols.next().unwrap_or(::core::ptr::null())),
                     __dllgen_f35: ::core::mem::transmute::<
                         *const ::core::ffi::c_void,
@@ -11731,17 +13124,9 @@ mod __dllgen {
                         *const ::core::ffi::c_void,
                         __DllgenFn80,
                     >(symbols.next().unwrap_or(::core::ptr::null())),
-                    __dllgen_helper80_4: ::core::mem::transmute::<
-                        *const ::core::ffi::c_void,
-                        __DllgenHelper80_4,
-                    >(symbols.next().unwrap_or(::core::ptr::null())),
                     __dllgen_f81: ::core::mem::transmute::<
                         *const ::core::ffi::c_void,
                         __DllgenFn81,
-                    >(symbols.next().unwrap_or(::core::ptr::null())),
-                    __dllgen_helper81: ::core::mem::transmute::<
-                        *const ::core::ffi::c_void,
-                        __DllgenHelper81,
                     >(symbols.next().unwrap_or(::core::ptr::null())),
                     __dllgen_f82: ::core::mem::transmute::<
                         *const ::core::ffi::c_void,
@@ -11751,9 +13136,17 @@ mod __dllgen {
                         *const ::core::ffi::c_void,
                         __DllgenFn83,
                     >(symbols.next().unwrap_or(::core::ptr::null())),
+                    __dllgen_helper83_4: ::core::mem::transmute::<
+                        *const ::core::ffi::c_void,
+                        __DllgenHelper83_4,
+                    >(symbols.next().unwrap_or(::core::ptr::null())),
                     __dllgen_f84: ::core::mem::transmute::<
                         *const ::core::ffi::c_void,
                         __DllgenFn84,
+                    >(symbols.next().unwrap_or(::core::ptr::null())),
+                    __dllgen_helper84: ::core::mem::transmute::<
+                        *const ::core::ffi::c_void,
+                        __DllgenHelper84,
                     >(symbols.next().unwrap_or(::core::ptr::null())),
                     __dllgen_f85: ::core::mem::transmute::<
                         *const ::core::ffi::c_void,
@@ -11787,14 +13180,6 @@ mod __dllgen {
                         *const ::core::ffi::c_void,
                         __DllgenFn92,
                     >(symbols.next().unwrap_or(::core::ptr::null())),
-                    __dllgen_helper92_2: ::core::mem::transmute::<
-                        *const ::core::ffi::c_void,
-                        __DllgenHelper92_2,
-                    >(symbols.next().unwrap_or(::core::ptr::null())),
-                    __dllgen_helper92_5: ::core::mem::transmute::<
-                        *const ::core::ffi::c_void,
-                        __DllgenHelper92_5,
-                    >(symbols.next().unwrap_or(::core::ptr::null())),
                     __dllgen_f93: ::core::mem::transmute::<
                         *const ::core::ffi::c_void,
                         __DllgenFn93,
@@ -11806,6 +13191,14 @@ mod __dllgen {
                     __dllgen_f95: ::core::mem::transmute::<
                         *const ::core::ffi::c_void,
                         __DllgenFn95,
+                    >(symbols.next().unwrap_or(::core::ptr::null())),
+                    __dllgen_helper95_2: ::core::mem::transmute::<
+                        *const ::core::ffi::c_void,
+                        __DllgenHelper95_2,
+                    >(symbols.next().unwrap_or(::core::ptr::null())),
+                    __dllgen_helper95_5: ::core::mem::transmute::<
+                        *const ::core::ffi::c_void,
+                        __DllgenHelper95_5,
                     >(symbols.next().unwrap_or(::core::ptr::null())),
                     __dllgen_f96: ::core::mem::transmute::<
                         *const ::core::ffi::c_void,
@@ -11843,10 +13236,6 @@ mod __dllgen {
                         *const ::core::ffi::c_void,
                         __DllgenFn104,
                     >(symbols.next().unwrap_or(::core::ptr::null())),
-                    __dllgen_helper104_3: ::core::mem::transmute::<
-                        *const ::core::ffi::c_void,
-                        __DllgenHelper104_3,
-                    >(symbols.next().unwrap_or(::core::ptr::null())),
                     __dllgen_f105: ::core::mem::transmute::<
                         *const ::core::ffi::c_void,
                         __DllgenFn105,
@@ -11859,41 +13248,45 @@ mod __dllgen {
                         *const ::core::ffi::c_void,
                         __DllgenFn107,
                     >(symbols.next().unwrap_or(::core::ptr::null())),
+                    __dllgen_helper107_3: ::core::mem::transmute::<
+                        *const ::core::ffi::c_void,
+                        __DllgenHelper107_3,
+                    >(symbols.next().unwrap_or(::core::ptr::null())),
                     __dllgen_f108: ::core::mem::transmute::<
                         *const ::core::ffi::c_void,
                         __DllgenFn108,
-                    >(symbols.next().unwrap_or(::core::ptr::null())),
-                    __dllgen_helper108: ::core::mem::transmute::<
-                        *const ::core::ffi::c_void,
-                        __DllgenHelper108,
                     >(symbols.next().unwrap_or(::core::ptr::null())),
                     __dllgen_f109: ::core::mem::transmute::<
                         *const ::core::ffi::c_void,
                         __DllgenFn109,
                     >(symbols.next().unwrap_or(::core::ptr::null())),
-                    __dllgen_helper109: ::core::mem::transmute::<
-                        *const ::core::ffi::c_void,
-                        __DllgenHelper109,
-                    >(symbols.next().unwrap_or(::core::ptr::null())),
                     __dllgen_f110: ::core::mem::transmute::<
                         *const ::core::ffi::c_void,
                         __DllgenFn110,
-                    >(symbols.next().unwrap_or(::core::ptr::null())),
-                    __dllgen_helper110: ::core::mem::transmute::<
-                        *const ::core::ffi::c_void,
-                        __DllgenHelper110,
                     >(symbols.next().unwrap_or(::core::ptr::null())),
                     __dllgen_f111: ::core::mem::transmute::<
                         *const ::core::ffi::c_void,
                         __DllgenFn111,
                     >(symbols.next().unwrap_or(::core::ptr::null())),
+                    __dllgen_helper111: ::core::mem::transmute::<
+                        *const ::core::ffi::c_void,
+                        __DllgenHelper111,
+                    >(symbols.next().unwrap_or(::core::ptr::null())),
                     __dllgen_f112: ::core::mem::transmute::<
                         *const ::core::ffi::c_void,
                         __DllgenFn112,
                     >(symbols.next().unwrap_or(::core::ptr::null())),
+                    __dllgen_helper112: ::core::mem::transmute::<
+                        *const ::core::ffi::c_void,
+                        __DllgenHelper112,
+                    >(symbols.next().unwrap_or(::core::ptr::null())),
                     __dllgen_f113: ::core::mem::transmute::<
                         *const ::core::ffi::c_void,
                         __DllgenFn113,
+                    >(symbols.next().unwrap_or(::core::ptr::null())),
+                    __dllgen_helper113: ::core::mem::transmute::<
+                        *const ::core::ffi::c_void,
+                        __DllgenHelper113,
                     >(symbols.next().unwrap_or(::core::ptr::null())),
                     __dllgen_f114: ::core::mem::transmute::<
                         *const ::core::ffi::c_void,
@@ -11975,10 +13368,6 @@ mod __dllgen {
                         *const ::core::ffi::c_void,
                         __DllgenFn133,
                     >(symbols.next().unwrap_or(::core::ptr::null())),
-                    __dllgen_helper133: ::core::mem::transmute::<
-                        *const ::core::ffi::c_void,
-                        __DllgenHelper133,
-                    >(symbols.next().unwrap_or(::core::ptr::null())),
                     __dllgen_f134: ::core::mem::transmute::<
                         *const ::core::ffi::c_void,
                         __DllgenFn134,
@@ -12002,6 +13391,10 @@ mod __dllgen {
                     __dllgen_f139: ::core::mem::transmute::<
                         *const ::core::ffi::c_void,
                         __DllgenFn139,
+                    >(symbols.next().unwrap_or(::core::ptr::null())),
+                    __dllgen_helper139: ::core::mem::transmute::<
+                        *const ::core::ffi::c_void,
+                        __DllgenHelper139,
                     >(symbols.next().unwrap_or(::core::ptr::null())),
                     __dllgen_f140: ::core::mem::transmute::<
                         *const ::core::ffi::c_void,
@@ -12063,10 +13456,6 @@ mod __dllgen {
                         *const ::core::ffi::c_void,
                         __DllgenFn154,
                     >(symbols.next().unwrap_or(::core::ptr::null())),
-                    __dllgen_helper154: ::core::mem::transmute::<
-                        *const ::core::ffi::c_void,
-                        __DllgenHelper154,
-                    >(symbols.next().unwrap_or(::core::ptr::null())),
                     __dllgen_f155: ::core::mem::transmute::<
                         *const ::core::ffi::c_void,
                         __DllgenFn155,
@@ -12094,6 +13483,10 @@ mod __dllgen {
                     __dllgen_f161: ::core::mem::transmute::<
                         *const ::core::ffi::c_void,
                         __DllgenFn161,
+                    >(symbols.next().unwrap_or(::core::ptr::null())),
+                    __dllgen_helper161: ::core::mem::transmute::<
+                        *const ::core::ffi::c_void,
+                        __DllgenHelper161,
                     >(symbols.next().unwrap_or(::core::ptr::null())),
                     __dllgen_f162: ::core::mem::transmute::<
                         *const ::core::ffi::c_void,
@@ -12151,10 +13544,6 @@ mod __dllgen {
                         *const ::core::ffi::c_void,
                         __DllgenFn175,
                     >(symbols.next().unwrap_or(::core::ptr::null())),
-                    __dllgen_helper175_len: ::core::mem::transmute::<
-                        *const ::core::ffi::c_void,
-                        __DllgenHelper175_len,
-                    >(symbols.next().unwrap_or(::core::ptr::null())),
                     __dllgen_f176: ::core::mem::transmute::<
                         *const ::core::ffi::c_void,
                         __DllgenFn176,
@@ -12195,6 +13584,10 @@ mod __dllgen {
                         *const ::core::ffi::c_void,
                         __DllgenFn185,
                     >(symbols.next().unwrap_or(::core::ptr::null())),
+                    __dllgen_helper185_len: ::core::mem::transmute::<
+                        *const ::core::ffi::c_void,
+                        __DllgenHelper185_len,
+                    >(symbols.next().unwrap_or(::core::ptr::null())),
                     __dllgen_f186: ::core::mem::transmute::<
                         *const ::core::ffi::c_void,
                         __DllgenFn186,
@@ -12214,10 +13607,6 @@ mod __dllgen {
                     __dllgen_f190: ::core::mem::transmute::<
                         *const ::core::ffi::c_void,
                         __DllgenFn190,
-                    >(symbols.next().unwrap_or(::core::ptr::null())),
-                    __dllgen_helper190_len: ::core::mem::transmute::<
-                        *const ::core::ffi::c_void,
-                        __DllgenHelper190_len,
                     >(symbols.next().unwrap_or(::core::ptr::null())),
                     __dllgen_f191: ::core::mem::transmute::<
                         *const ::core::ffi::c_void,
@@ -12250,6 +13639,54 @@ mod __dllgen {
                     __dllgen_f198: ::core::mem::transmute::<
                         *const ::core::ffi::c_void,
                         __DllgenFn198,
+                    >(symbols.next().unwrap_or(::core::ptr::null())),
+                    __dllgen_f199: ::core::mem::transmute::<
+                        *const ::core::ffi::c_void,
+                        __DllgenFn199,
+                    >(symbols.next().unwrap_or(::core::ptr::null())),
+                    __dllgen_f200: ::core::mem::transmute::<
+                        *const ::core::ffi::c_void,
+                        __DllgenFn200,
+                    >(symbols.next().unwrap_or(::core::ptr::null())),
+                    __dllgen_helper200_len: ::core::mem::transmute::<
+                        *const ::core::ffi::c_void,
+                        __DllgenHelper200_len,
+                    >(symbols.next().unwrap_or(::core::ptr::null())),
+                    __dllgen_f201: ::core::mem::transmute::<
+                        *const ::core::ffi::c_void,
+                        __DllgenFn201,
+                    >(symbols.next().unwrap_or(::core::ptr::null())),
+                    __dllgen_f202: ::core::mem::transmute::<
+                        *const ::core::ffi::c_void,
+                        __DllgenFn202,
+                    >(symbols.next().unwrap_or(::core::ptr::null())),
+                    __dllgen_f203: ::core::mem::transmute::<
+                        *const ::core::ffi::c_void,
+                        __DllgenFn203,
+                    >(symbols.next().unwrap_or(::core::ptr::null())),
+                    __dllgen_f204: ::core::mem::transmute::<
+                        *const ::core::ffi::c_void,
+                        __DllgenFn204,
+                    >(symbols.next().unwrap_or(::core::ptr::null())),
+                    __dllgen_f205: ::core::mem::transmute::<
+                        *const ::core::ffi::c_void,
+                        __DllgenFn205,
+                    >(symbols.next().unwrap_or(::core::ptr::null())),
+                    __dllgen_f206: ::core::mem::transmute::<
+                        *const ::core::ffi::c_void,
+                        __DllgenFn206,
+                    >(symbols.next().unwrap_or(::core::ptr::null())),
+                    __dllgen_f207: ::core::mem::transmute::<
+                        *const ::core::ffi::c_void,
+                        __DllgenFn207,
+                    >(symbols.next().unwrap_or(::core::ptr::null())),
+                    __dllgen_f208: ::core::mem::transmute::<
+                        *const ::core::ffi::c_void,
+                        __DllgenFn208,
+                    >(symbols.next().unwrap_or(::core::ptr::null())),
+                    __dllgen_f209: ::core::mem::transmute::<
+                        *const ::core::ffi::c_void,
+                        __DllgenFn209,
                     >(symbols.next().unwrap_or(::core::ptr::null())),
                     __dllgen_library: library,
                 }

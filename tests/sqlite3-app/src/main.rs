@@ -7,6 +7,7 @@
 
 #[path = "../../kinds-app/src/direct.rs"]
 mod direct;
+mod hooks;
 mod more;
 
 use direct::Direct;
@@ -259,6 +260,11 @@ fn main() {
     let more = more::run(&s, db, &direct, ndb, &dir);
     println!(
         "ok: {more} more functions: variants of variadic functions, borrowed handles, values, blobs, backup, strings, UTF-16, filenames, metadata"
+    );
+
+    let hooks = hooks::run(&s, &direct, &dir);
+    println!(
+        "ok: {hooks} functions keeping callbacks: update, commit, rollback and WAL hooks, progress and busy handlers, the authorizer, tracing, a collation until sqlite3 destroys it"
     );
 
     assert_eq!(s.sqlite3_close(db), Ok(SQLITE_OK));
