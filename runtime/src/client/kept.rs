@@ -18,15 +18,18 @@ use std::sync::Mutex;
 /// A kept closure, type-erased: a `Box<dyn FnMut(..) + Send>`.
 pub type Erased = Box<dyn Any + Send>;
 
+/// A registration's closures by callback id (`None` while one runs).
+type Closures = Vec<(u32, Option<Erased>)>;
+
 /// The registry of one client.
 #[derive(Default)]
 pub struct Registry {
     next: AtomicU32,
-    live: Mutex<HashMap<u32, Vec<(u32, Option<Erased>)>>>,
+    live: Mutex<HashMap<u32, Closures>>,
 }
 
 impl Registry {
-    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<u32, Vec<(u32, Option<Erased>)>>> {
+    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<u32, Closures>> {
         self.live.lock().unwrap_or_else(|e| e.into_inner())
     }
 

@@ -17,7 +17,7 @@
 
 mod by_hand;
 
-use dllgen_runtime::{run_host, CallContext, Library, Reader, Status, WireError, Writer};
+use dllgen_runtime::{run_host, Library, Reader, Status, WireError, Writer};
 
 // The demo functions' indices in generated/demo-client (model order).
 const ADD: u32 = 0;
@@ -40,13 +40,7 @@ impl Library for Liar {
         self.hash
     }
 
-    fn call(
-        &self,
-        id: u32,
-        mut args: Reader<'_>,
-        out: &mut Writer,
-        _: &mut CallContext<'_>,
-    ) -> Result<Status, WireError> {
+    fn call(&self, id: u32, mut args: Reader<'_>, out: &mut Writer) -> Result<Status, WireError> {
         match id {
             ADD => {
                 let (a, b) = (args.i32()?, args.i32()?);
