@@ -26,6 +26,9 @@ type Closures = Vec<(u32, Option<Erased>)>;
 pub struct Registry {
     next: AtomicU32,
     live: Mutex<HashMap<u32, Closures>>,
+    /// Released closures, dropped by [`Registry::bury`] once the client holds no lock (a
+    /// closure's captures may call the library when dropped).
+    dead: Mutex<Vec<Closures>>,
 }
 
 impl Registry {
@@ -107,13 +110,19 @@ impl Registry {
             let mut live = self.lock();
             ids.iter().filter_map(|id| live.remove(id)).collect()
         };
-        drop(gone);
+        self.dead.lock().unwrap_or_else(|e| e.into_inner()).extend(gone);
     }
 
     /// Drops every closure (the host that held their registrations is gone).
     pub(crate) fn clear(&self) {
         let gone = std::mem::take(&mut *self.lock());
-        drop(gone);
+        self.dead.lock().unwrap_or_else(|e| e.into_inner()).extend(gone.into_values());
+    }
+
+    /// Drops the released closures (called with no lock of the client held).
+    pub fn bury(&self) {
+        let dead = std::mem::take(&mut *self.dead.lock().unwrap_or_else(|e| e.into_inner()));
+        drop(dead);
     }
 
     /// How many registrations are live.
@@ -149,6 +158,8 @@ mod tests {
         assert_eq!(reg.run::<Hook, _>(id, 3, |f| f(10)).unwrap(), 12);
         assert!(reg.run::<Hook, _>(id, 4, |f| f(10)).is_err(), "another callback id");
         reg.release(&[id]);
+        assert_eq!(Arc::strong_count(&alive), 2, "released: dropped only once buried");
+        reg.bury();
         assert_eq!(Arc::strong_count(&alive), 1, "released: the closure was dropped");
         let e = reg.run::<Hook, _>(id, 3, |f| f(1)).unwrap_err();
         assert!(e.to_string().contains("released"), "{e}");

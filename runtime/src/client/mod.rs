@@ -173,8 +173,9 @@ struct Watch {
 struct Heard {
     /// Counts `Alive` and callback frames.
     frames: AtomicU64,
-    /// The client is running a callback's handler: the host waits for it, silence is ours.
-    in_handler: AtomicBool,
+    /// How many callback handlers the client is running (nested calls run their own): the
+    /// host waits for them, silence is ours.
+    in_handler: AtomicU32,
 }
 
 /// Why the watchdog stopped a call.
@@ -271,7 +272,7 @@ impl Watch {
         if let (None, Some(limit), true) = (stop, self.liveness, s.alive) {
             let heard = self.heard.frames.load(Ordering::Relaxed);
             match s.last_sign {
-                Some((count, at)) if heard == count && !self.heard.in_handler.load(Ordering::Relaxed) => {
+                Some((count, at)) if heard == count && self.heard.in_handler.load(Ordering::Relaxed) == 0 => {
                     if now.duration_since(at) >= limit {
                         stop = Some(Stop::Silence);
                     }
@@ -405,10 +406,13 @@ impl Client {
 
     /// Stops the host (if running); the next call starts a new one.
     pub fn restart(&self) {
-        let mut state = self.state.lock().unwrap_or_else(|e| e.into_inner());
-        if let Some(conn) = state.conn.take() {
-            self.discard(conn);
+        {
+            let mut state = self.state.lock().unwrap_or_else(|e| e.into_inner());
+            if let Some(conn) = state.conn.take() {
+                self.discard(conn);
+            }
         }
+        self.kept.bury();
     }
 
     /// The process id of the host this client started, if one is running.
@@ -429,6 +433,22 @@ impl Client {
     /// Calls function `id`: `args` writes the arguments, `decode` reads a successful
     /// result. Callbacks from the host go to `callbacks`.
     pub fn call<T>(
+        &self,
+        id: u32,
+        args: impl FnOnce(&mut Writer),
+        decode: impl FnOnce(Reader<'_>) -> Result<T, WireError>,
+        callbacks: &mut CallbackHandler<'_>,
+    ) -> Result<T, Error> {
+        let result = self.call_locked(id, args, decode, callbacks);
+        // The closures the library let go of are dropped once no call holds the
+        // connection (their captures may call the library when dropped).
+        if LENT.with(|l| l.borrow().is_empty()) {
+            self.kept.bury();
+        }
+        result
+    }
+
+    fn call_locked<T>(
         &self,
         id: u32,
         args: impl FnOnce(&mut Writer),
@@ -768,6 +788,7 @@ impl Drop for Client {
         if let Some(conn) = conn {
             self.discard(conn);
         }
+        self.kept.bury();
     }
 }
 
@@ -923,13 +944,13 @@ fn exchange<T>(
                             LENT.with(|c| c.borrow_mut().pop());
                             if let Some(heard) = self.0 {
                                 heard.frames.fetch_add(1, Ordering::Relaxed);
-                                heard.in_handler.store(false, Ordering::Relaxed);
+                                heard.in_handler.fetch_sub(1, Ordering::Relaxed);
                             }
                         }
                     }
                     LENT.with(|c| c.borrow_mut().push((me, std::ptr::from_mut(conn))));
                     if let Some(heard) = heard {
-                        heard.in_handler.store(true, Ordering::Relaxed);
+                        heard.in_handler.fetch_add(1, Ordering::Relaxed);
                     }
                     let _flag = Flag(heard);
                     callbacks(h.id, Reader::new(&frame), &mut reply)

@@ -30,14 +30,16 @@ fn live<R>(f: impl FnOnce(&mut HashMap<usize, (Owner, u32)>) -> R) -> R {
 
 /// One registration's record: its address is the context the library gets. Dropped, it is
 /// released (the client is told); [`Registration::leak`] hands it to the library instead.
+/// A record's memory is never freed (4 bytes per registration): its address stays unique
+/// for the host's lifetime, so a stale context the library passes later can never name a
+/// newer registration at a reused address.
 #[derive(Debug)]
 pub struct Registration {
     record: *mut u32,
 }
 
-// SAFETY: the record is a heap allocation only this type frees; its address is used as a
-// key, and the value behind it is only read by `Drop` (under the table's lock discipline:
-// the entry is removed first).
+// SAFETY: the record is a heap allocation nothing frees or reads: its address is only a
+// key.
 unsafe impl Send for Registration {}
 
 impl Registration {
@@ -93,10 +95,6 @@ pub fn id_of(context: *mut c_void) -> Option<(Owner, u32)> {
 /// does not know is left alone).
 pub fn release_context(context: *mut c_void) -> bool {
     let Some(key) = live(|t| t.remove(&(context as usize))) else { return false };
-    // SAFETY: the address was in the table, so it is a record `Registration::new` boxed and
-    // nothing freed yet (it was removed from the table just now, under the lock, so no
-    // other release can reach it).
-    drop(unsafe { Box::from_raw(context.cast::<u32>()) });
     RELEASED.lock().unwrap_or_else(|e| e.into_inner()).push(key);
     true
 }

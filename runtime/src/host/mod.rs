@@ -83,7 +83,11 @@ impl CallContext<'_> {
                 }
                 Kind::CallbackReturn if h.seq == self.seq => return Ok(payload),
                 Kind::Call if self.depth >= MAX_NESTING => {
-                    return Err(WireError::Payload("calls nested inside callbacks too deeply"));
+                    // Answered in step: the client's nested call fails, the callback goes on.
+                    let mut out = Writer::new();
+                    out.bytes(b"calls nested inside callbacks too deeply");
+                    out.send(self.output, Kind::Return, Status::ProtocolError, h.id, h.seq)
+                        .map_err(WireError::Io)?;
                 }
                 Kind::Call => {
                     let mut out = Writer::new();
@@ -121,9 +125,14 @@ thread_local! {
     static FAILED: std::cell::RefCell<Option<WireError>> = const { std::cell::RefCell::new(None) };
 }
 
+/// The call running on this thread (null: none, or the thread is ending).
+fn current() -> (*mut CallContext<'static>, u32) {
+    CURRENT.try_with(|c| c.get()).unwrap_or((std::ptr::null_mut(), 0))
+}
+
 /// Whose call runs on this thread (0 outside calls): given to [`kept::Registration::new`].
 pub fn owner() -> kept::Owner {
-    let (cx, _) = CURRENT.with(|c| c.get());
+    let (cx, _) = current();
     if cx.is_null() {
         return 0;
     }
@@ -145,7 +154,7 @@ pub fn callback<T: Default>(
     args: &mut Writer,
     decode: impl FnOnce(&mut Reader<'_>) -> Result<T, WireError>,
 ) -> T {
-    let (cx, running) = CURRENT.with(|c| c.get());
+    let (cx, running) = current();
     if cx.is_null() {
         return T::default();
     }
@@ -165,7 +174,7 @@ pub fn callback<T: Default>(
 /// made), no call is running on this thread, or the running call is another client's; the
 /// running call, if any, fails once the library returns.
 pub fn kept_begin(args: &mut Writer, context: *mut std::ffi::c_void, what: &'static str) -> Option<()> {
-    let (cx, _) = CURRENT.with(|c| c.get());
+    let (cx, _) = current();
     let Some((owner, id)) = kept::id_of(context) else {
         if !cx.is_null() {
             fail(WireError::Callback(format!(
@@ -177,14 +186,16 @@ pub fn kept_begin(args: &mut Writer, context: *mut std::ffi::c_void, what: &'sta
     if cx.is_null() {
         // Served by the client's dispatcher once callbacks from library threads are
         // built; until then the library gets the default, and the host says so.
-        eprintln!("dllgen host: the library called {what} outside any call (from a thread of its own?): it got the default result");
+        use std::io::Write;
+        let _ = writeln!(
+            std::io::stderr(),
+            "dllgen host: the library called {what} outside any call (from a thread of its own?): it got the default result"
+        );
         return None;
     }
     // SAFETY: see `owner`.
+    // Another client's: it cannot answer, and this client's call is not at fault.
     if unsafe { (*cx).owner } != owner {
-        fail(WireError::Callback(format!(
-            "the library called {what}, registered by another client of this host, during this client's call; it got the default result"
-        )));
         return None;
     }
     args.u32(id);
@@ -201,7 +212,7 @@ pub fn kept_callback<T>(
     default: T,
     decode: impl FnOnce(&mut Reader<'_>) -> Result<T, WireError>,
 ) -> T {
-    let (cx, _) = CURRENT.with(|c| c.get());
+    let (cx, _) = current();
     if cx.is_null() {
         return default;
     }

@@ -49,7 +49,13 @@ struct Shared {
     cutter: Box<dyn Conn>,
     /// The client asked for `Alive` frames during its calls.
     beats: AtomicBool,
+    /// This connection's number, whose kept callbacks are its own (never reused, unlike
+    /// an address).
+    owner: usize,
 }
+
+/// Numbers connections for their kept callbacks (0 is the one client of a child host).
+static OWNERS: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(1);
 
 impl Shared {
     fn cut(&self) {
@@ -162,7 +168,7 @@ pub(crate) fn serve_all(lib: &dyn Library, mut accept: Accept, max_frame: u32) -
         *running.lock().unwrap_or_else(|e| e.into_inner()) = Some((conn.clone(), header.seq));
         pulse.begin(header.seq);
         // Each connection is its own client: its kept callbacks are its own.
-        let owner = Arc::as_ptr(&conn) as usize;
+        let owner = conn.owner;
         let status = run_call(
             lib,
             &header,
@@ -221,6 +227,7 @@ fn read_connection(
         during_call: Mutex::new(during_call),
         cutter,
         beats: AtomicBool::new(false),
+        owner: OWNERS.fetch_add(1, Ordering::Relaxed),
     });
     let mut input = BufReader::with_capacity(1 << 16, conn);
     let mut payload = Payload::new();
