@@ -455,7 +455,7 @@ fn a_pool_spreads_calls_over_several_hosts() {
 }
 
 #[test]
-fn a_call_from_inside_a_callback_is_an_error_not_a_deadlock() {
+fn a_call_from_inside_a_callback_nests_on_the_same_connection() {
     let c = client();
     let mut inner = None;
     let outer = c.call(
@@ -471,7 +471,8 @@ fn a_call_from_inside_a_callback_is_an_error_not_a_deadlock() {
         },
     );
     assert_eq!(outer, Ok(0));
-    assert!(matches!(inner, Some(Err(Error::Protocol(_)))), "{inner:?}");
+    // Served by the host's library thread while it waits for the callback's answer.
+    assert_eq!(inner, Some(Ok(2)));
     assert_eq!(add(&c, 1, 1), Ok(2));
 }
 
