@@ -832,21 +832,22 @@ pub fn build(m: &Model, spec_file: &str) -> Result<Crates, Unsupported> {
         cx.callback_names.insert(c.name.clone(), unique(&mut taken, &camel(&c.name)));
     }
     let structs: Vec<StructView> = m.structs.iter().map(|s| structure(s, &mut cx)).collect();
-    let mut callbacks: Vec<CallbackView> =
-        m.callbacks.iter().map(|c| kinds::callback::callback_type(c, &mut cx)).collect();
     // The types some function keeps get a `Send` closure type too.
     let kept_types: std::collections::BTreeSet<&str> = m
         .functions
         .iter()
         .flat_map(|f| &f.params)
+        .filter(|p| p.kept_scope().is_some())
         .filter_map(|p| match &p.kind {
-            model::Kind::Callback { callback, scope, .. } if !scope.is_call() => Some(callback.as_str()),
+            model::Kind::Callback { callback, .. } => Some(callback.as_str()),
             _ => None,
         })
         .collect();
-    for c in &mut callbacks {
-        c.kept = kept_types.contains(c.c_name.as_str());
-    }
+    let callbacks: Vec<CallbackView> = m
+        .callbacks
+        .iter()
+        .map(|c| kinds::callback::callback_type(c, kept_types.contains(c.name.as_str()), &mut cx))
+        .collect();
     cx.callbacks = callbacks.iter().map(|c| (c.c_name.clone(), c.clone())).collect();
     for s in &structs {
         for f in &s.fields {

@@ -739,8 +739,6 @@ pub enum Scope {
     Handle {
         /// The handle parameter.
         param: String,
-        /// Its handle type.
-        handle: String,
         /// The hook it fills (the function's name unless the spec shares one).
         slot: String,
     },
@@ -757,6 +755,24 @@ impl Scope {
     /// During its call only.
     pub fn is_call(&self) -> bool {
         *self == Scope::Call
+    }
+}
+
+impl Param {
+    /// A callback the library keeps past the call: its scope.
+    pub fn kept_scope(&self) -> Option<&Scope> {
+        match &self.kind {
+            Kind::Callback { scope, .. } if !scope.is_call() => Some(scope),
+            _ => None,
+        }
+    }
+}
+
+impl Function {
+    /// The scope of the callbacks it keeps past the call (they share one; `None`: it
+    /// keeps none).
+    pub fn kept_scope(&self) -> Option<&Scope> {
+        self.params.iter().find_map(Param::kept_scope)
     }
 }
 

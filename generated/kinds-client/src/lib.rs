@@ -10,7 +10,7 @@ mod __dllgen {
     #![allow(clippy::all, unused_imports, unused_mut, unused_variables, non_snake_case)]
     pub use ::dllgen_runtime::{Config, Error, HostPath};
     /// The hash of the model both sides were generated from; the host refuses any other.
-    pub const MODEL_HASH: u64 = 0xa5a692fd37b38dc9;
+    pub const MODEL_HASH: u64 = 0x40417b77158ddbdf;
     /// The host executable's file name.
     pub const HOST_EXE: &str = if cfg!(windows) {
         "kinds-host.exe"
@@ -1803,9 +1803,15 @@ mod __dllgen {
                 (u32, ::dllgen_runtime::client::kept::Erased),
             > = ::std::vec::Vec::new();
             let __dllgen_g_fn = r#fn.is_some();
-            if let ::core::option::Option::Some(__dllgen_f) = r#fn {
-                __dllgen_kept.push((2147489793, ::std::boxed::Box::new(__dllgen_f)));
-            }
+            __dllgen_kept
+                .extend(
+                    r#fn
+                        .map(|__dllgen_f| (
+                            2147489793u32,
+                            ::std::boxed::Box::new(__dllgen_f)
+                                as ::dllgen_runtime::client::kept::Erased,
+                        )),
+                );
             let __dllgen_reg = self.client.kept().register(__dllgen_kept);
             let (__dllgen_ret,) = self
                 .client
@@ -1813,9 +1819,14 @@ mod __dllgen {
                     24,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::handle::encode(__dllgen_w, &dev);
+                        ::dllgen_runtime::marshal::callback::encode(
+                            __dllgen_w,
+                            __dllgen_g_fn,
+                            true,
+                        );
                         ::dllgen_runtime::marshal::callback::encode_kept(
                             __dllgen_w,
-                            if __dllgen_g_fn { __dllgen_reg } else { 0 },
+                            __dllgen_reg,
                         );
                     },
                     |mut __dllgen_r| {
@@ -1879,18 +1890,29 @@ mod __dllgen {
                 (u32, ::dllgen_runtime::client::kept::Erased),
             > = ::std::vec::Vec::new();
             let __dllgen_g_log = log.is_some();
-            if let ::core::option::Option::Some(__dllgen_f) = log {
-                __dllgen_kept.push((2147490304, ::std::boxed::Box::new(__dllgen_f)));
-            }
+            __dllgen_kept
+                .extend(
+                    log
+                        .map(|__dllgen_f| (
+                            2147490304u32,
+                            ::std::boxed::Box::new(__dllgen_f)
+                                as ::dllgen_runtime::client::kept::Erased,
+                        )),
+                );
             let __dllgen_reg = self.client.kept().register(__dllgen_kept);
             let () = self
                 .client
                 .call(
                     26,
                     |__dllgen_w| {
+                        ::dllgen_runtime::marshal::callback::encode(
+                            __dllgen_w,
+                            __dllgen_g_log,
+                            true,
+                        );
                         ::dllgen_runtime::marshal::callback::encode_kept(
                             __dllgen_w,
-                            if __dllgen_g_log { __dllgen_reg } else { 0 },
+                            __dllgen_reg,
                         );
                     },
                     |mut __dllgen_r| {
@@ -2110,7 +2132,15 @@ mod __dllgen {
                 (u32, ::dllgen_runtime::client::kept::Erased),
             > = ::std::vec::Vec::new();
             let __dllgen_g_cmp = true;
-            __dllgen_kept.push((2147491841, ::std::boxed::Box::new(cmp)));
+            __dllgen_kept
+                .extend(
+                    ::core::option::Option::Some(cmp)
+                        .map(|__dllgen_f| (
+                            2147491841u32,
+                            ::std::boxed::Box::new(__dllgen_f)
+                                as ::dllgen_runtime::client::kept::Erased,
+                        )),
+                );
             let __dllgen_reg = self.client.kept().register(__dllgen_kept);
             let (__dllgen_ret,) = self
                 .client
@@ -2118,9 +2148,14 @@ mod __dllgen {
                     32,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::value::encode(__dllgen_w, &slot);
+                        ::dllgen_runtime::marshal::callback::encode(
+                            __dllgen_w,
+                            __dllgen_g_cmp,
+                            false,
+                        );
                         ::dllgen_runtime::marshal::callback::encode_kept(
                             __dllgen_w,
-                            if __dllgen_g_cmp { __dllgen_reg } else { 0 },
+                            __dllgen_reg,
                         );
                     },
                     |mut __dllgen_r| {

@@ -27,7 +27,7 @@ mod __dllgen {
         unused_comparisons,
         unused_unsafe
     )]
-    const MODEL_HASH: u64 = 0x685e94f15280a117;
+    const MODEL_HASH: u64 = 0x8c18ca8d634b4bcd;
     /// `kx_packed` as the library lays it out.
     #[repr(C)]
     #[derive(Clone, Copy)]
@@ -2789,12 +2789,15 @@ mod __dllgen {
                         false,
                         false,
                     )?;
-                    let __dllgen_a_fn = ::dllgen_runtime::marshal::callback::decode_kept(
+                    let __dllgen_a_fn = ::dllgen_runtime::marshal::callback::decode(
                         &mut __dllgen_args,
+                        true,
                     )?;
                     let __dllgen_reg = ::dllgen_runtime::host::kept::Registration::new(
                         ::dllgen_runtime::owner(),
-                        0u32.max(__dllgen_a_fn),
+                        ::dllgen_runtime::marshal::callback::decode_kept(
+                            &mut __dllgen_args,
+                        )?,
                     );
                     __dllgen_args.finish()?;
                     ::dllgen_runtime::native::set_errno(0);
@@ -2806,7 +2809,7 @@ mod __dllgen {
                                 ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_dev),
                             )
                             .push(
-                                (__dllgen_a_fn != 0)
+                                __dllgen_a_fn
                                     .then_some(
                                         __dllgen_callback_24_1
                                             as unsafe extern "C" fn(
@@ -2832,7 +2835,7 @@ mod __dllgen {
                             (self
                                 .__dllgen_f24)(
                                 ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_dev),
-                                (__dllgen_a_fn != 0)
+                                __dllgen_a_fn
                                     .then_some(
                                         __dllgen_callback_24_1
                                             as unsafe extern "C" fn(
@@ -2926,19 +2929,22 @@ mod __dllgen {
                 }
                 26 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
-                    let __dllgen_a_log = ::dllgen_runtime::marshal::callback::decode_kept(
+                    let __dllgen_a_log = ::dllgen_runtime::marshal::callback::decode(
                         &mut __dllgen_args,
+                        true,
                     )?;
                     let __dllgen_reg = ::dllgen_runtime::host::kept::Registration::new(
                         ::dllgen_runtime::owner(),
-                        0u32.max(__dllgen_a_log),
+                        ::dllgen_runtime::marshal::callback::decode_kept(
+                            &mut __dllgen_args,
+                        )?,
                     );
                     __dllgen_args.finish()?;
                     let __dllgen_ret = unsafe {
                         #[cfg(target_arch = "x86")]
                         let __dllgen_r = ::dllgen_runtime::native::Words::new()
                             .push(
-                                (__dllgen_a_log != 0)
+                                __dllgen_a_log
                                     .then_some(
                                         __dllgen_callback_26_0
                                             as unsafe extern "C" fn(
@@ -2962,7 +2968,7 @@ mod __dllgen {
                         >::Ok(
                             (self
                                 .__dllgen_f26)(
-                                (__dllgen_a_log != 0)
+                                __dllgen_a_log
                                     .then_some(
                                         __dllgen_callback_26_0
                                             as unsafe extern "C" fn(
@@ -3250,12 +3256,15 @@ mod __dllgen {
                         &mut __dllgen_args,
                         &mut __dllgen_keep,
                     )?;
-                    let __dllgen_a_cmp = ::dllgen_runtime::marshal::callback::decode_kept(
+                    let __dllgen_a_cmp = ::dllgen_runtime::marshal::callback::decode(
                         &mut __dllgen_args,
+                        false,
                     )?;
                     let __dllgen_reg = ::dllgen_runtime::host::kept::Registration::new(
                         ::dllgen_runtime::owner(),
-                        0u32.max(__dllgen_a_cmp),
+                        ::dllgen_runtime::marshal::callback::decode_kept(
+                            &mut __dllgen_args,
+                        )?,
                     );
                     __dllgen_args.finish()?;
                     ::dllgen_runtime::native::set_errno(0);
@@ -3265,7 +3274,7 @@ mod __dllgen {
                         let __dllgen_r = ::dllgen_runtime::native::Words::new()
                             .push(__dllgen_a_slot)
                             .push(
-                                (__dllgen_a_cmp != 0)
+                                __dllgen_a_cmp
                                     .then_some(
                                         __dllgen_callback_32_1
                                             as unsafe extern "C" fn(
@@ -3297,7 +3306,7 @@ mod __dllgen {
                             (self
                                 .__dllgen_f32)(
                                 __dllgen_a_slot,
-                                (__dllgen_a_cmp != 0)
+                                __dllgen_a_cmp
                                     .then_some(
                                         __dllgen_callback_32_1
                                             as unsafe extern "C" fn(

@@ -10,7 +10,7 @@ mod __dllgen {
     #![allow(clippy::all, unused_imports, unused_mut, unused_variables, non_snake_case)]
     pub use ::dllgen_runtime::{Config, Error, HostPath};
     /// The hash of the model both sides were generated from; the host refuses any other.
-    pub const MODEL_HASH: u64 = 0x2d35865dd72ef7fa;
+    pub const MODEL_HASH: u64 = 0x14ca3e6cc428de0a;
     /// The host executable's file name.
     pub const HOST_EXE: &str = if cfg!(windows) {
         "sqlite3-host.exe"
@@ -2412,9 +2412,15 @@ mod __dllgen {
                 (u32, ::dllgen_runtime::client::kept::Erased),
             > = ::std::vec::Vec::new();
             let __dllgen_g_arg1 = arg1.is_some();
-            if let ::core::option::Option::Some(__dllgen_f) = arg1 {
-                __dllgen_kept.push((2147490561, ::std::boxed::Box::new(__dllgen_f)));
-            }
+            __dllgen_kept
+                .extend(
+                    arg1
+                        .map(|__dllgen_f| (
+                            2147490561u32,
+                            ::std::boxed::Box::new(__dllgen_f)
+                                as ::dllgen_runtime::client::kept::Erased,
+                        )),
+                );
             let __dllgen_reg = self.client.kept().register(__dllgen_kept);
             let (__dllgen_ret,) = self
                 .client
@@ -2422,9 +2428,14 @@ mod __dllgen {
                     27,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::handle::encode(__dllgen_w, &arg0);
+                        ::dllgen_runtime::marshal::callback::encode(
+                            __dllgen_w,
+                            __dllgen_g_arg1,
+                            true,
+                        );
                         ::dllgen_runtime::marshal::callback::encode_kept(
                             __dllgen_w,
-                            if __dllgen_g_arg1 { __dllgen_reg } else { 0 },
+                            __dllgen_reg,
                         );
                     },
                     |mut __dllgen_r| {
@@ -3894,9 +3905,15 @@ mod __dllgen {
                 (u32, ::dllgen_runtime::client::kept::Erased),
             > = ::std::vec::Vec::new();
             let __dllgen_g_arg1 = arg1.is_some();
-            if let ::core::option::Option::Some(__dllgen_f) = arg1 {
-                __dllgen_kept.push((2147497729, ::std::boxed::Box::new(__dllgen_f)));
-            }
+            __dllgen_kept
+                .extend(
+                    arg1
+                        .map(|__dllgen_f| (
+                            2147497729u32,
+                            ::std::boxed::Box::new(__dllgen_f)
+                                as ::dllgen_runtime::client::kept::Erased,
+                        )),
+                );
             let __dllgen_reg = self.client.kept().register(__dllgen_kept);
             let () = self
                 .client
@@ -3904,9 +3921,14 @@ mod __dllgen {
                     55,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::handle::encode(__dllgen_w, &arg0);
+                        ::dllgen_runtime::marshal::callback::encode(
+                            __dllgen_w,
+                            __dllgen_g_arg1,
+                            true,
+                        );
                         ::dllgen_runtime::marshal::callback::encode_kept(
                             __dllgen_w,
-                            if __dllgen_g_arg1 { __dllgen_reg } else { 0 },
+                            __dllgen_reg,
                         );
                     },
                     |mut __dllgen_r| {
@@ -4233,9 +4255,15 @@ mod __dllgen {
                 (u32, ::dllgen_runtime::client::kept::Erased),
             > = ::std::vec::Vec::new();
             let __dllgen_g_xCompare = xCompare.is_some();
-            if let ::core::option::Option::Some(__dllgen_f) = xCompare {
-                __dllgen_kept.push((2147499524, ::std::boxed::Box::new(__dllgen_f)));
-            }
+            __dllgen_kept
+                .extend(
+                    xCompare
+                        .map(|__dllgen_f| (
+                            2147499524u32,
+                            ::std::boxed::Box::new(__dllgen_f)
+                                as ::dllgen_runtime::client::kept::Erased,
+                        )),
+                );
             let __dllgen_reg = self.client.kept().register(__dllgen_kept);
             let (__dllgen_ret,) = self
                 .client
@@ -4247,9 +4275,14 @@ mod __dllgen {
                             ::dllgen_runtime::marshal::Utf8,
                         >(__dllgen_w, zName, false);
                         ::dllgen_runtime::marshal::value::encode(__dllgen_w, &eTextRep);
+                        ::dllgen_runtime::marshal::callback::encode(
+                            __dllgen_w,
+                            __dllgen_g_xCompare,
+                            true,
+                        );
                         ::dllgen_runtime::marshal::callback::encode_kept(
                             __dllgen_w,
-                            if __dllgen_g_xCompare { __dllgen_reg } else { 0 },
+                            __dllgen_reg,
                         );
                     },
                     |mut __dllgen_r| {
@@ -8339,9 +8372,15 @@ mod __dllgen {
                 (u32, ::dllgen_runtime::client::kept::Erased),
             > = ::std::vec::Vec::new();
             let __dllgen_g_xProfile = xProfile.is_some();
-            if let ::core::option::Option::Some(__dllgen_f) = xProfile {
-                __dllgen_kept.push((2147517441, ::std::boxed::Box::new(__dllgen_f)));
-            }
+            __dllgen_kept
+                .extend(
+                    xProfile
+                        .map(|__dllgen_f| (
+                            2147517441u32,
+                            ::std::boxed::Box::new(__dllgen_f)
+                                as ::dllgen_runtime::client::kept::Erased,
+                        )),
+                );
             let __dllgen_reg = self.client.kept().register(__dllgen_kept);
             let () = self
                 .client
@@ -8349,9 +8388,14 @@ mod __dllgen {
                     132,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::handle::encode(__dllgen_w, &arg0);
+                        ::dllgen_runtime::marshal::callback::encode(
+                            __dllgen_w,
+                            __dllgen_g_xProfile,
+                            true,
+                        );
                         ::dllgen_runtime::marshal::callback::encode_kept(
                             __dllgen_w,
-                            if __dllgen_g_xProfile { __dllgen_reg } else { 0 },
+                            __dllgen_reg,
                         );
                     },
                     |mut __dllgen_r| {
@@ -8413,9 +8457,15 @@ mod __dllgen {
                 (u32, ::dllgen_runtime::client::kept::Erased),
             > = ::std::vec::Vec::new();
             let __dllgen_g_arg2 = arg2.is_some();
-            if let ::core::option::Option::Some(__dllgen_f) = arg2 {
-                __dllgen_kept.push((2147517698, ::std::boxed::Box::new(__dllgen_f)));
-            }
+            __dllgen_kept
+                .extend(
+                    arg2
+                        .map(|__dllgen_f| (
+                            2147517698u32,
+                            ::std::boxed::Box::new(__dllgen_f)
+                                as ::dllgen_runtime::client::kept::Erased,
+                        )),
+                );
             let __dllgen_reg = self.client.kept().register(__dllgen_kept);
             let () = self
                 .client
@@ -8424,9 +8474,14 @@ mod __dllgen {
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::handle::encode(__dllgen_w, &arg0);
                         ::dllgen_runtime::marshal::value::encode(__dllgen_w, &arg1);
+                        ::dllgen_runtime::marshal::callback::encode(
+                            __dllgen_w,
+                            __dllgen_g_arg2,
+                            true,
+                        );
                         ::dllgen_runtime::marshal::callback::encode_kept(
                             __dllgen_w,
-                            if __dllgen_g_arg2 { __dllgen_reg } else { 0 },
+                            __dllgen_reg,
                         );
                     },
                     |mut __dllgen_r| {
@@ -8639,9 +8694,15 @@ mod __dllgen {
                 (u32, ::dllgen_runtime::client::kept::Erased),
             > = ::std::vec::Vec::new();
             let __dllgen_g_arg1 = arg1.is_some();
-            if let ::core::option::Option::Some(__dllgen_f) = arg1 {
-                __dllgen_kept.push((2147518977, ::std::boxed::Box::new(__dllgen_f)));
-            }
+            __dllgen_kept
+                .extend(
+                    arg1
+                        .map(|__dllgen_f| (
+                            2147518977u32,
+                            ::std::boxed::Box::new(__dllgen_f)
+                                as ::dllgen_runtime::client::kept::Erased,
+                        )),
+                );
             let __dllgen_reg = self.client.kept().register(__dllgen_kept);
             let () = self
                 .client
@@ -8649,9 +8710,14 @@ mod __dllgen {
                     138,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::handle::encode(__dllgen_w, &arg0);
+                        ::dllgen_runtime::marshal::callback::encode(
+                            __dllgen_w,
+                            __dllgen_g_arg1,
+                            true,
+                        );
                         ::dllgen_runtime::marshal::callback::encode_kept(
                             __dllgen_w,
-                            if __dllgen_g_arg1 { __dllgen_reg } else { 0 },
+                            __dllgen_reg,
                         );
                     },
                     |mut __dllgen_r| {
@@ -8846,9 +8912,15 @@ mod __dllgen {
                 (u32, ::dllgen_runtime::client::kept::Erased),
             > = ::std::vec::Vec::new();
             let __dllgen_g_xAuth = xAuth.is_some();
-            if let ::core::option::Option::Some(__dllgen_f) = xAuth {
-                __dllgen_kept.push((2147519489, ::std::boxed::Box::new(__dllgen_f)));
-            }
+            __dllgen_kept
+                .extend(
+                    xAuth
+                        .map(|__dllgen_f| (
+                            2147519489u32,
+                            ::std::boxed::Box::new(__dllgen_f)
+                                as ::dllgen_runtime::client::kept::Erased,
+                        )),
+                );
             let __dllgen_reg = self.client.kept().register(__dllgen_kept);
             let (__dllgen_ret,) = self
                 .client
@@ -8856,9 +8928,14 @@ mod __dllgen {
                     140,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::handle::encode(__dllgen_w, &arg0);
+                        ::dllgen_runtime::marshal::callback::encode(
+                            __dllgen_w,
+                            __dllgen_g_xAuth,
+                            true,
+                        );
                         ::dllgen_runtime::marshal::callback::encode_kept(
                             __dllgen_w,
-                            if __dllgen_g_xAuth { __dllgen_reg } else { 0 },
+                            __dllgen_reg,
                         );
                     },
                     |mut __dllgen_r| {
@@ -10768,9 +10845,15 @@ mod __dllgen {
                 (u32, ::dllgen_runtime::client::kept::Erased),
             > = ::std::vec::Vec::new();
             let __dllgen_g_xTrace = xTrace.is_some();
-            if let ::core::option::Option::Some(__dllgen_f) = xTrace {
-                __dllgen_kept.push((2147528705, ::std::boxed::Box::new(__dllgen_f)));
-            }
+            __dllgen_kept
+                .extend(
+                    xTrace
+                        .map(|__dllgen_f| (
+                            2147528705u32,
+                            ::std::boxed::Box::new(__dllgen_f)
+                                as ::dllgen_runtime::client::kept::Erased,
+                        )),
+                );
             let __dllgen_reg = self.client.kept().register(__dllgen_kept);
             let () = self
                 .client
@@ -10778,9 +10861,14 @@ mod __dllgen {
                     176,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::handle::encode(__dllgen_w, &arg0);
+                        ::dllgen_runtime::marshal::callback::encode(
+                            __dllgen_w,
+                            __dllgen_g_xTrace,
+                            true,
+                        );
                         ::dllgen_runtime::marshal::callback::encode_kept(
                             __dllgen_w,
-                            if __dllgen_g_xTrace { __dllgen_reg } else { 0 },
+                            __dllgen_reg,
                         );
                     },
                     |mut __dllgen_r| {
@@ -10840,9 +10928,15 @@ mod __dllgen {
                 (u32, ::dllgen_runtime::client::kept::Erased),
             > = ::std::vec::Vec::new();
             let __dllgen_g_callback = callback.is_some();
-            if let ::core::option::Option::Some(__dllgen_f) = callback {
-                __dllgen_kept.push((2147528962, ::std::boxed::Box::new(__dllgen_f)));
-            }
+            __dllgen_kept
+                .extend(
+                    callback
+                        .map(|__dllgen_f| (
+                            2147528962u32,
+                            ::std::boxed::Box::new(__dllgen_f)
+                                as ::dllgen_runtime::client::kept::Erased,
+                        )),
+                );
             let __dllgen_reg = self.client.kept().register(__dllgen_kept);
             let (__dllgen_ret,) = self
                 .client
@@ -10850,9 +10944,14 @@ mod __dllgen {
                     177,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::handle::encode(__dllgen_w, &db);
+                        ::dllgen_runtime::marshal::callback::encode(
+                            __dllgen_w,
+                            __dllgen_g_callback,
+                            true,
+                        );
                         ::dllgen_runtime::marshal::callback::encode_kept(
                             __dllgen_w,
-                            if __dllgen_g_callback { __dllgen_reg } else { 0 },
+                            __dllgen_reg,
                         );
                     },
                     |mut __dllgen_r| {
@@ -11014,9 +11113,15 @@ mod __dllgen {
                 (u32, ::dllgen_runtime::client::kept::Erased),
             > = ::std::vec::Vec::new();
             let __dllgen_g_arg1 = arg1.is_some();
-            if let ::core::option::Option::Some(__dllgen_f) = arg1 {
-                __dllgen_kept.push((2147529729, ::std::boxed::Box::new(__dllgen_f)));
-            }
+            __dllgen_kept
+                .extend(
+                    arg1
+                        .map(|__dllgen_f| (
+                            2147529729u32,
+                            ::std::boxed::Box::new(__dllgen_f)
+                                as ::dllgen_runtime::client::kept::Erased,
+                        )),
+                );
             let __dllgen_reg = self.client.kept().register(__dllgen_kept);
             let () = self
                 .client
@@ -11024,9 +11129,14 @@ mod __dllgen {
                     180,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::handle::encode(__dllgen_w, &arg0);
+                        ::dllgen_runtime::marshal::callback::encode(
+                            __dllgen_w,
+                            __dllgen_g_arg1,
+                            true,
+                        );
                         ::dllgen_runtime::marshal::callback::encode_kept(
                             __dllgen_w,
-                            if __dllgen_g_arg1 { __dllgen_reg } else { 0 },
+                            __dllgen_reg,
                         );
                     },
                     |mut __dllgen_r| {
@@ -12430,9 +12540,15 @@ mod __dllgen {
                 (u32, ::dllgen_runtime::client::kept::Erased),
             > = ::std::vec::Vec::new();
             let __dllgen_g_arg1 = arg1.is_some();
-            if let ::core::option::Option::Some(__dllgen_f) = arg1 {
-                __dllgen_kept.push((2147537153, ::std::boxed::Box::new(__dllgen_f)));
-            }
+            __dllgen_kept
+                .extend(
+                    arg1
+                        .map(|__dllgen_f| (
+                            2147537153u32,
+                            ::std::boxed::Box::new(__dllgen_f)
+                                as ::dllgen_runtime::client::kept::Erased,
+                        )),
+                );
             let __dllgen_reg = self.client.kept().register(__dllgen_kept);
             let () = self
                 .client
@@ -12440,9 +12556,14 @@ mod __dllgen {
                     209,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::handle::encode(__dllgen_w, &arg0);
+                        ::dllgen_runtime::marshal::callback::encode(
+                            __dllgen_w,
+                            __dllgen_g_arg1,
+                            true,
+                        );
                         ::dllgen_runtime::marshal::callback::encode_kept(
                             __dllgen_w,
-                            if __dllgen_g_arg1 { __dllgen_reg } else { 0 },
+                            __dllgen_reg,
                         );
                     },
                     |mut __dllgen_r| {

@@ -27,7 +27,7 @@ mod __dllgen {
         unused_comparisons,
         unused_unsafe
     )]
-    const MODEL_HASH: u64 = 0x2d35865dd72ef7fa;
+    const MODEL_HASH: u64 = 0x14ca3e6cc428de0a;
     type __DllgenFn0 = unsafe extern "C" fn(*mut ::core::ffi::c_void) -> i32;
     type __DllgenFn1 = unsafe extern "C" fn(
         *mut ::core::ffi::c_void,
@@ -3149,12 +3149,15 @@ mod __dllgen {
                         false,
                         false,
                     )?;
-                    let __dllgen_a_arg1 = ::dllgen_runtime::marshal::callback::decode_kept(
+                    let __dllgen_a_arg1 = ::dllgen_runtime::marshal::callback::decode(
                         &mut __dllgen_args,
+                        true,
                     )?;
                     let __dllgen_reg = ::dllgen_runtime::host::kept::Registration::new(
                         ::dllgen_runtime::owner(),
-                        0u32.max(__dllgen_a_arg1),
+                        ::dllgen_runtime::marshal::callback::decode_kept(
+                            &mut __dllgen_args,
+                        )?,
                     );
                     __dllgen_args.finish()?;
                     let __dllgen_ret = unsafe {
@@ -3164,7 +3167,7 @@ mod __dllgen {
                                 ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_arg0),
                             )
                             .push(
-                                (__dllgen_a_arg1 != 0)
+                                __dllgen_a_arg1
                                     .then_some(
                                         __dllgen_callback_27_1
                                             as unsafe extern "C" fn(
@@ -3189,7 +3192,7 @@ mod __dllgen {
                             (self
                                 .__dllgen_f27)(
                                 ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_arg0),
-                                (__dllgen_a_arg1 != 0)
+                                __dllgen_a_arg1
                                     .then_some(
                                         __dllgen_callback_27_1
                                             as unsafe extern "C" fn(
@@ -4570,12 +4573,15 @@ mod __dllgen {
                         false,
                         false,
                     )?;
-                    let __dllgen_a_arg1 = ::dllgen_runtime::marshal::callback::decode_kept(
+                    let __dllgen_a_arg1 = ::dllgen_runtime::marshal::callback::decode(
                         &mut __dllgen_args,
+                        true,
                     )?;
                     let __dllgen_reg = ::dllgen_runtime::host::kept::Registration::new(
                         ::dllgen_runtime::owner(),
-                        0u32.max(__dllgen_a_arg1),
+                        ::dllgen_runtime::marshal::callback::decode_kept(
+                            &mut __dllgen_args,
+                        )?,
                     );
                     __dllgen_args.finish()?;
                     let __dllgen_ret = unsafe {
@@ -4585,7 +4591,7 @@ mod __dllgen {
                                 ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_arg0),
                             )
                             .push(
-                                (__dllgen_a_arg1 != 0)
+                                __dllgen_a_arg1
                                     .then_some(
                                         __dllgen_callback_55_1
                                             as unsafe extern "C" fn(*mut ::core::ffi::c_void) -> i32,
@@ -4607,7 +4613,7 @@ mod __dllgen {
                             (self
                                 .__dllgen_f55)(
                                 ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_arg0),
-                                (__dllgen_a_arg1 != 0)
+                                __dllgen_a_arg1
                                     .then_some(
                                         __dllgen_callback_55_1
                                             as unsafe extern "C" fn(*mut ::core::ffi::c_void) -> i32,
@@ -4844,12 +4850,15 @@ mod __dllgen {
                         &mut __dllgen_args,
                         &mut __dllgen_keep,
                     )?;
-                    let __dllgen_a_xCompare = ::dllgen_runtime::marshal::callback::decode_kept(
+                    let __dllgen_a_xCompare = ::dllgen_runtime::marshal::callback::decode(
                         &mut __dllgen_args,
+                        true,
                     )?;
                     let __dllgen_reg = ::dllgen_runtime::host::kept::Registration::new(
                         ::dllgen_runtime::owner(),
-                        0u32.max(__dllgen_a_xCompare),
+                        ::dllgen_runtime::marshal::callback::decode_kept(
+                            &mut __dllgen_args,
+                        )?,
                     );
                     __dllgen_args.finish()?;
                     let __dllgen_ret = unsafe {
@@ -4864,7 +4873,7 @@ mod __dllgen {
                             .push(__dllgen_a_eTextRep)
                             .push(::dllgen_runtime::host::kept::context(&__dllgen_reg))
                             .push(
-                                (__dllgen_a_xCompare != 0)
+                                __dllgen_a_xCompare
                                     .then_some(
                                         __dllgen_callback_62_4
                                             as unsafe extern "C" fn(
@@ -4902,7 +4911,7 @@ mod __dllgen {
                                 ),
                                 __dllgen_a_eTextRep,
                                 ::dllgen_runtime::host::kept::context(&__dllgen_reg),
-                                (__dllgen_a_xCompare != 0)
+                                __dllgen_a_xCompare
                                     .then_some(
                                         __dllgen_callback_62_4
                                             as unsafe extern "C" fn(
@@ -8523,12 +8532,15 @@ mod __dllgen {
                         false,
                         false,
                     )?;
-                    let __dllgen_a_xProfile = ::dllgen_runtime::marshal::callback::decode_kept(
+                    let __dllgen_a_xProfile = ::dllgen_runtime::marshal::callback::decode(
                         &mut __dllgen_args,
+                        true,
                     )?;
                     let __dllgen_reg = ::dllgen_runtime::host::kept::Registration::new(
                         ::dllgen_runtime::owner(),
-                        0u32.max(__dllgen_a_xProfile),
+                        ::dllgen_runtime::marshal::callback::decode_kept(
+                            &mut __dllgen_args,
+                        )?,
                     );
                     __dllgen_args.finish()?;
                     let __dllgen_ret = unsafe {
@@ -8538,7 +8550,7 @@ mod __dllgen {
                                 ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_arg0),
                             )
                             .push(
-                                (__dllgen_a_xProfile != 0)
+                                __dllgen_a_xProfile
                                     .then_some(
                                         __dllgen_callback_132_1
                                             as unsafe extern "C" fn(
@@ -8564,7 +8576,7 @@ mod __dllgen {
                             (self
                                 .__dllgen_f132)(
                                 ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_arg0),
-                                (__dllgen_a_xProfile != 0)
+                                __dllgen_a_xProfile
                                     .then_some(
                                         __dllgen_callback_132_1
                                             as unsafe extern "C" fn(
@@ -8603,12 +8615,15 @@ mod __dllgen {
                         &mut __dllgen_args,
                         &mut __dllgen_keep,
                     )?;
-                    let __dllgen_a_arg2 = ::dllgen_runtime::marshal::callback::decode_kept(
+                    let __dllgen_a_arg2 = ::dllgen_runtime::marshal::callback::decode(
                         &mut __dllgen_args,
+                        true,
                     )?;
                     let __dllgen_reg = ::dllgen_runtime::host::kept::Registration::new(
                         ::dllgen_runtime::owner(),
-                        0u32.max(__dllgen_a_arg2),
+                        ::dllgen_runtime::marshal::callback::decode_kept(
+                            &mut __dllgen_args,
+                        )?,
                     );
                     __dllgen_args.finish()?;
                     let __dllgen_ret = unsafe {
@@ -8619,7 +8634,7 @@ mod __dllgen {
                             )
                             .push(__dllgen_a_arg1)
                             .push(
-                                (__dllgen_a_arg2 != 0)
+                                __dllgen_a_arg2
                                     .then_some(
                                         __dllgen_callback_133_2
                                             as unsafe extern "C" fn(*mut ::core::ffi::c_void) -> i32,
@@ -8642,7 +8657,7 @@ mod __dllgen {
                                 .__dllgen_f133)(
                                 ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_arg0),
                                 __dllgen_a_arg1,
-                                (__dllgen_a_arg2 != 0)
+                                __dllgen_a_arg2
                                     .then_some(
                                         __dllgen_callback_133_2
                                             as unsafe extern "C" fn(*mut ::core::ffi::c_void) -> i32,
@@ -8818,12 +8833,15 @@ mod __dllgen {
                         false,
                         false,
                     )?;
-                    let __dllgen_a_arg1 = ::dllgen_runtime::marshal::callback::decode_kept(
+                    let __dllgen_a_arg1 = ::dllgen_runtime::marshal::callback::decode(
                         &mut __dllgen_args,
+                        true,
                     )?;
                     let __dllgen_reg = ::dllgen_runtime::host::kept::Registration::new(
                         ::dllgen_runtime::owner(),
-                        0u32.max(__dllgen_a_arg1),
+                        ::dllgen_runtime::marshal::callback::decode_kept(
+                            &mut __dllgen_args,
+                        )?,
                     );
                     __dllgen_args.finish()?;
                     let __dllgen_ret = unsafe {
@@ -8833,7 +8851,7 @@ mod __dllgen {
                                 ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_arg0),
                             )
                             .push(
-                                (__dllgen_a_arg1 != 0)
+                                __dllgen_a_arg1
                                     .then_some(
                                         __dllgen_callback_138_1
                                             as unsafe extern "C" fn(*mut ::core::ffi::c_void),
@@ -8855,7 +8873,7 @@ mod __dllgen {
                             (self
                                 .__dllgen_f138)(
                                 ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_arg0),
-                                (__dllgen_a_arg1 != 0)
+                                __dllgen_a_arg1
                                     .then_some(
                                         __dllgen_callback_138_1
                                             as unsafe extern "C" fn(*mut ::core::ffi::c_void),
@@ -8973,12 +8991,15 @@ mod __dllgen {
                         false,
                         false,
                     )?;
-                    let __dllgen_a_xAuth = ::dllgen_runtime::marshal::callback::decode_kept(
+                    let __dllgen_a_xAuth = ::dllgen_runtime::marshal::callback::decode(
                         &mut __dllgen_args,
+                        true,
                     )?;
                     let __dllgen_reg = ::dllgen_runtime::host::kept::Registration::new(
                         ::dllgen_runtime::owner(),
-                        0u32.max(__dllgen_a_xAuth),
+                        ::dllgen_runtime::marshal::callback::decode_kept(
+                            &mut __dllgen_args,
+                        )?,
                     );
                     __dllgen_args.finish()?;
                     let __dllgen_ret = unsafe {
@@ -8988,7 +9009,7 @@ mod __dllgen {
                                 ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_arg0),
                             )
                             .push(
-                                (__dllgen_a_xAuth != 0)
+                                __dllgen_a_xAuth
                                     .then_some(
                                         __dllgen_callback_140_1
                                             as unsafe extern "C" fn(
@@ -9017,7 +9038,7 @@ mod __dllgen {
                             (self
                                 .__dllgen_f140)(
                                 ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_arg0),
-                                (__dllgen_a_xAuth != 0)
+                                __dllgen_a_xAuth
                                     .then_some(
                                         __dllgen_callback_140_1
                                             as unsafe extern "C" fn(
@@ -10785,12 +10806,15 @@ mod __dllgen {
                         false,
                         false,
                     )?;
-                    let __dllgen_a_xTrace = ::dllgen_runtime::marshal::callback::decode_kept(
+                    let __dllgen_a_xTrace = ::dllgen_runtime::marshal::callback::decode(
                         &mut __dllgen_args,
+                        true,
                     )?;
                     let __dllgen_reg = ::dllgen_runtime::host::kept::Registration::new(
                         ::dllgen_runtime::owner(),
-                        0u32.max(__dllgen_a_xTrace),
+                        ::dllgen_runtime::marshal::callback::decode_kept(
+                            &mut __dllgen_args,
+                        )?,
                     );
                     __dllgen_args.finish()?;
                     let __dllgen_ret = unsafe {
@@ -10800,7 +10824,7 @@ mod __dllgen {
                                 ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_arg0),
                             )
                             .push(
-                                (__dllgen_a_xTrace != 0)
+                                __dllgen_a_xTrace
                                     .then_some(
                                         __dllgen_callback_176_1
                                             as unsafe extern "C" fn(*mut ::core::ffi::c_void, *const u8),
@@ -10822,7 +10846,7 @@ mod __dllgen {
                             (self
                                 .__dllgen_f176)(
                                 ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_arg0),
-                                (__dllgen_a_xTrace != 0)
+                                __dllgen_a_xTrace
                                     .then_some(
                                         __dllgen_callback_176_1
                                             as unsafe extern "C" fn(*mut ::core::ffi::c_void, *const u8),
@@ -10853,12 +10877,15 @@ mod __dllgen {
                         false,
                         false,
                     )?;
-                    let __dllgen_a_callback = ::dllgen_runtime::marshal::callback::decode_kept(
+                    let __dllgen_a_callback = ::dllgen_runtime::marshal::callback::decode(
                         &mut __dllgen_args,
+                        true,
                     )?;
                     let __dllgen_reg = ::dllgen_runtime::host::kept::Registration::new(
                         ::dllgen_runtime::owner(),
-                        0u32.max(__dllgen_a_callback),
+                        ::dllgen_runtime::marshal::callback::decode_kept(
+                            &mut __dllgen_args,
+                        )?,
                     );
                     __dllgen_args.finish()?;
                     let __dllgen_ret = unsafe {
@@ -10867,7 +10894,7 @@ mod __dllgen {
                             .push(::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_db))
                             .push(1i64 as u32)
                             .push(
-                                (__dllgen_a_callback != 0)
+                                __dllgen_a_callback
                                     .then_some(
                                         __dllgen_callback_177_2
                                             as unsafe extern "C" fn(
@@ -10895,7 +10922,7 @@ mod __dllgen {
                                 .__dllgen_f177)(
                                 ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_db),
                                 1i64 as u32,
-                                (__dllgen_a_callback != 0)
+                                __dllgen_a_callback
                                     .then_some(
                                         __dllgen_callback_177_2
                                             as unsafe extern "C" fn(
@@ -11042,12 +11069,15 @@ mod __dllgen {
                         false,
                         false,
                     )?;
-                    let __dllgen_a_arg1 = ::dllgen_runtime::marshal::callback::decode_kept(
+                    let __dllgen_a_arg1 = ::dllgen_runtime::marshal::callback::decode(
                         &mut __dllgen_args,
+                        true,
                     )?;
                     let __dllgen_reg = ::dllgen_runtime::host::kept::Registration::new(
                         ::dllgen_runtime::owner(),
-                        0u32.max(__dllgen_a_arg1),
+                        ::dllgen_runtime::marshal::callback::decode_kept(
+                            &mut __dllgen_args,
+                        )?,
                     );
                     __dllgen_args.finish()?;
                     let __dllgen_ret = unsafe {
@@ -11057,7 +11087,7 @@ mod __dllgen {
                                 ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_arg0),
                             )
                             .push(
-                                (__dllgen_a_arg1 != 0)
+                                __dllgen_a_arg1
                                     .then_some(
                                         __dllgen_callback_180_1
                                             as unsafe extern "C" fn(
@@ -11085,7 +11115,7 @@ mod __dllgen {
                             (self
                                 .__dllgen_f180)(
                                 ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_arg0),
-                                (__dllgen_a_arg1 != 0)
+                                __dllgen_a_arg1
                                     .then_some(
                                         __dllgen_callback_180_1
                                             as unsafe extern "C" fn(
@@ -12486,12 +12516,15 @@ mod __dllgen {
                         false,
                         false,
                     )?;
-                    let __dllgen_a_arg1 = ::dllgen_runtime::marshal::callback::decode_kept(
+                    let __dllgen_a_arg1 = ::dllgen_runtime::marshal::callback::decode(
                         &mut __dllgen_args,
+                        true,
                     )?;
                     let __dllgen_reg = ::dllgen_runtime::host::kept::Registration::new(
                         ::dllgen_runtime::owner(),
-                        0u32.max(__dllgen_a_arg1),
+                        ::dllgen_runtime::marshal::callback::decode_kept(
+                            &mut __dllgen_args,
+                        )?,
                     );
                     __dllgen_args.finish()?;
                     let __dllgen_ret = unsafe {
@@ -12501,7 +12534,7 @@ mod __dllgen {
                                 ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_arg0),
                             )
                             .push(
-                                (__dllgen_a_arg1 != 0)
+                                __dllgen_a_arg1
                                     .then_some(
                                         __dllgen_callback_209_1
                                             as unsafe extern "C" fn(
@@ -12528,7 +12561,7 @@ mod __dllgen {
                             (self
                                 .__dllgen_f209)(
                                 ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_arg0),
-                                (__dllgen_a_arg1 != 0)
+                                __dllgen_a_arg1
                                     .then_some(
                                         __dllgen_callback_209_1
                                             as unsafe extern "C" fn(

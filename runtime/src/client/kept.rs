@@ -12,7 +12,7 @@ use crate::wire::WireError;
 use std::any::Any;
 use std::collections::HashMap;
 use std::panic::{catch_unwind, AssertUnwindSafe};
-use std::sync::atomic::{AtomicU32, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU32, Ordering};
 use std::sync::Mutex;
 
 /// A kept closure, type-erased: a `Box<dyn FnMut(..) + Send>`.
@@ -29,6 +29,8 @@ pub struct Registry {
     /// Released closures, dropped by [`Registry::bury`] once the client holds no lock (a
     /// closure's captures may call the library when dropped).
     dead: Mutex<Vec<Closures>>,
+    /// Whether `dead` may hold any (so a call that released nothing locks nothing).
+    any_dead: AtomicBool,
 }
 
 impl Registry {
@@ -111,16 +113,21 @@ impl Registry {
             ids.iter().filter_map(|id| live.remove(id)).collect()
         };
         self.dead.lock().unwrap_or_else(|e| e.into_inner()).extend(gone);
+        self.any_dead.store(true, Ordering::Release);
     }
 
     /// Drops every closure (the host that held their registrations is gone).
     pub(crate) fn clear(&self) {
         let gone = std::mem::take(&mut *self.lock());
         self.dead.lock().unwrap_or_else(|e| e.into_inner()).extend(gone.into_values());
+        self.any_dead.store(true, Ordering::Release);
     }
 
     /// Drops the released closures (called with no lock of the client held).
     pub fn bury(&self) {
+        if !self.any_dead.swap(false, Ordering::Acquire) {
+            return;
+        }
         let dead = std::mem::take(&mut *self.dead.lock().unwrap_or_else(|e| e.into_inner()));
         drop(dead);
     }

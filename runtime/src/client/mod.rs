@@ -439,13 +439,52 @@ impl Client {
         decode: impl FnOnce(Reader<'_>) -> Result<T, WireError>,
         callbacks: &mut CallbackHandler<'_>,
     ) -> Result<T, Error> {
+        let me = self as *const Client as usize;
+        // A callback's handler runs while this thread holds this client's connection: a
+        // call from it is nested in the call that runs the callback, on the same connection
+        // (the host serves it on its library thread, which waits for the callback).
+        let lent = LENT.with(|l| l.borrow().iter().rev().find(|(c, _)| *c == me).map(|(_, p)| *p));
+        if let Some(conn) = lent {
+            // SAFETY: lent by the `exchange` below this frame on this thread, which does
+            // not touch the connection until the callback handler (and so this call)
+            // returns; the pointer is removed from `LENT` before it does.
+            let conn = unsafe { &mut *conn };
+            return self.call_nested(conn, id, args, decode, callbacks);
+        }
         let result = self.call_locked(id, args, decode, callbacks);
         // The closures the library let go of are dropped once no call holds the
         // connection (their captures may call the library when dropped).
-        if LENT.with(|l| l.borrow().is_empty()) {
-            self.kept.bury();
-        }
+        self.kept.bury();
         result
+    }
+
+    /// A call from inside a callback handler of this client, on the connection the call
+    /// running the handler holds. Its arguments go inline: the outer call's results may be
+    /// in the bulk area.
+    fn call_nested<T>(
+        &self,
+        conn: &mut Connection,
+        id: u32,
+        args: impl FnOnce(&mut Writer),
+        decode: impl FnOnce(Reader<'_>) -> Result<T, WireError>,
+        callbacks: &mut CallbackHandler<'_>,
+    ) -> Result<T, Error> {
+        let seq = self.seq.fetch_add(1, Ordering::Relaxed).wrapping_add(1);
+        conn.out.clear();
+        args(&mut conn.out);
+        exchange(conn, id, seq, self.config.max_frame, self.waiter(), callbacks, decode).map_err(
+            |f| match f {
+                Failure::Call(e) | Failure::Connection(e) => e,
+            },
+        )
+    }
+
+    fn waiter(&self) -> Waiter<'_> {
+        Waiter {
+            me: self as *const Client as usize,
+            heard: self.watch.as_ref().map(|w| &w.heard),
+            kept: &self.kept,
+        }
     }
 
     fn call_locked<T>(
@@ -455,26 +494,6 @@ impl Client {
         decode: impl FnOnce(Reader<'_>) -> Result<T, WireError>,
         callbacks: &mut CallbackHandler<'_>,
     ) -> Result<T, Error> {
-        let me = self as *const Client as usize;
-        // A callback's handler runs while this thread holds this client's connection: a
-        // call from it is nested in the call that runs the callback, on the same connection
-        // (the host serves it on its library thread, which waits for the callback).
-        let lent = LENT.with(|l| l.borrow().iter().rev().find(|(c, _)| *c == me).map(|(_, p)| *p));
-        if let Some(conn) = lent {
-            let seq = self.seq.fetch_add(1, Ordering::Relaxed).wrapping_add(1);
-            // SAFETY: lent by the `exchange` below this frame on this thread, which does
-            // not touch the connection until the callback handler (and so this call)
-            // returns; the pointer is removed from `LENT` before it does.
-            let conn = unsafe { &mut *conn };
-            let waiter = Waiter { me, heard: self.watch.as_ref().map(|w| &w.heard), kept: &self.kept };
-            return self
-                .send_args(conn, args, |conn| {
-                    exchange(conn, id, seq, self.config.max_frame, waiter, callbacks, decode)
-                })
-                .map_err(|f| match f {
-                    Failure::Call(e) | Failure::Connection(e) => e,
-                });
-        }
         let mut state = self.state.lock().unwrap_or_else(|e| e.into_inner());
         if state.conn.is_none() {
             state.conn = Some(self.spawn()?);
@@ -482,11 +501,18 @@ impl Client {
         let seq = self.seq.fetch_add(1, Ordering::Relaxed).wrapping_add(1);
         let conn = state.conn.as_mut().expect("connected above");
         let armed = self.watch.as_ref().map(|w| w.arm(self.config.timeout, true));
-        let waiter = Waiter { me, heard: self.watch.as_ref().map(|w| &w.heard), kept: &self.kept };
         let result = catch_unwind(AssertUnwindSafe(|| {
-            self.send_args(conn, args, |conn| {
-                exchange(conn, id, seq, self.config.max_frame, waiter, callbacks, decode)
-            })
+            conn.out.clear();
+            // Over shared memory, large arguments go to the bulk area (the host reads them
+            // in place there); the host is told how far they reach.
+            if let Some(region) = &conn.bulk {
+                conn.out.attach_bulk(region.bulk(0));
+            }
+            args(&mut conn.out);
+            if let (Some(region), Some(bulk)) = (&conn.bulk, conn.out.detach_bulk()) {
+                region.set_bulk_used(bulk.used());
+            }
+            exchange(conn, id, seq, self.config.max_frame, self.waiter(), callbacks, decode)
         }));
         let fired = self.watch.as_ref().zip(armed).and_then(|(w, g)| w.disarm(g));
         match result {
@@ -521,28 +547,6 @@ impl Client {
                 Err(self.ended(conn, e, fired))
             }
         }
-    }
-
-    /// Writes a call's arguments, then runs `exchange` on the connection.
-    fn send_args<T>(
-        &self,
-        conn: &mut Connection,
-        args: impl FnOnce(&mut Writer),
-        exchange: impl FnOnce(&mut Connection) -> Result<T, Failure>,
-    ) -> Result<T, Failure> {
-        conn.out.clear();
-        // Over shared memory, large arguments go to the bulk area (the host reads them in
-        // place there); the host is told how far they reach. A call nested in a callback
-        // sends its arguments inline: the outer call's results may be there.
-        let bulk = conn.bulk.as_ref().filter(|_| LENT.with(|l| l.borrow().is_empty()));
-        if let Some(region) = bulk {
-            conn.out.attach_bulk(region.bulk(0));
-        }
-        args(&mut conn.out);
-        if let (Some(region), Some(used)) = (bulk, conn.out.detach_bulk()) {
-            region.set_bulk_used(used.used());
-        }
-        exchange(conn)
     }
 
     /// Drops a connection: no more stops can reach it, and its host is shut down (the

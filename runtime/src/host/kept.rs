@@ -13,6 +13,7 @@
 
 use std::collections::HashMap;
 use std::ffi::c_void;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Mutex;
 
 /// Which client a registration belongs to: 0 for the host's one client, a connection's
@@ -23,6 +24,8 @@ pub type Owner = usize;
 static LIVE: Mutex<Option<HashMap<usize, (Owner, u32)>>> = Mutex::new(None);
 /// Registrations released and not yet told to their clients.
 static RELEASED: Mutex<Vec<(Owner, u32)>> = Mutex::new(Vec::new());
+/// Whether `RELEASED` may hold any: a `Return` with nothing to tell locks nothing.
+static ANY_RELEASED: AtomicBool = AtomicBool::new(false);
 
 fn live<R>(f: impl FnOnce(&mut HashMap<usize, (Owner, u32)>) -> R) -> R {
     f(LIVE.lock().unwrap_or_else(|e| e.into_inner()).get_or_insert_with(HashMap::new))
@@ -96,16 +99,17 @@ pub fn id_of(context: *mut c_void) -> Option<(Owner, u32)> {
 pub fn release_context(context: *mut c_void) -> bool {
     let Some(key) = live(|t| t.remove(&(context as usize))) else { return false };
     RELEASED.lock().unwrap_or_else(|e| e.into_inner()).push(key);
+    ANY_RELEASED.store(true, Ordering::Release);
     true
 }
 
 /// The ids of `owner`'s registrations released since it was last told (sent to the client
 /// before a `Return`).
 pub(crate) fn take_released(owner: Owner) -> Vec<u32> {
-    let mut all = RELEASED.lock().unwrap_or_else(|e| e.into_inner());
-    if all.is_empty() {
+    if !ANY_RELEASED.load(Ordering::Acquire) {
         return Vec::new();
     }
+    let mut all = RELEASED.lock().unwrap_or_else(|e| e.into_inner());
     let mut mine = Vec::new();
     all.retain(|&(o, id)| {
         if o == owner {
@@ -113,6 +117,7 @@ pub(crate) fn take_released(owner: Owner) -> Vec<u32> {
         }
         o != owner
     });
+    ANY_RELEASED.store(!all.is_empty(), Ordering::Release);
     mine
 }
 

@@ -193,9 +193,8 @@ pub fn kept_begin(args: &mut Writer, context: *mut std::ffi::c_void, what: &'sta
         );
         return None;
     }
-    // SAFETY: see `owner`.
     // Another client's: it cannot answer, and this client's call is not at fault.
-    if unsafe { (*cx).owner } != owner {
+    if self::owner() != owner {
         return None;
     }
     args.u32(id);

@@ -56,6 +56,7 @@ pub struct CallbackView {
     /// Some use keeps it past the call: the client has a `Send` alias for it too.
     pub kept: bool,
     /// What the library gets when no closure answers (`None`: zero).
+    #[serde(skip)]
     pub default: Option<i64>,
 }
 
@@ -156,14 +157,11 @@ pub(super) fn view(
     })
 }
 
-/// What a function that keeps callbacks does with their one registration.
+/// What a function that keeps callbacks does with their one registration (sent once,
+/// after the parameters). Without `handle` it is handed to the library for good after the
+/// call (`destroy` and `forever` scopes).
 #[derive(Debug, Serialize)]
 pub struct FnKept {
-    /// The host's expression for the registration id the client sent (the callbacks'
-    /// ids agree, or are 0 for those not given).
-    pub id: String,
-    /// Handed to the library for good after the call (`destroy` and `forever` scopes).
-    pub leak: bool,
     /// Kept on a handle's slot once the call succeeded (`handle` scope).
     pub handle: Option<KeptOn>,
 }
@@ -178,26 +176,21 @@ pub struct KeptOn {
 
 /// The registration view of `f` (`None`: it keeps no callback).
 pub(crate) fn fn_kept(f: &model::Function, cx: &mut Cx) -> Option<FnKept> {
-    let kept: Vec<(&model::Param, &model::Scope)> = f
-        .params
-        .iter()
-        .filter_map(|p| match &p.kind {
-            Kind::Callback { scope, .. } if !scope.is_call() => Some((p, scope)),
-            _ => None,
-        })
-        .collect();
-    let (_, scope) = kept.first()?;
-    let id =
-        kept.iter().fold("0u32".to_string(), |acc, (p, _)| format!("{acc}.max({})", super::local(&p.name)));
-    let handle = match scope {
-        model::Scope::Handle { param, handle, slot } => Some(KeptOn {
-            handle_local: super::local(param),
-            handle_kind: cx.handle_kind(handle),
-            slot: slot_number(slot),
-        }),
+    let handle = match f.kept_scope()? {
+        model::Scope::Handle { param, slot } => {
+            let handle = f.params.iter().find(|q| q.name == *param).and_then(|q| match &q.kind {
+                Kind::Handle { handle, .. } => Some(handle),
+                _ => None,
+            })?;
+            Some(KeptOn {
+                handle_local: super::local(param),
+                handle_kind: cx.handle_kind(handle),
+                slot: slot_number(slot),
+            })
+        }
         _ => None,
     };
-    Some(FnKept { id, leak: handle.is_none(), handle })
+    Some(FnKept { handle })
 }
 
 /// A hook's slot on its handle: a number from its name (never 0, which retained buffers'
@@ -211,7 +204,7 @@ fn slot_number(name: &str) -> u32 {
 }
 
 /// A callback type: `kx_progress_fn` → `KxProgressFn`, `dyn FnMut(i32) -> i32`.
-pub(crate) fn callback_type(c: &model::Callback, cx: &mut Cx) -> CallbackView {
+pub(crate) fn callback_type(c: &model::Callback, kept: bool, cx: &mut Cx) -> CallbackView {
     let what = format!("callback `{}`", c.name);
     let mut params = Vec::new();
     let mut closure_args = Vec::new();
@@ -275,20 +268,7 @@ pub(crate) fn callback_type(c: &model::Callback, cx: &mut Cx) -> CallbackView {
                 )
             }
             Kind::StringArray { encoding, len } => {
-                let len = match len {
-                    model::Expr::Const { value } => format!("{value}i64"),
-                    model::Expr::Param { name } => match c.params.iter().position(|q| q.name == *name) {
-                        Some(j) => format!("a{j} as i64"),
-                        None => {
-                            cx.unsupported.push(format!("{what} parameter `{}`: no count `{name}`", p.name));
-                            continue;
-                        }
-                    },
-                    other => {
-                        cx.unsupported.push(format!("{what} parameter `{}`: count `{other}`", p.name));
-                        continue;
-                    }
-                };
+                let Some(len) = cb_count(len, c, &what, &p.name, cx) else { continue };
                 closure_args.push("&[::core::option::Option<::std::string::String>]".into());
                 let unit = if *encoding == Encoding::Utf16 { "u16" } else { "u8" };
                 (format!("*const *const {unit}"), CbKind::Strings { text: text(*encoding), count_host: len })
@@ -320,7 +300,7 @@ pub(crate) fn callback_type(c: &model::Callback, cx: &mut Cx) -> CallbackView {
         closure_args: closure_args.join(", "),
         ret_rust,
         ret_host,
-        kept: false,
+        kept,
         default: c.default,
     }
 }

@@ -146,7 +146,7 @@ pub(super) fn param(f: &model::Function, index: usize, fn_index: u32, cx: &mut C
             callback::view(&at, callback, *optional, scope, fn_index, cx, &mut out)
         }
         Kind::Destroy { convention } => destroy::view(&at, *convention, fn_index, &mut out),
-        Kind::UserData { of: _ } => user_data::view(&mut out, keeps(f)),
+        Kind::UserData { of: _ } => user_data::view(&mut out, f.kept_scope().is_some()),
         Kind::Length { value, of } => length::view(&at, value, of, cx, &mut out),
         Kind::InoutLength { value, of, consumed } => {
             inout_length::view(&at, value, of, *consumed, cx, &mut out)
@@ -169,11 +169,6 @@ pub(super) fn param(f: &model::Function, index: usize, fn_index: u32, cx: &mut C
         }
     };
     out
-}
-
-/// Whether `f` keeps callbacks past the call (under one registration).
-pub(super) fn keeps(f: &model::Function) -> bool {
-    f.params.iter().any(|p| matches!(&p.kind, Kind::Callback { scope, .. } if !scope.is_call()))
 }
 
 /// The generated local of a parameter.

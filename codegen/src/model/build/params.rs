@@ -19,6 +19,16 @@ impl<'a> Builder<'a> {
             let kind = match spec_entry {
                 // A destroy-notify a callback's scope names: the host's own.
                 None if destroys.contains(&p.name) => self.destroy(f, p),
+                Some(entry) if destroys.contains(&p.name) => {
+                    self.at_spec(
+                        entry.pos,
+                        format!(
+                            "parameter `{}` of `{}` is a callback's destroy-notify (its `scope` says so): the host passes its own, so it takes no line of its own",
+                            p.name, f.name
+                        ),
+                    );
+                    None
+                }
                 Some(entry) => self.kind_from_spec(f, p, entry),
                 // `*count` in a buffer's length: the pointer is read and written.
                 None if p.sal.is_empty() && counted.contains(&p.name) => {
@@ -36,14 +46,14 @@ impl<'a> Builder<'a> {
                 None => failed = true,
             }
         }
-        if failed || !self.check_scopes(f, fspec, &mut out) {
+        if failed || !self.check_scopes(f, &out) {
             return None;
         }
         self.resolve_lengths(f, &mut out, &origins).then_some(out)
     }
 
-    /// A scope as the spec says it, checked against the function's parameters (the handle
-    /// type of a `handle` scope is filled in by [`Builder::check_scopes`]).
+    /// A scope as the spec says it, checked against the function's parameters (what they
+    /// are is checked by [`Builder::check_scopes`]).
     fn scope(&mut self, f: &header::Function, s: &Spanned<spec::ScopeSpec>) -> Result<Scope, Problem> {
         let param = |name: &Spanned<String>| {
             if f.params.iter().any(|q| q.name == name.value) {
@@ -69,7 +79,6 @@ impl<'a> Builder<'a> {
             spec::ScopeSpec::Destroy(d) => Scope::Destroy { param: param(d)? },
             spec::ScopeSpec::Handle { param: h, slot } => Scope::Handle {
                 param: param(h)?,
-                handle: String::new(),
                 slot: slot.as_ref().map_or_else(|| f.name.clone(), |s| s.value.clone()),
             },
         })
@@ -90,7 +99,7 @@ impl<'a> Builder<'a> {
         match fits {
             Some(convention) => Some(Kind::Destroy { convention }),
             None => {
-                let pos = self.spec.functions.get(&f.name).map_or_else(spec::Pos::default, |s| s.pos);
+                let pos = self.fn_pos(f);
                 self.at_spec(
                     pos,
                     format!(
@@ -105,29 +114,19 @@ impl<'a> Builder<'a> {
 
     /// The callbacks a function keeps past its call: one registration (one context
     /// parameter, one scope) covers them all; a `handle` scope names a handle parameter.
-    fn check_scopes(
-        &mut self,
-        f: &header::Function,
-        fspec: Option<&spec::FunctionSpec>,
-        out: &mut [Param],
-    ) -> bool {
-        let pos = self.spec.functions.get(&f.name).map_or_else(spec::Pos::default, |s| s.pos);
-        let kept: Vec<(String, String, Scope)> = out
+    fn check_scopes(&mut self, f: &header::Function, out: &[Param]) -> bool {
+        let kept: Vec<(&str, &str, &Scope)> = out
             .iter()
-            .filter_map(|p| match &p.kind {
-                Kind::Callback { callback, scope, .. } if !scope.is_call() => {
-                    Some((p.name.clone(), callback.clone(), scope.clone()))
+            .filter_map(|p| match (&p.kind, p.kept_scope()) {
+                (Kind::Callback { callback, .. }, Some(scope)) => {
+                    Some((p.name.as_str(), callback.as_str(), scope))
                 }
                 _ => None,
             })
             .collect();
-        let destroys: Vec<String> =
-            out.iter().filter(|p| matches!(p.kind, Kind::Destroy { .. })).map(|p| p.name.clone()).collect();
-        if kept.is_empty() {
-            return destroys.is_empty();
-        }
+        let Some(&(_, _, scope)) = kept.first() else { return true };
+        let pos = self.fn_pos(f);
         let what = format!("`{}`", f.name);
-        let scope = kept[0].2.clone();
         if kept.iter().any(|(_, _, s)| *s != scope) {
             self.at_spec(
                 pos,
@@ -135,19 +134,18 @@ impl<'a> Builder<'a> {
             );
             return false;
         }
-        let contexts: Vec<&str> =
-            out.iter().filter(|p| matches!(p.kind, Kind::UserData { .. })).map(|p| p.name.as_str()).collect();
-        if contexts.len() != 1 {
+        let contexts = out.iter().filter(|p| matches!(p.kind, Kind::UserData { .. })).count();
+        if contexts != 1 {
             self.at_spec(
                 pos,
-                format!("{what}: callbacks kept past the call need exactly one `user_data` parameter (their context: how the host tells registrations apart); it has {}", contexts.len()),
+                format!("{what}: callbacks kept past the call need exactly one `user_data` parameter (their context: how the host tells registrations apart); it has {contexts}"),
             );
             return false;
         }
         for (p, cb, _) in &kept {
             let has_context = self
                 .callbacks
-                .get(cb)
+                .get(*cb)
                 .is_some_and(|c| c.params.iter().any(|q| matches!(q.kind, Kind::UserData { .. })));
             if !has_context {
                 self.at_spec(
@@ -157,31 +155,18 @@ impl<'a> Builder<'a> {
                 return false;
             }
         }
-        let _ = fspec;
-        match scope {
-            Scope::Handle { param, slot, .. } => {
-                let handle = out.iter().find(|q| q.name == param).and_then(|q| match &q.kind {
-                    Kind::Handle { handle, .. } => Some(handle.clone()),
-                    _ => None,
-                });
-                let Some(handle) = handle else {
-                    self.at_spec(pos, format!("{what}: the scope's `{param}` is not a handle parameter"));
-                    return false;
-                };
-                for p in out.iter_mut() {
-                    if let Kind::Callback { scope: s @ Scope::Handle { .. }, .. } = &mut p.kind {
-                        *s = Scope::Handle {
-                            param: param.clone(),
-                            handle: handle.clone(),
-                            slot: slot.clone(),
-                        };
-                    }
-                }
-                destroys.is_empty()
+        if let Scope::Handle { param, .. } = scope {
+            if !out.iter().any(|q| q.name == *param && matches!(q.kind, Kind::Handle { .. })) {
+                self.at_spec(pos, format!("{what}: the scope's `{param}` is not a handle parameter"));
+                return false;
             }
-            Scope::Destroy { param } => destroys == [param],
-            _ => destroys.is_empty(),
         }
+        true
+    }
+
+    /// Where the spec describes `f` (the top of the file when it does not).
+    fn fn_pos(&self, f: &header::Function) -> spec::Pos {
+        self.spec.functions.get(&f.name).map_or_else(spec::Pos::default, |s| s.pos)
     }
 
     /// A spec line's parameter description, classified.
