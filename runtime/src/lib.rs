@@ -33,6 +33,15 @@ pub use wire::{Payload, Reader, Status, WireError, Writer};
 /// Bumped on any incompatible change to the wire format or the handshake.
 pub const PROTOCOL_VERSION: u32 = 3;
 
+/// What a caught panic says (its `&str` or `String` payload).
+pub(crate) fn panic_message(panic: &(dyn std::any::Any + Send)) -> String {
+    panic
+        .downcast_ref::<&str>()
+        .map(|s| s.to_string())
+        .or_else(|| panic.downcast_ref::<String>().cloned())
+        .unwrap_or_else(|| "a panic without a message".into())
+}
+
 /// A host that could not load its library: it answers the handshake with the reason.
 struct Unloadable(String);
 

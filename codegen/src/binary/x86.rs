@@ -33,14 +33,11 @@ pub fn pops(code: &[u8]) -> Option<u16> {
         match step {
             Step::Next => {}
             Step::Return(n) => return Some(n),
-            // After a tail call or a jump to code elsewhere comes padding, then another
-            // function: the walk would read that one's `ret`.
-            Step::Jump if padding(code.get(at..).unwrap_or_default()) => return None,
-            Step::Jump => {}
-            // Padding right after a call: the callee did not return (the next function
-            // starts there), or a loop head is aligned; either way no answer.
-            Step::Call if padding(code.get(at..).unwrap_or_default()) => return None,
-            Step::Call => {}
+            // Padding after a tail call or a jump to code elsewhere, or right after a call
+            // (the callee does not return, or a loop head is aligned): another function may
+            // start there, whose `ret` the walk would read; no answer.
+            Step::Jump | Step::Call if padding(code.get(at..).unwrap_or_default()) => return None,
+            Step::Jump | Step::Call => {}
             Step::Stop => return None,
         }
     }

@@ -131,9 +131,10 @@ pub enum FieldKind {
         optional: bool,
         shared: bool,
     },
-    /// The count of buffer fields: not in the client's struct, set by the host.
+    /// The count of buffer fields, or a union's tag: not in the client's struct, set by
+    /// the host.
     #[serde(rename = "field_length")]
-    Length {},
+    HostOnly {},
     /// A pointer to one value.
     #[serde(rename = "field_pointee")]
     Pointee { host: String, optional: bool },
@@ -147,9 +148,6 @@ pub enum FieldKind {
     /// every field is read), read back up to the filled field's count or a NUL.
     #[serde(rename = "field_out_buffer")]
     OutBuffer { elem_host: String, elem_size: u64, capacity: String, filled: Option<String> },
-    /// A union's tag: not in the client's struct, set by the host.
-    #[serde(rename = "field_length")]
-    Tag {},
 }
 
 /// A field of the host's mirror struct.
@@ -624,13 +622,9 @@ fn structure(s: &model::Struct, cx: &mut Cx) -> StructView {
                 };
                 format!("[{}; {declared}]", kinds::host_elem(&t))
             }
-            FieldType::Length { value, .. } => {
+            FieldType::Length { value, .. } | FieldType::Tag { value, .. } => {
                 // Only in the host's mirror.
-                v.kind = FieldKind::Length {};
-                cx.scalar(value).host
-            }
-            FieldType::Tag { value, .. } => {
-                v.kind = FieldKind::Tag {};
+                v.kind = FieldKind::HostOnly {};
                 cx.scalar(value).host
             }
             FieldType::Union { tag, cases, size, pointers } => {

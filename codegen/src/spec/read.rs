@@ -748,23 +748,26 @@ impl Reader<'_> {
                     &["len", "units"]
                 };
                 let (len, units) = self.buffer(a, known, "len")?;
-                // `handles: TYPE`: the elements are handles (`HANDLE *lpHandles`).
-                let handles = match &a.data {
-                    YamlData::Mapping(map) => map
-                        .iter()
-                        .filter_map(|(k, v)| (text(k).as_deref() == Some("handles")).then_some(v))
-                        .next()
-                        .and_then(|v| self.string(v, "a handle type name")),
-                    _ => None,
-                };
-                let retain = match &a.data {
-                    YamlData::Mapping(map) => map
-                        .iter()
-                        .filter_map(|(k, v)| (text(k).as_deref() == Some("retain")).then_some(v))
-                        .next()
-                        .and_then(|v| self.retain(v)),
-                    _ => None,
-                };
+                // `handles: TYPE`: the elements are handles (`HANDLE *lpHandles`); `retain`:
+                // the library keeps the buffer.
+                let (mut handles, mut retain, mut extra) = (None, None, None);
+                if let YamlData::Mapping(map) = &a.data {
+                    for (k, v) in map {
+                        match text(k).as_deref() {
+                            Some("handles") => handles = self.string(v, "a handle type name"),
+                            Some("retain") => {
+                                retain = self.retain(v);
+                                extra = Some(pos(v));
+                            }
+                            Some("units") => extra = Some(pos(v)),
+                            _ => {}
+                        }
+                    }
+                }
+                if let (Some(h), Some(at)) = (&handles, extra) {
+                    self.error(at, format!("an array of handles (`handles: {}`) is counted in handles and never kept by the library here: `units` and `retain` do not apply", h.value));
+                    return None;
+                }
                 Some(match (word, handles) {
                     ("in_buffer", Some(handle)) => ParamKind::InHandles { len, handle },
                     ("in_buffer", None) => ParamKind::InBuffer { len, units, retain },

@@ -221,12 +221,6 @@ mod __dllgen {
                     let __dllgen_a_lpSubBlock = ::dllgen_runtime::marshal::in_string::decode::<
                         ::dllgen_runtime::marshal::Utf16,
                     >(&mut __dllgen_args, false)?;
-                    ::dllgen_runtime::marshal::in_buffer::check(
-                        &__dllgen_a_pBlock,
-                        0u64,
-                        ::dllgen_runtime::marshal::Units::Bytes,
-                        1,
-                    )?;
                     let mut __dllgen_a_lplpBuffer: *const ::core::ffi::c_void = ::core::ptr::null();
                     let mut __dllgen_a_puLen = ::dllgen_runtime::marshal::out_value::storage::<
                         u32,

@@ -82,11 +82,7 @@ impl Registry {
         };
         let result = match closure.downcast_mut::<Box<F>>() {
             Some(boxed) => catch_unwind(AssertUnwindSafe(|| f(boxed))).map_err(|panic| {
-                let message = panic
-                    .downcast_ref::<&str>()
-                    .map(|s| s.to_string())
-                    .or_else(|| panic.downcast_ref::<String>().cloned())
-                    .unwrap_or_else(|| "a panic without a message".into());
+                let message = crate::panic_message(panic.as_ref());
                 WireError::Callback(format!("the closure of callback {cb} panicked: {message}"))
             }),
             None => Err(WireError::Payload("a kept closure of another type")),

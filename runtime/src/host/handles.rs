@@ -117,6 +117,9 @@ fn rebind<T: 'static>(kind: u32, id: u64, slot: Option<(u32, i64)>, data: Option
         return;
     }
     let old = with(|t| {
+        if data.is_none() && !t.retained.contains_key(&(kind, id)) {
+            return None;
+        }
         let list = t.retained.entry((kind, id)).or_default();
         let old =
             slot.and_then(|s| list.iter().position(|(x, _)| *x == Some(s))).map(|i| list.swap_remove(i));
@@ -137,15 +140,17 @@ pub fn retained(kind: u32, id: u64) -> usize {
 /// The pointer behind an id given to a function that closes it: as [`from_client`], and a
 /// borrowed handle (the library's own) is refused.
 pub fn to_close(kind: u32, id: u64, optional: bool) -> Result<*mut c_void, WireError> {
-    if id != 0 && with(|t| t.borrowed.contains(&(kind, id))) {
-        return Err(WireError::BadHandle("a borrowed handle, which the library owns: it must not be closed"));
-    }
-    from_client(kind, id, optional)
+    lookup(kind, id, optional, true)
 }
 
 /// The pointer behind an id from the client; an unknown id is an error, and so is 0
 /// (NULL) unless the parameter or field is `optional`.
 pub fn from_client(kind: u32, id: u64, optional: bool) -> Result<*mut c_void, WireError> {
+    lookup(kind, id, optional, false)
+}
+
+/// The pointer behind an id, looked up under one lock (`closing`: a borrowed one is refused).
+fn lookup(kind: u32, id: u64, optional: bool, closing: bool) -> Result<*mut c_void, WireError> {
     if id == 0 {
         return if optional {
             Ok(std::ptr::null_mut())
@@ -153,8 +158,17 @@ pub fn from_client(kind: u32, id: u64, optional: bool) -> Result<*mut c_void, Wi
             Err(WireError::BadHandle("a NULL handle where the library needs one"))
         };
     }
-    with(|t| t.by_id.get(&(kind, id)).map(|p| *p as *mut c_void))
-        .ok_or(WireError::BadHandle("a handle that was closed, or that an earlier host process gave"))
+    with(|t| {
+        if closing && t.borrowed.contains(&(kind, id)) {
+            return Err(WireError::BadHandle(
+                "a borrowed handle, which the library owns: it must not be closed",
+            ));
+        }
+        t.by_id
+            .get(&(kind, id))
+            .map(|p| *p as *mut c_void)
+            .ok_or(WireError::BadHandle("a handle that was closed, or that an earlier host process gave"))
+    })
 }
 
 /// Forgets a handle its close function was just called with.

@@ -352,11 +352,7 @@ fn run_call_at(
         }
         Err(panic) => {
             out.clear();
-            let message = panic
-                .downcast_ref::<&str>()
-                .map(|s| s.to_string())
-                .or_else(|| panic.downcast_ref::<String>().cloned())
-                .unwrap_or_else(|| "a panic without a message".into());
+            let message = crate::panic_message(panic.as_ref());
             out.bytes(message.as_bytes());
             Status::HostPanic
         }

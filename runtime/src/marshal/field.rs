@@ -36,16 +36,22 @@ fn nested<R>(nests: bool, f: impl FnOnce() -> R) -> Option<R> {
     }
 }
 
-/// Runs `f` one pointer deeper, or gives `None` past [`MAX_DEPTH`].
+/// Runs `f` one pointer deeper, or gives `None` past [`MAX_DEPTH`]. The depth is restored
+/// even if `f` unwinds (the host catches a call's panic and serves the next on this thread).
 fn deeper<R>(f: impl FnOnce() -> R) -> Option<R> {
+    struct Level(u32);
+    impl Drop for Level {
+        fn drop(&mut self) {
+            DEPTH.with(|c| c.set(self.0));
+        }
+    }
     let d = DEPTH.with(Cell::get);
     if d >= MAX_DEPTH {
         return None;
     }
     DEPTH.with(|c| c.set(d + 1));
-    let r = f();
-    DEPTH.with(|c| c.set(d));
-    Some(r)
+    let _level = Level(d);
+    Some(f())
 }
 
 const TOO_DEEP: WireError = WireError::Payload("struct pointer fields nested deeper than 64");
@@ -100,7 +106,7 @@ pub fn get_elems<T: Elem, V: ElemsValue<T>>(r: &mut Reader<'_>, elem_size: u64) 
     match r.u8()? {
         ABSENT => Ok(V::from_elems(None)),
         PRESENT => {
-            let max = (super::MAX_OUT_BUFFER / elem_size.max(1)) as usize;
+            let max = super::max_elements(elem_size) as usize;
             Ok(V::from_elems(Some(nested(T::NESTS, || T::get_at_most(r, max)).ok_or(TOO_DEEP)??)))
         }
         REFUSED => Err(refused(r.u64()?, elem_size)),
@@ -109,7 +115,7 @@ pub fn get_elems<T: Elem, V: ElemsValue<T>>(r: &mut Reader<'_>, elem_size: u64) 
 }
 
 fn refused(count: u64, elem_size: u64) -> WireError {
-    WireError::Reported { count: i128::from(count), capacity: super::MAX_OUT_BUFFER / elem_size.max(1) }
+    WireError::Reported { count: i128::from(count), capacity: super::max_elements(elem_size) }
 }
 
 /// Host: reads a buffer field's elements into `keep`; the pointer for the library and how
@@ -145,8 +151,7 @@ pub fn count<C: TryFrom<u64>>(n: u64) -> Result<C, WireError> {
 /// # Safety
 /// `p` is NULL or points to at least `n` elements (what the struct says).
 pub unsafe fn put_elems_c<T: CElem>(w: &mut Writer, p: *const T, n: i128) {
-    let size = std::mem::size_of::<T>().max(1) as u64;
-    let most = i128::from(super::MAX_OUT_BUFFER / size);
+    let most = i128::from(super::max_elements(std::mem::size_of::<T>() as u64));
     match (p.is_null(), n) {
         (true, 0) => {
             w.u8(ABSENT);
@@ -207,7 +212,7 @@ pub(crate) fn forget_out_fields(addresses: &[usize]) {
 /// Host: storage for an out-buffer field of `capacity` elements (the struct's capacity
 /// field), kept for the call; refused when negative or over the payload limit.
 pub fn out_field_c<T: CElem + 'static>(keep: &mut Keep, capacity: i128) -> Result<*mut T, WireError> {
-    let most = i128::from(super::MAX_OUT_BUFFER / std::mem::size_of::<T>().max(1) as u64);
+    let most = i128::from(super::max_elements(std::mem::size_of::<T>() as u64));
     if !(0..=most).contains(&capacity) {
         return Err(WireError::Payload("an out-buffer field's capacity is negative or over 64 MiB"));
     }

@@ -99,9 +99,9 @@ pub fn decode_all(r: &mut Reader<'_>, kind: u32) -> Result<Vec<*mut c_void>, Wir
 /// # Safety
 /// `p` is NULL or points to `n` handles.
 pub unsafe fn put_all_c(out: &mut Writer, kind: u32, p: *const *mut c_void, n: i64) {
-    let most = (super::MAX_OUT_BUFFER / 8) as i64;
+    let most = super::max_elements(8) as i64;
     match (p.is_null(), n) {
-        (true, 0) | (false, 0) => {
+        (_, 0) => {
             out.u32(0);
         }
         (false, 1..) if n <= most => {
@@ -138,9 +138,10 @@ pub fn id(h: &HostHandle) -> u64 {
 
 /// Host: refuses a count the library will be told that is more than the handles sent.
 pub fn check_all(v: &[*mut c_void], len: u64) -> Result<(), WireError> {
-    match len <= v.len() as u64 {
-        true => Ok(()),
-        false => Err(WireError::Payload("an array of handles is shorter than its count")),
+    if len <= v.len() as u64 {
+        Ok(())
+    } else {
+        Err(WireError::Payload("an array of handles is shorter than its count"))
     }
 }
 

@@ -76,6 +76,12 @@ pub enum Units {
 /// The largest out-buffer a host allocates for one parameter.
 pub const MAX_OUT_BUFFER: u64 = 64 << 20;
 
+/// How many elements of `elem_size` bytes fit in [`MAX_OUT_BUFFER`] (the most any count
+/// from the library may say).
+pub(crate) fn max_elements(elem_size: u64) -> u64 {
+    MAX_OUT_BUFFER / elem_size.max(1)
+}
+
 impl Units {
     /// The length of `n` elements of `elem_size` bytes, in these units (the client's value
     /// for a hidden length parameter).

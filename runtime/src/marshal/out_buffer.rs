@@ -119,7 +119,7 @@ pub fn regrow(
 
 /// Client: the most elements of `elem_size` bytes a grown buffer's reply may hold.
 pub fn grown_limit(elem_size: u64) -> u64 {
-    super::MAX_OUT_BUFFER / elem_size.max(1)
+    super::max_elements(elem_size)
 }
 
 /// Host: what the library gets.

@@ -37,7 +37,7 @@ pub unsafe fn take_units<E: Text>(p: *mut c_void, n: u64) -> Result<Option<Vec<E
     let n = usize::try_from(n)
         .ok()
         .filter(|n| (*n as u64).saturating_mul(unit) <= super::MAX_OUT_BUFFER)
-        .ok_or(WireError::Reported { count: i128::from(n), capacity: super::MAX_OUT_BUFFER / unit })?;
+        .ok_or(WireError::Reported { count: i128::from(n), capacity: super::max_elements(unit) })?;
     // SAFETY: the caller's promise: `n` units at `p`.
     Ok(Some(unsafe { std::slice::from_raw_parts(p as *const E::Unit, n) }.to_vec()))
 }

@@ -27,7 +27,7 @@ pub unsafe fn take<E: Text>(p: *mut c_void, n: u64) -> Result<Copied<E::Unit>, W
     if p.is_null() {
         return Ok(None);
     }
-    let most = super::MAX_OUT_BUFFER / std::mem::size_of::<*const c_void>() as u64;
+    let most = super::max_elements(std::mem::size_of::<*const c_void>() as u64);
     let n = usize::try_from(n)
         .ok()
         .filter(|n| *n as u64 <= most)

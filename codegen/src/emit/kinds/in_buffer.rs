@@ -11,6 +11,9 @@ pub struct View {
     #[serde(flatten)]
     pub buffer: Buffer,
     pub optional: bool,
+    /// A length parameter the slice must cover (none: the buffer's length is in its own
+    /// contents, `len: slice`).
+    pub checked: bool,
     /// The library keeps the pointer: where the host keeps the data.
     pub retain: Option<RetainView>,
 }
@@ -28,7 +31,7 @@ pub struct RetainView {
 pub(super) fn view(
     at: &At<'_>,
     element: &model::Value,
-    len: &Expr,
+    len: Option<&Expr>,
     units: Units,
     optional: bool,
     retain: Option<&model::Retain>,
@@ -48,8 +51,10 @@ pub(super) fn view(
             slot: r.slot.as_ref().map_or("None".into(), |s| format!("Some({} as i64)", local(s))),
         })
     });
-    match super::passed_buffer(at, element, len, units, optional, false, cx, out) {
-        Some(buffer) => ParamKind::InBuffer(View { buffer, optional, retain }),
+    let checked = len.is_some();
+    let len = len.cloned().unwrap_or(Expr::Const { value: 0 });
+    match super::passed_buffer(at, element, &len, units, optional, false, cx, out) {
+        Some(buffer) => ParamKind::InBuffer(View { buffer, optional, checked, retain }),
         None => ParamKind::UserData(super::user_data::View { kept: false }),
     }
 }

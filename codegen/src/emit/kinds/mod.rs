@@ -127,9 +127,7 @@ pub(super) fn param(f: &model::Function, index: usize, fn_index: u32, cx: &mut C
         Kind::Value { value } => value::view(&at, value, cx, &mut out),
         Kind::InString { encoding, optional } => in_string::view(&at, *encoding, *optional, &mut out),
         Kind::InBuffer { element, len, units, optional, retain } => {
-            // No length parameter: there is nothing the slice must cover.
-            let len = len.clone().unwrap_or(model::Expr::Const { value: 0 });
-            in_buffer::view(&at, element, &len, *units, *optional, retain.as_ref(), cx, &mut out)
+            in_buffer::view(&at, element, len.as_ref(), *units, *optional, retain.as_ref(), cx, &mut out)
         }
         Kind::OutBuffer { element, capacity, units, filled, optional: _, grow } => {
             out_buffer::view(&at, element, capacity, *units, filled, grow.as_ref(), cx, &mut out)

@@ -179,18 +179,14 @@ impl<'a> Builder<'a> {
                             }
                             (_, Some(encoding)) => Kind::StringArray { encoding, len: len_expr },
                             (_, None) => {
-                                let value = match self.header.resolve(&element) {
-                                    CType::Void => {
-                                        Value::Scalar { scalar: Scalar::Int { bytes: 1, signed: false } }
-                                    }
-                                    _ => {
-                                        match self.value(&element) {
-                                            Ok(v) => v,
-                                            Err(e) => {
-                                                self.at_spec(ps.pos, format!("parameter `{pname}` of callback `{name}` points to {e}"));
-                                                return None;
-                                            }
-                                        }
+                                let value = match self.buffer_element(&element) {
+                                    Ok(v) => v,
+                                    Err(e) => {
+                                        self.at_spec(
+                                            ps.pos,
+                                            format!("parameter `{pname}` of callback `{name}` points to {e}"),
+                                        );
+                                        return None;
                                     }
                                 };
                                 Kind::InBuffer {

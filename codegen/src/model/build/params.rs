@@ -192,14 +192,7 @@ impl<'a> Builder<'a> {
         let optional = said.optional;
         let pointee = self.pointee(&p.ty);
         let need_pointer = |what: &'static str| pointee.clone().ok_or(Problem::NotAPointer { kind: what });
-        let element = |b: &mut Self, t: &CType| -> Result<Value, Problem> {
-            // `void *` buffers are bytes, and so is text (`char`, whatever its signedness):
-            // `&[u8]`, never `&[i8]`.
-            if matches!(b.header.resolve(t), CType::Void | CType::Char { .. }) {
-                return Ok(Value::Scalar { scalar: Scalar::Int { bytes: 1, signed: false } });
-            }
-            b.value(t).map_err(Problem::Elements)
-        };
+        let element = |b: &mut Self, t: &CType| b.buffer_element(t).map_err(Problem::Elements);
         let expr = |text: &Spanned<String>| {
             expr::parse(&text.value).map_err(|message| Problem::Expr { message, pos: text.pos })
         };

@@ -5,6 +5,17 @@ use super::*;
 
 impl<'a> Builder<'a> {
     /// A value that can travel by copy, or why not.
+    /// The element of a buffer pointing to `ty`: `void` and text (`char`, whatever its
+    /// signedness) are bytes, `&[u8]`, never `&[i8]`; anything else is its value.
+    pub(super) fn buffer_element(&mut self, ty: &CType) -> Result<Value, Why> {
+        match self.header.resolve(ty) {
+            CType::Void | CType::Char { .. } => {
+                Ok(Value::Scalar { scalar: Scalar::Int { bytes: 1, signed: false } })
+            }
+            _ => self.value(ty),
+        }
+    }
+
     pub(super) fn value(&mut self, ty: &CType) -> Result<Value, Why> {
         let resolved = self.header.resolve(ty).clone();
         match &resolved {
@@ -230,27 +241,15 @@ impl<'a> Builder<'a> {
                                 ))
                             }
                         };
-                        let element = match self.header.resolve(&pointee()?) {
-                            CType::Void | CType::Char { .. } => Value::Scalar { scalar: Scalar::Int { bytes: 1, signed: false } },
-                            t => {
-                                let t = t.clone();
-                                self.value(&t).map_err(|e| {
-                                    e.within(|e| format!("`{name}` field `{}` points to {e}", fd.name))
-                                })?
-                            }
-                        };
+                        let element = self
+                            .buffer_element(&pointee()?)
+                            .map_err(|e| e.within(|e| format!("`{name}` field `{}` points to {e}", fd.name)))?;
                         FieldType::OutBuffer { element, capacity: capacity.value.clone(), filled }
                     }
                     ParamKind::InBuffer { len, .. } => {
-                        let element = match self.header.resolve(&pointee()?) {
-                            CType::Void | CType::Char { .. } => Value::Scalar { scalar: Scalar::Int { bytes: 1, signed: false } },
-                            t => {
-                                let t = t.clone();
-                                self.value(&t).map_err(|e| {
-                                    e.within(|e| format!("`{name}` field `{}` points to {e}", fd.name))
-                                })?
-                            }
-                        };
+                        let element = self
+                            .buffer_element(&pointee()?)
+                            .map_err(|e| e.within(|e| format!("`{name}` field `{}` points to {e}", fd.name)))?;
                         FieldType::Buffer { element, len: len.value.clone(), optional }
                     }
                     ParamKind::In => {
