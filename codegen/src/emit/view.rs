@@ -429,6 +429,9 @@ pub(crate) struct Cx {
     pub raw: std::collections::BTreeMap<(String, String), String>,
     /// Structs ending in a flexible array member, by C name: the member's offset.
     pub flexible: std::collections::BTreeMap<String, u64>,
+    /// Hooks (the slots of `handle` scopes) by name → their number on a handle: 1, 2...
+    /// in name order (0 is the retained buffers' slots), so two hooks never share one.
+    pub hook_slots: std::collections::BTreeMap<String, u32>,
     pub unsupported: Unsupported,
 }
 
@@ -819,6 +822,17 @@ pub fn build(m: &Model, spec_file: &str) -> Result<Crates, Unsupported> {
                     .find(|f| matches!(f.ty, model::FieldType::Flexible { .. }))
                     .map(|f| (s.name.clone(), f.offset))
             })
+            .collect(),
+        hook_slots: m
+            .functions
+            .iter()
+            .filter_map(|f| match f.kept_scope() {
+                Some(model::Scope::Handle { slot, .. }) => Some(slot.clone()),
+                _ => None,
+            })
+            .collect::<std::collections::BTreeSet<_>>()
+            .into_iter()
+            .zip(1..)
             .collect(),
         unsupported: Vec::new(),
     };

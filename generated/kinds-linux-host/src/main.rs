@@ -2871,7 +2871,7 @@ mod __dllgen {
                     ::dllgen_runtime::host::handles::keep(
                         0,
                         ::dllgen_runtime::marshal::handle::id(&__dllgen_a_dev),
-                        500947429,
+                        1,
                         __dllgen_reg,
                     );
                     ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);

@@ -3213,7 +3213,7 @@ mod __dllgen {
                     ::dllgen_runtime::host::handles::keep(
                         2,
                         ::dllgen_runtime::marshal::handle::id(&__dllgen_a_arg0),
-                        4054876809,
+                        1,
                         __dllgen_reg,
                     );
                     ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
@@ -4631,7 +4631,7 @@ mod __dllgen {
                     ::dllgen_runtime::host::handles::keep(
                         2,
                         ::dllgen_runtime::marshal::handle::id(&__dllgen_a_arg0),
-                        2494418717,
+                        2,
                         __dllgen_reg,
                     );
                     Ok(::dllgen_runtime::Status::Ok)
@@ -8598,7 +8598,7 @@ mod __dllgen {
                     ::dllgen_runtime::host::handles::keep(
                         2,
                         ::dllgen_runtime::marshal::handle::id(&__dllgen_a_arg0),
-                        1821670425,
+                        3,
                         __dllgen_reg,
                     );
                     Ok(::dllgen_runtime::Status::Ok)
@@ -8675,7 +8675,7 @@ mod __dllgen {
                     ::dllgen_runtime::host::handles::keep(
                         2,
                         ::dllgen_runtime::marshal::handle::id(&__dllgen_a_arg0),
-                        2065429939,
+                        4,
                         __dllgen_reg,
                     );
                     Ok(::dllgen_runtime::Status::Ok)
@@ -8891,7 +8891,7 @@ mod __dllgen {
                     ::dllgen_runtime::host::handles::keep(
                         2,
                         ::dllgen_runtime::marshal::handle::id(&__dllgen_a_arg0),
-                        3345800531,
+                        5,
                         __dllgen_reg,
                     );
                     Ok(::dllgen_runtime::Status::Ok)
@@ -9063,7 +9063,7 @@ mod __dllgen {
                     ::dllgen_runtime::host::handles::keep(
                         2,
                         ::dllgen_runtime::marshal::handle::id(&__dllgen_a_arg0),
-                        315402785,
+                        6,
                         __dllgen_reg,
                     );
                     ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
@@ -10864,7 +10864,7 @@ mod __dllgen {
                     ::dllgen_runtime::host::handles::keep(
                         2,
                         ::dllgen_runtime::marshal::handle::id(&__dllgen_a_arg0),
-                        2168288687,
+                        9,
                         __dllgen_reg,
                     );
                     Ok(::dllgen_runtime::Status::Ok)
@@ -10945,7 +10945,7 @@ mod __dllgen {
                     ::dllgen_runtime::host::handles::keep(
                         2,
                         ::dllgen_runtime::marshal::handle::id(&__dllgen_a_db),
-                        2168288687,
+                        9,
                         __dllgen_reg,
                     );
                     ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
@@ -11139,7 +11139,7 @@ mod __dllgen {
                     ::dllgen_runtime::host::handles::keep(
                         2,
                         ::dllgen_runtime::marshal::handle::id(&__dllgen_a_arg0),
-                        3698446069,
+                        7,
                         __dllgen_reg,
                     );
                     Ok(::dllgen_runtime::Status::Ok)
@@ -12584,7 +12584,7 @@ mod __dllgen {
                     ::dllgen_runtime::host::handles::keep(
                         2,
                         ::dllgen_runtime::marshal::handle::id(&__dllgen_a_arg0),
-                        3433016353,
+                        8,
                         __dllgen_reg,
                     );
                     Ok(::dllgen_runtime::Status::Ok)

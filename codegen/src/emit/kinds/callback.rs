@@ -185,22 +185,12 @@ pub(crate) fn fn_kept(f: &model::Function, cx: &mut Cx) -> Option<FnKept> {
             Some(KeptOn {
                 handle_local: super::local(param),
                 handle_kind: cx.handle_kind(handle),
-                slot: slot_number(slot),
+                slot: cx.hook_slots.get(slot).copied().unwrap_or_default(),
             })
         }
         _ => None,
     };
     Some(FnKept { handle })
-}
-
-/// A hook's slot on its handle: a number from its name (never 0, which retained buffers'
-/// slots use), the same in every build.
-fn slot_number(name: &str) -> u32 {
-    let mut h: u32 = 0x811c_9dc5;
-    for b in name.bytes() {
-        h = (h ^ u32::from(b)).wrapping_mul(0x0100_0193);
-    }
-    h | 1
 }
 
 /// A callback type: `kx_progress_fn` → `KxProgressFn`, `dyn FnMut(i32) -> i32`.
