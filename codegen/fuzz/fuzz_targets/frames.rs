@@ -3,7 +3,7 @@
 //! and the client-side frame reader: never a panic, a hang or a huge allocation.
 #![no_main]
 
-use dllgen_runtime::host::{serve, CallContext, Library};
+use dllgen_runtime::host::{serve, Library};
 use dllgen_runtime::wire::{read_frame, Reader, Status, WireError, Writer};
 
 struct Echo;
@@ -12,7 +12,7 @@ impl Library for Echo {
     fn model_hash(&self) -> u64 {
         0x1234
     }
-    fn call(&self, id: u32, mut args: Reader<'_>, out: &mut Writer, _: &mut CallContext<'_>) -> Result<Status, WireError> {
+    fn call(&self, id: u32, mut args: Reader<'_>, out: &mut Writer) -> Result<Status, WireError> {
         match id {
             0 => {
                 let b = args.bytes()?;
