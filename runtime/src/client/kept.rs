@@ -121,7 +121,8 @@ impl Registry {
 
     /// Drops the released closures (called with no lock of the client held).
     pub fn bury(&self) {
-        if !self.any_dead.swap(false, Ordering::Acquire) {
+        // A plain load first: the common call released nothing and writes no shared line.
+        if !self.any_dead.load(Ordering::Relaxed) || !self.any_dead.swap(false, Ordering::Acquire) {
             return;
         }
         let dead = std::mem::take(&mut *self.dead.lock().unwrap_or_else(|e| e.into_inner()));
