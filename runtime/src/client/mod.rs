@@ -443,7 +443,11 @@ impl Client {
         // A callback's handler runs while this thread holds this client's connection: a
         // call from it is nested in the call that runs the callback, on the same connection
         // (the host serves it on its library thread, which waits for the callback).
-        let lent = LENT.with(|l| l.borrow().iter().rev().find(|(c, _)| *c == me).map(|(_, p)| *p));
+        let lent = if LENDING.get() == 0 {
+            None
+        } else {
+            LENT.with(|l| l.borrow().iter().rev().find(|(c, _)| *c == me).map(|(_, p)| *p))
+        };
         if let Some(conn) = lent {
             // SAFETY: lent by the `exchange` below this frame on this thread, which does
             // not touch the connection until the callback handler (and so this call)
@@ -469,7 +473,7 @@ impl Client {
         decode: impl FnOnce(Reader<'_>) -> Result<T, WireError>,
         callbacks: &mut CallbackHandler<'_>,
     ) -> Result<T, Error> {
-        let seq = self.seq.fetch_add(1, Ordering::Relaxed).wrapping_add(1);
+        let seq = self.next_seq();
         conn.out.clear();
         args(&mut conn.out);
         exchange(conn, id, seq, self.config.max_frame, self.waiter(), callbacks, decode).map_err(
@@ -477,6 +481,15 @@ impl Client {
                 Failure::Call(e) | Failure::Connection(e) => e,
             },
         )
+    }
+
+    /// The next call's sequence number. Only the thread holding the connection takes one
+    /// (a top-level call under `state`, or a call nested in its callback handler), so a
+    /// load and a store suffice.
+    fn next_seq(&self) -> u32 {
+        let seq = self.seq.load(Ordering::Relaxed).wrapping_add(1);
+        self.seq.store(seq, Ordering::Relaxed);
+        seq
     }
 
     fn waiter(&self) -> Waiter<'_> {
@@ -498,7 +511,7 @@ impl Client {
         if state.conn.is_none() {
             state.conn = Some(self.spawn()?);
         }
-        let seq = self.seq.fetch_add(1, Ordering::Relaxed).wrapping_add(1);
+        let seq = self.next_seq();
         let conn = state.conn.as_mut().expect("connected above");
         let armed = self.watch.as_ref().map(|w| w.arm(self.config.timeout, true));
         let result = catch_unwind(AssertUnwindSafe(|| {
@@ -832,6 +845,8 @@ thread_local! {
     /// The connections this thread's callback handlers run inside, by client address: a
     /// call from a handler goes through its client's (nested in the call that runs it).
     static LENT: std::cell::RefCell<Vec<(usize, *mut Connection)>> = const { std::cell::RefCell::new(Vec::new()) };
+    /// How many entries `LENT` has: a plain call (none) reads one counter, not the vector.
+    static LENDING: std::cell::Cell<usize> = const { std::cell::Cell::new(0) };
 }
 
 /// How a call failed: the call alone, or the whole connection.
@@ -946,6 +961,7 @@ fn exchange<T>(
                     impl Drop for Flag<'_> {
                         fn drop(&mut self) {
                             LENT.with(|c| c.borrow_mut().pop());
+                            LENDING.set(LENDING.get() - 1);
                             if let Some(heard) = self.0 {
                                 heard.frames.fetch_add(1, Ordering::Relaxed);
                                 heard.in_handler.fetch_sub(1, Ordering::Relaxed);
@@ -953,6 +969,7 @@ fn exchange<T>(
                         }
                     }
                     LENT.with(|c| c.borrow_mut().push((me, std::ptr::from_mut(conn))));
+                    LENDING.set(LENDING.get() + 1);
                     if let Some(heard) = heard {
                         heard.in_handler.fetch_add(1, Ordering::Relaxed);
                     }
