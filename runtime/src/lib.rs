@@ -31,7 +31,7 @@ pub use shm::ShmConfig;
 pub use wire::{Payload, Reader, Status, WireError, Writer};
 
 /// Bumped on any incompatible change to the wire format or the handshake.
-pub const PROTOCOL_VERSION: u32 = 3;
+pub const PROTOCOL_VERSION: u32 = 4;
 
 /// What a caught panic says (its `&str` or `String` payload).
 pub(crate) fn panic_message(panic: &(dyn std::any::Any + Send)) -> String {
@@ -93,7 +93,7 @@ pub fn run_host(load: impl FnOnce() -> Result<Box<dyn Library>, String>) -> ! {
     }
     let parent = std::env::var("DLLGEN_CLIENT_PID").ok().and_then(|p| p.parse().ok());
     sys::die_with_parent(parent);
-    let mut stdio = match sys::take_stdio() {
+    let stdio = match sys::take_stdio() {
         Ok(s) => s,
         Err(e) => {
             eprintln!("dllgen host: cannot take over stdin/stdout: {e}");
@@ -103,11 +103,12 @@ pub fn run_host(load: impl FnOnce() -> Result<Box<dyn Library>, String>) -> ! {
     // A region the client offers in its `Hello` is taken then; the watch on the input pipe
     // shows the client leaving while the host waits on a ring.
     let region = Some(shm::PipeWatch::new(&stdio.input));
-    let lib = load().unwrap_or_else(|reason| Box::new(Unloadable(reason)) as Box<dyn Library>);
+    // The library lives as long as the process (threads of its own may call back late).
+    let lib: &'static dyn Library =
+        Box::leak(load().unwrap_or_else(|reason| Box::new(Unloadable(reason)) as Box<dyn Library>));
     // Buffered input: a frame's header and a small payload arrive in one read.
     let mut input = std::io::BufReader::with_capacity(1 << 16, stdio.input);
-    let served =
-        host::serve_with(lib.as_ref(), &mut input, &mut stdio.output, wire::DEFAULT_MAX_FRAME, region);
+    let served = host::serve_with(lib, &mut input, Box::new(stdio.output), wire::DEFAULT_MAX_FRAME, region);
     let code = match served {
         Ok(()) => 0,
         Err(e) => {

@@ -32,6 +32,9 @@ pub struct Crates {
     pub callbacks: Vec<CallbackView>,
     /// Some function keeps callbacks past its call: the client has a dispatcher for them.
     pub kept_any: bool,
+    /// Some kept callback may fire from a thread of the library's own: the client serves
+    /// events (`Config::events`).
+    pub events: bool,
     /// The header's constants.
     pub constants: Vec<super::constants::ConstView>,
     /// The `cfg` of the host target the model's layouts are for (`windows`, `not(windows)`).
@@ -991,6 +994,7 @@ pub fn build(m: &Model, spec_file: &str) -> Result<Crates, Unsupported> {
             .collect(),
         structs,
         kept_any: !kept_types.is_empty(),
+        events: m.callbacks.iter().any(|c| c.threads && kept_types.contains(c.name.as_str())),
         callbacks,
         target_cfg: if cx.pe { "windows" } else { "not(windows)" },
     })

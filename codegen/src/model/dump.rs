@@ -85,6 +85,7 @@ fn kind(k: &Kind) -> String {
                     format!(", kept until {param} closes or {slot} is set again"),
                 Scope::Destroy { param } => format!(", kept until the library calls {param}"),
                 Scope::Forever => ", kept forever".into(),
+                Scope::Once => ", kept until its first call".into(),
             }
         ),
         Kind::Destroy { .. } => "destroy-notify (the host's)".into(),
@@ -240,7 +241,8 @@ pub fn render(m: &Model) -> String {
         }
     }
     for c in &m.callbacks {
-        let _ = writeln!(out, "callback {} [{:?}] -> {}", c.name, c.convention, ret(&c.ret));
+        let threads = if c.threads { " (threads)" } else { "" };
+        let _ = writeln!(out, "callback {} [{:?}] -> {}{threads}", c.name, c.convention, ret(&c.ret));
         for p in &c.params {
             let _ = writeln!(out, "  {}: {}", p.name, kind(&p.kind));
         }

@@ -749,6 +749,9 @@ pub enum Scope {
     },
     /// For as long as the client lives.
     Forever,
+    /// Until the library calls it once (a completion callback); if it never does, for as
+    /// long as the host lives.
+    Once,
 }
 
 impl Scope {
@@ -790,4 +793,8 @@ pub struct Callback {
     /// What the library gets when no closure can answer (`None`: zero).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub default: Option<i64>,
+    /// The library may call it from threads of its own, with no call in flight (served by
+    /// the client's dispatcher).
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub threads: bool,
 }

@@ -410,6 +410,8 @@ pub struct CallbackSpec {
     pub scope: Option<Spanned<ScopeSpec>>,
     /// What the library gets when no closure can answer (else 0).
     pub default: Option<Spanned<i64>>,
+    /// The library may call it from threads of its own, also while no call runs.
+    pub threads: Option<Spanned<bool>>,
 }
 
 /// How long the library may call a callback it was given.
@@ -429,4 +431,6 @@ pub enum ScopeSpec {
     Destroy(Spanned<String>),
     /// As long as the client lives.
     Forever,
+    /// Until the library calls it once (a completion callback).
+    Once,
 }

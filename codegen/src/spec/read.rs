@@ -473,14 +473,22 @@ impl Reader<'_> {
         Some(HandleSpec { c_type: c_type?, close, invalid })
     }
 
-    /// `{ user_data: PARAM, params: {...}, scope: ..., default: N }`: a callback type's
-    /// description.
+    /// `{ user_data: PARAM, params: {...}, scope: ..., default: N, threads: BOOL }`: a
+    /// callback type's description.
     fn callback_spec(&mut self, node: &Node<'_>, what: &str) -> CallbackSpec {
         let mut cb = CallbackSpec::default();
-        for (ck, cv) in self.fields(node, what, Some(&["user_data", "params", "scope", "default"])) {
+        for (ck, cv) in self.fields(node, what, Some(&["user_data", "params", "scope", "default", "threads"]))
+        {
             match ck.as_str() {
                 "user_data" => cb.user_data = self.string(cv, "user_data"),
                 "scope" => cb.scope = self.scope(cv),
+                "threads" => match cv.data {
+                    YamlData::Value(Scalar::Boolean(b)) => cb.threads = Some(spanned(b, cv)),
+                    _ => {
+                        self.error(pos(cv), "`threads` must be `true` or `false`: whether the library calls it from threads of its own").hint =
+                            Some("`threads: true` (a frame-ready callback a device SDK fires from its acquisition thread)".into());
+                    }
+                },
                 "default" => {
                     match cv.data {
                         YamlData::Value(Scalar::Integer(n)) => cb.default = Some(spanned(n, cv)),
@@ -495,13 +503,14 @@ impl Reader<'_> {
         cb
     }
 
-    /// `scope: call | forever | { handle: PARAM, slot: NAME } | { destroy: PARAM }`.
+    /// `scope: call | forever | once | { handle: PARAM, slot: NAME } | { destroy: PARAM }`.
     fn scope(&mut self, node: &Node<'_>) -> Option<Spanned<ScopeSpec>> {
-        let hint = "`scope` is `call`, `forever`, `{ handle: PARAM }` (until that handle closes) or `{ destroy: PARAM }` (until the library calls that destroy-notify)";
+        let hint = "`scope` is `call`, `forever`, `once` (until its first call), `{ handle: PARAM }` (until that handle closes) or `{ destroy: PARAM }` (until the library calls that destroy-notify)";
         if let Some(word) = text(node) {
             return match word.as_str() {
                 "call" => Some(spanned(ScopeSpec::Call, node)),
                 "forever" => Some(spanned(ScopeSpec::Forever, node)),
+                "once" => Some(spanned(ScopeSpec::Once, node)),
                 _ => {
                     self.error(pos(node), format!("unknown scope `{word}`")).hint = Some(hint.into());
                     None

@@ -27,7 +27,7 @@ mod __dllgen {
         unused_comparisons,
         unused_unsafe
     )]
-    const MODEL_HASH: u64 = 0x40417b77158ddbdf;
+    const MODEL_HASH: u64 = 0x94e6164b3371ad52;
     /// `kx_packed` as the library lays it out.
     #[repr(C)]
     #[derive(Clone, Copy)]
@@ -670,16 +670,119 @@ mod __dllgen {
         }
     }
     unsafe impl ::dllgen_runtime::marshal::CStruct for KxInfoValue {}
-    type __DllgenFn0 = unsafe extern "C" fn(*mut u8, i32, i32) -> i32;
+    type __DllgenFn0 = unsafe extern "C" fn(*mut ::core::ffi::c_void) -> ();
+    type __DllgenFn1 = unsafe extern "C" fn(*mut ::core::ffi::c_void) -> i32;
+    type __DllgenFn2 = unsafe extern "C" fn(*mut ::core::ffi::c_void) -> i32;
+    /// The library calls this for `kx_camera_on_frame`'s `r#fn`, at any time until it lets go of it:
+    /// it runs the client's closure of the registration its context names.
+    unsafe extern "C" fn __dllgen_callback_3_1(
+        a0: *mut ::core::ffi::c_void,
+        a1: u32,
+        a2: *const u8,
+        a3: u32,
+    ) -> i32 {
+        let mut __dllgen_w = ::dllgen_runtime::Writer::new();
+        if ::dllgen_runtime::kept_begin(
+                &mut __dllgen_w,
+                a0 as usize as *mut ::core::ffi::c_void,
+                "`kx_camera_on_frame`'s callback `fn`",
+            )
+            .is_none()
+        {
+            return (-1i64) as i32;
+        }
+        ::dllgen_runtime::marshal::value::reply(&mut __dllgen_w, &a1);
+        unsafe {
+            ::dllgen_runtime::marshal::field::put_elems_c(
+                &mut __dllgen_w,
+                a2,
+                (a3 as i64) as i128,
+            )
+        };
+        ::dllgen_runtime::marshal::value::reply(&mut __dllgen_w, &a3);
+        let __dllgen_v = ::dllgen_runtime::kept_callback(
+            2147484417,
+            &mut __dllgen_w,
+            (-1i64) as i32,
+            |__dllgen_r| {
+                let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
+                let __dllgen_ret = ::dllgen_runtime::marshal::value::decode_c(
+                    __dllgen_r,
+                    &mut __dllgen_keep,
+                )?;
+                Ok(__dllgen_ret)
+            },
+        );
+        __dllgen_v
+    }
+    type __DllgenFn3 = unsafe extern "C" fn(
+        *mut ::core::ffi::c_void,
+        ::core::option::Option<
+            unsafe extern "C" fn(*mut ::core::ffi::c_void, u32, *const u8, u32) -> i32,
+        >,
+        *mut ::core::ffi::c_void,
+    ) -> i32;
+    type __DllgenFn4 = unsafe extern "C" fn(u32) -> *mut ::core::ffi::c_void;
+    type __DllgenFn5 = unsafe extern "C" fn(*mut ::core::ffi::c_void, u32) -> i32;
+    type __DllgenFn6 = unsafe extern "C" fn(*mut ::core::ffi::c_void) -> i32;
+    /// The library calls this for `kx_camera_submit`'s `done`, at any time until it lets go of it:
+    /// it runs the client's closure of the registration its context names.
+    unsafe extern "C" fn __dllgen_callback_7_2(
+        a0: *mut ::core::ffi::c_void,
+        a1: i32,
+        a2: i32,
+        a3: u32,
+    ) -> () {
+        let mut __dllgen_w = ::dllgen_runtime::Writer::new();
+        if ::dllgen_runtime::kept_begin(
+                &mut __dllgen_w,
+                a0 as usize as *mut ::core::ffi::c_void,
+                "`kx_camera_submit`'s callback `done`",
+            )
+            .is_none()
+        {
+            return ();
+        }
+        ::dllgen_runtime::marshal::value::reply(&mut __dllgen_w, &a1);
+        ::dllgen_runtime::marshal::value::reply(&mut __dllgen_w, &a2);
+        ::dllgen_runtime::marshal::value::reply(&mut __dllgen_w, &a3);
+        let __dllgen_v = ::dllgen_runtime::kept_callback(
+            2147485442,
+            &mut __dllgen_w,
+            (),
+            |__dllgen_r| {
+                let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
+                let __dllgen_ret = ::dllgen_runtime::marshal::value::decode_c(
+                    __dllgen_r,
+                    &mut __dllgen_keep,
+                )?;
+                Ok(__dllgen_ret)
+            },
+        );
+        ::dllgen_runtime::host::kept::release_context(
+            a0 as usize as *mut ::core::ffi::c_void,
+        );
+        __dllgen_v
+    }
+    type __DllgenFn7 = unsafe extern "C" fn(
+        *mut ::core::ffi::c_void,
+        u32,
+        ::core::option::Option<
+            unsafe extern "C" fn(*mut ::core::ffi::c_void, i32, i32, u32),
+        >,
+        *mut ::core::ffi::c_void,
+    ) -> i32;
+    type __DllgenFn8 = unsafe extern "C" fn(*mut ::core::ffi::c_void) -> i32;
+    type __DllgenFn9 = unsafe extern "C" fn(*mut u8, i32, i32) -> i32;
     /// The library calls this for `kx_clash`'s `w`: it runs the client's closure.
-    unsafe extern "C" fn __dllgen_callback_1_4(
+    unsafe extern "C" fn __dllgen_callback_10_4(
         a0: *mut ::core::ffi::c_void,
         a1: i32,
     ) -> () {
         let mut __dllgen_w = ::dllgen_runtime::Writer::new();
         ::dllgen_runtime::marshal::value::reply(&mut __dllgen_w, &a1);
         ::dllgen_runtime::callback(
-            1,
+            10,
             4,
             &mut __dllgen_w,
             |__dllgen_r| {
@@ -692,7 +795,7 @@ mod __dllgen {
             },
         )
     }
-    type __DllgenFn1 = unsafe extern "C" fn(
+    type __DllgenFn10 = unsafe extern "C" fn(
         Clash,
         i32,
         i32,
@@ -700,9 +803,9 @@ mod __dllgen {
         ::core::option::Option<unsafe extern "C" fn(*mut ::core::ffi::c_void, i32)>,
         *mut ::core::ffi::c_void,
     ) -> i32;
-    type __DllgenFn2 = unsafe extern "stdcall" fn(*mut ::core::ffi::c_void) -> ();
+    type __DllgenFn11 = unsafe extern "stdcall" fn(*mut ::core::ffi::c_void) -> ();
     /// The library calls this for `kx_deliver`'s `on_data`: it runs the client's closure.
-    unsafe extern "C" fn __dllgen_callback_3_1(
+    unsafe extern "C" fn __dllgen_callback_12_1(
         a0: *mut ::core::ffi::c_void,
         a1: *const u8,
         a2: u32,
@@ -731,14 +834,14 @@ mod __dllgen {
         unsafe {
             ::dllgen_runtime::marshal::handle::put_all_c(
                 &mut __dllgen_w,
-                0,
+                1,
                 a5,
                 a6 as i64,
             )
         };
         ::dllgen_runtime::marshal::value::reply(&mut __dllgen_w, &a6);
         ::dllgen_runtime::callback(
-            3,
+            12,
             1,
             &mut __dllgen_w,
             |__dllgen_r| {
@@ -751,7 +854,7 @@ mod __dllgen {
             },
         )
     }
-    type __DllgenFn3 = unsafe extern "C" fn(
+    type __DllgenFn12 = unsafe extern "C" fn(
         i32,
         ::core::option::Option<
             unsafe extern "C" fn(
@@ -768,10 +871,10 @@ mod __dllgen {
         *const *mut ::core::ffi::c_void,
         i32,
     ) -> i32;
-    type __DllgenFn4 = unsafe extern "C" fn(*mut ::core::ffi::c_void) -> *const u8;
-    type __DllgenHelper4 = unsafe extern "C" fn(*mut ::core::ffi::c_void);
+    type __DllgenFn13 = unsafe extern "C" fn(*mut ::core::ffi::c_void) -> *const u8;
+    type __DllgenHelper13 = unsafe extern "C" fn(*mut ::core::ffi::c_void);
     /// The library calls this for `kx_each`'s `visit`: it runs the client's closure.
-    unsafe extern "C" fn __dllgen_callback_5_1(
+    unsafe extern "C" fn __dllgen_callback_14_1(
         a0: *const u8,
         a1: i32,
         a2: *mut ::core::ffi::c_void,
@@ -784,7 +887,7 @@ mod __dllgen {
         };
         ::dllgen_runtime::marshal::value::reply(&mut __dllgen_w, &a1);
         ::dllgen_runtime::callback(
-            5,
+            14,
             1,
             &mut __dllgen_w,
             |__dllgen_r| {
@@ -797,38 +900,38 @@ mod __dllgen {
             },
         )
     }
-    type __DllgenFn5 = unsafe extern "C" fn(
+    type __DllgenFn14 = unsafe extern "C" fn(
         i32,
         ::core::option::Option<
             unsafe extern "C" fn(*const u8, i32, *mut ::core::ffi::c_void),
         >,
         *mut ::core::ffi::c_void,
     ) -> i32;
-    type __DllgenFn6 = unsafe extern "C" fn(*const u8, *mut u32) -> i32;
-    type __DllgenFn7 = unsafe extern "C" fn(
+    type __DllgenFn15 = unsafe extern "C" fn(*const u8, *mut u32) -> i32;
+    type __DllgenFn16 = unsafe extern "C" fn(
         *mut ::core::ffi::c_void,
         i32,
         *const u8,
     ) -> i32;
-    type __DllgenFn8 = unsafe extern "C" fn(i32) -> *const u8;
-    type __DllgenFn9 = unsafe extern "stdcall" fn(i32) -> i32;
-    type __DllgenFn10 = unsafe extern "C" fn(i32, *mut *mut ::core::ffi::c_void) -> i32;
-    type __DllgenHelper10_1 = unsafe extern "C" fn(*mut ::core::ffi::c_void);
-    type __DllgenFn11 = unsafe extern "C" fn(i32) -> i32;
-    type __DllgenFn12 = unsafe extern "C" fn(*const KxBlock, *mut u8) -> i32;
-    type __DllgenFn13 = unsafe extern "C" fn(*mut u32, i32) -> i32;
-    type __DllgenFn14 = unsafe extern "stdcall" fn(
+    type __DllgenFn17 = unsafe extern "C" fn(i32) -> *const u8;
+    type __DllgenFn18 = unsafe extern "stdcall" fn(i32) -> i32;
+    type __DllgenFn19 = unsafe extern "C" fn(i32, *mut *mut ::core::ffi::c_void) -> i32;
+    type __DllgenHelper19_1 = unsafe extern "C" fn(*mut ::core::ffi::c_void);
+    type __DllgenFn20 = unsafe extern "C" fn(i32) -> i32;
+    type __DllgenFn21 = unsafe extern "C" fn(*const KxBlock, *mut u8) -> i32;
+    type __DllgenFn22 = unsafe extern "C" fn(*mut u32, i32) -> i32;
+    type __DllgenFn23 = unsafe extern "stdcall" fn(
         *const u8,
     ) -> *mut ::core::ffi::c_void;
     /// The library calls this for `kx_fire`'s `r#fn`: it runs the client's closure.
-    unsafe extern "C" fn __dllgen_callback_15_0(
+    unsafe extern "C" fn __dllgen_callback_24_0(
         a0: *mut ::core::ffi::c_void,
         a1: i32,
     ) -> i32 {
         let mut __dllgen_w = ::dllgen_runtime::Writer::new();
         ::dllgen_runtime::marshal::value::reply(&mut __dllgen_w, &a1);
         ::dllgen_runtime::callback(
-            15,
+            24,
             0,
             &mut __dllgen_w,
             |__dllgen_r| {
@@ -841,13 +944,13 @@ mod __dllgen {
             },
         )
     }
-    type __DllgenFn15 = unsafe extern "C" fn(
+    type __DllgenFn24 = unsafe extern "C" fn(
         ::core::option::Option<
             unsafe extern "C" fn(*mut ::core::ffi::c_void, i32) -> i32,
         >,
         *mut ::core::ffi::c_void,
     ) -> i32;
-    type __DllgenFn16 = unsafe extern "C" fn(
+    type __DllgenFn25 = unsafe extern "C" fn(
         i32,
         i32,
         *const ::core::ffi::c_void,
@@ -855,12 +958,12 @@ mod __dllgen {
         *const ::core::ffi::c_void,
         u32,
     ) -> i32;
-    type __DllgenFn17 = unsafe extern "C" fn(
+    type __DllgenFn26 = unsafe extern "C" fn(
         *mut ::dllgen_runtime::marshal::CBool,
         i32,
     ) -> i32;
     /// The library calls this for `kx_frames`'s `on_frame`: it runs the client's closure.
-    unsafe extern "C" fn __dllgen_callback_18_1(
+    unsafe extern "C" fn __dllgen_callback_27_1(
         a0: *mut ::core::ffi::c_void,
         a1: *const KxFrame,
         a2: *mut KxVerdict,
@@ -875,7 +978,7 @@ mod __dllgen {
             )
         };
         ::dllgen_runtime::callback(
-            18,
+            27,
             1,
             &mut __dllgen_w,
             |__dllgen_r| {
@@ -912,7 +1015,7 @@ mod __dllgen {
             },
         )
     }
-    type __DllgenFn18 = unsafe extern "C" fn(
+    type __DllgenFn27 = unsafe extern "C" fn(
         i32,
         ::core::option::Option<
             unsafe extern "C" fn(
@@ -924,20 +1027,20 @@ mod __dllgen {
         >,
         *mut ::core::ffi::c_void,
     ) -> i32;
-    type __DllgenFn19 = unsafe extern "stdcall" fn(
+    type __DllgenFn28 = unsafe extern "stdcall" fn(
         *mut ::core::ffi::c_void,
         *mut KxInfo,
     ) -> i32;
-    type __DllgenFn20 = unsafe extern "C" fn(*const *const u8, i32, *mut u8, i32) -> i32;
+    type __DllgenFn29 = unsafe extern "C" fn(*const *const u8, i32, *mut u8, i32) -> i32;
     /// The library calls this for `kx_keep`'s `r#fn`: it runs the client's closure.
-    unsafe extern "C" fn __dllgen_callback_21_0(
+    unsafe extern "C" fn __dllgen_callback_30_0(
         a0: *mut ::core::ffi::c_void,
         a1: i32,
     ) -> i32 {
         let mut __dllgen_w = ::dllgen_runtime::Writer::new();
         ::dllgen_runtime::marshal::value::reply(&mut __dllgen_w, &a1);
         ::dllgen_runtime::callback(
-            21,
+            30,
             0,
             &mut __dllgen_w,
             |__dllgen_r| {
@@ -950,17 +1053,17 @@ mod __dllgen {
             },
         )
     }
-    type __DllgenFn21 = unsafe extern "C" fn(
+    type __DllgenFn30 = unsafe extern "C" fn(
         ::core::option::Option<
             unsafe extern "C" fn(*mut ::core::ffi::c_void, i32) -> i32,
         >,
         *mut ::core::ffi::c_void,
     ) -> ();
-    type __DllgenFn22 = unsafe extern "C" fn(*const KxInfo, *mut u8, i32) -> i32;
-    type __DllgenFn23 = unsafe extern "C" fn(KxPoint, KxPoint, *mut KxPoint, i32) -> i32;
+    type __DllgenFn31 = unsafe extern "C" fn(*const KxInfo, *mut u8, i32) -> i32;
+    type __DllgenFn32 = unsafe extern "C" fn(KxPoint, KxPoint, *mut KxPoint, i32) -> i32;
     /// The library calls this for `kx_listen`'s `r#fn`, at any time until it lets go of it:
     /// it runs the client's closure of the registration its context names.
-    unsafe extern "C" fn __dllgen_callback_24_1(
+    unsafe extern "C" fn __dllgen_callback_33_1(
         a0: *mut ::core::ffi::c_void,
         a1: i32,
         a2: *const u8,
@@ -981,8 +1084,8 @@ mod __dllgen {
                 ::dllgen_runtime::marshal::Utf8,
             >(&mut __dllgen_w, a2)
         };
-        ::dllgen_runtime::kept_callback(
-            2147489793,
+        let __dllgen_v = ::dllgen_runtime::kept_callback(
+            2147492097,
             &mut __dllgen_w,
             (-100i64) as i32,
             |__dllgen_r| {
@@ -993,19 +1096,20 @@ mod __dllgen {
                 )?;
                 Ok(__dllgen_ret)
             },
-        )
+        );
+        __dllgen_v
     }
-    type __DllgenFn24 = unsafe extern "C" fn(
+    type __DllgenFn33 = unsafe extern "C" fn(
         *mut ::core::ffi::c_void,
         ::core::option::Option<
             unsafe extern "C" fn(*mut ::core::ffi::c_void, i32, *const u8) -> i32,
         >,
         *mut ::core::ffi::c_void,
     ) -> i32;
-    type __DllgenFn25 = unsafe extern "C" fn(*const u8) -> i32;
+    type __DllgenFn34 = unsafe extern "C" fn(*const u8) -> i32;
     /// The library calls this for `kx_logger_set`'s `log`, at any time until it lets go of it:
     /// it runs the client's closure of the registration its context names.
-    unsafe extern "C" fn __dllgen_callback_26_0(
+    unsafe extern "C" fn __dllgen_callback_35_0(
         a0: *mut ::core::ffi::c_void,
         a1: *const u8,
     ) -> i32 {
@@ -1024,8 +1128,8 @@ mod __dllgen {
                 ::dllgen_runtime::marshal::Utf8,
             >(&mut __dllgen_w, a1)
         };
-        ::dllgen_runtime::kept_callback(
-            2147490304,
+        let __dllgen_v = ::dllgen_runtime::kept_callback(
+            2147492608,
             &mut __dllgen_w,
             (0i64) as i32,
             |__dllgen_r| {
@@ -1036,29 +1140,30 @@ mod __dllgen {
                 )?;
                 Ok(__dllgen_ret)
             },
-        )
+        );
+        __dllgen_v
     }
-    type __DllgenFn26 = unsafe extern "C" fn(
+    type __DllgenFn35 = unsafe extern "C" fn(
         ::core::option::Option<
             unsafe extern "C" fn(*mut ::core::ffi::c_void, *const u8) -> i32,
         >,
         *mut ::core::ffi::c_void,
     ) -> ();
-    type __DllgenFn27 = unsafe extern "C" fn(*const f64, u32) -> f64;
-    type __DllgenFn28 = unsafe extern "C" fn(
+    type __DllgenFn36 = unsafe extern "C" fn(*const f64, u32) -> f64;
+    type __DllgenFn37 = unsafe extern "C" fn(
         *mut ::core::ffi::c_void,
         *mut u8,
         i32,
     ) -> i32;
-    type __DllgenFn29 = unsafe extern "C" fn(*mut *mut ::core::ffi::c_void) -> i32;
-    type __DllgenFn30 = unsafe extern "stdcall" fn(KxPoint, i32, i32) -> KxPoint;
-    type __DllgenFn31 = unsafe extern "stdcall" fn(
+    type __DllgenFn38 = unsafe extern "C" fn(*mut *mut ::core::ffi::c_void) -> i32;
+    type __DllgenFn39 = unsafe extern "stdcall" fn(KxPoint, i32, i32) -> KxPoint;
+    type __DllgenFn40 = unsafe extern "stdcall" fn(
         *const u8,
         *mut *mut ::core::ffi::c_void,
     ) -> i32;
     /// The library calls this for `kx_order_set`'s `cmp`, at any time until it lets go of it:
     /// it runs the client's closure of the registration its context names.
-    unsafe extern "C" fn __dllgen_callback_32_1(
+    unsafe extern "C" fn __dllgen_callback_41_1(
         a0: *mut ::core::ffi::c_void,
         a1: i32,
         a2: i32,
@@ -1075,8 +1180,8 @@ mod __dllgen {
         }
         ::dllgen_runtime::marshal::value::reply(&mut __dllgen_w, &a1);
         ::dllgen_runtime::marshal::value::reply(&mut __dllgen_w, &a2);
-        ::dllgen_runtime::kept_callback(
-            2147491841,
+        let __dllgen_v = ::dllgen_runtime::kept_callback(
+            2147494145,
             &mut __dllgen_w,
             (0i64) as i32,
             |__dllgen_r| {
@@ -1087,14 +1192,15 @@ mod __dllgen {
                 )?;
                 Ok(__dllgen_ret)
             },
-        )
+        );
+        __dllgen_v
     }
     /// The library calls this when it lets go of `kx_order_set`'s callbacks: their registration is
     /// released (the client drops the closures).
-    unsafe extern "C" fn __dllgen_destroy_32_3(context: *mut ::core::ffi::c_void) {
+    unsafe extern "C" fn __dllgen_destroy_41_3(context: *mut ::core::ffi::c_void) {
         ::dllgen_runtime::host::kept::release_context(context);
     }
-    type __DllgenFn32 = unsafe extern "C" fn(
+    type __DllgenFn41 = unsafe extern "C" fn(
         i32,
         ::core::option::Option<
             unsafe extern "C" fn(*mut ::core::ffi::c_void, i32, i32) -> i32,
@@ -1102,24 +1208,24 @@ mod __dllgen {
         *mut ::core::ffi::c_void,
         ::core::option::Option<unsafe extern "C" fn(*mut ::core::ffi::c_void)>,
     ) -> i32;
-    type __DllgenFn33 = unsafe extern "C" fn(i32, *mut i32, i32) -> i32;
-    type __DllgenFn34 = unsafe extern "C" fn() -> ();
-    type __DllgenFn35 = unsafe extern "C" fn(i32) -> *const KxPoint;
-    type __DllgenFn36 = unsafe extern "C" fn(*mut u8, i32) -> ();
-    type __DllgenFn37 = unsafe extern "C" fn(*mut i32) -> ();
-    type __DllgenFn38 = unsafe extern "C" fn(*mut u8, *mut u32, *const u8, u32) -> i32;
-    type __DllgenFn39 = unsafe extern "C" fn(i32) -> *const KxPacket;
-    type __DllgenFn40 = unsafe extern "C" fn(*const KxPacket) -> i64;
-    type __DllgenFn41 = unsafe extern "stdcall" fn(
+    type __DllgenFn42 = unsafe extern "C" fn(i32, *mut i32, i32) -> i32;
+    type __DllgenFn43 = unsafe extern "C" fn() -> ();
+    type __DllgenFn44 = unsafe extern "C" fn(i32) -> *const KxPoint;
+    type __DllgenFn45 = unsafe extern "C" fn(*mut u8, i32) -> ();
+    type __DllgenFn46 = unsafe extern "C" fn(*mut i32) -> ();
+    type __DllgenFn47 = unsafe extern "C" fn(*mut u8, *mut u32, *const u8, u32) -> i32;
+    type __DllgenFn48 = unsafe extern "C" fn(i32) -> *const KxPacket;
+    type __DllgenFn49 = unsafe extern "C" fn(*const KxPacket) -> i64;
+    type __DllgenFn50 = unsafe extern "stdcall" fn(
         *mut ::core::ffi::c_void,
         *mut u8,
         u32,
         *mut u32,
     ) -> i32;
-    type __DllgenFn42 = unsafe extern "C" fn(*const KxPacked, *mut KxPacked) -> i32;
-    type __DllgenFn43 = unsafe extern "C" fn(*mut u8, i32) -> ();
+    type __DllgenFn51 = unsafe extern "C" fn(*const KxPacked, *mut KxPacked) -> i32;
+    type __DllgenFn52 = unsafe extern "C" fn(*mut u8, i32) -> ();
     /// The library calls this for `kx_rows`'s `row`: it runs the client's closure.
-    unsafe extern "C" fn __dllgen_callback_44_1(
+    unsafe extern "C" fn __dllgen_callback_53_1(
         a0: *mut ::core::ffi::c_void,
         a1: i32,
         a2: *const *const u8,
@@ -1132,7 +1238,7 @@ mod __dllgen {
             >(&mut __dllgen_w, a2, a1 as i64)
         };
         ::dllgen_runtime::callback(
-            44,
+            53,
             1,
             &mut __dllgen_w,
             |__dllgen_r| {
@@ -1145,7 +1251,7 @@ mod __dllgen {
             },
         )
     }
-    type __DllgenFn44 = unsafe extern "C" fn(
+    type __DllgenFn53 = unsafe extern "C" fn(
         i32,
         ::core::option::Option<
             unsafe extern "C" fn(*mut ::core::ffi::c_void, i32, *const *const u8) -> i32,
@@ -1153,14 +1259,14 @@ mod __dllgen {
         *mut ::core::ffi::c_void,
     ) -> i32;
     /// The library calls this for `kx_scan`'s `progress`: it runs the client's closure.
-    unsafe extern "C" fn __dllgen_callback_45_1(
+    unsafe extern "C" fn __dllgen_callback_54_1(
         a0: *mut ::core::ffi::c_void,
         a1: i32,
     ) -> i32 {
         let mut __dllgen_w = ::dllgen_runtime::Writer::new();
         ::dllgen_runtime::marshal::value::reply(&mut __dllgen_w, &a1);
         ::dllgen_runtime::callback(
-            45,
+            54,
             1,
             &mut __dllgen_w,
             |__dllgen_r| {
@@ -1173,66 +1279,30 @@ mod __dllgen {
             },
         )
     }
-    type __DllgenFn45 = unsafe extern "stdcall" fn(
+    type __DllgenFn54 = unsafe extern "stdcall" fn(
         *mut ::core::ffi::c_void,
         ::core::option::Option<
             unsafe extern "C" fn(*mut ::core::ffi::c_void, i32) -> i32,
         >,
         *mut ::core::ffi::c_void,
     ) -> i32;
-    type __DllgenFn46 = unsafe extern "stdcall" fn(i32, *mut KxSeries) -> i32;
-    type __DllgenFn47 = unsafe extern "stdcall" fn(
+    type __DllgenFn55 = unsafe extern "stdcall" fn(i32, *mut KxSeries) -> i32;
+    type __DllgenFn56 = unsafe extern "stdcall" fn(
         *const KxSeries,
         *mut i32,
         *mut i32,
     ) -> i64;
-    type __DllgenFn48 = unsafe extern "stdcall" fn(
+    type __DllgenFn57 = unsafe extern "stdcall" fn(
         *mut ::core::ffi::c_void,
         *const KxPoint,
     ) -> i32;
     /// The library calls this for `kx_sum_each`'s `each`: it runs the client's closure.
-    unsafe extern "C" fn __dllgen_callback_49_1(
+    unsafe extern "C" fn __dllgen_callback_58_1(
         a0: *mut ::core::ffi::c_void,
         a1: i32,
     ) -> i32 {
         let mut __dllgen_w = ::dllgen_runtime::Writer::new();
         ::dllgen_runtime::marshal::value::reply(&mut __dllgen_w, &a1);
-        ::dllgen_runtime::callback(
-            49,
-            1,
-            &mut __dllgen_w,
-            |__dllgen_r| {
-                let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
-                let __dllgen_ret = ::dllgen_runtime::marshal::value::decode_c(
-                    __dllgen_r,
-                    &mut __dllgen_keep,
-                )?;
-                Ok(__dllgen_ret)
-            },
-        )
-    }
-    type __DllgenFn49 = unsafe extern "C" fn(
-        i32,
-        ::core::option::Option<
-            unsafe extern "C" fn(*mut ::core::ffi::c_void, i32) -> i32,
-        >,
-        *mut ::core::ffi::c_void,
-    ) -> i32;
-    type __DllgenFn50 = unsafe extern "C" fn(*const u8, i32, i32) -> i32;
-    type __DllgenFn51 = unsafe extern "C" fn(*const KxPoint, i32, *mut KxPoint) -> i32;
-    type __DllgenFn52 = unsafe extern "C" fn(*mut KxPoint) -> ();
-    type __DllgenFn53 = unsafe extern "C" fn(*mut KxTextReq) -> i32;
-    type __DllgenFn54 = unsafe extern "C" fn() -> i32;
-    type __DllgenFn55 = unsafe extern "C" fn(*const u16, *mut u16, i32) -> ();
-    type __DllgenFn56 = unsafe extern "C" fn(*const KxValue, *mut u8, i32) -> i32;
-    type __DllgenFn57 = unsafe extern "C" fn(i32, *mut KxValue) -> i32;
-    /// The library calls this for `kx_visit_device`'s `visit`: it runs the client's closure.
-    unsafe extern "C" fn __dllgen_callback_58_1(
-        a0: *mut ::core::ffi::c_void,
-        a1: *mut ::core::ffi::c_void,
-    ) -> i32 {
-        let mut __dllgen_w = ::dllgen_runtime::Writer::new();
-        ::dllgen_runtime::marshal::handle::put_c(&mut __dllgen_w, 0, a1);
         ::dllgen_runtime::callback(
             58,
             1,
@@ -1248,6 +1318,42 @@ mod __dllgen {
         )
     }
     type __DllgenFn58 = unsafe extern "C" fn(
+        i32,
+        ::core::option::Option<
+            unsafe extern "C" fn(*mut ::core::ffi::c_void, i32) -> i32,
+        >,
+        *mut ::core::ffi::c_void,
+    ) -> i32;
+    type __DllgenFn59 = unsafe extern "C" fn(*const u8, i32, i32) -> i32;
+    type __DllgenFn60 = unsafe extern "C" fn(*const KxPoint, i32, *mut KxPoint) -> i32;
+    type __DllgenFn61 = unsafe extern "C" fn(*mut KxPoint) -> ();
+    type __DllgenFn62 = unsafe extern "C" fn(*mut KxTextReq) -> i32;
+    type __DllgenFn63 = unsafe extern "C" fn() -> i32;
+    type __DllgenFn64 = unsafe extern "C" fn(*const u16, *mut u16, i32) -> ();
+    type __DllgenFn65 = unsafe extern "C" fn(*const KxValue, *mut u8, i32) -> i32;
+    type __DllgenFn66 = unsafe extern "C" fn(i32, *mut KxValue) -> i32;
+    /// The library calls this for `kx_visit_device`'s `visit`: it runs the client's closure.
+    unsafe extern "C" fn __dllgen_callback_67_1(
+        a0: *mut ::core::ffi::c_void,
+        a1: *mut ::core::ffi::c_void,
+    ) -> i32 {
+        let mut __dllgen_w = ::dllgen_runtime::Writer::new();
+        ::dllgen_runtime::marshal::handle::put_c(&mut __dllgen_w, 1, a1);
+        ::dllgen_runtime::callback(
+            67,
+            1,
+            &mut __dllgen_w,
+            |__dllgen_r| {
+                let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
+                let __dllgen_ret = ::dllgen_runtime::marshal::value::decode_c(
+                    __dllgen_r,
+                    &mut __dllgen_keep,
+                )?;
+                Ok(__dllgen_ret)
+            },
+        )
+    }
+    type __DllgenFn67 = unsafe extern "C" fn(
         *mut ::core::ffi::c_void,
         ::core::option::Option<
             unsafe extern "C" fn(
@@ -1257,7 +1363,7 @@ mod __dllgen {
         >,
         *mut ::core::ffi::c_void,
     ) -> i32;
-    type __DllgenFn59 = unsafe extern "C" fn(
+    type __DllgenFn68 = unsafe extern "C" fn(
         i32,
         i32,
         i32,
@@ -1269,12 +1375,12 @@ mod __dllgen {
         *const u8,
         i32,
     ) -> i32;
-    type __DllgenFn60 = unsafe extern "stdcall" fn(
+    type __DllgenFn69 = unsafe extern "stdcall" fn(
         *mut ::core::ffi::c_void,
         *const u8,
         u32,
     ) -> i32;
-    type __DllgenFn61 = unsafe extern "stdcall" fn(
+    type __DllgenFn70 = unsafe extern "stdcall" fn(
         *mut ::core::ffi::c_void,
         *const KxBlock,
         *const u8,
@@ -1286,23 +1392,23 @@ mod __dllgen {
         __dllgen_f2: __DllgenFn2,
         __dllgen_f3: __DllgenFn3,
         __dllgen_f4: __DllgenFn4,
-        __dllgen_helper4: __DllgenHelper4,
         __dllgen_f5: __DllgenFn5,
         __dllgen_f6: __DllgenFn6,
         __dllgen_f7: __DllgenFn7,
         __dllgen_f8: __DllgenFn8,
         __dllgen_f9: __DllgenFn9,
         __dllgen_f10: __DllgenFn10,
-        __dllgen_helper10_1: __DllgenHelper10_1,
         __dllgen_f11: __DllgenFn11,
         __dllgen_f12: __DllgenFn12,
         __dllgen_f13: __DllgenFn13,
+        __dllgen_helper13: __DllgenHelper13,
         __dllgen_f14: __DllgenFn14,
         __dllgen_f15: __DllgenFn15,
         __dllgen_f16: __DllgenFn16,
         __dllgen_f17: __DllgenFn17,
         __dllgen_f18: __DllgenFn18,
         __dllgen_f19: __DllgenFn19,
+        __dllgen_helper19_1: __DllgenHelper19_1,
         __dllgen_f20: __DllgenFn20,
         __dllgen_f21: __DllgenFn21,
         __dllgen_f22: __DllgenFn22,
@@ -1345,6 +1451,15 @@ mod __dllgen {
         __dllgen_f59: __DllgenFn59,
         __dllgen_f60: __DllgenFn60,
         __dllgen_f61: __DllgenFn61,
+        __dllgen_f62: __DllgenFn62,
+        __dllgen_f63: __DllgenFn63,
+        __dllgen_f64: __DllgenFn64,
+        __dllgen_f65: __DllgenFn65,
+        __dllgen_f66: __DllgenFn66,
+        __dllgen_f67: __DllgenFn67,
+        __dllgen_f68: __DllgenFn68,
+        __dllgen_f69: __DllgenFn69,
+        __dllgen_f70: __DllgenFn70,
     }
     impl ::dllgen_runtime::Library for __DllgenHost {
         fn model_hash(&self) -> u64 {
@@ -1361,6 +1476,588 @@ mod __dllgen {
         > {
             match __dllgen_id {
                 0 => {
+                    let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
+                    let __dllgen_a_cam = ::dllgen_runtime::marshal::handle::decode_c(
+                        &mut __dllgen_args,
+                        0,
+                        false,
+                        true,
+                    )?;
+                    __dllgen_args.finish()?;
+                    let __dllgen_ret = unsafe {
+                        #[cfg(target_arch = "x86")]
+                        let __dllgen_r = ::dllgen_runtime::native::Words::new()
+                            .push(
+                                ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_cam),
+                            )
+                            .call::<
+                                (),
+                            >(
+                                self.__dllgen_f0 as *const ::core::ffi::c_void,
+                                ::dllgen_runtime::native::Pops::Caller,
+                                "`kx_camera_close`",
+                            );
+                        #[cfg(not(target_arch = "x86"))]
+                        let __dllgen_r = ::core::result::Result::<
+                            _,
+                            ::dllgen_runtime::WireError,
+                        >::Ok(
+                            (self
+                                .__dllgen_f0)(
+                                ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_cam),
+                            ),
+                        );
+                        __dllgen_r
+                    }?;
+                    ::dllgen_runtime::marshal::handle::after_call(
+                        &__dllgen_a_cam,
+                        0,
+                        true,
+                    );
+                    Ok(::dllgen_runtime::Status::Ok)
+                }
+                1 => {
+                    let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
+                    let __dllgen_a_cam = ::dllgen_runtime::marshal::handle::decode_c(
+                        &mut __dllgen_args,
+                        0,
+                        false,
+                        false,
+                    )?;
+                    __dllgen_args.finish()?;
+                    ::dllgen_runtime::native::set_errno(0);
+                    ::dllgen_runtime::native::set_last_error(0);
+                    let __dllgen_ret = unsafe {
+                        #[cfg(target_arch = "x86")]
+                        let __dllgen_r = ::dllgen_runtime::native::Words::new()
+                            .push(
+                                ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_cam),
+                            )
+                            .call::<
+                                i32,
+                            >(
+                                self.__dllgen_f1 as *const ::core::ffi::c_void,
+                                ::dllgen_runtime::native::Pops::Caller,
+                                "`kx_camera_delivered`",
+                            );
+                        #[cfg(not(target_arch = "x86"))]
+                        let __dllgen_r = ::core::result::Result::<
+                            _,
+                            ::dllgen_runtime::WireError,
+                        >::Ok(
+                            (self
+                                .__dllgen_f1)(
+                                ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_cam),
+                            ),
+                        );
+                        __dllgen_r
+                    }?;
+                    let (__dllgen_errno, __dllgen_last_error) = (
+                        ::dllgen_runtime::native::errno(),
+                        ::dllgen_runtime::native::last_error(),
+                    );
+                    ::dllgen_runtime::marshal::handle::after_call(
+                        &__dllgen_a_cam,
+                        0,
+                        false,
+                    );
+                    if let Some(__dllgen_status) = ::dllgen_runtime::marshal::error::check(
+                        __dllgen_out,
+                        __dllgen_ret,
+                        ::dllgen_runtime::marshal::error::Rule::Negative,
+                        ::dllgen_runtime::marshal::error::Code::Return,
+                        __dllgen_errno,
+                        __dllgen_last_error,
+                    ) {
+                        return Ok(__dllgen_status);
+                    }
+                    ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
+                    Ok(::dllgen_runtime::Status::Ok)
+                }
+                2 => {
+                    let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
+                    let __dllgen_a_cam = ::dllgen_runtime::marshal::handle::decode_c(
+                        &mut __dllgen_args,
+                        0,
+                        false,
+                        false,
+                    )?;
+                    __dllgen_args.finish()?;
+                    ::dllgen_runtime::native::set_errno(0);
+                    ::dllgen_runtime::native::set_last_error(0);
+                    let __dllgen_ret = unsafe {
+                        #[cfg(target_arch = "x86")]
+                        let __dllgen_r = ::dllgen_runtime::native::Words::new()
+                            .push(
+                                ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_cam),
+                            )
+                            .call::<
+                                i32,
+                            >(
+                                self.__dllgen_f2 as *const ::core::ffi::c_void,
+                                ::dllgen_runtime::native::Pops::Caller,
+                                "`kx_camera_events`",
+                            );
+                        #[cfg(not(target_arch = "x86"))]
+                        let __dllgen_r = ::core::result::Result::<
+                            _,
+                            ::dllgen_runtime::WireError,
+                        >::Ok(
+                            (self
+                                .__dllgen_f2)(
+                                ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_cam),
+                            ),
+                        );
+                        __dllgen_r
+                    }?;
+                    let (__dllgen_errno, __dllgen_last_error) = (
+                        ::dllgen_runtime::native::errno(),
+                        ::dllgen_runtime::native::last_error(),
+                    );
+                    ::dllgen_runtime::marshal::handle::after_call(
+                        &__dllgen_a_cam,
+                        0,
+                        false,
+                    );
+                    if let Some(__dllgen_status) = ::dllgen_runtime::marshal::error::check(
+                        __dllgen_out,
+                        __dllgen_ret,
+                        ::dllgen_runtime::marshal::error::Rule::Negative,
+                        ::dllgen_runtime::marshal::error::Code::Return,
+                        __dllgen_errno,
+                        __dllgen_last_error,
+                    ) {
+                        return Ok(__dllgen_status);
+                    }
+                    ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
+                    Ok(::dllgen_runtime::Status::Ok)
+                }
+                3 => {
+                    let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
+                    let __dllgen_a_cam = ::dllgen_runtime::marshal::handle::decode_c(
+                        &mut __dllgen_args,
+                        0,
+                        false,
+                        false,
+                    )?;
+                    let __dllgen_a_fn = ::dllgen_runtime::marshal::callback::decode(
+                        &mut __dllgen_args,
+                        true,
+                    )?;
+                    let __dllgen_reg = ::dllgen_runtime::host::kept::Registration::new(
+                        ::dllgen_runtime::owner(),
+                        ::dllgen_runtime::marshal::callback::decode_kept(
+                            &mut __dllgen_args,
+                        )?,
+                    );
+                    __dllgen_args.finish()?;
+                    ::dllgen_runtime::native::set_errno(0);
+                    ::dllgen_runtime::native::set_last_error(0);
+                    let __dllgen_ret = unsafe {
+                        #[cfg(target_arch = "x86")]
+                        let __dllgen_r = ::dllgen_runtime::native::Words::new()
+                            .push(
+                                ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_cam),
+                            )
+                            .push(
+                                __dllgen_a_fn
+                                    .then_some(
+                                        __dllgen_callback_3_1
+                                            as unsafe extern "C" fn(
+                                                *mut ::core::ffi::c_void,
+                                                u32,
+                                                *const u8,
+                                                u32,
+                                            ) -> i32,
+                                    ),
+                            )
+                            .push(::dllgen_runtime::host::kept::context(&__dllgen_reg))
+                            .call::<
+                                i32,
+                            >(
+                                self.__dllgen_f3 as *const ::core::ffi::c_void,
+                                ::dllgen_runtime::native::Pops::Caller,
+                                "`kx_camera_on_frame`",
+                            );
+                        #[cfg(not(target_arch = "x86"))]
+                        let __dllgen_r = ::core::result::Result::<
+                            _,
+                            ::dllgen_runtime::WireError,
+                        >::Ok(
+                            (self
+                                .__dllgen_f3)(
+                                ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_cam),
+                                __dllgen_a_fn
+                                    .then_some(
+                                        __dllgen_callback_3_1
+                                            as unsafe extern "C" fn(
+                                                *mut ::core::ffi::c_void,
+                                                u32,
+                                                *const u8,
+                                                u32,
+                                            ) -> i32,
+                                    ),
+                                ::dllgen_runtime::host::kept::context(&__dllgen_reg),
+                            ),
+                        );
+                        __dllgen_r
+                    }?;
+                    let (__dllgen_errno, __dllgen_last_error) = (
+                        ::dllgen_runtime::native::errno(),
+                        ::dllgen_runtime::native::last_error(),
+                    );
+                    ::dllgen_runtime::marshal::handle::after_call(
+                        &__dllgen_a_cam,
+                        0,
+                        false,
+                    );
+                    if let Some(__dllgen_status) = ::dllgen_runtime::marshal::error::check(
+                        __dllgen_out,
+                        __dllgen_ret,
+                        ::dllgen_runtime::marshal::error::Rule::Negative,
+                        ::dllgen_runtime::marshal::error::Code::Return,
+                        __dllgen_errno,
+                        __dllgen_last_error,
+                    ) {
+                        return Ok(__dllgen_status);
+                    }
+                    ::dllgen_runtime::host::handles::keep(
+                        0,
+                        ::dllgen_runtime::marshal::handle::id(&__dllgen_a_cam),
+                        1,
+                        __dllgen_reg,
+                    );
+                    ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
+                    Ok(::dllgen_runtime::Status::Ok)
+                }
+                4 => {
+                    let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
+                    let __dllgen_a_frame_bytes: u32 = ::dllgen_runtime::marshal::value::decode_c(
+                        &mut __dllgen_args,
+                        &mut __dllgen_keep,
+                    )?;
+                    __dllgen_args.finish()?;
+                    ::dllgen_runtime::native::set_errno(0);
+                    ::dllgen_runtime::native::set_last_error(0);
+                    let __dllgen_ret = unsafe {
+                        #[cfg(target_arch = "x86")]
+                        let __dllgen_r = ::dllgen_runtime::native::Words::new()
+                            .push(__dllgen_a_frame_bytes)
+                            .call::<
+                                *mut ::core::ffi::c_void,
+                            >(
+                                self.__dllgen_f4 as *const ::core::ffi::c_void,
+                                ::dllgen_runtime::native::Pops::Caller,
+                                "`kx_camera_open`",
+                            );
+                        #[cfg(not(target_arch = "x86"))]
+                        let __dllgen_r = ::core::result::Result::<
+                            _,
+                            ::dllgen_runtime::WireError,
+                        >::Ok((self.__dllgen_f4)(__dllgen_a_frame_bytes));
+                        __dllgen_r
+                    }?;
+                    let (__dllgen_errno, __dllgen_last_error) = (
+                        ::dllgen_runtime::native::errno(),
+                        ::dllgen_runtime::native::last_error(),
+                    );
+                    if let Some(__dllgen_status) = ::dllgen_runtime::marshal::error::check(
+                        __dllgen_out,
+                        __dllgen_ret,
+                        ::dllgen_runtime::marshal::error::Rule::Null,
+                        ::dllgen_runtime::marshal::error::Code::Return,
+                        __dllgen_errno,
+                        __dllgen_last_error,
+                    ) {
+                        return Ok(__dllgen_status);
+                    }
+                    ::dllgen_runtime::marshal::handle::put_c(
+                        __dllgen_out,
+                        0,
+                        __dllgen_ret,
+                    );
+                    Ok(::dllgen_runtime::Status::Ok)
+                }
+                5 => {
+                    let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
+                    let __dllgen_a_cam = ::dllgen_runtime::marshal::handle::decode_c(
+                        &mut __dllgen_args,
+                        0,
+                        false,
+                        false,
+                    )?;
+                    let __dllgen_a_count: u32 = ::dllgen_runtime::marshal::value::decode_c(
+                        &mut __dllgen_args,
+                        &mut __dllgen_keep,
+                    )?;
+                    __dllgen_args.finish()?;
+                    ::dllgen_runtime::native::set_errno(0);
+                    ::dllgen_runtime::native::set_last_error(0);
+                    let __dllgen_ret = unsafe {
+                        #[cfg(target_arch = "x86")]
+                        let __dllgen_r = ::dllgen_runtime::native::Words::new()
+                            .push(
+                                ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_cam),
+                            )
+                            .push(__dllgen_a_count)
+                            .call::<
+                                i32,
+                            >(
+                                self.__dllgen_f5 as *const ::core::ffi::c_void,
+                                ::dllgen_runtime::native::Pops::Caller,
+                                "`kx_camera_start`",
+                            );
+                        #[cfg(not(target_arch = "x86"))]
+                        let __dllgen_r = ::core::result::Result::<
+                            _,
+                            ::dllgen_runtime::WireError,
+                        >::Ok(
+                            (self
+                                .__dllgen_f5)(
+                                ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_cam),
+                                __dllgen_a_count,
+                            ),
+                        );
+                        __dllgen_r
+                    }?;
+                    let (__dllgen_errno, __dllgen_last_error) = (
+                        ::dllgen_runtime::native::errno(),
+                        ::dllgen_runtime::native::last_error(),
+                    );
+                    ::dllgen_runtime::marshal::handle::after_call(
+                        &__dllgen_a_cam,
+                        0,
+                        false,
+                    );
+                    if let Some(__dllgen_status) = ::dllgen_runtime::marshal::error::check(
+                        __dllgen_out,
+                        __dllgen_ret,
+                        ::dllgen_runtime::marshal::error::Rule::Negative,
+                        ::dllgen_runtime::marshal::error::Code::Return,
+                        __dllgen_errno,
+                        __dllgen_last_error,
+                    ) {
+                        return Ok(__dllgen_status);
+                    }
+                    ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
+                    Ok(::dllgen_runtime::Status::Ok)
+                }
+                6 => {
+                    let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
+                    let __dllgen_a_cam = ::dllgen_runtime::marshal::handle::decode_c(
+                        &mut __dllgen_args,
+                        0,
+                        false,
+                        false,
+                    )?;
+                    __dllgen_args.finish()?;
+                    ::dllgen_runtime::native::set_errno(0);
+                    ::dllgen_runtime::native::set_last_error(0);
+                    let __dllgen_ret = unsafe {
+                        #[cfg(target_arch = "x86")]
+                        let __dllgen_r = ::dllgen_runtime::native::Words::new()
+                            .push(
+                                ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_cam),
+                            )
+                            .call::<
+                                i32,
+                            >(
+                                self.__dllgen_f6 as *const ::core::ffi::c_void,
+                                ::dllgen_runtime::native::Pops::Caller,
+                                "`kx_camera_stop`",
+                            );
+                        #[cfg(not(target_arch = "x86"))]
+                        let __dllgen_r = ::core::result::Result::<
+                            _,
+                            ::dllgen_runtime::WireError,
+                        >::Ok(
+                            (self
+                                .__dllgen_f6)(
+                                ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_cam),
+                            ),
+                        );
+                        __dllgen_r
+                    }?;
+                    let (__dllgen_errno, __dllgen_last_error) = (
+                        ::dllgen_runtime::native::errno(),
+                        ::dllgen_runtime::native::last_error(),
+                    );
+                    ::dllgen_runtime::marshal::handle::after_call(
+                        &__dllgen_a_cam,
+                        0,
+                        false,
+                    );
+                    if let Some(__dllgen_status) = ::dllgen_runtime::marshal::error::check(
+                        __dllgen_out,
+                        __dllgen_ret,
+                        ::dllgen_runtime::marshal::error::Rule::Negative,
+                        ::dllgen_runtime::marshal::error::Code::Return,
+                        __dllgen_errno,
+                        __dllgen_last_error,
+                    ) {
+                        return Ok(__dllgen_status);
+                    }
+                    ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
+                    Ok(::dllgen_runtime::Status::Ok)
+                }
+                7 => {
+                    let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
+                    let __dllgen_a_cam = ::dllgen_runtime::marshal::handle::decode_c(
+                        &mut __dllgen_args,
+                        0,
+                        false,
+                        false,
+                    )?;
+                    let __dllgen_a_len: u32 = ::dllgen_runtime::marshal::value::decode_c(
+                        &mut __dllgen_args,
+                        &mut __dllgen_keep,
+                    )?;
+                    let __dllgen_a_done = ::dllgen_runtime::marshal::callback::decode(
+                        &mut __dllgen_args,
+                        false,
+                    )?;
+                    let __dllgen_reg = ::dllgen_runtime::host::kept::Registration::new(
+                        ::dllgen_runtime::owner(),
+                        ::dllgen_runtime::marshal::callback::decode_kept(
+                            &mut __dllgen_args,
+                        )?,
+                    );
+                    __dllgen_args.finish()?;
+                    ::dllgen_runtime::native::set_errno(0);
+                    ::dllgen_runtime::native::set_last_error(0);
+                    let __dllgen_ret = unsafe {
+                        #[cfg(target_arch = "x86")]
+                        let __dllgen_r = ::dllgen_runtime::native::Words::new()
+                            .push(
+                                ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_cam),
+                            )
+                            .push(__dllgen_a_len)
+                            .push(
+                                __dllgen_a_done
+                                    .then_some(
+                                        __dllgen_callback_7_2
+                                            as unsafe extern "C" fn(
+                                                *mut ::core::ffi::c_void,
+                                                i32,
+                                                i32,
+                                                u32,
+                                            ),
+                                    ),
+                            )
+                            .push(::dllgen_runtime::host::kept::context(&__dllgen_reg))
+                            .call::<
+                                i32,
+                            >(
+                                self.__dllgen_f7 as *const ::core::ffi::c_void,
+                                ::dllgen_runtime::native::Pops::Caller,
+                                "`kx_camera_submit`",
+                            );
+                        #[cfg(not(target_arch = "x86"))]
+                        let __dllgen_r = ::core::result::Result::<
+                            _,
+                            ::dllgen_runtime::WireError,
+                        >::Ok(
+                            (self
+                                .__dllgen_f7)(
+                                ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_cam),
+                                __dllgen_a_len,
+                                __dllgen_a_done
+                                    .then_some(
+                                        __dllgen_callback_7_2
+                                            as unsafe extern "C" fn(
+                                                *mut ::core::ffi::c_void,
+                                                i32,
+                                                i32,
+                                                u32,
+                                            ),
+                                    ),
+                                ::dllgen_runtime::host::kept::context(&__dllgen_reg),
+                            ),
+                        );
+                        __dllgen_r
+                    }?;
+                    let (__dllgen_errno, __dllgen_last_error) = (
+                        ::dllgen_runtime::native::errno(),
+                        ::dllgen_runtime::native::last_error(),
+                    );
+                    let _ = ::dllgen_runtime::host::kept::leak(__dllgen_reg);
+                    ::dllgen_runtime::marshal::handle::after_call(
+                        &__dllgen_a_cam,
+                        0,
+                        false,
+                    );
+                    if let Some(__dllgen_status) = ::dllgen_runtime::marshal::error::check(
+                        __dllgen_out,
+                        __dllgen_ret,
+                        ::dllgen_runtime::marshal::error::Rule::Negative,
+                        ::dllgen_runtime::marshal::error::Code::Return,
+                        __dllgen_errno,
+                        __dllgen_last_error,
+                    ) {
+                        return Ok(__dllgen_status);
+                    }
+                    ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
+                    Ok(::dllgen_runtime::Status::Ok)
+                }
+                8 => {
+                    let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
+                    let __dllgen_a_cam = ::dllgen_runtime::marshal::handle::decode_c(
+                        &mut __dllgen_args,
+                        0,
+                        false,
+                        false,
+                    )?;
+                    __dllgen_args.finish()?;
+                    ::dllgen_runtime::native::set_errno(0);
+                    ::dllgen_runtime::native::set_last_error(0);
+                    let __dllgen_ret = unsafe {
+                        #[cfg(target_arch = "x86")]
+                        let __dllgen_r = ::dllgen_runtime::native::Words::new()
+                            .push(
+                                ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_cam),
+                            )
+                            .call::<
+                                i32,
+                            >(
+                                self.__dllgen_f8 as *const ::core::ffi::c_void,
+                                ::dllgen_runtime::native::Pops::Caller,
+                                "`kx_camera_wait`",
+                            );
+                        #[cfg(not(target_arch = "x86"))]
+                        let __dllgen_r = ::core::result::Result::<
+                            _,
+                            ::dllgen_runtime::WireError,
+                        >::Ok(
+                            (self
+                                .__dllgen_f8)(
+                                ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_cam),
+                            ),
+                        );
+                        __dllgen_r
+                    }?;
+                    let (__dllgen_errno, __dllgen_last_error) = (
+                        ::dllgen_runtime::native::errno(),
+                        ::dllgen_runtime::native::last_error(),
+                    );
+                    ::dllgen_runtime::marshal::handle::after_call(
+                        &__dllgen_a_cam,
+                        0,
+                        false,
+                    );
+                    if let Some(__dllgen_status) = ::dllgen_runtime::marshal::error::check(
+                        __dllgen_out,
+                        __dllgen_ret,
+                        ::dllgen_runtime::marshal::error::Rule::Negative,
+                        ::dllgen_runtime::marshal::error::Code::Return,
+                        __dllgen_errno,
+                        __dllgen_last_error,
+                    ) {
+                        return Ok(__dllgen_status);
+                    }
+                    ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
+                    Ok(::dllgen_runtime::Status::Ok)
+                }
+                9 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let __dllgen_a_cap: i32 = ::dllgen_runtime::marshal::length::decode(
                         &mut __dllgen_args,
@@ -1393,7 +2090,7 @@ mod __dllgen {
                             .call::<
                                 i32,
                             >(
-                                self.__dllgen_f0 as *const ::core::ffi::c_void,
+                                self.__dllgen_f9 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
                                 "`kx_claim`",
                             );
@@ -1403,7 +2100,7 @@ mod __dllgen {
                             ::dllgen_runtime::WireError,
                         >::Ok(
                             (self
-                                .__dllgen_f0)(
+                                .__dllgen_f9)(
                                 ::dllgen_runtime::marshal::out_buffer::ptr(
                                     &mut __dllgen_a_buf,
                                 ),
@@ -1437,7 +2134,7 @@ mod __dllgen {
                     )?;
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                1 => {
+                10 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let __dllgen_a_c: Clash = ::dllgen_runtime::marshal::value::decode_c(
                         &mut __dllgen_args,
@@ -1470,7 +2167,7 @@ mod __dllgen {
                             .push(
                                 __dllgen_a_w
                                     .then_some(
-                                        __dllgen_callback_1_4
+                                        __dllgen_callback_10_4
                                             as unsafe extern "C" fn(*mut ::core::ffi::c_void, i32),
                                     ),
                             )
@@ -1478,7 +2175,7 @@ mod __dllgen {
                             .call::<
                                 i32,
                             >(
-                                self.__dllgen_f1 as *const ::core::ffi::c_void,
+                                self.__dllgen_f10 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
                                 "`kx_clash`",
                             );
@@ -1488,14 +2185,14 @@ mod __dllgen {
                             ::dllgen_runtime::WireError,
                         >::Ok(
                             (self
-                                .__dllgen_f1)(
+                                .__dllgen_f10)(
                                 __dllgen_a_c,
                                 __dllgen_a_n,
                                 __dllgen_a_length,
                                 __dllgen_a_type,
                                 __dllgen_a_w
                                     .then_some(
-                                        __dllgen_callback_1_4
+                                        __dllgen_callback_10_4
                                             as unsafe extern "C" fn(*mut ::core::ffi::c_void, i32),
                                     ),
                                 ::dllgen_runtime::marshal::callback::user_data(),
@@ -1506,11 +2203,11 @@ mod __dllgen {
                     ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                2 => {
+                11 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let __dllgen_a_dev = ::dllgen_runtime::marshal::handle::decode_c(
                         &mut __dllgen_args,
-                        0,
+                        1,
                         true,
                         true,
                     )?;
@@ -1524,7 +2221,7 @@ mod __dllgen {
                             .call::<
                                 (),
                             >(
-                                self.__dllgen_f2 as *const ::core::ffi::c_void,
+                                self.__dllgen_f11 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Callee,
                                 "`kx_close`",
                             );
@@ -1534,7 +2231,7 @@ mod __dllgen {
                             ::dllgen_runtime::WireError,
                         >::Ok(
                             (self
-                                .__dllgen_f2)(
+                                .__dllgen_f11)(
                                 ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_dev),
                             ),
                         );
@@ -1542,12 +2239,12 @@ mod __dllgen {
                     }?;
                     ::dllgen_runtime::marshal::handle::after_call(
                         &__dllgen_a_dev,
-                        0,
+                        1,
                         true,
                     );
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                3 => {
+                12 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let __dllgen_a_n: i32 = ::dllgen_runtime::marshal::value::decode_c(
                         &mut __dllgen_args,
@@ -1559,7 +2256,7 @@ mod __dllgen {
                     )?;
                     let __dllgen_a_devs = ::dllgen_runtime::marshal::handle::decode_all(
                         &mut __dllgen_args,
-                        0,
+                        1,
                     )?;
                     let __dllgen_a_ndevs: i32 = ::dllgen_runtime::marshal::length::decode(
                         &mut __dllgen_args,
@@ -1578,7 +2275,7 @@ mod __dllgen {
                             .push(
                                 __dllgen_a_on_data
                                     .then_some(
-                                        __dllgen_callback_3_1
+                                        __dllgen_callback_12_1
                                             as unsafe extern "C" fn(
                                                 *mut ::core::ffi::c_void,
                                                 *const u8,
@@ -1596,7 +2293,7 @@ mod __dllgen {
                             .call::<
                                 i32,
                             >(
-                                self.__dllgen_f3 as *const ::core::ffi::c_void,
+                                self.__dllgen_f12 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
                                 "`kx_deliver`",
                             );
@@ -1606,11 +2303,11 @@ mod __dllgen {
                             ::dllgen_runtime::WireError,
                         >::Ok(
                             (self
-                                .__dllgen_f3)(
+                                .__dllgen_f12)(
                                 __dllgen_a_n,
                                 __dllgen_a_on_data
                                     .then_some(
-                                        __dllgen_callback_3_1
+                                        __dllgen_callback_12_1
                                             as unsafe extern "C" fn(
                                                 *mut ::core::ffi::c_void,
                                                 *const u8,
@@ -1645,11 +2342,11 @@ mod __dllgen {
                     ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                4 => {
+                13 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let __dllgen_a_dev = ::dllgen_runtime::marshal::handle::decode_c(
                         &mut __dllgen_args,
-                        0,
+                        1,
                         false,
                         false,
                     )?;
@@ -1663,7 +2360,7 @@ mod __dllgen {
                             .call::<
                                 *const u8,
                             >(
-                                self.__dllgen_f4 as *const ::core::ffi::c_void,
+                                self.__dllgen_f13 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
                                 "`kx_describe`",
                             );
@@ -1673,7 +2370,7 @@ mod __dllgen {
                             ::dllgen_runtime::WireError,
                         >::Ok(
                             (self
-                                .__dllgen_f4)(
+                                .__dllgen_f13)(
                                 ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_dev),
                             ),
                         );
@@ -1681,7 +2378,7 @@ mod __dllgen {
                     }?;
                     ::dllgen_runtime::marshal::handle::after_call(
                         &__dllgen_a_dev,
-                        0,
+                        1,
                         false,
                     );
                     unsafe {
@@ -1692,12 +2389,14 @@ mod __dllgen {
                     if !__dllgen_ret.is_null() {
                         unsafe {
                             (self
-                                .__dllgen_helper4)(__dllgen_ret as *mut ::core::ffi::c_void)
+                                .__dllgen_helper13)(
+                                __dllgen_ret as *mut ::core::ffi::c_void,
+                            )
                         };
                     }
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                5 => {
+                14 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let __dllgen_a_count: i32 = ::dllgen_runtime::marshal::value::decode_c(
                         &mut __dllgen_args,
@@ -1715,7 +2414,7 @@ mod __dllgen {
                             .push(
                                 __dllgen_a_visit
                                     .then_some(
-                                        __dllgen_callback_5_1
+                                        __dllgen_callback_14_1
                                             as unsafe extern "C" fn(
                                                 *const u8,
                                                 i32,
@@ -1727,7 +2426,7 @@ mod __dllgen {
                             .call::<
                                 i32,
                             >(
-                                self.__dllgen_f5 as *const ::core::ffi::c_void,
+                                self.__dllgen_f14 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
                                 "`kx_each`",
                             );
@@ -1737,11 +2436,11 @@ mod __dllgen {
                             ::dllgen_runtime::WireError,
                         >::Ok(
                             (self
-                                .__dllgen_f5)(
+                                .__dllgen_f14)(
                                 __dllgen_a_count,
                                 __dllgen_a_visit
                                     .then_some(
-                                        __dllgen_callback_5_1
+                                        __dllgen_callback_14_1
                                             as unsafe extern "C" fn(
                                                 *const u8,
                                                 i32,
@@ -1756,7 +2455,7 @@ mod __dllgen {
                     ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                6 => {
+                15 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let __dllgen_a_src = ::dllgen_runtime::marshal::in_buffer::decode::<
                         u8,
@@ -1781,7 +2480,7 @@ mod __dllgen {
                             .call::<
                                 i32,
                             >(
-                                self.__dllgen_f6 as *const ::core::ffi::c_void,
+                                self.__dllgen_f15 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
                                 "`kx_eat`",
                             );
@@ -1791,7 +2490,7 @@ mod __dllgen {
                             ::dllgen_runtime::WireError,
                         >::Ok(
                             (self
-                                .__dllgen_f6)(
+                                .__dllgen_f15)(
                                 ::dllgen_runtime::marshal::in_buffer::ptr(&__dllgen_a_src),
                                 &mut __dllgen_a_src_len,
                             ),
@@ -1806,11 +2505,11 @@ mod __dllgen {
                     )?;
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                7 => {
+                16 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let __dllgen_a_dev = ::dllgen_runtime::marshal::handle::decode_c(
                         &mut __dllgen_args,
-                        0,
+                        1,
                         false,
                         false,
                     )?;
@@ -1837,7 +2536,7 @@ mod __dllgen {
                             .call::<
                                 i32,
                             >(
-                                self.__dllgen_f7 as *const ::core::ffi::c_void,
+                                self.__dllgen_f16 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
                                 "`kx_emit`",
                             );
@@ -1847,7 +2546,7 @@ mod __dllgen {
                             ::dllgen_runtime::WireError,
                         >::Ok(
                             (self
-                                .__dllgen_f7)(
+                                .__dllgen_f16)(
                                 ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_dev),
                                 __dllgen_a_n,
                                 ::dllgen_runtime::marshal::in_string::ptr(&__dllgen_a_what),
@@ -1861,7 +2560,7 @@ mod __dllgen {
                     );
                     ::dllgen_runtime::marshal::handle::after_call(
                         &__dllgen_a_dev,
-                        0,
+                        1,
                         false,
                     );
                     if let Some(__dllgen_status) = ::dllgen_runtime::marshal::error::check(
@@ -1877,7 +2576,7 @@ mod __dllgen {
                     ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                8 => {
+                17 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let __dllgen_a_status: i32 = ::dllgen_runtime::marshal::value::decode_c(
                         &mut __dllgen_args,
@@ -1891,7 +2590,7 @@ mod __dllgen {
                             .call::<
                                 *const u8,
                             >(
-                                self.__dllgen_f8 as *const ::core::ffi::c_void,
+                                self.__dllgen_f17 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
                                 "`kx_error_text`",
                             );
@@ -1899,7 +2598,7 @@ mod __dllgen {
                         let __dllgen_r = ::core::result::Result::<
                             _,
                             ::dllgen_runtime::WireError,
-                        >::Ok((self.__dllgen_f8)(__dllgen_a_status));
+                        >::Ok((self.__dllgen_f17)(__dllgen_a_status));
                         __dllgen_r
                     }?;
                     unsafe {
@@ -1909,7 +2608,7 @@ mod __dllgen {
                     };
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                9 => {
+                18 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let __dllgen_a_v: i32 = ::dllgen_runtime::marshal::value::decode_c(
                         &mut __dllgen_args,
@@ -1925,7 +2624,7 @@ mod __dllgen {
                             .call::<
                                 i32,
                             >(
-                                self.__dllgen_f9 as *const ::core::ffi::c_void,
+                                self.__dllgen_f18 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Callee,
                                 "`kx_even`",
                             );
@@ -1933,7 +2632,7 @@ mod __dllgen {
                         let __dllgen_r = ::core::result::Result::<
                             _,
                             ::dllgen_runtime::WireError,
-                        >::Ok((self.__dllgen_f9)(__dllgen_a_v));
+                        >::Ok((self.__dllgen_f18)(__dllgen_a_v));
                         __dllgen_r
                     }?;
                     let (__dllgen_errno, __dllgen_last_error) = (
@@ -1953,7 +2652,7 @@ mod __dllgen {
                     ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                10 => {
+                19 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let __dllgen_a_code: i32 = ::dllgen_runtime::marshal::value::decode_c(
                         &mut __dllgen_args,
@@ -1969,7 +2668,7 @@ mod __dllgen {
                             .call::<
                                 i32,
                             >(
-                                self.__dllgen_f10 as *const ::core::ffi::c_void,
+                                self.__dllgen_f19 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
                                 "`kx_explain`",
                             );
@@ -1977,7 +2676,7 @@ mod __dllgen {
                         let __dllgen_r = ::core::result::Result::<
                             _,
                             ::dllgen_runtime::WireError,
-                        >::Ok((self.__dllgen_f10)(__dllgen_a_code, &mut __dllgen_a_msg));
+                        >::Ok((self.__dllgen_f19)(__dllgen_a_code, &mut __dllgen_a_msg));
                         __dllgen_r
                     }?;
                     let __dllgen_a_msg_copy = unsafe {
@@ -1986,7 +2685,7 @@ mod __dllgen {
                         >(__dllgen_a_msg)
                     };
                     if !__dllgen_a_msg.is_null() {
-                        unsafe { (self.__dllgen_helper10_1)(__dllgen_a_msg) };
+                        unsafe { (self.__dllgen_helper19_1)(__dllgen_a_msg) };
                     }
                     ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
                     ::dllgen_runtime::marshal::out_string::reply::<
@@ -1994,7 +2693,7 @@ mod __dllgen {
                     >(__dllgen_out, &__dllgen_a_msg_copy);
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                11 => {
+                20 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let __dllgen_a_code: i32 = ::dllgen_runtime::marshal::value::decode_c(
                         &mut __dllgen_args,
@@ -2010,7 +2709,7 @@ mod __dllgen {
                             .call::<
                                 i32,
                             >(
-                                self.__dllgen_f11 as *const ::core::ffi::c_void,
+                                self.__dllgen_f20 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
                                 "`kx_fail`",
                             );
@@ -2018,7 +2717,7 @@ mod __dllgen {
                         let __dllgen_r = ::core::result::Result::<
                             _,
                             ::dllgen_runtime::WireError,
-                        >::Ok((self.__dllgen_f11)(__dllgen_a_code));
+                        >::Ok((self.__dllgen_f20)(__dllgen_a_code));
                         __dllgen_r
                     }?;
                     let (__dllgen_errno, __dllgen_last_error) = (
@@ -2038,7 +2737,7 @@ mod __dllgen {
                     ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                12 => {
+                21 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let __dllgen_a_block = ::dllgen_runtime::marshal::in_value::decode::<
                         KxBlock,
@@ -2076,7 +2775,7 @@ mod __dllgen {
                             .call::<
                                 i32,
                             >(
-                                self.__dllgen_f12 as *const ::core::ffi::c_void,
+                                self.__dllgen_f21 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
                                 "`kx_fill_blocks`",
                             );
@@ -2086,7 +2785,7 @@ mod __dllgen {
                             ::dllgen_runtime::WireError,
                         >::Ok(
                             (self
-                                .__dllgen_f12)(
+                                .__dllgen_f21)(
                                 ::dllgen_runtime::marshal::in_value::ptr(&__dllgen_a_block),
                                 ::dllgen_runtime::marshal::out_buffer::ptr(
                                     &mut __dllgen_a_out,
@@ -2104,7 +2803,7 @@ mod __dllgen {
                     )?;
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                13 => {
+                22 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let __dllgen_a_size: i32 = ::dllgen_runtime::marshal::value::decode_c(
                         &mut __dllgen_args,
@@ -2131,7 +2830,7 @@ mod __dllgen {
                             .call::<
                                 i32,
                             >(
-                                self.__dllgen_f13 as *const ::core::ffi::c_void,
+                                self.__dllgen_f22 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
                                 "`kx_fill_odd`",
                             );
@@ -2141,7 +2840,7 @@ mod __dllgen {
                             ::dllgen_runtime::WireError,
                         >::Ok(
                             (self
-                                .__dllgen_f13)(
+                                .__dllgen_f22)(
                                 ::dllgen_runtime::marshal::out_buffer::ptr(
                                     &mut __dllgen_a_out,
                                 ),
@@ -2159,7 +2858,7 @@ mod __dllgen {
                     )?;
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                14 => {
+                23 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let __dllgen_a_path = ::dllgen_runtime::marshal::in_string::decode::<
                         ::dllgen_runtime::marshal::Utf8,
@@ -2176,7 +2875,7 @@ mod __dllgen {
                             .call::<
                                 *mut ::core::ffi::c_void,
                             >(
-                                self.__dllgen_f14 as *const ::core::ffi::c_void,
+                                self.__dllgen_f23 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Callee,
                                 "`kx_find`",
                             );
@@ -2186,7 +2885,7 @@ mod __dllgen {
                             ::dllgen_runtime::WireError,
                         >::Ok(
                             (self
-                                .__dllgen_f14)(
+                                .__dllgen_f23)(
                                 ::dllgen_runtime::marshal::in_string::ptr(&__dllgen_a_path),
                             ),
                         );
@@ -2208,12 +2907,12 @@ mod __dllgen {
                     }
                     ::dllgen_runtime::marshal::handle::put_c(
                         __dllgen_out,
-                        0,
+                        1,
                         __dllgen_ret,
                     );
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                15 => {
+                24 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let __dllgen_a_fn = ::dllgen_runtime::marshal::callback::decode(
                         &mut __dllgen_args,
@@ -2226,7 +2925,7 @@ mod __dllgen {
                             .push(
                                 __dllgen_a_fn
                                     .then_some(
-                                        __dllgen_callback_15_0
+                                        __dllgen_callback_24_0
                                             as unsafe extern "C" fn(
                                                 *mut ::core::ffi::c_void,
                                                 i32,
@@ -2237,7 +2936,7 @@ mod __dllgen {
                             .call::<
                                 i32,
                             >(
-                                self.__dllgen_f15 as *const ::core::ffi::c_void,
+                                self.__dllgen_f24 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
                                 "`kx_fire`",
                             );
@@ -2247,10 +2946,10 @@ mod __dllgen {
                             ::dllgen_runtime::WireError,
                         >::Ok(
                             (self
-                                .__dllgen_f15)(
+                                .__dllgen_f24)(
                                 __dllgen_a_fn
                                     .then_some(
-                                        __dllgen_callback_15_0
+                                        __dllgen_callback_24_0
                                             as unsafe extern "C" fn(
                                                 *mut ::core::ffi::c_void,
                                                 i32,
@@ -2264,7 +2963,7 @@ mod __dllgen {
                     ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                16 => {
+                25 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let __dllgen_a_x: i32 = ::dllgen_runtime::marshal::value::decode_c(
                         &mut __dllgen_args,
@@ -2283,7 +2982,7 @@ mod __dllgen {
                             .call::<
                                 i32,
                             >(
-                                self.__dllgen_f16 as *const ::core::ffi::c_void,
+                                self.__dllgen_f25 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
                                 "`kx_fixed`",
                             );
@@ -2293,7 +2992,7 @@ mod __dllgen {
                             ::dllgen_runtime::WireError,
                         >::Ok(
                             (self
-                                .__dllgen_f16)(
+                                .__dllgen_f25)(
                                 __dllgen_a_x,
                                 19288i64 as i32,
                                 ::dllgen_runtime::marshal::fixed::string(b"kx-1.0\0"),
@@ -2307,7 +3006,7 @@ mod __dllgen {
                     ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                17 => {
+                26 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let mut __dllgen_a_flags = ::dllgen_runtime::marshal::inout_buffer::decode_c::<
                         ::dllgen_runtime::marshal::CBool,
@@ -2334,7 +3033,7 @@ mod __dllgen {
                             .call::<
                                 i32,
                             >(
-                                self.__dllgen_f17 as *const ::core::ffi::c_void,
+                                self.__dllgen_f26 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
                                 "`kx_flip`",
                             );
@@ -2344,7 +3043,7 @@ mod __dllgen {
                             ::dllgen_runtime::WireError,
                         >::Ok(
                             (self
-                                .__dllgen_f17)(
+                                .__dllgen_f26)(
                                 ::dllgen_runtime::marshal::inout_buffer::ptr(
                                     &mut __dllgen_a_flags,
                                 ),
@@ -2361,7 +3060,7 @@ mod __dllgen {
                     );
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                18 => {
+                27 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let __dllgen_a_n: i32 = ::dllgen_runtime::marshal::value::decode_c(
                         &mut __dllgen_args,
@@ -2381,7 +3080,7 @@ mod __dllgen {
                             .push(
                                 __dllgen_a_on_frame
                                     .then_some(
-                                        __dllgen_callback_18_1
+                                        __dllgen_callback_27_1
                                             as unsafe extern "C" fn(
                                                 *mut ::core::ffi::c_void,
                                                 *const KxFrame,
@@ -2394,7 +3093,7 @@ mod __dllgen {
                             .call::<
                                 i32,
                             >(
-                                self.__dllgen_f18 as *const ::core::ffi::c_void,
+                                self.__dllgen_f27 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
                                 "`kx_frames`",
                             );
@@ -2404,11 +3103,11 @@ mod __dllgen {
                             ::dllgen_runtime::WireError,
                         >::Ok(
                             (self
-                                .__dllgen_f18)(
+                                .__dllgen_f27)(
                                 __dllgen_a_n,
                                 __dllgen_a_on_frame
                                     .then_some(
-                                        __dllgen_callback_18_1
+                                        __dllgen_callback_27_1
                                             as unsafe extern "C" fn(
                                                 *mut ::core::ffi::c_void,
                                                 *const KxFrame,
@@ -2438,11 +3137,11 @@ mod __dllgen {
                     ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                19 => {
+                28 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let __dllgen_a_dev = ::dllgen_runtime::marshal::handle::decode_c(
                         &mut __dllgen_args,
-                        0,
+                        1,
                         false,
                         false,
                     )?;
@@ -2466,7 +3165,7 @@ mod __dllgen {
                             .call::<
                                 i32,
                             >(
-                                self.__dllgen_f19 as *const ::core::ffi::c_void,
+                                self.__dllgen_f28 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Callee,
                                 "`kx_info_get`",
                             );
@@ -2476,7 +3175,7 @@ mod __dllgen {
                             ::dllgen_runtime::WireError,
                         >::Ok(
                             (self
-                                .__dllgen_f19)(
+                                .__dllgen_f28)(
                                 ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_dev),
                                 ::dllgen_runtime::marshal::out_value::ptr(
                                     &mut __dllgen_a_info,
@@ -2491,7 +3190,7 @@ mod __dllgen {
                     );
                     ::dllgen_runtime::marshal::handle::after_call(
                         &__dllgen_a_dev,
-                        0,
+                        1,
                         false,
                     );
                     if let Some(__dllgen_status) = ::dllgen_runtime::marshal::error::check(
@@ -2512,7 +3211,7 @@ mod __dllgen {
                     )?;
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                20 => {
+                29 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let __dllgen_a_parts = ::dllgen_runtime::marshal::in_strings::decode::<
                         ::dllgen_runtime::marshal::Utf8,
@@ -2550,7 +3249,7 @@ mod __dllgen {
                             .call::<
                                 i32,
                             >(
-                                self.__dllgen_f20 as *const ::core::ffi::c_void,
+                                self.__dllgen_f29 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
                                 "`kx_join`",
                             );
@@ -2560,7 +3259,7 @@ mod __dllgen {
                             ::dllgen_runtime::WireError,
                         >::Ok(
                             (self
-                                .__dllgen_f20)(
+                                .__dllgen_f29)(
                                 ::dllgen_runtime::marshal::in_strings::ptr(
                                     &__dllgen_a_parts,
                                 ),
@@ -2583,7 +3282,7 @@ mod __dllgen {
                     )?;
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                21 => {
+                30 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let __dllgen_a_fn = ::dllgen_runtime::marshal::callback::decode(
                         &mut __dllgen_args,
@@ -2596,7 +3295,7 @@ mod __dllgen {
                             .push(
                                 __dllgen_a_fn
                                     .then_some(
-                                        __dllgen_callback_21_0
+                                        __dllgen_callback_30_0
                                             as unsafe extern "C" fn(
                                                 *mut ::core::ffi::c_void,
                                                 i32,
@@ -2607,7 +3306,7 @@ mod __dllgen {
                             .call::<
                                 (),
                             >(
-                                self.__dllgen_f21 as *const ::core::ffi::c_void,
+                                self.__dllgen_f30 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
                                 "`kx_keep`",
                             );
@@ -2617,10 +3316,10 @@ mod __dllgen {
                             ::dllgen_runtime::WireError,
                         >::Ok(
                             (self
-                                .__dllgen_f21)(
+                                .__dllgen_f30)(
                                 __dllgen_a_fn
                                     .then_some(
-                                        __dllgen_callback_21_0
+                                        __dllgen_callback_30_0
                                             as unsafe extern "C" fn(
                                                 *mut ::core::ffi::c_void,
                                                 i32,
@@ -2633,7 +3332,7 @@ mod __dllgen {
                     }?;
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                22 => {
+                31 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let __dllgen_a_info = ::dllgen_runtime::marshal::in_value::decode::<
                         KxInfo,
@@ -2667,7 +3366,7 @@ mod __dllgen {
                             .call::<
                                 i32,
                             >(
-                                self.__dllgen_f22 as *const ::core::ffi::c_void,
+                                self.__dllgen_f31 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
                                 "`kx_label`",
                             );
@@ -2677,7 +3376,7 @@ mod __dllgen {
                             ::dllgen_runtime::WireError,
                         >::Ok(
                             (self
-                                .__dllgen_f22)(
+                                .__dllgen_f31)(
                                 ::dllgen_runtime::marshal::in_value::ptr(&__dllgen_a_info),
                                 ::dllgen_runtime::marshal::out_buffer::ptr(
                                     &mut __dllgen_a_buf,
@@ -2710,7 +3409,7 @@ mod __dllgen {
                     )?;
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                23 => {
+                32 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let __dllgen_a_from: KxPoint = ::dllgen_runtime::marshal::value::decode_c(
                         &mut __dllgen_args,
@@ -2748,7 +3447,7 @@ mod __dllgen {
                             .call::<
                                 i32,
                             >(
-                                self.__dllgen_f23 as *const ::core::ffi::c_void,
+                                self.__dllgen_f32 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
                                 "`kx_line`",
                             );
@@ -2758,7 +3457,7 @@ mod __dllgen {
                             ::dllgen_runtime::WireError,
                         >::Ok(
                             (self
-                                .__dllgen_f23)(
+                                .__dllgen_f32)(
                                 __dllgen_a_from,
                                 __dllgen_a_step,
                                 ::dllgen_runtime::marshal::out_buffer::ptr(
@@ -2793,11 +3492,11 @@ mod __dllgen {
                     )?;
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                24 => {
+                33 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let __dllgen_a_dev = ::dllgen_runtime::marshal::handle::decode_c(
                         &mut __dllgen_args,
-                        0,
+                        1,
                         false,
                         false,
                     )?;
@@ -2823,7 +3522,7 @@ mod __dllgen {
                             .push(
                                 __dllgen_a_fn
                                     .then_some(
-                                        __dllgen_callback_24_1
+                                        __dllgen_callback_33_1
                                             as unsafe extern "C" fn(
                                                 *mut ::core::ffi::c_void,
                                                 i32,
@@ -2835,7 +3534,7 @@ mod __dllgen {
                             .call::<
                                 i32,
                             >(
-                                self.__dllgen_f24 as *const ::core::ffi::c_void,
+                                self.__dllgen_f33 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
                                 "`kx_listen`",
                             );
@@ -2845,11 +3544,11 @@ mod __dllgen {
                             ::dllgen_runtime::WireError,
                         >::Ok(
                             (self
-                                .__dllgen_f24)(
+                                .__dllgen_f33)(
                                 ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_dev),
                                 __dllgen_a_fn
                                     .then_some(
-                                        __dllgen_callback_24_1
+                                        __dllgen_callback_33_1
                                             as unsafe extern "C" fn(
                                                 *mut ::core::ffi::c_void,
                                                 i32,
@@ -2867,7 +3566,7 @@ mod __dllgen {
                     );
                     ::dllgen_runtime::marshal::handle::after_call(
                         &__dllgen_a_dev,
-                        0,
+                        1,
                         false,
                     );
                     if let Some(__dllgen_status) = ::dllgen_runtime::marshal::error::check(
@@ -2881,15 +3580,15 @@ mod __dllgen {
                         return Ok(__dllgen_status);
                     }
                     ::dllgen_runtime::host::handles::keep(
-                        0,
-                        ::dllgen_runtime::marshal::handle::id(&__dllgen_a_dev),
                         1,
+                        ::dllgen_runtime::marshal::handle::id(&__dllgen_a_dev),
+                        2,
                         __dllgen_reg,
                     );
                     ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                25 => {
+                34 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let __dllgen_a_line = ::dllgen_runtime::marshal::in_string::decode::<
                         ::dllgen_runtime::marshal::Utf8,
@@ -2906,7 +3605,7 @@ mod __dllgen {
                             .call::<
                                 i32,
                             >(
-                                self.__dllgen_f25 as *const ::core::ffi::c_void,
+                                self.__dllgen_f34 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
                                 "`kx_logger_line`",
                             );
@@ -2916,7 +3615,7 @@ mod __dllgen {
                             ::dllgen_runtime::WireError,
                         >::Ok(
                             (self
-                                .__dllgen_f25)(
+                                .__dllgen_f34)(
                                 ::dllgen_runtime::marshal::in_string::ptr(&__dllgen_a_line),
                             ),
                         );
@@ -2939,7 +3638,7 @@ mod __dllgen {
                     ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                26 => {
+                35 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let __dllgen_a_log = ::dllgen_runtime::marshal::callback::decode(
                         &mut __dllgen_args,
@@ -2958,7 +3657,7 @@ mod __dllgen {
                             .push(
                                 __dllgen_a_log
                                     .then_some(
-                                        __dllgen_callback_26_0
+                                        __dllgen_callback_35_0
                                             as unsafe extern "C" fn(
                                                 *mut ::core::ffi::c_void,
                                                 *const u8,
@@ -2969,7 +3668,7 @@ mod __dllgen {
                             .call::<
                                 (),
                             >(
-                                self.__dllgen_f26 as *const ::core::ffi::c_void,
+                                self.__dllgen_f35 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
                                 "`kx_logger_set`",
                             );
@@ -2979,10 +3678,10 @@ mod __dllgen {
                             ::dllgen_runtime::WireError,
                         >::Ok(
                             (self
-                                .__dllgen_f26)(
+                                .__dllgen_f35)(
                                 __dllgen_a_log
                                     .then_some(
-                                        __dllgen_callback_26_0
+                                        __dllgen_callback_35_0
                                             as unsafe extern "C" fn(
                                                 *mut ::core::ffi::c_void,
                                                 *const u8,
@@ -2996,7 +3695,7 @@ mod __dllgen {
                     let _ = ::dllgen_runtime::host::kept::leak(__dllgen_reg);
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                27 => {
+                36 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let __dllgen_a_values = ::dllgen_runtime::marshal::in_buffer::decode::<
                         f64,
@@ -3023,7 +3722,7 @@ mod __dllgen {
                             .call::<
                                 f64,
                             >(
-                                self.__dllgen_f27 as *const ::core::ffi::c_void,
+                                self.__dllgen_f36 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
                                 "`kx_mean`",
                             );
@@ -3033,7 +3732,7 @@ mod __dllgen {
                             ::dllgen_runtime::WireError,
                         >::Ok(
                             (self
-                                .__dllgen_f27)(
+                                .__dllgen_f36)(
                                 ::dllgen_runtime::marshal::in_buffer::ptr(
                                     &__dllgen_a_values,
                                 ),
@@ -3045,11 +3744,11 @@ mod __dllgen {
                     ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                28 => {
+                37 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let __dllgen_a_dev = ::dllgen_runtime::marshal::handle::decode_c(
                         &mut __dllgen_args,
-                        0,
+                        1,
                         false,
                         false,
                     )?;
@@ -3082,7 +3781,7 @@ mod __dllgen {
                             .call::<
                                 i32,
                             >(
-                                self.__dllgen_f28 as *const ::core::ffi::c_void,
+                                self.__dllgen_f37 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
                                 "`kx_name`",
                             );
@@ -3092,7 +3791,7 @@ mod __dllgen {
                             ::dllgen_runtime::WireError,
                         >::Ok(
                             (self
-                                .__dllgen_f28)(
+                                .__dllgen_f37)(
                                 ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_dev),
                                 ::dllgen_runtime::marshal::out_buffer::ptr(
                                     &mut __dllgen_a_buf,
@@ -3108,7 +3807,7 @@ mod __dllgen {
                     );
                     ::dllgen_runtime::marshal::handle::after_call(
                         &__dllgen_a_dev,
-                        0,
+                        1,
                         false,
                     );
                     if let Some(__dllgen_status) = ::dllgen_runtime::marshal::error::check(
@@ -3131,7 +3830,7 @@ mod __dllgen {
                     )?;
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                29 => {
+                38 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let mut __dllgen_a_out = ::dllgen_runtime::marshal::out_handle::storage();
                     __dllgen_args.finish()?;
@@ -3144,7 +3843,7 @@ mod __dllgen {
                             .call::<
                                 i32,
                             >(
-                                self.__dllgen_f29 as *const ::core::ffi::c_void,
+                                self.__dllgen_f38 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
                                 "`kx_nothing`",
                             );
@@ -3152,7 +3851,7 @@ mod __dllgen {
                         let __dllgen_r = ::core::result::Result::<
                             _,
                             ::dllgen_runtime::WireError,
-                        >::Ok((self.__dllgen_f29)(&mut __dllgen_a_out));
+                        >::Ok((self.__dllgen_f38)(&mut __dllgen_a_out));
                         __dllgen_r
                     }?;
                     let (__dllgen_errno, __dllgen_last_error) = (
@@ -3172,12 +3871,12 @@ mod __dllgen {
                     ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
                     ::dllgen_runtime::marshal::out_handle::reply(
                         __dllgen_out,
-                        0,
+                        1,
                         __dllgen_a_out,
                     );
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                30 => {
+                39 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let __dllgen_a_p: KxPoint = ::dllgen_runtime::marshal::value::decode_c(
                         &mut __dllgen_args,
@@ -3198,13 +3897,13 @@ mod __dllgen {
                             ::dllgen_runtime::WireError,
                         >::Ok(
                             (self
-                                .__dllgen_f30)(__dllgen_a_p, __dllgen_a_dx, __dllgen_a_dy),
+                                .__dllgen_f39)(__dllgen_a_p, __dllgen_a_dx, __dllgen_a_dy),
                         )
                     }?;
                     ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                31 => {
+                40 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let __dllgen_a_path = ::dllgen_runtime::marshal::in_string::decode::<
                         ::dllgen_runtime::marshal::Utf8,
@@ -3223,7 +3922,7 @@ mod __dllgen {
                             .call::<
                                 i32,
                             >(
-                                self.__dllgen_f31 as *const ::core::ffi::c_void,
+                                self.__dllgen_f40 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Callee,
                                 "`kx_open`",
                             );
@@ -3233,7 +3932,7 @@ mod __dllgen {
                             ::dllgen_runtime::WireError,
                         >::Ok(
                             (self
-                                .__dllgen_f31)(
+                                .__dllgen_f40)(
                                 ::dllgen_runtime::marshal::in_string::ptr(&__dllgen_a_path),
                                 &mut __dllgen_a_out,
                             ),
@@ -3257,12 +3956,12 @@ mod __dllgen {
                     ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
                     ::dllgen_runtime::marshal::out_handle::reply(
                         __dllgen_out,
-                        0,
+                        1,
                         __dllgen_a_out,
                     );
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                32 => {
+                41 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let __dllgen_a_slot: i32 = ::dllgen_runtime::marshal::value::decode_c(
                         &mut __dllgen_args,
@@ -3288,7 +3987,7 @@ mod __dllgen {
                             .push(
                                 __dllgen_a_cmp
                                     .then_some(
-                                        __dllgen_callback_32_1
+                                        __dllgen_callback_41_1
                                             as unsafe extern "C" fn(
                                                 *mut ::core::ffi::c_void,
                                                 i32,
@@ -3299,14 +3998,14 @@ mod __dllgen {
                             .push(::dllgen_runtime::host::kept::context(&__dllgen_reg))
                             .push(
                                 ::core::option::Option::Some(
-                                    __dllgen_destroy_32_3
+                                    __dllgen_destroy_41_3
                                         as unsafe extern "C" fn(*mut ::core::ffi::c_void),
                                 ),
                             )
                             .call::<
                                 i32,
                             >(
-                                self.__dllgen_f32 as *const ::core::ffi::c_void,
+                                self.__dllgen_f41 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
                                 "`kx_order_set`",
                             );
@@ -3316,11 +4015,11 @@ mod __dllgen {
                             ::dllgen_runtime::WireError,
                         >::Ok(
                             (self
-                                .__dllgen_f32)(
+                                .__dllgen_f41)(
                                 __dllgen_a_slot,
                                 __dllgen_a_cmp
                                     .then_some(
-                                        __dllgen_callback_32_1
+                                        __dllgen_callback_41_1
                                             as unsafe extern "C" fn(
                                                 *mut ::core::ffi::c_void,
                                                 i32,
@@ -3329,7 +4028,7 @@ mod __dllgen {
                                     ),
                                 ::dllgen_runtime::host::kept::context(&__dllgen_reg),
                                 ::core::option::Option::Some(
-                                    __dllgen_destroy_32_3
+                                    __dllgen_destroy_41_3
                                         as unsafe extern "C" fn(*mut ::core::ffi::c_void),
                                 ),
                             ),
@@ -3354,7 +4053,7 @@ mod __dllgen {
                     ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                33 => {
+                42 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let __dllgen_a_slot: i32 = ::dllgen_runtime::marshal::value::decode_c(
                         &mut __dllgen_args,
@@ -3388,7 +4087,7 @@ mod __dllgen {
                             .call::<
                                 i32,
                             >(
-                                self.__dllgen_f33 as *const ::core::ffi::c_void,
+                                self.__dllgen_f42 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
                                 "`kx_order_sort`",
                             );
@@ -3398,7 +4097,7 @@ mod __dllgen {
                             ::dllgen_runtime::WireError,
                         >::Ok(
                             (self
-                                .__dllgen_f33)(
+                                .__dllgen_f42)(
                                 __dllgen_a_slot,
                                 ::dllgen_runtime::marshal::inout_buffer::ptr(
                                     &mut __dllgen_a_values,
@@ -3430,7 +4129,7 @@ mod __dllgen {
                     );
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                34 => {
+                43 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     __dllgen_args.finish()?;
                     let __dllgen_ret = unsafe {
@@ -3439,7 +4138,7 @@ mod __dllgen {
                             .call::<
                                 (),
                             >(
-                                self.__dllgen_f34 as *const ::core::ffi::c_void,
+                                self.__dllgen_f43 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
                                 "`kx_orders_clear`",
                             );
@@ -3447,12 +4146,12 @@ mod __dllgen {
                         let __dllgen_r = ::core::result::Result::<
                             _,
                             ::dllgen_runtime::WireError,
-                        >::Ok((self.__dllgen_f34)());
+                        >::Ok((self.__dllgen_f43)());
                         __dllgen_r
                     }?;
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                35 => {
+                44 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let __dllgen_a_give: i32 = ::dllgen_runtime::marshal::value::decode_c(
                         &mut __dllgen_args,
@@ -3466,7 +4165,7 @@ mod __dllgen {
                             .call::<
                                 *const KxPoint,
                             >(
-                                self.__dllgen_f35 as *const ::core::ffi::c_void,
+                                self.__dllgen_f44 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
                                 "`kx_origin`",
                             );
@@ -3474,7 +4173,7 @@ mod __dllgen {
                         let __dllgen_r = ::core::result::Result::<
                             _,
                             ::dllgen_runtime::WireError,
-                        >::Ok((self.__dllgen_f35)(__dllgen_a_give));
+                        >::Ok((self.__dllgen_f44)(__dllgen_a_give));
                         __dllgen_r
                     }?;
                     let __dllgen_len = 1u64;
@@ -3486,7 +4185,7 @@ mod __dllgen {
                     __dllgen_copied?;
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                36 => {
+                45 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let __dllgen_a_cap: i32 = ::dllgen_runtime::marshal::length::decode(
                         &mut __dllgen_args,
@@ -3512,7 +4211,7 @@ mod __dllgen {
                             .call::<
                                 (),
                             >(
-                                self.__dllgen_f36 as *const ::core::ffi::c_void,
+                                self.__dllgen_f45 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
                                 "`kx_overfill`",
                             );
@@ -3522,7 +4221,7 @@ mod __dllgen {
                             ::dllgen_runtime::WireError,
                         >::Ok(
                             (self
-                                .__dllgen_f36)(
+                                .__dllgen_f45)(
                                 ::dllgen_runtime::marshal::out_buffer::ptr(
                                     &mut __dllgen_a_buf,
                                 ),
@@ -3539,7 +4238,7 @@ mod __dllgen {
                     )?;
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                37 => {
+                46 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let mut __dllgen_a_out = ::dllgen_runtime::marshal::out_value::storage::<
                         i32,
@@ -3556,7 +4255,7 @@ mod __dllgen {
                             .call::<
                                 (),
                             >(
-                                self.__dllgen_f37 as *const ::core::ffi::c_void,
+                                self.__dllgen_f46 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
                                 "`kx_overrun`",
                             );
@@ -3566,7 +4265,7 @@ mod __dllgen {
                             ::dllgen_runtime::WireError,
                         >::Ok(
                             (self
-                                .__dllgen_f37)(
+                                .__dllgen_f46)(
                                 ::dllgen_runtime::marshal::out_value::ptr(
                                     &mut __dllgen_a_out,
                                 ),
@@ -3581,7 +4280,7 @@ mod __dllgen {
                     )?;
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                38 => {
+                47 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let (mut __dllgen_a_dst_len, __dllgen_g_dst_len): (u32, u64) = ::dllgen_runtime::marshal::inout_length::decode(
                         &mut __dllgen_args,
@@ -3625,7 +4324,7 @@ mod __dllgen {
                             .call::<
                                 i32,
                             >(
-                                self.__dllgen_f38 as *const ::core::ffi::c_void,
+                                self.__dllgen_f47 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
                                 "`kx_pack`",
                             );
@@ -3635,7 +4334,7 @@ mod __dllgen {
                             ::dllgen_runtime::WireError,
                         >::Ok(
                             (self
-                                .__dllgen_f38)(
+                                .__dllgen_f47)(
                                 ::dllgen_runtime::marshal::out_buffer::ptr(
                                     &mut __dllgen_a_dst,
                                 ),
@@ -3671,7 +4370,7 @@ mod __dllgen {
                     )?;
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                39 => {
+                48 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let __dllgen_a_n: i32 = ::dllgen_runtime::marshal::value::decode_c(
                         &mut __dllgen_args,
@@ -3685,7 +4384,7 @@ mod __dllgen {
                             .call::<
                                 *const KxPacket,
                             >(
-                                self.__dllgen_f39 as *const ::core::ffi::c_void,
+                                self.__dllgen_f48 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
                                 "`kx_packet_get`",
                             );
@@ -3693,7 +4392,7 @@ mod __dllgen {
                         let __dllgen_r = ::core::result::Result::<
                             _,
                             ::dllgen_runtime::WireError,
-                        >::Ok((self.__dllgen_f39)(__dllgen_a_n));
+                        >::Ok((self.__dllgen_f48)(__dllgen_a_n));
                         __dllgen_r
                     }?;
                     let __dllgen_len = 1u64;
@@ -3705,7 +4404,7 @@ mod __dllgen {
                     __dllgen_copied?;
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                40 => {
+                49 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let __dllgen_a_p = ::dllgen_runtime::marshal::in_value::decode_flexible::<
                         KxPacket,
@@ -3724,7 +4423,7 @@ mod __dllgen {
                             .call::<
                                 i64,
                             >(
-                                self.__dllgen_f40 as *const ::core::ffi::c_void,
+                                self.__dllgen_f49 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
                                 "`kx_packet_sum`",
                             );
@@ -3734,7 +4433,7 @@ mod __dllgen {
                             ::dllgen_runtime::WireError,
                         >::Ok(
                             (self
-                                .__dllgen_f40)(
+                                .__dllgen_f49)(
                                 ::dllgen_runtime::marshal::in_value::ptr_flexible::<
                                     KxPacket,
                                 >(&__dllgen_a_p),
@@ -3759,11 +4458,11 @@ mod __dllgen {
                     ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                41 => {
+                50 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let __dllgen_a_dev = ::dllgen_runtime::marshal::handle::decode_c(
                         &mut __dllgen_args,
-                        0,
+                        1,
                         false,
                         false,
                     )?;
@@ -3798,7 +4497,7 @@ mod __dllgen {
                             .call::<
                                 i32,
                             >(
-                                self.__dllgen_f41 as *const ::core::ffi::c_void,
+                                self.__dllgen_f50 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Callee,
                                 "`kx_read`",
                             );
@@ -3808,7 +4507,7 @@ mod __dllgen {
                             ::dllgen_runtime::WireError,
                         >::Ok(
                             (self
-                                .__dllgen_f41)(
+                                .__dllgen_f50)(
                                 ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_dev),
                                 ::dllgen_runtime::marshal::out_buffer::ptr(
                                     &mut __dllgen_a_buf,
@@ -3825,7 +4524,7 @@ mod __dllgen {
                     );
                     ::dllgen_runtime::marshal::handle::after_call(
                         &__dllgen_a_dev,
-                        0,
+                        1,
                         false,
                     );
                     if let Some(__dllgen_status) = ::dllgen_runtime::marshal::error::check(
@@ -3849,7 +4548,7 @@ mod __dllgen {
                     )?;
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                42 => {
+                51 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let __dllgen_a_in = ::dllgen_runtime::marshal::in_value::decode::<
                         KxPacked,
@@ -3872,7 +4571,7 @@ mod __dllgen {
                             .call::<
                                 i32,
                             >(
-                                self.__dllgen_f42 as *const ::core::ffi::c_void,
+                                self.__dllgen_f51 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
                                 "`kx_repack`",
                             );
@@ -3882,7 +4581,7 @@ mod __dllgen {
                             ::dllgen_runtime::WireError,
                         >::Ok(
                             (self
-                                .__dllgen_f42)(
+                                .__dllgen_f51)(
                                 ::dllgen_runtime::marshal::in_value::ptr(&__dllgen_a_in),
                                 ::dllgen_runtime::marshal::out_value::ptr(
                                     &mut __dllgen_a_out,
@@ -3899,7 +4598,7 @@ mod __dllgen {
                     )?;
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                43 => {
+                52 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let mut __dllgen_a_bytes = ::dllgen_runtime::marshal::inout_buffer::decode_c::<
                         u8,
@@ -3926,7 +4625,7 @@ mod __dllgen {
                             .call::<
                                 (),
                             >(
-                                self.__dllgen_f43 as *const ::core::ffi::c_void,
+                                self.__dllgen_f52 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
                                 "`kx_reverse`",
                             );
@@ -3936,7 +4635,7 @@ mod __dllgen {
                             ::dllgen_runtime::WireError,
                         >::Ok(
                             (self
-                                .__dllgen_f43)(
+                                .__dllgen_f52)(
                                 ::dllgen_runtime::marshal::inout_buffer::ptr(
                                     &mut __dllgen_a_bytes,
                                 ),
@@ -3952,7 +4651,7 @@ mod __dllgen {
                     );
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                44 => {
+                53 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let __dllgen_a_n: i32 = ::dllgen_runtime::marshal::value::decode_c(
                         &mut __dllgen_args,
@@ -3970,7 +4669,7 @@ mod __dllgen {
                             .push(
                                 __dllgen_a_row
                                     .then_some(
-                                        __dllgen_callback_44_1
+                                        __dllgen_callback_53_1
                                             as unsafe extern "C" fn(
                                                 *mut ::core::ffi::c_void,
                                                 i32,
@@ -3982,7 +4681,7 @@ mod __dllgen {
                             .call::<
                                 i32,
                             >(
-                                self.__dllgen_f44 as *const ::core::ffi::c_void,
+                                self.__dllgen_f53 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
                                 "`kx_rows`",
                             );
@@ -3992,11 +4691,11 @@ mod __dllgen {
                             ::dllgen_runtime::WireError,
                         >::Ok(
                             (self
-                                .__dllgen_f44)(
+                                .__dllgen_f53)(
                                 __dllgen_a_n,
                                 __dllgen_a_row
                                     .then_some(
-                                        __dllgen_callback_44_1
+                                        __dllgen_callback_53_1
                                             as unsafe extern "C" fn(
                                                 *mut ::core::ffi::c_void,
                                                 i32,
@@ -4011,11 +4710,11 @@ mod __dllgen {
                     ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                45 => {
+                54 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let __dllgen_a_dev = ::dllgen_runtime::marshal::handle::decode_c(
                         &mut __dllgen_args,
-                        0,
+                        1,
                         false,
                         false,
                     )?;
@@ -4035,7 +4734,7 @@ mod __dllgen {
                             .push(
                                 __dllgen_a_progress
                                     .then_some(
-                                        __dllgen_callback_45_1
+                                        __dllgen_callback_54_1
                                             as unsafe extern "C" fn(
                                                 *mut ::core::ffi::c_void,
                                                 i32,
@@ -4046,7 +4745,7 @@ mod __dllgen {
                             .call::<
                                 i32,
                             >(
-                                self.__dllgen_f45 as *const ::core::ffi::c_void,
+                                self.__dllgen_f54 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Callee,
                                 "`kx_scan`",
                             );
@@ -4056,11 +4755,11 @@ mod __dllgen {
                             ::dllgen_runtime::WireError,
                         >::Ok(
                             (self
-                                .__dllgen_f45)(
+                                .__dllgen_f54)(
                                 ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_dev),
                                 __dllgen_a_progress
                                     .then_some(
-                                        __dllgen_callback_45_1
+                                        __dllgen_callback_54_1
                                             as unsafe extern "C" fn(
                                                 *mut ::core::ffi::c_void,
                                                 i32,
@@ -4077,7 +4776,7 @@ mod __dllgen {
                     );
                     ::dllgen_runtime::marshal::handle::after_call(
                         &__dllgen_a_dev,
-                        0,
+                        1,
                         false,
                     );
                     if let Some(__dllgen_status) = ::dllgen_runtime::marshal::error::check(
@@ -4093,7 +4792,7 @@ mod __dllgen {
                     ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                46 => {
+                55 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let __dllgen_a_n: i32 = ::dllgen_runtime::marshal::value::decode_c(
                         &mut __dllgen_args,
@@ -4117,7 +4816,7 @@ mod __dllgen {
                             .call::<
                                 i32,
                             >(
-                                self.__dllgen_f46 as *const ::core::ffi::c_void,
+                                self.__dllgen_f55 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Callee,
                                 "`kx_series_make`",
                             );
@@ -4127,7 +4826,7 @@ mod __dllgen {
                             ::dllgen_runtime::WireError,
                         >::Ok(
                             (self
-                                .__dllgen_f46)(
+                                .__dllgen_f55)(
                                 __dllgen_a_n,
                                 ::dllgen_runtime::marshal::out_value::ptr(
                                     &mut __dllgen_a_out,
@@ -4158,7 +4857,7 @@ mod __dllgen {
                     )?;
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                47 => {
+                56 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let __dllgen_a_first = ::dllgen_runtime::marshal::in_value::decode::<
                         KxSeries,
@@ -4191,7 +4890,7 @@ mod __dllgen {
                             .call::<
                                 i64,
                             >(
-                                self.__dllgen_f47 as *const ::core::ffi::c_void,
+                                self.__dllgen_f56 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Callee,
                                 "`kx_series_sum`",
                             );
@@ -4201,7 +4900,7 @@ mod __dllgen {
                             ::dllgen_runtime::WireError,
                         >::Ok(
                             (self
-                                .__dllgen_f47)(
+                                .__dllgen_f56)(
                                 ::dllgen_runtime::marshal::in_value::ptr(&__dllgen_a_first),
                                 ::dllgen_runtime::marshal::out_value::ptr(
                                     &mut __dllgen_a_series,
@@ -4240,11 +4939,11 @@ mod __dllgen {
                     )?;
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                48 => {
+                57 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let __dllgen_a_dev = ::dllgen_runtime::marshal::handle::decode_c(
                         &mut __dllgen_args,
-                        0,
+                        1,
                         false,
                         false,
                     )?;
@@ -4266,7 +4965,7 @@ mod __dllgen {
                             .call::<
                                 i32,
                             >(
-                                self.__dllgen_f48 as *const ::core::ffi::c_void,
+                                self.__dllgen_f57 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Callee,
                                 "`kx_set_origin`",
                             );
@@ -4276,7 +4975,7 @@ mod __dllgen {
                             ::dllgen_runtime::WireError,
                         >::Ok(
                             (self
-                                .__dllgen_f48)(
+                                .__dllgen_f57)(
                                 ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_dev),
                                 ::dllgen_runtime::marshal::in_value::ptr(&__dllgen_a_origin),
                             ),
@@ -4289,7 +4988,7 @@ mod __dllgen {
                     );
                     ::dllgen_runtime::marshal::handle::after_call(
                         &__dllgen_a_dev,
-                        0,
+                        1,
                         false,
                     );
                     if let Some(__dllgen_status) = ::dllgen_runtime::marshal::error::check(
@@ -4305,7 +5004,7 @@ mod __dllgen {
                     ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                49 => {
+                58 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let __dllgen_a_n: i32 = ::dllgen_runtime::marshal::value::decode_c(
                         &mut __dllgen_args,
@@ -4323,7 +5022,7 @@ mod __dllgen {
                             .push(
                                 __dllgen_a_each
                                     .then_some(
-                                        __dllgen_callback_49_1
+                                        __dllgen_callback_58_1
                                             as unsafe extern "C" fn(
                                                 *mut ::core::ffi::c_void,
                                                 i32,
@@ -4334,7 +5033,7 @@ mod __dllgen {
                             .call::<
                                 i32,
                             >(
-                                self.__dllgen_f49 as *const ::core::ffi::c_void,
+                                self.__dllgen_f58 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
                                 "`kx_sum_each`",
                             );
@@ -4344,11 +5043,11 @@ mod __dllgen {
                             ::dllgen_runtime::WireError,
                         >::Ok(
                             (self
-                                .__dllgen_f49)(
+                                .__dllgen_f58)(
                                 __dllgen_a_n,
                                 __dllgen_a_each
                                     .then_some(
-                                        __dllgen_callback_49_1
+                                        __dllgen_callback_58_1
                                             as unsafe extern "C" fn(
                                                 *mut ::core::ffi::c_void,
                                                 i32,
@@ -4362,7 +5061,7 @@ mod __dllgen {
                     ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                50 => {
+                59 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let __dllgen_a_data = ::dllgen_runtime::marshal::in_buffer::decode::<
                         u8,
@@ -4397,7 +5096,7 @@ mod __dllgen {
                             .call::<
                                 i32,
                             >(
-                                self.__dllgen_f50 as *const ::core::ffi::c_void,
+                                self.__dllgen_f59 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
                                 "`kx_sum_opt`",
                             );
@@ -4407,7 +5106,7 @@ mod __dllgen {
                             ::dllgen_runtime::WireError,
                         >::Ok(
                             (self
-                                .__dllgen_f50)(
+                                .__dllgen_f59)(
                                 ::dllgen_runtime::marshal::in_buffer::ptr(&__dllgen_a_data),
                                 __dllgen_a_count,
                                 __dllgen_a_stride,
@@ -4418,7 +5117,7 @@ mod __dllgen {
                     ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                51 => {
+                60 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let __dllgen_a_pts = ::dllgen_runtime::marshal::in_buffer::decode::<
                         KxPoint,
@@ -4453,7 +5152,7 @@ mod __dllgen {
                             .call::<
                                 i32,
                             >(
-                                self.__dllgen_f51 as *const ::core::ffi::c_void,
+                                self.__dllgen_f60 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
                                 "`kx_sum_points`",
                             );
@@ -4463,7 +5162,7 @@ mod __dllgen {
                             ::dllgen_runtime::WireError,
                         >::Ok(
                             (self
-                                .__dllgen_f51)(
+                                .__dllgen_f60)(
                                 ::dllgen_runtime::marshal::in_buffer::ptr(&__dllgen_a_pts),
                                 __dllgen_a_n,
                                 ::dllgen_runtime::marshal::out_value::ptr(
@@ -4495,7 +5194,7 @@ mod __dllgen {
                     )?;
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                52 => {
+                61 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let mut __dllgen_a_p = ::dllgen_runtime::marshal::inout_value::decode_c::<
                         KxPoint,
@@ -4512,7 +5211,7 @@ mod __dllgen {
                             .call::<
                                 (),
                             >(
-                                self.__dllgen_f52 as *const ::core::ffi::c_void,
+                                self.__dllgen_f61 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
                                 "`kx_swap`",
                             );
@@ -4522,7 +5221,7 @@ mod __dllgen {
                             ::dllgen_runtime::WireError,
                         >::Ok(
                             (self
-                                .__dllgen_f52)(
+                                .__dllgen_f61)(
                                 ::dllgen_runtime::marshal::inout_value::ptr(
                                     &mut __dllgen_a_p,
                                 ),
@@ -4538,7 +5237,7 @@ mod __dllgen {
                     )?;
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                53 => {
+                62 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let mut __dllgen_a_req = ::dllgen_runtime::marshal::inout_value::decode_c::<
                         KxTextReq,
@@ -4557,7 +5256,7 @@ mod __dllgen {
                             .call::<
                                 i32,
                             >(
-                                self.__dllgen_f53 as *const ::core::ffi::c_void,
+                                self.__dllgen_f62 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
                                 "`kx_text_fill`",
                             );
@@ -4567,7 +5266,7 @@ mod __dllgen {
                             ::dllgen_runtime::WireError,
                         >::Ok(
                             (self
-                                .__dllgen_f53)(
+                                .__dllgen_f62)(
                                 ::dllgen_runtime::marshal::inout_value::ptr(
                                     &mut __dllgen_a_req,
                                 ),
@@ -4598,7 +5297,7 @@ mod __dllgen {
                     )?;
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                54 => {
+                63 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     __dllgen_args.finish()?;
                     ::dllgen_runtime::native::set_errno(0);
@@ -4609,7 +5308,7 @@ mod __dllgen {
                             .call::<
                                 i32,
                             >(
-                                self.__dllgen_f54 as *const ::core::ffi::c_void,
+                                self.__dllgen_f63 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
                                 "`kx_unfreed`",
                             );
@@ -4617,7 +5316,7 @@ mod __dllgen {
                         let __dllgen_r = ::core::result::Result::<
                             _,
                             ::dllgen_runtime::WireError,
-                        >::Ok((self.__dllgen_f54)());
+                        >::Ok((self.__dllgen_f63)());
                         __dllgen_r
                     }?;
                     let (__dllgen_errno, __dllgen_last_error) = (
@@ -4637,7 +5336,7 @@ mod __dllgen {
                     ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                55 => {
+                64 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let __dllgen_a_text = ::dllgen_runtime::marshal::in_string::decode::<
                         ::dllgen_runtime::marshal::Utf16,
@@ -4669,7 +5368,7 @@ mod __dllgen {
                             .call::<
                                 (),
                             >(
-                                self.__dllgen_f55 as *const ::core::ffi::c_void,
+                                self.__dllgen_f64 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
                                 "`kx_upper16`",
                             );
@@ -4679,7 +5378,7 @@ mod __dllgen {
                             ::dllgen_runtime::WireError,
                         >::Ok(
                             (self
-                                .__dllgen_f55)(
+                                .__dllgen_f64)(
                                 ::dllgen_runtime::marshal::in_string::ptr(&__dllgen_a_text),
                                 ::dllgen_runtime::marshal::out_buffer::ptr(
                                     &mut __dllgen_a_out,
@@ -4697,7 +5396,7 @@ mod __dllgen {
                     )?;
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                56 => {
+                65 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let __dllgen_a_v = ::dllgen_runtime::marshal::in_value::decode::<
                         KxValue,
@@ -4731,7 +5430,7 @@ mod __dllgen {
                             .call::<
                                 i32,
                             >(
-                                self.__dllgen_f56 as *const ::core::ffi::c_void,
+                                self.__dllgen_f65 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
                                 "`kx_value_describe`",
                             );
@@ -4741,7 +5440,7 @@ mod __dllgen {
                             ::dllgen_runtime::WireError,
                         >::Ok(
                             (self
-                                .__dllgen_f56)(
+                                .__dllgen_f65)(
                                 ::dllgen_runtime::marshal::in_value::ptr(&__dllgen_a_v),
                                 ::dllgen_runtime::marshal::out_buffer::ptr(
                                     &mut __dllgen_a_out,
@@ -4775,7 +5474,7 @@ mod __dllgen {
                     )?;
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                57 => {
+                66 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let __dllgen_a_n: i32 = ::dllgen_runtime::marshal::value::decode_c(
                         &mut __dllgen_args,
@@ -4797,7 +5496,7 @@ mod __dllgen {
                             .call::<
                                 i32,
                             >(
-                                self.__dllgen_f57 as *const ::core::ffi::c_void,
+                                self.__dllgen_f66 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
                                 "`kx_value_get`",
                             );
@@ -4807,7 +5506,7 @@ mod __dllgen {
                             ::dllgen_runtime::WireError,
                         >::Ok(
                             (self
-                                .__dllgen_f57)(
+                                .__dllgen_f66)(
                                 __dllgen_a_n,
                                 ::dllgen_runtime::marshal::out_value::ptr(&mut __dllgen_a_v),
                             ),
@@ -4836,11 +5535,11 @@ mod __dllgen {
                     )?;
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                58 => {
+                67 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let __dllgen_a_dev = ::dllgen_runtime::marshal::handle::decode_c(
                         &mut __dllgen_args,
-                        0,
+                        1,
                         false,
                         false,
                     )?;
@@ -4858,7 +5557,7 @@ mod __dllgen {
                             .push(
                                 __dllgen_a_visit
                                     .then_some(
-                                        __dllgen_callback_58_1
+                                        __dllgen_callback_67_1
                                             as unsafe extern "C" fn(
                                                 *mut ::core::ffi::c_void,
                                                 *mut ::core::ffi::c_void,
@@ -4869,7 +5568,7 @@ mod __dllgen {
                             .call::<
                                 i32,
                             >(
-                                self.__dllgen_f58 as *const ::core::ffi::c_void,
+                                self.__dllgen_f67 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
                                 "`kx_visit_device`",
                             );
@@ -4879,11 +5578,11 @@ mod __dllgen {
                             ::dllgen_runtime::WireError,
                         >::Ok(
                             (self
-                                .__dllgen_f58)(
+                                .__dllgen_f67)(
                                 ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_dev),
                                 __dllgen_a_visit
                                     .then_some(
-                                        __dllgen_callback_58_1
+                                        __dllgen_callback_67_1
                                             as unsafe extern "C" fn(
                                                 *mut ::core::ffi::c_void,
                                                 *mut ::core::ffi::c_void,
@@ -4896,13 +5595,13 @@ mod __dllgen {
                     }?;
                     ::dllgen_runtime::marshal::handle::after_call(
                         &__dllgen_a_dev,
-                        0,
+                        1,
                         false,
                     );
                     ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                59 => {
+                68 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let __dllgen_a_w: i32 = ::dllgen_runtime::marshal::value::decode_c(
                         &mut __dllgen_args,
@@ -4967,7 +5666,7 @@ mod __dllgen {
                             .call::<
                                 i32,
                             >(
-                                self.__dllgen_f59 as *const ::core::ffi::c_void,
+                                self.__dllgen_f68 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
                                 "`kx_weigh`",
                             );
@@ -4977,7 +5676,7 @@ mod __dllgen {
                             ::dllgen_runtime::WireError,
                         >::Ok(
                             (self
-                                .__dllgen_f59)(
+                                .__dllgen_f68)(
                                 __dllgen_a_w,
                                 __dllgen_a_r,
                                 __dllgen_a_out,
@@ -4995,11 +5694,11 @@ mod __dllgen {
                     ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                60 => {
+                69 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let __dllgen_a_dev = ::dllgen_runtime::marshal::handle::decode_c(
                         &mut __dllgen_args,
-                        0,
+                        1,
                         false,
                         false,
                     )?;
@@ -5031,7 +5730,7 @@ mod __dllgen {
                             .call::<
                                 i32,
                             >(
-                                self.__dllgen_f60 as *const ::core::ffi::c_void,
+                                self.__dllgen_f69 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Callee,
                                 "`kx_write`",
                             );
@@ -5041,7 +5740,7 @@ mod __dllgen {
                             ::dllgen_runtime::WireError,
                         >::Ok(
                             (self
-                                .__dllgen_f60)(
+                                .__dllgen_f69)(
                                 ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_dev),
                                 ::dllgen_runtime::marshal::in_buffer::ptr(&__dllgen_a_data),
                                 __dllgen_a_len,
@@ -5055,7 +5754,7 @@ mod __dllgen {
                     );
                     ::dllgen_runtime::marshal::handle::after_call(
                         &__dllgen_a_dev,
-                        0,
+                        1,
                         false,
                     );
                     if let Some(__dllgen_status) = ::dllgen_runtime::marshal::error::check(
@@ -5071,11 +5770,11 @@ mod __dllgen {
                     ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                61 => {
+                70 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let __dllgen_a_dev = ::dllgen_runtime::marshal::handle::decode_c(
                         &mut __dllgen_args,
-                        0,
+                        1,
                         false,
                         false,
                     )?;
@@ -5119,7 +5818,7 @@ mod __dllgen {
                             .call::<
                                 i32,
                             >(
-                                self.__dllgen_f61 as *const ::core::ffi::c_void,
+                                self.__dllgen_f70 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Callee,
                                 "`kx_write_block`",
                             );
@@ -5129,7 +5828,7 @@ mod __dllgen {
                             ::dllgen_runtime::WireError,
                         >::Ok(
                             (self
-                                .__dllgen_f61)(
+                                .__dllgen_f70)(
                                 ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_dev),
                                 ::dllgen_runtime::marshal::in_value::ptr(&__dllgen_a_block),
                                 ::dllgen_runtime::marshal::in_buffer::ptr(&__dllgen_a_bytes),
@@ -5143,7 +5842,7 @@ mod __dllgen {
                     );
                     ::dllgen_runtime::marshal::handle::after_call(
                         &__dllgen_a_dev,
-                        0,
+                        1,
                         false,
                     );
                     if let Some(__dllgen_status) = ::dllgen_runtime::marshal::error::check(
@@ -5171,6 +5870,15 @@ mod __dllgen {
             let symbols = library
                 .symbols(
                     &[
+                        "kx_camera_close",
+                        "kx_camera_delivered",
+                        "kx_camera_events",
+                        "kx_camera_on_frame",
+                        "kx_camera_open",
+                        "kx_camera_start",
+                        "kx_camera_stop",
+                        "kx_camera_submit",
+                        "kx_camera_wait",
                         "kx_claim",
                         "kx_clash",
                         "kx_close@4",
@@ -5260,10 +5968,6 @@ mod __dllgen {
                         *const ::core::ffi::c_void,
                         __DllgenFn4,
                     >(symbols.next().unwrap_or(::core::ptr::null())),
-                    __dllgen_helper4: ::core::mem::transmute::<
-                        *const ::core::ffi::c_void,
-                        __DllgenHelper4,
-                    >(symbols.next().unwrap_or(::core::ptr::null())),
                     __dllgen_f5: ::core::mem::transmute::<
                         *const ::core::ffi::c_void,
                         __DllgenFn5,
@@ -5288,10 +5992,6 @@ mod __dllgen {
                         *const ::core::ffi::c_void,
                         __DllgenFn10,
                     >(symbols.next().unwrap_or(::core::ptr::null())),
-                    __dllgen_helper10_1: ::core::mem::transmute::<
-                        *const ::core::ffi::c_void,
-                        __DllgenHelper10_1,
-                    >(symbols.next().unwrap_or(::core::ptr::null())),
                     __dllgen_f11: ::core::mem::transmute::<
                         *const ::core::ffi::c_void,
                         __DllgenFn11,
@@ -5303,6 +6003,10 @@ mod __dllgen {
                     __dllgen_f13: ::core::mem::transmute::<
                         *const ::core::ffi::c_void,
                         __DllgenFn13,
+                    >(symbols.next().unwrap_or(::core::ptr::null())),
+                    __dllgen_helper13: ::core::mem::transmute::<
+                        *const ::core::ffi::c_void,
+                        __DllgenHelper13,
                     >(symbols.next().unwrap_or(::core::ptr::null())),
                     __dllgen_f14: ::core::mem::transmute::<
                         *const ::core::ffi::c_void,
@@ -5327,6 +6031,10 @@ mod __dllgen {
                     __dllgen_f19: ::core::mem::transmute::<
                         *const ::core::ffi::c_void,
                         __DllgenFn19,
+                    >(symbols.next().unwrap_or(::core::ptr::null())),
+                    __dllgen_helper19_1: ::core::mem::transmute::<
+                        *const ::core::ffi::c_void,
+                        __DllgenHelper19_1,
                     >(symbols.next().unwrap_or(::core::ptr::null())),
                     __dllgen_f20: ::core::mem::transmute::<
                         *const ::core::ffi::c_void,
@@ -5495,6 +6203,42 @@ mod __dllgen {
                     __dllgen_f61: ::core::mem::transmute::<
                         *const ::core::ffi::c_void,
                         __DllgenFn61,
+                    >(symbols.next().unwrap_or(::core::ptr::null())),
+                    __dllgen_f62: ::core::mem::transmute::<
+                        *const ::core::ffi::c_void,
+                        __DllgenFn62,
+                    >(symbols.next().unwrap_or(::core::ptr::null())),
+                    __dllgen_f63: ::core::mem::transmute::<
+                        *const ::core::ffi::c_void,
+                        __DllgenFn63,
+                    >(symbols.next().unwrap_or(::core::ptr::null())),
+                    __dllgen_f64: ::core::mem::transmute::<
+                        *const ::core::ffi::c_void,
+                        __DllgenFn64,
+                    >(symbols.next().unwrap_or(::core::ptr::null())),
+                    __dllgen_f65: ::core::mem::transmute::<
+                        *const ::core::ffi::c_void,
+                        __DllgenFn65,
+                    >(symbols.next().unwrap_or(::core::ptr::null())),
+                    __dllgen_f66: ::core::mem::transmute::<
+                        *const ::core::ffi::c_void,
+                        __DllgenFn66,
+                    >(symbols.next().unwrap_or(::core::ptr::null())),
+                    __dllgen_f67: ::core::mem::transmute::<
+                        *const ::core::ffi::c_void,
+                        __DllgenFn67,
+                    >(symbols.next().unwrap_or(::core::ptr::null())),
+                    __dllgen_f68: ::core::mem::transmute::<
+                        *const ::core::ffi::c_void,
+                        __DllgenFn68,
+                    >(symbols.next().unwrap_or(::core::ptr::null())),
+                    __dllgen_f69: ::core::mem::transmute::<
+                        *const ::core::ffi::c_void,
+                        __DllgenFn69,
+                    >(symbols.next().unwrap_or(::core::ptr::null())),
+                    __dllgen_f70: ::core::mem::transmute::<
+                        *const ::core::ffi::c_void,
+                        __DllgenFn70,
                     >(symbols.next().unwrap_or(::core::ptr::null())),
                     __dllgen_library: library,
                 }

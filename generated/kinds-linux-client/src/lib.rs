@@ -10,7 +10,7 @@ mod __dllgen {
     #![allow(clippy::all, unused_imports, unused_mut, unused_variables, non_snake_case)]
     pub use ::dllgen_runtime::{Config, Error, HostPath};
     /// The hash of the model both sides were generated from; the host refuses any other.
-    pub const MODEL_HASH: u64 = 0x8c18ca8d634b4bcd;
+    pub const MODEL_HASH: u64 = 0x0a37602ee66accec;
     /// The host executable's file name.
     pub const HOST_EXE: &str = if cfg!(windows) {
         "kinds-linux-host.exe"
@@ -26,6 +26,17 @@ mod __dllgen {
     pub const KX_REAL: u32 = 2;
     pub const KX_TEXT: u32 = 3;
     pub const KX_VERSION: &str = "kx-1.0";
+    /// A `kx_camera *` of the library, as an id the host maps to the pointer: a closed handle, or one from an earlier host process, is refused with an error instead of reaching the library.
+    #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+    pub struct Camera(u64);
+    impl ::dllgen_runtime::marshal::handle::ClientHandle for Camera {
+        fn id(self) -> u64 {
+            self.0
+        }
+        fn from_id(id: u64) -> Self {
+            Camera(id)
+        }
+    }
     /// A `kx_device *` of the library, as an id the host maps to the pointer: a closed handle, or one from an earlier host process, is refused with an error instead of reaching the library.
     #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
     pub struct Device(u64);
@@ -47,6 +58,18 @@ mod __dllgen {
         &[Device],
         i32,
     ) -> i32 + 'a;
+    /// The closure type of `kx_done_fn`: the library calls it during the call it was passed
+    /// to (in the host; the call waits while it runs here).
+    pub type KxDoneFn<'a> = dyn FnMut(i32, i32, u32) -> () + 'a;
+    /// The closure type of `kx_done_fn` where the library keeps it past the call: it may run
+    /// during any later call, until the library lets go of it.
+    pub type KxDoneFnKept = dyn FnMut(i32, i32, u32) -> () + ::core::marker::Send;
+    /// The closure type of `kx_frame_fn`: the library calls it during the call it was passed
+    /// to (in the host; the call waits while it runs here).
+    pub type KxFrameFn<'a> = dyn FnMut(u32, &[u8], u32) -> i32 + 'a;
+    /// The closure type of `kx_frame_fn` where the library keeps it past the call: it may run
+    /// during any later call, until the library lets go of it.
+    pub type KxFrameFnKept = dyn FnMut(u32, &[u8], u32) -> i32 + ::core::marker::Send;
     /// The closure type of `kx_frames_on_frame`: the library calls it during the call it was passed
     /// to (in the host; the call waits while it runs here).
     pub type KxFramesOnFrame<'a> = dyn FnMut(
@@ -595,6 +618,9 @@ mod __dllgen {
         /// `Error::Timeout` (the spec's `timeout`); a host that stops showing signs of life
         /// during a call for [`dllgen_runtime::DEFAULT_LIVENESS`] (stopped, frozen) is cut with
         /// `Error::Unresponsive`, however long the library may legitimately take.
+        /// Callbacks the library fires from threads of its own are served by a dispatcher
+        /// thread, with no call in flight (`Config::events`); why one could not answer is kept
+        /// for `client().take_callback_failures()`.
         pub fn config() -> Config {
             let mut config = Config::new(
                 HostPath::Find {
@@ -604,6 +630,7 @@ mod __dllgen {
                 MODEL_HASH,
             );
             config.timeout = Some(std::time::Duration::from_millis(60000));
+            config.events = Some(__dllgen_kept_dispatch);
             config
         }
         /// A client with its own configuration (host path, timeout, listener...); the model
@@ -617,6 +644,341 @@ mod __dllgen {
         /// The runtime client (restart the host, find its process id).
         pub fn client(&self) -> &::dllgen_runtime::Client {
             &self.client
+        }
+        /// Stops the acquisition (as kx_camera_stop), then frees the camera.
+        pub fn kx_camera_close(&self, cam: Camera) -> ::core::result::Result<(), Error> {
+            let () = self
+                .client
+                .call(
+                    0,
+                    |__dllgen_w| {
+                        ::dllgen_runtime::marshal::handle::encode(__dllgen_w, &cam);
+                    },
+                    |mut __dllgen_r| {
+                        __dllgen_r.finish()?;
+                        Ok(())
+                    },
+                    &mut |
+                        __dllgen_id: u32,
+                        __dllgen_r: ::dllgen_runtime::Reader<'_>,
+                        __dllgen_cw: &mut ::dllgen_runtime::Writer|
+                    __dllgen_kept_dispatch(
+                        self.client.kept(),
+                        __dllgen_id,
+                        __dllgen_r,
+                        __dllgen_cw,
+                    ),
+                )?;
+            Ok(())
+        }
+        /// How many frames were delivered so far (any thread may ask).
+        pub fn kx_camera_delivered(
+            &self,
+            cam: Camera,
+        ) -> ::core::result::Result<i32, Error> {
+            let (__dllgen_ret,) = self
+                .client
+                .call(
+                    1,
+                    |__dllgen_w| {
+                        ::dllgen_runtime::marshal::handle::encode(__dllgen_w, &cam);
+                    },
+                    |mut __dllgen_r| {
+                        let __dllgen_ret: i32 = ::dllgen_runtime::marshal::value::decode(
+                            &mut __dllgen_r,
+                        )?;
+                        __dllgen_r.finish()?;
+                        Ok((__dllgen_ret,))
+                    },
+                    &mut |
+                        __dllgen_id: u32,
+                        __dllgen_r: ::dllgen_runtime::Reader<'_>,
+                        __dllgen_cw: &mut ::dllgen_runtime::Writer|
+                    __dllgen_kept_dispatch(
+                        self.client.kept(),
+                        __dllgen_id,
+                        __dllgen_r,
+                        __dllgen_cw,
+                    ),
+                )?;
+            Ok(__dllgen_ret)
+        }
+        /// Completes every pending transfer, in submission order; returns how many.
+        pub fn kx_camera_events(
+            &self,
+            cam: Camera,
+        ) -> ::core::result::Result<i32, Error> {
+            let (__dllgen_ret,) = self
+                .client
+                .call(
+                    2,
+                    |__dllgen_w| {
+                        ::dllgen_runtime::marshal::handle::encode(__dllgen_w, &cam);
+                    },
+                    |mut __dllgen_r| {
+                        let __dllgen_ret: i32 = ::dllgen_runtime::marshal::value::decode(
+                            &mut __dllgen_r,
+                        )?;
+                        __dllgen_r.finish()?;
+                        Ok((__dllgen_ret,))
+                    },
+                    &mut |
+                        __dllgen_id: u32,
+                        __dllgen_r: ::dllgen_runtime::Reader<'_>,
+                        __dllgen_cw: &mut ::dllgen_runtime::Writer|
+                    __dllgen_kept_dispatch(
+                        self.client.kept(),
+                        __dllgen_id,
+                        __dllgen_r,
+                        __dllgen_cw,
+                    ),
+                )?;
+            Ok(__dllgen_ret)
+        }
+        /// Keeps `fn` (NULL: none) until the camera closes or another is set; -1 while acquiring.
+        pub fn kx_camera_on_frame(
+            &self,
+            cam: Camera,
+            r#fn: ::core::option::Option<::std::boxed::Box<KxFrameFnKept>>,
+        ) -> ::core::result::Result<i32, Error> {
+            let mut __dllgen_kept: ::std::vec::Vec<
+                (u32, ::dllgen_runtime::client::kept::Erased),
+            > = ::std::vec::Vec::new();
+            let __dllgen_g_fn = r#fn.is_some();
+            __dllgen_kept
+                .extend(
+                    r#fn
+                        .map(|__dllgen_f| (
+                            2147484417u32,
+                            ::std::boxed::Box::new(__dllgen_f)
+                                as ::dllgen_runtime::client::kept::Erased,
+                        )),
+                );
+            let __dllgen_reg = self.client.kept().register(__dllgen_kept);
+            let (__dllgen_ret,) = self
+                .client
+                .call(
+                    3,
+                    |__dllgen_w| {
+                        ::dllgen_runtime::marshal::handle::encode(__dllgen_w, &cam);
+                        ::dllgen_runtime::marshal::callback::encode(
+                            __dllgen_w,
+                            __dllgen_g_fn,
+                            true,
+                        );
+                        ::dllgen_runtime::marshal::callback::encode_kept(
+                            __dllgen_w,
+                            __dllgen_reg,
+                        );
+                    },
+                    |mut __dllgen_r| {
+                        let __dllgen_ret: i32 = ::dllgen_runtime::marshal::value::decode(
+                            &mut __dllgen_r,
+                        )?;
+                        __dllgen_r.finish()?;
+                        Ok((__dllgen_ret,))
+                    },
+                    &mut |
+                        __dllgen_id: u32,
+                        __dllgen_r: ::dllgen_runtime::Reader<'_>,
+                        __dllgen_cw: &mut ::dllgen_runtime::Writer|
+                    __dllgen_kept_dispatch(
+                        self.client.kept(),
+                        __dllgen_id,
+                        __dllgen_r,
+                        __dllgen_cw,
+                    ),
+                )?;
+            Ok(__dllgen_ret)
+        }
+        /// A camera whose frames have `frame_bytes` bytes (1..16 MiB); NULL otherwise.
+        pub fn kx_camera_open(
+            &self,
+            frame_bytes: u32,
+        ) -> ::core::result::Result<Camera, Error> {
+            let (__dllgen_ret,) = self
+                .client
+                .call(
+                    4,
+                    |__dllgen_w| {
+                        ::dllgen_runtime::marshal::value::encode(
+                            __dllgen_w,
+                            &frame_bytes,
+                        );
+                    },
+                    |mut __dllgen_r| {
+                        let __dllgen_ret: Camera = ::dllgen_runtime::marshal::handle::decode(
+                            &mut __dllgen_r,
+                        )?;
+                        __dllgen_r.finish()?;
+                        Ok((__dllgen_ret,))
+                    },
+                    &mut |
+                        __dllgen_id: u32,
+                        __dllgen_r: ::dllgen_runtime::Reader<'_>,
+                        __dllgen_cw: &mut ::dllgen_runtime::Writer|
+                    __dllgen_kept_dispatch(
+                        self.client.kept(),
+                        __dllgen_id,
+                        __dllgen_r,
+                        __dllgen_cw,
+                    ),
+                )?;
+            Ok(__dllgen_ret)
+        }
+        /// Starts delivering `count` frames from a new thread and returns at once: 0, or -1 without
+        /// a frame callback or while acquiring.
+        pub fn kx_camera_start(
+            &self,
+            cam: Camera,
+            count: u32,
+        ) -> ::core::result::Result<i32, Error> {
+            let (__dllgen_ret,) = self
+                .client
+                .call(
+                    5,
+                    |__dllgen_w| {
+                        ::dllgen_runtime::marshal::handle::encode(__dllgen_w, &cam);
+                        ::dllgen_runtime::marshal::value::encode(__dllgen_w, &count);
+                    },
+                    |mut __dllgen_r| {
+                        let __dllgen_ret: i32 = ::dllgen_runtime::marshal::value::decode(
+                            &mut __dllgen_r,
+                        )?;
+                        __dllgen_r.finish()?;
+                        Ok((__dllgen_ret,))
+                    },
+                    &mut |
+                        __dllgen_id: u32,
+                        __dllgen_r: ::dllgen_runtime::Reader<'_>,
+                        __dllgen_cw: &mut ::dllgen_runtime::Writer|
+                    __dllgen_kept_dispatch(
+                        self.client.kept(),
+                        __dllgen_id,
+                        __dllgen_r,
+                        __dllgen_cw,
+                    ),
+                )?;
+            Ok(__dllgen_ret)
+        }
+        /// Asks the acquisition thread to stop after the frame it is delivering, waits for it;
+        /// returns how many frames were delivered.
+        pub fn kx_camera_stop(&self, cam: Camera) -> ::core::result::Result<i32, Error> {
+            let (__dllgen_ret,) = self
+                .client
+                .call(
+                    6,
+                    |__dllgen_w| {
+                        ::dllgen_runtime::marshal::handle::encode(__dllgen_w, &cam);
+                    },
+                    |mut __dllgen_r| {
+                        let __dllgen_ret: i32 = ::dllgen_runtime::marshal::value::decode(
+                            &mut __dllgen_r,
+                        )?;
+                        __dllgen_r.finish()?;
+                        Ok((__dllgen_ret,))
+                    },
+                    &mut |
+                        __dllgen_id: u32,
+                        __dllgen_r: ::dllgen_runtime::Reader<'_>,
+                        __dllgen_cw: &mut ::dllgen_runtime::Writer|
+                    __dllgen_kept_dispatch(
+                        self.client.kept(),
+                        __dllgen_id,
+                        __dllgen_r,
+                        __dllgen_cw,
+                    ),
+                )?;
+            Ok(__dllgen_ret)
+        }
+        /// Submits a transfer of `len` bytes, completed (`done` called once) by a later
+        /// kx_camera_events call; returns its id (from 1), or -1 when 64 are pending.
+        pub fn kx_camera_submit(
+            &self,
+            cam: Camera,
+            len: u32,
+            done: ::std::boxed::Box<KxDoneFnKept>,
+        ) -> ::core::result::Result<i32, Error> {
+            let mut __dllgen_kept: ::std::vec::Vec<
+                (u32, ::dllgen_runtime::client::kept::Erased),
+            > = ::std::vec::Vec::new();
+            let __dllgen_g_done = true;
+            __dllgen_kept
+                .extend(
+                    ::core::option::Option::Some(done)
+                        .map(|__dllgen_f| (
+                            2147485442u32,
+                            ::std::boxed::Box::new(__dllgen_f)
+                                as ::dllgen_runtime::client::kept::Erased,
+                        )),
+                );
+            let __dllgen_reg = self.client.kept().register(__dllgen_kept);
+            let (__dllgen_ret,) = self
+                .client
+                .call(
+                    7,
+                    |__dllgen_w| {
+                        ::dllgen_runtime::marshal::handle::encode(__dllgen_w, &cam);
+                        ::dllgen_runtime::marshal::value::encode(__dllgen_w, &len);
+                        ::dllgen_runtime::marshal::callback::encode(
+                            __dllgen_w,
+                            __dllgen_g_done,
+                            false,
+                        );
+                        ::dllgen_runtime::marshal::callback::encode_kept(
+                            __dllgen_w,
+                            __dllgen_reg,
+                        );
+                    },
+                    |mut __dllgen_r| {
+                        let __dllgen_ret: i32 = ::dllgen_runtime::marshal::value::decode(
+                            &mut __dllgen_r,
+                        )?;
+                        __dllgen_r.finish()?;
+                        Ok((__dllgen_ret,))
+                    },
+                    &mut |
+                        __dllgen_id: u32,
+                        __dllgen_r: ::dllgen_runtime::Reader<'_>,
+                        __dllgen_cw: &mut ::dllgen_runtime::Writer|
+                    __dllgen_kept_dispatch(
+                        self.client.kept(),
+                        __dllgen_id,
+                        __dllgen_r,
+                        __dllgen_cw,
+                    ),
+                )?;
+            Ok(__dllgen_ret)
+        }
+        /// Waits for the acquisition thread to end (all frames delivered, or the callback stopped
+        /// it); returns how many frames were delivered.
+        pub fn kx_camera_wait(&self, cam: Camera) -> ::core::result::Result<i32, Error> {
+            let (__dllgen_ret,) = self
+                .client
+                .call(
+                    8,
+                    |__dllgen_w| {
+                        ::dllgen_runtime::marshal::handle::encode(__dllgen_w, &cam);
+                    },
+                    |mut __dllgen_r| {
+                        let __dllgen_ret: i32 = ::dllgen_runtime::marshal::value::decode(
+                            &mut __dllgen_r,
+                        )?;
+                        __dllgen_r.finish()?;
+                        Ok((__dllgen_ret,))
+                    },
+                    &mut |
+                        __dllgen_id: u32,
+                        __dllgen_r: ::dllgen_runtime::Reader<'_>,
+                        __dllgen_cw: &mut ::dllgen_runtime::Writer|
+                    __dllgen_kept_dispatch(
+                        self.client.kept(),
+                        __dllgen_id,
+                        __dllgen_r,
+                        __dllgen_cw,
+                    ),
+                )?;
+            Ok(__dllgen_ret)
         }
         /// Fills the first `claim` bytes of `buf` (at most `cap`) with 0x5a and returns `claim`,
         /// even when it is more than `cap`: a library reporting more than the buffer holds.
@@ -634,7 +996,7 @@ mod __dllgen {
             let (__dllgen_a_buf,) = self
                 .client
                 .call(
-                    0,
+                    9,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::length::encode(
                             __dllgen_w,
@@ -679,7 +1041,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    1,
+                    10,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::value::encode(__dllgen_w, &c);
                         ::dllgen_runtime::marshal::value::encode(__dllgen_w, &n);
@@ -740,7 +1102,7 @@ mod __dllgen {
             let () = self
                 .client
                 .call(
-                    2,
+                    11,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::handle::encode(__dllgen_w, &dev);
                     },
@@ -782,7 +1144,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    3,
+                    12,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::value::encode(__dllgen_w, &n);
                         ::dllgen_runtime::marshal::callback::encode(
@@ -872,7 +1234,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    4,
+                    13,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::handle::encode(__dllgen_w, &dev);
                     },
@@ -911,7 +1273,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    5,
+                    14,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::value::encode(__dllgen_w, &count);
                         ::dllgen_runtime::marshal::callback::encode(
@@ -980,7 +1342,7 @@ mod __dllgen {
             let (__dllgen_ret, __dllgen_o_src_len) = self
                 .client
                 .call(
-                    6,
+                    15,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::in_buffer::encode(
                             __dllgen_w,
@@ -1027,7 +1389,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    7,
+                    16,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::handle::encode(__dllgen_w, &dev);
                         ::dllgen_runtime::marshal::value::encode(__dllgen_w, &n);
@@ -1066,7 +1428,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    8,
+                    17,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::value::encode(__dllgen_w, &status);
                     },
@@ -1098,7 +1460,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    9,
+                    18,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::value::encode(__dllgen_w, &v);
                     },
@@ -1134,7 +1496,7 @@ mod __dllgen {
             let (__dllgen_ret, __dllgen_a_msg) = self
                 .client
                 .call(
-                    10,
+                    19,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::value::encode(__dllgen_w, &code);
                     },
@@ -1169,7 +1531,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    11,
+                    20,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::value::encode(__dllgen_w, &code);
                     },
@@ -1207,7 +1569,7 @@ mod __dllgen {
             let (__dllgen_ret, __dllgen_a_out) = self
                 .client
                 .call(
-                    12,
+                    21,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::in_value::encode::<
                             KxBlock,
@@ -1248,7 +1610,7 @@ mod __dllgen {
             let (__dllgen_ret, __dllgen_a_out) = self
                 .client
                 .call(
-                    13,
+                    22,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::value::encode(__dllgen_w, &size);
                     },
@@ -1283,7 +1645,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    14,
+                    23,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::in_string::encode::<
                             ::dllgen_runtime::marshal::Utf8,
@@ -1320,7 +1682,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    15,
+                    24,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::callback::encode(
                             __dllgen_w,
@@ -1376,7 +1738,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    16,
+                    25,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::value::encode(__dllgen_w, &x);
                     },
@@ -1411,7 +1773,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    17,
+                    26,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::inout_buffer::encode(
                             __dllgen_w,
@@ -1464,7 +1826,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    18,
+                    27,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::value::encode(__dllgen_w, &n);
                         ::dllgen_runtime::marshal::callback::encode(
@@ -1551,7 +1913,7 @@ mod __dllgen {
             let (__dllgen_ret, __dllgen_a_info) = self
                 .client
                 .call(
-                    19,
+                    28,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::handle::encode(__dllgen_w, &dev);
                     },
@@ -1599,7 +1961,7 @@ mod __dllgen {
             let (__dllgen_a_out,) = self
                 .client
                 .call(
-                    20,
+                    29,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::in_strings::encode::<
                             ::dllgen_runtime::marshal::Utf8,
@@ -1647,7 +2009,7 @@ mod __dllgen {
             let () = self
                 .client
                 .call(
-                    21,
+                    30,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::callback::encode(
                             __dllgen_w,
@@ -1708,7 +2070,7 @@ mod __dllgen {
             let (__dllgen_ret, __dllgen_a_buf) = self
                 .client
                 .call(
-                    22,
+                    31,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::in_value::encode::<
                             KxInfo,
@@ -1760,7 +2122,7 @@ mod __dllgen {
             let (__dllgen_a_out,) = self
                 .client
                 .call(
-                    23,
+                    32,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::value::encode(__dllgen_w, &from);
                         ::dllgen_runtime::marshal::value::encode(__dllgen_w, &step);
@@ -1807,7 +2169,7 @@ mod __dllgen {
                 .extend(
                     r#fn
                         .map(|__dllgen_f| (
-                            2147489793u32,
+                            2147492097u32,
                             ::std::boxed::Box::new(__dllgen_f)
                                 as ::dllgen_runtime::client::kept::Erased,
                         )),
@@ -1816,7 +2178,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    24,
+                    33,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::handle::encode(__dllgen_w, &dev);
                         ::dllgen_runtime::marshal::callback::encode(
@@ -1854,7 +2216,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    25,
+                    34,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::in_string::encode::<
                             ::dllgen_runtime::marshal::Utf8,
@@ -1894,7 +2256,7 @@ mod __dllgen {
                 .extend(
                     log
                         .map(|__dllgen_f| (
-                            2147490304u32,
+                            2147492608u32,
                             ::std::boxed::Box::new(__dllgen_f)
                                 as ::dllgen_runtime::client::kept::Erased,
                         )),
@@ -1903,7 +2265,7 @@ mod __dllgen {
             let () = self
                 .client
                 .call(
-                    26,
+                    35,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::callback::encode(
                             __dllgen_w,
@@ -1942,7 +2304,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    27,
+                    36,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::in_buffer::encode(
                             __dllgen_w,
@@ -1989,7 +2351,7 @@ mod __dllgen {
             let (__dllgen_a_buf,) = self
                 .client
                 .call(
-                    28,
+                    37,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::handle::encode(__dllgen_w, &dev);
                         ::dllgen_runtime::marshal::length::encode(
@@ -2025,7 +2387,7 @@ mod __dllgen {
             let (__dllgen_ret, __dllgen_a_out) = self
                 .client
                 .call(
-                    29,
+                    38,
                     |__dllgen_w| {},
                     |mut __dllgen_r| {
                         let __dllgen_ret: i32 = ::dllgen_runtime::marshal::value::decode(
@@ -2060,7 +2422,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    30,
+                    39,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::value::encode(__dllgen_w, &p);
                         ::dllgen_runtime::marshal::value::encode(__dllgen_w, &dx);
@@ -2091,7 +2453,7 @@ mod __dllgen {
             let (__dllgen_ret, __dllgen_a_out) = self
                 .client
                 .call(
-                    31,
+                    40,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::in_string::encode::<
                             ::dllgen_runtime::marshal::Utf8,
@@ -2136,7 +2498,7 @@ mod __dllgen {
                 .extend(
                     ::core::option::Option::Some(cmp)
                         .map(|__dllgen_f| (
-                            2147491841u32,
+                            2147494145u32,
                             ::std::boxed::Box::new(__dllgen_f)
                                 as ::dllgen_runtime::client::kept::Erased,
                         )),
@@ -2145,7 +2507,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    32,
+                    41,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::value::encode(__dllgen_w, &slot);
                         ::dllgen_runtime::marshal::callback::encode(
@@ -2195,7 +2557,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    33,
+                    42,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::value::encode(__dllgen_w, &slot);
                         ::dllgen_runtime::marshal::inout_buffer::encode(
@@ -2238,7 +2600,7 @@ mod __dllgen {
             let () = self
                 .client
                 .call(
-                    34,
+                    43,
                     |__dllgen_w| {},
                     |mut __dllgen_r| {
                         __dllgen_r.finish()?;
@@ -2265,7 +2627,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    35,
+                    44,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::value::encode(__dllgen_w, &give);
                     },
@@ -2304,7 +2666,7 @@ mod __dllgen {
             let (__dllgen_a_buf,) = self
                 .client
                 .call(
-                    36,
+                    45,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::length::encode(
                             __dllgen_w,
@@ -2340,7 +2702,7 @@ mod __dllgen {
             let (__dllgen_a_out,) = self
                 .client
                 .call(
-                    37,
+                    46,
                     |__dllgen_w| {},
                     |mut __dllgen_r| {
                         let __dllgen_a_out: i32 = ::dllgen_runtime::marshal::out_value::decode(
@@ -2384,7 +2746,7 @@ mod __dllgen {
             let (__dllgen_ret, __dllgen_a_dst) = self
                 .client
                 .call(
-                    38,
+                    47,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::length::encode(
                             __dllgen_w,
@@ -2435,7 +2797,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    39,
+                    48,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::value::encode(__dllgen_w, &n);
                     },
@@ -2465,7 +2827,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    40,
+                    49,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::in_value::encode::<
                             KxPacket,
@@ -2506,7 +2868,7 @@ mod __dllgen {
             let (__dllgen_ret, __dllgen_a_buf) = self
                 .client
                 .call(
-                    41,
+                    50,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::handle::encode(__dllgen_w, &dev);
                         ::dllgen_runtime::marshal::length::encode(
@@ -2548,7 +2910,7 @@ mod __dllgen {
             let (__dllgen_ret, __dllgen_a_out) = self
                 .client
                 .call(
-                    42,
+                    51,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::in_value::encode::<
                             KxPacked,
@@ -2588,7 +2950,7 @@ mod __dllgen {
             let () = self
                 .client
                 .call(
-                    43,
+                    52,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::inout_buffer::encode(
                             __dllgen_w,
@@ -2634,7 +2996,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    44,
+                    53,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::value::encode(__dllgen_w, &n);
                         ::dllgen_runtime::marshal::callback::encode(
@@ -2703,7 +3065,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    45,
+                    54,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::handle::encode(__dllgen_w, &dev);
                         ::dllgen_runtime::marshal::callback::encode(
@@ -2763,7 +3125,7 @@ mod __dllgen {
             let (__dllgen_ret, __dllgen_a_out) = self
                 .client
                 .call(
-                    46,
+                    55,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::value::encode(__dllgen_w, &n);
                     },
@@ -2799,7 +3161,7 @@ mod __dllgen {
             let (__dllgen_ret, __dllgen_a_series, __dllgen_a_chars) = self
                 .client
                 .call(
-                    47,
+                    56,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::in_value::encode::<
                             KxSeries,
@@ -2840,7 +3202,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    48,
+                    57,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::handle::encode(__dllgen_w, &dev);
                         ::dllgen_runtime::marshal::in_value::encode::<
@@ -2878,7 +3240,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    49,
+                    58,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::value::encode(__dllgen_w, &n);
                         ::dllgen_runtime::marshal::callback::encode(
@@ -2938,7 +3300,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    50,
+                    59,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::in_buffer::encode(
                             __dllgen_w,
@@ -2981,7 +3343,7 @@ mod __dllgen {
             let (__dllgen_ret, __dllgen_a_out) = self
                 .client
                 .call(
-                    51,
+                    60,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::in_buffer::encode(
                             __dllgen_w,
@@ -3022,7 +3384,7 @@ mod __dllgen {
             let () = self
                 .client
                 .call(
-                    52,
+                    61,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::inout_value::encode(
                             __dllgen_w,
@@ -3063,7 +3425,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    53,
+                    62,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::inout_value::encode(
                             __dllgen_w,
@@ -3101,7 +3463,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    54,
+                    63,
                     |__dllgen_w| {},
                     |mut __dllgen_r| {
                         let __dllgen_ret: i32 = ::dllgen_runtime::marshal::value::decode(
@@ -3139,7 +3501,7 @@ mod __dllgen {
             let (__dllgen_a_out,) = self
                 .client
                 .call(
-                    55,
+                    64,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::in_string::encode::<
                             ::dllgen_runtime::marshal::Utf16,
@@ -3189,7 +3551,7 @@ mod __dllgen {
             let (__dllgen_a_out,) = self
                 .client
                 .call(
-                    56,
+                    65,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::in_value::encode::<
                             KxValue,
@@ -3231,7 +3593,7 @@ mod __dllgen {
             let (__dllgen_ret, __dllgen_a_v) = self
                 .client
                 .call(
-                    57,
+                    66,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::value::encode(__dllgen_w, &n);
                     },
@@ -3269,7 +3631,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    58,
+                    67,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::handle::encode(__dllgen_w, &dev);
                         ::dllgen_runtime::marshal::callback::encode(
@@ -3341,7 +3703,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    59,
+                    68,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::value::encode(__dllgen_w, &w);
                         ::dllgen_runtime::marshal::value::encode(__dllgen_w, &r);
@@ -3395,7 +3757,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    60,
+                    69,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::handle::encode(__dllgen_w, &dev);
                         ::dllgen_runtime::marshal::in_buffer::encode(
@@ -3438,7 +3800,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    61,
+                    70,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::handle::encode(__dllgen_w, &dev);
                         ::dllgen_runtime::marshal::in_value::encode::<
@@ -3479,7 +3841,56 @@ mod __dllgen {
         __dllgen_cw: &mut ::dllgen_runtime::Writer,
     ) -> ::core::result::Result<(), ::dllgen_runtime::WireError> {
         match __dllgen_id {
-            2147489793 => {
+            2147484417 => {
+                let __dllgen_reg = __dllgen_r.u32()?;
+                let __dllgen_a1: u32 = ::dllgen_runtime::marshal::value::decode(
+                    &mut __dllgen_r,
+                )?;
+                let __dllgen_a2: ::std::vec::Vec<u8> = ::dllgen_runtime::marshal::field::get_elems(
+                    &mut __dllgen_r,
+                    1,
+                )?;
+                let __dllgen_a3: u32 = ::dllgen_runtime::marshal::value::decode(
+                    &mut __dllgen_r,
+                )?;
+                __dllgen_r.finish()?;
+                let __dllgen_ret: i32 = __dllgen_kept
+                    .run::<
+                        KxFrameFnKept,
+                        _,
+                    >(
+                        __dllgen_reg,
+                        2147484417,
+                        |__dllgen_f| __dllgen_f(__dllgen_a1, &__dllgen_a2, __dllgen_a3),
+                    )?;
+                ::dllgen_runtime::marshal::value::encode(__dllgen_cw, &__dllgen_ret);
+                Ok(())
+            }
+            2147485442 => {
+                let __dllgen_reg = __dllgen_r.u32()?;
+                let __dllgen_a1: i32 = ::dllgen_runtime::marshal::value::decode(
+                    &mut __dllgen_r,
+                )?;
+                let __dllgen_a2: i32 = ::dllgen_runtime::marshal::value::decode(
+                    &mut __dllgen_r,
+                )?;
+                let __dllgen_a3: u32 = ::dllgen_runtime::marshal::value::decode(
+                    &mut __dllgen_r,
+                )?;
+                __dllgen_r.finish()?;
+                let __dllgen_ret: () = __dllgen_kept
+                    .run::<
+                        KxDoneFnKept,
+                        _,
+                    >(
+                        __dllgen_reg,
+                        2147485442,
+                        |__dllgen_f| __dllgen_f(__dllgen_a1, __dllgen_a2, __dllgen_a3),
+                    )?;
+                ::dllgen_runtime::marshal::value::encode(__dllgen_cw, &__dllgen_ret);
+                Ok(())
+            }
+            2147492097 => {
                 let __dllgen_reg = __dllgen_r.u32()?;
                 let __dllgen_a1: i32 = ::dllgen_runtime::marshal::value::decode(
                     &mut __dllgen_r,
@@ -3494,7 +3905,7 @@ mod __dllgen {
                         _,
                     >(
                         __dllgen_reg,
-                        2147489793,
+                        2147492097,
                         |__dllgen_f| __dllgen_f(
                             __dllgen_a1,
                             ::dllgen_runtime::marshal::text::TextArg::from_text(
@@ -3505,7 +3916,7 @@ mod __dllgen {
                 ::dllgen_runtime::marshal::value::encode(__dllgen_cw, &__dllgen_ret);
                 Ok(())
             }
-            2147490304 => {
+            2147492608 => {
                 let __dllgen_reg = __dllgen_r.u32()?;
                 let __dllgen_a1 = ::dllgen_runtime::marshal::text::get::<
                     ::dllgen_runtime::marshal::Utf8,
@@ -3517,7 +3928,7 @@ mod __dllgen {
                         _,
                     >(
                         __dllgen_reg,
-                        2147490304,
+                        2147492608,
                         |__dllgen_f| __dllgen_f(
                             ::dllgen_runtime::marshal::text::TextArg::from_text(
                                 &__dllgen_a1,
@@ -3527,7 +3938,7 @@ mod __dllgen {
                 ::dllgen_runtime::marshal::value::encode(__dllgen_cw, &__dllgen_ret);
                 Ok(())
             }
-            2147491841 => {
+            2147494145 => {
                 let __dllgen_reg = __dllgen_r.u32()?;
                 let __dllgen_a1: i32 = ::dllgen_runtime::marshal::value::decode(
                     &mut __dllgen_r,
@@ -3542,7 +3953,7 @@ mod __dllgen {
                         _,
                     >(
                         __dllgen_reg,
-                        2147491841,
+                        2147494145,
                         |__dllgen_f| __dllgen_f(__dllgen_a1, __dllgen_a2),
                     )?;
                 ::dllgen_runtime::marshal::value::encode(__dllgen_cw, &__dllgen_ret);

@@ -27,7 +27,7 @@ mod __dllgen {
         unused_comparisons,
         unused_unsafe
     )]
-    const MODEL_HASH: u64 = 0x8c18ca8d634b4bcd;
+    const MODEL_HASH: u64 = 0x0a37602ee66accec;
     /// `kx_packed` as the library lays it out.
     #[repr(C)]
     #[derive(Clone, Copy)]
@@ -664,16 +664,119 @@ mod __dllgen {
         }
     }
     unsafe impl ::dllgen_runtime::marshal::CStruct for KxInfoValue {}
-    type __DllgenFn0 = unsafe extern "C" fn(*mut u8, i32, i32) -> i32;
+    type __DllgenFn0 = unsafe extern "C" fn(*mut ::core::ffi::c_void) -> ();
+    type __DllgenFn1 = unsafe extern "C" fn(*mut ::core::ffi::c_void) -> i32;
+    type __DllgenFn2 = unsafe extern "C" fn(*mut ::core::ffi::c_void) -> i32;
+    /// The library calls this for `kx_camera_on_frame`'s `r#fn`, at any time until it lets go of it:
+    /// it runs the client's closure of the registration its context names.
+    unsafe extern "C" fn __dllgen_callback_3_1(
+        a0: *mut ::core::ffi::c_void,
+        a1: u32,
+        a2: *const u8,
+        a3: u32,
+    ) -> i32 {
+        let mut __dllgen_w = ::dllgen_runtime::Writer::new();
+        if ::dllgen_runtime::kept_begin(
+                &mut __dllgen_w,
+                a0 as usize as *mut ::core::ffi::c_void,
+                "`kx_camera_on_frame`'s callback `fn`",
+            )
+            .is_none()
+        {
+            return (-1i64) as i32;
+        }
+        ::dllgen_runtime::marshal::value::reply(&mut __dllgen_w, &a1);
+        unsafe {
+            ::dllgen_runtime::marshal::field::put_elems_c(
+                &mut __dllgen_w,
+                a2,
+                (a3 as i64) as i128,
+            )
+        };
+        ::dllgen_runtime::marshal::value::reply(&mut __dllgen_w, &a3);
+        let __dllgen_v = ::dllgen_runtime::kept_callback(
+            2147484417,
+            &mut __dllgen_w,
+            (-1i64) as i32,
+            |__dllgen_r| {
+                let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
+                let __dllgen_ret = ::dllgen_runtime::marshal::value::decode_c(
+                    __dllgen_r,
+                    &mut __dllgen_keep,
+                )?;
+                Ok(__dllgen_ret)
+            },
+        );
+        __dllgen_v
+    }
+    type __DllgenFn3 = unsafe extern "C" fn(
+        *mut ::core::ffi::c_void,
+        ::core::option::Option<
+            unsafe extern "C" fn(*mut ::core::ffi::c_void, u32, *const u8, u32) -> i32,
+        >,
+        *mut ::core::ffi::c_void,
+    ) -> i32;
+    type __DllgenFn4 = unsafe extern "C" fn(u32) -> *mut ::core::ffi::c_void;
+    type __DllgenFn5 = unsafe extern "C" fn(*mut ::core::ffi::c_void, u32) -> i32;
+    type __DllgenFn6 = unsafe extern "C" fn(*mut ::core::ffi::c_void) -> i32;
+    /// The library calls this for `kx_camera_submit`'s `done`, at any time until it lets go of it:
+    /// it runs the client's closure of the registration its context names.
+    unsafe extern "C" fn __dllgen_callback_7_2(
+        a0: *mut ::core::ffi::c_void,
+        a1: i32,
+        a2: i32,
+        a3: u32,
+    ) -> () {
+        let mut __dllgen_w = ::dllgen_runtime::Writer::new();
+        if ::dllgen_runtime::kept_begin(
+                &mut __dllgen_w,
+                a0 as usize as *mut ::core::ffi::c_void,
+                "`kx_camera_submit`'s callback `done`",
+            )
+            .is_none()
+        {
+            return ();
+        }
+        ::dllgen_runtime::marshal::value::reply(&mut __dllgen_w, &a1);
+        ::dllgen_runtime::marshal::value::reply(&mut __dllgen_w, &a2);
+        ::dllgen_runtime::marshal::value::reply(&mut __dllgen_w, &a3);
+        let __dllgen_v = ::dllgen_runtime::kept_callback(
+            2147485442,
+            &mut __dllgen_w,
+            (),
+            |__dllgen_r| {
+                let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
+                let __dllgen_ret = ::dllgen_runtime::marshal::value::decode_c(
+                    __dllgen_r,
+                    &mut __dllgen_keep,
+                )?;
+                Ok(__dllgen_ret)
+            },
+        );
+        ::dllgen_runtime::host::kept::release_context(
+            a0 as usize as *mut ::core::ffi::c_void,
+        );
+        __dllgen_v
+    }
+    type __DllgenFn7 = unsafe extern "C" fn(
+        *mut ::core::ffi::c_void,
+        u32,
+        ::core::option::Option<
+            unsafe extern "C" fn(*mut ::core::ffi::c_void, i32, i32, u32),
+        >,
+        *mut ::core::ffi::c_void,
+    ) -> i32;
+    type __DllgenFn8 = unsafe extern "C" fn(*mut ::core::ffi::c_void) -> i32;
+    type __DllgenFn9 = unsafe extern "C" fn(*mut u8, i32, i32) -> i32;
     /// The library calls this for `kx_clash`'s `w`: it runs the client's closure.
-    unsafe extern "C" fn __dllgen_callback_1_4(
+    unsafe extern "C" fn __dllgen_callback_10_4(
         a0: *mut ::core::ffi::c_void,
         a1: i32,
     ) -> () {
         let mut __dllgen_w = ::dllgen_runtime::Writer::new();
         ::dllgen_runtime::marshal::value::reply(&mut __dllgen_w, &a1);
         ::dllgen_runtime::callback(
-            1,
+            10,
             4,
             &mut __dllgen_w,
             |__dllgen_r| {
@@ -686,7 +789,7 @@ mod __dllgen {
             },
         )
     }
-    type __DllgenFn1 = unsafe extern "C" fn(
+    type __DllgenFn10 = unsafe extern "C" fn(
         Clash,
         i32,
         i32,
@@ -694,9 +797,9 @@ mod __dllgen {
         ::core::option::Option<unsafe extern "C" fn(*mut ::core::ffi::c_void, i32)>,
         *mut ::core::ffi::c_void,
     ) -> i32;
-    type __DllgenFn2 = unsafe extern "C" fn(*mut ::core::ffi::c_void) -> ();
+    type __DllgenFn11 = unsafe extern "C" fn(*mut ::core::ffi::c_void) -> ();
     /// The library calls this for `kx_deliver`'s `on_data`: it runs the client's closure.
-    unsafe extern "C" fn __dllgen_callback_3_1(
+    unsafe extern "C" fn __dllgen_callback_12_1(
         a0: *mut ::core::ffi::c_void,
         a1: *const u8,
         a2: u32,
@@ -725,14 +828,14 @@ mod __dllgen {
         unsafe {
             ::dllgen_runtime::marshal::handle::put_all_c(
                 &mut __dllgen_w,
-                0,
+                1,
                 a5,
                 a6 as i64,
             )
         };
         ::dllgen_runtime::marshal::value::reply(&mut __dllgen_w, &a6);
         ::dllgen_runtime::callback(
-            3,
+            12,
             1,
             &mut __dllgen_w,
             |__dllgen_r| {
@@ -745,7 +848,7 @@ mod __dllgen {
             },
         )
     }
-    type __DllgenFn3 = unsafe extern "C" fn(
+    type __DllgenFn12 = unsafe extern "C" fn(
         i32,
         ::core::option::Option<
             unsafe extern "C" fn(
@@ -762,10 +865,10 @@ mod __dllgen {
         *const *mut ::core::ffi::c_void,
         i32,
     ) -> i32;
-    type __DllgenFn4 = unsafe extern "C" fn(*mut ::core::ffi::c_void) -> *const u8;
-    type __DllgenHelper4 = unsafe extern "C" fn(*mut ::core::ffi::c_void);
+    type __DllgenFn13 = unsafe extern "C" fn(*mut ::core::ffi::c_void) -> *const u8;
+    type __DllgenHelper13 = unsafe extern "C" fn(*mut ::core::ffi::c_void);
     /// The library calls this for `kx_each`'s `visit`: it runs the client's closure.
-    unsafe extern "C" fn __dllgen_callback_5_1(
+    unsafe extern "C" fn __dllgen_callback_14_1(
         a0: *const u8,
         a1: i32,
         a2: *mut ::core::ffi::c_void,
@@ -778,7 +881,7 @@ mod __dllgen {
         };
         ::dllgen_runtime::marshal::value::reply(&mut __dllgen_w, &a1);
         ::dllgen_runtime::callback(
-            5,
+            14,
             1,
             &mut __dllgen_w,
             |__dllgen_r| {
@@ -791,36 +894,36 @@ mod __dllgen {
             },
         )
     }
-    type __DllgenFn5 = unsafe extern "C" fn(
+    type __DllgenFn14 = unsafe extern "C" fn(
         i32,
         ::core::option::Option<
             unsafe extern "C" fn(*const u8, i32, *mut ::core::ffi::c_void),
         >,
         *mut ::core::ffi::c_void,
     ) -> i32;
-    type __DllgenFn6 = unsafe extern "C" fn(*const u8, *mut u32) -> i32;
-    type __DllgenFn7 = unsafe extern "C" fn(
+    type __DllgenFn15 = unsafe extern "C" fn(*const u8, *mut u32) -> i32;
+    type __DllgenFn16 = unsafe extern "C" fn(
         *mut ::core::ffi::c_void,
         i32,
         *const u8,
     ) -> i32;
-    type __DllgenFn8 = unsafe extern "C" fn(i32) -> *const u8;
-    type __DllgenFn9 = unsafe extern "C" fn(i32) -> i32;
-    type __DllgenFn10 = unsafe extern "C" fn(i32, *mut *mut ::core::ffi::c_void) -> i32;
-    type __DllgenHelper10_1 = unsafe extern "C" fn(*mut ::core::ffi::c_void);
-    type __DllgenFn11 = unsafe extern "C" fn(i32) -> i32;
-    type __DllgenFn12 = unsafe extern "C" fn(*const KxBlock, *mut u8) -> i32;
-    type __DllgenFn13 = unsafe extern "C" fn(*mut u32, i32) -> i32;
-    type __DllgenFn14 = unsafe extern "C" fn(*const u8) -> *mut ::core::ffi::c_void;
+    type __DllgenFn17 = unsafe extern "C" fn(i32) -> *const u8;
+    type __DllgenFn18 = unsafe extern "C" fn(i32) -> i32;
+    type __DllgenFn19 = unsafe extern "C" fn(i32, *mut *mut ::core::ffi::c_void) -> i32;
+    type __DllgenHelper19_1 = unsafe extern "C" fn(*mut ::core::ffi::c_void);
+    type __DllgenFn20 = unsafe extern "C" fn(i32) -> i32;
+    type __DllgenFn21 = unsafe extern "C" fn(*const KxBlock, *mut u8) -> i32;
+    type __DllgenFn22 = unsafe extern "C" fn(*mut u32, i32) -> i32;
+    type __DllgenFn23 = unsafe extern "C" fn(*const u8) -> *mut ::core::ffi::c_void;
     /// The library calls this for `kx_fire`'s `r#fn`: it runs the client's closure.
-    unsafe extern "C" fn __dllgen_callback_15_0(
+    unsafe extern "C" fn __dllgen_callback_24_0(
         a0: *mut ::core::ffi::c_void,
         a1: i32,
     ) -> i32 {
         let mut __dllgen_w = ::dllgen_runtime::Writer::new();
         ::dllgen_runtime::marshal::value::reply(&mut __dllgen_w, &a1);
         ::dllgen_runtime::callback(
-            15,
+            24,
             0,
             &mut __dllgen_w,
             |__dllgen_r| {
@@ -833,13 +936,13 @@ mod __dllgen {
             },
         )
     }
-    type __DllgenFn15 = unsafe extern "C" fn(
+    type __DllgenFn24 = unsafe extern "C" fn(
         ::core::option::Option<
             unsafe extern "C" fn(*mut ::core::ffi::c_void, i32) -> i32,
         >,
         *mut ::core::ffi::c_void,
     ) -> i32;
-    type __DllgenFn16 = unsafe extern "C" fn(
+    type __DllgenFn25 = unsafe extern "C" fn(
         i32,
         i32,
         *const ::core::ffi::c_void,
@@ -847,12 +950,12 @@ mod __dllgen {
         *const ::core::ffi::c_void,
         u32,
     ) -> i32;
-    type __DllgenFn17 = unsafe extern "C" fn(
+    type __DllgenFn26 = unsafe extern "C" fn(
         *mut ::dllgen_runtime::marshal::CBool,
         i32,
     ) -> i32;
     /// The library calls this for `kx_frames`'s `on_frame`: it runs the client's closure.
-    unsafe extern "C" fn __dllgen_callback_18_1(
+    unsafe extern "C" fn __dllgen_callback_27_1(
         a0: *mut ::core::ffi::c_void,
         a1: *const KxFrame,
         a2: *mut KxVerdict,
@@ -867,7 +970,7 @@ mod __dllgen {
             )
         };
         ::dllgen_runtime::callback(
-            18,
+            27,
             1,
             &mut __dllgen_w,
             |__dllgen_r| {
@@ -904,7 +1007,7 @@ mod __dllgen {
             },
         )
     }
-    type __DllgenFn18 = unsafe extern "C" fn(
+    type __DllgenFn27 = unsafe extern "C" fn(
         i32,
         ::core::option::Option<
             unsafe extern "C" fn(
@@ -916,20 +1019,20 @@ mod __dllgen {
         >,
         *mut ::core::ffi::c_void,
     ) -> i32;
-    type __DllgenFn19 = unsafe extern "C" fn(
+    type __DllgenFn28 = unsafe extern "C" fn(
         *mut ::core::ffi::c_void,
         *mut KxInfo,
     ) -> i32;
-    type __DllgenFn20 = unsafe extern "C" fn(*const *const u8, i32, *mut u8, i32) -> i32;
+    type __DllgenFn29 = unsafe extern "C" fn(*const *const u8, i32, *mut u8, i32) -> i32;
     /// The library calls this for `kx_keep`'s `r#fn`: it runs the client's closure.
-    unsafe extern "C" fn __dllgen_callback_21_0(
+    unsafe extern "C" fn __dllgen_callback_30_0(
         a0: *mut ::core::ffi::c_void,
         a1: i32,
     ) -> i32 {
         let mut __dllgen_w = ::dllgen_runtime::Writer::new();
         ::dllgen_runtime::marshal::value::reply(&mut __dllgen_w, &a1);
         ::dllgen_runtime::callback(
-            21,
+            30,
             0,
             &mut __dllgen_w,
             |__dllgen_r| {
@@ -942,17 +1045,17 @@ mod __dllgen {
             },
         )
     }
-    type __DllgenFn21 = unsafe extern "C" fn(
+    type __DllgenFn30 = unsafe extern "C" fn(
         ::core::option::Option<
             unsafe extern "C" fn(*mut ::core::ffi::c_void, i32) -> i32,
         >,
         *mut ::core::ffi::c_void,
     ) -> ();
-    type __DllgenFn22 = unsafe extern "C" fn(*const KxInfo, *mut u8, i32) -> i32;
-    type __DllgenFn23 = unsafe extern "C" fn(KxPoint, KxPoint, *mut KxPoint, i32) -> i32;
+    type __DllgenFn31 = unsafe extern "C" fn(*const KxInfo, *mut u8, i32) -> i32;
+    type __DllgenFn32 = unsafe extern "C" fn(KxPoint, KxPoint, *mut KxPoint, i32) -> i32;
     /// The library calls this for `kx_listen`'s `r#fn`, at any time until it lets go of it:
     /// it runs the client's closure of the registration its context names.
-    unsafe extern "C" fn __dllgen_callback_24_1(
+    unsafe extern "C" fn __dllgen_callback_33_1(
         a0: *mut ::core::ffi::c_void,
         a1: i32,
         a2: *const u8,
@@ -973,8 +1076,8 @@ mod __dllgen {
                 ::dllgen_runtime::marshal::Utf8,
             >(&mut __dllgen_w, a2)
         };
-        ::dllgen_runtime::kept_callback(
-            2147489793,
+        let __dllgen_v = ::dllgen_runtime::kept_callback(
+            2147492097,
             &mut __dllgen_w,
             (-100i64) as i32,
             |__dllgen_r| {
@@ -985,19 +1088,20 @@ mod __dllgen {
                 )?;
                 Ok(__dllgen_ret)
             },
-        )
+        );
+        __dllgen_v
     }
-    type __DllgenFn24 = unsafe extern "C" fn(
+    type __DllgenFn33 = unsafe extern "C" fn(
         *mut ::core::ffi::c_void,
         ::core::option::Option<
             unsafe extern "C" fn(*mut ::core::ffi::c_void, i32, *const u8) -> i32,
         >,
         *mut ::core::ffi::c_void,
     ) -> i32;
-    type __DllgenFn25 = unsafe extern "C" fn(*const u8) -> i32;
+    type __DllgenFn34 = unsafe extern "C" fn(*const u8) -> i32;
     /// The library calls this for `kx_logger_set`'s `log`, at any time until it lets go of it:
     /// it runs the client's closure of the registration its context names.
-    unsafe extern "C" fn __dllgen_callback_26_0(
+    unsafe extern "C" fn __dllgen_callback_35_0(
         a0: *mut ::core::ffi::c_void,
         a1: *const u8,
     ) -> i32 {
@@ -1016,8 +1120,8 @@ mod __dllgen {
                 ::dllgen_runtime::marshal::Utf8,
             >(&mut __dllgen_w, a1)
         };
-        ::dllgen_runtime::kept_callback(
-            2147490304,
+        let __dllgen_v = ::dllgen_runtime::kept_callback(
+            2147492608,
             &mut __dllgen_w,
             (0i64) as i32,
             |__dllgen_r| {
@@ -1028,29 +1132,30 @@ mod __dllgen {
                 )?;
                 Ok(__dllgen_ret)
             },
-        )
+        );
+        __dllgen_v
     }
-    type __DllgenFn26 = unsafe extern "C" fn(
+    type __DllgenFn35 = unsafe extern "C" fn(
         ::core::option::Option<
             unsafe extern "C" fn(*mut ::core::ffi::c_void, *const u8) -> i32,
         >,
         *mut ::core::ffi::c_void,
     ) -> ();
-    type __DllgenFn27 = unsafe extern "C" fn(*const f64, u32) -> f64;
-    type __DllgenFn28 = unsafe extern "C" fn(
+    type __DllgenFn36 = unsafe extern "C" fn(*const f64, u32) -> f64;
+    type __DllgenFn37 = unsafe extern "C" fn(
         *mut ::core::ffi::c_void,
         *mut u8,
         i32,
     ) -> i32;
-    type __DllgenFn29 = unsafe extern "C" fn(*mut *mut ::core::ffi::c_void) -> i32;
-    type __DllgenFn30 = unsafe extern "C" fn(KxPoint, i32, i32) -> KxPoint;
-    type __DllgenFn31 = unsafe extern "C" fn(
+    type __DllgenFn38 = unsafe extern "C" fn(*mut *mut ::core::ffi::c_void) -> i32;
+    type __DllgenFn39 = unsafe extern "C" fn(KxPoint, i32, i32) -> KxPoint;
+    type __DllgenFn40 = unsafe extern "C" fn(
         *const u8,
         *mut *mut ::core::ffi::c_void,
     ) -> i32;
     /// The library calls this for `kx_order_set`'s `cmp`, at any time until it lets go of it:
     /// it runs the client's closure of the registration its context names.
-    unsafe extern "C" fn __dllgen_callback_32_1(
+    unsafe extern "C" fn __dllgen_callback_41_1(
         a0: *mut ::core::ffi::c_void,
         a1: i32,
         a2: i32,
@@ -1067,8 +1172,8 @@ mod __dllgen {
         }
         ::dllgen_runtime::marshal::value::reply(&mut __dllgen_w, &a1);
         ::dllgen_runtime::marshal::value::reply(&mut __dllgen_w, &a2);
-        ::dllgen_runtime::kept_callback(
-            2147491841,
+        let __dllgen_v = ::dllgen_runtime::kept_callback(
+            2147494145,
             &mut __dllgen_w,
             (0i64) as i32,
             |__dllgen_r| {
@@ -1079,14 +1184,15 @@ mod __dllgen {
                 )?;
                 Ok(__dllgen_ret)
             },
-        )
+        );
+        __dllgen_v
     }
     /// The library calls this when it lets go of `kx_order_set`'s callbacks: their registration is
     /// released (the client drops the closures).
-    unsafe extern "C" fn __dllgen_destroy_32_3(context: *mut ::core::ffi::c_void) {
+    unsafe extern "C" fn __dllgen_destroy_41_3(context: *mut ::core::ffi::c_void) {
         ::dllgen_runtime::host::kept::release_context(context);
     }
-    type __DllgenFn32 = unsafe extern "C" fn(
+    type __DllgenFn41 = unsafe extern "C" fn(
         i32,
         ::core::option::Option<
             unsafe extern "C" fn(*mut ::core::ffi::c_void, i32, i32) -> i32,
@@ -1094,24 +1200,24 @@ mod __dllgen {
         *mut ::core::ffi::c_void,
         ::core::option::Option<unsafe extern "C" fn(*mut ::core::ffi::c_void)>,
     ) -> i32;
-    type __DllgenFn33 = unsafe extern "C" fn(i32, *mut i32, i32) -> i32;
-    type __DllgenFn34 = unsafe extern "C" fn() -> ();
-    type __DllgenFn35 = unsafe extern "C" fn(i32) -> *const KxPoint;
-    type __DllgenFn36 = unsafe extern "C" fn(*mut u8, i32) -> ();
-    type __DllgenFn37 = unsafe extern "C" fn(*mut i32) -> ();
-    type __DllgenFn38 = unsafe extern "C" fn(*mut u8, *mut u32, *const u8, u32) -> i32;
-    type __DllgenFn39 = unsafe extern "C" fn(i32) -> *const KxPacket;
-    type __DllgenFn40 = unsafe extern "C" fn(*const KxPacket) -> i64;
-    type __DllgenFn41 = unsafe extern "C" fn(
+    type __DllgenFn42 = unsafe extern "C" fn(i32, *mut i32, i32) -> i32;
+    type __DllgenFn43 = unsafe extern "C" fn() -> ();
+    type __DllgenFn44 = unsafe extern "C" fn(i32) -> *const KxPoint;
+    type __DllgenFn45 = unsafe extern "C" fn(*mut u8, i32) -> ();
+    type __DllgenFn46 = unsafe extern "C" fn(*mut i32) -> ();
+    type __DllgenFn47 = unsafe extern "C" fn(*mut u8, *mut u32, *const u8, u32) -> i32;
+    type __DllgenFn48 = unsafe extern "C" fn(i32) -> *const KxPacket;
+    type __DllgenFn49 = unsafe extern "C" fn(*const KxPacket) -> i64;
+    type __DllgenFn50 = unsafe extern "C" fn(
         *mut ::core::ffi::c_void,
         *mut u8,
         u32,
         *mut u32,
     ) -> i32;
-    type __DllgenFn42 = unsafe extern "C" fn(*const KxPacked, *mut KxPacked) -> i32;
-    type __DllgenFn43 = unsafe extern "C" fn(*mut u8, i32) -> ();
+    type __DllgenFn51 = unsafe extern "C" fn(*const KxPacked, *mut KxPacked) -> i32;
+    type __DllgenFn52 = unsafe extern "C" fn(*mut u8, i32) -> ();
     /// The library calls this for `kx_rows`'s `row`: it runs the client's closure.
-    unsafe extern "C" fn __dllgen_callback_44_1(
+    unsafe extern "C" fn __dllgen_callback_53_1(
         a0: *mut ::core::ffi::c_void,
         a1: i32,
         a2: *const *const u8,
@@ -1124,7 +1230,7 @@ mod __dllgen {
             >(&mut __dllgen_w, a2, a1 as i64)
         };
         ::dllgen_runtime::callback(
-            44,
+            53,
             1,
             &mut __dllgen_w,
             |__dllgen_r| {
@@ -1137,7 +1243,7 @@ mod __dllgen {
             },
         )
     }
-    type __DllgenFn44 = unsafe extern "C" fn(
+    type __DllgenFn53 = unsafe extern "C" fn(
         i32,
         ::core::option::Option<
             unsafe extern "C" fn(*mut ::core::ffi::c_void, i32, *const *const u8) -> i32,
@@ -1145,14 +1251,14 @@ mod __dllgen {
         *mut ::core::ffi::c_void,
     ) -> i32;
     /// The library calls this for `kx_scan`'s `progress`: it runs the client's closure.
-    unsafe extern "C" fn __dllgen_callback_45_1(
+    unsafe extern "C" fn __dllgen_callback_54_1(
         a0: *mut ::core::ffi::c_void,
         a1: i32,
     ) -> i32 {
         let mut __dllgen_w = ::dllgen_runtime::Writer::new();
         ::dllgen_runtime::marshal::value::reply(&mut __dllgen_w, &a1);
         ::dllgen_runtime::callback(
-            45,
+            54,
             1,
             &mut __dllgen_w,
             |__dllgen_r| {
@@ -1165,62 +1271,26 @@ mod __dllgen {
             },
         )
     }
-    type __DllgenFn45 = unsafe extern "C" fn(
+    type __DllgenFn54 = unsafe extern "C" fn(
         *mut ::core::ffi::c_void,
         ::core::option::Option<
             unsafe extern "C" fn(*mut ::core::ffi::c_void, i32) -> i32,
         >,
         *mut ::core::ffi::c_void,
     ) -> i32;
-    type __DllgenFn46 = unsafe extern "C" fn(i32, *mut KxSeries) -> i32;
-    type __DllgenFn47 = unsafe extern "C" fn(*const KxSeries, *mut i32, *mut i32) -> i64;
-    type __DllgenFn48 = unsafe extern "C" fn(
+    type __DllgenFn55 = unsafe extern "C" fn(i32, *mut KxSeries) -> i32;
+    type __DllgenFn56 = unsafe extern "C" fn(*const KxSeries, *mut i32, *mut i32) -> i64;
+    type __DllgenFn57 = unsafe extern "C" fn(
         *mut ::core::ffi::c_void,
         *const KxPoint,
     ) -> i32;
     /// The library calls this for `kx_sum_each`'s `each`: it runs the client's closure.
-    unsafe extern "C" fn __dllgen_callback_49_1(
+    unsafe extern "C" fn __dllgen_callback_58_1(
         a0: *mut ::core::ffi::c_void,
         a1: i32,
     ) -> i32 {
         let mut __dllgen_w = ::dllgen_runtime::Writer::new();
         ::dllgen_runtime::marshal::value::reply(&mut __dllgen_w, &a1);
-        ::dllgen_runtime::callback(
-            49,
-            1,
-            &mut __dllgen_w,
-            |__dllgen_r| {
-                let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
-                let __dllgen_ret = ::dllgen_runtime::marshal::value::decode_c(
-                    __dllgen_r,
-                    &mut __dllgen_keep,
-                )?;
-                Ok(__dllgen_ret)
-            },
-        )
-    }
-    type __DllgenFn49 = unsafe extern "C" fn(
-        i32,
-        ::core::option::Option<
-            unsafe extern "C" fn(*mut ::core::ffi::c_void, i32) -> i32,
-        >,
-        *mut ::core::ffi::c_void,
-    ) -> i32;
-    type __DllgenFn50 = unsafe extern "C" fn(*const u8, i32, i32) -> i32;
-    type __DllgenFn51 = unsafe extern "C" fn(*const KxPoint, i32, *mut KxPoint) -> i32;
-    type __DllgenFn52 = unsafe extern "C" fn(*mut KxPoint) -> ();
-    type __DllgenFn53 = unsafe extern "C" fn(*mut KxTextReq) -> i32;
-    type __DllgenFn54 = unsafe extern "C" fn() -> i32;
-    type __DllgenFn55 = unsafe extern "C" fn(*const u16, *mut u16, i32) -> ();
-    type __DllgenFn56 = unsafe extern "C" fn(*const KxValue, *mut u8, i32) -> i32;
-    type __DllgenFn57 = unsafe extern "C" fn(i32, *mut KxValue) -> i32;
-    /// The library calls this for `kx_visit_device`'s `visit`: it runs the client's closure.
-    unsafe extern "C" fn __dllgen_callback_58_1(
-        a0: *mut ::core::ffi::c_void,
-        a1: *mut ::core::ffi::c_void,
-    ) -> i32 {
-        let mut __dllgen_w = ::dllgen_runtime::Writer::new();
-        ::dllgen_runtime::marshal::handle::put_c(&mut __dllgen_w, 0, a1);
         ::dllgen_runtime::callback(
             58,
             1,
@@ -1236,6 +1306,42 @@ mod __dllgen {
         )
     }
     type __DllgenFn58 = unsafe extern "C" fn(
+        i32,
+        ::core::option::Option<
+            unsafe extern "C" fn(*mut ::core::ffi::c_void, i32) -> i32,
+        >,
+        *mut ::core::ffi::c_void,
+    ) -> i32;
+    type __DllgenFn59 = unsafe extern "C" fn(*const u8, i32, i32) -> i32;
+    type __DllgenFn60 = unsafe extern "C" fn(*const KxPoint, i32, *mut KxPoint) -> i32;
+    type __DllgenFn61 = unsafe extern "C" fn(*mut KxPoint) -> ();
+    type __DllgenFn62 = unsafe extern "C" fn(*mut KxTextReq) -> i32;
+    type __DllgenFn63 = unsafe extern "C" fn() -> i32;
+    type __DllgenFn64 = unsafe extern "C" fn(*const u16, *mut u16, i32) -> ();
+    type __DllgenFn65 = unsafe extern "C" fn(*const KxValue, *mut u8, i32) -> i32;
+    type __DllgenFn66 = unsafe extern "C" fn(i32, *mut KxValue) -> i32;
+    /// The library calls this for `kx_visit_device`'s `visit`: it runs the client's closure.
+    unsafe extern "C" fn __dllgen_callback_67_1(
+        a0: *mut ::core::ffi::c_void,
+        a1: *mut ::core::ffi::c_void,
+    ) -> i32 {
+        let mut __dllgen_w = ::dllgen_runtime::Writer::new();
+        ::dllgen_runtime::marshal::handle::put_c(&mut __dllgen_w, 1, a1);
+        ::dllgen_runtime::callback(
+            67,
+            1,
+            &mut __dllgen_w,
+            |__dllgen_r| {
+                let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
+                let __dllgen_ret = ::dllgen_runtime::marshal::value::decode_c(
+                    __dllgen_r,
+                    &mut __dllgen_keep,
+                )?;
+                Ok(__dllgen_ret)
+            },
+        )
+    }
+    type __DllgenFn67 = unsafe extern "C" fn(
         *mut ::core::ffi::c_void,
         ::core::option::Option<
             unsafe extern "C" fn(
@@ -1245,7 +1351,7 @@ mod __dllgen {
         >,
         *mut ::core::ffi::c_void,
     ) -> i32;
-    type __DllgenFn59 = unsafe extern "C" fn(
+    type __DllgenFn68 = unsafe extern "C" fn(
         i32,
         i32,
         i32,
@@ -1257,12 +1363,12 @@ mod __dllgen {
         *const u8,
         i32,
     ) -> i32;
-    type __DllgenFn60 = unsafe extern "C" fn(
+    type __DllgenFn69 = unsafe extern "C" fn(
         *mut ::core::ffi::c_void,
         *const u8,
         u32,
     ) -> i32;
-    type __DllgenFn61 = unsafe extern "C" fn(
+    type __DllgenFn70 = unsafe extern "C" fn(
         *mut ::core::ffi::c_void,
         *const KxBlock,
         *const u8,
@@ -1274,23 +1380,23 @@ mod __dllgen {
         __dllgen_f2: __DllgenFn2,
         __dllgen_f3: __DllgenFn3,
         __dllgen_f4: __DllgenFn4,
-        __dllgen_helper4: __DllgenHelper4,
         __dllgen_f5: __DllgenFn5,
         __dllgen_f6: __DllgenFn6,
         __dllgen_f7: __DllgenFn7,
         __dllgen_f8: __DllgenFn8,
         __dllgen_f9: __DllgenFn9,
         __dllgen_f10: __DllgenFn10,
-        __dllgen_helper10_1: __DllgenHelper10_1,
         __dllgen_f11: __DllgenFn11,
         __dllgen_f12: __DllgenFn12,
         __dllgen_f13: __DllgenFn13,
+        __dllgen_helper13: __DllgenHelper13,
         __dllgen_f14: __DllgenFn14,
         __dllgen_f15: __DllgenFn15,
         __dllgen_f16: __DllgenFn16,
         __dllgen_f17: __DllgenFn17,
         __dllgen_f18: __DllgenFn18,
         __dllgen_f19: __DllgenFn19,
+        __dllgen_helper19_1: __DllgenHelper19_1,
         __dllgen_f20: __DllgenFn20,
         __dllgen_f21: __DllgenFn21,
         __dllgen_f22: __DllgenFn22,
@@ -1333,6 +1439,15 @@ mod __dllgen {
         __dllgen_f59: __DllgenFn59,
         __dllgen_f60: __DllgenFn60,
         __dllgen_f61: __DllgenFn61,
+        __dllgen_f62: __DllgenFn62,
+        __dllgen_f63: __DllgenFn63,
+        __dllgen_f64: __DllgenFn64,
+        __dllgen_f65: __DllgenFn65,
+        __dllgen_f66: __DllgenFn66,
+        __dllgen_f67: __DllgenFn67,
+        __dllgen_f68: __DllgenFn68,
+        __dllgen_f69: __DllgenFn69,
+        __dllgen_f70: __DllgenFn70,
     }
     impl ::dllgen_runtime::Library for __DllgenHost {
         fn model_hash(&self) -> u64 {
@@ -1349,6 +1464,588 @@ mod __dllgen {
         > {
             match __dllgen_id {
                 0 => {
+                    let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
+                    let __dllgen_a_cam = ::dllgen_runtime::marshal::handle::decode_c(
+                        &mut __dllgen_args,
+                        0,
+                        false,
+                        true,
+                    )?;
+                    __dllgen_args.finish()?;
+                    let __dllgen_ret = unsafe {
+                        #[cfg(target_arch = "x86")]
+                        let __dllgen_r = ::dllgen_runtime::native::Words::new()
+                            .push(
+                                ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_cam),
+                            )
+                            .call::<
+                                (),
+                            >(
+                                self.__dllgen_f0 as *const ::core::ffi::c_void,
+                                ::dllgen_runtime::native::Pops::Caller,
+                                "`kx_camera_close`",
+                            );
+                        #[cfg(not(target_arch = "x86"))]
+                        let __dllgen_r = ::core::result::Result::<
+                            _,
+                            ::dllgen_runtime::WireError,
+                        >::Ok(
+                            (self
+                                .__dllgen_f0)(
+                                ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_cam),
+                            ),
+                        );
+                        __dllgen_r
+                    }?;
+                    ::dllgen_runtime::marshal::handle::after_call(
+                        &__dllgen_a_cam,
+                        0,
+                        true,
+                    );
+                    Ok(::dllgen_runtime::Status::Ok)
+                }
+                1 => {
+                    let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
+                    let __dllgen_a_cam = ::dllgen_runtime::marshal::handle::decode_c(
+                        &mut __dllgen_args,
+                        0,
+                        false,
+                        false,
+                    )?;
+                    __dllgen_args.finish()?;
+                    ::dllgen_runtime::native::set_errno(0);
+                    ::dllgen_runtime::native::set_last_error(0);
+                    let __dllgen_ret = unsafe {
+                        #[cfg(target_arch = "x86")]
+                        let __dllgen_r = ::dllgen_runtime::native::Words::new()
+                            .push(
+                                ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_cam),
+                            )
+                            .call::<
+                                i32,
+                            >(
+                                self.__dllgen_f1 as *const ::core::ffi::c_void,
+                                ::dllgen_runtime::native::Pops::Caller,
+                                "`kx_camera_delivered`",
+                            );
+                        #[cfg(not(target_arch = "x86"))]
+                        let __dllgen_r = ::core::result::Result::<
+                            _,
+                            ::dllgen_runtime::WireError,
+                        >::Ok(
+                            (self
+                                .__dllgen_f1)(
+                                ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_cam),
+                            ),
+                        );
+                        __dllgen_r
+                    }?;
+                    let (__dllgen_errno, __dllgen_last_error) = (
+                        ::dllgen_runtime::native::errno(),
+                        ::dllgen_runtime::native::last_error(),
+                    );
+                    ::dllgen_runtime::marshal::handle::after_call(
+                        &__dllgen_a_cam,
+                        0,
+                        false,
+                    );
+                    if let Some(__dllgen_status) = ::dllgen_runtime::marshal::error::check(
+                        __dllgen_out,
+                        __dllgen_ret,
+                        ::dllgen_runtime::marshal::error::Rule::Negative,
+                        ::dllgen_runtime::marshal::error::Code::Return,
+                        __dllgen_errno,
+                        __dllgen_last_error,
+                    ) {
+                        return Ok(__dllgen_status);
+                    }
+                    ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
+                    Ok(::dllgen_runtime::Status::Ok)
+                }
+                2 => {
+                    let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
+                    let __dllgen_a_cam = ::dllgen_runtime::marshal::handle::decode_c(
+                        &mut __dllgen_args,
+                        0,
+                        false,
+                        false,
+                    )?;
+                    __dllgen_args.finish()?;
+                    ::dllgen_runtime::native::set_errno(0);
+                    ::dllgen_runtime::native::set_last_error(0);
+                    let __dllgen_ret = unsafe {
+                        #[cfg(target_arch = "x86")]
+                        let __dllgen_r = ::dllgen_runtime::native::Words::new()
+                            .push(
+                                ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_cam),
+                            )
+                            .call::<
+                                i32,
+                            >(
+                                self.__dllgen_f2 as *const ::core::ffi::c_void,
+                                ::dllgen_runtime::native::Pops::Caller,
+                                "`kx_camera_events`",
+                            );
+                        #[cfg(not(target_arch = "x86"))]
+                        let __dllgen_r = ::core::result::Result::<
+                            _,
+                            ::dllgen_runtime::WireError,
+                        >::Ok(
+                            (self
+                                .__dllgen_f2)(
+                                ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_cam),
+                            ),
+                        );
+                        __dllgen_r
+                    }?;
+                    let (__dllgen_errno, __dllgen_last_error) = (
+                        ::dllgen_runtime::native::errno(),
+                        ::dllgen_runtime::native::last_error(),
+                    );
+                    ::dllgen_runtime::marshal::handle::after_call(
+                        &__dllgen_a_cam,
+                        0,
+                        false,
+                    );
+                    if let Some(__dllgen_status) = ::dllgen_runtime::marshal::error::check(
+                        __dllgen_out,
+                        __dllgen_ret,
+                        ::dllgen_runtime::marshal::error::Rule::Negative,
+                        ::dllgen_runtime::marshal::error::Code::Return,
+                        __dllgen_errno,
+                        __dllgen_last_error,
+                    ) {
+                        return Ok(__dllgen_status);
+                    }
+                    ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
+                    Ok(::dllgen_runtime::Status::Ok)
+                }
+                3 => {
+                    let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
+                    let __dllgen_a_cam = ::dllgen_runtime::marshal::handle::decode_c(
+                        &mut __dllgen_args,
+                        0,
+                        false,
+                        false,
+                    )?;
+                    let __dllgen_a_fn = ::dllgen_runtime::marshal::callback::decode(
+                        &mut __dllgen_args,
+                        true,
+                    )?;
+                    let __dllgen_reg = ::dllgen_runtime::host::kept::Registration::new(
+                        ::dllgen_runtime::owner(),
+                        ::dllgen_runtime::marshal::callback::decode_kept(
+                            &mut __dllgen_args,
+                        )?,
+                    );
+                    __dllgen_args.finish()?;
+                    ::dllgen_runtime::native::set_errno(0);
+                    ::dllgen_runtime::native::set_last_error(0);
+                    let __dllgen_ret = unsafe {
+                        #[cfg(target_arch = "x86")]
+                        let __dllgen_r = ::dllgen_runtime::native::Words::new()
+                            .push(
+                                ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_cam),
+                            )
+                            .push(
+                                __dllgen_a_fn
+                                    .then_some(
+                                        __dllgen_callback_3_1
+                                            as unsafe extern "C" fn(
+                                                *mut ::core::ffi::c_void,
+                                                u32,
+                                                *const u8,
+                                                u32,
+                                            ) -> i32,
+                                    ),
+                            )
+                            .push(::dllgen_runtime::host::kept::context(&__dllgen_reg))
+                            .call::<
+                                i32,
+                            >(
+                                self.__dllgen_f3 as *const ::core::ffi::c_void,
+                                ::dllgen_runtime::native::Pops::Caller,
+                                "`kx_camera_on_frame`",
+                            );
+                        #[cfg(not(target_arch = "x86"))]
+                        let __dllgen_r = ::core::result::Result::<
+                            _,
+                            ::dllgen_runtime::WireError,
+                        >::Ok(
+                            (self
+                                .__dllgen_f3)(
+                                ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_cam),
+                                __dllgen_a_fn
+                                    .then_some(
+                                        __dllgen_callback_3_1
+                                            as unsafe extern "C" fn(
+                                                *mut ::core::ffi::c_void,
+                                                u32,
+                                                *const u8,
+                                                u32,
+                                            ) -> i32,
+                                    ),
+                                ::dllgen_runtime::host::kept::context(&__dllgen_reg),
+                            ),
+                        );
+                        __dllgen_r
+                    }?;
+                    let (__dllgen_errno, __dllgen_last_error) = (
+                        ::dllgen_runtime::native::errno(),
+                        ::dllgen_runtime::native::last_error(),
+                    );
+                    ::dllgen_runtime::marshal::handle::after_call(
+                        &__dllgen_a_cam,
+                        0,
+                        false,
+                    );
+                    if let Some(__dllgen_status) = ::dllgen_runtime::marshal::error::check(
+                        __dllgen_out,
+                        __dllgen_ret,
+                        ::dllgen_runtime::marshal::error::Rule::Negative,
+                        ::dllgen_runtime::marshal::error::Code::Return,
+                        __dllgen_errno,
+                        __dllgen_last_error,
+                    ) {
+                        return Ok(__dllgen_status);
+                    }
+                    ::dllgen_runtime::host::handles::keep(
+                        0,
+                        ::dllgen_runtime::marshal::handle::id(&__dllgen_a_cam),
+                        1,
+                        __dllgen_reg,
+                    );
+                    ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
+                    Ok(::dllgen_runtime::Status::Ok)
+                }
+                4 => {
+                    let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
+                    let __dllgen_a_frame_bytes: u32 = ::dllgen_runtime::marshal::value::decode_c(
+                        &mut __dllgen_args,
+                        &mut __dllgen_keep,
+                    )?;
+                    __dllgen_args.finish()?;
+                    ::dllgen_runtime::native::set_errno(0);
+                    ::dllgen_runtime::native::set_last_error(0);
+                    let __dllgen_ret = unsafe {
+                        #[cfg(target_arch = "x86")]
+                        let __dllgen_r = ::dllgen_runtime::native::Words::new()
+                            .push(__dllgen_a_frame_bytes)
+                            .call::<
+                                *mut ::core::ffi::c_void,
+                            >(
+                                self.__dllgen_f4 as *const ::core::ffi::c_void,
+                                ::dllgen_runtime::native::Pops::Caller,
+                                "`kx_camera_open`",
+                            );
+                        #[cfg(not(target_arch = "x86"))]
+                        let __dllgen_r = ::core::result::Result::<
+                            _,
+                            ::dllgen_runtime::WireError,
+                        >::Ok((self.__dllgen_f4)(__dllgen_a_frame_bytes));
+                        __dllgen_r
+                    }?;
+                    let (__dllgen_errno, __dllgen_last_error) = (
+                        ::dllgen_runtime::native::errno(),
+                        ::dllgen_runtime::native::last_error(),
+                    );
+                    if let Some(__dllgen_status) = ::dllgen_runtime::marshal::error::check(
+                        __dllgen_out,
+                        __dllgen_ret,
+                        ::dllgen_runtime::marshal::error::Rule::Null,
+                        ::dllgen_runtime::marshal::error::Code::Return,
+                        __dllgen_errno,
+                        __dllgen_last_error,
+                    ) {
+                        return Ok(__dllgen_status);
+                    }
+                    ::dllgen_runtime::marshal::handle::put_c(
+                        __dllgen_out,
+                        0,
+                        __dllgen_ret,
+                    );
+                    Ok(::dllgen_runtime::Status::Ok)
+                }
+                5 => {
+                    let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
+                    let __dllgen_a_cam = ::dllgen_runtime::marshal::handle::decode_c(
+                        &mut __dllgen_args,
+                        0,
+                        false,
+                        false,
+                    )?;
+                    let __dllgen_a_count: u32 = ::dllgen_runtime::marshal::value::decode_c(
+                        &mut __dllgen_args,
+                        &mut __dllgen_keep,
+                    )?;
+                    __dllgen_args.finish()?;
+                    ::dllgen_runtime::native::set_errno(0);
+                    ::dllgen_runtime::native::set_last_error(0);
+                    let __dllgen_ret = unsafe {
+                        #[cfg(target_arch = "x86")]
+                        let __dllgen_r = ::dllgen_runtime::native::Words::new()
+                            .push(
+                                ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_cam),
+                            )
+                            .push(__dllgen_a_count)
+                            .call::<
+                                i32,
+                            >(
+                                self.__dllgen_f5 as *const ::core::ffi::c_void,
+                                ::dllgen_runtime::native::Pops::Caller,
+                                "`kx_camera_start`",
+                            );
+                        #[cfg(not(target_arch = "x86"))]
+                        let __dllgen_r = ::core::result::Result::<
+                            _,
+                            ::dllgen_runtime::WireError,
+                        >::Ok(
+                            (self
+                                .__dllgen_f5)(
+                                ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_cam),
+                                __dllgen_a_count,
+                            ),
+                        );
+                        __dllgen_r
+                    }?;
+                    let (__dllgen_errno, __dllgen_last_error) = (
+                        ::dllgen_runtime::native::errno(),
+                        ::dllgen_runtime::native::last_error(),
+                    );
+                    ::dllgen_runtime::marshal::handle::after_call(
+                        &__dllgen_a_cam,
+                        0,
+                        false,
+                    );
+                    if let Some(__dllgen_status) = ::dllgen_runtime::marshal::error::check(
+                        __dllgen_out,
+                        __dllgen_ret,
+                        ::dllgen_runtime::marshal::error::Rule::Negative,
+                        ::dllgen_runtime::marshal::error::Code::Return,
+                        __dllgen_errno,
+                        __dllgen_last_error,
+                    ) {
+                        return Ok(__dllgen_status);
+                    }
+                    ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
+                    Ok(::dllgen_runtime::Status::Ok)
+                }
+                6 => {
+                    let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
+                    let __dllgen_a_cam = ::dllgen_runtime::marshal::handle::decode_c(
+                        &mut __dllgen_args,
+                        0,
+                        false,
+                        false,
+                    )?;
+                    __dllgen_args.finish()?;
+                    ::dllgen_runtime::native::set_errno(0);
+                    ::dllgen_runtime::native::set_last_error(0);
+                    let __dllgen_ret = unsafe {
+                        #[cfg(target_arch = "x86")]
+                        let __dllgen_r = ::dllgen_runtime::native::Words::new()
+                            .push(
+                                ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_cam),
+                            )
+                            .call::<
+                                i32,
+                            >(
+                                self.__dllgen_f6 as *const ::core::ffi::c_void,
+                                ::dllgen_runtime::native::Pops::Caller,
+                                "`kx_camera_stop`",
+                            );
+                        #[cfg(not(target_arch = "x86"))]
+                        let __dllgen_r = ::core::result::Result::<
+                            _,
+                            ::dllgen_runtime::WireError,
+                        >::Ok(
+                            (self
+                                .__dllgen_f6)(
+                                ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_cam),
+                            ),
+                        );
+                        __dllgen_r
+                    }?;
+                    let (__dllgen_errno, __dllgen_last_error) = (
+                        ::dllgen_runtime::native::errno(),
+                        ::dllgen_runtime::native::last_error(),
+                    );
+                    ::dllgen_runtime::marshal::handle::after_call(
+                        &__dllgen_a_cam,
+                        0,
+                        false,
+                    );
+                    if let Some(__dllgen_status) = ::dllgen_runtime::marshal::error::check(
+                        __dllgen_out,
+                        __dllgen_ret,
+                        ::dllgen_runtime::marshal::error::Rule::Negative,
+                        ::dllgen_runtime::marshal::error::Code::Return,
+                        __dllgen_errno,
+                        __dllgen_last_error,
+                    ) {
+                        return Ok(__dllgen_status);
+                    }
+                    ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
+                    Ok(::dllgen_runtime::Status::Ok)
+                }
+                7 => {
+                    let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
+                    let __dllgen_a_cam = ::dllgen_runtime::marshal::handle::decode_c(
+                        &mut __dllgen_args,
+                        0,
+                        false,
+                        false,
+                    )?;
+                    let __dllgen_a_len: u32 = ::dllgen_runtime::marshal::value::decode_c(
+                        &mut __dllgen_args,
+                        &mut __dllgen_keep,
+                    )?;
+                    let __dllgen_a_done = ::dllgen_runtime::marshal::callback::decode(
+                        &mut __dllgen_args,
+                        false,
+                    )?;
+                    let __dllgen_reg = ::dllgen_runtime::host::kept::Registration::new(
+                        ::dllgen_runtime::owner(),
+                        ::dllgen_runtime::marshal::callback::decode_kept(
+                            &mut __dllgen_args,
+                        )?,
+                    );
+                    __dllgen_args.finish()?;
+                    ::dllgen_runtime::native::set_errno(0);
+                    ::dllgen_runtime::native::set_last_error(0);
+                    let __dllgen_ret = unsafe {
+                        #[cfg(target_arch = "x86")]
+                        let __dllgen_r = ::dllgen_runtime::native::Words::new()
+                            .push(
+                                ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_cam),
+                            )
+                            .push(__dllgen_a_len)
+                            .push(
+                                __dllgen_a_done
+                                    .then_some(
+                                        __dllgen_callback_7_2
+                                            as unsafe extern "C" fn(
+                                                *mut ::core::ffi::c_void,
+                                                i32,
+                                                i32,
+                                                u32,
+                                            ),
+                                    ),
+                            )
+                            .push(::dllgen_runtime::host::kept::context(&__dllgen_reg))
+                            .call::<
+                                i32,
+                            >(
+                                self.__dllgen_f7 as *const ::core::ffi::c_void,
+                                ::dllgen_runtime::native::Pops::Caller,
+                                "`kx_camera_submit`",
+                            );
+                        #[cfg(not(target_arch = "x86"))]
+                        let __dllgen_r = ::core::result::Result::<
+                            _,
+                            ::dllgen_runtime::WireError,
+                        >::Ok(
+                            (self
+                                .__dllgen_f7)(
+                                ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_cam),
+                                __dllgen_a_len,
+                                __dllgen_a_done
+                                    .then_some(
+                                        __dllgen_callback_7_2
+                                            as unsafe extern "C" fn(
+                                                *mut ::core::ffi::c_void,
+                                                i32,
+                                                i32,
+                                                u32,
+                                            ),
+                                    ),
+                                ::dllgen_runtime::host::kept::context(&__dllgen_reg),
+                            ),
+                        );
+                        __dllgen_r
+                    }?;
+                    let (__dllgen_errno, __dllgen_last_error) = (
+                        ::dllgen_runtime::native::errno(),
+                        ::dllgen_runtime::native::last_error(),
+                    );
+                    let _ = ::dllgen_runtime::host::kept::leak(__dllgen_reg);
+                    ::dllgen_runtime::marshal::handle::after_call(
+                        &__dllgen_a_cam,
+                        0,
+                        false,
+                    );
+                    if let Some(__dllgen_status) = ::dllgen_runtime::marshal::error::check(
+                        __dllgen_out,
+                        __dllgen_ret,
+                        ::dllgen_runtime::marshal::error::Rule::Negative,
+                        ::dllgen_runtime::marshal::error::Code::Return,
+                        __dllgen_errno,
+                        __dllgen_last_error,
+                    ) {
+                        return Ok(__dllgen_status);
+                    }
+                    ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
+                    Ok(::dllgen_runtime::Status::Ok)
+                }
+                8 => {
+                    let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
+                    let __dllgen_a_cam = ::dllgen_runtime::marshal::handle::decode_c(
+                        &mut __dllgen_args,
+                        0,
+                        false,
+                        false,
+                    )?;
+                    __dllgen_args.finish()?;
+                    ::dllgen_runtime::native::set_errno(0);
+                    ::dllgen_runtime::native::set_last_error(0);
+                    let __dllgen_ret = unsafe {
+                        #[cfg(target_arch = "x86")]
+                        let __dllgen_r = ::dllgen_runtime::native::Words::new()
+                            .push(
+                                ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_cam),
+                            )
+                            .call::<
+                                i32,
+                            >(
+                                self.__dllgen_f8 as *const ::core::ffi::c_void,
+                                ::dllgen_runtime::native::Pops::Caller,
+                                "`kx_camera_wait`",
+                            );
+                        #[cfg(not(target_arch = "x86"))]
+                        let __dllgen_r = ::core::result::Result::<
+                            _,
+                            ::dllgen_runtime::WireError,
+                        >::Ok(
+                            (self
+                                .__dllgen_f8)(
+                                ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_cam),
+                            ),
+                        );
+                        __dllgen_r
+                    }?;
+                    let (__dllgen_errno, __dllgen_last_error) = (
+                        ::dllgen_runtime::native::errno(),
+                        ::dllgen_runtime::native::last_error(),
+                    );
+                    ::dllgen_runtime::marshal::handle::after_call(
+                        &__dllgen_a_cam,
+                        0,
+                        false,
+                    );
+                    if let Some(__dllgen_status) = ::dllgen_runtime::marshal::error::check(
+                        __dllgen_out,
+                        __dllgen_ret,
+                        ::dllgen_runtime::marshal::error::Rule::Negative,
+                        ::dllgen_runtime::marshal::error::Code::Return,
+                        __dllgen_errno,
+                        __dllgen_last_error,
+                    ) {
+                        return Ok(__dllgen_status);
+                    }
+                    ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
+                    Ok(::dllgen_runtime::Status::Ok)
+                }
+                9 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let __dllgen_a_cap: i32 = ::dllgen_runtime::marshal::length::decode(
                         &mut __dllgen_args,
@@ -1381,7 +2078,7 @@ mod __dllgen {
                             .call::<
                                 i32,
                             >(
-                                self.__dllgen_f0 as *const ::core::ffi::c_void,
+                                self.__dllgen_f9 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
                                 "`kx_claim`",
                             );
@@ -1391,7 +2088,7 @@ mod __dllgen {
                             ::dllgen_runtime::WireError,
                         >::Ok(
                             (self
-                                .__dllgen_f0)(
+                                .__dllgen_f9)(
                                 ::dllgen_runtime::marshal::out_buffer::ptr(
                                     &mut __dllgen_a_buf,
                                 ),
@@ -1425,7 +2122,7 @@ mod __dllgen {
                     )?;
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                1 => {
+                10 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let __dllgen_a_c: Clash = ::dllgen_runtime::marshal::value::decode_c(
                         &mut __dllgen_args,
@@ -1458,7 +2155,7 @@ mod __dllgen {
                             .push(
                                 __dllgen_a_w
                                     .then_some(
-                                        __dllgen_callback_1_4
+                                        __dllgen_callback_10_4
                                             as unsafe extern "C" fn(*mut ::core::ffi::c_void, i32),
                                     ),
                             )
@@ -1466,7 +2163,7 @@ mod __dllgen {
                             .call::<
                                 i32,
                             >(
-                                self.__dllgen_f1 as *const ::core::ffi::c_void,
+                                self.__dllgen_f10 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
                                 "`kx_clash`",
                             );
@@ -1476,14 +2173,14 @@ mod __dllgen {
                             ::dllgen_runtime::WireError,
                         >::Ok(
                             (self
-                                .__dllgen_f1)(
+                                .__dllgen_f10)(
                                 __dllgen_a_c,
                                 __dllgen_a_n,
                                 __dllgen_a_length,
                                 __dllgen_a_type,
                                 __dllgen_a_w
                                     .then_some(
-                                        __dllgen_callback_1_4
+                                        __dllgen_callback_10_4
                                             as unsafe extern "C" fn(*mut ::core::ffi::c_void, i32),
                                     ),
                                 ::dllgen_runtime::marshal::callback::user_data(),
@@ -1494,11 +2191,11 @@ mod __dllgen {
                     ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                2 => {
+                11 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let __dllgen_a_dev = ::dllgen_runtime::marshal::handle::decode_c(
                         &mut __dllgen_args,
-                        0,
+                        1,
                         true,
                         true,
                     )?;
@@ -1512,7 +2209,7 @@ mod __dllgen {
                             .call::<
                                 (),
                             >(
-                                self.__dllgen_f2 as *const ::core::ffi::c_void,
+                                self.__dllgen_f11 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
                                 "`kx_close`",
                             );
@@ -1522,7 +2219,7 @@ mod __dllgen {
                             ::dllgen_runtime::WireError,
                         >::Ok(
                             (self
-                                .__dllgen_f2)(
+                                .__dllgen_f11)(
                                 ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_dev),
                             ),
                         );
@@ -1530,12 +2227,12 @@ mod __dllgen {
                     }?;
                     ::dllgen_runtime::marshal::handle::after_call(
                         &__dllgen_a_dev,
-                        0,
+                        1,
                         true,
                     );
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                3 => {
+                12 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let __dllgen_a_n: i32 = ::dllgen_runtime::marshal::value::decode_c(
                         &mut __dllgen_args,
@@ -1547,7 +2244,7 @@ mod __dllgen {
                     )?;
                     let __dllgen_a_devs = ::dllgen_runtime::marshal::handle::decode_all(
                         &mut __dllgen_args,
-                        0,
+                        1,
                     )?;
                     let __dllgen_a_ndevs: i32 = ::dllgen_runtime::marshal::length::decode(
                         &mut __dllgen_args,
@@ -1566,7 +2263,7 @@ mod __dllgen {
                             .push(
                                 __dllgen_a_on_data
                                     .then_some(
-                                        __dllgen_callback_3_1
+                                        __dllgen_callback_12_1
                                             as unsafe extern "C" fn(
                                                 *mut ::core::ffi::c_void,
                                                 *const u8,
@@ -1584,7 +2281,7 @@ mod __dllgen {
                             .call::<
                                 i32,
                             >(
-                                self.__dllgen_f3 as *const ::core::ffi::c_void,
+                                self.__dllgen_f12 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
                                 "`kx_deliver`",
                             );
@@ -1594,11 +2291,11 @@ mod __dllgen {
                             ::dllgen_runtime::WireError,
                         >::Ok(
                             (self
-                                .__dllgen_f3)(
+                                .__dllgen_f12)(
                                 __dllgen_a_n,
                                 __dllgen_a_on_data
                                     .then_some(
-                                        __dllgen_callback_3_1
+                                        __dllgen_callback_12_1
                                             as unsafe extern "C" fn(
                                                 *mut ::core::ffi::c_void,
                                                 *const u8,
@@ -1633,11 +2330,11 @@ mod __dllgen {
                     ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                4 => {
+                13 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let __dllgen_a_dev = ::dllgen_runtime::marshal::handle::decode_c(
                         &mut __dllgen_args,
-                        0,
+                        1,
                         false,
                         false,
                     )?;
@@ -1651,7 +2348,7 @@ mod __dllgen {
                             .call::<
                                 *const u8,
                             >(
-                                self.__dllgen_f4 as *const ::core::ffi::c_void,
+                                self.__dllgen_f13 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
                                 "`kx_describe`",
                             );
@@ -1661,7 +2358,7 @@ mod __dllgen {
                             ::dllgen_runtime::WireError,
                         >::Ok(
                             (self
-                                .__dllgen_f4)(
+                                .__dllgen_f13)(
                                 ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_dev),
                             ),
                         );
@@ -1669,7 +2366,7 @@ mod __dllgen {
                     }?;
                     ::dllgen_runtime::marshal::handle::after_call(
                         &__dllgen_a_dev,
-                        0,
+                        1,
                         false,
                     );
                     unsafe {
@@ -1680,12 +2377,14 @@ mod __dllgen {
                     if !__dllgen_ret.is_null() {
                         unsafe {
                             (self
-                                .__dllgen_helper4)(__dllgen_ret as *mut ::core::ffi::c_void)
+                                .__dllgen_helper13)(
+                                __dllgen_ret as *mut ::core::ffi::c_void,
+                            )
                         };
                     }
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                5 => {
+                14 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let __dllgen_a_count: i32 = ::dllgen_runtime::marshal::value::decode_c(
                         &mut __dllgen_args,
@@ -1703,7 +2402,7 @@ mod __dllgen {
                             .push(
                                 __dllgen_a_visit
                                     .then_some(
-                                        __dllgen_callback_5_1
+                                        __dllgen_callback_14_1
                                             as unsafe extern "C" fn(
                                                 *const u8,
                                                 i32,
@@ -1715,7 +2414,7 @@ mod __dllgen {
                             .call::<
                                 i32,
                             >(
-                                self.__dllgen_f5 as *const ::core::ffi::c_void,
+                                self.__dllgen_f14 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
                                 "`kx_each`",
                             );
@@ -1725,11 +2424,11 @@ mod __dllgen {
                             ::dllgen_runtime::WireError,
                         >::Ok(
                             (self
-                                .__dllgen_f5)(
+                                .__dllgen_f14)(
                                 __dllgen_a_count,
                                 __dllgen_a_visit
                                     .then_some(
-                                        __dllgen_callback_5_1
+                                        __dllgen_callback_14_1
                                             as unsafe extern "C" fn(
                                                 *const u8,
                                                 i32,
@@ -1744,7 +2443,7 @@ mod __dllgen {
                     ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                6 => {
+                15 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let __dllgen_a_src = ::dllgen_runtime::marshal::in_buffer::decode::<
                         u8,
@@ -1769,7 +2468,7 @@ mod __dllgen {
                             .call::<
                                 i32,
                             >(
-                                self.__dllgen_f6 as *const ::core::ffi::c_void,
+                                self.__dllgen_f15 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
                                 "`kx_eat`",
                             );
@@ -1779,7 +2478,7 @@ mod __dllgen {
                             ::dllgen_runtime::WireError,
                         >::Ok(
                             (self
-                                .__dllgen_f6)(
+                                .__dllgen_f15)(
                                 ::dllgen_runtime::marshal::in_buffer::ptr(&__dllgen_a_src),
                                 &mut __dllgen_a_src_len,
                             ),
@@ -1794,11 +2493,11 @@ mod __dllgen {
                     )?;
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                7 => {
+                16 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let __dllgen_a_dev = ::dllgen_runtime::marshal::handle::decode_c(
                         &mut __dllgen_args,
-                        0,
+                        1,
                         false,
                         false,
                     )?;
@@ -1825,7 +2524,7 @@ mod __dllgen {
                             .call::<
                                 i32,
                             >(
-                                self.__dllgen_f7 as *const ::core::ffi::c_void,
+                                self.__dllgen_f16 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
                                 "`kx_emit`",
                             );
@@ -1835,7 +2534,7 @@ mod __dllgen {
                             ::dllgen_runtime::WireError,
                         >::Ok(
                             (self
-                                .__dllgen_f7)(
+                                .__dllgen_f16)(
                                 ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_dev),
                                 __dllgen_a_n,
                                 ::dllgen_runtime::marshal::in_string::ptr(&__dllgen_a_what),
@@ -1849,7 +2548,7 @@ mod __dllgen {
                     );
                     ::dllgen_runtime::marshal::handle::after_call(
                         &__dllgen_a_dev,
-                        0,
+                        1,
                         false,
                     );
                     if let Some(__dllgen_status) = ::dllgen_runtime::marshal::error::check(
@@ -1865,7 +2564,7 @@ mod __dllgen {
                     ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                8 => {
+                17 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let __dllgen_a_status: i32 = ::dllgen_runtime::marshal::value::decode_c(
                         &mut __dllgen_args,
@@ -1879,7 +2578,7 @@ mod __dllgen {
                             .call::<
                                 *const u8,
                             >(
-                                self.__dllgen_f8 as *const ::core::ffi::c_void,
+                                self.__dllgen_f17 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
                                 "`kx_error_text`",
                             );
@@ -1887,7 +2586,7 @@ mod __dllgen {
                         let __dllgen_r = ::core::result::Result::<
                             _,
                             ::dllgen_runtime::WireError,
-                        >::Ok((self.__dllgen_f8)(__dllgen_a_status));
+                        >::Ok((self.__dllgen_f17)(__dllgen_a_status));
                         __dllgen_r
                     }?;
                     unsafe {
@@ -1897,7 +2596,7 @@ mod __dllgen {
                     };
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                9 => {
+                18 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let __dllgen_a_v: i32 = ::dllgen_runtime::marshal::value::decode_c(
                         &mut __dllgen_args,
@@ -1913,7 +2612,7 @@ mod __dllgen {
                             .call::<
                                 i32,
                             >(
-                                self.__dllgen_f9 as *const ::core::ffi::c_void,
+                                self.__dllgen_f18 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
                                 "`kx_even`",
                             );
@@ -1921,7 +2620,7 @@ mod __dllgen {
                         let __dllgen_r = ::core::result::Result::<
                             _,
                             ::dllgen_runtime::WireError,
-                        >::Ok((self.__dllgen_f9)(__dllgen_a_v));
+                        >::Ok((self.__dllgen_f18)(__dllgen_a_v));
                         __dllgen_r
                     }?;
                     let (__dllgen_errno, __dllgen_last_error) = (
@@ -1941,7 +2640,7 @@ mod __dllgen {
                     ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                10 => {
+                19 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let __dllgen_a_code: i32 = ::dllgen_runtime::marshal::value::decode_c(
                         &mut __dllgen_args,
@@ -1957,7 +2656,7 @@ mod __dllgen {
                             .call::<
                                 i32,
                             >(
-                                self.__dllgen_f10 as *const ::core::ffi::c_void,
+                                self.__dllgen_f19 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
                                 "`kx_explain`",
                             );
@@ -1965,7 +2664,7 @@ mod __dllgen {
                         let __dllgen_r = ::core::result::Result::<
                             _,
                             ::dllgen_runtime::WireError,
-                        >::Ok((self.__dllgen_f10)(__dllgen_a_code, &mut __dllgen_a_msg));
+                        >::Ok((self.__dllgen_f19)(__dllgen_a_code, &mut __dllgen_a_msg));
                         __dllgen_r
                     }?;
                     let __dllgen_a_msg_copy = unsafe {
@@ -1974,7 +2673,7 @@ mod __dllgen {
                         >(__dllgen_a_msg)
                     };
                     if !__dllgen_a_msg.is_null() {
-                        unsafe { (self.__dllgen_helper10_1)(__dllgen_a_msg) };
+                        unsafe { (self.__dllgen_helper19_1)(__dllgen_a_msg) };
                     }
                     ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
                     ::dllgen_runtime::marshal::out_string::reply::<
@@ -1982,7 +2681,7 @@ mod __dllgen {
                     >(__dllgen_out, &__dllgen_a_msg_copy);
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                11 => {
+                20 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let __dllgen_a_code: i32 = ::dllgen_runtime::marshal::value::decode_c(
                         &mut __dllgen_args,
@@ -1998,7 +2697,7 @@ mod __dllgen {
                             .call::<
                                 i32,
                             >(
-                                self.__dllgen_f11 as *const ::core::ffi::c_void,
+                                self.__dllgen_f20 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
                                 "`kx_fail`",
                             );
@@ -2006,7 +2705,7 @@ mod __dllgen {
                         let __dllgen_r = ::core::result::Result::<
                             _,
                             ::dllgen_runtime::WireError,
-                        >::Ok((self.__dllgen_f11)(__dllgen_a_code));
+                        >::Ok((self.__dllgen_f20)(__dllgen_a_code));
                         __dllgen_r
                     }?;
                     let (__dllgen_errno, __dllgen_last_error) = (
@@ -2026,7 +2725,7 @@ mod __dllgen {
                     ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                12 => {
+                21 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let __dllgen_a_block = ::dllgen_runtime::marshal::in_value::decode::<
                         KxBlock,
@@ -2064,7 +2763,7 @@ mod __dllgen {
                             .call::<
                                 i32,
                             >(
-                                self.__dllgen_f12 as *const ::core::ffi::c_void,
+                                self.__dllgen_f21 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
                                 "`kx_fill_blocks`",
                             );
@@ -2074,7 +2773,7 @@ mod __dllgen {
                             ::dllgen_runtime::WireError,
                         >::Ok(
                             (self
-                                .__dllgen_f12)(
+                                .__dllgen_f21)(
                                 ::dllgen_runtime::marshal::in_value::ptr(&__dllgen_a_block),
                                 ::dllgen_runtime::marshal::out_buffer::ptr(
                                     &mut __dllgen_a_out,
@@ -2092,7 +2791,7 @@ mod __dllgen {
                     )?;
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                13 => {
+                22 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let __dllgen_a_size: i32 = ::dllgen_runtime::marshal::value::decode_c(
                         &mut __dllgen_args,
@@ -2119,7 +2818,7 @@ mod __dllgen {
                             .call::<
                                 i32,
                             >(
-                                self.__dllgen_f13 as *const ::core::ffi::c_void,
+                                self.__dllgen_f22 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
                                 "`kx_fill_odd`",
                             );
@@ -2129,7 +2828,7 @@ mod __dllgen {
                             ::dllgen_runtime::WireError,
                         >::Ok(
                             (self
-                                .__dllgen_f13)(
+                                .__dllgen_f22)(
                                 ::dllgen_runtime::marshal::out_buffer::ptr(
                                     &mut __dllgen_a_out,
                                 ),
@@ -2147,7 +2846,7 @@ mod __dllgen {
                     )?;
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                14 => {
+                23 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let __dllgen_a_path = ::dllgen_runtime::marshal::in_string::decode::<
                         ::dllgen_runtime::marshal::Utf8,
@@ -2164,7 +2863,7 @@ mod __dllgen {
                             .call::<
                                 *mut ::core::ffi::c_void,
                             >(
-                                self.__dllgen_f14 as *const ::core::ffi::c_void,
+                                self.__dllgen_f23 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
                                 "`kx_find`",
                             );
@@ -2174,7 +2873,7 @@ mod __dllgen {
                             ::dllgen_runtime::WireError,
                         >::Ok(
                             (self
-                                .__dllgen_f14)(
+                                .__dllgen_f23)(
                                 ::dllgen_runtime::marshal::in_string::ptr(&__dllgen_a_path),
                             ),
                         );
@@ -2196,12 +2895,12 @@ mod __dllgen {
                     }
                     ::dllgen_runtime::marshal::handle::put_c(
                         __dllgen_out,
-                        0,
+                        1,
                         __dllgen_ret,
                     );
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                15 => {
+                24 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let __dllgen_a_fn = ::dllgen_runtime::marshal::callback::decode(
                         &mut __dllgen_args,
@@ -2214,7 +2913,7 @@ mod __dllgen {
                             .push(
                                 __dllgen_a_fn
                                     .then_some(
-                                        __dllgen_callback_15_0
+                                        __dllgen_callback_24_0
                                             as unsafe extern "C" fn(
                                                 *mut ::core::ffi::c_void,
                                                 i32,
@@ -2225,7 +2924,7 @@ mod __dllgen {
                             .call::<
                                 i32,
                             >(
-                                self.__dllgen_f15 as *const ::core::ffi::c_void,
+                                self.__dllgen_f24 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
                                 "`kx_fire`",
                             );
@@ -2235,10 +2934,10 @@ mod __dllgen {
                             ::dllgen_runtime::WireError,
                         >::Ok(
                             (self
-                                .__dllgen_f15)(
+                                .__dllgen_f24)(
                                 __dllgen_a_fn
                                     .then_some(
-                                        __dllgen_callback_15_0
+                                        __dllgen_callback_24_0
                                             as unsafe extern "C" fn(
                                                 *mut ::core::ffi::c_void,
                                                 i32,
@@ -2252,7 +2951,7 @@ mod __dllgen {
                     ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                16 => {
+                25 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let __dllgen_a_x: i32 = ::dllgen_runtime::marshal::value::decode_c(
                         &mut __dllgen_args,
@@ -2271,7 +2970,7 @@ mod __dllgen {
                             .call::<
                                 i32,
                             >(
-                                self.__dllgen_f16 as *const ::core::ffi::c_void,
+                                self.__dllgen_f25 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
                                 "`kx_fixed`",
                             );
@@ -2281,7 +2980,7 @@ mod __dllgen {
                             ::dllgen_runtime::WireError,
                         >::Ok(
                             (self
-                                .__dllgen_f16)(
+                                .__dllgen_f25)(
                                 __dllgen_a_x,
                                 19288i64 as i32,
                                 ::dllgen_runtime::marshal::fixed::string(b"kx-1.0\0"),
@@ -2295,7 +2994,7 @@ mod __dllgen {
                     ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                17 => {
+                26 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let mut __dllgen_a_flags = ::dllgen_runtime::marshal::inout_buffer::decode_c::<
                         ::dllgen_runtime::marshal::CBool,
@@ -2322,7 +3021,7 @@ mod __dllgen {
                             .call::<
                                 i32,
                             >(
-                                self.__dllgen_f17 as *const ::core::ffi::c_void,
+                                self.__dllgen_f26 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
                                 "`kx_flip`",
                             );
@@ -2332,7 +3031,7 @@ mod __dllgen {
                             ::dllgen_runtime::WireError,
                         >::Ok(
                             (self
-                                .__dllgen_f17)(
+                                .__dllgen_f26)(
                                 ::dllgen_runtime::marshal::inout_buffer::ptr(
                                     &mut __dllgen_a_flags,
                                 ),
@@ -2349,7 +3048,7 @@ mod __dllgen {
                     );
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                18 => {
+                27 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let __dllgen_a_n: i32 = ::dllgen_runtime::marshal::value::decode_c(
                         &mut __dllgen_args,
@@ -2369,7 +3068,7 @@ mod __dllgen {
                             .push(
                                 __dllgen_a_on_frame
                                     .then_some(
-                                        __dllgen_callback_18_1
+                                        __dllgen_callback_27_1
                                             as unsafe extern "C" fn(
                                                 *mut ::core::ffi::c_void,
                                                 *const KxFrame,
@@ -2382,7 +3081,7 @@ mod __dllgen {
                             .call::<
                                 i32,
                             >(
-                                self.__dllgen_f18 as *const ::core::ffi::c_void,
+                                self.__dllgen_f27 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
                                 "`kx_frames`",
                             );
@@ -2392,11 +3091,11 @@ mod __dllgen {
                             ::dllgen_runtime::WireError,
                         >::Ok(
                             (self
-                                .__dllgen_f18)(
+                                .__dllgen_f27)(
                                 __dllgen_a_n,
                                 __dllgen_a_on_frame
                                     .then_some(
-                                        __dllgen_callback_18_1
+                                        __dllgen_callback_27_1
                                             as unsafe extern "C" fn(
                                                 *mut ::core::ffi::c_void,
                                                 *const KxFrame,
@@ -2426,11 +3125,11 @@ mod __dllgen {
                     ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                19 => {
+                28 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let __dllgen_a_dev = ::dllgen_runtime::marshal::handle::decode_c(
                         &mut __dllgen_args,
-                        0,
+                        1,
                         false,
                         false,
                     )?;
@@ -2454,7 +3153,7 @@ mod __dllgen {
                             .call::<
                                 i32,
                             >(
-                                self.__dllgen_f19 as *const ::core::ffi::c_void,
+                                self.__dllgen_f28 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
                                 "`kx_info_get`",
                             );
@@ -2464,7 +3163,7 @@ mod __dllgen {
                             ::dllgen_runtime::WireError,
                         >::Ok(
                             (self
-                                .__dllgen_f19)(
+                                .__dllgen_f28)(
                                 ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_dev),
                                 ::dllgen_runtime::marshal::out_value::ptr(
                                     &mut __dllgen_a_info,
@@ -2479,7 +3178,7 @@ mod __dllgen {
                     );
                     ::dllgen_runtime::marshal::handle::after_call(
                         &__dllgen_a_dev,
-                        0,
+                        1,
                         false,
                     );
                     if let Some(__dllgen_status) = ::dllgen_runtime::marshal::error::check(
@@ -2500,7 +3199,7 @@ mod __dllgen {
                     )?;
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                20 => {
+                29 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let __dllgen_a_parts = ::dllgen_runtime::marshal::in_strings::decode::<
                         ::dllgen_runtime::marshal::Utf8,
@@ -2538,7 +3237,7 @@ mod __dllgen {
                             .call::<
                                 i32,
                             >(
-                                self.__dllgen_f20 as *const ::core::ffi::c_void,
+                                self.__dllgen_f29 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
                                 "`kx_join`",
                             );
@@ -2548,7 +3247,7 @@ mod __dllgen {
                             ::dllgen_runtime::WireError,
                         >::Ok(
                             (self
-                                .__dllgen_f20)(
+                                .__dllgen_f29)(
                                 ::dllgen_runtime::marshal::in_strings::ptr(
                                     &__dllgen_a_parts,
                                 ),
@@ -2571,7 +3270,7 @@ mod __dllgen {
                     )?;
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                21 => {
+                30 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let __dllgen_a_fn = ::dllgen_runtime::marshal::callback::decode(
                         &mut __dllgen_args,
@@ -2584,7 +3283,7 @@ mod __dllgen {
                             .push(
                                 __dllgen_a_fn
                                     .then_some(
-                                        __dllgen_callback_21_0
+                                        __dllgen_callback_30_0
                                             as unsafe extern "C" fn(
                                                 *mut ::core::ffi::c_void,
                                                 i32,
@@ -2595,7 +3294,7 @@ mod __dllgen {
                             .call::<
                                 (),
                             >(
-                                self.__dllgen_f21 as *const ::core::ffi::c_void,
+                                self.__dllgen_f30 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
                                 "`kx_keep`",
                             );
@@ -2605,10 +3304,10 @@ mod __dllgen {
                             ::dllgen_runtime::WireError,
                         >::Ok(
                             (self
-                                .__dllgen_f21)(
+                                .__dllgen_f30)(
                                 __dllgen_a_fn
                                     .then_some(
-                                        __dllgen_callback_21_0
+                                        __dllgen_callback_30_0
                                             as unsafe extern "C" fn(
                                                 *mut ::core::ffi::c_void,
                                                 i32,
@@ -2621,7 +3320,7 @@ mod __dllgen {
                     }?;
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                22 => {
+                31 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let __dllgen_a_info = ::dllgen_runtime::marshal::in_value::decode::<
                         KxInfo,
@@ -2655,7 +3354,7 @@ mod __dllgen {
                             .call::<
                                 i32,
                             >(
-                                self.__dllgen_f22 as *const ::core::ffi::c_void,
+                                self.__dllgen_f31 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
                                 "`kx_label`",
                             );
@@ -2665,7 +3364,7 @@ mod __dllgen {
                             ::dllgen_runtime::WireError,
                         >::Ok(
                             (self
-                                .__dllgen_f22)(
+                                .__dllgen_f31)(
                                 ::dllgen_runtime::marshal::in_value::ptr(&__dllgen_a_info),
                                 ::dllgen_runtime::marshal::out_buffer::ptr(
                                     &mut __dllgen_a_buf,
@@ -2698,7 +3397,7 @@ mod __dllgen {
                     )?;
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                23 => {
+                32 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let __dllgen_a_from: KxPoint = ::dllgen_runtime::marshal::value::decode_c(
                         &mut __dllgen_args,
@@ -2736,7 +3435,7 @@ mod __dllgen {
                             .call::<
                                 i32,
                             >(
-                                self.__dllgen_f23 as *const ::core::ffi::c_void,
+                                self.__dllgen_f32 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
                                 "`kx_line`",
                             );
@@ -2746,7 +3445,7 @@ mod __dllgen {
                             ::dllgen_runtime::WireError,
                         >::Ok(
                             (self
-                                .__dllgen_f23)(
+                                .__dllgen_f32)(
                                 __dllgen_a_from,
                                 __dllgen_a_step,
                                 ::dllgen_runtime::marshal::out_buffer::ptr(
@@ -2781,11 +3480,11 @@ mod __dllgen {
                     )?;
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                24 => {
+                33 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let __dllgen_a_dev = ::dllgen_runtime::marshal::handle::decode_c(
                         &mut __dllgen_args,
-                        0,
+                        1,
                         false,
                         false,
                     )?;
@@ -2811,7 +3510,7 @@ mod __dllgen {
                             .push(
                                 __dllgen_a_fn
                                     .then_some(
-                                        __dllgen_callback_24_1
+                                        __dllgen_callback_33_1
                                             as unsafe extern "C" fn(
                                                 *mut ::core::ffi::c_void,
                                                 i32,
@@ -2823,7 +3522,7 @@ mod __dllgen {
                             .call::<
                                 i32,
                             >(
-                                self.__dllgen_f24 as *const ::core::ffi::c_void,
+                                self.__dllgen_f33 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
                                 "`kx_listen`",
                             );
@@ -2833,11 +3532,11 @@ mod __dllgen {
                             ::dllgen_runtime::WireError,
                         >::Ok(
                             (self
-                                .__dllgen_f24)(
+                                .__dllgen_f33)(
                                 ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_dev),
                                 __dllgen_a_fn
                                     .then_some(
-                                        __dllgen_callback_24_1
+                                        __dllgen_callback_33_1
                                             as unsafe extern "C" fn(
                                                 *mut ::core::ffi::c_void,
                                                 i32,
@@ -2855,7 +3554,7 @@ mod __dllgen {
                     );
                     ::dllgen_runtime::marshal::handle::after_call(
                         &__dllgen_a_dev,
-                        0,
+                        1,
                         false,
                     );
                     if let Some(__dllgen_status) = ::dllgen_runtime::marshal::error::check(
@@ -2869,15 +3568,15 @@ mod __dllgen {
                         return Ok(__dllgen_status);
                     }
                     ::dllgen_runtime::host::handles::keep(
-                        0,
-                        ::dllgen_runtime::marshal::handle::id(&__dllgen_a_dev),
                         1,
+                        ::dllgen_runtime::marshal::handle::id(&__dllgen_a_dev),
+                        2,
                         __dllgen_reg,
                     );
                     ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                25 => {
+                34 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let __dllgen_a_line = ::dllgen_runtime::marshal::in_string::decode::<
                         ::dllgen_runtime::marshal::Utf8,
@@ -2894,7 +3593,7 @@ mod __dllgen {
                             .call::<
                                 i32,
                             >(
-                                self.__dllgen_f25 as *const ::core::ffi::c_void,
+                                self.__dllgen_f34 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
                                 "`kx_logger_line`",
                             );
@@ -2904,7 +3603,7 @@ mod __dllgen {
                             ::dllgen_runtime::WireError,
                         >::Ok(
                             (self
-                                .__dllgen_f25)(
+                                .__dllgen_f34)(
                                 ::dllgen_runtime::marshal::in_string::ptr(&__dllgen_a_line),
                             ),
                         );
@@ -2927,7 +3626,7 @@ mod __dllgen {
                     ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                26 => {
+                35 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let __dllgen_a_log = ::dllgen_runtime::marshal::callback::decode(
                         &mut __dllgen_args,
@@ -2946,7 +3645,7 @@ mod __dllgen {
                             .push(
                                 __dllgen_a_log
                                     .then_some(
-                                        __dllgen_callback_26_0
+                                        __dllgen_callback_35_0
                                             as unsafe extern "C" fn(
                                                 *mut ::core::ffi::c_void,
                                                 *const u8,
@@ -2957,7 +3656,7 @@ mod __dllgen {
                             .call::<
                                 (),
                             >(
-                                self.__dllgen_f26 as *const ::core::ffi::c_void,
+                                self.__dllgen_f35 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
                                 "`kx_logger_set`",
                             );
@@ -2967,10 +3666,10 @@ mod __dllgen {
                             ::dllgen_runtime::WireError,
                         >::Ok(
                             (self
-                                .__dllgen_f26)(
+                                .__dllgen_f35)(
                                 __dllgen_a_log
                                     .then_some(
-                                        __dllgen_callback_26_0
+                                        __dllgen_callback_35_0
                                             as unsafe extern "C" fn(
                                                 *mut ::core::ffi::c_void,
                                                 *const u8,
@@ -2984,7 +3683,7 @@ mod __dllgen {
                     let _ = ::dllgen_runtime::host::kept::leak(__dllgen_reg);
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                27 => {
+                36 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let __dllgen_a_values = ::dllgen_runtime::marshal::in_buffer::decode::<
                         f64,
@@ -3011,7 +3710,7 @@ mod __dllgen {
                             .call::<
                                 f64,
                             >(
-                                self.__dllgen_f27 as *const ::core::ffi::c_void,
+                                self.__dllgen_f36 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
                                 "`kx_mean`",
                             );
@@ -3021,7 +3720,7 @@ mod __dllgen {
                             ::dllgen_runtime::WireError,
                         >::Ok(
                             (self
-                                .__dllgen_f27)(
+                                .__dllgen_f36)(
                                 ::dllgen_runtime::marshal::in_buffer::ptr(
                                     &__dllgen_a_values,
                                 ),
@@ -3033,11 +3732,11 @@ mod __dllgen {
                     ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                28 => {
+                37 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let __dllgen_a_dev = ::dllgen_runtime::marshal::handle::decode_c(
                         &mut __dllgen_args,
-                        0,
+                        1,
                         false,
                         false,
                     )?;
@@ -3070,7 +3769,7 @@ mod __dllgen {
                             .call::<
                                 i32,
                             >(
-                                self.__dllgen_f28 as *const ::core::ffi::c_void,
+                                self.__dllgen_f37 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
                                 "`kx_name`",
                             );
@@ -3080,7 +3779,7 @@ mod __dllgen {
                             ::dllgen_runtime::WireError,
                         >::Ok(
                             (self
-                                .__dllgen_f28)(
+                                .__dllgen_f37)(
                                 ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_dev),
                                 ::dllgen_runtime::marshal::out_buffer::ptr(
                                     &mut __dllgen_a_buf,
@@ -3096,7 +3795,7 @@ mod __dllgen {
                     );
                     ::dllgen_runtime::marshal::handle::after_call(
                         &__dllgen_a_dev,
-                        0,
+                        1,
                         false,
                     );
                     if let Some(__dllgen_status) = ::dllgen_runtime::marshal::error::check(
@@ -3119,7 +3818,7 @@ mod __dllgen {
                     )?;
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                29 => {
+                38 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let mut __dllgen_a_out = ::dllgen_runtime::marshal::out_handle::storage();
                     __dllgen_args.finish()?;
@@ -3132,7 +3831,7 @@ mod __dllgen {
                             .call::<
                                 i32,
                             >(
-                                self.__dllgen_f29 as *const ::core::ffi::c_void,
+                                self.__dllgen_f38 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
                                 "`kx_nothing`",
                             );
@@ -3140,7 +3839,7 @@ mod __dllgen {
                         let __dllgen_r = ::core::result::Result::<
                             _,
                             ::dllgen_runtime::WireError,
-                        >::Ok((self.__dllgen_f29)(&mut __dllgen_a_out));
+                        >::Ok((self.__dllgen_f38)(&mut __dllgen_a_out));
                         __dllgen_r
                     }?;
                     let (__dllgen_errno, __dllgen_last_error) = (
@@ -3160,12 +3859,12 @@ mod __dllgen {
                     ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
                     ::dllgen_runtime::marshal::out_handle::reply(
                         __dllgen_out,
-                        0,
+                        1,
                         __dllgen_a_out,
                     );
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                30 => {
+                39 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let __dllgen_a_p: KxPoint = ::dllgen_runtime::marshal::value::decode_c(
                         &mut __dllgen_args,
@@ -3186,13 +3885,13 @@ mod __dllgen {
                             ::dllgen_runtime::WireError,
                         >::Ok(
                             (self
-                                .__dllgen_f30)(__dllgen_a_p, __dllgen_a_dx, __dllgen_a_dy),
+                                .__dllgen_f39)(__dllgen_a_p, __dllgen_a_dx, __dllgen_a_dy),
                         )
                     }?;
                     ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                31 => {
+                40 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let __dllgen_a_path = ::dllgen_runtime::marshal::in_string::decode::<
                         ::dllgen_runtime::marshal::Utf8,
@@ -3211,7 +3910,7 @@ mod __dllgen {
                             .call::<
                                 i32,
                             >(
-                                self.__dllgen_f31 as *const ::core::ffi::c_void,
+                                self.__dllgen_f40 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
                                 "`kx_open`",
                             );
@@ -3221,7 +3920,7 @@ mod __dllgen {
                             ::dllgen_runtime::WireError,
                         >::Ok(
                             (self
-                                .__dllgen_f31)(
+                                .__dllgen_f40)(
                                 ::dllgen_runtime::marshal::in_string::ptr(&__dllgen_a_path),
                                 &mut __dllgen_a_out,
                             ),
@@ -3245,12 +3944,12 @@ mod __dllgen {
                     ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
                     ::dllgen_runtime::marshal::out_handle::reply(
                         __dllgen_out,
-                        0,
+                        1,
                         __dllgen_a_out,
                     );
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                32 => {
+                41 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let __dllgen_a_slot: i32 = ::dllgen_runtime::marshal::value::decode_c(
                         &mut __dllgen_args,
@@ -3276,7 +3975,7 @@ mod __dllgen {
                             .push(
                                 __dllgen_a_cmp
                                     .then_some(
-                                        __dllgen_callback_32_1
+                                        __dllgen_callback_41_1
                                             as unsafe extern "C" fn(
                                                 *mut ::core::ffi::c_void,
                                                 i32,
@@ -3287,14 +3986,14 @@ mod __dllgen {
                             .push(::dllgen_runtime::host::kept::context(&__dllgen_reg))
                             .push(
                                 ::core::option::Option::Some(
-                                    __dllgen_destroy_32_3
+                                    __dllgen_destroy_41_3
                                         as unsafe extern "C" fn(*mut ::core::ffi::c_void),
                                 ),
                             )
                             .call::<
                                 i32,
                             >(
-                                self.__dllgen_f32 as *const ::core::ffi::c_void,
+                                self.__dllgen_f41 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
                                 "`kx_order_set`",
                             );
@@ -3304,11 +4003,11 @@ mod __dllgen {
                             ::dllgen_runtime::WireError,
                         >::Ok(
                             (self
-                                .__dllgen_f32)(
+                                .__dllgen_f41)(
                                 __dllgen_a_slot,
                                 __dllgen_a_cmp
                                     .then_some(
-                                        __dllgen_callback_32_1
+                                        __dllgen_callback_41_1
                                             as unsafe extern "C" fn(
                                                 *mut ::core::ffi::c_void,
                                                 i32,
@@ -3317,7 +4016,7 @@ mod __dllgen {
                                     ),
                                 ::dllgen_runtime::host::kept::context(&__dllgen_reg),
                                 ::core::option::Option::Some(
-                                    __dllgen_destroy_32_3
+                                    __dllgen_destroy_41_3
                                         as unsafe extern "C" fn(*mut ::core::ffi::c_void),
                                 ),
                             ),
@@ -3342,7 +4041,7 @@ mod __dllgen {
                     ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                33 => {
+                42 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let __dllgen_a_slot: i32 = ::dllgen_runtime::marshal::value::decode_c(
                         &mut __dllgen_args,
@@ -3376,7 +4075,7 @@ mod __dllgen {
                             .call::<
                                 i32,
                             >(
-                                self.__dllgen_f33 as *const ::core::ffi::c_void,
+                                self.__dllgen_f42 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
                                 "`kx_order_sort`",
                             );
@@ -3386,7 +4085,7 @@ mod __dllgen {
                             ::dllgen_runtime::WireError,
                         >::Ok(
                             (self
-                                .__dllgen_f33)(
+                                .__dllgen_f42)(
                                 __dllgen_a_slot,
                                 ::dllgen_runtime::marshal::inout_buffer::ptr(
                                     &mut __dllgen_a_values,
@@ -3418,7 +4117,7 @@ mod __dllgen {
                     );
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                34 => {
+                43 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     __dllgen_args.finish()?;
                     let __dllgen_ret = unsafe {
@@ -3427,7 +4126,7 @@ mod __dllgen {
                             .call::<
                                 (),
                             >(
-                                self.__dllgen_f34 as *const ::core::ffi::c_void,
+                                self.__dllgen_f43 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
                                 "`kx_orders_clear`",
                             );
@@ -3435,12 +4134,12 @@ mod __dllgen {
                         let __dllgen_r = ::core::result::Result::<
                             _,
                             ::dllgen_runtime::WireError,
-                        >::Ok((self.__dllgen_f34)());
+                        >::Ok((self.__dllgen_f43)());
                         __dllgen_r
                     }?;
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                35 => {
+                44 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let __dllgen_a_give: i32 = ::dllgen_runtime::marshal::value::decode_c(
                         &mut __dllgen_args,
@@ -3454,7 +4153,7 @@ mod __dllgen {
                             .call::<
                                 *const KxPoint,
                             >(
-                                self.__dllgen_f35 as *const ::core::ffi::c_void,
+                                self.__dllgen_f44 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
                                 "`kx_origin`",
                             );
@@ -3462,7 +4161,7 @@ mod __dllgen {
                         let __dllgen_r = ::core::result::Result::<
                             _,
                             ::dllgen_runtime::WireError,
-                        >::Ok((self.__dllgen_f35)(__dllgen_a_give));
+                        >::Ok((self.__dllgen_f44)(__dllgen_a_give));
                         __dllgen_r
                     }?;
                     let __dllgen_len = 1u64;
@@ -3474,7 +4173,7 @@ mod __dllgen {
                     __dllgen_copied?;
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                36 => {
+                45 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let __dllgen_a_cap: i32 = ::dllgen_runtime::marshal::length::decode(
                         &mut __dllgen_args,
@@ -3500,7 +4199,7 @@ mod __dllgen {
                             .call::<
                                 (),
                             >(
-                                self.__dllgen_f36 as *const ::core::ffi::c_void,
+                                self.__dllgen_f45 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
                                 "`kx_overfill`",
                             );
@@ -3510,7 +4209,7 @@ mod __dllgen {
                             ::dllgen_runtime::WireError,
                         >::Ok(
                             (self
-                                .__dllgen_f36)(
+                                .__dllgen_f45)(
                                 ::dllgen_runtime::marshal::out_buffer::ptr(
                                     &mut __dllgen_a_buf,
                                 ),
@@ -3527,7 +4226,7 @@ mod __dllgen {
                     )?;
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                37 => {
+                46 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let mut __dllgen_a_out = ::dllgen_runtime::marshal::out_value::storage::<
                         i32,
@@ -3544,7 +4243,7 @@ mod __dllgen {
                             .call::<
                                 (),
                             >(
-                                self.__dllgen_f37 as *const ::core::ffi::c_void,
+                                self.__dllgen_f46 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
                                 "`kx_overrun`",
                             );
@@ -3554,7 +4253,7 @@ mod __dllgen {
                             ::dllgen_runtime::WireError,
                         >::Ok(
                             (self
-                                .__dllgen_f37)(
+                                .__dllgen_f46)(
                                 ::dllgen_runtime::marshal::out_value::ptr(
                                     &mut __dllgen_a_out,
                                 ),
@@ -3569,7 +4268,7 @@ mod __dllgen {
                     )?;
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                38 => {
+                47 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let (mut __dllgen_a_dst_len, __dllgen_g_dst_len): (u32, u64) = ::dllgen_runtime::marshal::inout_length::decode(
                         &mut __dllgen_args,
@@ -3613,7 +4312,7 @@ mod __dllgen {
                             .call::<
                                 i32,
                             >(
-                                self.__dllgen_f38 as *const ::core::ffi::c_void,
+                                self.__dllgen_f47 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
                                 "`kx_pack`",
                             );
@@ -3623,7 +4322,7 @@ mod __dllgen {
                             ::dllgen_runtime::WireError,
                         >::Ok(
                             (self
-                                .__dllgen_f38)(
+                                .__dllgen_f47)(
                                 ::dllgen_runtime::marshal::out_buffer::ptr(
                                     &mut __dllgen_a_dst,
                                 ),
@@ -3659,7 +4358,7 @@ mod __dllgen {
                     )?;
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                39 => {
+                48 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let __dllgen_a_n: i32 = ::dllgen_runtime::marshal::value::decode_c(
                         &mut __dllgen_args,
@@ -3673,7 +4372,7 @@ mod __dllgen {
                             .call::<
                                 *const KxPacket,
                             >(
-                                self.__dllgen_f39 as *const ::core::ffi::c_void,
+                                self.__dllgen_f48 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
                                 "`kx_packet_get`",
                             );
@@ -3681,7 +4380,7 @@ mod __dllgen {
                         let __dllgen_r = ::core::result::Result::<
                             _,
                             ::dllgen_runtime::WireError,
-                        >::Ok((self.__dllgen_f39)(__dllgen_a_n));
+                        >::Ok((self.__dllgen_f48)(__dllgen_a_n));
                         __dllgen_r
                     }?;
                     let __dllgen_len = 1u64;
@@ -3693,7 +4392,7 @@ mod __dllgen {
                     __dllgen_copied?;
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                40 => {
+                49 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let __dllgen_a_p = ::dllgen_runtime::marshal::in_value::decode_flexible::<
                         KxPacket,
@@ -3712,7 +4411,7 @@ mod __dllgen {
                             .call::<
                                 i64,
                             >(
-                                self.__dllgen_f40 as *const ::core::ffi::c_void,
+                                self.__dllgen_f49 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
                                 "`kx_packet_sum`",
                             );
@@ -3722,7 +4421,7 @@ mod __dllgen {
                             ::dllgen_runtime::WireError,
                         >::Ok(
                             (self
-                                .__dllgen_f40)(
+                                .__dllgen_f49)(
                                 ::dllgen_runtime::marshal::in_value::ptr_flexible::<
                                     KxPacket,
                                 >(&__dllgen_a_p),
@@ -3747,11 +4446,11 @@ mod __dllgen {
                     ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                41 => {
+                50 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let __dllgen_a_dev = ::dllgen_runtime::marshal::handle::decode_c(
                         &mut __dllgen_args,
-                        0,
+                        1,
                         false,
                         false,
                     )?;
@@ -3786,7 +4485,7 @@ mod __dllgen {
                             .call::<
                                 i32,
                             >(
-                                self.__dllgen_f41 as *const ::core::ffi::c_void,
+                                self.__dllgen_f50 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
                                 "`kx_read`",
                             );
@@ -3796,7 +4495,7 @@ mod __dllgen {
                             ::dllgen_runtime::WireError,
                         >::Ok(
                             (self
-                                .__dllgen_f41)(
+                                .__dllgen_f50)(
                                 ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_dev),
                                 ::dllgen_runtime::marshal::out_buffer::ptr(
                                     &mut __dllgen_a_buf,
@@ -3813,7 +4512,7 @@ mod __dllgen {
                     );
                     ::dllgen_runtime::marshal::handle::after_call(
                         &__dllgen_a_dev,
-                        0,
+                        1,
                         false,
                     );
                     if let Some(__dllgen_status) = ::dllgen_runtime::marshal::error::check(
@@ -3837,7 +4536,7 @@ mod __dllgen {
                     )?;
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                42 => {
+                51 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let __dllgen_a_in = ::dllgen_runtime::marshal::in_value::decode::<
                         KxPacked,
@@ -3860,7 +4559,7 @@ mod __dllgen {
                             .call::<
                                 i32,
                             >(
-                                self.__dllgen_f42 as *const ::core::ffi::c_void,
+                                self.__dllgen_f51 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
                                 "`kx_repack`",
                             );
@@ -3870,7 +4569,7 @@ mod __dllgen {
                             ::dllgen_runtime::WireError,
                         >::Ok(
                             (self
-                                .__dllgen_f42)(
+                                .__dllgen_f51)(
                                 ::dllgen_runtime::marshal::in_value::ptr(&__dllgen_a_in),
                                 ::dllgen_runtime::marshal::out_value::ptr(
                                     &mut __dllgen_a_out,
@@ -3887,7 +4586,7 @@ mod __dllgen {
                     )?;
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                43 => {
+                52 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let mut __dllgen_a_bytes = ::dllgen_runtime::marshal::inout_buffer::decode_c::<
                         u8,
@@ -3914,7 +4613,7 @@ mod __dllgen {
                             .call::<
                                 (),
                             >(
-                                self.__dllgen_f43 as *const ::core::ffi::c_void,
+                                self.__dllgen_f52 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
                                 "`kx_reverse`",
                             );
@@ -3924,7 +4623,7 @@ mod __dllgen {
                             ::dllgen_runtime::WireError,
                         >::Ok(
                             (self
-                                .__dllgen_f43)(
+                                .__dllgen_f52)(
                                 ::dllgen_runtime::marshal::inout_buffer::ptr(
                                     &mut __dllgen_a_bytes,
                                 ),
@@ -3940,7 +4639,7 @@ mod __dllgen {
                     );
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                44 => {
+                53 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let __dllgen_a_n: i32 = ::dllgen_runtime::marshal::value::decode_c(
                         &mut __dllgen_args,
@@ -3958,7 +4657,7 @@ mod __dllgen {
                             .push(
                                 __dllgen_a_row
                                     .then_some(
-                                        __dllgen_callback_44_1
+                                        __dllgen_callback_53_1
                                             as unsafe extern "C" fn(
                                                 *mut ::core::ffi::c_void,
                                                 i32,
@@ -3970,7 +4669,7 @@ mod __dllgen {
                             .call::<
                                 i32,
                             >(
-                                self.__dllgen_f44 as *const ::core::ffi::c_void,
+                                self.__dllgen_f53 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
                                 "`kx_rows`",
                             );
@@ -3980,11 +4679,11 @@ mod __dllgen {
                             ::dllgen_runtime::WireError,
                         >::Ok(
                             (self
-                                .__dllgen_f44)(
+                                .__dllgen_f53)(
                                 __dllgen_a_n,
                                 __dllgen_a_row
                                     .then_some(
-                                        __dllgen_callback_44_1
+                                        __dllgen_callback_53_1
                                             as unsafe extern "C" fn(
                                                 *mut ::core::ffi::c_void,
                                                 i32,
@@ -3999,11 +4698,11 @@ mod __dllgen {
                     ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                45 => {
+                54 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let __dllgen_a_dev = ::dllgen_runtime::marshal::handle::decode_c(
                         &mut __dllgen_args,
-                        0,
+                        1,
                         false,
                         false,
                     )?;
@@ -4023,7 +4722,7 @@ mod __dllgen {
                             .push(
                                 __dllgen_a_progress
                                     .then_some(
-                                        __dllgen_callback_45_1
+                                        __dllgen_callback_54_1
                                             as unsafe extern "C" fn(
                                                 *mut ::core::ffi::c_void,
                                                 i32,
@@ -4034,7 +4733,7 @@ mod __dllgen {
                             .call::<
                                 i32,
                             >(
-                                self.__dllgen_f45 as *const ::core::ffi::c_void,
+                                self.__dllgen_f54 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
                                 "`kx_scan`",
                             );
@@ -4044,11 +4743,11 @@ mod __dllgen {
                             ::dllgen_runtime::WireError,
                         >::Ok(
                             (self
-                                .__dllgen_f45)(
+                                .__dllgen_f54)(
                                 ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_dev),
                                 __dllgen_a_progress
                                     .then_some(
-                                        __dllgen_callback_45_1
+                                        __dllgen_callback_54_1
                                             as unsafe extern "C" fn(
                                                 *mut ::core::ffi::c_void,
                                                 i32,
@@ -4065,7 +4764,7 @@ mod __dllgen {
                     );
                     ::dllgen_runtime::marshal::handle::after_call(
                         &__dllgen_a_dev,
-                        0,
+                        1,
                         false,
                     );
                     if let Some(__dllgen_status) = ::dllgen_runtime::marshal::error::check(
@@ -4081,7 +4780,7 @@ mod __dllgen {
                     ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                46 => {
+                55 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let __dllgen_a_n: i32 = ::dllgen_runtime::marshal::value::decode_c(
                         &mut __dllgen_args,
@@ -4105,7 +4804,7 @@ mod __dllgen {
                             .call::<
                                 i32,
                             >(
-                                self.__dllgen_f46 as *const ::core::ffi::c_void,
+                                self.__dllgen_f55 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
                                 "`kx_series_make`",
                             );
@@ -4115,7 +4814,7 @@ mod __dllgen {
                             ::dllgen_runtime::WireError,
                         >::Ok(
                             (self
-                                .__dllgen_f46)(
+                                .__dllgen_f55)(
                                 __dllgen_a_n,
                                 ::dllgen_runtime::marshal::out_value::ptr(
                                     &mut __dllgen_a_out,
@@ -4146,7 +4845,7 @@ mod __dllgen {
                     )?;
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                47 => {
+                56 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let __dllgen_a_first = ::dllgen_runtime::marshal::in_value::decode::<
                         KxSeries,
@@ -4179,7 +4878,7 @@ mod __dllgen {
                             .call::<
                                 i64,
                             >(
-                                self.__dllgen_f47 as *const ::core::ffi::c_void,
+                                self.__dllgen_f56 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
                                 "`kx_series_sum`",
                             );
@@ -4189,7 +4888,7 @@ mod __dllgen {
                             ::dllgen_runtime::WireError,
                         >::Ok(
                             (self
-                                .__dllgen_f47)(
+                                .__dllgen_f56)(
                                 ::dllgen_runtime::marshal::in_value::ptr(&__dllgen_a_first),
                                 ::dllgen_runtime::marshal::out_value::ptr(
                                     &mut __dllgen_a_series,
@@ -4228,11 +4927,11 @@ mod __dllgen {
                     )?;
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                48 => {
+                57 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let __dllgen_a_dev = ::dllgen_runtime::marshal::handle::decode_c(
                         &mut __dllgen_args,
-                        0,
+                        1,
                         false,
                         false,
                     )?;
@@ -4254,7 +4953,7 @@ mod __dllgen {
                             .call::<
                                 i32,
                             >(
-                                self.__dllgen_f48 as *const ::core::ffi::c_void,
+                                self.__dllgen_f57 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
                                 "`kx_set_origin`",
                             );
@@ -4264,7 +4963,7 @@ mod __dllgen {
                             ::dllgen_runtime::WireError,
                         >::Ok(
                             (self
-                                .__dllgen_f48)(
+                                .__dllgen_f57)(
                                 ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_dev),
                                 ::dllgen_runtime::marshal::in_value::ptr(&__dllgen_a_origin),
                             ),
@@ -4277,7 +4976,7 @@ mod __dllgen {
                     );
                     ::dllgen_runtime::marshal::handle::after_call(
                         &__dllgen_a_dev,
-                        0,
+                        1,
                         false,
                     );
                     if let Some(__dllgen_status) = ::dllgen_runtime::marshal::error::check(
@@ -4293,7 +4992,7 @@ mod __dllgen {
                     ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                49 => {
+                58 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let __dllgen_a_n: i32 = ::dllgen_runtime::marshal::value::decode_c(
                         &mut __dllgen_args,
@@ -4311,7 +5010,7 @@ mod __dllgen {
                             .push(
                                 __dllgen_a_each
                                     .then_some(
-                                        __dllgen_callback_49_1
+                                        __dllgen_callback_58_1
                                             as unsafe extern "C" fn(
                                                 *mut ::core::ffi::c_void,
                                                 i32,
@@ -4322,7 +5021,7 @@ mod __dllgen {
                             .call::<
                                 i32,
                             >(
-                                self.__dllgen_f49 as *const ::core::ffi::c_void,
+                                self.__dllgen_f58 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
                                 "`kx_sum_each`",
                             );
@@ -4332,11 +5031,11 @@ mod __dllgen {
                             ::dllgen_runtime::WireError,
                         >::Ok(
                             (self
-                                .__dllgen_f49)(
+                                .__dllgen_f58)(
                                 __dllgen_a_n,
                                 __dllgen_a_each
                                     .then_some(
-                                        __dllgen_callback_49_1
+                                        __dllgen_callback_58_1
                                             as unsafe extern "C" fn(
                                                 *mut ::core::ffi::c_void,
                                                 i32,
@@ -4350,7 +5049,7 @@ mod __dllgen {
                     ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                50 => {
+                59 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let __dllgen_a_data = ::dllgen_runtime::marshal::in_buffer::decode::<
                         u8,
@@ -4385,7 +5084,7 @@ mod __dllgen {
                             .call::<
                                 i32,
                             >(
-                                self.__dllgen_f50 as *const ::core::ffi::c_void,
+                                self.__dllgen_f59 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
                                 "`kx_sum_opt`",
                             );
@@ -4395,7 +5094,7 @@ mod __dllgen {
                             ::dllgen_runtime::WireError,
                         >::Ok(
                             (self
-                                .__dllgen_f50)(
+                                .__dllgen_f59)(
                                 ::dllgen_runtime::marshal::in_buffer::ptr(&__dllgen_a_data),
                                 __dllgen_a_count,
                                 __dllgen_a_stride,
@@ -4406,7 +5105,7 @@ mod __dllgen {
                     ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                51 => {
+                60 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let __dllgen_a_pts = ::dllgen_runtime::marshal::in_buffer::decode::<
                         KxPoint,
@@ -4441,7 +5140,7 @@ mod __dllgen {
                             .call::<
                                 i32,
                             >(
-                                self.__dllgen_f51 as *const ::core::ffi::c_void,
+                                self.__dllgen_f60 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
                                 "`kx_sum_points`",
                             );
@@ -4451,7 +5150,7 @@ mod __dllgen {
                             ::dllgen_runtime::WireError,
                         >::Ok(
                             (self
-                                .__dllgen_f51)(
+                                .__dllgen_f60)(
                                 ::dllgen_runtime::marshal::in_buffer::ptr(&__dllgen_a_pts),
                                 __dllgen_a_n,
                                 ::dllgen_runtime::marshal::out_value::ptr(
@@ -4483,7 +5182,7 @@ mod __dllgen {
                     )?;
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                52 => {
+                61 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let mut __dllgen_a_p = ::dllgen_runtime::marshal::inout_value::decode_c::<
                         KxPoint,
@@ -4500,7 +5199,7 @@ mod __dllgen {
                             .call::<
                                 (),
                             >(
-                                self.__dllgen_f52 as *const ::core::ffi::c_void,
+                                self.__dllgen_f61 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
                                 "`kx_swap`",
                             );
@@ -4510,7 +5209,7 @@ mod __dllgen {
                             ::dllgen_runtime::WireError,
                         >::Ok(
                             (self
-                                .__dllgen_f52)(
+                                .__dllgen_f61)(
                                 ::dllgen_runtime::marshal::inout_value::ptr(
                                     &mut __dllgen_a_p,
                                 ),
@@ -4526,7 +5225,7 @@ mod __dllgen {
                     )?;
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                53 => {
+                62 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let mut __dllgen_a_req = ::dllgen_runtime::marshal::inout_value::decode_c::<
                         KxTextReq,
@@ -4545,7 +5244,7 @@ mod __dllgen {
                             .call::<
                                 i32,
                             >(
-                                self.__dllgen_f53 as *const ::core::ffi::c_void,
+                                self.__dllgen_f62 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
                                 "`kx_text_fill`",
                             );
@@ -4555,7 +5254,7 @@ mod __dllgen {
                             ::dllgen_runtime::WireError,
                         >::Ok(
                             (self
-                                .__dllgen_f53)(
+                                .__dllgen_f62)(
                                 ::dllgen_runtime::marshal::inout_value::ptr(
                                     &mut __dllgen_a_req,
                                 ),
@@ -4586,7 +5285,7 @@ mod __dllgen {
                     )?;
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                54 => {
+                63 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     __dllgen_args.finish()?;
                     ::dllgen_runtime::native::set_errno(0);
@@ -4597,7 +5296,7 @@ mod __dllgen {
                             .call::<
                                 i32,
                             >(
-                                self.__dllgen_f54 as *const ::core::ffi::c_void,
+                                self.__dllgen_f63 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
                                 "`kx_unfreed`",
                             );
@@ -4605,7 +5304,7 @@ mod __dllgen {
                         let __dllgen_r = ::core::result::Result::<
                             _,
                             ::dllgen_runtime::WireError,
-                        >::Ok((self.__dllgen_f54)());
+                        >::Ok((self.__dllgen_f63)());
                         __dllgen_r
                     }?;
                     let (__dllgen_errno, __dllgen_last_error) = (
@@ -4625,7 +5324,7 @@ mod __dllgen {
                     ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                55 => {
+                64 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let __dllgen_a_text = ::dllgen_runtime::marshal::in_string::decode::<
                         ::dllgen_runtime::marshal::Utf16,
@@ -4657,7 +5356,7 @@ mod __dllgen {
                             .call::<
                                 (),
                             >(
-                                self.__dllgen_f55 as *const ::core::ffi::c_void,
+                                self.__dllgen_f64 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
                                 "`kx_upper16`",
                             );
@@ -4667,7 +5366,7 @@ mod __dllgen {
                             ::dllgen_runtime::WireError,
                         >::Ok(
                             (self
-                                .__dllgen_f55)(
+                                .__dllgen_f64)(
                                 ::dllgen_runtime::marshal::in_string::ptr(&__dllgen_a_text),
                                 ::dllgen_runtime::marshal::out_buffer::ptr(
                                     &mut __dllgen_a_out,
@@ -4685,7 +5384,7 @@ mod __dllgen {
                     )?;
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                56 => {
+                65 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let __dllgen_a_v = ::dllgen_runtime::marshal::in_value::decode::<
                         KxValue,
@@ -4719,7 +5418,7 @@ mod __dllgen {
                             .call::<
                                 i32,
                             >(
-                                self.__dllgen_f56 as *const ::core::ffi::c_void,
+                                self.__dllgen_f65 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
                                 "`kx_value_describe`",
                             );
@@ -4729,7 +5428,7 @@ mod __dllgen {
                             ::dllgen_runtime::WireError,
                         >::Ok(
                             (self
-                                .__dllgen_f56)(
+                                .__dllgen_f65)(
                                 ::dllgen_runtime::marshal::in_value::ptr(&__dllgen_a_v),
                                 ::dllgen_runtime::marshal::out_buffer::ptr(
                                     &mut __dllgen_a_out,
@@ -4763,7 +5462,7 @@ mod __dllgen {
                     )?;
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                57 => {
+                66 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let __dllgen_a_n: i32 = ::dllgen_runtime::marshal::value::decode_c(
                         &mut __dllgen_args,
@@ -4785,7 +5484,7 @@ mod __dllgen {
                             .call::<
                                 i32,
                             >(
-                                self.__dllgen_f57 as *const ::core::ffi::c_void,
+                                self.__dllgen_f66 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
                                 "`kx_value_get`",
                             );
@@ -4795,7 +5494,7 @@ mod __dllgen {
                             ::dllgen_runtime::WireError,
                         >::Ok(
                             (self
-                                .__dllgen_f57)(
+                                .__dllgen_f66)(
                                 __dllgen_a_n,
                                 ::dllgen_runtime::marshal::out_value::ptr(&mut __dllgen_a_v),
                             ),
@@ -4824,11 +5523,11 @@ mod __dllgen {
                     )?;
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                58 => {
+                67 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let __dllgen_a_dev = ::dllgen_runtime::marshal::handle::decode_c(
                         &mut __dllgen_args,
-                        0,
+                        1,
                         false,
                         false,
                     )?;
@@ -4846,7 +5545,7 @@ mod __dllgen {
                             .push(
                                 __dllgen_a_visit
                                     .then_some(
-                                        __dllgen_callback_58_1
+                                        __dllgen_callback_67_1
                                             as unsafe extern "C" fn(
                                                 *mut ::core::ffi::c_void,
                                                 *mut ::core::ffi::c_void,
@@ -4857,7 +5556,7 @@ mod __dllgen {
                             .call::<
                                 i32,
                             >(
-                                self.__dllgen_f58 as *const ::core::ffi::c_void,
+                                self.__dllgen_f67 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
                                 "`kx_visit_device`",
                             );
@@ -4867,11 +5566,11 @@ mod __dllgen {
                             ::dllgen_runtime::WireError,
                         >::Ok(
                             (self
-                                .__dllgen_f58)(
+                                .__dllgen_f67)(
                                 ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_dev),
                                 __dllgen_a_visit
                                     .then_some(
-                                        __dllgen_callback_58_1
+                                        __dllgen_callback_67_1
                                             as unsafe extern "C" fn(
                                                 *mut ::core::ffi::c_void,
                                                 *mut ::core::ffi::c_void,
@@ -4884,13 +5583,13 @@ mod __dllgen {
                     }?;
                     ::dllgen_runtime::marshal::handle::after_call(
                         &__dllgen_a_dev,
-                        0,
+                        1,
                         false,
                     );
                     ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                59 => {
+                68 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let __dllgen_a_w: i32 = ::dllgen_runtime::marshal::value::decode_c(
                         &mut __dllgen_args,
@@ -4955,7 +5654,7 @@ mod __dllgen {
                             .call::<
                                 i32,
                             >(
-                                self.__dllgen_f59 as *const ::core::ffi::c_void,
+                                self.__dllgen_f68 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
                                 "`kx_weigh`",
                             );
@@ -4965,7 +5664,7 @@ mod __dllgen {
                             ::dllgen_runtime::WireError,
                         >::Ok(
                             (self
-                                .__dllgen_f59)(
+                                .__dllgen_f68)(
                                 __dllgen_a_w,
                                 __dllgen_a_r,
                                 __dllgen_a_out,
@@ -4983,11 +5682,11 @@ mod __dllgen {
                     ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                60 => {
+                69 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let __dllgen_a_dev = ::dllgen_runtime::marshal::handle::decode_c(
                         &mut __dllgen_args,
-                        0,
+                        1,
                         false,
                         false,
                     )?;
@@ -5019,7 +5718,7 @@ mod __dllgen {
                             .call::<
                                 i32,
                             >(
-                                self.__dllgen_f60 as *const ::core::ffi::c_void,
+                                self.__dllgen_f69 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
                                 "`kx_write`",
                             );
@@ -5029,7 +5728,7 @@ mod __dllgen {
                             ::dllgen_runtime::WireError,
                         >::Ok(
                             (self
-                                .__dllgen_f60)(
+                                .__dllgen_f69)(
                                 ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_dev),
                                 ::dllgen_runtime::marshal::in_buffer::ptr(&__dllgen_a_data),
                                 __dllgen_a_len,
@@ -5043,7 +5742,7 @@ mod __dllgen {
                     );
                     ::dllgen_runtime::marshal::handle::after_call(
                         &__dllgen_a_dev,
-                        0,
+                        1,
                         false,
                     );
                     if let Some(__dllgen_status) = ::dllgen_runtime::marshal::error::check(
@@ -5059,11 +5758,11 @@ mod __dllgen {
                     ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                61 => {
+                70 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let __dllgen_a_dev = ::dllgen_runtime::marshal::handle::decode_c(
                         &mut __dllgen_args,
-                        0,
+                        1,
                         false,
                         false,
                     )?;
@@ -5107,7 +5806,7 @@ mod __dllgen {
                             .call::<
                                 i32,
                             >(
-                                self.__dllgen_f61 as *const ::core::ffi::c_void,
+                                self.__dllgen_f70 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
                                 "`kx_write_block`",
                             );
@@ -5117,7 +5816,7 @@ mod __dllgen {
                             ::dllgen_runtime::WireError,
                         >::Ok(
                             (self
-                                .__dllgen_f61)(
+                                .__dllgen_f70)(
                                 ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_dev),
                                 ::dllgen_runtime::marshal::in_value::ptr(&__dllgen_a_block),
                                 ::dllgen_runtime::marshal::in_buffer::ptr(&__dllgen_a_bytes),
@@ -5131,7 +5830,7 @@ mod __dllgen {
                     );
                     ::dllgen_runtime::marshal::handle::after_call(
                         &__dllgen_a_dev,
-                        0,
+                        1,
                         false,
                     );
                     if let Some(__dllgen_status) = ::dllgen_runtime::marshal::error::check(
@@ -5159,6 +5858,15 @@ mod __dllgen {
             let symbols = library
                 .symbols(
                     &[
+                        "kx_camera_close",
+                        "kx_camera_delivered",
+                        "kx_camera_events",
+                        "kx_camera_on_frame",
+                        "kx_camera_open",
+                        "kx_camera_start",
+                        "kx_camera_stop",
+                        "kx_camera_submit",
+                        "kx_camera_wait",
                         "kx_claim",
                         "kx_clash",
                         "kx_close",
@@ -5248,10 +5956,6 @@ mod __dllgen {
                         *const ::core::ffi::c_void,
                         __DllgenFn4,
                     >(symbols.next().unwrap_or(::core::ptr::null())),
-                    __dllgen_helper4: ::core::mem::transmute::<
-                        *const ::core::ffi::c_void,
-                        __DllgenHelper4,
-                    >(symbols.next().unwrap_or(::core::ptr::null())),
                     __dllgen_f5: ::core::mem::transmute::<
                         *const ::core::ffi::c_void,
                         __DllgenFn5,
@@ -5276,10 +5980,6 @@ mod __dllgen {
                         *const ::core::ffi::c_void,
                         __DllgenFn10,
                     >(symbols.next().unwrap_or(::core::ptr::null())),
-                    __dllgen_helper10_1: ::core::mem::transmute::<
-                        *const ::core::ffi::c_void,
-                        __DllgenHelper10_1,
-                    >(symbols.next().unwrap_or(::core::ptr::null())),
                     __dllgen_f11: ::core::mem::transmute::<
                         *const ::core::ffi::c_void,
                         __DllgenFn11,
@@ -5291,6 +5991,10 @@ mod __dllgen {
                     __dllgen_f13: ::core::mem::transmute::<
                         *const ::core::ffi::c_void,
                         __DllgenFn13,
+                    >(symbols.next().unwrap_or(::core::ptr::null())),
+                    __dllgen_helper13: ::core::mem::transmute::<
+                        *const ::core::ffi::c_void,
+                        __DllgenHelper13,
                     >(symbols.next().unwrap_or(::core::ptr::null())),
                     __dllgen_f14: ::core::mem::transmute::<
                         *const ::core::ffi::c_void,
@@ -5315,6 +6019,10 @@ mod __dllgen {
                     __dllgen_f19: ::core::mem::transmute::<
                         *const ::core::ffi::c_void,
                         __DllgenFn19,
+                    >(symbols.next().unwrap_or(::core::ptr::null())),
+                    __dllgen_helper19_1: ::core::mem::transmute::<
+                        *const ::core::ffi::c_void,
+                        __DllgenHelper19_1,
                     >(symbols.next().unwrap_or(::core::ptr::null())),
                     __dllgen_f20: ::core::mem::transmute::<
                         *const ::core::ffi::c_void,
@@ -5483,6 +6191,42 @@ mod __dllgen {
                     __dllgen_f61: ::core::mem::transmute::<
                         *const ::core::ffi::c_void,
                         __DllgenFn61,
+                    >(symbols.next().unwrap_or(::core::ptr::null())),
+                    __dllgen_f62: ::core::mem::transmute::<
+                        *const ::core::ffi::c_void,
+                        __DllgenFn62,
+                    >(symbols.next().unwrap_or(::core::ptr::null())),
+                    __dllgen_f63: ::core::mem::transmute::<
+                        *const ::core::ffi::c_void,
+                        __DllgenFn63,
+                    >(symbols.next().unwrap_or(::core::ptr::null())),
+                    __dllgen_f64: ::core::mem::transmute::<
+                        *const ::core::ffi::c_void,
+                        __DllgenFn64,
+                    >(symbols.next().unwrap_or(::core::ptr::null())),
+                    __dllgen_f65: ::core::mem::transmute::<
+                        *const ::core::ffi::c_void,
+                        __DllgenFn65,
+                    >(symbols.next().unwrap_or(::core::ptr::null())),
+                    __dllgen_f66: ::core::mem::transmute::<
+                        *const ::core::ffi::c_void,
+                        __DllgenFn66,
+                    >(symbols.next().unwrap_or(::core::ptr::null())),
+                    __dllgen_f67: ::core::mem::transmute::<
+                        *const ::core::ffi::c_void,
+                        __DllgenFn67,
+                    >(symbols.next().unwrap_or(::core::ptr::null())),
+                    __dllgen_f68: ::core::mem::transmute::<
+                        *const ::core::ffi::c_void,
+                        __DllgenFn68,
+                    >(symbols.next().unwrap_or(::core::ptr::null())),
+                    __dllgen_f69: ::core::mem::transmute::<
+                        *const ::core::ffi::c_void,
+                        __DllgenFn69,
+                    >(symbols.next().unwrap_or(::core::ptr::null())),
+                    __dllgen_f70: ::core::mem::transmute::<
+                        *const ::core::ffi::c_void,
+                        __DllgenFn70,
                     >(symbols.next().unwrap_or(::core::ptr::null())),
                     __dllgen_library: library,
                 }

@@ -136,7 +136,7 @@ mod __dllgen {
             return (0i64) as i32;
         }
         ::dllgen_runtime::marshal::value::reply(&mut __dllgen_w, &a1);
-        ::dllgen_runtime::kept_callback(
+        let __dllgen_v = ::dllgen_runtime::kept_callback(
             2147490561,
             &mut __dllgen_w,
             (0i64) as i32,
@@ -148,7 +148,8 @@ mod __dllgen {
                 )?;
                 Ok(__dllgen_ret)
             },
-        )
+        );
+        __dllgen_v
     }
     type __DllgenFn27 = unsafe extern "C" fn(
         *mut ::core::ffi::c_void,
@@ -222,7 +223,7 @@ mod __dllgen {
         {
             return (0i64) as i32;
         }
-        ::dllgen_runtime::kept_callback(
+        let __dllgen_v = ::dllgen_runtime::kept_callback(
             2147497729,
             &mut __dllgen_w,
             (0i64) as i32,
@@ -234,7 +235,8 @@ mod __dllgen {
                 )?;
                 Ok(__dllgen_ret)
             },
-        )
+        );
+        __dllgen_v
     }
     type __DllgenFn55 = unsafe extern "C" fn(
         *mut ::core::ffi::c_void,
@@ -282,7 +284,7 @@ mod __dllgen {
                 (a3 as i64) as i128,
             )
         };
-        ::dllgen_runtime::kept_callback(
+        let __dllgen_v = ::dllgen_runtime::kept_callback(
             2147499524,
             &mut __dllgen_w,
             (0i64) as i32,
@@ -294,7 +296,8 @@ mod __dllgen {
                 )?;
                 Ok(__dllgen_ret)
             },
-        )
+        );
+        __dllgen_v
     }
     /// The library calls this when it lets go of `sqlite3_create_collation_v2`'s callbacks: their registration is
     /// released (the client drops the closures).
@@ -573,7 +576,7 @@ mod __dllgen {
             >(&mut __dllgen_w, a1)
         };
         ::dllgen_runtime::marshal::value::reply(&mut __dllgen_w, &a2);
-        ::dllgen_runtime::kept_callback(
+        let __dllgen_v = ::dllgen_runtime::kept_callback(
             2147517441,
             &mut __dllgen_w,
             (),
@@ -585,7 +588,8 @@ mod __dllgen {
                 )?;
                 Ok(__dllgen_ret)
             },
-        )
+        );
+        __dllgen_v
     }
     type __DllgenFn132 = unsafe extern "C" fn(
         *mut ::core::ffi::c_void,
@@ -607,7 +611,7 @@ mod __dllgen {
         {
             return (0i64) as i32;
         }
-        ::dllgen_runtime::kept_callback(
+        let __dllgen_v = ::dllgen_runtime::kept_callback(
             2147517698,
             &mut __dllgen_w,
             (0i64) as i32,
@@ -619,7 +623,8 @@ mod __dllgen {
                 )?;
                 Ok(__dllgen_ret)
             },
-        )
+        );
+        __dllgen_v
     }
     type __DllgenFn133 = unsafe extern "C" fn(
         *mut ::core::ffi::c_void,
@@ -644,7 +649,7 @@ mod __dllgen {
         {
             return ();
         }
-        ::dllgen_runtime::kept_callback(
+        let __dllgen_v = ::dllgen_runtime::kept_callback(
             2147518977,
             &mut __dllgen_w,
             (),
@@ -656,7 +661,8 @@ mod __dllgen {
                 )?;
                 Ok(__dllgen_ret)
             },
-        )
+        );
+        __dllgen_v
     }
     type __DllgenFn138 = unsafe extern "C" fn(
         *mut ::core::ffi::c_void,
@@ -711,7 +717,7 @@ mod __dllgen {
                 ::dllgen_runtime::marshal::Utf8,
             >(&mut __dllgen_w, a5)
         };
-        ::dllgen_runtime::kept_callback(
+        let __dllgen_v = ::dllgen_runtime::kept_callback(
             2147519489,
             &mut __dllgen_w,
             (1i64) as i32,
@@ -723,7 +729,8 @@ mod __dllgen {
                 )?;
                 Ok(__dllgen_ret)
             },
-        )
+        );
+        __dllgen_v
     }
     type __DllgenFn140 = unsafe extern "C" fn(
         *mut ::core::ffi::c_void,
@@ -821,7 +828,7 @@ mod __dllgen {
                 ::dllgen_runtime::marshal::Utf8,
             >(&mut __dllgen_w, a1)
         };
-        ::dllgen_runtime::kept_callback(
+        let __dllgen_v = ::dllgen_runtime::kept_callback(
             2147528705,
             &mut __dllgen_w,
             (),
@@ -833,7 +840,8 @@ mod __dllgen {
                 )?;
                 Ok(__dllgen_ret)
             },
-        )
+        );
+        __dllgen_v
     }
     type __DllgenFn176 = unsafe extern "C" fn(
         *mut ::core::ffi::c_void,
@@ -867,7 +875,7 @@ mod __dllgen {
                 ::dllgen_runtime::marshal::Utf8,
             >(&mut __dllgen_w, a3)
         };
-        ::dllgen_runtime::kept_callback(
+        let __dllgen_v = ::dllgen_runtime::kept_callback(
             2147528962,
             &mut __dllgen_w,
             (0i64) as i32,
@@ -879,7 +887,8 @@ mod __dllgen {
                 )?;
                 Ok(__dllgen_ret)
             },
-        )
+        );
+        __dllgen_v
     }
     type __DllgenFn177 = unsafe extern "C" fn(
         *mut ::core::ffi::c_void,
@@ -933,7 +942,7 @@ mod __dllgen {
             >(&mut __dllgen_w, a3)
         };
         ::dllgen_runtime::marshal::value::reply(&mut __dllgen_w, &a4);
-        ::dllgen_runtime::kept_callback(
+        let __dllgen_v = ::dllgen_runtime::kept_callback(
             2147529729,
             &mut __dllgen_w,
             (),
@@ -945,7 +954,8 @@ mod __dllgen {
                 )?;
                 Ok(__dllgen_ret)
             },
-        )
+        );
+        __dllgen_v
     }
     type __DllgenFn180 = unsafe extern "C" fn(
         *mut ::core::ffi::c_void,
@@ -1040,7 +1050,7 @@ mod __dllgen {
             >(&mut __dllgen_w, a2)
         };
         ::dllgen_runtime::marshal::value::reply(&mut __dllgen_w, &a3);
-        ::dllgen_runtime::kept_callback(
+        let __dllgen_v = ::dllgen_runtime::kept_callback(
             2147537153,
             &mut __dllgen_w,
             (0i64) as i32,
@@ -1052,7 +1062,8 @@ mod __dllgen {
                 )?;
                 Ok(__dllgen_ret)
             },
-        )
+        );
+        __dllgen_v
     }
     type __DllgenFn209 = unsafe extern "C" fn(
         *mut ::core::ffi::c_void,

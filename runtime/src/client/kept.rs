@@ -31,7 +31,13 @@ pub struct Registry {
     dead: Mutex<Vec<Closures>>,
     /// Whether `dead` may hold any (so a call that released nothing locks nothing).
     any_dead: AtomicBool,
+    /// Why callbacks fired outside any call could not answer (no call to fail), and how
+    /// many more were not kept.
+    failures: Mutex<(Vec<String>, usize)>,
 }
+
+/// Failures kept for [`Registry::take_failures`]; later ones are only counted.
+const MAX_FAILURES: usize = 64;
 
 impl Registry {
     fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<u32, Closures>> {
@@ -127,6 +133,27 @@ impl Registry {
         }
         let dead = std::mem::take(&mut *self.dead.lock().unwrap_or_else(|e| e.into_inner()));
         drop(dead);
+    }
+
+    /// Records why a callback fired outside any call could not answer.
+    pub(crate) fn fail(&self, why: String) {
+        let mut f = self.failures.lock().unwrap_or_else(|e| e.into_inner());
+        if f.0.len() < MAX_FAILURES {
+            f.0.push(why);
+        } else {
+            f.1 += 1;
+        }
+    }
+
+    /// The failures of callbacks fired outside any call (by threads of the library's
+    /// own) since the last look: the library got their default results. Past 64, the last
+    /// entry says how many more there were.
+    pub fn take_failures(&self) -> Vec<String> {
+        let (mut kept, more) = std::mem::take(&mut *self.failures.lock().unwrap_or_else(|e| e.into_inner()));
+        if more > 0 {
+            kept.push(format!("and {more} more"));
+        }
+        kept
     }
 
     /// How many registrations are live.

@@ -3,11 +3,14 @@
 //! host sends during a call, and turns every way a host can fail (crash, hang, garbage)
 //! into an [`Error`] — never a hang or a panic in the caller.
 
+mod events;
 pub mod kept;
 
 use crate::transport::listen::ConnectError;
 use crate::transport::shm::{self, Region, ShmConfig};
-use crate::wire::{read_frame, Kind, Payload, Reader, Status, WireError, Writer, DEFAULT_MAX_FRAME};
+use crate::wire::{
+    read_frame, Header, Incoming, Kind, Payload, Reader, Status, WireError, Writer, DEFAULT_MAX_FRAME,
+};
 use crate::PROTOCOL_VERSION;
 use std::ffi::OsString;
 use std::fmt;
@@ -16,6 +19,7 @@ use std::panic::{catch_unwind, resume_unwind, AssertUnwindSafe};
 use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
 use std::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, Ordering};
+use std::sync::mpsc::Receiver;
 use std::sync::{Arc, Mutex, OnceLock, Weak};
 use std::time::{Duration, Instant};
 
@@ -69,7 +73,16 @@ pub struct Config {
     /// Carry frames through memory shared with the host (a host the client starts, where
     /// the system supports it; otherwise, or with `None`, the pipe).
     pub shm: Option<ShmConfig>,
+    /// Serve kept callbacks the library fires from threads of its own, with no call in
+    /// flight: a reader thread takes the host's frames and a dispatcher thread runs these
+    /// callbacks through this function (the generated client's; see [`events`]). `None`:
+    /// such callbacks get their default in the host.
+    pub events: Option<EventHandler>,
 }
+
+/// Runs kept callback `id` (its registration id first in the arguments) and writes its
+/// result: the generated client's dispatch over its kept callbacks.
+pub type EventHandler = fn(&kept::Registry, u32, Reader<'_>, &mut Writer) -> Result<(), WireError>;
 
 impl Config {
     /// A configuration with defaults: no timeout, a host silent for
@@ -85,6 +98,7 @@ impl Config {
             envs: Vec::new(),
             listener: None,
             shm: Some(ShmConfig::default()),
+            events: None,
         }
     }
 }
@@ -355,6 +369,8 @@ struct Connection {
     /// With shared memory, the pipes stay open as the control channel: closing the write
     /// end tells the host to exit; the read end shows the host's death.
     control: Option<(Box<dyn Write + Send>, Box<dyn Read + Send>)>,
+    /// With events, the streams' two ends (`input` and `output` are then unused).
+    routed: Option<events::Routed>,
 }
 
 impl Connection {
@@ -362,7 +378,86 @@ impl Connection {
     /// input end.
     fn close_streams(&mut self) {
         self.output = Box::new(io::sink());
+        if let Some(routed) = &self.routed {
+            routed.close();
+        }
         self.control = None;
+    }
+
+    /// The connection as a call on lane 0 uses it.
+    fn link(&mut self) -> Link<'_> {
+        let (input, output) = match &self.routed {
+            Some(routed) => (Input::Queue(&routed.caller), Output::Shared(&routed.output)),
+            None => (Input::Stream(&mut self.input), Output::Stream(&mut self.output)),
+        };
+        Link {
+            input,
+            output,
+            lane: 0,
+            payload: &mut self.payload,
+            out: &mut self.out,
+            bulk: self.bulk.as_ref(),
+        }
+    }
+}
+
+/// Where a call's frames come from: the stream, or the queue a reader thread fills.
+enum Input<'a> {
+    Stream(&'a mut BufReader<Box<dyn Read + Send>>),
+    Queue(&'a Receiver<Incoming>),
+}
+
+/// Where they go: the stream, or a stream other threads write too.
+enum Output<'a> {
+    Stream(&'a mut Box<dyn Write + Send>),
+    Shared(&'a Mutex<Box<dyn Write + Send>>),
+}
+
+impl Output<'_> {
+    fn send(
+        &mut self,
+        w: &mut Writer,
+        kind: Kind,
+        status: Status,
+        id: u32,
+        seq: u32,
+        lane: u16,
+    ) -> io::Result<()> {
+        match self {
+            Output::Stream(o) => w.send_on(o, kind, status, id, seq, lane),
+            Output::Shared(o) => {
+                let mut o = o.lock().unwrap_or_else(|e| e.into_inner());
+                w.send_on(&mut *o, kind, status, id, seq, lane)
+            }
+        }
+    }
+}
+
+/// What a call and the calls nested in its callbacks talk through: lane 0 of the
+/// connection for the calling thread, an event's lane for the dispatcher.
+struct Link<'a> {
+    input: Input<'a>,
+    output: Output<'a>,
+    lane: u16,
+    payload: &'a mut Payload,
+    /// The call's arguments.
+    out: &'a mut Writer,
+    bulk: Option<&'a Arc<Region>>,
+}
+
+impl Link<'_> {
+    fn recv(&mut self, max_frame: u32) -> Result<Header, WireError> {
+        match &mut self.input {
+            Input::Stream(input) => read_frame(input, max_frame, self.payload),
+            Input::Queue(rx) => match rx.recv() {
+                Ok(Ok((h, p))) => {
+                    *self.payload = p;
+                    Ok(h)
+                }
+                Ok(Err(e)) => Err(e),
+                Err(_) => Err(WireError::Closed),
+            },
+        }
     }
 }
 
@@ -379,8 +474,14 @@ pub struct Client {
     /// holds `state`).
     seq: AtomicU32,
     watch: Option<Arc<Watch>>,
-    kept: kept::Registry,
+    kept: Arc<kept::Registry>,
+    /// Which client this is, for calls from its callback handlers (see `LENT`): a number,
+    /// not an address: a client may move after its dispatcher started.
+    id: usize,
 }
+
+/// Numbers clients.
+static CLIENTS: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(1);
 
 /// Handles a callback the host runs during a call: `(callback index, arguments, reply)`.
 pub type CallbackHandler<'a> = dyn FnMut(u32, Reader<'_>, &mut Writer) -> Result<(), WireError> + 'a;
@@ -395,13 +496,21 @@ impl Client {
             state: Mutex::new(State { conn: None }),
             seq: AtomicU32::new(0),
             watch,
-            kept: kept::Registry::default(),
+            kept: Arc::default(),
+            id: CLIENTS.fetch_add(1, Ordering::Relaxed),
         }
     }
 
     /// The closures the library keeps past their call (see [`kept`]).
     pub fn kept(&self) -> &kept::Registry {
         &self.kept
+    }
+
+    /// Why callbacks the library fired from threads of its own (no call in flight) could
+    /// not answer since the last look: their closure panicked or was released, and the
+    /// library got the callback's default result.
+    pub fn take_callback_failures(&self) -> Vec<Error> {
+        self.kept.take_failures().into_iter().map(Error::Callback).collect()
     }
 
     /// Stops the host (if running); the next call starts a new one.
@@ -439,7 +548,7 @@ impl Client {
         decode: impl FnOnce(Reader<'_>) -> Result<T, WireError>,
         callbacks: &mut CallbackHandler<'_>,
     ) -> Result<T, Error> {
-        let me = self as *const Client as usize;
+        let me = self.id;
         // A callback's handler runs while this thread holds this client's connection: a
         // call from it is nested in the call that runs the callback, on the same connection
         // (the host serves it on its library thread, which waits for the callback).
@@ -448,12 +557,12 @@ impl Client {
         } else {
             LENT.with(|l| l.borrow().iter().rev().find(|(c, _)| *c == me).map(|(_, p)| *p))
         };
-        if let Some(conn) = lent {
-            // SAFETY: lent by the `exchange` below this frame on this thread, which does
-            // not touch the connection until the callback handler (and so this call)
-            // returns; the pointer is removed from `LENT` before it does.
-            let conn = unsafe { &mut *conn };
-            return self.call_nested(conn, id, args, decode, callbacks);
+        if let Some(link) = lent {
+            // SAFETY: lent by the `exchange` (or the dispatcher) below this frame on this
+            // thread, which does not touch the link until the callback handler (and so
+            // this call) returns; the pointer is removed from `LENT` before it does.
+            let link = unsafe { &mut *link };
+            return self.call_nested(link, id, args, decode, callbacks);
         }
         let result = self.call_locked(id, args, decode, callbacks);
         // The closures the library let go of are dropped once no call holds the
@@ -462,42 +571,42 @@ impl Client {
         result
     }
 
-    /// A call from inside a callback handler of this client, on the connection the call
-    /// running the handler holds. Its arguments go inline: the outer call's results may be
-    /// in the bulk area.
+    /// A call from inside a callback handler of this client, on the link the call (or the
+    /// event) running the handler holds. Its arguments go inline: the outer call's results
+    /// may be in the bulk area.
     fn call_nested<T>(
         &self,
-        conn: &mut Connection,
+        link: &mut Link<'_>,
         id: u32,
         args: impl FnOnce(&mut Writer),
         decode: impl FnOnce(Reader<'_>) -> Result<T, WireError>,
         callbacks: &mut CallbackHandler<'_>,
     ) -> Result<T, Error> {
         let seq = self.next_seq();
-        conn.out.clear();
-        args(&mut conn.out);
-        exchange(conn, id, seq, self.config.max_frame, self.waiter(), callbacks, decode).map_err(
+        link.out.clear();
+        args(link.out);
+        exchange(link, id, seq, self.config.max_frame, self.waiter(), callbacks, decode).map_err(
             |f| match f {
                 Failure::Call(e) | Failure::Connection(e) => e,
             },
         )
     }
 
-    /// The next call's sequence number. Only the thread holding the connection takes one
-    /// (a top-level call under `state`, or a call nested in its callback handler), so a
-    /// load and a store suffice.
+    /// The next call's sequence number. Without events only the thread holding the
+    /// connection takes one (a top-level call under `state`, or a call nested in its
+    /// callback handler), so a load and a store suffice; with them the dispatcher takes
+    /// some too.
     fn next_seq(&self) -> u32 {
+        if self.config.events.is_some() {
+            return self.seq.fetch_add(1, Ordering::Relaxed).wrapping_add(1);
+        }
         let seq = self.seq.load(Ordering::Relaxed).wrapping_add(1);
         self.seq.store(seq, Ordering::Relaxed);
         seq
     }
 
     fn waiter(&self) -> Waiter<'_> {
-        Waiter {
-            me: self as *const Client as usize,
-            heard: self.watch.as_ref().map(|w| &w.heard),
-            kept: &self.kept,
-        }
+        Waiter { me: self.id, heard: self.watch.as_ref().map(|w| &w.heard), kept: &self.kept }
     }
 
     fn call_locked<T>(
@@ -525,7 +634,7 @@ impl Client {
             if let (Some(region), Some(bulk)) = (&conn.bulk, conn.out.detach_bulk()) {
                 region.set_bulk_used(bulk.used());
             }
-            exchange(conn, id, seq, self.config.max_frame, self.waiter(), callbacks, decode)
+            exchange(&mut conn.link(), id, seq, self.config.max_frame, self.waiter(), callbacks, decode)
         }));
         let fired = self.watch.as_ref().zip(armed).and_then(|(w, g)| w.disarm(g));
         match result {
@@ -662,6 +771,7 @@ impl Client {
                         watch: None,
                         bulk: None,
                         control: None,
+                        routed: None,
                     },
                     interrupt,
                 )
@@ -753,6 +863,7 @@ impl Client {
             watch,
             bulk: None,
             control: None,
+            routed: None,
         };
         Ok((conn, Box::new(move || crate::sys::kill_process(pid))))
     }
@@ -763,7 +874,9 @@ impl Client {
         if let Some((_, token)) = &conn.offered {
             conn.out.bytes(token.as_bytes());
         }
-        conn.out.u32(self.config.liveness.map_or(0, beat_period_ms));
+        conn.out
+            .u32(self.config.liveness.map_or(0, beat_period_ms))
+            .u8(u8::from(self.config.events.is_some()));
         conn.out
             .send(&mut conn.output, Kind::Hello, Status::Ok, 0, 0)
             .map_err(|e| Error::HostCrashed(e.to_string()))?;
@@ -772,19 +885,43 @@ impl Client {
         let mut r = Reader::new(&conn.payload);
         match (h.kind, h.status) {
             (Kind::HelloAck, Status::Ok) => {
-                // version, hash, then whether the host took the shared region.
+                // version, hash, whether the host took the shared region, whether it serves
+                // events.
                 let took = r.u32().and_then(|_| r.u64()).and_then(|_| r.u8()).unwrap_or(0) == 1;
+                let events = r.u8().unwrap_or(0) == 1;
                 // (An offer the host did not take is dropped: the region goes with it.)
                 if let (true, Some((region, _)), Some(watch)) =
                     (took, conn.offered.take(), conn.watch.clone())
                 {
                     self.switch_to_shm(conn, region, watch);
                 }
-                Ok(())
+                match self.config.events {
+                    Some(handler) if events => self.route(conn, handler),
+                    _ => Ok(()),
+                }
             }
             (Kind::HelloAck, Status::Refused) => Err(Error::Refused(text(&mut r))),
             _ => Err(Error::Protocol(format!("unexpected {:?} frame as the handshake's answer", h.kind))),
         }
+    }
+
+    /// From here on a reader thread takes the host's frames, and a dispatcher thread runs
+    /// the events among them (see [`events`]).
+    fn route(&self, conn: &mut Connection, handler: EventHandler) -> Result<(), Error> {
+        let input = std::mem::replace(&mut conn.input, BufReader::new(Box::new(io::empty())));
+        let output = std::mem::replace(&mut conn.output, Box::new(io::sink()));
+        let routed = events::start(events::Start {
+            input,
+            output,
+            max_frame: self.config.max_frame,
+            handler,
+            kept: self.kept.clone(),
+            watch: self.watch.clone(),
+            me: self.id,
+        })
+        .map_err(|e| Error::Spawn(format!("no thread to serve callbacks from library threads: {e}")))?;
+        conn.routed = Some(routed);
+        Ok(())
     }
 
     /// From here on frames go through the rings; the pipes become the control channel.
@@ -842,9 +979,9 @@ fn text(r: &mut Reader<'_>) -> String {
 }
 
 thread_local! {
-    /// The connections this thread's callback handlers run inside, by client address: a
-    /// call from a handler goes through its client's (nested in the call that runs it).
-    static LENT: std::cell::RefCell<Vec<(usize, *mut Connection)>> = const { std::cell::RefCell::new(Vec::new()) };
+    /// The links this thread's callback handlers run inside, by client number: a call from
+    /// a handler goes through its client's (nested in the call or event that runs it).
+    static LENT: std::cell::RefCell<Vec<(usize, *mut Link<'static>)>> = const { std::cell::RefCell::new(Vec::new()) };
     /// How many entries `LENT` has: a plain call (none) reads one counter, not the vector.
     static LENDING: std::cell::Cell<usize> = const { std::cell::Cell::new(0) };
 }
@@ -864,7 +1001,7 @@ fn wire_failure(e: WireError) -> Error {
     }
 }
 
-/// Who waits for a call: the client (by address, see `LENT`), where it records the host's
+/// Who waits for a call: the client (by number, see `LENT`), where it records the host's
 /// signs of life for the watchdog, and its kept closures (released as the host says).
 struct Waiter<'a> {
     me: usize,
@@ -874,7 +1011,7 @@ struct Waiter<'a> {
 
 /// Sends the call and reads frames until its return, serving callbacks meanwhile.
 fn exchange<T>(
-    conn: &mut Connection,
+    conn: &mut Link<'_>,
     id: u32,
     seq: u32,
     max_frame: u32,
@@ -883,13 +1020,20 @@ fn exchange<T>(
     decode: impl FnOnce(Reader<'_>) -> Result<T, WireError>,
 ) -> Result<T, Failure> {
     let lost = |e: WireError| Failure::Connection(wire_failure(e));
-    conn.out.send(&mut conn.output, Kind::Call, Status::Ok, id, seq).map_err(|e| lost(WireError::Io(e)))?;
+    let lane = conn.lane;
+    conn.output.send(conn.out, Kind::Call, Status::Ok, id, seq, lane).map_err(|e| lost(WireError::Io(e)))?;
     let mut reply = Writer::new();
     loop {
-        let h = read_frame(&mut conn.input, max_frame, &mut conn.payload).map_err(lost)?;
+        let h = conn.recv(max_frame).map_err(lost)?;
+        if h.lane != lane {
+            return Err(Failure::Connection(Error::Protocol(format!(
+                "a frame on lane {} during a call on lane {lane}",
+                h.lane
+            ))));
+        }
         // Only the call's own reply may refer to the bulk area (callback traffic does not).
-        let bulk = conn.bulk.as_ref().filter(|_| h.kind == Kind::Return).map(|r| r.bulk(0));
-        let mut r = Reader::with_bulk(&conn.payload, bulk);
+        let bulk = conn.bulk.filter(|_| h.kind == Kind::Return).map(|r| r.bulk(0));
+        let mut r = Reader::with_bulk(conn.payload, bulk);
         match (h.kind, h.status) {
             // The host refused this call's arguments (a buffer shorter than its length...):
             // it answered in step, so the connection and the library's state are intact.
@@ -937,23 +1081,15 @@ fn exchange<T>(
                 }
             }
             // The library let go of kept closures (before this call's `Return`).
-            (Kind::Release, _) if h.seq == seq => {
-                let released = (|| {
-                    let n = r.u32()?;
-                    let ids = (0..n.min(1 << 20)).map(|_| r.u32()).collect::<Result<Vec<_>, _>>()?;
-                    r.finish()?;
-                    Ok::<_, WireError>(ids)
-                })();
-                match released {
-                    Ok(ids) => kept.release(&ids),
-                    Err(e) => return Err(Failure::Connection(Error::Protocol(format!("a release: {e}")))),
-                }
-            }
+            (Kind::Release, _) if h.seq == seq => match events::released(conn.payload) {
+                Ok(ids) => kept.release(&ids),
+                Err(e) => return Err(Failure::Connection(Error::Protocol(format!("a release: {e}")))),
+            },
             (Kind::Callback, _) if h.seq == seq => {
                 reply.clear();
                 // The frame is the handler's (a call it makes reads its own frames into the
                 // connection's buffer).
-                let frame = std::mem::take(&mut conn.payload);
+                let frame = std::mem::take(conn.payload);
                 let handled = {
                     // Popped (and the handler's silence no longer excused) even if the
                     // handler panics.
@@ -968,7 +1104,9 @@ fn exchange<T>(
                             }
                         }
                     }
-                    LENT.with(|c| c.borrow_mut().push((me, std::ptr::from_mut(conn))));
+                    LENT.with(|c| {
+                        c.borrow_mut().push((me, std::ptr::from_mut(conn).cast::<Link<'static>>()))
+                    });
                     LENDING.set(LENDING.get() + 1);
                     if let Some(heard) = heard {
                         heard.in_handler.fetch_add(1, Ordering::Relaxed);
@@ -976,7 +1114,7 @@ fn exchange<T>(
                     let _flag = Flag(heard);
                     callbacks(h.id, Reader::new(&frame), &mut reply)
                 };
-                conn.payload = frame;
+                *conn.payload = frame;
                 // A closure that could not answer: the library gets the callback's default
                 // (the host's), and the call fails with why.
                 let status = match handled {
@@ -990,10 +1128,9 @@ fn exchange<T>(
                         return Err(Failure::Connection(Error::Protocol(format!("callback {}: {e}", h.id))))
                     }
                 };
-                reply
-                    .send(&mut conn.output, Kind::CallbackReturn, status, h.id, seq)
+                conn.output
+                    .send(&mut reply, Kind::CallbackReturn, status, h.id, seq, lane)
                     .map_err(|e| lost(WireError::Io(e)))?;
-                let _ = conn.output.flush();
             }
             (kind, _) => {
                 return Err(Failure::Connection(Error::Protocol(format!(

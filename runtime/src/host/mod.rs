@@ -2,6 +2,7 @@
 //! [`serve`] (the library thread), including callbacks into the client during a call and
 //! calls from the client nested inside those callbacks.
 
+mod events;
 pub mod handles;
 pub mod kept;
 pub mod native;
@@ -9,14 +10,16 @@ pub(crate) mod pulse;
 
 use crate::host::pulse::Pulse;
 use crate::transport::shm;
-use crate::wire::{read_frame, Header, Kind, Payload, Reader, Status, WireError, Writer};
+use crate::wire::{read_frame, Header, Incoming, Kind, Payload, Reader, Status, WireError, Writer};
 use crate::PROTOCOL_VERSION;
 use std::io::{Read, Write};
 use std::panic::{catch_unwind, AssertUnwindSafe};
-use std::sync::{Mutex, MutexGuard};
+use std::sync::mpsc::Receiver;
+use std::sync::{Arc, Mutex, MutexGuard};
 
-/// What a generated host implements: the library's functions behind indexes.
-pub trait Library {
+/// What a generated host implements: the library's functions behind indexes. `Sync`: a
+/// call made from a callback the library fired on a thread of its own runs on that thread.
+pub trait Library: Sync {
     /// The hash of the model the host was generated from.
     fn model_hash(&self) -> u64;
 
@@ -50,6 +53,22 @@ impl Frames for StreamFrames<'_> {
     }
 }
 
+/// Frames a reader thread queued.
+pub(crate) struct QueuedFrames<'a>(pub(crate) &'a Receiver<Incoming>);
+
+impl Frames for QueuedFrames<'_> {
+    fn next_frame(&mut self, _max: u32, payload: &mut Payload) -> Result<Header, WireError> {
+        match self.0.recv() {
+            Ok(Ok((h, p))) => {
+                *payload = p;
+                Ok(h)
+            }
+            Ok(Err(e)) => Err(e),
+            Err(_) => Err(WireError::Closed),
+        }
+    }
+}
+
 /// The connection as seen from inside a call: lets generated trampolines run a callback
 /// in the client and wait for its result.
 pub struct CallContext<'a> {
@@ -62,6 +81,8 @@ pub struct CallContext<'a> {
     depth: u32,
     /// Whose call it is (see [`kept::Owner`]).
     owner: kept::Owner,
+    /// The lane the call came on (0, or an event's: see [`events`]).
+    lane: u16,
 }
 
 /// Calls nested inside callbacks deeper than this are refused (each level is a stack
@@ -72,10 +93,16 @@ impl CallContext<'_> {
     /// Runs callback `id` in the client with `args`; returns the reply's payload. Calls the
     /// client makes from inside the callback are served meanwhile (re-entrancy).
     pub fn callback(&mut self, id: u32, args: &mut Writer) -> Result<Payload, WireError> {
-        args.send(self.output, Kind::Callback, Status::Ok, id, self.seq).map_err(WireError::Io)?;
+        args.send_on(self.output, Kind::Callback, Status::Ok, id, self.seq, self.lane)
+            .map_err(WireError::Io)?;
         let mut payload = Payload::new();
         loop {
             let h = self.input.next_frame(self.max_frame, &mut payload)?;
+            if h.lane != self.lane {
+                return Err(WireError::Payload(
+                    "a frame on another lane while waiting for a callback's result",
+                ));
+            }
             match h.kind {
                 Kind::CallbackReturn if h.seq == self.seq && h.status == Status::CallbackFailed => {
                     let why = Reader::new(&payload).string().unwrap_or_else(|_| "(no message)".into());
@@ -86,7 +113,7 @@ impl CallContext<'_> {
                     // Answered in step: the client's nested call fails, the callback goes on.
                     let mut out = Writer::new();
                     out.bytes(b"calls nested inside callbacks too deeply");
-                    out.send(self.output, Kind::Return, Status::ProtocolError, h.id, h.seq)
+                    out.send_on(self.output, Kind::Return, Status::ProtocolError, h.id, h.seq, self.lane)
                         .map_err(WireError::Io)?;
                 }
                 Kind::Call => {
@@ -102,8 +129,9 @@ impl CallContext<'_> {
                         self.depth + 1,
                         None,
                         self.owner,
+                        self.lane,
                     )?;
-                    send_return(&mut out, self.output, self.owner, status, h.id, h.seq)
+                    send_return(&mut out, self.output, self.owner, status, h.id, h.seq, self.lane)
                         .map_err(WireError::Io)?;
                 }
                 _ => {
@@ -171,8 +199,9 @@ pub fn callback<T: Default>(
 /// context pointer the library passed to its registration and writes the registration's
 /// id first in `args`. `None` (the trampoline returns the spec's default) when no client
 /// can answer: the context is not a live registration (released, or not one the host
-/// made), no call is running on this thread, or the running call is another client's; the
-/// running call, if any, fails once the library returns.
+/// made), no call is running on this thread and events are off (see [`events`]), or the
+/// running call is another client's; the running call, if any, fails once the library
+/// returns.
 pub fn kept_begin(args: &mut Writer, context: *mut std::ffi::c_void, what: &'static str) -> Option<()> {
     let (cx, _) = current();
     let Some((owner, id)) = kept::id_of(context) else {
@@ -184,12 +213,15 @@ pub fn kept_begin(args: &mut Writer, context: *mut std::ffi::c_void, what: &'sta
         return None;
     };
     if cx.is_null() {
-        // Served by the client's dispatcher once callbacks from library threads are
-        // built; until then the library gets the default, and the host says so.
+        // An event, served by the client's dispatcher when the spec asked for events.
+        if events::on() {
+            args.u32(id);
+            return Some(());
+        }
         use std::io::Write;
         let _ = writeln!(
             std::io::stderr(),
-            "dllgen host: the library called {what} outside any call (from a thread of its own?): it got the default result"
+            "dllgen host: the library called {what} outside any call (from a thread of its own?): it got the default result (mark the callback type `threads: true` in the spec to serve it then; a listening host serves kept callbacks only during calls)"
         );
         return None;
     }
@@ -204,7 +236,8 @@ pub fn kept_begin(args: &mut Writer, context: *mut std::ffi::c_void, what: &'sta
 /// For a generated trampoline of a kept callback, once [`kept_begin`] and the arguments
 /// are written: runs the closure in the client and decodes its reply; `default` when the
 /// closure could not answer (it panicked, was released, or the client went away), and the
-/// running call fails once the library returns.
+/// running call fails once the library returns. With no call running on this thread, an
+/// event (see [`events`]).
 pub fn kept_callback<T>(
     id: u32,
     args: &mut Writer,
@@ -213,7 +246,7 @@ pub fn kept_callback<T>(
 ) -> T {
     let (cx, _) = current();
     if cx.is_null() {
-        return default;
+        return events::fire(id, args, decode).unwrap_or(default);
     }
     run_callback(cx, id, args, decode).unwrap_or(default)
 }
@@ -271,7 +304,7 @@ pub(crate) fn run_call(
     max_frame: u32,
     owner: kept::Owner,
 ) -> Result<Status, WireError> {
-    run_call_at(lib, h, payload, out, input, output, max_frame, 0, None, owner)
+    run_call_at(lib, h, payload, out, input, output, max_frame, 0, None, owner, 0)
 }
 
 #[allow(clippy::too_many_arguments)]
@@ -286,6 +319,7 @@ fn run_call_at(
     depth: u32,
     bulk: Option<crate::wire::Bulk>,
     owner: kept::Owner,
+    lane: u16,
 ) -> Result<Status, WireError> {
     out.clear();
     let (result, failed) = {
@@ -297,6 +331,7 @@ fn run_call_at(
             seq: h.seq,
             depth,
             owner,
+            lane,
         };
         // A top-level call over shared memory: its arguments may be in the bulk area, and
         // its out-buffers are placed there (after the client's) for the library to fill.
@@ -411,9 +446,9 @@ pub(crate) fn check_hello_with<'a>(
 /// Serves one client until it closes the connection: the handshake, then calls. Returns
 /// `Ok` when the client goes away.
 pub fn serve(
-    lib: &dyn Library,
-    input: &mut dyn Read,
-    output: &mut (dyn Write + Send),
+    lib: &'static dyn Library,
+    input: &mut (dyn Read + Send),
+    output: Box<dyn Write + Send>,
     max_frame: u32,
 ) -> Result<(), ServeError> {
     serve_with(lib, input, output, max_frame, None)
@@ -423,42 +458,70 @@ pub fn serve(
 /// [`crate::transport::shm`]): when it can be opened, the `HelloAck` says so and every later frame goes
 /// through the rings; `shm` watches the input pipe, which shows the client leaving while
 /// the host waits on a ring (`None`: never take a region). While a call runs, a second
-/// thread sends the `Alive` frames the client asked for (see [`crate::host::pulse`]).
+/// thread sends the `Alive` frames the client asked for (see [`crate::host::pulse`]); when
+/// the client asks for events, a third reads the input (see [`events`]).
 pub fn serve_with(
-    lib: &dyn Library,
-    pipe_in: &mut dyn Read,
-    pipe_out: &mut (dyn Write + Send),
+    lib: &'static dyn Library,
+    pipe_in: &mut (dyn Read + Send),
+    pipe_out: Box<dyn Write + Send>,
     max_frame: u32,
     shm: Option<shm::PipeWatch>,
 ) -> Result<(), ServeError> {
     let pulse = Pulse::default();
-    let sink = Mutex::new(Sink::Pipe(pipe_out));
+    let sink = Arc::new(Mutex::new(Sink::Pipe(pipe_out)));
     std::thread::scope(|s| {
-        // The beating thread starts once a client asks for beats.
-        let mut beating = false;
-        let mut start_beating = || {
-            if !std::mem::replace(&mut beating, true) {
-                let started = std::thread::Builder::new()
-                    .name("dllgen-alive".into())
-                    .spawn_scoped(s, || beat_into(&pulse, &sink));
-                if let Err(e) = started {
-                    eprintln!("dllgen host: no liveness beats ({e})");
-                }
+        let mut output = Locked { sink: &sink, guard: None };
+        let greeted = greet(lib, pipe_in, &mut output, max_frame, shm)?;
+        let Some(greeted) = greeted else { return Ok(()) };
+        if greeted.beat_ms > 0 {
+            pulse.want(greeted.beat_ms);
+            let started = std::thread::Builder::new()
+                .name("dllgen-alive".into())
+                .spawn_scoped(s, || beat_into(&pulse, &sink));
+            if let Err(e) = started {
+                eprintln!("dllgen host: no liveness beats ({e})");
             }
+        }
+        let mut input: Box<dyn Read + Send + '_> = match greeted.ring_in {
+            Some(r) => Box::new(r),
+            None => Box::new(pipe_in),
         };
-        let served = serve_frames(lib, pipe_in, &sink, &pulse, max_frame, shm, &mut start_beating);
+        let bulk = greeted.bulk.as_deref();
+        let _control = greeted.pipe_out;
+        let served = if greeted.events {
+            // Frames for the library thread come through a queue; the reader thread routes
+            // the others to the threads waiting in events.
+            let events = events::Events::start(lib, sink.clone(), max_frame);
+            let (tx, rx) = std::sync::mpsc::sync_channel::<Incoming>(16);
+            let reading = {
+                let events = events.clone();
+                std::thread::Builder::new()
+                    .name("dllgen-reader".into())
+                    .spawn_scoped(s, move || events::read(&mut *input, &events, &tx))
+            };
+            let served = match reading {
+                Ok(_) => serve_calls(lib, &mut QueuedFrames(&rx), &mut output, &pulse, max_frame, bulk),
+                Err(e) => Err(ServeError::Protocol(WireError::Io(e))),
+            };
+            events.stop();
+            // The reader ends with the input (the client closes it) or at its next frame.
+            drop(rx);
+            served
+        } else {
+            serve_calls(lib, &mut StreamFrames(&mut *input), &mut output, &pulse, max_frame, bulk)
+        };
         pulse.stop();
         served
     })
 }
 
 /// Where a child host's frames go: the pipe until the handshake switches to the rings.
-enum Sink<'a> {
-    Pipe(&'a mut (dyn Write + Send)),
+pub(crate) enum Sink {
+    Pipe(Box<dyn Write + Send>),
     Ring(shm::RingWriter),
 }
 
-impl Write for Sink<'_> {
+impl Write for Sink {
     fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
         match self {
             Sink::Pipe(w) => w.write(buf),
@@ -473,14 +536,15 @@ impl Write for Sink<'_> {
     }
 }
 
-/// The library thread's view of the shared sink: locked from a frame's first write to its
-/// flush (`Writer::send` writes a frame, then flushes), so a beat never lands inside one.
-struct Locked<'s, 'a> {
-    sink: &'s Mutex<Sink<'a>>,
-    guard: Option<MutexGuard<'s, Sink<'a>>>,
+/// One writing thread's view of the shared sink: locked from a frame's first write to its
+/// flush (`Writer::send` writes a frame, then flushes), so frames of other threads (beats,
+/// events) never land inside one.
+pub(crate) struct Locked<'s> {
+    pub(crate) sink: &'s Mutex<Sink>,
+    pub(crate) guard: Option<MutexGuard<'s, Sink>>,
 }
 
-impl Write for Locked<'_, '_> {
+impl Write for Locked<'_> {
     fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
         let sink = self.sink;
         let guard = self.guard.get_or_insert_with(|| sink.lock().unwrap_or_else(|e| e.into_inner()));
@@ -500,7 +564,7 @@ impl Write for Locked<'_, '_> {
 
 /// The beating thread of a child host: an `Alive` frame for the running call, written
 /// under the sink's lock and only while that call still runs (so never after its `Return`).
-fn beat_into(pulse: &Pulse, sink: &Mutex<Sink<'_>>) {
+fn beat_into(pulse: &Pulse, sink: &Mutex<Sink>) {
     let mut w = Writer::new();
     pulse.run(|seq| {
         let mut sink = sink.lock().unwrap_or_else(|e| e.into_inner());
@@ -511,111 +575,118 @@ fn beat_into(pulse: &Pulse, sink: &Mutex<Sink<'_>>) {
     });
 }
 
-fn serve_frames(
+/// What the handshake settled.
+struct Greeted {
+    beat_ms: u32,
+    events: bool,
+    /// The rings' input, when the host took the shared region.
+    ring_in: Option<shm::RingReader>,
+    bulk: Option<Arc<shm::Region>>,
+    /// With the rings, the output pipe, kept open.
+    pipe_out: Option<Sink>,
+}
+
+/// Reads and answers the client's `Hello` (`None`: the client left first); with a region
+/// taken, the sink switches to its ring.
+fn greet(
     lib: &dyn Library,
-    pipe_in: &mut dyn Read,
-    sink: &Mutex<Sink<'_>>,
-    pulse: &Pulse,
+    input: &mut dyn Read,
+    output: &mut Locked<'_>,
     max_frame: u32,
     mut shm: Option<shm::PipeWatch>,
-    start_beating: &mut dyn FnMut(),
+) -> Result<Option<Greeted>, ServeError> {
+    let mut payload = Payload::new();
+    let h = match read_frame(input, max_frame, &mut payload) {
+        Ok(h) => h,
+        Err(WireError::Closed) => return Ok(None),
+        Err(e) => {
+            reply_protocol_error(output, &e, 0);
+            return Err(ServeError::Protocol(e));
+        }
+    };
+    if h.kind != Kind::Hello || h.lane != 0 {
+        let e = WireError::Payload("a frame before the handshake");
+        reply_protocol_error(output, &e, h.seq);
+        return Err(ServeError::Protocol(e));
+    }
+    let mut out = Writer::new();
+    let hello = match check_hello(lib, &payload) {
+        Ok(hello) => hello,
+        Err(message) => {
+            out.bytes(message.as_bytes());
+            let _ = out.send(output, Kind::HelloAck, Status::Refused, 0, h.seq);
+            return Err(ServeError::Refused(message));
+        }
+    };
+    let take = match (hello.token, shm.take()) {
+        (Some(token), Some(watch)) => match shm::Region::open(&String::from_utf8_lossy(token)) {
+            Ok(region) => Some((region, watch)),
+            Err(e) => {
+                eprintln!("dllgen host: shared memory unusable ({e}); using the pipe");
+                None
+            }
+        },
+        _ => None,
+    };
+    out.u32(PROTOCOL_VERSION).u64(lib.model_hash()).u8(u8::from(take.is_some())).u8(u8::from(hello.events));
+    let _ = out.send(output, Kind::HelloAck, Status::Ok, 0, h.seq);
+    let mut greeted =
+        Greeted { beat_ms: hello.beat_ms, events: hello.events, ring_in: None, bulk: None, pipe_out: None };
+    if let Some((region, watch)) = take {
+        shm::set_in_use(&region);
+        let config = shm::ShmConfig::default();
+        let region = Arc::new(region);
+        greeted.bulk = Some(region.clone());
+        let (r, w) = shm::ends(region, false, &config, watch.clone().boxed(), watch.boxed());
+        greeted.ring_in = Some(r);
+        // The pipe stays open as the control channel (its closing tells the client the
+        // host is gone).
+        greeted.pipe_out = Some(std::mem::replace(
+            &mut *output.sink.lock().unwrap_or_else(|e| e.into_inner()),
+            Sink::Ring(w),
+        ));
+    }
+    Ok(Some(greeted))
+}
+
+/// Serves calls on the library thread until the client goes away.
+fn serve_calls(
+    lib: &dyn Library,
+    frames: &mut dyn Frames,
+    output: &mut Locked<'_>,
+    pulse: &Pulse,
+    max_frame: u32,
+    bulk_region: Option<&shm::Region>,
 ) -> Result<(), ServeError> {
     let mut payload = Payload::new();
     let mut out = Writer::new();
-    let mut greeted = false;
-    let mut ring_in: Option<shm::RingReader> = None;
-    let mut bulk_region: Option<std::sync::Arc<shm::Region>> = None;
-    let mut output = Locked { sink, guard: None };
     loop {
-        let input: &mut dyn Read = match ring_in.as_mut() {
-            Some(r) => r,
-            None => &mut *pipe_in,
-        };
-        let h = match read_frame(input, max_frame, &mut payload) {
+        let h = match frames.next_frame(max_frame, &mut payload) {
             Ok(h) => h,
             Err(WireError::Closed) => return Ok(()),
             Err(e) => {
-                reply_protocol_error(&mut output, &e, 0);
+                reply_protocol_error(output, &e, 0);
                 return Err(ServeError::Protocol(e));
             }
         };
-        match (h.kind, greeted) {
-            (Kind::Hello, false) => {
-                out.clear();
-                match check_hello(lib, &payload) {
-                    Ok(hello) => {
-                        if hello.beat_ms > 0 {
-                            pulse.want(hello.beat_ms);
-                            start_beating();
-                        }
-                        let take = match (hello.token, shm.take()) {
-                            (Some(token), Some(watch)) => {
-                                match shm::Region::open(&String::from_utf8_lossy(token)) {
-                                    Ok(region) => Some((region, watch)),
-                                    Err(e) => {
-                                        eprintln!(
-                                            "dllgen host: shared memory unusable ({e}); using the pipe"
-                                        );
-                                        None
-                                    }
-                                }
-                            }
-                            _ => None,
-                        };
-                        out.u32(PROTOCOL_VERSION).u64(lib.model_hash()).u8(u8::from(take.is_some()));
-                        let _ = out.send(&mut output, Kind::HelloAck, Status::Ok, 0, h.seq);
-                        greeted = true;
-                        if let Some((region, watch)) = take {
-                            shm::set_in_use(&region);
-                            let config = shm::ShmConfig::default();
-                            let region = std::sync::Arc::new(region);
-                            bulk_region = Some(region.clone());
-                            let (r, w) =
-                                shm::ends(region, false, &config, watch.clone().boxed(), watch.boxed());
-                            ring_in = Some(r);
-                            *sink.lock().unwrap_or_else(|e| e.into_inner()) = Sink::Ring(w);
-                        }
-                    }
-                    Err(message) => {
-                        out.bytes(message.as_bytes());
-                        let _ = out.send(&mut output, Kind::HelloAck, Status::Refused, 0, h.seq);
-                        return Err(ServeError::Refused(message));
-                    }
-                }
-            }
-            (Kind::Call, true) => {
-                let bulk = bulk_region.as_ref().map(|r| r.bulk(r.bulk_used()));
-                pulse.begin(h.seq);
-                let status = run_call_at(
-                    lib,
-                    &h,
-                    &payload,
-                    &mut out,
-                    &mut StreamFrames(input),
-                    &mut output,
-                    max_frame,
-                    0,
-                    bulk,
-                    0,
-                );
-                // Before the `Return`: no beat may follow it.
-                pulse.end();
-                let sent = status.and_then(|status| {
-                    send_return(&mut out, &mut output, 0, status, h.id, h.seq).map_err(WireError::Io)
-                });
-                match sent {
-                    Ok(()) => {}
-                    Err(WireError::Closed | WireError::Truncated) => return Ok(()),
-                    Err(e) => {
-                        reply_protocol_error(&mut output, &e, h.seq);
-                        return Err(ServeError::Protocol(e));
-                    }
-                }
-            }
-            _ => {
-                let e =
-                    WireError::Payload("a frame out of order (a call before the handshake, or a reply kind)");
-                reply_protocol_error(&mut output, &e, h.seq);
+        if h.kind != Kind::Call || h.lane != 0 {
+            let e = WireError::Payload("a frame out of order (a second handshake, or a reply kind)");
+            reply_protocol_error(output, &e, h.seq);
+            return Err(ServeError::Protocol(e));
+        }
+        let bulk = bulk_region.map(|r| r.bulk(r.bulk_used()));
+        pulse.begin(h.seq);
+        let status = run_call_at(lib, &h, &payload, &mut out, frames, output, max_frame, 0, bulk, 0, 0);
+        // Before the `Return`: no beat may follow it.
+        pulse.end();
+        let sent = status.and_then(|status| {
+            send_return(&mut out, output, 0, status, h.id, h.seq, 0).map_err(WireError::Io)
+        });
+        match sent {
+            Ok(()) => {}
+            Err(WireError::Closed | WireError::Truncated) => return Ok(()),
+            Err(e) => {
+                reply_protocol_error(output, &e, h.seq);
                 return Err(ServeError::Protocol(e));
             }
         }
@@ -623,26 +694,32 @@ fn serve_frames(
 }
 
 /// What a client's `Hello` says after the protocol version and model hash: a shared
-/// region it offers (a flag, then the token to open it with), then the period of the
-/// `Alive` frames it wants during calls (milliseconds, 0 for none).
+/// region it offers (a flag, then the token to open it with), the period of the `Alive`
+/// frames it wants during calls (milliseconds, 0 for none), then whether it serves events
+/// (a flag).
 pub(crate) struct Hello<'a> {
     pub(crate) token: Option<&'a [u8]>,
     pub(crate) beat_ms: u32,
+    pub(crate) events: bool,
 }
 
 impl<'a> Hello<'a> {
     /// Reads what follows the version and hash; what is missing or malformed reads as
-    /// "nothing offered, no beats".
+    /// "nothing offered, no beats, no events".
     fn rest(r: &mut Reader<'a>) -> Hello<'a> {
         let offered = r.u8().unwrap_or(0) == 1;
         let token = if offered { r.bytes().ok() } else { None };
-        let beat_ms = if offered && token.is_none() { 0 } else { r.u32().unwrap_or(0) };
-        Hello { token, beat_ms }
+        if offered && token.is_none() {
+            return Hello { token, beat_ms: 0, events: false };
+        }
+        let beat_ms = r.u32().unwrap_or(0);
+        let events = r.u8().unwrap_or(0) == 1;
+        Hello { token, beat_ms, events }
     }
 }
 
-/// Sends a call's `Return`, preceded by a `Release` of the kept callbacks of `owner` the
-/// library let go of meanwhile.
+/// Sends a call's `Return` on `lane`, preceded by a `Release` of the kept callbacks of
+/// `owner` the library let go of meanwhile.
 pub(crate) fn send_return(
     out: &mut Writer,
     output: &mut dyn Write,
@@ -650,6 +727,7 @@ pub(crate) fn send_return(
     status: Status,
     id: u32,
     seq: u32,
+    lane: u16,
 ) -> std::io::Result<()> {
     let released = kept::take_released(owner);
     if !released.is_empty() {
@@ -658,9 +736,9 @@ pub(crate) fn send_return(
         for r in released {
             w.u32(r);
         }
-        w.send(output, Kind::Release, Status::Ok, id, seq)?;
+        w.send_on(output, Kind::Release, Status::Ok, id, seq, lane)?;
     }
-    out.send(output, Kind::Return, status, id, seq)
+    out.send_on(output, Kind::Return, status, id, seq, lane)
 }
 
 /// Best effort: tell the client why the host is about to stop (`seq` 0 when the frame
@@ -700,9 +778,24 @@ mod tests {
 
     type Reply = (Kind, Status, Vec<u8>);
 
+    /// Output the test reads back once serving ended.
+    #[derive(Clone, Default)]
+    struct Shared(Arc<Mutex<Vec<u8>>>);
+
+    impl Write for Shared {
+        fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+            self.0.lock().unwrap().extend_from_slice(buf);
+            Ok(buf.len())
+        }
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+
     fn replies(input: &[u8]) -> (Result<(), ServeError>, Vec<Reply>) {
-        let mut out = Vec::new();
-        let result = serve(&Adder, &mut &input[..], &mut out, 1 << 20);
+        let shared = Shared::default();
+        let result = serve(&Adder, &mut &input[..], Box::new(shared.clone()), 1 << 20);
+        let out = shared.0.lock().unwrap().clone();
         let mut frames = Vec::new();
         let mut rest = &out[..];
         let mut payload = Payload::new();

@@ -9,7 +9,7 @@
 //! | 0      | 4    | `len`: payload bytes (checked against a maximum before anything is allocated) |
 //! | 4      | 1    | `kind` ([`Kind`])                                  |
 //! | 5      | 1    | `status` ([`Status`])                              |
-//! | 6      | 2    | reserved, 0                                        |
+//! | 6      | 2    | `lane`: which host thread the frame is for or from (0: the library thread) |
 //! | 8      | 4    | `id`: function index, or callback index            |
 //! | 12     | 4    | `seq`: call sequence number, echoed in the reply   |
 //!
@@ -46,6 +46,12 @@ pub enum Kind {
     /// Host → client, during call `seq`: the kept callbacks (registration ids, `u32` count
     /// then ids) the library let go of; the client drops their closures.
     Release = 8,
+    /// Host → client: a thread of the library's own (the frame's `lane`) runs kept callback
+    /// `id` with no call of it in flight; `seq` is the event's number.
+    Event = 9,
+    /// Client → host, on the event's lane: its result (`CallbackFailed`: the closure could
+    /// not answer).
+    EventReturn = 10,
 }
 
 impl Kind {
@@ -59,6 +65,8 @@ impl Kind {
             6 => Kind::CallbackReturn,
             7 => Kind::Alive,
             8 => Kind::Release,
+            9 => Kind::Event,
+            10 => Kind::EventReturn,
             _ => return None,
         })
     }
@@ -115,6 +123,10 @@ pub struct Header {
     pub id: u32,
     /// Call sequence number.
     pub seq: u32,
+    /// The host thread the frame is for (client → host) or from (host → client): 0 for
+    /// the library thread, another number for a library thread waiting in an event (see
+    /// [`Kind::Event`]); calls and callbacks nested in an event travel on its lane.
+    pub lane: u16,
 }
 
 impl Header {
@@ -124,26 +136,24 @@ impl Header {
         b[0..4].copy_from_slice(&self.len.to_le_bytes());
         b[4] = self.kind as u8;
         b[5] = self.status as u8;
+        b[6..8].copy_from_slice(&self.lane.to_le_bytes());
         b[8..12].copy_from_slice(&self.id.to_le_bytes());
         b[12..16].copy_from_slice(&self.seq.to_le_bytes());
         b
     }
 
-    /// Parses and checks a header: known kind and status, zero reserved bytes, a length
-    /// within `max`.
+    /// Parses and checks a header: known kind and status, a length within `max`.
     pub fn decode(b: &[u8; HEADER_LEN], max: u32) -> Result<Header, WireError> {
         let len = u32::from_le_bytes([b[0], b[1], b[2], b[3]]);
         let kind = Kind::from_u8(b[4]).ok_or(WireError::BadKind(b[4]))?;
         let status = Status::from_u8(b[5]).ok_or(WireError::BadStatus(b[5]))?;
-        if b[6] != 0 || b[7] != 0 {
-            return Err(WireError::Reserved);
-        }
+        let lane = u16::from_le_bytes([b[6], b[7]]);
         if len > max {
             return Err(WireError::TooLarge { len, max });
         }
         let id = u32::from_le_bytes([b[8], b[9], b[10], b[11]]);
         let seq = u32::from_le_bytes([b[12], b[13], b[14], b[15]]);
-        Ok(Header { len, kind, status, id, seq })
+        Ok(Header { len, kind, status, id, seq, lane })
     }
 }
 
@@ -158,8 +168,6 @@ pub enum WireError {
     BadKind(u8),
     /// An unknown status.
     BadStatus(u8),
-    /// Reserved header bytes were not zero.
-    Reserved,
     /// A frame longer than the configured maximum.
     TooLarge {
         /// The announced length.
@@ -237,7 +245,6 @@ impl fmt::Display for WireError {
             WireError::Truncated => write!(f, "the connection was closed in the middle of a frame"),
             WireError::BadKind(k) => write!(f, "unknown frame kind {k}"),
             WireError::BadStatus(s) => write!(f, "unknown frame status {s}"),
-            WireError::Reserved => write!(f, "reserved header bytes are not zero"),
             WireError::TooLarge { len, max } => {
                 write!(f, "a frame of {len} bytes exceeds the maximum of {max}")
             }
@@ -308,6 +315,9 @@ impl std::ops::Deref for Payload {
         &self.buf[..self.len]
     }
 }
+
+/// A frame taken off a stream by a reader thread, or why the stream ended.
+pub type Incoming = Result<(Header, Payload), WireError>;
 
 /// Reads one frame: its header, and its payload into `payload` (its buffer is reused from
 /// frame to frame). The length must pass the `max` check, and even then memory grows with
@@ -560,9 +570,22 @@ impl Writer {
         id: u32,
         seq: u32,
     ) -> io::Result<()> {
+        self.send_on(w, kind, status, id, seq, 0)
+    }
+
+    /// [`Writer::send`] on lane `lane` (see [`Header::lane`]).
+    pub fn send_on<W: Write + ?Sized>(
+        &mut self,
+        w: &mut W,
+        kind: Kind,
+        status: Status,
+        id: u32,
+        seq: u32,
+        lane: u16,
+    ) -> io::Result<()> {
         let len = u32::try_from(self.len())
             .map_err(|_| io::Error::new(io::ErrorKind::InvalidInput, "frame too large"))?;
-        let header = Header { len, kind, status, id, seq }.encode();
+        let header = Header { len, kind, status, id, seq, lane }.encode();
         self.buf[..HEADER_LEN].copy_from_slice(&header);
         w.write_all(&self.buf)?;
         w.flush()
@@ -761,7 +784,8 @@ mod tests {
     fn frames_stay_below_two_gib_and_strings_are_copied_before_decoding() {
         // Whatever the configured maximum: an inline length must never look like a bulk
         // reference (top bit set).
-        let big = Header { len: (1 << 31) + 8, kind: Kind::Call, status: Status::Ok, id: 0, seq: 0 }.encode();
+        let big = Header { len: (1 << 31) + 8, kind: Kind::Call, status: Status::Ok, id: 0, seq: 0, lane: 0 }
+            .encode();
         let mut payload = Payload::new();
         assert!(matches!(read_frame(&mut &big[..], u32::MAX, &mut payload), Err(WireError::TooLarge { .. })));
         let mut w = Writer::new();
@@ -773,7 +797,8 @@ mod tests {
     #[test]
     fn bad_frames_are_errors_before_any_allocation() {
         let mut payload = Payload::new();
-        let huge = Header { len: u32::MAX, kind: Kind::Call, status: Status::Ok, id: 0, seq: 0 }.encode();
+        let huge =
+            Header { len: u32::MAX, kind: Kind::Call, status: Status::Ok, id: 0, seq: 0, lane: 0 }.encode();
         assert!(matches!(read_frame(&mut &huge[..], 1024, &mut payload), Err(WireError::TooLarge { .. })));
         assert_eq!(payload.buf.capacity(), 0);
         let mut bad = huge;
@@ -781,7 +806,7 @@ mod tests {
         assert!(matches!(read_frame(&mut &bad[..], u32::MAX, &mut payload), Err(WireError::BadKind(99))));
         assert!(matches!(read_frame(&mut &[][..], 1024, &mut payload), Err(WireError::Closed)));
         assert!(matches!(read_frame(&mut &huge[..7], 1024, &mut payload), Err(WireError::Truncated)));
-        let short = Header { len: 10, kind: Kind::Call, status: Status::Ok, id: 0, seq: 0 }.encode();
+        let short = Header { len: 10, kind: Kind::Call, status: Status::Ok, id: 0, seq: 0, lane: 0 }.encode();
         let mut wire = short.to_vec();
         wire.extend_from_slice(&[1, 2, 3]);
         assert!(matches!(read_frame(&mut wire.as_slice(), 1024, &mut payload), Err(WireError::Truncated)));

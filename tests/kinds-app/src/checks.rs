@@ -1120,3 +1120,172 @@ pub fn kept_callbacks(k: &std::sync::Arc<Kinds>, d: &Direct) {
     k.kx_logger_set(None).unwrap();
     assert_eq!(k.kx_logger_line("none"), Err(Error::Library(-1)));
 }
+
+/// What the camera's frame closure saw of one frame: its index, whether its bytes and length
+/// were the library's, and whether it ran on a thread other than the test's.
+type FrameSeen = (u32, bool, bool);
+
+/// A frame closure recording what it sees into `seen`, then running `then` (its result is
+/// the closure's).
+fn recorder(
+    seen: &std::sync::Arc<std::sync::Mutex<Vec<FrameSeen>>>,
+    mut then: impl FnMut(u32) -> i32 + Send + 'static,
+) -> Box<crate::api::KxFrameFnKept> {
+    let seen = seen.clone();
+    let test = std::thread::current().id();
+    Box::new(move |index: u32, data: &[u8], len: u32| {
+        let bytes = data.iter().enumerate().all(|(i, &b)| b == (index as usize * 7 + i * 13) as u8);
+        let ok = bytes && len as usize == data.len();
+        seen.lock().unwrap().push((index, ok, std::thread::current().id() != test));
+        then(index)
+    })
+}
+
+/// Frames 0..n, each right and delivered off the test's thread.
+fn all_frames(seen: &[FrameSeen], n: u32) -> bool {
+    seen.len() == n as usize
+        && seen.iter().enumerate().all(|(i, &(index, ok, off))| index == i as u32 && ok && off)
+}
+
+/// Callbacks a thread of the library's own fires with no call in flight (the camera's
+/// acquisition thread; the client's dispatcher serves them), calls made from inside them, a
+/// stop and a panic during delivery, completion callbacks a later call fires once, and the
+/// host killed mid-stream. Over a listening host, which serves kept callbacks only during
+/// calls, a frame gets the spec's default (-1), which stops the acquisition at once.
+pub fn library_threads(k: &std::sync::Arc<Kinds>, listener: bool) {
+    use std::sync::atomic::{AtomicU32, Ordering::SeqCst};
+    use std::sync::{Arc, Mutex};
+    const FRAME: u32 = 64 << 10;
+    const FRAMES: u32 = 1000;
+    let before = k.client().kept().len();
+    let cam = k.kx_camera_open(FRAME).unwrap();
+
+    // 1,000 frames of 64 KiB from the acquisition thread, in order, none lost.
+    let seen = Arc::new(Mutex::new(Vec::new()));
+    k.kx_camera_on_frame(cam, Some(recorder(&seen, |_| 0))).unwrap();
+    assert_eq!(k.kx_camera_start(cam, FRAMES), Ok(0));
+    let delivered = k.kx_camera_wait(cam).unwrap();
+    if listener {
+        assert_eq!(delivered, 1, "the first frame got the default, which stops");
+        assert!(seen.lock().unwrap().is_empty(), "no closure ran outside a call");
+        k.kx_camera_close(cam).unwrap();
+        assert_eq!(k.client().kept().len(), before);
+        return;
+    }
+    assert_eq!(delivered, FRAMES as i32);
+    assert!(all_frames(&seen.lock().unwrap(), FRAMES), "every frame, in order, right, off our thread");
+
+    // Calls from inside: served by the acquisition thread while it waits (the frame being
+    // delivered is not counted yet).
+    let seen = Arc::new(Mutex::new(Vec::new()));
+    let weak = Arc::downgrade(k);
+    let asked = Arc::new(Mutex::new(Vec::new()));
+    let a = asked.clone();
+    let ask = move |index: u32| {
+        if index % 10 == 0 {
+            let n = weak.upgrade().map(|k| k.kx_camera_delivered(cam));
+            a.lock().unwrap().push((index, n));
+        }
+        0
+    };
+    k.kx_camera_on_frame(cam, Some(recorder(&seen, ask))).unwrap();
+    assert_eq!(k.kx_camera_start(cam, 100), Ok(0));
+    assert_eq!(k.kx_camera_wait(cam), Ok(100));
+    assert!(all_frames(&seen.lock().unwrap(), 100));
+    let asked = asked.lock().unwrap().clone();
+    assert_eq!(asked, (0..10).map(|i| (i * 10, Some(Ok(i as i32 * 10)))).collect::<Vec<_>>());
+
+    // A stop while frames are being delivered: the library thread finishes the frame it is
+    // in (the stop waits for it) and no more come.
+    let seen = Arc::new(Mutex::new(Vec::new()));
+    k.kx_camera_on_frame(
+        cam,
+        Some(recorder(&seen, |_| {
+            std::thread::sleep(std::time::Duration::from_millis(1));
+            0
+        })),
+    )
+    .unwrap();
+    assert_eq!(k.kx_camera_start(cam, FRAMES), Ok(0));
+    while seen.lock().unwrap().len() < 20 {
+        std::thread::sleep(std::time::Duration::from_millis(1));
+    }
+    let stopped = k.kx_camera_stop(cam).unwrap();
+    assert!((20..FRAMES as i32).contains(&stopped), "stopped after {stopped} frames");
+    assert!(all_frames(&seen.lock().unwrap(), stopped as u32), "every frame before the stop");
+    assert!(k.client().take_callback_failures().is_empty());
+
+    // A closure that panics: the library gets the default (-1, stop) and the client keeps
+    // why (no call of it to fail).
+    let seen = Arc::new(Mutex::new(Vec::new()));
+    let panicky = |index: u32| {
+        if index == 5 {
+            panic!("frame five");
+        }
+        0
+    };
+    k.kx_camera_on_frame(cam, Some(recorder(&seen, panicky))).unwrap();
+    assert_eq!(k.kx_camera_start(cam, FRAMES), Ok(0));
+    assert_eq!(k.kx_camera_wait(cam), Ok(6), "stopped by the default at frame 5");
+    let failures = k.client().take_callback_failures();
+    assert_eq!(failures.len(), 1, "{failures:?}");
+    assert!(failures[0].to_string().contains("frame five"), "{failures:?}");
+
+    // Completion callbacks: each called once, by the later call that completes it, then
+    // released.
+    let done = Arc::new(Mutex::new(Vec::new()));
+    let dropped = Arc::new(AtomicU32::new(0));
+    let held = k.client().kept().len();
+    for len in [10, 20, 30] {
+        let (d, guard) = (done.clone(), Dropped(dropped.clone()));
+        let on_done = move |id: i32, status: i32, n: u32| {
+            let _ = &guard;
+            d.lock().unwrap().push((id, status, n));
+        };
+        k.kx_camera_submit(cam, len, Box::new(on_done)).unwrap();
+    }
+    assert_eq!(k.client().kept().len(), held + 3);
+    assert!(done.lock().unwrap().is_empty(), "nothing completes before kx_camera_events");
+    assert_eq!(k.kx_camera_events(cam), Ok(3));
+    assert_eq!(*done.lock().unwrap(), [(1, 0, 10), (2, 0, 20), (3, 0, 30)]);
+    assert_eq!(k.client().kept().len(), held, "called once: released");
+    assert_eq!(dropped.load(SeqCst), 3, "and dropped");
+    assert_eq!(k.kx_camera_events(cam), Ok(0));
+
+    // The host killed mid-stream: the call in flight fails, nothing hangs, and the next call
+    // gets a new host.
+    let pid = k.client().host_pid().expect("a child host");
+    let seen = Arc::new(Mutex::new(Vec::new()));
+    k.kx_camera_on_frame(
+        cam,
+        Some(recorder(&seen, move |index| {
+            if index == 50 {
+                kill(pid);
+            }
+            0
+        })),
+    )
+    .unwrap();
+    assert_eq!(k.kx_camera_start(cam, FRAMES), Ok(0));
+    match k.kx_camera_wait(cam) {
+        Err(Error::HostCrashed(_)) => {}
+        other => panic!("a killed host gave {other:?}"),
+    }
+    assert!(seen.lock().unwrap().len() <= 51, "no frame after the kill");
+    assert_eq!(k.client().kept().len(), 0, "the closures went with the host");
+    assert!(matches!(k.kx_camera_delivered(cam), Err(Error::BadHandle(_))), "the camera went with it");
+    assert!(k.kx_camera_open(FRAME).is_ok(), "a new host answers");
+}
+
+/// Kills process `pid` at once.
+fn kill(pid: u32) {
+    #[cfg(windows)]
+    let mut cmd = std::process::Command::new("taskkill");
+    #[cfg(windows)]
+    cmd.args(["/F", "/PID", &pid.to_string()]);
+    #[cfg(not(windows))]
+    let mut cmd = std::process::Command::new("kill");
+    #[cfg(not(windows))]
+    cmd.args(["-9", &pid.to_string()]);
+    let _ = cmd.stdout(std::process::Stdio::null()).stderr(std::process::Stdio::null()).status();
+}

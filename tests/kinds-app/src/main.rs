@@ -11,18 +11,15 @@ mod checks;
 mod api {
     #[cfg(windows)]
     pub use kinds_client::{
-        Clash, Config, Device, Error, HostPath, Kinds, KxBlock, KxFrame, KxInfo, KxPacked, KxPacket, KxPoint,
-        KxSeries, KxTextReq, KxValue, KxValueU, KxVerdict, HOST_EXE, KX_MAGIC, KX_VERSION,
+        Clash, Config, Device, Error, HostPath, Kinds, KxBlock, KxFrame, KxFrameFnKept, KxInfo, KxPacked,
+        KxPacket, KxPoint, KxSeries, KxTextReq, KxValue, KxValueU, KxVerdict, KX_MAGIC, KX_VERSION,
     };
     #[cfg(not(windows))]
     pub use kinds_linux_client::{
-        Clash, Config, Device, Error, HostPath, KindsLinux as Kinds, KxBlock, KxFrame, KxInfo, KxPacked,
-        KxPacket, KxPoint, KxSeries, KxTextReq, KxValue, KxValueU, KxVerdict, HOST_EXE, KX_MAGIC, KX_VERSION,
+        Clash, Config, Device, Error, HostPath, KindsLinux as Kinds, KxBlock, KxFrame, KxFrameFnKept, KxInfo,
+        KxPacked, KxPacket, KxPoint, KxSeries, KxTextReq, KxValue, KxValueU, KxVerdict, KX_MAGIC, KX_VERSION,
     };
 }
-
-/// The variable naming the host, as the generated client reads it.
-const HOST_ENV: &str = if cfg!(windows) { "KINDS_HOST" } else { "KINDS_LINUX_HOST" };
 
 mod direct;
 pub use direct::Direct;
@@ -43,10 +40,7 @@ fn main() {
             api::Kinds::with_config(config)
         }
         None if args.iter().any(|a| a == "--pipe") => {
-            let mut config = api::Config::new(
-                api::HostPath::Find { file_name: api::HOST_EXE.into(), env_var: HOST_ENV.into() },
-                0,
-            );
+            let mut config = api::Kinds::config();
             config.shm = None;
             api::Kinds::with_config(config)
         }
@@ -86,4 +80,6 @@ fn main() {
     let k = std::sync::Arc::new(k);
     checks::kept_callbacks(&k, &direct);
     println!("ok: callbacks kept past their call: on a handle, until a destroy-notify, for good");
+    checks::library_threads(&k, shared);
+    println!("ok: callbacks from a thread of the library's own, with no call in flight");
 }

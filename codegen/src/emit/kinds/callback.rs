@@ -38,6 +38,8 @@ pub struct KeptView {
     pub default: String,
     /// "`f`'s callback `p`", escaped for a Rust string literal.
     pub what: String,
+    /// Released after its first call (`scope: once`).
+    pub once: bool,
 }
 
 /// A callback type: the client's closure type and what the host's trampolines need.
@@ -134,6 +136,7 @@ pub(super) fn view(
             context: format!("a{}", context.unwrap_or(0)),
             default,
             what: super::super::rust_str(&format!("`{}`'s callback `{}`", at.f.c_name, at.p.name)),
+            once: *scope == model::Scope::Once,
         }
     });
     if kept.is_some() && at.index > 0xff {

@@ -288,8 +288,11 @@ impl<'a> Builder<'a> {
             return None;
         }
         let default = cspec.value.default.as_ref().map(|d| d.value);
-        self.callbacks
-            .insert(name.to_string(), Callback { name: name.to_string(), convention, params, ret, default });
+        let threads = cspec.value.threads.as_ref().is_some_and(|t| t.value);
+        self.callbacks.insert(
+            name.to_string(),
+            Callback { name: name.to_string(), convention, params, ret, default, threads },
+        );
         Some(())
     }
 }

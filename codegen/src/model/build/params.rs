@@ -76,6 +76,7 @@ impl<'a> Builder<'a> {
         Ok(match &s.value {
             spec::ScopeSpec::Call => Scope::Call,
             spec::ScopeSpec::Forever => Scope::Forever,
+            spec::ScopeSpec::Once => Scope::Once,
             spec::ScopeSpec::Destroy(d) => Scope::Destroy { param: param(d)? },
             spec::ScopeSpec::Handle { param: h, slot } => Scope::Handle {
                 param: param(h)?,
@@ -115,6 +116,18 @@ impl<'a> Builder<'a> {
     /// The callbacks a function keeps past its call: one registration (one context
     /// parameter, one scope) covers them all; a `handle` scope names a handle parameter.
     fn check_scopes(&mut self, f: &header::Function, out: &[Param]) -> bool {
+        // A callback the library fires from threads of its own is not bound to the call.
+        for p in out {
+            if let (Kind::Callback { callback, .. }, None) = (&p.kind, p.kept_scope()) {
+                if self.callbacks.get(callback).is_some_and(|c| c.threads) {
+                    self.at_spec(
+                        self.fn_pos(f),
+                        format!("`{}`: callback `{}` is of type `{callback}`, which the library calls from threads of its own (`threads: true`), so after the call: give the parameter a `scope`", f.name, p.name),
+                    );
+                    return false;
+                }
+            }
+        }
         let kept: Vec<(&str, &str, &Scope)> = out
             .iter()
             .filter_map(|p| match (&p.kind, p.kept_scope()) {

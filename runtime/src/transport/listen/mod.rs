@@ -8,8 +8,8 @@
 //! writing the `Return`, so the client's next call is never mistaken for callback traffic.
 
 use crate::host::pulse::Pulse;
-use crate::host::{check_hello_with, run_call, Frames, Library};
-use crate::wire::{read_frame, Header, Kind, Payload, Status, WireError, Writer};
+use crate::host::{check_hello_with, run_call, Library, QueuedFrames};
+use crate::wire::{read_frame, Header, Incoming, Kind, Payload, Status, WireError, Writer};
 use crate::PROTOCOL_VERSION;
 use std::io::{self, BufReader, Read, Write};
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -23,8 +23,6 @@ pub(crate) trait Conn: Read + Write + Send + Sync + 'static {
     /// Cuts the connection, waking a thread blocked on it.
     fn cut(&self);
 }
-
-type Incoming = Result<(Header, Payload), WireError>;
 
 /// Waits for the next client.
 pub(crate) type Accept = Box<dyn FnMut() -> io::Result<Box<dyn Conn>> + Send>;
@@ -100,22 +98,6 @@ struct Job {
     conn: Arc<Shared>,
 }
 
-/// Frames for a running call, from its connection's reader thread.
-struct QueuedFrames<'a>(&'a Receiver<Incoming>);
-
-impl Frames for QueuedFrames<'_> {
-    fn next_frame(&mut self, _max: u32, payload: &mut Payload) -> Result<Header, WireError> {
-        match self.0.recv() {
-            Ok(Ok((h, p))) => {
-                *payload = p;
-                Ok(h)
-            }
-            Ok(Err(e)) => Err(e),
-            Err(_) => Err(WireError::Closed),
-        }
-    }
-}
-
 /// Serves every connection `accept` yields, forever; calls run on the calling thread.
 pub(crate) fn serve_all(lib: &dyn Library, mut accept: Accept, max_frame: u32) -> ! {
     let (jobs, queue) = channel::<Job>();
@@ -188,7 +170,8 @@ pub(crate) fn serve_all(lib: &dyn Library, mut accept: Accept, max_frame: u32) -
         // A client that went away mid-call only loses its own reply.
         match status {
             Ok(status) => {
-                let _ = crate::host::send_return(&mut out, &mut outbox, owner, status, header.id, header.seq);
+                let _ =
+                    crate::host::send_return(&mut out, &mut outbox, owner, status, header.id, header.seq, 0);
             }
             Err(_) => conn.cut(),
         }
@@ -255,7 +238,8 @@ fn read_connection(
                     let beat_ms = hello.beat_ms;
                     shared.beats.store(beat_ms > 0, Ordering::Relaxed);
                     pulse.want(beat_ms);
-                    out.u32(PROTOCOL_VERSION).u64(hash);
+                    // No shared region, no events (see `host::events`).
+                    out.u32(PROTOCOL_VERSION).u64(hash).u8(0).u8(0);
                     greeted = out.send(&mut outbox, Kind::HelloAck, Status::Ok, 0, h.seq).is_ok();
                 }
                 Err(message) => {
@@ -264,7 +248,7 @@ fn read_connection(
                     return;
                 }
             },
-            (Kind::Call, true) => {
+            (Kind::Call, true) if h.lane == 0 => {
                 shared.in_call.store(true, Ordering::Release);
                 let job = Job { header: h, payload: std::mem::take(&mut payload), conn: shared.clone() };
                 if jobs.send(job).is_err() {
