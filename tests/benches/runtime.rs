@@ -204,7 +204,45 @@ fn under_wine() {
     }
 }
 
-fn measure(host: &std::path::Path, demo: &demo_client::Demo, title: &str) -> (Duration, Duration) {
+/// Kept callbacks through the generated kinds client: one fired inside a call, and events
+/// fired by the fake camera's acquisition thread with no call in flight (each frame a
+/// round trip: the library thread waits for the closure's result), small and 64 KiB.
+fn library_threads(k: &kinds_linux_client::KindsLinux, floor: Duration, floor_64k: Duration) {
+    let (_, dev) = k.open("bench").unwrap();
+    k.kx_listen(dev, Some(Box::new(|e, _| e))).unwrap();
+    let in_call = median(11, 20, || {
+        k.kx_emit(dev, 100, "x").unwrap();
+    });
+    row("kept callback inside a call, each", in_call / 100, floor, None);
+    k.kx_close(Some(dev)).unwrap();
+    let frames = |bytes: u32, n: u32| {
+        let cam = k.kx_camera_open(bytes).unwrap();
+        k.kx_camera_on_frame(cam, Some(Box::new(|_, data: &[u8], _| i32::from(data.is_empty())))).unwrap();
+        let per_frame = median(7, 1, || {
+            k.kx_camera_start(cam, n).unwrap();
+            assert_eq!(k.kx_camera_wait(cam).unwrap(), n as i32);
+        }) / n;
+        k.kx_camera_close(cam).unwrap();
+        per_frame
+    };
+    let small = frames(16, 2000);
+    row("event from a library thread, 16 B", small, floor, None);
+    let big = frames(64 << 10, 1000);
+    row("event from a library thread, 64 KiB", big, floor_64k, None);
+    println!(
+        "  64 KiB frames: {:.0} frames/s, {:.3} GB/s (the floor's 64 KiB ping, echoed back: {:.0}/s)",
+        1.0 / big.as_secs_f64(),
+        f64::from(64 << 10) / big.as_secs_f64() / 1e9,
+        1.0 / floor_64k.as_secs_f64()
+    );
+}
+
+fn measure(
+    host: &std::path::Path,
+    demo: &demo_client::Demo,
+    kinds: &kinds_linux_client::KindsLinux,
+    title: &str,
+) -> (Duration, Duration) {
     println!("{title}");
     // Spinning only pays with a second CPU to run the other side (the runtime's own rule).
     let cpus = std::thread::available_parallelism().map_or(1, |n| n.get());
@@ -258,6 +296,7 @@ fn measure(host: &std::path::Path, demo: &demo_client::Demo, title: &str) -> (Du
     };
     let big_pipe_floor = median(11, 20, || raw.ping(&mib));
     let big_shm_floor = median(11, 20, || spin_floor.ping(&mib));
+    let floor_64k = median(11, 200, || spin_floor.ping(&mib[..64 << 10]));
     let (big_shm, big_pipe) = (big(&shm_client), big(&pipe_client));
     row("1 MiB in + 1 MiB out, shared memory", big_shm, big_shm_floor, Some(2 << 20));
     row("1 MiB in + 1 MiB out, pipe", big_pipe, big_pipe_floor, Some(2 << 20));
@@ -285,6 +324,7 @@ fn measure(host: &std::path::Path, demo: &demo_client::Demo, title: &str) -> (Du
     });
     row("generated: demo_calibrate, per callback", calibrate / 100, shm_spin, None);
     demo.demo_close(dev).unwrap();
+    library_threads(kinds, shm_spin, floor_64k);
 
     // Only the start-up is timed; shutting down happens after the clock stops.
     let timed = |start: &mut dyn FnMut() -> Box<dyn std::any::Any>| {
@@ -323,8 +363,18 @@ fn main() {
     config.envs.push(("DEMO_LIBRARY".into(), library.into()));
     let demo = demo_client::Demo::with_config(config);
     demo.demo_add(0, 0).unwrap();
-    let (null, big) =
-        measure(&host, &demo, "runtime vs raw ping-pongs, 64-bit client <-> 32-bit host, unpinned (median)");
+    let kinds_host =
+        dllgen_tests::build_bin_release("kinds-linux-host", "kinds-linux-host", "i686-unknown-linux-gnu");
+    let mut config = kinds_linux_client::KindsLinux::config();
+    config.host = kinds_linux_client::HostPath::Explicit(kinds_host);
+    config.envs.push(("KINDS_LINUX_LIBRARY".into(), dllgen_tests::fixture("libfx_kinds32.so").into()));
+    let kinds = kinds_linux_client::KindsLinux::with_config(config);
+    let (null, big) = measure(
+        &host,
+        &demo,
+        &kinds,
+        "runtime vs raw ping-pongs, 64-bit client <-> 32-bit host, unpinned (median)",
+    );
     // Before pinning: their processes would inherit the affinity.
     msl_loadlib(null, big);
     under_wine();
@@ -332,6 +382,7 @@ fn main() {
         // The demo host was started unpinned; a fresh one inherits the affinity.
         demo.client().restart();
         demo.demo_add(0, 0).unwrap();
-        measure(&host, &demo, "same, both processes pinned to CPU 0");
+        kinds.client().restart();
+        measure(&host, &demo, &kinds, "same, both processes pinned to CPU 0");
     }
 }

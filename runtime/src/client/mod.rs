@@ -449,13 +449,13 @@ impl Link<'_> {
     fn recv(&mut self, max_frame: u32) -> Result<Header, WireError> {
         match &mut self.input {
             Input::Stream(input) => read_frame(input, max_frame, self.payload),
-            Input::Queue(rx) => match rx.recv() {
-                Ok(Ok((h, p))) => {
+            Input::Queue(rx) => match crate::wire::next_queued(rx) {
+                Some(Ok((h, p))) => {
                     *self.payload = p;
                     Ok(h)
                 }
-                Ok(Err(e)) => Err(e),
-                Err(_) => Err(WireError::Closed),
+                Some(Err(e)) => Err(e),
+                None => Err(WireError::Closed),
             },
         }
     }

@@ -39,6 +39,9 @@ struct Lanes {
     next: u16,
 }
 
+/// Set by a listening host, which serves kept callbacks only during calls.
+pub(crate) static LISTENING: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+
 /// The events of the one client being served, while its connection lasts.
 static EVENTS: Mutex<Option<Arc<Events>>> = Mutex::new(None);
 

@@ -2,7 +2,7 @@
 //! [`serve`] (the library thread), including callbacks into the client during a call and
 //! calls from the client nested inside those callbacks.
 
-mod events;
+pub(crate) mod events;
 pub mod handles;
 pub mod kept;
 pub mod native;
@@ -58,13 +58,13 @@ pub(crate) struct QueuedFrames<'a>(pub(crate) &'a Receiver<Incoming>);
 
 impl Frames for QueuedFrames<'_> {
     fn next_frame(&mut self, _max: u32, payload: &mut Payload) -> Result<Header, WireError> {
-        match self.0.recv() {
-            Ok(Ok((h, p))) => {
+        match crate::wire::next_queued(self.0) {
+            Some(Ok((h, p))) => {
                 *payload = p;
                 Ok(h)
             }
-            Ok(Err(e)) => Err(e),
-            Err(_) => Err(WireError::Closed),
+            Some(Err(e)) => Err(e),
+            None => Err(WireError::Closed),
         }
     }
 }
@@ -218,10 +218,15 @@ pub fn kept_begin(args: &mut Writer, context: *mut std::ffi::c_void, what: &'sta
             args.u32(id);
             return Some(());
         }
+        let why = if events::LISTENING.load(std::sync::atomic::Ordering::Relaxed) {
+            "a listening host serves kept callbacks only during calls"
+        } else {
+            "mark the callback type `threads: true` in the spec to serve it then"
+        };
         use std::io::Write;
         let _ = writeln!(
             std::io::stderr(),
-            "dllgen host: the library called {what} outside any call (from a thread of its own?): it got the default result (mark the callback type `threads: true` in the spec to serve it then; a listening host serves kept callbacks only during calls)"
+            "dllgen host: the library called {what} outside any call (from a thread of its own?): it got the default result ({why})"
         );
         return None;
     }

@@ -319,6 +319,35 @@ impl std::ops::Deref for Payload {
 /// A frame taken off a stream by a reader thread, or why the stream ended.
 pub type Incoming = Result<(Header, Payload), WireError>;
 
+/// The next frame a reader thread queued: like the rings' waits, it spins a little first
+/// when the process has a second CPU (a reply usually follows within microseconds, and
+/// parking costs a wake-up on each side), then blocks. `None`: the reader is gone.
+pub fn next_queued(rx: &std::sync::mpsc::Receiver<Incoming>) -> Option<Incoming> {
+    use std::sync::mpsc::TryRecvError;
+    static CPUS: std::sync::OnceLock<bool> = std::sync::OnceLock::new();
+    let spin = *CPUS.get_or_init(|| std::thread::available_parallelism().map_or(1, |n| n.get()) > 1);
+    if spin {
+        let start = std::time::Instant::now();
+        loop {
+            match rx.try_recv() {
+                Ok(v) => return Some(v),
+                Err(TryRecvError::Disconnected) => return None,
+                Err(TryRecvError::Empty) => {}
+            }
+            let waited = start.elapsed();
+            if waited >= std::time::Duration::from_micros(50) {
+                break;
+            }
+            if waited >= std::time::Duration::from_micros(5) {
+                std::thread::yield_now();
+            } else {
+                std::hint::spin_loop();
+            }
+        }
+    }
+    rx.recv().ok()
+}
+
 /// Reads one frame: its header, and its payload into `payload` (its buffer is reused from
 /// frame to frame). The length must pass the `max` check, and even then memory grows with
 /// the bytes that actually arrive: a peer announcing a huge frame and sending nothing costs

@@ -100,6 +100,7 @@ struct Job {
 
 /// Serves every connection `accept` yields, forever; calls run on the calling thread.
 pub(crate) fn serve_all(lib: &dyn Library, mut accept: Accept, max_frame: u32) -> ! {
+    crate::host::events::LISTENING.store(true, Ordering::Relaxed);
     let (jobs, queue) = channel::<Job>();
     let hash = lib.model_hash();
     let load_error = lib.load_error().map(str::to_string);
