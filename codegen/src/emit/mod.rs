@@ -42,6 +42,7 @@ const TEMPLATES: &[(&str, &str)] = &[
     ("in_handles", include_str!("../../../templates/kinds/in_handles.hbs")),
     ("out_into", include_str!("../../../templates/kinds/out_into.hbs")),
     ("inout", include_str!("../../../templates/kinds/inout.hbs")),
+    ("resident", include_str!("../../../templates/kinds/resident.hbs")),
     ("inout_buffer", include_str!("../../../templates/kinds/inout_buffer.hbs")),
     ("inout_length", include_str!("../../../templates/kinds/inout_length.hbs")),
     ("length", include_str!("../../../templates/kinds/length.hbs")),
@@ -69,6 +70,7 @@ const TEMPLATES: &[(&str, &str)] = &[
     ("field_union", include_str!("../../../templates/fields/field_union.hbs")),
     ("field_flexible", include_str!("../../../templates/fields/field_flexible.hbs")),
     ("field_out_buffer", include_str!("../../../templates/fields/field_out_buffer.hbs")),
+    ("field_opaque", include_str!("../../../templates/fields/field_opaque.hbs")),
     ("field_string", include_str!("../../../templates/fields/field_string.hbs")),
     ("field_value", include_str!("../../../templates/fields/field_value.hbs")),
 ];

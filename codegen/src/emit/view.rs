@@ -35,6 +35,8 @@ pub struct Crates {
     /// Some kept callback may fire from a thread of the library's own: the client serves
     /// events (`Config::events`).
     pub events: bool,
+    /// The end functions of resident structs (their indexes).
+    pub resident_ends: Vec<u32>,
     /// The header's constants.
     pub constants: Vec<super::constants::ConstView>,
     /// The `cfg` of the host target the model's layouts are for (`windows`, `not(windows)`).
@@ -57,6 +59,8 @@ pub struct StructView {
     pub slots: Vec<Slot>,
     /// The client enums of its tagged unions.
     pub unions: Vec<UnionView>,
+    /// It lives in the host (`marshal::resident`): the client's object holds an id.
+    pub resident: bool,
 }
 
 /// A tagged union's client enum: one variant per case, and `Other` for tags no case names.
@@ -107,9 +111,13 @@ pub struct FieldView {
 #[derive(Debug, Serialize)]
 #[serde(tag = "partial")]
 pub enum FieldKind {
-    /// A number, an array or a nested struct.
+    /// A number, an array or a nested struct; `sent`: in a resident struct, the client sets
+    /// it before each call (an out-buffer field's capacity; the others only come back).
     #[serde(rename = "field_value")]
-    Value {},
+    Value { sent: bool },
+    /// A pointer of a resident struct the library owns: only in the host's mirror.
+    #[serde(rename = "field_opaque")]
+    Opaque {},
     /// A string pointer (`text`: the encoding's marker type).
     #[serde(rename = "field_string")]
     String { text: String, optional: bool },
@@ -435,6 +443,11 @@ pub(crate) struct Cx {
     /// Hooks (the slots of `handle` scopes) by name → their number on a handle: 1, 2...
     /// in name order (0 is the retained buffers' slots), so two hooks never share one.
     pub hook_slots: std::collections::BTreeMap<String, u32>,
+    /// Set-up function of a resident struct (C name) → the index of the end function it
+    /// records.
+    pub resident_end: std::collections::BTreeMap<String, u32>,
+    /// End functions of resident structs (C names).
+    pub resident_enders: std::collections::BTreeSet<String>,
     pub unsupported: Unsupported,
 }
 
@@ -548,7 +561,12 @@ fn structure(s: &model::Struct, cx: &mut Cx) -> StructView {
             doc: f.doc.as_deref().map(|d| d.lines().map(str::to_string).collect()).unwrap_or_default(),
             client_type: String::new(),
             default: "::core::default::Default::default()".into(),
-            kind: FieldKind::Value {},
+            kind: FieldKind::Value {
+                sent: s.resident.is_some()
+                    && s.fields.iter().any(
+                        |o| matches!(&o.ty, FieldType::OutBuffer { capacity, .. } if *capacity == f.name),
+                    ),
+            },
         };
         let fwhat = format!("{what} field `{}`", f.name);
         let host = match &f.ty {
@@ -627,6 +645,10 @@ fn structure(s: &model::Struct, cx: &mut Cx) -> StructView {
                     offset: f.offset,
                 };
                 format!("[{}; {declared}]", kinds::host_elem(&t))
+            }
+            FieldType::Opaque => {
+                v.kind = FieldKind::Opaque {};
+                "*mut ::core::ffi::c_void".into()
             }
             FieldType::Length { value, .. } | FieldType::Tag { value, .. } => {
                 // Only in the host's mirror.
@@ -781,6 +803,7 @@ fn structure(s: &model::Struct, cx: &mut Cx) -> StructView {
         fields,
         slots: out,
         unions,
+        resident: s.resident.is_some(),
     }
 }
 
@@ -837,8 +860,38 @@ pub fn build(m: &Model, spec_file: &str) -> Result<Crates, Unsupported> {
             .into_iter()
             .zip(1..)
             .collect(),
+        resident_end: Default::default(),
+        resident_enders: Default::default(),
         unsupported: Vec::new(),
     };
+    let index_of = |name: &str| m.functions.iter().position(|f| f.c_name == *name).map(|i| i as u32);
+    for s in &m.structs {
+        for end in s.resident.iter().flat_map(|r| r.end.values()) {
+            let one = m.functions.iter().find(|f| f.c_name == *end).is_none_or(|f| {
+                matches!(&f.params[..], [p] if matches!(&p.kind, model::Kind::Resident { strukt } if *strukt == s.name))
+            });
+            if !one {
+                cx.unsupported.push(format!(
+                    "struct `{}`: its end function `{end}` must take that struct alone (the host calls it when the client drops one)",
+                    s.name
+                ));
+            }
+        }
+    }
+    for s in &m.structs {
+        for (init, end) in s.resident.iter().flat_map(|r| &r.end) {
+            match (index_of(init), index_of(end)) {
+                (Some(_), Some(e)) => {
+                    cx.resident_end.insert(init.clone(), e);
+                    cx.resident_enders.insert(end.clone());
+                }
+                _ => cx.unsupported.push(format!(
+                    "struct `{}`: its `resident: end:` names `{init}` and `{end}`, which the spec's exports must both include",
+                    s.name
+                )),
+            }
+        }
+    }
     for c in &m.callbacks {
         cx.callback_names.insert(c.name.clone(), unique(&mut taken, &camel(&c.name)));
     }
@@ -995,6 +1048,12 @@ pub fn build(m: &Model, spec_file: &str) -> Result<Crates, Unsupported> {
         structs,
         kept_any: !kept_types.is_empty(),
         events: m.callbacks.iter().any(|c| c.threads && kept_types.contains(c.name.as_str())),
+        resident_ends: cx
+            .resident_enders
+            .iter()
+            .filter_map(|e| m.functions.iter().position(|f| f.c_name == *e))
+            .map(|i| i as u32)
+            .collect(),
         callbacks,
         target_cfg: if cx.pe { "windows" } else { "not(windows)" },
     })

@@ -89,6 +89,7 @@ fn kind(k: &Kind) -> String {
             }
         ),
         Kind::Destroy { .. } => "destroy-notify (the host's)".into(),
+        Kind::Resident { strukt } => format!("resident {strukt}"),
         Kind::UserData { of } => format!("user data of {of}"),
         Kind::StringArray { encoding, len } => format!("array of {encoding:?} strings [{len}]"),
         Kind::OutInto { buffer } => format!("out pointer into {buffer}"),
@@ -197,7 +198,15 @@ pub fn render(m: &Model) -> String {
         // Tag names already say `struct`/`union`; typedef names do not.
         let tagged = s.name.starts_with("struct ") || s.name.starts_with("union ");
         let label = if tagged { s.name.clone() } else { format!("struct {}", s.name) };
-        let _ = writeln!(out, "{label} (size {}, align {})", s.size, s.align);
+        let resident = match &s.resident {
+            None => String::new(),
+            Some(r) if r.end.is_empty() => ", resident".into(),
+            Some(r) => format!(
+                ", resident, ended by {}",
+                r.end.iter().map(|(i, e)| format!("{e} after {i}")).collect::<Vec<_>>().join(", ")
+            ),
+        };
+        let _ = writeln!(out, "{label} (size {}, align {}{resident})", s.size, s.align);
         for fd in &s.fields {
             let ty = match &fd.ty {
                 FieldType::Value { value: v } => value(v),
@@ -220,6 +229,7 @@ pub fn render(m: &Model) -> String {
                     format!("pointer to {}{}", value(v), opt(*optional))
                 }
                 FieldType::Tag { value: v, of } => format!("tag ({}) of {of}", scalar(v)),
+                FieldType::Opaque => "opaque (the host's)".into(),
                 FieldType::OutBuffer { element, capacity, filled } => format!(
                     "out buffer of {} [{capacity}], filled {}",
                     value(element),

@@ -258,6 +258,12 @@ pub enum Kind {
         /// NULL allowed.
         optional: bool,
     },
+    /// Pointer to a resident struct: the host's copy at its fixed address, its fields
+    /// synced around the call.
+    Resident {
+        /// The struct.
+        strukt: String,
+    },
     /// A handle.
     Handle {
         /// The handle type.
@@ -585,6 +591,16 @@ pub struct Struct {
     pub fields: Vec<StructField>,
     /// The doc comment.
     pub doc: Option<String>,
+    /// It lives in the host at one address (`structs: X: { resident: ... }`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub resident: Option<Resident>,
+}
+
+/// A struct that lives in the host at a fixed address for as long as the client's object.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct Resident {
+    /// By function that sets it up: the function that must run on it before it is freed.
+    pub end: std::collections::BTreeMap<String, String>,
 }
 
 /// A struct field.
@@ -706,6 +722,9 @@ pub enum FieldType {
         /// Whether a member holds a pointer: then a tag no case names cannot cross.
         pointers: bool,
     },
+    /// A pointer of a resident struct the library owns (`state`, `zalloc`): it stays in
+    /// the host, unseen by the client.
+    Opaque,
     /// The tag of the union fields `of`: set by the host from the member the client chose.
     Tag {
         /// Its integer type.

@@ -272,6 +272,8 @@ pub enum ParamKind {
     Callback(Option<Spanned<CallbackSpec>>),
     /// The context pointer handed back to a callback.
     UserData,
+    /// A pointer field of a resident struct the library owns: it stays in the host.
+    Opaque,
     /// An argument the client never sees: NULL (`None`), or a C constant expression the
     /// header makes valid (`0`, `SQLITE_TRANSIENT`, `sizeof(z_stream)`, `ZLIB_VERSION`),
     /// evaluated by clang for the target.
@@ -397,6 +399,16 @@ pub struct HandleSpec {
 pub struct StructSpec {
     /// By field name.
     pub fields: BTreeMap<String, Spanned<ParamSpec>>,
+    /// It lives in the host, at one address, for as long as the client's object does.
+    pub resident: Option<Spanned<ResidentSpec>>,
+}
+
+/// A struct the host keeps at a fixed address (`z_stream`).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ResidentSpec {
+    /// By function that sets it up (`deflateInit_`): the function that must run before it
+    /// is freed (`deflateEnd`).
+    pub end: BTreeMap<String, Spanned<String>>,
 }
 
 /// A callback type.

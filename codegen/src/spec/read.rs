@@ -124,6 +124,7 @@ const KINDS: &[&str] = &[
     "out_strings",
     "out_into",
     "union",
+    "opaque",
 ];
 
 impl Reader<'_> {
@@ -398,9 +399,13 @@ impl Reader<'_> {
                 "structs" => {
                     for (k, s) in self.fields(v, "structs", None) {
                         let mut st = StructSpec::default();
-                        for (fk, fv) in self.fields(s, &format!("struct `{k}`"), Some(&["fields"])) {
-                            let _ = fk;
-                            st.fields = self.params(fv, "fields");
+                        for (fk, fv) in
+                            self.fields(s, &format!("struct `{k}`"), Some(&["fields", "resident"]))
+                        {
+                            match fk.as_str() {
+                                "resident" => st.resident = self.resident(fv),
+                                _ => st.fields = self.params(fv, "fields"),
+                            }
                         }
                         spec.structs.insert(k, spanned(st, s));
                     }
@@ -501,6 +506,23 @@ impl Reader<'_> {
             }
         }
         cb
+    }
+
+    /// `resident: true`, or `resident: { end: { INIT_FUNCTION: END_FUNCTION, ... } }`.
+    fn resident(&mut self, node: &Node<'_>) -> Option<Spanned<ResidentSpec>> {
+        if matches!(node.data, YamlData::Value(Scalar::Boolean(true))) {
+            return Some(spanned(ResidentSpec::default(), node));
+        }
+        let mut r = ResidentSpec::default();
+        for (k, v) in self.fields(node, "resident", Some(&["end"])) {
+            let _ = k;
+            for (init, end) in self.fields(v, "end", None) {
+                if let Some(end) = self.string(end, "the end function") {
+                    r.end.insert(init, end);
+                }
+            }
+        }
+        Some(spanned(r, node))
     }
 
     /// `scope: call | forever | once | { handle: PARAM, slot: NAME } | { destroy: PARAM }`.
@@ -647,6 +669,7 @@ impl Reader<'_> {
                 _ => plain(self, ParamKind::Callback(None)),
             },
             "user_data" => plain(self, ParamKind::UserData),
+            "opaque" => plain(self, ParamKind::Opaque),
             "fixed" => {
                 let Some(a) = arg else { return needs_arg(self) };
                 if is_null(a) {

@@ -10,7 +10,7 @@ mod __dllgen {
     #![allow(clippy::all, unused_imports, unused_mut, unused_variables, non_snake_case)]
     pub use ::dllgen_runtime::{Config, Error, HostPath};
     /// The hash of the model both sides were generated from; the host refuses any other.
-    pub const MODEL_HASH: u64 = 0x7e9118faf2396754;
+    pub const MODEL_HASH: u64 = 0x818895b3c6805a42;
     /// The host executable's file name.
     pub const HOST_EXE: &str = if cfg!(windows) { "zlib-host.exe" } else { "zlib-host" };
     pub const MAX_MEM_LEVEL: i32 = 9;
@@ -61,6 +61,63 @@ mod __dllgen {
         }
         fn from_id(id: u64) -> Self {
             GzFile(id)
+        }
+    }
+    /// `struct z_stream_s` of the library.
+    ///
+    /// It lives in the host, at one address, from the first call it is passed to until it is
+    /// dropped (then the host runs the end function its set-up function named, and frees it).
+    /// Around each call: its input buffers are what the library has not consumed yet (give the
+    /// next input there), its output buffers what the last call produced, in as much room as
+    /// their capacity fields say; the other fields are the library's, as it left them.
+    #[derive(Debug, Default)]
+    pub struct ZStreamS {
+        /// next input byte
+        pub next_in: ::std::vec::Vec<u8>,
+        /// total number of input bytes read so far
+        pub total_in: u32,
+        /// next output byte will go here
+        pub next_out: ::std::vec::Vec<u8>,
+        /// remaining free space at next_out
+        pub avail_out: u32,
+        /// total number of bytes output so far
+        pub total_out: u32,
+        /// last error message, NULL if no error
+        pub msg: ::core::option::Option<::std::string::String>,
+        /// best guess about the data type: binary or text
+        /// for deflate, or the decoding state for inflate
+        pub data_type: i32,
+        /// Adler-32 or CRC-32 value of the uncompressed data
+        pub adler: u32,
+        /// reserved for future use
+        pub reserved: u32,
+        __dllgen_slot: ::dllgen_runtime::marshal::resident::Slot,
+    }
+    impl ::dllgen_runtime::marshal::resident::ResidentValue for ZStreamS {
+        fn slot(&mut self) -> &mut ::dllgen_runtime::marshal::resident::Slot {
+            &mut self.__dllgen_slot
+        }
+        fn put_res(&self, w: &mut ::dllgen_runtime::Writer) {
+            ::dllgen_runtime::marshal::field::put_elems(w, &self.next_in);
+            ::dllgen_runtime::marshal::value::encode(w, &self.avail_out);
+        }
+        fn get_res(
+            &mut self,
+            r: &mut ::dllgen_runtime::Reader<'_>,
+        ) -> ::core::result::Result<(), ::dllgen_runtime::WireError> {
+            self.next_in = ::dllgen_runtime::marshal::field::get_elems(r, 1)?;
+            self.total_in = ::dllgen_runtime::marshal::value::decode(r)?;
+            self.next_out = ::dllgen_runtime::marshal::field::get_elems(r, 1)?;
+            self.avail_out = ::dllgen_runtime::marshal::value::decode(r)?;
+            self.total_out = ::dllgen_runtime::marshal::value::decode(r)?;
+            self.msg = ::dllgen_runtime::marshal::text::get_value::<
+                ::dllgen_runtime::marshal::Utf8,
+                _,
+            >(r)?;
+            self.data_type = ::dllgen_runtime::marshal::value::decode(r)?;
+            self.adler = ::dllgen_runtime::marshal::value::decode(r)?;
+            self.reserved = ::dllgen_runtime::marshal::value::decode(r)?;
+            Ok(())
         }
     }
     /// The library, through its 32-bit host. Cheap to share across threads: calls are
@@ -545,6 +602,786 @@ mod __dllgen {
                 )?;
             Ok(__dllgen_ret)
         }
+        /// deflate compresses as much data as possible, and stops when the input
+        /// buffer becomes empty or the output buffer becomes full.  It may introduce
+        /// some output latency (reading input without producing any output) except when
+        /// forced to flush.
+        ///
+        /// The detailed semantics are as follows.  deflate performs one or both of the
+        /// following actions:
+        ///
+        /// - Compress more input starting at next_in and update next_in and avail_in
+        /// accordingly.  If not all input can be processed (because there is not
+        /// enough room in the output buffer), next_in and avail_in are updated and
+        /// processing will resume at this point for the next call of deflate().
+        ///
+        /// - Generate more output starting at next_out and update next_out and avail_out
+        /// accordingly.  This action is forced if the parameter flush is non zero.
+        /// Forcing flush frequently degrades the compression ratio, so this parameter
+        /// should be set only when necessary.  Some output may be provided even if
+        /// flush is zero.
+        ///
+        /// Before the call of deflate(), the application should ensure that at least
+        /// one of the actions is possible, by providing more input and/or consuming more
+        /// output, and updating avail_in or avail_out accordingly; avail_out should
+        /// never be zero before the call.  The application can consume the compressed
+        /// output when it wants, for example when the output buffer is full (avail_out
+        /// == 0), or after each call of deflate().  If deflate returns Z_OK and with
+        /// zero avail_out, it must be called again after making room in the output
+        /// buffer because there might be more output pending. See deflatePending(),
+        /// which can be used if desired to determine whether or not there is more output
+        /// in that case.
+        ///
+        /// Normally the parameter flush is set to Z_NO_FLUSH, which allows deflate to
+        /// decide how much data to accumulate before producing output, in order to
+        /// maximize compression.
+        ///
+        /// If the parameter flush is set to Z_SYNC_FLUSH, all pending output is
+        /// flushed to the output buffer and the output is aligned on a byte boundary, so
+        /// that the decompressor can get all input data available so far.  (In
+        /// particular avail_in is zero after the call if enough output space has been
+        /// provided before the call.) Flushing may degrade compression for some
+        /// compression algorithms and so it should be used only when necessary.  This
+        /// completes the current deflate block and follows it with an empty stored block
+        /// that is three bits plus filler bits to the next byte, followed by four bytes
+        /// (00 00 ff ff).
+        ///
+        /// If flush is set to Z_PARTIAL_FLUSH, all pending output is flushed to the
+        /// output buffer, but the output is not aligned to a byte boundary.  All of the
+        /// input data so far will be available to the decompressor, as for Z_SYNC_FLUSH.
+        /// This completes the current deflate block and follows it with an empty fixed
+        /// codes block that is 10 bits long.  This assures that enough bytes are output
+        /// in order for the decompressor to finish the block before the empty fixed
+        /// codes block.
+        ///
+        /// If flush is set to Z_BLOCK, a deflate block is completed and emitted, as
+        /// for Z_SYNC_FLUSH, but the output is not aligned on a byte boundary, and up to
+        /// seven bits of the current block are held to be written as the next byte after
+        /// the next deflate block is completed.  In this case, the decompressor may not
+        /// be provided enough bits at this point in order to complete decompression of
+        /// the data provided so far to the compressor.  It may need to wait for the next
+        /// block to be emitted.  This is for advanced applications that need to control
+        /// the emission of deflate blocks.
+        ///
+        /// If flush is set to Z_FULL_FLUSH, all output is flushed as with
+        /// Z_SYNC_FLUSH, and the compression state is reset so that decompression can
+        /// restart from this point if previous compressed data has been damaged or if
+        /// random access is desired.  Using Z_FULL_FLUSH too often can seriously degrade
+        /// compression.
+        ///
+        /// If deflate returns with avail_out == 0, this function must be called again
+        /// with the same value of the flush parameter and more output space (updated
+        /// avail_out), until the flush is complete (deflate returns with non-zero
+        /// avail_out).  In the case of a Z_FULL_FLUSH or Z_SYNC_FLUSH, make sure that
+        /// avail_out is greater than six to avoid repeated flush markers due to
+        /// avail_out == 0 on return.
+        ///
+        /// If the parameter flush is set to Z_FINISH, pending input is processed,
+        /// pending output is flushed and deflate returns with Z_STREAM_END if there was
+        /// enough output space.  If deflate returns with Z_OK or Z_BUF_ERROR, this
+        /// function must be called again with Z_FINISH and more output space (updated
+        /// avail_out) but no more input data, until it returns with Z_STREAM_END or an
+        /// error.  After deflate has returned Z_STREAM_END, the only possible operations
+        /// on the stream are deflateReset or deflateEnd.
+        ///
+        /// Z_FINISH can be used in the first deflate call after deflateInit if all the
+        /// compression is to be done in a single step.  In order to complete in one
+        /// call, avail_out must be at least the value returned by deflateBound (see
+        /// below).  Then deflate is guaranteed to return Z_STREAM_END.  If not enough
+        /// output space is provided, deflate will not return Z_STREAM_END, and it must
+        /// be called again as described above.
+        ///
+        /// deflate() sets strm->adler to the Adler-32 checksum of all input read
+        /// so far (that is, total_in bytes).  If a gzip stream is being generated, then
+        /// strm->adler will be the CRC-32 checksum of the input read so far.  (See
+        /// deflateInit2 below.)
+        ///
+        /// deflate() may update strm->data_type if it can make a good guess about
+        /// the input data type (Z_BINARY or Z_TEXT).  If in doubt, the data is
+        /// considered binary.  This field is only for information purposes and does not
+        /// affect the compression algorithm in any manner.
+        ///
+        /// deflate() returns Z_OK if some progress has been made (more input
+        /// processed or more output produced), Z_STREAM_END if all input has been
+        /// consumed and all output has been produced (only when flush is set to
+        /// Z_FINISH), Z_STREAM_ERROR if the stream state was inconsistent (for example
+        /// if next_in or next_out was Z_NULL or the state was inadvertently written over
+        /// by the application), or Z_BUF_ERROR if no progress is possible (for example
+        /// avail_in or avail_out was zero).  Note that Z_BUF_ERROR is not fatal, and
+        /// deflate() can be called again with more input and more output space to
+        /// continue compressing.
+        pub fn deflate(
+            &self,
+            strm: &mut ZStreamS,
+            flush: i32,
+        ) -> ::core::result::Result<i32, Error> {
+            let __dllgen_a_strm = ::dllgen_runtime::marshal::resident::lend(strm);
+            let (__dllgen_ret,) = self
+                .client
+                .call(
+                    11,
+                    |__dllgen_w| {
+                        ::dllgen_runtime::marshal::resident::encode(
+                            __dllgen_w,
+                            &__dllgen_a_strm,
+                        );
+                        ::dllgen_runtime::marshal::value::encode(__dllgen_w, &flush);
+                    },
+                    |mut __dllgen_r| {
+                        let __dllgen_ret: i32 = ::dllgen_runtime::marshal::value::decode(
+                            &mut __dllgen_r,
+                        )?;
+                        ::dllgen_runtime::marshal::resident::decode(
+                            &mut __dllgen_r,
+                            &__dllgen_a_strm,
+                            self.client.resident_freed(),
+                        )?;
+                        __dllgen_r.finish()?;
+                        Ok((__dllgen_ret,))
+                    },
+                    &mut ::dllgen_runtime::marshal::callback::none,
+                )?;
+            Ok(__dllgen_ret)
+        }
+        /// deflateBound() returns an upper bound on the compressed size after
+        /// deflation of sourceLen bytes.  It must be called after deflateInit() or
+        /// deflateInit2(), and after deflateSetHeader(), if used.  This would be used
+        /// to allocate an output buffer for deflation in a single pass, and so would be
+        /// called before deflate().  If that first deflate() call is provided the
+        /// sourceLen input bytes, an output buffer allocated to the size returned by
+        /// deflateBound(), and the flush value Z_FINISH, then deflate() is guaranteed
+        /// to return Z_STREAM_END.  Note that it is possible for the compressed size to
+        /// be larger than the value returned by deflateBound() if flush options other
+        /// than Z_FINISH or Z_NO_FLUSH are used.
+        pub fn deflateBound(
+            &self,
+            strm: &mut ZStreamS,
+            sourceLen: u32,
+        ) -> ::core::result::Result<u32, Error> {
+            let __dllgen_a_strm = ::dllgen_runtime::marshal::resident::lend(strm);
+            let (__dllgen_ret,) = self
+                .client
+                .call(
+                    12,
+                    |__dllgen_w| {
+                        ::dllgen_runtime::marshal::resident::encode(
+                            __dllgen_w,
+                            &__dllgen_a_strm,
+                        );
+                        ::dllgen_runtime::marshal::value::encode(__dllgen_w, &sourceLen);
+                    },
+                    |mut __dllgen_r| {
+                        let __dllgen_ret: u32 = ::dllgen_runtime::marshal::value::decode(
+                            &mut __dllgen_r,
+                        )?;
+                        ::dllgen_runtime::marshal::resident::decode(
+                            &mut __dllgen_r,
+                            &__dllgen_a_strm,
+                            self.client.resident_freed(),
+                        )?;
+                        __dllgen_r.finish()?;
+                        Ok((__dllgen_ret,))
+                    },
+                    &mut ::dllgen_runtime::marshal::callback::none,
+                )?;
+            Ok(__dllgen_ret)
+        }
+        /// Sets the destination stream as a complete copy of the source stream.
+        ///
+        /// This function can be useful when several compression strategies will be
+        /// tried, for example when there are several ways of pre-processing the input
+        /// data with a filter.  The streams that will be discarded should then be freed
+        /// by calling deflateEnd.  Note that deflateCopy duplicates the internal
+        /// compression state which can be quite large, so this strategy is slow and can
+        /// consume lots of memory.
+        ///
+        /// deflateCopy returns Z_OK if success, Z_MEM_ERROR if there was not
+        /// enough memory, Z_STREAM_ERROR if the source stream state was inconsistent
+        /// (such as zalloc being Z_NULL).  msg is left unchanged in both source and
+        /// destination.
+        pub fn deflateCopy(
+            &self,
+            dest: &mut ZStreamS,
+            source: &mut ZStreamS,
+        ) -> ::core::result::Result<i32, Error> {
+            let __dllgen_a_dest = ::dllgen_runtime::marshal::resident::lend(dest);
+            let __dllgen_a_source = ::dllgen_runtime::marshal::resident::lend(source);
+            let (__dllgen_ret,) = self
+                .client
+                .call(
+                    13,
+                    |__dllgen_w| {
+                        ::dllgen_runtime::marshal::resident::encode(
+                            __dllgen_w,
+                            &__dllgen_a_dest,
+                        );
+                        ::dllgen_runtime::marshal::resident::encode(
+                            __dllgen_w,
+                            &__dllgen_a_source,
+                        );
+                    },
+                    |mut __dllgen_r| {
+                        let __dllgen_ret: i32 = ::dllgen_runtime::marshal::value::decode(
+                            &mut __dllgen_r,
+                        )?;
+                        ::dllgen_runtime::marshal::resident::decode(
+                            &mut __dllgen_r,
+                            &__dllgen_a_dest,
+                            self.client.resident_freed(),
+                        )?;
+                        ::dllgen_runtime::marshal::resident::decode(
+                            &mut __dllgen_r,
+                            &__dllgen_a_source,
+                            self.client.resident_freed(),
+                        )?;
+                        __dllgen_r.finish()?;
+                        Ok((__dllgen_ret,))
+                    },
+                    &mut ::dllgen_runtime::marshal::callback::none,
+                )?;
+            Ok(__dllgen_ret)
+        }
+        /// All dynamically allocated data structures for this stream are freed.
+        /// This function discards any unprocessed input and does not flush any pending
+        /// output.
+        ///
+        /// deflateEnd returns Z_OK if success, Z_STREAM_ERROR if the
+        /// stream state was inconsistent, Z_DATA_ERROR if the stream was freed
+        /// prematurely (some input or output was discarded).  In the error case, msg
+        /// may be set but then points to a static string (which must not be
+        /// deallocated).
+        pub fn deflateEnd(
+            &self,
+            strm: &mut ZStreamS,
+        ) -> ::core::result::Result<i32, Error> {
+            let __dllgen_a_strm = ::dllgen_runtime::marshal::resident::lend(strm);
+            let (__dllgen_ret,) = self
+                .client
+                .call(
+                    14,
+                    |__dllgen_w| {
+                        ::dllgen_runtime::marshal::resident::encode(
+                            __dllgen_w,
+                            &__dllgen_a_strm,
+                        );
+                    },
+                    |mut __dllgen_r| {
+                        let __dllgen_ret: i32 = ::dllgen_runtime::marshal::value::decode(
+                            &mut __dllgen_r,
+                        )?;
+                        ::dllgen_runtime::marshal::resident::decode(
+                            &mut __dllgen_r,
+                            &__dllgen_a_strm,
+                            self.client.resident_freed(),
+                        )?;
+                        __dllgen_r.finish()?;
+                        Ok((__dllgen_ret,))
+                    },
+                    &mut ::dllgen_runtime::marshal::callback::none,
+                )?;
+            Ok(__dllgen_ret)
+        }
+        /// Returns the sliding dictionary being maintained by deflate.  dictLength is
+        /// set to the number of bytes in the dictionary, and that many bytes are copied
+        /// to dictionary.  dictionary must have enough space, where 32768 bytes is
+        /// always enough.  If deflateGetDictionary() is called with dictionary equal to
+        /// Z_NULL, then only the dictionary length is returned, and nothing is copied.
+        /// Similarly, if dictLength is Z_NULL, then it is not set.
+        ///
+        /// deflateGetDictionary() may return a length less than the window size, even
+        /// when more than the window size in input has been provided. It may return up
+        /// to 258 bytes less in that case, due to how zlib's implementation of deflate
+        /// manages the sliding window and lookahead for matches, where matches can be
+        /// up to 258 bytes long. If the application needs the last window-size bytes of
+        /// input, then that would need to be saved by the application outside of zlib.
+        ///
+        /// deflateGetDictionary returns Z_OK on success, or Z_STREAM_ERROR if the
+        /// stream state is inconsistent.
+        pub fn deflateGetDictionary(
+            &self,
+            strm: &mut ZStreamS,
+        ) -> ::core::result::Result<(i32, ::std::vec::Vec<u8>), Error> {
+            let __dllgen_c_dictionary: u64 = 32768u64;
+            let __dllgen_a_strm = ::dllgen_runtime::marshal::resident::lend(strm);
+            let (__dllgen_ret, __dllgen_a_dictionary) = self
+                .client
+                .call(
+                    15,
+                    |__dllgen_w| {
+                        ::dllgen_runtime::marshal::resident::encode(
+                            __dllgen_w,
+                            &__dllgen_a_strm,
+                        );
+                    },
+                    |mut __dllgen_r| {
+                        let __dllgen_ret: i32 = ::dllgen_runtime::marshal::value::decode(
+                            &mut __dllgen_r,
+                        )?;
+                        ::dllgen_runtime::marshal::resident::decode(
+                            &mut __dllgen_r,
+                            &__dllgen_a_strm,
+                            self.client.resident_freed(),
+                        )?;
+                        let __dllgen_a_dictionary: ::std::vec::Vec<u8> = ::dllgen_runtime::marshal::out_buffer::decode(
+                            &mut __dllgen_r,
+                            __dllgen_c_dictionary,
+                            ::dllgen_runtime::marshal::Units::Elements,
+                            1,
+                        )?;
+                        __dllgen_r.finish()?;
+                        Ok((__dllgen_ret, __dllgen_a_dictionary))
+                    },
+                    &mut ::dllgen_runtime::marshal::callback::none,
+                )?;
+            Ok((__dllgen_ret, __dllgen_a_dictionary))
+        }
+        /// Calls `deflateInit2_`.
+        pub fn deflateInit2_(
+            &self,
+            strm: &mut ZStreamS,
+            level: i32,
+            method: i32,
+            windowBits: i32,
+            memLevel: i32,
+            strategy: i32,
+        ) -> ::core::result::Result<i32, Error> {
+            let __dllgen_a_strm = ::dllgen_runtime::marshal::resident::lend(strm);
+            let (__dllgen_ret,) = self
+                .client
+                .call(
+                    16,
+                    |__dllgen_w| {
+                        ::dllgen_runtime::marshal::resident::encode(
+                            __dllgen_w,
+                            &__dllgen_a_strm,
+                        );
+                        ::dllgen_runtime::marshal::value::encode(__dllgen_w, &level);
+                        ::dllgen_runtime::marshal::value::encode(__dllgen_w, &method);
+                        ::dllgen_runtime::marshal::value::encode(
+                            __dllgen_w,
+                            &windowBits,
+                        );
+                        ::dllgen_runtime::marshal::value::encode(__dllgen_w, &memLevel);
+                        ::dllgen_runtime::marshal::value::encode(__dllgen_w, &strategy);
+                    },
+                    |mut __dllgen_r| {
+                        let __dllgen_ret: i32 = ::dllgen_runtime::marshal::value::decode(
+                            &mut __dllgen_r,
+                        )?;
+                        ::dllgen_runtime::marshal::resident::decode(
+                            &mut __dllgen_r,
+                            &__dllgen_a_strm,
+                            self.client.resident_freed(),
+                        )?;
+                        __dllgen_r.finish()?;
+                        Ok((__dllgen_ret,))
+                    },
+                    &mut ::dllgen_runtime::marshal::callback::none,
+                )?;
+            Ok(__dllgen_ret)
+        }
+        /// deflateInit and inflateInit are macros to allow checking the zlib version
+        /// and the compiler's view of z_stream:
+        pub fn deflateInit_(
+            &self,
+            strm: &mut ZStreamS,
+            level: i32,
+        ) -> ::core::result::Result<i32, Error> {
+            let __dllgen_a_strm = ::dllgen_runtime::marshal::resident::lend(strm);
+            let (__dllgen_ret,) = self
+                .client
+                .call(
+                    17,
+                    |__dllgen_w| {
+                        ::dllgen_runtime::marshal::resident::encode(
+                            __dllgen_w,
+                            &__dllgen_a_strm,
+                        );
+                        ::dllgen_runtime::marshal::value::encode(__dllgen_w, &level);
+                    },
+                    |mut __dllgen_r| {
+                        let __dllgen_ret: i32 = ::dllgen_runtime::marshal::value::decode(
+                            &mut __dllgen_r,
+                        )?;
+                        ::dllgen_runtime::marshal::resident::decode(
+                            &mut __dllgen_r,
+                            &__dllgen_a_strm,
+                            self.client.resident_freed(),
+                        )?;
+                        __dllgen_r.finish()?;
+                        Ok((__dllgen_ret,))
+                    },
+                    &mut ::dllgen_runtime::marshal::callback::none,
+                )?;
+            Ok(__dllgen_ret)
+        }
+        /// Dynamically update the compression level and compression strategy.  The
+        /// interpretation of level and strategy is as in deflateInit2().  This can be
+        /// used to switch between compression and straight copy of the input data, or
+        /// to switch to a different kind of input data requiring a different strategy.
+        /// If the compression approach (which is a function of the level) or the
+        /// strategy is changed, and if there have been any deflate() calls since the
+        /// state was initialized or reset, then the input available so far is
+        /// compressed with the old level and strategy using deflate(strm, Z_BLOCK).
+        /// There are three approaches for the compression levels 0, 1..3, and 4..9
+        /// respectively.  The new level and strategy will take effect at the next call
+        /// of deflate().
+        ///
+        /// If a deflate(strm, Z_BLOCK) is performed by deflateParams(), and it does
+        /// not have enough output space to complete, then the parameter change will not
+        /// take effect.  In this case, deflateParams() can be called again with the
+        /// same parameters and more output space to try again.
+        ///
+        /// In order to assure a change in the parameters on the first try, the
+        /// deflate stream should be flushed using deflate() with Z_BLOCK or other flush
+        /// request until strm.avail_out is not zero, before calling deflateParams().
+        /// Then no more input data should be provided before the deflateParams() call.
+        /// If this is done, the old level and strategy will be applied to the data
+        /// compressed before deflateParams(), and the new level and strategy will be
+        /// applied to the the data compressed after deflateParams().
+        ///
+        /// deflateParams returns Z_OK on success, Z_STREAM_ERROR if the source stream
+        /// state was inconsistent or if a parameter was invalid, or Z_BUF_ERROR if
+        /// there was not enough output space to complete the compression of the
+        /// available input data before a change in the strategy or approach.  Note that
+        /// in the case of a Z_BUF_ERROR, the parameters are not changed.  A return
+        /// value of Z_BUF_ERROR is not fatal, in which case deflateParams() can be
+        /// retried with more output space.
+        pub fn deflateParams(
+            &self,
+            strm: &mut ZStreamS,
+            level: i32,
+            strategy: i32,
+        ) -> ::core::result::Result<i32, Error> {
+            let __dllgen_a_strm = ::dllgen_runtime::marshal::resident::lend(strm);
+            let (__dllgen_ret,) = self
+                .client
+                .call(
+                    18,
+                    |__dllgen_w| {
+                        ::dllgen_runtime::marshal::resident::encode(
+                            __dllgen_w,
+                            &__dllgen_a_strm,
+                        );
+                        ::dllgen_runtime::marshal::value::encode(__dllgen_w, &level);
+                        ::dllgen_runtime::marshal::value::encode(__dllgen_w, &strategy);
+                    },
+                    |mut __dllgen_r| {
+                        let __dllgen_ret: i32 = ::dllgen_runtime::marshal::value::decode(
+                            &mut __dllgen_r,
+                        )?;
+                        ::dllgen_runtime::marshal::resident::decode(
+                            &mut __dllgen_r,
+                            &__dllgen_a_strm,
+                            self.client.resident_freed(),
+                        )?;
+                        __dllgen_r.finish()?;
+                        Ok((__dllgen_ret,))
+                    },
+                    &mut ::dllgen_runtime::marshal::callback::none,
+                )?;
+            Ok(__dllgen_ret)
+        }
+        /// deflatePending() returns the number of bytes and bits of output that have
+        /// been generated, but not yet provided in the available output.  The bytes not
+        /// provided would be due to the available output space having being consumed.
+        /// The number of bits of output not provided are between 0 and 7, where they
+        /// await more bits to join them in order to fill out a full byte.  If pending
+        /// or bits are Z_NULL, then those values are not set.
+        ///
+        /// deflatePending returns Z_OK if success, or Z_STREAM_ERROR if the source
+        /// stream state was inconsistent.
+        pub fn deflatePending(
+            &self,
+            strm: &mut ZStreamS,
+        ) -> ::core::result::Result<(i32, u32, i32), Error> {
+            let __dllgen_a_strm = ::dllgen_runtime::marshal::resident::lend(strm);
+            let (__dllgen_ret, __dllgen_a_pending, __dllgen_a_bits) = self
+                .client
+                .call(
+                    19,
+                    |__dllgen_w| {
+                        ::dllgen_runtime::marshal::resident::encode(
+                            __dllgen_w,
+                            &__dllgen_a_strm,
+                        );
+                    },
+                    |mut __dllgen_r| {
+                        let __dllgen_ret: i32 = ::dllgen_runtime::marshal::value::decode(
+                            &mut __dllgen_r,
+                        )?;
+                        ::dllgen_runtime::marshal::resident::decode(
+                            &mut __dllgen_r,
+                            &__dllgen_a_strm,
+                            self.client.resident_freed(),
+                        )?;
+                        let __dllgen_a_pending: u32 = ::dllgen_runtime::marshal::out_value::decode(
+                            &mut __dllgen_r,
+                        )?;
+                        let __dllgen_a_bits: i32 = ::dllgen_runtime::marshal::out_value::decode(
+                            &mut __dllgen_r,
+                        )?;
+                        __dllgen_r.finish()?;
+                        Ok((__dllgen_ret, __dllgen_a_pending, __dllgen_a_bits))
+                    },
+                    &mut ::dllgen_runtime::marshal::callback::none,
+                )?;
+            Ok((__dllgen_ret, __dllgen_a_pending, __dllgen_a_bits))
+        }
+        /// deflatePrime() inserts bits in the deflate output stream.  The intent
+        /// is that this function is used to start off the deflate output with the bits
+        /// leftover from a previous deflate stream when appending to it.  As such, this
+        /// function can only be used for raw deflate, and must be used before the first
+        /// deflate() call after a deflateInit2() or deflateReset().  bits must be less
+        /// than or equal to 16, and that many of the least significant bits of value
+        /// will be inserted in the output.
+        ///
+        /// deflatePrime returns Z_OK if success, Z_BUF_ERROR if there was not enough
+        /// room in the internal buffer to insert the bits, or Z_STREAM_ERROR if the
+        /// source stream state was inconsistent.
+        pub fn deflatePrime(
+            &self,
+            strm: &mut ZStreamS,
+            bits: i32,
+            value: i32,
+        ) -> ::core::result::Result<i32, Error> {
+            let __dllgen_a_strm = ::dllgen_runtime::marshal::resident::lend(strm);
+            let (__dllgen_ret,) = self
+                .client
+                .call(
+                    20,
+                    |__dllgen_w| {
+                        ::dllgen_runtime::marshal::resident::encode(
+                            __dllgen_w,
+                            &__dllgen_a_strm,
+                        );
+                        ::dllgen_runtime::marshal::value::encode(__dllgen_w, &bits);
+                        ::dllgen_runtime::marshal::value::encode(__dllgen_w, &value);
+                    },
+                    |mut __dllgen_r| {
+                        let __dllgen_ret: i32 = ::dllgen_runtime::marshal::value::decode(
+                            &mut __dllgen_r,
+                        )?;
+                        ::dllgen_runtime::marshal::resident::decode(
+                            &mut __dllgen_r,
+                            &__dllgen_a_strm,
+                            self.client.resident_freed(),
+                        )?;
+                        __dllgen_r.finish()?;
+                        Ok((__dllgen_ret,))
+                    },
+                    &mut ::dllgen_runtime::marshal::callback::none,
+                )?;
+            Ok(__dllgen_ret)
+        }
+        /// This function is equivalent to deflateEnd followed by deflateInit, but
+        /// does not free and reallocate the internal compression state.  The stream
+        /// will leave the compression level and any other attributes that may have been
+        /// set unchanged.
+        ///
+        /// deflateReset returns Z_OK if success, or Z_STREAM_ERROR if the source
+        /// stream state was inconsistent (such as zalloc or state being Z_NULL).
+        pub fn deflateReset(
+            &self,
+            strm: &mut ZStreamS,
+        ) -> ::core::result::Result<i32, Error> {
+            let __dllgen_a_strm = ::dllgen_runtime::marshal::resident::lend(strm);
+            let (__dllgen_ret,) = self
+                .client
+                .call(
+                    21,
+                    |__dllgen_w| {
+                        ::dllgen_runtime::marshal::resident::encode(
+                            __dllgen_w,
+                            &__dllgen_a_strm,
+                        );
+                    },
+                    |mut __dllgen_r| {
+                        let __dllgen_ret: i32 = ::dllgen_runtime::marshal::value::decode(
+                            &mut __dllgen_r,
+                        )?;
+                        ::dllgen_runtime::marshal::resident::decode(
+                            &mut __dllgen_r,
+                            &__dllgen_a_strm,
+                            self.client.resident_freed(),
+                        )?;
+                        __dllgen_r.finish()?;
+                        Ok((__dllgen_ret,))
+                    },
+                    &mut ::dllgen_runtime::marshal::callback::none,
+                )?;
+            Ok(__dllgen_ret)
+        }
+        /// Calls `deflateResetKeep`.
+        pub fn deflateResetKeep(
+            &self,
+            arg0: &mut ZStreamS,
+        ) -> ::core::result::Result<i32, Error> {
+            let __dllgen_a_arg0 = ::dllgen_runtime::marshal::resident::lend(arg0);
+            let (__dllgen_ret,) = self
+                .client
+                .call(
+                    22,
+                    |__dllgen_w| {
+                        ::dllgen_runtime::marshal::resident::encode(
+                            __dllgen_w,
+                            &__dllgen_a_arg0,
+                        );
+                    },
+                    |mut __dllgen_r| {
+                        let __dllgen_ret: i32 = ::dllgen_runtime::marshal::value::decode(
+                            &mut __dllgen_r,
+                        )?;
+                        ::dllgen_runtime::marshal::resident::decode(
+                            &mut __dllgen_r,
+                            &__dllgen_a_arg0,
+                            self.client.resident_freed(),
+                        )?;
+                        __dllgen_r.finish()?;
+                        Ok((__dllgen_ret,))
+                    },
+                    &mut ::dllgen_runtime::marshal::callback::none,
+                )?;
+            Ok(__dllgen_ret)
+        }
+        /// Initializes the compression dictionary from the given byte sequence
+        /// without producing any compressed output.  When using the zlib format, this
+        /// function must be called immediately after deflateInit, deflateInit2 or
+        /// deflateReset, and before any call of deflate.  When doing raw deflate, this
+        /// function must be called either before any call of deflate, or immediately
+        /// after the completion of a deflate block, i.e. after all input has been
+        /// consumed and all output has been delivered when using any of the flush
+        /// options Z_BLOCK, Z_PARTIAL_FLUSH, Z_SYNC_FLUSH, or Z_FULL_FLUSH.  The
+        /// compressor and decompressor must use exactly the same dictionary (see
+        /// inflateSetDictionary).
+        ///
+        /// The dictionary should consist of strings (byte sequences) that are likely
+        /// to be encountered later in the data to be compressed, with the most commonly
+        /// used strings preferably put towards the end of the dictionary.  Using a
+        /// dictionary is most useful when the data to be compressed is short and can be
+        /// predicted with good accuracy; the data can then be compressed better than
+        /// with the default empty dictionary.
+        ///
+        /// Depending on the size of the compression data structures selected by
+        /// deflateInit or deflateInit2, a part of the dictionary may in effect be
+        /// discarded, for example if the dictionary is larger than the window size
+        /// provided in deflateInit or deflateInit2.  Thus the strings most likely to be
+        /// useful should be put at the end of the dictionary, not at the front.  In
+        /// addition, the current implementation of deflate will use at most the window
+        /// size minus 262 bytes of the provided dictionary.
+        ///
+        /// Upon return of this function, strm->adler is set to the Adler-32 value
+        /// of the dictionary; the decompressor may later use this value to determine
+        /// which dictionary has been used by the compressor.  (The Adler-32 value
+        /// applies to the whole dictionary even if only a subset of the dictionary is
+        /// actually used by the compressor.) If a raw deflate was requested, then the
+        /// Adler-32 value is not computed and strm->adler is not set.
+        ///
+        /// deflateSetDictionary returns Z_OK if success, or Z_STREAM_ERROR if a
+        /// parameter is invalid (e.g.  dictionary being Z_NULL) or the stream state is
+        /// inconsistent (for example if deflate has already been called for this stream
+        /// or if not at a block boundary for raw deflate).  deflateSetDictionary does
+        /// not perform any compression: this will be done by deflate().
+        pub fn deflateSetDictionary(
+            &self,
+            strm: &mut ZStreamS,
+            dictionary: &[u8],
+        ) -> ::core::result::Result<i32, Error> {
+            let __dllgen_a_dictLength: u64 = ::dllgen_runtime::marshal::length::of(
+                &dictionary,
+                ::dllgen_runtime::marshal::Units::Elements,
+                1,
+            );
+            let __dllgen_a_strm = ::dllgen_runtime::marshal::resident::lend(strm);
+            let (__dllgen_ret,) = self
+                .client
+                .call(
+                    23,
+                    |__dllgen_w| {
+                        ::dllgen_runtime::marshal::resident::encode(
+                            __dllgen_w,
+                            &__dllgen_a_strm,
+                        );
+                        ::dllgen_runtime::marshal::in_buffer::encode(
+                            __dllgen_w,
+                            dictionary,
+                            false,
+                        );
+                        ::dllgen_runtime::marshal::length::encode(
+                            __dllgen_w,
+                            __dllgen_a_dictLength,
+                        );
+                    },
+                    |mut __dllgen_r| {
+                        let __dllgen_ret: i32 = ::dllgen_runtime::marshal::value::decode(
+                            &mut __dllgen_r,
+                        )?;
+                        ::dllgen_runtime::marshal::resident::decode(
+                            &mut __dllgen_r,
+                            &__dllgen_a_strm,
+                            self.client.resident_freed(),
+                        )?;
+                        __dllgen_r.finish()?;
+                        Ok((__dllgen_ret,))
+                    },
+                    &mut ::dllgen_runtime::marshal::callback::none,
+                )?;
+            Ok(__dllgen_ret)
+        }
+        /// Fine tune deflate's internal compression parameters.  This should only be
+        /// used by someone who understands the algorithm used by zlib's deflate for
+        /// searching for the best matching string, and even then only by the most
+        /// fanatic optimizer trying to squeeze out the last compressed bit for their
+        /// specific input data.  Read the deflate.c source code for the meaning of the
+        /// max_lazy, good_length, nice_length, and max_chain parameters.
+        ///
+        /// deflateTune() can be called after deflateInit() or deflateInit2(), and
+        /// returns Z_OK on success, or Z_STREAM_ERROR for an invalid deflate stream.
+        pub fn deflateTune(
+            &self,
+            strm: &mut ZStreamS,
+            good_length: i32,
+            max_lazy: i32,
+            nice_length: i32,
+            max_chain: i32,
+        ) -> ::core::result::Result<i32, Error> {
+            let __dllgen_a_strm = ::dllgen_runtime::marshal::resident::lend(strm);
+            let (__dllgen_ret,) = self
+                .client
+                .call(
+                    24,
+                    |__dllgen_w| {
+                        ::dllgen_runtime::marshal::resident::encode(
+                            __dllgen_w,
+                            &__dllgen_a_strm,
+                        );
+                        ::dllgen_runtime::marshal::value::encode(
+                            __dllgen_w,
+                            &good_length,
+                        );
+                        ::dllgen_runtime::marshal::value::encode(__dllgen_w, &max_lazy);
+                        ::dllgen_runtime::marshal::value::encode(
+                            __dllgen_w,
+                            &nice_length,
+                        );
+                        ::dllgen_runtime::marshal::value::encode(__dllgen_w, &max_chain);
+                    },
+                    |mut __dllgen_r| {
+                        let __dllgen_ret: i32 = ::dllgen_runtime::marshal::value::decode(
+                            &mut __dllgen_r,
+                        )?;
+                        ::dllgen_runtime::marshal::resident::decode(
+                            &mut __dllgen_r,
+                            &__dllgen_a_strm,
+                            self.client.resident_freed(),
+                        )?;
+                        __dllgen_r.finish()?;
+                        Ok((__dllgen_ret,))
+                    },
+                    &mut ::dllgen_runtime::marshal::callback::none,
+                )?;
+            Ok(__dllgen_ret)
+        }
         /// Calls `get_crc_table`.
         pub fn get_crc_table(
             &self,
@@ -552,7 +1389,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    11,
+                    25,
                     |__dllgen_w| {},
                     |mut __dllgen_r| {
                         let __dllgen_ret: ::std::vec::Vec<u32> = ::dllgen_runtime::marshal::ret_buffer::decode(
@@ -587,7 +1424,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    12,
+                    26,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::handle::encode(__dllgen_w, &file);
                         ::dllgen_runtime::marshal::value::encode(__dllgen_w, &size);
@@ -610,7 +1447,7 @@ mod __dllgen {
             let () = self
                 .client
                 .call(
-                    13,
+                    27,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::handle::encode(__dllgen_w, &file);
                     },
@@ -635,7 +1472,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    14,
+                    28,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::handle::encode(__dllgen_w, &file);
                     },
@@ -655,7 +1492,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    15,
+                    29,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::handle::encode(__dllgen_w, &file);
                     },
@@ -681,7 +1518,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    16,
+                    30,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::handle::encode(__dllgen_w, &file);
                     },
@@ -717,7 +1554,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    17,
+                    31,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::handle::encode(__dllgen_w, &file);
                     },
@@ -747,7 +1584,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    18,
+                    32,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::handle::encode(__dllgen_w, &file);
                     },
@@ -784,7 +1621,7 @@ mod __dllgen {
             let (__dllgen_ret, __dllgen_a_errnum) = self
                 .client
                 .call(
-                    19,
+                    33,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::handle::encode(__dllgen_w, &file);
                     },
@@ -824,7 +1661,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    20,
+                    34,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::handle::encode(__dllgen_w, &file);
                         ::dllgen_runtime::marshal::value::encode(__dllgen_w, &flush);
@@ -875,7 +1712,7 @@ mod __dllgen {
             let (__dllgen_ret, __dllgen_a_buf) = self
                 .client
                 .call(
-                    21,
+                    35,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::value::encode(__dllgen_w, &size);
                         ::dllgen_runtime::marshal::value::encode(__dllgen_w, &nitems);
@@ -917,7 +1754,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    22,
+                    36,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::in_buffer::encode(
                             __dllgen_w,
@@ -948,7 +1785,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    23,
+                    37,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::handle::encode(__dllgen_w, &file);
                     },
@@ -987,7 +1824,7 @@ mod __dllgen {
             let (__dllgen_ret, __dllgen_a_buf) = self
                 .client
                 .call(
-                    24,
+                    38,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::handle::encode(__dllgen_w, &file);
                         ::dllgen_runtime::marshal::length::encode(
@@ -1020,7 +1857,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    25,
+                    39,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::handle::encode(__dllgen_w, &arg0);
                     },
@@ -1044,7 +1881,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    26,
+                    40,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::in_string::encode::<
                             ::dllgen_runtime::marshal::Utf8,
@@ -1074,7 +1911,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    27,
+                    41,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::handle::encode(__dllgen_w, &file);
                         ::dllgen_runtime::marshal::value::encode(__dllgen_w, &c);
@@ -1102,7 +1939,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    28,
+                    42,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::handle::encode(__dllgen_w, &file);
                         ::dllgen_runtime::marshal::in_string::encode::<
@@ -1160,7 +1997,7 @@ mod __dllgen {
             let (__dllgen_a_buf,) = self
                 .client
                 .call(
-                    29,
+                    43,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::handle::encode(__dllgen_w, &file);
                         ::dllgen_runtime::marshal::length::encode(
@@ -1189,7 +2026,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    30,
+                    44,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::handle::encode(__dllgen_w, &file);
                     },
@@ -1214,7 +2051,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    31,
+                    45,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::handle::encode(__dllgen_w, &arg0);
                         ::dllgen_runtime::marshal::value::encode(__dllgen_w, &arg1);
@@ -1247,7 +2084,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    32,
+                    46,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::handle::encode(__dllgen_w, &file);
                         ::dllgen_runtime::marshal::value::encode(__dllgen_w, &level);
@@ -1269,7 +2106,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    33,
+                    47,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::handle::encode(__dllgen_w, &arg0);
                     },
@@ -1300,7 +2137,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    34,
+                    48,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::value::encode(__dllgen_w, &c);
                         ::dllgen_runtime::marshal::handle::encode(__dllgen_w, &file);
@@ -1331,7 +2168,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    35,
+                    49,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::handle::encode(__dllgen_w, &file);
                         ::dllgen_runtime::marshal::in_buffer::encode(
@@ -1347,6 +2184,820 @@ mod __dllgen {
                     |mut __dllgen_r| {
                         let __dllgen_ret: i32 = ::dllgen_runtime::marshal::value::decode(
                             &mut __dllgen_r,
+                        )?;
+                        __dllgen_r.finish()?;
+                        Ok((__dllgen_ret,))
+                    },
+                    &mut ::dllgen_runtime::marshal::callback::none,
+                )?;
+            Ok(__dllgen_ret)
+        }
+        /// inflate decompresses as much data as possible, and stops when the input
+        /// buffer becomes empty or the output buffer becomes full.  It may introduce
+        /// some output latency (reading input without producing any output) except when
+        /// forced to flush.
+        ///
+        /// The detailed semantics are as follows.  inflate performs one or both of the
+        /// following actions:
+        ///
+        /// - Decompress more input starting at next_in and update next_in and avail_in
+        /// accordingly.  If not all input can be processed (because there is not
+        /// enough room in the output buffer), then next_in and avail_in are updated
+        /// accordingly, and processing will resume at this point for the next call of
+        /// inflate().
+        ///
+        /// - Generate more output starting at next_out and update next_out and avail_out
+        /// accordingly.  inflate() provides as much output as possible, until there is
+        /// no more input data or no more space in the output buffer (see below about
+        /// the flush parameter).
+        ///
+        /// Before the call of inflate(), the application should ensure that at least
+        /// one of the actions is possible, by providing more input and/or consuming more
+        /// output, and updating the next_* and avail_* values accordingly.  If the
+        /// caller of inflate() does not provide both available input and available
+        /// output space, it is possible that there will be no progress made.  The
+        /// application can consume the uncompressed output when it wants, for example
+        /// when the output buffer is full (avail_out == 0), or after each call of
+        /// inflate().  If inflate returns Z_OK and with zero avail_out, it must be
+        /// called again after making room in the output buffer because there might be
+        /// more output pending.
+        ///
+        /// The flush parameter of inflate() can be Z_NO_FLUSH, Z_SYNC_FLUSH, Z_FINISH,
+        /// Z_BLOCK, or Z_TREES.  Z_SYNC_FLUSH requests that inflate() flush as much
+        /// output as possible to the output buffer.  Z_BLOCK requests that inflate()
+        /// stop if and when it gets to the next deflate block boundary.  When decoding
+        /// the zlib or gzip format, this will cause inflate() to return immediately
+        /// after the header and before the first block.  When doing a raw inflate,
+        /// inflate() will go ahead and process the first block, and will return when it
+        /// gets to the end of that block, or when it runs out of data.
+        ///
+        /// The Z_BLOCK option assists in appending to or combining deflate streams.
+        /// To assist in this, on return inflate() always sets strm->data_type to the
+        /// number of unused bits in the last byte taken from strm->next_in, plus 64 if
+        /// inflate() is currently decoding the last block in the deflate stream, plus
+        /// 128 if inflate() returned immediately after decoding an end-of-block code or
+        /// decoding the complete header up to just before the first byte of the deflate
+        /// stream.  The end-of-block will not be indicated until all of the uncompressed
+        /// data from that block has been written to strm->next_out.  The number of
+        /// unused bits may in general be greater than seven, except when bit 7 of
+        /// data_type is set, in which case the number of unused bits will be less than
+        /// eight.  data_type is set as noted here every time inflate() returns for all
+        /// flush options, and so can be used to determine the amount of currently
+        /// consumed input in bits.
+        ///
+        /// The Z_TREES option behaves as Z_BLOCK does, but it also returns when the
+        /// end of each deflate block header is reached, before any actual data in that
+        /// block is decoded.  This allows the caller to determine the length of the
+        /// deflate block header for later use in random access within a deflate block.
+        /// 256 is added to the value of strm->data_type when inflate() returns
+        /// immediately after reaching the end of the deflate block header.
+        ///
+        /// inflate() should normally be called until it returns Z_STREAM_END or an
+        /// error.  However if all decompression is to be performed in a single step (a
+        /// single call of inflate), the parameter flush should be set to Z_FINISH.  In
+        /// this case all pending input is processed and all pending output is flushed;
+        /// avail_out must be large enough to hold all of the uncompressed data for the
+        /// operation to complete.  (The size of the uncompressed data may have been
+        /// saved by the compressor for this purpose.)  The use of Z_FINISH is not
+        /// required to perform an inflation in one step.  However it may be used to
+        /// inform inflate that a faster approach can be used for the single inflate()
+        /// call.  Z_FINISH also informs inflate to not maintain a sliding window if the
+        /// stream completes, which reduces inflate's memory footprint.  If the stream
+        /// does not complete, either because not all of the stream is provided or not
+        /// enough output space is provided, then a sliding window will be allocated and
+        /// inflate() can be called again to continue the operation as if Z_NO_FLUSH had
+        /// been used.
+        ///
+        /// In this implementation, inflate() always flushes as much output as
+        /// possible to the output buffer, and always uses the faster approach on the
+        /// first call.  So the effects of the flush parameter in this implementation are
+        /// on the return value of inflate() as noted below, when inflate() returns early
+        /// when Z_BLOCK or Z_TREES is used, and when inflate() avoids the allocation of
+        /// memory for a sliding window when Z_FINISH is used.
+        ///
+        /// If a preset dictionary is needed after this call (see inflateSetDictionary
+        /// below), inflate sets strm->adler to the Adler-32 checksum of the dictionary
+        /// chosen by the compressor and returns Z_NEED_DICT; otherwise it sets
+        /// strm->adler to the Adler-32 checksum of all output produced so far (that is,
+        /// total_out bytes) and returns Z_OK, Z_STREAM_END or an error code as described
+        /// below.  At the end of the stream, inflate() checks that its computed Adler-32
+        /// checksum is equal to that saved by the compressor and returns Z_STREAM_END
+        /// only if the checksum is correct.
+        ///
+        /// inflate() can decompress and check either zlib-wrapped or gzip-wrapped
+        /// deflate data.  The header type is detected automatically, if requested when
+        /// initializing with inflateInit2().  Any information contained in the gzip
+        /// header is not retained unless inflateGetHeader() is used.  When processing
+        /// gzip-wrapped deflate data, strm->adler32 is set to the CRC-32 of the output
+        /// produced so far.  The CRC-32 is checked against the gzip trailer, as is the
+        /// uncompressed length, modulo 2^32.
+        ///
+        /// inflate() returns Z_OK if some progress has been made (more input processed
+        /// or more output produced), Z_STREAM_END if the end of the compressed data has
+        /// been reached and all uncompressed output has been produced, Z_NEED_DICT if a
+        /// preset dictionary is needed at this point, Z_DATA_ERROR if the input data was
+        /// corrupted (input stream not conforming to the zlib format or incorrect check
+        /// value, in which case strm->msg points to a string with a more specific
+        /// error), Z_STREAM_ERROR if the stream structure was inconsistent (for example
+        /// next_in or next_out was Z_NULL, or the state was inadvertently written over
+        /// by the application), Z_MEM_ERROR if there was not enough memory, Z_BUF_ERROR
+        /// if no progress was possible or if there was not enough room in the output
+        /// buffer when Z_FINISH is used.  Note that Z_BUF_ERROR is not fatal, and
+        /// inflate() can be called again with more input and more output space to
+        /// continue decompressing.  If Z_DATA_ERROR is returned, the application may
+        /// then call inflateSync() to look for a good compression block if a partial
+        /// recovery of the data is to be attempted.
+        pub fn inflate(
+            &self,
+            strm: &mut ZStreamS,
+            flush: i32,
+        ) -> ::core::result::Result<i32, Error> {
+            let __dllgen_a_strm = ::dllgen_runtime::marshal::resident::lend(strm);
+            let (__dllgen_ret,) = self
+                .client
+                .call(
+                    50,
+                    |__dllgen_w| {
+                        ::dllgen_runtime::marshal::resident::encode(
+                            __dllgen_w,
+                            &__dllgen_a_strm,
+                        );
+                        ::dllgen_runtime::marshal::value::encode(__dllgen_w, &flush);
+                    },
+                    |mut __dllgen_r| {
+                        let __dllgen_ret: i32 = ::dllgen_runtime::marshal::value::decode(
+                            &mut __dllgen_r,
+                        )?;
+                        ::dllgen_runtime::marshal::resident::decode(
+                            &mut __dllgen_r,
+                            &__dllgen_a_strm,
+                            self.client.resident_freed(),
+                        )?;
+                        __dllgen_r.finish()?;
+                        Ok((__dllgen_ret,))
+                    },
+                    &mut ::dllgen_runtime::marshal::callback::none,
+                )?;
+            Ok(__dllgen_ret)
+        }
+        /// Calls `inflateCodesUsed`.
+        pub fn inflateCodesUsed(
+            &self,
+            arg0: &mut ZStreamS,
+        ) -> ::core::result::Result<u32, Error> {
+            let __dllgen_a_arg0 = ::dllgen_runtime::marshal::resident::lend(arg0);
+            let (__dllgen_ret,) = self
+                .client
+                .call(
+                    51,
+                    |__dllgen_w| {
+                        ::dllgen_runtime::marshal::resident::encode(
+                            __dllgen_w,
+                            &__dllgen_a_arg0,
+                        );
+                    },
+                    |mut __dllgen_r| {
+                        let __dllgen_ret: u32 = ::dllgen_runtime::marshal::value::decode(
+                            &mut __dllgen_r,
+                        )?;
+                        ::dllgen_runtime::marshal::resident::decode(
+                            &mut __dllgen_r,
+                            &__dllgen_a_arg0,
+                            self.client.resident_freed(),
+                        )?;
+                        __dllgen_r.finish()?;
+                        Ok((__dllgen_ret,))
+                    },
+                    &mut ::dllgen_runtime::marshal::callback::none,
+                )?;
+            Ok(__dllgen_ret)
+        }
+        /// Sets the destination stream as a complete copy of the source stream.
+        ///
+        /// This function can be useful when randomly accessing a large stream.  The
+        /// first pass through the stream can periodically record the inflate state,
+        /// allowing restarting inflate at those points when randomly accessing the
+        /// stream.
+        ///
+        /// inflateCopy returns Z_OK if success, Z_MEM_ERROR if there was not
+        /// enough memory, Z_STREAM_ERROR if the source stream state was inconsistent
+        /// (such as zalloc being Z_NULL).  msg is left unchanged in both source and
+        /// destination.
+        pub fn inflateCopy(
+            &self,
+            dest: &mut ZStreamS,
+            source: &mut ZStreamS,
+        ) -> ::core::result::Result<i32, Error> {
+            let __dllgen_a_dest = ::dllgen_runtime::marshal::resident::lend(dest);
+            let __dllgen_a_source = ::dllgen_runtime::marshal::resident::lend(source);
+            let (__dllgen_ret,) = self
+                .client
+                .call(
+                    52,
+                    |__dllgen_w| {
+                        ::dllgen_runtime::marshal::resident::encode(
+                            __dllgen_w,
+                            &__dllgen_a_dest,
+                        );
+                        ::dllgen_runtime::marshal::resident::encode(
+                            __dllgen_w,
+                            &__dllgen_a_source,
+                        );
+                    },
+                    |mut __dllgen_r| {
+                        let __dllgen_ret: i32 = ::dllgen_runtime::marshal::value::decode(
+                            &mut __dllgen_r,
+                        )?;
+                        ::dllgen_runtime::marshal::resident::decode(
+                            &mut __dllgen_r,
+                            &__dllgen_a_dest,
+                            self.client.resident_freed(),
+                        )?;
+                        ::dllgen_runtime::marshal::resident::decode(
+                            &mut __dllgen_r,
+                            &__dllgen_a_source,
+                            self.client.resident_freed(),
+                        )?;
+                        __dllgen_r.finish()?;
+                        Ok((__dllgen_ret,))
+                    },
+                    &mut ::dllgen_runtime::marshal::callback::none,
+                )?;
+            Ok(__dllgen_ret)
+        }
+        /// All dynamically allocated data structures for this stream are freed.
+        /// This function discards any unprocessed input and does not flush any pending
+        /// output.
+        ///
+        /// inflateEnd returns Z_OK if success, or Z_STREAM_ERROR if the stream state
+        /// was inconsistent.
+        pub fn inflateEnd(
+            &self,
+            strm: &mut ZStreamS,
+        ) -> ::core::result::Result<i32, Error> {
+            let __dllgen_a_strm = ::dllgen_runtime::marshal::resident::lend(strm);
+            let (__dllgen_ret,) = self
+                .client
+                .call(
+                    53,
+                    |__dllgen_w| {
+                        ::dllgen_runtime::marshal::resident::encode(
+                            __dllgen_w,
+                            &__dllgen_a_strm,
+                        );
+                    },
+                    |mut __dllgen_r| {
+                        let __dllgen_ret: i32 = ::dllgen_runtime::marshal::value::decode(
+                            &mut __dllgen_r,
+                        )?;
+                        ::dllgen_runtime::marshal::resident::decode(
+                            &mut __dllgen_r,
+                            &__dllgen_a_strm,
+                            self.client.resident_freed(),
+                        )?;
+                        __dllgen_r.finish()?;
+                        Ok((__dllgen_ret,))
+                    },
+                    &mut ::dllgen_runtime::marshal::callback::none,
+                )?;
+            Ok(__dllgen_ret)
+        }
+        /// Returns the sliding dictionary being maintained by inflate.  dictLength is
+        /// set to the number of bytes in the dictionary, and that many bytes are copied
+        /// to dictionary.  dictionary must have enough space, where 32768 bytes is
+        /// always enough.  If inflateGetDictionary() is called with dictionary equal to
+        /// Z_NULL, then only the dictionary length is returned, and nothing is copied.
+        /// Similarly, if dictLength is Z_NULL, then it is not set.
+        ///
+        /// inflateGetDictionary returns Z_OK on success, or Z_STREAM_ERROR if the
+        /// stream state is inconsistent.
+        pub fn inflateGetDictionary(
+            &self,
+            strm: &mut ZStreamS,
+        ) -> ::core::result::Result<(i32, ::std::vec::Vec<u8>), Error> {
+            let __dllgen_c_dictionary: u64 = 32768u64;
+            let __dllgen_a_strm = ::dllgen_runtime::marshal::resident::lend(strm);
+            let (__dllgen_ret, __dllgen_a_dictionary) = self
+                .client
+                .call(
+                    54,
+                    |__dllgen_w| {
+                        ::dllgen_runtime::marshal::resident::encode(
+                            __dllgen_w,
+                            &__dllgen_a_strm,
+                        );
+                    },
+                    |mut __dllgen_r| {
+                        let __dllgen_ret: i32 = ::dllgen_runtime::marshal::value::decode(
+                            &mut __dllgen_r,
+                        )?;
+                        ::dllgen_runtime::marshal::resident::decode(
+                            &mut __dllgen_r,
+                            &__dllgen_a_strm,
+                            self.client.resident_freed(),
+                        )?;
+                        let __dllgen_a_dictionary: ::std::vec::Vec<u8> = ::dllgen_runtime::marshal::out_buffer::decode(
+                            &mut __dllgen_r,
+                            __dllgen_c_dictionary,
+                            ::dllgen_runtime::marshal::Units::Elements,
+                            1,
+                        )?;
+                        __dllgen_r.finish()?;
+                        Ok((__dllgen_ret, __dllgen_a_dictionary))
+                    },
+                    &mut ::dllgen_runtime::marshal::callback::none,
+                )?;
+            Ok((__dllgen_ret, __dllgen_a_dictionary))
+        }
+        /// Calls `inflateInit2_`.
+        pub fn inflateInit2_(
+            &self,
+            strm: &mut ZStreamS,
+            windowBits: i32,
+        ) -> ::core::result::Result<i32, Error> {
+            let __dllgen_a_strm = ::dllgen_runtime::marshal::resident::lend(strm);
+            let (__dllgen_ret,) = self
+                .client
+                .call(
+                    55,
+                    |__dllgen_w| {
+                        ::dllgen_runtime::marshal::resident::encode(
+                            __dllgen_w,
+                            &__dllgen_a_strm,
+                        );
+                        ::dllgen_runtime::marshal::value::encode(
+                            __dllgen_w,
+                            &windowBits,
+                        );
+                    },
+                    |mut __dllgen_r| {
+                        let __dllgen_ret: i32 = ::dllgen_runtime::marshal::value::decode(
+                            &mut __dllgen_r,
+                        )?;
+                        ::dllgen_runtime::marshal::resident::decode(
+                            &mut __dllgen_r,
+                            &__dllgen_a_strm,
+                            self.client.resident_freed(),
+                        )?;
+                        __dllgen_r.finish()?;
+                        Ok((__dllgen_ret,))
+                    },
+                    &mut ::dllgen_runtime::marshal::callback::none,
+                )?;
+            Ok(__dllgen_ret)
+        }
+        /// Calls `inflateInit_`.
+        pub fn inflateInit_(
+            &self,
+            strm: &mut ZStreamS,
+        ) -> ::core::result::Result<i32, Error> {
+            let __dllgen_a_strm = ::dllgen_runtime::marshal::resident::lend(strm);
+            let (__dllgen_ret,) = self
+                .client
+                .call(
+                    56,
+                    |__dllgen_w| {
+                        ::dllgen_runtime::marshal::resident::encode(
+                            __dllgen_w,
+                            &__dllgen_a_strm,
+                        );
+                    },
+                    |mut __dllgen_r| {
+                        let __dllgen_ret: i32 = ::dllgen_runtime::marshal::value::decode(
+                            &mut __dllgen_r,
+                        )?;
+                        ::dllgen_runtime::marshal::resident::decode(
+                            &mut __dllgen_r,
+                            &__dllgen_a_strm,
+                            self.client.resident_freed(),
+                        )?;
+                        __dllgen_r.finish()?;
+                        Ok((__dllgen_ret,))
+                    },
+                    &mut ::dllgen_runtime::marshal::callback::none,
+                )?;
+            Ok(__dllgen_ret)
+        }
+        /// This function returns two values, one in the lower 16 bits of the return
+        /// value, and the other in the remaining upper bits, obtained by shifting the
+        /// return value down 16 bits.  If the upper value is -1 and the lower value is
+        /// zero, then inflate() is currently decoding information outside of a block.
+        /// If the upper value is -1 and the lower value is non-zero, then inflate is in
+        /// the middle of a stored block, with the lower value equaling the number of
+        /// bytes from the input remaining to copy.  If the upper value is not -1, then
+        /// it is the number of bits back from the current bit position in the input of
+        /// the code (literal or length/distance pair) currently being processed.  In
+        /// that case the lower value is the number of bytes already emitted for that
+        /// code.
+        ///
+        /// A code is being processed if inflate is waiting for more input to complete
+        /// decoding of the code, or if it has completed decoding but is waiting for
+        /// more output space to write the literal or match data.
+        ///
+        /// inflateMark() is used to mark locations in the input data for random
+        /// access, which may be at bit positions, and to note those cases where the
+        /// output of a code may span boundaries of random access blocks.  The current
+        /// location in the input stream can be determined from avail_in and data_type
+        /// as noted in the description for the Z_BLOCK flush parameter for inflate.
+        ///
+        /// inflateMark returns the value noted above, or -65536 if the provided
+        /// source stream state was inconsistent.
+        pub fn inflateMark(
+            &self,
+            strm: &mut ZStreamS,
+        ) -> ::core::result::Result<i32, Error> {
+            let __dllgen_a_strm = ::dllgen_runtime::marshal::resident::lend(strm);
+            let (__dllgen_ret,) = self
+                .client
+                .call(
+                    57,
+                    |__dllgen_w| {
+                        ::dllgen_runtime::marshal::resident::encode(
+                            __dllgen_w,
+                            &__dllgen_a_strm,
+                        );
+                    },
+                    |mut __dllgen_r| {
+                        let __dllgen_ret: i32 = ::dllgen_runtime::marshal::value::decode(
+                            &mut __dllgen_r,
+                        )?;
+                        ::dllgen_runtime::marshal::resident::decode(
+                            &mut __dllgen_r,
+                            &__dllgen_a_strm,
+                            self.client.resident_freed(),
+                        )?;
+                        __dllgen_r.finish()?;
+                        Ok((__dllgen_ret,))
+                    },
+                    &mut ::dllgen_runtime::marshal::callback::none,
+                )?;
+            Ok(__dllgen_ret)
+        }
+        /// This function inserts bits in the inflate input stream.  The intent is
+        /// that this function is used to start inflating at a bit position in the
+        /// middle of a byte.  The provided bits will be used before any bytes are used
+        /// from next_in.  This function should only be used with raw inflate, and
+        /// should be used before the first inflate() call after inflateInit2() or
+        /// inflateReset().  bits must be less than or equal to 16, and that many of the
+        /// least significant bits of value will be inserted in the input.
+        ///
+        /// If bits is negative, then the input stream bit buffer is emptied.  Then
+        /// inflatePrime() can be called again to put bits in the buffer.  This is used
+        /// to clear out bits leftover after feeding inflate a block description prior
+        /// to feeding inflate codes.
+        ///
+        /// inflatePrime returns Z_OK if success, or Z_STREAM_ERROR if the source
+        /// stream state was inconsistent.
+        pub fn inflatePrime(
+            &self,
+            strm: &mut ZStreamS,
+            bits: i32,
+            value: i32,
+        ) -> ::core::result::Result<i32, Error> {
+            let __dllgen_a_strm = ::dllgen_runtime::marshal::resident::lend(strm);
+            let (__dllgen_ret,) = self
+                .client
+                .call(
+                    58,
+                    |__dllgen_w| {
+                        ::dllgen_runtime::marshal::resident::encode(
+                            __dllgen_w,
+                            &__dllgen_a_strm,
+                        );
+                        ::dllgen_runtime::marshal::value::encode(__dllgen_w, &bits);
+                        ::dllgen_runtime::marshal::value::encode(__dllgen_w, &value);
+                    },
+                    |mut __dllgen_r| {
+                        let __dllgen_ret: i32 = ::dllgen_runtime::marshal::value::decode(
+                            &mut __dllgen_r,
+                        )?;
+                        ::dllgen_runtime::marshal::resident::decode(
+                            &mut __dllgen_r,
+                            &__dllgen_a_strm,
+                            self.client.resident_freed(),
+                        )?;
+                        __dllgen_r.finish()?;
+                        Ok((__dllgen_ret,))
+                    },
+                    &mut ::dllgen_runtime::marshal::callback::none,
+                )?;
+            Ok(__dllgen_ret)
+        }
+        /// This function is equivalent to inflateEnd followed by inflateInit,
+        /// but does not free and reallocate the internal decompression state.  The
+        /// stream will keep attributes that may have been set by inflateInit2.
+        ///
+        /// inflateReset returns Z_OK if success, or Z_STREAM_ERROR if the source
+        /// stream state was inconsistent (such as zalloc or state being Z_NULL).
+        pub fn inflateReset(
+            &self,
+            strm: &mut ZStreamS,
+        ) -> ::core::result::Result<i32, Error> {
+            let __dllgen_a_strm = ::dllgen_runtime::marshal::resident::lend(strm);
+            let (__dllgen_ret,) = self
+                .client
+                .call(
+                    59,
+                    |__dllgen_w| {
+                        ::dllgen_runtime::marshal::resident::encode(
+                            __dllgen_w,
+                            &__dllgen_a_strm,
+                        );
+                    },
+                    |mut __dllgen_r| {
+                        let __dllgen_ret: i32 = ::dllgen_runtime::marshal::value::decode(
+                            &mut __dllgen_r,
+                        )?;
+                        ::dllgen_runtime::marshal::resident::decode(
+                            &mut __dllgen_r,
+                            &__dllgen_a_strm,
+                            self.client.resident_freed(),
+                        )?;
+                        __dllgen_r.finish()?;
+                        Ok((__dllgen_ret,))
+                    },
+                    &mut ::dllgen_runtime::marshal::callback::none,
+                )?;
+            Ok(__dllgen_ret)
+        }
+        /// This function is the same as inflateReset, but it also permits changing
+        /// the wrap and window size requests.  The windowBits parameter is interpreted
+        /// the same as it is for inflateInit2.  If the window size is changed, then the
+        /// memory allocated for the window is freed, and the window will be reallocated
+        /// by inflate() if needed.
+        ///
+        /// inflateReset2 returns Z_OK if success, or Z_STREAM_ERROR if the source
+        /// stream state was inconsistent (such as zalloc or state being Z_NULL), or if
+        /// the windowBits parameter is invalid.
+        pub fn inflateReset2(
+            &self,
+            strm: &mut ZStreamS,
+            windowBits: i32,
+        ) -> ::core::result::Result<i32, Error> {
+            let __dllgen_a_strm = ::dllgen_runtime::marshal::resident::lend(strm);
+            let (__dllgen_ret,) = self
+                .client
+                .call(
+                    60,
+                    |__dllgen_w| {
+                        ::dllgen_runtime::marshal::resident::encode(
+                            __dllgen_w,
+                            &__dllgen_a_strm,
+                        );
+                        ::dllgen_runtime::marshal::value::encode(
+                            __dllgen_w,
+                            &windowBits,
+                        );
+                    },
+                    |mut __dllgen_r| {
+                        let __dllgen_ret: i32 = ::dllgen_runtime::marshal::value::decode(
+                            &mut __dllgen_r,
+                        )?;
+                        ::dllgen_runtime::marshal::resident::decode(
+                            &mut __dllgen_r,
+                            &__dllgen_a_strm,
+                            self.client.resident_freed(),
+                        )?;
+                        __dllgen_r.finish()?;
+                        Ok((__dllgen_ret,))
+                    },
+                    &mut ::dllgen_runtime::marshal::callback::none,
+                )?;
+            Ok(__dllgen_ret)
+        }
+        /// Calls `inflateResetKeep`.
+        pub fn inflateResetKeep(
+            &self,
+            arg0: &mut ZStreamS,
+        ) -> ::core::result::Result<i32, Error> {
+            let __dllgen_a_arg0 = ::dllgen_runtime::marshal::resident::lend(arg0);
+            let (__dllgen_ret,) = self
+                .client
+                .call(
+                    61,
+                    |__dllgen_w| {
+                        ::dllgen_runtime::marshal::resident::encode(
+                            __dllgen_w,
+                            &__dllgen_a_arg0,
+                        );
+                    },
+                    |mut __dllgen_r| {
+                        let __dllgen_ret: i32 = ::dllgen_runtime::marshal::value::decode(
+                            &mut __dllgen_r,
+                        )?;
+                        ::dllgen_runtime::marshal::resident::decode(
+                            &mut __dllgen_r,
+                            &__dllgen_a_arg0,
+                            self.client.resident_freed(),
+                        )?;
+                        __dllgen_r.finish()?;
+                        Ok((__dllgen_ret,))
+                    },
+                    &mut ::dllgen_runtime::marshal::callback::none,
+                )?;
+            Ok(__dllgen_ret)
+        }
+        /// Initializes the decompression dictionary from the given uncompressed byte
+        /// sequence.  This function must be called immediately after a call of inflate,
+        /// if that call returned Z_NEED_DICT.  The dictionary chosen by the compressor
+        /// can be determined from the Adler-32 value returned by that call of inflate.
+        /// The compressor and decompressor must use exactly the same dictionary (see
+        /// deflateSetDictionary).  For raw inflate, this function can be called at any
+        /// time to set the dictionary.  If the provided dictionary is smaller than the
+        /// window and there is already data in the window, then the provided dictionary
+        /// will amend what's there.  The application must insure that the dictionary
+        /// that was used for compression is provided.
+        ///
+        /// inflateSetDictionary returns Z_OK if success, Z_STREAM_ERROR if a
+        /// parameter is invalid (e.g.  dictionary being Z_NULL) or the stream state is
+        /// inconsistent, Z_DATA_ERROR if the given dictionary doesn't match the
+        /// expected one (incorrect Adler-32 value).  inflateSetDictionary does not
+        /// perform any decompression: this will be done by subsequent calls of
+        /// inflate().
+        pub fn inflateSetDictionary(
+            &self,
+            strm: &mut ZStreamS,
+            dictionary: &[u8],
+        ) -> ::core::result::Result<i32, Error> {
+            let __dllgen_a_dictLength: u64 = ::dllgen_runtime::marshal::length::of(
+                &dictionary,
+                ::dllgen_runtime::marshal::Units::Elements,
+                1,
+            );
+            let __dllgen_a_strm = ::dllgen_runtime::marshal::resident::lend(strm);
+            let (__dllgen_ret,) = self
+                .client
+                .call(
+                    62,
+                    |__dllgen_w| {
+                        ::dllgen_runtime::marshal::resident::encode(
+                            __dllgen_w,
+                            &__dllgen_a_strm,
+                        );
+                        ::dllgen_runtime::marshal::in_buffer::encode(
+                            __dllgen_w,
+                            dictionary,
+                            false,
+                        );
+                        ::dllgen_runtime::marshal::length::encode(
+                            __dllgen_w,
+                            __dllgen_a_dictLength,
+                        );
+                    },
+                    |mut __dllgen_r| {
+                        let __dllgen_ret: i32 = ::dllgen_runtime::marshal::value::decode(
+                            &mut __dllgen_r,
+                        )?;
+                        ::dllgen_runtime::marshal::resident::decode(
+                            &mut __dllgen_r,
+                            &__dllgen_a_strm,
+                            self.client.resident_freed(),
+                        )?;
+                        __dllgen_r.finish()?;
+                        Ok((__dllgen_ret,))
+                    },
+                    &mut ::dllgen_runtime::marshal::callback::none,
+                )?;
+            Ok(__dllgen_ret)
+        }
+        /// Skips invalid compressed data until a possible full flush point (see above
+        /// for the description of deflate with Z_FULL_FLUSH) can be found, or until all
+        /// available input is skipped.  No output is provided.
+        ///
+        /// inflateSync searches for a 00 00 FF FF pattern in the compressed data.
+        /// All full flush points have this pattern, but not all occurrences of this
+        /// pattern are full flush points.
+        ///
+        /// inflateSync returns Z_OK if a possible full flush point has been found,
+        /// Z_BUF_ERROR if no more input was provided, Z_DATA_ERROR if no flush point
+        /// has been found, or Z_STREAM_ERROR if the stream structure was inconsistent.
+        /// In the success case, the application may save the current current value of
+        /// total_in which indicates where valid compressed data was found.  In the
+        /// error case, the application may repeatedly call inflateSync, providing more
+        /// input each time, until success or end of the input data.
+        pub fn inflateSync(
+            &self,
+            strm: &mut ZStreamS,
+        ) -> ::core::result::Result<i32, Error> {
+            let __dllgen_a_strm = ::dllgen_runtime::marshal::resident::lend(strm);
+            let (__dllgen_ret,) = self
+                .client
+                .call(
+                    63,
+                    |__dllgen_w| {
+                        ::dllgen_runtime::marshal::resident::encode(
+                            __dllgen_w,
+                            &__dllgen_a_strm,
+                        );
+                    },
+                    |mut __dllgen_r| {
+                        let __dllgen_ret: i32 = ::dllgen_runtime::marshal::value::decode(
+                            &mut __dllgen_r,
+                        )?;
+                        ::dllgen_runtime::marshal::resident::decode(
+                            &mut __dllgen_r,
+                            &__dllgen_a_strm,
+                            self.client.resident_freed(),
+                        )?;
+                        __dllgen_r.finish()?;
+                        Ok((__dllgen_ret,))
+                    },
+                    &mut ::dllgen_runtime::marshal::callback::none,
+                )?;
+            Ok(__dllgen_ret)
+        }
+        /// Calls `inflateSyncPoint`.
+        pub fn inflateSyncPoint(
+            &self,
+            arg0: &mut ZStreamS,
+        ) -> ::core::result::Result<i32, Error> {
+            let __dllgen_a_arg0 = ::dllgen_runtime::marshal::resident::lend(arg0);
+            let (__dllgen_ret,) = self
+                .client
+                .call(
+                    64,
+                    |__dllgen_w| {
+                        ::dllgen_runtime::marshal::resident::encode(
+                            __dllgen_w,
+                            &__dllgen_a_arg0,
+                        );
+                    },
+                    |mut __dllgen_r| {
+                        let __dllgen_ret: i32 = ::dllgen_runtime::marshal::value::decode(
+                            &mut __dllgen_r,
+                        )?;
+                        ::dllgen_runtime::marshal::resident::decode(
+                            &mut __dllgen_r,
+                            &__dllgen_a_arg0,
+                            self.client.resident_freed(),
+                        )?;
+                        __dllgen_r.finish()?;
+                        Ok((__dllgen_ret,))
+                    },
+                    &mut ::dllgen_runtime::marshal::callback::none,
+                )?;
+            Ok(__dllgen_ret)
+        }
+        /// Calls `inflateUndermine`.
+        pub fn inflateUndermine(
+            &self,
+            arg0: &mut ZStreamS,
+            arg1: i32,
+        ) -> ::core::result::Result<i32, Error> {
+            let __dllgen_a_arg0 = ::dllgen_runtime::marshal::resident::lend(arg0);
+            let (__dllgen_ret,) = self
+                .client
+                .call(
+                    65,
+                    |__dllgen_w| {
+                        ::dllgen_runtime::marshal::resident::encode(
+                            __dllgen_w,
+                            &__dllgen_a_arg0,
+                        );
+                        ::dllgen_runtime::marshal::value::encode(__dllgen_w, &arg1);
+                    },
+                    |mut __dllgen_r| {
+                        let __dllgen_ret: i32 = ::dllgen_runtime::marshal::value::decode(
+                            &mut __dllgen_r,
+                        )?;
+                        ::dllgen_runtime::marshal::resident::decode(
+                            &mut __dllgen_r,
+                            &__dllgen_a_arg0,
+                            self.client.resident_freed(),
+                        )?;
+                        __dllgen_r.finish()?;
+                        Ok((__dllgen_ret,))
+                    },
+                    &mut ::dllgen_runtime::marshal::callback::none,
+                )?;
+            Ok(__dllgen_ret)
+        }
+        /// Calls `inflateValidate`.
+        pub fn inflateValidate(
+            &self,
+            arg0: &mut ZStreamS,
+            arg1: i32,
+        ) -> ::core::result::Result<i32, Error> {
+            let __dllgen_a_arg0 = ::dllgen_runtime::marshal::resident::lend(arg0);
+            let (__dllgen_ret,) = self
+                .client
+                .call(
+                    66,
+                    |__dllgen_w| {
+                        ::dllgen_runtime::marshal::resident::encode(
+                            __dllgen_w,
+                            &__dllgen_a_arg0,
+                        );
+                        ::dllgen_runtime::marshal::value::encode(__dllgen_w, &arg1);
+                    },
+                    |mut __dllgen_r| {
+                        let __dllgen_ret: i32 = ::dllgen_runtime::marshal::value::decode(
+                            &mut __dllgen_r,
+                        )?;
+                        ::dllgen_runtime::marshal::resident::decode(
+                            &mut __dllgen_r,
+                            &__dllgen_a_arg0,
+                            self.client.resident_freed(),
                         )?;
                         __dllgen_r.finish()?;
                         Ok((__dllgen_ret,))
@@ -1387,7 +3038,7 @@ mod __dllgen {
             let (__dllgen_ret, __dllgen_a_dest) = self
                 .client
                 .call(
-                    36,
+                    67,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::length::encode(
                             __dllgen_w,
@@ -1442,7 +3093,7 @@ mod __dllgen {
             let (__dllgen_ret, __dllgen_a_dest, __dllgen_o_sourceLen) = self
                 .client
                 .call(
-                    37,
+                    68,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::length::encode(
                             __dllgen_w,
@@ -1487,7 +3138,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    38,
+                    69,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::value::encode(__dllgen_w, &arg0);
                     },
@@ -1545,7 +3196,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    39,
+                    70,
                     |__dllgen_w| {},
                     |mut __dllgen_r| {
                         let __dllgen_ret: u32 = ::dllgen_runtime::marshal::value::decode(
@@ -1568,7 +3219,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    40,
+                    71,
                     |__dllgen_w| {},
                     |mut __dllgen_r| {
                         let __dllgen_ret: ::std::string::String = ::dllgen_runtime::marshal::ret_string::decode::<

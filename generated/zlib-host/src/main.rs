@@ -27,7 +27,115 @@ mod __dllgen {
         unused_comparisons,
         unused_unsafe
     )]
-    const MODEL_HASH: u64 = 0x7e9118faf2396754;
+    const MODEL_HASH: u64 = 0x818895b3c6805a42;
+    /// `struct z_stream_s` as the library lays it out.
+    #[repr(C)]
+    #[derive(Clone, Copy)]
+    struct ZStreamS {
+        next_in: *const u8,
+        avail_in: u32,
+        total_in: u32,
+        next_out: *mut u8,
+        avail_out: u32,
+        total_out: u32,
+        msg: *const u8,
+        state: *mut ::core::ffi::c_void,
+        zalloc: *mut ::core::ffi::c_void,
+        zfree: *mut ::core::ffi::c_void,
+        opaque: *mut ::core::ffi::c_void,
+        data_type: i32,
+        adler: u32,
+        reserved: u32,
+    }
+    #[cfg(not(windows))]
+    const _: () = {
+        assert!(::core::mem::size_of::< ZStreamS > () == 56);
+        assert!(::core::mem::align_of::< ZStreamS > () == 4);
+        assert!(::core::mem::offset_of!(ZStreamS, next_in) == 0);
+        assert!(::core::mem::offset_of!(ZStreamS, avail_in) == 4);
+        assert!(::core::mem::offset_of!(ZStreamS, total_in) == 8);
+        assert!(::core::mem::offset_of!(ZStreamS, next_out) == 12);
+        assert!(::core::mem::offset_of!(ZStreamS, avail_out) == 16);
+        assert!(::core::mem::offset_of!(ZStreamS, total_out) == 20);
+        assert!(::core::mem::offset_of!(ZStreamS, msg) == 24);
+        assert!(::core::mem::offset_of!(ZStreamS, state) == 28);
+        assert!(::core::mem::offset_of!(ZStreamS, zalloc) == 32);
+        assert!(::core::mem::offset_of!(ZStreamS, zfree) == 36);
+        assert!(::core::mem::offset_of!(ZStreamS, opaque) == 40);
+        assert!(::core::mem::offset_of!(ZStreamS, data_type) == 44);
+        assert!(::core::mem::offset_of!(ZStreamS, adler) == 48);
+        assert!(::core::mem::offset_of!(ZStreamS, reserved) == 52);
+    };
+    impl ::core::default::Default for ZStreamS {
+        fn default() -> Self {
+            unsafe { ::core::mem::zeroed() }
+        }
+    }
+    impl ::dllgen_runtime::marshal::resident::ResidentC for ZStreamS {
+        fn bind_res(
+            &mut self,
+            r: &mut ::dllgen_runtime::Reader<'_>,
+            keep: &mut ::dllgen_runtime::marshal::Keep,
+        ) -> ::core::result::Result<(), ::dllgen_runtime::WireError> {
+            let (__dllgen_p, __dllgen_n) = ::dllgen_runtime::marshal::field::get_elems_c::<
+                u8,
+            >(r, keep, false)?;
+            self.next_in = __dllgen_p;
+            self.avail_in = ::dllgen_runtime::marshal::field::count::<u32>(__dllgen_n)?;
+            self.avail_out = ::dllgen_runtime::marshal::value::decode_c(r, keep)?;
+            self.next_out = ::dllgen_runtime::marshal::field::out_field_c::<
+                u8,
+            >(keep, self.avail_out as i128)?;
+            Ok(())
+        }
+        fn reply_res(
+            &self,
+            before: &Self,
+            w: &mut ::dllgen_runtime::Writer,
+        ) -> ::core::result::Result<(), ::dllgen_runtime::WireError> {
+            unsafe {
+                ::dllgen_runtime::marshal::resident::reply_rest::<
+                    u8,
+                >(
+                    w,
+                    before.next_in,
+                    before.avail_in as i128,
+                    self.next_in,
+                    self.avail_in as i128,
+                    "next_in",
+                )?
+            };
+            ::dllgen_runtime::marshal::value::reply(w, &self.total_in);
+            unsafe {
+                ::dllgen_runtime::marshal::resident::reply_produced::<
+                    u8,
+                >(
+                    w,
+                    before.next_out,
+                    before.avail_out as i128,
+                    self.next_out,
+                    self.avail_out as i128,
+                    "next_out",
+                )?
+            };
+            ::dllgen_runtime::marshal::value::reply(w, &self.avail_out);
+            ::dllgen_runtime::marshal::value::reply(w, &self.total_out);
+            unsafe {
+                ::dllgen_runtime::marshal::text::put_c::<
+                    ::dllgen_runtime::marshal::Utf8,
+                >(w, self.msg)
+            };
+            ::dllgen_runtime::marshal::value::reply(w, &self.data_type);
+            ::dllgen_runtime::marshal::value::reply(w, &self.adler);
+            ::dllgen_runtime::marshal::value::reply(w, &self.reserved);
+            Ok(())
+        }
+        fn unbind_res(&mut self) {
+            self.next_in = ::core::ptr::null();
+            self.avail_in = 0;
+            self.next_out = ::core::ptr::null_mut();
+        }
+    }
     type __DllgenFn0 = unsafe extern "C" fn(u32, *const u8, u32) -> u32;
     type __DllgenFn1 = unsafe extern "C" fn(u32, u32, i32) -> u32;
     type __DllgenFn2 = unsafe extern "C" fn(u32, *const u8, u32) -> u32;
@@ -45,69 +153,123 @@ mod __dllgen {
     type __DllgenFn8 = unsafe extern "C" fn(i32) -> u32;
     type __DllgenFn9 = unsafe extern "C" fn(u32, u32, u32) -> u32;
     type __DllgenFn10 = unsafe extern "C" fn(u32, *const u8, u32) -> u32;
-    type __DllgenFn11 = unsafe extern "C" fn() -> *const u32;
-    type __DllgenFn12 = unsafe extern "C" fn(*mut ::core::ffi::c_void, u32) -> i32;
-    type __DllgenFn13 = unsafe extern "C" fn(*mut ::core::ffi::c_void) -> ();
-    type __DllgenFn14 = unsafe extern "C" fn(*mut ::core::ffi::c_void) -> i32;
-    type __DllgenFn15 = unsafe extern "C" fn(*mut ::core::ffi::c_void) -> i32;
-    type __DllgenFn16 = unsafe extern "C" fn(*mut ::core::ffi::c_void) -> i32;
-    type __DllgenFn17 = unsafe extern "C" fn(*mut ::core::ffi::c_void) -> i32;
-    type __DllgenFn18 = unsafe extern "C" fn(*mut ::core::ffi::c_void) -> i32;
-    type __DllgenFn19 = unsafe extern "C" fn(
+    type __DllgenFn11 = unsafe extern "C" fn(*mut ZStreamS, i32) -> i32;
+    type __DllgenFn12 = unsafe extern "C" fn(*mut ZStreamS, u32) -> u32;
+    type __DllgenFn13 = unsafe extern "C" fn(*mut ZStreamS, *mut ZStreamS) -> i32;
+    type __DllgenFn14 = unsafe extern "C" fn(*mut ZStreamS) -> i32;
+    type __DllgenFn15 = unsafe extern "C" fn(*mut ZStreamS, *mut u8, *mut u32) -> i32;
+    type __DllgenFn16 = unsafe extern "C" fn(
+        *mut ZStreamS,
+        i32,
+        i32,
+        i32,
+        i32,
+        i32,
+        *const ::core::ffi::c_void,
+        i32,
+    ) -> i32;
+    type __DllgenFn17 = unsafe extern "C" fn(
+        *mut ZStreamS,
+        i32,
+        *const ::core::ffi::c_void,
+        i32,
+    ) -> i32;
+    type __DllgenFn18 = unsafe extern "C" fn(*mut ZStreamS, i32, i32) -> i32;
+    type __DllgenFn19 = unsafe extern "C" fn(*mut ZStreamS, *mut u32, *mut i32) -> i32;
+    type __DllgenFn20 = unsafe extern "C" fn(*mut ZStreamS, i32, i32) -> i32;
+    type __DllgenFn21 = unsafe extern "C" fn(*mut ZStreamS) -> i32;
+    type __DllgenFn22 = unsafe extern "C" fn(*mut ZStreamS) -> i32;
+    type __DllgenFn23 = unsafe extern "C" fn(*mut ZStreamS, *const u8, u32) -> i32;
+    type __DllgenFn24 = unsafe extern "C" fn(*mut ZStreamS, i32, i32, i32, i32) -> i32;
+    type __DllgenFn25 = unsafe extern "C" fn() -> *const u32;
+    type __DllgenFn26 = unsafe extern "C" fn(*mut ::core::ffi::c_void, u32) -> i32;
+    type __DllgenFn27 = unsafe extern "C" fn(*mut ::core::ffi::c_void) -> ();
+    type __DllgenFn28 = unsafe extern "C" fn(*mut ::core::ffi::c_void) -> i32;
+    type __DllgenFn29 = unsafe extern "C" fn(*mut ::core::ffi::c_void) -> i32;
+    type __DllgenFn30 = unsafe extern "C" fn(*mut ::core::ffi::c_void) -> i32;
+    type __DllgenFn31 = unsafe extern "C" fn(*mut ::core::ffi::c_void) -> i32;
+    type __DllgenFn32 = unsafe extern "C" fn(*mut ::core::ffi::c_void) -> i32;
+    type __DllgenFn33 = unsafe extern "C" fn(
         *mut ::core::ffi::c_void,
         *mut i32,
     ) -> *const u8;
-    type __DllgenFn20 = unsafe extern "C" fn(*mut ::core::ffi::c_void, i32) -> i32;
-    type __DllgenFn21 = unsafe extern "C" fn(
+    type __DllgenFn34 = unsafe extern "C" fn(*mut ::core::ffi::c_void, i32) -> i32;
+    type __DllgenFn35 = unsafe extern "C" fn(
         *mut u8,
         u32,
         u32,
         *mut ::core::ffi::c_void,
     ) -> u32;
-    type __DllgenFn22 = unsafe extern "C" fn(
+    type __DllgenFn36 = unsafe extern "C" fn(
         *const u8,
         u32,
         u32,
         *mut ::core::ffi::c_void,
     ) -> u32;
-    type __DllgenFn23 = unsafe extern "C" fn(*mut ::core::ffi::c_void) -> i32;
-    type __DllgenFn24 = unsafe extern "C" fn(
+    type __DllgenFn37 = unsafe extern "C" fn(*mut ::core::ffi::c_void) -> i32;
+    type __DllgenFn38 = unsafe extern "C" fn(
         *mut ::core::ffi::c_void,
         *mut u8,
         i32,
     ) -> *const u8;
-    type __DllgenFn25 = unsafe extern "C" fn(*mut ::core::ffi::c_void) -> i32;
-    type __DllgenFn26 = unsafe extern "C" fn(
+    type __DllgenFn39 = unsafe extern "C" fn(*mut ::core::ffi::c_void) -> i32;
+    type __DllgenFn40 = unsafe extern "C" fn(
         *const u8,
         *const u8,
     ) -> *mut ::core::ffi::c_void;
-    type __DllgenFn27 = unsafe extern "C" fn(*mut ::core::ffi::c_void, i32) -> i32;
-    type __DllgenFn28 = unsafe extern "C" fn(*mut ::core::ffi::c_void, *const u8) -> i32;
-    type __DllgenFn29 = unsafe extern "C" fn(
+    type __DllgenFn41 = unsafe extern "C" fn(*mut ::core::ffi::c_void, i32) -> i32;
+    type __DllgenFn42 = unsafe extern "C" fn(*mut ::core::ffi::c_void, *const u8) -> i32;
+    type __DllgenFn43 = unsafe extern "C" fn(
         *mut ::core::ffi::c_void,
         *mut u8,
         u32,
     ) -> i32;
-    type __DllgenFn30 = unsafe extern "C" fn(*mut ::core::ffi::c_void) -> i32;
-    type __DllgenFn31 = unsafe extern "C" fn(*mut ::core::ffi::c_void, i32, i32) -> i32;
-    type __DllgenFn32 = unsafe extern "C" fn(*mut ::core::ffi::c_void, i32, i32) -> i32;
-    type __DllgenFn33 = unsafe extern "C" fn(*mut ::core::ffi::c_void) -> i32;
-    type __DllgenFn34 = unsafe extern "C" fn(i32, *mut ::core::ffi::c_void) -> i32;
-    type __DllgenFn35 = unsafe extern "C" fn(
+    type __DllgenFn44 = unsafe extern "C" fn(*mut ::core::ffi::c_void) -> i32;
+    type __DllgenFn45 = unsafe extern "C" fn(*mut ::core::ffi::c_void, i32, i32) -> i32;
+    type __DllgenFn46 = unsafe extern "C" fn(*mut ::core::ffi::c_void, i32, i32) -> i32;
+    type __DllgenFn47 = unsafe extern "C" fn(*mut ::core::ffi::c_void) -> i32;
+    type __DllgenFn48 = unsafe extern "C" fn(i32, *mut ::core::ffi::c_void) -> i32;
+    type __DllgenFn49 = unsafe extern "C" fn(
         *mut ::core::ffi::c_void,
         *const u8,
         u32,
     ) -> i32;
-    type __DllgenFn36 = unsafe extern "C" fn(*mut u8, *mut u32, *const u8, u32) -> i32;
-    type __DllgenFn37 = unsafe extern "C" fn(
+    type __DllgenFn50 = unsafe extern "C" fn(*mut ZStreamS, i32) -> i32;
+    type __DllgenFn51 = unsafe extern "C" fn(*mut ZStreamS) -> u32;
+    type __DllgenFn52 = unsafe extern "C" fn(*mut ZStreamS, *mut ZStreamS) -> i32;
+    type __DllgenFn53 = unsafe extern "C" fn(*mut ZStreamS) -> i32;
+    type __DllgenFn54 = unsafe extern "C" fn(*mut ZStreamS, *mut u8, *mut u32) -> i32;
+    type __DllgenFn55 = unsafe extern "C" fn(
+        *mut ZStreamS,
+        i32,
+        *const ::core::ffi::c_void,
+        i32,
+    ) -> i32;
+    type __DllgenFn56 = unsafe extern "C" fn(
+        *mut ZStreamS,
+        *const ::core::ffi::c_void,
+        i32,
+    ) -> i32;
+    type __DllgenFn57 = unsafe extern "C" fn(*mut ZStreamS) -> i32;
+    type __DllgenFn58 = unsafe extern "C" fn(*mut ZStreamS, i32, i32) -> i32;
+    type __DllgenFn59 = unsafe extern "C" fn(*mut ZStreamS) -> i32;
+    type __DllgenFn60 = unsafe extern "C" fn(*mut ZStreamS, i32) -> i32;
+    type __DllgenFn61 = unsafe extern "C" fn(*mut ZStreamS) -> i32;
+    type __DllgenFn62 = unsafe extern "C" fn(*mut ZStreamS, *const u8, u32) -> i32;
+    type __DllgenFn63 = unsafe extern "C" fn(*mut ZStreamS) -> i32;
+    type __DllgenFn64 = unsafe extern "C" fn(*mut ZStreamS) -> i32;
+    type __DllgenFn65 = unsafe extern "C" fn(*mut ZStreamS, i32) -> i32;
+    type __DllgenFn66 = unsafe extern "C" fn(*mut ZStreamS, i32) -> i32;
+    type __DllgenFn67 = unsafe extern "C" fn(*mut u8, *mut u32, *const u8, u32) -> i32;
+    type __DllgenFn68 = unsafe extern "C" fn(
         *mut u8,
         *mut u32,
         *const u8,
         *mut u32,
     ) -> i32;
-    type __DllgenFn38 = unsafe extern "C" fn(i32) -> *const u8;
-    type __DllgenFn39 = unsafe extern "C" fn() -> u32;
-    type __DllgenFn40 = unsafe extern "C" fn() -> *const u8;
+    type __DllgenFn69 = unsafe extern "C" fn(i32) -> *const u8;
+    type __DllgenFn70 = unsafe extern "C" fn() -> u32;
+    type __DllgenFn71 = unsafe extern "C" fn() -> *const u8;
     struct __DllgenHost {
         __dllgen_library: ::dllgen_runtime::native::Dylib,
         __dllgen_f0: __DllgenFn0,
@@ -151,10 +313,52 @@ mod __dllgen {
         __dllgen_f38: __DllgenFn38,
         __dllgen_f39: __DllgenFn39,
         __dllgen_f40: __DllgenFn40,
+        __dllgen_f41: __DllgenFn41,
+        __dllgen_f42: __DllgenFn42,
+        __dllgen_f43: __DllgenFn43,
+        __dllgen_f44: __DllgenFn44,
+        __dllgen_f45: __DllgenFn45,
+        __dllgen_f46: __DllgenFn46,
+        __dllgen_f47: __DllgenFn47,
+        __dllgen_f48: __DllgenFn48,
+        __dllgen_f49: __DllgenFn49,
+        __dllgen_f50: __DllgenFn50,
+        __dllgen_f51: __DllgenFn51,
+        __dllgen_f52: __DllgenFn52,
+        __dllgen_f53: __DllgenFn53,
+        __dllgen_f54: __DllgenFn54,
+        __dllgen_f55: __DllgenFn55,
+        __dllgen_f56: __DllgenFn56,
+        __dllgen_f57: __DllgenFn57,
+        __dllgen_f58: __DllgenFn58,
+        __dllgen_f59: __DllgenFn59,
+        __dllgen_f60: __DllgenFn60,
+        __dllgen_f61: __DllgenFn61,
+        __dllgen_f62: __DllgenFn62,
+        __dllgen_f63: __DllgenFn63,
+        __dllgen_f64: __DllgenFn64,
+        __dllgen_f65: __DllgenFn65,
+        __dllgen_f66: __DllgenFn66,
+        __dllgen_f67: __DllgenFn67,
+        __dllgen_f68: __DllgenFn68,
+        __dllgen_f69: __DllgenFn69,
+        __dllgen_f70: __DllgenFn70,
+        __dllgen_f71: __DllgenFn71,
     }
     impl ::dllgen_runtime::Library for __DllgenHost {
         fn model_hash(&self) -> u64 {
             MODEL_HASH
+        }
+        fn end_resident(&self, end: u32, ptr: *mut ::core::ffi::c_void) {
+            match end {
+                14 => {
+                    let _ = unsafe { (self.__dllgen_f14)(ptr.cast()) };
+                }
+                53 => {
+                    let _ = unsafe { (self.__dllgen_f53)(ptr.cast()) };
+                }
+                _ => {}
+            }
         }
         fn call(
             &self,
@@ -757,6 +961,908 @@ mod __dllgen {
                 }
                 11 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
+                    let mut __dllgen_a_strm = ::dllgen_runtime::marshal::resident::decode_c::<
+                        ZStreamS,
+                    >(&mut __dllgen_args, &mut __dllgen_keep)?;
+                    let __dllgen_a_flush: i32 = ::dllgen_runtime::marshal::value::decode_c(
+                        &mut __dllgen_args,
+                        &mut __dllgen_keep,
+                    )?;
+                    __dllgen_args.finish()?;
+                    let __dllgen_ret = unsafe {
+                        #[cfg(target_arch = "x86")]
+                        let __dllgen_r = ::dllgen_runtime::native::Words::new()
+                            .push(__dllgen_a_strm.ptr())
+                            .push(__dllgen_a_flush)
+                            .call::<
+                                i32,
+                            >(
+                                self.__dllgen_f11 as *const ::core::ffi::c_void,
+                                ::dllgen_runtime::native::Pops::Caller,
+                                "`deflate`",
+                            );
+                        #[cfg(not(target_arch = "x86"))]
+                        let __dllgen_r = ::core::result::Result::<
+                            _,
+                            ::dllgen_runtime::WireError,
+                        >::Ok(
+                            (self.__dllgen_f11)(__dllgen_a_strm.ptr(), __dllgen_a_flush),
+                        );
+                        __dllgen_r
+                    }?;
+                    let __dllgen_a_strm_after = __dllgen_a_strm.after();
+                    ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
+                    ::dllgen_runtime::marshal::resident::reply(
+                        __dllgen_out,
+                        &__dllgen_a_strm,
+                        &__dllgen_a_strm_after,
+                    )?;
+                    Ok(::dllgen_runtime::Status::Ok)
+                }
+                12 => {
+                    let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
+                    let mut __dllgen_a_strm = ::dllgen_runtime::marshal::resident::decode_c::<
+                        ZStreamS,
+                    >(&mut __dllgen_args, &mut __dllgen_keep)?;
+                    let __dllgen_a_sourceLen: u32 = ::dllgen_runtime::marshal::value::decode_c(
+                        &mut __dllgen_args,
+                        &mut __dllgen_keep,
+                    )?;
+                    __dllgen_args.finish()?;
+                    let __dllgen_ret = unsafe {
+                        #[cfg(target_arch = "x86")]
+                        let __dllgen_r = ::dllgen_runtime::native::Words::new()
+                            .push(__dllgen_a_strm.ptr())
+                            .push(__dllgen_a_sourceLen)
+                            .call::<
+                                u32,
+                            >(
+                                self.__dllgen_f12 as *const ::core::ffi::c_void,
+                                ::dllgen_runtime::native::Pops::Caller,
+                                "`deflateBound`",
+                            );
+                        #[cfg(not(target_arch = "x86"))]
+                        let __dllgen_r = ::core::result::Result::<
+                            _,
+                            ::dllgen_runtime::WireError,
+                        >::Ok(
+                            (self
+                                .__dllgen_f12)(__dllgen_a_strm.ptr(), __dllgen_a_sourceLen),
+                        );
+                        __dllgen_r
+                    }?;
+                    let __dllgen_a_strm_after = __dllgen_a_strm.after();
+                    ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
+                    ::dllgen_runtime::marshal::resident::reply(
+                        __dllgen_out,
+                        &__dllgen_a_strm,
+                        &__dllgen_a_strm_after,
+                    )?;
+                    Ok(::dllgen_runtime::Status::Ok)
+                }
+                13 => {
+                    let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
+                    let mut __dllgen_a_dest = ::dllgen_runtime::marshal::resident::decode_c::<
+                        ZStreamS,
+                    >(&mut __dllgen_args, &mut __dllgen_keep)?;
+                    let mut __dllgen_a_source = ::dllgen_runtime::marshal::resident::decode_c::<
+                        ZStreamS,
+                    >(&mut __dllgen_args, &mut __dllgen_keep)?;
+                    __dllgen_args.finish()?;
+                    ::dllgen_runtime::native::set_errno(0);
+                    ::dllgen_runtime::native::set_last_error(0);
+                    let __dllgen_ret = unsafe {
+                        #[cfg(target_arch = "x86")]
+                        let __dllgen_r = ::dllgen_runtime::native::Words::new()
+                            .push(__dllgen_a_dest.ptr())
+                            .push(__dllgen_a_source.ptr())
+                            .call::<
+                                i32,
+                            >(
+                                self.__dllgen_f13 as *const ::core::ffi::c_void,
+                                ::dllgen_runtime::native::Pops::Caller,
+                                "`deflateCopy`",
+                            );
+                        #[cfg(not(target_arch = "x86"))]
+                        let __dllgen_r = ::core::result::Result::<
+                            _,
+                            ::dllgen_runtime::WireError,
+                        >::Ok(
+                            (self
+                                .__dllgen_f13)(
+                                __dllgen_a_dest.ptr(),
+                                __dllgen_a_source.ptr(),
+                            ),
+                        );
+                        __dllgen_r
+                    }?;
+                    let (__dllgen_errno, __dllgen_last_error) = (
+                        ::dllgen_runtime::native::errno(),
+                        ::dllgen_runtime::native::last_error(),
+                    );
+                    let __dllgen_a_dest_after = __dllgen_a_dest.after();
+                    let __dllgen_a_source_after = __dllgen_a_source.after();
+                    if let Some(__dllgen_status) = ::dllgen_runtime::marshal::error::check(
+                        __dllgen_out,
+                        __dllgen_ret,
+                        ::dllgen_runtime::marshal::error::Rule::Negative,
+                        ::dllgen_runtime::marshal::error::Code::Return,
+                        __dllgen_errno,
+                        __dllgen_last_error,
+                    ) {
+                        return Ok(__dllgen_status);
+                    }
+                    ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
+                    ::dllgen_runtime::host::resident::set_end(
+                        __dllgen_a_dest.id(),
+                        Some(14),
+                    );
+                    ::dllgen_runtime::marshal::resident::reply(
+                        __dllgen_out,
+                        &__dllgen_a_dest,
+                        &__dllgen_a_dest_after,
+                    )?;
+                    ::dllgen_runtime::host::resident::set_end(
+                        __dllgen_a_source.id(),
+                        Some(14),
+                    );
+                    ::dllgen_runtime::marshal::resident::reply(
+                        __dllgen_out,
+                        &__dllgen_a_source,
+                        &__dllgen_a_source_after,
+                    )?;
+                    Ok(::dllgen_runtime::Status::Ok)
+                }
+                14 => {
+                    let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
+                    let mut __dllgen_a_strm = ::dllgen_runtime::marshal::resident::decode_c::<
+                        ZStreamS,
+                    >(&mut __dllgen_args, &mut __dllgen_keep)?;
+                    __dllgen_args.finish()?;
+                    let __dllgen_ret = unsafe {
+                        #[cfg(target_arch = "x86")]
+                        let __dllgen_r = ::dllgen_runtime::native::Words::new()
+                            .push(__dllgen_a_strm.ptr())
+                            .call::<
+                                i32,
+                            >(
+                                self.__dllgen_f14 as *const ::core::ffi::c_void,
+                                ::dllgen_runtime::native::Pops::Caller,
+                                "`deflateEnd`",
+                            );
+                        #[cfg(not(target_arch = "x86"))]
+                        let __dllgen_r = ::core::result::Result::<
+                            _,
+                            ::dllgen_runtime::WireError,
+                        >::Ok((self.__dllgen_f14)(__dllgen_a_strm.ptr()));
+                        __dllgen_r
+                    }?;
+                    let __dllgen_a_strm_after = __dllgen_a_strm.after();
+                    ::dllgen_runtime::host::resident::set_end(
+                        __dllgen_a_strm.id(),
+                        None,
+                    );
+                    ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
+                    ::dllgen_runtime::marshal::resident::reply(
+                        __dllgen_out,
+                        &__dllgen_a_strm,
+                        &__dllgen_a_strm_after,
+                    )?;
+                    Ok(::dllgen_runtime::Status::Ok)
+                }
+                15 => {
+                    let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
+                    let mut __dllgen_a_strm = ::dllgen_runtime::marshal::resident::decode_c::<
+                        ZStreamS,
+                    >(&mut __dllgen_args, &mut __dllgen_keep)?;
+                    let mut __dllgen_a_dictionary = ::dllgen_runtime::marshal::out_buffer::storage::<
+                        u8,
+                    >(
+                        __dllgen_out,
+                        32768u64,
+                        ::dllgen_runtime::marshal::Units::Elements,
+                        1,
+                    )?;
+                    let mut __dllgen_a_dictLength: u32 = ::dllgen_runtime::marshal::length::storage();
+                    __dllgen_args.finish()?;
+                    ::dllgen_runtime::native::set_errno(0);
+                    ::dllgen_runtime::native::set_last_error(0);
+                    let __dllgen_ret = unsafe {
+                        #[cfg(target_arch = "x86")]
+                        let __dllgen_r = ::dllgen_runtime::native::Words::new()
+                            .push(__dllgen_a_strm.ptr())
+                            .push(
+                                ::dllgen_runtime::marshal::out_buffer::ptr(
+                                    &mut __dllgen_a_dictionary,
+                                ),
+                            )
+                            .push(&mut __dllgen_a_dictLength)
+                            .call::<
+                                i32,
+                            >(
+                                self.__dllgen_f15 as *const ::core::ffi::c_void,
+                                ::dllgen_runtime::native::Pops::Caller,
+                                "`deflateGetDictionary`",
+                            );
+                        #[cfg(not(target_arch = "x86"))]
+                        let __dllgen_r = ::core::result::Result::<
+                            _,
+                            ::dllgen_runtime::WireError,
+                        >::Ok(
+                            (self
+                                .__dllgen_f15)(
+                                __dllgen_a_strm.ptr(),
+                                ::dllgen_runtime::marshal::out_buffer::ptr(
+                                    &mut __dllgen_a_dictionary,
+                                ),
+                                &mut __dllgen_a_dictLength,
+                            ),
+                        );
+                        __dllgen_r
+                    }?;
+                    let (__dllgen_errno, __dllgen_last_error) = (
+                        ::dllgen_runtime::native::errno(),
+                        ::dllgen_runtime::native::last_error(),
+                    );
+                    let __dllgen_a_strm_after = __dllgen_a_strm.after();
+                    if let Some(__dllgen_status) = ::dllgen_runtime::marshal::error::check(
+                        __dllgen_out,
+                        __dllgen_ret,
+                        ::dllgen_runtime::marshal::error::Rule::Negative,
+                        ::dllgen_runtime::marshal::error::Code::Return,
+                        __dllgen_errno,
+                        __dllgen_last_error,
+                    ) {
+                        return Ok(__dllgen_status);
+                    }
+                    ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
+                    ::dllgen_runtime::marshal::resident::reply(
+                        __dllgen_out,
+                        &__dllgen_a_strm,
+                        &__dllgen_a_strm_after,
+                    )?;
+                    ::dllgen_runtime::marshal::out_buffer::reply(
+                        __dllgen_out,
+                        &mut __dllgen_a_dictionary,
+                        ::dllgen_runtime::marshal::out_buffer::Filled::count(
+                            __dllgen_a_dictLength,
+                        ),
+                        "`deflateGetDictionary` parameter `dictionary`",
+                    )?;
+                    Ok(::dllgen_runtime::Status::Ok)
+                }
+                16 => {
+                    let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
+                    let mut __dllgen_a_strm = ::dllgen_runtime::marshal::resident::decode_c::<
+                        ZStreamS,
+                    >(&mut __dllgen_args, &mut __dllgen_keep)?;
+                    let __dllgen_a_level: i32 = ::dllgen_runtime::marshal::value::decode_c(
+                        &mut __dllgen_args,
+                        &mut __dllgen_keep,
+                    )?;
+                    let __dllgen_a_method: i32 = ::dllgen_runtime::marshal::value::decode_c(
+                        &mut __dllgen_args,
+                        &mut __dllgen_keep,
+                    )?;
+                    let __dllgen_a_windowBits: i32 = ::dllgen_runtime::marshal::value::decode_c(
+                        &mut __dllgen_args,
+                        &mut __dllgen_keep,
+                    )?;
+                    let __dllgen_a_memLevel: i32 = ::dllgen_runtime::marshal::value::decode_c(
+                        &mut __dllgen_args,
+                        &mut __dllgen_keep,
+                    )?;
+                    let __dllgen_a_strategy: i32 = ::dllgen_runtime::marshal::value::decode_c(
+                        &mut __dllgen_args,
+                        &mut __dllgen_keep,
+                    )?;
+                    __dllgen_args.finish()?;
+                    ::dllgen_runtime::native::set_errno(0);
+                    ::dllgen_runtime::native::set_last_error(0);
+                    let __dllgen_ret = unsafe {
+                        #[cfg(target_arch = "x86")]
+                        let __dllgen_r = ::dllgen_runtime::native::Words::new()
+                            .push(__dllgen_a_strm.ptr())
+                            .push(__dllgen_a_level)
+                            .push(__dllgen_a_method)
+                            .push(__dllgen_a_windowBits)
+                            .push(__dllgen_a_memLevel)
+                            .push(__dllgen_a_strategy)
+                            .push(::dllgen_runtime::marshal::fixed::string(b"1.2.13\0"))
+                            .push(56i64 as i32)
+                            .call::<
+                                i32,
+                            >(
+                                self.__dllgen_f16 as *const ::core::ffi::c_void,
+                                ::dllgen_runtime::native::Pops::Caller,
+                                "`deflateInit2_`",
+                            );
+                        #[cfg(not(target_arch = "x86"))]
+                        let __dllgen_r = ::core::result::Result::<
+                            _,
+                            ::dllgen_runtime::WireError,
+                        >::Ok(
+                            (self
+                                .__dllgen_f16)(
+                                __dllgen_a_strm.ptr(),
+                                __dllgen_a_level,
+                                __dllgen_a_method,
+                                __dllgen_a_windowBits,
+                                __dllgen_a_memLevel,
+                                __dllgen_a_strategy,
+                                ::dllgen_runtime::marshal::fixed::string(b"1.2.13\0"),
+                                56i64 as i32,
+                            ),
+                        );
+                        __dllgen_r
+                    }?;
+                    let (__dllgen_errno, __dllgen_last_error) = (
+                        ::dllgen_runtime::native::errno(),
+                        ::dllgen_runtime::native::last_error(),
+                    );
+                    let __dllgen_a_strm_after = __dllgen_a_strm.after();
+                    if let Some(__dllgen_status) = ::dllgen_runtime::marshal::error::check(
+                        __dllgen_out,
+                        __dllgen_ret,
+                        ::dllgen_runtime::marshal::error::Rule::Negative,
+                        ::dllgen_runtime::marshal::error::Code::Return,
+                        __dllgen_errno,
+                        __dllgen_last_error,
+                    ) {
+                        return Ok(__dllgen_status);
+                    }
+                    ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
+                    ::dllgen_runtime::host::resident::set_end(
+                        __dllgen_a_strm.id(),
+                        Some(14),
+                    );
+                    ::dllgen_runtime::marshal::resident::reply(
+                        __dllgen_out,
+                        &__dllgen_a_strm,
+                        &__dllgen_a_strm_after,
+                    )?;
+                    Ok(::dllgen_runtime::Status::Ok)
+                }
+                17 => {
+                    let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
+                    let mut __dllgen_a_strm = ::dllgen_runtime::marshal::resident::decode_c::<
+                        ZStreamS,
+                    >(&mut __dllgen_args, &mut __dllgen_keep)?;
+                    let __dllgen_a_level: i32 = ::dllgen_runtime::marshal::value::decode_c(
+                        &mut __dllgen_args,
+                        &mut __dllgen_keep,
+                    )?;
+                    __dllgen_args.finish()?;
+                    ::dllgen_runtime::native::set_errno(0);
+                    ::dllgen_runtime::native::set_last_error(0);
+                    let __dllgen_ret = unsafe {
+                        #[cfg(target_arch = "x86")]
+                        let __dllgen_r = ::dllgen_runtime::native::Words::new()
+                            .push(__dllgen_a_strm.ptr())
+                            .push(__dllgen_a_level)
+                            .push(::dllgen_runtime::marshal::fixed::string(b"1.2.13\0"))
+                            .push(56i64 as i32)
+                            .call::<
+                                i32,
+                            >(
+                                self.__dllgen_f17 as *const ::core::ffi::c_void,
+                                ::dllgen_runtime::native::Pops::Caller,
+                                "`deflateInit_`",
+                            );
+                        #[cfg(not(target_arch = "x86"))]
+                        let __dllgen_r = ::core::result::Result::<
+                            _,
+                            ::dllgen_runtime::WireError,
+                        >::Ok(
+                            (self
+                                .__dllgen_f17)(
+                                __dllgen_a_strm.ptr(),
+                                __dllgen_a_level,
+                                ::dllgen_runtime::marshal::fixed::string(b"1.2.13\0"),
+                                56i64 as i32,
+                            ),
+                        );
+                        __dllgen_r
+                    }?;
+                    let (__dllgen_errno, __dllgen_last_error) = (
+                        ::dllgen_runtime::native::errno(),
+                        ::dllgen_runtime::native::last_error(),
+                    );
+                    let __dllgen_a_strm_after = __dllgen_a_strm.after();
+                    if let Some(__dllgen_status) = ::dllgen_runtime::marshal::error::check(
+                        __dllgen_out,
+                        __dllgen_ret,
+                        ::dllgen_runtime::marshal::error::Rule::Negative,
+                        ::dllgen_runtime::marshal::error::Code::Return,
+                        __dllgen_errno,
+                        __dllgen_last_error,
+                    ) {
+                        return Ok(__dllgen_status);
+                    }
+                    ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
+                    ::dllgen_runtime::host::resident::set_end(
+                        __dllgen_a_strm.id(),
+                        Some(14),
+                    );
+                    ::dllgen_runtime::marshal::resident::reply(
+                        __dllgen_out,
+                        &__dllgen_a_strm,
+                        &__dllgen_a_strm_after,
+                    )?;
+                    Ok(::dllgen_runtime::Status::Ok)
+                }
+                18 => {
+                    let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
+                    let mut __dllgen_a_strm = ::dllgen_runtime::marshal::resident::decode_c::<
+                        ZStreamS,
+                    >(&mut __dllgen_args, &mut __dllgen_keep)?;
+                    let __dllgen_a_level: i32 = ::dllgen_runtime::marshal::value::decode_c(
+                        &mut __dllgen_args,
+                        &mut __dllgen_keep,
+                    )?;
+                    let __dllgen_a_strategy: i32 = ::dllgen_runtime::marshal::value::decode_c(
+                        &mut __dllgen_args,
+                        &mut __dllgen_keep,
+                    )?;
+                    __dllgen_args.finish()?;
+                    ::dllgen_runtime::native::set_errno(0);
+                    ::dllgen_runtime::native::set_last_error(0);
+                    let __dllgen_ret = unsafe {
+                        #[cfg(target_arch = "x86")]
+                        let __dllgen_r = ::dllgen_runtime::native::Words::new()
+                            .push(__dllgen_a_strm.ptr())
+                            .push(__dllgen_a_level)
+                            .push(__dllgen_a_strategy)
+                            .call::<
+                                i32,
+                            >(
+                                self.__dllgen_f18 as *const ::core::ffi::c_void,
+                                ::dllgen_runtime::native::Pops::Caller,
+                                "`deflateParams`",
+                            );
+                        #[cfg(not(target_arch = "x86"))]
+                        let __dllgen_r = ::core::result::Result::<
+                            _,
+                            ::dllgen_runtime::WireError,
+                        >::Ok(
+                            (self
+                                .__dllgen_f18)(
+                                __dllgen_a_strm.ptr(),
+                                __dllgen_a_level,
+                                __dllgen_a_strategy,
+                            ),
+                        );
+                        __dllgen_r
+                    }?;
+                    let (__dllgen_errno, __dllgen_last_error) = (
+                        ::dllgen_runtime::native::errno(),
+                        ::dllgen_runtime::native::last_error(),
+                    );
+                    let __dllgen_a_strm_after = __dllgen_a_strm.after();
+                    if let Some(__dllgen_status) = ::dllgen_runtime::marshal::error::check(
+                        __dllgen_out,
+                        __dllgen_ret,
+                        ::dllgen_runtime::marshal::error::Rule::Negative,
+                        ::dllgen_runtime::marshal::error::Code::Return,
+                        __dllgen_errno,
+                        __dllgen_last_error,
+                    ) {
+                        return Ok(__dllgen_status);
+                    }
+                    ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
+                    ::dllgen_runtime::marshal::resident::reply(
+                        __dllgen_out,
+                        &__dllgen_a_strm,
+                        &__dllgen_a_strm_after,
+                    )?;
+                    Ok(::dllgen_runtime::Status::Ok)
+                }
+                19 => {
+                    let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
+                    let mut __dllgen_a_strm = ::dllgen_runtime::marshal::resident::decode_c::<
+                        ZStreamS,
+                    >(&mut __dllgen_args, &mut __dllgen_keep)?;
+                    let mut __dllgen_a_pending = ::dllgen_runtime::marshal::out_value::storage::<
+                        u32,
+                    >();
+                    let mut __dllgen_a_bits = ::dllgen_runtime::marshal::out_value::storage::<
+                        i32,
+                    >();
+                    __dllgen_args.finish()?;
+                    ::dllgen_runtime::native::set_errno(0);
+                    ::dllgen_runtime::native::set_last_error(0);
+                    let __dllgen_ret = unsafe {
+                        #[cfg(target_arch = "x86")]
+                        let __dllgen_r = ::dllgen_runtime::native::Words::new()
+                            .push(__dllgen_a_strm.ptr())
+                            .push(
+                                ::dllgen_runtime::marshal::out_value::ptr(
+                                    &mut __dllgen_a_pending,
+                                ),
+                            )
+                            .push(
+                                ::dllgen_runtime::marshal::out_value::ptr(
+                                    &mut __dllgen_a_bits,
+                                ),
+                            )
+                            .call::<
+                                i32,
+                            >(
+                                self.__dllgen_f19 as *const ::core::ffi::c_void,
+                                ::dllgen_runtime::native::Pops::Caller,
+                                "`deflatePending`",
+                            );
+                        #[cfg(not(target_arch = "x86"))]
+                        let __dllgen_r = ::core::result::Result::<
+                            _,
+                            ::dllgen_runtime::WireError,
+                        >::Ok(
+                            (self
+                                .__dllgen_f19)(
+                                __dllgen_a_strm.ptr(),
+                                ::dllgen_runtime::marshal::out_value::ptr(
+                                    &mut __dllgen_a_pending,
+                                ),
+                                ::dllgen_runtime::marshal::out_value::ptr(
+                                    &mut __dllgen_a_bits,
+                                ),
+                            ),
+                        );
+                        __dllgen_r
+                    }?;
+                    let (__dllgen_errno, __dllgen_last_error) = (
+                        ::dllgen_runtime::native::errno(),
+                        ::dllgen_runtime::native::last_error(),
+                    );
+                    let __dllgen_a_strm_after = __dllgen_a_strm.after();
+                    if let Some(__dllgen_status) = ::dllgen_runtime::marshal::error::check(
+                        __dllgen_out,
+                        __dllgen_ret,
+                        ::dllgen_runtime::marshal::error::Rule::Negative,
+                        ::dllgen_runtime::marshal::error::Code::Return,
+                        __dllgen_errno,
+                        __dllgen_last_error,
+                    ) {
+                        return Ok(__dllgen_status);
+                    }
+                    ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
+                    ::dllgen_runtime::marshal::resident::reply(
+                        __dllgen_out,
+                        &__dllgen_a_strm,
+                        &__dllgen_a_strm_after,
+                    )?;
+                    ::dllgen_runtime::marshal::out_value::reply(
+                        __dllgen_out,
+                        &__dllgen_a_pending,
+                        "`deflatePending` parameter `pending`",
+                    )?;
+                    ::dllgen_runtime::marshal::out_value::reply(
+                        __dllgen_out,
+                        &__dllgen_a_bits,
+                        "`deflatePending` parameter `bits`",
+                    )?;
+                    Ok(::dllgen_runtime::Status::Ok)
+                }
+                20 => {
+                    let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
+                    let mut __dllgen_a_strm = ::dllgen_runtime::marshal::resident::decode_c::<
+                        ZStreamS,
+                    >(&mut __dllgen_args, &mut __dllgen_keep)?;
+                    let __dllgen_a_bits: i32 = ::dllgen_runtime::marshal::value::decode_c(
+                        &mut __dllgen_args,
+                        &mut __dllgen_keep,
+                    )?;
+                    let __dllgen_a_value: i32 = ::dllgen_runtime::marshal::value::decode_c(
+                        &mut __dllgen_args,
+                        &mut __dllgen_keep,
+                    )?;
+                    __dllgen_args.finish()?;
+                    ::dllgen_runtime::native::set_errno(0);
+                    ::dllgen_runtime::native::set_last_error(0);
+                    let __dllgen_ret = unsafe {
+                        #[cfg(target_arch = "x86")]
+                        let __dllgen_r = ::dllgen_runtime::native::Words::new()
+                            .push(__dllgen_a_strm.ptr())
+                            .push(__dllgen_a_bits)
+                            .push(__dllgen_a_value)
+                            .call::<
+                                i32,
+                            >(
+                                self.__dllgen_f20 as *const ::core::ffi::c_void,
+                                ::dllgen_runtime::native::Pops::Caller,
+                                "`deflatePrime`",
+                            );
+                        #[cfg(not(target_arch = "x86"))]
+                        let __dllgen_r = ::core::result::Result::<
+                            _,
+                            ::dllgen_runtime::WireError,
+                        >::Ok(
+                            (self
+                                .__dllgen_f20)(
+                                __dllgen_a_strm.ptr(),
+                                __dllgen_a_bits,
+                                __dllgen_a_value,
+                            ),
+                        );
+                        __dllgen_r
+                    }?;
+                    let (__dllgen_errno, __dllgen_last_error) = (
+                        ::dllgen_runtime::native::errno(),
+                        ::dllgen_runtime::native::last_error(),
+                    );
+                    let __dllgen_a_strm_after = __dllgen_a_strm.after();
+                    if let Some(__dllgen_status) = ::dllgen_runtime::marshal::error::check(
+                        __dllgen_out,
+                        __dllgen_ret,
+                        ::dllgen_runtime::marshal::error::Rule::Negative,
+                        ::dllgen_runtime::marshal::error::Code::Return,
+                        __dllgen_errno,
+                        __dllgen_last_error,
+                    ) {
+                        return Ok(__dllgen_status);
+                    }
+                    ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
+                    ::dllgen_runtime::marshal::resident::reply(
+                        __dllgen_out,
+                        &__dllgen_a_strm,
+                        &__dllgen_a_strm_after,
+                    )?;
+                    Ok(::dllgen_runtime::Status::Ok)
+                }
+                21 => {
+                    let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
+                    let mut __dllgen_a_strm = ::dllgen_runtime::marshal::resident::decode_c::<
+                        ZStreamS,
+                    >(&mut __dllgen_args, &mut __dllgen_keep)?;
+                    __dllgen_args.finish()?;
+                    ::dllgen_runtime::native::set_errno(0);
+                    ::dllgen_runtime::native::set_last_error(0);
+                    let __dllgen_ret = unsafe {
+                        #[cfg(target_arch = "x86")]
+                        let __dllgen_r = ::dllgen_runtime::native::Words::new()
+                            .push(__dllgen_a_strm.ptr())
+                            .call::<
+                                i32,
+                            >(
+                                self.__dllgen_f21 as *const ::core::ffi::c_void,
+                                ::dllgen_runtime::native::Pops::Caller,
+                                "`deflateReset`",
+                            );
+                        #[cfg(not(target_arch = "x86"))]
+                        let __dllgen_r = ::core::result::Result::<
+                            _,
+                            ::dllgen_runtime::WireError,
+                        >::Ok((self.__dllgen_f21)(__dllgen_a_strm.ptr()));
+                        __dllgen_r
+                    }?;
+                    let (__dllgen_errno, __dllgen_last_error) = (
+                        ::dllgen_runtime::native::errno(),
+                        ::dllgen_runtime::native::last_error(),
+                    );
+                    let __dllgen_a_strm_after = __dllgen_a_strm.after();
+                    if let Some(__dllgen_status) = ::dllgen_runtime::marshal::error::check(
+                        __dllgen_out,
+                        __dllgen_ret,
+                        ::dllgen_runtime::marshal::error::Rule::Negative,
+                        ::dllgen_runtime::marshal::error::Code::Return,
+                        __dllgen_errno,
+                        __dllgen_last_error,
+                    ) {
+                        return Ok(__dllgen_status);
+                    }
+                    ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
+                    ::dllgen_runtime::marshal::resident::reply(
+                        __dllgen_out,
+                        &__dllgen_a_strm,
+                        &__dllgen_a_strm_after,
+                    )?;
+                    Ok(::dllgen_runtime::Status::Ok)
+                }
+                22 => {
+                    let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
+                    let mut __dllgen_a_arg0 = ::dllgen_runtime::marshal::resident::decode_c::<
+                        ZStreamS,
+                    >(&mut __dllgen_args, &mut __dllgen_keep)?;
+                    __dllgen_args.finish()?;
+                    ::dllgen_runtime::native::set_errno(0);
+                    ::dllgen_runtime::native::set_last_error(0);
+                    let __dllgen_ret = unsafe {
+                        #[cfg(target_arch = "x86")]
+                        let __dllgen_r = ::dllgen_runtime::native::Words::new()
+                            .push(__dllgen_a_arg0.ptr())
+                            .call::<
+                                i32,
+                            >(
+                                self.__dllgen_f22 as *const ::core::ffi::c_void,
+                                ::dllgen_runtime::native::Pops::Caller,
+                                "`deflateResetKeep`",
+                            );
+                        #[cfg(not(target_arch = "x86"))]
+                        let __dllgen_r = ::core::result::Result::<
+                            _,
+                            ::dllgen_runtime::WireError,
+                        >::Ok((self.__dllgen_f22)(__dllgen_a_arg0.ptr()));
+                        __dllgen_r
+                    }?;
+                    let (__dllgen_errno, __dllgen_last_error) = (
+                        ::dllgen_runtime::native::errno(),
+                        ::dllgen_runtime::native::last_error(),
+                    );
+                    let __dllgen_a_arg0_after = __dllgen_a_arg0.after();
+                    if let Some(__dllgen_status) = ::dllgen_runtime::marshal::error::check(
+                        __dllgen_out,
+                        __dllgen_ret,
+                        ::dllgen_runtime::marshal::error::Rule::Negative,
+                        ::dllgen_runtime::marshal::error::Code::Return,
+                        __dllgen_errno,
+                        __dllgen_last_error,
+                    ) {
+                        return Ok(__dllgen_status);
+                    }
+                    ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
+                    ::dllgen_runtime::marshal::resident::reply(
+                        __dllgen_out,
+                        &__dllgen_a_arg0,
+                        &__dllgen_a_arg0_after,
+                    )?;
+                    Ok(::dllgen_runtime::Status::Ok)
+                }
+                23 => {
+                    let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
+                    let mut __dllgen_a_strm = ::dllgen_runtime::marshal::resident::decode_c::<
+                        ZStreamS,
+                    >(&mut __dllgen_args, &mut __dllgen_keep)?;
+                    let __dllgen_a_dictionary = ::dllgen_runtime::marshal::in_buffer::decode::<
+                        u8,
+                    >(&mut __dllgen_args, &mut __dllgen_keep, false)?;
+                    let __dllgen_a_dictLength: u32 = ::dllgen_runtime::marshal::length::decode(
+                        &mut __dllgen_args,
+                    )?;
+                    ::dllgen_runtime::marshal::in_buffer::check(
+                        &__dllgen_a_dictionary,
+                        __dllgen_a_dictLength as u64,
+                        ::dllgen_runtime::marshal::Units::Elements,
+                        1,
+                    )?;
+                    __dllgen_args.finish()?;
+                    ::dllgen_runtime::native::set_errno(0);
+                    ::dllgen_runtime::native::set_last_error(0);
+                    let __dllgen_ret = unsafe {
+                        #[cfg(target_arch = "x86")]
+                        let __dllgen_r = ::dllgen_runtime::native::Words::new()
+                            .push(__dllgen_a_strm.ptr())
+                            .push(
+                                ::dllgen_runtime::marshal::in_buffer::ptr(
+                                    &__dllgen_a_dictionary,
+                                ),
+                            )
+                            .push(__dllgen_a_dictLength)
+                            .call::<
+                                i32,
+                            >(
+                                self.__dllgen_f23 as *const ::core::ffi::c_void,
+                                ::dllgen_runtime::native::Pops::Caller,
+                                "`deflateSetDictionary`",
+                            );
+                        #[cfg(not(target_arch = "x86"))]
+                        let __dllgen_r = ::core::result::Result::<
+                            _,
+                            ::dllgen_runtime::WireError,
+                        >::Ok(
+                            (self
+                                .__dllgen_f23)(
+                                __dllgen_a_strm.ptr(),
+                                ::dllgen_runtime::marshal::in_buffer::ptr(
+                                    &__dllgen_a_dictionary,
+                                ),
+                                __dllgen_a_dictLength,
+                            ),
+                        );
+                        __dllgen_r
+                    }?;
+                    let (__dllgen_errno, __dllgen_last_error) = (
+                        ::dllgen_runtime::native::errno(),
+                        ::dllgen_runtime::native::last_error(),
+                    );
+                    let __dllgen_a_strm_after = __dllgen_a_strm.after();
+                    if let Some(__dllgen_status) = ::dllgen_runtime::marshal::error::check(
+                        __dllgen_out,
+                        __dllgen_ret,
+                        ::dllgen_runtime::marshal::error::Rule::Negative,
+                        ::dllgen_runtime::marshal::error::Code::Return,
+                        __dllgen_errno,
+                        __dllgen_last_error,
+                    ) {
+                        return Ok(__dllgen_status);
+                    }
+                    ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
+                    ::dllgen_runtime::marshal::resident::reply(
+                        __dllgen_out,
+                        &__dllgen_a_strm,
+                        &__dllgen_a_strm_after,
+                    )?;
+                    Ok(::dllgen_runtime::Status::Ok)
+                }
+                24 => {
+                    let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
+                    let mut __dllgen_a_strm = ::dllgen_runtime::marshal::resident::decode_c::<
+                        ZStreamS,
+                    >(&mut __dllgen_args, &mut __dllgen_keep)?;
+                    let __dllgen_a_good_length: i32 = ::dllgen_runtime::marshal::value::decode_c(
+                        &mut __dllgen_args,
+                        &mut __dllgen_keep,
+                    )?;
+                    let __dllgen_a_max_lazy: i32 = ::dllgen_runtime::marshal::value::decode_c(
+                        &mut __dllgen_args,
+                        &mut __dllgen_keep,
+                    )?;
+                    let __dllgen_a_nice_length: i32 = ::dllgen_runtime::marshal::value::decode_c(
+                        &mut __dllgen_args,
+                        &mut __dllgen_keep,
+                    )?;
+                    let __dllgen_a_max_chain: i32 = ::dllgen_runtime::marshal::value::decode_c(
+                        &mut __dllgen_args,
+                        &mut __dllgen_keep,
+                    )?;
+                    __dllgen_args.finish()?;
+                    ::dllgen_runtime::native::set_errno(0);
+                    ::dllgen_runtime::native::set_last_error(0);
+                    let __dllgen_ret = unsafe {
+                        #[cfg(target_arch = "x86")]
+                        let __dllgen_r = ::dllgen_runtime::native::Words::new()
+                            .push(__dllgen_a_strm.ptr())
+                            .push(__dllgen_a_good_length)
+                            .push(__dllgen_a_max_lazy)
+                            .push(__dllgen_a_nice_length)
+                            .push(__dllgen_a_max_chain)
+                            .call::<
+                                i32,
+                            >(
+                                self.__dllgen_f24 as *const ::core::ffi::c_void,
+                                ::dllgen_runtime::native::Pops::Caller,
+                                "`deflateTune`",
+                            );
+                        #[cfg(not(target_arch = "x86"))]
+                        let __dllgen_r = ::core::result::Result::<
+                            _,
+                            ::dllgen_runtime::WireError,
+                        >::Ok(
+                            (self
+                                .__dllgen_f24)(
+                                __dllgen_a_strm.ptr(),
+                                __dllgen_a_good_length,
+                                __dllgen_a_max_lazy,
+                                __dllgen_a_nice_length,
+                                __dllgen_a_max_chain,
+                            ),
+                        );
+                        __dllgen_r
+                    }?;
+                    let (__dllgen_errno, __dllgen_last_error) = (
+                        ::dllgen_runtime::native::errno(),
+                        ::dllgen_runtime::native::last_error(),
+                    );
+                    let __dllgen_a_strm_after = __dllgen_a_strm.after();
+                    if let Some(__dllgen_status) = ::dllgen_runtime::marshal::error::check(
+                        __dllgen_out,
+                        __dllgen_ret,
+                        ::dllgen_runtime::marshal::error::Rule::Negative,
+                        ::dllgen_runtime::marshal::error::Code::Return,
+                        __dllgen_errno,
+                        __dllgen_last_error,
+                    ) {
+                        return Ok(__dllgen_status);
+                    }
+                    ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
+                    ::dllgen_runtime::marshal::resident::reply(
+                        __dllgen_out,
+                        &__dllgen_a_strm,
+                        &__dllgen_a_strm_after,
+                    )?;
+                    Ok(::dllgen_runtime::Status::Ok)
+                }
+                25 => {
+                    let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     __dllgen_args.finish()?;
                     ::dllgen_runtime::native::set_errno(0);
                     ::dllgen_runtime::native::set_last_error(0);
@@ -766,7 +1872,7 @@ mod __dllgen {
                             .call::<
                                 *const u32,
                             >(
-                                self.__dllgen_f11 as *const ::core::ffi::c_void,
+                                self.__dllgen_f25 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
                                 "`get_crc_table`",
                             );
@@ -774,7 +1880,7 @@ mod __dllgen {
                         let __dllgen_r = ::core::result::Result::<
                             _,
                             ::dllgen_runtime::WireError,
-                        >::Ok((self.__dllgen_f11)());
+                        >::Ok((self.__dllgen_f25)());
                         __dllgen_r
                     }?;
                     let (__dllgen_errno, __dllgen_last_error) = (
@@ -800,7 +1906,7 @@ mod __dllgen {
                     __dllgen_copied?;
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                12 => {
+                26 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let __dllgen_a_file = ::dllgen_runtime::marshal::handle::decode_c(
                         &mut __dllgen_args,
@@ -825,7 +1931,7 @@ mod __dllgen {
                             .call::<
                                 i32,
                             >(
-                                self.__dllgen_f12 as *const ::core::ffi::c_void,
+                                self.__dllgen_f26 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
                                 "`gzbuffer`",
                             );
@@ -835,7 +1941,7 @@ mod __dllgen {
                             ::dllgen_runtime::WireError,
                         >::Ok(
                             (self
-                                .__dllgen_f12)(
+                                .__dllgen_f26)(
                                 ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_file),
                                 __dllgen_a_size,
                             ),
@@ -864,7 +1970,7 @@ mod __dllgen {
                     ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                13 => {
+                27 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let __dllgen_a_file = ::dllgen_runtime::marshal::handle::decode_c(
                         &mut __dllgen_args,
@@ -882,7 +1988,7 @@ mod __dllgen {
                             .call::<
                                 (),
                             >(
-                                self.__dllgen_f13 as *const ::core::ffi::c_void,
+                                self.__dllgen_f27 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
                                 "`gzclearerr`",
                             );
@@ -892,7 +1998,7 @@ mod __dllgen {
                             ::dllgen_runtime::WireError,
                         >::Ok(
                             (self
-                                .__dllgen_f13)(
+                                .__dllgen_f27)(
                                 ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_file),
                             ),
                         );
@@ -905,7 +2011,7 @@ mod __dllgen {
                     );
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                14 => {
+                28 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let __dllgen_a_file = ::dllgen_runtime::marshal::handle::decode_c(
                         &mut __dllgen_args,
@@ -925,7 +2031,7 @@ mod __dllgen {
                             .call::<
                                 i32,
                             >(
-                                self.__dllgen_f14 as *const ::core::ffi::c_void,
+                                self.__dllgen_f28 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
                                 "`gzclose`",
                             );
@@ -935,7 +2041,7 @@ mod __dllgen {
                             ::dllgen_runtime::WireError,
                         >::Ok(
                             (self
-                                .__dllgen_f14)(
+                                .__dllgen_f28)(
                                 ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_file),
                             ),
                         );
@@ -963,7 +2069,7 @@ mod __dllgen {
                     ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                15 => {
+                29 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let __dllgen_a_file = ::dllgen_runtime::marshal::handle::decode_c(
                         &mut __dllgen_args,
@@ -983,7 +2089,7 @@ mod __dllgen {
                             .call::<
                                 i32,
                             >(
-                                self.__dllgen_f15 as *const ::core::ffi::c_void,
+                                self.__dllgen_f29 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
                                 "`gzclose_r`",
                             );
@@ -993,7 +2099,7 @@ mod __dllgen {
                             ::dllgen_runtime::WireError,
                         >::Ok(
                             (self
-                                .__dllgen_f15)(
+                                .__dllgen_f29)(
                                 ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_file),
                             ),
                         );
@@ -1021,7 +2127,7 @@ mod __dllgen {
                     ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                16 => {
+                30 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let __dllgen_a_file = ::dllgen_runtime::marshal::handle::decode_c(
                         &mut __dllgen_args,
@@ -1041,7 +2147,7 @@ mod __dllgen {
                             .call::<
                                 i32,
                             >(
-                                self.__dllgen_f16 as *const ::core::ffi::c_void,
+                                self.__dllgen_f30 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
                                 "`gzclose_w`",
                             );
@@ -1051,7 +2157,7 @@ mod __dllgen {
                             ::dllgen_runtime::WireError,
                         >::Ok(
                             (self
-                                .__dllgen_f16)(
+                                .__dllgen_f30)(
                                 ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_file),
                             ),
                         );
@@ -1079,7 +2185,7 @@ mod __dllgen {
                     ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                17 => {
+                31 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let __dllgen_a_file = ::dllgen_runtime::marshal::handle::decode_c(
                         &mut __dllgen_args,
@@ -1097,7 +2203,7 @@ mod __dllgen {
                             .call::<
                                 i32,
                             >(
-                                self.__dllgen_f17 as *const ::core::ffi::c_void,
+                                self.__dllgen_f31 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
                                 "`gzdirect`",
                             );
@@ -1107,7 +2213,7 @@ mod __dllgen {
                             ::dllgen_runtime::WireError,
                         >::Ok(
                             (self
-                                .__dllgen_f17)(
+                                .__dllgen_f31)(
                                 ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_file),
                             ),
                         );
@@ -1121,7 +2227,7 @@ mod __dllgen {
                     ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                18 => {
+                32 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let __dllgen_a_file = ::dllgen_runtime::marshal::handle::decode_c(
                         &mut __dllgen_args,
@@ -1139,7 +2245,7 @@ mod __dllgen {
                             .call::<
                                 i32,
                             >(
-                                self.__dllgen_f18 as *const ::core::ffi::c_void,
+                                self.__dllgen_f32 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
                                 "`gzeof`",
                             );
@@ -1149,7 +2255,7 @@ mod __dllgen {
                             ::dllgen_runtime::WireError,
                         >::Ok(
                             (self
-                                .__dllgen_f18)(
+                                .__dllgen_f32)(
                                 ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_file),
                             ),
                         );
@@ -1163,7 +2269,7 @@ mod __dllgen {
                     ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                19 => {
+                33 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let __dllgen_a_file = ::dllgen_runtime::marshal::handle::decode_c(
                         &mut __dllgen_args,
@@ -1189,7 +2295,7 @@ mod __dllgen {
                             .call::<
                                 *const u8,
                             >(
-                                self.__dllgen_f19 as *const ::core::ffi::c_void,
+                                self.__dllgen_f33 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
                                 "`gzerror`",
                             );
@@ -1199,7 +2305,7 @@ mod __dllgen {
                             ::dllgen_runtime::WireError,
                         >::Ok(
                             (self
-                                .__dllgen_f19)(
+                                .__dllgen_f33)(
                                 ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_file),
                                 ::dllgen_runtime::marshal::out_value::ptr(
                                     &mut __dllgen_a_errnum,
@@ -1225,7 +2331,7 @@ mod __dllgen {
                     )?;
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                20 => {
+                34 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let __dllgen_a_file = ::dllgen_runtime::marshal::handle::decode_c(
                         &mut __dllgen_args,
@@ -1250,7 +2356,7 @@ mod __dllgen {
                             .call::<
                                 i32,
                             >(
-                                self.__dllgen_f20 as *const ::core::ffi::c_void,
+                                self.__dllgen_f34 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
                                 "`gzflush`",
                             );
@@ -1260,7 +2366,7 @@ mod __dllgen {
                             ::dllgen_runtime::WireError,
                         >::Ok(
                             (self
-                                .__dllgen_f20)(
+                                .__dllgen_f34)(
                                 ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_file),
                                 __dllgen_a_flush,
                             ),
@@ -1289,7 +2395,7 @@ mod __dllgen {
                     ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                21 => {
+                35 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let __dllgen_a_size: u32 = ::dllgen_runtime::marshal::value::decode_c(
                         &mut __dllgen_args,
@@ -1334,7 +2440,7 @@ mod __dllgen {
                             .call::<
                                 u32,
                             >(
-                                self.__dllgen_f21 as *const ::core::ffi::c_void,
+                                self.__dllgen_f35 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
                                 "`gzfread`",
                             );
@@ -1344,7 +2450,7 @@ mod __dllgen {
                             ::dllgen_runtime::WireError,
                         >::Ok(
                             (self
-                                .__dllgen_f21)(
+                                .__dllgen_f35)(
                                 ::dllgen_runtime::marshal::out_buffer::ptr(
                                     &mut __dllgen_a_buf,
                                 ),
@@ -1375,7 +2481,7 @@ mod __dllgen {
                     )?;
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                22 => {
+                36 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let __dllgen_a_buf = ::dllgen_runtime::marshal::in_buffer::decode::<
                         u8,
@@ -1419,7 +2525,7 @@ mod __dllgen {
                             .call::<
                                 u32,
                             >(
-                                self.__dllgen_f22 as *const ::core::ffi::c_void,
+                                self.__dllgen_f36 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
                                 "`gzfwrite`",
                             );
@@ -1429,7 +2535,7 @@ mod __dllgen {
                             ::dllgen_runtime::WireError,
                         >::Ok(
                             (self
-                                .__dllgen_f22)(
+                                .__dllgen_f36)(
                                 ::dllgen_runtime::marshal::in_buffer::ptr(&__dllgen_a_buf),
                                 __dllgen_a_size,
                                 __dllgen_a_nitems,
@@ -1446,7 +2552,7 @@ mod __dllgen {
                     ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                23 => {
+                37 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let __dllgen_a_file = ::dllgen_runtime::marshal::handle::decode_c(
                         &mut __dllgen_args,
@@ -1464,7 +2570,7 @@ mod __dllgen {
                             .call::<
                                 i32,
                             >(
-                                self.__dllgen_f23 as *const ::core::ffi::c_void,
+                                self.__dllgen_f37 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
                                 "`gzgetc`",
                             );
@@ -1474,7 +2580,7 @@ mod __dllgen {
                             ::dllgen_runtime::WireError,
                         >::Ok(
                             (self
-                                .__dllgen_f23)(
+                                .__dllgen_f37)(
                                 ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_file),
                             ),
                         );
@@ -1488,7 +2594,7 @@ mod __dllgen {
                     ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                24 => {
+                38 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let __dllgen_a_file = ::dllgen_runtime::marshal::handle::decode_c(
                         &mut __dllgen_args,
@@ -1525,7 +2631,7 @@ mod __dllgen {
                             .call::<
                                 *const u8,
                             >(
-                                self.__dllgen_f24 as *const ::core::ffi::c_void,
+                                self.__dllgen_f38 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
                                 "`gzgets`",
                             );
@@ -1535,7 +2641,7 @@ mod __dllgen {
                             ::dllgen_runtime::WireError,
                         >::Ok(
                             (self
-                                .__dllgen_f24)(
+                                .__dllgen_f38)(
                                 ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_file),
                                 ::dllgen_runtime::marshal::out_buffer::ptr(
                                     &mut __dllgen_a_buf,
@@ -1578,7 +2684,7 @@ mod __dllgen {
                     )?;
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                25 => {
+                39 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let __dllgen_a_arg0 = ::dllgen_runtime::marshal::handle::decode_c(
                         &mut __dllgen_args,
@@ -1598,7 +2704,7 @@ mod __dllgen {
                             .call::<
                                 i32,
                             >(
-                                self.__dllgen_f25 as *const ::core::ffi::c_void,
+                                self.__dllgen_f39 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
                                 "`gzoffset`",
                             );
@@ -1608,7 +2714,7 @@ mod __dllgen {
                             ::dllgen_runtime::WireError,
                         >::Ok(
                             (self
-                                .__dllgen_f25)(
+                                .__dllgen_f39)(
                                 ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_arg0),
                             ),
                         );
@@ -1636,7 +2742,7 @@ mod __dllgen {
                     ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                26 => {
+                40 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let __dllgen_a_arg0 = ::dllgen_runtime::marshal::in_string::decode::<
                         ::dllgen_runtime::marshal::Utf8,
@@ -1659,7 +2765,7 @@ mod __dllgen {
                             .call::<
                                 *mut ::core::ffi::c_void,
                             >(
-                                self.__dllgen_f26 as *const ::core::ffi::c_void,
+                                self.__dllgen_f40 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
                                 "`gzopen`",
                             );
@@ -1669,7 +2775,7 @@ mod __dllgen {
                             ::dllgen_runtime::WireError,
                         >::Ok(
                             (self
-                                .__dllgen_f26)(
+                                .__dllgen_f40)(
                                 ::dllgen_runtime::marshal::in_string::ptr(&__dllgen_a_arg0),
                                 ::dllgen_runtime::marshal::in_string::ptr(&__dllgen_a_arg1),
                             ),
@@ -1697,7 +2803,7 @@ mod __dllgen {
                     );
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                27 => {
+                41 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let __dllgen_a_file = ::dllgen_runtime::marshal::handle::decode_c(
                         &mut __dllgen_args,
@@ -1720,7 +2826,7 @@ mod __dllgen {
                             .call::<
                                 i32,
                             >(
-                                self.__dllgen_f27 as *const ::core::ffi::c_void,
+                                self.__dllgen_f41 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
                                 "`gzputc`",
                             );
@@ -1730,7 +2836,7 @@ mod __dllgen {
                             ::dllgen_runtime::WireError,
                         >::Ok(
                             (self
-                                .__dllgen_f27)(
+                                .__dllgen_f41)(
                                 ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_file),
                                 __dllgen_a_c,
                             ),
@@ -1745,7 +2851,7 @@ mod __dllgen {
                     ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                28 => {
+                42 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let __dllgen_a_file = ::dllgen_runtime::marshal::handle::decode_c(
                         &mut __dllgen_args,
@@ -1771,7 +2877,7 @@ mod __dllgen {
                             .call::<
                                 i32,
                             >(
-                                self.__dllgen_f28 as *const ::core::ffi::c_void,
+                                self.__dllgen_f42 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
                                 "`gzputs`",
                             );
@@ -1781,7 +2887,7 @@ mod __dllgen {
                             ::dllgen_runtime::WireError,
                         >::Ok(
                             (self
-                                .__dllgen_f28)(
+                                .__dllgen_f42)(
                                 ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_file),
                                 ::dllgen_runtime::marshal::in_string::ptr(&__dllgen_a_s),
                             ),
@@ -1810,7 +2916,7 @@ mod __dllgen {
                     ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                29 => {
+                43 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let __dllgen_a_file = ::dllgen_runtime::marshal::handle::decode_c(
                         &mut __dllgen_args,
@@ -1847,7 +2953,7 @@ mod __dllgen {
                             .call::<
                                 i32,
                             >(
-                                self.__dllgen_f29 as *const ::core::ffi::c_void,
+                                self.__dllgen_f43 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
                                 "`gzread`",
                             );
@@ -1857,7 +2963,7 @@ mod __dllgen {
                             ::dllgen_runtime::WireError,
                         >::Ok(
                             (self
-                                .__dllgen_f29)(
+                                .__dllgen_f43)(
                                 ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_file),
                                 ::dllgen_runtime::marshal::out_buffer::ptr(
                                     &mut __dllgen_a_buf,
@@ -1896,7 +3002,7 @@ mod __dllgen {
                     )?;
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                30 => {
+                44 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let __dllgen_a_file = ::dllgen_runtime::marshal::handle::decode_c(
                         &mut __dllgen_args,
@@ -1916,7 +3022,7 @@ mod __dllgen {
                             .call::<
                                 i32,
                             >(
-                                self.__dllgen_f30 as *const ::core::ffi::c_void,
+                                self.__dllgen_f44 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
                                 "`gzrewind`",
                             );
@@ -1926,7 +3032,7 @@ mod __dllgen {
                             ::dllgen_runtime::WireError,
                         >::Ok(
                             (self
-                                .__dllgen_f30)(
+                                .__dllgen_f44)(
                                 ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_file),
                             ),
                         );
@@ -1954,7 +3060,7 @@ mod __dllgen {
                     ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                31 => {
+                45 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let __dllgen_a_arg0 = ::dllgen_runtime::marshal::handle::decode_c(
                         &mut __dllgen_args,
@@ -1984,7 +3090,7 @@ mod __dllgen {
                             .call::<
                                 i32,
                             >(
-                                self.__dllgen_f31 as *const ::core::ffi::c_void,
+                                self.__dllgen_f45 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
                                 "`gzseek`",
                             );
@@ -1994,7 +3100,7 @@ mod __dllgen {
                             ::dllgen_runtime::WireError,
                         >::Ok(
                             (self
-                                .__dllgen_f31)(
+                                .__dllgen_f45)(
                                 ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_arg0),
                                 __dllgen_a_arg1,
                                 __dllgen_a_arg2,
@@ -2024,7 +3130,7 @@ mod __dllgen {
                     ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                32 => {
+                46 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let __dllgen_a_file = ::dllgen_runtime::marshal::handle::decode_c(
                         &mut __dllgen_args,
@@ -2054,7 +3160,7 @@ mod __dllgen {
                             .call::<
                                 i32,
                             >(
-                                self.__dllgen_f32 as *const ::core::ffi::c_void,
+                                self.__dllgen_f46 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
                                 "`gzsetparams`",
                             );
@@ -2064,7 +3170,7 @@ mod __dllgen {
                             ::dllgen_runtime::WireError,
                         >::Ok(
                             (self
-                                .__dllgen_f32)(
+                                .__dllgen_f46)(
                                 ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_file),
                                 __dllgen_a_level,
                                 __dllgen_a_strategy,
@@ -2094,7 +3200,7 @@ mod __dllgen {
                     ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                33 => {
+                47 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let __dllgen_a_arg0 = ::dllgen_runtime::marshal::handle::decode_c(
                         &mut __dllgen_args,
@@ -2114,7 +3220,7 @@ mod __dllgen {
                             .call::<
                                 i32,
                             >(
-                                self.__dllgen_f33 as *const ::core::ffi::c_void,
+                                self.__dllgen_f47 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
                                 "`gztell`",
                             );
@@ -2124,7 +3230,7 @@ mod __dllgen {
                             ::dllgen_runtime::WireError,
                         >::Ok(
                             (self
-                                .__dllgen_f33)(
+                                .__dllgen_f47)(
                                 ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_arg0),
                             ),
                         );
@@ -2152,7 +3258,7 @@ mod __dllgen {
                     ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                34 => {
+                48 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let __dllgen_a_c: i32 = ::dllgen_runtime::marshal::value::decode_c(
                         &mut __dllgen_args,
@@ -2175,7 +3281,7 @@ mod __dllgen {
                             .call::<
                                 i32,
                             >(
-                                self.__dllgen_f34 as *const ::core::ffi::c_void,
+                                self.__dllgen_f48 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
                                 "`gzungetc`",
                             );
@@ -2185,7 +3291,7 @@ mod __dllgen {
                             ::dllgen_runtime::WireError,
                         >::Ok(
                             (self
-                                .__dllgen_f34)(
+                                .__dllgen_f48)(
                                 __dllgen_a_c,
                                 ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_file),
                             ),
@@ -2200,7 +3306,7 @@ mod __dllgen {
                     ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                35 => {
+                49 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let __dllgen_a_file = ::dllgen_runtime::marshal::handle::decode_c(
                         &mut __dllgen_args,
@@ -2234,7 +3340,7 @@ mod __dllgen {
                             .call::<
                                 i32,
                             >(
-                                self.__dllgen_f35 as *const ::core::ffi::c_void,
+                                self.__dllgen_f49 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
                                 "`gzwrite`",
                             );
@@ -2244,7 +3350,7 @@ mod __dllgen {
                             ::dllgen_runtime::WireError,
                         >::Ok(
                             (self
-                                .__dllgen_f35)(
+                                .__dllgen_f49)(
                                 ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_file),
                                 ::dllgen_runtime::marshal::in_buffer::ptr(&__dllgen_a_buf),
                                 __dllgen_a_len,
@@ -2260,7 +3366,909 @@ mod __dllgen {
                     ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                36 => {
+                50 => {
+                    let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
+                    let mut __dllgen_a_strm = ::dllgen_runtime::marshal::resident::decode_c::<
+                        ZStreamS,
+                    >(&mut __dllgen_args, &mut __dllgen_keep)?;
+                    let __dllgen_a_flush: i32 = ::dllgen_runtime::marshal::value::decode_c(
+                        &mut __dllgen_args,
+                        &mut __dllgen_keep,
+                    )?;
+                    __dllgen_args.finish()?;
+                    let __dllgen_ret = unsafe {
+                        #[cfg(target_arch = "x86")]
+                        let __dllgen_r = ::dllgen_runtime::native::Words::new()
+                            .push(__dllgen_a_strm.ptr())
+                            .push(__dllgen_a_flush)
+                            .call::<
+                                i32,
+                            >(
+                                self.__dllgen_f50 as *const ::core::ffi::c_void,
+                                ::dllgen_runtime::native::Pops::Caller,
+                                "`inflate`",
+                            );
+                        #[cfg(not(target_arch = "x86"))]
+                        let __dllgen_r = ::core::result::Result::<
+                            _,
+                            ::dllgen_runtime::WireError,
+                        >::Ok(
+                            (self.__dllgen_f50)(__dllgen_a_strm.ptr(), __dllgen_a_flush),
+                        );
+                        __dllgen_r
+                    }?;
+                    let __dllgen_a_strm_after = __dllgen_a_strm.after();
+                    ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
+                    ::dllgen_runtime::marshal::resident::reply(
+                        __dllgen_out,
+                        &__dllgen_a_strm,
+                        &__dllgen_a_strm_after,
+                    )?;
+                    Ok(::dllgen_runtime::Status::Ok)
+                }
+                51 => {
+                    let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
+                    let mut __dllgen_a_arg0 = ::dllgen_runtime::marshal::resident::decode_c::<
+                        ZStreamS,
+                    >(&mut __dllgen_args, &mut __dllgen_keep)?;
+                    __dllgen_args.finish()?;
+                    let __dllgen_ret = unsafe {
+                        #[cfg(target_arch = "x86")]
+                        let __dllgen_r = ::dllgen_runtime::native::Words::new()
+                            .push(__dllgen_a_arg0.ptr())
+                            .call::<
+                                u32,
+                            >(
+                                self.__dllgen_f51 as *const ::core::ffi::c_void,
+                                ::dllgen_runtime::native::Pops::Caller,
+                                "`inflateCodesUsed`",
+                            );
+                        #[cfg(not(target_arch = "x86"))]
+                        let __dllgen_r = ::core::result::Result::<
+                            _,
+                            ::dllgen_runtime::WireError,
+                        >::Ok((self.__dllgen_f51)(__dllgen_a_arg0.ptr()));
+                        __dllgen_r
+                    }?;
+                    let __dllgen_a_arg0_after = __dllgen_a_arg0.after();
+                    ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
+                    ::dllgen_runtime::marshal::resident::reply(
+                        __dllgen_out,
+                        &__dllgen_a_arg0,
+                        &__dllgen_a_arg0_after,
+                    )?;
+                    Ok(::dllgen_runtime::Status::Ok)
+                }
+                52 => {
+                    let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
+                    let mut __dllgen_a_dest = ::dllgen_runtime::marshal::resident::decode_c::<
+                        ZStreamS,
+                    >(&mut __dllgen_args, &mut __dllgen_keep)?;
+                    let mut __dllgen_a_source = ::dllgen_runtime::marshal::resident::decode_c::<
+                        ZStreamS,
+                    >(&mut __dllgen_args, &mut __dllgen_keep)?;
+                    __dllgen_args.finish()?;
+                    ::dllgen_runtime::native::set_errno(0);
+                    ::dllgen_runtime::native::set_last_error(0);
+                    let __dllgen_ret = unsafe {
+                        #[cfg(target_arch = "x86")]
+                        let __dllgen_r = ::dllgen_runtime::native::Words::new()
+                            .push(__dllgen_a_dest.ptr())
+                            .push(__dllgen_a_source.ptr())
+                            .call::<
+                                i32,
+                            >(
+                                self.__dllgen_f52 as *const ::core::ffi::c_void,
+                                ::dllgen_runtime::native::Pops::Caller,
+                                "`inflateCopy`",
+                            );
+                        #[cfg(not(target_arch = "x86"))]
+                        let __dllgen_r = ::core::result::Result::<
+                            _,
+                            ::dllgen_runtime::WireError,
+                        >::Ok(
+                            (self
+                                .__dllgen_f52)(
+                                __dllgen_a_dest.ptr(),
+                                __dllgen_a_source.ptr(),
+                            ),
+                        );
+                        __dllgen_r
+                    }?;
+                    let (__dllgen_errno, __dllgen_last_error) = (
+                        ::dllgen_runtime::native::errno(),
+                        ::dllgen_runtime::native::last_error(),
+                    );
+                    let __dllgen_a_dest_after = __dllgen_a_dest.after();
+                    let __dllgen_a_source_after = __dllgen_a_source.after();
+                    if let Some(__dllgen_status) = ::dllgen_runtime::marshal::error::check(
+                        __dllgen_out,
+                        __dllgen_ret,
+                        ::dllgen_runtime::marshal::error::Rule::Negative,
+                        ::dllgen_runtime::marshal::error::Code::Return,
+                        __dllgen_errno,
+                        __dllgen_last_error,
+                    ) {
+                        return Ok(__dllgen_status);
+                    }
+                    ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
+                    ::dllgen_runtime::host::resident::set_end(
+                        __dllgen_a_dest.id(),
+                        Some(53),
+                    );
+                    ::dllgen_runtime::marshal::resident::reply(
+                        __dllgen_out,
+                        &__dllgen_a_dest,
+                        &__dllgen_a_dest_after,
+                    )?;
+                    ::dllgen_runtime::host::resident::set_end(
+                        __dllgen_a_source.id(),
+                        Some(53),
+                    );
+                    ::dllgen_runtime::marshal::resident::reply(
+                        __dllgen_out,
+                        &__dllgen_a_source,
+                        &__dllgen_a_source_after,
+                    )?;
+                    Ok(::dllgen_runtime::Status::Ok)
+                }
+                53 => {
+                    let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
+                    let mut __dllgen_a_strm = ::dllgen_runtime::marshal::resident::decode_c::<
+                        ZStreamS,
+                    >(&mut __dllgen_args, &mut __dllgen_keep)?;
+                    __dllgen_args.finish()?;
+                    let __dllgen_ret = unsafe {
+                        #[cfg(target_arch = "x86")]
+                        let __dllgen_r = ::dllgen_runtime::native::Words::new()
+                            .push(__dllgen_a_strm.ptr())
+                            .call::<
+                                i32,
+                            >(
+                                self.__dllgen_f53 as *const ::core::ffi::c_void,
+                                ::dllgen_runtime::native::Pops::Caller,
+                                "`inflateEnd`",
+                            );
+                        #[cfg(not(target_arch = "x86"))]
+                        let __dllgen_r = ::core::result::Result::<
+                            _,
+                            ::dllgen_runtime::WireError,
+                        >::Ok((self.__dllgen_f53)(__dllgen_a_strm.ptr()));
+                        __dllgen_r
+                    }?;
+                    let __dllgen_a_strm_after = __dllgen_a_strm.after();
+                    ::dllgen_runtime::host::resident::set_end(
+                        __dllgen_a_strm.id(),
+                        None,
+                    );
+                    ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
+                    ::dllgen_runtime::marshal::resident::reply(
+                        __dllgen_out,
+                        &__dllgen_a_strm,
+                        &__dllgen_a_strm_after,
+                    )?;
+                    Ok(::dllgen_runtime::Status::Ok)
+                }
+                54 => {
+                    let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
+                    let mut __dllgen_a_strm = ::dllgen_runtime::marshal::resident::decode_c::<
+                        ZStreamS,
+                    >(&mut __dllgen_args, &mut __dllgen_keep)?;
+                    let mut __dllgen_a_dictionary = ::dllgen_runtime::marshal::out_buffer::storage::<
+                        u8,
+                    >(
+                        __dllgen_out,
+                        32768u64,
+                        ::dllgen_runtime::marshal::Units::Elements,
+                        1,
+                    )?;
+                    let mut __dllgen_a_dictLength: u32 = ::dllgen_runtime::marshal::length::storage();
+                    __dllgen_args.finish()?;
+                    ::dllgen_runtime::native::set_errno(0);
+                    ::dllgen_runtime::native::set_last_error(0);
+                    let __dllgen_ret = unsafe {
+                        #[cfg(target_arch = "x86")]
+                        let __dllgen_r = ::dllgen_runtime::native::Words::new()
+                            .push(__dllgen_a_strm.ptr())
+                            .push(
+                                ::dllgen_runtime::marshal::out_buffer::ptr(
+                                    &mut __dllgen_a_dictionary,
+                                ),
+                            )
+                            .push(&mut __dllgen_a_dictLength)
+                            .call::<
+                                i32,
+                            >(
+                                self.__dllgen_f54 as *const ::core::ffi::c_void,
+                                ::dllgen_runtime::native::Pops::Caller,
+                                "`inflateGetDictionary`",
+                            );
+                        #[cfg(not(target_arch = "x86"))]
+                        let __dllgen_r = ::core::result::Result::<
+                            _,
+                            ::dllgen_runtime::WireError,
+                        >::Ok(
+                            (self
+                                .__dllgen_f54)(
+                                __dllgen_a_strm.ptr(),
+                                ::dllgen_runtime::marshal::out_buffer::ptr(
+                                    &mut __dllgen_a_dictionary,
+                                ),
+                                &mut __dllgen_a_dictLength,
+                            ),
+                        );
+                        __dllgen_r
+                    }?;
+                    let (__dllgen_errno, __dllgen_last_error) = (
+                        ::dllgen_runtime::native::errno(),
+                        ::dllgen_runtime::native::last_error(),
+                    );
+                    let __dllgen_a_strm_after = __dllgen_a_strm.after();
+                    if let Some(__dllgen_status) = ::dllgen_runtime::marshal::error::check(
+                        __dllgen_out,
+                        __dllgen_ret,
+                        ::dllgen_runtime::marshal::error::Rule::Negative,
+                        ::dllgen_runtime::marshal::error::Code::Return,
+                        __dllgen_errno,
+                        __dllgen_last_error,
+                    ) {
+                        return Ok(__dllgen_status);
+                    }
+                    ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
+                    ::dllgen_runtime::marshal::resident::reply(
+                        __dllgen_out,
+                        &__dllgen_a_strm,
+                        &__dllgen_a_strm_after,
+                    )?;
+                    ::dllgen_runtime::marshal::out_buffer::reply(
+                        __dllgen_out,
+                        &mut __dllgen_a_dictionary,
+                        ::dllgen_runtime::marshal::out_buffer::Filled::count(
+                            __dllgen_a_dictLength,
+                        ),
+                        "`inflateGetDictionary` parameter `dictionary`",
+                    )?;
+                    Ok(::dllgen_runtime::Status::Ok)
+                }
+                55 => {
+                    let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
+                    let mut __dllgen_a_strm = ::dllgen_runtime::marshal::resident::decode_c::<
+                        ZStreamS,
+                    >(&mut __dllgen_args, &mut __dllgen_keep)?;
+                    let __dllgen_a_windowBits: i32 = ::dllgen_runtime::marshal::value::decode_c(
+                        &mut __dllgen_args,
+                        &mut __dllgen_keep,
+                    )?;
+                    __dllgen_args.finish()?;
+                    ::dllgen_runtime::native::set_errno(0);
+                    ::dllgen_runtime::native::set_last_error(0);
+                    let __dllgen_ret = unsafe {
+                        #[cfg(target_arch = "x86")]
+                        let __dllgen_r = ::dllgen_runtime::native::Words::new()
+                            .push(__dllgen_a_strm.ptr())
+                            .push(__dllgen_a_windowBits)
+                            .push(::dllgen_runtime::marshal::fixed::string(b"1.2.13\0"))
+                            .push(56i64 as i32)
+                            .call::<
+                                i32,
+                            >(
+                                self.__dllgen_f55 as *const ::core::ffi::c_void,
+                                ::dllgen_runtime::native::Pops::Caller,
+                                "`inflateInit2_`",
+                            );
+                        #[cfg(not(target_arch = "x86"))]
+                        let __dllgen_r = ::core::result::Result::<
+                            _,
+                            ::dllgen_runtime::WireError,
+                        >::Ok(
+                            (self
+                                .__dllgen_f55)(
+                                __dllgen_a_strm.ptr(),
+                                __dllgen_a_windowBits,
+                                ::dllgen_runtime::marshal::fixed::string(b"1.2.13\0"),
+                                56i64 as i32,
+                            ),
+                        );
+                        __dllgen_r
+                    }?;
+                    let (__dllgen_errno, __dllgen_last_error) = (
+                        ::dllgen_runtime::native::errno(),
+                        ::dllgen_runtime::native::last_error(),
+                    );
+                    let __dllgen_a_strm_after = __dllgen_a_strm.after();
+                    if let Some(__dllgen_status) = ::dllgen_runtime::marshal::error::check(
+                        __dllgen_out,
+                        __dllgen_ret,
+                        ::dllgen_runtime::marshal::error::Rule::Negative,
+                        ::dllgen_runtime::marshal::error::Code::Return,
+                        __dllgen_errno,
+                        __dllgen_last_error,
+                    ) {
+                        return Ok(__dllgen_status);
+                    }
+                    ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
+                    ::dllgen_runtime::host::resident::set_end(
+                        __dllgen_a_strm.id(),
+                        Some(53),
+                    );
+                    ::dllgen_runtime::marshal::resident::reply(
+                        __dllgen_out,
+                        &__dllgen_a_strm,
+                        &__dllgen_a_strm_after,
+                    )?;
+                    Ok(::dllgen_runtime::Status::Ok)
+                }
+                56 => {
+                    let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
+                    let mut __dllgen_a_strm = ::dllgen_runtime::marshal::resident::decode_c::<
+                        ZStreamS,
+                    >(&mut __dllgen_args, &mut __dllgen_keep)?;
+                    __dllgen_args.finish()?;
+                    ::dllgen_runtime::native::set_errno(0);
+                    ::dllgen_runtime::native::set_last_error(0);
+                    let __dllgen_ret = unsafe {
+                        #[cfg(target_arch = "x86")]
+                        let __dllgen_r = ::dllgen_runtime::native::Words::new()
+                            .push(__dllgen_a_strm.ptr())
+                            .push(::dllgen_runtime::marshal::fixed::string(b"1.2.13\0"))
+                            .push(56i64 as i32)
+                            .call::<
+                                i32,
+                            >(
+                                self.__dllgen_f56 as *const ::core::ffi::c_void,
+                                ::dllgen_runtime::native::Pops::Caller,
+                                "`inflateInit_`",
+                            );
+                        #[cfg(not(target_arch = "x86"))]
+                        let __dllgen_r = ::core::result::Result::<
+                            _,
+                            ::dllgen_runtime::WireError,
+                        >::Ok(
+                            (self
+                                .__dllgen_f56)(
+                                __dllgen_a_strm.ptr(),
+                                ::dllgen_runtime::marshal::fixed::string(b"1.2.13\0"),
+                                56i64 as i32,
+                            ),
+                        );
+                        __dllgen_r
+                    }?;
+                    let (__dllgen_errno, __dllgen_last_error) = (
+                        ::dllgen_runtime::native::errno(),
+                        ::dllgen_runtime::native::last_error(),
+                    );
+                    let __dllgen_a_strm_after = __dllgen_a_strm.after();
+                    if let Some(__dllgen_status) = ::dllgen_runtime::marshal::error::check(
+                        __dllgen_out,
+                        __dllgen_ret,
+                        ::dllgen_runtime::marshal::error::Rule::Negative,
+                        ::dllgen_runtime::marshal::error::Code::Return,
+                        __dllgen_errno,
+                        __dllgen_last_error,
+                    ) {
+                        return Ok(__dllgen_status);
+                    }
+                    ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
+                    ::dllgen_runtime::host::resident::set_end(
+                        __dllgen_a_strm.id(),
+                        Some(53),
+                    );
+                    ::dllgen_runtime::marshal::resident::reply(
+                        __dllgen_out,
+                        &__dllgen_a_strm,
+                        &__dllgen_a_strm_after,
+                    )?;
+                    Ok(::dllgen_runtime::Status::Ok)
+                }
+                57 => {
+                    let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
+                    let mut __dllgen_a_strm = ::dllgen_runtime::marshal::resident::decode_c::<
+                        ZStreamS,
+                    >(&mut __dllgen_args, &mut __dllgen_keep)?;
+                    __dllgen_args.finish()?;
+                    let __dllgen_ret = unsafe {
+                        #[cfg(target_arch = "x86")]
+                        let __dllgen_r = ::dllgen_runtime::native::Words::new()
+                            .push(__dllgen_a_strm.ptr())
+                            .call::<
+                                i32,
+                            >(
+                                self.__dllgen_f57 as *const ::core::ffi::c_void,
+                                ::dllgen_runtime::native::Pops::Caller,
+                                "`inflateMark`",
+                            );
+                        #[cfg(not(target_arch = "x86"))]
+                        let __dllgen_r = ::core::result::Result::<
+                            _,
+                            ::dllgen_runtime::WireError,
+                        >::Ok((self.__dllgen_f57)(__dllgen_a_strm.ptr()));
+                        __dllgen_r
+                    }?;
+                    let __dllgen_a_strm_after = __dllgen_a_strm.after();
+                    ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
+                    ::dllgen_runtime::marshal::resident::reply(
+                        __dllgen_out,
+                        &__dllgen_a_strm,
+                        &__dllgen_a_strm_after,
+                    )?;
+                    Ok(::dllgen_runtime::Status::Ok)
+                }
+                58 => {
+                    let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
+                    let mut __dllgen_a_strm = ::dllgen_runtime::marshal::resident::decode_c::<
+                        ZStreamS,
+                    >(&mut __dllgen_args, &mut __dllgen_keep)?;
+                    let __dllgen_a_bits: i32 = ::dllgen_runtime::marshal::value::decode_c(
+                        &mut __dllgen_args,
+                        &mut __dllgen_keep,
+                    )?;
+                    let __dllgen_a_value: i32 = ::dllgen_runtime::marshal::value::decode_c(
+                        &mut __dllgen_args,
+                        &mut __dllgen_keep,
+                    )?;
+                    __dllgen_args.finish()?;
+                    ::dllgen_runtime::native::set_errno(0);
+                    ::dllgen_runtime::native::set_last_error(0);
+                    let __dllgen_ret = unsafe {
+                        #[cfg(target_arch = "x86")]
+                        let __dllgen_r = ::dllgen_runtime::native::Words::new()
+                            .push(__dllgen_a_strm.ptr())
+                            .push(__dllgen_a_bits)
+                            .push(__dllgen_a_value)
+                            .call::<
+                                i32,
+                            >(
+                                self.__dllgen_f58 as *const ::core::ffi::c_void,
+                                ::dllgen_runtime::native::Pops::Caller,
+                                "`inflatePrime`",
+                            );
+                        #[cfg(not(target_arch = "x86"))]
+                        let __dllgen_r = ::core::result::Result::<
+                            _,
+                            ::dllgen_runtime::WireError,
+                        >::Ok(
+                            (self
+                                .__dllgen_f58)(
+                                __dllgen_a_strm.ptr(),
+                                __dllgen_a_bits,
+                                __dllgen_a_value,
+                            ),
+                        );
+                        __dllgen_r
+                    }?;
+                    let (__dllgen_errno, __dllgen_last_error) = (
+                        ::dllgen_runtime::native::errno(),
+                        ::dllgen_runtime::native::last_error(),
+                    );
+                    let __dllgen_a_strm_after = __dllgen_a_strm.after();
+                    if let Some(__dllgen_status) = ::dllgen_runtime::marshal::error::check(
+                        __dllgen_out,
+                        __dllgen_ret,
+                        ::dllgen_runtime::marshal::error::Rule::Negative,
+                        ::dllgen_runtime::marshal::error::Code::Return,
+                        __dllgen_errno,
+                        __dllgen_last_error,
+                    ) {
+                        return Ok(__dllgen_status);
+                    }
+                    ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
+                    ::dllgen_runtime::marshal::resident::reply(
+                        __dllgen_out,
+                        &__dllgen_a_strm,
+                        &__dllgen_a_strm_after,
+                    )?;
+                    Ok(::dllgen_runtime::Status::Ok)
+                }
+                59 => {
+                    let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
+                    let mut __dllgen_a_strm = ::dllgen_runtime::marshal::resident::decode_c::<
+                        ZStreamS,
+                    >(&mut __dllgen_args, &mut __dllgen_keep)?;
+                    __dllgen_args.finish()?;
+                    ::dllgen_runtime::native::set_errno(0);
+                    ::dllgen_runtime::native::set_last_error(0);
+                    let __dllgen_ret = unsafe {
+                        #[cfg(target_arch = "x86")]
+                        let __dllgen_r = ::dllgen_runtime::native::Words::new()
+                            .push(__dllgen_a_strm.ptr())
+                            .call::<
+                                i32,
+                            >(
+                                self.__dllgen_f59 as *const ::core::ffi::c_void,
+                                ::dllgen_runtime::native::Pops::Caller,
+                                "`inflateReset`",
+                            );
+                        #[cfg(not(target_arch = "x86"))]
+                        let __dllgen_r = ::core::result::Result::<
+                            _,
+                            ::dllgen_runtime::WireError,
+                        >::Ok((self.__dllgen_f59)(__dllgen_a_strm.ptr()));
+                        __dllgen_r
+                    }?;
+                    let (__dllgen_errno, __dllgen_last_error) = (
+                        ::dllgen_runtime::native::errno(),
+                        ::dllgen_runtime::native::last_error(),
+                    );
+                    let __dllgen_a_strm_after = __dllgen_a_strm.after();
+                    if let Some(__dllgen_status) = ::dllgen_runtime::marshal::error::check(
+                        __dllgen_out,
+                        __dllgen_ret,
+                        ::dllgen_runtime::marshal::error::Rule::Negative,
+                        ::dllgen_runtime::marshal::error::Code::Return,
+                        __dllgen_errno,
+                        __dllgen_last_error,
+                    ) {
+                        return Ok(__dllgen_status);
+                    }
+                    ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
+                    ::dllgen_runtime::marshal::resident::reply(
+                        __dllgen_out,
+                        &__dllgen_a_strm,
+                        &__dllgen_a_strm_after,
+                    )?;
+                    Ok(::dllgen_runtime::Status::Ok)
+                }
+                60 => {
+                    let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
+                    let mut __dllgen_a_strm = ::dllgen_runtime::marshal::resident::decode_c::<
+                        ZStreamS,
+                    >(&mut __dllgen_args, &mut __dllgen_keep)?;
+                    let __dllgen_a_windowBits: i32 = ::dllgen_runtime::marshal::value::decode_c(
+                        &mut __dllgen_args,
+                        &mut __dllgen_keep,
+                    )?;
+                    __dllgen_args.finish()?;
+                    ::dllgen_runtime::native::set_errno(0);
+                    ::dllgen_runtime::native::set_last_error(0);
+                    let __dllgen_ret = unsafe {
+                        #[cfg(target_arch = "x86")]
+                        let __dllgen_r = ::dllgen_runtime::native::Words::new()
+                            .push(__dllgen_a_strm.ptr())
+                            .push(__dllgen_a_windowBits)
+                            .call::<
+                                i32,
+                            >(
+                                self.__dllgen_f60 as *const ::core::ffi::c_void,
+                                ::dllgen_runtime::native::Pops::Caller,
+                                "`inflateReset2`",
+                            );
+                        #[cfg(not(target_arch = "x86"))]
+                        let __dllgen_r = ::core::result::Result::<
+                            _,
+                            ::dllgen_runtime::WireError,
+                        >::Ok(
+                            (self
+                                .__dllgen_f60)(__dllgen_a_strm.ptr(), __dllgen_a_windowBits),
+                        );
+                        __dllgen_r
+                    }?;
+                    let (__dllgen_errno, __dllgen_last_error) = (
+                        ::dllgen_runtime::native::errno(),
+                        ::dllgen_runtime::native::last_error(),
+                    );
+                    let __dllgen_a_strm_after = __dllgen_a_strm.after();
+                    if let Some(__dllgen_status) = ::dllgen_runtime::marshal::error::check(
+                        __dllgen_out,
+                        __dllgen_ret,
+                        ::dllgen_runtime::marshal::error::Rule::Negative,
+                        ::dllgen_runtime::marshal::error::Code::Return,
+                        __dllgen_errno,
+                        __dllgen_last_error,
+                    ) {
+                        return Ok(__dllgen_status);
+                    }
+                    ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
+                    ::dllgen_runtime::marshal::resident::reply(
+                        __dllgen_out,
+                        &__dllgen_a_strm,
+                        &__dllgen_a_strm_after,
+                    )?;
+                    Ok(::dllgen_runtime::Status::Ok)
+                }
+                61 => {
+                    let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
+                    let mut __dllgen_a_arg0 = ::dllgen_runtime::marshal::resident::decode_c::<
+                        ZStreamS,
+                    >(&mut __dllgen_args, &mut __dllgen_keep)?;
+                    __dllgen_args.finish()?;
+                    ::dllgen_runtime::native::set_errno(0);
+                    ::dllgen_runtime::native::set_last_error(0);
+                    let __dllgen_ret = unsafe {
+                        #[cfg(target_arch = "x86")]
+                        let __dllgen_r = ::dllgen_runtime::native::Words::new()
+                            .push(__dllgen_a_arg0.ptr())
+                            .call::<
+                                i32,
+                            >(
+                                self.__dllgen_f61 as *const ::core::ffi::c_void,
+                                ::dllgen_runtime::native::Pops::Caller,
+                                "`inflateResetKeep`",
+                            );
+                        #[cfg(not(target_arch = "x86"))]
+                        let __dllgen_r = ::core::result::Result::<
+                            _,
+                            ::dllgen_runtime::WireError,
+                        >::Ok((self.__dllgen_f61)(__dllgen_a_arg0.ptr()));
+                        __dllgen_r
+                    }?;
+                    let (__dllgen_errno, __dllgen_last_error) = (
+                        ::dllgen_runtime::native::errno(),
+                        ::dllgen_runtime::native::last_error(),
+                    );
+                    let __dllgen_a_arg0_after = __dllgen_a_arg0.after();
+                    if let Some(__dllgen_status) = ::dllgen_runtime::marshal::error::check(
+                        __dllgen_out,
+                        __dllgen_ret,
+                        ::dllgen_runtime::marshal::error::Rule::Negative,
+                        ::dllgen_runtime::marshal::error::Code::Return,
+                        __dllgen_errno,
+                        __dllgen_last_error,
+                    ) {
+                        return Ok(__dllgen_status);
+                    }
+                    ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
+                    ::dllgen_runtime::marshal::resident::reply(
+                        __dllgen_out,
+                        &__dllgen_a_arg0,
+                        &__dllgen_a_arg0_after,
+                    )?;
+                    Ok(::dllgen_runtime::Status::Ok)
+                }
+                62 => {
+                    let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
+                    let mut __dllgen_a_strm = ::dllgen_runtime::marshal::resident::decode_c::<
+                        ZStreamS,
+                    >(&mut __dllgen_args, &mut __dllgen_keep)?;
+                    let __dllgen_a_dictionary = ::dllgen_runtime::marshal::in_buffer::decode::<
+                        u8,
+                    >(&mut __dllgen_args, &mut __dllgen_keep, false)?;
+                    let __dllgen_a_dictLength: u32 = ::dllgen_runtime::marshal::length::decode(
+                        &mut __dllgen_args,
+                    )?;
+                    ::dllgen_runtime::marshal::in_buffer::check(
+                        &__dllgen_a_dictionary,
+                        __dllgen_a_dictLength as u64,
+                        ::dllgen_runtime::marshal::Units::Elements,
+                        1,
+                    )?;
+                    __dllgen_args.finish()?;
+                    ::dllgen_runtime::native::set_errno(0);
+                    ::dllgen_runtime::native::set_last_error(0);
+                    let __dllgen_ret = unsafe {
+                        #[cfg(target_arch = "x86")]
+                        let __dllgen_r = ::dllgen_runtime::native::Words::new()
+                            .push(__dllgen_a_strm.ptr())
+                            .push(
+                                ::dllgen_runtime::marshal::in_buffer::ptr(
+                                    &__dllgen_a_dictionary,
+                                ),
+                            )
+                            .push(__dllgen_a_dictLength)
+                            .call::<
+                                i32,
+                            >(
+                                self.__dllgen_f62 as *const ::core::ffi::c_void,
+                                ::dllgen_runtime::native::Pops::Caller,
+                                "`inflateSetDictionary`",
+                            );
+                        #[cfg(not(target_arch = "x86"))]
+                        let __dllgen_r = ::core::result::Result::<
+                            _,
+                            ::dllgen_runtime::WireError,
+                        >::Ok(
+                            (self
+                                .__dllgen_f62)(
+                                __dllgen_a_strm.ptr(),
+                                ::dllgen_runtime::marshal::in_buffer::ptr(
+                                    &__dllgen_a_dictionary,
+                                ),
+                                __dllgen_a_dictLength,
+                            ),
+                        );
+                        __dllgen_r
+                    }?;
+                    let (__dllgen_errno, __dllgen_last_error) = (
+                        ::dllgen_runtime::native::errno(),
+                        ::dllgen_runtime::native::last_error(),
+                    );
+                    let __dllgen_a_strm_after = __dllgen_a_strm.after();
+                    if let Some(__dllgen_status) = ::dllgen_runtime::marshal::error::check(
+                        __dllgen_out,
+                        __dllgen_ret,
+                        ::dllgen_runtime::marshal::error::Rule::Negative,
+                        ::dllgen_runtime::marshal::error::Code::Return,
+                        __dllgen_errno,
+                        __dllgen_last_error,
+                    ) {
+                        return Ok(__dllgen_status);
+                    }
+                    ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
+                    ::dllgen_runtime::marshal::resident::reply(
+                        __dllgen_out,
+                        &__dllgen_a_strm,
+                        &__dllgen_a_strm_after,
+                    )?;
+                    Ok(::dllgen_runtime::Status::Ok)
+                }
+                63 => {
+                    let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
+                    let mut __dllgen_a_strm = ::dllgen_runtime::marshal::resident::decode_c::<
+                        ZStreamS,
+                    >(&mut __dllgen_args, &mut __dllgen_keep)?;
+                    __dllgen_args.finish()?;
+                    let __dllgen_ret = unsafe {
+                        #[cfg(target_arch = "x86")]
+                        let __dllgen_r = ::dllgen_runtime::native::Words::new()
+                            .push(__dllgen_a_strm.ptr())
+                            .call::<
+                                i32,
+                            >(
+                                self.__dllgen_f63 as *const ::core::ffi::c_void,
+                                ::dllgen_runtime::native::Pops::Caller,
+                                "`inflateSync`",
+                            );
+                        #[cfg(not(target_arch = "x86"))]
+                        let __dllgen_r = ::core::result::Result::<
+                            _,
+                            ::dllgen_runtime::WireError,
+                        >::Ok((self.__dllgen_f63)(__dllgen_a_strm.ptr()));
+                        __dllgen_r
+                    }?;
+                    let __dllgen_a_strm_after = __dllgen_a_strm.after();
+                    ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
+                    ::dllgen_runtime::marshal::resident::reply(
+                        __dllgen_out,
+                        &__dllgen_a_strm,
+                        &__dllgen_a_strm_after,
+                    )?;
+                    Ok(::dllgen_runtime::Status::Ok)
+                }
+                64 => {
+                    let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
+                    let mut __dllgen_a_arg0 = ::dllgen_runtime::marshal::resident::decode_c::<
+                        ZStreamS,
+                    >(&mut __dllgen_args, &mut __dllgen_keep)?;
+                    __dllgen_args.finish()?;
+                    let __dllgen_ret = unsafe {
+                        #[cfg(target_arch = "x86")]
+                        let __dllgen_r = ::dllgen_runtime::native::Words::new()
+                            .push(__dllgen_a_arg0.ptr())
+                            .call::<
+                                i32,
+                            >(
+                                self.__dllgen_f64 as *const ::core::ffi::c_void,
+                                ::dllgen_runtime::native::Pops::Caller,
+                                "`inflateSyncPoint`",
+                            );
+                        #[cfg(not(target_arch = "x86"))]
+                        let __dllgen_r = ::core::result::Result::<
+                            _,
+                            ::dllgen_runtime::WireError,
+                        >::Ok((self.__dllgen_f64)(__dllgen_a_arg0.ptr()));
+                        __dllgen_r
+                    }?;
+                    let __dllgen_a_arg0_after = __dllgen_a_arg0.after();
+                    ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
+                    ::dllgen_runtime::marshal::resident::reply(
+                        __dllgen_out,
+                        &__dllgen_a_arg0,
+                        &__dllgen_a_arg0_after,
+                    )?;
+                    Ok(::dllgen_runtime::Status::Ok)
+                }
+                65 => {
+                    let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
+                    let mut __dllgen_a_arg0 = ::dllgen_runtime::marshal::resident::decode_c::<
+                        ZStreamS,
+                    >(&mut __dllgen_args, &mut __dllgen_keep)?;
+                    let __dllgen_a_arg1: i32 = ::dllgen_runtime::marshal::value::decode_c(
+                        &mut __dllgen_args,
+                        &mut __dllgen_keep,
+                    )?;
+                    __dllgen_args.finish()?;
+                    ::dllgen_runtime::native::set_errno(0);
+                    ::dllgen_runtime::native::set_last_error(0);
+                    let __dllgen_ret = unsafe {
+                        #[cfg(target_arch = "x86")]
+                        let __dllgen_r = ::dllgen_runtime::native::Words::new()
+                            .push(__dllgen_a_arg0.ptr())
+                            .push(__dllgen_a_arg1)
+                            .call::<
+                                i32,
+                            >(
+                                self.__dllgen_f65 as *const ::core::ffi::c_void,
+                                ::dllgen_runtime::native::Pops::Caller,
+                                "`inflateUndermine`",
+                            );
+                        #[cfg(not(target_arch = "x86"))]
+                        let __dllgen_r = ::core::result::Result::<
+                            _,
+                            ::dllgen_runtime::WireError,
+                        >::Ok(
+                            (self.__dllgen_f65)(__dllgen_a_arg0.ptr(), __dllgen_a_arg1),
+                        );
+                        __dllgen_r
+                    }?;
+                    let (__dllgen_errno, __dllgen_last_error) = (
+                        ::dllgen_runtime::native::errno(),
+                        ::dllgen_runtime::native::last_error(),
+                    );
+                    let __dllgen_a_arg0_after = __dllgen_a_arg0.after();
+                    if let Some(__dllgen_status) = ::dllgen_runtime::marshal::error::check(
+                        __dllgen_out,
+                        __dllgen_ret,
+                        ::dllgen_runtime::marshal::error::Rule::Negative,
+                        ::dllgen_runtime::marshal::error::Code::Return,
+                        __dllgen_errno,
+                        __dllgen_last_error,
+                    ) {
+                        return Ok(__dllgen_status);
+                    }
+                    ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
+                    ::dllgen_runtime::marshal::resident::reply(
+                        __dllgen_out,
+                        &__dllgen_a_arg0,
+                        &__dllgen_a_arg0_after,
+                    )?;
+                    Ok(::dllgen_runtime::Status::Ok)
+                }
+                66 => {
+                    let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
+                    let mut __dllgen_a_arg0 = ::dllgen_runtime::marshal::resident::decode_c::<
+                        ZStreamS,
+                    >(&mut __dllgen_args, &mut __dllgen_keep)?;
+                    let __dllgen_a_arg1: i32 = ::dllgen_runtime::marshal::value::decode_c(
+                        &mut __dllgen_args,
+                        &mut __dllgen_keep,
+                    )?;
+                    __dllgen_args.finish()?;
+                    ::dllgen_runtime::native::set_errno(0);
+                    ::dllgen_runtime::native::set_last_error(0);
+                    let __dllgen_ret = unsafe {
+                        #[cfg(target_arch = "x86")]
+                        let __dllgen_r = ::dllgen_runtime::native::Words::new()
+                            .push(__dllgen_a_arg0.ptr())
+                            .push(__dllgen_a_arg1)
+                            .call::<
+                                i32,
+                            >(
+                                self.__dllgen_f66 as *const ::core::ffi::c_void,
+                                ::dllgen_runtime::native::Pops::Caller,
+                                "`inflateValidate`",
+                            );
+                        #[cfg(not(target_arch = "x86"))]
+                        let __dllgen_r = ::core::result::Result::<
+                            _,
+                            ::dllgen_runtime::WireError,
+                        >::Ok(
+                            (self.__dllgen_f66)(__dllgen_a_arg0.ptr(), __dllgen_a_arg1),
+                        );
+                        __dllgen_r
+                    }?;
+                    let (__dllgen_errno, __dllgen_last_error) = (
+                        ::dllgen_runtime::native::errno(),
+                        ::dllgen_runtime::native::last_error(),
+                    );
+                    let __dllgen_a_arg0_after = __dllgen_a_arg0.after();
+                    if let Some(__dllgen_status) = ::dllgen_runtime::marshal::error::check(
+                        __dllgen_out,
+                        __dllgen_ret,
+                        ::dllgen_runtime::marshal::error::Rule::Negative,
+                        ::dllgen_runtime::marshal::error::Code::Return,
+                        __dllgen_errno,
+                        __dllgen_last_error,
+                    ) {
+                        return Ok(__dllgen_status);
+                    }
+                    ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
+                    ::dllgen_runtime::marshal::resident::reply(
+                        __dllgen_out,
+                        &__dllgen_a_arg0,
+                        &__dllgen_a_arg0_after,
+                    )?;
+                    Ok(::dllgen_runtime::Status::Ok)
+                }
+                67 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let (mut __dllgen_a_destLen, __dllgen_g_destLen): (u32, u64) = ::dllgen_runtime::marshal::inout_length::decode(
                         &mut __dllgen_args,
@@ -2306,7 +4314,7 @@ mod __dllgen {
                             .call::<
                                 i32,
                             >(
-                                self.__dllgen_f36 as *const ::core::ffi::c_void,
+                                self.__dllgen_f67 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
                                 "`uncompress`",
                             );
@@ -2316,7 +4324,7 @@ mod __dllgen {
                             ::dllgen_runtime::WireError,
                         >::Ok(
                             (self
-                                .__dllgen_f36)(
+                                .__dllgen_f67)(
                                 ::dllgen_runtime::marshal::out_buffer::ptr(
                                     &mut __dllgen_a_dest,
                                 ),
@@ -2354,7 +4362,7 @@ mod __dllgen {
                     )?;
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                37 => {
+                68 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let (mut __dllgen_a_destLen, __dllgen_g_destLen): (u32, u64) = ::dllgen_runtime::marshal::inout_length::decode(
                         &mut __dllgen_args,
@@ -2400,7 +4408,7 @@ mod __dllgen {
                             .call::<
                                 i32,
                             >(
-                                self.__dllgen_f37 as *const ::core::ffi::c_void,
+                                self.__dllgen_f68 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
                                 "`uncompress2`",
                             );
@@ -2410,7 +4418,7 @@ mod __dllgen {
                             ::dllgen_runtime::WireError,
                         >::Ok(
                             (self
-                                .__dllgen_f37)(
+                                .__dllgen_f68)(
                                 ::dllgen_runtime::marshal::out_buffer::ptr(
                                     &mut __dllgen_a_dest,
                                 ),
@@ -2453,7 +4461,7 @@ mod __dllgen {
                     )?;
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                38 => {
+                69 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let __dllgen_a_arg0: i32 = ::dllgen_runtime::marshal::value::decode_c(
                         &mut __dllgen_args,
@@ -2469,7 +4477,7 @@ mod __dllgen {
                             .call::<
                                 *const u8,
                             >(
-                                self.__dllgen_f38 as *const ::core::ffi::c_void,
+                                self.__dllgen_f69 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
                                 "`zError`",
                             );
@@ -2477,7 +4485,7 @@ mod __dllgen {
                         let __dllgen_r = ::core::result::Result::<
                             _,
                             ::dllgen_runtime::WireError,
-                        >::Ok((self.__dllgen_f38)(__dllgen_a_arg0));
+                        >::Ok((self.__dllgen_f69)(__dllgen_a_arg0));
                         __dllgen_r
                     }?;
                     let (__dllgen_errno, __dllgen_last_error) = (
@@ -2501,7 +4509,7 @@ mod __dllgen {
                     };
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                39 => {
+                70 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     __dllgen_args.finish()?;
                     let __dllgen_ret = unsafe {
@@ -2510,7 +4518,7 @@ mod __dllgen {
                             .call::<
                                 u32,
                             >(
-                                self.__dllgen_f39 as *const ::core::ffi::c_void,
+                                self.__dllgen_f70 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
                                 "`zlibCompileFlags`",
                             );
@@ -2518,13 +4526,13 @@ mod __dllgen {
                         let __dllgen_r = ::core::result::Result::<
                             _,
                             ::dllgen_runtime::WireError,
-                        >::Ok((self.__dllgen_f39)());
+                        >::Ok((self.__dllgen_f70)());
                         __dllgen_r
                     }?;
                     ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                40 => {
+                71 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     __dllgen_args.finish()?;
                     ::dllgen_runtime::native::set_errno(0);
@@ -2535,7 +4543,7 @@ mod __dllgen {
                             .call::<
                                 *const u8,
                             >(
-                                self.__dllgen_f40 as *const ::core::ffi::c_void,
+                                self.__dllgen_f71 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
                                 "`zlibVersion`",
                             );
@@ -2543,7 +4551,7 @@ mod __dllgen {
                         let __dllgen_r = ::core::result::Result::<
                             _,
                             ::dllgen_runtime::WireError,
-                        >::Ok((self.__dllgen_f40)());
+                        >::Ok((self.__dllgen_f71)());
                         __dllgen_r
                     }?;
                     let (__dllgen_errno, __dllgen_last_error) = (
@@ -2590,6 +4598,20 @@ mod __dllgen {
                         "crc32_combine_gen",
                         "crc32_combine_op",
                         "crc32_z",
+                        "deflate",
+                        "deflateBound",
+                        "deflateCopy",
+                        "deflateEnd",
+                        "deflateGetDictionary",
+                        "deflateInit2_",
+                        "deflateInit_",
+                        "deflateParams",
+                        "deflatePending",
+                        "deflatePrime",
+                        "deflateReset",
+                        "deflateResetKeep",
+                        "deflateSetDictionary",
+                        "deflateTune",
                         "get_crc_table",
                         "gzbuffer",
                         "gzclearerr",
@@ -2615,6 +4637,23 @@ mod __dllgen {
                         "gztell",
                         "gzungetc",
                         "gzwrite",
+                        "inflate",
+                        "inflateCodesUsed",
+                        "inflateCopy",
+                        "inflateEnd",
+                        "inflateGetDictionary",
+                        "inflateInit2_",
+                        "inflateInit_",
+                        "inflateMark",
+                        "inflatePrime",
+                        "inflateReset",
+                        "inflateReset2",
+                        "inflateResetKeep",
+                        "inflateSetDictionary",
+                        "inflateSync",
+                        "inflateSyncPoint",
+                        "inflateUndermine",
+                        "inflateValidate",
                         "uncompress",
                         "uncompress2",
                         "zError",
@@ -2788,6 +4827,130 @@ mod __dllgen {
                     __dllgen_f40: ::core::mem::transmute::<
                         *const ::core::ffi::c_void,
                         __DllgenFn40,
+                    >(symbols.next().unwrap_or(::core::ptr::null())),
+                    __dllgen_f41: ::core::mem::transmute::<
+                        *const ::core::ffi::c_void,
+                        __DllgenFn41,
+                    >(symbols.next().unwrap_or(::core::ptr::null())),
+                    __dllgen_f42: ::core::mem::transmute::<
+                        *const ::core::ffi::c_void,
+                        __DllgenFn42,
+                    >(symbols.next().unwrap_or(::core::ptr::null())),
+                    __dllgen_f43: ::core::mem::transmute::<
+                        *const ::core::ffi::c_void,
+                        __DllgenFn43,
+                    >(symbols.next().unwrap_or(::core::ptr::null())),
+                    __dllgen_f44: ::core::mem::transmute::<
+                        *const ::core::ffi::c_void,
+                        __DllgenFn44,
+                    >(symbols.next().unwrap_or(::core::ptr::null())),
+                    __dllgen_f45: ::core::mem::transmute::<
+                        *const ::core::ffi::c_void,
+                        __DllgenFn45,
+                    >(symbols.next().unwrap_or(::core::ptr::null())),
+                    __dllgen_f46: ::core::mem::transmute::<
+                        *const ::core::ffi::c_void,
+                        __DllgenFn46,
+                    >(symbols.next().unwrap_or(::core::ptr::null())),
+                    __dllgen_f47: ::core::mem::transmute::<
+                        *const ::core::ffi::c_void,
+                        __DllgenFn47,
+                    >(symbols.next().unwrap_or(::core::ptr::null())),
+                    __dllgen_f48: ::core::mem::transmute::<
+                        *const ::core::ffi::c_void,
+                        __DllgenFn48,
+                    >(symbols.next().unwrap_or(::core::ptr::null())),
+                    __dllgen_f49: ::core::mem::transmute::<
+                        *const ::core::ffi::c_void,
+                        __DllgenFn49,
+                    >(symbols.next().unwrap_or(::core::ptr::null())),
+                    __dllgen_f50: ::core::mem::transmute::<
+                        *const ::core::ffi::c_void,
+                        __DllgenFn50,
+                    >(symbols.next().unwrap_or(::core::ptr::null())),
+                    __dllgen_f51: ::core::mem::transmute::<
+                        *const ::core::ffi::c_void,
+                        __DllgenFn51,
+                    >(symbols.next().unwrap_or(::core::ptr::null())),
+                    __dllgen_f52: ::core::mem::transmute::<
+                        *const ::core::ffi::c_void,
+                        __DllgenFn52,
+                    >(symbols.next().unwrap_or(::core::ptr::null())),
+                    __dllgen_f53: ::core::mem::transmute::<
+                        *const ::core::ffi::c_void,
+                        __DllgenFn53,
+                    >(symbols.next().unwrap_or(::core::ptr::null())),
+                    __dllgen_f54: ::core::mem::transmute::<
+                        *const ::core::ffi::c_void,
+                        __DllgenFn54,
+                    >(symbols.next().unwrap_or(::core::ptr::null())),
+                    __dllgen_f55: ::core::mem::transmute::<
+                        *const ::core::ffi::c_void,
+                        __DllgenFn55,
+                    >(symbols.next().unwrap_or(::core::ptr::null())),
+                    __dllgen_f56: ::core::mem::transmute::<
+                        *const ::core::ffi::c_void,
+                        __DllgenFn56,
+                    >(symbols.next().unwrap_or(::core::ptr::null())),
+                    __dllgen_f57: ::core::mem::transmute::<
+                        *const ::core::ffi::c_void,
+                        __DllgenFn57,
+                    >(symbols.next().unwrap_or(::core::ptr::null())),
+                    __dllgen_f58: ::core::mem::transmute::<
+                        *const ::core::ffi::c_void,
+                        __DllgenFn58,
+                    >(symbols.next().unwrap_or(::core::ptr::null())),
+                    __dllgen_f59: ::core::mem::transmute::<
+                        *const ::core::ffi::c_void,
+                        __DllgenFn59,
+                    >(symbols.next().unwrap_or(::core::ptr::null())),
+                    __dllgen_f60: ::core::mem::transmute::<
+                        *const ::core::ffi::c_void,
+                        __DllgenFn60,
+                    >(symbols.next().unwrap_or(::core::ptr::null())),
+                    __dllgen_f61: ::core::mem::transmute::<
+                        *const ::core::ffi::c_void,
+                        __DllgenFn61,
+                    >(symbols.next().unwrap_or(::core::ptr::null())),
+                    __dllgen_f62: ::core::mem::transmute::<
+                        *const ::core::ffi::c_void,
+                        __DllgenFn62,
+                    >(symbols.next().unwrap_or(::core::ptr::null())),
+                    __dllgen_f63: ::core::mem::transmute::<
+                        *const ::core::ffi::c_void,
+                        __DllgenFn63,
+                    >(symbols.next().unwrap_or(::core::ptr::null())),
+                    __dllgen_f64: ::core::mem::transmute::<
+                        *const ::core::ffi::c_void,
+                        __DllgenFn64,
+                    >(symbols.next().unwrap_or(::core::ptr::null())),
+                    __dllgen_f65: ::core::mem::transmute::<
+                        *const ::core::ffi::c_void,
+                        __DllgenFn65,
+                    >(symbols.next().unwrap_or(::core::ptr::null())),
+                    __dllgen_f66: ::core::mem::transmute::<
+                        *const ::core::ffi::c_void,
+                        __DllgenFn66,
+                    >(symbols.next().unwrap_or(::core::ptr::null())),
+                    __dllgen_f67: ::core::mem::transmute::<
+                        *const ::core::ffi::c_void,
+                        __DllgenFn67,
+                    >(symbols.next().unwrap_or(::core::ptr::null())),
+                    __dllgen_f68: ::core::mem::transmute::<
+                        *const ::core::ffi::c_void,
+                        __DllgenFn68,
+                    >(symbols.next().unwrap_or(::core::ptr::null())),
+                    __dllgen_f69: ::core::mem::transmute::<
+                        *const ::core::ffi::c_void,
+                        __DllgenFn69,
+                    >(symbols.next().unwrap_or(::core::ptr::null())),
+                    __dllgen_f70: ::core::mem::transmute::<
+                        *const ::core::ffi::c_void,
+                        __DllgenFn70,
+                    >(symbols.next().unwrap_or(::core::ptr::null())),
+                    __dllgen_f71: ::core::mem::transmute::<
+                        *const ::core::ffi::c_void,
+                        __DllgenFn71,
                     >(symbols.next().unwrap_or(::core::ptr::null())),
                     __dllgen_library: library,
                 }

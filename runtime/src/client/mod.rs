@@ -475,6 +475,8 @@ pub struct Client {
     seq: AtomicU32,
     watch: Option<Arc<Watch>>,
     kept: Arc<kept::Registry>,
+    /// Resident structs dropped, freed in the host before the next call.
+    freed: Arc<crate::marshal::resident::Freed>,
     /// Which client this is, for calls from its callback handlers (see `LENT`): a number,
     /// not an address: a client may move after its dispatcher started.
     id: usize,
@@ -497,8 +499,15 @@ impl Client {
             seq: AtomicU32::new(0),
             watch,
             kept: Arc::default(),
+            freed: Arc::default(),
             id: CLIENTS.fetch_add(1, Ordering::Relaxed),
         }
+    }
+
+    /// Where resident structs of this client queue their ids when dropped (see
+    /// [`crate::marshal::resident`]).
+    pub fn resident_freed(&self) -> &Arc<crate::marshal::resident::Freed> {
+        &self.freed
     }
 
     /// The closures the library keeps past their call (see [`kept`]).
@@ -634,7 +643,17 @@ impl Client {
             if let (Some(region), Some(bulk)) = (&conn.bulk, conn.out.detach_bulk()) {
                 region.set_bulk_used(bulk.used());
             }
-            exchange(&mut conn.link(), id, seq, self.config.max_frame, self.waiter(), callbacks, decode)
+            let mut link = conn.link();
+            // The resident structs dropped since the last call go first.
+            let freed = self.freed.take();
+            if !freed.is_empty() {
+                let mut w = Writer::new();
+                crate::marshal::resident::put_freed(&mut w, &freed);
+                link.output
+                    .send(&mut w, Kind::Free, Status::Ok, 0, seq, 0)
+                    .map_err(|e| Failure::Connection(wire_failure(WireError::Io(e))))?;
+            }
+            exchange(&mut link, id, seq, self.config.max_frame, self.waiter(), callbacks, decode)
         }));
         let fired = self.watch.as_ref().zip(armed).and_then(|(w, g)| w.disarm(g));
         match result {

@@ -40,7 +40,7 @@ static TABLE: Mutex<Option<Table>> = Mutex::new(None);
 
 /// A per-process number for the ids' high half, so an id from an earlier host process
 /// (the client outlives hosts) names nothing in this one.
-fn nonce() -> u64 {
+pub(crate) fn nonce() -> u64 {
     let t =
         std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_nanos() as u64);
     let mut x = t ^ (u64::from(std::process::id()) << 32) ^ (&TABLE as *const _ as u64);

@@ -7,6 +7,7 @@ pub mod handles;
 pub mod kept;
 pub mod native;
 pub(crate) mod pulse;
+pub mod resident;
 
 use crate::host::pulse::Pulse;
 use crate::transport::shm;
@@ -34,6 +35,12 @@ pub trait Library: Sync {
     /// library calls meanwhile reach the connection through [`callback`] and
     /// [`kept_callback`]; [`owner`] says whose call it is.
     fn call(&self, id: u32, args: Reader<'_>, out: &mut Writer) -> Result<Status, WireError>;
+
+    /// Runs function `end` (a resident struct's end function, `deflateEnd`) on the resident
+    /// copy at `ptr`, which is freed next (see [`resident`]).
+    fn end_resident(&self, end: u32, ptr: *mut std::ffi::c_void) {
+        let _ = (end, ptr);
+    }
 }
 
 /// Where a call's further frames (callback results, nested calls) come from: the stream
@@ -674,6 +681,18 @@ fn serve_calls(
                 return Err(ServeError::Protocol(e));
             }
         };
+        if h.kind == Kind::Free && h.lane == 0 {
+            match resident::freed_ids(&payload) {
+                Ok(ids) => {
+                    resident::free(lib, &ids);
+                    continue;
+                }
+                Err(e) => {
+                    reply_protocol_error(output, &e, h.seq);
+                    return Err(ServeError::Protocol(e));
+                }
+            }
+        }
         if h.kind != Kind::Call || h.lane != 0 {
             let e = WireError::Payload("a frame out of order (a second handshake, or a reply kind)");
             reply_protocol_error(output, &e, h.seq);

@@ -10,7 +10,7 @@ use super::{CElem, CValue, Elem, Keep, Value};
 use crate::wire::{Reader, WireError, Writer};
 use std::cell::Cell;
 
-const ABSENT: u8 = 0;
+pub(crate) const ABSENT: u8 = 0;
 const PRESENT: u8 = 1;
 const REFUSED: u8 = 2;
 

@@ -52,6 +52,9 @@ pub enum Kind {
     /// Client → host, on the event's lane: its result (`CallbackFailed`: the closure could
     /// not answer).
     EventReturn = 10,
+    /// Client → host, between calls: the resident structs (`u32` count, then `u64` ids) the
+    /// client dropped; the host ends and frees them. No reply.
+    Free = 11,
 }
 
 impl Kind {
@@ -67,6 +70,7 @@ impl Kind {
             8 => Kind::Release,
             9 => Kind::Event,
             10 => Kind::EventReturn,
+            11 => Kind::Free,
             _ => return None,
         })
     }

@@ -8,10 +8,12 @@ mod direct;
 
 use direct::Direct;
 use std::ffi::{c_char, c_long, c_ulong, c_void, CStr, CString};
+mod stream;
+
 #[cfg(not(windows))]
-use zlib_client::{Error, Zlib};
+use zlib_client::{Error, ZStreamS as ZStream, Zlib};
 #[cfg(windows)]
-use zlib_win_client::{Error, ZlibWin as Zlib};
+use zlib_win_client::{Error, ZStreamS as ZStream, ZlibWin as Zlib};
 
 /// `uLong` and `z_off_t` in the 64-bit build.
 type UL = c_ulong;
@@ -156,7 +158,8 @@ fn status<T>(r: Result<(i32, T), Error>) -> (i32, Option<T>) {
 
 fn main() {
     let lib64 = std::env::args().nth(1).expect("usage: zlib-check LIBZ64");
-    let native = Native::new(&Direct::open(&lib64));
+    let direct = Direct::open(&lib64);
+    let native = Native::new(&direct);
     let z = Zlib::new();
 
     assert_eq!(z.zlibVersion().unwrap(), Native::text((native.version)()));
@@ -354,4 +357,6 @@ fn main() {
     assert_eq!((z.gzclose(f).unwrap(), (native.gzclose)(nf)), (0, 0));
     let _ = std::fs::remove_dir_all(&dir);
     println!("ok: gz files");
+
+    stream::check(&z, &stream::Native::new(&direct));
 }

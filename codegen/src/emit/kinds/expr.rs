@@ -39,7 +39,8 @@ fn passed_by_caller(kind: &Kind) -> bool {
         | Kind::In { .. }
         | Kind::Inout { .. }
         | Kind::Handle { .. }
-        | Kind::Callback { .. } => true,
+        | Kind::Callback { .. }
+        | Kind::Resident { .. } => true,
         Kind::OutBuffer { .. }
         | Kind::Out { .. }
         | Kind::OutHandle { .. }

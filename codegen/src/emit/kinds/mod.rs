@@ -29,6 +29,7 @@ mod out_length;
 mod out_string;
 mod out_strings;
 mod out_value;
+mod resident;
 mod user_data;
 mod value;
 
@@ -88,6 +89,7 @@ pub enum ParamKind {
     Fixed(fixed::View),
     OutString(out_string::View),
     OutStrings(out_strings::View),
+    Resident(resident::View),
 }
 
 /// What every kind's builder gets: the function, the parameter, and its names.
@@ -138,6 +140,7 @@ pub(super) fn param(f: &model::Function, index: usize, fn_index: u32, cx: &mut C
         Kind::In { value, optional } => in_value::view(&at, value, *optional, cx, &mut out),
         Kind::Out { value, optional: _ } => out_value::view(&at, value, cx, &mut out),
         Kind::Inout { value, optional } => inout_value::view(&at, value, *optional, cx, &mut out),
+        Kind::Resident { strukt } => resident::view(&at, strukt, cx, &mut out),
         Kind::Handle { handle, optional } => handle::view(&at, handle, *optional, cx, &mut out),
         Kind::OutHandle { handle } => out_handle::view(&at, handle, cx, &mut out),
         Kind::Callback { callback, optional, scope } => {

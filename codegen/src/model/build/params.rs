@@ -235,6 +235,11 @@ impl<'a> Builder<'a> {
             ParamKind::Union { .. } => {
                 return Err(Problem::other("`union` describes a union field of a struct, not a parameter"))
             }
+            ParamKind::Opaque => {
+                return Err(Problem::other(
+                    "`opaque` describes a pointer field of a resident struct, not a parameter",
+                ))
+            }
             ParamKind::Scalar => match self.value(&p.ty) {
                 Ok(value) => Kind::Value { value },
                 Err(e) => {
@@ -721,6 +726,12 @@ impl<'a> Builder<'a> {
             return Some(Kind::OutHandle { handle });
         }
         let pointee = self.pointee(ty);
+        // A pointer to a resident struct: the host's copy.
+        if let Some(Ok(Value::Struct { name })) = pointee.as_ref().map(|t| self.value(t)) {
+            if self.structs.get(&name).is_some_and(|s| s.resident.is_some()) {
+                return Some(Kind::Resident { strukt: name });
+            }
+        }
         if !p.sal.is_empty() {
             return self.kind_from_sal(f, p);
         }

@@ -63,12 +63,24 @@ impl<'a> Builder<'a> {
         // A placeholder first: a struct may reach itself through a pointer.
         self.structs.insert(
             name.to_string(),
-            Struct { name: name.into(), size, align, fields: Vec::new(), doc: def.doc.clone() },
+            Struct {
+                name: name.into(),
+                size,
+                align,
+                fields: Vec::new(),
+                doc: def.doc.clone(),
+                resident: None,
+            },
         );
-        let result = self.struct_fields(name, &def.kind, size);
+        let result = self.struct_fields(name, &def.kind, size).and_then(|fields| {
+            let resident = self.resident(name, &fields)?;
+            Ok((fields, resident))
+        });
         match result {
-            Ok(fields) => {
-                self.structs.get_mut(name).expect("inserted above").fields = fields;
+            Ok((fields, resident)) => {
+                let s = self.structs.get_mut(name).expect("inserted above");
+                s.fields = fields;
+                s.resident = resident;
                 Ok(())
             }
             Err(e) => {
@@ -269,6 +281,10 @@ impl<'a> Builder<'a> {
                         FieldType::Handle { handle: h.value.clone(), optional }
                     }
                     ParamKind::Handle(h) => return Err(format!("`{name}` field `{}`: no handle type `{}`", fd.name, h.value).into()),
+                    ParamKind::Opaque if matches!(self.header.resolve(&fd.ty), CType::Pointer { .. }) => FieldType::Opaque,
+                    ParamKind::Opaque => {
+                        return Err(format!("`{name}` field `{}`: `opaque` is for pointer fields", fd.name).into())
+                    }
                     _ => {
                         return Err(format!(
                             "`{name}` field `{}`: struct fields may be `in_string`, `handle`, `in_buffer: COUNT_FIELD` or `in` (other kinds are not supported yet)",
@@ -323,6 +339,53 @@ impl<'a> Builder<'a> {
             fields.push(StructField { name: fd.name.clone(), offset, size, align, ty, doc: fd.doc.clone() });
         }
         Ok(fields)
+    }
+
+    /// The resident entry of struct `name` (its spec's `resident`), checked against its
+    /// fields: what a resident struct holds must be synced around calls or stay in the host.
+    fn resident(&mut self, name: &str, fields: &[StructField]) -> Result<Option<Resident>, Why> {
+        let spec = self.struct_specs.get(name).and_then(|s| s.value.resident.clone());
+        let opaque = fields.iter().any(|f| f.ty == FieldType::Opaque);
+        let Some(spec) = spec else {
+            return match opaque {
+                true => Err(format!("`{name}`: `opaque` fields stay in the host, so only a resident struct has them (`structs: {name}: resident: true`)").into()),
+                false => Ok(None),
+            };
+        };
+        for f in fields {
+            let fine = match &f.ty {
+                FieldType::Value { value: Value::Scalar { .. } }
+                | FieldType::Array { element: Value::Scalar { .. }, .. }
+                | FieldType::Bytes { .. }
+                | FieldType::Bits { .. }
+                | FieldType::String { .. }
+                | FieldType::Buffer { .. }
+                | FieldType::Length { .. }
+                | FieldType::Opaque => true,
+                FieldType::OutBuffer { capacity, filled, .. } => filled.as_deref() == Some(capacity.as_str()),
+                _ => false,
+            };
+            if !fine {
+                return Err(format!(
+                    "`{name}` field `{}`: a resident struct holds scalars, library strings, `in_buffer: COUNT_FIELD` and `out_buffer: CAPACITY_FIELD` buffers (bound per call) and `opaque` pointers; this field is none",
+                    f.name
+                )
+                .into());
+            }
+        }
+        let mut end = std::collections::BTreeMap::new();
+        for (init, e) in &spec.value.end {
+            for f in [init.as_str(), e.value.as_str()] {
+                if !self.header.functions.iter().any(|h| h.name == f) {
+                    return Err(format!(
+                        "`{name}`: its `resident: end:` names `{f}`, which the header does not declare"
+                    )
+                    .into());
+                }
+            }
+            end.insert(init.clone(), e.value.clone());
+        }
+        Ok(Some(Resident { end }))
     }
 
     /// Whether a value of type `ty` contains a pointer anywhere.

@@ -146,6 +146,13 @@ pub(crate) fn serve_all(lib: &dyn Library, mut accept: Accept, max_frame: u32) -
     let mut out = Writer::new();
     for job in queue {
         let Job { header, payload, conn } = job;
+        if header.kind == Kind::Free {
+            match crate::host::resident::freed_ids(&payload) {
+                Ok(ids) => crate::host::resident::free(lib, &ids),
+                Err(_) => conn.cut(),
+            }
+            continue;
+        }
         let during = conn.during_call.lock().unwrap_or_else(|e| e.into_inner());
         let mut outbox = Outbox { conn: &conn, frame: Vec::new() };
         *running.lock().unwrap_or_else(|e| e.into_inner()) = Some((conn.clone(), header.seq));
@@ -249,6 +256,13 @@ fn read_connection(
                     return;
                 }
             },
+            // Resident structs the client dropped: freed on the library thread, in order.
+            (Kind::Free, true) if h.lane == 0 => {
+                let job = Job { header: h, payload: std::mem::take(&mut payload), conn: shared.clone() };
+                if jobs.send(job).is_err() {
+                    return;
+                }
+            }
             (Kind::Call, true) if h.lane == 0 => {
                 shared.in_call.store(true, Ordering::Release);
                 let job = Job { header: h, payload: std::mem::take(&mut payload), conn: shared.clone() };

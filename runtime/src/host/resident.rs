@@ -1,0 +1,140 @@
+//! The host's resident structs (see `marshal::resident`): each a zeroed allocation of its
+//! mirror type at a fixed address, by an id the client holds. Ids are never reused (this
+//! process's random high half, then a counter), so a stale or forged id names nothing.
+//! A set-up function records the end function that must run before the copy is freed
+//! (`deflateEnd` after `deflateInit_`); the end function clears it.
+
+use crate::host::Library;
+use crate::wire::WireError;
+use std::alloc::Layout;
+use std::collections::HashMap;
+use std::sync::Mutex;
+
+struct Entry {
+    ptr: usize,
+    layout: Layout,
+    type_id: std::any::TypeId,
+    /// The function to run on it before it is freed (its index).
+    end: Option<u32>,
+}
+
+struct Table {
+    next: u64,
+    live: HashMap<u64, Entry>,
+}
+
+static TABLE: Mutex<Option<Table>> = Mutex::new(None);
+
+fn with<R>(f: impl FnOnce(&mut Table) -> R) -> R {
+    let mut guard = TABLE.lock().unwrap_or_else(|e| e.into_inner());
+    f(guard.get_or_insert_with(|| Table { next: crate::host::handles::nonce(), live: HashMap::new() }))
+}
+
+/// The copy named `id` (0: a new, zeroed `T`), as (id, address). An id this host did not
+/// give out, one already freed, or one of another struct type is refused.
+pub fn take<T: Copy + Default + 'static>(id: u64) -> Result<(u64, *mut T), WireError> {
+    with(|t| {
+        if id == 0 {
+            let layout = Layout::new::<T>();
+            let p = Box::into_raw(Box::<T>::default());
+            let id = t.next;
+            t.next += 1;
+            t.live.insert(
+                id,
+                Entry { ptr: p as usize, layout, type_id: std::any::TypeId::of::<T>(), end: None },
+            );
+            return Ok((id, p));
+        }
+        match t.live.get(&id) {
+            Some(e) if e.type_id == std::any::TypeId::of::<T>() => Ok((id, e.ptr as *mut T)),
+            Some(_) => Err(WireError::BadHandle("a resident struct of another type")),
+            None => Err(WireError::BadHandle(
+                "a resident struct this host does not hold (freed, or from an earlier host process)",
+            )),
+        }
+    })
+}
+
+/// Records (or clears) the end function the copy `id` needs before it is freed.
+pub fn set_end(id: u64, end: Option<u32>) {
+    with(|t| {
+        if let Some(e) = t.live.get_mut(&id) {
+            e.end = end;
+        }
+    });
+}
+
+/// Frees the copies the client dropped: each one's end function first, if recorded.
+pub(crate) fn free(lib: &dyn Library, ids: &[u64]) {
+    for id in ids {
+        let Some(e) = with(|t| t.live.remove(id)) else { continue };
+        if let Some(end) = e.end {
+            lib.end_resident(end, e.ptr as *mut std::ffi::c_void);
+        }
+        // SAFETY: allocated by `take` with this layout (a `Box<T>` of that `T`), removed
+        // from the table above, so freed once.
+        unsafe { std::alloc::dealloc(e.ptr as *mut u8, e.layout) };
+    }
+}
+
+/// The ids of a `Free` frame.
+pub(crate) fn freed_ids(payload: &[u8]) -> Result<Vec<u64>, WireError> {
+    let mut r = crate::wire::Reader::new(payload);
+    let n = r.u32()?;
+    let ids = (0..n.min(1 << 20)).map(|_| r.u64()).collect::<Result<Vec<_>, _>>()?;
+    r.finish()?;
+    Ok(ids)
+}
+
+/// How many copies are live (for tests).
+pub fn live() -> usize {
+    with(|t| t.live.len())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::wire::{Reader, Status, Writer};
+
+    #[derive(Clone, Copy, Default)]
+    struct Mirror {
+        state: u32,
+    }
+
+    /// Records the end functions it is asked to run.
+    #[derive(Default)]
+    struct Ends(Mutex<Vec<(u32, u32)>>);
+
+    impl Library for Ends {
+        fn model_hash(&self) -> u64 {
+            0
+        }
+        fn call(&self, _: u32, _: Reader<'_>, _: &mut Writer) -> Result<Status, WireError> {
+            Ok(Status::Ok)
+        }
+        fn end_resident(&self, end: u32, ptr: *mut std::ffi::c_void) {
+            // SAFETY: a `Mirror` copy from `take`, still allocated.
+            let state = unsafe { (*ptr.cast::<Mirror>()).state };
+            self.0.lock().unwrap().push((end, state));
+        }
+    }
+
+    #[test]
+    fn copies_live_until_freed_and_are_ended_first_when_set_up() {
+        let (a, pa) = take::<Mirror>(0).unwrap();
+        let (b, _) = take::<Mirror>(0).unwrap();
+        assert_ne!(a, b);
+        assert_eq!(take::<Mirror>(a).unwrap().1, pa, "the same address every call");
+        assert!(take::<u64>(a).is_err(), "another struct type");
+        assert!(take::<Mirror>(a + 1000).is_err(), "an id never given");
+        // SAFETY: the copy `take` returned.
+        unsafe { (*pa).state = 7 };
+        set_end(a, Some(3));
+        let lib = Ends::default();
+        free(&lib, &[a, b]);
+        assert_eq!(*lib.0.lock().unwrap(), [(3, 7)], "only the set-up one is ended, before it is freed");
+        assert!(take::<Mirror>(a).is_err(), "freed");
+        free(&lib, &[a]);
+        assert_eq!(lib.0.lock().unwrap().len(), 1, "freed once");
+    }
+}
