@@ -64,6 +64,7 @@ pub fn build(spec: &Spec, header: &Header, binary: &Binary) -> Result<Model, Dia
     b.unmatched_exports(&exports);
     let callbacks: Vec<Callback> = b.callbacks.values().cloned().collect();
     b.flexible_uses(&functions, &callbacks);
+    b.resident_uses(&functions, &callbacks);
     b.spec_references();
     let handles = b.handles();
     if !b.diags.is_empty() {

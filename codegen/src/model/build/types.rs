@@ -605,6 +605,65 @@ impl Builder<'_> {
     /// pointer the host laid out (`in`), or read back through the library's own pointer
     /// (`returns: { copy: true }`, a callback's `in`): a copy of it by value, one boxed
     /// alone for a pointer field, or one the library writes, has no room for its elements.
+    /// Refuses a resident struct anywhere but behind a parameter pointer (`Kind::Resident`):
+    /// it lives in the host, so it has no value to copy.
+    pub(super) fn resident_uses(&mut self, functions: &[Function], callbacks: &[Callback]) {
+        let resident: BTreeSet<String> =
+            self.structs.values().filter(|s| s.resident.is_some()).map(|s| s.name.clone()).collect();
+        if resident.is_empty() {
+            return;
+        }
+        let is_res = |v: &Value| matches!(v, Value::Struct { name } if resident.contains(name));
+        let bad_kind = |k: &Kind| match k {
+            Kind::Value { value } | Kind::In { value, .. } | Kind::Out { value, .. } | Kind::Inout { value, .. } => {
+                is_res(value)
+            }
+            Kind::InBuffer { element, .. } | Kind::OutBuffer { element, .. } | Kind::InoutBuffer { element, .. } => {
+                is_res(element)
+            }
+            _ => false,
+        };
+        let mut problems = Vec::new();
+        for f in functions {
+            for p in f.params.iter().filter(|p| bad_kind(&p.kind)) {
+                problems.push((f.c_name.clone(), format!("parameter `{}` of `{}`", p.name, f.c_name)));
+            }
+            if matches!(&f.ret, Return::Value { value } | Return::Buffer { element: value, .. } if is_res(value)) {
+                problems.push((f.c_name.clone(), format!("the result of `{}`", f.c_name)));
+            }
+        }
+        for c in callbacks {
+            for p in c.params.iter().filter(|p| bad_kind(&p.kind)) {
+                problems.push((String::new(), format!("parameter `{}` of callback `{}`", p.name, c.name)));
+            }
+        }
+        for st in self.structs.values() {
+            for fd in &st.fields {
+                let bad = match &fd.ty {
+                    FieldType::Value { value }
+                    | FieldType::Array { element: value, .. }
+                    | FieldType::Pointee { value, .. }
+                    | FieldType::Buffer { element: value, .. } => is_res(value),
+                    _ => false,
+                };
+                if bad {
+                    problems.push((String::new(), format!("field `{}` of `{}`", fd.name, st.name)));
+                }
+            }
+        }
+        for (function, what) in problems {
+            let message = format!("{what} holds a resident struct other than as a `T *` parameter: it lives in the host and has no value to copy");
+            match self.header.function(&function).map(|f| f.location.clone()) {
+                Some(at) => {
+                    self.at_header(&at, message);
+                }
+                None => {
+                    self.at_spec(self.spec.name.pos, message);
+                }
+            }
+        }
+    }
+
     pub(super) fn flexible_uses(&mut self, functions: &[Function], callbacks: &[Callback]) {
         let flex: BTreeSet<String> = self
             .structs
