@@ -40,6 +40,7 @@ fn sqlite3_through_the_generated_client_matches_the_64_bit_build() {
             "ok: statement metadata, closed handles refused",
             "ok: 82 more functions: variants of variadic functions, borrowed handles, values, blobs, backup, strings, UTF-16, filenames, metadata",
             "ok: 12 functions keeping callbacks: update, commit, rollback and WAL hooks, progress and busy handlers, the authorizer, tracing, a collation until sqlite3 destroys it",
+            "ok: 5 user functions (sqlite3_create_function_v2): closures as scalar functions and an aggregate, calling sqlite3_value_* and sqlite3_result_* from inside, destroyed when replaced and when the database closes",
             "ok: closed",
         ]
     );

@@ -37,6 +37,8 @@ pub struct Crates {
     pub events: bool,
     /// The end functions of resident structs (their indexes).
     pub resident_ends: Vec<u32>,
+    /// Library functions kept callbacks' contexts come from.
+    pub contexts: Vec<kinds::callback::ContextView>,
     /// The header's constants.
     pub constants: Vec<super::constants::ConstView>,
     /// The `cfg` of the host target the model's layouts are for (`windows`, `not(windows)`).
@@ -443,6 +445,8 @@ pub(crate) struct Cx {
     /// Hooks (the slots of `handle` scopes) by name → their number on a handle: 1, 2...
     /// in name order (0 is the retained buffers' slots), so two hooks never share one.
     pub hook_slots: std::collections::BTreeMap<String, u32>,
+    /// Library functions kept callbacks' contexts come from.
+    pub contexts: Vec<kinds::callback::ContextView>,
     /// Set-up function of a resident struct (C name) → the index of the end function it
     /// records.
     pub resident_end: std::collections::BTreeMap<String, u32>,
@@ -862,6 +866,7 @@ pub fn build(m: &Model, spec_file: &str) -> Result<Crates, Unsupported> {
             .collect(),
         resident_end: Default::default(),
         resident_enders: Default::default(),
+        contexts: Vec::new(),
         unsupported: Vec::new(),
     };
     let index_of = |name: &str| m.functions.iter().position(|f| f.c_name == *name).map(|i| i as u32);
@@ -1048,6 +1053,7 @@ pub fn build(m: &Model, spec_file: &str) -> Result<Crates, Unsupported> {
         structs,
         kept_any: !kept_types.is_empty(),
         events: m.callbacks.iter().any(|c| c.threads && kept_types.contains(c.name.as_str())),
+        contexts: cx.contexts.clone(),
         resident_ends: cx
             .resident_enders
             .iter()

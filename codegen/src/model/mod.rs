@@ -816,4 +816,17 @@ pub struct Callback {
     /// the client's dispatcher).
     #[serde(skip_serializing_if = "std::ops::Not::not")]
     pub threads: bool,
+    /// Its context is what a library function returns for one of its parameters
+    /// (`sqlite3_user_data(context)`), not a parameter of its own.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub context: Option<ContextCall>,
+}
+
+/// How a callback's context is found: `via(param)`.
+#[derive(Debug, Clone, Serialize)]
+pub struct ContextCall {
+    /// The library function.
+    pub via: FreeFn,
+    /// The callback's parameter it is given.
+    pub param: String,
 }

@@ -414,8 +414,12 @@ pub struct ResidentSpec {
 /// A callback type.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct CallbackSpec {
-    /// Which parameter carries the context pointer.
+    /// Which parameter carries the context pointer (with `context_call`: the parameter
+    /// that function is given).
     pub user_data: Option<Spanned<String>>,
+    /// The library function that returns the context from `user_data`'s parameter
+    /// (`sqlite3_user_data(context)`): the callback gets no context pointer of its own.
+    pub context_call: Option<Spanned<String>>,
     /// Semantics of its pointer parameters.
     pub params: BTreeMap<String, Spanned<ParamSpec>>,
     /// How long the library may call it (a use's, not a type's: only on a parameter).

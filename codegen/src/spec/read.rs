@@ -485,6 +485,20 @@ impl Reader<'_> {
         for (ck, cv) in self.fields(node, what, Some(&["user_data", "params", "scope", "default", "threads"]))
         {
             match ck.as_str() {
+                "user_data" if matches!(cv.data, YamlData::Mapping(_)) => {
+                    // `{ call: FUNCTION, with: PARAM }`: the context is what FUNCTION(PARAM)
+                    // returns.
+                    for (uk, uv) in self.fields(cv, "user_data", Some(&["call", "with"])) {
+                        match uk.as_str() {
+                            "call" => cb.context_call = self.string(uv, "the function returning the context"),
+                            _ => cb.user_data = self.string(uv, "the parameter it is given"),
+                        }
+                    }
+                    if cb.context_call.is_none() || cb.user_data.is_none() {
+                        self.error(pos(cv), "`user_data` is a parameter name, or `{ call: FUNCTION, with: PARAM }`").hint =
+                            Some("`{ call: sqlite3_user_data, with: arg0 }`: the context is what sqlite3_user_data(arg0) returns".into());
+                    }
+                }
                 "user_data" => cb.user_data = self.string(cv, "user_data"),
                 "scope" => cb.scope = self.scope(cv),
                 "threads" => match cv.data {

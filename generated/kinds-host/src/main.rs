@@ -831,7 +831,7 @@ mod __dllgen {
             )
         };
         ::dllgen_runtime::marshal::value::reply(&mut __dllgen_w, &a4);
-        unsafe {
+        let __dllgen_lent_a5 = unsafe {
             ::dllgen_runtime::marshal::handle::put_all_c(
                 &mut __dllgen_w,
                 1,
@@ -1338,7 +1338,11 @@ mod __dllgen {
         a1: *mut ::core::ffi::c_void,
     ) -> i32 {
         let mut __dllgen_w = ::dllgen_runtime::Writer::new();
-        ::dllgen_runtime::marshal::handle::put_c(&mut __dllgen_w, 1, a1);
+        let __dllgen_lent_a1 = ::dllgen_runtime::marshal::handle::lend_c(
+            &mut __dllgen_w,
+            1,
+            a1,
+        );
         ::dllgen_runtime::callback(
             67,
             1,

@@ -96,6 +96,44 @@ fn register(kind: u32, p: *mut c_void, borrowed: bool) -> u64 {
     })
 }
 
+/// A handle the library passes a callback, valid during that callback: an object the
+/// client already holds keeps its id; one it does not is lent (borrowed, so it cannot be
+/// closed) and forgotten when this is dropped, so a closure that kept it gets an error
+/// instead of reaching an object the library may have freed or reused.
+#[derive(Debug)]
+pub struct Lent {
+    kind: u32,
+    id: u64,
+    forget: bool,
+}
+
+impl Lent {
+    /// Its id (0 for NULL).
+    pub fn id(&self) -> u64 {
+        self.id
+    }
+}
+
+impl Drop for Lent {
+    fn drop(&mut self) {
+        if self.forget {
+            closed(self.kind, self.id);
+        }
+    }
+}
+
+/// Lends the handle `p` of type `kind` for a callback's duration (see [`Lent`]).
+pub fn lend(kind: u32, p: *mut c_void) -> Lent {
+    if p.is_null() {
+        return Lent { kind, id: 0, forget: false };
+    }
+    let known = with(|t| t.by_ptr.get(&(kind, p as usize)).copied());
+    match known {
+        Some(id) => Lent { kind, id, forget: false },
+        None => Lent { kind, id: register(kind, p, true), forget: true },
+    }
+}
+
 /// Keeps `data`, a buffer the library holds on to, until the object `(kind, id)` closes, or
 /// until the same object and `slot` get another (then the previous one is freed, after the
 /// call that replaced it returned).
@@ -224,6 +262,23 @@ mod tests {
             (0, 1, 1),
             "freed with the object"
         );
+    }
+
+    #[test]
+    fn handles_lent_to_a_callback_are_forgotten_after_it_unless_the_client_held_them() {
+        let (own, lent) = (0x6000 as *mut c_void, 0x7000 as *mut c_void);
+        let o = to_client(12, own);
+        let l = {
+            let a = lend(12, own);
+            let b = lend(12, lent);
+            assert_eq!(a.id(), o, "the client's own keeps its id");
+            assert_eq!(from_client(12, b.id(), false).unwrap(), lent, "usable during the callback");
+            assert!(to_close(12, b.id(), false).is_err(), "but not closed by the client");
+            b.id()
+        };
+        assert!(from_client(12, l, false).is_err(), "gone after the callback");
+        assert_eq!(from_client(12, o, false).unwrap(), own, "the client's own stays");
+        assert_eq!(lend(12, std::ptr::null_mut()).id(), 0);
     }
 
     #[test]

@@ -96,23 +96,26 @@ pub fn decode_all(r: &mut Reader<'_>, kind: u32) -> Result<Vec<*mut c_void>, Wir
 /// object keeps the id the client holds). NULL with a count, a negative count, or more
 /// than the payload limit crosses as a count the client refuses.
 ///
+/// Each is lent for the callback's duration (keep the result until it returned).
+///
 /// # Safety
 /// `p` is NULL or points to `n` handles.
-pub unsafe fn put_all_c(out: &mut Writer, kind: u32, p: *const *mut c_void, n: i64) {
+pub unsafe fn put_all_c(out: &mut Writer, kind: u32, p: *const *mut c_void, n: i64) -> Vec<handles::Lent> {
     let most = super::max_elements(8) as i64;
     match (p.is_null(), n) {
         (_, 0) => {
             out.u32(0);
+            Vec::new()
         }
         (false, 1..) if n <= most => {
             out.u32(n as u32);
             // SAFETY: the caller's promise.
-            for h in unsafe { std::slice::from_raw_parts(p, n as usize) } {
-                out.u64(handles::to_client(kind, *h));
-            }
+            let all = unsafe { std::slice::from_raw_parts(p, n as usize) };
+            all.iter().map(|h| lend_c(out, kind, *h)).collect()
         }
         _ => {
             out.u32(u32::MAX);
+            Vec::new()
         }
     }
 }
@@ -167,6 +170,14 @@ pub fn get_field(r: &mut Reader<'_>, kind: u32, optional: bool) -> Result<*mut c
 /// struct field), as its id.
 pub fn put_c(out: &mut Writer, kind: u32, p: *mut c_void) {
     out.u64(handles::to_client(kind, p));
+}
+
+/// Host: writes a handle the library passes a callback, lent for the callback's duration
+/// (keep the result until the callback returned; see [`handles::Lent`]).
+pub fn lend_c(out: &mut Writer, kind: u32, p: *mut c_void) -> handles::Lent {
+    let lent = handles::lend(kind, p);
+    out.u64(lent.id());
+    lent
 }
 
 /// Host: writes a handle the library returned but keeps owning (`returns: { borrowed: true }`).

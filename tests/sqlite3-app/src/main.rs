@@ -7,6 +7,7 @@
 
 #[path = "../../kinds-app/src/direct.rs"]
 mod direct;
+mod functions;
 mod hooks;
 mod more;
 
@@ -218,7 +219,7 @@ fn main() {
     };
     let direct = Direct::open(&lib64);
     let n = Native::new(&direct);
-    let s = Sqlite3::new();
+    let s = std::sync::Arc::new(Sqlite3::new());
 
     versions(&s, &n);
     println!("ok: versions, constants and messages");
@@ -265,6 +266,11 @@ fn main() {
     let hooks = hooks::run(&s, &direct, &dir);
     println!(
         "ok: {hooks} functions keeping callbacks: update, commit, rollback and WAL hooks, progress and busy handlers, the authorizer, tracing, a collation until sqlite3 destroys it"
+    );
+
+    let functions = functions::run(&s, &direct, &dir);
+    println!(
+        "ok: {functions} user functions (sqlite3_create_function_v2): closures as scalar functions and an aggregate, calling sqlite3_value_* and sqlite3_result_* from inside, destroyed when replaced and when the database closes"
     );
 
     assert_eq!(s.sqlite3_close(db), Ok(SQLITE_OK));

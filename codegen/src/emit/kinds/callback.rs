@@ -60,6 +60,19 @@ pub struct CallbackView {
     /// What the library gets when no closure answers (`None`: zero).
     #[serde(skip)]
     pub default: Option<i64>,
+    /// Its context comes from a library function (`sqlite3_user_data(arg0)`): the host's
+    /// expression for it.
+    #[serde(skip)]
+    pub context_call: Option<String>,
+}
+
+/// A library function a kept callback's context comes from (`sqlite3_user_data`): the
+/// host resolves it at start-up into `__DLLGEN_CONTEXT_<index>`.
+#[derive(Debug, Clone, Serialize)]
+pub struct ContextView {
+    pub index: usize,
+    pub symbol: String,
+    pub abi: &'static str,
 }
 
 /// A callback argument: `a0`, `a1`... and its kind.
@@ -133,7 +146,7 @@ pub(super) fn view(
         };
         KeptView {
             id: 0x8000_0000 | (fn_index << 8) | at.index as u32,
-            context: format!("a{}", context.unwrap_or(0)),
+            context: cb.context_call.clone().unwrap_or_else(|| format!("a{}", context.unwrap_or(0))),
             default,
             what: super::super::rust_str(&format!("`{}`'s callback `{}`", at.f.c_name, at.p.name)),
             once: *scope == model::Scope::Once,
@@ -295,6 +308,19 @@ pub(crate) fn callback_type(c: &model::Callback, kept: bool, cx: &mut Cx) -> Cal
         ret_host,
         kept,
         default: c.default,
+        context_call: c.context.as_ref().map(|ctx| {
+            let at = c.params.iter().position(|p| p.name == ctx.param).unwrap_or(0);
+            let k =
+                cx.contexts.iter().position(|v| v.symbol == ctx.via.symbol.lookup()).unwrap_or_else(|| {
+                    cx.contexts.push(ContextView {
+                        index: cx.contexts.len(),
+                        symbol: ctx.via.symbol.lookup(),
+                        abi: abi(ctx.via.convention),
+                    });
+                    cx.contexts.len() - 1
+                });
+            format!("__dllgen_context_{k}(a{at} as *mut ::core::ffi::c_void)")
+        }),
     }
 }
 

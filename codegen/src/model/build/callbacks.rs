@@ -104,7 +104,8 @@ impl<'a> Builder<'a> {
                 .filter(|n| !n.is_empty())
                 .cloned()
                 .unwrap_or_else(|| format!("arg{i}"));
-            let is_user_data = cspec.value.user_data.as_ref().is_some_and(|u| u.value == pname);
+            let is_user_data = cspec.value.context_call.is_none()
+                && cspec.value.user_data.as_ref().is_some_and(|u| u.value == pname);
             let kind = if is_user_data {
                 Kind::UserData { of: name.to_string() }
             } else if let Some(ps) = cspec.value.params.get(&pname) {
@@ -289,9 +290,26 @@ impl<'a> Builder<'a> {
         }
         let default = cspec.value.default.as_ref().map(|d| d.value);
         let threads = cspec.value.threads.as_ref().is_some_and(|t| t.value);
+        let context = match (&cspec.value.context_call, &cspec.value.user_data) {
+            (Some(call), Some(with)) => {
+                if !params.iter().any(|p| p.name == with.value && matches!(p.kind, Kind::Handle { .. })) {
+                    self.at_spec(
+                        with.pos,
+                        format!(
+                            "callback `{name}`: `{}` must be a handle parameter (what `{}` is given)",
+                            with.value, call.value
+                        ),
+                    );
+                    return None;
+                }
+                let via = self.one_pointer_fn(call, "call", "return a callback's context")?;
+                Some(ContextCall { via, param: with.value.clone() })
+            }
+            _ => None,
+        };
         self.callbacks.insert(
             name.to_string(),
-            Callback { name: name.to_string(), convention, params, ret, default, threads },
+            Callback { name: name.to_string(), convention, params, ret, default, threads, context },
         );
         Some(())
     }

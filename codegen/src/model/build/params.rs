@@ -156,10 +156,9 @@ impl<'a> Builder<'a> {
             return false;
         }
         for (p, cb, _) in &kept {
-            let has_context = self
-                .callbacks
-                .get(*cb)
-                .is_some_and(|c| c.params.iter().any(|q| matches!(q.kind, Kind::UserData { .. })));
+            let has_context = self.callbacks.get(*cb).is_some_and(|c| {
+                c.context.is_some() || c.params.iter().any(|q| matches!(q.kind, Kind::UserData { .. }))
+            });
             if !has_context {
                 self.at_spec(
                     pos,

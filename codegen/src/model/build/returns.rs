@@ -274,11 +274,17 @@ impl<'a> Builder<'a> {
     /// A `free_with` function: declared `void f(T *)` and exported (it need not be selected:
     /// the host calls it, not the client).
     pub(super) fn free_fn(&mut self, free: &Spanned<String>) -> Option<FreeFn> {
-        let Some(f) = self.header.function(&free.value) else {
+        self.one_pointer_fn(free, "free_with", "free a string")
+    }
+
+    /// A library function of one pointer the host calls itself (to `role`), named by the
+    /// spec's `key`.
+    pub(super) fn one_pointer_fn(&mut self, name: &Spanned<String>, key: &str, role: &str) -> Option<FreeFn> {
+        let Some(f) = self.header.function(&name.value) else {
             let names = self.header.functions.iter().map(|f| f.name.as_str());
-            let d = self
-                .at_spec(free.pos, format!("`free_with: {}` names no function of the header", free.value));
-            if let Some(s) = did_you_mean(&free.value, names) {
+            let d =
+                self.at_spec(name.pos, format!("`{key}: {}` names no function of the header", name.value));
+            if let Some(s) = did_you_mean(&name.value, names) {
                 d.hint = Some(format!("did you mean `{s}`?"));
             }
             return None;
@@ -286,14 +292,11 @@ impl<'a> Builder<'a> {
         let one_pointer =
             f.params.len() == 1 && matches!(self.header.resolve(&f.params[0].ty), CType::Pointer { .. });
         if !one_pointer {
-            self.at_spec(
-                free.pos,
-                format!("`{}` cannot free a string: it must take exactly one pointer", f.name),
-            );
+            self.at_spec(name.pos, format!("`{}` cannot {role}: it must take exactly one pointer", f.name));
             return None;
         }
         let Some((symbol, decoration)) = self.exports.code.get(&f.name).cloned() else {
-            self.at_spec(free.pos, format!("`free_with: {}`: the library does not export it", f.name));
+            self.at_spec(name.pos, format!("`{key}: {}`: the library does not export it", f.name));
             return None;
         };
         let convention =

@@ -615,12 +615,13 @@ impl Builder<'_> {
         }
         let is_res = |v: &Value| matches!(v, Value::Struct { name } if resident.contains(name));
         let bad_kind = |k: &Kind| match k {
-            Kind::Value { value } | Kind::In { value, .. } | Kind::Out { value, .. } | Kind::Inout { value, .. } => {
-                is_res(value)
-            }
-            Kind::InBuffer { element, .. } | Kind::OutBuffer { element, .. } | Kind::InoutBuffer { element, .. } => {
-                is_res(element)
-            }
+            Kind::Value { value }
+            | Kind::In { value, .. }
+            | Kind::Out { value, .. }
+            | Kind::Inout { value, .. } => is_res(value),
+            Kind::InBuffer { element, .. }
+            | Kind::OutBuffer { element, .. }
+            | Kind::InoutBuffer { element, .. } => is_res(element),
             _ => false,
         };
         let mut problems = Vec::new();
@@ -628,7 +629,8 @@ impl Builder<'_> {
             for p in f.params.iter().filter(|p| bad_kind(&p.kind)) {
                 problems.push((f.c_name.clone(), format!("parameter `{}` of `{}`", p.name, f.c_name)));
             }
-            if matches!(&f.ret, Return::Value { value } | Return::Buffer { element: value, .. } if is_res(value)) {
+            if matches!(&f.ret, Return::Value { value } | Return::Buffer { element: value, .. } if is_res(value))
+            {
                 problems.push((f.c_name.clone(), format!("the result of `{}`", f.c_name)));
             }
         }
