@@ -25,6 +25,7 @@ const CHECKS: &[&str] = &[
     "ok: callbacks given arrays with their counts: bytes, structs, handles",
     "ok: struct fields the library fills, their capacity set by the caller",
     "ok: callbacks kept past their call: on a handle, until a destroy-notify, for good",
+    "ok: a struct that lives in the host: its buffers bound per call, ended when dropped",
     "ok: callbacks from a thread of the library's own, with no call in flight",
 ];
 

@@ -10,7 +10,7 @@ mod __dllgen {
     #![allow(clippy::all, unused_imports, unused_mut, unused_variables, non_snake_case)]
     pub use ::dllgen_runtime::{Config, Error, HostPath};
     /// The hash of the model both sides were generated from; the host refuses any other.
-    pub const MODEL_HASH: u64 = 0x0a37602ee66accec;
+    pub const MODEL_HASH: u64 = 0xba3b8918d1df6a45;
     /// The host executable's file name.
     pub const HOST_EXE: &str = if cfg!(windows) {
         "kinds-linux-host.exe"
@@ -404,6 +404,51 @@ mod __dllgen {
         }
     }
     impl ::dllgen_runtime::marshal::Struct for KxSeries {}
+    /// A stream in the style of zlib's z_stream: the library records the stream's address in
+    /// its state and refuses a stream that moved.
+    ///
+    /// It lives in the host, at one address, from the first call it is passed to until it is
+    /// dropped (then the host runs the end function its set-up function named, and frees it).
+    /// Around each call: its input buffers are what the library has not consumed yet (give the
+    /// next input there), its output buffers what the last call produced, in as much room as
+    /// their capacity fields say; the other fields are the library's, as it left them.
+    #[derive(Debug, Default)]
+    pub struct KxStream {
+        /// input, advanced as consumed
+        pub next_in: ::std::vec::Vec<u8>,
+        pub total_in: u32,
+        /// output room, advanced as produced
+        pub next_out: ::std::vec::Vec<u8>,
+        pub avail_out: u32,
+        pub total_out: u32,
+        /// why the last call failed, or NULL
+        pub msg: ::core::option::Option<::std::string::String>,
+        __dllgen_slot: ::dllgen_runtime::marshal::resident::Slot,
+    }
+    impl ::dllgen_runtime::marshal::resident::ResidentValue for KxStream {
+        fn slot(&mut self) -> &mut ::dllgen_runtime::marshal::resident::Slot {
+            &mut self.__dllgen_slot
+        }
+        fn put_res(&self, w: &mut ::dllgen_runtime::Writer) {
+            ::dllgen_runtime::marshal::field::put_elems(w, &self.next_in);
+            ::dllgen_runtime::marshal::value::encode(w, &self.avail_out);
+        }
+        fn get_res(
+            &mut self,
+            r: &mut ::dllgen_runtime::Reader<'_>,
+        ) -> ::core::result::Result<(), ::dllgen_runtime::WireError> {
+            self.next_in = ::dllgen_runtime::marshal::field::get_elems(r, 1)?;
+            self.total_in = ::dllgen_runtime::marshal::value::decode(r)?;
+            self.next_out = ::dllgen_runtime::marshal::field::get_elems(r, 1)?;
+            self.avail_out = ::dllgen_runtime::marshal::value::decode(r)?;
+            self.total_out = ::dllgen_runtime::marshal::value::decode(r)?;
+            self.msg = ::dllgen_runtime::marshal::text::get_value::<
+                ::dllgen_runtime::marshal::Utf8,
+                _,
+            >(r)?;
+            Ok(())
+        }
+    }
     /// A request for kx_text_fill: the caller's buffer and its capacity, what was written.
     #[derive(Debug, Clone, PartialEq)]
     pub struct KxTextReq {
@@ -3229,6 +3274,160 @@ mod __dllgen {
                 )?;
             Ok(__dllgen_ret)
         }
+        /// Frees the state; 0, or -1 for a stream not set up.
+        pub fn kx_stream_end(
+            &self,
+            s: &mut KxStream,
+        ) -> ::core::result::Result<i32, Error> {
+            let __dllgen_a_s = ::dllgen_runtime::marshal::resident::lend(s);
+            let (__dllgen_ret,) = self
+                .client
+                .call(
+                    58,
+                    |__dllgen_w| {
+                        ::dllgen_runtime::marshal::resident::encode(
+                            __dllgen_w,
+                            &__dllgen_a_s,
+                        );
+                    },
+                    |mut __dllgen_r| {
+                        let __dllgen_ret: i32 = ::dllgen_runtime::marshal::value::decode(
+                            &mut __dllgen_r,
+                        )?;
+                        ::dllgen_runtime::marshal::resident::decode(
+                            &mut __dllgen_r,
+                            &__dllgen_a_s,
+                            self.client.resident_freed(),
+                        )?;
+                        __dllgen_r.finish()?;
+                        Ok((__dllgen_ret,))
+                    },
+                    &mut |
+                        __dllgen_id: u32,
+                        __dllgen_r: ::dllgen_runtime::Reader<'_>,
+                        __dllgen_cw: &mut ::dllgen_runtime::Writer|
+                    __dllgen_kept_dispatch(
+                        self.client.kept(),
+                        __dllgen_id,
+                        __dllgen_r,
+                        __dllgen_cw,
+                    ),
+                )?;
+            Ok(__dllgen_ret)
+        }
+        /// Sets `s` up to XOR its input with `key` (the state remembers `s`'s address).
+        pub fn kx_stream_init(
+            &self,
+            s: &mut KxStream,
+            key: u8,
+        ) -> ::core::result::Result<i32, Error> {
+            let __dllgen_a_s = ::dllgen_runtime::marshal::resident::lend(s);
+            let (__dllgen_ret,) = self
+                .client
+                .call(
+                    59,
+                    |__dllgen_w| {
+                        ::dllgen_runtime::marshal::resident::encode(
+                            __dllgen_w,
+                            &__dllgen_a_s,
+                        );
+                        ::dllgen_runtime::marshal::value::encode(__dllgen_w, &key);
+                    },
+                    |mut __dllgen_r| {
+                        let __dllgen_ret: i32 = ::dllgen_runtime::marshal::value::decode(
+                            &mut __dllgen_r,
+                        )?;
+                        ::dllgen_runtime::marshal::resident::decode(
+                            &mut __dllgen_r,
+                            &__dllgen_a_s,
+                            self.client.resident_freed(),
+                        )?;
+                        __dllgen_r.finish()?;
+                        Ok((__dllgen_ret,))
+                    },
+                    &mut |
+                        __dllgen_id: u32,
+                        __dllgen_r: ::dllgen_runtime::Reader<'_>,
+                        __dllgen_cw: &mut ::dllgen_runtime::Writer|
+                    __dllgen_kept_dispatch(
+                        self.client.kept(),
+                        __dllgen_id,
+                        __dllgen_r,
+                        __dllgen_cw,
+                    ),
+                )?;
+            Ok(__dllgen_ret)
+        }
+        /// Moves min(avail_in, avail_out) bytes from next_in to next_out, XORed with the key;
+        /// returns how many, or -2 (msg: "stream moved") for a stream not at the address it was set
+        /// up at, -1 for one not set up.
+        pub fn kx_stream_run(
+            &self,
+            s: &mut KxStream,
+        ) -> ::core::result::Result<i32, Error> {
+            let __dllgen_a_s = ::dllgen_runtime::marshal::resident::lend(s);
+            let (__dllgen_ret,) = self
+                .client
+                .call(
+                    60,
+                    |__dllgen_w| {
+                        ::dllgen_runtime::marshal::resident::encode(
+                            __dllgen_w,
+                            &__dllgen_a_s,
+                        );
+                    },
+                    |mut __dllgen_r| {
+                        let __dllgen_ret: i32 = ::dllgen_runtime::marshal::value::decode(
+                            &mut __dllgen_r,
+                        )?;
+                        ::dllgen_runtime::marshal::resident::decode(
+                            &mut __dllgen_r,
+                            &__dllgen_a_s,
+                            self.client.resident_freed(),
+                        )?;
+                        __dllgen_r.finish()?;
+                        Ok((__dllgen_ret,))
+                    },
+                    &mut |
+                        __dllgen_id: u32,
+                        __dllgen_r: ::dllgen_runtime::Reader<'_>,
+                        __dllgen_cw: &mut ::dllgen_runtime::Writer|
+                    __dllgen_kept_dispatch(
+                        self.client.kept(),
+                        __dllgen_id,
+                        __dllgen_r,
+                        __dllgen_cw,
+                    ),
+                )?;
+            Ok(__dllgen_ret)
+        }
+        /// How many streams are set up and not ended.
+        pub fn kx_streams_live(&self) -> ::core::result::Result<i32, Error> {
+            let (__dllgen_ret,) = self
+                .client
+                .call(
+                    61,
+                    |__dllgen_w| {},
+                    |mut __dllgen_r| {
+                        let __dllgen_ret: i32 = ::dllgen_runtime::marshal::value::decode(
+                            &mut __dllgen_r,
+                        )?;
+                        __dllgen_r.finish()?;
+                        Ok((__dllgen_ret,))
+                    },
+                    &mut |
+                        __dllgen_id: u32,
+                        __dllgen_r: ::dllgen_runtime::Reader<'_>,
+                        __dllgen_cw: &mut ::dllgen_runtime::Writer|
+                    __dllgen_kept_dispatch(
+                        self.client.kept(),
+                        __dllgen_id,
+                        __dllgen_r,
+                        __dllgen_cw,
+                    ),
+                )?;
+            Ok(__dllgen_ret)
+        }
         /// The sum of `each(ctx, i)` for i in 0..n: a context that is an integer (as LPARAM).
         pub fn kx_sum_each(
             &self,
@@ -3240,7 +3439,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    58,
+                    62,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::value::encode(__dllgen_w, &n);
                         ::dllgen_runtime::marshal::callback::encode(
@@ -3300,7 +3499,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    59,
+                    63,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::in_buffer::encode(
                             __dllgen_w,
@@ -3343,7 +3542,7 @@ mod __dllgen {
             let (__dllgen_ret, __dllgen_a_out) = self
                 .client
                 .call(
-                    60,
+                    64,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::in_buffer::encode(
                             __dllgen_w,
@@ -3384,7 +3583,7 @@ mod __dllgen {
             let () = self
                 .client
                 .call(
-                    61,
+                    65,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::inout_value::encode(
                             __dllgen_w,
@@ -3425,7 +3624,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    62,
+                    66,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::inout_value::encode(
                             __dllgen_w,
@@ -3463,7 +3662,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    63,
+                    67,
                     |__dllgen_w| {},
                     |mut __dllgen_r| {
                         let __dllgen_ret: i32 = ::dllgen_runtime::marshal::value::decode(
@@ -3501,7 +3700,7 @@ mod __dllgen {
             let (__dllgen_a_out,) = self
                 .client
                 .call(
-                    64,
+                    68,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::in_string::encode::<
                             ::dllgen_runtime::marshal::Utf16,
@@ -3551,7 +3750,7 @@ mod __dllgen {
             let (__dllgen_a_out,) = self
                 .client
                 .call(
-                    65,
+                    69,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::in_value::encode::<
                             KxValue,
@@ -3593,7 +3792,7 @@ mod __dllgen {
             let (__dllgen_ret, __dllgen_a_v) = self
                 .client
                 .call(
-                    66,
+                    70,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::value::encode(__dllgen_w, &n);
                     },
@@ -3631,7 +3830,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    67,
+                    71,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::handle::encode(__dllgen_w, &dev);
                         ::dllgen_runtime::marshal::callback::encode(
@@ -3703,7 +3902,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    68,
+                    72,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::value::encode(__dllgen_w, &w);
                         ::dllgen_runtime::marshal::value::encode(__dllgen_w, &r);
@@ -3757,7 +3956,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    69,
+                    73,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::handle::encode(__dllgen_w, &dev);
                         ::dllgen_runtime::marshal::in_buffer::encode(
@@ -3800,7 +3999,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    70,
+                    74,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::handle::encode(__dllgen_w, &dev);
                         ::dllgen_runtime::marshal::in_value::encode::<

@@ -27,7 +27,7 @@ mod __dllgen {
         unused_comparisons,
         unused_unsafe
     )]
-    const MODEL_HASH: u64 = 0x0a37602ee66accec;
+    const MODEL_HASH: u64 = 0xba3b8918d1df6a45;
     /// `kx_packed` as the library lays it out.
     #[repr(C)]
     #[derive(Clone, Copy)]
@@ -420,6 +420,99 @@ mod __dllgen {
         }
     }
     unsafe impl ::dllgen_runtime::marshal::CStruct for KxSeries {}
+    /// `struct kx_stream` as the library lays it out.
+    #[repr(C)]
+    #[derive(Clone, Copy)]
+    struct KxStream {
+        next_in: *const u8,
+        avail_in: u32,
+        total_in: u32,
+        next_out: *mut u8,
+        avail_out: u32,
+        total_out: u32,
+        msg: *const u8,
+        state: *mut ::core::ffi::c_void,
+    }
+    #[cfg(not(windows))]
+    const _: () = {
+        assert!(::core::mem::size_of::< KxStream > () == 32);
+        assert!(::core::mem::align_of::< KxStream > () == 4);
+        assert!(::core::mem::offset_of!(KxStream, next_in) == 0);
+        assert!(::core::mem::offset_of!(KxStream, avail_in) == 4);
+        assert!(::core::mem::offset_of!(KxStream, total_in) == 8);
+        assert!(::core::mem::offset_of!(KxStream, next_out) == 12);
+        assert!(::core::mem::offset_of!(KxStream, avail_out) == 16);
+        assert!(::core::mem::offset_of!(KxStream, total_out) == 20);
+        assert!(::core::mem::offset_of!(KxStream, msg) == 24);
+        assert!(::core::mem::offset_of!(KxStream, state) == 28);
+    };
+    impl ::core::default::Default for KxStream {
+        fn default() -> Self {
+            unsafe { ::core::mem::zeroed() }
+        }
+    }
+    impl ::dllgen_runtime::marshal::resident::ResidentC for KxStream {
+        fn bind_res(
+            &mut self,
+            r: &mut ::dllgen_runtime::Reader<'_>,
+            keep: &mut ::dllgen_runtime::marshal::Keep,
+        ) -> ::core::result::Result<(), ::dllgen_runtime::WireError> {
+            let (__dllgen_p, __dllgen_n) = ::dllgen_runtime::marshal::field::get_elems_c::<
+                u8,
+            >(r, keep, false)?;
+            self.next_in = __dllgen_p;
+            self.avail_in = ::dllgen_runtime::marshal::field::count::<u32>(__dllgen_n)?;
+            self.avail_out = ::dllgen_runtime::marshal::value::decode_c(r, keep)?;
+            self.next_out = ::dllgen_runtime::marshal::field::out_field_c::<
+                u8,
+            >(keep, self.avail_out as i128)?;
+            Ok(())
+        }
+        fn reply_res(
+            &self,
+            before: &Self,
+            w: &mut ::dllgen_runtime::Writer,
+        ) -> ::core::result::Result<(), ::dllgen_runtime::WireError> {
+            unsafe {
+                ::dllgen_runtime::marshal::resident::reply_rest::<
+                    u8,
+                >(
+                    w,
+                    before.next_in,
+                    before.avail_in as i128,
+                    self.next_in,
+                    self.avail_in as i128,
+                    "next_in",
+                )?
+            };
+            ::dllgen_runtime::marshal::value::reply(w, &self.total_in);
+            unsafe {
+                ::dllgen_runtime::marshal::resident::reply_produced::<
+                    u8,
+                >(
+                    w,
+                    before.next_out,
+                    before.avail_out as i128,
+                    self.next_out,
+                    self.avail_out as i128,
+                    "next_out",
+                )?
+            };
+            ::dllgen_runtime::marshal::value::reply(w, &self.avail_out);
+            ::dllgen_runtime::marshal::value::reply(w, &self.total_out);
+            unsafe {
+                ::dllgen_runtime::marshal::text::put_c::<
+                    ::dllgen_runtime::marshal::Utf8,
+                >(w, self.msg)
+            };
+            Ok(())
+        }
+        fn unbind_res(&mut self) {
+            self.next_in = ::core::ptr::null();
+            self.avail_in = 0;
+            self.next_out = ::core::ptr::null_mut();
+        }
+    }
     /// `struct kx_text_req` as the library lays it out.
     #[repr(C)]
     #[derive(Clone, Copy)]
@@ -1284,15 +1377,19 @@ mod __dllgen {
         *mut ::core::ffi::c_void,
         *const KxPoint,
     ) -> i32;
+    type __DllgenFn58 = unsafe extern "C" fn(*mut KxStream) -> i32;
+    type __DllgenFn59 = unsafe extern "C" fn(*mut KxStream, u8) -> i32;
+    type __DllgenFn60 = unsafe extern "C" fn(*mut KxStream) -> i32;
+    type __DllgenFn61 = unsafe extern "C" fn() -> i32;
     /// The library calls this for `kx_sum_each`'s `each`: it runs the client's closure.
-    unsafe extern "C" fn __dllgen_callback_58_1(
+    unsafe extern "C" fn __dllgen_callback_62_1(
         a0: *mut ::core::ffi::c_void,
         a1: i32,
     ) -> i32 {
         let mut __dllgen_w = ::dllgen_runtime::Writer::new();
         ::dllgen_runtime::marshal::value::reply(&mut __dllgen_w, &a1);
         ::dllgen_runtime::callback(
-            58,
+            62,
             1,
             &mut __dllgen_w,
             |__dllgen_r| {
@@ -1305,23 +1402,23 @@ mod __dllgen {
             },
         )
     }
-    type __DllgenFn58 = unsafe extern "C" fn(
+    type __DllgenFn62 = unsafe extern "C" fn(
         i32,
         ::core::option::Option<
             unsafe extern "C" fn(*mut ::core::ffi::c_void, i32) -> i32,
         >,
         *mut ::core::ffi::c_void,
     ) -> i32;
-    type __DllgenFn59 = unsafe extern "C" fn(*const u8, i32, i32) -> i32;
-    type __DllgenFn60 = unsafe extern "C" fn(*const KxPoint, i32, *mut KxPoint) -> i32;
-    type __DllgenFn61 = unsafe extern "C" fn(*mut KxPoint) -> ();
-    type __DllgenFn62 = unsafe extern "C" fn(*mut KxTextReq) -> i32;
-    type __DllgenFn63 = unsafe extern "C" fn() -> i32;
-    type __DllgenFn64 = unsafe extern "C" fn(*const u16, *mut u16, i32) -> ();
-    type __DllgenFn65 = unsafe extern "C" fn(*const KxValue, *mut u8, i32) -> i32;
-    type __DllgenFn66 = unsafe extern "C" fn(i32, *mut KxValue) -> i32;
+    type __DllgenFn63 = unsafe extern "C" fn(*const u8, i32, i32) -> i32;
+    type __DllgenFn64 = unsafe extern "C" fn(*const KxPoint, i32, *mut KxPoint) -> i32;
+    type __DllgenFn65 = unsafe extern "C" fn(*mut KxPoint) -> ();
+    type __DllgenFn66 = unsafe extern "C" fn(*mut KxTextReq) -> i32;
+    type __DllgenFn67 = unsafe extern "C" fn() -> i32;
+    type __DllgenFn68 = unsafe extern "C" fn(*const u16, *mut u16, i32) -> ();
+    type __DllgenFn69 = unsafe extern "C" fn(*const KxValue, *mut u8, i32) -> i32;
+    type __DllgenFn70 = unsafe extern "C" fn(i32, *mut KxValue) -> i32;
     /// The library calls this for `kx_visit_device`'s `visit`: it runs the client's closure.
-    unsafe extern "C" fn __dllgen_callback_67_1(
+    unsafe extern "C" fn __dllgen_callback_71_1(
         a0: *mut ::core::ffi::c_void,
         a1: *mut ::core::ffi::c_void,
     ) -> i32 {
@@ -1332,7 +1429,7 @@ mod __dllgen {
             a1,
         );
         ::dllgen_runtime::callback(
-            67,
+            71,
             1,
             &mut __dllgen_w,
             |__dllgen_r| {
@@ -1345,7 +1442,7 @@ mod __dllgen {
             },
         )
     }
-    type __DllgenFn67 = unsafe extern "C" fn(
+    type __DllgenFn71 = unsafe extern "C" fn(
         *mut ::core::ffi::c_void,
         ::core::option::Option<
             unsafe extern "C" fn(
@@ -1355,7 +1452,7 @@ mod __dllgen {
         >,
         *mut ::core::ffi::c_void,
     ) -> i32;
-    type __DllgenFn68 = unsafe extern "C" fn(
+    type __DllgenFn72 = unsafe extern "C" fn(
         i32,
         i32,
         i32,
@@ -1367,12 +1464,12 @@ mod __dllgen {
         *const u8,
         i32,
     ) -> i32;
-    type __DllgenFn69 = unsafe extern "C" fn(
+    type __DllgenFn73 = unsafe extern "C" fn(
         *mut ::core::ffi::c_void,
         *const u8,
         u32,
     ) -> i32;
-    type __DllgenFn70 = unsafe extern "C" fn(
+    type __DllgenFn74 = unsafe extern "C" fn(
         *mut ::core::ffi::c_void,
         *const KxBlock,
         *const u8,
@@ -1452,10 +1549,22 @@ mod __dllgen {
         __dllgen_f68: __DllgenFn68,
         __dllgen_f69: __DllgenFn69,
         __dllgen_f70: __DllgenFn70,
+        __dllgen_f71: __DllgenFn71,
+        __dllgen_f72: __DllgenFn72,
+        __dllgen_f73: __DllgenFn73,
+        __dllgen_f74: __DllgenFn74,
     }
     impl ::dllgen_runtime::Library for __DllgenHost {
         fn model_hash(&self) -> u64 {
             MODEL_HASH
+        }
+        fn end_resident(&self, end: u32, ptr: *mut ::core::ffi::c_void) {
+            match end {
+                58 => {
+                    let _ = unsafe { (self.__dllgen_f58)(ptr.cast()) };
+                }
+                _ => {}
+            }
         }
         fn call(
             &self,
@@ -4998,6 +5107,202 @@ mod __dllgen {
                 }
                 58 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
+                    let mut __dllgen_a_s = ::dllgen_runtime::marshal::resident::decode_c::<
+                        KxStream,
+                    >(&mut __dllgen_args, &mut __dllgen_keep)?;
+                    __dllgen_args.finish()?;
+                    ::dllgen_runtime::native::set_errno(0);
+                    ::dllgen_runtime::native::set_last_error(0);
+                    let __dllgen_ret = unsafe {
+                        #[cfg(target_arch = "x86")]
+                        let __dllgen_r = ::dllgen_runtime::native::Words::new()
+                            .push(__dllgen_a_s.ptr())
+                            .call::<
+                                i32,
+                            >(
+                                self.__dllgen_f58 as *const ::core::ffi::c_void,
+                                ::dllgen_runtime::native::Pops::Caller,
+                                "`kx_stream_end`",
+                            );
+                        #[cfg(not(target_arch = "x86"))]
+                        let __dllgen_r = ::core::result::Result::<
+                            _,
+                            ::dllgen_runtime::WireError,
+                        >::Ok((self.__dllgen_f58)(__dllgen_a_s.ptr()));
+                        __dllgen_r
+                    }?;
+                    let (__dllgen_errno, __dllgen_last_error) = (
+                        ::dllgen_runtime::native::errno(),
+                        ::dllgen_runtime::native::last_error(),
+                    );
+                    let __dllgen_a_s_after = __dllgen_a_s.after();
+                    ::dllgen_runtime::host::resident::set_end(__dllgen_a_s.id(), None);
+                    if let Some(__dllgen_status) = ::dllgen_runtime::marshal::error::check(
+                        __dllgen_out,
+                        __dllgen_ret,
+                        ::dllgen_runtime::marshal::error::Rule::Negative,
+                        ::dllgen_runtime::marshal::error::Code::Return,
+                        __dllgen_errno,
+                        __dllgen_last_error,
+                    ) {
+                        return Ok(__dllgen_status);
+                    }
+                    ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
+                    ::dllgen_runtime::marshal::resident::reply(
+                        __dllgen_out,
+                        &__dllgen_a_s,
+                        &__dllgen_a_s_after,
+                    )?;
+                    Ok(::dllgen_runtime::Status::Ok)
+                }
+                59 => {
+                    let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
+                    let mut __dllgen_a_s = ::dllgen_runtime::marshal::resident::decode_c::<
+                        KxStream,
+                    >(&mut __dllgen_args, &mut __dllgen_keep)?;
+                    let __dllgen_a_key: u8 = ::dllgen_runtime::marshal::value::decode_c(
+                        &mut __dllgen_args,
+                        &mut __dllgen_keep,
+                    )?;
+                    __dllgen_args.finish()?;
+                    ::dllgen_runtime::native::set_errno(0);
+                    ::dllgen_runtime::native::set_last_error(0);
+                    let __dllgen_ret = unsafe {
+                        #[cfg(target_arch = "x86")]
+                        let __dllgen_r = ::dllgen_runtime::native::Words::new()
+                            .push(__dllgen_a_s.ptr())
+                            .push(__dllgen_a_key)
+                            .call::<
+                                i32,
+                            >(
+                                self.__dllgen_f59 as *const ::core::ffi::c_void,
+                                ::dllgen_runtime::native::Pops::Caller,
+                                "`kx_stream_init`",
+                            );
+                        #[cfg(not(target_arch = "x86"))]
+                        let __dllgen_r = ::core::result::Result::<
+                            _,
+                            ::dllgen_runtime::WireError,
+                        >::Ok((self.__dllgen_f59)(__dllgen_a_s.ptr(), __dllgen_a_key));
+                        __dllgen_r
+                    }?;
+                    let (__dllgen_errno, __dllgen_last_error) = (
+                        ::dllgen_runtime::native::errno(),
+                        ::dllgen_runtime::native::last_error(),
+                    );
+                    let __dllgen_a_s_after = __dllgen_a_s.after();
+                    if let Some(__dllgen_status) = ::dllgen_runtime::marshal::error::check(
+                        __dllgen_out,
+                        __dllgen_ret,
+                        ::dllgen_runtime::marshal::error::Rule::Negative,
+                        ::dllgen_runtime::marshal::error::Code::Return,
+                        __dllgen_errno,
+                        __dllgen_last_error,
+                    ) {
+                        return Ok(__dllgen_status);
+                    }
+                    ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
+                    ::dllgen_runtime::host::resident::set_end(
+                        __dllgen_a_s.id(),
+                        Some(58),
+                    );
+                    ::dllgen_runtime::marshal::resident::reply(
+                        __dllgen_out,
+                        &__dllgen_a_s,
+                        &__dllgen_a_s_after,
+                    )?;
+                    Ok(::dllgen_runtime::Status::Ok)
+                }
+                60 => {
+                    let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
+                    let mut __dllgen_a_s = ::dllgen_runtime::marshal::resident::decode_c::<
+                        KxStream,
+                    >(&mut __dllgen_args, &mut __dllgen_keep)?;
+                    __dllgen_args.finish()?;
+                    ::dllgen_runtime::native::set_errno(0);
+                    ::dllgen_runtime::native::set_last_error(0);
+                    let __dllgen_ret = unsafe {
+                        #[cfg(target_arch = "x86")]
+                        let __dllgen_r = ::dllgen_runtime::native::Words::new()
+                            .push(__dllgen_a_s.ptr())
+                            .call::<
+                                i32,
+                            >(
+                                self.__dllgen_f60 as *const ::core::ffi::c_void,
+                                ::dllgen_runtime::native::Pops::Caller,
+                                "`kx_stream_run`",
+                            );
+                        #[cfg(not(target_arch = "x86"))]
+                        let __dllgen_r = ::core::result::Result::<
+                            _,
+                            ::dllgen_runtime::WireError,
+                        >::Ok((self.__dllgen_f60)(__dllgen_a_s.ptr()));
+                        __dllgen_r
+                    }?;
+                    let (__dllgen_errno, __dllgen_last_error) = (
+                        ::dllgen_runtime::native::errno(),
+                        ::dllgen_runtime::native::last_error(),
+                    );
+                    let __dllgen_a_s_after = __dllgen_a_s.after();
+                    if let Some(__dllgen_status) = ::dllgen_runtime::marshal::error::check(
+                        __dllgen_out,
+                        __dllgen_ret,
+                        ::dllgen_runtime::marshal::error::Rule::Negative,
+                        ::dllgen_runtime::marshal::error::Code::Return,
+                        __dllgen_errno,
+                        __dllgen_last_error,
+                    ) {
+                        return Ok(__dllgen_status);
+                    }
+                    ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
+                    ::dllgen_runtime::marshal::resident::reply(
+                        __dllgen_out,
+                        &__dllgen_a_s,
+                        &__dllgen_a_s_after,
+                    )?;
+                    Ok(::dllgen_runtime::Status::Ok)
+                }
+                61 => {
+                    let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
+                    __dllgen_args.finish()?;
+                    ::dllgen_runtime::native::set_errno(0);
+                    ::dllgen_runtime::native::set_last_error(0);
+                    let __dllgen_ret = unsafe {
+                        #[cfg(target_arch = "x86")]
+                        let __dllgen_r = ::dllgen_runtime::native::Words::new()
+                            .call::<
+                                i32,
+                            >(
+                                self.__dllgen_f61 as *const ::core::ffi::c_void,
+                                ::dllgen_runtime::native::Pops::Caller,
+                                "`kx_streams_live`",
+                            );
+                        #[cfg(not(target_arch = "x86"))]
+                        let __dllgen_r = ::core::result::Result::<
+                            _,
+                            ::dllgen_runtime::WireError,
+                        >::Ok((self.__dllgen_f61)());
+                        __dllgen_r
+                    }?;
+                    let (__dllgen_errno, __dllgen_last_error) = (
+                        ::dllgen_runtime::native::errno(),
+                        ::dllgen_runtime::native::last_error(),
+                    );
+                    if let Some(__dllgen_status) = ::dllgen_runtime::marshal::error::check(
+                        __dllgen_out,
+                        __dllgen_ret,
+                        ::dllgen_runtime::marshal::error::Rule::Negative,
+                        ::dllgen_runtime::marshal::error::Code::Return,
+                        __dllgen_errno,
+                        __dllgen_last_error,
+                    ) {
+                        return Ok(__dllgen_status);
+                    }
+                    ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
+                    Ok(::dllgen_runtime::Status::Ok)
+                }
+                62 => {
+                    let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let __dllgen_a_n: i32 = ::dllgen_runtime::marshal::value::decode_c(
                         &mut __dllgen_args,
                         &mut __dllgen_keep,
@@ -5014,7 +5319,7 @@ mod __dllgen {
                             .push(
                                 __dllgen_a_each
                                     .then_some(
-                                        __dllgen_callback_58_1
+                                        __dllgen_callback_62_1
                                             as unsafe extern "C" fn(
                                                 *mut ::core::ffi::c_void,
                                                 i32,
@@ -5025,7 +5330,7 @@ mod __dllgen {
                             .call::<
                                 i32,
                             >(
-                                self.__dllgen_f58 as *const ::core::ffi::c_void,
+                                self.__dllgen_f62 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
                                 "`kx_sum_each`",
                             );
@@ -5035,11 +5340,11 @@ mod __dllgen {
                             ::dllgen_runtime::WireError,
                         >::Ok(
                             (self
-                                .__dllgen_f58)(
+                                .__dllgen_f62)(
                                 __dllgen_a_n,
                                 __dllgen_a_each
                                     .then_some(
-                                        __dllgen_callback_58_1
+                                        __dllgen_callback_62_1
                                             as unsafe extern "C" fn(
                                                 *mut ::core::ffi::c_void,
                                                 i32,
@@ -5053,7 +5358,7 @@ mod __dllgen {
                     ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                59 => {
+                63 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let __dllgen_a_data = ::dllgen_runtime::marshal::in_buffer::decode::<
                         u8,
@@ -5088,7 +5393,7 @@ mod __dllgen {
                             .call::<
                                 i32,
                             >(
-                                self.__dllgen_f59 as *const ::core::ffi::c_void,
+                                self.__dllgen_f63 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
                                 "`kx_sum_opt`",
                             );
@@ -5098,7 +5403,7 @@ mod __dllgen {
                             ::dllgen_runtime::WireError,
                         >::Ok(
                             (self
-                                .__dllgen_f59)(
+                                .__dllgen_f63)(
                                 ::dllgen_runtime::marshal::in_buffer::ptr(&__dllgen_a_data),
                                 __dllgen_a_count,
                                 __dllgen_a_stride,
@@ -5109,7 +5414,7 @@ mod __dllgen {
                     ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                60 => {
+                64 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let __dllgen_a_pts = ::dllgen_runtime::marshal::in_buffer::decode::<
                         KxPoint,
@@ -5144,7 +5449,7 @@ mod __dllgen {
                             .call::<
                                 i32,
                             >(
-                                self.__dllgen_f60 as *const ::core::ffi::c_void,
+                                self.__dllgen_f64 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
                                 "`kx_sum_points`",
                             );
@@ -5154,7 +5459,7 @@ mod __dllgen {
                             ::dllgen_runtime::WireError,
                         >::Ok(
                             (self
-                                .__dllgen_f60)(
+                                .__dllgen_f64)(
                                 ::dllgen_runtime::marshal::in_buffer::ptr(&__dllgen_a_pts),
                                 __dllgen_a_n,
                                 ::dllgen_runtime::marshal::out_value::ptr(
@@ -5186,7 +5491,7 @@ mod __dllgen {
                     )?;
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                61 => {
+                65 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let mut __dllgen_a_p = ::dllgen_runtime::marshal::inout_value::decode_c::<
                         KxPoint,
@@ -5203,7 +5508,7 @@ mod __dllgen {
                             .call::<
                                 (),
                             >(
-                                self.__dllgen_f61 as *const ::core::ffi::c_void,
+                                self.__dllgen_f65 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
                                 "`kx_swap`",
                             );
@@ -5213,7 +5518,7 @@ mod __dllgen {
                             ::dllgen_runtime::WireError,
                         >::Ok(
                             (self
-                                .__dllgen_f61)(
+                                .__dllgen_f65)(
                                 ::dllgen_runtime::marshal::inout_value::ptr(
                                     &mut __dllgen_a_p,
                                 ),
@@ -5229,7 +5534,7 @@ mod __dllgen {
                     )?;
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                62 => {
+                66 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let mut __dllgen_a_req = ::dllgen_runtime::marshal::inout_value::decode_c::<
                         KxTextReq,
@@ -5248,7 +5553,7 @@ mod __dllgen {
                             .call::<
                                 i32,
                             >(
-                                self.__dllgen_f62 as *const ::core::ffi::c_void,
+                                self.__dllgen_f66 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
                                 "`kx_text_fill`",
                             );
@@ -5258,7 +5563,7 @@ mod __dllgen {
                             ::dllgen_runtime::WireError,
                         >::Ok(
                             (self
-                                .__dllgen_f62)(
+                                .__dllgen_f66)(
                                 ::dllgen_runtime::marshal::inout_value::ptr(
                                     &mut __dllgen_a_req,
                                 ),
@@ -5289,7 +5594,7 @@ mod __dllgen {
                     )?;
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                63 => {
+                67 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     __dllgen_args.finish()?;
                     ::dllgen_runtime::native::set_errno(0);
@@ -5300,7 +5605,7 @@ mod __dllgen {
                             .call::<
                                 i32,
                             >(
-                                self.__dllgen_f63 as *const ::core::ffi::c_void,
+                                self.__dllgen_f67 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
                                 "`kx_unfreed`",
                             );
@@ -5308,7 +5613,7 @@ mod __dllgen {
                         let __dllgen_r = ::core::result::Result::<
                             _,
                             ::dllgen_runtime::WireError,
-                        >::Ok((self.__dllgen_f63)());
+                        >::Ok((self.__dllgen_f67)());
                         __dllgen_r
                     }?;
                     let (__dllgen_errno, __dllgen_last_error) = (
@@ -5328,7 +5633,7 @@ mod __dllgen {
                     ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                64 => {
+                68 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let __dllgen_a_text = ::dllgen_runtime::marshal::in_string::decode::<
                         ::dllgen_runtime::marshal::Utf16,
@@ -5360,7 +5665,7 @@ mod __dllgen {
                             .call::<
                                 (),
                             >(
-                                self.__dllgen_f64 as *const ::core::ffi::c_void,
+                                self.__dllgen_f68 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
                                 "`kx_upper16`",
                             );
@@ -5370,7 +5675,7 @@ mod __dllgen {
                             ::dllgen_runtime::WireError,
                         >::Ok(
                             (self
-                                .__dllgen_f64)(
+                                .__dllgen_f68)(
                                 ::dllgen_runtime::marshal::in_string::ptr(&__dllgen_a_text),
                                 ::dllgen_runtime::marshal::out_buffer::ptr(
                                     &mut __dllgen_a_out,
@@ -5388,7 +5693,7 @@ mod __dllgen {
                     )?;
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                65 => {
+                69 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let __dllgen_a_v = ::dllgen_runtime::marshal::in_value::decode::<
                         KxValue,
@@ -5422,7 +5727,7 @@ mod __dllgen {
                             .call::<
                                 i32,
                             >(
-                                self.__dllgen_f65 as *const ::core::ffi::c_void,
+                                self.__dllgen_f69 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
                                 "`kx_value_describe`",
                             );
@@ -5432,7 +5737,7 @@ mod __dllgen {
                             ::dllgen_runtime::WireError,
                         >::Ok(
                             (self
-                                .__dllgen_f65)(
+                                .__dllgen_f69)(
                                 ::dllgen_runtime::marshal::in_value::ptr(&__dllgen_a_v),
                                 ::dllgen_runtime::marshal::out_buffer::ptr(
                                     &mut __dllgen_a_out,
@@ -5466,7 +5771,7 @@ mod __dllgen {
                     )?;
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                66 => {
+                70 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let __dllgen_a_n: i32 = ::dllgen_runtime::marshal::value::decode_c(
                         &mut __dllgen_args,
@@ -5488,7 +5793,7 @@ mod __dllgen {
                             .call::<
                                 i32,
                             >(
-                                self.__dllgen_f66 as *const ::core::ffi::c_void,
+                                self.__dllgen_f70 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
                                 "`kx_value_get`",
                             );
@@ -5498,7 +5803,7 @@ mod __dllgen {
                             ::dllgen_runtime::WireError,
                         >::Ok(
                             (self
-                                .__dllgen_f66)(
+                                .__dllgen_f70)(
                                 __dllgen_a_n,
                                 ::dllgen_runtime::marshal::out_value::ptr(&mut __dllgen_a_v),
                             ),
@@ -5527,7 +5832,7 @@ mod __dllgen {
                     )?;
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                67 => {
+                71 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let __dllgen_a_dev = ::dllgen_runtime::marshal::handle::decode_c(
                         &mut __dllgen_args,
@@ -5549,7 +5854,7 @@ mod __dllgen {
                             .push(
                                 __dllgen_a_visit
                                     .then_some(
-                                        __dllgen_callback_67_1
+                                        __dllgen_callback_71_1
                                             as unsafe extern "C" fn(
                                                 *mut ::core::ffi::c_void,
                                                 *mut ::core::ffi::c_void,
@@ -5560,7 +5865,7 @@ mod __dllgen {
                             .call::<
                                 i32,
                             >(
-                                self.__dllgen_f67 as *const ::core::ffi::c_void,
+                                self.__dllgen_f71 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
                                 "`kx_visit_device`",
                             );
@@ -5570,11 +5875,11 @@ mod __dllgen {
                             ::dllgen_runtime::WireError,
                         >::Ok(
                             (self
-                                .__dllgen_f67)(
+                                .__dllgen_f71)(
                                 ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_dev),
                                 __dllgen_a_visit
                                     .then_some(
-                                        __dllgen_callback_67_1
+                                        __dllgen_callback_71_1
                                             as unsafe extern "C" fn(
                                                 *mut ::core::ffi::c_void,
                                                 *mut ::core::ffi::c_void,
@@ -5593,7 +5898,7 @@ mod __dllgen {
                     ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                68 => {
+                72 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let __dllgen_a_w: i32 = ::dllgen_runtime::marshal::value::decode_c(
                         &mut __dllgen_args,
@@ -5658,7 +5963,7 @@ mod __dllgen {
                             .call::<
                                 i32,
                             >(
-                                self.__dllgen_f68 as *const ::core::ffi::c_void,
+                                self.__dllgen_f72 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
                                 "`kx_weigh`",
                             );
@@ -5668,7 +5973,7 @@ mod __dllgen {
                             ::dllgen_runtime::WireError,
                         >::Ok(
                             (self
-                                .__dllgen_f68)(
+                                .__dllgen_f72)(
                                 __dllgen_a_w,
                                 __dllgen_a_r,
                                 __dllgen_a_out,
@@ -5686,7 +5991,7 @@ mod __dllgen {
                     ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                69 => {
+                73 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let __dllgen_a_dev = ::dllgen_runtime::marshal::handle::decode_c(
                         &mut __dllgen_args,
@@ -5722,7 +6027,7 @@ mod __dllgen {
                             .call::<
                                 i32,
                             >(
-                                self.__dllgen_f69 as *const ::core::ffi::c_void,
+                                self.__dllgen_f73 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
                                 "`kx_write`",
                             );
@@ -5732,7 +6037,7 @@ mod __dllgen {
                             ::dllgen_runtime::WireError,
                         >::Ok(
                             (self
-                                .__dllgen_f69)(
+                                .__dllgen_f73)(
                                 ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_dev),
                                 ::dllgen_runtime::marshal::in_buffer::ptr(&__dllgen_a_data),
                                 __dllgen_a_len,
@@ -5762,7 +6067,7 @@ mod __dllgen {
                     ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                70 => {
+                74 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let __dllgen_a_dev = ::dllgen_runtime::marshal::handle::decode_c(
                         &mut __dllgen_args,
@@ -5810,7 +6115,7 @@ mod __dllgen {
                             .call::<
                                 i32,
                             >(
-                                self.__dllgen_f70 as *const ::core::ffi::c_void,
+                                self.__dllgen_f74 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
                                 "`kx_write_block`",
                             );
@@ -5820,7 +6125,7 @@ mod __dllgen {
                             ::dllgen_runtime::WireError,
                         >::Ok(
                             (self
-                                .__dllgen_f70)(
+                                .__dllgen_f74)(
                                 ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_dev),
                                 ::dllgen_runtime::marshal::in_value::ptr(&__dllgen_a_block),
                                 ::dllgen_runtime::marshal::in_buffer::ptr(&__dllgen_a_bytes),
@@ -5922,6 +6227,10 @@ mod __dllgen {
                         "kx_series_make",
                         "kx_series_sum",
                         "kx_set_origin",
+                        "kx_stream_end",
+                        "kx_stream_init",
+                        "kx_stream_run",
+                        "kx_streams_live",
                         "kx_sum_each",
                         "kx_sum_opt",
                         "kx_sum_points",
@@ -6231,6 +6540,22 @@ mod __dllgen {
                     __dllgen_f70: ::core::mem::transmute::<
                         *const ::core::ffi::c_void,
                         __DllgenFn70,
+                    >(symbols.next().unwrap_or(::core::ptr::null())),
+                    __dllgen_f71: ::core::mem::transmute::<
+                        *const ::core::ffi::c_void,
+                        __DllgenFn71,
+                    >(symbols.next().unwrap_or(::core::ptr::null())),
+                    __dllgen_f72: ::core::mem::transmute::<
+                        *const ::core::ffi::c_void,
+                        __DllgenFn72,
+                    >(symbols.next().unwrap_or(::core::ptr::null())),
+                    __dllgen_f73: ::core::mem::transmute::<
+                        *const ::core::ffi::c_void,
+                        __DllgenFn73,
+                    >(symbols.next().unwrap_or(::core::ptr::null())),
+                    __dllgen_f74: ::core::mem::transmute::<
+                        *const ::core::ffi::c_void,
+                        __DllgenFn74,
                     >(symbols.next().unwrap_or(::core::ptr::null())),
                     __dllgen_library: library,
                 }

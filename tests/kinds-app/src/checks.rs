@@ -1289,3 +1289,84 @@ fn kill(pid: u32) {
     cmd.args(["-9", &pid.to_string()]);
     let _ = cmd.stdout(std::process::Stdio::null()).stderr(std::process::Stdio::null()).status();
 }
+
+/// `kx_stream` in the 64-bit build.
+#[repr(C)]
+struct Stream64 {
+    next_in: *const u8,
+    avail_in: u32,
+    total_in: u32,
+    next_out: *mut u8,
+    avail_out: u32,
+    total_out: u32,
+    msg: *const c_char,
+    state: *mut c_void,
+}
+
+/// A struct that lives in the host (the library checks its address on every call): its
+/// buffers bound per call, its output equal to the 64-bit build's, ended by the host when
+/// dropped without its end function, refused once its host is gone.
+pub fn resident_structs(k: &Kinds, d: &Direct, shared: bool) {
+    let init: extern "C" fn(*mut Stream64, u8) -> i32 = d.sym("kx_stream_init");
+    let run: extern "C" fn(*mut Stream64) -> i32 = d.sym("kx_stream_run");
+    let end: extern "C" fn(*mut Stream64) -> i32 = d.sym("kx_stream_end");
+    let data: Vec<u8> = (0..100_000u32).map(|i| (i * 7 + i / 300) as u8).collect();
+    let rooms = [1000usize, 4096, 1, 65_536, 333];
+
+    // SAFETY: all zeros is the stream's initial state.
+    let mut n: Stream64 = unsafe { std::mem::zeroed() };
+    assert_eq!(init(&mut n, 0x5a), 0);
+    let mut theirs = Vec::new();
+    let mut at = 0;
+    for room in rooms.iter().cycle() {
+        if at == data.len() {
+            break;
+        }
+        let mut buf = vec![0u8; *room];
+        n.next_in = data[at..].as_ptr();
+        n.avail_in = (data.len() - at) as u32;
+        n.next_out = buf.as_mut_ptr();
+        n.avail_out = *room as u32;
+        let moved = run(&mut n);
+        at += moved as usize;
+        theirs.extend_from_slice(&buf[..moved as usize]);
+    }
+    assert_eq!(end(&mut n), 0);
+
+    let live = k.kx_streams_live().unwrap();
+    let mut s = crate::api::KxStream::default();
+    assert_eq!(k.kx_stream_init(&mut s, 0x5a), Ok(0));
+    assert_eq!(k.kx_streams_live(), Ok(live + 1));
+    s.next_in = data.clone();
+    let mut ours = Vec::new();
+    for room in rooms.iter().cycle() {
+        if s.next_in.is_empty() {
+            break;
+        }
+        s.avail_out = *room as u32;
+        let moved = k.kx_stream_run(&mut s).unwrap();
+        assert_eq!(moved as usize, s.next_out.len(), "produced what it says");
+        assert_eq!(s.avail_out as usize, room - s.next_out.len(), "the room left, as the library counted it");
+        ours.extend_from_slice(&s.next_out);
+    }
+    assert!(ours == theirs, "the same bytes as the 64-bit build");
+    assert_eq!((s.total_in, s.total_out, s.msg.as_deref()), (data.len() as u32, data.len() as u32, None));
+    // Ended by the client, then dropped: the host does not end it again.
+    assert_eq!(k.kx_stream_end(&mut s), Ok(0));
+    assert_eq!(k.kx_streams_live(), Ok(live));
+    drop(s);
+    assert_eq!(k.kx_streams_live(), Ok(live));
+    // Dropped without its end: the host ends it before freeing it (before the next call).
+    for key in 1..=3 {
+        let mut t = crate::api::KxStream::default();
+        assert_eq!(k.kx_stream_init(&mut t, key), Ok(0));
+    }
+    assert_eq!(k.kx_streams_live(), Ok(live), "ended by the host");
+    if !shared {
+        // A host restarted: the object names nothing in the new one.
+        let mut u = crate::api::KxStream::default();
+        assert_eq!(k.kx_stream_init(&mut u, 9), Ok(0));
+        k.client().restart();
+        assert!(matches!(k.kx_stream_run(&mut u), Err(Error::BadHandle(_))), "a copy of an earlier host");
+    }
+}

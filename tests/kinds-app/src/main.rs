@@ -12,12 +12,13 @@ mod api {
     #[cfg(windows)]
     pub use kinds_client::{
         Clash, Config, Device, Error, HostPath, Kinds, KxBlock, KxFrame, KxFrameFnKept, KxInfo, KxPacked,
-        KxPacket, KxPoint, KxSeries, KxTextReq, KxValue, KxValueU, KxVerdict, KX_MAGIC, KX_VERSION,
+        KxPacket, KxPoint, KxSeries, KxStream, KxTextReq, KxValue, KxValueU, KxVerdict, KX_MAGIC, KX_VERSION,
     };
     #[cfg(not(windows))]
     pub use kinds_linux_client::{
         Clash, Config, Device, Error, HostPath, KindsLinux as Kinds, KxBlock, KxFrame, KxFrameFnKept, KxInfo,
-        KxPacked, KxPacket, KxPoint, KxSeries, KxTextReq, KxValue, KxValueU, KxVerdict, KX_MAGIC, KX_VERSION,
+        KxPacked, KxPacket, KxPoint, KxSeries, KxStream, KxTextReq, KxValue, KxValueU, KxVerdict, KX_MAGIC,
+        KX_VERSION,
     };
 }
 
@@ -80,6 +81,8 @@ fn main() {
     let k = std::sync::Arc::new(k);
     checks::kept_callbacks(&k, &direct);
     println!("ok: callbacks kept past their call: on a handle, until a destroy-notify, for good");
+    checks::resident_structs(&k, &direct, shared);
+    println!("ok: a struct that lives in the host: its buffers bound per call, ended when dropped");
     checks::library_threads(&k, shared);
     println!("ok: callbacks from a thread of the library's own, with no call in flight");
 }
