@@ -82,8 +82,10 @@ pub fn run_host(load: impl FnOnce() -> Result<Box<dyn Library>, String>) -> ! {
                 // From here on (library loading included), what the library prints goes
                 // to stderr, not after the line a launcher reads.
                 let _ = sys::take_stdio();
-                let lib = load().unwrap_or_else(|reason| Box::new(Unloadable(reason)) as Box<dyn Library>);
-                transport::listen::serve_all(lib.as_ref(), accept, wire::DEFAULT_MAX_FRAME)
+                let lib: &'static dyn Library = Box::leak(
+                    load().unwrap_or_else(|reason| Box::new(Unloadable(reason)) as Box<dyn Library>),
+                );
+                transport::listen::serve_all(lib, accept, wire::DEFAULT_MAX_FRAME)
             }
             Err(e) => {
                 eprintln!("dllgen host: cannot listen on {endpoint:?}: {e}");

@@ -26,14 +26,42 @@ const CALLER_FRAMES: usize = 64;
 pub(crate) struct Routed {
     /// Lane-0 frames, from the reader.
     pub(crate) caller: Receiver<Incoming>,
-    /// The stream to the host, shared with the dispatcher.
-    pub(crate) output: Arc<Mutex<Box<dyn Write + Send>>>,
+    /// What the dispatcher shares.
+    pub(crate) shared: Arc<Shared>,
 }
 
-impl Routed {
-    /// Closes the stream to the host (it sees its input end; the reader then ends).
+/// The stream to the host, written by the thread holding the connection and by the
+/// dispatcher, and with shared memory the control pipes, which only closing ends.
+pub(crate) struct Shared {
+    output: Mutex<Box<dyn Write + Send>>,
+    control: Mutex<Option<super::Control>>,
+}
+
+impl Shared {
+    /// Writes one frame.
+    pub(crate) fn send(
+        &self,
+        w: &mut Writer,
+        kind: Kind,
+        status: Status,
+        id: u32,
+        seq: u32,
+        lane: u16,
+    ) -> io::Result<()> {
+        let mut o = self.output.lock().unwrap_or_else(|e| e.into_inner());
+        w.send_on(&mut *o, kind, status, id, seq, lane)
+    }
+
+    /// Closes the stream and the control pipes: the host sees its input end (and exits),
+    /// the reader then ends, and everyone waiting hears it.
     pub(crate) fn close(&self) {
         *self.output.lock().unwrap_or_else(|e| e.into_inner()) = Box::new(io::sink());
+        *self.control.lock().unwrap_or_else(|e| e.into_inner()) = None;
+    }
+
+    /// Whether frames go through shared memory (the pipes are then the control channel).
+    pub(crate) fn has_control(&self) -> bool {
+        self.control.lock().unwrap_or_else(|e| e.into_inner()).is_some()
     }
 }
 
@@ -41,6 +69,7 @@ impl Routed {
 pub(crate) struct Start {
     pub(crate) input: BufReader<Box<dyn Read + Send>>,
     pub(crate) output: Box<dyn Write + Send>,
+    pub(crate) control: Option<super::Control>,
     pub(crate) max_frame: u32,
     pub(crate) handler: EventHandler,
     pub(crate) kept: Arc<kept::Registry>,
@@ -51,12 +80,12 @@ pub(crate) struct Start {
 
 /// Starts the reader and the dispatcher of a connection whose handshake is done.
 pub(crate) fn start(s: Start) -> io::Result<Routed> {
-    let output = Arc::new(Mutex::new(s.output));
+    let shared = Arc::new(Shared { output: Mutex::new(s.output), control: Mutex::new(s.control) });
     let (caller_tx, caller) = sync_channel(CALLER_FRAMES);
     let (events_tx, events) = channel();
     let (lanes_tx, lanes) = channel();
     let dispatcher =
-        Dispatcher { output: output.clone(), handler: s.handler, kept: s.kept.clone(), me: s.me };
+        Dispatcher { shared: shared.clone(), handler: s.handler, kept: s.kept.clone(), me: s.me };
     std::thread::Builder::new()
         .name("dllgen-dispatch".into())
         .spawn(move || dispatcher.run(&events, &lanes))?;
@@ -64,7 +93,7 @@ pub(crate) fn start(s: Start) -> io::Result<Routed> {
     std::thread::Builder::new()
         .name("dllgen-reader".into())
         .spawn(move || reader.run(&caller_tx, &events_tx, &lanes_tx))?;
-    Ok(Routed { caller, output })
+    Ok(Routed { caller, shared })
 }
 
 /// The reader thread's part.
@@ -128,7 +157,7 @@ pub(crate) fn released(payload: &[u8]) -> Result<Vec<u32>, WireError> {
 
 /// The dispatcher thread's part.
 struct Dispatcher {
-    output: Arc<Mutex<Box<dyn Write + Send>>>,
+    shared: Arc<Shared>,
     handler: EventHandler,
     kept: Arc<kept::Registry>,
     me: usize,
@@ -147,11 +176,12 @@ impl Dispatcher {
                 // fired it serves them).
                 let mut link = Link {
                     input: Input::Queue(lanes),
-                    output: Output::Shared(&self.output),
+                    output: Output::Shared(&self.shared),
                     lane: h.lane,
                     payload: &mut payload,
                     out: &mut out,
                     bulk: None,
+                    broken: false,
                 };
                 struct Lent;
                 impl Drop for Lent {
@@ -180,17 +210,18 @@ impl Dispatcher {
                     Status::CallbackFailed
                 }
                 Err(panic) => {
-                    let why = format!("the dispatcher panicked: {}", crate::panic_message(panic.as_ref()));
-                    reply.clear();
-                    reply.bytes(why.as_bytes());
+                    // Out of a nested call's handler: the stream is in an unknown state, so
+                    // it is closed (the host ends, and every call fails instead of waiting).
+                    let why = format!(
+                        "a callback fired by a library thread panicked: {}",
+                        crate::panic_message(panic.as_ref())
+                    );
                     self.kept.fail(why);
-                    Status::CallbackFailed
+                    self.shared.close();
+                    break;
                 }
             };
-            let sent = {
-                let mut o = self.output.lock().unwrap_or_else(|e| e.into_inner());
-                reply.send_on(&mut *o, Kind::EventReturn, status, h.id, h.seq, h.lane)
-            };
+            let sent = self.shared.send(&mut reply, Kind::EventReturn, status, h.id, h.seq, h.lane);
             // Released closures are dropped with no lock held.
             self.kept.bury();
             if sent.is_err() {

@@ -350,6 +350,9 @@ impl Drop for Watch {
     }
 }
 
+/// With shared memory, the pipes to the host kept open as the control channel.
+type Control = (Box<dyn Write + Send>, Box<dyn Read + Send>);
+
 /// A connection to a host: the child this client started (absent for a listening host)
 /// and the two ends of the stream.
 struct Connection {
@@ -368,8 +371,8 @@ struct Connection {
     bulk: Option<std::sync::Arc<Region>>,
     /// With shared memory, the pipes stay open as the control channel: closing the write
     /// end tells the host to exit; the read end shows the host's death.
-    control: Option<(Box<dyn Write + Send>, Box<dyn Read + Send>)>,
-    /// With events, the streams' two ends (`input` and `output` are then unused).
+    control: Option<Control>,
+    /// With events, the streams' two ends (`input`, `output` and `control` are then unused).
     routed: Option<events::Routed>,
 }
 
@@ -379,7 +382,7 @@ impl Connection {
     fn close_streams(&mut self) {
         self.output = Box::new(io::sink());
         if let Some(routed) = &self.routed {
-            routed.close();
+            routed.shared.close();
         }
         self.control = None;
     }
@@ -387,7 +390,7 @@ impl Connection {
     /// The connection as a call on lane 0 uses it.
     fn link(&mut self) -> Link<'_> {
         let (input, output) = match &self.routed {
-            Some(routed) => (Input::Queue(&routed.caller), Output::Shared(&routed.output)),
+            Some(routed) => (Input::Queue(&routed.caller), Output::Shared(&routed.shared)),
             None => (Input::Stream(&mut self.input), Output::Stream(&mut self.output)),
         };
         Link {
@@ -397,6 +400,7 @@ impl Connection {
             payload: &mut self.payload,
             out: &mut self.out,
             bulk: self.bulk.as_ref(),
+            broken: false,
         }
     }
 }
@@ -410,10 +414,18 @@ enum Input<'a> {
 /// Where they go: the stream, or a stream other threads write too.
 enum Output<'a> {
     Stream(&'a mut Box<dyn Write + Send>),
-    Shared(&'a Mutex<Box<dyn Write + Send>>),
+    Shared(&'a events::Shared),
 }
 
 impl Output<'_> {
+    /// Closes the stream to the host (it sees its input end).
+    fn close(&mut self) {
+        match self {
+            Output::Stream(o) => **o = Box::new(io::sink()),
+            Output::Shared(o) => o.close(),
+        }
+    }
+
     fn send(
         &mut self,
         w: &mut Writer,
@@ -425,10 +437,7 @@ impl Output<'_> {
     ) -> io::Result<()> {
         match self {
             Output::Stream(o) => w.send_on(o, kind, status, id, seq, lane),
-            Output::Shared(o) => {
-                let mut o = o.lock().unwrap_or_else(|e| e.into_inner());
-                w.send_on(&mut *o, kind, status, id, seq, lane)
-            }
+            Output::Shared(o) => o.send(w, kind, status, id, seq, lane),
         }
     }
 }
@@ -443,6 +452,9 @@ struct Link<'a> {
     /// The call's arguments.
     out: &'a mut Writer,
     bulk: Option<&'a Arc<Region>>,
+    /// A call nested in a callback of this link broke the stream: the call running the
+    /// callback fails too once it returns.
+    broken: bool,
 }
 
 impl Link<'_> {
@@ -596,7 +608,14 @@ impl Client {
         args(link.out);
         exchange(link, id, seq, self.config.max_frame, self.waiter(), callbacks, decode).map_err(
             |f| match f {
-                Failure::Call(e) | Failure::Connection(e) => e,
+                Failure::Call(e) => e,
+                // The stream is in an unknown state: closed, so the host ends and the call
+                // (or event) this one is nested in fails too instead of waiting.
+                Failure::Connection(e) => {
+                    link.output.close();
+                    link.broken = true;
+                    e
+                }
             },
         )
     }
@@ -765,7 +784,10 @@ impl Client {
     /// Whether frames currently go through shared memory (false: the pipe, or no host yet).
     pub fn uses_shared_memory(&self) -> bool {
         let state = self.state.lock().unwrap_or_else(|e| e.into_inner());
-        state.conn.as_ref().is_some_and(|c| c.control.is_some())
+        state
+            .conn
+            .as_ref()
+            .is_some_and(|c| c.control.is_some() || c.routed.as_ref().is_some_and(|r| r.shared.has_control()))
     }
 
     /// Starts a host (or connects to the listening one) and performs the handshake.
@@ -932,6 +954,7 @@ impl Client {
         let routed = events::start(events::Start {
             input,
             output,
+            control: conn.control.take(),
             max_frame: self.config.max_frame,
             handler,
             kept: self.kept.clone(),
@@ -1134,6 +1157,11 @@ fn exchange<T>(
                     callbacks(h.id, Reader::new(&frame), &mut reply)
                 };
                 *conn.payload = frame;
+                if conn.broken {
+                    return Err(Failure::Connection(Error::Protocol(
+                        "a call made from inside a callback broke the connection".into(),
+                    )));
+                }
                 // A closure that could not answer: the library gets the callback's default
                 // (the host's), and the call fails with why.
                 let status = match handled {

@@ -22,6 +22,8 @@ struct Table {
     /// Buffers the library keeps pointers to, by the object that keeps them, with their
     /// slot: freed when it closes, or when the same slot gets another.
     retained: HashMap<(u32, u64), Vec<Slot>>,
+    /// Handles lent to running callbacks, with how many lend them ([`lend`]).
+    lent: HashMap<(u32, u64), u32>,
 }
 
 /// A retained buffer (or kept callback) and the slot it fills (`None`: no slot, kept until
@@ -59,6 +61,7 @@ fn with<R>(f: impl FnOnce(&mut Table) -> R) -> R {
         by_ptr: HashMap::new(),
         borrowed: HashSet::new(),
         retained: HashMap::new(),
+        lent: HashMap::new(),
     }))
 }
 
@@ -116,9 +119,31 @@ impl Lent {
 
 impl Drop for Lent {
     fn drop(&mut self) {
-        if self.forget {
-            closed(self.kind, self.id);
+        if !self.forget {
+            return;
         }
+        // Forgotten once no callback lends it any more, unless the client took it as its own
+        // meanwhile (a library call returned it) or something was kept on it.
+        let kept = with(|t| {
+            let key = (self.kind, self.id);
+            let n = t.lent.get_mut(&key).map(|n| {
+                *n -= 1;
+                *n
+            });
+            if n != Some(0) {
+                return None;
+            }
+            t.lent.remove(&key);
+            if !t.borrowed.contains(&key) || t.retained.contains_key(&key) {
+                return None;
+            }
+            if let Some(p) = t.by_id.remove(&key) {
+                t.by_ptr.remove(&(self.kind, p));
+            }
+            t.borrowed.remove(&key);
+            Some(())
+        });
+        let _ = kept;
     }
 }
 
@@ -127,11 +152,27 @@ pub fn lend(kind: u32, p: *mut c_void) -> Lent {
     if p.is_null() {
         return Lent { kind, id: 0, forget: false };
     }
-    let known = with(|t| t.by_ptr.get(&(kind, p as usize)).copied());
-    match known {
-        Some(id) => Lent { kind, id, forget: false },
-        None => Lent { kind, id: register(kind, p, true), forget: true },
-    }
+    with(|t| {
+        let key = (kind, p as usize);
+        match t.by_ptr.get(&key).copied() {
+            // The client's own, or lent already (by a callback on another thread, or an
+            // outer one): counted, forgotten when the last lender is done.
+            Some(id) if t.lent.contains_key(&(kind, id)) => {
+                *t.lent.entry((kind, id)).or_default() += 1;
+                Lent { kind, id, forget: true }
+            }
+            Some(id) => Lent { kind, id, forget: false },
+            None => {
+                t.next += 1;
+                let id = t.next;
+                t.by_id.insert((kind, id), p as usize);
+                t.by_ptr.insert(key, id);
+                t.borrowed.insert((kind, id));
+                t.lent.insert((kind, id), 1);
+                Lent { kind, id, forget: true }
+            }
+        }
+    })
 }
 
 /// Keeps `data`, a buffer the library holds on to, until the object `(kind, id)` closes, or
@@ -217,6 +258,7 @@ pub fn closed(kind: u32, id: u64) {
             t.by_ptr.remove(&(kind, p));
         }
         t.borrowed.remove(&(kind, id));
+        t.lent.remove(&(kind, id));
         t.retained.remove(&(kind, id))
     });
 }
@@ -279,6 +321,21 @@ mod tests {
         assert!(from_client(12, l, false).is_err(), "gone after the callback");
         assert_eq!(from_client(12, o, false).unwrap(), own, "the client's own stays");
         assert_eq!(lend(12, std::ptr::null_mut()).id(), 0);
+        // Lent twice (nested callbacks, or two threads): gone when the last one ends.
+        let outer = lend(12, lent);
+        let inner = lend(12, lent);
+        assert_eq!(outer.id(), inner.id());
+        drop(inner);
+        assert!(from_client(12, outer.id(), false).is_ok(), "the outer callback still runs");
+        let id = outer.id();
+        drop(outer);
+        assert!(from_client(12, id, false).is_err());
+        // Given to the client as its own during the callback: it stays.
+        let during = lend(12, lent);
+        assert_eq!(to_client(12, lent), during.id(), "returned by a library call");
+        let id = during.id();
+        drop(during);
+        assert_eq!(from_client(12, id, false).unwrap(), lent, "the client's now");
     }
 
     #[test]

@@ -479,6 +479,7 @@ pub fn serve_with(
     max_frame: u32,
     shm: Option<shm::PipeWatch>,
 ) -> Result<(), ServeError> {
+    resident::serving(lib);
     let pulse = Pulse::default();
     let sink = Arc::new(Mutex::new(Sink::Pipe(pipe_out)));
     std::thread::scope(|s| {

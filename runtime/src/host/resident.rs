@@ -16,6 +16,11 @@ struct Entry {
     type_id: std::any::TypeId,
     /// The function to run on it before it is freed (its index).
     end: Option<u32>,
+    /// Calls holding it now (a call nested in an event may run beside the library
+    /// thread's): it is freed only when none does.
+    uses: u32,
+    /// The client freed it while a call held it: freed when the last one lets go.
+    doomed: bool,
 }
 
 struct Table {
@@ -30,23 +35,36 @@ fn with<R>(f: impl FnOnce(&mut Table) -> R) -> R {
     f(guard.get_or_insert_with(|| Table { next: crate::host::handles::nonce(), live: HashMap::new() }))
 }
 
-/// The copy named `id` (0: a new, zeroed `T`), as (id, address). An id this host did not
-/// give out, one already freed, or one of another struct type is refused.
+/// The copy named `id` (0: a new, zeroed `T`), as (id, address), held until [`release`]. An
+/// id this host did not give out, one already freed, or one of another struct type is
+/// refused.
 pub fn take<T: Copy + Default + 'static>(id: u64) -> Result<(u64, *mut T), WireError> {
     with(|t| {
         if id == 0 {
             let layout = Layout::new::<T>();
+            debug_assert!(layout.size() > 0, "a resident struct has fields");
             let p = Box::into_raw(Box::<T>::default());
             let id = t.next;
             t.next += 1;
             t.live.insert(
                 id,
-                Entry { ptr: p as usize, layout, type_id: std::any::TypeId::of::<T>(), end: None },
+                Entry {
+                    ptr: p as usize,
+                    layout,
+                    type_id: std::any::TypeId::of::<T>(),
+                    end: None,
+                    uses: 1,
+                    doomed: false,
+                },
             );
             return Ok((id, p));
         }
-        match t.live.get(&id) {
-            Some(e) if e.type_id == std::any::TypeId::of::<T>() => Ok((id, e.ptr as *mut T)),
+        match t.live.get_mut(&id) {
+            Some(e) if e.doomed => Err(WireError::BadHandle("a resident struct the client freed")),
+            Some(e) if e.type_id == std::any::TypeId::of::<T>() => {
+                e.uses += 1;
+                Ok((id, e.ptr as *mut T))
+            }
             Some(_) => Err(WireError::BadHandle("a resident struct of another type")),
             None => Err(WireError::BadHandle(
                 "a resident struct this host does not hold (freed, or from an earlier host process)",
@@ -64,17 +82,57 @@ pub fn set_end(id: u64, end: Option<u32>) {
     });
 }
 
-/// Frees the copies the client dropped: each one's end function first, if recorded.
+/// The library the host serves, for copies freed when a call lets go of them.
+static LIBRARY: std::sync::OnceLock<&'static dyn Library> = std::sync::OnceLock::new();
+
+/// Records the library (before serving).
+pub(crate) fn serving(lib: &'static dyn Library) {
+    let _ = LIBRARY.set(lib);
+}
+
+/// A call is done with copy `id` (see [`take`]): freed now if the client freed it meanwhile.
+pub fn release(id: u64) {
+    let gone = with(|t| match t.live.get_mut(&id) {
+        Some(e) => {
+            e.uses = e.uses.saturating_sub(1);
+            if e.doomed && e.uses == 0 {
+                t.live.remove(&id)
+            } else {
+                None
+            }
+        }
+        None => None,
+    });
+    if let (Some(e), Some(lib)) = (gone, LIBRARY.get()) {
+        end_and_free(*lib, e);
+    }
+}
+
+/// Frees the copies the client dropped: each one's end function first, if recorded; one a
+/// call holds is freed when that call lets go of it.
 pub(crate) fn free(lib: &dyn Library, ids: &[u64]) {
     for id in ids {
-        let Some(e) = with(|t| t.live.remove(id)) else { continue };
-        if let Some(end) = e.end {
-            lib.end_resident(end, e.ptr as *mut std::ffi::c_void);
+        let gone = with(|t| match t.live.get_mut(id) {
+            Some(e) if e.uses > 0 => {
+                e.doomed = true;
+                None
+            }
+            Some(_) => t.live.remove(id),
+            None => None,
+        });
+        if let Some(e) = gone {
+            end_and_free(lib, e);
         }
-        // SAFETY: allocated by `take` with this layout (a `Box<T>` of that `T`), removed
-        // from the table above, so freed once.
-        unsafe { std::alloc::dealloc(e.ptr as *mut u8, e.layout) };
     }
+}
+
+fn end_and_free(lib: &dyn Library, e: Entry) {
+    if let Some(end) = e.end {
+        lib.end_resident(end, e.ptr as *mut std::ffi::c_void);
+    }
+    // SAFETY: allocated by `take` with this layout (a `Box<T>` of that `T`, never zero-sized:
+    // a C struct), removed from the table by the caller, so freed once.
+    unsafe { std::alloc::dealloc(e.ptr as *mut u8, e.layout) };
 }
 
 /// The ids of a `Free` frame.
@@ -125,16 +183,26 @@ mod tests {
         let (b, _) = take::<Mirror>(0).unwrap();
         assert_ne!(a, b);
         assert_eq!(take::<Mirror>(a).unwrap().1, pa, "the same address every call");
+        release(a);
         assert!(take::<u64>(a).is_err(), "another struct type");
         assert!(take::<Mirror>(a + 1000).is_err(), "an id never given");
-        // SAFETY: the copy `take` returned.
-        unsafe { (*pa).state = 7 };
         set_end(a, Some(3));
         let lib = Ends::default();
         free(&lib, &[a, b]);
-        assert_eq!(*lib.0.lock().unwrap(), [(3, 7)], "only the set-up one is ended, before it is freed");
-        assert!(take::<Mirror>(a).is_err(), "freed");
-        free(&lib, &[a]);
+        assert!(lib.0.lock().unwrap().is_empty(), "held by their calls: not freed yet");
+        assert!(take::<Mirror>(a).is_err(), "but no new call gets it");
+        release(b);
+        release(a);
+        // (No library recorded in this test: freed without their end functions.)
+        let (c, pc) = take::<Mirror>(0).unwrap();
+        release(c);
+        // SAFETY: the copy `take` returned.
+        unsafe { (*pc).state = 7 };
+        set_end(c, Some(3));
+        free(&lib, &[c]);
+        assert_eq!(*lib.0.lock().unwrap(), [(3, 7)], "the set-up one is ended, before it is freed");
+        assert!(take::<Mirror>(c).is_err(), "freed");
+        free(&lib, &[c]);
         assert_eq!(lib.0.lock().unwrap().len(), 1, "freed once");
     }
 }

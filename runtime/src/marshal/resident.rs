@@ -130,12 +130,19 @@ pub fn decode<T: ResidentValue>(
     })
 }
 
-/// Host: a resident copy bound for one call: its id, its address (from the table, so live
-/// until the client frees it, which happens between calls), and the copy as bound.
+/// Host: a resident copy bound for one call: its id, its address (from the table, which
+/// frees no copy while a call holds it: a `Free` that arrives meanwhile waits for the drop),
+/// and the copy as bound.
 pub struct Bound<T> {
     id: u64,
     ptr: *mut T,
     before: T,
+}
+
+impl<T> Drop for Bound<T> {
+    fn drop(&mut self) {
+        crate::host::resident::release(self.id);
+    }
 }
 
 impl<T: ResidentC> Bound<T> {
@@ -152,8 +159,8 @@ impl<T: ResidentC> Bound<T> {
     /// Right after the call: the copy as the library left it (for [`reply`]); the pointers
     /// into the call's storage are cleared in the resident copy itself.
     pub fn after(&mut self) -> T {
-        // SAFETY: `ptr` is the table's live copy of a `T` (see the type's doc), touched only
-        // by the library thread, and the call is over.
+        // SAFETY: `ptr` is the table's live copy of a `T`, held (not freed) while `self`
+        // lives; the call that bound it is over.
         unsafe {
             let after = *self.ptr;
             (*self.ptr).unbind_res();
@@ -167,13 +174,14 @@ impl<T: ResidentC> Bound<T> {
 pub fn decode_c<T: ResidentC>(r: &mut Reader<'_>, keep: &mut Keep) -> Result<Bound<T>, WireError> {
     let id = r.u64()?;
     let (id, ptr) = crate::host::resident::take::<T>(id)?;
-    // SAFETY: `take` returns the live copy of a `T` (allocated for `T`, aligned), which only
-    // the library thread touches.
-    let before = unsafe {
-        (*ptr).bind_res(r, keep)?;
-        *ptr
-    };
-    Ok(Bound { id, ptr, before })
+    // SAFETY: `take` returns the live copy of a `T` (allocated for `T`, aligned), held for
+    // this call (released when the `Bound` drops, also on the error path below).
+    let mut bound = Bound { id, ptr, before: unsafe { *ptr } };
+    // SAFETY: as above.
+    unsafe { (*ptr).bind_res(r, keep)? };
+    // SAFETY: as above.
+    bound.before = unsafe { *ptr };
+    Ok(bound)
 }
 
 /// Host: replies with the id and what the library left (`after`, its storage still held).
@@ -197,7 +205,6 @@ pub unsafe fn reply_rest<T: super::CElem>(
     n: i128,
     what: &'static str,
 ) -> Result<(), WireError> {
-    let used = (p as isize - given as isize) / std::mem::size_of::<T>().max(1) as isize;
     if p.is_null() && given.is_null() {
         w.u8(super::field::ABSENT);
         return Ok(());
@@ -209,12 +216,23 @@ pub unsafe fn reply_rest<T: super::CElem>(
         unsafe { super::field::put_elems_c(w, given, 0) };
         return Ok(());
     }
-    if !(0..=given_n).contains(&(used as i128)) || n != given_n - used as i128 {
+    let used = advanced(given, p).ok_or(WireError::OutsideBuffer { what })?;
+    if !(0..=given_n).contains(&used) || n != given_n - used {
         return Err(WireError::OutsideBuffer { what });
     }
-    // SAFETY: `n` elements from `p` lie inside the bound storage (checked above).
-    unsafe { super::field::put_elems_c(w, p, n) };
+    // SAFETY: `n` elements from `used` elements into the bound storage: inside it (checked
+    // above), and the pointer the library left is that one.
+    unsafe { super::field::put_elems_c(w, given.add(used as usize), n) };
     Ok(())
+}
+
+/// How many elements `p` lies past `given`: `None` when it is not a whole number of them
+/// away (a misaligned pointer). Wrapping arithmetic: a wild pointer gives a count the
+/// checks refuse, never an overflow.
+fn advanced<T>(given: *const T, p: *const T) -> Option<i128> {
+    let size = std::mem::size_of::<T>().max(1) as isize;
+    let diff = (p as usize).wrapping_sub(given as usize) as isize;
+    (diff % size == 0).then_some(i128::from(diff as i64) / i128::from(size as i64))
 }
 
 /// Host: what the library produced in an output buffer field it advances (`next_out`, its
@@ -231,7 +249,6 @@ pub unsafe fn reply_produced<T: super::CElem>(
     n: i128,
     what: &'static str,
 ) -> Result<(), WireError> {
-    let made = (p as isize - given as isize) / std::mem::size_of::<T>().max(1) as isize;
     if given.is_null() {
         w.u8(super::field::ABSENT);
         return Ok(());
@@ -242,11 +259,12 @@ pub unsafe fn reply_produced<T: super::CElem>(
         unsafe { super::field::put_elems_c(w, given, 0) };
         return Ok(());
     }
-    if !(0..=given_n).contains(&(made as i128)) || n != given_n - made as i128 {
+    let made = advanced(given, p).ok_or(WireError::OutsideBuffer { what })?;
+    if !(0..=given_n).contains(&made) || n != given_n - made {
         return Err(WireError::OutsideBuffer { what });
     }
     // SAFETY: `made` elements from the start of the storage, inside it (checked above).
-    unsafe { super::field::put_elems_c(w, given, made as i128) };
+    unsafe { super::field::put_elems_c(w, given, made) };
     Ok(())
 }
 

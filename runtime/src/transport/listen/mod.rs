@@ -99,7 +99,8 @@ struct Job {
 }
 
 /// Serves every connection `accept` yields, forever; calls run on the calling thread.
-pub(crate) fn serve_all(lib: &dyn Library, mut accept: Accept, max_frame: u32) -> ! {
+pub(crate) fn serve_all(lib: &'static dyn Library, mut accept: Accept, max_frame: u32) -> ! {
+    crate::host::resident::serving(lib);
     crate::host::events::LISTENING.store(true, Ordering::Relaxed);
     let (jobs, queue) = channel::<Job>();
     let hash = lib.model_hash();
