@@ -5150,7 +5150,7 @@ mod __dllgen {
                     ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
                     ::dllgen_runtime::marshal::resident::reply(
                         __dllgen_out,
-                        &__dllgen_a_s,
+                        &mut __dllgen_a_s,
                         &__dllgen_a_s_after,
                     )?;
                     Ok(::dllgen_runtime::Status::Ok)
@@ -5208,7 +5208,7 @@ mod __dllgen {
                     );
                     ::dllgen_runtime::marshal::resident::reply(
                         __dllgen_out,
-                        &__dllgen_a_s,
+                        &mut __dllgen_a_s,
                         &__dllgen_a_s_after,
                     )?;
                     Ok(::dllgen_runtime::Status::Ok)
@@ -5257,7 +5257,7 @@ mod __dllgen {
                     ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
                     ::dllgen_runtime::marshal::resident::reply(
                         __dllgen_out,
-                        &__dllgen_a_s,
+                        &mut __dllgen_a_s,
                         &__dllgen_a_s_after,
                     )?;
                     Ok(::dllgen_runtime::Status::Ok)

@@ -994,7 +994,7 @@ mod __dllgen {
                     ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
                     ::dllgen_runtime::marshal::resident::reply(
                         __dllgen_out,
-                        &__dllgen_a_strm,
+                        &mut __dllgen_a_strm,
                         &__dllgen_a_strm_after,
                     )?;
                     Ok(::dllgen_runtime::Status::Ok)
@@ -1035,7 +1035,7 @@ mod __dllgen {
                     ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
                     ::dllgen_runtime::marshal::resident::reply(
                         __dllgen_out,
-                        &__dllgen_a_strm,
+                        &mut __dllgen_a_strm,
                         &__dllgen_a_strm_after,
                     )?;
                     Ok(::dllgen_runtime::Status::Ok)
@@ -1099,7 +1099,7 @@ mod __dllgen {
                     );
                     ::dllgen_runtime::marshal::resident::reply(
                         __dllgen_out,
-                        &__dllgen_a_dest,
+                        &mut __dllgen_a_dest,
                         &__dllgen_a_dest_after,
                     )?;
                     ::dllgen_runtime::host::resident::set_end(
@@ -1108,7 +1108,7 @@ mod __dllgen {
                     );
                     ::dllgen_runtime::marshal::resident::reply(
                         __dllgen_out,
-                        &__dllgen_a_source,
+                        &mut __dllgen_a_source,
                         &__dllgen_a_source_after,
                     )?;
                     Ok(::dllgen_runtime::Status::Ok)
@@ -1145,7 +1145,7 @@ mod __dllgen {
                     ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
                     ::dllgen_runtime::marshal::resident::reply(
                         __dllgen_out,
-                        &__dllgen_a_strm,
+                        &mut __dllgen_a_strm,
                         &__dllgen_a_strm_after,
                     )?;
                     Ok(::dllgen_runtime::Status::Ok)
@@ -1218,7 +1218,7 @@ mod __dllgen {
                     ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
                     ::dllgen_runtime::marshal::resident::reply(
                         __dllgen_out,
-                        &__dllgen_a_strm,
+                        &mut __dllgen_a_strm,
                         &__dllgen_a_strm_after,
                     )?;
                     ::dllgen_runtime::marshal::out_buffer::reply(
@@ -1318,7 +1318,7 @@ mod __dllgen {
                     );
                     ::dllgen_runtime::marshal::resident::reply(
                         __dllgen_out,
-                        &__dllgen_a_strm,
+                        &mut __dllgen_a_strm,
                         &__dllgen_a_strm_after,
                     )?;
                     Ok(::dllgen_runtime::Status::Ok)
@@ -1386,7 +1386,7 @@ mod __dllgen {
                     );
                     ::dllgen_runtime::marshal::resident::reply(
                         __dllgen_out,
-                        &__dllgen_a_strm,
+                        &mut __dllgen_a_strm,
                         &__dllgen_a_strm_after,
                     )?;
                     Ok(::dllgen_runtime::Status::Ok)
@@ -1452,7 +1452,7 @@ mod __dllgen {
                     ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
                     ::dllgen_runtime::marshal::resident::reply(
                         __dllgen_out,
-                        &__dllgen_a_strm,
+                        &mut __dllgen_a_strm,
                         &__dllgen_a_strm_after,
                     )?;
                     Ok(::dllgen_runtime::Status::Ok)
@@ -1528,7 +1528,7 @@ mod __dllgen {
                     ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
                     ::dllgen_runtime::marshal::resident::reply(
                         __dllgen_out,
-                        &__dllgen_a_strm,
+                        &mut __dllgen_a_strm,
                         &__dllgen_a_strm_after,
                     )?;
                     ::dllgen_runtime::marshal::out_value::reply(
@@ -1604,7 +1604,7 @@ mod __dllgen {
                     ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
                     ::dllgen_runtime::marshal::resident::reply(
                         __dllgen_out,
-                        &__dllgen_a_strm,
+                        &mut __dllgen_a_strm,
                         &__dllgen_a_strm_after,
                     )?;
                     Ok(::dllgen_runtime::Status::Ok)
@@ -1653,7 +1653,7 @@ mod __dllgen {
                     ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
                     ::dllgen_runtime::marshal::resident::reply(
                         __dllgen_out,
-                        &__dllgen_a_strm,
+                        &mut __dllgen_a_strm,
                         &__dllgen_a_strm_after,
                     )?;
                     Ok(::dllgen_runtime::Status::Ok)
@@ -1702,7 +1702,7 @@ mod __dllgen {
                     ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
                     ::dllgen_runtime::marshal::resident::reply(
                         __dllgen_out,
-                        &__dllgen_a_arg0,
+                        &mut __dllgen_a_arg0,
                         &__dllgen_a_arg0_after,
                     )?;
                     Ok(::dllgen_runtime::Status::Ok)
@@ -1778,7 +1778,7 @@ mod __dllgen {
                     ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
                     ::dllgen_runtime::marshal::resident::reply(
                         __dllgen_out,
-                        &__dllgen_a_strm,
+                        &mut __dllgen_a_strm,
                         &__dllgen_a_strm_after,
                     )?;
                     Ok(::dllgen_runtime::Status::Ok)
@@ -1856,7 +1856,7 @@ mod __dllgen {
                     ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
                     ::dllgen_runtime::marshal::resident::reply(
                         __dllgen_out,
-                        &__dllgen_a_strm,
+                        &mut __dllgen_a_strm,
                         &__dllgen_a_strm_after,
                     )?;
                     Ok(::dllgen_runtime::Status::Ok)
@@ -3401,7 +3401,7 @@ mod __dllgen {
                     ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
                     ::dllgen_runtime::marshal::resident::reply(
                         __dllgen_out,
-                        &__dllgen_a_strm,
+                        &mut __dllgen_a_strm,
                         &__dllgen_a_strm_after,
                     )?;
                     Ok(::dllgen_runtime::Status::Ok)
@@ -3434,7 +3434,7 @@ mod __dllgen {
                     ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
                     ::dllgen_runtime::marshal::resident::reply(
                         __dllgen_out,
-                        &__dllgen_a_arg0,
+                        &mut __dllgen_a_arg0,
                         &__dllgen_a_arg0_after,
                     )?;
                     Ok(::dllgen_runtime::Status::Ok)
@@ -3498,7 +3498,7 @@ mod __dllgen {
                     );
                     ::dllgen_runtime::marshal::resident::reply(
                         __dllgen_out,
-                        &__dllgen_a_dest,
+                        &mut __dllgen_a_dest,
                         &__dllgen_a_dest_after,
                     )?;
                     ::dllgen_runtime::host::resident::set_end(
@@ -3507,7 +3507,7 @@ mod __dllgen {
                     );
                     ::dllgen_runtime::marshal::resident::reply(
                         __dllgen_out,
-                        &__dllgen_a_source,
+                        &mut __dllgen_a_source,
                         &__dllgen_a_source_after,
                     )?;
                     Ok(::dllgen_runtime::Status::Ok)
@@ -3544,7 +3544,7 @@ mod __dllgen {
                     ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
                     ::dllgen_runtime::marshal::resident::reply(
                         __dllgen_out,
-                        &__dllgen_a_strm,
+                        &mut __dllgen_a_strm,
                         &__dllgen_a_strm_after,
                     )?;
                     Ok(::dllgen_runtime::Status::Ok)
@@ -3617,7 +3617,7 @@ mod __dllgen {
                     ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
                     ::dllgen_runtime::marshal::resident::reply(
                         __dllgen_out,
-                        &__dllgen_a_strm,
+                        &mut __dllgen_a_strm,
                         &__dllgen_a_strm_after,
                     )?;
                     ::dllgen_runtime::marshal::out_buffer::reply(
@@ -3693,7 +3693,7 @@ mod __dllgen {
                     );
                     ::dllgen_runtime::marshal::resident::reply(
                         __dllgen_out,
-                        &__dllgen_a_strm,
+                        &mut __dllgen_a_strm,
                         &__dllgen_a_strm_after,
                     )?;
                     Ok(::dllgen_runtime::Status::Ok)
@@ -3755,7 +3755,7 @@ mod __dllgen {
                     );
                     ::dllgen_runtime::marshal::resident::reply(
                         __dllgen_out,
-                        &__dllgen_a_strm,
+                        &mut __dllgen_a_strm,
                         &__dllgen_a_strm_after,
                     )?;
                     Ok(::dllgen_runtime::Status::Ok)
@@ -3788,7 +3788,7 @@ mod __dllgen {
                     ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
                     ::dllgen_runtime::marshal::resident::reply(
                         __dllgen_out,
-                        &__dllgen_a_strm,
+                        &mut __dllgen_a_strm,
                         &__dllgen_a_strm_after,
                     )?;
                     Ok(::dllgen_runtime::Status::Ok)
@@ -3854,7 +3854,7 @@ mod __dllgen {
                     ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
                     ::dllgen_runtime::marshal::resident::reply(
                         __dllgen_out,
-                        &__dllgen_a_strm,
+                        &mut __dllgen_a_strm,
                         &__dllgen_a_strm_after,
                     )?;
                     Ok(::dllgen_runtime::Status::Ok)
@@ -3903,7 +3903,7 @@ mod __dllgen {
                     ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
                     ::dllgen_runtime::marshal::resident::reply(
                         __dllgen_out,
-                        &__dllgen_a_strm,
+                        &mut __dllgen_a_strm,
                         &__dllgen_a_strm_after,
                     )?;
                     Ok(::dllgen_runtime::Status::Ok)
@@ -3960,7 +3960,7 @@ mod __dllgen {
                     ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
                     ::dllgen_runtime::marshal::resident::reply(
                         __dllgen_out,
-                        &__dllgen_a_strm,
+                        &mut __dllgen_a_strm,
                         &__dllgen_a_strm_after,
                     )?;
                     Ok(::dllgen_runtime::Status::Ok)
@@ -4009,7 +4009,7 @@ mod __dllgen {
                     ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
                     ::dllgen_runtime::marshal::resident::reply(
                         __dllgen_out,
-                        &__dllgen_a_arg0,
+                        &mut __dllgen_a_arg0,
                         &__dllgen_a_arg0_after,
                     )?;
                     Ok(::dllgen_runtime::Status::Ok)
@@ -4085,7 +4085,7 @@ mod __dllgen {
                     ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
                     ::dllgen_runtime::marshal::resident::reply(
                         __dllgen_out,
-                        &__dllgen_a_strm,
+                        &mut __dllgen_a_strm,
                         &__dllgen_a_strm_after,
                     )?;
                     Ok(::dllgen_runtime::Status::Ok)
@@ -4118,7 +4118,7 @@ mod __dllgen {
                     ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
                     ::dllgen_runtime::marshal::resident::reply(
                         __dllgen_out,
-                        &__dllgen_a_strm,
+                        &mut __dllgen_a_strm,
                         &__dllgen_a_strm_after,
                     )?;
                     Ok(::dllgen_runtime::Status::Ok)
@@ -4151,7 +4151,7 @@ mod __dllgen {
                     ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
                     ::dllgen_runtime::marshal::resident::reply(
                         __dllgen_out,
-                        &__dllgen_a_arg0,
+                        &mut __dllgen_a_arg0,
                         &__dllgen_a_arg0_after,
                     )?;
                     Ok(::dllgen_runtime::Status::Ok)
@@ -4207,7 +4207,7 @@ mod __dllgen {
                     ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
                     ::dllgen_runtime::marshal::resident::reply(
                         __dllgen_out,
-                        &__dllgen_a_arg0,
+                        &mut __dllgen_a_arg0,
                         &__dllgen_a_arg0_after,
                     )?;
                     Ok(::dllgen_runtime::Status::Ok)
@@ -4263,7 +4263,7 @@ mod __dllgen {
                     ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
                     ::dllgen_runtime::marshal::resident::reply(
                         __dllgen_out,
-                        &__dllgen_a_arg0,
+                        &mut __dllgen_a_arg0,
                         &__dllgen_a_arg0_after,
                     )?;
                     Ok(::dllgen_runtime::Status::Ok)

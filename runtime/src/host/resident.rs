@@ -90,11 +90,13 @@ pub(crate) fn serving(lib: &'static dyn Library) {
     let _ = LIBRARY.set(lib);
 }
 
-/// A call is done with copy `id` (see [`take`]): freed now if the client freed it meanwhile.
-pub fn release(id: u64) {
+/// A call is done with copy `id` (see [`take`]): freed now if the client freed it meanwhile,
+/// or if `orphan` (the call made it and failed before telling the client).
+pub fn release(id: u64, orphan: bool) {
     let gone = with(|t| match t.live.get_mut(&id) {
         Some(e) => {
             e.uses = e.uses.saturating_sub(1);
+            e.doomed |= orphan;
             if e.doomed && e.uses == 0 {
                 t.live.remove(&id)
             } else {
@@ -183,7 +185,7 @@ mod tests {
         let (b, _) = take::<Mirror>(0).unwrap();
         assert_ne!(a, b);
         assert_eq!(take::<Mirror>(a).unwrap().1, pa, "the same address every call");
-        release(a);
+        release(a, false);
         assert!(take::<u64>(a).is_err(), "another struct type");
         assert!(take::<Mirror>(a + 1000).is_err(), "an id never given");
         set_end(a, Some(3));
@@ -191,17 +193,21 @@ mod tests {
         free(&lib, &[a, b]);
         assert!(lib.0.lock().unwrap().is_empty(), "held by their calls: not freed yet");
         assert!(take::<Mirror>(a).is_err(), "but no new call gets it");
-        release(b);
-        release(a);
+        release(b, false);
+        release(a, false);
         // (No library recorded in this test: freed without their end functions.)
         let (c, pc) = take::<Mirror>(0).unwrap();
-        release(c);
+        release(c, false);
         // SAFETY: the copy `take` returned.
         unsafe { (*pc).state = 7 };
         set_end(c, Some(3));
         free(&lib, &[c]);
         assert_eq!(*lib.0.lock().unwrap(), [(3, 7)], "the set-up one is ended, before it is freed");
         assert!(take::<Mirror>(c).is_err(), "freed");
+        // Made by a call that failed before its reply: freed with it.
+        let (d, _) = take::<Mirror>(0).unwrap();
+        release(d, true);
+        assert!(take::<Mirror>(d).is_err(), "an orphan is freed");
         free(&lib, &[c]);
         assert_eq!(lib.0.lock().unwrap().len(), 1, "freed once");
     }

@@ -137,11 +137,14 @@ pub struct Bound<T> {
     id: u64,
     ptr: *mut T,
     before: T,
+    /// Allocated by this call, and the client not told its id yet: freed when the call
+    /// fails before its reply (the client could never free it).
+    fresh: bool,
 }
 
 impl<T> Drop for Bound<T> {
     fn drop(&mut self) {
-        crate::host::resident::release(self.id);
+        crate::host::resident::release(self.id, self.fresh);
     }
 }
 
@@ -172,11 +175,11 @@ impl<T: ResidentC> Bound<T> {
 /// Host: the copy the client names (a new, zeroed one for id 0) with the client's fields
 /// bound into it.
 pub fn decode_c<T: ResidentC>(r: &mut Reader<'_>, keep: &mut Keep) -> Result<Bound<T>, WireError> {
-    let id = r.u64()?;
-    let (id, ptr) = crate::host::resident::take::<T>(id)?;
+    let asked = r.u64()?;
+    let (id, ptr) = crate::host::resident::take::<T>(asked)?;
     // SAFETY: `take` returns the live copy of a `T` (allocated for `T`, aligned), held for
     // this call (released when the `Bound` drops, also on the error path below).
-    let mut bound = Bound { id, ptr, before: unsafe { *ptr } };
+    let mut bound = Bound { id, ptr, before: unsafe { *ptr }, fresh: asked == 0 };
     // SAFETY: as above.
     unsafe { (*ptr).bind_res(r, keep)? };
     // SAFETY: as above.
@@ -185,9 +188,11 @@ pub fn decode_c<T: ResidentC>(r: &mut Reader<'_>, keep: &mut Keep) -> Result<Bou
 }
 
 /// Host: replies with the id and what the library left (`after`, its storage still held).
-pub fn reply<T: ResidentC>(w: &mut Writer, bound: &Bound<T>, after: &T) -> Result<(), WireError> {
+pub fn reply<T: ResidentC>(w: &mut Writer, bound: &mut Bound<T>, after: &T) -> Result<(), WireError> {
     w.u64(bound.id);
-    after.reply_res(&bound.before, w)
+    after.reply_res(&bound.before, w)?;
+    bound.fresh = false;
+    Ok(())
 }
 
 /// Host: what is left of an input buffer field the library advances (`next_in`, counted

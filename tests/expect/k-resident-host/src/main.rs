@@ -197,7 +197,7 @@ mod __dllgen {
                     ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
                     ::dllgen_runtime::marshal::resident::reply(
                         __dllgen_out,
-                        &__dllgen_a_s,
+                        &mut __dllgen_a_s,
                         &__dllgen_a_s_after,
                     )?;
                     Ok(::dllgen_runtime::Status::Ok)
@@ -251,7 +251,7 @@ mod __dllgen {
                     ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
                     ::dllgen_runtime::marshal::resident::reply(
                         __dllgen_out,
-                        &__dllgen_a_s,
+                        &mut __dllgen_a_s,
                         &__dllgen_a_s_after,
                     )?;
                     Ok(::dllgen_runtime::Status::Ok)
@@ -300,7 +300,7 @@ mod __dllgen {
                     ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
                     ::dllgen_runtime::marshal::resident::reply(
                         __dllgen_out,
-                        &__dllgen_a_s,
+                        &mut __dllgen_a_s,
                         &__dllgen_a_s_after,
                     )?;
                     Ok(::dllgen_runtime::Status::Ok)
