@@ -16,11 +16,16 @@ use crate::wire::{read_frame, Incoming, Kind, Payload, Reader, Status, WireError
 use std::io::{self, BufReader, Read, Write};
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::sync::atomic::Ordering;
-use std::sync::mpsc::{channel, sync_channel, Receiver, Sender, SyncSender};
+use std::sync::mpsc::{sync_channel, Receiver, SyncSender};
 use std::sync::{Arc, Mutex};
 
 /// Frames for the thread holding the connection that may wait unread.
 const CALLER_FRAMES: usize = 64;
+/// Events waiting for the dispatcher: each is a library thread waiting for its result, so
+/// a library with fewer threads firing at once never fills it; a host flooding them waits.
+const EVENTS: usize = 1024;
+/// Frames of the calls the dispatcher's closure makes (one in flight at a time).
+const LANE_FRAMES: usize = 64;
 
 /// A connection's routed ends, held by the thread that holds the connection.
 pub(crate) struct Routed {
@@ -74,6 +79,9 @@ pub(crate) struct Start {
     pub(crate) handler: EventHandler,
     pub(crate) kept: Arc<kept::Registry>,
     pub(crate) watch: Option<Arc<Watch>>,
+    /// How long a call made from a closure may wait for its host (no watchdog runs
+    /// beside the dispatcher).
+    pub(crate) timeout: Option<std::time::Duration>,
     /// The client's number (for calls from closures, see `LENT`).
     pub(crate) me: usize,
 }
@@ -82,10 +90,15 @@ pub(crate) struct Start {
 pub(crate) fn start(s: Start) -> io::Result<Routed> {
     let shared = Arc::new(Shared { output: Mutex::new(s.output), control: Mutex::new(s.control) });
     let (caller_tx, caller) = sync_channel(CALLER_FRAMES);
-    let (events_tx, events) = channel();
-    let (lanes_tx, lanes) = channel();
-    let dispatcher =
-        Dispatcher { shared: shared.clone(), handler: s.handler, kept: s.kept.clone(), me: s.me };
+    let (events_tx, events) = sync_channel(EVENTS);
+    let (lanes_tx, lanes) = sync_channel(LANE_FRAMES);
+    let dispatcher = Dispatcher {
+        shared: shared.clone(),
+        handler: s.handler,
+        kept: s.kept.clone(),
+        me: s.me,
+        timeout: s.timeout,
+    };
     std::thread::Builder::new()
         .name("dllgen-dispatch".into())
         .spawn(move || dispatcher.run(&events, &lanes))?;
@@ -105,7 +118,12 @@ struct FrameReader {
 }
 
 impl FrameReader {
-    fn run(mut self, caller: &SyncSender<Incoming>, events: &Sender<Incoming>, lanes: &Sender<Incoming>) {
+    fn run(
+        mut self,
+        caller: &SyncSender<Incoming>,
+        events: &SyncSender<Incoming>,
+        lanes: &SyncSender<Incoming>,
+    ) {
         let ended = loop {
             let mut payload = Payload::new();
             let h = match read_frame(&mut self.input, self.max_frame, &mut payload) {
@@ -142,7 +160,7 @@ impl FrameReader {
         };
         // Whoever waits hears why (a call in flight reports it; the dispatcher stops).
         let _ = caller.try_send(Err(ended));
-        let _ = lanes.send(Err(WireError::Closed));
+        let _ = lanes.try_send(Err(WireError::Closed));
     }
 }
 
@@ -161,6 +179,7 @@ struct Dispatcher {
     handler: EventHandler,
     kept: Arc<kept::Registry>,
     me: usize,
+    timeout: Option<std::time::Duration>,
 }
 
 impl Dispatcher {
@@ -175,7 +194,7 @@ impl Dispatcher {
                 // The closure's calls go out on the event's lane (the host thread that
                 // fired it serves them).
                 let mut link = Link {
-                    input: Input::Queue(lanes),
+                    input: Input::Queue(lanes, self.timeout),
                     output: Output::Shared(&self.shared),
                     lane: h.lane,
                     payload: &mut payload,

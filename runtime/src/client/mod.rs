@@ -390,7 +390,7 @@ impl Connection {
     /// The connection as a call on lane 0 uses it.
     fn link(&mut self) -> Link<'_> {
         let (input, output) = match &self.routed {
-            Some(routed) => (Input::Queue(&routed.caller), Output::Shared(&routed.shared)),
+            Some(routed) => (Input::Queue(&routed.caller, None), Output::Shared(&routed.shared)),
             None => (Input::Stream(&mut self.input), Output::Stream(&mut self.output)),
         };
         Link {
@@ -408,7 +408,8 @@ impl Connection {
 /// Where a call's frames come from: the stream, or the queue a reader thread fills.
 enum Input<'a> {
     Stream(&'a mut BufReader<Box<dyn Read + Send>>),
-    Queue(&'a Receiver<Incoming>),
+    /// With a limit on each wait (calls from the dispatcher, which no watchdog watches).
+    Queue(&'a Receiver<Incoming>, Option<Duration>),
 }
 
 /// Where they go: the stream, or a stream other threads write too.
@@ -461,13 +462,27 @@ impl Link<'_> {
     fn recv(&mut self, max_frame: u32) -> Result<Header, WireError> {
         match &mut self.input {
             Input::Stream(input) => read_frame(input, max_frame, self.payload),
-            Input::Queue(rx) => match crate::wire::next_queued(rx) {
+            Input::Queue(rx, None) => match crate::wire::next_queued(rx) {
                 Some(Ok((h, p))) => {
                     *self.payload = p;
                     Ok(h)
                 }
                 Some(Err(e)) => Err(e),
                 None => Err(WireError::Closed),
+            },
+            Input::Queue(rx, Some(limit)) => match rx.recv_timeout(*limit) {
+                Ok(Ok((h, p))) => {
+                    *self.payload = p;
+                    Ok(h)
+                }
+                Ok(Err(e)) => Err(e),
+                Err(std::sync::mpsc::RecvTimeoutError::Timeout) => Err(WireError::Io(io::Error::new(
+                    io::ErrorKind::TimedOut,
+                    format!(
+                        "no reply from the host within {limit:?} to a call made from a callback it fired"
+                    ),
+                ))),
+                Err(std::sync::mpsc::RecvTimeoutError::Disconnected) => Err(WireError::Closed),
             },
         }
     }
@@ -959,6 +974,7 @@ impl Client {
             handler,
             kept: self.kept.clone(),
             watch: self.watch.clone(),
+            timeout: self.config.timeout,
             me: self.id,
         })
         .map_err(|e| Error::Spawn(format!("no thread to serve callbacks from library threads: {e}")))?;
