@@ -221,23 +221,22 @@ pub unsafe fn reply_rest<T: super::CElem>(
         unsafe { super::field::put_elems_c(w, given, 0) };
         return Ok(());
     }
-    let used = advanced(given, p).ok_or(WireError::OutsideBuffer { what })?;
-    if !(0..=given_n).contains(&used) || n != given_n - used {
-        return Err(WireError::OutsideBuffer { what });
-    }
+    let used = advanced(given, given_n, p, n).ok_or(WireError::OutsideBuffer { what })?;
     // SAFETY: `n` elements from `used` elements into the bound storage: inside it (checked
     // above), and the pointer the library left is that one.
     unsafe { super::field::put_elems_c(w, given.add(used as usize), n) };
     Ok(())
 }
 
-/// How many elements `p` lies past `given`: `None` when it is not a whole number of them
-/// away (a misaligned pointer). Wrapping arithmetic: a wild pointer gives a count the
-/// checks refuse, never an overflow.
-fn advanced<T>(given: *const T, p: *const T) -> Option<i128> {
+/// How many elements `p` lies past `given`, if that is within the `given_n` given and the
+/// count `n` left agrees (`given_n` less as many): `None` otherwise, also when `p` is not a
+/// whole number of elements away (misaligned). Wrapping arithmetic: a wild pointer gives a
+/// count the checks refuse, never an overflow.
+fn advanced<T>(given: *const T, given_n: i128, p: *const T, n: i128) -> Option<i128> {
     let size = std::mem::size_of::<T>().max(1) as isize;
     let diff = (p as usize).wrapping_sub(given as usize) as isize;
-    (diff % size == 0).then_some(i128::from(diff as i64) / i128::from(size as i64))
+    let moved = (diff % size == 0).then_some(i128::from(diff as i64) / i128::from(size as i64))?;
+    ((0..=given_n).contains(&moved) && n == given_n - moved).then_some(moved)
 }
 
 /// Host: what the library produced in an output buffer field it advances (`next_out`, its
@@ -264,10 +263,7 @@ pub unsafe fn reply_produced<T: super::CElem>(
         unsafe { super::field::put_elems_c(w, given, 0) };
         return Ok(());
     }
-    let made = advanced(given, p).ok_or(WireError::OutsideBuffer { what })?;
-    if !(0..=given_n).contains(&made) || n != given_n - made {
-        return Err(WireError::OutsideBuffer { what });
-    }
+    let made = advanced(given, given_n, p, n).ok_or(WireError::OutsideBuffer { what })?;
     // SAFETY: `made` elements from the start of the storage, inside it (checked above).
     unsafe { super::field::put_elems_c(w, given, made) };
     Ok(())

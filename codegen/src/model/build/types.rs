@@ -601,10 +601,6 @@ impl Builder<'_> {
 }
 
 impl Builder<'_> {
-    /// A struct ending in a flexible array member can only be read by the library through a
-    /// pointer the host laid out (`in`), or read back through the library's own pointer
-    /// (`returns: { copy: true }`, a callback's `in`): a copy of it by value, one boxed
-    /// alone for a pointer field, or one the library writes, has no room for its elements.
     /// Refuses a resident struct anywhere but behind a parameter pointer (`Kind::Resident`):
     /// it lives in the host, so it has no value to copy.
     pub(super) fn resident_uses(&mut self, functions: &[Function], callbacks: &[Callback]) {
@@ -614,58 +610,39 @@ impl Builder<'_> {
             return;
         }
         let is_res = |v: &Value| matches!(v, Value::Struct { name } if resident.contains(name));
-        let bad_kind = |k: &Kind| match k {
-            Kind::Value { value }
-            | Kind::In { value, .. }
-            | Kind::Out { value, .. }
-            | Kind::Inout { value, .. } => is_res(value),
-            Kind::InBuffer { element, .. }
-            | Kind::OutBuffer { element, .. }
-            | Kind::InoutBuffer { element, .. } => is_res(element),
-            _ => false,
-        };
-        let mut problems = Vec::new();
-        for f in functions {
-            for p in f.params.iter().filter(|p| bad_kind(&p.kind)) {
-                problems.push((f.c_name.clone(), format!("parameter `{}` of `{}`", p.name, f.c_name)));
-            }
-            if matches!(&f.ret, Return::Value { value } | Return::Buffer { element: value, .. } if is_res(value))
-            {
-                problems.push((f.c_name.clone(), format!("the result of `{}`", f.c_name)));
-            }
-        }
-        for c in callbacks {
-            for p in c.params.iter().filter(|p| bad_kind(&p.kind)) {
-                problems.push((String::new(), format!("parameter `{}` of callback `{}`", p.name, c.name)));
-            }
-        }
-        for st in self.structs.values() {
-            for fd in &st.fields {
-                let bad = match &fd.ty {
-                    FieldType::Value { value }
-                    | FieldType::Array { element: value, .. }
-                    | FieldType::Pointee { value, .. }
-                    | FieldType::Buffer { element: value, .. } => is_res(value),
-                    _ => false,
-                };
-                if bad {
-                    problems.push((String::new(), format!("field `{}` of `{}`", fd.name, st.name)));
-                }
-            }
-        }
-        for (function, what) in problems {
-            let message = format!("{what} holds a resident struct other than as a `T *` parameter: it lives in the host and has no value to copy");
-            match self.header.function(&function).map(|f| f.location.clone()) {
-                Some(at) => {
-                    self.at_header(&at, message);
-                }
-                None => {
-                    self.at_spec(self.spec.name.pos, message);
-                }
-            }
-        }
+        let problems = self.uses(
+            functions,
+            callbacks,
+            |k| match k {
+                Kind::Value { value }
+                | Kind::In { value, .. }
+                | Kind::Out { value, .. }
+                | Kind::Inout { value, .. } => is_res(value),
+                Kind::InBuffer { element, .. }
+                | Kind::OutBuffer { element, .. }
+                | Kind::InoutBuffer { element, .. } => is_res(element),
+                _ => false,
+            },
+            |r| matches!(r, Return::Value { value } | Return::Buffer { element: value, .. } if is_res(value)),
+            |t| match t {
+                FieldType::Value { value }
+                | FieldType::Array { element: value, .. }
+                | FieldType::Pointee { value, .. }
+                | FieldType::Buffer { element: value, .. } => is_res(value),
+                _ => false,
+            },
+        );
+        self.report_uses(
+            problems,
+            "holds a resident struct other than as a `T *` parameter: it lives in the host and has no value to copy",
+            None,
+        );
     }
 
+    /// A struct ending in a flexible array member can only be read by the library through a
+    /// pointer the host laid out (`in`), or read back through the library's own pointer
+    /// (`returns: { copy: true }`, a callback's `in`): a copy of it by value, one boxed
+    /// alone for a pointer field, or one the library writes, has no room for its elements.
     pub(super) fn flexible_uses(&mut self, functions: &[Function], callbacks: &[Callback]) {
         let flex: BTreeSet<String> = self
             .structs
@@ -677,24 +654,53 @@ impl Builder<'_> {
             return;
         }
         let is_flex = |v: &Value| matches!(v, Value::Struct { name } if flex.contains(name));
-        let bad_kind = |k: &Kind| match k {
-            Kind::Value { value } | Kind::Out { value, .. } | Kind::Inout { value, .. } => is_flex(value),
-            Kind::InBuffer { element, .. }
-            | Kind::OutBuffer { element, .. }
-            | Kind::InoutBuffer { element, .. } => is_flex(element),
-            _ => false,
-        };
+        let problems = self.uses(
+            functions,
+            callbacks,
+            |k| match k {
+                Kind::Value { value } | Kind::Out { value, .. } | Kind::Inout { value, .. } => is_flex(value),
+                Kind::InBuffer { element, .. }
+                | Kind::OutBuffer { element, .. }
+                | Kind::InoutBuffer { element, .. } => is_flex(element),
+                _ => false,
+            },
+            |r| match r {
+                Return::Value { value } => is_flex(value),
+                Return::Buffer { element, single, .. } => !single && is_flex(element),
+                _ => false,
+            },
+            |t| match t {
+                // A pointer field's value is boxed alone: its elements would not follow it.
+                FieldType::Value { value }
+                | FieldType::Array { element: value, .. }
+                | FieldType::Pointee { value, .. }
+                | FieldType::Buffer { element: value, .. } => is_flex(value),
+                _ => false,
+            },
+        );
+        self.report_uses(
+            problems,
+            "is a struct ending in a flexible array member by value or written by the library: there is no room for its elements",
+            Some("pass it by pointer for the library to read (`in`), or read it through the library's pointer (`returns: { copy: true }`)"),
+        );
+    }
+
+    /// The parameters, results and fields (as (function to blame, what)) for which the
+    /// predicates hold.
+    fn uses(
+        &self,
+        functions: &[Function],
+        callbacks: &[Callback],
+        bad_kind: impl Fn(&Kind) -> bool,
+        bad_ret: impl Fn(&Return) -> bool,
+        bad_field: impl Fn(&FieldType) -> bool,
+    ) -> Vec<(String, String)> {
         let mut problems = Vec::new();
         for f in functions {
             for p in f.params.iter().filter(|p| bad_kind(&p.kind)) {
                 problems.push((f.c_name.clone(), format!("parameter `{}` of `{}`", p.name, f.c_name)));
             }
-            let bad_ret = match &f.ret {
-                Return::Value { value } => is_flex(value),
-                Return::Buffer { element, single, .. } => !single && is_flex(element),
-                _ => false,
-            };
-            if bad_ret {
+            if bad_ret(&f.ret) {
                 problems.push((f.c_name.clone(), format!("the result of `{}`", f.c_name)));
             }
         }
@@ -704,29 +710,23 @@ impl Builder<'_> {
             }
         }
         for s in self.structs.values() {
-            for fd in &s.fields {
-                let bad = match &fd.ty {
-                    // A pointer field's value is boxed alone: its elements would not follow it.
-                    FieldType::Value { value }
-                    | FieldType::Array { element: value, .. }
-                    | FieldType::Pointee { value, .. } => is_flex(value),
-                    FieldType::Buffer { element, .. } => is_flex(element),
-                    _ => false,
-                };
-                if bad {
-                    problems.push((String::new(), format!("field `{}` of `{}`", fd.name, s.name)));
-                }
+            for fd in s.fields.iter().filter(|fd| bad_field(&fd.ty)) {
+                problems.push((String::new(), format!("field `{}` of `{}`", fd.name, s.name)));
             }
         }
+        problems
+    }
+
+    /// Reports each use: "WHAT `problem`", at the function's header position (else the
+    /// spec's top).
+    fn report_uses(&mut self, problems: Vec<(String, String)>, problem: &str, hint: Option<&str>) {
         for (function, what) in problems {
-            let message = format!(
-                "{what} is a struct ending in a flexible array member by value or written by the library: there is no room for its elements"
-            );
-            let hint = "pass it by pointer for the library to read (`in`), or read it through the library's pointer (`returns: { copy: true }`)";
-            match self.header.function(&function).map(|f| f.location.clone()) {
-                Some(at) => self.at_header(&at, message).hint = Some(hint.into()),
-                None => self.at_spec(self.spec.name.pos, message).hint = Some(hint.into()),
-            }
+            let message = format!("{what} {problem}");
+            let d = match self.header.function(&function).map(|f| f.location.clone()) {
+                Some(at) => self.at_header(&at, message),
+                None => self.at_spec(self.spec.name.pos, message),
+            };
+            d.hint = hint.map(str::to_string);
         }
     }
 }
