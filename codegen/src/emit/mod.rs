@@ -43,6 +43,8 @@ const TEMPLATES: &[(&str, &str)] = &[
     ("out_into", include_str!("../../../templates/kinds/out_into.hbs")),
     ("inout", include_str!("../../../templates/kinds/inout.hbs")),
     ("resident", include_str!("../../../templates/kinds/resident.hbs")),
+    ("scratch", include_str!("../../../templates/kinds/scratch.hbs")),
+    ("cb_provide", include_str!("../../../templates/kinds/cb_provide.hbs")),
     ("inout_buffer", include_str!("../../../templates/kinds/inout_buffer.hbs")),
     ("inout_length", include_str!("../../../templates/kinds/inout_length.hbs")),
     ("length", include_str!("../../../templates/kinds/length.hbs")),

@@ -447,6 +447,8 @@ pub(crate) struct Cx {
     pub hook_slots: std::collections::BTreeMap<String, u32>,
     /// Library functions kept callbacks' contexts come from.
     pub contexts: Vec<kinds::callback::ContextView>,
+    /// Callback arguments that hand the library a buffer, numbered (their host slots).
+    pub provide_slots: u32,
     /// Set-up function of a resident struct (C name) → the index of the end function it
     /// records.
     pub resident_end: std::collections::BTreeMap<String, u32>,
@@ -867,13 +869,14 @@ pub fn build(m: &Model, spec_file: &str) -> Result<Crates, Unsupported> {
         resident_end: Default::default(),
         resident_enders: Default::default(),
         contexts: Vec::new(),
+        provide_slots: 0,
         unsupported: Vec::new(),
     };
     let index_of = |name: &str| m.functions.iter().position(|f| f.c_name == *name).map(|i| i as u32);
     for s in &m.structs {
         for end in s.resident.iter().flat_map(|r| r.end.values()) {
             let one = m.functions.iter().find(|f| f.c_name == *end).is_none_or(|f| {
-                matches!(&f.params[..], [p] if matches!(&p.kind, model::Kind::Resident { strukt } if *strukt == s.name))
+                matches!(&f.params[..], [p] if matches!(&p.kind, model::Kind::Resident { strukt, .. } if *strukt == s.name))
             });
             if !one {
                 cx.unsupported.push(format!(

@@ -89,7 +89,11 @@ fn kind(k: &Kind) -> String {
             }
         ),
         Kind::Destroy { .. } => "destroy-notify (the host's)".into(),
-        Kind::Resident { strukt } => format!("resident {strukt}"),
+        Kind::Resident { strukt, library_buffers } => {
+            format!("resident {strukt}{}", if *library_buffers { ", its buffers the library's" } else { "" })
+        }
+        Kind::Scratch { bytes, kept_by } => format!("scratch of {bytes} bytes, kept by {kept_by}"),
+        Kind::Provide { element } => format!("provides a buffer of {}", value(element)),
         Kind::UserData { of } => format!("user data of {of}"),
         Kind::StringArray { encoding, len } => format!("array of {encoding:?} strings [{len}]"),
         Kind::OutInto { buffer } => format!("out pointer into {buffer}"),

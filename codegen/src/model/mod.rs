@@ -263,6 +263,24 @@ pub enum Kind {
     Resident {
         /// The struct.
         strukt: String,
+        /// The call uses the struct's buffer fields as its own (`inflateBack` points them
+        /// into its window): they are not read back.
+        #[serde(skip_serializing_if = "std::ops::Not::not")]
+        library_buffers: bool,
+    },
+    /// Memory the host allocates for the library to keep working in, kept with the
+    /// resident struct parameter `kept_by` (freed after its end function).
+    Scratch {
+        /// How many bytes.
+        bytes: u64,
+        /// The resident struct parameter.
+        kept_by: String,
+    },
+    /// A callback's `T **` through which the closure hands the library a buffer: the
+    /// callback's result is how many elements it holds (checked against what it gave).
+    Provide {
+        /// The element type.
+        element: Value,
     },
     /// A handle.
     Handle {

@@ -274,6 +274,19 @@ pub enum ParamKind {
     UserData,
     /// A pointer field of a resident struct the library owns: it stays in the host.
     Opaque,
+    /// Memory the library keeps working in (`inflateBackInit_`'s window): `bytes` the host
+    /// allocates, kept with the resident struct parameter `kept_by` until it is freed.
+    Scratch {
+        /// How many bytes.
+        bytes: Spanned<u64>,
+        /// The resident struct parameter that keeps it.
+        kept_by: Spanned<String>,
+    },
+    /// A callback's `T **` through which it hands the library a buffer of its own
+    /// (`inflateBack`'s `in`): the callback's result is how many elements it holds.
+    Provide,
+    /// A resident struct whose buffer fields this call uses as its own (`inflateBack`).
+    LibraryBuffers,
     /// An argument the client never sees: NULL (`None`), or a C constant expression the
     /// header makes valid (`0`, `SQLITE_TRANSIENT`, `sizeof(z_stream)`, `ZLIB_VERSION`),
     /// evaluated by clang for the target.

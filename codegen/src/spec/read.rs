@@ -125,6 +125,9 @@ const KINDS: &[&str] = &[
     "out_into",
     "union",
     "opaque",
+    "scratch",
+    "provide",
+    "library_buffers",
 ];
 
 impl Reader<'_> {
@@ -684,6 +687,42 @@ impl Reader<'_> {
             },
             "user_data" => plain(self, ParamKind::UserData),
             "opaque" => plain(self, ParamKind::Opaque),
+            "library_buffers" => plain(self, ParamKind::LibraryBuffers),
+            "provide" => {
+                let Some(a) = arg else { return needs_arg(self) };
+                if text(a).as_deref() != Some("return") {
+                    self.error(
+                        pos(a),
+                        "`provide` is `return`: the callback's result is how many elements it hands over",
+                    )
+                    .hint = Some("`buf: { provide: return }` (zlib's `in_func`)".into());
+                    return None;
+                }
+                Some(ParamKind::Provide)
+            }
+            "scratch" => {
+                let Some(a) = arg else { return needs_arg(self) };
+                let (mut bytes, mut kept_by) = (None, None);
+                for (k, v) in self.fields(a, "scratch", Some(&["bytes", "kept_by"])) {
+                    match (k.as_str(), &v.data) {
+                        ("bytes", YamlData::Value(Scalar::Integer(n))) if *n > 0 => {
+                            bytes = Some(spanned(*n as u64, v))
+                        }
+                        ("bytes", _) => {
+                            self.error(pos(v), "`bytes` is a positive number");
+                        }
+                        _ => kept_by = self.string(v, "the resident struct parameter that keeps it"),
+                    }
+                }
+                match (bytes, kept_by) {
+                    (Some(bytes), Some(kept_by)) => Some(ParamKind::Scratch { bytes, kept_by }),
+                    _ => {
+                        self.error(pos(a), "`scratch` needs `bytes` and `kept_by`").hint =
+                            Some("`window: { scratch: { bytes: 32768, kept_by: strm } }`".into());
+                        None
+                    }
+                }
+            }
             "fixed" => {
                 let Some(a) = arg else { return needs_arg(self) };
                 if is_null(a) {

@@ -476,6 +476,7 @@ mod __dllgen {
             &self,
             before: &Self,
             w: &mut ::dllgen_runtime::Writer,
+            library_buffers: bool,
         ) -> ::core::result::Result<(), ::dllgen_runtime::WireError> {
             unsafe {
                 ::dllgen_runtime::marshal::resident::reply_rest::<
@@ -487,6 +488,7 @@ mod __dllgen {
                     self.next_in,
                     self.avail_in as i128,
                     "next_in",
+                    library_buffers,
                 )?
             };
             ::dllgen_runtime::marshal::value::reply(w, &self.total_in);
@@ -500,6 +502,7 @@ mod __dllgen {
                     self.next_out,
                     self.avail_out as i128,
                     "next_out",
+                    library_buffers,
                 )?
             };
             ::dllgen_runtime::marshal::value::reply(w, &self.avail_out);
@@ -5164,6 +5167,7 @@ mod __dllgen {
                         __dllgen_out,
                         &mut __dllgen_a_s,
                         &__dllgen_a_s_after,
+                        false,
                     )?;
                     Ok(::dllgen_runtime::Status::Ok)
                 }
@@ -5222,6 +5226,7 @@ mod __dllgen {
                         __dllgen_out,
                         &mut __dllgen_a_s,
                         &__dllgen_a_s_after,
+                        false,
                     )?;
                     Ok(::dllgen_runtime::Status::Ok)
                 }
@@ -5271,6 +5276,7 @@ mod __dllgen {
                         __dllgen_out,
                         &mut __dllgen_a_s,
                         &__dllgen_a_s_after,
+                        false,
                     )?;
                     Ok(::dllgen_runtime::Status::Ok)
                 }

@@ -472,6 +472,7 @@ mod __dllgen {
             &self,
             before: &Self,
             w: &mut ::dllgen_runtime::Writer,
+            library_buffers: bool,
         ) -> ::core::result::Result<(), ::dllgen_runtime::WireError> {
             unsafe {
                 ::dllgen_runtime::marshal::resident::reply_rest::<
@@ -483,6 +484,7 @@ mod __dllgen {
                     self.next_in,
                     self.avail_in as i128,
                     "next_in",
+                    library_buffers,
                 )?
             };
             ::dllgen_runtime::marshal::value::reply(w, &self.total_in);
@@ -496,6 +498,7 @@ mod __dllgen {
                     self.next_out,
                     self.avail_out as i128,
                     "next_out",
+                    library_buffers,
                 )?
             };
             ::dllgen_runtime::marshal::value::reply(w, &self.avail_out);
@@ -5152,6 +5155,7 @@ mod __dllgen {
                         __dllgen_out,
                         &mut __dllgen_a_s,
                         &__dllgen_a_s_after,
+                        false,
                     )?;
                     Ok(::dllgen_runtime::Status::Ok)
                 }
@@ -5210,6 +5214,7 @@ mod __dllgen {
                         __dllgen_out,
                         &mut __dllgen_a_s,
                         &__dllgen_a_s_after,
+                        false,
                     )?;
                     Ok(::dllgen_runtime::Status::Ok)
                 }
@@ -5259,6 +5264,7 @@ mod __dllgen {
                         __dllgen_out,
                         &mut __dllgen_a_s,
                         &__dllgen_a_s_after,
+                        false,
                     )?;
                     Ok(::dllgen_runtime::Status::Ok)
                 }

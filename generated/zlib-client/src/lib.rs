@@ -10,7 +10,7 @@ mod __dllgen {
     #![allow(clippy::all, unused_imports, unused_mut, unused_variables, non_snake_case)]
     pub use ::dllgen_runtime::{Config, Error, HostPath};
     /// The hash of the model both sides were generated from; the host refuses any other.
-    pub const MODEL_HASH: u64 = 0x818895b3c6805a42;
+    pub const MODEL_HASH: u64 = 0x25c85934ce8d3f29;
     /// The host executable's file name.
     pub const HOST_EXE: &str = if cfg!(windows) { "zlib-host.exe" } else { "zlib-host" };
     pub const MAX_MEM_LEVEL: i32 = 9;
@@ -63,6 +63,12 @@ mod __dllgen {
             GzFile(id)
         }
     }
+    /// The closure type of `in_func`: the library calls it during the call it was passed
+    /// to (in the host; the call waits while it runs here).
+    pub type InFunc<'a> = dyn FnMut(&mut ::std::vec::Vec<u8>) -> u32 + 'a;
+    /// The closure type of `out_func`: the library calls it during the call it was passed
+    /// to (in the host; the call waits while it runs here).
+    pub type OutFunc<'a> = dyn FnMut(&[u8], u32) -> i32 + 'a;
     /// `struct z_stream_s` of the library.
     ///
     /// It lives in the host, at one address, from the first call it is passed to until it is
@@ -2340,6 +2346,240 @@ mod __dllgen {
                 )?;
             Ok(__dllgen_ret)
         }
+        /// inflateBack() does a raw inflate with a single call using a call-back
+        /// interface for input and output.  This is potentially more efficient than
+        /// inflate() for file i/o applications, in that it avoids copying between the
+        /// output and the sliding window by simply making the window itself the output
+        /// buffer.  inflate() can be faster on modern CPUs when used with large
+        /// buffers.  inflateBack() trusts the application to not change the output
+        /// buffer passed by the output function, at least until inflateBack() returns.
+        ///
+        /// inflateBackInit() must be called first to allocate the internal state
+        /// and to initialize the state with the user-provided window buffer.
+        /// inflateBack() may then be used multiple times to inflate a complete, raw
+        /// deflate stream with each call.  inflateBackEnd() is then called to free the
+        /// allocated state.
+        ///
+        /// A raw deflate stream is one with no zlib or gzip header or trailer.
+        /// This routine would normally be used in a utility that reads zip or gzip
+        /// files and writes out uncompressed files.  The utility would decode the
+        /// header and process the trailer on its own, hence this routine expects only
+        /// the raw deflate stream to decompress.  This is different from the default
+        /// behavior of inflate(), which expects a zlib header and trailer around the
+        /// deflate stream.
+        ///
+        /// inflateBack() uses two subroutines supplied by the caller that are then
+        /// called by inflateBack() for input and output.  inflateBack() calls those
+        /// routines until it reads a complete deflate stream and writes out all of the
+        /// uncompressed data, or until it encounters an error.  The function's
+        /// parameters and return types are defined above in the in_func and out_func
+        /// typedefs.  inflateBack() will call in(in_desc, &buf) which should return the
+        /// number of bytes of provided input, and a pointer to that input in buf.  If
+        /// there is no input available, in() must return zero -- buf is ignored in that
+        /// case -- and inflateBack() will return a buffer error.  inflateBack() will
+        /// call out(out_desc, buf, len) to write the uncompressed data buf[0..len-1].
+        /// out() should return zero on success, or non-zero on failure.  If out()
+        /// returns non-zero, inflateBack() will return with an error.  Neither in() nor
+        /// out() are permitted to change the contents of the window provided to
+        /// inflateBackInit(), which is also the buffer that out() uses to write from.
+        /// The length written by out() will be at most the window size.  Any non-zero
+        /// amount of input may be provided by in().
+        ///
+        /// For convenience, inflateBack() can be provided input on the first call by
+        /// setting strm->next_in and strm->avail_in.  If that input is exhausted, then
+        /// in() will be called.  Therefore strm->next_in must be initialized before
+        /// calling inflateBack().  If strm->next_in is Z_NULL, then in() will be called
+        /// immediately for input.  If strm->next_in is not Z_NULL, then strm->avail_in
+        /// must also be initialized, and then if strm->avail_in is not zero, input will
+        /// initially be taken from strm->next_in[0 ..  strm->avail_in - 1].
+        ///
+        /// The in_desc and out_desc parameters of inflateBack() is passed as the
+        /// first parameter of in() and out() respectively when they are called.  These
+        /// descriptors can be optionally used to pass any information that the caller-
+        /// supplied in() and out() functions need to do their job.
+        ///
+        /// On return, inflateBack() will set strm->next_in and strm->avail_in to
+        /// pass back any unused input that was provided by the last in() call.  The
+        /// return values of inflateBack() can be Z_STREAM_END on success, Z_BUF_ERROR
+        /// if in() or out() returned an error, Z_DATA_ERROR if there was a format error
+        /// in the deflate stream (in which case strm->msg is set to indicate the nature
+        /// of the error), or Z_STREAM_ERROR if the stream was not properly initialized.
+        /// In the case of Z_BUF_ERROR, an input or output error can be distinguished
+        /// using strm->next_in which will be Z_NULL only if in() returned an error.  If
+        /// strm->next_in is not Z_NULL, then the Z_BUF_ERROR was due to out() returning
+        /// non-zero.  (in() will always be called before out(), so strm->next_in is
+        /// assured to be defined if out() returns non-zero.)  Note that inflateBack()
+        /// cannot return Z_OK.
+        pub fn inflateBack(
+            &self,
+            strm: &mut ZStreamS,
+            r#in: &mut InFunc<'_>,
+            out: &mut OutFunc<'_>,
+        ) -> ::core::result::Result<i32, Error> {
+            let __dllgen_a_strm = ::dllgen_runtime::marshal::resident::lend(strm);
+            let __dllgen_g_in = ::dllgen_runtime::marshal::callback::given(&r#in);
+            let mut __dllgen_a_in = r#in;
+            let __dllgen_g_out = ::dllgen_runtime::marshal::callback::given(&out);
+            let mut __dllgen_a_out = out;
+            let (__dllgen_ret,) = self
+                .client
+                .call(
+                    51,
+                    |__dllgen_w| {
+                        ::dllgen_runtime::marshal::resident::encode(
+                            __dllgen_w,
+                            &__dllgen_a_strm,
+                        );
+                        ::dllgen_runtime::marshal::callback::encode(
+                            __dllgen_w,
+                            __dllgen_g_in,
+                            false,
+                        );
+                        ::dllgen_runtime::marshal::callback::encode(
+                            __dllgen_w,
+                            __dllgen_g_out,
+                            false,
+                        );
+                    },
+                    |mut __dllgen_r| {
+                        let __dllgen_ret: i32 = ::dllgen_runtime::marshal::value::decode(
+                            &mut __dllgen_r,
+                        )?;
+                        ::dllgen_runtime::marshal::resident::decode(
+                            &mut __dllgen_r,
+                            &__dllgen_a_strm,
+                            self.client.resident_freed(),
+                        )?;
+                        __dllgen_r.finish()?;
+                        Ok((__dllgen_ret,))
+                    },
+                    &mut |
+                        __dllgen_id: u32,
+                        mut __dllgen_r: ::dllgen_runtime::Reader<'_>,
+                        __dllgen_cw: &mut ::dllgen_runtime::Writer,
+                    | -> ::core::result::Result<(), ::dllgen_runtime::WireError> {
+                        match __dllgen_id {
+                            1 => {
+                                let mut __dllgen_a1: ::std::vec::Vec<u8> = ::std::vec::Vec::new();
+                                __dllgen_r.finish()?;
+                                let __dllgen_f = ::dllgen_runtime::marshal::callback::closure(
+                                    &mut __dllgen_a_in,
+                                )?;
+                                let __dllgen_ret: u32 = __dllgen_f(&mut __dllgen_a1);
+                                ::dllgen_runtime::marshal::value::encode(
+                                    __dllgen_cw,
+                                    &__dllgen_ret,
+                                );
+                                ::dllgen_runtime::marshal::field::put_elems(
+                                    __dllgen_cw,
+                                    &__dllgen_a1,
+                                );
+                                Ok(())
+                            }
+                            3 => {
+                                let __dllgen_a1: ::std::vec::Vec<u8> = ::dllgen_runtime::marshal::field::get_elems(
+                                    &mut __dllgen_r,
+                                    1,
+                                )?;
+                                let __dllgen_a2: u32 = ::dllgen_runtime::marshal::value::decode(
+                                    &mut __dllgen_r,
+                                )?;
+                                __dllgen_r.finish()?;
+                                let __dllgen_f = ::dllgen_runtime::marshal::callback::closure(
+                                    &mut __dllgen_a_out,
+                                )?;
+                                let __dllgen_ret: i32 = __dllgen_f(
+                                    &__dllgen_a1,
+                                    __dllgen_a2,
+                                );
+                                ::dllgen_runtime::marshal::value::encode(
+                                    __dllgen_cw,
+                                    &__dllgen_ret,
+                                );
+                                Ok(())
+                            }
+                            _ => {
+                                Err(
+                                    ::dllgen_runtime::WireError::Payload("no such callback"),
+                                )
+                            }
+                        }
+                    },
+                )?;
+            Ok(__dllgen_ret)
+        }
+        /// All memory allocated by inflateBackInit() is freed.
+        ///
+        /// inflateBackEnd() returns Z_OK on success, or Z_STREAM_ERROR if the stream
+        /// state was inconsistent.
+        pub fn inflateBackEnd(
+            &self,
+            strm: &mut ZStreamS,
+        ) -> ::core::result::Result<i32, Error> {
+            let __dllgen_a_strm = ::dllgen_runtime::marshal::resident::lend(strm);
+            let (__dllgen_ret,) = self
+                .client
+                .call(
+                    52,
+                    |__dllgen_w| {
+                        ::dllgen_runtime::marshal::resident::encode(
+                            __dllgen_w,
+                            &__dllgen_a_strm,
+                        );
+                    },
+                    |mut __dllgen_r| {
+                        let __dllgen_ret: i32 = ::dllgen_runtime::marshal::value::decode(
+                            &mut __dllgen_r,
+                        )?;
+                        ::dllgen_runtime::marshal::resident::decode(
+                            &mut __dllgen_r,
+                            &__dllgen_a_strm,
+                            self.client.resident_freed(),
+                        )?;
+                        __dllgen_r.finish()?;
+                        Ok((__dllgen_ret,))
+                    },
+                    &mut ::dllgen_runtime::marshal::callback::none,
+                )?;
+            Ok(__dllgen_ret)
+        }
+        /// Calls `inflateBackInit_`.
+        pub fn inflateBackInit_(
+            &self,
+            strm: &mut ZStreamS,
+            windowBits: i32,
+        ) -> ::core::result::Result<i32, Error> {
+            let __dllgen_a_strm = ::dllgen_runtime::marshal::resident::lend(strm);
+            let (__dllgen_ret,) = self
+                .client
+                .call(
+                    53,
+                    |__dllgen_w| {
+                        ::dllgen_runtime::marshal::resident::encode(
+                            __dllgen_w,
+                            &__dllgen_a_strm,
+                        );
+                        ::dllgen_runtime::marshal::value::encode(
+                            __dllgen_w,
+                            &windowBits,
+                        );
+                    },
+                    |mut __dllgen_r| {
+                        let __dllgen_ret: i32 = ::dllgen_runtime::marshal::value::decode(
+                            &mut __dllgen_r,
+                        )?;
+                        ::dllgen_runtime::marshal::resident::decode(
+                            &mut __dllgen_r,
+                            &__dllgen_a_strm,
+                            self.client.resident_freed(),
+                        )?;
+                        __dllgen_r.finish()?;
+                        Ok((__dllgen_ret,))
+                    },
+                    &mut ::dllgen_runtime::marshal::callback::none,
+                )?;
+            Ok(__dllgen_ret)
+        }
         /// Calls `inflateCodesUsed`.
         pub fn inflateCodesUsed(
             &self,
@@ -2349,7 +2589,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    51,
+                    54,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::resident::encode(
                             __dllgen_w,
@@ -2393,7 +2633,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    52,
+                    55,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::resident::encode(
                             __dllgen_w,
@@ -2439,7 +2679,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    53,
+                    56,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::resident::encode(
                             __dllgen_w,
@@ -2480,7 +2720,7 @@ mod __dllgen {
             let (__dllgen_ret, __dllgen_a_dictionary) = self
                 .client
                 .call(
-                    54,
+                    57,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::resident::encode(
                             __dllgen_w,
@@ -2519,7 +2759,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    55,
+                    58,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::resident::encode(
                             __dllgen_w,
@@ -2555,7 +2795,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    56,
+                    59,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::resident::encode(
                             __dllgen_w,
@@ -2610,7 +2850,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    57,
+                    60,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::resident::encode(
                             __dllgen_w,
@@ -2658,7 +2898,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    58,
+                    61,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::resident::encode(
                             __dllgen_w,
@@ -2697,7 +2937,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    59,
+                    62,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::resident::encode(
                             __dllgen_w,
@@ -2738,7 +2978,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    60,
+                    63,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::resident::encode(
                             __dllgen_w,
@@ -2774,7 +3014,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    61,
+                    64,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::resident::encode(
                             __dllgen_w,
@@ -2828,7 +3068,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    62,
+                    65,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::resident::encode(
                             __dllgen_w,
@@ -2883,7 +3123,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    63,
+                    66,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::resident::encode(
                             __dllgen_w,
@@ -2915,7 +3155,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    64,
+                    67,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::resident::encode(
                             __dllgen_w,
@@ -2948,7 +3188,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    65,
+                    68,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::resident::encode(
                             __dllgen_w,
@@ -2982,7 +3222,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    66,
+                    69,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::resident::encode(
                             __dllgen_w,
@@ -3038,7 +3278,7 @@ mod __dllgen {
             let (__dllgen_ret, __dllgen_a_dest) = self
                 .client
                 .call(
-                    67,
+                    70,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::length::encode(
                             __dllgen_w,
@@ -3093,7 +3333,7 @@ mod __dllgen {
             let (__dllgen_ret, __dllgen_a_dest, __dllgen_o_sourceLen) = self
                 .client
                 .call(
-                    68,
+                    71,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::length::encode(
                             __dllgen_w,
@@ -3138,7 +3378,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    69,
+                    72,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::value::encode(__dllgen_w, &arg0);
                     },
@@ -3196,7 +3436,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    70,
+                    73,
                     |__dllgen_w| {},
                     |mut __dllgen_r| {
                         let __dllgen_ret: u32 = ::dllgen_runtime::marshal::value::decode(
@@ -3219,7 +3459,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    71,
+                    74,
                     |__dllgen_w| {},
                     |mut __dllgen_r| {
                         let __dllgen_ret: ::std::string::String = ::dllgen_runtime::marshal::ret_string::decode::<

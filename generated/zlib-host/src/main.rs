@@ -27,7 +27,7 @@ mod __dllgen {
         unused_comparisons,
         unused_unsafe
     )]
-    const MODEL_HASH: u64 = 0x818895b3c6805a42;
+    const MODEL_HASH: u64 = 0x25c85934ce8d3f29;
     /// `struct z_stream_s` as the library lays it out.
     #[repr(C)]
     #[derive(Clone, Copy)]
@@ -92,6 +92,7 @@ mod __dllgen {
             &self,
             before: &Self,
             w: &mut ::dllgen_runtime::Writer,
+            library_buffers: bool,
         ) -> ::core::result::Result<(), ::dllgen_runtime::WireError> {
             unsafe {
                 ::dllgen_runtime::marshal::resident::reply_rest::<
@@ -103,6 +104,7 @@ mod __dllgen {
                     self.next_in,
                     self.avail_in as i128,
                     "next_in",
+                    library_buffers,
                 )?
             };
             ::dllgen_runtime::marshal::value::reply(w, &self.total_in);
@@ -116,6 +118,7 @@ mod __dllgen {
                     self.next_out,
                     self.avail_out as i128,
                     "next_out",
+                    library_buffers,
                 )?
             };
             ::dllgen_runtime::marshal::value::reply(w, &self.avail_out);
@@ -235,41 +238,114 @@ mod __dllgen {
         u32,
     ) -> i32;
     type __DllgenFn50 = unsafe extern "C" fn(*mut ZStreamS, i32) -> i32;
-    type __DllgenFn51 = unsafe extern "C" fn(*mut ZStreamS) -> u32;
-    type __DllgenFn52 = unsafe extern "C" fn(*mut ZStreamS, *mut ZStreamS) -> i32;
-    type __DllgenFn53 = unsafe extern "C" fn(*mut ZStreamS) -> i32;
-    type __DllgenFn54 = unsafe extern "C" fn(*mut ZStreamS, *mut u8, *mut u32) -> i32;
-    type __DllgenFn55 = unsafe extern "C" fn(
+    /// The library calls this for `inflateBack`'s `r#in`: it runs the client's closure.
+    unsafe extern "C" fn __dllgen_callback_51_1(
+        a0: *mut ::core::ffi::c_void,
+        a1: *mut *const u8,
+    ) -> u32 {
+        let mut __dllgen_w = ::dllgen_runtime::Writer::new();
+        ::dllgen_runtime::callback(
+            51,
+            1,
+            &mut __dllgen_w,
+            |__dllgen_r| {
+                let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
+                let __dllgen_ret = ::dllgen_runtime::marshal::value::decode_c(
+                    __dllgen_r,
+                    &mut __dllgen_keep,
+                )?;
+                unsafe {
+                    ::dllgen_runtime::marshal::callback::provide::<
+                        u8,
+                    >(__dllgen_r, 0, a1, __dllgen_ret as i128)?
+                };
+                Ok(__dllgen_ret)
+            },
+        )
+    }
+    /// The library calls this for `inflateBack`'s `out`: it runs the client's closure.
+    unsafe extern "C" fn __dllgen_callback_51_3(
+        a0: *mut ::core::ffi::c_void,
+        a1: *const u8,
+        a2: u32,
+    ) -> i32 {
+        let mut __dllgen_w = ::dllgen_runtime::Writer::new();
+        unsafe {
+            ::dllgen_runtime::marshal::field::put_elems_c(
+                &mut __dllgen_w,
+                a1,
+                (a2 as i64) as i128,
+            )
+        };
+        ::dllgen_runtime::marshal::value::reply(&mut __dllgen_w, &a2);
+        ::dllgen_runtime::callback(
+            51,
+            3,
+            &mut __dllgen_w,
+            |__dllgen_r| {
+                let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
+                let __dllgen_ret = ::dllgen_runtime::marshal::value::decode_c(
+                    __dllgen_r,
+                    &mut __dllgen_keep,
+                )?;
+                Ok(__dllgen_ret)
+            },
+        )
+    }
+    type __DllgenFn51 = unsafe extern "C" fn(
+        *mut ZStreamS,
+        ::core::option::Option<
+            unsafe extern "C" fn(*mut ::core::ffi::c_void, *mut *const u8) -> u32,
+        >,
+        *mut ::core::ffi::c_void,
+        ::core::option::Option<
+            unsafe extern "C" fn(*mut ::core::ffi::c_void, *const u8, u32) -> i32,
+        >,
+        *mut ::core::ffi::c_void,
+    ) -> i32;
+    type __DllgenFn52 = unsafe extern "C" fn(*mut ZStreamS) -> i32;
+    type __DllgenFn53 = unsafe extern "C" fn(
+        *mut ZStreamS,
+        i32,
+        *mut u8,
+        *const ::core::ffi::c_void,
+        i32,
+    ) -> i32;
+    type __DllgenFn54 = unsafe extern "C" fn(*mut ZStreamS) -> u32;
+    type __DllgenFn55 = unsafe extern "C" fn(*mut ZStreamS, *mut ZStreamS) -> i32;
+    type __DllgenFn56 = unsafe extern "C" fn(*mut ZStreamS) -> i32;
+    type __DllgenFn57 = unsafe extern "C" fn(*mut ZStreamS, *mut u8, *mut u32) -> i32;
+    type __DllgenFn58 = unsafe extern "C" fn(
         *mut ZStreamS,
         i32,
         *const ::core::ffi::c_void,
         i32,
     ) -> i32;
-    type __DllgenFn56 = unsafe extern "C" fn(
+    type __DllgenFn59 = unsafe extern "C" fn(
         *mut ZStreamS,
         *const ::core::ffi::c_void,
         i32,
     ) -> i32;
-    type __DllgenFn57 = unsafe extern "C" fn(*mut ZStreamS) -> i32;
-    type __DllgenFn58 = unsafe extern "C" fn(*mut ZStreamS, i32, i32) -> i32;
-    type __DllgenFn59 = unsafe extern "C" fn(*mut ZStreamS) -> i32;
-    type __DllgenFn60 = unsafe extern "C" fn(*mut ZStreamS, i32) -> i32;
-    type __DllgenFn61 = unsafe extern "C" fn(*mut ZStreamS) -> i32;
-    type __DllgenFn62 = unsafe extern "C" fn(*mut ZStreamS, *const u8, u32) -> i32;
-    type __DllgenFn63 = unsafe extern "C" fn(*mut ZStreamS) -> i32;
+    type __DllgenFn60 = unsafe extern "C" fn(*mut ZStreamS) -> i32;
+    type __DllgenFn61 = unsafe extern "C" fn(*mut ZStreamS, i32, i32) -> i32;
+    type __DllgenFn62 = unsafe extern "C" fn(*mut ZStreamS) -> i32;
+    type __DllgenFn63 = unsafe extern "C" fn(*mut ZStreamS, i32) -> i32;
     type __DllgenFn64 = unsafe extern "C" fn(*mut ZStreamS) -> i32;
-    type __DllgenFn65 = unsafe extern "C" fn(*mut ZStreamS, i32) -> i32;
-    type __DllgenFn66 = unsafe extern "C" fn(*mut ZStreamS, i32) -> i32;
-    type __DllgenFn67 = unsafe extern "C" fn(*mut u8, *mut u32, *const u8, u32) -> i32;
-    type __DllgenFn68 = unsafe extern "C" fn(
+    type __DllgenFn65 = unsafe extern "C" fn(*mut ZStreamS, *const u8, u32) -> i32;
+    type __DllgenFn66 = unsafe extern "C" fn(*mut ZStreamS) -> i32;
+    type __DllgenFn67 = unsafe extern "C" fn(*mut ZStreamS) -> i32;
+    type __DllgenFn68 = unsafe extern "C" fn(*mut ZStreamS, i32) -> i32;
+    type __DllgenFn69 = unsafe extern "C" fn(*mut ZStreamS, i32) -> i32;
+    type __DllgenFn70 = unsafe extern "C" fn(*mut u8, *mut u32, *const u8, u32) -> i32;
+    type __DllgenFn71 = unsafe extern "C" fn(
         *mut u8,
         *mut u32,
         *const u8,
         *mut u32,
     ) -> i32;
-    type __DllgenFn69 = unsafe extern "C" fn(i32) -> *const u8;
-    type __DllgenFn70 = unsafe extern "C" fn() -> u32;
-    type __DllgenFn71 = unsafe extern "C" fn() -> *const u8;
+    type __DllgenFn72 = unsafe extern "C" fn(i32) -> *const u8;
+    type __DllgenFn73 = unsafe extern "C" fn() -> u32;
+    type __DllgenFn74 = unsafe extern "C" fn() -> *const u8;
     struct __DllgenHost {
         __dllgen_library: ::dllgen_runtime::native::Dylib,
         __dllgen_f0: __DllgenFn0,
@@ -344,6 +420,9 @@ mod __dllgen {
         __dllgen_f69: __DllgenFn69,
         __dllgen_f70: __DllgenFn70,
         __dllgen_f71: __DllgenFn71,
+        __dllgen_f72: __DllgenFn72,
+        __dllgen_f73: __DllgenFn73,
+        __dllgen_f74: __DllgenFn74,
     }
     impl ::dllgen_runtime::Library for __DllgenHost {
         fn model_hash(&self) -> u64 {
@@ -354,8 +433,11 @@ mod __dllgen {
                 14 => {
                     let _ = unsafe { (self.__dllgen_f14)(ptr.cast()) };
                 }
-                53 => {
-                    let _ = unsafe { (self.__dllgen_f53)(ptr.cast()) };
+                52 => {
+                    let _ = unsafe { (self.__dllgen_f52)(ptr.cast()) };
+                }
+                56 => {
+                    let _ = unsafe { (self.__dllgen_f56)(ptr.cast()) };
                 }
                 _ => {}
             }
@@ -996,6 +1078,7 @@ mod __dllgen {
                         __dllgen_out,
                         &mut __dllgen_a_strm,
                         &__dllgen_a_strm_after,
+                        false,
                     )?;
                     Ok(::dllgen_runtime::Status::Ok)
                 }
@@ -1037,6 +1120,7 @@ mod __dllgen {
                         __dllgen_out,
                         &mut __dllgen_a_strm,
                         &__dllgen_a_strm_after,
+                        false,
                     )?;
                     Ok(::dllgen_runtime::Status::Ok)
                 }
@@ -1101,6 +1185,7 @@ mod __dllgen {
                         __dllgen_out,
                         &mut __dllgen_a_dest,
                         &__dllgen_a_dest_after,
+                        false,
                     )?;
                     ::dllgen_runtime::host::resident::set_end(
                         __dllgen_a_source.id(),
@@ -1110,6 +1195,7 @@ mod __dllgen {
                         __dllgen_out,
                         &mut __dllgen_a_source,
                         &__dllgen_a_source_after,
+                        false,
                     )?;
                     Ok(::dllgen_runtime::Status::Ok)
                 }
@@ -1147,6 +1233,7 @@ mod __dllgen {
                         __dllgen_out,
                         &mut __dllgen_a_strm,
                         &__dllgen_a_strm_after,
+                        false,
                     )?;
                     Ok(::dllgen_runtime::Status::Ok)
                 }
@@ -1220,6 +1307,7 @@ mod __dllgen {
                         __dllgen_out,
                         &mut __dllgen_a_strm,
                         &__dllgen_a_strm_after,
+                        false,
                     )?;
                     ::dllgen_runtime::marshal::out_buffer::reply(
                         __dllgen_out,
@@ -1320,6 +1408,7 @@ mod __dllgen {
                         __dllgen_out,
                         &mut __dllgen_a_strm,
                         &__dllgen_a_strm_after,
+                        false,
                     )?;
                     Ok(::dllgen_runtime::Status::Ok)
                 }
@@ -1388,6 +1477,7 @@ mod __dllgen {
                         __dllgen_out,
                         &mut __dllgen_a_strm,
                         &__dllgen_a_strm_after,
+                        false,
                     )?;
                     Ok(::dllgen_runtime::Status::Ok)
                 }
@@ -1454,6 +1544,7 @@ mod __dllgen {
                         __dllgen_out,
                         &mut __dllgen_a_strm,
                         &__dllgen_a_strm_after,
+                        false,
                     )?;
                     Ok(::dllgen_runtime::Status::Ok)
                 }
@@ -1530,6 +1621,7 @@ mod __dllgen {
                         __dllgen_out,
                         &mut __dllgen_a_strm,
                         &__dllgen_a_strm_after,
+                        false,
                     )?;
                     ::dllgen_runtime::marshal::out_value::reply(
                         __dllgen_out,
@@ -1606,6 +1698,7 @@ mod __dllgen {
                         __dllgen_out,
                         &mut __dllgen_a_strm,
                         &__dllgen_a_strm_after,
+                        false,
                     )?;
                     Ok(::dllgen_runtime::Status::Ok)
                 }
@@ -1655,6 +1748,7 @@ mod __dllgen {
                         __dllgen_out,
                         &mut __dllgen_a_strm,
                         &__dllgen_a_strm_after,
+                        false,
                     )?;
                     Ok(::dllgen_runtime::Status::Ok)
                 }
@@ -1704,6 +1798,7 @@ mod __dllgen {
                         __dllgen_out,
                         &mut __dllgen_a_arg0,
                         &__dllgen_a_arg0_after,
+                        false,
                     )?;
                     Ok(::dllgen_runtime::Status::Ok)
                 }
@@ -1780,6 +1875,7 @@ mod __dllgen {
                         __dllgen_out,
                         &mut __dllgen_a_strm,
                         &__dllgen_a_strm_after,
+                        false,
                     )?;
                     Ok(::dllgen_runtime::Status::Ok)
                 }
@@ -1858,6 +1954,7 @@ mod __dllgen {
                         __dllgen_out,
                         &mut __dllgen_a_strm,
                         &__dllgen_a_strm_after,
+                        false,
                     )?;
                     Ok(::dllgen_runtime::Status::Ok)
                 }
@@ -3403,10 +3500,214 @@ mod __dllgen {
                         __dllgen_out,
                         &mut __dllgen_a_strm,
                         &__dllgen_a_strm_after,
+                        false,
                     )?;
                     Ok(::dllgen_runtime::Status::Ok)
                 }
                 51 => {
+                    let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
+                    let mut __dllgen_a_strm = ::dllgen_runtime::marshal::resident::decode_c::<
+                        ZStreamS,
+                    >(&mut __dllgen_args, &mut __dllgen_keep)?;
+                    let __dllgen_a_in = ::dllgen_runtime::marshal::callback::decode(
+                        &mut __dllgen_args,
+                        false,
+                    )?;
+                    let __dllgen_a_out = ::dllgen_runtime::marshal::callback::decode(
+                        &mut __dllgen_args,
+                        false,
+                    )?;
+                    __dllgen_args.finish()?;
+                    let __dllgen_ret = unsafe {
+                        #[cfg(target_arch = "x86")]
+                        let __dllgen_r = ::dllgen_runtime::native::Words::new()
+                            .push(__dllgen_a_strm.ptr())
+                            .push(
+                                __dllgen_a_in
+                                    .then_some(
+                                        __dllgen_callback_51_1
+                                            as unsafe extern "C" fn(
+                                                *mut ::core::ffi::c_void,
+                                                *mut *const u8,
+                                            ) -> u32,
+                                    ),
+                            )
+                            .push(::dllgen_runtime::marshal::callback::user_data())
+                            .push(
+                                __dllgen_a_out
+                                    .then_some(
+                                        __dllgen_callback_51_3
+                                            as unsafe extern "C" fn(
+                                                *mut ::core::ffi::c_void,
+                                                *const u8,
+                                                u32,
+                                            ) -> i32,
+                                    ),
+                            )
+                            .push(::dllgen_runtime::marshal::callback::user_data())
+                            .call::<
+                                i32,
+                            >(
+                                self.__dllgen_f51 as *const ::core::ffi::c_void,
+                                ::dllgen_runtime::native::Pops::Caller,
+                                "`inflateBack`",
+                            );
+                        #[cfg(not(target_arch = "x86"))]
+                        let __dllgen_r = ::core::result::Result::<
+                            _,
+                            ::dllgen_runtime::WireError,
+                        >::Ok(
+                            (self
+                                .__dllgen_f51)(
+                                __dllgen_a_strm.ptr(),
+                                __dllgen_a_in
+                                    .then_some(
+                                        __dllgen_callback_51_1
+                                            as unsafe extern "C" fn(
+                                                *mut ::core::ffi::c_void,
+                                                *mut *const u8,
+                                            ) -> u32,
+                                    ),
+                                ::dllgen_runtime::marshal::callback::user_data(),
+                                __dllgen_a_out
+                                    .then_some(
+                                        __dllgen_callback_51_3
+                                            as unsafe extern "C" fn(
+                                                *mut ::core::ffi::c_void,
+                                                *const u8,
+                                                u32,
+                                            ) -> i32,
+                                    ),
+                                ::dllgen_runtime::marshal::callback::user_data(),
+                            ),
+                        );
+                        __dllgen_r
+                    }?;
+                    let __dllgen_a_strm_after = __dllgen_a_strm.after();
+                    ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
+                    ::dllgen_runtime::marshal::resident::reply(
+                        __dllgen_out,
+                        &mut __dllgen_a_strm,
+                        &__dllgen_a_strm_after,
+                        true,
+                    )?;
+                    Ok(::dllgen_runtime::Status::Ok)
+                }
+                52 => {
+                    let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
+                    let mut __dllgen_a_strm = ::dllgen_runtime::marshal::resident::decode_c::<
+                        ZStreamS,
+                    >(&mut __dllgen_args, &mut __dllgen_keep)?;
+                    __dllgen_args.finish()?;
+                    let __dllgen_ret = unsafe {
+                        #[cfg(target_arch = "x86")]
+                        let __dllgen_r = ::dllgen_runtime::native::Words::new()
+                            .push(__dllgen_a_strm.ptr())
+                            .call::<
+                                i32,
+                            >(
+                                self.__dllgen_f52 as *const ::core::ffi::c_void,
+                                ::dllgen_runtime::native::Pops::Caller,
+                                "`inflateBackEnd`",
+                            );
+                        #[cfg(not(target_arch = "x86"))]
+                        let __dllgen_r = ::core::result::Result::<
+                            _,
+                            ::dllgen_runtime::WireError,
+                        >::Ok((self.__dllgen_f52)(__dllgen_a_strm.ptr()));
+                        __dllgen_r
+                    }?;
+                    let __dllgen_a_strm_after = __dllgen_a_strm.after();
+                    ::dllgen_runtime::host::resident::set_end(
+                        __dllgen_a_strm.id(),
+                        None,
+                    );
+                    ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
+                    ::dllgen_runtime::marshal::resident::reply(
+                        __dllgen_out,
+                        &mut __dllgen_a_strm,
+                        &__dllgen_a_strm_after,
+                        false,
+                    )?;
+                    Ok(::dllgen_runtime::Status::Ok)
+                }
+                53 => {
+                    let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
+                    let mut __dllgen_a_strm = ::dllgen_runtime::marshal::resident::decode_c::<
+                        ZStreamS,
+                    >(&mut __dllgen_args, &mut __dllgen_keep)?;
+                    let __dllgen_a_windowBits: i32 = ::dllgen_runtime::marshal::value::decode_c(
+                        &mut __dllgen_args,
+                        &mut __dllgen_keep,
+                    )?;
+                    let mut __dllgen_a_window = ::std::vec![0u8; 32768];
+                    __dllgen_args.finish()?;
+                    ::dllgen_runtime::native::set_errno(0);
+                    ::dllgen_runtime::native::set_last_error(0);
+                    let __dllgen_ret = unsafe {
+                        #[cfg(target_arch = "x86")]
+                        let __dllgen_r = ::dllgen_runtime::native::Words::new()
+                            .push(__dllgen_a_strm.ptr())
+                            .push(__dllgen_a_windowBits)
+                            .push(__dllgen_a_window.as_mut_ptr())
+                            .push(::dllgen_runtime::marshal::fixed::string(b"1.2.13\0"))
+                            .push(56i64 as i32)
+                            .call::<
+                                i32,
+                            >(
+                                self.__dllgen_f53 as *const ::core::ffi::c_void,
+                                ::dllgen_runtime::native::Pops::Caller,
+                                "`inflateBackInit_`",
+                            );
+                        #[cfg(not(target_arch = "x86"))]
+                        let __dllgen_r = ::core::result::Result::<
+                            _,
+                            ::dllgen_runtime::WireError,
+                        >::Ok(
+                            (self
+                                .__dllgen_f53)(
+                                __dllgen_a_strm.ptr(),
+                                __dllgen_a_windowBits,
+                                __dllgen_a_window.as_mut_ptr(),
+                                ::dllgen_runtime::marshal::fixed::string(b"1.2.13\0"),
+                                56i64 as i32,
+                            ),
+                        );
+                        __dllgen_r
+                    }?;
+                    let (__dllgen_errno, __dllgen_last_error) = (
+                        ::dllgen_runtime::native::errno(),
+                        ::dllgen_runtime::native::last_error(),
+                    );
+                    let __dllgen_a_strm_after = __dllgen_a_strm.after();
+                    if let Some(__dllgen_status) = ::dllgen_runtime::marshal::error::check(
+                        __dllgen_out,
+                        __dllgen_ret,
+                        ::dllgen_runtime::marshal::error::Rule::Negative,
+                        ::dllgen_runtime::marshal::error::Code::Return,
+                        __dllgen_errno,
+                        __dllgen_last_error,
+                    ) {
+                        return Ok(__dllgen_status);
+                    }
+                    ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
+                    ::dllgen_runtime::host::resident::set_end(
+                        __dllgen_a_strm.id(),
+                        Some(52),
+                    );
+                    ::dllgen_runtime::marshal::resident::reply(
+                        __dllgen_out,
+                        &mut __dllgen_a_strm,
+                        &__dllgen_a_strm_after,
+                        false,
+                    )?;
+                    ::dllgen_runtime::host::resident::keep(
+                        __dllgen_a_strm.id(),
+                        ::std::boxed::Box::new(__dllgen_a_window),
+                    );
+                    Ok(::dllgen_runtime::Status::Ok)
+                }
+                54 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let mut __dllgen_a_arg0 = ::dllgen_runtime::marshal::resident::decode_c::<
                         ZStreamS,
@@ -3419,7 +3720,7 @@ mod __dllgen {
                             .call::<
                                 u32,
                             >(
-                                self.__dllgen_f51 as *const ::core::ffi::c_void,
+                                self.__dllgen_f54 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
                                 "`inflateCodesUsed`",
                             );
@@ -3427,7 +3728,7 @@ mod __dllgen {
                         let __dllgen_r = ::core::result::Result::<
                             _,
                             ::dllgen_runtime::WireError,
-                        >::Ok((self.__dllgen_f51)(__dllgen_a_arg0.ptr()));
+                        >::Ok((self.__dllgen_f54)(__dllgen_a_arg0.ptr()));
                         __dllgen_r
                     }?;
                     let __dllgen_a_arg0_after = __dllgen_a_arg0.after();
@@ -3436,10 +3737,11 @@ mod __dllgen {
                         __dllgen_out,
                         &mut __dllgen_a_arg0,
                         &__dllgen_a_arg0_after,
+                        false,
                     )?;
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                52 => {
+                55 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let mut __dllgen_a_dest = ::dllgen_runtime::marshal::resident::decode_c::<
                         ZStreamS,
@@ -3458,7 +3760,7 @@ mod __dllgen {
                             .call::<
                                 i32,
                             >(
-                                self.__dllgen_f52 as *const ::core::ffi::c_void,
+                                self.__dllgen_f55 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
                                 "`inflateCopy`",
                             );
@@ -3468,7 +3770,7 @@ mod __dllgen {
                             ::dllgen_runtime::WireError,
                         >::Ok(
                             (self
-                                .__dllgen_f52)(
+                                .__dllgen_f55)(
                                 __dllgen_a_dest.ptr(),
                                 __dllgen_a_source.ptr(),
                             ),
@@ -3494,25 +3796,27 @@ mod __dllgen {
                     ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
                     ::dllgen_runtime::host::resident::set_end(
                         __dllgen_a_dest.id(),
-                        Some(53),
+                        Some(56),
                     );
                     ::dllgen_runtime::marshal::resident::reply(
                         __dllgen_out,
                         &mut __dllgen_a_dest,
                         &__dllgen_a_dest_after,
+                        false,
                     )?;
                     ::dllgen_runtime::host::resident::set_end(
                         __dllgen_a_source.id(),
-                        Some(53),
+                        Some(56),
                     );
                     ::dllgen_runtime::marshal::resident::reply(
                         __dllgen_out,
                         &mut __dllgen_a_source,
                         &__dllgen_a_source_after,
+                        false,
                     )?;
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                53 => {
+                56 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let mut __dllgen_a_strm = ::dllgen_runtime::marshal::resident::decode_c::<
                         ZStreamS,
@@ -3525,7 +3829,7 @@ mod __dllgen {
                             .call::<
                                 i32,
                             >(
-                                self.__dllgen_f53 as *const ::core::ffi::c_void,
+                                self.__dllgen_f56 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
                                 "`inflateEnd`",
                             );
@@ -3533,7 +3837,7 @@ mod __dllgen {
                         let __dllgen_r = ::core::result::Result::<
                             _,
                             ::dllgen_runtime::WireError,
-                        >::Ok((self.__dllgen_f53)(__dllgen_a_strm.ptr()));
+                        >::Ok((self.__dllgen_f56)(__dllgen_a_strm.ptr()));
                         __dllgen_r
                     }?;
                     let __dllgen_a_strm_after = __dllgen_a_strm.after();
@@ -3546,10 +3850,11 @@ mod __dllgen {
                         __dllgen_out,
                         &mut __dllgen_a_strm,
                         &__dllgen_a_strm_after,
+                        false,
                     )?;
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                54 => {
+                57 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let mut __dllgen_a_strm = ::dllgen_runtime::marshal::resident::decode_c::<
                         ZStreamS,
@@ -3579,7 +3884,7 @@ mod __dllgen {
                             .call::<
                                 i32,
                             >(
-                                self.__dllgen_f54 as *const ::core::ffi::c_void,
+                                self.__dllgen_f57 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
                                 "`inflateGetDictionary`",
                             );
@@ -3589,7 +3894,7 @@ mod __dllgen {
                             ::dllgen_runtime::WireError,
                         >::Ok(
                             (self
-                                .__dllgen_f54)(
+                                .__dllgen_f57)(
                                 __dllgen_a_strm.ptr(),
                                 ::dllgen_runtime::marshal::out_buffer::ptr(
                                     &mut __dllgen_a_dictionary,
@@ -3619,6 +3924,7 @@ mod __dllgen {
                         __dllgen_out,
                         &mut __dllgen_a_strm,
                         &__dllgen_a_strm_after,
+                        false,
                     )?;
                     ::dllgen_runtime::marshal::out_buffer::reply(
                         __dllgen_out,
@@ -3630,7 +3936,7 @@ mod __dllgen {
                     )?;
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                55 => {
+                58 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let mut __dllgen_a_strm = ::dllgen_runtime::marshal::resident::decode_c::<
                         ZStreamS,
@@ -3652,7 +3958,7 @@ mod __dllgen {
                             .call::<
                                 i32,
                             >(
-                                self.__dllgen_f55 as *const ::core::ffi::c_void,
+                                self.__dllgen_f58 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
                                 "`inflateInit2_`",
                             );
@@ -3662,7 +3968,7 @@ mod __dllgen {
                             ::dllgen_runtime::WireError,
                         >::Ok(
                             (self
-                                .__dllgen_f55)(
+                                .__dllgen_f58)(
                                 __dllgen_a_strm.ptr(),
                                 __dllgen_a_windowBits,
                                 ::dllgen_runtime::marshal::fixed::string(b"1.2.13\0"),
@@ -3689,16 +3995,17 @@ mod __dllgen {
                     ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
                     ::dllgen_runtime::host::resident::set_end(
                         __dllgen_a_strm.id(),
-                        Some(53),
+                        Some(56),
                     );
                     ::dllgen_runtime::marshal::resident::reply(
                         __dllgen_out,
                         &mut __dllgen_a_strm,
                         &__dllgen_a_strm_after,
+                        false,
                     )?;
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                56 => {
+                59 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let mut __dllgen_a_strm = ::dllgen_runtime::marshal::resident::decode_c::<
                         ZStreamS,
@@ -3715,7 +4022,7 @@ mod __dllgen {
                             .call::<
                                 i32,
                             >(
-                                self.__dllgen_f56 as *const ::core::ffi::c_void,
+                                self.__dllgen_f59 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
                                 "`inflateInit_`",
                             );
@@ -3725,7 +4032,7 @@ mod __dllgen {
                             ::dllgen_runtime::WireError,
                         >::Ok(
                             (self
-                                .__dllgen_f56)(
+                                .__dllgen_f59)(
                                 __dllgen_a_strm.ptr(),
                                 ::dllgen_runtime::marshal::fixed::string(b"1.2.13\0"),
                                 56i64 as i32,
@@ -3751,16 +4058,17 @@ mod __dllgen {
                     ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
                     ::dllgen_runtime::host::resident::set_end(
                         __dllgen_a_strm.id(),
-                        Some(53),
+                        Some(56),
                     );
                     ::dllgen_runtime::marshal::resident::reply(
                         __dllgen_out,
                         &mut __dllgen_a_strm,
                         &__dllgen_a_strm_after,
+                        false,
                     )?;
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                57 => {
+                60 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let mut __dllgen_a_strm = ::dllgen_runtime::marshal::resident::decode_c::<
                         ZStreamS,
@@ -3773,7 +4081,7 @@ mod __dllgen {
                             .call::<
                                 i32,
                             >(
-                                self.__dllgen_f57 as *const ::core::ffi::c_void,
+                                self.__dllgen_f60 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
                                 "`inflateMark`",
                             );
@@ -3781,7 +4089,7 @@ mod __dllgen {
                         let __dllgen_r = ::core::result::Result::<
                             _,
                             ::dllgen_runtime::WireError,
-                        >::Ok((self.__dllgen_f57)(__dllgen_a_strm.ptr()));
+                        >::Ok((self.__dllgen_f60)(__dllgen_a_strm.ptr()));
                         __dllgen_r
                     }?;
                     let __dllgen_a_strm_after = __dllgen_a_strm.after();
@@ -3790,10 +4098,11 @@ mod __dllgen {
                         __dllgen_out,
                         &mut __dllgen_a_strm,
                         &__dllgen_a_strm_after,
+                        false,
                     )?;
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                58 => {
+                61 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let mut __dllgen_a_strm = ::dllgen_runtime::marshal::resident::decode_c::<
                         ZStreamS,
@@ -3818,7 +4127,7 @@ mod __dllgen {
                             .call::<
                                 i32,
                             >(
-                                self.__dllgen_f58 as *const ::core::ffi::c_void,
+                                self.__dllgen_f61 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
                                 "`inflatePrime`",
                             );
@@ -3828,7 +4137,7 @@ mod __dllgen {
                             ::dllgen_runtime::WireError,
                         >::Ok(
                             (self
-                                .__dllgen_f58)(
+                                .__dllgen_f61)(
                                 __dllgen_a_strm.ptr(),
                                 __dllgen_a_bits,
                                 __dllgen_a_value,
@@ -3856,10 +4165,11 @@ mod __dllgen {
                         __dllgen_out,
                         &mut __dllgen_a_strm,
                         &__dllgen_a_strm_after,
+                        false,
                     )?;
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                59 => {
+                62 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let mut __dllgen_a_strm = ::dllgen_runtime::marshal::resident::decode_c::<
                         ZStreamS,
@@ -3874,7 +4184,7 @@ mod __dllgen {
                             .call::<
                                 i32,
                             >(
-                                self.__dllgen_f59 as *const ::core::ffi::c_void,
+                                self.__dllgen_f62 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
                                 "`inflateReset`",
                             );
@@ -3882,7 +4192,7 @@ mod __dllgen {
                         let __dllgen_r = ::core::result::Result::<
                             _,
                             ::dllgen_runtime::WireError,
-                        >::Ok((self.__dllgen_f59)(__dllgen_a_strm.ptr()));
+                        >::Ok((self.__dllgen_f62)(__dllgen_a_strm.ptr()));
                         __dllgen_r
                     }?;
                     let (__dllgen_errno, __dllgen_last_error) = (
@@ -3905,10 +4215,11 @@ mod __dllgen {
                         __dllgen_out,
                         &mut __dllgen_a_strm,
                         &__dllgen_a_strm_after,
+                        false,
                     )?;
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                60 => {
+                63 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let mut __dllgen_a_strm = ::dllgen_runtime::marshal::resident::decode_c::<
                         ZStreamS,
@@ -3928,7 +4239,7 @@ mod __dllgen {
                             .call::<
                                 i32,
                             >(
-                                self.__dllgen_f60 as *const ::core::ffi::c_void,
+                                self.__dllgen_f63 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
                                 "`inflateReset2`",
                             );
@@ -3938,7 +4249,7 @@ mod __dllgen {
                             ::dllgen_runtime::WireError,
                         >::Ok(
                             (self
-                                .__dllgen_f60)(__dllgen_a_strm.ptr(), __dllgen_a_windowBits),
+                                .__dllgen_f63)(__dllgen_a_strm.ptr(), __dllgen_a_windowBits),
                         );
                         __dllgen_r
                     }?;
@@ -3962,10 +4273,11 @@ mod __dllgen {
                         __dllgen_out,
                         &mut __dllgen_a_strm,
                         &__dllgen_a_strm_after,
+                        false,
                     )?;
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                61 => {
+                64 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let mut __dllgen_a_arg0 = ::dllgen_runtime::marshal::resident::decode_c::<
                         ZStreamS,
@@ -3980,7 +4292,7 @@ mod __dllgen {
                             .call::<
                                 i32,
                             >(
-                                self.__dllgen_f61 as *const ::core::ffi::c_void,
+                                self.__dllgen_f64 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
                                 "`inflateResetKeep`",
                             );
@@ -3988,7 +4300,7 @@ mod __dllgen {
                         let __dllgen_r = ::core::result::Result::<
                             _,
                             ::dllgen_runtime::WireError,
-                        >::Ok((self.__dllgen_f61)(__dllgen_a_arg0.ptr()));
+                        >::Ok((self.__dllgen_f64)(__dllgen_a_arg0.ptr()));
                         __dllgen_r
                     }?;
                     let (__dllgen_errno, __dllgen_last_error) = (
@@ -4011,10 +4323,11 @@ mod __dllgen {
                         __dllgen_out,
                         &mut __dllgen_a_arg0,
                         &__dllgen_a_arg0_after,
+                        false,
                     )?;
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                62 => {
+                65 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let mut __dllgen_a_strm = ::dllgen_runtime::marshal::resident::decode_c::<
                         ZStreamS,
@@ -4047,7 +4360,7 @@ mod __dllgen {
                             .call::<
                                 i32,
                             >(
-                                self.__dllgen_f62 as *const ::core::ffi::c_void,
+                                self.__dllgen_f65 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
                                 "`inflateSetDictionary`",
                             );
@@ -4057,7 +4370,7 @@ mod __dllgen {
                             ::dllgen_runtime::WireError,
                         >::Ok(
                             (self
-                                .__dllgen_f62)(
+                                .__dllgen_f65)(
                                 __dllgen_a_strm.ptr(),
                                 ::dllgen_runtime::marshal::in_buffer::ptr(
                                     &__dllgen_a_dictionary,
@@ -4087,10 +4400,11 @@ mod __dllgen {
                         __dllgen_out,
                         &mut __dllgen_a_strm,
                         &__dllgen_a_strm_after,
+                        false,
                     )?;
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                63 => {
+                66 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let mut __dllgen_a_strm = ::dllgen_runtime::marshal::resident::decode_c::<
                         ZStreamS,
@@ -4103,7 +4417,7 @@ mod __dllgen {
                             .call::<
                                 i32,
                             >(
-                                self.__dllgen_f63 as *const ::core::ffi::c_void,
+                                self.__dllgen_f66 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
                                 "`inflateSync`",
                             );
@@ -4111,7 +4425,7 @@ mod __dllgen {
                         let __dllgen_r = ::core::result::Result::<
                             _,
                             ::dllgen_runtime::WireError,
-                        >::Ok((self.__dllgen_f63)(__dllgen_a_strm.ptr()));
+                        >::Ok((self.__dllgen_f66)(__dllgen_a_strm.ptr()));
                         __dllgen_r
                     }?;
                     let __dllgen_a_strm_after = __dllgen_a_strm.after();
@@ -4120,10 +4434,11 @@ mod __dllgen {
                         __dllgen_out,
                         &mut __dllgen_a_strm,
                         &__dllgen_a_strm_after,
+                        false,
                     )?;
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                64 => {
+                67 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let mut __dllgen_a_arg0 = ::dllgen_runtime::marshal::resident::decode_c::<
                         ZStreamS,
@@ -4136,7 +4451,7 @@ mod __dllgen {
                             .call::<
                                 i32,
                             >(
-                                self.__dllgen_f64 as *const ::core::ffi::c_void,
+                                self.__dllgen_f67 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
                                 "`inflateSyncPoint`",
                             );
@@ -4144,7 +4459,7 @@ mod __dllgen {
                         let __dllgen_r = ::core::result::Result::<
                             _,
                             ::dllgen_runtime::WireError,
-                        >::Ok((self.__dllgen_f64)(__dllgen_a_arg0.ptr()));
+                        >::Ok((self.__dllgen_f67)(__dllgen_a_arg0.ptr()));
                         __dllgen_r
                     }?;
                     let __dllgen_a_arg0_after = __dllgen_a_arg0.after();
@@ -4153,10 +4468,11 @@ mod __dllgen {
                         __dllgen_out,
                         &mut __dllgen_a_arg0,
                         &__dllgen_a_arg0_after,
+                        false,
                     )?;
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                65 => {
+                68 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let mut __dllgen_a_arg0 = ::dllgen_runtime::marshal::resident::decode_c::<
                         ZStreamS,
@@ -4176,7 +4492,7 @@ mod __dllgen {
                             .call::<
                                 i32,
                             >(
-                                self.__dllgen_f65 as *const ::core::ffi::c_void,
+                                self.__dllgen_f68 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
                                 "`inflateUndermine`",
                             );
@@ -4185,7 +4501,7 @@ mod __dllgen {
                             _,
                             ::dllgen_runtime::WireError,
                         >::Ok(
-                            (self.__dllgen_f65)(__dllgen_a_arg0.ptr(), __dllgen_a_arg1),
+                            (self.__dllgen_f68)(__dllgen_a_arg0.ptr(), __dllgen_a_arg1),
                         );
                         __dllgen_r
                     }?;
@@ -4209,10 +4525,11 @@ mod __dllgen {
                         __dllgen_out,
                         &mut __dllgen_a_arg0,
                         &__dllgen_a_arg0_after,
+                        false,
                     )?;
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                66 => {
+                69 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let mut __dllgen_a_arg0 = ::dllgen_runtime::marshal::resident::decode_c::<
                         ZStreamS,
@@ -4232,7 +4549,7 @@ mod __dllgen {
                             .call::<
                                 i32,
                             >(
-                                self.__dllgen_f66 as *const ::core::ffi::c_void,
+                                self.__dllgen_f69 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
                                 "`inflateValidate`",
                             );
@@ -4241,7 +4558,7 @@ mod __dllgen {
                             _,
                             ::dllgen_runtime::WireError,
                         >::Ok(
-                            (self.__dllgen_f66)(__dllgen_a_arg0.ptr(), __dllgen_a_arg1),
+                            (self.__dllgen_f69)(__dllgen_a_arg0.ptr(), __dllgen_a_arg1),
                         );
                         __dllgen_r
                     }?;
@@ -4265,10 +4582,11 @@ mod __dllgen {
                         __dllgen_out,
                         &mut __dllgen_a_arg0,
                         &__dllgen_a_arg0_after,
+                        false,
                     )?;
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                67 => {
+                70 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let (mut __dllgen_a_destLen, __dllgen_g_destLen): (u32, u64) = ::dllgen_runtime::marshal::inout_length::decode(
                         &mut __dllgen_args,
@@ -4314,7 +4632,7 @@ mod __dllgen {
                             .call::<
                                 i32,
                             >(
-                                self.__dllgen_f67 as *const ::core::ffi::c_void,
+                                self.__dllgen_f70 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
                                 "`uncompress`",
                             );
@@ -4324,7 +4642,7 @@ mod __dllgen {
                             ::dllgen_runtime::WireError,
                         >::Ok(
                             (self
-                                .__dllgen_f67)(
+                                .__dllgen_f70)(
                                 ::dllgen_runtime::marshal::out_buffer::ptr(
                                     &mut __dllgen_a_dest,
                                 ),
@@ -4362,7 +4680,7 @@ mod __dllgen {
                     )?;
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                68 => {
+                71 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let (mut __dllgen_a_destLen, __dllgen_g_destLen): (u32, u64) = ::dllgen_runtime::marshal::inout_length::decode(
                         &mut __dllgen_args,
@@ -4408,7 +4726,7 @@ mod __dllgen {
                             .call::<
                                 i32,
                             >(
-                                self.__dllgen_f68 as *const ::core::ffi::c_void,
+                                self.__dllgen_f71 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
                                 "`uncompress2`",
                             );
@@ -4418,7 +4736,7 @@ mod __dllgen {
                             ::dllgen_runtime::WireError,
                         >::Ok(
                             (self
-                                .__dllgen_f68)(
+                                .__dllgen_f71)(
                                 ::dllgen_runtime::marshal::out_buffer::ptr(
                                     &mut __dllgen_a_dest,
                                 ),
@@ -4461,7 +4779,7 @@ mod __dllgen {
                     )?;
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                69 => {
+                72 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let __dllgen_a_arg0: i32 = ::dllgen_runtime::marshal::value::decode_c(
                         &mut __dllgen_args,
@@ -4477,7 +4795,7 @@ mod __dllgen {
                             .call::<
                                 *const u8,
                             >(
-                                self.__dllgen_f69 as *const ::core::ffi::c_void,
+                                self.__dllgen_f72 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
                                 "`zError`",
                             );
@@ -4485,7 +4803,7 @@ mod __dllgen {
                         let __dllgen_r = ::core::result::Result::<
                             _,
                             ::dllgen_runtime::WireError,
-                        >::Ok((self.__dllgen_f69)(__dllgen_a_arg0));
+                        >::Ok((self.__dllgen_f72)(__dllgen_a_arg0));
                         __dllgen_r
                     }?;
                     let (__dllgen_errno, __dllgen_last_error) = (
@@ -4509,7 +4827,7 @@ mod __dllgen {
                     };
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                70 => {
+                73 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     __dllgen_args.finish()?;
                     let __dllgen_ret = unsafe {
@@ -4518,7 +4836,7 @@ mod __dllgen {
                             .call::<
                                 u32,
                             >(
-                                self.__dllgen_f70 as *const ::core::ffi::c_void,
+                                self.__dllgen_f73 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
                                 "`zlibCompileFlags`",
                             );
@@ -4526,13 +4844,13 @@ mod __dllgen {
                         let __dllgen_r = ::core::result::Result::<
                             _,
                             ::dllgen_runtime::WireError,
-                        >::Ok((self.__dllgen_f70)());
+                        >::Ok((self.__dllgen_f73)());
                         __dllgen_r
                     }?;
                     ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                71 => {
+                74 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     __dllgen_args.finish()?;
                     ::dllgen_runtime::native::set_errno(0);
@@ -4543,7 +4861,7 @@ mod __dllgen {
                             .call::<
                                 *const u8,
                             >(
-                                self.__dllgen_f71 as *const ::core::ffi::c_void,
+                                self.__dllgen_f74 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
                                 "`zlibVersion`",
                             );
@@ -4551,7 +4869,7 @@ mod __dllgen {
                         let __dllgen_r = ::core::result::Result::<
                             _,
                             ::dllgen_runtime::WireError,
-                        >::Ok((self.__dllgen_f71)());
+                        >::Ok((self.__dllgen_f74)());
                         __dllgen_r
                     }?;
                     let (__dllgen_errno, __dllgen_last_error) = (
@@ -4638,6 +4956,9 @@ mod __dllgen {
                         "gzungetc",
                         "gzwrite",
                         "inflate",
+                        "inflateBack",
+                        "inflateBackEnd",
+                        "inflateBackInit_",
                         "inflateCodesUsed",
                         "inflateCopy",
                         "inflateEnd",
@@ -4951,6 +5272,18 @@ mod __dllgen {
                     __dllgen_f71: ::core::mem::transmute::<
                         *const ::core::ffi::c_void,
                         __DllgenFn71,
+                    >(symbols.next().unwrap_or(::core::ptr::null())),
+                    __dllgen_f72: ::core::mem::transmute::<
+                        *const ::core::ffi::c_void,
+                        __DllgenFn72,
+                    >(symbols.next().unwrap_or(::core::ptr::null())),
+                    __dllgen_f73: ::core::mem::transmute::<
+                        *const ::core::ffi::c_void,
+                        __DllgenFn73,
+                    >(symbols.next().unwrap_or(::core::ptr::null())),
+                    __dllgen_f74: ::core::mem::transmute::<
+                        *const ::core::ffi::c_void,
+                        __DllgenFn74,
                     >(symbols.next().unwrap_or(::core::ptr::null())),
                     __dllgen_library: library,
                 }

@@ -21,6 +21,8 @@ struct Entry {
     uses: u32,
     /// The client freed it while a call held it: freed when the last one lets go.
     doomed: bool,
+    /// Memory the library works in (`scratch`), freed after the end function.
+    kept: Vec<Box<dyn std::any::Any + Send>>,
 }
 
 struct Table {
@@ -55,6 +57,7 @@ pub fn take<T: Copy + Default + 'static>(id: u64) -> Result<(u64, *mut T), WireE
                     end: None,
                     uses: 1,
                     doomed: false,
+                    kept: Vec::new(),
                 },
             );
             return Ok((id, p));
@@ -71,6 +74,16 @@ pub fn take<T: Copy + Default + 'static>(id: u64) -> Result<(u64, *mut T), WireE
             )),
         }
     })
+}
+
+/// Keeps `data` (memory the library works in) with the copy `id`, freed after its end
+/// function.
+pub fn keep(id: u64, data: Box<dyn std::any::Any + Send>) {
+    with(|t| {
+        if let Some(e) = t.live.get_mut(&id) {
+            e.kept.push(data);
+        }
+    });
 }
 
 /// Records (or clears) the end function the copy `id` needs before it is freed.
@@ -132,6 +145,7 @@ fn end_and_free(lib: &dyn Library, e: Entry) {
     if let Some(end) = e.end {
         lib.end_resident(end, e.ptr as *mut std::ffi::c_void);
     }
+    drop(e.kept);
     // SAFETY: allocated by `take` with this layout (a `Box<T>` of that `T`, never zero-sized:
     // a C struct), removed from the table by the caller, so freed once.
     unsafe { std::alloc::dealloc(e.ptr as *mut u8, e.layout) };

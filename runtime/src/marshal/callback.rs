@@ -70,6 +70,39 @@ pub fn decode_kept(r: &mut Reader<'_>) -> Result<u32, WireError> {
     r.u32()
 }
 
+thread_local! {
+    /// The buffers closures handed the library through `provide` arguments, by slot: each
+    /// kept until the same callback runs again on this thread.
+    static PROVIDED: std::cell::RefCell<std::collections::HashMap<u32, Box<dyn std::any::Any>>> =
+        std::cell::RefCell::new(std::collections::HashMap::new());
+}
+
+/// Host: reads the buffer a closure hands the library (`T **` argument `pp`, slot `slot`),
+/// keeps it until the callback runs again, and points `*pp` at it. The callback's result
+/// `count` must not exceed what it holds.
+///
+/// # Safety
+/// `pp` is NULL or the library's pointer to a `*const T` the callback sets.
+pub unsafe fn provide<T: super::CElem + 'static>(
+    r: &mut Reader<'_>,
+    slot: u32,
+    pp: *mut *const T,
+    count: i128,
+) -> Result<(), WireError> {
+    let mut keep = super::Keep::default();
+    let (p, n) = super::field::get_elems_c::<T>(r, &mut keep, true)?;
+    if !(0..=i128::from(n)).contains(&count) {
+        return Err(WireError::Reported { count, capacity: n });
+    }
+    if pp.is_null() {
+        return Err(WireError::Payload("the library passed NULL for the buffer a callback hands it"));
+    }
+    // SAFETY: the caller's promise; not NULL (checked above).
+    unsafe { pp.write(p) };
+    let _ = PROVIDED.try_with(|m| m.borrow_mut().insert(slot, Box::new(keep)));
+    Ok(())
+}
+
 /// Client: the callback handler of a function that takes no callbacks.
 pub fn none(_: u32, _: Reader<'_>, _: &mut Writer) -> Result<(), WireError> {
     Err(WireError::Payload("this library has no callbacks"))

@@ -37,7 +37,8 @@ pub trait ResidentC: Copy + Default + 'static {
     /// Reads what the client sets into the resident copy (`keep`: the call's storage).
     fn bind_res(&mut self, r: &mut Reader<'_>, keep: &mut Keep) -> Result<(), WireError>;
     /// Writes what the client sees after a call; `before` is the copy as the library got it.
-    fn reply_res(&self, before: &Self, w: &mut Writer) -> Result<(), WireError>;
+    /// `library_buffers`: the call used the buffer fields as its own (they come back empty).
+    fn reply_res(&self, before: &Self, w: &mut Writer, library_buffers: bool) -> Result<(), WireError>;
     /// Clears the pointers into the call's storage.
     fn unbind_res(&mut self);
 }
@@ -188,9 +189,14 @@ pub fn decode_c<T: ResidentC>(r: &mut Reader<'_>, keep: &mut Keep) -> Result<Bou
 }
 
 /// Host: replies with the id and what the library left (`after`, its storage still held).
-pub fn reply<T: ResidentC>(w: &mut Writer, bound: &mut Bound<T>, after: &T) -> Result<(), WireError> {
+pub fn reply<T: ResidentC>(
+    w: &mut Writer,
+    bound: &mut Bound<T>,
+    after: &T,
+    library_buffers: bool,
+) -> Result<(), WireError> {
     w.u64(bound.id);
-    after.reply_res(&bound.before, w)?;
+    after.reply_res(&bound.before, w, library_buffers)?;
     bound.fresh = false;
     Ok(())
 }
@@ -209,7 +215,12 @@ pub unsafe fn reply_rest<T: super::CElem>(
     p: *const T,
     n: i128,
     what: &'static str,
+    library_buffers: bool,
 ) -> Result<(), WireError> {
+    if library_buffers {
+        w.u8(super::field::ABSENT);
+        return Ok(());
+    }
     if p.is_null() && given.is_null() {
         w.u8(super::field::ABSENT);
         return Ok(());
@@ -252,8 +263,9 @@ pub unsafe fn reply_produced<T: super::CElem>(
     p: *const T,
     n: i128,
     what: &'static str,
+    library_buffers: bool,
 ) -> Result<(), WireError> {
-    if given.is_null() {
+    if library_buffers || given.is_null() {
         w.u8(super::field::ABSENT);
         return Ok(());
     }
@@ -311,11 +323,14 @@ mod tests {
         let mut w = Writer::new();
         // SAFETY: pointers into `data`.
         unsafe {
-            reply_rest(&mut w, p, 5, p.add(2), 3, "in").unwrap();
-            reply_produced(&mut w, p, 5, p.add(4), 1, "out").unwrap();
-            assert!(reply_rest(&mut w, p, 5, p.add(6), 1, "in").is_err(), "past the end");
-            assert!(reply_rest(&mut w, p, 5, p.add(2), 2, "in").is_err(), "a count that disagrees");
-            assert!(reply_produced(&mut w, p, 5, p.add(1), 1, "out").is_err(), "a count that disagrees");
+            reply_rest(&mut w, p, 5, p.add(2), 3, "in", false).unwrap();
+            reply_produced(&mut w, p, 5, p.add(4), 1, "out", false).unwrap();
+            assert!(reply_rest(&mut w, p, 5, p.add(6), 1, "in", false).is_err(), "past the end");
+            assert!(reply_rest(&mut w, p, 5, p.add(2), 2, "in", false).is_err(), "a count that disagrees");
+            assert!(
+                reply_produced(&mut w, p, 5, p.add(1), 1, "out", false).is_err(),
+                "a count that disagrees"
+            );
         }
         let frame = w.payload().to_vec();
         let mut r = Reader::new(&frame);

@@ -1,7 +1,7 @@
 //! zlib's streaming API through the resident `z_stream`, against the same steps on the
 //! 64-bit build: deflate and inflate in 64 KiB pieces at several levels, dictionaries,
 //! deflateParams mid-stream, inflateReset, deflateCopy, deflateBound and deflatePending,
-//! and a corrupt stream's Z_DATA_ERROR with zlib's message.
+//! a corrupt stream's Z_DATA_ERROR with zlib's message, and inflateBack.
 
 use crate::direct::Direct;
 use crate::{ZStream, Zlib, UL};
@@ -54,6 +54,61 @@ pub struct Native {
     inflate_end: End,
     inflate_dict: Dict,
     inflate_reset: End,
+    back_init: extern "C" fn(*mut Z64, i32, *mut u8, *const c_char, i32) -> i32,
+    back: extern "C" fn(*mut Z64, BackIn, *mut c_void, BackOut, *mut c_void) -> i32,
+    back_end: End,
+}
+
+type BackIn = extern "C" fn(*mut c_void, *mut *const u8) -> u32;
+type BackOut = extern "C" fn(*mut c_void, *mut u8, u32) -> i32;
+
+/// The native inflateBack's input: (the whole input, how far it went).
+struct BackInput<'a>(&'a [u8], usize);
+
+extern "C" fn back_in(desc: *mut c_void, buf: *mut *const u8) -> u32 {
+    // SAFETY: `desc` is the `BackInput` of `inflate_back`; `buf` zlib's pointer to set.
+    let input = unsafe { &mut *desc.cast::<BackInput<'_>>() };
+    let piece = &input.0[input.1..(input.1 + PIECE).min(input.0.len())];
+    input.1 += piece.len();
+    // SAFETY: as above.
+    unsafe { *buf = piece.as_ptr() };
+    piece.len() as u32
+}
+
+extern "C" fn back_out(desc: *mut c_void, bytes: *mut u8, n: u32) -> i32 {
+    // SAFETY: `desc` is the output vector of `inflate_back`; zlib passes `n` bytes.
+    unsafe { (*desc.cast::<Vec<u8>>()).extend_from_slice(std::slice::from_raw_parts(bytes, n as usize)) };
+    0
+}
+
+impl Native {
+    /// inflateBack over `input` in 64 KiB pieces: its status and output.
+    fn inflate_back(&self, input: &[u8]) -> (i32, Vec<u8>) {
+        // SAFETY: all zeros is zlib's initial state.
+        let mut s: Box<Z64> = Box::new(unsafe { std::mem::zeroed() });
+        let mut window = vec![0u8; 32768];
+        assert_eq!(
+            (self.back_init)(
+                &mut *s,
+                15,
+                window.as_mut_ptr(),
+                self.version,
+                std::mem::size_of::<Z64>() as i32
+            ),
+            Z_OK
+        );
+        let mut from = BackInput(input, 0);
+        let mut out: Vec<u8> = Vec::new();
+        let rc = (self.back)(
+            &mut *s,
+            back_in,
+            std::ptr::from_mut(&mut from).cast(),
+            back_out,
+            std::ptr::from_mut(&mut out).cast(),
+        );
+        (self.back_end)(&mut *s);
+        (rc, out)
+    }
 }
 
 impl Native {
@@ -72,6 +127,9 @@ impl Native {
             inflate_end: d.sym("inflateEnd"),
             inflate_dict: d.sym("inflateSetDictionary"),
             inflate_reset: d.sym("inflateReset"),
+            back_init: d.sym("inflateBackInit_"),
+            back: d.sym("inflateBack"),
+            back_end: d.sym("inflateBackEnd"),
         }
     }
 }
@@ -381,6 +439,43 @@ pub fn check(z: &Zlib, n: &Native) {
     assert_eq!(rc, Z_OK);
     assert!(pending > 0, "output waiting for room");
     println!("ok: deflateBound, deflateCopy and deflatePending");
+
+    // inflateBack: a raw deflate stream, its input handed over by a callback 64 KiB at a
+    // time (kept by zlib until it asks again), its output given to another; the window is
+    // the host's, kept with the stream until inflateBackEnd. Against the 64-bit build.
+    let raw = {
+        let mut s = ZStream::default();
+        assert_eq!(z.deflateInit2_(&mut s, 6, 8, -15, 8, 0), Ok(Z_OK));
+        deflate_all(&mut Ours { z, s, deflating: true }, &data[..3 << 20], None, None)
+    };
+    for cut in [raw.len(), raw.len() / 2] {
+        let input = &raw[..cut];
+        let mut back = ZStream::default();
+        assert_eq!(z.inflateBackInit_(&mut back, 15), Ok(Z_OK));
+        let mut at = 0;
+        let mut give = |buf: &mut Vec<u8>| {
+            let piece = &input[at..(at + PIECE).min(input.len())];
+            at += piece.len();
+            buf.extend_from_slice(piece);
+            piece.len() as u32
+        };
+        let mut ours_out = Vec::new();
+        let mut take = |bytes: &[u8], n: u32| {
+            assert_eq!(bytes.len(), n as usize);
+            ours_out.extend_from_slice(bytes);
+            0
+        };
+        let rc = z.inflateBack(&mut back, &mut give, &mut take).unwrap();
+        assert_eq!(z.inflateBackEnd(&mut back), Ok(Z_OK));
+        let (theirs_rc, theirs_out) = n.inflate_back(input);
+        assert_eq!((rc, ours_out.len()), (theirs_rc, theirs_out.len()), "inflateBack of {cut} bytes");
+        assert!(ours_out == theirs_out);
+        if cut == raw.len() {
+            assert_eq!(rc, Z_STREAM_END);
+            assert!(ours_out == data[..3 << 20]);
+        }
+    }
+    println!("ok: inflateBack with its input and output callbacks, the window kept in the host");
 
     // Dropped streams are ended and freed in the host: many in a row cost nothing that
     // stays (each deflate state is about 256 KiB of host memory).

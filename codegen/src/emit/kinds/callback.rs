@@ -106,6 +106,10 @@ pub enum CbKind {
     /// An array of handles with its count: `&[H]` (each the id the client holds for it).
     #[serde(rename = "cb_handles")]
     Handles { handle: String, handle_kind: u32, count_host: String },
+    /// A `T **` the closure fills with a buffer of its own (`&mut Vec<T>`); the callback's
+    /// result counts its elements. `slot`: where the host keeps it until the next call.
+    #[serde(rename = "cb_provide")]
+    Provide { rust: String, host: String, elem_size: u64, slot: u32 },
     /// A pointer to one value the closure reads (`&T`, `Option<&T>` when optional).
     #[serde(rename = "cb_in")]
     In { rust: String, host: String, optional: bool },
@@ -243,6 +247,17 @@ pub(crate) fn callback_type(c: &model::Callback, kept: bool, cx: &mut Cx) -> Cal
                     format!("&{}", t.rust)
                 });
                 (format!("*const {host}"), CbKind::In { rust: t.rust, host, optional: *optional })
+            }
+            Kind::Provide { element } => {
+                let Some(t) = cx.value(element, &what) else { continue };
+                let host = super::host_elem(&t);
+                closure_args.push(format!("&mut ::std::vec::Vec<{}>", t.rust));
+                let slot = cx.provide_slots;
+                cx.provide_slots += 1;
+                (
+                    format!("*mut *const {host}"),
+                    CbKind::Provide { rust: t.rust, host, elem_size: t.size, slot },
+                )
             }
             Kind::Out { value, .. } | Kind::Inout { value, .. } => {
                 let Some(t) = cx.value(value, &what) else { continue };

@@ -51,7 +51,9 @@ fn passed_by_caller(kind: &Kind) -> bool {
         | Kind::OutLength { .. }
         | Kind::Fixed { .. }
         | Kind::OutString { .. }
-        | Kind::OutStrings { .. } => false,
+        | Kind::OutStrings { .. }
+        | Kind::Scratch { .. }
+        | Kind::Provide { .. } => false,
         Kind::StringArray { .. } | Kind::InStrings { .. } | Kind::InHandles { .. } => true,
         Kind::OutInto { .. } => false,
     }

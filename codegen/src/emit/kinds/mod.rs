@@ -30,6 +30,7 @@ mod out_string;
 mod out_strings;
 mod out_value;
 mod resident;
+mod scratch;
 mod user_data;
 mod value;
 
@@ -90,6 +91,7 @@ pub enum ParamKind {
     OutString(out_string::View),
     OutStrings(out_strings::View),
     Resident(resident::View),
+    Scratch(scratch::View),
 }
 
 /// What every kind's builder gets: the function, the parameter, and its names.
@@ -140,7 +142,14 @@ pub(super) fn param(f: &model::Function, index: usize, fn_index: u32, cx: &mut C
         Kind::In { value, optional } => in_value::view(&at, value, *optional, cx, &mut out),
         Kind::Out { value, optional: _ } => out_value::view(&at, value, cx, &mut out),
         Kind::Inout { value, optional } => inout_value::view(&at, value, *optional, cx, &mut out),
-        Kind::Resident { strukt } => resident::view(&at, strukt, cx, &mut out),
+        Kind::Resident { strukt, library_buffers } => {
+            resident::view(&at, strukt, *library_buffers, cx, &mut out)
+        }
+        Kind::Scratch { bytes, kept_by } => scratch::view(&at, *bytes, kept_by, &mut out),
+        Kind::Provide { .. } => {
+            cx.unsupported.push(format!("{}: `provide` is a callback argument only", at.what));
+            user_data::view(&mut out, false)
+        }
         Kind::Handle { handle, optional } => handle::view(&at, handle, *optional, cx, &mut out),
         Kind::OutHandle { handle } => out_handle::view(&at, handle, cx, &mut out),
         Kind::Callback { callback, optional, scope } => {

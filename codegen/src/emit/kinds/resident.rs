@@ -15,9 +15,17 @@ pub struct View {
     pub end_after: Option<u32>,
     /// This function is its end function: nothing is left to end.
     pub ends: bool,
+    /// The call uses the buffer fields as its own (they are not read back).
+    pub library_buffers: bool,
 }
 
-pub(super) fn view(at: &At<'_>, strukt: &str, cx: &mut Cx, out: &mut Param) -> ParamKind {
+pub(super) fn view(
+    at: &At<'_>,
+    strukt: &str,
+    library_buffers: bool,
+    cx: &mut Cx,
+    out: &mut Param,
+) -> ParamKind {
     let (rust, host) =
         super::passed_value(at, &model::Value::Struct { name: strukt.into() }, false, true, cx, out);
     ParamKind::Resident(View {
@@ -25,5 +33,6 @@ pub(super) fn view(at: &At<'_>, strukt: &str, cx: &mut Cx, out: &mut Param) -> P
         host,
         end_after: cx.resident_end.get(&at.f.c_name).copied(),
         ends: cx.resident_enders.contains(&at.f.c_name),
+        library_buffers,
     })
 }

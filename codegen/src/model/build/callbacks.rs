@@ -200,6 +200,28 @@ impl<'a> Builder<'a> {
                             }
                         }
                     }
+                    // `T **`: the closure hands over a buffer of its own; the callback's
+                    // result counts its elements.
+                    ParamKind::Provide => {
+                        let inner = self.cb_pointee(ty, ps.pos, &pname, name)?;
+                        let element = match self.header.resolve(&inner).clone() {
+                            CType::Pointer { pointee, .. } => self.buffer_element(&pointee),
+                            _ => Err("no pointer to a pointer".into()),
+                        };
+                        let counts =
+                            matches!(self.value(&sig.ret), Ok(Value::Scalar { scalar: Scalar::Int { .. } }));
+                        match element {
+                            Ok(element) if counts => Kind::Provide { element },
+                            Ok(_) => {
+                                self.at_spec(ps.pos, format!("parameter `{pname}` of callback `{name}`: `provide` needs the callback to return the count (an integer)"));
+                                return None;
+                            }
+                            Err(e) => {
+                                self.at_spec(ps.pos, format!("parameter `{pname}` of callback `{name}`: `provide` is for a `T **`, and it points to {e}"));
+                                return None;
+                            }
+                        }
+                    }
                     // A pointer to one value (a struct the library passes): read by the
                     // closure, or filled / updated by it and written back.
                     kind @ (ParamKind::In | ParamKind::Out | ParamKind::Inout) => {

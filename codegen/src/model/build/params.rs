@@ -239,6 +239,32 @@ impl<'a> Builder<'a> {
                     "`opaque` describes a pointer field of a resident struct, not a parameter",
                 ))
             }
+            ParamKind::Provide => {
+                return Err(Problem::other("`provide` describes a callback's parameter, not a function's"))
+            }
+            ParamKind::LibraryBuffers => {
+                let t = need_pointer("library_buffers")?;
+                match self.value(&t) {
+                    Ok(Value::Struct { name })
+                        if self.structs.get(&name).is_some_and(|s| s.resident.is_some()) =>
+                    {
+                        Kind::Resident { strukt: name, library_buffers: true }
+                    }
+                    _ => {
+                        return Err(Problem::other("`library_buffers` is for a pointer to a resident struct"))
+                    }
+                }
+            }
+            ParamKind::Scratch { bytes, kept_by } => {
+                need_pointer("scratch")?;
+                if !f.params.iter().any(|q| q.name == kept_by.value) {
+                    return Err(Problem::Expr {
+                        message: format!("`{}` has no parameter `{}`", f.name, kept_by.value),
+                        pos: kept_by.pos,
+                    });
+                }
+                Kind::Scratch { bytes: bytes.value, kept_by: kept_by.value.clone() }
+            }
             ParamKind::Scalar => match self.value(&p.ty) {
                 Ok(value) => Kind::Value { value },
                 Err(e) => {
@@ -728,7 +754,7 @@ impl<'a> Builder<'a> {
         // A pointer to a resident struct: the host's copy.
         if let Some(Ok(Value::Struct { name })) = pointee.as_ref().map(|t| self.value(t)) {
             if self.structs.get(&name).is_some_and(|s| s.resident.is_some()) {
-                return Some(Kind::Resident { strukt: name });
+                return Some(Kind::Resident { strukt: name, library_buffers: false });
             }
         }
         if !p.sal.is_empty() {

@@ -80,6 +80,7 @@ mod __dllgen {
             &self,
             before: &Self,
             w: &mut ::dllgen_runtime::Writer,
+            library_buffers: bool,
         ) -> ::core::result::Result<(), ::dllgen_runtime::WireError> {
             unsafe {
                 ::dllgen_runtime::marshal::resident::reply_rest::<
@@ -91,6 +92,7 @@ mod __dllgen {
                     self.next_in,
                     self.avail_in as i128,
                     "next_in",
+                    library_buffers,
                 )?
             };
             ::dllgen_runtime::marshal::value::reply(w, &self.total_in);
@@ -104,6 +106,7 @@ mod __dllgen {
                     self.next_out,
                     self.avail_out as i128,
                     "next_out",
+                    library_buffers,
                 )?
             };
             ::dllgen_runtime::marshal::value::reply(w, &self.avail_out);
@@ -199,6 +202,7 @@ mod __dllgen {
                         __dllgen_out,
                         &mut __dllgen_a_s,
                         &__dllgen_a_s_after,
+                        false,
                     )?;
                     Ok(::dllgen_runtime::Status::Ok)
                 }
@@ -253,6 +257,7 @@ mod __dllgen {
                         __dllgen_out,
                         &mut __dllgen_a_s,
                         &__dllgen_a_s_after,
+                        false,
                     )?;
                     Ok(::dllgen_runtime::Status::Ok)
                 }
@@ -302,6 +307,7 @@ mod __dllgen {
                         __dllgen_out,
                         &mut __dllgen_a_s,
                         &__dllgen_a_s_after,
+                        false,
                     )?;
                     Ok(::dllgen_runtime::Status::Ok)
                 }
