@@ -10,7 +10,7 @@ mod __dllgen {
     #![allow(clippy::all, unused_imports, unused_mut, unused_variables, non_snake_case)]
     pub use ::dllgen_runtime::{Config, Error, HostPath};
     /// The hash of the model both sides were generated from; the host refuses any other.
-    pub const MODEL_HASH: u64 = 0x25c85934ce8d3f29;
+    pub const MODEL_HASH: u64 = 0xaccf20543b536647;
     /// The host executable's file name.
     pub const HOST_EXE: &str = if cfg!(windows) { "zlib-host.exe" } else { "zlib-host" };
     pub const MAX_MEM_LEVEL: i32 = 9;
@@ -251,6 +251,33 @@ mod __dllgen {
                 )?;
             Ok(__dllgen_ret)
         }
+        /// Calls `adler32_combine64`.
+        pub fn adler32_combine64(
+            &self,
+            arg0: u32,
+            arg1: u32,
+            arg2: i64,
+        ) -> ::core::result::Result<u32, Error> {
+            let (__dllgen_ret,) = self
+                .client
+                .call(
+                    2,
+                    |__dllgen_w| {
+                        ::dllgen_runtime::marshal::value::encode(__dllgen_w, &arg0);
+                        ::dllgen_runtime::marshal::value::encode(__dllgen_w, &arg1);
+                        ::dllgen_runtime::marshal::value::encode(__dllgen_w, &arg2);
+                    },
+                    |mut __dllgen_r| {
+                        let __dllgen_ret: u32 = ::dllgen_runtime::marshal::value::decode(
+                            &mut __dllgen_r,
+                        )?;
+                        __dllgen_r.finish()?;
+                        Ok((__dllgen_ret,))
+                    },
+                    &mut ::dllgen_runtime::marshal::callback::none,
+                )?;
+            Ok(__dllgen_ret)
+        }
         /// Same as adler32(), but with a size_t length.
         pub fn adler32_z(
             &self,
@@ -265,7 +292,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    2,
+                    3,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::value::encode(__dllgen_w, &adler);
                         ::dllgen_runtime::marshal::in_buffer::encode(
@@ -318,7 +345,7 @@ mod __dllgen {
             let (__dllgen_ret, __dllgen_a_dest) = self
                 .client
                 .call(
-                    3,
+                    4,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::length::encode(
                             __dllgen_w,
@@ -381,7 +408,7 @@ mod __dllgen {
             let (__dllgen_ret, __dllgen_a_dest) = self
                 .client
                 .call(
-                    4,
+                    5,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::length::encode(
                             __dllgen_w,
@@ -425,7 +452,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    5,
+                    6,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::value::encode(__dllgen_w, &sourceLen);
                     },
@@ -467,7 +494,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    6,
+                    7,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::value::encode(__dllgen_w, &crc);
                         ::dllgen_runtime::marshal::in_buffer::encode(
@@ -501,7 +528,34 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    7,
+                    8,
+                    |__dllgen_w| {
+                        ::dllgen_runtime::marshal::value::encode(__dllgen_w, &arg0);
+                        ::dllgen_runtime::marshal::value::encode(__dllgen_w, &arg1);
+                        ::dllgen_runtime::marshal::value::encode(__dllgen_w, &arg2);
+                    },
+                    |mut __dllgen_r| {
+                        let __dllgen_ret: u32 = ::dllgen_runtime::marshal::value::decode(
+                            &mut __dllgen_r,
+                        )?;
+                        __dllgen_r.finish()?;
+                        Ok((__dllgen_ret,))
+                    },
+                    &mut ::dllgen_runtime::marshal::callback::none,
+                )?;
+            Ok(__dllgen_ret)
+        }
+        /// Calls `crc32_combine64`.
+        pub fn crc32_combine64(
+            &self,
+            arg0: u32,
+            arg1: u32,
+            arg2: i64,
+        ) -> ::core::result::Result<u32, Error> {
+            let (__dllgen_ret,) = self
+                .client
+                .call(
+                    9,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::value::encode(__dllgen_w, &arg0);
                         ::dllgen_runtime::marshal::value::encode(__dllgen_w, &arg1);
@@ -526,7 +580,30 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    8,
+                    10,
+                    |__dllgen_w| {
+                        ::dllgen_runtime::marshal::value::encode(__dllgen_w, &arg0);
+                    },
+                    |mut __dllgen_r| {
+                        let __dllgen_ret: u32 = ::dllgen_runtime::marshal::value::decode(
+                            &mut __dllgen_r,
+                        )?;
+                        __dllgen_r.finish()?;
+                        Ok((__dllgen_ret,))
+                    },
+                    &mut ::dllgen_runtime::marshal::callback::none,
+                )?;
+            Ok(__dllgen_ret)
+        }
+        /// Calls `crc32_combine_gen64`.
+        pub fn crc32_combine_gen64(
+            &self,
+            arg0: i64,
+        ) -> ::core::result::Result<u32, Error> {
+            let (__dllgen_ret,) = self
+                .client
+                .call(
+                    11,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::value::encode(__dllgen_w, &arg0);
                     },
@@ -553,7 +630,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    9,
+                    12,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::value::encode(__dllgen_w, &crc1);
                         ::dllgen_runtime::marshal::value::encode(__dllgen_w, &crc2);
@@ -584,7 +661,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    10,
+                    13,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::value::encode(__dllgen_w, &crc);
                         ::dllgen_runtime::marshal::in_buffer::encode(
@@ -725,7 +802,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    11,
+                    14,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::resident::encode(
                             __dllgen_w,
@@ -768,7 +845,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    12,
+                    15,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::resident::encode(
                             __dllgen_w,
@@ -815,7 +892,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    13,
+                    16,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::resident::encode(
                             __dllgen_w,
@@ -864,7 +941,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    14,
+                    17,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::resident::encode(
                             __dllgen_w,
@@ -912,7 +989,7 @@ mod __dllgen {
             let (__dllgen_ret, __dllgen_a_dictionary) = self
                 .client
                 .call(
-                    15,
+                    18,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::resident::encode(
                             __dllgen_w,
@@ -955,7 +1032,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    16,
+                    19,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::resident::encode(
                             __dllgen_w,
@@ -997,7 +1074,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    17,
+                    20,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::resident::encode(
                             __dllgen_w,
@@ -1063,7 +1140,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    18,
+                    21,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::resident::encode(
                             __dllgen_w,
@@ -1105,7 +1182,7 @@ mod __dllgen {
             let (__dllgen_ret, __dllgen_a_pending, __dllgen_a_bits) = self
                 .client
                 .call(
-                    19,
+                    22,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::resident::encode(
                             __dllgen_w,
@@ -1155,7 +1232,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    20,
+                    23,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::resident::encode(
                             __dllgen_w,
@@ -1195,7 +1272,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    21,
+                    24,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::resident::encode(
                             __dllgen_w,
@@ -1227,7 +1304,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    22,
+                    25,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::resident::encode(
                             __dllgen_w,
@@ -1302,7 +1379,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    23,
+                    26,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::resident::encode(
                             __dllgen_w,
@@ -1355,7 +1432,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    24,
+                    27,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::resident::encode(
                             __dllgen_w,
@@ -1395,7 +1472,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    25,
+                    28,
                     |__dllgen_w| {},
                     |mut __dllgen_r| {
                         let __dllgen_ret: ::std::vec::Vec<u32> = ::dllgen_runtime::marshal::ret_buffer::decode(
@@ -1430,7 +1507,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    26,
+                    29,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::handle::encode(__dllgen_w, &file);
                         ::dllgen_runtime::marshal::value::encode(__dllgen_w, &size);
@@ -1453,7 +1530,7 @@ mod __dllgen {
             let () = self
                 .client
                 .call(
-                    27,
+                    30,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::handle::encode(__dllgen_w, &file);
                     },
@@ -1478,7 +1555,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    28,
+                    31,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::handle::encode(__dllgen_w, &file);
                     },
@@ -1498,7 +1575,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    29,
+                    32,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::handle::encode(__dllgen_w, &file);
                     },
@@ -1524,7 +1601,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    30,
+                    33,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::handle::encode(__dllgen_w, &file);
                     },
@@ -1560,7 +1637,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    31,
+                    34,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::handle::encode(__dllgen_w, &file);
                     },
@@ -1590,7 +1667,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    32,
+                    35,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::handle::encode(__dllgen_w, &file);
                     },
@@ -1627,7 +1704,7 @@ mod __dllgen {
             let (__dllgen_ret, __dllgen_a_errnum) = self
                 .client
                 .call(
-                    33,
+                    36,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::handle::encode(__dllgen_w, &file);
                     },
@@ -1667,7 +1744,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    34,
+                    37,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::handle::encode(__dllgen_w, &file);
                         ::dllgen_runtime::marshal::value::encode(__dllgen_w, &flush);
@@ -1718,7 +1795,7 @@ mod __dllgen {
             let (__dllgen_ret, __dllgen_a_buf) = self
                 .client
                 .call(
-                    35,
+                    38,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::value::encode(__dllgen_w, &size);
                         ::dllgen_runtime::marshal::value::encode(__dllgen_w, &nitems);
@@ -1760,7 +1837,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    36,
+                    39,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::in_buffer::encode(
                             __dllgen_w,
@@ -1791,7 +1868,27 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    37,
+                    40,
+                    |__dllgen_w| {
+                        ::dllgen_runtime::marshal::handle::encode(__dllgen_w, &file);
+                    },
+                    |mut __dllgen_r| {
+                        let __dllgen_ret: i32 = ::dllgen_runtime::marshal::value::decode(
+                            &mut __dllgen_r,
+                        )?;
+                        __dllgen_r.finish()?;
+                        Ok((__dllgen_ret,))
+                    },
+                    &mut ::dllgen_runtime::marshal::callback::none,
+                )?;
+            Ok(__dllgen_ret)
+        }
+        /// backward compatibility
+        pub fn gzgetc_(&self, file: GzFile) -> ::core::result::Result<i32, Error> {
+            let (__dllgen_ret,) = self
+                .client
+                .call(
+                    41,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::handle::encode(__dllgen_w, &file);
                     },
@@ -1830,7 +1927,7 @@ mod __dllgen {
             let (__dllgen_ret, __dllgen_a_buf) = self
                 .client
                 .call(
-                    38,
+                    42,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::handle::encode(__dllgen_w, &file);
                         ::dllgen_runtime::marshal::length::encode(
@@ -1863,12 +1960,32 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    39,
+                    43,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::handle::encode(__dllgen_w, &arg0);
                     },
                     |mut __dllgen_r| {
                         let __dllgen_ret: i32 = ::dllgen_runtime::marshal::value::decode(
+                            &mut __dllgen_r,
+                        )?;
+                        __dllgen_r.finish()?;
+                        Ok((__dllgen_ret,))
+                    },
+                    &mut ::dllgen_runtime::marshal::callback::none,
+                )?;
+            Ok(__dllgen_ret)
+        }
+        /// Calls `gzoffset64`.
+        pub fn gzoffset64(&self, arg0: GzFile) -> ::core::result::Result<i64, Error> {
+            let (__dllgen_ret,) = self
+                .client
+                .call(
+                    44,
+                    |__dllgen_w| {
+                        ::dllgen_runtime::marshal::handle::encode(__dllgen_w, &arg0);
+                    },
+                    |mut __dllgen_r| {
+                        let __dllgen_ret: i64 = ::dllgen_runtime::marshal::value::decode(
                             &mut __dllgen_r,
                         )?;
                         __dllgen_r.finish()?;
@@ -1887,7 +2004,36 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    40,
+                    45,
+                    |__dllgen_w| {
+                        ::dllgen_runtime::marshal::in_string::encode::<
+                            ::dllgen_runtime::marshal::Utf8,
+                        >(__dllgen_w, arg0, false);
+                        ::dllgen_runtime::marshal::in_string::encode::<
+                            ::dllgen_runtime::marshal::Utf8,
+                        >(__dllgen_w, arg1, false);
+                    },
+                    |mut __dllgen_r| {
+                        let __dllgen_ret: GzFile = ::dllgen_runtime::marshal::handle::decode(
+                            &mut __dllgen_r,
+                        )?;
+                        __dllgen_r.finish()?;
+                        Ok((__dllgen_ret,))
+                    },
+                    &mut ::dllgen_runtime::marshal::callback::none,
+                )?;
+            Ok(__dllgen_ret)
+        }
+        /// Calls `gzopen64`.
+        pub fn gzopen64(
+            &self,
+            arg0: &str,
+            arg1: &str,
+        ) -> ::core::result::Result<GzFile, Error> {
+            let (__dllgen_ret,) = self
+                .client
+                .call(
+                    46,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::in_string::encode::<
                             ::dllgen_runtime::marshal::Utf8,
@@ -1917,7 +2063,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    41,
+                    47,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::handle::encode(__dllgen_w, &file);
                         ::dllgen_runtime::marshal::value::encode(__dllgen_w, &c);
@@ -1945,7 +2091,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    42,
+                    48,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::handle::encode(__dllgen_w, &file);
                         ::dllgen_runtime::marshal::in_string::encode::<
@@ -2003,7 +2149,7 @@ mod __dllgen {
             let (__dllgen_a_buf,) = self
                 .client
                 .call(
-                    43,
+                    49,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::handle::encode(__dllgen_w, &file);
                         ::dllgen_runtime::marshal::length::encode(
@@ -2032,7 +2178,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    44,
+                    50,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::handle::encode(__dllgen_w, &file);
                     },
@@ -2057,7 +2203,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    45,
+                    51,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::handle::encode(__dllgen_w, &arg0);
                         ::dllgen_runtime::marshal::value::encode(__dllgen_w, &arg1);
@@ -2065,6 +2211,33 @@ mod __dllgen {
                     },
                     |mut __dllgen_r| {
                         let __dllgen_ret: i32 = ::dllgen_runtime::marshal::value::decode(
+                            &mut __dllgen_r,
+                        )?;
+                        __dllgen_r.finish()?;
+                        Ok((__dllgen_ret,))
+                    },
+                    &mut ::dllgen_runtime::marshal::callback::none,
+                )?;
+            Ok(__dllgen_ret)
+        }
+        /// Calls `gzseek64`.
+        pub fn gzseek64(
+            &self,
+            arg0: GzFile,
+            arg1: i64,
+            arg2: i32,
+        ) -> ::core::result::Result<i64, Error> {
+            let (__dllgen_ret,) = self
+                .client
+                .call(
+                    52,
+                    |__dllgen_w| {
+                        ::dllgen_runtime::marshal::handle::encode(__dllgen_w, &arg0);
+                        ::dllgen_runtime::marshal::value::encode(__dllgen_w, &arg1);
+                        ::dllgen_runtime::marshal::value::encode(__dllgen_w, &arg2);
+                    },
+                    |mut __dllgen_r| {
+                        let __dllgen_ret: i64 = ::dllgen_runtime::marshal::value::decode(
                             &mut __dllgen_r,
                         )?;
                         __dllgen_r.finish()?;
@@ -2090,7 +2263,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    46,
+                    53,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::handle::encode(__dllgen_w, &file);
                         ::dllgen_runtime::marshal::value::encode(__dllgen_w, &level);
@@ -2112,12 +2285,32 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    47,
+                    54,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::handle::encode(__dllgen_w, &arg0);
                     },
                     |mut __dllgen_r| {
                         let __dllgen_ret: i32 = ::dllgen_runtime::marshal::value::decode(
+                            &mut __dllgen_r,
+                        )?;
+                        __dllgen_r.finish()?;
+                        Ok((__dllgen_ret,))
+                    },
+                    &mut ::dllgen_runtime::marshal::callback::none,
+                )?;
+            Ok(__dllgen_ret)
+        }
+        /// Calls `gztell64`.
+        pub fn gztell64(&self, arg0: GzFile) -> ::core::result::Result<i64, Error> {
+            let (__dllgen_ret,) = self
+                .client
+                .call(
+                    55,
+                    |__dllgen_w| {
+                        ::dllgen_runtime::marshal::handle::encode(__dllgen_w, &arg0);
+                    },
+                    |mut __dllgen_r| {
+                        let __dllgen_ret: i64 = ::dllgen_runtime::marshal::value::decode(
                             &mut __dllgen_r,
                         )?;
                         __dllgen_r.finish()?;
@@ -2143,7 +2336,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    48,
+                    56,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::value::encode(__dllgen_w, &c);
                         ::dllgen_runtime::marshal::handle::encode(__dllgen_w, &file);
@@ -2174,7 +2367,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    49,
+                    57,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::handle::encode(__dllgen_w, &file);
                         ::dllgen_runtime::marshal::in_buffer::encode(
@@ -2322,7 +2515,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    50,
+                    58,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::resident::encode(
                             __dllgen_w,
@@ -2424,7 +2617,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    51,
+                    59,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::resident::encode(
                             __dllgen_w,
@@ -2520,7 +2713,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    52,
+                    60,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::resident::encode(
                             __dllgen_w,
@@ -2553,7 +2746,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    53,
+                    61,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::resident::encode(
                             __dllgen_w,
@@ -2589,7 +2782,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    54,
+                    62,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::resident::encode(
                             __dllgen_w,
@@ -2633,7 +2826,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    55,
+                    63,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::resident::encode(
                             __dllgen_w,
@@ -2679,7 +2872,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    56,
+                    64,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::resident::encode(
                             __dllgen_w,
@@ -2720,7 +2913,7 @@ mod __dllgen {
             let (__dllgen_ret, __dllgen_a_dictionary) = self
                 .client
                 .call(
-                    57,
+                    65,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::resident::encode(
                             __dllgen_w,
@@ -2759,7 +2952,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    58,
+                    66,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::resident::encode(
                             __dllgen_w,
@@ -2795,7 +2988,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    59,
+                    67,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::resident::encode(
                             __dllgen_w,
@@ -2850,7 +3043,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    60,
+                    68,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::resident::encode(
                             __dllgen_w,
@@ -2898,7 +3091,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    61,
+                    69,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::resident::encode(
                             __dllgen_w,
@@ -2937,7 +3130,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    62,
+                    70,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::resident::encode(
                             __dllgen_w,
@@ -2978,7 +3171,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    63,
+                    71,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::resident::encode(
                             __dllgen_w,
@@ -3014,7 +3207,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    64,
+                    72,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::resident::encode(
                             __dllgen_w,
@@ -3068,7 +3261,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    65,
+                    73,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::resident::encode(
                             __dllgen_w,
@@ -3123,7 +3316,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    66,
+                    74,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::resident::encode(
                             __dllgen_w,
@@ -3155,7 +3348,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    67,
+                    75,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::resident::encode(
                             __dllgen_w,
@@ -3188,7 +3381,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    68,
+                    76,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::resident::encode(
                             __dllgen_w,
@@ -3222,7 +3415,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    69,
+                    77,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::resident::encode(
                             __dllgen_w,
@@ -3278,7 +3471,7 @@ mod __dllgen {
             let (__dllgen_ret, __dllgen_a_dest) = self
                 .client
                 .call(
-                    70,
+                    78,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::length::encode(
                             __dllgen_w,
@@ -3333,7 +3526,7 @@ mod __dllgen {
             let (__dllgen_ret, __dllgen_a_dest, __dllgen_o_sourceLen) = self
                 .client
                 .call(
-                    71,
+                    79,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::length::encode(
                             __dllgen_w,
@@ -3378,7 +3571,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    72,
+                    80,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::value::encode(__dllgen_w, &arg0);
                     },
@@ -3436,7 +3629,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    73,
+                    81,
                     |__dllgen_w| {},
                     |mut __dllgen_r| {
                         let __dllgen_ret: u32 = ::dllgen_runtime::marshal::value::decode(
@@ -3459,7 +3652,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    74,
+                    82,
                     |__dllgen_w| {},
                     |mut __dllgen_r| {
                         let __dllgen_ret: ::std::string::String = ::dllgen_runtime::marshal::ret_string::decode::<

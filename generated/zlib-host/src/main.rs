@@ -27,7 +27,7 @@ mod __dllgen {
         unused_comparisons,
         unused_unsafe
     )]
-    const MODEL_HASH: u64 = 0x25c85934ce8d3f29;
+    const MODEL_HASH: u64 = 0xaccf20543b536647;
     /// `struct z_stream_s` as the library lays it out.
     #[repr(C)]
     #[derive(Clone, Copy)]
@@ -141,27 +141,30 @@ mod __dllgen {
     }
     type __DllgenFn0 = unsafe extern "C" fn(u32, *const u8, u32) -> u32;
     type __DllgenFn1 = unsafe extern "C" fn(u32, u32, i32) -> u32;
-    type __DllgenFn2 = unsafe extern "C" fn(u32, *const u8, u32) -> u32;
-    type __DllgenFn3 = unsafe extern "C" fn(*mut u8, *mut u32, *const u8, u32) -> i32;
-    type __DllgenFn4 = unsafe extern "C" fn(
+    type __DllgenFn2 = unsafe extern "C" fn(u32, u32, i64) -> u32;
+    type __DllgenFn3 = unsafe extern "C" fn(u32, *const u8, u32) -> u32;
+    type __DllgenFn4 = unsafe extern "C" fn(*mut u8, *mut u32, *const u8, u32) -> i32;
+    type __DllgenFn5 = unsafe extern "C" fn(
         *mut u8,
         *mut u32,
         *const u8,
         u32,
         i32,
     ) -> i32;
-    type __DllgenFn5 = unsafe extern "C" fn(u32) -> u32;
-    type __DllgenFn6 = unsafe extern "C" fn(u32, *const u8, u32) -> u32;
-    type __DllgenFn7 = unsafe extern "C" fn(u32, u32, i32) -> u32;
-    type __DllgenFn8 = unsafe extern "C" fn(i32) -> u32;
-    type __DllgenFn9 = unsafe extern "C" fn(u32, u32, u32) -> u32;
-    type __DllgenFn10 = unsafe extern "C" fn(u32, *const u8, u32) -> u32;
-    type __DllgenFn11 = unsafe extern "C" fn(*mut ZStreamS, i32) -> i32;
-    type __DllgenFn12 = unsafe extern "C" fn(*mut ZStreamS, u32) -> u32;
-    type __DllgenFn13 = unsafe extern "C" fn(*mut ZStreamS, *mut ZStreamS) -> i32;
-    type __DllgenFn14 = unsafe extern "C" fn(*mut ZStreamS) -> i32;
-    type __DllgenFn15 = unsafe extern "C" fn(*mut ZStreamS, *mut u8, *mut u32) -> i32;
-    type __DllgenFn16 = unsafe extern "C" fn(
+    type __DllgenFn6 = unsafe extern "C" fn(u32) -> u32;
+    type __DllgenFn7 = unsafe extern "C" fn(u32, *const u8, u32) -> u32;
+    type __DllgenFn8 = unsafe extern "C" fn(u32, u32, i32) -> u32;
+    type __DllgenFn9 = unsafe extern "C" fn(u32, u32, i64) -> u32;
+    type __DllgenFn10 = unsafe extern "C" fn(i32) -> u32;
+    type __DllgenFn11 = unsafe extern "C" fn(i64) -> u32;
+    type __DllgenFn12 = unsafe extern "C" fn(u32, u32, u32) -> u32;
+    type __DllgenFn13 = unsafe extern "C" fn(u32, *const u8, u32) -> u32;
+    type __DllgenFn14 = unsafe extern "C" fn(*mut ZStreamS, i32) -> i32;
+    type __DllgenFn15 = unsafe extern "C" fn(*mut ZStreamS, u32) -> u32;
+    type __DllgenFn16 = unsafe extern "C" fn(*mut ZStreamS, *mut ZStreamS) -> i32;
+    type __DllgenFn17 = unsafe extern "C" fn(*mut ZStreamS) -> i32;
+    type __DllgenFn18 = unsafe extern "C" fn(*mut ZStreamS, *mut u8, *mut u32) -> i32;
+    type __DllgenFn19 = unsafe extern "C" fn(
         *mut ZStreamS,
         i32,
         i32,
@@ -171,81 +174,89 @@ mod __dllgen {
         *const ::core::ffi::c_void,
         i32,
     ) -> i32;
-    type __DllgenFn17 = unsafe extern "C" fn(
+    type __DllgenFn20 = unsafe extern "C" fn(
         *mut ZStreamS,
         i32,
         *const ::core::ffi::c_void,
         i32,
     ) -> i32;
-    type __DllgenFn18 = unsafe extern "C" fn(*mut ZStreamS, i32, i32) -> i32;
-    type __DllgenFn19 = unsafe extern "C" fn(*mut ZStreamS, *mut u32, *mut i32) -> i32;
-    type __DllgenFn20 = unsafe extern "C" fn(*mut ZStreamS, i32, i32) -> i32;
-    type __DllgenFn21 = unsafe extern "C" fn(*mut ZStreamS) -> i32;
-    type __DllgenFn22 = unsafe extern "C" fn(*mut ZStreamS) -> i32;
-    type __DllgenFn23 = unsafe extern "C" fn(*mut ZStreamS, *const u8, u32) -> i32;
-    type __DllgenFn24 = unsafe extern "C" fn(*mut ZStreamS, i32, i32, i32, i32) -> i32;
-    type __DllgenFn25 = unsafe extern "C" fn() -> *const u32;
-    type __DllgenFn26 = unsafe extern "C" fn(*mut ::core::ffi::c_void, u32) -> i32;
-    type __DllgenFn27 = unsafe extern "C" fn(*mut ::core::ffi::c_void) -> ();
-    type __DllgenFn28 = unsafe extern "C" fn(*mut ::core::ffi::c_void) -> i32;
-    type __DllgenFn29 = unsafe extern "C" fn(*mut ::core::ffi::c_void) -> i32;
-    type __DllgenFn30 = unsafe extern "C" fn(*mut ::core::ffi::c_void) -> i32;
+    type __DllgenFn21 = unsafe extern "C" fn(*mut ZStreamS, i32, i32) -> i32;
+    type __DllgenFn22 = unsafe extern "C" fn(*mut ZStreamS, *mut u32, *mut i32) -> i32;
+    type __DllgenFn23 = unsafe extern "C" fn(*mut ZStreamS, i32, i32) -> i32;
+    type __DllgenFn24 = unsafe extern "C" fn(*mut ZStreamS) -> i32;
+    type __DllgenFn25 = unsafe extern "C" fn(*mut ZStreamS) -> i32;
+    type __DllgenFn26 = unsafe extern "C" fn(*mut ZStreamS, *const u8, u32) -> i32;
+    type __DllgenFn27 = unsafe extern "C" fn(*mut ZStreamS, i32, i32, i32, i32) -> i32;
+    type __DllgenFn28 = unsafe extern "C" fn() -> *const u32;
+    type __DllgenFn29 = unsafe extern "C" fn(*mut ::core::ffi::c_void, u32) -> i32;
+    type __DllgenFn30 = unsafe extern "C" fn(*mut ::core::ffi::c_void) -> ();
     type __DllgenFn31 = unsafe extern "C" fn(*mut ::core::ffi::c_void) -> i32;
     type __DllgenFn32 = unsafe extern "C" fn(*mut ::core::ffi::c_void) -> i32;
-    type __DllgenFn33 = unsafe extern "C" fn(
+    type __DllgenFn33 = unsafe extern "C" fn(*mut ::core::ffi::c_void) -> i32;
+    type __DllgenFn34 = unsafe extern "C" fn(*mut ::core::ffi::c_void) -> i32;
+    type __DllgenFn35 = unsafe extern "C" fn(*mut ::core::ffi::c_void) -> i32;
+    type __DllgenFn36 = unsafe extern "C" fn(
         *mut ::core::ffi::c_void,
         *mut i32,
     ) -> *const u8;
-    type __DllgenFn34 = unsafe extern "C" fn(*mut ::core::ffi::c_void, i32) -> i32;
-    type __DllgenFn35 = unsafe extern "C" fn(
+    type __DllgenFn37 = unsafe extern "C" fn(*mut ::core::ffi::c_void, i32) -> i32;
+    type __DllgenFn38 = unsafe extern "C" fn(
         *mut u8,
         u32,
         u32,
         *mut ::core::ffi::c_void,
     ) -> u32;
-    type __DllgenFn36 = unsafe extern "C" fn(
+    type __DllgenFn39 = unsafe extern "C" fn(
         *const u8,
         u32,
         u32,
         *mut ::core::ffi::c_void,
     ) -> u32;
-    type __DllgenFn37 = unsafe extern "C" fn(*mut ::core::ffi::c_void) -> i32;
-    type __DllgenFn38 = unsafe extern "C" fn(
+    type __DllgenFn40 = unsafe extern "C" fn(*mut ::core::ffi::c_void) -> i32;
+    type __DllgenFn41 = unsafe extern "C" fn(*mut ::core::ffi::c_void) -> i32;
+    type __DllgenFn42 = unsafe extern "C" fn(
         *mut ::core::ffi::c_void,
         *mut u8,
         i32,
     ) -> *const u8;
-    type __DllgenFn39 = unsafe extern "C" fn(*mut ::core::ffi::c_void) -> i32;
-    type __DllgenFn40 = unsafe extern "C" fn(
+    type __DllgenFn43 = unsafe extern "C" fn(*mut ::core::ffi::c_void) -> i32;
+    type __DllgenFn44 = unsafe extern "C" fn(*mut ::core::ffi::c_void) -> i64;
+    type __DllgenFn45 = unsafe extern "C" fn(
         *const u8,
         *const u8,
     ) -> *mut ::core::ffi::c_void;
-    type __DllgenFn41 = unsafe extern "C" fn(*mut ::core::ffi::c_void, i32) -> i32;
-    type __DllgenFn42 = unsafe extern "C" fn(*mut ::core::ffi::c_void, *const u8) -> i32;
-    type __DllgenFn43 = unsafe extern "C" fn(
+    type __DllgenFn46 = unsafe extern "C" fn(
+        *const u8,
+        *const u8,
+    ) -> *mut ::core::ffi::c_void;
+    type __DllgenFn47 = unsafe extern "C" fn(*mut ::core::ffi::c_void, i32) -> i32;
+    type __DllgenFn48 = unsafe extern "C" fn(*mut ::core::ffi::c_void, *const u8) -> i32;
+    type __DllgenFn49 = unsafe extern "C" fn(
         *mut ::core::ffi::c_void,
         *mut u8,
         u32,
     ) -> i32;
-    type __DllgenFn44 = unsafe extern "C" fn(*mut ::core::ffi::c_void) -> i32;
-    type __DllgenFn45 = unsafe extern "C" fn(*mut ::core::ffi::c_void, i32, i32) -> i32;
-    type __DllgenFn46 = unsafe extern "C" fn(*mut ::core::ffi::c_void, i32, i32) -> i32;
-    type __DllgenFn47 = unsafe extern "C" fn(*mut ::core::ffi::c_void) -> i32;
-    type __DllgenFn48 = unsafe extern "C" fn(i32, *mut ::core::ffi::c_void) -> i32;
-    type __DllgenFn49 = unsafe extern "C" fn(
+    type __DllgenFn50 = unsafe extern "C" fn(*mut ::core::ffi::c_void) -> i32;
+    type __DllgenFn51 = unsafe extern "C" fn(*mut ::core::ffi::c_void, i32, i32) -> i32;
+    type __DllgenFn52 = unsafe extern "C" fn(*mut ::core::ffi::c_void, i64, i32) -> i64;
+    type __DllgenFn53 = unsafe extern "C" fn(*mut ::core::ffi::c_void, i32, i32) -> i32;
+    type __DllgenFn54 = unsafe extern "C" fn(*mut ::core::ffi::c_void) -> i32;
+    type __DllgenFn55 = unsafe extern "C" fn(*mut ::core::ffi::c_void) -> i64;
+    type __DllgenFn56 = unsafe extern "C" fn(i32, *mut ::core::ffi::c_void) -> i32;
+    type __DllgenFn57 = unsafe extern "C" fn(
         *mut ::core::ffi::c_void,
         *const u8,
         u32,
     ) -> i32;
-    type __DllgenFn50 = unsafe extern "C" fn(*mut ZStreamS, i32) -> i32;
+    type __DllgenFn58 = unsafe extern "C" fn(*mut ZStreamS, i32) -> i32;
     /// The library calls this for `inflateBack`'s `r#in`: it runs the client's closure.
-    unsafe extern "C" fn __dllgen_callback_51_1(
+    unsafe extern "C" fn __dllgen_callback_59_1(
         a0: *mut ::core::ffi::c_void,
         a1: *mut *const u8,
     ) -> u32 {
         let mut __dllgen_w = ::dllgen_runtime::Writer::new();
         ::dllgen_runtime::callback(
-            51,
+            59,
             1,
             &mut __dllgen_w,
             |__dllgen_r| {
@@ -264,7 +275,7 @@ mod __dllgen {
         )
     }
     /// The library calls this for `inflateBack`'s `out`: it runs the client's closure.
-    unsafe extern "C" fn __dllgen_callback_51_3(
+    unsafe extern "C" fn __dllgen_callback_59_3(
         a0: *mut ::core::ffi::c_void,
         a1: *const u8,
         a2: u32,
@@ -279,7 +290,7 @@ mod __dllgen {
         };
         ::dllgen_runtime::marshal::value::reply(&mut __dllgen_w, &a2);
         ::dllgen_runtime::callback(
-            51,
+            59,
             3,
             &mut __dllgen_w,
             |__dllgen_r| {
@@ -292,7 +303,7 @@ mod __dllgen {
             },
         )
     }
-    type __DllgenFn51 = unsafe extern "C" fn(
+    type __DllgenFn59 = unsafe extern "C" fn(
         *mut ZStreamS,
         ::core::option::Option<
             unsafe extern "C" fn(*mut ::core::ffi::c_void, *mut *const u8) -> u32,
@@ -303,49 +314,49 @@ mod __dllgen {
         >,
         *mut ::core::ffi::c_void,
     ) -> i32;
-    type __DllgenFn52 = unsafe extern "C" fn(*mut ZStreamS) -> i32;
-    type __DllgenFn53 = unsafe extern "C" fn(
+    type __DllgenFn60 = unsafe extern "C" fn(*mut ZStreamS) -> i32;
+    type __DllgenFn61 = unsafe extern "C" fn(
         *mut ZStreamS,
         i32,
         *mut u8,
         *const ::core::ffi::c_void,
         i32,
     ) -> i32;
-    type __DllgenFn54 = unsafe extern "C" fn(*mut ZStreamS) -> u32;
-    type __DllgenFn55 = unsafe extern "C" fn(*mut ZStreamS, *mut ZStreamS) -> i32;
-    type __DllgenFn56 = unsafe extern "C" fn(*mut ZStreamS) -> i32;
-    type __DllgenFn57 = unsafe extern "C" fn(*mut ZStreamS, *mut u8, *mut u32) -> i32;
-    type __DllgenFn58 = unsafe extern "C" fn(
-        *mut ZStreamS,
-        i32,
-        *const ::core::ffi::c_void,
-        i32,
-    ) -> i32;
-    type __DllgenFn59 = unsafe extern "C" fn(
-        *mut ZStreamS,
-        *const ::core::ffi::c_void,
-        i32,
-    ) -> i32;
-    type __DllgenFn60 = unsafe extern "C" fn(*mut ZStreamS) -> i32;
-    type __DllgenFn61 = unsafe extern "C" fn(*mut ZStreamS, i32, i32) -> i32;
-    type __DllgenFn62 = unsafe extern "C" fn(*mut ZStreamS) -> i32;
-    type __DllgenFn63 = unsafe extern "C" fn(*mut ZStreamS, i32) -> i32;
+    type __DllgenFn62 = unsafe extern "C" fn(*mut ZStreamS) -> u32;
+    type __DllgenFn63 = unsafe extern "C" fn(*mut ZStreamS, *mut ZStreamS) -> i32;
     type __DllgenFn64 = unsafe extern "C" fn(*mut ZStreamS) -> i32;
-    type __DllgenFn65 = unsafe extern "C" fn(*mut ZStreamS, *const u8, u32) -> i32;
-    type __DllgenFn66 = unsafe extern "C" fn(*mut ZStreamS) -> i32;
-    type __DllgenFn67 = unsafe extern "C" fn(*mut ZStreamS) -> i32;
-    type __DllgenFn68 = unsafe extern "C" fn(*mut ZStreamS, i32) -> i32;
-    type __DllgenFn69 = unsafe extern "C" fn(*mut ZStreamS, i32) -> i32;
-    type __DllgenFn70 = unsafe extern "C" fn(*mut u8, *mut u32, *const u8, u32) -> i32;
-    type __DllgenFn71 = unsafe extern "C" fn(
+    type __DllgenFn65 = unsafe extern "C" fn(*mut ZStreamS, *mut u8, *mut u32) -> i32;
+    type __DllgenFn66 = unsafe extern "C" fn(
+        *mut ZStreamS,
+        i32,
+        *const ::core::ffi::c_void,
+        i32,
+    ) -> i32;
+    type __DllgenFn67 = unsafe extern "C" fn(
+        *mut ZStreamS,
+        *const ::core::ffi::c_void,
+        i32,
+    ) -> i32;
+    type __DllgenFn68 = unsafe extern "C" fn(*mut ZStreamS) -> i32;
+    type __DllgenFn69 = unsafe extern "C" fn(*mut ZStreamS, i32, i32) -> i32;
+    type __DllgenFn70 = unsafe extern "C" fn(*mut ZStreamS) -> i32;
+    type __DllgenFn71 = unsafe extern "C" fn(*mut ZStreamS, i32) -> i32;
+    type __DllgenFn72 = unsafe extern "C" fn(*mut ZStreamS) -> i32;
+    type __DllgenFn73 = unsafe extern "C" fn(*mut ZStreamS, *const u8, u32) -> i32;
+    type __DllgenFn74 = unsafe extern "C" fn(*mut ZStreamS) -> i32;
+    type __DllgenFn75 = unsafe extern "C" fn(*mut ZStreamS) -> i32;
+    type __DllgenFn76 = unsafe extern "C" fn(*mut ZStreamS, i32) -> i32;
+    type __DllgenFn77 = unsafe extern "C" fn(*mut ZStreamS, i32) -> i32;
+    type __DllgenFn78 = unsafe extern "C" fn(*mut u8, *mut u32, *const u8, u32) -> i32;
+    type __DllgenFn79 = unsafe extern "C" fn(
         *mut u8,
         *mut u32,
         *const u8,
         *mut u32,
     ) -> i32;
-    type __DllgenFn72 = unsafe extern "C" fn(i32) -> *const u8;
-    type __DllgenFn73 = unsafe extern "C" fn() -> u32;
-    type __DllgenFn74 = unsafe extern "C" fn() -> *const u8;
+    type __DllgenFn80 = unsafe extern "C" fn(i32) -> *const u8;
+    type __DllgenFn81 = unsafe extern "C" fn() -> u32;
+    type __DllgenFn82 = unsafe extern "C" fn() -> *const u8;
     struct __DllgenHost {
         __dllgen_library: ::dllgen_runtime::native::Dylib,
         __dllgen_f0: __DllgenFn0,
@@ -423,6 +434,14 @@ mod __dllgen {
         __dllgen_f72: __DllgenFn72,
         __dllgen_f73: __DllgenFn73,
         __dllgen_f74: __DllgenFn74,
+        __dllgen_f75: __DllgenFn75,
+        __dllgen_f76: __DllgenFn76,
+        __dllgen_f77: __DllgenFn77,
+        __dllgen_f78: __DllgenFn78,
+        __dllgen_f79: __DllgenFn79,
+        __dllgen_f80: __DllgenFn80,
+        __dllgen_f81: __DllgenFn81,
+        __dllgen_f82: __DllgenFn82,
     }
     impl ::dllgen_runtime::Library for __DllgenHost {
         fn model_hash(&self) -> u64 {
@@ -430,14 +449,14 @@ mod __dllgen {
         }
         fn end_resident(&self, end: u32, ptr: *mut ::core::ffi::c_void) {
             match end {
-                14 => {
-                    let _ = unsafe { (self.__dllgen_f14)(ptr.cast()) };
+                17 => {
+                    let _ = unsafe { (self.__dllgen_f17)(ptr.cast()) };
                 }
-                52 => {
-                    let _ = unsafe { (self.__dllgen_f52)(ptr.cast()) };
+                60 => {
+                    let _ = unsafe { (self.__dllgen_f60)(ptr.cast()) };
                 }
-                56 => {
-                    let _ = unsafe { (self.__dllgen_f56)(ptr.cast()) };
+                64 => {
+                    let _ = unsafe { (self.__dllgen_f64)(ptr.cast()) };
                 }
                 _ => {}
             }
@@ -550,6 +569,51 @@ mod __dllgen {
                 }
                 2 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
+                    let __dllgen_a_arg0: u32 = ::dllgen_runtime::marshal::value::decode_c(
+                        &mut __dllgen_args,
+                        &mut __dllgen_keep,
+                    )?;
+                    let __dllgen_a_arg1: u32 = ::dllgen_runtime::marshal::value::decode_c(
+                        &mut __dllgen_args,
+                        &mut __dllgen_keep,
+                    )?;
+                    let __dllgen_a_arg2: i64 = ::dllgen_runtime::marshal::value::decode_c(
+                        &mut __dllgen_args,
+                        &mut __dllgen_keep,
+                    )?;
+                    __dllgen_args.finish()?;
+                    let __dllgen_ret = unsafe {
+                        #[cfg(target_arch = "x86")]
+                        let __dllgen_r = ::dllgen_runtime::native::Words::new()
+                            .push(__dllgen_a_arg0)
+                            .push(__dllgen_a_arg1)
+                            .push(__dllgen_a_arg2)
+                            .call::<
+                                u32,
+                            >(
+                                self.__dllgen_f2 as *const ::core::ffi::c_void,
+                                ::dllgen_runtime::native::Pops::Caller,
+                                "`adler32_combine64`",
+                            );
+                        #[cfg(not(target_arch = "x86"))]
+                        let __dllgen_r = ::core::result::Result::<
+                            _,
+                            ::dllgen_runtime::WireError,
+                        >::Ok(
+                            (self
+                                .__dllgen_f2)(
+                                __dllgen_a_arg0,
+                                __dllgen_a_arg1,
+                                __dllgen_a_arg2,
+                            ),
+                        );
+                        __dllgen_r
+                    }?;
+                    ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
+                    Ok(::dllgen_runtime::Status::Ok)
+                }
+                3 => {
+                    let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let __dllgen_a_adler: u32 = ::dllgen_runtime::marshal::value::decode_c(
                         &mut __dllgen_args,
                         &mut __dllgen_keep,
@@ -578,7 +642,7 @@ mod __dllgen {
                             .call::<
                                 u32,
                             >(
-                                self.__dllgen_f2 as *const ::core::ffi::c_void,
+                                self.__dllgen_f3 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
                                 "`adler32_z`",
                             );
@@ -588,7 +652,7 @@ mod __dllgen {
                             ::dllgen_runtime::WireError,
                         >::Ok(
                             (self
-                                .__dllgen_f2)(
+                                .__dllgen_f3)(
                                 __dllgen_a_adler,
                                 ::dllgen_runtime::marshal::in_buffer::ptr(&__dllgen_a_buf),
                                 __dllgen_a_len,
@@ -599,7 +663,7 @@ mod __dllgen {
                     ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                3 => {
+                4 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let (mut __dllgen_a_destLen, __dllgen_g_destLen): (u32, u64) = ::dllgen_runtime::marshal::inout_length::decode(
                         &mut __dllgen_args,
@@ -645,7 +709,7 @@ mod __dllgen {
                             .call::<
                                 i32,
                             >(
-                                self.__dllgen_f3 as *const ::core::ffi::c_void,
+                                self.__dllgen_f4 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
                                 "`compress`",
                             );
@@ -655,7 +719,7 @@ mod __dllgen {
                             ::dllgen_runtime::WireError,
                         >::Ok(
                             (self
-                                .__dllgen_f3)(
+                                .__dllgen_f4)(
                                 ::dllgen_runtime::marshal::out_buffer::ptr(
                                     &mut __dllgen_a_dest,
                                 ),
@@ -693,7 +757,7 @@ mod __dllgen {
                     )?;
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                4 => {
+                5 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let (mut __dllgen_a_destLen, __dllgen_g_destLen): (u32, u64) = ::dllgen_runtime::marshal::inout_length::decode(
                         &mut __dllgen_args,
@@ -744,7 +808,7 @@ mod __dllgen {
                             .call::<
                                 i32,
                             >(
-                                self.__dllgen_f4 as *const ::core::ffi::c_void,
+                                self.__dllgen_f5 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
                                 "`compress2`",
                             );
@@ -754,7 +818,7 @@ mod __dllgen {
                             ::dllgen_runtime::WireError,
                         >::Ok(
                             (self
-                                .__dllgen_f4)(
+                                .__dllgen_f5)(
                                 ::dllgen_runtime::marshal::out_buffer::ptr(
                                     &mut __dllgen_a_dest,
                                 ),
@@ -793,7 +857,7 @@ mod __dllgen {
                     )?;
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                5 => {
+                6 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let __dllgen_a_sourceLen: u32 = ::dllgen_runtime::marshal::value::decode_c(
                         &mut __dllgen_args,
@@ -807,7 +871,7 @@ mod __dllgen {
                             .call::<
                                 u32,
                             >(
-                                self.__dllgen_f5 as *const ::core::ffi::c_void,
+                                self.__dllgen_f6 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
                                 "`compressBound`",
                             );
@@ -815,13 +879,13 @@ mod __dllgen {
                         let __dllgen_r = ::core::result::Result::<
                             _,
                             ::dllgen_runtime::WireError,
-                        >::Ok((self.__dllgen_f5)(__dllgen_a_sourceLen));
+                        >::Ok((self.__dllgen_f6)(__dllgen_a_sourceLen));
                         __dllgen_r
                     }?;
                     ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                6 => {
+                7 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let __dllgen_a_crc: u32 = ::dllgen_runtime::marshal::value::decode_c(
                         &mut __dllgen_args,
@@ -851,7 +915,7 @@ mod __dllgen {
                             .call::<
                                 u32,
                             >(
-                                self.__dllgen_f6 as *const ::core::ffi::c_void,
+                                self.__dllgen_f7 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
                                 "`crc32`",
                             );
@@ -861,7 +925,7 @@ mod __dllgen {
                             ::dllgen_runtime::WireError,
                         >::Ok(
                             (self
-                                .__dllgen_f6)(
+                                .__dllgen_f7)(
                                 __dllgen_a_crc,
                                 ::dllgen_runtime::marshal::in_buffer::ptr(&__dllgen_a_buf),
                                 __dllgen_a_len,
@@ -872,7 +936,7 @@ mod __dllgen {
                     ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                7 => {
+                8 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let __dllgen_a_arg0: u32 = ::dllgen_runtime::marshal::value::decode_c(
                         &mut __dllgen_args,
@@ -896,7 +960,7 @@ mod __dllgen {
                             .call::<
                                 u32,
                             >(
-                                self.__dllgen_f7 as *const ::core::ffi::c_void,
+                                self.__dllgen_f8 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
                                 "`crc32_combine`",
                             );
@@ -906,7 +970,7 @@ mod __dllgen {
                             ::dllgen_runtime::WireError,
                         >::Ok(
                             (self
-                                .__dllgen_f7)(
+                                .__dllgen_f8)(
                                 __dllgen_a_arg0,
                                 __dllgen_a_arg1,
                                 __dllgen_a_arg2,
@@ -917,7 +981,52 @@ mod __dllgen {
                     ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                8 => {
+                9 => {
+                    let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
+                    let __dllgen_a_arg0: u32 = ::dllgen_runtime::marshal::value::decode_c(
+                        &mut __dllgen_args,
+                        &mut __dllgen_keep,
+                    )?;
+                    let __dllgen_a_arg1: u32 = ::dllgen_runtime::marshal::value::decode_c(
+                        &mut __dllgen_args,
+                        &mut __dllgen_keep,
+                    )?;
+                    let __dllgen_a_arg2: i64 = ::dllgen_runtime::marshal::value::decode_c(
+                        &mut __dllgen_args,
+                        &mut __dllgen_keep,
+                    )?;
+                    __dllgen_args.finish()?;
+                    let __dllgen_ret = unsafe {
+                        #[cfg(target_arch = "x86")]
+                        let __dllgen_r = ::dllgen_runtime::native::Words::new()
+                            .push(__dllgen_a_arg0)
+                            .push(__dllgen_a_arg1)
+                            .push(__dllgen_a_arg2)
+                            .call::<
+                                u32,
+                            >(
+                                self.__dllgen_f9 as *const ::core::ffi::c_void,
+                                ::dllgen_runtime::native::Pops::Caller,
+                                "`crc32_combine64`",
+                            );
+                        #[cfg(not(target_arch = "x86"))]
+                        let __dllgen_r = ::core::result::Result::<
+                            _,
+                            ::dllgen_runtime::WireError,
+                        >::Ok(
+                            (self
+                                .__dllgen_f9)(
+                                __dllgen_a_arg0,
+                                __dllgen_a_arg1,
+                                __dllgen_a_arg2,
+                            ),
+                        );
+                        __dllgen_r
+                    }?;
+                    ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
+                    Ok(::dllgen_runtime::Status::Ok)
+                }
+                10 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let __dllgen_a_arg0: i32 = ::dllgen_runtime::marshal::value::decode_c(
                         &mut __dllgen_args,
@@ -931,7 +1040,7 @@ mod __dllgen {
                             .call::<
                                 u32,
                             >(
-                                self.__dllgen_f8 as *const ::core::ffi::c_void,
+                                self.__dllgen_f10 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
                                 "`crc32_combine_gen`",
                             );
@@ -939,13 +1048,41 @@ mod __dllgen {
                         let __dllgen_r = ::core::result::Result::<
                             _,
                             ::dllgen_runtime::WireError,
-                        >::Ok((self.__dllgen_f8)(__dllgen_a_arg0));
+                        >::Ok((self.__dllgen_f10)(__dllgen_a_arg0));
                         __dllgen_r
                     }?;
                     ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                9 => {
+                11 => {
+                    let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
+                    let __dllgen_a_arg0: i64 = ::dllgen_runtime::marshal::value::decode_c(
+                        &mut __dllgen_args,
+                        &mut __dllgen_keep,
+                    )?;
+                    __dllgen_args.finish()?;
+                    let __dllgen_ret = unsafe {
+                        #[cfg(target_arch = "x86")]
+                        let __dllgen_r = ::dllgen_runtime::native::Words::new()
+                            .push(__dllgen_a_arg0)
+                            .call::<
+                                u32,
+                            >(
+                                self.__dllgen_f11 as *const ::core::ffi::c_void,
+                                ::dllgen_runtime::native::Pops::Caller,
+                                "`crc32_combine_gen64`",
+                            );
+                        #[cfg(not(target_arch = "x86"))]
+                        let __dllgen_r = ::core::result::Result::<
+                            _,
+                            ::dllgen_runtime::WireError,
+                        >::Ok((self.__dllgen_f11)(__dllgen_a_arg0));
+                        __dllgen_r
+                    }?;
+                    ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
+                    Ok(::dllgen_runtime::Status::Ok)
+                }
+                12 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let __dllgen_a_crc1: u32 = ::dllgen_runtime::marshal::value::decode_c(
                         &mut __dllgen_args,
@@ -969,7 +1106,7 @@ mod __dllgen {
                             .call::<
                                 u32,
                             >(
-                                self.__dllgen_f9 as *const ::core::ffi::c_void,
+                                self.__dllgen_f12 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
                                 "`crc32_combine_op`",
                             );
@@ -979,7 +1116,7 @@ mod __dllgen {
                             ::dllgen_runtime::WireError,
                         >::Ok(
                             (self
-                                .__dllgen_f9)(
+                                .__dllgen_f12)(
                                 __dllgen_a_crc1,
                                 __dllgen_a_crc2,
                                 __dllgen_a_op,
@@ -990,7 +1127,7 @@ mod __dllgen {
                     ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                10 => {
+                13 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let __dllgen_a_crc: u32 = ::dllgen_runtime::marshal::value::decode_c(
                         &mut __dllgen_args,
@@ -1020,7 +1157,7 @@ mod __dllgen {
                             .call::<
                                 u32,
                             >(
-                                self.__dllgen_f10 as *const ::core::ffi::c_void,
+                                self.__dllgen_f13 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
                                 "`crc32_z`",
                             );
@@ -1030,7 +1167,7 @@ mod __dllgen {
                             ::dllgen_runtime::WireError,
                         >::Ok(
                             (self
-                                .__dllgen_f10)(
+                                .__dllgen_f13)(
                                 __dllgen_a_crc,
                                 ::dllgen_runtime::marshal::in_buffer::ptr(&__dllgen_a_buf),
                                 __dllgen_a_len,
@@ -1041,7 +1178,7 @@ mod __dllgen {
                     ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                11 => {
+                14 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let mut __dllgen_a_strm = ::dllgen_runtime::marshal::resident::decode_c::<
                         ZStreamS,
@@ -1059,7 +1196,7 @@ mod __dllgen {
                             .call::<
                                 i32,
                             >(
-                                self.__dllgen_f11 as *const ::core::ffi::c_void,
+                                self.__dllgen_f14 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
                                 "`deflate`",
                             );
@@ -1068,7 +1205,7 @@ mod __dllgen {
                             _,
                             ::dllgen_runtime::WireError,
                         >::Ok(
-                            (self.__dllgen_f11)(__dllgen_a_strm.ptr(), __dllgen_a_flush),
+                            (self.__dllgen_f14)(__dllgen_a_strm.ptr(), __dllgen_a_flush),
                         );
                         __dllgen_r
                     }?;
@@ -1082,7 +1219,7 @@ mod __dllgen {
                     )?;
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                12 => {
+                15 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let mut __dllgen_a_strm = ::dllgen_runtime::marshal::resident::decode_c::<
                         ZStreamS,
@@ -1100,7 +1237,7 @@ mod __dllgen {
                             .call::<
                                 u32,
                             >(
-                                self.__dllgen_f12 as *const ::core::ffi::c_void,
+                                self.__dllgen_f15 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
                                 "`deflateBound`",
                             );
@@ -1110,7 +1247,7 @@ mod __dllgen {
                             ::dllgen_runtime::WireError,
                         >::Ok(
                             (self
-                                .__dllgen_f12)(__dllgen_a_strm.ptr(), __dllgen_a_sourceLen),
+                                .__dllgen_f15)(__dllgen_a_strm.ptr(), __dllgen_a_sourceLen),
                         );
                         __dllgen_r
                     }?;
@@ -1124,7 +1261,7 @@ mod __dllgen {
                     )?;
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                13 => {
+                16 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let mut __dllgen_a_dest = ::dllgen_runtime::marshal::resident::decode_c::<
                         ZStreamS,
@@ -1143,7 +1280,7 @@ mod __dllgen {
                             .call::<
                                 i32,
                             >(
-                                self.__dllgen_f13 as *const ::core::ffi::c_void,
+                                self.__dllgen_f16 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
                                 "`deflateCopy`",
                             );
@@ -1153,7 +1290,7 @@ mod __dllgen {
                             ::dllgen_runtime::WireError,
                         >::Ok(
                             (self
-                                .__dllgen_f13)(
+                                .__dllgen_f16)(
                                 __dllgen_a_dest.ptr(),
                                 __dllgen_a_source.ptr(),
                             ),
@@ -1179,7 +1316,7 @@ mod __dllgen {
                     ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
                     ::dllgen_runtime::host::resident::set_end(
                         __dllgen_a_dest.id(),
-                        Some(14),
+                        Some(17),
                     );
                     ::dllgen_runtime::marshal::resident::reply(
                         __dllgen_out,
@@ -1189,7 +1326,7 @@ mod __dllgen {
                     )?;
                     ::dllgen_runtime::host::resident::set_end(
                         __dllgen_a_source.id(),
-                        Some(14),
+                        Some(17),
                     );
                     ::dllgen_runtime::marshal::resident::reply(
                         __dllgen_out,
@@ -1199,7 +1336,7 @@ mod __dllgen {
                     )?;
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                14 => {
+                17 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let mut __dllgen_a_strm = ::dllgen_runtime::marshal::resident::decode_c::<
                         ZStreamS,
@@ -1212,7 +1349,7 @@ mod __dllgen {
                             .call::<
                                 i32,
                             >(
-                                self.__dllgen_f14 as *const ::core::ffi::c_void,
+                                self.__dllgen_f17 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
                                 "`deflateEnd`",
                             );
@@ -1220,7 +1357,7 @@ mod __dllgen {
                         let __dllgen_r = ::core::result::Result::<
                             _,
                             ::dllgen_runtime::WireError,
-                        >::Ok((self.__dllgen_f14)(__dllgen_a_strm.ptr()));
+                        >::Ok((self.__dllgen_f17)(__dllgen_a_strm.ptr()));
                         __dllgen_r
                     }?;
                     let __dllgen_a_strm_after = __dllgen_a_strm.after();
@@ -1237,7 +1374,7 @@ mod __dllgen {
                     )?;
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                15 => {
+                18 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let mut __dllgen_a_strm = ::dllgen_runtime::marshal::resident::decode_c::<
                         ZStreamS,
@@ -1267,7 +1404,7 @@ mod __dllgen {
                             .call::<
                                 i32,
                             >(
-                                self.__dllgen_f15 as *const ::core::ffi::c_void,
+                                self.__dllgen_f18 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
                                 "`deflateGetDictionary`",
                             );
@@ -1277,7 +1414,7 @@ mod __dllgen {
                             ::dllgen_runtime::WireError,
                         >::Ok(
                             (self
-                                .__dllgen_f15)(
+                                .__dllgen_f18)(
                                 __dllgen_a_strm.ptr(),
                                 ::dllgen_runtime::marshal::out_buffer::ptr(
                                     &mut __dllgen_a_dictionary,
@@ -1319,7 +1456,7 @@ mod __dllgen {
                     )?;
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                16 => {
+                19 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let mut __dllgen_a_strm = ::dllgen_runtime::marshal::resident::decode_c::<
                         ZStreamS,
@@ -1361,7 +1498,7 @@ mod __dllgen {
                             .call::<
                                 i32,
                             >(
-                                self.__dllgen_f16 as *const ::core::ffi::c_void,
+                                self.__dllgen_f19 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
                                 "`deflateInit2_`",
                             );
@@ -1371,7 +1508,7 @@ mod __dllgen {
                             ::dllgen_runtime::WireError,
                         >::Ok(
                             (self
-                                .__dllgen_f16)(
+                                .__dllgen_f19)(
                                 __dllgen_a_strm.ptr(),
                                 __dllgen_a_level,
                                 __dllgen_a_method,
@@ -1402,7 +1539,7 @@ mod __dllgen {
                     ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
                     ::dllgen_runtime::host::resident::set_end(
                         __dllgen_a_strm.id(),
-                        Some(14),
+                        Some(17),
                     );
                     ::dllgen_runtime::marshal::resident::reply(
                         __dllgen_out,
@@ -1412,7 +1549,7 @@ mod __dllgen {
                     )?;
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                17 => {
+                20 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let mut __dllgen_a_strm = ::dllgen_runtime::marshal::resident::decode_c::<
                         ZStreamS,
@@ -1434,7 +1571,7 @@ mod __dllgen {
                             .call::<
                                 i32,
                             >(
-                                self.__dllgen_f17 as *const ::core::ffi::c_void,
+                                self.__dllgen_f20 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
                                 "`deflateInit_`",
                             );
@@ -1444,7 +1581,7 @@ mod __dllgen {
                             ::dllgen_runtime::WireError,
                         >::Ok(
                             (self
-                                .__dllgen_f17)(
+                                .__dllgen_f20)(
                                 __dllgen_a_strm.ptr(),
                                 __dllgen_a_level,
                                 ::dllgen_runtime::marshal::fixed::string(b"1.2.13\0"),
@@ -1471,7 +1608,7 @@ mod __dllgen {
                     ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
                     ::dllgen_runtime::host::resident::set_end(
                         __dllgen_a_strm.id(),
-                        Some(14),
+                        Some(17),
                     );
                     ::dllgen_runtime::marshal::resident::reply(
                         __dllgen_out,
@@ -1481,7 +1618,7 @@ mod __dllgen {
                     )?;
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                18 => {
+                21 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let mut __dllgen_a_strm = ::dllgen_runtime::marshal::resident::decode_c::<
                         ZStreamS,
@@ -1506,7 +1643,7 @@ mod __dllgen {
                             .call::<
                                 i32,
                             >(
-                                self.__dllgen_f18 as *const ::core::ffi::c_void,
+                                self.__dllgen_f21 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
                                 "`deflateParams`",
                             );
@@ -1516,7 +1653,7 @@ mod __dllgen {
                             ::dllgen_runtime::WireError,
                         >::Ok(
                             (self
-                                .__dllgen_f18)(
+                                .__dllgen_f21)(
                                 __dllgen_a_strm.ptr(),
                                 __dllgen_a_level,
                                 __dllgen_a_strategy,
@@ -1548,7 +1685,7 @@ mod __dllgen {
                     )?;
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                19 => {
+                22 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let mut __dllgen_a_strm = ::dllgen_runtime::marshal::resident::decode_c::<
                         ZStreamS,
@@ -1579,7 +1716,7 @@ mod __dllgen {
                             .call::<
                                 i32,
                             >(
-                                self.__dllgen_f19 as *const ::core::ffi::c_void,
+                                self.__dllgen_f22 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
                                 "`deflatePending`",
                             );
@@ -1589,7 +1726,7 @@ mod __dllgen {
                             ::dllgen_runtime::WireError,
                         >::Ok(
                             (self
-                                .__dllgen_f19)(
+                                .__dllgen_f22)(
                                 __dllgen_a_strm.ptr(),
                                 ::dllgen_runtime::marshal::out_value::ptr(
                                     &mut __dllgen_a_pending,
@@ -1635,7 +1772,7 @@ mod __dllgen {
                     )?;
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                20 => {
+                23 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let mut __dllgen_a_strm = ::dllgen_runtime::marshal::resident::decode_c::<
                         ZStreamS,
@@ -1660,7 +1797,7 @@ mod __dllgen {
                             .call::<
                                 i32,
                             >(
-                                self.__dllgen_f20 as *const ::core::ffi::c_void,
+                                self.__dllgen_f23 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
                                 "`deflatePrime`",
                             );
@@ -1670,7 +1807,7 @@ mod __dllgen {
                             ::dllgen_runtime::WireError,
                         >::Ok(
                             (self
-                                .__dllgen_f20)(
+                                .__dllgen_f23)(
                                 __dllgen_a_strm.ptr(),
                                 __dllgen_a_bits,
                                 __dllgen_a_value,
@@ -1702,7 +1839,7 @@ mod __dllgen {
                     )?;
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                21 => {
+                24 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let mut __dllgen_a_strm = ::dllgen_runtime::marshal::resident::decode_c::<
                         ZStreamS,
@@ -1717,7 +1854,7 @@ mod __dllgen {
                             .call::<
                                 i32,
                             >(
-                                self.__dllgen_f21 as *const ::core::ffi::c_void,
+                                self.__dllgen_f24 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
                                 "`deflateReset`",
                             );
@@ -1725,7 +1862,7 @@ mod __dllgen {
                         let __dllgen_r = ::core::result::Result::<
                             _,
                             ::dllgen_runtime::WireError,
-                        >::Ok((self.__dllgen_f21)(__dllgen_a_strm.ptr()));
+                        >::Ok((self.__dllgen_f24)(__dllgen_a_strm.ptr()));
                         __dllgen_r
                     }?;
                     let (__dllgen_errno, __dllgen_last_error) = (
@@ -1752,7 +1889,7 @@ mod __dllgen {
                     )?;
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                22 => {
+                25 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let mut __dllgen_a_arg0 = ::dllgen_runtime::marshal::resident::decode_c::<
                         ZStreamS,
@@ -1767,7 +1904,7 @@ mod __dllgen {
                             .call::<
                                 i32,
                             >(
-                                self.__dllgen_f22 as *const ::core::ffi::c_void,
+                                self.__dllgen_f25 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
                                 "`deflateResetKeep`",
                             );
@@ -1775,7 +1912,7 @@ mod __dllgen {
                         let __dllgen_r = ::core::result::Result::<
                             _,
                             ::dllgen_runtime::WireError,
-                        >::Ok((self.__dllgen_f22)(__dllgen_a_arg0.ptr()));
+                        >::Ok((self.__dllgen_f25)(__dllgen_a_arg0.ptr()));
                         __dllgen_r
                     }?;
                     let (__dllgen_errno, __dllgen_last_error) = (
@@ -1802,7 +1939,7 @@ mod __dllgen {
                     )?;
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                23 => {
+                26 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let mut __dllgen_a_strm = ::dllgen_runtime::marshal::resident::decode_c::<
                         ZStreamS,
@@ -1835,7 +1972,7 @@ mod __dllgen {
                             .call::<
                                 i32,
                             >(
-                                self.__dllgen_f23 as *const ::core::ffi::c_void,
+                                self.__dllgen_f26 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
                                 "`deflateSetDictionary`",
                             );
@@ -1845,7 +1982,7 @@ mod __dllgen {
                             ::dllgen_runtime::WireError,
                         >::Ok(
                             (self
-                                .__dllgen_f23)(
+                                .__dllgen_f26)(
                                 __dllgen_a_strm.ptr(),
                                 ::dllgen_runtime::marshal::in_buffer::ptr(
                                     &__dllgen_a_dictionary,
@@ -1879,7 +2016,7 @@ mod __dllgen {
                     )?;
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                24 => {
+                27 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let mut __dllgen_a_strm = ::dllgen_runtime::marshal::resident::decode_c::<
                         ZStreamS,
@@ -1914,7 +2051,7 @@ mod __dllgen {
                             .call::<
                                 i32,
                             >(
-                                self.__dllgen_f24 as *const ::core::ffi::c_void,
+                                self.__dllgen_f27 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
                                 "`deflateTune`",
                             );
@@ -1924,7 +2061,7 @@ mod __dllgen {
                             ::dllgen_runtime::WireError,
                         >::Ok(
                             (self
-                                .__dllgen_f24)(
+                                .__dllgen_f27)(
                                 __dllgen_a_strm.ptr(),
                                 __dllgen_a_good_length,
                                 __dllgen_a_max_lazy,
@@ -1958,7 +2095,7 @@ mod __dllgen {
                     )?;
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                25 => {
+                28 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     __dllgen_args.finish()?;
                     ::dllgen_runtime::native::set_errno(0);
@@ -1969,7 +2106,7 @@ mod __dllgen {
                             .call::<
                                 *const u32,
                             >(
-                                self.__dllgen_f25 as *const ::core::ffi::c_void,
+                                self.__dllgen_f28 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
                                 "`get_crc_table`",
                             );
@@ -1977,7 +2114,7 @@ mod __dllgen {
                         let __dllgen_r = ::core::result::Result::<
                             _,
                             ::dllgen_runtime::WireError,
-                        >::Ok((self.__dllgen_f25)());
+                        >::Ok((self.__dllgen_f28)());
                         __dllgen_r
                     }?;
                     let (__dllgen_errno, __dllgen_last_error) = (
@@ -2003,7 +2140,7 @@ mod __dllgen {
                     __dllgen_copied?;
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                26 => {
+                29 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let __dllgen_a_file = ::dllgen_runtime::marshal::handle::decode_c(
                         &mut __dllgen_args,
@@ -2028,7 +2165,7 @@ mod __dllgen {
                             .call::<
                                 i32,
                             >(
-                                self.__dllgen_f26 as *const ::core::ffi::c_void,
+                                self.__dllgen_f29 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
                                 "`gzbuffer`",
                             );
@@ -2038,7 +2175,7 @@ mod __dllgen {
                             ::dllgen_runtime::WireError,
                         >::Ok(
                             (self
-                                .__dllgen_f26)(
+                                .__dllgen_f29)(
                                 ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_file),
                                 __dllgen_a_size,
                             ),
@@ -2067,7 +2204,7 @@ mod __dllgen {
                     ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                27 => {
+                30 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let __dllgen_a_file = ::dllgen_runtime::marshal::handle::decode_c(
                         &mut __dllgen_args,
@@ -2085,168 +2222,9 @@ mod __dllgen {
                             .call::<
                                 (),
                             >(
-                                self.__dllgen_f27 as *const ::core::ffi::c_void,
-                                ::dllgen_runtime::native::Pops::Caller,
-                                "`gzclearerr`",
-                            );
-                        #[cfg(not(target_arch = "x86"))]
-                        let __dllgen_r = ::core::result::Result::<
-                            _,
-                            ::dllgen_runtime::WireError,
-                        >::Ok(
-                            (self
-                                .__dllgen_f27)(
-                                ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_file),
-                            ),
-                        );
-                        __dllgen_r
-                    }?;
-                    ::dllgen_runtime::marshal::handle::after_call(
-                        &__dllgen_a_file,
-                        0,
-                        false,
-                    );
-                    Ok(::dllgen_runtime::Status::Ok)
-                }
-                28 => {
-                    let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
-                    let __dllgen_a_file = ::dllgen_runtime::marshal::handle::decode_c(
-                        &mut __dllgen_args,
-                        0,
-                        false,
-                        true,
-                    )?;
-                    __dllgen_args.finish()?;
-                    ::dllgen_runtime::native::set_errno(0);
-                    ::dllgen_runtime::native::set_last_error(0);
-                    let __dllgen_ret = unsafe {
-                        #[cfg(target_arch = "x86")]
-                        let __dllgen_r = ::dllgen_runtime::native::Words::new()
-                            .push(
-                                ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_file),
-                            )
-                            .call::<
-                                i32,
-                            >(
-                                self.__dllgen_f28 as *const ::core::ffi::c_void,
-                                ::dllgen_runtime::native::Pops::Caller,
-                                "`gzclose`",
-                            );
-                        #[cfg(not(target_arch = "x86"))]
-                        let __dllgen_r = ::core::result::Result::<
-                            _,
-                            ::dllgen_runtime::WireError,
-                        >::Ok(
-                            (self
-                                .__dllgen_f28)(
-                                ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_file),
-                            ),
-                        );
-                        __dllgen_r
-                    }?;
-                    let (__dllgen_errno, __dllgen_last_error) = (
-                        ::dllgen_runtime::native::errno(),
-                        ::dllgen_runtime::native::last_error(),
-                    );
-                    ::dllgen_runtime::marshal::handle::after_call(
-                        &__dllgen_a_file,
-                        0,
-                        true,
-                    );
-                    if let Some(__dllgen_status) = ::dllgen_runtime::marshal::error::check(
-                        __dllgen_out,
-                        __dllgen_ret,
-                        ::dllgen_runtime::marshal::error::Rule::Negative,
-                        ::dllgen_runtime::marshal::error::Code::Return,
-                        __dllgen_errno,
-                        __dllgen_last_error,
-                    ) {
-                        return Ok(__dllgen_status);
-                    }
-                    ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
-                    Ok(::dllgen_runtime::Status::Ok)
-                }
-                29 => {
-                    let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
-                    let __dllgen_a_file = ::dllgen_runtime::marshal::handle::decode_c(
-                        &mut __dllgen_args,
-                        0,
-                        false,
-                        true,
-                    )?;
-                    __dllgen_args.finish()?;
-                    ::dllgen_runtime::native::set_errno(0);
-                    ::dllgen_runtime::native::set_last_error(0);
-                    let __dllgen_ret = unsafe {
-                        #[cfg(target_arch = "x86")]
-                        let __dllgen_r = ::dllgen_runtime::native::Words::new()
-                            .push(
-                                ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_file),
-                            )
-                            .call::<
-                                i32,
-                            >(
-                                self.__dllgen_f29 as *const ::core::ffi::c_void,
-                                ::dllgen_runtime::native::Pops::Caller,
-                                "`gzclose_r`",
-                            );
-                        #[cfg(not(target_arch = "x86"))]
-                        let __dllgen_r = ::core::result::Result::<
-                            _,
-                            ::dllgen_runtime::WireError,
-                        >::Ok(
-                            (self
-                                .__dllgen_f29)(
-                                ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_file),
-                            ),
-                        );
-                        __dllgen_r
-                    }?;
-                    let (__dllgen_errno, __dllgen_last_error) = (
-                        ::dllgen_runtime::native::errno(),
-                        ::dllgen_runtime::native::last_error(),
-                    );
-                    ::dllgen_runtime::marshal::handle::after_call(
-                        &__dllgen_a_file,
-                        0,
-                        true,
-                    );
-                    if let Some(__dllgen_status) = ::dllgen_runtime::marshal::error::check(
-                        __dllgen_out,
-                        __dllgen_ret,
-                        ::dllgen_runtime::marshal::error::Rule::Negative,
-                        ::dllgen_runtime::marshal::error::Code::Return,
-                        __dllgen_errno,
-                        __dllgen_last_error,
-                    ) {
-                        return Ok(__dllgen_status);
-                    }
-                    ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
-                    Ok(::dllgen_runtime::Status::Ok)
-                }
-                30 => {
-                    let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
-                    let __dllgen_a_file = ::dllgen_runtime::marshal::handle::decode_c(
-                        &mut __dllgen_args,
-                        0,
-                        false,
-                        true,
-                    )?;
-                    __dllgen_args.finish()?;
-                    ::dllgen_runtime::native::set_errno(0);
-                    ::dllgen_runtime::native::set_last_error(0);
-                    let __dllgen_ret = unsafe {
-                        #[cfg(target_arch = "x86")]
-                        let __dllgen_r = ::dllgen_runtime::native::Words::new()
-                            .push(
-                                ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_file),
-                            )
-                            .call::<
-                                i32,
-                            >(
                                 self.__dllgen_f30 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
-                                "`gzclose_w`",
+                                "`gzclearerr`",
                             );
                         #[cfg(not(target_arch = "x86"))]
                         let __dllgen_r = ::core::result::Result::<
@@ -2260,6 +2238,49 @@ mod __dllgen {
                         );
                         __dllgen_r
                     }?;
+                    ::dllgen_runtime::marshal::handle::after_call(
+                        &__dllgen_a_file,
+                        0,
+                        false,
+                    );
+                    Ok(::dllgen_runtime::Status::Ok)
+                }
+                31 => {
+                    let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
+                    let __dllgen_a_file = ::dllgen_runtime::marshal::handle::decode_c(
+                        &mut __dllgen_args,
+                        0,
+                        false,
+                        true,
+                    )?;
+                    __dllgen_args.finish()?;
+                    ::dllgen_runtime::native::set_errno(0);
+                    ::dllgen_runtime::native::set_last_error(0);
+                    let __dllgen_ret = unsafe {
+                        #[cfg(target_arch = "x86")]
+                        let __dllgen_r = ::dllgen_runtime::native::Words::new()
+                            .push(
+                                ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_file),
+                            )
+                            .call::<
+                                i32,
+                            >(
+                                self.__dllgen_f31 as *const ::core::ffi::c_void,
+                                ::dllgen_runtime::native::Pops::Caller,
+                                "`gzclose`",
+                            );
+                        #[cfg(not(target_arch = "x86"))]
+                        let __dllgen_r = ::core::result::Result::<
+                            _,
+                            ::dllgen_runtime::WireError,
+                        >::Ok(
+                            (self
+                                .__dllgen_f31)(
+                                ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_file),
+                            ),
+                        );
+                        __dllgen_r
+                    }?;
                     let (__dllgen_errno, __dllgen_last_error) = (
                         ::dllgen_runtime::native::errno(),
                         ::dllgen_runtime::native::last_error(),
@@ -2282,57 +2303,17 @@ mod __dllgen {
                     ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                31 => {
-                    let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
-                    let __dllgen_a_file = ::dllgen_runtime::marshal::handle::decode_c(
-                        &mut __dllgen_args,
-                        0,
-                        false,
-                        false,
-                    )?;
-                    __dllgen_args.finish()?;
-                    let __dllgen_ret = unsafe {
-                        #[cfg(target_arch = "x86")]
-                        let __dllgen_r = ::dllgen_runtime::native::Words::new()
-                            .push(
-                                ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_file),
-                            )
-                            .call::<
-                                i32,
-                            >(
-                                self.__dllgen_f31 as *const ::core::ffi::c_void,
-                                ::dllgen_runtime::native::Pops::Caller,
-                                "`gzdirect`",
-                            );
-                        #[cfg(not(target_arch = "x86"))]
-                        let __dllgen_r = ::core::result::Result::<
-                            _,
-                            ::dllgen_runtime::WireError,
-                        >::Ok(
-                            (self
-                                .__dllgen_f31)(
-                                ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_file),
-                            ),
-                        );
-                        __dllgen_r
-                    }?;
-                    ::dllgen_runtime::marshal::handle::after_call(
-                        &__dllgen_a_file,
-                        0,
-                        false,
-                    );
-                    ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
-                    Ok(::dllgen_runtime::Status::Ok)
-                }
                 32 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let __dllgen_a_file = ::dllgen_runtime::marshal::handle::decode_c(
                         &mut __dllgen_args,
                         0,
                         false,
-                        false,
+                        true,
                     )?;
                     __dllgen_args.finish()?;
+                    ::dllgen_runtime::native::set_errno(0);
+                    ::dllgen_runtime::native::set_last_error(0);
                     let __dllgen_ret = unsafe {
                         #[cfg(target_arch = "x86")]
                         let __dllgen_r = ::dllgen_runtime::native::Words::new()
@@ -2344,7 +2325,7 @@ mod __dllgen {
                             >(
                                 self.__dllgen_f32 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
-                                "`gzeof`",
+                                "`gzclose_r`",
                             );
                         #[cfg(not(target_arch = "x86"))]
                         let __dllgen_r = ::core::result::Result::<
@@ -2358,6 +2339,120 @@ mod __dllgen {
                         );
                         __dllgen_r
                     }?;
+                    let (__dllgen_errno, __dllgen_last_error) = (
+                        ::dllgen_runtime::native::errno(),
+                        ::dllgen_runtime::native::last_error(),
+                    );
+                    ::dllgen_runtime::marshal::handle::after_call(
+                        &__dllgen_a_file,
+                        0,
+                        true,
+                    );
+                    if let Some(__dllgen_status) = ::dllgen_runtime::marshal::error::check(
+                        __dllgen_out,
+                        __dllgen_ret,
+                        ::dllgen_runtime::marshal::error::Rule::Negative,
+                        ::dllgen_runtime::marshal::error::Code::Return,
+                        __dllgen_errno,
+                        __dllgen_last_error,
+                    ) {
+                        return Ok(__dllgen_status);
+                    }
+                    ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
+                    Ok(::dllgen_runtime::Status::Ok)
+                }
+                33 => {
+                    let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
+                    let __dllgen_a_file = ::dllgen_runtime::marshal::handle::decode_c(
+                        &mut __dllgen_args,
+                        0,
+                        false,
+                        true,
+                    )?;
+                    __dllgen_args.finish()?;
+                    ::dllgen_runtime::native::set_errno(0);
+                    ::dllgen_runtime::native::set_last_error(0);
+                    let __dllgen_ret = unsafe {
+                        #[cfg(target_arch = "x86")]
+                        let __dllgen_r = ::dllgen_runtime::native::Words::new()
+                            .push(
+                                ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_file),
+                            )
+                            .call::<
+                                i32,
+                            >(
+                                self.__dllgen_f33 as *const ::core::ffi::c_void,
+                                ::dllgen_runtime::native::Pops::Caller,
+                                "`gzclose_w`",
+                            );
+                        #[cfg(not(target_arch = "x86"))]
+                        let __dllgen_r = ::core::result::Result::<
+                            _,
+                            ::dllgen_runtime::WireError,
+                        >::Ok(
+                            (self
+                                .__dllgen_f33)(
+                                ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_file),
+                            ),
+                        );
+                        __dllgen_r
+                    }?;
+                    let (__dllgen_errno, __dllgen_last_error) = (
+                        ::dllgen_runtime::native::errno(),
+                        ::dllgen_runtime::native::last_error(),
+                    );
+                    ::dllgen_runtime::marshal::handle::after_call(
+                        &__dllgen_a_file,
+                        0,
+                        true,
+                    );
+                    if let Some(__dllgen_status) = ::dllgen_runtime::marshal::error::check(
+                        __dllgen_out,
+                        __dllgen_ret,
+                        ::dllgen_runtime::marshal::error::Rule::Negative,
+                        ::dllgen_runtime::marshal::error::Code::Return,
+                        __dllgen_errno,
+                        __dllgen_last_error,
+                    ) {
+                        return Ok(__dllgen_status);
+                    }
+                    ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
+                    Ok(::dllgen_runtime::Status::Ok)
+                }
+                34 => {
+                    let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
+                    let __dllgen_a_file = ::dllgen_runtime::marshal::handle::decode_c(
+                        &mut __dllgen_args,
+                        0,
+                        false,
+                        false,
+                    )?;
+                    __dllgen_args.finish()?;
+                    let __dllgen_ret = unsafe {
+                        #[cfg(target_arch = "x86")]
+                        let __dllgen_r = ::dllgen_runtime::native::Words::new()
+                            .push(
+                                ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_file),
+                            )
+                            .call::<
+                                i32,
+                            >(
+                                self.__dllgen_f34 as *const ::core::ffi::c_void,
+                                ::dllgen_runtime::native::Pops::Caller,
+                                "`gzdirect`",
+                            );
+                        #[cfg(not(target_arch = "x86"))]
+                        let __dllgen_r = ::core::result::Result::<
+                            _,
+                            ::dllgen_runtime::WireError,
+                        >::Ok(
+                            (self
+                                .__dllgen_f34)(
+                                ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_file),
+                            ),
+                        );
+                        __dllgen_r
+                    }?;
                     ::dllgen_runtime::marshal::handle::after_call(
                         &__dllgen_a_file,
                         0,
@@ -2366,7 +2461,49 @@ mod __dllgen {
                     ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                33 => {
+                35 => {
+                    let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
+                    let __dllgen_a_file = ::dllgen_runtime::marshal::handle::decode_c(
+                        &mut __dllgen_args,
+                        0,
+                        false,
+                        false,
+                    )?;
+                    __dllgen_args.finish()?;
+                    let __dllgen_ret = unsafe {
+                        #[cfg(target_arch = "x86")]
+                        let __dllgen_r = ::dllgen_runtime::native::Words::new()
+                            .push(
+                                ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_file),
+                            )
+                            .call::<
+                                i32,
+                            >(
+                                self.__dllgen_f35 as *const ::core::ffi::c_void,
+                                ::dllgen_runtime::native::Pops::Caller,
+                                "`gzeof`",
+                            );
+                        #[cfg(not(target_arch = "x86"))]
+                        let __dllgen_r = ::core::result::Result::<
+                            _,
+                            ::dllgen_runtime::WireError,
+                        >::Ok(
+                            (self
+                                .__dllgen_f35)(
+                                ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_file),
+                            ),
+                        );
+                        __dllgen_r
+                    }?;
+                    ::dllgen_runtime::marshal::handle::after_call(
+                        &__dllgen_a_file,
+                        0,
+                        false,
+                    );
+                    ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
+                    Ok(::dllgen_runtime::Status::Ok)
+                }
+                36 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let __dllgen_a_file = ::dllgen_runtime::marshal::handle::decode_c(
                         &mut __dllgen_args,
@@ -2392,7 +2529,7 @@ mod __dllgen {
                             .call::<
                                 *const u8,
                             >(
-                                self.__dllgen_f33 as *const ::core::ffi::c_void,
+                                self.__dllgen_f36 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
                                 "`gzerror`",
                             );
@@ -2402,7 +2539,7 @@ mod __dllgen {
                             ::dllgen_runtime::WireError,
                         >::Ok(
                             (self
-                                .__dllgen_f33)(
+                                .__dllgen_f36)(
                                 ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_file),
                                 ::dllgen_runtime::marshal::out_value::ptr(
                                     &mut __dllgen_a_errnum,
@@ -2428,7 +2565,7 @@ mod __dllgen {
                     )?;
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                34 => {
+                37 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let __dllgen_a_file = ::dllgen_runtime::marshal::handle::decode_c(
                         &mut __dllgen_args,
@@ -2453,7 +2590,7 @@ mod __dllgen {
                             .call::<
                                 i32,
                             >(
-                                self.__dllgen_f34 as *const ::core::ffi::c_void,
+                                self.__dllgen_f37 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
                                 "`gzflush`",
                             );
@@ -2463,7 +2600,7 @@ mod __dllgen {
                             ::dllgen_runtime::WireError,
                         >::Ok(
                             (self
-                                .__dllgen_f34)(
+                                .__dllgen_f37)(
                                 ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_file),
                                 __dllgen_a_flush,
                             ),
@@ -2492,7 +2629,7 @@ mod __dllgen {
                     ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                35 => {
+                38 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let __dllgen_a_size: u32 = ::dllgen_runtime::marshal::value::decode_c(
                         &mut __dllgen_args,
@@ -2537,7 +2674,7 @@ mod __dllgen {
                             .call::<
                                 u32,
                             >(
-                                self.__dllgen_f35 as *const ::core::ffi::c_void,
+                                self.__dllgen_f38 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
                                 "`gzfread`",
                             );
@@ -2547,7 +2684,7 @@ mod __dllgen {
                             ::dllgen_runtime::WireError,
                         >::Ok(
                             (self
-                                .__dllgen_f35)(
+                                .__dllgen_f38)(
                                 ::dllgen_runtime::marshal::out_buffer::ptr(
                                     &mut __dllgen_a_buf,
                                 ),
@@ -2578,7 +2715,7 @@ mod __dllgen {
                     )?;
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                36 => {
+                39 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let __dllgen_a_buf = ::dllgen_runtime::marshal::in_buffer::decode::<
                         u8,
@@ -2622,7 +2759,7 @@ mod __dllgen {
                             .call::<
                                 u32,
                             >(
-                                self.__dllgen_f36 as *const ::core::ffi::c_void,
+                                self.__dllgen_f39 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
                                 "`gzfwrite`",
                             );
@@ -2632,7 +2769,7 @@ mod __dllgen {
                             ::dllgen_runtime::WireError,
                         >::Ok(
                             (self
-                                .__dllgen_f36)(
+                                .__dllgen_f39)(
                                 ::dllgen_runtime::marshal::in_buffer::ptr(&__dllgen_a_buf),
                                 __dllgen_a_size,
                                 __dllgen_a_nitems,
@@ -2649,7 +2786,7 @@ mod __dllgen {
                     ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                37 => {
+                40 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let __dllgen_a_file = ::dllgen_runtime::marshal::handle::decode_c(
                         &mut __dllgen_args,
@@ -2667,7 +2804,7 @@ mod __dllgen {
                             .call::<
                                 i32,
                             >(
-                                self.__dllgen_f37 as *const ::core::ffi::c_void,
+                                self.__dllgen_f40 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
                                 "`gzgetc`",
                             );
@@ -2677,7 +2814,7 @@ mod __dllgen {
                             ::dllgen_runtime::WireError,
                         >::Ok(
                             (self
-                                .__dllgen_f37)(
+                                .__dllgen_f40)(
                                 ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_file),
                             ),
                         );
@@ -2691,7 +2828,49 @@ mod __dllgen {
                     ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                38 => {
+                41 => {
+                    let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
+                    let __dllgen_a_file = ::dllgen_runtime::marshal::handle::decode_c(
+                        &mut __dllgen_args,
+                        0,
+                        false,
+                        false,
+                    )?;
+                    __dllgen_args.finish()?;
+                    let __dllgen_ret = unsafe {
+                        #[cfg(target_arch = "x86")]
+                        let __dllgen_r = ::dllgen_runtime::native::Words::new()
+                            .push(
+                                ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_file),
+                            )
+                            .call::<
+                                i32,
+                            >(
+                                self.__dllgen_f41 as *const ::core::ffi::c_void,
+                                ::dllgen_runtime::native::Pops::Caller,
+                                "`gzgetc_`",
+                            );
+                        #[cfg(not(target_arch = "x86"))]
+                        let __dllgen_r = ::core::result::Result::<
+                            _,
+                            ::dllgen_runtime::WireError,
+                        >::Ok(
+                            (self
+                                .__dllgen_f41)(
+                                ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_file),
+                            ),
+                        );
+                        __dllgen_r
+                    }?;
+                    ::dllgen_runtime::marshal::handle::after_call(
+                        &__dllgen_a_file,
+                        0,
+                        false,
+                    );
+                    ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
+                    Ok(::dllgen_runtime::Status::Ok)
+                }
+                42 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let __dllgen_a_file = ::dllgen_runtime::marshal::handle::decode_c(
                         &mut __dllgen_args,
@@ -2728,7 +2907,7 @@ mod __dllgen {
                             .call::<
                                 *const u8,
                             >(
-                                self.__dllgen_f38 as *const ::core::ffi::c_void,
+                                self.__dllgen_f42 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
                                 "`gzgets`",
                             );
@@ -2738,7 +2917,7 @@ mod __dllgen {
                             ::dllgen_runtime::WireError,
                         >::Ok(
                             (self
-                                .__dllgen_f38)(
+                                .__dllgen_f42)(
                                 ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_file),
                                 ::dllgen_runtime::marshal::out_buffer::ptr(
                                     &mut __dllgen_a_buf,
@@ -2781,7 +2960,7 @@ mod __dllgen {
                     )?;
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                39 => {
+                43 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let __dllgen_a_arg0 = ::dllgen_runtime::marshal::handle::decode_c(
                         &mut __dllgen_args,
@@ -2801,7 +2980,7 @@ mod __dllgen {
                             .call::<
                                 i32,
                             >(
-                                self.__dllgen_f39 as *const ::core::ffi::c_void,
+                                self.__dllgen_f43 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
                                 "`gzoffset`",
                             );
@@ -2811,7 +2990,7 @@ mod __dllgen {
                             ::dllgen_runtime::WireError,
                         >::Ok(
                             (self
-                                .__dllgen_f39)(
+                                .__dllgen_f43)(
                                 ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_arg0),
                             ),
                         );
@@ -2839,7 +3018,65 @@ mod __dllgen {
                     ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                40 => {
+                44 => {
+                    let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
+                    let __dllgen_a_arg0 = ::dllgen_runtime::marshal::handle::decode_c(
+                        &mut __dllgen_args,
+                        0,
+                        false,
+                        false,
+                    )?;
+                    __dllgen_args.finish()?;
+                    ::dllgen_runtime::native::set_errno(0);
+                    ::dllgen_runtime::native::set_last_error(0);
+                    let __dllgen_ret = unsafe {
+                        #[cfg(target_arch = "x86")]
+                        let __dllgen_r = ::dllgen_runtime::native::Words::new()
+                            .push(
+                                ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_arg0),
+                            )
+                            .call::<
+                                i64,
+                            >(
+                                self.__dllgen_f44 as *const ::core::ffi::c_void,
+                                ::dllgen_runtime::native::Pops::Caller,
+                                "`gzoffset64`",
+                            );
+                        #[cfg(not(target_arch = "x86"))]
+                        let __dllgen_r = ::core::result::Result::<
+                            _,
+                            ::dllgen_runtime::WireError,
+                        >::Ok(
+                            (self
+                                .__dllgen_f44)(
+                                ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_arg0),
+                            ),
+                        );
+                        __dllgen_r
+                    }?;
+                    let (__dllgen_errno, __dllgen_last_error) = (
+                        ::dllgen_runtime::native::errno(),
+                        ::dllgen_runtime::native::last_error(),
+                    );
+                    ::dllgen_runtime::marshal::handle::after_call(
+                        &__dllgen_a_arg0,
+                        0,
+                        false,
+                    );
+                    if let Some(__dllgen_status) = ::dllgen_runtime::marshal::error::check(
+                        __dllgen_out,
+                        __dllgen_ret,
+                        ::dllgen_runtime::marshal::error::Rule::Negative,
+                        ::dllgen_runtime::marshal::error::Code::Return,
+                        __dllgen_errno,
+                        __dllgen_last_error,
+                    ) {
+                        return Ok(__dllgen_status);
+                    }
+                    ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
+                    Ok(::dllgen_runtime::Status::Ok)
+                }
+                45 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let __dllgen_a_arg0 = ::dllgen_runtime::marshal::in_string::decode::<
                         ::dllgen_runtime::marshal::Utf8,
@@ -2862,7 +3099,7 @@ mod __dllgen {
                             .call::<
                                 *mut ::core::ffi::c_void,
                             >(
-                                self.__dllgen_f40 as *const ::core::ffi::c_void,
+                                self.__dllgen_f45 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
                                 "`gzopen`",
                             );
@@ -2872,7 +3109,7 @@ mod __dllgen {
                             ::dllgen_runtime::WireError,
                         >::Ok(
                             (self
-                                .__dllgen_f40)(
+                                .__dllgen_f45)(
                                 ::dllgen_runtime::marshal::in_string::ptr(&__dllgen_a_arg0),
                                 ::dllgen_runtime::marshal::in_string::ptr(&__dllgen_a_arg1),
                             ),
@@ -2900,7 +3137,68 @@ mod __dllgen {
                     );
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                41 => {
+                46 => {
+                    let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
+                    let __dllgen_a_arg0 = ::dllgen_runtime::marshal::in_string::decode::<
+                        ::dllgen_runtime::marshal::Utf8,
+                    >(&mut __dllgen_args, false)?;
+                    let __dllgen_a_arg1 = ::dllgen_runtime::marshal::in_string::decode::<
+                        ::dllgen_runtime::marshal::Utf8,
+                    >(&mut __dllgen_args, false)?;
+                    __dllgen_args.finish()?;
+                    ::dllgen_runtime::native::set_errno(0);
+                    ::dllgen_runtime::native::set_last_error(0);
+                    let __dllgen_ret = unsafe {
+                        #[cfg(target_arch = "x86")]
+                        let __dllgen_r = ::dllgen_runtime::native::Words::new()
+                            .push(
+                                ::dllgen_runtime::marshal::in_string::ptr(&__dllgen_a_arg0),
+                            )
+                            .push(
+                                ::dllgen_runtime::marshal::in_string::ptr(&__dllgen_a_arg1),
+                            )
+                            .call::<
+                                *mut ::core::ffi::c_void,
+                            >(
+                                self.__dllgen_f46 as *const ::core::ffi::c_void,
+                                ::dllgen_runtime::native::Pops::Caller,
+                                "`gzopen64`",
+                            );
+                        #[cfg(not(target_arch = "x86"))]
+                        let __dllgen_r = ::core::result::Result::<
+                            _,
+                            ::dllgen_runtime::WireError,
+                        >::Ok(
+                            (self
+                                .__dllgen_f46)(
+                                ::dllgen_runtime::marshal::in_string::ptr(&__dllgen_a_arg0),
+                                ::dllgen_runtime::marshal::in_string::ptr(&__dllgen_a_arg1),
+                            ),
+                        );
+                        __dllgen_r
+                    }?;
+                    let (__dllgen_errno, __dllgen_last_error) = (
+                        ::dllgen_runtime::native::errno(),
+                        ::dllgen_runtime::native::last_error(),
+                    );
+                    if let Some(__dllgen_status) = ::dllgen_runtime::marshal::error::check(
+                        __dllgen_out,
+                        __dllgen_ret,
+                        ::dllgen_runtime::marshal::error::Rule::Null,
+                        ::dllgen_runtime::marshal::error::Code::Return,
+                        __dllgen_errno,
+                        __dllgen_last_error,
+                    ) {
+                        return Ok(__dllgen_status);
+                    }
+                    ::dllgen_runtime::marshal::handle::put_c(
+                        __dllgen_out,
+                        0,
+                        __dllgen_ret,
+                    );
+                    Ok(::dllgen_runtime::Status::Ok)
+                }
+                47 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let __dllgen_a_file = ::dllgen_runtime::marshal::handle::decode_c(
                         &mut __dllgen_args,
@@ -2923,7 +3221,7 @@ mod __dllgen {
                             .call::<
                                 i32,
                             >(
-                                self.__dllgen_f41 as *const ::core::ffi::c_void,
+                                self.__dllgen_f47 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
                                 "`gzputc`",
                             );
@@ -2933,7 +3231,7 @@ mod __dllgen {
                             ::dllgen_runtime::WireError,
                         >::Ok(
                             (self
-                                .__dllgen_f41)(
+                                .__dllgen_f47)(
                                 ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_file),
                                 __dllgen_a_c,
                             ),
@@ -2948,7 +3246,7 @@ mod __dllgen {
                     ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                42 => {
+                48 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let __dllgen_a_file = ::dllgen_runtime::marshal::handle::decode_c(
                         &mut __dllgen_args,
@@ -2974,7 +3272,7 @@ mod __dllgen {
                             .call::<
                                 i32,
                             >(
-                                self.__dllgen_f42 as *const ::core::ffi::c_void,
+                                self.__dllgen_f48 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
                                 "`gzputs`",
                             );
@@ -2984,7 +3282,7 @@ mod __dllgen {
                             ::dllgen_runtime::WireError,
                         >::Ok(
                             (self
-                                .__dllgen_f42)(
+                                .__dllgen_f48)(
                                 ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_file),
                                 ::dllgen_runtime::marshal::in_string::ptr(&__dllgen_a_s),
                             ),
@@ -3013,7 +3311,7 @@ mod __dllgen {
                     ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                43 => {
+                49 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let __dllgen_a_file = ::dllgen_runtime::marshal::handle::decode_c(
                         &mut __dllgen_args,
@@ -3050,7 +3348,7 @@ mod __dllgen {
                             .call::<
                                 i32,
                             >(
-                                self.__dllgen_f43 as *const ::core::ffi::c_void,
+                                self.__dllgen_f49 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
                                 "`gzread`",
                             );
@@ -3060,7 +3358,7 @@ mod __dllgen {
                             ::dllgen_runtime::WireError,
                         >::Ok(
                             (self
-                                .__dllgen_f43)(
+                                .__dllgen_f49)(
                                 ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_file),
                                 ::dllgen_runtime::marshal::out_buffer::ptr(
                                     &mut __dllgen_a_buf,
@@ -3099,7 +3397,7 @@ mod __dllgen {
                     )?;
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                44 => {
+                50 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let __dllgen_a_file = ::dllgen_runtime::marshal::handle::decode_c(
                         &mut __dllgen_args,
@@ -3119,7 +3417,7 @@ mod __dllgen {
                             .call::<
                                 i32,
                             >(
-                                self.__dllgen_f44 as *const ::core::ffi::c_void,
+                                self.__dllgen_f50 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
                                 "`gzrewind`",
                             );
@@ -3129,7 +3427,7 @@ mod __dllgen {
                             ::dllgen_runtime::WireError,
                         >::Ok(
                             (self
-                                .__dllgen_f44)(
+                                .__dllgen_f50)(
                                 ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_file),
                             ),
                         );
@@ -3157,7 +3455,7 @@ mod __dllgen {
                     ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                45 => {
+                51 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let __dllgen_a_arg0 = ::dllgen_runtime::marshal::handle::decode_c(
                         &mut __dllgen_args,
@@ -3187,7 +3485,7 @@ mod __dllgen {
                             .call::<
                                 i32,
                             >(
-                                self.__dllgen_f45 as *const ::core::ffi::c_void,
+                                self.__dllgen_f51 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
                                 "`gzseek`",
                             );
@@ -3197,7 +3495,7 @@ mod __dllgen {
                             ::dllgen_runtime::WireError,
                         >::Ok(
                             (self
-                                .__dllgen_f45)(
+                                .__dllgen_f51)(
                                 ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_arg0),
                                 __dllgen_a_arg1,
                                 __dllgen_a_arg2,
@@ -3227,7 +3525,77 @@ mod __dllgen {
                     ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                46 => {
+                52 => {
+                    let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
+                    let __dllgen_a_arg0 = ::dllgen_runtime::marshal::handle::decode_c(
+                        &mut __dllgen_args,
+                        0,
+                        false,
+                        false,
+                    )?;
+                    let __dllgen_a_arg1: i64 = ::dllgen_runtime::marshal::value::decode_c(
+                        &mut __dllgen_args,
+                        &mut __dllgen_keep,
+                    )?;
+                    let __dllgen_a_arg2: i32 = ::dllgen_runtime::marshal::value::decode_c(
+                        &mut __dllgen_args,
+                        &mut __dllgen_keep,
+                    )?;
+                    __dllgen_args.finish()?;
+                    ::dllgen_runtime::native::set_errno(0);
+                    ::dllgen_runtime::native::set_last_error(0);
+                    let __dllgen_ret = unsafe {
+                        #[cfg(target_arch = "x86")]
+                        let __dllgen_r = ::dllgen_runtime::native::Words::new()
+                            .push(
+                                ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_arg0),
+                            )
+                            .push(__dllgen_a_arg1)
+                            .push(__dllgen_a_arg2)
+                            .call::<
+                                i64,
+                            >(
+                                self.__dllgen_f52 as *const ::core::ffi::c_void,
+                                ::dllgen_runtime::native::Pops::Caller,
+                                "`gzseek64`",
+                            );
+                        #[cfg(not(target_arch = "x86"))]
+                        let __dllgen_r = ::core::result::Result::<
+                            _,
+                            ::dllgen_runtime::WireError,
+                        >::Ok(
+                            (self
+                                .__dllgen_f52)(
+                                ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_arg0),
+                                __dllgen_a_arg1,
+                                __dllgen_a_arg2,
+                            ),
+                        );
+                        __dllgen_r
+                    }?;
+                    let (__dllgen_errno, __dllgen_last_error) = (
+                        ::dllgen_runtime::native::errno(),
+                        ::dllgen_runtime::native::last_error(),
+                    );
+                    ::dllgen_runtime::marshal::handle::after_call(
+                        &__dllgen_a_arg0,
+                        0,
+                        false,
+                    );
+                    if let Some(__dllgen_status) = ::dllgen_runtime::marshal::error::check(
+                        __dllgen_out,
+                        __dllgen_ret,
+                        ::dllgen_runtime::marshal::error::Rule::Negative,
+                        ::dllgen_runtime::marshal::error::Code::Return,
+                        __dllgen_errno,
+                        __dllgen_last_error,
+                    ) {
+                        return Ok(__dllgen_status);
+                    }
+                    ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
+                    Ok(::dllgen_runtime::Status::Ok)
+                }
+                53 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let __dllgen_a_file = ::dllgen_runtime::marshal::handle::decode_c(
                         &mut __dllgen_args,
@@ -3257,7 +3625,7 @@ mod __dllgen {
                             .call::<
                                 i32,
                             >(
-                                self.__dllgen_f46 as *const ::core::ffi::c_void,
+                                self.__dllgen_f53 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
                                 "`gzsetparams`",
                             );
@@ -3267,7 +3635,7 @@ mod __dllgen {
                             ::dllgen_runtime::WireError,
                         >::Ok(
                             (self
-                                .__dllgen_f46)(
+                                .__dllgen_f53)(
                                 ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_file),
                                 __dllgen_a_level,
                                 __dllgen_a_strategy,
@@ -3297,7 +3665,7 @@ mod __dllgen {
                     ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                47 => {
+                54 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let __dllgen_a_arg0 = ::dllgen_runtime::marshal::handle::decode_c(
                         &mut __dllgen_args,
@@ -3317,7 +3685,7 @@ mod __dllgen {
                             .call::<
                                 i32,
                             >(
-                                self.__dllgen_f47 as *const ::core::ffi::c_void,
+                                self.__dllgen_f54 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
                                 "`gztell`",
                             );
@@ -3327,7 +3695,7 @@ mod __dllgen {
                             ::dllgen_runtime::WireError,
                         >::Ok(
                             (self
-                                .__dllgen_f47)(
+                                .__dllgen_f54)(
                                 ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_arg0),
                             ),
                         );
@@ -3355,7 +3723,65 @@ mod __dllgen {
                     ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                48 => {
+                55 => {
+                    let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
+                    let __dllgen_a_arg0 = ::dllgen_runtime::marshal::handle::decode_c(
+                        &mut __dllgen_args,
+                        0,
+                        false,
+                        false,
+                    )?;
+                    __dllgen_args.finish()?;
+                    ::dllgen_runtime::native::set_errno(0);
+                    ::dllgen_runtime::native::set_last_error(0);
+                    let __dllgen_ret = unsafe {
+                        #[cfg(target_arch = "x86")]
+                        let __dllgen_r = ::dllgen_runtime::native::Words::new()
+                            .push(
+                                ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_arg0),
+                            )
+                            .call::<
+                                i64,
+                            >(
+                                self.__dllgen_f55 as *const ::core::ffi::c_void,
+                                ::dllgen_runtime::native::Pops::Caller,
+                                "`gztell64`",
+                            );
+                        #[cfg(not(target_arch = "x86"))]
+                        let __dllgen_r = ::core::result::Result::<
+                            _,
+                            ::dllgen_runtime::WireError,
+                        >::Ok(
+                            (self
+                                .__dllgen_f55)(
+                                ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_arg0),
+                            ),
+                        );
+                        __dllgen_r
+                    }?;
+                    let (__dllgen_errno, __dllgen_last_error) = (
+                        ::dllgen_runtime::native::errno(),
+                        ::dllgen_runtime::native::last_error(),
+                    );
+                    ::dllgen_runtime::marshal::handle::after_call(
+                        &__dllgen_a_arg0,
+                        0,
+                        false,
+                    );
+                    if let Some(__dllgen_status) = ::dllgen_runtime::marshal::error::check(
+                        __dllgen_out,
+                        __dllgen_ret,
+                        ::dllgen_runtime::marshal::error::Rule::Negative,
+                        ::dllgen_runtime::marshal::error::Code::Return,
+                        __dllgen_errno,
+                        __dllgen_last_error,
+                    ) {
+                        return Ok(__dllgen_status);
+                    }
+                    ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
+                    Ok(::dllgen_runtime::Status::Ok)
+                }
+                56 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let __dllgen_a_c: i32 = ::dllgen_runtime::marshal::value::decode_c(
                         &mut __dllgen_args,
@@ -3378,7 +3804,7 @@ mod __dllgen {
                             .call::<
                                 i32,
                             >(
-                                self.__dllgen_f48 as *const ::core::ffi::c_void,
+                                self.__dllgen_f56 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
                                 "`gzungetc`",
                             );
@@ -3388,7 +3814,7 @@ mod __dllgen {
                             ::dllgen_runtime::WireError,
                         >::Ok(
                             (self
-                                .__dllgen_f48)(
+                                .__dllgen_f56)(
                                 __dllgen_a_c,
                                 ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_file),
                             ),
@@ -3403,7 +3829,7 @@ mod __dllgen {
                     ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                49 => {
+                57 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let __dllgen_a_file = ::dllgen_runtime::marshal::handle::decode_c(
                         &mut __dllgen_args,
@@ -3437,7 +3863,7 @@ mod __dllgen {
                             .call::<
                                 i32,
                             >(
-                                self.__dllgen_f49 as *const ::core::ffi::c_void,
+                                self.__dllgen_f57 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
                                 "`gzwrite`",
                             );
@@ -3447,7 +3873,7 @@ mod __dllgen {
                             ::dllgen_runtime::WireError,
                         >::Ok(
                             (self
-                                .__dllgen_f49)(
+                                .__dllgen_f57)(
                                 ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_file),
                                 ::dllgen_runtime::marshal::in_buffer::ptr(&__dllgen_a_buf),
                                 __dllgen_a_len,
@@ -3463,7 +3889,7 @@ mod __dllgen {
                     ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                50 => {
+                58 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let mut __dllgen_a_strm = ::dllgen_runtime::marshal::resident::decode_c::<
                         ZStreamS,
@@ -3481,7 +3907,7 @@ mod __dllgen {
                             .call::<
                                 i32,
                             >(
-                                self.__dllgen_f50 as *const ::core::ffi::c_void,
+                                self.__dllgen_f58 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
                                 "`inflate`",
                             );
@@ -3490,7 +3916,7 @@ mod __dllgen {
                             _,
                             ::dllgen_runtime::WireError,
                         >::Ok(
-                            (self.__dllgen_f50)(__dllgen_a_strm.ptr(), __dllgen_a_flush),
+                            (self.__dllgen_f58)(__dllgen_a_strm.ptr(), __dllgen_a_flush),
                         );
                         __dllgen_r
                     }?;
@@ -3504,7 +3930,7 @@ mod __dllgen {
                     )?;
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                51 => {
+                59 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let mut __dllgen_a_strm = ::dllgen_runtime::marshal::resident::decode_c::<
                         ZStreamS,
@@ -3525,7 +3951,7 @@ mod __dllgen {
                             .push(
                                 __dllgen_a_in
                                     .then_some(
-                                        __dllgen_callback_51_1
+                                        __dllgen_callback_59_1
                                             as unsafe extern "C" fn(
                                                 *mut ::core::ffi::c_void,
                                                 *mut *const u8,
@@ -3536,7 +3962,7 @@ mod __dllgen {
                             .push(
                                 __dllgen_a_out
                                     .then_some(
-                                        __dllgen_callback_51_3
+                                        __dllgen_callback_59_3
                                             as unsafe extern "C" fn(
                                                 *mut ::core::ffi::c_void,
                                                 *const u8,
@@ -3548,7 +3974,7 @@ mod __dllgen {
                             .call::<
                                 i32,
                             >(
-                                self.__dllgen_f51 as *const ::core::ffi::c_void,
+                                self.__dllgen_f59 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
                                 "`inflateBack`",
                             );
@@ -3558,11 +3984,11 @@ mod __dllgen {
                             ::dllgen_runtime::WireError,
                         >::Ok(
                             (self
-                                .__dllgen_f51)(
+                                .__dllgen_f59)(
                                 __dllgen_a_strm.ptr(),
                                 __dllgen_a_in
                                     .then_some(
-                                        __dllgen_callback_51_1
+                                        __dllgen_callback_59_1
                                             as unsafe extern "C" fn(
                                                 *mut ::core::ffi::c_void,
                                                 *mut *const u8,
@@ -3571,7 +3997,7 @@ mod __dllgen {
                                 ::dllgen_runtime::marshal::callback::user_data(),
                                 __dllgen_a_out
                                     .then_some(
-                                        __dllgen_callback_51_3
+                                        __dllgen_callback_59_3
                                             as unsafe extern "C" fn(
                                                 *mut ::core::ffi::c_void,
                                                 *const u8,
@@ -3593,7 +4019,7 @@ mod __dllgen {
                     )?;
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                52 => {
+                60 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let mut __dllgen_a_strm = ::dllgen_runtime::marshal::resident::decode_c::<
                         ZStreamS,
@@ -3606,7 +4032,7 @@ mod __dllgen {
                             .call::<
                                 i32,
                             >(
-                                self.__dllgen_f52 as *const ::core::ffi::c_void,
+                                self.__dllgen_f60 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
                                 "`inflateBackEnd`",
                             );
@@ -3614,7 +4040,7 @@ mod __dllgen {
                         let __dllgen_r = ::core::result::Result::<
                             _,
                             ::dllgen_runtime::WireError,
-                        >::Ok((self.__dllgen_f52)(__dllgen_a_strm.ptr()));
+                        >::Ok((self.__dllgen_f60)(__dllgen_a_strm.ptr()));
                         __dllgen_r
                     }?;
                     let __dllgen_a_strm_after = __dllgen_a_strm.after();
@@ -3631,7 +4057,7 @@ mod __dllgen {
                     )?;
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                53 => {
+                61 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let mut __dllgen_a_strm = ::dllgen_runtime::marshal::resident::decode_c::<
                         ZStreamS,
@@ -3655,7 +4081,7 @@ mod __dllgen {
                             .call::<
                                 i32,
                             >(
-                                self.__dllgen_f53 as *const ::core::ffi::c_void,
+                                self.__dllgen_f61 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
                                 "`inflateBackInit_`",
                             );
@@ -3665,7 +4091,7 @@ mod __dllgen {
                             ::dllgen_runtime::WireError,
                         >::Ok(
                             (self
-                                .__dllgen_f53)(
+                                .__dllgen_f61)(
                                 __dllgen_a_strm.ptr(),
                                 __dllgen_a_windowBits,
                                 __dllgen_a_window.as_mut_ptr(),
@@ -3693,7 +4119,7 @@ mod __dllgen {
                     ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
                     ::dllgen_runtime::host::resident::set_end(
                         __dllgen_a_strm.id(),
-                        Some(52),
+                        Some(60),
                     );
                     ::dllgen_runtime::marshal::resident::reply(
                         __dllgen_out,
@@ -3707,7 +4133,7 @@ mod __dllgen {
                     );
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                54 => {
+                62 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let mut __dllgen_a_arg0 = ::dllgen_runtime::marshal::resident::decode_c::<
                         ZStreamS,
@@ -3720,7 +4146,7 @@ mod __dllgen {
                             .call::<
                                 u32,
                             >(
-                                self.__dllgen_f54 as *const ::core::ffi::c_void,
+                                self.__dllgen_f62 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
                                 "`inflateCodesUsed`",
                             );
@@ -3728,7 +4154,7 @@ mod __dllgen {
                         let __dllgen_r = ::core::result::Result::<
                             _,
                             ::dllgen_runtime::WireError,
-                        >::Ok((self.__dllgen_f54)(__dllgen_a_arg0.ptr()));
+                        >::Ok((self.__dllgen_f62)(__dllgen_a_arg0.ptr()));
                         __dllgen_r
                     }?;
                     let __dllgen_a_arg0_after = __dllgen_a_arg0.after();
@@ -3741,7 +4167,7 @@ mod __dllgen {
                     )?;
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                55 => {
+                63 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let mut __dllgen_a_dest = ::dllgen_runtime::marshal::resident::decode_c::<
                         ZStreamS,
@@ -3760,7 +4186,7 @@ mod __dllgen {
                             .call::<
                                 i32,
                             >(
-                                self.__dllgen_f55 as *const ::core::ffi::c_void,
+                                self.__dllgen_f63 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
                                 "`inflateCopy`",
                             );
@@ -3770,7 +4196,7 @@ mod __dllgen {
                             ::dllgen_runtime::WireError,
                         >::Ok(
                             (self
-                                .__dllgen_f55)(
+                                .__dllgen_f63)(
                                 __dllgen_a_dest.ptr(),
                                 __dllgen_a_source.ptr(),
                             ),
@@ -3796,7 +4222,7 @@ mod __dllgen {
                     ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
                     ::dllgen_runtime::host::resident::set_end(
                         __dllgen_a_dest.id(),
-                        Some(56),
+                        Some(64),
                     );
                     ::dllgen_runtime::marshal::resident::reply(
                         __dllgen_out,
@@ -3806,7 +4232,7 @@ mod __dllgen {
                     )?;
                     ::dllgen_runtime::host::resident::set_end(
                         __dllgen_a_source.id(),
-                        Some(56),
+                        Some(64),
                     );
                     ::dllgen_runtime::marshal::resident::reply(
                         __dllgen_out,
@@ -3816,7 +4242,7 @@ mod __dllgen {
                     )?;
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                56 => {
+                64 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let mut __dllgen_a_strm = ::dllgen_runtime::marshal::resident::decode_c::<
                         ZStreamS,
@@ -3829,7 +4255,7 @@ mod __dllgen {
                             .call::<
                                 i32,
                             >(
-                                self.__dllgen_f56 as *const ::core::ffi::c_void,
+                                self.__dllgen_f64 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
                                 "`inflateEnd`",
                             );
@@ -3837,7 +4263,7 @@ mod __dllgen {
                         let __dllgen_r = ::core::result::Result::<
                             _,
                             ::dllgen_runtime::WireError,
-                        >::Ok((self.__dllgen_f56)(__dllgen_a_strm.ptr()));
+                        >::Ok((self.__dllgen_f64)(__dllgen_a_strm.ptr()));
                         __dllgen_r
                     }?;
                     let __dllgen_a_strm_after = __dllgen_a_strm.after();
@@ -3854,7 +4280,7 @@ mod __dllgen {
                     )?;
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                57 => {
+                65 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let mut __dllgen_a_strm = ::dllgen_runtime::marshal::resident::decode_c::<
                         ZStreamS,
@@ -3884,7 +4310,7 @@ mod __dllgen {
                             .call::<
                                 i32,
                             >(
-                                self.__dllgen_f57 as *const ::core::ffi::c_void,
+                                self.__dllgen_f65 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
                                 "`inflateGetDictionary`",
                             );
@@ -3894,7 +4320,7 @@ mod __dllgen {
                             ::dllgen_runtime::WireError,
                         >::Ok(
                             (self
-                                .__dllgen_f57)(
+                                .__dllgen_f65)(
                                 __dllgen_a_strm.ptr(),
                                 ::dllgen_runtime::marshal::out_buffer::ptr(
                                     &mut __dllgen_a_dictionary,
@@ -3936,7 +4362,7 @@ mod __dllgen {
                     )?;
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                58 => {
+                66 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let mut __dllgen_a_strm = ::dllgen_runtime::marshal::resident::decode_c::<
                         ZStreamS,
@@ -3958,7 +4384,7 @@ mod __dllgen {
                             .call::<
                                 i32,
                             >(
-                                self.__dllgen_f58 as *const ::core::ffi::c_void,
+                                self.__dllgen_f66 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
                                 "`inflateInit2_`",
                             );
@@ -3968,7 +4394,7 @@ mod __dllgen {
                             ::dllgen_runtime::WireError,
                         >::Ok(
                             (self
-                                .__dllgen_f58)(
+                                .__dllgen_f66)(
                                 __dllgen_a_strm.ptr(),
                                 __dllgen_a_windowBits,
                                 ::dllgen_runtime::marshal::fixed::string(b"1.2.13\0"),
@@ -3995,7 +4421,7 @@ mod __dllgen {
                     ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
                     ::dllgen_runtime::host::resident::set_end(
                         __dllgen_a_strm.id(),
-                        Some(56),
+                        Some(64),
                     );
                     ::dllgen_runtime::marshal::resident::reply(
                         __dllgen_out,
@@ -4005,7 +4431,7 @@ mod __dllgen {
                     )?;
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                59 => {
+                67 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let mut __dllgen_a_strm = ::dllgen_runtime::marshal::resident::decode_c::<
                         ZStreamS,
@@ -4022,7 +4448,7 @@ mod __dllgen {
                             .call::<
                                 i32,
                             >(
-                                self.__dllgen_f59 as *const ::core::ffi::c_void,
+                                self.__dllgen_f67 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
                                 "`inflateInit_`",
                             );
@@ -4032,7 +4458,7 @@ mod __dllgen {
                             ::dllgen_runtime::WireError,
                         >::Ok(
                             (self
-                                .__dllgen_f59)(
+                                .__dllgen_f67)(
                                 __dllgen_a_strm.ptr(),
                                 ::dllgen_runtime::marshal::fixed::string(b"1.2.13\0"),
                                 56i64 as i32,
@@ -4058,7 +4484,7 @@ mod __dllgen {
                     ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
                     ::dllgen_runtime::host::resident::set_end(
                         __dllgen_a_strm.id(),
-                        Some(56),
+                        Some(64),
                     );
                     ::dllgen_runtime::marshal::resident::reply(
                         __dllgen_out,
@@ -4068,7 +4494,7 @@ mod __dllgen {
                     )?;
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                60 => {
+                68 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let mut __dllgen_a_strm = ::dllgen_runtime::marshal::resident::decode_c::<
                         ZStreamS,
@@ -4081,7 +4507,7 @@ mod __dllgen {
                             .call::<
                                 i32,
                             >(
-                                self.__dllgen_f60 as *const ::core::ffi::c_void,
+                                self.__dllgen_f68 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
                                 "`inflateMark`",
                             );
@@ -4089,7 +4515,7 @@ mod __dllgen {
                         let __dllgen_r = ::core::result::Result::<
                             _,
                             ::dllgen_runtime::WireError,
-                        >::Ok((self.__dllgen_f60)(__dllgen_a_strm.ptr()));
+                        >::Ok((self.__dllgen_f68)(__dllgen_a_strm.ptr()));
                         __dllgen_r
                     }?;
                     let __dllgen_a_strm_after = __dllgen_a_strm.after();
@@ -4102,7 +4528,7 @@ mod __dllgen {
                     )?;
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                61 => {
+                69 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let mut __dllgen_a_strm = ::dllgen_runtime::marshal::resident::decode_c::<
                         ZStreamS,
@@ -4127,7 +4553,7 @@ mod __dllgen {
                             .call::<
                                 i32,
                             >(
-                                self.__dllgen_f61 as *const ::core::ffi::c_void,
+                                self.__dllgen_f69 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
                                 "`inflatePrime`",
                             );
@@ -4137,7 +4563,7 @@ mod __dllgen {
                             ::dllgen_runtime::WireError,
                         >::Ok(
                             (self
-                                .__dllgen_f61)(
+                                .__dllgen_f69)(
                                 __dllgen_a_strm.ptr(),
                                 __dllgen_a_bits,
                                 __dllgen_a_value,
@@ -4169,7 +4595,7 @@ mod __dllgen {
                     )?;
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                62 => {
+                70 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let mut __dllgen_a_strm = ::dllgen_runtime::marshal::resident::decode_c::<
                         ZStreamS,
@@ -4184,7 +4610,7 @@ mod __dllgen {
                             .call::<
                                 i32,
                             >(
-                                self.__dllgen_f62 as *const ::core::ffi::c_void,
+                                self.__dllgen_f70 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
                                 "`inflateReset`",
                             );
@@ -4192,7 +4618,7 @@ mod __dllgen {
                         let __dllgen_r = ::core::result::Result::<
                             _,
                             ::dllgen_runtime::WireError,
-                        >::Ok((self.__dllgen_f62)(__dllgen_a_strm.ptr()));
+                        >::Ok((self.__dllgen_f70)(__dllgen_a_strm.ptr()));
                         __dllgen_r
                     }?;
                     let (__dllgen_errno, __dllgen_last_error) = (
@@ -4219,7 +4645,7 @@ mod __dllgen {
                     )?;
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                63 => {
+                71 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let mut __dllgen_a_strm = ::dllgen_runtime::marshal::resident::decode_c::<
                         ZStreamS,
@@ -4239,7 +4665,7 @@ mod __dllgen {
                             .call::<
                                 i32,
                             >(
-                                self.__dllgen_f63 as *const ::core::ffi::c_void,
+                                self.__dllgen_f71 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
                                 "`inflateReset2`",
                             );
@@ -4249,7 +4675,7 @@ mod __dllgen {
                             ::dllgen_runtime::WireError,
                         >::Ok(
                             (self
-                                .__dllgen_f63)(__dllgen_a_strm.ptr(), __dllgen_a_windowBits),
+                                .__dllgen_f71)(__dllgen_a_strm.ptr(), __dllgen_a_windowBits),
                         );
                         __dllgen_r
                     }?;
@@ -4277,7 +4703,7 @@ mod __dllgen {
                     )?;
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                64 => {
+                72 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let mut __dllgen_a_arg0 = ::dllgen_runtime::marshal::resident::decode_c::<
                         ZStreamS,
@@ -4292,7 +4718,7 @@ mod __dllgen {
                             .call::<
                                 i32,
                             >(
-                                self.__dllgen_f64 as *const ::core::ffi::c_void,
+                                self.__dllgen_f72 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
                                 "`inflateResetKeep`",
                             );
@@ -4300,7 +4726,7 @@ mod __dllgen {
                         let __dllgen_r = ::core::result::Result::<
                             _,
                             ::dllgen_runtime::WireError,
-                        >::Ok((self.__dllgen_f64)(__dllgen_a_arg0.ptr()));
+                        >::Ok((self.__dllgen_f72)(__dllgen_a_arg0.ptr()));
                         __dllgen_r
                     }?;
                     let (__dllgen_errno, __dllgen_last_error) = (
@@ -4327,7 +4753,7 @@ mod __dllgen {
                     )?;
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                65 => {
+                73 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let mut __dllgen_a_strm = ::dllgen_runtime::marshal::resident::decode_c::<
                         ZStreamS,
@@ -4360,7 +4786,7 @@ mod __dllgen {
                             .call::<
                                 i32,
                             >(
-                                self.__dllgen_f65 as *const ::core::ffi::c_void,
+                                self.__dllgen_f73 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
                                 "`inflateSetDictionary`",
                             );
@@ -4370,7 +4796,7 @@ mod __dllgen {
                             ::dllgen_runtime::WireError,
                         >::Ok(
                             (self
-                                .__dllgen_f65)(
+                                .__dllgen_f73)(
                                 __dllgen_a_strm.ptr(),
                                 ::dllgen_runtime::marshal::in_buffer::ptr(
                                     &__dllgen_a_dictionary,
@@ -4404,7 +4830,7 @@ mod __dllgen {
                     )?;
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                66 => {
+                74 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let mut __dllgen_a_strm = ::dllgen_runtime::marshal::resident::decode_c::<
                         ZStreamS,
@@ -4417,7 +4843,7 @@ mod __dllgen {
                             .call::<
                                 i32,
                             >(
-                                self.__dllgen_f66 as *const ::core::ffi::c_void,
+                                self.__dllgen_f74 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
                                 "`inflateSync`",
                             );
@@ -4425,7 +4851,7 @@ mod __dllgen {
                         let __dllgen_r = ::core::result::Result::<
                             _,
                             ::dllgen_runtime::WireError,
-                        >::Ok((self.__dllgen_f66)(__dllgen_a_strm.ptr()));
+                        >::Ok((self.__dllgen_f74)(__dllgen_a_strm.ptr()));
                         __dllgen_r
                     }?;
                     let __dllgen_a_strm_after = __dllgen_a_strm.after();
@@ -4438,7 +4864,7 @@ mod __dllgen {
                     )?;
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                67 => {
+                75 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let mut __dllgen_a_arg0 = ::dllgen_runtime::marshal::resident::decode_c::<
                         ZStreamS,
@@ -4451,7 +4877,7 @@ mod __dllgen {
                             .call::<
                                 i32,
                             >(
-                                self.__dllgen_f67 as *const ::core::ffi::c_void,
+                                self.__dllgen_f75 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
                                 "`inflateSyncPoint`",
                             );
@@ -4459,7 +4885,7 @@ mod __dllgen {
                         let __dllgen_r = ::core::result::Result::<
                             _,
                             ::dllgen_runtime::WireError,
-                        >::Ok((self.__dllgen_f67)(__dllgen_a_arg0.ptr()));
+                        >::Ok((self.__dllgen_f75)(__dllgen_a_arg0.ptr()));
                         __dllgen_r
                     }?;
                     let __dllgen_a_arg0_after = __dllgen_a_arg0.after();
@@ -4472,7 +4898,7 @@ mod __dllgen {
                     )?;
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                68 => {
+                76 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let mut __dllgen_a_arg0 = ::dllgen_runtime::marshal::resident::decode_c::<
                         ZStreamS,
@@ -4492,7 +4918,7 @@ mod __dllgen {
                             .call::<
                                 i32,
                             >(
-                                self.__dllgen_f68 as *const ::core::ffi::c_void,
+                                self.__dllgen_f76 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
                                 "`inflateUndermine`",
                             );
@@ -4501,7 +4927,7 @@ mod __dllgen {
                             _,
                             ::dllgen_runtime::WireError,
                         >::Ok(
-                            (self.__dllgen_f68)(__dllgen_a_arg0.ptr(), __dllgen_a_arg1),
+                            (self.__dllgen_f76)(__dllgen_a_arg0.ptr(), __dllgen_a_arg1),
                         );
                         __dllgen_r
                     }?;
@@ -4529,7 +4955,7 @@ mod __dllgen {
                     )?;
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                69 => {
+                77 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let mut __dllgen_a_arg0 = ::dllgen_runtime::marshal::resident::decode_c::<
                         ZStreamS,
@@ -4549,7 +4975,7 @@ mod __dllgen {
                             .call::<
                                 i32,
                             >(
-                                self.__dllgen_f69 as *const ::core::ffi::c_void,
+                                self.__dllgen_f77 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
                                 "`inflateValidate`",
                             );
@@ -4558,7 +4984,7 @@ mod __dllgen {
                             _,
                             ::dllgen_runtime::WireError,
                         >::Ok(
-                            (self.__dllgen_f69)(__dllgen_a_arg0.ptr(), __dllgen_a_arg1),
+                            (self.__dllgen_f77)(__dllgen_a_arg0.ptr(), __dllgen_a_arg1),
                         );
                         __dllgen_r
                     }?;
@@ -4586,7 +5012,7 @@ mod __dllgen {
                     )?;
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                70 => {
+                78 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let (mut __dllgen_a_destLen, __dllgen_g_destLen): (u32, u64) = ::dllgen_runtime::marshal::inout_length::decode(
                         &mut __dllgen_args,
@@ -4632,7 +5058,7 @@ mod __dllgen {
                             .call::<
                                 i32,
                             >(
-                                self.__dllgen_f70 as *const ::core::ffi::c_void,
+                                self.__dllgen_f78 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
                                 "`uncompress`",
                             );
@@ -4642,7 +5068,7 @@ mod __dllgen {
                             ::dllgen_runtime::WireError,
                         >::Ok(
                             (self
-                                .__dllgen_f70)(
+                                .__dllgen_f78)(
                                 ::dllgen_runtime::marshal::out_buffer::ptr(
                                     &mut __dllgen_a_dest,
                                 ),
@@ -4680,7 +5106,7 @@ mod __dllgen {
                     )?;
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                71 => {
+                79 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let (mut __dllgen_a_destLen, __dllgen_g_destLen): (u32, u64) = ::dllgen_runtime::marshal::inout_length::decode(
                         &mut __dllgen_args,
@@ -4726,7 +5152,7 @@ mod __dllgen {
                             .call::<
                                 i32,
                             >(
-                                self.__dllgen_f71 as *const ::core::ffi::c_void,
+                                self.__dllgen_f79 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
                                 "`uncompress2`",
                             );
@@ -4736,7 +5162,7 @@ mod __dllgen {
                             ::dllgen_runtime::WireError,
                         >::Ok(
                             (self
-                                .__dllgen_f71)(
+                                .__dllgen_f79)(
                                 ::dllgen_runtime::marshal::out_buffer::ptr(
                                     &mut __dllgen_a_dest,
                                 ),
@@ -4779,7 +5205,7 @@ mod __dllgen {
                     )?;
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                72 => {
+                80 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let __dllgen_a_arg0: i32 = ::dllgen_runtime::marshal::value::decode_c(
                         &mut __dllgen_args,
@@ -4795,7 +5221,7 @@ mod __dllgen {
                             .call::<
                                 *const u8,
                             >(
-                                self.__dllgen_f72 as *const ::core::ffi::c_void,
+                                self.__dllgen_f80 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
                                 "`zError`",
                             );
@@ -4803,7 +5229,7 @@ mod __dllgen {
                         let __dllgen_r = ::core::result::Result::<
                             _,
                             ::dllgen_runtime::WireError,
-                        >::Ok((self.__dllgen_f72)(__dllgen_a_arg0));
+                        >::Ok((self.__dllgen_f80)(__dllgen_a_arg0));
                         __dllgen_r
                     }?;
                     let (__dllgen_errno, __dllgen_last_error) = (
@@ -4827,7 +5253,7 @@ mod __dllgen {
                     };
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                73 => {
+                81 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     __dllgen_args.finish()?;
                     let __dllgen_ret = unsafe {
@@ -4836,7 +5262,7 @@ mod __dllgen {
                             .call::<
                                 u32,
                             >(
-                                self.__dllgen_f73 as *const ::core::ffi::c_void,
+                                self.__dllgen_f81 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
                                 "`zlibCompileFlags`",
                             );
@@ -4844,13 +5270,13 @@ mod __dllgen {
                         let __dllgen_r = ::core::result::Result::<
                             _,
                             ::dllgen_runtime::WireError,
-                        >::Ok((self.__dllgen_f73)());
+                        >::Ok((self.__dllgen_f81)());
                         __dllgen_r
                     }?;
                     ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                74 => {
+                82 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     __dllgen_args.finish()?;
                     ::dllgen_runtime::native::set_errno(0);
@@ -4861,7 +5287,7 @@ mod __dllgen {
                             .call::<
                                 *const u8,
                             >(
-                                self.__dllgen_f74 as *const ::core::ffi::c_void,
+                                self.__dllgen_f82 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
                                 "`zlibVersion`",
                             );
@@ -4869,7 +5295,7 @@ mod __dllgen {
                         let __dllgen_r = ::core::result::Result::<
                             _,
                             ::dllgen_runtime::WireError,
-                        >::Ok((self.__dllgen_f74)());
+                        >::Ok((self.__dllgen_f82)());
                         __dllgen_r
                     }?;
                     let (__dllgen_errno, __dllgen_last_error) = (
@@ -4907,13 +5333,16 @@ mod __dllgen {
                     &[
                         "adler32",
                         "adler32_combine",
+                        "adler32_combine64",
                         "adler32_z",
                         "compress",
                         "compress2",
                         "compressBound",
                         "crc32",
                         "crc32_combine",
+                        "crc32_combine64",
                         "crc32_combine_gen",
+                        "crc32_combine_gen64",
                         "crc32_combine_op",
                         "crc32_z",
                         "deflate",
@@ -4943,16 +5372,21 @@ mod __dllgen {
                         "gzfread",
                         "gzfwrite",
                         "gzgetc",
+                        "gzgetc_",
                         "gzgets",
                         "gzoffset",
+                        "gzoffset64",
                         "gzopen",
+                        "gzopen64",
                         "gzputc",
                         "gzputs",
                         "gzread",
                         "gzrewind",
                         "gzseek",
+                        "gzseek64",
                         "gzsetparams",
                         "gztell",
+                        "gztell64",
                         "gzungetc",
                         "gzwrite",
                         "inflate",
@@ -5284,6 +5718,38 @@ mod __dllgen {
                     __dllgen_f74: ::core::mem::transmute::<
                         *const ::core::ffi::c_void,
                         __DllgenFn74,
+                    >(symbols.next().unwrap_or(::core::ptr::null())),
+                    __dllgen_f75: ::core::mem::transmute::<
+                        *const ::core::ffi::c_void,
+                        __DllgenFn75,
+                    >(symbols.next().unwrap_or(::core::ptr::null())),
+                    __dllgen_f76: ::core::mem::transmute::<
+                        *const ::core::ffi::c_void,
+                        __DllgenFn76,
+                    >(symbols.next().unwrap_or(::core::ptr::null())),
+                    __dllgen_f77: ::core::mem::transmute::<
+                        *const ::core::ffi::c_void,
+                        __DllgenFn77,
+                    >(symbols.next().unwrap_or(::core::ptr::null())),
+                    __dllgen_f78: ::core::mem::transmute::<
+                        *const ::core::ffi::c_void,
+                        __DllgenFn78,
+                    >(symbols.next().unwrap_or(::core::ptr::null())),
+                    __dllgen_f79: ::core::mem::transmute::<
+                        *const ::core::ffi::c_void,
+                        __DllgenFn79,
+                    >(symbols.next().unwrap_or(::core::ptr::null())),
+                    __dllgen_f80: ::core::mem::transmute::<
+                        *const ::core::ffi::c_void,
+                        __DllgenFn80,
+                    >(symbols.next().unwrap_or(::core::ptr::null())),
+                    __dllgen_f81: ::core::mem::transmute::<
+                        *const ::core::ffi::c_void,
+                        __DllgenFn81,
+                    >(symbols.next().unwrap_or(::core::ptr::null())),
+                    __dllgen_f82: ::core::mem::transmute::<
+                        *const ::core::ffi::c_void,
+                        __DllgenFn82,
                     >(symbols.next().unwrap_or(::core::ptr::null())),
                     __dllgen_library: library,
                 }

@@ -10,7 +10,7 @@ mod __dllgen {
     #![allow(clippy::all, unused_imports, unused_mut, unused_variables, non_snake_case)]
     pub use ::dllgen_runtime::{Config, Error, HostPath};
     /// The hash of the model both sides were generated from; the host refuses any other.
-    pub const MODEL_HASH: u64 = 0xdaef23ef3dce52b8;
+    pub const MODEL_HASH: u64 = 0xc443f20d958bff0e;
     /// The host executable's file name.
     pub const HOST_EXE: &str = if cfg!(windows) {
         "zlib-win-host.exe"
@@ -255,6 +255,33 @@ mod __dllgen {
                 )?;
             Ok(__dllgen_ret)
         }
+        /// Calls `adler32_combine64`.
+        pub fn adler32_combine64(
+            &self,
+            arg0: u32,
+            arg1: u32,
+            arg2: i32,
+        ) -> ::core::result::Result<u32, Error> {
+            let (__dllgen_ret,) = self
+                .client
+                .call(
+                    2,
+                    |__dllgen_w| {
+                        ::dllgen_runtime::marshal::value::encode(__dllgen_w, &arg0);
+                        ::dllgen_runtime::marshal::value::encode(__dllgen_w, &arg1);
+                        ::dllgen_runtime::marshal::value::encode(__dllgen_w, &arg2);
+                    },
+                    |mut __dllgen_r| {
+                        let __dllgen_ret: u32 = ::dllgen_runtime::marshal::value::decode(
+                            &mut __dllgen_r,
+                        )?;
+                        __dllgen_r.finish()?;
+                        Ok((__dllgen_ret,))
+                    },
+                    &mut ::dllgen_runtime::marshal::callback::none,
+                )?;
+            Ok(__dllgen_ret)
+        }
         /// Same as adler32(), but with a size_t length.
         pub fn adler32_z(
             &self,
@@ -269,7 +296,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    2,
+                    3,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::value::encode(__dllgen_w, &adler);
                         ::dllgen_runtime::marshal::in_buffer::encode(
@@ -322,7 +349,7 @@ mod __dllgen {
             let (__dllgen_ret, __dllgen_a_dest) = self
                 .client
                 .call(
-                    3,
+                    4,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::length::encode(
                             __dllgen_w,
@@ -385,7 +412,7 @@ mod __dllgen {
             let (__dllgen_ret, __dllgen_a_dest) = self
                 .client
                 .call(
-                    4,
+                    5,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::length::encode(
                             __dllgen_w,
@@ -429,7 +456,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    5,
+                    6,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::value::encode(__dllgen_w, &sourceLen);
                     },
@@ -471,7 +498,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    6,
+                    7,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::value::encode(__dllgen_w, &crc);
                         ::dllgen_runtime::marshal::in_buffer::encode(
@@ -505,7 +532,34 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    7,
+                    8,
+                    |__dllgen_w| {
+                        ::dllgen_runtime::marshal::value::encode(__dllgen_w, &arg0);
+                        ::dllgen_runtime::marshal::value::encode(__dllgen_w, &arg1);
+                        ::dllgen_runtime::marshal::value::encode(__dllgen_w, &arg2);
+                    },
+                    |mut __dllgen_r| {
+                        let __dllgen_ret: u32 = ::dllgen_runtime::marshal::value::decode(
+                            &mut __dllgen_r,
+                        )?;
+                        __dllgen_r.finish()?;
+                        Ok((__dllgen_ret,))
+                    },
+                    &mut ::dllgen_runtime::marshal::callback::none,
+                )?;
+            Ok(__dllgen_ret)
+        }
+        /// Calls `crc32_combine64`.
+        pub fn crc32_combine64(
+            &self,
+            arg0: u32,
+            arg1: u32,
+            arg2: i32,
+        ) -> ::core::result::Result<u32, Error> {
+            let (__dllgen_ret,) = self
+                .client
+                .call(
+                    9,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::value::encode(__dllgen_w, &arg0);
                         ::dllgen_runtime::marshal::value::encode(__dllgen_w, &arg1);
@@ -530,7 +584,30 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    8,
+                    10,
+                    |__dllgen_w| {
+                        ::dllgen_runtime::marshal::value::encode(__dllgen_w, &arg0);
+                    },
+                    |mut __dllgen_r| {
+                        let __dllgen_ret: u32 = ::dllgen_runtime::marshal::value::decode(
+                            &mut __dllgen_r,
+                        )?;
+                        __dllgen_r.finish()?;
+                        Ok((__dllgen_ret,))
+                    },
+                    &mut ::dllgen_runtime::marshal::callback::none,
+                )?;
+            Ok(__dllgen_ret)
+        }
+        /// Calls `crc32_combine_gen64`.
+        pub fn crc32_combine_gen64(
+            &self,
+            arg0: i32,
+        ) -> ::core::result::Result<u32, Error> {
+            let (__dllgen_ret,) = self
+                .client
+                .call(
+                    11,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::value::encode(__dllgen_w, &arg0);
                     },
@@ -557,7 +634,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    9,
+                    12,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::value::encode(__dllgen_w, &crc1);
                         ::dllgen_runtime::marshal::value::encode(__dllgen_w, &crc2);
@@ -588,7 +665,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    10,
+                    13,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::value::encode(__dllgen_w, &crc);
                         ::dllgen_runtime::marshal::in_buffer::encode(
@@ -729,7 +806,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    11,
+                    14,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::resident::encode(
                             __dllgen_w,
@@ -772,7 +849,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    12,
+                    15,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::resident::encode(
                             __dllgen_w,
@@ -819,7 +896,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    13,
+                    16,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::resident::encode(
                             __dllgen_w,
@@ -868,7 +945,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    14,
+                    17,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::resident::encode(
                             __dllgen_w,
@@ -916,7 +993,7 @@ mod __dllgen {
             let (__dllgen_ret, __dllgen_a_dictionary) = self
                 .client
                 .call(
-                    15,
+                    18,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::resident::encode(
                             __dllgen_w,
@@ -959,7 +1036,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    16,
+                    19,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::resident::encode(
                             __dllgen_w,
@@ -1001,7 +1078,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    17,
+                    20,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::resident::encode(
                             __dllgen_w,
@@ -1067,7 +1144,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    18,
+                    21,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::resident::encode(
                             __dllgen_w,
@@ -1109,7 +1186,7 @@ mod __dllgen {
             let (__dllgen_ret, __dllgen_a_pending, __dllgen_a_bits) = self
                 .client
                 .call(
-                    19,
+                    22,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::resident::encode(
                             __dllgen_w,
@@ -1159,7 +1236,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    20,
+                    23,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::resident::encode(
                             __dllgen_w,
@@ -1199,7 +1276,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    21,
+                    24,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::resident::encode(
                             __dllgen_w,
@@ -1231,7 +1308,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    22,
+                    25,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::resident::encode(
                             __dllgen_w,
@@ -1306,7 +1383,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    23,
+                    26,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::resident::encode(
                             __dllgen_w,
@@ -1359,7 +1436,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    24,
+                    27,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::resident::encode(
                             __dllgen_w,
@@ -1399,7 +1476,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    25,
+                    28,
                     |__dllgen_w| {},
                     |mut __dllgen_r| {
                         let __dllgen_ret: ::std::vec::Vec<u32> = ::dllgen_runtime::marshal::ret_buffer::decode(
@@ -1434,7 +1511,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    26,
+                    29,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::handle::encode(__dllgen_w, &file);
                         ::dllgen_runtime::marshal::value::encode(__dllgen_w, &size);
@@ -1457,7 +1534,7 @@ mod __dllgen {
             let () = self
                 .client
                 .call(
-                    27,
+                    30,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::handle::encode(__dllgen_w, &file);
                     },
@@ -1482,7 +1559,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    28,
+                    31,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::handle::encode(__dllgen_w, &file);
                     },
@@ -1502,7 +1579,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    29,
+                    32,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::handle::encode(__dllgen_w, &file);
                     },
@@ -1528,7 +1605,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    30,
+                    33,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::handle::encode(__dllgen_w, &file);
                     },
@@ -1564,7 +1641,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    31,
+                    34,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::handle::encode(__dllgen_w, &file);
                     },
@@ -1594,7 +1671,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    32,
+                    35,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::handle::encode(__dllgen_w, &file);
                     },
@@ -1631,7 +1708,7 @@ mod __dllgen {
             let (__dllgen_ret, __dllgen_a_errnum) = self
                 .client
                 .call(
-                    33,
+                    36,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::handle::encode(__dllgen_w, &file);
                     },
@@ -1671,7 +1748,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    34,
+                    37,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::handle::encode(__dllgen_w, &file);
                         ::dllgen_runtime::marshal::value::encode(__dllgen_w, &flush);
@@ -1722,7 +1799,7 @@ mod __dllgen {
             let (__dllgen_ret, __dllgen_a_buf) = self
                 .client
                 .call(
-                    35,
+                    38,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::value::encode(__dllgen_w, &size);
                         ::dllgen_runtime::marshal::value::encode(__dllgen_w, &nitems);
@@ -1764,7 +1841,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    36,
+                    39,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::in_buffer::encode(
                             __dllgen_w,
@@ -1795,7 +1872,27 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    37,
+                    40,
+                    |__dllgen_w| {
+                        ::dllgen_runtime::marshal::handle::encode(__dllgen_w, &file);
+                    },
+                    |mut __dllgen_r| {
+                        let __dllgen_ret: i32 = ::dllgen_runtime::marshal::value::decode(
+                            &mut __dllgen_r,
+                        )?;
+                        __dllgen_r.finish()?;
+                        Ok((__dllgen_ret,))
+                    },
+                    &mut ::dllgen_runtime::marshal::callback::none,
+                )?;
+            Ok(__dllgen_ret)
+        }
+        /// backward compatibility
+        pub fn gzgetc_(&self, file: GzFile) -> ::core::result::Result<i32, Error> {
+            let (__dllgen_ret,) = self
+                .client
+                .call(
+                    41,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::handle::encode(__dllgen_w, &file);
                     },
@@ -1834,7 +1931,7 @@ mod __dllgen {
             let (__dllgen_ret, __dllgen_a_buf) = self
                 .client
                 .call(
-                    38,
+                    42,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::handle::encode(__dllgen_w, &file);
                         ::dllgen_runtime::marshal::length::encode(
@@ -1867,7 +1964,27 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    39,
+                    43,
+                    |__dllgen_w| {
+                        ::dllgen_runtime::marshal::handle::encode(__dllgen_w, &arg0);
+                    },
+                    |mut __dllgen_r| {
+                        let __dllgen_ret: i32 = ::dllgen_runtime::marshal::value::decode(
+                            &mut __dllgen_r,
+                        )?;
+                        __dllgen_r.finish()?;
+                        Ok((__dllgen_ret,))
+                    },
+                    &mut ::dllgen_runtime::marshal::callback::none,
+                )?;
+            Ok(__dllgen_ret)
+        }
+        /// Calls `gzoffset64`.
+        pub fn gzoffset64(&self, arg0: GzFile) -> ::core::result::Result<i32, Error> {
+            let (__dllgen_ret,) = self
+                .client
+                .call(
+                    44,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::handle::encode(__dllgen_w, &arg0);
                     },
@@ -1891,7 +2008,36 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    40,
+                    45,
+                    |__dllgen_w| {
+                        ::dllgen_runtime::marshal::in_string::encode::<
+                            ::dllgen_runtime::marshal::Utf8,
+                        >(__dllgen_w, arg0, false);
+                        ::dllgen_runtime::marshal::in_string::encode::<
+                            ::dllgen_runtime::marshal::Utf8,
+                        >(__dllgen_w, arg1, false);
+                    },
+                    |mut __dllgen_r| {
+                        let __dllgen_ret: GzFile = ::dllgen_runtime::marshal::handle::decode(
+                            &mut __dllgen_r,
+                        )?;
+                        __dllgen_r.finish()?;
+                        Ok((__dllgen_ret,))
+                    },
+                    &mut ::dllgen_runtime::marshal::callback::none,
+                )?;
+            Ok(__dllgen_ret)
+        }
+        /// Calls `gzopen64`.
+        pub fn gzopen64(
+            &self,
+            arg0: &str,
+            arg1: &str,
+        ) -> ::core::result::Result<GzFile, Error> {
+            let (__dllgen_ret,) = self
+                .client
+                .call(
+                    46,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::in_string::encode::<
                             ::dllgen_runtime::marshal::Utf8,
@@ -1921,7 +2067,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    41,
+                    47,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::handle::encode(__dllgen_w, &file);
                         ::dllgen_runtime::marshal::value::encode(__dllgen_w, &c);
@@ -1949,7 +2095,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    42,
+                    48,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::handle::encode(__dllgen_w, &file);
                         ::dllgen_runtime::marshal::in_string::encode::<
@@ -2007,7 +2153,7 @@ mod __dllgen {
             let (__dllgen_a_buf,) = self
                 .client
                 .call(
-                    43,
+                    49,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::handle::encode(__dllgen_w, &file);
                         ::dllgen_runtime::marshal::length::encode(
@@ -2036,7 +2182,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    44,
+                    50,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::handle::encode(__dllgen_w, &file);
                     },
@@ -2061,7 +2207,34 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    45,
+                    51,
+                    |__dllgen_w| {
+                        ::dllgen_runtime::marshal::handle::encode(__dllgen_w, &arg0);
+                        ::dllgen_runtime::marshal::value::encode(__dllgen_w, &arg1);
+                        ::dllgen_runtime::marshal::value::encode(__dllgen_w, &arg2);
+                    },
+                    |mut __dllgen_r| {
+                        let __dllgen_ret: i32 = ::dllgen_runtime::marshal::value::decode(
+                            &mut __dllgen_r,
+                        )?;
+                        __dllgen_r.finish()?;
+                        Ok((__dllgen_ret,))
+                    },
+                    &mut ::dllgen_runtime::marshal::callback::none,
+                )?;
+            Ok(__dllgen_ret)
+        }
+        /// Calls `gzseek64`.
+        pub fn gzseek64(
+            &self,
+            arg0: GzFile,
+            arg1: i32,
+            arg2: i32,
+        ) -> ::core::result::Result<i32, Error> {
+            let (__dllgen_ret,) = self
+                .client
+                .call(
+                    52,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::handle::encode(__dllgen_w, &arg0);
                         ::dllgen_runtime::marshal::value::encode(__dllgen_w, &arg1);
@@ -2094,7 +2267,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    46,
+                    53,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::handle::encode(__dllgen_w, &file);
                         ::dllgen_runtime::marshal::value::encode(__dllgen_w, &level);
@@ -2116,7 +2289,27 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    47,
+                    54,
+                    |__dllgen_w| {
+                        ::dllgen_runtime::marshal::handle::encode(__dllgen_w, &arg0);
+                    },
+                    |mut __dllgen_r| {
+                        let __dllgen_ret: i32 = ::dllgen_runtime::marshal::value::decode(
+                            &mut __dllgen_r,
+                        )?;
+                        __dllgen_r.finish()?;
+                        Ok((__dllgen_ret,))
+                    },
+                    &mut ::dllgen_runtime::marshal::callback::none,
+                )?;
+            Ok(__dllgen_ret)
+        }
+        /// Calls `gztell64`.
+        pub fn gztell64(&self, arg0: GzFile) -> ::core::result::Result<i32, Error> {
+            let (__dllgen_ret,) = self
+                .client
+                .call(
+                    55,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::handle::encode(__dllgen_w, &arg0);
                     },
@@ -2147,7 +2340,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    48,
+                    56,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::value::encode(__dllgen_w, &c);
                         ::dllgen_runtime::marshal::handle::encode(__dllgen_w, &file);
@@ -2178,7 +2371,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    49,
+                    57,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::handle::encode(__dllgen_w, &file);
                         ::dllgen_runtime::marshal::in_buffer::encode(
@@ -2326,7 +2519,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    50,
+                    58,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::resident::encode(
                             __dllgen_w,
@@ -2428,7 +2621,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    51,
+                    59,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::resident::encode(
                             __dllgen_w,
@@ -2524,7 +2717,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    52,
+                    60,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::resident::encode(
                             __dllgen_w,
@@ -2557,7 +2750,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    53,
+                    61,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::resident::encode(
                             __dllgen_w,
@@ -2593,7 +2786,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    54,
+                    62,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::resident::encode(
                             __dllgen_w,
@@ -2637,7 +2830,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    55,
+                    63,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::resident::encode(
                             __dllgen_w,
@@ -2683,7 +2876,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    56,
+                    64,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::resident::encode(
                             __dllgen_w,
@@ -2724,7 +2917,7 @@ mod __dllgen {
             let (__dllgen_ret, __dllgen_a_dictionary) = self
                 .client
                 .call(
-                    57,
+                    65,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::resident::encode(
                             __dllgen_w,
@@ -2763,7 +2956,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    58,
+                    66,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::resident::encode(
                             __dllgen_w,
@@ -2799,7 +2992,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    59,
+                    67,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::resident::encode(
                             __dllgen_w,
@@ -2854,7 +3047,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    60,
+                    68,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::resident::encode(
                             __dllgen_w,
@@ -2902,7 +3095,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    61,
+                    69,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::resident::encode(
                             __dllgen_w,
@@ -2941,7 +3134,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    62,
+                    70,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::resident::encode(
                             __dllgen_w,
@@ -2982,7 +3175,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    63,
+                    71,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::resident::encode(
                             __dllgen_w,
@@ -3018,7 +3211,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    64,
+                    72,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::resident::encode(
                             __dllgen_w,
@@ -3072,7 +3265,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    65,
+                    73,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::resident::encode(
                             __dllgen_w,
@@ -3127,7 +3320,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    66,
+                    74,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::resident::encode(
                             __dllgen_w,
@@ -3159,7 +3352,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    67,
+                    75,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::resident::encode(
                             __dllgen_w,
@@ -3192,7 +3385,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    68,
+                    76,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::resident::encode(
                             __dllgen_w,
@@ -3226,7 +3419,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    69,
+                    77,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::resident::encode(
                             __dllgen_w,
@@ -3282,7 +3475,7 @@ mod __dllgen {
             let (__dllgen_ret, __dllgen_a_dest) = self
                 .client
                 .call(
-                    70,
+                    78,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::length::encode(
                             __dllgen_w,
@@ -3337,7 +3530,7 @@ mod __dllgen {
             let (__dllgen_ret, __dllgen_a_dest, __dllgen_o_sourceLen) = self
                 .client
                 .call(
-                    71,
+                    79,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::length::encode(
                             __dllgen_w,
@@ -3382,7 +3575,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    72,
+                    80,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::value::encode(__dllgen_w, &arg0);
                     },
@@ -3440,7 +3633,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    73,
+                    81,
                     |__dllgen_w| {},
                     |mut __dllgen_r| {
                         let __dllgen_ret: u32 = ::dllgen_runtime::marshal::value::decode(
@@ -3463,7 +3656,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    74,
+                    82,
                     |__dllgen_w| {},
                     |mut __dllgen_r| {
                         let __dllgen_ret: ::std::string::String = ::dllgen_runtime::marshal::ret_string::decode::<

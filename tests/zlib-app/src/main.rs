@@ -18,6 +18,16 @@ use zlib_win_client::{Error, ZStreamS as ZStream, ZlibWin as Zlib};
 /// `uLong` and `z_off_t` in the 64-bit build.
 type UL = c_ulong;
 type Off = c_long;
+/// `z_off64_t` in the 64-bit build: `off64_t` on Linux, `long` in mingw's zlib1.dll.
+#[cfg(not(windows))]
+type Off64 = i64;
+#[cfg(windows)]
+type Off64 = c_long;
+
+/// A 32- or 64-bit offset as i64 (the client's `z_off64_t` follows the 32-bit build's).
+fn wide<T: Into<i64>>(v: T) -> i64 {
+    v.into()
+}
 
 const Z_BUF_ERROR: i32 = -5;
 const Z_DATA_ERROR: i32 = -3;
@@ -355,6 +365,33 @@ fn main() {
     }
     assert!(count > 200, "{count} pieces");
     assert_eq!((z.gzclose(f).unwrap(), (native.gzclose)(nf)), (0, 0));
+    // The 64-bit offset functions (large-file builds: off64_t on Linux; on Windows zlib1.dll
+    // builds them over `long`), on a file of more than a ring's worth of data.
+    let big = data(300_000, 64);
+    let f = z.gzopen64(ours, "wb").unwrap();
+    assert_eq!(z.gzwrite(f, &big), Ok(big.len() as i32));
+    assert_eq!(wide(z.gztell64(f).unwrap()), big.len() as i64);
+    assert_eq!(z.gzclose(f), Ok(0));
+    let f = z.gzopen64(ours, "rb").unwrap();
+    assert_eq!(wide(z.gzseek64(f, 250_000, 0).unwrap()), 250_000);
+    assert_eq!(z.gzgetc_(f), Ok(i32::from(big[250_000])));
+    assert_eq!(wide(z.gztell64(f).unwrap()), 250_001);
+    assert!(wide(z.gzoffset64(f).unwrap()) > 0, "the compressed offset");
+    assert_eq!(z.gzclose(f), Ok(0));
+    let combine: extern "C" fn(UL, UL, Off64) -> UL = direct.sym("adler32_combine64");
+    let crc_combine: extern "C" fn(UL, UL, Off64) -> UL = direct.sym("crc32_combine64");
+    let crc_gen: extern "C" fn(Off64) -> UL = direct.sym("crc32_combine_gen64");
+    for (a, b, n) in [(1u32, 2u32, 0), (0xdead, 0xbeef, 1000), (7, 9, 299_999)] {
+        assert_eq!(
+            UL::from(z.adler32_combine64(a, b, n.into()).unwrap()),
+            combine(a.into(), b.into(), n.into())
+        );
+        assert_eq!(
+            UL::from(z.crc32_combine64(a, b, n.into()).unwrap()),
+            crc_combine(a.into(), b.into(), n.into())
+        );
+        assert_eq!(UL::from(z.crc32_combine_gen64(n.into()).unwrap()), crc_gen(n.into()));
+    }
     let _ = std::fs::remove_dir_all(&dir);
     println!("ok: gz files");
 
