@@ -5113,6 +5113,7 @@ mod __dllgen {
                     let mut __dllgen_a_s = ::dllgen_runtime::marshal::resident::decode_c::<
                         KxStream,
                     >(&mut __dllgen_args, &mut __dllgen_keep)?;
+                    ::dllgen_runtime::host::resident::check_end(__dllgen_a_s.id(), 58)?;
                     __dllgen_args.finish()?;
                     ::dllgen_runtime::native::set_errno(0);
                     ::dllgen_runtime::native::set_last_error(0);

@@ -1341,6 +1341,10 @@ mod __dllgen {
                     let mut __dllgen_a_strm = ::dllgen_runtime::marshal::resident::decode_c::<
                         ZStreamS,
                     >(&mut __dllgen_args, &mut __dllgen_keep)?;
+                    ::dllgen_runtime::host::resident::check_end(
+                        __dllgen_a_strm.id(),
+                        17,
+                    )?;
                     __dllgen_args.finish()?;
                     let __dllgen_ret = unsafe {
                         #[cfg(target_arch = "x86")]
@@ -4024,6 +4028,10 @@ mod __dllgen {
                     let mut __dllgen_a_strm = ::dllgen_runtime::marshal::resident::decode_c::<
                         ZStreamS,
                     >(&mut __dllgen_args, &mut __dllgen_keep)?;
+                    ::dllgen_runtime::host::resident::check_end(
+                        __dllgen_a_strm.id(),
+                        60,
+                    )?;
                     __dllgen_args.finish()?;
                     let __dllgen_ret = unsafe {
                         #[cfg(target_arch = "x86")]
@@ -4106,6 +4114,10 @@ mod __dllgen {
                         ::dllgen_runtime::native::last_error(),
                     );
                     let __dllgen_a_strm_after = __dllgen_a_strm.after();
+                    ::dllgen_runtime::host::resident::keep(
+                        __dllgen_a_strm.id(),
+                        ::std::boxed::Box::new(__dllgen_a_window),
+                    );
                     if let Some(__dllgen_status) = ::dllgen_runtime::marshal::error::check(
                         __dllgen_out,
                         __dllgen_ret,
@@ -4127,10 +4139,6 @@ mod __dllgen {
                         &__dllgen_a_strm_after,
                         false,
                     )?;
-                    ::dllgen_runtime::host::resident::keep(
-                        __dllgen_a_strm.id(),
-                        ::std::boxed::Box::new(__dllgen_a_window),
-                    );
                     Ok(::dllgen_runtime::Status::Ok)
                 }
                 62 => {
@@ -4247,6 +4255,10 @@ mod __dllgen {
                     let mut __dllgen_a_strm = ::dllgen_runtime::marshal::resident::decode_c::<
                         ZStreamS,
                     >(&mut __dllgen_args, &mut __dllgen_keep)?;
+                    ::dllgen_runtime::host::resident::check_end(
+                        __dllgen_a_strm.id(),
+                        64,
+                    )?;
                     __dllgen_args.finish()?;
                     let __dllgen_ret = unsafe {
                         #[cfg(target_arch = "x86")]

@@ -165,6 +165,12 @@ fn current() -> (*mut CallContext<'static>, u32) {
     CURRENT.try_with(|c| c.get()).unwrap_or((std::ptr::null_mut(), 0))
 }
 
+/// Which call runs on this thread (its context's address; 0 outside calls): what buffers a
+/// callback hands the library are kept by.
+pub(crate) fn call_key() -> usize {
+    current().0 as usize
+}
+
 /// Whose call runs on this thread (0 outside calls): given to [`kept::Registration::new`].
 pub fn owner() -> kept::Owner {
     let (cx, _) = current();
@@ -368,6 +374,8 @@ fn run_call_at(
         ANSWERING.with(|a| a.set(answering));
         out.detach_bulk();
         let failed = FAILED.with(|e| e.borrow_mut().take());
+        // What callbacks handed the library during the call is the call's.
+        crate::marshal::callback::release_provided(ptr as usize);
         drop(restore);
         (r, failed)
     };

@@ -86,6 +86,17 @@ pub fn keep(id: u64, data: Box<dyn std::any::Any + Send>) {
     });
 }
 
+/// Refuses end function `end` on copy `id` when its set-up recorded another (inflateEnd on
+/// a stream inflateBackInit_ set up would free memory that is not the library's).
+pub fn check_end(id: u64, end: u32) -> Result<(), WireError> {
+    with(|t| match t.live.get(&id).and_then(|e| e.end) {
+        Some(e) if e != end => Err(WireError::BadHandle(
+            "a resident struct set up by a function whose end function is another one",
+        )),
+        _ => Ok(()),
+    })
+}
+
 /// Records (or clears) the end function the copy `id` needs before it is freed.
 pub fn set_end(id: u64, end: Option<u32>) {
     with(|t| {

@@ -70,16 +70,20 @@ pub fn decode_kept(r: &mut Reader<'_>) -> Result<u32, WireError> {
     r.u32()
 }
 
+/// A buffer a closure handed the library: its address and length in bytes, and its storage.
+type Provided = (usize, usize, Box<dyn std::any::Any>);
+
 thread_local! {
-    /// The buffers closures handed the library through `provide` arguments, by slot: each
-    /// kept until the same callback runs again on this thread.
-    static PROVIDED: std::cell::RefCell<std::collections::HashMap<u32, Box<dyn std::any::Any>>> =
+    /// The buffers closures handed the library through `provide` arguments, by (the call
+    /// running on this thread, slot): each kept until the same callback runs again in the
+    /// same call, or the call ends (a call nested in a callback has its own).
+    static PROVIDED: std::cell::RefCell<std::collections::HashMap<(usize, u32), Provided>> =
         std::cell::RefCell::new(std::collections::HashMap::new());
 }
 
 /// Host: reads the buffer a closure hands the library (`T **` argument `pp`, slot `slot`),
-/// keeps it until the callback runs again, and points `*pp` at it. The callback's result
-/// `count` must not exceed what it holds.
+/// keeps it (see `PROVIDED`), and points `*pp` at it. The callback's result `count` must
+/// not exceed what it holds.
 ///
 /// # Safety
 /// `pp` is NULL or the library's pointer to a `*const T` the callback sets.
@@ -97,10 +101,39 @@ pub unsafe fn provide<T: super::CElem + 'static>(
     if pp.is_null() {
         return Err(WireError::Payload("the library passed NULL for the buffer a callback hands it"));
     }
-    // SAFETY: the caller's promise; not NULL (checked above).
+    let bytes = n as usize * std::mem::size_of::<T>();
+    let key = (crate::host::call_key(), slot);
+    let kept = PROVIDED.try_with(|m| m.borrow_mut().insert(key, (p as usize, bytes, Box::new(keep)))).is_ok();
+    if !kept {
+        return Err(WireError::Payload("the thread is ending"));
+    }
+    // SAFETY: the caller's promise; not NULL (checked above). What it points to is kept.
     unsafe { pp.write(p) };
-    let _ = PROVIDED.try_with(|m| m.borrow_mut().insert(slot, Box::new(keep)));
     Ok(())
+}
+
+/// Host: whether `len` bytes at `p` lie inside a buffer a closure handed the library during
+/// the call running on this thread.
+pub fn provided_contains(p: usize, len: usize) -> bool {
+    let call = crate::host::call_key();
+    PROVIDED
+        .try_with(|m| {
+            m.borrow().iter().any(|(&(c, _), &(start, bytes, _))| {
+                c == call && p >= start && p.checked_add(len).is_some_and(|end| end <= start + bytes)
+            })
+        })
+        .unwrap_or(false)
+}
+
+/// Host: drops the buffers closures handed the library during the call `call` (it ended).
+pub(crate) fn release_provided(call: usize) {
+    let _ = PROVIDED.try_with(|m| {
+        if let Ok(mut m) = m.try_borrow_mut() {
+            if !m.is_empty() {
+                m.retain(|&(c, _), _| c != call);
+            }
+        }
+    });
 }
 
 /// Client: the callback handler of a function that takes no callbacks.

@@ -218,7 +218,19 @@ pub unsafe fn reply_rest<T: super::CElem>(
     library_buffers: bool,
 ) -> Result<(), WireError> {
     if library_buffers {
-        w.u8(super::field::ABSENT);
+        // The library pointed it into its own memory or a buffer a callback handed it
+        // (inflateBack leaves there what it did not use): read back only from the latter.
+        if p.is_null() || n == 0 {
+            w.u8(super::field::ABSENT);
+            return Ok(());
+        }
+        let bytes = usize::try_from(n).ok().and_then(|n| n.checked_mul(std::mem::size_of::<T>().max(1)));
+        if !bytes.is_some_and(|b| super::callback::provided_contains(p as usize, b)) {
+            return Err(WireError::OutsideBuffer { what });
+        }
+        // SAFETY: `n` elements at `p`, inside a buffer a callback handed the library in
+        // this call (checked above), still kept.
+        unsafe { super::field::put_elems_c(w, p, n) };
         return Ok(());
     }
     if p.is_null() && given.is_null() {

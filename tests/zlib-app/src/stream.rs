@@ -4,7 +4,7 @@
 //! a corrupt stream's Z_DATA_ERROR with zlib's message, and inflateBack.
 
 use crate::direct::Direct;
-use crate::{ZStream, Zlib, UL};
+use crate::{Error, ZStream, Zlib, UL};
 use std::ffi::{c_char, c_void, CStr};
 
 const Z_OK: i32 = 0;
@@ -82,8 +82,9 @@ extern "C" fn back_out(desc: *mut c_void, bytes: *mut u8, n: u32) -> i32 {
 }
 
 impl Native {
-    /// inflateBack over `input` in 64 KiB pieces: its status and output.
-    fn inflate_back(&self, input: &[u8]) -> (i32, Vec<u8>) {
+    /// inflateBack over `input` in 64 KiB pieces: its status, its output, and what it left
+    /// unused of the last piece.
+    fn inflate_back(&self, input: &[u8]) -> (i32, Vec<u8>, Vec<u8>) {
         // SAFETY: all zeros is zlib's initial state.
         let mut s: Box<Z64> = Box::new(unsafe { std::mem::zeroed() });
         let mut window = vec![0u8; 32768];
@@ -106,8 +107,14 @@ impl Native {
             back_out,
             std::ptr::from_mut(&mut out).cast(),
         );
+        let rest = if s.next_in.is_null() {
+            Vec::new()
+        } else {
+            // SAFETY: zlib leaves `avail_in` bytes at `next_in`, inside the last piece.
+            unsafe { std::slice::from_raw_parts(s.next_in, s.avail_in as usize) }.to_vec()
+        };
         (self.back_end)(&mut *s);
-        (rc, out)
+        (rc, out, rest)
     }
 }
 
@@ -448,8 +455,10 @@ pub fn check(z: &Zlib, n: &Native) {
         assert_eq!(z.deflateInit2_(&mut s, 6, 8, -15, 8, 0), Ok(Z_OK));
         deflate_all(&mut Ours { z, s, deflating: true }, &data[..3 << 20], None, None)
     };
-    for cut in [raw.len(), raw.len() / 2] {
-        let input = &raw[..cut];
+    // The stream followed by bytes that are not its own: inflateBack leaves them in next_in.
+    let trailed: Vec<u8> = raw.iter().copied().chain(*b"TRAILER").collect();
+    for cut in [trailed.len(), raw.len() / 2] {
+        let input = &trailed[..cut];
         let mut back = ZStream::default();
         assert_eq!(z.inflateBackInit_(&mut back, 15), Ok(Z_OK));
         let mut at = 0;
@@ -466,13 +475,20 @@ pub fn check(z: &Zlib, n: &Native) {
             0
         };
         let rc = z.inflateBack(&mut back, &mut give, &mut take).unwrap();
+        let rest = std::mem::take(&mut back.next_in);
+        assert!(
+            matches!(z.inflateEnd(&mut back), Err(Error::BadHandle(_))),
+            "not the end function of inflateBackInit_"
+        );
         assert_eq!(z.inflateBackEnd(&mut back), Ok(Z_OK));
-        let (theirs_rc, theirs_out) = n.inflate_back(input);
+        let (theirs_rc, theirs_out, theirs_rest) = n.inflate_back(input);
         assert_eq!((rc, ours_out.len()), (theirs_rc, theirs_out.len()), "inflateBack of {cut} bytes");
         assert!(ours_out == theirs_out);
-        if cut == raw.len() {
+        assert_eq!(rest, theirs_rest, "what it did not use");
+        if cut == trailed.len() {
             assert_eq!(rc, Z_STREAM_END);
             assert!(ours_out == data[..3 << 20]);
+            assert_eq!(rest, b"TRAILER");
         }
     }
     println!("ok: inflateBack with its input and output callbacks, the window kept in the host");

@@ -143,7 +143,7 @@ pub(super) fn param(f: &model::Function, index: usize, fn_index: u32, cx: &mut C
         Kind::Out { value, optional: _ } => out_value::view(&at, value, cx, &mut out),
         Kind::Inout { value, optional } => inout_value::view(&at, value, *optional, cx, &mut out),
         Kind::Resident { strukt, library_buffers } => {
-            resident::view(&at, strukt, *library_buffers, cx, &mut out)
+            resident::view(&at, strukt, *library_buffers, fn_index, cx, &mut out)
         }
         Kind::Scratch { bytes, kept_by } => scratch::view(&at, *bytes, kept_by, &mut out),
         Kind::Provide { .. } => {

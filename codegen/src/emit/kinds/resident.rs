@@ -17,12 +17,15 @@ pub struct View {
     pub ends: bool,
     /// The call uses the buffer fields as its own (they are not read back).
     pub library_buffers: bool,
+    /// The function's index (an end function refuses a copy another set up).
+    pub fn_index: u32,
 }
 
 pub(super) fn view(
     at: &At<'_>,
     strukt: &str,
     library_buffers: bool,
+    fn_index: u32,
     cx: &mut Cx,
     out: &mut Param,
 ) -> ParamKind {
@@ -34,5 +37,6 @@ pub(super) fn view(
         end_after: cx.resident_end.get(&at.f.c_name).copied(),
         ends: cx.resident_enders.contains(&at.f.c_name),
         library_buffers,
+        fn_index,
     })
 }

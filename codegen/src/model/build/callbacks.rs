@@ -310,6 +310,12 @@ impl<'a> Builder<'a> {
             self.at_spec(d.pos, format!("callback `{name}` returns nothing: `default` means nothing for it"));
             return None;
         }
+        if let (Some(d), true) =
+            (&cspec.value.default, params.iter().any(|p| matches!(p.kind, Kind::Provide { .. })))
+        {
+            self.at_spec(d.pos, format!("callback `{name}` hands the library a buffer (`provide`): when no closure answers it gets 0 (no buffer), so it takes no `default`"));
+            return None;
+        }
         let default = cspec.value.default.as_ref().map(|d| d.value);
         let threads = cspec.value.threads.as_ref().is_some_and(|t| t.value);
         let context = match (&cspec.value.context_call, &cspec.value.user_data) {

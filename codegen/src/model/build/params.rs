@@ -116,6 +116,20 @@ impl<'a> Builder<'a> {
     /// The callbacks a function keeps past its call: one registration (one context
     /// parameter, one scope) covers them all; a `handle` scope names a handle parameter.
     fn check_scopes(&mut self, f: &header::Function, out: &[Param]) -> bool {
+        // Scratch memory is kept with a resident struct parameter of the same call.
+        for p in out {
+            if let Kind::Scratch { bytes, kept_by } = &p.kind {
+                let resident =
+                    out.iter().any(|q| q.name == *kept_by && matches!(q.kind, Kind::Resident { .. }));
+                if !resident || *bytes > 64 << 20 {
+                    self.at_spec(
+                        self.fn_pos(f),
+                        format!("`{}` parameter `{}`: scratch memory is at most 64 MiB, kept by a resident struct parameter of the call (`{kept_by}` is not one)", f.name, p.name),
+                    );
+                    return false;
+                }
+            }
+        }
         // A callback the library fires from threads of its own is not bound to the call.
         for p in out {
             if let (Kind::Callback { callback, .. }, None) = (&p.kind, p.kept_scope()) {
