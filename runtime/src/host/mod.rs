@@ -693,7 +693,7 @@ fn serve_calls(
         if h.kind == Kind::Free && h.lane == 0 {
             match resident::freed_ids(&payload) {
                 Ok(ids) => {
-                    resident::free(lib, &ids);
+                    resident::free(lib, &ids, 0);
                     continue;
                 }
                 Err(e) => {

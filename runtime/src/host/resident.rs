@@ -23,6 +23,9 @@ struct Entry {
     doomed: bool,
     /// Memory the library works in (`scratch`), freed after the end function.
     kept: Vec<Box<dyn std::any::Any + Send>>,
+    /// The client it belongs to (a listening host serves several): only it may use or
+    /// free it, and it is freed when that client goes away.
+    owner: crate::host::kept::Owner,
 }
 
 struct Table {
@@ -58,12 +61,16 @@ pub fn take<T: Copy + Default + 'static>(id: u64) -> Result<(u64, *mut T), WireE
                     uses: 1,
                     doomed: false,
                     kept: Vec::new(),
+                    owner: crate::host::owner(),
                 },
             );
             return Ok((id, p));
         }
         match t.live.get_mut(&id) {
             Some(e) if e.doomed => Err(WireError::BadHandle("a resident struct the client freed")),
+            Some(e) if e.owner != crate::host::owner() => {
+                Err(WireError::BadHandle("a resident struct of another client"))
+            }
             Some(e) if e.type_id == std::any::TypeId::of::<T>() => {
                 e.uses += 1;
                 Ok((id, e.ptr as *mut T))
@@ -134,11 +141,12 @@ pub fn release(id: u64, orphan: bool) {
     }
 }
 
-/// Frees the copies the client dropped: each one's end function first, if recorded; one a
-/// call holds is freed when that call lets go of it.
-pub(crate) fn free(lib: &dyn Library, ids: &[u64]) {
+/// Frees the copies client `owner` dropped: each one's end function first, if recorded;
+/// one a call holds is freed when that call lets go of it. Another client's are left alone.
+pub(crate) fn free(lib: &dyn Library, ids: &[u64], owner: crate::host::kept::Owner) {
     for id in ids {
         let gone = with(|t| match t.live.get_mut(id) {
+            Some(e) if e.owner != owner => None,
             Some(e) if e.uses > 0 => {
                 e.doomed = true;
                 None
@@ -150,6 +158,13 @@ pub(crate) fn free(lib: &dyn Library, ids: &[u64]) {
             end_and_free(lib, e);
         }
     }
+}
+
+/// Frees every copy of client `owner` (it went away).
+pub(crate) fn free_owner(lib: &dyn Library, owner: crate::host::kept::Owner) {
+    let ids: Vec<u64> =
+        with(|t| t.live.iter().filter(|(_, e)| e.owner == owner).map(|(id, _)| *id).collect());
+    free(lib, &ids, owner);
 }
 
 fn end_and_free(lib: &dyn Library, e: Entry) {
@@ -215,7 +230,10 @@ mod tests {
         assert!(take::<Mirror>(a + 1000).is_err(), "an id never given");
         set_end(a, Some(3));
         let lib = Ends::default();
-        free(&lib, &[a, b]);
+        free(&lib, &[a, b], 7);
+        assert!(take::<Mirror>(a).is_ok(), "another client's are left alone");
+        release(a, false);
+        free(&lib, &[a, b], 0);
         assert!(lib.0.lock().unwrap().is_empty(), "held by their calls: not freed yet");
         assert!(take::<Mirror>(a).is_err(), "but no new call gets it");
         release(b, false);
@@ -226,14 +244,14 @@ mod tests {
         // SAFETY: the copy `take` returned.
         unsafe { (*pc).state = 7 };
         set_end(c, Some(3));
-        free(&lib, &[c]);
+        free(&lib, &[c], 0);
         assert_eq!(*lib.0.lock().unwrap(), [(3, 7)], "the set-up one is ended, before it is freed");
         assert!(take::<Mirror>(c).is_err(), "freed");
         // Made by a call that failed before its reply: freed with it.
         let (d, _) = take::<Mirror>(0).unwrap();
         release(d, true);
         assert!(take::<Mirror>(d).is_err(), "an orphan is freed");
-        free(&lib, &[c]);
+        free(&lib, &[c], 0);
         assert_eq!(lib.0.lock().unwrap().len(), 1, "freed once");
     }
 }

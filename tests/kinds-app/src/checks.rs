@@ -1305,8 +1305,10 @@ struct Stream64 {
 
 /// A struct that lives in the host (the library checks its address on every call): its
 /// buffers bound per call, its output equal to the 64-bit build's, ended by the host when
-/// dropped without its end function, refused once its host is gone.
-pub fn resident_structs(k: &Kinds, d: &Direct, shared: bool) {
+/// dropped without its end function, refused once its host is gone. Over a listening host
+/// (`listener`), another client cannot use it, and what a client leaves is freed when it
+/// goes away.
+pub fn resident_structs(k: &Kinds, d: &Direct, listener: Option<String>) {
     let init: extern "C" fn(*mut Stream64, u8) -> i32 = d.sym("kx_stream_init");
     let run: extern "C" fn(*mut Stream64) -> i32 = d.sym("kx_stream_run");
     let end: extern "C" fn(*mut Stream64) -> i32 = d.sym("kx_stream_end");
@@ -1362,7 +1364,28 @@ pub fn resident_structs(k: &Kinds, d: &Direct, shared: bool) {
         assert_eq!(k.kx_stream_init(&mut t, key), Ok(0));
     }
     assert_eq!(k.kx_streams_live(), Ok(live), "ended by the host");
-    if !shared {
+    if let Some(endpoint) = listener {
+        let mut config = crate::api::Config::new(crate::api::HostPath::Explicit("kinds-host".into()), 0);
+        config.listener = Some(endpoint);
+        let other = Kinds::with_config(config);
+        let mut mine = crate::api::KxStream::default();
+        assert_eq!(k.kx_stream_init(&mut mine, 5), Ok(0));
+        assert!(matches!(other.kx_stream_run(&mut mine), Err(Error::BadHandle(_))), "another client's");
+        let mut theirs = crate::api::KxStream::default();
+        assert_eq!(other.kx_stream_init(&mut theirs, 6), Ok(0));
+        assert_eq!(k.kx_streams_live(), Ok(live + 2));
+        std::mem::forget(theirs);
+        drop(other);
+        // The host frees what the other client left once its connection is gone.
+        let mut waited = 0;
+        while k.kx_streams_live() != Ok(live + 1) && waited < 200 {
+            std::thread::sleep(std::time::Duration::from_millis(10));
+            waited += 1;
+        }
+        assert_eq!(k.kx_streams_live(), Ok(live + 1), "the gone client's stream was ended");
+        drop(mine);
+        assert_eq!(k.kx_streams_live(), Ok(live));
+    } else {
         // A host restarted: the object names nothing in the new one.
         let mut u = crate::api::KxStream::default();
         assert_eq!(k.kx_stream_init(&mut u, 9), Ok(0));

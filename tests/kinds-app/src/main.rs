@@ -81,7 +81,8 @@ fn main() {
     let k = std::sync::Arc::new(k);
     checks::kept_callbacks(&k, &direct);
     println!("ok: callbacks kept past their call: on a handle, until a destroy-notify, for good");
-    checks::resident_structs(&k, &direct, shared);
+    let endpoint = args.iter().position(|a| a == "--connect").and_then(|at| args.get(at + 1).cloned());
+    checks::resident_structs(&k, &direct, endpoint);
     println!("ok: a struct that lives in the host: its buffers bound per call, ended when dropped");
     checks::library_threads(&k, shared);
     println!("ok: callbacks from a thread of the library's own, with no call in flight");

@@ -96,6 +96,8 @@ struct Job {
     header: Header,
     payload: Payload,
     conn: Arc<Shared>,
+    /// The connection ended: what its client left in the host (resident structs) is freed.
+    gone: bool,
 }
 
 /// Serves every connection `accept` yields, forever; calls run on the calling thread.
@@ -146,10 +148,14 @@ pub(crate) fn serve_all(lib: &'static dyn Library, mut accept: Accept, max_frame
         .expect("the accept thread starts");
     let mut out = Writer::new();
     for job in queue {
-        let Job { header, payload, conn } = job;
+        let Job { header, payload, conn, gone } = job;
+        if gone {
+            crate::host::resident::free_owner(lib, conn.owner);
+            continue;
+        }
         if header.kind == Kind::Free {
             match crate::host::resident::freed_ids(&payload) {
-                Ok(ids) => crate::host::resident::free(lib, &ids),
+                Ok(ids) => crate::host::resident::free(lib, &ids, conn.owner),
                 Err(_) => conn.cut(),
             }
             continue;
@@ -221,6 +227,16 @@ fn read_connection(
         beats: AtomicBool::new(false),
         owner: OWNERS.fetch_add(1, Ordering::Relaxed),
     });
+    // However the reader ends, the library thread frees what this client left in the host.
+    struct Gone(Sender<Job>, Arc<Shared>);
+    impl Drop for Gone {
+        fn drop(&mut self) {
+            let header = Header { len: 0, kind: Kind::Free, status: Status::Ok, id: 0, seq: 0, lane: 0 };
+            let job = Job { header, payload: Payload::new(), conn: self.1.clone(), gone: true };
+            let _ = self.0.send(job);
+        }
+    }
+    let _gone = Gone(jobs.clone(), shared.clone());
     let mut input = BufReader::with_capacity(1 << 16, conn);
     let mut payload = Payload::new();
     let mut greeted = false;
@@ -259,14 +275,24 @@ fn read_connection(
             },
             // Resident structs the client dropped: freed on the library thread, in order.
             (Kind::Free, true) if h.lane == 0 => {
-                let job = Job { header: h, payload: std::mem::take(&mut payload), conn: shared.clone() };
+                let job = Job {
+                    header: h,
+                    payload: std::mem::take(&mut payload),
+                    conn: shared.clone(),
+                    gone: false,
+                };
                 if jobs.send(job).is_err() {
                     return;
                 }
             }
             (Kind::Call, true) if h.lane == 0 => {
                 shared.in_call.store(true, Ordering::Release);
-                let job = Job { header: h, payload: std::mem::take(&mut payload), conn: shared.clone() };
+                let job = Job {
+                    header: h,
+                    payload: std::mem::take(&mut payload),
+                    conn: shared.clone(),
+                    gone: false,
+                };
                 if jobs.send(job).is_err() {
                     return;
                 }
