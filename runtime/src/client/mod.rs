@@ -462,28 +462,21 @@ impl Link<'_> {
     fn recv(&mut self, max_frame: u32) -> Result<Header, WireError> {
         match &mut self.input {
             Input::Stream(input) => read_frame(input, max_frame, self.payload),
-            Input::Queue(rx, None) => match crate::wire::next_queued(rx) {
-                Some(Ok((h, p))) => {
-                    *self.payload = p;
-                    Ok(h)
-                }
-                Some(Err(e)) => Err(e),
-                None => Err(WireError::Closed),
-            },
-            Input::Queue(rx, Some(limit)) => match rx.recv_timeout(*limit) {
-                Ok(Ok((h, p))) => {
-                    *self.payload = p;
-                    Ok(h)
-                }
-                Ok(Err(e)) => Err(e),
-                Err(std::sync::mpsc::RecvTimeoutError::Timeout) => Err(WireError::Io(io::Error::new(
-                    io::ErrorKind::TimedOut,
-                    format!(
-                        "no reply from the host within {limit:?} to a call made from a callback it fired"
-                    ),
-                ))),
-                Err(std::sync::mpsc::RecvTimeoutError::Disconnected) => Err(WireError::Closed),
-            },
+            Input::Queue(rx, limit) => {
+                let next = match limit {
+                    None => crate::wire::next_queued(rx).ok_or(WireError::Closed),
+                    Some(limit) => rx.recv_timeout(*limit).map_err(|e| match e {
+                        std::sync::mpsc::RecvTimeoutError::Timeout => WireError::Io(io::Error::new(
+                            io::ErrorKind::TimedOut,
+                            format!("no reply from the host within {limit:?} to a call made from a callback it fired"),
+                        )),
+                        std::sync::mpsc::RecvTimeoutError::Disconnected => WireError::Closed,
+                    }),
+                };
+                let (h, p) = next??;
+                *self.payload = p;
+                Ok(h)
+            }
         }
     }
 }

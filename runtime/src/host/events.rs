@@ -11,8 +11,8 @@
 //! callbacks marked `threads`) and the host serves one client; otherwise a kept callback
 //! fired outside a call gets its default, and the host says so on stderr.
 
-use super::{run_call_at, send_return, Frames, Library, Locked, QueuedFrames, Sink};
-use crate::wire::{Header, Incoming, Kind, Payload, Reader, Status, WireError, Writer};
+use super::{CallContext, Library, Locked, QueuedFrames, Sink};
+use crate::wire::{Header, Incoming, Kind, Payload, Reader, WireError, Writer};
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::sync::mpsc::{sync_channel, Receiver, SyncSender};
@@ -176,41 +176,23 @@ pub(crate) fn fire<T>(
     let _close = Close(&events, lane);
     let seq = events.seq.fetch_add(1, Ordering::Relaxed).wrapping_add(1);
     let mut output = Locked { sink: &events.sink, guard: None };
-    args.send_on(&mut output, Kind::Event, Status::Ok, id, seq, lane).ok()?;
     let mut frames = QueuedFrames(&rx);
-    let mut payload = Payload::new();
-    let mut out = Writer::new();
-    loop {
-        let h = frames.next_frame(events.max_frame, &mut payload).ok()?;
-        match h.kind {
-            Kind::EventReturn if h.seq == seq && h.status == Status::Ok => {
-                let mut r = Reader::new(&payload);
-                let v = decode(&mut r).ok()?;
-                r.finish().ok()?;
-                return Some(v);
-            }
-            // The closure could not answer (the client keeps why): the default.
-            Kind::EventReturn if h.seq == seq => return None,
-            // A call the closure makes: served here, as the library's own thread would run
-            // it natively (the library thread may be busy, waiting for this very thread).
-            Kind::Call => {
-                let status = run_call_at(
-                    events.lib,
-                    &h,
-                    &payload,
-                    &mut out,
-                    &mut frames,
-                    &mut output,
-                    events.max_frame,
-                    1,
-                    None,
-                    0,
-                    lane,
-                )
-                .ok()?;
-                send_return(&mut out, &mut output, 0, status, h.id, h.seq, lane).ok()?;
-            }
-            _ => return None,
-        }
-    }
+    // The closure's calls are served here, as the library's own thread would run them
+    // natively (the library thread may be busy, waiting for this very thread).
+    let mut cx = CallContext {
+        lib: events.lib,
+        input: &mut frames,
+        output: &mut output,
+        max_frame: events.max_frame,
+        seq,
+        depth: 0,
+        owner: 0,
+        lane,
+    };
+    // A closure that could not answer (the client keeps why) gives the default.
+    let payload = cx.round_trip(Kind::Event, Kind::EventReturn, id, args).ok()?;
+    let mut r = Reader::new(&payload);
+    let v = decode(&mut r).ok()?;
+    r.finish().ok()?;
+    Some(v)
 }

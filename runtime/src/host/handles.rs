@@ -137,13 +137,9 @@ impl Drop for Lent {
             if !t.borrowed.contains(&key) || t.retained.contains_key(&key) {
                 return None;
             }
-            if let Some(p) = t.by_id.remove(&key) {
-                t.by_ptr.remove(&(self.kind, p));
-            }
-            t.borrowed.remove(&key);
-            Some(())
+            t.forget(self.kind, self.id)
         });
-        let _ = kept;
+        drop(kept);
     }
 }
 
@@ -250,17 +246,23 @@ fn lookup(kind: u32, id: u64, optional: bool, closing: bool) -> Result<*mut c_vo
     })
 }
 
+impl Table {
+    /// Forgets the handle `(kind, id)`; what it kept (released by the caller outside the
+    /// table's lock).
+    fn forget(&mut self, kind: u32, id: u64) -> Option<Vec<Slot>> {
+        if let Some(p) = self.by_id.remove(&(kind, id)) {
+            self.by_ptr.remove(&(kind, p));
+        }
+        self.borrowed.remove(&(kind, id));
+        self.lent.remove(&(kind, id));
+        self.retained.remove(&(kind, id))
+    }
+}
+
 /// Forgets a handle its close function was just called with.
 pub fn closed(kind: u32, id: u64) {
     // What it kept is released outside the table's lock.
-    let _kept = with(|t| {
-        if let Some(p) = t.by_id.remove(&(kind, id)) {
-            t.by_ptr.remove(&(kind, p));
-        }
-        t.borrowed.remove(&(kind, id));
-        t.lent.remove(&(kind, id));
-        t.retained.remove(&(kind, id))
-    });
+    let _kept = with(|t| t.forget(kind, id));
 }
 
 #[cfg(test)]

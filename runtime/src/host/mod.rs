@@ -100,8 +100,20 @@ impl CallContext<'_> {
     /// Runs callback `id` in the client with `args`; returns the reply's payload. Calls the
     /// client makes from inside the callback are served meanwhile (re-entrancy).
     pub fn callback(&mut self, id: u32, args: &mut Writer) -> Result<Payload, WireError> {
-        args.send_on(self.output, Kind::Callback, Status::Ok, id, self.seq, self.lane)
-            .map_err(WireError::Io)?;
+        self.round_trip(Kind::Callback, Kind::CallbackReturn, id, args)
+    }
+
+    /// Sends `args` as a `send` frame and waits for its `reply` (the same `seq`, on this
+    /// context's lane), serving the calls the client makes meanwhile: a callback during a
+    /// call, or an event (see [`events`]).
+    fn round_trip(
+        &mut self,
+        send: Kind,
+        reply: Kind,
+        id: u32,
+        args: &mut Writer,
+    ) -> Result<Payload, WireError> {
+        args.send_on(self.output, send, Status::Ok, id, self.seq, self.lane).map_err(WireError::Io)?;
         let mut payload = Payload::new();
         loop {
             let h = self.input.next_frame(self.max_frame, &mut payload)?;
@@ -111,11 +123,11 @@ impl CallContext<'_> {
                 ));
             }
             match h.kind {
-                Kind::CallbackReturn if h.seq == self.seq && h.status == Status::CallbackFailed => {
+                k if k == reply && h.seq == self.seq && h.status == Status::CallbackFailed => {
                     let why = Reader::new(&payload).string().unwrap_or_else(|_| "(no message)".into());
                     return Err(WireError::Callback(why));
                 }
-                Kind::CallbackReturn if h.seq == self.seq => return Ok(payload),
+                k if k == reply && h.seq == self.seq => return Ok(payload),
                 Kind::Call if self.depth >= MAX_NESTING => {
                     // Answered in step: the client's nested call fails, the callback goes on.
                     let mut out = Writer::new();
@@ -225,12 +237,9 @@ pub fn kept_begin(args: &mut Writer, context: *mut std::ffi::c_void, what: &'sta
         }
         return None;
     };
-    if cx.is_null() {
-        // An event, served by the client's dispatcher when the spec asked for events.
-        if events::on() {
-            args.u32(id);
-            return Some(());
-        }
+    // With no call running, an event: served by the client's dispatcher when the spec asked
+    // for events.
+    if cx.is_null() && !events::on() {
         let why = if events::LISTENING.load(std::sync::atomic::Ordering::Relaxed) {
             "a listening host serves kept callbacks only during calls"
         } else {
@@ -243,7 +252,8 @@ pub fn kept_begin(args: &mut Writer, context: *mut std::ffi::c_void, what: &'sta
         );
         return None;
     }
-    // Another client's: it cannot answer, and this client's call is not at fault.
+    // Another client's: it cannot answer, and this client's call is not at fault (events
+    // serve a child host's one client, owner 0, as calls outside a call are).
     if self::owner() != owner {
         return None;
     }
