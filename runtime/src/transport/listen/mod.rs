@@ -273,20 +273,12 @@ fn read_connection(
                     return;
                 }
             },
-            // Resident structs the client dropped: freed on the library thread, in order.
-            (Kind::Free, true) if h.lane == 0 => {
-                let job = Job {
-                    header: h,
-                    payload: std::mem::take(&mut payload),
-                    conn: shared.clone(),
-                    gone: false,
-                };
-                if jobs.send(job).is_err() {
-                    return;
+            // A call, or resident structs the client dropped (freed on the library thread, in
+            // order).
+            (Kind::Call | Kind::Free, true) if h.lane == 0 => {
+                if h.kind == Kind::Call {
+                    shared.in_call.store(true, Ordering::Release);
                 }
-            }
-            (Kind::Call, true) if h.lane == 0 => {
-                shared.in_call.store(true, Ordering::Release);
                 let job = Job {
                     header: h,
                     payload: std::mem::take(&mut payload),
