@@ -26,6 +26,7 @@ const CHECKS: &[&str] = &[
     "ok: struct fields the library fills, their capacity set by the caller",
     "ok: callbacks kept past their call: on a handle, until a destroy-notify, for good",
     "ok: a struct that lives in the host: its buffers bound per call, ended when dropped",
+    "ok: buffers the library keeps writing after the call: read back once it lets go",
     "ok: callbacks from a thread of the library's own, with no call in flight",
 ];
 

@@ -24,6 +24,7 @@ const TEMPLATES: &[(&str, &str)] = &[
     // One partial per kind (selected by the view variant's name), and per field kind.
     ("callback", include_str!("../../../templates/kinds/callback.hbs")),
     ("destroy", include_str!("../../../templates/kinds/destroy.hbs")),
+    ("retain_until", include_str!("../../../templates/kinds/retain_until.hbs")),
     ("cb_handle", include_str!("../../../templates/kinds/cb_handle.hbs")),
     ("cb_string", include_str!("../../../templates/kinds/cb_string.hbs")),
     ("cb_strings", include_str!("../../../templates/kinds/cb_strings.hbs")),

@@ -37,23 +37,31 @@ fn units(u: crate::spec::Units) -> &'static str {
     }
 }
 
+/// How long the library keeps a buffer (empty when only for the call).
+fn kept(retain: &Option<crate::model::Retain>) -> String {
+    let Some(r) = retain else { return String::new() };
+    let mut ends = Vec::new();
+    if let Some(h) = &r.handle {
+        ends.push(format!("{h} closes{}", r.slot.as_ref().map(|s| format!(" or slot {s} rebinds")).unwrap_or_default()));
+    }
+    if let Some(u) = &r.until {
+        ends.push(format!("{u} fires"));
+    }
+    if r.explicit {
+        ends.push("the client releases it".into());
+    }
+    format!(", kept until {}", ends.join(", or "))
+}
+
 fn kind(k: &Kind) -> String {
     match k {
         Kind::Value { value: v } => value(v),
         Kind::InString { encoding, optional } => format!("in string {encoding:?}{}", opt(*optional)),
         Kind::InBuffer { element, len, units: u, optional, retain } => {
             let len = len.as_ref().map_or("the slice".to_string(), ToString::to_string);
-            let kept = match retain {
-                Some(r) => format!(
-                    ", kept on {}{}",
-                    r.handle,
-                    r.slot.as_ref().map(|s| format!(" slot {s}")).unwrap_or_default()
-                ),
-                None => String::new(),
-            };
-            format!("in buffer of {} [{len}{}]{}{kept}", value(element), units(*u), opt(*optional))
+            format!("in buffer of {} [{len}{}]{}{}", value(element), units(*u), opt(*optional), kept(retain))
         }
-        Kind::OutBuffer { element, capacity, units: u, filled, optional, grow } => {
+        Kind::OutBuffer { element, capacity, units: u, filled, optional, grow, retain } => {
             let filled = match filled {
                 Filled::Return => "the return value".to_string(),
                 Filled::Param { name } => format!("*{name}"),
@@ -67,6 +75,7 @@ fn kind(k: &Kind) -> String {
                 units(*u),
                 opt(*optional)
             ) + &grow.as_ref().map(|g| format!(", grown to {g}")).unwrap_or_default()
+                + &kept(retain)
         }
         Kind::InoutBuffer { element, len, units: u, optional } => {
             format!("inout buffer of {} [{len}{}]{}", value(element), units(*u), opt(*optional))

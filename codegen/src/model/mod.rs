@@ -218,6 +218,10 @@ pub enum Kind {
         units: Units,
         /// How much is filled afterwards.
         filled: Filled,
+        /// The library goes on writing it after the call: the host keeps it, and the client
+        /// gets a token to read it back with.
+        #[serde(skip_serializing_if = "Option::is_none")]
+        retain: Option<Retain>,
         /// NULL allowed.
         optional: bool,
         /// The capacity the library reports it needs (over `return` and integer
@@ -572,13 +576,21 @@ pub struct Function {
     pub doc: Option<String>,
 }
 
-/// How long the host keeps a retained in-buffer.
+/// How long the library keeps a buffer it was given (the first of these that happens ends
+/// it; at least one is set).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Retain {
-    /// The handle parameter whose object keeps it.
-    pub handle: String,
+    /// The handle parameter whose object keeps it (until it closes, or its slot rebinds).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub handle: Option<String>,
     /// The integer parameter naming its slot (a bind index), if any.
     pub slot: Option<String>,
+    /// The `scope: once` callback parameter whose call ends it (a completion).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub until: Option<String>,
+    /// The client ends it (an output buffer's `release_retained`).
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub explicit: bool,
 }
 
 /// An opaque handle type.

@@ -204,15 +204,23 @@ pub enum Filled {
     Expr(String),
 }
 
-/// How long the host keeps an in-buffer the library keeps a pointer to
-/// (`retain: { handle: arg0, slot: arg1 }`): until that handle parameter's object is closed,
-/// or until the same handle and slot get another buffer.
+/// How long the library keeps a buffer whose pointer it was given
+/// (`retain: { handle: arg0, slot: arg1, until: done, explicit: true }`): until that handle
+/// parameter's object is closed, or until the same handle and slot get another buffer; until
+/// the completion callback parameter `until` fires; or (an output buffer) until the client
+/// says so. The first of them that happens ends it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Retain {
     /// The handle parameter.
-    pub handle: Spanned<String>,
+    pub handle: Option<Spanned<String>>,
     /// A parameter whose value names the slot (a bind index), if any.
     pub slot: Option<Spanned<String>>,
+    /// The callback parameter (`scope: once`) whose call ends it.
+    pub until: Option<Spanned<String>>,
+    /// The client ends it (an output buffer's `release_retained`).
+    pub explicit: bool,
+    /// Where it was written.
+    pub pos: Pos,
 }
 
 /// Parameter kinds (`specs/SCHEMA.md`, "Parameters").
@@ -242,6 +250,8 @@ pub enum ParamKind {
         /// The capacity the library says it needs (`return` of GetEnvironmentVariableW):
         /// when it exceeds the capacity given, the host grows the buffer and calls again.
         grow: Option<Spanned<String>>,
+        /// The library goes on writing it after the call: how long the host keeps it.
+        retain: Option<Retain>,
     },
     /// An array of handles the library reads, with its count (`HANDLE *lpHandles, DWORD
     /// nCount`).

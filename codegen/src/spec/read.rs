@@ -862,14 +862,17 @@ impl Reader<'_> {
             "out_buffer" => {
                 let Some(a) = arg else { return needs_arg(self) };
                 let (capacity, units) =
-                    self.buffer(a, &["capacity", "units", "length", "grow"], "capacity")?;
+                    self.buffer(a, &["capacity", "units", "length", "grow", "retain"], "capacity")?;
                 let mut filled = Spanned { value: Filled::Capacity, pos: capacity.pos };
-                let mut grow = None;
+                let (mut grow, mut retain) = (None, None);
                 if let YamlData::Mapping(map) = &a.data {
                     // `buffer` already reported unknown keys; only `length` is read here.
                     for (k, v) in map.iter().filter_map(|(k, v)| text(k).map(|k| (k, v))) {
                         if k == "grow" {
                             grow = self.raw_scalar(v).map(|s| spanned(s, v));
+                        }
+                        if k == "retain" {
+                            retain = Some(self.retain(v)?);
                         }
                         if k == "length" {
                             let s = self.string(v, "length")?;
@@ -886,7 +889,7 @@ impl Reader<'_> {
                         }
                     }
                 }
-                Some(ParamKind::OutBuffer { capacity, units, filled, grow })
+                Some(ParamKind::OutBuffer { capacity, units, filled, grow, retain })
             }
             other => {
                 let d =
@@ -931,23 +934,28 @@ impl Reader<'_> {
         Some((len?, units))
     }
 
-    /// `retain: { handle: PARAM, slot: PARAM }`.
+    /// `retain: { handle: PARAM, slot: PARAM, until: PARAM, explicit: BOOL }`.
     fn retain(&mut self, node: &Node<'_>) -> Option<crate::spec::Retain> {
-        let (mut handle, mut slot) = (None, None);
-        for (k, v) in self.fields(node, "retain", Some(&["handle", "slot"])) {
-            if k == "handle" {
-                handle = self.string(v, "the handle parameter");
-            } else {
-                slot = self.string(v, "the slot parameter");
+        let mut r = crate::spec::Retain { handle: None, slot: None, until: None, explicit: false, pos: pos(node) };
+        for (k, v) in self.fields(node, "retain", Some(&["handle", "slot", "until", "explicit"])) {
+            match k.as_str() {
+                "handle" => r.handle = self.string(v, "the handle parameter"),
+                "slot" => r.slot = self.string(v, "the slot parameter"),
+                "until" => r.until = self.string(v, "the completion callback parameter"),
+                _ => r.explicit = self.bool(v, "explicit"),
             }
         }
-        match handle {
-            Some(handle) => Some(crate::spec::Retain { handle, slot }),
-            None => {
-                self.error(pos(node), "`retain` needs `handle`: the parameter whose object keeps the buffer");
-                None
-            }
+        if let (Some(s), None) = (&r.slot, &r.handle) {
+            self.error(s.pos, "`slot` is a slot of the handle that keeps the buffer: it needs `handle`");
+            return None;
         }
+        if r.handle.is_none() && r.until.is_none() && !r.explicit {
+            self.error(pos(node), "`retain` says what ends the library's hold on the buffer").hint = Some(
+                "add `handle: PARAM` (its object closes), `until: PARAM` (a completion callback fires) or `explicit: true` (the client releases it)".into(),
+            );
+            return None;
+        }
+        Some(r)
     }
 
     fn encoding(&mut self, node: &Node<'_>) -> Option<Encoding> {

@@ -9,8 +9,9 @@ pub use __dllgen::*;
 mod __dllgen {
     #![allow(clippy::all, unused_imports, unused_mut, unused_variables, non_snake_case)]
     pub use ::dllgen_runtime::{Config, Error, HostPath};
+    pub use ::dllgen_runtime::marshal::retained::Retained;
     /// The hash of the model both sides were generated from; the host refuses any other.
-    pub const MODEL_HASH: u64 = 0xba3b8918d1df6a45;
+    pub const MODEL_HASH: u64 = 0x449ec9d2b8c68fc5;
     /// The host executable's file name.
     pub const HOST_EXE: &str = if cfg!(windows) {
         "kinds-linux-host.exe"
@@ -780,6 +781,40 @@ mod __dllgen {
                 )?;
             Ok(__dllgen_ret)
         }
+        /// Whether the read `id` has completed (1), is pending (0), or is unknown (-1).
+        pub fn kx_camera_finished(
+            &self,
+            cam: Camera,
+            id: i32,
+        ) -> ::core::result::Result<i32, Error> {
+            let (__dllgen_ret,) = self
+                .client
+                .call(
+                    3,
+                    |__dllgen_w| {
+                        ::dllgen_runtime::marshal::handle::encode(__dllgen_w, &cam);
+                        ::dllgen_runtime::marshal::value::encode(__dllgen_w, &id);
+                    },
+                    |mut __dllgen_r| {
+                        let __dllgen_ret: i32 = ::dllgen_runtime::marshal::value::decode(
+                            &mut __dllgen_r,
+                        )?;
+                        __dllgen_r.finish()?;
+                        Ok((__dllgen_ret,))
+                    },
+                    &mut |
+                        __dllgen_id: u32,
+                        __dllgen_r: ::dllgen_runtime::Reader<'_>,
+                        __dllgen_cw: &mut ::dllgen_runtime::Writer|
+                    __dllgen_kept_dispatch(
+                        self.client.kept(),
+                        __dllgen_id,
+                        __dllgen_r,
+                        __dllgen_cw,
+                    ),
+                )?;
+            Ok(__dllgen_ret)
+        }
         /// Keeps `fn` (NULL: none) until the camera closes or another is set; -1 while acquiring.
         pub fn kx_camera_on_frame(
             &self,
@@ -794,7 +829,7 @@ mod __dllgen {
                 .extend(
                     r#fn
                         .map(|__dllgen_f| (
-                            2147484417u32,
+                            2147484673u32,
                             ::std::boxed::Box::new(__dllgen_f)
                                 as ::dllgen_runtime::client::kept::Erased,
                         )),
@@ -803,7 +838,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    3,
+                    4,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::handle::encode(__dllgen_w, &cam);
                         ::dllgen_runtime::marshal::callback::encode(
@@ -844,7 +879,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    4,
+                    5,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::value::encode(
                             __dllgen_w,
@@ -871,6 +906,63 @@ mod __dllgen {
                 )?;
             Ok(__dllgen_ret)
         }
+        /// Starts a read of `len` bytes into `buf` in the style of overlapped I/O: no callback; the
+        /// camera keeps `buf` until kx_camera_events completes it (filled as kx_camera_submit's), and
+        /// kx_camera_finished says when. Returns the read's id (from 1), or -1 when 64 are pending.
+        pub fn kx_camera_read(
+            &self,
+            cam: Camera,
+            buf_capacity: usize,
+        ) -> ::core::result::Result<
+            (i32, ::dllgen_runtime::marshal::retained::Retained<u8>),
+            Error,
+        > {
+            let __dllgen_a_len: u64 = ::dllgen_runtime::marshal::length::of(
+                &buf_capacity,
+                ::dllgen_runtime::marshal::Units::Bytes,
+                1,
+            );
+            let __dllgen_c_buf: u64 = __dllgen_a_len as u64;
+            let (__dllgen_ret, __dllgen_a_buf) = self
+                .client
+                .call(
+                    6,
+                    |__dllgen_w| {
+                        ::dllgen_runtime::marshal::handle::encode(__dllgen_w, &cam);
+                        ::dllgen_runtime::marshal::length::encode(
+                            __dllgen_w,
+                            __dllgen_a_len,
+                        );
+                    },
+                    |mut __dllgen_r| {
+                        let __dllgen_ret: i32 = ::dllgen_runtime::marshal::value::decode(
+                            &mut __dllgen_r,
+                        )?;
+                        let __dllgen_a_buf: ::dllgen_runtime::marshal::retained::Retained<
+                            u8,
+                        > = ::dllgen_runtime::marshal::retained::decode(
+                            &mut __dllgen_r,
+                            __dllgen_c_buf,
+                            ::dllgen_runtime::marshal::Units::Bytes,
+                            1,
+                            self.client.resident_freed(),
+                        )?;
+                        __dllgen_r.finish()?;
+                        Ok((__dllgen_ret, __dllgen_a_buf))
+                    },
+                    &mut |
+                        __dllgen_id: u32,
+                        __dllgen_r: ::dllgen_runtime::Reader<'_>,
+                        __dllgen_cw: &mut ::dllgen_runtime::Writer|
+                    __dllgen_kept_dispatch(
+                        self.client.kept(),
+                        __dllgen_id,
+                        __dllgen_r,
+                        __dllgen_cw,
+                    ),
+                )?;
+            Ok((__dllgen_ret, __dllgen_a_buf))
+        }
         /// Starts delivering `count` frames from a new thread and returns at once: 0, or -1 without
         /// a frame callback or while acquiring.
         pub fn kx_camera_start(
@@ -881,7 +973,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    5,
+                    7,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::handle::encode(__dllgen_w, &cam);
                         ::dllgen_runtime::marshal::value::encode(__dllgen_w, &count);
@@ -912,7 +1004,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    6,
+                    8,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::handle::encode(__dllgen_w, &cam);
                     },
@@ -936,14 +1028,26 @@ mod __dllgen {
                 )?;
             Ok(__dllgen_ret)
         }
-        /// Submits a transfer of `len` bytes, completed (`done` called once) by a later
-        /// kx_camera_events call; returns its id (from 1), or -1 when 64 are pending.
+        /// Submits a read of `len` bytes into `buf`, which the camera keeps until the transfer
+        /// completes: a later kx_camera_events fills it (byte i of transfer t being
+        /// (t * 31 + i * 7) & 0xff) and then calls `done` once; kx_camera_close cancels it (`done`
+        /// with status -1 and 0 bytes, `buf` untouched). Returns the transfer's id (from 1), or -1
+        /// when 64 are pending.
         pub fn kx_camera_submit(
             &self,
             cam: Camera,
-            len: u32,
+            buf_capacity: usize,
             done: ::std::boxed::Box<KxDoneFnKept>,
-        ) -> ::core::result::Result<i32, Error> {
+        ) -> ::core::result::Result<
+            (i32, ::dllgen_runtime::marshal::retained::Retained<u8>),
+            Error,
+        > {
+            let __dllgen_a_len: u64 = ::dllgen_runtime::marshal::length::of(
+                &buf_capacity,
+                ::dllgen_runtime::marshal::Units::Bytes,
+                1,
+            );
+            let __dllgen_c_buf: u64 = __dllgen_a_len as u64;
             let mut __dllgen_kept: ::std::vec::Vec<
                 (u32, ::dllgen_runtime::client::kept::Erased),
             > = ::std::vec::Vec::new();
@@ -952,19 +1056,22 @@ mod __dllgen {
                 .extend(
                     ::core::option::Option::Some(done)
                         .map(|__dllgen_f| (
-                            2147485442u32,
+                            2147485955u32,
                             ::std::boxed::Box::new(__dllgen_f)
                                 as ::dllgen_runtime::client::kept::Erased,
                         )),
                 );
             let __dllgen_reg = self.client.kept().register(__dllgen_kept);
-            let (__dllgen_ret,) = self
+            let (__dllgen_ret, __dllgen_a_buf) = self
                 .client
                 .call(
-                    7,
+                    9,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::handle::encode(__dllgen_w, &cam);
-                        ::dllgen_runtime::marshal::value::encode(__dllgen_w, &len);
+                        ::dllgen_runtime::marshal::length::encode(
+                            __dllgen_w,
+                            __dllgen_a_len,
+                        );
                         ::dllgen_runtime::marshal::callback::encode(
                             __dllgen_w,
                             __dllgen_g_done,
@@ -979,8 +1086,17 @@ mod __dllgen {
                         let __dllgen_ret: i32 = ::dllgen_runtime::marshal::value::decode(
                             &mut __dllgen_r,
                         )?;
+                        let __dllgen_a_buf: ::dllgen_runtime::marshal::retained::Retained<
+                            u8,
+                        > = ::dllgen_runtime::marshal::retained::decode(
+                            &mut __dllgen_r,
+                            __dllgen_c_buf,
+                            ::dllgen_runtime::marshal::Units::Bytes,
+                            1,
+                            self.client.resident_freed(),
+                        )?;
                         __dllgen_r.finish()?;
-                        Ok((__dllgen_ret,))
+                        Ok((__dllgen_ret, __dllgen_a_buf))
                     },
                     &mut |
                         __dllgen_id: u32,
@@ -993,7 +1109,7 @@ mod __dllgen {
                         __dllgen_cw,
                     ),
                 )?;
-            Ok(__dllgen_ret)
+            Ok((__dllgen_ret, __dllgen_a_buf))
         }
         /// Waits for the acquisition thread to end (all frames delivered, or the callback stopped
         /// it); returns how many frames were delivered.
@@ -1001,7 +1117,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    8,
+                    10,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::handle::encode(__dllgen_w, &cam);
                     },
@@ -1041,7 +1157,7 @@ mod __dllgen {
             let (__dllgen_a_buf,) = self
                 .client
                 .call(
-                    9,
+                    11,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::length::encode(
                             __dllgen_w,
@@ -1086,7 +1202,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    10,
+                    12,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::value::encode(__dllgen_w, &c);
                         ::dllgen_runtime::marshal::value::encode(__dllgen_w, &n);
@@ -1147,7 +1263,7 @@ mod __dllgen {
             let () = self
                 .client
                 .call(
-                    11,
+                    13,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::handle::encode(__dllgen_w, &dev);
                     },
@@ -1189,7 +1305,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    12,
+                    14,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::value::encode(__dllgen_w, &n);
                         ::dllgen_runtime::marshal::callback::encode(
@@ -1279,7 +1395,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    13,
+                    15,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::handle::encode(__dllgen_w, &dev);
                     },
@@ -1318,7 +1434,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    14,
+                    16,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::value::encode(__dllgen_w, &count);
                         ::dllgen_runtime::marshal::callback::encode(
@@ -1387,7 +1503,7 @@ mod __dllgen {
             let (__dllgen_ret, __dllgen_o_src_len) = self
                 .client
                 .call(
-                    15,
+                    17,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::in_buffer::encode(
                             __dllgen_w,
@@ -1434,7 +1550,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    16,
+                    18,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::handle::encode(__dllgen_w, &dev);
                         ::dllgen_runtime::marshal::value::encode(__dllgen_w, &n);
@@ -1473,7 +1589,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    17,
+                    19,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::value::encode(__dllgen_w, &status);
                     },
@@ -1505,7 +1621,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    18,
+                    20,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::value::encode(__dllgen_w, &v);
                     },
@@ -1541,7 +1657,7 @@ mod __dllgen {
             let (__dllgen_ret, __dllgen_a_msg) = self
                 .client
                 .call(
-                    19,
+                    21,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::value::encode(__dllgen_w, &code);
                     },
@@ -1576,7 +1692,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    20,
+                    22,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::value::encode(__dllgen_w, &code);
                     },
@@ -1614,7 +1730,7 @@ mod __dllgen {
             let (__dllgen_ret, __dllgen_a_out) = self
                 .client
                 .call(
-                    21,
+                    23,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::in_value::encode::<
                             KxBlock,
@@ -1655,7 +1771,7 @@ mod __dllgen {
             let (__dllgen_ret, __dllgen_a_out) = self
                 .client
                 .call(
-                    22,
+                    24,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::value::encode(__dllgen_w, &size);
                     },
@@ -1690,7 +1806,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    23,
+                    25,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::in_string::encode::<
                             ::dllgen_runtime::marshal::Utf8,
@@ -1727,7 +1843,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    24,
+                    26,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::callback::encode(
                             __dllgen_w,
@@ -1783,7 +1899,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    25,
+                    27,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::value::encode(__dllgen_w, &x);
                     },
@@ -1818,7 +1934,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    26,
+                    28,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::inout_buffer::encode(
                             __dllgen_w,
@@ -1871,7 +1987,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    27,
+                    29,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::value::encode(__dllgen_w, &n);
                         ::dllgen_runtime::marshal::callback::encode(
@@ -1958,7 +2074,7 @@ mod __dllgen {
             let (__dllgen_ret, __dllgen_a_info) = self
                 .client
                 .call(
-                    28,
+                    30,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::handle::encode(__dllgen_w, &dev);
                     },
@@ -2006,7 +2122,7 @@ mod __dllgen {
             let (__dllgen_a_out,) = self
                 .client
                 .call(
-                    29,
+                    31,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::in_strings::encode::<
                             ::dllgen_runtime::marshal::Utf8,
@@ -2054,7 +2170,7 @@ mod __dllgen {
             let () = self
                 .client
                 .call(
-                    30,
+                    32,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::callback::encode(
                             __dllgen_w,
@@ -2115,7 +2231,7 @@ mod __dllgen {
             let (__dllgen_ret, __dllgen_a_buf) = self
                 .client
                 .call(
-                    31,
+                    33,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::in_value::encode::<
                             KxInfo,
@@ -2167,7 +2283,7 @@ mod __dllgen {
             let (__dllgen_a_out,) = self
                 .client
                 .call(
-                    32,
+                    34,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::value::encode(__dllgen_w, &from);
                         ::dllgen_runtime::marshal::value::encode(__dllgen_w, &step);
@@ -2214,7 +2330,7 @@ mod __dllgen {
                 .extend(
                     r#fn
                         .map(|__dllgen_f| (
-                            2147492097u32,
+                            2147492609u32,
                             ::std::boxed::Box::new(__dllgen_f)
                                 as ::dllgen_runtime::client::kept::Erased,
                         )),
@@ -2223,7 +2339,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    33,
+                    35,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::handle::encode(__dllgen_w, &dev);
                         ::dllgen_runtime::marshal::callback::encode(
@@ -2261,7 +2377,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    34,
+                    36,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::in_string::encode::<
                             ::dllgen_runtime::marshal::Utf8,
@@ -2301,7 +2417,7 @@ mod __dllgen {
                 .extend(
                     log
                         .map(|__dllgen_f| (
-                            2147492608u32,
+                            2147493120u32,
                             ::std::boxed::Box::new(__dllgen_f)
                                 as ::dllgen_runtime::client::kept::Erased,
                         )),
@@ -2310,7 +2426,7 @@ mod __dllgen {
             let () = self
                 .client
                 .call(
-                    35,
+                    37,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::callback::encode(
                             __dllgen_w,
@@ -2349,7 +2465,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    36,
+                    38,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::in_buffer::encode(
                             __dllgen_w,
@@ -2396,7 +2512,7 @@ mod __dllgen {
             let (__dllgen_a_buf,) = self
                 .client
                 .call(
-                    37,
+                    39,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::handle::encode(__dllgen_w, &dev);
                         ::dllgen_runtime::marshal::length::encode(
@@ -2432,7 +2548,7 @@ mod __dllgen {
             let (__dllgen_ret, __dllgen_a_out) = self
                 .client
                 .call(
-                    38,
+                    40,
                     |__dllgen_w| {},
                     |mut __dllgen_r| {
                         let __dllgen_ret: i32 = ::dllgen_runtime::marshal::value::decode(
@@ -2467,7 +2583,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    39,
+                    41,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::value::encode(__dllgen_w, &p);
                         ::dllgen_runtime::marshal::value::encode(__dllgen_w, &dx);
@@ -2498,7 +2614,7 @@ mod __dllgen {
             let (__dllgen_ret, __dllgen_a_out) = self
                 .client
                 .call(
-                    40,
+                    42,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::in_string::encode::<
                             ::dllgen_runtime::marshal::Utf8,
@@ -2543,7 +2659,7 @@ mod __dllgen {
                 .extend(
                     ::core::option::Option::Some(cmp)
                         .map(|__dllgen_f| (
-                            2147494145u32,
+                            2147494657u32,
                             ::std::boxed::Box::new(__dllgen_f)
                                 as ::dllgen_runtime::client::kept::Erased,
                         )),
@@ -2552,7 +2668,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    41,
+                    43,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::value::encode(__dllgen_w, &slot);
                         ::dllgen_runtime::marshal::callback::encode(
@@ -2602,7 +2718,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    42,
+                    44,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::value::encode(__dllgen_w, &slot);
                         ::dllgen_runtime::marshal::inout_buffer::encode(
@@ -2645,7 +2761,7 @@ mod __dllgen {
             let () = self
                 .client
                 .call(
-                    43,
+                    45,
                     |__dllgen_w| {},
                     |mut __dllgen_r| {
                         __dllgen_r.finish()?;
@@ -2672,7 +2788,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    44,
+                    46,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::value::encode(__dllgen_w, &give);
                     },
@@ -2711,7 +2827,7 @@ mod __dllgen {
             let (__dllgen_a_buf,) = self
                 .client
                 .call(
-                    45,
+                    47,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::length::encode(
                             __dllgen_w,
@@ -2747,7 +2863,7 @@ mod __dllgen {
             let (__dllgen_a_out,) = self
                 .client
                 .call(
-                    46,
+                    48,
                     |__dllgen_w| {},
                     |mut __dllgen_r| {
                         let __dllgen_a_out: i32 = ::dllgen_runtime::marshal::out_value::decode(
@@ -2791,7 +2907,7 @@ mod __dllgen {
             let (__dllgen_ret, __dllgen_a_dst) = self
                 .client
                 .call(
-                    47,
+                    49,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::length::encode(
                             __dllgen_w,
@@ -2842,7 +2958,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    48,
+                    50,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::value::encode(__dllgen_w, &n);
                     },
@@ -2872,7 +2988,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    49,
+                    51,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::in_value::encode::<
                             KxPacket,
@@ -2913,7 +3029,7 @@ mod __dllgen {
             let (__dllgen_ret, __dllgen_a_buf) = self
                 .client
                 .call(
-                    50,
+                    52,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::handle::encode(__dllgen_w, &dev);
                         ::dllgen_runtime::marshal::length::encode(
@@ -2955,7 +3071,7 @@ mod __dllgen {
             let (__dllgen_ret, __dllgen_a_out) = self
                 .client
                 .call(
-                    51,
+                    53,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::in_value::encode::<
                             KxPacked,
@@ -2995,7 +3111,7 @@ mod __dllgen {
             let () = self
                 .client
                 .call(
-                    52,
+                    54,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::inout_buffer::encode(
                             __dllgen_w,
@@ -3041,7 +3157,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    53,
+                    55,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::value::encode(__dllgen_w, &n);
                         ::dllgen_runtime::marshal::callback::encode(
@@ -3110,7 +3226,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    54,
+                    56,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::handle::encode(__dllgen_w, &dev);
                         ::dllgen_runtime::marshal::callback::encode(
@@ -3170,7 +3286,7 @@ mod __dllgen {
             let (__dllgen_ret, __dllgen_a_out) = self
                 .client
                 .call(
-                    55,
+                    57,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::value::encode(__dllgen_w, &n);
                     },
@@ -3206,7 +3322,7 @@ mod __dllgen {
             let (__dllgen_ret, __dllgen_a_series, __dllgen_a_chars) = self
                 .client
                 .call(
-                    56,
+                    58,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::in_value::encode::<
                             KxSeries,
@@ -3247,7 +3363,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    57,
+                    59,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::handle::encode(__dllgen_w, &dev);
                         ::dllgen_runtime::marshal::in_value::encode::<
@@ -3283,7 +3399,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    58,
+                    60,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::resident::encode(
                             __dllgen_w,
@@ -3325,7 +3441,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    59,
+                    61,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::resident::encode(
                             __dllgen_w,
@@ -3369,7 +3485,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    60,
+                    62,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::resident::encode(
                             __dllgen_w,
@@ -3406,7 +3522,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    61,
+                    63,
                     |__dllgen_w| {},
                     |mut __dllgen_r| {
                         let __dllgen_ret: i32 = ::dllgen_runtime::marshal::value::decode(
@@ -3439,7 +3555,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    62,
+                    64,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::value::encode(__dllgen_w, &n);
                         ::dllgen_runtime::marshal::callback::encode(
@@ -3499,7 +3615,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    63,
+                    65,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::in_buffer::encode(
                             __dllgen_w,
@@ -3542,7 +3658,7 @@ mod __dllgen {
             let (__dllgen_ret, __dllgen_a_out) = self
                 .client
                 .call(
-                    64,
+                    66,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::in_buffer::encode(
                             __dllgen_w,
@@ -3583,7 +3699,7 @@ mod __dllgen {
             let () = self
                 .client
                 .call(
-                    65,
+                    67,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::inout_value::encode(
                             __dllgen_w,
@@ -3624,7 +3740,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    66,
+                    68,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::inout_value::encode(
                             __dllgen_w,
@@ -3662,7 +3778,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    67,
+                    69,
                     |__dllgen_w| {},
                     |mut __dllgen_r| {
                         let __dllgen_ret: i32 = ::dllgen_runtime::marshal::value::decode(
@@ -3700,7 +3816,7 @@ mod __dllgen {
             let (__dllgen_a_out,) = self
                 .client
                 .call(
-                    68,
+                    70,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::in_string::encode::<
                             ::dllgen_runtime::marshal::Utf16,
@@ -3750,7 +3866,7 @@ mod __dllgen {
             let (__dllgen_a_out,) = self
                 .client
                 .call(
-                    69,
+                    71,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::in_value::encode::<
                             KxValue,
@@ -3792,7 +3908,7 @@ mod __dllgen {
             let (__dllgen_ret, __dllgen_a_v) = self
                 .client
                 .call(
-                    70,
+                    72,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::value::encode(__dllgen_w, &n);
                     },
@@ -3830,7 +3946,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    71,
+                    73,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::handle::encode(__dllgen_w, &dev);
                         ::dllgen_runtime::marshal::callback::encode(
@@ -3902,7 +4018,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    72,
+                    74,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::value::encode(__dllgen_w, &w);
                         ::dllgen_runtime::marshal::value::encode(__dllgen_w, &r);
@@ -3956,7 +4072,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    73,
+                    75,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::handle::encode(__dllgen_w, &dev);
                         ::dllgen_runtime::marshal::in_buffer::encode(
@@ -3999,7 +4115,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    74,
+                    76,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::handle::encode(__dllgen_w, &dev);
                         ::dllgen_runtime::marshal::in_value::encode::<
@@ -4040,7 +4156,7 @@ mod __dllgen {
         __dllgen_cw: &mut ::dllgen_runtime::Writer,
     ) -> ::core::result::Result<(), ::dllgen_runtime::WireError> {
         match __dllgen_id {
-            2147484417 => {
+            2147484673 => {
                 let __dllgen_reg = __dllgen_r.u32()?;
                 let __dllgen_a1: u32 = ::dllgen_runtime::marshal::value::decode(
                     &mut __dllgen_r,
@@ -4059,13 +4175,13 @@ mod __dllgen {
                         _,
                     >(
                         __dllgen_reg,
-                        2147484417,
+                        2147484673,
                         |__dllgen_f| __dllgen_f(__dllgen_a1, &__dllgen_a2, __dllgen_a3),
                     )?;
                 ::dllgen_runtime::marshal::value::encode(__dllgen_cw, &__dllgen_ret);
                 Ok(())
             }
-            2147485442 => {
+            2147485955 => {
                 let __dllgen_reg = __dllgen_r.u32()?;
                 let __dllgen_a1: i32 = ::dllgen_runtime::marshal::value::decode(
                     &mut __dllgen_r,
@@ -4083,13 +4199,13 @@ mod __dllgen {
                         _,
                     >(
                         __dllgen_reg,
-                        2147485442,
+                        2147485955,
                         |__dllgen_f| __dllgen_f(__dllgen_a1, __dllgen_a2, __dllgen_a3),
                     )?;
                 ::dllgen_runtime::marshal::value::encode(__dllgen_cw, &__dllgen_ret);
                 Ok(())
             }
-            2147492097 => {
+            2147492609 => {
                 let __dllgen_reg = __dllgen_r.u32()?;
                 let __dllgen_a1: i32 = ::dllgen_runtime::marshal::value::decode(
                     &mut __dllgen_r,
@@ -4104,7 +4220,7 @@ mod __dllgen {
                         _,
                     >(
                         __dllgen_reg,
-                        2147492097,
+                        2147492609,
                         |__dllgen_f| __dllgen_f(
                             __dllgen_a1,
                             ::dllgen_runtime::marshal::text::TextArg::from_text(
@@ -4115,7 +4231,7 @@ mod __dllgen {
                 ::dllgen_runtime::marshal::value::encode(__dllgen_cw, &__dllgen_ret);
                 Ok(())
             }
-            2147492608 => {
+            2147493120 => {
                 let __dllgen_reg = __dllgen_r.u32()?;
                 let __dllgen_a1 = ::dllgen_runtime::marshal::text::get::<
                     ::dllgen_runtime::marshal::Utf8,
@@ -4127,7 +4243,7 @@ mod __dllgen {
                         _,
                     >(
                         __dllgen_reg,
-                        2147492608,
+                        2147493120,
                         |__dllgen_f| __dllgen_f(
                             ::dllgen_runtime::marshal::text::TextArg::from_text(
                                 &__dllgen_a1,
@@ -4137,7 +4253,7 @@ mod __dllgen {
                 ::dllgen_runtime::marshal::value::encode(__dllgen_cw, &__dllgen_ret);
                 Ok(())
             }
-            2147494145 => {
+            2147494657 => {
                 let __dllgen_reg = __dllgen_r.u32()?;
                 let __dllgen_a1: i32 = ::dllgen_runtime::marshal::value::decode(
                     &mut __dllgen_r,
@@ -4152,7 +4268,7 @@ mod __dllgen {
                         _,
                     >(
                         __dllgen_reg,
-                        2147494145,
+                        2147494657,
                         |__dllgen_f| __dllgen_f(__dllgen_a1, __dllgen_a2),
                     )?;
                 ::dllgen_runtime::marshal::value::encode(__dllgen_cw, &__dllgen_ret);

@@ -530,6 +530,43 @@ impl Client {
         &self.freed
     }
 
+    /// A retained buffer's contents, once the library let go of it (its completion
+    /// callback fired, its handle closed); refused ([`Error::BadHandle`]) while the library
+    /// may still write to it. See [`crate::marshal::retained`].
+    pub fn read_retained<T: crate::marshal::Elem>(
+        &self,
+        buffer: &crate::marshal::retained::Retained<T>,
+    ) -> Result<Vec<T>, Error> {
+        self.call(
+            crate::host::retained::READ,
+            |w| {
+                w.u64(buffer.id());
+            },
+            |r| crate::marshal::retained::contents(r, buffer),
+            &mut crate::marshal::callback::none,
+        )
+    }
+
+    /// A retained buffer's contents, and the host frees it. For a buffer the spec lets the
+    /// client release (`explicit`), this also ends the library's hold: call it once the
+    /// library said it is done with the buffer. Otherwise refused while the library holds it,
+    /// as [`Client::read_retained`] (the buffer is then freed when the library lets go).
+    pub fn release_retained<T: crate::marshal::Elem>(
+        &self,
+        buffer: crate::marshal::retained::Retained<T>,
+    ) -> Result<Vec<T>, Error> {
+        let v = self.call(
+            crate::host::retained::RELEASE,
+            |w| {
+                w.u64(buffer.id());
+            },
+            |r| crate::marshal::retained::contents(r, &buffer),
+            &mut crate::marshal::callback::none,
+        )?;
+        buffer.forget();
+        Ok(v)
+    }
+
     /// The closures the library keeps past their call (see [`kept`]).
     pub fn kept(&self) -> &kept::Registry {
         &self.kept

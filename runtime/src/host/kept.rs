@@ -93,11 +93,53 @@ pub fn id_of(context: *mut c_void) -> Option<(Owner, u32)> {
     live(|t| t.get(&(context as usize)).copied())
 }
 
+/// What registrations hold until their callback first fires or they are released (the
+/// holds on retained buffers a completion callback ends, and input buffers kept until
+/// then), by context address.
+static HOLDS: Mutex<Option<HashMap<usize, Vec<Held>>>> = Mutex::new(None);
+
+/// Something a registration holds.
+struct Held(#[allow(dead_code)] Box<dyn std::any::Any>);
+
+// SAFETY: what is held is a `retained::Hold` (an id) or an input buffer's data (numbers
+// and mirror structs the library reads); the map that holds it is behind a mutex, and
+// nothing here reads it.
+unsafe impl Send for Held {}
+
+fn holds<R>(f: impl FnOnce(&mut HashMap<usize, Vec<Held>>) -> R) -> R {
+    f(HOLDS.lock().unwrap_or_else(|e| e.into_inner()).get_or_insert_with(HashMap::new))
+}
+
+/// Keeps `data` until the registration at `context` fires its callback or is released;
+/// dropped now if the registration is not live (it fired during the call already). The
+/// check and the insert are one step under the holds' lock, and a release removes the
+/// record before it looks here: nothing is left on a registration that is gone.
+pub fn hold<T: 'static>(context: *mut c_void, data: T) {
+    let refused = holds(|h| {
+        if live(|t| t.contains_key(&(context as usize))) {
+            h.entry(context as usize).or_default().push(Held(Box::new(data)));
+            None
+        } else {
+            Some(data)
+        }
+    });
+    drop(refused);
+}
+
+/// The library called the callback of the registration at `context`: what it held until
+/// then is let go (before the closure runs, so the closure may read the buffer).
+pub fn fired(context: *mut c_void) {
+    let gone = holds(|h| h.remove(&(context as usize)));
+    drop(gone);
+}
+
 /// Releases the record at `context` (a destroy-notify fired, or its owner let go of it):
 /// the client is told, and the record is freed. Whether it was live (a context the host
 /// does not know is left alone).
 pub fn release_context(context: *mut c_void) -> bool {
-    let Some(key) = live(|t| t.remove(&(context as usize))) else { return false };
+    let key = live(|t| t.remove(&(context as usize)));
+    fired(context);
+    let Some(key) = key else { return false };
     RELEASED.lock().unwrap_or_else(|e| e.into_inner()).push(key);
     ANY_RELEASED.store(true, Ordering::Release);
     true

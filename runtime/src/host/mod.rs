@@ -8,6 +8,7 @@ pub mod kept;
 pub mod native;
 pub(crate) mod pulse;
 pub mod resident;
+pub mod retained;
 
 use crate::host::pulse::Pulse;
 use crate::transport::shm;
@@ -380,7 +381,12 @@ fn run_call_at(
         let restore =
             Restore(CURRENT.with(|c| c.replace((ptr, h.id))), Some(FAILED.with(|e| e.borrow_mut().take())));
         let answering = ANSWERING.with(|a| a.replace(true));
-        let r = catch_unwind(AssertUnwindSafe(|| lib.call(h.id, Reader::with_bulk(payload, bulk), out)));
+        // Reads of retained buffers are the runtime's own calls.
+        let r = if h.id >= retained::RELEASE {
+            Ok(retained::serve(h.id, Reader::new(payload), out, owner))
+        } else {
+            catch_unwind(AssertUnwindSafe(|| lib.call(h.id, Reader::with_bulk(payload, bulk), out)))
+        };
         ANSWERING.with(|a| a.set(answering));
         out.detach_bulk();
         let failed = FAILED.with(|e| e.borrow_mut().take());

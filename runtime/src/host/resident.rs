@@ -29,7 +29,6 @@ struct Entry {
 }
 
 struct Table {
-    next: u64,
     live: HashMap<u64, Entry>,
 }
 
@@ -37,7 +36,15 @@ static TABLE: Mutex<Option<Table>> = Mutex::new(None);
 
 fn with<R>(f: impl FnOnce(&mut Table) -> R) -> R {
     let mut guard = TABLE.lock().unwrap_or_else(|e| e.into_inner());
-    f(guard.get_or_insert_with(|| Table { next: crate::host::handles::nonce(), live: HashMap::new() }))
+    f(guard.get_or_insert_with(|| Table { live: HashMap::new() }))
+}
+
+/// The next id of a host object the client holds (a resident struct, a retained buffer):
+/// one counter for both, so a `Free` frame's ids name one object each.
+pub(crate) fn next_id() -> u64 {
+    static NEXT: std::sync::OnceLock<std::sync::atomic::AtomicU64> = std::sync::OnceLock::new();
+    NEXT.get_or_init(|| std::sync::atomic::AtomicU64::new(crate::host::handles::nonce()))
+        .fetch_add(1, std::sync::atomic::Ordering::Relaxed)
 }
 
 /// The copy named `id` (0: a new, zeroed `T`), as (id, address), held until [`release`]. An
@@ -49,8 +56,7 @@ pub fn take<T: Copy + Default + 'static>(id: u64) -> Result<(u64, *mut T), WireE
             let layout = Layout::new::<T>();
             debug_assert!(layout.size() > 0, "a resident struct has fields");
             let p = Box::into_raw(Box::<T>::default());
-            let id = t.next;
-            t.next += 1;
+            let id = next_id();
             t.live.insert(
                 id,
                 Entry {
@@ -143,7 +149,9 @@ pub fn release(id: u64, orphan: bool) {
 
 /// Frees the copies client `owner` dropped: each one's end function first, if recorded;
 /// one a call holds is freed when that call lets go of it. Another client's are left alone.
+/// The ids of retained buffers are theirs (`host::retained`).
 pub(crate) fn free(lib: &dyn Library, ids: &[u64], owner: crate::host::kept::Owner) {
+    crate::host::retained::free(ids, owner);
     for id in ids {
         let gone = with(|t| match t.live.get_mut(id) {
             Some(e) if e.owner != owner => None,
@@ -160,8 +168,9 @@ pub(crate) fn free(lib: &dyn Library, ids: &[u64], owner: crate::host::kept::Own
     }
 }
 
-/// Frees every copy of client `owner` (it went away).
+/// Frees every copy of client `owner` (it went away), and its retained buffers.
 pub(crate) fn free_owner(lib: &dyn Library, owner: crate::host::kept::Owner) {
+    crate::host::retained::free_owner(owner);
     let ids: Vec<u64> =
         with(|t| t.live.iter().filter(|(_, e)| e.owner == owner).map(|(id, _)| *id).collect());
     free(lib, &ids, owner);

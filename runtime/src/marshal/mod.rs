@@ -50,6 +50,7 @@ pub mod out_string;
 pub mod out_strings;
 pub mod out_value;
 pub mod resident;
+pub mod retained;
 pub mod ret_buffer;
 pub mod ret_string;
 pub mod scratch;

@@ -40,6 +40,16 @@ pub fn storage<T: CElem>(
     Ok(v)
 }
 
+/// Host: zeroed heap storage (never the bulk area, which the next call reuses), as
+/// [`storage`]: for a buffer the library keeps past the call (`host::retained`).
+pub fn heap<T: CElem>(len: u64, units: Units, elem_size: u64) -> Result<Out<Vec<T>>, WireError> {
+    let capacity = units.elements_for(len, elem_size)?;
+    let guard = GUARD.div_ceil(std::mem::size_of::<T>().max(1)).max(1);
+    let mut v = Out { store: vec![T::default(); capacity + guard], capacity };
+    guard::fill(guard_bytes(&mut v));
+    Ok(v)
+}
+
 /// Host: where a result pointing into the buffer points, in elements from its start
 /// (`gzgets` returns its `buf`): NULL is absent; a pointer outside the capacity, or
 /// between elements, is refused (the library returned something else).

@@ -81,7 +81,7 @@ pub struct Freed {
 }
 
 impl Freed {
-    fn push(&self, id: u64) {
+    pub(crate) fn push(&self, id: u64) {
         self.ids.lock().unwrap_or_else(|e| e.into_inner()).push(id);
         self.any.store(true, Ordering::Release);
     }

@@ -1242,7 +1242,9 @@ pub fn library_threads(k: &std::sync::Arc<Kinds>, listener: bool) {
             let _ = &guard;
             d.lock().unwrap().push((id, status, n));
         };
-        k.kx_camera_submit(cam, len, Box::new(on_done)).unwrap();
+        // The buffer stays in the host; this check reads none of them back (see
+        // `retained_buffers`): they are freed when the camera closes.
+        let _ = k.kx_camera_submit(cam, len as usize, Box::new(on_done)).unwrap();
     }
     assert_eq!(k.client().kept().len(), held + 3);
     assert!(done.lock().unwrap().is_empty(), "nothing completes before kx_camera_events");
@@ -1392,4 +1394,84 @@ pub fn resident_structs(k: &Kinds, d: &Direct, listener: Option<String>) {
         k.client().restart();
         assert!(matches!(k.kx_stream_run(&mut u), Err(Error::BadHandle(_))), "a copy of an earlier host");
     }
+}
+
+/// The pattern byte `i` of camera transfer `t` has.
+fn transfer_byte(t: i32, i: usize) -> u8 {
+    (t as usize * 31 + i * 7) as u8
+}
+
+/// Buffers the library goes on writing after the call that passed them: a transfer
+/// completed by a callback a later call fires, cancelled by closing the camera, and a read
+/// in the style of overlapped I/O that the client releases once the library says it is done.
+/// Reading one back before then is refused (the library may be writing it); the host frees
+/// each once both sides let go.
+pub fn retained_buffers(k: &std::sync::Arc<Kinds>) {
+    use crate::api::Retained;
+    use std::collections::HashMap;
+    use std::sync::{Arc, Mutex};
+    let cam = k.kx_camera_open(64).unwrap();
+    let tokens: Arc<Mutex<HashMap<i32, Retained<u8>>>> = Arc::default();
+    let read_in_done = Arc::new(Mutex::new(Vec::new()));
+    let lens = [1000u32, 64 << 10, 3];
+    for len in lens {
+        // The closure reads its transfer's buffer as soon as it completes (a call from
+        // inside the callback, which the buffer's completion made readable).
+        let (weak, held, seen) = (Arc::downgrade(k), tokens.clone(), read_in_done.clone());
+        let on_done = move |id: i32, status: i32, n: u32| {
+            let k = weak.upgrade().expect("the client");
+            let held = held.lock().unwrap();
+            let back = held.get(&id).map(|t| k.client().read_retained(t));
+            seen.lock().unwrap().push((id, status, n, back));
+        };
+        let (id, buf) = k.kx_camera_submit(cam, len as usize, Box::new(on_done)).unwrap();
+        assert_eq!(buf.len(), len as usize);
+        match k.client().read_retained(&buf) {
+            Err(Error::BadHandle(why)) => assert!(why.contains("still holds"), "{why}"),
+            other => panic!("a buffer the camera still writes was read: {other:?}"),
+        }
+        tokens.lock().unwrap().insert(id, buf);
+    }
+    assert_eq!(k.kx_camera_events(cam), Ok(3));
+    let seen = std::mem::take(&mut *read_in_done.lock().unwrap());
+    assert_eq!(seen.len(), 3);
+    for ((id, status, n, back), len) in seen.into_iter().zip(lens) {
+        assert_eq!((status, n), (0, len));
+        let back = back.expect("its token").expect("readable in its completion");
+        assert!(back.iter().enumerate().all(|(i, b)| *b == transfer_byte(id, i)), "transfer {id}'s bytes");
+    }
+    // Read again after the call, then released: the host frees it.
+    let (id, t) = tokens.lock().unwrap().drain().max_by_key(|(id, _)| *id).expect("three");
+    let again = k.client().release_retained(t).unwrap();
+    assert_eq!(again.len(), 3);
+    assert_eq!(again[2], transfer_byte(id, 2));
+    tokens.lock().unwrap().clear();
+
+    // Overlapped style: no callback; the client ends the hold once the library says it is done.
+    let (rid, buf) = k.kx_camera_read(cam, 4096).unwrap();
+    assert_eq!(k.kx_camera_finished(cam, rid), Ok(0));
+    assert!(matches!(k.client().read_retained(&buf), Err(Error::BadHandle(_))), "pending");
+    assert_eq!(k.kx_camera_events(cam), Ok(1));
+    assert_eq!(k.kx_camera_finished(cam, rid), Ok(1));
+    let got = k.client().release_retained(buf).unwrap();
+    assert!(got.iter().enumerate().all(|(i, b)| *b == transfer_byte(rid, i)));
+
+    // Cancelled by closing the camera: `done` says so, and the buffer (untouched: zeroed) is
+    // readable once the camera is gone.
+    let cancelled = Arc::new(Mutex::new(Vec::new()));
+    let c = cancelled.clone();
+    let (_, buf) = k
+        .kx_camera_submit(cam, 16, Box::new(move |id: i32, status: i32, n: u32| c.lock().unwrap().push((id, status, n))))
+        .unwrap();
+    let (_, never) = k.kx_camera_read(cam, 8).unwrap();
+    k.kx_camera_close(cam).unwrap();
+    assert_eq!(cancelled.lock().unwrap().iter().map(|c| (c.1, c.2)).collect::<Vec<_>>(), [(-1, 0)]);
+    assert_eq!(k.client().read_retained(&buf).unwrap(), [0u8; 16]);
+    assert_eq!(k.client().read_retained(&never).unwrap(), [0u8; 8], "the camera that held it closed");
+    drop((buf, never));
+    // A token whose buffer was freed (released, or from an earlier host) names nothing.
+    let cam = k.kx_camera_open(64).unwrap();
+    let (_, stale) = k.kx_camera_read(cam, 8).unwrap();
+    k.client().restart();
+    assert!(matches!(k.client().read_retained(&stale), Err(Error::BadHandle(_))), "from an earlier host");
 }

@@ -12,12 +12,14 @@ mod api {
     #[cfg(windows)]
     pub use kinds_client::{
         Clash, Config, Device, Error, HostPath, Kinds, KxBlock, KxFrame, KxFrameFnKept, KxInfo, KxPacked,
-        KxPacket, KxPoint, KxSeries, KxStream, KxTextReq, KxValue, KxValueU, KxVerdict, KX_MAGIC, KX_VERSION,
+        KxPacket, KxPoint, KxSeries, KxStream, KxTextReq, KxValue, KxValueU, KxVerdict, Retained, KX_MAGIC,
+        KX_VERSION,
     };
     #[cfg(not(windows))]
     pub use kinds_linux_client::{
         Clash, Config, Device, Error, HostPath, KindsLinux as Kinds, KxBlock, KxFrame, KxFrameFnKept, KxInfo,
-        KxPacked, KxPacket, KxPoint, KxSeries, KxStream, KxTextReq, KxValue, KxValueU, KxVerdict, KX_MAGIC,
+        KxPacked, KxPacket, KxPoint, KxSeries, KxStream, KxTextReq, KxValue, KxValueU, KxVerdict, Retained,
+        KX_MAGIC,
         KX_VERSION,
     };
 }
@@ -84,6 +86,8 @@ fn main() {
     let endpoint = args.iter().position(|a| a == "--connect").and_then(|at| args.get(at + 1).cloned());
     checks::resident_structs(&k, &direct, endpoint);
     println!("ok: a struct that lives in the host: its buffers bound per call, ended when dropped");
+    checks::retained_buffers(&k);
+    println!("ok: buffers the library keeps writing after the call: read back once it lets go");
     checks::library_threads(&k, shared);
     println!("ok: callbacks from a thread of the library's own, with no call in flight");
 }

@@ -18,13 +18,48 @@ pub struct View {
     pub retain: Option<RetainView>,
 }
 
-/// A retained buffer's owner: the handle parameter's host local and type, and the slot.
+/// What ends the library's hold on a retained buffer: the handle parameter that keeps it
+/// (its host local and type, and the slot), the completion callback whose registration's
+/// context the host saved before the call, and whether the client may end it.
 #[derive(Debug, Serialize)]
 pub struct RetainView {
+    pub handle: Option<RetainHandle>,
+    /// The host local holding the registration's context (`until`).
+    pub until_ctx: Option<String>,
+    pub explicit: bool,
+    /// Kept by both the handle and the registration (an input buffer: shared, freed when
+    /// the later lets go).
+    pub shared: bool,
+}
+
+/// A retained buffer's handle: the parameter's host local, its type, and the slot.
+#[derive(Debug, Serialize)]
+pub struct RetainHandle {
     pub handle_local: String,
     pub handle_kind: u32,
     /// An `Option<i64>` expression.
     pub slot: String,
+}
+
+/// The view of `retain` on parameter `at` (`None`, reported, when it names no handle).
+pub(super) fn retain_view(at: &At<'_>, r: &model::Retain, cx: &mut Cx) -> Option<RetainView> {
+    let handle = match &r.handle {
+        Some(h) => {
+            let Some(Kind::Handle { handle, .. }) = at.f.params.iter().find(|q| q.name == *h).map(|q| &q.kind)
+            else {
+                cx.unsupported.push(format!("{}: it is kept on `{h}`, which is not a handle", at.what));
+                return None;
+            };
+            Some(RetainHandle {
+                handle_local: local(h),
+                handle_kind: cx.handle_kind(handle),
+                slot: r.slot.as_ref().map_or("None".into(), |s| format!("Some({} as i64)", local(s))),
+            })
+        }
+        None => None,
+    };
+    let until_ctx = r.until.as_ref().map(|_| format!("__dllgen_u_{}", at.p.name));
+    Some(RetainView { shared: handle.is_some() && until_ctx.is_some(), handle, until_ctx, explicit: r.explicit })
 }
 
 #[allow(clippy::too_many_arguments)]
@@ -38,19 +73,7 @@ pub(super) fn view(
     cx: &mut Cx,
     out: &mut Param,
 ) -> ParamKind {
-    let retain = retain.and_then(|r| {
-        let Some(Kind::Handle { handle, .. }) =
-            at.f.params.iter().find(|q| q.name == r.handle).map(|q| &q.kind)
-        else {
-            cx.unsupported.push(format!("{}: it is kept on `{}`, which is not a handle", at.what, r.handle));
-            return None;
-        };
-        Some(RetainView {
-            handle_local: local(&r.handle),
-            handle_kind: cx.handle_kind(handle),
-            slot: r.slot.as_ref().map_or("None".into(), |s| format!("Some({} as i64)", local(s))),
-        })
-    });
+    let retain = retain.and_then(|r| retain_view(at, r, cx));
     let checked = len.is_some();
     let len = len.cloned().unwrap_or(Expr::Const { value: 0 });
     match super::passed_buffer(at, element, &len, units, optional, false, cx, out) {

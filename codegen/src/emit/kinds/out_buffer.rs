@@ -21,6 +21,8 @@ pub struct View {
     pub result: String,
     /// The host grows the buffer and calls again when the library needs more.
     pub grow: Option<Grow>,
+    /// The library keeps it past the call: the host keeps it, the client gets a token.
+    pub retain: Option<super::in_buffer::RetainView>,
 }
 
 /// Grow-and-retry: the capacity the library says it needs, and where the host's capacity is.
@@ -45,6 +47,7 @@ pub(super) fn view(
     units: Units,
     filled: &Filled,
     grow: Option<&Expr>,
+    retain: Option<&model::Retain>,
     cx: &mut Cx,
     out: &mut Param,
 ) -> ParamKind {
@@ -69,8 +72,14 @@ pub(super) fn view(
             format!("{}({})", filled_by("count"), expr::length(expr, at.f, cx, Side::Host))
         }
     };
-    let result =
-        if nul_string { "::std::string::String".to_string() } else { format!("::std::vec::Vec<{}>", t.rust) };
+    let retain = retain.and_then(|r| super::in_buffer::retain_view(at, r, cx));
+    let result = if retain.is_some() {
+        format!("{RT}::marshal::retained::Retained<{}>", t.rust)
+    } else if nul_string {
+        "::std::string::String".to_string()
+    } else {
+        format!("::std::vec::Vec<{}>", t.rust)
+    };
     // An out-buffer shows as its capacity when a hidden length parameter gives it (a
     // capacity the caller passes as a visible scalar already is the capacity).
     let hidden_len = match capacity {
@@ -109,6 +118,7 @@ pub(super) fn view(
     });
     ParamKind::OutBuffer(View {
         grow,
+        retain,
         buffer,
         len_client: expr::length(capacity, at.f, cx, Side::Client),
         cap_local: format!("__dllgen_c_{}", at.p.name),

@@ -381,51 +381,31 @@ impl<'a> Builder<'a> {
                 let len = if by_slice { None } else { Some(expr(len)?) };
                 let units = self.void_units(&t, *units);
                 if let ParamKind::InBuffer { retain, .. } = kind {
-                    let retain = match retain {
-                        Some(r) => {
-                            let is = |n: &str, want_handle: bool| {
-                                f.params.iter().any(|q| {
-                                    q.name == n
-                                        && if want_handle {
-                                            self.handle_of(&q.ty).is_some()
-                                                || self.spec.functions.get(&f.name).is_some_and(|s| {
-                                                    matches!(
-                                                        s.value.params.get(n).map(|p| &p.value.kind),
-                                                        Some(ParamKind::Handle(_))
-                                                    )
-                                                })
-                                        } else {
-                                            matches!(self.header.resolve(&q.ty), CType::Int { .. })
-                                        }
-                                })
-                            };
-                            if !is(&r.handle.value, true) {
-                                return Err(Problem::other(format!(
-                                    "`retain: {{ handle: {} }}` must name a handle parameter",
-                                    r.handle.value
-                                )));
-                            }
-                            if let Some(s) = r.slot.as_ref().filter(|s| !is(&s.value, false)) {
-                                return Err(Problem::other(format!(
-                                    "`retain: {{ slot: {} }}` must name an integer parameter",
-                                    s.value
-                                )));
-                            }
-                            Some(Retain {
-                                handle: r.handle.value.clone(),
-                                slot: r.slot.as_ref().map(|s| s.value.clone()),
-                            })
-                        }
-                        None => None,
-                    };
+                    let retain = retain.as_ref().map(|r| self.retain(f, r, false)).transpose()?;
                     Kind::InBuffer { element, len, units, optional, retain }
                 } else {
                     Kind::InoutBuffer { element, len: len.ok_or(Problem::Reported)?, units, optional }
                 }
             }
-            ParamKind::OutBuffer { capacity, units, filled, grow } => {
+            ParamKind::OutBuffer { capacity, units, filled, grow, retain } => {
                 let t = need_pointer("out_buffer")?;
                 let element = element(self, &t)?;
+                let retain = retain.as_ref().map(|r| self.retain(f, r, true)).transpose()?;
+                if retain.is_some() {
+                    if !matches!(
+                        element,
+                        Value::Scalar { scalar: crate::model::Scalar::Int { .. } | crate::model::Scalar::Float { .. } }
+                    ) {
+                        return Err(Problem::other(
+                            "a retained output buffer holds numbers (it is read back later, whole)",
+                        ));
+                    }
+                    if grow.is_some() || filled.value != spec::Filled::Capacity {
+                        return Err(Problem::other(
+                            "a retained output buffer is read back whole, once the library lets go of it: `length` and `grow` do not apply",
+                        ));
+                    }
+                }
                 let capacity = expr(capacity)?;
                 let filled = match &filled.value {
                     spec::Filled::Return => Filled::Return,
@@ -450,6 +430,7 @@ impl<'a> Builder<'a> {
                     filled,
                     optional,
                     grow,
+                    retain,
                 }
             }
             ParamKind::Handle(h) => {
@@ -581,6 +562,68 @@ impl<'a> Builder<'a> {
                 };
                 Kind::UserData { of: cb.name.clone() }
             }
+        })
+    }
+
+    /// What ends the library's hold on a buffer it keeps (`retain`), checked against the
+    /// function's parameters: a handle parameter and an integer slot, a `scope: once`
+    /// callback parameter, or the client (output buffers only).
+    fn retain(&self, f: &header::Function, r: &spec::Retain, output: bool) -> Result<Retain, Problem> {
+        let spec_kind = |n: &str| {
+            self.spec.functions.get(&f.name).and_then(|s| s.value.params.get(n)).map(|p| &p.value.kind)
+        };
+        let is = |n: &str, want_handle: bool| {
+            f.params.iter().any(|q| {
+                q.name == n
+                    && if want_handle {
+                        self.handle_of(&q.ty).is_some() || matches!(spec_kind(n), Some(ParamKind::Handle(_)))
+                    } else {
+                        matches!(self.header.resolve(&q.ty), CType::Int { .. })
+                    }
+            })
+        };
+        if let Some(h) = r.handle.as_ref().filter(|h| !is(&h.value, true)) {
+            return Err(Problem::other(format!("`retain: {{ handle: {} }}` must name a handle parameter", h.value)));
+        }
+        if let Some(s) = r.slot.as_ref().filter(|s| !is(&s.value, false)) {
+            return Err(Problem::other(format!("`retain: {{ slot: {} }}` must name an integer parameter", s.value)));
+        }
+        if let Some(u) = &r.until {
+            let optional = self
+                .spec
+                .functions
+                .get(&f.name)
+                .and_then(|s| s.value.params.get(&u.value))
+                .is_some_and(|p| p.value.optional);
+            if optional {
+                return Err(Problem::other(format!(
+                    "`retain: {{ until: {} }}` names an optional callback: with none given, nothing would say when the library is done with the buffer",
+                    u.value
+                )));
+            }
+            let once = match spec_kind(&u.value) {
+                Some(ParamKind::Callback(Some(cb))) => {
+                    matches!(cb.value.scope.as_ref().map(|s| &s.value), Some(spec::ScopeSpec::Once))
+                }
+                _ => false,
+            };
+            if !once {
+                return Err(Problem::other(format!(
+                    "`retain: {{ until: {} }}` must name a callback parameter of this function with `scope: once` (its completion)",
+                    u.value
+                )));
+            }
+        }
+        if r.explicit && !output {
+            return Err(Problem::other(
+                "`explicit` applies to output buffers (the client reads them back and releases them); an input buffer is kept until its `handle` closes or its `until` callback fires",
+            ));
+        }
+        Ok(Retain {
+            handle: r.handle.as_ref().map(|h| h.value.clone()),
+            slot: r.slot.as_ref().map(|s| s.value.clone()),
+            until: r.until.as_ref().map(|u| u.value.clone()),
+            explicit: r.explicit,
         })
     }
 
@@ -894,6 +937,7 @@ impl<'a> Builder<'a> {
                     units,
                     filled: here_filled(filled),
                     grow: None,
+                    retain: None,
                 }
             }
             (Direction::Ret, _) => return Err(Problem::other("a return annotation on a parameter")),

@@ -231,7 +231,13 @@ impl<'a> Builder<'a> {
                         })?;
                         FieldType::Flexible { element, len: len.value.clone(), declared }
                     }
-                    ParamKind::OutBuffer { capacity, units, filled, grow } => {
+                    ParamKind::OutBuffer { retain: Some(_), .. } | ParamKind::InBuffer { retain: Some(_), .. } => {
+                        return Err(Why::from(format!(
+                            "`{name}` field `{}`: a struct's buffer field is bound for each call; `retain` applies to parameters",
+                            fd.name
+                        )))
+                    }
+                    ParamKind::OutBuffer { capacity, units, filled, grow, retain: None } => {
                         let why = |m: String| Why::from(format!("`{name}` field `{}`: {m}", fd.name));
                         let header = self.header;
                         let int_field = |n: &str| {
