@@ -42,7 +42,10 @@ fn kept(retain: &Option<crate::model::Retain>) -> String {
     let Some(r) = retain else { return String::new() };
     let mut ends = Vec::new();
     if let Some(h) = &r.handle {
-        ends.push(format!("{h} closes{}", r.slot.as_ref().map(|s| format!(" or slot {s} rebinds")).unwrap_or_default()));
+        ends.push(format!(
+            "{h} closes{}",
+            r.slot.as_ref().map(|s| format!(" or slot {s} rebinds")).unwrap_or_default()
+        ));
     }
     if let Some(u) = &r.until {
         ends.push(format!("{u} fires"));

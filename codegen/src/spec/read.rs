@@ -936,7 +936,8 @@ impl Reader<'_> {
 
     /// `retain: { handle: PARAM, slot: PARAM, until: PARAM, explicit: BOOL }`.
     fn retain(&mut self, node: &Node<'_>) -> Option<crate::spec::Retain> {
-        let mut r = crate::spec::Retain { handle: None, slot: None, until: None, explicit: false, pos: pos(node) };
+        let mut r =
+            crate::spec::Retain { handle: None, slot: None, until: None, explicit: false, pos: pos(node) };
         for (k, v) in self.fields(node, "retain", Some(&["handle", "slot", "until", "explicit"])) {
             match k.as_str() {
                 "handle" => r.handle = self.string(v, "the handle parameter"),

@@ -1461,7 +1461,11 @@ pub fn retained_buffers(k: &std::sync::Arc<Kinds>) {
     let cancelled = Arc::new(Mutex::new(Vec::new()));
     let c = cancelled.clone();
     let (_, buf) = k
-        .kx_camera_submit(cam, 16, Box::new(move |id: i32, status: i32, n: u32| c.lock().unwrap().push((id, status, n))))
+        .kx_camera_submit(
+            cam,
+            16,
+            Box::new(move |id: i32, status: i32, n: u32| c.lock().unwrap().push((id, status, n))),
+        )
         .unwrap();
     let (_, never) = k.kx_camera_read(cam, 8).unwrap();
     k.kx_camera_close(cam).unwrap();

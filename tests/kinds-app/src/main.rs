@@ -19,8 +19,7 @@ mod api {
     pub use kinds_linux_client::{
         Clash, Config, Device, Error, HostPath, KindsLinux as Kinds, KxBlock, KxFrame, KxFrameFnKept, KxInfo,
         KxPacked, KxPacket, KxPoint, KxSeries, KxStream, KxTextReq, KxValue, KxValueU, KxVerdict, Retained,
-        KX_MAGIC,
-        KX_VERSION,
+        KX_MAGIC, KX_VERSION,
     };
 }
 

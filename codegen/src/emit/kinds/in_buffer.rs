@@ -45,7 +45,8 @@ pub struct RetainHandle {
 pub(super) fn retain_view(at: &At<'_>, r: &model::Retain, cx: &mut Cx) -> Option<RetainView> {
     let handle = match &r.handle {
         Some(h) => {
-            let Some(Kind::Handle { handle, .. }) = at.f.params.iter().find(|q| q.name == *h).map(|q| &q.kind)
+            let Some(Kind::Handle { handle, .. }) =
+                at.f.params.iter().find(|q| q.name == *h).map(|q| &q.kind)
             else {
                 cx.unsupported.push(format!("{}: it is kept on `{h}`, which is not a handle", at.what));
                 return None;
@@ -59,7 +60,12 @@ pub(super) fn retain_view(at: &At<'_>, r: &model::Retain, cx: &mut Cx) -> Option
         None => None,
     };
     let until_ctx = r.until.as_ref().map(|_| format!("__dllgen_u_{}", at.p.name));
-    Some(RetainView { shared: handle.is_some() && until_ctx.is_some(), handle, until_ctx, explicit: r.explicit })
+    Some(RetainView {
+        shared: handle.is_some() && until_ctx.is_some(),
+        handle,
+        until_ctx,
+        explicit: r.explicit,
+    })
 }
 
 #[allow(clippy::too_many_arguments)]

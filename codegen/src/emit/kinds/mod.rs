@@ -133,9 +133,17 @@ pub(super) fn param(f: &model::Function, index: usize, fn_index: u32, cx: &mut C
         Kind::InBuffer { element, len, units, optional, retain } => {
             in_buffer::view(&at, element, len.as_ref(), *units, *optional, retain.as_ref(), cx, &mut out)
         }
-        Kind::OutBuffer { element, capacity, units, filled, optional: _, grow, retain } => {
-            out_buffer::view(&at, element, capacity, *units, filled, grow.as_ref(), retain.as_ref(), cx, &mut out)
-        }
+        Kind::OutBuffer { element, capacity, units, filled, optional: _, grow, retain } => out_buffer::view(
+            &at,
+            element,
+            capacity,
+            *units,
+            filled,
+            grow.as_ref(),
+            retain.as_ref(),
+            cx,
+            &mut out,
+        ),
         Kind::InoutBuffer { element, len, units, optional } => {
             inout_buffer::view(&at, element, len, *units, *optional, cx, &mut out)
         }

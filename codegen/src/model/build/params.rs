@@ -394,7 +394,9 @@ impl<'a> Builder<'a> {
                 if retain.is_some() {
                     if !matches!(
                         element,
-                        Value::Scalar { scalar: crate::model::Scalar::Int { .. } | crate::model::Scalar::Float { .. } }
+                        Value::Scalar {
+                            scalar: crate::model::Scalar::Int { .. } | crate::model::Scalar::Float { .. }
+                        }
                     ) {
                         return Err(Problem::other(
                             "a retained output buffer holds numbers (it is read back later, whole)",
@@ -583,10 +585,16 @@ impl<'a> Builder<'a> {
             })
         };
         if let Some(h) = r.handle.as_ref().filter(|h| !is(&h.value, true)) {
-            return Err(Problem::other(format!("`retain: {{ handle: {} }}` must name a handle parameter", h.value)));
+            return Err(Problem::other(format!(
+                "`retain: {{ handle: {} }}` must name a handle parameter",
+                h.value
+            )));
         }
         if let Some(s) = r.slot.as_ref().filter(|s| !is(&s.value, false)) {
-            return Err(Problem::other(format!("`retain: {{ slot: {} }}` must name an integer parameter", s.value)));
+            return Err(Problem::other(format!(
+                "`retain: {{ slot: {} }}` must name an integer parameter",
+                s.value
+            )));
         }
         if let Some(u) = &r.until {
             let optional = self

@@ -9,6 +9,7 @@ pub use __dllgen::*;
 mod __dllgen {
     #![allow(clippy::all, unused_imports, unused_mut, unused_variables, non_snake_case)]
     pub use ::dllgen_runtime::{Config, Error, HostPath};
+    pub use ::dllgen_runtime::marshal::retained::Retained;
     /// The hash of the model both sides were generated from; the host refuses any other.
     pub const MODEL_HASH: u64 = 0x256211733af3bd45;
     /// The host executable's file name.
