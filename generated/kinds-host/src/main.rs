@@ -27,7 +27,7 @@ mod __dllgen {
         unused_comparisons,
         unused_unsafe
     )]
-    const MODEL_HASH: u64 = 0xa698132c614efa1d;
+    const MODEL_HASH: u64 = 0x499e194424929336;
     /// `kx_packed` as the library lays it out.
     #[repr(C)]
     #[derive(Clone, Copy)]
@@ -877,16 +877,65 @@ mod __dllgen {
         *mut ::core::ffi::c_void,
     ) -> i32;
     type __DllgenFn10 = unsafe extern "C" fn(*mut ::core::ffi::c_void) -> i32;
-    type __DllgenFn11 = unsafe extern "C" fn(*mut u8, i32, i32) -> i32;
+    /// The library calls this for `kx_camera_write`'s `done`, at any time until it lets go of it:
+    /// it runs the client's closure of the registration its context names.
+    unsafe extern "C" fn __dllgen_callback_11_3(
+        a0: *mut ::core::ffi::c_void,
+        a1: i32,
+        a2: i32,
+        a3: u32,
+    ) -> () {
+        let mut __dllgen_w = ::dllgen_runtime::Writer::new();
+        ::dllgen_runtime::host::kept::fired(a0 as usize as *mut ::core::ffi::c_void);
+        if ::dllgen_runtime::kept_begin(
+                &mut __dllgen_w,
+                a0 as usize as *mut ::core::ffi::c_void,
+                "`kx_camera_write`'s callback `done`",
+            )
+            .is_none()
+        {
+            return ();
+        }
+        ::dllgen_runtime::marshal::value::reply(&mut __dllgen_w, &a1);
+        ::dllgen_runtime::marshal::value::reply(&mut __dllgen_w, &a2);
+        ::dllgen_runtime::marshal::value::reply(&mut __dllgen_w, &a3);
+        let __dllgen_v = ::dllgen_runtime::kept_callback(
+            2147486467,
+            &mut __dllgen_w,
+            (),
+            |__dllgen_r| {
+                let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
+                let __dllgen_ret = ::dllgen_runtime::marshal::value::decode_c(
+                    __dllgen_r,
+                    &mut __dllgen_keep,
+                )?;
+                Ok(__dllgen_ret)
+            },
+        );
+        ::dllgen_runtime::host::kept::release_context(
+            a0 as usize as *mut ::core::ffi::c_void,
+        );
+        __dllgen_v
+    }
+    type __DllgenFn11 = unsafe extern "C" fn(
+        *mut ::core::ffi::c_void,
+        *const u8,
+        u32,
+        ::core::option::Option<
+            unsafe extern "C" fn(*mut ::core::ffi::c_void, i32, i32, u32),
+        >,
+        *mut ::core::ffi::c_void,
+    ) -> i32;
+    type __DllgenFn12 = unsafe extern "C" fn(*mut u8, i32, i32) -> i32;
     /// The library calls this for `kx_clash`'s `w`: it runs the client's closure.
-    unsafe extern "C" fn __dllgen_callback_12_4(
+    unsafe extern "C" fn __dllgen_callback_13_4(
         a0: *mut ::core::ffi::c_void,
         a1: i32,
     ) -> () {
         let mut __dllgen_w = ::dllgen_runtime::Writer::new();
         ::dllgen_runtime::marshal::value::reply(&mut __dllgen_w, &a1);
         ::dllgen_runtime::callback(
-            12,
+            13,
             4,
             &mut __dllgen_w,
             |__dllgen_r| {
@@ -899,7 +948,7 @@ mod __dllgen {
             },
         )
     }
-    type __DllgenFn12 = unsafe extern "C" fn(
+    type __DllgenFn13 = unsafe extern "C" fn(
         Clash,
         i32,
         i32,
@@ -907,9 +956,9 @@ mod __dllgen {
         ::core::option::Option<unsafe extern "C" fn(*mut ::core::ffi::c_void, i32)>,
         *mut ::core::ffi::c_void,
     ) -> i32;
-    type __DllgenFn13 = unsafe extern "stdcall" fn(*mut ::core::ffi::c_void) -> ();
+    type __DllgenFn14 = unsafe extern "stdcall" fn(*mut ::core::ffi::c_void) -> ();
     /// The library calls this for `kx_deliver`'s `on_data`: it runs the client's closure.
-    unsafe extern "C" fn __dllgen_callback_14_1(
+    unsafe extern "C" fn __dllgen_callback_15_1(
         a0: *mut ::core::ffi::c_void,
         a1: *const u8,
         a2: u32,
@@ -945,7 +994,7 @@ mod __dllgen {
         };
         ::dllgen_runtime::marshal::value::reply(&mut __dllgen_w, &a6);
         ::dllgen_runtime::callback(
-            14,
+            15,
             1,
             &mut __dllgen_w,
             |__dllgen_r| {
@@ -958,7 +1007,7 @@ mod __dllgen {
             },
         )
     }
-    type __DllgenFn14 = unsafe extern "C" fn(
+    type __DllgenFn15 = unsafe extern "C" fn(
         i32,
         ::core::option::Option<
             unsafe extern "C" fn(
@@ -975,10 +1024,10 @@ mod __dllgen {
         *const *mut ::core::ffi::c_void,
         i32,
     ) -> i32;
-    type __DllgenFn15 = unsafe extern "C" fn(*mut ::core::ffi::c_void) -> *const u8;
-    type __DllgenHelper15 = unsafe extern "C" fn(*mut ::core::ffi::c_void);
+    type __DllgenFn16 = unsafe extern "C" fn(*mut ::core::ffi::c_void) -> *const u8;
+    type __DllgenHelper16 = unsafe extern "C" fn(*mut ::core::ffi::c_void);
     /// The library calls this for `kx_each`'s `visit`: it runs the client's closure.
-    unsafe extern "C" fn __dllgen_callback_16_1(
+    unsafe extern "C" fn __dllgen_callback_17_1(
         a0: *const u8,
         a1: i32,
         a2: *mut ::core::ffi::c_void,
@@ -991,7 +1040,7 @@ mod __dllgen {
         };
         ::dllgen_runtime::marshal::value::reply(&mut __dllgen_w, &a1);
         ::dllgen_runtime::callback(
-            16,
+            17,
             1,
             &mut __dllgen_w,
             |__dllgen_r| {
@@ -1004,38 +1053,38 @@ mod __dllgen {
             },
         )
     }
-    type __DllgenFn16 = unsafe extern "C" fn(
+    type __DllgenFn17 = unsafe extern "C" fn(
         i32,
         ::core::option::Option<
             unsafe extern "C" fn(*const u8, i32, *mut ::core::ffi::c_void),
         >,
         *mut ::core::ffi::c_void,
     ) -> i32;
-    type __DllgenFn17 = unsafe extern "C" fn(*const u8, *mut u32) -> i32;
-    type __DllgenFn18 = unsafe extern "C" fn(
+    type __DllgenFn18 = unsafe extern "C" fn(*const u8, *mut u32) -> i32;
+    type __DllgenFn19 = unsafe extern "C" fn(
         *mut ::core::ffi::c_void,
         i32,
         *const u8,
     ) -> i32;
-    type __DllgenFn19 = unsafe extern "C" fn(i32) -> *const u8;
-    type __DllgenFn20 = unsafe extern "stdcall" fn(i32) -> i32;
-    type __DllgenFn21 = unsafe extern "C" fn(i32, *mut *mut ::core::ffi::c_void) -> i32;
-    type __DllgenHelper21_1 = unsafe extern "C" fn(*mut ::core::ffi::c_void);
-    type __DllgenFn22 = unsafe extern "C" fn(i32) -> i32;
-    type __DllgenFn23 = unsafe extern "C" fn(*const KxBlock, *mut u8) -> i32;
-    type __DllgenFn24 = unsafe extern "C" fn(*mut u32, i32) -> i32;
-    type __DllgenFn25 = unsafe extern "stdcall" fn(
+    type __DllgenFn20 = unsafe extern "C" fn(i32) -> *const u8;
+    type __DllgenFn21 = unsafe extern "stdcall" fn(i32) -> i32;
+    type __DllgenFn22 = unsafe extern "C" fn(i32, *mut *mut ::core::ffi::c_void) -> i32;
+    type __DllgenHelper22_1 = unsafe extern "C" fn(*mut ::core::ffi::c_void);
+    type __DllgenFn23 = unsafe extern "C" fn(i32) -> i32;
+    type __DllgenFn24 = unsafe extern "C" fn(*const KxBlock, *mut u8) -> i32;
+    type __DllgenFn25 = unsafe extern "C" fn(*mut u32, i32) -> i32;
+    type __DllgenFn26 = unsafe extern "stdcall" fn(
         *const u8,
     ) -> *mut ::core::ffi::c_void;
     /// The library calls this for `kx_fire`'s `r#fn`: it runs the client's closure.
-    unsafe extern "C" fn __dllgen_callback_26_0(
+    unsafe extern "C" fn __dllgen_callback_27_0(
         a0: *mut ::core::ffi::c_void,
         a1: i32,
     ) -> i32 {
         let mut __dllgen_w = ::dllgen_runtime::Writer::new();
         ::dllgen_runtime::marshal::value::reply(&mut __dllgen_w, &a1);
         ::dllgen_runtime::callback(
-            26,
+            27,
             0,
             &mut __dllgen_w,
             |__dllgen_r| {
@@ -1048,13 +1097,13 @@ mod __dllgen {
             },
         )
     }
-    type __DllgenFn26 = unsafe extern "C" fn(
+    type __DllgenFn27 = unsafe extern "C" fn(
         ::core::option::Option<
             unsafe extern "C" fn(*mut ::core::ffi::c_void, i32) -> i32,
         >,
         *mut ::core::ffi::c_void,
     ) -> i32;
-    type __DllgenFn27 = unsafe extern "C" fn(
+    type __DllgenFn28 = unsafe extern "C" fn(
         i32,
         i32,
         *const ::core::ffi::c_void,
@@ -1062,12 +1111,12 @@ mod __dllgen {
         *const ::core::ffi::c_void,
         u32,
     ) -> i32;
-    type __DllgenFn28 = unsafe extern "C" fn(
+    type __DllgenFn29 = unsafe extern "C" fn(
         *mut ::dllgen_runtime::marshal::CBool,
         i32,
     ) -> i32;
     /// The library calls this for `kx_frames`'s `on_frame`: it runs the client's closure.
-    unsafe extern "C" fn __dllgen_callback_29_1(
+    unsafe extern "C" fn __dllgen_callback_30_1(
         a0: *mut ::core::ffi::c_void,
         a1: *const KxFrame,
         a2: *mut KxVerdict,
@@ -1082,7 +1131,7 @@ mod __dllgen {
             )
         };
         ::dllgen_runtime::callback(
-            29,
+            30,
             1,
             &mut __dllgen_w,
             |__dllgen_r| {
@@ -1119,7 +1168,7 @@ mod __dllgen {
             },
         )
     }
-    type __DllgenFn29 = unsafe extern "C" fn(
+    type __DllgenFn30 = unsafe extern "C" fn(
         i32,
         ::core::option::Option<
             unsafe extern "C" fn(
@@ -1131,20 +1180,20 @@ mod __dllgen {
         >,
         *mut ::core::ffi::c_void,
     ) -> i32;
-    type __DllgenFn30 = unsafe extern "stdcall" fn(
+    type __DllgenFn31 = unsafe extern "stdcall" fn(
         *mut ::core::ffi::c_void,
         *mut KxInfo,
     ) -> i32;
-    type __DllgenFn31 = unsafe extern "C" fn(*const *const u8, i32, *mut u8, i32) -> i32;
+    type __DllgenFn32 = unsafe extern "C" fn(*const *const u8, i32, *mut u8, i32) -> i32;
     /// The library calls this for `kx_keep`'s `r#fn`: it runs the client's closure.
-    unsafe extern "C" fn __dllgen_callback_32_0(
+    unsafe extern "C" fn __dllgen_callback_33_0(
         a0: *mut ::core::ffi::c_void,
         a1: i32,
     ) -> i32 {
         let mut __dllgen_w = ::dllgen_runtime::Writer::new();
         ::dllgen_runtime::marshal::value::reply(&mut __dllgen_w, &a1);
         ::dllgen_runtime::callback(
-            32,
+            33,
             0,
             &mut __dllgen_w,
             |__dllgen_r| {
@@ -1157,17 +1206,17 @@ mod __dllgen {
             },
         )
     }
-    type __DllgenFn32 = unsafe extern "C" fn(
+    type __DllgenFn33 = unsafe extern "C" fn(
         ::core::option::Option<
             unsafe extern "C" fn(*mut ::core::ffi::c_void, i32) -> i32,
         >,
         *mut ::core::ffi::c_void,
     ) -> ();
-    type __DllgenFn33 = unsafe extern "C" fn(*const KxInfo, *mut u8, i32) -> i32;
-    type __DllgenFn34 = unsafe extern "C" fn(KxPoint, KxPoint, *mut KxPoint, i32) -> i32;
+    type __DllgenFn34 = unsafe extern "C" fn(*const KxInfo, *mut u8, i32) -> i32;
+    type __DllgenFn35 = unsafe extern "C" fn(KxPoint, KxPoint, *mut KxPoint, i32) -> i32;
     /// The library calls this for `kx_listen`'s `r#fn`, at any time until it lets go of it:
     /// it runs the client's closure of the registration its context names.
-    unsafe extern "C" fn __dllgen_callback_35_1(
+    unsafe extern "C" fn __dllgen_callback_36_1(
         a0: *mut ::core::ffi::c_void,
         a1: i32,
         a2: *const u8,
@@ -1189,7 +1238,7 @@ mod __dllgen {
             >(&mut __dllgen_w, a2)
         };
         let __dllgen_v = ::dllgen_runtime::kept_callback(
-            2147492609,
+            2147492865,
             &mut __dllgen_w,
             (-100i64) as i32,
             |__dllgen_r| {
@@ -1203,17 +1252,17 @@ mod __dllgen {
         );
         __dllgen_v
     }
-    type __DllgenFn35 = unsafe extern "C" fn(
+    type __DllgenFn36 = unsafe extern "C" fn(
         *mut ::core::ffi::c_void,
         ::core::option::Option<
             unsafe extern "C" fn(*mut ::core::ffi::c_void, i32, *const u8) -> i32,
         >,
         *mut ::core::ffi::c_void,
     ) -> i32;
-    type __DllgenFn36 = unsafe extern "C" fn(*const u8) -> i32;
+    type __DllgenFn37 = unsafe extern "C" fn(*const u8) -> i32;
     /// The library calls this for `kx_logger_set`'s `log`, at any time until it lets go of it:
     /// it runs the client's closure of the registration its context names.
-    unsafe extern "C" fn __dllgen_callback_37_0(
+    unsafe extern "C" fn __dllgen_callback_38_0(
         a0: *mut ::core::ffi::c_void,
         a1: *const u8,
     ) -> i32 {
@@ -1233,7 +1282,7 @@ mod __dllgen {
             >(&mut __dllgen_w, a1)
         };
         let __dllgen_v = ::dllgen_runtime::kept_callback(
-            2147493120,
+            2147493376,
             &mut __dllgen_w,
             (0i64) as i32,
             |__dllgen_r| {
@@ -1247,27 +1296,27 @@ mod __dllgen {
         );
         __dllgen_v
     }
-    type __DllgenFn37 = unsafe extern "C" fn(
+    type __DllgenFn38 = unsafe extern "C" fn(
         ::core::option::Option<
             unsafe extern "C" fn(*mut ::core::ffi::c_void, *const u8) -> i32,
         >,
         *mut ::core::ffi::c_void,
     ) -> ();
-    type __DllgenFn38 = unsafe extern "C" fn(*const f64, u32) -> f64;
-    type __DllgenFn39 = unsafe extern "C" fn(
+    type __DllgenFn39 = unsafe extern "C" fn(*const f64, u32) -> f64;
+    type __DllgenFn40 = unsafe extern "C" fn(
         *mut ::core::ffi::c_void,
         *mut u8,
         i32,
     ) -> i32;
-    type __DllgenFn40 = unsafe extern "C" fn(*mut *mut ::core::ffi::c_void) -> i32;
-    type __DllgenFn41 = unsafe extern "stdcall" fn(KxPoint, i32, i32) -> KxPoint;
-    type __DllgenFn42 = unsafe extern "stdcall" fn(
+    type __DllgenFn41 = unsafe extern "C" fn(*mut *mut ::core::ffi::c_void) -> i32;
+    type __DllgenFn42 = unsafe extern "stdcall" fn(KxPoint, i32, i32) -> KxPoint;
+    type __DllgenFn43 = unsafe extern "stdcall" fn(
         *const u8,
         *mut *mut ::core::ffi::c_void,
     ) -> i32;
     /// The library calls this for `kx_order_set`'s `cmp`, at any time until it lets go of it:
     /// it runs the client's closure of the registration its context names.
-    unsafe extern "C" fn __dllgen_callback_43_1(
+    unsafe extern "C" fn __dllgen_callback_44_1(
         a0: *mut ::core::ffi::c_void,
         a1: i32,
         a2: i32,
@@ -1285,7 +1334,7 @@ mod __dllgen {
         ::dllgen_runtime::marshal::value::reply(&mut __dllgen_w, &a1);
         ::dllgen_runtime::marshal::value::reply(&mut __dllgen_w, &a2);
         let __dllgen_v = ::dllgen_runtime::kept_callback(
-            2147494657,
+            2147494913,
             &mut __dllgen_w,
             (0i64) as i32,
             |__dllgen_r| {
@@ -1301,10 +1350,10 @@ mod __dllgen {
     }
     /// The library calls this when it lets go of `kx_order_set`'s callbacks: their registration is
     /// released (the client drops the closures).
-    unsafe extern "C" fn __dllgen_destroy_43_3(context: *mut ::core::ffi::c_void) {
+    unsafe extern "C" fn __dllgen_destroy_44_3(context: *mut ::core::ffi::c_void) {
         ::dllgen_runtime::host::kept::release_context(context);
     }
-    type __DllgenFn43 = unsafe extern "C" fn(
+    type __DllgenFn44 = unsafe extern "C" fn(
         i32,
         ::core::option::Option<
             unsafe extern "C" fn(*mut ::core::ffi::c_void, i32, i32) -> i32,
@@ -1312,24 +1361,24 @@ mod __dllgen {
         *mut ::core::ffi::c_void,
         ::core::option::Option<unsafe extern "C" fn(*mut ::core::ffi::c_void)>,
     ) -> i32;
-    type __DllgenFn44 = unsafe extern "C" fn(i32, *mut i32, i32) -> i32;
-    type __DllgenFn45 = unsafe extern "C" fn() -> ();
-    type __DllgenFn46 = unsafe extern "C" fn(i32) -> *const KxPoint;
-    type __DllgenFn47 = unsafe extern "C" fn(*mut u8, i32) -> ();
-    type __DllgenFn48 = unsafe extern "C" fn(*mut i32) -> ();
-    type __DllgenFn49 = unsafe extern "C" fn(*mut u8, *mut u32, *const u8, u32) -> i32;
-    type __DllgenFn50 = unsafe extern "C" fn(i32) -> *const KxPacket;
-    type __DllgenFn51 = unsafe extern "C" fn(*const KxPacket) -> i64;
-    type __DllgenFn52 = unsafe extern "stdcall" fn(
+    type __DllgenFn45 = unsafe extern "C" fn(i32, *mut i32, i32) -> i32;
+    type __DllgenFn46 = unsafe extern "C" fn() -> ();
+    type __DllgenFn47 = unsafe extern "C" fn(i32) -> *const KxPoint;
+    type __DllgenFn48 = unsafe extern "C" fn(*mut u8, i32) -> ();
+    type __DllgenFn49 = unsafe extern "C" fn(*mut i32) -> ();
+    type __DllgenFn50 = unsafe extern "C" fn(*mut u8, *mut u32, *const u8, u32) -> i32;
+    type __DllgenFn51 = unsafe extern "C" fn(i32) -> *const KxPacket;
+    type __DllgenFn52 = unsafe extern "C" fn(*const KxPacket) -> i64;
+    type __DllgenFn53 = unsafe extern "stdcall" fn(
         *mut ::core::ffi::c_void,
         *mut u8,
         u32,
         *mut u32,
     ) -> i32;
-    type __DllgenFn53 = unsafe extern "C" fn(*const KxPacked, *mut KxPacked) -> i32;
-    type __DllgenFn54 = unsafe extern "C" fn(*mut u8, i32) -> ();
+    type __DllgenFn54 = unsafe extern "C" fn(*const KxPacked, *mut KxPacked) -> i32;
+    type __DllgenFn55 = unsafe extern "C" fn(*mut u8, i32) -> ();
     /// The library calls this for `kx_rows`'s `row`: it runs the client's closure.
-    unsafe extern "C" fn __dllgen_callback_55_1(
+    unsafe extern "C" fn __dllgen_callback_56_1(
         a0: *mut ::core::ffi::c_void,
         a1: i32,
         a2: *const *const u8,
@@ -1341,34 +1390,6 @@ mod __dllgen {
                 ::dllgen_runtime::marshal::Utf8,
             >(&mut __dllgen_w, a2, a1 as i64)
         };
-        ::dllgen_runtime::callback(
-            55,
-            1,
-            &mut __dllgen_w,
-            |__dllgen_r| {
-                let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
-                let __dllgen_ret = ::dllgen_runtime::marshal::value::decode_c(
-                    __dllgen_r,
-                    &mut __dllgen_keep,
-                )?;
-                Ok(__dllgen_ret)
-            },
-        )
-    }
-    type __DllgenFn55 = unsafe extern "C" fn(
-        i32,
-        ::core::option::Option<
-            unsafe extern "C" fn(*mut ::core::ffi::c_void, i32, *const *const u8) -> i32,
-        >,
-        *mut ::core::ffi::c_void,
-    ) -> i32;
-    /// The library calls this for `kx_scan`'s `progress`: it runs the client's closure.
-    unsafe extern "C" fn __dllgen_callback_56_1(
-        a0: *mut ::core::ffi::c_void,
-        a1: i32,
-    ) -> i32 {
-        let mut __dllgen_w = ::dllgen_runtime::Writer::new();
-        ::dllgen_runtime::marshal::value::reply(&mut __dllgen_w, &a1);
         ::dllgen_runtime::callback(
             56,
             1,
@@ -1383,36 +1404,22 @@ mod __dllgen {
             },
         )
     }
-    type __DllgenFn56 = unsafe extern "stdcall" fn(
-        *mut ::core::ffi::c_void,
+    type __DllgenFn56 = unsafe extern "C" fn(
+        i32,
         ::core::option::Option<
-            unsafe extern "C" fn(*mut ::core::ffi::c_void, i32) -> i32,
+            unsafe extern "C" fn(*mut ::core::ffi::c_void, i32, *const *const u8) -> i32,
         >,
         *mut ::core::ffi::c_void,
     ) -> i32;
-    type __DllgenFn57 = unsafe extern "stdcall" fn(i32, *mut KxSeries) -> i32;
-    type __DllgenFn58 = unsafe extern "stdcall" fn(
-        *const KxSeries,
-        *mut i32,
-        *mut i32,
-    ) -> i64;
-    type __DllgenFn59 = unsafe extern "stdcall" fn(
-        *mut ::core::ffi::c_void,
-        *const KxPoint,
-    ) -> i32;
-    type __DllgenFn60 = unsafe extern "C" fn(*mut KxStream) -> i32;
-    type __DllgenFn61 = unsafe extern "C" fn(*mut KxStream, u8) -> i32;
-    type __DllgenFn62 = unsafe extern "C" fn(*mut KxStream) -> i32;
-    type __DllgenFn63 = unsafe extern "C" fn() -> i32;
-    /// The library calls this for `kx_sum_each`'s `each`: it runs the client's closure.
-    unsafe extern "C" fn __dllgen_callback_64_1(
+    /// The library calls this for `kx_scan`'s `progress`: it runs the client's closure.
+    unsafe extern "C" fn __dllgen_callback_57_1(
         a0: *mut ::core::ffi::c_void,
         a1: i32,
     ) -> i32 {
         let mut __dllgen_w = ::dllgen_runtime::Writer::new();
         ::dllgen_runtime::marshal::value::reply(&mut __dllgen_w, &a1);
         ::dllgen_runtime::callback(
-            64,
+            57,
             1,
             &mut __dllgen_w,
             |__dllgen_r| {
@@ -1425,23 +1432,65 @@ mod __dllgen {
             },
         )
     }
-    type __DllgenFn64 = unsafe extern "C" fn(
+    type __DllgenFn57 = unsafe extern "stdcall" fn(
+        *mut ::core::ffi::c_void,
+        ::core::option::Option<
+            unsafe extern "C" fn(*mut ::core::ffi::c_void, i32) -> i32,
+        >,
+        *mut ::core::ffi::c_void,
+    ) -> i32;
+    type __DllgenFn58 = unsafe extern "stdcall" fn(i32, *mut KxSeries) -> i32;
+    type __DllgenFn59 = unsafe extern "stdcall" fn(
+        *const KxSeries,
+        *mut i32,
+        *mut i32,
+    ) -> i64;
+    type __DllgenFn60 = unsafe extern "stdcall" fn(
+        *mut ::core::ffi::c_void,
+        *const KxPoint,
+    ) -> i32;
+    type __DllgenFn61 = unsafe extern "C" fn(*mut KxStream) -> i32;
+    type __DllgenFn62 = unsafe extern "C" fn(*mut KxStream, u8) -> i32;
+    type __DllgenFn63 = unsafe extern "C" fn(*mut KxStream) -> i32;
+    type __DllgenFn64 = unsafe extern "C" fn() -> i32;
+    /// The library calls this for `kx_sum_each`'s `each`: it runs the client's closure.
+    unsafe extern "C" fn __dllgen_callback_65_1(
+        a0: *mut ::core::ffi::c_void,
+        a1: i32,
+    ) -> i32 {
+        let mut __dllgen_w = ::dllgen_runtime::Writer::new();
+        ::dllgen_runtime::marshal::value::reply(&mut __dllgen_w, &a1);
+        ::dllgen_runtime::callback(
+            65,
+            1,
+            &mut __dllgen_w,
+            |__dllgen_r| {
+                let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
+                let __dllgen_ret = ::dllgen_runtime::marshal::value::decode_c(
+                    __dllgen_r,
+                    &mut __dllgen_keep,
+                )?;
+                Ok(__dllgen_ret)
+            },
+        )
+    }
+    type __DllgenFn65 = unsafe extern "C" fn(
         i32,
         ::core::option::Option<
             unsafe extern "C" fn(*mut ::core::ffi::c_void, i32) -> i32,
         >,
         *mut ::core::ffi::c_void,
     ) -> i32;
-    type __DllgenFn65 = unsafe extern "C" fn(*const u8, i32, i32) -> i32;
-    type __DllgenFn66 = unsafe extern "C" fn(*const KxPoint, i32, *mut KxPoint) -> i32;
-    type __DllgenFn67 = unsafe extern "C" fn(*mut KxPoint) -> ();
-    type __DllgenFn68 = unsafe extern "C" fn(*mut KxTextReq) -> i32;
-    type __DllgenFn69 = unsafe extern "C" fn() -> i32;
-    type __DllgenFn70 = unsafe extern "C" fn(*const u16, *mut u16, i32) -> ();
-    type __DllgenFn71 = unsafe extern "C" fn(*const KxValue, *mut u8, i32) -> i32;
-    type __DllgenFn72 = unsafe extern "C" fn(i32, *mut KxValue) -> i32;
+    type __DllgenFn66 = unsafe extern "C" fn(*const u8, i32, i32) -> i32;
+    type __DllgenFn67 = unsafe extern "C" fn(*const KxPoint, i32, *mut KxPoint) -> i32;
+    type __DllgenFn68 = unsafe extern "C" fn(*mut KxPoint) -> ();
+    type __DllgenFn69 = unsafe extern "C" fn(*mut KxTextReq) -> i32;
+    type __DllgenFn70 = unsafe extern "C" fn() -> i32;
+    type __DllgenFn71 = unsafe extern "C" fn(*const u16, *mut u16, i32) -> ();
+    type __DllgenFn72 = unsafe extern "C" fn(*const KxValue, *mut u8, i32) -> i32;
+    type __DllgenFn73 = unsafe extern "C" fn(i32, *mut KxValue) -> i32;
     /// The library calls this for `kx_visit_device`'s `visit`: it runs the client's closure.
-    unsafe extern "C" fn __dllgen_callback_73_1(
+    unsafe extern "C" fn __dllgen_callback_74_1(
         a0: *mut ::core::ffi::c_void,
         a1: *mut ::core::ffi::c_void,
     ) -> i32 {
@@ -1452,7 +1501,7 @@ mod __dllgen {
             a1,
         );
         ::dllgen_runtime::callback(
-            73,
+            74,
             1,
             &mut __dllgen_w,
             |__dllgen_r| {
@@ -1465,7 +1514,7 @@ mod __dllgen {
             },
         )
     }
-    type __DllgenFn73 = unsafe extern "C" fn(
+    type __DllgenFn74 = unsafe extern "C" fn(
         *mut ::core::ffi::c_void,
         ::core::option::Option<
             unsafe extern "C" fn(
@@ -1475,7 +1524,7 @@ mod __dllgen {
         >,
         *mut ::core::ffi::c_void,
     ) -> i32;
-    type __DllgenFn74 = unsafe extern "C" fn(
+    type __DllgenFn75 = unsafe extern "C" fn(
         i32,
         i32,
         i32,
@@ -1487,12 +1536,12 @@ mod __dllgen {
         *const u8,
         i32,
     ) -> i32;
-    type __DllgenFn75 = unsafe extern "stdcall" fn(
+    type __DllgenFn76 = unsafe extern "stdcall" fn(
         *mut ::core::ffi::c_void,
         *const u8,
         u32,
     ) -> i32;
-    type __DllgenFn76 = unsafe extern "stdcall" fn(
+    type __DllgenFn77 = unsafe extern "stdcall" fn(
         *mut ::core::ffi::c_void,
         *const KxBlock,
         *const u8,
@@ -1515,15 +1564,15 @@ mod __dllgen {
         __dllgen_f13: __DllgenFn13,
         __dllgen_f14: __DllgenFn14,
         __dllgen_f15: __DllgenFn15,
-        __dllgen_helper15: __DllgenHelper15,
         __dllgen_f16: __DllgenFn16,
+        __dllgen_helper16: __DllgenHelper16,
         __dllgen_f17: __DllgenFn17,
         __dllgen_f18: __DllgenFn18,
         __dllgen_f19: __DllgenFn19,
         __dllgen_f20: __DllgenFn20,
         __dllgen_f21: __DllgenFn21,
-        __dllgen_helper21_1: __DllgenHelper21_1,
         __dllgen_f22: __DllgenFn22,
+        __dllgen_helper22_1: __DllgenHelper22_1,
         __dllgen_f23: __DllgenFn23,
         __dllgen_f24: __DllgenFn24,
         __dllgen_f25: __DllgenFn25,
@@ -1578,6 +1627,7 @@ mod __dllgen {
         __dllgen_f74: __DllgenFn74,
         __dllgen_f75: __DllgenFn75,
         __dllgen_f76: __DllgenFn76,
+        __dllgen_f77: __DllgenFn77,
     }
     impl ::dllgen_runtime::Library for __DllgenHost {
         fn model_hash(&self) -> u64 {
@@ -1585,8 +1635,8 @@ mod __dllgen {
         }
         fn end_resident(&self, end: u32, ptr: *mut ::core::ffi::c_void) {
             match end {
-                60 => {
-                    let _ = unsafe { (self.__dllgen_f60)(ptr.cast()) };
+                61 => {
+                    let _ = unsafe { (self.__dllgen_f61)(ptr.cast()) };
                 }
                 _ => {}
             }
@@ -2363,6 +2413,131 @@ mod __dllgen {
                 }
                 11 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
+                    let __dllgen_a_cam = ::dllgen_runtime::marshal::handle::decode_c(
+                        &mut __dllgen_args,
+                        0,
+                        false,
+                        false,
+                    )?;
+                    let __dllgen_a_buf = ::dllgen_runtime::marshal::in_buffer::decode::<
+                        u8,
+                    >(&mut __dllgen_args, &mut __dllgen_keep, false)?;
+                    let __dllgen_a_buf = ::dllgen_runtime::marshal::in_buffer::owned(
+                        __dllgen_a_buf,
+                    );
+                    let __dllgen_a_len: u32 = ::dllgen_runtime::marshal::length::decode(
+                        &mut __dllgen_args,
+                    )?;
+                    let __dllgen_a_done = ::dllgen_runtime::marshal::callback::decode(
+                        &mut __dllgen_args,
+                        false,
+                    )?;
+                    let __dllgen_reg = ::dllgen_runtime::host::kept::Registration::new(
+                        ::dllgen_runtime::owner(),
+                        ::dllgen_runtime::marshal::callback::decode_kept(
+                            &mut __dllgen_args,
+                        )?,
+                    );
+                    ::dllgen_runtime::marshal::in_buffer::check(
+                        &__dllgen_a_buf,
+                        __dllgen_a_len as u64,
+                        ::dllgen_runtime::marshal::Units::Bytes,
+                        1,
+                    )?;
+                    let __dllgen_u_buf = ::dllgen_runtime::host::kept::context(
+                        &__dllgen_reg,
+                    );
+                    __dllgen_args.finish()?;
+                    ::dllgen_runtime::native::set_errno(0);
+                    ::dllgen_runtime::native::set_last_error(0);
+                    let __dllgen_ret = unsafe {
+                        #[cfg(target_arch = "x86")]
+                        let __dllgen_r = ::dllgen_runtime::native::Words::new()
+                            .push(
+                                ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_cam),
+                            )
+                            .push(
+                                ::dllgen_runtime::marshal::in_buffer::ptr(&__dllgen_a_buf),
+                            )
+                            .push(__dllgen_a_len)
+                            .push(
+                                __dllgen_a_done
+                                    .then_some(
+                                        __dllgen_callback_11_3
+                                            as unsafe extern "C" fn(
+                                                *mut ::core::ffi::c_void,
+                                                i32,
+                                                i32,
+                                                u32,
+                                            ),
+                                    ),
+                            )
+                            .push(::dllgen_runtime::host::kept::context(&__dllgen_reg))
+                            .call::<
+                                i32,
+                            >(
+                                self.__dllgen_f11 as *const ::core::ffi::c_void,
+                                ::dllgen_runtime::native::Pops::Caller,
+                                "`kx_camera_write`",
+                            );
+                        #[cfg(not(target_arch = "x86"))]
+                        let __dllgen_r = ::core::result::Result::<
+                            _,
+                            ::dllgen_runtime::WireError,
+                        >::Ok(
+                            (self
+                                .__dllgen_f11)(
+                                ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_cam),
+                                ::dllgen_runtime::marshal::in_buffer::ptr(&__dllgen_a_buf),
+                                __dllgen_a_len,
+                                __dllgen_a_done
+                                    .then_some(
+                                        __dllgen_callback_11_3
+                                            as unsafe extern "C" fn(
+                                                *mut ::core::ffi::c_void,
+                                                i32,
+                                                i32,
+                                                u32,
+                                            ),
+                                    ),
+                                ::dllgen_runtime::host::kept::context(&__dllgen_reg),
+                            ),
+                        );
+                        __dllgen_r
+                    }?;
+                    let (__dllgen_errno, __dllgen_last_error) = (
+                        ::dllgen_runtime::native::errno(),
+                        ::dllgen_runtime::native::last_error(),
+                    );
+                    let _ = ::dllgen_runtime::host::kept::leak(__dllgen_reg);
+                    ::dllgen_runtime::marshal::handle::after_call(
+                        &__dllgen_a_cam,
+                        0,
+                        false,
+                    );
+                    if let Some(__dllgen_status) = ::dllgen_runtime::marshal::error::check(
+                        __dllgen_out,
+                        __dllgen_ret,
+                        ::dllgen_runtime::marshal::error::Rule::Negative,
+                        ::dllgen_runtime::marshal::error::Code::Return,
+                        __dllgen_errno,
+                        __dllgen_last_error,
+                    ) {
+                        return Ok(__dllgen_status);
+                    }
+                    ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
+                    let __dllgen_a_buf = ::std::sync::Arc::new(__dllgen_a_buf);
+                    ::dllgen_runtime::host::handles::retain(
+                        0,
+                        ::dllgen_runtime::marshal::handle::id(&__dllgen_a_cam),
+                        None,
+                        __dllgen_a_buf.clone(),
+                    );
+                    ::dllgen_runtime::host::kept::hold(__dllgen_u_buf, __dllgen_a_buf);
+                    Ok(::dllgen_runtime::Status::Ok)
+                }
+                12 => {
+                    let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let __dllgen_a_cap: i32 = ::dllgen_runtime::marshal::length::decode(
                         &mut __dllgen_args,
                     )?;
@@ -2394,7 +2569,7 @@ mod __dllgen {
                             .call::<
                                 i32,
                             >(
-                                self.__dllgen_f11 as *const ::core::ffi::c_void,
+                                self.__dllgen_f12 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
                                 "`kx_claim`",
                             );
@@ -2404,7 +2579,7 @@ mod __dllgen {
                             ::dllgen_runtime::WireError,
                         >::Ok(
                             (self
-                                .__dllgen_f11)(
+                                .__dllgen_f12)(
                                 ::dllgen_runtime::marshal::out_buffer::ptr(
                                     &mut __dllgen_a_buf,
                                 ),
@@ -2438,7 +2613,7 @@ mod __dllgen {
                     )?;
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                12 => {
+                13 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let __dllgen_a_c: Clash = ::dllgen_runtime::marshal::value::decode_c(
                         &mut __dllgen_args,
@@ -2471,7 +2646,7 @@ mod __dllgen {
                             .push(
                                 __dllgen_a_w
                                     .then_some(
-                                        __dllgen_callback_12_4
+                                        __dllgen_callback_13_4
                                             as unsafe extern "C" fn(*mut ::core::ffi::c_void, i32),
                                     ),
                             )
@@ -2479,7 +2654,7 @@ mod __dllgen {
                             .call::<
                                 i32,
                             >(
-                                self.__dllgen_f12 as *const ::core::ffi::c_void,
+                                self.__dllgen_f13 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
                                 "`kx_clash`",
                             );
@@ -2489,14 +2664,14 @@ mod __dllgen {
                             ::dllgen_runtime::WireError,
                         >::Ok(
                             (self
-                                .__dllgen_f12)(
+                                .__dllgen_f13)(
                                 __dllgen_a_c,
                                 __dllgen_a_n,
                                 __dllgen_a_length,
                                 __dllgen_a_type,
                                 __dllgen_a_w
                                     .then_some(
-                                        __dllgen_callback_12_4
+                                        __dllgen_callback_13_4
                                             as unsafe extern "C" fn(*mut ::core::ffi::c_void, i32),
                                     ),
                                 ::dllgen_runtime::marshal::callback::user_data(),
@@ -2507,7 +2682,7 @@ mod __dllgen {
                     ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                13 => {
+                14 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let __dllgen_a_dev = ::dllgen_runtime::marshal::handle::decode_c(
                         &mut __dllgen_args,
@@ -2525,7 +2700,7 @@ mod __dllgen {
                             .call::<
                                 (),
                             >(
-                                self.__dllgen_f13 as *const ::core::ffi::c_void,
+                                self.__dllgen_f14 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Callee,
                                 "`kx_close`",
                             );
@@ -2535,7 +2710,7 @@ mod __dllgen {
                             ::dllgen_runtime::WireError,
                         >::Ok(
                             (self
-                                .__dllgen_f13)(
+                                .__dllgen_f14)(
                                 ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_dev),
                             ),
                         );
@@ -2548,7 +2723,7 @@ mod __dllgen {
                     );
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                14 => {
+                15 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let __dllgen_a_n: i32 = ::dllgen_runtime::marshal::value::decode_c(
                         &mut __dllgen_args,
@@ -2579,7 +2754,7 @@ mod __dllgen {
                             .push(
                                 __dllgen_a_on_data
                                     .then_some(
-                                        __dllgen_callback_14_1
+                                        __dllgen_callback_15_1
                                             as unsafe extern "C" fn(
                                                 *mut ::core::ffi::c_void,
                                                 *const u8,
@@ -2597,7 +2772,7 @@ mod __dllgen {
                             .call::<
                                 i32,
                             >(
-                                self.__dllgen_f14 as *const ::core::ffi::c_void,
+                                self.__dllgen_f15 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
                                 "`kx_deliver`",
                             );
@@ -2607,11 +2782,11 @@ mod __dllgen {
                             ::dllgen_runtime::WireError,
                         >::Ok(
                             (self
-                                .__dllgen_f14)(
+                                .__dllgen_f15)(
                                 __dllgen_a_n,
                                 __dllgen_a_on_data
                                     .then_some(
-                                        __dllgen_callback_14_1
+                                        __dllgen_callback_15_1
                                             as unsafe extern "C" fn(
                                                 *mut ::core::ffi::c_void,
                                                 *const u8,
@@ -2646,7 +2821,7 @@ mod __dllgen {
                     ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                15 => {
+                16 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let __dllgen_a_dev = ::dllgen_runtime::marshal::handle::decode_c(
                         &mut __dllgen_args,
@@ -2664,7 +2839,7 @@ mod __dllgen {
                             .call::<
                                 *const u8,
                             >(
-                                self.__dllgen_f15 as *const ::core::ffi::c_void,
+                                self.__dllgen_f16 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
                                 "`kx_describe`",
                             );
@@ -2674,7 +2849,7 @@ mod __dllgen {
                             ::dllgen_runtime::WireError,
                         >::Ok(
                             (self
-                                .__dllgen_f15)(
+                                .__dllgen_f16)(
                                 ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_dev),
                             ),
                         );
@@ -2693,14 +2868,14 @@ mod __dllgen {
                     if !__dllgen_ret.is_null() {
                         unsafe {
                             (self
-                                .__dllgen_helper15)(
+                                .__dllgen_helper16)(
                                 __dllgen_ret as *mut ::core::ffi::c_void,
                             )
                         };
                     }
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                16 => {
+                17 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let __dllgen_a_count: i32 = ::dllgen_runtime::marshal::value::decode_c(
                         &mut __dllgen_args,
@@ -2718,7 +2893,7 @@ mod __dllgen {
                             .push(
                                 __dllgen_a_visit
                                     .then_some(
-                                        __dllgen_callback_16_1
+                                        __dllgen_callback_17_1
                                             as unsafe extern "C" fn(
                                                 *const u8,
                                                 i32,
@@ -2730,7 +2905,7 @@ mod __dllgen {
                             .call::<
                                 i32,
                             >(
-                                self.__dllgen_f16 as *const ::core::ffi::c_void,
+                                self.__dllgen_f17 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
                                 "`kx_each`",
                             );
@@ -2740,11 +2915,11 @@ mod __dllgen {
                             ::dllgen_runtime::WireError,
                         >::Ok(
                             (self
-                                .__dllgen_f16)(
+                                .__dllgen_f17)(
                                 __dllgen_a_count,
                                 __dllgen_a_visit
                                     .then_some(
-                                        __dllgen_callback_16_1
+                                        __dllgen_callback_17_1
                                             as unsafe extern "C" fn(
                                                 *const u8,
                                                 i32,
@@ -2759,7 +2934,7 @@ mod __dllgen {
                     ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                17 => {
+                18 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let __dllgen_a_src = ::dllgen_runtime::marshal::in_buffer::decode::<
                         u8,
@@ -2784,7 +2959,7 @@ mod __dllgen {
                             .call::<
                                 i32,
                             >(
-                                self.__dllgen_f17 as *const ::core::ffi::c_void,
+                                self.__dllgen_f18 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
                                 "`kx_eat`",
                             );
@@ -2794,7 +2969,7 @@ mod __dllgen {
                             ::dllgen_runtime::WireError,
                         >::Ok(
                             (self
-                                .__dllgen_f17)(
+                                .__dllgen_f18)(
                                 ::dllgen_runtime::marshal::in_buffer::ptr(&__dllgen_a_src),
                                 &mut __dllgen_a_src_len,
                             ),
@@ -2809,7 +2984,7 @@ mod __dllgen {
                     )?;
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                18 => {
+                19 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let __dllgen_a_dev = ::dllgen_runtime::marshal::handle::decode_c(
                         &mut __dllgen_args,
@@ -2840,7 +3015,7 @@ mod __dllgen {
                             .call::<
                                 i32,
                             >(
-                                self.__dllgen_f18 as *const ::core::ffi::c_void,
+                                self.__dllgen_f19 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
                                 "`kx_emit`",
                             );
@@ -2850,7 +3025,7 @@ mod __dllgen {
                             ::dllgen_runtime::WireError,
                         >::Ok(
                             (self
-                                .__dllgen_f18)(
+                                .__dllgen_f19)(
                                 ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_dev),
                                 __dllgen_a_n,
                                 ::dllgen_runtime::marshal::in_string::ptr(&__dllgen_a_what),
@@ -2880,7 +3055,7 @@ mod __dllgen {
                     ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                19 => {
+                20 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let __dllgen_a_status: i32 = ::dllgen_runtime::marshal::value::decode_c(
                         &mut __dllgen_args,
@@ -2894,7 +3069,7 @@ mod __dllgen {
                             .call::<
                                 *const u8,
                             >(
-                                self.__dllgen_f19 as *const ::core::ffi::c_void,
+                                self.__dllgen_f20 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
                                 "`kx_error_text`",
                             );
@@ -2902,7 +3077,7 @@ mod __dllgen {
                         let __dllgen_r = ::core::result::Result::<
                             _,
                             ::dllgen_runtime::WireError,
-                        >::Ok((self.__dllgen_f19)(__dllgen_a_status));
+                        >::Ok((self.__dllgen_f20)(__dllgen_a_status));
                         __dllgen_r
                     }?;
                     unsafe {
@@ -2912,7 +3087,7 @@ mod __dllgen {
                     };
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                20 => {
+                21 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let __dllgen_a_v: i32 = ::dllgen_runtime::marshal::value::decode_c(
                         &mut __dllgen_args,
@@ -2928,7 +3103,7 @@ mod __dllgen {
                             .call::<
                                 i32,
                             >(
-                                self.__dllgen_f20 as *const ::core::ffi::c_void,
+                                self.__dllgen_f21 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Callee,
                                 "`kx_even`",
                             );
@@ -2936,7 +3111,7 @@ mod __dllgen {
                         let __dllgen_r = ::core::result::Result::<
                             _,
                             ::dllgen_runtime::WireError,
-                        >::Ok((self.__dllgen_f20)(__dllgen_a_v));
+                        >::Ok((self.__dllgen_f21)(__dllgen_a_v));
                         __dllgen_r
                     }?;
                     let (__dllgen_errno, __dllgen_last_error) = (
@@ -2956,7 +3131,7 @@ mod __dllgen {
                     ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                21 => {
+                22 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let __dllgen_a_code: i32 = ::dllgen_runtime::marshal::value::decode_c(
                         &mut __dllgen_args,
@@ -2972,7 +3147,7 @@ mod __dllgen {
                             .call::<
                                 i32,
                             >(
-                                self.__dllgen_f21 as *const ::core::ffi::c_void,
+                                self.__dllgen_f22 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
                                 "`kx_explain`",
                             );
@@ -2980,7 +3155,7 @@ mod __dllgen {
                         let __dllgen_r = ::core::result::Result::<
                             _,
                             ::dllgen_runtime::WireError,
-                        >::Ok((self.__dllgen_f21)(__dllgen_a_code, &mut __dllgen_a_msg));
+                        >::Ok((self.__dllgen_f22)(__dllgen_a_code, &mut __dllgen_a_msg));
                         __dllgen_r
                     }?;
                     let __dllgen_a_msg_copy = unsafe {
@@ -2989,7 +3164,7 @@ mod __dllgen {
                         >(__dllgen_a_msg)
                     };
                     if !__dllgen_a_msg.is_null() {
-                        unsafe { (self.__dllgen_helper21_1)(__dllgen_a_msg) };
+                        unsafe { (self.__dllgen_helper22_1)(__dllgen_a_msg) };
                     }
                     ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
                     ::dllgen_runtime::marshal::out_string::reply::<
@@ -2997,7 +3172,7 @@ mod __dllgen {
                     >(__dllgen_out, &__dllgen_a_msg_copy);
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                22 => {
+                23 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let __dllgen_a_code: i32 = ::dllgen_runtime::marshal::value::decode_c(
                         &mut __dllgen_args,
@@ -3013,7 +3188,7 @@ mod __dllgen {
                             .call::<
                                 i32,
                             >(
-                                self.__dllgen_f22 as *const ::core::ffi::c_void,
+                                self.__dllgen_f23 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
                                 "`kx_fail`",
                             );
@@ -3021,7 +3196,7 @@ mod __dllgen {
                         let __dllgen_r = ::core::result::Result::<
                             _,
                             ::dllgen_runtime::WireError,
-                        >::Ok((self.__dllgen_f22)(__dllgen_a_code));
+                        >::Ok((self.__dllgen_f23)(__dllgen_a_code));
                         __dllgen_r
                     }?;
                     let (__dllgen_errno, __dllgen_last_error) = (
@@ -3041,7 +3216,7 @@ mod __dllgen {
                     ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                23 => {
+                24 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let __dllgen_a_block = ::dllgen_runtime::marshal::in_value::decode::<
                         KxBlock,
@@ -3079,7 +3254,7 @@ mod __dllgen {
                             .call::<
                                 i32,
                             >(
-                                self.__dllgen_f23 as *const ::core::ffi::c_void,
+                                self.__dllgen_f24 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
                                 "`kx_fill_blocks`",
                             );
@@ -3089,7 +3264,7 @@ mod __dllgen {
                             ::dllgen_runtime::WireError,
                         >::Ok(
                             (self
-                                .__dllgen_f23)(
+                                .__dllgen_f24)(
                                 ::dllgen_runtime::marshal::in_value::ptr(&__dllgen_a_block),
                                 ::dllgen_runtime::marshal::out_buffer::ptr(
                                     &mut __dllgen_a_out,
@@ -3107,7 +3282,7 @@ mod __dllgen {
                     )?;
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                24 => {
+                25 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let __dllgen_a_size: i32 = ::dllgen_runtime::marshal::value::decode_c(
                         &mut __dllgen_args,
@@ -3134,7 +3309,7 @@ mod __dllgen {
                             .call::<
                                 i32,
                             >(
-                                self.__dllgen_f24 as *const ::core::ffi::c_void,
+                                self.__dllgen_f25 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
                                 "`kx_fill_odd`",
                             );
@@ -3144,7 +3319,7 @@ mod __dllgen {
                             ::dllgen_runtime::WireError,
                         >::Ok(
                             (self
-                                .__dllgen_f24)(
+                                .__dllgen_f25)(
                                 ::dllgen_runtime::marshal::out_buffer::ptr(
                                     &mut __dllgen_a_out,
                                 ),
@@ -3162,7 +3337,7 @@ mod __dllgen {
                     )?;
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                25 => {
+                26 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let __dllgen_a_path = ::dllgen_runtime::marshal::in_string::decode::<
                         ::dllgen_runtime::marshal::Utf8,
@@ -3179,7 +3354,7 @@ mod __dllgen {
                             .call::<
                                 *mut ::core::ffi::c_void,
                             >(
-                                self.__dllgen_f25 as *const ::core::ffi::c_void,
+                                self.__dllgen_f26 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Callee,
                                 "`kx_find`",
                             );
@@ -3189,7 +3364,7 @@ mod __dllgen {
                             ::dllgen_runtime::WireError,
                         >::Ok(
                             (self
-                                .__dllgen_f25)(
+                                .__dllgen_f26)(
                                 ::dllgen_runtime::marshal::in_string::ptr(&__dllgen_a_path),
                             ),
                         );
@@ -3216,7 +3391,7 @@ mod __dllgen {
                     );
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                26 => {
+                27 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let __dllgen_a_fn = ::dllgen_runtime::marshal::callback::decode(
                         &mut __dllgen_args,
@@ -3229,7 +3404,7 @@ mod __dllgen {
                             .push(
                                 __dllgen_a_fn
                                     .then_some(
-                                        __dllgen_callback_26_0
+                                        __dllgen_callback_27_0
                                             as unsafe extern "C" fn(
                                                 *mut ::core::ffi::c_void,
                                                 i32,
@@ -3240,7 +3415,7 @@ mod __dllgen {
                             .call::<
                                 i32,
                             >(
-                                self.__dllgen_f26 as *const ::core::ffi::c_void,
+                                self.__dllgen_f27 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
                                 "`kx_fire`",
                             );
@@ -3250,10 +3425,10 @@ mod __dllgen {
                             ::dllgen_runtime::WireError,
                         >::Ok(
                             (self
-                                .__dllgen_f26)(
+                                .__dllgen_f27)(
                                 __dllgen_a_fn
                                     .then_some(
-                                        __dllgen_callback_26_0
+                                        __dllgen_callback_27_0
                                             as unsafe extern "C" fn(
                                                 *mut ::core::ffi::c_void,
                                                 i32,
@@ -3267,7 +3442,7 @@ mod __dllgen {
                     ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                27 => {
+                28 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let __dllgen_a_x: i32 = ::dllgen_runtime::marshal::value::decode_c(
                         &mut __dllgen_args,
@@ -3286,7 +3461,7 @@ mod __dllgen {
                             .call::<
                                 i32,
                             >(
-                                self.__dllgen_f27 as *const ::core::ffi::c_void,
+                                self.__dllgen_f28 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
                                 "`kx_fixed`",
                             );
@@ -3296,7 +3471,7 @@ mod __dllgen {
                             ::dllgen_runtime::WireError,
                         >::Ok(
                             (self
-                                .__dllgen_f27)(
+                                .__dllgen_f28)(
                                 __dllgen_a_x,
                                 19288i64 as i32,
                                 ::dllgen_runtime::marshal::fixed::string(b"kx-1.0\0"),
@@ -3310,7 +3485,7 @@ mod __dllgen {
                     ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                28 => {
+                29 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let mut __dllgen_a_flags = ::dllgen_runtime::marshal::inout_buffer::decode_c::<
                         ::dllgen_runtime::marshal::CBool,
@@ -3337,7 +3512,7 @@ mod __dllgen {
                             .call::<
                                 i32,
                             >(
-                                self.__dllgen_f28 as *const ::core::ffi::c_void,
+                                self.__dllgen_f29 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
                                 "`kx_flip`",
                             );
@@ -3347,7 +3522,7 @@ mod __dllgen {
                             ::dllgen_runtime::WireError,
                         >::Ok(
                             (self
-                                .__dllgen_f28)(
+                                .__dllgen_f29)(
                                 ::dllgen_runtime::marshal::inout_buffer::ptr(
                                     &mut __dllgen_a_flags,
                                 ),
@@ -3364,7 +3539,7 @@ mod __dllgen {
                     );
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                29 => {
+                30 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let __dllgen_a_n: i32 = ::dllgen_runtime::marshal::value::decode_c(
                         &mut __dllgen_args,
@@ -3384,7 +3559,7 @@ mod __dllgen {
                             .push(
                                 __dllgen_a_on_frame
                                     .then_some(
-                                        __dllgen_callback_29_1
+                                        __dllgen_callback_30_1
                                             as unsafe extern "C" fn(
                                                 *mut ::core::ffi::c_void,
                                                 *const KxFrame,
@@ -3397,7 +3572,7 @@ mod __dllgen {
                             .call::<
                                 i32,
                             >(
-                                self.__dllgen_f29 as *const ::core::ffi::c_void,
+                                self.__dllgen_f30 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
                                 "`kx_frames`",
                             );
@@ -3407,11 +3582,11 @@ mod __dllgen {
                             ::dllgen_runtime::WireError,
                         >::Ok(
                             (self
-                                .__dllgen_f29)(
+                                .__dllgen_f30)(
                                 __dllgen_a_n,
                                 __dllgen_a_on_frame
                                     .then_some(
-                                        __dllgen_callback_29_1
+                                        __dllgen_callback_30_1
                                             as unsafe extern "C" fn(
                                                 *mut ::core::ffi::c_void,
                                                 *const KxFrame,
@@ -3441,7 +3616,7 @@ mod __dllgen {
                     ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                30 => {
+                31 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let __dllgen_a_dev = ::dllgen_runtime::marshal::handle::decode_c(
                         &mut __dllgen_args,
@@ -3469,7 +3644,7 @@ mod __dllgen {
                             .call::<
                                 i32,
                             >(
-                                self.__dllgen_f30 as *const ::core::ffi::c_void,
+                                self.__dllgen_f31 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Callee,
                                 "`kx_info_get`",
                             );
@@ -3479,7 +3654,7 @@ mod __dllgen {
                             ::dllgen_runtime::WireError,
                         >::Ok(
                             (self
-                                .__dllgen_f30)(
+                                .__dllgen_f31)(
                                 ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_dev),
                                 ::dllgen_runtime::marshal::out_value::ptr(
                                     &mut __dllgen_a_info,
@@ -3515,7 +3690,7 @@ mod __dllgen {
                     )?;
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                31 => {
+                32 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let __dllgen_a_parts = ::dllgen_runtime::marshal::in_strings::decode::<
                         ::dllgen_runtime::marshal::Utf8,
@@ -3553,7 +3728,7 @@ mod __dllgen {
                             .call::<
                                 i32,
                             >(
-                                self.__dllgen_f31 as *const ::core::ffi::c_void,
+                                self.__dllgen_f32 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
                                 "`kx_join`",
                             );
@@ -3563,7 +3738,7 @@ mod __dllgen {
                             ::dllgen_runtime::WireError,
                         >::Ok(
                             (self
-                                .__dllgen_f31)(
+                                .__dllgen_f32)(
                                 ::dllgen_runtime::marshal::in_strings::ptr(
                                     &__dllgen_a_parts,
                                 ),
@@ -3586,7 +3761,7 @@ mod __dllgen {
                     )?;
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                32 => {
+                33 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let __dllgen_a_fn = ::dllgen_runtime::marshal::callback::decode(
                         &mut __dllgen_args,
@@ -3599,7 +3774,7 @@ mod __dllgen {
                             .push(
                                 __dllgen_a_fn
                                     .then_some(
-                                        __dllgen_callback_32_0
+                                        __dllgen_callback_33_0
                                             as unsafe extern "C" fn(
                                                 *mut ::core::ffi::c_void,
                                                 i32,
@@ -3610,7 +3785,7 @@ mod __dllgen {
                             .call::<
                                 (),
                             >(
-                                self.__dllgen_f32 as *const ::core::ffi::c_void,
+                                self.__dllgen_f33 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
                                 "`kx_keep`",
                             );
@@ -3620,10 +3795,10 @@ mod __dllgen {
                             ::dllgen_runtime::WireError,
                         >::Ok(
                             (self
-                                .__dllgen_f32)(
+                                .__dllgen_f33)(
                                 __dllgen_a_fn
                                     .then_some(
-                                        __dllgen_callback_32_0
+                                        __dllgen_callback_33_0
                                             as unsafe extern "C" fn(
                                                 *mut ::core::ffi::c_void,
                                                 i32,
@@ -3636,7 +3811,7 @@ mod __dllgen {
                     }?;
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                33 => {
+                34 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let __dllgen_a_info = ::dllgen_runtime::marshal::in_value::decode::<
                         KxInfo,
@@ -3670,7 +3845,7 @@ mod __dllgen {
                             .call::<
                                 i32,
                             >(
-                                self.__dllgen_f33 as *const ::core::ffi::c_void,
+                                self.__dllgen_f34 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
                                 "`kx_label`",
                             );
@@ -3680,7 +3855,7 @@ mod __dllgen {
                             ::dllgen_runtime::WireError,
                         >::Ok(
                             (self
-                                .__dllgen_f33)(
+                                .__dllgen_f34)(
                                 ::dllgen_runtime::marshal::in_value::ptr(&__dllgen_a_info),
                                 ::dllgen_runtime::marshal::out_buffer::ptr(
                                     &mut __dllgen_a_buf,
@@ -3713,7 +3888,7 @@ mod __dllgen {
                     )?;
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                34 => {
+                35 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let __dllgen_a_from: KxPoint = ::dllgen_runtime::marshal::value::decode_c(
                         &mut __dllgen_args,
@@ -3751,7 +3926,7 @@ mod __dllgen {
                             .call::<
                                 i32,
                             >(
-                                self.__dllgen_f34 as *const ::core::ffi::c_void,
+                                self.__dllgen_f35 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
                                 "`kx_line`",
                             );
@@ -3761,7 +3936,7 @@ mod __dllgen {
                             ::dllgen_runtime::WireError,
                         >::Ok(
                             (self
-                                .__dllgen_f34)(
+                                .__dllgen_f35)(
                                 __dllgen_a_from,
                                 __dllgen_a_step,
                                 ::dllgen_runtime::marshal::out_buffer::ptr(
@@ -3796,7 +3971,7 @@ mod __dllgen {
                     )?;
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                35 => {
+                36 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let __dllgen_a_dev = ::dllgen_runtime::marshal::handle::decode_c(
                         &mut __dllgen_args,
@@ -3826,7 +4001,7 @@ mod __dllgen {
                             .push(
                                 __dllgen_a_fn
                                     .then_some(
-                                        __dllgen_callback_35_1
+                                        __dllgen_callback_36_1
                                             as unsafe extern "C" fn(
                                                 *mut ::core::ffi::c_void,
                                                 i32,
@@ -3838,7 +4013,7 @@ mod __dllgen {
                             .call::<
                                 i32,
                             >(
-                                self.__dllgen_f35 as *const ::core::ffi::c_void,
+                                self.__dllgen_f36 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
                                 "`kx_listen`",
                             );
@@ -3848,11 +4023,11 @@ mod __dllgen {
                             ::dllgen_runtime::WireError,
                         >::Ok(
                             (self
-                                .__dllgen_f35)(
+                                .__dllgen_f36)(
                                 ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_dev),
                                 __dllgen_a_fn
                                     .then_some(
-                                        __dllgen_callback_35_1
+                                        __dllgen_callback_36_1
                                             as unsafe extern "C" fn(
                                                 *mut ::core::ffi::c_void,
                                                 i32,
@@ -3892,7 +4067,7 @@ mod __dllgen {
                     ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                36 => {
+                37 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let __dllgen_a_line = ::dllgen_runtime::marshal::in_string::decode::<
                         ::dllgen_runtime::marshal::Utf8,
@@ -3909,7 +4084,7 @@ mod __dllgen {
                             .call::<
                                 i32,
                             >(
-                                self.__dllgen_f36 as *const ::core::ffi::c_void,
+                                self.__dllgen_f37 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
                                 "`kx_logger_line`",
                             );
@@ -3919,7 +4094,7 @@ mod __dllgen {
                             ::dllgen_runtime::WireError,
                         >::Ok(
                             (self
-                                .__dllgen_f36)(
+                                .__dllgen_f37)(
                                 ::dllgen_runtime::marshal::in_string::ptr(&__dllgen_a_line),
                             ),
                         );
@@ -3942,7 +4117,7 @@ mod __dllgen {
                     ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                37 => {
+                38 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let __dllgen_a_log = ::dllgen_runtime::marshal::callback::decode(
                         &mut __dllgen_args,
@@ -3961,7 +4136,7 @@ mod __dllgen {
                             .push(
                                 __dllgen_a_log
                                     .then_some(
-                                        __dllgen_callback_37_0
+                                        __dllgen_callback_38_0
                                             as unsafe extern "C" fn(
                                                 *mut ::core::ffi::c_void,
                                                 *const u8,
@@ -3972,7 +4147,7 @@ mod __dllgen {
                             .call::<
                                 (),
                             >(
-                                self.__dllgen_f37 as *const ::core::ffi::c_void,
+                                self.__dllgen_f38 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
                                 "`kx_logger_set`",
                             );
@@ -3982,10 +4157,10 @@ mod __dllgen {
                             ::dllgen_runtime::WireError,
                         >::Ok(
                             (self
-                                .__dllgen_f37)(
+                                .__dllgen_f38)(
                                 __dllgen_a_log
                                     .then_some(
-                                        __dllgen_callback_37_0
+                                        __dllgen_callback_38_0
                                             as unsafe extern "C" fn(
                                                 *mut ::core::ffi::c_void,
                                                 *const u8,
@@ -3999,7 +4174,7 @@ mod __dllgen {
                     let _ = ::dllgen_runtime::host::kept::leak(__dllgen_reg);
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                38 => {
+                39 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let __dllgen_a_values = ::dllgen_runtime::marshal::in_buffer::decode::<
                         f64,
@@ -4026,7 +4201,7 @@ mod __dllgen {
                             .call::<
                                 f64,
                             >(
-                                self.__dllgen_f38 as *const ::core::ffi::c_void,
+                                self.__dllgen_f39 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
                                 "`kx_mean`",
                             );
@@ -4036,7 +4211,7 @@ mod __dllgen {
                             ::dllgen_runtime::WireError,
                         >::Ok(
                             (self
-                                .__dllgen_f38)(
+                                .__dllgen_f39)(
                                 ::dllgen_runtime::marshal::in_buffer::ptr(
                                     &__dllgen_a_values,
                                 ),
@@ -4048,7 +4223,7 @@ mod __dllgen {
                     ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                39 => {
+                40 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let __dllgen_a_dev = ::dllgen_runtime::marshal::handle::decode_c(
                         &mut __dllgen_args,
@@ -4085,7 +4260,7 @@ mod __dllgen {
                             .call::<
                                 i32,
                             >(
-                                self.__dllgen_f39 as *const ::core::ffi::c_void,
+                                self.__dllgen_f40 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
                                 "`kx_name`",
                             );
@@ -4095,7 +4270,7 @@ mod __dllgen {
                             ::dllgen_runtime::WireError,
                         >::Ok(
                             (self
-                                .__dllgen_f39)(
+                                .__dllgen_f40)(
                                 ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_dev),
                                 ::dllgen_runtime::marshal::out_buffer::ptr(
                                     &mut __dllgen_a_buf,
@@ -4134,7 +4309,7 @@ mod __dllgen {
                     )?;
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                40 => {
+                41 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let mut __dllgen_a_out = ::dllgen_runtime::marshal::out_handle::storage();
                     __dllgen_args.finish()?;
@@ -4147,7 +4322,7 @@ mod __dllgen {
                             .call::<
                                 i32,
                             >(
-                                self.__dllgen_f40 as *const ::core::ffi::c_void,
+                                self.__dllgen_f41 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
                                 "`kx_nothing`",
                             );
@@ -4155,7 +4330,7 @@ mod __dllgen {
                         let __dllgen_r = ::core::result::Result::<
                             _,
                             ::dllgen_runtime::WireError,
-                        >::Ok((self.__dllgen_f40)(&mut __dllgen_a_out));
+                        >::Ok((self.__dllgen_f41)(&mut __dllgen_a_out));
                         __dllgen_r
                     }?;
                     let (__dllgen_errno, __dllgen_last_error) = (
@@ -4180,7 +4355,7 @@ mod __dllgen {
                     );
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                41 => {
+                42 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let __dllgen_a_p: KxPoint = ::dllgen_runtime::marshal::value::decode_c(
                         &mut __dllgen_args,
@@ -4201,13 +4376,13 @@ mod __dllgen {
                             ::dllgen_runtime::WireError,
                         >::Ok(
                             (self
-                                .__dllgen_f41)(__dllgen_a_p, __dllgen_a_dx, __dllgen_a_dy),
+                                .__dllgen_f42)(__dllgen_a_p, __dllgen_a_dx, __dllgen_a_dy),
                         )
                     }?;
                     ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                42 => {
+                43 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let __dllgen_a_path = ::dllgen_runtime::marshal::in_string::decode::<
                         ::dllgen_runtime::marshal::Utf8,
@@ -4226,7 +4401,7 @@ mod __dllgen {
                             .call::<
                                 i32,
                             >(
-                                self.__dllgen_f42 as *const ::core::ffi::c_void,
+                                self.__dllgen_f43 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Callee,
                                 "`kx_open`",
                             );
@@ -4236,7 +4411,7 @@ mod __dllgen {
                             ::dllgen_runtime::WireError,
                         >::Ok(
                             (self
-                                .__dllgen_f42)(
+                                .__dllgen_f43)(
                                 ::dllgen_runtime::marshal::in_string::ptr(&__dllgen_a_path),
                                 &mut __dllgen_a_out,
                             ),
@@ -4265,7 +4440,7 @@ mod __dllgen {
                     );
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                43 => {
+                44 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let __dllgen_a_slot: i32 = ::dllgen_runtime::marshal::value::decode_c(
                         &mut __dllgen_args,
@@ -4291,7 +4466,7 @@ mod __dllgen {
                             .push(
                                 __dllgen_a_cmp
                                     .then_some(
-                                        __dllgen_callback_43_1
+                                        __dllgen_callback_44_1
                                             as unsafe extern "C" fn(
                                                 *mut ::core::ffi::c_void,
                                                 i32,
@@ -4302,14 +4477,14 @@ mod __dllgen {
                             .push(::dllgen_runtime::host::kept::context(&__dllgen_reg))
                             .push(
                                 ::core::option::Option::Some(
-                                    __dllgen_destroy_43_3
+                                    __dllgen_destroy_44_3
                                         as unsafe extern "C" fn(*mut ::core::ffi::c_void),
                                 ),
                             )
                             .call::<
                                 i32,
                             >(
-                                self.__dllgen_f43 as *const ::core::ffi::c_void,
+                                self.__dllgen_f44 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
                                 "`kx_order_set`",
                             );
@@ -4319,11 +4494,11 @@ mod __dllgen {
                             ::dllgen_runtime::WireError,
                         >::Ok(
                             (self
-                                .__dllgen_f43)(
+                                .__dllgen_f44)(
                                 __dllgen_a_slot,
                                 __dllgen_a_cmp
                                     .then_some(
-                                        __dllgen_callback_43_1
+                                        __dllgen_callback_44_1
                                             as unsafe extern "C" fn(
                                                 *mut ::core::ffi::c_void,
                                                 i32,
@@ -4332,7 +4507,7 @@ mod __dllgen {
                                     ),
                                 ::dllgen_runtime::host::kept::context(&__dllgen_reg),
                                 ::core::option::Option::Some(
-                                    __dllgen_destroy_43_3
+                                    __dllgen_destroy_44_3
                                         as unsafe extern "C" fn(*mut ::core::ffi::c_void),
                                 ),
                             ),
@@ -4357,7 +4532,7 @@ mod __dllgen {
                     ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                44 => {
+                45 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let __dllgen_a_slot: i32 = ::dllgen_runtime::marshal::value::decode_c(
                         &mut __dllgen_args,
@@ -4391,7 +4566,7 @@ mod __dllgen {
                             .call::<
                                 i32,
                             >(
-                                self.__dllgen_f44 as *const ::core::ffi::c_void,
+                                self.__dllgen_f45 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
                                 "`kx_order_sort`",
                             );
@@ -4401,7 +4576,7 @@ mod __dllgen {
                             ::dllgen_runtime::WireError,
                         >::Ok(
                             (self
-                                .__dllgen_f44)(
+                                .__dllgen_f45)(
                                 __dllgen_a_slot,
                                 ::dllgen_runtime::marshal::inout_buffer::ptr(
                                     &mut __dllgen_a_values,
@@ -4433,7 +4608,7 @@ mod __dllgen {
                     );
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                45 => {
+                46 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     __dllgen_args.finish()?;
                     let __dllgen_ret = unsafe {
@@ -4442,7 +4617,7 @@ mod __dllgen {
                             .call::<
                                 (),
                             >(
-                                self.__dllgen_f45 as *const ::core::ffi::c_void,
+                                self.__dllgen_f46 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
                                 "`kx_orders_clear`",
                             );
@@ -4450,12 +4625,12 @@ mod __dllgen {
                         let __dllgen_r = ::core::result::Result::<
                             _,
                             ::dllgen_runtime::WireError,
-                        >::Ok((self.__dllgen_f45)());
+                        >::Ok((self.__dllgen_f46)());
                         __dllgen_r
                     }?;
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                46 => {
+                47 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let __dllgen_a_give: i32 = ::dllgen_runtime::marshal::value::decode_c(
                         &mut __dllgen_args,
@@ -4469,7 +4644,7 @@ mod __dllgen {
                             .call::<
                                 *const KxPoint,
                             >(
-                                self.__dllgen_f46 as *const ::core::ffi::c_void,
+                                self.__dllgen_f47 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
                                 "`kx_origin`",
                             );
@@ -4477,7 +4652,7 @@ mod __dllgen {
                         let __dllgen_r = ::core::result::Result::<
                             _,
                             ::dllgen_runtime::WireError,
-                        >::Ok((self.__dllgen_f46)(__dllgen_a_give));
+                        >::Ok((self.__dllgen_f47)(__dllgen_a_give));
                         __dllgen_r
                     }?;
                     let __dllgen_len = 1u64;
@@ -4489,7 +4664,7 @@ mod __dllgen {
                     __dllgen_copied?;
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                47 => {
+                48 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let __dllgen_a_cap: i32 = ::dllgen_runtime::marshal::length::decode(
                         &mut __dllgen_args,
@@ -4515,7 +4690,7 @@ mod __dllgen {
                             .call::<
                                 (),
                             >(
-                                self.__dllgen_f47 as *const ::core::ffi::c_void,
+                                self.__dllgen_f48 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
                                 "`kx_overfill`",
                             );
@@ -4525,7 +4700,7 @@ mod __dllgen {
                             ::dllgen_runtime::WireError,
                         >::Ok(
                             (self
-                                .__dllgen_f47)(
+                                .__dllgen_f48)(
                                 ::dllgen_runtime::marshal::out_buffer::ptr(
                                     &mut __dllgen_a_buf,
                                 ),
@@ -4542,7 +4717,7 @@ mod __dllgen {
                     )?;
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                48 => {
+                49 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let mut __dllgen_a_out = ::dllgen_runtime::marshal::out_value::storage::<
                         i32,
@@ -4559,7 +4734,7 @@ mod __dllgen {
                             .call::<
                                 (),
                             >(
-                                self.__dllgen_f48 as *const ::core::ffi::c_void,
+                                self.__dllgen_f49 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
                                 "`kx_overrun`",
                             );
@@ -4569,7 +4744,7 @@ mod __dllgen {
                             ::dllgen_runtime::WireError,
                         >::Ok(
                             (self
-                                .__dllgen_f48)(
+                                .__dllgen_f49)(
                                 ::dllgen_runtime::marshal::out_value::ptr(
                                     &mut __dllgen_a_out,
                                 ),
@@ -4584,7 +4759,7 @@ mod __dllgen {
                     )?;
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                49 => {
+                50 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let (mut __dllgen_a_dst_len, __dllgen_g_dst_len): (u32, u64) = ::dllgen_runtime::marshal::inout_length::decode(
                         &mut __dllgen_args,
@@ -4628,7 +4803,7 @@ mod __dllgen {
                             .call::<
                                 i32,
                             >(
-                                self.__dllgen_f49 as *const ::core::ffi::c_void,
+                                self.__dllgen_f50 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
                                 "`kx_pack`",
                             );
@@ -4638,7 +4813,7 @@ mod __dllgen {
                             ::dllgen_runtime::WireError,
                         >::Ok(
                             (self
-                                .__dllgen_f49)(
+                                .__dllgen_f50)(
                                 ::dllgen_runtime::marshal::out_buffer::ptr(
                                     &mut __dllgen_a_dst,
                                 ),
@@ -4674,7 +4849,7 @@ mod __dllgen {
                     )?;
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                50 => {
+                51 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let __dllgen_a_n: i32 = ::dllgen_runtime::marshal::value::decode_c(
                         &mut __dllgen_args,
@@ -4688,7 +4863,7 @@ mod __dllgen {
                             .call::<
                                 *const KxPacket,
                             >(
-                                self.__dllgen_f50 as *const ::core::ffi::c_void,
+                                self.__dllgen_f51 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
                                 "`kx_packet_get`",
                             );
@@ -4696,7 +4871,7 @@ mod __dllgen {
                         let __dllgen_r = ::core::result::Result::<
                             _,
                             ::dllgen_runtime::WireError,
-                        >::Ok((self.__dllgen_f50)(__dllgen_a_n));
+                        >::Ok((self.__dllgen_f51)(__dllgen_a_n));
                         __dllgen_r
                     }?;
                     let __dllgen_len = 1u64;
@@ -4708,7 +4883,7 @@ mod __dllgen {
                     __dllgen_copied?;
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                51 => {
+                52 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let __dllgen_a_p = ::dllgen_runtime::marshal::in_value::decode_flexible::<
                         KxPacket,
@@ -4727,7 +4902,7 @@ mod __dllgen {
                             .call::<
                                 i64,
                             >(
-                                self.__dllgen_f51 as *const ::core::ffi::c_void,
+                                self.__dllgen_f52 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
                                 "`kx_packet_sum`",
                             );
@@ -4737,7 +4912,7 @@ mod __dllgen {
                             ::dllgen_runtime::WireError,
                         >::Ok(
                             (self
-                                .__dllgen_f51)(
+                                .__dllgen_f52)(
                                 ::dllgen_runtime::marshal::in_value::ptr_flexible::<
                                     KxPacket,
                                 >(&__dllgen_a_p),
@@ -4762,7 +4937,7 @@ mod __dllgen {
                     ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                52 => {
+                53 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let __dllgen_a_dev = ::dllgen_runtime::marshal::handle::decode_c(
                         &mut __dllgen_args,
@@ -4801,7 +4976,7 @@ mod __dllgen {
                             .call::<
                                 i32,
                             >(
-                                self.__dllgen_f52 as *const ::core::ffi::c_void,
+                                self.__dllgen_f53 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Callee,
                                 "`kx_read`",
                             );
@@ -4811,7 +4986,7 @@ mod __dllgen {
                             ::dllgen_runtime::WireError,
                         >::Ok(
                             (self
-                                .__dllgen_f52)(
+                                .__dllgen_f53)(
                                 ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_dev),
                                 ::dllgen_runtime::marshal::out_buffer::ptr(
                                     &mut __dllgen_a_buf,
@@ -4852,7 +5027,7 @@ mod __dllgen {
                     )?;
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                53 => {
+                54 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let __dllgen_a_in = ::dllgen_runtime::marshal::in_value::decode::<
                         KxPacked,
@@ -4875,7 +5050,7 @@ mod __dllgen {
                             .call::<
                                 i32,
                             >(
-                                self.__dllgen_f53 as *const ::core::ffi::c_void,
+                                self.__dllgen_f54 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
                                 "`kx_repack`",
                             );
@@ -4885,7 +5060,7 @@ mod __dllgen {
                             ::dllgen_runtime::WireError,
                         >::Ok(
                             (self
-                                .__dllgen_f53)(
+                                .__dllgen_f54)(
                                 ::dllgen_runtime::marshal::in_value::ptr(&__dllgen_a_in),
                                 ::dllgen_runtime::marshal::out_value::ptr(
                                     &mut __dllgen_a_out,
@@ -4902,7 +5077,7 @@ mod __dllgen {
                     )?;
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                54 => {
+                55 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let mut __dllgen_a_bytes = ::dllgen_runtime::marshal::inout_buffer::decode_c::<
                         u8,
@@ -4929,7 +5104,7 @@ mod __dllgen {
                             .call::<
                                 (),
                             >(
-                                self.__dllgen_f54 as *const ::core::ffi::c_void,
+                                self.__dllgen_f55 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
                                 "`kx_reverse`",
                             );
@@ -4939,7 +5114,7 @@ mod __dllgen {
                             ::dllgen_runtime::WireError,
                         >::Ok(
                             (self
-                                .__dllgen_f54)(
+                                .__dllgen_f55)(
                                 ::dllgen_runtime::marshal::inout_buffer::ptr(
                                     &mut __dllgen_a_bytes,
                                 ),
@@ -4955,7 +5130,7 @@ mod __dllgen {
                     );
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                55 => {
+                56 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let __dllgen_a_n: i32 = ::dllgen_runtime::marshal::value::decode_c(
                         &mut __dllgen_args,
@@ -4973,7 +5148,7 @@ mod __dllgen {
                             .push(
                                 __dllgen_a_row
                                     .then_some(
-                                        __dllgen_callback_55_1
+                                        __dllgen_callback_56_1
                                             as unsafe extern "C" fn(
                                                 *mut ::core::ffi::c_void,
                                                 i32,
@@ -4985,7 +5160,7 @@ mod __dllgen {
                             .call::<
                                 i32,
                             >(
-                                self.__dllgen_f55 as *const ::core::ffi::c_void,
+                                self.__dllgen_f56 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
                                 "`kx_rows`",
                             );
@@ -4995,11 +5170,11 @@ mod __dllgen {
                             ::dllgen_runtime::WireError,
                         >::Ok(
                             (self
-                                .__dllgen_f55)(
+                                .__dllgen_f56)(
                                 __dllgen_a_n,
                                 __dllgen_a_row
                                     .then_some(
-                                        __dllgen_callback_55_1
+                                        __dllgen_callback_56_1
                                             as unsafe extern "C" fn(
                                                 *mut ::core::ffi::c_void,
                                                 i32,
@@ -5014,7 +5189,7 @@ mod __dllgen {
                     ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                56 => {
+                57 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let __dllgen_a_dev = ::dllgen_runtime::marshal::handle::decode_c(
                         &mut __dllgen_args,
@@ -5038,7 +5213,7 @@ mod __dllgen {
                             .push(
                                 __dllgen_a_progress
                                     .then_some(
-                                        __dllgen_callback_56_1
+                                        __dllgen_callback_57_1
                                             as unsafe extern "C" fn(
                                                 *mut ::core::ffi::c_void,
                                                 i32,
@@ -5049,7 +5224,7 @@ mod __dllgen {
                             .call::<
                                 i32,
                             >(
-                                self.__dllgen_f56 as *const ::core::ffi::c_void,
+                                self.__dllgen_f57 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Callee,
                                 "`kx_scan`",
                             );
@@ -5059,11 +5234,11 @@ mod __dllgen {
                             ::dllgen_runtime::WireError,
                         >::Ok(
                             (self
-                                .__dllgen_f56)(
+                                .__dllgen_f57)(
                                 ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_dev),
                                 __dllgen_a_progress
                                     .then_some(
-                                        __dllgen_callback_56_1
+                                        __dllgen_callback_57_1
                                             as unsafe extern "C" fn(
                                                 *mut ::core::ffi::c_void,
                                                 i32,
@@ -5096,7 +5271,7 @@ mod __dllgen {
                     ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                57 => {
+                58 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let __dllgen_a_n: i32 = ::dllgen_runtime::marshal::value::decode_c(
                         &mut __dllgen_args,
@@ -5120,7 +5295,7 @@ mod __dllgen {
                             .call::<
                                 i32,
                             >(
-                                self.__dllgen_f57 as *const ::core::ffi::c_void,
+                                self.__dllgen_f58 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Callee,
                                 "`kx_series_make`",
                             );
@@ -5130,7 +5305,7 @@ mod __dllgen {
                             ::dllgen_runtime::WireError,
                         >::Ok(
                             (self
-                                .__dllgen_f57)(
+                                .__dllgen_f58)(
                                 __dllgen_a_n,
                                 ::dllgen_runtime::marshal::out_value::ptr(
                                     &mut __dllgen_a_out,
@@ -5161,7 +5336,7 @@ mod __dllgen {
                     )?;
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                58 => {
+                59 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let __dllgen_a_first = ::dllgen_runtime::marshal::in_value::decode::<
                         KxSeries,
@@ -5194,7 +5369,7 @@ mod __dllgen {
                             .call::<
                                 i64,
                             >(
-                                self.__dllgen_f58 as *const ::core::ffi::c_void,
+                                self.__dllgen_f59 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Callee,
                                 "`kx_series_sum`",
                             );
@@ -5204,7 +5379,7 @@ mod __dllgen {
                             ::dllgen_runtime::WireError,
                         >::Ok(
                             (self
-                                .__dllgen_f58)(
+                                .__dllgen_f59)(
                                 ::dllgen_runtime::marshal::in_value::ptr(&__dllgen_a_first),
                                 ::dllgen_runtime::marshal::out_value::ptr(
                                     &mut __dllgen_a_series,
@@ -5243,7 +5418,7 @@ mod __dllgen {
                     )?;
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                59 => {
+                60 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let __dllgen_a_dev = ::dllgen_runtime::marshal::handle::decode_c(
                         &mut __dllgen_args,
@@ -5269,7 +5444,7 @@ mod __dllgen {
                             .call::<
                                 i32,
                             >(
-                                self.__dllgen_f59 as *const ::core::ffi::c_void,
+                                self.__dllgen_f60 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Callee,
                                 "`kx_set_origin`",
                             );
@@ -5279,7 +5454,7 @@ mod __dllgen {
                             ::dllgen_runtime::WireError,
                         >::Ok(
                             (self
-                                .__dllgen_f59)(
+                                .__dllgen_f60)(
                                 ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_dev),
                                 ::dllgen_runtime::marshal::in_value::ptr(&__dllgen_a_origin),
                             ),
@@ -5308,12 +5483,12 @@ mod __dllgen {
                     ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                60 => {
+                61 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let mut __dllgen_a_s = ::dllgen_runtime::marshal::resident::decode_c::<
                         KxStream,
                     >(&mut __dllgen_args, &mut __dllgen_keep)?;
-                    ::dllgen_runtime::host::resident::check_end(__dllgen_a_s.id(), 60)?;
+                    ::dllgen_runtime::host::resident::check_end(__dllgen_a_s.id(), 61)?;
                     __dllgen_args.finish()?;
                     ::dllgen_runtime::native::set_errno(0);
                     ::dllgen_runtime::native::set_last_error(0);
@@ -5324,7 +5499,7 @@ mod __dllgen {
                             .call::<
                                 i32,
                             >(
-                                self.__dllgen_f60 as *const ::core::ffi::c_void,
+                                self.__dllgen_f61 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
                                 "`kx_stream_end`",
                             );
@@ -5332,7 +5507,7 @@ mod __dllgen {
                         let __dllgen_r = ::core::result::Result::<
                             _,
                             ::dllgen_runtime::WireError,
-                        >::Ok((self.__dllgen_f60)(__dllgen_a_s.ptr()));
+                        >::Ok((self.__dllgen_f61)(__dllgen_a_s.ptr()));
                         __dllgen_r
                     }?;
                     let (__dllgen_errno, __dllgen_last_error) = (
@@ -5360,7 +5535,7 @@ mod __dllgen {
                     )?;
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                61 => {
+                62 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let mut __dllgen_a_s = ::dllgen_runtime::marshal::resident::decode_c::<
                         KxStream,
@@ -5380,7 +5555,7 @@ mod __dllgen {
                             .call::<
                                 i32,
                             >(
-                                self.__dllgen_f61 as *const ::core::ffi::c_void,
+                                self.__dllgen_f62 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
                                 "`kx_stream_init`",
                             );
@@ -5388,7 +5563,7 @@ mod __dllgen {
                         let __dllgen_r = ::core::result::Result::<
                             _,
                             ::dllgen_runtime::WireError,
-                        >::Ok((self.__dllgen_f61)(__dllgen_a_s.ptr(), __dllgen_a_key));
+                        >::Ok((self.__dllgen_f62)(__dllgen_a_s.ptr(), __dllgen_a_key));
                         __dllgen_r
                     }?;
                     let (__dllgen_errno, __dllgen_last_error) = (
@@ -5409,7 +5584,7 @@ mod __dllgen {
                     ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
                     ::dllgen_runtime::host::resident::set_end(
                         __dllgen_a_s.id(),
-                        Some(60),
+                        Some(61),
                     );
                     ::dllgen_runtime::marshal::resident::reply(
                         __dllgen_out,
@@ -5419,7 +5594,7 @@ mod __dllgen {
                     )?;
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                62 => {
+                63 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let mut __dllgen_a_s = ::dllgen_runtime::marshal::resident::decode_c::<
                         KxStream,
@@ -5434,7 +5609,7 @@ mod __dllgen {
                             .call::<
                                 i32,
                             >(
-                                self.__dllgen_f62 as *const ::core::ffi::c_void,
+                                self.__dllgen_f63 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
                                 "`kx_stream_run`",
                             );
@@ -5442,7 +5617,7 @@ mod __dllgen {
                         let __dllgen_r = ::core::result::Result::<
                             _,
                             ::dllgen_runtime::WireError,
-                        >::Ok((self.__dllgen_f62)(__dllgen_a_s.ptr()));
+                        >::Ok((self.__dllgen_f63)(__dllgen_a_s.ptr()));
                         __dllgen_r
                     }?;
                     let (__dllgen_errno, __dllgen_last_error) = (
@@ -5469,7 +5644,7 @@ mod __dllgen {
                     )?;
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                63 => {
+                64 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     __dllgen_args.finish()?;
                     ::dllgen_runtime::native::set_errno(0);
@@ -5480,7 +5655,7 @@ mod __dllgen {
                             .call::<
                                 i32,
                             >(
-                                self.__dllgen_f63 as *const ::core::ffi::c_void,
+                                self.__dllgen_f64 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
                                 "`kx_streams_live`",
                             );
@@ -5488,7 +5663,7 @@ mod __dllgen {
                         let __dllgen_r = ::core::result::Result::<
                             _,
                             ::dllgen_runtime::WireError,
-                        >::Ok((self.__dllgen_f63)());
+                        >::Ok((self.__dllgen_f64)());
                         __dllgen_r
                     }?;
                     let (__dllgen_errno, __dllgen_last_error) = (
@@ -5508,7 +5683,7 @@ mod __dllgen {
                     ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                64 => {
+                65 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let __dllgen_a_n: i32 = ::dllgen_runtime::marshal::value::decode_c(
                         &mut __dllgen_args,
@@ -5526,7 +5701,7 @@ mod __dllgen {
                             .push(
                                 __dllgen_a_each
                                     .then_some(
-                                        __dllgen_callback_64_1
+                                        __dllgen_callback_65_1
                                             as unsafe extern "C" fn(
                                                 *mut ::core::ffi::c_void,
                                                 i32,
@@ -5537,7 +5712,7 @@ mod __dllgen {
                             .call::<
                                 i32,
                             >(
-                                self.__dllgen_f64 as *const ::core::ffi::c_void,
+                                self.__dllgen_f65 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
                                 "`kx_sum_each`",
                             );
@@ -5547,11 +5722,11 @@ mod __dllgen {
                             ::dllgen_runtime::WireError,
                         >::Ok(
                             (self
-                                .__dllgen_f64)(
+                                .__dllgen_f65)(
                                 __dllgen_a_n,
                                 __dllgen_a_each
                                     .then_some(
-                                        __dllgen_callback_64_1
+                                        __dllgen_callback_65_1
                                             as unsafe extern "C" fn(
                                                 *mut ::core::ffi::c_void,
                                                 i32,
@@ -5565,7 +5740,7 @@ mod __dllgen {
                     ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                65 => {
+                66 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let __dllgen_a_data = ::dllgen_runtime::marshal::in_buffer::decode::<
                         u8,
@@ -5600,7 +5775,7 @@ mod __dllgen {
                             .call::<
                                 i32,
                             >(
-                                self.__dllgen_f65 as *const ::core::ffi::c_void,
+                                self.__dllgen_f66 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
                                 "`kx_sum_opt`",
                             );
@@ -5610,7 +5785,7 @@ mod __dllgen {
                             ::dllgen_runtime::WireError,
                         >::Ok(
                             (self
-                                .__dllgen_f65)(
+                                .__dllgen_f66)(
                                 ::dllgen_runtime::marshal::in_buffer::ptr(&__dllgen_a_data),
                                 __dllgen_a_count,
                                 __dllgen_a_stride,
@@ -5621,7 +5796,7 @@ mod __dllgen {
                     ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                66 => {
+                67 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let __dllgen_a_pts = ::dllgen_runtime::marshal::in_buffer::decode::<
                         KxPoint,
@@ -5656,7 +5831,7 @@ mod __dllgen {
                             .call::<
                                 i32,
                             >(
-                                self.__dllgen_f66 as *const ::core::ffi::c_void,
+                                self.__dllgen_f67 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
                                 "`kx_sum_points`",
                             );
@@ -5666,7 +5841,7 @@ mod __dllgen {
                             ::dllgen_runtime::WireError,
                         >::Ok(
                             (self
-                                .__dllgen_f66)(
+                                .__dllgen_f67)(
                                 ::dllgen_runtime::marshal::in_buffer::ptr(&__dllgen_a_pts),
                                 __dllgen_a_n,
                                 ::dllgen_runtime::marshal::out_value::ptr(
@@ -5698,7 +5873,7 @@ mod __dllgen {
                     )?;
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                67 => {
+                68 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let mut __dllgen_a_p = ::dllgen_runtime::marshal::inout_value::decode_c::<
                         KxPoint,
@@ -5715,7 +5890,7 @@ mod __dllgen {
                             .call::<
                                 (),
                             >(
-                                self.__dllgen_f67 as *const ::core::ffi::c_void,
+                                self.__dllgen_f68 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
                                 "`kx_swap`",
                             );
@@ -5725,7 +5900,7 @@ mod __dllgen {
                             ::dllgen_runtime::WireError,
                         >::Ok(
                             (self
-                                .__dllgen_f67)(
+                                .__dllgen_f68)(
                                 ::dllgen_runtime::marshal::inout_value::ptr(
                                     &mut __dllgen_a_p,
                                 ),
@@ -5741,7 +5916,7 @@ mod __dllgen {
                     )?;
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                68 => {
+                69 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let mut __dllgen_a_req = ::dllgen_runtime::marshal::inout_value::decode_c::<
                         KxTextReq,
@@ -5760,7 +5935,7 @@ mod __dllgen {
                             .call::<
                                 i32,
                             >(
-                                self.__dllgen_f68 as *const ::core::ffi::c_void,
+                                self.__dllgen_f69 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
                                 "`kx_text_fill`",
                             );
@@ -5770,7 +5945,7 @@ mod __dllgen {
                             ::dllgen_runtime::WireError,
                         >::Ok(
                             (self
-                                .__dllgen_f68)(
+                                .__dllgen_f69)(
                                 ::dllgen_runtime::marshal::inout_value::ptr(
                                     &mut __dllgen_a_req,
                                 ),
@@ -5801,7 +5976,7 @@ mod __dllgen {
                     )?;
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                69 => {
+                70 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     __dllgen_args.finish()?;
                     ::dllgen_runtime::native::set_errno(0);
@@ -5812,7 +5987,7 @@ mod __dllgen {
                             .call::<
                                 i32,
                             >(
-                                self.__dllgen_f69 as *const ::core::ffi::c_void,
+                                self.__dllgen_f70 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
                                 "`kx_unfreed`",
                             );
@@ -5820,7 +5995,7 @@ mod __dllgen {
                         let __dllgen_r = ::core::result::Result::<
                             _,
                             ::dllgen_runtime::WireError,
-                        >::Ok((self.__dllgen_f69)());
+                        >::Ok((self.__dllgen_f70)());
                         __dllgen_r
                     }?;
                     let (__dllgen_errno, __dllgen_last_error) = (
@@ -5840,7 +6015,7 @@ mod __dllgen {
                     ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                70 => {
+                71 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let __dllgen_a_text = ::dllgen_runtime::marshal::in_string::decode::<
                         ::dllgen_runtime::marshal::Utf16,
@@ -5872,7 +6047,7 @@ mod __dllgen {
                             .call::<
                                 (),
                             >(
-                                self.__dllgen_f70 as *const ::core::ffi::c_void,
+                                self.__dllgen_f71 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
                                 "`kx_upper16`",
                             );
@@ -5882,7 +6057,7 @@ mod __dllgen {
                             ::dllgen_runtime::WireError,
                         >::Ok(
                             (self
-                                .__dllgen_f70)(
+                                .__dllgen_f71)(
                                 ::dllgen_runtime::marshal::in_string::ptr(&__dllgen_a_text),
                                 ::dllgen_runtime::marshal::out_buffer::ptr(
                                     &mut __dllgen_a_out,
@@ -5900,7 +6075,7 @@ mod __dllgen {
                     )?;
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                71 => {
+                72 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let __dllgen_a_v = ::dllgen_runtime::marshal::in_value::decode::<
                         KxValue,
@@ -5934,7 +6109,7 @@ mod __dllgen {
                             .call::<
                                 i32,
                             >(
-                                self.__dllgen_f71 as *const ::core::ffi::c_void,
+                                self.__dllgen_f72 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
                                 "`kx_value_describe`",
                             );
@@ -5944,7 +6119,7 @@ mod __dllgen {
                             ::dllgen_runtime::WireError,
                         >::Ok(
                             (self
-                                .__dllgen_f71)(
+                                .__dllgen_f72)(
                                 ::dllgen_runtime::marshal::in_value::ptr(&__dllgen_a_v),
                                 ::dllgen_runtime::marshal::out_buffer::ptr(
                                     &mut __dllgen_a_out,
@@ -5978,7 +6153,7 @@ mod __dllgen {
                     )?;
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                72 => {
+                73 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let __dllgen_a_n: i32 = ::dllgen_runtime::marshal::value::decode_c(
                         &mut __dllgen_args,
@@ -6000,7 +6175,7 @@ mod __dllgen {
                             .call::<
                                 i32,
                             >(
-                                self.__dllgen_f72 as *const ::core::ffi::c_void,
+                                self.__dllgen_f73 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
                                 "`kx_value_get`",
                             );
@@ -6010,7 +6185,7 @@ mod __dllgen {
                             ::dllgen_runtime::WireError,
                         >::Ok(
                             (self
-                                .__dllgen_f72)(
+                                .__dllgen_f73)(
                                 __dllgen_a_n,
                                 ::dllgen_runtime::marshal::out_value::ptr(&mut __dllgen_a_v),
                             ),
@@ -6039,7 +6214,7 @@ mod __dllgen {
                     )?;
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                73 => {
+                74 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let __dllgen_a_dev = ::dllgen_runtime::marshal::handle::decode_c(
                         &mut __dllgen_args,
@@ -6061,7 +6236,7 @@ mod __dllgen {
                             .push(
                                 __dllgen_a_visit
                                     .then_some(
-                                        __dllgen_callback_73_1
+                                        __dllgen_callback_74_1
                                             as unsafe extern "C" fn(
                                                 *mut ::core::ffi::c_void,
                                                 *mut ::core::ffi::c_void,
@@ -6072,7 +6247,7 @@ mod __dllgen {
                             .call::<
                                 i32,
                             >(
-                                self.__dllgen_f73 as *const ::core::ffi::c_void,
+                                self.__dllgen_f74 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
                                 "`kx_visit_device`",
                             );
@@ -6082,11 +6257,11 @@ mod __dllgen {
                             ::dllgen_runtime::WireError,
                         >::Ok(
                             (self
-                                .__dllgen_f73)(
+                                .__dllgen_f74)(
                                 ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_dev),
                                 __dllgen_a_visit
                                     .then_some(
-                                        __dllgen_callback_73_1
+                                        __dllgen_callback_74_1
                                             as unsafe extern "C" fn(
                                                 *mut ::core::ffi::c_void,
                                                 *mut ::core::ffi::c_void,
@@ -6105,7 +6280,7 @@ mod __dllgen {
                     ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                74 => {
+                75 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let __dllgen_a_w: i32 = ::dllgen_runtime::marshal::value::decode_c(
                         &mut __dllgen_args,
@@ -6170,7 +6345,7 @@ mod __dllgen {
                             .call::<
                                 i32,
                             >(
-                                self.__dllgen_f74 as *const ::core::ffi::c_void,
+                                self.__dllgen_f75 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
                                 "`kx_weigh`",
                             );
@@ -6180,7 +6355,7 @@ mod __dllgen {
                             ::dllgen_runtime::WireError,
                         >::Ok(
                             (self
-                                .__dllgen_f74)(
+                                .__dllgen_f75)(
                                 __dllgen_a_w,
                                 __dllgen_a_r,
                                 __dllgen_a_out,
@@ -6198,7 +6373,7 @@ mod __dllgen {
                     ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                75 => {
+                76 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let __dllgen_a_dev = ::dllgen_runtime::marshal::handle::decode_c(
                         &mut __dllgen_args,
@@ -6234,7 +6409,7 @@ mod __dllgen {
                             .call::<
                                 i32,
                             >(
-                                self.__dllgen_f75 as *const ::core::ffi::c_void,
+                                self.__dllgen_f76 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Callee,
                                 "`kx_write`",
                             );
@@ -6244,7 +6419,7 @@ mod __dllgen {
                             ::dllgen_runtime::WireError,
                         >::Ok(
                             (self
-                                .__dllgen_f75)(
+                                .__dllgen_f76)(
                                 ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_dev),
                                 ::dllgen_runtime::marshal::in_buffer::ptr(&__dllgen_a_data),
                                 __dllgen_a_len,
@@ -6274,7 +6449,7 @@ mod __dllgen {
                     ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                76 => {
+                77 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let __dllgen_a_dev = ::dllgen_runtime::marshal::handle::decode_c(
                         &mut __dllgen_args,
@@ -6322,7 +6497,7 @@ mod __dllgen {
                             .call::<
                                 i32,
                             >(
-                                self.__dllgen_f76 as *const ::core::ffi::c_void,
+                                self.__dllgen_f77 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Callee,
                                 "`kx_write_block`",
                             );
@@ -6332,7 +6507,7 @@ mod __dllgen {
                             ::dllgen_runtime::WireError,
                         >::Ok(
                             (self
-                                .__dllgen_f76)(
+                                .__dllgen_f77)(
                                 ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_dev),
                                 ::dllgen_runtime::marshal::in_value::ptr(&__dllgen_a_block),
                                 ::dllgen_runtime::marshal::in_buffer::ptr(&__dllgen_a_bytes),
@@ -6385,6 +6560,7 @@ mod __dllgen {
                         "kx_camera_stop",
                         "kx_camera_submit",
                         "kx_camera_wait",
+                        "kx_camera_write",
                         "kx_claim",
                         "kx_clash",
                         "kx_close@4",
@@ -6522,13 +6698,13 @@ mod __dllgen {
                         *const ::core::ffi::c_void,
                         __DllgenFn15,
                     >(symbols.next().unwrap_or(::core::ptr::null())),
-                    __dllgen_helper15: ::core::mem::transmute::<
-                        *const ::core::ffi::c_void,
-                        __DllgenHelper15,
-                    >(symbols.next().unwrap_or(::core::ptr::null())),
                     __dllgen_f16: ::core::mem::transmute::<
                         *const ::core::ffi::c_void,
                         __DllgenFn16,
+                    >(symbols.next().unwrap_or(::core::ptr::null())),
+                    __dllgen_helper16: ::core::mem::transmute::<
+                        *const ::core::ffi::c_void,
+                        __DllgenHelper16,
                     >(symbols.next().unwrap_or(::core::ptr::null())),
                     __dllgen_f17: ::core::mem::transmute::<
                         *const ::core::ffi::c_void,
@@ -6550,13 +6726,13 @@ mod __dllgen {
                         *const ::core::ffi::c_void,
                         __DllgenFn21,
                     >(symbols.next().unwrap_or(::core::ptr::null())),
-                    __dllgen_helper21_1: ::core::mem::transmute::<
-                        *const ::core::ffi::c_void,
-                        __DllgenHelper21_1,
-                    >(symbols.next().unwrap_or(::core::ptr::null())),
                     __dllgen_f22: ::core::mem::transmute::<
                         *const ::core::ffi::c_void,
                         __DllgenFn22,
+                    >(symbols.next().unwrap_or(::core::ptr::null())),
+                    __dllgen_helper22_1: ::core::mem::transmute::<
+                        *const ::core::ffi::c_void,
+                        __DllgenHelper22_1,
                     >(symbols.next().unwrap_or(::core::ptr::null())),
                     __dllgen_f23: ::core::mem::transmute::<
                         *const ::core::ffi::c_void,
@@ -6773,6 +6949,10 @@ mod __dllgen {
                     __dllgen_f76: ::core::mem::transmute::<
                         *const ::core::ffi::c_void,
                         __DllgenFn76,
+                    >(symbols.next().unwrap_or(::core::ptr::null())),
+                    __dllgen_f77: ::core::mem::transmute::<
+                        *const ::core::ffi::c_void,
+                        __DllgenFn77,
                     >(symbols.next().unwrap_or(::core::ptr::null())),
                     __dllgen_library: library,
                 }

@@ -1447,6 +1447,33 @@ pub fn retained_buffers(k: &std::sync::Arc<Kinds>) {
     assert_eq!(again[2], transfer_byte(id, 2));
     tokens.lock().unwrap().clear();
 
+    // A write: the camera reads the buffer when the transfer completes, long after the call
+    // (the host's copy of it lives until then), and says how much of it was right.
+    let next = id + 1; // the camera numbers its transfers in order
+    let data: Vec<u8> = (0..50_000).map(|i| transfer_byte(next, i)).collect();
+    let matched = Arc::new(Mutex::new(Vec::new()));
+    let m = matched.clone();
+    let wid = k
+        .kx_camera_write(
+            cam,
+            &data,
+            Box::new(move |id: i32, status: i32, n: u32| m.lock().unwrap().push((id, status, n))),
+        )
+        .unwrap();
+    assert_eq!(wid, next);
+    // A second write between them, of zeros, reuses the host's call storage (the shared
+    // region, or the heap block the first one's copy would have had).
+    let m = matched.clone();
+    let zeros = vec![0u8; data.len()];
+    let cb = move |id: i32, status: i32, n: u32| m.lock().unwrap().push((id, status, n));
+    assert_eq!(k.kx_camera_write(cam, &zeros, Box::new(cb)), Ok(next + 1));
+    assert_eq!(k.kx_camera_events(cam), Ok(2));
+    assert_eq!(
+        *matched.lock().unwrap(),
+        [(wid, 0, 50_000), (next + 1, 0, 0)],
+        "the camera read each buffer as it was given"
+    );
+
     // Overlapped style: no callback; the client ends the hold once the library says it is done.
     let (rid, buf) = k.kx_camera_read(cam, 4096).unwrap();
     assert_eq!(k.kx_camera_finished(cam, rid), Ok(0));
