@@ -25,6 +25,7 @@ const TEMPLATES: &[(&str, &str)] = &[
     ("callback", include_str!("../../../templates/kinds/callback.hbs")),
     ("destroy", include_str!("../../../templates/kinds/destroy.hbs")),
     ("retain_until", include_str!("../../../templates/kinds/retain_until.hbs")),
+    ("retain_keep", include_str!("../../../templates/kinds/retain_keep.hbs")),
     ("cb_handle", include_str!("../../../templates/kinds/cb_handle.hbs")),
     ("cb_string", include_str!("../../../templates/kinds/cb_string.hbs")),
     ("cb_strings", include_str!("../../../templates/kinds/cb_strings.hbs")),

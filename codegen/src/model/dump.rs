@@ -83,7 +83,9 @@ fn kind(k: &Kind) -> String {
         Kind::InoutBuffer { element, len, units: u, optional } => {
             format!("inout buffer of {} [{len}{}]{}", value(element), units(*u), opt(*optional))
         }
-        Kind::In { value: v, optional } => format!("in {}{}", value(v), opt(*optional)),
+        Kind::In { value: v, optional, retain } => {
+            format!("in {}{}{}", value(v), opt(*optional), kept(retain))
+        }
         Kind::Out { value: v, optional } => format!("out {}{}", value(v), opt(*optional)),
         Kind::Inout { value: v, optional } => format!("inout {}{}", value(v), opt(*optional)),
         Kind::Handle { handle, optional } => format!("handle {handle}{}", opt(*optional)),

@@ -247,6 +247,10 @@ pub enum Kind {
         value: Value,
         /// NULL allowed.
         optional: bool,
+        /// The library keeps the pointer: the host keeps the value (and what it points to)
+        /// until the handle or resident struct parameter named lets go.
+        #[serde(skip_serializing_if = "Option::is_none")]
+        retain: Option<Retain>,
     },
     /// Pointer to one output value.
     Out {

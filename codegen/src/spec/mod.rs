@@ -239,6 +239,9 @@ pub enum ParamKind {
         /// The library keeps the pointer after the call: how long the host keeps the data.
         retain: Option<Retain>,
     },
+    /// A pointer to one value the library reads and keeps past the call
+    /// (`in: { retain: ... }`: zlib's `deflateSetHeader`).
+    InRetained(Retain),
     /// Output buffer with `capacity`, holding `filled` afterwards.
     OutBuffer {
         /// Capacity expression.

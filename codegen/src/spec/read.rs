@@ -673,7 +673,19 @@ impl Reader<'_> {
         };
         match word {
             "scalar" => plain(self, ParamKind::Scalar),
-            "in" => plain(self, ParamKind::In),
+            // `in: { retain: ... }`: the library keeps the pointer.
+            "in" => match arg {
+                Some(a) if matches!(&a.data, YamlData::Mapping(m) if !m.is_empty()) => {
+                    let mut retain = None;
+                    for (k, v) in self.fields(a, &format!("parameter `{name}`'s `in`"), Some(&["retain"])) {
+                        if k == "retain" {
+                            retain = self.retain(v);
+                        }
+                    }
+                    retain.map(ParamKind::InRetained)
+                }
+                _ => plain(self, ParamKind::In),
+            },
             "out" => plain(self, ParamKind::Out),
             "inout" => plain(self, ParamKind::Inout),
             // `callback` (its typedef is under `callbacks:`), or described in place (a

@@ -11,7 +11,7 @@ mod __dllgen {
     pub use ::dllgen_runtime::{Config, Error, HostPath};
     pub use ::dllgen_runtime::marshal::retained::Retained;
     /// The hash of the model both sides were generated from; the host refuses any other.
-    pub const MODEL_HASH: u64 = 0xaccf20543b536647;
+    pub const MODEL_HASH: u64 = 0x371cc915daf49966;
     /// The host executable's file name.
     pub const HOST_EXE: &str = if cfg!(windows) { "zlib-host.exe" } else { "zlib-host" };
     pub const MAX_MEM_LEVEL: i32 = 9;
@@ -70,6 +70,99 @@ mod __dllgen {
     /// The closure type of `out_func`: the library calls it during the call it was passed
     /// to (in the host; the call waits while it runs here).
     pub type OutFunc<'a> = dyn FnMut(&[u8], u32) -> i32 + 'a;
+    /// gzip header information passed to and from zlib routines.  See RFC 1952
+    /// for more details on the meanings of these fields.
+    #[derive(Debug, Clone, PartialEq)]
+    pub struct GzHeaderS {
+        /// true if compressed data believed to be text
+        pub text: i32,
+        /// modification time
+        pub time: u32,
+        /// extra flags (not used when writing a gzip file)
+        pub xflags: i32,
+        /// operating system
+        pub os: i32,
+        /// pointer to extra field or Z_NULL if none
+        pub extra: ::core::option::Option<::std::vec::Vec<u8>>,
+        /// space at extra (only when reading header)
+        pub extra_max: u32,
+        /// pointer to zero-terminated file name or Z_NULL
+        pub name: ::core::option::Option<::std::string::String>,
+        /// space at name (only when reading header)
+        pub name_max: u32,
+        /// pointer to zero-terminated comment or Z_NULL
+        pub comment: ::core::option::Option<::std::string::String>,
+        /// space at comment (only when reading header)
+        pub comm_max: u32,
+        /// true if there was or will be a header crc
+        pub hcrc: i32,
+        /// true when done reading gzip header (not used
+        /// when writing a gzip file)
+        pub done: i32,
+    }
+    impl ::core::default::Default for GzHeaderS {
+        fn default() -> Self {
+            GzHeaderS {
+                text: ::core::default::Default::default(),
+                time: ::core::default::Default::default(),
+                xflags: ::core::default::Default::default(),
+                os: ::core::default::Default::default(),
+                extra: ::core::default::Default::default(),
+                extra_max: ::core::default::Default::default(),
+                name: ::core::default::Default::default(),
+                name_max: ::core::default::Default::default(),
+                comment: ::core::default::Default::default(),
+                comm_max: ::core::default::Default::default(),
+                hcrc: ::core::default::Default::default(),
+                done: ::core::default::Default::default(),
+            }
+        }
+    }
+    impl ::dllgen_runtime::marshal::Value for GzHeaderS {
+        fn put(&self, w: &mut ::dllgen_runtime::Writer) {
+            ::dllgen_runtime::marshal::value::encode(w, &self.text);
+            ::dllgen_runtime::marshal::value::encode(w, &self.time);
+            ::dllgen_runtime::marshal::value::encode(w, &self.xflags);
+            ::dllgen_runtime::marshal::value::encode(w, &self.os);
+            ::dllgen_runtime::marshal::field::put_elems(w, &self.extra);
+            ::dllgen_runtime::marshal::value::encode(w, &self.extra_max);
+            ::dllgen_runtime::marshal::text::put_value::<
+                ::dllgen_runtime::marshal::Utf8,
+            >(w, &self.name);
+            ::dllgen_runtime::marshal::value::encode(w, &self.name_max);
+            ::dllgen_runtime::marshal::text::put_value::<
+                ::dllgen_runtime::marshal::Utf8,
+            >(w, &self.comment);
+            ::dllgen_runtime::marshal::value::encode(w, &self.comm_max);
+            ::dllgen_runtime::marshal::value::encode(w, &self.hcrc);
+            ::dllgen_runtime::marshal::value::encode(w, &self.done);
+        }
+        fn get(
+            r: &mut ::dllgen_runtime::Reader<'_>,
+        ) -> ::core::result::Result<Self, ::dllgen_runtime::WireError> {
+            Ok(GzHeaderS {
+                text: ::dllgen_runtime::marshal::value::decode(r)?,
+                time: ::dllgen_runtime::marshal::value::decode(r)?,
+                xflags: ::dllgen_runtime::marshal::value::decode(r)?,
+                os: ::dllgen_runtime::marshal::value::decode(r)?,
+                extra: ::dllgen_runtime::marshal::field::get_elems(r, 1)?,
+                extra_max: ::dllgen_runtime::marshal::value::decode(r)?,
+                name: ::dllgen_runtime::marshal::text::get_value::<
+                    ::dllgen_runtime::marshal::Utf8,
+                    _,
+                >(r)?,
+                name_max: ::dllgen_runtime::marshal::value::decode(r)?,
+                comment: ::dllgen_runtime::marshal::text::get_value::<
+                    ::dllgen_runtime::marshal::Utf8,
+                    _,
+                >(r)?,
+                comm_max: ::dllgen_runtime::marshal::value::decode(r)?,
+                hcrc: ::dllgen_runtime::marshal::value::decode(r)?,
+                done: ::dllgen_runtime::marshal::value::decode(r)?,
+            })
+        }
+    }
+    impl ::dllgen_runtime::marshal::Struct for GzHeaderS {}
     /// `struct z_stream_s` of the library.
     ///
     /// It lives in the host, at one address, from the first call it is passed to until it is
@@ -1412,6 +1505,60 @@ mod __dllgen {
                 )?;
             Ok(__dllgen_ret)
         }
+        /// deflateSetHeader() provides gzip header information for when a gzip
+        /// stream is requested by deflateInit2().  deflateSetHeader() may be called
+        /// after deflateInit2() or deflateReset() and before the first call of
+        /// deflate().  The text, time, os, extra field, name, and comment information
+        /// in the provided gz_header structure are written to the gzip header (xflag is
+        /// ignored -- the extra flags are set according to the compression level).  The
+        /// caller must assure that, if not Z_NULL, name and comment are terminated with
+        /// a zero byte, and that if extra is not Z_NULL, that extra_len bytes are
+        /// available there.  If hcrc is true, a gzip header crc is included.  Note that
+        /// the current versions of the command-line version of gzip (up through version
+        /// 1.3.x) do not support header crc's, and will report that it is a "multi-part
+        /// gzip file" and give up.
+        ///
+        /// If deflateSetHeader is not used, the default gzip header has text false,
+        /// the time set to zero, and os set to 255, with no extra, name, or comment
+        /// fields.  The gzip header is returned to the default state by deflateReset().
+        ///
+        /// deflateSetHeader returns Z_OK if success, or Z_STREAM_ERROR if the source
+        /// stream state was inconsistent.
+        pub fn deflateSetHeader(
+            &self,
+            strm: &mut ZStreamS,
+            head: &GzHeaderS,
+        ) -> ::core::result::Result<i32, Error> {
+            let __dllgen_a_strm = ::dllgen_runtime::marshal::resident::lend(strm);
+            let (__dllgen_ret,) = self
+                .client
+                .call(
+                    27,
+                    |__dllgen_w| {
+                        ::dllgen_runtime::marshal::resident::encode(
+                            __dllgen_w,
+                            &__dllgen_a_strm,
+                        );
+                        ::dllgen_runtime::marshal::in_value::encode_kept::<
+                            GzHeaderS,
+                        >(__dllgen_w, &head, false);
+                    },
+                    |mut __dllgen_r| {
+                        let __dllgen_ret: i32 = ::dllgen_runtime::marshal::value::decode(
+                            &mut __dllgen_r,
+                        )?;
+                        ::dllgen_runtime::marshal::resident::decode(
+                            &mut __dllgen_r,
+                            &__dllgen_a_strm,
+                            self.client.resident_freed(),
+                        )?;
+                        __dllgen_r.finish()?;
+                        Ok((__dllgen_ret,))
+                    },
+                    &mut ::dllgen_runtime::marshal::callback::none,
+                )?;
+            Ok(__dllgen_ret)
+        }
         /// Fine tune deflate's internal compression parameters.  This should only be
         /// used by someone who understands the algorithm used by zlib's deflate for
         /// searching for the best matching string, and even then only by the most
@@ -1433,7 +1580,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    27,
+                    28,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::resident::encode(
                             __dllgen_w,
@@ -1473,7 +1620,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    28,
+                    29,
                     |__dllgen_w| {},
                     |mut __dllgen_r| {
                         let __dllgen_ret: ::std::vec::Vec<u32> = ::dllgen_runtime::marshal::ret_buffer::decode(
@@ -1508,7 +1655,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    29,
+                    30,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::handle::encode(__dllgen_w, &file);
                         ::dllgen_runtime::marshal::value::encode(__dllgen_w, &size);
@@ -1531,7 +1678,7 @@ mod __dllgen {
             let () = self
                 .client
                 .call(
-                    30,
+                    31,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::handle::encode(__dllgen_w, &file);
                     },
@@ -1556,7 +1703,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    31,
+                    32,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::handle::encode(__dllgen_w, &file);
                     },
@@ -1576,7 +1723,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    32,
+                    33,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::handle::encode(__dllgen_w, &file);
                     },
@@ -1602,7 +1749,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    33,
+                    34,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::handle::encode(__dllgen_w, &file);
                     },
@@ -1638,7 +1785,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    34,
+                    35,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::handle::encode(__dllgen_w, &file);
                     },
@@ -1668,7 +1815,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    35,
+                    36,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::handle::encode(__dllgen_w, &file);
                     },
@@ -1705,7 +1852,7 @@ mod __dllgen {
             let (__dllgen_ret, __dllgen_a_errnum) = self
                 .client
                 .call(
-                    36,
+                    37,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::handle::encode(__dllgen_w, &file);
                     },
@@ -1745,7 +1892,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    37,
+                    38,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::handle::encode(__dllgen_w, &file);
                         ::dllgen_runtime::marshal::value::encode(__dllgen_w, &flush);
@@ -1796,7 +1943,7 @@ mod __dllgen {
             let (__dllgen_ret, __dllgen_a_buf) = self
                 .client
                 .call(
-                    38,
+                    39,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::value::encode(__dllgen_w, &size);
                         ::dllgen_runtime::marshal::value::encode(__dllgen_w, &nitems);
@@ -1838,7 +1985,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    39,
+                    40,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::in_buffer::encode(
                             __dllgen_w,
@@ -1869,7 +2016,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    40,
+                    41,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::handle::encode(__dllgen_w, &file);
                     },
@@ -1889,7 +2036,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    41,
+                    42,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::handle::encode(__dllgen_w, &file);
                     },
@@ -1928,7 +2075,7 @@ mod __dllgen {
             let (__dllgen_ret, __dllgen_a_buf) = self
                 .client
                 .call(
-                    42,
+                    43,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::handle::encode(__dllgen_w, &file);
                         ::dllgen_runtime::marshal::length::encode(
@@ -1961,7 +2108,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    43,
+                    44,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::handle::encode(__dllgen_w, &arg0);
                     },
@@ -1981,7 +2128,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    44,
+                    45,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::handle::encode(__dllgen_w, &arg0);
                     },
@@ -2005,7 +2152,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    45,
+                    46,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::in_string::encode::<
                             ::dllgen_runtime::marshal::Utf8,
@@ -2034,7 +2181,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    46,
+                    47,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::in_string::encode::<
                             ::dllgen_runtime::marshal::Utf8,
@@ -2064,7 +2211,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    47,
+                    48,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::handle::encode(__dllgen_w, &file);
                         ::dllgen_runtime::marshal::value::encode(__dllgen_w, &c);
@@ -2092,7 +2239,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    48,
+                    49,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::handle::encode(__dllgen_w, &file);
                         ::dllgen_runtime::marshal::in_string::encode::<
@@ -2150,7 +2297,7 @@ mod __dllgen {
             let (__dllgen_a_buf,) = self
                 .client
                 .call(
-                    49,
+                    50,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::handle::encode(__dllgen_w, &file);
                         ::dllgen_runtime::marshal::length::encode(
@@ -2179,7 +2326,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    50,
+                    51,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::handle::encode(__dllgen_w, &file);
                     },
@@ -2204,7 +2351,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    51,
+                    52,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::handle::encode(__dllgen_w, &arg0);
                         ::dllgen_runtime::marshal::value::encode(__dllgen_w, &arg1);
@@ -2231,7 +2378,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    52,
+                    53,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::handle::encode(__dllgen_w, &arg0);
                         ::dllgen_runtime::marshal::value::encode(__dllgen_w, &arg1);
@@ -2264,7 +2411,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    53,
+                    54,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::handle::encode(__dllgen_w, &file);
                         ::dllgen_runtime::marshal::value::encode(__dllgen_w, &level);
@@ -2286,7 +2433,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    54,
+                    55,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::handle::encode(__dllgen_w, &arg0);
                     },
@@ -2306,7 +2453,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    55,
+                    56,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::handle::encode(__dllgen_w, &arg0);
                     },
@@ -2337,7 +2484,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    56,
+                    57,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::value::encode(__dllgen_w, &c);
                         ::dllgen_runtime::marshal::handle::encode(__dllgen_w, &file);
@@ -2368,7 +2515,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    57,
+                    58,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::handle::encode(__dllgen_w, &file);
                         ::dllgen_runtime::marshal::in_buffer::encode(
@@ -2516,7 +2663,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    58,
+                    59,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::resident::encode(
                             __dllgen_w,
@@ -2618,7 +2765,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    59,
+                    60,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::resident::encode(
                             __dllgen_w,
@@ -2714,7 +2861,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    60,
+                    61,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::resident::encode(
                             __dllgen_w,
@@ -2747,7 +2894,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    61,
+                    62,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::resident::encode(
                             __dllgen_w,
@@ -2783,7 +2930,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    62,
+                    63,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::resident::encode(
                             __dllgen_w,
@@ -2827,7 +2974,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    63,
+                    64,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::resident::encode(
                             __dllgen_w,
@@ -2873,7 +3020,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    64,
+                    65,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::resident::encode(
                             __dllgen_w,
@@ -2914,7 +3061,7 @@ mod __dllgen {
             let (__dllgen_ret, __dllgen_a_dictionary) = self
                 .client
                 .call(
-                    65,
+                    66,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::resident::encode(
                             __dllgen_w,
@@ -2953,7 +3100,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    66,
+                    67,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::resident::encode(
                             __dllgen_w,
@@ -2989,7 +3136,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    67,
+                    68,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::resident::encode(
                             __dllgen_w,
@@ -3044,7 +3191,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    68,
+                    69,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::resident::encode(
                             __dllgen_w,
@@ -3092,7 +3239,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    69,
+                    70,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::resident::encode(
                             __dllgen_w,
@@ -3131,7 +3278,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    70,
+                    71,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::resident::encode(
                             __dllgen_w,
@@ -3172,7 +3319,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    71,
+                    72,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::resident::encode(
                             __dllgen_w,
@@ -3208,7 +3355,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    72,
+                    73,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::resident::encode(
                             __dllgen_w,
@@ -3262,7 +3409,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    73,
+                    74,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::resident::encode(
                             __dllgen_w,
@@ -3317,7 +3464,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    74,
+                    75,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::resident::encode(
                             __dllgen_w,
@@ -3349,7 +3496,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    75,
+                    76,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::resident::encode(
                             __dllgen_w,
@@ -3382,7 +3529,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    76,
+                    77,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::resident::encode(
                             __dllgen_w,
@@ -3416,7 +3563,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    77,
+                    78,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::resident::encode(
                             __dllgen_w,
@@ -3472,7 +3619,7 @@ mod __dllgen {
             let (__dllgen_ret, __dllgen_a_dest) = self
                 .client
                 .call(
-                    78,
+                    79,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::length::encode(
                             __dllgen_w,
@@ -3527,7 +3674,7 @@ mod __dllgen {
             let (__dllgen_ret, __dllgen_a_dest, __dllgen_o_sourceLen) = self
                 .client
                 .call(
-                    79,
+                    80,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::length::encode(
                             __dllgen_w,
@@ -3572,7 +3719,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    80,
+                    81,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::value::encode(__dllgen_w, &arg0);
                     },
@@ -3630,7 +3777,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    81,
+                    82,
                     |__dllgen_w| {},
                     |mut __dllgen_r| {
                         let __dllgen_ret: u32 = ::dllgen_runtime::marshal::value::decode(
@@ -3653,7 +3800,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    82,
+                    83,
                     |__dllgen_w| {},
                     |mut __dllgen_r| {
                         let __dllgen_ret: ::std::string::String = ::dllgen_runtime::marshal::ret_string::decode::<

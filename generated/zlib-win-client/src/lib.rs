@@ -11,7 +11,7 @@ mod __dllgen {
     pub use ::dllgen_runtime::{Config, Error, HostPath};
     pub use ::dllgen_runtime::marshal::retained::Retained;
     /// The hash of the model both sides were generated from; the host refuses any other.
-    pub const MODEL_HASH: u64 = 0xc443f20d958bff0e;
+    pub const MODEL_HASH: u64 = 0xb00be52da23e04db;
     /// The host executable's file name.
     pub const HOST_EXE: &str = if cfg!(windows) {
         "zlib-win-host.exe"
@@ -74,6 +74,99 @@ mod __dllgen {
     /// The closure type of `out_func`: the library calls it during the call it was passed
     /// to (in the host; the call waits while it runs here).
     pub type OutFunc<'a> = dyn FnMut(&[u8], u32) -> i32 + 'a;
+    /// gzip header information passed to and from zlib routines.  See RFC 1952
+    /// for more details on the meanings of these fields.
+    #[derive(Debug, Clone, PartialEq)]
+    pub struct GzHeaderS {
+        /// true if compressed data believed to be text
+        pub text: i32,
+        /// modification time
+        pub time: u32,
+        /// extra flags (not used when writing a gzip file)
+        pub xflags: i32,
+        /// operating system
+        pub os: i32,
+        /// pointer to extra field or Z_NULL if none
+        pub extra: ::core::option::Option<::std::vec::Vec<u8>>,
+        /// space at extra (only when reading header)
+        pub extra_max: u32,
+        /// pointer to zero-terminated file name or Z_NULL
+        pub name: ::core::option::Option<::std::string::String>,
+        /// space at name (only when reading header)
+        pub name_max: u32,
+        /// pointer to zero-terminated comment or Z_NULL
+        pub comment: ::core::option::Option<::std::string::String>,
+        /// space at comment (only when reading header)
+        pub comm_max: u32,
+        /// true if there was or will be a header crc
+        pub hcrc: i32,
+        /// true when done reading gzip header (not used
+        /// when writing a gzip file)
+        pub done: i32,
+    }
+    impl ::core::default::Default for GzHeaderS {
+        fn default() -> Self {
+            GzHeaderS {
+                text: ::core::default::Default::default(),
+                time: ::core::default::Default::default(),
+                xflags: ::core::default::Default::default(),
+                os: ::core::default::Default::default(),
+                extra: ::core::default::Default::default(),
+                extra_max: ::core::default::Default::default(),
+                name: ::core::default::Default::default(),
+                name_max: ::core::default::Default::default(),
+                comment: ::core::default::Default::default(),
+                comm_max: ::core::default::Default::default(),
+                hcrc: ::core::default::Default::default(),
+                done: ::core::default::Default::default(),
+            }
+        }
+    }
+    impl ::dllgen_runtime::marshal::Value for GzHeaderS {
+        fn put(&self, w: &mut ::dllgen_runtime::Writer) {
+            ::dllgen_runtime::marshal::value::encode(w, &self.text);
+            ::dllgen_runtime::marshal::value::encode(w, &self.time);
+            ::dllgen_runtime::marshal::value::encode(w, &self.xflags);
+            ::dllgen_runtime::marshal::value::encode(w, &self.os);
+            ::dllgen_runtime::marshal::field::put_elems(w, &self.extra);
+            ::dllgen_runtime::marshal::value::encode(w, &self.extra_max);
+            ::dllgen_runtime::marshal::text::put_value::<
+                ::dllgen_runtime::marshal::Utf8,
+            >(w, &self.name);
+            ::dllgen_runtime::marshal::value::encode(w, &self.name_max);
+            ::dllgen_runtime::marshal::text::put_value::<
+                ::dllgen_runtime::marshal::Utf8,
+            >(w, &self.comment);
+            ::dllgen_runtime::marshal::value::encode(w, &self.comm_max);
+            ::dllgen_runtime::marshal::value::encode(w, &self.hcrc);
+            ::dllgen_runtime::marshal::value::encode(w, &self.done);
+        }
+        fn get(
+            r: &mut ::dllgen_runtime::Reader<'_>,
+        ) -> ::core::result::Result<Self, ::dllgen_runtime::WireError> {
+            Ok(GzHeaderS {
+                text: ::dllgen_runtime::marshal::value::decode(r)?,
+                time: ::dllgen_runtime::marshal::value::decode(r)?,
+                xflags: ::dllgen_runtime::marshal::value::decode(r)?,
+                os: ::dllgen_runtime::marshal::value::decode(r)?,
+                extra: ::dllgen_runtime::marshal::field::get_elems(r, 1)?,
+                extra_max: ::dllgen_runtime::marshal::value::decode(r)?,
+                name: ::dllgen_runtime::marshal::text::get_value::<
+                    ::dllgen_runtime::marshal::Utf8,
+                    _,
+                >(r)?,
+                name_max: ::dllgen_runtime::marshal::value::decode(r)?,
+                comment: ::dllgen_runtime::marshal::text::get_value::<
+                    ::dllgen_runtime::marshal::Utf8,
+                    _,
+                >(r)?,
+                comm_max: ::dllgen_runtime::marshal::value::decode(r)?,
+                hcrc: ::dllgen_runtime::marshal::value::decode(r)?,
+                done: ::dllgen_runtime::marshal::value::decode(r)?,
+            })
+        }
+    }
+    impl ::dllgen_runtime::marshal::Struct for GzHeaderS {}
     /// `struct z_stream_s` of the library.
     ///
     /// It lives in the host, at one address, from the first call it is passed to until it is
@@ -1416,6 +1509,60 @@ mod __dllgen {
                 )?;
             Ok(__dllgen_ret)
         }
+        /// deflateSetHeader() provides gzip header information for when a gzip
+        /// stream is requested by deflateInit2().  deflateSetHeader() may be called
+        /// after deflateInit2() or deflateReset() and before the first call of
+        /// deflate().  The text, time, os, extra field, name, and comment information
+        /// in the provided gz_header structure are written to the gzip header (xflag is
+        /// ignored -- the extra flags are set according to the compression level).  The
+        /// caller must assure that, if not Z_NULL, name and comment are terminated with
+        /// a zero byte, and that if extra is not Z_NULL, that extra_len bytes are
+        /// available there.  If hcrc is true, a gzip header crc is included.  Note that
+        /// the current versions of the command-line version of gzip (up through version
+        /// 1.3.x) do not support header crc's, and will report that it is a "multi-part
+        /// gzip file" and give up.
+        ///
+        /// If deflateSetHeader is not used, the default gzip header has text false,
+        /// the time set to zero, and os set to 255, with no extra, name, or comment
+        /// fields.  The gzip header is returned to the default state by deflateReset().
+        ///
+        /// deflateSetHeader returns Z_OK if success, or Z_STREAM_ERROR if the source
+        /// stream state was inconsistent.
+        pub fn deflateSetHeader(
+            &self,
+            strm: &mut ZStreamS,
+            head: &GzHeaderS,
+        ) -> ::core::result::Result<i32, Error> {
+            let __dllgen_a_strm = ::dllgen_runtime::marshal::resident::lend(strm);
+            let (__dllgen_ret,) = self
+                .client
+                .call(
+                    27,
+                    |__dllgen_w| {
+                        ::dllgen_runtime::marshal::resident::encode(
+                            __dllgen_w,
+                            &__dllgen_a_strm,
+                        );
+                        ::dllgen_runtime::marshal::in_value::encode_kept::<
+                            GzHeaderS,
+                        >(__dllgen_w, &head, false);
+                    },
+                    |mut __dllgen_r| {
+                        let __dllgen_ret: i32 = ::dllgen_runtime::marshal::value::decode(
+                            &mut __dllgen_r,
+                        )?;
+                        ::dllgen_runtime::marshal::resident::decode(
+                            &mut __dllgen_r,
+                            &__dllgen_a_strm,
+                            self.client.resident_freed(),
+                        )?;
+                        __dllgen_r.finish()?;
+                        Ok((__dllgen_ret,))
+                    },
+                    &mut ::dllgen_runtime::marshal::callback::none,
+                )?;
+            Ok(__dllgen_ret)
+        }
         /// Fine tune deflate's internal compression parameters.  This should only be
         /// used by someone who understands the algorithm used by zlib's deflate for
         /// searching for the best matching string, and even then only by the most
@@ -1437,7 +1584,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    27,
+                    28,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::resident::encode(
                             __dllgen_w,
@@ -1477,7 +1624,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    28,
+                    29,
                     |__dllgen_w| {},
                     |mut __dllgen_r| {
                         let __dllgen_ret: ::std::vec::Vec<u32> = ::dllgen_runtime::marshal::ret_buffer::decode(
@@ -1512,7 +1659,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    29,
+                    30,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::handle::encode(__dllgen_w, &file);
                         ::dllgen_runtime::marshal::value::encode(__dllgen_w, &size);
@@ -1535,7 +1682,7 @@ mod __dllgen {
             let () = self
                 .client
                 .call(
-                    30,
+                    31,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::handle::encode(__dllgen_w, &file);
                     },
@@ -1560,7 +1707,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    31,
+                    32,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::handle::encode(__dllgen_w, &file);
                     },
@@ -1580,7 +1727,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    32,
+                    33,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::handle::encode(__dllgen_w, &file);
                     },
@@ -1606,7 +1753,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    33,
+                    34,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::handle::encode(__dllgen_w, &file);
                     },
@@ -1642,7 +1789,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    34,
+                    35,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::handle::encode(__dllgen_w, &file);
                     },
@@ -1672,7 +1819,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    35,
+                    36,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::handle::encode(__dllgen_w, &file);
                     },
@@ -1709,7 +1856,7 @@ mod __dllgen {
             let (__dllgen_ret, __dllgen_a_errnum) = self
                 .client
                 .call(
-                    36,
+                    37,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::handle::encode(__dllgen_w, &file);
                     },
@@ -1749,7 +1896,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    37,
+                    38,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::handle::encode(__dllgen_w, &file);
                         ::dllgen_runtime::marshal::value::encode(__dllgen_w, &flush);
@@ -1800,7 +1947,7 @@ mod __dllgen {
             let (__dllgen_ret, __dllgen_a_buf) = self
                 .client
                 .call(
-                    38,
+                    39,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::value::encode(__dllgen_w, &size);
                         ::dllgen_runtime::marshal::value::encode(__dllgen_w, &nitems);
@@ -1842,7 +1989,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    39,
+                    40,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::in_buffer::encode(
                             __dllgen_w,
@@ -1873,7 +2020,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    40,
+                    41,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::handle::encode(__dllgen_w, &file);
                     },
@@ -1893,7 +2040,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    41,
+                    42,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::handle::encode(__dllgen_w, &file);
                     },
@@ -1932,7 +2079,7 @@ mod __dllgen {
             let (__dllgen_ret, __dllgen_a_buf) = self
                 .client
                 .call(
-                    42,
+                    43,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::handle::encode(__dllgen_w, &file);
                         ::dllgen_runtime::marshal::length::encode(
@@ -1965,7 +2112,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    43,
+                    44,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::handle::encode(__dllgen_w, &arg0);
                     },
@@ -1985,7 +2132,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    44,
+                    45,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::handle::encode(__dllgen_w, &arg0);
                     },
@@ -2009,7 +2156,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    45,
+                    46,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::in_string::encode::<
                             ::dllgen_runtime::marshal::Utf8,
@@ -2038,7 +2185,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    46,
+                    47,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::in_string::encode::<
                             ::dllgen_runtime::marshal::Utf8,
@@ -2068,7 +2215,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    47,
+                    48,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::handle::encode(__dllgen_w, &file);
                         ::dllgen_runtime::marshal::value::encode(__dllgen_w, &c);
@@ -2096,7 +2243,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    48,
+                    49,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::handle::encode(__dllgen_w, &file);
                         ::dllgen_runtime::marshal::in_string::encode::<
@@ -2154,7 +2301,7 @@ mod __dllgen {
             let (__dllgen_a_buf,) = self
                 .client
                 .call(
-                    49,
+                    50,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::handle::encode(__dllgen_w, &file);
                         ::dllgen_runtime::marshal::length::encode(
@@ -2183,7 +2330,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    50,
+                    51,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::handle::encode(__dllgen_w, &file);
                     },
@@ -2208,7 +2355,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    51,
+                    52,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::handle::encode(__dllgen_w, &arg0);
                         ::dllgen_runtime::marshal::value::encode(__dllgen_w, &arg1);
@@ -2235,7 +2382,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    52,
+                    53,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::handle::encode(__dllgen_w, &arg0);
                         ::dllgen_runtime::marshal::value::encode(__dllgen_w, &arg1);
@@ -2268,7 +2415,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    53,
+                    54,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::handle::encode(__dllgen_w, &file);
                         ::dllgen_runtime::marshal::value::encode(__dllgen_w, &level);
@@ -2290,7 +2437,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    54,
+                    55,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::handle::encode(__dllgen_w, &arg0);
                     },
@@ -2310,7 +2457,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    55,
+                    56,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::handle::encode(__dllgen_w, &arg0);
                     },
@@ -2341,7 +2488,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    56,
+                    57,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::value::encode(__dllgen_w, &c);
                         ::dllgen_runtime::marshal::handle::encode(__dllgen_w, &file);
@@ -2372,7 +2519,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    57,
+                    58,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::handle::encode(__dllgen_w, &file);
                         ::dllgen_runtime::marshal::in_buffer::encode(
@@ -2520,7 +2667,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    58,
+                    59,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::resident::encode(
                             __dllgen_w,
@@ -2622,7 +2769,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    59,
+                    60,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::resident::encode(
                             __dllgen_w,
@@ -2718,7 +2865,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    60,
+                    61,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::resident::encode(
                             __dllgen_w,
@@ -2751,7 +2898,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    61,
+                    62,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::resident::encode(
                             __dllgen_w,
@@ -2787,7 +2934,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    62,
+                    63,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::resident::encode(
                             __dllgen_w,
@@ -2831,7 +2978,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    63,
+                    64,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::resident::encode(
                             __dllgen_w,
@@ -2877,7 +3024,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    64,
+                    65,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::resident::encode(
                             __dllgen_w,
@@ -2918,7 +3065,7 @@ mod __dllgen {
             let (__dllgen_ret, __dllgen_a_dictionary) = self
                 .client
                 .call(
-                    65,
+                    66,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::resident::encode(
                             __dllgen_w,
@@ -2957,7 +3104,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    66,
+                    67,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::resident::encode(
                             __dllgen_w,
@@ -2993,7 +3140,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    67,
+                    68,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::resident::encode(
                             __dllgen_w,
@@ -3048,7 +3195,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    68,
+                    69,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::resident::encode(
                             __dllgen_w,
@@ -3096,7 +3243,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    69,
+                    70,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::resident::encode(
                             __dllgen_w,
@@ -3135,7 +3282,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    70,
+                    71,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::resident::encode(
                             __dllgen_w,
@@ -3176,7 +3323,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    71,
+                    72,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::resident::encode(
                             __dllgen_w,
@@ -3212,7 +3359,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    72,
+                    73,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::resident::encode(
                             __dllgen_w,
@@ -3266,7 +3413,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    73,
+                    74,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::resident::encode(
                             __dllgen_w,
@@ -3321,7 +3468,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    74,
+                    75,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::resident::encode(
                             __dllgen_w,
@@ -3353,7 +3500,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    75,
+                    76,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::resident::encode(
                             __dllgen_w,
@@ -3386,7 +3533,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    76,
+                    77,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::resident::encode(
                             __dllgen_w,
@@ -3420,7 +3567,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    77,
+                    78,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::resident::encode(
                             __dllgen_w,
@@ -3476,7 +3623,7 @@ mod __dllgen {
             let (__dllgen_ret, __dllgen_a_dest) = self
                 .client
                 .call(
-                    78,
+                    79,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::length::encode(
                             __dllgen_w,
@@ -3531,7 +3678,7 @@ mod __dllgen {
             let (__dllgen_ret, __dllgen_a_dest, __dllgen_o_sourceLen) = self
                 .client
                 .call(
-                    79,
+                    80,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::length::encode(
                             __dllgen_w,
@@ -3576,7 +3723,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    80,
+                    81,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::value::encode(__dllgen_w, &arg0);
                     },
@@ -3634,7 +3781,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    81,
+                    82,
                     |__dllgen_w| {},
                     |mut __dllgen_r| {
                         let __dllgen_ret: u32 = ::dllgen_runtime::marshal::value::decode(
@@ -3657,7 +3804,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    82,
+                    83,
                     |__dllgen_w| {},
                     |mut __dllgen_r| {
                         let __dllgen_ret: ::std::string::String = ::dllgen_runtime::marshal::ret_string::decode::<

@@ -22,7 +22,7 @@ struct Entry {
     /// The client freed it while a call held it: freed when the last one lets go.
     doomed: bool,
     /// Memory the library works in (`scratch`), freed after the end function.
-    kept: Vec<Box<dyn std::any::Any + Send>>,
+    kept: Vec<(Option<u32>, Held)>,
     /// The client it belongs to (a listening host serves several): only it may use or
     /// free it, and it is freed when that client goes away.
     owner: crate::host::kept::Owner,
@@ -89,14 +89,38 @@ pub fn take<T: Copy + Default + 'static>(id: u64) -> Result<(u64, *mut T), WireE
     })
 }
 
+/// Memory kept with a copy.
+struct Held(#[allow(dead_code)] Box<dyn std::any::Any>);
+
+// SAFETY: what is held is memory the library works in or reads (numbers, mirror structs
+// and the storage they point into); the table that holds it is behind a mutex, and nothing
+// here reads it.
+unsafe impl Send for Held {}
+
 /// Keeps `data` (memory the library works in) with the copy `id`, freed after its end
 /// function.
 pub fn keep(id: u64, data: Box<dyn std::any::Any + Send>) {
-    with(|t| {
-        if let Some(e) = t.live.get_mut(&id) {
-            e.kept.push(data);
-        }
+    keep_in(id, None, Held(data));
+}
+
+/// Keeps `data`, which the library keeps a pointer to (a header `deflateSetHeader` set), with
+/// the copy `id` in `slot` (a function's index): the previous data of that slot is freed
+/// (the library points to the new one now), the last when the copy is freed, after its end
+/// function.
+pub fn keep_slot<T: 'static>(id: u64, slot: u32, data: T) {
+    keep_in(id, Some(slot), Held(Box::new(data)));
+}
+
+fn keep_in(id: u64, slot: Option<u32>, data: Held) {
+    let old = with(|t| {
+        let e = t.live.get_mut(&id)?;
+        let old =
+            slot.and_then(|s| e.kept.iter().position(|(x, _)| *x == Some(s))).map(|i| e.kept.swap_remove(i));
+        e.kept.push((slot, data));
+        old
     });
+    // Freed outside the table's lock.
+    drop(old);
 }
 
 /// Refuses end function `end` on copy `id` when its set-up recorded another (inflateEnd on
@@ -256,6 +280,24 @@ mod tests {
         free(&lib, &[c], 0);
         assert_eq!(*lib.0.lock().unwrap(), [(3, 7)], "the set-up one is ended, before it is freed");
         assert!(take::<Mirror>(c).is_err(), "freed");
+        // What the library keeps a pointer to, by slot: replaced, and freed with the copy.
+        let (e, _) = take::<Mirror>(0).unwrap();
+        let (a, b) = (std::rc::Rc::new(1), std::rc::Rc::new(2));
+        keep_slot(e, 9, a.clone());
+        keep_slot(e, 9, b.clone());
+        keep_slot(e, 10, a.clone());
+        assert_eq!(
+            (std::rc::Rc::strong_count(&a), std::rc::Rc::strong_count(&b)),
+            (2, 2),
+            "the first replaced"
+        );
+        release(e, false);
+        free(&lib, &[e], 0);
+        assert_eq!(
+            (std::rc::Rc::strong_count(&a), std::rc::Rc::strong_count(&b)),
+            (1, 1),
+            "freed with the copy"
+        );
         // Made by a call that failed before its reply: freed with it.
         let (d, _) = take::<Mirror>(0).unwrap();
         release(d, true);

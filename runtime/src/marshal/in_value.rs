@@ -55,6 +55,35 @@ pub fn ptr<T>(v: &Option<T>) -> *const T {
     v.as_ref().map_or(std::ptr::null(), |v| v as *const T)
 }
 
+/// Client: writes an argument the library keeps past the call (`retain`: zlib's
+/// `deflateSetHeader`), never into the shared bulk area, which the next call reuses.
+pub fn encode_kept<T: Value>(w: &mut Writer, v: &impl Pointee<T>, optional: bool) {
+    let bulk = w.detach_bulk();
+    encode(w, v, optional);
+    if let Some(b) = bulk {
+        w.attach_bulk(b);
+    }
+}
+
+/// Host: a value the library keeps past the call, with the storage its pointer fields
+/// point into, at one heap address for as long as it is kept.
+pub struct Kept<T> {
+    value: T,
+    _storage: Keep,
+}
+
+/// Host: reads an argument the library keeps (see [`encode_kept`]) into storage of its own.
+pub fn decode_kept<T: CValue>(r: &mut Reader<'_>, optional: bool) -> Result<Option<Box<Kept<T>>>, WireError> {
+    let mut storage = Keep::default();
+    let v = optional::get(r, optional, |r| T::get_c(r, &mut storage))?;
+    Ok(v.map(|value| Box::new(Kept { value, _storage: storage })))
+}
+
+/// Host: what the library gets for a kept argument.
+pub fn ptr_kept<T>(v: &Option<Box<Kept<T>>>) -> *const T {
+    v.as_ref().map_or(std::ptr::null(), |v| &v.value as *const T)
+}
+
 /// A struct ending in a flexible array member, laid out for the library: the struct, then
 /// its elements from the member's offset on (8-aligned storage).
 pub struct Flexible {

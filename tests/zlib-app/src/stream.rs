@@ -1,10 +1,11 @@
 //! zlib's streaming API through the resident `z_stream`, against the same steps on the
 //! 64-bit build: deflate and inflate in 64 KiB pieces at several levels, dictionaries,
 //! deflateParams mid-stream, inflateReset, deflateCopy, deflateBound and deflatePending,
-//! a corrupt stream's Z_DATA_ERROR with zlib's message, and inflateBack.
+//! a corrupt stream's Z_DATA_ERROR with zlib's message, inflateBack, and a gzip header
+//! deflateSetHeader sets (which zlib keeps, and writes again after deflateReset).
 
 use crate::direct::Direct;
-use crate::{Error, ZStream, Zlib, UL};
+use crate::{Error, GzHeader, ZStream, Zlib, UL};
 use std::ffi::{c_char, c_void, CStr};
 
 const Z_OK: i32 = 0;
@@ -39,6 +40,25 @@ type InflateInit = extern "C" fn(*mut Z64, *const c_char, i32) -> i32;
 type Step = extern "C" fn(*mut Z64, i32) -> i32;
 type End = extern "C" fn(*mut Z64) -> i32;
 type Dict = extern "C" fn(*mut Z64, *const u8, u32) -> i32;
+type Init2 = extern "C" fn(*mut Z64, i32, i32, i32, i32, i32, *const c_char, i32) -> i32;
+
+/// `gz_header` as the 64-bit build lays it out.
+#[repr(C)]
+struct Gz64 {
+    text: i32,
+    time: UL,
+    xflags: i32,
+    os: i32,
+    extra: *const u8,
+    extra_len: u32,
+    extra_max: u32,
+    name: *const c_char,
+    name_max: u32,
+    comment: *const c_char,
+    comm_max: u32,
+    hcrc: i32,
+    done: i32,
+}
 
 /// The 64-bit build's streaming functions.
 pub struct Native {
@@ -57,6 +77,9 @@ pub struct Native {
     back_init: extern "C" fn(*mut Z64, i32, *mut u8, *const c_char, i32) -> i32,
     back: extern "C" fn(*mut Z64, BackIn, *mut c_void, BackOut, *mut c_void) -> i32,
     back_end: End,
+    deflate_init2: Init2,
+    set_header: extern "C" fn(*mut Z64, *mut Gz64) -> i32,
+    deflate_reset: End,
 }
 
 type BackIn = extern "C" fn(*mut c_void, *mut *const u8) -> u32;
@@ -137,6 +160,9 @@ impl Native {
             back_init: d.sym("inflateBackInit_"),
             back: d.sym("inflateBack"),
             back_end: d.sym("inflateBackEnd"),
+            deflate_init2: d.sym("deflateInit2_"),
+            set_header: d.sym("deflateSetHeader"),
+            deflate_reset: d.sym("deflateReset"),
         }
     }
 }
@@ -366,6 +392,71 @@ fn ours(z: &Zlib, deflating: bool, level: i32) -> Ours<'_> {
     Ours { z, s, deflating }
 }
 
+/// A gzip stream of `data` with a header of its own (extra field, name, comment, header
+/// CRC), deflated twice through one stream (deflateReset between: zlib writes the header it
+/// kept again), through the host and natively: the same bytes.
+fn gzip_header(z: &Zlib, n: &Native, data: &[u8]) {
+    // An extra field large enough to travel in the shared region if it were only the call's.
+    let extra: Vec<u8> = (0..20_000u32).map(|i| (i * 7 % 251) as u8).collect();
+    let (name, comment) = ("data.bin", "made by dllgen's zlib check");
+    let mut s = ZStream::default();
+    assert_eq!(z.deflateInit2_(&mut s, 6, 8, 31, 8, 0), Ok(Z_OK));
+    let head = GzHeader {
+        text: 1,
+        time: 1_700_000_000,
+        os: 3,
+        extra: Some(extra.clone()),
+        name: Some(name.into()),
+        comment: Some(comment.into()),
+        hcrc: 1,
+        ..GzHeader::default()
+    };
+    assert_eq!(z.deflateSetHeader(&mut s, &head), Ok(Z_OK));
+    drop(head);
+    let mut ours = Ours { z, s, deflating: true };
+    let first = deflate_all(&mut ours, data, None, None);
+    assert_eq!(code(z.deflateReset(&mut ours.s)), Z_OK);
+    let second = deflate_all(&mut ours, data, None, None);
+
+    // SAFETY: all zeros is zlib's initial state; the header and what it points to outlive
+    // the stream's use of them (both end in this function, the stream first).
+    let mut t: Box<Z64> = Box::new(unsafe { std::mem::zeroed() });
+    let size = std::mem::size_of::<Z64>() as i32;
+    assert_eq!((n.deflate_init2)(&mut *t, 6, 8, 31, 8, 0, n.version, size), Z_OK);
+    let (name_c, comment_c) =
+        (std::ffi::CString::new(name).unwrap(), std::ffi::CString::new(comment).unwrap());
+    let mut h = Gz64 {
+        text: 1,
+        time: 1_700_000_000,
+        xflags: 0,
+        os: 3,
+        extra: extra.as_ptr(),
+        extra_len: extra.len() as u32,
+        extra_max: 0,
+        name: name_c.as_ptr(),
+        name_max: 0,
+        comment: comment_c.as_ptr(),
+        comm_max: 0,
+        hcrc: 1,
+        done: 0,
+    };
+    assert_eq!((n.set_header)(&mut *t, &mut h), Z_OK);
+    let mut theirs = Theirs { n, s: t, deflating: true };
+    let native = deflate_all(&mut theirs, data, None, None);
+    assert_eq!((n.deflate_reset)(&mut *theirs.s), Z_OK);
+    let native_again = deflate_all(&mut theirs, data, None, None);
+    drop(theirs);
+    assert!(
+        first == native,
+        "the gzip stream with its header: {} bytes against {}",
+        first.len(),
+        native.len()
+    );
+    assert!(second == native_again, "after deflateReset, the kept header again");
+    assert_eq!(&first[..3], [0x1f, 0x8b, 8], "a gzip stream");
+    assert!(first.windows(name.len()).any(|w| w == name.as_bytes()), "the name is in it");
+}
+
 pub fn check(z: &Zlib, n: &Native) {
     let data = crate::data(8 << 20, 99);
     for level in [1, 6, 9] {
@@ -446,6 +537,11 @@ pub fn check(z: &Zlib, n: &Native) {
     assert_eq!(rc, Z_OK);
     assert!(pending > 0, "output waiting for room");
     println!("ok: deflateBound, deflateCopy and deflatePending");
+
+    gzip_header(z, n, &small);
+    println!(
+        "ok: a gzip header deflateSetHeader sets, kept by the stream and written again after deflateReset"
+    );
 
     // inflateBack: a raw deflate stream, its input handed over by a callback 64 KiB at a
     // time (kept by zlib until it asks again), its output given to another; the window is

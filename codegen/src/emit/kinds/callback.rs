@@ -238,7 +238,7 @@ pub(crate) fn callback_type(c: &model::Callback, kept: bool, cx: &mut Cx) -> Cal
                     CbKind::Handle { handle: handle.clone(), handle_kind: cx.handle_kind(handle) },
                 )
             }
-            Kind::In { value, optional } => {
+            Kind::In { value, optional, retain: _ } => {
                 let Some(t) = cx.value(value, &what) else { continue };
                 let host = super::host_elem(&t);
                 closure_args.push(if *optional {

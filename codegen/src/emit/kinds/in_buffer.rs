@@ -24,12 +24,22 @@ pub struct View {
 #[derive(Debug, Serialize)]
 pub struct RetainView {
     pub handle: Option<RetainHandle>,
+    /// The host local of the resident struct parameter that keeps it, and the slot there
+    /// (the function's index: calling it again replaces what it kept).
+    pub resident: Option<RetainResident>,
     /// The host local holding the registration's context (`until`).
     pub until_ctx: Option<String>,
     pub explicit: bool,
     /// Kept by both the handle and the registration (an input buffer: shared, freed when
     /// the later lets go).
     pub shared: bool,
+}
+
+/// A resident struct keeping what the library keeps: its host local, and the slot.
+#[derive(Debug, Serialize)]
+pub struct RetainResident {
+    pub local: String,
+    pub slot: u32,
 }
 
 /// A retained buffer's handle: the parameter's host local, its type, and the slot.
@@ -43,29 +53,29 @@ pub struct RetainHandle {
 
 /// The view of `retain` on parameter `at` (`None`, reported, when it names no handle).
 pub(super) fn retain_view(at: &At<'_>, r: &model::Retain, cx: &mut Cx) -> Option<RetainView> {
-    let handle = match &r.handle {
-        Some(h) => {
-            let Some(Kind::Handle { handle, .. }) =
-                at.f.params.iter().find(|q| q.name == *h).map(|q| &q.kind)
-            else {
+    let (mut handle, mut resident) = (None, None);
+    if let Some(h) = &r.handle {
+        match at.f.params.iter().find(|q| q.name == *h).map(|q| &q.kind) {
+            Some(Kind::Handle { handle: t, .. }) => {
+                handle = Some(RetainHandle {
+                    handle_local: local(h),
+                    handle_kind: cx.handle_kind(t),
+                    slot: r.slot.as_ref().map_or("None".into(), |s| format!("Some({} as i64)", local(s))),
+                })
+            }
+            Some(Kind::Resident { .. }) if r.slot.is_none() => {
+                resident = Some(RetainResident { local: local(h), slot: at.fn_index })
+            }
+            _ => {
                 cx.unsupported.push(format!("{}: it is kept on `{h}`, which is not a handle", at.what));
                 return None;
-            };
-            Some(RetainHandle {
-                handle_local: local(h),
-                handle_kind: cx.handle_kind(handle),
-                slot: r.slot.as_ref().map_or("None".into(), |s| format!("Some({} as i64)", local(s))),
-            })
+            }
         }
-        None => None,
-    };
+    }
     let until_ctx = r.until.as_ref().map(|_| format!("__dllgen_u_{}", at.p.name));
-    Some(RetainView {
-        shared: handle.is_some() && until_ctx.is_some(),
-        handle,
-        until_ctx,
-        explicit: r.explicit,
-    })
+    let ties =
+        usize::from(handle.is_some()) + usize::from(resident.is_some()) + usize::from(until_ctx.is_some());
+    Some(RetainView { shared: ties > 1, handle, resident, until_ctx, explicit: r.explicit })
 }
 
 #[allow(clippy::too_many_arguments)]

@@ -12,12 +12,15 @@ pub struct View {
     pub optional: bool,
     /// A struct ending in a flexible array member at this offset: laid out with its elements.
     pub flexible: Option<u64>,
+    /// The library keeps the pointer: who keeps the value.
+    pub retain: Option<super::in_buffer::RetainView>,
 }
 
 pub(super) fn view(
     at: &At<'_>,
     value: &model::Value,
     optional: bool,
+    retain: Option<&model::Retain>,
     cx: &mut Cx,
     out: &mut Param,
 ) -> ParamKind {
@@ -26,5 +29,9 @@ pub(super) fn view(
         model::Value::Struct { name } => cx.flexible.get(name).copied(),
         model::Value::Scalar { .. } => None,
     };
-    ParamKind::In(View { rust, host, optional, flexible })
+    let retain = retain.and_then(|r| super::in_buffer::retain_view(at, r, cx));
+    if retain.is_some() && flexible.is_some() {
+        cx.unsupported.push(format!("{}: a struct with a flexible array member cannot be kept", at.what));
+    }
+    ParamKind::In(View { rust, host, optional, flexible, retain })
 }

@@ -74,6 +74,7 @@ pub(super) fn source(at: &At<'_>, of: &[String], cx: &mut Cx) -> (String, String
                 local: super::local(&q.name),
                 what: at.what.clone(),
                 f: at.f,
+                fn_index: at.fn_index,
             };
             capacity_name(&buffer_at)
         }

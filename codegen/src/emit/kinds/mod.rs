@@ -103,6 +103,8 @@ pub(super) struct At<'a> {
     pub local: String,
     /// "`f` parameter `p`", for messages.
     pub what: String,
+    /// The function's index (its call id).
+    pub fn_index: u32,
 }
 
 /// The view of parameter `index` of `f`.
@@ -115,6 +117,7 @@ pub(super) fn param(f: &model::Function, index: usize, fn_index: u32, cx: &mut C
         name: super::view::ident(&p.name),
         local: local(&p.name),
         what: format!("`{}` parameter `{}`", f.c_name, p.name),
+        fn_index,
     };
     let mut out = Param {
         name: at.name.clone(),
@@ -147,7 +150,9 @@ pub(super) fn param(f: &model::Function, index: usize, fn_index: u32, cx: &mut C
         Kind::InoutBuffer { element, len, units, optional } => {
             inout_buffer::view(&at, element, len, *units, *optional, cx, &mut out)
         }
-        Kind::In { value, optional } => in_value::view(&at, value, *optional, cx, &mut out),
+        Kind::In { value, optional, retain } => {
+            in_value::view(&at, value, *optional, retain.as_ref(), cx, &mut out)
+        }
         Kind::Out { value, optional: _ } => out_value::view(&at, value, cx, &mut out),
         Kind::Inout { value, optional } => inout_value::view(&at, value, *optional, cx, &mut out),
         Kind::Resident { strukt, library_buffers } => {

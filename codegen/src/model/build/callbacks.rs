@@ -252,7 +252,7 @@ impl<'a> Builder<'a> {
                             return None;
                         }
                         match kind {
-                            ParamKind::In => Kind::In { value, optional },
+                            ParamKind::In => Kind::In { value, optional, retain: None },
                             ParamKind::Out => Kind::Out { value, optional },
                             _ => Kind::Inout { value, optional },
                         }

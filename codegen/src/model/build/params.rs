@@ -295,9 +295,9 @@ impl<'a> Builder<'a> {
                     Err(e) => return Err(Problem::Other { message: e, names_fix: false }),
                 }
             }
-            ParamKind::In | ParamKind::Out | ParamKind::Inout => {
+            ParamKind::In | ParamKind::InRetained(_) | ParamKind::Out | ParamKind::Inout => {
                 let word = match kind {
-                    ParamKind::In => "in",
+                    ParamKind::In | ParamKind::InRetained(_) => "in",
                     ParamKind::Out => "out",
                     _ => "inout",
                 };
@@ -307,7 +307,16 @@ impl<'a> Builder<'a> {
                 }
                 let value = self.value(&t).map_err(|why| Problem::Pointee { why, kind: word })?;
                 match kind {
-                    ParamKind::In => Kind::In { value, optional },
+                    ParamKind::In => Kind::In { value, optional, retain: None },
+                    ParamKind::InRetained(r) => {
+                        let retain = self.retain(f, r, false)?;
+                        if retain.until.is_some() || retain.slot.is_some() {
+                            return Err(Problem::other(
+                                "a value the library keeps is kept by the handle or resident struct parameter named (`retain: { handle: PARAM }`), replaced when the same function is called on it again",
+                            ));
+                        }
+                        Kind::In { value, optional, retain: Some(retain) }
+                    }
                     ParamKind::Out => Kind::Out { value, optional },
                     _ => Kind::Inout { value, optional },
                 }
@@ -570,7 +579,16 @@ impl<'a> Builder<'a> {
     /// What ends the library's hold on a buffer it keeps (`retain`), checked against the
     /// function's parameters: a handle parameter and an integer slot, a `scope: once`
     /// callback parameter, or the client (output buffers only).
-    fn retain(&self, f: &header::Function, r: &spec::Retain, output: bool) -> Result<Retain, Problem> {
+    fn retain(&mut self, f: &header::Function, r: &spec::Retain, output: bool) -> Result<Retain, Problem> {
+        // Parameters that point to a resident struct keep what the library keeps as a handle does.
+        let mut residents = Vec::new();
+        for q in &f.params {
+            if let Some(Ok(Value::Struct { name })) = self.pointee(&q.ty).map(|t| self.value(&t)) {
+                if self.structs.get(&name).is_some_and(|s| s.resident.is_some()) {
+                    residents.push(q.name.clone());
+                }
+            }
+        }
         let spec_kind = |n: &str| {
             self.spec.functions.get(&f.name).and_then(|s| s.value.params.get(n)).map(|p| &p.value.kind)
         };
@@ -578,7 +596,9 @@ impl<'a> Builder<'a> {
             f.params.iter().any(|q| {
                 q.name == n
                     && if want_handle {
-                        self.handle_of(&q.ty).is_some() || matches!(spec_kind(n), Some(ParamKind::Handle(_)))
+                        self.handle_of(&q.ty).is_some()
+                            || matches!(spec_kind(n), Some(ParamKind::Handle(_)))
+                            || residents.contains(&q.name)
                     } else {
                         matches!(self.header.resolve(&q.ty), CType::Int { .. })
                     }
