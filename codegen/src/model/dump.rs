@@ -53,7 +53,8 @@ fn kept(retain: &Option<crate::model::Retain>) -> String {
     if r.explicit {
         ends.push("the client releases it".into());
     }
-    format!(", kept until {}", ends.join(", or "))
+    let read = if r.between_calls { ", readable between calls" } else { "" };
+    format!(", kept until {}{read}", ends.join(", or "))
 }
 
 fn kind(k: &Kind) -> String {
@@ -87,7 +88,9 @@ fn kind(k: &Kind) -> String {
             format!("in {}{}{}", value(v), opt(*optional), kept(retain))
         }
         Kind::Out { value: v, optional } => format!("out {}{}", value(v), opt(*optional)),
-        Kind::Inout { value: v, optional } => format!("inout {}{}", value(v), opt(*optional)),
+        Kind::Inout { value: v, optional, retain } => {
+            format!("inout {}{}{}", value(v), opt(*optional), kept(retain))
+        }
         Kind::Handle { handle, optional } => format!("handle {handle}{}", opt(*optional)),
         Kind::OutHandle { handle } => format!("out handle {handle}"),
         Kind::Callback { callback, optional, scope } => format!(

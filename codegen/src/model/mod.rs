@@ -265,6 +265,10 @@ pub enum Kind {
         value: Value,
         /// NULL allowed.
         optional: bool,
+        /// The library keeps it and fills it in later calls: the host keeps it, and the
+        /// client gets a token to read it with.
+        #[serde(skip_serializing_if = "Option::is_none")]
+        retain: Option<Retain>,
     },
     /// Pointer to a resident struct: the host's copy at its fixed address, its fields
     /// synced around the call.
@@ -595,6 +599,9 @@ pub struct Retain {
     /// The client ends it (an output buffer's `release_retained`).
     #[serde(skip_serializing_if = "std::ops::Not::not")]
     pub explicit: bool,
+    /// The library writes it only during calls: the client may read it between them.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub between_calls: bool,
 }
 
 /// An opaque handle type.

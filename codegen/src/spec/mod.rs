@@ -219,6 +219,8 @@ pub struct Retain {
     pub until: Option<Spanned<String>>,
     /// The client ends it (an output buffer's `release_retained`).
     pub explicit: bool,
+    /// The library writes it only during calls: the client may read it between them.
+    pub between_calls: bool,
     /// Where it was written.
     pub pos: Pos,
 }
@@ -242,6 +244,15 @@ pub enum ParamKind {
     /// A pointer to one value the library reads and keeps past the call
     /// (`in: { retain: ... }`: zlib's `deflateSetHeader`).
     InRetained(Retain),
+    /// A pointer to one value the library keeps and fills in later calls
+    /// (`inout: { view: STRUCT, retain: ... }`: zlib's `inflateGetHeader`); `view` names a
+    /// `structs:` entry with `view_of` the pointee.
+    InoutRetained {
+        /// The struct view the value is marshaled as.
+        view: Option<Spanned<String>>,
+        /// What keeps it.
+        retain: Retain,
+    },
     /// Output buffer with `capacity`, holding `filled` afterwards.
     OutBuffer {
         /// Capacity expression.
@@ -423,6 +434,9 @@ pub struct HandleSpec {
 /// Semantics of a struct's pointer fields.
 #[derive(Debug, Clone, Default)]
 pub struct StructSpec {
+    /// The header struct this entry is another view of (its own field kinds, the same
+    /// layout): `gz_header_out: { view_of: gz_header }` for the header zlib fills.
+    pub view_of: Option<Spanned<String>>,
     /// By field name.
     pub fields: BTreeMap<String, Spanned<ParamSpec>>,
     /// It lives in the host, at one address, for as long as the client's object does.

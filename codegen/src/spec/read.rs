@@ -403,10 +403,11 @@ impl Reader<'_> {
                     for (k, s) in self.fields(v, "structs", None) {
                         let mut st = StructSpec::default();
                         for (fk, fv) in
-                            self.fields(s, &format!("struct `{k}`"), Some(&["fields", "resident"]))
+                            self.fields(s, &format!("struct `{k}`"), Some(&["fields", "resident", "view_of"]))
                         {
                             match fk.as_str() {
                                 "resident" => st.resident = self.resident(fv),
+                                "view_of" => st.view_of = self.string(fv, "the header struct it views"),
                                 _ => st.fields = self.params(fv, "fields"),
                             }
                         }
@@ -687,7 +688,28 @@ impl Reader<'_> {
                 _ => plain(self, ParamKind::In),
             },
             "out" => plain(self, ParamKind::Out),
-            "inout" => plain(self, ParamKind::Inout),
+            // `inout: { view: STRUCT, retain: ... }`: the library keeps it and fills it later.
+            "inout" => match arg {
+                Some(a) if matches!(&a.data, YamlData::Mapping(m) if !m.is_empty()) => {
+                    let (mut view, mut retain) = (None, None);
+                    for (k, v) in
+                        self.fields(a, &format!("parameter `{name}`'s `inout`"), Some(&["view", "retain"]))
+                    {
+                        match k.as_str() {
+                            "view" => view = self.string(v, "a struct view under `structs:`"),
+                            _ => retain = self.retain(v),
+                        }
+                    }
+                    match retain {
+                        Some(retain) => Some(ParamKind::InoutRetained { view, retain }),
+                        None => {
+                            self.error(pos(a), format!("parameter `{name}`: `inout` takes `view` with `retain` (a value the library keeps), or nothing"));
+                            None
+                        }
+                    }
+                }
+                _ => plain(self, ParamKind::Inout),
+            },
             // `callback` (its typedef is under `callbacks:`), or described in place (a
             // function-pointer type written inline in the prototype).
             "callback" => match arg {
@@ -948,13 +970,22 @@ impl Reader<'_> {
 
     /// `retain: { handle: PARAM, slot: PARAM, until: PARAM, explicit: BOOL }`.
     fn retain(&mut self, node: &Node<'_>) -> Option<crate::spec::Retain> {
-        let mut r =
-            crate::spec::Retain { handle: None, slot: None, until: None, explicit: false, pos: pos(node) };
-        for (k, v) in self.fields(node, "retain", Some(&["handle", "slot", "until", "explicit"])) {
+        let mut r = crate::spec::Retain {
+            handle: None,
+            slot: None,
+            until: None,
+            explicit: false,
+            between_calls: false,
+            pos: pos(node),
+        };
+        for (k, v) in
+            self.fields(node, "retain", Some(&["handle", "slot", "until", "explicit", "between_calls"]))
+        {
             match k.as_str() {
                 "handle" => r.handle = self.string(v, "the handle parameter"),
                 "slot" => r.slot = self.string(v, "the slot parameter"),
                 "until" => r.until = self.string(v, "the completion callback parameter"),
+                "between_calls" => r.between_calls = self.bool(v, "between_calls"),
                 _ => r.explicit = self.bool(v, "explicit"),
             }
         }

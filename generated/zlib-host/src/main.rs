@@ -27,7 +27,104 @@ mod __dllgen {
         unused_comparisons,
         unused_unsafe
     )]
-    const MODEL_HASH: u64 = 0x371cc915daf49966;
+    const MODEL_HASH: u64 = 0x17187c5cc9d729cf;
+    /// `gz_header_out` as the library lays it out.
+    #[repr(C)]
+    #[derive(Clone, Copy)]
+    struct GzHeaderOut {
+        text: i32,
+        time: u32,
+        xflags: i32,
+        os: i32,
+        extra: *mut u8,
+        extra_len: u32,
+        extra_max: u32,
+        name: *mut u8,
+        name_max: u32,
+        comment: *mut u8,
+        comm_max: u32,
+        hcrc: i32,
+        done: i32,
+    }
+    #[cfg(not(windows))]
+    const _: () = {
+        assert!(::core::mem::size_of::< GzHeaderOut > () == 52);
+        assert!(::core::mem::align_of::< GzHeaderOut > () == 4);
+        assert!(::core::mem::offset_of!(GzHeaderOut, text) == 0);
+        assert!(::core::mem::offset_of!(GzHeaderOut, time) == 4);
+        assert!(::core::mem::offset_of!(GzHeaderOut, xflags) == 8);
+        assert!(::core::mem::offset_of!(GzHeaderOut, os) == 12);
+        assert!(::core::mem::offset_of!(GzHeaderOut, extra) == 16);
+        assert!(::core::mem::offset_of!(GzHeaderOut, extra_len) == 20);
+        assert!(::core::mem::offset_of!(GzHeaderOut, extra_max) == 24);
+        assert!(::core::mem::offset_of!(GzHeaderOut, name) == 28);
+        assert!(::core::mem::offset_of!(GzHeaderOut, name_max) == 32);
+        assert!(::core::mem::offset_of!(GzHeaderOut, comment) == 36);
+        assert!(::core::mem::offset_of!(GzHeaderOut, comm_max) == 40);
+        assert!(::core::mem::offset_of!(GzHeaderOut, hcrc) == 44);
+        assert!(::core::mem::offset_of!(GzHeaderOut, done) == 48);
+    };
+    impl ::core::default::Default for GzHeaderOut {
+        fn default() -> Self {
+            unsafe { ::core::mem::zeroed() }
+        }
+    }
+    impl ::dllgen_runtime::marshal::CValue for GzHeaderOut {
+        fn get_c(
+            r: &mut ::dllgen_runtime::Reader<'_>,
+            keep: &mut ::dllgen_runtime::marshal::Keep,
+        ) -> ::core::result::Result<Self, ::dllgen_runtime::WireError> {
+            let mut s = <GzHeaderOut as ::core::default::Default>::default();
+            s.text = ::dllgen_runtime::marshal::value::decode_c(r, keep)?;
+            s.time = ::dllgen_runtime::marshal::value::decode_c(r, keep)?;
+            s.xflags = ::dllgen_runtime::marshal::value::decode_c(r, keep)?;
+            s.os = ::dllgen_runtime::marshal::value::decode_c(r, keep)?;
+            s.extra_len = ::dllgen_runtime::marshal::value::decode_c(r, keep)?;
+            s.extra_max = ::dllgen_runtime::marshal::value::decode_c(r, keep)?;
+            s.name_max = ::dllgen_runtime::marshal::value::decode_c(r, keep)?;
+            s.comm_max = ::dllgen_runtime::marshal::value::decode_c(r, keep)?;
+            s.hcrc = ::dllgen_runtime::marshal::value::decode_c(r, keep)?;
+            s.done = ::dllgen_runtime::marshal::value::decode_c(r, keep)?;
+            s.extra = ::dllgen_runtime::marshal::field::out_field_c::<
+                u8,
+            >(keep, s.extra_max as i128)?;
+            s.name = ::dllgen_runtime::marshal::field::out_field_c::<
+                u8,
+            >(keep, s.name_max as i128)?;
+            s.comment = ::dllgen_runtime::marshal::field::out_field_c::<
+                u8,
+            >(keep, s.comm_max as i128)?;
+            Ok(s)
+        }
+        fn put_c(&self, w: &mut ::dllgen_runtime::Writer) {
+            ::dllgen_runtime::marshal::value::reply(w, &self.text);
+            ::dllgen_runtime::marshal::value::reply(w, &self.time);
+            ::dllgen_runtime::marshal::value::reply(w, &self.xflags);
+            ::dllgen_runtime::marshal::value::reply(w, &self.os);
+            unsafe {
+                ::dllgen_runtime::marshal::field::put_out_field_c::<
+                    u8,
+                >(w, self.extra, Some(self.extra_len as i128))
+            };
+            ::dllgen_runtime::marshal::value::reply(w, &self.extra_len);
+            ::dllgen_runtime::marshal::value::reply(w, &self.extra_max);
+            unsafe {
+                ::dllgen_runtime::marshal::field::put_out_field_c::<
+                    u8,
+                >(w, self.name, None)
+            };
+            ::dllgen_runtime::marshal::value::reply(w, &self.name_max);
+            unsafe {
+                ::dllgen_runtime::marshal::field::put_out_field_c::<
+                    u8,
+                >(w, self.comment, None)
+            };
+            ::dllgen_runtime::marshal::value::reply(w, &self.comm_max);
+            ::dllgen_runtime::marshal::value::reply(w, &self.hcrc);
+            ::dllgen_runtime::marshal::value::reply(w, &self.done);
+        }
+    }
+    unsafe impl ::dllgen_runtime::marshal::CStruct for GzHeaderOut {}
     /// `struct gz_header_s` as the library lays it out.
     #[repr(C)]
     #[derive(Clone, Copy)]
@@ -426,37 +523,38 @@ mod __dllgen {
     type __DllgenFn64 = unsafe extern "C" fn(*mut ZStreamS, *mut ZStreamS) -> i32;
     type __DllgenFn65 = unsafe extern "C" fn(*mut ZStreamS) -> i32;
     type __DllgenFn66 = unsafe extern "C" fn(*mut ZStreamS, *mut u8, *mut u32) -> i32;
-    type __DllgenFn67 = unsafe extern "C" fn(
-        *mut ZStreamS,
-        i32,
-        *const ::core::ffi::c_void,
-        i32,
-    ) -> i32;
+    type __DllgenFn67 = unsafe extern "C" fn(*mut ZStreamS, *mut GzHeaderOut) -> i32;
     type __DllgenFn68 = unsafe extern "C" fn(
         *mut ZStreamS,
+        i32,
         *const ::core::ffi::c_void,
         i32,
     ) -> i32;
-    type __DllgenFn69 = unsafe extern "C" fn(*mut ZStreamS) -> i32;
-    type __DllgenFn70 = unsafe extern "C" fn(*mut ZStreamS, i32, i32) -> i32;
-    type __DllgenFn71 = unsafe extern "C" fn(*mut ZStreamS) -> i32;
-    type __DllgenFn72 = unsafe extern "C" fn(*mut ZStreamS, i32) -> i32;
-    type __DllgenFn73 = unsafe extern "C" fn(*mut ZStreamS) -> i32;
-    type __DllgenFn74 = unsafe extern "C" fn(*mut ZStreamS, *const u8, u32) -> i32;
-    type __DllgenFn75 = unsafe extern "C" fn(*mut ZStreamS) -> i32;
+    type __DllgenFn69 = unsafe extern "C" fn(
+        *mut ZStreamS,
+        *const ::core::ffi::c_void,
+        i32,
+    ) -> i32;
+    type __DllgenFn70 = unsafe extern "C" fn(*mut ZStreamS) -> i32;
+    type __DllgenFn71 = unsafe extern "C" fn(*mut ZStreamS, i32, i32) -> i32;
+    type __DllgenFn72 = unsafe extern "C" fn(*mut ZStreamS) -> i32;
+    type __DllgenFn73 = unsafe extern "C" fn(*mut ZStreamS, i32) -> i32;
+    type __DllgenFn74 = unsafe extern "C" fn(*mut ZStreamS) -> i32;
+    type __DllgenFn75 = unsafe extern "C" fn(*mut ZStreamS, *const u8, u32) -> i32;
     type __DllgenFn76 = unsafe extern "C" fn(*mut ZStreamS) -> i32;
-    type __DllgenFn77 = unsafe extern "C" fn(*mut ZStreamS, i32) -> i32;
+    type __DllgenFn77 = unsafe extern "C" fn(*mut ZStreamS) -> i32;
     type __DllgenFn78 = unsafe extern "C" fn(*mut ZStreamS, i32) -> i32;
-    type __DllgenFn79 = unsafe extern "C" fn(*mut u8, *mut u32, *const u8, u32) -> i32;
-    type __DllgenFn80 = unsafe extern "C" fn(
+    type __DllgenFn79 = unsafe extern "C" fn(*mut ZStreamS, i32) -> i32;
+    type __DllgenFn80 = unsafe extern "C" fn(*mut u8, *mut u32, *const u8, u32) -> i32;
+    type __DllgenFn81 = unsafe extern "C" fn(
         *mut u8,
         *mut u32,
         *const u8,
         *mut u32,
     ) -> i32;
-    type __DllgenFn81 = unsafe extern "C" fn(i32) -> *const u8;
-    type __DllgenFn82 = unsafe extern "C" fn() -> u32;
-    type __DllgenFn83 = unsafe extern "C" fn() -> *const u8;
+    type __DllgenFn82 = unsafe extern "C" fn(i32) -> *const u8;
+    type __DllgenFn83 = unsafe extern "C" fn() -> u32;
+    type __DllgenFn84 = unsafe extern "C" fn() -> *const u8;
     struct __DllgenHost {
         __dllgen_library: ::dllgen_runtime::native::Dylib,
         __dllgen_f0: __DllgenFn0,
@@ -543,6 +641,7 @@ mod __dllgen {
         __dllgen_f81: __DllgenFn81,
         __dllgen_f82: __DllgenFn82,
         __dllgen_f83: __DllgenFn83,
+        __dllgen_f84: __DllgenFn84,
     }
     impl ::dllgen_runtime::Library for __DllgenHost {
         fn model_hash(&self) -> u64 {
@@ -4551,10 +4650,9 @@ mod __dllgen {
                     let mut __dllgen_a_strm = ::dllgen_runtime::marshal::resident::decode_c::<
                         ZStreamS,
                     >(&mut __dllgen_args, &mut __dllgen_keep)?;
-                    let __dllgen_a_windowBits: i32 = ::dllgen_runtime::marshal::value::decode_c(
-                        &mut __dllgen_args,
-                        &mut __dllgen_keep,
-                    )?;
+                    let mut __dllgen_a_head = ::dllgen_runtime::marshal::in_value::decode_kept::<
+                        GzHeaderOut,
+                    >(&mut __dllgen_args, false)?;
                     __dllgen_args.finish()?;
                     ::dllgen_runtime::native::set_errno(0);
                     ::dllgen_runtime::native::set_last_error(0);
@@ -4562,15 +4660,17 @@ mod __dllgen {
                         #[cfg(target_arch = "x86")]
                         let __dllgen_r = ::dllgen_runtime::native::Words::new()
                             .push(__dllgen_a_strm.ptr())
-                            .push(__dllgen_a_windowBits)
-                            .push(::dllgen_runtime::marshal::fixed::string(b"1.2.13\0"))
-                            .push(56i64 as i32)
+                            .push(
+                                ::dllgen_runtime::marshal::in_value::ptr_kept_mut(
+                                    &mut __dllgen_a_head,
+                                ),
+                            )
                             .call::<
                                 i32,
                             >(
                                 self.__dllgen_f67 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
-                                "`inflateInit2_`",
+                                "`inflateGetHeader`",
                             );
                         #[cfg(not(target_arch = "x86"))]
                         let __dllgen_r = ::core::result::Result::<
@@ -4580,9 +4680,9 @@ mod __dllgen {
                             (self
                                 .__dllgen_f67)(
                                 __dllgen_a_strm.ptr(),
-                                __dllgen_a_windowBits,
-                                ::dllgen_runtime::marshal::fixed::string(b"1.2.13\0"),
-                                56i64 as i32,
+                                ::dllgen_runtime::marshal::in_value::ptr_kept_mut(
+                                    &mut __dllgen_a_head,
+                                ),
                             ),
                         );
                         __dllgen_r
@@ -4603,16 +4703,23 @@ mod __dllgen {
                         return Ok(__dllgen_status);
                     }
                     ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
-                    ::dllgen_runtime::host::resident::set_end(
-                        __dllgen_a_strm.id(),
-                        Some(65),
-                    );
                     ::dllgen_runtime::marshal::resident::reply(
                         __dllgen_out,
                         &mut __dllgen_a_strm,
                         &__dllgen_a_strm_after,
                         false,
                     )?;
+                    let __dllgen_a_head = ::dllgen_runtime::host::retained::keep_value(
+                        __dllgen_out,
+                        __dllgen_a_head,
+                        "`inflateGetHeader` parameter `head`",
+                    )?;
+                    ::dllgen_runtime::host::resident::keep_slot(
+                        __dllgen_a_strm.id(),
+                        67,
+                        ::dllgen_runtime::host::retained::hold(__dllgen_a_head),
+                    );
+                    ::dllgen_runtime::host::retained::between_calls(__dllgen_a_head);
                     Ok(::dllgen_runtime::Status::Ok)
                 }
                 68 => {
@@ -4620,6 +4727,10 @@ mod __dllgen {
                     let mut __dllgen_a_strm = ::dllgen_runtime::marshal::resident::decode_c::<
                         ZStreamS,
                     >(&mut __dllgen_args, &mut __dllgen_keep)?;
+                    let __dllgen_a_windowBits: i32 = ::dllgen_runtime::marshal::value::decode_c(
+                        &mut __dllgen_args,
+                        &mut __dllgen_keep,
+                    )?;
                     __dllgen_args.finish()?;
                     ::dllgen_runtime::native::set_errno(0);
                     ::dllgen_runtime::native::set_last_error(0);
@@ -4627,6 +4738,7 @@ mod __dllgen {
                         #[cfg(target_arch = "x86")]
                         let __dllgen_r = ::dllgen_runtime::native::Words::new()
                             .push(__dllgen_a_strm.ptr())
+                            .push(__dllgen_a_windowBits)
                             .push(::dllgen_runtime::marshal::fixed::string(b"1.2.13\0"))
                             .push(56i64 as i32)
                             .call::<
@@ -4634,7 +4746,7 @@ mod __dllgen {
                             >(
                                 self.__dllgen_f68 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
-                                "`inflateInit_`",
+                                "`inflateInit2_`",
                             );
                         #[cfg(not(target_arch = "x86"))]
                         let __dllgen_r = ::core::result::Result::<
@@ -4644,6 +4756,7 @@ mod __dllgen {
                             (self
                                 .__dllgen_f68)(
                                 __dllgen_a_strm.ptr(),
+                                __dllgen_a_windowBits,
                                 ::dllgen_runtime::marshal::fixed::string(b"1.2.13\0"),
                                 56i64 as i32,
                             ),
@@ -4684,6 +4797,69 @@ mod __dllgen {
                         ZStreamS,
                     >(&mut __dllgen_args, &mut __dllgen_keep)?;
                     __dllgen_args.finish()?;
+                    ::dllgen_runtime::native::set_errno(0);
+                    ::dllgen_runtime::native::set_last_error(0);
+                    let __dllgen_ret = unsafe {
+                        #[cfg(target_arch = "x86")]
+                        let __dllgen_r = ::dllgen_runtime::native::Words::new()
+                            .push(__dllgen_a_strm.ptr())
+                            .push(::dllgen_runtime::marshal::fixed::string(b"1.2.13\0"))
+                            .push(56i64 as i32)
+                            .call::<
+                                i32,
+                            >(
+                                self.__dllgen_f69 as *const ::core::ffi::c_void,
+                                ::dllgen_runtime::native::Pops::Caller,
+                                "`inflateInit_`",
+                            );
+                        #[cfg(not(target_arch = "x86"))]
+                        let __dllgen_r = ::core::result::Result::<
+                            _,
+                            ::dllgen_runtime::WireError,
+                        >::Ok(
+                            (self
+                                .__dllgen_f69)(
+                                __dllgen_a_strm.ptr(),
+                                ::dllgen_runtime::marshal::fixed::string(b"1.2.13\0"),
+                                56i64 as i32,
+                            ),
+                        );
+                        __dllgen_r
+                    }?;
+                    let (__dllgen_errno, __dllgen_last_error) = (
+                        ::dllgen_runtime::native::errno(),
+                        ::dllgen_runtime::native::last_error(),
+                    );
+                    let __dllgen_a_strm_after = __dllgen_a_strm.after();
+                    if let Some(__dllgen_status) = ::dllgen_runtime::marshal::error::check(
+                        __dllgen_out,
+                        __dllgen_ret,
+                        ::dllgen_runtime::marshal::error::Rule::Negative,
+                        ::dllgen_runtime::marshal::error::Code::Return,
+                        __dllgen_errno,
+                        __dllgen_last_error,
+                    ) {
+                        return Ok(__dllgen_status);
+                    }
+                    ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
+                    ::dllgen_runtime::host::resident::set_end(
+                        __dllgen_a_strm.id(),
+                        Some(65),
+                    );
+                    ::dllgen_runtime::marshal::resident::reply(
+                        __dllgen_out,
+                        &mut __dllgen_a_strm,
+                        &__dllgen_a_strm_after,
+                        false,
+                    )?;
+                    Ok(::dllgen_runtime::Status::Ok)
+                }
+                70 => {
+                    let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
+                    let mut __dllgen_a_strm = ::dllgen_runtime::marshal::resident::decode_c::<
+                        ZStreamS,
+                    >(&mut __dllgen_args, &mut __dllgen_keep)?;
+                    __dllgen_args.finish()?;
                     let __dllgen_ret = unsafe {
                         #[cfg(target_arch = "x86")]
                         let __dllgen_r = ::dllgen_runtime::native::Words::new()
@@ -4691,7 +4867,7 @@ mod __dllgen {
                             .call::<
                                 i32,
                             >(
-                                self.__dllgen_f69 as *const ::core::ffi::c_void,
+                                self.__dllgen_f70 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
                                 "`inflateMark`",
                             );
@@ -4699,7 +4875,7 @@ mod __dllgen {
                         let __dllgen_r = ::core::result::Result::<
                             _,
                             ::dllgen_runtime::WireError,
-                        >::Ok((self.__dllgen_f69)(__dllgen_a_strm.ptr()));
+                        >::Ok((self.__dllgen_f70)(__dllgen_a_strm.ptr()));
                         __dllgen_r
                     }?;
                     let __dllgen_a_strm_after = __dllgen_a_strm.after();
@@ -4712,7 +4888,7 @@ mod __dllgen {
                     )?;
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                70 => {
+                71 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let mut __dllgen_a_strm = ::dllgen_runtime::marshal::resident::decode_c::<
                         ZStreamS,
@@ -4737,7 +4913,7 @@ mod __dllgen {
                             .call::<
                                 i32,
                             >(
-                                self.__dllgen_f70 as *const ::core::ffi::c_void,
+                                self.__dllgen_f71 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
                                 "`inflatePrime`",
                             );
@@ -4747,7 +4923,7 @@ mod __dllgen {
                             ::dllgen_runtime::WireError,
                         >::Ok(
                             (self
-                                .__dllgen_f70)(
+                                .__dllgen_f71)(
                                 __dllgen_a_strm.ptr(),
                                 __dllgen_a_bits,
                                 __dllgen_a_value,
@@ -4779,7 +4955,7 @@ mod __dllgen {
                     )?;
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                71 => {
+                72 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let mut __dllgen_a_strm = ::dllgen_runtime::marshal::resident::decode_c::<
                         ZStreamS,
@@ -4794,7 +4970,7 @@ mod __dllgen {
                             .call::<
                                 i32,
                             >(
-                                self.__dllgen_f71 as *const ::core::ffi::c_void,
+                                self.__dllgen_f72 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
                                 "`inflateReset`",
                             );
@@ -4802,65 +4978,7 @@ mod __dllgen {
                         let __dllgen_r = ::core::result::Result::<
                             _,
                             ::dllgen_runtime::WireError,
-                        >::Ok((self.__dllgen_f71)(__dllgen_a_strm.ptr()));
-                        __dllgen_r
-                    }?;
-                    let (__dllgen_errno, __dllgen_last_error) = (
-                        ::dllgen_runtime::native::errno(),
-                        ::dllgen_runtime::native::last_error(),
-                    );
-                    let __dllgen_a_strm_after = __dllgen_a_strm.after();
-                    if let Some(__dllgen_status) = ::dllgen_runtime::marshal::error::check(
-                        __dllgen_out,
-                        __dllgen_ret,
-                        ::dllgen_runtime::marshal::error::Rule::Negative,
-                        ::dllgen_runtime::marshal::error::Code::Return,
-                        __dllgen_errno,
-                        __dllgen_last_error,
-                    ) {
-                        return Ok(__dllgen_status);
-                    }
-                    ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
-                    ::dllgen_runtime::marshal::resident::reply(
-                        __dllgen_out,
-                        &mut __dllgen_a_strm,
-                        &__dllgen_a_strm_after,
-                        false,
-                    )?;
-                    Ok(::dllgen_runtime::Status::Ok)
-                }
-                72 => {
-                    let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
-                    let mut __dllgen_a_strm = ::dllgen_runtime::marshal::resident::decode_c::<
-                        ZStreamS,
-                    >(&mut __dllgen_args, &mut __dllgen_keep)?;
-                    let __dllgen_a_windowBits: i32 = ::dllgen_runtime::marshal::value::decode_c(
-                        &mut __dllgen_args,
-                        &mut __dllgen_keep,
-                    )?;
-                    __dllgen_args.finish()?;
-                    ::dllgen_runtime::native::set_errno(0);
-                    ::dllgen_runtime::native::set_last_error(0);
-                    let __dllgen_ret = unsafe {
-                        #[cfg(target_arch = "x86")]
-                        let __dllgen_r = ::dllgen_runtime::native::Words::new()
-                            .push(__dllgen_a_strm.ptr())
-                            .push(__dllgen_a_windowBits)
-                            .call::<
-                                i32,
-                            >(
-                                self.__dllgen_f72 as *const ::core::ffi::c_void,
-                                ::dllgen_runtime::native::Pops::Caller,
-                                "`inflateReset2`",
-                            );
-                        #[cfg(not(target_arch = "x86"))]
-                        let __dllgen_r = ::core::result::Result::<
-                            _,
-                            ::dllgen_runtime::WireError,
-                        >::Ok(
-                            (self
-                                .__dllgen_f72)(__dllgen_a_strm.ptr(), __dllgen_a_windowBits),
-                        );
+                        >::Ok((self.__dllgen_f72)(__dllgen_a_strm.ptr()));
                         __dllgen_r
                     }?;
                     let (__dllgen_errno, __dllgen_last_error) = (
@@ -4889,6 +5007,64 @@ mod __dllgen {
                 }
                 73 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
+                    let mut __dllgen_a_strm = ::dllgen_runtime::marshal::resident::decode_c::<
+                        ZStreamS,
+                    >(&mut __dllgen_args, &mut __dllgen_keep)?;
+                    let __dllgen_a_windowBits: i32 = ::dllgen_runtime::marshal::value::decode_c(
+                        &mut __dllgen_args,
+                        &mut __dllgen_keep,
+                    )?;
+                    __dllgen_args.finish()?;
+                    ::dllgen_runtime::native::set_errno(0);
+                    ::dllgen_runtime::native::set_last_error(0);
+                    let __dllgen_ret = unsafe {
+                        #[cfg(target_arch = "x86")]
+                        let __dllgen_r = ::dllgen_runtime::native::Words::new()
+                            .push(__dllgen_a_strm.ptr())
+                            .push(__dllgen_a_windowBits)
+                            .call::<
+                                i32,
+                            >(
+                                self.__dllgen_f73 as *const ::core::ffi::c_void,
+                                ::dllgen_runtime::native::Pops::Caller,
+                                "`inflateReset2`",
+                            );
+                        #[cfg(not(target_arch = "x86"))]
+                        let __dllgen_r = ::core::result::Result::<
+                            _,
+                            ::dllgen_runtime::WireError,
+                        >::Ok(
+                            (self
+                                .__dllgen_f73)(__dllgen_a_strm.ptr(), __dllgen_a_windowBits),
+                        );
+                        __dllgen_r
+                    }?;
+                    let (__dllgen_errno, __dllgen_last_error) = (
+                        ::dllgen_runtime::native::errno(),
+                        ::dllgen_runtime::native::last_error(),
+                    );
+                    let __dllgen_a_strm_after = __dllgen_a_strm.after();
+                    if let Some(__dllgen_status) = ::dllgen_runtime::marshal::error::check(
+                        __dllgen_out,
+                        __dllgen_ret,
+                        ::dllgen_runtime::marshal::error::Rule::Negative,
+                        ::dllgen_runtime::marshal::error::Code::Return,
+                        __dllgen_errno,
+                        __dllgen_last_error,
+                    ) {
+                        return Ok(__dllgen_status);
+                    }
+                    ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
+                    ::dllgen_runtime::marshal::resident::reply(
+                        __dllgen_out,
+                        &mut __dllgen_a_strm,
+                        &__dllgen_a_strm_after,
+                        false,
+                    )?;
+                    Ok(::dllgen_runtime::Status::Ok)
+                }
+                74 => {
+                    let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let mut __dllgen_a_arg0 = ::dllgen_runtime::marshal::resident::decode_c::<
                         ZStreamS,
                     >(&mut __dllgen_args, &mut __dllgen_keep)?;
@@ -4902,7 +5078,7 @@ mod __dllgen {
                             .call::<
                                 i32,
                             >(
-                                self.__dllgen_f73 as *const ::core::ffi::c_void,
+                                self.__dllgen_f74 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
                                 "`inflateResetKeep`",
                             );
@@ -4910,7 +5086,7 @@ mod __dllgen {
                         let __dllgen_r = ::core::result::Result::<
                             _,
                             ::dllgen_runtime::WireError,
-                        >::Ok((self.__dllgen_f73)(__dllgen_a_arg0.ptr()));
+                        >::Ok((self.__dllgen_f74)(__dllgen_a_arg0.ptr()));
                         __dllgen_r
                     }?;
                     let (__dllgen_errno, __dllgen_last_error) = (
@@ -4937,7 +5113,7 @@ mod __dllgen {
                     )?;
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                74 => {
+                75 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let mut __dllgen_a_strm = ::dllgen_runtime::marshal::resident::decode_c::<
                         ZStreamS,
@@ -4970,7 +5146,7 @@ mod __dllgen {
                             .call::<
                                 i32,
                             >(
-                                self.__dllgen_f74 as *const ::core::ffi::c_void,
+                                self.__dllgen_f75 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
                                 "`inflateSetDictionary`",
                             );
@@ -4980,7 +5156,7 @@ mod __dllgen {
                             ::dllgen_runtime::WireError,
                         >::Ok(
                             (self
-                                .__dllgen_f74)(
+                                .__dllgen_f75)(
                                 __dllgen_a_strm.ptr(),
                                 ::dllgen_runtime::marshal::in_buffer::ptr(
                                     &__dllgen_a_dictionary,
@@ -5014,7 +5190,7 @@ mod __dllgen {
                     )?;
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                75 => {
+                76 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let mut __dllgen_a_strm = ::dllgen_runtime::marshal::resident::decode_c::<
                         ZStreamS,
@@ -5027,7 +5203,7 @@ mod __dllgen {
                             .call::<
                                 i32,
                             >(
-                                self.__dllgen_f75 as *const ::core::ffi::c_void,
+                                self.__dllgen_f76 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
                                 "`inflateSync`",
                             );
@@ -5035,7 +5211,7 @@ mod __dllgen {
                         let __dllgen_r = ::core::result::Result::<
                             _,
                             ::dllgen_runtime::WireError,
-                        >::Ok((self.__dllgen_f75)(__dllgen_a_strm.ptr()));
+                        >::Ok((self.__dllgen_f76)(__dllgen_a_strm.ptr()));
                         __dllgen_r
                     }?;
                     let __dllgen_a_strm_after = __dllgen_a_strm.after();
@@ -5048,7 +5224,7 @@ mod __dllgen {
                     )?;
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                76 => {
+                77 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let mut __dllgen_a_arg0 = ::dllgen_runtime::marshal::resident::decode_c::<
                         ZStreamS,
@@ -5061,7 +5237,7 @@ mod __dllgen {
                             .call::<
                                 i32,
                             >(
-                                self.__dllgen_f76 as *const ::core::ffi::c_void,
+                                self.__dllgen_f77 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
                                 "`inflateSyncPoint`",
                             );
@@ -5069,67 +5245,10 @@ mod __dllgen {
                         let __dllgen_r = ::core::result::Result::<
                             _,
                             ::dllgen_runtime::WireError,
-                        >::Ok((self.__dllgen_f76)(__dllgen_a_arg0.ptr()));
+                        >::Ok((self.__dllgen_f77)(__dllgen_a_arg0.ptr()));
                         __dllgen_r
                     }?;
                     let __dllgen_a_arg0_after = __dllgen_a_arg0.after();
-                    ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
-                    ::dllgen_runtime::marshal::resident::reply(
-                        __dllgen_out,
-                        &mut __dllgen_a_arg0,
-                        &__dllgen_a_arg0_after,
-                        false,
-                    )?;
-                    Ok(::dllgen_runtime::Status::Ok)
-                }
-                77 => {
-                    let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
-                    let mut __dllgen_a_arg0 = ::dllgen_runtime::marshal::resident::decode_c::<
-                        ZStreamS,
-                    >(&mut __dllgen_args, &mut __dllgen_keep)?;
-                    let __dllgen_a_arg1: i32 = ::dllgen_runtime::marshal::value::decode_c(
-                        &mut __dllgen_args,
-                        &mut __dllgen_keep,
-                    )?;
-                    __dllgen_args.finish()?;
-                    ::dllgen_runtime::native::set_errno(0);
-                    ::dllgen_runtime::native::set_last_error(0);
-                    let __dllgen_ret = unsafe {
-                        #[cfg(target_arch = "x86")]
-                        let __dllgen_r = ::dllgen_runtime::native::Words::new()
-                            .push(__dllgen_a_arg0.ptr())
-                            .push(__dllgen_a_arg1)
-                            .call::<
-                                i32,
-                            >(
-                                self.__dllgen_f77 as *const ::core::ffi::c_void,
-                                ::dllgen_runtime::native::Pops::Caller,
-                                "`inflateUndermine`",
-                            );
-                        #[cfg(not(target_arch = "x86"))]
-                        let __dllgen_r = ::core::result::Result::<
-                            _,
-                            ::dllgen_runtime::WireError,
-                        >::Ok(
-                            (self.__dllgen_f77)(__dllgen_a_arg0.ptr(), __dllgen_a_arg1),
-                        );
-                        __dllgen_r
-                    }?;
-                    let (__dllgen_errno, __dllgen_last_error) = (
-                        ::dllgen_runtime::native::errno(),
-                        ::dllgen_runtime::native::last_error(),
-                    );
-                    let __dllgen_a_arg0_after = __dllgen_a_arg0.after();
-                    if let Some(__dllgen_status) = ::dllgen_runtime::marshal::error::check(
-                        __dllgen_out,
-                        __dllgen_ret,
-                        ::dllgen_runtime::marshal::error::Rule::Negative,
-                        ::dllgen_runtime::marshal::error::Code::Return,
-                        __dllgen_errno,
-                        __dllgen_last_error,
-                    ) {
-                        return Ok(__dllgen_status);
-                    }
                     ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
                     ::dllgen_runtime::marshal::resident::reply(
                         __dllgen_out,
@@ -5161,7 +5280,7 @@ mod __dllgen {
                             >(
                                 self.__dllgen_f78 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
-                                "`inflateValidate`",
+                                "`inflateUndermine`",
                             );
                         #[cfg(not(target_arch = "x86"))]
                         let __dllgen_r = ::core::result::Result::<
@@ -5197,6 +5316,63 @@ mod __dllgen {
                     Ok(::dllgen_runtime::Status::Ok)
                 }
                 79 => {
+                    let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
+                    let mut __dllgen_a_arg0 = ::dllgen_runtime::marshal::resident::decode_c::<
+                        ZStreamS,
+                    >(&mut __dllgen_args, &mut __dllgen_keep)?;
+                    let __dllgen_a_arg1: i32 = ::dllgen_runtime::marshal::value::decode_c(
+                        &mut __dllgen_args,
+                        &mut __dllgen_keep,
+                    )?;
+                    __dllgen_args.finish()?;
+                    ::dllgen_runtime::native::set_errno(0);
+                    ::dllgen_runtime::native::set_last_error(0);
+                    let __dllgen_ret = unsafe {
+                        #[cfg(target_arch = "x86")]
+                        let __dllgen_r = ::dllgen_runtime::native::Words::new()
+                            .push(__dllgen_a_arg0.ptr())
+                            .push(__dllgen_a_arg1)
+                            .call::<
+                                i32,
+                            >(
+                                self.__dllgen_f79 as *const ::core::ffi::c_void,
+                                ::dllgen_runtime::native::Pops::Caller,
+                                "`inflateValidate`",
+                            );
+                        #[cfg(not(target_arch = "x86"))]
+                        let __dllgen_r = ::core::result::Result::<
+                            _,
+                            ::dllgen_runtime::WireError,
+                        >::Ok(
+                            (self.__dllgen_f79)(__dllgen_a_arg0.ptr(), __dllgen_a_arg1),
+                        );
+                        __dllgen_r
+                    }?;
+                    let (__dllgen_errno, __dllgen_last_error) = (
+                        ::dllgen_runtime::native::errno(),
+                        ::dllgen_runtime::native::last_error(),
+                    );
+                    let __dllgen_a_arg0_after = __dllgen_a_arg0.after();
+                    if let Some(__dllgen_status) = ::dllgen_runtime::marshal::error::check(
+                        __dllgen_out,
+                        __dllgen_ret,
+                        ::dllgen_runtime::marshal::error::Rule::Negative,
+                        ::dllgen_runtime::marshal::error::Code::Return,
+                        __dllgen_errno,
+                        __dllgen_last_error,
+                    ) {
+                        return Ok(__dllgen_status);
+                    }
+                    ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
+                    ::dllgen_runtime::marshal::resident::reply(
+                        __dllgen_out,
+                        &mut __dllgen_a_arg0,
+                        &__dllgen_a_arg0_after,
+                        false,
+                    )?;
+                    Ok(::dllgen_runtime::Status::Ok)
+                }
+                80 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let (mut __dllgen_a_destLen, __dllgen_g_destLen): (u32, u64) = ::dllgen_runtime::marshal::inout_length::decode(
                         &mut __dllgen_args,
@@ -5242,7 +5418,7 @@ mod __dllgen {
                             .call::<
                                 i32,
                             >(
-                                self.__dllgen_f79 as *const ::core::ffi::c_void,
+                                self.__dllgen_f80 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
                                 "`uncompress`",
                             );
@@ -5252,7 +5428,7 @@ mod __dllgen {
                             ::dllgen_runtime::WireError,
                         >::Ok(
                             (self
-                                .__dllgen_f79)(
+                                .__dllgen_f80)(
                                 ::dllgen_runtime::marshal::out_buffer::ptr(
                                     &mut __dllgen_a_dest,
                                 ),
@@ -5290,7 +5466,7 @@ mod __dllgen {
                     )?;
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                80 => {
+                81 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let (mut __dllgen_a_destLen, __dllgen_g_destLen): (u32, u64) = ::dllgen_runtime::marshal::inout_length::decode(
                         &mut __dllgen_args,
@@ -5336,7 +5512,7 @@ mod __dllgen {
                             .call::<
                                 i32,
                             >(
-                                self.__dllgen_f80 as *const ::core::ffi::c_void,
+                                self.__dllgen_f81 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
                                 "`uncompress2`",
                             );
@@ -5346,7 +5522,7 @@ mod __dllgen {
                             ::dllgen_runtime::WireError,
                         >::Ok(
                             (self
-                                .__dllgen_f80)(
+                                .__dllgen_f81)(
                                 ::dllgen_runtime::marshal::out_buffer::ptr(
                                     &mut __dllgen_a_dest,
                                 ),
@@ -5389,7 +5565,7 @@ mod __dllgen {
                     )?;
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                81 => {
+                82 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let __dllgen_a_arg0: i32 = ::dllgen_runtime::marshal::value::decode_c(
                         &mut __dllgen_args,
@@ -5405,7 +5581,7 @@ mod __dllgen {
                             .call::<
                                 *const u8,
                             >(
-                                self.__dllgen_f81 as *const ::core::ffi::c_void,
+                                self.__dllgen_f82 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
                                 "`zError`",
                             );
@@ -5413,7 +5589,7 @@ mod __dllgen {
                         let __dllgen_r = ::core::result::Result::<
                             _,
                             ::dllgen_runtime::WireError,
-                        >::Ok((self.__dllgen_f81)(__dllgen_a_arg0));
+                        >::Ok((self.__dllgen_f82)(__dllgen_a_arg0));
                         __dllgen_r
                     }?;
                     let (__dllgen_errno, __dllgen_last_error) = (
@@ -5437,7 +5613,7 @@ mod __dllgen {
                     };
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                82 => {
+                83 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     __dllgen_args.finish()?;
                     let __dllgen_ret = unsafe {
@@ -5446,7 +5622,7 @@ mod __dllgen {
                             .call::<
                                 u32,
                             >(
-                                self.__dllgen_f82 as *const ::core::ffi::c_void,
+                                self.__dllgen_f83 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
                                 "`zlibCompileFlags`",
                             );
@@ -5454,13 +5630,13 @@ mod __dllgen {
                         let __dllgen_r = ::core::result::Result::<
                             _,
                             ::dllgen_runtime::WireError,
-                        >::Ok((self.__dllgen_f82)());
+                        >::Ok((self.__dllgen_f83)());
                         __dllgen_r
                     }?;
                     ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                83 => {
+                84 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     __dllgen_args.finish()?;
                     ::dllgen_runtime::native::set_errno(0);
@@ -5471,7 +5647,7 @@ mod __dllgen {
                             .call::<
                                 *const u8,
                             >(
-                                self.__dllgen_f83 as *const ::core::ffi::c_void,
+                                self.__dllgen_f84 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
                                 "`zlibVersion`",
                             );
@@ -5479,7 +5655,7 @@ mod __dllgen {
                         let __dllgen_r = ::core::result::Result::<
                             _,
                             ::dllgen_runtime::WireError,
-                        >::Ok((self.__dllgen_f83)());
+                        >::Ok((self.__dllgen_f84)());
                         __dllgen_r
                     }?;
                     let (__dllgen_errno, __dllgen_last_error) = (
@@ -5582,6 +5758,7 @@ mod __dllgen {
                         "inflateCopy",
                         "inflateEnd",
                         "inflateGetDictionary",
+                        "inflateGetHeader",
                         "inflateInit2_",
                         "inflateInit_",
                         "inflateMark",
@@ -5939,6 +6116,10 @@ mod __dllgen {
                     __dllgen_f83: ::core::mem::transmute::<
                         *const ::core::ffi::c_void,
                         __DllgenFn83,
+                    >(symbols.next().unwrap_or(::core::ptr::null())),
+                    __dllgen_f84: ::core::mem::transmute::<
+                        *const ::core::ffi::c_void,
+                        __DllgenFn84,
                     >(symbols.next().unwrap_or(::core::ptr::null())),
                     __dllgen_library: library,
                 }

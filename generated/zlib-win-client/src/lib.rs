@@ -11,7 +11,7 @@ mod __dllgen {
     pub use ::dllgen_runtime::{Config, Error, HostPath};
     pub use ::dllgen_runtime::marshal::retained::Retained;
     /// The hash of the model both sides were generated from; the host refuses any other.
-    pub const MODEL_HASH: u64 = 0xb00be52da23e04db;
+    pub const MODEL_HASH: u64 = 0x1a10d9d97580382c;
     /// The host executable's file name.
     pub const HOST_EXE: &str = if cfg!(windows) {
         "zlib-win-host.exe"
@@ -74,6 +74,91 @@ mod __dllgen {
     /// The closure type of `out_func`: the library calls it during the call it was passed
     /// to (in the host; the call waits while it runs here).
     pub type OutFunc<'a> = dyn FnMut(&[u8], u32) -> i32 + 'a;
+    /// gzip header information passed to and from zlib routines.  See RFC 1952
+    /// for more details on the meanings of these fields.
+    #[derive(Debug, Clone, PartialEq)]
+    pub struct GzHeaderOut {
+        /// true if compressed data believed to be text
+        pub text: i32,
+        /// modification time
+        pub time: u32,
+        /// extra flags (not used when writing a gzip file)
+        pub xflags: i32,
+        /// operating system
+        pub os: i32,
+        /// pointer to extra field or Z_NULL if none
+        pub extra: ::std::vec::Vec<u8>,
+        /// extra field length (valid if extra != Z_NULL)
+        pub extra_len: u32,
+        /// space at extra (only when reading header)
+        pub extra_max: u32,
+        /// pointer to zero-terminated file name or Z_NULL
+        pub name: ::std::vec::Vec<u8>,
+        /// space at name (only when reading header)
+        pub name_max: u32,
+        /// pointer to zero-terminated comment or Z_NULL
+        pub comment: ::std::vec::Vec<u8>,
+        /// space at comment (only when reading header)
+        pub comm_max: u32,
+        /// true if there was or will be a header crc
+        pub hcrc: i32,
+        /// true when done reading gzip header (not used
+        /// when writing a gzip file)
+        pub done: i32,
+    }
+    impl ::core::default::Default for GzHeaderOut {
+        fn default() -> Self {
+            GzHeaderOut {
+                text: ::core::default::Default::default(),
+                time: ::core::default::Default::default(),
+                xflags: ::core::default::Default::default(),
+                os: ::core::default::Default::default(),
+                extra: ::core::default::Default::default(),
+                extra_len: ::core::default::Default::default(),
+                extra_max: ::core::default::Default::default(),
+                name: ::core::default::Default::default(),
+                name_max: ::core::default::Default::default(),
+                comment: ::core::default::Default::default(),
+                comm_max: ::core::default::Default::default(),
+                hcrc: ::core::default::Default::default(),
+                done: ::core::default::Default::default(),
+            }
+        }
+    }
+    impl ::dllgen_runtime::marshal::Value for GzHeaderOut {
+        fn put(&self, w: &mut ::dllgen_runtime::Writer) {
+            ::dllgen_runtime::marshal::value::encode(w, &self.text);
+            ::dllgen_runtime::marshal::value::encode(w, &self.time);
+            ::dllgen_runtime::marshal::value::encode(w, &self.xflags);
+            ::dllgen_runtime::marshal::value::encode(w, &self.os);
+            ::dllgen_runtime::marshal::value::encode(w, &self.extra_len);
+            ::dllgen_runtime::marshal::value::encode(w, &self.extra_max);
+            ::dllgen_runtime::marshal::value::encode(w, &self.name_max);
+            ::dllgen_runtime::marshal::value::encode(w, &self.comm_max);
+            ::dllgen_runtime::marshal::value::encode(w, &self.hcrc);
+            ::dllgen_runtime::marshal::value::encode(w, &self.done);
+        }
+        fn get(
+            r: &mut ::dllgen_runtime::Reader<'_>,
+        ) -> ::core::result::Result<Self, ::dllgen_runtime::WireError> {
+            Ok(GzHeaderOut {
+                text: ::dllgen_runtime::marshal::value::decode(r)?,
+                time: ::dllgen_runtime::marshal::value::decode(r)?,
+                xflags: ::dllgen_runtime::marshal::value::decode(r)?,
+                os: ::dllgen_runtime::marshal::value::decode(r)?,
+                extra: ::dllgen_runtime::marshal::field::get_elems(r, 1)?,
+                extra_len: ::dllgen_runtime::marshal::value::decode(r)?,
+                extra_max: ::dllgen_runtime::marshal::value::decode(r)?,
+                name: ::dllgen_runtime::marshal::field::get_elems(r, 1)?,
+                name_max: ::dllgen_runtime::marshal::value::decode(r)?,
+                comment: ::dllgen_runtime::marshal::field::get_elems(r, 1)?,
+                comm_max: ::dllgen_runtime::marshal::value::decode(r)?,
+                hcrc: ::dllgen_runtime::marshal::value::decode(r)?,
+                done: ::dllgen_runtime::marshal::value::decode(r)?,
+            })
+        }
+    }
+    impl ::dllgen_runtime::marshal::Struct for GzHeaderOut {}
     /// gzip header information passed to and from zlib routines.  See RFC 1952
     /// for more details on the meanings of these fields.
     #[derive(Debug, Clone, PartialEq)]
@@ -3094,6 +3179,85 @@ mod __dllgen {
                 )?;
             Ok((__dllgen_ret, __dllgen_a_dictionary))
         }
+        /// inflateGetHeader() requests that gzip header information be stored in the
+        /// provided gz_header structure.  inflateGetHeader() may be called after
+        /// inflateInit2() or inflateReset(), and before the first call of inflate().
+        /// As inflate() processes the gzip stream, head->done is zero until the header
+        /// is completed, at which time head->done is set to one.  If a zlib stream is
+        /// being decoded, then head->done is set to -1 to indicate that there will be
+        /// no gzip header information forthcoming.  Note that Z_BLOCK or Z_TREES can be
+        /// used to force inflate() to return immediately after header processing is
+        /// complete and before any actual data is decompressed.
+        ///
+        /// The text, time, xflags, and os fields are filled in with the gzip header
+        /// contents.  hcrc is set to true if there is a header CRC.  (The header CRC
+        /// was valid if done is set to one.) If extra is not Z_NULL, then extra_max
+        /// contains the maximum number of bytes to write to extra.  Once done is true,
+        /// extra_len contains the actual extra field length, and extra contains the
+        /// extra field, or that field truncated if extra_max is less than extra_len.
+        /// If name is not Z_NULL, then up to name_max characters are written there,
+        /// terminated with a zero unless the length is greater than name_max.  If
+        /// comment is not Z_NULL, then up to comm_max characters are written there,
+        /// terminated with a zero unless the length is greater than comm_max.  When any
+        /// of extra, name, or comment are not Z_NULL and the respective field is not
+        /// present in the header, then that field is set to Z_NULL to signal its
+        /// absence.  This allows the use of deflateSetHeader() with the returned
+        /// structure to duplicate the header.  However if those fields are set to
+        /// allocated memory, then the application will need to save those pointers
+        /// elsewhere so that they can be eventually freed.
+        ///
+        /// If inflateGetHeader is not used, then the header information is simply
+        /// discarded.  The header is always checked for validity, including the header
+        /// CRC if present.  inflateReset() will reset the process to discard the header
+        /// information.  The application would need to call inflateGetHeader() again to
+        /// retrieve the header from the next gzip stream.
+        ///
+        /// inflateGetHeader returns Z_OK if success, or Z_STREAM_ERROR if the source
+        /// stream state was inconsistent.
+        pub fn inflateGetHeader(
+            &self,
+            strm: &mut ZStreamS,
+            head: &GzHeaderOut,
+        ) -> ::core::result::Result<
+            (i32, ::dllgen_runtime::marshal::retained::Retained<GzHeaderOut>),
+            Error,
+        > {
+            let __dllgen_a_strm = ::dllgen_runtime::marshal::resident::lend(strm);
+            let (__dllgen_ret, __dllgen_a_head) = self
+                .client
+                .call(
+                    67,
+                    |__dllgen_w| {
+                        ::dllgen_runtime::marshal::resident::encode(
+                            __dllgen_w,
+                            &__dllgen_a_strm,
+                        );
+                        ::dllgen_runtime::marshal::in_value::encode_kept::<
+                            GzHeaderOut,
+                        >(__dllgen_w, &head, false);
+                    },
+                    |mut __dllgen_r| {
+                        let __dllgen_ret: i32 = ::dllgen_runtime::marshal::value::decode(
+                            &mut __dllgen_r,
+                        )?;
+                        ::dllgen_runtime::marshal::resident::decode(
+                            &mut __dllgen_r,
+                            &__dllgen_a_strm,
+                            self.client.resident_freed(),
+                        )?;
+                        let __dllgen_a_head: ::dllgen_runtime::marshal::retained::Retained<
+                            GzHeaderOut,
+                        > = ::dllgen_runtime::marshal::retained::decode_value(
+                            &mut __dllgen_r,
+                            self.client.resident_freed(),
+                        )?;
+                        __dllgen_r.finish()?;
+                        Ok((__dllgen_ret, __dllgen_a_head))
+                    },
+                    &mut ::dllgen_runtime::marshal::callback::none,
+                )?;
+            Ok((__dllgen_ret, __dllgen_a_head))
+        }
         /// Calls `inflateInit2_`.
         pub fn inflateInit2_(
             &self,
@@ -3104,7 +3268,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    67,
+                    68,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::resident::encode(
                             __dllgen_w,
@@ -3140,7 +3304,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    68,
+                    69,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::resident::encode(
                             __dllgen_w,
@@ -3195,7 +3359,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    69,
+                    70,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::resident::encode(
                             __dllgen_w,
@@ -3243,7 +3407,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    70,
+                    71,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::resident::encode(
                             __dllgen_w,
@@ -3282,7 +3446,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    71,
+                    72,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::resident::encode(
                             __dllgen_w,
@@ -3323,7 +3487,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    72,
+                    73,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::resident::encode(
                             __dllgen_w,
@@ -3359,7 +3523,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    73,
+                    74,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::resident::encode(
                             __dllgen_w,
@@ -3413,7 +3577,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    74,
+                    75,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::resident::encode(
                             __dllgen_w,
@@ -3468,7 +3632,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    75,
+                    76,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::resident::encode(
                             __dllgen_w,
@@ -3500,7 +3664,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    76,
+                    77,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::resident::encode(
                             __dllgen_w,
@@ -3533,7 +3697,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    77,
+                    78,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::resident::encode(
                             __dllgen_w,
@@ -3567,7 +3731,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    78,
+                    79,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::resident::encode(
                             __dllgen_w,
@@ -3623,7 +3787,7 @@ mod __dllgen {
             let (__dllgen_ret, __dllgen_a_dest) = self
                 .client
                 .call(
-                    79,
+                    80,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::length::encode(
                             __dllgen_w,
@@ -3678,7 +3842,7 @@ mod __dllgen {
             let (__dllgen_ret, __dllgen_a_dest, __dllgen_o_sourceLen) = self
                 .client
                 .call(
-                    80,
+                    81,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::length::encode(
                             __dllgen_w,
@@ -3723,7 +3887,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    81,
+                    82,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::value::encode(__dllgen_w, &arg0);
                     },
@@ -3781,7 +3945,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    82,
+                    83,
                     |__dllgen_w| {},
                     |mut __dllgen_r| {
                         let __dllgen_ret: u32 = ::dllgen_runtime::marshal::value::decode(
@@ -3804,7 +3968,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    83,
+                    84,
                     |__dllgen_w| {},
                     |mut __dllgen_r| {
                         let __dllgen_ret: ::std::string::String = ::dllgen_runtime::marshal::ret_string::decode::<

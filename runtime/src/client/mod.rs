@@ -547,6 +547,22 @@ impl Client {
         )
     }
 
+    /// A value the library fills in later calls (an `inout` argument the spec retains:
+    /// the gzip header `inflateGetHeader` is given), as the library left it so far.
+    pub fn read_retained_value<T: crate::marshal::Value>(
+        &self,
+        kept: &crate::marshal::retained::Retained<T>,
+    ) -> Result<T, Error> {
+        self.call(
+            crate::host::retained::READ,
+            |w| {
+                w.u64(kept.id());
+            },
+            crate::marshal::retained::value,
+            &mut crate::marshal::callback::none,
+        )
+    }
+
     /// A retained buffer's contents, and the host frees it. For a buffer the spec lets the
     /// client release (`explicit`), this also ends the library's hold: call it once the
     /// library said it is done with the buffer. Otherwise refused while the library holds it,

@@ -12,7 +12,7 @@
 
 use super::kept::Owner;
 use crate::marshal::out_buffer::{self, Filled, Out};
-use crate::marshal::{CElem, Units};
+use crate::marshal::{CElem, CValue, Units};
 use crate::wire::{Reader, Status, WireError, Writer};
 use std::collections::HashMap;
 use std::sync::Mutex;
@@ -33,12 +33,30 @@ impl<T: CElem + Send> Stored for Out<Vec<T>> {
     }
 }
 
+/// A value kept for the library to fill in later calls (`inout` with `retain`: the gzip
+/// header inflateGetHeader is given), with the storage its pointer fields point into.
+struct KeptValue<T>(Box<crate::marshal::in_value::Kept<T>>);
+
+// SAFETY: a mirror struct and the storage it points into, which only the library (during
+// calls) and the table's owner (under the table's lock) touch.
+unsafe impl<T> Send for KeptValue<T> {}
+
+impl<T: CValue> Stored for KeptValue<T> {
+    fn reply(&mut self, w: &mut Writer, _: &'static str) -> Result<(), WireError> {
+        self.0.value().put_c(w);
+        Ok(())
+    }
+}
+
 struct Entry {
     store: Box<dyn Stored>,
     what: &'static str,
     owner: Owner,
     /// The library may still write to it.
     held: bool,
+    /// The library writes it only during calls (`between_calls`): it may be read between
+    /// them while held.
+    between_calls: bool,
     /// The client may end the hold (`explicit`).
     explicit: bool,
     /// The client dropped its token.
@@ -77,18 +95,45 @@ pub fn ptr<T>(p: &mut Pending<T>) -> *mut T {
 /// Host, after a call that succeeded: keeps the buffer (the library holds it), replies
 /// with its id, and returns the id for the holds the spec ties it to.
 pub fn keep<T: CElem + Send + 'static>(out: &mut Writer, p: Pending<T>) -> u64 {
+    insert(out, Box::new(p.out), p.what)
+}
+
+/// Host, after a call that succeeded: keeps a value the library fills in later calls (an
+/// `inout` argument with `retain`, decoded by `in_value::decode_kept`), as [`keep`]. A value
+/// not given (NULL) is refused: there is nothing to read back.
+pub fn keep_value<T: CValue + 'static>(
+    out: &mut Writer,
+    v: Option<Box<crate::marshal::in_value::Kept<T>>>,
+    what: &'static str,
+) -> Result<u64, WireError> {
+    let v = v.ok_or(WireError::Payload("a kept value that was not given"))?;
+    Ok(insert(out, Box::new(KeptValue(v)), what))
+}
+
+fn insert(out: &mut Writer, store: Box<dyn Stored>, what: &'static str) -> u64 {
     let id = super::resident::next_id();
     let entry = Entry {
-        store: Box::new(p.out),
-        what: p.what,
+        store,
+        what,
         owner: super::owner(),
         held: true,
+        between_calls: false,
         explicit: false,
         dropped: false,
     };
     with(|t| t.insert(id, entry));
     out.u64(id);
     id
+}
+
+/// Buffer `id` may be read between calls while the library holds it (it writes it only
+/// during calls, on the library thread the read is served on too).
+pub fn between_calls(id: u64) {
+    with(|t| {
+        if let Some(e) = t.get_mut(&id) {
+            e.between_calls = true;
+        }
+    });
 }
 
 /// The library's hold on retained buffer `id`: dropped, the library is done with it (the
@@ -149,7 +194,10 @@ pub(crate) fn serve(
                 None,
             );
         };
-        if e.held && !(release && e.explicit) {
+        // While the library holds it: read between calls if it writes only during them;
+        // released only by the client that may end the hold.
+        let allowed = !e.held || if release { e.explicit } else { e.between_calls };
+        if !allowed {
             return (
                 Err(WireError::BadHandle(
                     "a retained buffer the library still holds (its completion has not come, or its handle is open): reading it now could see a half-written buffer",
@@ -252,6 +300,15 @@ mod tests {
         assert!(with(|t| t.contains_key(&id)), "the library may still write to it");
         drop(h);
         assert!(!with(|t| t.contains_key(&id)));
+
+        // Written only during calls (`between_calls`): readable while held, never freed then.
+        let id = kept(b"q");
+        let h = hold(id);
+        between_calls(id);
+        assert_eq!(read(READ, id, 0).0, Status::Ok);
+        assert_eq!(read(RELEASE, id, 0).0, Status::BadHandle, "the library may still write to it");
+        drop(h);
+        assert_eq!(read(RELEASE, id, 0).0, Status::Ok);
 
         // Ended by the client (`explicit`): read and freed in one step.
         let id = kept(b"xyz");

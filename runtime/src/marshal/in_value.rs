@@ -84,6 +84,18 @@ pub fn ptr_kept<T>(v: &Option<Box<Kept<T>>>) -> *const T {
     v.as_ref().map_or(std::ptr::null(), |v| &v.value as *const T)
 }
 
+/// Host: what the library gets for a kept argument it fills later (`inout` with `retain`).
+pub fn ptr_kept_mut<T>(v: &mut Option<Box<Kept<T>>>) -> *mut T {
+    v.as_mut().map_or(std::ptr::null_mut(), |v| &mut v.value as *mut T)
+}
+
+impl<T> Kept<T> {
+    /// The value as the library left it.
+    pub(crate) fn value(&self) -> &T {
+        &self.value
+    }
+}
+
 /// A struct ending in a flexible array member, laid out for the library: the struct, then
 /// its elements from the member's offset on (8-aligned storage).
 pub struct Flexible {

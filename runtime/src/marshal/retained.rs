@@ -67,6 +67,25 @@ pub fn decode<T: Elem>(
     Ok(Retained { id, len, freed: Some(freed.clone()), _t: PhantomData })
 }
 
+/// Client: reads the id the host kept a value under (an `inout` argument with `retain`).
+pub fn decode_value<T: super::Value>(
+    r: &mut Reader<'_>,
+    freed: &Arc<Freed>,
+) -> Result<Retained<T>, WireError> {
+    let id = r.u64()?;
+    if id == 0 {
+        return Err(WireError::Payload("a kept value with no id"));
+    }
+    Ok(Retained { id, len: 1, freed: Some(freed.clone()), _t: PhantomData })
+}
+
+/// Client: reads a kept value.
+pub(crate) fn value<T: super::Value>(mut r: Reader<'_>) -> Result<T, WireError> {
+    let v = T::get(&mut r)?;
+    r.finish()?;
+    Ok(v)
+}
+
 /// Client: reads a retained buffer's contents, at most its length.
 pub(crate) fn contents<T: Elem>(mut r: Reader<'_>, v: &Retained<T>) -> Result<Vec<T>, WireError> {
     let got = T::get_at_most(&mut r, v.len)?;

@@ -11,9 +11,9 @@ use std::ffi::{c_char, c_long, c_ulong, c_void, CStr, CString};
 mod stream;
 
 #[cfg(not(windows))]
-use zlib_client::{Error, GzHeaderS as GzHeader, ZStreamS as ZStream, Zlib};
+use zlib_client::{Error, GzHeaderOut, GzHeaderS as GzHeader, ZStreamS as ZStream, Zlib};
 #[cfg(windows)]
-use zlib_win_client::{Error, GzHeaderS as GzHeader, ZStreamS as ZStream, ZlibWin as Zlib};
+use zlib_win_client::{Error, GzHeaderOut, GzHeaderS as GzHeader, ZStreamS as ZStream, ZlibWin as Zlib};
 
 /// `uLong` and `z_off_t` in the 64-bit build.
 type UL = c_ulong;

@@ -5,7 +5,7 @@
 //! deflateSetHeader sets (which zlib keeps, and writes again after deflateReset).
 
 use crate::direct::Direct;
-use crate::{Error, GzHeader, ZStream, Zlib, UL};
+use crate::{Error, GzHeader, GzHeaderOut, ZStream, Zlib, UL};
 use std::ffi::{c_char, c_void, CStr};
 
 const Z_OK: i32 = 0;
@@ -396,6 +396,7 @@ fn ours(z: &Zlib, deflating: bool, level: i32) -> Ours<'_> {
 /// CRC), deflated twice through one stream (deflateReset between: zlib writes the header it
 /// kept again), through the host and natively: the same bytes.
 fn gzip_header(z: &Zlib, n: &Native, data: &[u8]) {
+    // (inflateGetHeader then reads the header back from one of them, as zlib fills it.)
     // An extra field large enough to travel in the shared region if it were only the call's.
     let extra: Vec<u8> = (0..20_000u32).map(|i| (i * 7 % 251) as u8).collect();
     let (name, comment) = ("data.bin", "made by dllgen's zlib check");
@@ -455,6 +456,40 @@ fn gzip_header(z: &Zlib, n: &Native, data: &[u8]) {
     assert!(second == native_again, "after deflateReset, the kept header again");
     assert_eq!(&first[..3], [0x1f, 0x8b, 8], "a gzip stream");
     assert!(first.windows(name.len()).any(|w| w == name.as_bytes()), "the name is in it");
+
+    // Read back: inflateGetHeader gives zlib a header to fill as it reads the gzip header
+    // in later inflate calls; the client reads it through its token between calls.
+    let mut s = ZStream::default();
+    assert_eq!(z.inflateInit2_(&mut s, 31), Ok(Z_OK));
+    let want = GzHeaderOut { extra_max: 65535, name_max: 64, comm_max: 64, ..GzHeaderOut::default() };
+    let (rc, head) = z.inflateGetHeader(&mut s, &want).unwrap();
+    assert_eq!(rc, Z_OK);
+    let before = z.client().read_retained_value(&head).unwrap();
+    assert_eq!((before.done, before.name.len()), (0, 0), "nothing read yet");
+    let mut inf = Ours { z, s, deflating: false };
+    // The first 10 bytes: the fixed part of the gzip header only.
+    let mut input = &first[..10];
+    let (rc, _) = inf.step(&mut input, PIECE, Z_NO_FLUSH);
+    assert_eq!(rc, Z_OK);
+    let part = z.client().read_retained_value(&head).unwrap();
+    assert_eq!((part.done, part.os, part.time), (0, 3, 1_700_000_000), "the fixed part, not done");
+    let (back, rc) = inflate_all(&mut inf, &first[10..], None);
+    assert_eq!((rc, back == data), (Z_STREAM_END, true));
+    let got = z.client().read_retained_value(&head).unwrap();
+    assert_eq!((got.done, got.text, got.os, got.hcrc), (1, 1, 3, 1));
+    assert_eq!(got.time, 1_700_000_000);
+    assert!(got.extra == extra, "the extra field, {} bytes", got.extra.len());
+    assert_eq!((got.name.as_slice(), got.comment.as_slice()), (name.as_bytes(), comment.as_bytes()));
+    drop(inf);
+    assert!(z.client().read_retained_value(&head).is_ok(), "readable after the stream ended, until dropped");
+    // A name longer than its capacity: zlib stops at the capacity (no NUL); read as such.
+    let mut s = ZStream::default();
+    assert_eq!(z.inflateInit2_(&mut s, 31), Ok(Z_OK));
+    let small_name = GzHeaderOut { extra_max: 65535, name_max: 4, comm_max: 64, ..GzHeaderOut::default() };
+    let (_, head) = z.inflateGetHeader(&mut s, &small_name).unwrap();
+    let mut inf = Ours { z, s, deflating: false };
+    let _ = inflate_all(&mut inf, &first, None);
+    assert_eq!(z.client().read_retained_value(&head).unwrap().name, b"data", "truncated at name_max");
 }
 
 pub fn check(z: &Zlib, n: &Native) {
@@ -540,7 +575,7 @@ pub fn check(z: &Zlib, n: &Native) {
 
     gzip_header(z, n, &small);
     println!(
-        "ok: a gzip header deflateSetHeader sets, kept by the stream and written again after deflateReset"
+        "ok: a gzip header deflateSetHeader sets, kept by the stream and written again after deflateReset; inflateGetHeader reads it back"
     );
 
     // inflateBack: a raw deflate stream, its input handed over by a callback 64 KiB at a

@@ -30,6 +30,8 @@ pub struct RetainView {
     /// The host local holding the registration's context (`until`).
     pub until_ctx: Option<String>,
     pub explicit: bool,
+    /// Readable between calls while the library holds it.
+    pub between_calls: bool,
     /// Kept by both the handle and the registration (an input buffer: shared, freed when
     /// the later lets go).
     pub shared: bool,
@@ -75,7 +77,14 @@ pub(super) fn retain_view(at: &At<'_>, r: &model::Retain, cx: &mut Cx) -> Option
     let until_ctx = r.until.as_ref().map(|_| format!("__dllgen_u_{}", at.p.name));
     let ties =
         usize::from(handle.is_some()) + usize::from(resident.is_some()) + usize::from(until_ctx.is_some());
-    Some(RetainView { shared: ties > 1, handle, resident, until_ctx, explicit: r.explicit })
+    Some(RetainView {
+        shared: ties > 1,
+        handle,
+        resident,
+        until_ctx,
+        explicit: r.explicit,
+        between_calls: r.between_calls,
+    })
 }
 
 #[allow(clippy::too_many_arguments)]

@@ -154,7 +154,9 @@ pub(super) fn param(f: &model::Function, index: usize, fn_index: u32, cx: &mut C
             in_value::view(&at, value, *optional, retain.as_ref(), cx, &mut out)
         }
         Kind::Out { value, optional: _ } => out_value::view(&at, value, cx, &mut out),
-        Kind::Inout { value, optional } => inout_value::view(&at, value, *optional, cx, &mut out),
+        Kind::Inout { value, optional, retain } => {
+            inout_value::view(&at, value, *optional, retain.as_ref(), cx, &mut out)
+        }
         Kind::Resident { strukt, library_buffers } => {
             resident::view(&at, strukt, *library_buffers, fn_index, cx, &mut out)
         }

@@ -254,7 +254,7 @@ impl<'a> Builder<'a> {
                         match kind {
                             ParamKind::In => Kind::In { value, optional, retain: None },
                             ParamKind::Out => Kind::Out { value, optional },
-                            _ => Kind::Inout { value, optional },
+                            _ => Kind::Inout { value, optional, retain: None },
                         }
                     }
                     _ => {

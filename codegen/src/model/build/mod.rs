@@ -43,6 +43,7 @@ pub fn build(spec: &Spec, header: &Header, binary: &Binary) -> Result<Model, Dia
         header,
         exports: &exports,
         struct_specs: BTreeMap::new(),
+        views: BTreeMap::new(),
         renamed: BTreeMap::new(),
         diags: Vec::new(),
         sources: HashMap::new(),
@@ -95,6 +96,8 @@ struct Builder<'a> {
     renamed: BTreeMap<String, String>,
     /// `structs:` entries by the struct's key in the header (typedef names followed).
     struct_specs: BTreeMap<String, &'a Spanned<spec::StructSpec>>,
+    /// Struct views (`view_of`): the view's name → the header struct it has the layout of.
+    views: BTreeMap<String, String>,
     diags: Vec<Diagnostic>,
     sources: HashMap<std::path::PathBuf, Option<String>>,
     structs: BTreeMap<String, Struct>,

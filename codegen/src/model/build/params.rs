@@ -295,7 +295,11 @@ impl<'a> Builder<'a> {
                     Err(e) => return Err(Problem::Other { message: e, names_fix: false }),
                 }
             }
-            ParamKind::In | ParamKind::InRetained(_) | ParamKind::Out | ParamKind::Inout => {
+            ParamKind::In
+            | ParamKind::InRetained(_)
+            | ParamKind::Out
+            | ParamKind::Inout
+            | ParamKind::InoutRetained { .. } => {
                 let word = match kind {
                     ParamKind::In | ParamKind::InRetained(_) => "in",
                     ParamKind::Out => "out",
@@ -305,7 +309,32 @@ impl<'a> Builder<'a> {
                 if let Some(opaque) = self.opaque(&t) {
                     return Err(Problem::Opaque(opaque));
                 }
-                let value = self.value(&t).map_err(|why| Problem::Pointee { why, kind: word })?;
+                let value = match kind {
+                    // A view of the pointee: the same layout, its own field kinds.
+                    ParamKind::InoutRetained { view: Some(v), .. } => {
+                        let mut name = match self.header.resolve(&t) {
+                            CType::Named { name } => name.as_str(),
+                            _ => "",
+                        };
+                        for _ in 0..16 {
+                            match self.header.types.get(name).map(|t| &t.kind) {
+                                Some(TypeDefKind::Typedef { target: CType::Named { name: next } }) => {
+                                    name = next
+                                }
+                                _ => break,
+                            }
+                        }
+                        if self.views.get(&v.value).map(String::as_str) != Some(name) {
+                            return Err(Problem::other(format!(
+                                "`view: {}` must name a `structs:` entry with `view_of:` this parameter's struct",
+                                v.value
+                            )));
+                        }
+                        self.structure(&v.value).map_err(|why| Problem::Pointee { why, kind: word })?;
+                        Value::Struct { name: v.value.clone() }
+                    }
+                    _ => self.value(&t).map_err(|why| Problem::Pointee { why, kind: word })?,
+                };
                 match kind {
                     ParamKind::In => Kind::In { value, optional, retain: None },
                     ParamKind::InRetained(r) => {
@@ -318,7 +347,21 @@ impl<'a> Builder<'a> {
                         Kind::In { value, optional, retain: Some(retain) }
                     }
                     ParamKind::Out => Kind::Out { value, optional },
-                    _ => Kind::Inout { value, optional },
+                    ParamKind::InoutRetained { retain, .. } => {
+                        let retain = self.retain(f, retain, true)?;
+                        if optional || !matches!(value, Value::Struct { .. }) {
+                            return Err(Problem::other(
+                                "a value the library keeps and fills later is a struct, and given (not `optional`)",
+                            ));
+                        }
+                        if retain.until.is_some() || retain.slot.is_some() || retain.explicit {
+                            return Err(Problem::other(
+                                "a value the library keeps and fills later is kept by the handle or resident struct parameter named (`retain: { handle: PARAM }`), replaced when the same function is called on it again",
+                            ));
+                        }
+                        Kind::Inout { value, optional, retain: Some(retain) }
+                    }
+                    _ => Kind::Inout { value, optional, retain: None },
                 }
             }
             ParamKind::OutInto(buffer) => {
@@ -647,11 +690,17 @@ impl<'a> Builder<'a> {
                 "`explicit` applies to output buffers (the client reads them back and releases them); an input buffer is kept until its `handle` closes or its `until` callback fires",
             ));
         }
+        if r.between_calls && !output {
+            return Err(Problem::other(
+                "`between_calls` applies to what the library writes (it may be read between calls)",
+            ));
+        }
         Ok(Retain {
             handle: r.handle.as_ref().map(|h| h.value.clone()),
             slot: r.slot.as_ref().map(|s| s.value.clone()),
             until: r.until.as_ref().map(|u| u.value.clone()),
             explicit: r.explicit,
+            between_calls: r.between_calls,
         })
     }
 

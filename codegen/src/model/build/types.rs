@@ -54,7 +54,9 @@ impl<'a> Builder<'a> {
         if self.structs.contains_key(name) {
             return Ok(());
         }
-        let Some(def) = self.header.types.get(name) else {
+        // A view has the layout of the header struct it views.
+        let header_name = self.views.get(name).map_or(name, String::as_str);
+        let Some(def) = self.header.types.get(header_name) else {
             return Err(format!("`{name}` is not in the header").into());
         };
         let (Some(size), Some(align)) = (def.size, def.align) else {

@@ -8,7 +8,20 @@ impl<'a> Builder<'a> {
     pub(super) fn resolve_struct_specs(&mut self) {
         let spec = self.spec;
         for (key, st) in &spec.structs {
-            let mut name = key.as_str();
+            // A view: another set of field kinds over a header struct's layout.
+            let view = st.value.view_of.as_ref();
+            if let Some(v) = view {
+                if self.header.types.contains_key(key.as_str()) {
+                    self.at_spec(st.pos, format!("the view `{key}` has the name of a type of the header"))
+                        .hint = Some("give the view a name of its own".into());
+                    continue;
+                }
+                if !self.header.types.contains_key(v.value.as_str()) {
+                    self.at_spec(v.pos, format!("`view_of: {}` names no struct of the header", v.value));
+                    continue;
+                }
+            }
+            let mut name = view.map_or(key.as_str(), |v| v.value.as_str());
             for _ in 0..16 {
                 match self.header.types.get(name).map(|t| &t.kind) {
                     Some(TypeDefKind::Typedef { target: CType::Named { name: next } }) => name = next,
@@ -36,7 +49,12 @@ impl<'a> Builder<'a> {
                     });
                 }
             }
-            self.struct_specs.insert(name.to_string(), st);
+            if view.is_some() {
+                self.views.insert(key.clone(), name.to_string());
+                self.struct_specs.insert(key.clone(), st);
+            } else {
+                self.struct_specs.insert(name.to_string(), st);
+            }
         }
     }
 
