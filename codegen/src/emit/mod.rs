@@ -24,6 +24,7 @@ const TEMPLATES: &[(&str, &str)] = &[
     // One partial per kind (selected by the view variant's name), and per field kind.
     ("callback", include_str!("../../../templates/kinds/callback.hbs")),
     ("destroy", include_str!("../../../templates/kinds/destroy.hbs")),
+    ("descriptor", include_str!("../../../templates/kinds/descriptor.hbs")),
     ("retain_until", include_str!("../../../templates/kinds/retain_until.hbs")),
     ("retain_keep", include_str!("../../../templates/kinds/retain_keep.hbs")),
     ("cb_handle", include_str!("../../../templates/kinds/cb_handle.hbs")),

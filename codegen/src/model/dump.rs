@@ -112,6 +112,7 @@ fn kind(k: &Kind) -> String {
         Kind::Scratch { bytes, kept_by } => format!("scratch of {bytes} bytes, kept by {kept_by}"),
         Kind::Provide { element } => format!("provides a buffer of {}", value(element)),
         Kind::UserData { of } => format!("user data of {of}"),
+        Kind::Descriptor => "a descriptor the library takes over".into(),
         Kind::StringArray { encoding, len } => format!("array of {encoding:?} strings [{len}]"),
         Kind::OutInto { buffer } => format!("out pointer into {buffer}"),
         Kind::InHandles { handle, len } => format!("in array of handles {handle} [{len}]"),

@@ -323,6 +323,9 @@ pub enum Kind {
         convention: Convention,
     },
     /// The context pointer of a callback parameter (filled in by the host).
+    /// A file descriptor the client gives; the library takes it over when the call succeeds
+    /// (the host takes its own duplicate of the client's, and closes it if the call fails).
+    Descriptor,
     UserData {
         /// The callback parameter it belongs to.
         of: String,

@@ -296,6 +296,8 @@ pub enum ParamKind {
     Callback(Option<Spanned<CallbackSpec>>),
     /// The context pointer handed back to a callback.
     UserData,
+    /// A file descriptor the client gives and the library takes over (`gzdopen`'s `fd`).
+    Descriptor,
     /// A pointer field of a resident struct the library owns: it stays in the host.
     Opaque,
     /// Memory the library keeps working in (`inflateBackInit_`'s window): `bytes` the host

@@ -128,6 +128,7 @@ const KINDS: &[&str] = &[
     "scratch",
     "provide",
     "library_buffers",
+    "descriptor",
 ];
 
 impl Reader<'_> {
@@ -720,6 +721,7 @@ impl Reader<'_> {
                 _ => plain(self, ParamKind::Callback(None)),
             },
             "user_data" => plain(self, ParamKind::UserData),
+            "descriptor" => plain(self, ParamKind::Descriptor),
             "opaque" => plain(self, ParamKind::Opaque),
             "library_buffers" => plain(self, ParamKind::LibraryBuffers),
             "provide" => {

@@ -27,7 +27,7 @@ mod __dllgen {
         unused_comparisons,
         unused_unsafe
     )]
-    const MODEL_HASH: u64 = 0x17187c5cc9d729cf;
+    const MODEL_HASH: u64 = 0x9f7ba5fab55344b1;
     /// `gz_header_out` as the library lays it out.
     #[repr(C)]
     #[derive(Clone, Copy)]
@@ -391,69 +391,70 @@ mod __dllgen {
     type __DllgenFn33 = unsafe extern "C" fn(*mut ::core::ffi::c_void) -> i32;
     type __DllgenFn34 = unsafe extern "C" fn(*mut ::core::ffi::c_void) -> i32;
     type __DllgenFn35 = unsafe extern "C" fn(*mut ::core::ffi::c_void) -> i32;
-    type __DllgenFn36 = unsafe extern "C" fn(*mut ::core::ffi::c_void) -> i32;
-    type __DllgenFn37 = unsafe extern "C" fn(
+    type __DllgenFn36 = unsafe extern "C" fn(i32, *const u8) -> *mut ::core::ffi::c_void;
+    type __DllgenFn37 = unsafe extern "C" fn(*mut ::core::ffi::c_void) -> i32;
+    type __DllgenFn38 = unsafe extern "C" fn(
         *mut ::core::ffi::c_void,
         *mut i32,
     ) -> *const u8;
-    type __DllgenFn38 = unsafe extern "C" fn(*mut ::core::ffi::c_void, i32) -> i32;
-    type __DllgenFn39 = unsafe extern "C" fn(
+    type __DllgenFn39 = unsafe extern "C" fn(*mut ::core::ffi::c_void, i32) -> i32;
+    type __DllgenFn40 = unsafe extern "C" fn(
         *mut u8,
         u32,
         u32,
         *mut ::core::ffi::c_void,
     ) -> u32;
-    type __DllgenFn40 = unsafe extern "C" fn(
+    type __DllgenFn41 = unsafe extern "C" fn(
         *const u8,
         u32,
         u32,
         *mut ::core::ffi::c_void,
     ) -> u32;
-    type __DllgenFn41 = unsafe extern "C" fn(*mut ::core::ffi::c_void) -> i32;
     type __DllgenFn42 = unsafe extern "C" fn(*mut ::core::ffi::c_void) -> i32;
-    type __DllgenFn43 = unsafe extern "C" fn(
+    type __DllgenFn43 = unsafe extern "C" fn(*mut ::core::ffi::c_void) -> i32;
+    type __DllgenFn44 = unsafe extern "C" fn(
         *mut ::core::ffi::c_void,
         *mut u8,
         i32,
     ) -> *const u8;
-    type __DllgenFn44 = unsafe extern "C" fn(*mut ::core::ffi::c_void) -> i32;
-    type __DllgenFn45 = unsafe extern "C" fn(*mut ::core::ffi::c_void) -> i64;
-    type __DllgenFn46 = unsafe extern "C" fn(
-        *const u8,
-        *const u8,
-    ) -> *mut ::core::ffi::c_void;
+    type __DllgenFn45 = unsafe extern "C" fn(*mut ::core::ffi::c_void) -> i32;
+    type __DllgenFn46 = unsafe extern "C" fn(*mut ::core::ffi::c_void) -> i64;
     type __DllgenFn47 = unsafe extern "C" fn(
         *const u8,
         *const u8,
     ) -> *mut ::core::ffi::c_void;
-    type __DllgenFn48 = unsafe extern "C" fn(*mut ::core::ffi::c_void, i32) -> i32;
-    type __DllgenFn49 = unsafe extern "C" fn(*mut ::core::ffi::c_void, *const u8) -> i32;
-    type __DllgenFn50 = unsafe extern "C" fn(
+    type __DllgenFn48 = unsafe extern "C" fn(
+        *const u8,
+        *const u8,
+    ) -> *mut ::core::ffi::c_void;
+    type __DllgenFn49 = unsafe extern "C" fn(*mut ::core::ffi::c_void, i32) -> i32;
+    type __DllgenFn50 = unsafe extern "C" fn(*mut ::core::ffi::c_void, *const u8) -> i32;
+    type __DllgenFn51 = unsafe extern "C" fn(
         *mut ::core::ffi::c_void,
         *mut u8,
         u32,
     ) -> i32;
-    type __DllgenFn51 = unsafe extern "C" fn(*mut ::core::ffi::c_void) -> i32;
-    type __DllgenFn52 = unsafe extern "C" fn(*mut ::core::ffi::c_void, i32, i32) -> i32;
-    type __DllgenFn53 = unsafe extern "C" fn(*mut ::core::ffi::c_void, i64, i32) -> i64;
-    type __DllgenFn54 = unsafe extern "C" fn(*mut ::core::ffi::c_void, i32, i32) -> i32;
-    type __DllgenFn55 = unsafe extern "C" fn(*mut ::core::ffi::c_void) -> i32;
-    type __DllgenFn56 = unsafe extern "C" fn(*mut ::core::ffi::c_void) -> i64;
-    type __DllgenFn57 = unsafe extern "C" fn(i32, *mut ::core::ffi::c_void) -> i32;
-    type __DllgenFn58 = unsafe extern "C" fn(
+    type __DllgenFn52 = unsafe extern "C" fn(*mut ::core::ffi::c_void) -> i32;
+    type __DllgenFn53 = unsafe extern "C" fn(*mut ::core::ffi::c_void, i32, i32) -> i32;
+    type __DllgenFn54 = unsafe extern "C" fn(*mut ::core::ffi::c_void, i64, i32) -> i64;
+    type __DllgenFn55 = unsafe extern "C" fn(*mut ::core::ffi::c_void, i32, i32) -> i32;
+    type __DllgenFn56 = unsafe extern "C" fn(*mut ::core::ffi::c_void) -> i32;
+    type __DllgenFn57 = unsafe extern "C" fn(*mut ::core::ffi::c_void) -> i64;
+    type __DllgenFn58 = unsafe extern "C" fn(i32, *mut ::core::ffi::c_void) -> i32;
+    type __DllgenFn59 = unsafe extern "C" fn(
         *mut ::core::ffi::c_void,
         *const u8,
         u32,
     ) -> i32;
-    type __DllgenFn59 = unsafe extern "C" fn(*mut ZStreamS, i32) -> i32;
+    type __DllgenFn60 = unsafe extern "C" fn(*mut ZStreamS, i32) -> i32;
     /// The library calls this for `inflateBack`'s `r#in`: it runs the client's closure.
-    unsafe extern "C" fn __dllgen_callback_60_1(
+    unsafe extern "C" fn __dllgen_callback_61_1(
         a0: *mut ::core::ffi::c_void,
         a1: *mut *const u8,
     ) -> u32 {
         let mut __dllgen_w = ::dllgen_runtime::Writer::new();
         ::dllgen_runtime::callback(
-            60,
+            61,
             1,
             &mut __dllgen_w,
             |__dllgen_r| {
@@ -472,7 +473,7 @@ mod __dllgen {
         )
     }
     /// The library calls this for `inflateBack`'s `out`: it runs the client's closure.
-    unsafe extern "C" fn __dllgen_callback_60_3(
+    unsafe extern "C" fn __dllgen_callback_61_3(
         a0: *mut ::core::ffi::c_void,
         a1: *const u8,
         a2: u32,
@@ -487,7 +488,7 @@ mod __dllgen {
         };
         ::dllgen_runtime::marshal::value::reply(&mut __dllgen_w, &a2);
         ::dllgen_runtime::callback(
-            60,
+            61,
             3,
             &mut __dllgen_w,
             |__dllgen_r| {
@@ -500,7 +501,7 @@ mod __dllgen {
             },
         )
     }
-    type __DllgenFn60 = unsafe extern "C" fn(
+    type __DllgenFn61 = unsafe extern "C" fn(
         *mut ZStreamS,
         ::core::option::Option<
             unsafe extern "C" fn(*mut ::core::ffi::c_void, *mut *const u8) -> u32,
@@ -511,50 +512,50 @@ mod __dllgen {
         >,
         *mut ::core::ffi::c_void,
     ) -> i32;
-    type __DllgenFn61 = unsafe extern "C" fn(*mut ZStreamS) -> i32;
-    type __DllgenFn62 = unsafe extern "C" fn(
+    type __DllgenFn62 = unsafe extern "C" fn(*mut ZStreamS) -> i32;
+    type __DllgenFn63 = unsafe extern "C" fn(
         *mut ZStreamS,
         i32,
         *mut u8,
         *const ::core::ffi::c_void,
         i32,
     ) -> i32;
-    type __DllgenFn63 = unsafe extern "C" fn(*mut ZStreamS) -> u32;
-    type __DllgenFn64 = unsafe extern "C" fn(*mut ZStreamS, *mut ZStreamS) -> i32;
-    type __DllgenFn65 = unsafe extern "C" fn(*mut ZStreamS) -> i32;
-    type __DllgenFn66 = unsafe extern "C" fn(*mut ZStreamS, *mut u8, *mut u32) -> i32;
-    type __DllgenFn67 = unsafe extern "C" fn(*mut ZStreamS, *mut GzHeaderOut) -> i32;
-    type __DllgenFn68 = unsafe extern "C" fn(
-        *mut ZStreamS,
-        i32,
-        *const ::core::ffi::c_void,
-        i32,
-    ) -> i32;
+    type __DllgenFn64 = unsafe extern "C" fn(*mut ZStreamS) -> u32;
+    type __DllgenFn65 = unsafe extern "C" fn(*mut ZStreamS, *mut ZStreamS) -> i32;
+    type __DllgenFn66 = unsafe extern "C" fn(*mut ZStreamS) -> i32;
+    type __DllgenFn67 = unsafe extern "C" fn(*mut ZStreamS, *mut u8, *mut u32) -> i32;
+    type __DllgenFn68 = unsafe extern "C" fn(*mut ZStreamS, *mut GzHeaderOut) -> i32;
     type __DllgenFn69 = unsafe extern "C" fn(
         *mut ZStreamS,
+        i32,
         *const ::core::ffi::c_void,
         i32,
     ) -> i32;
-    type __DllgenFn70 = unsafe extern "C" fn(*mut ZStreamS) -> i32;
-    type __DllgenFn71 = unsafe extern "C" fn(*mut ZStreamS, i32, i32) -> i32;
-    type __DllgenFn72 = unsafe extern "C" fn(*mut ZStreamS) -> i32;
-    type __DllgenFn73 = unsafe extern "C" fn(*mut ZStreamS, i32) -> i32;
-    type __DllgenFn74 = unsafe extern "C" fn(*mut ZStreamS) -> i32;
-    type __DllgenFn75 = unsafe extern "C" fn(*mut ZStreamS, *const u8, u32) -> i32;
-    type __DllgenFn76 = unsafe extern "C" fn(*mut ZStreamS) -> i32;
+    type __DllgenFn70 = unsafe extern "C" fn(
+        *mut ZStreamS,
+        *const ::core::ffi::c_void,
+        i32,
+    ) -> i32;
+    type __DllgenFn71 = unsafe extern "C" fn(*mut ZStreamS) -> i32;
+    type __DllgenFn72 = unsafe extern "C" fn(*mut ZStreamS, i32, i32) -> i32;
+    type __DllgenFn73 = unsafe extern "C" fn(*mut ZStreamS) -> i32;
+    type __DllgenFn74 = unsafe extern "C" fn(*mut ZStreamS, i32) -> i32;
+    type __DllgenFn75 = unsafe extern "C" fn(*mut ZStreamS) -> i32;
+    type __DllgenFn76 = unsafe extern "C" fn(*mut ZStreamS, *const u8, u32) -> i32;
     type __DllgenFn77 = unsafe extern "C" fn(*mut ZStreamS) -> i32;
-    type __DllgenFn78 = unsafe extern "C" fn(*mut ZStreamS, i32) -> i32;
+    type __DllgenFn78 = unsafe extern "C" fn(*mut ZStreamS) -> i32;
     type __DllgenFn79 = unsafe extern "C" fn(*mut ZStreamS, i32) -> i32;
-    type __DllgenFn80 = unsafe extern "C" fn(*mut u8, *mut u32, *const u8, u32) -> i32;
-    type __DllgenFn81 = unsafe extern "C" fn(
+    type __DllgenFn80 = unsafe extern "C" fn(*mut ZStreamS, i32) -> i32;
+    type __DllgenFn81 = unsafe extern "C" fn(*mut u8, *mut u32, *const u8, u32) -> i32;
+    type __DllgenFn82 = unsafe extern "C" fn(
         *mut u8,
         *mut u32,
         *const u8,
         *mut u32,
     ) -> i32;
-    type __DllgenFn82 = unsafe extern "C" fn(i32) -> *const u8;
-    type __DllgenFn83 = unsafe extern "C" fn() -> u32;
-    type __DllgenFn84 = unsafe extern "C" fn() -> *const u8;
+    type __DllgenFn83 = unsafe extern "C" fn(i32) -> *const u8;
+    type __DllgenFn84 = unsafe extern "C" fn() -> u32;
+    type __DllgenFn85 = unsafe extern "C" fn() -> *const u8;
     struct __DllgenHost {
         __dllgen_library: ::dllgen_runtime::native::Dylib,
         __dllgen_f0: __DllgenFn0,
@@ -642,6 +643,7 @@ mod __dllgen {
         __dllgen_f82: __DllgenFn82,
         __dllgen_f83: __DllgenFn83,
         __dllgen_f84: __DllgenFn84,
+        __dllgen_f85: __DllgenFn85,
     }
     impl ::dllgen_runtime::Library for __DllgenHost {
         fn model_hash(&self) -> u64 {
@@ -652,11 +654,11 @@ mod __dllgen {
                 17 => {
                     let _ = unsafe { (self.__dllgen_f17)(ptr.cast()) };
                 }
-                61 => {
-                    let _ = unsafe { (self.__dllgen_f61)(ptr.cast()) };
+                62 => {
+                    let _ = unsafe { (self.__dllgen_f62)(ptr.cast()) };
                 }
-                65 => {
-                    let _ = unsafe { (self.__dllgen_f65)(ptr.cast()) };
+                66 => {
+                    let _ = unsafe { (self.__dllgen_f66)(ptr.cast()) };
                 }
                 _ => {}
             }
@@ -2738,6 +2740,68 @@ mod __dllgen {
                 }
                 36 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
+                    let __dllgen_a_fd = ::dllgen_runtime::marshal::descriptor::decode(
+                        &mut __dllgen_args,
+                    )?;
+                    let __dllgen_a_mode = ::dllgen_runtime::marshal::in_string::decode::<
+                        ::dllgen_runtime::marshal::Utf8,
+                    >(&mut __dllgen_args, false)?;
+                    __dllgen_args.finish()?;
+                    ::dllgen_runtime::native::set_errno(0);
+                    ::dllgen_runtime::native::set_last_error(0);
+                    let __dllgen_ret = unsafe {
+                        #[cfg(target_arch = "x86")]
+                        let __dllgen_r = ::dllgen_runtime::native::Words::new()
+                            .push(
+                                ::dllgen_runtime::marshal::descriptor::fd(&__dllgen_a_fd),
+                            )
+                            .push(
+                                ::dllgen_runtime::marshal::in_string::ptr(&__dllgen_a_mode),
+                            )
+                            .call::<
+                                *mut ::core::ffi::c_void,
+                            >(
+                                self.__dllgen_f36 as *const ::core::ffi::c_void,
+                                ::dllgen_runtime::native::Pops::Caller,
+                                "`gzdopen`",
+                            );
+                        #[cfg(not(target_arch = "x86"))]
+                        let __dllgen_r = ::core::result::Result::<
+                            _,
+                            ::dllgen_runtime::WireError,
+                        >::Ok(
+                            (self
+                                .__dllgen_f36)(
+                                ::dllgen_runtime::marshal::descriptor::fd(&__dllgen_a_fd),
+                                ::dllgen_runtime::marshal::in_string::ptr(&__dllgen_a_mode),
+                            ),
+                        );
+                        __dllgen_r
+                    }?;
+                    let (__dllgen_errno, __dllgen_last_error) = (
+                        ::dllgen_runtime::native::errno(),
+                        ::dllgen_runtime::native::last_error(),
+                    );
+                    if let Some(__dllgen_status) = ::dllgen_runtime::marshal::error::check(
+                        __dllgen_out,
+                        __dllgen_ret,
+                        ::dllgen_runtime::marshal::error::Rule::Null,
+                        ::dllgen_runtime::marshal::error::Code::Return,
+                        __dllgen_errno,
+                        __dllgen_last_error,
+                    ) {
+                        return Ok(__dllgen_status);
+                    }
+                    ::dllgen_runtime::marshal::handle::put_c(
+                        __dllgen_out,
+                        0,
+                        __dllgen_ret,
+                    );
+                    ::dllgen_runtime::marshal::descriptor::given(__dllgen_a_fd);
+                    Ok(::dllgen_runtime::Status::Ok)
+                }
+                37 => {
+                    let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let __dllgen_a_file = ::dllgen_runtime::marshal::handle::decode_c(
                         &mut __dllgen_args,
                         0,
@@ -2754,7 +2818,7 @@ mod __dllgen {
                             .call::<
                                 i32,
                             >(
-                                self.__dllgen_f36 as *const ::core::ffi::c_void,
+                                self.__dllgen_f37 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
                                 "`gzeof`",
                             );
@@ -2764,7 +2828,7 @@ mod __dllgen {
                             ::dllgen_runtime::WireError,
                         >::Ok(
                             (self
-                                .__dllgen_f36)(
+                                .__dllgen_f37)(
                                 ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_file),
                             ),
                         );
@@ -2778,7 +2842,7 @@ mod __dllgen {
                     ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                37 => {
+                38 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let __dllgen_a_file = ::dllgen_runtime::marshal::handle::decode_c(
                         &mut __dllgen_args,
@@ -2804,7 +2868,7 @@ mod __dllgen {
                             .call::<
                                 *const u8,
                             >(
-                                self.__dllgen_f37 as *const ::core::ffi::c_void,
+                                self.__dllgen_f38 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
                                 "`gzerror`",
                             );
@@ -2814,7 +2878,7 @@ mod __dllgen {
                             ::dllgen_runtime::WireError,
                         >::Ok(
                             (self
-                                .__dllgen_f37)(
+                                .__dllgen_f38)(
                                 ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_file),
                                 ::dllgen_runtime::marshal::out_value::ptr(
                                     &mut __dllgen_a_errnum,
@@ -2840,7 +2904,7 @@ mod __dllgen {
                     )?;
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                38 => {
+                39 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let __dllgen_a_file = ::dllgen_runtime::marshal::handle::decode_c(
                         &mut __dllgen_args,
@@ -2865,7 +2929,7 @@ mod __dllgen {
                             .call::<
                                 i32,
                             >(
-                                self.__dllgen_f38 as *const ::core::ffi::c_void,
+                                self.__dllgen_f39 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
                                 "`gzflush`",
                             );
@@ -2875,7 +2939,7 @@ mod __dllgen {
                             ::dllgen_runtime::WireError,
                         >::Ok(
                             (self
-                                .__dllgen_f38)(
+                                .__dllgen_f39)(
                                 ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_file),
                                 __dllgen_a_flush,
                             ),
@@ -2904,7 +2968,7 @@ mod __dllgen {
                     ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                39 => {
+                40 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let __dllgen_a_size: u32 = ::dllgen_runtime::marshal::value::decode_c(
                         &mut __dllgen_args,
@@ -2949,7 +3013,7 @@ mod __dllgen {
                             .call::<
                                 u32,
                             >(
-                                self.__dllgen_f39 as *const ::core::ffi::c_void,
+                                self.__dllgen_f40 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
                                 "`gzfread`",
                             );
@@ -2959,7 +3023,7 @@ mod __dllgen {
                             ::dllgen_runtime::WireError,
                         >::Ok(
                             (self
-                                .__dllgen_f39)(
+                                .__dllgen_f40)(
                                 ::dllgen_runtime::marshal::out_buffer::ptr(
                                     &mut __dllgen_a_buf,
                                 ),
@@ -2990,7 +3054,7 @@ mod __dllgen {
                     )?;
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                40 => {
+                41 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let __dllgen_a_buf = ::dllgen_runtime::marshal::in_buffer::decode::<
                         u8,
@@ -3034,7 +3098,7 @@ mod __dllgen {
                             .call::<
                                 u32,
                             >(
-                                self.__dllgen_f40 as *const ::core::ffi::c_void,
+                                self.__dllgen_f41 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
                                 "`gzfwrite`",
                             );
@@ -3044,52 +3108,10 @@ mod __dllgen {
                             ::dllgen_runtime::WireError,
                         >::Ok(
                             (self
-                                .__dllgen_f40)(
+                                .__dllgen_f41)(
                                 ::dllgen_runtime::marshal::in_buffer::ptr(&__dllgen_a_buf),
                                 __dllgen_a_size,
                                 __dllgen_a_nitems,
-                                ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_file),
-                            ),
-                        );
-                        __dllgen_r
-                    }?;
-                    ::dllgen_runtime::marshal::handle::after_call(
-                        &__dllgen_a_file,
-                        0,
-                        false,
-                    );
-                    ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
-                    Ok(::dllgen_runtime::Status::Ok)
-                }
-                41 => {
-                    let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
-                    let __dllgen_a_file = ::dllgen_runtime::marshal::handle::decode_c(
-                        &mut __dllgen_args,
-                        0,
-                        false,
-                        false,
-                    )?;
-                    __dllgen_args.finish()?;
-                    let __dllgen_ret = unsafe {
-                        #[cfg(target_arch = "x86")]
-                        let __dllgen_r = ::dllgen_runtime::native::Words::new()
-                            .push(
-                                ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_file),
-                            )
-                            .call::<
-                                i32,
-                            >(
-                                self.__dllgen_f41 as *const ::core::ffi::c_void,
-                                ::dllgen_runtime::native::Pops::Caller,
-                                "`gzgetc`",
-                            );
-                        #[cfg(not(target_arch = "x86"))]
-                        let __dllgen_r = ::core::result::Result::<
-                            _,
-                            ::dllgen_runtime::WireError,
-                        >::Ok(
-                            (self
-                                .__dllgen_f41)(
                                 ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_file),
                             ),
                         );
@@ -3123,7 +3145,7 @@ mod __dllgen {
                             >(
                                 self.__dllgen_f42 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
-                                "`gzgetc_`",
+                                "`gzgetc`",
                             );
                         #[cfg(not(target_arch = "x86"))]
                         let __dllgen_r = ::core::result::Result::<
@@ -3146,6 +3168,48 @@ mod __dllgen {
                     Ok(::dllgen_runtime::Status::Ok)
                 }
                 43 => {
+                    let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
+                    let __dllgen_a_file = ::dllgen_runtime::marshal::handle::decode_c(
+                        &mut __dllgen_args,
+                        0,
+                        false,
+                        false,
+                    )?;
+                    __dllgen_args.finish()?;
+                    let __dllgen_ret = unsafe {
+                        #[cfg(target_arch = "x86")]
+                        let __dllgen_r = ::dllgen_runtime::native::Words::new()
+                            .push(
+                                ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_file),
+                            )
+                            .call::<
+                                i32,
+                            >(
+                                self.__dllgen_f43 as *const ::core::ffi::c_void,
+                                ::dllgen_runtime::native::Pops::Caller,
+                                "`gzgetc_`",
+                            );
+                        #[cfg(not(target_arch = "x86"))]
+                        let __dllgen_r = ::core::result::Result::<
+                            _,
+                            ::dllgen_runtime::WireError,
+                        >::Ok(
+                            (self
+                                .__dllgen_f43)(
+                                ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_file),
+                            ),
+                        );
+                        __dllgen_r
+                    }?;
+                    ::dllgen_runtime::marshal::handle::after_call(
+                        &__dllgen_a_file,
+                        0,
+                        false,
+                    );
+                    ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
+                    Ok(::dllgen_runtime::Status::Ok)
+                }
+                44 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let __dllgen_a_file = ::dllgen_runtime::marshal::handle::decode_c(
                         &mut __dllgen_args,
@@ -3182,7 +3246,7 @@ mod __dllgen {
                             .call::<
                                 *const u8,
                             >(
-                                self.__dllgen_f43 as *const ::core::ffi::c_void,
+                                self.__dllgen_f44 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
                                 "`gzgets`",
                             );
@@ -3192,7 +3256,7 @@ mod __dllgen {
                             ::dllgen_runtime::WireError,
                         >::Ok(
                             (self
-                                .__dllgen_f43)(
+                                .__dllgen_f44)(
                                 ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_file),
                                 ::dllgen_runtime::marshal::out_buffer::ptr(
                                     &mut __dllgen_a_buf,
@@ -3235,7 +3299,7 @@ mod __dllgen {
                     )?;
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                44 => {
+                45 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let __dllgen_a_arg0 = ::dllgen_runtime::marshal::handle::decode_c(
                         &mut __dllgen_args,
@@ -3255,67 +3319,9 @@ mod __dllgen {
                             .call::<
                                 i32,
                             >(
-                                self.__dllgen_f44 as *const ::core::ffi::c_void,
-                                ::dllgen_runtime::native::Pops::Caller,
-                                "`gzoffset`",
-                            );
-                        #[cfg(not(target_arch = "x86"))]
-                        let __dllgen_r = ::core::result::Result::<
-                            _,
-                            ::dllgen_runtime::WireError,
-                        >::Ok(
-                            (self
-                                .__dllgen_f44)(
-                                ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_arg0),
-                            ),
-                        );
-                        __dllgen_r
-                    }?;
-                    let (__dllgen_errno, __dllgen_last_error) = (
-                        ::dllgen_runtime::native::errno(),
-                        ::dllgen_runtime::native::last_error(),
-                    );
-                    ::dllgen_runtime::marshal::handle::after_call(
-                        &__dllgen_a_arg0,
-                        0,
-                        false,
-                    );
-                    if let Some(__dllgen_status) = ::dllgen_runtime::marshal::error::check(
-                        __dllgen_out,
-                        __dllgen_ret,
-                        ::dllgen_runtime::marshal::error::Rule::Negative,
-                        ::dllgen_runtime::marshal::error::Code::Return,
-                        __dllgen_errno,
-                        __dllgen_last_error,
-                    ) {
-                        return Ok(__dllgen_status);
-                    }
-                    ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
-                    Ok(::dllgen_runtime::Status::Ok)
-                }
-                45 => {
-                    let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
-                    let __dllgen_a_arg0 = ::dllgen_runtime::marshal::handle::decode_c(
-                        &mut __dllgen_args,
-                        0,
-                        false,
-                        false,
-                    )?;
-                    __dllgen_args.finish()?;
-                    ::dllgen_runtime::native::set_errno(0);
-                    ::dllgen_runtime::native::set_last_error(0);
-                    let __dllgen_ret = unsafe {
-                        #[cfg(target_arch = "x86")]
-                        let __dllgen_r = ::dllgen_runtime::native::Words::new()
-                            .push(
-                                ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_arg0),
-                            )
-                            .call::<
-                                i64,
-                            >(
                                 self.__dllgen_f45 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
-                                "`gzoffset64`",
+                                "`gzoffset`",
                             );
                         #[cfg(not(target_arch = "x86"))]
                         let __dllgen_r = ::core::result::Result::<
@@ -3353,12 +3359,12 @@ mod __dllgen {
                 }
                 46 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
-                    let __dllgen_a_arg0 = ::dllgen_runtime::marshal::in_string::decode::<
-                        ::dllgen_runtime::marshal::Utf8,
-                    >(&mut __dllgen_args, false)?;
-                    let __dllgen_a_arg1 = ::dllgen_runtime::marshal::in_string::decode::<
-                        ::dllgen_runtime::marshal::Utf8,
-                    >(&mut __dllgen_args, false)?;
+                    let __dllgen_a_arg0 = ::dllgen_runtime::marshal::handle::decode_c(
+                        &mut __dllgen_args,
+                        0,
+                        false,
+                        false,
+                    )?;
                     __dllgen_args.finish()?;
                     ::dllgen_runtime::native::set_errno(0);
                     ::dllgen_runtime::native::set_last_error(0);
@@ -3366,17 +3372,14 @@ mod __dllgen {
                         #[cfg(target_arch = "x86")]
                         let __dllgen_r = ::dllgen_runtime::native::Words::new()
                             .push(
-                                ::dllgen_runtime::marshal::in_string::ptr(&__dllgen_a_arg0),
-                            )
-                            .push(
-                                ::dllgen_runtime::marshal::in_string::ptr(&__dllgen_a_arg1),
+                                ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_arg0),
                             )
                             .call::<
-                                *mut ::core::ffi::c_void,
+                                i64,
                             >(
                                 self.__dllgen_f46 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
-                                "`gzopen`",
+                                "`gzoffset64`",
                             );
                         #[cfg(not(target_arch = "x86"))]
                         let __dllgen_r = ::core::result::Result::<
@@ -3385,8 +3388,7 @@ mod __dllgen {
                         >::Ok(
                             (self
                                 .__dllgen_f46)(
-                                ::dllgen_runtime::marshal::in_string::ptr(&__dllgen_a_arg0),
-                                ::dllgen_runtime::marshal::in_string::ptr(&__dllgen_a_arg1),
+                                ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_arg0),
                             ),
                         );
                         __dllgen_r
@@ -3395,21 +3397,22 @@ mod __dllgen {
                         ::dllgen_runtime::native::errno(),
                         ::dllgen_runtime::native::last_error(),
                     );
+                    ::dllgen_runtime::marshal::handle::after_call(
+                        &__dllgen_a_arg0,
+                        0,
+                        false,
+                    );
                     if let Some(__dllgen_status) = ::dllgen_runtime::marshal::error::check(
                         __dllgen_out,
                         __dllgen_ret,
-                        ::dllgen_runtime::marshal::error::Rule::Null,
+                        ::dllgen_runtime::marshal::error::Rule::Negative,
                         ::dllgen_runtime::marshal::error::Code::Return,
                         __dllgen_errno,
                         __dllgen_last_error,
                     ) {
                         return Ok(__dllgen_status);
                     }
-                    ::dllgen_runtime::marshal::handle::put_c(
-                        __dllgen_out,
-                        0,
-                        __dllgen_ret,
-                    );
+                    ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
                     Ok(::dllgen_runtime::Status::Ok)
                 }
                 47 => {
@@ -3437,7 +3440,7 @@ mod __dllgen {
                             >(
                                 self.__dllgen_f47 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
-                                "`gzopen64`",
+                                "`gzopen`",
                             );
                         #[cfg(not(target_arch = "x86"))]
                         let __dllgen_r = ::core::result::Result::<
@@ -3475,6 +3478,67 @@ mod __dllgen {
                 }
                 48 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
+                    let __dllgen_a_arg0 = ::dllgen_runtime::marshal::in_string::decode::<
+                        ::dllgen_runtime::marshal::Utf8,
+                    >(&mut __dllgen_args, false)?;
+                    let __dllgen_a_arg1 = ::dllgen_runtime::marshal::in_string::decode::<
+                        ::dllgen_runtime::marshal::Utf8,
+                    >(&mut __dllgen_args, false)?;
+                    __dllgen_args.finish()?;
+                    ::dllgen_runtime::native::set_errno(0);
+                    ::dllgen_runtime::native::set_last_error(0);
+                    let __dllgen_ret = unsafe {
+                        #[cfg(target_arch = "x86")]
+                        let __dllgen_r = ::dllgen_runtime::native::Words::new()
+                            .push(
+                                ::dllgen_runtime::marshal::in_string::ptr(&__dllgen_a_arg0),
+                            )
+                            .push(
+                                ::dllgen_runtime::marshal::in_string::ptr(&__dllgen_a_arg1),
+                            )
+                            .call::<
+                                *mut ::core::ffi::c_void,
+                            >(
+                                self.__dllgen_f48 as *const ::core::ffi::c_void,
+                                ::dllgen_runtime::native::Pops::Caller,
+                                "`gzopen64`",
+                            );
+                        #[cfg(not(target_arch = "x86"))]
+                        let __dllgen_r = ::core::result::Result::<
+                            _,
+                            ::dllgen_runtime::WireError,
+                        >::Ok(
+                            (self
+                                .__dllgen_f48)(
+                                ::dllgen_runtime::marshal::in_string::ptr(&__dllgen_a_arg0),
+                                ::dllgen_runtime::marshal::in_string::ptr(&__dllgen_a_arg1),
+                            ),
+                        );
+                        __dllgen_r
+                    }?;
+                    let (__dllgen_errno, __dllgen_last_error) = (
+                        ::dllgen_runtime::native::errno(),
+                        ::dllgen_runtime::native::last_error(),
+                    );
+                    if let Some(__dllgen_status) = ::dllgen_runtime::marshal::error::check(
+                        __dllgen_out,
+                        __dllgen_ret,
+                        ::dllgen_runtime::marshal::error::Rule::Null,
+                        ::dllgen_runtime::marshal::error::Code::Return,
+                        __dllgen_errno,
+                        __dllgen_last_error,
+                    ) {
+                        return Ok(__dllgen_status);
+                    }
+                    ::dllgen_runtime::marshal::handle::put_c(
+                        __dllgen_out,
+                        0,
+                        __dllgen_ret,
+                    );
+                    Ok(::dllgen_runtime::Status::Ok)
+                }
+                49 => {
+                    let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let __dllgen_a_file = ::dllgen_runtime::marshal::handle::decode_c(
                         &mut __dllgen_args,
                         0,
@@ -3496,7 +3560,7 @@ mod __dllgen {
                             .call::<
                                 i32,
                             >(
-                                self.__dllgen_f48 as *const ::core::ffi::c_void,
+                                self.__dllgen_f49 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
                                 "`gzputc`",
                             );
@@ -3506,7 +3570,7 @@ mod __dllgen {
                             ::dllgen_runtime::WireError,
                         >::Ok(
                             (self
-                                .__dllgen_f48)(
+                                .__dllgen_f49)(
                                 ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_file),
                                 __dllgen_a_c,
                             ),
@@ -3521,7 +3585,7 @@ mod __dllgen {
                     ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                49 => {
+                50 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let __dllgen_a_file = ::dllgen_runtime::marshal::handle::decode_c(
                         &mut __dllgen_args,
@@ -3547,7 +3611,7 @@ mod __dllgen {
                             .call::<
                                 i32,
                             >(
-                                self.__dllgen_f49 as *const ::core::ffi::c_void,
+                                self.__dllgen_f50 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
                                 "`gzputs`",
                             );
@@ -3557,7 +3621,7 @@ mod __dllgen {
                             ::dllgen_runtime::WireError,
                         >::Ok(
                             (self
-                                .__dllgen_f49)(
+                                .__dllgen_f50)(
                                 ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_file),
                                 ::dllgen_runtime::marshal::in_string::ptr(&__dllgen_a_s),
                             ),
@@ -3586,7 +3650,7 @@ mod __dllgen {
                     ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                50 => {
+                51 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let __dllgen_a_file = ::dllgen_runtime::marshal::handle::decode_c(
                         &mut __dllgen_args,
@@ -3623,7 +3687,7 @@ mod __dllgen {
                             .call::<
                                 i32,
                             >(
-                                self.__dllgen_f50 as *const ::core::ffi::c_void,
+                                self.__dllgen_f51 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
                                 "`gzread`",
                             );
@@ -3633,7 +3697,7 @@ mod __dllgen {
                             ::dllgen_runtime::WireError,
                         >::Ok(
                             (self
-                                .__dllgen_f50)(
+                                .__dllgen_f51)(
                                 ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_file),
                                 ::dllgen_runtime::marshal::out_buffer::ptr(
                                     &mut __dllgen_a_buf,
@@ -3672,7 +3736,7 @@ mod __dllgen {
                     )?;
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                51 => {
+                52 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let __dllgen_a_file = ::dllgen_runtime::marshal::handle::decode_c(
                         &mut __dllgen_args,
@@ -3692,7 +3756,7 @@ mod __dllgen {
                             .call::<
                                 i32,
                             >(
-                                self.__dllgen_f51 as *const ::core::ffi::c_void,
+                                self.__dllgen_f52 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
                                 "`gzrewind`",
                             );
@@ -3702,7 +3766,7 @@ mod __dllgen {
                             ::dllgen_runtime::WireError,
                         >::Ok(
                             (self
-                                .__dllgen_f51)(
+                                .__dllgen_f52)(
                                 ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_file),
                             ),
                         );
@@ -3730,7 +3794,7 @@ mod __dllgen {
                     ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                52 => {
+                53 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let __dllgen_a_arg0 = ::dllgen_runtime::marshal::handle::decode_c(
                         &mut __dllgen_args,
@@ -3760,79 +3824,9 @@ mod __dllgen {
                             .call::<
                                 i32,
                             >(
-                                self.__dllgen_f52 as *const ::core::ffi::c_void,
-                                ::dllgen_runtime::native::Pops::Caller,
-                                "`gzseek`",
-                            );
-                        #[cfg(not(target_arch = "x86"))]
-                        let __dllgen_r = ::core::result::Result::<
-                            _,
-                            ::dllgen_runtime::WireError,
-                        >::Ok(
-                            (self
-                                .__dllgen_f52)(
-                                ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_arg0),
-                                __dllgen_a_arg1,
-                                __dllgen_a_arg2,
-                            ),
-                        );
-                        __dllgen_r
-                    }?;
-                    let (__dllgen_errno, __dllgen_last_error) = (
-                        ::dllgen_runtime::native::errno(),
-                        ::dllgen_runtime::native::last_error(),
-                    );
-                    ::dllgen_runtime::marshal::handle::after_call(
-                        &__dllgen_a_arg0,
-                        0,
-                        false,
-                    );
-                    if let Some(__dllgen_status) = ::dllgen_runtime::marshal::error::check(
-                        __dllgen_out,
-                        __dllgen_ret,
-                        ::dllgen_runtime::marshal::error::Rule::Negative,
-                        ::dllgen_runtime::marshal::error::Code::Return,
-                        __dllgen_errno,
-                        __dllgen_last_error,
-                    ) {
-                        return Ok(__dllgen_status);
-                    }
-                    ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
-                    Ok(::dllgen_runtime::Status::Ok)
-                }
-                53 => {
-                    let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
-                    let __dllgen_a_arg0 = ::dllgen_runtime::marshal::handle::decode_c(
-                        &mut __dllgen_args,
-                        0,
-                        false,
-                        false,
-                    )?;
-                    let __dllgen_a_arg1: i64 = ::dllgen_runtime::marshal::value::decode_c(
-                        &mut __dllgen_args,
-                        &mut __dllgen_keep,
-                    )?;
-                    let __dllgen_a_arg2: i32 = ::dllgen_runtime::marshal::value::decode_c(
-                        &mut __dllgen_args,
-                        &mut __dllgen_keep,
-                    )?;
-                    __dllgen_args.finish()?;
-                    ::dllgen_runtime::native::set_errno(0);
-                    ::dllgen_runtime::native::set_last_error(0);
-                    let __dllgen_ret = unsafe {
-                        #[cfg(target_arch = "x86")]
-                        let __dllgen_r = ::dllgen_runtime::native::Words::new()
-                            .push(
-                                ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_arg0),
-                            )
-                            .push(__dllgen_a_arg1)
-                            .push(__dllgen_a_arg2)
-                            .call::<
-                                i64,
-                            >(
                                 self.__dllgen_f53 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
-                                "`gzseek64`",
+                                "`gzseek`",
                             );
                         #[cfg(not(target_arch = "x86"))]
                         let __dllgen_r = ::core::result::Result::<
@@ -3872,6 +3866,76 @@ mod __dllgen {
                 }
                 54 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
+                    let __dllgen_a_arg0 = ::dllgen_runtime::marshal::handle::decode_c(
+                        &mut __dllgen_args,
+                        0,
+                        false,
+                        false,
+                    )?;
+                    let __dllgen_a_arg1: i64 = ::dllgen_runtime::marshal::value::decode_c(
+                        &mut __dllgen_args,
+                        &mut __dllgen_keep,
+                    )?;
+                    let __dllgen_a_arg2: i32 = ::dllgen_runtime::marshal::value::decode_c(
+                        &mut __dllgen_args,
+                        &mut __dllgen_keep,
+                    )?;
+                    __dllgen_args.finish()?;
+                    ::dllgen_runtime::native::set_errno(0);
+                    ::dllgen_runtime::native::set_last_error(0);
+                    let __dllgen_ret = unsafe {
+                        #[cfg(target_arch = "x86")]
+                        let __dllgen_r = ::dllgen_runtime::native::Words::new()
+                            .push(
+                                ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_arg0),
+                            )
+                            .push(__dllgen_a_arg1)
+                            .push(__dllgen_a_arg2)
+                            .call::<
+                                i64,
+                            >(
+                                self.__dllgen_f54 as *const ::core::ffi::c_void,
+                                ::dllgen_runtime::native::Pops::Caller,
+                                "`gzseek64`",
+                            );
+                        #[cfg(not(target_arch = "x86"))]
+                        let __dllgen_r = ::core::result::Result::<
+                            _,
+                            ::dllgen_runtime::WireError,
+                        >::Ok(
+                            (self
+                                .__dllgen_f54)(
+                                ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_arg0),
+                                __dllgen_a_arg1,
+                                __dllgen_a_arg2,
+                            ),
+                        );
+                        __dllgen_r
+                    }?;
+                    let (__dllgen_errno, __dllgen_last_error) = (
+                        ::dllgen_runtime::native::errno(),
+                        ::dllgen_runtime::native::last_error(),
+                    );
+                    ::dllgen_runtime::marshal::handle::after_call(
+                        &__dllgen_a_arg0,
+                        0,
+                        false,
+                    );
+                    if let Some(__dllgen_status) = ::dllgen_runtime::marshal::error::check(
+                        __dllgen_out,
+                        __dllgen_ret,
+                        ::dllgen_runtime::marshal::error::Rule::Negative,
+                        ::dllgen_runtime::marshal::error::Code::Return,
+                        __dllgen_errno,
+                        __dllgen_last_error,
+                    ) {
+                        return Ok(__dllgen_status);
+                    }
+                    ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
+                    Ok(::dllgen_runtime::Status::Ok)
+                }
+                55 => {
+                    let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let __dllgen_a_file = ::dllgen_runtime::marshal::handle::decode_c(
                         &mut __dllgen_args,
                         0,
@@ -3900,7 +3964,7 @@ mod __dllgen {
                             .call::<
                                 i32,
                             >(
-                                self.__dllgen_f54 as *const ::core::ffi::c_void,
+                                self.__dllgen_f55 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
                                 "`gzsetparams`",
                             );
@@ -3910,7 +3974,7 @@ mod __dllgen {
                             ::dllgen_runtime::WireError,
                         >::Ok(
                             (self
-                                .__dllgen_f54)(
+                                .__dllgen_f55)(
                                 ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_file),
                                 __dllgen_a_level,
                                 __dllgen_a_strategy,
@@ -3924,64 +3988,6 @@ mod __dllgen {
                     );
                     ::dllgen_runtime::marshal::handle::after_call(
                         &__dllgen_a_file,
-                        0,
-                        false,
-                    );
-                    if let Some(__dllgen_status) = ::dllgen_runtime::marshal::error::check(
-                        __dllgen_out,
-                        __dllgen_ret,
-                        ::dllgen_runtime::marshal::error::Rule::Negative,
-                        ::dllgen_runtime::marshal::error::Code::Return,
-                        __dllgen_errno,
-                        __dllgen_last_error,
-                    ) {
-                        return Ok(__dllgen_status);
-                    }
-                    ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
-                    Ok(::dllgen_runtime::Status::Ok)
-                }
-                55 => {
-                    let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
-                    let __dllgen_a_arg0 = ::dllgen_runtime::marshal::handle::decode_c(
-                        &mut __dllgen_args,
-                        0,
-                        false,
-                        false,
-                    )?;
-                    __dllgen_args.finish()?;
-                    ::dllgen_runtime::native::set_errno(0);
-                    ::dllgen_runtime::native::set_last_error(0);
-                    let __dllgen_ret = unsafe {
-                        #[cfg(target_arch = "x86")]
-                        let __dllgen_r = ::dllgen_runtime::native::Words::new()
-                            .push(
-                                ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_arg0),
-                            )
-                            .call::<
-                                i32,
-                            >(
-                                self.__dllgen_f55 as *const ::core::ffi::c_void,
-                                ::dllgen_runtime::native::Pops::Caller,
-                                "`gztell`",
-                            );
-                        #[cfg(not(target_arch = "x86"))]
-                        let __dllgen_r = ::core::result::Result::<
-                            _,
-                            ::dllgen_runtime::WireError,
-                        >::Ok(
-                            (self
-                                .__dllgen_f55)(
-                                ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_arg0),
-                            ),
-                        );
-                        __dllgen_r
-                    }?;
-                    let (__dllgen_errno, __dllgen_last_error) = (
-                        ::dllgen_runtime::native::errno(),
-                        ::dllgen_runtime::native::last_error(),
-                    );
-                    ::dllgen_runtime::marshal::handle::after_call(
-                        &__dllgen_a_arg0,
                         0,
                         false,
                     );
@@ -4016,11 +4022,11 @@ mod __dllgen {
                                 ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_arg0),
                             )
                             .call::<
-                                i64,
+                                i32,
                             >(
                                 self.__dllgen_f56 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
-                                "`gztell64`",
+                                "`gztell`",
                             );
                         #[cfg(not(target_arch = "x86"))]
                         let __dllgen_r = ::core::result::Result::<
@@ -4058,6 +4064,64 @@ mod __dllgen {
                 }
                 57 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
+                    let __dllgen_a_arg0 = ::dllgen_runtime::marshal::handle::decode_c(
+                        &mut __dllgen_args,
+                        0,
+                        false,
+                        false,
+                    )?;
+                    __dllgen_args.finish()?;
+                    ::dllgen_runtime::native::set_errno(0);
+                    ::dllgen_runtime::native::set_last_error(0);
+                    let __dllgen_ret = unsafe {
+                        #[cfg(target_arch = "x86")]
+                        let __dllgen_r = ::dllgen_runtime::native::Words::new()
+                            .push(
+                                ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_arg0),
+                            )
+                            .call::<
+                                i64,
+                            >(
+                                self.__dllgen_f57 as *const ::core::ffi::c_void,
+                                ::dllgen_runtime::native::Pops::Caller,
+                                "`gztell64`",
+                            );
+                        #[cfg(not(target_arch = "x86"))]
+                        let __dllgen_r = ::core::result::Result::<
+                            _,
+                            ::dllgen_runtime::WireError,
+                        >::Ok(
+                            (self
+                                .__dllgen_f57)(
+                                ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_arg0),
+                            ),
+                        );
+                        __dllgen_r
+                    }?;
+                    let (__dllgen_errno, __dllgen_last_error) = (
+                        ::dllgen_runtime::native::errno(),
+                        ::dllgen_runtime::native::last_error(),
+                    );
+                    ::dllgen_runtime::marshal::handle::after_call(
+                        &__dllgen_a_arg0,
+                        0,
+                        false,
+                    );
+                    if let Some(__dllgen_status) = ::dllgen_runtime::marshal::error::check(
+                        __dllgen_out,
+                        __dllgen_ret,
+                        ::dllgen_runtime::marshal::error::Rule::Negative,
+                        ::dllgen_runtime::marshal::error::Code::Return,
+                        __dllgen_errno,
+                        __dllgen_last_error,
+                    ) {
+                        return Ok(__dllgen_status);
+                    }
+                    ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
+                    Ok(::dllgen_runtime::Status::Ok)
+                }
+                58 => {
+                    let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let __dllgen_a_c: i32 = ::dllgen_runtime::marshal::value::decode_c(
                         &mut __dllgen_args,
                         &mut __dllgen_keep,
@@ -4079,7 +4143,7 @@ mod __dllgen {
                             .call::<
                                 i32,
                             >(
-                                self.__dllgen_f57 as *const ::core::ffi::c_void,
+                                self.__dllgen_f58 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
                                 "`gzungetc`",
                             );
@@ -4089,7 +4153,7 @@ mod __dllgen {
                             ::dllgen_runtime::WireError,
                         >::Ok(
                             (self
-                                .__dllgen_f57)(
+                                .__dllgen_f58)(
                                 __dllgen_a_c,
                                 ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_file),
                             ),
@@ -4104,7 +4168,7 @@ mod __dllgen {
                     ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                58 => {
+                59 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let __dllgen_a_file = ::dllgen_runtime::marshal::handle::decode_c(
                         &mut __dllgen_args,
@@ -4138,7 +4202,7 @@ mod __dllgen {
                             .call::<
                                 i32,
                             >(
-                                self.__dllgen_f58 as *const ::core::ffi::c_void,
+                                self.__dllgen_f59 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
                                 "`gzwrite`",
                             );
@@ -4148,7 +4212,7 @@ mod __dllgen {
                             ::dllgen_runtime::WireError,
                         >::Ok(
                             (self
-                                .__dllgen_f58)(
+                                .__dllgen_f59)(
                                 ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_file),
                                 ::dllgen_runtime::marshal::in_buffer::ptr(&__dllgen_a_buf),
                                 __dllgen_a_len,
@@ -4164,7 +4228,7 @@ mod __dllgen {
                     ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                59 => {
+                60 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let mut __dllgen_a_strm = ::dllgen_runtime::marshal::resident::decode_c::<
                         ZStreamS,
@@ -4182,7 +4246,7 @@ mod __dllgen {
                             .call::<
                                 i32,
                             >(
-                                self.__dllgen_f59 as *const ::core::ffi::c_void,
+                                self.__dllgen_f60 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
                                 "`inflate`",
                             );
@@ -4191,7 +4255,7 @@ mod __dllgen {
                             _,
                             ::dllgen_runtime::WireError,
                         >::Ok(
-                            (self.__dllgen_f59)(__dllgen_a_strm.ptr(), __dllgen_a_flush),
+                            (self.__dllgen_f60)(__dllgen_a_strm.ptr(), __dllgen_a_flush),
                         );
                         __dllgen_r
                     }?;
@@ -4205,7 +4269,7 @@ mod __dllgen {
                     )?;
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                60 => {
+                61 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let mut __dllgen_a_strm = ::dllgen_runtime::marshal::resident::decode_c::<
                         ZStreamS,
@@ -4226,7 +4290,7 @@ mod __dllgen {
                             .push(
                                 __dllgen_a_in
                                     .then_some(
-                                        __dllgen_callback_60_1
+                                        __dllgen_callback_61_1
                                             as unsafe extern "C" fn(
                                                 *mut ::core::ffi::c_void,
                                                 *mut *const u8,
@@ -4237,7 +4301,7 @@ mod __dllgen {
                             .push(
                                 __dllgen_a_out
                                     .then_some(
-                                        __dllgen_callback_60_3
+                                        __dllgen_callback_61_3
                                             as unsafe extern "C" fn(
                                                 *mut ::core::ffi::c_void,
                                                 *const u8,
@@ -4249,7 +4313,7 @@ mod __dllgen {
                             .call::<
                                 i32,
                             >(
-                                self.__dllgen_f60 as *const ::core::ffi::c_void,
+                                self.__dllgen_f61 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
                                 "`inflateBack`",
                             );
@@ -4259,11 +4323,11 @@ mod __dllgen {
                             ::dllgen_runtime::WireError,
                         >::Ok(
                             (self
-                                .__dllgen_f60)(
+                                .__dllgen_f61)(
                                 __dllgen_a_strm.ptr(),
                                 __dllgen_a_in
                                     .then_some(
-                                        __dllgen_callback_60_1
+                                        __dllgen_callback_61_1
                                             as unsafe extern "C" fn(
                                                 *mut ::core::ffi::c_void,
                                                 *mut *const u8,
@@ -4272,7 +4336,7 @@ mod __dllgen {
                                 ::dllgen_runtime::marshal::callback::user_data(),
                                 __dllgen_a_out
                                     .then_some(
-                                        __dllgen_callback_60_3
+                                        __dllgen_callback_61_3
                                             as unsafe extern "C" fn(
                                                 *mut ::core::ffi::c_void,
                                                 *const u8,
@@ -4294,14 +4358,14 @@ mod __dllgen {
                     )?;
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                61 => {
+                62 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let mut __dllgen_a_strm = ::dllgen_runtime::marshal::resident::decode_c::<
                         ZStreamS,
                     >(&mut __dllgen_args, &mut __dllgen_keep)?;
                     ::dllgen_runtime::host::resident::check_end(
                         __dllgen_a_strm.id(),
-                        61,
+                        62,
                     )?;
                     __dllgen_args.finish()?;
                     let __dllgen_ret = unsafe {
@@ -4311,7 +4375,7 @@ mod __dllgen {
                             .call::<
                                 i32,
                             >(
-                                self.__dllgen_f61 as *const ::core::ffi::c_void,
+                                self.__dllgen_f62 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
                                 "`inflateBackEnd`",
                             );
@@ -4319,7 +4383,7 @@ mod __dllgen {
                         let __dllgen_r = ::core::result::Result::<
                             _,
                             ::dllgen_runtime::WireError,
-                        >::Ok((self.__dllgen_f61)(__dllgen_a_strm.ptr()));
+                        >::Ok((self.__dllgen_f62)(__dllgen_a_strm.ptr()));
                         __dllgen_r
                     }?;
                     let __dllgen_a_strm_after = __dllgen_a_strm.after();
@@ -4336,7 +4400,7 @@ mod __dllgen {
                     )?;
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                62 => {
+                63 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let mut __dllgen_a_strm = ::dllgen_runtime::marshal::resident::decode_c::<
                         ZStreamS,
@@ -4360,7 +4424,7 @@ mod __dllgen {
                             .call::<
                                 i32,
                             >(
-                                self.__dllgen_f62 as *const ::core::ffi::c_void,
+                                self.__dllgen_f63 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
                                 "`inflateBackInit_`",
                             );
@@ -4370,7 +4434,7 @@ mod __dllgen {
                             ::dllgen_runtime::WireError,
                         >::Ok(
                             (self
-                                .__dllgen_f62)(
+                                .__dllgen_f63)(
                                 __dllgen_a_strm.ptr(),
                                 __dllgen_a_windowBits,
                                 __dllgen_a_window.as_mut_ptr(),
@@ -4402,7 +4466,7 @@ mod __dllgen {
                     ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
                     ::dllgen_runtime::host::resident::set_end(
                         __dllgen_a_strm.id(),
-                        Some(61),
+                        Some(62),
                     );
                     ::dllgen_runtime::marshal::resident::reply(
                         __dllgen_out,
@@ -4412,7 +4476,7 @@ mod __dllgen {
                     )?;
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                63 => {
+                64 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let mut __dllgen_a_arg0 = ::dllgen_runtime::marshal::resident::decode_c::<
                         ZStreamS,
@@ -4425,7 +4489,7 @@ mod __dllgen {
                             .call::<
                                 u32,
                             >(
-                                self.__dllgen_f63 as *const ::core::ffi::c_void,
+                                self.__dllgen_f64 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
                                 "`inflateCodesUsed`",
                             );
@@ -4433,7 +4497,7 @@ mod __dllgen {
                         let __dllgen_r = ::core::result::Result::<
                             _,
                             ::dllgen_runtime::WireError,
-                        >::Ok((self.__dllgen_f63)(__dllgen_a_arg0.ptr()));
+                        >::Ok((self.__dllgen_f64)(__dllgen_a_arg0.ptr()));
                         __dllgen_r
                     }?;
                     let __dllgen_a_arg0_after = __dllgen_a_arg0.after();
@@ -4446,7 +4510,7 @@ mod __dllgen {
                     )?;
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                64 => {
+                65 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let mut __dllgen_a_dest = ::dllgen_runtime::marshal::resident::decode_c::<
                         ZStreamS,
@@ -4465,7 +4529,7 @@ mod __dllgen {
                             .call::<
                                 i32,
                             >(
-                                self.__dllgen_f64 as *const ::core::ffi::c_void,
+                                self.__dllgen_f65 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
                                 "`inflateCopy`",
                             );
@@ -4475,7 +4539,7 @@ mod __dllgen {
                             ::dllgen_runtime::WireError,
                         >::Ok(
                             (self
-                                .__dllgen_f64)(
+                                .__dllgen_f65)(
                                 __dllgen_a_dest.ptr(),
                                 __dllgen_a_source.ptr(),
                             ),
@@ -4501,7 +4565,7 @@ mod __dllgen {
                     ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
                     ::dllgen_runtime::host::resident::set_end(
                         __dllgen_a_dest.id(),
-                        Some(65),
+                        Some(66),
                     );
                     ::dllgen_runtime::marshal::resident::reply(
                         __dllgen_out,
@@ -4511,7 +4575,7 @@ mod __dllgen {
                     )?;
                     ::dllgen_runtime::host::resident::set_end(
                         __dllgen_a_source.id(),
-                        Some(65),
+                        Some(66),
                     );
                     ::dllgen_runtime::marshal::resident::reply(
                         __dllgen_out,
@@ -4521,14 +4585,14 @@ mod __dllgen {
                     )?;
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                65 => {
+                66 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let mut __dllgen_a_strm = ::dllgen_runtime::marshal::resident::decode_c::<
                         ZStreamS,
                     >(&mut __dllgen_args, &mut __dllgen_keep)?;
                     ::dllgen_runtime::host::resident::check_end(
                         __dllgen_a_strm.id(),
-                        65,
+                        66,
                     )?;
                     __dllgen_args.finish()?;
                     let __dllgen_ret = unsafe {
@@ -4538,7 +4602,7 @@ mod __dllgen {
                             .call::<
                                 i32,
                             >(
-                                self.__dllgen_f65 as *const ::core::ffi::c_void,
+                                self.__dllgen_f66 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
                                 "`inflateEnd`",
                             );
@@ -4546,7 +4610,7 @@ mod __dllgen {
                         let __dllgen_r = ::core::result::Result::<
                             _,
                             ::dllgen_runtime::WireError,
-                        >::Ok((self.__dllgen_f65)(__dllgen_a_strm.ptr()));
+                        >::Ok((self.__dllgen_f66)(__dllgen_a_strm.ptr()));
                         __dllgen_r
                     }?;
                     let __dllgen_a_strm_after = __dllgen_a_strm.after();
@@ -4563,7 +4627,7 @@ mod __dllgen {
                     )?;
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                66 => {
+                67 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let mut __dllgen_a_strm = ::dllgen_runtime::marshal::resident::decode_c::<
                         ZStreamS,
@@ -4593,7 +4657,7 @@ mod __dllgen {
                             .call::<
                                 i32,
                             >(
-                                self.__dllgen_f66 as *const ::core::ffi::c_void,
+                                self.__dllgen_f67 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
                                 "`inflateGetDictionary`",
                             );
@@ -4603,7 +4667,7 @@ mod __dllgen {
                             ::dllgen_runtime::WireError,
                         >::Ok(
                             (self
-                                .__dllgen_f66)(
+                                .__dllgen_f67)(
                                 __dllgen_a_strm.ptr(),
                                 ::dllgen_runtime::marshal::out_buffer::ptr(
                                     &mut __dllgen_a_dictionary,
@@ -4645,7 +4709,7 @@ mod __dllgen {
                     )?;
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                67 => {
+                68 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let mut __dllgen_a_strm = ::dllgen_runtime::marshal::resident::decode_c::<
                         ZStreamS,
@@ -4668,7 +4732,7 @@ mod __dllgen {
                             .call::<
                                 i32,
                             >(
-                                self.__dllgen_f67 as *const ::core::ffi::c_void,
+                                self.__dllgen_f68 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
                                 "`inflateGetHeader`",
                             );
@@ -4678,7 +4742,7 @@ mod __dllgen {
                             ::dllgen_runtime::WireError,
                         >::Ok(
                             (self
-                                .__dllgen_f67)(
+                                .__dllgen_f68)(
                                 __dllgen_a_strm.ptr(),
                                 ::dllgen_runtime::marshal::in_value::ptr_kept_mut(
                                     &mut __dllgen_a_head,
@@ -4716,13 +4780,13 @@ mod __dllgen {
                     )?;
                     ::dllgen_runtime::host::resident::keep_slot(
                         __dllgen_a_strm.id(),
-                        67,
+                        68,
                         ::dllgen_runtime::host::retained::hold(__dllgen_a_head),
                     );
                     ::dllgen_runtime::host::retained::between_calls(__dllgen_a_head);
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                68 => {
+                69 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let mut __dllgen_a_strm = ::dllgen_runtime::marshal::resident::decode_c::<
                         ZStreamS,
@@ -4744,7 +4808,7 @@ mod __dllgen {
                             .call::<
                                 i32,
                             >(
-                                self.__dllgen_f68 as *const ::core::ffi::c_void,
+                                self.__dllgen_f69 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
                                 "`inflateInit2_`",
                             );
@@ -4754,7 +4818,7 @@ mod __dllgen {
                             ::dllgen_runtime::WireError,
                         >::Ok(
                             (self
-                                .__dllgen_f68)(
+                                .__dllgen_f69)(
                                 __dllgen_a_strm.ptr(),
                                 __dllgen_a_windowBits,
                                 ::dllgen_runtime::marshal::fixed::string(b"1.2.13\0"),
@@ -4781,7 +4845,7 @@ mod __dllgen {
                     ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
                     ::dllgen_runtime::host::resident::set_end(
                         __dllgen_a_strm.id(),
-                        Some(65),
+                        Some(66),
                     );
                     ::dllgen_runtime::marshal::resident::reply(
                         __dllgen_out,
@@ -4791,7 +4855,7 @@ mod __dllgen {
                     )?;
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                69 => {
+                70 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let mut __dllgen_a_strm = ::dllgen_runtime::marshal::resident::decode_c::<
                         ZStreamS,
@@ -4808,7 +4872,7 @@ mod __dllgen {
                             .call::<
                                 i32,
                             >(
-                                self.__dllgen_f69 as *const ::core::ffi::c_void,
+                                self.__dllgen_f70 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
                                 "`inflateInit_`",
                             );
@@ -4818,7 +4882,7 @@ mod __dllgen {
                             ::dllgen_runtime::WireError,
                         >::Ok(
                             (self
-                                .__dllgen_f69)(
+                                .__dllgen_f70)(
                                 __dllgen_a_strm.ptr(),
                                 ::dllgen_runtime::marshal::fixed::string(b"1.2.13\0"),
                                 56i64 as i32,
@@ -4844,7 +4908,7 @@ mod __dllgen {
                     ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
                     ::dllgen_runtime::host::resident::set_end(
                         __dllgen_a_strm.id(),
-                        Some(65),
+                        Some(66),
                     );
                     ::dllgen_runtime::marshal::resident::reply(
                         __dllgen_out,
@@ -4854,7 +4918,7 @@ mod __dllgen {
                     )?;
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                70 => {
+                71 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let mut __dllgen_a_strm = ::dllgen_runtime::marshal::resident::decode_c::<
                         ZStreamS,
@@ -4867,7 +4931,7 @@ mod __dllgen {
                             .call::<
                                 i32,
                             >(
-                                self.__dllgen_f70 as *const ::core::ffi::c_void,
+                                self.__dllgen_f71 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
                                 "`inflateMark`",
                             );
@@ -4875,7 +4939,7 @@ mod __dllgen {
                         let __dllgen_r = ::core::result::Result::<
                             _,
                             ::dllgen_runtime::WireError,
-                        >::Ok((self.__dllgen_f70)(__dllgen_a_strm.ptr()));
+                        >::Ok((self.__dllgen_f71)(__dllgen_a_strm.ptr()));
                         __dllgen_r
                     }?;
                     let __dllgen_a_strm_after = __dllgen_a_strm.after();
@@ -4888,7 +4952,7 @@ mod __dllgen {
                     )?;
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                71 => {
+                72 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let mut __dllgen_a_strm = ::dllgen_runtime::marshal::resident::decode_c::<
                         ZStreamS,
@@ -4913,7 +4977,7 @@ mod __dllgen {
                             .call::<
                                 i32,
                             >(
-                                self.__dllgen_f71 as *const ::core::ffi::c_void,
+                                self.__dllgen_f72 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
                                 "`inflatePrime`",
                             );
@@ -4923,7 +4987,7 @@ mod __dllgen {
                             ::dllgen_runtime::WireError,
                         >::Ok(
                             (self
-                                .__dllgen_f71)(
+                                .__dllgen_f72)(
                                 __dllgen_a_strm.ptr(),
                                 __dllgen_a_bits,
                                 __dllgen_a_value,
@@ -4955,7 +5019,7 @@ mod __dllgen {
                     )?;
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                72 => {
+                73 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let mut __dllgen_a_strm = ::dllgen_runtime::marshal::resident::decode_c::<
                         ZStreamS,
@@ -4970,7 +5034,7 @@ mod __dllgen {
                             .call::<
                                 i32,
                             >(
-                                self.__dllgen_f72 as *const ::core::ffi::c_void,
+                                self.__dllgen_f73 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
                                 "`inflateReset`",
                             );
@@ -4978,65 +5042,7 @@ mod __dllgen {
                         let __dllgen_r = ::core::result::Result::<
                             _,
                             ::dllgen_runtime::WireError,
-                        >::Ok((self.__dllgen_f72)(__dllgen_a_strm.ptr()));
-                        __dllgen_r
-                    }?;
-                    let (__dllgen_errno, __dllgen_last_error) = (
-                        ::dllgen_runtime::native::errno(),
-                        ::dllgen_runtime::native::last_error(),
-                    );
-                    let __dllgen_a_strm_after = __dllgen_a_strm.after();
-                    if let Some(__dllgen_status) = ::dllgen_runtime::marshal::error::check(
-                        __dllgen_out,
-                        __dllgen_ret,
-                        ::dllgen_runtime::marshal::error::Rule::Negative,
-                        ::dllgen_runtime::marshal::error::Code::Return,
-                        __dllgen_errno,
-                        __dllgen_last_error,
-                    ) {
-                        return Ok(__dllgen_status);
-                    }
-                    ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
-                    ::dllgen_runtime::marshal::resident::reply(
-                        __dllgen_out,
-                        &mut __dllgen_a_strm,
-                        &__dllgen_a_strm_after,
-                        false,
-                    )?;
-                    Ok(::dllgen_runtime::Status::Ok)
-                }
-                73 => {
-                    let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
-                    let mut __dllgen_a_strm = ::dllgen_runtime::marshal::resident::decode_c::<
-                        ZStreamS,
-                    >(&mut __dllgen_args, &mut __dllgen_keep)?;
-                    let __dllgen_a_windowBits: i32 = ::dllgen_runtime::marshal::value::decode_c(
-                        &mut __dllgen_args,
-                        &mut __dllgen_keep,
-                    )?;
-                    __dllgen_args.finish()?;
-                    ::dllgen_runtime::native::set_errno(0);
-                    ::dllgen_runtime::native::set_last_error(0);
-                    let __dllgen_ret = unsafe {
-                        #[cfg(target_arch = "x86")]
-                        let __dllgen_r = ::dllgen_runtime::native::Words::new()
-                            .push(__dllgen_a_strm.ptr())
-                            .push(__dllgen_a_windowBits)
-                            .call::<
-                                i32,
-                            >(
-                                self.__dllgen_f73 as *const ::core::ffi::c_void,
-                                ::dllgen_runtime::native::Pops::Caller,
-                                "`inflateReset2`",
-                            );
-                        #[cfg(not(target_arch = "x86"))]
-                        let __dllgen_r = ::core::result::Result::<
-                            _,
-                            ::dllgen_runtime::WireError,
-                        >::Ok(
-                            (self
-                                .__dllgen_f73)(__dllgen_a_strm.ptr(), __dllgen_a_windowBits),
-                        );
+                        >::Ok((self.__dllgen_f73)(__dllgen_a_strm.ptr()));
                         __dllgen_r
                     }?;
                     let (__dllgen_errno, __dllgen_last_error) = (
@@ -5065,6 +5071,64 @@ mod __dllgen {
                 }
                 74 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
+                    let mut __dllgen_a_strm = ::dllgen_runtime::marshal::resident::decode_c::<
+                        ZStreamS,
+                    >(&mut __dllgen_args, &mut __dllgen_keep)?;
+                    let __dllgen_a_windowBits: i32 = ::dllgen_runtime::marshal::value::decode_c(
+                        &mut __dllgen_args,
+                        &mut __dllgen_keep,
+                    )?;
+                    __dllgen_args.finish()?;
+                    ::dllgen_runtime::native::set_errno(0);
+                    ::dllgen_runtime::native::set_last_error(0);
+                    let __dllgen_ret = unsafe {
+                        #[cfg(target_arch = "x86")]
+                        let __dllgen_r = ::dllgen_runtime::native::Words::new()
+                            .push(__dllgen_a_strm.ptr())
+                            .push(__dllgen_a_windowBits)
+                            .call::<
+                                i32,
+                            >(
+                                self.__dllgen_f74 as *const ::core::ffi::c_void,
+                                ::dllgen_runtime::native::Pops::Caller,
+                                "`inflateReset2`",
+                            );
+                        #[cfg(not(target_arch = "x86"))]
+                        let __dllgen_r = ::core::result::Result::<
+                            _,
+                            ::dllgen_runtime::WireError,
+                        >::Ok(
+                            (self
+                                .__dllgen_f74)(__dllgen_a_strm.ptr(), __dllgen_a_windowBits),
+                        );
+                        __dllgen_r
+                    }?;
+                    let (__dllgen_errno, __dllgen_last_error) = (
+                        ::dllgen_runtime::native::errno(),
+                        ::dllgen_runtime::native::last_error(),
+                    );
+                    let __dllgen_a_strm_after = __dllgen_a_strm.after();
+                    if let Some(__dllgen_status) = ::dllgen_runtime::marshal::error::check(
+                        __dllgen_out,
+                        __dllgen_ret,
+                        ::dllgen_runtime::marshal::error::Rule::Negative,
+                        ::dllgen_runtime::marshal::error::Code::Return,
+                        __dllgen_errno,
+                        __dllgen_last_error,
+                    ) {
+                        return Ok(__dllgen_status);
+                    }
+                    ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
+                    ::dllgen_runtime::marshal::resident::reply(
+                        __dllgen_out,
+                        &mut __dllgen_a_strm,
+                        &__dllgen_a_strm_after,
+                        false,
+                    )?;
+                    Ok(::dllgen_runtime::Status::Ok)
+                }
+                75 => {
+                    let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let mut __dllgen_a_arg0 = ::dllgen_runtime::marshal::resident::decode_c::<
                         ZStreamS,
                     >(&mut __dllgen_args, &mut __dllgen_keep)?;
@@ -5078,7 +5142,7 @@ mod __dllgen {
                             .call::<
                                 i32,
                             >(
-                                self.__dllgen_f74 as *const ::core::ffi::c_void,
+                                self.__dllgen_f75 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
                                 "`inflateResetKeep`",
                             );
@@ -5086,7 +5150,7 @@ mod __dllgen {
                         let __dllgen_r = ::core::result::Result::<
                             _,
                             ::dllgen_runtime::WireError,
-                        >::Ok((self.__dllgen_f74)(__dllgen_a_arg0.ptr()));
+                        >::Ok((self.__dllgen_f75)(__dllgen_a_arg0.ptr()));
                         __dllgen_r
                     }?;
                     let (__dllgen_errno, __dllgen_last_error) = (
@@ -5113,7 +5177,7 @@ mod __dllgen {
                     )?;
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                75 => {
+                76 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let mut __dllgen_a_strm = ::dllgen_runtime::marshal::resident::decode_c::<
                         ZStreamS,
@@ -5146,7 +5210,7 @@ mod __dllgen {
                             .call::<
                                 i32,
                             >(
-                                self.__dllgen_f75 as *const ::core::ffi::c_void,
+                                self.__dllgen_f76 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
                                 "`inflateSetDictionary`",
                             );
@@ -5156,7 +5220,7 @@ mod __dllgen {
                             ::dllgen_runtime::WireError,
                         >::Ok(
                             (self
-                                .__dllgen_f75)(
+                                .__dllgen_f76)(
                                 __dllgen_a_strm.ptr(),
                                 ::dllgen_runtime::marshal::in_buffer::ptr(
                                     &__dllgen_a_dictionary,
@@ -5190,7 +5254,7 @@ mod __dllgen {
                     )?;
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                76 => {
+                77 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let mut __dllgen_a_strm = ::dllgen_runtime::marshal::resident::decode_c::<
                         ZStreamS,
@@ -5203,7 +5267,7 @@ mod __dllgen {
                             .call::<
                                 i32,
                             >(
-                                self.__dllgen_f76 as *const ::core::ffi::c_void,
+                                self.__dllgen_f77 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
                                 "`inflateSync`",
                             );
@@ -5211,7 +5275,7 @@ mod __dllgen {
                         let __dllgen_r = ::core::result::Result::<
                             _,
                             ::dllgen_runtime::WireError,
-                        >::Ok((self.__dllgen_f76)(__dllgen_a_strm.ptr()));
+                        >::Ok((self.__dllgen_f77)(__dllgen_a_strm.ptr()));
                         __dllgen_r
                     }?;
                     let __dllgen_a_strm_after = __dllgen_a_strm.after();
@@ -5224,7 +5288,7 @@ mod __dllgen {
                     )?;
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                77 => {
+                78 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let mut __dllgen_a_arg0 = ::dllgen_runtime::marshal::resident::decode_c::<
                         ZStreamS,
@@ -5237,7 +5301,7 @@ mod __dllgen {
                             .call::<
                                 i32,
                             >(
-                                self.__dllgen_f77 as *const ::core::ffi::c_void,
+                                self.__dllgen_f78 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
                                 "`inflateSyncPoint`",
                             );
@@ -5245,67 +5309,10 @@ mod __dllgen {
                         let __dllgen_r = ::core::result::Result::<
                             _,
                             ::dllgen_runtime::WireError,
-                        >::Ok((self.__dllgen_f77)(__dllgen_a_arg0.ptr()));
+                        >::Ok((self.__dllgen_f78)(__dllgen_a_arg0.ptr()));
                         __dllgen_r
                     }?;
                     let __dllgen_a_arg0_after = __dllgen_a_arg0.after();
-                    ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
-                    ::dllgen_runtime::marshal::resident::reply(
-                        __dllgen_out,
-                        &mut __dllgen_a_arg0,
-                        &__dllgen_a_arg0_after,
-                        false,
-                    )?;
-                    Ok(::dllgen_runtime::Status::Ok)
-                }
-                78 => {
-                    let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
-                    let mut __dllgen_a_arg0 = ::dllgen_runtime::marshal::resident::decode_c::<
-                        ZStreamS,
-                    >(&mut __dllgen_args, &mut __dllgen_keep)?;
-                    let __dllgen_a_arg1: i32 = ::dllgen_runtime::marshal::value::decode_c(
-                        &mut __dllgen_args,
-                        &mut __dllgen_keep,
-                    )?;
-                    __dllgen_args.finish()?;
-                    ::dllgen_runtime::native::set_errno(0);
-                    ::dllgen_runtime::native::set_last_error(0);
-                    let __dllgen_ret = unsafe {
-                        #[cfg(target_arch = "x86")]
-                        let __dllgen_r = ::dllgen_runtime::native::Words::new()
-                            .push(__dllgen_a_arg0.ptr())
-                            .push(__dllgen_a_arg1)
-                            .call::<
-                                i32,
-                            >(
-                                self.__dllgen_f78 as *const ::core::ffi::c_void,
-                                ::dllgen_runtime::native::Pops::Caller,
-                                "`inflateUndermine`",
-                            );
-                        #[cfg(not(target_arch = "x86"))]
-                        let __dllgen_r = ::core::result::Result::<
-                            _,
-                            ::dllgen_runtime::WireError,
-                        >::Ok(
-                            (self.__dllgen_f78)(__dllgen_a_arg0.ptr(), __dllgen_a_arg1),
-                        );
-                        __dllgen_r
-                    }?;
-                    let (__dllgen_errno, __dllgen_last_error) = (
-                        ::dllgen_runtime::native::errno(),
-                        ::dllgen_runtime::native::last_error(),
-                    );
-                    let __dllgen_a_arg0_after = __dllgen_a_arg0.after();
-                    if let Some(__dllgen_status) = ::dllgen_runtime::marshal::error::check(
-                        __dllgen_out,
-                        __dllgen_ret,
-                        ::dllgen_runtime::marshal::error::Rule::Negative,
-                        ::dllgen_runtime::marshal::error::Code::Return,
-                        __dllgen_errno,
-                        __dllgen_last_error,
-                    ) {
-                        return Ok(__dllgen_status);
-                    }
                     ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
                     ::dllgen_runtime::marshal::resident::reply(
                         __dllgen_out,
@@ -5337,7 +5344,7 @@ mod __dllgen {
                             >(
                                 self.__dllgen_f79 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
-                                "`inflateValidate`",
+                                "`inflateUndermine`",
                             );
                         #[cfg(not(target_arch = "x86"))]
                         let __dllgen_r = ::core::result::Result::<
@@ -5373,6 +5380,63 @@ mod __dllgen {
                     Ok(::dllgen_runtime::Status::Ok)
                 }
                 80 => {
+                    let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
+                    let mut __dllgen_a_arg0 = ::dllgen_runtime::marshal::resident::decode_c::<
+                        ZStreamS,
+                    >(&mut __dllgen_args, &mut __dllgen_keep)?;
+                    let __dllgen_a_arg1: i32 = ::dllgen_runtime::marshal::value::decode_c(
+                        &mut __dllgen_args,
+                        &mut __dllgen_keep,
+                    )?;
+                    __dllgen_args.finish()?;
+                    ::dllgen_runtime::native::set_errno(0);
+                    ::dllgen_runtime::native::set_last_error(0);
+                    let __dllgen_ret = unsafe {
+                        #[cfg(target_arch = "x86")]
+                        let __dllgen_r = ::dllgen_runtime::native::Words::new()
+                            .push(__dllgen_a_arg0.ptr())
+                            .push(__dllgen_a_arg1)
+                            .call::<
+                                i32,
+                            >(
+                                self.__dllgen_f80 as *const ::core::ffi::c_void,
+                                ::dllgen_runtime::native::Pops::Caller,
+                                "`inflateValidate`",
+                            );
+                        #[cfg(not(target_arch = "x86"))]
+                        let __dllgen_r = ::core::result::Result::<
+                            _,
+                            ::dllgen_runtime::WireError,
+                        >::Ok(
+                            (self.__dllgen_f80)(__dllgen_a_arg0.ptr(), __dllgen_a_arg1),
+                        );
+                        __dllgen_r
+                    }?;
+                    let (__dllgen_errno, __dllgen_last_error) = (
+                        ::dllgen_runtime::native::errno(),
+                        ::dllgen_runtime::native::last_error(),
+                    );
+                    let __dllgen_a_arg0_after = __dllgen_a_arg0.after();
+                    if let Some(__dllgen_status) = ::dllgen_runtime::marshal::error::check(
+                        __dllgen_out,
+                        __dllgen_ret,
+                        ::dllgen_runtime::marshal::error::Rule::Negative,
+                        ::dllgen_runtime::marshal::error::Code::Return,
+                        __dllgen_errno,
+                        __dllgen_last_error,
+                    ) {
+                        return Ok(__dllgen_status);
+                    }
+                    ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
+                    ::dllgen_runtime::marshal::resident::reply(
+                        __dllgen_out,
+                        &mut __dllgen_a_arg0,
+                        &__dllgen_a_arg0_after,
+                        false,
+                    )?;
+                    Ok(::dllgen_runtime::Status::Ok)
+                }
+                81 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let (mut __dllgen_a_destLen, __dllgen_g_destLen): (u32, u64) = ::dllgen_runtime::marshal::inout_length::decode(
                         &mut __dllgen_args,
@@ -5418,7 +5482,7 @@ mod __dllgen {
                             .call::<
                                 i32,
                             >(
-                                self.__dllgen_f80 as *const ::core::ffi::c_void,
+                                self.__dllgen_f81 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
                                 "`uncompress`",
                             );
@@ -5428,7 +5492,7 @@ mod __dllgen {
                             ::dllgen_runtime::WireError,
                         >::Ok(
                             (self
-                                .__dllgen_f80)(
+                                .__dllgen_f81)(
                                 ::dllgen_runtime::marshal::out_buffer::ptr(
                                     &mut __dllgen_a_dest,
                                 ),
@@ -5466,7 +5530,7 @@ mod __dllgen {
                     )?;
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                81 => {
+                82 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let (mut __dllgen_a_destLen, __dllgen_g_destLen): (u32, u64) = ::dllgen_runtime::marshal::inout_length::decode(
                         &mut __dllgen_args,
@@ -5512,7 +5576,7 @@ mod __dllgen {
                             .call::<
                                 i32,
                             >(
-                                self.__dllgen_f81 as *const ::core::ffi::c_void,
+                                self.__dllgen_f82 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
                                 "`uncompress2`",
                             );
@@ -5522,7 +5586,7 @@ mod __dllgen {
                             ::dllgen_runtime::WireError,
                         >::Ok(
                             (self
-                                .__dllgen_f81)(
+                                .__dllgen_f82)(
                                 ::dllgen_runtime::marshal::out_buffer::ptr(
                                     &mut __dllgen_a_dest,
                                 ),
@@ -5565,7 +5629,7 @@ mod __dllgen {
                     )?;
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                82 => {
+                83 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let __dllgen_a_arg0: i32 = ::dllgen_runtime::marshal::value::decode_c(
                         &mut __dllgen_args,
@@ -5581,7 +5645,7 @@ mod __dllgen {
                             .call::<
                                 *const u8,
                             >(
-                                self.__dllgen_f82 as *const ::core::ffi::c_void,
+                                self.__dllgen_f83 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
                                 "`zError`",
                             );
@@ -5589,7 +5653,7 @@ mod __dllgen {
                         let __dllgen_r = ::core::result::Result::<
                             _,
                             ::dllgen_runtime::WireError,
-                        >::Ok((self.__dllgen_f82)(__dllgen_a_arg0));
+                        >::Ok((self.__dllgen_f83)(__dllgen_a_arg0));
                         __dllgen_r
                     }?;
                     let (__dllgen_errno, __dllgen_last_error) = (
@@ -5613,7 +5677,7 @@ mod __dllgen {
                     };
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                83 => {
+                84 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     __dllgen_args.finish()?;
                     let __dllgen_ret = unsafe {
@@ -5622,7 +5686,7 @@ mod __dllgen {
                             .call::<
                                 u32,
                             >(
-                                self.__dllgen_f83 as *const ::core::ffi::c_void,
+                                self.__dllgen_f84 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
                                 "`zlibCompileFlags`",
                             );
@@ -5630,13 +5694,13 @@ mod __dllgen {
                         let __dllgen_r = ::core::result::Result::<
                             _,
                             ::dllgen_runtime::WireError,
-                        >::Ok((self.__dllgen_f83)());
+                        >::Ok((self.__dllgen_f84)());
                         __dllgen_r
                     }?;
                     ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                84 => {
+                85 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     __dllgen_args.finish()?;
                     ::dllgen_runtime::native::set_errno(0);
@@ -5647,7 +5711,7 @@ mod __dllgen {
                             .call::<
                                 *const u8,
                             >(
-                                self.__dllgen_f84 as *const ::core::ffi::c_void,
+                                self.__dllgen_f85 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
                                 "`zlibVersion`",
                             );
@@ -5655,7 +5719,7 @@ mod __dllgen {
                         let __dllgen_r = ::core::result::Result::<
                             _,
                             ::dllgen_runtime::WireError,
-                        >::Ok((self.__dllgen_f84)());
+                        >::Ok((self.__dllgen_f85)());
                         __dllgen_r
                     }?;
                     let (__dllgen_errno, __dllgen_last_error) = (
@@ -5727,6 +5791,7 @@ mod __dllgen {
                         "gzclose_r",
                         "gzclose_w",
                         "gzdirect",
+                        "gzdopen",
                         "gzeof",
                         "gzerror",
                         "gzflush",
@@ -6120,6 +6185,10 @@ mod __dllgen {
                     __dllgen_f84: ::core::mem::transmute::<
                         *const ::core::ffi::c_void,
                         __DllgenFn84,
+                    >(symbols.next().unwrap_or(::core::ptr::null())),
+                    __dllgen_f85: ::core::mem::transmute::<
+                        *const ::core::ffi::c_void,
+                        __DllgenFn85,
                     >(symbols.next().unwrap_or(::core::ptr::null())),
                     __dllgen_library: library,
                 }

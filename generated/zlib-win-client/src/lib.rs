@@ -11,7 +11,7 @@ mod __dllgen {
     pub use ::dllgen_runtime::{Config, Error, HostPath};
     pub use ::dllgen_runtime::marshal::retained::Retained;
     /// The hash of the model both sides were generated from; the host refuses any other.
-    pub const MODEL_HASH: u64 = 0x1a10d9d97580382c;
+    pub const MODEL_HASH: u64 = 0x6129101d919b85dc;
     /// The host executable's file name.
     pub const HOST_EXE: &str = if cfg!(windows) {
         "zlib-win-host.exe"
@@ -1889,6 +1889,55 @@ mod __dllgen {
                 )?;
             Ok(__dllgen_ret)
         }
+        /// Associate a gzFile with the file descriptor fd.  File descriptors are
+        /// obtained from calls like open, dup, creat, pipe or fileno (if the file has
+        /// been previously opened with fopen).  The mode parameter is as in gzopen.
+        ///
+        /// The next call of gzclose on the returned gzFile will also close the file
+        /// descriptor fd, just like fclose(fdopen(fd, mode)) closes the file descriptor
+        /// fd.  If you want to keep fd open, use fd = dup(fd_keep); gz = gzdopen(fd,
+        /// mode);.  The duplicated descriptor should be saved to avoid a leak, since
+        /// gzdopen does not close fd if it fails.  If you are using fileno() to get the
+        /// file descriptor from a FILE *, then you will have to use dup() to avoid
+        /// double-close()ing the file descriptor.  Both gzclose() and fclose() will
+        /// close the associated file descriptor, so they need to have different file
+        /// descriptors.
+        ///
+        /// gzdopen returns NULL if there was insufficient memory to allocate the
+        /// gzFile state, if an invalid mode was specified (an 'r', 'w', or 'a' was not
+        /// provided, or '+' was provided), or if fd is -1.  The file descriptor is not
+        /// used until the next gz* read, write, seek, or close operation, so gzdopen
+        /// will not detect if fd is invalid (unless fd is -1).
+        pub fn gzdopen(
+            &self,
+            fd: ::dllgen_runtime::marshal::descriptor::Descriptor,
+            mode: &str,
+        ) -> ::core::result::Result<GzFile, Error> {
+            let __dllgen_d_fd = self.client.lend_descriptor(&fd)?;
+            let (__dllgen_ret,) = self
+                .client
+                .call(
+                    36,
+                    |__dllgen_w| {
+                        ::dllgen_runtime::marshal::descriptor::encode(
+                            __dllgen_w,
+                            __dllgen_d_fd,
+                        );
+                        ::dllgen_runtime::marshal::in_string::encode::<
+                            ::dllgen_runtime::marshal::Utf8,
+                        >(__dllgen_w, mode, false);
+                    },
+                    |mut __dllgen_r| {
+                        let __dllgen_ret: GzFile = ::dllgen_runtime::marshal::handle::decode(
+                            &mut __dllgen_r,
+                        )?;
+                        __dllgen_r.finish()?;
+                        Ok((__dllgen_ret,))
+                    },
+                    &mut ::dllgen_runtime::marshal::callback::none,
+                )?;
+            Ok(__dllgen_ret)
+        }
         /// Return true (1) if the end-of-file indicator for file has been set while
         /// reading, false (0) otherwise.  Note that the end-of-file indicator is set
         /// only if the read tried to go past the end of the input, but came up short.
@@ -1904,7 +1953,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    36,
+                    37,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::handle::encode(__dllgen_w, &file);
                     },
@@ -1941,7 +1990,7 @@ mod __dllgen {
             let (__dllgen_ret, __dllgen_a_errnum) = self
                 .client
                 .call(
-                    37,
+                    38,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::handle::encode(__dllgen_w, &file);
                     },
@@ -1981,7 +2030,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    38,
+                    39,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::handle::encode(__dllgen_w, &file);
                         ::dllgen_runtime::marshal::value::encode(__dllgen_w, &flush);
@@ -2032,7 +2081,7 @@ mod __dllgen {
             let (__dllgen_ret, __dllgen_a_buf) = self
                 .client
                 .call(
-                    39,
+                    40,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::value::encode(__dllgen_w, &size);
                         ::dllgen_runtime::marshal::value::encode(__dllgen_w, &nitems);
@@ -2074,7 +2123,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    40,
+                    41,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::in_buffer::encode(
                             __dllgen_w,
@@ -2105,7 +2154,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    41,
+                    42,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::handle::encode(__dllgen_w, &file);
                     },
@@ -2125,7 +2174,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    42,
+                    43,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::handle::encode(__dllgen_w, &file);
                     },
@@ -2164,7 +2213,7 @@ mod __dllgen {
             let (__dllgen_ret, __dllgen_a_buf) = self
                 .client
                 .call(
-                    43,
+                    44,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::handle::encode(__dllgen_w, &file);
                         ::dllgen_runtime::marshal::length::encode(
@@ -2197,7 +2246,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    44,
+                    45,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::handle::encode(__dllgen_w, &arg0);
                     },
@@ -2217,7 +2266,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    45,
+                    46,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::handle::encode(__dllgen_w, &arg0);
                     },
@@ -2241,7 +2290,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    46,
+                    47,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::in_string::encode::<
                             ::dllgen_runtime::marshal::Utf8,
@@ -2270,7 +2319,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    47,
+                    48,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::in_string::encode::<
                             ::dllgen_runtime::marshal::Utf8,
@@ -2300,7 +2349,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    48,
+                    49,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::handle::encode(__dllgen_w, &file);
                         ::dllgen_runtime::marshal::value::encode(__dllgen_w, &c);
@@ -2328,7 +2377,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    49,
+                    50,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::handle::encode(__dllgen_w, &file);
                         ::dllgen_runtime::marshal::in_string::encode::<
@@ -2386,7 +2435,7 @@ mod __dllgen {
             let (__dllgen_a_buf,) = self
                 .client
                 .call(
-                    50,
+                    51,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::handle::encode(__dllgen_w, &file);
                         ::dllgen_runtime::marshal::length::encode(
@@ -2415,7 +2464,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    51,
+                    52,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::handle::encode(__dllgen_w, &file);
                     },
@@ -2440,7 +2489,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    52,
+                    53,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::handle::encode(__dllgen_w, &arg0);
                         ::dllgen_runtime::marshal::value::encode(__dllgen_w, &arg1);
@@ -2467,7 +2516,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    53,
+                    54,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::handle::encode(__dllgen_w, &arg0);
                         ::dllgen_runtime::marshal::value::encode(__dllgen_w, &arg1);
@@ -2500,7 +2549,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    54,
+                    55,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::handle::encode(__dllgen_w, &file);
                         ::dllgen_runtime::marshal::value::encode(__dllgen_w, &level);
@@ -2522,7 +2571,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    55,
+                    56,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::handle::encode(__dllgen_w, &arg0);
                     },
@@ -2542,7 +2591,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    56,
+                    57,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::handle::encode(__dllgen_w, &arg0);
                     },
@@ -2573,7 +2622,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    57,
+                    58,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::value::encode(__dllgen_w, &c);
                         ::dllgen_runtime::marshal::handle::encode(__dllgen_w, &file);
@@ -2604,7 +2653,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    58,
+                    59,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::handle::encode(__dllgen_w, &file);
                         ::dllgen_runtime::marshal::in_buffer::encode(
@@ -2752,7 +2801,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    59,
+                    60,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::resident::encode(
                             __dllgen_w,
@@ -2854,7 +2903,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    60,
+                    61,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::resident::encode(
                             __dllgen_w,
@@ -2950,7 +2999,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    61,
+                    62,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::resident::encode(
                             __dllgen_w,
@@ -2983,7 +3032,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    62,
+                    63,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::resident::encode(
                             __dllgen_w,
@@ -3019,7 +3068,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    63,
+                    64,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::resident::encode(
                             __dllgen_w,
@@ -3063,7 +3112,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    64,
+                    65,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::resident::encode(
                             __dllgen_w,
@@ -3109,7 +3158,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    65,
+                    66,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::resident::encode(
                             __dllgen_w,
@@ -3150,7 +3199,7 @@ mod __dllgen {
             let (__dllgen_ret, __dllgen_a_dictionary) = self
                 .client
                 .call(
-                    66,
+                    67,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::resident::encode(
                             __dllgen_w,
@@ -3226,7 +3275,7 @@ mod __dllgen {
             let (__dllgen_ret, __dllgen_a_head) = self
                 .client
                 .call(
-                    67,
+                    68,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::resident::encode(
                             __dllgen_w,
@@ -3268,7 +3317,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    68,
+                    69,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::resident::encode(
                             __dllgen_w,
@@ -3304,7 +3353,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    69,
+                    70,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::resident::encode(
                             __dllgen_w,
@@ -3359,7 +3408,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    70,
+                    71,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::resident::encode(
                             __dllgen_w,
@@ -3407,7 +3456,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    71,
+                    72,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::resident::encode(
                             __dllgen_w,
@@ -3446,7 +3495,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    72,
+                    73,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::resident::encode(
                             __dllgen_w,
@@ -3487,7 +3536,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    73,
+                    74,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::resident::encode(
                             __dllgen_w,
@@ -3523,7 +3572,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    74,
+                    75,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::resident::encode(
                             __dllgen_w,
@@ -3577,7 +3626,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    75,
+                    76,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::resident::encode(
                             __dllgen_w,
@@ -3632,7 +3681,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    76,
+                    77,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::resident::encode(
                             __dllgen_w,
@@ -3664,7 +3713,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    77,
+                    78,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::resident::encode(
                             __dllgen_w,
@@ -3697,7 +3746,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    78,
+                    79,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::resident::encode(
                             __dllgen_w,
@@ -3731,7 +3780,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    79,
+                    80,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::resident::encode(
                             __dllgen_w,
@@ -3787,7 +3836,7 @@ mod __dllgen {
             let (__dllgen_ret, __dllgen_a_dest) = self
                 .client
                 .call(
-                    80,
+                    81,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::length::encode(
                             __dllgen_w,
@@ -3842,7 +3891,7 @@ mod __dllgen {
             let (__dllgen_ret, __dllgen_a_dest, __dllgen_o_sourceLen) = self
                 .client
                 .call(
-                    81,
+                    82,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::length::encode(
                             __dllgen_w,
@@ -3887,7 +3936,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    82,
+                    83,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::value::encode(__dllgen_w, &arg0);
                     },
@@ -3945,7 +3994,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    83,
+                    84,
                     |__dllgen_w| {},
                     |mut __dllgen_r| {
                         let __dllgen_ret: u32 = ::dllgen_runtime::marshal::value::decode(
@@ -3968,7 +4017,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    84,
+                    85,
                     |__dllgen_w| {},
                     |mut __dllgen_r| {
                         let __dllgen_ret: ::std::string::String = ::dllgen_runtime::marshal::ret_string::decode::<

@@ -547,6 +547,36 @@ impl Client {
         )
     }
 
+    /// The token a `descriptor` argument crosses as: the host takes its own duplicate of
+    /// `d` during the call (see [`crate::marshal::descriptor`]). Starts the host if needed;
+    /// refused for a listening host and for one started under a runner (Wine from Linux).
+    pub fn lend_descriptor(&self, d: &crate::marshal::descriptor::Descriptor) -> Result<u64, Error> {
+        self.connect()?;
+        if self.config.runner.is_some() {
+            return Err(Error::BadHandle(
+                "a descriptor cannot be given to a host started under a runner (its process is not this system's kind)".into(),
+            ));
+        }
+        let state = self.state.lock().unwrap_or_else(|e| e.into_inner());
+        let Some(child) = state.conn.as_ref().and_then(|c| c.child.as_ref()) else {
+            return Err(Error::BadHandle(
+                "a descriptor can be given only to a host this client started".into(),
+            ));
+        };
+        #[cfg(unix)]
+        {
+            use std::os::fd::AsRawFd;
+            crate::sys::allow_taking(child.id());
+            Ok(d.fd.as_raw_fd() as u64)
+        }
+        #[cfg(windows)]
+        {
+            use std::os::windows::io::AsRawHandle;
+            crate::sys::give_handle(child, d.handle.as_raw_handle())
+                .map_err(|e| Error::BadHandle(format!("the descriptor could not be given to the host: {e}")))
+        }
+    }
+
     /// A value the library fills in later calls (an `inout` argument the spec retains:
     /// the gzip header `inflateGetHeader` is given), as the library left it so far.
     pub fn read_retained_value<T: crate::marshal::Value>(

@@ -29,6 +29,7 @@
 
 pub mod bits;
 pub mod callback;
+pub mod descriptor;
 pub mod elements;
 pub mod error;
 pub mod field;

@@ -20,4 +20,8 @@ mod imp;
 #[path = "windows.rs"]
 mod imp;
 
-pub use imp::{adopt_child, die_with_parent, kill_process, take_stdio};
+#[cfg(unix)]
+pub use imp::allow_taking;
+#[cfg(windows)]
+pub use imp::give_handle;
+pub use imp::{adopt_child, close_descriptor, die_with_parent, kill_process, take_descriptor, take_stdio};

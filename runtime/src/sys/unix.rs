@@ -70,3 +70,44 @@ pub fn kill_process(pid: u32) {
         kill(pid as c_int, 9);
     }
 }
+
+extern "C" {
+    fn syscall(number: std::ffi::c_long, ...) -> std::ffi::c_long;
+    fn close(fd: c_int) -> c_int;
+    fn prctl(option: c_int, ...) -> c_int;
+}
+
+/// pidfd_open(2) and pidfd_getfd(2): the same numbers on every Linux architecture.
+const SYS_PIDFD_OPEN: std::ffi::c_long = 434;
+const SYS_PIDFD_GETFD: std::ffi::c_long = 438;
+
+/// Host: a duplicate of descriptor `token` of process `pid` (the client that started this
+/// host), sharing its open file description, as `dup` would (pidfd_getfd, Linux 5.6).
+pub fn take_descriptor(pid: u32, token: u64) -> io::Result<i32> {
+    let fd = i32::try_from(token).map_err(|_| io::Error::other("a descriptor number out of range"))?;
+    static PIDFD: std::sync::OnceLock<(u32, c_int)> = std::sync::OnceLock::new();
+    // SAFETY: plain system calls on numbers; the pidfd is kept for the host's lifetime.
+    unsafe {
+        let &(of, pidfd) =
+            PIDFD.get_or_init(|| (pid, syscall(SYS_PIDFD_OPEN, pid as c_int, 0 as c_int) as c_int));
+        if of != pid {
+            return Err(io::Error::other("a descriptor of another process than the client's"));
+        }
+        check(pidfd)?;
+        check(syscall(SYS_PIDFD_GETFD, pidfd, fd as c_int, 0 as c_int) as c_int)
+    }
+}
+
+/// Host: closes a descriptor the library did not take.
+pub fn close_descriptor(fd: i32) {
+    // SAFETY: a descriptor this host took and nothing else owns.
+    unsafe { close(fd) };
+}
+
+/// Client: lets the host `pid` take descriptors of this process (a Yama `ptrace_scope` of
+/// 1 otherwise allows it only to this process's ancestors); without Yama nothing changes.
+pub fn allow_taking(pid: u32) {
+    const PR_SET_PTRACER: c_int = 0x5961_6d61;
+    // SAFETY: a plain process-attribute call; its failure (no Yama) is harmless.
+    unsafe { prctl(PR_SET_PTRACER, pid as std::ffi::c_ulong) };
+}

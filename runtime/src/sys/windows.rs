@@ -168,3 +168,56 @@ pub fn kill_process(pid: u32) {
         }
     }
 }
+
+#[link(name = "kernel32")]
+extern "system" {
+    fn GetCurrentProcessId() -> u32;
+}
+#[link(name = "msvcrt")]
+extern "C" {
+    fn _open_osfhandle(handle: isize, flags: c_int) -> c_int;
+}
+
+/// Host: the C runtime descriptor (msvcrt's, which the library's C runtime is) for the
+/// handle the client duplicated into this process: `token` is this process's id, then the
+/// handle value. A token for another process (an earlier host) is refused.
+pub fn take_descriptor(_client: u32, token: u64) -> io::Result<i32> {
+    const O_BINARY: c_int = 0x8000;
+    // SAFETY: no arguments; it cannot fail.
+    let me = unsafe { GetCurrentProcessId() };
+    if (token >> 32) as u32 != me {
+        return Err(io::Error::other("a descriptor given to an earlier host process"));
+    }
+    let h = (token & 0xffff_ffff) as usize as isize;
+    // SAFETY: a handle the client duplicated into this process for this call, owned by the
+    // descriptor from here on (closed with it).
+    let fd = unsafe { _open_osfhandle(h, O_BINARY) };
+    if fd < 0 {
+        // SAFETY: as above: not taken, so still ours to close.
+        unsafe { CloseHandle(h as Handle) };
+        return Err(io::Error::other("the handle the client gave is no file (_open_osfhandle failed)"));
+    }
+    Ok(fd)
+}
+
+/// Host: closes a descriptor the library did not take.
+pub fn close_descriptor(fd: i32) {
+    // SAFETY: a descriptor this host made and nothing else owns.
+    unsafe { _close(fd) };
+}
+
+/// Client: duplicates `h` into the host process `child`: the token the host takes it by.
+pub fn give_handle(child: &std::process::Child, h: Handle) -> io::Result<u64> {
+    use std::os::windows::io::AsRawHandle;
+    const DUPLICATE_SAME_ACCESS: u32 = 2;
+    let mut out: Handle = std::ptr::null_mut();
+    // SAFETY: a handle of this process, duplicated into the child's (whose handle `child`
+    // holds for as long as it lives).
+    let ok = unsafe {
+        DuplicateHandle(GetCurrentProcess(), h, child.as_raw_handle(), &mut out, 0, 0, DUPLICATE_SAME_ACCESS)
+    };
+    if ok == 0 {
+        return Err(io::Error::last_os_error());
+    }
+    Ok((u64::from(child.id()) << 32) | (out as usize as u64 & 0xffff_ffff))
+}

@@ -315,6 +315,49 @@ fn main() {
     let f = z.gzopen(theirs, "rb").unwrap();
     assert_eq!(z.gzclose(f).unwrap(), 0);
 
+    // gzdopen: a descriptor of this process (a `File`) the host takes a duplicate of: the
+    // same open file, whose offset it shares (as with dup), zlib's from then on. Written
+    // after a prefix this process wrote, then read from a file positioned past it.
+    let prefixed = dir.join("prefixed");
+    {
+        use std::io::{Read, Seek, SeekFrom, Write};
+        let mut file = std::fs::File::create(&prefixed).unwrap();
+        file.write_all(b"PREFIX").unwrap();
+        let f = z.gzdopen(file.try_clone().unwrap().into(), "wb").unwrap();
+        assert_eq!(z.gzwrite(f, &text).unwrap(), text.len() as i32);
+        assert_eq!(z.gzclose(f).unwrap(), 0);
+        assert_eq!(
+            file.stream_position().unwrap(),
+            std::fs::metadata(&prefixed).unwrap().len(),
+            "one offset"
+        );
+        drop(file);
+        let mut all = Vec::new();
+        std::fs::File::open(&prefixed).unwrap().read_to_end(&mut all).unwrap();
+        assert_eq!(&all[..6], b"PREFIX", "zlib wrote after it, at the shared offset");
+        std::fs::write(theirs, &all[6..]).unwrap();
+        assert!(
+            native.gz_read_all(theirs) == text,
+            "what zlib wrote through the descriptor reads back natively"
+        );
+        let mut r = std::fs::File::open(&prefixed).unwrap();
+        r.seek(SeekFrom::Start(6)).unwrap();
+        let f = z.gzdopen(r.into(), "rb").unwrap();
+        let mut read = Vec::new();
+        loop {
+            let chunk = z.gzread(f, 65_536).unwrap();
+            if chunk.is_empty() {
+                break;
+            }
+            read.extend_from_slice(&chunk);
+        }
+        assert!(read == text, "read from where this process left the file");
+        assert_eq!(z.gzclose(f).unwrap(), 0);
+        // A mode zlib refuses: NULL, and the host closes the duplicate it took.
+        let file = std::fs::File::open(&prefixed).unwrap();
+        assert!(matches!(z.gzdopen(file.into(), "z"), Err(Error::Library(_))));
+    }
+
     // fread/fwrite-style counts in items: written in items of 3 bytes through the client,
     // read back in items of 7 (the last partial item is not counted, as natively).
     let items = z.gzopen(ours, "wb").unwrap();
@@ -393,7 +436,7 @@ fn main() {
         assert_eq!(UL::from(z.crc32_combine_gen64(n.into()).unwrap()), crc_gen(n.into()));
     }
     let _ = std::fs::remove_dir_all(&dir);
-    println!("ok: gz files");
+    println!("ok: gz files, also through a descriptor of this process (gzdopen)");
 
     stream::check(&z, &stream::Native::new(&direct));
 }

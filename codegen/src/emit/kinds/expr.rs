@@ -40,6 +40,7 @@ fn passed_by_caller(kind: &Kind) -> bool {
         | Kind::Inout { .. }
         | Kind::Handle { .. }
         | Kind::Callback { .. }
+        | Kind::Descriptor
         | Kind::Resident { .. } => true,
         Kind::OutBuffer { .. }
         | Kind::Out { .. }

@@ -9,6 +9,7 @@
 //! model refuses them), so no C name can clash with generated code.
 
 pub(super) mod callback;
+mod descriptor;
 mod destroy;
 mod fixed;
 pub(super) use fixed::byte_string;
@@ -92,6 +93,7 @@ pub enum ParamKind {
     OutStrings(out_strings::View),
     Resident(resident::View),
     Scratch(scratch::View),
+    Descriptor(descriptor::View),
 }
 
 /// What every kind's builder gets: the function, the parameter, and its names.
@@ -172,6 +174,7 @@ pub(super) fn param(f: &model::Function, index: usize, fn_index: u32, cx: &mut C
         }
         Kind::Destroy { convention } => destroy::view(&at, *convention, fn_index, &mut out),
         Kind::UserData { of: _ } => user_data::view(&mut out, f.kept_scope().is_some()),
+        Kind::Descriptor => descriptor::view(&at, &mut out),
         Kind::Length { value, of } => length::view(&at, value, of, cx, &mut out),
         Kind::InoutLength { value, of, consumed } => {
             inout_length::view(&at, value, of, *consumed, cx, &mut out)

@@ -594,6 +594,15 @@ impl<'a> Builder<'a> {
                 };
                 Kind::OutString { encoding, free_with, len }
             }
+            ParamKind::Descriptor => {
+                if !matches!(
+                    self.value(&p.ty),
+                    Ok(Value::Scalar { scalar: Scalar::Int { bytes: 4, signed: true } })
+                ) {
+                    return Err(Problem::other("`descriptor` is a C runtime file descriptor: an `int`"));
+                }
+                Kind::Descriptor
+            }
             ParamKind::UserData => {
                 // A pointer, or a pointer-sized integer (`LPARAM`, `intptr_t`).
                 let pointer_sized_int =
