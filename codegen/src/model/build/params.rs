@@ -46,7 +46,7 @@ impl<'a> Builder<'a> {
                 None => failed = true,
             }
         }
-        if failed || !self.check_scopes(f, &out) {
+        if failed || !self.check_scopes(f, &out) || !self.check_static_pointers(f, &out) {
             return None;
         }
         self.resolve_lengths(f, &mut out, &origins).then_some(out)
@@ -191,6 +191,55 @@ impl<'a> Builder<'a> {
     }
 
     /// Where the spec describes `f` (the top of the file when it does not).
+    /// A destructor parameter (`void (*)(void *)`) fixed to NULL tells the library that the
+    /// pointers it is given stay valid and are not its to free (`SQLITE_STATIC`): it keeps
+    /// them past the call. The host's copy of a buffer or string lives only for the call, so
+    /// such a call is refused unless its buffers are retained (the library would read freed
+    /// memory later: a silently wrong result).
+    fn check_static_pointers(&mut self, f: &header::Function, out: &[Param]) -> bool {
+        let destructor = |ty: &CType| {
+            self.callback_sig(ty).is_some_and(|(_, sig)| {
+                matches!(self.header.resolve(&sig.ret), CType::Void)
+                    && sig.params.len() == 1
+                    && matches!(self.header.resolve(&sig.params[0]), CType::Pointer { .. })
+            })
+        };
+        let Some(fixed) = f.params.iter().zip(out).find(|(p, q)| {
+            matches!(
+                q.kind,
+                Kind::Fixed { fixed: Fixed::Address { address: 0 } | Fixed::Int { value: 0, .. } }
+            ) && destructor(&p.ty)
+        }) else {
+            return true;
+        };
+        let unkept: Vec<&str> = out
+            .iter()
+            .filter(|q| {
+                matches!(
+                    q.kind,
+                    Kind::InBuffer { retain: None, .. } | Kind::InString { .. } | Kind::In { retain: None, .. }
+                )
+            })
+            .map(|q| q.name.as_str())
+            .collect();
+        if unkept.is_empty() {
+            return true;
+        }
+        let d = fixed.0.name.as_str();
+        self.at_spec(
+            self.fn_pos(f),
+            format!(
+                "`{}`: `{d}` is fixed to NULL, which tells the library to keep the pointers it is given past the call (as SQLITE_STATIC does), but the host's copy of `{}` lives only for the call",
+                f.name,
+                unkept.join("`, `")
+            ),
+        )
+        .hint = Some(format!(
+            "retain it (`in_buffer: {{ ..., retain: {{ handle: PARAM }} }}`), or fix `{d}` to the value that makes the library copy it now (SQLITE_TRANSIENT)"
+        ));
+        false
+    }
+
     fn fn_pos(&self, f: &header::Function) -> spec::Pos {
         self.spec.functions.get(&f.name).map_or_else(spec::Pos::default, |s| s.pos)
     }
