@@ -28,6 +28,7 @@ const CHECKS: &[&str] = &[
     "ok: a struct that lives in the host: its buffers bound per call, ended when dropped",
     "ok: buffers the library keeps writing after the call: read back once it lets go",
     "ok: callbacks from a thread of the library's own, with no call in flight",
+    "ok: frames from the library's thread into buffers the client queued",
 ];
 
 fn assert_passed(out: &dllgen_tests::Output) {

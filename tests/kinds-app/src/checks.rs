@@ -1506,3 +1506,80 @@ pub fn retained_buffers(k: &std::sync::Arc<Kinds>) {
     k.client().restart();
     assert!(matches!(k.client().read_retained(&stale), Err(Error::BadHandle(_))), "from an earlier host");
 }
+
+/// What the queued-frames check shares with the closures it queues.
+struct Queued {
+    /// The test's thread.
+    test: std::thread::ThreadId,
+    /// The tokens of the buffers queued, by the camera's id for them.
+    tokens: std::sync::Mutex<std::collections::HashMap<i32, crate::api::Retained<u8>>>,
+    /// Per frame filled: its index, whether its bytes were right, whether it came on another
+    /// thread than the test's.
+    seen: std::sync::Mutex<Vec<FrameSeen>>,
+    /// How many buffers were queued in all.
+    queued: std::sync::atomic::AtomicU32,
+}
+
+/// Queues one buffer of `bytes` whose `filled` reads it back, records the frame, and queues
+/// the next while fewer than `total` were.
+fn queue_frame(
+    k: &std::sync::Weak<Kinds>,
+    cam: crate::api::Camera,
+    bytes: usize,
+    total: u32,
+    q: &std::sync::Arc<Queued>,
+) {
+    use std::sync::atomic::Ordering::SeqCst;
+    let Some(kinds) = k.upgrade() else { return };
+    let (weak, state, test) = (k.clone(), q.clone(), q.test);
+    let filled = move |id: i32, frame: u32, len: u32| {
+        let Some(kinds) = weak.upgrade() else { return };
+        let token = state.tokens.lock().unwrap().remove(&id).expect("a queued buffer's token");
+        let back = kinds.client().read_retained(&token);
+        let ok = back.is_ok_and(|b| {
+            b.len() == len as usize
+                && b.iter().enumerate().all(|(i, &x)| x == (frame as usize * 7 + i * 13) as u8)
+        });
+        state.seen.lock().unwrap().push((frame, ok, std::thread::current().id() != test));
+        drop(token);
+        if state.queued.load(SeqCst) < total {
+            queue_frame(&weak, cam, bytes, total, &state);
+        }
+    };
+    q.queued.fetch_add(1, SeqCst);
+    let (id, token) = kinds.kx_camera_queue(cam, bytes, Box::new(filled)).expect("queued");
+    q.tokens.lock().unwrap().insert(id, token);
+}
+
+/// 1,000 frames of 64 KiB into buffers the client queues: retained output buffers the
+/// acquisition thread fills with no call in flight. Each `filled` (served by the dispatcher)
+/// reads its buffer back and queues the next, both calls served by the waiting acquisition
+/// thread; every frame arrives, in order, right. Closing the camera with buffers still
+/// queued calls their `filled` with no frame, and leaves them readable (zeroed).
+pub fn queued_frames(k: &std::sync::Arc<Kinds>) {
+    const FRAME: usize = 64 << 10;
+    const FRAMES: u32 = 1000;
+    let cam = k.kx_camera_open(FRAME as u32).unwrap();
+    let q = std::sync::Arc::new(Queued {
+        test: std::thread::current().id(),
+        tokens: Default::default(),
+        seen: Default::default(),
+        queued: Default::default(),
+    });
+    let weak = std::sync::Arc::downgrade(k);
+    for _ in 0..4 {
+        queue_frame(&weak, cam, FRAME, FRAMES, &q);
+    }
+    assert_eq!(k.kx_camera_start(cam, FRAMES), Ok(0));
+    assert_eq!(k.kx_camera_wait(cam), Ok(FRAMES as i32));
+    assert!(all_frames(&q.seen.lock().unwrap(), FRAMES), "every frame, in order, right, off our thread");
+    assert!(k.client().take_callback_failures().is_empty());
+    assert!(q.tokens.lock().unwrap().is_empty(), "each buffer filled, read and let go");
+    // Two queued past the last frame: closing the camera tells each it was never filled.
+    queue_frame(&weak, cam, FRAME, FRAMES, &q);
+    queue_frame(&weak, cam, FRAME, FRAMES, &q);
+    k.kx_camera_close(cam).unwrap();
+    let seen = q.seen.lock().unwrap();
+    assert_eq!(seen.len(), FRAMES as usize + 2);
+    assert!(seen[FRAMES as usize..].iter().all(|s| s.0 == u32::MAX), "no frame");
+}

@@ -11,15 +11,15 @@ mod checks;
 mod api {
     #[cfg(windows)]
     pub use kinds_client::{
-        Clash, Config, Device, Error, HostPath, Kinds, KxBlock, KxFrame, KxFrameFnKept, KxInfo, KxPacked,
-        KxPacket, KxPoint, KxSeries, KxStream, KxTextReq, KxValue, KxValueU, KxVerdict, Retained, KX_MAGIC,
-        KX_VERSION,
+        Camera, Clash, Config, Device, Error, HostPath, Kinds, KxBlock, KxFrame, KxFrameFnKept, KxInfo,
+        KxPacked, KxPacket, KxPoint, KxSeries, KxStream, KxTextReq, KxValue, KxValueU, KxVerdict, Retained,
+        KX_MAGIC, KX_VERSION,
     };
     #[cfg(not(windows))]
     pub use kinds_linux_client::{
-        Clash, Config, Device, Error, HostPath, KindsLinux as Kinds, KxBlock, KxFrame, KxFrameFnKept, KxInfo,
-        KxPacked, KxPacket, KxPoint, KxSeries, KxStream, KxTextReq, KxValue, KxValueU, KxVerdict, Retained,
-        KX_MAGIC, KX_VERSION,
+        Camera, Clash, Config, Device, Error, HostPath, KindsLinux as Kinds, KxBlock, KxFrame, KxFrameFnKept,
+        KxInfo, KxPacked, KxPacket, KxPoint, KxSeries, KxStream, KxTextReq, KxValue, KxValueU, KxVerdict,
+        Retained, KX_MAGIC, KX_VERSION,
     };
 }
 
@@ -89,4 +89,8 @@ fn main() {
     println!("ok: buffers the library keeps writing after the call: read back once it lets go");
     checks::library_threads(&k, shared);
     println!("ok: callbacks from a thread of the library's own, with no call in flight");
+    if !shared {
+        checks::queued_frames(&k);
+    }
+    println!("ok: frames from the library's thread into buffers the client queued");
 }

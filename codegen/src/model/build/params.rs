@@ -217,7 +217,9 @@ impl<'a> Builder<'a> {
             .filter(|q| {
                 matches!(
                     q.kind,
-                    Kind::InBuffer { retain: None, .. } | Kind::InString { .. } | Kind::In { retain: None, .. }
+                    Kind::InBuffer { retain: None, .. }
+                        | Kind::InString { .. }
+                        | Kind::In { retain: None, .. }
                 )
             })
             .map(|q| q.name.as_str())
