@@ -11,7 +11,7 @@ mod __dllgen {
     pub use ::dllgen_runtime::{Config, Error, HostPath};
     pub use ::dllgen_runtime::marshal::retained::Retained;
     /// The hash of the model both sides were generated from; the host refuses any other.
-    pub const MODEL_HASH: u64 = 0x09afbc332decfd8e;
+    pub const MODEL_HASH: u64 = 0x9f2686300ec9ce76;
     /// The host executable's file name.
     pub const HOST_EXE: &str = if cfg!(windows) {
         "sqlite3-host.exe"
@@ -5136,6 +5136,89 @@ mod __dllgen {
                 )?;
             Ok((__dllgen_ret, __dllgen_a_pCur, __dllgen_a_pHiwtr))
         }
+        /// * CAPI3REF: Deserialize a database
+        /// *
+        /// * The sqlite3_deserialize(D,S,P,N,M,F) interface causes the
+        /// * [database connection] D to disconnect from database S and then
+        /// * reopen S as an in-memory database based on the serialization contained
+        /// * in P.  The serialized database P is N bytes in size.  M is the size of
+        /// * the buffer P, which might be larger than N.  If M is larger than N, and
+        /// * the SQLITE_DESERIALIZE_READONLY bit is not set in F, then SQLite is
+        /// * permitted to add content to the in-memory database as long as the total
+        /// * size does not exceed M bytes.
+        /// *
+        /// * If the SQLITE_DESERIALIZE_FREEONCLOSE bit is set in F, then SQLite will
+        /// * invoke sqlite3_free() on the serialization buffer when the database
+        /// * connection closes.  If the SQLITE_DESERIALIZE_RESIZEABLE bit is set, then
+        /// * SQLite will try to increase the buffer size using sqlite3_realloc64()
+        /// * if writes on the database cause it to grow larger than M bytes.
+        /// *
+        /// * The sqlite3_deserialize() interface will fail with SQLITE_BUSY if the
+        /// * database is currently in a read transaction or is involved in a backup
+        /// * operation.
+        /// *
+        /// * It is not possible to deserialized into the TEMP database.  If the
+        /// * S argument to sqlite3_deserialize(D,S,P,N,M,F) is "temp" then the
+        /// * function returns SQLITE_ERROR.
+        /// *
+        /// * If sqlite3_deserialize(D,S,P,N,M,F) fails for any reason and if the
+        /// * SQLITE_DESERIALIZE_FREEONCLOSE bit is set in argument F, then
+        /// * [sqlite3_free()] is invoked on argument P prior to returning.
+        /// *
+        /// * This interface is omitted if SQLite is compiled with the
+        /// * [SQLITE_OMIT_DESERIALIZE] option.
+        pub fn sqlite3_deserialize(
+            &self,
+            db: Db,
+            zSchema: &str,
+            pData: &[u8],
+            szDb: i64,
+        ) -> ::core::result::Result<i32, Error> {
+            let __dllgen_a_szBuf: u64 = ::dllgen_runtime::marshal::length::of(
+                &pData,
+                ::dllgen_runtime::marshal::Units::Bytes,
+                1,
+            );
+            let (__dllgen_ret,) = self
+                .client
+                .call(
+                    77,
+                    |__dllgen_w| {
+                        ::dllgen_runtime::marshal::handle::encode(__dllgen_w, &db);
+                        ::dllgen_runtime::marshal::in_string::encode::<
+                            ::dllgen_runtime::marshal::Utf8,
+                        >(__dllgen_w, zSchema, false);
+                        ::dllgen_runtime::marshal::in_buffer::encode(
+                            __dllgen_w,
+                            pData,
+                            false,
+                        );
+                        ::dllgen_runtime::marshal::value::encode(__dllgen_w, &szDb);
+                        ::dllgen_runtime::marshal::length::encode(
+                            __dllgen_w,
+                            __dllgen_a_szBuf,
+                        );
+                    },
+                    |mut __dllgen_r| {
+                        let __dllgen_ret: i32 = ::dllgen_runtime::marshal::value::decode(
+                            &mut __dllgen_r,
+                        )?;
+                        __dllgen_r.finish()?;
+                        Ok((__dllgen_ret,))
+                    },
+                    &mut |
+                        __dllgen_id: u32,
+                        __dllgen_r: ::dllgen_runtime::Reader<'_>,
+                        __dllgen_cw: &mut ::dllgen_runtime::Writer|
+                    __dllgen_kept_dispatch(
+                        self.client.kept(),
+                        __dllgen_id,
+                        __dllgen_r,
+                        __dllgen_cw,
+                    ),
+                )?;
+            Ok(__dllgen_ret)
+        }
         /// * CAPI3REF: Remove Unnecessary Virtual Table Implementations
         /// * METHOD: sqlite3
         /// *
@@ -5154,7 +5237,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    77,
+                    78,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::handle::encode(__dllgen_w, &db);
                         ::dllgen_runtime::marshal::in_strings::encode_optional::<
@@ -5213,7 +5296,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    78,
+                    79,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::handle::encode(__dllgen_w, &db);
                         ::dllgen_runtime::marshal::value::encode(__dllgen_w, &onoff);
@@ -5287,7 +5370,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    79,
+                    80,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::value::encode(__dllgen_w, &arg0);
                     },
@@ -5373,7 +5456,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    80,
+                    81,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::handle::encode(__dllgen_w, &db);
                     },
@@ -5408,7 +5491,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    81,
+                    82,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::handle::encode(__dllgen_w, &arg0);
                     },
@@ -5446,7 +5529,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    82,
+                    83,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::handle::encode(__dllgen_w, &arg0);
                     },
@@ -5481,7 +5564,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    83,
+                    84,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::handle::encode(__dllgen_w, &db);
                     },
@@ -5516,7 +5599,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    84,
+                    85,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::value::encode(__dllgen_w, &arg0);
                     },
@@ -5619,7 +5702,7 @@ mod __dllgen {
             let (__dllgen_ret, __dllgen_a_errmsg) = self
                 .client
                 .call(
-                    85,
+                    86,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::handle::encode(__dllgen_w, &arg0);
                         ::dllgen_runtime::marshal::in_string::encode::<
@@ -5699,7 +5782,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    86,
+                    87,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::handle::encode(__dllgen_w, &pStmt);
                     },
@@ -5731,7 +5814,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    87,
+                    88,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::handle::encode(__dllgen_w, &arg0);
                     },
@@ -5763,7 +5846,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    88,
+                    89,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::handle::encode(__dllgen_w, &db);
                     },
@@ -5801,7 +5884,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    89,
+                    90,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::handle::encode(__dllgen_w, &arg0);
                         ::dllgen_runtime::marshal::value::encode(__dllgen_w, &onoff);
@@ -5878,7 +5961,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    90,
+                    91,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::handle::encode(__dllgen_w, &db);
                         ::dllgen_runtime::marshal::in_string::encode::<
@@ -5951,7 +6034,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    91,
+                    92,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::handle::encode(__dllgen_w, &arg0);
                     },
@@ -5989,7 +6072,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    92,
+                    93,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::handle::encode(__dllgen_w, &arg0);
                     },
@@ -6027,7 +6110,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    93,
+                    94,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::handle::encode(__dllgen_w, &arg0);
                     },
@@ -6085,7 +6168,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    94,
+                    95,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::handle::encode(__dllgen_w, &pStmt);
                     },
@@ -6117,7 +6200,7 @@ mod __dllgen {
             let () = self
                 .client
                 .call(
-                    95,
+                    96,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::handle::encode(__dllgen_w, &arg0);
                     },
@@ -6165,7 +6248,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    96,
+                    97,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::handle::encode(__dllgen_w, &arg0);
                     },
@@ -6285,7 +6368,7 @@ mod __dllgen {
             ) = self
                 .client
                 .call(
-                    97,
+                    98,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::handle::encode(__dllgen_w, &db);
                         ::dllgen_runtime::marshal::in_string::encode::<
@@ -6348,7 +6431,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    98,
+                    99,
                     |__dllgen_w| {},
                     |mut __dllgen_r| {
                         let __dllgen_ret: i32 = ::dllgen_runtime::marshal::value::decode(
@@ -6378,7 +6461,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    99,
+                    100,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::value::encode(__dllgen_w, &N);
                     },
@@ -6479,7 +6562,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    100,
+                    101,
                     |__dllgen_w| {},
                     |mut __dllgen_r| {
                         let __dllgen_ret: i32 = ::dllgen_runtime::marshal::value::decode(
@@ -6538,7 +6621,7 @@ mod __dllgen {
             let () = self
                 .client
                 .call(
-                    101,
+                    102,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::handle::encode(__dllgen_w, &arg0);
                     },
@@ -6572,7 +6655,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    102,
+                    103,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::in_buffer::encode(
                             __dllgen_w,
@@ -6653,7 +6736,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    103,
+                    104,
                     |__dllgen_w| {},
                     |mut __dllgen_r| {
                         let __dllgen_ret: i32 = ::dllgen_runtime::marshal::value::decode(
@@ -6686,7 +6769,7 @@ mod __dllgen {
             let (__dllgen_ret, __dllgen_a_arg1, __dllgen_a_arg2) = self
                 .client
                 .call(
-                    104,
+                    105,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::value::encode(__dllgen_w, &arg0);
                     },
@@ -6784,7 +6867,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    105,
+                    106,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::handle::encode(__dllgen_w, &arg0);
                     },
@@ -6818,7 +6901,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    106,
+                    107,
                     |__dllgen_w| {},
                     |mut __dllgen_r| {
                         let __dllgen_ret: ::core::option::Option<
@@ -6848,7 +6931,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    107,
+                    108,
                     |__dllgen_w| {},
                     |mut __dllgen_r| {
                         let __dllgen_ret: i32 = ::dllgen_runtime::marshal::value::decode(
@@ -6917,7 +7000,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    108,
+                    109,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::handle::encode(__dllgen_w, &arg0);
                         ::dllgen_runtime::marshal::value::encode(__dllgen_w, &id);
@@ -6997,7 +7080,7 @@ mod __dllgen {
             let (__dllgen_ret, __dllgen_a_pzErrMsg) = self
                 .client
                 .call(
-                    109,
+                    110,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::handle::encode(__dllgen_w, &db);
                         ::dllgen_runtime::marshal::in_string::encode::<
@@ -7063,7 +7146,7 @@ mod __dllgen {
             let () = self
                 .client
                 .call(
-                    110,
+                    111,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::value::encode(__dllgen_w, &iErrCode);
                         ::dllgen_runtime::marshal::in_string::encode::<
@@ -7098,7 +7181,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    111,
+                    112,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::value::encode(__dllgen_w, &resetFlag);
                     },
@@ -7147,7 +7230,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    112,
+                    113,
                     |__dllgen_w| {},
                     |mut __dllgen_r| {
                         let __dllgen_ret: i64 = ::dllgen_runtime::marshal::value::decode(
@@ -7220,7 +7303,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    113,
+                    114,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::in_string::encode::<
                             ::dllgen_runtime::marshal::Utf8,
@@ -7301,7 +7384,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    114,
+                    115,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::in_string::encode::<
                             ::dllgen_runtime::marshal::Utf8,
@@ -7382,7 +7465,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    115,
+                    116,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::in_string::encode::<
                             ::dllgen_runtime::marshal::Utf8,
@@ -7533,7 +7616,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    116,
+                    117,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::value::encode(__dllgen_w, &arg0);
                     },
@@ -7565,7 +7648,7 @@ mod __dllgen {
             let () = self
                 .client
                 .call(
-                    117,
+                    118,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::handle::encode(__dllgen_w, &arg0);
                     },
@@ -7594,7 +7677,7 @@ mod __dllgen {
             let () = self
                 .client
                 .call(
-                    118,
+                    119,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::handle::encode(__dllgen_w, &arg0);
                     },
@@ -7623,7 +7706,7 @@ mod __dllgen {
             let () = self
                 .client
                 .call(
-                    119,
+                    120,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::handle::encode(__dllgen_w, &arg0);
                     },
@@ -7652,7 +7735,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    120,
+                    121,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::handle::encode(__dllgen_w, &arg0);
                     },
@@ -7696,7 +7779,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    121,
+                    122,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::handle::encode(__dllgen_w, &pDb);
                         ::dllgen_runtime::marshal::handle::encode(__dllgen_w, &pStmt);
@@ -7999,7 +8082,7 @@ mod __dllgen {
             let (__dllgen_ret, __dllgen_a_ppDb) = self
                 .client
                 .call(
-                    122,
+                    123,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::in_string::encode::<
                             ::dllgen_runtime::marshal::Utf8,
@@ -8036,7 +8119,7 @@ mod __dllgen {
             let (__dllgen_ret, __dllgen_a_ppDb) = self
                 .client
                 .call(
-                    123,
+                    124,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::in_string::encode::<
                             ::dllgen_runtime::marshal::Utf16,
@@ -8075,7 +8158,7 @@ mod __dllgen {
             let (__dllgen_ret, __dllgen_a_ppDb) = self
                 .client
                 .call(
-                    124,
+                    125,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::in_string::encode::<
                             ::dllgen_runtime::marshal::Utf8,
@@ -8113,7 +8196,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    125,
+                    126,
                     |__dllgen_w| {},
                     |mut __dllgen_r| {
                         let __dllgen_ret: i32 = ::dllgen_runtime::marshal::value::decode(
@@ -8140,7 +8223,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    126,
+                    127,
                     |__dllgen_w| {},
                     |mut __dllgen_r| {
                         let __dllgen_ret: i32 = ::dllgen_runtime::marshal::value::decode(
@@ -8186,7 +8269,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    127,
+                    128,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::handle::encode(__dllgen_w, &arg0);
                         ::dllgen_runtime::marshal::in_string::encode::<
@@ -8320,7 +8403,7 @@ mod __dllgen {
             let (__dllgen_ret, __dllgen_a_ppStmt) = self
                 .client
                 .call(
-                    128,
+                    129,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::handle::encode(__dllgen_w, &db);
                         ::dllgen_runtime::marshal::in_string::encode::<
@@ -8359,7 +8442,7 @@ mod __dllgen {
             let (__dllgen_ret, __dllgen_a_ppStmt) = self
                 .client
                 .call(
-                    129,
+                    130,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::handle::encode(__dllgen_w, &db);
                         ::dllgen_runtime::marshal::in_string::encode::<
@@ -8398,7 +8481,7 @@ mod __dllgen {
             let (__dllgen_ret, __dllgen_a_ppStmt) = self
                 .client
                 .call(
-                    130,
+                    131,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::handle::encode(__dllgen_w, &db);
                         ::dllgen_runtime::marshal::in_string::encode::<
@@ -8438,7 +8521,7 @@ mod __dllgen {
             let (__dllgen_ret, __dllgen_a_ppStmt) = self
                 .client
                 .call(
-                    131,
+                    132,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::handle::encode(__dllgen_w, &db);
                         ::dllgen_runtime::marshal::in_string::encode::<
@@ -8478,7 +8561,7 @@ mod __dllgen {
             let (__dllgen_ret, __dllgen_a_ppStmt) = self
                 .client
                 .call(
-                    132,
+                    133,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::handle::encode(__dllgen_w, &db);
                         ::dllgen_runtime::marshal::in_string::encode::<
@@ -8518,7 +8601,7 @@ mod __dllgen {
             let (__dllgen_ret, __dllgen_a_ppStmt) = self
                 .client
                 .call(
-                    133,
+                    134,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::handle::encode(__dllgen_w, &db);
                         ::dllgen_runtime::marshal::in_string::encode::<
@@ -8565,7 +8648,7 @@ mod __dllgen {
                 .extend(
                     xProfile
                         .map(|__dllgen_f| (
-                            2147517953u32,
+                            2147518209u32,
                             ::std::boxed::Box::new(__dllgen_f)
                                 as ::dllgen_runtime::client::kept::Erased,
                         )),
@@ -8574,7 +8657,7 @@ mod __dllgen {
             let () = self
                 .client
                 .call(
-                    134,
+                    135,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::handle::encode(__dllgen_w, &arg0);
                         ::dllgen_runtime::marshal::callback::encode(
@@ -8650,7 +8733,7 @@ mod __dllgen {
                 .extend(
                     arg2
                         .map(|__dllgen_f| (
-                            2147518210u32,
+                            2147518466u32,
                             ::std::boxed::Box::new(__dllgen_f)
                                 as ::dllgen_runtime::client::kept::Erased,
                         )),
@@ -8659,7 +8742,7 @@ mod __dllgen {
             let () = self
                 .client
                 .call(
-                    135,
+                    136,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::handle::encode(__dllgen_w, &arg0);
                         ::dllgen_runtime::marshal::value::encode(__dllgen_w, &arg1);
@@ -8722,7 +8805,7 @@ mod __dllgen {
             let (__dllgen_a_P,) = self
                 .client
                 .call(
-                    136,
+                    137,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::length::encode(
                             __dllgen_w,
@@ -8771,7 +8854,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    137,
+                    138,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::value::encode(__dllgen_w, &arg0);
                     },
@@ -8822,7 +8905,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    138,
+                    139,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::handle::encode(__dllgen_w, &pStmt);
                     },
@@ -8854,7 +8937,7 @@ mod __dllgen {
             let () = self
                 .client
                 .call(
-                    139,
+                    140,
                     |__dllgen_w| {},
                     |mut __dllgen_r| {
                         __dllgen_r.finish()?;
@@ -9031,7 +9114,7 @@ mod __dllgen {
             let () = self
                 .client
                 .call(
-                    140,
+                    141,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::handle::encode(__dllgen_w, &arg0);
                         ::dllgen_runtime::marshal::in_buffer::encode(
@@ -9070,7 +9153,7 @@ mod __dllgen {
             let () = self
                 .client
                 .call(
-                    141,
+                    142,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::handle::encode(__dllgen_w, &arg0);
                         ::dllgen_runtime::marshal::value::encode(__dllgen_w, &arg1);
@@ -9106,7 +9189,7 @@ mod __dllgen {
             let () = self
                 .client
                 .call(
-                    142,
+                    143,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::handle::encode(__dllgen_w, &arg0);
                         ::dllgen_runtime::marshal::in_buffer::encode(
@@ -9145,7 +9228,7 @@ mod __dllgen {
             let () = self
                 .client
                 .call(
-                    143,
+                    144,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::handle::encode(__dllgen_w, &arg0);
                         ::dllgen_runtime::marshal::value::encode(__dllgen_w, &arg1);
@@ -9175,7 +9258,7 @@ mod __dllgen {
             let () = self
                 .client
                 .call(
-                    144,
+                    145,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::handle::encode(__dllgen_w, &arg0);
                     },
@@ -9204,7 +9287,7 @@ mod __dllgen {
             let () = self
                 .client
                 .call(
-                    145,
+                    146,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::handle::encode(__dllgen_w, &arg0);
                     },
@@ -9234,7 +9317,7 @@ mod __dllgen {
             let () = self
                 .client
                 .call(
-                    146,
+                    147,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::handle::encode(__dllgen_w, &arg0);
                         ::dllgen_runtime::marshal::value::encode(__dllgen_w, &arg1);
@@ -9265,7 +9348,7 @@ mod __dllgen {
             let () = self
                 .client
                 .call(
-                    147,
+                    148,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::handle::encode(__dllgen_w, &arg0);
                         ::dllgen_runtime::marshal::value::encode(__dllgen_w, &arg1);
@@ -9295,7 +9378,7 @@ mod __dllgen {
             let () = self
                 .client
                 .call(
-                    148,
+                    149,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::handle::encode(__dllgen_w, &arg0);
                     },
@@ -9334,7 +9417,7 @@ mod __dllgen {
             let () = self
                 .client
                 .call(
-                    149,
+                    150,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::handle::encode(__dllgen_w, &arg0);
                         ::dllgen_runtime::marshal::value::encode(__dllgen_w, &arg1);
@@ -9370,7 +9453,7 @@ mod __dllgen {
             let () = self
                 .client
                 .call(
-                    150,
+                    151,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::handle::encode(__dllgen_w, &arg0);
                         ::dllgen_runtime::marshal::in_buffer::encode(
@@ -9409,7 +9492,7 @@ mod __dllgen {
             let () = self
                 .client
                 .call(
-                    151,
+                    152,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::handle::encode(__dllgen_w, &arg0);
                         ::dllgen_runtime::marshal::handle::encode(__dllgen_w, &arg1);
@@ -9440,7 +9523,7 @@ mod __dllgen {
             let () = self
                 .client
                 .call(
-                    152,
+                    153,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::handle::encode(__dllgen_w, &arg0);
                         ::dllgen_runtime::marshal::value::encode(__dllgen_w, &n);
@@ -9471,7 +9554,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    153,
+                    154,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::handle::encode(__dllgen_w, &arg0);
                         ::dllgen_runtime::marshal::value::encode(__dllgen_w, &n);
@@ -9510,7 +9593,7 @@ mod __dllgen {
                 .extend(
                     arg1
                         .map(|__dllgen_f| (
-                            2147523073u32,
+                            2147523329u32,
                             ::std::boxed::Box::new(__dllgen_f)
                                 as ::dllgen_runtime::client::kept::Erased,
                         )),
@@ -9519,7 +9602,7 @@ mod __dllgen {
             let () = self
                 .client
                 .call(
-                    154,
+                    155,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::handle::encode(__dllgen_w, &arg0);
                         ::dllgen_runtime::marshal::callback::encode(
@@ -9594,7 +9677,7 @@ mod __dllgen {
             let (__dllgen_ret, __dllgen_a_piSize) = self
                 .client
                 .call(
-                    155,
+                    156,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::handle::encode(__dllgen_w, &db);
                         ::dllgen_runtime::marshal::in_string::encode::<
@@ -9728,7 +9811,7 @@ mod __dllgen {
                 .extend(
                     xAuth
                         .map(|__dllgen_f| (
-                            2147523585u32,
+                            2147523841u32,
                             ::std::boxed::Box::new(__dllgen_f)
                                 as ::dllgen_runtime::client::kept::Erased,
                         )),
@@ -9737,7 +9820,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    156,
+                    157,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::handle::encode(__dllgen_w, &arg0);
                         ::dllgen_runtime::marshal::callback::encode(
@@ -9784,7 +9867,7 @@ mod __dllgen {
             let () = self
                 .client
                 .call(
-                    157,
+                    158,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::handle::encode(__dllgen_w, &arg0);
                         ::dllgen_runtime::marshal::value::encode(__dllgen_w, &arg1);
@@ -9811,7 +9894,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    158,
+                    159,
                     |__dllgen_w| {},
                     |mut __dllgen_r| {
                         let __dllgen_ret: i32 = ::dllgen_runtime::marshal::value::decode(
@@ -9852,7 +9935,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    159,
+                    160,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::value::encode(__dllgen_w, &arg0);
                     },
@@ -9895,7 +9978,7 @@ mod __dllgen {
             let (__dllgen_ret, __dllgen_a_zBuf) = self
                 .client
                 .call(
-                    160,
+                    161,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::length::encode(
                             __dllgen_w,
@@ -9951,7 +10034,7 @@ mod __dllgen {
             let () = self
                 .client
                 .call(
-                    161,
+                    162,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::value::encode(__dllgen_w, &N);
                     },
@@ -10041,7 +10124,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    162,
+                    163,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::value::encode(__dllgen_w, &N);
                     },
@@ -10075,7 +10158,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    163,
+                    164,
                     |__dllgen_w| {},
                     |mut __dllgen_r| {
                         let __dllgen_ret: ::core::option::Option<
@@ -10149,7 +10232,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    164,
+                    165,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::handle::encode(__dllgen_w, &pStmt);
                     },
@@ -10208,7 +10291,7 @@ mod __dllgen {
             let (__dllgen_ret, __dllgen_a_pCurrent, __dllgen_a_pHighwater) = self
                 .client
                 .call(
-                    165,
+                    166,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::value::encode(__dllgen_w, &op);
                         ::dllgen_runtime::marshal::value::encode(__dllgen_w, &resetFlag);
@@ -10248,7 +10331,7 @@ mod __dllgen {
             let (__dllgen_ret, __dllgen_a_pCurrent, __dllgen_a_pHighwater) = self
                 .client
                 .call(
-                    166,
+                    167,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::value::encode(__dllgen_w, &op);
                         ::dllgen_runtime::marshal::value::encode(__dllgen_w, &resetFlag);
@@ -10363,7 +10446,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    167,
+                    168,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::handle::encode(__dllgen_w, &arg0);
                     },
@@ -10411,7 +10494,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    168,
+                    169,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::handle::encode(__dllgen_w, &arg0);
                     },
@@ -10450,7 +10533,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    169,
+                    170,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::handle::encode(__dllgen_w, &pStmt);
                     },
@@ -10526,7 +10609,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    170,
+                    171,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::handle::encode(__dllgen_w, &pStmt);
                     },
@@ -10581,7 +10664,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    171,
+                    172,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::handle::encode(__dllgen_w, &arg0);
                         ::dllgen_runtime::marshal::value::encode(__dllgen_w, &op);
@@ -10621,7 +10704,7 @@ mod __dllgen {
             let () = self
                 .client
                 .call(
-                    172,
+                    173,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::handle::encode(__dllgen_w, &arg0);
                         ::dllgen_runtime::marshal::in_buffer::encode(
@@ -10660,7 +10743,7 @@ mod __dllgen {
             let () = self
                 .client
                 .call(
-                    173,
+                    174,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::handle::encode(__dllgen_w, &arg0);
                         ::dllgen_runtime::marshal::in_string::encode::<
@@ -10694,7 +10777,7 @@ mod __dllgen {
             let () = self
                 .client
                 .call(
-                    174,
+                    175,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::handle::encode(__dllgen_w, &arg0);
                         ::dllgen_runtime::marshal::value::encode(__dllgen_w, &N);
@@ -10758,7 +10841,7 @@ mod __dllgen {
             let () = self
                 .client
                 .call(
-                    175,
+                    176,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::handle::encode(__dllgen_w, &s);
                         ::dllgen_runtime::marshal::in_string::encode::<
@@ -10819,7 +10902,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    176,
+                    177,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::handle::encode(__dllgen_w, &arg0);
                     },
@@ -10864,7 +10947,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    177,
+                    178,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::handle::encode(__dllgen_w, &arg0);
                     },
@@ -10899,7 +10982,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    178,
+                    179,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::handle::encode(__dllgen_w, &arg0);
                     },
@@ -10953,7 +11036,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    179,
+                    180,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::handle::encode(__dllgen_w, &arg0);
                     },
@@ -10982,7 +11065,7 @@ mod __dllgen {
             let () = self
                 .client
                 .call(
-                    180,
+                    181,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::handle::encode(__dllgen_w, &arg0);
                     },
@@ -11014,7 +11097,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    181,
+                    182,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::handle::encode(__dllgen_w, &arg0);
                     },
@@ -11062,7 +11145,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    182,
+                    183,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::in_string::encode::<
                             ::dllgen_runtime::marshal::Utf8,
@@ -11105,7 +11188,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    183,
+                    184,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::in_string::encode::<
                             ::dllgen_runtime::marshal::Utf8,
@@ -11162,7 +11245,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    184,
+                    185,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::in_string::encode::<
                             ::dllgen_runtime::marshal::Utf8,
@@ -11202,7 +11285,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    185,
+                    186,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::in_string::encode::<
                             ::dllgen_runtime::marshal::Utf8,
@@ -11248,7 +11331,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    186,
+                    187,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::handle::encode(__dllgen_w, &arg0);
                     },
@@ -11366,7 +11449,7 @@ mod __dllgen {
             ) = self
                 .client
                 .call(
-                    187,
+                    188,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::handle::encode(__dllgen_w, &db);
                         ::dllgen_runtime::marshal::in_string::encode::<
@@ -11439,7 +11522,7 @@ mod __dllgen {
             let () = self
                 .client
                 .call(
-                    188,
+                    189,
                     |__dllgen_w| {},
                     |mut __dllgen_r| {
                         __dllgen_r.finish()?;
@@ -11496,7 +11579,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    189,
+                    190,
                     |__dllgen_w| {},
                     |mut __dllgen_r| {
                         let __dllgen_ret: i32 = ::dllgen_runtime::marshal::value::decode(
@@ -11562,7 +11645,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    190,
+                    191,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::handle::encode(__dllgen_w, &arg0);
                     },
@@ -11594,7 +11677,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    191,
+                    192,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::handle::encode(__dllgen_w, &arg0);
                     },
@@ -11661,7 +11744,7 @@ mod __dllgen {
                 .extend(
                     xTrace
                         .map(|__dllgen_f| (
-                            2147532801u32,
+                            2147533057u32,
                             ::std::boxed::Box::new(__dllgen_f)
                                 as ::dllgen_runtime::client::kept::Erased,
                         )),
@@ -11670,7 +11753,7 @@ mod __dllgen {
             let () = self
                 .client
                 .call(
-                    192,
+                    193,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::handle::encode(__dllgen_w, &arg0);
                         ::dllgen_runtime::marshal::callback::encode(
@@ -11744,7 +11827,7 @@ mod __dllgen {
                 .extend(
                     callback
                         .map(|__dllgen_f| (
-                            2147533058u32,
+                            2147533314u32,
                             ::std::boxed::Box::new(__dllgen_f)
                                 as ::dllgen_runtime::client::kept::Erased,
                         )),
@@ -11753,7 +11836,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    193,
+                    194,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::handle::encode(__dllgen_w, &db);
                         ::dllgen_runtime::marshal::callback::encode(
@@ -11795,7 +11878,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    194,
+                    195,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::handle::encode(__dllgen_w, &arg0);
                         ::dllgen_runtime::marshal::handle::encode(__dllgen_w, &arg1);
@@ -11842,7 +11925,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    195,
+                    196,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::handle::encode(__dllgen_w, &arg0);
                         ::dllgen_runtime::marshal::in_string::encode::<
@@ -11929,7 +12012,7 @@ mod __dllgen {
                 .extend(
                     arg1
                         .map(|__dllgen_f| (
-                            2147533825u32,
+                            2147534081u32,
                             ::std::boxed::Box::new(__dllgen_f)
                                 as ::dllgen_runtime::client::kept::Erased,
                         )),
@@ -11938,7 +12021,7 @@ mod __dllgen {
             let () = self
                 .client
                 .call(
-                    196,
+                    197,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::handle::encode(__dllgen_w, &arg0);
                         ::dllgen_runtime::marshal::callback::encode(
@@ -11978,7 +12061,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    197,
+                    198,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::handle::encode(__dllgen_w, &z);
                         ::dllgen_runtime::marshal::in_string::encode::<
@@ -12016,7 +12099,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    198,
+                    199,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::handle::encode(__dllgen_w, &arg0);
                         ::dllgen_runtime::marshal::in_string::encode::<
@@ -12056,7 +12139,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    199,
+                    200,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::handle::encode(__dllgen_w, &z);
                         ::dllgen_runtime::marshal::value::encode(__dllgen_w, &N);
@@ -12159,7 +12242,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    200,
+                    201,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::handle::encode(__dllgen_w, &z);
                         ::dllgen_runtime::marshal::in_string::encode::<
@@ -12332,7 +12415,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    201,
+                    202,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::handle::encode(__dllgen_w, &arg0);
                     },
@@ -12366,7 +12449,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    202,
+                    203,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::handle::encode(__dllgen_w, &arg0);
                     },
@@ -12398,7 +12481,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    203,
+                    204,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::handle::encode(__dllgen_w, &arg0);
                     },
@@ -12430,7 +12513,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    204,
+                    205,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::handle::encode(__dllgen_w, &arg0);
                     },
@@ -12474,7 +12557,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    205,
+                    206,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::handle::encode(__dllgen_w, &arg0);
                     },
@@ -12506,7 +12589,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    206,
+                    207,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::handle::encode(__dllgen_w, &arg0);
                     },
@@ -12538,7 +12621,7 @@ mod __dllgen {
             let () = self
                 .client
                 .call(
-                    207,
+                    208,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::handle::encode(__dllgen_w, &arg0);
                     },
@@ -12567,7 +12650,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    208,
+                    209,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::handle::encode(__dllgen_w, &arg0);
                     },
@@ -12599,7 +12682,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    209,
+                    210,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::handle::encode(__dllgen_w, &arg0);
                     },
@@ -12631,7 +12714,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    210,
+                    211,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::handle::encode(__dllgen_w, &arg0);
                     },
@@ -12663,7 +12746,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    211,
+                    212,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::handle::encode(__dllgen_w, &arg0);
                     },
@@ -12695,7 +12778,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    212,
+                    213,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::handle::encode(__dllgen_w, &arg0);
                     },
@@ -12734,7 +12817,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    213,
+                    214,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::handle::encode(__dllgen_w, &arg0);
                     },
@@ -12769,7 +12852,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    214,
+                    215,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::handle::encode(__dllgen_w, &arg0);
                     },
@@ -12807,7 +12890,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    215,
+                    216,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::handle::encode(__dllgen_w, &arg0);
                     },
@@ -12842,7 +12925,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    216,
+                    217,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::handle::encode(__dllgen_w, &arg0);
                     },
@@ -12879,7 +12962,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    217,
+                    218,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::handle::encode(__dllgen_w, &arg0);
                     },
@@ -12914,7 +12997,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    218,
+                    219,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::handle::encode(__dllgen_w, &arg0);
                     },
@@ -12972,7 +13055,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    219,
+                    220,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::in_string::encode::<
                             ::dllgen_runtime::marshal::Utf8,
@@ -13007,7 +13090,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    220,
+                    221,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::handle::encode(__dllgen_w, &arg0);
                         ::dllgen_runtime::marshal::value::encode(__dllgen_w, &makeDflt);
@@ -13040,7 +13123,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    221,
+                    222,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::handle::encode(__dllgen_w, &arg0);
                     },
@@ -13099,7 +13182,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    222,
+                    223,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::handle::encode(__dllgen_w, &db);
                         ::dllgen_runtime::marshal::value::encode(__dllgen_w, &N);
@@ -13150,7 +13233,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    223,
+                    224,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::handle::encode(__dllgen_w, &db);
                         ::dllgen_runtime::marshal::in_string::encode::<
@@ -13276,7 +13359,7 @@ mod __dllgen {
             let (__dllgen_ret, __dllgen_a_pnLog, __dllgen_a_pnCkpt) = self
                 .client
                 .call(
-                    224,
+                    225,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::handle::encode(__dllgen_w, &db);
                         ::dllgen_runtime::marshal::in_string::encode::<
@@ -13356,7 +13439,7 @@ mod __dllgen {
                 .extend(
                     arg1
                         .map(|__dllgen_f| (
-                            2147541249u32,
+                            2147541505u32,
                             ::std::boxed::Box::new(__dllgen_f)
                                 as ::dllgen_runtime::client::kept::Erased,
                         )),
@@ -13365,7 +13448,7 @@ mod __dllgen {
             let () = self
                 .client
                 .call(
-                    225,
+                    226,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::handle::encode(__dllgen_w, &arg0);
                         ::dllgen_runtime::marshal::callback::encode(
@@ -13525,7 +13608,7 @@ mod __dllgen {
                 ::dllgen_runtime::marshal::value::encode(__dllgen_cw, &__dllgen_ret);
                 Ok(())
             }
-            2147517953 => {
+            2147518209 => {
                 let __dllgen_reg = __dllgen_r.u32()?;
                 let __dllgen_a1 = ::dllgen_runtime::marshal::text::get::<
                     ::dllgen_runtime::marshal::Utf8,
@@ -13540,7 +13623,7 @@ mod __dllgen {
                         _,
                     >(
                         __dllgen_reg,
-                        2147517953,
+                        2147518209,
                         |__dllgen_f| __dllgen_f(
                             ::dllgen_runtime::marshal::text::TextArg::from_text(
                                 &__dllgen_a1,
@@ -13551,29 +13634,29 @@ mod __dllgen {
                 ::dllgen_runtime::marshal::value::encode(__dllgen_cw, &__dllgen_ret);
                 Ok(())
             }
-            2147518210 => {
+            2147518466 => {
                 let __dllgen_reg = __dllgen_r.u32()?;
                 __dllgen_r.finish()?;
                 let __dllgen_ret: i32 = __dllgen_kept
                     .run::<
                         Sqlite3ProgressHandlerArg2Kept,
                         _,
-                    >(__dllgen_reg, 2147518210, |__dllgen_f| __dllgen_f())?;
+                    >(__dllgen_reg, 2147518466, |__dllgen_f| __dllgen_f())?;
                 ::dllgen_runtime::marshal::value::encode(__dllgen_cw, &__dllgen_ret);
                 Ok(())
             }
-            2147523073 => {
+            2147523329 => {
                 let __dllgen_reg = __dllgen_r.u32()?;
                 __dllgen_r.finish()?;
                 let __dllgen_ret: () = __dllgen_kept
                     .run::<
                         Sqlite3RollbackHookArg1Kept,
                         _,
-                    >(__dllgen_reg, 2147523073, |__dllgen_f| __dllgen_f())?;
+                    >(__dllgen_reg, 2147523329, |__dllgen_f| __dllgen_f())?;
                 ::dllgen_runtime::marshal::value::encode(__dllgen_cw, &__dllgen_ret);
                 Ok(())
             }
-            2147523585 => {
+            2147523841 => {
                 let __dllgen_reg = __dllgen_r.u32()?;
                 let __dllgen_a1: i32 = ::dllgen_runtime::marshal::value::decode(
                     &mut __dllgen_r,
@@ -13597,7 +13680,7 @@ mod __dllgen {
                         _,
                     >(
                         __dllgen_reg,
-                        2147523585,
+                        2147523841,
                         |__dllgen_f| __dllgen_f(
                             __dllgen_a1,
                             ::dllgen_runtime::marshal::text::TextArg::from_text(
@@ -13617,7 +13700,7 @@ mod __dllgen {
                 ::dllgen_runtime::marshal::value::encode(__dllgen_cw, &__dllgen_ret);
                 Ok(())
             }
-            2147532801 => {
+            2147533057 => {
                 let __dllgen_reg = __dllgen_r.u32()?;
                 let __dllgen_a1 = ::dllgen_runtime::marshal::text::get::<
                     ::dllgen_runtime::marshal::Utf8,
@@ -13629,7 +13712,7 @@ mod __dllgen {
                         _,
                     >(
                         __dllgen_reg,
-                        2147532801,
+                        2147533057,
                         |__dllgen_f| __dllgen_f(
                             ::dllgen_runtime::marshal::text::TextArg::from_text(
                                 &__dllgen_a1,
@@ -13639,7 +13722,7 @@ mod __dllgen {
                 ::dllgen_runtime::marshal::value::encode(__dllgen_cw, &__dllgen_ret);
                 Ok(())
             }
-            2147533058 => {
+            2147533314 => {
                 let __dllgen_reg = __dllgen_r.u32()?;
                 let __dllgen_a0: u32 = ::dllgen_runtime::marshal::value::decode(
                     &mut __dllgen_r,
@@ -13657,7 +13740,7 @@ mod __dllgen {
                         _,
                     >(
                         __dllgen_reg,
-                        2147533058,
+                        2147533314,
                         |__dllgen_f| __dllgen_f(
                             __dllgen_a0,
                             __dllgen_a2,
@@ -13669,7 +13752,7 @@ mod __dllgen {
                 ::dllgen_runtime::marshal::value::encode(__dllgen_cw, &__dllgen_ret);
                 Ok(())
             }
-            2147533825 => {
+            2147534081 => {
                 let __dllgen_reg = __dllgen_r.u32()?;
                 let __dllgen_a1: i32 = ::dllgen_runtime::marshal::value::decode(
                     &mut __dllgen_r,
@@ -13690,7 +13773,7 @@ mod __dllgen {
                         _,
                     >(
                         __dllgen_reg,
-                        2147533825,
+                        2147534081,
                         |__dllgen_f| __dllgen_f(
                             __dllgen_a1,
                             ::dllgen_runtime::marshal::text::TextArg::from_text(
@@ -13705,7 +13788,7 @@ mod __dllgen {
                 ::dllgen_runtime::marshal::value::encode(__dllgen_cw, &__dllgen_ret);
                 Ok(())
             }
-            2147541249 => {
+            2147541505 => {
                 let __dllgen_reg = __dllgen_r.u32()?;
                 let __dllgen_a1: Db = ::dllgen_runtime::marshal::handle::decode(
                     &mut __dllgen_r,
@@ -13723,7 +13806,7 @@ mod __dllgen {
                         _,
                     >(
                         __dllgen_reg,
-                        2147541249,
+                        2147541505,
                         |__dllgen_f| __dllgen_f(
                             __dllgen_a1,
                             ::dllgen_runtime::marshal::text::TextArg::from_text(

@@ -27,7 +27,7 @@ mod __dllgen {
         unused_comparisons,
         unused_unsafe
     )]
-    const MODEL_HASH: u64 = 0x09afbc332decfd8e;
+    const MODEL_HASH: u64 = 0x9f2686300ec9ce76;
     /// `sqlite3_user_data`, which gives kept callbacks their context, resolved at start-up.
     static __DLLGEN_CONTEXT_0: ::std::sync::atomic::AtomicUsize = ::std::sync::atomic::AtomicUsize::new(
         0,
@@ -543,17 +543,25 @@ mod __dllgen {
     ) -> i32;
     type __DllgenFn77 = unsafe extern "C" fn(
         *mut ::core::ffi::c_void,
+        *const u8,
+        *const u8,
+        i64,
+        i64,
+        u32,
+    ) -> i32;
+    type __DllgenFn78 = unsafe extern "C" fn(
+        *mut ::core::ffi::c_void,
         *const *const u8,
     ) -> i32;
-    type __DllgenFn78 = unsafe extern "C" fn(*mut ::core::ffi::c_void, i32) -> i32;
-    type __DllgenFn79 = unsafe extern "C" fn(i32) -> i32;
-    type __DllgenFn80 = unsafe extern "C" fn(*mut ::core::ffi::c_void) -> i32;
-    type __DllgenFn81 = unsafe extern "C" fn(*mut ::core::ffi::c_void) -> *const u8;
-    type __DllgenFn82 = unsafe extern "C" fn(*mut ::core::ffi::c_void) -> *const u16;
-    type __DllgenFn83 = unsafe extern "C" fn(*mut ::core::ffi::c_void) -> i32;
-    type __DllgenFn84 = unsafe extern "C" fn(i32) -> *const u8;
+    type __DllgenFn79 = unsafe extern "C" fn(*mut ::core::ffi::c_void, i32) -> i32;
+    type __DllgenFn80 = unsafe extern "C" fn(i32) -> i32;
+    type __DllgenFn81 = unsafe extern "C" fn(*mut ::core::ffi::c_void) -> i32;
+    type __DllgenFn82 = unsafe extern "C" fn(*mut ::core::ffi::c_void) -> *const u8;
+    type __DllgenFn83 = unsafe extern "C" fn(*mut ::core::ffi::c_void) -> *const u16;
+    type __DllgenFn84 = unsafe extern "C" fn(*mut ::core::ffi::c_void) -> i32;
+    type __DllgenFn85 = unsafe extern "C" fn(i32) -> *const u8;
     /// The library calls this for `sqlite3_exec`'s `callback`: it runs the client's closure.
-    unsafe extern "C" fn __dllgen_callback_85_2(
+    unsafe extern "C" fn __dllgen_callback_86_2(
         a0: *mut ::core::ffi::c_void,
         a1: i32,
         a2: *const *const u8,
@@ -572,7 +580,7 @@ mod __dllgen {
             >(&mut __dllgen_w, a3, a1 as i64)
         };
         ::dllgen_runtime::callback(
-            85,
+            86,
             2,
             &mut __dllgen_w,
             |__dllgen_r| {
@@ -585,7 +593,7 @@ mod __dllgen {
             },
         )
     }
-    type __DllgenFn85 = unsafe extern "C" fn(
+    type __DllgenFn86 = unsafe extern "C" fn(
         *mut ::core::ffi::c_void,
         *const u8,
         ::core::option::Option<
@@ -599,25 +607,25 @@ mod __dllgen {
         *mut ::core::ffi::c_void,
         *mut *mut ::core::ffi::c_void,
     ) -> i32;
-    type __DllgenHelper85_4 = unsafe extern "C" fn(*mut ::core::ffi::c_void);
-    type __DllgenFn86 = unsafe extern "C" fn(*mut ::core::ffi::c_void) -> *const u8;
-    type __DllgenHelper86 = unsafe extern "C" fn(*mut ::core::ffi::c_void);
-    type __DllgenFn87 = unsafe extern "C" fn(*mut ::core::ffi::c_void) -> i32;
+    type __DllgenHelper86_4 = unsafe extern "C" fn(*mut ::core::ffi::c_void);
+    type __DllgenFn87 = unsafe extern "C" fn(*mut ::core::ffi::c_void) -> *const u8;
+    type __DllgenHelper87 = unsafe extern "C" fn(*mut ::core::ffi::c_void);
     type __DllgenFn88 = unsafe extern "C" fn(*mut ::core::ffi::c_void) -> i32;
-    type __DllgenFn89 = unsafe extern "C" fn(*mut ::core::ffi::c_void, i32) -> i32;
-    type __DllgenFn90 = unsafe extern "C" fn(
+    type __DllgenFn89 = unsafe extern "C" fn(*mut ::core::ffi::c_void) -> i32;
+    type __DllgenFn90 = unsafe extern "C" fn(*mut ::core::ffi::c_void, i32) -> i32;
+    type __DllgenFn91 = unsafe extern "C" fn(
         *mut ::core::ffi::c_void,
         *const u8,
         i32,
         *mut i32,
     ) -> i32;
-    type __DllgenFn91 = unsafe extern "C" fn(*mut ::core::ffi::c_void) -> *const u8;
     type __DllgenFn92 = unsafe extern "C" fn(*mut ::core::ffi::c_void) -> *const u8;
     type __DllgenFn93 = unsafe extern "C" fn(*mut ::core::ffi::c_void) -> *const u8;
-    type __DllgenFn94 = unsafe extern "C" fn(*mut ::core::ffi::c_void) -> i32;
-    type __DllgenFn95 = unsafe extern "C" fn(*mut ::core::ffi::c_void) -> ();
-    type __DllgenFn96 = unsafe extern "C" fn(*mut ::core::ffi::c_void) -> i32;
-    type __DllgenFn97 = unsafe extern "C" fn(
+    type __DllgenFn94 = unsafe extern "C" fn(*mut ::core::ffi::c_void) -> *const u8;
+    type __DllgenFn95 = unsafe extern "C" fn(*mut ::core::ffi::c_void) -> i32;
+    type __DllgenFn96 = unsafe extern "C" fn(*mut ::core::ffi::c_void) -> ();
+    type __DllgenFn97 = unsafe extern "C" fn(*mut ::core::ffi::c_void) -> i32;
+    type __DllgenFn98 = unsafe extern "C" fn(
         *mut ::core::ffi::c_void,
         *const u8,
         *mut *mut ::core::ffi::c_void,
@@ -625,79 +633,72 @@ mod __dllgen {
         *mut i32,
         *mut *mut ::core::ffi::c_void,
     ) -> i32;
-    type __DllgenHelper97_2 = unsafe extern "C" fn(*mut ::core::ffi::c_void);
-    type __DllgenHelper97_5 = unsafe extern "C" fn(*mut ::core::ffi::c_void);
-    type __DllgenFn98 = unsafe extern "C" fn() -> i32;
-    type __DllgenFn99 = unsafe extern "C" fn(i64) -> i64;
-    type __DllgenFn100 = unsafe extern "C" fn() -> i32;
-    type __DllgenFn101 = unsafe extern "C" fn(*mut ::core::ffi::c_void) -> ();
-    type __DllgenFn102 = unsafe extern "C" fn(*const u8, i32) -> i32;
-    type __DllgenFn103 = unsafe extern "C" fn() -> i32;
-    type __DllgenFn104 = unsafe extern "C" fn(
+    type __DllgenHelper98_2 = unsafe extern "C" fn(*mut ::core::ffi::c_void);
+    type __DllgenHelper98_5 = unsafe extern "C" fn(*mut ::core::ffi::c_void);
+    type __DllgenFn99 = unsafe extern "C" fn() -> i32;
+    type __DllgenFn100 = unsafe extern "C" fn(i64) -> i64;
+    type __DllgenFn101 = unsafe extern "C" fn() -> i32;
+    type __DllgenFn102 = unsafe extern "C" fn(*mut ::core::ffi::c_void) -> ();
+    type __DllgenFn103 = unsafe extern "C" fn(*const u8, i32) -> i32;
+    type __DllgenFn104 = unsafe extern "C" fn() -> i32;
+    type __DllgenFn105 = unsafe extern "C" fn(
         i32,
         *mut *mut ::core::ffi::c_void,
         *mut i32,
     ) -> i32;
-    type __DllgenFn105 = unsafe extern "C" fn(*mut ::core::ffi::c_void) -> i64;
-    type __DllgenFn106 = unsafe extern "C" fn() -> *const u8;
-    type __DllgenFn107 = unsafe extern "C" fn() -> i32;
-    type __DllgenFn108 = unsafe extern "C" fn(*mut ::core::ffi::c_void, i32, i32) -> i32;
-    type __DllgenFn109 = unsafe extern "C" fn(
+    type __DllgenFn106 = unsafe extern "C" fn(*mut ::core::ffi::c_void) -> i64;
+    type __DllgenFn107 = unsafe extern "C" fn() -> *const u8;
+    type __DllgenFn108 = unsafe extern "C" fn() -> i32;
+    type __DllgenFn109 = unsafe extern "C" fn(*mut ::core::ffi::c_void, i32, i32) -> i32;
+    type __DllgenFn110 = unsafe extern "C" fn(
         *mut ::core::ffi::c_void,
         *const u8,
         *const u8,
         *mut *mut ::core::ffi::c_void,
     ) -> i32;
-    type __DllgenHelper109_3 = unsafe extern "C" fn(*mut ::core::ffi::c_void);
-    type __DllgenFn110 = unsafe extern "C" fn(i32, *const u8, *const u8) -> ();
-    type __DllgenFn111 = unsafe extern "C" fn(i32) -> i64;
-    type __DllgenFn112 = unsafe extern "C" fn() -> i64;
-    type __DllgenFn113 = unsafe extern "C" fn(*const u8, f64) -> *const u8;
-    type __DllgenHelper113 = unsafe extern "C" fn(*mut ::core::ffi::c_void);
-    type __DllgenFn114 = unsafe extern "C" fn(*const u8, i64) -> *const u8;
+    type __DllgenHelper110_3 = unsafe extern "C" fn(*mut ::core::ffi::c_void);
+    type __DllgenFn111 = unsafe extern "C" fn(i32, *const u8, *const u8) -> ();
+    type __DllgenFn112 = unsafe extern "C" fn(i32) -> i64;
+    type __DllgenFn113 = unsafe extern "C" fn() -> i64;
+    type __DllgenFn114 = unsafe extern "C" fn(*const u8, f64) -> *const u8;
     type __DllgenHelper114 = unsafe extern "C" fn(*mut ::core::ffi::c_void);
-    type __DllgenFn115 = unsafe extern "C" fn(*const u8, *const u8) -> *const u8;
+    type __DllgenFn115 = unsafe extern "C" fn(*const u8, i64) -> *const u8;
     type __DllgenHelper115 = unsafe extern "C" fn(*mut ::core::ffi::c_void);
-    type __DllgenFn116 = unsafe extern "C" fn(i32) -> *mut ::core::ffi::c_void;
-    type __DllgenFn117 = unsafe extern "C" fn(*mut ::core::ffi::c_void) -> ();
+    type __DllgenFn116 = unsafe extern "C" fn(*const u8, *const u8) -> *const u8;
+    type __DllgenHelper116 = unsafe extern "C" fn(*mut ::core::ffi::c_void);
+    type __DllgenFn117 = unsafe extern "C" fn(i32) -> *mut ::core::ffi::c_void;
     type __DllgenFn118 = unsafe extern "C" fn(*mut ::core::ffi::c_void) -> ();
     type __DllgenFn119 = unsafe extern "C" fn(*mut ::core::ffi::c_void) -> ();
-    type __DllgenFn120 = unsafe extern "C" fn(*mut ::core::ffi::c_void) -> i32;
-    type __DllgenFn121 = unsafe extern "C" fn(
+    type __DllgenFn120 = unsafe extern "C" fn(*mut ::core::ffi::c_void) -> ();
+    type __DllgenFn121 = unsafe extern "C" fn(*mut ::core::ffi::c_void) -> i32;
+    type __DllgenFn122 = unsafe extern "C" fn(
         *mut ::core::ffi::c_void,
         *mut ::core::ffi::c_void,
     ) -> *mut ::core::ffi::c_void;
-    type __DllgenFn122 = unsafe extern "C" fn(
-        *const u8,
-        *mut *mut ::core::ffi::c_void,
-    ) -> i32;
     type __DllgenFn123 = unsafe extern "C" fn(
-        *const u16,
+        *const u8,
         *mut *mut ::core::ffi::c_void,
     ) -> i32;
     type __DllgenFn124 = unsafe extern "C" fn(
+        *const u16,
+        *mut *mut ::core::ffi::c_void,
+    ) -> i32;
+    type __DllgenFn125 = unsafe extern "C" fn(
         *const u8,
         *mut *mut ::core::ffi::c_void,
         i32,
         *const u8,
     ) -> i32;
-    type __DllgenFn125 = unsafe extern "C" fn() -> i32;
     type __DllgenFn126 = unsafe extern "C" fn() -> i32;
-    type __DllgenFn127 = unsafe extern "C" fn(
-        *mut ::core::ffi::c_void,
-        *const u8,
-        i32,
-    ) -> i32;
+    type __DllgenFn127 = unsafe extern "C" fn() -> i32;
     type __DllgenFn128 = unsafe extern "C" fn(
         *mut ::core::ffi::c_void,
         *const u8,
         i32,
-        *mut *mut ::core::ffi::c_void,
-        *const ::core::ffi::c_void,
     ) -> i32;
     type __DllgenFn129 = unsafe extern "C" fn(
         *mut ::core::ffi::c_void,
-        *const u16,
+        *const u8,
         i32,
         *mut *mut ::core::ffi::c_void,
         *const ::core::ffi::c_void,
@@ -713,18 +714,25 @@ mod __dllgen {
         *mut ::core::ffi::c_void,
         *const u16,
         i32,
-        u32,
         *mut *mut ::core::ffi::c_void,
         *const ::core::ffi::c_void,
     ) -> i32;
     type __DllgenFn132 = unsafe extern "C" fn(
+        *mut ::core::ffi::c_void,
+        *const u16,
+        i32,
+        u32,
+        *mut *mut ::core::ffi::c_void,
+        *const ::core::ffi::c_void,
+    ) -> i32;
+    type __DllgenFn133 = unsafe extern "C" fn(
         *mut ::core::ffi::c_void,
         *const u8,
         i32,
         *mut *mut ::core::ffi::c_void,
         *const ::core::ffi::c_void,
     ) -> i32;
-    type __DllgenFn133 = unsafe extern "C" fn(
+    type __DllgenFn134 = unsafe extern "C" fn(
         *mut ::core::ffi::c_void,
         *const u8,
         i32,
@@ -734,7 +742,7 @@ mod __dllgen {
     ) -> i32;
     /// The library calls this for `sqlite3_profile`'s `xProfile`, at any time until it lets go of it:
     /// it runs the client's closure of the registration its context names.
-    unsafe extern "C" fn __dllgen_callback_134_1(
+    unsafe extern "C" fn __dllgen_callback_135_1(
         a0: *mut ::core::ffi::c_void,
         a1: *const u8,
         a2: u64,
@@ -756,44 +764,9 @@ mod __dllgen {
         };
         ::dllgen_runtime::marshal::value::reply(&mut __dllgen_w, &a2);
         let __dllgen_v = ::dllgen_runtime::kept_callback(
-            2147517953,
+            2147518209,
             &mut __dllgen_w,
             (),
-            |__dllgen_r| {
-                let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
-                let __dllgen_ret = ::dllgen_runtime::marshal::value::decode_c(
-                    __dllgen_r,
-                    &mut __dllgen_keep,
-                )?;
-                Ok(__dllgen_ret)
-            },
-        );
-        __dllgen_v
-    }
-    type __DllgenFn134 = unsafe extern "C" fn(
-        *mut ::core::ffi::c_void,
-        ::core::option::Option<
-            unsafe extern "C" fn(*mut ::core::ffi::c_void, *const u8, u64),
-        >,
-        *mut ::core::ffi::c_void,
-    ) -> ();
-    /// The library calls this for `sqlite3_progress_handler`'s `arg2`, at any time until it lets go of it:
-    /// it runs the client's closure of the registration its context names.
-    unsafe extern "C" fn __dllgen_callback_135_2(a0: *mut ::core::ffi::c_void) -> i32 {
-        let mut __dllgen_w = ::dllgen_runtime::Writer::new();
-        if ::dllgen_runtime::kept_begin(
-                &mut __dllgen_w,
-                a0 as usize as *mut ::core::ffi::c_void,
-                "`sqlite3_progress_handler`'s callback `arg2`",
-            )
-            .is_none()
-        {
-            return (0i64) as i32;
-        }
-        let __dllgen_v = ::dllgen_runtime::kept_callback(
-            2147518210,
-            &mut __dllgen_w,
-            (0i64) as i32,
             |__dllgen_r| {
                 let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                 let __dllgen_ret = ::dllgen_runtime::marshal::value::decode_c(
@@ -807,48 +780,83 @@ mod __dllgen {
     }
     type __DllgenFn135 = unsafe extern "C" fn(
         *mut ::core::ffi::c_void,
+        ::core::option::Option<
+            unsafe extern "C" fn(*mut ::core::ffi::c_void, *const u8, u64),
+        >,
+        *mut ::core::ffi::c_void,
+    ) -> ();
+    /// The library calls this for `sqlite3_progress_handler`'s `arg2`, at any time until it lets go of it:
+    /// it runs the client's closure of the registration its context names.
+    unsafe extern "C" fn __dllgen_callback_136_2(a0: *mut ::core::ffi::c_void) -> i32 {
+        let mut __dllgen_w = ::dllgen_runtime::Writer::new();
+        if ::dllgen_runtime::kept_begin(
+                &mut __dllgen_w,
+                a0 as usize as *mut ::core::ffi::c_void,
+                "`sqlite3_progress_handler`'s callback `arg2`",
+            )
+            .is_none()
+        {
+            return (0i64) as i32;
+        }
+        let __dllgen_v = ::dllgen_runtime::kept_callback(
+            2147518466,
+            &mut __dllgen_w,
+            (0i64) as i32,
+            |__dllgen_r| {
+                let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
+                let __dllgen_ret = ::dllgen_runtime::marshal::value::decode_c(
+                    __dllgen_r,
+                    &mut __dllgen_keep,
+                )?;
+                Ok(__dllgen_ret)
+            },
+        );
+        __dllgen_v
+    }
+    type __DllgenFn136 = unsafe extern "C" fn(
+        *mut ::core::ffi::c_void,
         i32,
         ::core::option::Option<unsafe extern "C" fn(*mut ::core::ffi::c_void) -> i32>,
         *mut ::core::ffi::c_void,
     ) -> ();
-    type __DllgenFn136 = unsafe extern "C" fn(i32, *mut u8) -> ();
-    type __DllgenFn137 = unsafe extern "C" fn(i32) -> i32;
-    type __DllgenFn138 = unsafe extern "C" fn(*mut ::core::ffi::c_void) -> i32;
-    type __DllgenFn139 = unsafe extern "C" fn() -> ();
-    type __DllgenFn140 = unsafe extern "C" fn(
+    type __DllgenFn137 = unsafe extern "C" fn(i32, *mut u8) -> ();
+    type __DllgenFn138 = unsafe extern "C" fn(i32) -> i32;
+    type __DllgenFn139 = unsafe extern "C" fn(*mut ::core::ffi::c_void) -> i32;
+    type __DllgenFn140 = unsafe extern "C" fn() -> ();
+    type __DllgenFn141 = unsafe extern "C" fn(
         *mut ::core::ffi::c_void,
         *const u8,
         i32,
         *const ::core::ffi::c_void,
     ) -> ();
-    type __DllgenFn141 = unsafe extern "C" fn(*mut ::core::ffi::c_void, f64) -> ();
-    type __DllgenFn142 = unsafe extern "C" fn(
+    type __DllgenFn142 = unsafe extern "C" fn(*mut ::core::ffi::c_void, f64) -> ();
+    type __DllgenFn143 = unsafe extern "C" fn(
         *mut ::core::ffi::c_void,
         *const u8,
         i32,
     ) -> ();
-    type __DllgenFn143 = unsafe extern "C" fn(*mut ::core::ffi::c_void, i32) -> ();
-    type __DllgenFn144 = unsafe extern "C" fn(*mut ::core::ffi::c_void) -> ();
+    type __DllgenFn144 = unsafe extern "C" fn(*mut ::core::ffi::c_void, i32) -> ();
     type __DllgenFn145 = unsafe extern "C" fn(*mut ::core::ffi::c_void) -> ();
-    type __DllgenFn146 = unsafe extern "C" fn(*mut ::core::ffi::c_void, i32) -> ();
-    type __DllgenFn147 = unsafe extern "C" fn(*mut ::core::ffi::c_void, i64) -> ();
-    type __DllgenFn148 = unsafe extern "C" fn(*mut ::core::ffi::c_void) -> ();
-    type __DllgenFn149 = unsafe extern "C" fn(*mut ::core::ffi::c_void, u32) -> ();
-    type __DllgenFn150 = unsafe extern "C" fn(
-        *mut ::core::ffi::c_void,
-        *const u8,
-        i32,
-        *const ::core::ffi::c_void,
-    ) -> ();
+    type __DllgenFn146 = unsafe extern "C" fn(*mut ::core::ffi::c_void) -> ();
+    type __DllgenFn147 = unsafe extern "C" fn(*mut ::core::ffi::c_void, i32) -> ();
+    type __DllgenFn148 = unsafe extern "C" fn(*mut ::core::ffi::c_void, i64) -> ();
+    type __DllgenFn149 = unsafe extern "C" fn(*mut ::core::ffi::c_void) -> ();
+    type __DllgenFn150 = unsafe extern "C" fn(*mut ::core::ffi::c_void, u32) -> ();
     type __DllgenFn151 = unsafe extern "C" fn(
         *mut ::core::ffi::c_void,
+        *const u8,
+        i32,
+        *const ::core::ffi::c_void,
+    ) -> ();
+    type __DllgenFn152 = unsafe extern "C" fn(
+        *mut ::core::ffi::c_void,
         *mut ::core::ffi::c_void,
     ) -> ();
-    type __DllgenFn152 = unsafe extern "C" fn(*mut ::core::ffi::c_void, i32) -> ();
-    type __DllgenFn153 = unsafe extern "C" fn(*mut ::core::ffi::c_void, u64) -> i32;
+    type __DllgenFn153 = unsafe extern "C" fn(*mut ::core::ffi::c_void, i32) -> ();
+    type __DllgenFn154 = unsafe extern "C" fn(*mut ::core::ffi::c_void, u64) -> i32;
     /// The library calls this for `sqlite3_rollback_hook`'s `arg1`, at any time until it lets go of it:
     /// it runs the client's closure of the registration its context names.
-    unsafe extern "C" fn __dllgen_callback_154_1(a0: *mut ::core::ffi::c_void) -> () {
+    unsafe extern "C" fn __dllgen_callback_155_1(a0: *mut ::core::ffi::c_void) -> () {
         let mut __dllgen_w = ::dllgen_runtime::Writer::new();
         if ::dllgen_runtime::kept_begin(
                 &mut __dllgen_w,
@@ -860,7 +868,7 @@ mod __dllgen {
             return ();
         }
         let __dllgen_v = ::dllgen_runtime::kept_callback(
-            2147523073,
+            2147523329,
             &mut __dllgen_w,
             (),
             |__dllgen_r| {
@@ -874,21 +882,21 @@ mod __dllgen {
         );
         __dllgen_v
     }
-    type __DllgenFn154 = unsafe extern "C" fn(
+    type __DllgenFn155 = unsafe extern "C" fn(
         *mut ::core::ffi::c_void,
         ::core::option::Option<unsafe extern "C" fn(*mut ::core::ffi::c_void)>,
         *mut ::core::ffi::c_void,
     ) -> ();
-    type __DllgenFn155 = unsafe extern "C" fn(
+    type __DllgenFn156 = unsafe extern "C" fn(
         *mut ::core::ffi::c_void,
         *const u8,
         *mut i64,
         u32,
     ) -> *const u8;
-    type __DllgenHelper155 = unsafe extern "C" fn(*mut ::core::ffi::c_void);
+    type __DllgenHelper156 = unsafe extern "C" fn(*mut ::core::ffi::c_void);
     /// The library calls this for `sqlite3_set_authorizer`'s `xAuth`, at any time until it lets go of it:
     /// it runs the client's closure of the registration its context names.
-    unsafe extern "C" fn __dllgen_callback_156_1(
+    unsafe extern "C" fn __dllgen_callback_157_1(
         a0: *mut ::core::ffi::c_void,
         a1: i32,
         a2: *const u8,
@@ -928,7 +936,7 @@ mod __dllgen {
             >(&mut __dllgen_w, a5)
         };
         let __dllgen_v = ::dllgen_runtime::kept_callback(
-            2147523585,
+            2147523841,
             &mut __dllgen_w,
             (1i64) as i32,
             |__dllgen_r| {
@@ -942,7 +950,7 @@ mod __dllgen {
         );
         __dllgen_v
     }
-    type __DllgenFn156 = unsafe extern "C" fn(
+    type __DllgenFn157 = unsafe extern "C" fn(
         *mut ::core::ffi::c_void,
         ::core::option::Option<
             unsafe extern "C" fn(
@@ -956,53 +964,53 @@ mod __dllgen {
         >,
         *mut ::core::ffi::c_void,
     ) -> i32;
-    type __DllgenFn157 = unsafe extern "C" fn(*mut ::core::ffi::c_void, i64) -> ();
-    type __DllgenFn158 = unsafe extern "C" fn() -> i32;
-    type __DllgenFn159 = unsafe extern "C" fn(i32) -> i32;
-    type __DllgenFn160 = unsafe extern "C" fn(
+    type __DllgenFn158 = unsafe extern "C" fn(*mut ::core::ffi::c_void, i64) -> ();
+    type __DllgenFn159 = unsafe extern "C" fn() -> i32;
+    type __DllgenFn160 = unsafe extern "C" fn(i32) -> i32;
+    type __DllgenFn161 = unsafe extern "C" fn(
         i32,
         *mut u8,
         *const u8,
         *const u8,
     ) -> *const u8;
-    type __DllgenFn161 = unsafe extern "C" fn(i32) -> ();
-    type __DllgenFn162 = unsafe extern "C" fn(i64) -> i64;
-    type __DllgenFn163 = unsafe extern "C" fn() -> *const u8;
-    type __DllgenFn164 = unsafe extern "C" fn(*mut ::core::ffi::c_void) -> *const u8;
-    type __DllgenFn165 = unsafe extern "C" fn(i32, *mut i32, *mut i32, i32) -> i32;
-    type __DllgenFn166 = unsafe extern "C" fn(i32, *mut i64, *mut i64, i32) -> i32;
-    type __DllgenFn167 = unsafe extern "C" fn(*mut ::core::ffi::c_void) -> i32;
+    type __DllgenFn162 = unsafe extern "C" fn(i32) -> ();
+    type __DllgenFn163 = unsafe extern "C" fn(i64) -> i64;
+    type __DllgenFn164 = unsafe extern "C" fn() -> *const u8;
+    type __DllgenFn165 = unsafe extern "C" fn(*mut ::core::ffi::c_void) -> *const u8;
+    type __DllgenFn166 = unsafe extern "C" fn(i32, *mut i32, *mut i32, i32) -> i32;
+    type __DllgenFn167 = unsafe extern "C" fn(i32, *mut i64, *mut i64, i32) -> i32;
     type __DllgenFn168 = unsafe extern "C" fn(*mut ::core::ffi::c_void) -> i32;
     type __DllgenFn169 = unsafe extern "C" fn(*mut ::core::ffi::c_void) -> i32;
     type __DllgenFn170 = unsafe extern "C" fn(*mut ::core::ffi::c_void) -> i32;
-    type __DllgenFn171 = unsafe extern "C" fn(*mut ::core::ffi::c_void, i32, i32) -> i32;
-    type __DllgenFn172 = unsafe extern "C" fn(
+    type __DllgenFn171 = unsafe extern "C" fn(*mut ::core::ffi::c_void) -> i32;
+    type __DllgenFn172 = unsafe extern "C" fn(*mut ::core::ffi::c_void, i32, i32) -> i32;
+    type __DllgenFn173 = unsafe extern "C" fn(
         *mut ::core::ffi::c_void,
         *const u8,
         i32,
     ) -> ();
-    type __DllgenFn173 = unsafe extern "C" fn(*mut ::core::ffi::c_void, *const u8) -> ();
-    type __DllgenFn174 = unsafe extern "C" fn(*mut ::core::ffi::c_void, i32, i8) -> ();
-    type __DllgenFn175 = unsafe extern "C" fn(
+    type __DllgenFn174 = unsafe extern "C" fn(*mut ::core::ffi::c_void, *const u8) -> ();
+    type __DllgenFn175 = unsafe extern "C" fn(*mut ::core::ffi::c_void, i32, i8) -> ();
+    type __DllgenFn176 = unsafe extern "C" fn(
         *mut ::core::ffi::c_void,
         *const u8,
         *const u8,
     ) -> ();
-    type __DllgenFn176 = unsafe extern "C" fn(*mut ::core::ffi::c_void) -> i32;
-    type __DllgenFn177 = unsafe extern "C" fn(*mut ::core::ffi::c_void) -> *const u8;
-    type __DllgenHelper177 = unsafe extern "C" fn(*mut ::core::ffi::c_void);
-    type __DllgenFn178 = unsafe extern "C" fn(*mut ::core::ffi::c_void) -> i32;
-    type __DllgenFn179 = unsafe extern "C" fn(
+    type __DllgenFn177 = unsafe extern "C" fn(*mut ::core::ffi::c_void) -> i32;
+    type __DllgenFn178 = unsafe extern "C" fn(*mut ::core::ffi::c_void) -> *const u8;
+    type __DllgenHelper178 = unsafe extern "C" fn(*mut ::core::ffi::c_void);
+    type __DllgenFn179 = unsafe extern "C" fn(*mut ::core::ffi::c_void) -> i32;
+    type __DllgenFn180 = unsafe extern "C" fn(
         *mut ::core::ffi::c_void,
     ) -> *mut ::core::ffi::c_void;
-    type __DllgenFn180 = unsafe extern "C" fn(*mut ::core::ffi::c_void) -> ();
-    type __DllgenFn181 = unsafe extern "C" fn(*mut ::core::ffi::c_void) -> *const u8;
-    type __DllgenFn182 = unsafe extern "C" fn(*const u8, *const u8) -> i32;
+    type __DllgenFn181 = unsafe extern "C" fn(*mut ::core::ffi::c_void) -> ();
+    type __DllgenFn182 = unsafe extern "C" fn(*mut ::core::ffi::c_void) -> *const u8;
     type __DllgenFn183 = unsafe extern "C" fn(*const u8, *const u8) -> i32;
-    type __DllgenFn184 = unsafe extern "C" fn(*const u8, *const u8, u32) -> i32;
-    type __DllgenFn185 = unsafe extern "C" fn(*const u8, *const u8, i32) -> i32;
-    type __DllgenFn186 = unsafe extern "C" fn(*mut ::core::ffi::c_void) -> i32;
-    type __DllgenFn187 = unsafe extern "C" fn(
+    type __DllgenFn184 = unsafe extern "C" fn(*const u8, *const u8) -> i32;
+    type __DllgenFn185 = unsafe extern "C" fn(*const u8, *const u8, u32) -> i32;
+    type __DllgenFn186 = unsafe extern "C" fn(*const u8, *const u8, i32) -> i32;
+    type __DllgenFn187 = unsafe extern "C" fn(*mut ::core::ffi::c_void) -> i32;
+    type __DllgenFn188 = unsafe extern "C" fn(
         *mut ::core::ffi::c_void,
         *const u8,
         *const u8,
@@ -1013,13 +1021,13 @@ mod __dllgen {
         *mut i32,
         *mut i32,
     ) -> i32;
-    type __DllgenFn188 = unsafe extern "C" fn() -> ();
-    type __DllgenFn189 = unsafe extern "C" fn() -> i32;
-    type __DllgenFn190 = unsafe extern "C" fn(*mut ::core::ffi::c_void) -> i32;
-    type __DllgenFn191 = unsafe extern "C" fn(*mut ::core::ffi::c_void) -> i64;
+    type __DllgenFn189 = unsafe extern "C" fn() -> ();
+    type __DllgenFn190 = unsafe extern "C" fn() -> i32;
+    type __DllgenFn191 = unsafe extern "C" fn(*mut ::core::ffi::c_void) -> i32;
+    type __DllgenFn192 = unsafe extern "C" fn(*mut ::core::ffi::c_void) -> i64;
     /// The library calls this for `sqlite3_trace`'s `xTrace`, at any time until it lets go of it:
     /// it runs the client's closure of the registration its context names.
-    unsafe extern "C" fn __dllgen_callback_192_1(
+    unsafe extern "C" fn __dllgen_callback_193_1(
         a0: *mut ::core::ffi::c_void,
         a1: *const u8,
     ) -> () {
@@ -1039,7 +1047,7 @@ mod __dllgen {
             >(&mut __dllgen_w, a1)
         };
         let __dllgen_v = ::dllgen_runtime::kept_callback(
-            2147532801,
+            2147533057,
             &mut __dllgen_w,
             (),
             |__dllgen_r| {
@@ -1053,7 +1061,7 @@ mod __dllgen {
         );
         __dllgen_v
     }
-    type __DllgenFn192 = unsafe extern "C" fn(
+    type __DllgenFn193 = unsafe extern "C" fn(
         *mut ::core::ffi::c_void,
         ::core::option::Option<
             unsafe extern "C" fn(*mut ::core::ffi::c_void, *const u8),
@@ -1062,7 +1070,7 @@ mod __dllgen {
     ) -> ();
     /// The library calls this for `sqlite3_trace_v2_stmt`'s `callback`, at any time until it lets go of it:
     /// it runs the client's closure of the registration its context names.
-    unsafe extern "C" fn __dllgen_callback_193_2(
+    unsafe extern "C" fn __dllgen_callback_194_2(
         a0: u32,
         a1: *mut ::core::ffi::c_void,
         a2: *mut ::core::ffi::c_void,
@@ -1090,7 +1098,7 @@ mod __dllgen {
             >(&mut __dllgen_w, a3)
         };
         let __dllgen_v = ::dllgen_runtime::kept_callback(
-            2147533058,
+            2147533314,
             &mut __dllgen_w,
             (0i64) as i32,
             |__dllgen_r| {
@@ -1104,7 +1112,7 @@ mod __dllgen {
         );
         __dllgen_v
     }
-    type __DllgenFn193 = unsafe extern "C" fn(
+    type __DllgenFn194 = unsafe extern "C" fn(
         *mut ::core::ffi::c_void,
         u32,
         ::core::option::Option<
@@ -1117,17 +1125,17 @@ mod __dllgen {
         >,
         *mut ::core::ffi::c_void,
     ) -> i32;
-    type __DllgenFn194 = unsafe extern "C" fn(
+    type __DllgenFn195 = unsafe extern "C" fn(
         *mut ::core::ffi::c_void,
         *mut ::core::ffi::c_void,
     ) -> i32;
-    type __DllgenFn195 = unsafe extern "C" fn(
+    type __DllgenFn196 = unsafe extern "C" fn(
         *mut ::core::ffi::c_void,
         *const u8,
     ) -> i32;
     /// The library calls this for `sqlite3_update_hook`'s `arg1`, at any time until it lets go of it:
     /// it runs the client's closure of the registration its context names.
-    unsafe extern "C" fn __dllgen_callback_196_1(
+    unsafe extern "C" fn __dllgen_callback_197_1(
         a0: *mut ::core::ffi::c_void,
         a1: i32,
         a2: *const u8,
@@ -1157,7 +1165,7 @@ mod __dllgen {
         };
         ::dllgen_runtime::marshal::value::reply(&mut __dllgen_w, &a4);
         let __dllgen_v = ::dllgen_runtime::kept_callback(
-            2147533825,
+            2147534081,
             &mut __dllgen_w,
             (),
             |__dllgen_r| {
@@ -1171,7 +1179,7 @@ mod __dllgen {
         );
         __dllgen_v
     }
-    type __DllgenFn196 = unsafe extern "C" fn(
+    type __DllgenFn197 = unsafe extern "C" fn(
         *mut ::core::ffi::c_void,
         ::core::option::Option<
             unsafe extern "C" fn(
@@ -1184,55 +1192,55 @@ mod __dllgen {
         >,
         *mut ::core::ffi::c_void,
     ) -> ();
-    type __DllgenFn197 = unsafe extern "C" fn(
+    type __DllgenFn198 = unsafe extern "C" fn(
         *mut ::core::ffi::c_void,
         *const u8,
         i32,
     ) -> i32;
-    type __DllgenFn198 = unsafe extern "C" fn(
+    type __DllgenFn199 = unsafe extern "C" fn(
         *mut ::core::ffi::c_void,
         *const u8,
         i64,
     ) -> i64;
-    type __DllgenFn199 = unsafe extern "C" fn(
+    type __DllgenFn200 = unsafe extern "C" fn(
         *mut ::core::ffi::c_void,
         i32,
     ) -> *const u8;
-    type __DllgenFn200 = unsafe extern "C" fn(
+    type __DllgenFn201 = unsafe extern "C" fn(
         *mut ::core::ffi::c_void,
         *const u8,
     ) -> *const u8;
-    type __DllgenFn201 = unsafe extern "C" fn(*mut ::core::ffi::c_void) -> *const u8;
-    type __DllgenHelper201_len = unsafe extern "C" fn(*mut ::core::ffi::c_void) -> i32;
-    type __DllgenFn202 = unsafe extern "C" fn(*mut ::core::ffi::c_void) -> i32;
+    type __DllgenFn202 = unsafe extern "C" fn(*mut ::core::ffi::c_void) -> *const u8;
+    type __DllgenHelper202_len = unsafe extern "C" fn(*mut ::core::ffi::c_void) -> i32;
     type __DllgenFn203 = unsafe extern "C" fn(*mut ::core::ffi::c_void) -> i32;
-    type __DllgenFn204 = unsafe extern "C" fn(*mut ::core::ffi::c_void) -> f64;
-    type __DllgenFn205 = unsafe extern "C" fn(
+    type __DllgenFn204 = unsafe extern "C" fn(*mut ::core::ffi::c_void) -> i32;
+    type __DllgenFn205 = unsafe extern "C" fn(*mut ::core::ffi::c_void) -> f64;
+    type __DllgenFn206 = unsafe extern "C" fn(
         *mut ::core::ffi::c_void,
     ) -> *mut ::core::ffi::c_void;
-    type __DllgenFn206 = unsafe extern "C" fn(*mut ::core::ffi::c_void) -> i32;
-    type __DllgenFn207 = unsafe extern "C" fn(*mut ::core::ffi::c_void) -> ();
-    type __DllgenFn208 = unsafe extern "C" fn(*mut ::core::ffi::c_void) -> i32;
+    type __DllgenFn207 = unsafe extern "C" fn(*mut ::core::ffi::c_void) -> i32;
+    type __DllgenFn208 = unsafe extern "C" fn(*mut ::core::ffi::c_void) -> ();
     type __DllgenFn209 = unsafe extern "C" fn(*mut ::core::ffi::c_void) -> i32;
-    type __DllgenFn210 = unsafe extern "C" fn(*mut ::core::ffi::c_void) -> i64;
-    type __DllgenFn211 = unsafe extern "C" fn(*mut ::core::ffi::c_void) -> i32;
+    type __DllgenFn210 = unsafe extern "C" fn(*mut ::core::ffi::c_void) -> i32;
+    type __DllgenFn211 = unsafe extern "C" fn(*mut ::core::ffi::c_void) -> i64;
     type __DllgenFn212 = unsafe extern "C" fn(*mut ::core::ffi::c_void) -> i32;
-    type __DllgenFn213 = unsafe extern "C" fn(*mut ::core::ffi::c_void) -> u32;
-    type __DllgenFn214 = unsafe extern "C" fn(*mut ::core::ffi::c_void) -> *const u8;
-    type __DllgenFn215 = unsafe extern "C" fn(*mut ::core::ffi::c_void) -> *const u16;
-    type __DllgenFn216 = unsafe extern "C" fn(*mut ::core::ffi::c_void) -> *const u8;
-    type __DllgenHelper216_len = unsafe extern "C" fn(*mut ::core::ffi::c_void) -> i32;
-    type __DllgenFn217 = unsafe extern "C" fn(*mut ::core::ffi::c_void) -> *const u16;
-    type __DllgenFn218 = unsafe extern "C" fn(*mut ::core::ffi::c_void) -> i32;
-    type __DllgenFn219 = unsafe extern "C" fn(*const u8) -> *mut ::core::ffi::c_void;
-    type __DllgenFn220 = unsafe extern "C" fn(*mut ::core::ffi::c_void, i32) -> i32;
-    type __DllgenFn221 = unsafe extern "C" fn(*mut ::core::ffi::c_void) -> i32;
-    type __DllgenFn222 = unsafe extern "C" fn(*mut ::core::ffi::c_void, i32) -> i32;
-    type __DllgenFn223 = unsafe extern "C" fn(
+    type __DllgenFn213 = unsafe extern "C" fn(*mut ::core::ffi::c_void) -> i32;
+    type __DllgenFn214 = unsafe extern "C" fn(*mut ::core::ffi::c_void) -> u32;
+    type __DllgenFn215 = unsafe extern "C" fn(*mut ::core::ffi::c_void) -> *const u8;
+    type __DllgenFn216 = unsafe extern "C" fn(*mut ::core::ffi::c_void) -> *const u16;
+    type __DllgenFn217 = unsafe extern "C" fn(*mut ::core::ffi::c_void) -> *const u8;
+    type __DllgenHelper217_len = unsafe extern "C" fn(*mut ::core::ffi::c_void) -> i32;
+    type __DllgenFn218 = unsafe extern "C" fn(*mut ::core::ffi::c_void) -> *const u16;
+    type __DllgenFn219 = unsafe extern "C" fn(*mut ::core::ffi::c_void) -> i32;
+    type __DllgenFn220 = unsafe extern "C" fn(*const u8) -> *mut ::core::ffi::c_void;
+    type __DllgenFn221 = unsafe extern "C" fn(*mut ::core::ffi::c_void, i32) -> i32;
+    type __DllgenFn222 = unsafe extern "C" fn(*mut ::core::ffi::c_void) -> i32;
+    type __DllgenFn223 = unsafe extern "C" fn(*mut ::core::ffi::c_void, i32) -> i32;
+    type __DllgenFn224 = unsafe extern "C" fn(
         *mut ::core::ffi::c_void,
         *const u8,
     ) -> i32;
-    type __DllgenFn224 = unsafe extern "C" fn(
+    type __DllgenFn225 = unsafe extern "C" fn(
         *mut ::core::ffi::c_void,
         *const u8,
         i32,
@@ -1241,7 +1249,7 @@ mod __dllgen {
     ) -> i32;
     /// The library calls this for `sqlite3_wal_hook`'s `arg1`, at any time until it lets go of it:
     /// it runs the client's closure of the registration its context names.
-    unsafe extern "C" fn __dllgen_callback_225_1(
+    unsafe extern "C" fn __dllgen_callback_226_1(
         a0: *mut ::core::ffi::c_void,
         a1: *mut ::core::ffi::c_void,
         a2: *const u8,
@@ -1269,7 +1277,7 @@ mod __dllgen {
         };
         ::dllgen_runtime::marshal::value::reply(&mut __dllgen_w, &a3);
         let __dllgen_v = ::dllgen_runtime::kept_callback(
-            2147541249,
+            2147541505,
             &mut __dllgen_w,
             (0i64) as i32,
             |__dllgen_r| {
@@ -1283,7 +1291,7 @@ mod __dllgen {
         );
         __dllgen_v
     }
-    type __DllgenFn225 = unsafe extern "C" fn(
+    type __DllgenFn226 = unsafe extern "C" fn(
         *mut ::core::ffi::c_void,
         ::core::option::Option<
             unsafe extern "C" fn(
@@ -1384,10 +1392,10 @@ mod __dllgen {
         __dllgen_f83: __DllgenFn83,
         __dllgen_f84: __DllgenFn84,
         __dllgen_f85: __DllgenFn85,
-        __dllgen_helper85_4: __DllgenHelper85_4,
         __dllgen_f86: __DllgenFn86,
-        __dllgen_helper86: __DllgenHelper86,
+        __dllgen_helper86_4: __DllgenHelper86_4,
         __dllgen_f87: __DllgenFn87,
+        __dllgen_helper87: __DllgenHelper87,
         __dllgen_f88: __DllgenFn88,
         __dllgen_f89: __DllgenFn89,
         __dllgen_f90: __DllgenFn90,
@@ -1398,9 +1406,9 @@ mod __dllgen {
         __dllgen_f95: __DllgenFn95,
         __dllgen_f96: __DllgenFn96,
         __dllgen_f97: __DllgenFn97,
-        __dllgen_helper97_2: __DllgenHelper97_2,
-        __dllgen_helper97_5: __DllgenHelper97_5,
         __dllgen_f98: __DllgenFn98,
+        __dllgen_helper98_2: __DllgenHelper98_2,
+        __dllgen_helper98_5: __DllgenHelper98_5,
         __dllgen_f99: __DllgenFn99,
         __dllgen_f100: __DllgenFn100,
         __dllgen_f101: __DllgenFn101,
@@ -1412,17 +1420,17 @@ mod __dllgen {
         __dllgen_f107: __DllgenFn107,
         __dllgen_f108: __DllgenFn108,
         __dllgen_f109: __DllgenFn109,
-        __dllgen_helper109_3: __DllgenHelper109_3,
         __dllgen_f110: __DllgenFn110,
+        __dllgen_helper110_3: __DllgenHelper110_3,
         __dllgen_f111: __DllgenFn111,
         __dllgen_f112: __DllgenFn112,
         __dllgen_f113: __DllgenFn113,
-        __dllgen_helper113: __DllgenHelper113,
         __dllgen_f114: __DllgenFn114,
         __dllgen_helper114: __DllgenHelper114,
         __dllgen_f115: __DllgenFn115,
         __dllgen_helper115: __DllgenHelper115,
         __dllgen_f116: __DllgenFn116,
+        __dllgen_helper116: __DllgenHelper116,
         __dllgen_f117: __DllgenFn117,
         __dllgen_f118: __DllgenFn118,
         __dllgen_f119: __DllgenFn119,
@@ -1462,8 +1470,8 @@ mod __dllgen {
         __dllgen_f153: __DllgenFn153,
         __dllgen_f154: __DllgenFn154,
         __dllgen_f155: __DllgenFn155,
-        __dllgen_helper155: __DllgenHelper155,
         __dllgen_f156: __DllgenFn156,
+        __dllgen_helper156: __DllgenHelper156,
         __dllgen_f157: __DllgenFn157,
         __dllgen_f158: __DllgenFn158,
         __dllgen_f159: __DllgenFn159,
@@ -1485,8 +1493,8 @@ mod __dllgen {
         __dllgen_f175: __DllgenFn175,
         __dllgen_f176: __DllgenFn176,
         __dllgen_f177: __DllgenFn177,
-        __dllgen_helper177: __DllgenHelper177,
         __dllgen_f178: __DllgenFn178,
+        __dllgen_helper178: __DllgenHelper178,
         __dllgen_f179: __DllgenFn179,
         __dllgen_f180: __DllgenFn180,
         __dllgen_f181: __DllgenFn181,
@@ -1510,8 +1518,8 @@ mod __dllgen {
         __dllgen_f199: __DllgenFn199,
         __dllgen_f200: __DllgenFn200,
         __dllgen_f201: __DllgenFn201,
-        __dllgen_helper201_len: __DllgenHelper201_len,
         __dllgen_f202: __DllgenFn202,
+        __dllgen_helper202_len: __DllgenHelper202_len,
         __dllgen_f203: __DllgenFn203,
         __dllgen_f204: __DllgenFn204,
         __dllgen_f205: __DllgenFn205,
@@ -1526,8 +1534,8 @@ mod __dllgen {
         __dllgen_f214: __DllgenFn214,
         __dllgen_f215: __DllgenFn215,
         __dllgen_f216: __DllgenFn216,
-        __dllgen_helper216_len: __DllgenHelper216_len,
         __dllgen_f217: __DllgenFn217,
+        __dllgen_helper217_len: __DllgenHelper217_len,
         __dllgen_f218: __DllgenFn218,
         __dllgen_f219: __DllgenFn219,
         __dllgen_f220: __DllgenFn220,
@@ -1536,6 +1544,7 @@ mod __dllgen {
         __dllgen_f223: __DllgenFn223,
         __dllgen_f224: __DllgenFn224,
         __dllgen_f225: __DllgenFn225,
+        __dllgen_f226: __DllgenFn226,
     }
     impl ::dllgen_runtime::Library for __DllgenHost {
         fn model_hash(&self) -> u64 {
@@ -6160,6 +6169,110 @@ mod __dllgen {
                         false,
                         false,
                     )?;
+                    let __dllgen_a_zSchema = ::dllgen_runtime::marshal::in_string::decode::<
+                        ::dllgen_runtime::marshal::Utf8,
+                    >(&mut __dllgen_args, false)?;
+                    let __dllgen_a_pData = ::dllgen_runtime::marshal::in_buffer::decode::<
+                        u8,
+                    >(&mut __dllgen_args, &mut __dllgen_keep, false)?;
+                    let __dllgen_a_pData = ::dllgen_runtime::marshal::in_buffer::owned(
+                        __dllgen_a_pData,
+                    );
+                    let __dllgen_a_szDb: i64 = ::dllgen_runtime::marshal::value::decode_c(
+                        &mut __dllgen_args,
+                        &mut __dllgen_keep,
+                    )?;
+                    let __dllgen_a_szBuf: i64 = ::dllgen_runtime::marshal::length::decode(
+                        &mut __dllgen_args,
+                    )?;
+                    ::dllgen_runtime::marshal::in_buffer::check(
+                        &__dllgen_a_pData,
+                        __dllgen_a_szBuf as u64,
+                        ::dllgen_runtime::marshal::Units::Bytes,
+                        1,
+                    )?;
+                    __dllgen_args.finish()?;
+                    ::dllgen_runtime::native::set_errno(0);
+                    ::dllgen_runtime::native::set_last_error(0);
+                    let __dllgen_ret = unsafe {
+                        #[cfg(target_arch = "x86")]
+                        let __dllgen_r = ::dllgen_runtime::native::Words::new()
+                            .push(::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_db))
+                            .push(
+                                ::dllgen_runtime::marshal::in_string::ptr(
+                                    &__dllgen_a_zSchema,
+                                ),
+                            )
+                            .push(
+                                ::dllgen_runtime::marshal::in_buffer::ptr(&__dllgen_a_pData),
+                            )
+                            .push(__dllgen_a_szDb)
+                            .push(__dllgen_a_szBuf)
+                            .push(0i64 as u32)
+                            .call::<
+                                i32,
+                            >(
+                                self.__dllgen_f77 as *const ::core::ffi::c_void,
+                                ::dllgen_runtime::native::Pops::Caller,
+                                "`sqlite3_deserialize`",
+                            );
+                        #[cfg(not(target_arch = "x86"))]
+                        let __dllgen_r = ::core::result::Result::<
+                            _,
+                            ::dllgen_runtime::WireError,
+                        >::Ok(
+                            (self
+                                .__dllgen_f77)(
+                                ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_db),
+                                ::dllgen_runtime::marshal::in_string::ptr(
+                                    &__dllgen_a_zSchema,
+                                ),
+                                ::dllgen_runtime::marshal::in_buffer::ptr(
+                                    &__dllgen_a_pData,
+                                ),
+                                __dllgen_a_szDb,
+                                __dllgen_a_szBuf,
+                                0i64 as u32,
+                            ),
+                        );
+                        __dllgen_r
+                    }?;
+                    let (__dllgen_errno, __dllgen_last_error) = (
+                        ::dllgen_runtime::native::errno(),
+                        ::dllgen_runtime::native::last_error(),
+                    );
+                    ::dllgen_runtime::marshal::handle::after_call(
+                        &__dllgen_a_db,
+                        3,
+                        false,
+                    );
+                    if let Some(__dllgen_status) = ::dllgen_runtime::marshal::error::check(
+                        __dllgen_out,
+                        __dllgen_ret,
+                        ::dllgen_runtime::marshal::error::Rule::Nonzero,
+                        ::dllgen_runtime::marshal::error::Code::Return,
+                        __dllgen_errno,
+                        __dllgen_last_error,
+                    ) {
+                        return Ok(__dllgen_status);
+                    }
+                    ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
+                    ::dllgen_runtime::host::handles::retain(
+                        3,
+                        ::dllgen_runtime::marshal::handle::id(&__dllgen_a_db),
+                        None,
+                        __dllgen_a_pData,
+                    );
+                    Ok(::dllgen_runtime::Status::Ok)
+                }
+                78 => {
+                    let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
+                    let __dllgen_a_db = ::dllgen_runtime::marshal::handle::decode_c(
+                        &mut __dllgen_args,
+                        3,
+                        false,
+                        false,
+                    )?;
                     let __dllgen_a_azKeep = ::dllgen_runtime::marshal::in_strings::decode_optional::<
                         ::dllgen_runtime::marshal::Utf8,
                     >(&mut __dllgen_args)?;
@@ -6176,7 +6289,7 @@ mod __dllgen {
                             .call::<
                                 i32,
                             >(
-                                self.__dllgen_f77 as *const ::core::ffi::c_void,
+                                self.__dllgen_f78 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
                                 "`sqlite3_drop_modules`",
                             );
@@ -6186,7 +6299,7 @@ mod __dllgen {
                             ::dllgen_runtime::WireError,
                         >::Ok(
                             (self
-                                .__dllgen_f77)(
+                                .__dllgen_f78)(
                                 ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_db),
                                 ::dllgen_runtime::marshal::in_strings::ptr_optional(
                                     &__dllgen_a_azKeep,
@@ -6203,7 +6316,7 @@ mod __dllgen {
                     ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                78 => {
+                79 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let __dllgen_a_db = ::dllgen_runtime::marshal::handle::decode_c(
                         &mut __dllgen_args,
@@ -6224,7 +6337,7 @@ mod __dllgen {
                             .call::<
                                 i32,
                             >(
-                                self.__dllgen_f78 as *const ::core::ffi::c_void,
+                                self.__dllgen_f79 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
                                 "`sqlite3_enable_load_extension`",
                             );
@@ -6234,7 +6347,7 @@ mod __dllgen {
                             ::dllgen_runtime::WireError,
                         >::Ok(
                             (self
-                                .__dllgen_f78)(
+                                .__dllgen_f79)(
                                 ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_db),
                                 __dllgen_a_onoff,
                             ),
@@ -6249,7 +6362,7 @@ mod __dllgen {
                     ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                79 => {
+                80 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let __dllgen_a_arg0: i32 = ::dllgen_runtime::marshal::value::decode_c(
                         &mut __dllgen_args,
@@ -6263,7 +6376,7 @@ mod __dllgen {
                             .call::<
                                 i32,
                             >(
-                                self.__dllgen_f79 as *const ::core::ffi::c_void,
+                                self.__dllgen_f80 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
                                 "`sqlite3_enable_shared_cache`",
                             );
@@ -6271,13 +6384,13 @@ mod __dllgen {
                         let __dllgen_r = ::core::result::Result::<
                             _,
                             ::dllgen_runtime::WireError,
-                        >::Ok((self.__dllgen_f79)(__dllgen_a_arg0));
+                        >::Ok((self.__dllgen_f80)(__dllgen_a_arg0));
                         __dllgen_r
                     }?;
                     ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                80 => {
+                81 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let __dllgen_a_db = ::dllgen_runtime::marshal::handle::decode_c(
                         &mut __dllgen_args,
@@ -6293,7 +6406,7 @@ mod __dllgen {
                             .call::<
                                 i32,
                             >(
-                                self.__dllgen_f80 as *const ::core::ffi::c_void,
+                                self.__dllgen_f81 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
                                 "`sqlite3_errcode`",
                             );
@@ -6303,7 +6416,7 @@ mod __dllgen {
                             ::dllgen_runtime::WireError,
                         >::Ok(
                             (self
-                                .__dllgen_f80)(
+                                .__dllgen_f81)(
                                 ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_db),
                             ),
                         );
@@ -6315,52 +6428,6 @@ mod __dllgen {
                         false,
                     );
                     ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
-                    Ok(::dllgen_runtime::Status::Ok)
-                }
-                81 => {
-                    let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
-                    let __dllgen_a_arg0 = ::dllgen_runtime::marshal::handle::decode_c(
-                        &mut __dllgen_args,
-                        3,
-                        false,
-                        false,
-                    )?;
-                    __dllgen_args.finish()?;
-                    let __dllgen_ret = unsafe {
-                        #[cfg(target_arch = "x86")]
-                        let __dllgen_r = ::dllgen_runtime::native::Words::new()
-                            .push(
-                                ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_arg0),
-                            )
-                            .call::<
-                                *const u8,
-                            >(
-                                self.__dllgen_f81 as *const ::core::ffi::c_void,
-                                ::dllgen_runtime::native::Pops::Caller,
-                                "`sqlite3_errmsg`",
-                            );
-                        #[cfg(not(target_arch = "x86"))]
-                        let __dllgen_r = ::core::result::Result::<
-                            _,
-                            ::dllgen_runtime::WireError,
-                        >::Ok(
-                            (self
-                                .__dllgen_f81)(
-                                ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_arg0),
-                            ),
-                        );
-                        __dllgen_r
-                    }?;
-                    ::dllgen_runtime::marshal::handle::after_call(
-                        &__dllgen_a_arg0,
-                        3,
-                        false,
-                    );
-                    unsafe {
-                        ::dllgen_runtime::marshal::ret_string::reply::<
-                            ::dllgen_runtime::marshal::Utf8,
-                        >(__dllgen_out, __dllgen_ret)
-                    };
                     Ok(::dllgen_runtime::Status::Ok)
                 }
                 82 => {
@@ -6379,11 +6446,11 @@ mod __dllgen {
                                 ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_arg0),
                             )
                             .call::<
-                                *const u16,
+                                *const u8,
                             >(
                                 self.__dllgen_f82 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
-                                "`sqlite3_errmsg16`",
+                                "`sqlite3_errmsg`",
                             );
                         #[cfg(not(target_arch = "x86"))]
                         let __dllgen_r = ::core::result::Result::<
@@ -6404,12 +6471,58 @@ mod __dllgen {
                     );
                     unsafe {
                         ::dllgen_runtime::marshal::ret_string::reply::<
-                            ::dllgen_runtime::marshal::Utf16,
+                            ::dllgen_runtime::marshal::Utf8,
                         >(__dllgen_out, __dllgen_ret)
                     };
                     Ok(::dllgen_runtime::Status::Ok)
                 }
                 83 => {
+                    let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
+                    let __dllgen_a_arg0 = ::dllgen_runtime::marshal::handle::decode_c(
+                        &mut __dllgen_args,
+                        3,
+                        false,
+                        false,
+                    )?;
+                    __dllgen_args.finish()?;
+                    let __dllgen_ret = unsafe {
+                        #[cfg(target_arch = "x86")]
+                        let __dllgen_r = ::dllgen_runtime::native::Words::new()
+                            .push(
+                                ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_arg0),
+                            )
+                            .call::<
+                                *const u16,
+                            >(
+                                self.__dllgen_f83 as *const ::core::ffi::c_void,
+                                ::dllgen_runtime::native::Pops::Caller,
+                                "`sqlite3_errmsg16`",
+                            );
+                        #[cfg(not(target_arch = "x86"))]
+                        let __dllgen_r = ::core::result::Result::<
+                            _,
+                            ::dllgen_runtime::WireError,
+                        >::Ok(
+                            (self
+                                .__dllgen_f83)(
+                                ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_arg0),
+                            ),
+                        );
+                        __dllgen_r
+                    }?;
+                    ::dllgen_runtime::marshal::handle::after_call(
+                        &__dllgen_a_arg0,
+                        3,
+                        false,
+                    );
+                    unsafe {
+                        ::dllgen_runtime::marshal::ret_string::reply::<
+                            ::dllgen_runtime::marshal::Utf16,
+                        >(__dllgen_out, __dllgen_ret)
+                    };
+                    Ok(::dllgen_runtime::Status::Ok)
+                }
+                84 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let __dllgen_a_db = ::dllgen_runtime::marshal::handle::decode_c(
                         &mut __dllgen_args,
@@ -6425,7 +6538,7 @@ mod __dllgen {
                             .call::<
                                 i32,
                             >(
-                                self.__dllgen_f83 as *const ::core::ffi::c_void,
+                                self.__dllgen_f84 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
                                 "`sqlite3_error_offset`",
                             );
@@ -6435,7 +6548,7 @@ mod __dllgen {
                             ::dllgen_runtime::WireError,
                         >::Ok(
                             (self
-                                .__dllgen_f83)(
+                                .__dllgen_f84)(
                                 ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_db),
                             ),
                         );
@@ -6449,7 +6562,7 @@ mod __dllgen {
                     ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                84 => {
+                85 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let __dllgen_a_arg0: i32 = ::dllgen_runtime::marshal::value::decode_c(
                         &mut __dllgen_args,
@@ -6463,7 +6576,7 @@ mod __dllgen {
                             .call::<
                                 *const u8,
                             >(
-                                self.__dllgen_f84 as *const ::core::ffi::c_void,
+                                self.__dllgen_f85 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
                                 "`sqlite3_errstr`",
                             );
@@ -6471,7 +6584,7 @@ mod __dllgen {
                         let __dllgen_r = ::core::result::Result::<
                             _,
                             ::dllgen_runtime::WireError,
-                        >::Ok((self.__dllgen_f84)(__dllgen_a_arg0));
+                        >::Ok((self.__dllgen_f85)(__dllgen_a_arg0));
                         __dllgen_r
                     }?;
                     unsafe {
@@ -6481,7 +6594,7 @@ mod __dllgen {
                     };
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                85 => {
+                86 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let __dllgen_a_arg0 = ::dllgen_runtime::marshal::handle::decode_c(
                         &mut __dllgen_args,
@@ -6510,7 +6623,7 @@ mod __dllgen {
                             .push(
                                 __dllgen_a_callback
                                     .then_some(
-                                        __dllgen_callback_85_2
+                                        __dllgen_callback_86_2
                                             as unsafe extern "C" fn(
                                                 *mut ::core::ffi::c_void,
                                                 i32,
@@ -6524,7 +6637,7 @@ mod __dllgen {
                             .call::<
                                 i32,
                             >(
-                                self.__dllgen_f85 as *const ::core::ffi::c_void,
+                                self.__dllgen_f86 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
                                 "`sqlite3_exec`",
                             );
@@ -6534,12 +6647,12 @@ mod __dllgen {
                             ::dllgen_runtime::WireError,
                         >::Ok(
                             (self
-                                .__dllgen_f85)(
+                                .__dllgen_f86)(
                                 ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_arg0),
                                 ::dllgen_runtime::marshal::in_string::ptr(&__dllgen_a_sql),
                                 __dllgen_a_callback
                                     .then_some(
-                                        __dllgen_callback_85_2
+                                        __dllgen_callback_86_2
                                             as unsafe extern "C" fn(
                                                 *mut ::core::ffi::c_void,
                                                 i32,
@@ -6564,7 +6677,7 @@ mod __dllgen {
                         >(__dllgen_a_errmsg)
                     };
                     if !__dllgen_a_errmsg.is_null() {
-                        unsafe { (self.__dllgen_helper85_4)(__dllgen_a_errmsg) };
+                        unsafe { (self.__dllgen_helper86_4)(__dllgen_a_errmsg) };
                     }
                     ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
                     ::dllgen_runtime::marshal::out_string::reply::<
@@ -6572,7 +6685,7 @@ mod __dllgen {
                     >(__dllgen_out, &__dllgen_a_errmsg_copy);
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                86 => {
+                87 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let __dllgen_a_pStmt = ::dllgen_runtime::marshal::handle::decode_c(
                         &mut __dllgen_args,
@@ -6590,7 +6703,7 @@ mod __dllgen {
                             .call::<
                                 *const u8,
                             >(
-                                self.__dllgen_f86 as *const ::core::ffi::c_void,
+                                self.__dllgen_f87 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
                                 "`sqlite3_expanded_sql`",
                             );
@@ -6600,7 +6713,7 @@ mod __dllgen {
                             ::dllgen_runtime::WireError,
                         >::Ok(
                             (self
-                                .__dllgen_f86)(
+                                .__dllgen_f87)(
                                 ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_pStmt),
                             ),
                         );
@@ -6619,14 +6732,14 @@ mod __dllgen {
                     if !__dllgen_ret.is_null() {
                         unsafe {
                             (self
-                                .__dllgen_helper86)(
+                                .__dllgen_helper87)(
                                 __dllgen_ret as *mut ::core::ffi::c_void,
                             )
                         };
                     }
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                87 => {
+                88 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let __dllgen_a_arg0 = ::dllgen_runtime::marshal::handle::decode_c(
                         &mut __dllgen_args,
@@ -6644,7 +6757,7 @@ mod __dllgen {
                             .call::<
                                 i32,
                             >(
-                                self.__dllgen_f87 as *const ::core::ffi::c_void,
+                                self.__dllgen_f88 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
                                 "`sqlite3_expired`",
                             );
@@ -6654,7 +6767,7 @@ mod __dllgen {
                             ::dllgen_runtime::WireError,
                         >::Ok(
                             (self
-                                .__dllgen_f87)(
+                                .__dllgen_f88)(
                                 ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_arg0),
                             ),
                         );
@@ -6668,7 +6781,7 @@ mod __dllgen {
                     ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                88 => {
+                89 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let __dllgen_a_db = ::dllgen_runtime::marshal::handle::decode_c(
                         &mut __dllgen_args,
@@ -6684,7 +6797,7 @@ mod __dllgen {
                             .call::<
                                 i32,
                             >(
-                                self.__dllgen_f88 as *const ::core::ffi::c_void,
+                                self.__dllgen_f89 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
                                 "`sqlite3_extended_errcode`",
                             );
@@ -6694,7 +6807,7 @@ mod __dllgen {
                             ::dllgen_runtime::WireError,
                         >::Ok(
                             (self
-                                .__dllgen_f88)(
+                                .__dllgen_f89)(
                                 ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_db),
                             ),
                         );
@@ -6708,7 +6821,7 @@ mod __dllgen {
                     ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                89 => {
+                90 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let __dllgen_a_arg0 = ::dllgen_runtime::marshal::handle::decode_c(
                         &mut __dllgen_args,
@@ -6731,7 +6844,7 @@ mod __dllgen {
                             .call::<
                                 i32,
                             >(
-                                self.__dllgen_f89 as *const ::core::ffi::c_void,
+                                self.__dllgen_f90 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
                                 "`sqlite3_extended_result_codes`",
                             );
@@ -6741,7 +6854,7 @@ mod __dllgen {
                             ::dllgen_runtime::WireError,
                         >::Ok(
                             (self
-                                .__dllgen_f89)(
+                                .__dllgen_f90)(
                                 ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_arg0),
                                 __dllgen_a_onoff,
                             ),
@@ -6756,7 +6869,7 @@ mod __dllgen {
                     ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                90 => {
+                91 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let __dllgen_a_db = ::dllgen_runtime::marshal::handle::decode_c(
                         &mut __dllgen_args,
@@ -6793,7 +6906,7 @@ mod __dllgen {
                             .call::<
                                 i32,
                             >(
-                                self.__dllgen_f90 as *const ::core::ffi::c_void,
+                                self.__dllgen_f91 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
                                 "`sqlite3_file_control_int`",
                             );
@@ -6803,7 +6916,7 @@ mod __dllgen {
                             ::dllgen_runtime::WireError,
                         >::Ok(
                             (self
-                                .__dllgen_f90)(
+                                .__dllgen_f91)(
                                 ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_db),
                                 ::dllgen_runtime::marshal::in_string::ptr(
                                     &__dllgen_a_zDbName,
@@ -6830,52 +6943,6 @@ mod __dllgen {
                     )?;
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                91 => {
-                    let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
-                    let __dllgen_a_arg0 = ::dllgen_runtime::marshal::handle::decode_c(
-                        &mut __dllgen_args,
-                        4,
-                        false,
-                        false,
-                    )?;
-                    __dllgen_args.finish()?;
-                    let __dllgen_ret = unsafe {
-                        #[cfg(target_arch = "x86")]
-                        let __dllgen_r = ::dllgen_runtime::native::Words::new()
-                            .push(
-                                ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_arg0),
-                            )
-                            .call::<
-                                *const u8,
-                            >(
-                                self.__dllgen_f91 as *const ::core::ffi::c_void,
-                                ::dllgen_runtime::native::Pops::Caller,
-                                "`sqlite3_filename_database`",
-                            );
-                        #[cfg(not(target_arch = "x86"))]
-                        let __dllgen_r = ::core::result::Result::<
-                            _,
-                            ::dllgen_runtime::WireError,
-                        >::Ok(
-                            (self
-                                .__dllgen_f91)(
-                                ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_arg0),
-                            ),
-                        );
-                        __dllgen_r
-                    }?;
-                    ::dllgen_runtime::marshal::handle::after_call(
-                        &__dllgen_a_arg0,
-                        4,
-                        false,
-                    );
-                    unsafe {
-                        ::dllgen_runtime::marshal::ret_string::reply::<
-                            ::dllgen_runtime::marshal::Utf8,
-                        >(__dllgen_out, __dllgen_ret)
-                    };
-                    Ok(::dllgen_runtime::Status::Ok)
-                }
                 92 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let __dllgen_a_arg0 = ::dllgen_runtime::marshal::handle::decode_c(
@@ -6896,7 +6963,7 @@ mod __dllgen {
                             >(
                                 self.__dllgen_f92 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
-                                "`sqlite3_filename_journal`",
+                                "`sqlite3_filename_database`",
                             );
                         #[cfg(not(target_arch = "x86"))]
                         let __dllgen_r = ::core::result::Result::<
@@ -6942,7 +7009,7 @@ mod __dllgen {
                             >(
                                 self.__dllgen_f93 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
-                                "`sqlite3_filename_wal`",
+                                "`sqlite3_filename_journal`",
                             );
                         #[cfg(not(target_arch = "x86"))]
                         let __dllgen_r = ::core::result::Result::<
@@ -6970,6 +7037,52 @@ mod __dllgen {
                 }
                 94 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
+                    let __dllgen_a_arg0 = ::dllgen_runtime::marshal::handle::decode_c(
+                        &mut __dllgen_args,
+                        4,
+                        false,
+                        false,
+                    )?;
+                    __dllgen_args.finish()?;
+                    let __dllgen_ret = unsafe {
+                        #[cfg(target_arch = "x86")]
+                        let __dllgen_r = ::dllgen_runtime::native::Words::new()
+                            .push(
+                                ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_arg0),
+                            )
+                            .call::<
+                                *const u8,
+                            >(
+                                self.__dllgen_f94 as *const ::core::ffi::c_void,
+                                ::dllgen_runtime::native::Pops::Caller,
+                                "`sqlite3_filename_wal`",
+                            );
+                        #[cfg(not(target_arch = "x86"))]
+                        let __dllgen_r = ::core::result::Result::<
+                            _,
+                            ::dllgen_runtime::WireError,
+                        >::Ok(
+                            (self
+                                .__dllgen_f94)(
+                                ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_arg0),
+                            ),
+                        );
+                        __dllgen_r
+                    }?;
+                    ::dllgen_runtime::marshal::handle::after_call(
+                        &__dllgen_a_arg0,
+                        4,
+                        false,
+                    );
+                    unsafe {
+                        ::dllgen_runtime::marshal::ret_string::reply::<
+                            ::dllgen_runtime::marshal::Utf8,
+                        >(__dllgen_out, __dllgen_ret)
+                    };
+                    Ok(::dllgen_runtime::Status::Ok)
+                }
+                95 => {
+                    let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let __dllgen_a_pStmt = ::dllgen_runtime::marshal::handle::decode_c(
                         &mut __dllgen_args,
                         6,
@@ -6986,7 +7099,7 @@ mod __dllgen {
                             .call::<
                                 i32,
                             >(
-                                self.__dllgen_f94 as *const ::core::ffi::c_void,
+                                self.__dllgen_f95 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
                                 "`sqlite3_finalize`",
                             );
@@ -6996,7 +7109,7 @@ mod __dllgen {
                             ::dllgen_runtime::WireError,
                         >::Ok(
                             (self
-                                .__dllgen_f94)(
+                                .__dllgen_f95)(
                                 ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_pStmt),
                             ),
                         );
@@ -7010,7 +7123,7 @@ mod __dllgen {
                     ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                95 => {
+                96 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let __dllgen_a_arg0 = ::dllgen_runtime::marshal::handle::decode_c(
                         &mut __dllgen_args,
@@ -7028,7 +7141,7 @@ mod __dllgen {
                             .call::<
                                 (),
                             >(
-                                self.__dllgen_f95 as *const ::core::ffi::c_void,
+                                self.__dllgen_f96 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
                                 "`sqlite3_free_filename`",
                             );
@@ -7038,7 +7151,7 @@ mod __dllgen {
                             ::dllgen_runtime::WireError,
                         >::Ok(
                             (self
-                                .__dllgen_f95)(
+                                .__dllgen_f96)(
                                 ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_arg0),
                             ),
                         );
@@ -7051,7 +7164,7 @@ mod __dllgen {
                     );
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                96 => {
+                97 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let __dllgen_a_arg0 = ::dllgen_runtime::marshal::handle::decode_c(
                         &mut __dllgen_args,
@@ -7069,7 +7182,7 @@ mod __dllgen {
                             .call::<
                                 i32,
                             >(
-                                self.__dllgen_f96 as *const ::core::ffi::c_void,
+                                self.__dllgen_f97 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
                                 "`sqlite3_get_autocommit`",
                             );
@@ -7079,7 +7192,7 @@ mod __dllgen {
                             ::dllgen_runtime::WireError,
                         >::Ok(
                             (self
-                                .__dllgen_f96)(
+                                .__dllgen_f97)(
                                 ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_arg0),
                             ),
                         );
@@ -7093,7 +7206,7 @@ mod __dllgen {
                     ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                97 => {
+                98 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let __dllgen_a_db = ::dllgen_runtime::marshal::handle::decode_c(
                         &mut __dllgen_args,
@@ -7135,7 +7248,7 @@ mod __dllgen {
                             .call::<
                                 i32,
                             >(
-                                self.__dllgen_f97 as *const ::core::ffi::c_void,
+                                self.__dllgen_f98 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
                                 "`sqlite3_get_table`",
                             );
@@ -7145,7 +7258,7 @@ mod __dllgen {
                             ::dllgen_runtime::WireError,
                         >::Ok(
                             (self
-                                .__dllgen_f97)(
+                                .__dllgen_f98)(
                                 ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_db),
                                 ::dllgen_runtime::marshal::in_string::ptr(&__dllgen_a_zSql),
                                 &mut __dllgen_a_pazResult,
@@ -7184,7 +7297,7 @@ mod __dllgen {
                         )
                     };
                     if !__dllgen_a_pazResult.is_null() {
-                        unsafe { (self.__dllgen_helper97_2)(__dllgen_a_pazResult) };
+                        unsafe { (self.__dllgen_helper98_2)(__dllgen_a_pazResult) };
                     }
                     let __dllgen_a_pazResult_copy = __dllgen_a_pazResult_copy?;
                     let __dllgen_a_pzErrmsg_copy = unsafe {
@@ -7193,7 +7306,7 @@ mod __dllgen {
                         >(__dllgen_a_pzErrmsg)
                     };
                     if !__dllgen_a_pzErrmsg.is_null() {
-                        unsafe { (self.__dllgen_helper97_5)(__dllgen_a_pzErrmsg) };
+                        unsafe { (self.__dllgen_helper98_5)(__dllgen_a_pzErrmsg) };
                     }
                     ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
                     ::dllgen_runtime::marshal::out_strings::reply::<
@@ -7214,7 +7327,7 @@ mod __dllgen {
                     >(__dllgen_out, &__dllgen_a_pzErrmsg_copy);
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                98 => {
+                99 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     __dllgen_args.finish()?;
                     let __dllgen_ret = unsafe {
@@ -7223,7 +7336,7 @@ mod __dllgen {
                             .call::<
                                 i32,
                             >(
-                                self.__dllgen_f98 as *const ::core::ffi::c_void,
+                                self.__dllgen_f99 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
                                 "`sqlite3_global_recover`",
                             );
@@ -7231,13 +7344,13 @@ mod __dllgen {
                         let __dllgen_r = ::core::result::Result::<
                             _,
                             ::dllgen_runtime::WireError,
-                        >::Ok((self.__dllgen_f98)());
+                        >::Ok((self.__dllgen_f99)());
                         __dllgen_r
                     }?;
                     ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                99 => {
+                100 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let __dllgen_a_N: i64 = ::dllgen_runtime::marshal::value::decode_c(
                         &mut __dllgen_args,
@@ -7251,7 +7364,7 @@ mod __dllgen {
                             .call::<
                                 i64,
                             >(
-                                self.__dllgen_f99 as *const ::core::ffi::c_void,
+                                self.__dllgen_f100 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
                                 "`sqlite3_hard_heap_limit64`",
                             );
@@ -7259,13 +7372,13 @@ mod __dllgen {
                         let __dllgen_r = ::core::result::Result::<
                             _,
                             ::dllgen_runtime::WireError,
-                        >::Ok((self.__dllgen_f99)(__dllgen_a_N));
+                        >::Ok((self.__dllgen_f100)(__dllgen_a_N));
                         __dllgen_r
                     }?;
                     ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                100 => {
+                101 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     __dllgen_args.finish()?;
                     let __dllgen_ret = unsafe {
@@ -7274,7 +7387,7 @@ mod __dllgen {
                             .call::<
                                 i32,
                             >(
-                                self.__dllgen_f100 as *const ::core::ffi::c_void,
+                                self.__dllgen_f101 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
                                 "`sqlite3_initialize`",
                             );
@@ -7282,13 +7395,13 @@ mod __dllgen {
                         let __dllgen_r = ::core::result::Result::<
                             _,
                             ::dllgen_runtime::WireError,
-                        >::Ok((self.__dllgen_f100)());
+                        >::Ok((self.__dllgen_f101)());
                         __dllgen_r
                     }?;
                     ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                101 => {
+                102 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let __dllgen_a_arg0 = ::dllgen_runtime::marshal::handle::decode_c(
                         &mut __dllgen_args,
@@ -7306,7 +7419,7 @@ mod __dllgen {
                             .call::<
                                 (),
                             >(
-                                self.__dllgen_f101 as *const ::core::ffi::c_void,
+                                self.__dllgen_f102 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
                                 "`sqlite3_interrupt`",
                             );
@@ -7316,7 +7429,7 @@ mod __dllgen {
                             ::dllgen_runtime::WireError,
                         >::Ok(
                             (self
-                                .__dllgen_f101)(
+                                .__dllgen_f102)(
                                 ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_arg0),
                             ),
                         );
@@ -7329,7 +7442,7 @@ mod __dllgen {
                     );
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                102 => {
+                103 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let __dllgen_a_arg0 = ::dllgen_runtime::marshal::in_buffer::decode::<
                         u8,
@@ -7354,7 +7467,7 @@ mod __dllgen {
                             .call::<
                                 i32,
                             >(
-                                self.__dllgen_f102 as *const ::core::ffi::c_void,
+                                self.__dllgen_f103 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
                                 "`sqlite3_keyword_check`",
                             );
@@ -7364,7 +7477,7 @@ mod __dllgen {
                             ::dllgen_runtime::WireError,
                         >::Ok(
                             (self
-                                .__dllgen_f102)(
+                                .__dllgen_f103)(
                                 ::dllgen_runtime::marshal::in_buffer::ptr(&__dllgen_a_arg0),
                                 __dllgen_a_arg1,
                             ),
@@ -7374,7 +7487,7 @@ mod __dllgen {
                     ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                103 => {
+                104 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     __dllgen_args.finish()?;
                     let __dllgen_ret = unsafe {
@@ -7383,7 +7496,7 @@ mod __dllgen {
                             .call::<
                                 i32,
                             >(
-                                self.__dllgen_f103 as *const ::core::ffi::c_void,
+                                self.__dllgen_f104 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
                                 "`sqlite3_keyword_count`",
                             );
@@ -7391,13 +7504,13 @@ mod __dllgen {
                         let __dllgen_r = ::core::result::Result::<
                             _,
                             ::dllgen_runtime::WireError,
-                        >::Ok((self.__dllgen_f103)());
+                        >::Ok((self.__dllgen_f104)());
                         __dllgen_r
                     }?;
                     ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                104 => {
+                105 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let __dllgen_a_arg0: i32 = ::dllgen_runtime::marshal::value::decode_c(
                         &mut __dllgen_args,
@@ -7423,7 +7536,7 @@ mod __dllgen {
                             .call::<
                                 i32,
                             >(
-                                self.__dllgen_f104 as *const ::core::ffi::c_void,
+                                self.__dllgen_f105 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
                                 "`sqlite3_keyword_name`",
                             );
@@ -7433,7 +7546,7 @@ mod __dllgen {
                             ::dllgen_runtime::WireError,
                         >::Ok(
                             (self
-                                .__dllgen_f104)(
+                                .__dllgen_f105)(
                                 __dllgen_a_arg0,
                                 &mut __dllgen_a_arg1,
                                 ::dllgen_runtime::marshal::out_value::ptr(
@@ -7481,7 +7594,7 @@ mod __dllgen {
                     )?;
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                105 => {
+                106 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let __dllgen_a_arg0 = ::dllgen_runtime::marshal::handle::decode_c(
                         &mut __dllgen_args,
@@ -7499,7 +7612,7 @@ mod __dllgen {
                             .call::<
                                 i64,
                             >(
-                                self.__dllgen_f105 as *const ::core::ffi::c_void,
+                                self.__dllgen_f106 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
                                 "`sqlite3_last_insert_rowid`",
                             );
@@ -7509,7 +7622,7 @@ mod __dllgen {
                             ::dllgen_runtime::WireError,
                         >::Ok(
                             (self
-                                .__dllgen_f105)(
+                                .__dllgen_f106)(
                                 ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_arg0),
                             ),
                         );
@@ -7523,7 +7636,7 @@ mod __dllgen {
                     ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                106 => {
+                107 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     __dllgen_args.finish()?;
                     let __dllgen_ret = unsafe {
@@ -7532,7 +7645,7 @@ mod __dllgen {
                             .call::<
                                 *const u8,
                             >(
-                                self.__dllgen_f106 as *const ::core::ffi::c_void,
+                                self.__dllgen_f107 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
                                 "`sqlite3_libversion`",
                             );
@@ -7540,7 +7653,7 @@ mod __dllgen {
                         let __dllgen_r = ::core::result::Result::<
                             _,
                             ::dllgen_runtime::WireError,
-                        >::Ok((self.__dllgen_f106)());
+                        >::Ok((self.__dllgen_f107)());
                         __dllgen_r
                     }?;
                     unsafe {
@@ -7550,7 +7663,7 @@ mod __dllgen {
                     };
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                107 => {
+                108 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     __dllgen_args.finish()?;
                     let __dllgen_ret = unsafe {
@@ -7559,7 +7672,7 @@ mod __dllgen {
                             .call::<
                                 i32,
                             >(
-                                self.__dllgen_f107 as *const ::core::ffi::c_void,
+                                self.__dllgen_f108 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
                                 "`sqlite3_libversion_number`",
                             );
@@ -7567,13 +7680,13 @@ mod __dllgen {
                         let __dllgen_r = ::core::result::Result::<
                             _,
                             ::dllgen_runtime::WireError,
-                        >::Ok((self.__dllgen_f107)());
+                        >::Ok((self.__dllgen_f108)());
                         __dllgen_r
                     }?;
                     ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                108 => {
+                109 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let __dllgen_a_arg0 = ::dllgen_runtime::marshal::handle::decode_c(
                         &mut __dllgen_args,
@@ -7601,7 +7714,7 @@ mod __dllgen {
                             .call::<
                                 i32,
                             >(
-                                self.__dllgen_f108 as *const ::core::ffi::c_void,
+                                self.__dllgen_f109 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
                                 "`sqlite3_limit`",
                             );
@@ -7611,7 +7724,7 @@ mod __dllgen {
                             ::dllgen_runtime::WireError,
                         >::Ok(
                             (self
-                                .__dllgen_f108)(
+                                .__dllgen_f109)(
                                 ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_arg0),
                                 __dllgen_a_id,
                                 __dllgen_a_newVal,
@@ -7627,7 +7740,7 @@ mod __dllgen {
                     ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                109 => {
+                110 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let __dllgen_a_db = ::dllgen_runtime::marshal::handle::decode_c(
                         &mut __dllgen_args,
@@ -7657,7 +7770,7 @@ mod __dllgen {
                             .call::<
                                 i32,
                             >(
-                                self.__dllgen_f109 as *const ::core::ffi::c_void,
+                                self.__dllgen_f110 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
                                 "`sqlite3_load_extension`",
                             );
@@ -7667,7 +7780,7 @@ mod __dllgen {
                             ::dllgen_runtime::WireError,
                         >::Ok(
                             (self
-                                .__dllgen_f109)(
+                                .__dllgen_f110)(
                                 ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_db),
                                 ::dllgen_runtime::marshal::in_string::ptr(
                                     &__dllgen_a_zFile,
@@ -7691,7 +7804,7 @@ mod __dllgen {
                         >(__dllgen_a_pzErrMsg)
                     };
                     if !__dllgen_a_pzErrMsg.is_null() {
-                        unsafe { (self.__dllgen_helper109_3)(__dllgen_a_pzErrMsg) };
+                        unsafe { (self.__dllgen_helper110_3)(__dllgen_a_pzErrMsg) };
                     }
                     ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
                     ::dllgen_runtime::marshal::out_string::reply::<
@@ -7699,7 +7812,7 @@ mod __dllgen {
                     >(__dllgen_out, &__dllgen_a_pzErrMsg_copy);
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                110 => {
+                111 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let __dllgen_a_iErrCode: i32 = ::dllgen_runtime::marshal::value::decode_c(
                         &mut __dllgen_args,
@@ -7727,7 +7840,7 @@ mod __dllgen {
                             .call::<
                                 (),
                             >(
-                                self.__dllgen_f110 as *const ::core::ffi::c_void,
+                                self.__dllgen_f111 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
                                 "`sqlite3_log_str`",
                             );
@@ -7737,7 +7850,7 @@ mod __dllgen {
                             ::dllgen_runtime::WireError,
                         >::Ok(
                             (self
-                                .__dllgen_f110)(
+                                .__dllgen_f111)(
                                 __dllgen_a_iErrCode,
                                 ::dllgen_runtime::marshal::in_string::ptr(
                                     &__dllgen_a_zFormat,
@@ -7749,7 +7862,7 @@ mod __dllgen {
                     }?;
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                111 => {
+                112 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let __dllgen_a_resetFlag: i32 = ::dllgen_runtime::marshal::value::decode_c(
                         &mut __dllgen_args,
@@ -7763,7 +7876,7 @@ mod __dllgen {
                             .call::<
                                 i64,
                             >(
-                                self.__dllgen_f111 as *const ::core::ffi::c_void,
+                                self.__dllgen_f112 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
                                 "`sqlite3_memory_highwater`",
                             );
@@ -7771,13 +7884,13 @@ mod __dllgen {
                         let __dllgen_r = ::core::result::Result::<
                             _,
                             ::dllgen_runtime::WireError,
-                        >::Ok((self.__dllgen_f111)(__dllgen_a_resetFlag));
+                        >::Ok((self.__dllgen_f112)(__dllgen_a_resetFlag));
                         __dllgen_r
                     }?;
                     ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                112 => {
+                113 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     __dllgen_args.finish()?;
                     let __dllgen_ret = unsafe {
@@ -7786,7 +7899,7 @@ mod __dllgen {
                             .call::<
                                 i64,
                             >(
-                                self.__dllgen_f112 as *const ::core::ffi::c_void,
+                                self.__dllgen_f113 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
                                 "`sqlite3_memory_used`",
                             );
@@ -7794,13 +7907,13 @@ mod __dllgen {
                         let __dllgen_r = ::core::result::Result::<
                             _,
                             ::dllgen_runtime::WireError,
-                        >::Ok((self.__dllgen_f112)());
+                        >::Ok((self.__dllgen_f113)());
                         __dllgen_r
                     }?;
                     ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                113 => {
+                114 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let __dllgen_a_zFormat = ::dllgen_runtime::marshal::in_string::decode::<
                         ::dllgen_runtime::marshal::Utf8,
@@ -7822,65 +7935,9 @@ mod __dllgen {
                             .call::<
                                 *const u8,
                             >(
-                                self.__dllgen_f113 as *const ::core::ffi::c_void,
-                                ::dllgen_runtime::native::Pops::Caller,
-                                "`sqlite3_mprintf_double`",
-                            );
-                        #[cfg(not(target_arch = "x86"))]
-                        let __dllgen_r = ::core::result::Result::<
-                            _,
-                            ::dllgen_runtime::WireError,
-                        >::Ok(
-                            (self
-                                .__dllgen_f113)(
-                                ::dllgen_runtime::marshal::in_string::ptr(
-                                    &__dllgen_a_zFormat,
-                                ),
-                                __dllgen_a_arg,
-                            ),
-                        );
-                        __dllgen_r
-                    }?;
-                    unsafe {
-                        ::dllgen_runtime::marshal::ret_string::reply::<
-                            ::dllgen_runtime::marshal::Utf8,
-                        >(__dllgen_out, __dllgen_ret)
-                    };
-                    if !__dllgen_ret.is_null() {
-                        unsafe {
-                            (self
-                                .__dllgen_helper113)(
-                                __dllgen_ret as *mut ::core::ffi::c_void,
-                            )
-                        };
-                    }
-                    Ok(::dllgen_runtime::Status::Ok)
-                }
-                114 => {
-                    let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
-                    let __dllgen_a_zFormat = ::dllgen_runtime::marshal::in_string::decode::<
-                        ::dllgen_runtime::marshal::Utf8,
-                    >(&mut __dllgen_args, false)?;
-                    let __dllgen_a_arg: i64 = ::dllgen_runtime::marshal::value::decode_c(
-                        &mut __dllgen_args,
-                        &mut __dllgen_keep,
-                    )?;
-                    __dllgen_args.finish()?;
-                    let __dllgen_ret = unsafe {
-                        #[cfg(target_arch = "x86")]
-                        let __dllgen_r = ::dllgen_runtime::native::Words::new()
-                            .push(
-                                ::dllgen_runtime::marshal::in_string::ptr(
-                                    &__dllgen_a_zFormat,
-                                ),
-                            )
-                            .push(__dllgen_a_arg)
-                            .call::<
-                                *const u8,
-                            >(
                                 self.__dllgen_f114 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
-                                "`sqlite3_mprintf_int64`",
+                                "`sqlite3_mprintf_double`",
                             );
                         #[cfg(not(target_arch = "x86"))]
                         let __dllgen_r = ::core::result::Result::<
@@ -7917,9 +7974,10 @@ mod __dllgen {
                     let __dllgen_a_zFormat = ::dllgen_runtime::marshal::in_string::decode::<
                         ::dllgen_runtime::marshal::Utf8,
                     >(&mut __dllgen_args, false)?;
-                    let __dllgen_a_arg = ::dllgen_runtime::marshal::in_string::decode::<
-                        ::dllgen_runtime::marshal::Utf8,
-                    >(&mut __dllgen_args, true)?;
+                    let __dllgen_a_arg: i64 = ::dllgen_runtime::marshal::value::decode_c(
+                        &mut __dllgen_args,
+                        &mut __dllgen_keep,
+                    )?;
                     __dllgen_args.finish()?;
                     let __dllgen_ret = unsafe {
                         #[cfg(target_arch = "x86")]
@@ -7929,15 +7987,13 @@ mod __dllgen {
                                     &__dllgen_a_zFormat,
                                 ),
                             )
-                            .push(
-                                ::dllgen_runtime::marshal::in_string::ptr(&__dllgen_a_arg),
-                            )
+                            .push(__dllgen_a_arg)
                             .call::<
                                 *const u8,
                             >(
                                 self.__dllgen_f115 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
-                                "`sqlite3_mprintf_str`",
+                                "`sqlite3_mprintf_int64`",
                             );
                         #[cfg(not(target_arch = "x86"))]
                         let __dllgen_r = ::core::result::Result::<
@@ -7949,7 +8005,7 @@ mod __dllgen {
                                 ::dllgen_runtime::marshal::in_string::ptr(
                                     &__dllgen_a_zFormat,
                                 ),
-                                ::dllgen_runtime::marshal::in_string::ptr(&__dllgen_a_arg),
+                                __dllgen_a_arg,
                             ),
                         );
                         __dllgen_r
@@ -7971,6 +8027,63 @@ mod __dllgen {
                 }
                 116 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
+                    let __dllgen_a_zFormat = ::dllgen_runtime::marshal::in_string::decode::<
+                        ::dllgen_runtime::marshal::Utf8,
+                    >(&mut __dllgen_args, false)?;
+                    let __dllgen_a_arg = ::dllgen_runtime::marshal::in_string::decode::<
+                        ::dllgen_runtime::marshal::Utf8,
+                    >(&mut __dllgen_args, true)?;
+                    __dllgen_args.finish()?;
+                    let __dllgen_ret = unsafe {
+                        #[cfg(target_arch = "x86")]
+                        let __dllgen_r = ::dllgen_runtime::native::Words::new()
+                            .push(
+                                ::dllgen_runtime::marshal::in_string::ptr(
+                                    &__dllgen_a_zFormat,
+                                ),
+                            )
+                            .push(
+                                ::dllgen_runtime::marshal::in_string::ptr(&__dllgen_a_arg),
+                            )
+                            .call::<
+                                *const u8,
+                            >(
+                                self.__dllgen_f116 as *const ::core::ffi::c_void,
+                                ::dllgen_runtime::native::Pops::Caller,
+                                "`sqlite3_mprintf_str`",
+                            );
+                        #[cfg(not(target_arch = "x86"))]
+                        let __dllgen_r = ::core::result::Result::<
+                            _,
+                            ::dllgen_runtime::WireError,
+                        >::Ok(
+                            (self
+                                .__dllgen_f116)(
+                                ::dllgen_runtime::marshal::in_string::ptr(
+                                    &__dllgen_a_zFormat,
+                                ),
+                                ::dllgen_runtime::marshal::in_string::ptr(&__dllgen_a_arg),
+                            ),
+                        );
+                        __dllgen_r
+                    }?;
+                    unsafe {
+                        ::dllgen_runtime::marshal::ret_string::reply::<
+                            ::dllgen_runtime::marshal::Utf8,
+                        >(__dllgen_out, __dllgen_ret)
+                    };
+                    if !__dllgen_ret.is_null() {
+                        unsafe {
+                            (self
+                                .__dllgen_helper116)(
+                                __dllgen_ret as *mut ::core::ffi::c_void,
+                            )
+                        };
+                    }
+                    Ok(::dllgen_runtime::Status::Ok)
+                }
+                117 => {
+                    let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let __dllgen_a_arg0: i32 = ::dllgen_runtime::marshal::value::decode_c(
                         &mut __dllgen_args,
                         &mut __dllgen_keep,
@@ -7985,7 +8098,7 @@ mod __dllgen {
                             .call::<
                                 *mut ::core::ffi::c_void,
                             >(
-                                self.__dllgen_f116 as *const ::core::ffi::c_void,
+                                self.__dllgen_f117 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
                                 "`sqlite3_mutex_alloc`",
                             );
@@ -7993,7 +8106,7 @@ mod __dllgen {
                         let __dllgen_r = ::core::result::Result::<
                             _,
                             ::dllgen_runtime::WireError,
-                        >::Ok((self.__dllgen_f116)(__dllgen_a_arg0));
+                        >::Ok((self.__dllgen_f117)(__dllgen_a_arg0));
                         __dllgen_r
                     }?;
                     let (__dllgen_errno, __dllgen_last_error) = (
@@ -8017,54 +8130,13 @@ mod __dllgen {
                     );
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                117 => {
-                    let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
-                    let __dllgen_a_arg0 = ::dllgen_runtime::marshal::handle::decode_c(
-                        &mut __dllgen_args,
-                        5,
-                        false,
-                        false,
-                    )?;
-                    __dllgen_args.finish()?;
-                    let __dllgen_ret = unsafe {
-                        #[cfg(target_arch = "x86")]
-                        let __dllgen_r = ::dllgen_runtime::native::Words::new()
-                            .push(
-                                ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_arg0),
-                            )
-                            .call::<
-                                (),
-                            >(
-                                self.__dllgen_f117 as *const ::core::ffi::c_void,
-                                ::dllgen_runtime::native::Pops::Caller,
-                                "`sqlite3_mutex_enter`",
-                            );
-                        #[cfg(not(target_arch = "x86"))]
-                        let __dllgen_r = ::core::result::Result::<
-                            _,
-                            ::dllgen_runtime::WireError,
-                        >::Ok(
-                            (self
-                                .__dllgen_f117)(
-                                ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_arg0),
-                            ),
-                        );
-                        __dllgen_r
-                    }?;
-                    ::dllgen_runtime::marshal::handle::after_call(
-                        &__dllgen_a_arg0,
-                        5,
-                        false,
-                    );
-                    Ok(::dllgen_runtime::Status::Ok)
-                }
                 118 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let __dllgen_a_arg0 = ::dllgen_runtime::marshal::handle::decode_c(
                         &mut __dllgen_args,
                         5,
                         false,
-                        true,
+                        false,
                     )?;
                     __dllgen_args.finish()?;
                     let __dllgen_ret = unsafe {
@@ -8078,7 +8150,7 @@ mod __dllgen {
                             >(
                                 self.__dllgen_f118 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
-                                "`sqlite3_mutex_free`",
+                                "`sqlite3_mutex_enter`",
                             );
                         #[cfg(not(target_arch = "x86"))]
                         let __dllgen_r = ::core::result::Result::<
@@ -8095,7 +8167,7 @@ mod __dllgen {
                     ::dllgen_runtime::marshal::handle::after_call(
                         &__dllgen_a_arg0,
                         5,
-                        true,
+                        false,
                     );
                     Ok(::dllgen_runtime::Status::Ok)
                 }
@@ -8105,7 +8177,7 @@ mod __dllgen {
                         &mut __dllgen_args,
                         5,
                         false,
-                        false,
+                        true,
                     )?;
                     __dllgen_args.finish()?;
                     let __dllgen_ret = unsafe {
@@ -8119,7 +8191,7 @@ mod __dllgen {
                             >(
                                 self.__dllgen_f119 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
-                                "`sqlite3_mutex_leave`",
+                                "`sqlite3_mutex_free`",
                             );
                         #[cfg(not(target_arch = "x86"))]
                         let __dllgen_r = ::core::result::Result::<
@@ -8136,7 +8208,7 @@ mod __dllgen {
                     ::dllgen_runtime::marshal::handle::after_call(
                         &__dllgen_a_arg0,
                         5,
-                        false,
+                        true,
                     );
                     Ok(::dllgen_runtime::Status::Ok)
                 }
@@ -8156,11 +8228,11 @@ mod __dllgen {
                                 ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_arg0),
                             )
                             .call::<
-                                i32,
+                                (),
                             >(
                                 self.__dllgen_f120 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
-                                "`sqlite3_mutex_try`",
+                                "`sqlite3_mutex_leave`",
                             );
                         #[cfg(not(target_arch = "x86"))]
                         let __dllgen_r = ::core::result::Result::<
@@ -8179,10 +8251,51 @@ mod __dllgen {
                         5,
                         false,
                     );
-                    ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
                     Ok(::dllgen_runtime::Status::Ok)
                 }
                 121 => {
+                    let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
+                    let __dllgen_a_arg0 = ::dllgen_runtime::marshal::handle::decode_c(
+                        &mut __dllgen_args,
+                        5,
+                        false,
+                        false,
+                    )?;
+                    __dllgen_args.finish()?;
+                    let __dllgen_ret = unsafe {
+                        #[cfg(target_arch = "x86")]
+                        let __dllgen_r = ::dllgen_runtime::native::Words::new()
+                            .push(
+                                ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_arg0),
+                            )
+                            .call::<
+                                i32,
+                            >(
+                                self.__dllgen_f121 as *const ::core::ffi::c_void,
+                                ::dllgen_runtime::native::Pops::Caller,
+                                "`sqlite3_mutex_try`",
+                            );
+                        #[cfg(not(target_arch = "x86"))]
+                        let __dllgen_r = ::core::result::Result::<
+                            _,
+                            ::dllgen_runtime::WireError,
+                        >::Ok(
+                            (self
+                                .__dllgen_f121)(
+                                ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_arg0),
+                            ),
+                        );
+                        __dllgen_r
+                    }?;
+                    ::dllgen_runtime::marshal::handle::after_call(
+                        &__dllgen_a_arg0,
+                        5,
+                        false,
+                    );
+                    ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
+                    Ok(::dllgen_runtime::Status::Ok)
+                }
+                122 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let __dllgen_a_pDb = ::dllgen_runtime::marshal::handle::decode_c(
                         &mut __dllgen_args,
@@ -8211,7 +8324,7 @@ mod __dllgen {
                             .call::<
                                 *mut ::core::ffi::c_void,
                             >(
-                                self.__dllgen_f121 as *const ::core::ffi::c_void,
+                                self.__dllgen_f122 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
                                 "`sqlite3_next_stmt`",
                             );
@@ -8221,7 +8334,7 @@ mod __dllgen {
                             ::dllgen_runtime::WireError,
                         >::Ok(
                             (self
-                                .__dllgen_f121)(
+                                .__dllgen_f122)(
                                 ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_pDb),
                                 ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_pStmt),
                             ),
@@ -8259,7 +8372,7 @@ mod __dllgen {
                     );
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                122 => {
+                123 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let __dllgen_a_filename = ::dllgen_runtime::marshal::in_string::decode::<
                         ::dllgen_runtime::marshal::Utf8,
@@ -8278,55 +8391,9 @@ mod __dllgen {
                             .call::<
                                 i32,
                             >(
-                                self.__dllgen_f122 as *const ::core::ffi::c_void,
-                                ::dllgen_runtime::native::Pops::Caller,
-                                "`sqlite3_open`",
-                            );
-                        #[cfg(not(target_arch = "x86"))]
-                        let __dllgen_r = ::core::result::Result::<
-                            _,
-                            ::dllgen_runtime::WireError,
-                        >::Ok(
-                            (self
-                                .__dllgen_f122)(
-                                ::dllgen_runtime::marshal::in_string::ptr(
-                                    &__dllgen_a_filename,
-                                ),
-                                &mut __dllgen_a_ppDb,
-                            ),
-                        );
-                        __dllgen_r
-                    }?;
-                    ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
-                    ::dllgen_runtime::marshal::out_handle::reply(
-                        __dllgen_out,
-                        3,
-                        __dllgen_a_ppDb,
-                    );
-                    Ok(::dllgen_runtime::Status::Ok)
-                }
-                123 => {
-                    let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
-                    let __dllgen_a_filename = ::dllgen_runtime::marshal::in_string::decode::<
-                        ::dllgen_runtime::marshal::Utf16,
-                    >(&mut __dllgen_args, false)?;
-                    let mut __dllgen_a_ppDb = ::dllgen_runtime::marshal::out_handle::storage();
-                    __dllgen_args.finish()?;
-                    let __dllgen_ret = unsafe {
-                        #[cfg(target_arch = "x86")]
-                        let __dllgen_r = ::dllgen_runtime::native::Words::new()
-                            .push(
-                                ::dllgen_runtime::marshal::in_string::ptr(
-                                    &__dllgen_a_filename,
-                                ),
-                            )
-                            .push(&mut __dllgen_a_ppDb)
-                            .call::<
-                                i32,
-                            >(
                                 self.__dllgen_f123 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
-                                "`sqlite3_open16`",
+                                "`sqlite3_open`",
                             );
                         #[cfg(not(target_arch = "x86"))]
                         let __dllgen_r = ::core::result::Result::<
@@ -8352,6 +8419,52 @@ mod __dllgen {
                     Ok(::dllgen_runtime::Status::Ok)
                 }
                 124 => {
+                    let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
+                    let __dllgen_a_filename = ::dllgen_runtime::marshal::in_string::decode::<
+                        ::dllgen_runtime::marshal::Utf16,
+                    >(&mut __dllgen_args, false)?;
+                    let mut __dllgen_a_ppDb = ::dllgen_runtime::marshal::out_handle::storage();
+                    __dllgen_args.finish()?;
+                    let __dllgen_ret = unsafe {
+                        #[cfg(target_arch = "x86")]
+                        let __dllgen_r = ::dllgen_runtime::native::Words::new()
+                            .push(
+                                ::dllgen_runtime::marshal::in_string::ptr(
+                                    &__dllgen_a_filename,
+                                ),
+                            )
+                            .push(&mut __dllgen_a_ppDb)
+                            .call::<
+                                i32,
+                            >(
+                                self.__dllgen_f124 as *const ::core::ffi::c_void,
+                                ::dllgen_runtime::native::Pops::Caller,
+                                "`sqlite3_open16`",
+                            );
+                        #[cfg(not(target_arch = "x86"))]
+                        let __dllgen_r = ::core::result::Result::<
+                            _,
+                            ::dllgen_runtime::WireError,
+                        >::Ok(
+                            (self
+                                .__dllgen_f124)(
+                                ::dllgen_runtime::marshal::in_string::ptr(
+                                    &__dllgen_a_filename,
+                                ),
+                                &mut __dllgen_a_ppDb,
+                            ),
+                        );
+                        __dllgen_r
+                    }?;
+                    ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
+                    ::dllgen_runtime::marshal::out_handle::reply(
+                        __dllgen_out,
+                        3,
+                        __dllgen_a_ppDb,
+                    );
+                    Ok(::dllgen_runtime::Status::Ok)
+                }
+                125 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let __dllgen_a_filename = ::dllgen_runtime::marshal::in_string::decode::<
                         ::dllgen_runtime::marshal::Utf8,
@@ -8381,7 +8494,7 @@ mod __dllgen {
                             .call::<
                                 i32,
                             >(
-                                self.__dllgen_f124 as *const ::core::ffi::c_void,
+                                self.__dllgen_f125 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
                                 "`sqlite3_open_v2`",
                             );
@@ -8391,7 +8504,7 @@ mod __dllgen {
                             ::dllgen_runtime::WireError,
                         >::Ok(
                             (self
-                                .__dllgen_f124)(
+                                .__dllgen_f125)(
                                 ::dllgen_runtime::marshal::in_string::ptr(
                                     &__dllgen_a_filename,
                                 ),
@@ -8410,29 +8523,6 @@ mod __dllgen {
                     );
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                125 => {
-                    let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
-                    __dllgen_args.finish()?;
-                    let __dllgen_ret = unsafe {
-                        #[cfg(target_arch = "x86")]
-                        let __dllgen_r = ::dllgen_runtime::native::Words::new()
-                            .call::<
-                                i32,
-                            >(
-                                self.__dllgen_f125 as *const ::core::ffi::c_void,
-                                ::dllgen_runtime::native::Pops::Caller,
-                                "`sqlite3_os_end`",
-                            );
-                        #[cfg(not(target_arch = "x86"))]
-                        let __dllgen_r = ::core::result::Result::<
-                            _,
-                            ::dllgen_runtime::WireError,
-                        >::Ok((self.__dllgen_f125)());
-                        __dllgen_r
-                    }?;
-                    ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
-                    Ok(::dllgen_runtime::Status::Ok)
-                }
                 126 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     __dllgen_args.finish()?;
@@ -8444,7 +8534,7 @@ mod __dllgen {
                             >(
                                 self.__dllgen_f126 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
-                                "`sqlite3_os_init`",
+                                "`sqlite3_os_end`",
                             );
                         #[cfg(not(target_arch = "x86"))]
                         let __dllgen_r = ::core::result::Result::<
@@ -8457,6 +8547,29 @@ mod __dllgen {
                     Ok(::dllgen_runtime::Status::Ok)
                 }
                 127 => {
+                    let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
+                    __dllgen_args.finish()?;
+                    let __dllgen_ret = unsafe {
+                        #[cfg(target_arch = "x86")]
+                        let __dllgen_r = ::dllgen_runtime::native::Words::new()
+                            .call::<
+                                i32,
+                            >(
+                                self.__dllgen_f127 as *const ::core::ffi::c_void,
+                                ::dllgen_runtime::native::Pops::Caller,
+                                "`sqlite3_os_init`",
+                            );
+                        #[cfg(not(target_arch = "x86"))]
+                        let __dllgen_r = ::core::result::Result::<
+                            _,
+                            ::dllgen_runtime::WireError,
+                        >::Ok((self.__dllgen_f127)());
+                        __dllgen_r
+                    }?;
+                    ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
+                    Ok(::dllgen_runtime::Status::Ok)
+                }
+                128 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let __dllgen_a_arg0 = ::dllgen_runtime::marshal::handle::decode_c(
                         &mut __dllgen_args,
@@ -8487,7 +8600,7 @@ mod __dllgen {
                             .call::<
                                 i32,
                             >(
-                                self.__dllgen_f127 as *const ::core::ffi::c_void,
+                                self.__dllgen_f128 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
                                 "`sqlite3_overload_function`",
                             );
@@ -8497,7 +8610,7 @@ mod __dllgen {
                             ::dllgen_runtime::WireError,
                         >::Ok(
                             (self
-                                .__dllgen_f127)(
+                                .__dllgen_f128)(
                                 ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_arg0),
                                 ::dllgen_runtime::marshal::in_string::ptr(
                                     &__dllgen_a_zFuncName,
@@ -8515,7 +8628,7 @@ mod __dllgen {
                     ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                128 => {
+                129 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let __dllgen_a_db = ::dllgen_runtime::marshal::handle::decode_c(
                         &mut __dllgen_args,
@@ -8543,84 +8656,9 @@ mod __dllgen {
                             .call::<
                                 i32,
                             >(
-                                self.__dllgen_f128 as *const ::core::ffi::c_void,
-                                ::dllgen_runtime::native::Pops::Caller,
-                                "`sqlite3_prepare`",
-                            );
-                        #[cfg(not(target_arch = "x86"))]
-                        let __dllgen_r = ::core::result::Result::<
-                            _,
-                            ::dllgen_runtime::WireError,
-                        >::Ok(
-                            (self
-                                .__dllgen_f128)(
-                                ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_db),
-                                ::dllgen_runtime::marshal::in_string::ptr(&__dllgen_a_zSql),
-                                -1i64 as i32,
-                                &mut __dllgen_a_ppStmt,
-                                ::dllgen_runtime::marshal::fixed::address(0x0),
-                            ),
-                        );
-                        __dllgen_r
-                    }?;
-                    let (__dllgen_errno, __dllgen_last_error) = (
-                        ::dllgen_runtime::native::errno(),
-                        ::dllgen_runtime::native::last_error(),
-                    );
-                    ::dllgen_runtime::marshal::handle::after_call(
-                        &__dllgen_a_db,
-                        3,
-                        false,
-                    );
-                    if let Some(__dllgen_status) = ::dllgen_runtime::marshal::error::check(
-                        __dllgen_out,
-                        __dllgen_ret,
-                        ::dllgen_runtime::marshal::error::Rule::Nonzero,
-                        ::dllgen_runtime::marshal::error::Code::Return,
-                        __dllgen_errno,
-                        __dllgen_last_error,
-                    ) {
-                        return Ok(__dllgen_status);
-                    }
-                    ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
-                    ::dllgen_runtime::marshal::out_handle::reply(
-                        __dllgen_out,
-                        6,
-                        __dllgen_a_ppStmt,
-                    );
-                    Ok(::dllgen_runtime::Status::Ok)
-                }
-                129 => {
-                    let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
-                    let __dllgen_a_db = ::dllgen_runtime::marshal::handle::decode_c(
-                        &mut __dllgen_args,
-                        3,
-                        false,
-                        false,
-                    )?;
-                    let __dllgen_a_zSql = ::dllgen_runtime::marshal::in_string::decode::<
-                        ::dllgen_runtime::marshal::Utf16,
-                    >(&mut __dllgen_args, false)?;
-                    let mut __dllgen_a_ppStmt = ::dllgen_runtime::marshal::out_handle::storage();
-                    __dllgen_args.finish()?;
-                    ::dllgen_runtime::native::set_errno(0);
-                    ::dllgen_runtime::native::set_last_error(0);
-                    let __dllgen_ret = unsafe {
-                        #[cfg(target_arch = "x86")]
-                        let __dllgen_r = ::dllgen_runtime::native::Words::new()
-                            .push(::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_db))
-                            .push(
-                                ::dllgen_runtime::marshal::in_string::ptr(&__dllgen_a_zSql),
-                            )
-                            .push(-1i64 as i32)
-                            .push(&mut __dllgen_a_ppStmt)
-                            .push(::dllgen_runtime::marshal::fixed::address(0x0))
-                            .call::<
-                                i32,
-                            >(
                                 self.__dllgen_f129 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
-                                "`sqlite3_prepare16`",
+                                "`sqlite3_prepare`",
                             );
                         #[cfg(not(target_arch = "x86"))]
                         let __dllgen_r = ::core::result::Result::<
@@ -8695,7 +8733,7 @@ mod __dllgen {
                             >(
                                 self.__dllgen_f130 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
-                                "`sqlite3_prepare16_v2`",
+                                "`sqlite3_prepare16`",
                             );
                         #[cfg(not(target_arch = "x86"))]
                         let __dllgen_r = ::core::result::Result::<
@@ -8751,10 +8789,6 @@ mod __dllgen {
                     let __dllgen_a_zSql = ::dllgen_runtime::marshal::in_string::decode::<
                         ::dllgen_runtime::marshal::Utf16,
                     >(&mut __dllgen_args, false)?;
-                    let __dllgen_a_prepFlags: u32 = ::dllgen_runtime::marshal::value::decode_c(
-                        &mut __dllgen_args,
-                        &mut __dllgen_keep,
-                    )?;
                     let mut __dllgen_a_ppStmt = ::dllgen_runtime::marshal::out_handle::storage();
                     __dllgen_args.finish()?;
                     ::dllgen_runtime::native::set_errno(0);
@@ -8767,7 +8801,6 @@ mod __dllgen {
                                 ::dllgen_runtime::marshal::in_string::ptr(&__dllgen_a_zSql),
                             )
                             .push(-1i64 as i32)
-                            .push(__dllgen_a_prepFlags)
                             .push(&mut __dllgen_a_ppStmt)
                             .push(::dllgen_runtime::marshal::fixed::address(0x0))
                             .call::<
@@ -8775,7 +8808,7 @@ mod __dllgen {
                             >(
                                 self.__dllgen_f131 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
-                                "`sqlite3_prepare16_v3`",
+                                "`sqlite3_prepare16_v2`",
                             );
                         #[cfg(not(target_arch = "x86"))]
                         let __dllgen_r = ::core::result::Result::<
@@ -8787,7 +8820,6 @@ mod __dllgen {
                                 ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_db),
                                 ::dllgen_runtime::marshal::in_string::ptr(&__dllgen_a_zSql),
                                 -1i64 as i32,
-                                __dllgen_a_prepFlags,
                                 &mut __dllgen_a_ppStmt,
                                 ::dllgen_runtime::marshal::fixed::address(0x0),
                             ),
@@ -8830,8 +8862,12 @@ mod __dllgen {
                         false,
                     )?;
                     let __dllgen_a_zSql = ::dllgen_runtime::marshal::in_string::decode::<
-                        ::dllgen_runtime::marshal::Utf8,
+                        ::dllgen_runtime::marshal::Utf16,
                     >(&mut __dllgen_args, false)?;
+                    let __dllgen_a_prepFlags: u32 = ::dllgen_runtime::marshal::value::decode_c(
+                        &mut __dllgen_args,
+                        &mut __dllgen_keep,
+                    )?;
                     let mut __dllgen_a_ppStmt = ::dllgen_runtime::marshal::out_handle::storage();
                     __dllgen_args.finish()?;
                     ::dllgen_runtime::native::set_errno(0);
@@ -8844,6 +8880,7 @@ mod __dllgen {
                                 ::dllgen_runtime::marshal::in_string::ptr(&__dllgen_a_zSql),
                             )
                             .push(-1i64 as i32)
+                            .push(__dllgen_a_prepFlags)
                             .push(&mut __dllgen_a_ppStmt)
                             .push(::dllgen_runtime::marshal::fixed::address(0x0))
                             .call::<
@@ -8851,7 +8888,7 @@ mod __dllgen {
                             >(
                                 self.__dllgen_f132 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
-                                "`sqlite3_prepare_v2`",
+                                "`sqlite3_prepare16_v3`",
                             );
                         #[cfg(not(target_arch = "x86"))]
                         let __dllgen_r = ::core::result::Result::<
@@ -8863,6 +8900,7 @@ mod __dllgen {
                                 ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_db),
                                 ::dllgen_runtime::marshal::in_string::ptr(&__dllgen_a_zSql),
                                 -1i64 as i32,
+                                __dllgen_a_prepFlags,
                                 &mut __dllgen_a_ppStmt,
                                 ::dllgen_runtime::marshal::fixed::address(0x0),
                             ),
@@ -8907,6 +8945,81 @@ mod __dllgen {
                     let __dllgen_a_zSql = ::dllgen_runtime::marshal::in_string::decode::<
                         ::dllgen_runtime::marshal::Utf8,
                     >(&mut __dllgen_args, false)?;
+                    let mut __dllgen_a_ppStmt = ::dllgen_runtime::marshal::out_handle::storage();
+                    __dllgen_args.finish()?;
+                    ::dllgen_runtime::native::set_errno(0);
+                    ::dllgen_runtime::native::set_last_error(0);
+                    let __dllgen_ret = unsafe {
+                        #[cfg(target_arch = "x86")]
+                        let __dllgen_r = ::dllgen_runtime::native::Words::new()
+                            .push(::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_db))
+                            .push(
+                                ::dllgen_runtime::marshal::in_string::ptr(&__dllgen_a_zSql),
+                            )
+                            .push(-1i64 as i32)
+                            .push(&mut __dllgen_a_ppStmt)
+                            .push(::dllgen_runtime::marshal::fixed::address(0x0))
+                            .call::<
+                                i32,
+                            >(
+                                self.__dllgen_f133 as *const ::core::ffi::c_void,
+                                ::dllgen_runtime::native::Pops::Caller,
+                                "`sqlite3_prepare_v2`",
+                            );
+                        #[cfg(not(target_arch = "x86"))]
+                        let __dllgen_r = ::core::result::Result::<
+                            _,
+                            ::dllgen_runtime::WireError,
+                        >::Ok(
+                            (self
+                                .__dllgen_f133)(
+                                ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_db),
+                                ::dllgen_runtime::marshal::in_string::ptr(&__dllgen_a_zSql),
+                                -1i64 as i32,
+                                &mut __dllgen_a_ppStmt,
+                                ::dllgen_runtime::marshal::fixed::address(0x0),
+                            ),
+                        );
+                        __dllgen_r
+                    }?;
+                    let (__dllgen_errno, __dllgen_last_error) = (
+                        ::dllgen_runtime::native::errno(),
+                        ::dllgen_runtime::native::last_error(),
+                    );
+                    ::dllgen_runtime::marshal::handle::after_call(
+                        &__dllgen_a_db,
+                        3,
+                        false,
+                    );
+                    if let Some(__dllgen_status) = ::dllgen_runtime::marshal::error::check(
+                        __dllgen_out,
+                        __dllgen_ret,
+                        ::dllgen_runtime::marshal::error::Rule::Nonzero,
+                        ::dllgen_runtime::marshal::error::Code::Return,
+                        __dllgen_errno,
+                        __dllgen_last_error,
+                    ) {
+                        return Ok(__dllgen_status);
+                    }
+                    ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
+                    ::dllgen_runtime::marshal::out_handle::reply(
+                        __dllgen_out,
+                        6,
+                        __dllgen_a_ppStmt,
+                    );
+                    Ok(::dllgen_runtime::Status::Ok)
+                }
+                134 => {
+                    let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
+                    let __dllgen_a_db = ::dllgen_runtime::marshal::handle::decode_c(
+                        &mut __dllgen_args,
+                        3,
+                        false,
+                        false,
+                    )?;
+                    let __dllgen_a_zSql = ::dllgen_runtime::marshal::in_string::decode::<
+                        ::dllgen_runtime::marshal::Utf8,
+                    >(&mut __dllgen_args, false)?;
                     let __dllgen_a_prepFlags: u32 = ::dllgen_runtime::marshal::value::decode_c(
                         &mut __dllgen_args,
                         &mut __dllgen_keep,
@@ -8929,7 +9042,7 @@ mod __dllgen {
                             .call::<
                                 i32,
                             >(
-                                self.__dllgen_f133 as *const ::core::ffi::c_void,
+                                self.__dllgen_f134 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
                                 "`sqlite3_prepare_v3`",
                             );
@@ -8939,7 +9052,7 @@ mod __dllgen {
                             ::dllgen_runtime::WireError,
                         >::Ok(
                             (self
-                                .__dllgen_f133)(
+                                .__dllgen_f134)(
                                 ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_db),
                                 ::dllgen_runtime::marshal::in_string::ptr(&__dllgen_a_zSql),
                                 -1i64 as i32,
@@ -8977,7 +9090,7 @@ mod __dllgen {
                     );
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                134 => {
+                135 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let __dllgen_a_arg0 = ::dllgen_runtime::marshal::handle::decode_c(
                         &mut __dllgen_args,
@@ -9005,7 +9118,7 @@ mod __dllgen {
                             .push(
                                 __dllgen_a_xProfile
                                     .then_some(
-                                        __dllgen_callback_134_1
+                                        __dllgen_callback_135_1
                                             as unsafe extern "C" fn(
                                                 *mut ::core::ffi::c_void,
                                                 *const u8,
@@ -9017,7 +9130,7 @@ mod __dllgen {
                             .call::<
                                 (),
                             >(
-                                self.__dllgen_f134 as *const ::core::ffi::c_void,
+                                self.__dllgen_f135 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
                                 "`sqlite3_profile`",
                             );
@@ -9027,11 +9140,11 @@ mod __dllgen {
                             ::dllgen_runtime::WireError,
                         >::Ok(
                             (self
-                                .__dllgen_f134)(
+                                .__dllgen_f135)(
                                 ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_arg0),
                                 __dllgen_a_xProfile
                                     .then_some(
-                                        __dllgen_callback_134_1
+                                        __dllgen_callback_135_1
                                             as unsafe extern "C" fn(
                                                 *mut ::core::ffi::c_void,
                                                 *const u8,
@@ -9056,7 +9169,7 @@ mod __dllgen {
                     );
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                135 => {
+                136 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let __dllgen_a_arg0 = ::dllgen_runtime::marshal::handle::decode_c(
                         &mut __dllgen_args,
@@ -9089,7 +9202,7 @@ mod __dllgen {
                             .push(
                                 __dllgen_a_arg2
                                     .then_some(
-                                        __dllgen_callback_135_2
+                                        __dllgen_callback_136_2
                                             as unsafe extern "C" fn(*mut ::core::ffi::c_void) -> i32,
                                     ),
                             )
@@ -9097,7 +9210,7 @@ mod __dllgen {
                             .call::<
                                 (),
                             >(
-                                self.__dllgen_f135 as *const ::core::ffi::c_void,
+                                self.__dllgen_f136 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
                                 "`sqlite3_progress_handler`",
                             );
@@ -9107,12 +9220,12 @@ mod __dllgen {
                             ::dllgen_runtime::WireError,
                         >::Ok(
                             (self
-                                .__dllgen_f135)(
+                                .__dllgen_f136)(
                                 ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_arg0),
                                 __dllgen_a_arg1,
                                 __dllgen_a_arg2
                                     .then_some(
-                                        __dllgen_callback_135_2
+                                        __dllgen_callback_136_2
                                             as unsafe extern "C" fn(*mut ::core::ffi::c_void) -> i32,
                                     ),
                                 ::dllgen_runtime::host::kept::context(&__dllgen_reg),
@@ -9133,7 +9246,7 @@ mod __dllgen {
                     );
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                136 => {
+                137 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let __dllgen_a_N: i32 = ::dllgen_runtime::marshal::length::decode(
                         &mut __dllgen_args,
@@ -9159,7 +9272,7 @@ mod __dllgen {
                             .call::<
                                 (),
                             >(
-                                self.__dllgen_f136 as *const ::core::ffi::c_void,
+                                self.__dllgen_f137 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
                                 "`sqlite3_randomness`",
                             );
@@ -9169,7 +9282,7 @@ mod __dllgen {
                             ::dllgen_runtime::WireError,
                         >::Ok(
                             (self
-                                .__dllgen_f136)(
+                                .__dllgen_f137)(
                                 __dllgen_a_N,
                                 ::dllgen_runtime::marshal::out_buffer::ptr(
                                     &mut __dllgen_a_P,
@@ -9186,7 +9299,7 @@ mod __dllgen {
                     )?;
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                137 => {
+                138 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let __dllgen_a_arg0: i32 = ::dllgen_runtime::marshal::value::decode_c(
                         &mut __dllgen_args,
@@ -9200,7 +9313,7 @@ mod __dllgen {
                             .call::<
                                 i32,
                             >(
-                                self.__dllgen_f137 as *const ::core::ffi::c_void,
+                                self.__dllgen_f138 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
                                 "`sqlite3_release_memory`",
                             );
@@ -9208,13 +9321,13 @@ mod __dllgen {
                         let __dllgen_r = ::core::result::Result::<
                             _,
                             ::dllgen_runtime::WireError,
-                        >::Ok((self.__dllgen_f137)(__dllgen_a_arg0));
+                        >::Ok((self.__dllgen_f138)(__dllgen_a_arg0));
                         __dllgen_r
                     }?;
                     ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                138 => {
+                139 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let __dllgen_a_pStmt = ::dllgen_runtime::marshal::handle::decode_c(
                         &mut __dllgen_args,
@@ -9232,7 +9345,7 @@ mod __dllgen {
                             .call::<
                                 i32,
                             >(
-                                self.__dllgen_f138 as *const ::core::ffi::c_void,
+                                self.__dllgen_f139 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
                                 "`sqlite3_reset`",
                             );
@@ -9242,7 +9355,7 @@ mod __dllgen {
                             ::dllgen_runtime::WireError,
                         >::Ok(
                             (self
-                                .__dllgen_f138)(
+                                .__dllgen_f139)(
                                 ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_pStmt),
                             ),
                         );
@@ -9256,7 +9369,7 @@ mod __dllgen {
                     ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                139 => {
+                140 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     __dllgen_args.finish()?;
                     let __dllgen_ret = unsafe {
@@ -9265,7 +9378,7 @@ mod __dllgen {
                             .call::<
                                 (),
                             >(
-                                self.__dllgen_f139 as *const ::core::ffi::c_void,
+                                self.__dllgen_f140 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
                                 "`sqlite3_reset_auto_extension`",
                             );
@@ -9273,12 +9386,12 @@ mod __dllgen {
                         let __dllgen_r = ::core::result::Result::<
                             _,
                             ::dllgen_runtime::WireError,
-                        >::Ok((self.__dllgen_f139)());
+                        >::Ok((self.__dllgen_f140)());
                         __dllgen_r
                     }?;
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                140 => {
+                141 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let __dllgen_a_arg0 = ::dllgen_runtime::marshal::handle::decode_c(
                         &mut __dllgen_args,
@@ -9313,7 +9426,7 @@ mod __dllgen {
                             .call::<
                                 (),
                             >(
-                                self.__dllgen_f140 as *const ::core::ffi::c_void,
+                                self.__dllgen_f141 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
                                 "`sqlite3_result_blob`",
                             );
@@ -9323,7 +9436,7 @@ mod __dllgen {
                             ::dllgen_runtime::WireError,
                         >::Ok(
                             (self
-                                .__dllgen_f140)(
+                                .__dllgen_f141)(
                                 ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_arg0),
                                 ::dllgen_runtime::marshal::in_buffer::ptr(&__dllgen_a_arg1),
                                 __dllgen_a_arg2,
@@ -9339,7 +9452,7 @@ mod __dllgen {
                     );
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                141 => {
+                142 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let __dllgen_a_arg0 = ::dllgen_runtime::marshal::handle::decode_c(
                         &mut __dllgen_args,
@@ -9362,7 +9475,7 @@ mod __dllgen {
                             .call::<
                                 (),
                             >(
-                                self.__dllgen_f141 as *const ::core::ffi::c_void,
+                                self.__dllgen_f142 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
                                 "`sqlite3_result_double`",
                             );
@@ -9372,7 +9485,7 @@ mod __dllgen {
                             ::dllgen_runtime::WireError,
                         >::Ok(
                             (self
-                                .__dllgen_f141)(
+                                .__dllgen_f142)(
                                 ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_arg0),
                                 __dllgen_a_arg1,
                             ),
@@ -9386,7 +9499,7 @@ mod __dllgen {
                     );
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                142 => {
+                143 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let __dllgen_a_arg0 = ::dllgen_runtime::marshal::handle::decode_c(
                         &mut __dllgen_args,
@@ -9420,7 +9533,7 @@ mod __dllgen {
                             .call::<
                                 (),
                             >(
-                                self.__dllgen_f142 as *const ::core::ffi::c_void,
+                                self.__dllgen_f143 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
                                 "`sqlite3_result_error`",
                             );
@@ -9430,7 +9543,7 @@ mod __dllgen {
                             ::dllgen_runtime::WireError,
                         >::Ok(
                             (self
-                                .__dllgen_f142)(
+                                .__dllgen_f143)(
                                 ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_arg0),
                                 ::dllgen_runtime::marshal::in_buffer::ptr(&__dllgen_a_arg1),
                                 __dllgen_a_arg2,
@@ -9445,7 +9558,7 @@ mod __dllgen {
                     );
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                143 => {
+                144 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let __dllgen_a_arg0 = ::dllgen_runtime::marshal::handle::decode_c(
                         &mut __dllgen_args,
@@ -9468,7 +9581,7 @@ mod __dllgen {
                             .call::<
                                 (),
                             >(
-                                self.__dllgen_f143 as *const ::core::ffi::c_void,
+                                self.__dllgen_f144 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
                                 "`sqlite3_result_error_code`",
                             );
@@ -9478,50 +9591,9 @@ mod __dllgen {
                             ::dllgen_runtime::WireError,
                         >::Ok(
                             (self
-                                .__dllgen_f143)(
-                                ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_arg0),
-                                __dllgen_a_arg1,
-                            ),
-                        );
-                        __dllgen_r
-                    }?;
-                    ::dllgen_runtime::marshal::handle::after_call(
-                        &__dllgen_a_arg0,
-                        2,
-                        false,
-                    );
-                    Ok(::dllgen_runtime::Status::Ok)
-                }
-                144 => {
-                    let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
-                    let __dllgen_a_arg0 = ::dllgen_runtime::marshal::handle::decode_c(
-                        &mut __dllgen_args,
-                        2,
-                        false,
-                        false,
-                    )?;
-                    __dllgen_args.finish()?;
-                    let __dllgen_ret = unsafe {
-                        #[cfg(target_arch = "x86")]
-                        let __dllgen_r = ::dllgen_runtime::native::Words::new()
-                            .push(
-                                ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_arg0),
-                            )
-                            .call::<
-                                (),
-                            >(
-                                self.__dllgen_f144 as *const ::core::ffi::c_void,
-                                ::dllgen_runtime::native::Pops::Caller,
-                                "`sqlite3_result_error_nomem`",
-                            );
-                        #[cfg(not(target_arch = "x86"))]
-                        let __dllgen_r = ::core::result::Result::<
-                            _,
-                            ::dllgen_runtime::WireError,
-                        >::Ok(
-                            (self
                                 .__dllgen_f144)(
                                 ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_arg0),
+                                __dllgen_a_arg1,
                             ),
                         );
                         __dllgen_r
@@ -9553,7 +9625,7 @@ mod __dllgen {
                             >(
                                 self.__dllgen_f145 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
-                                "`sqlite3_result_error_toobig`",
+                                "`sqlite3_result_error_nomem`",
                             );
                         #[cfg(not(target_arch = "x86"))]
                         let __dllgen_r = ::core::result::Result::<
@@ -9582,10 +9654,6 @@ mod __dllgen {
                         false,
                         false,
                     )?;
-                    let __dllgen_a_arg1: i32 = ::dllgen_runtime::marshal::value::decode_c(
-                        &mut __dllgen_args,
-                        &mut __dllgen_keep,
-                    )?;
                     __dllgen_args.finish()?;
                     let __dllgen_ret = unsafe {
                         #[cfg(target_arch = "x86")]
@@ -9593,13 +9661,12 @@ mod __dllgen {
                             .push(
                                 ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_arg0),
                             )
-                            .push(__dllgen_a_arg1)
                             .call::<
                                 (),
                             >(
                                 self.__dllgen_f146 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
-                                "`sqlite3_result_int`",
+                                "`sqlite3_result_error_toobig`",
                             );
                         #[cfg(not(target_arch = "x86"))]
                         let __dllgen_r = ::core::result::Result::<
@@ -9609,7 +9676,6 @@ mod __dllgen {
                             (self
                                 .__dllgen_f146)(
                                 ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_arg0),
-                                __dllgen_a_arg1,
                             ),
                         );
                         __dllgen_r
@@ -9629,7 +9695,7 @@ mod __dllgen {
                         false,
                         false,
                     )?;
-                    let __dllgen_a_arg1: i64 = ::dllgen_runtime::marshal::value::decode_c(
+                    let __dllgen_a_arg1: i32 = ::dllgen_runtime::marshal::value::decode_c(
                         &mut __dllgen_args,
                         &mut __dllgen_keep,
                     )?;
@@ -9646,7 +9712,7 @@ mod __dllgen {
                             >(
                                 self.__dllgen_f147 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
-                                "`sqlite3_result_int64`",
+                                "`sqlite3_result_int`",
                             );
                         #[cfg(not(target_arch = "x86"))]
                         let __dllgen_r = ::core::result::Result::<
@@ -9676,6 +9742,10 @@ mod __dllgen {
                         false,
                         false,
                     )?;
+                    let __dllgen_a_arg1: i64 = ::dllgen_runtime::marshal::value::decode_c(
+                        &mut __dllgen_args,
+                        &mut __dllgen_keep,
+                    )?;
                     __dllgen_args.finish()?;
                     let __dllgen_ret = unsafe {
                         #[cfg(target_arch = "x86")]
@@ -9683,12 +9753,13 @@ mod __dllgen {
                             .push(
                                 ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_arg0),
                             )
+                            .push(__dllgen_a_arg1)
                             .call::<
                                 (),
                             >(
                                 self.__dllgen_f148 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
-                                "`sqlite3_result_null`",
+                                "`sqlite3_result_int64`",
                             );
                         #[cfg(not(target_arch = "x86"))]
                         let __dllgen_r = ::core::result::Result::<
@@ -9698,6 +9769,7 @@ mod __dllgen {
                             (self
                                 .__dllgen_f148)(
                                 ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_arg0),
+                                __dllgen_a_arg1,
                             ),
                         );
                         __dllgen_r
@@ -9710,6 +9782,47 @@ mod __dllgen {
                     Ok(::dllgen_runtime::Status::Ok)
                 }
                 149 => {
+                    let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
+                    let __dllgen_a_arg0 = ::dllgen_runtime::marshal::handle::decode_c(
+                        &mut __dllgen_args,
+                        2,
+                        false,
+                        false,
+                    )?;
+                    __dllgen_args.finish()?;
+                    let __dllgen_ret = unsafe {
+                        #[cfg(target_arch = "x86")]
+                        let __dllgen_r = ::dllgen_runtime::native::Words::new()
+                            .push(
+                                ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_arg0),
+                            )
+                            .call::<
+                                (),
+                            >(
+                                self.__dllgen_f149 as *const ::core::ffi::c_void,
+                                ::dllgen_runtime::native::Pops::Caller,
+                                "`sqlite3_result_null`",
+                            );
+                        #[cfg(not(target_arch = "x86"))]
+                        let __dllgen_r = ::core::result::Result::<
+                            _,
+                            ::dllgen_runtime::WireError,
+                        >::Ok(
+                            (self
+                                .__dllgen_f149)(
+                                ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_arg0),
+                            ),
+                        );
+                        __dllgen_r
+                    }?;
+                    ::dllgen_runtime::marshal::handle::after_call(
+                        &__dllgen_a_arg0,
+                        2,
+                        false,
+                    );
+                    Ok(::dllgen_runtime::Status::Ok)
+                }
+                150 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let __dllgen_a_arg0 = ::dllgen_runtime::marshal::handle::decode_c(
                         &mut __dllgen_args,
@@ -9732,7 +9845,7 @@ mod __dllgen {
                             .call::<
                                 (),
                             >(
-                                self.__dllgen_f149 as *const ::core::ffi::c_void,
+                                self.__dllgen_f150 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
                                 "`sqlite3_result_subtype`",
                             );
@@ -9742,7 +9855,7 @@ mod __dllgen {
                             ::dllgen_runtime::WireError,
                         >::Ok(
                             (self
-                                .__dllgen_f149)(
+                                .__dllgen_f150)(
                                 ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_arg0),
                                 __dllgen_a_arg1,
                             ),
@@ -9756,7 +9869,7 @@ mod __dllgen {
                     );
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                150 => {
+                151 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let __dllgen_a_arg0 = ::dllgen_runtime::marshal::handle::decode_c(
                         &mut __dllgen_args,
@@ -9791,7 +9904,7 @@ mod __dllgen {
                             .call::<
                                 (),
                             >(
-                                self.__dllgen_f150 as *const ::core::ffi::c_void,
+                                self.__dllgen_f151 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
                                 "`sqlite3_result_text`",
                             );
@@ -9801,7 +9914,7 @@ mod __dllgen {
                             ::dllgen_runtime::WireError,
                         >::Ok(
                             (self
-                                .__dllgen_f150)(
+                                .__dllgen_f151)(
                                 ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_arg0),
                                 ::dllgen_runtime::marshal::in_buffer::ptr(&__dllgen_a_arg1),
                                 __dllgen_a_arg2,
@@ -9817,7 +9930,7 @@ mod __dllgen {
                     );
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                151 => {
+                152 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let __dllgen_a_arg0 = ::dllgen_runtime::marshal::handle::decode_c(
                         &mut __dllgen_args,
@@ -9844,7 +9957,7 @@ mod __dllgen {
                             .call::<
                                 (),
                             >(
-                                self.__dllgen_f151 as *const ::core::ffi::c_void,
+                                self.__dllgen_f152 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
                                 "`sqlite3_result_value`",
                             );
@@ -9854,7 +9967,7 @@ mod __dllgen {
                             ::dllgen_runtime::WireError,
                         >::Ok(
                             (self
-                                .__dllgen_f151)(
+                                .__dllgen_f152)(
                                 ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_arg0),
                                 ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_arg1),
                             ),
@@ -9873,7 +9986,7 @@ mod __dllgen {
                     );
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                152 => {
+                153 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let __dllgen_a_arg0 = ::dllgen_runtime::marshal::handle::decode_c(
                         &mut __dllgen_args,
@@ -9896,7 +10009,7 @@ mod __dllgen {
                             .call::<
                                 (),
                             >(
-                                self.__dllgen_f152 as *const ::core::ffi::c_void,
+                                self.__dllgen_f153 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
                                 "`sqlite3_result_zeroblob`",
                             );
@@ -9906,7 +10019,7 @@ mod __dllgen {
                             ::dllgen_runtime::WireError,
                         >::Ok(
                             (self
-                                .__dllgen_f152)(
+                                .__dllgen_f153)(
                                 ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_arg0),
                                 __dllgen_a_n,
                             ),
@@ -9920,7 +10033,7 @@ mod __dllgen {
                     );
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                153 => {
+                154 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let __dllgen_a_arg0 = ::dllgen_runtime::marshal::handle::decode_c(
                         &mut __dllgen_args,
@@ -9943,7 +10056,7 @@ mod __dllgen {
                             .call::<
                                 i32,
                             >(
-                                self.__dllgen_f153 as *const ::core::ffi::c_void,
+                                self.__dllgen_f154 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
                                 "`sqlite3_result_zeroblob64`",
                             );
@@ -9953,7 +10066,7 @@ mod __dllgen {
                             ::dllgen_runtime::WireError,
                         >::Ok(
                             (self
-                                .__dllgen_f153)(
+                                .__dllgen_f154)(
                                 ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_arg0),
                                 __dllgen_a_n,
                             ),
@@ -9968,7 +10081,7 @@ mod __dllgen {
                     ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                154 => {
+                155 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let __dllgen_a_arg0 = ::dllgen_runtime::marshal::handle::decode_c(
                         &mut __dllgen_args,
@@ -9996,7 +10109,7 @@ mod __dllgen {
                             .push(
                                 __dllgen_a_arg1
                                     .then_some(
-                                        __dllgen_callback_154_1
+                                        __dllgen_callback_155_1
                                             as unsafe extern "C" fn(*mut ::core::ffi::c_void),
                                     ),
                             )
@@ -10004,7 +10117,7 @@ mod __dllgen {
                             .call::<
                                 (),
                             >(
-                                self.__dllgen_f154 as *const ::core::ffi::c_void,
+                                self.__dllgen_f155 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
                                 "`sqlite3_rollback_hook`",
                             );
@@ -10014,11 +10127,11 @@ mod __dllgen {
                             ::dllgen_runtime::WireError,
                         >::Ok(
                             (self
-                                .__dllgen_f154)(
+                                .__dllgen_f155)(
                                 ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_arg0),
                                 __dllgen_a_arg1
                                     .then_some(
-                                        __dllgen_callback_154_1
+                                        __dllgen_callback_155_1
                                             as unsafe extern "C" fn(*mut ::core::ffi::c_void),
                                     ),
                                 ::dllgen_runtime::host::kept::context(&__dllgen_reg),
@@ -10039,7 +10152,7 @@ mod __dllgen {
                     );
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                155 => {
+                156 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let __dllgen_a_db = ::dllgen_runtime::marshal::handle::decode_c(
                         &mut __dllgen_args,
@@ -10072,7 +10185,7 @@ mod __dllgen {
                             .call::<
                                 *const u8,
                             >(
-                                self.__dllgen_f155 as *const ::core::ffi::c_void,
+                                self.__dllgen_f156 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
                                 "`sqlite3_serialize`",
                             );
@@ -10082,7 +10195,7 @@ mod __dllgen {
                             ::dllgen_runtime::WireError,
                         >::Ok(
                             (self
-                                .__dllgen_f155)(
+                                .__dllgen_f156)(
                                 ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_db),
                                 ::dllgen_runtime::marshal::in_string::ptr(
                                     &__dllgen_a_zSchema,
@@ -10113,7 +10226,7 @@ mod __dllgen {
                     if !__dllgen_ret.is_null() {
                         unsafe {
                             (self
-                                .__dllgen_helper155)(
+                                .__dllgen_helper156)(
                                 __dllgen_ret as *mut ::core::ffi::c_void,
                             )
                         };
@@ -10126,7 +10239,7 @@ mod __dllgen {
                     )?;
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                156 => {
+                157 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let __dllgen_a_arg0 = ::dllgen_runtime::marshal::handle::decode_c(
                         &mut __dllgen_args,
@@ -10154,7 +10267,7 @@ mod __dllgen {
                             .push(
                                 __dllgen_a_xAuth
                                     .then_some(
-                                        __dllgen_callback_156_1
+                                        __dllgen_callback_157_1
                                             as unsafe extern "C" fn(
                                                 *mut ::core::ffi::c_void,
                                                 i32,
@@ -10169,7 +10282,7 @@ mod __dllgen {
                             .call::<
                                 i32,
                             >(
-                                self.__dllgen_f156 as *const ::core::ffi::c_void,
+                                self.__dllgen_f157 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
                                 "`sqlite3_set_authorizer`",
                             );
@@ -10179,11 +10292,11 @@ mod __dllgen {
                             ::dllgen_runtime::WireError,
                         >::Ok(
                             (self
-                                .__dllgen_f156)(
+                                .__dllgen_f157)(
                                 ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_arg0),
                                 __dllgen_a_xAuth
                                     .then_some(
-                                        __dllgen_callback_156_1
+                                        __dllgen_callback_157_1
                                             as unsafe extern "C" fn(
                                                 *mut ::core::ffi::c_void,
                                                 i32,
@@ -10212,7 +10325,7 @@ mod __dllgen {
                     ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                157 => {
+                158 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let __dllgen_a_arg0 = ::dllgen_runtime::marshal::handle::decode_c(
                         &mut __dllgen_args,
@@ -10235,7 +10348,7 @@ mod __dllgen {
                             .call::<
                                 (),
                             >(
-                                self.__dllgen_f157 as *const ::core::ffi::c_void,
+                                self.__dllgen_f158 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
                                 "`sqlite3_set_last_insert_rowid`",
                             );
@@ -10245,7 +10358,7 @@ mod __dllgen {
                             ::dllgen_runtime::WireError,
                         >::Ok(
                             (self
-                                .__dllgen_f157)(
+                                .__dllgen_f158)(
                                 ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_arg0),
                                 __dllgen_a_arg1,
                             ),
@@ -10259,7 +10372,7 @@ mod __dllgen {
                     );
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                158 => {
+                159 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     __dllgen_args.finish()?;
                     let __dllgen_ret = unsafe {
@@ -10268,7 +10381,7 @@ mod __dllgen {
                             .call::<
                                 i32,
                             >(
-                                self.__dllgen_f158 as *const ::core::ffi::c_void,
+                                self.__dllgen_f159 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
                                 "`sqlite3_shutdown`",
                             );
@@ -10276,13 +10389,13 @@ mod __dllgen {
                         let __dllgen_r = ::core::result::Result::<
                             _,
                             ::dllgen_runtime::WireError,
-                        >::Ok((self.__dllgen_f158)());
+                        >::Ok((self.__dllgen_f159)());
                         __dllgen_r
                     }?;
                     ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                159 => {
+                160 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let __dllgen_a_arg0: i32 = ::dllgen_runtime::marshal::value::decode_c(
                         &mut __dllgen_args,
@@ -10296,7 +10409,7 @@ mod __dllgen {
                             .call::<
                                 i32,
                             >(
-                                self.__dllgen_f159 as *const ::core::ffi::c_void,
+                                self.__dllgen_f160 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
                                 "`sqlite3_sleep`",
                             );
@@ -10304,13 +10417,13 @@ mod __dllgen {
                         let __dllgen_r = ::core::result::Result::<
                             _,
                             ::dllgen_runtime::WireError,
-                        >::Ok((self.__dllgen_f159)(__dllgen_a_arg0));
+                        >::Ok((self.__dllgen_f160)(__dllgen_a_arg0));
                         __dllgen_r
                     }?;
                     ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                160 => {
+                161 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let __dllgen_a_n: i32 = ::dllgen_runtime::marshal::length::decode(
                         &mut __dllgen_args,
@@ -10350,7 +10463,7 @@ mod __dllgen {
                             .call::<
                                 *const u8,
                             >(
-                                self.__dllgen_f160 as *const ::core::ffi::c_void,
+                                self.__dllgen_f161 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
                                 "`sqlite3_snprintf_str`",
                             );
@@ -10360,7 +10473,7 @@ mod __dllgen {
                             ::dllgen_runtime::WireError,
                         >::Ok(
                             (self
-                                .__dllgen_f160)(
+                                .__dllgen_f161)(
                                 __dllgen_a_n,
                                 ::dllgen_runtime::marshal::out_buffer::ptr(
                                     &mut __dllgen_a_zBuf,
@@ -10387,7 +10500,7 @@ mod __dllgen {
                     )?;
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                161 => {
+                162 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let __dllgen_a_N: i32 = ::dllgen_runtime::marshal::value::decode_c(
                         &mut __dllgen_args,
@@ -10401,7 +10514,7 @@ mod __dllgen {
                             .call::<
                                 (),
                             >(
-                                self.__dllgen_f161 as *const ::core::ffi::c_void,
+                                self.__dllgen_f162 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
                                 "`sqlite3_soft_heap_limit`",
                             );
@@ -10409,12 +10522,12 @@ mod __dllgen {
                         let __dllgen_r = ::core::result::Result::<
                             _,
                             ::dllgen_runtime::WireError,
-                        >::Ok((self.__dllgen_f161)(__dllgen_a_N));
+                        >::Ok((self.__dllgen_f162)(__dllgen_a_N));
                         __dllgen_r
                     }?;
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                162 => {
+                163 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let __dllgen_a_N: i64 = ::dllgen_runtime::marshal::value::decode_c(
                         &mut __dllgen_args,
@@ -10428,7 +10541,7 @@ mod __dllgen {
                             .call::<
                                 i64,
                             >(
-                                self.__dllgen_f162 as *const ::core::ffi::c_void,
+                                self.__dllgen_f163 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
                                 "`sqlite3_soft_heap_limit64`",
                             );
@@ -10436,13 +10549,13 @@ mod __dllgen {
                         let __dllgen_r = ::core::result::Result::<
                             _,
                             ::dllgen_runtime::WireError,
-                        >::Ok((self.__dllgen_f162)(__dllgen_a_N));
+                        >::Ok((self.__dllgen_f163)(__dllgen_a_N));
                         __dllgen_r
                     }?;
                     ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                163 => {
+                164 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     __dllgen_args.finish()?;
                     let __dllgen_ret = unsafe {
@@ -10451,7 +10564,7 @@ mod __dllgen {
                             .call::<
                                 *const u8,
                             >(
-                                self.__dllgen_f163 as *const ::core::ffi::c_void,
+                                self.__dllgen_f164 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
                                 "`sqlite3_sourceid`",
                             );
@@ -10459,7 +10572,7 @@ mod __dllgen {
                         let __dllgen_r = ::core::result::Result::<
                             _,
                             ::dllgen_runtime::WireError,
-                        >::Ok((self.__dllgen_f163)());
+                        >::Ok((self.__dllgen_f164)());
                         __dllgen_r
                     }?;
                     unsafe {
@@ -10469,7 +10582,7 @@ mod __dllgen {
                     };
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                164 => {
+                165 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let __dllgen_a_pStmt = ::dllgen_runtime::marshal::handle::decode_c(
                         &mut __dllgen_args,
@@ -10487,7 +10600,7 @@ mod __dllgen {
                             .call::<
                                 *const u8,
                             >(
-                                self.__dllgen_f164 as *const ::core::ffi::c_void,
+                                self.__dllgen_f165 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
                                 "`sqlite3_sql`",
                             );
@@ -10497,7 +10610,7 @@ mod __dllgen {
                             ::dllgen_runtime::WireError,
                         >::Ok(
                             (self
-                                .__dllgen_f164)(
+                                .__dllgen_f165)(
                                 ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_pStmt),
                             ),
                         );
@@ -10515,7 +10628,7 @@ mod __dllgen {
                     };
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                165 => {
+                166 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let __dllgen_a_op: i32 = ::dllgen_runtime::marshal::value::decode_c(
                         &mut __dllgen_args,
@@ -10552,7 +10665,7 @@ mod __dllgen {
                             .call::<
                                 i32,
                             >(
-                                self.__dllgen_f165 as *const ::core::ffi::c_void,
+                                self.__dllgen_f166 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
                                 "`sqlite3_status`",
                             );
@@ -10562,7 +10675,7 @@ mod __dllgen {
                             ::dllgen_runtime::WireError,
                         >::Ok(
                             (self
-                                .__dllgen_f165)(
+                                .__dllgen_f166)(
                                 __dllgen_a_op,
                                 ::dllgen_runtime::marshal::out_value::ptr(
                                     &mut __dllgen_a_pCurrent,
@@ -10602,7 +10715,7 @@ mod __dllgen {
                     )?;
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                166 => {
+                167 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let __dllgen_a_op: i32 = ::dllgen_runtime::marshal::value::decode_c(
                         &mut __dllgen_args,
@@ -10639,7 +10752,7 @@ mod __dllgen {
                             .call::<
                                 i32,
                             >(
-                                self.__dllgen_f166 as *const ::core::ffi::c_void,
+                                self.__dllgen_f167 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
                                 "`sqlite3_status64`",
                             );
@@ -10649,7 +10762,7 @@ mod __dllgen {
                             ::dllgen_runtime::WireError,
                         >::Ok(
                             (self
-                                .__dllgen_f166)(
+                                .__dllgen_f167)(
                                 __dllgen_a_op,
                                 ::dllgen_runtime::marshal::out_value::ptr(
                                     &mut __dllgen_a_pCurrent,
@@ -10689,7 +10802,7 @@ mod __dllgen {
                     )?;
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                167 => {
+                168 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let __dllgen_a_arg0 = ::dllgen_runtime::marshal::handle::decode_c(
                         &mut __dllgen_args,
@@ -10709,7 +10822,7 @@ mod __dllgen {
                             .call::<
                                 i32,
                             >(
-                                self.__dllgen_f167 as *const ::core::ffi::c_void,
+                                self.__dllgen_f168 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
                                 "`sqlite3_step`",
                             );
@@ -10719,7 +10832,7 @@ mod __dllgen {
                             ::dllgen_runtime::WireError,
                         >::Ok(
                             (self
-                                .__dllgen_f167)(
+                                .__dllgen_f168)(
                                 ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_arg0),
                             ),
                         );
@@ -10747,7 +10860,7 @@ mod __dllgen {
                     ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                168 => {
+                169 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let __dllgen_a_arg0 = ::dllgen_runtime::marshal::handle::decode_c(
                         &mut __dllgen_args,
@@ -10765,7 +10878,7 @@ mod __dllgen {
                             .call::<
                                 i32,
                             >(
-                                self.__dllgen_f168 as *const ::core::ffi::c_void,
+                                self.__dllgen_f169 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
                                 "`sqlite3_stmt_busy`",
                             );
@@ -10775,7 +10888,7 @@ mod __dllgen {
                             ::dllgen_runtime::WireError,
                         >::Ok(
                             (self
-                                .__dllgen_f168)(
+                                .__dllgen_f169)(
                                 ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_arg0),
                             ),
                         );
@@ -10783,48 +10896,6 @@ mod __dllgen {
                     }?;
                     ::dllgen_runtime::marshal::handle::after_call(
                         &__dllgen_a_arg0,
-                        6,
-                        false,
-                    );
-                    ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
-                    Ok(::dllgen_runtime::Status::Ok)
-                }
-                169 => {
-                    let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
-                    let __dllgen_a_pStmt = ::dllgen_runtime::marshal::handle::decode_c(
-                        &mut __dllgen_args,
-                        6,
-                        false,
-                        false,
-                    )?;
-                    __dllgen_args.finish()?;
-                    let __dllgen_ret = unsafe {
-                        #[cfg(target_arch = "x86")]
-                        let __dllgen_r = ::dllgen_runtime::native::Words::new()
-                            .push(
-                                ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_pStmt),
-                            )
-                            .call::<
-                                i32,
-                            >(
-                                self.__dllgen_f169 as *const ::core::ffi::c_void,
-                                ::dllgen_runtime::native::Pops::Caller,
-                                "`sqlite3_stmt_isexplain`",
-                            );
-                        #[cfg(not(target_arch = "x86"))]
-                        let __dllgen_r = ::core::result::Result::<
-                            _,
-                            ::dllgen_runtime::WireError,
-                        >::Ok(
-                            (self
-                                .__dllgen_f169)(
-                                ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_pStmt),
-                            ),
-                        );
-                        __dllgen_r
-                    }?;
-                    ::dllgen_runtime::marshal::handle::after_call(
-                        &__dllgen_a_pStmt,
                         6,
                         false,
                     );
@@ -10851,7 +10922,7 @@ mod __dllgen {
                             >(
                                 self.__dllgen_f170 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
-                                "`sqlite3_stmt_readonly`",
+                                "`sqlite3_stmt_isexplain`",
                             );
                         #[cfg(not(target_arch = "x86"))]
                         let __dllgen_r = ::core::result::Result::<
@@ -10874,6 +10945,48 @@ mod __dllgen {
                     Ok(::dllgen_runtime::Status::Ok)
                 }
                 171 => {
+                    let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
+                    let __dllgen_a_pStmt = ::dllgen_runtime::marshal::handle::decode_c(
+                        &mut __dllgen_args,
+                        6,
+                        false,
+                        false,
+                    )?;
+                    __dllgen_args.finish()?;
+                    let __dllgen_ret = unsafe {
+                        #[cfg(target_arch = "x86")]
+                        let __dllgen_r = ::dllgen_runtime::native::Words::new()
+                            .push(
+                                ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_pStmt),
+                            )
+                            .call::<
+                                i32,
+                            >(
+                                self.__dllgen_f171 as *const ::core::ffi::c_void,
+                                ::dllgen_runtime::native::Pops::Caller,
+                                "`sqlite3_stmt_readonly`",
+                            );
+                        #[cfg(not(target_arch = "x86"))]
+                        let __dllgen_r = ::core::result::Result::<
+                            _,
+                            ::dllgen_runtime::WireError,
+                        >::Ok(
+                            (self
+                                .__dllgen_f171)(
+                                ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_pStmt),
+                            ),
+                        );
+                        __dllgen_r
+                    }?;
+                    ::dllgen_runtime::marshal::handle::after_call(
+                        &__dllgen_a_pStmt,
+                        6,
+                        false,
+                    );
+                    ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
+                    Ok(::dllgen_runtime::Status::Ok)
+                }
+                172 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let __dllgen_a_arg0 = ::dllgen_runtime::marshal::handle::decode_c(
                         &mut __dllgen_args,
@@ -10901,7 +11014,7 @@ mod __dllgen {
                             .call::<
                                 i32,
                             >(
-                                self.__dllgen_f171 as *const ::core::ffi::c_void,
+                                self.__dllgen_f172 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
                                 "`sqlite3_stmt_status`",
                             );
@@ -10911,7 +11024,7 @@ mod __dllgen {
                             ::dllgen_runtime::WireError,
                         >::Ok(
                             (self
-                                .__dllgen_f171)(
+                                .__dllgen_f172)(
                                 ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_arg0),
                                 __dllgen_a_op,
                                 __dllgen_a_resetFlg,
@@ -10927,7 +11040,7 @@ mod __dllgen {
                     ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                172 => {
+                173 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let __dllgen_a_arg0 = ::dllgen_runtime::marshal::handle::decode_c(
                         &mut __dllgen_args,
@@ -10961,7 +11074,7 @@ mod __dllgen {
                             .call::<
                                 (),
                             >(
-                                self.__dllgen_f172 as *const ::core::ffi::c_void,
+                                self.__dllgen_f173 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
                                 "`sqlite3_str_append`",
                             );
@@ -10971,7 +11084,7 @@ mod __dllgen {
                             ::dllgen_runtime::WireError,
                         >::Ok(
                             (self
-                                .__dllgen_f172)(
+                                .__dllgen_f173)(
                                 ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_arg0),
                                 ::dllgen_runtime::marshal::in_buffer::ptr(&__dllgen_a_zIn),
                                 __dllgen_a_N,
@@ -10986,7 +11099,7 @@ mod __dllgen {
                     );
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                173 => {
+                174 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let __dllgen_a_arg0 = ::dllgen_runtime::marshal::handle::decode_c(
                         &mut __dllgen_args,
@@ -11010,7 +11123,7 @@ mod __dllgen {
                             .call::<
                                 (),
                             >(
-                                self.__dllgen_f173 as *const ::core::ffi::c_void,
+                                self.__dllgen_f174 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
                                 "`sqlite3_str_appendall`",
                             );
@@ -11020,7 +11133,7 @@ mod __dllgen {
                             ::dllgen_runtime::WireError,
                         >::Ok(
                             (self
-                                .__dllgen_f173)(
+                                .__dllgen_f174)(
                                 ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_arg0),
                                 ::dllgen_runtime::marshal::in_string::ptr(&__dllgen_a_zIn),
                             ),
@@ -11034,7 +11147,7 @@ mod __dllgen {
                     );
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                174 => {
+                175 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let __dllgen_a_arg0 = ::dllgen_runtime::marshal::handle::decode_c(
                         &mut __dllgen_args,
@@ -11062,7 +11175,7 @@ mod __dllgen {
                             .call::<
                                 (),
                             >(
-                                self.__dllgen_f174 as *const ::core::ffi::c_void,
+                                self.__dllgen_f175 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
                                 "`sqlite3_str_appendchar`",
                             );
@@ -11072,7 +11185,7 @@ mod __dllgen {
                             ::dllgen_runtime::WireError,
                         >::Ok(
                             (self
-                                .__dllgen_f174)(
+                                .__dllgen_f175)(
                                 ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_arg0),
                                 __dllgen_a_N,
                                 __dllgen_a_C,
@@ -11087,7 +11200,7 @@ mod __dllgen {
                     );
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                175 => {
+                176 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let __dllgen_a_s = ::dllgen_runtime::marshal::handle::decode_c(
                         &mut __dllgen_args,
@@ -11117,7 +11230,7 @@ mod __dllgen {
                             .call::<
                                 (),
                             >(
-                                self.__dllgen_f175 as *const ::core::ffi::c_void,
+                                self.__dllgen_f176 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
                                 "`sqlite3_str_appendf_str`",
                             );
@@ -11127,7 +11240,7 @@ mod __dllgen {
                             ::dllgen_runtime::WireError,
                         >::Ok(
                             (self
-                                .__dllgen_f175)(
+                                .__dllgen_f176)(
                                 ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_s),
                                 ::dllgen_runtime::marshal::in_string::ptr(
                                     &__dllgen_a_zFormat,
@@ -11144,7 +11257,7 @@ mod __dllgen {
                     );
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                176 => {
+                177 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let __dllgen_a_arg0 = ::dllgen_runtime::marshal::handle::decode_c(
                         &mut __dllgen_args,
@@ -11162,7 +11275,7 @@ mod __dllgen {
                             .call::<
                                 i32,
                             >(
-                                self.__dllgen_f176 as *const ::core::ffi::c_void,
+                                self.__dllgen_f177 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
                                 "`sqlite3_str_errcode`",
                             );
@@ -11172,7 +11285,7 @@ mod __dllgen {
                             ::dllgen_runtime::WireError,
                         >::Ok(
                             (self
-                                .__dllgen_f176)(
+                                .__dllgen_f177)(
                                 ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_arg0),
                             ),
                         );
@@ -11186,7 +11299,7 @@ mod __dllgen {
                     ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                177 => {
+                178 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let __dllgen_a_arg0 = ::dllgen_runtime::marshal::handle::decode_c(
                         &mut __dllgen_args,
@@ -11204,7 +11317,7 @@ mod __dllgen {
                             .call::<
                                 *const u8,
                             >(
-                                self.__dllgen_f177 as *const ::core::ffi::c_void,
+                                self.__dllgen_f178 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
                                 "`sqlite3_str_finish`",
                             );
@@ -11214,7 +11327,7 @@ mod __dllgen {
                             ::dllgen_runtime::WireError,
                         >::Ok(
                             (self
-                                .__dllgen_f177)(
+                                .__dllgen_f178)(
                                 ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_arg0),
                             ),
                         );
@@ -11233,14 +11346,14 @@ mod __dllgen {
                     if !__dllgen_ret.is_null() {
                         unsafe {
                             (self
-                                .__dllgen_helper177)(
+                                .__dllgen_helper178)(
                                 __dllgen_ret as *mut ::core::ffi::c_void,
                             )
                         };
                     }
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                178 => {
+                179 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let __dllgen_a_arg0 = ::dllgen_runtime::marshal::handle::decode_c(
                         &mut __dllgen_args,
@@ -11258,7 +11371,7 @@ mod __dllgen {
                             .call::<
                                 i32,
                             >(
-                                self.__dllgen_f178 as *const ::core::ffi::c_void,
+                                self.__dllgen_f179 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
                                 "`sqlite3_str_length`",
                             );
@@ -11268,7 +11381,7 @@ mod __dllgen {
                             ::dllgen_runtime::WireError,
                         >::Ok(
                             (self
-                                .__dllgen_f178)(
+                                .__dllgen_f179)(
                                 ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_arg0),
                             ),
                         );
@@ -11282,7 +11395,7 @@ mod __dllgen {
                     ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                179 => {
+                180 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let __dllgen_a_arg0 = ::dllgen_runtime::marshal::handle::decode_c(
                         &mut __dllgen_args,
@@ -11302,7 +11415,7 @@ mod __dllgen {
                             .call::<
                                 *mut ::core::ffi::c_void,
                             >(
-                                self.__dllgen_f179 as *const ::core::ffi::c_void,
+                                self.__dllgen_f180 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
                                 "`sqlite3_str_new`",
                             );
@@ -11312,7 +11425,7 @@ mod __dllgen {
                             ::dllgen_runtime::WireError,
                         >::Ok(
                             (self
-                                .__dllgen_f179)(
+                                .__dllgen_f180)(
                                 ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_arg0),
                             ),
                         );
@@ -11344,7 +11457,7 @@ mod __dllgen {
                     );
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                180 => {
+                181 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let __dllgen_a_arg0 = ::dllgen_runtime::marshal::handle::decode_c(
                         &mut __dllgen_args,
@@ -11362,50 +11475,9 @@ mod __dllgen {
                             .call::<
                                 (),
                             >(
-                                self.__dllgen_f180 as *const ::core::ffi::c_void,
-                                ::dllgen_runtime::native::Pops::Caller,
-                                "`sqlite3_str_reset`",
-                            );
-                        #[cfg(not(target_arch = "x86"))]
-                        let __dllgen_r = ::core::result::Result::<
-                            _,
-                            ::dllgen_runtime::WireError,
-                        >::Ok(
-                            (self
-                                .__dllgen_f180)(
-                                ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_arg0),
-                            ),
-                        );
-                        __dllgen_r
-                    }?;
-                    ::dllgen_runtime::marshal::handle::after_call(
-                        &__dllgen_a_arg0,
-                        7,
-                        false,
-                    );
-                    Ok(::dllgen_runtime::Status::Ok)
-                }
-                181 => {
-                    let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
-                    let __dllgen_a_arg0 = ::dllgen_runtime::marshal::handle::decode_c(
-                        &mut __dllgen_args,
-                        7,
-                        false,
-                        false,
-                    )?;
-                    __dllgen_args.finish()?;
-                    let __dllgen_ret = unsafe {
-                        #[cfg(target_arch = "x86")]
-                        let __dllgen_r = ::dllgen_runtime::native::Words::new()
-                            .push(
-                                ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_arg0),
-                            )
-                            .call::<
-                                *const u8,
-                            >(
                                 self.__dllgen_f181 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
-                                "`sqlite3_str_value`",
+                                "`sqlite3_str_reset`",
                             );
                         #[cfg(not(target_arch = "x86"))]
                         let __dllgen_r = ::core::result::Result::<
@@ -11424,6 +11496,47 @@ mod __dllgen {
                         7,
                         false,
                     );
+                    Ok(::dllgen_runtime::Status::Ok)
+                }
+                182 => {
+                    let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
+                    let __dllgen_a_arg0 = ::dllgen_runtime::marshal::handle::decode_c(
+                        &mut __dllgen_args,
+                        7,
+                        false,
+                        false,
+                    )?;
+                    __dllgen_args.finish()?;
+                    let __dllgen_ret = unsafe {
+                        #[cfg(target_arch = "x86")]
+                        let __dllgen_r = ::dllgen_runtime::native::Words::new()
+                            .push(
+                                ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_arg0),
+                            )
+                            .call::<
+                                *const u8,
+                            >(
+                                self.__dllgen_f182 as *const ::core::ffi::c_void,
+                                ::dllgen_runtime::native::Pops::Caller,
+                                "`sqlite3_str_value`",
+                            );
+                        #[cfg(not(target_arch = "x86"))]
+                        let __dllgen_r = ::core::result::Result::<
+                            _,
+                            ::dllgen_runtime::WireError,
+                        >::Ok(
+                            (self
+                                .__dllgen_f182)(
+                                ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_arg0),
+                            ),
+                        );
+                        __dllgen_r
+                    }?;
+                    ::dllgen_runtime::marshal::handle::after_call(
+                        &__dllgen_a_arg0,
+                        7,
+                        false,
+                    );
                     unsafe {
                         ::dllgen_runtime::marshal::ret_string::reply::<
                             ::dllgen_runtime::marshal::Utf8,
@@ -11431,7 +11544,7 @@ mod __dllgen {
                     };
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                182 => {
+                183 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let __dllgen_a_zGlob = ::dllgen_runtime::marshal::in_string::decode::<
                         ::dllgen_runtime::marshal::Utf8,
@@ -11452,7 +11565,7 @@ mod __dllgen {
                             .call::<
                                 i32,
                             >(
-                                self.__dllgen_f182 as *const ::core::ffi::c_void,
+                                self.__dllgen_f183 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
                                 "`sqlite3_strglob`",
                             );
@@ -11462,7 +11575,7 @@ mod __dllgen {
                             ::dllgen_runtime::WireError,
                         >::Ok(
                             (self
-                                .__dllgen_f182)(
+                                .__dllgen_f183)(
                                 ::dllgen_runtime::marshal::in_string::ptr(
                                     &__dllgen_a_zGlob,
                                 ),
@@ -11474,7 +11587,7 @@ mod __dllgen {
                     ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                183 => {
+                184 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let __dllgen_a_arg0 = ::dllgen_runtime::marshal::in_string::decode::<
                         ::dllgen_runtime::marshal::Utf8,
@@ -11495,7 +11608,7 @@ mod __dllgen {
                             .call::<
                                 i32,
                             >(
-                                self.__dllgen_f183 as *const ::core::ffi::c_void,
+                                self.__dllgen_f184 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
                                 "`sqlite3_stricmp`",
                             );
@@ -11505,7 +11618,7 @@ mod __dllgen {
                             ::dllgen_runtime::WireError,
                         >::Ok(
                             (self
-                                .__dllgen_f183)(
+                                .__dllgen_f184)(
                                 ::dllgen_runtime::marshal::in_string::ptr(&__dllgen_a_arg0),
                                 ::dllgen_runtime::marshal::in_string::ptr(&__dllgen_a_arg1),
                             ),
@@ -11515,7 +11628,7 @@ mod __dllgen {
                     ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                184 => {
+                185 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let __dllgen_a_zGlob = ::dllgen_runtime::marshal::in_string::decode::<
                         ::dllgen_runtime::marshal::Utf8,
@@ -11541,7 +11654,7 @@ mod __dllgen {
                             .call::<
                                 i32,
                             >(
-                                self.__dllgen_f184 as *const ::core::ffi::c_void,
+                                self.__dllgen_f185 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
                                 "`sqlite3_strlike`",
                             );
@@ -11551,7 +11664,7 @@ mod __dllgen {
                             ::dllgen_runtime::WireError,
                         >::Ok(
                             (self
-                                .__dllgen_f184)(
+                                .__dllgen_f185)(
                                 ::dllgen_runtime::marshal::in_string::ptr(
                                     &__dllgen_a_zGlob,
                                 ),
@@ -11564,7 +11677,7 @@ mod __dllgen {
                     ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                185 => {
+                186 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let __dllgen_a_arg0 = ::dllgen_runtime::marshal::in_string::decode::<
                         ::dllgen_runtime::marshal::Utf8,
@@ -11590,7 +11703,7 @@ mod __dllgen {
                             .call::<
                                 i32,
                             >(
-                                self.__dllgen_f185 as *const ::core::ffi::c_void,
+                                self.__dllgen_f186 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
                                 "`sqlite3_strnicmp`",
                             );
@@ -11600,7 +11713,7 @@ mod __dllgen {
                             ::dllgen_runtime::WireError,
                         >::Ok(
                             (self
-                                .__dllgen_f185)(
+                                .__dllgen_f186)(
                                 ::dllgen_runtime::marshal::in_string::ptr(&__dllgen_a_arg0),
                                 ::dllgen_runtime::marshal::in_string::ptr(&__dllgen_a_arg1),
                                 __dllgen_a_arg2,
@@ -11611,7 +11724,7 @@ mod __dllgen {
                     ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                186 => {
+                187 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let __dllgen_a_arg0 = ::dllgen_runtime::marshal::handle::decode_c(
                         &mut __dllgen_args,
@@ -11629,7 +11742,7 @@ mod __dllgen {
                             .call::<
                                 i32,
                             >(
-                                self.__dllgen_f186 as *const ::core::ffi::c_void,
+                                self.__dllgen_f187 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
                                 "`sqlite3_system_errno`",
                             );
@@ -11639,7 +11752,7 @@ mod __dllgen {
                             ::dllgen_runtime::WireError,
                         >::Ok(
                             (self
-                                .__dllgen_f186)(
+                                .__dllgen_f187)(
                                 ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_arg0),
                             ),
                         );
@@ -11653,7 +11766,7 @@ mod __dllgen {
                     ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                187 => {
+                188 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let __dllgen_a_db = ::dllgen_runtime::marshal::handle::decode_c(
                         &mut __dllgen_args,
@@ -11723,7 +11836,7 @@ mod __dllgen {
                             .call::<
                                 i32,
                             >(
-                                self.__dllgen_f187 as *const ::core::ffi::c_void,
+                                self.__dllgen_f188 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
                                 "`sqlite3_table_column_metadata`",
                             );
@@ -11733,7 +11846,7 @@ mod __dllgen {
                             ::dllgen_runtime::WireError,
                         >::Ok(
                             (self
-                                .__dllgen_f187)(
+                                .__dllgen_f188)(
                                 ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_db),
                                 ::dllgen_runtime::marshal::in_string::ptr(
                                     &__dllgen_a_zDbName,
@@ -11812,7 +11925,7 @@ mod __dllgen {
                     )?;
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                188 => {
+                189 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     __dllgen_args.finish()?;
                     let __dllgen_ret = unsafe {
@@ -11821,31 +11934,9 @@ mod __dllgen {
                             .call::<
                                 (),
                             >(
-                                self.__dllgen_f188 as *const ::core::ffi::c_void,
-                                ::dllgen_runtime::native::Pops::Caller,
-                                "`sqlite3_thread_cleanup`",
-                            );
-                        #[cfg(not(target_arch = "x86"))]
-                        let __dllgen_r = ::core::result::Result::<
-                            _,
-                            ::dllgen_runtime::WireError,
-                        >::Ok((self.__dllgen_f188)());
-                        __dllgen_r
-                    }?;
-                    Ok(::dllgen_runtime::Status::Ok)
-                }
-                189 => {
-                    let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
-                    __dllgen_args.finish()?;
-                    let __dllgen_ret = unsafe {
-                        #[cfg(target_arch = "x86")]
-                        let __dllgen_r = ::dllgen_runtime::native::Words::new()
-                            .call::<
-                                i32,
-                            >(
                                 self.__dllgen_f189 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
-                                "`sqlite3_threadsafe`",
+                                "`sqlite3_thread_cleanup`",
                             );
                         #[cfg(not(target_arch = "x86"))]
                         let __dllgen_r = ::core::result::Result::<
@@ -11854,48 +11945,28 @@ mod __dllgen {
                         >::Ok((self.__dllgen_f189)());
                         __dllgen_r
                     }?;
-                    ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
                     Ok(::dllgen_runtime::Status::Ok)
                 }
                 190 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
-                    let __dllgen_a_arg0 = ::dllgen_runtime::marshal::handle::decode_c(
-                        &mut __dllgen_args,
-                        3,
-                        false,
-                        false,
-                    )?;
                     __dllgen_args.finish()?;
                     let __dllgen_ret = unsafe {
                         #[cfg(target_arch = "x86")]
                         let __dllgen_r = ::dllgen_runtime::native::Words::new()
-                            .push(
-                                ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_arg0),
-                            )
                             .call::<
                                 i32,
                             >(
                                 self.__dllgen_f190 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
-                                "`sqlite3_total_changes`",
+                                "`sqlite3_threadsafe`",
                             );
                         #[cfg(not(target_arch = "x86"))]
                         let __dllgen_r = ::core::result::Result::<
                             _,
                             ::dllgen_runtime::WireError,
-                        >::Ok(
-                            (self
-                                .__dllgen_f190)(
-                                ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_arg0),
-                            ),
-                        );
+                        >::Ok((self.__dllgen_f190)());
                         __dllgen_r
                     }?;
-                    ::dllgen_runtime::marshal::handle::after_call(
-                        &__dllgen_a_arg0,
-                        3,
-                        false,
-                    );
                     ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
                     Ok(::dllgen_runtime::Status::Ok)
                 }
@@ -11915,11 +11986,11 @@ mod __dllgen {
                                 ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_arg0),
                             )
                             .call::<
-                                i64,
+                                i32,
                             >(
                                 self.__dllgen_f191 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
-                                "`sqlite3_total_changes64`",
+                                "`sqlite3_total_changes`",
                             );
                         #[cfg(not(target_arch = "x86"))]
                         let __dllgen_r = ::core::result::Result::<
@@ -11949,6 +12020,48 @@ mod __dllgen {
                         false,
                         false,
                     )?;
+                    __dllgen_args.finish()?;
+                    let __dllgen_ret = unsafe {
+                        #[cfg(target_arch = "x86")]
+                        let __dllgen_r = ::dllgen_runtime::native::Words::new()
+                            .push(
+                                ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_arg0),
+                            )
+                            .call::<
+                                i64,
+                            >(
+                                self.__dllgen_f192 as *const ::core::ffi::c_void,
+                                ::dllgen_runtime::native::Pops::Caller,
+                                "`sqlite3_total_changes64`",
+                            );
+                        #[cfg(not(target_arch = "x86"))]
+                        let __dllgen_r = ::core::result::Result::<
+                            _,
+                            ::dllgen_runtime::WireError,
+                        >::Ok(
+                            (self
+                                .__dllgen_f192)(
+                                ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_arg0),
+                            ),
+                        );
+                        __dllgen_r
+                    }?;
+                    ::dllgen_runtime::marshal::handle::after_call(
+                        &__dllgen_a_arg0,
+                        3,
+                        false,
+                    );
+                    ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
+                    Ok(::dllgen_runtime::Status::Ok)
+                }
+                193 => {
+                    let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
+                    let __dllgen_a_arg0 = ::dllgen_runtime::marshal::handle::decode_c(
+                        &mut __dllgen_args,
+                        3,
+                        false,
+                        false,
+                    )?;
                     let __dllgen_a_xTrace = ::dllgen_runtime::marshal::callback::decode(
                         &mut __dllgen_args,
                         true,
@@ -11969,7 +12082,7 @@ mod __dllgen {
                             .push(
                                 __dllgen_a_xTrace
                                     .then_some(
-                                        __dllgen_callback_192_1
+                                        __dllgen_callback_193_1
                                             as unsafe extern "C" fn(*mut ::core::ffi::c_void, *const u8),
                                     ),
                             )
@@ -11977,7 +12090,7 @@ mod __dllgen {
                             .call::<
                                 (),
                             >(
-                                self.__dllgen_f192 as *const ::core::ffi::c_void,
+                                self.__dllgen_f193 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
                                 "`sqlite3_trace`",
                             );
@@ -11987,11 +12100,11 @@ mod __dllgen {
                             ::dllgen_runtime::WireError,
                         >::Ok(
                             (self
-                                .__dllgen_f192)(
+                                .__dllgen_f193)(
                                 ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_arg0),
                                 __dllgen_a_xTrace
                                     .then_some(
-                                        __dllgen_callback_192_1
+                                        __dllgen_callback_193_1
                                             as unsafe extern "C" fn(*mut ::core::ffi::c_void, *const u8),
                                     ),
                                 ::dllgen_runtime::host::kept::context(&__dllgen_reg),
@@ -12012,7 +12125,7 @@ mod __dllgen {
                     );
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                193 => {
+                194 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let __dllgen_a_db = ::dllgen_runtime::marshal::handle::decode_c(
                         &mut __dllgen_args,
@@ -12039,7 +12152,7 @@ mod __dllgen {
                             .push(
                                 __dllgen_a_callback
                                     .then_some(
-                                        __dllgen_callback_193_2
+                                        __dllgen_callback_194_2
                                             as unsafe extern "C" fn(
                                                 u32,
                                                 *mut ::core::ffi::c_void,
@@ -12052,7 +12165,7 @@ mod __dllgen {
                             .call::<
                                 i32,
                             >(
-                                self.__dllgen_f193 as *const ::core::ffi::c_void,
+                                self.__dllgen_f194 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
                                 "`sqlite3_trace_v2_stmt`",
                             );
@@ -12062,12 +12175,12 @@ mod __dllgen {
                             ::dllgen_runtime::WireError,
                         >::Ok(
                             (self
-                                .__dllgen_f193)(
+                                .__dllgen_f194)(
                                 ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_db),
                                 1i64 as u32,
                                 __dllgen_a_callback
                                     .then_some(
-                                        __dllgen_callback_193_2
+                                        __dllgen_callback_194_2
                                             as unsafe extern "C" fn(
                                                 u32,
                                                 *mut ::core::ffi::c_void,
@@ -12094,7 +12207,7 @@ mod __dllgen {
                     ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                194 => {
+                195 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let __dllgen_a_arg0 = ::dllgen_runtime::marshal::handle::decode_c(
                         &mut __dllgen_args,
@@ -12121,7 +12234,7 @@ mod __dllgen {
                             .call::<
                                 i32,
                             >(
-                                self.__dllgen_f194 as *const ::core::ffi::c_void,
+                                self.__dllgen_f195 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
                                 "`sqlite3_transfer_bindings`",
                             );
@@ -12131,7 +12244,7 @@ mod __dllgen {
                             ::dllgen_runtime::WireError,
                         >::Ok(
                             (self
-                                .__dllgen_f194)(
+                                .__dllgen_f195)(
                                 ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_arg0),
                                 ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_arg1),
                             ),
@@ -12151,7 +12264,7 @@ mod __dllgen {
                     ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                195 => {
+                196 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let __dllgen_a_arg0 = ::dllgen_runtime::marshal::handle::decode_c(
                         &mut __dllgen_args,
@@ -12177,7 +12290,7 @@ mod __dllgen {
                             .call::<
                                 i32,
                             >(
-                                self.__dllgen_f195 as *const ::core::ffi::c_void,
+                                self.__dllgen_f196 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
                                 "`sqlite3_txn_state`",
                             );
@@ -12187,7 +12300,7 @@ mod __dllgen {
                             ::dllgen_runtime::WireError,
                         >::Ok(
                             (self
-                                .__dllgen_f195)(
+                                .__dllgen_f196)(
                                 ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_arg0),
                                 ::dllgen_runtime::marshal::in_string::ptr(
                                     &__dllgen_a_zSchema,
@@ -12204,7 +12317,7 @@ mod __dllgen {
                     ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                196 => {
+                197 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let __dllgen_a_arg0 = ::dllgen_runtime::marshal::handle::decode_c(
                         &mut __dllgen_args,
@@ -12232,7 +12345,7 @@ mod __dllgen {
                             .push(
                                 __dllgen_a_arg1
                                     .then_some(
-                                        __dllgen_callback_196_1
+                                        __dllgen_callback_197_1
                                             as unsafe extern "C" fn(
                                                 *mut ::core::ffi::c_void,
                                                 i32,
@@ -12246,7 +12359,7 @@ mod __dllgen {
                             .call::<
                                 (),
                             >(
-                                self.__dllgen_f196 as *const ::core::ffi::c_void,
+                                self.__dllgen_f197 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
                                 "`sqlite3_update_hook`",
                             );
@@ -12256,11 +12369,11 @@ mod __dllgen {
                             ::dllgen_runtime::WireError,
                         >::Ok(
                             (self
-                                .__dllgen_f196)(
+                                .__dllgen_f197)(
                                 ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_arg0),
                                 __dllgen_a_arg1
                                     .then_some(
-                                        __dllgen_callback_196_1
+                                        __dllgen_callback_197_1
                                             as unsafe extern "C" fn(
                                                 *mut ::core::ffi::c_void,
                                                 i32,
@@ -12287,7 +12400,7 @@ mod __dllgen {
                     );
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                197 => {
+                198 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let __dllgen_a_z = ::dllgen_runtime::marshal::handle::decode_c(
                         &mut __dllgen_args,
@@ -12316,7 +12429,7 @@ mod __dllgen {
                             .call::<
                                 i32,
                             >(
-                                self.__dllgen_f197 as *const ::core::ffi::c_void,
+                                self.__dllgen_f198 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
                                 "`sqlite3_uri_boolean`",
                             );
@@ -12326,7 +12439,7 @@ mod __dllgen {
                             ::dllgen_runtime::WireError,
                         >::Ok(
                             (self
-                                .__dllgen_f197)(
+                                .__dllgen_f198)(
                                 ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_z),
                                 ::dllgen_runtime::marshal::in_string::ptr(
                                     &__dllgen_a_zParam,
@@ -12344,7 +12457,7 @@ mod __dllgen {
                     ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                198 => {
+                199 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let __dllgen_a_arg0 = ::dllgen_runtime::marshal::handle::decode_c(
                         &mut __dllgen_args,
@@ -12373,7 +12486,7 @@ mod __dllgen {
                             .call::<
                                 i64,
                             >(
-                                self.__dllgen_f198 as *const ::core::ffi::c_void,
+                                self.__dllgen_f199 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
                                 "`sqlite3_uri_int64`",
                             );
@@ -12383,7 +12496,7 @@ mod __dllgen {
                             ::dllgen_runtime::WireError,
                         >::Ok(
                             (self
-                                .__dllgen_f198)(
+                                .__dllgen_f199)(
                                 ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_arg0),
                                 ::dllgen_runtime::marshal::in_string::ptr(&__dllgen_a_arg1),
                                 __dllgen_a_arg2,
@@ -12399,7 +12512,7 @@ mod __dllgen {
                     ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                199 => {
+                200 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let __dllgen_a_z = ::dllgen_runtime::marshal::handle::decode_c(
                         &mut __dllgen_args,
@@ -12420,7 +12533,7 @@ mod __dllgen {
                             .call::<
                                 *const u8,
                             >(
-                                self.__dllgen_f199 as *const ::core::ffi::c_void,
+                                self.__dllgen_f200 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
                                 "`sqlite3_uri_key`",
                             );
@@ -12430,7 +12543,7 @@ mod __dllgen {
                             ::dllgen_runtime::WireError,
                         >::Ok(
                             (self
-                                .__dllgen_f199)(
+                                .__dllgen_f200)(
                                 ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_z),
                                 __dllgen_a_N,
                             ),
@@ -12449,7 +12562,7 @@ mod __dllgen {
                     };
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                200 => {
+                201 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let __dllgen_a_z = ::dllgen_runtime::marshal::handle::decode_c(
                         &mut __dllgen_args,
@@ -12473,7 +12586,7 @@ mod __dllgen {
                             .call::<
                                 *const u8,
                             >(
-                                self.__dllgen_f200 as *const ::core::ffi::c_void,
+                                self.__dllgen_f201 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
                                 "`sqlite3_uri_parameter`",
                             );
@@ -12483,7 +12596,7 @@ mod __dllgen {
                             ::dllgen_runtime::WireError,
                         >::Ok(
                             (self
-                                .__dllgen_f200)(
+                                .__dllgen_f201)(
                                 ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_z),
                                 ::dllgen_runtime::marshal::in_string::ptr(
                                     &__dllgen_a_zParam,
@@ -12504,7 +12617,7 @@ mod __dllgen {
                     };
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                201 => {
+                202 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let __dllgen_a_arg0 = ::dllgen_runtime::marshal::handle::decode_c(
                         &mut __dllgen_args,
@@ -12522,68 +12635,9 @@ mod __dllgen {
                             .call::<
                                 *const u8,
                             >(
-                                self.__dllgen_f201 as *const ::core::ffi::c_void,
-                                ::dllgen_runtime::native::Pops::Caller,
-                                "`sqlite3_value_blob`",
-                            );
-                        #[cfg(not(target_arch = "x86"))]
-                        let __dllgen_r = ::core::result::Result::<
-                            _,
-                            ::dllgen_runtime::WireError,
-                        >::Ok(
-                            (self
-                                .__dllgen_f201)(
-                                ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_arg0),
-                            ),
-                        );
-                        __dllgen_r
-                    }?;
-                    ::dllgen_runtime::marshal::handle::after_call(
-                        &__dllgen_a_arg0,
-                        8,
-                        false,
-                    );
-                    let __dllgen_len = if __dllgen_ret.is_null() {
-                        0
-                    } else {
-                        ::dllgen_runtime::marshal::ret_buffer::reported(
-                            unsafe {
-                                (self
-                                    .__dllgen_helper201_len)(
-                                    ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_arg0),
-                                )
-                            } as i64,
-                        )?
-                    };
-                    let __dllgen_copied = unsafe {
-                        ::dllgen_runtime::marshal::ret_buffer::reply::<
-                            u8,
-                        >(__dllgen_out, __dllgen_ret, __dllgen_len, 1)
-                    };
-                    __dllgen_copied?;
-                    Ok(::dllgen_runtime::Status::Ok)
-                }
-                202 => {
-                    let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
-                    let __dllgen_a_arg0 = ::dllgen_runtime::marshal::handle::decode_c(
-                        &mut __dllgen_args,
-                        8,
-                        false,
-                        false,
-                    )?;
-                    __dllgen_args.finish()?;
-                    let __dllgen_ret = unsafe {
-                        #[cfg(target_arch = "x86")]
-                        let __dllgen_r = ::dllgen_runtime::native::Words::new()
-                            .push(
-                                ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_arg0),
-                            )
-                            .call::<
-                                i32,
-                            >(
                                 self.__dllgen_f202 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
-                                "`sqlite3_value_bytes`",
+                                "`sqlite3_value_blob`",
                             );
                         #[cfg(not(target_arch = "x86"))]
                         let __dllgen_r = ::core::result::Result::<
@@ -12602,7 +12656,24 @@ mod __dllgen {
                         8,
                         false,
                     );
-                    ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
+                    let __dllgen_len = if __dllgen_ret.is_null() {
+                        0
+                    } else {
+                        ::dllgen_runtime::marshal::ret_buffer::reported(
+                            unsafe {
+                                (self
+                                    .__dllgen_helper202_len)(
+                                    ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_arg0),
+                                )
+                            } as i64,
+                        )?
+                    };
+                    let __dllgen_copied = unsafe {
+                        ::dllgen_runtime::marshal::ret_buffer::reply::<
+                            u8,
+                        >(__dllgen_out, __dllgen_ret, __dllgen_len, 1)
+                    };
+                    __dllgen_copied?;
                     Ok(::dllgen_runtime::Status::Ok)
                 }
                 203 => {
@@ -12625,7 +12696,7 @@ mod __dllgen {
                             >(
                                 self.__dllgen_f203 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
-                                "`sqlite3_value_bytes16`",
+                                "`sqlite3_value_bytes`",
                             );
                         #[cfg(not(target_arch = "x86"))]
                         let __dllgen_r = ::core::result::Result::<
@@ -12663,11 +12734,11 @@ mod __dllgen {
                                 ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_arg0),
                             )
                             .call::<
-                                f64,
+                                i32,
                             >(
                                 self.__dllgen_f204 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
-                                "`sqlite3_value_double`",
+                                "`sqlite3_value_bytes16`",
                             );
                         #[cfg(not(target_arch = "x86"))]
                         let __dllgen_r = ::core::result::Result::<
@@ -12698,6 +12769,48 @@ mod __dllgen {
                         false,
                     )?;
                     __dllgen_args.finish()?;
+                    let __dllgen_ret = unsafe {
+                        #[cfg(target_arch = "x86")]
+                        let __dllgen_r = ::dllgen_runtime::native::Words::new()
+                            .push(
+                                ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_arg0),
+                            )
+                            .call::<
+                                f64,
+                            >(
+                                self.__dllgen_f205 as *const ::core::ffi::c_void,
+                                ::dllgen_runtime::native::Pops::Caller,
+                                "`sqlite3_value_double`",
+                            );
+                        #[cfg(not(target_arch = "x86"))]
+                        let __dllgen_r = ::core::result::Result::<
+                            _,
+                            ::dllgen_runtime::WireError,
+                        >::Ok(
+                            (self
+                                .__dllgen_f205)(
+                                ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_arg0),
+                            ),
+                        );
+                        __dllgen_r
+                    }?;
+                    ::dllgen_runtime::marshal::handle::after_call(
+                        &__dllgen_a_arg0,
+                        8,
+                        false,
+                    );
+                    ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
+                    Ok(::dllgen_runtime::Status::Ok)
+                }
+                206 => {
+                    let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
+                    let __dllgen_a_arg0 = ::dllgen_runtime::marshal::handle::decode_c(
+                        &mut __dllgen_args,
+                        8,
+                        false,
+                        false,
+                    )?;
+                    __dllgen_args.finish()?;
                     ::dllgen_runtime::native::set_errno(0);
                     ::dllgen_runtime::native::set_last_error(0);
                     let __dllgen_ret = unsafe {
@@ -12709,7 +12822,7 @@ mod __dllgen {
                             .call::<
                                 *mut ::core::ffi::c_void,
                             >(
-                                self.__dllgen_f205 as *const ::core::ffi::c_void,
+                                self.__dllgen_f206 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
                                 "`sqlite3_value_dup`",
                             );
@@ -12719,7 +12832,7 @@ mod __dllgen {
                             ::dllgen_runtime::WireError,
                         >::Ok(
                             (self
-                                .__dllgen_f205)(
+                                .__dllgen_f206)(
                                 ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_arg0),
                             ),
                         );
@@ -12751,7 +12864,7 @@ mod __dllgen {
                     );
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                206 => {
+                207 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let __dllgen_a_arg0 = ::dllgen_runtime::marshal::handle::decode_c(
                         &mut __dllgen_args,
@@ -12769,7 +12882,7 @@ mod __dllgen {
                             .call::<
                                 i32,
                             >(
-                                self.__dllgen_f206 as *const ::core::ffi::c_void,
+                                self.__dllgen_f207 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
                                 "`sqlite3_value_encoding`",
                             );
@@ -12779,7 +12892,7 @@ mod __dllgen {
                             ::dllgen_runtime::WireError,
                         >::Ok(
                             (self
-                                .__dllgen_f206)(
+                                .__dllgen_f207)(
                                 ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_arg0),
                             ),
                         );
@@ -12793,7 +12906,7 @@ mod __dllgen {
                     ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                207 => {
+                208 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let __dllgen_a_arg0 = ::dllgen_runtime::marshal::handle::decode_c(
                         &mut __dllgen_args,
@@ -12811,50 +12924,9 @@ mod __dllgen {
                             .call::<
                                 (),
                             >(
-                                self.__dllgen_f207 as *const ::core::ffi::c_void,
-                                ::dllgen_runtime::native::Pops::Caller,
-                                "`sqlite3_value_free`",
-                            );
-                        #[cfg(not(target_arch = "x86"))]
-                        let __dllgen_r = ::core::result::Result::<
-                            _,
-                            ::dllgen_runtime::WireError,
-                        >::Ok(
-                            (self
-                                .__dllgen_f207)(
-                                ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_arg0),
-                            ),
-                        );
-                        __dllgen_r
-                    }?;
-                    ::dllgen_runtime::marshal::handle::after_call(
-                        &__dllgen_a_arg0,
-                        8,
-                        true,
-                    );
-                    Ok(::dllgen_runtime::Status::Ok)
-                }
-                208 => {
-                    let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
-                    let __dllgen_a_arg0 = ::dllgen_runtime::marshal::handle::decode_c(
-                        &mut __dllgen_args,
-                        8,
-                        false,
-                        false,
-                    )?;
-                    __dllgen_args.finish()?;
-                    let __dllgen_ret = unsafe {
-                        #[cfg(target_arch = "x86")]
-                        let __dllgen_r = ::dllgen_runtime::native::Words::new()
-                            .push(
-                                ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_arg0),
-                            )
-                            .call::<
-                                i32,
-                            >(
                                 self.__dllgen_f208 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
-                                "`sqlite3_value_frombind`",
+                                "`sqlite3_value_free`",
                             );
                         #[cfg(not(target_arch = "x86"))]
                         let __dllgen_r = ::core::result::Result::<
@@ -12871,9 +12943,8 @@ mod __dllgen {
                     ::dllgen_runtime::marshal::handle::after_call(
                         &__dllgen_a_arg0,
                         8,
-                        false,
+                        true,
                     );
-                    ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
                     Ok(::dllgen_runtime::Status::Ok)
                 }
                 209 => {
@@ -12896,7 +12967,7 @@ mod __dllgen {
                             >(
                                 self.__dllgen_f209 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
-                                "`sqlite3_value_int`",
+                                "`sqlite3_value_frombind`",
                             );
                         #[cfg(not(target_arch = "x86"))]
                         let __dllgen_r = ::core::result::Result::<
@@ -12934,11 +13005,11 @@ mod __dllgen {
                                 ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_arg0),
                             )
                             .call::<
-                                i64,
+                                i32,
                             >(
                                 self.__dllgen_f210 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
-                                "`sqlite3_value_int64`",
+                                "`sqlite3_value_int`",
                             );
                         #[cfg(not(target_arch = "x86"))]
                         let __dllgen_r = ::core::result::Result::<
@@ -12976,11 +13047,11 @@ mod __dllgen {
                                 ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_arg0),
                             )
                             .call::<
-                                i32,
+                                i64,
                             >(
                                 self.__dllgen_f211 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
-                                "`sqlite3_value_nochange`",
+                                "`sqlite3_value_int64`",
                             );
                         #[cfg(not(target_arch = "x86"))]
                         let __dllgen_r = ::core::result::Result::<
@@ -13022,7 +13093,7 @@ mod __dllgen {
                             >(
                                 self.__dllgen_f212 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
-                                "`sqlite3_value_numeric_type`",
+                                "`sqlite3_value_nochange`",
                             );
                         #[cfg(not(target_arch = "x86"))]
                         let __dllgen_r = ::core::result::Result::<
@@ -13060,11 +13131,11 @@ mod __dllgen {
                                 ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_arg0),
                             )
                             .call::<
-                                u32,
+                                i32,
                             >(
                                 self.__dllgen_f213 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
-                                "`sqlite3_value_subtype`",
+                                "`sqlite3_value_numeric_type`",
                             );
                         #[cfg(not(target_arch = "x86"))]
                         let __dllgen_r = ::core::result::Result::<
@@ -13102,11 +13173,11 @@ mod __dllgen {
                                 ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_arg0),
                             )
                             .call::<
-                                *const u8,
+                                u32,
                             >(
                                 self.__dllgen_f214 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
-                                "`sqlite3_value_text`",
+                                "`sqlite3_value_subtype`",
                             );
                         #[cfg(not(target_arch = "x86"))]
                         let __dllgen_r = ::core::result::Result::<
@@ -13125,11 +13196,7 @@ mod __dllgen {
                         8,
                         false,
                     );
-                    unsafe {
-                        ::dllgen_runtime::marshal::ret_string::reply::<
-                            ::dllgen_runtime::marshal::Utf8,
-                        >(__dllgen_out, __dllgen_ret)
-                    };
+                    ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
                     Ok(::dllgen_runtime::Status::Ok)
                 }
                 215 => {
@@ -13148,11 +13215,11 @@ mod __dllgen {
                                 ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_arg0),
                             )
                             .call::<
-                                *const u16,
+                                *const u8,
                             >(
                                 self.__dllgen_f215 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
-                                "`sqlite3_value_text16`",
+                                "`sqlite3_value_text`",
                             );
                         #[cfg(not(target_arch = "x86"))]
                         let __dllgen_r = ::core::result::Result::<
@@ -13173,7 +13240,7 @@ mod __dllgen {
                     );
                     unsafe {
                         ::dllgen_runtime::marshal::ret_string::reply::<
-                            ::dllgen_runtime::marshal::Utf16,
+                            ::dllgen_runtime::marshal::Utf8,
                         >(__dllgen_out, __dllgen_ret)
                     };
                     Ok(::dllgen_runtime::Status::Ok)
@@ -13194,11 +13261,11 @@ mod __dllgen {
                                 ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_arg0),
                             )
                             .call::<
-                                *const u8,
+                                *const u16,
                             >(
                                 self.__dllgen_f216 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
-                                "`sqlite3_value_text16be`",
+                                "`sqlite3_value_text16`",
                             );
                         #[cfg(not(target_arch = "x86"))]
                         let __dllgen_r = ::core::result::Result::<
@@ -13217,24 +13284,11 @@ mod __dllgen {
                         8,
                         false,
                     );
-                    let __dllgen_len = if __dllgen_ret.is_null() {
-                        0
-                    } else {
-                        ::dllgen_runtime::marshal::ret_buffer::reported(
-                            unsafe {
-                                (self
-                                    .__dllgen_helper216_len)(
-                                    ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_arg0),
-                                )
-                            } as i64,
-                        )?
+                    unsafe {
+                        ::dllgen_runtime::marshal::ret_string::reply::<
+                            ::dllgen_runtime::marshal::Utf16,
+                        >(__dllgen_out, __dllgen_ret)
                     };
-                    let __dllgen_copied = unsafe {
-                        ::dllgen_runtime::marshal::ret_buffer::reply::<
-                            u8,
-                        >(__dllgen_out, __dllgen_ret, __dllgen_len, 1)
-                    };
-                    __dllgen_copied?;
                     Ok(::dllgen_runtime::Status::Ok)
                 }
                 217 => {
@@ -13253,11 +13307,11 @@ mod __dllgen {
                                 ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_arg0),
                             )
                             .call::<
-                                *const u16,
+                                *const u8,
                             >(
                                 self.__dllgen_f217 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
-                                "`sqlite3_value_text16le`",
+                                "`sqlite3_value_text16be`",
                             );
                         #[cfg(not(target_arch = "x86"))]
                         let __dllgen_r = ::core::result::Result::<
@@ -13276,11 +13330,24 @@ mod __dllgen {
                         8,
                         false,
                     );
-                    unsafe {
-                        ::dllgen_runtime::marshal::ret_string::reply::<
-                            ::dllgen_runtime::marshal::Utf16,
-                        >(__dllgen_out, __dllgen_ret)
+                    let __dllgen_len = if __dllgen_ret.is_null() {
+                        0
+                    } else {
+                        ::dllgen_runtime::marshal::ret_buffer::reported(
+                            unsafe {
+                                (self
+                                    .__dllgen_helper217_len)(
+                                    ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_arg0),
+                                )
+                            } as i64,
+                        )?
                     };
+                    let __dllgen_copied = unsafe {
+                        ::dllgen_runtime::marshal::ret_buffer::reply::<
+                            u8,
+                        >(__dllgen_out, __dllgen_ret, __dllgen_len, 1)
+                    };
+                    __dllgen_copied?;
                     Ok(::dllgen_runtime::Status::Ok)
                 }
                 218 => {
@@ -13299,11 +13366,11 @@ mod __dllgen {
                                 ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_arg0),
                             )
                             .call::<
-                                i32,
+                                *const u16,
                             >(
                                 self.__dllgen_f218 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
-                                "`sqlite3_value_type`",
+                                "`sqlite3_value_text16le`",
                             );
                         #[cfg(not(target_arch = "x86"))]
                         let __dllgen_r = ::core::result::Result::<
@@ -13322,10 +13389,56 @@ mod __dllgen {
                         8,
                         false,
                     );
-                    ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
+                    unsafe {
+                        ::dllgen_runtime::marshal::ret_string::reply::<
+                            ::dllgen_runtime::marshal::Utf16,
+                        >(__dllgen_out, __dllgen_ret)
+                    };
                     Ok(::dllgen_runtime::Status::Ok)
                 }
                 219 => {
+                    let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
+                    let __dllgen_a_arg0 = ::dllgen_runtime::marshal::handle::decode_c(
+                        &mut __dllgen_args,
+                        8,
+                        false,
+                        false,
+                    )?;
+                    __dllgen_args.finish()?;
+                    let __dllgen_ret = unsafe {
+                        #[cfg(target_arch = "x86")]
+                        let __dllgen_r = ::dllgen_runtime::native::Words::new()
+                            .push(
+                                ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_arg0),
+                            )
+                            .call::<
+                                i32,
+                            >(
+                                self.__dllgen_f219 as *const ::core::ffi::c_void,
+                                ::dllgen_runtime::native::Pops::Caller,
+                                "`sqlite3_value_type`",
+                            );
+                        #[cfg(not(target_arch = "x86"))]
+                        let __dllgen_r = ::core::result::Result::<
+                            _,
+                            ::dllgen_runtime::WireError,
+                        >::Ok(
+                            (self
+                                .__dllgen_f219)(
+                                ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_arg0),
+                            ),
+                        );
+                        __dllgen_r
+                    }?;
+                    ::dllgen_runtime::marshal::handle::after_call(
+                        &__dllgen_a_arg0,
+                        8,
+                        false,
+                    );
+                    ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
+                    Ok(::dllgen_runtime::Status::Ok)
+                }
+                220 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let __dllgen_a_zVfsName = ::dllgen_runtime::marshal::in_string::decode::<
                         ::dllgen_runtime::marshal::Utf8,
@@ -13344,7 +13457,7 @@ mod __dllgen {
                             .call::<
                                 *mut ::core::ffi::c_void,
                             >(
-                                self.__dllgen_f219 as *const ::core::ffi::c_void,
+                                self.__dllgen_f220 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
                                 "`sqlite3_vfs_find`",
                             );
@@ -13354,7 +13467,7 @@ mod __dllgen {
                             ::dllgen_runtime::WireError,
                         >::Ok(
                             (self
-                                .__dllgen_f219)(
+                                .__dllgen_f220)(
                                 ::dllgen_runtime::marshal::in_string::ptr(
                                     &__dllgen_a_zVfsName,
                                 ),
@@ -13383,7 +13496,7 @@ mod __dllgen {
                     );
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                220 => {
+                221 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let __dllgen_a_arg0 = ::dllgen_runtime::marshal::handle::decode_c(
                         &mut __dllgen_args,
@@ -13406,7 +13519,7 @@ mod __dllgen {
                             .call::<
                                 i32,
                             >(
-                                self.__dllgen_f220 as *const ::core::ffi::c_void,
+                                self.__dllgen_f221 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
                                 "`sqlite3_vfs_register`",
                             );
@@ -13416,7 +13529,7 @@ mod __dllgen {
                             ::dllgen_runtime::WireError,
                         >::Ok(
                             (self
-                                .__dllgen_f220)(
+                                .__dllgen_f221)(
                                 ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_arg0),
                                 __dllgen_a_makeDflt,
                             ),
@@ -13431,7 +13544,7 @@ mod __dllgen {
                     ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                221 => {
+                222 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let __dllgen_a_arg0 = ::dllgen_runtime::marshal::handle::decode_c(
                         &mut __dllgen_args,
@@ -13449,7 +13562,7 @@ mod __dllgen {
                             .call::<
                                 i32,
                             >(
-                                self.__dllgen_f221 as *const ::core::ffi::c_void,
+                                self.__dllgen_f222 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
                                 "`sqlite3_vfs_unregister`",
                             );
@@ -13459,7 +13572,7 @@ mod __dllgen {
                             ::dllgen_runtime::WireError,
                         >::Ok(
                             (self
-                                .__dllgen_f221)(
+                                .__dllgen_f222)(
                                 ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_arg0),
                             ),
                         );
@@ -13473,7 +13586,7 @@ mod __dllgen {
                     ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                222 => {
+                223 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let __dllgen_a_db = ::dllgen_runtime::marshal::handle::decode_c(
                         &mut __dllgen_args,
@@ -13494,7 +13607,7 @@ mod __dllgen {
                             .call::<
                                 i32,
                             >(
-                                self.__dllgen_f222 as *const ::core::ffi::c_void,
+                                self.__dllgen_f223 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
                                 "`sqlite3_wal_autocheckpoint`",
                             );
@@ -13504,7 +13617,7 @@ mod __dllgen {
                             ::dllgen_runtime::WireError,
                         >::Ok(
                             (self
-                                .__dllgen_f222)(
+                                .__dllgen_f223)(
                                 ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_db),
                                 __dllgen_a_N,
                             ),
@@ -13519,7 +13632,7 @@ mod __dllgen {
                     ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                223 => {
+                224 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let __dllgen_a_db = ::dllgen_runtime::marshal::handle::decode_c(
                         &mut __dllgen_args,
@@ -13541,7 +13654,7 @@ mod __dllgen {
                             .call::<
                                 i32,
                             >(
-                                self.__dllgen_f223 as *const ::core::ffi::c_void,
+                                self.__dllgen_f224 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
                                 "`sqlite3_wal_checkpoint`",
                             );
@@ -13551,7 +13664,7 @@ mod __dllgen {
                             ::dllgen_runtime::WireError,
                         >::Ok(
                             (self
-                                .__dllgen_f223)(
+                                .__dllgen_f224)(
                                 ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_db),
                                 ::dllgen_runtime::marshal::in_string::ptr(&__dllgen_a_zDb),
                             ),
@@ -13566,7 +13679,7 @@ mod __dllgen {
                     ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                224 => {
+                225 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let __dllgen_a_db = ::dllgen_runtime::marshal::handle::decode_c(
                         &mut __dllgen_args,
@@ -13609,7 +13722,7 @@ mod __dllgen {
                             .call::<
                                 i32,
                             >(
-                                self.__dllgen_f224 as *const ::core::ffi::c_void,
+                                self.__dllgen_f225 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
                                 "`sqlite3_wal_checkpoint_v2`",
                             );
@@ -13619,7 +13732,7 @@ mod __dllgen {
                             ::dllgen_runtime::WireError,
                         >::Ok(
                             (self
-                                .__dllgen_f224)(
+                                .__dllgen_f225)(
                                 ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_db),
                                 ::dllgen_runtime::marshal::in_string::ptr(&__dllgen_a_zDb),
                                 __dllgen_a_eMode,
@@ -13651,7 +13764,7 @@ mod __dllgen {
                     )?;
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                225 => {
+                226 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let __dllgen_a_arg0 = ::dllgen_runtime::marshal::handle::decode_c(
                         &mut __dllgen_args,
@@ -13679,7 +13792,7 @@ mod __dllgen {
                             .push(
                                 __dllgen_a_arg1
                                     .then_some(
-                                        __dllgen_callback_225_1
+                                        __dllgen_callback_226_1
                                             as unsafe extern "C" fn(
                                                 *mut ::core::ffi::c_void,
                                                 *mut ::core::ffi::c_void,
@@ -13692,7 +13805,7 @@ mod __dllgen {
                             .call::<
                                 (),
                             >(
-                                self.__dllgen_f225 as *const ::core::ffi::c_void,
+                                self.__dllgen_f226 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
                                 "`sqlite3_wal_hook`",
                             );
@@ -13702,11 +13815,11 @@ mod __dllgen {
                             ::dllgen_runtime::WireError,
                         >::Ok(
                             (self
-                                .__dllgen_f225)(
+                                .__dllgen_f226)(
                                 ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_arg0),
                                 __dllgen_a_arg1
                                     .then_some(
-                                        __dllgen_callback_225_1
+                                        __dllgen_callback_226_1
                                             as unsafe extern "C" fn(
                                                 *mut ::core::ffi::c_void,
                                                 *mut ::core::ffi::c_void,
@@ -13822,6 +13935,7 @@ mod __dllgen {
                         "sqlite3_db_readonly",
                         "sqlite3_db_release_memory",
                         "sqlite3_db_status",
+                        "sqlite3_deserialize",
                         "sqlite3_drop_modules",
                         "sqlite3_enable_load_extension",
                         "sqlite3_enable_shared_cache",
@@ -14337,21 +14451,21 @@ mod __dllgen {
                         *const ::core::ffi::c_void,
                         __DllgenFn85,
                     >(symbols.next().unwrap_or(::core::ptr::null())),
-                    __dllgen_helper85_4: ::core::mem::transmute::<
-                        *const ::core::ffi::c_void,
-                        __DllgenHelper85_4,
-                    >(symbols.next().unwrap_or(::core::ptr::null())),
                     __dllgen_f86: ::core::mem::transmute::<
                         *const ::core::ffi::c_void,
                         __DllgenFn86,
                     >(symbols.next().unwrap_or(::core::ptr::null())),
-                    __dllgen_helper86: ::core::mem::transmute::<
+                    __dllgen_helper86_4: ::core::mem::transmute::<
                         *const ::core::ffi::c_void,
-                        __DllgenHelper86,
+                        __DllgenHelper86_4,
                     >(symbols.next().unwrap_or(::core::ptr::null())),
                     __dllgen_f87: ::core::mem::transmute::<
                         *const ::core::ffi::c_void,
                         __DllgenFn87,
+                    >(symbols.next().unwrap_or(::core::ptr::null())),
+                    __dllgen_helper87: ::core::mem::transmute::<
+                        *const ::core::ffi::c_void,
+                        __DllgenHelper87,
                     >(symbols.next().unwrap_or(::core::ptr::null())),
                     __dllgen_f88: ::core::mem::transmute::<
                         *const ::core::ffi::c_void,
@@ -14393,17 +14507,17 @@ mod __dllgen {
                         *const ::core::ffi::c_void,
                         __DllgenFn97,
                     >(symbols.next().unwrap_or(::core::ptr::null())),
-                    __dllgen_helper97_2: ::core::mem::transmute::<
-                        *const ::core::ffi::c_void,
-                        __DllgenHelper97_2,
-                    >(symbols.next().unwrap_or(::core::ptr::null())),
-                    __dllgen_helper97_5: ::core::mem::transmute::<
-                        *const ::core::ffi::c_void,
-                        __DllgenHelper97_5,
-                    >(symbols.next().unwrap_or(::core::ptr::null())),
                     __dllgen_f98: ::core::mem::transmute::<
                         *const ::core::ffi::c_void,
                         __DllgenFn98,
+                    >(symbols.next().unwrap_or(::core::ptr::null())),
+                    __dllgen_helper98_2: ::core::mem::transmute::<
+                        *const ::core::ffi::c_void,
+                        __DllgenHelper98_2,
+                    >(symbols.next().unwrap_or(::core::ptr::null())),
+                    __dllgen_helper98_5: ::core::mem::transmute::<
+                        *const ::core::ffi::c_void,
+                        __DllgenHelper98_5,
                     >(symbols.next().unwrap_or(::core::ptr::null())),
                     __dllgen_f99: ::core::mem::transmute::<
                         *const ::core::ffi::c_void,
@@ -14449,13 +14563,13 @@ mod __dllgen {
                         *const ::core::ffi::c_void,
                         __DllgenFn109,
                     >(symbols.next().unwrap_or(::core::ptr::null())),
-                    __dllgen_helper109_3: ::core::mem::transmute::<
-                        *const ::core::ffi::c_void,
-                        __DllgenHelper109_3,
-                    >(symbols.next().unwrap_or(::core::ptr::null())),
                     __dllgen_f110: ::core::mem::transmute::<
                         *const ::core::ffi::c_void,
                         __DllgenFn110,
+                    >(symbols.next().unwrap_or(::core::ptr::null())),
+                    __dllgen_helper110_3: ::core::mem::transmute::<
+                        *const ::core::ffi::c_void,
+                        __DllgenHelper110_3,
                     >(symbols.next().unwrap_or(::core::ptr::null())),
                     __dllgen_f111: ::core::mem::transmute::<
                         *const ::core::ffi::c_void,
@@ -14468,10 +14582,6 @@ mod __dllgen {
                     __dllgen_f113: ::core::mem::transmute::<
                         *const ::core::ffi::c_void,
                         __DllgenFn113,
-                    >(symbols.next().unwrap_or(::core::ptr::null())),
-                    __dllgen_helper113: ::core::mem::transmute::<
-                        *const ::core::ffi::c_void,
-                        __DllgenHelper113,
                     >(symbols.next().unwrap_or(::core::ptr::null())),
                     __dllgen_f114: ::core::mem::transmute::<
                         *const ::core::ffi::c_void,
@@ -14492,6 +14602,10 @@ mod __dllgen {
                     __dllgen_f116: ::core::mem::transmute::<
                         *const ::core::ffi::c_void,
                         __DllgenFn116,
+                    >(symbols.next().unwrap_or(::core::ptr::null())),
+                    __dllgen_helper116: ::core::mem::transmute::<
+                        *const ::core::ffi::c_void,
+                        __DllgenHelper116,
                     >(symbols.next().unwrap_or(::core::ptr::null())),
                     __dllgen_f117: ::core::mem::transmute::<
                         *const ::core::ffi::c_void,
@@ -14649,13 +14763,13 @@ mod __dllgen {
                         *const ::core::ffi::c_void,
                         __DllgenFn155,
                     >(symbols.next().unwrap_or(::core::ptr::null())),
-                    __dllgen_helper155: ::core::mem::transmute::<
-                        *const ::core::ffi::c_void,
-                        __DllgenHelper155,
-                    >(symbols.next().unwrap_or(::core::ptr::null())),
                     __dllgen_f156: ::core::mem::transmute::<
                         *const ::core::ffi::c_void,
                         __DllgenFn156,
+                    >(symbols.next().unwrap_or(::core::ptr::null())),
+                    __dllgen_helper156: ::core::mem::transmute::<
+                        *const ::core::ffi::c_void,
+                        __DllgenHelper156,
                     >(symbols.next().unwrap_or(::core::ptr::null())),
                     __dllgen_f157: ::core::mem::transmute::<
                         *const ::core::ffi::c_void,
@@ -14741,13 +14855,13 @@ mod __dllgen {
                         *const ::core::ffi::c_void,
                         __DllgenFn177,
                     >(symbols.next().unwrap_or(::core::ptr::null())),
-                    __dllgen_helper177: ::core::mem::transmute::<
-                        *const ::core::ffi::c_void,
-                        __DllgenHelper177,
-                    >(symbols.next().unwrap_or(::core::ptr::null())),
                     __dllgen_f178: ::core::mem::transmute::<
                         *const ::core::ffi::c_void,
                         __DllgenFn178,
+                    >(symbols.next().unwrap_or(::core::ptr::null())),
+                    __dllgen_helper178: ::core::mem::transmute::<
+                        *const ::core::ffi::c_void,
+                        __DllgenHelper178,
                     >(symbols.next().unwrap_or(::core::ptr::null())),
                     __dllgen_f179: ::core::mem::transmute::<
                         *const ::core::ffi::c_void,
@@ -14841,13 +14955,13 @@ mod __dllgen {
                         *const ::core::ffi::c_void,
                         __DllgenFn201,
                     >(symbols.next().unwrap_or(::core::ptr::null())),
-                    __dllgen_helper201_len: ::core::mem::transmute::<
-                        *const ::core::ffi::c_void,
-                        __DllgenHelper201_len,
-                    >(symbols.next().unwrap_or(::core::ptr::null())),
                     __dllgen_f202: ::core::mem::transmute::<
                         *const ::core::ffi::c_void,
                         __DllgenFn202,
+                    >(symbols.next().unwrap_or(::core::ptr::null())),
+                    __dllgen_helper202_len: ::core::mem::transmute::<
+                        *const ::core::ffi::c_void,
+                        __DllgenHelper202_len,
                     >(symbols.next().unwrap_or(::core::ptr::null())),
                     __dllgen_f203: ::core::mem::transmute::<
                         *const ::core::ffi::c_void,
@@ -14905,13 +15019,13 @@ mod __dllgen {
                         *const ::core::ffi::c_void,
                         __DllgenFn216,
                     >(symbols.next().unwrap_or(::core::ptr::null())),
-                    __dllgen_helper216_len: ::core::mem::transmute::<
-                        *const ::core::ffi::c_void,
-                        __DllgenHelper216_len,
-                    >(symbols.next().unwrap_or(::core::ptr::null())),
                     __dllgen_f217: ::core::mem::transmute::<
                         *const ::core::ffi::c_void,
                         __DllgenFn217,
+                    >(symbols.next().unwrap_or(::core::ptr::null())),
+                    __dllgen_helper217_len: ::core::mem::transmute::<
+                        *const ::core::ffi::c_void,
+                        __DllgenHelper217_len,
                     >(symbols.next().unwrap_or(::core::ptr::null())),
                     __dllgen_f218: ::core::mem::transmute::<
                         *const ::core::ffi::c_void,
@@ -14944,6 +15058,10 @@ mod __dllgen {
                     __dllgen_f225: ::core::mem::transmute::<
                         *const ::core::ffi::c_void,
                         __DllgenFn225,
+                    >(symbols.next().unwrap_or(::core::ptr::null())),
+                    __dllgen_f226: ::core::mem::transmute::<
+                        *const ::core::ffi::c_void,
+                        __DllgenFn226,
                     >(symbols.next().unwrap_or(::core::ptr::null())),
                     __dllgen_library: library,
                 }

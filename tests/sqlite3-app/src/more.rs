@@ -391,6 +391,22 @@ fn serialize(s: &Sqlite3, n: &Native) {
     assert_eq!(s.sqlite3_serialize(db, "nope"), Ok((None, -1)), "no such schema: NULL");
     assert_eq!(s.sqlite3_close(db), Ok(SQLITE_OK));
     assert_eq!((n.close)(ndb), SQLITE_OK);
+
+    // Back into a connection: the serialized bytes become its database, kept (with room to
+    // grow) in the host for as long as the connection is open; sqlite3 reads and writes
+    // them there on later calls.
+    let image = ours.unwrap();
+    let (_, db) = s.sqlite3_open(":memory:").unwrap();
+    let mut room = image.clone();
+    room.resize(image.len() + (64 << 10), 0);
+    assert_eq!(s.sqlite3_deserialize(db, "main", &room, image.len() as i64), Ok(SQLITE_OK));
+    let rows = |d: Db| s.sqlite3_get_table(d, "SELECT x, typeof(y) FROM s ORDER BY x").unwrap().1.unwrap();
+    assert_eq!(rows(db)[2..].to_vec(), ["1", "text", "2", "blob", "3", "blob"].map(|v| Some(v.to_string())));
+    assert_eq!(s.sqlite3_exec(db, "INSERT INTO s VALUES(4, 'four')", None).unwrap().0, SQLITE_OK);
+    assert_eq!(rows(db).len(), 2 + 4 * 2, "written into the kept buffer");
+    let (again, _) = s.sqlite3_serialize(db, "main").unwrap();
+    assert!(again.is_some_and(|a| a.len() >= image.len()), "the grown database");
+    assert_eq!(s.sqlite3_close(db), Ok(SQLITE_OK));
 }
 
 /// sqlite3_bind_text with SQLITE_STATIC: sqlite3 reads the text at step time, long after
