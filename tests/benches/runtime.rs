@@ -207,7 +207,7 @@ fn under_wine() {
 /// Kept callbacks through the generated kinds client: one fired inside a call, and events
 /// fired by the fake camera's acquisition thread with no call in flight (each frame a
 /// round trip: the library thread waits for the closure's result), small and 64 KiB.
-fn library_threads(k: &kinds_linux_client::KindsLinux, floor: Duration, floor_64k: Duration) {
+fn library_threads(k: &'static kinds_linux_client::KindsLinux, floor: Duration, floor_64k: Duration) {
     let (_, dev) = k.open("bench").unwrap();
     k.kx_listen(dev, Some(Box::new(|e, _| e))).unwrap();
     let in_call = median(11, 20, || {
@@ -235,12 +235,57 @@ fn library_threads(k: &kinds_linux_client::KindsLinux, floor: Duration, floor_64
         f64::from(64 << 10) / big.as_secs_f64() / 1e9,
         1.0 / floor_64k.as_secs_f64()
     );
+    let queued = queued_frames(k, 64 << 10, 1000);
+    row("64 KiB frame into a queued buffer, read back", queued, floor_64k, None);
+    println!(
+        "  queued 64 KiB frames: {:.0} frames/s, {:.3} GB/s",
+        1.0 / queued.as_secs_f64(),
+        f64::from(64 << 10) / queued.as_secs_f64() / 1e9
+    );
+}
+
+/// Frames into buffers the client queues (retained output buffers the camera's thread
+/// fills): each completion, an event, reads its buffer back and queues the next (two calls
+/// nested in the event). Per frame.
+fn queued_frames(k: &'static kinds_linux_client::KindsLinux, bytes: usize, n: u32) -> Duration {
+    use std::sync::atomic::{AtomicU32, Ordering::SeqCst};
+    use std::sync::{Arc, Mutex};
+    struct Q {
+        tokens: Mutex<std::collections::HashMap<i32, kinds_linux_client::Retained<u8>>>,
+        queued: AtomicU32,
+        n: u32,
+        bytes: usize,
+        cam: kinds_linux_client::Camera,
+    }
+    fn queue(k: &'static kinds_linux_client::KindsLinux, q: &Arc<Q>) {
+        let again = q.clone();
+        let filled = move |id: i32, _frame: u32, _len: u32| {
+            let token = again.tokens.lock().unwrap().remove(&id).expect("a token");
+            std::hint::black_box(k.client().read_retained(&token).unwrap());
+            if again.queued.load(SeqCst) < again.n {
+                queue(k, &again);
+            }
+        };
+        let (id, token) = k.kx_camera_queue(q.cam, q.bytes, Box::new(filled)).unwrap();
+        q.queued.fetch_add(1, SeqCst);
+        q.tokens.lock().unwrap().insert(id, token);
+    }
+    median(5, 1, || {
+        let cam = k.kx_camera_open(bytes as u32).unwrap();
+        let q = Arc::new(Q { tokens: Mutex::default(), queued: AtomicU32::new(0), n, bytes, cam });
+        for _ in 0..4 {
+            queue(k, &q);
+        }
+        k.kx_camera_start(cam, n).unwrap();
+        assert_eq!(k.kx_camera_wait(cam).unwrap(), n as i32);
+        k.kx_camera_close(cam).unwrap();
+    }) / n
 }
 
 fn measure(
     host: &std::path::Path,
     demo: &demo_client::Demo,
-    kinds: &kinds_linux_client::KindsLinux,
+    kinds: &'static kinds_linux_client::KindsLinux,
     title: &str,
 ) -> (Duration, Duration) {
     println!("{title}");
@@ -368,11 +413,13 @@ fn main() {
     let mut config = kinds_linux_client::KindsLinux::config();
     config.host = kinds_linux_client::HostPath::Explicit(kinds_host);
     config.envs.push(("KINDS_LINUX_LIBRARY".into(), dllgen_tests::fixture("libfx_kinds32.so").into()));
-    let kinds = kinds_linux_client::KindsLinux::with_config(config);
+    // For the life of the bench: closures the camera's thread runs call it.
+    let kinds: &'static kinds_linux_client::KindsLinux =
+        Box::leak(Box::new(kinds_linux_client::KindsLinux::with_config(config)));
     let (null, big) = measure(
         &host,
         &demo,
-        &kinds,
+        kinds,
         "runtime vs raw ping-pongs, 64-bit client <-> 32-bit host, unpinned (median)",
     );
     // Before pinning: their processes would inherit the affinity.
@@ -383,6 +430,6 @@ fn main() {
         demo.client().restart();
         demo.demo_add(0, 0).unwrap();
         kinds.client().restart();
-        measure(&host, &demo, &kinds, "same, both processes pinned to CPU 0");
+        measure(&host, &demo, kinds, "same, both processes pinned to CPU 0");
     }
 }
