@@ -206,6 +206,9 @@ pub struct Function {
     pub pops: &'static str,
     /// An out-buffer grows and the call is retried.
     pub grows: bool,
+    /// The host locals of its resident struct parameters when it takes several of one struct
+    /// (`deflateCopy(dest, source)`): each keeps what the others keep.
+    pub shared_residents: Vec<String>,
     /// Every other library function the host calls for it (the free functions of its
     /// returned string and out-strings, its result's length function), each in its own
     /// slot of the host.
@@ -956,6 +959,23 @@ pub fn build(m: &Model, spec_file: &str) -> Result<Crates, Unsupported> {
                 .push(format!("`{}`: a buffer that grows, in a function that takes callbacks", f.c_name));
         }
         let ret = ret(f, i, &params, &mut cx);
+        let residents: Vec<&String> = f
+            .params
+            .iter()
+            .filter_map(|p| match &p.kind {
+                Kind::Resident { strukt, .. } => Some(strukt),
+                _ => None,
+            })
+            .collect();
+        let shared_residents = if residents.len() > 1 && residents.iter().all(|s| *s == residents[0]) {
+            f.params
+                .iter()
+                .filter(|p| matches!(p.kind, Kind::Resident { .. }))
+                .map(|p| kinds::local(&p.name))
+                .collect()
+        } else {
+            Vec::new()
+        };
         // A handle result is NULL only on failure (SCHEMA), even without an error rule; so
         // is one of the handle's invalid values (`INVALID_HANDLE_VALUE`).
         let invalid: &[u32] = match &f.ret {
@@ -1008,6 +1028,7 @@ pub fn build(m: &Model, spec_file: &str) -> Result<Crates, Unsupported> {
                 && !matches!(&f.ret, Return::Value { value: Value::Struct { .. } }),
             pops: if f.convention == Convention::Stdcall { "Callee" } else { "Caller" },
             grows,
+            shared_residents,
             params,
             ret,
             error,

@@ -322,10 +322,10 @@ pub enum Kind {
         /// Its calling convention.
         convention: Convention,
     },
-    /// The context pointer of a callback parameter (filled in by the host).
     /// A file descriptor the client gives; the library takes it over when the call succeeds
     /// (the host takes its own duplicate of the client's, and closes it if the call fails).
     Descriptor,
+    /// The context pointer of a callback parameter (filled in by the host).
     UserData {
         /// The callback parameter it belongs to.
         of: String,

@@ -2178,9 +2178,7 @@ mod __dllgen {
                     ) {
                         return Ok(__dllgen_status);
                     }
-                    ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
                     let __dllgen_a_buf = ::dllgen_runtime::host::retained::keep(
-                        __dllgen_out,
                         __dllgen_a_buf,
                     );
                     ::dllgen_runtime::host::handles::retain(
@@ -2192,6 +2190,11 @@ mod __dllgen {
                     ::dllgen_runtime::host::kept::hold(
                         __dllgen_u_buf,
                         ::dllgen_runtime::host::retained::hold(__dllgen_a_buf),
+                    );
+                    ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
+                    ::dllgen_runtime::host::retained::reply(
+                        __dllgen_out,
+                        __dllgen_a_buf,
                     );
                     Ok(::dllgen_runtime::Status::Ok)
                 }
@@ -2267,9 +2270,7 @@ mod __dllgen {
                     ) {
                         return Ok(__dllgen_status);
                     }
-                    ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
                     let __dllgen_a_buf = ::dllgen_runtime::host::retained::keep(
-                        __dllgen_out,
                         __dllgen_a_buf,
                     );
                     ::dllgen_runtime::host::handles::retain(
@@ -2279,6 +2280,11 @@ mod __dllgen {
                         ::dllgen_runtime::host::retained::hold(__dllgen_a_buf),
                     );
                     ::dllgen_runtime::host::retained::explicit(__dllgen_a_buf);
+                    ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
+                    ::dllgen_runtime::host::retained::reply(
+                        __dllgen_out,
+                        __dllgen_a_buf,
+                    );
                     Ok(::dllgen_runtime::Status::Ok)
                 }
                 8 => {
@@ -2513,9 +2519,7 @@ mod __dllgen {
                     ) {
                         return Ok(__dllgen_status);
                     }
-                    ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
                     let __dllgen_a_buf = ::dllgen_runtime::host::retained::keep(
-                        __dllgen_out,
                         __dllgen_a_buf,
                     );
                     ::dllgen_runtime::host::handles::retain(
@@ -2527,6 +2531,11 @@ mod __dllgen {
                     ::dllgen_runtime::host::kept::hold(
                         __dllgen_u_buf,
                         ::dllgen_runtime::host::retained::hold(__dllgen_a_buf),
+                    );
+                    ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
+                    ::dllgen_runtime::host::retained::reply(
+                        __dllgen_out,
+                        __dllgen_a_buf,
                     );
                     Ok(::dllgen_runtime::Status::Ok)
                 }
@@ -2702,8 +2711,9 @@ mod __dllgen {
                     ) {
                         return Ok(__dllgen_status);
                     }
-                    ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
-                    let __dllgen_a_buf = ::std::sync::Arc::new(__dllgen_a_buf);
+                    let __dllgen_a_buf = ::dllgen_runtime::host::handles::FirstOf::new(
+                        __dllgen_a_buf,
+                    );
                     ::dllgen_runtime::host::handles::retain(
                         0,
                         ::dllgen_runtime::marshal::handle::id(&__dllgen_a_cam),
@@ -2711,6 +2721,7 @@ mod __dllgen {
                         __dllgen_a_buf.clone(),
                     );
                     ::dllgen_runtime::host::kept::hold(__dllgen_u_buf, __dllgen_a_buf);
+                    ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
                     Ok(::dllgen_runtime::Status::Ok)
                 }
                 13 => {

@@ -2166,9 +2166,7 @@ mod __dllgen {
                     ) {
                         return Ok(__dllgen_status);
                     }
-                    ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
                     let __dllgen_a_buf = ::dllgen_runtime::host::retained::keep(
-                        __dllgen_out,
                         __dllgen_a_buf,
                     );
                     ::dllgen_runtime::host::handles::retain(
@@ -2180,6 +2178,11 @@ mod __dllgen {
                     ::dllgen_runtime::host::kept::hold(
                         __dllgen_u_buf,
                         ::dllgen_runtime::host::retained::hold(__dllgen_a_buf),
+                    );
+                    ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
+                    ::dllgen_runtime::host::retained::reply(
+                        __dllgen_out,
+                        __dllgen_a_buf,
                     );
                     Ok(::dllgen_runtime::Status::Ok)
                 }
@@ -2255,9 +2258,7 @@ mod __dllgen {
                     ) {
                         return Ok(__dllgen_status);
                     }
-                    ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
                     let __dllgen_a_buf = ::dllgen_runtime::host::retained::keep(
-                        __dllgen_out,
                         __dllgen_a_buf,
                     );
                     ::dllgen_runtime::host::handles::retain(
@@ -2267,6 +2268,11 @@ mod __dllgen {
                         ::dllgen_runtime::host::retained::hold(__dllgen_a_buf),
                     );
                     ::dllgen_runtime::host::retained::explicit(__dllgen_a_buf);
+                    ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
+                    ::dllgen_runtime::host::retained::reply(
+                        __dllgen_out,
+                        __dllgen_a_buf,
+                    );
                     Ok(::dllgen_runtime::Status::Ok)
                 }
                 8 => {
@@ -2501,9 +2507,7 @@ mod __dllgen {
                     ) {
                         return Ok(__dllgen_status);
                     }
-                    ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
                     let __dllgen_a_buf = ::dllgen_runtime::host::retained::keep(
-                        __dllgen_out,
                         __dllgen_a_buf,
                     );
                     ::dllgen_runtime::host::handles::retain(
@@ -2515,6 +2519,11 @@ mod __dllgen {
                     ::dllgen_runtime::host::kept::hold(
                         __dllgen_u_buf,
                         ::dllgen_runtime::host::retained::hold(__dllgen_a_buf),
+                    );
+                    ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
+                    ::dllgen_runtime::host::retained::reply(
+                        __dllgen_out,
+                        __dllgen_a_buf,
                     );
                     Ok(::dllgen_runtime::Status::Ok)
                 }
@@ -2690,8 +2699,9 @@ mod __dllgen {
                     ) {
                         return Ok(__dllgen_status);
                     }
-                    ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
-                    let __dllgen_a_buf = ::std::sync::Arc::new(__dllgen_a_buf);
+                    let __dllgen_a_buf = ::dllgen_runtime::host::handles::FirstOf::new(
+                        __dllgen_a_buf,
+                    );
                     ::dllgen_runtime::host::handles::retain(
                         0,
                         ::dllgen_runtime::marshal::handle::id(&__dllgen_a_cam),
@@ -2699,6 +2709,7 @@ mod __dllgen {
                         __dllgen_a_buf.clone(),
                     );
                     ::dllgen_runtime::host::kept::hold(__dllgen_u_buf, __dllgen_a_buf);
+                    ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
                     Ok(::dllgen_runtime::Status::Ok)
                 }
                 13 => {

@@ -2739,13 +2739,13 @@ mod __dllgen {
                     ) {
                         return Ok(__dllgen_status);
                     }
-                    ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
                     ::dllgen_runtime::host::handles::retain(
                         6,
                         ::dllgen_runtime::marshal::handle::id(&__dllgen_a_stmt),
                         Some(__dllgen_a_i as i64),
                         __dllgen_a_text,
                     );
+                    ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
                     Ok(::dllgen_runtime::Status::Ok)
                 }
                 18 => {
@@ -6256,13 +6256,13 @@ mod __dllgen {
                     ) {
                         return Ok(__dllgen_status);
                     }
-                    ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
                     ::dllgen_runtime::host::handles::retain(
                         3,
                         ::dllgen_runtime::marshal::handle::id(&__dllgen_a_db),
                         None,
                         __dllgen_a_pData,
                     );
+                    ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
                     Ok(::dllgen_runtime::Status::Ok)
                 }
                 78 => {

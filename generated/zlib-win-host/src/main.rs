@@ -1515,6 +1515,9 @@ mod __dllgen {
                     ) {
                         return Ok(__dllgen_status);
                     }
+                    ::dllgen_runtime::host::resident::share(
+                        &[__dllgen_a_dest.id(), __dllgen_a_source.id()],
+                    );
                     ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
                     ::dllgen_runtime::host::resident::set_end(
                         __dllgen_a_dest.id(),
@@ -2279,6 +2282,11 @@ mod __dllgen {
                     ) {
                         return Ok(__dllgen_status);
                     }
+                    ::dllgen_runtime::host::resident::keep_slot(
+                        __dllgen_a_strm.id(),
+                        27,
+                        __dllgen_a_head,
+                    );
                     ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
                     ::dllgen_runtime::marshal::resident::reply(
                         __dllgen_out,
@@ -2286,11 +2294,6 @@ mod __dllgen {
                         &__dllgen_a_strm_after,
                         false,
                     )?;
-                    ::dllgen_runtime::host::resident::keep_slot(
-                        __dllgen_a_strm.id(),
-                        27,
-                        __dllgen_a_head,
-                    );
                     Ok(::dllgen_runtime::Status::Ok)
                 }
                 28 => {
@@ -2792,12 +2795,12 @@ mod __dllgen {
                     ) {
                         return Ok(__dllgen_status);
                     }
+                    ::dllgen_runtime::marshal::descriptor::given(__dllgen_a_fd);
                     ::dllgen_runtime::marshal::handle::put_c(
                         __dllgen_out,
                         0,
                         __dllgen_ret,
                     );
-                    ::dllgen_runtime::marshal::descriptor::given(__dllgen_a_fd);
                     Ok(::dllgen_runtime::Status::Ok)
                 }
                 37 => {
@@ -4562,6 +4565,9 @@ mod __dllgen {
                     ) {
                         return Ok(__dllgen_status);
                     }
+                    ::dllgen_runtime::host::resident::share(
+                        &[__dllgen_a_dest.id(), __dllgen_a_source.id()],
+                    );
                     ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
                     ::dllgen_runtime::host::resident::set_end(
                         __dllgen_a_dest.id(),
@@ -4766,15 +4772,7 @@ mod __dllgen {
                     ) {
                         return Ok(__dllgen_status);
                     }
-                    ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
-                    ::dllgen_runtime::marshal::resident::reply(
-                        __dllgen_out,
-                        &mut __dllgen_a_strm,
-                        &__dllgen_a_strm_after,
-                        false,
-                    )?;
                     let __dllgen_a_head = ::dllgen_runtime::host::retained::keep_value(
-                        __dllgen_out,
                         __dllgen_a_head,
                         "`inflateGetHeader` parameter `head`",
                     )?;
@@ -4784,6 +4782,17 @@ mod __dllgen {
                         ::dllgen_runtime::host::retained::hold(__dllgen_a_head),
                     );
                     ::dllgen_runtime::host::retained::between_calls(__dllgen_a_head);
+                    ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
+                    ::dllgen_runtime::marshal::resident::reply(
+                        __dllgen_out,
+                        &mut __dllgen_a_strm,
+                        &__dllgen_a_strm_after,
+                        false,
+                    )?;
+                    ::dllgen_runtime::host::retained::reply(
+                        __dllgen_out,
+                        __dllgen_a_head,
+                    );
                     Ok(::dllgen_runtime::Status::Ok)
                 }
                 69 => {

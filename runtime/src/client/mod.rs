@@ -497,9 +497,29 @@ pub struct Client {
     kept: Arc<kept::Registry>,
     /// Resident structs dropped, freed in the host before the next call.
     freed: Arc<crate::marshal::resident::Freed>,
+    /// The host process this client started, for giving it descriptors without the
+    /// connection's lock (a callback handler's call runs while its caller holds that).
+    host_process: Mutex<Option<HostProcess>>,
     /// Which client this is, for calls from its callback handlers (see `LENT`): a number,
     /// not an address: a client may move after its dispatcher started.
     id: usize,
+}
+
+/// A host process a client started: its id (and on Windows a handle of the client's own
+/// to it).
+struct HostProcess {
+    pid: u32,
+    #[cfg(windows)]
+    process: std::os::windows::io::OwnedHandle,
+}
+
+impl HostProcess {
+    fn of(child: &Child) -> Option<HostProcess> {
+        #[cfg(windows)]
+        return Some(HostProcess { pid: child.id(), process: crate::sys::own_process_handle(child).ok()? });
+        #[cfg(not(windows))]
+        return Some(HostProcess { pid: child.id() });
+    }
 }
 
 /// Numbers clients.
@@ -520,6 +540,7 @@ impl Client {
             watch,
             kept: Arc::default(),
             freed: Arc::default(),
+            host_process: Mutex::new(None),
             id: CLIENTS.fetch_add(1, Ordering::Relaxed),
         }
     }
@@ -551,14 +572,18 @@ impl Client {
     /// `d` during the call (see [`crate::marshal::descriptor`]). Starts the host if needed;
     /// refused for a listening host and for one started under a runner (Wine from Linux).
     pub fn lend_descriptor(&self, d: &crate::marshal::descriptor::Descriptor) -> Result<u64, Error> {
-        self.connect()?;
         if self.config.runner.is_some() {
             return Err(Error::BadHandle(
                 "a descriptor cannot be given to a host started under a runner (its process is not this system's kind)".into(),
             ));
         }
-        let state = self.state.lock().unwrap_or_else(|e| e.into_inner());
-        let Some(child) = state.conn.as_ref().and_then(|c| c.child.as_ref()) else {
+        // Inside a callback handler the connection is up, and its lock is the caller's.
+        let nested = LENDING.get() != 0 && LENT.with(|l| l.borrow().iter().any(|(c, _)| *c == self.id));
+        if !nested {
+            self.connect()?;
+        }
+        let host = self.host_process.lock().unwrap_or_else(|e| e.into_inner());
+        let (Some(host), None) = (host.as_ref(), &self.config.listener) else {
             return Err(Error::BadHandle(
                 "a descriptor can be given only to a host this client started".into(),
             ));
@@ -566,13 +591,13 @@ impl Client {
         #[cfg(unix)]
         {
             use std::os::fd::AsRawFd;
-            crate::sys::allow_taking(child.id());
+            crate::sys::allow_taking(host.pid);
             Ok(d.fd.as_raw_fd() as u64)
         }
         #[cfg(windows)]
         {
             use std::os::windows::io::AsRawHandle;
-            crate::sys::give_handle(child, d.handle.as_raw_handle())
+            crate::sys::give_handle(&host.process, host.pid, d.handle.as_raw_handle())
                 .map_err(|e| Error::BadHandle(format!("the descriptor could not be given to the host: {e}")))
         }
     }
@@ -917,7 +942,11 @@ impl Client {
         let greeted = self.handshake(&mut conn);
         let fired = self.watch.as_ref().zip(armed).and_then(|(w, g)| w.disarm(g));
         match greeted {
-            Ok(()) if fired.is_none() => Ok(conn),
+            Ok(()) if fired.is_none() => {
+                let process = conn.child.as_ref().and_then(HostProcess::of);
+                *self.host_process.lock().unwrap_or_else(|e| e.into_inner()) = process;
+                Ok(conn)
+            }
             Ok(()) => Err(self.ended(conn, Error::HostCrashed("stopped at the deadline".into()), fired)),
             Err(e @ Error::Refused(_)) => {
                 self.discard(conn);

@@ -265,6 +265,31 @@ pub fn closed(kind: u32, id: u64) {
     let _kept = with(|t| t.forget(kind, id));
 }
 
+/// What several owners keep (a retained input buffer on its handle and on its completion's
+/// registration): freed when the first of them lets go, which is when the library is done
+/// with it. Each owner holds a clone.
+pub struct FirstOf<T>(std::sync::Arc<Mutex<Option<T>>>);
+
+impl<T> FirstOf<T> {
+    /// Shares `v`.
+    pub fn new(v: T) -> FirstOf<T> {
+        FirstOf(std::sync::Arc::new(Mutex::new(Some(v))))
+    }
+}
+
+impl<T> Clone for FirstOf<T> {
+    fn clone(&self) -> Self {
+        FirstOf(self.0.clone())
+    }
+}
+
+impl<T> Drop for FirstOf<T> {
+    fn drop(&mut self) {
+        let v = self.0.lock().unwrap_or_else(|e| e.into_inner()).take();
+        drop(v);
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -288,6 +313,16 @@ mod tests {
         let again = to_client(7, a);
         assert_ne!(again, ia, "a new object at the old address gets a new id");
         assert_eq!(from_client(7, again, false).unwrap(), a);
+    }
+
+    #[test]
+    fn what_several_keep_is_freed_when_the_first_lets_go() {
+        let v = std::rc::Rc::new(1);
+        let a = FirstOf::new(std::rc::Rc::clone(&v));
+        let b = a.clone();
+        drop(b);
+        assert_eq!(std::rc::Rc::strong_count(&v), 1, "freed at the first drop");
+        drop(a);
     }
 
     #[test]

@@ -95,8 +95,16 @@ pub fn id_of(context: *mut c_void) -> Option<(Owner, u32)> {
 
 /// What registrations hold until their callback first fires or they are released (the
 /// holds on retained buffers a completion callback ends, and input buffers kept until
-/// then), by context address.
-static HOLDS: Mutex<Option<HashMap<usize, Vec<Held>>>> = Mutex::new(None);
+/// then), by context address; and the live registrations whose callback fired already, so
+/// that a hold the call that registered it adds afterwards (the library completed on a
+/// thread of its own before the call returned) ends at once.
+static HOLDS: Mutex<Option<Holds>> = Mutex::new(None);
+
+#[derive(Default)]
+struct Holds {
+    held: HashMap<usize, Vec<Held>>,
+    fired: std::collections::HashSet<usize>,
+}
 
 /// Something a registration holds.
 struct Held(#[allow(dead_code)] Box<dyn std::any::Any>);
@@ -106,18 +114,20 @@ struct Held(#[allow(dead_code)] Box<dyn std::any::Any>);
 // nothing here reads it.
 unsafe impl Send for Held {}
 
-fn holds<R>(f: impl FnOnce(&mut HashMap<usize, Vec<Held>>) -> R) -> R {
-    f(HOLDS.lock().unwrap_or_else(|e| e.into_inner()).get_or_insert_with(HashMap::new))
+fn holds<R>(f: impl FnOnce(&mut Holds) -> R) -> R {
+    f(HOLDS.lock().unwrap_or_else(|e| e.into_inner()).get_or_insert_with(Holds::default))
 }
 
-/// Keeps `data` until the registration at `context` fires its callback or is released;
-/// dropped now if the registration is not live (it fired during the call already). The
-/// check and the insert are one step under the holds' lock, and a release removes the
-/// record before it looks here: nothing is left on a registration that is gone.
+/// Keeps `data` (plain memory the library reads, or a `retained::Hold`: generated code,
+/// which may drop it on another thread) until the registration at `context` fires its
+/// callback or is released;
+/// dropped now if it fired already or is not live. The check and the insert are one step
+/// under the holds' lock, and a release removes the record before it looks here: nothing is
+/// left on a registration that is gone.
 pub fn hold<T: 'static>(context: *mut c_void, data: T) {
     let refused = holds(|h| {
-        if live(|t| t.contains_key(&(context as usize))) {
-            h.entry(context as usize).or_default().push(Held(Box::new(data)));
+        if !h.fired.contains(&(context as usize)) && live(|t| t.contains_key(&(context as usize))) {
+            h.held.entry(context as usize).or_default().push(Held(Box::new(data)));
             None
         } else {
             Some(data)
@@ -129,7 +139,21 @@ pub fn hold<T: 'static>(context: *mut c_void, data: T) {
 /// The library called the callback of the registration at `context`: what it held until
 /// then is let go (before the closure runs, so the closure may read the buffer).
 pub fn fired(context: *mut c_void) {
-    let gone = holds(|h| h.remove(&(context as usize)));
+    let gone = holds(|h| {
+        if live(|t| t.contains_key(&(context as usize))) {
+            h.fired.insert(context as usize);
+        }
+        h.held.remove(&(context as usize))
+    });
+    drop(gone);
+}
+
+/// Forgets what is held for a registration being released.
+fn released(context: *mut c_void) {
+    let gone = holds(|h| {
+        h.fired.remove(&(context as usize));
+        h.held.remove(&(context as usize))
+    });
     drop(gone);
 }
 
@@ -138,7 +162,7 @@ pub fn fired(context: *mut c_void) {
 /// does not know is left alone).
 pub fn release_context(context: *mut c_void) -> bool {
     let key = live(|t| t.remove(&(context as usize)));
-    fired(context);
+    released(context);
     let Some(key) = key else { return false };
     RELEASED.lock().unwrap_or_else(|e| e.into_inner()).push(key);
     ANY_RELEASED.store(true, Ordering::Release);

@@ -351,7 +351,7 @@ fn run_call_at(
     lane: u16,
 ) -> Result<Status, WireError> {
     out.clear();
-    let (result, failed) = {
+    let (result, failed, fresh) = {
         let mut cx = CallContext {
             lib,
             input: &mut *input,
@@ -381,20 +381,39 @@ fn run_call_at(
         let restore =
             Restore(CURRENT.with(|c| c.replace((ptr, h.id))), Some(FAILED.with(|e| e.borrow_mut().take())));
         let answering = ANSWERING.with(|a| a.replace(true));
+        let outer_fresh = retained::take_fresh();
         // Reads of retained buffers are the runtime's own calls.
         let r = if h.id >= retained::RELEASE {
-            Ok(retained::serve(h.id, Reader::new(payload), out, owner))
+            Ok(retained::serve(h.id, Reader::new(payload), out, owner, lane))
         } else {
             catch_unwind(AssertUnwindSafe(|| lib.call(h.id, Reader::with_bulk(payload, bulk), out)))
         };
         ANSWERING.with(|a| a.set(answering));
+        let fresh = retained::take_fresh();
+        retained::restore_fresh(outer_fresh);
         out.detach_bulk();
         let failed = FAILED.with(|e| e.borrow_mut().take());
         // What callbacks handed the library during the call is the call's.
         crate::marshal::callback::release_provided(ptr as usize);
         drop(restore);
-        (r, failed)
+        (r, failed, fresh)
     };
+    let status = call_status(h, result, failed, out);
+    // What the call kept for a client that never hears of it (the call failed after keeping
+    // it): let go of, freed once the library lets go too.
+    if !fresh.is_empty() && !matches!(status, Ok(Status::Ok)) {
+        retained::free(&fresh, owner);
+    }
+    status
+}
+
+/// The status of a call that ran: its result, or the first callback failure during it.
+fn call_status(
+    h: &Header,
+    result: std::thread::Result<Result<Status, WireError>>,
+    failed: Option<WireError>,
+    out: &mut Writer,
+) -> Result<Status, WireError> {
     // A callback that could not answer: the client went away (the connection is over), or
     // the call's result is lost (the library got a default from the callback).
     match failed {

@@ -22,7 +22,7 @@ struct Entry {
     /// The client freed it while a call held it: freed when the last one lets go.
     doomed: bool,
     /// Memory the library works in (`scratch`), freed after the end function.
-    kept: Vec<(Option<u32>, Held)>,
+    kept: Vec<(Option<u32>, std::sync::Arc<Held>)>,
     /// The client it belongs to (a listening host serves several): only it may use or
     /// free it, and it is freed when that client goes away.
     owner: crate::host::kept::Owner,
@@ -96,6 +96,8 @@ struct Held(#[allow(dead_code)] Box<dyn std::any::Any>);
 // and the storage they point into); the table that holds it is behind a mutex, and nothing
 // here reads it.
 unsafe impl Send for Held {}
+// SAFETY: as above: nothing reads it, from any thread.
+unsafe impl Sync for Held {}
 
 /// Keeps `data` (memory the library works in) with the copy `id`, freed after its end
 /// function.
@@ -116,11 +118,30 @@ fn keep_in(id: u64, slot: Option<u32>, data: Held) {
         let e = t.live.get_mut(&id)?;
         let old =
             slot.and_then(|s| e.kept.iter().position(|(x, _)| *x == Some(s))).map(|i| e.kept.swap_remove(i));
-        e.kept.push((slot, data));
+        e.kept.push((slot, std::sync::Arc::new(data)));
         old
     });
     // Freed outside the table's lock.
     drop(old);
+}
+
+/// After a call that set up one copy from another (`deflateCopy(dest, source)`: zlib copies
+/// its state, and with it the pointers to what the source kept), each of `ids` keeps what
+/// the others keep, until it is freed itself.
+pub fn share(ids: &[u64]) {
+    with(|t| {
+        let all: Vec<(Option<u32>, std::sync::Arc<Held>)> =
+            ids.iter().filter_map(|id| t.live.get(id)).flat_map(|e| e.kept.iter().cloned()).collect();
+        for id in ids {
+            if let Some(e) = t.live.get_mut(id) {
+                for (slot, held) in &all {
+                    if !e.kept.iter().any(|(_, h)| std::sync::Arc::ptr_eq(h, held)) {
+                        e.kept.push((*slot, held.clone()));
+                    }
+                }
+            }
+        }
+    });
 }
 
 /// Refuses end function `end` on copy `id` when its set-up recorded another (inflateEnd on
@@ -291,8 +312,14 @@ mod tests {
             (2, 2),
             "the first replaced"
         );
+        // A copy set up from it keeps the same, until both are freed.
+        let (copy, _) = take::<Mirror>(0).unwrap();
+        share(&[copy, e]);
         release(e, false);
         free(&lib, &[e], 0);
+        assert_eq!(std::rc::Rc::strong_count(&a), 2, "still kept by the copy");
+        release(copy, false);
+        free(&lib, &[copy], 0);
         assert_eq!(
             (std::rc::Rc::strong_count(&a), std::rc::Rc::strong_count(&b)),
             (1, 1),

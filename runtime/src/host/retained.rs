@@ -92,25 +92,46 @@ pub fn ptr<T>(p: &mut Pending<T>) -> *mut T {
     out_buffer::ptr(&mut p.out)
 }
 
-/// Host, after a call that succeeded: keeps the buffer (the library holds it), replies
-/// with its id, and returns the id for the holds the spec ties it to.
-pub fn keep<T: CElem + Send + 'static>(out: &mut Writer, p: Pending<T>) -> u64 {
-    insert(out, Box::new(p.out), p.what)
+/// Host, once a call succeeded (before any reply is written): keeps the buffer (the library
+/// holds it) and returns its id, for the holds the spec ties it to and for [`reply`].
+pub fn keep<T: CElem + Send + 'static>(p: Pending<T>) -> u64 {
+    insert(Box::new(p.out), p.what)
 }
 
-/// Host, after a call that succeeded: keeps a value the library fills in later calls (an
-/// `inout` argument with `retain`, decoded by `in_value::decode_kept`), as [`keep`]. A value
-/// not given (NULL) is refused: there is nothing to read back.
+/// Host: replies with the id of a buffer or value kept for the client.
+pub fn reply(out: &mut Writer, id: u64) {
+    out.u64(id);
+}
+
+/// Host, once a call succeeded: keeps a value the library fills in later calls (an `inout`
+/// argument with `retain`, decoded by `in_value::decode_kept`), as [`keep`]. A value not
+/// given (NULL) is refused: there is nothing to read back.
 pub fn keep_value<T: CValue + 'static>(
-    out: &mut Writer,
     v: Option<Box<crate::marshal::in_value::Kept<T>>>,
     what: &'static str,
 ) -> Result<u64, WireError> {
     let v = v.ok_or(WireError::Payload("a kept value that was not given"))?;
-    Ok(insert(out, Box::new(KeptValue(v)), what))
+    Ok(insert(Box::new(KeptValue(v)), what))
 }
 
-fn insert(out: &mut Writer, store: Box<dyn Stored>, what: &'static str) -> u64 {
+thread_local! {
+    /// The ids kept by the call running on this thread, until its reply is sent: a call
+    /// that fails after keeping one (a reply it could not write, a callback's failure)
+    /// never tells the client, so they are let go of then (see `host::run_call_at`).
+    static FRESH: std::cell::RefCell<Vec<u64>> = const { std::cell::RefCell::new(Vec::new()) };
+}
+
+/// Host: the ids kept by the call on this thread so far (taken), for a call that begins or ends.
+pub(crate) fn take_fresh() -> Vec<u64> {
+    FRESH.with(|f| std::mem::take(&mut *f.borrow_mut()))
+}
+
+/// Host: puts back the ids an outer call kept (a nested call ended).
+pub(crate) fn restore_fresh(ids: Vec<u64>) {
+    FRESH.with(|f| *f.borrow_mut() = ids);
+}
+
+fn insert(store: Box<dyn Stored>, what: &'static str) -> u64 {
     let id = super::resident::next_id();
     let entry = Entry {
         store,
@@ -122,7 +143,7 @@ fn insert(out: &mut Writer, store: Box<dyn Stored>, what: &'static str) -> u64 {
         dropped: false,
     };
     with(|t| t.insert(id, entry));
-    out.u64(id);
+    FRESH.with(|f| f.borrow_mut().push(id));
     id
 }
 
@@ -175,12 +196,16 @@ fn let_go(id: u64) {
 }
 
 /// Serves a read (`READ`) or a release (`RELEASE`) of the buffer whose id `args` holds,
-/// for client `owner`: the buffer whole, or a refusal while the library holds it.
+/// for client `owner` on `lane` (0: the library thread): the buffer whole, or a refusal
+/// while the library holds it. A `between_calls` one is read while held only on the library
+/// thread, where no call of the library runs meanwhile (a call nested in an event is served
+/// on the library's own thread, beside it).
 pub(crate) fn serve(
     call: u32,
     mut args: Reader<'_>,
     out: &mut Writer,
     owner: Owner,
+    lane: u16,
 ) -> Result<Status, WireError> {
     let id = args.u64()?;
     args.finish()?;
@@ -196,7 +221,7 @@ pub(crate) fn serve(
         };
         // While the library holds it: read between calls if it writes only during them;
         // released only by the client that may end the hold.
-        let allowed = !e.held || if release { e.explicit } else { e.between_calls };
+        let allowed = !e.held || if release { e.explicit } else { e.between_calls && lane == 0 };
         if !allowed {
             return (
                 Err(WireError::BadHandle(
@@ -263,7 +288,7 @@ mod tests {
         w.u64(id);
         let args = w.payload().to_vec();
         let mut out = Writer::new();
-        let status = serve(call, Reader::new(&args), &mut out, owner).unwrap();
+        let status = serve(call, Reader::new(&args), &mut out, owner, 0).unwrap();
         (status, out.payload().to_vec())
     }
 
@@ -271,7 +296,7 @@ mod tests {
         let mut p = storage::<u8>(bytes.len() as u64, Units::Bytes, 1, "`f` parameter `buf`").unwrap();
         // SAFETY: within the storage's capacity.
         unsafe { std::ptr::copy_nonoverlapping(bytes.as_ptr(), ptr(&mut p), bytes.len()) };
-        keep(&mut Writer::new(), p)
+        keep(p)
     }
 
     #[test]
@@ -323,12 +348,12 @@ mod tests {
         let mut p = storage::<u32>(2, Units::Elements, 4, "`f` parameter `buf`").unwrap();
         // SAFETY: within the guard, part of the same storage.
         unsafe { *ptr(&mut p).add(2) = 7 };
-        let id = keep(&mut Writer::new(), p);
+        let id = keep(p);
         drop(hold(id));
         let mut w = Writer::new();
         w.u64(id);
         let args = w.payload().to_vec();
-        let e = serve(READ, Reader::new(&args), &mut Writer::new(), 0).unwrap_err();
+        let e = serve(READ, Reader::new(&args), &mut Writer::new(), 0, 0).unwrap_err();
         assert!(matches!(e, WireError::Overrun { .. }), "{e:?}");
         free(&[id], 0);
     }

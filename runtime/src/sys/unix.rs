@@ -85,17 +85,22 @@ const SYS_PIDFD_GETFD: std::ffi::c_long = 438;
 /// host), sharing its open file description, as `dup` would (pidfd_getfd, Linux 5.6).
 pub fn take_descriptor(pid: u32, token: u64) -> io::Result<i32> {
     let fd = i32::try_from(token).map_err(|_| io::Error::other("a descriptor number out of range"))?;
-    static PIDFD: std::sync::OnceLock<(u32, c_int)> = std::sync::OnceLock::new();
-    // SAFETY: plain system calls on numbers; the pidfd is kept for the host's lifetime.
-    unsafe {
-        let &(of, pidfd) =
-            PIDFD.get_or_init(|| (pid, syscall(SYS_PIDFD_OPEN, pid as c_int, 0 as c_int) as c_int));
-        if of != pid {
-            return Err(io::Error::other("a descriptor of another process than the client's"));
+    use std::ffi::c_long;
+    // The client's pidfd, opened once it works (kept for the host's lifetime).
+    static PIDFD: std::sync::Mutex<Option<(u32, c_int)>> = std::sync::Mutex::new(None);
+    let mut cached = PIDFD.lock().unwrap_or_else(|e| e.into_inner());
+    let pidfd = match *cached {
+        Some((of, pidfd)) if of == pid => pidfd,
+        Some(_) => return Err(io::Error::other("a descriptor of another process than the client's")),
+        None => {
+            // SAFETY: a plain system call on a number.
+            let pidfd = check(unsafe { syscall(SYS_PIDFD_OPEN, pid as c_long, 0 as c_long) } as c_int)?;
+            *cached = Some((pid, pidfd));
+            pidfd
         }
-        check(pidfd)?;
-        check(syscall(SYS_PIDFD_GETFD, pidfd, fd as c_int, 0 as c_int) as c_int)
-    }
+    };
+    // SAFETY: a plain system call on numbers; the new descriptor is the caller's.
+    check(unsafe { syscall(SYS_PIDFD_GETFD, pidfd as c_long, fd as c_long, 0 as c_long) } as c_int)
 }
 
 /// Host: closes a descriptor the library did not take.
@@ -104,10 +109,14 @@ pub fn close_descriptor(fd: i32) {
     unsafe { close(fd) };
 }
 
-/// Client: lets the host `pid` take descriptors of this process (a Yama `ptrace_scope` of
-/// 1 otherwise allows it only to this process's ancestors); without Yama nothing changes.
+/// Client: lets the host `pid` take descriptors of this process where Yama's
+/// `ptrace_scope` is 1 (it otherwise allows that only to this process's ancestors). Only
+/// then, as it names one process at a time (replacing one the program named itself).
 pub fn allow_taking(pid: u32) {
     const PR_SET_PTRACER: c_int = 0x5961_6d61;
-    // SAFETY: a plain process-attribute call; its failure (no Yama) is harmless.
-    unsafe { prctl(PR_SET_PTRACER, pid as std::ffi::c_ulong) };
+    let scope = std::fs::read_to_string("/proc/sys/kernel/yama/ptrace_scope").unwrap_or_default();
+    if scope.trim() == "1" {
+        // SAFETY: a plain process-attribute call; a failure shows as the host's refusal.
+        unsafe { prctl(PR_SET_PTRACER, pid as std::ffi::c_ulong) };
+    }
 }

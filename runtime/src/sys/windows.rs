@@ -206,18 +206,37 @@ pub fn close_descriptor(fd: i32) {
     unsafe { _close(fd) };
 }
 
-/// Client: duplicates `h` into the host process `child`: the token the host takes it by.
-pub fn give_handle(child: &std::process::Child, h: Handle) -> io::Result<u64> {
+/// Client: a handle of its own to the host process `child` (valid however long `child`
+/// lives), to give it descriptors by.
+pub fn own_process_handle(child: &std::process::Child) -> io::Result<std::os::windows::io::OwnedHandle> {
+    use std::os::windows::io::AsRawHandle;
+    // SAFETY: the child's process handle, duplicated within this process.
+    let h = unsafe { duplicate(child.as_raw_handle()) }?;
+    // SAFETY: a new handle nothing else owns.
+    Ok(unsafe { std::os::windows::io::OwnedHandle::from_raw_handle(h) })
+}
+
+/// Client: duplicates `h` into the host process `process` (its id `pid`): the token the
+/// host takes it by.
+pub fn give_handle(process: &std::os::windows::io::OwnedHandle, pid: u32, h: Handle) -> io::Result<u64> {
     use std::os::windows::io::AsRawHandle;
     const DUPLICATE_SAME_ACCESS: u32 = 2;
     let mut out: Handle = std::ptr::null_mut();
-    // SAFETY: a handle of this process, duplicated into the child's (whose handle `child`
-    // holds for as long as it lives).
+    // SAFETY: a handle of this process, duplicated into the host's (whose handle `process`
+    // holds).
     let ok = unsafe {
-        DuplicateHandle(GetCurrentProcess(), h, child.as_raw_handle(), &mut out, 0, 0, DUPLICATE_SAME_ACCESS)
+        DuplicateHandle(
+            GetCurrentProcess(),
+            h,
+            process.as_raw_handle(),
+            &mut out,
+            0,
+            0,
+            DUPLICATE_SAME_ACCESS,
+        )
     };
     if ok == 0 {
         return Err(io::Error::last_os_error());
     }
-    Ok((u64::from(child.id()) << 32) | (out as usize as u64 & 0xffff_ffff))
+    Ok((u64::from(pid) << 32) | (out as usize as u64 & 0xffff_ffff))
 }

@@ -414,6 +414,20 @@ fn gzip_header(z: &Zlib, n: &Native, data: &[u8]) {
     };
     assert_eq!(z.deflateSetHeader(&mut s, &head), Ok(Z_OK));
     drop(head);
+    // A copy made now points to the same header (zlib copies its state): it stays kept for
+    // the copy when the original is ended and freed.
+    let mut copy = ZStream::default();
+    {
+        let mut original = ZStream::default();
+        assert_eq!(z.deflateInit2_(&mut original, 6, 8, 31, 8, 0), Ok(Z_OK));
+        let other =
+            GzHeader { name: Some(name.into()), comment: Some(comment.into()), ..GzHeader::default() };
+        assert_eq!(z.deflateSetHeader(&mut original, &other), Ok(Z_OK));
+        assert_eq!(z.deflateCopy(&mut copy, &mut original), Ok(Z_OK));
+        drop(Ours { z, s: original, deflating: true });
+    }
+    let copied = deflate_all(&mut Ours { z, s: copy, deflating: true }, data, None, None);
+    assert!(copied.windows(comment.len()).any(|w| w == comment.as_bytes()), "the copy wrote the kept header");
     let mut ours = Ours { z, s, deflating: true };
     let first = deflate_all(&mut ours, data, None, None);
     assert_eq!(code(z.deflateReset(&mut ours.s)), Z_OK);

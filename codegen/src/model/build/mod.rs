@@ -38,7 +38,14 @@ use types::Why;
 /// Builds the model, or returns every problem found.
 pub fn build(spec: &Spec, header: &Header, binary: &Binary) -> Result<Model, Diagnostics> {
     let exports = Exports::of(binary);
+    // Whose descriptors a Windows library's are: msvcrt's, the only C runtime the host can
+    // make one of (`descriptor`); `None` for an ELF library (the kernel's).
+    let msvcrt = match binary {
+        Binary::Pe(pe) => Some(pe.imports.iter().any(|d| d.dll.eq_ignore_ascii_case("msvcrt.dll"))),
+        Binary::Elf(_) => None,
+    };
     let mut b = Builder {
+        msvcrt,
         spec,
         header,
         exports: &exports,
@@ -96,6 +103,8 @@ struct Builder<'a> {
     renamed: BTreeMap<String, String>,
     /// `structs:` entries by the struct's key in the header (typedef names followed).
     struct_specs: BTreeMap<String, &'a Spanned<spec::StructSpec>>,
+    /// Whether a Windows library imports msvcrt (`None`: not a Windows library).
+    msvcrt: Option<bool>,
     /// Struct views (`view_of`): the view's name → the header struct it has the layout of.
     views: BTreeMap<String, String>,
     diags: Vec<Diagnostic>,

@@ -190,7 +190,6 @@ impl<'a> Builder<'a> {
         true
     }
 
-    /// Where the spec describes `f` (the top of the file when it does not).
     /// A destructor parameter (`void (*)(void *)`) fixed to NULL tells the library that the
     /// pointers it is given stay valid and are not its to free (`SQLITE_STATIC`): it keeps
     /// them past the call. The host's copy of a buffer or string lives only for the call, so
@@ -204,6 +203,10 @@ impl<'a> Builder<'a> {
                     && matches!(self.header.resolve(&sig.params[0]), CType::Pointer { .. })
             })
         };
+        // A destructor of a callback's context (`xDestroy(pArg)`) says nothing about buffers.
+        if out.iter().any(|q| matches!(q.kind, Kind::UserData { .. })) {
+            return true;
+        }
         let Some(fixed) = f.params.iter().zip(out).find(|(p, q)| {
             matches!(
                 q.kind,
@@ -220,6 +223,8 @@ impl<'a> Builder<'a> {
                     Kind::InBuffer { retain: None, .. }
                         | Kind::InString { .. }
                         | Kind::In { retain: None, .. }
+                        | Kind::InoutBuffer { .. }
+                        | Kind::Inout { retain: None, .. }
                 )
             })
             .map(|q| q.name.as_str())
@@ -242,6 +247,7 @@ impl<'a> Builder<'a> {
         false
     }
 
+    /// Where the spec describes `f` (the top of the file when it does not).
     fn fn_pos(&self, f: &header::Function) -> spec::Pos {
         self.spec.functions.get(&f.name).map_or_else(spec::Pos::default, |s| s.pos)
     }
@@ -409,6 +415,28 @@ impl<'a> Builder<'a> {
                             return Err(Problem::other(
                                 "a value the library keeps and fills later is kept by the handle or resident struct parameter named (`retain: { handle: PARAM }`), replaced when the same function is called on it again",
                             ));
+                        }
+                        // Read back whenever the client asks, its fields must be bounded by what
+                        // the host allocated: numbers and output buffers, nothing the client sent.
+                        let Value::Struct { name } = &value else { unreachable!("checked above") };
+                        let sent = self.structs.get(name).and_then(|s| {
+                            s.fields.iter().find(|fd| {
+                                !matches!(
+                                    fd.ty,
+                                    FieldType::Value { .. }
+                                        | FieldType::Array { .. }
+                                        | FieldType::Bytes { .. }
+                                        | FieldType::Bits { .. }
+                                        | FieldType::OutBuffer { .. }
+                                        | FieldType::Opaque
+                                )
+                            })
+                        });
+                        if let Some(fd) = sent {
+                            return Err(Problem::other(format!(
+                                "a value the library keeps and fills later holds numbers and output buffers (`out_buffer` fields, in a struct view: `view_of`); its field `{}` is something the client sends",
+                                fd.name
+                            )));
                         }
                         Kind::Inout { value, optional, retain: Some(retain) }
                     }
@@ -651,6 +679,21 @@ impl<'a> Builder<'a> {
                     Ok(Value::Scalar { scalar: Scalar::Int { bytes: 4, signed: true } })
                 ) {
                     return Err(Problem::other("`descriptor` is a C runtime file descriptor: an `int`"));
+                }
+                if self.msvcrt == Some(false) {
+                    return Err(Problem::other(
+                        "`descriptor`: the library does not import msvcrt.dll, so its descriptors belong to another C runtime (the Universal CRT, or one linked in) than the one the host can make them in",
+                    ));
+                }
+                // The function's own rule (`error: none` is none), else the spec's.
+                let has_rule = match self.spec.functions.get(&f.name).and_then(|s| s.value.error.as_ref()) {
+                    Some(own) => own.value.is_some(),
+                    None => self.spec.error.is_some(),
+                };
+                if !has_rule {
+                    return Err(Problem::other(
+                        "`descriptor`: the library takes the descriptor over only when the call succeeds, so the function needs an error rule (`error: { when: ... }`) saying when it failed",
+                    ));
                 }
                 Kind::Descriptor
             }

@@ -326,9 +326,7 @@ mod __dllgen {
                     ) {
                         return Ok(__dllgen_status);
                     }
-                    ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
                     let __dllgen_a_buf = ::dllgen_runtime::host::retained::keep(
-                        __dllgen_out,
                         __dllgen_a_buf,
                     );
                     ::dllgen_runtime::host::handles::retain(
@@ -338,6 +336,11 @@ mod __dllgen {
                         ::dllgen_runtime::host::retained::hold(__dllgen_a_buf),
                     );
                     ::dllgen_runtime::host::retained::explicit(__dllgen_a_buf);
+                    ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
+                    ::dllgen_runtime::host::retained::reply(
+                        __dllgen_out,
+                        __dllgen_a_buf,
+                    );
                     Ok(::dllgen_runtime::Status::Ok)
                 }
                 4 => {
@@ -450,9 +453,7 @@ mod __dllgen {
                     ) {
                         return Ok(__dllgen_status);
                     }
-                    ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
                     let __dllgen_a_buf = ::dllgen_runtime::host::retained::keep(
-                        __dllgen_out,
                         __dllgen_a_buf,
                     );
                     ::dllgen_runtime::host::handles::retain(
@@ -464,6 +465,11 @@ mod __dllgen {
                     ::dllgen_runtime::host::kept::hold(
                         __dllgen_u_buf,
                         ::dllgen_runtime::host::retained::hold(__dllgen_a_buf),
+                    );
+                    ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
+                    ::dllgen_runtime::host::retained::reply(
+                        __dllgen_out,
+                        __dllgen_a_buf,
                     );
                     Ok(::dllgen_runtime::Status::Ok)
                 }
