@@ -6,7 +6,7 @@
 
 use crate::binary::decorate::Scheme;
 use crate::binary::Binary;
-use crate::header::{sal, CType, Function, Header, Target, TypeDefKind};
+use crate::header::{sal, CType, Function, Header, TypeDefKind};
 use crate::model::build::Exports;
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt::Write;
@@ -229,10 +229,10 @@ impl Drafter<'_> {
             CType::Int { bytes: 2, .. } if self.is_wide_char(pointee) => 2,
             _ => return None,
         };
-        Some(match (width, self.h().target) {
+        Some(match (width, self.h().target.is_windows()) {
             (2, _) => "utf16",
-            (_, Target::Windows32) => "ansi",
-            (_, Target::Linux32) => "utf8",
+            (_, true) => "ansi",
+            (_, false) => "utf8",
         })
     }
 

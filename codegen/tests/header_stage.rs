@@ -260,3 +260,80 @@ fn a_prelude_supplies_the_types_a_vendor_header_does_not_include() {
     assert_eq!(f.params.iter().map(|p| p.name.as_str()).collect::<Vec<_>>(), ["device", "out"]);
     assert!(h.function("CloseHandle").is_none(), "the prelude's own functions are system ones");
 }
+
+/// Static assertions of every named struct's size, alignment and field offsets as clang
+/// laid them out in `h`, for a C compiler to check.
+fn layout_assertions(h: &Header) -> (String, usize) {
+    let mut out = String::from("#include <stddef.h>\n#include \"kinds.h\"\n");
+    let mut n = 0;
+    for (name, t) in &h.types {
+        let (TypeDefKind::Struct { fields }, Some(size), Some(align)) = (&t.kind, t.size, t.align) else {
+            continue;
+        };
+        // Anonymous members, and the compiler's own types (`struct __va_list_tag`).
+        let own = name.trim_start_matches("struct ").starts_with("__");
+        if own || name.contains("(anonymous") || name.contains(' ') && !name.starts_with("struct ") {
+            continue;
+        }
+        out.push_str(&format!(
+            "_Static_assert(sizeof({name}) == {size} && _Alignof({name}) == {align}, \"{name}\");\n"
+        ));
+        n += 1;
+        for f in fields.iter().filter(|f| f.bit_width.is_none() && !f.name.starts_with("__anon")) {
+            out.push_str(&format!(
+                "_Static_assert(offsetof({name}, {}) == {}, \"{name}.{}\");\n",
+                f.name,
+                f.offset_bits / 8,
+                f.name
+            ));
+        }
+    }
+    (out, n)
+}
+
+/// The 64-bit targets: what a 64-bit program compiled against the same header sees (the
+/// proxy library's side). `long` is 64 bits on LP64 Linux and 32 on LLP64 Windows, pointers
+/// are 8 bytes, and every struct of the fixtures is laid out as that target's own C compiler
+/// lays it out (gcc for x86_64 Linux, mingw-w64 for x86_64 Windows, checking static
+/// assertions made from clang's layouts).
+#[test]
+fn the_64bit_targets_lay_out_what_a_64bit_caller_sees() {
+    let dir = std::env::temp_dir().join(format!("dllgen-abi64-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let abi = dir.join("abi.h");
+    std::fs::write(
+        &abi,
+        "typedef struct abi_s { char c; long l; void *p; unsigned long ul; short s; } abi_s;\nlong abi_f(long a, unsigned long *b, const abi_s *s);\n",
+    )
+    .unwrap();
+    for (target, compiler, long, size) in
+        [(Target::Linux64, "gcc", 8, 40), (Target::Windows64, "x86_64-w64-mingw32-gcc", 4, 24)]
+    {
+        let h = try_parse(abi.clone(), target).unwrap_or_else(|e| panic!("{target:?}: {e}"));
+        let f = h.function("abi_f").unwrap();
+        assert_eq!(h.resolve(&f.params[0].ty), &CType::Int { bytes: long, signed: true }, "{target:?}: long");
+        assert_eq!(f.params[1].size, Some(8), "{target:?}: a pointer");
+        let s = &h.types["struct abi_s"];
+        assert_eq!((s.size, s.align), (Some(size), Some(8)), "{target:?}");
+
+        let kinds = parse("kinds.h", target);
+        let (asserts, structs) = layout_assertions(&kinds);
+        assert!(structs > 10, "{target:?}: the fixture's structs ({structs})");
+        let mut child = std::process::Command::new(compiler)
+            .args(["-std=c11", "-fsyntax-only", "-x", "c", "-", "-I"])
+            .arg(fixtures_src())
+            .stdin(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .unwrap_or_else(|e| panic!("{compiler}: {e}"));
+        use std::io::Write;
+        child.stdin.take().unwrap().write_all(asserts.as_bytes()).unwrap();
+        let out = child.wait_with_output().unwrap();
+        assert!(
+            out.status.success(),
+            "{compiler} disagrees with clang's {target:?} layouts:\n{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+}

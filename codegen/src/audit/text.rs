@@ -6,7 +6,7 @@ use crate::binary::elf::ElfFile;
 use crate::binary::pe::{Export, ExportKind, Flags, ImportedDll, PeFile};
 use crate::binary::Binary;
 use crate::diag::printable;
-use crate::header::Target;
+
 use std::fmt::Write;
 
 /// Renders `report` as text for a terminal; the last line is the verdict.
@@ -151,10 +151,7 @@ fn imports_text(out: &mut String, title: &str, dlls: &[ImportedDll]) {
 }
 
 fn header_text(out: &mut String, check: &HeaderCheck) {
-    let target = match check.target {
-        Target::Windows32 => "i686 Windows",
-        Target::Linux32 => "i686 Linux",
-    };
+    let target = check.target.describe();
     let _ = writeln!(
         out,
         "\nheader check: {} parsed for {target}; {} matched a declaration",

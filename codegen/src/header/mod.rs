@@ -23,6 +23,11 @@ pub enum Target {
     Windows32,
     /// 32-bit Linux (`i686-linux-gnu`), for ELF32 shared objects.
     Linux32,
+    /// 64-bit Windows (`x86_64-w64-mingw32`, LLP64: `long` is 32 bits): the prototypes a
+    /// 64-bit program compiled against the same header sees (the proxy library's side).
+    Windows64,
+    /// 64-bit Linux (`x86_64-linux-gnu`, LP64: `long` is 64 bits), likewise.
+    Linux64,
 }
 
 impl Target {
@@ -32,6 +37,33 @@ impl Target {
             Target::Windows32 => &["--target=i686-w64-mingw32"],
             // -m32 on the host triple finds Debian's multilib headers (gcc-multilib).
             Target::Linux32 => &["-m32"],
+            Target::Windows64 => &["--target=x86_64-w64-mingw32"],
+            Target::Linux64 => &["--target=x86_64-linux-gnu"],
+        }
+    }
+
+    /// Whether it is a Windows target.
+    pub fn is_windows(self) -> bool {
+        matches!(self, Target::Windows32 | Target::Windows64)
+    }
+
+    /// The 64-bit target of the same system: what a 64-bit caller of the library is
+    /// compiled for.
+    pub fn sixty_four(self) -> Target {
+        if self.is_windows() {
+            Target::Windows64
+        } else {
+            Target::Linux64
+        }
+    }
+
+    /// Its name, for messages.
+    pub fn describe(self) -> &'static str {
+        match self {
+            Target::Windows32 => "i686 Windows",
+            Target::Linux32 => "i686 Linux",
+            Target::Windows64 => "x86_64 Windows",
+            Target::Linux64 => "x86_64 Linux",
         }
     }
 }

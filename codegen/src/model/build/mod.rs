@@ -17,7 +17,7 @@ use crate::binary::pe::ExportKind;
 use crate::binary::Binary;
 use crate::diag::{did_you_mean, Diagnostic, Diagnostics};
 use crate::header::sal::{self, Direction};
-use crate::header::{self, CType, CallConv, Header, SourcePos, Target, TypeDefKind};
+use crate::header::{self, CType, CallConv, Header, SourcePos, TypeDefKind};
 use crate::spec::{self, ParamKind, ParamSpec, Spanned, Spec};
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 

@@ -339,7 +339,7 @@ impl<'a> Builder<'a> {
             self.at_spec(pos, format!("`{}` returns {}: {what}", f.name, describe(&f.ret)));
             return None;
         }
-        if rule.code == spec::ErrorCode::LastError && self.header.target != Target::Windows32 {
+        if rule.code == spec::ErrorCode::LastError && !self.header.target.is_windows() {
             self.at_spec(pos, "`code: last_error` reads GetLastError(), which only Windows libraries have")
                 .hint = Some("use `code: errno` or `code: return`".into());
             return None;

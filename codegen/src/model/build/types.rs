@@ -436,9 +436,9 @@ impl<'a> Builder<'a> {
             }
             _ => return Err("a string must point to characters".into()),
         };
-        let default = match (width, self.header.target) {
-            (1, Target::Windows32) => spec::Encoding::Ansi,
-            (1, Target::Linux32) => spec::Encoding::Utf8,
+        let default = match (width, self.header.target.is_windows()) {
+            (1, true) => spec::Encoding::Ansi,
+            (1, false) => spec::Encoding::Utf8,
             (2, _) => spec::Encoding::Utf16,
             _ => {
                 return Err(format!("{width}-byte characters are not supported (UTF-8, ANSI or UTF-16 only)"))
