@@ -817,6 +817,11 @@ pub enum Scope {
     Once,
 }
 
+/// The `slot` of a `handle` scope that keeps every registration until the handle closes
+/// (`slot: none`: functions that register by name with nothing saying when one is replaced,
+/// sqlite3's `create_collation`).
+pub const NO_SLOT: &str = "none";
+
 impl Scope {
     /// During its call only.
     pub fn is_call(&self) -> bool {

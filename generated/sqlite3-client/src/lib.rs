@@ -11,7 +11,7 @@ mod __dllgen {
     pub use ::dllgen_runtime::{Config, Error, HostPath};
     pub use ::dllgen_runtime::marshal::retained::Retained;
     /// The hash of the model both sides were generated from; the host refuses any other.
-    pub const MODEL_HASH: u64 = 0x9f2686300ec9ce76;
+    pub const MODEL_HASH: u64 = 0x7aa983f9ba72d326;
     /// The host executable's file name.
     pub const HOST_EXE: &str = if cfg!(windows) {
         "sqlite3-host.exe"
@@ -601,6 +601,22 @@ mod __dllgen {
     /// The closure type of `sqlite3_create_collation_v2_xCompare` where the library keeps it past the call: it may run
     /// during any later call, until the library lets go of it.
     pub type Sqlite3CreateCollationV2XCompareKept = dyn FnMut(
+        i32,
+        &[u8],
+        i32,
+        &[u8],
+    ) -> i32 + ::core::marker::Send;
+    /// The closure type of `sqlite3_create_collation_xCompare`: the library calls it during the call it was passed
+    /// to (in the host; the call waits while it runs here).
+    pub type Sqlite3CreateCollationXCompare<'a> = dyn FnMut(
+        i32,
+        &[u8],
+        i32,
+        &[u8],
+    ) -> i32 + 'a;
+    /// The closure type of `sqlite3_create_collation_xCompare` where the library keeps it past the call: it may run
+    /// during any later call, until the library lets go of it.
+    pub type Sqlite3CreateCollationXCompareKept = dyn FnMut(
         i32,
         &[u8],
         i32,
@@ -4328,14 +4344,92 @@ mod __dllgen {
                 )?;
             Ok(__dllgen_ret)
         }
-        /// Calls `sqlite3_create_collation_v2`.
-        pub fn sqlite3_create_collation_v2(
+        /// * CAPI3REF: Define New Collating Sequences
+        /// * METHOD: sqlite3
+        /// *
+        /// * ^These functions add, remove, or modify a [collation] associated
+        /// * with the [database connection] specified as the first argument.
+        /// *
+        /// * ^The name of the collation is a UTF-8 string
+        /// * for sqlite3_create_collation() and sqlite3_create_collation_v2()
+        /// * and a UTF-16 string in native byte order for sqlite3_create_collation16().
+        /// * ^Collation names that compare equal according to [sqlite3_strnicmp()] are
+        /// * considered to be the same name.
+        /// *
+        /// * ^(The third argument (eTextRep) must be one of the constants:
+        /// * <ul>
+        /// * <li> [SQLITE_UTF8],
+        /// * <li> [SQLITE_UTF16LE],
+        /// * <li> [SQLITE_UTF16BE],
+        /// * <li> [SQLITE_UTF16], or
+        /// * <li> [SQLITE_UTF16_ALIGNED].
+        /// * </ul>)^
+        /// * ^The eTextRep argument determines the encoding of strings passed
+        /// * to the collating function callback, xCompare.
+        /// * ^The [SQLITE_UTF16] and [SQLITE_UTF16_ALIGNED] values for eTextRep
+        /// * force strings to be UTF16 with native byte order.
+        /// * ^The [SQLITE_UTF16_ALIGNED] value for eTextRep forces strings to begin
+        /// * on an even byte address.
+        /// *
+        /// * ^The fourth argument, pArg, is an application data pointer that is passed
+        /// * through as the first argument to the collating function callback.
+        /// *
+        /// * ^The fifth argument, xCompare, is a pointer to the collating function.
+        /// * ^Multiple collating functions can be registered using the same name but
+        /// * with different eTextRep parameters and SQLite will use whichever
+        /// * function requires the least amount of data transformation.
+        /// * ^If the xCompare argument is NULL then the collating function is
+        /// * deleted.  ^When all collating functions having the same name are deleted,
+        /// * that collation is no longer usable.
+        /// *
+        /// * ^The collating function callback is invoked with a copy of the pArg
+        /// * application data pointer and with two strings in the encoding specified
+        /// * by the eTextRep argument.  The two integer parameters to the collating
+        /// * function callback are the length of the two strings, in bytes. The collating
+        /// * function must return an integer that is negative, zero, or positive
+        /// * if the first string is less than, equal to, or greater than the second,
+        /// * respectively.  A collating function must always return the same answer
+        /// * given the same inputs.  If two or more collating functions are registered
+        /// * to the same collation name (using different eTextRep values) then all
+        /// * must give an equivalent answer when invoked with equivalent strings.
+        /// * The collating function must obey the following properties for all
+        /// * strings A, B, and C:
+        /// *
+        /// * <ol>
+        /// * <li> If A==B then B==A.
+        /// * <li> If A==B and B==C then A==C.
+        /// * <li> If A&lt;B THEN B&gt;A.
+        /// * <li> If A&lt;B and B&lt;C then A&lt;C.
+        /// * </ol>
+        /// *
+        /// * If a collating function fails any of the above constraints and that
+        /// * collating function is registered and used, then the behavior of SQLite
+        /// * is undefined.
+        /// *
+        /// * ^The sqlite3_create_collation_v2() works like sqlite3_create_collation()
+        /// * with the addition that the xDestroy callback is invoked on pArg when
+        /// * the collating function is deleted.
+        /// * ^Collating functions are deleted when they are overridden by later
+        /// * calls to the collation creation functions or when the
+        /// * [database connection] is closed using [sqlite3_close()].
+        /// *
+        /// * ^The xDestroy callback is <u>not</u> called if the
+        /// * sqlite3_create_collation_v2() function fails.  Applications that invoke
+        /// * sqlite3_create_collation_v2() with a non-NULL xDestroy argument should
+        /// * check the return code and dispose of the application data pointer
+        /// * themselves rather than expecting SQLite to deal with it for them.
+        /// * This is different from every other SQLite interface.  The inconsistency
+        /// * is unfortunate but cannot be changed without breaking backwards
+        /// * compatibility.
+        /// *
+        /// * See also:  [sqlite3_collation_needed()] and [sqlite3_collation_needed16()].
+        pub fn sqlite3_create_collation(
             &self,
             arg0: Db,
             zName: &str,
             eTextRep: i32,
             xCompare: ::core::option::Option<
-                ::std::boxed::Box<Sqlite3CreateCollationV2XCompareKept>,
+                ::std::boxed::Box<Sqlite3CreateCollationXCompareKept>,
             >,
         ) -> ::core::result::Result<i32, Error> {
             let mut __dllgen_kept: ::std::vec::Vec<
@@ -4356,6 +4450,70 @@ mod __dllgen {
                 .client
                 .call(
                     63,
+                    |__dllgen_w| {
+                        ::dllgen_runtime::marshal::handle::encode(__dllgen_w, &arg0);
+                        ::dllgen_runtime::marshal::in_string::encode::<
+                            ::dllgen_runtime::marshal::Utf8,
+                        >(__dllgen_w, zName, false);
+                        ::dllgen_runtime::marshal::value::encode(__dllgen_w, &eTextRep);
+                        ::dllgen_runtime::marshal::callback::encode(
+                            __dllgen_w,
+                            __dllgen_g_xCompare,
+                            true,
+                        );
+                        ::dllgen_runtime::marshal::callback::encode_kept(
+                            __dllgen_w,
+                            __dllgen_reg,
+                        );
+                    },
+                    |mut __dllgen_r| {
+                        let __dllgen_ret: i32 = ::dllgen_runtime::marshal::value::decode(
+                            &mut __dllgen_r,
+                        )?;
+                        __dllgen_r.finish()?;
+                        Ok((__dllgen_ret,))
+                    },
+                    &mut |
+                        __dllgen_id: u32,
+                        __dllgen_r: ::dllgen_runtime::Reader<'_>,
+                        __dllgen_cw: &mut ::dllgen_runtime::Writer|
+                    __dllgen_kept_dispatch(
+                        self.client.kept(),
+                        __dllgen_id,
+                        __dllgen_r,
+                        __dllgen_cw,
+                    ),
+                )?;
+            Ok(__dllgen_ret)
+        }
+        /// Calls `sqlite3_create_collation_v2`.
+        pub fn sqlite3_create_collation_v2(
+            &self,
+            arg0: Db,
+            zName: &str,
+            eTextRep: i32,
+            xCompare: ::core::option::Option<
+                ::std::boxed::Box<Sqlite3CreateCollationV2XCompareKept>,
+            >,
+        ) -> ::core::result::Result<i32, Error> {
+            let mut __dllgen_kept: ::std::vec::Vec<
+                (u32, ::dllgen_runtime::client::kept::Erased),
+            > = ::std::vec::Vec::new();
+            let __dllgen_g_xCompare = xCompare.is_some();
+            __dllgen_kept
+                .extend(
+                    xCompare
+                        .map(|__dllgen_f| (
+                            2147500036u32,
+                            ::std::boxed::Box::new(__dllgen_f)
+                                as ::dllgen_runtime::client::kept::Erased,
+                        )),
+                );
+            let __dllgen_reg = self.client.kept().register(__dllgen_kept);
+            let (__dllgen_ret,) = self
+                .client
+                .call(
+                    64,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::handle::encode(__dllgen_w, &arg0);
                         ::dllgen_runtime::marshal::in_string::encode::<
@@ -4444,7 +4602,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    64,
+                    65,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::in_string::encode::<
                             ::dllgen_runtime::marshal::Utf8,
@@ -4501,7 +4659,7 @@ mod __dllgen {
                 .extend(
                     xFunc
                         .map(|__dllgen_f| (
-                            2147500293u32,
+                            2147500549u32,
                             ::std::boxed::Box::new(__dllgen_f)
                                 as ::dllgen_runtime::client::kept::Erased,
                         )),
@@ -4511,7 +4669,7 @@ mod __dllgen {
                 .extend(
                     xStep
                         .map(|__dllgen_f| (
-                            2147500294u32,
+                            2147500550u32,
                             ::std::boxed::Box::new(__dllgen_f)
                                 as ::dllgen_runtime::client::kept::Erased,
                         )),
@@ -4521,7 +4679,7 @@ mod __dllgen {
                 .extend(
                     xFinal
                         .map(|__dllgen_f| (
-                            2147500295u32,
+                            2147500551u32,
                             ::std::boxed::Box::new(__dllgen_f)
                                 as ::dllgen_runtime::client::kept::Erased,
                         )),
@@ -4530,7 +4688,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    65,
+                    66,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::handle::encode(__dllgen_w, &db);
                         ::dllgen_runtime::marshal::in_string::encode::<
@@ -4602,7 +4760,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    66,
+                    67,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::handle::encode(__dllgen_w, &pStmt);
                     },
@@ -4662,7 +4820,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    67,
+                    68,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::handle::encode(__dllgen_w, &arg0);
                     },
@@ -4712,7 +4870,7 @@ mod __dllgen {
             let (__dllgen_ret, __dllgen_a_pResult) = self
                 .client
                 .call(
-                    68,
+                    69,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::handle::encode(__dllgen_w, &db);
                         ::dllgen_runtime::marshal::value::encode(__dllgen_w, &op);
@@ -4767,7 +4925,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    69,
+                    70,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::handle::encode(__dllgen_w, &db);
                         ::dllgen_runtime::marshal::value::encode(__dllgen_w, &sz);
@@ -4829,7 +4987,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    70,
+                    71,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::handle::encode(__dllgen_w, &db);
                         ::dllgen_runtime::marshal::in_string::encode::<
@@ -4872,7 +5030,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    71,
+                    72,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::handle::encode(__dllgen_w, &arg0);
                     },
@@ -4911,7 +5069,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    72,
+                    73,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::handle::encode(__dllgen_w, &arg0);
                     },
@@ -4964,7 +5122,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    73,
+                    74,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::handle::encode(__dllgen_w, &db);
                         ::dllgen_runtime::marshal::value::encode(__dllgen_w, &N);
@@ -5006,7 +5164,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    74,
+                    75,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::handle::encode(__dllgen_w, &db);
                         ::dllgen_runtime::marshal::in_string::encode::<
@@ -5050,7 +5208,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    75,
+                    76,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::handle::encode(__dllgen_w, &arg0);
                     },
@@ -5104,7 +5262,7 @@ mod __dllgen {
             let (__dllgen_ret, __dllgen_a_pCur, __dllgen_a_pHiwtr) = self
                 .client
                 .call(
-                    76,
+                    77,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::handle::encode(__dllgen_w, &arg0);
                         ::dllgen_runtime::marshal::value::encode(__dllgen_w, &op);
@@ -5182,7 +5340,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    77,
+                    78,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::handle::encode(__dllgen_w, &db);
                         ::dllgen_runtime::marshal::in_string::encode::<
@@ -5237,7 +5395,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    78,
+                    79,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::handle::encode(__dllgen_w, &db);
                         ::dllgen_runtime::marshal::in_strings::encode_optional::<
@@ -5296,7 +5454,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    79,
+                    80,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::handle::encode(__dllgen_w, &db);
                         ::dllgen_runtime::marshal::value::encode(__dllgen_w, &onoff);
@@ -5370,7 +5528,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    80,
+                    81,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::value::encode(__dllgen_w, &arg0);
                     },
@@ -5456,7 +5614,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    81,
+                    82,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::handle::encode(__dllgen_w, &db);
                     },
@@ -5491,7 +5649,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    82,
+                    83,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::handle::encode(__dllgen_w, &arg0);
                     },
@@ -5529,7 +5687,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    83,
+                    84,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::handle::encode(__dllgen_w, &arg0);
                     },
@@ -5564,7 +5722,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    84,
+                    85,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::handle::encode(__dllgen_w, &db);
                     },
@@ -5599,7 +5757,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    85,
+                    86,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::value::encode(__dllgen_w, &arg0);
                     },
@@ -5702,7 +5860,7 @@ mod __dllgen {
             let (__dllgen_ret, __dllgen_a_errmsg) = self
                 .client
                 .call(
-                    86,
+                    87,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::handle::encode(__dllgen_w, &arg0);
                         ::dllgen_runtime::marshal::in_string::encode::<
@@ -5782,7 +5940,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    87,
+                    88,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::handle::encode(__dllgen_w, &pStmt);
                     },
@@ -5814,7 +5972,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    88,
+                    89,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::handle::encode(__dllgen_w, &arg0);
                     },
@@ -5846,7 +6004,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    89,
+                    90,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::handle::encode(__dllgen_w, &db);
                     },
@@ -5884,7 +6042,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    90,
+                    91,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::handle::encode(__dllgen_w, &arg0);
                         ::dllgen_runtime::marshal::value::encode(__dllgen_w, &onoff);
@@ -5961,7 +6119,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    91,
+                    92,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::handle::encode(__dllgen_w, &db);
                         ::dllgen_runtime::marshal::in_string::encode::<
@@ -6034,7 +6192,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    92,
+                    93,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::handle::encode(__dllgen_w, &arg0);
                     },
@@ -6072,7 +6230,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    93,
+                    94,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::handle::encode(__dllgen_w, &arg0);
                     },
@@ -6110,7 +6268,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    94,
+                    95,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::handle::encode(__dllgen_w, &arg0);
                     },
@@ -6168,7 +6326,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    95,
+                    96,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::handle::encode(__dllgen_w, &pStmt);
                     },
@@ -6200,7 +6358,7 @@ mod __dllgen {
             let () = self
                 .client
                 .call(
-                    96,
+                    97,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::handle::encode(__dllgen_w, &arg0);
                     },
@@ -6248,7 +6406,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    97,
+                    98,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::handle::encode(__dllgen_w, &arg0);
                     },
@@ -6368,7 +6526,7 @@ mod __dllgen {
             ) = self
                 .client
                 .call(
-                    98,
+                    99,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::handle::encode(__dllgen_w, &db);
                         ::dllgen_runtime::marshal::in_string::encode::<
@@ -6431,7 +6589,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    99,
+                    100,
                     |__dllgen_w| {},
                     |mut __dllgen_r| {
                         let __dllgen_ret: i32 = ::dllgen_runtime::marshal::value::decode(
@@ -6461,7 +6619,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    100,
+                    101,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::value::encode(__dllgen_w, &N);
                     },
@@ -6562,7 +6720,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    101,
+                    102,
                     |__dllgen_w| {},
                     |mut __dllgen_r| {
                         let __dllgen_ret: i32 = ::dllgen_runtime::marshal::value::decode(
@@ -6621,7 +6779,7 @@ mod __dllgen {
             let () = self
                 .client
                 .call(
-                    102,
+                    103,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::handle::encode(__dllgen_w, &arg0);
                     },
@@ -6655,7 +6813,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    103,
+                    104,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::in_buffer::encode(
                             __dllgen_w,
@@ -6736,7 +6894,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    104,
+                    105,
                     |__dllgen_w| {},
                     |mut __dllgen_r| {
                         let __dllgen_ret: i32 = ::dllgen_runtime::marshal::value::decode(
@@ -6769,7 +6927,7 @@ mod __dllgen {
             let (__dllgen_ret, __dllgen_a_arg1, __dllgen_a_arg2) = self
                 .client
                 .call(
-                    105,
+                    106,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::value::encode(__dllgen_w, &arg0);
                     },
@@ -6867,7 +7025,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    106,
+                    107,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::handle::encode(__dllgen_w, &arg0);
                     },
@@ -6901,7 +7059,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    107,
+                    108,
                     |__dllgen_w| {},
                     |mut __dllgen_r| {
                         let __dllgen_ret: ::core::option::Option<
@@ -6931,7 +7089,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    108,
+                    109,
                     |__dllgen_w| {},
                     |mut __dllgen_r| {
                         let __dllgen_ret: i32 = ::dllgen_runtime::marshal::value::decode(
@@ -7000,7 +7158,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    109,
+                    110,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::handle::encode(__dllgen_w, &arg0);
                         ::dllgen_runtime::marshal::value::encode(__dllgen_w, &id);
@@ -7080,7 +7238,7 @@ mod __dllgen {
             let (__dllgen_ret, __dllgen_a_pzErrMsg) = self
                 .client
                 .call(
-                    110,
+                    111,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::handle::encode(__dllgen_w, &db);
                         ::dllgen_runtime::marshal::in_string::encode::<
@@ -7146,7 +7304,7 @@ mod __dllgen {
             let () = self
                 .client
                 .call(
-                    111,
+                    112,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::value::encode(__dllgen_w, &iErrCode);
                         ::dllgen_runtime::marshal::in_string::encode::<
@@ -7181,7 +7339,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    112,
+                    113,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::value::encode(__dllgen_w, &resetFlag);
                     },
@@ -7230,7 +7388,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    113,
+                    114,
                     |__dllgen_w| {},
                     |mut __dllgen_r| {
                         let __dllgen_ret: i64 = ::dllgen_runtime::marshal::value::decode(
@@ -7303,7 +7461,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    114,
+                    115,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::in_string::encode::<
                             ::dllgen_runtime::marshal::Utf8,
@@ -7384,7 +7542,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    115,
+                    116,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::in_string::encode::<
                             ::dllgen_runtime::marshal::Utf8,
@@ -7465,7 +7623,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    116,
+                    117,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::in_string::encode::<
                             ::dllgen_runtime::marshal::Utf8,
@@ -7616,7 +7774,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    117,
+                    118,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::value::encode(__dllgen_w, &arg0);
                     },
@@ -7648,7 +7806,7 @@ mod __dllgen {
             let () = self
                 .client
                 .call(
-                    118,
+                    119,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::handle::encode(__dllgen_w, &arg0);
                     },
@@ -7677,7 +7835,7 @@ mod __dllgen {
             let () = self
                 .client
                 .call(
-                    119,
+                    120,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::handle::encode(__dllgen_w, &arg0);
                     },
@@ -7706,7 +7864,7 @@ mod __dllgen {
             let () = self
                 .client
                 .call(
-                    120,
+                    121,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::handle::encode(__dllgen_w, &arg0);
                     },
@@ -7735,7 +7893,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    121,
+                    122,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::handle::encode(__dllgen_w, &arg0);
                     },
@@ -7779,7 +7937,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    122,
+                    123,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::handle::encode(__dllgen_w, &pDb);
                         ::dllgen_runtime::marshal::handle::encode(__dllgen_w, &pStmt);
@@ -8082,7 +8240,7 @@ mod __dllgen {
             let (__dllgen_ret, __dllgen_a_ppDb) = self
                 .client
                 .call(
-                    123,
+                    124,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::in_string::encode::<
                             ::dllgen_runtime::marshal::Utf8,
@@ -8119,7 +8277,7 @@ mod __dllgen {
             let (__dllgen_ret, __dllgen_a_ppDb) = self
                 .client
                 .call(
-                    124,
+                    125,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::in_string::encode::<
                             ::dllgen_runtime::marshal::Utf16,
@@ -8158,7 +8316,7 @@ mod __dllgen {
             let (__dllgen_ret, __dllgen_a_ppDb) = self
                 .client
                 .call(
-                    125,
+                    126,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::in_string::encode::<
                             ::dllgen_runtime::marshal::Utf8,
@@ -8196,7 +8354,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    126,
+                    127,
                     |__dllgen_w| {},
                     |mut __dllgen_r| {
                         let __dllgen_ret: i32 = ::dllgen_runtime::marshal::value::decode(
@@ -8223,7 +8381,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    127,
+                    128,
                     |__dllgen_w| {},
                     |mut __dllgen_r| {
                         let __dllgen_ret: i32 = ::dllgen_runtime::marshal::value::decode(
@@ -8269,7 +8427,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    128,
+                    129,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::handle::encode(__dllgen_w, &arg0);
                         ::dllgen_runtime::marshal::in_string::encode::<
@@ -8403,7 +8561,7 @@ mod __dllgen {
             let (__dllgen_ret, __dllgen_a_ppStmt) = self
                 .client
                 .call(
-                    129,
+                    130,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::handle::encode(__dllgen_w, &db);
                         ::dllgen_runtime::marshal::in_string::encode::<
@@ -8442,7 +8600,7 @@ mod __dllgen {
             let (__dllgen_ret, __dllgen_a_ppStmt) = self
                 .client
                 .call(
-                    130,
+                    131,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::handle::encode(__dllgen_w, &db);
                         ::dllgen_runtime::marshal::in_string::encode::<
@@ -8481,7 +8639,7 @@ mod __dllgen {
             let (__dllgen_ret, __dllgen_a_ppStmt) = self
                 .client
                 .call(
-                    131,
+                    132,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::handle::encode(__dllgen_w, &db);
                         ::dllgen_runtime::marshal::in_string::encode::<
@@ -8521,7 +8679,7 @@ mod __dllgen {
             let (__dllgen_ret, __dllgen_a_ppStmt) = self
                 .client
                 .call(
-                    132,
+                    133,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::handle::encode(__dllgen_w, &db);
                         ::dllgen_runtime::marshal::in_string::encode::<
@@ -8561,7 +8719,7 @@ mod __dllgen {
             let (__dllgen_ret, __dllgen_a_ppStmt) = self
                 .client
                 .call(
-                    133,
+                    134,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::handle::encode(__dllgen_w, &db);
                         ::dllgen_runtime::marshal::in_string::encode::<
@@ -8601,7 +8759,7 @@ mod __dllgen {
             let (__dllgen_ret, __dllgen_a_ppStmt) = self
                 .client
                 .call(
-                    134,
+                    135,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::handle::encode(__dllgen_w, &db);
                         ::dllgen_runtime::marshal::in_string::encode::<
@@ -8648,7 +8806,7 @@ mod __dllgen {
                 .extend(
                     xProfile
                         .map(|__dllgen_f| (
-                            2147518209u32,
+                            2147518465u32,
                             ::std::boxed::Box::new(__dllgen_f)
                                 as ::dllgen_runtime::client::kept::Erased,
                         )),
@@ -8657,7 +8815,7 @@ mod __dllgen {
             let () = self
                 .client
                 .call(
-                    135,
+                    136,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::handle::encode(__dllgen_w, &arg0);
                         ::dllgen_runtime::marshal::callback::encode(
@@ -8733,7 +8891,7 @@ mod __dllgen {
                 .extend(
                     arg2
                         .map(|__dllgen_f| (
-                            2147518466u32,
+                            2147518722u32,
                             ::std::boxed::Box::new(__dllgen_f)
                                 as ::dllgen_runtime::client::kept::Erased,
                         )),
@@ -8742,7 +8900,7 @@ mod __dllgen {
             let () = self
                 .client
                 .call(
-                    136,
+                    137,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::handle::encode(__dllgen_w, &arg0);
                         ::dllgen_runtime::marshal::value::encode(__dllgen_w, &arg1);
@@ -8805,7 +8963,7 @@ mod __dllgen {
             let (__dllgen_a_P,) = self
                 .client
                 .call(
-                    137,
+                    138,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::length::encode(
                             __dllgen_w,
@@ -8854,7 +9012,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    138,
+                    139,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::value::encode(__dllgen_w, &arg0);
                     },
@@ -8905,7 +9063,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    139,
+                    140,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::handle::encode(__dllgen_w, &pStmt);
                     },
@@ -8937,7 +9095,7 @@ mod __dllgen {
             let () = self
                 .client
                 .call(
-                    140,
+                    141,
                     |__dllgen_w| {},
                     |mut __dllgen_r| {
                         __dllgen_r.finish()?;
@@ -9114,7 +9272,7 @@ mod __dllgen {
             let () = self
                 .client
                 .call(
-                    141,
+                    142,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::handle::encode(__dllgen_w, &arg0);
                         ::dllgen_runtime::marshal::in_buffer::encode(
@@ -9153,7 +9311,7 @@ mod __dllgen {
             let () = self
                 .client
                 .call(
-                    142,
+                    143,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::handle::encode(__dllgen_w, &arg0);
                         ::dllgen_runtime::marshal::value::encode(__dllgen_w, &arg1);
@@ -9189,7 +9347,7 @@ mod __dllgen {
             let () = self
                 .client
                 .call(
-                    143,
+                    144,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::handle::encode(__dllgen_w, &arg0);
                         ::dllgen_runtime::marshal::in_buffer::encode(
@@ -9228,7 +9386,7 @@ mod __dllgen {
             let () = self
                 .client
                 .call(
-                    144,
+                    145,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::handle::encode(__dllgen_w, &arg0);
                         ::dllgen_runtime::marshal::value::encode(__dllgen_w, &arg1);
@@ -9258,7 +9416,7 @@ mod __dllgen {
             let () = self
                 .client
                 .call(
-                    145,
+                    146,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::handle::encode(__dllgen_w, &arg0);
                     },
@@ -9287,7 +9445,7 @@ mod __dllgen {
             let () = self
                 .client
                 .call(
-                    146,
+                    147,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::handle::encode(__dllgen_w, &arg0);
                     },
@@ -9317,7 +9475,7 @@ mod __dllgen {
             let () = self
                 .client
                 .call(
-                    147,
+                    148,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::handle::encode(__dllgen_w, &arg0);
                         ::dllgen_runtime::marshal::value::encode(__dllgen_w, &arg1);
@@ -9348,7 +9506,7 @@ mod __dllgen {
             let () = self
                 .client
                 .call(
-                    148,
+                    149,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::handle::encode(__dllgen_w, &arg0);
                         ::dllgen_runtime::marshal::value::encode(__dllgen_w, &arg1);
@@ -9378,7 +9536,7 @@ mod __dllgen {
             let () = self
                 .client
                 .call(
-                    149,
+                    150,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::handle::encode(__dllgen_w, &arg0);
                     },
@@ -9417,7 +9575,7 @@ mod __dllgen {
             let () = self
                 .client
                 .call(
-                    150,
+                    151,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::handle::encode(__dllgen_w, &arg0);
                         ::dllgen_runtime::marshal::value::encode(__dllgen_w, &arg1);
@@ -9453,7 +9611,7 @@ mod __dllgen {
             let () = self
                 .client
                 .call(
-                    151,
+                    152,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::handle::encode(__dllgen_w, &arg0);
                         ::dllgen_runtime::marshal::in_buffer::encode(
@@ -9492,7 +9650,7 @@ mod __dllgen {
             let () = self
                 .client
                 .call(
-                    152,
+                    153,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::handle::encode(__dllgen_w, &arg0);
                         ::dllgen_runtime::marshal::handle::encode(__dllgen_w, &arg1);
@@ -9523,7 +9681,7 @@ mod __dllgen {
             let () = self
                 .client
                 .call(
-                    153,
+                    154,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::handle::encode(__dllgen_w, &arg0);
                         ::dllgen_runtime::marshal::value::encode(__dllgen_w, &n);
@@ -9554,7 +9712,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    154,
+                    155,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::handle::encode(__dllgen_w, &arg0);
                         ::dllgen_runtime::marshal::value::encode(__dllgen_w, &n);
@@ -9593,7 +9751,7 @@ mod __dllgen {
                 .extend(
                     arg1
                         .map(|__dllgen_f| (
-                            2147523329u32,
+                            2147523585u32,
                             ::std::boxed::Box::new(__dllgen_f)
                                 as ::dllgen_runtime::client::kept::Erased,
                         )),
@@ -9602,7 +9760,7 @@ mod __dllgen {
             let () = self
                 .client
                 .call(
-                    155,
+                    156,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::handle::encode(__dllgen_w, &arg0);
                         ::dllgen_runtime::marshal::callback::encode(
@@ -9677,7 +9835,7 @@ mod __dllgen {
             let (__dllgen_ret, __dllgen_a_piSize) = self
                 .client
                 .call(
-                    156,
+                    157,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::handle::encode(__dllgen_w, &db);
                         ::dllgen_runtime::marshal::in_string::encode::<
@@ -9811,7 +9969,7 @@ mod __dllgen {
                 .extend(
                     xAuth
                         .map(|__dllgen_f| (
-                            2147523841u32,
+                            2147524097u32,
                             ::std::boxed::Box::new(__dllgen_f)
                                 as ::dllgen_runtime::client::kept::Erased,
                         )),
@@ -9820,7 +9978,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    157,
+                    158,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::handle::encode(__dllgen_w, &arg0);
                         ::dllgen_runtime::marshal::callback::encode(
@@ -9867,7 +10025,7 @@ mod __dllgen {
             let () = self
                 .client
                 .call(
-                    158,
+                    159,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::handle::encode(__dllgen_w, &arg0);
                         ::dllgen_runtime::marshal::value::encode(__dllgen_w, &arg1);
@@ -9894,7 +10052,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    159,
+                    160,
                     |__dllgen_w| {},
                     |mut __dllgen_r| {
                         let __dllgen_ret: i32 = ::dllgen_runtime::marshal::value::decode(
@@ -9935,7 +10093,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    160,
+                    161,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::value::encode(__dllgen_w, &arg0);
                     },
@@ -9978,7 +10136,7 @@ mod __dllgen {
             let (__dllgen_ret, __dllgen_a_zBuf) = self
                 .client
                 .call(
-                    161,
+                    162,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::length::encode(
                             __dllgen_w,
@@ -10034,7 +10192,7 @@ mod __dllgen {
             let () = self
                 .client
                 .call(
-                    162,
+                    163,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::value::encode(__dllgen_w, &N);
                     },
@@ -10124,7 +10282,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    163,
+                    164,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::value::encode(__dllgen_w, &N);
                     },
@@ -10158,7 +10316,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    164,
+                    165,
                     |__dllgen_w| {},
                     |mut __dllgen_r| {
                         let __dllgen_ret: ::core::option::Option<
@@ -10232,7 +10390,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    165,
+                    166,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::handle::encode(__dllgen_w, &pStmt);
                     },
@@ -10291,7 +10449,7 @@ mod __dllgen {
             let (__dllgen_ret, __dllgen_a_pCurrent, __dllgen_a_pHighwater) = self
                 .client
                 .call(
-                    166,
+                    167,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::value::encode(__dllgen_w, &op);
                         ::dllgen_runtime::marshal::value::encode(__dllgen_w, &resetFlag);
@@ -10331,7 +10489,7 @@ mod __dllgen {
             let (__dllgen_ret, __dllgen_a_pCurrent, __dllgen_a_pHighwater) = self
                 .client
                 .call(
-                    167,
+                    168,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::value::encode(__dllgen_w, &op);
                         ::dllgen_runtime::marshal::value::encode(__dllgen_w, &resetFlag);
@@ -10446,7 +10604,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    168,
+                    169,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::handle::encode(__dllgen_w, &arg0);
                     },
@@ -10494,7 +10652,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    169,
+                    170,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::handle::encode(__dllgen_w, &arg0);
                     },
@@ -10533,7 +10691,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    170,
+                    171,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::handle::encode(__dllgen_w, &pStmt);
                     },
@@ -10609,7 +10767,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    171,
+                    172,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::handle::encode(__dllgen_w, &pStmt);
                     },
@@ -10664,7 +10822,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    172,
+                    173,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::handle::encode(__dllgen_w, &arg0);
                         ::dllgen_runtime::marshal::value::encode(__dllgen_w, &op);
@@ -10704,7 +10862,7 @@ mod __dllgen {
             let () = self
                 .client
                 .call(
-                    173,
+                    174,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::handle::encode(__dllgen_w, &arg0);
                         ::dllgen_runtime::marshal::in_buffer::encode(
@@ -10743,7 +10901,7 @@ mod __dllgen {
             let () = self
                 .client
                 .call(
-                    174,
+                    175,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::handle::encode(__dllgen_w, &arg0);
                         ::dllgen_runtime::marshal::in_string::encode::<
@@ -10777,7 +10935,7 @@ mod __dllgen {
             let () = self
                 .client
                 .call(
-                    175,
+                    176,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::handle::encode(__dllgen_w, &arg0);
                         ::dllgen_runtime::marshal::value::encode(__dllgen_w, &N);
@@ -10841,7 +10999,7 @@ mod __dllgen {
             let () = self
                 .client
                 .call(
-                    176,
+                    177,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::handle::encode(__dllgen_w, &s);
                         ::dllgen_runtime::marshal::in_string::encode::<
@@ -10902,7 +11060,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    177,
+                    178,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::handle::encode(__dllgen_w, &arg0);
                     },
@@ -10947,7 +11105,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    178,
+                    179,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::handle::encode(__dllgen_w, &arg0);
                     },
@@ -10982,7 +11140,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    179,
+                    180,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::handle::encode(__dllgen_w, &arg0);
                     },
@@ -11036,7 +11194,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    180,
+                    181,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::handle::encode(__dllgen_w, &arg0);
                     },
@@ -11065,7 +11223,7 @@ mod __dllgen {
             let () = self
                 .client
                 .call(
-                    181,
+                    182,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::handle::encode(__dllgen_w, &arg0);
                     },
@@ -11097,7 +11255,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    182,
+                    183,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::handle::encode(__dllgen_w, &arg0);
                     },
@@ -11145,7 +11303,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    183,
+                    184,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::in_string::encode::<
                             ::dllgen_runtime::marshal::Utf8,
@@ -11188,7 +11346,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    184,
+                    185,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::in_string::encode::<
                             ::dllgen_runtime::marshal::Utf8,
@@ -11245,7 +11403,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    185,
+                    186,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::in_string::encode::<
                             ::dllgen_runtime::marshal::Utf8,
@@ -11285,7 +11443,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    186,
+                    187,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::in_string::encode::<
                             ::dllgen_runtime::marshal::Utf8,
@@ -11331,7 +11489,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    187,
+                    188,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::handle::encode(__dllgen_w, &arg0);
                     },
@@ -11449,7 +11607,7 @@ mod __dllgen {
             ) = self
                 .client
                 .call(
-                    188,
+                    189,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::handle::encode(__dllgen_w, &db);
                         ::dllgen_runtime::marshal::in_string::encode::<
@@ -11522,7 +11680,7 @@ mod __dllgen {
             let () = self
                 .client
                 .call(
-                    189,
+                    190,
                     |__dllgen_w| {},
                     |mut __dllgen_r| {
                         __dllgen_r.finish()?;
@@ -11579,7 +11737,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    190,
+                    191,
                     |__dllgen_w| {},
                     |mut __dllgen_r| {
                         let __dllgen_ret: i32 = ::dllgen_runtime::marshal::value::decode(
@@ -11645,7 +11803,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    191,
+                    192,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::handle::encode(__dllgen_w, &arg0);
                     },
@@ -11677,7 +11835,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    192,
+                    193,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::handle::encode(__dllgen_w, &arg0);
                     },
@@ -11744,7 +11902,7 @@ mod __dllgen {
                 .extend(
                     xTrace
                         .map(|__dllgen_f| (
-                            2147533057u32,
+                            2147533313u32,
                             ::std::boxed::Box::new(__dllgen_f)
                                 as ::dllgen_runtime::client::kept::Erased,
                         )),
@@ -11753,7 +11911,7 @@ mod __dllgen {
             let () = self
                 .client
                 .call(
-                    193,
+                    194,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::handle::encode(__dllgen_w, &arg0);
                         ::dllgen_runtime::marshal::callback::encode(
@@ -11827,7 +11985,7 @@ mod __dllgen {
                 .extend(
                     callback
                         .map(|__dllgen_f| (
-                            2147533314u32,
+                            2147533570u32,
                             ::std::boxed::Box::new(__dllgen_f)
                                 as ::dllgen_runtime::client::kept::Erased,
                         )),
@@ -11836,7 +11994,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    194,
+                    195,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::handle::encode(__dllgen_w, &db);
                         ::dllgen_runtime::marshal::callback::encode(
@@ -11878,7 +12036,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    195,
+                    196,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::handle::encode(__dllgen_w, &arg0);
                         ::dllgen_runtime::marshal::handle::encode(__dllgen_w, &arg1);
@@ -11925,7 +12083,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    196,
+                    197,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::handle::encode(__dllgen_w, &arg0);
                         ::dllgen_runtime::marshal::in_string::encode::<
@@ -12012,7 +12170,7 @@ mod __dllgen {
                 .extend(
                     arg1
                         .map(|__dllgen_f| (
-                            2147534081u32,
+                            2147534337u32,
                             ::std::boxed::Box::new(__dllgen_f)
                                 as ::dllgen_runtime::client::kept::Erased,
                         )),
@@ -12021,7 +12179,7 @@ mod __dllgen {
             let () = self
                 .client
                 .call(
-                    197,
+                    198,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::handle::encode(__dllgen_w, &arg0);
                         ::dllgen_runtime::marshal::callback::encode(
@@ -12061,7 +12219,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    198,
+                    199,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::handle::encode(__dllgen_w, &z);
                         ::dllgen_runtime::marshal::in_string::encode::<
@@ -12099,7 +12257,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    199,
+                    200,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::handle::encode(__dllgen_w, &arg0);
                         ::dllgen_runtime::marshal::in_string::encode::<
@@ -12139,7 +12297,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    200,
+                    201,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::handle::encode(__dllgen_w, &z);
                         ::dllgen_runtime::marshal::value::encode(__dllgen_w, &N);
@@ -12242,7 +12400,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    201,
+                    202,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::handle::encode(__dllgen_w, &z);
                         ::dllgen_runtime::marshal::in_string::encode::<
@@ -12415,7 +12573,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    202,
+                    203,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::handle::encode(__dllgen_w, &arg0);
                     },
@@ -12449,7 +12607,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    203,
+                    204,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::handle::encode(__dllgen_w, &arg0);
                     },
@@ -12481,7 +12639,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    204,
+                    205,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::handle::encode(__dllgen_w, &arg0);
                     },
@@ -12513,7 +12671,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    205,
+                    206,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::handle::encode(__dllgen_w, &arg0);
                     },
@@ -12557,7 +12715,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    206,
+                    207,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::handle::encode(__dllgen_w, &arg0);
                     },
@@ -12589,7 +12747,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    207,
+                    208,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::handle::encode(__dllgen_w, &arg0);
                     },
@@ -12621,7 +12779,7 @@ mod __dllgen {
             let () = self
                 .client
                 .call(
-                    208,
+                    209,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::handle::encode(__dllgen_w, &arg0);
                     },
@@ -12650,7 +12808,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    209,
+                    210,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::handle::encode(__dllgen_w, &arg0);
                     },
@@ -12682,7 +12840,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    210,
+                    211,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::handle::encode(__dllgen_w, &arg0);
                     },
@@ -12714,7 +12872,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    211,
+                    212,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::handle::encode(__dllgen_w, &arg0);
                     },
@@ -12746,7 +12904,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    212,
+                    213,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::handle::encode(__dllgen_w, &arg0);
                     },
@@ -12778,7 +12936,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    213,
+                    214,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::handle::encode(__dllgen_w, &arg0);
                     },
@@ -12817,7 +12975,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    214,
+                    215,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::handle::encode(__dllgen_w, &arg0);
                     },
@@ -12852,7 +13010,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    215,
+                    216,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::handle::encode(__dllgen_w, &arg0);
                     },
@@ -12890,7 +13048,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    216,
+                    217,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::handle::encode(__dllgen_w, &arg0);
                     },
@@ -12925,7 +13083,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    217,
+                    218,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::handle::encode(__dllgen_w, &arg0);
                     },
@@ -12962,7 +13120,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    218,
+                    219,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::handle::encode(__dllgen_w, &arg0);
                     },
@@ -12997,7 +13155,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    219,
+                    220,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::handle::encode(__dllgen_w, &arg0);
                     },
@@ -13055,7 +13213,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    220,
+                    221,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::in_string::encode::<
                             ::dllgen_runtime::marshal::Utf8,
@@ -13090,7 +13248,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    221,
+                    222,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::handle::encode(__dllgen_w, &arg0);
                         ::dllgen_runtime::marshal::value::encode(__dllgen_w, &makeDflt);
@@ -13123,7 +13281,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    222,
+                    223,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::handle::encode(__dllgen_w, &arg0);
                     },
@@ -13182,7 +13340,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    223,
+                    224,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::handle::encode(__dllgen_w, &db);
                         ::dllgen_runtime::marshal::value::encode(__dllgen_w, &N);
@@ -13233,7 +13391,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    224,
+                    225,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::handle::encode(__dllgen_w, &db);
                         ::dllgen_runtime::marshal::in_string::encode::<
@@ -13359,7 +13517,7 @@ mod __dllgen {
             let (__dllgen_ret, __dllgen_a_pnLog, __dllgen_a_pnCkpt) = self
                 .client
                 .call(
-                    225,
+                    226,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::handle::encode(__dllgen_w, &db);
                         ::dllgen_runtime::marshal::in_string::encode::<
@@ -13439,7 +13597,7 @@ mod __dllgen {
                 .extend(
                     arg1
                         .map(|__dllgen_f| (
-                            2147541505u32,
+                            2147541761u32,
                             ::std::boxed::Box::new(__dllgen_f)
                                 as ::dllgen_runtime::client::kept::Erased,
                         )),
@@ -13448,7 +13606,7 @@ mod __dllgen {
             let () = self
                 .client
                 .call(
-                    226,
+                    227,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::handle::encode(__dllgen_w, &arg0);
                         ::dllgen_runtime::marshal::callback::encode(
@@ -13531,7 +13689,7 @@ mod __dllgen {
                 __dllgen_r.finish()?;
                 let __dllgen_ret: i32 = __dllgen_kept
                     .run::<
-                        Sqlite3CreateCollationV2XCompareKept,
+                        Sqlite3CreateCollationXCompareKept,
                         _,
                     >(
                         __dllgen_reg,
@@ -13546,7 +13704,41 @@ mod __dllgen {
                 ::dllgen_runtime::marshal::value::encode(__dllgen_cw, &__dllgen_ret);
                 Ok(())
             }
-            2147500293 => {
+            2147500036 => {
+                let __dllgen_reg = __dllgen_r.u32()?;
+                let __dllgen_a1: i32 = ::dllgen_runtime::marshal::value::decode(
+                    &mut __dllgen_r,
+                )?;
+                let __dllgen_a2: ::std::vec::Vec<u8> = ::dllgen_runtime::marshal::field::get_elems(
+                    &mut __dllgen_r,
+                    1,
+                )?;
+                let __dllgen_a3: i32 = ::dllgen_runtime::marshal::value::decode(
+                    &mut __dllgen_r,
+                )?;
+                let __dllgen_a4: ::std::vec::Vec<u8> = ::dllgen_runtime::marshal::field::get_elems(
+                    &mut __dllgen_r,
+                    1,
+                )?;
+                __dllgen_r.finish()?;
+                let __dllgen_ret: i32 = __dllgen_kept
+                    .run::<
+                        Sqlite3CreateCollationV2XCompareKept,
+                        _,
+                    >(
+                        __dllgen_reg,
+                        2147500036,
+                        |__dllgen_f| __dllgen_f(
+                            __dllgen_a1,
+                            &__dllgen_a2,
+                            __dllgen_a3,
+                            &__dllgen_a4,
+                        ),
+                    )?;
+                ::dllgen_runtime::marshal::value::encode(__dllgen_cw, &__dllgen_ret);
+                Ok(())
+            }
+            2147500549 => {
                 let __dllgen_reg = __dllgen_r.u32()?;
                 let __dllgen_a0: Context = ::dllgen_runtime::marshal::handle::decode(
                     &mut __dllgen_r,
@@ -13564,13 +13756,13 @@ mod __dllgen {
                         _,
                     >(
                         __dllgen_reg,
-                        2147500293,
+                        2147500549,
                         |__dllgen_f| __dllgen_f(__dllgen_a0, __dllgen_a1, &__dllgen_a2),
                     )?;
                 ::dllgen_runtime::marshal::value::encode(__dllgen_cw, &__dllgen_ret);
                 Ok(())
             }
-            2147500294 => {
+            2147500550 => {
                 let __dllgen_reg = __dllgen_r.u32()?;
                 let __dllgen_a0: Context = ::dllgen_runtime::marshal::handle::decode(
                     &mut __dllgen_r,
@@ -13588,13 +13780,13 @@ mod __dllgen {
                         _,
                     >(
                         __dllgen_reg,
-                        2147500294,
+                        2147500550,
                         |__dllgen_f| __dllgen_f(__dllgen_a0, __dllgen_a1, &__dllgen_a2),
                     )?;
                 ::dllgen_runtime::marshal::value::encode(__dllgen_cw, &__dllgen_ret);
                 Ok(())
             }
-            2147500295 => {
+            2147500551 => {
                 let __dllgen_reg = __dllgen_r.u32()?;
                 let __dllgen_a0: Context = ::dllgen_runtime::marshal::handle::decode(
                     &mut __dllgen_r,
@@ -13604,11 +13796,11 @@ mod __dllgen {
                     .run::<
                         Sqlite3CreateFunctionV2XFinalKept,
                         _,
-                    >(__dllgen_reg, 2147500295, |__dllgen_f| __dllgen_f(__dllgen_a0))?;
+                    >(__dllgen_reg, 2147500551, |__dllgen_f| __dllgen_f(__dllgen_a0))?;
                 ::dllgen_runtime::marshal::value::encode(__dllgen_cw, &__dllgen_ret);
                 Ok(())
             }
-            2147518209 => {
+            2147518465 => {
                 let __dllgen_reg = __dllgen_r.u32()?;
                 let __dllgen_a1 = ::dllgen_runtime::marshal::text::get::<
                     ::dllgen_runtime::marshal::Utf8,
@@ -13623,7 +13815,7 @@ mod __dllgen {
                         _,
                     >(
                         __dllgen_reg,
-                        2147518209,
+                        2147518465,
                         |__dllgen_f| __dllgen_f(
                             ::dllgen_runtime::marshal::text::TextArg::from_text(
                                 &__dllgen_a1,
@@ -13634,29 +13826,29 @@ mod __dllgen {
                 ::dllgen_runtime::marshal::value::encode(__dllgen_cw, &__dllgen_ret);
                 Ok(())
             }
-            2147518466 => {
+            2147518722 => {
                 let __dllgen_reg = __dllgen_r.u32()?;
                 __dllgen_r.finish()?;
                 let __dllgen_ret: i32 = __dllgen_kept
                     .run::<
                         Sqlite3ProgressHandlerArg2Kept,
                         _,
-                    >(__dllgen_reg, 2147518466, |__dllgen_f| __dllgen_f())?;
+                    >(__dllgen_reg, 2147518722, |__dllgen_f| __dllgen_f())?;
                 ::dllgen_runtime::marshal::value::encode(__dllgen_cw, &__dllgen_ret);
                 Ok(())
             }
-            2147523329 => {
+            2147523585 => {
                 let __dllgen_reg = __dllgen_r.u32()?;
                 __dllgen_r.finish()?;
                 let __dllgen_ret: () = __dllgen_kept
                     .run::<
                         Sqlite3RollbackHookArg1Kept,
                         _,
-                    >(__dllgen_reg, 2147523329, |__dllgen_f| __dllgen_f())?;
+                    >(__dllgen_reg, 2147523585, |__dllgen_f| __dllgen_f())?;
                 ::dllgen_runtime::marshal::value::encode(__dllgen_cw, &__dllgen_ret);
                 Ok(())
             }
-            2147523841 => {
+            2147524097 => {
                 let __dllgen_reg = __dllgen_r.u32()?;
                 let __dllgen_a1: i32 = ::dllgen_runtime::marshal::value::decode(
                     &mut __dllgen_r,
@@ -13680,7 +13872,7 @@ mod __dllgen {
                         _,
                     >(
                         __dllgen_reg,
-                        2147523841,
+                        2147524097,
                         |__dllgen_f| __dllgen_f(
                             __dllgen_a1,
                             ::dllgen_runtime::marshal::text::TextArg::from_text(
@@ -13700,7 +13892,7 @@ mod __dllgen {
                 ::dllgen_runtime::marshal::value::encode(__dllgen_cw, &__dllgen_ret);
                 Ok(())
             }
-            2147533057 => {
+            2147533313 => {
                 let __dllgen_reg = __dllgen_r.u32()?;
                 let __dllgen_a1 = ::dllgen_runtime::marshal::text::get::<
                     ::dllgen_runtime::marshal::Utf8,
@@ -13712,7 +13904,7 @@ mod __dllgen {
                         _,
                     >(
                         __dllgen_reg,
-                        2147533057,
+                        2147533313,
                         |__dllgen_f| __dllgen_f(
                             ::dllgen_runtime::marshal::text::TextArg::from_text(
                                 &__dllgen_a1,
@@ -13722,7 +13914,7 @@ mod __dllgen {
                 ::dllgen_runtime::marshal::value::encode(__dllgen_cw, &__dllgen_ret);
                 Ok(())
             }
-            2147533314 => {
+            2147533570 => {
                 let __dllgen_reg = __dllgen_r.u32()?;
                 let __dllgen_a0: u32 = ::dllgen_runtime::marshal::value::decode(
                     &mut __dllgen_r,
@@ -13740,7 +13932,7 @@ mod __dllgen {
                         _,
                     >(
                         __dllgen_reg,
-                        2147533314,
+                        2147533570,
                         |__dllgen_f| __dllgen_f(
                             __dllgen_a0,
                             __dllgen_a2,
@@ -13752,7 +13944,7 @@ mod __dllgen {
                 ::dllgen_runtime::marshal::value::encode(__dllgen_cw, &__dllgen_ret);
                 Ok(())
             }
-            2147534081 => {
+            2147534337 => {
                 let __dllgen_reg = __dllgen_r.u32()?;
                 let __dllgen_a1: i32 = ::dllgen_runtime::marshal::value::decode(
                     &mut __dllgen_r,
@@ -13773,7 +13965,7 @@ mod __dllgen {
                         _,
                     >(
                         __dllgen_reg,
-                        2147534081,
+                        2147534337,
                         |__dllgen_f| __dllgen_f(
                             __dllgen_a1,
                             ::dllgen_runtime::marshal::text::TextArg::from_text(
@@ -13788,7 +13980,7 @@ mod __dllgen {
                 ::dllgen_runtime::marshal::value::encode(__dllgen_cw, &__dllgen_ret);
                 Ok(())
             }
-            2147541505 => {
+            2147541761 => {
                 let __dllgen_reg = __dllgen_r.u32()?;
                 let __dllgen_a1: Db = ::dllgen_runtime::marshal::handle::decode(
                     &mut __dllgen_r,
@@ -13806,7 +13998,7 @@ mod __dllgen {
                         _,
                     >(
                         __dllgen_reg,
-                        2147541505,
+                        2147541761,
                         |__dllgen_f| __dllgen_f(
                             __dllgen_a1,
                             ::dllgen_runtime::marshal::text::TextArg::from_text(

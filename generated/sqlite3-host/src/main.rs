@@ -27,7 +27,7 @@ mod __dllgen {
         unused_comparisons,
         unused_unsafe
     )]
-    const MODEL_HASH: u64 = 0x9f2686300ec9ce76;
+    const MODEL_HASH: u64 = 0x7aa983f9ba72d326;
     /// `sqlite3_user_data`, which gives kept callbacks their context, resolved at start-up.
     static __DLLGEN_CONTEXT_0: ::std::sync::atomic::AtomicUsize = ::std::sync::atomic::AtomicUsize::new(
         0,
@@ -272,7 +272,7 @@ mod __dllgen {
     type __DllgenFn62 = unsafe extern "C" fn(
         *mut ::core::ffi::c_void,
     ) -> *mut ::core::ffi::c_void;
-    /// The library calls this for `sqlite3_create_collation_v2`'s `xCompare`, at any time until it lets go of it:
+    /// The library calls this for `sqlite3_create_collation`'s `xCompare`, at any time until it lets go of it:
     /// it runs the client's closure of the registration its context names.
     unsafe extern "C" fn __dllgen_callback_63_4(
         a0: *mut ::core::ffi::c_void,
@@ -285,7 +285,7 @@ mod __dllgen {
         if ::dllgen_runtime::kept_begin(
                 &mut __dllgen_w,
                 a0 as usize as *mut ::core::ffi::c_void,
-                "`sqlite3_create_collation_v2`'s callback `xCompare`",
+                "`sqlite3_create_collation`'s callback `xCompare`",
             )
             .is_none()
         {
@@ -322,12 +322,77 @@ mod __dllgen {
         );
         __dllgen_v
     }
+    type __DllgenFn63 = unsafe extern "C" fn(
+        *mut ::core::ffi::c_void,
+        *const u8,
+        i32,
+        *mut ::core::ffi::c_void,
+        ::core::option::Option<
+            unsafe extern "C" fn(
+                *mut ::core::ffi::c_void,
+                i32,
+                *const u8,
+                i32,
+                *const u8,
+            ) -> i32,
+        >,
+    ) -> i32;
+    /// The library calls this for `sqlite3_create_collation_v2`'s `xCompare`, at any time until it lets go of it:
+    /// it runs the client's closure of the registration its context names.
+    unsafe extern "C" fn __dllgen_callback_64_4(
+        a0: *mut ::core::ffi::c_void,
+        a1: i32,
+        a2: *const u8,
+        a3: i32,
+        a4: *const u8,
+    ) -> i32 {
+        let mut __dllgen_w = ::dllgen_runtime::Writer::new();
+        if ::dllgen_runtime::kept_begin(
+                &mut __dllgen_w,
+                a0 as usize as *mut ::core::ffi::c_void,
+                "`sqlite3_create_collation_v2`'s callback `xCompare`",
+            )
+            .is_none()
+        {
+            return (0i64) as i32;
+        }
+        ::dllgen_runtime::marshal::value::reply(&mut __dllgen_w, &a1);
+        unsafe {
+            ::dllgen_runtime::marshal::field::put_elems_c(
+                &mut __dllgen_w,
+                a2,
+                (a1 as i64) as i128,
+            )
+        };
+        ::dllgen_runtime::marshal::value::reply(&mut __dllgen_w, &a3);
+        unsafe {
+            ::dllgen_runtime::marshal::field::put_elems_c(
+                &mut __dllgen_w,
+                a4,
+                (a3 as i64) as i128,
+            )
+        };
+        let __dllgen_v = ::dllgen_runtime::kept_callback(
+            2147500036,
+            &mut __dllgen_w,
+            (0i64) as i32,
+            |__dllgen_r| {
+                let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
+                let __dllgen_ret = ::dllgen_runtime::marshal::value::decode_c(
+                    __dllgen_r,
+                    &mut __dllgen_keep,
+                )?;
+                Ok(__dllgen_ret)
+            },
+        );
+        __dllgen_v
+    }
     /// The library calls this when it lets go of `sqlite3_create_collation_v2`'s callbacks: their registration is
     /// released (the client drops the closures).
-    unsafe extern "C" fn __dllgen_destroy_63_5(context: *mut ::core::ffi::c_void) {
+    unsafe extern "C" fn __dllgen_destroy_64_5(context: *mut ::core::ffi::c_void) {
         ::dllgen_runtime::host::kept::release_context(context);
     }
-    type __DllgenFn63 = unsafe extern "C" fn(
+    type __DllgenFn64 = unsafe extern "C" fn(
         *mut ::core::ffi::c_void,
         *const u8,
         i32,
@@ -343,7 +408,7 @@ mod __dllgen {
         >,
         ::core::option::Option<unsafe extern "C" fn(*mut ::core::ffi::c_void)>,
     ) -> i32;
-    type __DllgenFn64 = unsafe extern "C" fn(
+    type __DllgenFn65 = unsafe extern "C" fn(
         *const u8,
         *const u8,
         *const u8,
@@ -352,7 +417,7 @@ mod __dllgen {
     ) -> *mut ::core::ffi::c_void;
     /// The library calls this for `sqlite3_create_function_v2`'s `xFunc`, at any time until it lets go of it:
     /// it runs the client's closure of the registration its context names.
-    unsafe extern "C" fn __dllgen_callback_65_5(
+    unsafe extern "C" fn __dllgen_callback_66_5(
         a0: *mut ::core::ffi::c_void,
         a1: i32,
         a2: *const *mut ::core::ffi::c_void,
@@ -383,7 +448,7 @@ mod __dllgen {
             )
         };
         let __dllgen_v = ::dllgen_runtime::kept_callback(
-            2147500293,
+            2147500549,
             &mut __dllgen_w,
             (),
             |__dllgen_r| {
@@ -399,7 +464,7 @@ mod __dllgen {
     }
     /// The library calls this for `sqlite3_create_function_v2`'s `xStep`, at any time until it lets go of it:
     /// it runs the client's closure of the registration its context names.
-    unsafe extern "C" fn __dllgen_callback_65_6(
+    unsafe extern "C" fn __dllgen_callback_66_6(
         a0: *mut ::core::ffi::c_void,
         a1: i32,
         a2: *const *mut ::core::ffi::c_void,
@@ -430,7 +495,7 @@ mod __dllgen {
             )
         };
         let __dllgen_v = ::dllgen_runtime::kept_callback(
-            2147500294,
+            2147500550,
             &mut __dllgen_w,
             (),
             |__dllgen_r| {
@@ -446,7 +511,7 @@ mod __dllgen {
     }
     /// The library calls this for `sqlite3_create_function_v2`'s `xFinal`, at any time until it lets go of it:
     /// it runs the client's closure of the registration its context names.
-    unsafe extern "C" fn __dllgen_callback_65_7(a0: *mut ::core::ffi::c_void) -> () {
+    unsafe extern "C" fn __dllgen_callback_66_7(a0: *mut ::core::ffi::c_void) -> () {
         let mut __dllgen_w = ::dllgen_runtime::Writer::new();
         if ::dllgen_runtime::kept_begin(
                 &mut __dllgen_w,
@@ -464,7 +529,7 @@ mod __dllgen {
             a0,
         );
         let __dllgen_v = ::dllgen_runtime::kept_callback(
-            2147500295,
+            2147500551,
             &mut __dllgen_w,
             (),
             |__dllgen_r| {
@@ -480,10 +545,10 @@ mod __dllgen {
     }
     /// The library calls this when it lets go of `sqlite3_create_function_v2`'s callbacks: their registration is
     /// released (the client drops the closures).
-    unsafe extern "C" fn __dllgen_destroy_65_8(context: *mut ::core::ffi::c_void) {
+    unsafe extern "C" fn __dllgen_destroy_66_8(context: *mut ::core::ffi::c_void) {
         ::dllgen_runtime::host::kept::release_context(context);
     }
-    type __DllgenFn65 = unsafe extern "C" fn(
+    type __DllgenFn66 = unsafe extern "C" fn(
         *mut ::core::ffi::c_void,
         *const u8,
         i32,
@@ -506,42 +571,42 @@ mod __dllgen {
         ::core::option::Option<unsafe extern "C" fn(*mut ::core::ffi::c_void)>,
         ::core::option::Option<unsafe extern "C" fn(*mut ::core::ffi::c_void)>,
     ) -> i32;
-    type __DllgenFn66 = unsafe extern "C" fn(*mut ::core::ffi::c_void) -> i32;
     type __DllgenFn67 = unsafe extern "C" fn(*mut ::core::ffi::c_void) -> i32;
-    type __DllgenFn68 = unsafe extern "C" fn(
+    type __DllgenFn68 = unsafe extern "C" fn(*mut ::core::ffi::c_void) -> i32;
+    type __DllgenFn69 = unsafe extern "C" fn(
         *mut ::core::ffi::c_void,
         i32,
         i32,
         *mut i32,
     ) -> i32;
-    type __DllgenFn69 = unsafe extern "C" fn(
+    type __DllgenFn70 = unsafe extern "C" fn(
         *mut ::core::ffi::c_void,
         i32,
         *const ::core::ffi::c_void,
         i32,
         i32,
     ) -> i32;
-    type __DllgenFn70 = unsafe extern "C" fn(
-        *mut ::core::ffi::c_void,
-        *const u8,
-    ) -> *mut ::core::ffi::c_void;
     type __DllgenFn71 = unsafe extern "C" fn(
         *mut ::core::ffi::c_void,
+        *const u8,
     ) -> *mut ::core::ffi::c_void;
     type __DllgenFn72 = unsafe extern "C" fn(
         *mut ::core::ffi::c_void,
     ) -> *mut ::core::ffi::c_void;
-    type __DllgenFn73 = unsafe extern "C" fn(*mut ::core::ffi::c_void, i32) -> *const u8;
-    type __DllgenFn74 = unsafe extern "C" fn(*mut ::core::ffi::c_void, *const u8) -> i32;
-    type __DllgenFn75 = unsafe extern "C" fn(*mut ::core::ffi::c_void) -> i32;
-    type __DllgenFn76 = unsafe extern "C" fn(
+    type __DllgenFn73 = unsafe extern "C" fn(
+        *mut ::core::ffi::c_void,
+    ) -> *mut ::core::ffi::c_void;
+    type __DllgenFn74 = unsafe extern "C" fn(*mut ::core::ffi::c_void, i32) -> *const u8;
+    type __DllgenFn75 = unsafe extern "C" fn(*mut ::core::ffi::c_void, *const u8) -> i32;
+    type __DllgenFn76 = unsafe extern "C" fn(*mut ::core::ffi::c_void) -> i32;
+    type __DllgenFn77 = unsafe extern "C" fn(
         *mut ::core::ffi::c_void,
         i32,
         *mut i32,
         *mut i32,
         i32,
     ) -> i32;
-    type __DllgenFn77 = unsafe extern "C" fn(
+    type __DllgenFn78 = unsafe extern "C" fn(
         *mut ::core::ffi::c_void,
         *const u8,
         *const u8,
@@ -549,19 +614,19 @@ mod __dllgen {
         i64,
         u32,
     ) -> i32;
-    type __DllgenFn78 = unsafe extern "C" fn(
+    type __DllgenFn79 = unsafe extern "C" fn(
         *mut ::core::ffi::c_void,
         *const *const u8,
     ) -> i32;
-    type __DllgenFn79 = unsafe extern "C" fn(*mut ::core::ffi::c_void, i32) -> i32;
-    type __DllgenFn80 = unsafe extern "C" fn(i32) -> i32;
-    type __DllgenFn81 = unsafe extern "C" fn(*mut ::core::ffi::c_void) -> i32;
-    type __DllgenFn82 = unsafe extern "C" fn(*mut ::core::ffi::c_void) -> *const u8;
-    type __DllgenFn83 = unsafe extern "C" fn(*mut ::core::ffi::c_void) -> *const u16;
-    type __DllgenFn84 = unsafe extern "C" fn(*mut ::core::ffi::c_void) -> i32;
-    type __DllgenFn85 = unsafe extern "C" fn(i32) -> *const u8;
+    type __DllgenFn80 = unsafe extern "C" fn(*mut ::core::ffi::c_void, i32) -> i32;
+    type __DllgenFn81 = unsafe extern "C" fn(i32) -> i32;
+    type __DllgenFn82 = unsafe extern "C" fn(*mut ::core::ffi::c_void) -> i32;
+    type __DllgenFn83 = unsafe extern "C" fn(*mut ::core::ffi::c_void) -> *const u8;
+    type __DllgenFn84 = unsafe extern "C" fn(*mut ::core::ffi::c_void) -> *const u16;
+    type __DllgenFn85 = unsafe extern "C" fn(*mut ::core::ffi::c_void) -> i32;
+    type __DllgenFn86 = unsafe extern "C" fn(i32) -> *const u8;
     /// The library calls this for `sqlite3_exec`'s `callback`: it runs the client's closure.
-    unsafe extern "C" fn __dllgen_callback_86_2(
+    unsafe extern "C" fn __dllgen_callback_87_2(
         a0: *mut ::core::ffi::c_void,
         a1: i32,
         a2: *const *const u8,
@@ -580,7 +645,7 @@ mod __dllgen {
             >(&mut __dllgen_w, a3, a1 as i64)
         };
         ::dllgen_runtime::callback(
-            86,
+            87,
             2,
             &mut __dllgen_w,
             |__dllgen_r| {
@@ -593,7 +658,7 @@ mod __dllgen {
             },
         )
     }
-    type __DllgenFn86 = unsafe extern "C" fn(
+    type __DllgenFn87 = unsafe extern "C" fn(
         *mut ::core::ffi::c_void,
         *const u8,
         ::core::option::Option<
@@ -607,25 +672,25 @@ mod __dllgen {
         *mut ::core::ffi::c_void,
         *mut *mut ::core::ffi::c_void,
     ) -> i32;
-    type __DllgenHelper86_4 = unsafe extern "C" fn(*mut ::core::ffi::c_void);
-    type __DllgenFn87 = unsafe extern "C" fn(*mut ::core::ffi::c_void) -> *const u8;
-    type __DllgenHelper87 = unsafe extern "C" fn(*mut ::core::ffi::c_void);
-    type __DllgenFn88 = unsafe extern "C" fn(*mut ::core::ffi::c_void) -> i32;
+    type __DllgenHelper87_4 = unsafe extern "C" fn(*mut ::core::ffi::c_void);
+    type __DllgenFn88 = unsafe extern "C" fn(*mut ::core::ffi::c_void) -> *const u8;
+    type __DllgenHelper88 = unsafe extern "C" fn(*mut ::core::ffi::c_void);
     type __DllgenFn89 = unsafe extern "C" fn(*mut ::core::ffi::c_void) -> i32;
-    type __DllgenFn90 = unsafe extern "C" fn(*mut ::core::ffi::c_void, i32) -> i32;
-    type __DllgenFn91 = unsafe extern "C" fn(
+    type __DllgenFn90 = unsafe extern "C" fn(*mut ::core::ffi::c_void) -> i32;
+    type __DllgenFn91 = unsafe extern "C" fn(*mut ::core::ffi::c_void, i32) -> i32;
+    type __DllgenFn92 = unsafe extern "C" fn(
         *mut ::core::ffi::c_void,
         *const u8,
         i32,
         *mut i32,
     ) -> i32;
-    type __DllgenFn92 = unsafe extern "C" fn(*mut ::core::ffi::c_void) -> *const u8;
     type __DllgenFn93 = unsafe extern "C" fn(*mut ::core::ffi::c_void) -> *const u8;
     type __DllgenFn94 = unsafe extern "C" fn(*mut ::core::ffi::c_void) -> *const u8;
-    type __DllgenFn95 = unsafe extern "C" fn(*mut ::core::ffi::c_void) -> i32;
-    type __DllgenFn96 = unsafe extern "C" fn(*mut ::core::ffi::c_void) -> ();
-    type __DllgenFn97 = unsafe extern "C" fn(*mut ::core::ffi::c_void) -> i32;
-    type __DllgenFn98 = unsafe extern "C" fn(
+    type __DllgenFn95 = unsafe extern "C" fn(*mut ::core::ffi::c_void) -> *const u8;
+    type __DllgenFn96 = unsafe extern "C" fn(*mut ::core::ffi::c_void) -> i32;
+    type __DllgenFn97 = unsafe extern "C" fn(*mut ::core::ffi::c_void) -> ();
+    type __DllgenFn98 = unsafe extern "C" fn(*mut ::core::ffi::c_void) -> i32;
+    type __DllgenFn99 = unsafe extern "C" fn(
         *mut ::core::ffi::c_void,
         *const u8,
         *mut *mut ::core::ffi::c_void,
@@ -633,79 +698,72 @@ mod __dllgen {
         *mut i32,
         *mut *mut ::core::ffi::c_void,
     ) -> i32;
-    type __DllgenHelper98_2 = unsafe extern "C" fn(*mut ::core::ffi::c_void);
-    type __DllgenHelper98_5 = unsafe extern "C" fn(*mut ::core::ffi::c_void);
-    type __DllgenFn99 = unsafe extern "C" fn() -> i32;
-    type __DllgenFn100 = unsafe extern "C" fn(i64) -> i64;
-    type __DllgenFn101 = unsafe extern "C" fn() -> i32;
-    type __DllgenFn102 = unsafe extern "C" fn(*mut ::core::ffi::c_void) -> ();
-    type __DllgenFn103 = unsafe extern "C" fn(*const u8, i32) -> i32;
-    type __DllgenFn104 = unsafe extern "C" fn() -> i32;
-    type __DllgenFn105 = unsafe extern "C" fn(
+    type __DllgenHelper99_2 = unsafe extern "C" fn(*mut ::core::ffi::c_void);
+    type __DllgenHelper99_5 = unsafe extern "C" fn(*mut ::core::ffi::c_void);
+    type __DllgenFn100 = unsafe extern "C" fn() -> i32;
+    type __DllgenFn101 = unsafe extern "C" fn(i64) -> i64;
+    type __DllgenFn102 = unsafe extern "C" fn() -> i32;
+    type __DllgenFn103 = unsafe extern "C" fn(*mut ::core::ffi::c_void) -> ();
+    type __DllgenFn104 = unsafe extern "C" fn(*const u8, i32) -> i32;
+    type __DllgenFn105 = unsafe extern "C" fn() -> i32;
+    type __DllgenFn106 = unsafe extern "C" fn(
         i32,
         *mut *mut ::core::ffi::c_void,
         *mut i32,
     ) -> i32;
-    type __DllgenFn106 = unsafe extern "C" fn(*mut ::core::ffi::c_void) -> i64;
-    type __DllgenFn107 = unsafe extern "C" fn() -> *const u8;
-    type __DllgenFn108 = unsafe extern "C" fn() -> i32;
-    type __DllgenFn109 = unsafe extern "C" fn(*mut ::core::ffi::c_void, i32, i32) -> i32;
-    type __DllgenFn110 = unsafe extern "C" fn(
+    type __DllgenFn107 = unsafe extern "C" fn(*mut ::core::ffi::c_void) -> i64;
+    type __DllgenFn108 = unsafe extern "C" fn() -> *const u8;
+    type __DllgenFn109 = unsafe extern "C" fn() -> i32;
+    type __DllgenFn110 = unsafe extern "C" fn(*mut ::core::ffi::c_void, i32, i32) -> i32;
+    type __DllgenFn111 = unsafe extern "C" fn(
         *mut ::core::ffi::c_void,
         *const u8,
         *const u8,
         *mut *mut ::core::ffi::c_void,
     ) -> i32;
-    type __DllgenHelper110_3 = unsafe extern "C" fn(*mut ::core::ffi::c_void);
-    type __DllgenFn111 = unsafe extern "C" fn(i32, *const u8, *const u8) -> ();
-    type __DllgenFn112 = unsafe extern "C" fn(i32) -> i64;
-    type __DllgenFn113 = unsafe extern "C" fn() -> i64;
-    type __DllgenFn114 = unsafe extern "C" fn(*const u8, f64) -> *const u8;
-    type __DllgenHelper114 = unsafe extern "C" fn(*mut ::core::ffi::c_void);
-    type __DllgenFn115 = unsafe extern "C" fn(*const u8, i64) -> *const u8;
+    type __DllgenHelper111_3 = unsafe extern "C" fn(*mut ::core::ffi::c_void);
+    type __DllgenFn112 = unsafe extern "C" fn(i32, *const u8, *const u8) -> ();
+    type __DllgenFn113 = unsafe extern "C" fn(i32) -> i64;
+    type __DllgenFn114 = unsafe extern "C" fn() -> i64;
+    type __DllgenFn115 = unsafe extern "C" fn(*const u8, f64) -> *const u8;
     type __DllgenHelper115 = unsafe extern "C" fn(*mut ::core::ffi::c_void);
-    type __DllgenFn116 = unsafe extern "C" fn(*const u8, *const u8) -> *const u8;
+    type __DllgenFn116 = unsafe extern "C" fn(*const u8, i64) -> *const u8;
     type __DllgenHelper116 = unsafe extern "C" fn(*mut ::core::ffi::c_void);
-    type __DllgenFn117 = unsafe extern "C" fn(i32) -> *mut ::core::ffi::c_void;
-    type __DllgenFn118 = unsafe extern "C" fn(*mut ::core::ffi::c_void) -> ();
+    type __DllgenFn117 = unsafe extern "C" fn(*const u8, *const u8) -> *const u8;
+    type __DllgenHelper117 = unsafe extern "C" fn(*mut ::core::ffi::c_void);
+    type __DllgenFn118 = unsafe extern "C" fn(i32) -> *mut ::core::ffi::c_void;
     type __DllgenFn119 = unsafe extern "C" fn(*mut ::core::ffi::c_void) -> ();
     type __DllgenFn120 = unsafe extern "C" fn(*mut ::core::ffi::c_void) -> ();
-    type __DllgenFn121 = unsafe extern "C" fn(*mut ::core::ffi::c_void) -> i32;
-    type __DllgenFn122 = unsafe extern "C" fn(
+    type __DllgenFn121 = unsafe extern "C" fn(*mut ::core::ffi::c_void) -> ();
+    type __DllgenFn122 = unsafe extern "C" fn(*mut ::core::ffi::c_void) -> i32;
+    type __DllgenFn123 = unsafe extern "C" fn(
         *mut ::core::ffi::c_void,
         *mut ::core::ffi::c_void,
     ) -> *mut ::core::ffi::c_void;
-    type __DllgenFn123 = unsafe extern "C" fn(
-        *const u8,
-        *mut *mut ::core::ffi::c_void,
-    ) -> i32;
     type __DllgenFn124 = unsafe extern "C" fn(
-        *const u16,
+        *const u8,
         *mut *mut ::core::ffi::c_void,
     ) -> i32;
     type __DllgenFn125 = unsafe extern "C" fn(
+        *const u16,
+        *mut *mut ::core::ffi::c_void,
+    ) -> i32;
+    type __DllgenFn126 = unsafe extern "C" fn(
         *const u8,
         *mut *mut ::core::ffi::c_void,
         i32,
         *const u8,
     ) -> i32;
-    type __DllgenFn126 = unsafe extern "C" fn() -> i32;
     type __DllgenFn127 = unsafe extern "C" fn() -> i32;
-    type __DllgenFn128 = unsafe extern "C" fn(
-        *mut ::core::ffi::c_void,
-        *const u8,
-        i32,
-    ) -> i32;
+    type __DllgenFn128 = unsafe extern "C" fn() -> i32;
     type __DllgenFn129 = unsafe extern "C" fn(
         *mut ::core::ffi::c_void,
         *const u8,
         i32,
-        *mut *mut ::core::ffi::c_void,
-        *const ::core::ffi::c_void,
     ) -> i32;
     type __DllgenFn130 = unsafe extern "C" fn(
         *mut ::core::ffi::c_void,
-        *const u16,
+        *const u8,
         i32,
         *mut *mut ::core::ffi::c_void,
         *const ::core::ffi::c_void,
@@ -721,18 +779,25 @@ mod __dllgen {
         *mut ::core::ffi::c_void,
         *const u16,
         i32,
-        u32,
         *mut *mut ::core::ffi::c_void,
         *const ::core::ffi::c_void,
     ) -> i32;
     type __DllgenFn133 = unsafe extern "C" fn(
+        *mut ::core::ffi::c_void,
+        *const u16,
+        i32,
+        u32,
+        *mut *mut ::core::ffi::c_void,
+        *const ::core::ffi::c_void,
+    ) -> i32;
+    type __DllgenFn134 = unsafe extern "C" fn(
         *mut ::core::ffi::c_void,
         *const u8,
         i32,
         *mut *mut ::core::ffi::c_void,
         *const ::core::ffi::c_void,
     ) -> i32;
-    type __DllgenFn134 = unsafe extern "C" fn(
+    type __DllgenFn135 = unsafe extern "C" fn(
         *mut ::core::ffi::c_void,
         *const u8,
         i32,
@@ -742,7 +807,7 @@ mod __dllgen {
     ) -> i32;
     /// The library calls this for `sqlite3_profile`'s `xProfile`, at any time until it lets go of it:
     /// it runs the client's closure of the registration its context names.
-    unsafe extern "C" fn __dllgen_callback_135_1(
+    unsafe extern "C" fn __dllgen_callback_136_1(
         a0: *mut ::core::ffi::c_void,
         a1: *const u8,
         a2: u64,
@@ -764,44 +829,9 @@ mod __dllgen {
         };
         ::dllgen_runtime::marshal::value::reply(&mut __dllgen_w, &a2);
         let __dllgen_v = ::dllgen_runtime::kept_callback(
-            2147518209,
+            2147518465,
             &mut __dllgen_w,
             (),
-            |__dllgen_r| {
-                let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
-                let __dllgen_ret = ::dllgen_runtime::marshal::value::decode_c(
-                    __dllgen_r,
-                    &mut __dllgen_keep,
-                )?;
-                Ok(__dllgen_ret)
-            },
-        );
-        __dllgen_v
-    }
-    type __DllgenFn135 = unsafe extern "C" fn(
-        *mut ::core::ffi::c_void,
-        ::core::option::Option<
-            unsafe extern "C" fn(*mut ::core::ffi::c_void, *const u8, u64),
-        >,
-        *mut ::core::ffi::c_void,
-    ) -> ();
-    /// The library calls this for `sqlite3_progress_handler`'s `arg2`, at any time until it lets go of it:
-    /// it runs the client's closure of the registration its context names.
-    unsafe extern "C" fn __dllgen_callback_136_2(a0: *mut ::core::ffi::c_void) -> i32 {
-        let mut __dllgen_w = ::dllgen_runtime::Writer::new();
-        if ::dllgen_runtime::kept_begin(
-                &mut __dllgen_w,
-                a0 as usize as *mut ::core::ffi::c_void,
-                "`sqlite3_progress_handler`'s callback `arg2`",
-            )
-            .is_none()
-        {
-            return (0i64) as i32;
-        }
-        let __dllgen_v = ::dllgen_runtime::kept_callback(
-            2147518466,
-            &mut __dllgen_w,
-            (0i64) as i32,
             |__dllgen_r| {
                 let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                 let __dllgen_ret = ::dllgen_runtime::marshal::value::decode_c(
@@ -815,48 +845,83 @@ mod __dllgen {
     }
     type __DllgenFn136 = unsafe extern "C" fn(
         *mut ::core::ffi::c_void,
+        ::core::option::Option<
+            unsafe extern "C" fn(*mut ::core::ffi::c_void, *const u8, u64),
+        >,
+        *mut ::core::ffi::c_void,
+    ) -> ();
+    /// The library calls this for `sqlite3_progress_handler`'s `arg2`, at any time until it lets go of it:
+    /// it runs the client's closure of the registration its context names.
+    unsafe extern "C" fn __dllgen_callback_137_2(a0: *mut ::core::ffi::c_void) -> i32 {
+        let mut __dllgen_w = ::dllgen_runtime::Writer::new();
+        if ::dllgen_runtime::kept_begin(
+                &mut __dllgen_w,
+                a0 as usize as *mut ::core::ffi::c_void,
+                "`sqlite3_progress_handler`'s callback `arg2`",
+            )
+            .is_none()
+        {
+            return (0i64) as i32;
+        }
+        let __dllgen_v = ::dllgen_runtime::kept_callback(
+            2147518722,
+            &mut __dllgen_w,
+            (0i64) as i32,
+            |__dllgen_r| {
+                let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
+                let __dllgen_ret = ::dllgen_runtime::marshal::value::decode_c(
+                    __dllgen_r,
+                    &mut __dllgen_keep,
+                )?;
+                Ok(__dllgen_ret)
+            },
+        );
+        __dllgen_v
+    }
+    type __DllgenFn137 = unsafe extern "C" fn(
+        *mut ::core::ffi::c_void,
         i32,
         ::core::option::Option<unsafe extern "C" fn(*mut ::core::ffi::c_void) -> i32>,
         *mut ::core::ffi::c_void,
     ) -> ();
-    type __DllgenFn137 = unsafe extern "C" fn(i32, *mut u8) -> ();
-    type __DllgenFn138 = unsafe extern "C" fn(i32) -> i32;
-    type __DllgenFn139 = unsafe extern "C" fn(*mut ::core::ffi::c_void) -> i32;
-    type __DllgenFn140 = unsafe extern "C" fn() -> ();
-    type __DllgenFn141 = unsafe extern "C" fn(
+    type __DllgenFn138 = unsafe extern "C" fn(i32, *mut u8) -> ();
+    type __DllgenFn139 = unsafe extern "C" fn(i32) -> i32;
+    type __DllgenFn140 = unsafe extern "C" fn(*mut ::core::ffi::c_void) -> i32;
+    type __DllgenFn141 = unsafe extern "C" fn() -> ();
+    type __DllgenFn142 = unsafe extern "C" fn(
         *mut ::core::ffi::c_void,
         *const u8,
         i32,
         *const ::core::ffi::c_void,
     ) -> ();
-    type __DllgenFn142 = unsafe extern "C" fn(*mut ::core::ffi::c_void, f64) -> ();
-    type __DllgenFn143 = unsafe extern "C" fn(
+    type __DllgenFn143 = unsafe extern "C" fn(*mut ::core::ffi::c_void, f64) -> ();
+    type __DllgenFn144 = unsafe extern "C" fn(
         *mut ::core::ffi::c_void,
         *const u8,
         i32,
     ) -> ();
-    type __DllgenFn144 = unsafe extern "C" fn(*mut ::core::ffi::c_void, i32) -> ();
-    type __DllgenFn145 = unsafe extern "C" fn(*mut ::core::ffi::c_void) -> ();
+    type __DllgenFn145 = unsafe extern "C" fn(*mut ::core::ffi::c_void, i32) -> ();
     type __DllgenFn146 = unsafe extern "C" fn(*mut ::core::ffi::c_void) -> ();
-    type __DllgenFn147 = unsafe extern "C" fn(*mut ::core::ffi::c_void, i32) -> ();
-    type __DllgenFn148 = unsafe extern "C" fn(*mut ::core::ffi::c_void, i64) -> ();
-    type __DllgenFn149 = unsafe extern "C" fn(*mut ::core::ffi::c_void) -> ();
-    type __DllgenFn150 = unsafe extern "C" fn(*mut ::core::ffi::c_void, u32) -> ();
-    type __DllgenFn151 = unsafe extern "C" fn(
-        *mut ::core::ffi::c_void,
-        *const u8,
-        i32,
-        *const ::core::ffi::c_void,
-    ) -> ();
+    type __DllgenFn147 = unsafe extern "C" fn(*mut ::core::ffi::c_void) -> ();
+    type __DllgenFn148 = unsafe extern "C" fn(*mut ::core::ffi::c_void, i32) -> ();
+    type __DllgenFn149 = unsafe extern "C" fn(*mut ::core::ffi::c_void, i64) -> ();
+    type __DllgenFn150 = unsafe extern "C" fn(*mut ::core::ffi::c_void) -> ();
+    type __DllgenFn151 = unsafe extern "C" fn(*mut ::core::ffi::c_void, u32) -> ();
     type __DllgenFn152 = unsafe extern "C" fn(
         *mut ::core::ffi::c_void,
+        *const u8,
+        i32,
+        *const ::core::ffi::c_void,
+    ) -> ();
+    type __DllgenFn153 = unsafe extern "C" fn(
+        *mut ::core::ffi::c_void,
         *mut ::core::ffi::c_void,
     ) -> ();
-    type __DllgenFn153 = unsafe extern "C" fn(*mut ::core::ffi::c_void, i32) -> ();
-    type __DllgenFn154 = unsafe extern "C" fn(*mut ::core::ffi::c_void, u64) -> i32;
+    type __DllgenFn154 = unsafe extern "C" fn(*mut ::core::ffi::c_void, i32) -> ();
+    type __DllgenFn155 = unsafe extern "C" fn(*mut ::core::ffi::c_void, u64) -> i32;
     /// The library calls this for `sqlite3_rollback_hook`'s `arg1`, at any time until it lets go of it:
     /// it runs the client's closure of the registration its context names.
-    unsafe extern "C" fn __dllgen_callback_155_1(a0: *mut ::core::ffi::c_void) -> () {
+    unsafe extern "C" fn __dllgen_callback_156_1(a0: *mut ::core::ffi::c_void) -> () {
         let mut __dllgen_w = ::dllgen_runtime::Writer::new();
         if ::dllgen_runtime::kept_begin(
                 &mut __dllgen_w,
@@ -868,7 +933,7 @@ mod __dllgen {
             return ();
         }
         let __dllgen_v = ::dllgen_runtime::kept_callback(
-            2147523329,
+            2147523585,
             &mut __dllgen_w,
             (),
             |__dllgen_r| {
@@ -882,21 +947,21 @@ mod __dllgen {
         );
         __dllgen_v
     }
-    type __DllgenFn155 = unsafe extern "C" fn(
+    type __DllgenFn156 = unsafe extern "C" fn(
         *mut ::core::ffi::c_void,
         ::core::option::Option<unsafe extern "C" fn(*mut ::core::ffi::c_void)>,
         *mut ::core::ffi::c_void,
     ) -> ();
-    type __DllgenFn156 = unsafe extern "C" fn(
+    type __DllgenFn157 = unsafe extern "C" fn(
         *mut ::core::ffi::c_void,
         *const u8,
         *mut i64,
         u32,
     ) -> *const u8;
-    type __DllgenHelper156 = unsafe extern "C" fn(*mut ::core::ffi::c_void);
+    type __DllgenHelper157 = unsafe extern "C" fn(*mut ::core::ffi::c_void);
     /// The library calls this for `sqlite3_set_authorizer`'s `xAuth`, at any time until it lets go of it:
     /// it runs the client's closure of the registration its context names.
-    unsafe extern "C" fn __dllgen_callback_157_1(
+    unsafe extern "C" fn __dllgen_callback_158_1(
         a0: *mut ::core::ffi::c_void,
         a1: i32,
         a2: *const u8,
@@ -936,7 +1001,7 @@ mod __dllgen {
             >(&mut __dllgen_w, a5)
         };
         let __dllgen_v = ::dllgen_runtime::kept_callback(
-            2147523841,
+            2147524097,
             &mut __dllgen_w,
             (1i64) as i32,
             |__dllgen_r| {
@@ -950,7 +1015,7 @@ mod __dllgen {
         );
         __dllgen_v
     }
-    type __DllgenFn157 = unsafe extern "C" fn(
+    type __DllgenFn158 = unsafe extern "C" fn(
         *mut ::core::ffi::c_void,
         ::core::option::Option<
             unsafe extern "C" fn(
@@ -964,53 +1029,53 @@ mod __dllgen {
         >,
         *mut ::core::ffi::c_void,
     ) -> i32;
-    type __DllgenFn158 = unsafe extern "C" fn(*mut ::core::ffi::c_void, i64) -> ();
-    type __DllgenFn159 = unsafe extern "C" fn() -> i32;
-    type __DllgenFn160 = unsafe extern "C" fn(i32) -> i32;
-    type __DllgenFn161 = unsafe extern "C" fn(
+    type __DllgenFn159 = unsafe extern "C" fn(*mut ::core::ffi::c_void, i64) -> ();
+    type __DllgenFn160 = unsafe extern "C" fn() -> i32;
+    type __DllgenFn161 = unsafe extern "C" fn(i32) -> i32;
+    type __DllgenFn162 = unsafe extern "C" fn(
         i32,
         *mut u8,
         *const u8,
         *const u8,
     ) -> *const u8;
-    type __DllgenFn162 = unsafe extern "C" fn(i32) -> ();
-    type __DllgenFn163 = unsafe extern "C" fn(i64) -> i64;
-    type __DllgenFn164 = unsafe extern "C" fn() -> *const u8;
-    type __DllgenFn165 = unsafe extern "C" fn(*mut ::core::ffi::c_void) -> *const u8;
-    type __DllgenFn166 = unsafe extern "C" fn(i32, *mut i32, *mut i32, i32) -> i32;
-    type __DllgenFn167 = unsafe extern "C" fn(i32, *mut i64, *mut i64, i32) -> i32;
-    type __DllgenFn168 = unsafe extern "C" fn(*mut ::core::ffi::c_void) -> i32;
+    type __DllgenFn163 = unsafe extern "C" fn(i32) -> ();
+    type __DllgenFn164 = unsafe extern "C" fn(i64) -> i64;
+    type __DllgenFn165 = unsafe extern "C" fn() -> *const u8;
+    type __DllgenFn166 = unsafe extern "C" fn(*mut ::core::ffi::c_void) -> *const u8;
+    type __DllgenFn167 = unsafe extern "C" fn(i32, *mut i32, *mut i32, i32) -> i32;
+    type __DllgenFn168 = unsafe extern "C" fn(i32, *mut i64, *mut i64, i32) -> i32;
     type __DllgenFn169 = unsafe extern "C" fn(*mut ::core::ffi::c_void) -> i32;
     type __DllgenFn170 = unsafe extern "C" fn(*mut ::core::ffi::c_void) -> i32;
     type __DllgenFn171 = unsafe extern "C" fn(*mut ::core::ffi::c_void) -> i32;
-    type __DllgenFn172 = unsafe extern "C" fn(*mut ::core::ffi::c_void, i32, i32) -> i32;
-    type __DllgenFn173 = unsafe extern "C" fn(
+    type __DllgenFn172 = unsafe extern "C" fn(*mut ::core::ffi::c_void) -> i32;
+    type __DllgenFn173 = unsafe extern "C" fn(*mut ::core::ffi::c_void, i32, i32) -> i32;
+    type __DllgenFn174 = unsafe extern "C" fn(
         *mut ::core::ffi::c_void,
         *const u8,
         i32,
     ) -> ();
-    type __DllgenFn174 = unsafe extern "C" fn(*mut ::core::ffi::c_void, *const u8) -> ();
-    type __DllgenFn175 = unsafe extern "C" fn(*mut ::core::ffi::c_void, i32, i8) -> ();
-    type __DllgenFn176 = unsafe extern "C" fn(
+    type __DllgenFn175 = unsafe extern "C" fn(*mut ::core::ffi::c_void, *const u8) -> ();
+    type __DllgenFn176 = unsafe extern "C" fn(*mut ::core::ffi::c_void, i32, i8) -> ();
+    type __DllgenFn177 = unsafe extern "C" fn(
         *mut ::core::ffi::c_void,
         *const u8,
         *const u8,
     ) -> ();
-    type __DllgenFn177 = unsafe extern "C" fn(*mut ::core::ffi::c_void) -> i32;
-    type __DllgenFn178 = unsafe extern "C" fn(*mut ::core::ffi::c_void) -> *const u8;
-    type __DllgenHelper178 = unsafe extern "C" fn(*mut ::core::ffi::c_void);
-    type __DllgenFn179 = unsafe extern "C" fn(*mut ::core::ffi::c_void) -> i32;
-    type __DllgenFn180 = unsafe extern "C" fn(
+    type __DllgenFn178 = unsafe extern "C" fn(*mut ::core::ffi::c_void) -> i32;
+    type __DllgenFn179 = unsafe extern "C" fn(*mut ::core::ffi::c_void) -> *const u8;
+    type __DllgenHelper179 = unsafe extern "C" fn(*mut ::core::ffi::c_void);
+    type __DllgenFn180 = unsafe extern "C" fn(*mut ::core::ffi::c_void) -> i32;
+    type __DllgenFn181 = unsafe extern "C" fn(
         *mut ::core::ffi::c_void,
     ) -> *mut ::core::ffi::c_void;
-    type __DllgenFn181 = unsafe extern "C" fn(*mut ::core::ffi::c_void) -> ();
-    type __DllgenFn182 = unsafe extern "C" fn(*mut ::core::ffi::c_void) -> *const u8;
-    type __DllgenFn183 = unsafe extern "C" fn(*const u8, *const u8) -> i32;
+    type __DllgenFn182 = unsafe extern "C" fn(*mut ::core::ffi::c_void) -> ();
+    type __DllgenFn183 = unsafe extern "C" fn(*mut ::core::ffi::c_void) -> *const u8;
     type __DllgenFn184 = unsafe extern "C" fn(*const u8, *const u8) -> i32;
-    type __DllgenFn185 = unsafe extern "C" fn(*const u8, *const u8, u32) -> i32;
-    type __DllgenFn186 = unsafe extern "C" fn(*const u8, *const u8, i32) -> i32;
-    type __DllgenFn187 = unsafe extern "C" fn(*mut ::core::ffi::c_void) -> i32;
-    type __DllgenFn188 = unsafe extern "C" fn(
+    type __DllgenFn185 = unsafe extern "C" fn(*const u8, *const u8) -> i32;
+    type __DllgenFn186 = unsafe extern "C" fn(*const u8, *const u8, u32) -> i32;
+    type __DllgenFn187 = unsafe extern "C" fn(*const u8, *const u8, i32) -> i32;
+    type __DllgenFn188 = unsafe extern "C" fn(*mut ::core::ffi::c_void) -> i32;
+    type __DllgenFn189 = unsafe extern "C" fn(
         *mut ::core::ffi::c_void,
         *const u8,
         *const u8,
@@ -1021,13 +1086,13 @@ mod __dllgen {
         *mut i32,
         *mut i32,
     ) -> i32;
-    type __DllgenFn189 = unsafe extern "C" fn() -> ();
-    type __DllgenFn190 = unsafe extern "C" fn() -> i32;
-    type __DllgenFn191 = unsafe extern "C" fn(*mut ::core::ffi::c_void) -> i32;
-    type __DllgenFn192 = unsafe extern "C" fn(*mut ::core::ffi::c_void) -> i64;
+    type __DllgenFn190 = unsafe extern "C" fn() -> ();
+    type __DllgenFn191 = unsafe extern "C" fn() -> i32;
+    type __DllgenFn192 = unsafe extern "C" fn(*mut ::core::ffi::c_void) -> i32;
+    type __DllgenFn193 = unsafe extern "C" fn(*mut ::core::ffi::c_void) -> i64;
     /// The library calls this for `sqlite3_trace`'s `xTrace`, at any time until it lets go of it:
     /// it runs the client's closure of the registration its context names.
-    unsafe extern "C" fn __dllgen_callback_193_1(
+    unsafe extern "C" fn __dllgen_callback_194_1(
         a0: *mut ::core::ffi::c_void,
         a1: *const u8,
     ) -> () {
@@ -1047,7 +1112,7 @@ mod __dllgen {
             >(&mut __dllgen_w, a1)
         };
         let __dllgen_v = ::dllgen_runtime::kept_callback(
-            2147533057,
+            2147533313,
             &mut __dllgen_w,
             (),
             |__dllgen_r| {
@@ -1061,7 +1126,7 @@ mod __dllgen {
         );
         __dllgen_v
     }
-    type __DllgenFn193 = unsafe extern "C" fn(
+    type __DllgenFn194 = unsafe extern "C" fn(
         *mut ::core::ffi::c_void,
         ::core::option::Option<
             unsafe extern "C" fn(*mut ::core::ffi::c_void, *const u8),
@@ -1070,7 +1135,7 @@ mod __dllgen {
     ) -> ();
     /// The library calls this for `sqlite3_trace_v2_stmt`'s `callback`, at any time until it lets go of it:
     /// it runs the client's closure of the registration its context names.
-    unsafe extern "C" fn __dllgen_callback_194_2(
+    unsafe extern "C" fn __dllgen_callback_195_2(
         a0: u32,
         a1: *mut ::core::ffi::c_void,
         a2: *mut ::core::ffi::c_void,
@@ -1098,7 +1163,7 @@ mod __dllgen {
             >(&mut __dllgen_w, a3)
         };
         let __dllgen_v = ::dllgen_runtime::kept_callback(
-            2147533314,
+            2147533570,
             &mut __dllgen_w,
             (0i64) as i32,
             |__dllgen_r| {
@@ -1112,7 +1177,7 @@ mod __dllgen {
         );
         __dllgen_v
     }
-    type __DllgenFn194 = unsafe extern "C" fn(
+    type __DllgenFn195 = unsafe extern "C" fn(
         *mut ::core::ffi::c_void,
         u32,
         ::core::option::Option<
@@ -1125,17 +1190,17 @@ mod __dllgen {
         >,
         *mut ::core::ffi::c_void,
     ) -> i32;
-    type __DllgenFn195 = unsafe extern "C" fn(
+    type __DllgenFn196 = unsafe extern "C" fn(
         *mut ::core::ffi::c_void,
         *mut ::core::ffi::c_void,
     ) -> i32;
-    type __DllgenFn196 = unsafe extern "C" fn(
+    type __DllgenFn197 = unsafe extern "C" fn(
         *mut ::core::ffi::c_void,
         *const u8,
     ) -> i32;
     /// The library calls this for `sqlite3_update_hook`'s `arg1`, at any time until it lets go of it:
     /// it runs the client's closure of the registration its context names.
-    unsafe extern "C" fn __dllgen_callback_197_1(
+    unsafe extern "C" fn __dllgen_callback_198_1(
         a0: *mut ::core::ffi::c_void,
         a1: i32,
         a2: *const u8,
@@ -1165,7 +1230,7 @@ mod __dllgen {
         };
         ::dllgen_runtime::marshal::value::reply(&mut __dllgen_w, &a4);
         let __dllgen_v = ::dllgen_runtime::kept_callback(
-            2147534081,
+            2147534337,
             &mut __dllgen_w,
             (),
             |__dllgen_r| {
@@ -1179,7 +1244,7 @@ mod __dllgen {
         );
         __dllgen_v
     }
-    type __DllgenFn197 = unsafe extern "C" fn(
+    type __DllgenFn198 = unsafe extern "C" fn(
         *mut ::core::ffi::c_void,
         ::core::option::Option<
             unsafe extern "C" fn(
@@ -1192,55 +1257,55 @@ mod __dllgen {
         >,
         *mut ::core::ffi::c_void,
     ) -> ();
-    type __DllgenFn198 = unsafe extern "C" fn(
+    type __DllgenFn199 = unsafe extern "C" fn(
         *mut ::core::ffi::c_void,
         *const u8,
         i32,
     ) -> i32;
-    type __DllgenFn199 = unsafe extern "C" fn(
+    type __DllgenFn200 = unsafe extern "C" fn(
         *mut ::core::ffi::c_void,
         *const u8,
         i64,
     ) -> i64;
-    type __DllgenFn200 = unsafe extern "C" fn(
+    type __DllgenFn201 = unsafe extern "C" fn(
         *mut ::core::ffi::c_void,
         i32,
     ) -> *const u8;
-    type __DllgenFn201 = unsafe extern "C" fn(
+    type __DllgenFn202 = unsafe extern "C" fn(
         *mut ::core::ffi::c_void,
         *const u8,
     ) -> *const u8;
-    type __DllgenFn202 = unsafe extern "C" fn(*mut ::core::ffi::c_void) -> *const u8;
-    type __DllgenHelper202_len = unsafe extern "C" fn(*mut ::core::ffi::c_void) -> i32;
-    type __DllgenFn203 = unsafe extern "C" fn(*mut ::core::ffi::c_void) -> i32;
+    type __DllgenFn203 = unsafe extern "C" fn(*mut ::core::ffi::c_void) -> *const u8;
+    type __DllgenHelper203_len = unsafe extern "C" fn(*mut ::core::ffi::c_void) -> i32;
     type __DllgenFn204 = unsafe extern "C" fn(*mut ::core::ffi::c_void) -> i32;
-    type __DllgenFn205 = unsafe extern "C" fn(*mut ::core::ffi::c_void) -> f64;
-    type __DllgenFn206 = unsafe extern "C" fn(
+    type __DllgenFn205 = unsafe extern "C" fn(*mut ::core::ffi::c_void) -> i32;
+    type __DllgenFn206 = unsafe extern "C" fn(*mut ::core::ffi::c_void) -> f64;
+    type __DllgenFn207 = unsafe extern "C" fn(
         *mut ::core::ffi::c_void,
     ) -> *mut ::core::ffi::c_void;
-    type __DllgenFn207 = unsafe extern "C" fn(*mut ::core::ffi::c_void) -> i32;
-    type __DllgenFn208 = unsafe extern "C" fn(*mut ::core::ffi::c_void) -> ();
-    type __DllgenFn209 = unsafe extern "C" fn(*mut ::core::ffi::c_void) -> i32;
+    type __DllgenFn208 = unsafe extern "C" fn(*mut ::core::ffi::c_void) -> i32;
+    type __DllgenFn209 = unsafe extern "C" fn(*mut ::core::ffi::c_void) -> ();
     type __DllgenFn210 = unsafe extern "C" fn(*mut ::core::ffi::c_void) -> i32;
-    type __DllgenFn211 = unsafe extern "C" fn(*mut ::core::ffi::c_void) -> i64;
-    type __DllgenFn212 = unsafe extern "C" fn(*mut ::core::ffi::c_void) -> i32;
+    type __DllgenFn211 = unsafe extern "C" fn(*mut ::core::ffi::c_void) -> i32;
+    type __DllgenFn212 = unsafe extern "C" fn(*mut ::core::ffi::c_void) -> i64;
     type __DllgenFn213 = unsafe extern "C" fn(*mut ::core::ffi::c_void) -> i32;
-    type __DllgenFn214 = unsafe extern "C" fn(*mut ::core::ffi::c_void) -> u32;
-    type __DllgenFn215 = unsafe extern "C" fn(*mut ::core::ffi::c_void) -> *const u8;
-    type __DllgenFn216 = unsafe extern "C" fn(*mut ::core::ffi::c_void) -> *const u16;
-    type __DllgenFn217 = unsafe extern "C" fn(*mut ::core::ffi::c_void) -> *const u8;
-    type __DllgenHelper217_len = unsafe extern "C" fn(*mut ::core::ffi::c_void) -> i32;
-    type __DllgenFn218 = unsafe extern "C" fn(*mut ::core::ffi::c_void) -> *const u16;
-    type __DllgenFn219 = unsafe extern "C" fn(*mut ::core::ffi::c_void) -> i32;
-    type __DllgenFn220 = unsafe extern "C" fn(*const u8) -> *mut ::core::ffi::c_void;
-    type __DllgenFn221 = unsafe extern "C" fn(*mut ::core::ffi::c_void, i32) -> i32;
-    type __DllgenFn222 = unsafe extern "C" fn(*mut ::core::ffi::c_void) -> i32;
-    type __DllgenFn223 = unsafe extern "C" fn(*mut ::core::ffi::c_void, i32) -> i32;
-    type __DllgenFn224 = unsafe extern "C" fn(
+    type __DllgenFn214 = unsafe extern "C" fn(*mut ::core::ffi::c_void) -> i32;
+    type __DllgenFn215 = unsafe extern "C" fn(*mut ::core::ffi::c_void) -> u32;
+    type __DllgenFn216 = unsafe extern "C" fn(*mut ::core::ffi::c_void) -> *const u8;
+    type __DllgenFn217 = unsafe extern "C" fn(*mut ::core::ffi::c_void) -> *const u16;
+    type __DllgenFn218 = unsafe extern "C" fn(*mut ::core::ffi::c_void) -> *const u8;
+    type __DllgenHelper218_len = unsafe extern "C" fn(*mut ::core::ffi::c_void) -> i32;
+    type __DllgenFn219 = unsafe extern "C" fn(*mut ::core::ffi::c_void) -> *const u16;
+    type __DllgenFn220 = unsafe extern "C" fn(*mut ::core::ffi::c_void) -> i32;
+    type __DllgenFn221 = unsafe extern "C" fn(*const u8) -> *mut ::core::ffi::c_void;
+    type __DllgenFn222 = unsafe extern "C" fn(*mut ::core::ffi::c_void, i32) -> i32;
+    type __DllgenFn223 = unsafe extern "C" fn(*mut ::core::ffi::c_void) -> i32;
+    type __DllgenFn224 = unsafe extern "C" fn(*mut ::core::ffi::c_void, i32) -> i32;
+    type __DllgenFn225 = unsafe extern "C" fn(
         *mut ::core::ffi::c_void,
         *const u8,
     ) -> i32;
-    type __DllgenFn225 = unsafe extern "C" fn(
+    type __DllgenFn226 = unsafe extern "C" fn(
         *mut ::core::ffi::c_void,
         *const u8,
         i32,
@@ -1249,7 +1314,7 @@ mod __dllgen {
     ) -> i32;
     /// The library calls this for `sqlite3_wal_hook`'s `arg1`, at any time until it lets go of it:
     /// it runs the client's closure of the registration its context names.
-    unsafe extern "C" fn __dllgen_callback_226_1(
+    unsafe extern "C" fn __dllgen_callback_227_1(
         a0: *mut ::core::ffi::c_void,
         a1: *mut ::core::ffi::c_void,
         a2: *const u8,
@@ -1277,7 +1342,7 @@ mod __dllgen {
         };
         ::dllgen_runtime::marshal::value::reply(&mut __dllgen_w, &a3);
         let __dllgen_v = ::dllgen_runtime::kept_callback(
-            2147541505,
+            2147541761,
             &mut __dllgen_w,
             (0i64) as i32,
             |__dllgen_r| {
@@ -1291,7 +1356,7 @@ mod __dllgen {
         );
         __dllgen_v
     }
-    type __DllgenFn226 = unsafe extern "C" fn(
+    type __DllgenFn227 = unsafe extern "C" fn(
         *mut ::core::ffi::c_void,
         ::core::option::Option<
             unsafe extern "C" fn(
@@ -1393,10 +1458,10 @@ mod __dllgen {
         __dllgen_f84: __DllgenFn84,
         __dllgen_f85: __DllgenFn85,
         __dllgen_f86: __DllgenFn86,
-        __dllgen_helper86_4: __DllgenHelper86_4,
         __dllgen_f87: __DllgenFn87,
-        __dllgen_helper87: __DllgenHelper87,
+        __dllgen_helper87_4: __DllgenHelper87_4,
         __dllgen_f88: __DllgenFn88,
+        __dllgen_helper88: __DllgenHelper88,
         __dllgen_f89: __DllgenFn89,
         __dllgen_f90: __DllgenFn90,
         __dllgen_f91: __DllgenFn91,
@@ -1407,9 +1472,9 @@ mod __dllgen {
         __dllgen_f96: __DllgenFn96,
         __dllgen_f97: __DllgenFn97,
         __dllgen_f98: __DllgenFn98,
-        __dllgen_helper98_2: __DllgenHelper98_2,
-        __dllgen_helper98_5: __DllgenHelper98_5,
         __dllgen_f99: __DllgenFn99,
+        __dllgen_helper99_2: __DllgenHelper99_2,
+        __dllgen_helper99_5: __DllgenHelper99_5,
         __dllgen_f100: __DllgenFn100,
         __dllgen_f101: __DllgenFn101,
         __dllgen_f102: __DllgenFn102,
@@ -1421,17 +1486,17 @@ mod __dllgen {
         __dllgen_f108: __DllgenFn108,
         __dllgen_f109: __DllgenFn109,
         __dllgen_f110: __DllgenFn110,
-        __dllgen_helper110_3: __DllgenHelper110_3,
         __dllgen_f111: __DllgenFn111,
+        __dllgen_helper111_3: __DllgenHelper111_3,
         __dllgen_f112: __DllgenFn112,
         __dllgen_f113: __DllgenFn113,
         __dllgen_f114: __DllgenFn114,
-        __dllgen_helper114: __DllgenHelper114,
         __dllgen_f115: __DllgenFn115,
         __dllgen_helper115: __DllgenHelper115,
         __dllgen_f116: __DllgenFn116,
         __dllgen_helper116: __DllgenHelper116,
         __dllgen_f117: __DllgenFn117,
+        __dllgen_helper117: __DllgenHelper117,
         __dllgen_f118: __DllgenFn118,
         __dllgen_f119: __DllgenFn119,
         __dllgen_f120: __DllgenFn120,
@@ -1471,8 +1536,8 @@ mod __dllgen {
         __dllgen_f154: __DllgenFn154,
         __dllgen_f155: __DllgenFn155,
         __dllgen_f156: __DllgenFn156,
-        __dllgen_helper156: __DllgenHelper156,
         __dllgen_f157: __DllgenFn157,
+        __dllgen_helper157: __DllgenHelper157,
         __dllgen_f158: __DllgenFn158,
         __dllgen_f159: __DllgenFn159,
         __dllgen_f160: __DllgenFn160,
@@ -1494,8 +1559,8 @@ mod __dllgen {
         __dllgen_f176: __DllgenFn176,
         __dllgen_f177: __DllgenFn177,
         __dllgen_f178: __DllgenFn178,
-        __dllgen_helper178: __DllgenHelper178,
         __dllgen_f179: __DllgenFn179,
+        __dllgen_helper179: __DllgenHelper179,
         __dllgen_f180: __DllgenFn180,
         __dllgen_f181: __DllgenFn181,
         __dllgen_f182: __DllgenFn182,
@@ -1519,8 +1584,8 @@ mod __dllgen {
         __dllgen_f200: __DllgenFn200,
         __dllgen_f201: __DllgenFn201,
         __dllgen_f202: __DllgenFn202,
-        __dllgen_helper202_len: __DllgenHelper202_len,
         __dllgen_f203: __DllgenFn203,
+        __dllgen_helper203_len: __DllgenHelper203_len,
         __dllgen_f204: __DllgenFn204,
         __dllgen_f205: __DllgenFn205,
         __dllgen_f206: __DllgenFn206,
@@ -1535,8 +1600,8 @@ mod __dllgen {
         __dllgen_f215: __DllgenFn215,
         __dllgen_f216: __DllgenFn216,
         __dllgen_f217: __DllgenFn217,
-        __dllgen_helper217_len: __DllgenHelper217_len,
         __dllgen_f218: __DllgenFn218,
+        __dllgen_helper218_len: __DllgenHelper218_len,
         __dllgen_f219: __DllgenFn219,
         __dllgen_f220: __DllgenFn220,
         __dllgen_f221: __DllgenFn221,
@@ -1545,6 +1610,7 @@ mod __dllgen {
         __dllgen_f224: __DllgenFn224,
         __dllgen_f225: __DllgenFn225,
         __dllgen_f226: __DllgenFn226,
+        __dllgen_f227: __DllgenFn227,
     }
     impl ::dllgen_runtime::Library for __DllgenHost {
         fn model_hash(&self) -> u64 {
@@ -3467,7 +3533,7 @@ mod __dllgen {
                     ::dllgen_runtime::host::handles::keep(
                         3,
                         ::dllgen_runtime::marshal::handle::id(&__dllgen_a_arg0),
-                        1,
+                        2,
                         __dllgen_reg,
                     );
                     ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
@@ -4885,7 +4951,7 @@ mod __dllgen {
                     ::dllgen_runtime::host::handles::keep(
                         3,
                         ::dllgen_runtime::marshal::handle::id(&__dllgen_a_arg0),
-                        2,
+                        3,
                         __dllgen_reg,
                     );
                     Ok(::dllgen_runtime::Status::Ok)
@@ -5201,18 +5267,12 @@ mod __dllgen {
                                             ) -> i32,
                                     ),
                             )
-                            .push(
-                                ::core::option::Option::Some(
-                                    __dllgen_destroy_63_5
-                                        as unsafe extern "C" fn(*mut ::core::ffi::c_void),
-                                ),
-                            )
                             .call::<
                                 i32,
                             >(
                                 self.__dllgen_f63 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
-                                "`sqlite3_create_collation_v2`",
+                                "`sqlite3_create_collation`",
                             );
                         #[cfg(not(target_arch = "x86"))]
                         let __dllgen_r = ::core::result::Result::<
@@ -5238,8 +5298,113 @@ mod __dllgen {
                                                 *const u8,
                                             ) -> i32,
                                     ),
+                            ),
+                        );
+                        __dllgen_r
+                    }?;
+                    ::dllgen_runtime::marshal::handle::after_call(
+                        &__dllgen_a_arg0,
+                        3,
+                        false,
+                    );
+                    ::dllgen_runtime::host::handles::keep(
+                        3,
+                        ::dllgen_runtime::marshal::handle::id(&__dllgen_a_arg0),
+                        4294967295,
+                        __dllgen_reg,
+                    );
+                    ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
+                    Ok(::dllgen_runtime::Status::Ok)
+                }
+                64 => {
+                    let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
+                    let __dllgen_a_arg0 = ::dllgen_runtime::marshal::handle::decode_c(
+                        &mut __dllgen_args,
+                        3,
+                        false,
+                        false,
+                    )?;
+                    let __dllgen_a_zName = ::dllgen_runtime::marshal::in_string::decode::<
+                        ::dllgen_runtime::marshal::Utf8,
+                    >(&mut __dllgen_args, false)?;
+                    let __dllgen_a_eTextRep: i32 = ::dllgen_runtime::marshal::value::decode_c(
+                        &mut __dllgen_args,
+                        &mut __dllgen_keep,
+                    )?;
+                    let __dllgen_a_xCompare = ::dllgen_runtime::marshal::callback::decode(
+                        &mut __dllgen_args,
+                        true,
+                    )?;
+                    let __dllgen_reg = ::dllgen_runtime::host::kept::Registration::new(
+                        ::dllgen_runtime::owner(),
+                        ::dllgen_runtime::marshal::callback::decode_kept(
+                            &mut __dllgen_args,
+                        )?,
+                    );
+                    __dllgen_args.finish()?;
+                    let __dllgen_ret = unsafe {
+                        #[cfg(target_arch = "x86")]
+                        let __dllgen_r = ::dllgen_runtime::native::Words::new()
+                            .push(
+                                ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_arg0),
+                            )
+                            .push(
+                                ::dllgen_runtime::marshal::in_string::ptr(&__dllgen_a_zName),
+                            )
+                            .push(__dllgen_a_eTextRep)
+                            .push(::dllgen_runtime::host::kept::context(&__dllgen_reg))
+                            .push(
+                                __dllgen_a_xCompare
+                                    .then_some(
+                                        __dllgen_callback_64_4
+                                            as unsafe extern "C" fn(
+                                                *mut ::core::ffi::c_void,
+                                                i32,
+                                                *const u8,
+                                                i32,
+                                                *const u8,
+                                            ) -> i32,
+                                    ),
+                            )
+                            .push(
                                 ::core::option::Option::Some(
-                                    __dllgen_destroy_63_5
+                                    __dllgen_destroy_64_5
+                                        as unsafe extern "C" fn(*mut ::core::ffi::c_void),
+                                ),
+                            )
+                            .call::<
+                                i32,
+                            >(
+                                self.__dllgen_f64 as *const ::core::ffi::c_void,
+                                ::dllgen_runtime::native::Pops::Caller,
+                                "`sqlite3_create_collation_v2`",
+                            );
+                        #[cfg(not(target_arch = "x86"))]
+                        let __dllgen_r = ::core::result::Result::<
+                            _,
+                            ::dllgen_runtime::WireError,
+                        >::Ok(
+                            (self
+                                .__dllgen_f64)(
+                                ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_arg0),
+                                ::dllgen_runtime::marshal::in_string::ptr(
+                                    &__dllgen_a_zName,
+                                ),
+                                __dllgen_a_eTextRep,
+                                ::dllgen_runtime::host::kept::context(&__dllgen_reg),
+                                __dllgen_a_xCompare
+                                    .then_some(
+                                        __dllgen_callback_64_4
+                                            as unsafe extern "C" fn(
+                                                *mut ::core::ffi::c_void,
+                                                i32,
+                                                *const u8,
+                                                i32,
+                                                *const u8,
+                                            ) -> i32,
+                                    ),
+                                ::core::option::Option::Some(
+                                    __dllgen_destroy_64_5
                                         as unsafe extern "C" fn(*mut ::core::ffi::c_void),
                                 ),
                             ),
@@ -5255,7 +5420,7 @@ mod __dllgen {
                     ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                64 => {
+                65 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let __dllgen_a_zDatabase = ::dllgen_runtime::marshal::in_string::decode::<
                         ::dllgen_runtime::marshal::Utf8,
@@ -5290,7 +5455,7 @@ mod __dllgen {
                             .call::<
                                 *mut ::core::ffi::c_void,
                             >(
-                                self.__dllgen_f64 as *const ::core::ffi::c_void,
+                                self.__dllgen_f65 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
                                 "`sqlite3_create_filename`",
                             );
@@ -5300,7 +5465,7 @@ mod __dllgen {
                             ::dllgen_runtime::WireError,
                         >::Ok(
                             (self
-                                .__dllgen_f64)(
+                                .__dllgen_f65)(
                                 ::dllgen_runtime::marshal::in_string::ptr(
                                     &__dllgen_a_zDatabase,
                                 ),
@@ -5335,7 +5500,7 @@ mod __dllgen {
                     );
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                65 => {
+                66 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let __dllgen_a_db = ::dllgen_runtime::marshal::handle::decode_c(
                         &mut __dllgen_args,
@@ -5388,7 +5553,7 @@ mod __dllgen {
                             .push(
                                 __dllgen_a_xFunc
                                     .then_some(
-                                        __dllgen_callback_65_5
+                                        __dllgen_callback_66_5
                                             as unsafe extern "C" fn(
                                                 *mut ::core::ffi::c_void,
                                                 i32,
@@ -5399,7 +5564,7 @@ mod __dllgen {
                             .push(
                                 __dllgen_a_xStep
                                     .then_some(
-                                        __dllgen_callback_65_6
+                                        __dllgen_callback_66_6
                                             as unsafe extern "C" fn(
                                                 *mut ::core::ffi::c_void,
                                                 i32,
@@ -5410,20 +5575,20 @@ mod __dllgen {
                             .push(
                                 __dllgen_a_xFinal
                                     .then_some(
-                                        __dllgen_callback_65_7
+                                        __dllgen_callback_66_7
                                             as unsafe extern "C" fn(*mut ::core::ffi::c_void),
                                     ),
                             )
                             .push(
                                 ::core::option::Option::Some(
-                                    __dllgen_destroy_65_8
+                                    __dllgen_destroy_66_8
                                         as unsafe extern "C" fn(*mut ::core::ffi::c_void),
                                 ),
                             )
                             .call::<
                                 i32,
                             >(
-                                self.__dllgen_f65 as *const ::core::ffi::c_void,
+                                self.__dllgen_f66 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
                                 "`sqlite3_create_function_v2`",
                             );
@@ -5433,7 +5598,7 @@ mod __dllgen {
                             ::dllgen_runtime::WireError,
                         >::Ok(
                             (self
-                                .__dllgen_f65)(
+                                .__dllgen_f66)(
                                 ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_db),
                                 ::dllgen_runtime::marshal::in_string::ptr(
                                     &__dllgen_a_zFunctionName,
@@ -5443,7 +5608,7 @@ mod __dllgen {
                                 ::dllgen_runtime::host::kept::context(&__dllgen_reg),
                                 __dllgen_a_xFunc
                                     .then_some(
-                                        __dllgen_callback_65_5
+                                        __dllgen_callback_66_5
                                             as unsafe extern "C" fn(
                                                 *mut ::core::ffi::c_void,
                                                 i32,
@@ -5452,7 +5617,7 @@ mod __dllgen {
                                     ),
                                 __dllgen_a_xStep
                                     .then_some(
-                                        __dllgen_callback_65_6
+                                        __dllgen_callback_66_6
                                             as unsafe extern "C" fn(
                                                 *mut ::core::ffi::c_void,
                                                 i32,
@@ -5461,11 +5626,11 @@ mod __dllgen {
                                     ),
                                 __dllgen_a_xFinal
                                     .then_some(
-                                        __dllgen_callback_65_7
+                                        __dllgen_callback_66_7
                                             as unsafe extern "C" fn(*mut ::core::ffi::c_void),
                                     ),
                                 ::core::option::Option::Some(
-                                    __dllgen_destroy_65_8
+                                    __dllgen_destroy_66_8
                                         as unsafe extern "C" fn(*mut ::core::ffi::c_void),
                                 ),
                             ),
@@ -5481,7 +5646,7 @@ mod __dllgen {
                     ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                66 => {
+                67 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let __dllgen_a_pStmt = ::dllgen_runtime::marshal::handle::decode_c(
                         &mut __dllgen_args,
@@ -5499,7 +5664,7 @@ mod __dllgen {
                             .call::<
                                 i32,
                             >(
-                                self.__dllgen_f66 as *const ::core::ffi::c_void,
+                                self.__dllgen_f67 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
                                 "`sqlite3_data_count`",
                             );
@@ -5509,7 +5674,7 @@ mod __dllgen {
                             ::dllgen_runtime::WireError,
                         >::Ok(
                             (self
-                                .__dllgen_f66)(
+                                .__dllgen_f67)(
                                 ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_pStmt),
                             ),
                         );
@@ -5523,7 +5688,7 @@ mod __dllgen {
                     ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                67 => {
+                68 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let __dllgen_a_arg0 = ::dllgen_runtime::marshal::handle::decode_c(
                         &mut __dllgen_args,
@@ -5541,7 +5706,7 @@ mod __dllgen {
                             .call::<
                                 i32,
                             >(
-                                self.__dllgen_f67 as *const ::core::ffi::c_void,
+                                self.__dllgen_f68 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
                                 "`sqlite3_db_cacheflush`",
                             );
@@ -5551,7 +5716,7 @@ mod __dllgen {
                             ::dllgen_runtime::WireError,
                         >::Ok(
                             (self
-                                .__dllgen_f67)(
+                                .__dllgen_f68)(
                                 ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_arg0),
                             ),
                         );
@@ -5565,7 +5730,7 @@ mod __dllgen {
                     ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                68 => {
+                69 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let __dllgen_a_db = ::dllgen_runtime::marshal::handle::decode_c(
                         &mut __dllgen_args,
@@ -5601,7 +5766,7 @@ mod __dllgen {
                             .call::<
                                 i32,
                             >(
-                                self.__dllgen_f68 as *const ::core::ffi::c_void,
+                                self.__dllgen_f69 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
                                 "`sqlite3_db_config_flag`",
                             );
@@ -5611,7 +5776,7 @@ mod __dllgen {
                             ::dllgen_runtime::WireError,
                         >::Ok(
                             (self
-                                .__dllgen_f68)(
+                                .__dllgen_f69)(
                                 ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_db),
                                 __dllgen_a_op,
                                 __dllgen_a_onoff,
@@ -5649,7 +5814,7 @@ mod __dllgen {
                     )?;
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                69 => {
+                70 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let __dllgen_a_db = ::dllgen_runtime::marshal::handle::decode_c(
                         &mut __dllgen_args,
@@ -5679,7 +5844,7 @@ mod __dllgen {
                             .call::<
                                 i32,
                             >(
-                                self.__dllgen_f69 as *const ::core::ffi::c_void,
+                                self.__dllgen_f70 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
                                 "`sqlite3_db_config_lookaside`",
                             );
@@ -5689,7 +5854,7 @@ mod __dllgen {
                             ::dllgen_runtime::WireError,
                         >::Ok(
                             (self
-                                .__dllgen_f69)(
+                                .__dllgen_f70)(
                                 ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_db),
                                 1001i64 as i32,
                                 ::dllgen_runtime::marshal::fixed::address(0x0),
@@ -5721,7 +5886,7 @@ mod __dllgen {
                     ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                70 => {
+                71 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let __dllgen_a_db = ::dllgen_runtime::marshal::handle::decode_c(
                         &mut __dllgen_args,
@@ -5747,7 +5912,7 @@ mod __dllgen {
                             .call::<
                                 *mut ::core::ffi::c_void,
                             >(
-                                self.__dllgen_f70 as *const ::core::ffi::c_void,
+                                self.__dllgen_f71 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
                                 "`sqlite3_db_filename`",
                             );
@@ -5757,7 +5922,7 @@ mod __dllgen {
                             ::dllgen_runtime::WireError,
                         >::Ok(
                             (self
-                                .__dllgen_f70)(
+                                .__dllgen_f71)(
                                 ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_db),
                                 ::dllgen_runtime::marshal::in_string::ptr(
                                     &__dllgen_a_zDbName,
@@ -5792,7 +5957,7 @@ mod __dllgen {
                     );
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                71 => {
+                72 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let __dllgen_a_arg0 = ::dllgen_runtime::marshal::handle::decode_c(
                         &mut __dllgen_args,
@@ -5812,7 +5977,7 @@ mod __dllgen {
                             .call::<
                                 *mut ::core::ffi::c_void,
                             >(
-                                self.__dllgen_f71 as *const ::core::ffi::c_void,
+                                self.__dllgen_f72 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
                                 "`sqlite3_db_handle`",
                             );
@@ -5822,7 +5987,7 @@ mod __dllgen {
                             ::dllgen_runtime::WireError,
                         >::Ok(
                             (self
-                                .__dllgen_f71)(
+                                .__dllgen_f72)(
                                 ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_arg0),
                             ),
                         );
@@ -5854,7 +6019,7 @@ mod __dllgen {
                     );
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                72 => {
+                73 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let __dllgen_a_arg0 = ::dllgen_runtime::marshal::handle::decode_c(
                         &mut __dllgen_args,
@@ -5874,7 +6039,7 @@ mod __dllgen {
                             .call::<
                                 *mut ::core::ffi::c_void,
                             >(
-                                self.__dllgen_f72 as *const ::core::ffi::c_void,
+                                self.__dllgen_f73 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
                                 "`sqlite3_db_mutex`",
                             );
@@ -5884,7 +6049,7 @@ mod __dllgen {
                             ::dllgen_runtime::WireError,
                         >::Ok(
                             (self
-                                .__dllgen_f72)(
+                                .__dllgen_f73)(
                                 ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_arg0),
                             ),
                         );
@@ -5916,7 +6081,7 @@ mod __dllgen {
                     );
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                73 => {
+                74 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let __dllgen_a_db = ::dllgen_runtime::marshal::handle::decode_c(
                         &mut __dllgen_args,
@@ -5937,7 +6102,7 @@ mod __dllgen {
                             .call::<
                                 *const u8,
                             >(
-                                self.__dllgen_f73 as *const ::core::ffi::c_void,
+                                self.__dllgen_f74 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
                                 "`sqlite3_db_name`",
                             );
@@ -5947,7 +6112,7 @@ mod __dllgen {
                             ::dllgen_runtime::WireError,
                         >::Ok(
                             (self
-                                .__dllgen_f73)(
+                                .__dllgen_f74)(
                                 ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_db),
                                 __dllgen_a_N,
                             ),
@@ -5966,7 +6131,7 @@ mod __dllgen {
                     };
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                74 => {
+                75 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let __dllgen_a_db = ::dllgen_runtime::marshal::handle::decode_c(
                         &mut __dllgen_args,
@@ -5990,7 +6155,7 @@ mod __dllgen {
                             .call::<
                                 i32,
                             >(
-                                self.__dllgen_f74 as *const ::core::ffi::c_void,
+                                self.__dllgen_f75 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
                                 "`sqlite3_db_readonly`",
                             );
@@ -6000,7 +6165,7 @@ mod __dllgen {
                             ::dllgen_runtime::WireError,
                         >::Ok(
                             (self
-                                .__dllgen_f74)(
+                                .__dllgen_f75)(
                                 ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_db),
                                 ::dllgen_runtime::marshal::in_string::ptr(
                                     &__dllgen_a_zDbName,
@@ -6017,7 +6182,7 @@ mod __dllgen {
                     ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                75 => {
+                76 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let __dllgen_a_arg0 = ::dllgen_runtime::marshal::handle::decode_c(
                         &mut __dllgen_args,
@@ -6035,7 +6200,7 @@ mod __dllgen {
                             .call::<
                                 i32,
                             >(
-                                self.__dllgen_f75 as *const ::core::ffi::c_void,
+                                self.__dllgen_f76 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
                                 "`sqlite3_db_release_memory`",
                             );
@@ -6045,7 +6210,7 @@ mod __dllgen {
                             ::dllgen_runtime::WireError,
                         >::Ok(
                             (self
-                                .__dllgen_f75)(
+                                .__dllgen_f76)(
                                 ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_arg0),
                             ),
                         );
@@ -6059,7 +6224,7 @@ mod __dllgen {
                     ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                76 => {
+                77 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let __dllgen_a_arg0 = ::dllgen_runtime::marshal::handle::decode_c(
                         &mut __dllgen_args,
@@ -6105,7 +6270,7 @@ mod __dllgen {
                             .call::<
                                 i32,
                             >(
-                                self.__dllgen_f76 as *const ::core::ffi::c_void,
+                                self.__dllgen_f77 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
                                 "`sqlite3_db_status`",
                             );
@@ -6115,7 +6280,7 @@ mod __dllgen {
                             ::dllgen_runtime::WireError,
                         >::Ok(
                             (self
-                                .__dllgen_f76)(
+                                .__dllgen_f77)(
                                 ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_arg0),
                                 __dllgen_a_op,
                                 ::dllgen_runtime::marshal::out_value::ptr(
@@ -6161,7 +6326,7 @@ mod __dllgen {
                     )?;
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                77 => {
+                78 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let __dllgen_a_db = ::dllgen_runtime::marshal::handle::decode_c(
                         &mut __dllgen_args,
@@ -6212,7 +6377,7 @@ mod __dllgen {
                             .call::<
                                 i32,
                             >(
-                                self.__dllgen_f77 as *const ::core::ffi::c_void,
+                                self.__dllgen_f78 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
                                 "`sqlite3_deserialize`",
                             );
@@ -6222,7 +6387,7 @@ mod __dllgen {
                             ::dllgen_runtime::WireError,
                         >::Ok(
                             (self
-                                .__dllgen_f77)(
+                                .__dllgen_f78)(
                                 ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_db),
                                 ::dllgen_runtime::marshal::in_string::ptr(
                                     &__dllgen_a_zSchema,
@@ -6265,7 +6430,7 @@ mod __dllgen {
                     ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                78 => {
+                79 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let __dllgen_a_db = ::dllgen_runtime::marshal::handle::decode_c(
                         &mut __dllgen_args,
@@ -6289,7 +6454,7 @@ mod __dllgen {
                             .call::<
                                 i32,
                             >(
-                                self.__dllgen_f78 as *const ::core::ffi::c_void,
+                                self.__dllgen_f79 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
                                 "`sqlite3_drop_modules`",
                             );
@@ -6299,7 +6464,7 @@ mod __dllgen {
                             ::dllgen_runtime::WireError,
                         >::Ok(
                             (self
-                                .__dllgen_f78)(
+                                .__dllgen_f79)(
                                 ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_db),
                                 ::dllgen_runtime::marshal::in_strings::ptr_optional(
                                     &__dllgen_a_azKeep,
@@ -6316,7 +6481,7 @@ mod __dllgen {
                     ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                79 => {
+                80 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let __dllgen_a_db = ::dllgen_runtime::marshal::handle::decode_c(
                         &mut __dllgen_args,
@@ -6337,7 +6502,7 @@ mod __dllgen {
                             .call::<
                                 i32,
                             >(
-                                self.__dllgen_f79 as *const ::core::ffi::c_void,
+                                self.__dllgen_f80 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
                                 "`sqlite3_enable_load_extension`",
                             );
@@ -6347,7 +6512,7 @@ mod __dllgen {
                             ::dllgen_runtime::WireError,
                         >::Ok(
                             (self
-                                .__dllgen_f79)(
+                                .__dllgen_f80)(
                                 ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_db),
                                 __dllgen_a_onoff,
                             ),
@@ -6362,7 +6527,7 @@ mod __dllgen {
                     ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                80 => {
+                81 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let __dllgen_a_arg0: i32 = ::dllgen_runtime::marshal::value::decode_c(
                         &mut __dllgen_args,
@@ -6376,7 +6541,7 @@ mod __dllgen {
                             .call::<
                                 i32,
                             >(
-                                self.__dllgen_f80 as *const ::core::ffi::c_void,
+                                self.__dllgen_f81 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
                                 "`sqlite3_enable_shared_cache`",
                             );
@@ -6384,13 +6549,13 @@ mod __dllgen {
                         let __dllgen_r = ::core::result::Result::<
                             _,
                             ::dllgen_runtime::WireError,
-                        >::Ok((self.__dllgen_f80)(__dllgen_a_arg0));
+                        >::Ok((self.__dllgen_f81)(__dllgen_a_arg0));
                         __dllgen_r
                     }?;
                     ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                81 => {
+                82 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let __dllgen_a_db = ::dllgen_runtime::marshal::handle::decode_c(
                         &mut __dllgen_args,
@@ -6406,7 +6571,7 @@ mod __dllgen {
                             .call::<
                                 i32,
                             >(
-                                self.__dllgen_f81 as *const ::core::ffi::c_void,
+                                self.__dllgen_f82 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
                                 "`sqlite3_errcode`",
                             );
@@ -6416,7 +6581,7 @@ mod __dllgen {
                             ::dllgen_runtime::WireError,
                         >::Ok(
                             (self
-                                .__dllgen_f81)(
+                                .__dllgen_f82)(
                                 ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_db),
                             ),
                         );
@@ -6428,52 +6593,6 @@ mod __dllgen {
                         false,
                     );
                     ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
-                    Ok(::dllgen_runtime::Status::Ok)
-                }
-                82 => {
-                    let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
-                    let __dllgen_a_arg0 = ::dllgen_runtime::marshal::handle::decode_c(
-                        &mut __dllgen_args,
-                        3,
-                        false,
-                        false,
-                    )?;
-                    __dllgen_args.finish()?;
-                    let __dllgen_ret = unsafe {
-                        #[cfg(target_arch = "x86")]
-                        let __dllgen_r = ::dllgen_runtime::native::Words::new()
-                            .push(
-                                ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_arg0),
-                            )
-                            .call::<
-                                *const u8,
-                            >(
-                                self.__dllgen_f82 as *const ::core::ffi::c_void,
-                                ::dllgen_runtime::native::Pops::Caller,
-                                "`sqlite3_errmsg`",
-                            );
-                        #[cfg(not(target_arch = "x86"))]
-                        let __dllgen_r = ::core::result::Result::<
-                            _,
-                            ::dllgen_runtime::WireError,
-                        >::Ok(
-                            (self
-                                .__dllgen_f82)(
-                                ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_arg0),
-                            ),
-                        );
-                        __dllgen_r
-                    }?;
-                    ::dllgen_runtime::marshal::handle::after_call(
-                        &__dllgen_a_arg0,
-                        3,
-                        false,
-                    );
-                    unsafe {
-                        ::dllgen_runtime::marshal::ret_string::reply::<
-                            ::dllgen_runtime::marshal::Utf8,
-                        >(__dllgen_out, __dllgen_ret)
-                    };
                     Ok(::dllgen_runtime::Status::Ok)
                 }
                 83 => {
@@ -6492,11 +6611,11 @@ mod __dllgen {
                                 ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_arg0),
                             )
                             .call::<
-                                *const u16,
+                                *const u8,
                             >(
                                 self.__dllgen_f83 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
-                                "`sqlite3_errmsg16`",
+                                "`sqlite3_errmsg`",
                             );
                         #[cfg(not(target_arch = "x86"))]
                         let __dllgen_r = ::core::result::Result::<
@@ -6517,12 +6636,58 @@ mod __dllgen {
                     );
                     unsafe {
                         ::dllgen_runtime::marshal::ret_string::reply::<
-                            ::dllgen_runtime::marshal::Utf16,
+                            ::dllgen_runtime::marshal::Utf8,
                         >(__dllgen_out, __dllgen_ret)
                     };
                     Ok(::dllgen_runtime::Status::Ok)
                 }
                 84 => {
+                    let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
+                    let __dllgen_a_arg0 = ::dllgen_runtime::marshal::handle::decode_c(
+                        &mut __dllgen_args,
+                        3,
+                        false,
+                        false,
+                    )?;
+                    __dllgen_args.finish()?;
+                    let __dllgen_ret = unsafe {
+                        #[cfg(target_arch = "x86")]
+                        let __dllgen_r = ::dllgen_runtime::native::Words::new()
+                            .push(
+                                ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_arg0),
+                            )
+                            .call::<
+                                *const u16,
+                            >(
+                                self.__dllgen_f84 as *const ::core::ffi::c_void,
+                                ::dllgen_runtime::native::Pops::Caller,
+                                "`sqlite3_errmsg16`",
+                            );
+                        #[cfg(not(target_arch = "x86"))]
+                        let __dllgen_r = ::core::result::Result::<
+                            _,
+                            ::dllgen_runtime::WireError,
+                        >::Ok(
+                            (self
+                                .__dllgen_f84)(
+                                ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_arg0),
+                            ),
+                        );
+                        __dllgen_r
+                    }?;
+                    ::dllgen_runtime::marshal::handle::after_call(
+                        &__dllgen_a_arg0,
+                        3,
+                        false,
+                    );
+                    unsafe {
+                        ::dllgen_runtime::marshal::ret_string::reply::<
+                            ::dllgen_runtime::marshal::Utf16,
+                        >(__dllgen_out, __dllgen_ret)
+                    };
+                    Ok(::dllgen_runtime::Status::Ok)
+                }
+                85 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let __dllgen_a_db = ::dllgen_runtime::marshal::handle::decode_c(
                         &mut __dllgen_args,
@@ -6538,7 +6703,7 @@ mod __dllgen {
                             .call::<
                                 i32,
                             >(
-                                self.__dllgen_f84 as *const ::core::ffi::c_void,
+                                self.__dllgen_f85 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
                                 "`sqlite3_error_offset`",
                             );
@@ -6548,7 +6713,7 @@ mod __dllgen {
                             ::dllgen_runtime::WireError,
                         >::Ok(
                             (self
-                                .__dllgen_f84)(
+                                .__dllgen_f85)(
                                 ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_db),
                             ),
                         );
@@ -6562,7 +6727,7 @@ mod __dllgen {
                     ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                85 => {
+                86 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let __dllgen_a_arg0: i32 = ::dllgen_runtime::marshal::value::decode_c(
                         &mut __dllgen_args,
@@ -6576,7 +6741,7 @@ mod __dllgen {
                             .call::<
                                 *const u8,
                             >(
-                                self.__dllgen_f85 as *const ::core::ffi::c_void,
+                                self.__dllgen_f86 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
                                 "`sqlite3_errstr`",
                             );
@@ -6584,7 +6749,7 @@ mod __dllgen {
                         let __dllgen_r = ::core::result::Result::<
                             _,
                             ::dllgen_runtime::WireError,
-                        >::Ok((self.__dllgen_f85)(__dllgen_a_arg0));
+                        >::Ok((self.__dllgen_f86)(__dllgen_a_arg0));
                         __dllgen_r
                     }?;
                     unsafe {
@@ -6594,7 +6759,7 @@ mod __dllgen {
                     };
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                86 => {
+                87 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let __dllgen_a_arg0 = ::dllgen_runtime::marshal::handle::decode_c(
                         &mut __dllgen_args,
@@ -6623,7 +6788,7 @@ mod __dllgen {
                             .push(
                                 __dllgen_a_callback
                                     .then_some(
-                                        __dllgen_callback_86_2
+                                        __dllgen_callback_87_2
                                             as unsafe extern "C" fn(
                                                 *mut ::core::ffi::c_void,
                                                 i32,
@@ -6637,7 +6802,7 @@ mod __dllgen {
                             .call::<
                                 i32,
                             >(
-                                self.__dllgen_f86 as *const ::core::ffi::c_void,
+                                self.__dllgen_f87 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
                                 "`sqlite3_exec`",
                             );
@@ -6647,12 +6812,12 @@ mod __dllgen {
                             ::dllgen_runtime::WireError,
                         >::Ok(
                             (self
-                                .__dllgen_f86)(
+                                .__dllgen_f87)(
                                 ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_arg0),
                                 ::dllgen_runtime::marshal::in_string::ptr(&__dllgen_a_sql),
                                 __dllgen_a_callback
                                     .then_some(
-                                        __dllgen_callback_86_2
+                                        __dllgen_callback_87_2
                                             as unsafe extern "C" fn(
                                                 *mut ::core::ffi::c_void,
                                                 i32,
@@ -6677,7 +6842,7 @@ mod __dllgen {
                         >(__dllgen_a_errmsg)
                     };
                     if !__dllgen_a_errmsg.is_null() {
-                        unsafe { (self.__dllgen_helper86_4)(__dllgen_a_errmsg) };
+                        unsafe { (self.__dllgen_helper87_4)(__dllgen_a_errmsg) };
                     }
                     ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
                     ::dllgen_runtime::marshal::out_string::reply::<
@@ -6685,7 +6850,7 @@ mod __dllgen {
                     >(__dllgen_out, &__dllgen_a_errmsg_copy);
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                87 => {
+                88 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let __dllgen_a_pStmt = ::dllgen_runtime::marshal::handle::decode_c(
                         &mut __dllgen_args,
@@ -6703,7 +6868,7 @@ mod __dllgen {
                             .call::<
                                 *const u8,
                             >(
-                                self.__dllgen_f87 as *const ::core::ffi::c_void,
+                                self.__dllgen_f88 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
                                 "`sqlite3_expanded_sql`",
                             );
@@ -6713,7 +6878,7 @@ mod __dllgen {
                             ::dllgen_runtime::WireError,
                         >::Ok(
                             (self
-                                .__dllgen_f87)(
+                                .__dllgen_f88)(
                                 ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_pStmt),
                             ),
                         );
@@ -6732,14 +6897,14 @@ mod __dllgen {
                     if !__dllgen_ret.is_null() {
                         unsafe {
                             (self
-                                .__dllgen_helper87)(
+                                .__dllgen_helper88)(
                                 __dllgen_ret as *mut ::core::ffi::c_void,
                             )
                         };
                     }
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                88 => {
+                89 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let __dllgen_a_arg0 = ::dllgen_runtime::marshal::handle::decode_c(
                         &mut __dllgen_args,
@@ -6757,7 +6922,7 @@ mod __dllgen {
                             .call::<
                                 i32,
                             >(
-                                self.__dllgen_f88 as *const ::core::ffi::c_void,
+                                self.__dllgen_f89 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
                                 "`sqlite3_expired`",
                             );
@@ -6767,7 +6932,7 @@ mod __dllgen {
                             ::dllgen_runtime::WireError,
                         >::Ok(
                             (self
-                                .__dllgen_f88)(
+                                .__dllgen_f89)(
                                 ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_arg0),
                             ),
                         );
@@ -6781,7 +6946,7 @@ mod __dllgen {
                     ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                89 => {
+                90 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let __dllgen_a_db = ::dllgen_runtime::marshal::handle::decode_c(
                         &mut __dllgen_args,
@@ -6797,7 +6962,7 @@ mod __dllgen {
                             .call::<
                                 i32,
                             >(
-                                self.__dllgen_f89 as *const ::core::ffi::c_void,
+                                self.__dllgen_f90 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
                                 "`sqlite3_extended_errcode`",
                             );
@@ -6807,7 +6972,7 @@ mod __dllgen {
                             ::dllgen_runtime::WireError,
                         >::Ok(
                             (self
-                                .__dllgen_f89)(
+                                .__dllgen_f90)(
                                 ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_db),
                             ),
                         );
@@ -6821,7 +6986,7 @@ mod __dllgen {
                     ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                90 => {
+                91 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let __dllgen_a_arg0 = ::dllgen_runtime::marshal::handle::decode_c(
                         &mut __dllgen_args,
@@ -6844,7 +7009,7 @@ mod __dllgen {
                             .call::<
                                 i32,
                             >(
-                                self.__dllgen_f90 as *const ::core::ffi::c_void,
+                                self.__dllgen_f91 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
                                 "`sqlite3_extended_result_codes`",
                             );
@@ -6854,7 +7019,7 @@ mod __dllgen {
                             ::dllgen_runtime::WireError,
                         >::Ok(
                             (self
-                                .__dllgen_f90)(
+                                .__dllgen_f91)(
                                 ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_arg0),
                                 __dllgen_a_onoff,
                             ),
@@ -6869,7 +7034,7 @@ mod __dllgen {
                     ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                91 => {
+                92 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let __dllgen_a_db = ::dllgen_runtime::marshal::handle::decode_c(
                         &mut __dllgen_args,
@@ -6906,7 +7071,7 @@ mod __dllgen {
                             .call::<
                                 i32,
                             >(
-                                self.__dllgen_f91 as *const ::core::ffi::c_void,
+                                self.__dllgen_f92 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
                                 "`sqlite3_file_control_int`",
                             );
@@ -6916,7 +7081,7 @@ mod __dllgen {
                             ::dllgen_runtime::WireError,
                         >::Ok(
                             (self
-                                .__dllgen_f91)(
+                                .__dllgen_f92)(
                                 ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_db),
                                 ::dllgen_runtime::marshal::in_string::ptr(
                                     &__dllgen_a_zDbName,
@@ -6943,52 +7108,6 @@ mod __dllgen {
                     )?;
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                92 => {
-                    let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
-                    let __dllgen_a_arg0 = ::dllgen_runtime::marshal::handle::decode_c(
-                        &mut __dllgen_args,
-                        4,
-                        false,
-                        false,
-                    )?;
-                    __dllgen_args.finish()?;
-                    let __dllgen_ret = unsafe {
-                        #[cfg(target_arch = "x86")]
-                        let __dllgen_r = ::dllgen_runtime::native::Words::new()
-                            .push(
-                                ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_arg0),
-                            )
-                            .call::<
-                                *const u8,
-                            >(
-                                self.__dllgen_f92 as *const ::core::ffi::c_void,
-                                ::dllgen_runtime::native::Pops::Caller,
-                                "`sqlite3_filename_database`",
-                            );
-                        #[cfg(not(target_arch = "x86"))]
-                        let __dllgen_r = ::core::result::Result::<
-                            _,
-                            ::dllgen_runtime::WireError,
-                        >::Ok(
-                            (self
-                                .__dllgen_f92)(
-                                ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_arg0),
-                            ),
-                        );
-                        __dllgen_r
-                    }?;
-                    ::dllgen_runtime::marshal::handle::after_call(
-                        &__dllgen_a_arg0,
-                        4,
-                        false,
-                    );
-                    unsafe {
-                        ::dllgen_runtime::marshal::ret_string::reply::<
-                            ::dllgen_runtime::marshal::Utf8,
-                        >(__dllgen_out, __dllgen_ret)
-                    };
-                    Ok(::dllgen_runtime::Status::Ok)
-                }
                 93 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let __dllgen_a_arg0 = ::dllgen_runtime::marshal::handle::decode_c(
@@ -7009,7 +7128,7 @@ mod __dllgen {
                             >(
                                 self.__dllgen_f93 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
-                                "`sqlite3_filename_journal`",
+                                "`sqlite3_filename_database`",
                             );
                         #[cfg(not(target_arch = "x86"))]
                         let __dllgen_r = ::core::result::Result::<
@@ -7055,7 +7174,7 @@ mod __dllgen {
                             >(
                                 self.__dllgen_f94 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
-                                "`sqlite3_filename_wal`",
+                                "`sqlite3_filename_journal`",
                             );
                         #[cfg(not(target_arch = "x86"))]
                         let __dllgen_r = ::core::result::Result::<
@@ -7083,6 +7202,52 @@ mod __dllgen {
                 }
                 95 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
+                    let __dllgen_a_arg0 = ::dllgen_runtime::marshal::handle::decode_c(
+                        &mut __dllgen_args,
+                        4,
+                        false,
+                        false,
+                    )?;
+                    __dllgen_args.finish()?;
+                    let __dllgen_ret = unsafe {
+                        #[cfg(target_arch = "x86")]
+                        let __dllgen_r = ::dllgen_runtime::native::Words::new()
+                            .push(
+                                ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_arg0),
+                            )
+                            .call::<
+                                *const u8,
+                            >(
+                                self.__dllgen_f95 as *const ::core::ffi::c_void,
+                                ::dllgen_runtime::native::Pops::Caller,
+                                "`sqlite3_filename_wal`",
+                            );
+                        #[cfg(not(target_arch = "x86"))]
+                        let __dllgen_r = ::core::result::Result::<
+                            _,
+                            ::dllgen_runtime::WireError,
+                        >::Ok(
+                            (self
+                                .__dllgen_f95)(
+                                ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_arg0),
+                            ),
+                        );
+                        __dllgen_r
+                    }?;
+                    ::dllgen_runtime::marshal::handle::after_call(
+                        &__dllgen_a_arg0,
+                        4,
+                        false,
+                    );
+                    unsafe {
+                        ::dllgen_runtime::marshal::ret_string::reply::<
+                            ::dllgen_runtime::marshal::Utf8,
+                        >(__dllgen_out, __dllgen_ret)
+                    };
+                    Ok(::dllgen_runtime::Status::Ok)
+                }
+                96 => {
+                    let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let __dllgen_a_pStmt = ::dllgen_runtime::marshal::handle::decode_c(
                         &mut __dllgen_args,
                         6,
@@ -7099,7 +7264,7 @@ mod __dllgen {
                             .call::<
                                 i32,
                             >(
-                                self.__dllgen_f95 as *const ::core::ffi::c_void,
+                                self.__dllgen_f96 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
                                 "`sqlite3_finalize`",
                             );
@@ -7109,7 +7274,7 @@ mod __dllgen {
                             ::dllgen_runtime::WireError,
                         >::Ok(
                             (self
-                                .__dllgen_f95)(
+                                .__dllgen_f96)(
                                 ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_pStmt),
                             ),
                         );
@@ -7123,7 +7288,7 @@ mod __dllgen {
                     ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                96 => {
+                97 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let __dllgen_a_arg0 = ::dllgen_runtime::marshal::handle::decode_c(
                         &mut __dllgen_args,
@@ -7141,7 +7306,7 @@ mod __dllgen {
                             .call::<
                                 (),
                             >(
-                                self.__dllgen_f96 as *const ::core::ffi::c_void,
+                                self.__dllgen_f97 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
                                 "`sqlite3_free_filename`",
                             );
@@ -7151,7 +7316,7 @@ mod __dllgen {
                             ::dllgen_runtime::WireError,
                         >::Ok(
                             (self
-                                .__dllgen_f96)(
+                                .__dllgen_f97)(
                                 ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_arg0),
                             ),
                         );
@@ -7164,7 +7329,7 @@ mod __dllgen {
                     );
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                97 => {
+                98 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let __dllgen_a_arg0 = ::dllgen_runtime::marshal::handle::decode_c(
                         &mut __dllgen_args,
@@ -7182,7 +7347,7 @@ mod __dllgen {
                             .call::<
                                 i32,
                             >(
-                                self.__dllgen_f97 as *const ::core::ffi::c_void,
+                                self.__dllgen_f98 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
                                 "`sqlite3_get_autocommit`",
                             );
@@ -7192,7 +7357,7 @@ mod __dllgen {
                             ::dllgen_runtime::WireError,
                         >::Ok(
                             (self
-                                .__dllgen_f97)(
+                                .__dllgen_f98)(
                                 ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_arg0),
                             ),
                         );
@@ -7206,7 +7371,7 @@ mod __dllgen {
                     ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                98 => {
+                99 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let __dllgen_a_db = ::dllgen_runtime::marshal::handle::decode_c(
                         &mut __dllgen_args,
@@ -7248,7 +7413,7 @@ mod __dllgen {
                             .call::<
                                 i32,
                             >(
-                                self.__dllgen_f98 as *const ::core::ffi::c_void,
+                                self.__dllgen_f99 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
                                 "`sqlite3_get_table`",
                             );
@@ -7258,7 +7423,7 @@ mod __dllgen {
                             ::dllgen_runtime::WireError,
                         >::Ok(
                             (self
-                                .__dllgen_f98)(
+                                .__dllgen_f99)(
                                 ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_db),
                                 ::dllgen_runtime::marshal::in_string::ptr(&__dllgen_a_zSql),
                                 &mut __dllgen_a_pazResult,
@@ -7297,7 +7462,7 @@ mod __dllgen {
                         )
                     };
                     if !__dllgen_a_pazResult.is_null() {
-                        unsafe { (self.__dllgen_helper98_2)(__dllgen_a_pazResult) };
+                        unsafe { (self.__dllgen_helper99_2)(__dllgen_a_pazResult) };
                     }
                     let __dllgen_a_pazResult_copy = __dllgen_a_pazResult_copy?;
                     let __dllgen_a_pzErrmsg_copy = unsafe {
@@ -7306,7 +7471,7 @@ mod __dllgen {
                         >(__dllgen_a_pzErrmsg)
                     };
                     if !__dllgen_a_pzErrmsg.is_null() {
-                        unsafe { (self.__dllgen_helper98_5)(__dllgen_a_pzErrmsg) };
+                        unsafe { (self.__dllgen_helper99_5)(__dllgen_a_pzErrmsg) };
                     }
                     ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
                     ::dllgen_runtime::marshal::out_strings::reply::<
@@ -7327,7 +7492,7 @@ mod __dllgen {
                     >(__dllgen_out, &__dllgen_a_pzErrmsg_copy);
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                99 => {
+                100 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     __dllgen_args.finish()?;
                     let __dllgen_ret = unsafe {
@@ -7336,7 +7501,7 @@ mod __dllgen {
                             .call::<
                                 i32,
                             >(
-                                self.__dllgen_f99 as *const ::core::ffi::c_void,
+                                self.__dllgen_f100 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
                                 "`sqlite3_global_recover`",
                             );
@@ -7344,13 +7509,13 @@ mod __dllgen {
                         let __dllgen_r = ::core::result::Result::<
                             _,
                             ::dllgen_runtime::WireError,
-                        >::Ok((self.__dllgen_f99)());
+                        >::Ok((self.__dllgen_f100)());
                         __dllgen_r
                     }?;
                     ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                100 => {
+                101 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let __dllgen_a_N: i64 = ::dllgen_runtime::marshal::value::decode_c(
                         &mut __dllgen_args,
@@ -7364,7 +7529,7 @@ mod __dllgen {
                             .call::<
                                 i64,
                             >(
-                                self.__dllgen_f100 as *const ::core::ffi::c_void,
+                                self.__dllgen_f101 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
                                 "`sqlite3_hard_heap_limit64`",
                             );
@@ -7372,13 +7537,13 @@ mod __dllgen {
                         let __dllgen_r = ::core::result::Result::<
                             _,
                             ::dllgen_runtime::WireError,
-                        >::Ok((self.__dllgen_f100)(__dllgen_a_N));
+                        >::Ok((self.__dllgen_f101)(__dllgen_a_N));
                         __dllgen_r
                     }?;
                     ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                101 => {
+                102 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     __dllgen_args.finish()?;
                     let __dllgen_ret = unsafe {
@@ -7387,7 +7552,7 @@ mod __dllgen {
                             .call::<
                                 i32,
                             >(
-                                self.__dllgen_f101 as *const ::core::ffi::c_void,
+                                self.__dllgen_f102 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
                                 "`sqlite3_initialize`",
                             );
@@ -7395,13 +7560,13 @@ mod __dllgen {
                         let __dllgen_r = ::core::result::Result::<
                             _,
                             ::dllgen_runtime::WireError,
-                        >::Ok((self.__dllgen_f101)());
+                        >::Ok((self.__dllgen_f102)());
                         __dllgen_r
                     }?;
                     ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                102 => {
+                103 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let __dllgen_a_arg0 = ::dllgen_runtime::marshal::handle::decode_c(
                         &mut __dllgen_args,
@@ -7419,7 +7584,7 @@ mod __dllgen {
                             .call::<
                                 (),
                             >(
-                                self.__dllgen_f102 as *const ::core::ffi::c_void,
+                                self.__dllgen_f103 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
                                 "`sqlite3_interrupt`",
                             );
@@ -7429,7 +7594,7 @@ mod __dllgen {
                             ::dllgen_runtime::WireError,
                         >::Ok(
                             (self
-                                .__dllgen_f102)(
+                                .__dllgen_f103)(
                                 ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_arg0),
                             ),
                         );
@@ -7442,7 +7607,7 @@ mod __dllgen {
                     );
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                103 => {
+                104 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let __dllgen_a_arg0 = ::dllgen_runtime::marshal::in_buffer::decode::<
                         u8,
@@ -7467,7 +7632,7 @@ mod __dllgen {
                             .call::<
                                 i32,
                             >(
-                                self.__dllgen_f103 as *const ::core::ffi::c_void,
+                                self.__dllgen_f104 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
                                 "`sqlite3_keyword_check`",
                             );
@@ -7477,7 +7642,7 @@ mod __dllgen {
                             ::dllgen_runtime::WireError,
                         >::Ok(
                             (self
-                                .__dllgen_f103)(
+                                .__dllgen_f104)(
                                 ::dllgen_runtime::marshal::in_buffer::ptr(&__dllgen_a_arg0),
                                 __dllgen_a_arg1,
                             ),
@@ -7487,7 +7652,7 @@ mod __dllgen {
                     ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                104 => {
+                105 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     __dllgen_args.finish()?;
                     let __dllgen_ret = unsafe {
@@ -7496,7 +7661,7 @@ mod __dllgen {
                             .call::<
                                 i32,
                             >(
-                                self.__dllgen_f104 as *const ::core::ffi::c_void,
+                                self.__dllgen_f105 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
                                 "`sqlite3_keyword_count`",
                             );
@@ -7504,13 +7669,13 @@ mod __dllgen {
                         let __dllgen_r = ::core::result::Result::<
                             _,
                             ::dllgen_runtime::WireError,
-                        >::Ok((self.__dllgen_f104)());
+                        >::Ok((self.__dllgen_f105)());
                         __dllgen_r
                     }?;
                     ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                105 => {
+                106 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let __dllgen_a_arg0: i32 = ::dllgen_runtime::marshal::value::decode_c(
                         &mut __dllgen_args,
@@ -7536,7 +7701,7 @@ mod __dllgen {
                             .call::<
                                 i32,
                             >(
-                                self.__dllgen_f105 as *const ::core::ffi::c_void,
+                                self.__dllgen_f106 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
                                 "`sqlite3_keyword_name`",
                             );
@@ -7546,7 +7711,7 @@ mod __dllgen {
                             ::dllgen_runtime::WireError,
                         >::Ok(
                             (self
-                                .__dllgen_f105)(
+                                .__dllgen_f106)(
                                 __dllgen_a_arg0,
                                 &mut __dllgen_a_arg1,
                                 ::dllgen_runtime::marshal::out_value::ptr(
@@ -7594,7 +7759,7 @@ mod __dllgen {
                     )?;
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                106 => {
+                107 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let __dllgen_a_arg0 = ::dllgen_runtime::marshal::handle::decode_c(
                         &mut __dllgen_args,
@@ -7612,7 +7777,7 @@ mod __dllgen {
                             .call::<
                                 i64,
                             >(
-                                self.__dllgen_f106 as *const ::core::ffi::c_void,
+                                self.__dllgen_f107 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
                                 "`sqlite3_last_insert_rowid`",
                             );
@@ -7622,7 +7787,7 @@ mod __dllgen {
                             ::dllgen_runtime::WireError,
                         >::Ok(
                             (self
-                                .__dllgen_f106)(
+                                .__dllgen_f107)(
                                 ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_arg0),
                             ),
                         );
@@ -7636,7 +7801,7 @@ mod __dllgen {
                     ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                107 => {
+                108 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     __dllgen_args.finish()?;
                     let __dllgen_ret = unsafe {
@@ -7645,7 +7810,7 @@ mod __dllgen {
                             .call::<
                                 *const u8,
                             >(
-                                self.__dllgen_f107 as *const ::core::ffi::c_void,
+                                self.__dllgen_f108 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
                                 "`sqlite3_libversion`",
                             );
@@ -7653,7 +7818,7 @@ mod __dllgen {
                         let __dllgen_r = ::core::result::Result::<
                             _,
                             ::dllgen_runtime::WireError,
-                        >::Ok((self.__dllgen_f107)());
+                        >::Ok((self.__dllgen_f108)());
                         __dllgen_r
                     }?;
                     unsafe {
@@ -7663,7 +7828,7 @@ mod __dllgen {
                     };
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                108 => {
+                109 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     __dllgen_args.finish()?;
                     let __dllgen_ret = unsafe {
@@ -7672,7 +7837,7 @@ mod __dllgen {
                             .call::<
                                 i32,
                             >(
-                                self.__dllgen_f108 as *const ::core::ffi::c_void,
+                                self.__dllgen_f109 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
                                 "`sqlite3_libversion_number`",
                             );
@@ -7680,13 +7845,13 @@ mod __dllgen {
                         let __dllgen_r = ::core::result::Result::<
                             _,
                             ::dllgen_runtime::WireError,
-                        >::Ok((self.__dllgen_f108)());
+                        >::Ok((self.__dllgen_f109)());
                         __dllgen_r
                     }?;
                     ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                109 => {
+                110 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let __dllgen_a_arg0 = ::dllgen_runtime::marshal::handle::decode_c(
                         &mut __dllgen_args,
@@ -7714,7 +7879,7 @@ mod __dllgen {
                             .call::<
                                 i32,
                             >(
-                                self.__dllgen_f109 as *const ::core::ffi::c_void,
+                                self.__dllgen_f110 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
                                 "`sqlite3_limit`",
                             );
@@ -7724,7 +7889,7 @@ mod __dllgen {
                             ::dllgen_runtime::WireError,
                         >::Ok(
                             (self
-                                .__dllgen_f109)(
+                                .__dllgen_f110)(
                                 ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_arg0),
                                 __dllgen_a_id,
                                 __dllgen_a_newVal,
@@ -7740,7 +7905,7 @@ mod __dllgen {
                     ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                110 => {
+                111 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let __dllgen_a_db = ::dllgen_runtime::marshal::handle::decode_c(
                         &mut __dllgen_args,
@@ -7770,7 +7935,7 @@ mod __dllgen {
                             .call::<
                                 i32,
                             >(
-                                self.__dllgen_f110 as *const ::core::ffi::c_void,
+                                self.__dllgen_f111 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
                                 "`sqlite3_load_extension`",
                             );
@@ -7780,7 +7945,7 @@ mod __dllgen {
                             ::dllgen_runtime::WireError,
                         >::Ok(
                             (self
-                                .__dllgen_f110)(
+                                .__dllgen_f111)(
                                 ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_db),
                                 ::dllgen_runtime::marshal::in_string::ptr(
                                     &__dllgen_a_zFile,
@@ -7804,7 +7969,7 @@ mod __dllgen {
                         >(__dllgen_a_pzErrMsg)
                     };
                     if !__dllgen_a_pzErrMsg.is_null() {
-                        unsafe { (self.__dllgen_helper110_3)(__dllgen_a_pzErrMsg) };
+                        unsafe { (self.__dllgen_helper111_3)(__dllgen_a_pzErrMsg) };
                     }
                     ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
                     ::dllgen_runtime::marshal::out_string::reply::<
@@ -7812,7 +7977,7 @@ mod __dllgen {
                     >(__dllgen_out, &__dllgen_a_pzErrMsg_copy);
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                111 => {
+                112 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let __dllgen_a_iErrCode: i32 = ::dllgen_runtime::marshal::value::decode_c(
                         &mut __dllgen_args,
@@ -7840,7 +8005,7 @@ mod __dllgen {
                             .call::<
                                 (),
                             >(
-                                self.__dllgen_f111 as *const ::core::ffi::c_void,
+                                self.__dllgen_f112 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
                                 "`sqlite3_log_str`",
                             );
@@ -7850,7 +8015,7 @@ mod __dllgen {
                             ::dllgen_runtime::WireError,
                         >::Ok(
                             (self
-                                .__dllgen_f111)(
+                                .__dllgen_f112)(
                                 __dllgen_a_iErrCode,
                                 ::dllgen_runtime::marshal::in_string::ptr(
                                     &__dllgen_a_zFormat,
@@ -7862,7 +8027,7 @@ mod __dllgen {
                     }?;
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                112 => {
+                113 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let __dllgen_a_resetFlag: i32 = ::dllgen_runtime::marshal::value::decode_c(
                         &mut __dllgen_args,
@@ -7876,7 +8041,7 @@ mod __dllgen {
                             .call::<
                                 i64,
                             >(
-                                self.__dllgen_f112 as *const ::core::ffi::c_void,
+                                self.__dllgen_f113 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
                                 "`sqlite3_memory_highwater`",
                             );
@@ -7884,13 +8049,13 @@ mod __dllgen {
                         let __dllgen_r = ::core::result::Result::<
                             _,
                             ::dllgen_runtime::WireError,
-                        >::Ok((self.__dllgen_f112)(__dllgen_a_resetFlag));
+                        >::Ok((self.__dllgen_f113)(__dllgen_a_resetFlag));
                         __dllgen_r
                     }?;
                     ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                113 => {
+                114 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     __dllgen_args.finish()?;
                     let __dllgen_ret = unsafe {
@@ -7899,7 +8064,7 @@ mod __dllgen {
                             .call::<
                                 i64,
                             >(
-                                self.__dllgen_f113 as *const ::core::ffi::c_void,
+                                self.__dllgen_f114 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
                                 "`sqlite3_memory_used`",
                             );
@@ -7907,13 +8072,13 @@ mod __dllgen {
                         let __dllgen_r = ::core::result::Result::<
                             _,
                             ::dllgen_runtime::WireError,
-                        >::Ok((self.__dllgen_f113)());
+                        >::Ok((self.__dllgen_f114)());
                         __dllgen_r
                     }?;
                     ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                114 => {
+                115 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let __dllgen_a_zFormat = ::dllgen_runtime::marshal::in_string::decode::<
                         ::dllgen_runtime::marshal::Utf8,
@@ -7935,65 +8100,9 @@ mod __dllgen {
                             .call::<
                                 *const u8,
                             >(
-                                self.__dllgen_f114 as *const ::core::ffi::c_void,
-                                ::dllgen_runtime::native::Pops::Caller,
-                                "`sqlite3_mprintf_double`",
-                            );
-                        #[cfg(not(target_arch = "x86"))]
-                        let __dllgen_r = ::core::result::Result::<
-                            _,
-                            ::dllgen_runtime::WireError,
-                        >::Ok(
-                            (self
-                                .__dllgen_f114)(
-                                ::dllgen_runtime::marshal::in_string::ptr(
-                                    &__dllgen_a_zFormat,
-                                ),
-                                __dllgen_a_arg,
-                            ),
-                        );
-                        __dllgen_r
-                    }?;
-                    unsafe {
-                        ::dllgen_runtime::marshal::ret_string::reply::<
-                            ::dllgen_runtime::marshal::Utf8,
-                        >(__dllgen_out, __dllgen_ret)
-                    };
-                    if !__dllgen_ret.is_null() {
-                        unsafe {
-                            (self
-                                .__dllgen_helper114)(
-                                __dllgen_ret as *mut ::core::ffi::c_void,
-                            )
-                        };
-                    }
-                    Ok(::dllgen_runtime::Status::Ok)
-                }
-                115 => {
-                    let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
-                    let __dllgen_a_zFormat = ::dllgen_runtime::marshal::in_string::decode::<
-                        ::dllgen_runtime::marshal::Utf8,
-                    >(&mut __dllgen_args, false)?;
-                    let __dllgen_a_arg: i64 = ::dllgen_runtime::marshal::value::decode_c(
-                        &mut __dllgen_args,
-                        &mut __dllgen_keep,
-                    )?;
-                    __dllgen_args.finish()?;
-                    let __dllgen_ret = unsafe {
-                        #[cfg(target_arch = "x86")]
-                        let __dllgen_r = ::dllgen_runtime::native::Words::new()
-                            .push(
-                                ::dllgen_runtime::marshal::in_string::ptr(
-                                    &__dllgen_a_zFormat,
-                                ),
-                            )
-                            .push(__dllgen_a_arg)
-                            .call::<
-                                *const u8,
-                            >(
                                 self.__dllgen_f115 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
-                                "`sqlite3_mprintf_int64`",
+                                "`sqlite3_mprintf_double`",
                             );
                         #[cfg(not(target_arch = "x86"))]
                         let __dllgen_r = ::core::result::Result::<
@@ -8030,9 +8139,10 @@ mod __dllgen {
                     let __dllgen_a_zFormat = ::dllgen_runtime::marshal::in_string::decode::<
                         ::dllgen_runtime::marshal::Utf8,
                     >(&mut __dllgen_args, false)?;
-                    let __dllgen_a_arg = ::dllgen_runtime::marshal::in_string::decode::<
-                        ::dllgen_runtime::marshal::Utf8,
-                    >(&mut __dllgen_args, true)?;
+                    let __dllgen_a_arg: i64 = ::dllgen_runtime::marshal::value::decode_c(
+                        &mut __dllgen_args,
+                        &mut __dllgen_keep,
+                    )?;
                     __dllgen_args.finish()?;
                     let __dllgen_ret = unsafe {
                         #[cfg(target_arch = "x86")]
@@ -8042,15 +8152,13 @@ mod __dllgen {
                                     &__dllgen_a_zFormat,
                                 ),
                             )
-                            .push(
-                                ::dllgen_runtime::marshal::in_string::ptr(&__dllgen_a_arg),
-                            )
+                            .push(__dllgen_a_arg)
                             .call::<
                                 *const u8,
                             >(
                                 self.__dllgen_f116 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
-                                "`sqlite3_mprintf_str`",
+                                "`sqlite3_mprintf_int64`",
                             );
                         #[cfg(not(target_arch = "x86"))]
                         let __dllgen_r = ::core::result::Result::<
@@ -8062,7 +8170,7 @@ mod __dllgen {
                                 ::dllgen_runtime::marshal::in_string::ptr(
                                     &__dllgen_a_zFormat,
                                 ),
-                                ::dllgen_runtime::marshal::in_string::ptr(&__dllgen_a_arg),
+                                __dllgen_a_arg,
                             ),
                         );
                         __dllgen_r
@@ -8084,6 +8192,63 @@ mod __dllgen {
                 }
                 117 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
+                    let __dllgen_a_zFormat = ::dllgen_runtime::marshal::in_string::decode::<
+                        ::dllgen_runtime::marshal::Utf8,
+                    >(&mut __dllgen_args, false)?;
+                    let __dllgen_a_arg = ::dllgen_runtime::marshal::in_string::decode::<
+                        ::dllgen_runtime::marshal::Utf8,
+                    >(&mut __dllgen_args, true)?;
+                    __dllgen_args.finish()?;
+                    let __dllgen_ret = unsafe {
+                        #[cfg(target_arch = "x86")]
+                        let __dllgen_r = ::dllgen_runtime::native::Words::new()
+                            .push(
+                                ::dllgen_runtime::marshal::in_string::ptr(
+                                    &__dllgen_a_zFormat,
+                                ),
+                            )
+                            .push(
+                                ::dllgen_runtime::marshal::in_string::ptr(&__dllgen_a_arg),
+                            )
+                            .call::<
+                                *const u8,
+                            >(
+                                self.__dllgen_f117 as *const ::core::ffi::c_void,
+                                ::dllgen_runtime::native::Pops::Caller,
+                                "`sqlite3_mprintf_str`",
+                            );
+                        #[cfg(not(target_arch = "x86"))]
+                        let __dllgen_r = ::core::result::Result::<
+                            _,
+                            ::dllgen_runtime::WireError,
+                        >::Ok(
+                            (self
+                                .__dllgen_f117)(
+                                ::dllgen_runtime::marshal::in_string::ptr(
+                                    &__dllgen_a_zFormat,
+                                ),
+                                ::dllgen_runtime::marshal::in_string::ptr(&__dllgen_a_arg),
+                            ),
+                        );
+                        __dllgen_r
+                    }?;
+                    unsafe {
+                        ::dllgen_runtime::marshal::ret_string::reply::<
+                            ::dllgen_runtime::marshal::Utf8,
+                        >(__dllgen_out, __dllgen_ret)
+                    };
+                    if !__dllgen_ret.is_null() {
+                        unsafe {
+                            (self
+                                .__dllgen_helper117)(
+                                __dllgen_ret as *mut ::core::ffi::c_void,
+                            )
+                        };
+                    }
+                    Ok(::dllgen_runtime::Status::Ok)
+                }
+                118 => {
+                    let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let __dllgen_a_arg0: i32 = ::dllgen_runtime::marshal::value::decode_c(
                         &mut __dllgen_args,
                         &mut __dllgen_keep,
@@ -8098,7 +8263,7 @@ mod __dllgen {
                             .call::<
                                 *mut ::core::ffi::c_void,
                             >(
-                                self.__dllgen_f117 as *const ::core::ffi::c_void,
+                                self.__dllgen_f118 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
                                 "`sqlite3_mutex_alloc`",
                             );
@@ -8106,7 +8271,7 @@ mod __dllgen {
                         let __dllgen_r = ::core::result::Result::<
                             _,
                             ::dllgen_runtime::WireError,
-                        >::Ok((self.__dllgen_f117)(__dllgen_a_arg0));
+                        >::Ok((self.__dllgen_f118)(__dllgen_a_arg0));
                         __dllgen_r
                     }?;
                     let (__dllgen_errno, __dllgen_last_error) = (
@@ -8130,54 +8295,13 @@ mod __dllgen {
                     );
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                118 => {
-                    let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
-                    let __dllgen_a_arg0 = ::dllgen_runtime::marshal::handle::decode_c(
-                        &mut __dllgen_args,
-                        5,
-                        false,
-                        false,
-                    )?;
-                    __dllgen_args.finish()?;
-                    let __dllgen_ret = unsafe {
-                        #[cfg(target_arch = "x86")]
-                        let __dllgen_r = ::dllgen_runtime::native::Words::new()
-                            .push(
-                                ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_arg0),
-                            )
-                            .call::<
-                                (),
-                            >(
-                                self.__dllgen_f118 as *const ::core::ffi::c_void,
-                                ::dllgen_runtime::native::Pops::Caller,
-                                "`sqlite3_mutex_enter`",
-                            );
-                        #[cfg(not(target_arch = "x86"))]
-                        let __dllgen_r = ::core::result::Result::<
-                            _,
-                            ::dllgen_runtime::WireError,
-                        >::Ok(
-                            (self
-                                .__dllgen_f118)(
-                                ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_arg0),
-                            ),
-                        );
-                        __dllgen_r
-                    }?;
-                    ::dllgen_runtime::marshal::handle::after_call(
-                        &__dllgen_a_arg0,
-                        5,
-                        false,
-                    );
-                    Ok(::dllgen_runtime::Status::Ok)
-                }
                 119 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let __dllgen_a_arg0 = ::dllgen_runtime::marshal::handle::decode_c(
                         &mut __dllgen_args,
                         5,
                         false,
-                        true,
+                        false,
                     )?;
                     __dllgen_args.finish()?;
                     let __dllgen_ret = unsafe {
@@ -8191,7 +8315,7 @@ mod __dllgen {
                             >(
                                 self.__dllgen_f119 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
-                                "`sqlite3_mutex_free`",
+                                "`sqlite3_mutex_enter`",
                             );
                         #[cfg(not(target_arch = "x86"))]
                         let __dllgen_r = ::core::result::Result::<
@@ -8208,7 +8332,7 @@ mod __dllgen {
                     ::dllgen_runtime::marshal::handle::after_call(
                         &__dllgen_a_arg0,
                         5,
-                        true,
+                        false,
                     );
                     Ok(::dllgen_runtime::Status::Ok)
                 }
@@ -8218,7 +8342,7 @@ mod __dllgen {
                         &mut __dllgen_args,
                         5,
                         false,
-                        false,
+                        true,
                     )?;
                     __dllgen_args.finish()?;
                     let __dllgen_ret = unsafe {
@@ -8232,7 +8356,7 @@ mod __dllgen {
                             >(
                                 self.__dllgen_f120 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
-                                "`sqlite3_mutex_leave`",
+                                "`sqlite3_mutex_free`",
                             );
                         #[cfg(not(target_arch = "x86"))]
                         let __dllgen_r = ::core::result::Result::<
@@ -8249,7 +8373,7 @@ mod __dllgen {
                     ::dllgen_runtime::marshal::handle::after_call(
                         &__dllgen_a_arg0,
                         5,
-                        false,
+                        true,
                     );
                     Ok(::dllgen_runtime::Status::Ok)
                 }
@@ -8269,11 +8393,11 @@ mod __dllgen {
                                 ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_arg0),
                             )
                             .call::<
-                                i32,
+                                (),
                             >(
                                 self.__dllgen_f121 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
-                                "`sqlite3_mutex_try`",
+                                "`sqlite3_mutex_leave`",
                             );
                         #[cfg(not(target_arch = "x86"))]
                         let __dllgen_r = ::core::result::Result::<
@@ -8292,10 +8416,51 @@ mod __dllgen {
                         5,
                         false,
                     );
-                    ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
                     Ok(::dllgen_runtime::Status::Ok)
                 }
                 122 => {
+                    let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
+                    let __dllgen_a_arg0 = ::dllgen_runtime::marshal::handle::decode_c(
+                        &mut __dllgen_args,
+                        5,
+                        false,
+                        false,
+                    )?;
+                    __dllgen_args.finish()?;
+                    let __dllgen_ret = unsafe {
+                        #[cfg(target_arch = "x86")]
+                        let __dllgen_r = ::dllgen_runtime::native::Words::new()
+                            .push(
+                                ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_arg0),
+                            )
+                            .call::<
+                                i32,
+                            >(
+                                self.__dllgen_f122 as *const ::core::ffi::c_void,
+                                ::dllgen_runtime::native::Pops::Caller,
+                                "`sqlite3_mutex_try`",
+                            );
+                        #[cfg(not(target_arch = "x86"))]
+                        let __dllgen_r = ::core::result::Result::<
+                            _,
+                            ::dllgen_runtime::WireError,
+                        >::Ok(
+                            (self
+                                .__dllgen_f122)(
+                                ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_arg0),
+                            ),
+                        );
+                        __dllgen_r
+                    }?;
+                    ::dllgen_runtime::marshal::handle::after_call(
+                        &__dllgen_a_arg0,
+                        5,
+                        false,
+                    );
+                    ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
+                    Ok(::dllgen_runtime::Status::Ok)
+                }
+                123 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let __dllgen_a_pDb = ::dllgen_runtime::marshal::handle::decode_c(
                         &mut __dllgen_args,
@@ -8324,7 +8489,7 @@ mod __dllgen {
                             .call::<
                                 *mut ::core::ffi::c_void,
                             >(
-                                self.__dllgen_f122 as *const ::core::ffi::c_void,
+                                self.__dllgen_f123 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
                                 "`sqlite3_next_stmt`",
                             );
@@ -8334,7 +8499,7 @@ mod __dllgen {
                             ::dllgen_runtime::WireError,
                         >::Ok(
                             (self
-                                .__dllgen_f122)(
+                                .__dllgen_f123)(
                                 ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_pDb),
                                 ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_pStmt),
                             ),
@@ -8372,7 +8537,7 @@ mod __dllgen {
                     );
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                123 => {
+                124 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let __dllgen_a_filename = ::dllgen_runtime::marshal::in_string::decode::<
                         ::dllgen_runtime::marshal::Utf8,
@@ -8391,55 +8556,9 @@ mod __dllgen {
                             .call::<
                                 i32,
                             >(
-                                self.__dllgen_f123 as *const ::core::ffi::c_void,
-                                ::dllgen_runtime::native::Pops::Caller,
-                                "`sqlite3_open`",
-                            );
-                        #[cfg(not(target_arch = "x86"))]
-                        let __dllgen_r = ::core::result::Result::<
-                            _,
-                            ::dllgen_runtime::WireError,
-                        >::Ok(
-                            (self
-                                .__dllgen_f123)(
-                                ::dllgen_runtime::marshal::in_string::ptr(
-                                    &__dllgen_a_filename,
-                                ),
-                                &mut __dllgen_a_ppDb,
-                            ),
-                        );
-                        __dllgen_r
-                    }?;
-                    ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
-                    ::dllgen_runtime::marshal::out_handle::reply(
-                        __dllgen_out,
-                        3,
-                        __dllgen_a_ppDb,
-                    );
-                    Ok(::dllgen_runtime::Status::Ok)
-                }
-                124 => {
-                    let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
-                    let __dllgen_a_filename = ::dllgen_runtime::marshal::in_string::decode::<
-                        ::dllgen_runtime::marshal::Utf16,
-                    >(&mut __dllgen_args, false)?;
-                    let mut __dllgen_a_ppDb = ::dllgen_runtime::marshal::out_handle::storage();
-                    __dllgen_args.finish()?;
-                    let __dllgen_ret = unsafe {
-                        #[cfg(target_arch = "x86")]
-                        let __dllgen_r = ::dllgen_runtime::native::Words::new()
-                            .push(
-                                ::dllgen_runtime::marshal::in_string::ptr(
-                                    &__dllgen_a_filename,
-                                ),
-                            )
-                            .push(&mut __dllgen_a_ppDb)
-                            .call::<
-                                i32,
-                            >(
                                 self.__dllgen_f124 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
-                                "`sqlite3_open16`",
+                                "`sqlite3_open`",
                             );
                         #[cfg(not(target_arch = "x86"))]
                         let __dllgen_r = ::core::result::Result::<
@@ -8465,6 +8584,52 @@ mod __dllgen {
                     Ok(::dllgen_runtime::Status::Ok)
                 }
                 125 => {
+                    let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
+                    let __dllgen_a_filename = ::dllgen_runtime::marshal::in_string::decode::<
+                        ::dllgen_runtime::marshal::Utf16,
+                    >(&mut __dllgen_args, false)?;
+                    let mut __dllgen_a_ppDb = ::dllgen_runtime::marshal::out_handle::storage();
+                    __dllgen_args.finish()?;
+                    let __dllgen_ret = unsafe {
+                        #[cfg(target_arch = "x86")]
+                        let __dllgen_r = ::dllgen_runtime::native::Words::new()
+                            .push(
+                                ::dllgen_runtime::marshal::in_string::ptr(
+                                    &__dllgen_a_filename,
+                                ),
+                            )
+                            .push(&mut __dllgen_a_ppDb)
+                            .call::<
+                                i32,
+                            >(
+                                self.__dllgen_f125 as *const ::core::ffi::c_void,
+                                ::dllgen_runtime::native::Pops::Caller,
+                                "`sqlite3_open16`",
+                            );
+                        #[cfg(not(target_arch = "x86"))]
+                        let __dllgen_r = ::core::result::Result::<
+                            _,
+                            ::dllgen_runtime::WireError,
+                        >::Ok(
+                            (self
+                                .__dllgen_f125)(
+                                ::dllgen_runtime::marshal::in_string::ptr(
+                                    &__dllgen_a_filename,
+                                ),
+                                &mut __dllgen_a_ppDb,
+                            ),
+                        );
+                        __dllgen_r
+                    }?;
+                    ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
+                    ::dllgen_runtime::marshal::out_handle::reply(
+                        __dllgen_out,
+                        3,
+                        __dllgen_a_ppDb,
+                    );
+                    Ok(::dllgen_runtime::Status::Ok)
+                }
+                126 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let __dllgen_a_filename = ::dllgen_runtime::marshal::in_string::decode::<
                         ::dllgen_runtime::marshal::Utf8,
@@ -8494,7 +8659,7 @@ mod __dllgen {
                             .call::<
                                 i32,
                             >(
-                                self.__dllgen_f125 as *const ::core::ffi::c_void,
+                                self.__dllgen_f126 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
                                 "`sqlite3_open_v2`",
                             );
@@ -8504,7 +8669,7 @@ mod __dllgen {
                             ::dllgen_runtime::WireError,
                         >::Ok(
                             (self
-                                .__dllgen_f125)(
+                                .__dllgen_f126)(
                                 ::dllgen_runtime::marshal::in_string::ptr(
                                     &__dllgen_a_filename,
                                 ),
@@ -8523,29 +8688,6 @@ mod __dllgen {
                     );
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                126 => {
-                    let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
-                    __dllgen_args.finish()?;
-                    let __dllgen_ret = unsafe {
-                        #[cfg(target_arch = "x86")]
-                        let __dllgen_r = ::dllgen_runtime::native::Words::new()
-                            .call::<
-                                i32,
-                            >(
-                                self.__dllgen_f126 as *const ::core::ffi::c_void,
-                                ::dllgen_runtime::native::Pops::Caller,
-                                "`sqlite3_os_end`",
-                            );
-                        #[cfg(not(target_arch = "x86"))]
-                        let __dllgen_r = ::core::result::Result::<
-                            _,
-                            ::dllgen_runtime::WireError,
-                        >::Ok((self.__dllgen_f126)());
-                        __dllgen_r
-                    }?;
-                    ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
-                    Ok(::dllgen_runtime::Status::Ok)
-                }
                 127 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     __dllgen_args.finish()?;
@@ -8557,7 +8699,7 @@ mod __dllgen {
                             >(
                                 self.__dllgen_f127 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
-                                "`sqlite3_os_init`",
+                                "`sqlite3_os_end`",
                             );
                         #[cfg(not(target_arch = "x86"))]
                         let __dllgen_r = ::core::result::Result::<
@@ -8570,6 +8712,29 @@ mod __dllgen {
                     Ok(::dllgen_runtime::Status::Ok)
                 }
                 128 => {
+                    let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
+                    __dllgen_args.finish()?;
+                    let __dllgen_ret = unsafe {
+                        #[cfg(target_arch = "x86")]
+                        let __dllgen_r = ::dllgen_runtime::native::Words::new()
+                            .call::<
+                                i32,
+                            >(
+                                self.__dllgen_f128 as *const ::core::ffi::c_void,
+                                ::dllgen_runtime::native::Pops::Caller,
+                                "`sqlite3_os_init`",
+                            );
+                        #[cfg(not(target_arch = "x86"))]
+                        let __dllgen_r = ::core::result::Result::<
+                            _,
+                            ::dllgen_runtime::WireError,
+                        >::Ok((self.__dllgen_f128)());
+                        __dllgen_r
+                    }?;
+                    ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
+                    Ok(::dllgen_runtime::Status::Ok)
+                }
+                129 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let __dllgen_a_arg0 = ::dllgen_runtime::marshal::handle::decode_c(
                         &mut __dllgen_args,
@@ -8600,7 +8765,7 @@ mod __dllgen {
                             .call::<
                                 i32,
                             >(
-                                self.__dllgen_f128 as *const ::core::ffi::c_void,
+                                self.__dllgen_f129 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
                                 "`sqlite3_overload_function`",
                             );
@@ -8610,7 +8775,7 @@ mod __dllgen {
                             ::dllgen_runtime::WireError,
                         >::Ok(
                             (self
-                                .__dllgen_f128)(
+                                .__dllgen_f129)(
                                 ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_arg0),
                                 ::dllgen_runtime::marshal::in_string::ptr(
                                     &__dllgen_a_zFuncName,
@@ -8628,7 +8793,7 @@ mod __dllgen {
                     ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                129 => {
+                130 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let __dllgen_a_db = ::dllgen_runtime::marshal::handle::decode_c(
                         &mut __dllgen_args,
@@ -8656,84 +8821,9 @@ mod __dllgen {
                             .call::<
                                 i32,
                             >(
-                                self.__dllgen_f129 as *const ::core::ffi::c_void,
-                                ::dllgen_runtime::native::Pops::Caller,
-                                "`sqlite3_prepare`",
-                            );
-                        #[cfg(not(target_arch = "x86"))]
-                        let __dllgen_r = ::core::result::Result::<
-                            _,
-                            ::dllgen_runtime::WireError,
-                        >::Ok(
-                            (self
-                                .__dllgen_f129)(
-                                ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_db),
-                                ::dllgen_runtime::marshal::in_string::ptr(&__dllgen_a_zSql),
-                                -1i64 as i32,
-                                &mut __dllgen_a_ppStmt,
-                                ::dllgen_runtime::marshal::fixed::address(0x0),
-                            ),
-                        );
-                        __dllgen_r
-                    }?;
-                    let (__dllgen_errno, __dllgen_last_error) = (
-                        ::dllgen_runtime::native::errno(),
-                        ::dllgen_runtime::native::last_error(),
-                    );
-                    ::dllgen_runtime::marshal::handle::after_call(
-                        &__dllgen_a_db,
-                        3,
-                        false,
-                    );
-                    if let Some(__dllgen_status) = ::dllgen_runtime::marshal::error::check(
-                        __dllgen_out,
-                        __dllgen_ret,
-                        ::dllgen_runtime::marshal::error::Rule::Nonzero,
-                        ::dllgen_runtime::marshal::error::Code::Return,
-                        __dllgen_errno,
-                        __dllgen_last_error,
-                    ) {
-                        return Ok(__dllgen_status);
-                    }
-                    ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
-                    ::dllgen_runtime::marshal::out_handle::reply(
-                        __dllgen_out,
-                        6,
-                        __dllgen_a_ppStmt,
-                    );
-                    Ok(::dllgen_runtime::Status::Ok)
-                }
-                130 => {
-                    let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
-                    let __dllgen_a_db = ::dllgen_runtime::marshal::handle::decode_c(
-                        &mut __dllgen_args,
-                        3,
-                        false,
-                        false,
-                    )?;
-                    let __dllgen_a_zSql = ::dllgen_runtime::marshal::in_string::decode::<
-                        ::dllgen_runtime::marshal::Utf16,
-                    >(&mut __dllgen_args, false)?;
-                    let mut __dllgen_a_ppStmt = ::dllgen_runtime::marshal::out_handle::storage();
-                    __dllgen_args.finish()?;
-                    ::dllgen_runtime::native::set_errno(0);
-                    ::dllgen_runtime::native::set_last_error(0);
-                    let __dllgen_ret = unsafe {
-                        #[cfg(target_arch = "x86")]
-                        let __dllgen_r = ::dllgen_runtime::native::Words::new()
-                            .push(::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_db))
-                            .push(
-                                ::dllgen_runtime::marshal::in_string::ptr(&__dllgen_a_zSql),
-                            )
-                            .push(-1i64 as i32)
-                            .push(&mut __dllgen_a_ppStmt)
-                            .push(::dllgen_runtime::marshal::fixed::address(0x0))
-                            .call::<
-                                i32,
-                            >(
                                 self.__dllgen_f130 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
-                                "`sqlite3_prepare16`",
+                                "`sqlite3_prepare`",
                             );
                         #[cfg(not(target_arch = "x86"))]
                         let __dllgen_r = ::core::result::Result::<
@@ -8808,7 +8898,7 @@ mod __dllgen {
                             >(
                                 self.__dllgen_f131 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
-                                "`sqlite3_prepare16_v2`",
+                                "`sqlite3_prepare16`",
                             );
                         #[cfg(not(target_arch = "x86"))]
                         let __dllgen_r = ::core::result::Result::<
@@ -8864,10 +8954,6 @@ mod __dllgen {
                     let __dllgen_a_zSql = ::dllgen_runtime::marshal::in_string::decode::<
                         ::dllgen_runtime::marshal::Utf16,
                     >(&mut __dllgen_args, false)?;
-                    let __dllgen_a_prepFlags: u32 = ::dllgen_runtime::marshal::value::decode_c(
-                        &mut __dllgen_args,
-                        &mut __dllgen_keep,
-                    )?;
                     let mut __dllgen_a_ppStmt = ::dllgen_runtime::marshal::out_handle::storage();
                     __dllgen_args.finish()?;
                     ::dllgen_runtime::native::set_errno(0);
@@ -8880,7 +8966,6 @@ mod __dllgen {
                                 ::dllgen_runtime::marshal::in_string::ptr(&__dllgen_a_zSql),
                             )
                             .push(-1i64 as i32)
-                            .push(__dllgen_a_prepFlags)
                             .push(&mut __dllgen_a_ppStmt)
                             .push(::dllgen_runtime::marshal::fixed::address(0x0))
                             .call::<
@@ -8888,7 +8973,7 @@ mod __dllgen {
                             >(
                                 self.__dllgen_f132 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
-                                "`sqlite3_prepare16_v3`",
+                                "`sqlite3_prepare16_v2`",
                             );
                         #[cfg(not(target_arch = "x86"))]
                         let __dllgen_r = ::core::result::Result::<
@@ -8900,7 +8985,6 @@ mod __dllgen {
                                 ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_db),
                                 ::dllgen_runtime::marshal::in_string::ptr(&__dllgen_a_zSql),
                                 -1i64 as i32,
-                                __dllgen_a_prepFlags,
                                 &mut __dllgen_a_ppStmt,
                                 ::dllgen_runtime::marshal::fixed::address(0x0),
                             ),
@@ -8943,8 +9027,12 @@ mod __dllgen {
                         false,
                     )?;
                     let __dllgen_a_zSql = ::dllgen_runtime::marshal::in_string::decode::<
-                        ::dllgen_runtime::marshal::Utf8,
+                        ::dllgen_runtime::marshal::Utf16,
                     >(&mut __dllgen_args, false)?;
+                    let __dllgen_a_prepFlags: u32 = ::dllgen_runtime::marshal::value::decode_c(
+                        &mut __dllgen_args,
+                        &mut __dllgen_keep,
+                    )?;
                     let mut __dllgen_a_ppStmt = ::dllgen_runtime::marshal::out_handle::storage();
                     __dllgen_args.finish()?;
                     ::dllgen_runtime::native::set_errno(0);
@@ -8957,6 +9045,7 @@ mod __dllgen {
                                 ::dllgen_runtime::marshal::in_string::ptr(&__dllgen_a_zSql),
                             )
                             .push(-1i64 as i32)
+                            .push(__dllgen_a_prepFlags)
                             .push(&mut __dllgen_a_ppStmt)
                             .push(::dllgen_runtime::marshal::fixed::address(0x0))
                             .call::<
@@ -8964,7 +9053,7 @@ mod __dllgen {
                             >(
                                 self.__dllgen_f133 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
-                                "`sqlite3_prepare_v2`",
+                                "`sqlite3_prepare16_v3`",
                             );
                         #[cfg(not(target_arch = "x86"))]
                         let __dllgen_r = ::core::result::Result::<
@@ -8976,6 +9065,7 @@ mod __dllgen {
                                 ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_db),
                                 ::dllgen_runtime::marshal::in_string::ptr(&__dllgen_a_zSql),
                                 -1i64 as i32,
+                                __dllgen_a_prepFlags,
                                 &mut __dllgen_a_ppStmt,
                                 ::dllgen_runtime::marshal::fixed::address(0x0),
                             ),
@@ -9020,6 +9110,81 @@ mod __dllgen {
                     let __dllgen_a_zSql = ::dllgen_runtime::marshal::in_string::decode::<
                         ::dllgen_runtime::marshal::Utf8,
                     >(&mut __dllgen_args, false)?;
+                    let mut __dllgen_a_ppStmt = ::dllgen_runtime::marshal::out_handle::storage();
+                    __dllgen_args.finish()?;
+                    ::dllgen_runtime::native::set_errno(0);
+                    ::dllgen_runtime::native::set_last_error(0);
+                    let __dllgen_ret = unsafe {
+                        #[cfg(target_arch = "x86")]
+                        let __dllgen_r = ::dllgen_runtime::native::Words::new()
+                            .push(::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_db))
+                            .push(
+                                ::dllgen_runtime::marshal::in_string::ptr(&__dllgen_a_zSql),
+                            )
+                            .push(-1i64 as i32)
+                            .push(&mut __dllgen_a_ppStmt)
+                            .push(::dllgen_runtime::marshal::fixed::address(0x0))
+                            .call::<
+                                i32,
+                            >(
+                                self.__dllgen_f134 as *const ::core::ffi::c_void,
+                                ::dllgen_runtime::native::Pops::Caller,
+                                "`sqlite3_prepare_v2`",
+                            );
+                        #[cfg(not(target_arch = "x86"))]
+                        let __dllgen_r = ::core::result::Result::<
+                            _,
+                            ::dllgen_runtime::WireError,
+                        >::Ok(
+                            (self
+                                .__dllgen_f134)(
+                                ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_db),
+                                ::dllgen_runtime::marshal::in_string::ptr(&__dllgen_a_zSql),
+                                -1i64 as i32,
+                                &mut __dllgen_a_ppStmt,
+                                ::dllgen_runtime::marshal::fixed::address(0x0),
+                            ),
+                        );
+                        __dllgen_r
+                    }?;
+                    let (__dllgen_errno, __dllgen_last_error) = (
+                        ::dllgen_runtime::native::errno(),
+                        ::dllgen_runtime::native::last_error(),
+                    );
+                    ::dllgen_runtime::marshal::handle::after_call(
+                        &__dllgen_a_db,
+                        3,
+                        false,
+                    );
+                    if let Some(__dllgen_status) = ::dllgen_runtime::marshal::error::check(
+                        __dllgen_out,
+                        __dllgen_ret,
+                        ::dllgen_runtime::marshal::error::Rule::Nonzero,
+                        ::dllgen_runtime::marshal::error::Code::Return,
+                        __dllgen_errno,
+                        __dllgen_last_error,
+                    ) {
+                        return Ok(__dllgen_status);
+                    }
+                    ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
+                    ::dllgen_runtime::marshal::out_handle::reply(
+                        __dllgen_out,
+                        6,
+                        __dllgen_a_ppStmt,
+                    );
+                    Ok(::dllgen_runtime::Status::Ok)
+                }
+                135 => {
+                    let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
+                    let __dllgen_a_db = ::dllgen_runtime::marshal::handle::decode_c(
+                        &mut __dllgen_args,
+                        3,
+                        false,
+                        false,
+                    )?;
+                    let __dllgen_a_zSql = ::dllgen_runtime::marshal::in_string::decode::<
+                        ::dllgen_runtime::marshal::Utf8,
+                    >(&mut __dllgen_args, false)?;
                     let __dllgen_a_prepFlags: u32 = ::dllgen_runtime::marshal::value::decode_c(
                         &mut __dllgen_args,
                         &mut __dllgen_keep,
@@ -9042,7 +9207,7 @@ mod __dllgen {
                             .call::<
                                 i32,
                             >(
-                                self.__dllgen_f134 as *const ::core::ffi::c_void,
+                                self.__dllgen_f135 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
                                 "`sqlite3_prepare_v3`",
                             );
@@ -9052,7 +9217,7 @@ mod __dllgen {
                             ::dllgen_runtime::WireError,
                         >::Ok(
                             (self
-                                .__dllgen_f134)(
+                                .__dllgen_f135)(
                                 ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_db),
                                 ::dllgen_runtime::marshal::in_string::ptr(&__dllgen_a_zSql),
                                 -1i64 as i32,
@@ -9090,7 +9255,7 @@ mod __dllgen {
                     );
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                135 => {
+                136 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let __dllgen_a_arg0 = ::dllgen_runtime::marshal::handle::decode_c(
                         &mut __dllgen_args,
@@ -9118,7 +9283,7 @@ mod __dllgen {
                             .push(
                                 __dllgen_a_xProfile
                                     .then_some(
-                                        __dllgen_callback_135_1
+                                        __dllgen_callback_136_1
                                             as unsafe extern "C" fn(
                                                 *mut ::core::ffi::c_void,
                                                 *const u8,
@@ -9130,7 +9295,7 @@ mod __dllgen {
                             .call::<
                                 (),
                             >(
-                                self.__dllgen_f135 as *const ::core::ffi::c_void,
+                                self.__dllgen_f136 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
                                 "`sqlite3_profile`",
                             );
@@ -9140,11 +9305,11 @@ mod __dllgen {
                             ::dllgen_runtime::WireError,
                         >::Ok(
                             (self
-                                .__dllgen_f135)(
+                                .__dllgen_f136)(
                                 ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_arg0),
                                 __dllgen_a_xProfile
                                     .then_some(
-                                        __dllgen_callback_135_1
+                                        __dllgen_callback_136_1
                                             as unsafe extern "C" fn(
                                                 *mut ::core::ffi::c_void,
                                                 *const u8,
@@ -9164,12 +9329,12 @@ mod __dllgen {
                     ::dllgen_runtime::host::handles::keep(
                         3,
                         ::dllgen_runtime::marshal::handle::id(&__dllgen_a_arg0),
-                        3,
+                        4,
                         __dllgen_reg,
                     );
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                136 => {
+                137 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let __dllgen_a_arg0 = ::dllgen_runtime::marshal::handle::decode_c(
                         &mut __dllgen_args,
@@ -9202,7 +9367,7 @@ mod __dllgen {
                             .push(
                                 __dllgen_a_arg2
                                     .then_some(
-                                        __dllgen_callback_136_2
+                                        __dllgen_callback_137_2
                                             as unsafe extern "C" fn(*mut ::core::ffi::c_void) -> i32,
                                     ),
                             )
@@ -9210,7 +9375,7 @@ mod __dllgen {
                             .call::<
                                 (),
                             >(
-                                self.__dllgen_f136 as *const ::core::ffi::c_void,
+                                self.__dllgen_f137 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
                                 "`sqlite3_progress_handler`",
                             );
@@ -9220,12 +9385,12 @@ mod __dllgen {
                             ::dllgen_runtime::WireError,
                         >::Ok(
                             (self
-                                .__dllgen_f136)(
+                                .__dllgen_f137)(
                                 ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_arg0),
                                 __dllgen_a_arg1,
                                 __dllgen_a_arg2
                                     .then_some(
-                                        __dllgen_callback_136_2
+                                        __dllgen_callback_137_2
                                             as unsafe extern "C" fn(*mut ::core::ffi::c_void) -> i32,
                                     ),
                                 ::dllgen_runtime::host::kept::context(&__dllgen_reg),
@@ -9241,12 +9406,12 @@ mod __dllgen {
                     ::dllgen_runtime::host::handles::keep(
                         3,
                         ::dllgen_runtime::marshal::handle::id(&__dllgen_a_arg0),
-                        4,
+                        5,
                         __dllgen_reg,
                     );
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                137 => {
+                138 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let __dllgen_a_N: i32 = ::dllgen_runtime::marshal::length::decode(
                         &mut __dllgen_args,
@@ -9272,7 +9437,7 @@ mod __dllgen {
                             .call::<
                                 (),
                             >(
-                                self.__dllgen_f137 as *const ::core::ffi::c_void,
+                                self.__dllgen_f138 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
                                 "`sqlite3_randomness`",
                             );
@@ -9282,7 +9447,7 @@ mod __dllgen {
                             ::dllgen_runtime::WireError,
                         >::Ok(
                             (self
-                                .__dllgen_f137)(
+                                .__dllgen_f138)(
                                 __dllgen_a_N,
                                 ::dllgen_runtime::marshal::out_buffer::ptr(
                                     &mut __dllgen_a_P,
@@ -9299,7 +9464,7 @@ mod __dllgen {
                     )?;
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                138 => {
+                139 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let __dllgen_a_arg0: i32 = ::dllgen_runtime::marshal::value::decode_c(
                         &mut __dllgen_args,
@@ -9313,7 +9478,7 @@ mod __dllgen {
                             .call::<
                                 i32,
                             >(
-                                self.__dllgen_f138 as *const ::core::ffi::c_void,
+                                self.__dllgen_f139 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
                                 "`sqlite3_release_memory`",
                             );
@@ -9321,13 +9486,13 @@ mod __dllgen {
                         let __dllgen_r = ::core::result::Result::<
                             _,
                             ::dllgen_runtime::WireError,
-                        >::Ok((self.__dllgen_f138)(__dllgen_a_arg0));
+                        >::Ok((self.__dllgen_f139)(__dllgen_a_arg0));
                         __dllgen_r
                     }?;
                     ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                139 => {
+                140 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let __dllgen_a_pStmt = ::dllgen_runtime::marshal::handle::decode_c(
                         &mut __dllgen_args,
@@ -9345,7 +9510,7 @@ mod __dllgen {
                             .call::<
                                 i32,
                             >(
-                                self.__dllgen_f139 as *const ::core::ffi::c_void,
+                                self.__dllgen_f140 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
                                 "`sqlite3_reset`",
                             );
@@ -9355,7 +9520,7 @@ mod __dllgen {
                             ::dllgen_runtime::WireError,
                         >::Ok(
                             (self
-                                .__dllgen_f139)(
+                                .__dllgen_f140)(
                                 ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_pStmt),
                             ),
                         );
@@ -9369,7 +9534,7 @@ mod __dllgen {
                     ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                140 => {
+                141 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     __dllgen_args.finish()?;
                     let __dllgen_ret = unsafe {
@@ -9378,7 +9543,7 @@ mod __dllgen {
                             .call::<
                                 (),
                             >(
-                                self.__dllgen_f140 as *const ::core::ffi::c_void,
+                                self.__dllgen_f141 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
                                 "`sqlite3_reset_auto_extension`",
                             );
@@ -9386,12 +9551,12 @@ mod __dllgen {
                         let __dllgen_r = ::core::result::Result::<
                             _,
                             ::dllgen_runtime::WireError,
-                        >::Ok((self.__dllgen_f140)());
+                        >::Ok((self.__dllgen_f141)());
                         __dllgen_r
                     }?;
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                141 => {
+                142 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let __dllgen_a_arg0 = ::dllgen_runtime::marshal::handle::decode_c(
                         &mut __dllgen_args,
@@ -9426,7 +9591,7 @@ mod __dllgen {
                             .call::<
                                 (),
                             >(
-                                self.__dllgen_f141 as *const ::core::ffi::c_void,
+                                self.__dllgen_f142 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
                                 "`sqlite3_result_blob`",
                             );
@@ -9436,7 +9601,7 @@ mod __dllgen {
                             ::dllgen_runtime::WireError,
                         >::Ok(
                             (self
-                                .__dllgen_f141)(
+                                .__dllgen_f142)(
                                 ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_arg0),
                                 ::dllgen_runtime::marshal::in_buffer::ptr(&__dllgen_a_arg1),
                                 __dllgen_a_arg2,
@@ -9452,7 +9617,7 @@ mod __dllgen {
                     );
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                142 => {
+                143 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let __dllgen_a_arg0 = ::dllgen_runtime::marshal::handle::decode_c(
                         &mut __dllgen_args,
@@ -9475,7 +9640,7 @@ mod __dllgen {
                             .call::<
                                 (),
                             >(
-                                self.__dllgen_f142 as *const ::core::ffi::c_void,
+                                self.__dllgen_f143 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
                                 "`sqlite3_result_double`",
                             );
@@ -9485,7 +9650,7 @@ mod __dllgen {
                             ::dllgen_runtime::WireError,
                         >::Ok(
                             (self
-                                .__dllgen_f142)(
+                                .__dllgen_f143)(
                                 ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_arg0),
                                 __dllgen_a_arg1,
                             ),
@@ -9499,7 +9664,7 @@ mod __dllgen {
                     );
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                143 => {
+                144 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let __dllgen_a_arg0 = ::dllgen_runtime::marshal::handle::decode_c(
                         &mut __dllgen_args,
@@ -9533,7 +9698,7 @@ mod __dllgen {
                             .call::<
                                 (),
                             >(
-                                self.__dllgen_f143 as *const ::core::ffi::c_void,
+                                self.__dllgen_f144 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
                                 "`sqlite3_result_error`",
                             );
@@ -9543,7 +9708,7 @@ mod __dllgen {
                             ::dllgen_runtime::WireError,
                         >::Ok(
                             (self
-                                .__dllgen_f143)(
+                                .__dllgen_f144)(
                                 ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_arg0),
                                 ::dllgen_runtime::marshal::in_buffer::ptr(&__dllgen_a_arg1),
                                 __dllgen_a_arg2,
@@ -9558,7 +9723,7 @@ mod __dllgen {
                     );
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                144 => {
+                145 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let __dllgen_a_arg0 = ::dllgen_runtime::marshal::handle::decode_c(
                         &mut __dllgen_args,
@@ -9581,7 +9746,7 @@ mod __dllgen {
                             .call::<
                                 (),
                             >(
-                                self.__dllgen_f144 as *const ::core::ffi::c_void,
+                                self.__dllgen_f145 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
                                 "`sqlite3_result_error_code`",
                             );
@@ -9591,50 +9756,9 @@ mod __dllgen {
                             ::dllgen_runtime::WireError,
                         >::Ok(
                             (self
-                                .__dllgen_f144)(
-                                ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_arg0),
-                                __dllgen_a_arg1,
-                            ),
-                        );
-                        __dllgen_r
-                    }?;
-                    ::dllgen_runtime::marshal::handle::after_call(
-                        &__dllgen_a_arg0,
-                        2,
-                        false,
-                    );
-                    Ok(::dllgen_runtime::Status::Ok)
-                }
-                145 => {
-                    let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
-                    let __dllgen_a_arg0 = ::dllgen_runtime::marshal::handle::decode_c(
-                        &mut __dllgen_args,
-                        2,
-                        false,
-                        false,
-                    )?;
-                    __dllgen_args.finish()?;
-                    let __dllgen_ret = unsafe {
-                        #[cfg(target_arch = "x86")]
-                        let __dllgen_r = ::dllgen_runtime::native::Words::new()
-                            .push(
-                                ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_arg0),
-                            )
-                            .call::<
-                                (),
-                            >(
-                                self.__dllgen_f145 as *const ::core::ffi::c_void,
-                                ::dllgen_runtime::native::Pops::Caller,
-                                "`sqlite3_result_error_nomem`",
-                            );
-                        #[cfg(not(target_arch = "x86"))]
-                        let __dllgen_r = ::core::result::Result::<
-                            _,
-                            ::dllgen_runtime::WireError,
-                        >::Ok(
-                            (self
                                 .__dllgen_f145)(
                                 ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_arg0),
+                                __dllgen_a_arg1,
                             ),
                         );
                         __dllgen_r
@@ -9666,7 +9790,7 @@ mod __dllgen {
                             >(
                                 self.__dllgen_f146 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
-                                "`sqlite3_result_error_toobig`",
+                                "`sqlite3_result_error_nomem`",
                             );
                         #[cfg(not(target_arch = "x86"))]
                         let __dllgen_r = ::core::result::Result::<
@@ -9695,10 +9819,6 @@ mod __dllgen {
                         false,
                         false,
                     )?;
-                    let __dllgen_a_arg1: i32 = ::dllgen_runtime::marshal::value::decode_c(
-                        &mut __dllgen_args,
-                        &mut __dllgen_keep,
-                    )?;
                     __dllgen_args.finish()?;
                     let __dllgen_ret = unsafe {
                         #[cfg(target_arch = "x86")]
@@ -9706,13 +9826,12 @@ mod __dllgen {
                             .push(
                                 ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_arg0),
                             )
-                            .push(__dllgen_a_arg1)
                             .call::<
                                 (),
                             >(
                                 self.__dllgen_f147 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
-                                "`sqlite3_result_int`",
+                                "`sqlite3_result_error_toobig`",
                             );
                         #[cfg(not(target_arch = "x86"))]
                         let __dllgen_r = ::core::result::Result::<
@@ -9722,7 +9841,6 @@ mod __dllgen {
                             (self
                                 .__dllgen_f147)(
                                 ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_arg0),
-                                __dllgen_a_arg1,
                             ),
                         );
                         __dllgen_r
@@ -9742,7 +9860,7 @@ mod __dllgen {
                         false,
                         false,
                     )?;
-                    let __dllgen_a_arg1: i64 = ::dllgen_runtime::marshal::value::decode_c(
+                    let __dllgen_a_arg1: i32 = ::dllgen_runtime::marshal::value::decode_c(
                         &mut __dllgen_args,
                         &mut __dllgen_keep,
                     )?;
@@ -9759,7 +9877,7 @@ mod __dllgen {
                             >(
                                 self.__dllgen_f148 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
-                                "`sqlite3_result_int64`",
+                                "`sqlite3_result_int`",
                             );
                         #[cfg(not(target_arch = "x86"))]
                         let __dllgen_r = ::core::result::Result::<
@@ -9789,6 +9907,10 @@ mod __dllgen {
                         false,
                         false,
                     )?;
+                    let __dllgen_a_arg1: i64 = ::dllgen_runtime::marshal::value::decode_c(
+                        &mut __dllgen_args,
+                        &mut __dllgen_keep,
+                    )?;
                     __dllgen_args.finish()?;
                     let __dllgen_ret = unsafe {
                         #[cfg(target_arch = "x86")]
@@ -9796,12 +9918,13 @@ mod __dllgen {
                             .push(
                                 ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_arg0),
                             )
+                            .push(__dllgen_a_arg1)
                             .call::<
                                 (),
                             >(
                                 self.__dllgen_f149 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
-                                "`sqlite3_result_null`",
+                                "`sqlite3_result_int64`",
                             );
                         #[cfg(not(target_arch = "x86"))]
                         let __dllgen_r = ::core::result::Result::<
@@ -9811,6 +9934,7 @@ mod __dllgen {
                             (self
                                 .__dllgen_f149)(
                                 ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_arg0),
+                                __dllgen_a_arg1,
                             ),
                         );
                         __dllgen_r
@@ -9823,6 +9947,47 @@ mod __dllgen {
                     Ok(::dllgen_runtime::Status::Ok)
                 }
                 150 => {
+                    let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
+                    let __dllgen_a_arg0 = ::dllgen_runtime::marshal::handle::decode_c(
+                        &mut __dllgen_args,
+                        2,
+                        false,
+                        false,
+                    )?;
+                    __dllgen_args.finish()?;
+                    let __dllgen_ret = unsafe {
+                        #[cfg(target_arch = "x86")]
+                        let __dllgen_r = ::dllgen_runtime::native::Words::new()
+                            .push(
+                                ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_arg0),
+                            )
+                            .call::<
+                                (),
+                            >(
+                                self.__dllgen_f150 as *const ::core::ffi::c_void,
+                                ::dllgen_runtime::native::Pops::Caller,
+                                "`sqlite3_result_null`",
+                            );
+                        #[cfg(not(target_arch = "x86"))]
+                        let __dllgen_r = ::core::result::Result::<
+                            _,
+                            ::dllgen_runtime::WireError,
+                        >::Ok(
+                            (self
+                                .__dllgen_f150)(
+                                ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_arg0),
+                            ),
+                        );
+                        __dllgen_r
+                    }?;
+                    ::dllgen_runtime::marshal::handle::after_call(
+                        &__dllgen_a_arg0,
+                        2,
+                        false,
+                    );
+                    Ok(::dllgen_runtime::Status::Ok)
+                }
+                151 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let __dllgen_a_arg0 = ::dllgen_runtime::marshal::handle::decode_c(
                         &mut __dllgen_args,
@@ -9845,7 +10010,7 @@ mod __dllgen {
                             .call::<
                                 (),
                             >(
-                                self.__dllgen_f150 as *const ::core::ffi::c_void,
+                                self.__dllgen_f151 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
                                 "`sqlite3_result_subtype`",
                             );
@@ -9855,7 +10020,7 @@ mod __dllgen {
                             ::dllgen_runtime::WireError,
                         >::Ok(
                             (self
-                                .__dllgen_f150)(
+                                .__dllgen_f151)(
                                 ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_arg0),
                                 __dllgen_a_arg1,
                             ),
@@ -9869,7 +10034,7 @@ mod __dllgen {
                     );
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                151 => {
+                152 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let __dllgen_a_arg0 = ::dllgen_runtime::marshal::handle::decode_c(
                         &mut __dllgen_args,
@@ -9904,7 +10069,7 @@ mod __dllgen {
                             .call::<
                                 (),
                             >(
-                                self.__dllgen_f151 as *const ::core::ffi::c_void,
+                                self.__dllgen_f152 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
                                 "`sqlite3_result_text`",
                             );
@@ -9914,7 +10079,7 @@ mod __dllgen {
                             ::dllgen_runtime::WireError,
                         >::Ok(
                             (self
-                                .__dllgen_f151)(
+                                .__dllgen_f152)(
                                 ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_arg0),
                                 ::dllgen_runtime::marshal::in_buffer::ptr(&__dllgen_a_arg1),
                                 __dllgen_a_arg2,
@@ -9930,7 +10095,7 @@ mod __dllgen {
                     );
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                152 => {
+                153 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let __dllgen_a_arg0 = ::dllgen_runtime::marshal::handle::decode_c(
                         &mut __dllgen_args,
@@ -9957,7 +10122,7 @@ mod __dllgen {
                             .call::<
                                 (),
                             >(
-                                self.__dllgen_f152 as *const ::core::ffi::c_void,
+                                self.__dllgen_f153 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
                                 "`sqlite3_result_value`",
                             );
@@ -9967,7 +10132,7 @@ mod __dllgen {
                             ::dllgen_runtime::WireError,
                         >::Ok(
                             (self
-                                .__dllgen_f152)(
+                                .__dllgen_f153)(
                                 ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_arg0),
                                 ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_arg1),
                             ),
@@ -9986,7 +10151,7 @@ mod __dllgen {
                     );
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                153 => {
+                154 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let __dllgen_a_arg0 = ::dllgen_runtime::marshal::handle::decode_c(
                         &mut __dllgen_args,
@@ -10009,7 +10174,7 @@ mod __dllgen {
                             .call::<
                                 (),
                             >(
-                                self.__dllgen_f153 as *const ::core::ffi::c_void,
+                                self.__dllgen_f154 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
                                 "`sqlite3_result_zeroblob`",
                             );
@@ -10019,7 +10184,7 @@ mod __dllgen {
                             ::dllgen_runtime::WireError,
                         >::Ok(
                             (self
-                                .__dllgen_f153)(
+                                .__dllgen_f154)(
                                 ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_arg0),
                                 __dllgen_a_n,
                             ),
@@ -10033,7 +10198,7 @@ mod __dllgen {
                     );
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                154 => {
+                155 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let __dllgen_a_arg0 = ::dllgen_runtime::marshal::handle::decode_c(
                         &mut __dllgen_args,
@@ -10056,7 +10221,7 @@ mod __dllgen {
                             .call::<
                                 i32,
                             >(
-                                self.__dllgen_f154 as *const ::core::ffi::c_void,
+                                self.__dllgen_f155 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
                                 "`sqlite3_result_zeroblob64`",
                             );
@@ -10066,7 +10231,7 @@ mod __dllgen {
                             ::dllgen_runtime::WireError,
                         >::Ok(
                             (self
-                                .__dllgen_f154)(
+                                .__dllgen_f155)(
                                 ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_arg0),
                                 __dllgen_a_n,
                             ),
@@ -10081,7 +10246,7 @@ mod __dllgen {
                     ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                155 => {
+                156 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let __dllgen_a_arg0 = ::dllgen_runtime::marshal::handle::decode_c(
                         &mut __dllgen_args,
@@ -10109,7 +10274,7 @@ mod __dllgen {
                             .push(
                                 __dllgen_a_arg1
                                     .then_some(
-                                        __dllgen_callback_155_1
+                                        __dllgen_callback_156_1
                                             as unsafe extern "C" fn(*mut ::core::ffi::c_void),
                                     ),
                             )
@@ -10117,7 +10282,7 @@ mod __dllgen {
                             .call::<
                                 (),
                             >(
-                                self.__dllgen_f155 as *const ::core::ffi::c_void,
+                                self.__dllgen_f156 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
                                 "`sqlite3_rollback_hook`",
                             );
@@ -10127,11 +10292,11 @@ mod __dllgen {
                             ::dllgen_runtime::WireError,
                         >::Ok(
                             (self
-                                .__dllgen_f155)(
+                                .__dllgen_f156)(
                                 ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_arg0),
                                 __dllgen_a_arg1
                                     .then_some(
-                                        __dllgen_callback_155_1
+                                        __dllgen_callback_156_1
                                             as unsafe extern "C" fn(*mut ::core::ffi::c_void),
                                     ),
                                 ::dllgen_runtime::host::kept::context(&__dllgen_reg),
@@ -10147,12 +10312,12 @@ mod __dllgen {
                     ::dllgen_runtime::host::handles::keep(
                         3,
                         ::dllgen_runtime::marshal::handle::id(&__dllgen_a_arg0),
-                        5,
+                        6,
                         __dllgen_reg,
                     );
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                156 => {
+                157 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let __dllgen_a_db = ::dllgen_runtime::marshal::handle::decode_c(
                         &mut __dllgen_args,
@@ -10185,7 +10350,7 @@ mod __dllgen {
                             .call::<
                                 *const u8,
                             >(
-                                self.__dllgen_f156 as *const ::core::ffi::c_void,
+                                self.__dllgen_f157 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
                                 "`sqlite3_serialize`",
                             );
@@ -10195,7 +10360,7 @@ mod __dllgen {
                             ::dllgen_runtime::WireError,
                         >::Ok(
                             (self
-                                .__dllgen_f156)(
+                                .__dllgen_f157)(
                                 ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_db),
                                 ::dllgen_runtime::marshal::in_string::ptr(
                                     &__dllgen_a_zSchema,
@@ -10226,7 +10391,7 @@ mod __dllgen {
                     if !__dllgen_ret.is_null() {
                         unsafe {
                             (self
-                                .__dllgen_helper156)(
+                                .__dllgen_helper157)(
                                 __dllgen_ret as *mut ::core::ffi::c_void,
                             )
                         };
@@ -10239,7 +10404,7 @@ mod __dllgen {
                     )?;
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                157 => {
+                158 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let __dllgen_a_arg0 = ::dllgen_runtime::marshal::handle::decode_c(
                         &mut __dllgen_args,
@@ -10267,7 +10432,7 @@ mod __dllgen {
                             .push(
                                 __dllgen_a_xAuth
                                     .then_some(
-                                        __dllgen_callback_157_1
+                                        __dllgen_callback_158_1
                                             as unsafe extern "C" fn(
                                                 *mut ::core::ffi::c_void,
                                                 i32,
@@ -10282,7 +10447,7 @@ mod __dllgen {
                             .call::<
                                 i32,
                             >(
-                                self.__dllgen_f157 as *const ::core::ffi::c_void,
+                                self.__dllgen_f158 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
                                 "`sqlite3_set_authorizer`",
                             );
@@ -10292,11 +10457,11 @@ mod __dllgen {
                             ::dllgen_runtime::WireError,
                         >::Ok(
                             (self
-                                .__dllgen_f157)(
+                                .__dllgen_f158)(
                                 ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_arg0),
                                 __dllgen_a_xAuth
                                     .then_some(
-                                        __dllgen_callback_157_1
+                                        __dllgen_callback_158_1
                                             as unsafe extern "C" fn(
                                                 *mut ::core::ffi::c_void,
                                                 i32,
@@ -10319,13 +10484,13 @@ mod __dllgen {
                     ::dllgen_runtime::host::handles::keep(
                         3,
                         ::dllgen_runtime::marshal::handle::id(&__dllgen_a_arg0),
-                        6,
+                        7,
                         __dllgen_reg,
                     );
                     ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                158 => {
+                159 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let __dllgen_a_arg0 = ::dllgen_runtime::marshal::handle::decode_c(
                         &mut __dllgen_args,
@@ -10348,7 +10513,7 @@ mod __dllgen {
                             .call::<
                                 (),
                             >(
-                                self.__dllgen_f158 as *const ::core::ffi::c_void,
+                                self.__dllgen_f159 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
                                 "`sqlite3_set_last_insert_rowid`",
                             );
@@ -10358,7 +10523,7 @@ mod __dllgen {
                             ::dllgen_runtime::WireError,
                         >::Ok(
                             (self
-                                .__dllgen_f158)(
+                                .__dllgen_f159)(
                                 ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_arg0),
                                 __dllgen_a_arg1,
                             ),
@@ -10372,7 +10537,7 @@ mod __dllgen {
                     );
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                159 => {
+                160 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     __dllgen_args.finish()?;
                     let __dllgen_ret = unsafe {
@@ -10381,7 +10546,7 @@ mod __dllgen {
                             .call::<
                                 i32,
                             >(
-                                self.__dllgen_f159 as *const ::core::ffi::c_void,
+                                self.__dllgen_f160 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
                                 "`sqlite3_shutdown`",
                             );
@@ -10389,13 +10554,13 @@ mod __dllgen {
                         let __dllgen_r = ::core::result::Result::<
                             _,
                             ::dllgen_runtime::WireError,
-                        >::Ok((self.__dllgen_f159)());
+                        >::Ok((self.__dllgen_f160)());
                         __dllgen_r
                     }?;
                     ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                160 => {
+                161 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let __dllgen_a_arg0: i32 = ::dllgen_runtime::marshal::value::decode_c(
                         &mut __dllgen_args,
@@ -10409,7 +10574,7 @@ mod __dllgen {
                             .call::<
                                 i32,
                             >(
-                                self.__dllgen_f160 as *const ::core::ffi::c_void,
+                                self.__dllgen_f161 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
                                 "`sqlite3_sleep`",
                             );
@@ -10417,13 +10582,13 @@ mod __dllgen {
                         let __dllgen_r = ::core::result::Result::<
                             _,
                             ::dllgen_runtime::WireError,
-                        >::Ok((self.__dllgen_f160)(__dllgen_a_arg0));
+                        >::Ok((self.__dllgen_f161)(__dllgen_a_arg0));
                         __dllgen_r
                     }?;
                     ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                161 => {
+                162 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let __dllgen_a_n: i32 = ::dllgen_runtime::marshal::length::decode(
                         &mut __dllgen_args,
@@ -10463,7 +10628,7 @@ mod __dllgen {
                             .call::<
                                 *const u8,
                             >(
-                                self.__dllgen_f161 as *const ::core::ffi::c_void,
+                                self.__dllgen_f162 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
                                 "`sqlite3_snprintf_str`",
                             );
@@ -10473,7 +10638,7 @@ mod __dllgen {
                             ::dllgen_runtime::WireError,
                         >::Ok(
                             (self
-                                .__dllgen_f161)(
+                                .__dllgen_f162)(
                                 __dllgen_a_n,
                                 ::dllgen_runtime::marshal::out_buffer::ptr(
                                     &mut __dllgen_a_zBuf,
@@ -10500,7 +10665,7 @@ mod __dllgen {
                     )?;
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                162 => {
+                163 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let __dllgen_a_N: i32 = ::dllgen_runtime::marshal::value::decode_c(
                         &mut __dllgen_args,
@@ -10514,7 +10679,7 @@ mod __dllgen {
                             .call::<
                                 (),
                             >(
-                                self.__dllgen_f162 as *const ::core::ffi::c_void,
+                                self.__dllgen_f163 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
                                 "`sqlite3_soft_heap_limit`",
                             );
@@ -10522,12 +10687,12 @@ mod __dllgen {
                         let __dllgen_r = ::core::result::Result::<
                             _,
                             ::dllgen_runtime::WireError,
-                        >::Ok((self.__dllgen_f162)(__dllgen_a_N));
+                        >::Ok((self.__dllgen_f163)(__dllgen_a_N));
                         __dllgen_r
                     }?;
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                163 => {
+                164 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let __dllgen_a_N: i64 = ::dllgen_runtime::marshal::value::decode_c(
                         &mut __dllgen_args,
@@ -10541,7 +10706,7 @@ mod __dllgen {
                             .call::<
                                 i64,
                             >(
-                                self.__dllgen_f163 as *const ::core::ffi::c_void,
+                                self.__dllgen_f164 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
                                 "`sqlite3_soft_heap_limit64`",
                             );
@@ -10549,13 +10714,13 @@ mod __dllgen {
                         let __dllgen_r = ::core::result::Result::<
                             _,
                             ::dllgen_runtime::WireError,
-                        >::Ok((self.__dllgen_f163)(__dllgen_a_N));
+                        >::Ok((self.__dllgen_f164)(__dllgen_a_N));
                         __dllgen_r
                     }?;
                     ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                164 => {
+                165 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     __dllgen_args.finish()?;
                     let __dllgen_ret = unsafe {
@@ -10564,7 +10729,7 @@ mod __dllgen {
                             .call::<
                                 *const u8,
                             >(
-                                self.__dllgen_f164 as *const ::core::ffi::c_void,
+                                self.__dllgen_f165 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
                                 "`sqlite3_sourceid`",
                             );
@@ -10572,7 +10737,7 @@ mod __dllgen {
                         let __dllgen_r = ::core::result::Result::<
                             _,
                             ::dllgen_runtime::WireError,
-                        >::Ok((self.__dllgen_f164)());
+                        >::Ok((self.__dllgen_f165)());
                         __dllgen_r
                     }?;
                     unsafe {
@@ -10582,7 +10747,7 @@ mod __dllgen {
                     };
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                165 => {
+                166 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let __dllgen_a_pStmt = ::dllgen_runtime::marshal::handle::decode_c(
                         &mut __dllgen_args,
@@ -10600,7 +10765,7 @@ mod __dllgen {
                             .call::<
                                 *const u8,
                             >(
-                                self.__dllgen_f165 as *const ::core::ffi::c_void,
+                                self.__dllgen_f166 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
                                 "`sqlite3_sql`",
                             );
@@ -10610,7 +10775,7 @@ mod __dllgen {
                             ::dllgen_runtime::WireError,
                         >::Ok(
                             (self
-                                .__dllgen_f165)(
+                                .__dllgen_f166)(
                                 ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_pStmt),
                             ),
                         );
@@ -10628,7 +10793,7 @@ mod __dllgen {
                     };
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                166 => {
+                167 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let __dllgen_a_op: i32 = ::dllgen_runtime::marshal::value::decode_c(
                         &mut __dllgen_args,
@@ -10665,7 +10830,7 @@ mod __dllgen {
                             .call::<
                                 i32,
                             >(
-                                self.__dllgen_f166 as *const ::core::ffi::c_void,
+                                self.__dllgen_f167 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
                                 "`sqlite3_status`",
                             );
@@ -10675,7 +10840,7 @@ mod __dllgen {
                             ::dllgen_runtime::WireError,
                         >::Ok(
                             (self
-                                .__dllgen_f166)(
+                                .__dllgen_f167)(
                                 __dllgen_a_op,
                                 ::dllgen_runtime::marshal::out_value::ptr(
                                     &mut __dllgen_a_pCurrent,
@@ -10715,7 +10880,7 @@ mod __dllgen {
                     )?;
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                167 => {
+                168 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let __dllgen_a_op: i32 = ::dllgen_runtime::marshal::value::decode_c(
                         &mut __dllgen_args,
@@ -10752,7 +10917,7 @@ mod __dllgen {
                             .call::<
                                 i32,
                             >(
-                                self.__dllgen_f167 as *const ::core::ffi::c_void,
+                                self.__dllgen_f168 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
                                 "`sqlite3_status64`",
                             );
@@ -10762,7 +10927,7 @@ mod __dllgen {
                             ::dllgen_runtime::WireError,
                         >::Ok(
                             (self
-                                .__dllgen_f167)(
+                                .__dllgen_f168)(
                                 __dllgen_a_op,
                                 ::dllgen_runtime::marshal::out_value::ptr(
                                     &mut __dllgen_a_pCurrent,
@@ -10802,7 +10967,7 @@ mod __dllgen {
                     )?;
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                168 => {
+                169 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let __dllgen_a_arg0 = ::dllgen_runtime::marshal::handle::decode_c(
                         &mut __dllgen_args,
@@ -10822,7 +10987,7 @@ mod __dllgen {
                             .call::<
                                 i32,
                             >(
-                                self.__dllgen_f168 as *const ::core::ffi::c_void,
+                                self.__dllgen_f169 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
                                 "`sqlite3_step`",
                             );
@@ -10832,7 +10997,7 @@ mod __dllgen {
                             ::dllgen_runtime::WireError,
                         >::Ok(
                             (self
-                                .__dllgen_f168)(
+                                .__dllgen_f169)(
                                 ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_arg0),
                             ),
                         );
@@ -10860,7 +11025,7 @@ mod __dllgen {
                     ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                169 => {
+                170 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let __dllgen_a_arg0 = ::dllgen_runtime::marshal::handle::decode_c(
                         &mut __dllgen_args,
@@ -10878,7 +11043,7 @@ mod __dllgen {
                             .call::<
                                 i32,
                             >(
-                                self.__dllgen_f169 as *const ::core::ffi::c_void,
+                                self.__dllgen_f170 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
                                 "`sqlite3_stmt_busy`",
                             );
@@ -10888,7 +11053,7 @@ mod __dllgen {
                             ::dllgen_runtime::WireError,
                         >::Ok(
                             (self
-                                .__dllgen_f169)(
+                                .__dllgen_f170)(
                                 ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_arg0),
                             ),
                         );
@@ -10896,48 +11061,6 @@ mod __dllgen {
                     }?;
                     ::dllgen_runtime::marshal::handle::after_call(
                         &__dllgen_a_arg0,
-                        6,
-                        false,
-                    );
-                    ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
-                    Ok(::dllgen_runtime::Status::Ok)
-                }
-                170 => {
-                    let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
-                    let __dllgen_a_pStmt = ::dllgen_runtime::marshal::handle::decode_c(
-                        &mut __dllgen_args,
-                        6,
-                        false,
-                        false,
-                    )?;
-                    __dllgen_args.finish()?;
-                    let __dllgen_ret = unsafe {
-                        #[cfg(target_arch = "x86")]
-                        let __dllgen_r = ::dllgen_runtime::native::Words::new()
-                            .push(
-                                ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_pStmt),
-                            )
-                            .call::<
-                                i32,
-                            >(
-                                self.__dllgen_f170 as *const ::core::ffi::c_void,
-                                ::dllgen_runtime::native::Pops::Caller,
-                                "`sqlite3_stmt_isexplain`",
-                            );
-                        #[cfg(not(target_arch = "x86"))]
-                        let __dllgen_r = ::core::result::Result::<
-                            _,
-                            ::dllgen_runtime::WireError,
-                        >::Ok(
-                            (self
-                                .__dllgen_f170)(
-                                ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_pStmt),
-                            ),
-                        );
-                        __dllgen_r
-                    }?;
-                    ::dllgen_runtime::marshal::handle::after_call(
-                        &__dllgen_a_pStmt,
                         6,
                         false,
                     );
@@ -10964,7 +11087,7 @@ mod __dllgen {
                             >(
                                 self.__dllgen_f171 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
-                                "`sqlite3_stmt_readonly`",
+                                "`sqlite3_stmt_isexplain`",
                             );
                         #[cfg(not(target_arch = "x86"))]
                         let __dllgen_r = ::core::result::Result::<
@@ -10987,6 +11110,48 @@ mod __dllgen {
                     Ok(::dllgen_runtime::Status::Ok)
                 }
                 172 => {
+                    let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
+                    let __dllgen_a_pStmt = ::dllgen_runtime::marshal::handle::decode_c(
+                        &mut __dllgen_args,
+                        6,
+                        false,
+                        false,
+                    )?;
+                    __dllgen_args.finish()?;
+                    let __dllgen_ret = unsafe {
+                        #[cfg(target_arch = "x86")]
+                        let __dllgen_r = ::dllgen_runtime::native::Words::new()
+                            .push(
+                                ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_pStmt),
+                            )
+                            .call::<
+                                i32,
+                            >(
+                                self.__dllgen_f172 as *const ::core::ffi::c_void,
+                                ::dllgen_runtime::native::Pops::Caller,
+                                "`sqlite3_stmt_readonly`",
+                            );
+                        #[cfg(not(target_arch = "x86"))]
+                        let __dllgen_r = ::core::result::Result::<
+                            _,
+                            ::dllgen_runtime::WireError,
+                        >::Ok(
+                            (self
+                                .__dllgen_f172)(
+                                ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_pStmt),
+                            ),
+                        );
+                        __dllgen_r
+                    }?;
+                    ::dllgen_runtime::marshal::handle::after_call(
+                        &__dllgen_a_pStmt,
+                        6,
+                        false,
+                    );
+                    ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
+                    Ok(::dllgen_runtime::Status::Ok)
+                }
+                173 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let __dllgen_a_arg0 = ::dllgen_runtime::marshal::handle::decode_c(
                         &mut __dllgen_args,
@@ -11014,7 +11179,7 @@ mod __dllgen {
                             .call::<
                                 i32,
                             >(
-                                self.__dllgen_f172 as *const ::core::ffi::c_void,
+                                self.__dllgen_f173 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
                                 "`sqlite3_stmt_status`",
                             );
@@ -11024,7 +11189,7 @@ mod __dllgen {
                             ::dllgen_runtime::WireError,
                         >::Ok(
                             (self
-                                .__dllgen_f172)(
+                                .__dllgen_f173)(
                                 ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_arg0),
                                 __dllgen_a_op,
                                 __dllgen_a_resetFlg,
@@ -11040,7 +11205,7 @@ mod __dllgen {
                     ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                173 => {
+                174 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let __dllgen_a_arg0 = ::dllgen_runtime::marshal::handle::decode_c(
                         &mut __dllgen_args,
@@ -11074,7 +11239,7 @@ mod __dllgen {
                             .call::<
                                 (),
                             >(
-                                self.__dllgen_f173 as *const ::core::ffi::c_void,
+                                self.__dllgen_f174 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
                                 "`sqlite3_str_append`",
                             );
@@ -11084,7 +11249,7 @@ mod __dllgen {
                             ::dllgen_runtime::WireError,
                         >::Ok(
                             (self
-                                .__dllgen_f173)(
+                                .__dllgen_f174)(
                                 ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_arg0),
                                 ::dllgen_runtime::marshal::in_buffer::ptr(&__dllgen_a_zIn),
                                 __dllgen_a_N,
@@ -11099,7 +11264,7 @@ mod __dllgen {
                     );
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                174 => {
+                175 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let __dllgen_a_arg0 = ::dllgen_runtime::marshal::handle::decode_c(
                         &mut __dllgen_args,
@@ -11123,7 +11288,7 @@ mod __dllgen {
                             .call::<
                                 (),
                             >(
-                                self.__dllgen_f174 as *const ::core::ffi::c_void,
+                                self.__dllgen_f175 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
                                 "`sqlite3_str_appendall`",
                             );
@@ -11133,7 +11298,7 @@ mod __dllgen {
                             ::dllgen_runtime::WireError,
                         >::Ok(
                             (self
-                                .__dllgen_f174)(
+                                .__dllgen_f175)(
                                 ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_arg0),
                                 ::dllgen_runtime::marshal::in_string::ptr(&__dllgen_a_zIn),
                             ),
@@ -11147,7 +11312,7 @@ mod __dllgen {
                     );
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                175 => {
+                176 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let __dllgen_a_arg0 = ::dllgen_runtime::marshal::handle::decode_c(
                         &mut __dllgen_args,
@@ -11175,7 +11340,7 @@ mod __dllgen {
                             .call::<
                                 (),
                             >(
-                                self.__dllgen_f175 as *const ::core::ffi::c_void,
+                                self.__dllgen_f176 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
                                 "`sqlite3_str_appendchar`",
                             );
@@ -11185,7 +11350,7 @@ mod __dllgen {
                             ::dllgen_runtime::WireError,
                         >::Ok(
                             (self
-                                .__dllgen_f175)(
+                                .__dllgen_f176)(
                                 ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_arg0),
                                 __dllgen_a_N,
                                 __dllgen_a_C,
@@ -11200,7 +11365,7 @@ mod __dllgen {
                     );
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                176 => {
+                177 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let __dllgen_a_s = ::dllgen_runtime::marshal::handle::decode_c(
                         &mut __dllgen_args,
@@ -11230,7 +11395,7 @@ mod __dllgen {
                             .call::<
                                 (),
                             >(
-                                self.__dllgen_f176 as *const ::core::ffi::c_void,
+                                self.__dllgen_f177 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
                                 "`sqlite3_str_appendf_str`",
                             );
@@ -11240,7 +11405,7 @@ mod __dllgen {
                             ::dllgen_runtime::WireError,
                         >::Ok(
                             (self
-                                .__dllgen_f176)(
+                                .__dllgen_f177)(
                                 ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_s),
                                 ::dllgen_runtime::marshal::in_string::ptr(
                                     &__dllgen_a_zFormat,
@@ -11257,7 +11422,7 @@ mod __dllgen {
                     );
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                177 => {
+                178 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let __dllgen_a_arg0 = ::dllgen_runtime::marshal::handle::decode_c(
                         &mut __dllgen_args,
@@ -11275,7 +11440,7 @@ mod __dllgen {
                             .call::<
                                 i32,
                             >(
-                                self.__dllgen_f177 as *const ::core::ffi::c_void,
+                                self.__dllgen_f178 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
                                 "`sqlite3_str_errcode`",
                             );
@@ -11285,7 +11450,7 @@ mod __dllgen {
                             ::dllgen_runtime::WireError,
                         >::Ok(
                             (self
-                                .__dllgen_f177)(
+                                .__dllgen_f178)(
                                 ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_arg0),
                             ),
                         );
@@ -11299,7 +11464,7 @@ mod __dllgen {
                     ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                178 => {
+                179 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let __dllgen_a_arg0 = ::dllgen_runtime::marshal::handle::decode_c(
                         &mut __dllgen_args,
@@ -11317,7 +11482,7 @@ mod __dllgen {
                             .call::<
                                 *const u8,
                             >(
-                                self.__dllgen_f178 as *const ::core::ffi::c_void,
+                                self.__dllgen_f179 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
                                 "`sqlite3_str_finish`",
                             );
@@ -11327,7 +11492,7 @@ mod __dllgen {
                             ::dllgen_runtime::WireError,
                         >::Ok(
                             (self
-                                .__dllgen_f178)(
+                                .__dllgen_f179)(
                                 ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_arg0),
                             ),
                         );
@@ -11346,14 +11511,14 @@ mod __dllgen {
                     if !__dllgen_ret.is_null() {
                         unsafe {
                             (self
-                                .__dllgen_helper178)(
+                                .__dllgen_helper179)(
                                 __dllgen_ret as *mut ::core::ffi::c_void,
                             )
                         };
                     }
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                179 => {
+                180 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let __dllgen_a_arg0 = ::dllgen_runtime::marshal::handle::decode_c(
                         &mut __dllgen_args,
@@ -11371,7 +11536,7 @@ mod __dllgen {
                             .call::<
                                 i32,
                             >(
-                                self.__dllgen_f179 as *const ::core::ffi::c_void,
+                                self.__dllgen_f180 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
                                 "`sqlite3_str_length`",
                             );
@@ -11381,7 +11546,7 @@ mod __dllgen {
                             ::dllgen_runtime::WireError,
                         >::Ok(
                             (self
-                                .__dllgen_f179)(
+                                .__dllgen_f180)(
                                 ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_arg0),
                             ),
                         );
@@ -11395,7 +11560,7 @@ mod __dllgen {
                     ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                180 => {
+                181 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let __dllgen_a_arg0 = ::dllgen_runtime::marshal::handle::decode_c(
                         &mut __dllgen_args,
@@ -11415,7 +11580,7 @@ mod __dllgen {
                             .call::<
                                 *mut ::core::ffi::c_void,
                             >(
-                                self.__dllgen_f180 as *const ::core::ffi::c_void,
+                                self.__dllgen_f181 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
                                 "`sqlite3_str_new`",
                             );
@@ -11425,7 +11590,7 @@ mod __dllgen {
                             ::dllgen_runtime::WireError,
                         >::Ok(
                             (self
-                                .__dllgen_f180)(
+                                .__dllgen_f181)(
                                 ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_arg0),
                             ),
                         );
@@ -11457,7 +11622,7 @@ mod __dllgen {
                     );
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                181 => {
+                182 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let __dllgen_a_arg0 = ::dllgen_runtime::marshal::handle::decode_c(
                         &mut __dllgen_args,
@@ -11475,50 +11640,9 @@ mod __dllgen {
                             .call::<
                                 (),
                             >(
-                                self.__dllgen_f181 as *const ::core::ffi::c_void,
-                                ::dllgen_runtime::native::Pops::Caller,
-                                "`sqlite3_str_reset`",
-                            );
-                        #[cfg(not(target_arch = "x86"))]
-                        let __dllgen_r = ::core::result::Result::<
-                            _,
-                            ::dllgen_runtime::WireError,
-                        >::Ok(
-                            (self
-                                .__dllgen_f181)(
-                                ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_arg0),
-                            ),
-                        );
-                        __dllgen_r
-                    }?;
-                    ::dllgen_runtime::marshal::handle::after_call(
-                        &__dllgen_a_arg0,
-                        7,
-                        false,
-                    );
-                    Ok(::dllgen_runtime::Status::Ok)
-                }
-                182 => {
-                    let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
-                    let __dllgen_a_arg0 = ::dllgen_runtime::marshal::handle::decode_c(
-                        &mut __dllgen_args,
-                        7,
-                        false,
-                        false,
-                    )?;
-                    __dllgen_args.finish()?;
-                    let __dllgen_ret = unsafe {
-                        #[cfg(target_arch = "x86")]
-                        let __dllgen_r = ::dllgen_runtime::native::Words::new()
-                            .push(
-                                ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_arg0),
-                            )
-                            .call::<
-                                *const u8,
-                            >(
                                 self.__dllgen_f182 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
-                                "`sqlite3_str_value`",
+                                "`sqlite3_str_reset`",
                             );
                         #[cfg(not(target_arch = "x86"))]
                         let __dllgen_r = ::core::result::Result::<
@@ -11537,6 +11661,47 @@ mod __dllgen {
                         7,
                         false,
                     );
+                    Ok(::dllgen_runtime::Status::Ok)
+                }
+                183 => {
+                    let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
+                    let __dllgen_a_arg0 = ::dllgen_runtime::marshal::handle::decode_c(
+                        &mut __dllgen_args,
+                        7,
+                        false,
+                        false,
+                    )?;
+                    __dllgen_args.finish()?;
+                    let __dllgen_ret = unsafe {
+                        #[cfg(target_arch = "x86")]
+                        let __dllgen_r = ::dllgen_runtime::native::Words::new()
+                            .push(
+                                ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_arg0),
+                            )
+                            .call::<
+                                *const u8,
+                            >(
+                                self.__dllgen_f183 as *const ::core::ffi::c_void,
+                                ::dllgen_runtime::native::Pops::Caller,
+                                "`sqlite3_str_value`",
+                            );
+                        #[cfg(not(target_arch = "x86"))]
+                        let __dllgen_r = ::core::result::Result::<
+                            _,
+                            ::dllgen_runtime::WireError,
+                        >::Ok(
+                            (self
+                                .__dllgen_f183)(
+                                ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_arg0),
+                            ),
+                        );
+                        __dllgen_r
+                    }?;
+                    ::dllgen_runtime::marshal::handle::after_call(
+                        &__dllgen_a_arg0,
+                        7,
+                        false,
+                    );
                     unsafe {
                         ::dllgen_runtime::marshal::ret_string::reply::<
                             ::dllgen_runtime::marshal::Utf8,
@@ -11544,7 +11709,7 @@ mod __dllgen {
                     };
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                183 => {
+                184 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let __dllgen_a_zGlob = ::dllgen_runtime::marshal::in_string::decode::<
                         ::dllgen_runtime::marshal::Utf8,
@@ -11565,7 +11730,7 @@ mod __dllgen {
                             .call::<
                                 i32,
                             >(
-                                self.__dllgen_f183 as *const ::core::ffi::c_void,
+                                self.__dllgen_f184 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
                                 "`sqlite3_strglob`",
                             );
@@ -11575,7 +11740,7 @@ mod __dllgen {
                             ::dllgen_runtime::WireError,
                         >::Ok(
                             (self
-                                .__dllgen_f183)(
+                                .__dllgen_f184)(
                                 ::dllgen_runtime::marshal::in_string::ptr(
                                     &__dllgen_a_zGlob,
                                 ),
@@ -11587,7 +11752,7 @@ mod __dllgen {
                     ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                184 => {
+                185 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let __dllgen_a_arg0 = ::dllgen_runtime::marshal::in_string::decode::<
                         ::dllgen_runtime::marshal::Utf8,
@@ -11608,7 +11773,7 @@ mod __dllgen {
                             .call::<
                                 i32,
                             >(
-                                self.__dllgen_f184 as *const ::core::ffi::c_void,
+                                self.__dllgen_f185 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
                                 "`sqlite3_stricmp`",
                             );
@@ -11618,7 +11783,7 @@ mod __dllgen {
                             ::dllgen_runtime::WireError,
                         >::Ok(
                             (self
-                                .__dllgen_f184)(
+                                .__dllgen_f185)(
                                 ::dllgen_runtime::marshal::in_string::ptr(&__dllgen_a_arg0),
                                 ::dllgen_runtime::marshal::in_string::ptr(&__dllgen_a_arg1),
                             ),
@@ -11628,7 +11793,7 @@ mod __dllgen {
                     ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                185 => {
+                186 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let __dllgen_a_zGlob = ::dllgen_runtime::marshal::in_string::decode::<
                         ::dllgen_runtime::marshal::Utf8,
@@ -11654,7 +11819,7 @@ mod __dllgen {
                             .call::<
                                 i32,
                             >(
-                                self.__dllgen_f185 as *const ::core::ffi::c_void,
+                                self.__dllgen_f186 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
                                 "`sqlite3_strlike`",
                             );
@@ -11664,7 +11829,7 @@ mod __dllgen {
                             ::dllgen_runtime::WireError,
                         >::Ok(
                             (self
-                                .__dllgen_f185)(
+                                .__dllgen_f186)(
                                 ::dllgen_runtime::marshal::in_string::ptr(
                                     &__dllgen_a_zGlob,
                                 ),
@@ -11677,7 +11842,7 @@ mod __dllgen {
                     ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                186 => {
+                187 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let __dllgen_a_arg0 = ::dllgen_runtime::marshal::in_string::decode::<
                         ::dllgen_runtime::marshal::Utf8,
@@ -11703,7 +11868,7 @@ mod __dllgen {
                             .call::<
                                 i32,
                             >(
-                                self.__dllgen_f186 as *const ::core::ffi::c_void,
+                                self.__dllgen_f187 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
                                 "`sqlite3_strnicmp`",
                             );
@@ -11713,7 +11878,7 @@ mod __dllgen {
                             ::dllgen_runtime::WireError,
                         >::Ok(
                             (self
-                                .__dllgen_f186)(
+                                .__dllgen_f187)(
                                 ::dllgen_runtime::marshal::in_string::ptr(&__dllgen_a_arg0),
                                 ::dllgen_runtime::marshal::in_string::ptr(&__dllgen_a_arg1),
                                 __dllgen_a_arg2,
@@ -11724,7 +11889,7 @@ mod __dllgen {
                     ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                187 => {
+                188 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let __dllgen_a_arg0 = ::dllgen_runtime::marshal::handle::decode_c(
                         &mut __dllgen_args,
@@ -11742,7 +11907,7 @@ mod __dllgen {
                             .call::<
                                 i32,
                             >(
-                                self.__dllgen_f187 as *const ::core::ffi::c_void,
+                                self.__dllgen_f188 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
                                 "`sqlite3_system_errno`",
                             );
@@ -11752,7 +11917,7 @@ mod __dllgen {
                             ::dllgen_runtime::WireError,
                         >::Ok(
                             (self
-                                .__dllgen_f187)(
+                                .__dllgen_f188)(
                                 ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_arg0),
                             ),
                         );
@@ -11766,7 +11931,7 @@ mod __dllgen {
                     ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                188 => {
+                189 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let __dllgen_a_db = ::dllgen_runtime::marshal::handle::decode_c(
                         &mut __dllgen_args,
@@ -11836,7 +12001,7 @@ mod __dllgen {
                             .call::<
                                 i32,
                             >(
-                                self.__dllgen_f188 as *const ::core::ffi::c_void,
+                                self.__dllgen_f189 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
                                 "`sqlite3_table_column_metadata`",
                             );
@@ -11846,7 +12011,7 @@ mod __dllgen {
                             ::dllgen_runtime::WireError,
                         >::Ok(
                             (self
-                                .__dllgen_f188)(
+                                .__dllgen_f189)(
                                 ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_db),
                                 ::dllgen_runtime::marshal::in_string::ptr(
                                     &__dllgen_a_zDbName,
@@ -11925,7 +12090,7 @@ mod __dllgen {
                     )?;
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                189 => {
+                190 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     __dllgen_args.finish()?;
                     let __dllgen_ret = unsafe {
@@ -11934,31 +12099,9 @@ mod __dllgen {
                             .call::<
                                 (),
                             >(
-                                self.__dllgen_f189 as *const ::core::ffi::c_void,
-                                ::dllgen_runtime::native::Pops::Caller,
-                                "`sqlite3_thread_cleanup`",
-                            );
-                        #[cfg(not(target_arch = "x86"))]
-                        let __dllgen_r = ::core::result::Result::<
-                            _,
-                            ::dllgen_runtime::WireError,
-                        >::Ok((self.__dllgen_f189)());
-                        __dllgen_r
-                    }?;
-                    Ok(::dllgen_runtime::Status::Ok)
-                }
-                190 => {
-                    let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
-                    __dllgen_args.finish()?;
-                    let __dllgen_ret = unsafe {
-                        #[cfg(target_arch = "x86")]
-                        let __dllgen_r = ::dllgen_runtime::native::Words::new()
-                            .call::<
-                                i32,
-                            >(
                                 self.__dllgen_f190 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
-                                "`sqlite3_threadsafe`",
+                                "`sqlite3_thread_cleanup`",
                             );
                         #[cfg(not(target_arch = "x86"))]
                         let __dllgen_r = ::core::result::Result::<
@@ -11967,48 +12110,28 @@ mod __dllgen {
                         >::Ok((self.__dllgen_f190)());
                         __dllgen_r
                     }?;
-                    ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
                     Ok(::dllgen_runtime::Status::Ok)
                 }
                 191 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
-                    let __dllgen_a_arg0 = ::dllgen_runtime::marshal::handle::decode_c(
-                        &mut __dllgen_args,
-                        3,
-                        false,
-                        false,
-                    )?;
                     __dllgen_args.finish()?;
                     let __dllgen_ret = unsafe {
                         #[cfg(target_arch = "x86")]
                         let __dllgen_r = ::dllgen_runtime::native::Words::new()
-                            .push(
-                                ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_arg0),
-                            )
                             .call::<
                                 i32,
                             >(
                                 self.__dllgen_f191 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
-                                "`sqlite3_total_changes`",
+                                "`sqlite3_threadsafe`",
                             );
                         #[cfg(not(target_arch = "x86"))]
                         let __dllgen_r = ::core::result::Result::<
                             _,
                             ::dllgen_runtime::WireError,
-                        >::Ok(
-                            (self
-                                .__dllgen_f191)(
-                                ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_arg0),
-                            ),
-                        );
+                        >::Ok((self.__dllgen_f191)());
                         __dllgen_r
                     }?;
-                    ::dllgen_runtime::marshal::handle::after_call(
-                        &__dllgen_a_arg0,
-                        3,
-                        false,
-                    );
                     ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
                     Ok(::dllgen_runtime::Status::Ok)
                 }
@@ -12028,11 +12151,11 @@ mod __dllgen {
                                 ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_arg0),
                             )
                             .call::<
-                                i64,
+                                i32,
                             >(
                                 self.__dllgen_f192 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
-                                "`sqlite3_total_changes64`",
+                                "`sqlite3_total_changes`",
                             );
                         #[cfg(not(target_arch = "x86"))]
                         let __dllgen_r = ::core::result::Result::<
@@ -12062,6 +12185,48 @@ mod __dllgen {
                         false,
                         false,
                     )?;
+                    __dllgen_args.finish()?;
+                    let __dllgen_ret = unsafe {
+                        #[cfg(target_arch = "x86")]
+                        let __dllgen_r = ::dllgen_runtime::native::Words::new()
+                            .push(
+                                ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_arg0),
+                            )
+                            .call::<
+                                i64,
+                            >(
+                                self.__dllgen_f193 as *const ::core::ffi::c_void,
+                                ::dllgen_runtime::native::Pops::Caller,
+                                "`sqlite3_total_changes64`",
+                            );
+                        #[cfg(not(target_arch = "x86"))]
+                        let __dllgen_r = ::core::result::Result::<
+                            _,
+                            ::dllgen_runtime::WireError,
+                        >::Ok(
+                            (self
+                                .__dllgen_f193)(
+                                ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_arg0),
+                            ),
+                        );
+                        __dllgen_r
+                    }?;
+                    ::dllgen_runtime::marshal::handle::after_call(
+                        &__dllgen_a_arg0,
+                        3,
+                        false,
+                    );
+                    ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
+                    Ok(::dllgen_runtime::Status::Ok)
+                }
+                194 => {
+                    let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
+                    let __dllgen_a_arg0 = ::dllgen_runtime::marshal::handle::decode_c(
+                        &mut __dllgen_args,
+                        3,
+                        false,
+                        false,
+                    )?;
                     let __dllgen_a_xTrace = ::dllgen_runtime::marshal::callback::decode(
                         &mut __dllgen_args,
                         true,
@@ -12082,7 +12247,7 @@ mod __dllgen {
                             .push(
                                 __dllgen_a_xTrace
                                     .then_some(
-                                        __dllgen_callback_193_1
+                                        __dllgen_callback_194_1
                                             as unsafe extern "C" fn(*mut ::core::ffi::c_void, *const u8),
                                     ),
                             )
@@ -12090,7 +12255,7 @@ mod __dllgen {
                             .call::<
                                 (),
                             >(
-                                self.__dllgen_f193 as *const ::core::ffi::c_void,
+                                self.__dllgen_f194 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
                                 "`sqlite3_trace`",
                             );
@@ -12100,11 +12265,11 @@ mod __dllgen {
                             ::dllgen_runtime::WireError,
                         >::Ok(
                             (self
-                                .__dllgen_f193)(
+                                .__dllgen_f194)(
                                 ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_arg0),
                                 __dllgen_a_xTrace
                                     .then_some(
-                                        __dllgen_callback_193_1
+                                        __dllgen_callback_194_1
                                             as unsafe extern "C" fn(*mut ::core::ffi::c_void, *const u8),
                                     ),
                                 ::dllgen_runtime::host::kept::context(&__dllgen_reg),
@@ -12120,12 +12285,12 @@ mod __dllgen {
                     ::dllgen_runtime::host::handles::keep(
                         3,
                         ::dllgen_runtime::marshal::handle::id(&__dllgen_a_arg0),
-                        9,
+                        10,
                         __dllgen_reg,
                     );
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                194 => {
+                195 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let __dllgen_a_db = ::dllgen_runtime::marshal::handle::decode_c(
                         &mut __dllgen_args,
@@ -12152,7 +12317,7 @@ mod __dllgen {
                             .push(
                                 __dllgen_a_callback
                                     .then_some(
-                                        __dllgen_callback_194_2
+                                        __dllgen_callback_195_2
                                             as unsafe extern "C" fn(
                                                 u32,
                                                 *mut ::core::ffi::c_void,
@@ -12165,7 +12330,7 @@ mod __dllgen {
                             .call::<
                                 i32,
                             >(
-                                self.__dllgen_f194 as *const ::core::ffi::c_void,
+                                self.__dllgen_f195 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
                                 "`sqlite3_trace_v2_stmt`",
                             );
@@ -12175,12 +12340,12 @@ mod __dllgen {
                             ::dllgen_runtime::WireError,
                         >::Ok(
                             (self
-                                .__dllgen_f194)(
+                                .__dllgen_f195)(
                                 ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_db),
                                 1i64 as u32,
                                 __dllgen_a_callback
                                     .then_some(
-                                        __dllgen_callback_194_2
+                                        __dllgen_callback_195_2
                                             as unsafe extern "C" fn(
                                                 u32,
                                                 *mut ::core::ffi::c_void,
@@ -12201,13 +12366,13 @@ mod __dllgen {
                     ::dllgen_runtime::host::handles::keep(
                         3,
                         ::dllgen_runtime::marshal::handle::id(&__dllgen_a_db),
-                        9,
+                        10,
                         __dllgen_reg,
                     );
                     ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                195 => {
+                196 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let __dllgen_a_arg0 = ::dllgen_runtime::marshal::handle::decode_c(
                         &mut __dllgen_args,
@@ -12234,7 +12399,7 @@ mod __dllgen {
                             .call::<
                                 i32,
                             >(
-                                self.__dllgen_f195 as *const ::core::ffi::c_void,
+                                self.__dllgen_f196 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
                                 "`sqlite3_transfer_bindings`",
                             );
@@ -12244,7 +12409,7 @@ mod __dllgen {
                             ::dllgen_runtime::WireError,
                         >::Ok(
                             (self
-                                .__dllgen_f195)(
+                                .__dllgen_f196)(
                                 ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_arg0),
                                 ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_arg1),
                             ),
@@ -12264,7 +12429,7 @@ mod __dllgen {
                     ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                196 => {
+                197 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let __dllgen_a_arg0 = ::dllgen_runtime::marshal::handle::decode_c(
                         &mut __dllgen_args,
@@ -12290,7 +12455,7 @@ mod __dllgen {
                             .call::<
                                 i32,
                             >(
-                                self.__dllgen_f196 as *const ::core::ffi::c_void,
+                                self.__dllgen_f197 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
                                 "`sqlite3_txn_state`",
                             );
@@ -12300,7 +12465,7 @@ mod __dllgen {
                             ::dllgen_runtime::WireError,
                         >::Ok(
                             (self
-                                .__dllgen_f196)(
+                                .__dllgen_f197)(
                                 ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_arg0),
                                 ::dllgen_runtime::marshal::in_string::ptr(
                                     &__dllgen_a_zSchema,
@@ -12317,7 +12482,7 @@ mod __dllgen {
                     ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                197 => {
+                198 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let __dllgen_a_arg0 = ::dllgen_runtime::marshal::handle::decode_c(
                         &mut __dllgen_args,
@@ -12345,7 +12510,7 @@ mod __dllgen {
                             .push(
                                 __dllgen_a_arg1
                                     .then_some(
-                                        __dllgen_callback_197_1
+                                        __dllgen_callback_198_1
                                             as unsafe extern "C" fn(
                                                 *mut ::core::ffi::c_void,
                                                 i32,
@@ -12359,7 +12524,7 @@ mod __dllgen {
                             .call::<
                                 (),
                             >(
-                                self.__dllgen_f197 as *const ::core::ffi::c_void,
+                                self.__dllgen_f198 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
                                 "`sqlite3_update_hook`",
                             );
@@ -12369,11 +12534,11 @@ mod __dllgen {
                             ::dllgen_runtime::WireError,
                         >::Ok(
                             (self
-                                .__dllgen_f197)(
+                                .__dllgen_f198)(
                                 ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_arg0),
                                 __dllgen_a_arg1
                                     .then_some(
-                                        __dllgen_callback_197_1
+                                        __dllgen_callback_198_1
                                             as unsafe extern "C" fn(
                                                 *mut ::core::ffi::c_void,
                                                 i32,
@@ -12395,12 +12560,12 @@ mod __dllgen {
                     ::dllgen_runtime::host::handles::keep(
                         3,
                         ::dllgen_runtime::marshal::handle::id(&__dllgen_a_arg0),
-                        7,
+                        8,
                         __dllgen_reg,
                     );
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                198 => {
+                199 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let __dllgen_a_z = ::dllgen_runtime::marshal::handle::decode_c(
                         &mut __dllgen_args,
@@ -12429,7 +12594,7 @@ mod __dllgen {
                             .call::<
                                 i32,
                             >(
-                                self.__dllgen_f198 as *const ::core::ffi::c_void,
+                                self.__dllgen_f199 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
                                 "`sqlite3_uri_boolean`",
                             );
@@ -12439,7 +12604,7 @@ mod __dllgen {
                             ::dllgen_runtime::WireError,
                         >::Ok(
                             (self
-                                .__dllgen_f198)(
+                                .__dllgen_f199)(
                                 ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_z),
                                 ::dllgen_runtime::marshal::in_string::ptr(
                                     &__dllgen_a_zParam,
@@ -12457,7 +12622,7 @@ mod __dllgen {
                     ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                199 => {
+                200 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let __dllgen_a_arg0 = ::dllgen_runtime::marshal::handle::decode_c(
                         &mut __dllgen_args,
@@ -12486,7 +12651,7 @@ mod __dllgen {
                             .call::<
                                 i64,
                             >(
-                                self.__dllgen_f199 as *const ::core::ffi::c_void,
+                                self.__dllgen_f200 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
                                 "`sqlite3_uri_int64`",
                             );
@@ -12496,7 +12661,7 @@ mod __dllgen {
                             ::dllgen_runtime::WireError,
                         >::Ok(
                             (self
-                                .__dllgen_f199)(
+                                .__dllgen_f200)(
                                 ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_arg0),
                                 ::dllgen_runtime::marshal::in_string::ptr(&__dllgen_a_arg1),
                                 __dllgen_a_arg2,
@@ -12512,7 +12677,7 @@ mod __dllgen {
                     ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                200 => {
+                201 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let __dllgen_a_z = ::dllgen_runtime::marshal::handle::decode_c(
                         &mut __dllgen_args,
@@ -12533,7 +12698,7 @@ mod __dllgen {
                             .call::<
                                 *const u8,
                             >(
-                                self.__dllgen_f200 as *const ::core::ffi::c_void,
+                                self.__dllgen_f201 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
                                 "`sqlite3_uri_key`",
                             );
@@ -12543,7 +12708,7 @@ mod __dllgen {
                             ::dllgen_runtime::WireError,
                         >::Ok(
                             (self
-                                .__dllgen_f200)(
+                                .__dllgen_f201)(
                                 ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_z),
                                 __dllgen_a_N,
                             ),
@@ -12562,7 +12727,7 @@ mod __dllgen {
                     };
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                201 => {
+                202 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let __dllgen_a_z = ::dllgen_runtime::marshal::handle::decode_c(
                         &mut __dllgen_args,
@@ -12586,7 +12751,7 @@ mod __dllgen {
                             .call::<
                                 *const u8,
                             >(
-                                self.__dllgen_f201 as *const ::core::ffi::c_void,
+                                self.__dllgen_f202 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
                                 "`sqlite3_uri_parameter`",
                             );
@@ -12596,7 +12761,7 @@ mod __dllgen {
                             ::dllgen_runtime::WireError,
                         >::Ok(
                             (self
-                                .__dllgen_f201)(
+                                .__dllgen_f202)(
                                 ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_z),
                                 ::dllgen_runtime::marshal::in_string::ptr(
                                     &__dllgen_a_zParam,
@@ -12617,7 +12782,7 @@ mod __dllgen {
                     };
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                202 => {
+                203 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let __dllgen_a_arg0 = ::dllgen_runtime::marshal::handle::decode_c(
                         &mut __dllgen_args,
@@ -12635,68 +12800,9 @@ mod __dllgen {
                             .call::<
                                 *const u8,
                             >(
-                                self.__dllgen_f202 as *const ::core::ffi::c_void,
-                                ::dllgen_runtime::native::Pops::Caller,
-                                "`sqlite3_value_blob`",
-                            );
-                        #[cfg(not(target_arch = "x86"))]
-                        let __dllgen_r = ::core::result::Result::<
-                            _,
-                            ::dllgen_runtime::WireError,
-                        >::Ok(
-                            (self
-                                .__dllgen_f202)(
-                                ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_arg0),
-                            ),
-                        );
-                        __dllgen_r
-                    }?;
-                    ::dllgen_runtime::marshal::handle::after_call(
-                        &__dllgen_a_arg0,
-                        8,
-                        false,
-                    );
-                    let __dllgen_len = if __dllgen_ret.is_null() {
-                        0
-                    } else {
-                        ::dllgen_runtime::marshal::ret_buffer::reported(
-                            unsafe {
-                                (self
-                                    .__dllgen_helper202_len)(
-                                    ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_arg0),
-                                )
-                            } as i64,
-                        )?
-                    };
-                    let __dllgen_copied = unsafe {
-                        ::dllgen_runtime::marshal::ret_buffer::reply::<
-                            u8,
-                        >(__dllgen_out, __dllgen_ret, __dllgen_len, 1)
-                    };
-                    __dllgen_copied?;
-                    Ok(::dllgen_runtime::Status::Ok)
-                }
-                203 => {
-                    let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
-                    let __dllgen_a_arg0 = ::dllgen_runtime::marshal::handle::decode_c(
-                        &mut __dllgen_args,
-                        8,
-                        false,
-                        false,
-                    )?;
-                    __dllgen_args.finish()?;
-                    let __dllgen_ret = unsafe {
-                        #[cfg(target_arch = "x86")]
-                        let __dllgen_r = ::dllgen_runtime::native::Words::new()
-                            .push(
-                                ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_arg0),
-                            )
-                            .call::<
-                                i32,
-                            >(
                                 self.__dllgen_f203 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
-                                "`sqlite3_value_bytes`",
+                                "`sqlite3_value_blob`",
                             );
                         #[cfg(not(target_arch = "x86"))]
                         let __dllgen_r = ::core::result::Result::<
@@ -12715,7 +12821,24 @@ mod __dllgen {
                         8,
                         false,
                     );
-                    ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
+                    let __dllgen_len = if __dllgen_ret.is_null() {
+                        0
+                    } else {
+                        ::dllgen_runtime::marshal::ret_buffer::reported(
+                            unsafe {
+                                (self
+                                    .__dllgen_helper203_len)(
+                                    ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_arg0),
+                                )
+                            } as i64,
+                        )?
+                    };
+                    let __dllgen_copied = unsafe {
+                        ::dllgen_runtime::marshal::ret_buffer::reply::<
+                            u8,
+                        >(__dllgen_out, __dllgen_ret, __dllgen_len, 1)
+                    };
+                    __dllgen_copied?;
                     Ok(::dllgen_runtime::Status::Ok)
                 }
                 204 => {
@@ -12738,7 +12861,7 @@ mod __dllgen {
                             >(
                                 self.__dllgen_f204 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
-                                "`sqlite3_value_bytes16`",
+                                "`sqlite3_value_bytes`",
                             );
                         #[cfg(not(target_arch = "x86"))]
                         let __dllgen_r = ::core::result::Result::<
@@ -12776,11 +12899,11 @@ mod __dllgen {
                                 ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_arg0),
                             )
                             .call::<
-                                f64,
+                                i32,
                             >(
                                 self.__dllgen_f205 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
-                                "`sqlite3_value_double`",
+                                "`sqlite3_value_bytes16`",
                             );
                         #[cfg(not(target_arch = "x86"))]
                         let __dllgen_r = ::core::result::Result::<
@@ -12811,6 +12934,48 @@ mod __dllgen {
                         false,
                     )?;
                     __dllgen_args.finish()?;
+                    let __dllgen_ret = unsafe {
+                        #[cfg(target_arch = "x86")]
+                        let __dllgen_r = ::dllgen_runtime::native::Words::new()
+                            .push(
+                                ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_arg0),
+                            )
+                            .call::<
+                                f64,
+                            >(
+                                self.__dllgen_f206 as *const ::core::ffi::c_void,
+                                ::dllgen_runtime::native::Pops::Caller,
+                                "`sqlite3_value_double`",
+                            );
+                        #[cfg(not(target_arch = "x86"))]
+                        let __dllgen_r = ::core::result::Result::<
+                            _,
+                            ::dllgen_runtime::WireError,
+                        >::Ok(
+                            (self
+                                .__dllgen_f206)(
+                                ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_arg0),
+                            ),
+                        );
+                        __dllgen_r
+                    }?;
+                    ::dllgen_runtime::marshal::handle::after_call(
+                        &__dllgen_a_arg0,
+                        8,
+                        false,
+                    );
+                    ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
+                    Ok(::dllgen_runtime::Status::Ok)
+                }
+                207 => {
+                    let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
+                    let __dllgen_a_arg0 = ::dllgen_runtime::marshal::handle::decode_c(
+                        &mut __dllgen_args,
+                        8,
+                        false,
+                        false,
+                    )?;
+                    __dllgen_args.finish()?;
                     ::dllgen_runtime::native::set_errno(0);
                     ::dllgen_runtime::native::set_last_error(0);
                     let __dllgen_ret = unsafe {
@@ -12822,7 +12987,7 @@ mod __dllgen {
                             .call::<
                                 *mut ::core::ffi::c_void,
                             >(
-                                self.__dllgen_f206 as *const ::core::ffi::c_void,
+                                self.__dllgen_f207 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
                                 "`sqlite3_value_dup`",
                             );
@@ -12832,7 +12997,7 @@ mod __dllgen {
                             ::dllgen_runtime::WireError,
                         >::Ok(
                             (self
-                                .__dllgen_f206)(
+                                .__dllgen_f207)(
                                 ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_arg0),
                             ),
                         );
@@ -12864,7 +13029,7 @@ mod __dllgen {
                     );
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                207 => {
+                208 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let __dllgen_a_arg0 = ::dllgen_runtime::marshal::handle::decode_c(
                         &mut __dllgen_args,
@@ -12882,7 +13047,7 @@ mod __dllgen {
                             .call::<
                                 i32,
                             >(
-                                self.__dllgen_f207 as *const ::core::ffi::c_void,
+                                self.__dllgen_f208 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
                                 "`sqlite3_value_encoding`",
                             );
@@ -12892,7 +13057,7 @@ mod __dllgen {
                             ::dllgen_runtime::WireError,
                         >::Ok(
                             (self
-                                .__dllgen_f207)(
+                                .__dllgen_f208)(
                                 ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_arg0),
                             ),
                         );
@@ -12906,7 +13071,7 @@ mod __dllgen {
                     ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                208 => {
+                209 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let __dllgen_a_arg0 = ::dllgen_runtime::marshal::handle::decode_c(
                         &mut __dllgen_args,
@@ -12924,50 +13089,9 @@ mod __dllgen {
                             .call::<
                                 (),
                             >(
-                                self.__dllgen_f208 as *const ::core::ffi::c_void,
-                                ::dllgen_runtime::native::Pops::Caller,
-                                "`sqlite3_value_free`",
-                            );
-                        #[cfg(not(target_arch = "x86"))]
-                        let __dllgen_r = ::core::result::Result::<
-                            _,
-                            ::dllgen_runtime::WireError,
-                        >::Ok(
-                            (self
-                                .__dllgen_f208)(
-                                ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_arg0),
-                            ),
-                        );
-                        __dllgen_r
-                    }?;
-                    ::dllgen_runtime::marshal::handle::after_call(
-                        &__dllgen_a_arg0,
-                        8,
-                        true,
-                    );
-                    Ok(::dllgen_runtime::Status::Ok)
-                }
-                209 => {
-                    let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
-                    let __dllgen_a_arg0 = ::dllgen_runtime::marshal::handle::decode_c(
-                        &mut __dllgen_args,
-                        8,
-                        false,
-                        false,
-                    )?;
-                    __dllgen_args.finish()?;
-                    let __dllgen_ret = unsafe {
-                        #[cfg(target_arch = "x86")]
-                        let __dllgen_r = ::dllgen_runtime::native::Words::new()
-                            .push(
-                                ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_arg0),
-                            )
-                            .call::<
-                                i32,
-                            >(
                                 self.__dllgen_f209 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
-                                "`sqlite3_value_frombind`",
+                                "`sqlite3_value_free`",
                             );
                         #[cfg(not(target_arch = "x86"))]
                         let __dllgen_r = ::core::result::Result::<
@@ -12984,9 +13108,8 @@ mod __dllgen {
                     ::dllgen_runtime::marshal::handle::after_call(
                         &__dllgen_a_arg0,
                         8,
-                        false,
+                        true,
                     );
-                    ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
                     Ok(::dllgen_runtime::Status::Ok)
                 }
                 210 => {
@@ -13009,7 +13132,7 @@ mod __dllgen {
                             >(
                                 self.__dllgen_f210 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
-                                "`sqlite3_value_int`",
+                                "`sqlite3_value_frombind`",
                             );
                         #[cfg(not(target_arch = "x86"))]
                         let __dllgen_r = ::core::result::Result::<
@@ -13047,11 +13170,11 @@ mod __dllgen {
                                 ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_arg0),
                             )
                             .call::<
-                                i64,
+                                i32,
                             >(
                                 self.__dllgen_f211 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
-                                "`sqlite3_value_int64`",
+                                "`sqlite3_value_int`",
                             );
                         #[cfg(not(target_arch = "x86"))]
                         let __dllgen_r = ::core::result::Result::<
@@ -13089,11 +13212,11 @@ mod __dllgen {
                                 ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_arg0),
                             )
                             .call::<
-                                i32,
+                                i64,
                             >(
                                 self.__dllgen_f212 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
-                                "`sqlite3_value_nochange`",
+                                "`sqlite3_value_int64`",
                             );
                         #[cfg(not(target_arch = "x86"))]
                         let __dllgen_r = ::core::result::Result::<
@@ -13135,7 +13258,7 @@ mod __dllgen {
                             >(
                                 self.__dllgen_f213 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
-                                "`sqlite3_value_numeric_type`",
+                                "`sqlite3_value_nochange`",
                             );
                         #[cfg(not(target_arch = "x86"))]
                         let __dllgen_r = ::core::result::Result::<
@@ -13173,11 +13296,11 @@ mod __dllgen {
                                 ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_arg0),
                             )
                             .call::<
-                                u32,
+                                i32,
                             >(
                                 self.__dllgen_f214 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
-                                "`sqlite3_value_subtype`",
+                                "`sqlite3_value_numeric_type`",
                             );
                         #[cfg(not(target_arch = "x86"))]
                         let __dllgen_r = ::core::result::Result::<
@@ -13215,11 +13338,11 @@ mod __dllgen {
                                 ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_arg0),
                             )
                             .call::<
-                                *const u8,
+                                u32,
                             >(
                                 self.__dllgen_f215 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
-                                "`sqlite3_value_text`",
+                                "`sqlite3_value_subtype`",
                             );
                         #[cfg(not(target_arch = "x86"))]
                         let __dllgen_r = ::core::result::Result::<
@@ -13238,11 +13361,7 @@ mod __dllgen {
                         8,
                         false,
                     );
-                    unsafe {
-                        ::dllgen_runtime::marshal::ret_string::reply::<
-                            ::dllgen_runtime::marshal::Utf8,
-                        >(__dllgen_out, __dllgen_ret)
-                    };
+                    ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
                     Ok(::dllgen_runtime::Status::Ok)
                 }
                 216 => {
@@ -13261,11 +13380,11 @@ mod __dllgen {
                                 ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_arg0),
                             )
                             .call::<
-                                *const u16,
+                                *const u8,
                             >(
                                 self.__dllgen_f216 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
-                                "`sqlite3_value_text16`",
+                                "`sqlite3_value_text`",
                             );
                         #[cfg(not(target_arch = "x86"))]
                         let __dllgen_r = ::core::result::Result::<
@@ -13286,7 +13405,7 @@ mod __dllgen {
                     );
                     unsafe {
                         ::dllgen_runtime::marshal::ret_string::reply::<
-                            ::dllgen_runtime::marshal::Utf16,
+                            ::dllgen_runtime::marshal::Utf8,
                         >(__dllgen_out, __dllgen_ret)
                     };
                     Ok(::dllgen_runtime::Status::Ok)
@@ -13307,11 +13426,11 @@ mod __dllgen {
                                 ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_arg0),
                             )
                             .call::<
-                                *const u8,
+                                *const u16,
                             >(
                                 self.__dllgen_f217 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
-                                "`sqlite3_value_text16be`",
+                                "`sqlite3_value_text16`",
                             );
                         #[cfg(not(target_arch = "x86"))]
                         let __dllgen_r = ::core::result::Result::<
@@ -13330,24 +13449,11 @@ mod __dllgen {
                         8,
                         false,
                     );
-                    let __dllgen_len = if __dllgen_ret.is_null() {
-                        0
-                    } else {
-                        ::dllgen_runtime::marshal::ret_buffer::reported(
-                            unsafe {
-                                (self
-                                    .__dllgen_helper217_len)(
-                                    ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_arg0),
-                                )
-                            } as i64,
-                        )?
+                    unsafe {
+                        ::dllgen_runtime::marshal::ret_string::reply::<
+                            ::dllgen_runtime::marshal::Utf16,
+                        >(__dllgen_out, __dllgen_ret)
                     };
-                    let __dllgen_copied = unsafe {
-                        ::dllgen_runtime::marshal::ret_buffer::reply::<
-                            u8,
-                        >(__dllgen_out, __dllgen_ret, __dllgen_len, 1)
-                    };
-                    __dllgen_copied?;
                     Ok(::dllgen_runtime::Status::Ok)
                 }
                 218 => {
@@ -13366,11 +13472,11 @@ mod __dllgen {
                                 ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_arg0),
                             )
                             .call::<
-                                *const u16,
+                                *const u8,
                             >(
                                 self.__dllgen_f218 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
-                                "`sqlite3_value_text16le`",
+                                "`sqlite3_value_text16be`",
                             );
                         #[cfg(not(target_arch = "x86"))]
                         let __dllgen_r = ::core::result::Result::<
@@ -13389,11 +13495,24 @@ mod __dllgen {
                         8,
                         false,
                     );
-                    unsafe {
-                        ::dllgen_runtime::marshal::ret_string::reply::<
-                            ::dllgen_runtime::marshal::Utf16,
-                        >(__dllgen_out, __dllgen_ret)
+                    let __dllgen_len = if __dllgen_ret.is_null() {
+                        0
+                    } else {
+                        ::dllgen_runtime::marshal::ret_buffer::reported(
+                            unsafe {
+                                (self
+                                    .__dllgen_helper218_len)(
+                                    ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_arg0),
+                                )
+                            } as i64,
+                        )?
                     };
+                    let __dllgen_copied = unsafe {
+                        ::dllgen_runtime::marshal::ret_buffer::reply::<
+                            u8,
+                        >(__dllgen_out, __dllgen_ret, __dllgen_len, 1)
+                    };
+                    __dllgen_copied?;
                     Ok(::dllgen_runtime::Status::Ok)
                 }
                 219 => {
@@ -13412,11 +13531,11 @@ mod __dllgen {
                                 ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_arg0),
                             )
                             .call::<
-                                i32,
+                                *const u16,
                             >(
                                 self.__dllgen_f219 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
-                                "`sqlite3_value_type`",
+                                "`sqlite3_value_text16le`",
                             );
                         #[cfg(not(target_arch = "x86"))]
                         let __dllgen_r = ::core::result::Result::<
@@ -13435,10 +13554,56 @@ mod __dllgen {
                         8,
                         false,
                     );
-                    ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
+                    unsafe {
+                        ::dllgen_runtime::marshal::ret_string::reply::<
+                            ::dllgen_runtime::marshal::Utf16,
+                        >(__dllgen_out, __dllgen_ret)
+                    };
                     Ok(::dllgen_runtime::Status::Ok)
                 }
                 220 => {
+                    let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
+                    let __dllgen_a_arg0 = ::dllgen_runtime::marshal::handle::decode_c(
+                        &mut __dllgen_args,
+                        8,
+                        false,
+                        false,
+                    )?;
+                    __dllgen_args.finish()?;
+                    let __dllgen_ret = unsafe {
+                        #[cfg(target_arch = "x86")]
+                        let __dllgen_r = ::dllgen_runtime::native::Words::new()
+                            .push(
+                                ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_arg0),
+                            )
+                            .call::<
+                                i32,
+                            >(
+                                self.__dllgen_f220 as *const ::core::ffi::c_void,
+                                ::dllgen_runtime::native::Pops::Caller,
+                                "`sqlite3_value_type`",
+                            );
+                        #[cfg(not(target_arch = "x86"))]
+                        let __dllgen_r = ::core::result::Result::<
+                            _,
+                            ::dllgen_runtime::WireError,
+                        >::Ok(
+                            (self
+                                .__dllgen_f220)(
+                                ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_arg0),
+                            ),
+                        );
+                        __dllgen_r
+                    }?;
+                    ::dllgen_runtime::marshal::handle::after_call(
+                        &__dllgen_a_arg0,
+                        8,
+                        false,
+                    );
+                    ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
+                    Ok(::dllgen_runtime::Status::Ok)
+                }
+                221 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let __dllgen_a_zVfsName = ::dllgen_runtime::marshal::in_string::decode::<
                         ::dllgen_runtime::marshal::Utf8,
@@ -13457,7 +13622,7 @@ mod __dllgen {
                             .call::<
                                 *mut ::core::ffi::c_void,
                             >(
-                                self.__dllgen_f220 as *const ::core::ffi::c_void,
+                                self.__dllgen_f221 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
                                 "`sqlite3_vfs_find`",
                             );
@@ -13467,7 +13632,7 @@ mod __dllgen {
                             ::dllgen_runtime::WireError,
                         >::Ok(
                             (self
-                                .__dllgen_f220)(
+                                .__dllgen_f221)(
                                 ::dllgen_runtime::marshal::in_string::ptr(
                                     &__dllgen_a_zVfsName,
                                 ),
@@ -13496,7 +13661,7 @@ mod __dllgen {
                     );
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                221 => {
+                222 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let __dllgen_a_arg0 = ::dllgen_runtime::marshal::handle::decode_c(
                         &mut __dllgen_args,
@@ -13519,7 +13684,7 @@ mod __dllgen {
                             .call::<
                                 i32,
                             >(
-                                self.__dllgen_f221 as *const ::core::ffi::c_void,
+                                self.__dllgen_f222 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
                                 "`sqlite3_vfs_register`",
                             );
@@ -13529,7 +13694,7 @@ mod __dllgen {
                             ::dllgen_runtime::WireError,
                         >::Ok(
                             (self
-                                .__dllgen_f221)(
+                                .__dllgen_f222)(
                                 ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_arg0),
                                 __dllgen_a_makeDflt,
                             ),
@@ -13544,7 +13709,7 @@ mod __dllgen {
                     ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                222 => {
+                223 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let __dllgen_a_arg0 = ::dllgen_runtime::marshal::handle::decode_c(
                         &mut __dllgen_args,
@@ -13562,7 +13727,7 @@ mod __dllgen {
                             .call::<
                                 i32,
                             >(
-                                self.__dllgen_f222 as *const ::core::ffi::c_void,
+                                self.__dllgen_f223 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
                                 "`sqlite3_vfs_unregister`",
                             );
@@ -13572,7 +13737,7 @@ mod __dllgen {
                             ::dllgen_runtime::WireError,
                         >::Ok(
                             (self
-                                .__dllgen_f222)(
+                                .__dllgen_f223)(
                                 ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_arg0),
                             ),
                         );
@@ -13586,7 +13751,7 @@ mod __dllgen {
                     ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                223 => {
+                224 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let __dllgen_a_db = ::dllgen_runtime::marshal::handle::decode_c(
                         &mut __dllgen_args,
@@ -13607,7 +13772,7 @@ mod __dllgen {
                             .call::<
                                 i32,
                             >(
-                                self.__dllgen_f223 as *const ::core::ffi::c_void,
+                                self.__dllgen_f224 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
                                 "`sqlite3_wal_autocheckpoint`",
                             );
@@ -13617,7 +13782,7 @@ mod __dllgen {
                             ::dllgen_runtime::WireError,
                         >::Ok(
                             (self
-                                .__dllgen_f223)(
+                                .__dllgen_f224)(
                                 ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_db),
                                 __dllgen_a_N,
                             ),
@@ -13632,7 +13797,7 @@ mod __dllgen {
                     ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                224 => {
+                225 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let __dllgen_a_db = ::dllgen_runtime::marshal::handle::decode_c(
                         &mut __dllgen_args,
@@ -13654,7 +13819,7 @@ mod __dllgen {
                             .call::<
                                 i32,
                             >(
-                                self.__dllgen_f224 as *const ::core::ffi::c_void,
+                                self.__dllgen_f225 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
                                 "`sqlite3_wal_checkpoint`",
                             );
@@ -13664,7 +13829,7 @@ mod __dllgen {
                             ::dllgen_runtime::WireError,
                         >::Ok(
                             (self
-                                .__dllgen_f224)(
+                                .__dllgen_f225)(
                                 ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_db),
                                 ::dllgen_runtime::marshal::in_string::ptr(&__dllgen_a_zDb),
                             ),
@@ -13679,7 +13844,7 @@ mod __dllgen {
                     ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                225 => {
+                226 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let __dllgen_a_db = ::dllgen_runtime::marshal::handle::decode_c(
                         &mut __dllgen_args,
@@ -13722,7 +13887,7 @@ mod __dllgen {
                             .call::<
                                 i32,
                             >(
-                                self.__dllgen_f225 as *const ::core::ffi::c_void,
+                                self.__dllgen_f226 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
                                 "`sqlite3_wal_checkpoint_v2`",
                             );
@@ -13732,7 +13897,7 @@ mod __dllgen {
                             ::dllgen_runtime::WireError,
                         >::Ok(
                             (self
-                                .__dllgen_f225)(
+                                .__dllgen_f226)(
                                 ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_db),
                                 ::dllgen_runtime::marshal::in_string::ptr(&__dllgen_a_zDb),
                                 __dllgen_a_eMode,
@@ -13764,7 +13929,7 @@ mod __dllgen {
                     )?;
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                226 => {
+                227 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let __dllgen_a_arg0 = ::dllgen_runtime::marshal::handle::decode_c(
                         &mut __dllgen_args,
@@ -13792,7 +13957,7 @@ mod __dllgen {
                             .push(
                                 __dllgen_a_arg1
                                     .then_some(
-                                        __dllgen_callback_226_1
+                                        __dllgen_callback_227_1
                                             as unsafe extern "C" fn(
                                                 *mut ::core::ffi::c_void,
                                                 *mut ::core::ffi::c_void,
@@ -13805,7 +13970,7 @@ mod __dllgen {
                             .call::<
                                 (),
                             >(
-                                self.__dllgen_f226 as *const ::core::ffi::c_void,
+                                self.__dllgen_f227 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
                                 "`sqlite3_wal_hook`",
                             );
@@ -13815,11 +13980,11 @@ mod __dllgen {
                             ::dllgen_runtime::WireError,
                         >::Ok(
                             (self
-                                .__dllgen_f226)(
+                                .__dllgen_f227)(
                                 ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_arg0),
                                 __dllgen_a_arg1
                                     .then_some(
-                                        __dllgen_callback_226_1
+                                        __dllgen_callback_227_1
                                             as unsafe extern "C" fn(
                                                 *mut ::core::ffi::c_void,
                                                 *mut ::core::ffi::c_void,
@@ -13840,7 +14005,7 @@ mod __dllgen {
                     ::dllgen_runtime::host::handles::keep(
                         3,
                         ::dllgen_runtime::marshal::handle::id(&__dllgen_a_arg0),
-                        8,
+                        9,
                         __dllgen_reg,
                     );
                     Ok(::dllgen_runtime::Status::Ok)
@@ -13921,6 +14086,7 @@ mod __dllgen {
                         "sqlite3_config",
                         "sqlite3_config",
                         "sqlite3_context_db_handle",
+                        "sqlite3_create_collation",
                         "sqlite3_create_collation_v2",
                         "sqlite3_create_filename",
                         "sqlite3_create_function_v2",
@@ -14455,21 +14621,21 @@ mod __dllgen {
                         *const ::core::ffi::c_void,
                         __DllgenFn86,
                     >(symbols.next().unwrap_or(::core::ptr::null())),
-                    __dllgen_helper86_4: ::core::mem::transmute::<
-                        *const ::core::ffi::c_void,
-                        __DllgenHelper86_4,
-                    >(symbols.next().unwrap_or(::core::ptr::null())),
                     __dllgen_f87: ::core::mem::transmute::<
                         *const ::core::ffi::c_void,
                         __DllgenFn87,
                     >(symbols.next().unwrap_or(::core::ptr::null())),
-                    __dllgen_helper87: ::core::mem::transmute::<
+                    __dllgen_helper87_4: ::core::mem::transmute::<
                         *const ::core::ffi::c_void,
-                        __DllgenHelper87,
+                        __DllgenHelper87_4,
                     >(symbols.next().unwrap_or(::core::ptr::null())),
                     __dllgen_f88: ::core::mem::transmute::<
                         *const ::core::ffi::c_void,
                         __DllgenFn88,
+                    >(symbols.next().unwrap_or(::core::ptr::null())),
+                    __dllgen_helper88: ::core::mem::transmute::<
+                        *const ::core::ffi::c_void,
+                        __DllgenHelper88,
                     >(symbols.next().unwrap_or(::core::ptr::null())),
                     __dllgen_f89: ::core::mem::transmute::<
                         *const ::core::ffi::c_void,
@@ -14511,17 +14677,17 @@ mod __dllgen {
                         *const ::core::ffi::c_void,
                         __DllgenFn98,
                     >(symbols.next().unwrap_or(::core::ptr::null())),
-                    __dllgen_helper98_2: ::core::mem::transmute::<
-                        *const ::core::ffi::c_void,
-                        __DllgenHelper98_2,
-                    >(symbols.next().unwrap_or(::core::ptr::null())),
-                    __dllgen_helper98_5: ::core::mem::transmute::<
-                        *const ::core::ffi::c_void,
-                        __DllgenHelper98_5,
-                    >(symbols.next().unwrap_or(::core::ptr::null())),
                     __dllgen_f99: ::core::mem::transmute::<
                         *const ::core::ffi::c_void,
                         __DllgenFn99,
+                    >(symbols.next().unwrap_or(::core::ptr::null())),
+                    __dllgen_helper99_2: ::core::mem::transmute::<
+                        *const ::core::ffi::c_void,
+                        __DllgenHelper99_2,
+                    >(symbols.next().unwrap_or(::core::ptr::null())),
+                    __dllgen_helper99_5: ::core::mem::transmute::<
+                        *const ::core::ffi::c_void,
+                        __DllgenHelper99_5,
                     >(symbols.next().unwrap_or(::core::ptr::null())),
                     __dllgen_f100: ::core::mem::transmute::<
                         *const ::core::ffi::c_void,
@@ -14567,13 +14733,13 @@ mod __dllgen {
                         *const ::core::ffi::c_void,
                         __DllgenFn110,
                     >(symbols.next().unwrap_or(::core::ptr::null())),
-                    __dllgen_helper110_3: ::core::mem::transmute::<
-                        *const ::core::ffi::c_void,
-                        __DllgenHelper110_3,
-                    >(symbols.next().unwrap_or(::core::ptr::null())),
                     __dllgen_f111: ::core::mem::transmute::<
                         *const ::core::ffi::c_void,
                         __DllgenFn111,
+                    >(symbols.next().unwrap_or(::core::ptr::null())),
+                    __dllgen_helper111_3: ::core::mem::transmute::<
+                        *const ::core::ffi::c_void,
+                        __DllgenHelper111_3,
                     >(symbols.next().unwrap_or(::core::ptr::null())),
                     __dllgen_f112: ::core::mem::transmute::<
                         *const ::core::ffi::c_void,
@@ -14586,10 +14752,6 @@ mod __dllgen {
                     __dllgen_f114: ::core::mem::transmute::<
                         *const ::core::ffi::c_void,
                         __DllgenFn114,
-                    >(symbols.next().unwrap_or(::core::ptr::null())),
-                    __dllgen_helper114: ::core::mem::transmute::<
-                        *const ::core::ffi::c_void,
-                        __DllgenHelper114,
                     >(symbols.next().unwrap_or(::core::ptr::null())),
                     __dllgen_f115: ::core::mem::transmute::<
                         *const ::core::ffi::c_void,
@@ -14610,6 +14772,10 @@ mod __dllgen {
                     __dllgen_f117: ::core::mem::transmute::<
                         *const ::core::ffi::c_void,
                         __DllgenFn117,
+                    >(symbols.next().unwrap_or(::core::ptr::null())),
+                    __dllgen_helper117: ::core::mem::transmute::<
+                        *const ::core::ffi::c_void,
+                        __DllgenHelper117,
                     >(symbols.next().unwrap_or(::core::ptr::null())),
                     __dllgen_f118: ::core::mem::transmute::<
                         *const ::core::ffi::c_void,
@@ -14767,13 +14933,13 @@ mod __dllgen {
                         *const ::core::ffi::c_void,
                         __DllgenFn156,
                     >(symbols.next().unwrap_or(::core::ptr::null())),
-                    __dllgen_helper156: ::core::mem::transmute::<
-                        *const ::core::ffi::c_void,
-                        __DllgenHelper156,
-                    >(symbols.next().unwrap_or(::core::ptr::null())),
                     __dllgen_f157: ::core::mem::transmute::<
                         *const ::core::ffi::c_void,
                         __DllgenFn157,
+                    >(symbols.next().unwrap_or(::core::ptr::null())),
+                    __dllgen_helper157: ::core::mem::transmute::<
+                        *const ::core::ffi::c_void,
+                        __DllgenHelper157,
                     >(symbols.next().unwrap_or(::core::ptr::null())),
                     __dllgen_f158: ::core::mem::transmute::<
                         *const ::core::ffi::c_void,
@@ -14859,13 +15025,13 @@ mod __dllgen {
                         *const ::core::ffi::c_void,
                         __DllgenFn178,
                     >(symbols.next().unwrap_or(::core::ptr::null())),
-                    __dllgen_helper178: ::core::mem::transmute::<
-                        *const ::core::ffi::c_void,
-                        __DllgenHelper178,
-                    >(symbols.next().unwrap_or(::core::ptr::null())),
                     __dllgen_f179: ::core::mem::transmute::<
                         *const ::core::ffi::c_void,
                         __DllgenFn179,
+                    >(symbols.next().unwrap_or(::core::ptr::null())),
+                    __dllgen_helper179: ::core::mem::transmute::<
+                        *const ::core::ffi::c_void,
+                        __DllgenHelper179,
                     >(symbols.next().unwrap_or(::core::ptr::null())),
                     __dllgen_f180: ::core::mem::transmute::<
                         *const ::core::ffi::c_void,
@@ -14959,13 +15125,13 @@ mod __dllgen {
                         *const ::core::ffi::c_void,
                         __DllgenFn202,
                     >(symbols.next().unwrap_or(::core::ptr::null())),
-                    __dllgen_helper202_len: ::core::mem::transmute::<
-                        *const ::core::ffi::c_void,
-                        __DllgenHelper202_len,
-                    >(symbols.next().unwrap_or(::core::ptr::null())),
                     __dllgen_f203: ::core::mem::transmute::<
                         *const ::core::ffi::c_void,
                         __DllgenFn203,
+                    >(symbols.next().unwrap_or(::core::ptr::null())),
+                    __dllgen_helper203_len: ::core::mem::transmute::<
+                        *const ::core::ffi::c_void,
+                        __DllgenHelper203_len,
                     >(symbols.next().unwrap_or(::core::ptr::null())),
                     __dllgen_f204: ::core::mem::transmute::<
                         *const ::core::ffi::c_void,
@@ -15023,13 +15189,13 @@ mod __dllgen {
                         *const ::core::ffi::c_void,
                         __DllgenFn217,
                     >(symbols.next().unwrap_or(::core::ptr::null())),
-                    __dllgen_helper217_len: ::core::mem::transmute::<
-                        *const ::core::ffi::c_void,
-                        __DllgenHelper217_len,
-                    >(symbols.next().unwrap_or(::core::ptr::null())),
                     __dllgen_f218: ::core::mem::transmute::<
                         *const ::core::ffi::c_void,
                         __DllgenFn218,
+                    >(symbols.next().unwrap_or(::core::ptr::null())),
+                    __dllgen_helper218_len: ::core::mem::transmute::<
+                        *const ::core::ffi::c_void,
+                        __DllgenHelper218_len,
                     >(symbols.next().unwrap_or(::core::ptr::null())),
                     __dllgen_f219: ::core::mem::transmute::<
                         *const ::core::ffi::c_void,
@@ -15062,6 +15228,10 @@ mod __dllgen {
                     __dllgen_f226: ::core::mem::transmute::<
                         *const ::core::ffi::c_void,
                         __DllgenFn226,
+                    >(symbols.next().unwrap_or(::core::ptr::null())),
+                    __dllgen_f227: ::core::mem::transmute::<
+                        *const ::core::ffi::c_void,
+                        __DllgenFn227,
                     >(symbols.next().unwrap_or(::core::ptr::null())),
                     __dllgen_library: library,
                 }

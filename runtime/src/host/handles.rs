@@ -182,7 +182,9 @@ pub fn retain<T: 'static>(kind: u32, id: u64, slot: Option<i64>, data: T) {
 /// previous registration of that slot is released, and so is this one when the object
 /// closes. `None` (the hook was cleared) only releases the previous one.
 pub fn keep(kind: u32, id: u64, slot: u32, registration: Option<super::kept::Registration>) {
-    rebind(kind, id, Some((slot, 0)), registration);
+    // `u32::MAX`: no slot (`slot: none`): kept beside the others until the object closes.
+    let slot = (slot != u32::MAX).then_some((slot, 0));
+    rebind(kind, id, slot, registration);
 }
 
 fn rebind<T: 'static>(kind: u32, id: u64, slot: Option<(u32, i64)>, data: Option<T>) {

@@ -124,6 +124,13 @@ struct Native {
         extern "C" fn(P, i32, *const c_void, i32, *const c_void) -> i32,
         P,
     ) -> i32,
+    create_collation: extern "C" fn(
+        P,
+        *const c_char,
+        i32,
+        P,
+        extern "C" fn(P, i32, *const c_void, i32, *const c_void) -> i32,
+    ) -> i32,
 }
 
 mod type_auth {
@@ -186,6 +193,7 @@ pub fn run(s: &Sqlite3, d: &Direct, dir: &std::path::Path) -> usize {
         profile: d.sym("sqlite3_profile"),
         wal_hook: d.sym("sqlite3_wal_hook"),
         create_collation_v2: d.sym("sqlite3_create_collation_v2"),
+        create_collation: d.sym("sqlite3_create_collation"),
     };
     let before = s.client().kept().len();
     let flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE;
@@ -387,6 +395,33 @@ pub fn run(s: &Sqlite3, d: &Direct, dir: &std::path::Path) -> usize {
     assert_eq!(s.sqlite3_create_collation_v2(db, "rev", 1, Some(Box::new(fwd))), Ok(SQLITE_OK));
     assert_eq!(destroyed.load(SeqCst), 1, "replaced: sqlite3 destroyed the first");
 
+    // The old interface, with no destroy-notify: each comparator stays in the client until
+    // the database closes (sqlite3 says nothing of the one it replaces), and both work.
+    let kept_before = s.client().kept().len();
+    let (guard, again) = (Dropped(destroyed.clone()), Dropped(destroyed.clone()));
+    let rev_old = move |_: i32, a: &[u8], _: i32, b: &[u8]| {
+        let _ = &guard;
+        b.cmp(a) as i32
+    };
+    assert_eq!(s.sqlite3_create_collation(db, "rev_old", 1, Some(Box::new(rev_old))), Ok(SQLITE_OK));
+    assert_eq!((n.create_collation)(ndb, c("rev_old").as_ptr(), 1, null_mut(), n_reverse), SQLITE_OK);
+    let order_old = "SELECT a FROM t ORDER BY a COLLATE rev_old";
+    let mut ours_rows = Vec::new();
+    let mut cb = |_: i32, v: &[Option<String>], _: &[Option<String>]| {
+        ours_rows.push(v[0].clone().unwrap_or_default());
+        0
+    };
+    assert_eq!(s.sqlite3_exec(db, order_old, Some(&mut cb)).unwrap().0, SQLITE_OK);
+    assert_eq!(ours_rows, native_rows(d, ndb, order_old));
+    assert_eq!(ours_rows, descending, "in the old interface's collation's order");
+    let fwd_old = move |_: i32, a: &[u8], _: i32, b: &[u8]| {
+        let _ = &again;
+        a.cmp(b) as i32
+    };
+    assert_eq!(s.sqlite3_create_collation(db, "rev_old", 1, Some(Box::new(fwd_old))), Ok(SQLITE_OK));
+    assert_eq!(s.client().kept().len(), kept_before + 2, "both kept: nothing says the first is gone");
+    assert_eq!(destroyed.load(SeqCst), 1, "neither dropped yet");
+
     // The WAL hook, given the database handle the client holds.
     let (wdb, wndb, wours, wtheirs) = open("wal");
     assert_eq!(sexec(s, wdb, "PRAGMA journal_mode = WAL"), nexec(&n, wndb, "PRAGMA journal_mode = WAL"));
@@ -445,7 +480,11 @@ pub fn run(s: &Sqlite3, d: &Direct, dir: &std::path::Path) -> usize {
     // Closing the database: sqlite3 destroys the collation, and its hooks go with it.
     assert_eq!(s.sqlite3_close(db), Ok(SQLITE_OK));
     assert_eq!((n.close)(ndb), SQLITE_OK);
-    assert_eq!(destroyed.load(SeqCst), 2, "closed: sqlite3 destroyed the second");
+    assert_eq!(
+        destroyed.load(SeqCst),
+        4,
+        "closed: sqlite3 destroyed the second, and the old interface's two went"
+    );
     assert_eq!(s.client().kept().len(), before, "every closure released");
     for p in [ours, theirs, wours, wtheirs] {
         let _ = std::fs::remove_file(p);

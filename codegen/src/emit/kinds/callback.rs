@@ -205,7 +205,12 @@ pub(crate) fn fn_kept(f: &model::Function, cx: &mut Cx) -> Option<FnKept> {
             Some(KeptOn {
                 handle_local: super::local(param),
                 handle_kind: cx.handle_kind(handle),
-                slot: cx.hook_slots.get(slot).copied().unwrap_or_default(),
+                // `slot: none`: no slot, every registration kept until the handle closes.
+                slot: if slot == model::NO_SLOT {
+                    u32::MAX
+                } else {
+                    cx.hook_slots.get(slot).copied().unwrap_or_default()
+                },
             })
         }
         _ => None,
