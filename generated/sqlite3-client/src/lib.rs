@@ -11,7 +11,7 @@ mod __dllgen {
     pub use ::dllgen_runtime::{Config, Error, HostPath};
     pub use ::dllgen_runtime::marshal::retained::Retained;
     /// The hash of the model both sides were generated from; the host refuses any other.
-    pub const MODEL_HASH: u64 = 0x7aa983f9ba72d326;
+    pub const MODEL_HASH: u64 = 0xf244e2803ffa0c16;
     /// The host executable's file name.
     pub const HOST_EXE: &str = if cfg!(windows) {
         "sqlite3-host.exe"
@@ -654,6 +654,42 @@ mod __dllgen {
     /// The closure type of `sqlite3_create_function_v2_xStep` where the library keeps it past the call: it may run
     /// during any later call, until the library lets go of it.
     pub type Sqlite3CreateFunctionV2XStepKept = dyn FnMut(
+        Context,
+        i32,
+        &[Value],
+    ) -> () + ::core::marker::Send;
+    /// The closure type of `sqlite3_create_function_xFinal`: the library calls it during the call it was passed
+    /// to (in the host; the call waits while it runs here).
+    pub type Sqlite3CreateFunctionXFinal<'a> = dyn FnMut(Context) -> () + 'a;
+    /// The closure type of `sqlite3_create_function_xFinal` where the library keeps it past the call: it may run
+    /// during any later call, until the library lets go of it.
+    pub type Sqlite3CreateFunctionXFinalKept = dyn FnMut(
+        Context,
+    ) -> () + ::core::marker::Send;
+    /// The closure type of `sqlite3_create_function_xFunc`: the library calls it during the call it was passed
+    /// to (in the host; the call waits while it runs here).
+    pub type Sqlite3CreateFunctionXFunc<'a> = dyn FnMut(
+        Context,
+        i32,
+        &[Value],
+    ) -> () + 'a;
+    /// The closure type of `sqlite3_create_function_xFunc` where the library keeps it past the call: it may run
+    /// during any later call, until the library lets go of it.
+    pub type Sqlite3CreateFunctionXFuncKept = dyn FnMut(
+        Context,
+        i32,
+        &[Value],
+    ) -> () + ::core::marker::Send;
+    /// The closure type of `sqlite3_create_function_xStep`: the library calls it during the call it was passed
+    /// to (in the host; the call waits while it runs here).
+    pub type Sqlite3CreateFunctionXStep<'a> = dyn FnMut(
+        Context,
+        i32,
+        &[Value],
+    ) -> () + 'a;
+    /// The closure type of `sqlite3_create_function_xStep` where the library keeps it past the call: it may run
+    /// during any later call, until the library lets go of it.
+    pub type Sqlite3CreateFunctionXStepKept = dyn FnMut(
         Context,
         i32,
         &[Value],
@@ -4634,21 +4670,141 @@ mod __dllgen {
                 )?;
             Ok(__dllgen_ret)
         }
-        /// Calls `sqlite3_create_function_v2`.
-        pub fn sqlite3_create_function_v2(
+        /// * CAPI3REF: Create Or Redefine SQL Functions
+        /// * KEYWORDS: {function creation routines}
+        /// * METHOD: sqlite3
+        /// *
+        /// * ^These functions (collectively known as "function creation routines")
+        /// * are used to add SQL functions or aggregates or to redefine the behavior
+        /// * of existing SQL functions or aggregates. The only differences between
+        /// * the three "sqlite3_create_function*" routines are the text encoding
+        /// * expected for the second parameter (the name of the function being
+        /// * created) and the presence or absence of a destructor callback for
+        /// * the application data pointer. Function sqlite3_create_window_function()
+        /// * is similar, but allows the user to supply the extra callback functions
+        /// * needed by [aggregate window functions].
+        /// *
+        /// * ^The first parameter is the [database connection] to which the SQL
+        /// * function is to be added.  ^If an application uses more than one database
+        /// * connection then application-defined SQL functions must be added
+        /// * to each database connection separately.
+        /// *
+        /// * ^The second parameter is the name of the SQL function to be created or
+        /// * redefined.  ^The length of the name is limited to 255 bytes in a UTF-8
+        /// * representation, exclusive of the zero-terminator.  ^Note that the name
+        /// * length limit is in UTF-8 bytes, not characters nor UTF-16 bytes.
+        /// * ^Any attempt to create a function with a longer name
+        /// * will result in [SQLITE_MISUSE] being returned.
+        /// *
+        /// * ^The third parameter (nArg)
+        /// * is the number of arguments that the SQL function or
+        /// * aggregate takes. ^If this parameter is -1, then the SQL function or
+        /// * aggregate may take any number of arguments between 0 and the limit
+        /// * set by [sqlite3_limit]([SQLITE_LIMIT_FUNCTION_ARG]).  If the third
+        /// * parameter is less than -1 or greater than 127 then the behavior is
+        /// * undefined.
+        /// *
+        /// * ^The fourth parameter, eTextRep, specifies what
+        /// * [SQLITE_UTF8 | text encoding] this SQL function prefers for
+        /// * its parameters.  The application should set this parameter to
+        /// * [SQLITE_UTF16LE] if the function implementation invokes
+        /// * [sqlite3_value_text16le()] on an input, or [SQLITE_UTF16BE] if the
+        /// * implementation invokes [sqlite3_value_text16be()] on an input, or
+        /// * [SQLITE_UTF16] if [sqlite3_value_text16()] is used, or [SQLITE_UTF8]
+        /// * otherwise.  ^The same SQL function may be registered multiple times using
+        /// * different preferred text encodings, with different implementations for
+        /// * each encoding.
+        /// * ^When multiple implementations of the same function are available, SQLite
+        /// * will pick the one that involves the least amount of data conversion.
+        /// *
+        /// * ^The fourth parameter may optionally be ORed with [SQLITE_DETERMINISTIC]
+        /// * to signal that the function will always return the same result given
+        /// * the same inputs within a single SQL statement.  Most SQL functions are
+        /// * deterministic.  The built-in [random()] SQL function is an example of a
+        /// * function that is not deterministic.  The SQLite query planner is able to
+        /// * perform additional optimizations on deterministic functions, so use
+        /// * of the [SQLITE_DETERMINISTIC] flag is recommended where possible.
+        /// *
+        /// * ^The fourth parameter may also optionally include the [SQLITE_DIRECTONLY]
+        /// * flag, which if present prevents the function from being invoked from
+        /// * within VIEWs, TRIGGERs, CHECK constraints, generated column expressions,
+        /// * index expressions, or the WHERE clause of partial indexes.
+        /// *
+        /// * For best security, the [SQLITE_DIRECTONLY] flag is recommended for
+        /// * all application-defined SQL functions that do not need to be
+        /// * used inside of triggers, view, CHECK constraints, or other elements of
+        /// * the database schema.  This flags is especially recommended for SQL
+        /// * functions that have side effects or reveal internal application state.
+        /// * Without this flag, an attacker might be able to modify the schema of
+        /// * a database file to include invocations of the function with parameters
+        /// * chosen by the attacker, which the application will then execute when
+        /// * the database file is opened and read.
+        /// *
+        /// * ^(The fifth parameter is an arbitrary pointer.  The implementation of the
+        /// * function can gain access to this pointer using [sqlite3_user_data()].)^
+        /// *
+        /// * ^The sixth, seventh and eighth parameters passed to the three
+        /// * "sqlite3_create_function*" functions, xFunc, xStep and xFinal, are
+        /// * pointers to C-language functions that implement the SQL function or
+        /// * aggregate. ^A scalar SQL function requires an implementation of the xFunc
+        /// * callback only; NULL pointers must be passed as the xStep and xFinal
+        /// * parameters. ^An aggregate SQL function requires an implementation of xStep
+        /// * and xFinal and NULL pointer must be passed for xFunc. ^To delete an existing
+        /// * SQL function or aggregate, pass NULL pointers for all three function
+        /// * callbacks.
+        /// *
+        /// * ^The sixth, seventh, eighth and ninth parameters (xStep, xFinal, xValue
+        /// * and xInverse) passed to sqlite3_create_window_function are pointers to
+        /// * C-language callbacks that implement the new function. xStep and xFinal
+        /// * must both be non-NULL. xValue and xInverse may either both be NULL, in
+        /// * which case a regular aggregate function is created, or must both be
+        /// * non-NULL, in which case the new function may be used as either an aggregate
+        /// * or aggregate window function. More details regarding the implementation
+        /// * of aggregate window functions are
+        /// * [user-defined window functions|available here].
+        /// *
+        /// * ^(If the final parameter to sqlite3_create_function_v2() or
+        /// * sqlite3_create_window_function() is not NULL, then it is destructor for
+        /// * the application data pointer. The destructor is invoked when the function
+        /// * is deleted, either by being overloaded or when the database connection
+        /// * closes.)^ ^The destructor is also invoked if the call to
+        /// * sqlite3_create_function_v2() fails.  ^When the destructor callback is
+        /// * invoked, it is passed a single argument which is a copy of the application
+        /// * data pointer which was the fifth parameter to sqlite3_create_function_v2().
+        /// *
+        /// * ^It is permitted to register multiple implementations of the same
+        /// * functions with the same name but with either differing numbers of
+        /// * arguments or differing preferred text encodings.  ^SQLite will use
+        /// * the implementation that most closely matches the way in which the
+        /// * SQL function is used.  ^A function implementation with a non-negative
+        /// * nArg parameter is a better match than a function implementation with
+        /// * a negative nArg.  ^A function where the preferred text encoding
+        /// * matches the database encoding is a better
+        /// * match than a function where the encoding is different.
+        /// * ^A function where the encoding difference is between UTF16le and UTF16be
+        /// * is a closer match than a function where the encoding difference is
+        /// * between UTF8 and UTF16.
+        /// *
+        /// * ^Built-in functions may be overloaded by new application-defined functions.
+        /// *
+        /// * ^An application-defined function is permitted to call other
+        /// * SQLite interfaces.  However, such calls must not
+        /// * close the database connection nor finalize or reset the prepared
+        /// * statement in which the function is running.
+        pub fn sqlite3_create_function(
             &self,
             db: Db,
             zFunctionName: &str,
             nArg: i32,
             eTextRep: i32,
             xFunc: ::core::option::Option<
-                ::std::boxed::Box<Sqlite3CreateFunctionV2XFuncKept>,
+                ::std::boxed::Box<Sqlite3CreateFunctionXFuncKept>,
             >,
             xStep: ::core::option::Option<
-                ::std::boxed::Box<Sqlite3CreateFunctionV2XStepKept>,
+                ::std::boxed::Box<Sqlite3CreateFunctionXStepKept>,
             >,
             xFinal: ::core::option::Option<
-                ::std::boxed::Box<Sqlite3CreateFunctionV2XFinalKept>,
+                ::std::boxed::Box<Sqlite3CreateFunctionXFinalKept>,
             >,
         ) -> ::core::result::Result<i32, Error> {
             let mut __dllgen_kept: ::std::vec::Vec<
@@ -4736,6 +4892,108 @@ mod __dllgen {
                 )?;
             Ok(__dllgen_ret)
         }
+        /// Calls `sqlite3_create_function_v2`.
+        pub fn sqlite3_create_function_v2(
+            &self,
+            db: Db,
+            zFunctionName: &str,
+            nArg: i32,
+            eTextRep: i32,
+            xFunc: ::core::option::Option<
+                ::std::boxed::Box<Sqlite3CreateFunctionV2XFuncKept>,
+            >,
+            xStep: ::core::option::Option<
+                ::std::boxed::Box<Sqlite3CreateFunctionV2XStepKept>,
+            >,
+            xFinal: ::core::option::Option<
+                ::std::boxed::Box<Sqlite3CreateFunctionV2XFinalKept>,
+            >,
+        ) -> ::core::result::Result<i32, Error> {
+            let mut __dllgen_kept: ::std::vec::Vec<
+                (u32, ::dllgen_runtime::client::kept::Erased),
+            > = ::std::vec::Vec::new();
+            let __dllgen_g_xFunc = xFunc.is_some();
+            __dllgen_kept
+                .extend(
+                    xFunc
+                        .map(|__dllgen_f| (
+                            2147500805u32,
+                            ::std::boxed::Box::new(__dllgen_f)
+                                as ::dllgen_runtime::client::kept::Erased,
+                        )),
+                );
+            let __dllgen_g_xStep = xStep.is_some();
+            __dllgen_kept
+                .extend(
+                    xStep
+                        .map(|__dllgen_f| (
+                            2147500806u32,
+                            ::std::boxed::Box::new(__dllgen_f)
+                                as ::dllgen_runtime::client::kept::Erased,
+                        )),
+                );
+            let __dllgen_g_xFinal = xFinal.is_some();
+            __dllgen_kept
+                .extend(
+                    xFinal
+                        .map(|__dllgen_f| (
+                            2147500807u32,
+                            ::std::boxed::Box::new(__dllgen_f)
+                                as ::dllgen_runtime::client::kept::Erased,
+                        )),
+                );
+            let __dllgen_reg = self.client.kept().register(__dllgen_kept);
+            let (__dllgen_ret,) = self
+                .client
+                .call(
+                    67,
+                    |__dllgen_w| {
+                        ::dllgen_runtime::marshal::handle::encode(__dllgen_w, &db);
+                        ::dllgen_runtime::marshal::in_string::encode::<
+                            ::dllgen_runtime::marshal::Utf8,
+                        >(__dllgen_w, zFunctionName, false);
+                        ::dllgen_runtime::marshal::value::encode(__dllgen_w, &nArg);
+                        ::dllgen_runtime::marshal::value::encode(__dllgen_w, &eTextRep);
+                        ::dllgen_runtime::marshal::callback::encode(
+                            __dllgen_w,
+                            __dllgen_g_xFunc,
+                            true,
+                        );
+                        ::dllgen_runtime::marshal::callback::encode(
+                            __dllgen_w,
+                            __dllgen_g_xStep,
+                            true,
+                        );
+                        ::dllgen_runtime::marshal::callback::encode(
+                            __dllgen_w,
+                            __dllgen_g_xFinal,
+                            true,
+                        );
+                        ::dllgen_runtime::marshal::callback::encode_kept(
+                            __dllgen_w,
+                            __dllgen_reg,
+                        );
+                    },
+                    |mut __dllgen_r| {
+                        let __dllgen_ret: i32 = ::dllgen_runtime::marshal::value::decode(
+                            &mut __dllgen_r,
+                        )?;
+                        __dllgen_r.finish()?;
+                        Ok((__dllgen_ret,))
+                    },
+                    &mut |
+                        __dllgen_id: u32,
+                        __dllgen_r: ::dllgen_runtime::Reader<'_>,
+                        __dllgen_cw: &mut ::dllgen_runtime::Writer|
+                    __dllgen_kept_dispatch(
+                        self.client.kept(),
+                        __dllgen_id,
+                        __dllgen_r,
+                        __dllgen_cw,
+                    ),
+                )?;
+            Ok(__dllgen_ret)
+        }
         /// * CAPI3REF: Number of columns in a result set
         /// * METHOD: sqlite3_stmt
         /// *
@@ -4760,7 +5018,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    67,
+                    68,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::handle::encode(__dllgen_w, &pStmt);
                     },
@@ -4820,7 +5078,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    68,
+                    69,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::handle::encode(__dllgen_w, &arg0);
                     },
@@ -4870,7 +5128,7 @@ mod __dllgen {
             let (__dllgen_ret, __dllgen_a_pResult) = self
                 .client
                 .call(
-                    69,
+                    70,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::handle::encode(__dllgen_w, &db);
                         ::dllgen_runtime::marshal::value::encode(__dllgen_w, &op);
@@ -4925,7 +5183,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    70,
+                    71,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::handle::encode(__dllgen_w, &db);
                         ::dllgen_runtime::marshal::value::encode(__dllgen_w, &sz);
@@ -4987,7 +5245,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    71,
+                    72,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::handle::encode(__dllgen_w, &db);
                         ::dllgen_runtime::marshal::in_string::encode::<
@@ -5030,7 +5288,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    72,
+                    73,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::handle::encode(__dllgen_w, &arg0);
                     },
@@ -5069,7 +5327,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    73,
+                    74,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::handle::encode(__dllgen_w, &arg0);
                     },
@@ -5122,7 +5380,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    74,
+                    75,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::handle::encode(__dllgen_w, &db);
                         ::dllgen_runtime::marshal::value::encode(__dllgen_w, &N);
@@ -5164,7 +5422,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    75,
+                    76,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::handle::encode(__dllgen_w, &db);
                         ::dllgen_runtime::marshal::in_string::encode::<
@@ -5208,7 +5466,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    76,
+                    77,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::handle::encode(__dllgen_w, &arg0);
                     },
@@ -5262,7 +5520,7 @@ mod __dllgen {
             let (__dllgen_ret, __dllgen_a_pCur, __dllgen_a_pHiwtr) = self
                 .client
                 .call(
-                    77,
+                    78,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::handle::encode(__dllgen_w, &arg0);
                         ::dllgen_runtime::marshal::value::encode(__dllgen_w, &op);
@@ -5340,7 +5598,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    78,
+                    79,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::handle::encode(__dllgen_w, &db);
                         ::dllgen_runtime::marshal::in_string::encode::<
@@ -5395,7 +5653,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    79,
+                    80,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::handle::encode(__dllgen_w, &db);
                         ::dllgen_runtime::marshal::in_strings::encode_optional::<
@@ -5454,7 +5712,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    80,
+                    81,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::handle::encode(__dllgen_w, &db);
                         ::dllgen_runtime::marshal::value::encode(__dllgen_w, &onoff);
@@ -5528,7 +5786,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    81,
+                    82,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::value::encode(__dllgen_w, &arg0);
                     },
@@ -5614,7 +5872,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    82,
+                    83,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::handle::encode(__dllgen_w, &db);
                     },
@@ -5649,7 +5907,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    83,
+                    84,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::handle::encode(__dllgen_w, &arg0);
                     },
@@ -5687,7 +5945,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    84,
+                    85,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::handle::encode(__dllgen_w, &arg0);
                     },
@@ -5722,7 +5980,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    85,
+                    86,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::handle::encode(__dllgen_w, &db);
                     },
@@ -5757,7 +6015,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    86,
+                    87,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::value::encode(__dllgen_w, &arg0);
                     },
@@ -5860,7 +6118,7 @@ mod __dllgen {
             let (__dllgen_ret, __dllgen_a_errmsg) = self
                 .client
                 .call(
-                    87,
+                    88,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::handle::encode(__dllgen_w, &arg0);
                         ::dllgen_runtime::marshal::in_string::encode::<
@@ -5940,7 +6198,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    88,
+                    89,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::handle::encode(__dllgen_w, &pStmt);
                     },
@@ -5972,7 +6230,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    89,
+                    90,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::handle::encode(__dllgen_w, &arg0);
                     },
@@ -6004,7 +6262,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    90,
+                    91,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::handle::encode(__dllgen_w, &db);
                     },
@@ -6042,7 +6300,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    91,
+                    92,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::handle::encode(__dllgen_w, &arg0);
                         ::dllgen_runtime::marshal::value::encode(__dllgen_w, &onoff);
@@ -6119,7 +6377,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    92,
+                    93,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::handle::encode(__dllgen_w, &db);
                         ::dllgen_runtime::marshal::in_string::encode::<
@@ -6192,7 +6450,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    93,
+                    94,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::handle::encode(__dllgen_w, &arg0);
                     },
@@ -6230,7 +6488,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    94,
+                    95,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::handle::encode(__dllgen_w, &arg0);
                     },
@@ -6268,7 +6526,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    95,
+                    96,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::handle::encode(__dllgen_w, &arg0);
                     },
@@ -6326,7 +6584,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    96,
+                    97,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::handle::encode(__dllgen_w, &pStmt);
                     },
@@ -6358,7 +6616,7 @@ mod __dllgen {
             let () = self
                 .client
                 .call(
-                    97,
+                    98,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::handle::encode(__dllgen_w, &arg0);
                     },
@@ -6406,7 +6664,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    98,
+                    99,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::handle::encode(__dllgen_w, &arg0);
                     },
@@ -6526,7 +6784,7 @@ mod __dllgen {
             ) = self
                 .client
                 .call(
-                    99,
+                    100,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::handle::encode(__dllgen_w, &db);
                         ::dllgen_runtime::marshal::in_string::encode::<
@@ -6589,7 +6847,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    100,
+                    101,
                     |__dllgen_w| {},
                     |mut __dllgen_r| {
                         let __dllgen_ret: i32 = ::dllgen_runtime::marshal::value::decode(
@@ -6619,7 +6877,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    101,
+                    102,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::value::encode(__dllgen_w, &N);
                     },
@@ -6720,7 +6978,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    102,
+                    103,
                     |__dllgen_w| {},
                     |mut __dllgen_r| {
                         let __dllgen_ret: i32 = ::dllgen_runtime::marshal::value::decode(
@@ -6779,7 +7037,7 @@ mod __dllgen {
             let () = self
                 .client
                 .call(
-                    103,
+                    104,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::handle::encode(__dllgen_w, &arg0);
                     },
@@ -6813,7 +7071,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    104,
+                    105,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::in_buffer::encode(
                             __dllgen_w,
@@ -6894,7 +7152,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    105,
+                    106,
                     |__dllgen_w| {},
                     |mut __dllgen_r| {
                         let __dllgen_ret: i32 = ::dllgen_runtime::marshal::value::decode(
@@ -6927,7 +7185,7 @@ mod __dllgen {
             let (__dllgen_ret, __dllgen_a_arg1, __dllgen_a_arg2) = self
                 .client
                 .call(
-                    106,
+                    107,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::value::encode(__dllgen_w, &arg0);
                     },
@@ -7025,7 +7283,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    107,
+                    108,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::handle::encode(__dllgen_w, &arg0);
                     },
@@ -7059,7 +7317,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    108,
+                    109,
                     |__dllgen_w| {},
                     |mut __dllgen_r| {
                         let __dllgen_ret: ::core::option::Option<
@@ -7089,7 +7347,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    109,
+                    110,
                     |__dllgen_w| {},
                     |mut __dllgen_r| {
                         let __dllgen_ret: i32 = ::dllgen_runtime::marshal::value::decode(
@@ -7158,7 +7416,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    110,
+                    111,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::handle::encode(__dllgen_w, &arg0);
                         ::dllgen_runtime::marshal::value::encode(__dllgen_w, &id);
@@ -7238,7 +7496,7 @@ mod __dllgen {
             let (__dllgen_ret, __dllgen_a_pzErrMsg) = self
                 .client
                 .call(
-                    111,
+                    112,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::handle::encode(__dllgen_w, &db);
                         ::dllgen_runtime::marshal::in_string::encode::<
@@ -7304,7 +7562,7 @@ mod __dllgen {
             let () = self
                 .client
                 .call(
-                    112,
+                    113,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::value::encode(__dllgen_w, &iErrCode);
                         ::dllgen_runtime::marshal::in_string::encode::<
@@ -7339,7 +7597,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    113,
+                    114,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::value::encode(__dllgen_w, &resetFlag);
                     },
@@ -7388,7 +7646,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    114,
+                    115,
                     |__dllgen_w| {},
                     |mut __dllgen_r| {
                         let __dllgen_ret: i64 = ::dllgen_runtime::marshal::value::decode(
@@ -7461,7 +7719,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    115,
+                    116,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::in_string::encode::<
                             ::dllgen_runtime::marshal::Utf8,
@@ -7542,7 +7800,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    116,
+                    117,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::in_string::encode::<
                             ::dllgen_runtime::marshal::Utf8,
@@ -7623,7 +7881,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    117,
+                    118,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::in_string::encode::<
                             ::dllgen_runtime::marshal::Utf8,
@@ -7774,7 +8032,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    118,
+                    119,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::value::encode(__dllgen_w, &arg0);
                     },
@@ -7806,7 +8064,7 @@ mod __dllgen {
             let () = self
                 .client
                 .call(
-                    119,
+                    120,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::handle::encode(__dllgen_w, &arg0);
                     },
@@ -7835,7 +8093,7 @@ mod __dllgen {
             let () = self
                 .client
                 .call(
-                    120,
+                    121,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::handle::encode(__dllgen_w, &arg0);
                     },
@@ -7864,7 +8122,7 @@ mod __dllgen {
             let () = self
                 .client
                 .call(
-                    121,
+                    122,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::handle::encode(__dllgen_w, &arg0);
                     },
@@ -7893,7 +8151,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    122,
+                    123,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::handle::encode(__dllgen_w, &arg0);
                     },
@@ -7937,7 +8195,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    123,
+                    124,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::handle::encode(__dllgen_w, &pDb);
                         ::dllgen_runtime::marshal::handle::encode(__dllgen_w, &pStmt);
@@ -8240,7 +8498,7 @@ mod __dllgen {
             let (__dllgen_ret, __dllgen_a_ppDb) = self
                 .client
                 .call(
-                    124,
+                    125,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::in_string::encode::<
                             ::dllgen_runtime::marshal::Utf8,
@@ -8277,7 +8535,7 @@ mod __dllgen {
             let (__dllgen_ret, __dllgen_a_ppDb) = self
                 .client
                 .call(
-                    125,
+                    126,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::in_string::encode::<
                             ::dllgen_runtime::marshal::Utf16,
@@ -8316,7 +8574,7 @@ mod __dllgen {
             let (__dllgen_ret, __dllgen_a_ppDb) = self
                 .client
                 .call(
-                    126,
+                    127,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::in_string::encode::<
                             ::dllgen_runtime::marshal::Utf8,
@@ -8354,7 +8612,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    127,
+                    128,
                     |__dllgen_w| {},
                     |mut __dllgen_r| {
                         let __dllgen_ret: i32 = ::dllgen_runtime::marshal::value::decode(
@@ -8381,7 +8639,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    128,
+                    129,
                     |__dllgen_w| {},
                     |mut __dllgen_r| {
                         let __dllgen_ret: i32 = ::dllgen_runtime::marshal::value::decode(
@@ -8427,7 +8685,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    129,
+                    130,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::handle::encode(__dllgen_w, &arg0);
                         ::dllgen_runtime::marshal::in_string::encode::<
@@ -8561,7 +8819,7 @@ mod __dllgen {
             let (__dllgen_ret, __dllgen_a_ppStmt) = self
                 .client
                 .call(
-                    130,
+                    131,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::handle::encode(__dllgen_w, &db);
                         ::dllgen_runtime::marshal::in_string::encode::<
@@ -8600,7 +8858,7 @@ mod __dllgen {
             let (__dllgen_ret, __dllgen_a_ppStmt) = self
                 .client
                 .call(
-                    131,
+                    132,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::handle::encode(__dllgen_w, &db);
                         ::dllgen_runtime::marshal::in_string::encode::<
@@ -8639,7 +8897,7 @@ mod __dllgen {
             let (__dllgen_ret, __dllgen_a_ppStmt) = self
                 .client
                 .call(
-                    132,
+                    133,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::handle::encode(__dllgen_w, &db);
                         ::dllgen_runtime::marshal::in_string::encode::<
@@ -8679,7 +8937,7 @@ mod __dllgen {
             let (__dllgen_ret, __dllgen_a_ppStmt) = self
                 .client
                 .call(
-                    133,
+                    134,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::handle::encode(__dllgen_w, &db);
                         ::dllgen_runtime::marshal::in_string::encode::<
@@ -8719,7 +8977,7 @@ mod __dllgen {
             let (__dllgen_ret, __dllgen_a_ppStmt) = self
                 .client
                 .call(
-                    134,
+                    135,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::handle::encode(__dllgen_w, &db);
                         ::dllgen_runtime::marshal::in_string::encode::<
@@ -8759,7 +9017,7 @@ mod __dllgen {
             let (__dllgen_ret, __dllgen_a_ppStmt) = self
                 .client
                 .call(
-                    135,
+                    136,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::handle::encode(__dllgen_w, &db);
                         ::dllgen_runtime::marshal::in_string::encode::<
@@ -8806,7 +9064,7 @@ mod __dllgen {
                 .extend(
                     xProfile
                         .map(|__dllgen_f| (
-                            2147518465u32,
+                            2147518721u32,
                             ::std::boxed::Box::new(__dllgen_f)
                                 as ::dllgen_runtime::client::kept::Erased,
                         )),
@@ -8815,7 +9073,7 @@ mod __dllgen {
             let () = self
                 .client
                 .call(
-                    136,
+                    137,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::handle::encode(__dllgen_w, &arg0);
                         ::dllgen_runtime::marshal::callback::encode(
@@ -8891,7 +9149,7 @@ mod __dllgen {
                 .extend(
                     arg2
                         .map(|__dllgen_f| (
-                            2147518722u32,
+                            2147518978u32,
                             ::std::boxed::Box::new(__dllgen_f)
                                 as ::dllgen_runtime::client::kept::Erased,
                         )),
@@ -8900,7 +9158,7 @@ mod __dllgen {
             let () = self
                 .client
                 .call(
-                    137,
+                    138,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::handle::encode(__dllgen_w, &arg0);
                         ::dllgen_runtime::marshal::value::encode(__dllgen_w, &arg1);
@@ -8963,7 +9221,7 @@ mod __dllgen {
             let (__dllgen_a_P,) = self
                 .client
                 .call(
-                    138,
+                    139,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::length::encode(
                             __dllgen_w,
@@ -9012,7 +9270,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    139,
+                    140,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::value::encode(__dllgen_w, &arg0);
                     },
@@ -9063,7 +9321,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    140,
+                    141,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::handle::encode(__dllgen_w, &pStmt);
                     },
@@ -9095,7 +9353,7 @@ mod __dllgen {
             let () = self
                 .client
                 .call(
-                    141,
+                    142,
                     |__dllgen_w| {},
                     |mut __dllgen_r| {
                         __dllgen_r.finish()?;
@@ -9272,7 +9530,7 @@ mod __dllgen {
             let () = self
                 .client
                 .call(
-                    142,
+                    143,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::handle::encode(__dllgen_w, &arg0);
                         ::dllgen_runtime::marshal::in_buffer::encode(
@@ -9311,7 +9569,7 @@ mod __dllgen {
             let () = self
                 .client
                 .call(
-                    143,
+                    144,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::handle::encode(__dllgen_w, &arg0);
                         ::dllgen_runtime::marshal::value::encode(__dllgen_w, &arg1);
@@ -9347,7 +9605,7 @@ mod __dllgen {
             let () = self
                 .client
                 .call(
-                    144,
+                    145,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::handle::encode(__dllgen_w, &arg0);
                         ::dllgen_runtime::marshal::in_buffer::encode(
@@ -9386,7 +9644,7 @@ mod __dllgen {
             let () = self
                 .client
                 .call(
-                    145,
+                    146,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::handle::encode(__dllgen_w, &arg0);
                         ::dllgen_runtime::marshal::value::encode(__dllgen_w, &arg1);
@@ -9416,7 +9674,7 @@ mod __dllgen {
             let () = self
                 .client
                 .call(
-                    146,
+                    147,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::handle::encode(__dllgen_w, &arg0);
                     },
@@ -9445,7 +9703,7 @@ mod __dllgen {
             let () = self
                 .client
                 .call(
-                    147,
+                    148,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::handle::encode(__dllgen_w, &arg0);
                     },
@@ -9475,7 +9733,7 @@ mod __dllgen {
             let () = self
                 .client
                 .call(
-                    148,
+                    149,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::handle::encode(__dllgen_w, &arg0);
                         ::dllgen_runtime::marshal::value::encode(__dllgen_w, &arg1);
@@ -9506,7 +9764,7 @@ mod __dllgen {
             let () = self
                 .client
                 .call(
-                    149,
+                    150,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::handle::encode(__dllgen_w, &arg0);
                         ::dllgen_runtime::marshal::value::encode(__dllgen_w, &arg1);
@@ -9536,7 +9794,7 @@ mod __dllgen {
             let () = self
                 .client
                 .call(
-                    150,
+                    151,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::handle::encode(__dllgen_w, &arg0);
                     },
@@ -9575,7 +9833,7 @@ mod __dllgen {
             let () = self
                 .client
                 .call(
-                    151,
+                    152,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::handle::encode(__dllgen_w, &arg0);
                         ::dllgen_runtime::marshal::value::encode(__dllgen_w, &arg1);
@@ -9611,7 +9869,7 @@ mod __dllgen {
             let () = self
                 .client
                 .call(
-                    152,
+                    153,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::handle::encode(__dllgen_w, &arg0);
                         ::dllgen_runtime::marshal::in_buffer::encode(
@@ -9650,7 +9908,7 @@ mod __dllgen {
             let () = self
                 .client
                 .call(
-                    153,
+                    154,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::handle::encode(__dllgen_w, &arg0);
                         ::dllgen_runtime::marshal::handle::encode(__dllgen_w, &arg1);
@@ -9681,7 +9939,7 @@ mod __dllgen {
             let () = self
                 .client
                 .call(
-                    154,
+                    155,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::handle::encode(__dllgen_w, &arg0);
                         ::dllgen_runtime::marshal::value::encode(__dllgen_w, &n);
@@ -9712,7 +9970,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    155,
+                    156,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::handle::encode(__dllgen_w, &arg0);
                         ::dllgen_runtime::marshal::value::encode(__dllgen_w, &n);
@@ -9751,7 +10009,7 @@ mod __dllgen {
                 .extend(
                     arg1
                         .map(|__dllgen_f| (
-                            2147523585u32,
+                            2147523841u32,
                             ::std::boxed::Box::new(__dllgen_f)
                                 as ::dllgen_runtime::client::kept::Erased,
                         )),
@@ -9760,7 +10018,7 @@ mod __dllgen {
             let () = self
                 .client
                 .call(
-                    156,
+                    157,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::handle::encode(__dllgen_w, &arg0);
                         ::dllgen_runtime::marshal::callback::encode(
@@ -9835,7 +10093,7 @@ mod __dllgen {
             let (__dllgen_ret, __dllgen_a_piSize) = self
                 .client
                 .call(
-                    157,
+                    158,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::handle::encode(__dllgen_w, &db);
                         ::dllgen_runtime::marshal::in_string::encode::<
@@ -9969,7 +10227,7 @@ mod __dllgen {
                 .extend(
                     xAuth
                         .map(|__dllgen_f| (
-                            2147524097u32,
+                            2147524353u32,
                             ::std::boxed::Box::new(__dllgen_f)
                                 as ::dllgen_runtime::client::kept::Erased,
                         )),
@@ -9978,7 +10236,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    158,
+                    159,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::handle::encode(__dllgen_w, &arg0);
                         ::dllgen_runtime::marshal::callback::encode(
@@ -10025,7 +10283,7 @@ mod __dllgen {
             let () = self
                 .client
                 .call(
-                    159,
+                    160,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::handle::encode(__dllgen_w, &arg0);
                         ::dllgen_runtime::marshal::value::encode(__dllgen_w, &arg1);
@@ -10052,7 +10310,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    160,
+                    161,
                     |__dllgen_w| {},
                     |mut __dllgen_r| {
                         let __dllgen_ret: i32 = ::dllgen_runtime::marshal::value::decode(
@@ -10093,7 +10351,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    161,
+                    162,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::value::encode(__dllgen_w, &arg0);
                     },
@@ -10136,7 +10394,7 @@ mod __dllgen {
             let (__dllgen_ret, __dllgen_a_zBuf) = self
                 .client
                 .call(
-                    162,
+                    163,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::length::encode(
                             __dllgen_w,
@@ -10192,7 +10450,7 @@ mod __dllgen {
             let () = self
                 .client
                 .call(
-                    163,
+                    164,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::value::encode(__dllgen_w, &N);
                     },
@@ -10282,7 +10540,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    164,
+                    165,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::value::encode(__dllgen_w, &N);
                     },
@@ -10316,7 +10574,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    165,
+                    166,
                     |__dllgen_w| {},
                     |mut __dllgen_r| {
                         let __dllgen_ret: ::core::option::Option<
@@ -10390,7 +10648,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    166,
+                    167,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::handle::encode(__dllgen_w, &pStmt);
                     },
@@ -10449,7 +10707,7 @@ mod __dllgen {
             let (__dllgen_ret, __dllgen_a_pCurrent, __dllgen_a_pHighwater) = self
                 .client
                 .call(
-                    167,
+                    168,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::value::encode(__dllgen_w, &op);
                         ::dllgen_runtime::marshal::value::encode(__dllgen_w, &resetFlag);
@@ -10489,7 +10747,7 @@ mod __dllgen {
             let (__dllgen_ret, __dllgen_a_pCurrent, __dllgen_a_pHighwater) = self
                 .client
                 .call(
-                    168,
+                    169,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::value::encode(__dllgen_w, &op);
                         ::dllgen_runtime::marshal::value::encode(__dllgen_w, &resetFlag);
@@ -10604,7 +10862,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    169,
+                    170,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::handle::encode(__dllgen_w, &arg0);
                     },
@@ -10652,7 +10910,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    170,
+                    171,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::handle::encode(__dllgen_w, &arg0);
                     },
@@ -10691,7 +10949,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    171,
+                    172,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::handle::encode(__dllgen_w, &pStmt);
                     },
@@ -10767,7 +11025,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    172,
+                    173,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::handle::encode(__dllgen_w, &pStmt);
                     },
@@ -10822,7 +11080,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    173,
+                    174,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::handle::encode(__dllgen_w, &arg0);
                         ::dllgen_runtime::marshal::value::encode(__dllgen_w, &op);
@@ -10862,7 +11120,7 @@ mod __dllgen {
             let () = self
                 .client
                 .call(
-                    174,
+                    175,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::handle::encode(__dllgen_w, &arg0);
                         ::dllgen_runtime::marshal::in_buffer::encode(
@@ -10901,7 +11159,7 @@ mod __dllgen {
             let () = self
                 .client
                 .call(
-                    175,
+                    176,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::handle::encode(__dllgen_w, &arg0);
                         ::dllgen_runtime::marshal::in_string::encode::<
@@ -10935,7 +11193,7 @@ mod __dllgen {
             let () = self
                 .client
                 .call(
-                    176,
+                    177,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::handle::encode(__dllgen_w, &arg0);
                         ::dllgen_runtime::marshal::value::encode(__dllgen_w, &N);
@@ -10999,7 +11257,7 @@ mod __dllgen {
             let () = self
                 .client
                 .call(
-                    177,
+                    178,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::handle::encode(__dllgen_w, &s);
                         ::dllgen_runtime::marshal::in_string::encode::<
@@ -11060,7 +11318,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    178,
+                    179,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::handle::encode(__dllgen_w, &arg0);
                     },
@@ -11105,7 +11363,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    179,
+                    180,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::handle::encode(__dllgen_w, &arg0);
                     },
@@ -11140,7 +11398,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    180,
+                    181,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::handle::encode(__dllgen_w, &arg0);
                     },
@@ -11194,7 +11452,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    181,
+                    182,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::handle::encode(__dllgen_w, &arg0);
                     },
@@ -11223,7 +11481,7 @@ mod __dllgen {
             let () = self
                 .client
                 .call(
-                    182,
+                    183,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::handle::encode(__dllgen_w, &arg0);
                     },
@@ -11255,7 +11513,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    183,
+                    184,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::handle::encode(__dllgen_w, &arg0);
                     },
@@ -11303,7 +11561,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    184,
+                    185,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::in_string::encode::<
                             ::dllgen_runtime::marshal::Utf8,
@@ -11346,7 +11604,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    185,
+                    186,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::in_string::encode::<
                             ::dllgen_runtime::marshal::Utf8,
@@ -11403,7 +11661,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    186,
+                    187,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::in_string::encode::<
                             ::dllgen_runtime::marshal::Utf8,
@@ -11443,7 +11701,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    187,
+                    188,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::in_string::encode::<
                             ::dllgen_runtime::marshal::Utf8,
@@ -11489,7 +11747,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    188,
+                    189,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::handle::encode(__dllgen_w, &arg0);
                     },
@@ -11607,7 +11865,7 @@ mod __dllgen {
             ) = self
                 .client
                 .call(
-                    189,
+                    190,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::handle::encode(__dllgen_w, &db);
                         ::dllgen_runtime::marshal::in_string::encode::<
@@ -11680,7 +11938,7 @@ mod __dllgen {
             let () = self
                 .client
                 .call(
-                    190,
+                    191,
                     |__dllgen_w| {},
                     |mut __dllgen_r| {
                         __dllgen_r.finish()?;
@@ -11737,7 +11995,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    191,
+                    192,
                     |__dllgen_w| {},
                     |mut __dllgen_r| {
                         let __dllgen_ret: i32 = ::dllgen_runtime::marshal::value::decode(
@@ -11803,7 +12061,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    192,
+                    193,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::handle::encode(__dllgen_w, &arg0);
                     },
@@ -11835,7 +12093,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    193,
+                    194,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::handle::encode(__dllgen_w, &arg0);
                     },
@@ -11902,7 +12160,7 @@ mod __dllgen {
                 .extend(
                     xTrace
                         .map(|__dllgen_f| (
-                            2147533313u32,
+                            2147533569u32,
                             ::std::boxed::Box::new(__dllgen_f)
                                 as ::dllgen_runtime::client::kept::Erased,
                         )),
@@ -11911,7 +12169,7 @@ mod __dllgen {
             let () = self
                 .client
                 .call(
-                    194,
+                    195,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::handle::encode(__dllgen_w, &arg0);
                         ::dllgen_runtime::marshal::callback::encode(
@@ -11985,7 +12243,7 @@ mod __dllgen {
                 .extend(
                     callback
                         .map(|__dllgen_f| (
-                            2147533570u32,
+                            2147533826u32,
                             ::std::boxed::Box::new(__dllgen_f)
                                 as ::dllgen_runtime::client::kept::Erased,
                         )),
@@ -11994,7 +12252,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    195,
+                    196,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::handle::encode(__dllgen_w, &db);
                         ::dllgen_runtime::marshal::callback::encode(
@@ -12036,7 +12294,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    196,
+                    197,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::handle::encode(__dllgen_w, &arg0);
                         ::dllgen_runtime::marshal::handle::encode(__dllgen_w, &arg1);
@@ -12083,7 +12341,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    197,
+                    198,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::handle::encode(__dllgen_w, &arg0);
                         ::dllgen_runtime::marshal::in_string::encode::<
@@ -12170,7 +12428,7 @@ mod __dllgen {
                 .extend(
                     arg1
                         .map(|__dllgen_f| (
-                            2147534337u32,
+                            2147534593u32,
                             ::std::boxed::Box::new(__dllgen_f)
                                 as ::dllgen_runtime::client::kept::Erased,
                         )),
@@ -12179,7 +12437,7 @@ mod __dllgen {
             let () = self
                 .client
                 .call(
-                    198,
+                    199,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::handle::encode(__dllgen_w, &arg0);
                         ::dllgen_runtime::marshal::callback::encode(
@@ -12219,7 +12477,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    199,
+                    200,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::handle::encode(__dllgen_w, &z);
                         ::dllgen_runtime::marshal::in_string::encode::<
@@ -12257,7 +12515,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    200,
+                    201,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::handle::encode(__dllgen_w, &arg0);
                         ::dllgen_runtime::marshal::in_string::encode::<
@@ -12297,7 +12555,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    201,
+                    202,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::handle::encode(__dllgen_w, &z);
                         ::dllgen_runtime::marshal::value::encode(__dllgen_w, &N);
@@ -12400,7 +12658,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    202,
+                    203,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::handle::encode(__dllgen_w, &z);
                         ::dllgen_runtime::marshal::in_string::encode::<
@@ -12573,7 +12831,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    203,
+                    204,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::handle::encode(__dllgen_w, &arg0);
                     },
@@ -12607,7 +12865,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    204,
+                    205,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::handle::encode(__dllgen_w, &arg0);
                     },
@@ -12639,7 +12897,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    205,
+                    206,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::handle::encode(__dllgen_w, &arg0);
                     },
@@ -12671,7 +12929,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    206,
+                    207,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::handle::encode(__dllgen_w, &arg0);
                     },
@@ -12715,7 +12973,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    207,
+                    208,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::handle::encode(__dllgen_w, &arg0);
                     },
@@ -12747,7 +13005,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    208,
+                    209,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::handle::encode(__dllgen_w, &arg0);
                     },
@@ -12779,7 +13037,7 @@ mod __dllgen {
             let () = self
                 .client
                 .call(
-                    209,
+                    210,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::handle::encode(__dllgen_w, &arg0);
                     },
@@ -12808,7 +13066,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    210,
+                    211,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::handle::encode(__dllgen_w, &arg0);
                     },
@@ -12840,7 +13098,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    211,
+                    212,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::handle::encode(__dllgen_w, &arg0);
                     },
@@ -12872,7 +13130,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    212,
+                    213,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::handle::encode(__dllgen_w, &arg0);
                     },
@@ -12904,7 +13162,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    213,
+                    214,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::handle::encode(__dllgen_w, &arg0);
                     },
@@ -12936,7 +13194,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    214,
+                    215,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::handle::encode(__dllgen_w, &arg0);
                     },
@@ -12975,7 +13233,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    215,
+                    216,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::handle::encode(__dllgen_w, &arg0);
                     },
@@ -13010,7 +13268,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    216,
+                    217,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::handle::encode(__dllgen_w, &arg0);
                     },
@@ -13048,7 +13306,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    217,
+                    218,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::handle::encode(__dllgen_w, &arg0);
                     },
@@ -13083,7 +13341,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    218,
+                    219,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::handle::encode(__dllgen_w, &arg0);
                     },
@@ -13120,7 +13378,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    219,
+                    220,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::handle::encode(__dllgen_w, &arg0);
                     },
@@ -13155,7 +13413,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    220,
+                    221,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::handle::encode(__dllgen_w, &arg0);
                     },
@@ -13213,7 +13471,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    221,
+                    222,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::in_string::encode::<
                             ::dllgen_runtime::marshal::Utf8,
@@ -13248,7 +13506,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    222,
+                    223,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::handle::encode(__dllgen_w, &arg0);
                         ::dllgen_runtime::marshal::value::encode(__dllgen_w, &makeDflt);
@@ -13281,7 +13539,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    223,
+                    224,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::handle::encode(__dllgen_w, &arg0);
                     },
@@ -13340,7 +13598,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    224,
+                    225,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::handle::encode(__dllgen_w, &db);
                         ::dllgen_runtime::marshal::value::encode(__dllgen_w, &N);
@@ -13391,7 +13649,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    225,
+                    226,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::handle::encode(__dllgen_w, &db);
                         ::dllgen_runtime::marshal::in_string::encode::<
@@ -13517,7 +13775,7 @@ mod __dllgen {
             let (__dllgen_ret, __dllgen_a_pnLog, __dllgen_a_pnCkpt) = self
                 .client
                 .call(
-                    226,
+                    227,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::handle::encode(__dllgen_w, &db);
                         ::dllgen_runtime::marshal::in_string::encode::<
@@ -13597,7 +13855,7 @@ mod __dllgen {
                 .extend(
                     arg1
                         .map(|__dllgen_f| (
-                            2147541761u32,
+                            2147542017u32,
                             ::std::boxed::Box::new(__dllgen_f)
                                 as ::dllgen_runtime::client::kept::Erased,
                         )),
@@ -13606,7 +13864,7 @@ mod __dllgen {
             let () = self
                 .client
                 .call(
-                    227,
+                    228,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::handle::encode(__dllgen_w, &arg0);
                         ::dllgen_runtime::marshal::callback::encode(
@@ -13752,7 +14010,7 @@ mod __dllgen {
                 __dllgen_r.finish()?;
                 let __dllgen_ret: () = __dllgen_kept
                     .run::<
-                        Sqlite3CreateFunctionV2XFuncKept,
+                        Sqlite3CreateFunctionXFuncKept,
                         _,
                     >(
                         __dllgen_reg,
@@ -13776,7 +14034,7 @@ mod __dllgen {
                 __dllgen_r.finish()?;
                 let __dllgen_ret: () = __dllgen_kept
                     .run::<
-                        Sqlite3CreateFunctionV2XStepKept,
+                        Sqlite3CreateFunctionXStepKept,
                         _,
                     >(
                         __dllgen_reg,
@@ -13794,13 +14052,75 @@ mod __dllgen {
                 __dllgen_r.finish()?;
                 let __dllgen_ret: () = __dllgen_kept
                     .run::<
-                        Sqlite3CreateFunctionV2XFinalKept,
+                        Sqlite3CreateFunctionXFinalKept,
                         _,
                     >(__dllgen_reg, 2147500551, |__dllgen_f| __dllgen_f(__dllgen_a0))?;
                 ::dllgen_runtime::marshal::value::encode(__dllgen_cw, &__dllgen_ret);
                 Ok(())
             }
-            2147518465 => {
+            2147500805 => {
+                let __dllgen_reg = __dllgen_r.u32()?;
+                let __dllgen_a0: Context = ::dllgen_runtime::marshal::handle::decode(
+                    &mut __dllgen_r,
+                )?;
+                let __dllgen_a1: i32 = ::dllgen_runtime::marshal::value::decode(
+                    &mut __dllgen_r,
+                )?;
+                let __dllgen_a2: ::std::vec::Vec<Value> = ::dllgen_runtime::marshal::handle::decode_all_ids(
+                    &mut __dllgen_r,
+                )?;
+                __dllgen_r.finish()?;
+                let __dllgen_ret: () = __dllgen_kept
+                    .run::<
+                        Sqlite3CreateFunctionV2XFuncKept,
+                        _,
+                    >(
+                        __dllgen_reg,
+                        2147500805,
+                        |__dllgen_f| __dllgen_f(__dllgen_a0, __dllgen_a1, &__dllgen_a2),
+                    )?;
+                ::dllgen_runtime::marshal::value::encode(__dllgen_cw, &__dllgen_ret);
+                Ok(())
+            }
+            2147500806 => {
+                let __dllgen_reg = __dllgen_r.u32()?;
+                let __dllgen_a0: Context = ::dllgen_runtime::marshal::handle::decode(
+                    &mut __dllgen_r,
+                )?;
+                let __dllgen_a1: i32 = ::dllgen_runtime::marshal::value::decode(
+                    &mut __dllgen_r,
+                )?;
+                let __dllgen_a2: ::std::vec::Vec<Value> = ::dllgen_runtime::marshal::handle::decode_all_ids(
+                    &mut __dllgen_r,
+                )?;
+                __dllgen_r.finish()?;
+                let __dllgen_ret: () = __dllgen_kept
+                    .run::<
+                        Sqlite3CreateFunctionV2XStepKept,
+                        _,
+                    >(
+                        __dllgen_reg,
+                        2147500806,
+                        |__dllgen_f| __dllgen_f(__dllgen_a0, __dllgen_a1, &__dllgen_a2),
+                    )?;
+                ::dllgen_runtime::marshal::value::encode(__dllgen_cw, &__dllgen_ret);
+                Ok(())
+            }
+            2147500807 => {
+                let __dllgen_reg = __dllgen_r.u32()?;
+                let __dllgen_a0: Context = ::dllgen_runtime::marshal::handle::decode(
+                    &mut __dllgen_r,
+                )?;
+                __dllgen_r.finish()?;
+                let __dllgen_ret: () = __dllgen_kept
+                    .run::<
+                        Sqlite3CreateFunctionV2XFinalKept,
+                        _,
+                    >(__dllgen_reg, 2147500807, |__dllgen_f| __dllgen_f(__dllgen_a0))?;
+                ::dllgen_runtime::marshal::value::encode(__dllgen_cw, &__dllgen_ret);
+                Ok(())
+            }
+            2147518721 => {
                 let __dllgen_reg = __dllgen_r.u32()?;
                 let __dllgen_a1 = ::dllgen_runtime::marshal::text::get::<
                     ::dllgen_runtime::marshal::Utf8,
@@ -13815,7 +14135,7 @@ mod __dllgen {
                         _,
                     >(
                         __dllgen_reg,
-                        2147518465,
+                        2147518721,
                         |__dllgen_f| __dllgen_f(
                             ::dllgen_runtime::marshal::text::TextArg::from_text(
                                 &__dllgen_a1,
@@ -13826,29 +14146,29 @@ mod __dllgen {
                 ::dllgen_runtime::marshal::value::encode(__dllgen_cw, &__dllgen_ret);
                 Ok(())
             }
-            2147518722 => {
+            2147518978 => {
                 let __dllgen_reg = __dllgen_r.u32()?;
                 __dllgen_r.finish()?;
                 let __dllgen_ret: i32 = __dllgen_kept
                     .run::<
                         Sqlite3ProgressHandlerArg2Kept,
                         _,
-                    >(__dllgen_reg, 2147518722, |__dllgen_f| __dllgen_f())?;
+                    >(__dllgen_reg, 2147518978, |__dllgen_f| __dllgen_f())?;
                 ::dllgen_runtime::marshal::value::encode(__dllgen_cw, &__dllgen_ret);
                 Ok(())
             }
-            2147523585 => {
+            2147523841 => {
                 let __dllgen_reg = __dllgen_r.u32()?;
                 __dllgen_r.finish()?;
                 let __dllgen_ret: () = __dllgen_kept
                     .run::<
                         Sqlite3RollbackHookArg1Kept,
                         _,
-                    >(__dllgen_reg, 2147523585, |__dllgen_f| __dllgen_f())?;
+                    >(__dllgen_reg, 2147523841, |__dllgen_f| __dllgen_f())?;
                 ::dllgen_runtime::marshal::value::encode(__dllgen_cw, &__dllgen_ret);
                 Ok(())
             }
-            2147524097 => {
+            2147524353 => {
                 let __dllgen_reg = __dllgen_r.u32()?;
                 let __dllgen_a1: i32 = ::dllgen_runtime::marshal::value::decode(
                     &mut __dllgen_r,
@@ -13872,7 +14192,7 @@ mod __dllgen {
                         _,
                     >(
                         __dllgen_reg,
-                        2147524097,
+                        2147524353,
                         |__dllgen_f| __dllgen_f(
                             __dllgen_a1,
                             ::dllgen_runtime::marshal::text::TextArg::from_text(
@@ -13892,7 +14212,7 @@ mod __dllgen {
                 ::dllgen_runtime::marshal::value::encode(__dllgen_cw, &__dllgen_ret);
                 Ok(())
             }
-            2147533313 => {
+            2147533569 => {
                 let __dllgen_reg = __dllgen_r.u32()?;
                 let __dllgen_a1 = ::dllgen_runtime::marshal::text::get::<
                     ::dllgen_runtime::marshal::Utf8,
@@ -13904,7 +14224,7 @@ mod __dllgen {
                         _,
                     >(
                         __dllgen_reg,
-                        2147533313,
+                        2147533569,
                         |__dllgen_f| __dllgen_f(
                             ::dllgen_runtime::marshal::text::TextArg::from_text(
                                 &__dllgen_a1,
@@ -13914,7 +14234,7 @@ mod __dllgen {
                 ::dllgen_runtime::marshal::value::encode(__dllgen_cw, &__dllgen_ret);
                 Ok(())
             }
-            2147533570 => {
+            2147533826 => {
                 let __dllgen_reg = __dllgen_r.u32()?;
                 let __dllgen_a0: u32 = ::dllgen_runtime::marshal::value::decode(
                     &mut __dllgen_r,
@@ -13932,7 +14252,7 @@ mod __dllgen {
                         _,
                     >(
                         __dllgen_reg,
-                        2147533570,
+                        2147533826,
                         |__dllgen_f| __dllgen_f(
                             __dllgen_a0,
                             __dllgen_a2,
@@ -13944,7 +14264,7 @@ mod __dllgen {
                 ::dllgen_runtime::marshal::value::encode(__dllgen_cw, &__dllgen_ret);
                 Ok(())
             }
-            2147534337 => {
+            2147534593 => {
                 let __dllgen_reg = __dllgen_r.u32()?;
                 let __dllgen_a1: i32 = ::dllgen_runtime::marshal::value::decode(
                     &mut __dllgen_r,
@@ -13965,7 +14285,7 @@ mod __dllgen {
                         _,
                     >(
                         __dllgen_reg,
-                        2147534337,
+                        2147534593,
                         |__dllgen_f| __dllgen_f(
                             __dllgen_a1,
                             ::dllgen_runtime::marshal::text::TextArg::from_text(
@@ -13980,7 +14300,7 @@ mod __dllgen {
                 ::dllgen_runtime::marshal::value::encode(__dllgen_cw, &__dllgen_ret);
                 Ok(())
             }
-            2147541761 => {
+            2147542017 => {
                 let __dllgen_reg = __dllgen_r.u32()?;
                 let __dllgen_a1: Db = ::dllgen_runtime::marshal::handle::decode(
                     &mut __dllgen_r,
@@ -13998,7 +14318,7 @@ mod __dllgen {
                         _,
                     >(
                         __dllgen_reg,
-                        2147541761,
+                        2147542017,
                         |__dllgen_f| __dllgen_f(
                             __dllgen_a1,
                             ::dllgen_runtime::marshal::text::TextArg::from_text(

@@ -27,7 +27,7 @@ mod __dllgen {
         unused_comparisons,
         unused_unsafe
     )]
-    const MODEL_HASH: u64 = 0x7aa983f9ba72d326;
+    const MODEL_HASH: u64 = 0xf244e2803ffa0c16;
     /// `sqlite3_user_data`, which gives kept callbacks their context, resolved at start-up.
     static __DLLGEN_CONTEXT_0: ::std::sync::atomic::AtomicUsize = ::std::sync::atomic::AtomicUsize::new(
         0,
@@ -415,7 +415,7 @@ mod __dllgen {
         i32,
         *const ::core::ffi::c_void,
     ) -> *mut ::core::ffi::c_void;
-    /// The library calls this for `sqlite3_create_function_v2`'s `xFunc`, at any time until it lets go of it:
+    /// The library calls this for `sqlite3_create_function`'s `xFunc`, at any time until it lets go of it:
     /// it runs the client's closure of the registration its context names.
     unsafe extern "C" fn __dllgen_callback_66_5(
         a0: *mut ::core::ffi::c_void,
@@ -427,7 +427,7 @@ mod __dllgen {
                 &mut __dllgen_w,
                 __dllgen_context_0(a0 as *mut ::core::ffi::c_void) as usize
                     as *mut ::core::ffi::c_void,
-                "`sqlite3_create_function_v2`'s callback `xFunc`",
+                "`sqlite3_create_function`'s callback `xFunc`",
             )
             .is_none()
         {
@@ -462,7 +462,7 @@ mod __dllgen {
         );
         __dllgen_v
     }
-    /// The library calls this for `sqlite3_create_function_v2`'s `xStep`, at any time until it lets go of it:
+    /// The library calls this for `sqlite3_create_function`'s `xStep`, at any time until it lets go of it:
     /// it runs the client's closure of the registration its context names.
     unsafe extern "C" fn __dllgen_callback_66_6(
         a0: *mut ::core::ffi::c_void,
@@ -474,7 +474,7 @@ mod __dllgen {
                 &mut __dllgen_w,
                 __dllgen_context_0(a0 as *mut ::core::ffi::c_void) as usize
                     as *mut ::core::ffi::c_void,
-                "`sqlite3_create_function_v2`'s callback `xStep`",
+                "`sqlite3_create_function`'s callback `xStep`",
             )
             .is_none()
         {
@@ -509,7 +509,7 @@ mod __dllgen {
         );
         __dllgen_v
     }
-    /// The library calls this for `sqlite3_create_function_v2`'s `xFinal`, at any time until it lets go of it:
+    /// The library calls this for `sqlite3_create_function`'s `xFinal`, at any time until it lets go of it:
     /// it runs the client's closure of the registration its context names.
     unsafe extern "C" fn __dllgen_callback_66_7(a0: *mut ::core::ffi::c_void) -> () {
         let mut __dllgen_w = ::dllgen_runtime::Writer::new();
@@ -517,7 +517,7 @@ mod __dllgen {
                 &mut __dllgen_w,
                 __dllgen_context_0(a0 as *mut ::core::ffi::c_void) as usize
                     as *mut ::core::ffi::c_void,
-                "`sqlite3_create_function_v2`'s callback `xFinal`",
+                "`sqlite3_create_function`'s callback `xFinal`",
             )
             .is_none()
         {
@@ -543,11 +543,6 @@ mod __dllgen {
         );
         __dllgen_v
     }
-    /// The library calls this when it lets go of `sqlite3_create_function_v2`'s callbacks: their registration is
-    /// released (the client drops the closures).
-    unsafe extern "C" fn __dllgen_destroy_66_8(context: *mut ::core::ffi::c_void) {
-        ::dllgen_runtime::host::kept::release_context(context);
-    }
     type __DllgenFn66 = unsafe extern "C" fn(
         *mut ::core::ffi::c_void,
         *const u8,
@@ -569,44 +564,199 @@ mod __dllgen {
             ),
         >,
         ::core::option::Option<unsafe extern "C" fn(*mut ::core::ffi::c_void)>,
+    ) -> i32;
+    /// The library calls this for `sqlite3_create_function_v2`'s `xFunc`, at any time until it lets go of it:
+    /// it runs the client's closure of the registration its context names.
+    unsafe extern "C" fn __dllgen_callback_67_5(
+        a0: *mut ::core::ffi::c_void,
+        a1: i32,
+        a2: *const *mut ::core::ffi::c_void,
+    ) -> () {
+        let mut __dllgen_w = ::dllgen_runtime::Writer::new();
+        if ::dllgen_runtime::kept_begin(
+                &mut __dllgen_w,
+                __dllgen_context_0(a0 as *mut ::core::ffi::c_void) as usize
+                    as *mut ::core::ffi::c_void,
+                "`sqlite3_create_function_v2`'s callback `xFunc`",
+            )
+            .is_none()
+        {
+            return ();
+        }
+        let __dllgen_lent_a0 = ::dllgen_runtime::marshal::handle::lend_c(
+            &mut __dllgen_w,
+            2,
+            a0,
+        );
+        ::dllgen_runtime::marshal::value::reply(&mut __dllgen_w, &a1);
+        let __dllgen_lent_a2 = unsafe {
+            ::dllgen_runtime::marshal::handle::put_all_c(
+                &mut __dllgen_w,
+                8,
+                a2,
+                a1 as i64,
+            )
+        };
+        let __dllgen_v = ::dllgen_runtime::kept_callback(
+            2147500805,
+            &mut __dllgen_w,
+            (),
+            |__dllgen_r| {
+                let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
+                let __dllgen_ret = ::dllgen_runtime::marshal::value::decode_c(
+                    __dllgen_r,
+                    &mut __dllgen_keep,
+                )?;
+                Ok(__dllgen_ret)
+            },
+        );
+        __dllgen_v
+    }
+    /// The library calls this for `sqlite3_create_function_v2`'s `xStep`, at any time until it lets go of it:
+    /// it runs the client's closure of the registration its context names.
+    unsafe extern "C" fn __dllgen_callback_67_6(
+        a0: *mut ::core::ffi::c_void,
+        a1: i32,
+        a2: *const *mut ::core::ffi::c_void,
+    ) -> () {
+        let mut __dllgen_w = ::dllgen_runtime::Writer::new();
+        if ::dllgen_runtime::kept_begin(
+                &mut __dllgen_w,
+                __dllgen_context_0(a0 as *mut ::core::ffi::c_void) as usize
+                    as *mut ::core::ffi::c_void,
+                "`sqlite3_create_function_v2`'s callback `xStep`",
+            )
+            .is_none()
+        {
+            return ();
+        }
+        let __dllgen_lent_a0 = ::dllgen_runtime::marshal::handle::lend_c(
+            &mut __dllgen_w,
+            2,
+            a0,
+        );
+        ::dllgen_runtime::marshal::value::reply(&mut __dllgen_w, &a1);
+        let __dllgen_lent_a2 = unsafe {
+            ::dllgen_runtime::marshal::handle::put_all_c(
+                &mut __dllgen_w,
+                8,
+                a2,
+                a1 as i64,
+            )
+        };
+        let __dllgen_v = ::dllgen_runtime::kept_callback(
+            2147500806,
+            &mut __dllgen_w,
+            (),
+            |__dllgen_r| {
+                let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
+                let __dllgen_ret = ::dllgen_runtime::marshal::value::decode_c(
+                    __dllgen_r,
+                    &mut __dllgen_keep,
+                )?;
+                Ok(__dllgen_ret)
+            },
+        );
+        __dllgen_v
+    }
+    /// The library calls this for `sqlite3_create_function_v2`'s `xFinal`, at any time until it lets go of it:
+    /// it runs the client's closure of the registration its context names.
+    unsafe extern "C" fn __dllgen_callback_67_7(a0: *mut ::core::ffi::c_void) -> () {
+        let mut __dllgen_w = ::dllgen_runtime::Writer::new();
+        if ::dllgen_runtime::kept_begin(
+                &mut __dllgen_w,
+                __dllgen_context_0(a0 as *mut ::core::ffi::c_void) as usize
+                    as *mut ::core::ffi::c_void,
+                "`sqlite3_create_function_v2`'s callback `xFinal`",
+            )
+            .is_none()
+        {
+            return ();
+        }
+        let __dllgen_lent_a0 = ::dllgen_runtime::marshal::handle::lend_c(
+            &mut __dllgen_w,
+            2,
+            a0,
+        );
+        let __dllgen_v = ::dllgen_runtime::kept_callback(
+            2147500807,
+            &mut __dllgen_w,
+            (),
+            |__dllgen_r| {
+                let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
+                let __dllgen_ret = ::dllgen_runtime::marshal::value::decode_c(
+                    __dllgen_r,
+                    &mut __dllgen_keep,
+                )?;
+                Ok(__dllgen_ret)
+            },
+        );
+        __dllgen_v
+    }
+    /// The library calls this when it lets go of `sqlite3_create_function_v2`'s callbacks: their registration is
+    /// released (the client drops the closures).
+    unsafe extern "C" fn __dllgen_destroy_67_8(context: *mut ::core::ffi::c_void) {
+        ::dllgen_runtime::host::kept::release_context(context);
+    }
+    type __DllgenFn67 = unsafe extern "C" fn(
+        *mut ::core::ffi::c_void,
+        *const u8,
+        i32,
+        i32,
+        *mut ::core::ffi::c_void,
+        ::core::option::Option<
+            unsafe extern "C" fn(
+                *mut ::core::ffi::c_void,
+                i32,
+                *const *mut ::core::ffi::c_void,
+            ),
+        >,
+        ::core::option::Option<
+            unsafe extern "C" fn(
+                *mut ::core::ffi::c_void,
+                i32,
+                *const *mut ::core::ffi::c_void,
+            ),
+        >,
+        ::core::option::Option<unsafe extern "C" fn(*mut ::core::ffi::c_void)>,
         ::core::option::Option<unsafe extern "C" fn(*mut ::core::ffi::c_void)>,
     ) -> i32;
-    type __DllgenFn67 = unsafe extern "C" fn(*mut ::core::ffi::c_void) -> i32;
     type __DllgenFn68 = unsafe extern "C" fn(*mut ::core::ffi::c_void) -> i32;
-    type __DllgenFn69 = unsafe extern "C" fn(
+    type __DllgenFn69 = unsafe extern "C" fn(*mut ::core::ffi::c_void) -> i32;
+    type __DllgenFn70 = unsafe extern "C" fn(
         *mut ::core::ffi::c_void,
         i32,
         i32,
         *mut i32,
     ) -> i32;
-    type __DllgenFn70 = unsafe extern "C" fn(
+    type __DllgenFn71 = unsafe extern "C" fn(
         *mut ::core::ffi::c_void,
         i32,
         *const ::core::ffi::c_void,
         i32,
         i32,
     ) -> i32;
-    type __DllgenFn71 = unsafe extern "C" fn(
-        *mut ::core::ffi::c_void,
-        *const u8,
-    ) -> *mut ::core::ffi::c_void;
     type __DllgenFn72 = unsafe extern "C" fn(
         *mut ::core::ffi::c_void,
+        *const u8,
     ) -> *mut ::core::ffi::c_void;
     type __DllgenFn73 = unsafe extern "C" fn(
         *mut ::core::ffi::c_void,
     ) -> *mut ::core::ffi::c_void;
-    type __DllgenFn74 = unsafe extern "C" fn(*mut ::core::ffi::c_void, i32) -> *const u8;
-    type __DllgenFn75 = unsafe extern "C" fn(*mut ::core::ffi::c_void, *const u8) -> i32;
-    type __DllgenFn76 = unsafe extern "C" fn(*mut ::core::ffi::c_void) -> i32;
-    type __DllgenFn77 = unsafe extern "C" fn(
+    type __DllgenFn74 = unsafe extern "C" fn(
+        *mut ::core::ffi::c_void,
+    ) -> *mut ::core::ffi::c_void;
+    type __DllgenFn75 = unsafe extern "C" fn(*mut ::core::ffi::c_void, i32) -> *const u8;
+    type __DllgenFn76 = unsafe extern "C" fn(*mut ::core::ffi::c_void, *const u8) -> i32;
+    type __DllgenFn77 = unsafe extern "C" fn(*mut ::core::ffi::c_void) -> i32;
+    type __DllgenFn78 = unsafe extern "C" fn(
         *mut ::core::ffi::c_void,
         i32,
         *mut i32,
         *mut i32,
         i32,
     ) -> i32;
-    type __DllgenFn78 = unsafe extern "C" fn(
+    type __DllgenFn79 = unsafe extern "C" fn(
         *mut ::core::ffi::c_void,
         *const u8,
         *const u8,
@@ -614,19 +764,19 @@ mod __dllgen {
         i64,
         u32,
     ) -> i32;
-    type __DllgenFn79 = unsafe extern "C" fn(
+    type __DllgenFn80 = unsafe extern "C" fn(
         *mut ::core::ffi::c_void,
         *const *const u8,
     ) -> i32;
-    type __DllgenFn80 = unsafe extern "C" fn(*mut ::core::ffi::c_void, i32) -> i32;
-    type __DllgenFn81 = unsafe extern "C" fn(i32) -> i32;
-    type __DllgenFn82 = unsafe extern "C" fn(*mut ::core::ffi::c_void) -> i32;
-    type __DllgenFn83 = unsafe extern "C" fn(*mut ::core::ffi::c_void) -> *const u8;
-    type __DllgenFn84 = unsafe extern "C" fn(*mut ::core::ffi::c_void) -> *const u16;
-    type __DllgenFn85 = unsafe extern "C" fn(*mut ::core::ffi::c_void) -> i32;
-    type __DllgenFn86 = unsafe extern "C" fn(i32) -> *const u8;
+    type __DllgenFn81 = unsafe extern "C" fn(*mut ::core::ffi::c_void, i32) -> i32;
+    type __DllgenFn82 = unsafe extern "C" fn(i32) -> i32;
+    type __DllgenFn83 = unsafe extern "C" fn(*mut ::core::ffi::c_void) -> i32;
+    type __DllgenFn84 = unsafe extern "C" fn(*mut ::core::ffi::c_void) -> *const u8;
+    type __DllgenFn85 = unsafe extern "C" fn(*mut ::core::ffi::c_void) -> *const u16;
+    type __DllgenFn86 = unsafe extern "C" fn(*mut ::core::ffi::c_void) -> i32;
+    type __DllgenFn87 = unsafe extern "C" fn(i32) -> *const u8;
     /// The library calls this for `sqlite3_exec`'s `callback`: it runs the client's closure.
-    unsafe extern "C" fn __dllgen_callback_87_2(
+    unsafe extern "C" fn __dllgen_callback_88_2(
         a0: *mut ::core::ffi::c_void,
         a1: i32,
         a2: *const *const u8,
@@ -645,7 +795,7 @@ mod __dllgen {
             >(&mut __dllgen_w, a3, a1 as i64)
         };
         ::dllgen_runtime::callback(
-            87,
+            88,
             2,
             &mut __dllgen_w,
             |__dllgen_r| {
@@ -658,7 +808,7 @@ mod __dllgen {
             },
         )
     }
-    type __DllgenFn87 = unsafe extern "C" fn(
+    type __DllgenFn88 = unsafe extern "C" fn(
         *mut ::core::ffi::c_void,
         *const u8,
         ::core::option::Option<
@@ -672,25 +822,25 @@ mod __dllgen {
         *mut ::core::ffi::c_void,
         *mut *mut ::core::ffi::c_void,
     ) -> i32;
-    type __DllgenHelper87_4 = unsafe extern "C" fn(*mut ::core::ffi::c_void);
-    type __DllgenFn88 = unsafe extern "C" fn(*mut ::core::ffi::c_void) -> *const u8;
-    type __DllgenHelper88 = unsafe extern "C" fn(*mut ::core::ffi::c_void);
-    type __DllgenFn89 = unsafe extern "C" fn(*mut ::core::ffi::c_void) -> i32;
+    type __DllgenHelper88_4 = unsafe extern "C" fn(*mut ::core::ffi::c_void);
+    type __DllgenFn89 = unsafe extern "C" fn(*mut ::core::ffi::c_void) -> *const u8;
+    type __DllgenHelper89 = unsafe extern "C" fn(*mut ::core::ffi::c_void);
     type __DllgenFn90 = unsafe extern "C" fn(*mut ::core::ffi::c_void) -> i32;
-    type __DllgenFn91 = unsafe extern "C" fn(*mut ::core::ffi::c_void, i32) -> i32;
-    type __DllgenFn92 = unsafe extern "C" fn(
+    type __DllgenFn91 = unsafe extern "C" fn(*mut ::core::ffi::c_void) -> i32;
+    type __DllgenFn92 = unsafe extern "C" fn(*mut ::core::ffi::c_void, i32) -> i32;
+    type __DllgenFn93 = unsafe extern "C" fn(
         *mut ::core::ffi::c_void,
         *const u8,
         i32,
         *mut i32,
     ) -> i32;
-    type __DllgenFn93 = unsafe extern "C" fn(*mut ::core::ffi::c_void) -> *const u8;
     type __DllgenFn94 = unsafe extern "C" fn(*mut ::core::ffi::c_void) -> *const u8;
     type __DllgenFn95 = unsafe extern "C" fn(*mut ::core::ffi::c_void) -> *const u8;
-    type __DllgenFn96 = unsafe extern "C" fn(*mut ::core::ffi::c_void) -> i32;
-    type __DllgenFn97 = unsafe extern "C" fn(*mut ::core::ffi::c_void) -> ();
-    type __DllgenFn98 = unsafe extern "C" fn(*mut ::core::ffi::c_void) -> i32;
-    type __DllgenFn99 = unsafe extern "C" fn(
+    type __DllgenFn96 = unsafe extern "C" fn(*mut ::core::ffi::c_void) -> *const u8;
+    type __DllgenFn97 = unsafe extern "C" fn(*mut ::core::ffi::c_void) -> i32;
+    type __DllgenFn98 = unsafe extern "C" fn(*mut ::core::ffi::c_void) -> ();
+    type __DllgenFn99 = unsafe extern "C" fn(*mut ::core::ffi::c_void) -> i32;
+    type __DllgenFn100 = unsafe extern "C" fn(
         *mut ::core::ffi::c_void,
         *const u8,
         *mut *mut ::core::ffi::c_void,
@@ -698,79 +848,72 @@ mod __dllgen {
         *mut i32,
         *mut *mut ::core::ffi::c_void,
     ) -> i32;
-    type __DllgenHelper99_2 = unsafe extern "C" fn(*mut ::core::ffi::c_void);
-    type __DllgenHelper99_5 = unsafe extern "C" fn(*mut ::core::ffi::c_void);
-    type __DllgenFn100 = unsafe extern "C" fn() -> i32;
-    type __DllgenFn101 = unsafe extern "C" fn(i64) -> i64;
-    type __DllgenFn102 = unsafe extern "C" fn() -> i32;
-    type __DllgenFn103 = unsafe extern "C" fn(*mut ::core::ffi::c_void) -> ();
-    type __DllgenFn104 = unsafe extern "C" fn(*const u8, i32) -> i32;
-    type __DllgenFn105 = unsafe extern "C" fn() -> i32;
-    type __DllgenFn106 = unsafe extern "C" fn(
+    type __DllgenHelper100_2 = unsafe extern "C" fn(*mut ::core::ffi::c_void);
+    type __DllgenHelper100_5 = unsafe extern "C" fn(*mut ::core::ffi::c_void);
+    type __DllgenFn101 = unsafe extern "C" fn() -> i32;
+    type __DllgenFn102 = unsafe extern "C" fn(i64) -> i64;
+    type __DllgenFn103 = unsafe extern "C" fn() -> i32;
+    type __DllgenFn104 = unsafe extern "C" fn(*mut ::core::ffi::c_void) -> ();
+    type __DllgenFn105 = unsafe extern "C" fn(*const u8, i32) -> i32;
+    type __DllgenFn106 = unsafe extern "C" fn() -> i32;
+    type __DllgenFn107 = unsafe extern "C" fn(
         i32,
         *mut *mut ::core::ffi::c_void,
         *mut i32,
     ) -> i32;
-    type __DllgenFn107 = unsafe extern "C" fn(*mut ::core::ffi::c_void) -> i64;
-    type __DllgenFn108 = unsafe extern "C" fn() -> *const u8;
-    type __DllgenFn109 = unsafe extern "C" fn() -> i32;
-    type __DllgenFn110 = unsafe extern "C" fn(*mut ::core::ffi::c_void, i32, i32) -> i32;
-    type __DllgenFn111 = unsafe extern "C" fn(
+    type __DllgenFn108 = unsafe extern "C" fn(*mut ::core::ffi::c_void) -> i64;
+    type __DllgenFn109 = unsafe extern "C" fn() -> *const u8;
+    type __DllgenFn110 = unsafe extern "C" fn() -> i32;
+    type __DllgenFn111 = unsafe extern "C" fn(*mut ::core::ffi::c_void, i32, i32) -> i32;
+    type __DllgenFn112 = unsafe extern "C" fn(
         *mut ::core::ffi::c_void,
         *const u8,
         *const u8,
         *mut *mut ::core::ffi::c_void,
     ) -> i32;
-    type __DllgenHelper111_3 = unsafe extern "C" fn(*mut ::core::ffi::c_void);
-    type __DllgenFn112 = unsafe extern "C" fn(i32, *const u8, *const u8) -> ();
-    type __DllgenFn113 = unsafe extern "C" fn(i32) -> i64;
-    type __DllgenFn114 = unsafe extern "C" fn() -> i64;
-    type __DllgenFn115 = unsafe extern "C" fn(*const u8, f64) -> *const u8;
-    type __DllgenHelper115 = unsafe extern "C" fn(*mut ::core::ffi::c_void);
-    type __DllgenFn116 = unsafe extern "C" fn(*const u8, i64) -> *const u8;
+    type __DllgenHelper112_3 = unsafe extern "C" fn(*mut ::core::ffi::c_void);
+    type __DllgenFn113 = unsafe extern "C" fn(i32, *const u8, *const u8) -> ();
+    type __DllgenFn114 = unsafe extern "C" fn(i32) -> i64;
+    type __DllgenFn115 = unsafe extern "C" fn() -> i64;
+    type __DllgenFn116 = unsafe extern "C" fn(*const u8, f64) -> *const u8;
     type __DllgenHelper116 = unsafe extern "C" fn(*mut ::core::ffi::c_void);
-    type __DllgenFn117 = unsafe extern "C" fn(*const u8, *const u8) -> *const u8;
+    type __DllgenFn117 = unsafe extern "C" fn(*const u8, i64) -> *const u8;
     type __DllgenHelper117 = unsafe extern "C" fn(*mut ::core::ffi::c_void);
-    type __DllgenFn118 = unsafe extern "C" fn(i32) -> *mut ::core::ffi::c_void;
-    type __DllgenFn119 = unsafe extern "C" fn(*mut ::core::ffi::c_void) -> ();
+    type __DllgenFn118 = unsafe extern "C" fn(*const u8, *const u8) -> *const u8;
+    type __DllgenHelper118 = unsafe extern "C" fn(*mut ::core::ffi::c_void);
+    type __DllgenFn119 = unsafe extern "C" fn(i32) -> *mut ::core::ffi::c_void;
     type __DllgenFn120 = unsafe extern "C" fn(*mut ::core::ffi::c_void) -> ();
     type __DllgenFn121 = unsafe extern "C" fn(*mut ::core::ffi::c_void) -> ();
-    type __DllgenFn122 = unsafe extern "C" fn(*mut ::core::ffi::c_void) -> i32;
-    type __DllgenFn123 = unsafe extern "C" fn(
+    type __DllgenFn122 = unsafe extern "C" fn(*mut ::core::ffi::c_void) -> ();
+    type __DllgenFn123 = unsafe extern "C" fn(*mut ::core::ffi::c_void) -> i32;
+    type __DllgenFn124 = unsafe extern "C" fn(
         *mut ::core::ffi::c_void,
         *mut ::core::ffi::c_void,
     ) -> *mut ::core::ffi::c_void;
-    type __DllgenFn124 = unsafe extern "C" fn(
-        *const u8,
-        *mut *mut ::core::ffi::c_void,
-    ) -> i32;
     type __DllgenFn125 = unsafe extern "C" fn(
-        *const u16,
+        *const u8,
         *mut *mut ::core::ffi::c_void,
     ) -> i32;
     type __DllgenFn126 = unsafe extern "C" fn(
+        *const u16,
+        *mut *mut ::core::ffi::c_void,
+    ) -> i32;
+    type __DllgenFn127 = unsafe extern "C" fn(
         *const u8,
         *mut *mut ::core::ffi::c_void,
         i32,
         *const u8,
     ) -> i32;
-    type __DllgenFn127 = unsafe extern "C" fn() -> i32;
     type __DllgenFn128 = unsafe extern "C" fn() -> i32;
-    type __DllgenFn129 = unsafe extern "C" fn(
-        *mut ::core::ffi::c_void,
-        *const u8,
-        i32,
-    ) -> i32;
+    type __DllgenFn129 = unsafe extern "C" fn() -> i32;
     type __DllgenFn130 = unsafe extern "C" fn(
         *mut ::core::ffi::c_void,
         *const u8,
         i32,
-        *mut *mut ::core::ffi::c_void,
-        *const ::core::ffi::c_void,
     ) -> i32;
     type __DllgenFn131 = unsafe extern "C" fn(
         *mut ::core::ffi::c_void,
-        *const u16,
+        *const u8,
         i32,
         *mut *mut ::core::ffi::c_void,
         *const ::core::ffi::c_void,
@@ -786,18 +929,25 @@ mod __dllgen {
         *mut ::core::ffi::c_void,
         *const u16,
         i32,
-        u32,
         *mut *mut ::core::ffi::c_void,
         *const ::core::ffi::c_void,
     ) -> i32;
     type __DllgenFn134 = unsafe extern "C" fn(
+        *mut ::core::ffi::c_void,
+        *const u16,
+        i32,
+        u32,
+        *mut *mut ::core::ffi::c_void,
+        *const ::core::ffi::c_void,
+    ) -> i32;
+    type __DllgenFn135 = unsafe extern "C" fn(
         *mut ::core::ffi::c_void,
         *const u8,
         i32,
         *mut *mut ::core::ffi::c_void,
         *const ::core::ffi::c_void,
     ) -> i32;
-    type __DllgenFn135 = unsafe extern "C" fn(
+    type __DllgenFn136 = unsafe extern "C" fn(
         *mut ::core::ffi::c_void,
         *const u8,
         i32,
@@ -807,7 +957,7 @@ mod __dllgen {
     ) -> i32;
     /// The library calls this for `sqlite3_profile`'s `xProfile`, at any time until it lets go of it:
     /// it runs the client's closure of the registration its context names.
-    unsafe extern "C" fn __dllgen_callback_136_1(
+    unsafe extern "C" fn __dllgen_callback_137_1(
         a0: *mut ::core::ffi::c_void,
         a1: *const u8,
         a2: u64,
@@ -829,44 +979,9 @@ mod __dllgen {
         };
         ::dllgen_runtime::marshal::value::reply(&mut __dllgen_w, &a2);
         let __dllgen_v = ::dllgen_runtime::kept_callback(
-            2147518465,
+            2147518721,
             &mut __dllgen_w,
             (),
-            |__dllgen_r| {
-                let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
-                let __dllgen_ret = ::dllgen_runtime::marshal::value::decode_c(
-                    __dllgen_r,
-                    &mut __dllgen_keep,
-                )?;
-                Ok(__dllgen_ret)
-            },
-        );
-        __dllgen_v
-    }
-    type __DllgenFn136 = unsafe extern "C" fn(
-        *mut ::core::ffi::c_void,
-        ::core::option::Option<
-            unsafe extern "C" fn(*mut ::core::ffi::c_void, *const u8, u64),
-        >,
-        *mut ::core::ffi::c_void,
-    ) -> ();
-    /// The library calls this for `sqlite3_progress_handler`'s `arg2`, at any time until it lets go of it:
-    /// it runs the client's closure of the registration its context names.
-    unsafe extern "C" fn __dllgen_callback_137_2(a0: *mut ::core::ffi::c_void) -> i32 {
-        let mut __dllgen_w = ::dllgen_runtime::Writer::new();
-        if ::dllgen_runtime::kept_begin(
-                &mut __dllgen_w,
-                a0 as usize as *mut ::core::ffi::c_void,
-                "`sqlite3_progress_handler`'s callback `arg2`",
-            )
-            .is_none()
-        {
-            return (0i64) as i32;
-        }
-        let __dllgen_v = ::dllgen_runtime::kept_callback(
-            2147518722,
-            &mut __dllgen_w,
-            (0i64) as i32,
             |__dllgen_r| {
                 let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                 let __dllgen_ret = ::dllgen_runtime::marshal::value::decode_c(
@@ -880,48 +995,83 @@ mod __dllgen {
     }
     type __DllgenFn137 = unsafe extern "C" fn(
         *mut ::core::ffi::c_void,
+        ::core::option::Option<
+            unsafe extern "C" fn(*mut ::core::ffi::c_void, *const u8, u64),
+        >,
+        *mut ::core::ffi::c_void,
+    ) -> ();
+    /// The library calls this for `sqlite3_progress_handler`'s `arg2`, at any time until it lets go of it:
+    /// it runs the client's closure of the registration its context names.
+    unsafe extern "C" fn __dllgen_callback_138_2(a0: *mut ::core::ffi::c_void) -> i32 {
+        let mut __dllgen_w = ::dllgen_runtime::Writer::new();
+        if ::dllgen_runtime::kept_begin(
+                &mut __dllgen_w,
+                a0 as usize as *mut ::core::ffi::c_void,
+                "`sqlite3_progress_handler`'s callback `arg2`",
+            )
+            .is_none()
+        {
+            return (0i64) as i32;
+        }
+        let __dllgen_v = ::dllgen_runtime::kept_callback(
+            2147518978,
+            &mut __dllgen_w,
+            (0i64) as i32,
+            |__dllgen_r| {
+                let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
+                let __dllgen_ret = ::dllgen_runtime::marshal::value::decode_c(
+                    __dllgen_r,
+                    &mut __dllgen_keep,
+                )?;
+                Ok(__dllgen_ret)
+            },
+        );
+        __dllgen_v
+    }
+    type __DllgenFn138 = unsafe extern "C" fn(
+        *mut ::core::ffi::c_void,
         i32,
         ::core::option::Option<unsafe extern "C" fn(*mut ::core::ffi::c_void) -> i32>,
         *mut ::core::ffi::c_void,
     ) -> ();
-    type __DllgenFn138 = unsafe extern "C" fn(i32, *mut u8) -> ();
-    type __DllgenFn139 = unsafe extern "C" fn(i32) -> i32;
-    type __DllgenFn140 = unsafe extern "C" fn(*mut ::core::ffi::c_void) -> i32;
-    type __DllgenFn141 = unsafe extern "C" fn() -> ();
-    type __DllgenFn142 = unsafe extern "C" fn(
+    type __DllgenFn139 = unsafe extern "C" fn(i32, *mut u8) -> ();
+    type __DllgenFn140 = unsafe extern "C" fn(i32) -> i32;
+    type __DllgenFn141 = unsafe extern "C" fn(*mut ::core::ffi::c_void) -> i32;
+    type __DllgenFn142 = unsafe extern "C" fn() -> ();
+    type __DllgenFn143 = unsafe extern "C" fn(
         *mut ::core::ffi::c_void,
         *const u8,
         i32,
         *const ::core::ffi::c_void,
     ) -> ();
-    type __DllgenFn143 = unsafe extern "C" fn(*mut ::core::ffi::c_void, f64) -> ();
-    type __DllgenFn144 = unsafe extern "C" fn(
+    type __DllgenFn144 = unsafe extern "C" fn(*mut ::core::ffi::c_void, f64) -> ();
+    type __DllgenFn145 = unsafe extern "C" fn(
         *mut ::core::ffi::c_void,
         *const u8,
         i32,
     ) -> ();
-    type __DllgenFn145 = unsafe extern "C" fn(*mut ::core::ffi::c_void, i32) -> ();
-    type __DllgenFn146 = unsafe extern "C" fn(*mut ::core::ffi::c_void) -> ();
+    type __DllgenFn146 = unsafe extern "C" fn(*mut ::core::ffi::c_void, i32) -> ();
     type __DllgenFn147 = unsafe extern "C" fn(*mut ::core::ffi::c_void) -> ();
-    type __DllgenFn148 = unsafe extern "C" fn(*mut ::core::ffi::c_void, i32) -> ();
-    type __DllgenFn149 = unsafe extern "C" fn(*mut ::core::ffi::c_void, i64) -> ();
-    type __DllgenFn150 = unsafe extern "C" fn(*mut ::core::ffi::c_void) -> ();
-    type __DllgenFn151 = unsafe extern "C" fn(*mut ::core::ffi::c_void, u32) -> ();
-    type __DllgenFn152 = unsafe extern "C" fn(
-        *mut ::core::ffi::c_void,
-        *const u8,
-        i32,
-        *const ::core::ffi::c_void,
-    ) -> ();
+    type __DllgenFn148 = unsafe extern "C" fn(*mut ::core::ffi::c_void) -> ();
+    type __DllgenFn149 = unsafe extern "C" fn(*mut ::core::ffi::c_void, i32) -> ();
+    type __DllgenFn150 = unsafe extern "C" fn(*mut ::core::ffi::c_void, i64) -> ();
+    type __DllgenFn151 = unsafe extern "C" fn(*mut ::core::ffi::c_void) -> ();
+    type __DllgenFn152 = unsafe extern "C" fn(*mut ::core::ffi::c_void, u32) -> ();
     type __DllgenFn153 = unsafe extern "C" fn(
         *mut ::core::ffi::c_void,
+        *const u8,
+        i32,
+        *const ::core::ffi::c_void,
+    ) -> ();
+    type __DllgenFn154 = unsafe extern "C" fn(
+        *mut ::core::ffi::c_void,
         *mut ::core::ffi::c_void,
     ) -> ();
-    type __DllgenFn154 = unsafe extern "C" fn(*mut ::core::ffi::c_void, i32) -> ();
-    type __DllgenFn155 = unsafe extern "C" fn(*mut ::core::ffi::c_void, u64) -> i32;
+    type __DllgenFn155 = unsafe extern "C" fn(*mut ::core::ffi::c_void, i32) -> ();
+    type __DllgenFn156 = unsafe extern "C" fn(*mut ::core::ffi::c_void, u64) -> i32;
     /// The library calls this for `sqlite3_rollback_hook`'s `arg1`, at any time until it lets go of it:
     /// it runs the client's closure of the registration its context names.
-    unsafe extern "C" fn __dllgen_callback_156_1(a0: *mut ::core::ffi::c_void) -> () {
+    unsafe extern "C" fn __dllgen_callback_157_1(a0: *mut ::core::ffi::c_void) -> () {
         let mut __dllgen_w = ::dllgen_runtime::Writer::new();
         if ::dllgen_runtime::kept_begin(
                 &mut __dllgen_w,
@@ -933,7 +1083,7 @@ mod __dllgen {
             return ();
         }
         let __dllgen_v = ::dllgen_runtime::kept_callback(
-            2147523585,
+            2147523841,
             &mut __dllgen_w,
             (),
             |__dllgen_r| {
@@ -947,21 +1097,21 @@ mod __dllgen {
         );
         __dllgen_v
     }
-    type __DllgenFn156 = unsafe extern "C" fn(
+    type __DllgenFn157 = unsafe extern "C" fn(
         *mut ::core::ffi::c_void,
         ::core::option::Option<unsafe extern "C" fn(*mut ::core::ffi::c_void)>,
         *mut ::core::ffi::c_void,
     ) -> ();
-    type __DllgenFn157 = unsafe extern "C" fn(
+    type __DllgenFn158 = unsafe extern "C" fn(
         *mut ::core::ffi::c_void,
         *const u8,
         *mut i64,
         u32,
     ) -> *const u8;
-    type __DllgenHelper157 = unsafe extern "C" fn(*mut ::core::ffi::c_void);
+    type __DllgenHelper158 = unsafe extern "C" fn(*mut ::core::ffi::c_void);
     /// The library calls this for `sqlite3_set_authorizer`'s `xAuth`, at any time until it lets go of it:
     /// it runs the client's closure of the registration its context names.
-    unsafe extern "C" fn __dllgen_callback_158_1(
+    unsafe extern "C" fn __dllgen_callback_159_1(
         a0: *mut ::core::ffi::c_void,
         a1: i32,
         a2: *const u8,
@@ -1001,7 +1151,7 @@ mod __dllgen {
             >(&mut __dllgen_w, a5)
         };
         let __dllgen_v = ::dllgen_runtime::kept_callback(
-            2147524097,
+            2147524353,
             &mut __dllgen_w,
             (1i64) as i32,
             |__dllgen_r| {
@@ -1015,7 +1165,7 @@ mod __dllgen {
         );
         __dllgen_v
     }
-    type __DllgenFn158 = unsafe extern "C" fn(
+    type __DllgenFn159 = unsafe extern "C" fn(
         *mut ::core::ffi::c_void,
         ::core::option::Option<
             unsafe extern "C" fn(
@@ -1029,53 +1179,53 @@ mod __dllgen {
         >,
         *mut ::core::ffi::c_void,
     ) -> i32;
-    type __DllgenFn159 = unsafe extern "C" fn(*mut ::core::ffi::c_void, i64) -> ();
-    type __DllgenFn160 = unsafe extern "C" fn() -> i32;
-    type __DllgenFn161 = unsafe extern "C" fn(i32) -> i32;
-    type __DllgenFn162 = unsafe extern "C" fn(
+    type __DllgenFn160 = unsafe extern "C" fn(*mut ::core::ffi::c_void, i64) -> ();
+    type __DllgenFn161 = unsafe extern "C" fn() -> i32;
+    type __DllgenFn162 = unsafe extern "C" fn(i32) -> i32;
+    type __DllgenFn163 = unsafe extern "C" fn(
         i32,
         *mut u8,
         *const u8,
         *const u8,
     ) -> *const u8;
-    type __DllgenFn163 = unsafe extern "C" fn(i32) -> ();
-    type __DllgenFn164 = unsafe extern "C" fn(i64) -> i64;
-    type __DllgenFn165 = unsafe extern "C" fn() -> *const u8;
-    type __DllgenFn166 = unsafe extern "C" fn(*mut ::core::ffi::c_void) -> *const u8;
-    type __DllgenFn167 = unsafe extern "C" fn(i32, *mut i32, *mut i32, i32) -> i32;
-    type __DllgenFn168 = unsafe extern "C" fn(i32, *mut i64, *mut i64, i32) -> i32;
-    type __DllgenFn169 = unsafe extern "C" fn(*mut ::core::ffi::c_void) -> i32;
+    type __DllgenFn164 = unsafe extern "C" fn(i32) -> ();
+    type __DllgenFn165 = unsafe extern "C" fn(i64) -> i64;
+    type __DllgenFn166 = unsafe extern "C" fn() -> *const u8;
+    type __DllgenFn167 = unsafe extern "C" fn(*mut ::core::ffi::c_void) -> *const u8;
+    type __DllgenFn168 = unsafe extern "C" fn(i32, *mut i32, *mut i32, i32) -> i32;
+    type __DllgenFn169 = unsafe extern "C" fn(i32, *mut i64, *mut i64, i32) -> i32;
     type __DllgenFn170 = unsafe extern "C" fn(*mut ::core::ffi::c_void) -> i32;
     type __DllgenFn171 = unsafe extern "C" fn(*mut ::core::ffi::c_void) -> i32;
     type __DllgenFn172 = unsafe extern "C" fn(*mut ::core::ffi::c_void) -> i32;
-    type __DllgenFn173 = unsafe extern "C" fn(*mut ::core::ffi::c_void, i32, i32) -> i32;
-    type __DllgenFn174 = unsafe extern "C" fn(
+    type __DllgenFn173 = unsafe extern "C" fn(*mut ::core::ffi::c_void) -> i32;
+    type __DllgenFn174 = unsafe extern "C" fn(*mut ::core::ffi::c_void, i32, i32) -> i32;
+    type __DllgenFn175 = unsafe extern "C" fn(
         *mut ::core::ffi::c_void,
         *const u8,
         i32,
     ) -> ();
-    type __DllgenFn175 = unsafe extern "C" fn(*mut ::core::ffi::c_void, *const u8) -> ();
-    type __DllgenFn176 = unsafe extern "C" fn(*mut ::core::ffi::c_void, i32, i8) -> ();
-    type __DllgenFn177 = unsafe extern "C" fn(
+    type __DllgenFn176 = unsafe extern "C" fn(*mut ::core::ffi::c_void, *const u8) -> ();
+    type __DllgenFn177 = unsafe extern "C" fn(*mut ::core::ffi::c_void, i32, i8) -> ();
+    type __DllgenFn178 = unsafe extern "C" fn(
         *mut ::core::ffi::c_void,
         *const u8,
         *const u8,
     ) -> ();
-    type __DllgenFn178 = unsafe extern "C" fn(*mut ::core::ffi::c_void) -> i32;
-    type __DllgenFn179 = unsafe extern "C" fn(*mut ::core::ffi::c_void) -> *const u8;
-    type __DllgenHelper179 = unsafe extern "C" fn(*mut ::core::ffi::c_void);
-    type __DllgenFn180 = unsafe extern "C" fn(*mut ::core::ffi::c_void) -> i32;
-    type __DllgenFn181 = unsafe extern "C" fn(
+    type __DllgenFn179 = unsafe extern "C" fn(*mut ::core::ffi::c_void) -> i32;
+    type __DllgenFn180 = unsafe extern "C" fn(*mut ::core::ffi::c_void) -> *const u8;
+    type __DllgenHelper180 = unsafe extern "C" fn(*mut ::core::ffi::c_void);
+    type __DllgenFn181 = unsafe extern "C" fn(*mut ::core::ffi::c_void) -> i32;
+    type __DllgenFn182 = unsafe extern "C" fn(
         *mut ::core::ffi::c_void,
     ) -> *mut ::core::ffi::c_void;
-    type __DllgenFn182 = unsafe extern "C" fn(*mut ::core::ffi::c_void) -> ();
-    type __DllgenFn183 = unsafe extern "C" fn(*mut ::core::ffi::c_void) -> *const u8;
-    type __DllgenFn184 = unsafe extern "C" fn(*const u8, *const u8) -> i32;
+    type __DllgenFn183 = unsafe extern "C" fn(*mut ::core::ffi::c_void) -> ();
+    type __DllgenFn184 = unsafe extern "C" fn(*mut ::core::ffi::c_void) -> *const u8;
     type __DllgenFn185 = unsafe extern "C" fn(*const u8, *const u8) -> i32;
-    type __DllgenFn186 = unsafe extern "C" fn(*const u8, *const u8, u32) -> i32;
-    type __DllgenFn187 = unsafe extern "C" fn(*const u8, *const u8, i32) -> i32;
-    type __DllgenFn188 = unsafe extern "C" fn(*mut ::core::ffi::c_void) -> i32;
-    type __DllgenFn189 = unsafe extern "C" fn(
+    type __DllgenFn186 = unsafe extern "C" fn(*const u8, *const u8) -> i32;
+    type __DllgenFn187 = unsafe extern "C" fn(*const u8, *const u8, u32) -> i32;
+    type __DllgenFn188 = unsafe extern "C" fn(*const u8, *const u8, i32) -> i32;
+    type __DllgenFn189 = unsafe extern "C" fn(*mut ::core::ffi::c_void) -> i32;
+    type __DllgenFn190 = unsafe extern "C" fn(
         *mut ::core::ffi::c_void,
         *const u8,
         *const u8,
@@ -1086,13 +1236,13 @@ mod __dllgen {
         *mut i32,
         *mut i32,
     ) -> i32;
-    type __DllgenFn190 = unsafe extern "C" fn() -> ();
-    type __DllgenFn191 = unsafe extern "C" fn() -> i32;
-    type __DllgenFn192 = unsafe extern "C" fn(*mut ::core::ffi::c_void) -> i32;
-    type __DllgenFn193 = unsafe extern "C" fn(*mut ::core::ffi::c_void) -> i64;
+    type __DllgenFn191 = unsafe extern "C" fn() -> ();
+    type __DllgenFn192 = unsafe extern "C" fn() -> i32;
+    type __DllgenFn193 = unsafe extern "C" fn(*mut ::core::ffi::c_void) -> i32;
+    type __DllgenFn194 = unsafe extern "C" fn(*mut ::core::ffi::c_void) -> i64;
     /// The library calls this for `sqlite3_trace`'s `xTrace`, at any time until it lets go of it:
     /// it runs the client's closure of the registration its context names.
-    unsafe extern "C" fn __dllgen_callback_194_1(
+    unsafe extern "C" fn __dllgen_callback_195_1(
         a0: *mut ::core::ffi::c_void,
         a1: *const u8,
     ) -> () {
@@ -1112,7 +1262,7 @@ mod __dllgen {
             >(&mut __dllgen_w, a1)
         };
         let __dllgen_v = ::dllgen_runtime::kept_callback(
-            2147533313,
+            2147533569,
             &mut __dllgen_w,
             (),
             |__dllgen_r| {
@@ -1126,7 +1276,7 @@ mod __dllgen {
         );
         __dllgen_v
     }
-    type __DllgenFn194 = unsafe extern "C" fn(
+    type __DllgenFn195 = unsafe extern "C" fn(
         *mut ::core::ffi::c_void,
         ::core::option::Option<
             unsafe extern "C" fn(*mut ::core::ffi::c_void, *const u8),
@@ -1135,7 +1285,7 @@ mod __dllgen {
     ) -> ();
     /// The library calls this for `sqlite3_trace_v2_stmt`'s `callback`, at any time until it lets go of it:
     /// it runs the client's closure of the registration its context names.
-    unsafe extern "C" fn __dllgen_callback_195_2(
+    unsafe extern "C" fn __dllgen_callback_196_2(
         a0: u32,
         a1: *mut ::core::ffi::c_void,
         a2: *mut ::core::ffi::c_void,
@@ -1163,7 +1313,7 @@ mod __dllgen {
             >(&mut __dllgen_w, a3)
         };
         let __dllgen_v = ::dllgen_runtime::kept_callback(
-            2147533570,
+            2147533826,
             &mut __dllgen_w,
             (0i64) as i32,
             |__dllgen_r| {
@@ -1177,7 +1327,7 @@ mod __dllgen {
         );
         __dllgen_v
     }
-    type __DllgenFn195 = unsafe extern "C" fn(
+    type __DllgenFn196 = unsafe extern "C" fn(
         *mut ::core::ffi::c_void,
         u32,
         ::core::option::Option<
@@ -1190,17 +1340,17 @@ mod __dllgen {
         >,
         *mut ::core::ffi::c_void,
     ) -> i32;
-    type __DllgenFn196 = unsafe extern "C" fn(
+    type __DllgenFn197 = unsafe extern "C" fn(
         *mut ::core::ffi::c_void,
         *mut ::core::ffi::c_void,
     ) -> i32;
-    type __DllgenFn197 = unsafe extern "C" fn(
+    type __DllgenFn198 = unsafe extern "C" fn(
         *mut ::core::ffi::c_void,
         *const u8,
     ) -> i32;
     /// The library calls this for `sqlite3_update_hook`'s `arg1`, at any time until it lets go of it:
     /// it runs the client's closure of the registration its context names.
-    unsafe extern "C" fn __dllgen_callback_198_1(
+    unsafe extern "C" fn __dllgen_callback_199_1(
         a0: *mut ::core::ffi::c_void,
         a1: i32,
         a2: *const u8,
@@ -1230,7 +1380,7 @@ mod __dllgen {
         };
         ::dllgen_runtime::marshal::value::reply(&mut __dllgen_w, &a4);
         let __dllgen_v = ::dllgen_runtime::kept_callback(
-            2147534337,
+            2147534593,
             &mut __dllgen_w,
             (),
             |__dllgen_r| {
@@ -1244,7 +1394,7 @@ mod __dllgen {
         );
         __dllgen_v
     }
-    type __DllgenFn198 = unsafe extern "C" fn(
+    type __DllgenFn199 = unsafe extern "C" fn(
         *mut ::core::ffi::c_void,
         ::core::option::Option<
             unsafe extern "C" fn(
@@ -1257,55 +1407,55 @@ mod __dllgen {
         >,
         *mut ::core::ffi::c_void,
     ) -> ();
-    type __DllgenFn199 = unsafe extern "C" fn(
+    type __DllgenFn200 = unsafe extern "C" fn(
         *mut ::core::ffi::c_void,
         *const u8,
         i32,
     ) -> i32;
-    type __DllgenFn200 = unsafe extern "C" fn(
+    type __DllgenFn201 = unsafe extern "C" fn(
         *mut ::core::ffi::c_void,
         *const u8,
         i64,
     ) -> i64;
-    type __DllgenFn201 = unsafe extern "C" fn(
+    type __DllgenFn202 = unsafe extern "C" fn(
         *mut ::core::ffi::c_void,
         i32,
     ) -> *const u8;
-    type __DllgenFn202 = unsafe extern "C" fn(
+    type __DllgenFn203 = unsafe extern "C" fn(
         *mut ::core::ffi::c_void,
         *const u8,
     ) -> *const u8;
-    type __DllgenFn203 = unsafe extern "C" fn(*mut ::core::ffi::c_void) -> *const u8;
-    type __DllgenHelper203_len = unsafe extern "C" fn(*mut ::core::ffi::c_void) -> i32;
-    type __DllgenFn204 = unsafe extern "C" fn(*mut ::core::ffi::c_void) -> i32;
+    type __DllgenFn204 = unsafe extern "C" fn(*mut ::core::ffi::c_void) -> *const u8;
+    type __DllgenHelper204_len = unsafe extern "C" fn(*mut ::core::ffi::c_void) -> i32;
     type __DllgenFn205 = unsafe extern "C" fn(*mut ::core::ffi::c_void) -> i32;
-    type __DllgenFn206 = unsafe extern "C" fn(*mut ::core::ffi::c_void) -> f64;
-    type __DllgenFn207 = unsafe extern "C" fn(
+    type __DllgenFn206 = unsafe extern "C" fn(*mut ::core::ffi::c_void) -> i32;
+    type __DllgenFn207 = unsafe extern "C" fn(*mut ::core::ffi::c_void) -> f64;
+    type __DllgenFn208 = unsafe extern "C" fn(
         *mut ::core::ffi::c_void,
     ) -> *mut ::core::ffi::c_void;
-    type __DllgenFn208 = unsafe extern "C" fn(*mut ::core::ffi::c_void) -> i32;
-    type __DllgenFn209 = unsafe extern "C" fn(*mut ::core::ffi::c_void) -> ();
-    type __DllgenFn210 = unsafe extern "C" fn(*mut ::core::ffi::c_void) -> i32;
+    type __DllgenFn209 = unsafe extern "C" fn(*mut ::core::ffi::c_void) -> i32;
+    type __DllgenFn210 = unsafe extern "C" fn(*mut ::core::ffi::c_void) -> ();
     type __DllgenFn211 = unsafe extern "C" fn(*mut ::core::ffi::c_void) -> i32;
-    type __DllgenFn212 = unsafe extern "C" fn(*mut ::core::ffi::c_void) -> i64;
-    type __DllgenFn213 = unsafe extern "C" fn(*mut ::core::ffi::c_void) -> i32;
+    type __DllgenFn212 = unsafe extern "C" fn(*mut ::core::ffi::c_void) -> i32;
+    type __DllgenFn213 = unsafe extern "C" fn(*mut ::core::ffi::c_void) -> i64;
     type __DllgenFn214 = unsafe extern "C" fn(*mut ::core::ffi::c_void) -> i32;
-    type __DllgenFn215 = unsafe extern "C" fn(*mut ::core::ffi::c_void) -> u32;
-    type __DllgenFn216 = unsafe extern "C" fn(*mut ::core::ffi::c_void) -> *const u8;
-    type __DllgenFn217 = unsafe extern "C" fn(*mut ::core::ffi::c_void) -> *const u16;
-    type __DllgenFn218 = unsafe extern "C" fn(*mut ::core::ffi::c_void) -> *const u8;
-    type __DllgenHelper218_len = unsafe extern "C" fn(*mut ::core::ffi::c_void) -> i32;
-    type __DllgenFn219 = unsafe extern "C" fn(*mut ::core::ffi::c_void) -> *const u16;
-    type __DllgenFn220 = unsafe extern "C" fn(*mut ::core::ffi::c_void) -> i32;
-    type __DllgenFn221 = unsafe extern "C" fn(*const u8) -> *mut ::core::ffi::c_void;
-    type __DllgenFn222 = unsafe extern "C" fn(*mut ::core::ffi::c_void, i32) -> i32;
-    type __DllgenFn223 = unsafe extern "C" fn(*mut ::core::ffi::c_void) -> i32;
-    type __DllgenFn224 = unsafe extern "C" fn(*mut ::core::ffi::c_void, i32) -> i32;
-    type __DllgenFn225 = unsafe extern "C" fn(
+    type __DllgenFn215 = unsafe extern "C" fn(*mut ::core::ffi::c_void) -> i32;
+    type __DllgenFn216 = unsafe extern "C" fn(*mut ::core::ffi::c_void) -> u32;
+    type __DllgenFn217 = unsafe extern "C" fn(*mut ::core::ffi::c_void) -> *const u8;
+    type __DllgenFn218 = unsafe extern "C" fn(*mut ::core::ffi::c_void) -> *const u16;
+    type __DllgenFn219 = unsafe extern "C" fn(*mut ::core::ffi::c_void) -> *const u8;
+    type __DllgenHelper219_len = unsafe extern "C" fn(*mut ::core::ffi::c_void) -> i32;
+    type __DllgenFn220 = unsafe extern "C" fn(*mut ::core::ffi::c_void) -> *const u16;
+    type __DllgenFn221 = unsafe extern "C" fn(*mut ::core::ffi::c_void) -> i32;
+    type __DllgenFn222 = unsafe extern "C" fn(*const u8) -> *mut ::core::ffi::c_void;
+    type __DllgenFn223 = unsafe extern "C" fn(*mut ::core::ffi::c_void, i32) -> i32;
+    type __DllgenFn224 = unsafe extern "C" fn(*mut ::core::ffi::c_void) -> i32;
+    type __DllgenFn225 = unsafe extern "C" fn(*mut ::core::ffi::c_void, i32) -> i32;
+    type __DllgenFn226 = unsafe extern "C" fn(
         *mut ::core::ffi::c_void,
         *const u8,
     ) -> i32;
-    type __DllgenFn226 = unsafe extern "C" fn(
+    type __DllgenFn227 = unsafe extern "C" fn(
         *mut ::core::ffi::c_void,
         *const u8,
         i32,
@@ -1314,7 +1464,7 @@ mod __dllgen {
     ) -> i32;
     /// The library calls this for `sqlite3_wal_hook`'s `arg1`, at any time until it lets go of it:
     /// it runs the client's closure of the registration its context names.
-    unsafe extern "C" fn __dllgen_callback_227_1(
+    unsafe extern "C" fn __dllgen_callback_228_1(
         a0: *mut ::core::ffi::c_void,
         a1: *mut ::core::ffi::c_void,
         a2: *const u8,
@@ -1342,7 +1492,7 @@ mod __dllgen {
         };
         ::dllgen_runtime::marshal::value::reply(&mut __dllgen_w, &a3);
         let __dllgen_v = ::dllgen_runtime::kept_callback(
-            2147541761,
+            2147542017,
             &mut __dllgen_w,
             (0i64) as i32,
             |__dllgen_r| {
@@ -1356,7 +1506,7 @@ mod __dllgen {
         );
         __dllgen_v
     }
-    type __DllgenFn227 = unsafe extern "C" fn(
+    type __DllgenFn228 = unsafe extern "C" fn(
         *mut ::core::ffi::c_void,
         ::core::option::Option<
             unsafe extern "C" fn(
@@ -1459,10 +1609,10 @@ mod __dllgen {
         __dllgen_f85: __DllgenFn85,
         __dllgen_f86: __DllgenFn86,
         __dllgen_f87: __DllgenFn87,
-        __dllgen_helper87_4: __DllgenHelper87_4,
         __dllgen_f88: __DllgenFn88,
-        __dllgen_helper88: __DllgenHelper88,
+        __dllgen_helper88_4: __DllgenHelper88_4,
         __dllgen_f89: __DllgenFn89,
+        __dllgen_helper89: __DllgenHelper89,
         __dllgen_f90: __DllgenFn90,
         __dllgen_f91: __DllgenFn91,
         __dllgen_f92: __DllgenFn92,
@@ -1473,9 +1623,9 @@ mod __dllgen {
         __dllgen_f97: __DllgenFn97,
         __dllgen_f98: __DllgenFn98,
         __dllgen_f99: __DllgenFn99,
-        __dllgen_helper99_2: __DllgenHelper99_2,
-        __dllgen_helper99_5: __DllgenHelper99_5,
         __dllgen_f100: __DllgenFn100,
+        __dllgen_helper100_2: __DllgenHelper100_2,
+        __dllgen_helper100_5: __DllgenHelper100_5,
         __dllgen_f101: __DllgenFn101,
         __dllgen_f102: __DllgenFn102,
         __dllgen_f103: __DllgenFn103,
@@ -1487,17 +1637,17 @@ mod __dllgen {
         __dllgen_f109: __DllgenFn109,
         __dllgen_f110: __DllgenFn110,
         __dllgen_f111: __DllgenFn111,
-        __dllgen_helper111_3: __DllgenHelper111_3,
         __dllgen_f112: __DllgenFn112,
+        __dllgen_helper112_3: __DllgenHelper112_3,
         __dllgen_f113: __DllgenFn113,
         __dllgen_f114: __DllgenFn114,
         __dllgen_f115: __DllgenFn115,
-        __dllgen_helper115: __DllgenHelper115,
         __dllgen_f116: __DllgenFn116,
         __dllgen_helper116: __DllgenHelper116,
         __dllgen_f117: __DllgenFn117,
         __dllgen_helper117: __DllgenHelper117,
         __dllgen_f118: __DllgenFn118,
+        __dllgen_helper118: __DllgenHelper118,
         __dllgen_f119: __DllgenFn119,
         __dllgen_f120: __DllgenFn120,
         __dllgen_f121: __DllgenFn121,
@@ -1537,8 +1687,8 @@ mod __dllgen {
         __dllgen_f155: __DllgenFn155,
         __dllgen_f156: __DllgenFn156,
         __dllgen_f157: __DllgenFn157,
-        __dllgen_helper157: __DllgenHelper157,
         __dllgen_f158: __DllgenFn158,
+        __dllgen_helper158: __DllgenHelper158,
         __dllgen_f159: __DllgenFn159,
         __dllgen_f160: __DllgenFn160,
         __dllgen_f161: __DllgenFn161,
@@ -1560,8 +1710,8 @@ mod __dllgen {
         __dllgen_f177: __DllgenFn177,
         __dllgen_f178: __DllgenFn178,
         __dllgen_f179: __DllgenFn179,
-        __dllgen_helper179: __DllgenHelper179,
         __dllgen_f180: __DllgenFn180,
+        __dllgen_helper180: __DllgenHelper180,
         __dllgen_f181: __DllgenFn181,
         __dllgen_f182: __DllgenFn182,
         __dllgen_f183: __DllgenFn183,
@@ -1585,8 +1735,8 @@ mod __dllgen {
         __dllgen_f201: __DllgenFn201,
         __dllgen_f202: __DllgenFn202,
         __dllgen_f203: __DllgenFn203,
-        __dllgen_helper203_len: __DllgenHelper203_len,
         __dllgen_f204: __DllgenFn204,
+        __dllgen_helper204_len: __DllgenHelper204_len,
         __dllgen_f205: __DllgenFn205,
         __dllgen_f206: __DllgenFn206,
         __dllgen_f207: __DllgenFn207,
@@ -1601,8 +1751,8 @@ mod __dllgen {
         __dllgen_f216: __DllgenFn216,
         __dllgen_f217: __DllgenFn217,
         __dllgen_f218: __DllgenFn218,
-        __dllgen_helper218_len: __DllgenHelper218_len,
         __dllgen_f219: __DllgenFn219,
+        __dllgen_helper219_len: __DllgenHelper219_len,
         __dllgen_f220: __DllgenFn220,
         __dllgen_f221: __DllgenFn221,
         __dllgen_f222: __DllgenFn222,
@@ -1611,6 +1761,7 @@ mod __dllgen {
         __dllgen_f225: __DllgenFn225,
         __dllgen_f226: __DllgenFn226,
         __dllgen_f227: __DllgenFn227,
+        __dllgen_f228: __DllgenFn228,
     }
     impl ::dllgen_runtime::Library for __DllgenHost {
         fn model_hash(&self) -> u64 {
@@ -5579,18 +5730,12 @@ mod __dllgen {
                                             as unsafe extern "C" fn(*mut ::core::ffi::c_void),
                                     ),
                             )
-                            .push(
-                                ::core::option::Option::Some(
-                                    __dllgen_destroy_66_8
-                                        as unsafe extern "C" fn(*mut ::core::ffi::c_void),
-                                ),
-                            )
                             .call::<
                                 i32,
                             >(
                                 self.__dllgen_f66 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
-                                "`sqlite3_create_function_v2`",
+                                "`sqlite3_create_function`",
                             );
                         #[cfg(not(target_arch = "x86"))]
                         let __dllgen_r = ::core::result::Result::<
@@ -5629,8 +5774,155 @@ mod __dllgen {
                                         __dllgen_callback_66_7
                                             as unsafe extern "C" fn(*mut ::core::ffi::c_void),
                                     ),
+                            ),
+                        );
+                        __dllgen_r
+                    }?;
+                    ::dllgen_runtime::marshal::handle::after_call(
+                        &__dllgen_a_db,
+                        3,
+                        false,
+                    );
+                    ::dllgen_runtime::host::handles::keep(
+                        3,
+                        ::dllgen_runtime::marshal::handle::id(&__dllgen_a_db),
+                        4294967295,
+                        __dllgen_reg,
+                    );
+                    ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
+                    Ok(::dllgen_runtime::Status::Ok)
+                }
+                67 => {
+                    let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
+                    let __dllgen_a_db = ::dllgen_runtime::marshal::handle::decode_c(
+                        &mut __dllgen_args,
+                        3,
+                        false,
+                        false,
+                    )?;
+                    let __dllgen_a_zFunctionName = ::dllgen_runtime::marshal::in_string::decode::<
+                        ::dllgen_runtime::marshal::Utf8,
+                    >(&mut __dllgen_args, false)?;
+                    let __dllgen_a_nArg: i32 = ::dllgen_runtime::marshal::value::decode_c(
+                        &mut __dllgen_args,
+                        &mut __dllgen_keep,
+                    )?;
+                    let __dllgen_a_eTextRep: i32 = ::dllgen_runtime::marshal::value::decode_c(
+                        &mut __dllgen_args,
+                        &mut __dllgen_keep,
+                    )?;
+                    let __dllgen_a_xFunc = ::dllgen_runtime::marshal::callback::decode(
+                        &mut __dllgen_args,
+                        true,
+                    )?;
+                    let __dllgen_a_xStep = ::dllgen_runtime::marshal::callback::decode(
+                        &mut __dllgen_args,
+                        true,
+                    )?;
+                    let __dllgen_a_xFinal = ::dllgen_runtime::marshal::callback::decode(
+                        &mut __dllgen_args,
+                        true,
+                    )?;
+                    let __dllgen_reg = ::dllgen_runtime::host::kept::Registration::new(
+                        ::dllgen_runtime::owner(),
+                        ::dllgen_runtime::marshal::callback::decode_kept(
+                            &mut __dllgen_args,
+                        )?,
+                    );
+                    __dllgen_args.finish()?;
+                    let __dllgen_ret = unsafe {
+                        #[cfg(target_arch = "x86")]
+                        let __dllgen_r = ::dllgen_runtime::native::Words::new()
+                            .push(::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_db))
+                            .push(
+                                ::dllgen_runtime::marshal::in_string::ptr(
+                                    &__dllgen_a_zFunctionName,
+                                ),
+                            )
+                            .push(__dllgen_a_nArg)
+                            .push(__dllgen_a_eTextRep)
+                            .push(::dllgen_runtime::host::kept::context(&__dllgen_reg))
+                            .push(
+                                __dllgen_a_xFunc
+                                    .then_some(
+                                        __dllgen_callback_67_5
+                                            as unsafe extern "C" fn(
+                                                *mut ::core::ffi::c_void,
+                                                i32,
+                                                *const *mut ::core::ffi::c_void,
+                                            ),
+                                    ),
+                            )
+                            .push(
+                                __dllgen_a_xStep
+                                    .then_some(
+                                        __dllgen_callback_67_6
+                                            as unsafe extern "C" fn(
+                                                *mut ::core::ffi::c_void,
+                                                i32,
+                                                *const *mut ::core::ffi::c_void,
+                                            ),
+                                    ),
+                            )
+                            .push(
+                                __dllgen_a_xFinal
+                                    .then_some(
+                                        __dllgen_callback_67_7
+                                            as unsafe extern "C" fn(*mut ::core::ffi::c_void),
+                                    ),
+                            )
+                            .push(
                                 ::core::option::Option::Some(
-                                    __dllgen_destroy_66_8
+                                    __dllgen_destroy_67_8
+                                        as unsafe extern "C" fn(*mut ::core::ffi::c_void),
+                                ),
+                            )
+                            .call::<
+                                i32,
+                            >(
+                                self.__dllgen_f67 as *const ::core::ffi::c_void,
+                                ::dllgen_runtime::native::Pops::Caller,
+                                "`sqlite3_create_function_v2`",
+                            );
+                        #[cfg(not(target_arch = "x86"))]
+                        let __dllgen_r = ::core::result::Result::<
+                            _,
+                            ::dllgen_runtime::WireError,
+                        >::Ok(
+                            (self
+                                .__dllgen_f67)(
+                                ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_db),
+                                ::dllgen_runtime::marshal::in_string::ptr(
+                                    &__dllgen_a_zFunctionName,
+                                ),
+                                __dllgen_a_nArg,
+                                __dllgen_a_eTextRep,
+                                ::dllgen_runtime::host::kept::context(&__dllgen_reg),
+                                __dllgen_a_xFunc
+                                    .then_some(
+                                        __dllgen_callback_67_5
+                                            as unsafe extern "C" fn(
+                                                *mut ::core::ffi::c_void,
+                                                i32,
+                                                *const *mut ::core::ffi::c_void,
+                                            ),
+                                    ),
+                                __dllgen_a_xStep
+                                    .then_some(
+                                        __dllgen_callback_67_6
+                                            as unsafe extern "C" fn(
+                                                *mut ::core::ffi::c_void,
+                                                i32,
+                                                *const *mut ::core::ffi::c_void,
+                                            ),
+                                    ),
+                                __dllgen_a_xFinal
+                                    .then_some(
+                                        __dllgen_callback_67_7
+                                            as unsafe extern "C" fn(*mut ::core::ffi::c_void),
+                                    ),
+                                ::core::option::Option::Some(
+                                    __dllgen_destroy_67_8
                                         as unsafe extern "C" fn(*mut ::core::ffi::c_void),
                                 ),
                             ),
@@ -5646,7 +5938,7 @@ mod __dllgen {
                     ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                67 => {
+                68 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let __dllgen_a_pStmt = ::dllgen_runtime::marshal::handle::decode_c(
                         &mut __dllgen_args,
@@ -5664,7 +5956,7 @@ mod __dllgen {
                             .call::<
                                 i32,
                             >(
-                                self.__dllgen_f67 as *const ::core::ffi::c_void,
+                                self.__dllgen_f68 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
                                 "`sqlite3_data_count`",
                             );
@@ -5674,7 +5966,7 @@ mod __dllgen {
                             ::dllgen_runtime::WireError,
                         >::Ok(
                             (self
-                                .__dllgen_f67)(
+                                .__dllgen_f68)(
                                 ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_pStmt),
                             ),
                         );
@@ -5688,7 +5980,7 @@ mod __dllgen {
                     ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                68 => {
+                69 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let __dllgen_a_arg0 = ::dllgen_runtime::marshal::handle::decode_c(
                         &mut __dllgen_args,
@@ -5706,7 +5998,7 @@ mod __dllgen {
                             .call::<
                                 i32,
                             >(
-                                self.__dllgen_f68 as *const ::core::ffi::c_void,
+                                self.__dllgen_f69 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
                                 "`sqlite3_db_cacheflush`",
                             );
@@ -5716,7 +6008,7 @@ mod __dllgen {
                             ::dllgen_runtime::WireError,
                         >::Ok(
                             (self
-                                .__dllgen_f68)(
+                                .__dllgen_f69)(
                                 ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_arg0),
                             ),
                         );
@@ -5730,7 +6022,7 @@ mod __dllgen {
                     ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                69 => {
+                70 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let __dllgen_a_db = ::dllgen_runtime::marshal::handle::decode_c(
                         &mut __dllgen_args,
@@ -5766,7 +6058,7 @@ mod __dllgen {
                             .call::<
                                 i32,
                             >(
-                                self.__dllgen_f69 as *const ::core::ffi::c_void,
+                                self.__dllgen_f70 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
                                 "`sqlite3_db_config_flag`",
                             );
@@ -5776,7 +6068,7 @@ mod __dllgen {
                             ::dllgen_runtime::WireError,
                         >::Ok(
                             (self
-                                .__dllgen_f69)(
+                                .__dllgen_f70)(
                                 ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_db),
                                 __dllgen_a_op,
                                 __dllgen_a_onoff,
@@ -5814,7 +6106,7 @@ mod __dllgen {
                     )?;
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                70 => {
+                71 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let __dllgen_a_db = ::dllgen_runtime::marshal::handle::decode_c(
                         &mut __dllgen_args,
@@ -5844,7 +6136,7 @@ mod __dllgen {
                             .call::<
                                 i32,
                             >(
-                                self.__dllgen_f70 as *const ::core::ffi::c_void,
+                                self.__dllgen_f71 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
                                 "`sqlite3_db_config_lookaside`",
                             );
@@ -5854,7 +6146,7 @@ mod __dllgen {
                             ::dllgen_runtime::WireError,
                         >::Ok(
                             (self
-                                .__dllgen_f70)(
+                                .__dllgen_f71)(
                                 ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_db),
                                 1001i64 as i32,
                                 ::dllgen_runtime::marshal::fixed::address(0x0),
@@ -5886,7 +6178,7 @@ mod __dllgen {
                     ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                71 => {
+                72 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let __dllgen_a_db = ::dllgen_runtime::marshal::handle::decode_c(
                         &mut __dllgen_args,
@@ -5912,7 +6204,7 @@ mod __dllgen {
                             .call::<
                                 *mut ::core::ffi::c_void,
                             >(
-                                self.__dllgen_f71 as *const ::core::ffi::c_void,
+                                self.__dllgen_f72 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
                                 "`sqlite3_db_filename`",
                             );
@@ -5922,7 +6214,7 @@ mod __dllgen {
                             ::dllgen_runtime::WireError,
                         >::Ok(
                             (self
-                                .__dllgen_f71)(
+                                .__dllgen_f72)(
                                 ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_db),
                                 ::dllgen_runtime::marshal::in_string::ptr(
                                     &__dllgen_a_zDbName,
@@ -5957,7 +6249,7 @@ mod __dllgen {
                     );
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                72 => {
+                73 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let __dllgen_a_arg0 = ::dllgen_runtime::marshal::handle::decode_c(
                         &mut __dllgen_args,
@@ -5977,7 +6269,7 @@ mod __dllgen {
                             .call::<
                                 *mut ::core::ffi::c_void,
                             >(
-                                self.__dllgen_f72 as *const ::core::ffi::c_void,
+                                self.__dllgen_f73 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
                                 "`sqlite3_db_handle`",
                             );
@@ -5987,7 +6279,7 @@ mod __dllgen {
                             ::dllgen_runtime::WireError,
                         >::Ok(
                             (self
-                                .__dllgen_f72)(
+                                .__dllgen_f73)(
                                 ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_arg0),
                             ),
                         );
@@ -6019,7 +6311,7 @@ mod __dllgen {
                     );
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                73 => {
+                74 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let __dllgen_a_arg0 = ::dllgen_runtime::marshal::handle::decode_c(
                         &mut __dllgen_args,
@@ -6039,7 +6331,7 @@ mod __dllgen {
                             .call::<
                                 *mut ::core::ffi::c_void,
                             >(
-                                self.__dllgen_f73 as *const ::core::ffi::c_void,
+                                self.__dllgen_f74 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
                                 "`sqlite3_db_mutex`",
                             );
@@ -6049,7 +6341,7 @@ mod __dllgen {
                             ::dllgen_runtime::WireError,
                         >::Ok(
                             (self
-                                .__dllgen_f73)(
+                                .__dllgen_f74)(
                                 ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_arg0),
                             ),
                         );
@@ -6081,7 +6373,7 @@ mod __dllgen {
                     );
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                74 => {
+                75 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let __dllgen_a_db = ::dllgen_runtime::marshal::handle::decode_c(
                         &mut __dllgen_args,
@@ -6102,7 +6394,7 @@ mod __dllgen {
                             .call::<
                                 *const u8,
                             >(
-                                self.__dllgen_f74 as *const ::core::ffi::c_void,
+                                self.__dllgen_f75 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
                                 "`sqlite3_db_name`",
                             );
@@ -6112,7 +6404,7 @@ mod __dllgen {
                             ::dllgen_runtime::WireError,
                         >::Ok(
                             (self
-                                .__dllgen_f74)(
+                                .__dllgen_f75)(
                                 ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_db),
                                 __dllgen_a_N,
                             ),
@@ -6131,7 +6423,7 @@ mod __dllgen {
                     };
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                75 => {
+                76 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let __dllgen_a_db = ::dllgen_runtime::marshal::handle::decode_c(
                         &mut __dllgen_args,
@@ -6155,7 +6447,7 @@ mod __dllgen {
                             .call::<
                                 i32,
                             >(
-                                self.__dllgen_f75 as *const ::core::ffi::c_void,
+                                self.__dllgen_f76 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
                                 "`sqlite3_db_readonly`",
                             );
@@ -6165,7 +6457,7 @@ mod __dllgen {
                             ::dllgen_runtime::WireError,
                         >::Ok(
                             (self
-                                .__dllgen_f75)(
+                                .__dllgen_f76)(
                                 ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_db),
                                 ::dllgen_runtime::marshal::in_string::ptr(
                                     &__dllgen_a_zDbName,
@@ -6182,7 +6474,7 @@ mod __dllgen {
                     ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                76 => {
+                77 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let __dllgen_a_arg0 = ::dllgen_runtime::marshal::handle::decode_c(
                         &mut __dllgen_args,
@@ -6200,7 +6492,7 @@ mod __dllgen {
                             .call::<
                                 i32,
                             >(
-                                self.__dllgen_f76 as *const ::core::ffi::c_void,
+                                self.__dllgen_f77 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
                                 "`sqlite3_db_release_memory`",
                             );
@@ -6210,7 +6502,7 @@ mod __dllgen {
                             ::dllgen_runtime::WireError,
                         >::Ok(
                             (self
-                                .__dllgen_f76)(
+                                .__dllgen_f77)(
                                 ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_arg0),
                             ),
                         );
@@ -6224,7 +6516,7 @@ mod __dllgen {
                     ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                77 => {
+                78 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let __dllgen_a_arg0 = ::dllgen_runtime::marshal::handle::decode_c(
                         &mut __dllgen_args,
@@ -6270,7 +6562,7 @@ mod __dllgen {
                             .call::<
                                 i32,
                             >(
-                                self.__dllgen_f77 as *const ::core::ffi::c_void,
+                                self.__dllgen_f78 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
                                 "`sqlite3_db_status`",
                             );
@@ -6280,7 +6572,7 @@ mod __dllgen {
                             ::dllgen_runtime::WireError,
                         >::Ok(
                             (self
-                                .__dllgen_f77)(
+                                .__dllgen_f78)(
                                 ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_arg0),
                                 __dllgen_a_op,
                                 ::dllgen_runtime::marshal::out_value::ptr(
@@ -6326,7 +6618,7 @@ mod __dllgen {
                     )?;
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                78 => {
+                79 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let __dllgen_a_db = ::dllgen_runtime::marshal::handle::decode_c(
                         &mut __dllgen_args,
@@ -6377,7 +6669,7 @@ mod __dllgen {
                             .call::<
                                 i32,
                             >(
-                                self.__dllgen_f78 as *const ::core::ffi::c_void,
+                                self.__dllgen_f79 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
                                 "`sqlite3_deserialize`",
                             );
@@ -6387,7 +6679,7 @@ mod __dllgen {
                             ::dllgen_runtime::WireError,
                         >::Ok(
                             (self
-                                .__dllgen_f78)(
+                                .__dllgen_f79)(
                                 ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_db),
                                 ::dllgen_runtime::marshal::in_string::ptr(
                                     &__dllgen_a_zSchema,
@@ -6430,7 +6722,7 @@ mod __dllgen {
                     ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                79 => {
+                80 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let __dllgen_a_db = ::dllgen_runtime::marshal::handle::decode_c(
                         &mut __dllgen_args,
@@ -6454,7 +6746,7 @@ mod __dllgen {
                             .call::<
                                 i32,
                             >(
-                                self.__dllgen_f79 as *const ::core::ffi::c_void,
+                                self.__dllgen_f80 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
                                 "`sqlite3_drop_modules`",
                             );
@@ -6464,7 +6756,7 @@ mod __dllgen {
                             ::dllgen_runtime::WireError,
                         >::Ok(
                             (self
-                                .__dllgen_f79)(
+                                .__dllgen_f80)(
                                 ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_db),
                                 ::dllgen_runtime::marshal::in_strings::ptr_optional(
                                     &__dllgen_a_azKeep,
@@ -6481,7 +6773,7 @@ mod __dllgen {
                     ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                80 => {
+                81 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let __dllgen_a_db = ::dllgen_runtime::marshal::handle::decode_c(
                         &mut __dllgen_args,
@@ -6502,7 +6794,7 @@ mod __dllgen {
                             .call::<
                                 i32,
                             >(
-                                self.__dllgen_f80 as *const ::core::ffi::c_void,
+                                self.__dllgen_f81 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
                                 "`sqlite3_enable_load_extension`",
                             );
@@ -6512,7 +6804,7 @@ mod __dllgen {
                             ::dllgen_runtime::WireError,
                         >::Ok(
                             (self
-                                .__dllgen_f80)(
+                                .__dllgen_f81)(
                                 ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_db),
                                 __dllgen_a_onoff,
                             ),
@@ -6527,7 +6819,7 @@ mod __dllgen {
                     ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                81 => {
+                82 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let __dllgen_a_arg0: i32 = ::dllgen_runtime::marshal::value::decode_c(
                         &mut __dllgen_args,
@@ -6541,7 +6833,7 @@ mod __dllgen {
                             .call::<
                                 i32,
                             >(
-                                self.__dllgen_f81 as *const ::core::ffi::c_void,
+                                self.__dllgen_f82 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
                                 "`sqlite3_enable_shared_cache`",
                             );
@@ -6549,13 +6841,13 @@ mod __dllgen {
                         let __dllgen_r = ::core::result::Result::<
                             _,
                             ::dllgen_runtime::WireError,
-                        >::Ok((self.__dllgen_f81)(__dllgen_a_arg0));
+                        >::Ok((self.__dllgen_f82)(__dllgen_a_arg0));
                         __dllgen_r
                     }?;
                     ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                82 => {
+                83 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let __dllgen_a_db = ::dllgen_runtime::marshal::handle::decode_c(
                         &mut __dllgen_args,
@@ -6571,7 +6863,7 @@ mod __dllgen {
                             .call::<
                                 i32,
                             >(
-                                self.__dllgen_f82 as *const ::core::ffi::c_void,
+                                self.__dllgen_f83 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
                                 "`sqlite3_errcode`",
                             );
@@ -6581,7 +6873,7 @@ mod __dllgen {
                             ::dllgen_runtime::WireError,
                         >::Ok(
                             (self
-                                .__dllgen_f82)(
+                                .__dllgen_f83)(
                                 ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_db),
                             ),
                         );
@@ -6593,52 +6885,6 @@ mod __dllgen {
                         false,
                     );
                     ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
-                    Ok(::dllgen_runtime::Status::Ok)
-                }
-                83 => {
-                    let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
-                    let __dllgen_a_arg0 = ::dllgen_runtime::marshal::handle::decode_c(
-                        &mut __dllgen_args,
-                        3,
-                        false,
-                        false,
-                    )?;
-                    __dllgen_args.finish()?;
-                    let __dllgen_ret = unsafe {
-                        #[cfg(target_arch = "x86")]
-                        let __dllgen_r = ::dllgen_runtime::native::Words::new()
-                            .push(
-                                ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_arg0),
-                            )
-                            .call::<
-                                *const u8,
-                            >(
-                                self.__dllgen_f83 as *const ::core::ffi::c_void,
-                                ::dllgen_runtime::native::Pops::Caller,
-                                "`sqlite3_errmsg`",
-                            );
-                        #[cfg(not(target_arch = "x86"))]
-                        let __dllgen_r = ::core::result::Result::<
-                            _,
-                            ::dllgen_runtime::WireError,
-                        >::Ok(
-                            (self
-                                .__dllgen_f83)(
-                                ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_arg0),
-                            ),
-                        );
-                        __dllgen_r
-                    }?;
-                    ::dllgen_runtime::marshal::handle::after_call(
-                        &__dllgen_a_arg0,
-                        3,
-                        false,
-                    );
-                    unsafe {
-                        ::dllgen_runtime::marshal::ret_string::reply::<
-                            ::dllgen_runtime::marshal::Utf8,
-                        >(__dllgen_out, __dllgen_ret)
-                    };
                     Ok(::dllgen_runtime::Status::Ok)
                 }
                 84 => {
@@ -6657,11 +6903,11 @@ mod __dllgen {
                                 ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_arg0),
                             )
                             .call::<
-                                *const u16,
+                                *const u8,
                             >(
                                 self.__dllgen_f84 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
-                                "`sqlite3_errmsg16`",
+                                "`sqlite3_errmsg`",
                             );
                         #[cfg(not(target_arch = "x86"))]
                         let __dllgen_r = ::core::result::Result::<
@@ -6682,12 +6928,58 @@ mod __dllgen {
                     );
                     unsafe {
                         ::dllgen_runtime::marshal::ret_string::reply::<
-                            ::dllgen_runtime::marshal::Utf16,
+                            ::dllgen_runtime::marshal::Utf8,
                         >(__dllgen_out, __dllgen_ret)
                     };
                     Ok(::dllgen_runtime::Status::Ok)
                 }
                 85 => {
+                    let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
+                    let __dllgen_a_arg0 = ::dllgen_runtime::marshal::handle::decode_c(
+                        &mut __dllgen_args,
+                        3,
+                        false,
+                        false,
+                    )?;
+                    __dllgen_args.finish()?;
+                    let __dllgen_ret = unsafe {
+                        #[cfg(target_arch = "x86")]
+                        let __dllgen_r = ::dllgen_runtime::native::Words::new()
+                            .push(
+                                ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_arg0),
+                            )
+                            .call::<
+                                *const u16,
+                            >(
+                                self.__dllgen_f85 as *const ::core::ffi::c_void,
+                                ::dllgen_runtime::native::Pops::Caller,
+                                "`sqlite3_errmsg16`",
+                            );
+                        #[cfg(not(target_arch = "x86"))]
+                        let __dllgen_r = ::core::result::Result::<
+                            _,
+                            ::dllgen_runtime::WireError,
+                        >::Ok(
+                            (self
+                                .__dllgen_f85)(
+                                ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_arg0),
+                            ),
+                        );
+                        __dllgen_r
+                    }?;
+                    ::dllgen_runtime::marshal::handle::after_call(
+                        &__dllgen_a_arg0,
+                        3,
+                        false,
+                    );
+                    unsafe {
+                        ::dllgen_runtime::marshal::ret_string::reply::<
+                            ::dllgen_runtime::marshal::Utf16,
+                        >(__dllgen_out, __dllgen_ret)
+                    };
+                    Ok(::dllgen_runtime::Status::Ok)
+                }
+                86 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let __dllgen_a_db = ::dllgen_runtime::marshal::handle::decode_c(
                         &mut __dllgen_args,
@@ -6703,7 +6995,7 @@ mod __dllgen {
                             .call::<
                                 i32,
                             >(
-                                self.__dllgen_f85 as *const ::core::ffi::c_void,
+                                self.__dllgen_f86 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
                                 "`sqlite3_error_offset`",
                             );
@@ -6713,7 +7005,7 @@ mod __dllgen {
                             ::dllgen_runtime::WireError,
                         >::Ok(
                             (self
-                                .__dllgen_f85)(
+                                .__dllgen_f86)(
                                 ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_db),
                             ),
                         );
@@ -6727,7 +7019,7 @@ mod __dllgen {
                     ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                86 => {
+                87 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let __dllgen_a_arg0: i32 = ::dllgen_runtime::marshal::value::decode_c(
                         &mut __dllgen_args,
@@ -6741,7 +7033,7 @@ mod __dllgen {
                             .call::<
                                 *const u8,
                             >(
-                                self.__dllgen_f86 as *const ::core::ffi::c_void,
+                                self.__dllgen_f87 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
                                 "`sqlite3_errstr`",
                             );
@@ -6749,7 +7041,7 @@ mod __dllgen {
                         let __dllgen_r = ::core::result::Result::<
                             _,
                             ::dllgen_runtime::WireError,
-                        >::Ok((self.__dllgen_f86)(__dllgen_a_arg0));
+                        >::Ok((self.__dllgen_f87)(__dllgen_a_arg0));
                         __dllgen_r
                     }?;
                     unsafe {
@@ -6759,7 +7051,7 @@ mod __dllgen {
                     };
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                87 => {
+                88 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let __dllgen_a_arg0 = ::dllgen_runtime::marshal::handle::decode_c(
                         &mut __dllgen_args,
@@ -6788,7 +7080,7 @@ mod __dllgen {
                             .push(
                                 __dllgen_a_callback
                                     .then_some(
-                                        __dllgen_callback_87_2
+                                        __dllgen_callback_88_2
                                             as unsafe extern "C" fn(
                                                 *mut ::core::ffi::c_void,
                                                 i32,
@@ -6802,7 +7094,7 @@ mod __dllgen {
                             .call::<
                                 i32,
                             >(
-                                self.__dllgen_f87 as *const ::core::ffi::c_void,
+                                self.__dllgen_f88 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
                                 "`sqlite3_exec`",
                             );
@@ -6812,12 +7104,12 @@ mod __dllgen {
                             ::dllgen_runtime::WireError,
                         >::Ok(
                             (self
-                                .__dllgen_f87)(
+                                .__dllgen_f88)(
                                 ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_arg0),
                                 ::dllgen_runtime::marshal::in_string::ptr(&__dllgen_a_sql),
                                 __dllgen_a_callback
                                     .then_some(
-                                        __dllgen_callback_87_2
+                                        __dllgen_callback_88_2
                                             as unsafe extern "C" fn(
                                                 *mut ::core::ffi::c_void,
                                                 i32,
@@ -6842,7 +7134,7 @@ mod __dllgen {
                         >(__dllgen_a_errmsg)
                     };
                     if !__dllgen_a_errmsg.is_null() {
-                        unsafe { (self.__dllgen_helper87_4)(__dllgen_a_errmsg) };
+                        unsafe { (self.__dllgen_helper88_4)(__dllgen_a_errmsg) };
                     }
                     ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
                     ::dllgen_runtime::marshal::out_string::reply::<
@@ -6850,7 +7142,7 @@ mod __dllgen {
                     >(__dllgen_out, &__dllgen_a_errmsg_copy);
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                88 => {
+                89 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let __dllgen_a_pStmt = ::dllgen_runtime::marshal::handle::decode_c(
                         &mut __dllgen_args,
@@ -6868,7 +7160,7 @@ mod __dllgen {
                             .call::<
                                 *const u8,
                             >(
-                                self.__dllgen_f88 as *const ::core::ffi::c_void,
+                                self.__dllgen_f89 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
                                 "`sqlite3_expanded_sql`",
                             );
@@ -6878,7 +7170,7 @@ mod __dllgen {
                             ::dllgen_runtime::WireError,
                         >::Ok(
                             (self
-                                .__dllgen_f88)(
+                                .__dllgen_f89)(
                                 ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_pStmt),
                             ),
                         );
@@ -6897,14 +7189,14 @@ mod __dllgen {
                     if !__dllgen_ret.is_null() {
                         unsafe {
                             (self
-                                .__dllgen_helper88)(
+                                .__dllgen_helper89)(
                                 __dllgen_ret as *mut ::core::ffi::c_void,
                             )
                         };
                     }
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                89 => {
+                90 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let __dllgen_a_arg0 = ::dllgen_runtime::marshal::handle::decode_c(
                         &mut __dllgen_args,
@@ -6922,7 +7214,7 @@ mod __dllgen {
                             .call::<
                                 i32,
                             >(
-                                self.__dllgen_f89 as *const ::core::ffi::c_void,
+                                self.__dllgen_f90 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
                                 "`sqlite3_expired`",
                             );
@@ -6932,7 +7224,7 @@ mod __dllgen {
                             ::dllgen_runtime::WireError,
                         >::Ok(
                             (self
-                                .__dllgen_f89)(
+                                .__dllgen_f90)(
                                 ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_arg0),
                             ),
                         );
@@ -6946,7 +7238,7 @@ mod __dllgen {
                     ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                90 => {
+                91 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let __dllgen_a_db = ::dllgen_runtime::marshal::handle::decode_c(
                         &mut __dllgen_args,
@@ -6962,7 +7254,7 @@ mod __dllgen {
                             .call::<
                                 i32,
                             >(
-                                self.__dllgen_f90 as *const ::core::ffi::c_void,
+                                self.__dllgen_f91 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
                                 "`sqlite3_extended_errcode`",
                             );
@@ -6972,7 +7264,7 @@ mod __dllgen {
                             ::dllgen_runtime::WireError,
                         >::Ok(
                             (self
-                                .__dllgen_f90)(
+                                .__dllgen_f91)(
                                 ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_db),
                             ),
                         );
@@ -6986,7 +7278,7 @@ mod __dllgen {
                     ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                91 => {
+                92 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let __dllgen_a_arg0 = ::dllgen_runtime::marshal::handle::decode_c(
                         &mut __dllgen_args,
@@ -7009,7 +7301,7 @@ mod __dllgen {
                             .call::<
                                 i32,
                             >(
-                                self.__dllgen_f91 as *const ::core::ffi::c_void,
+                                self.__dllgen_f92 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
                                 "`sqlite3_extended_result_codes`",
                             );
@@ -7019,7 +7311,7 @@ mod __dllgen {
                             ::dllgen_runtime::WireError,
                         >::Ok(
                             (self
-                                .__dllgen_f91)(
+                                .__dllgen_f92)(
                                 ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_arg0),
                                 __dllgen_a_onoff,
                             ),
@@ -7034,7 +7326,7 @@ mod __dllgen {
                     ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                92 => {
+                93 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let __dllgen_a_db = ::dllgen_runtime::marshal::handle::decode_c(
                         &mut __dllgen_args,
@@ -7071,7 +7363,7 @@ mod __dllgen {
                             .call::<
                                 i32,
                             >(
-                                self.__dllgen_f92 as *const ::core::ffi::c_void,
+                                self.__dllgen_f93 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
                                 "`sqlite3_file_control_int`",
                             );
@@ -7081,7 +7373,7 @@ mod __dllgen {
                             ::dllgen_runtime::WireError,
                         >::Ok(
                             (self
-                                .__dllgen_f92)(
+                                .__dllgen_f93)(
                                 ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_db),
                                 ::dllgen_runtime::marshal::in_string::ptr(
                                     &__dllgen_a_zDbName,
@@ -7108,52 +7400,6 @@ mod __dllgen {
                     )?;
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                93 => {
-                    let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
-                    let __dllgen_a_arg0 = ::dllgen_runtime::marshal::handle::decode_c(
-                        &mut __dllgen_args,
-                        4,
-                        false,
-                        false,
-                    )?;
-                    __dllgen_args.finish()?;
-                    let __dllgen_ret = unsafe {
-                        #[cfg(target_arch = "x86")]
-                        let __dllgen_r = ::dllgen_runtime::native::Words::new()
-                            .push(
-                                ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_arg0),
-                            )
-                            .call::<
-                                *const u8,
-                            >(
-                                self.__dllgen_f93 as *const ::core::ffi::c_void,
-                                ::dllgen_runtime::native::Pops::Caller,
-                                "`sqlite3_filename_database`",
-                            );
-                        #[cfg(not(target_arch = "x86"))]
-                        let __dllgen_r = ::core::result::Result::<
-                            _,
-                            ::dllgen_runtime::WireError,
-                        >::Ok(
-                            (self
-                                .__dllgen_f93)(
-                                ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_arg0),
-                            ),
-                        );
-                        __dllgen_r
-                    }?;
-                    ::dllgen_runtime::marshal::handle::after_call(
-                        &__dllgen_a_arg0,
-                        4,
-                        false,
-                    );
-                    unsafe {
-                        ::dllgen_runtime::marshal::ret_string::reply::<
-                            ::dllgen_runtime::marshal::Utf8,
-                        >(__dllgen_out, __dllgen_ret)
-                    };
-                    Ok(::dllgen_runtime::Status::Ok)
-                }
                 94 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let __dllgen_a_arg0 = ::dllgen_runtime::marshal::handle::decode_c(
@@ -7174,7 +7420,7 @@ mod __dllgen {
                             >(
                                 self.__dllgen_f94 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
-                                "`sqlite3_filename_journal`",
+                                "`sqlite3_filename_database`",
                             );
                         #[cfg(not(target_arch = "x86"))]
                         let __dllgen_r = ::core::result::Result::<
@@ -7220,7 +7466,7 @@ mod __dllgen {
                             >(
                                 self.__dllgen_f95 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
-                                "`sqlite3_filename_wal`",
+                                "`sqlite3_filename_journal`",
                             );
                         #[cfg(not(target_arch = "x86"))]
                         let __dllgen_r = ::core::result::Result::<
@@ -7248,6 +7494,52 @@ mod __dllgen {
                 }
                 96 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
+                    let __dllgen_a_arg0 = ::dllgen_runtime::marshal::handle::decode_c(
+                        &mut __dllgen_args,
+                        4,
+                        false,
+                        false,
+                    )?;
+                    __dllgen_args.finish()?;
+                    let __dllgen_ret = unsafe {
+                        #[cfg(target_arch = "x86")]
+                        let __dllgen_r = ::dllgen_runtime::native::Words::new()
+                            .push(
+                                ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_arg0),
+                            )
+                            .call::<
+                                *const u8,
+                            >(
+                                self.__dllgen_f96 as *const ::core::ffi::c_void,
+                                ::dllgen_runtime::native::Pops::Caller,
+                                "`sqlite3_filename_wal`",
+                            );
+                        #[cfg(not(target_arch = "x86"))]
+                        let __dllgen_r = ::core::result::Result::<
+                            _,
+                            ::dllgen_runtime::WireError,
+                        >::Ok(
+                            (self
+                                .__dllgen_f96)(
+                                ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_arg0),
+                            ),
+                        );
+                        __dllgen_r
+                    }?;
+                    ::dllgen_runtime::marshal::handle::after_call(
+                        &__dllgen_a_arg0,
+                        4,
+                        false,
+                    );
+                    unsafe {
+                        ::dllgen_runtime::marshal::ret_string::reply::<
+                            ::dllgen_runtime::marshal::Utf8,
+                        >(__dllgen_out, __dllgen_ret)
+                    };
+                    Ok(::dllgen_runtime::Status::Ok)
+                }
+                97 => {
+                    let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let __dllgen_a_pStmt = ::dllgen_runtime::marshal::handle::decode_c(
                         &mut __dllgen_args,
                         6,
@@ -7264,7 +7556,7 @@ mod __dllgen {
                             .call::<
                                 i32,
                             >(
-                                self.__dllgen_f96 as *const ::core::ffi::c_void,
+                                self.__dllgen_f97 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
                                 "`sqlite3_finalize`",
                             );
@@ -7274,7 +7566,7 @@ mod __dllgen {
                             ::dllgen_runtime::WireError,
                         >::Ok(
                             (self
-                                .__dllgen_f96)(
+                                .__dllgen_f97)(
                                 ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_pStmt),
                             ),
                         );
@@ -7288,7 +7580,7 @@ mod __dllgen {
                     ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                97 => {
+                98 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let __dllgen_a_arg0 = ::dllgen_runtime::marshal::handle::decode_c(
                         &mut __dllgen_args,
@@ -7306,7 +7598,7 @@ mod __dllgen {
                             .call::<
                                 (),
                             >(
-                                self.__dllgen_f97 as *const ::core::ffi::c_void,
+                                self.__dllgen_f98 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
                                 "`sqlite3_free_filename`",
                             );
@@ -7316,7 +7608,7 @@ mod __dllgen {
                             ::dllgen_runtime::WireError,
                         >::Ok(
                             (self
-                                .__dllgen_f97)(
+                                .__dllgen_f98)(
                                 ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_arg0),
                             ),
                         );
@@ -7329,7 +7621,7 @@ mod __dllgen {
                     );
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                98 => {
+                99 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let __dllgen_a_arg0 = ::dllgen_runtime::marshal::handle::decode_c(
                         &mut __dllgen_args,
@@ -7347,7 +7639,7 @@ mod __dllgen {
                             .call::<
                                 i32,
                             >(
-                                self.__dllgen_f98 as *const ::core::ffi::c_void,
+                                self.__dllgen_f99 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
                                 "`sqlite3_get_autocommit`",
                             );
@@ -7357,7 +7649,7 @@ mod __dllgen {
                             ::dllgen_runtime::WireError,
                         >::Ok(
                             (self
-                                .__dllgen_f98)(
+                                .__dllgen_f99)(
                                 ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_arg0),
                             ),
                         );
@@ -7371,7 +7663,7 @@ mod __dllgen {
                     ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                99 => {
+                100 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let __dllgen_a_db = ::dllgen_runtime::marshal::handle::decode_c(
                         &mut __dllgen_args,
@@ -7413,7 +7705,7 @@ mod __dllgen {
                             .call::<
                                 i32,
                             >(
-                                self.__dllgen_f99 as *const ::core::ffi::c_void,
+                                self.__dllgen_f100 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
                                 "`sqlite3_get_table`",
                             );
@@ -7423,7 +7715,7 @@ mod __dllgen {
                             ::dllgen_runtime::WireError,
                         >::Ok(
                             (self
-                                .__dllgen_f99)(
+                                .__dllgen_f100)(
                                 ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_db),
                                 ::dllgen_runtime::marshal::in_string::ptr(&__dllgen_a_zSql),
                                 &mut __dllgen_a_pazResult,
@@ -7462,7 +7754,7 @@ mod __dllgen {
                         )
                     };
                     if !__dllgen_a_pazResult.is_null() {
-                        unsafe { (self.__dllgen_helper99_2)(__dllgen_a_pazResult) };
+                        unsafe { (self.__dllgen_helper100_2)(__dllgen_a_pazResult) };
                     }
                     let __dllgen_a_pazResult_copy = __dllgen_a_pazResult_copy?;
                     let __dllgen_a_pzErrmsg_copy = unsafe {
@@ -7471,7 +7763,7 @@ mod __dllgen {
                         >(__dllgen_a_pzErrmsg)
                     };
                     if !__dllgen_a_pzErrmsg.is_null() {
-                        unsafe { (self.__dllgen_helper99_5)(__dllgen_a_pzErrmsg) };
+                        unsafe { (self.__dllgen_helper100_5)(__dllgen_a_pzErrmsg) };
                     }
                     ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
                     ::dllgen_runtime::marshal::out_strings::reply::<
@@ -7492,7 +7784,7 @@ mod __dllgen {
                     >(__dllgen_out, &__dllgen_a_pzErrmsg_copy);
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                100 => {
+                101 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     __dllgen_args.finish()?;
                     let __dllgen_ret = unsafe {
@@ -7501,7 +7793,7 @@ mod __dllgen {
                             .call::<
                                 i32,
                             >(
-                                self.__dllgen_f100 as *const ::core::ffi::c_void,
+                                self.__dllgen_f101 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
                                 "`sqlite3_global_recover`",
                             );
@@ -7509,13 +7801,13 @@ mod __dllgen {
                         let __dllgen_r = ::core::result::Result::<
                             _,
                             ::dllgen_runtime::WireError,
-                        >::Ok((self.__dllgen_f100)());
+                        >::Ok((self.__dllgen_f101)());
                         __dllgen_r
                     }?;
                     ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                101 => {
+                102 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let __dllgen_a_N: i64 = ::dllgen_runtime::marshal::value::decode_c(
                         &mut __dllgen_args,
@@ -7529,7 +7821,7 @@ mod __dllgen {
                             .call::<
                                 i64,
                             >(
-                                self.__dllgen_f101 as *const ::core::ffi::c_void,
+                                self.__dllgen_f102 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
                                 "`sqlite3_hard_heap_limit64`",
                             );
@@ -7537,13 +7829,13 @@ mod __dllgen {
                         let __dllgen_r = ::core::result::Result::<
                             _,
                             ::dllgen_runtime::WireError,
-                        >::Ok((self.__dllgen_f101)(__dllgen_a_N));
+                        >::Ok((self.__dllgen_f102)(__dllgen_a_N));
                         __dllgen_r
                     }?;
                     ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                102 => {
+                103 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     __dllgen_args.finish()?;
                     let __dllgen_ret = unsafe {
@@ -7552,7 +7844,7 @@ mod __dllgen {
                             .call::<
                                 i32,
                             >(
-                                self.__dllgen_f102 as *const ::core::ffi::c_void,
+                                self.__dllgen_f103 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
                                 "`sqlite3_initialize`",
                             );
@@ -7560,13 +7852,13 @@ mod __dllgen {
                         let __dllgen_r = ::core::result::Result::<
                             _,
                             ::dllgen_runtime::WireError,
-                        >::Ok((self.__dllgen_f102)());
+                        >::Ok((self.__dllgen_f103)());
                         __dllgen_r
                     }?;
                     ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                103 => {
+                104 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let __dllgen_a_arg0 = ::dllgen_runtime::marshal::handle::decode_c(
                         &mut __dllgen_args,
@@ -7584,7 +7876,7 @@ mod __dllgen {
                             .call::<
                                 (),
                             >(
-                                self.__dllgen_f103 as *const ::core::ffi::c_void,
+                                self.__dllgen_f104 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
                                 "`sqlite3_interrupt`",
                             );
@@ -7594,7 +7886,7 @@ mod __dllgen {
                             ::dllgen_runtime::WireError,
                         >::Ok(
                             (self
-                                .__dllgen_f103)(
+                                .__dllgen_f104)(
                                 ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_arg0),
                             ),
                         );
@@ -7607,7 +7899,7 @@ mod __dllgen {
                     );
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                104 => {
+                105 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let __dllgen_a_arg0 = ::dllgen_runtime::marshal::in_buffer::decode::<
                         u8,
@@ -7632,7 +7924,7 @@ mod __dllgen {
                             .call::<
                                 i32,
                             >(
-                                self.__dllgen_f104 as *const ::core::ffi::c_void,
+                                self.__dllgen_f105 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
                                 "`sqlite3_keyword_check`",
                             );
@@ -7642,7 +7934,7 @@ mod __dllgen {
                             ::dllgen_runtime::WireError,
                         >::Ok(
                             (self
-                                .__dllgen_f104)(
+                                .__dllgen_f105)(
                                 ::dllgen_runtime::marshal::in_buffer::ptr(&__dllgen_a_arg0),
                                 __dllgen_a_arg1,
                             ),
@@ -7652,7 +7944,7 @@ mod __dllgen {
                     ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                105 => {
+                106 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     __dllgen_args.finish()?;
                     let __dllgen_ret = unsafe {
@@ -7661,7 +7953,7 @@ mod __dllgen {
                             .call::<
                                 i32,
                             >(
-                                self.__dllgen_f105 as *const ::core::ffi::c_void,
+                                self.__dllgen_f106 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
                                 "`sqlite3_keyword_count`",
                             );
@@ -7669,13 +7961,13 @@ mod __dllgen {
                         let __dllgen_r = ::core::result::Result::<
                             _,
                             ::dllgen_runtime::WireError,
-                        >::Ok((self.__dllgen_f105)());
+                        >::Ok((self.__dllgen_f106)());
                         __dllgen_r
                     }?;
                     ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                106 => {
+                107 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let __dllgen_a_arg0: i32 = ::dllgen_runtime::marshal::value::decode_c(
                         &mut __dllgen_args,
@@ -7701,7 +7993,7 @@ mod __dllgen {
                             .call::<
                                 i32,
                             >(
-                                self.__dllgen_f106 as *const ::core::ffi::c_void,
+                                self.__dllgen_f107 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
                                 "`sqlite3_keyword_name`",
                             );
@@ -7711,7 +8003,7 @@ mod __dllgen {
                             ::dllgen_runtime::WireError,
                         >::Ok(
                             (self
-                                .__dllgen_f106)(
+                                .__dllgen_f107)(
                                 __dllgen_a_arg0,
                                 &mut __dllgen_a_arg1,
                                 ::dllgen_runtime::marshal::out_value::ptr(
@@ -7759,7 +8051,7 @@ mod __dllgen {
                     )?;
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                107 => {
+                108 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let __dllgen_a_arg0 = ::dllgen_runtime::marshal::handle::decode_c(
                         &mut __dllgen_args,
@@ -7777,7 +8069,7 @@ mod __dllgen {
                             .call::<
                                 i64,
                             >(
-                                self.__dllgen_f107 as *const ::core::ffi::c_void,
+                                self.__dllgen_f108 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
                                 "`sqlite3_last_insert_rowid`",
                             );
@@ -7787,7 +8079,7 @@ mod __dllgen {
                             ::dllgen_runtime::WireError,
                         >::Ok(
                             (self
-                                .__dllgen_f107)(
+                                .__dllgen_f108)(
                                 ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_arg0),
                             ),
                         );
@@ -7801,7 +8093,7 @@ mod __dllgen {
                     ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                108 => {
+                109 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     __dllgen_args.finish()?;
                     let __dllgen_ret = unsafe {
@@ -7810,7 +8102,7 @@ mod __dllgen {
                             .call::<
                                 *const u8,
                             >(
-                                self.__dllgen_f108 as *const ::core::ffi::c_void,
+                                self.__dllgen_f109 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
                                 "`sqlite3_libversion`",
                             );
@@ -7818,7 +8110,7 @@ mod __dllgen {
                         let __dllgen_r = ::core::result::Result::<
                             _,
                             ::dllgen_runtime::WireError,
-                        >::Ok((self.__dllgen_f108)());
+                        >::Ok((self.__dllgen_f109)());
                         __dllgen_r
                     }?;
                     unsafe {
@@ -7828,7 +8120,7 @@ mod __dllgen {
                     };
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                109 => {
+                110 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     __dllgen_args.finish()?;
                     let __dllgen_ret = unsafe {
@@ -7837,7 +8129,7 @@ mod __dllgen {
                             .call::<
                                 i32,
                             >(
-                                self.__dllgen_f109 as *const ::core::ffi::c_void,
+                                self.__dllgen_f110 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
                                 "`sqlite3_libversion_number`",
                             );
@@ -7845,13 +8137,13 @@ mod __dllgen {
                         let __dllgen_r = ::core::result::Result::<
                             _,
                             ::dllgen_runtime::WireError,
-                        >::Ok((self.__dllgen_f109)());
+                        >::Ok((self.__dllgen_f110)());
                         __dllgen_r
                     }?;
                     ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                110 => {
+                111 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let __dllgen_a_arg0 = ::dllgen_runtime::marshal::handle::decode_c(
                         &mut __dllgen_args,
@@ -7879,7 +8171,7 @@ mod __dllgen {
                             .call::<
                                 i32,
                             >(
-                                self.__dllgen_f110 as *const ::core::ffi::c_void,
+                                self.__dllgen_f111 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
                                 "`sqlite3_limit`",
                             );
@@ -7889,7 +8181,7 @@ mod __dllgen {
                             ::dllgen_runtime::WireError,
                         >::Ok(
                             (self
-                                .__dllgen_f110)(
+                                .__dllgen_f111)(
                                 ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_arg0),
                                 __dllgen_a_id,
                                 __dllgen_a_newVal,
@@ -7905,7 +8197,7 @@ mod __dllgen {
                     ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                111 => {
+                112 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let __dllgen_a_db = ::dllgen_runtime::marshal::handle::decode_c(
                         &mut __dllgen_args,
@@ -7935,7 +8227,7 @@ mod __dllgen {
                             .call::<
                                 i32,
                             >(
-                                self.__dllgen_f111 as *const ::core::ffi::c_void,
+                                self.__dllgen_f112 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
                                 "`sqlite3_load_extension`",
                             );
@@ -7945,7 +8237,7 @@ mod __dllgen {
                             ::dllgen_runtime::WireError,
                         >::Ok(
                             (self
-                                .__dllgen_f111)(
+                                .__dllgen_f112)(
                                 ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_db),
                                 ::dllgen_runtime::marshal::in_string::ptr(
                                     &__dllgen_a_zFile,
@@ -7969,7 +8261,7 @@ mod __dllgen {
                         >(__dllgen_a_pzErrMsg)
                     };
                     if !__dllgen_a_pzErrMsg.is_null() {
-                        unsafe { (self.__dllgen_helper111_3)(__dllgen_a_pzErrMsg) };
+                        unsafe { (self.__dllgen_helper112_3)(__dllgen_a_pzErrMsg) };
                     }
                     ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
                     ::dllgen_runtime::marshal::out_string::reply::<
@@ -7977,7 +8269,7 @@ mod __dllgen {
                     >(__dllgen_out, &__dllgen_a_pzErrMsg_copy);
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                112 => {
+                113 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let __dllgen_a_iErrCode: i32 = ::dllgen_runtime::marshal::value::decode_c(
                         &mut __dllgen_args,
@@ -8005,7 +8297,7 @@ mod __dllgen {
                             .call::<
                                 (),
                             >(
-                                self.__dllgen_f112 as *const ::core::ffi::c_void,
+                                self.__dllgen_f113 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
                                 "`sqlite3_log_str`",
                             );
@@ -8015,7 +8307,7 @@ mod __dllgen {
                             ::dllgen_runtime::WireError,
                         >::Ok(
                             (self
-                                .__dllgen_f112)(
+                                .__dllgen_f113)(
                                 __dllgen_a_iErrCode,
                                 ::dllgen_runtime::marshal::in_string::ptr(
                                     &__dllgen_a_zFormat,
@@ -8027,7 +8319,7 @@ mod __dllgen {
                     }?;
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                113 => {
+                114 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let __dllgen_a_resetFlag: i32 = ::dllgen_runtime::marshal::value::decode_c(
                         &mut __dllgen_args,
@@ -8041,7 +8333,7 @@ mod __dllgen {
                             .call::<
                                 i64,
                             >(
-                                self.__dllgen_f113 as *const ::core::ffi::c_void,
+                                self.__dllgen_f114 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
                                 "`sqlite3_memory_highwater`",
                             );
@@ -8049,13 +8341,13 @@ mod __dllgen {
                         let __dllgen_r = ::core::result::Result::<
                             _,
                             ::dllgen_runtime::WireError,
-                        >::Ok((self.__dllgen_f113)(__dllgen_a_resetFlag));
+                        >::Ok((self.__dllgen_f114)(__dllgen_a_resetFlag));
                         __dllgen_r
                     }?;
                     ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                114 => {
+                115 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     __dllgen_args.finish()?;
                     let __dllgen_ret = unsafe {
@@ -8064,7 +8356,7 @@ mod __dllgen {
                             .call::<
                                 i64,
                             >(
-                                self.__dllgen_f114 as *const ::core::ffi::c_void,
+                                self.__dllgen_f115 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
                                 "`sqlite3_memory_used`",
                             );
@@ -8072,13 +8364,13 @@ mod __dllgen {
                         let __dllgen_r = ::core::result::Result::<
                             _,
                             ::dllgen_runtime::WireError,
-                        >::Ok((self.__dllgen_f114)());
+                        >::Ok((self.__dllgen_f115)());
                         __dllgen_r
                     }?;
                     ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                115 => {
+                116 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let __dllgen_a_zFormat = ::dllgen_runtime::marshal::in_string::decode::<
                         ::dllgen_runtime::marshal::Utf8,
@@ -8100,65 +8392,9 @@ mod __dllgen {
                             .call::<
                                 *const u8,
                             >(
-                                self.__dllgen_f115 as *const ::core::ffi::c_void,
-                                ::dllgen_runtime::native::Pops::Caller,
-                                "`sqlite3_mprintf_double`",
-                            );
-                        #[cfg(not(target_arch = "x86"))]
-                        let __dllgen_r = ::core::result::Result::<
-                            _,
-                            ::dllgen_runtime::WireError,
-                        >::Ok(
-                            (self
-                                .__dllgen_f115)(
-                                ::dllgen_runtime::marshal::in_string::ptr(
-                                    &__dllgen_a_zFormat,
-                                ),
-                                __dllgen_a_arg,
-                            ),
-                        );
-                        __dllgen_r
-                    }?;
-                    unsafe {
-                        ::dllgen_runtime::marshal::ret_string::reply::<
-                            ::dllgen_runtime::marshal::Utf8,
-                        >(__dllgen_out, __dllgen_ret)
-                    };
-                    if !__dllgen_ret.is_null() {
-                        unsafe {
-                            (self
-                                .__dllgen_helper115)(
-                                __dllgen_ret as *mut ::core::ffi::c_void,
-                            )
-                        };
-                    }
-                    Ok(::dllgen_runtime::Status::Ok)
-                }
-                116 => {
-                    let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
-                    let __dllgen_a_zFormat = ::dllgen_runtime::marshal::in_string::decode::<
-                        ::dllgen_runtime::marshal::Utf8,
-                    >(&mut __dllgen_args, false)?;
-                    let __dllgen_a_arg: i64 = ::dllgen_runtime::marshal::value::decode_c(
-                        &mut __dllgen_args,
-                        &mut __dllgen_keep,
-                    )?;
-                    __dllgen_args.finish()?;
-                    let __dllgen_ret = unsafe {
-                        #[cfg(target_arch = "x86")]
-                        let __dllgen_r = ::dllgen_runtime::native::Words::new()
-                            .push(
-                                ::dllgen_runtime::marshal::in_string::ptr(
-                                    &__dllgen_a_zFormat,
-                                ),
-                            )
-                            .push(__dllgen_a_arg)
-                            .call::<
-                                *const u8,
-                            >(
                                 self.__dllgen_f116 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
-                                "`sqlite3_mprintf_int64`",
+                                "`sqlite3_mprintf_double`",
                             );
                         #[cfg(not(target_arch = "x86"))]
                         let __dllgen_r = ::core::result::Result::<
@@ -8195,9 +8431,10 @@ mod __dllgen {
                     let __dllgen_a_zFormat = ::dllgen_runtime::marshal::in_string::decode::<
                         ::dllgen_runtime::marshal::Utf8,
                     >(&mut __dllgen_args, false)?;
-                    let __dllgen_a_arg = ::dllgen_runtime::marshal::in_string::decode::<
-                        ::dllgen_runtime::marshal::Utf8,
-                    >(&mut __dllgen_args, true)?;
+                    let __dllgen_a_arg: i64 = ::dllgen_runtime::marshal::value::decode_c(
+                        &mut __dllgen_args,
+                        &mut __dllgen_keep,
+                    )?;
                     __dllgen_args.finish()?;
                     let __dllgen_ret = unsafe {
                         #[cfg(target_arch = "x86")]
@@ -8207,15 +8444,13 @@ mod __dllgen {
                                     &__dllgen_a_zFormat,
                                 ),
                             )
-                            .push(
-                                ::dllgen_runtime::marshal::in_string::ptr(&__dllgen_a_arg),
-                            )
+                            .push(__dllgen_a_arg)
                             .call::<
                                 *const u8,
                             >(
                                 self.__dllgen_f117 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
-                                "`sqlite3_mprintf_str`",
+                                "`sqlite3_mprintf_int64`",
                             );
                         #[cfg(not(target_arch = "x86"))]
                         let __dllgen_r = ::core::result::Result::<
@@ -8227,7 +8462,7 @@ mod __dllgen {
                                 ::dllgen_runtime::marshal::in_string::ptr(
                                     &__dllgen_a_zFormat,
                                 ),
-                                ::dllgen_runtime::marshal::in_string::ptr(&__dllgen_a_arg),
+                                __dllgen_a_arg,
                             ),
                         );
                         __dllgen_r
@@ -8249,6 +8484,63 @@ mod __dllgen {
                 }
                 118 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
+                    let __dllgen_a_zFormat = ::dllgen_runtime::marshal::in_string::decode::<
+                        ::dllgen_runtime::marshal::Utf8,
+                    >(&mut __dllgen_args, false)?;
+                    let __dllgen_a_arg = ::dllgen_runtime::marshal::in_string::decode::<
+                        ::dllgen_runtime::marshal::Utf8,
+                    >(&mut __dllgen_args, true)?;
+                    __dllgen_args.finish()?;
+                    let __dllgen_ret = unsafe {
+                        #[cfg(target_arch = "x86")]
+                        let __dllgen_r = ::dllgen_runtime::native::Words::new()
+                            .push(
+                                ::dllgen_runtime::marshal::in_string::ptr(
+                                    &__dllgen_a_zFormat,
+                                ),
+                            )
+                            .push(
+                                ::dllgen_runtime::marshal::in_string::ptr(&__dllgen_a_arg),
+                            )
+                            .call::<
+                                *const u8,
+                            >(
+                                self.__dllgen_f118 as *const ::core::ffi::c_void,
+                                ::dllgen_runtime::native::Pops::Caller,
+                                "`sqlite3_mprintf_str`",
+                            );
+                        #[cfg(not(target_arch = "x86"))]
+                        let __dllgen_r = ::core::result::Result::<
+                            _,
+                            ::dllgen_runtime::WireError,
+                        >::Ok(
+                            (self
+                                .__dllgen_f118)(
+                                ::dllgen_runtime::marshal::in_string::ptr(
+                                    &__dllgen_a_zFormat,
+                                ),
+                                ::dllgen_runtime::marshal::in_string::ptr(&__dllgen_a_arg),
+                            ),
+                        );
+                        __dllgen_r
+                    }?;
+                    unsafe {
+                        ::dllgen_runtime::marshal::ret_string::reply::<
+                            ::dllgen_runtime::marshal::Utf8,
+                        >(__dllgen_out, __dllgen_ret)
+                    };
+                    if !__dllgen_ret.is_null() {
+                        unsafe {
+                            (self
+                                .__dllgen_helper118)(
+                                __dllgen_ret as *mut ::core::ffi::c_void,
+                            )
+                        };
+                    }
+                    Ok(::dllgen_runtime::Status::Ok)
+                }
+                119 => {
+                    let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let __dllgen_a_arg0: i32 = ::dllgen_runtime::marshal::value::decode_c(
                         &mut __dllgen_args,
                         &mut __dllgen_keep,
@@ -8263,7 +8555,7 @@ mod __dllgen {
                             .call::<
                                 *mut ::core::ffi::c_void,
                             >(
-                                self.__dllgen_f118 as *const ::core::ffi::c_void,
+                                self.__dllgen_f119 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
                                 "`sqlite3_mutex_alloc`",
                             );
@@ -8271,7 +8563,7 @@ mod __dllgen {
                         let __dllgen_r = ::core::result::Result::<
                             _,
                             ::dllgen_runtime::WireError,
-                        >::Ok((self.__dllgen_f118)(__dllgen_a_arg0));
+                        >::Ok((self.__dllgen_f119)(__dllgen_a_arg0));
                         __dllgen_r
                     }?;
                     let (__dllgen_errno, __dllgen_last_error) = (
@@ -8295,54 +8587,13 @@ mod __dllgen {
                     );
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                119 => {
-                    let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
-                    let __dllgen_a_arg0 = ::dllgen_runtime::marshal::handle::decode_c(
-                        &mut __dllgen_args,
-                        5,
-                        false,
-                        false,
-                    )?;
-                    __dllgen_args.finish()?;
-                    let __dllgen_ret = unsafe {
-                        #[cfg(target_arch = "x86")]
-                        let __dllgen_r = ::dllgen_runtime::native::Words::new()
-                            .push(
-                                ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_arg0),
-                            )
-                            .call::<
-                                (),
-                            >(
-                                self.__dllgen_f119 as *const ::core::ffi::c_void,
-                                ::dllgen_runtime::native::Pops::Caller,
-                                "`sqlite3_mutex_enter`",
-                            );
-                        #[cfg(not(target_arch = "x86"))]
-                        let __dllgen_r = ::core::result::Result::<
-                            _,
-                            ::dllgen_runtime::WireError,
-                        >::Ok(
-                            (self
-                                .__dllgen_f119)(
-                                ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_arg0),
-                            ),
-                        );
-                        __dllgen_r
-                    }?;
-                    ::dllgen_runtime::marshal::handle::after_call(
-                        &__dllgen_a_arg0,
-                        5,
-                        false,
-                    );
-                    Ok(::dllgen_runtime::Status::Ok)
-                }
                 120 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let __dllgen_a_arg0 = ::dllgen_runtime::marshal::handle::decode_c(
                         &mut __dllgen_args,
                         5,
                         false,
-                        true,
+                        false,
                     )?;
                     __dllgen_args.finish()?;
                     let __dllgen_ret = unsafe {
@@ -8356,7 +8607,7 @@ mod __dllgen {
                             >(
                                 self.__dllgen_f120 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
-                                "`sqlite3_mutex_free`",
+                                "`sqlite3_mutex_enter`",
                             );
                         #[cfg(not(target_arch = "x86"))]
                         let __dllgen_r = ::core::result::Result::<
@@ -8373,7 +8624,7 @@ mod __dllgen {
                     ::dllgen_runtime::marshal::handle::after_call(
                         &__dllgen_a_arg0,
                         5,
-                        true,
+                        false,
                     );
                     Ok(::dllgen_runtime::Status::Ok)
                 }
@@ -8383,7 +8634,7 @@ mod __dllgen {
                         &mut __dllgen_args,
                         5,
                         false,
-                        false,
+                        true,
                     )?;
                     __dllgen_args.finish()?;
                     let __dllgen_ret = unsafe {
@@ -8397,7 +8648,7 @@ mod __dllgen {
                             >(
                                 self.__dllgen_f121 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
-                                "`sqlite3_mutex_leave`",
+                                "`sqlite3_mutex_free`",
                             );
                         #[cfg(not(target_arch = "x86"))]
                         let __dllgen_r = ::core::result::Result::<
@@ -8414,7 +8665,7 @@ mod __dllgen {
                     ::dllgen_runtime::marshal::handle::after_call(
                         &__dllgen_a_arg0,
                         5,
-                        false,
+                        true,
                     );
                     Ok(::dllgen_runtime::Status::Ok)
                 }
@@ -8434,11 +8685,11 @@ mod __dllgen {
                                 ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_arg0),
                             )
                             .call::<
-                                i32,
+                                (),
                             >(
                                 self.__dllgen_f122 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
-                                "`sqlite3_mutex_try`",
+                                "`sqlite3_mutex_leave`",
                             );
                         #[cfg(not(target_arch = "x86"))]
                         let __dllgen_r = ::core::result::Result::<
@@ -8457,10 +8708,51 @@ mod __dllgen {
                         5,
                         false,
                     );
-                    ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
                     Ok(::dllgen_runtime::Status::Ok)
                 }
                 123 => {
+                    let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
+                    let __dllgen_a_arg0 = ::dllgen_runtime::marshal::handle::decode_c(
+                        &mut __dllgen_args,
+                        5,
+                        false,
+                        false,
+                    )?;
+                    __dllgen_args.finish()?;
+                    let __dllgen_ret = unsafe {
+                        #[cfg(target_arch = "x86")]
+                        let __dllgen_r = ::dllgen_runtime::native::Words::new()
+                            .push(
+                                ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_arg0),
+                            )
+                            .call::<
+                                i32,
+                            >(
+                                self.__dllgen_f123 as *const ::core::ffi::c_void,
+                                ::dllgen_runtime::native::Pops::Caller,
+                                "`sqlite3_mutex_try`",
+                            );
+                        #[cfg(not(target_arch = "x86"))]
+                        let __dllgen_r = ::core::result::Result::<
+                            _,
+                            ::dllgen_runtime::WireError,
+                        >::Ok(
+                            (self
+                                .__dllgen_f123)(
+                                ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_arg0),
+                            ),
+                        );
+                        __dllgen_r
+                    }?;
+                    ::dllgen_runtime::marshal::handle::after_call(
+                        &__dllgen_a_arg0,
+                        5,
+                        false,
+                    );
+                    ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
+                    Ok(::dllgen_runtime::Status::Ok)
+                }
+                124 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let __dllgen_a_pDb = ::dllgen_runtime::marshal::handle::decode_c(
                         &mut __dllgen_args,
@@ -8489,7 +8781,7 @@ mod __dllgen {
                             .call::<
                                 *mut ::core::ffi::c_void,
                             >(
-                                self.__dllgen_f123 as *const ::core::ffi::c_void,
+                                self.__dllgen_f124 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
                                 "`sqlite3_next_stmt`",
                             );
@@ -8499,7 +8791,7 @@ mod __dllgen {
                             ::dllgen_runtime::WireError,
                         >::Ok(
                             (self
-                                .__dllgen_f123)(
+                                .__dllgen_f124)(
                                 ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_pDb),
                                 ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_pStmt),
                             ),
@@ -8537,7 +8829,7 @@ mod __dllgen {
                     );
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                124 => {
+                125 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let __dllgen_a_filename = ::dllgen_runtime::marshal::in_string::decode::<
                         ::dllgen_runtime::marshal::Utf8,
@@ -8556,55 +8848,9 @@ mod __dllgen {
                             .call::<
                                 i32,
                             >(
-                                self.__dllgen_f124 as *const ::core::ffi::c_void,
-                                ::dllgen_runtime::native::Pops::Caller,
-                                "`sqlite3_open`",
-                            );
-                        #[cfg(not(target_arch = "x86"))]
-                        let __dllgen_r = ::core::result::Result::<
-                            _,
-                            ::dllgen_runtime::WireError,
-                        >::Ok(
-                            (self
-                                .__dllgen_f124)(
-                                ::dllgen_runtime::marshal::in_string::ptr(
-                                    &__dllgen_a_filename,
-                                ),
-                                &mut __dllgen_a_ppDb,
-                            ),
-                        );
-                        __dllgen_r
-                    }?;
-                    ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
-                    ::dllgen_runtime::marshal::out_handle::reply(
-                        __dllgen_out,
-                        3,
-                        __dllgen_a_ppDb,
-                    );
-                    Ok(::dllgen_runtime::Status::Ok)
-                }
-                125 => {
-                    let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
-                    let __dllgen_a_filename = ::dllgen_runtime::marshal::in_string::decode::<
-                        ::dllgen_runtime::marshal::Utf16,
-                    >(&mut __dllgen_args, false)?;
-                    let mut __dllgen_a_ppDb = ::dllgen_runtime::marshal::out_handle::storage();
-                    __dllgen_args.finish()?;
-                    let __dllgen_ret = unsafe {
-                        #[cfg(target_arch = "x86")]
-                        let __dllgen_r = ::dllgen_runtime::native::Words::new()
-                            .push(
-                                ::dllgen_runtime::marshal::in_string::ptr(
-                                    &__dllgen_a_filename,
-                                ),
-                            )
-                            .push(&mut __dllgen_a_ppDb)
-                            .call::<
-                                i32,
-                            >(
                                 self.__dllgen_f125 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
-                                "`sqlite3_open16`",
+                                "`sqlite3_open`",
                             );
                         #[cfg(not(target_arch = "x86"))]
                         let __dllgen_r = ::core::result::Result::<
@@ -8630,6 +8876,52 @@ mod __dllgen {
                     Ok(::dllgen_runtime::Status::Ok)
                 }
                 126 => {
+                    let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
+                    let __dllgen_a_filename = ::dllgen_runtime::marshal::in_string::decode::<
+                        ::dllgen_runtime::marshal::Utf16,
+                    >(&mut __dllgen_args, false)?;
+                    let mut __dllgen_a_ppDb = ::dllgen_runtime::marshal::out_handle::storage();
+                    __dllgen_args.finish()?;
+                    let __dllgen_ret = unsafe {
+                        #[cfg(target_arch = "x86")]
+                        let __dllgen_r = ::dllgen_runtime::native::Words::new()
+                            .push(
+                                ::dllgen_runtime::marshal::in_string::ptr(
+                                    &__dllgen_a_filename,
+                                ),
+                            )
+                            .push(&mut __dllgen_a_ppDb)
+                            .call::<
+                                i32,
+                            >(
+                                self.__dllgen_f126 as *const ::core::ffi::c_void,
+                                ::dllgen_runtime::native::Pops::Caller,
+                                "`sqlite3_open16`",
+                            );
+                        #[cfg(not(target_arch = "x86"))]
+                        let __dllgen_r = ::core::result::Result::<
+                            _,
+                            ::dllgen_runtime::WireError,
+                        >::Ok(
+                            (self
+                                .__dllgen_f126)(
+                                ::dllgen_runtime::marshal::in_string::ptr(
+                                    &__dllgen_a_filename,
+                                ),
+                                &mut __dllgen_a_ppDb,
+                            ),
+                        );
+                        __dllgen_r
+                    }?;
+                    ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
+                    ::dllgen_runtime::marshal::out_handle::reply(
+                        __dllgen_out,
+                        3,
+                        __dllgen_a_ppDb,
+                    );
+                    Ok(::dllgen_runtime::Status::Ok)
+                }
+                127 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let __dllgen_a_filename = ::dllgen_runtime::marshal::in_string::decode::<
                         ::dllgen_runtime::marshal::Utf8,
@@ -8659,7 +8951,7 @@ mod __dllgen {
                             .call::<
                                 i32,
                             >(
-                                self.__dllgen_f126 as *const ::core::ffi::c_void,
+                                self.__dllgen_f127 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
                                 "`sqlite3_open_v2`",
                             );
@@ -8669,7 +8961,7 @@ mod __dllgen {
                             ::dllgen_runtime::WireError,
                         >::Ok(
                             (self
-                                .__dllgen_f126)(
+                                .__dllgen_f127)(
                                 ::dllgen_runtime::marshal::in_string::ptr(
                                     &__dllgen_a_filename,
                                 ),
@@ -8688,29 +8980,6 @@ mod __dllgen {
                     );
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                127 => {
-                    let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
-                    __dllgen_args.finish()?;
-                    let __dllgen_ret = unsafe {
-                        #[cfg(target_arch = "x86")]
-                        let __dllgen_r = ::dllgen_runtime::native::Words::new()
-                            .call::<
-                                i32,
-                            >(
-                                self.__dllgen_f127 as *const ::core::ffi::c_void,
-                                ::dllgen_runtime::native::Pops::Caller,
-                                "`sqlite3_os_end`",
-                            );
-                        #[cfg(not(target_arch = "x86"))]
-                        let __dllgen_r = ::core::result::Result::<
-                            _,
-                            ::dllgen_runtime::WireError,
-                        >::Ok((self.__dllgen_f127)());
-                        __dllgen_r
-                    }?;
-                    ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
-                    Ok(::dllgen_runtime::Status::Ok)
-                }
                 128 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     __dllgen_args.finish()?;
@@ -8722,7 +8991,7 @@ mod __dllgen {
                             >(
                                 self.__dllgen_f128 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
-                                "`sqlite3_os_init`",
+                                "`sqlite3_os_end`",
                             );
                         #[cfg(not(target_arch = "x86"))]
                         let __dllgen_r = ::core::result::Result::<
@@ -8735,6 +9004,29 @@ mod __dllgen {
                     Ok(::dllgen_runtime::Status::Ok)
                 }
                 129 => {
+                    let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
+                    __dllgen_args.finish()?;
+                    let __dllgen_ret = unsafe {
+                        #[cfg(target_arch = "x86")]
+                        let __dllgen_r = ::dllgen_runtime::native::Words::new()
+                            .call::<
+                                i32,
+                            >(
+                                self.__dllgen_f129 as *const ::core::ffi::c_void,
+                                ::dllgen_runtime::native::Pops::Caller,
+                                "`sqlite3_os_init`",
+                            );
+                        #[cfg(not(target_arch = "x86"))]
+                        let __dllgen_r = ::core::result::Result::<
+                            _,
+                            ::dllgen_runtime::WireError,
+                        >::Ok((self.__dllgen_f129)());
+                        __dllgen_r
+                    }?;
+                    ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
+                    Ok(::dllgen_runtime::Status::Ok)
+                }
+                130 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let __dllgen_a_arg0 = ::dllgen_runtime::marshal::handle::decode_c(
                         &mut __dllgen_args,
@@ -8765,7 +9057,7 @@ mod __dllgen {
                             .call::<
                                 i32,
                             >(
-                                self.__dllgen_f129 as *const ::core::ffi::c_void,
+                                self.__dllgen_f130 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
                                 "`sqlite3_overload_function`",
                             );
@@ -8775,7 +9067,7 @@ mod __dllgen {
                             ::dllgen_runtime::WireError,
                         >::Ok(
                             (self
-                                .__dllgen_f129)(
+                                .__dllgen_f130)(
                                 ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_arg0),
                                 ::dllgen_runtime::marshal::in_string::ptr(
                                     &__dllgen_a_zFuncName,
@@ -8793,7 +9085,7 @@ mod __dllgen {
                     ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                130 => {
+                131 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let __dllgen_a_db = ::dllgen_runtime::marshal::handle::decode_c(
                         &mut __dllgen_args,
@@ -8821,84 +9113,9 @@ mod __dllgen {
                             .call::<
                                 i32,
                             >(
-                                self.__dllgen_f130 as *const ::core::ffi::c_void,
-                                ::dllgen_runtime::native::Pops::Caller,
-                                "`sqlite3_prepare`",
-                            );
-                        #[cfg(not(target_arch = "x86"))]
-                        let __dllgen_r = ::core::result::Result::<
-                            _,
-                            ::dllgen_runtime::WireError,
-                        >::Ok(
-                            (self
-                                .__dllgen_f130)(
-                                ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_db),
-                                ::dllgen_runtime::marshal::in_string::ptr(&__dllgen_a_zSql),
-                                -1i64 as i32,
-                                &mut __dllgen_a_ppStmt,
-                                ::dllgen_runtime::marshal::fixed::address(0x0),
-                            ),
-                        );
-                        __dllgen_r
-                    }?;
-                    let (__dllgen_errno, __dllgen_last_error) = (
-                        ::dllgen_runtime::native::errno(),
-                        ::dllgen_runtime::native::last_error(),
-                    );
-                    ::dllgen_runtime::marshal::handle::after_call(
-                        &__dllgen_a_db,
-                        3,
-                        false,
-                    );
-                    if let Some(__dllgen_status) = ::dllgen_runtime::marshal::error::check(
-                        __dllgen_out,
-                        __dllgen_ret,
-                        ::dllgen_runtime::marshal::error::Rule::Nonzero,
-                        ::dllgen_runtime::marshal::error::Code::Return,
-                        __dllgen_errno,
-                        __dllgen_last_error,
-                    ) {
-                        return Ok(__dllgen_status);
-                    }
-                    ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
-                    ::dllgen_runtime::marshal::out_handle::reply(
-                        __dllgen_out,
-                        6,
-                        __dllgen_a_ppStmt,
-                    );
-                    Ok(::dllgen_runtime::Status::Ok)
-                }
-                131 => {
-                    let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
-                    let __dllgen_a_db = ::dllgen_runtime::marshal::handle::decode_c(
-                        &mut __dllgen_args,
-                        3,
-                        false,
-                        false,
-                    )?;
-                    let __dllgen_a_zSql = ::dllgen_runtime::marshal::in_string::decode::<
-                        ::dllgen_runtime::marshal::Utf16,
-                    >(&mut __dllgen_args, false)?;
-                    let mut __dllgen_a_ppStmt = ::dllgen_runtime::marshal::out_handle::storage();
-                    __dllgen_args.finish()?;
-                    ::dllgen_runtime::native::set_errno(0);
-                    ::dllgen_runtime::native::set_last_error(0);
-                    let __dllgen_ret = unsafe {
-                        #[cfg(target_arch = "x86")]
-                        let __dllgen_r = ::dllgen_runtime::native::Words::new()
-                            .push(::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_db))
-                            .push(
-                                ::dllgen_runtime::marshal::in_string::ptr(&__dllgen_a_zSql),
-                            )
-                            .push(-1i64 as i32)
-                            .push(&mut __dllgen_a_ppStmt)
-                            .push(::dllgen_runtime::marshal::fixed::address(0x0))
-                            .call::<
-                                i32,
-                            >(
                                 self.__dllgen_f131 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
-                                "`sqlite3_prepare16`",
+                                "`sqlite3_prepare`",
                             );
                         #[cfg(not(target_arch = "x86"))]
                         let __dllgen_r = ::core::result::Result::<
@@ -8973,7 +9190,7 @@ mod __dllgen {
                             >(
                                 self.__dllgen_f132 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
-                                "`sqlite3_prepare16_v2`",
+                                "`sqlite3_prepare16`",
                             );
                         #[cfg(not(target_arch = "x86"))]
                         let __dllgen_r = ::core::result::Result::<
@@ -9029,10 +9246,6 @@ mod __dllgen {
                     let __dllgen_a_zSql = ::dllgen_runtime::marshal::in_string::decode::<
                         ::dllgen_runtime::marshal::Utf16,
                     >(&mut __dllgen_args, false)?;
-                    let __dllgen_a_prepFlags: u32 = ::dllgen_runtime::marshal::value::decode_c(
-                        &mut __dllgen_args,
-                        &mut __dllgen_keep,
-                    )?;
                     let mut __dllgen_a_ppStmt = ::dllgen_runtime::marshal::out_handle::storage();
                     __dllgen_args.finish()?;
                     ::dllgen_runtime::native::set_errno(0);
@@ -9045,7 +9258,6 @@ mod __dllgen {
                                 ::dllgen_runtime::marshal::in_string::ptr(&__dllgen_a_zSql),
                             )
                             .push(-1i64 as i32)
-                            .push(__dllgen_a_prepFlags)
                             .push(&mut __dllgen_a_ppStmt)
                             .push(::dllgen_runtime::marshal::fixed::address(0x0))
                             .call::<
@@ -9053,7 +9265,7 @@ mod __dllgen {
                             >(
                                 self.__dllgen_f133 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
-                                "`sqlite3_prepare16_v3`",
+                                "`sqlite3_prepare16_v2`",
                             );
                         #[cfg(not(target_arch = "x86"))]
                         let __dllgen_r = ::core::result::Result::<
@@ -9065,7 +9277,6 @@ mod __dllgen {
                                 ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_db),
                                 ::dllgen_runtime::marshal::in_string::ptr(&__dllgen_a_zSql),
                                 -1i64 as i32,
-                                __dllgen_a_prepFlags,
                                 &mut __dllgen_a_ppStmt,
                                 ::dllgen_runtime::marshal::fixed::address(0x0),
                             ),
@@ -9108,8 +9319,12 @@ mod __dllgen {
                         false,
                     )?;
                     let __dllgen_a_zSql = ::dllgen_runtime::marshal::in_string::decode::<
-                        ::dllgen_runtime::marshal::Utf8,
+                        ::dllgen_runtime::marshal::Utf16,
                     >(&mut __dllgen_args, false)?;
+                    let __dllgen_a_prepFlags: u32 = ::dllgen_runtime::marshal::value::decode_c(
+                        &mut __dllgen_args,
+                        &mut __dllgen_keep,
+                    )?;
                     let mut __dllgen_a_ppStmt = ::dllgen_runtime::marshal::out_handle::storage();
                     __dllgen_args.finish()?;
                     ::dllgen_runtime::native::set_errno(0);
@@ -9122,6 +9337,7 @@ mod __dllgen {
                                 ::dllgen_runtime::marshal::in_string::ptr(&__dllgen_a_zSql),
                             )
                             .push(-1i64 as i32)
+                            .push(__dllgen_a_prepFlags)
                             .push(&mut __dllgen_a_ppStmt)
                             .push(::dllgen_runtime::marshal::fixed::address(0x0))
                             .call::<
@@ -9129,7 +9345,7 @@ mod __dllgen {
                             >(
                                 self.__dllgen_f134 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
-                                "`sqlite3_prepare_v2`",
+                                "`sqlite3_prepare16_v3`",
                             );
                         #[cfg(not(target_arch = "x86"))]
                         let __dllgen_r = ::core::result::Result::<
@@ -9141,6 +9357,7 @@ mod __dllgen {
                                 ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_db),
                                 ::dllgen_runtime::marshal::in_string::ptr(&__dllgen_a_zSql),
                                 -1i64 as i32,
+                                __dllgen_a_prepFlags,
                                 &mut __dllgen_a_ppStmt,
                                 ::dllgen_runtime::marshal::fixed::address(0x0),
                             ),
@@ -9185,6 +9402,81 @@ mod __dllgen {
                     let __dllgen_a_zSql = ::dllgen_runtime::marshal::in_string::decode::<
                         ::dllgen_runtime::marshal::Utf8,
                     >(&mut __dllgen_args, false)?;
+                    let mut __dllgen_a_ppStmt = ::dllgen_runtime::marshal::out_handle::storage();
+                    __dllgen_args.finish()?;
+                    ::dllgen_runtime::native::set_errno(0);
+                    ::dllgen_runtime::native::set_last_error(0);
+                    let __dllgen_ret = unsafe {
+                        #[cfg(target_arch = "x86")]
+                        let __dllgen_r = ::dllgen_runtime::native::Words::new()
+                            .push(::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_db))
+                            .push(
+                                ::dllgen_runtime::marshal::in_string::ptr(&__dllgen_a_zSql),
+                            )
+                            .push(-1i64 as i32)
+                            .push(&mut __dllgen_a_ppStmt)
+                            .push(::dllgen_runtime::marshal::fixed::address(0x0))
+                            .call::<
+                                i32,
+                            >(
+                                self.__dllgen_f135 as *const ::core::ffi::c_void,
+                                ::dllgen_runtime::native::Pops::Caller,
+                                "`sqlite3_prepare_v2`",
+                            );
+                        #[cfg(not(target_arch = "x86"))]
+                        let __dllgen_r = ::core::result::Result::<
+                            _,
+                            ::dllgen_runtime::WireError,
+                        >::Ok(
+                            (self
+                                .__dllgen_f135)(
+                                ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_db),
+                                ::dllgen_runtime::marshal::in_string::ptr(&__dllgen_a_zSql),
+                                -1i64 as i32,
+                                &mut __dllgen_a_ppStmt,
+                                ::dllgen_runtime::marshal::fixed::address(0x0),
+                            ),
+                        );
+                        __dllgen_r
+                    }?;
+                    let (__dllgen_errno, __dllgen_last_error) = (
+                        ::dllgen_runtime::native::errno(),
+                        ::dllgen_runtime::native::last_error(),
+                    );
+                    ::dllgen_runtime::marshal::handle::after_call(
+                        &__dllgen_a_db,
+                        3,
+                        false,
+                    );
+                    if let Some(__dllgen_status) = ::dllgen_runtime::marshal::error::check(
+                        __dllgen_out,
+                        __dllgen_ret,
+                        ::dllgen_runtime::marshal::error::Rule::Nonzero,
+                        ::dllgen_runtime::marshal::error::Code::Return,
+                        __dllgen_errno,
+                        __dllgen_last_error,
+                    ) {
+                        return Ok(__dllgen_status);
+                    }
+                    ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
+                    ::dllgen_runtime::marshal::out_handle::reply(
+                        __dllgen_out,
+                        6,
+                        __dllgen_a_ppStmt,
+                    );
+                    Ok(::dllgen_runtime::Status::Ok)
+                }
+                136 => {
+                    let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
+                    let __dllgen_a_db = ::dllgen_runtime::marshal::handle::decode_c(
+                        &mut __dllgen_args,
+                        3,
+                        false,
+                        false,
+                    )?;
+                    let __dllgen_a_zSql = ::dllgen_runtime::marshal::in_string::decode::<
+                        ::dllgen_runtime::marshal::Utf8,
+                    >(&mut __dllgen_args, false)?;
                     let __dllgen_a_prepFlags: u32 = ::dllgen_runtime::marshal::value::decode_c(
                         &mut __dllgen_args,
                         &mut __dllgen_keep,
@@ -9207,7 +9499,7 @@ mod __dllgen {
                             .call::<
                                 i32,
                             >(
-                                self.__dllgen_f135 as *const ::core::ffi::c_void,
+                                self.__dllgen_f136 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
                                 "`sqlite3_prepare_v3`",
                             );
@@ -9217,7 +9509,7 @@ mod __dllgen {
                             ::dllgen_runtime::WireError,
                         >::Ok(
                             (self
-                                .__dllgen_f135)(
+                                .__dllgen_f136)(
                                 ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_db),
                                 ::dllgen_runtime::marshal::in_string::ptr(&__dllgen_a_zSql),
                                 -1i64 as i32,
@@ -9255,7 +9547,7 @@ mod __dllgen {
                     );
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                136 => {
+                137 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let __dllgen_a_arg0 = ::dllgen_runtime::marshal::handle::decode_c(
                         &mut __dllgen_args,
@@ -9283,7 +9575,7 @@ mod __dllgen {
                             .push(
                                 __dllgen_a_xProfile
                                     .then_some(
-                                        __dllgen_callback_136_1
+                                        __dllgen_callback_137_1
                                             as unsafe extern "C" fn(
                                                 *mut ::core::ffi::c_void,
                                                 *const u8,
@@ -9295,7 +9587,7 @@ mod __dllgen {
                             .call::<
                                 (),
                             >(
-                                self.__dllgen_f136 as *const ::core::ffi::c_void,
+                                self.__dllgen_f137 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
                                 "`sqlite3_profile`",
                             );
@@ -9305,11 +9597,11 @@ mod __dllgen {
                             ::dllgen_runtime::WireError,
                         >::Ok(
                             (self
-                                .__dllgen_f136)(
+                                .__dllgen_f137)(
                                 ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_arg0),
                                 __dllgen_a_xProfile
                                     .then_some(
-                                        __dllgen_callback_136_1
+                                        __dllgen_callback_137_1
                                             as unsafe extern "C" fn(
                                                 *mut ::core::ffi::c_void,
                                                 *const u8,
@@ -9334,7 +9626,7 @@ mod __dllgen {
                     );
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                137 => {
+                138 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let __dllgen_a_arg0 = ::dllgen_runtime::marshal::handle::decode_c(
                         &mut __dllgen_args,
@@ -9367,7 +9659,7 @@ mod __dllgen {
                             .push(
                                 __dllgen_a_arg2
                                     .then_some(
-                                        __dllgen_callback_137_2
+                                        __dllgen_callback_138_2
                                             as unsafe extern "C" fn(*mut ::core::ffi::c_void) -> i32,
                                     ),
                             )
@@ -9375,7 +9667,7 @@ mod __dllgen {
                             .call::<
                                 (),
                             >(
-                                self.__dllgen_f137 as *const ::core::ffi::c_void,
+                                self.__dllgen_f138 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
                                 "`sqlite3_progress_handler`",
                             );
@@ -9385,12 +9677,12 @@ mod __dllgen {
                             ::dllgen_runtime::WireError,
                         >::Ok(
                             (self
-                                .__dllgen_f137)(
+                                .__dllgen_f138)(
                                 ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_arg0),
                                 __dllgen_a_arg1,
                                 __dllgen_a_arg2
                                     .then_some(
-                                        __dllgen_callback_137_2
+                                        __dllgen_callback_138_2
                                             as unsafe extern "C" fn(*mut ::core::ffi::c_void) -> i32,
                                     ),
                                 ::dllgen_runtime::host::kept::context(&__dllgen_reg),
@@ -9411,7 +9703,7 @@ mod __dllgen {
                     );
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                138 => {
+                139 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let __dllgen_a_N: i32 = ::dllgen_runtime::marshal::length::decode(
                         &mut __dllgen_args,
@@ -9437,7 +9729,7 @@ mod __dllgen {
                             .call::<
                                 (),
                             >(
-                                self.__dllgen_f138 as *const ::core::ffi::c_void,
+                                self.__dllgen_f139 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
                                 "`sqlite3_randomness`",
                             );
@@ -9447,7 +9739,7 @@ mod __dllgen {
                             ::dllgen_runtime::WireError,
                         >::Ok(
                             (self
-                                .__dllgen_f138)(
+                                .__dllgen_f139)(
                                 __dllgen_a_N,
                                 ::dllgen_runtime::marshal::out_buffer::ptr(
                                     &mut __dllgen_a_P,
@@ -9464,7 +9756,7 @@ mod __dllgen {
                     )?;
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                139 => {
+                140 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let __dllgen_a_arg0: i32 = ::dllgen_runtime::marshal::value::decode_c(
                         &mut __dllgen_args,
@@ -9478,7 +9770,7 @@ mod __dllgen {
                             .call::<
                                 i32,
                             >(
-                                self.__dllgen_f139 as *const ::core::ffi::c_void,
+                                self.__dllgen_f140 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
                                 "`sqlite3_release_memory`",
                             );
@@ -9486,13 +9778,13 @@ mod __dllgen {
                         let __dllgen_r = ::core::result::Result::<
                             _,
                             ::dllgen_runtime::WireError,
-                        >::Ok((self.__dllgen_f139)(__dllgen_a_arg0));
+                        >::Ok((self.__dllgen_f140)(__dllgen_a_arg0));
                         __dllgen_r
                     }?;
                     ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                140 => {
+                141 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let __dllgen_a_pStmt = ::dllgen_runtime::marshal::handle::decode_c(
                         &mut __dllgen_args,
@@ -9510,7 +9802,7 @@ mod __dllgen {
                             .call::<
                                 i32,
                             >(
-                                self.__dllgen_f140 as *const ::core::ffi::c_void,
+                                self.__dllgen_f141 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
                                 "`sqlite3_reset`",
                             );
@@ -9520,7 +9812,7 @@ mod __dllgen {
                             ::dllgen_runtime::WireError,
                         >::Ok(
                             (self
-                                .__dllgen_f140)(
+                                .__dllgen_f141)(
                                 ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_pStmt),
                             ),
                         );
@@ -9534,7 +9826,7 @@ mod __dllgen {
                     ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                141 => {
+                142 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     __dllgen_args.finish()?;
                     let __dllgen_ret = unsafe {
@@ -9543,7 +9835,7 @@ mod __dllgen {
                             .call::<
                                 (),
                             >(
-                                self.__dllgen_f141 as *const ::core::ffi::c_void,
+                                self.__dllgen_f142 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
                                 "`sqlite3_reset_auto_extension`",
                             );
@@ -9551,12 +9843,12 @@ mod __dllgen {
                         let __dllgen_r = ::core::result::Result::<
                             _,
                             ::dllgen_runtime::WireError,
-                        >::Ok((self.__dllgen_f141)());
+                        >::Ok((self.__dllgen_f142)());
                         __dllgen_r
                     }?;
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                142 => {
+                143 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let __dllgen_a_arg0 = ::dllgen_runtime::marshal::handle::decode_c(
                         &mut __dllgen_args,
@@ -9591,7 +9883,7 @@ mod __dllgen {
                             .call::<
                                 (),
                             >(
-                                self.__dllgen_f142 as *const ::core::ffi::c_void,
+                                self.__dllgen_f143 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
                                 "`sqlite3_result_blob`",
                             );
@@ -9601,7 +9893,7 @@ mod __dllgen {
                             ::dllgen_runtime::WireError,
                         >::Ok(
                             (self
-                                .__dllgen_f142)(
+                                .__dllgen_f143)(
                                 ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_arg0),
                                 ::dllgen_runtime::marshal::in_buffer::ptr(&__dllgen_a_arg1),
                                 __dllgen_a_arg2,
@@ -9617,7 +9909,7 @@ mod __dllgen {
                     );
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                143 => {
+                144 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let __dllgen_a_arg0 = ::dllgen_runtime::marshal::handle::decode_c(
                         &mut __dllgen_args,
@@ -9640,7 +9932,7 @@ mod __dllgen {
                             .call::<
                                 (),
                             >(
-                                self.__dllgen_f143 as *const ::core::ffi::c_void,
+                                self.__dllgen_f144 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
                                 "`sqlite3_result_double`",
                             );
@@ -9650,7 +9942,7 @@ mod __dllgen {
                             ::dllgen_runtime::WireError,
                         >::Ok(
                             (self
-                                .__dllgen_f143)(
+                                .__dllgen_f144)(
                                 ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_arg0),
                                 __dllgen_a_arg1,
                             ),
@@ -9664,7 +9956,7 @@ mod __dllgen {
                     );
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                144 => {
+                145 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let __dllgen_a_arg0 = ::dllgen_runtime::marshal::handle::decode_c(
                         &mut __dllgen_args,
@@ -9698,7 +9990,7 @@ mod __dllgen {
                             .call::<
                                 (),
                             >(
-                                self.__dllgen_f144 as *const ::core::ffi::c_void,
+                                self.__dllgen_f145 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
                                 "`sqlite3_result_error`",
                             );
@@ -9708,7 +10000,7 @@ mod __dllgen {
                             ::dllgen_runtime::WireError,
                         >::Ok(
                             (self
-                                .__dllgen_f144)(
+                                .__dllgen_f145)(
                                 ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_arg0),
                                 ::dllgen_runtime::marshal::in_buffer::ptr(&__dllgen_a_arg1),
                                 __dllgen_a_arg2,
@@ -9723,7 +10015,7 @@ mod __dllgen {
                     );
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                145 => {
+                146 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let __dllgen_a_arg0 = ::dllgen_runtime::marshal::handle::decode_c(
                         &mut __dllgen_args,
@@ -9746,7 +10038,7 @@ mod __dllgen {
                             .call::<
                                 (),
                             >(
-                                self.__dllgen_f145 as *const ::core::ffi::c_void,
+                                self.__dllgen_f146 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
                                 "`sqlite3_result_error_code`",
                             );
@@ -9756,50 +10048,9 @@ mod __dllgen {
                             ::dllgen_runtime::WireError,
                         >::Ok(
                             (self
-                                .__dllgen_f145)(
-                                ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_arg0),
-                                __dllgen_a_arg1,
-                            ),
-                        );
-                        __dllgen_r
-                    }?;
-                    ::dllgen_runtime::marshal::handle::after_call(
-                        &__dllgen_a_arg0,
-                        2,
-                        false,
-                    );
-                    Ok(::dllgen_runtime::Status::Ok)
-                }
-                146 => {
-                    let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
-                    let __dllgen_a_arg0 = ::dllgen_runtime::marshal::handle::decode_c(
-                        &mut __dllgen_args,
-                        2,
-                        false,
-                        false,
-                    )?;
-                    __dllgen_args.finish()?;
-                    let __dllgen_ret = unsafe {
-                        #[cfg(target_arch = "x86")]
-                        let __dllgen_r = ::dllgen_runtime::native::Words::new()
-                            .push(
-                                ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_arg0),
-                            )
-                            .call::<
-                                (),
-                            >(
-                                self.__dllgen_f146 as *const ::core::ffi::c_void,
-                                ::dllgen_runtime::native::Pops::Caller,
-                                "`sqlite3_result_error_nomem`",
-                            );
-                        #[cfg(not(target_arch = "x86"))]
-                        let __dllgen_r = ::core::result::Result::<
-                            _,
-                            ::dllgen_runtime::WireError,
-                        >::Ok(
-                            (self
                                 .__dllgen_f146)(
                                 ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_arg0),
+                                __dllgen_a_arg1,
                             ),
                         );
                         __dllgen_r
@@ -9831,7 +10082,7 @@ mod __dllgen {
                             >(
                                 self.__dllgen_f147 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
-                                "`sqlite3_result_error_toobig`",
+                                "`sqlite3_result_error_nomem`",
                             );
                         #[cfg(not(target_arch = "x86"))]
                         let __dllgen_r = ::core::result::Result::<
@@ -9860,10 +10111,6 @@ mod __dllgen {
                         false,
                         false,
                     )?;
-                    let __dllgen_a_arg1: i32 = ::dllgen_runtime::marshal::value::decode_c(
-                        &mut __dllgen_args,
-                        &mut __dllgen_keep,
-                    )?;
                     __dllgen_args.finish()?;
                     let __dllgen_ret = unsafe {
                         #[cfg(target_arch = "x86")]
@@ -9871,13 +10118,12 @@ mod __dllgen {
                             .push(
                                 ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_arg0),
                             )
-                            .push(__dllgen_a_arg1)
                             .call::<
                                 (),
                             >(
                                 self.__dllgen_f148 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
-                                "`sqlite3_result_int`",
+                                "`sqlite3_result_error_toobig`",
                             );
                         #[cfg(not(target_arch = "x86"))]
                         let __dllgen_r = ::core::result::Result::<
@@ -9887,7 +10133,6 @@ mod __dllgen {
                             (self
                                 .__dllgen_f148)(
                                 ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_arg0),
-                                __dllgen_a_arg1,
                             ),
                         );
                         __dllgen_r
@@ -9907,7 +10152,7 @@ mod __dllgen {
                         false,
                         false,
                     )?;
-                    let __dllgen_a_arg1: i64 = ::dllgen_runtime::marshal::value::decode_c(
+                    let __dllgen_a_arg1: i32 = ::dllgen_runtime::marshal::value::decode_c(
                         &mut __dllgen_args,
                         &mut __dllgen_keep,
                     )?;
@@ -9924,7 +10169,7 @@ mod __dllgen {
                             >(
                                 self.__dllgen_f149 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
-                                "`sqlite3_result_int64`",
+                                "`sqlite3_result_int`",
                             );
                         #[cfg(not(target_arch = "x86"))]
                         let __dllgen_r = ::core::result::Result::<
@@ -9954,6 +10199,10 @@ mod __dllgen {
                         false,
                         false,
                     )?;
+                    let __dllgen_a_arg1: i64 = ::dllgen_runtime::marshal::value::decode_c(
+                        &mut __dllgen_args,
+                        &mut __dllgen_keep,
+                    )?;
                     __dllgen_args.finish()?;
                     let __dllgen_ret = unsafe {
                         #[cfg(target_arch = "x86")]
@@ -9961,12 +10210,13 @@ mod __dllgen {
                             .push(
                                 ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_arg0),
                             )
+                            .push(__dllgen_a_arg1)
                             .call::<
                                 (),
                             >(
                                 self.__dllgen_f150 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
-                                "`sqlite3_result_null`",
+                                "`sqlite3_result_int64`",
                             );
                         #[cfg(not(target_arch = "x86"))]
                         let __dllgen_r = ::core::result::Result::<
@@ -9976,6 +10226,7 @@ mod __dllgen {
                             (self
                                 .__dllgen_f150)(
                                 ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_arg0),
+                                __dllgen_a_arg1,
                             ),
                         );
                         __dllgen_r
@@ -9988,6 +10239,47 @@ mod __dllgen {
                     Ok(::dllgen_runtime::Status::Ok)
                 }
                 151 => {
+                    let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
+                    let __dllgen_a_arg0 = ::dllgen_runtime::marshal::handle::decode_c(
+                        &mut __dllgen_args,
+                        2,
+                        false,
+                        false,
+                    )?;
+                    __dllgen_args.finish()?;
+                    let __dllgen_ret = unsafe {
+                        #[cfg(target_arch = "x86")]
+                        let __dllgen_r = ::dllgen_runtime::native::Words::new()
+                            .push(
+                                ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_arg0),
+                            )
+                            .call::<
+                                (),
+                            >(
+                                self.__dllgen_f151 as *const ::core::ffi::c_void,
+                                ::dllgen_runtime::native::Pops::Caller,
+                                "`sqlite3_result_null`",
+                            );
+                        #[cfg(not(target_arch = "x86"))]
+                        let __dllgen_r = ::core::result::Result::<
+                            _,
+                            ::dllgen_runtime::WireError,
+                        >::Ok(
+                            (self
+                                .__dllgen_f151)(
+                                ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_arg0),
+                            ),
+                        );
+                        __dllgen_r
+                    }?;
+                    ::dllgen_runtime::marshal::handle::after_call(
+                        &__dllgen_a_arg0,
+                        2,
+                        false,
+                    );
+                    Ok(::dllgen_runtime::Status::Ok)
+                }
+                152 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let __dllgen_a_arg0 = ::dllgen_runtime::marshal::handle::decode_c(
                         &mut __dllgen_args,
@@ -10010,7 +10302,7 @@ mod __dllgen {
                             .call::<
                                 (),
                             >(
-                                self.__dllgen_f151 as *const ::core::ffi::c_void,
+                                self.__dllgen_f152 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
                                 "`sqlite3_result_subtype`",
                             );
@@ -10020,7 +10312,7 @@ mod __dllgen {
                             ::dllgen_runtime::WireError,
                         >::Ok(
                             (self
-                                .__dllgen_f151)(
+                                .__dllgen_f152)(
                                 ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_arg0),
                                 __dllgen_a_arg1,
                             ),
@@ -10034,7 +10326,7 @@ mod __dllgen {
                     );
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                152 => {
+                153 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let __dllgen_a_arg0 = ::dllgen_runtime::marshal::handle::decode_c(
                         &mut __dllgen_args,
@@ -10069,7 +10361,7 @@ mod __dllgen {
                             .call::<
                                 (),
                             >(
-                                self.__dllgen_f152 as *const ::core::ffi::c_void,
+                                self.__dllgen_f153 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
                                 "`sqlite3_result_text`",
                             );
@@ -10079,7 +10371,7 @@ mod __dllgen {
                             ::dllgen_runtime::WireError,
                         >::Ok(
                             (self
-                                .__dllgen_f152)(
+                                .__dllgen_f153)(
                                 ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_arg0),
                                 ::dllgen_runtime::marshal::in_buffer::ptr(&__dllgen_a_arg1),
                                 __dllgen_a_arg2,
@@ -10095,7 +10387,7 @@ mod __dllgen {
                     );
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                153 => {
+                154 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let __dllgen_a_arg0 = ::dllgen_runtime::marshal::handle::decode_c(
                         &mut __dllgen_args,
@@ -10122,7 +10414,7 @@ mod __dllgen {
                             .call::<
                                 (),
                             >(
-                                self.__dllgen_f153 as *const ::core::ffi::c_void,
+                                self.__dllgen_f154 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
                                 "`sqlite3_result_value`",
                             );
@@ -10132,7 +10424,7 @@ mod __dllgen {
                             ::dllgen_runtime::WireError,
                         >::Ok(
                             (self
-                                .__dllgen_f153)(
+                                .__dllgen_f154)(
                                 ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_arg0),
                                 ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_arg1),
                             ),
@@ -10151,7 +10443,7 @@ mod __dllgen {
                     );
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                154 => {
+                155 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let __dllgen_a_arg0 = ::dllgen_runtime::marshal::handle::decode_c(
                         &mut __dllgen_args,
@@ -10174,7 +10466,7 @@ mod __dllgen {
                             .call::<
                                 (),
                             >(
-                                self.__dllgen_f154 as *const ::core::ffi::c_void,
+                                self.__dllgen_f155 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
                                 "`sqlite3_result_zeroblob`",
                             );
@@ -10184,7 +10476,7 @@ mod __dllgen {
                             ::dllgen_runtime::WireError,
                         >::Ok(
                             (self
-                                .__dllgen_f154)(
+                                .__dllgen_f155)(
                                 ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_arg0),
                                 __dllgen_a_n,
                             ),
@@ -10198,7 +10490,7 @@ mod __dllgen {
                     );
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                155 => {
+                156 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let __dllgen_a_arg0 = ::dllgen_runtime::marshal::handle::decode_c(
                         &mut __dllgen_args,
@@ -10221,7 +10513,7 @@ mod __dllgen {
                             .call::<
                                 i32,
                             >(
-                                self.__dllgen_f155 as *const ::core::ffi::c_void,
+                                self.__dllgen_f156 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
                                 "`sqlite3_result_zeroblob64`",
                             );
@@ -10231,7 +10523,7 @@ mod __dllgen {
                             ::dllgen_runtime::WireError,
                         >::Ok(
                             (self
-                                .__dllgen_f155)(
+                                .__dllgen_f156)(
                                 ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_arg0),
                                 __dllgen_a_n,
                             ),
@@ -10246,7 +10538,7 @@ mod __dllgen {
                     ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                156 => {
+                157 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let __dllgen_a_arg0 = ::dllgen_runtime::marshal::handle::decode_c(
                         &mut __dllgen_args,
@@ -10274,7 +10566,7 @@ mod __dllgen {
                             .push(
                                 __dllgen_a_arg1
                                     .then_some(
-                                        __dllgen_callback_156_1
+                                        __dllgen_callback_157_1
                                             as unsafe extern "C" fn(*mut ::core::ffi::c_void),
                                     ),
                             )
@@ -10282,7 +10574,7 @@ mod __dllgen {
                             .call::<
                                 (),
                             >(
-                                self.__dllgen_f156 as *const ::core::ffi::c_void,
+                                self.__dllgen_f157 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
                                 "`sqlite3_rollback_hook`",
                             );
@@ -10292,11 +10584,11 @@ mod __dllgen {
                             ::dllgen_runtime::WireError,
                         >::Ok(
                             (self
-                                .__dllgen_f156)(
+                                .__dllgen_f157)(
                                 ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_arg0),
                                 __dllgen_a_arg1
                                     .then_some(
-                                        __dllgen_callback_156_1
+                                        __dllgen_callback_157_1
                                             as unsafe extern "C" fn(*mut ::core::ffi::c_void),
                                     ),
                                 ::dllgen_runtime::host::kept::context(&__dllgen_reg),
@@ -10317,7 +10609,7 @@ mod __dllgen {
                     );
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                157 => {
+                158 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let __dllgen_a_db = ::dllgen_runtime::marshal::handle::decode_c(
                         &mut __dllgen_args,
@@ -10350,7 +10642,7 @@ mod __dllgen {
                             .call::<
                                 *const u8,
                             >(
-                                self.__dllgen_f157 as *const ::core::ffi::c_void,
+                                self.__dllgen_f158 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
                                 "`sqlite3_serialize`",
                             );
@@ -10360,7 +10652,7 @@ mod __dllgen {
                             ::dllgen_runtime::WireError,
                         >::Ok(
                             (self
-                                .__dllgen_f157)(
+                                .__dllgen_f158)(
                                 ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_db),
                                 ::dllgen_runtime::marshal::in_string::ptr(
                                     &__dllgen_a_zSchema,
@@ -10391,7 +10683,7 @@ mod __dllgen {
                     if !__dllgen_ret.is_null() {
                         unsafe {
                             (self
-                                .__dllgen_helper157)(
+                                .__dllgen_helper158)(
                                 __dllgen_ret as *mut ::core::ffi::c_void,
                             )
                         };
@@ -10404,7 +10696,7 @@ mod __dllgen {
                     )?;
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                158 => {
+                159 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let __dllgen_a_arg0 = ::dllgen_runtime::marshal::handle::decode_c(
                         &mut __dllgen_args,
@@ -10432,7 +10724,7 @@ mod __dllgen {
                             .push(
                                 __dllgen_a_xAuth
                                     .then_some(
-                                        __dllgen_callback_158_1
+                                        __dllgen_callback_159_1
                                             as unsafe extern "C" fn(
                                                 *mut ::core::ffi::c_void,
                                                 i32,
@@ -10447,7 +10739,7 @@ mod __dllgen {
                             .call::<
                                 i32,
                             >(
-                                self.__dllgen_f158 as *const ::core::ffi::c_void,
+                                self.__dllgen_f159 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
                                 "`sqlite3_set_authorizer`",
                             );
@@ -10457,11 +10749,11 @@ mod __dllgen {
                             ::dllgen_runtime::WireError,
                         >::Ok(
                             (self
-                                .__dllgen_f158)(
+                                .__dllgen_f159)(
                                 ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_arg0),
                                 __dllgen_a_xAuth
                                     .then_some(
-                                        __dllgen_callback_158_1
+                                        __dllgen_callback_159_1
                                             as unsafe extern "C" fn(
                                                 *mut ::core::ffi::c_void,
                                                 i32,
@@ -10490,7 +10782,7 @@ mod __dllgen {
                     ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                159 => {
+                160 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let __dllgen_a_arg0 = ::dllgen_runtime::marshal::handle::decode_c(
                         &mut __dllgen_args,
@@ -10513,7 +10805,7 @@ mod __dllgen {
                             .call::<
                                 (),
                             >(
-                                self.__dllgen_f159 as *const ::core::ffi::c_void,
+                                self.__dllgen_f160 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
                                 "`sqlite3_set_last_insert_rowid`",
                             );
@@ -10523,7 +10815,7 @@ mod __dllgen {
                             ::dllgen_runtime::WireError,
                         >::Ok(
                             (self
-                                .__dllgen_f159)(
+                                .__dllgen_f160)(
                                 ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_arg0),
                                 __dllgen_a_arg1,
                             ),
@@ -10537,7 +10829,7 @@ mod __dllgen {
                     );
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                160 => {
+                161 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     __dllgen_args.finish()?;
                     let __dllgen_ret = unsafe {
@@ -10546,7 +10838,7 @@ mod __dllgen {
                             .call::<
                                 i32,
                             >(
-                                self.__dllgen_f160 as *const ::core::ffi::c_void,
+                                self.__dllgen_f161 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
                                 "`sqlite3_shutdown`",
                             );
@@ -10554,13 +10846,13 @@ mod __dllgen {
                         let __dllgen_r = ::core::result::Result::<
                             _,
                             ::dllgen_runtime::WireError,
-                        >::Ok((self.__dllgen_f160)());
+                        >::Ok((self.__dllgen_f161)());
                         __dllgen_r
                     }?;
                     ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                161 => {
+                162 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let __dllgen_a_arg0: i32 = ::dllgen_runtime::marshal::value::decode_c(
                         &mut __dllgen_args,
@@ -10574,7 +10866,7 @@ mod __dllgen {
                             .call::<
                                 i32,
                             >(
-                                self.__dllgen_f161 as *const ::core::ffi::c_void,
+                                self.__dllgen_f162 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
                                 "`sqlite3_sleep`",
                             );
@@ -10582,13 +10874,13 @@ mod __dllgen {
                         let __dllgen_r = ::core::result::Result::<
                             _,
                             ::dllgen_runtime::WireError,
-                        >::Ok((self.__dllgen_f161)(__dllgen_a_arg0));
+                        >::Ok((self.__dllgen_f162)(__dllgen_a_arg0));
                         __dllgen_r
                     }?;
                     ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                162 => {
+                163 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let __dllgen_a_n: i32 = ::dllgen_runtime::marshal::length::decode(
                         &mut __dllgen_args,
@@ -10628,7 +10920,7 @@ mod __dllgen {
                             .call::<
                                 *const u8,
                             >(
-                                self.__dllgen_f162 as *const ::core::ffi::c_void,
+                                self.__dllgen_f163 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
                                 "`sqlite3_snprintf_str`",
                             );
@@ -10638,7 +10930,7 @@ mod __dllgen {
                             ::dllgen_runtime::WireError,
                         >::Ok(
                             (self
-                                .__dllgen_f162)(
+                                .__dllgen_f163)(
                                 __dllgen_a_n,
                                 ::dllgen_runtime::marshal::out_buffer::ptr(
                                     &mut __dllgen_a_zBuf,
@@ -10665,7 +10957,7 @@ mod __dllgen {
                     )?;
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                163 => {
+                164 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let __dllgen_a_N: i32 = ::dllgen_runtime::marshal::value::decode_c(
                         &mut __dllgen_args,
@@ -10679,7 +10971,7 @@ mod __dllgen {
                             .call::<
                                 (),
                             >(
-                                self.__dllgen_f163 as *const ::core::ffi::c_void,
+                                self.__dllgen_f164 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
                                 "`sqlite3_soft_heap_limit`",
                             );
@@ -10687,12 +10979,12 @@ mod __dllgen {
                         let __dllgen_r = ::core::result::Result::<
                             _,
                             ::dllgen_runtime::WireError,
-                        >::Ok((self.__dllgen_f163)(__dllgen_a_N));
+                        >::Ok((self.__dllgen_f164)(__dllgen_a_N));
                         __dllgen_r
                     }?;
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                164 => {
+                165 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let __dllgen_a_N: i64 = ::dllgen_runtime::marshal::value::decode_c(
                         &mut __dllgen_args,
@@ -10706,7 +10998,7 @@ mod __dllgen {
                             .call::<
                                 i64,
                             >(
-                                self.__dllgen_f164 as *const ::core::ffi::c_void,
+                                self.__dllgen_f165 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
                                 "`sqlite3_soft_heap_limit64`",
                             );
@@ -10714,13 +11006,13 @@ mod __dllgen {
                         let __dllgen_r = ::core::result::Result::<
                             _,
                             ::dllgen_runtime::WireError,
-                        >::Ok((self.__dllgen_f164)(__dllgen_a_N));
+                        >::Ok((self.__dllgen_f165)(__dllgen_a_N));
                         __dllgen_r
                     }?;
                     ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                165 => {
+                166 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     __dllgen_args.finish()?;
                     let __dllgen_ret = unsafe {
@@ -10729,7 +11021,7 @@ mod __dllgen {
                             .call::<
                                 *const u8,
                             >(
-                                self.__dllgen_f165 as *const ::core::ffi::c_void,
+                                self.__dllgen_f166 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
                                 "`sqlite3_sourceid`",
                             );
@@ -10737,7 +11029,7 @@ mod __dllgen {
                         let __dllgen_r = ::core::result::Result::<
                             _,
                             ::dllgen_runtime::WireError,
-                        >::Ok((self.__dllgen_f165)());
+                        >::Ok((self.__dllgen_f166)());
                         __dllgen_r
                     }?;
                     unsafe {
@@ -10747,7 +11039,7 @@ mod __dllgen {
                     };
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                166 => {
+                167 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let __dllgen_a_pStmt = ::dllgen_runtime::marshal::handle::decode_c(
                         &mut __dllgen_args,
@@ -10765,7 +11057,7 @@ mod __dllgen {
                             .call::<
                                 *const u8,
                             >(
-                                self.__dllgen_f166 as *const ::core::ffi::c_void,
+                                self.__dllgen_f167 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
                                 "`sqlite3_sql`",
                             );
@@ -10775,7 +11067,7 @@ mod __dllgen {
                             ::dllgen_runtime::WireError,
                         >::Ok(
                             (self
-                                .__dllgen_f166)(
+                                .__dllgen_f167)(
                                 ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_pStmt),
                             ),
                         );
@@ -10793,7 +11085,7 @@ mod __dllgen {
                     };
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                167 => {
+                168 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let __dllgen_a_op: i32 = ::dllgen_runtime::marshal::value::decode_c(
                         &mut __dllgen_args,
@@ -10830,7 +11122,7 @@ mod __dllgen {
                             .call::<
                                 i32,
                             >(
-                                self.__dllgen_f167 as *const ::core::ffi::c_void,
+                                self.__dllgen_f168 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
                                 "`sqlite3_status`",
                             );
@@ -10840,7 +11132,7 @@ mod __dllgen {
                             ::dllgen_runtime::WireError,
                         >::Ok(
                             (self
-                                .__dllgen_f167)(
+                                .__dllgen_f168)(
                                 __dllgen_a_op,
                                 ::dllgen_runtime::marshal::out_value::ptr(
                                     &mut __dllgen_a_pCurrent,
@@ -10880,7 +11172,7 @@ mod __dllgen {
                     )?;
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                168 => {
+                169 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let __dllgen_a_op: i32 = ::dllgen_runtime::marshal::value::decode_c(
                         &mut __dllgen_args,
@@ -10917,7 +11209,7 @@ mod __dllgen {
                             .call::<
                                 i32,
                             >(
-                                self.__dllgen_f168 as *const ::core::ffi::c_void,
+                                self.__dllgen_f169 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
                                 "`sqlite3_status64`",
                             );
@@ -10927,7 +11219,7 @@ mod __dllgen {
                             ::dllgen_runtime::WireError,
                         >::Ok(
                             (self
-                                .__dllgen_f168)(
+                                .__dllgen_f169)(
                                 __dllgen_a_op,
                                 ::dllgen_runtime::marshal::out_value::ptr(
                                     &mut __dllgen_a_pCurrent,
@@ -10967,7 +11259,7 @@ mod __dllgen {
                     )?;
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                169 => {
+                170 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let __dllgen_a_arg0 = ::dllgen_runtime::marshal::handle::decode_c(
                         &mut __dllgen_args,
@@ -10987,7 +11279,7 @@ mod __dllgen {
                             .call::<
                                 i32,
                             >(
-                                self.__dllgen_f169 as *const ::core::ffi::c_void,
+                                self.__dllgen_f170 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
                                 "`sqlite3_step`",
                             );
@@ -10997,7 +11289,7 @@ mod __dllgen {
                             ::dllgen_runtime::WireError,
                         >::Ok(
                             (self
-                                .__dllgen_f169)(
+                                .__dllgen_f170)(
                                 ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_arg0),
                             ),
                         );
@@ -11025,7 +11317,7 @@ mod __dllgen {
                     ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                170 => {
+                171 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let __dllgen_a_arg0 = ::dllgen_runtime::marshal::handle::decode_c(
                         &mut __dllgen_args,
@@ -11043,7 +11335,7 @@ mod __dllgen {
                             .call::<
                                 i32,
                             >(
-                                self.__dllgen_f170 as *const ::core::ffi::c_void,
+                                self.__dllgen_f171 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
                                 "`sqlite3_stmt_busy`",
                             );
@@ -11053,7 +11345,7 @@ mod __dllgen {
                             ::dllgen_runtime::WireError,
                         >::Ok(
                             (self
-                                .__dllgen_f170)(
+                                .__dllgen_f171)(
                                 ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_arg0),
                             ),
                         );
@@ -11061,48 +11353,6 @@ mod __dllgen {
                     }?;
                     ::dllgen_runtime::marshal::handle::after_call(
                         &__dllgen_a_arg0,
-                        6,
-                        false,
-                    );
-                    ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
-                    Ok(::dllgen_runtime::Status::Ok)
-                }
-                171 => {
-                    let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
-                    let __dllgen_a_pStmt = ::dllgen_runtime::marshal::handle::decode_c(
-                        &mut __dllgen_args,
-                        6,
-                        false,
-                        false,
-                    )?;
-                    __dllgen_args.finish()?;
-                    let __dllgen_ret = unsafe {
-                        #[cfg(target_arch = "x86")]
-                        let __dllgen_r = ::dllgen_runtime::native::Words::new()
-                            .push(
-                                ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_pStmt),
-                            )
-                            .call::<
-                                i32,
-                            >(
-                                self.__dllgen_f171 as *const ::core::ffi::c_void,
-                                ::dllgen_runtime::native::Pops::Caller,
-                                "`sqlite3_stmt_isexplain`",
-                            );
-                        #[cfg(not(target_arch = "x86"))]
-                        let __dllgen_r = ::core::result::Result::<
-                            _,
-                            ::dllgen_runtime::WireError,
-                        >::Ok(
-                            (self
-                                .__dllgen_f171)(
-                                ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_pStmt),
-                            ),
-                        );
-                        __dllgen_r
-                    }?;
-                    ::dllgen_runtime::marshal::handle::after_call(
-                        &__dllgen_a_pStmt,
                         6,
                         false,
                     );
@@ -11129,7 +11379,7 @@ mod __dllgen {
                             >(
                                 self.__dllgen_f172 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
-                                "`sqlite3_stmt_readonly`",
+                                "`sqlite3_stmt_isexplain`",
                             );
                         #[cfg(not(target_arch = "x86"))]
                         let __dllgen_r = ::core::result::Result::<
@@ -11152,6 +11402,48 @@ mod __dllgen {
                     Ok(::dllgen_runtime::Status::Ok)
                 }
                 173 => {
+                    let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
+                    let __dllgen_a_pStmt = ::dllgen_runtime::marshal::handle::decode_c(
+                        &mut __dllgen_args,
+                        6,
+                        false,
+                        false,
+                    )?;
+                    __dllgen_args.finish()?;
+                    let __dllgen_ret = unsafe {
+                        #[cfg(target_arch = "x86")]
+                        let __dllgen_r = ::dllgen_runtime::native::Words::new()
+                            .push(
+                                ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_pStmt),
+                            )
+                            .call::<
+                                i32,
+                            >(
+                                self.__dllgen_f173 as *const ::core::ffi::c_void,
+                                ::dllgen_runtime::native::Pops::Caller,
+                                "`sqlite3_stmt_readonly`",
+                            );
+                        #[cfg(not(target_arch = "x86"))]
+                        let __dllgen_r = ::core::result::Result::<
+                            _,
+                            ::dllgen_runtime::WireError,
+                        >::Ok(
+                            (self
+                                .__dllgen_f173)(
+                                ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_pStmt),
+                            ),
+                        );
+                        __dllgen_r
+                    }?;
+                    ::dllgen_runtime::marshal::handle::after_call(
+                        &__dllgen_a_pStmt,
+                        6,
+                        false,
+                    );
+                    ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
+                    Ok(::dllgen_runtime::Status::Ok)
+                }
+                174 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let __dllgen_a_arg0 = ::dllgen_runtime::marshal::handle::decode_c(
                         &mut __dllgen_args,
@@ -11179,7 +11471,7 @@ mod __dllgen {
                             .call::<
                                 i32,
                             >(
-                                self.__dllgen_f173 as *const ::core::ffi::c_void,
+                                self.__dllgen_f174 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
                                 "`sqlite3_stmt_status`",
                             );
@@ -11189,7 +11481,7 @@ mod __dllgen {
                             ::dllgen_runtime::WireError,
                         >::Ok(
                             (self
-                                .__dllgen_f173)(
+                                .__dllgen_f174)(
                                 ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_arg0),
                                 __dllgen_a_op,
                                 __dllgen_a_resetFlg,
@@ -11205,7 +11497,7 @@ mod __dllgen {
                     ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                174 => {
+                175 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let __dllgen_a_arg0 = ::dllgen_runtime::marshal::handle::decode_c(
                         &mut __dllgen_args,
@@ -11239,7 +11531,7 @@ mod __dllgen {
                             .call::<
                                 (),
                             >(
-                                self.__dllgen_f174 as *const ::core::ffi::c_void,
+                                self.__dllgen_f175 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
                                 "`sqlite3_str_append`",
                             );
@@ -11249,7 +11541,7 @@ mod __dllgen {
                             ::dllgen_runtime::WireError,
                         >::Ok(
                             (self
-                                .__dllgen_f174)(
+                                .__dllgen_f175)(
                                 ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_arg0),
                                 ::dllgen_runtime::marshal::in_buffer::ptr(&__dllgen_a_zIn),
                                 __dllgen_a_N,
@@ -11264,7 +11556,7 @@ mod __dllgen {
                     );
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                175 => {
+                176 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let __dllgen_a_arg0 = ::dllgen_runtime::marshal::handle::decode_c(
                         &mut __dllgen_args,
@@ -11288,7 +11580,7 @@ mod __dllgen {
                             .call::<
                                 (),
                             >(
-                                self.__dllgen_f175 as *const ::core::ffi::c_void,
+                                self.__dllgen_f176 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
                                 "`sqlite3_str_appendall`",
                             );
@@ -11298,7 +11590,7 @@ mod __dllgen {
                             ::dllgen_runtime::WireError,
                         >::Ok(
                             (self
-                                .__dllgen_f175)(
+                                .__dllgen_f176)(
                                 ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_arg0),
                                 ::dllgen_runtime::marshal::in_string::ptr(&__dllgen_a_zIn),
                             ),
@@ -11312,7 +11604,7 @@ mod __dllgen {
                     );
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                176 => {
+                177 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let __dllgen_a_arg0 = ::dllgen_runtime::marshal::handle::decode_c(
                         &mut __dllgen_args,
@@ -11340,7 +11632,7 @@ mod __dllgen {
                             .call::<
                                 (),
                             >(
-                                self.__dllgen_f176 as *const ::core::ffi::c_void,
+                                self.__dllgen_f177 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
                                 "`sqlite3_str_appendchar`",
                             );
@@ -11350,7 +11642,7 @@ mod __dllgen {
                             ::dllgen_runtime::WireError,
                         >::Ok(
                             (self
-                                .__dllgen_f176)(
+                                .__dllgen_f177)(
                                 ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_arg0),
                                 __dllgen_a_N,
                                 __dllgen_a_C,
@@ -11365,7 +11657,7 @@ mod __dllgen {
                     );
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                177 => {
+                178 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let __dllgen_a_s = ::dllgen_runtime::marshal::handle::decode_c(
                         &mut __dllgen_args,
@@ -11395,7 +11687,7 @@ mod __dllgen {
                             .call::<
                                 (),
                             >(
-                                self.__dllgen_f177 as *const ::core::ffi::c_void,
+                                self.__dllgen_f178 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
                                 "`sqlite3_str_appendf_str`",
                             );
@@ -11405,7 +11697,7 @@ mod __dllgen {
                             ::dllgen_runtime::WireError,
                         >::Ok(
                             (self
-                                .__dllgen_f177)(
+                                .__dllgen_f178)(
                                 ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_s),
                                 ::dllgen_runtime::marshal::in_string::ptr(
                                     &__dllgen_a_zFormat,
@@ -11422,7 +11714,7 @@ mod __dllgen {
                     );
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                178 => {
+                179 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let __dllgen_a_arg0 = ::dllgen_runtime::marshal::handle::decode_c(
                         &mut __dllgen_args,
@@ -11440,7 +11732,7 @@ mod __dllgen {
                             .call::<
                                 i32,
                             >(
-                                self.__dllgen_f178 as *const ::core::ffi::c_void,
+                                self.__dllgen_f179 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
                                 "`sqlite3_str_errcode`",
                             );
@@ -11450,7 +11742,7 @@ mod __dllgen {
                             ::dllgen_runtime::WireError,
                         >::Ok(
                             (self
-                                .__dllgen_f178)(
+                                .__dllgen_f179)(
                                 ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_arg0),
                             ),
                         );
@@ -11464,7 +11756,7 @@ mod __dllgen {
                     ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                179 => {
+                180 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let __dllgen_a_arg0 = ::dllgen_runtime::marshal::handle::decode_c(
                         &mut __dllgen_args,
@@ -11482,7 +11774,7 @@ mod __dllgen {
                             .call::<
                                 *const u8,
                             >(
-                                self.__dllgen_f179 as *const ::core::ffi::c_void,
+                                self.__dllgen_f180 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
                                 "`sqlite3_str_finish`",
                             );
@@ -11492,7 +11784,7 @@ mod __dllgen {
                             ::dllgen_runtime::WireError,
                         >::Ok(
                             (self
-                                .__dllgen_f179)(
+                                .__dllgen_f180)(
                                 ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_arg0),
                             ),
                         );
@@ -11511,14 +11803,14 @@ mod __dllgen {
                     if !__dllgen_ret.is_null() {
                         unsafe {
                             (self
-                                .__dllgen_helper179)(
+                                .__dllgen_helper180)(
                                 __dllgen_ret as *mut ::core::ffi::c_void,
                             )
                         };
                     }
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                180 => {
+                181 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let __dllgen_a_arg0 = ::dllgen_runtime::marshal::handle::decode_c(
                         &mut __dllgen_args,
@@ -11536,7 +11828,7 @@ mod __dllgen {
                             .call::<
                                 i32,
                             >(
-                                self.__dllgen_f180 as *const ::core::ffi::c_void,
+                                self.__dllgen_f181 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
                                 "`sqlite3_str_length`",
                             );
@@ -11546,7 +11838,7 @@ mod __dllgen {
                             ::dllgen_runtime::WireError,
                         >::Ok(
                             (self
-                                .__dllgen_f180)(
+                                .__dllgen_f181)(
                                 ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_arg0),
                             ),
                         );
@@ -11560,7 +11852,7 @@ mod __dllgen {
                     ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                181 => {
+                182 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let __dllgen_a_arg0 = ::dllgen_runtime::marshal::handle::decode_c(
                         &mut __dllgen_args,
@@ -11580,7 +11872,7 @@ mod __dllgen {
                             .call::<
                                 *mut ::core::ffi::c_void,
                             >(
-                                self.__dllgen_f181 as *const ::core::ffi::c_void,
+                                self.__dllgen_f182 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
                                 "`sqlite3_str_new`",
                             );
@@ -11590,7 +11882,7 @@ mod __dllgen {
                             ::dllgen_runtime::WireError,
                         >::Ok(
                             (self
-                                .__dllgen_f181)(
+                                .__dllgen_f182)(
                                 ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_arg0),
                             ),
                         );
@@ -11622,7 +11914,7 @@ mod __dllgen {
                     );
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                182 => {
+                183 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let __dllgen_a_arg0 = ::dllgen_runtime::marshal::handle::decode_c(
                         &mut __dllgen_args,
@@ -11640,50 +11932,9 @@ mod __dllgen {
                             .call::<
                                 (),
                             >(
-                                self.__dllgen_f182 as *const ::core::ffi::c_void,
-                                ::dllgen_runtime::native::Pops::Caller,
-                                "`sqlite3_str_reset`",
-                            );
-                        #[cfg(not(target_arch = "x86"))]
-                        let __dllgen_r = ::core::result::Result::<
-                            _,
-                            ::dllgen_runtime::WireError,
-                        >::Ok(
-                            (self
-                                .__dllgen_f182)(
-                                ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_arg0),
-                            ),
-                        );
-                        __dllgen_r
-                    }?;
-                    ::dllgen_runtime::marshal::handle::after_call(
-                        &__dllgen_a_arg0,
-                        7,
-                        false,
-                    );
-                    Ok(::dllgen_runtime::Status::Ok)
-                }
-                183 => {
-                    let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
-                    let __dllgen_a_arg0 = ::dllgen_runtime::marshal::handle::decode_c(
-                        &mut __dllgen_args,
-                        7,
-                        false,
-                        false,
-                    )?;
-                    __dllgen_args.finish()?;
-                    let __dllgen_ret = unsafe {
-                        #[cfg(target_arch = "x86")]
-                        let __dllgen_r = ::dllgen_runtime::native::Words::new()
-                            .push(
-                                ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_arg0),
-                            )
-                            .call::<
-                                *const u8,
-                            >(
                                 self.__dllgen_f183 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
-                                "`sqlite3_str_value`",
+                                "`sqlite3_str_reset`",
                             );
                         #[cfg(not(target_arch = "x86"))]
                         let __dllgen_r = ::core::result::Result::<
@@ -11702,6 +11953,47 @@ mod __dllgen {
                         7,
                         false,
                     );
+                    Ok(::dllgen_runtime::Status::Ok)
+                }
+                184 => {
+                    let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
+                    let __dllgen_a_arg0 = ::dllgen_runtime::marshal::handle::decode_c(
+                        &mut __dllgen_args,
+                        7,
+                        false,
+                        false,
+                    )?;
+                    __dllgen_args.finish()?;
+                    let __dllgen_ret = unsafe {
+                        #[cfg(target_arch = "x86")]
+                        let __dllgen_r = ::dllgen_runtime::native::Words::new()
+                            .push(
+                                ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_arg0),
+                            )
+                            .call::<
+                                *const u8,
+                            >(
+                                self.__dllgen_f184 as *const ::core::ffi::c_void,
+                                ::dllgen_runtime::native::Pops::Caller,
+                                "`sqlite3_str_value`",
+                            );
+                        #[cfg(not(target_arch = "x86"))]
+                        let __dllgen_r = ::core::result::Result::<
+                            _,
+                            ::dllgen_runtime::WireError,
+                        >::Ok(
+                            (self
+                                .__dllgen_f184)(
+                                ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_arg0),
+                            ),
+                        );
+                        __dllgen_r
+                    }?;
+                    ::dllgen_runtime::marshal::handle::after_call(
+                        &__dllgen_a_arg0,
+                        7,
+                        false,
+                    );
                     unsafe {
                         ::dllgen_runtime::marshal::ret_string::reply::<
                             ::dllgen_runtime::marshal::Utf8,
@@ -11709,7 +12001,7 @@ mod __dllgen {
                     };
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                184 => {
+                185 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let __dllgen_a_zGlob = ::dllgen_runtime::marshal::in_string::decode::<
                         ::dllgen_runtime::marshal::Utf8,
@@ -11730,7 +12022,7 @@ mod __dllgen {
                             .call::<
                                 i32,
                             >(
-                                self.__dllgen_f184 as *const ::core::ffi::c_void,
+                                self.__dllgen_f185 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
                                 "`sqlite3_strglob`",
                             );
@@ -11740,7 +12032,7 @@ mod __dllgen {
                             ::dllgen_runtime::WireError,
                         >::Ok(
                             (self
-                                .__dllgen_f184)(
+                                .__dllgen_f185)(
                                 ::dllgen_runtime::marshal::in_string::ptr(
                                     &__dllgen_a_zGlob,
                                 ),
@@ -11752,7 +12044,7 @@ mod __dllgen {
                     ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                185 => {
+                186 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let __dllgen_a_arg0 = ::dllgen_runtime::marshal::in_string::decode::<
                         ::dllgen_runtime::marshal::Utf8,
@@ -11773,7 +12065,7 @@ mod __dllgen {
                             .call::<
                                 i32,
                             >(
-                                self.__dllgen_f185 as *const ::core::ffi::c_void,
+                                self.__dllgen_f186 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
                                 "`sqlite3_stricmp`",
                             );
@@ -11783,7 +12075,7 @@ mod __dllgen {
                             ::dllgen_runtime::WireError,
                         >::Ok(
                             (self
-                                .__dllgen_f185)(
+                                .__dllgen_f186)(
                                 ::dllgen_runtime::marshal::in_string::ptr(&__dllgen_a_arg0),
                                 ::dllgen_runtime::marshal::in_string::ptr(&__dllgen_a_arg1),
                             ),
@@ -11793,7 +12085,7 @@ mod __dllgen {
                     ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                186 => {
+                187 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let __dllgen_a_zGlob = ::dllgen_runtime::marshal::in_string::decode::<
                         ::dllgen_runtime::marshal::Utf8,
@@ -11819,7 +12111,7 @@ mod __dllgen {
                             .call::<
                                 i32,
                             >(
-                                self.__dllgen_f186 as *const ::core::ffi::c_void,
+                                self.__dllgen_f187 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
                                 "`sqlite3_strlike`",
                             );
@@ -11829,7 +12121,7 @@ mod __dllgen {
                             ::dllgen_runtime::WireError,
                         >::Ok(
                             (self
-                                .__dllgen_f186)(
+                                .__dllgen_f187)(
                                 ::dllgen_runtime::marshal::in_string::ptr(
                                     &__dllgen_a_zGlob,
                                 ),
@@ -11842,7 +12134,7 @@ mod __dllgen {
                     ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                187 => {
+                188 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let __dllgen_a_arg0 = ::dllgen_runtime::marshal::in_string::decode::<
                         ::dllgen_runtime::marshal::Utf8,
@@ -11868,7 +12160,7 @@ mod __dllgen {
                             .call::<
                                 i32,
                             >(
-                                self.__dllgen_f187 as *const ::core::ffi::c_void,
+                                self.__dllgen_f188 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
                                 "`sqlite3_strnicmp`",
                             );
@@ -11878,7 +12170,7 @@ mod __dllgen {
                             ::dllgen_runtime::WireError,
                         >::Ok(
                             (self
-                                .__dllgen_f187)(
+                                .__dllgen_f188)(
                                 ::dllgen_runtime::marshal::in_string::ptr(&__dllgen_a_arg0),
                                 ::dllgen_runtime::marshal::in_string::ptr(&__dllgen_a_arg1),
                                 __dllgen_a_arg2,
@@ -11889,7 +12181,7 @@ mod __dllgen {
                     ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                188 => {
+                189 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let __dllgen_a_arg0 = ::dllgen_runtime::marshal::handle::decode_c(
                         &mut __dllgen_args,
@@ -11907,7 +12199,7 @@ mod __dllgen {
                             .call::<
                                 i32,
                             >(
-                                self.__dllgen_f188 as *const ::core::ffi::c_void,
+                                self.__dllgen_f189 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
                                 "`sqlite3_system_errno`",
                             );
@@ -11917,7 +12209,7 @@ mod __dllgen {
                             ::dllgen_runtime::WireError,
                         >::Ok(
                             (self
-                                .__dllgen_f188)(
+                                .__dllgen_f189)(
                                 ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_arg0),
                             ),
                         );
@@ -11931,7 +12223,7 @@ mod __dllgen {
                     ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                189 => {
+                190 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let __dllgen_a_db = ::dllgen_runtime::marshal::handle::decode_c(
                         &mut __dllgen_args,
@@ -12001,7 +12293,7 @@ mod __dllgen {
                             .call::<
                                 i32,
                             >(
-                                self.__dllgen_f189 as *const ::core::ffi::c_void,
+                                self.__dllgen_f190 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
                                 "`sqlite3_table_column_metadata`",
                             );
@@ -12011,7 +12303,7 @@ mod __dllgen {
                             ::dllgen_runtime::WireError,
                         >::Ok(
                             (self
-                                .__dllgen_f189)(
+                                .__dllgen_f190)(
                                 ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_db),
                                 ::dllgen_runtime::marshal::in_string::ptr(
                                     &__dllgen_a_zDbName,
@@ -12090,7 +12382,7 @@ mod __dllgen {
                     )?;
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                190 => {
+                191 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     __dllgen_args.finish()?;
                     let __dllgen_ret = unsafe {
@@ -12099,31 +12391,9 @@ mod __dllgen {
                             .call::<
                                 (),
                             >(
-                                self.__dllgen_f190 as *const ::core::ffi::c_void,
-                                ::dllgen_runtime::native::Pops::Caller,
-                                "`sqlite3_thread_cleanup`",
-                            );
-                        #[cfg(not(target_arch = "x86"))]
-                        let __dllgen_r = ::core::result::Result::<
-                            _,
-                            ::dllgen_runtime::WireError,
-                        >::Ok((self.__dllgen_f190)());
-                        __dllgen_r
-                    }?;
-                    Ok(::dllgen_runtime::Status::Ok)
-                }
-                191 => {
-                    let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
-                    __dllgen_args.finish()?;
-                    let __dllgen_ret = unsafe {
-                        #[cfg(target_arch = "x86")]
-                        let __dllgen_r = ::dllgen_runtime::native::Words::new()
-                            .call::<
-                                i32,
-                            >(
                                 self.__dllgen_f191 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
-                                "`sqlite3_threadsafe`",
+                                "`sqlite3_thread_cleanup`",
                             );
                         #[cfg(not(target_arch = "x86"))]
                         let __dllgen_r = ::core::result::Result::<
@@ -12132,48 +12402,28 @@ mod __dllgen {
                         >::Ok((self.__dllgen_f191)());
                         __dllgen_r
                     }?;
-                    ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
                     Ok(::dllgen_runtime::Status::Ok)
                 }
                 192 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
-                    let __dllgen_a_arg0 = ::dllgen_runtime::marshal::handle::decode_c(
-                        &mut __dllgen_args,
-                        3,
-                        false,
-                        false,
-                    )?;
                     __dllgen_args.finish()?;
                     let __dllgen_ret = unsafe {
                         #[cfg(target_arch = "x86")]
                         let __dllgen_r = ::dllgen_runtime::native::Words::new()
-                            .push(
-                                ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_arg0),
-                            )
                             .call::<
                                 i32,
                             >(
                                 self.__dllgen_f192 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
-                                "`sqlite3_total_changes`",
+                                "`sqlite3_threadsafe`",
                             );
                         #[cfg(not(target_arch = "x86"))]
                         let __dllgen_r = ::core::result::Result::<
                             _,
                             ::dllgen_runtime::WireError,
-                        >::Ok(
-                            (self
-                                .__dllgen_f192)(
-                                ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_arg0),
-                            ),
-                        );
+                        >::Ok((self.__dllgen_f192)());
                         __dllgen_r
                     }?;
-                    ::dllgen_runtime::marshal::handle::after_call(
-                        &__dllgen_a_arg0,
-                        3,
-                        false,
-                    );
                     ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
                     Ok(::dllgen_runtime::Status::Ok)
                 }
@@ -12193,11 +12443,11 @@ mod __dllgen {
                                 ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_arg0),
                             )
                             .call::<
-                                i64,
+                                i32,
                             >(
                                 self.__dllgen_f193 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
-                                "`sqlite3_total_changes64`",
+                                "`sqlite3_total_changes`",
                             );
                         #[cfg(not(target_arch = "x86"))]
                         let __dllgen_r = ::core::result::Result::<
@@ -12227,6 +12477,48 @@ mod __dllgen {
                         false,
                         false,
                     )?;
+                    __dllgen_args.finish()?;
+                    let __dllgen_ret = unsafe {
+                        #[cfg(target_arch = "x86")]
+                        let __dllgen_r = ::dllgen_runtime::native::Words::new()
+                            .push(
+                                ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_arg0),
+                            )
+                            .call::<
+                                i64,
+                            >(
+                                self.__dllgen_f194 as *const ::core::ffi::c_void,
+                                ::dllgen_runtime::native::Pops::Caller,
+                                "`sqlite3_total_changes64`",
+                            );
+                        #[cfg(not(target_arch = "x86"))]
+                        let __dllgen_r = ::core::result::Result::<
+                            _,
+                            ::dllgen_runtime::WireError,
+                        >::Ok(
+                            (self
+                                .__dllgen_f194)(
+                                ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_arg0),
+                            ),
+                        );
+                        __dllgen_r
+                    }?;
+                    ::dllgen_runtime::marshal::handle::after_call(
+                        &__dllgen_a_arg0,
+                        3,
+                        false,
+                    );
+                    ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
+                    Ok(::dllgen_runtime::Status::Ok)
+                }
+                195 => {
+                    let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
+                    let __dllgen_a_arg0 = ::dllgen_runtime::marshal::handle::decode_c(
+                        &mut __dllgen_args,
+                        3,
+                        false,
+                        false,
+                    )?;
                     let __dllgen_a_xTrace = ::dllgen_runtime::marshal::callback::decode(
                         &mut __dllgen_args,
                         true,
@@ -12247,7 +12539,7 @@ mod __dllgen {
                             .push(
                                 __dllgen_a_xTrace
                                     .then_some(
-                                        __dllgen_callback_194_1
+                                        __dllgen_callback_195_1
                                             as unsafe extern "C" fn(*mut ::core::ffi::c_void, *const u8),
                                     ),
                             )
@@ -12255,7 +12547,7 @@ mod __dllgen {
                             .call::<
                                 (),
                             >(
-                                self.__dllgen_f194 as *const ::core::ffi::c_void,
+                                self.__dllgen_f195 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
                                 "`sqlite3_trace`",
                             );
@@ -12265,11 +12557,11 @@ mod __dllgen {
                             ::dllgen_runtime::WireError,
                         >::Ok(
                             (self
-                                .__dllgen_f194)(
+                                .__dllgen_f195)(
                                 ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_arg0),
                                 __dllgen_a_xTrace
                                     .then_some(
-                                        __dllgen_callback_194_1
+                                        __dllgen_callback_195_1
                                             as unsafe extern "C" fn(*mut ::core::ffi::c_void, *const u8),
                                     ),
                                 ::dllgen_runtime::host::kept::context(&__dllgen_reg),
@@ -12290,7 +12582,7 @@ mod __dllgen {
                     );
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                195 => {
+                196 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let __dllgen_a_db = ::dllgen_runtime::marshal::handle::decode_c(
                         &mut __dllgen_args,
@@ -12317,7 +12609,7 @@ mod __dllgen {
                             .push(
                                 __dllgen_a_callback
                                     .then_some(
-                                        __dllgen_callback_195_2
+                                        __dllgen_callback_196_2
                                             as unsafe extern "C" fn(
                                                 u32,
                                                 *mut ::core::ffi::c_void,
@@ -12330,7 +12622,7 @@ mod __dllgen {
                             .call::<
                                 i32,
                             >(
-                                self.__dllgen_f195 as *const ::core::ffi::c_void,
+                                self.__dllgen_f196 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
                                 "`sqlite3_trace_v2_stmt`",
                             );
@@ -12340,12 +12632,12 @@ mod __dllgen {
                             ::dllgen_runtime::WireError,
                         >::Ok(
                             (self
-                                .__dllgen_f195)(
+                                .__dllgen_f196)(
                                 ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_db),
                                 1i64 as u32,
                                 __dllgen_a_callback
                                     .then_some(
-                                        __dllgen_callback_195_2
+                                        __dllgen_callback_196_2
                                             as unsafe extern "C" fn(
                                                 u32,
                                                 *mut ::core::ffi::c_void,
@@ -12372,7 +12664,7 @@ mod __dllgen {
                     ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                196 => {
+                197 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let __dllgen_a_arg0 = ::dllgen_runtime::marshal::handle::decode_c(
                         &mut __dllgen_args,
@@ -12399,7 +12691,7 @@ mod __dllgen {
                             .call::<
                                 i32,
                             >(
-                                self.__dllgen_f196 as *const ::core::ffi::c_void,
+                                self.__dllgen_f197 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
                                 "`sqlite3_transfer_bindings`",
                             );
@@ -12409,7 +12701,7 @@ mod __dllgen {
                             ::dllgen_runtime::WireError,
                         >::Ok(
                             (self
-                                .__dllgen_f196)(
+                                .__dllgen_f197)(
                                 ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_arg0),
                                 ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_arg1),
                             ),
@@ -12429,7 +12721,7 @@ mod __dllgen {
                     ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                197 => {
+                198 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let __dllgen_a_arg0 = ::dllgen_runtime::marshal::handle::decode_c(
                         &mut __dllgen_args,
@@ -12455,7 +12747,7 @@ mod __dllgen {
                             .call::<
                                 i32,
                             >(
-                                self.__dllgen_f197 as *const ::core::ffi::c_void,
+                                self.__dllgen_f198 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
                                 "`sqlite3_txn_state`",
                             );
@@ -12465,7 +12757,7 @@ mod __dllgen {
                             ::dllgen_runtime::WireError,
                         >::Ok(
                             (self
-                                .__dllgen_f197)(
+                                .__dllgen_f198)(
                                 ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_arg0),
                                 ::dllgen_runtime::marshal::in_string::ptr(
                                     &__dllgen_a_zSchema,
@@ -12482,7 +12774,7 @@ mod __dllgen {
                     ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                198 => {
+                199 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let __dllgen_a_arg0 = ::dllgen_runtime::marshal::handle::decode_c(
                         &mut __dllgen_args,
@@ -12510,7 +12802,7 @@ mod __dllgen {
                             .push(
                                 __dllgen_a_arg1
                                     .then_some(
-                                        __dllgen_callback_198_1
+                                        __dllgen_callback_199_1
                                             as unsafe extern "C" fn(
                                                 *mut ::core::ffi::c_void,
                                                 i32,
@@ -12524,7 +12816,7 @@ mod __dllgen {
                             .call::<
                                 (),
                             >(
-                                self.__dllgen_f198 as *const ::core::ffi::c_void,
+                                self.__dllgen_f199 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
                                 "`sqlite3_update_hook`",
                             );
@@ -12534,11 +12826,11 @@ mod __dllgen {
                             ::dllgen_runtime::WireError,
                         >::Ok(
                             (self
-                                .__dllgen_f198)(
+                                .__dllgen_f199)(
                                 ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_arg0),
                                 __dllgen_a_arg1
                                     .then_some(
-                                        __dllgen_callback_198_1
+                                        __dllgen_callback_199_1
                                             as unsafe extern "C" fn(
                                                 *mut ::core::ffi::c_void,
                                                 i32,
@@ -12565,7 +12857,7 @@ mod __dllgen {
                     );
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                199 => {
+                200 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let __dllgen_a_z = ::dllgen_runtime::marshal::handle::decode_c(
                         &mut __dllgen_args,
@@ -12594,7 +12886,7 @@ mod __dllgen {
                             .call::<
                                 i32,
                             >(
-                                self.__dllgen_f199 as *const ::core::ffi::c_void,
+                                self.__dllgen_f200 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
                                 "`sqlite3_uri_boolean`",
                             );
@@ -12604,7 +12896,7 @@ mod __dllgen {
                             ::dllgen_runtime::WireError,
                         >::Ok(
                             (self
-                                .__dllgen_f199)(
+                                .__dllgen_f200)(
                                 ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_z),
                                 ::dllgen_runtime::marshal::in_string::ptr(
                                     &__dllgen_a_zParam,
@@ -12622,7 +12914,7 @@ mod __dllgen {
                     ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                200 => {
+                201 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let __dllgen_a_arg0 = ::dllgen_runtime::marshal::handle::decode_c(
                         &mut __dllgen_args,
@@ -12651,7 +12943,7 @@ mod __dllgen {
                             .call::<
                                 i64,
                             >(
-                                self.__dllgen_f200 as *const ::core::ffi::c_void,
+                                self.__dllgen_f201 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
                                 "`sqlite3_uri_int64`",
                             );
@@ -12661,7 +12953,7 @@ mod __dllgen {
                             ::dllgen_runtime::WireError,
                         >::Ok(
                             (self
-                                .__dllgen_f200)(
+                                .__dllgen_f201)(
                                 ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_arg0),
                                 ::dllgen_runtime::marshal::in_string::ptr(&__dllgen_a_arg1),
                                 __dllgen_a_arg2,
@@ -12677,7 +12969,7 @@ mod __dllgen {
                     ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                201 => {
+                202 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let __dllgen_a_z = ::dllgen_runtime::marshal::handle::decode_c(
                         &mut __dllgen_args,
@@ -12698,7 +12990,7 @@ mod __dllgen {
                             .call::<
                                 *const u8,
                             >(
-                                self.__dllgen_f201 as *const ::core::ffi::c_void,
+                                self.__dllgen_f202 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
                                 "`sqlite3_uri_key`",
                             );
@@ -12708,7 +13000,7 @@ mod __dllgen {
                             ::dllgen_runtime::WireError,
                         >::Ok(
                             (self
-                                .__dllgen_f201)(
+                                .__dllgen_f202)(
                                 ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_z),
                                 __dllgen_a_N,
                             ),
@@ -12727,7 +13019,7 @@ mod __dllgen {
                     };
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                202 => {
+                203 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let __dllgen_a_z = ::dllgen_runtime::marshal::handle::decode_c(
                         &mut __dllgen_args,
@@ -12751,7 +13043,7 @@ mod __dllgen {
                             .call::<
                                 *const u8,
                             >(
-                                self.__dllgen_f202 as *const ::core::ffi::c_void,
+                                self.__dllgen_f203 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
                                 "`sqlite3_uri_parameter`",
                             );
@@ -12761,7 +13053,7 @@ mod __dllgen {
                             ::dllgen_runtime::WireError,
                         >::Ok(
                             (self
-                                .__dllgen_f202)(
+                                .__dllgen_f203)(
                                 ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_z),
                                 ::dllgen_runtime::marshal::in_string::ptr(
                                     &__dllgen_a_zParam,
@@ -12782,7 +13074,7 @@ mod __dllgen {
                     };
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                203 => {
+                204 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let __dllgen_a_arg0 = ::dllgen_runtime::marshal::handle::decode_c(
                         &mut __dllgen_args,
@@ -12800,68 +13092,9 @@ mod __dllgen {
                             .call::<
                                 *const u8,
                             >(
-                                self.__dllgen_f203 as *const ::core::ffi::c_void,
-                                ::dllgen_runtime::native::Pops::Caller,
-                                "`sqlite3_value_blob`",
-                            );
-                        #[cfg(not(target_arch = "x86"))]
-                        let __dllgen_r = ::core::result::Result::<
-                            _,
-                            ::dllgen_runtime::WireError,
-                        >::Ok(
-                            (self
-                                .__dllgen_f203)(
-                                ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_arg0),
-                            ),
-                        );
-                        __dllgen_r
-                    }?;
-                    ::dllgen_runtime::marshal::handle::after_call(
-                        &__dllgen_a_arg0,
-                        8,
-                        false,
-                    );
-                    let __dllgen_len = if __dllgen_ret.is_null() {
-                        0
-                    } else {
-                        ::dllgen_runtime::marshal::ret_buffer::reported(
-                            unsafe {
-                                (self
-                                    .__dllgen_helper203_len)(
-                                    ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_arg0),
-                                )
-                            } as i64,
-                        )?
-                    };
-                    let __dllgen_copied = unsafe {
-                        ::dllgen_runtime::marshal::ret_buffer::reply::<
-                            u8,
-                        >(__dllgen_out, __dllgen_ret, __dllgen_len, 1)
-                    };
-                    __dllgen_copied?;
-                    Ok(::dllgen_runtime::Status::Ok)
-                }
-                204 => {
-                    let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
-                    let __dllgen_a_arg0 = ::dllgen_runtime::marshal::handle::decode_c(
-                        &mut __dllgen_args,
-                        8,
-                        false,
-                        false,
-                    )?;
-                    __dllgen_args.finish()?;
-                    let __dllgen_ret = unsafe {
-                        #[cfg(target_arch = "x86")]
-                        let __dllgen_r = ::dllgen_runtime::native::Words::new()
-                            .push(
-                                ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_arg0),
-                            )
-                            .call::<
-                                i32,
-                            >(
                                 self.__dllgen_f204 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
-                                "`sqlite3_value_bytes`",
+                                "`sqlite3_value_blob`",
                             );
                         #[cfg(not(target_arch = "x86"))]
                         let __dllgen_r = ::core::result::Result::<
@@ -12880,7 +13113,24 @@ mod __dllgen {
                         8,
                         false,
                     );
-                    ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
+                    let __dllgen_len = if __dllgen_ret.is_null() {
+                        0
+                    } else {
+                        ::dllgen_runtime::marshal::ret_buffer::reported(
+                            unsafe {
+                                (self
+                                    .__dllgen_helper204_len)(
+                                    ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_arg0),
+                                )
+                            } as i64,
+                        )?
+                    };
+                    let __dllgen_copied = unsafe {
+                        ::dllgen_runtime::marshal::ret_buffer::reply::<
+                            u8,
+                        >(__dllgen_out, __dllgen_ret, __dllgen_len, 1)
+                    };
+                    __dllgen_copied?;
                     Ok(::dllgen_runtime::Status::Ok)
                 }
                 205 => {
@@ -12903,7 +13153,7 @@ mod __dllgen {
                             >(
                                 self.__dllgen_f205 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
-                                "`sqlite3_value_bytes16`",
+                                "`sqlite3_value_bytes`",
                             );
                         #[cfg(not(target_arch = "x86"))]
                         let __dllgen_r = ::core::result::Result::<
@@ -12941,11 +13191,11 @@ mod __dllgen {
                                 ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_arg0),
                             )
                             .call::<
-                                f64,
+                                i32,
                             >(
                                 self.__dllgen_f206 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
-                                "`sqlite3_value_double`",
+                                "`sqlite3_value_bytes16`",
                             );
                         #[cfg(not(target_arch = "x86"))]
                         let __dllgen_r = ::core::result::Result::<
@@ -12976,6 +13226,48 @@ mod __dllgen {
                         false,
                     )?;
                     __dllgen_args.finish()?;
+                    let __dllgen_ret = unsafe {
+                        #[cfg(target_arch = "x86")]
+                        let __dllgen_r = ::dllgen_runtime::native::Words::new()
+                            .push(
+                                ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_arg0),
+                            )
+                            .call::<
+                                f64,
+                            >(
+                                self.__dllgen_f207 as *const ::core::ffi::c_void,
+                                ::dllgen_runtime::native::Pops::Caller,
+                                "`sqlite3_value_double`",
+                            );
+                        #[cfg(not(target_arch = "x86"))]
+                        let __dllgen_r = ::core::result::Result::<
+                            _,
+                            ::dllgen_runtime::WireError,
+                        >::Ok(
+                            (self
+                                .__dllgen_f207)(
+                                ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_arg0),
+                            ),
+                        );
+                        __dllgen_r
+                    }?;
+                    ::dllgen_runtime::marshal::handle::after_call(
+                        &__dllgen_a_arg0,
+                        8,
+                        false,
+                    );
+                    ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
+                    Ok(::dllgen_runtime::Status::Ok)
+                }
+                208 => {
+                    let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
+                    let __dllgen_a_arg0 = ::dllgen_runtime::marshal::handle::decode_c(
+                        &mut __dllgen_args,
+                        8,
+                        false,
+                        false,
+                    )?;
+                    __dllgen_args.finish()?;
                     ::dllgen_runtime::native::set_errno(0);
                     ::dllgen_runtime::native::set_last_error(0);
                     let __dllgen_ret = unsafe {
@@ -12987,7 +13279,7 @@ mod __dllgen {
                             .call::<
                                 *mut ::core::ffi::c_void,
                             >(
-                                self.__dllgen_f207 as *const ::core::ffi::c_void,
+                                self.__dllgen_f208 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
                                 "`sqlite3_value_dup`",
                             );
@@ -12997,7 +13289,7 @@ mod __dllgen {
                             ::dllgen_runtime::WireError,
                         >::Ok(
                             (self
-                                .__dllgen_f207)(
+                                .__dllgen_f208)(
                                 ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_arg0),
                             ),
                         );
@@ -13029,7 +13321,7 @@ mod __dllgen {
                     );
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                208 => {
+                209 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let __dllgen_a_arg0 = ::dllgen_runtime::marshal::handle::decode_c(
                         &mut __dllgen_args,
@@ -13047,7 +13339,7 @@ mod __dllgen {
                             .call::<
                                 i32,
                             >(
-                                self.__dllgen_f208 as *const ::core::ffi::c_void,
+                                self.__dllgen_f209 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
                                 "`sqlite3_value_encoding`",
                             );
@@ -13057,7 +13349,7 @@ mod __dllgen {
                             ::dllgen_runtime::WireError,
                         >::Ok(
                             (self
-                                .__dllgen_f208)(
+                                .__dllgen_f209)(
                                 ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_arg0),
                             ),
                         );
@@ -13071,7 +13363,7 @@ mod __dllgen {
                     ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                209 => {
+                210 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let __dllgen_a_arg0 = ::dllgen_runtime::marshal::handle::decode_c(
                         &mut __dllgen_args,
@@ -13089,50 +13381,9 @@ mod __dllgen {
                             .call::<
                                 (),
                             >(
-                                self.__dllgen_f209 as *const ::core::ffi::c_void,
-                                ::dllgen_runtime::native::Pops::Caller,
-                                "`sqlite3_value_free`",
-                            );
-                        #[cfg(not(target_arch = "x86"))]
-                        let __dllgen_r = ::core::result::Result::<
-                            _,
-                            ::dllgen_runtime::WireError,
-                        >::Ok(
-                            (self
-                                .__dllgen_f209)(
-                                ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_arg0),
-                            ),
-                        );
-                        __dllgen_r
-                    }?;
-                    ::dllgen_runtime::marshal::handle::after_call(
-                        &__dllgen_a_arg0,
-                        8,
-                        true,
-                    );
-                    Ok(::dllgen_runtime::Status::Ok)
-                }
-                210 => {
-                    let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
-                    let __dllgen_a_arg0 = ::dllgen_runtime::marshal::handle::decode_c(
-                        &mut __dllgen_args,
-                        8,
-                        false,
-                        false,
-                    )?;
-                    __dllgen_args.finish()?;
-                    let __dllgen_ret = unsafe {
-                        #[cfg(target_arch = "x86")]
-                        let __dllgen_r = ::dllgen_runtime::native::Words::new()
-                            .push(
-                                ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_arg0),
-                            )
-                            .call::<
-                                i32,
-                            >(
                                 self.__dllgen_f210 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
-                                "`sqlite3_value_frombind`",
+                                "`sqlite3_value_free`",
                             );
                         #[cfg(not(target_arch = "x86"))]
                         let __dllgen_r = ::core::result::Result::<
@@ -13149,9 +13400,8 @@ mod __dllgen {
                     ::dllgen_runtime::marshal::handle::after_call(
                         &__dllgen_a_arg0,
                         8,
-                        false,
+                        true,
                     );
-                    ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
                     Ok(::dllgen_runtime::Status::Ok)
                 }
                 211 => {
@@ -13174,7 +13424,7 @@ mod __dllgen {
                             >(
                                 self.__dllgen_f211 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
-                                "`sqlite3_value_int`",
+                                "`sqlite3_value_frombind`",
                             );
                         #[cfg(not(target_arch = "x86"))]
                         let __dllgen_r = ::core::result::Result::<
@@ -13212,11 +13462,11 @@ mod __dllgen {
                                 ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_arg0),
                             )
                             .call::<
-                                i64,
+                                i32,
                             >(
                                 self.__dllgen_f212 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
-                                "`sqlite3_value_int64`",
+                                "`sqlite3_value_int`",
                             );
                         #[cfg(not(target_arch = "x86"))]
                         let __dllgen_r = ::core::result::Result::<
@@ -13254,11 +13504,11 @@ mod __dllgen {
                                 ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_arg0),
                             )
                             .call::<
-                                i32,
+                                i64,
                             >(
                                 self.__dllgen_f213 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
-                                "`sqlite3_value_nochange`",
+                                "`sqlite3_value_int64`",
                             );
                         #[cfg(not(target_arch = "x86"))]
                         let __dllgen_r = ::core::result::Result::<
@@ -13300,7 +13550,7 @@ mod __dllgen {
                             >(
                                 self.__dllgen_f214 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
-                                "`sqlite3_value_numeric_type`",
+                                "`sqlite3_value_nochange`",
                             );
                         #[cfg(not(target_arch = "x86"))]
                         let __dllgen_r = ::core::result::Result::<
@@ -13338,11 +13588,11 @@ mod __dllgen {
                                 ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_arg0),
                             )
                             .call::<
-                                u32,
+                                i32,
                             >(
                                 self.__dllgen_f215 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
-                                "`sqlite3_value_subtype`",
+                                "`sqlite3_value_numeric_type`",
                             );
                         #[cfg(not(target_arch = "x86"))]
                         let __dllgen_r = ::core::result::Result::<
@@ -13380,11 +13630,11 @@ mod __dllgen {
                                 ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_arg0),
                             )
                             .call::<
-                                *const u8,
+                                u32,
                             >(
                                 self.__dllgen_f216 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
-                                "`sqlite3_value_text`",
+                                "`sqlite3_value_subtype`",
                             );
                         #[cfg(not(target_arch = "x86"))]
                         let __dllgen_r = ::core::result::Result::<
@@ -13403,11 +13653,7 @@ mod __dllgen {
                         8,
                         false,
                     );
-                    unsafe {
-                        ::dllgen_runtime::marshal::ret_string::reply::<
-                            ::dllgen_runtime::marshal::Utf8,
-                        >(__dllgen_out, __dllgen_ret)
-                    };
+                    ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
                     Ok(::dllgen_runtime::Status::Ok)
                 }
                 217 => {
@@ -13426,11 +13672,11 @@ mod __dllgen {
                                 ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_arg0),
                             )
                             .call::<
-                                *const u16,
+                                *const u8,
                             >(
                                 self.__dllgen_f217 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
-                                "`sqlite3_value_text16`",
+                                "`sqlite3_value_text`",
                             );
                         #[cfg(not(target_arch = "x86"))]
                         let __dllgen_r = ::core::result::Result::<
@@ -13451,7 +13697,7 @@ mod __dllgen {
                     );
                     unsafe {
                         ::dllgen_runtime::marshal::ret_string::reply::<
-                            ::dllgen_runtime::marshal::Utf16,
+                            ::dllgen_runtime::marshal::Utf8,
                         >(__dllgen_out, __dllgen_ret)
                     };
                     Ok(::dllgen_runtime::Status::Ok)
@@ -13472,11 +13718,11 @@ mod __dllgen {
                                 ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_arg0),
                             )
                             .call::<
-                                *const u8,
+                                *const u16,
                             >(
                                 self.__dllgen_f218 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
-                                "`sqlite3_value_text16be`",
+                                "`sqlite3_value_text16`",
                             );
                         #[cfg(not(target_arch = "x86"))]
                         let __dllgen_r = ::core::result::Result::<
@@ -13495,24 +13741,11 @@ mod __dllgen {
                         8,
                         false,
                     );
-                    let __dllgen_len = if __dllgen_ret.is_null() {
-                        0
-                    } else {
-                        ::dllgen_runtime::marshal::ret_buffer::reported(
-                            unsafe {
-                                (self
-                                    .__dllgen_helper218_len)(
-                                    ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_arg0),
-                                )
-                            } as i64,
-                        )?
+                    unsafe {
+                        ::dllgen_runtime::marshal::ret_string::reply::<
+                            ::dllgen_runtime::marshal::Utf16,
+                        >(__dllgen_out, __dllgen_ret)
                     };
-                    let __dllgen_copied = unsafe {
-                        ::dllgen_runtime::marshal::ret_buffer::reply::<
-                            u8,
-                        >(__dllgen_out, __dllgen_ret, __dllgen_len, 1)
-                    };
-                    __dllgen_copied?;
                     Ok(::dllgen_runtime::Status::Ok)
                 }
                 219 => {
@@ -13531,11 +13764,11 @@ mod __dllgen {
                                 ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_arg0),
                             )
                             .call::<
-                                *const u16,
+                                *const u8,
                             >(
                                 self.__dllgen_f219 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
-                                "`sqlite3_value_text16le`",
+                                "`sqlite3_value_text16be`",
                             );
                         #[cfg(not(target_arch = "x86"))]
                         let __dllgen_r = ::core::result::Result::<
@@ -13554,11 +13787,24 @@ mod __dllgen {
                         8,
                         false,
                     );
-                    unsafe {
-                        ::dllgen_runtime::marshal::ret_string::reply::<
-                            ::dllgen_runtime::marshal::Utf16,
-                        >(__dllgen_out, __dllgen_ret)
+                    let __dllgen_len = if __dllgen_ret.is_null() {
+                        0
+                    } else {
+                        ::dllgen_runtime::marshal::ret_buffer::reported(
+                            unsafe {
+                                (self
+                                    .__dllgen_helper219_len)(
+                                    ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_arg0),
+                                )
+                            } as i64,
+                        )?
                     };
+                    let __dllgen_copied = unsafe {
+                        ::dllgen_runtime::marshal::ret_buffer::reply::<
+                            u8,
+                        >(__dllgen_out, __dllgen_ret, __dllgen_len, 1)
+                    };
+                    __dllgen_copied?;
                     Ok(::dllgen_runtime::Status::Ok)
                 }
                 220 => {
@@ -13577,11 +13823,11 @@ mod __dllgen {
                                 ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_arg0),
                             )
                             .call::<
-                                i32,
+                                *const u16,
                             >(
                                 self.__dllgen_f220 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
-                                "`sqlite3_value_type`",
+                                "`sqlite3_value_text16le`",
                             );
                         #[cfg(not(target_arch = "x86"))]
                         let __dllgen_r = ::core::result::Result::<
@@ -13600,10 +13846,56 @@ mod __dllgen {
                         8,
                         false,
                     );
-                    ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
+                    unsafe {
+                        ::dllgen_runtime::marshal::ret_string::reply::<
+                            ::dllgen_runtime::marshal::Utf16,
+                        >(__dllgen_out, __dllgen_ret)
+                    };
                     Ok(::dllgen_runtime::Status::Ok)
                 }
                 221 => {
+                    let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
+                    let __dllgen_a_arg0 = ::dllgen_runtime::marshal::handle::decode_c(
+                        &mut __dllgen_args,
+                        8,
+                        false,
+                        false,
+                    )?;
+                    __dllgen_args.finish()?;
+                    let __dllgen_ret = unsafe {
+                        #[cfg(target_arch = "x86")]
+                        let __dllgen_r = ::dllgen_runtime::native::Words::new()
+                            .push(
+                                ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_arg0),
+                            )
+                            .call::<
+                                i32,
+                            >(
+                                self.__dllgen_f221 as *const ::core::ffi::c_void,
+                                ::dllgen_runtime::native::Pops::Caller,
+                                "`sqlite3_value_type`",
+                            );
+                        #[cfg(not(target_arch = "x86"))]
+                        let __dllgen_r = ::core::result::Result::<
+                            _,
+                            ::dllgen_runtime::WireError,
+                        >::Ok(
+                            (self
+                                .__dllgen_f221)(
+                                ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_arg0),
+                            ),
+                        );
+                        __dllgen_r
+                    }?;
+                    ::dllgen_runtime::marshal::handle::after_call(
+                        &__dllgen_a_arg0,
+                        8,
+                        false,
+                    );
+                    ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
+                    Ok(::dllgen_runtime::Status::Ok)
+                }
+                222 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let __dllgen_a_zVfsName = ::dllgen_runtime::marshal::in_string::decode::<
                         ::dllgen_runtime::marshal::Utf8,
@@ -13622,7 +13914,7 @@ mod __dllgen {
                             .call::<
                                 *mut ::core::ffi::c_void,
                             >(
-                                self.__dllgen_f221 as *const ::core::ffi::c_void,
+                                self.__dllgen_f222 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
                                 "`sqlite3_vfs_find`",
                             );
@@ -13632,7 +13924,7 @@ mod __dllgen {
                             ::dllgen_runtime::WireError,
                         >::Ok(
                             (self
-                                .__dllgen_f221)(
+                                .__dllgen_f222)(
                                 ::dllgen_runtime::marshal::in_string::ptr(
                                     &__dllgen_a_zVfsName,
                                 ),
@@ -13661,7 +13953,7 @@ mod __dllgen {
                     );
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                222 => {
+                223 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let __dllgen_a_arg0 = ::dllgen_runtime::marshal::handle::decode_c(
                         &mut __dllgen_args,
@@ -13684,7 +13976,7 @@ mod __dllgen {
                             .call::<
                                 i32,
                             >(
-                                self.__dllgen_f222 as *const ::core::ffi::c_void,
+                                self.__dllgen_f223 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
                                 "`sqlite3_vfs_register`",
                             );
@@ -13694,7 +13986,7 @@ mod __dllgen {
                             ::dllgen_runtime::WireError,
                         >::Ok(
                             (self
-                                .__dllgen_f222)(
+                                .__dllgen_f223)(
                                 ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_arg0),
                                 __dllgen_a_makeDflt,
                             ),
@@ -13709,7 +14001,7 @@ mod __dllgen {
                     ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                223 => {
+                224 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let __dllgen_a_arg0 = ::dllgen_runtime::marshal::handle::decode_c(
                         &mut __dllgen_args,
@@ -13727,7 +14019,7 @@ mod __dllgen {
                             .call::<
                                 i32,
                             >(
-                                self.__dllgen_f223 as *const ::core::ffi::c_void,
+                                self.__dllgen_f224 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
                                 "`sqlite3_vfs_unregister`",
                             );
@@ -13737,7 +14029,7 @@ mod __dllgen {
                             ::dllgen_runtime::WireError,
                         >::Ok(
                             (self
-                                .__dllgen_f223)(
+                                .__dllgen_f224)(
                                 ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_arg0),
                             ),
                         );
@@ -13751,7 +14043,7 @@ mod __dllgen {
                     ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                224 => {
+                225 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let __dllgen_a_db = ::dllgen_runtime::marshal::handle::decode_c(
                         &mut __dllgen_args,
@@ -13772,7 +14064,7 @@ mod __dllgen {
                             .call::<
                                 i32,
                             >(
-                                self.__dllgen_f224 as *const ::core::ffi::c_void,
+                                self.__dllgen_f225 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
                                 "`sqlite3_wal_autocheckpoint`",
                             );
@@ -13782,7 +14074,7 @@ mod __dllgen {
                             ::dllgen_runtime::WireError,
                         >::Ok(
                             (self
-                                .__dllgen_f224)(
+                                .__dllgen_f225)(
                                 ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_db),
                                 __dllgen_a_N,
                             ),
@@ -13797,7 +14089,7 @@ mod __dllgen {
                     ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                225 => {
+                226 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let __dllgen_a_db = ::dllgen_runtime::marshal::handle::decode_c(
                         &mut __dllgen_args,
@@ -13819,7 +14111,7 @@ mod __dllgen {
                             .call::<
                                 i32,
                             >(
-                                self.__dllgen_f225 as *const ::core::ffi::c_void,
+                                self.__dllgen_f226 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
                                 "`sqlite3_wal_checkpoint`",
                             );
@@ -13829,7 +14121,7 @@ mod __dllgen {
                             ::dllgen_runtime::WireError,
                         >::Ok(
                             (self
-                                .__dllgen_f225)(
+                                .__dllgen_f226)(
                                 ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_db),
                                 ::dllgen_runtime::marshal::in_string::ptr(&__dllgen_a_zDb),
                             ),
@@ -13844,7 +14136,7 @@ mod __dllgen {
                     ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                226 => {
+                227 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let __dllgen_a_db = ::dllgen_runtime::marshal::handle::decode_c(
                         &mut __dllgen_args,
@@ -13887,7 +14179,7 @@ mod __dllgen {
                             .call::<
                                 i32,
                             >(
-                                self.__dllgen_f226 as *const ::core::ffi::c_void,
+                                self.__dllgen_f227 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
                                 "`sqlite3_wal_checkpoint_v2`",
                             );
@@ -13897,7 +14189,7 @@ mod __dllgen {
                             ::dllgen_runtime::WireError,
                         >::Ok(
                             (self
-                                .__dllgen_f226)(
+                                .__dllgen_f227)(
                                 ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_db),
                                 ::dllgen_runtime::marshal::in_string::ptr(&__dllgen_a_zDb),
                                 __dllgen_a_eMode,
@@ -13929,7 +14221,7 @@ mod __dllgen {
                     )?;
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                227 => {
+                228 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let __dllgen_a_arg0 = ::dllgen_runtime::marshal::handle::decode_c(
                         &mut __dllgen_args,
@@ -13957,7 +14249,7 @@ mod __dllgen {
                             .push(
                                 __dllgen_a_arg1
                                     .then_some(
-                                        __dllgen_callback_227_1
+                                        __dllgen_callback_228_1
                                             as unsafe extern "C" fn(
                                                 *mut ::core::ffi::c_void,
                                                 *mut ::core::ffi::c_void,
@@ -13970,7 +14262,7 @@ mod __dllgen {
                             .call::<
                                 (),
                             >(
-                                self.__dllgen_f227 as *const ::core::ffi::c_void,
+                                self.__dllgen_f228 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
                                 "`sqlite3_wal_hook`",
                             );
@@ -13980,11 +14272,11 @@ mod __dllgen {
                             ::dllgen_runtime::WireError,
                         >::Ok(
                             (self
-                                .__dllgen_f227)(
+                                .__dllgen_f228)(
                                 ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_arg0),
                                 __dllgen_a_arg1
                                     .then_some(
-                                        __dllgen_callback_227_1
+                                        __dllgen_callback_228_1
                                             as unsafe extern "C" fn(
                                                 *mut ::core::ffi::c_void,
                                                 *mut ::core::ffi::c_void,
@@ -14089,6 +14381,7 @@ mod __dllgen {
                         "sqlite3_create_collation",
                         "sqlite3_create_collation_v2",
                         "sqlite3_create_filename",
+                        "sqlite3_create_function",
                         "sqlite3_create_function_v2",
                         "sqlite3_data_count",
                         "sqlite3_db_cacheflush",
@@ -14625,21 +14918,21 @@ mod __dllgen {
                         *const ::core::ffi::c_void,
                         __DllgenFn87,
                     >(symbols.next().unwrap_or(::core::ptr::null())),
-                    __dllgen_helper87_4: ::core::mem::transmute::<
-                        *const ::core::ffi::c_void,
-                        __DllgenHelper87_4,
-                    >(symbols.next().unwrap_or(::core::ptr::null())),
                     __dllgen_f88: ::core::mem::transmute::<
                         *const ::core::ffi::c_void,
                         __DllgenFn88,
                     >(symbols.next().unwrap_or(::core::ptr::null())),
-                    __dllgen_helper88: ::core::mem::transmute::<
+                    __dllgen_helper88_4: ::core::mem::transmute::<
                         *const ::core::ffi::c_void,
-                        __DllgenHelper88,
+                        __DllgenHelper88_4,
                     >(symbols.next().unwrap_or(::core::ptr::null())),
                     __dllgen_f89: ::core::mem::transmute::<
                         *const ::core::ffi::c_void,
                         __DllgenFn89,
+                    >(symbols.next().unwrap_or(::core::ptr::null())),
+                    __dllgen_helper89: ::core::mem::transmute::<
+                        *const ::core::ffi::c_void,
+                        __DllgenHelper89,
                     >(symbols.next().unwrap_or(::core::ptr::null())),
                     __dllgen_f90: ::core::mem::transmute::<
                         *const ::core::ffi::c_void,
@@ -14681,17 +14974,17 @@ mod __dllgen {
                         *const ::core::ffi::c_void,
                         __DllgenFn99,
                     >(symbols.next().unwrap_or(::core::ptr::null())),
-                    __dllgen_helper99_2: ::core::mem::transmute::<
-                        *const ::core::ffi::c_void,
-                        __DllgenHelper99_2,
-                    >(symbols.next().unwrap_or(::core::ptr::null())),
-                    __dllgen_helper99_5: ::core::mem::transmute::<
-                        *const ::core::ffi::c_void,
-                        __DllgenHelper99_5,
-                    >(symbols.next().unwrap_or(::core::ptr::null())),
                     __dllgen_f100: ::core::mem::transmute::<
                         *const ::core::ffi::c_void,
                         __DllgenFn100,
+                    >(symbols.next().unwrap_or(::core::ptr::null())),
+                    __dllgen_helper100_2: ::core::mem::transmute::<
+                        *const ::core::ffi::c_void,
+                        __DllgenHelper100_2,
+                    >(symbols.next().unwrap_or(::core::ptr::null())),
+                    __dllgen_helper100_5: ::core::mem::transmute::<
+                        *const ::core::ffi::c_void,
+                        __DllgenHelper100_5,
                     >(symbols.next().unwrap_or(::core::ptr::null())),
                     __dllgen_f101: ::core::mem::transmute::<
                         *const ::core::ffi::c_void,
@@ -14737,13 +15030,13 @@ mod __dllgen {
                         *const ::core::ffi::c_void,
                         __DllgenFn111,
                     >(symbols.next().unwrap_or(::core::ptr::null())),
-                    __dllgen_helper111_3: ::core::mem::transmute::<
-                        *const ::core::ffi::c_void,
-                        __DllgenHelper111_3,
-                    >(symbols.next().unwrap_or(::core::ptr::null())),
                     __dllgen_f112: ::core::mem::transmute::<
                         *const ::core::ffi::c_void,
                         __DllgenFn112,
+                    >(symbols.next().unwrap_or(::core::ptr::null())),
+                    __dllgen_helper112_3: ::core::mem::transmute::<
+                        *const ::core::ffi::c_void,
+                        __DllgenHelper112_3,
                     >(symbols.next().unwrap_or(::core::ptr::null())),
                     __dllgen_f113: ::core::mem::transmute::<
                         *const ::core::ffi::c_void,
@@ -14756,10 +15049,6 @@ mod __dllgen {
                     __dllgen_f115: ::core::mem::transmute::<
                         *const ::core::ffi::c_void,
                         __DllgenFn115,
-                    >(symbols.next().unwrap_or(::core::ptr::null())),
-                    __dllgen_helper115: ::core::mem::transmute::<
-                        *const ::core::ffi::c_void,
-                        __DllgenHelper115,
                     >(symbols.next().unwrap_or(::core::ptr::null())),
                     __dllgen_f116: ::core::mem::transmute::<
                         *const ::core::ffi::c_void,
@@ -14780,6 +15069,10 @@ mod __dllgen {
                     __dllgen_f118: ::core::mem::transmute::<
                         *const ::core::ffi::c_void,
                         __DllgenFn118,
+                    >(symbols.next().unwrap_or(::core::ptr::null())),
+                    __dllgen_helper118: ::core::mem::transmute::<
+                        *const ::core::ffi::c_void,
+                        __DllgenHelper118,
                     >(symbols.next().unwrap_or(::core::ptr::null())),
                     __dllgen_f119: ::core::mem::transmute::<
                         *const ::core::ffi::c_void,
@@ -14937,13 +15230,13 @@ mod __dllgen {
                         *const ::core::ffi::c_void,
                         __DllgenFn157,
                     >(symbols.next().unwrap_or(::core::ptr::null())),
-                    __dllgen_helper157: ::core::mem::transmute::<
-                        *const ::core::ffi::c_void,
-                        __DllgenHelper157,
-                    >(symbols.next().unwrap_or(::core::ptr::null())),
                     __dllgen_f158: ::core::mem::transmute::<
                         *const ::core::ffi::c_void,
                         __DllgenFn158,
+                    >(symbols.next().unwrap_or(::core::ptr::null())),
+                    __dllgen_helper158: ::core::mem::transmute::<
+                        *const ::core::ffi::c_void,
+                        __DllgenHelper158,
                     >(symbols.next().unwrap_or(::core::ptr::null())),
                     __dllgen_f159: ::core::mem::transmute::<
                         *const ::core::ffi::c_void,
@@ -15029,13 +15322,13 @@ mod __dllgen {
                         *const ::core::ffi::c_void,
                         __DllgenFn179,
                     >(symbols.next().unwrap_or(::core::ptr::null())),
-                    __dllgen_helper179: ::core::mem::transmute::<
-                        *const ::core::ffi::c_void,
-                        __DllgenHelper179,
-                    >(symbols.next().unwrap_or(::core::ptr::null())),
                     __dllgen_f180: ::core::mem::transmute::<
                         *const ::core::ffi::c_void,
                         __DllgenFn180,
+                    >(symbols.next().unwrap_or(::core::ptr::null())),
+                    __dllgen_helper180: ::core::mem::transmute::<
+                        *const ::core::ffi::c_void,
+                        __DllgenHelper180,
                     >(symbols.next().unwrap_or(::core::ptr::null())),
                     __dllgen_f181: ::core::mem::transmute::<
                         *const ::core::ffi::c_void,
@@ -15129,13 +15422,13 @@ mod __dllgen {
                         *const ::core::ffi::c_void,
                         __DllgenFn203,
                     >(symbols.next().unwrap_or(::core::ptr::null())),
-                    __dllgen_helper203_len: ::core::mem::transmute::<
-                        *const ::core::ffi::c_void,
-                        __DllgenHelper203_len,
-                    >(symbols.next().unwrap_or(::core::ptr::null())),
                     __dllgen_f204: ::core::mem::transmute::<
                         *const ::core::ffi::c_void,
                         __DllgenFn204,
+                    >(symbols.next().unwrap_or(::core::ptr::null())),
+                    __dllgen_helper204_len: ::core::mem::transmute::<
+                        *const ::core::ffi::c_void,
+                        __DllgenHelper204_len,
                     >(symbols.next().unwrap_or(::core::ptr::null())),
                     __dllgen_f205: ::core::mem::transmute::<
                         *const ::core::ffi::c_void,
@@ -15193,13 +15486,13 @@ mod __dllgen {
                         *const ::core::ffi::c_void,
                         __DllgenFn218,
                     >(symbols.next().unwrap_or(::core::ptr::null())),
-                    __dllgen_helper218_len: ::core::mem::transmute::<
-                        *const ::core::ffi::c_void,
-                        __DllgenHelper218_len,
-                    >(symbols.next().unwrap_or(::core::ptr::null())),
                     __dllgen_f219: ::core::mem::transmute::<
                         *const ::core::ffi::c_void,
                         __DllgenFn219,
+                    >(symbols.next().unwrap_or(::core::ptr::null())),
+                    __dllgen_helper219_len: ::core::mem::transmute::<
+                        *const ::core::ffi::c_void,
+                        __DllgenHelper219_len,
                     >(symbols.next().unwrap_or(::core::ptr::null())),
                     __dllgen_f220: ::core::mem::transmute::<
                         *const ::core::ffi::c_void,
@@ -15232,6 +15525,10 @@ mod __dllgen {
                     __dllgen_f227: ::core::mem::transmute::<
                         *const ::core::ffi::c_void,
                         __DllgenFn227,
+                    >(symbols.next().unwrap_or(::core::ptr::null())),
+                    __dllgen_f228: ::core::mem::transmute::<
+                        *const ::core::ffi::c_void,
+                        __DllgenFn228,
                     >(symbols.next().unwrap_or(::core::ptr::null())),
                     __dllgen_library: library,
                 }

@@ -255,6 +255,33 @@ pub fn run(s: &Arc<Sqlite3>, d: &Direct, dir: &std::path::Path) -> usize {
     assert_eq!(dropped.load(SeqCst), 1, "the replaced function's closure was dropped");
     assert_eq!(rows(s, db, "SELECT twice(5)"), Ok(vec!["15".into()]));
 
+    // The old interface, with no destroy-notify: its closures stay until the database
+    // closes, and a replaced one is not dropped (nothing says sqlite3 let go of it).
+    let held = s.client().kept().len();
+    let weak = Arc::downgrade(s);
+    let negate = move |ctx: Context, _: i32, argv: &[Value]| {
+        let s = weak.upgrade().expect("the client");
+        let v = s.sqlite3_value_int64(argv[0]).unwrap();
+        s.sqlite3_result_int64(ctx, -v).unwrap();
+    };
+    assert_eq!(
+        s.sqlite3_create_function(db, "negate", 1, utf8, Some(Box::new(negate)), None, None),
+        Ok(SQLITE_OK)
+    );
+    assert_eq!(rows(s, db, "SELECT negate(a) FROM t ORDER BY a"), rows(s, db, "SELECT -a FROM t ORDER BY a"));
+    let weak = Arc::downgrade(s);
+    let negate2 = move |ctx: Context, _: i32, argv: &[Value]| {
+        let s = weak.upgrade().expect("the client");
+        let v = s.sqlite3_value_int64(argv[0]).unwrap();
+        s.sqlite3_result_int64(ctx, -2 * v).unwrap();
+    };
+    assert_eq!(
+        s.sqlite3_create_function(db, "negate", 1, utf8, Some(Box::new(negate2)), None, None),
+        Ok(SQLITE_OK)
+    );
+    assert_eq!(rows(s, db, "SELECT negate(4)"), Ok(vec!["-8".into()]), "the second one answers");
+    assert_eq!(s.client().kept().len(), held + 2, "both kept until the database closes");
+
     // A context kept past its callback is refused, not dangling.
     let kept: Arc<Mutex<Option<Context>>> = Arc::default();
     let (weak, k) = (Arc::downgrade(s), kept.clone());
