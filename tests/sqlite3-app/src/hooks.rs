@@ -124,13 +124,27 @@ struct Native {
         extern "C" fn(P, i32, *const c_void, i32, *const c_void) -> i32,
         P,
     ) -> i32,
-    create_collation: extern "C" fn(
-        P,
-        *const c_char,
-        i32,
-        P,
-        extern "C" fn(P, i32, *const c_void, i32, *const c_void) -> i32,
-    ) -> i32,
+    create_collation: CreateCollation,
+    collation_needed: extern "C" fn(P, P, Option<extern "C" fn(P, P, i32, *const c_char)>) -> i32,
+}
+
+type CreateCollation = extern "C" fn(
+    P,
+    *const c_char,
+    i32,
+    P,
+    extern "C" fn(P, i32, *const c_void, i32, *const c_void) -> i32,
+) -> i32;
+
+/// The native collation-needed callback: records the name, and creates it (reversed) with
+/// the `create_collation` its context points to.
+extern "C" fn n_needed(p: P, db: P, rep: i32, name: *const c_char) {
+    // SAFETY: the context is the check's (log, create_collation) pair, alive meanwhile.
+    let (log, create) = unsafe { &*p.cast::<(Mutex<Vec<String>>, CreateCollation)>() };
+    // SAFETY: sqlite3's NUL-terminated name.
+    let text = unsafe { std::ffi::CStr::from_ptr(name) }.to_string_lossy().into_owned();
+    log.lock().unwrap().push(format!("needed {text} ({rep})"));
+    create(db, name, 1, null_mut(), n_reverse);
 }
 
 mod type_auth {
@@ -177,7 +191,7 @@ impl Drop for Dropped {
     }
 }
 
-pub fn run(s: &Sqlite3, d: &Direct, dir: &std::path::Path) -> usize {
+pub fn run(s: &std::sync::Arc<Sqlite3>, d: &Direct, dir: &std::path::Path) -> usize {
     let n = Native {
         open_v2: d.sym("sqlite3_open_v2"),
         close: d.sym("sqlite3_close"),
@@ -194,6 +208,7 @@ pub fn run(s: &Sqlite3, d: &Direct, dir: &std::path::Path) -> usize {
         wal_hook: d.sym("sqlite3_wal_hook"),
         create_collation_v2: d.sym("sqlite3_create_collation_v2"),
         create_collation: d.sym("sqlite3_create_collation"),
+        collation_needed: d.sym("sqlite3_collation_needed"),
     };
     let before = s.client().kept().len();
     let flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE;
@@ -421,6 +436,33 @@ pub fn run(s: &Sqlite3, d: &Direct, dir: &std::path::Path) -> usize {
     assert_eq!(s.sqlite3_create_collation(db, "rev_old", 1, Some(Box::new(fwd_old))), Ok(SQLITE_OK));
     assert_eq!(s.client().kept().len(), kept_before + 2, "both kept: nothing says the first is gone");
     assert_eq!(destroyed.load(SeqCst), 1, "neither dropped yet");
+
+    // A collation created when a statement first needs it: the closure gets the client's
+    // own handle and creates it there (a call nested in the prepare), as natively.
+    let (weak, l) = (std::sync::Arc::downgrade(s), ours_log.clone());
+    let needed = move |on: Db, rep: i32, name: &str| {
+        l.lock().unwrap().push(format!("needed {name} ({rep})"));
+        assert_eq!(on, db, "the handle the client holds");
+        let s = weak.upgrade().expect("the client");
+        let rev = |_: i32, a: &[u8], _: i32, b: &[u8]| b.cmp(a) as i32;
+        assert_eq!(s.sqlite3_create_collation(on, name, 1, Some(Box::new(rev))), Ok(SQLITE_OK));
+    };
+    assert_eq!(s.sqlite3_collation_needed(db, Some(Box::new(needed))), Ok(SQLITE_OK));
+    let native_ctx = Box::new((Mutex::new(Vec::<String>::new()), n.create_collation));
+    let native_p: P = std::ptr::from_ref(&*native_ctx).cast_mut().cast();
+    assert_eq!((n.collation_needed)(ndb, native_p, Some(n_needed)), SQLITE_OK);
+    let order_late = "SELECT a FROM t ORDER BY a COLLATE made_late";
+    let mut ours_rows = Vec::new();
+    let mut cb = |_: i32, v: &[Option<String>], _: &[Option<String>]| {
+        ours_rows.push(v[0].clone().unwrap_or_default());
+        0
+    };
+    assert_eq!(s.sqlite3_exec(db, order_late, Some(&mut cb)).unwrap().0, SQLITE_OK);
+    assert_eq!(ours_rows, native_rows(d, ndb, order_late));
+    assert_eq!(ours_rows, descending, "created on demand, reversed");
+    assert_eq!(lines(&ours_log), *native_ctx.0.lock().unwrap(), "asked for the same name, the same way");
+    assert_eq!(s.sqlite3_collation_needed(db, None), Ok(SQLITE_OK));
+    assert_eq!((n.collation_needed)(ndb, null_mut(), None), SQLITE_OK);
 
     // The WAL hook, given the database handle the client holds.
     let (wdb, wndb, wours, wtheirs) = open("wal");
