@@ -11,7 +11,7 @@ mod __dllgen {
     pub use ::dllgen_runtime::{Config, Error, HostPath};
     pub use ::dllgen_runtime::marshal::retained::Retained;
     /// The hash of the model both sides were generated from; the host refuses any other.
-    pub const MODEL_HASH: u64 = 0x415ed7ab87781688;
+    pub const MODEL_HASH: u64 = 0x5dc37a08d5be13ac;
     /// The host executable's file name.
     pub const HOST_EXE: &str = if cfg!(windows) {
         "sqlite3-host.exe"
@@ -578,6 +578,17 @@ mod __dllgen {
             Vfs(id)
         }
     }
+    /// The closure type of `sqlite3_autovacuum_pages_arg1`: the library calls it during the call it was passed
+    /// to (in the host; the call waits while it runs here).
+    pub type Sqlite3AutovacuumPagesArg1<'a> = dyn FnMut(&str, u32, u32, u32) -> u32 + 'a;
+    /// The closure type of `sqlite3_autovacuum_pages_arg1` where the library keeps it past the call: it may run
+    /// during any later call, until the library lets go of it.
+    pub type Sqlite3AutovacuumPagesArg1Kept = dyn FnMut(
+        &str,
+        u32,
+        u32,
+        u32,
+    ) -> u32 + ::core::marker::Send;
     /// The closure type of `sqlite3_busy_handler_arg1`: the library calls it during the call it was passed
     /// to (in the host; the call waits while it runs here).
     pub type Sqlite3BusyHandlerArg1<'a> = dyn FnMut(i32) -> i32 + 'a;
@@ -832,6 +843,119 @@ mod __dllgen {
         pub fn client(&self) -> &::dllgen_runtime::Client {
             &self.client
         }
+        /// * CAPI3REF: Autovacuum Compaction Amount Callback
+        /// * METHOD: sqlite3
+        /// *
+        /// * ^The sqlite3_autovacuum_pages(D,C,P,X) interface registers a callback
+        /// * function C that is invoked prior to each autovacuum of the database
+        /// * file.  ^The callback is passed a copy of the generic data pointer (P),
+        /// * the schema-name of the attached database that is being autovacuumed,
+        /// * the size of the database file in pages, the number of free pages,
+        /// * and the number of bytes per page, respectively.  The callback should
+        /// * return the number of free pages that should be removed by the
+        /// * autovacuum.  ^If the callback returns zero, then no autovacuum happens.
+        /// * ^If the value returned is greater than or equal to the number of
+        /// * free pages, then a complete autovacuum happens.
+        /// *
+        /// * <p>^If there are multiple ATTACH-ed database files that are being
+        /// * modified as part of a transaction commit, then the autovacuum pages
+        /// * callback is invoked separately for each file.
+        /// *
+        /// * <p><b>The callback is not reentrant.</b> The callback function should
+        /// * not attempt to invoke any other SQLite interface.  If it does, bad
+        /// * things may happen, including segmentation faults and corrupt database
+        /// * files.  The callback function should be a simple function that
+        /// * does some arithmetic on its input parameters and returns a result.
+        /// *
+        /// * ^The X parameter to sqlite3_autovacuum_pages(D,C,P,X) is an optional
+        /// * destructor for the P parameter.  ^If X is not NULL, then X(P) is
+        /// * invoked whenever the database connection closes or when the callback
+        /// * is overwritten by another invocation of sqlite3_autovacuum_pages().
+        /// *
+        /// * <p>^There is only one autovacuum pages callback per database connection.
+        /// * ^Each call to the sqlite3_autovacuum_pages() interface overrides all
+        /// * previous invocations for that database connection.  ^If the callback
+        /// * argument (C) to sqlite3_autovacuum_pages(D,C,P,X) is a NULL pointer,
+        /// * then the autovacuum steps callback is cancelled.  The return value
+        /// * from sqlite3_autovacuum_pages() is normally SQLITE_OK, but might
+        /// * be some other error code if something goes wrong.  The current
+        /// * implementation will only return SQLITE_OK or SQLITE_MISUSE, but other
+        /// * return codes might be added in future releases.
+        /// *
+        /// * <p>If no autovacuum pages callback is specified (the usual case) or
+        /// * a NULL pointer is provided for the callback,
+        /// * then the default behavior is to vacuum all free pages.  So, in other
+        /// * words, the default behavior is the same as if the callback function
+        /// * were something like this:
+        /// *
+        /// * <blockquote><pre>
+        /// * &nbsp;   unsigned int demonstration_autovac_pages_callback(
+        /// * &nbsp;     void *pClientData,
+        /// * &nbsp;     const char *zSchema,
+        /// * &nbsp;     unsigned int nDbPage,
+        /// * &nbsp;     unsigned int nFreePage,
+        /// * &nbsp;     unsigned int nBytePerPage
+        /// * &nbsp;   ){
+        /// * &nbsp;     return nFreePage;
+        /// * &nbsp;   }
+        /// * </pre></blockquote>
+        pub fn sqlite3_autovacuum_pages(
+            &self,
+            db: Db,
+            arg1: ::core::option::Option<
+                ::std::boxed::Box<Sqlite3AutovacuumPagesArg1Kept>,
+            >,
+        ) -> ::core::result::Result<i32, Error> {
+            let mut __dllgen_kept: ::std::vec::Vec<
+                (u32, ::dllgen_runtime::client::kept::Erased),
+            > = ::std::vec::Vec::new();
+            let __dllgen_g_arg1 = arg1.is_some();
+            __dllgen_kept
+                .extend(
+                    arg1
+                        .map(|__dllgen_f| (
+                            2147483649u32,
+                            ::std::boxed::Box::new(__dllgen_f)
+                                as ::dllgen_runtime::client::kept::Erased,
+                        )),
+                );
+            let __dllgen_reg = self.client.kept().register(__dllgen_kept);
+            let (__dllgen_ret,) = self
+                .client
+                .call(
+                    0,
+                    |__dllgen_w| {
+                        ::dllgen_runtime::marshal::handle::encode(__dllgen_w, &db);
+                        ::dllgen_runtime::marshal::callback::encode(
+                            __dllgen_w,
+                            __dllgen_g_arg1,
+                            true,
+                        );
+                        ::dllgen_runtime::marshal::callback::encode_kept(
+                            __dllgen_w,
+                            __dllgen_reg,
+                        );
+                    },
+                    |mut __dllgen_r| {
+                        let __dllgen_ret: i32 = ::dllgen_runtime::marshal::value::decode(
+                            &mut __dllgen_r,
+                        )?;
+                        __dllgen_r.finish()?;
+                        Ok((__dllgen_ret,))
+                    },
+                    &mut |
+                        __dllgen_id: u32,
+                        __dllgen_r: ::dllgen_runtime::Reader<'_>,
+                        __dllgen_cw: &mut ::dllgen_runtime::Writer|
+                    __dllgen_kept_dispatch(
+                        self.client.kept(),
+                        __dllgen_id,
+                        __dllgen_r,
+                        __dllgen_cw,
+                    ),
+                )?;
+            Ok(__dllgen_ret)
+        }
         /// Calls `sqlite3_backup_finish`.
         pub fn sqlite3_backup_finish(
             &self,
@@ -840,7 +964,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    0,
+                    1,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::handle::encode(__dllgen_w, &p);
                     },
@@ -1058,7 +1182,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    1,
+                    2,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::handle::encode(__dllgen_w, &pDest);
                         ::dllgen_runtime::marshal::in_string::encode::<
@@ -1097,7 +1221,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    2,
+                    3,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::handle::encode(__dllgen_w, &p);
                     },
@@ -1129,7 +1253,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    3,
+                    4,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::handle::encode(__dllgen_w, &p);
                     },
@@ -1162,7 +1286,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    4,
+                    5,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::handle::encode(__dllgen_w, &p);
                         ::dllgen_runtime::marshal::value::encode(__dllgen_w, &nPage);
@@ -1339,7 +1463,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    5,
+                    6,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::handle::encode(__dllgen_w, &arg0);
                         ::dllgen_runtime::marshal::value::encode(__dllgen_w, &arg1);
@@ -1388,7 +1512,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    6,
+                    7,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::handle::encode(__dllgen_w, &arg0);
                         ::dllgen_runtime::marshal::value::encode(__dllgen_w, &arg1);
@@ -1432,7 +1556,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    7,
+                    8,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::handle::encode(__dllgen_w, &arg0);
                         ::dllgen_runtime::marshal::value::encode(__dllgen_w, &arg1);
@@ -1468,7 +1592,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    8,
+                    9,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::handle::encode(__dllgen_w, &arg0);
                         ::dllgen_runtime::marshal::value::encode(__dllgen_w, &arg1);
@@ -1504,7 +1628,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    9,
+                    10,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::handle::encode(__dllgen_w, &arg0);
                         ::dllgen_runtime::marshal::value::encode(__dllgen_w, &arg1);
@@ -1539,7 +1663,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    10,
+                    11,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::handle::encode(__dllgen_w, &arg0);
                         ::dllgen_runtime::marshal::value::encode(__dllgen_w, &arg1);
@@ -1588,7 +1712,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    11,
+                    12,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::handle::encode(__dllgen_w, &arg0);
                     },
@@ -1634,7 +1758,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    12,
+                    13,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::handle::encode(__dllgen_w, &arg0);
                         ::dllgen_runtime::marshal::in_string::encode::<
@@ -1696,7 +1820,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    13,
+                    14,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::handle::encode(__dllgen_w, &arg0);
                         ::dllgen_runtime::marshal::value::encode(__dllgen_w, &arg1);
@@ -1739,7 +1863,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    14,
+                    15,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::handle::encode(__dllgen_w, &arg0);
                         ::dllgen_runtime::marshal::value::encode(__dllgen_w, &arg1);
@@ -1783,7 +1907,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    15,
+                    16,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::handle::encode(__dllgen_w, &arg0);
                         ::dllgen_runtime::marshal::value::encode(__dllgen_w, &arg1);
@@ -1826,7 +1950,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    16,
+                    17,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::handle::encode(__dllgen_w, &arg0);
                         ::dllgen_runtime::marshal::value::encode(__dllgen_w, &arg1);
@@ -1875,7 +1999,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    17,
+                    18,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::handle::encode(__dllgen_w, &stmt);
                         ::dllgen_runtime::marshal::value::encode(__dllgen_w, &i);
@@ -1919,7 +2043,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    18,
+                    19,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::handle::encode(__dllgen_w, &arg0);
                         ::dllgen_runtime::marshal::value::encode(__dllgen_w, &arg1);
@@ -1955,7 +2079,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    19,
+                    20,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::handle::encode(__dllgen_w, &arg0);
                         ::dllgen_runtime::marshal::value::encode(__dllgen_w, &arg1);
@@ -1991,7 +2115,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    20,
+                    21,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::handle::encode(__dllgen_w, &arg0);
                         ::dllgen_runtime::marshal::value::encode(__dllgen_w, &arg1);
@@ -2036,7 +2160,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    21,
+                    22,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::handle::encode(__dllgen_w, &arg0);
                     },
@@ -2086,7 +2210,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    22,
+                    23,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::handle::encode(__dllgen_w, &arg0);
                     },
@@ -2203,7 +2327,7 @@ mod __dllgen {
             let (__dllgen_ret, __dllgen_a_ppBlob) = self
                 .client
                 .call(
-                    23,
+                    24,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::handle::encode(__dllgen_w, &arg0);
                         ::dllgen_runtime::marshal::in_string::encode::<
@@ -2281,7 +2405,7 @@ mod __dllgen {
             let (__dllgen_ret, __dllgen_a_Z) = self
                 .client
                 .call(
-                    24,
+                    25,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::handle::encode(__dllgen_w, &arg0);
                         ::dllgen_runtime::marshal::length::encode(
@@ -2345,7 +2469,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    25,
+                    26,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::handle::encode(__dllgen_w, &arg0);
                         ::dllgen_runtime::marshal::value::encode(__dllgen_w, &arg1);
@@ -2422,7 +2546,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    26,
+                    27,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::handle::encode(__dllgen_w, &arg0);
                         ::dllgen_runtime::marshal::in_buffer::encode(
@@ -2526,7 +2650,7 @@ mod __dllgen {
                 .extend(
                     arg1
                         .map(|__dllgen_f| (
-                            2147490561u32,
+                            2147490817u32,
                             ::std::boxed::Box::new(__dllgen_f)
                                 as ::dllgen_runtime::client::kept::Erased,
                         )),
@@ -2535,7 +2659,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    27,
+                    28,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::handle::encode(__dllgen_w, &arg0);
                         ::dllgen_runtime::marshal::callback::encode(
@@ -2595,7 +2719,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    28,
+                    29,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::handle::encode(__dllgen_w, &arg0);
                         ::dllgen_runtime::marshal::value::encode(__dllgen_w, &ms);
@@ -2681,7 +2805,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    29,
+                    30,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::handle::encode(__dllgen_w, &arg0);
                     },
@@ -2710,7 +2834,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    30,
+                    31,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::handle::encode(__dllgen_w, &arg0);
                     },
@@ -2747,7 +2871,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    31,
+                    32,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::handle::encode(__dllgen_w, &arg0);
                     },
@@ -2811,7 +2935,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    32,
+                    33,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::handle::encode(__dllgen_w, &arg0);
                     },
@@ -2840,7 +2964,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    33,
+                    34,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::handle::encode(__dllgen_w, &arg0);
                     },
@@ -2904,7 +3028,7 @@ mod __dllgen {
                 .extend(
                     arg2
                         .map(|__dllgen_f| (
-                            2147492354u32,
+                            2147492610u32,
                             ::std::boxed::Box::new(__dllgen_f)
                                 as ::dllgen_runtime::client::kept::Erased,
                         )),
@@ -2913,7 +3037,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    34,
+                    35,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::handle::encode(__dllgen_w, &arg0);
                         ::dllgen_runtime::marshal::callback::encode(
@@ -3165,7 +3289,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    35,
+                    36,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::handle::encode(__dllgen_w, &arg0);
                         ::dllgen_runtime::marshal::value::encode(__dllgen_w, &iCol);
@@ -3201,7 +3325,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    36,
+                    37,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::handle::encode(__dllgen_w, &arg0);
                         ::dllgen_runtime::marshal::value::encode(__dllgen_w, &iCol);
@@ -3235,7 +3359,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    37,
+                    38,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::handle::encode(__dllgen_w, &arg0);
                         ::dllgen_runtime::marshal::value::encode(__dllgen_w, &iCol);
@@ -3279,7 +3403,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    38,
+                    39,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::handle::encode(__dllgen_w, &pStmt);
                     },
@@ -3354,7 +3478,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    39,
+                    40,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::handle::encode(__dllgen_w, &arg0);
                         ::dllgen_runtime::marshal::value::encode(__dllgen_w, &arg1);
@@ -3394,7 +3518,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    40,
+                    41,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::handle::encode(__dllgen_w, &arg0);
                         ::dllgen_runtime::marshal::value::encode(__dllgen_w, &arg1);
@@ -3461,7 +3585,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    41,
+                    42,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::handle::encode(__dllgen_w, &arg0);
                         ::dllgen_runtime::marshal::value::encode(__dllgen_w, &arg1);
@@ -3501,7 +3625,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    42,
+                    43,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::handle::encode(__dllgen_w, &arg0);
                         ::dllgen_runtime::marshal::value::encode(__dllgen_w, &arg1);
@@ -3538,7 +3662,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    43,
+                    44,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::handle::encode(__dllgen_w, &arg0);
                         ::dllgen_runtime::marshal::value::encode(__dllgen_w, &iCol);
@@ -3572,7 +3696,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    44,
+                    45,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::handle::encode(__dllgen_w, &arg0);
                         ::dllgen_runtime::marshal::value::encode(__dllgen_w, &iCol);
@@ -3606,7 +3730,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    45,
+                    46,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::handle::encode(__dllgen_w, &arg0);
                         ::dllgen_runtime::marshal::value::encode(__dllgen_w, &iCol);
@@ -3667,7 +3791,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    46,
+                    47,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::handle::encode(__dllgen_w, &arg0);
                         ::dllgen_runtime::marshal::value::encode(__dllgen_w, &N);
@@ -3707,7 +3831,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    47,
+                    48,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::handle::encode(__dllgen_w, &arg0);
                         ::dllgen_runtime::marshal::value::encode(__dllgen_w, &N);
@@ -3747,7 +3871,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    48,
+                    49,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::handle::encode(__dllgen_w, &arg0);
                         ::dllgen_runtime::marshal::value::encode(__dllgen_w, &arg1);
@@ -3787,7 +3911,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    49,
+                    50,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::handle::encode(__dllgen_w, &arg0);
                         ::dllgen_runtime::marshal::value::encode(__dllgen_w, &arg1);
@@ -3827,7 +3951,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    50,
+                    51,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::handle::encode(__dllgen_w, &arg0);
                         ::dllgen_runtime::marshal::value::encode(__dllgen_w, &arg1);
@@ -3867,7 +3991,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    51,
+                    52,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::handle::encode(__dllgen_w, &arg0);
                         ::dllgen_runtime::marshal::value::encode(__dllgen_w, &arg1);
@@ -3907,7 +4031,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    52,
+                    53,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::handle::encode(__dllgen_w, &arg0);
                         ::dllgen_runtime::marshal::value::encode(__dllgen_w, &iCol);
@@ -3947,7 +4071,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    53,
+                    54,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::handle::encode(__dllgen_w, &arg0);
                         ::dllgen_runtime::marshal::value::encode(__dllgen_w, &iCol);
@@ -3984,7 +4108,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    54,
+                    55,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::handle::encode(__dllgen_w, &arg0);
                         ::dllgen_runtime::marshal::value::encode(__dllgen_w, &iCol);
@@ -4018,7 +4142,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    55,
+                    56,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::handle::encode(__dllgen_w, &arg0);
                         ::dllgen_runtime::marshal::value::encode(__dllgen_w, &iCol);
@@ -4101,7 +4225,7 @@ mod __dllgen {
                 .extend(
                     arg1
                         .map(|__dllgen_f| (
-                            2147497985u32,
+                            2147498241u32,
                             ::std::boxed::Box::new(__dllgen_f)
                                 as ::dllgen_runtime::client::kept::Erased,
                         )),
@@ -4110,7 +4234,7 @@ mod __dllgen {
             let () = self
                 .client
                 .call(
-                    56,
+                    57,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::handle::encode(__dllgen_w, &arg0);
                         ::dllgen_runtime::marshal::callback::encode(
@@ -4151,7 +4275,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    57,
+                    58,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::value::encode(__dllgen_w, &N);
                     },
@@ -4186,7 +4310,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    58,
+                    59,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::in_string::encode::<
                             ::dllgen_runtime::marshal::Utf8,
@@ -4247,7 +4371,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    59,
+                    60,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::in_string::encode::<
                             ::dllgen_runtime::marshal::Utf8,
@@ -4281,7 +4405,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    60,
+                    61,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::in_string::encode::<
                             ::dllgen_runtime::marshal::Utf16,
@@ -4346,7 +4470,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    61,
+                    62,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::value::encode(__dllgen_w, &op);
                         ::dllgen_runtime::marshal::value::encode(__dllgen_w, &value);
@@ -4409,7 +4533,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    62,
+                    63,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::value::encode(__dllgen_w, &op);
                     },
@@ -4448,7 +4572,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    63,
+                    64,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::handle::encode(__dllgen_w, &arg0);
                     },
@@ -4568,7 +4692,7 @@ mod __dllgen {
                 .extend(
                     xCompare
                         .map(|__dllgen_f| (
-                            2147500036u32,
+                            2147500292u32,
                             ::std::boxed::Box::new(__dllgen_f)
                                 as ::dllgen_runtime::client::kept::Erased,
                         )),
@@ -4577,7 +4701,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    64,
+                    65,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::handle::encode(__dllgen_w, &arg0);
                         ::dllgen_runtime::marshal::in_string::encode::<
@@ -4632,7 +4756,7 @@ mod __dllgen {
                 .extend(
                     xCompare
                         .map(|__dllgen_f| (
-                            2147500292u32,
+                            2147500548u32,
                             ::std::boxed::Box::new(__dllgen_f)
                                 as ::dllgen_runtime::client::kept::Erased,
                         )),
@@ -4641,7 +4765,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    65,
+                    66,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::handle::encode(__dllgen_w, &arg0);
                         ::dllgen_runtime::marshal::in_string::encode::<
@@ -4730,7 +4854,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    66,
+                    67,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::in_string::encode::<
                             ::dllgen_runtime::marshal::Utf8,
@@ -4907,108 +5031,6 @@ mod __dllgen {
                 .extend(
                     xFunc
                         .map(|__dllgen_f| (
-                            2147500805u32,
-                            ::std::boxed::Box::new(__dllgen_f)
-                                as ::dllgen_runtime::client::kept::Erased,
-                        )),
-                );
-            let __dllgen_g_xStep = xStep.is_some();
-            __dllgen_kept
-                .extend(
-                    xStep
-                        .map(|__dllgen_f| (
-                            2147500806u32,
-                            ::std::boxed::Box::new(__dllgen_f)
-                                as ::dllgen_runtime::client::kept::Erased,
-                        )),
-                );
-            let __dllgen_g_xFinal = xFinal.is_some();
-            __dllgen_kept
-                .extend(
-                    xFinal
-                        .map(|__dllgen_f| (
-                            2147500807u32,
-                            ::std::boxed::Box::new(__dllgen_f)
-                                as ::dllgen_runtime::client::kept::Erased,
-                        )),
-                );
-            let __dllgen_reg = self.client.kept().register(__dllgen_kept);
-            let (__dllgen_ret,) = self
-                .client
-                .call(
-                    67,
-                    |__dllgen_w| {
-                        ::dllgen_runtime::marshal::handle::encode(__dllgen_w, &db);
-                        ::dllgen_runtime::marshal::in_string::encode::<
-                            ::dllgen_runtime::marshal::Utf8,
-                        >(__dllgen_w, zFunctionName, false);
-                        ::dllgen_runtime::marshal::value::encode(__dllgen_w, &nArg);
-                        ::dllgen_runtime::marshal::value::encode(__dllgen_w, &eTextRep);
-                        ::dllgen_runtime::marshal::callback::encode(
-                            __dllgen_w,
-                            __dllgen_g_xFunc,
-                            true,
-                        );
-                        ::dllgen_runtime::marshal::callback::encode(
-                            __dllgen_w,
-                            __dllgen_g_xStep,
-                            true,
-                        );
-                        ::dllgen_runtime::marshal::callback::encode(
-                            __dllgen_w,
-                            __dllgen_g_xFinal,
-                            true,
-                        );
-                        ::dllgen_runtime::marshal::callback::encode_kept(
-                            __dllgen_w,
-                            __dllgen_reg,
-                        );
-                    },
-                    |mut __dllgen_r| {
-                        let __dllgen_ret: i32 = ::dllgen_runtime::marshal::value::decode(
-                            &mut __dllgen_r,
-                        )?;
-                        __dllgen_r.finish()?;
-                        Ok((__dllgen_ret,))
-                    },
-                    &mut |
-                        __dllgen_id: u32,
-                        __dllgen_r: ::dllgen_runtime::Reader<'_>,
-                        __dllgen_cw: &mut ::dllgen_runtime::Writer|
-                    __dllgen_kept_dispatch(
-                        self.client.kept(),
-                        __dllgen_id,
-                        __dllgen_r,
-                        __dllgen_cw,
-                    ),
-                )?;
-            Ok(__dllgen_ret)
-        }
-        /// Calls `sqlite3_create_function_v2`.
-        pub fn sqlite3_create_function_v2(
-            &self,
-            db: Db,
-            zFunctionName: &str,
-            nArg: i32,
-            eTextRep: i32,
-            xFunc: ::core::option::Option<
-                ::std::boxed::Box<Sqlite3CreateFunctionV2XFuncKept>,
-            >,
-            xStep: ::core::option::Option<
-                ::std::boxed::Box<Sqlite3CreateFunctionV2XStepKept>,
-            >,
-            xFinal: ::core::option::Option<
-                ::std::boxed::Box<Sqlite3CreateFunctionV2XFinalKept>,
-            >,
-        ) -> ::core::result::Result<i32, Error> {
-            let mut __dllgen_kept: ::std::vec::Vec<
-                (u32, ::dllgen_runtime::client::kept::Erased),
-            > = ::std::vec::Vec::new();
-            let __dllgen_g_xFunc = xFunc.is_some();
-            __dllgen_kept
-                .extend(
-                    xFunc
-                        .map(|__dllgen_f| (
                             2147501061u32,
                             ::std::boxed::Box::new(__dllgen_f)
                                 as ::dllgen_runtime::client::kept::Erased,
@@ -5086,6 +5108,108 @@ mod __dllgen {
                 )?;
             Ok(__dllgen_ret)
         }
+        /// Calls `sqlite3_create_function_v2`.
+        pub fn sqlite3_create_function_v2(
+            &self,
+            db: Db,
+            zFunctionName: &str,
+            nArg: i32,
+            eTextRep: i32,
+            xFunc: ::core::option::Option<
+                ::std::boxed::Box<Sqlite3CreateFunctionV2XFuncKept>,
+            >,
+            xStep: ::core::option::Option<
+                ::std::boxed::Box<Sqlite3CreateFunctionV2XStepKept>,
+            >,
+            xFinal: ::core::option::Option<
+                ::std::boxed::Box<Sqlite3CreateFunctionV2XFinalKept>,
+            >,
+        ) -> ::core::result::Result<i32, Error> {
+            let mut __dllgen_kept: ::std::vec::Vec<
+                (u32, ::dllgen_runtime::client::kept::Erased),
+            > = ::std::vec::Vec::new();
+            let __dllgen_g_xFunc = xFunc.is_some();
+            __dllgen_kept
+                .extend(
+                    xFunc
+                        .map(|__dllgen_f| (
+                            2147501317u32,
+                            ::std::boxed::Box::new(__dllgen_f)
+                                as ::dllgen_runtime::client::kept::Erased,
+                        )),
+                );
+            let __dllgen_g_xStep = xStep.is_some();
+            __dllgen_kept
+                .extend(
+                    xStep
+                        .map(|__dllgen_f| (
+                            2147501318u32,
+                            ::std::boxed::Box::new(__dllgen_f)
+                                as ::dllgen_runtime::client::kept::Erased,
+                        )),
+                );
+            let __dllgen_g_xFinal = xFinal.is_some();
+            __dllgen_kept
+                .extend(
+                    xFinal
+                        .map(|__dllgen_f| (
+                            2147501319u32,
+                            ::std::boxed::Box::new(__dllgen_f)
+                                as ::dllgen_runtime::client::kept::Erased,
+                        )),
+                );
+            let __dllgen_reg = self.client.kept().register(__dllgen_kept);
+            let (__dllgen_ret,) = self
+                .client
+                .call(
+                    69,
+                    |__dllgen_w| {
+                        ::dllgen_runtime::marshal::handle::encode(__dllgen_w, &db);
+                        ::dllgen_runtime::marshal::in_string::encode::<
+                            ::dllgen_runtime::marshal::Utf8,
+                        >(__dllgen_w, zFunctionName, false);
+                        ::dllgen_runtime::marshal::value::encode(__dllgen_w, &nArg);
+                        ::dllgen_runtime::marshal::value::encode(__dllgen_w, &eTextRep);
+                        ::dllgen_runtime::marshal::callback::encode(
+                            __dllgen_w,
+                            __dllgen_g_xFunc,
+                            true,
+                        );
+                        ::dllgen_runtime::marshal::callback::encode(
+                            __dllgen_w,
+                            __dllgen_g_xStep,
+                            true,
+                        );
+                        ::dllgen_runtime::marshal::callback::encode(
+                            __dllgen_w,
+                            __dllgen_g_xFinal,
+                            true,
+                        );
+                        ::dllgen_runtime::marshal::callback::encode_kept(
+                            __dllgen_w,
+                            __dllgen_reg,
+                        );
+                    },
+                    |mut __dllgen_r| {
+                        let __dllgen_ret: i32 = ::dllgen_runtime::marshal::value::decode(
+                            &mut __dllgen_r,
+                        )?;
+                        __dllgen_r.finish()?;
+                        Ok((__dllgen_ret,))
+                    },
+                    &mut |
+                        __dllgen_id: u32,
+                        __dllgen_r: ::dllgen_runtime::Reader<'_>,
+                        __dllgen_cw: &mut ::dllgen_runtime::Writer|
+                    __dllgen_kept_dispatch(
+                        self.client.kept(),
+                        __dllgen_id,
+                        __dllgen_r,
+                        __dllgen_cw,
+                    ),
+                )?;
+            Ok(__dllgen_ret)
+        }
         /// * CAPI3REF: Number of columns in a result set
         /// * METHOD: sqlite3_stmt
         /// *
@@ -5110,7 +5234,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    69,
+                    70,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::handle::encode(__dllgen_w, &pStmt);
                     },
@@ -5170,7 +5294,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    70,
+                    71,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::handle::encode(__dllgen_w, &arg0);
                     },
@@ -5220,7 +5344,7 @@ mod __dllgen {
             let (__dllgen_ret, __dllgen_a_pResult) = self
                 .client
                 .call(
-                    71,
+                    72,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::handle::encode(__dllgen_w, &db);
                         ::dllgen_runtime::marshal::value::encode(__dllgen_w, &op);
@@ -5275,7 +5399,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    72,
+                    73,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::handle::encode(__dllgen_w, &db);
                         ::dllgen_runtime::marshal::value::encode(__dllgen_w, &sz);
@@ -5337,7 +5461,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    73,
+                    74,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::handle::encode(__dllgen_w, &db);
                         ::dllgen_runtime::marshal::in_string::encode::<
@@ -5380,7 +5504,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    74,
+                    75,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::handle::encode(__dllgen_w, &arg0);
                     },
@@ -5419,7 +5543,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    75,
+                    76,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::handle::encode(__dllgen_w, &arg0);
                     },
@@ -5472,7 +5596,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    76,
+                    77,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::handle::encode(__dllgen_w, &db);
                         ::dllgen_runtime::marshal::value::encode(__dllgen_w, &N);
@@ -5514,7 +5638,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    77,
+                    78,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::handle::encode(__dllgen_w, &db);
                         ::dllgen_runtime::marshal::in_string::encode::<
@@ -5558,7 +5682,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    78,
+                    79,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::handle::encode(__dllgen_w, &arg0);
                     },
@@ -5612,7 +5736,7 @@ mod __dllgen {
             let (__dllgen_ret, __dllgen_a_pCur, __dllgen_a_pHiwtr) = self
                 .client
                 .call(
-                    79,
+                    80,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::handle::encode(__dllgen_w, &arg0);
                         ::dllgen_runtime::marshal::value::encode(__dllgen_w, &op);
@@ -5690,7 +5814,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    80,
+                    81,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::handle::encode(__dllgen_w, &db);
                         ::dllgen_runtime::marshal::in_string::encode::<
@@ -5745,7 +5869,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    81,
+                    82,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::handle::encode(__dllgen_w, &db);
                         ::dllgen_runtime::marshal::in_strings::encode_optional::<
@@ -5804,7 +5928,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    82,
+                    83,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::handle::encode(__dllgen_w, &db);
                         ::dllgen_runtime::marshal::value::encode(__dllgen_w, &onoff);
@@ -5878,7 +6002,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    83,
+                    84,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::value::encode(__dllgen_w, &arg0);
                     },
@@ -5964,7 +6088,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    84,
+                    85,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::handle::encode(__dllgen_w, &db);
                     },
@@ -5999,7 +6123,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    85,
+                    86,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::handle::encode(__dllgen_w, &arg0);
                     },
@@ -6037,7 +6161,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    86,
+                    87,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::handle::encode(__dllgen_w, &arg0);
                     },
@@ -6072,7 +6196,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    87,
+                    88,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::handle::encode(__dllgen_w, &db);
                     },
@@ -6107,7 +6231,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    88,
+                    89,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::value::encode(__dllgen_w, &arg0);
                     },
@@ -6210,7 +6334,7 @@ mod __dllgen {
             let (__dllgen_ret, __dllgen_a_errmsg) = self
                 .client
                 .call(
-                    89,
+                    90,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::handle::encode(__dllgen_w, &arg0);
                         ::dllgen_runtime::marshal::in_string::encode::<
@@ -6290,7 +6414,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    90,
+                    91,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::handle::encode(__dllgen_w, &pStmt);
                     },
@@ -6322,7 +6446,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    91,
+                    92,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::handle::encode(__dllgen_w, &arg0);
                     },
@@ -6354,7 +6478,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    92,
+                    93,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::handle::encode(__dllgen_w, &db);
                     },
@@ -6392,7 +6516,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    93,
+                    94,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::handle::encode(__dllgen_w, &arg0);
                         ::dllgen_runtime::marshal::value::encode(__dllgen_w, &onoff);
@@ -6469,7 +6593,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    94,
+                    95,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::handle::encode(__dllgen_w, &db);
                         ::dllgen_runtime::marshal::in_string::encode::<
@@ -6542,7 +6666,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    95,
+                    96,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::handle::encode(__dllgen_w, &arg0);
                     },
@@ -6580,7 +6704,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    96,
+                    97,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::handle::encode(__dllgen_w, &arg0);
                     },
@@ -6618,7 +6742,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    97,
+                    98,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::handle::encode(__dllgen_w, &arg0);
                     },
@@ -6676,7 +6800,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    98,
+                    99,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::handle::encode(__dllgen_w, &pStmt);
                     },
@@ -6708,7 +6832,7 @@ mod __dllgen {
             let () = self
                 .client
                 .call(
-                    99,
+                    100,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::handle::encode(__dllgen_w, &arg0);
                     },
@@ -6756,7 +6880,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    100,
+                    101,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::handle::encode(__dllgen_w, &arg0);
                     },
@@ -6876,7 +7000,7 @@ mod __dllgen {
             ) = self
                 .client
                 .call(
-                    101,
+                    102,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::handle::encode(__dllgen_w, &db);
                         ::dllgen_runtime::marshal::in_string::encode::<
@@ -6939,7 +7063,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    102,
+                    103,
                     |__dllgen_w| {},
                     |mut __dllgen_r| {
                         let __dllgen_ret: i32 = ::dllgen_runtime::marshal::value::decode(
@@ -6969,7 +7093,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    103,
+                    104,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::value::encode(__dllgen_w, &N);
                     },
@@ -7070,7 +7194,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    104,
+                    105,
                     |__dllgen_w| {},
                     |mut __dllgen_r| {
                         let __dllgen_ret: i32 = ::dllgen_runtime::marshal::value::decode(
@@ -7129,7 +7253,7 @@ mod __dllgen {
             let () = self
                 .client
                 .call(
-                    105,
+                    106,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::handle::encode(__dllgen_w, &arg0);
                     },
@@ -7163,7 +7287,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    106,
+                    107,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::in_buffer::encode(
                             __dllgen_w,
@@ -7244,7 +7368,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    107,
+                    108,
                     |__dllgen_w| {},
                     |mut __dllgen_r| {
                         let __dllgen_ret: i32 = ::dllgen_runtime::marshal::value::decode(
@@ -7277,7 +7401,7 @@ mod __dllgen {
             let (__dllgen_ret, __dllgen_a_arg1, __dllgen_a_arg2) = self
                 .client
                 .call(
-                    108,
+                    109,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::value::encode(__dllgen_w, &arg0);
                     },
@@ -7375,7 +7499,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    109,
+                    110,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::handle::encode(__dllgen_w, &arg0);
                     },
@@ -7409,7 +7533,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    110,
+                    111,
                     |__dllgen_w| {},
                     |mut __dllgen_r| {
                         let __dllgen_ret: ::core::option::Option<
@@ -7439,7 +7563,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    111,
+                    112,
                     |__dllgen_w| {},
                     |mut __dllgen_r| {
                         let __dllgen_ret: i32 = ::dllgen_runtime::marshal::value::decode(
@@ -7508,7 +7632,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    112,
+                    113,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::handle::encode(__dllgen_w, &arg0);
                         ::dllgen_runtime::marshal::value::encode(__dllgen_w, &id);
@@ -7588,7 +7712,7 @@ mod __dllgen {
             let (__dllgen_ret, __dllgen_a_pzErrMsg) = self
                 .client
                 .call(
-                    113,
+                    114,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::handle::encode(__dllgen_w, &db);
                         ::dllgen_runtime::marshal::in_string::encode::<
@@ -7654,7 +7778,7 @@ mod __dllgen {
             let () = self
                 .client
                 .call(
-                    114,
+                    115,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::value::encode(__dllgen_w, &iErrCode);
                         ::dllgen_runtime::marshal::in_string::encode::<
@@ -7689,7 +7813,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    115,
+                    116,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::value::encode(__dllgen_w, &resetFlag);
                     },
@@ -7738,7 +7862,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    116,
+                    117,
                     |__dllgen_w| {},
                     |mut __dllgen_r| {
                         let __dllgen_ret: i64 = ::dllgen_runtime::marshal::value::decode(
@@ -7811,7 +7935,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    117,
+                    118,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::in_string::encode::<
                             ::dllgen_runtime::marshal::Utf8,
@@ -7892,7 +8016,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    118,
+                    119,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::in_string::encode::<
                             ::dllgen_runtime::marshal::Utf8,
@@ -7973,7 +8097,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    119,
+                    120,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::in_string::encode::<
                             ::dllgen_runtime::marshal::Utf8,
@@ -8124,7 +8248,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    120,
+                    121,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::value::encode(__dllgen_w, &arg0);
                     },
@@ -8156,7 +8280,7 @@ mod __dllgen {
             let () = self
                 .client
                 .call(
-                    121,
+                    122,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::handle::encode(__dllgen_w, &arg0);
                     },
@@ -8185,7 +8309,7 @@ mod __dllgen {
             let () = self
                 .client
                 .call(
-                    122,
+                    123,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::handle::encode(__dllgen_w, &arg0);
                     },
@@ -8214,7 +8338,7 @@ mod __dllgen {
             let () = self
                 .client
                 .call(
-                    123,
+                    124,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::handle::encode(__dllgen_w, &arg0);
                     },
@@ -8243,7 +8367,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    124,
+                    125,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::handle::encode(__dllgen_w, &arg0);
                     },
@@ -8287,7 +8411,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    125,
+                    126,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::handle::encode(__dllgen_w, &pDb);
                         ::dllgen_runtime::marshal::handle::encode(__dllgen_w, &pStmt);
@@ -8590,7 +8714,7 @@ mod __dllgen {
             let (__dllgen_ret, __dllgen_a_ppDb) = self
                 .client
                 .call(
-                    126,
+                    127,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::in_string::encode::<
                             ::dllgen_runtime::marshal::Utf8,
@@ -8627,7 +8751,7 @@ mod __dllgen {
             let (__dllgen_ret, __dllgen_a_ppDb) = self
                 .client
                 .call(
-                    127,
+                    128,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::in_string::encode::<
                             ::dllgen_runtime::marshal::Utf16,
@@ -8666,7 +8790,7 @@ mod __dllgen {
             let (__dllgen_ret, __dllgen_a_ppDb) = self
                 .client
                 .call(
-                    128,
+                    129,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::in_string::encode::<
                             ::dllgen_runtime::marshal::Utf8,
@@ -8704,7 +8828,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    129,
+                    130,
                     |__dllgen_w| {},
                     |mut __dllgen_r| {
                         let __dllgen_ret: i32 = ::dllgen_runtime::marshal::value::decode(
@@ -8731,7 +8855,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    130,
+                    131,
                     |__dllgen_w| {},
                     |mut __dllgen_r| {
                         let __dllgen_ret: i32 = ::dllgen_runtime::marshal::value::decode(
@@ -8777,7 +8901,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    131,
+                    132,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::handle::encode(__dllgen_w, &arg0);
                         ::dllgen_runtime::marshal::in_string::encode::<
@@ -8911,7 +9035,7 @@ mod __dllgen {
             let (__dllgen_ret, __dllgen_a_ppStmt) = self
                 .client
                 .call(
-                    132,
+                    133,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::handle::encode(__dllgen_w, &db);
                         ::dllgen_runtime::marshal::in_string::encode::<
@@ -8950,7 +9074,7 @@ mod __dllgen {
             let (__dllgen_ret, __dllgen_a_ppStmt) = self
                 .client
                 .call(
-                    133,
+                    134,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::handle::encode(__dllgen_w, &db);
                         ::dllgen_runtime::marshal::in_string::encode::<
@@ -8989,7 +9113,7 @@ mod __dllgen {
             let (__dllgen_ret, __dllgen_a_ppStmt) = self
                 .client
                 .call(
-                    134,
+                    135,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::handle::encode(__dllgen_w, &db);
                         ::dllgen_runtime::marshal::in_string::encode::<
@@ -9029,7 +9153,7 @@ mod __dllgen {
             let (__dllgen_ret, __dllgen_a_ppStmt) = self
                 .client
                 .call(
-                    135,
+                    136,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::handle::encode(__dllgen_w, &db);
                         ::dllgen_runtime::marshal::in_string::encode::<
@@ -9069,7 +9193,7 @@ mod __dllgen {
             let (__dllgen_ret, __dllgen_a_ppStmt) = self
                 .client
                 .call(
-                    136,
+                    137,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::handle::encode(__dllgen_w, &db);
                         ::dllgen_runtime::marshal::in_string::encode::<
@@ -9109,7 +9233,7 @@ mod __dllgen {
             let (__dllgen_ret, __dllgen_a_ppStmt) = self
                 .client
                 .call(
-                    137,
+                    138,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::handle::encode(__dllgen_w, &db);
                         ::dllgen_runtime::marshal::in_string::encode::<
@@ -9156,7 +9280,7 @@ mod __dllgen {
                 .extend(
                     xProfile
                         .map(|__dllgen_f| (
-                            2147518977u32,
+                            2147519233u32,
                             ::std::boxed::Box::new(__dllgen_f)
                                 as ::dllgen_runtime::client::kept::Erased,
                         )),
@@ -9165,7 +9289,7 @@ mod __dllgen {
             let () = self
                 .client
                 .call(
-                    138,
+                    139,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::handle::encode(__dllgen_w, &arg0);
                         ::dllgen_runtime::marshal::callback::encode(
@@ -9241,7 +9365,7 @@ mod __dllgen {
                 .extend(
                     arg2
                         .map(|__dllgen_f| (
-                            2147519234u32,
+                            2147519490u32,
                             ::std::boxed::Box::new(__dllgen_f)
                                 as ::dllgen_runtime::client::kept::Erased,
                         )),
@@ -9250,7 +9374,7 @@ mod __dllgen {
             let () = self
                 .client
                 .call(
-                    139,
+                    140,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::handle::encode(__dllgen_w, &arg0);
                         ::dllgen_runtime::marshal::value::encode(__dllgen_w, &arg1);
@@ -9313,7 +9437,7 @@ mod __dllgen {
             let (__dllgen_a_P,) = self
                 .client
                 .call(
-                    140,
+                    141,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::length::encode(
                             __dllgen_w,
@@ -9362,7 +9486,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    141,
+                    142,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::value::encode(__dllgen_w, &arg0);
                     },
@@ -9413,7 +9537,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    142,
+                    143,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::handle::encode(__dllgen_w, &pStmt);
                     },
@@ -9445,7 +9569,7 @@ mod __dllgen {
             let () = self
                 .client
                 .call(
-                    143,
+                    144,
                     |__dllgen_w| {},
                     |mut __dllgen_r| {
                         __dllgen_r.finish()?;
@@ -9622,7 +9746,7 @@ mod __dllgen {
             let () = self
                 .client
                 .call(
-                    144,
+                    145,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::handle::encode(__dllgen_w, &arg0);
                         ::dllgen_runtime::marshal::in_buffer::encode(
@@ -9661,7 +9785,7 @@ mod __dllgen {
             let () = self
                 .client
                 .call(
-                    145,
+                    146,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::handle::encode(__dllgen_w, &arg0);
                         ::dllgen_runtime::marshal::value::encode(__dllgen_w, &arg1);
@@ -9697,7 +9821,7 @@ mod __dllgen {
             let () = self
                 .client
                 .call(
-                    146,
+                    147,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::handle::encode(__dllgen_w, &arg0);
                         ::dllgen_runtime::marshal::in_buffer::encode(
@@ -9736,7 +9860,7 @@ mod __dllgen {
             let () = self
                 .client
                 .call(
-                    147,
+                    148,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::handle::encode(__dllgen_w, &arg0);
                         ::dllgen_runtime::marshal::value::encode(__dllgen_w, &arg1);
@@ -9766,7 +9890,7 @@ mod __dllgen {
             let () = self
                 .client
                 .call(
-                    148,
+                    149,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::handle::encode(__dllgen_w, &arg0);
                     },
@@ -9795,7 +9919,7 @@ mod __dllgen {
             let () = self
                 .client
                 .call(
-                    149,
+                    150,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::handle::encode(__dllgen_w, &arg0);
                     },
@@ -9825,7 +9949,7 @@ mod __dllgen {
             let () = self
                 .client
                 .call(
-                    150,
+                    151,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::handle::encode(__dllgen_w, &arg0);
                         ::dllgen_runtime::marshal::value::encode(__dllgen_w, &arg1);
@@ -9856,7 +9980,7 @@ mod __dllgen {
             let () = self
                 .client
                 .call(
-                    151,
+                    152,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::handle::encode(__dllgen_w, &arg0);
                         ::dllgen_runtime::marshal::value::encode(__dllgen_w, &arg1);
@@ -9886,7 +10010,7 @@ mod __dllgen {
             let () = self
                 .client
                 .call(
-                    152,
+                    153,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::handle::encode(__dllgen_w, &arg0);
                     },
@@ -9925,7 +10049,7 @@ mod __dllgen {
             let () = self
                 .client
                 .call(
-                    153,
+                    154,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::handle::encode(__dllgen_w, &arg0);
                         ::dllgen_runtime::marshal::value::encode(__dllgen_w, &arg1);
@@ -9961,7 +10085,7 @@ mod __dllgen {
             let () = self
                 .client
                 .call(
-                    154,
+                    155,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::handle::encode(__dllgen_w, &arg0);
                         ::dllgen_runtime::marshal::in_buffer::encode(
@@ -10000,7 +10124,7 @@ mod __dllgen {
             let () = self
                 .client
                 .call(
-                    155,
+                    156,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::handle::encode(__dllgen_w, &arg0);
                         ::dllgen_runtime::marshal::handle::encode(__dllgen_w, &arg1);
@@ -10031,7 +10155,7 @@ mod __dllgen {
             let () = self
                 .client
                 .call(
-                    156,
+                    157,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::handle::encode(__dllgen_w, &arg0);
                         ::dllgen_runtime::marshal::value::encode(__dllgen_w, &n);
@@ -10062,7 +10186,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    157,
+                    158,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::handle::encode(__dllgen_w, &arg0);
                         ::dllgen_runtime::marshal::value::encode(__dllgen_w, &n);
@@ -10101,7 +10225,7 @@ mod __dllgen {
                 .extend(
                     arg1
                         .map(|__dllgen_f| (
-                            2147524097u32,
+                            2147524353u32,
                             ::std::boxed::Box::new(__dllgen_f)
                                 as ::dllgen_runtime::client::kept::Erased,
                         )),
@@ -10110,7 +10234,7 @@ mod __dllgen {
             let () = self
                 .client
                 .call(
-                    158,
+                    159,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::handle::encode(__dllgen_w, &arg0);
                         ::dllgen_runtime::marshal::callback::encode(
@@ -10185,7 +10309,7 @@ mod __dllgen {
             let (__dllgen_ret, __dllgen_a_piSize) = self
                 .client
                 .call(
-                    159,
+                    160,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::handle::encode(__dllgen_w, &db);
                         ::dllgen_runtime::marshal::in_string::encode::<
@@ -10319,7 +10443,7 @@ mod __dllgen {
                 .extend(
                     xAuth
                         .map(|__dllgen_f| (
-                            2147524609u32,
+                            2147524865u32,
                             ::std::boxed::Box::new(__dllgen_f)
                                 as ::dllgen_runtime::client::kept::Erased,
                         )),
@@ -10328,7 +10452,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    160,
+                    161,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::handle::encode(__dllgen_w, &arg0);
                         ::dllgen_runtime::marshal::callback::encode(
@@ -10375,7 +10499,7 @@ mod __dllgen {
             let () = self
                 .client
                 .call(
-                    161,
+                    162,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::handle::encode(__dllgen_w, &arg0);
                         ::dllgen_runtime::marshal::value::encode(__dllgen_w, &arg1);
@@ -10402,7 +10526,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    162,
+                    163,
                     |__dllgen_w| {},
                     |mut __dllgen_r| {
                         let __dllgen_ret: i32 = ::dllgen_runtime::marshal::value::decode(
@@ -10443,7 +10567,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    163,
+                    164,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::value::encode(__dllgen_w, &arg0);
                     },
@@ -10486,7 +10610,7 @@ mod __dllgen {
             let (__dllgen_ret, __dllgen_a_zBuf) = self
                 .client
                 .call(
-                    164,
+                    165,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::length::encode(
                             __dllgen_w,
@@ -10542,7 +10666,7 @@ mod __dllgen {
             let () = self
                 .client
                 .call(
-                    165,
+                    166,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::value::encode(__dllgen_w, &N);
                     },
@@ -10632,7 +10756,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    166,
+                    167,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::value::encode(__dllgen_w, &N);
                     },
@@ -10666,7 +10790,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    167,
+                    168,
                     |__dllgen_w| {},
                     |mut __dllgen_r| {
                         let __dllgen_ret: ::core::option::Option<
@@ -10740,7 +10864,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    168,
+                    169,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::handle::encode(__dllgen_w, &pStmt);
                     },
@@ -10799,7 +10923,7 @@ mod __dllgen {
             let (__dllgen_ret, __dllgen_a_pCurrent, __dllgen_a_pHighwater) = self
                 .client
                 .call(
-                    169,
+                    170,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::value::encode(__dllgen_w, &op);
                         ::dllgen_runtime::marshal::value::encode(__dllgen_w, &resetFlag);
@@ -10839,7 +10963,7 @@ mod __dllgen {
             let (__dllgen_ret, __dllgen_a_pCurrent, __dllgen_a_pHighwater) = self
                 .client
                 .call(
-                    170,
+                    171,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::value::encode(__dllgen_w, &op);
                         ::dllgen_runtime::marshal::value::encode(__dllgen_w, &resetFlag);
@@ -10954,7 +11078,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    171,
+                    172,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::handle::encode(__dllgen_w, &arg0);
                     },
@@ -11002,7 +11126,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    172,
+                    173,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::handle::encode(__dllgen_w, &arg0);
                     },
@@ -11041,7 +11165,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    173,
+                    174,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::handle::encode(__dllgen_w, &pStmt);
                     },
@@ -11117,7 +11241,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    174,
+                    175,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::handle::encode(__dllgen_w, &pStmt);
                     },
@@ -11172,7 +11296,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    175,
+                    176,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::handle::encode(__dllgen_w, &arg0);
                         ::dllgen_runtime::marshal::value::encode(__dllgen_w, &op);
@@ -11212,7 +11336,7 @@ mod __dllgen {
             let () = self
                 .client
                 .call(
-                    176,
+                    177,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::handle::encode(__dllgen_w, &arg0);
                         ::dllgen_runtime::marshal::in_buffer::encode(
@@ -11251,7 +11375,7 @@ mod __dllgen {
             let () = self
                 .client
                 .call(
-                    177,
+                    178,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::handle::encode(__dllgen_w, &arg0);
                         ::dllgen_runtime::marshal::in_string::encode::<
@@ -11285,7 +11409,7 @@ mod __dllgen {
             let () = self
                 .client
                 .call(
-                    178,
+                    179,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::handle::encode(__dllgen_w, &arg0);
                         ::dllgen_runtime::marshal::value::encode(__dllgen_w, &N);
@@ -11349,7 +11473,7 @@ mod __dllgen {
             let () = self
                 .client
                 .call(
-                    179,
+                    180,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::handle::encode(__dllgen_w, &s);
                         ::dllgen_runtime::marshal::in_string::encode::<
@@ -11410,7 +11534,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    180,
+                    181,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::handle::encode(__dllgen_w, &arg0);
                     },
@@ -11455,7 +11579,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    181,
+                    182,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::handle::encode(__dllgen_w, &arg0);
                     },
@@ -11490,7 +11614,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    182,
+                    183,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::handle::encode(__dllgen_w, &arg0);
                     },
@@ -11544,7 +11668,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    183,
+                    184,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::handle::encode(__dllgen_w, &arg0);
                     },
@@ -11573,7 +11697,7 @@ mod __dllgen {
             let () = self
                 .client
                 .call(
-                    184,
+                    185,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::handle::encode(__dllgen_w, &arg0);
                     },
@@ -11605,7 +11729,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    185,
+                    186,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::handle::encode(__dllgen_w, &arg0);
                     },
@@ -11653,7 +11777,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    186,
+                    187,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::in_string::encode::<
                             ::dllgen_runtime::marshal::Utf8,
@@ -11696,7 +11820,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    187,
+                    188,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::in_string::encode::<
                             ::dllgen_runtime::marshal::Utf8,
@@ -11753,7 +11877,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    188,
+                    189,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::in_string::encode::<
                             ::dllgen_runtime::marshal::Utf8,
@@ -11793,7 +11917,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    189,
+                    190,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::in_string::encode::<
                             ::dllgen_runtime::marshal::Utf8,
@@ -11839,7 +11963,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    190,
+                    191,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::handle::encode(__dllgen_w, &arg0);
                     },
@@ -11957,7 +12081,7 @@ mod __dllgen {
             ) = self
                 .client
                 .call(
-                    191,
+                    192,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::handle::encode(__dllgen_w, &db);
                         ::dllgen_runtime::marshal::in_string::encode::<
@@ -12030,7 +12154,7 @@ mod __dllgen {
             let () = self
                 .client
                 .call(
-                    192,
+                    193,
                     |__dllgen_w| {},
                     |mut __dllgen_r| {
                         __dllgen_r.finish()?;
@@ -12087,7 +12211,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    193,
+                    194,
                     |__dllgen_w| {},
                     |mut __dllgen_r| {
                         let __dllgen_ret: i32 = ::dllgen_runtime::marshal::value::decode(
@@ -12153,7 +12277,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    194,
+                    195,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::handle::encode(__dllgen_w, &arg0);
                     },
@@ -12185,7 +12309,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    195,
+                    196,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::handle::encode(__dllgen_w, &arg0);
                     },
@@ -12252,7 +12376,7 @@ mod __dllgen {
                 .extend(
                     xTrace
                         .map(|__dllgen_f| (
-                            2147533825u32,
+                            2147534081u32,
                             ::std::boxed::Box::new(__dllgen_f)
                                 as ::dllgen_runtime::client::kept::Erased,
                         )),
@@ -12261,7 +12385,7 @@ mod __dllgen {
             let () = self
                 .client
                 .call(
-                    196,
+                    197,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::handle::encode(__dllgen_w, &arg0);
                         ::dllgen_runtime::marshal::callback::encode(
@@ -12335,7 +12459,7 @@ mod __dllgen {
                 .extend(
                     callback
                         .map(|__dllgen_f| (
-                            2147534082u32,
+                            2147534338u32,
                             ::std::boxed::Box::new(__dllgen_f)
                                 as ::dllgen_runtime::client::kept::Erased,
                         )),
@@ -12344,7 +12468,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    197,
+                    198,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::handle::encode(__dllgen_w, &db);
                         ::dllgen_runtime::marshal::callback::encode(
@@ -12386,7 +12510,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    198,
+                    199,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::handle::encode(__dllgen_w, &arg0);
                         ::dllgen_runtime::marshal::handle::encode(__dllgen_w, &arg1);
@@ -12433,7 +12557,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    199,
+                    200,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::handle::encode(__dllgen_w, &arg0);
                         ::dllgen_runtime::marshal::in_string::encode::<
@@ -12520,7 +12644,7 @@ mod __dllgen {
                 .extend(
                     arg1
                         .map(|__dllgen_f| (
-                            2147534849u32,
+                            2147535105u32,
                             ::std::boxed::Box::new(__dllgen_f)
                                 as ::dllgen_runtime::client::kept::Erased,
                         )),
@@ -12529,7 +12653,7 @@ mod __dllgen {
             let () = self
                 .client
                 .call(
-                    200,
+                    201,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::handle::encode(__dllgen_w, &arg0);
                         ::dllgen_runtime::marshal::callback::encode(
@@ -12569,7 +12693,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    201,
+                    202,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::handle::encode(__dllgen_w, &z);
                         ::dllgen_runtime::marshal::in_string::encode::<
@@ -12607,7 +12731,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    202,
+                    203,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::handle::encode(__dllgen_w, &arg0);
                         ::dllgen_runtime::marshal::in_string::encode::<
@@ -12647,7 +12771,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    203,
+                    204,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::handle::encode(__dllgen_w, &z);
                         ::dllgen_runtime::marshal::value::encode(__dllgen_w, &N);
@@ -12750,7 +12874,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    204,
+                    205,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::handle::encode(__dllgen_w, &z);
                         ::dllgen_runtime::marshal::in_string::encode::<
@@ -12923,7 +13047,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    205,
+                    206,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::handle::encode(__dllgen_w, &arg0);
                     },
@@ -12957,7 +13081,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    206,
+                    207,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::handle::encode(__dllgen_w, &arg0);
                     },
@@ -12989,7 +13113,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    207,
+                    208,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::handle::encode(__dllgen_w, &arg0);
                     },
@@ -13021,7 +13145,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    208,
+                    209,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::handle::encode(__dllgen_w, &arg0);
                     },
@@ -13065,7 +13189,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    209,
+                    210,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::handle::encode(__dllgen_w, &arg0);
                     },
@@ -13097,7 +13221,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    210,
+                    211,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::handle::encode(__dllgen_w, &arg0);
                     },
@@ -13129,7 +13253,7 @@ mod __dllgen {
             let () = self
                 .client
                 .call(
-                    211,
+                    212,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::handle::encode(__dllgen_w, &arg0);
                     },
@@ -13158,7 +13282,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    212,
+                    213,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::handle::encode(__dllgen_w, &arg0);
                     },
@@ -13190,7 +13314,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    213,
+                    214,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::handle::encode(__dllgen_w, &arg0);
                     },
@@ -13222,7 +13346,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    214,
+                    215,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::handle::encode(__dllgen_w, &arg0);
                     },
@@ -13254,7 +13378,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    215,
+                    216,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::handle::encode(__dllgen_w, &arg0);
                     },
@@ -13286,7 +13410,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    216,
+                    217,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::handle::encode(__dllgen_w, &arg0);
                     },
@@ -13325,7 +13449,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    217,
+                    218,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::handle::encode(__dllgen_w, &arg0);
                     },
@@ -13360,7 +13484,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    218,
+                    219,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::handle::encode(__dllgen_w, &arg0);
                     },
@@ -13398,7 +13522,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    219,
+                    220,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::handle::encode(__dllgen_w, &arg0);
                     },
@@ -13433,7 +13557,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    220,
+                    221,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::handle::encode(__dllgen_w, &arg0);
                     },
@@ -13470,7 +13594,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    221,
+                    222,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::handle::encode(__dllgen_w, &arg0);
                     },
@@ -13505,7 +13629,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    222,
+                    223,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::handle::encode(__dllgen_w, &arg0);
                     },
@@ -13563,7 +13687,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    223,
+                    224,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::in_string::encode::<
                             ::dllgen_runtime::marshal::Utf8,
@@ -13598,7 +13722,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    224,
+                    225,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::handle::encode(__dllgen_w, &arg0);
                         ::dllgen_runtime::marshal::value::encode(__dllgen_w, &makeDflt);
@@ -13631,7 +13755,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    225,
+                    226,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::handle::encode(__dllgen_w, &arg0);
                     },
@@ -13690,7 +13814,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    226,
+                    227,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::handle::encode(__dllgen_w, &db);
                         ::dllgen_runtime::marshal::value::encode(__dllgen_w, &N);
@@ -13741,7 +13865,7 @@ mod __dllgen {
             let (__dllgen_ret,) = self
                 .client
                 .call(
-                    227,
+                    228,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::handle::encode(__dllgen_w, &db);
                         ::dllgen_runtime::marshal::in_string::encode::<
@@ -13867,7 +13991,7 @@ mod __dllgen {
             let (__dllgen_ret, __dllgen_a_pnLog, __dllgen_a_pnCkpt) = self
                 .client
                 .call(
-                    228,
+                    229,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::handle::encode(__dllgen_w, &db);
                         ::dllgen_runtime::marshal::in_string::encode::<
@@ -13947,7 +14071,7 @@ mod __dllgen {
                 .extend(
                     arg1
                         .map(|__dllgen_f| (
-                            2147542273u32,
+                            2147542529u32,
                             ::std::boxed::Box::new(__dllgen_f)
                                 as ::dllgen_runtime::client::kept::Erased,
                         )),
@@ -13956,7 +14080,7 @@ mod __dllgen {
             let () = self
                 .client
                 .call(
-                    229,
+                    230,
                     |__dllgen_w| {
                         ::dllgen_runtime::marshal::handle::encode(__dllgen_w, &arg0);
                         ::dllgen_runtime::marshal::callback::encode(
@@ -13995,7 +14119,41 @@ mod __dllgen {
         __dllgen_cw: &mut ::dllgen_runtime::Writer,
     ) -> ::core::result::Result<(), ::dllgen_runtime::WireError> {
         match __dllgen_id {
-            2147490561 => {
+            2147483649 => {
+                let __dllgen_reg = __dllgen_r.u32()?;
+                let __dllgen_a1 = ::dllgen_runtime::marshal::text::get::<
+                    ::dllgen_runtime::marshal::Utf8,
+                >(&mut __dllgen_r)?;
+                let __dllgen_a2: u32 = ::dllgen_runtime::marshal::value::decode(
+                    &mut __dllgen_r,
+                )?;
+                let __dllgen_a3: u32 = ::dllgen_runtime::marshal::value::decode(
+                    &mut __dllgen_r,
+                )?;
+                let __dllgen_a4: u32 = ::dllgen_runtime::marshal::value::decode(
+                    &mut __dllgen_r,
+                )?;
+                __dllgen_r.finish()?;
+                let __dllgen_ret: u32 = __dllgen_kept
+                    .run::<
+                        Sqlite3AutovacuumPagesArg1Kept,
+                        _,
+                    >(
+                        __dllgen_reg,
+                        2147483649,
+                        |__dllgen_f| __dllgen_f(
+                            ::dllgen_runtime::marshal::text::TextArg::from_text(
+                                &__dllgen_a1,
+                            ),
+                            __dllgen_a2,
+                            __dllgen_a3,
+                            __dllgen_a4,
+                        ),
+                    )?;
+                ::dllgen_runtime::marshal::value::encode(__dllgen_cw, &__dllgen_ret);
+                Ok(())
+            }
+            2147490817 => {
                 let __dllgen_reg = __dllgen_r.u32()?;
                 let __dllgen_a1: i32 = ::dllgen_runtime::marshal::value::decode(
                     &mut __dllgen_r,
@@ -14005,11 +14163,11 @@ mod __dllgen {
                     .run::<
                         Sqlite3BusyHandlerArg1Kept,
                         _,
-                    >(__dllgen_reg, 2147490561, |__dllgen_f| __dllgen_f(__dllgen_a1))?;
+                    >(__dllgen_reg, 2147490817, |__dllgen_f| __dllgen_f(__dllgen_a1))?;
                 ::dllgen_runtime::marshal::value::encode(__dllgen_cw, &__dllgen_ret);
                 Ok(())
             }
-            2147492354 => {
+            2147492610 => {
                 let __dllgen_reg = __dllgen_r.u32()?;
                 let __dllgen_a1: Db = ::dllgen_runtime::marshal::handle::decode(
                     &mut __dllgen_r,
@@ -14027,7 +14185,7 @@ mod __dllgen {
                         _,
                     >(
                         __dllgen_reg,
-                        2147492354,
+                        2147492610,
                         |__dllgen_f| __dllgen_f(
                             __dllgen_a1,
                             __dllgen_a2,
@@ -14039,48 +14197,14 @@ mod __dllgen {
                 ::dllgen_runtime::marshal::value::encode(__dllgen_cw, &__dllgen_ret);
                 Ok(())
             }
-            2147497985 => {
+            2147498241 => {
                 let __dllgen_reg = __dllgen_r.u32()?;
                 __dllgen_r.finish()?;
                 let __dllgen_ret: i32 = __dllgen_kept
                     .run::<
                         Sqlite3CommitHookArg1Kept,
                         _,
-                    >(__dllgen_reg, 2147497985, |__dllgen_f| __dllgen_f())?;
-                ::dllgen_runtime::marshal::value::encode(__dllgen_cw, &__dllgen_ret);
-                Ok(())
-            }
-            2147500036 => {
-                let __dllgen_reg = __dllgen_r.u32()?;
-                let __dllgen_a1: i32 = ::dllgen_runtime::marshal::value::decode(
-                    &mut __dllgen_r,
-                )?;
-                let __dllgen_a2: ::std::vec::Vec<u8> = ::dllgen_runtime::marshal::field::get_elems(
-                    &mut __dllgen_r,
-                    1,
-                )?;
-                let __dllgen_a3: i32 = ::dllgen_runtime::marshal::value::decode(
-                    &mut __dllgen_r,
-                )?;
-                let __dllgen_a4: ::std::vec::Vec<u8> = ::dllgen_runtime::marshal::field::get_elems(
-                    &mut __dllgen_r,
-                    1,
-                )?;
-                __dllgen_r.finish()?;
-                let __dllgen_ret: i32 = __dllgen_kept
-                    .run::<
-                        Sqlite3CreateCollationXCompareKept,
-                        _,
-                    >(
-                        __dllgen_reg,
-                        2147500036,
-                        |__dllgen_f| __dllgen_f(
-                            __dllgen_a1,
-                            &__dllgen_a2,
-                            __dllgen_a3,
-                            &__dllgen_a4,
-                        ),
-                    )?;
+                    >(__dllgen_reg, 2147498241, |__dllgen_f| __dllgen_f())?;
                 ::dllgen_runtime::marshal::value::encode(__dllgen_cw, &__dllgen_ret);
                 Ok(())
             }
@@ -14103,7 +14227,7 @@ mod __dllgen {
                 __dllgen_r.finish()?;
                 let __dllgen_ret: i32 = __dllgen_kept
                     .run::<
-                        Sqlite3CreateCollationV2XCompareKept,
+                        Sqlite3CreateCollationXCompareKept,
                         _,
                     >(
                         __dllgen_reg,
@@ -14118,65 +14242,37 @@ mod __dllgen {
                 ::dllgen_runtime::marshal::value::encode(__dllgen_cw, &__dllgen_ret);
                 Ok(())
             }
-            2147500805 => {
+            2147500548 => {
                 let __dllgen_reg = __dllgen_r.u32()?;
-                let __dllgen_a0: Context = ::dllgen_runtime::marshal::handle::decode(
-                    &mut __dllgen_r,
-                )?;
                 let __dllgen_a1: i32 = ::dllgen_runtime::marshal::value::decode(
                     &mut __dllgen_r,
                 )?;
-                let __dllgen_a2: ::std::vec::Vec<Value> = ::dllgen_runtime::marshal::handle::decode_all_ids(
+                let __dllgen_a2: ::std::vec::Vec<u8> = ::dllgen_runtime::marshal::field::get_elems(
+                    &mut __dllgen_r,
+                    1,
+                )?;
+                let __dllgen_a3: i32 = ::dllgen_runtime::marshal::value::decode(
                     &mut __dllgen_r,
                 )?;
+                let __dllgen_a4: ::std::vec::Vec<u8> = ::dllgen_runtime::marshal::field::get_elems(
+                    &mut __dllgen_r,
+                    1,
+                )?;
                 __dllgen_r.finish()?;
-                let __dllgen_ret: () = __dllgen_kept
+                let __dllgen_ret: i32 = __dllgen_kept
                     .run::<
-                        Sqlite3CreateFunctionXFuncKept,
+                        Sqlite3CreateCollationV2XCompareKept,
                         _,
                     >(
                         __dllgen_reg,
-                        2147500805,
-                        |__dllgen_f| __dllgen_f(__dllgen_a0, __dllgen_a1, &__dllgen_a2),
+                        2147500548,
+                        |__dllgen_f| __dllgen_f(
+                            __dllgen_a1,
+                            &__dllgen_a2,
+                            __dllgen_a3,
+                            &__dllgen_a4,
+                        ),
                     )?;
-                ::dllgen_runtime::marshal::value::encode(__dllgen_cw, &__dllgen_ret);
-                Ok(())
-            }
-            2147500806 => {
-                let __dllgen_reg = __dllgen_r.u32()?;
-                let __dllgen_a0: Context = ::dllgen_runtime::marshal::handle::decode(
-                    &mut __dllgen_r,
-                )?;
-                let __dllgen_a1: i32 = ::dllgen_runtime::marshal::value::decode(
-                    &mut __dllgen_r,
-                )?;
-                let __dllgen_a2: ::std::vec::Vec<Value> = ::dllgen_runtime::marshal::handle::decode_all_ids(
-                    &mut __dllgen_r,
-                )?;
-                __dllgen_r.finish()?;
-                let __dllgen_ret: () = __dllgen_kept
-                    .run::<
-                        Sqlite3CreateFunctionXStepKept,
-                        _,
-                    >(
-                        __dllgen_reg,
-                        2147500806,
-                        |__dllgen_f| __dllgen_f(__dllgen_a0, __dllgen_a1, &__dllgen_a2),
-                    )?;
-                ::dllgen_runtime::marshal::value::encode(__dllgen_cw, &__dllgen_ret);
-                Ok(())
-            }
-            2147500807 => {
-                let __dllgen_reg = __dllgen_r.u32()?;
-                let __dllgen_a0: Context = ::dllgen_runtime::marshal::handle::decode(
-                    &mut __dllgen_r,
-                )?;
-                __dllgen_r.finish()?;
-                let __dllgen_ret: () = __dllgen_kept
-                    .run::<
-                        Sqlite3CreateFunctionXFinalKept,
-                        _,
-                    >(__dllgen_reg, 2147500807, |__dllgen_f| __dllgen_f(__dllgen_a0))?;
                 ::dllgen_runtime::marshal::value::encode(__dllgen_cw, &__dllgen_ret);
                 Ok(())
             }
@@ -14194,7 +14290,7 @@ mod __dllgen {
                 __dllgen_r.finish()?;
                 let __dllgen_ret: () = __dllgen_kept
                     .run::<
-                        Sqlite3CreateFunctionV2XFuncKept,
+                        Sqlite3CreateFunctionXFuncKept,
                         _,
                     >(
                         __dllgen_reg,
@@ -14218,7 +14314,7 @@ mod __dllgen {
                 __dllgen_r.finish()?;
                 let __dllgen_ret: () = __dllgen_kept
                     .run::<
-                        Sqlite3CreateFunctionV2XStepKept,
+                        Sqlite3CreateFunctionXStepKept,
                         _,
                     >(
                         __dllgen_reg,
@@ -14236,13 +14332,75 @@ mod __dllgen {
                 __dllgen_r.finish()?;
                 let __dllgen_ret: () = __dllgen_kept
                     .run::<
-                        Sqlite3CreateFunctionV2XFinalKept,
+                        Sqlite3CreateFunctionXFinalKept,
                         _,
                     >(__dllgen_reg, 2147501063, |__dllgen_f| __dllgen_f(__dllgen_a0))?;
                 ::dllgen_runtime::marshal::value::encode(__dllgen_cw, &__dllgen_ret);
                 Ok(())
             }
-            2147518977 => {
+            2147501317 => {
+                let __dllgen_reg = __dllgen_r.u32()?;
+                let __dllgen_a0: Context = ::dllgen_runtime::marshal::handle::decode(
+                    &mut __dllgen_r,
+                )?;
+                let __dllgen_a1: i32 = ::dllgen_runtime::marshal::value::decode(
+                    &mut __dllgen_r,
+                )?;
+                let __dllgen_a2: ::std::vec::Vec<Value> = ::dllgen_runtime::marshal::handle::decode_all_ids(
+                    &mut __dllgen_r,
+                )?;
+                __dllgen_r.finish()?;
+                let __dllgen_ret: () = __dllgen_kept
+                    .run::<
+                        Sqlite3CreateFunctionV2XFuncKept,
+                        _,
+                    >(
+                        __dllgen_reg,
+                        2147501317,
+                        |__dllgen_f| __dllgen_f(__dllgen_a0, __dllgen_a1, &__dllgen_a2),
+                    )?;
+                ::dllgen_runtime::marshal::value::encode(__dllgen_cw, &__dllgen_ret);
+                Ok(())
+            }
+            2147501318 => {
+                let __dllgen_reg = __dllgen_r.u32()?;
+                let __dllgen_a0: Context = ::dllgen_runtime::marshal::handle::decode(
+                    &mut __dllgen_r,
+                )?;
+                let __dllgen_a1: i32 = ::dllgen_runtime::marshal::value::decode(
+                    &mut __dllgen_r,
+                )?;
+                let __dllgen_a2: ::std::vec::Vec<Value> = ::dllgen_runtime::marshal::handle::decode_all_ids(
+                    &mut __dllgen_r,
+                )?;
+                __dllgen_r.finish()?;
+                let __dllgen_ret: () = __dllgen_kept
+                    .run::<
+                        Sqlite3CreateFunctionV2XStepKept,
+                        _,
+                    >(
+                        __dllgen_reg,
+                        2147501318,
+                        |__dllgen_f| __dllgen_f(__dllgen_a0, __dllgen_a1, &__dllgen_a2),
+                    )?;
+                ::dllgen_runtime::marshal::value::encode(__dllgen_cw, &__dllgen_ret);
+                Ok(())
+            }
+            2147501319 => {
+                let __dllgen_reg = __dllgen_r.u32()?;
+                let __dllgen_a0: Context = ::dllgen_runtime::marshal::handle::decode(
+                    &mut __dllgen_r,
+                )?;
+                __dllgen_r.finish()?;
+                let __dllgen_ret: () = __dllgen_kept
+                    .run::<
+                        Sqlite3CreateFunctionV2XFinalKept,
+                        _,
+                    >(__dllgen_reg, 2147501319, |__dllgen_f| __dllgen_f(__dllgen_a0))?;
+                ::dllgen_runtime::marshal::value::encode(__dllgen_cw, &__dllgen_ret);
+                Ok(())
+            }
+            2147519233 => {
                 let __dllgen_reg = __dllgen_r.u32()?;
                 let __dllgen_a1 = ::dllgen_runtime::marshal::text::get::<
                     ::dllgen_runtime::marshal::Utf8,
@@ -14257,7 +14415,7 @@ mod __dllgen {
                         _,
                     >(
                         __dllgen_reg,
-                        2147518977,
+                        2147519233,
                         |__dllgen_f| __dllgen_f(
                             ::dllgen_runtime::marshal::text::TextArg::from_text(
                                 &__dllgen_a1,
@@ -14268,29 +14426,29 @@ mod __dllgen {
                 ::dllgen_runtime::marshal::value::encode(__dllgen_cw, &__dllgen_ret);
                 Ok(())
             }
-            2147519234 => {
+            2147519490 => {
                 let __dllgen_reg = __dllgen_r.u32()?;
                 __dllgen_r.finish()?;
                 let __dllgen_ret: i32 = __dllgen_kept
                     .run::<
                         Sqlite3ProgressHandlerArg2Kept,
                         _,
-                    >(__dllgen_reg, 2147519234, |__dllgen_f| __dllgen_f())?;
+                    >(__dllgen_reg, 2147519490, |__dllgen_f| __dllgen_f())?;
                 ::dllgen_runtime::marshal::value::encode(__dllgen_cw, &__dllgen_ret);
                 Ok(())
             }
-            2147524097 => {
+            2147524353 => {
                 let __dllgen_reg = __dllgen_r.u32()?;
                 __dllgen_r.finish()?;
                 let __dllgen_ret: () = __dllgen_kept
                     .run::<
                         Sqlite3RollbackHookArg1Kept,
                         _,
-                    >(__dllgen_reg, 2147524097, |__dllgen_f| __dllgen_f())?;
+                    >(__dllgen_reg, 2147524353, |__dllgen_f| __dllgen_f())?;
                 ::dllgen_runtime::marshal::value::encode(__dllgen_cw, &__dllgen_ret);
                 Ok(())
             }
-            2147524609 => {
+            2147524865 => {
                 let __dllgen_reg = __dllgen_r.u32()?;
                 let __dllgen_a1: i32 = ::dllgen_runtime::marshal::value::decode(
                     &mut __dllgen_r,
@@ -14314,7 +14472,7 @@ mod __dllgen {
                         _,
                     >(
                         __dllgen_reg,
-                        2147524609,
+                        2147524865,
                         |__dllgen_f| __dllgen_f(
                             __dllgen_a1,
                             ::dllgen_runtime::marshal::text::TextArg::from_text(
@@ -14334,7 +14492,7 @@ mod __dllgen {
                 ::dllgen_runtime::marshal::value::encode(__dllgen_cw, &__dllgen_ret);
                 Ok(())
             }
-            2147533825 => {
+            2147534081 => {
                 let __dllgen_reg = __dllgen_r.u32()?;
                 let __dllgen_a1 = ::dllgen_runtime::marshal::text::get::<
                     ::dllgen_runtime::marshal::Utf8,
@@ -14346,7 +14504,7 @@ mod __dllgen {
                         _,
                     >(
                         __dllgen_reg,
-                        2147533825,
+                        2147534081,
                         |__dllgen_f| __dllgen_f(
                             ::dllgen_runtime::marshal::text::TextArg::from_text(
                                 &__dllgen_a1,
@@ -14356,7 +14514,7 @@ mod __dllgen {
                 ::dllgen_runtime::marshal::value::encode(__dllgen_cw, &__dllgen_ret);
                 Ok(())
             }
-            2147534082 => {
+            2147534338 => {
                 let __dllgen_reg = __dllgen_r.u32()?;
                 let __dllgen_a0: u32 = ::dllgen_runtime::marshal::value::decode(
                     &mut __dllgen_r,
@@ -14374,7 +14532,7 @@ mod __dllgen {
                         _,
                     >(
                         __dllgen_reg,
-                        2147534082,
+                        2147534338,
                         |__dllgen_f| __dllgen_f(
                             __dllgen_a0,
                             __dllgen_a2,
@@ -14386,7 +14544,7 @@ mod __dllgen {
                 ::dllgen_runtime::marshal::value::encode(__dllgen_cw, &__dllgen_ret);
                 Ok(())
             }
-            2147534849 => {
+            2147535105 => {
                 let __dllgen_reg = __dllgen_r.u32()?;
                 let __dllgen_a1: i32 = ::dllgen_runtime::marshal::value::decode(
                     &mut __dllgen_r,
@@ -14407,7 +14565,7 @@ mod __dllgen {
                         _,
                     >(
                         __dllgen_reg,
-                        2147534849,
+                        2147535105,
                         |__dllgen_f| __dllgen_f(
                             __dllgen_a1,
                             ::dllgen_runtime::marshal::text::TextArg::from_text(
@@ -14422,7 +14580,7 @@ mod __dllgen {
                 ::dllgen_runtime::marshal::value::encode(__dllgen_cw, &__dllgen_ret);
                 Ok(())
             }
-            2147542273 => {
+            2147542529 => {
                 let __dllgen_reg = __dllgen_r.u32()?;
                 let __dllgen_a1: Db = ::dllgen_runtime::marshal::handle::decode(
                     &mut __dllgen_r,
@@ -14440,7 +14598,7 @@ mod __dllgen {
                         _,
                     >(
                         __dllgen_reg,
-                        2147542273,
+                        2147542529,
                         |__dllgen_f| __dllgen_f(
                             __dllgen_a1,
                             ::dllgen_runtime::marshal::text::TextArg::from_text(

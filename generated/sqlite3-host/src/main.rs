@@ -27,7 +27,7 @@ mod __dllgen {
         unused_comparisons,
         unused_unsafe
     )]
-    const MODEL_HASH: u64 = 0x415ed7ab87781688;
+    const MODEL_HASH: u64 = 0x5dc37a08d5be13ac;
     /// `sqlite3_user_data`, which gives kept callbacks their context, resolved at start-up.
     static __DLLGEN_CONTEXT_0: ::std::sync::atomic::AtomicUsize = ::std::sync::atomic::AtomicUsize::new(
         0,
@@ -48,52 +48,113 @@ mod __dllgen {
             f(p)
         }
     }
-    type __DllgenFn0 = unsafe extern "C" fn(*mut ::core::ffi::c_void) -> i32;
-    type __DllgenFn1 = unsafe extern "C" fn(
+    /// The library calls this for `sqlite3_autovacuum_pages`'s `arg1`, at any time until it lets go of it:
+    /// it runs the client's closure of the registration its context names.
+    unsafe extern "C" fn __dllgen_callback_0_1(
+        a0: *mut ::core::ffi::c_void,
+        a1: *const u8,
+        a2: u32,
+        a3: u32,
+        a4: u32,
+    ) -> u32 {
+        let mut __dllgen_w = ::dllgen_runtime::Writer::new();
+        if ::dllgen_runtime::kept_begin(
+                &mut __dllgen_w,
+                a0 as usize as *mut ::core::ffi::c_void,
+                "`sqlite3_autovacuum_pages`'s callback `arg1`",
+            )
+            .is_none()
+        {
+            return (0i64) as u32;
+        }
+        unsafe {
+            ::dllgen_runtime::marshal::text::put_c::<
+                ::dllgen_runtime::marshal::Utf8,
+            >(&mut __dllgen_w, a1)
+        };
+        ::dllgen_runtime::marshal::value::reply(&mut __dllgen_w, &a2);
+        ::dllgen_runtime::marshal::value::reply(&mut __dllgen_w, &a3);
+        ::dllgen_runtime::marshal::value::reply(&mut __dllgen_w, &a4);
+        let __dllgen_v = ::dllgen_runtime::kept_callback(
+            2147483649,
+            &mut __dllgen_w,
+            (0i64) as u32,
+            |__dllgen_r| {
+                let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
+                let __dllgen_ret = ::dllgen_runtime::marshal::value::decode_c(
+                    __dllgen_r,
+                    &mut __dllgen_keep,
+                )?;
+                Ok(__dllgen_ret)
+            },
+        );
+        __dllgen_v
+    }
+    /// The library calls this when it lets go of `sqlite3_autovacuum_pages`'s callbacks: their registration is
+    /// released (the client drops the closures).
+    unsafe extern "C" fn __dllgen_destroy_0_3(context: *mut ::core::ffi::c_void) {
+        ::dllgen_runtime::host::kept::release_context(context);
+    }
+    type __DllgenFn0 = unsafe extern "C" fn(
+        *mut ::core::ffi::c_void,
+        ::core::option::Option<
+            unsafe extern "C" fn(
+                *mut ::core::ffi::c_void,
+                *const u8,
+                u32,
+                u32,
+                u32,
+            ) -> u32,
+        >,
+        *mut ::core::ffi::c_void,
+        ::core::option::Option<unsafe extern "C" fn(*mut ::core::ffi::c_void)>,
+    ) -> i32;
+    type __DllgenFn1 = unsafe extern "C" fn(*mut ::core::ffi::c_void) -> i32;
+    type __DllgenFn2 = unsafe extern "C" fn(
         *mut ::core::ffi::c_void,
         *const u8,
         *mut ::core::ffi::c_void,
         *const u8,
     ) -> *mut ::core::ffi::c_void;
-    type __DllgenFn2 = unsafe extern "C" fn(*mut ::core::ffi::c_void) -> i32;
     type __DllgenFn3 = unsafe extern "C" fn(*mut ::core::ffi::c_void) -> i32;
-    type __DllgenFn4 = unsafe extern "C" fn(*mut ::core::ffi::c_void, i32) -> i32;
-    type __DllgenFn5 = unsafe extern "C" fn(
+    type __DllgenFn4 = unsafe extern "C" fn(*mut ::core::ffi::c_void) -> i32;
+    type __DllgenFn5 = unsafe extern "C" fn(*mut ::core::ffi::c_void, i32) -> i32;
+    type __DllgenFn6 = unsafe extern "C" fn(
         *mut ::core::ffi::c_void,
         i32,
         *const u8,
         i32,
         *const ::core::ffi::c_void,
     ) -> i32;
-    type __DllgenFn6 = unsafe extern "C" fn(
+    type __DllgenFn7 = unsafe extern "C" fn(
         *mut ::core::ffi::c_void,
         i32,
         *const u8,
         u64,
         *const ::core::ffi::c_void,
     ) -> i32;
-    type __DllgenFn7 = unsafe extern "C" fn(*mut ::core::ffi::c_void, i32, f64) -> i32;
-    type __DllgenFn8 = unsafe extern "C" fn(*mut ::core::ffi::c_void, i32, i32) -> i32;
-    type __DllgenFn9 = unsafe extern "C" fn(*mut ::core::ffi::c_void, i32, i64) -> i32;
-    type __DllgenFn10 = unsafe extern "C" fn(*mut ::core::ffi::c_void, i32) -> i32;
-    type __DllgenFn11 = unsafe extern "C" fn(*mut ::core::ffi::c_void) -> i32;
-    type __DllgenFn12 = unsafe extern "C" fn(*mut ::core::ffi::c_void, *const u8) -> i32;
-    type __DllgenFn13 = unsafe extern "C" fn(*mut ::core::ffi::c_void, i32) -> *const u8;
-    type __DllgenFn14 = unsafe extern "C" fn(
+    type __DllgenFn8 = unsafe extern "C" fn(*mut ::core::ffi::c_void, i32, f64) -> i32;
+    type __DllgenFn9 = unsafe extern "C" fn(*mut ::core::ffi::c_void, i32, i32) -> i32;
+    type __DllgenFn10 = unsafe extern "C" fn(*mut ::core::ffi::c_void, i32, i64) -> i32;
+    type __DllgenFn11 = unsafe extern "C" fn(*mut ::core::ffi::c_void, i32) -> i32;
+    type __DllgenFn12 = unsafe extern "C" fn(*mut ::core::ffi::c_void) -> i32;
+    type __DllgenFn13 = unsafe extern "C" fn(*mut ::core::ffi::c_void, *const u8) -> i32;
+    type __DllgenFn14 = unsafe extern "C" fn(*mut ::core::ffi::c_void, i32) -> *const u8;
+    type __DllgenFn15 = unsafe extern "C" fn(
         *mut ::core::ffi::c_void,
         i32,
         *const u8,
         i32,
         *const ::core::ffi::c_void,
     ) -> i32;
-    type __DllgenFn15 = unsafe extern "C" fn(
+    type __DllgenFn16 = unsafe extern "C" fn(
         *mut ::core::ffi::c_void,
         i32,
         *const u16,
         i32,
         *const ::core::ffi::c_void,
     ) -> i32;
-    type __DllgenFn16 = unsafe extern "C" fn(
+    type __DllgenFn17 = unsafe extern "C" fn(
         *mut ::core::ffi::c_void,
         i32,
         *const u8,
@@ -101,23 +162,23 @@ mod __dllgen {
         *const ::core::ffi::c_void,
         u8,
     ) -> i32;
-    type __DllgenFn17 = unsafe extern "C" fn(
+    type __DllgenFn18 = unsafe extern "C" fn(
         *mut ::core::ffi::c_void,
         i32,
         *const u8,
         i32,
         *const ::core::ffi::c_void,
     ) -> i32;
-    type __DllgenFn18 = unsafe extern "C" fn(
+    type __DllgenFn19 = unsafe extern "C" fn(
         *mut ::core::ffi::c_void,
         i32,
         *mut ::core::ffi::c_void,
     ) -> i32;
-    type __DllgenFn19 = unsafe extern "C" fn(*mut ::core::ffi::c_void, i32, i32) -> i32;
-    type __DllgenFn20 = unsafe extern "C" fn(*mut ::core::ffi::c_void, i32, u64) -> i32;
-    type __DllgenFn21 = unsafe extern "C" fn(*mut ::core::ffi::c_void) -> i32;
+    type __DllgenFn20 = unsafe extern "C" fn(*mut ::core::ffi::c_void, i32, i32) -> i32;
+    type __DllgenFn21 = unsafe extern "C" fn(*mut ::core::ffi::c_void, i32, u64) -> i32;
     type __DllgenFn22 = unsafe extern "C" fn(*mut ::core::ffi::c_void) -> i32;
-    type __DllgenFn23 = unsafe extern "C" fn(
+    type __DllgenFn23 = unsafe extern "C" fn(*mut ::core::ffi::c_void) -> i32;
+    type __DllgenFn24 = unsafe extern "C" fn(
         *mut ::core::ffi::c_void,
         *const u8,
         *const u8,
@@ -126,14 +187,14 @@ mod __dllgen {
         i32,
         *mut *mut ::core::ffi::c_void,
     ) -> i32;
-    type __DllgenFn24 = unsafe extern "C" fn(
+    type __DllgenFn25 = unsafe extern "C" fn(
         *mut ::core::ffi::c_void,
         *mut u8,
         i32,
         i32,
     ) -> i32;
-    type __DllgenFn25 = unsafe extern "C" fn(*mut ::core::ffi::c_void, i64) -> i32;
-    type __DllgenFn26 = unsafe extern "C" fn(
+    type __DllgenFn26 = unsafe extern "C" fn(*mut ::core::ffi::c_void, i64) -> i32;
+    type __DllgenFn27 = unsafe extern "C" fn(
         *mut ::core::ffi::c_void,
         *const u8,
         i32,
@@ -141,7 +202,7 @@ mod __dllgen {
     ) -> i32;
     /// The library calls this for `sqlite3_busy_handler`'s `arg1`, at any time until it lets go of it:
     /// it runs the client's closure of the registration its context names.
-    unsafe extern "C" fn __dllgen_callback_27_1(
+    unsafe extern "C" fn __dllgen_callback_28_1(
         a0: *mut ::core::ffi::c_void,
         a1: i32,
     ) -> i32 {
@@ -157,7 +218,7 @@ mod __dllgen {
         }
         ::dllgen_runtime::marshal::value::reply(&mut __dllgen_w, &a1);
         let __dllgen_v = ::dllgen_runtime::kept_callback(
-            2147490561,
+            2147490817,
             &mut __dllgen_w,
             (0i64) as i32,
             |__dllgen_r| {
@@ -171,22 +232,22 @@ mod __dllgen {
         );
         __dllgen_v
     }
-    type __DllgenFn27 = unsafe extern "C" fn(
+    type __DllgenFn28 = unsafe extern "C" fn(
         *mut ::core::ffi::c_void,
         ::core::option::Option<
             unsafe extern "C" fn(*mut ::core::ffi::c_void, i32) -> i32,
         >,
         *mut ::core::ffi::c_void,
     ) -> i32;
-    type __DllgenFn28 = unsafe extern "C" fn(*mut ::core::ffi::c_void, i32) -> i32;
-    type __DllgenFn29 = unsafe extern "C" fn(*mut ::core::ffi::c_void) -> i32;
-    type __DllgenFn30 = unsafe extern "C" fn(*mut ::core::ffi::c_void) -> i64;
-    type __DllgenFn31 = unsafe extern "C" fn(*mut ::core::ffi::c_void) -> i32;
+    type __DllgenFn29 = unsafe extern "C" fn(*mut ::core::ffi::c_void, i32) -> i32;
+    type __DllgenFn30 = unsafe extern "C" fn(*mut ::core::ffi::c_void) -> i32;
+    type __DllgenFn31 = unsafe extern "C" fn(*mut ::core::ffi::c_void) -> i64;
     type __DllgenFn32 = unsafe extern "C" fn(*mut ::core::ffi::c_void) -> i32;
     type __DllgenFn33 = unsafe extern "C" fn(*mut ::core::ffi::c_void) -> i32;
+    type __DllgenFn34 = unsafe extern "C" fn(*mut ::core::ffi::c_void) -> i32;
     /// The library calls this for `sqlite3_collation_needed`'s `arg2`, at any time until it lets go of it:
     /// it runs the client's closure of the registration its context names.
-    unsafe extern "C" fn __dllgen_callback_34_2(
+    unsafe extern "C" fn __dllgen_callback_35_2(
         a0: *mut ::core::ffi::c_void,
         a1: *mut ::core::ffi::c_void,
         a2: i32,
@@ -214,7 +275,7 @@ mod __dllgen {
             >(&mut __dllgen_w, a3)
         };
         let __dllgen_v = ::dllgen_runtime::kept_callback(
-            2147492354,
+            2147492610,
             &mut __dllgen_w,
             (),
             |__dllgen_r| {
@@ -228,7 +289,7 @@ mod __dllgen {
         );
         __dllgen_v
     }
-    type __DllgenFn34 = unsafe extern "C" fn(
+    type __DllgenFn35 = unsafe extern "C" fn(
         *mut ::core::ffi::c_void,
         *mut ::core::ffi::c_void,
         ::core::option::Option<
@@ -240,55 +301,55 @@ mod __dllgen {
             ),
         >,
     ) -> i32;
-    type __DllgenFn35 = unsafe extern "C" fn(*mut ::core::ffi::c_void, i32) -> *const u8;
-    type __DllgenHelper35_len = unsafe extern "C" fn(
+    type __DllgenFn36 = unsafe extern "C" fn(*mut ::core::ffi::c_void, i32) -> *const u8;
+    type __DllgenHelper36_len = unsafe extern "C" fn(
         *mut ::core::ffi::c_void,
         i32,
     ) -> i32;
-    type __DllgenFn36 = unsafe extern "C" fn(*mut ::core::ffi::c_void, i32) -> i32;
     type __DllgenFn37 = unsafe extern "C" fn(*mut ::core::ffi::c_void, i32) -> i32;
-    type __DllgenFn38 = unsafe extern "C" fn(*mut ::core::ffi::c_void) -> i32;
-    type __DllgenFn39 = unsafe extern "C" fn(*mut ::core::ffi::c_void, i32) -> *const u8;
-    type __DllgenFn40 = unsafe extern "C" fn(
+    type __DllgenFn38 = unsafe extern "C" fn(*mut ::core::ffi::c_void, i32) -> i32;
+    type __DllgenFn39 = unsafe extern "C" fn(*mut ::core::ffi::c_void) -> i32;
+    type __DllgenFn40 = unsafe extern "C" fn(*mut ::core::ffi::c_void, i32) -> *const u8;
+    type __DllgenFn41 = unsafe extern "C" fn(
         *mut ::core::ffi::c_void,
         i32,
     ) -> *const u16;
-    type __DllgenFn41 = unsafe extern "C" fn(*mut ::core::ffi::c_void, i32) -> *const u8;
-    type __DllgenFn42 = unsafe extern "C" fn(
+    type __DllgenFn42 = unsafe extern "C" fn(*mut ::core::ffi::c_void, i32) -> *const u8;
+    type __DllgenFn43 = unsafe extern "C" fn(
         *mut ::core::ffi::c_void,
         i32,
     ) -> *const u16;
-    type __DllgenFn43 = unsafe extern "C" fn(*mut ::core::ffi::c_void, i32) -> f64;
-    type __DllgenFn44 = unsafe extern "C" fn(*mut ::core::ffi::c_void, i32) -> i32;
-    type __DllgenFn45 = unsafe extern "C" fn(*mut ::core::ffi::c_void, i32) -> i64;
-    type __DllgenFn46 = unsafe extern "C" fn(*mut ::core::ffi::c_void, i32) -> *const u8;
-    type __DllgenFn47 = unsafe extern "C" fn(
+    type __DllgenFn44 = unsafe extern "C" fn(*mut ::core::ffi::c_void, i32) -> f64;
+    type __DllgenFn45 = unsafe extern "C" fn(*mut ::core::ffi::c_void, i32) -> i32;
+    type __DllgenFn46 = unsafe extern "C" fn(*mut ::core::ffi::c_void, i32) -> i64;
+    type __DllgenFn47 = unsafe extern "C" fn(*mut ::core::ffi::c_void, i32) -> *const u8;
+    type __DllgenFn48 = unsafe extern "C" fn(
         *mut ::core::ffi::c_void,
         i32,
     ) -> *const u16;
-    type __DllgenFn48 = unsafe extern "C" fn(*mut ::core::ffi::c_void, i32) -> *const u8;
-    type __DllgenFn49 = unsafe extern "C" fn(
+    type __DllgenFn49 = unsafe extern "C" fn(*mut ::core::ffi::c_void, i32) -> *const u8;
+    type __DllgenFn50 = unsafe extern "C" fn(
         *mut ::core::ffi::c_void,
         i32,
     ) -> *const u16;
-    type __DllgenFn50 = unsafe extern "C" fn(*mut ::core::ffi::c_void, i32) -> *const u8;
-    type __DllgenFn51 = unsafe extern "C" fn(
+    type __DllgenFn51 = unsafe extern "C" fn(*mut ::core::ffi::c_void, i32) -> *const u8;
+    type __DllgenFn52 = unsafe extern "C" fn(
         *mut ::core::ffi::c_void,
         i32,
     ) -> *const u16;
-    type __DllgenFn52 = unsafe extern "C" fn(*mut ::core::ffi::c_void, i32) -> *const u8;
-    type __DllgenFn53 = unsafe extern "C" fn(
+    type __DllgenFn53 = unsafe extern "C" fn(*mut ::core::ffi::c_void, i32) -> *const u8;
+    type __DllgenFn54 = unsafe extern "C" fn(
         *mut ::core::ffi::c_void,
         i32,
     ) -> *const u16;
-    type __DllgenFn54 = unsafe extern "C" fn(*mut ::core::ffi::c_void, i32) -> i32;
-    type __DllgenFn55 = unsafe extern "C" fn(
+    type __DllgenFn55 = unsafe extern "C" fn(*mut ::core::ffi::c_void, i32) -> i32;
+    type __DllgenFn56 = unsafe extern "C" fn(
         *mut ::core::ffi::c_void,
         i32,
     ) -> *mut ::core::ffi::c_void;
     /// The library calls this for `sqlite3_commit_hook`'s `arg1`, at any time until it lets go of it:
     /// it runs the client's closure of the registration its context names.
-    unsafe extern "C" fn __dllgen_callback_56_1(a0: *mut ::core::ffi::c_void) -> i32 {
+    unsafe extern "C" fn __dllgen_callback_57_1(a0: *mut ::core::ffi::c_void) -> i32 {
         let mut __dllgen_w = ::dllgen_runtime::Writer::new();
         if ::dllgen_runtime::kept_begin(
                 &mut __dllgen_w,
@@ -300,7 +361,7 @@ mod __dllgen {
             return (0i64) as i32;
         }
         let __dllgen_v = ::dllgen_runtime::kept_callback(
-            2147497985,
+            2147498241,
             &mut __dllgen_w,
             (0i64) as i32,
             |__dllgen_r| {
@@ -314,86 +375,21 @@ mod __dllgen {
         );
         __dllgen_v
     }
-    type __DllgenFn56 = unsafe extern "C" fn(
+    type __DllgenFn57 = unsafe extern "C" fn(
         *mut ::core::ffi::c_void,
         ::core::option::Option<unsafe extern "C" fn(*mut ::core::ffi::c_void) -> i32>,
         *mut ::core::ffi::c_void,
     ) -> ();
-    type __DllgenFn57 = unsafe extern "C" fn(i32) -> *const u8;
-    type __DllgenFn58 = unsafe extern "C" fn(*const u8) -> i32;
+    type __DllgenFn58 = unsafe extern "C" fn(i32) -> *const u8;
     type __DllgenFn59 = unsafe extern "C" fn(*const u8) -> i32;
-    type __DllgenFn60 = unsafe extern "C" fn(*const u16) -> i32;
-    type __DllgenFn61 = unsafe extern "C" fn(i32, i32) -> i32;
-    type __DllgenFn62 = unsafe extern "C" fn(i32) -> i32;
-    type __DllgenFn63 = unsafe extern "C" fn(
+    type __DllgenFn60 = unsafe extern "C" fn(*const u8) -> i32;
+    type __DllgenFn61 = unsafe extern "C" fn(*const u16) -> i32;
+    type __DllgenFn62 = unsafe extern "C" fn(i32, i32) -> i32;
+    type __DllgenFn63 = unsafe extern "C" fn(i32) -> i32;
+    type __DllgenFn64 = unsafe extern "C" fn(
         *mut ::core::ffi::c_void,
     ) -> *mut ::core::ffi::c_void;
     /// The library calls this for `sqlite3_create_collation`'s `xCompare`, at any time until it lets go of it:
-    /// it runs the client's closure of the registration its context names.
-    unsafe extern "C" fn __dllgen_callback_64_4(
-        a0: *mut ::core::ffi::c_void,
-        a1: i32,
-        a2: *const u8,
-        a3: i32,
-        a4: *const u8,
-    ) -> i32 {
-        let mut __dllgen_w = ::dllgen_runtime::Writer::new();
-        if ::dllgen_runtime::kept_begin(
-                &mut __dllgen_w,
-                a0 as usize as *mut ::core::ffi::c_void,
-                "`sqlite3_create_collation`'s callback `xCompare`",
-            )
-            .is_none()
-        {
-            return (0i64) as i32;
-        }
-        ::dllgen_runtime::marshal::value::reply(&mut __dllgen_w, &a1);
-        unsafe {
-            ::dllgen_runtime::marshal::field::put_elems_c(
-                &mut __dllgen_w,
-                a2,
-                (a1 as i64) as i128,
-            )
-        };
-        ::dllgen_runtime::marshal::value::reply(&mut __dllgen_w, &a3);
-        unsafe {
-            ::dllgen_runtime::marshal::field::put_elems_c(
-                &mut __dllgen_w,
-                a4,
-                (a3 as i64) as i128,
-            )
-        };
-        let __dllgen_v = ::dllgen_runtime::kept_callback(
-            2147500036,
-            &mut __dllgen_w,
-            (0i64) as i32,
-            |__dllgen_r| {
-                let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
-                let __dllgen_ret = ::dllgen_runtime::marshal::value::decode_c(
-                    __dllgen_r,
-                    &mut __dllgen_keep,
-                )?;
-                Ok(__dllgen_ret)
-            },
-        );
-        __dllgen_v
-    }
-    type __DllgenFn64 = unsafe extern "C" fn(
-        *mut ::core::ffi::c_void,
-        *const u8,
-        i32,
-        *mut ::core::ffi::c_void,
-        ::core::option::Option<
-            unsafe extern "C" fn(
-                *mut ::core::ffi::c_void,
-                i32,
-                *const u8,
-                i32,
-                *const u8,
-            ) -> i32,
-        >,
-    ) -> i32;
-    /// The library calls this for `sqlite3_create_collation_v2`'s `xCompare`, at any time until it lets go of it:
     /// it runs the client's closure of the registration its context names.
     unsafe extern "C" fn __dllgen_callback_65_4(
         a0: *mut ::core::ffi::c_void,
@@ -406,7 +402,7 @@ mod __dllgen {
         if ::dllgen_runtime::kept_begin(
                 &mut __dllgen_w,
                 a0 as usize as *mut ::core::ffi::c_void,
-                "`sqlite3_create_collation_v2`'s callback `xCompare`",
+                "`sqlite3_create_collation`'s callback `xCompare`",
             )
             .is_none()
         {
@@ -443,12 +439,77 @@ mod __dllgen {
         );
         __dllgen_v
     }
+    type __DllgenFn65 = unsafe extern "C" fn(
+        *mut ::core::ffi::c_void,
+        *const u8,
+        i32,
+        *mut ::core::ffi::c_void,
+        ::core::option::Option<
+            unsafe extern "C" fn(
+                *mut ::core::ffi::c_void,
+                i32,
+                *const u8,
+                i32,
+                *const u8,
+            ) -> i32,
+        >,
+    ) -> i32;
+    /// The library calls this for `sqlite3_create_collation_v2`'s `xCompare`, at any time until it lets go of it:
+    /// it runs the client's closure of the registration its context names.
+    unsafe extern "C" fn __dllgen_callback_66_4(
+        a0: *mut ::core::ffi::c_void,
+        a1: i32,
+        a2: *const u8,
+        a3: i32,
+        a4: *const u8,
+    ) -> i32 {
+        let mut __dllgen_w = ::dllgen_runtime::Writer::new();
+        if ::dllgen_runtime::kept_begin(
+                &mut __dllgen_w,
+                a0 as usize as *mut ::core::ffi::c_void,
+                "`sqlite3_create_collation_v2`'s callback `xCompare`",
+            )
+            .is_none()
+        {
+            return (0i64) as i32;
+        }
+        ::dllgen_runtime::marshal::value::reply(&mut __dllgen_w, &a1);
+        unsafe {
+            ::dllgen_runtime::marshal::field::put_elems_c(
+                &mut __dllgen_w,
+                a2,
+                (a1 as i64) as i128,
+            )
+        };
+        ::dllgen_runtime::marshal::value::reply(&mut __dllgen_w, &a3);
+        unsafe {
+            ::dllgen_runtime::marshal::field::put_elems_c(
+                &mut __dllgen_w,
+                a4,
+                (a3 as i64) as i128,
+            )
+        };
+        let __dllgen_v = ::dllgen_runtime::kept_callback(
+            2147500548,
+            &mut __dllgen_w,
+            (0i64) as i32,
+            |__dllgen_r| {
+                let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
+                let __dllgen_ret = ::dllgen_runtime::marshal::value::decode_c(
+                    __dllgen_r,
+                    &mut __dllgen_keep,
+                )?;
+                Ok(__dllgen_ret)
+            },
+        );
+        __dllgen_v
+    }
     /// The library calls this when it lets go of `sqlite3_create_collation_v2`'s callbacks: their registration is
     /// released (the client drops the closures).
-    unsafe extern "C" fn __dllgen_destroy_65_5(context: *mut ::core::ffi::c_void) {
+    unsafe extern "C" fn __dllgen_destroy_66_5(context: *mut ::core::ffi::c_void) {
         ::dllgen_runtime::host::kept::release_context(context);
     }
-    type __DllgenFn65 = unsafe extern "C" fn(
+    type __DllgenFn66 = unsafe extern "C" fn(
         *mut ::core::ffi::c_void,
         *const u8,
         i32,
@@ -464,7 +525,7 @@ mod __dllgen {
         >,
         ::core::option::Option<unsafe extern "C" fn(*mut ::core::ffi::c_void)>,
     ) -> i32;
-    type __DllgenFn66 = unsafe extern "C" fn(
+    type __DllgenFn67 = unsafe extern "C" fn(
         *const u8,
         *const u8,
         *const u8,
@@ -472,156 +533,6 @@ mod __dllgen {
         *const ::core::ffi::c_void,
     ) -> *mut ::core::ffi::c_void;
     /// The library calls this for `sqlite3_create_function`'s `xFunc`, at any time until it lets go of it:
-    /// it runs the client's closure of the registration its context names.
-    unsafe extern "C" fn __dllgen_callback_67_5(
-        a0: *mut ::core::ffi::c_void,
-        a1: i32,
-        a2: *const *mut ::core::ffi::c_void,
-    ) -> () {
-        let mut __dllgen_w = ::dllgen_runtime::Writer::new();
-        if ::dllgen_runtime::kept_begin(
-                &mut __dllgen_w,
-                __dllgen_context_0(a0 as *mut ::core::ffi::c_void) as usize
-                    as *mut ::core::ffi::c_void,
-                "`sqlite3_create_function`'s callback `xFunc`",
-            )
-            .is_none()
-        {
-            return ();
-        }
-        let __dllgen_lent_a0 = ::dllgen_runtime::marshal::handle::lend_c(
-            &mut __dllgen_w,
-            2,
-            a0,
-        );
-        ::dllgen_runtime::marshal::value::reply(&mut __dllgen_w, &a1);
-        let __dllgen_lent_a2 = unsafe {
-            ::dllgen_runtime::marshal::handle::put_all_c(
-                &mut __dllgen_w,
-                8,
-                a2,
-                a1 as i64,
-            )
-        };
-        let __dllgen_v = ::dllgen_runtime::kept_callback(
-            2147500805,
-            &mut __dllgen_w,
-            (),
-            |__dllgen_r| {
-                let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
-                let __dllgen_ret = ::dllgen_runtime::marshal::value::decode_c(
-                    __dllgen_r,
-                    &mut __dllgen_keep,
-                )?;
-                Ok(__dllgen_ret)
-            },
-        );
-        __dllgen_v
-    }
-    /// The library calls this for `sqlite3_create_function`'s `xStep`, at any time until it lets go of it:
-    /// it runs the client's closure of the registration its context names.
-    unsafe extern "C" fn __dllgen_callback_67_6(
-        a0: *mut ::core::ffi::c_void,
-        a1: i32,
-        a2: *const *mut ::core::ffi::c_void,
-    ) -> () {
-        let mut __dllgen_w = ::dllgen_runtime::Writer::new();
-        if ::dllgen_runtime::kept_begin(
-                &mut __dllgen_w,
-                __dllgen_context_0(a0 as *mut ::core::ffi::c_void) as usize
-                    as *mut ::core::ffi::c_void,
-                "`sqlite3_create_function`'s callback `xStep`",
-            )
-            .is_none()
-        {
-            return ();
-        }
-        let __dllgen_lent_a0 = ::dllgen_runtime::marshal::handle::lend_c(
-            &mut __dllgen_w,
-            2,
-            a0,
-        );
-        ::dllgen_runtime::marshal::value::reply(&mut __dllgen_w, &a1);
-        let __dllgen_lent_a2 = unsafe {
-            ::dllgen_runtime::marshal::handle::put_all_c(
-                &mut __dllgen_w,
-                8,
-                a2,
-                a1 as i64,
-            )
-        };
-        let __dllgen_v = ::dllgen_runtime::kept_callback(
-            2147500806,
-            &mut __dllgen_w,
-            (),
-            |__dllgen_r| {
-                let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
-                let __dllgen_ret = ::dllgen_runtime::marshal::value::decode_c(
-                    __dllgen_r,
-                    &mut __dllgen_keep,
-                )?;
-                Ok(__dllgen_ret)
-            },
-        );
-        __dllgen_v
-    }
-    /// The library calls this for `sqlite3_create_function`'s `xFinal`, at any time until it lets go of it:
-    /// it runs the client's closure of the registration its context names.
-    unsafe extern "C" fn __dllgen_callback_67_7(a0: *mut ::core::ffi::c_void) -> () {
-        let mut __dllgen_w = ::dllgen_runtime::Writer::new();
-        if ::dllgen_runtime::kept_begin(
-                &mut __dllgen_w,
-                __dllgen_context_0(a0 as *mut ::core::ffi::c_void) as usize
-                    as *mut ::core::ffi::c_void,
-                "`sqlite3_create_function`'s callback `xFinal`",
-            )
-            .is_none()
-        {
-            return ();
-        }
-        let __dllgen_lent_a0 = ::dllgen_runtime::marshal::handle::lend_c(
-            &mut __dllgen_w,
-            2,
-            a0,
-        );
-        let __dllgen_v = ::dllgen_runtime::kept_callback(
-            2147500807,
-            &mut __dllgen_w,
-            (),
-            |__dllgen_r| {
-                let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
-                let __dllgen_ret = ::dllgen_runtime::marshal::value::decode_c(
-                    __dllgen_r,
-                    &mut __dllgen_keep,
-                )?;
-                Ok(__dllgen_ret)
-            },
-        );
-        __dllgen_v
-    }
-    type __DllgenFn67 = unsafe extern "C" fn(
-        *mut ::core::ffi::c_void,
-        *const u8,
-        i32,
-        i32,
-        *mut ::core::ffi::c_void,
-        ::core::option::Option<
-            unsafe extern "C" fn(
-                *mut ::core::ffi::c_void,
-                i32,
-                *const *mut ::core::ffi::c_void,
-            ),
-        >,
-        ::core::option::Option<
-            unsafe extern "C" fn(
-                *mut ::core::ffi::c_void,
-                i32,
-                *const *mut ::core::ffi::c_void,
-            ),
-        >,
-        ::core::option::Option<unsafe extern "C" fn(*mut ::core::ffi::c_void)>,
-    ) -> i32;
-    /// The library calls this for `sqlite3_create_function_v2`'s `xFunc`, at any time until it lets go of it:
     /// it runs the client's closure of the registration its context names.
     unsafe extern "C" fn __dllgen_callback_68_5(
         a0: *mut ::core::ffi::c_void,
@@ -633,7 +544,7 @@ mod __dllgen {
                 &mut __dllgen_w,
                 __dllgen_context_0(a0 as *mut ::core::ffi::c_void) as usize
                     as *mut ::core::ffi::c_void,
-                "`sqlite3_create_function_v2`'s callback `xFunc`",
+                "`sqlite3_create_function`'s callback `xFunc`",
             )
             .is_none()
         {
@@ -668,7 +579,7 @@ mod __dllgen {
         );
         __dllgen_v
     }
-    /// The library calls this for `sqlite3_create_function_v2`'s `xStep`, at any time until it lets go of it:
+    /// The library calls this for `sqlite3_create_function`'s `xStep`, at any time until it lets go of it:
     /// it runs the client's closure of the registration its context names.
     unsafe extern "C" fn __dllgen_callback_68_6(
         a0: *mut ::core::ffi::c_void,
@@ -680,7 +591,7 @@ mod __dllgen {
                 &mut __dllgen_w,
                 __dllgen_context_0(a0 as *mut ::core::ffi::c_void) as usize
                     as *mut ::core::ffi::c_void,
-                "`sqlite3_create_function_v2`'s callback `xStep`",
+                "`sqlite3_create_function`'s callback `xStep`",
             )
             .is_none()
         {
@@ -715,7 +626,7 @@ mod __dllgen {
         );
         __dllgen_v
     }
-    /// The library calls this for `sqlite3_create_function_v2`'s `xFinal`, at any time until it lets go of it:
+    /// The library calls this for `sqlite3_create_function`'s `xFinal`, at any time until it lets go of it:
     /// it runs the client's closure of the registration its context names.
     unsafe extern "C" fn __dllgen_callback_68_7(a0: *mut ::core::ffi::c_void) -> () {
         let mut __dllgen_w = ::dllgen_runtime::Writer::new();
@@ -723,7 +634,7 @@ mod __dllgen {
                 &mut __dllgen_w,
                 __dllgen_context_0(a0 as *mut ::core::ffi::c_void) as usize
                     as *mut ::core::ffi::c_void,
-                "`sqlite3_create_function_v2`'s callback `xFinal`",
+                "`sqlite3_create_function`'s callback `xFinal`",
             )
             .is_none()
         {
@@ -749,11 +660,6 @@ mod __dllgen {
         );
         __dllgen_v
     }
-    /// The library calls this when it lets go of `sqlite3_create_function_v2`'s callbacks: their registration is
-    /// released (the client drops the closures).
-    unsafe extern "C" fn __dllgen_destroy_68_8(context: *mut ::core::ffi::c_void) {
-        ::dllgen_runtime::host::kept::release_context(context);
-    }
     type __DllgenFn68 = unsafe extern "C" fn(
         *mut ::core::ffi::c_void,
         *const u8,
@@ -775,44 +681,199 @@ mod __dllgen {
             ),
         >,
         ::core::option::Option<unsafe extern "C" fn(*mut ::core::ffi::c_void)>,
+    ) -> i32;
+    /// The library calls this for `sqlite3_create_function_v2`'s `xFunc`, at any time until it lets go of it:
+    /// it runs the client's closure of the registration its context names.
+    unsafe extern "C" fn __dllgen_callback_69_5(
+        a0: *mut ::core::ffi::c_void,
+        a1: i32,
+        a2: *const *mut ::core::ffi::c_void,
+    ) -> () {
+        let mut __dllgen_w = ::dllgen_runtime::Writer::new();
+        if ::dllgen_runtime::kept_begin(
+                &mut __dllgen_w,
+                __dllgen_context_0(a0 as *mut ::core::ffi::c_void) as usize
+                    as *mut ::core::ffi::c_void,
+                "`sqlite3_create_function_v2`'s callback `xFunc`",
+            )
+            .is_none()
+        {
+            return ();
+        }
+        let __dllgen_lent_a0 = ::dllgen_runtime::marshal::handle::lend_c(
+            &mut __dllgen_w,
+            2,
+            a0,
+        );
+        ::dllgen_runtime::marshal::value::reply(&mut __dllgen_w, &a1);
+        let __dllgen_lent_a2 = unsafe {
+            ::dllgen_runtime::marshal::handle::put_all_c(
+                &mut __dllgen_w,
+                8,
+                a2,
+                a1 as i64,
+            )
+        };
+        let __dllgen_v = ::dllgen_runtime::kept_callback(
+            2147501317,
+            &mut __dllgen_w,
+            (),
+            |__dllgen_r| {
+                let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
+                let __dllgen_ret = ::dllgen_runtime::marshal::value::decode_c(
+                    __dllgen_r,
+                    &mut __dllgen_keep,
+                )?;
+                Ok(__dllgen_ret)
+            },
+        );
+        __dllgen_v
+    }
+    /// The library calls this for `sqlite3_create_function_v2`'s `xStep`, at any time until it lets go of it:
+    /// it runs the client's closure of the registration its context names.
+    unsafe extern "C" fn __dllgen_callback_69_6(
+        a0: *mut ::core::ffi::c_void,
+        a1: i32,
+        a2: *const *mut ::core::ffi::c_void,
+    ) -> () {
+        let mut __dllgen_w = ::dllgen_runtime::Writer::new();
+        if ::dllgen_runtime::kept_begin(
+                &mut __dllgen_w,
+                __dllgen_context_0(a0 as *mut ::core::ffi::c_void) as usize
+                    as *mut ::core::ffi::c_void,
+                "`sqlite3_create_function_v2`'s callback `xStep`",
+            )
+            .is_none()
+        {
+            return ();
+        }
+        let __dllgen_lent_a0 = ::dllgen_runtime::marshal::handle::lend_c(
+            &mut __dllgen_w,
+            2,
+            a0,
+        );
+        ::dllgen_runtime::marshal::value::reply(&mut __dllgen_w, &a1);
+        let __dllgen_lent_a2 = unsafe {
+            ::dllgen_runtime::marshal::handle::put_all_c(
+                &mut __dllgen_w,
+                8,
+                a2,
+                a1 as i64,
+            )
+        };
+        let __dllgen_v = ::dllgen_runtime::kept_callback(
+            2147501318,
+            &mut __dllgen_w,
+            (),
+            |__dllgen_r| {
+                let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
+                let __dllgen_ret = ::dllgen_runtime::marshal::value::decode_c(
+                    __dllgen_r,
+                    &mut __dllgen_keep,
+                )?;
+                Ok(__dllgen_ret)
+            },
+        );
+        __dllgen_v
+    }
+    /// The library calls this for `sqlite3_create_function_v2`'s `xFinal`, at any time until it lets go of it:
+    /// it runs the client's closure of the registration its context names.
+    unsafe extern "C" fn __dllgen_callback_69_7(a0: *mut ::core::ffi::c_void) -> () {
+        let mut __dllgen_w = ::dllgen_runtime::Writer::new();
+        if ::dllgen_runtime::kept_begin(
+                &mut __dllgen_w,
+                __dllgen_context_0(a0 as *mut ::core::ffi::c_void) as usize
+                    as *mut ::core::ffi::c_void,
+                "`sqlite3_create_function_v2`'s callback `xFinal`",
+            )
+            .is_none()
+        {
+            return ();
+        }
+        let __dllgen_lent_a0 = ::dllgen_runtime::marshal::handle::lend_c(
+            &mut __dllgen_w,
+            2,
+            a0,
+        );
+        let __dllgen_v = ::dllgen_runtime::kept_callback(
+            2147501319,
+            &mut __dllgen_w,
+            (),
+            |__dllgen_r| {
+                let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
+                let __dllgen_ret = ::dllgen_runtime::marshal::value::decode_c(
+                    __dllgen_r,
+                    &mut __dllgen_keep,
+                )?;
+                Ok(__dllgen_ret)
+            },
+        );
+        __dllgen_v
+    }
+    /// The library calls this when it lets go of `sqlite3_create_function_v2`'s callbacks: their registration is
+    /// released (the client drops the closures).
+    unsafe extern "C" fn __dllgen_destroy_69_8(context: *mut ::core::ffi::c_void) {
+        ::dllgen_runtime::host::kept::release_context(context);
+    }
+    type __DllgenFn69 = unsafe extern "C" fn(
+        *mut ::core::ffi::c_void,
+        *const u8,
+        i32,
+        i32,
+        *mut ::core::ffi::c_void,
+        ::core::option::Option<
+            unsafe extern "C" fn(
+                *mut ::core::ffi::c_void,
+                i32,
+                *const *mut ::core::ffi::c_void,
+            ),
+        >,
+        ::core::option::Option<
+            unsafe extern "C" fn(
+                *mut ::core::ffi::c_void,
+                i32,
+                *const *mut ::core::ffi::c_void,
+            ),
+        >,
+        ::core::option::Option<unsafe extern "C" fn(*mut ::core::ffi::c_void)>,
         ::core::option::Option<unsafe extern "C" fn(*mut ::core::ffi::c_void)>,
     ) -> i32;
-    type __DllgenFn69 = unsafe extern "C" fn(*mut ::core::ffi::c_void) -> i32;
     type __DllgenFn70 = unsafe extern "C" fn(*mut ::core::ffi::c_void) -> i32;
-    type __DllgenFn71 = unsafe extern "C" fn(
+    type __DllgenFn71 = unsafe extern "C" fn(*mut ::core::ffi::c_void) -> i32;
+    type __DllgenFn72 = unsafe extern "C" fn(
         *mut ::core::ffi::c_void,
         i32,
         i32,
         *mut i32,
     ) -> i32;
-    type __DllgenFn72 = unsafe extern "C" fn(
+    type __DllgenFn73 = unsafe extern "C" fn(
         *mut ::core::ffi::c_void,
         i32,
         *const ::core::ffi::c_void,
         i32,
         i32,
     ) -> i32;
-    type __DllgenFn73 = unsafe extern "C" fn(
-        *mut ::core::ffi::c_void,
-        *const u8,
-    ) -> *mut ::core::ffi::c_void;
     type __DllgenFn74 = unsafe extern "C" fn(
         *mut ::core::ffi::c_void,
+        *const u8,
     ) -> *mut ::core::ffi::c_void;
     type __DllgenFn75 = unsafe extern "C" fn(
         *mut ::core::ffi::c_void,
     ) -> *mut ::core::ffi::c_void;
-    type __DllgenFn76 = unsafe extern "C" fn(*mut ::core::ffi::c_void, i32) -> *const u8;
-    type __DllgenFn77 = unsafe extern "C" fn(*mut ::core::ffi::c_void, *const u8) -> i32;
-    type __DllgenFn78 = unsafe extern "C" fn(*mut ::core::ffi::c_void) -> i32;
-    type __DllgenFn79 = unsafe extern "C" fn(
+    type __DllgenFn76 = unsafe extern "C" fn(
+        *mut ::core::ffi::c_void,
+    ) -> *mut ::core::ffi::c_void;
+    type __DllgenFn77 = unsafe extern "C" fn(*mut ::core::ffi::c_void, i32) -> *const u8;
+    type __DllgenFn78 = unsafe extern "C" fn(*mut ::core::ffi::c_void, *const u8) -> i32;
+    type __DllgenFn79 = unsafe extern "C" fn(*mut ::core::ffi::c_void) -> i32;
+    type __DllgenFn80 = unsafe extern "C" fn(
         *mut ::core::ffi::c_void,
         i32,
         *mut i32,
         *mut i32,
         i32,
     ) -> i32;
-    type __DllgenFn80 = unsafe extern "C" fn(
+    type __DllgenFn81 = unsafe extern "C" fn(
         *mut ::core::ffi::c_void,
         *const u8,
         *const u8,
@@ -820,19 +881,19 @@ mod __dllgen {
         i64,
         u32,
     ) -> i32;
-    type __DllgenFn81 = unsafe extern "C" fn(
+    type __DllgenFn82 = unsafe extern "C" fn(
         *mut ::core::ffi::c_void,
         *const *const u8,
     ) -> i32;
-    type __DllgenFn82 = unsafe extern "C" fn(*mut ::core::ffi::c_void, i32) -> i32;
-    type __DllgenFn83 = unsafe extern "C" fn(i32) -> i32;
-    type __DllgenFn84 = unsafe extern "C" fn(*mut ::core::ffi::c_void) -> i32;
-    type __DllgenFn85 = unsafe extern "C" fn(*mut ::core::ffi::c_void) -> *const u8;
-    type __DllgenFn86 = unsafe extern "C" fn(*mut ::core::ffi::c_void) -> *const u16;
-    type __DllgenFn87 = unsafe extern "C" fn(*mut ::core::ffi::c_void) -> i32;
-    type __DllgenFn88 = unsafe extern "C" fn(i32) -> *const u8;
+    type __DllgenFn83 = unsafe extern "C" fn(*mut ::core::ffi::c_void, i32) -> i32;
+    type __DllgenFn84 = unsafe extern "C" fn(i32) -> i32;
+    type __DllgenFn85 = unsafe extern "C" fn(*mut ::core::ffi::c_void) -> i32;
+    type __DllgenFn86 = unsafe extern "C" fn(*mut ::core::ffi::c_void) -> *const u8;
+    type __DllgenFn87 = unsafe extern "C" fn(*mut ::core::ffi::c_void) -> *const u16;
+    type __DllgenFn88 = unsafe extern "C" fn(*mut ::core::ffi::c_void) -> i32;
+    type __DllgenFn89 = unsafe extern "C" fn(i32) -> *const u8;
     /// The library calls this for `sqlite3_exec`'s `callback`: it runs the client's closure.
-    unsafe extern "C" fn __dllgen_callback_89_2(
+    unsafe extern "C" fn __dllgen_callback_90_2(
         a0: *mut ::core::ffi::c_void,
         a1: i32,
         a2: *const *const u8,
@@ -851,7 +912,7 @@ mod __dllgen {
             >(&mut __dllgen_w, a3, a1 as i64)
         };
         ::dllgen_runtime::callback(
-            89,
+            90,
             2,
             &mut __dllgen_w,
             |__dllgen_r| {
@@ -864,7 +925,7 @@ mod __dllgen {
             },
         )
     }
-    type __DllgenFn89 = unsafe extern "C" fn(
+    type __DllgenFn90 = unsafe extern "C" fn(
         *mut ::core::ffi::c_void,
         *const u8,
         ::core::option::Option<
@@ -878,25 +939,25 @@ mod __dllgen {
         *mut ::core::ffi::c_void,
         *mut *mut ::core::ffi::c_void,
     ) -> i32;
-    type __DllgenHelper89_4 = unsafe extern "C" fn(*mut ::core::ffi::c_void);
-    type __DllgenFn90 = unsafe extern "C" fn(*mut ::core::ffi::c_void) -> *const u8;
-    type __DllgenHelper90 = unsafe extern "C" fn(*mut ::core::ffi::c_void);
-    type __DllgenFn91 = unsafe extern "C" fn(*mut ::core::ffi::c_void) -> i32;
+    type __DllgenHelper90_4 = unsafe extern "C" fn(*mut ::core::ffi::c_void);
+    type __DllgenFn91 = unsafe extern "C" fn(*mut ::core::ffi::c_void) -> *const u8;
+    type __DllgenHelper91 = unsafe extern "C" fn(*mut ::core::ffi::c_void);
     type __DllgenFn92 = unsafe extern "C" fn(*mut ::core::ffi::c_void) -> i32;
-    type __DllgenFn93 = unsafe extern "C" fn(*mut ::core::ffi::c_void, i32) -> i32;
-    type __DllgenFn94 = unsafe extern "C" fn(
+    type __DllgenFn93 = unsafe extern "C" fn(*mut ::core::ffi::c_void) -> i32;
+    type __DllgenFn94 = unsafe extern "C" fn(*mut ::core::ffi::c_void, i32) -> i32;
+    type __DllgenFn95 = unsafe extern "C" fn(
         *mut ::core::ffi::c_void,
         *const u8,
         i32,
         *mut i32,
     ) -> i32;
-    type __DllgenFn95 = unsafe extern "C" fn(*mut ::core::ffi::c_void) -> *const u8;
     type __DllgenFn96 = unsafe extern "C" fn(*mut ::core::ffi::c_void) -> *const u8;
     type __DllgenFn97 = unsafe extern "C" fn(*mut ::core::ffi::c_void) -> *const u8;
-    type __DllgenFn98 = unsafe extern "C" fn(*mut ::core::ffi::c_void) -> i32;
-    type __DllgenFn99 = unsafe extern "C" fn(*mut ::core::ffi::c_void) -> ();
-    type __DllgenFn100 = unsafe extern "C" fn(*mut ::core::ffi::c_void) -> i32;
-    type __DllgenFn101 = unsafe extern "C" fn(
+    type __DllgenFn98 = unsafe extern "C" fn(*mut ::core::ffi::c_void) -> *const u8;
+    type __DllgenFn99 = unsafe extern "C" fn(*mut ::core::ffi::c_void) -> i32;
+    type __DllgenFn100 = unsafe extern "C" fn(*mut ::core::ffi::c_void) -> ();
+    type __DllgenFn101 = unsafe extern "C" fn(*mut ::core::ffi::c_void) -> i32;
+    type __DllgenFn102 = unsafe extern "C" fn(
         *mut ::core::ffi::c_void,
         *const u8,
         *mut *mut ::core::ffi::c_void,
@@ -904,79 +965,72 @@ mod __dllgen {
         *mut i32,
         *mut *mut ::core::ffi::c_void,
     ) -> i32;
-    type __DllgenHelper101_2 = unsafe extern "C" fn(*mut ::core::ffi::c_void);
-    type __DllgenHelper101_5 = unsafe extern "C" fn(*mut ::core::ffi::c_void);
-    type __DllgenFn102 = unsafe extern "C" fn() -> i32;
-    type __DllgenFn103 = unsafe extern "C" fn(i64) -> i64;
-    type __DllgenFn104 = unsafe extern "C" fn() -> i32;
-    type __DllgenFn105 = unsafe extern "C" fn(*mut ::core::ffi::c_void) -> ();
-    type __DllgenFn106 = unsafe extern "C" fn(*const u8, i32) -> i32;
-    type __DllgenFn107 = unsafe extern "C" fn() -> i32;
-    type __DllgenFn108 = unsafe extern "C" fn(
+    type __DllgenHelper102_2 = unsafe extern "C" fn(*mut ::core::ffi::c_void);
+    type __DllgenHelper102_5 = unsafe extern "C" fn(*mut ::core::ffi::c_void);
+    type __DllgenFn103 = unsafe extern "C" fn() -> i32;
+    type __DllgenFn104 = unsafe extern "C" fn(i64) -> i64;
+    type __DllgenFn105 = unsafe extern "C" fn() -> i32;
+    type __DllgenFn106 = unsafe extern "C" fn(*mut ::core::ffi::c_void) -> ();
+    type __DllgenFn107 = unsafe extern "C" fn(*const u8, i32) -> i32;
+    type __DllgenFn108 = unsafe extern "C" fn() -> i32;
+    type __DllgenFn109 = unsafe extern "C" fn(
         i32,
         *mut *mut ::core::ffi::c_void,
         *mut i32,
     ) -> i32;
-    type __DllgenFn109 = unsafe extern "C" fn(*mut ::core::ffi::c_void) -> i64;
-    type __DllgenFn110 = unsafe extern "C" fn() -> *const u8;
-    type __DllgenFn111 = unsafe extern "C" fn() -> i32;
-    type __DllgenFn112 = unsafe extern "C" fn(*mut ::core::ffi::c_void, i32, i32) -> i32;
-    type __DllgenFn113 = unsafe extern "C" fn(
+    type __DllgenFn110 = unsafe extern "C" fn(*mut ::core::ffi::c_void) -> i64;
+    type __DllgenFn111 = unsafe extern "C" fn() -> *const u8;
+    type __DllgenFn112 = unsafe extern "C" fn() -> i32;
+    type __DllgenFn113 = unsafe extern "C" fn(*mut ::core::ffi::c_void, i32, i32) -> i32;
+    type __DllgenFn114 = unsafe extern "C" fn(
         *mut ::core::ffi::c_void,
         *const u8,
         *const u8,
         *mut *mut ::core::ffi::c_void,
     ) -> i32;
-    type __DllgenHelper113_3 = unsafe extern "C" fn(*mut ::core::ffi::c_void);
-    type __DllgenFn114 = unsafe extern "C" fn(i32, *const u8, *const u8) -> ();
-    type __DllgenFn115 = unsafe extern "C" fn(i32) -> i64;
-    type __DllgenFn116 = unsafe extern "C" fn() -> i64;
-    type __DllgenFn117 = unsafe extern "C" fn(*const u8, f64) -> *const u8;
-    type __DllgenHelper117 = unsafe extern "C" fn(*mut ::core::ffi::c_void);
-    type __DllgenFn118 = unsafe extern "C" fn(*const u8, i64) -> *const u8;
+    type __DllgenHelper114_3 = unsafe extern "C" fn(*mut ::core::ffi::c_void);
+    type __DllgenFn115 = unsafe extern "C" fn(i32, *const u8, *const u8) -> ();
+    type __DllgenFn116 = unsafe extern "C" fn(i32) -> i64;
+    type __DllgenFn117 = unsafe extern "C" fn() -> i64;
+    type __DllgenFn118 = unsafe extern "C" fn(*const u8, f64) -> *const u8;
     type __DllgenHelper118 = unsafe extern "C" fn(*mut ::core::ffi::c_void);
-    type __DllgenFn119 = unsafe extern "C" fn(*const u8, *const u8) -> *const u8;
+    type __DllgenFn119 = unsafe extern "C" fn(*const u8, i64) -> *const u8;
     type __DllgenHelper119 = unsafe extern "C" fn(*mut ::core::ffi::c_void);
-    type __DllgenFn120 = unsafe extern "C" fn(i32) -> *mut ::core::ffi::c_void;
-    type __DllgenFn121 = unsafe extern "C" fn(*mut ::core::ffi::c_void) -> ();
+    type __DllgenFn120 = unsafe extern "C" fn(*const u8, *const u8) -> *const u8;
+    type __DllgenHelper120 = unsafe extern "C" fn(*mut ::core::ffi::c_void);
+    type __DllgenFn121 = unsafe extern "C" fn(i32) -> *mut ::core::ffi::c_void;
     type __DllgenFn122 = unsafe extern "C" fn(*mut ::core::ffi::c_void) -> ();
     type __DllgenFn123 = unsafe extern "C" fn(*mut ::core::ffi::c_void) -> ();
-    type __DllgenFn124 = unsafe extern "C" fn(*mut ::core::ffi::c_void) -> i32;
-    type __DllgenFn125 = unsafe extern "C" fn(
+    type __DllgenFn124 = unsafe extern "C" fn(*mut ::core::ffi::c_void) -> ();
+    type __DllgenFn125 = unsafe extern "C" fn(*mut ::core::ffi::c_void) -> i32;
+    type __DllgenFn126 = unsafe extern "C" fn(
         *mut ::core::ffi::c_void,
         *mut ::core::ffi::c_void,
     ) -> *mut ::core::ffi::c_void;
-    type __DllgenFn126 = unsafe extern "C" fn(
-        *const u8,
-        *mut *mut ::core::ffi::c_void,
-    ) -> i32;
     type __DllgenFn127 = unsafe extern "C" fn(
-        *const u16,
+        *const u8,
         *mut *mut ::core::ffi::c_void,
     ) -> i32;
     type __DllgenFn128 = unsafe extern "C" fn(
+        *const u16,
+        *mut *mut ::core::ffi::c_void,
+    ) -> i32;
+    type __DllgenFn129 = unsafe extern "C" fn(
         *const u8,
         *mut *mut ::core::ffi::c_void,
         i32,
         *const u8,
     ) -> i32;
-    type __DllgenFn129 = unsafe extern "C" fn() -> i32;
     type __DllgenFn130 = unsafe extern "C" fn() -> i32;
-    type __DllgenFn131 = unsafe extern "C" fn(
-        *mut ::core::ffi::c_void,
-        *const u8,
-        i32,
-    ) -> i32;
+    type __DllgenFn131 = unsafe extern "C" fn() -> i32;
     type __DllgenFn132 = unsafe extern "C" fn(
         *mut ::core::ffi::c_void,
         *const u8,
         i32,
-        *mut *mut ::core::ffi::c_void,
-        *const ::core::ffi::c_void,
     ) -> i32;
     type __DllgenFn133 = unsafe extern "C" fn(
         *mut ::core::ffi::c_void,
-        *const u16,
+        *const u8,
         i32,
         *mut *mut ::core::ffi::c_void,
         *const ::core::ffi::c_void,
@@ -992,18 +1046,25 @@ mod __dllgen {
         *mut ::core::ffi::c_void,
         *const u16,
         i32,
-        u32,
         *mut *mut ::core::ffi::c_void,
         *const ::core::ffi::c_void,
     ) -> i32;
     type __DllgenFn136 = unsafe extern "C" fn(
+        *mut ::core::ffi::c_void,
+        *const u16,
+        i32,
+        u32,
+        *mut *mut ::core::ffi::c_void,
+        *const ::core::ffi::c_void,
+    ) -> i32;
+    type __DllgenFn137 = unsafe extern "C" fn(
         *mut ::core::ffi::c_void,
         *const u8,
         i32,
         *mut *mut ::core::ffi::c_void,
         *const ::core::ffi::c_void,
     ) -> i32;
-    type __DllgenFn137 = unsafe extern "C" fn(
+    type __DllgenFn138 = unsafe extern "C" fn(
         *mut ::core::ffi::c_void,
         *const u8,
         i32,
@@ -1013,7 +1074,7 @@ mod __dllgen {
     ) -> i32;
     /// The library calls this for `sqlite3_profile`'s `xProfile`, at any time until it lets go of it:
     /// it runs the client's closure of the registration its context names.
-    unsafe extern "C" fn __dllgen_callback_138_1(
+    unsafe extern "C" fn __dllgen_callback_139_1(
         a0: *mut ::core::ffi::c_void,
         a1: *const u8,
         a2: u64,
@@ -1035,44 +1096,9 @@ mod __dllgen {
         };
         ::dllgen_runtime::marshal::value::reply(&mut __dllgen_w, &a2);
         let __dllgen_v = ::dllgen_runtime::kept_callback(
-            2147518977,
+            2147519233,
             &mut __dllgen_w,
             (),
-            |__dllgen_r| {
-                let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
-                let __dllgen_ret = ::dllgen_runtime::marshal::value::decode_c(
-                    __dllgen_r,
-                    &mut __dllgen_keep,
-                )?;
-                Ok(__dllgen_ret)
-            },
-        );
-        __dllgen_v
-    }
-    type __DllgenFn138 = unsafe extern "C" fn(
-        *mut ::core::ffi::c_void,
-        ::core::option::Option<
-            unsafe extern "C" fn(*mut ::core::ffi::c_void, *const u8, u64),
-        >,
-        *mut ::core::ffi::c_void,
-    ) -> ();
-    /// The library calls this for `sqlite3_progress_handler`'s `arg2`, at any time until it lets go of it:
-    /// it runs the client's closure of the registration its context names.
-    unsafe extern "C" fn __dllgen_callback_139_2(a0: *mut ::core::ffi::c_void) -> i32 {
-        let mut __dllgen_w = ::dllgen_runtime::Writer::new();
-        if ::dllgen_runtime::kept_begin(
-                &mut __dllgen_w,
-                a0 as usize as *mut ::core::ffi::c_void,
-                "`sqlite3_progress_handler`'s callback `arg2`",
-            )
-            .is_none()
-        {
-            return (0i64) as i32;
-        }
-        let __dllgen_v = ::dllgen_runtime::kept_callback(
-            2147519234,
-            &mut __dllgen_w,
-            (0i64) as i32,
             |__dllgen_r| {
                 let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                 let __dllgen_ret = ::dllgen_runtime::marshal::value::decode_c(
@@ -1086,48 +1112,83 @@ mod __dllgen {
     }
     type __DllgenFn139 = unsafe extern "C" fn(
         *mut ::core::ffi::c_void,
+        ::core::option::Option<
+            unsafe extern "C" fn(*mut ::core::ffi::c_void, *const u8, u64),
+        >,
+        *mut ::core::ffi::c_void,
+    ) -> ();
+    /// The library calls this for `sqlite3_progress_handler`'s `arg2`, at any time until it lets go of it:
+    /// it runs the client's closure of the registration its context names.
+    unsafe extern "C" fn __dllgen_callback_140_2(a0: *mut ::core::ffi::c_void) -> i32 {
+        let mut __dllgen_w = ::dllgen_runtime::Writer::new();
+        if ::dllgen_runtime::kept_begin(
+                &mut __dllgen_w,
+                a0 as usize as *mut ::core::ffi::c_void,
+                "`sqlite3_progress_handler`'s callback `arg2`",
+            )
+            .is_none()
+        {
+            return (0i64) as i32;
+        }
+        let __dllgen_v = ::dllgen_runtime::kept_callback(
+            2147519490,
+            &mut __dllgen_w,
+            (0i64) as i32,
+            |__dllgen_r| {
+                let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
+                let __dllgen_ret = ::dllgen_runtime::marshal::value::decode_c(
+                    __dllgen_r,
+                    &mut __dllgen_keep,
+                )?;
+                Ok(__dllgen_ret)
+            },
+        );
+        __dllgen_v
+    }
+    type __DllgenFn140 = unsafe extern "C" fn(
+        *mut ::core::ffi::c_void,
         i32,
         ::core::option::Option<unsafe extern "C" fn(*mut ::core::ffi::c_void) -> i32>,
         *mut ::core::ffi::c_void,
     ) -> ();
-    type __DllgenFn140 = unsafe extern "C" fn(i32, *mut u8) -> ();
-    type __DllgenFn141 = unsafe extern "C" fn(i32) -> i32;
-    type __DllgenFn142 = unsafe extern "C" fn(*mut ::core::ffi::c_void) -> i32;
-    type __DllgenFn143 = unsafe extern "C" fn() -> ();
-    type __DllgenFn144 = unsafe extern "C" fn(
+    type __DllgenFn141 = unsafe extern "C" fn(i32, *mut u8) -> ();
+    type __DllgenFn142 = unsafe extern "C" fn(i32) -> i32;
+    type __DllgenFn143 = unsafe extern "C" fn(*mut ::core::ffi::c_void) -> i32;
+    type __DllgenFn144 = unsafe extern "C" fn() -> ();
+    type __DllgenFn145 = unsafe extern "C" fn(
         *mut ::core::ffi::c_void,
         *const u8,
         i32,
         *const ::core::ffi::c_void,
     ) -> ();
-    type __DllgenFn145 = unsafe extern "C" fn(*mut ::core::ffi::c_void, f64) -> ();
-    type __DllgenFn146 = unsafe extern "C" fn(
+    type __DllgenFn146 = unsafe extern "C" fn(*mut ::core::ffi::c_void, f64) -> ();
+    type __DllgenFn147 = unsafe extern "C" fn(
         *mut ::core::ffi::c_void,
         *const u8,
         i32,
     ) -> ();
-    type __DllgenFn147 = unsafe extern "C" fn(*mut ::core::ffi::c_void, i32) -> ();
-    type __DllgenFn148 = unsafe extern "C" fn(*mut ::core::ffi::c_void) -> ();
+    type __DllgenFn148 = unsafe extern "C" fn(*mut ::core::ffi::c_void, i32) -> ();
     type __DllgenFn149 = unsafe extern "C" fn(*mut ::core::ffi::c_void) -> ();
-    type __DllgenFn150 = unsafe extern "C" fn(*mut ::core::ffi::c_void, i32) -> ();
-    type __DllgenFn151 = unsafe extern "C" fn(*mut ::core::ffi::c_void, i64) -> ();
-    type __DllgenFn152 = unsafe extern "C" fn(*mut ::core::ffi::c_void) -> ();
-    type __DllgenFn153 = unsafe extern "C" fn(*mut ::core::ffi::c_void, u32) -> ();
-    type __DllgenFn154 = unsafe extern "C" fn(
-        *mut ::core::ffi::c_void,
-        *const u8,
-        i32,
-        *const ::core::ffi::c_void,
-    ) -> ();
+    type __DllgenFn150 = unsafe extern "C" fn(*mut ::core::ffi::c_void) -> ();
+    type __DllgenFn151 = unsafe extern "C" fn(*mut ::core::ffi::c_void, i32) -> ();
+    type __DllgenFn152 = unsafe extern "C" fn(*mut ::core::ffi::c_void, i64) -> ();
+    type __DllgenFn153 = unsafe extern "C" fn(*mut ::core::ffi::c_void) -> ();
+    type __DllgenFn154 = unsafe extern "C" fn(*mut ::core::ffi::c_void, u32) -> ();
     type __DllgenFn155 = unsafe extern "C" fn(
         *mut ::core::ffi::c_void,
+        *const u8,
+        i32,
+        *const ::core::ffi::c_void,
+    ) -> ();
+    type __DllgenFn156 = unsafe extern "C" fn(
+        *mut ::core::ffi::c_void,
         *mut ::core::ffi::c_void,
     ) -> ();
-    type __DllgenFn156 = unsafe extern "C" fn(*mut ::core::ffi::c_void, i32) -> ();
-    type __DllgenFn157 = unsafe extern "C" fn(*mut ::core::ffi::c_void, u64) -> i32;
+    type __DllgenFn157 = unsafe extern "C" fn(*mut ::core::ffi::c_void, i32) -> ();
+    type __DllgenFn158 = unsafe extern "C" fn(*mut ::core::ffi::c_void, u64) -> i32;
     /// The library calls this for `sqlite3_rollback_hook`'s `arg1`, at any time until it lets go of it:
     /// it runs the client's closure of the registration its context names.
-    unsafe extern "C" fn __dllgen_callback_158_1(a0: *mut ::core::ffi::c_void) -> () {
+    unsafe extern "C" fn __dllgen_callback_159_1(a0: *mut ::core::ffi::c_void) -> () {
         let mut __dllgen_w = ::dllgen_runtime::Writer::new();
         if ::dllgen_runtime::kept_begin(
                 &mut __dllgen_w,
@@ -1139,7 +1200,7 @@ mod __dllgen {
             return ();
         }
         let __dllgen_v = ::dllgen_runtime::kept_callback(
-            2147524097,
+            2147524353,
             &mut __dllgen_w,
             (),
             |__dllgen_r| {
@@ -1153,21 +1214,21 @@ mod __dllgen {
         );
         __dllgen_v
     }
-    type __DllgenFn158 = unsafe extern "C" fn(
+    type __DllgenFn159 = unsafe extern "C" fn(
         *mut ::core::ffi::c_void,
         ::core::option::Option<unsafe extern "C" fn(*mut ::core::ffi::c_void)>,
         *mut ::core::ffi::c_void,
     ) -> ();
-    type __DllgenFn159 = unsafe extern "C" fn(
+    type __DllgenFn160 = unsafe extern "C" fn(
         *mut ::core::ffi::c_void,
         *const u8,
         *mut i64,
         u32,
     ) -> *const u8;
-    type __DllgenHelper159 = unsafe extern "C" fn(*mut ::core::ffi::c_void);
+    type __DllgenHelper160 = unsafe extern "C" fn(*mut ::core::ffi::c_void);
     /// The library calls this for `sqlite3_set_authorizer`'s `xAuth`, at any time until it lets go of it:
     /// it runs the client's closure of the registration its context names.
-    unsafe extern "C" fn __dllgen_callback_160_1(
+    unsafe extern "C" fn __dllgen_callback_161_1(
         a0: *mut ::core::ffi::c_void,
         a1: i32,
         a2: *const u8,
@@ -1207,7 +1268,7 @@ mod __dllgen {
             >(&mut __dllgen_w, a5)
         };
         let __dllgen_v = ::dllgen_runtime::kept_callback(
-            2147524609,
+            2147524865,
             &mut __dllgen_w,
             (1i64) as i32,
             |__dllgen_r| {
@@ -1221,7 +1282,7 @@ mod __dllgen {
         );
         __dllgen_v
     }
-    type __DllgenFn160 = unsafe extern "C" fn(
+    type __DllgenFn161 = unsafe extern "C" fn(
         *mut ::core::ffi::c_void,
         ::core::option::Option<
             unsafe extern "C" fn(
@@ -1235,53 +1296,53 @@ mod __dllgen {
         >,
         *mut ::core::ffi::c_void,
     ) -> i32;
-    type __DllgenFn161 = unsafe extern "C" fn(*mut ::core::ffi::c_void, i64) -> ();
-    type __DllgenFn162 = unsafe extern "C" fn() -> i32;
-    type __DllgenFn163 = unsafe extern "C" fn(i32) -> i32;
-    type __DllgenFn164 = unsafe extern "C" fn(
+    type __DllgenFn162 = unsafe extern "C" fn(*mut ::core::ffi::c_void, i64) -> ();
+    type __DllgenFn163 = unsafe extern "C" fn() -> i32;
+    type __DllgenFn164 = unsafe extern "C" fn(i32) -> i32;
+    type __DllgenFn165 = unsafe extern "C" fn(
         i32,
         *mut u8,
         *const u8,
         *const u8,
     ) -> *const u8;
-    type __DllgenFn165 = unsafe extern "C" fn(i32) -> ();
-    type __DllgenFn166 = unsafe extern "C" fn(i64) -> i64;
-    type __DllgenFn167 = unsafe extern "C" fn() -> *const u8;
-    type __DllgenFn168 = unsafe extern "C" fn(*mut ::core::ffi::c_void) -> *const u8;
-    type __DllgenFn169 = unsafe extern "C" fn(i32, *mut i32, *mut i32, i32) -> i32;
-    type __DllgenFn170 = unsafe extern "C" fn(i32, *mut i64, *mut i64, i32) -> i32;
-    type __DllgenFn171 = unsafe extern "C" fn(*mut ::core::ffi::c_void) -> i32;
+    type __DllgenFn166 = unsafe extern "C" fn(i32) -> ();
+    type __DllgenFn167 = unsafe extern "C" fn(i64) -> i64;
+    type __DllgenFn168 = unsafe extern "C" fn() -> *const u8;
+    type __DllgenFn169 = unsafe extern "C" fn(*mut ::core::ffi::c_void) -> *const u8;
+    type __DllgenFn170 = unsafe extern "C" fn(i32, *mut i32, *mut i32, i32) -> i32;
+    type __DllgenFn171 = unsafe extern "C" fn(i32, *mut i64, *mut i64, i32) -> i32;
     type __DllgenFn172 = unsafe extern "C" fn(*mut ::core::ffi::c_void) -> i32;
     type __DllgenFn173 = unsafe extern "C" fn(*mut ::core::ffi::c_void) -> i32;
     type __DllgenFn174 = unsafe extern "C" fn(*mut ::core::ffi::c_void) -> i32;
-    type __DllgenFn175 = unsafe extern "C" fn(*mut ::core::ffi::c_void, i32, i32) -> i32;
-    type __DllgenFn176 = unsafe extern "C" fn(
+    type __DllgenFn175 = unsafe extern "C" fn(*mut ::core::ffi::c_void) -> i32;
+    type __DllgenFn176 = unsafe extern "C" fn(*mut ::core::ffi::c_void, i32, i32) -> i32;
+    type __DllgenFn177 = unsafe extern "C" fn(
         *mut ::core::ffi::c_void,
         *const u8,
         i32,
     ) -> ();
-    type __DllgenFn177 = unsafe extern "C" fn(*mut ::core::ffi::c_void, *const u8) -> ();
-    type __DllgenFn178 = unsafe extern "C" fn(*mut ::core::ffi::c_void, i32, i8) -> ();
-    type __DllgenFn179 = unsafe extern "C" fn(
+    type __DllgenFn178 = unsafe extern "C" fn(*mut ::core::ffi::c_void, *const u8) -> ();
+    type __DllgenFn179 = unsafe extern "C" fn(*mut ::core::ffi::c_void, i32, i8) -> ();
+    type __DllgenFn180 = unsafe extern "C" fn(
         *mut ::core::ffi::c_void,
         *const u8,
         *const u8,
     ) -> ();
-    type __DllgenFn180 = unsafe extern "C" fn(*mut ::core::ffi::c_void) -> i32;
-    type __DllgenFn181 = unsafe extern "C" fn(*mut ::core::ffi::c_void) -> *const u8;
-    type __DllgenHelper181 = unsafe extern "C" fn(*mut ::core::ffi::c_void);
-    type __DllgenFn182 = unsafe extern "C" fn(*mut ::core::ffi::c_void) -> i32;
-    type __DllgenFn183 = unsafe extern "C" fn(
+    type __DllgenFn181 = unsafe extern "C" fn(*mut ::core::ffi::c_void) -> i32;
+    type __DllgenFn182 = unsafe extern "C" fn(*mut ::core::ffi::c_void) -> *const u8;
+    type __DllgenHelper182 = unsafe extern "C" fn(*mut ::core::ffi::c_void);
+    type __DllgenFn183 = unsafe extern "C" fn(*mut ::core::ffi::c_void) -> i32;
+    type __DllgenFn184 = unsafe extern "C" fn(
         *mut ::core::ffi::c_void,
     ) -> *mut ::core::ffi::c_void;
-    type __DllgenFn184 = unsafe extern "C" fn(*mut ::core::ffi::c_void) -> ();
-    type __DllgenFn185 = unsafe extern "C" fn(*mut ::core::ffi::c_void) -> *const u8;
-    type __DllgenFn186 = unsafe extern "C" fn(*const u8, *const u8) -> i32;
+    type __DllgenFn185 = unsafe extern "C" fn(*mut ::core::ffi::c_void) -> ();
+    type __DllgenFn186 = unsafe extern "C" fn(*mut ::core::ffi::c_void) -> *const u8;
     type __DllgenFn187 = unsafe extern "C" fn(*const u8, *const u8) -> i32;
-    type __DllgenFn188 = unsafe extern "C" fn(*const u8, *const u8, u32) -> i32;
-    type __DllgenFn189 = unsafe extern "C" fn(*const u8, *const u8, i32) -> i32;
-    type __DllgenFn190 = unsafe extern "C" fn(*mut ::core::ffi::c_void) -> i32;
-    type __DllgenFn191 = unsafe extern "C" fn(
+    type __DllgenFn188 = unsafe extern "C" fn(*const u8, *const u8) -> i32;
+    type __DllgenFn189 = unsafe extern "C" fn(*const u8, *const u8, u32) -> i32;
+    type __DllgenFn190 = unsafe extern "C" fn(*const u8, *const u8, i32) -> i32;
+    type __DllgenFn191 = unsafe extern "C" fn(*mut ::core::ffi::c_void) -> i32;
+    type __DllgenFn192 = unsafe extern "C" fn(
         *mut ::core::ffi::c_void,
         *const u8,
         *const u8,
@@ -1292,13 +1353,13 @@ mod __dllgen {
         *mut i32,
         *mut i32,
     ) -> i32;
-    type __DllgenFn192 = unsafe extern "C" fn() -> ();
-    type __DllgenFn193 = unsafe extern "C" fn() -> i32;
-    type __DllgenFn194 = unsafe extern "C" fn(*mut ::core::ffi::c_void) -> i32;
-    type __DllgenFn195 = unsafe extern "C" fn(*mut ::core::ffi::c_void) -> i64;
+    type __DllgenFn193 = unsafe extern "C" fn() -> ();
+    type __DllgenFn194 = unsafe extern "C" fn() -> i32;
+    type __DllgenFn195 = unsafe extern "C" fn(*mut ::core::ffi::c_void) -> i32;
+    type __DllgenFn196 = unsafe extern "C" fn(*mut ::core::ffi::c_void) -> i64;
     /// The library calls this for `sqlite3_trace`'s `xTrace`, at any time until it lets go of it:
     /// it runs the client's closure of the registration its context names.
-    unsafe extern "C" fn __dllgen_callback_196_1(
+    unsafe extern "C" fn __dllgen_callback_197_1(
         a0: *mut ::core::ffi::c_void,
         a1: *const u8,
     ) -> () {
@@ -1318,7 +1379,7 @@ mod __dllgen {
             >(&mut __dllgen_w, a1)
         };
         let __dllgen_v = ::dllgen_runtime::kept_callback(
-            2147533825,
+            2147534081,
             &mut __dllgen_w,
             (),
             |__dllgen_r| {
@@ -1332,7 +1393,7 @@ mod __dllgen {
         );
         __dllgen_v
     }
-    type __DllgenFn196 = unsafe extern "C" fn(
+    type __DllgenFn197 = unsafe extern "C" fn(
         *mut ::core::ffi::c_void,
         ::core::option::Option<
             unsafe extern "C" fn(*mut ::core::ffi::c_void, *const u8),
@@ -1341,7 +1402,7 @@ mod __dllgen {
     ) -> ();
     /// The library calls this for `sqlite3_trace_v2_stmt`'s `callback`, at any time until it lets go of it:
     /// it runs the client's closure of the registration its context names.
-    unsafe extern "C" fn __dllgen_callback_197_2(
+    unsafe extern "C" fn __dllgen_callback_198_2(
         a0: u32,
         a1: *mut ::core::ffi::c_void,
         a2: *mut ::core::ffi::c_void,
@@ -1369,7 +1430,7 @@ mod __dllgen {
             >(&mut __dllgen_w, a3)
         };
         let __dllgen_v = ::dllgen_runtime::kept_callback(
-            2147534082,
+            2147534338,
             &mut __dllgen_w,
             (0i64) as i32,
             |__dllgen_r| {
@@ -1383,7 +1444,7 @@ mod __dllgen {
         );
         __dllgen_v
     }
-    type __DllgenFn197 = unsafe extern "C" fn(
+    type __DllgenFn198 = unsafe extern "C" fn(
         *mut ::core::ffi::c_void,
         u32,
         ::core::option::Option<
@@ -1396,17 +1457,17 @@ mod __dllgen {
         >,
         *mut ::core::ffi::c_void,
     ) -> i32;
-    type __DllgenFn198 = unsafe extern "C" fn(
+    type __DllgenFn199 = unsafe extern "C" fn(
         *mut ::core::ffi::c_void,
         *mut ::core::ffi::c_void,
     ) -> i32;
-    type __DllgenFn199 = unsafe extern "C" fn(
+    type __DllgenFn200 = unsafe extern "C" fn(
         *mut ::core::ffi::c_void,
         *const u8,
     ) -> i32;
     /// The library calls this for `sqlite3_update_hook`'s `arg1`, at any time until it lets go of it:
     /// it runs the client's closure of the registration its context names.
-    unsafe extern "C" fn __dllgen_callback_200_1(
+    unsafe extern "C" fn __dllgen_callback_201_1(
         a0: *mut ::core::ffi::c_void,
         a1: i32,
         a2: *const u8,
@@ -1436,7 +1497,7 @@ mod __dllgen {
         };
         ::dllgen_runtime::marshal::value::reply(&mut __dllgen_w, &a4);
         let __dllgen_v = ::dllgen_runtime::kept_callback(
-            2147534849,
+            2147535105,
             &mut __dllgen_w,
             (),
             |__dllgen_r| {
@@ -1450,7 +1511,7 @@ mod __dllgen {
         );
         __dllgen_v
     }
-    type __DllgenFn200 = unsafe extern "C" fn(
+    type __DllgenFn201 = unsafe extern "C" fn(
         *mut ::core::ffi::c_void,
         ::core::option::Option<
             unsafe extern "C" fn(
@@ -1463,55 +1524,55 @@ mod __dllgen {
         >,
         *mut ::core::ffi::c_void,
     ) -> ();
-    type __DllgenFn201 = unsafe extern "C" fn(
+    type __DllgenFn202 = unsafe extern "C" fn(
         *mut ::core::ffi::c_void,
         *const u8,
         i32,
     ) -> i32;
-    type __DllgenFn202 = unsafe extern "C" fn(
+    type __DllgenFn203 = unsafe extern "C" fn(
         *mut ::core::ffi::c_void,
         *const u8,
         i64,
     ) -> i64;
-    type __DllgenFn203 = unsafe extern "C" fn(
+    type __DllgenFn204 = unsafe extern "C" fn(
         *mut ::core::ffi::c_void,
         i32,
     ) -> *const u8;
-    type __DllgenFn204 = unsafe extern "C" fn(
+    type __DllgenFn205 = unsafe extern "C" fn(
         *mut ::core::ffi::c_void,
         *const u8,
     ) -> *const u8;
-    type __DllgenFn205 = unsafe extern "C" fn(*mut ::core::ffi::c_void) -> *const u8;
-    type __DllgenHelper205_len = unsafe extern "C" fn(*mut ::core::ffi::c_void) -> i32;
-    type __DllgenFn206 = unsafe extern "C" fn(*mut ::core::ffi::c_void) -> i32;
+    type __DllgenFn206 = unsafe extern "C" fn(*mut ::core::ffi::c_void) -> *const u8;
+    type __DllgenHelper206_len = unsafe extern "C" fn(*mut ::core::ffi::c_void) -> i32;
     type __DllgenFn207 = unsafe extern "C" fn(*mut ::core::ffi::c_void) -> i32;
-    type __DllgenFn208 = unsafe extern "C" fn(*mut ::core::ffi::c_void) -> f64;
-    type __DllgenFn209 = unsafe extern "C" fn(
+    type __DllgenFn208 = unsafe extern "C" fn(*mut ::core::ffi::c_void) -> i32;
+    type __DllgenFn209 = unsafe extern "C" fn(*mut ::core::ffi::c_void) -> f64;
+    type __DllgenFn210 = unsafe extern "C" fn(
         *mut ::core::ffi::c_void,
     ) -> *mut ::core::ffi::c_void;
-    type __DllgenFn210 = unsafe extern "C" fn(*mut ::core::ffi::c_void) -> i32;
-    type __DllgenFn211 = unsafe extern "C" fn(*mut ::core::ffi::c_void) -> ();
-    type __DllgenFn212 = unsafe extern "C" fn(*mut ::core::ffi::c_void) -> i32;
+    type __DllgenFn211 = unsafe extern "C" fn(*mut ::core::ffi::c_void) -> i32;
+    type __DllgenFn212 = unsafe extern "C" fn(*mut ::core::ffi::c_void) -> ();
     type __DllgenFn213 = unsafe extern "C" fn(*mut ::core::ffi::c_void) -> i32;
-    type __DllgenFn214 = unsafe extern "C" fn(*mut ::core::ffi::c_void) -> i64;
-    type __DllgenFn215 = unsafe extern "C" fn(*mut ::core::ffi::c_void) -> i32;
+    type __DllgenFn214 = unsafe extern "C" fn(*mut ::core::ffi::c_void) -> i32;
+    type __DllgenFn215 = unsafe extern "C" fn(*mut ::core::ffi::c_void) -> i64;
     type __DllgenFn216 = unsafe extern "C" fn(*mut ::core::ffi::c_void) -> i32;
-    type __DllgenFn217 = unsafe extern "C" fn(*mut ::core::ffi::c_void) -> u32;
-    type __DllgenFn218 = unsafe extern "C" fn(*mut ::core::ffi::c_void) -> *const u8;
-    type __DllgenFn219 = unsafe extern "C" fn(*mut ::core::ffi::c_void) -> *const u16;
-    type __DllgenFn220 = unsafe extern "C" fn(*mut ::core::ffi::c_void) -> *const u8;
-    type __DllgenHelper220_len = unsafe extern "C" fn(*mut ::core::ffi::c_void) -> i32;
-    type __DllgenFn221 = unsafe extern "C" fn(*mut ::core::ffi::c_void) -> *const u16;
-    type __DllgenFn222 = unsafe extern "C" fn(*mut ::core::ffi::c_void) -> i32;
-    type __DllgenFn223 = unsafe extern "C" fn(*const u8) -> *mut ::core::ffi::c_void;
-    type __DllgenFn224 = unsafe extern "C" fn(*mut ::core::ffi::c_void, i32) -> i32;
-    type __DllgenFn225 = unsafe extern "C" fn(*mut ::core::ffi::c_void) -> i32;
-    type __DllgenFn226 = unsafe extern "C" fn(*mut ::core::ffi::c_void, i32) -> i32;
-    type __DllgenFn227 = unsafe extern "C" fn(
+    type __DllgenFn217 = unsafe extern "C" fn(*mut ::core::ffi::c_void) -> i32;
+    type __DllgenFn218 = unsafe extern "C" fn(*mut ::core::ffi::c_void) -> u32;
+    type __DllgenFn219 = unsafe extern "C" fn(*mut ::core::ffi::c_void) -> *const u8;
+    type __DllgenFn220 = unsafe extern "C" fn(*mut ::core::ffi::c_void) -> *const u16;
+    type __DllgenFn221 = unsafe extern "C" fn(*mut ::core::ffi::c_void) -> *const u8;
+    type __DllgenHelper221_len = unsafe extern "C" fn(*mut ::core::ffi::c_void) -> i32;
+    type __DllgenFn222 = unsafe extern "C" fn(*mut ::core::ffi::c_void) -> *const u16;
+    type __DllgenFn223 = unsafe extern "C" fn(*mut ::core::ffi::c_void) -> i32;
+    type __DllgenFn224 = unsafe extern "C" fn(*const u8) -> *mut ::core::ffi::c_void;
+    type __DllgenFn225 = unsafe extern "C" fn(*mut ::core::ffi::c_void, i32) -> i32;
+    type __DllgenFn226 = unsafe extern "C" fn(*mut ::core::ffi::c_void) -> i32;
+    type __DllgenFn227 = unsafe extern "C" fn(*mut ::core::ffi::c_void, i32) -> i32;
+    type __DllgenFn228 = unsafe extern "C" fn(
         *mut ::core::ffi::c_void,
         *const u8,
     ) -> i32;
-    type __DllgenFn228 = unsafe extern "C" fn(
+    type __DllgenFn229 = unsafe extern "C" fn(
         *mut ::core::ffi::c_void,
         *const u8,
         i32,
@@ -1520,7 +1581,7 @@ mod __dllgen {
     ) -> i32;
     /// The library calls this for `sqlite3_wal_hook`'s `arg1`, at any time until it lets go of it:
     /// it runs the client's closure of the registration its context names.
-    unsafe extern "C" fn __dllgen_callback_229_1(
+    unsafe extern "C" fn __dllgen_callback_230_1(
         a0: *mut ::core::ffi::c_void,
         a1: *mut ::core::ffi::c_void,
         a2: *const u8,
@@ -1548,7 +1609,7 @@ mod __dllgen {
         };
         ::dllgen_runtime::marshal::value::reply(&mut __dllgen_w, &a3);
         let __dllgen_v = ::dllgen_runtime::kept_callback(
-            2147542273,
+            2147542529,
             &mut __dllgen_w,
             (0i64) as i32,
             |__dllgen_r| {
@@ -1562,7 +1623,7 @@ mod __dllgen {
         );
         __dllgen_v
     }
-    type __DllgenFn229 = unsafe extern "C" fn(
+    type __DllgenFn230 = unsafe extern "C" fn(
         *mut ::core::ffi::c_void,
         ::core::option::Option<
             unsafe extern "C" fn(
@@ -1612,8 +1673,8 @@ mod __dllgen {
         __dllgen_f33: __DllgenFn33,
         __dllgen_f34: __DllgenFn34,
         __dllgen_f35: __DllgenFn35,
-        __dllgen_helper35_len: __DllgenHelper35_len,
         __dllgen_f36: __DllgenFn36,
+        __dllgen_helper36_len: __DllgenHelper36_len,
         __dllgen_f37: __DllgenFn37,
         __dllgen_f38: __DllgenFn38,
         __dllgen_f39: __DllgenFn39,
@@ -1667,10 +1728,10 @@ mod __dllgen {
         __dllgen_f87: __DllgenFn87,
         __dllgen_f88: __DllgenFn88,
         __dllgen_f89: __DllgenFn89,
-        __dllgen_helper89_4: __DllgenHelper89_4,
         __dllgen_f90: __DllgenFn90,
-        __dllgen_helper90: __DllgenHelper90,
+        __dllgen_helper90_4: __DllgenHelper90_4,
         __dllgen_f91: __DllgenFn91,
+        __dllgen_helper91: __DllgenHelper91,
         __dllgen_f92: __DllgenFn92,
         __dllgen_f93: __DllgenFn93,
         __dllgen_f94: __DllgenFn94,
@@ -1681,9 +1742,9 @@ mod __dllgen {
         __dllgen_f99: __DllgenFn99,
         __dllgen_f100: __DllgenFn100,
         __dllgen_f101: __DllgenFn101,
-        __dllgen_helper101_2: __DllgenHelper101_2,
-        __dllgen_helper101_5: __DllgenHelper101_5,
         __dllgen_f102: __DllgenFn102,
+        __dllgen_helper102_2: __DllgenHelper102_2,
+        __dllgen_helper102_5: __DllgenHelper102_5,
         __dllgen_f103: __DllgenFn103,
         __dllgen_f104: __DllgenFn104,
         __dllgen_f105: __DllgenFn105,
@@ -1695,17 +1756,17 @@ mod __dllgen {
         __dllgen_f111: __DllgenFn111,
         __dllgen_f112: __DllgenFn112,
         __dllgen_f113: __DllgenFn113,
-        __dllgen_helper113_3: __DllgenHelper113_3,
         __dllgen_f114: __DllgenFn114,
+        __dllgen_helper114_3: __DllgenHelper114_3,
         __dllgen_f115: __DllgenFn115,
         __dllgen_f116: __DllgenFn116,
         __dllgen_f117: __DllgenFn117,
-        __dllgen_helper117: __DllgenHelper117,
         __dllgen_f118: __DllgenFn118,
         __dllgen_helper118: __DllgenHelper118,
         __dllgen_f119: __DllgenFn119,
         __dllgen_helper119: __DllgenHelper119,
         __dllgen_f120: __DllgenFn120,
+        __dllgen_helper120: __DllgenHelper120,
         __dllgen_f121: __DllgenFn121,
         __dllgen_f122: __DllgenFn122,
         __dllgen_f123: __DllgenFn123,
@@ -1745,8 +1806,8 @@ mod __dllgen {
         __dllgen_f157: __DllgenFn157,
         __dllgen_f158: __DllgenFn158,
         __dllgen_f159: __DllgenFn159,
-        __dllgen_helper159: __DllgenHelper159,
         __dllgen_f160: __DllgenFn160,
+        __dllgen_helper160: __DllgenHelper160,
         __dllgen_f161: __DllgenFn161,
         __dllgen_f162: __DllgenFn162,
         __dllgen_f163: __DllgenFn163,
@@ -1768,8 +1829,8 @@ mod __dllgen {
         __dllgen_f179: __DllgenFn179,
         __dllgen_f180: __DllgenFn180,
         __dllgen_f181: __DllgenFn181,
-        __dllgen_helper181: __DllgenHelper181,
         __dllgen_f182: __DllgenFn182,
+        __dllgen_helper182: __DllgenHelper182,
         __dllgen_f183: __DllgenFn183,
         __dllgen_f184: __DllgenFn184,
         __dllgen_f185: __DllgenFn185,
@@ -1793,8 +1854,8 @@ mod __dllgen {
         __dllgen_f203: __DllgenFn203,
         __dllgen_f204: __DllgenFn204,
         __dllgen_f205: __DllgenFn205,
-        __dllgen_helper205_len: __DllgenHelper205_len,
         __dllgen_f206: __DllgenFn206,
+        __dllgen_helper206_len: __DllgenHelper206_len,
         __dllgen_f207: __DllgenFn207,
         __dllgen_f208: __DllgenFn208,
         __dllgen_f209: __DllgenFn209,
@@ -1809,8 +1870,8 @@ mod __dllgen {
         __dllgen_f218: __DllgenFn218,
         __dllgen_f219: __DllgenFn219,
         __dllgen_f220: __DllgenFn220,
-        __dllgen_helper220_len: __DllgenHelper220_len,
         __dllgen_f221: __DllgenFn221,
+        __dllgen_helper221_len: __DllgenHelper221_len,
         __dllgen_f222: __DllgenFn222,
         __dllgen_f223: __DllgenFn223,
         __dllgen_f224: __DllgenFn224,
@@ -1819,6 +1880,7 @@ mod __dllgen {
         __dllgen_f227: __DllgenFn227,
         __dllgen_f228: __DllgenFn228,
         __dllgen_f229: __DllgenFn229,
+        __dllgen_f230: __DllgenFn230,
     }
     impl ::dllgen_runtime::Library for __DllgenHost {
         fn model_hash(&self) -> u64 {
@@ -1836,6 +1898,93 @@ mod __dllgen {
             match __dllgen_id {
                 0 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
+                    let __dllgen_a_db = ::dllgen_runtime::marshal::handle::decode_c(
+                        &mut __dllgen_args,
+                        3,
+                        false,
+                        false,
+                    )?;
+                    let __dllgen_a_arg1 = ::dllgen_runtime::marshal::callback::decode(
+                        &mut __dllgen_args,
+                        true,
+                    )?;
+                    let __dllgen_reg = ::dllgen_runtime::host::kept::Registration::new(
+                        ::dllgen_runtime::owner(),
+                        ::dllgen_runtime::marshal::callback::decode_kept(
+                            &mut __dllgen_args,
+                        )?,
+                    );
+                    __dllgen_args.finish()?;
+                    let __dllgen_ret = unsafe {
+                        #[cfg(target_arch = "x86")]
+                        let __dllgen_r = ::dllgen_runtime::native::Words::new()
+                            .push(::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_db))
+                            .push(
+                                __dllgen_a_arg1
+                                    .then_some(
+                                        __dllgen_callback_0_1
+                                            as unsafe extern "C" fn(
+                                                *mut ::core::ffi::c_void,
+                                                *const u8,
+                                                u32,
+                                                u32,
+                                                u32,
+                                            ) -> u32,
+                                    ),
+                            )
+                            .push(::dllgen_runtime::host::kept::context(&__dllgen_reg))
+                            .push(
+                                ::core::option::Option::Some(
+                                    __dllgen_destroy_0_3
+                                        as unsafe extern "C" fn(*mut ::core::ffi::c_void),
+                                ),
+                            )
+                            .call::<
+                                i32,
+                            >(
+                                self.__dllgen_f0 as *const ::core::ffi::c_void,
+                                ::dllgen_runtime::native::Pops::Caller,
+                                "`sqlite3_autovacuum_pages`",
+                            );
+                        #[cfg(not(target_arch = "x86"))]
+                        let __dllgen_r = ::core::result::Result::<
+                            _,
+                            ::dllgen_runtime::WireError,
+                        >::Ok(
+                            (self
+                                .__dllgen_f0)(
+                                ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_db),
+                                __dllgen_a_arg1
+                                    .then_some(
+                                        __dllgen_callback_0_1
+                                            as unsafe extern "C" fn(
+                                                *mut ::core::ffi::c_void,
+                                                *const u8,
+                                                u32,
+                                                u32,
+                                                u32,
+                                            ) -> u32,
+                                    ),
+                                ::dllgen_runtime::host::kept::context(&__dllgen_reg),
+                                ::core::option::Option::Some(
+                                    __dllgen_destroy_0_3
+                                        as unsafe extern "C" fn(*mut ::core::ffi::c_void),
+                                ),
+                            ),
+                        );
+                        __dllgen_r
+                    }?;
+                    let _ = ::dllgen_runtime::host::kept::leak(__dllgen_reg);
+                    ::dllgen_runtime::marshal::handle::after_call(
+                        &__dllgen_a_db,
+                        3,
+                        false,
+                    );
+                    ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
+                    Ok(::dllgen_runtime::Status::Ok)
+                }
+                1 => {
+                    let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let __dllgen_a_p = ::dllgen_runtime::marshal::handle::decode_c(
                         &mut __dllgen_args,
                         0,
@@ -1850,7 +1999,7 @@ mod __dllgen {
                             .call::<
                                 i32,
                             >(
-                                self.__dllgen_f0 as *const ::core::ffi::c_void,
+                                self.__dllgen_f1 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
                                 "`sqlite3_backup_finish`",
                             );
@@ -1860,7 +2009,7 @@ mod __dllgen {
                             ::dllgen_runtime::WireError,
                         >::Ok(
                             (self
-                                .__dllgen_f0)(
+                                .__dllgen_f1)(
                                 ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_p),
                             ),
                         );
@@ -1874,7 +2023,7 @@ mod __dllgen {
                     ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                1 => {
+                2 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let __dllgen_a_pDest = ::dllgen_runtime::marshal::handle::decode_c(
                         &mut __dllgen_args,
@@ -1919,7 +2068,7 @@ mod __dllgen {
                             .call::<
                                 *mut ::core::ffi::c_void,
                             >(
-                                self.__dllgen_f1 as *const ::core::ffi::c_void,
+                                self.__dllgen_f2 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
                                 "`sqlite3_backup_init`",
                             );
@@ -1929,7 +2078,7 @@ mod __dllgen {
                             ::dllgen_runtime::WireError,
                         >::Ok(
                             (self
-                                .__dllgen_f1)(
+                                .__dllgen_f2)(
                                 ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_pDest),
                                 ::dllgen_runtime::marshal::in_string::ptr(
                                     &__dllgen_a_zDestName,
@@ -1973,46 +2122,6 @@ mod __dllgen {
                     );
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                2 => {
-                    let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
-                    let __dllgen_a_p = ::dllgen_runtime::marshal::handle::decode_c(
-                        &mut __dllgen_args,
-                        0,
-                        false,
-                        false,
-                    )?;
-                    __dllgen_args.finish()?;
-                    let __dllgen_ret = unsafe {
-                        #[cfg(target_arch = "x86")]
-                        let __dllgen_r = ::dllgen_runtime::native::Words::new()
-                            .push(::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_p))
-                            .call::<
-                                i32,
-                            >(
-                                self.__dllgen_f2 as *const ::core::ffi::c_void,
-                                ::dllgen_runtime::native::Pops::Caller,
-                                "`sqlite3_backup_pagecount`",
-                            );
-                        #[cfg(not(target_arch = "x86"))]
-                        let __dllgen_r = ::core::result::Result::<
-                            _,
-                            ::dllgen_runtime::WireError,
-                        >::Ok(
-                            (self
-                                .__dllgen_f2)(
-                                ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_p),
-                            ),
-                        );
-                        __dllgen_r
-                    }?;
-                    ::dllgen_runtime::marshal::handle::after_call(
-                        &__dllgen_a_p,
-                        0,
-                        false,
-                    );
-                    ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
-                    Ok(::dllgen_runtime::Status::Ok)
-                }
                 3 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let __dllgen_a_p = ::dllgen_runtime::marshal::handle::decode_c(
@@ -2031,7 +2140,7 @@ mod __dllgen {
                             >(
                                 self.__dllgen_f3 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
-                                "`sqlite3_backup_remaining`",
+                                "`sqlite3_backup_pagecount`",
                             );
                         #[cfg(not(target_arch = "x86"))]
                         let __dllgen_r = ::core::result::Result::<
@@ -2061,6 +2170,46 @@ mod __dllgen {
                         false,
                         false,
                     )?;
+                    __dllgen_args.finish()?;
+                    let __dllgen_ret = unsafe {
+                        #[cfg(target_arch = "x86")]
+                        let __dllgen_r = ::dllgen_runtime::native::Words::new()
+                            .push(::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_p))
+                            .call::<
+                                i32,
+                            >(
+                                self.__dllgen_f4 as *const ::core::ffi::c_void,
+                                ::dllgen_runtime::native::Pops::Caller,
+                                "`sqlite3_backup_remaining`",
+                            );
+                        #[cfg(not(target_arch = "x86"))]
+                        let __dllgen_r = ::core::result::Result::<
+                            _,
+                            ::dllgen_runtime::WireError,
+                        >::Ok(
+                            (self
+                                .__dllgen_f4)(
+                                ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_p),
+                            ),
+                        );
+                        __dllgen_r
+                    }?;
+                    ::dllgen_runtime::marshal::handle::after_call(
+                        &__dllgen_a_p,
+                        0,
+                        false,
+                    );
+                    ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
+                    Ok(::dllgen_runtime::Status::Ok)
+                }
+                5 => {
+                    let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
+                    let __dllgen_a_p = ::dllgen_runtime::marshal::handle::decode_c(
+                        &mut __dllgen_args,
+                        0,
+                        false,
+                        false,
+                    )?;
                     let __dllgen_a_nPage: i32 = ::dllgen_runtime::marshal::value::decode_c(
                         &mut __dllgen_args,
                         &mut __dllgen_keep,
@@ -2074,7 +2223,7 @@ mod __dllgen {
                             .call::<
                                 i32,
                             >(
-                                self.__dllgen_f4 as *const ::core::ffi::c_void,
+                                self.__dllgen_f5 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
                                 "`sqlite3_backup_step`",
                             );
@@ -2084,7 +2233,7 @@ mod __dllgen {
                             ::dllgen_runtime::WireError,
                         >::Ok(
                             (self
-                                .__dllgen_f4)(
+                                .__dllgen_f5)(
                                 ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_p),
                                 __dllgen_a_nPage,
                             ),
@@ -2099,7 +2248,7 @@ mod __dllgen {
                     ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                5 => {
+                6 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let __dllgen_a_arg0 = ::dllgen_runtime::marshal::handle::decode_c(
                         &mut __dllgen_args,
@@ -2141,7 +2290,7 @@ mod __dllgen {
                             .call::<
                                 i32,
                             >(
-                                self.__dllgen_f5 as *const ::core::ffi::c_void,
+                                self.__dllgen_f6 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
                                 "`sqlite3_bind_blob`",
                             );
@@ -2151,7 +2300,7 @@ mod __dllgen {
                             ::dllgen_runtime::WireError,
                         >::Ok(
                             (self
-                                .__dllgen_f5)(
+                                .__dllgen_f6)(
                                 ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_arg0),
                                 __dllgen_a_arg1,
                                 ::dllgen_runtime::marshal::in_buffer::ptr(&__dllgen_a_arg2),
@@ -2183,7 +2332,7 @@ mod __dllgen {
                     ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                6 => {
+                7 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let __dllgen_a_arg0 = ::dllgen_runtime::marshal::handle::decode_c(
                         &mut __dllgen_args,
@@ -2225,81 +2374,9 @@ mod __dllgen {
                             .call::<
                                 i32,
                             >(
-                                self.__dllgen_f6 as *const ::core::ffi::c_void,
-                                ::dllgen_runtime::native::Pops::Caller,
-                                "`sqlite3_bind_blob64`",
-                            );
-                        #[cfg(not(target_arch = "x86"))]
-                        let __dllgen_r = ::core::result::Result::<
-                            _,
-                            ::dllgen_runtime::WireError,
-                        >::Ok(
-                            (self
-                                .__dllgen_f6)(
-                                ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_arg0),
-                                __dllgen_a_arg1,
-                                ::dllgen_runtime::marshal::in_buffer::ptr(&__dllgen_a_arg2),
-                                __dllgen_a_arg3,
-                                ::dllgen_runtime::marshal::fixed::address(0xffffffff),
-                            ),
-                        );
-                        __dllgen_r
-                    }?;
-                    let (__dllgen_errno, __dllgen_last_error) = (
-                        ::dllgen_runtime::native::errno(),
-                        ::dllgen_runtime::native::last_error(),
-                    );
-                    ::dllgen_runtime::marshal::handle::after_call(
-                        &__dllgen_a_arg0,
-                        6,
-                        false,
-                    );
-                    if let Some(__dllgen_status) = ::dllgen_runtime::marshal::error::check(
-                        __dllgen_out,
-                        __dllgen_ret,
-                        ::dllgen_runtime::marshal::error::Rule::Nonzero,
-                        ::dllgen_runtime::marshal::error::Code::Return,
-                        __dllgen_errno,
-                        __dllgen_last_error,
-                    ) {
-                        return Ok(__dllgen_status);
-                    }
-                    ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
-                    Ok(::dllgen_runtime::Status::Ok)
-                }
-                7 => {
-                    let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
-                    let __dllgen_a_arg0 = ::dllgen_runtime::marshal::handle::decode_c(
-                        &mut __dllgen_args,
-                        6,
-                        false,
-                        false,
-                    )?;
-                    let __dllgen_a_arg1: i32 = ::dllgen_runtime::marshal::value::decode_c(
-                        &mut __dllgen_args,
-                        &mut __dllgen_keep,
-                    )?;
-                    let __dllgen_a_arg2: f64 = ::dllgen_runtime::marshal::value::decode_c(
-                        &mut __dllgen_args,
-                        &mut __dllgen_keep,
-                    )?;
-                    __dllgen_args.finish()?;
-                    ::dllgen_runtime::native::set_errno(0);
-                    ::dllgen_runtime::native::set_last_error(0);
-                    let __dllgen_ret = unsafe {
-                        #[cfg(target_arch = "x86")]
-                        let __dllgen_r = ::dllgen_runtime::native::Words::new()
-                            .push(
-                                ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_arg0),
-                            )
-                            .push(__dllgen_a_arg1)
-                            .push(__dllgen_a_arg2)
-                            .call::<
-                                i32,
-                            >(
                                 self.__dllgen_f7 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
-                                "`sqlite3_bind_double`",
+                                "`sqlite3_bind_blob64`",
                             );
                         #[cfg(not(target_arch = "x86"))]
                         let __dllgen_r = ::core::result::Result::<
@@ -2310,7 +2387,9 @@ mod __dllgen {
                                 .__dllgen_f7)(
                                 ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_arg0),
                                 __dllgen_a_arg1,
-                                __dllgen_a_arg2,
+                                ::dllgen_runtime::marshal::in_buffer::ptr(&__dllgen_a_arg2),
+                                __dllgen_a_arg3,
+                                ::dllgen_runtime::marshal::fixed::address(0xffffffff),
                             ),
                         );
                         __dllgen_r
@@ -2349,7 +2428,7 @@ mod __dllgen {
                         &mut __dllgen_args,
                         &mut __dllgen_keep,
                     )?;
-                    let __dllgen_a_arg2: i32 = ::dllgen_runtime::marshal::value::decode_c(
+                    let __dllgen_a_arg2: f64 = ::dllgen_runtime::marshal::value::decode_c(
                         &mut __dllgen_args,
                         &mut __dllgen_keep,
                     )?;
@@ -2369,7 +2448,7 @@ mod __dllgen {
                             >(
                                 self.__dllgen_f8 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
-                                "`sqlite3_bind_int`",
+                                "`sqlite3_bind_double`",
                             );
                         #[cfg(not(target_arch = "x86"))]
                         let __dllgen_r = ::core::result::Result::<
@@ -2419,7 +2498,7 @@ mod __dllgen {
                         &mut __dllgen_args,
                         &mut __dllgen_keep,
                     )?;
-                    let __dllgen_a_arg2: i64 = ::dllgen_runtime::marshal::value::decode_c(
+                    let __dllgen_a_arg2: i32 = ::dllgen_runtime::marshal::value::decode_c(
                         &mut __dllgen_args,
                         &mut __dllgen_keep,
                     )?;
@@ -2439,7 +2518,7 @@ mod __dllgen {
                             >(
                                 self.__dllgen_f9 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
-                                "`sqlite3_bind_int64`",
+                                "`sqlite3_bind_int`",
                             );
                         #[cfg(not(target_arch = "x86"))]
                         let __dllgen_r = ::core::result::Result::<
@@ -2489,6 +2568,10 @@ mod __dllgen {
                         &mut __dllgen_args,
                         &mut __dllgen_keep,
                     )?;
+                    let __dllgen_a_arg2: i64 = ::dllgen_runtime::marshal::value::decode_c(
+                        &mut __dllgen_args,
+                        &mut __dllgen_keep,
+                    )?;
                     __dllgen_args.finish()?;
                     ::dllgen_runtime::native::set_errno(0);
                     ::dllgen_runtime::native::set_last_error(0);
@@ -2499,12 +2582,13 @@ mod __dllgen {
                                 ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_arg0),
                             )
                             .push(__dllgen_a_arg1)
+                            .push(__dllgen_a_arg2)
                             .call::<
                                 i32,
                             >(
                                 self.__dllgen_f10 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
-                                "`sqlite3_bind_null`",
+                                "`sqlite3_bind_int64`",
                             );
                         #[cfg(not(target_arch = "x86"))]
                         let __dllgen_r = ::core::result::Result::<
@@ -2515,6 +2599,7 @@ mod __dllgen {
                                 .__dllgen_f10)(
                                 ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_arg0),
                                 __dllgen_a_arg1,
+                                __dllgen_a_arg2,
                             ),
                         );
                         __dllgen_r
@@ -2549,6 +2634,70 @@ mod __dllgen {
                         false,
                         false,
                     )?;
+                    let __dllgen_a_arg1: i32 = ::dllgen_runtime::marshal::value::decode_c(
+                        &mut __dllgen_args,
+                        &mut __dllgen_keep,
+                    )?;
+                    __dllgen_args.finish()?;
+                    ::dllgen_runtime::native::set_errno(0);
+                    ::dllgen_runtime::native::set_last_error(0);
+                    let __dllgen_ret = unsafe {
+                        #[cfg(target_arch = "x86")]
+                        let __dllgen_r = ::dllgen_runtime::native::Words::new()
+                            .push(
+                                ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_arg0),
+                            )
+                            .push(__dllgen_a_arg1)
+                            .call::<
+                                i32,
+                            >(
+                                self.__dllgen_f11 as *const ::core::ffi::c_void,
+                                ::dllgen_runtime::native::Pops::Caller,
+                                "`sqlite3_bind_null`",
+                            );
+                        #[cfg(not(target_arch = "x86"))]
+                        let __dllgen_r = ::core::result::Result::<
+                            _,
+                            ::dllgen_runtime::WireError,
+                        >::Ok(
+                            (self
+                                .__dllgen_f11)(
+                                ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_arg0),
+                                __dllgen_a_arg1,
+                            ),
+                        );
+                        __dllgen_r
+                    }?;
+                    let (__dllgen_errno, __dllgen_last_error) = (
+                        ::dllgen_runtime::native::errno(),
+                        ::dllgen_runtime::native::last_error(),
+                    );
+                    ::dllgen_runtime::marshal::handle::after_call(
+                        &__dllgen_a_arg0,
+                        6,
+                        false,
+                    );
+                    if let Some(__dllgen_status) = ::dllgen_runtime::marshal::error::check(
+                        __dllgen_out,
+                        __dllgen_ret,
+                        ::dllgen_runtime::marshal::error::Rule::Nonzero,
+                        ::dllgen_runtime::marshal::error::Code::Return,
+                        __dllgen_errno,
+                        __dllgen_last_error,
+                    ) {
+                        return Ok(__dllgen_status);
+                    }
+                    ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
+                    Ok(::dllgen_runtime::Status::Ok)
+                }
+                12 => {
+                    let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
+                    let __dllgen_a_arg0 = ::dllgen_runtime::marshal::handle::decode_c(
+                        &mut __dllgen_args,
+                        6,
+                        false,
+                        false,
+                    )?;
                     __dllgen_args.finish()?;
                     let __dllgen_ret = unsafe {
                         #[cfg(target_arch = "x86")]
@@ -2559,7 +2708,7 @@ mod __dllgen {
                             .call::<
                                 i32,
                             >(
-                                self.__dllgen_f11 as *const ::core::ffi::c_void,
+                                self.__dllgen_f12 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
                                 "`sqlite3_bind_parameter_count`",
                             );
@@ -2569,7 +2718,7 @@ mod __dllgen {
                             ::dllgen_runtime::WireError,
                         >::Ok(
                             (self
-                                .__dllgen_f11)(
+                                .__dllgen_f12)(
                                 ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_arg0),
                             ),
                         );
@@ -2583,7 +2732,7 @@ mod __dllgen {
                     ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                12 => {
+                13 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let __dllgen_a_arg0 = ::dllgen_runtime::marshal::handle::decode_c(
                         &mut __dllgen_args,
@@ -2607,7 +2756,7 @@ mod __dllgen {
                             .call::<
                                 i32,
                             >(
-                                self.__dllgen_f12 as *const ::core::ffi::c_void,
+                                self.__dllgen_f13 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
                                 "`sqlite3_bind_parameter_index`",
                             );
@@ -2617,7 +2766,7 @@ mod __dllgen {
                             ::dllgen_runtime::WireError,
                         >::Ok(
                             (self
-                                .__dllgen_f12)(
+                                .__dllgen_f13)(
                                 ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_arg0),
                                 ::dllgen_runtime::marshal::in_string::ptr(&__dllgen_a_zName),
                             ),
@@ -2632,7 +2781,7 @@ mod __dllgen {
                     ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                13 => {
+                14 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let __dllgen_a_arg0 = ::dllgen_runtime::marshal::handle::decode_c(
                         &mut __dllgen_args,
@@ -2655,7 +2804,7 @@ mod __dllgen {
                             .call::<
                                 *const u8,
                             >(
-                                self.__dllgen_f13 as *const ::core::ffi::c_void,
+                                self.__dllgen_f14 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
                                 "`sqlite3_bind_parameter_name`",
                             );
@@ -2665,7 +2814,7 @@ mod __dllgen {
                             ::dllgen_runtime::WireError,
                         >::Ok(
                             (self
-                                .__dllgen_f13)(
+                                .__dllgen_f14)(
                                 ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_arg0),
                                 __dllgen_a_arg1,
                             ),
@@ -2684,7 +2833,7 @@ mod __dllgen {
                     };
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                14 => {
+                15 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let __dllgen_a_arg0 = ::dllgen_runtime::marshal::handle::decode_c(
                         &mut __dllgen_args,
@@ -2726,7 +2875,7 @@ mod __dllgen {
                             .call::<
                                 i32,
                             >(
-                                self.__dllgen_f14 as *const ::core::ffi::c_void,
+                                self.__dllgen_f15 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
                                 "`sqlite3_bind_text`",
                             );
@@ -2736,7 +2885,7 @@ mod __dllgen {
                             ::dllgen_runtime::WireError,
                         >::Ok(
                             (self
-                                .__dllgen_f14)(
+                                .__dllgen_f15)(
                                 ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_arg0),
                                 __dllgen_a_arg1,
                                 ::dllgen_runtime::marshal::in_buffer::ptr(&__dllgen_a_arg2),
@@ -2768,7 +2917,7 @@ mod __dllgen {
                     ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                15 => {
+                16 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let __dllgen_a_arg0 = ::dllgen_runtime::marshal::handle::decode_c(
                         &mut __dllgen_args,
@@ -2801,7 +2950,7 @@ mod __dllgen {
                             .call::<
                                 i32,
                             >(
-                                self.__dllgen_f15 as *const ::core::ffi::c_void,
+                                self.__dllgen_f16 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
                                 "`sqlite3_bind_text16`",
                             );
@@ -2811,7 +2960,7 @@ mod __dllgen {
                             ::dllgen_runtime::WireError,
                         >::Ok(
                             (self
-                                .__dllgen_f15)(
+                                .__dllgen_f16)(
                                 ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_arg0),
                                 __dllgen_a_arg1,
                                 ::dllgen_runtime::marshal::in_string::ptr(&__dllgen_a_arg2),
@@ -2843,7 +2992,7 @@ mod __dllgen {
                     ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                16 => {
+                17 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let __dllgen_a_arg0 = ::dllgen_runtime::marshal::handle::decode_c(
                         &mut __dllgen_args,
@@ -2886,7 +3035,7 @@ mod __dllgen {
                             .call::<
                                 i32,
                             >(
-                                self.__dllgen_f16 as *const ::core::ffi::c_void,
+                                self.__dllgen_f17 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
                                 "`sqlite3_bind_text64`",
                             );
@@ -2896,7 +3045,7 @@ mod __dllgen {
                             ::dllgen_runtime::WireError,
                         >::Ok(
                             (self
-                                .__dllgen_f16)(
+                                .__dllgen_f17)(
                                 ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_arg0),
                                 __dllgen_a_arg1,
                                 ::dllgen_runtime::marshal::in_buffer::ptr(&__dllgen_a_arg2),
@@ -2929,7 +3078,7 @@ mod __dllgen {
                     ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                17 => {
+                18 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let __dllgen_a_stmt = ::dllgen_runtime::marshal::handle::decode_c(
                         &mut __dllgen_args,
@@ -2974,7 +3123,7 @@ mod __dllgen {
                             .call::<
                                 i32,
                             >(
-                                self.__dllgen_f17 as *const ::core::ffi::c_void,
+                                self.__dllgen_f18 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
                                 "`sqlite3_bind_text_static`",
                             );
@@ -2984,7 +3133,7 @@ mod __dllgen {
                             ::dllgen_runtime::WireError,
                         >::Ok(
                             (self
-                                .__dllgen_f17)(
+                                .__dllgen_f18)(
                                 ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_stmt),
                                 __dllgen_a_i,
                                 ::dllgen_runtime::marshal::in_buffer::ptr(&__dllgen_a_text),
@@ -3022,7 +3171,7 @@ mod __dllgen {
                     ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                18 => {
+                19 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let __dllgen_a_arg0 = ::dllgen_runtime::marshal::handle::decode_c(
                         &mut __dllgen_args,
@@ -3056,7 +3205,7 @@ mod __dllgen {
                             .call::<
                                 i32,
                             >(
-                                self.__dllgen_f18 as *const ::core::ffi::c_void,
+                                self.__dllgen_f19 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
                                 "`sqlite3_bind_value`",
                             );
@@ -3066,7 +3215,7 @@ mod __dllgen {
                             ::dllgen_runtime::WireError,
                         >::Ok(
                             (self
-                                .__dllgen_f18)(
+                                .__dllgen_f19)(
                                 ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_arg0),
                                 __dllgen_a_arg1,
                                 ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_arg2),
@@ -3101,7 +3250,7 @@ mod __dllgen {
                     ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                19 => {
+                20 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let __dllgen_a_arg0 = ::dllgen_runtime::marshal::handle::decode_c(
                         &mut __dllgen_args,
@@ -3131,79 +3280,9 @@ mod __dllgen {
                             .call::<
                                 i32,
                             >(
-                                self.__dllgen_f19 as *const ::core::ffi::c_void,
-                                ::dllgen_runtime::native::Pops::Caller,
-                                "`sqlite3_bind_zeroblob`",
-                            );
-                        #[cfg(not(target_arch = "x86"))]
-                        let __dllgen_r = ::core::result::Result::<
-                            _,
-                            ::dllgen_runtime::WireError,
-                        >::Ok(
-                            (self
-                                .__dllgen_f19)(
-                                ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_arg0),
-                                __dllgen_a_arg1,
-                                __dllgen_a_n,
-                            ),
-                        );
-                        __dllgen_r
-                    }?;
-                    let (__dllgen_errno, __dllgen_last_error) = (
-                        ::dllgen_runtime::native::errno(),
-                        ::dllgen_runtime::native::last_error(),
-                    );
-                    ::dllgen_runtime::marshal::handle::after_call(
-                        &__dllgen_a_arg0,
-                        6,
-                        false,
-                    );
-                    if let Some(__dllgen_status) = ::dllgen_runtime::marshal::error::check(
-                        __dllgen_out,
-                        __dllgen_ret,
-                        ::dllgen_runtime::marshal::error::Rule::Nonzero,
-                        ::dllgen_runtime::marshal::error::Code::Return,
-                        __dllgen_errno,
-                        __dllgen_last_error,
-                    ) {
-                        return Ok(__dllgen_status);
-                    }
-                    ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
-                    Ok(::dllgen_runtime::Status::Ok)
-                }
-                20 => {
-                    let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
-                    let __dllgen_a_arg0 = ::dllgen_runtime::marshal::handle::decode_c(
-                        &mut __dllgen_args,
-                        6,
-                        false,
-                        false,
-                    )?;
-                    let __dllgen_a_arg1: i32 = ::dllgen_runtime::marshal::value::decode_c(
-                        &mut __dllgen_args,
-                        &mut __dllgen_keep,
-                    )?;
-                    let __dllgen_a_arg2: u64 = ::dllgen_runtime::marshal::value::decode_c(
-                        &mut __dllgen_args,
-                        &mut __dllgen_keep,
-                    )?;
-                    __dllgen_args.finish()?;
-                    ::dllgen_runtime::native::set_errno(0);
-                    ::dllgen_runtime::native::set_last_error(0);
-                    let __dllgen_ret = unsafe {
-                        #[cfg(target_arch = "x86")]
-                        let __dllgen_r = ::dllgen_runtime::native::Words::new()
-                            .push(
-                                ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_arg0),
-                            )
-                            .push(__dllgen_a_arg1)
-                            .push(__dllgen_a_arg2)
-                            .call::<
-                                i32,
-                            >(
                                 self.__dllgen_f20 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
-                                "`sqlite3_bind_zeroblob64`",
+                                "`sqlite3_bind_zeroblob`",
                             );
                         #[cfg(not(target_arch = "x86"))]
                         let __dllgen_r = ::core::result::Result::<
@@ -3214,7 +3293,7 @@ mod __dllgen {
                                 .__dllgen_f20)(
                                 ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_arg0),
                                 __dllgen_a_arg1,
-                                __dllgen_a_arg2,
+                                __dllgen_a_n,
                             ),
                         );
                         __dllgen_r
@@ -3245,6 +3324,76 @@ mod __dllgen {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let __dllgen_a_arg0 = ::dllgen_runtime::marshal::handle::decode_c(
                         &mut __dllgen_args,
+                        6,
+                        false,
+                        false,
+                    )?;
+                    let __dllgen_a_arg1: i32 = ::dllgen_runtime::marshal::value::decode_c(
+                        &mut __dllgen_args,
+                        &mut __dllgen_keep,
+                    )?;
+                    let __dllgen_a_arg2: u64 = ::dllgen_runtime::marshal::value::decode_c(
+                        &mut __dllgen_args,
+                        &mut __dllgen_keep,
+                    )?;
+                    __dllgen_args.finish()?;
+                    ::dllgen_runtime::native::set_errno(0);
+                    ::dllgen_runtime::native::set_last_error(0);
+                    let __dllgen_ret = unsafe {
+                        #[cfg(target_arch = "x86")]
+                        let __dllgen_r = ::dllgen_runtime::native::Words::new()
+                            .push(
+                                ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_arg0),
+                            )
+                            .push(__dllgen_a_arg1)
+                            .push(__dllgen_a_arg2)
+                            .call::<
+                                i32,
+                            >(
+                                self.__dllgen_f21 as *const ::core::ffi::c_void,
+                                ::dllgen_runtime::native::Pops::Caller,
+                                "`sqlite3_bind_zeroblob64`",
+                            );
+                        #[cfg(not(target_arch = "x86"))]
+                        let __dllgen_r = ::core::result::Result::<
+                            _,
+                            ::dllgen_runtime::WireError,
+                        >::Ok(
+                            (self
+                                .__dllgen_f21)(
+                                ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_arg0),
+                                __dllgen_a_arg1,
+                                __dllgen_a_arg2,
+                            ),
+                        );
+                        __dllgen_r
+                    }?;
+                    let (__dllgen_errno, __dllgen_last_error) = (
+                        ::dllgen_runtime::native::errno(),
+                        ::dllgen_runtime::native::last_error(),
+                    );
+                    ::dllgen_runtime::marshal::handle::after_call(
+                        &__dllgen_a_arg0,
+                        6,
+                        false,
+                    );
+                    if let Some(__dllgen_status) = ::dllgen_runtime::marshal::error::check(
+                        __dllgen_out,
+                        __dllgen_ret,
+                        ::dllgen_runtime::marshal::error::Rule::Nonzero,
+                        ::dllgen_runtime::marshal::error::Code::Return,
+                        __dllgen_errno,
+                        __dllgen_last_error,
+                    ) {
+                        return Ok(__dllgen_status);
+                    }
+                    ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
+                    Ok(::dllgen_runtime::Status::Ok)
+                }
+                22 => {
+                    let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
+                    let __dllgen_a_arg0 = ::dllgen_runtime::marshal::handle::decode_c(
+                        &mut __dllgen_args,
                         1,
                         false,
                         false,
@@ -3259,7 +3408,7 @@ mod __dllgen {
                             .call::<
                                 i32,
                             >(
-                                self.__dllgen_f21 as *const ::core::ffi::c_void,
+                                self.__dllgen_f22 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
                                 "`sqlite3_blob_bytes`",
                             );
@@ -3269,7 +3418,7 @@ mod __dllgen {
                             ::dllgen_runtime::WireError,
                         >::Ok(
                             (self
-                                .__dllgen_f21)(
+                                .__dllgen_f22)(
                                 ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_arg0),
                             ),
                         );
@@ -3283,7 +3432,7 @@ mod __dllgen {
                     ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                22 => {
+                23 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let __dllgen_a_arg0 = ::dllgen_runtime::marshal::handle::decode_c(
                         &mut __dllgen_args,
@@ -3301,7 +3450,7 @@ mod __dllgen {
                             .call::<
                                 i32,
                             >(
-                                self.__dllgen_f22 as *const ::core::ffi::c_void,
+                                self.__dllgen_f23 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
                                 "`sqlite3_blob_close`",
                             );
@@ -3311,7 +3460,7 @@ mod __dllgen {
                             ::dllgen_runtime::WireError,
                         >::Ok(
                             (self
-                                .__dllgen_f22)(
+                                .__dllgen_f23)(
                                 ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_arg0),
                             ),
                         );
@@ -3325,7 +3474,7 @@ mod __dllgen {
                     ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                23 => {
+                24 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let __dllgen_a_arg0 = ::dllgen_runtime::marshal::handle::decode_c(
                         &mut __dllgen_args,
@@ -3379,7 +3528,7 @@ mod __dllgen {
                             .call::<
                                 i32,
                             >(
-                                self.__dllgen_f23 as *const ::core::ffi::c_void,
+                                self.__dllgen_f24 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
                                 "`sqlite3_blob_open`",
                             );
@@ -3389,7 +3538,7 @@ mod __dllgen {
                             ::dllgen_runtime::WireError,
                         >::Ok(
                             (self
-                                .__dllgen_f23)(
+                                .__dllgen_f24)(
                                 ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_arg0),
                                 ::dllgen_runtime::marshal::in_string::ptr(&__dllgen_a_zDb),
                                 ::dllgen_runtime::marshal::in_string::ptr(
@@ -3432,7 +3581,7 @@ mod __dllgen {
                     );
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                24 => {
+                25 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let __dllgen_a_arg0 = ::dllgen_runtime::marshal::handle::decode_c(
                         &mut __dllgen_args,
@@ -3474,7 +3623,7 @@ mod __dllgen {
                             .call::<
                                 i32,
                             >(
-                                self.__dllgen_f24 as *const ::core::ffi::c_void,
+                                self.__dllgen_f25 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
                                 "`sqlite3_blob_read`",
                             );
@@ -3484,7 +3633,7 @@ mod __dllgen {
                             ::dllgen_runtime::WireError,
                         >::Ok(
                             (self
-                                .__dllgen_f24)(
+                                .__dllgen_f25)(
                                 ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_arg0),
                                 ::dllgen_runtime::marshal::out_buffer::ptr(
                                     &mut __dllgen_a_Z,
@@ -3523,7 +3672,7 @@ mod __dllgen {
                     )?;
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                25 => {
+                26 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let __dllgen_a_arg0 = ::dllgen_runtime::marshal::handle::decode_c(
                         &mut __dllgen_args,
@@ -3548,7 +3697,7 @@ mod __dllgen {
                             .call::<
                                 i32,
                             >(
-                                self.__dllgen_f25 as *const ::core::ffi::c_void,
+                                self.__dllgen_f26 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
                                 "`sqlite3_blob_reopen`",
                             );
@@ -3558,7 +3707,7 @@ mod __dllgen {
                             ::dllgen_runtime::WireError,
                         >::Ok(
                             (self
-                                .__dllgen_f25)(
+                                .__dllgen_f26)(
                                 ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_arg0),
                                 __dllgen_a_arg1,
                             ),
@@ -3587,7 +3736,7 @@ mod __dllgen {
                     ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                26 => {
+                27 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let __dllgen_a_arg0 = ::dllgen_runtime::marshal::handle::decode_c(
                         &mut __dllgen_args,
@@ -3628,7 +3777,7 @@ mod __dllgen {
                             .call::<
                                 i32,
                             >(
-                                self.__dllgen_f26 as *const ::core::ffi::c_void,
+                                self.__dllgen_f27 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
                                 "`sqlite3_blob_write`",
                             );
@@ -3638,7 +3787,7 @@ mod __dllgen {
                             ::dllgen_runtime::WireError,
                         >::Ok(
                             (self
-                                .__dllgen_f26)(
+                                .__dllgen_f27)(
                                 ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_arg0),
                                 ::dllgen_runtime::marshal::in_buffer::ptr(&__dllgen_a_z),
                                 __dllgen_a_n,
@@ -3669,7 +3818,7 @@ mod __dllgen {
                     ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                27 => {
+                28 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let __dllgen_a_arg0 = ::dllgen_runtime::marshal::handle::decode_c(
                         &mut __dllgen_args,
@@ -3697,7 +3846,7 @@ mod __dllgen {
                             .push(
                                 __dllgen_a_arg1
                                     .then_some(
-                                        __dllgen_callback_27_1
+                                        __dllgen_callback_28_1
                                             as unsafe extern "C" fn(
                                                 *mut ::core::ffi::c_void,
                                                 i32,
@@ -3708,7 +3857,7 @@ mod __dllgen {
                             .call::<
                                 i32,
                             >(
-                                self.__dllgen_f27 as *const ::core::ffi::c_void,
+                                self.__dllgen_f28 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
                                 "`sqlite3_busy_handler`",
                             );
@@ -3718,11 +3867,11 @@ mod __dllgen {
                             ::dllgen_runtime::WireError,
                         >::Ok(
                             (self
-                                .__dllgen_f27)(
+                                .__dllgen_f28)(
                                 ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_arg0),
                                 __dllgen_a_arg1
                                     .then_some(
-                                        __dllgen_callback_27_1
+                                        __dllgen_callback_28_1
                                             as unsafe extern "C" fn(
                                                 *mut ::core::ffi::c_void,
                                                 i32,
@@ -3747,7 +3896,7 @@ mod __dllgen {
                     ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                28 => {
+                29 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let __dllgen_a_arg0 = ::dllgen_runtime::marshal::handle::decode_c(
                         &mut __dllgen_args,
@@ -3770,7 +3919,7 @@ mod __dllgen {
                             .call::<
                                 i32,
                             >(
-                                self.__dllgen_f28 as *const ::core::ffi::c_void,
+                                self.__dllgen_f29 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
                                 "`sqlite3_busy_timeout`",
                             );
@@ -3780,51 +3929,9 @@ mod __dllgen {
                             ::dllgen_runtime::WireError,
                         >::Ok(
                             (self
-                                .__dllgen_f28)(
-                                ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_arg0),
-                                __dllgen_a_ms,
-                            ),
-                        );
-                        __dllgen_r
-                    }?;
-                    ::dllgen_runtime::marshal::handle::after_call(
-                        &__dllgen_a_arg0,
-                        3,
-                        false,
-                    );
-                    ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
-                    Ok(::dllgen_runtime::Status::Ok)
-                }
-                29 => {
-                    let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
-                    let __dllgen_a_arg0 = ::dllgen_runtime::marshal::handle::decode_c(
-                        &mut __dllgen_args,
-                        3,
-                        false,
-                        false,
-                    )?;
-                    __dllgen_args.finish()?;
-                    let __dllgen_ret = unsafe {
-                        #[cfg(target_arch = "x86")]
-                        let __dllgen_r = ::dllgen_runtime::native::Words::new()
-                            .push(
-                                ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_arg0),
-                            )
-                            .call::<
-                                i32,
-                            >(
-                                self.__dllgen_f29 as *const ::core::ffi::c_void,
-                                ::dllgen_runtime::native::Pops::Caller,
-                                "`sqlite3_changes`",
-                            );
-                        #[cfg(not(target_arch = "x86"))]
-                        let __dllgen_r = ::core::result::Result::<
-                            _,
-                            ::dllgen_runtime::WireError,
-                        >::Ok(
-                            (self
                                 .__dllgen_f29)(
                                 ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_arg0),
+                                __dllgen_a_ms,
                             ),
                         );
                         __dllgen_r
@@ -3853,11 +3960,11 @@ mod __dllgen {
                                 ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_arg0),
                             )
                             .call::<
-                                i64,
+                                i32,
                             >(
                                 self.__dllgen_f30 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
-                                "`sqlite3_changes64`",
+                                "`sqlite3_changes`",
                             );
                         #[cfg(not(target_arch = "x86"))]
                         let __dllgen_r = ::core::result::Result::<
@@ -3883,7 +3990,7 @@ mod __dllgen {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let __dllgen_a_arg0 = ::dllgen_runtime::marshal::handle::decode_c(
                         &mut __dllgen_args,
-                        6,
+                        3,
                         false,
                         false,
                     )?;
@@ -3895,11 +4002,11 @@ mod __dllgen {
                                 ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_arg0),
                             )
                             .call::<
-                                i32,
+                                i64,
                             >(
                                 self.__dllgen_f31 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
-                                "`sqlite3_clear_bindings`",
+                                "`sqlite3_changes64`",
                             );
                         #[cfg(not(target_arch = "x86"))]
                         let __dllgen_r = ::core::result::Result::<
@@ -3915,7 +4022,7 @@ mod __dllgen {
                     }?;
                     ::dllgen_runtime::marshal::handle::after_call(
                         &__dllgen_a_arg0,
-                        6,
+                        3,
                         false,
                     );
                     ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
@@ -3925,9 +4032,9 @@ mod __dllgen {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let __dllgen_a_arg0 = ::dllgen_runtime::marshal::handle::decode_c(
                         &mut __dllgen_args,
-                        3,
+                        6,
                         false,
-                        true,
+                        false,
                     )?;
                     __dllgen_args.finish()?;
                     let __dllgen_ret = unsafe {
@@ -3941,7 +4048,7 @@ mod __dllgen {
                             >(
                                 self.__dllgen_f32 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
-                                "`sqlite3_close`",
+                                "`sqlite3_clear_bindings`",
                             );
                         #[cfg(not(target_arch = "x86"))]
                         let __dllgen_r = ::core::result::Result::<
@@ -3957,8 +4064,8 @@ mod __dllgen {
                     }?;
                     ::dllgen_runtime::marshal::handle::after_call(
                         &__dllgen_a_arg0,
-                        3,
-                        true,
+                        6,
+                        false,
                     );
                     ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
                     Ok(::dllgen_runtime::Status::Ok)
@@ -3983,7 +4090,7 @@ mod __dllgen {
                             >(
                                 self.__dllgen_f33 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
-                                "`sqlite3_close_v2`",
+                                "`sqlite3_close`",
                             );
                         #[cfg(not(target_arch = "x86"))]
                         let __dllgen_r = ::core::result::Result::<
@@ -4006,6 +4113,48 @@ mod __dllgen {
                     Ok(::dllgen_runtime::Status::Ok)
                 }
                 34 => {
+                    let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
+                    let __dllgen_a_arg0 = ::dllgen_runtime::marshal::handle::decode_c(
+                        &mut __dllgen_args,
+                        3,
+                        false,
+                        true,
+                    )?;
+                    __dllgen_args.finish()?;
+                    let __dllgen_ret = unsafe {
+                        #[cfg(target_arch = "x86")]
+                        let __dllgen_r = ::dllgen_runtime::native::Words::new()
+                            .push(
+                                ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_arg0),
+                            )
+                            .call::<
+                                i32,
+                            >(
+                                self.__dllgen_f34 as *const ::core::ffi::c_void,
+                                ::dllgen_runtime::native::Pops::Caller,
+                                "`sqlite3_close_v2`",
+                            );
+                        #[cfg(not(target_arch = "x86"))]
+                        let __dllgen_r = ::core::result::Result::<
+                            _,
+                            ::dllgen_runtime::WireError,
+                        >::Ok(
+                            (self
+                                .__dllgen_f34)(
+                                ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_arg0),
+                            ),
+                        );
+                        __dllgen_r
+                    }?;
+                    ::dllgen_runtime::marshal::handle::after_call(
+                        &__dllgen_a_arg0,
+                        3,
+                        true,
+                    );
+                    ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
+                    Ok(::dllgen_runtime::Status::Ok)
+                }
+                35 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let __dllgen_a_arg0 = ::dllgen_runtime::marshal::handle::decode_c(
                         &mut __dllgen_args,
@@ -4034,7 +4183,7 @@ mod __dllgen {
                             .push(
                                 __dllgen_a_arg2
                                     .then_some(
-                                        __dllgen_callback_34_2
+                                        __dllgen_callback_35_2
                                             as unsafe extern "C" fn(
                                                 *mut ::core::ffi::c_void,
                                                 *mut ::core::ffi::c_void,
@@ -4046,7 +4195,7 @@ mod __dllgen {
                             .call::<
                                 i32,
                             >(
-                                self.__dllgen_f34 as *const ::core::ffi::c_void,
+                                self.__dllgen_f35 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
                                 "`sqlite3_collation_needed`",
                             );
@@ -4056,12 +4205,12 @@ mod __dllgen {
                             ::dllgen_runtime::WireError,
                         >::Ok(
                             (self
-                                .__dllgen_f34)(
+                                .__dllgen_f35)(
                                 ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_arg0),
                                 ::dllgen_runtime::host::kept::context(&__dllgen_reg),
                                 __dllgen_a_arg2
                                     .then_some(
-                                        __dllgen_callback_34_2
+                                        __dllgen_callback_35_2
                                             as unsafe extern "C" fn(
                                                 *mut ::core::ffi::c_void,
                                                 *mut ::core::ffi::c_void,
@@ -4087,7 +4236,7 @@ mod __dllgen {
                     ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                35 => {
+                36 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let __dllgen_a_arg0 = ::dllgen_runtime::marshal::handle::decode_c(
                         &mut __dllgen_args,
@@ -4110,75 +4259,9 @@ mod __dllgen {
                             .call::<
                                 *const u8,
                             >(
-                                self.__dllgen_f35 as *const ::core::ffi::c_void,
-                                ::dllgen_runtime::native::Pops::Caller,
-                                "`sqlite3_column_blob`",
-                            );
-                        #[cfg(not(target_arch = "x86"))]
-                        let __dllgen_r = ::core::result::Result::<
-                            _,
-                            ::dllgen_runtime::WireError,
-                        >::Ok(
-                            (self
-                                .__dllgen_f35)(
-                                ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_arg0),
-                                __dllgen_a_iCol,
-                            ),
-                        );
-                        __dllgen_r
-                    }?;
-                    ::dllgen_runtime::marshal::handle::after_call(
-                        &__dllgen_a_arg0,
-                        6,
-                        false,
-                    );
-                    let __dllgen_len = if __dllgen_ret.is_null() {
-                        0
-                    } else {
-                        ::dllgen_runtime::marshal::ret_buffer::reported(
-                            unsafe {
-                                (self
-                                    .__dllgen_helper35_len)(
-                                    ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_arg0),
-                                    __dllgen_a_iCol,
-                                )
-                            } as i64,
-                        )?
-                    };
-                    let __dllgen_copied = unsafe {
-                        ::dllgen_runtime::marshal::ret_buffer::reply::<
-                            u8,
-                        >(__dllgen_out, __dllgen_ret, __dllgen_len, 1)
-                    };
-                    __dllgen_copied?;
-                    Ok(::dllgen_runtime::Status::Ok)
-                }
-                36 => {
-                    let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
-                    let __dllgen_a_arg0 = ::dllgen_runtime::marshal::handle::decode_c(
-                        &mut __dllgen_args,
-                        6,
-                        false,
-                        false,
-                    )?;
-                    let __dllgen_a_iCol: i32 = ::dllgen_runtime::marshal::value::decode_c(
-                        &mut __dllgen_args,
-                        &mut __dllgen_keep,
-                    )?;
-                    __dllgen_args.finish()?;
-                    let __dllgen_ret = unsafe {
-                        #[cfg(target_arch = "x86")]
-                        let __dllgen_r = ::dllgen_runtime::native::Words::new()
-                            .push(
-                                ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_arg0),
-                            )
-                            .push(__dllgen_a_iCol)
-                            .call::<
-                                i32,
-                            >(
                                 self.__dllgen_f36 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
-                                "`sqlite3_column_bytes`",
+                                "`sqlite3_column_blob`",
                             );
                         #[cfg(not(target_arch = "x86"))]
                         let __dllgen_r = ::core::result::Result::<
@@ -4198,7 +4281,25 @@ mod __dllgen {
                         6,
                         false,
                     );
-                    ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
+                    let __dllgen_len = if __dllgen_ret.is_null() {
+                        0
+                    } else {
+                        ::dllgen_runtime::marshal::ret_buffer::reported(
+                            unsafe {
+                                (self
+                                    .__dllgen_helper36_len)(
+                                    ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_arg0),
+                                    __dllgen_a_iCol,
+                                )
+                            } as i64,
+                        )?
+                    };
+                    let __dllgen_copied = unsafe {
+                        ::dllgen_runtime::marshal::ret_buffer::reply::<
+                            u8,
+                        >(__dllgen_out, __dllgen_ret, __dllgen_len, 1)
+                    };
+                    __dllgen_copied?;
                     Ok(::dllgen_runtime::Status::Ok)
                 }
                 37 => {
@@ -4226,7 +4327,7 @@ mod __dllgen {
                             >(
                                 self.__dllgen_f37 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
-                                "`sqlite3_column_bytes16`",
+                                "`sqlite3_column_bytes`",
                             );
                         #[cfg(not(target_arch = "x86"))]
                         let __dllgen_r = ::core::result::Result::<
@@ -4251,6 +4352,54 @@ mod __dllgen {
                 }
                 38 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
+                    let __dllgen_a_arg0 = ::dllgen_runtime::marshal::handle::decode_c(
+                        &mut __dllgen_args,
+                        6,
+                        false,
+                        false,
+                    )?;
+                    let __dllgen_a_iCol: i32 = ::dllgen_runtime::marshal::value::decode_c(
+                        &mut __dllgen_args,
+                        &mut __dllgen_keep,
+                    )?;
+                    __dllgen_args.finish()?;
+                    let __dllgen_ret = unsafe {
+                        #[cfg(target_arch = "x86")]
+                        let __dllgen_r = ::dllgen_runtime::native::Words::new()
+                            .push(
+                                ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_arg0),
+                            )
+                            .push(__dllgen_a_iCol)
+                            .call::<
+                                i32,
+                            >(
+                                self.__dllgen_f38 as *const ::core::ffi::c_void,
+                                ::dllgen_runtime::native::Pops::Caller,
+                                "`sqlite3_column_bytes16`",
+                            );
+                        #[cfg(not(target_arch = "x86"))]
+                        let __dllgen_r = ::core::result::Result::<
+                            _,
+                            ::dllgen_runtime::WireError,
+                        >::Ok(
+                            (self
+                                .__dllgen_f38)(
+                                ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_arg0),
+                                __dllgen_a_iCol,
+                            ),
+                        );
+                        __dllgen_r
+                    }?;
+                    ::dllgen_runtime::marshal::handle::after_call(
+                        &__dllgen_a_arg0,
+                        6,
+                        false,
+                    );
+                    ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
+                    Ok(::dllgen_runtime::Status::Ok)
+                }
+                39 => {
+                    let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let __dllgen_a_pStmt = ::dllgen_runtime::marshal::handle::decode_c(
                         &mut __dllgen_args,
                         6,
@@ -4267,7 +4416,7 @@ mod __dllgen {
                             .call::<
                                 i32,
                             >(
-                                self.__dllgen_f38 as *const ::core::ffi::c_void,
+                                self.__dllgen_f39 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
                                 "`sqlite3_column_count`",
                             );
@@ -4277,7 +4426,7 @@ mod __dllgen {
                             ::dllgen_runtime::WireError,
                         >::Ok(
                             (self
-                                .__dllgen_f38)(
+                                .__dllgen_f39)(
                                 ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_pStmt),
                             ),
                         );
@@ -4289,58 +4438,6 @@ mod __dllgen {
                         false,
                     );
                     ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
-                    Ok(::dllgen_runtime::Status::Ok)
-                }
-                39 => {
-                    let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
-                    let __dllgen_a_arg0 = ::dllgen_runtime::marshal::handle::decode_c(
-                        &mut __dllgen_args,
-                        6,
-                        false,
-                        false,
-                    )?;
-                    let __dllgen_a_arg1: i32 = ::dllgen_runtime::marshal::value::decode_c(
-                        &mut __dllgen_args,
-                        &mut __dllgen_keep,
-                    )?;
-                    __dllgen_args.finish()?;
-                    let __dllgen_ret = unsafe {
-                        #[cfg(target_arch = "x86")]
-                        let __dllgen_r = ::dllgen_runtime::native::Words::new()
-                            .push(
-                                ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_arg0),
-                            )
-                            .push(__dllgen_a_arg1)
-                            .call::<
-                                *const u8,
-                            >(
-                                self.__dllgen_f39 as *const ::core::ffi::c_void,
-                                ::dllgen_runtime::native::Pops::Caller,
-                                "`sqlite3_column_database_name`",
-                            );
-                        #[cfg(not(target_arch = "x86"))]
-                        let __dllgen_r = ::core::result::Result::<
-                            _,
-                            ::dllgen_runtime::WireError,
-                        >::Ok(
-                            (self
-                                .__dllgen_f39)(
-                                ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_arg0),
-                                __dllgen_a_arg1,
-                            ),
-                        );
-                        __dllgen_r
-                    }?;
-                    ::dllgen_runtime::marshal::handle::after_call(
-                        &__dllgen_a_arg0,
-                        6,
-                        false,
-                    );
-                    unsafe {
-                        ::dllgen_runtime::marshal::ret_string::reply::<
-                            ::dllgen_runtime::marshal::Utf8,
-                        >(__dllgen_out, __dllgen_ret)
-                    };
                     Ok(::dllgen_runtime::Status::Ok)
                 }
                 40 => {
@@ -4364,11 +4461,11 @@ mod __dllgen {
                             )
                             .push(__dllgen_a_arg1)
                             .call::<
-                                *const u16,
+                                *const u8,
                             >(
                                 self.__dllgen_f40 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
-                                "`sqlite3_column_database_name16`",
+                                "`sqlite3_column_database_name`",
                             );
                         #[cfg(not(target_arch = "x86"))]
                         let __dllgen_r = ::core::result::Result::<
@@ -4390,7 +4487,7 @@ mod __dllgen {
                     );
                     unsafe {
                         ::dllgen_runtime::marshal::ret_string::reply::<
-                            ::dllgen_runtime::marshal::Utf16,
+                            ::dllgen_runtime::marshal::Utf8,
                         >(__dllgen_out, __dllgen_ret)
                     };
                     Ok(::dllgen_runtime::Status::Ok)
@@ -4416,11 +4513,11 @@ mod __dllgen {
                             )
                             .push(__dllgen_a_arg1)
                             .call::<
-                                *const u8,
+                                *const u16,
                             >(
                                 self.__dllgen_f41 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
-                                "`sqlite3_column_decltype`",
+                                "`sqlite3_column_database_name16`",
                             );
                         #[cfg(not(target_arch = "x86"))]
                         let __dllgen_r = ::core::result::Result::<
@@ -4442,7 +4539,7 @@ mod __dllgen {
                     );
                     unsafe {
                         ::dllgen_runtime::marshal::ret_string::reply::<
-                            ::dllgen_runtime::marshal::Utf8,
+                            ::dllgen_runtime::marshal::Utf16,
                         >(__dllgen_out, __dllgen_ret)
                     };
                     Ok(::dllgen_runtime::Status::Ok)
@@ -4468,11 +4565,11 @@ mod __dllgen {
                             )
                             .push(__dllgen_a_arg1)
                             .call::<
-                                *const u16,
+                                *const u8,
                             >(
                                 self.__dllgen_f42 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
-                                "`sqlite3_column_decltype16`",
+                                "`sqlite3_column_decltype`",
                             );
                         #[cfg(not(target_arch = "x86"))]
                         let __dllgen_r = ::core::result::Result::<
@@ -4494,7 +4591,7 @@ mod __dllgen {
                     );
                     unsafe {
                         ::dllgen_runtime::marshal::ret_string::reply::<
-                            ::dllgen_runtime::marshal::Utf16,
+                            ::dllgen_runtime::marshal::Utf8,
                         >(__dllgen_out, __dllgen_ret)
                     };
                     Ok(::dllgen_runtime::Status::Ok)
@@ -4507,7 +4604,7 @@ mod __dllgen {
                         false,
                         false,
                     )?;
-                    let __dllgen_a_iCol: i32 = ::dllgen_runtime::marshal::value::decode_c(
+                    let __dllgen_a_arg1: i32 = ::dllgen_runtime::marshal::value::decode_c(
                         &mut __dllgen_args,
                         &mut __dllgen_keep,
                     )?;
@@ -4518,13 +4615,13 @@ mod __dllgen {
                             .push(
                                 ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_arg0),
                             )
-                            .push(__dllgen_a_iCol)
+                            .push(__dllgen_a_arg1)
                             .call::<
-                                f64,
+                                *const u16,
                             >(
                                 self.__dllgen_f43 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
-                                "`sqlite3_column_double`",
+                                "`sqlite3_column_decltype16`",
                             );
                         #[cfg(not(target_arch = "x86"))]
                         let __dllgen_r = ::core::result::Result::<
@@ -4534,7 +4631,7 @@ mod __dllgen {
                             (self
                                 .__dllgen_f43)(
                                 ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_arg0),
-                                __dllgen_a_iCol,
+                                __dllgen_a_arg1,
                             ),
                         );
                         __dllgen_r
@@ -4544,7 +4641,11 @@ mod __dllgen {
                         6,
                         false,
                     );
-                    ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
+                    unsafe {
+                        ::dllgen_runtime::marshal::ret_string::reply::<
+                            ::dllgen_runtime::marshal::Utf16,
+                        >(__dllgen_out, __dllgen_ret)
+                    };
                     Ok(::dllgen_runtime::Status::Ok)
                 }
                 44 => {
@@ -4568,11 +4669,11 @@ mod __dllgen {
                             )
                             .push(__dllgen_a_iCol)
                             .call::<
-                                i32,
+                                f64,
                             >(
                                 self.__dllgen_f44 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
-                                "`sqlite3_column_int`",
+                                "`sqlite3_column_double`",
                             );
                         #[cfg(not(target_arch = "x86"))]
                         let __dllgen_r = ::core::result::Result::<
@@ -4616,11 +4717,11 @@ mod __dllgen {
                             )
                             .push(__dllgen_a_iCol)
                             .call::<
-                                i64,
+                                i32,
                             >(
                                 self.__dllgen_f45 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
-                                "`sqlite3_column_int64`",
+                                "`sqlite3_column_int`",
                             );
                         #[cfg(not(target_arch = "x86"))]
                         let __dllgen_r = ::core::result::Result::<
@@ -4651,7 +4752,7 @@ mod __dllgen {
                         false,
                         false,
                     )?;
-                    let __dllgen_a_N: i32 = ::dllgen_runtime::marshal::value::decode_c(
+                    let __dllgen_a_iCol: i32 = ::dllgen_runtime::marshal::value::decode_c(
                         &mut __dllgen_args,
                         &mut __dllgen_keep,
                     )?;
@@ -4662,13 +4763,13 @@ mod __dllgen {
                             .push(
                                 ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_arg0),
                             )
-                            .push(__dllgen_a_N)
+                            .push(__dllgen_a_iCol)
                             .call::<
-                                *const u8,
+                                i64,
                             >(
                                 self.__dllgen_f46 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
-                                "`sqlite3_column_name`",
+                                "`sqlite3_column_int64`",
                             );
                         #[cfg(not(target_arch = "x86"))]
                         let __dllgen_r = ::core::result::Result::<
@@ -4678,7 +4779,7 @@ mod __dllgen {
                             (self
                                 .__dllgen_f46)(
                                 ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_arg0),
-                                __dllgen_a_N,
+                                __dllgen_a_iCol,
                             ),
                         );
                         __dllgen_r
@@ -4688,11 +4789,7 @@ mod __dllgen {
                         6,
                         false,
                     );
-                    unsafe {
-                        ::dllgen_runtime::marshal::ret_string::reply::<
-                            ::dllgen_runtime::marshal::Utf8,
-                        >(__dllgen_out, __dllgen_ret)
-                    };
+                    ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
                     Ok(::dllgen_runtime::Status::Ok)
                 }
                 47 => {
@@ -4716,11 +4813,11 @@ mod __dllgen {
                             )
                             .push(__dllgen_a_N)
                             .call::<
-                                *const u16,
+                                *const u8,
                             >(
                                 self.__dllgen_f47 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
-                                "`sqlite3_column_name16`",
+                                "`sqlite3_column_name`",
                             );
                         #[cfg(not(target_arch = "x86"))]
                         let __dllgen_r = ::core::result::Result::<
@@ -4742,7 +4839,7 @@ mod __dllgen {
                     );
                     unsafe {
                         ::dllgen_runtime::marshal::ret_string::reply::<
-                            ::dllgen_runtime::marshal::Utf16,
+                            ::dllgen_runtime::marshal::Utf8,
                         >(__dllgen_out, __dllgen_ret)
                     };
                     Ok(::dllgen_runtime::Status::Ok)
@@ -4755,7 +4852,7 @@ mod __dllgen {
                         false,
                         false,
                     )?;
-                    let __dllgen_a_arg1: i32 = ::dllgen_runtime::marshal::value::decode_c(
+                    let __dllgen_a_N: i32 = ::dllgen_runtime::marshal::value::decode_c(
                         &mut __dllgen_args,
                         &mut __dllgen_keep,
                     )?;
@@ -4766,13 +4863,13 @@ mod __dllgen {
                             .push(
                                 ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_arg0),
                             )
-                            .push(__dllgen_a_arg1)
+                            .push(__dllgen_a_N)
                             .call::<
-                                *const u8,
+                                *const u16,
                             >(
                                 self.__dllgen_f48 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
-                                "`sqlite3_column_origin_name`",
+                                "`sqlite3_column_name16`",
                             );
                         #[cfg(not(target_arch = "x86"))]
                         let __dllgen_r = ::core::result::Result::<
@@ -4782,7 +4879,7 @@ mod __dllgen {
                             (self
                                 .__dllgen_f48)(
                                 ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_arg0),
-                                __dllgen_a_arg1,
+                                __dllgen_a_N,
                             ),
                         );
                         __dllgen_r
@@ -4794,7 +4891,7 @@ mod __dllgen {
                     );
                     unsafe {
                         ::dllgen_runtime::marshal::ret_string::reply::<
-                            ::dllgen_runtime::marshal::Utf8,
+                            ::dllgen_runtime::marshal::Utf16,
                         >(__dllgen_out, __dllgen_ret)
                     };
                     Ok(::dllgen_runtime::Status::Ok)
@@ -4820,11 +4917,11 @@ mod __dllgen {
                             )
                             .push(__dllgen_a_arg1)
                             .call::<
-                                *const u16,
+                                *const u8,
                             >(
                                 self.__dllgen_f49 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
-                                "`sqlite3_column_origin_name16`",
+                                "`sqlite3_column_origin_name`",
                             );
                         #[cfg(not(target_arch = "x86"))]
                         let __dllgen_r = ::core::result::Result::<
@@ -4846,7 +4943,7 @@ mod __dllgen {
                     );
                     unsafe {
                         ::dllgen_runtime::marshal::ret_string::reply::<
-                            ::dllgen_runtime::marshal::Utf16,
+                            ::dllgen_runtime::marshal::Utf8,
                         >(__dllgen_out, __dllgen_ret)
                     };
                     Ok(::dllgen_runtime::Status::Ok)
@@ -4872,11 +4969,11 @@ mod __dllgen {
                             )
                             .push(__dllgen_a_arg1)
                             .call::<
-                                *const u8,
+                                *const u16,
                             >(
                                 self.__dllgen_f50 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
-                                "`sqlite3_column_table_name`",
+                                "`sqlite3_column_origin_name16`",
                             );
                         #[cfg(not(target_arch = "x86"))]
                         let __dllgen_r = ::core::result::Result::<
@@ -4898,7 +4995,7 @@ mod __dllgen {
                     );
                     unsafe {
                         ::dllgen_runtime::marshal::ret_string::reply::<
-                            ::dllgen_runtime::marshal::Utf8,
+                            ::dllgen_runtime::marshal::Utf16,
                         >(__dllgen_out, __dllgen_ret)
                     };
                     Ok(::dllgen_runtime::Status::Ok)
@@ -4924,11 +5021,11 @@ mod __dllgen {
                             )
                             .push(__dllgen_a_arg1)
                             .call::<
-                                *const u16,
+                                *const u8,
                             >(
                                 self.__dllgen_f51 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
-                                "`sqlite3_column_table_name16`",
+                                "`sqlite3_column_table_name`",
                             );
                         #[cfg(not(target_arch = "x86"))]
                         let __dllgen_r = ::core::result::Result::<
@@ -4950,7 +5047,7 @@ mod __dllgen {
                     );
                     unsafe {
                         ::dllgen_runtime::marshal::ret_string::reply::<
-                            ::dllgen_runtime::marshal::Utf16,
+                            ::dllgen_runtime::marshal::Utf8,
                         >(__dllgen_out, __dllgen_ret)
                     };
                     Ok(::dllgen_runtime::Status::Ok)
@@ -4963,7 +5060,7 @@ mod __dllgen {
                         false,
                         false,
                     )?;
-                    let __dllgen_a_iCol: i32 = ::dllgen_runtime::marshal::value::decode_c(
+                    let __dllgen_a_arg1: i32 = ::dllgen_runtime::marshal::value::decode_c(
                         &mut __dllgen_args,
                         &mut __dllgen_keep,
                     )?;
@@ -4974,13 +5071,13 @@ mod __dllgen {
                             .push(
                                 ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_arg0),
                             )
-                            .push(__dllgen_a_iCol)
+                            .push(__dllgen_a_arg1)
                             .call::<
-                                *const u8,
+                                *const u16,
                             >(
                                 self.__dllgen_f52 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
-                                "`sqlite3_column_text`",
+                                "`sqlite3_column_table_name16`",
                             );
                         #[cfg(not(target_arch = "x86"))]
                         let __dllgen_r = ::core::result::Result::<
@@ -4990,7 +5087,7 @@ mod __dllgen {
                             (self
                                 .__dllgen_f52)(
                                 ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_arg0),
-                                __dllgen_a_iCol,
+                                __dllgen_a_arg1,
                             ),
                         );
                         __dllgen_r
@@ -5002,7 +5099,7 @@ mod __dllgen {
                     );
                     unsafe {
                         ::dllgen_runtime::marshal::ret_string::reply::<
-                            ::dllgen_runtime::marshal::Utf8,
+                            ::dllgen_runtime::marshal::Utf16,
                         >(__dllgen_out, __dllgen_ret)
                     };
                     Ok(::dllgen_runtime::Status::Ok)
@@ -5028,11 +5125,11 @@ mod __dllgen {
                             )
                             .push(__dllgen_a_iCol)
                             .call::<
-                                *const u16,
+                                *const u8,
                             >(
                                 self.__dllgen_f53 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
-                                "`sqlite3_column_text16`",
+                                "`sqlite3_column_text`",
                             );
                         #[cfg(not(target_arch = "x86"))]
                         let __dllgen_r = ::core::result::Result::<
@@ -5054,7 +5151,7 @@ mod __dllgen {
                     );
                     unsafe {
                         ::dllgen_runtime::marshal::ret_string::reply::<
-                            ::dllgen_runtime::marshal::Utf16,
+                            ::dllgen_runtime::marshal::Utf8,
                         >(__dllgen_out, __dllgen_ret)
                     };
                     Ok(::dllgen_runtime::Status::Ok)
@@ -5080,11 +5177,11 @@ mod __dllgen {
                             )
                             .push(__dllgen_a_iCol)
                             .call::<
-                                i32,
+                                *const u16,
                             >(
                                 self.__dllgen_f54 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
-                                "`sqlite3_column_type`",
+                                "`sqlite3_column_text16`",
                             );
                         #[cfg(not(target_arch = "x86"))]
                         let __dllgen_r = ::core::result::Result::<
@@ -5104,10 +5201,62 @@ mod __dllgen {
                         6,
                         false,
                     );
-                    ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
+                    unsafe {
+                        ::dllgen_runtime::marshal::ret_string::reply::<
+                            ::dllgen_runtime::marshal::Utf16,
+                        >(__dllgen_out, __dllgen_ret)
+                    };
                     Ok(::dllgen_runtime::Status::Ok)
                 }
                 55 => {
+                    let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
+                    let __dllgen_a_arg0 = ::dllgen_runtime::marshal::handle::decode_c(
+                        &mut __dllgen_args,
+                        6,
+                        false,
+                        false,
+                    )?;
+                    let __dllgen_a_iCol: i32 = ::dllgen_runtime::marshal::value::decode_c(
+                        &mut __dllgen_args,
+                        &mut __dllgen_keep,
+                    )?;
+                    __dllgen_args.finish()?;
+                    let __dllgen_ret = unsafe {
+                        #[cfg(target_arch = "x86")]
+                        let __dllgen_r = ::dllgen_runtime::native::Words::new()
+                            .push(
+                                ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_arg0),
+                            )
+                            .push(__dllgen_a_iCol)
+                            .call::<
+                                i32,
+                            >(
+                                self.__dllgen_f55 as *const ::core::ffi::c_void,
+                                ::dllgen_runtime::native::Pops::Caller,
+                                "`sqlite3_column_type`",
+                            );
+                        #[cfg(not(target_arch = "x86"))]
+                        let __dllgen_r = ::core::result::Result::<
+                            _,
+                            ::dllgen_runtime::WireError,
+                        >::Ok(
+                            (self
+                                .__dllgen_f55)(
+                                ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_arg0),
+                                __dllgen_a_iCol,
+                            ),
+                        );
+                        __dllgen_r
+                    }?;
+                    ::dllgen_runtime::marshal::handle::after_call(
+                        &__dllgen_a_arg0,
+                        6,
+                        false,
+                    );
+                    ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
+                    Ok(::dllgen_runtime::Status::Ok)
+                }
+                56 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let __dllgen_a_arg0 = ::dllgen_runtime::marshal::handle::decode_c(
                         &mut __dllgen_args,
@@ -5132,7 +5281,7 @@ mod __dllgen {
                             .call::<
                                 *mut ::core::ffi::c_void,
                             >(
-                                self.__dllgen_f55 as *const ::core::ffi::c_void,
+                                self.__dllgen_f56 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
                                 "`sqlite3_column_value`",
                             );
@@ -5142,7 +5291,7 @@ mod __dllgen {
                             ::dllgen_runtime::WireError,
                         >::Ok(
                             (self
-                                .__dllgen_f55)(
+                                .__dllgen_f56)(
                                 ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_arg0),
                                 __dllgen_a_iCol,
                             ),
@@ -5175,7 +5324,7 @@ mod __dllgen {
                     );
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                56 => {
+                57 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let __dllgen_a_arg0 = ::dllgen_runtime::marshal::handle::decode_c(
                         &mut __dllgen_args,
@@ -5203,7 +5352,7 @@ mod __dllgen {
                             .push(
                                 __dllgen_a_arg1
                                     .then_some(
-                                        __dllgen_callback_56_1
+                                        __dllgen_callback_57_1
                                             as unsafe extern "C" fn(*mut ::core::ffi::c_void) -> i32,
                                     ),
                             )
@@ -5211,7 +5360,7 @@ mod __dllgen {
                             .call::<
                                 (),
                             >(
-                                self.__dllgen_f56 as *const ::core::ffi::c_void,
+                                self.__dllgen_f57 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
                                 "`sqlite3_commit_hook`",
                             );
@@ -5221,11 +5370,11 @@ mod __dllgen {
                             ::dllgen_runtime::WireError,
                         >::Ok(
                             (self
-                                .__dllgen_f56)(
+                                .__dllgen_f57)(
                                 ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_arg0),
                                 __dllgen_a_arg1
                                     .then_some(
-                                        __dllgen_callback_56_1
+                                        __dllgen_callback_57_1
                                             as unsafe extern "C" fn(*mut ::core::ffi::c_void) -> i32,
                                     ),
                                 ::dllgen_runtime::host::kept::context(&__dllgen_reg),
@@ -5246,7 +5395,7 @@ mod __dllgen {
                     );
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                57 => {
+                58 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let __dllgen_a_N: i32 = ::dllgen_runtime::marshal::value::decode_c(
                         &mut __dllgen_args,
@@ -5260,7 +5409,7 @@ mod __dllgen {
                             .call::<
                                 *const u8,
                             >(
-                                self.__dllgen_f57 as *const ::core::ffi::c_void,
+                                self.__dllgen_f58 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
                                 "`sqlite3_compileoption_get`",
                             );
@@ -5268,7 +5417,7 @@ mod __dllgen {
                         let __dllgen_r = ::core::result::Result::<
                             _,
                             ::dllgen_runtime::WireError,
-                        >::Ok((self.__dllgen_f57)(__dllgen_a_N));
+                        >::Ok((self.__dllgen_f58)(__dllgen_a_N));
                         __dllgen_r
                     }?;
                     unsafe {
@@ -5278,7 +5427,7 @@ mod __dllgen {
                     };
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                58 => {
+                59 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let __dllgen_a_zOptName = ::dllgen_runtime::marshal::in_string::decode::<
                         ::dllgen_runtime::marshal::Utf8,
@@ -5295,7 +5444,7 @@ mod __dllgen {
                             .call::<
                                 i32,
                             >(
-                                self.__dllgen_f58 as *const ::core::ffi::c_void,
+                                self.__dllgen_f59 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
                                 "`sqlite3_compileoption_used`",
                             );
@@ -5305,7 +5454,7 @@ mod __dllgen {
                             ::dllgen_runtime::WireError,
                         >::Ok(
                             (self
-                                .__dllgen_f58)(
+                                .__dllgen_f59)(
                                 ::dllgen_runtime::marshal::in_string::ptr(
                                     &__dllgen_a_zOptName,
                                 ),
@@ -5316,7 +5465,7 @@ mod __dllgen {
                     ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                59 => {
+                60 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let __dllgen_a_sql = ::dllgen_runtime::marshal::in_string::decode::<
                         ::dllgen_runtime::marshal::Utf8,
@@ -5331,43 +5480,9 @@ mod __dllgen {
                             .call::<
                                 i32,
                             >(
-                                self.__dllgen_f59 as *const ::core::ffi::c_void,
-                                ::dllgen_runtime::native::Pops::Caller,
-                                "`sqlite3_complete`",
-                            );
-                        #[cfg(not(target_arch = "x86"))]
-                        let __dllgen_r = ::core::result::Result::<
-                            _,
-                            ::dllgen_runtime::WireError,
-                        >::Ok(
-                            (self
-                                .__dllgen_f59)(
-                                ::dllgen_runtime::marshal::in_string::ptr(&__dllgen_a_sql),
-                            ),
-                        );
-                        __dllgen_r
-                    }?;
-                    ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
-                    Ok(::dllgen_runtime::Status::Ok)
-                }
-                60 => {
-                    let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
-                    let __dllgen_a_sql = ::dllgen_runtime::marshal::in_string::decode::<
-                        ::dllgen_runtime::marshal::Utf16,
-                    >(&mut __dllgen_args, false)?;
-                    __dllgen_args.finish()?;
-                    let __dllgen_ret = unsafe {
-                        #[cfg(target_arch = "x86")]
-                        let __dllgen_r = ::dllgen_runtime::native::Words::new()
-                            .push(
-                                ::dllgen_runtime::marshal::in_string::ptr(&__dllgen_a_sql),
-                            )
-                            .call::<
-                                i32,
-                            >(
                                 self.__dllgen_f60 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
-                                "`sqlite3_complete16`",
+                                "`sqlite3_complete`",
                             );
                         #[cfg(not(target_arch = "x86"))]
                         let __dllgen_r = ::core::result::Result::<
@@ -5386,6 +5501,40 @@ mod __dllgen {
                 }
                 61 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
+                    let __dllgen_a_sql = ::dllgen_runtime::marshal::in_string::decode::<
+                        ::dllgen_runtime::marshal::Utf16,
+                    >(&mut __dllgen_args, false)?;
+                    __dllgen_args.finish()?;
+                    let __dllgen_ret = unsafe {
+                        #[cfg(target_arch = "x86")]
+                        let __dllgen_r = ::dllgen_runtime::native::Words::new()
+                            .push(
+                                ::dllgen_runtime::marshal::in_string::ptr(&__dllgen_a_sql),
+                            )
+                            .call::<
+                                i32,
+                            >(
+                                self.__dllgen_f61 as *const ::core::ffi::c_void,
+                                ::dllgen_runtime::native::Pops::Caller,
+                                "`sqlite3_complete16`",
+                            );
+                        #[cfg(not(target_arch = "x86"))]
+                        let __dllgen_r = ::core::result::Result::<
+                            _,
+                            ::dllgen_runtime::WireError,
+                        >::Ok(
+                            (self
+                                .__dllgen_f61)(
+                                ::dllgen_runtime::marshal::in_string::ptr(&__dllgen_a_sql),
+                            ),
+                        );
+                        __dllgen_r
+                    }?;
+                    ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
+                    Ok(::dllgen_runtime::Status::Ok)
+                }
+                62 => {
+                    let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let __dllgen_a_op: i32 = ::dllgen_runtime::marshal::value::decode_c(
                         &mut __dllgen_args,
                         &mut __dllgen_keep,
@@ -5403,7 +5552,7 @@ mod __dllgen {
                             .call::<
                                 i32,
                             >(
-                                self.__dllgen_f61 as *const ::core::ffi::c_void,
+                                self.__dllgen_f62 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
                                 "`sqlite3_config_int`",
                             );
@@ -5411,13 +5560,13 @@ mod __dllgen {
                         let __dllgen_r = ::core::result::Result::<
                             _,
                             ::dllgen_runtime::WireError,
-                        >::Ok((self.__dllgen_f61)(__dllgen_a_op, __dllgen_a_value));
+                        >::Ok((self.__dllgen_f62)(__dllgen_a_op, __dllgen_a_value));
                         __dllgen_r
                     }?;
                     ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                62 => {
+                63 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let __dllgen_a_op: i32 = ::dllgen_runtime::marshal::value::decode_c(
                         &mut __dllgen_args,
@@ -5431,7 +5580,7 @@ mod __dllgen {
                             .call::<
                                 i32,
                             >(
-                                self.__dllgen_f62 as *const ::core::ffi::c_void,
+                                self.__dllgen_f63 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
                                 "`sqlite3_config_threading`",
                             );
@@ -5439,13 +5588,13 @@ mod __dllgen {
                         let __dllgen_r = ::core::result::Result::<
                             _,
                             ::dllgen_runtime::WireError,
-                        >::Ok((self.__dllgen_f62)(__dllgen_a_op));
+                        >::Ok((self.__dllgen_f63)(__dllgen_a_op));
                         __dllgen_r
                     }?;
                     ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                63 => {
+                64 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let __dllgen_a_arg0 = ::dllgen_runtime::marshal::handle::decode_c(
                         &mut __dllgen_args,
@@ -5465,7 +5614,7 @@ mod __dllgen {
                             .call::<
                                 *mut ::core::ffi::c_void,
                             >(
-                                self.__dllgen_f63 as *const ::core::ffi::c_void,
+                                self.__dllgen_f64 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
                                 "`sqlite3_context_db_handle`",
                             );
@@ -5475,7 +5624,7 @@ mod __dllgen {
                             ::dllgen_runtime::WireError,
                         >::Ok(
                             (self
-                                .__dllgen_f63)(
+                                .__dllgen_f64)(
                                 ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_arg0),
                             ),
                         );
@@ -5505,105 +5654,6 @@ mod __dllgen {
                         3,
                         __dllgen_ret,
                     );
-                    Ok(::dllgen_runtime::Status::Ok)
-                }
-                64 => {
-                    let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
-                    let __dllgen_a_arg0 = ::dllgen_runtime::marshal::handle::decode_c(
-                        &mut __dllgen_args,
-                        3,
-                        false,
-                        false,
-                    )?;
-                    let __dllgen_a_zName = ::dllgen_runtime::marshal::in_string::decode::<
-                        ::dllgen_runtime::marshal::Utf8,
-                    >(&mut __dllgen_args, false)?;
-                    let __dllgen_a_eTextRep: i32 = ::dllgen_runtime::marshal::value::decode_c(
-                        &mut __dllgen_args,
-                        &mut __dllgen_keep,
-                    )?;
-                    let __dllgen_a_xCompare = ::dllgen_runtime::marshal::callback::decode(
-                        &mut __dllgen_args,
-                        true,
-                    )?;
-                    let __dllgen_reg = ::dllgen_runtime::host::kept::Registration::new(
-                        ::dllgen_runtime::owner(),
-                        ::dllgen_runtime::marshal::callback::decode_kept(
-                            &mut __dllgen_args,
-                        )?,
-                    );
-                    __dllgen_args.finish()?;
-                    let __dllgen_ret = unsafe {
-                        #[cfg(target_arch = "x86")]
-                        let __dllgen_r = ::dllgen_runtime::native::Words::new()
-                            .push(
-                                ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_arg0),
-                            )
-                            .push(
-                                ::dllgen_runtime::marshal::in_string::ptr(&__dllgen_a_zName),
-                            )
-                            .push(__dllgen_a_eTextRep)
-                            .push(::dllgen_runtime::host::kept::context(&__dllgen_reg))
-                            .push(
-                                __dllgen_a_xCompare
-                                    .then_some(
-                                        __dllgen_callback_64_4
-                                            as unsafe extern "C" fn(
-                                                *mut ::core::ffi::c_void,
-                                                i32,
-                                                *const u8,
-                                                i32,
-                                                *const u8,
-                                            ) -> i32,
-                                    ),
-                            )
-                            .call::<
-                                i32,
-                            >(
-                                self.__dllgen_f64 as *const ::core::ffi::c_void,
-                                ::dllgen_runtime::native::Pops::Caller,
-                                "`sqlite3_create_collation`",
-                            );
-                        #[cfg(not(target_arch = "x86"))]
-                        let __dllgen_r = ::core::result::Result::<
-                            _,
-                            ::dllgen_runtime::WireError,
-                        >::Ok(
-                            (self
-                                .__dllgen_f64)(
-                                ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_arg0),
-                                ::dllgen_runtime::marshal::in_string::ptr(
-                                    &__dllgen_a_zName,
-                                ),
-                                __dllgen_a_eTextRep,
-                                ::dllgen_runtime::host::kept::context(&__dllgen_reg),
-                                __dllgen_a_xCompare
-                                    .then_some(
-                                        __dllgen_callback_64_4
-                                            as unsafe extern "C" fn(
-                                                *mut ::core::ffi::c_void,
-                                                i32,
-                                                *const u8,
-                                                i32,
-                                                *const u8,
-                                            ) -> i32,
-                                    ),
-                            ),
-                        );
-                        __dllgen_r
-                    }?;
-                    ::dllgen_runtime::marshal::handle::after_call(
-                        &__dllgen_a_arg0,
-                        3,
-                        false,
-                    );
-                    ::dllgen_runtime::host::handles::keep(
-                        3,
-                        ::dllgen_runtime::marshal::handle::id(&__dllgen_a_arg0),
-                        4294967295,
-                        __dllgen_reg,
-                    );
-                    ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
                     Ok(::dllgen_runtime::Status::Ok)
                 }
                 65 => {
@@ -5656,18 +5706,12 @@ mod __dllgen {
                                             ) -> i32,
                                     ),
                             )
-                            .push(
-                                ::core::option::Option::Some(
-                                    __dllgen_destroy_65_5
-                                        as unsafe extern "C" fn(*mut ::core::ffi::c_void),
-                                ),
-                            )
                             .call::<
                                 i32,
                             >(
                                 self.__dllgen_f65 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
-                                "`sqlite3_create_collation_v2`",
+                                "`sqlite3_create_collation`",
                             );
                         #[cfg(not(target_arch = "x86"))]
                         let __dllgen_r = ::core::result::Result::<
@@ -5693,8 +5737,113 @@ mod __dllgen {
                                                 *const u8,
                                             ) -> i32,
                                     ),
+                            ),
+                        );
+                        __dllgen_r
+                    }?;
+                    ::dllgen_runtime::marshal::handle::after_call(
+                        &__dllgen_a_arg0,
+                        3,
+                        false,
+                    );
+                    ::dllgen_runtime::host::handles::keep(
+                        3,
+                        ::dllgen_runtime::marshal::handle::id(&__dllgen_a_arg0),
+                        4294967295,
+                        __dllgen_reg,
+                    );
+                    ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
+                    Ok(::dllgen_runtime::Status::Ok)
+                }
+                66 => {
+                    let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
+                    let __dllgen_a_arg0 = ::dllgen_runtime::marshal::handle::decode_c(
+                        &mut __dllgen_args,
+                        3,
+                        false,
+                        false,
+                    )?;
+                    let __dllgen_a_zName = ::dllgen_runtime::marshal::in_string::decode::<
+                        ::dllgen_runtime::marshal::Utf8,
+                    >(&mut __dllgen_args, false)?;
+                    let __dllgen_a_eTextRep: i32 = ::dllgen_runtime::marshal::value::decode_c(
+                        &mut __dllgen_args,
+                        &mut __dllgen_keep,
+                    )?;
+                    let __dllgen_a_xCompare = ::dllgen_runtime::marshal::callback::decode(
+                        &mut __dllgen_args,
+                        true,
+                    )?;
+                    let __dllgen_reg = ::dllgen_runtime::host::kept::Registration::new(
+                        ::dllgen_runtime::owner(),
+                        ::dllgen_runtime::marshal::callback::decode_kept(
+                            &mut __dllgen_args,
+                        )?,
+                    );
+                    __dllgen_args.finish()?;
+                    let __dllgen_ret = unsafe {
+                        #[cfg(target_arch = "x86")]
+                        let __dllgen_r = ::dllgen_runtime::native::Words::new()
+                            .push(
+                                ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_arg0),
+                            )
+                            .push(
+                                ::dllgen_runtime::marshal::in_string::ptr(&__dllgen_a_zName),
+                            )
+                            .push(__dllgen_a_eTextRep)
+                            .push(::dllgen_runtime::host::kept::context(&__dllgen_reg))
+                            .push(
+                                __dllgen_a_xCompare
+                                    .then_some(
+                                        __dllgen_callback_66_4
+                                            as unsafe extern "C" fn(
+                                                *mut ::core::ffi::c_void,
+                                                i32,
+                                                *const u8,
+                                                i32,
+                                                *const u8,
+                                            ) -> i32,
+                                    ),
+                            )
+                            .push(
                                 ::core::option::Option::Some(
-                                    __dllgen_destroy_65_5
+                                    __dllgen_destroy_66_5
+                                        as unsafe extern "C" fn(*mut ::core::ffi::c_void),
+                                ),
+                            )
+                            .call::<
+                                i32,
+                            >(
+                                self.__dllgen_f66 as *const ::core::ffi::c_void,
+                                ::dllgen_runtime::native::Pops::Caller,
+                                "`sqlite3_create_collation_v2`",
+                            );
+                        #[cfg(not(target_arch = "x86"))]
+                        let __dllgen_r = ::core::result::Result::<
+                            _,
+                            ::dllgen_runtime::WireError,
+                        >::Ok(
+                            (self
+                                .__dllgen_f66)(
+                                ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_arg0),
+                                ::dllgen_runtime::marshal::in_string::ptr(
+                                    &__dllgen_a_zName,
+                                ),
+                                __dllgen_a_eTextRep,
+                                ::dllgen_runtime::host::kept::context(&__dllgen_reg),
+                                __dllgen_a_xCompare
+                                    .then_some(
+                                        __dllgen_callback_66_4
+                                            as unsafe extern "C" fn(
+                                                *mut ::core::ffi::c_void,
+                                                i32,
+                                                *const u8,
+                                                i32,
+                                                *const u8,
+                                            ) -> i32,
+                                    ),
+                                ::core::option::Option::Some(
+                                    __dllgen_destroy_66_5
                                         as unsafe extern "C" fn(*mut ::core::ffi::c_void),
                                 ),
                             ),
@@ -5710,7 +5859,7 @@ mod __dllgen {
                     ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                66 => {
+                67 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let __dllgen_a_zDatabase = ::dllgen_runtime::marshal::in_string::decode::<
                         ::dllgen_runtime::marshal::Utf8,
@@ -5745,7 +5894,7 @@ mod __dllgen {
                             .call::<
                                 *mut ::core::ffi::c_void,
                             >(
-                                self.__dllgen_f66 as *const ::core::ffi::c_void,
+                                self.__dllgen_f67 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
                                 "`sqlite3_create_filename`",
                             );
@@ -5755,7 +5904,7 @@ mod __dllgen {
                             ::dllgen_runtime::WireError,
                         >::Ok(
                             (self
-                                .__dllgen_f66)(
+                                .__dllgen_f67)(
                                 ::dllgen_runtime::marshal::in_string::ptr(
                                     &__dllgen_a_zDatabase,
                                 ),
@@ -5788,147 +5937,6 @@ mod __dllgen {
                         4,
                         __dllgen_ret,
                     );
-                    Ok(::dllgen_runtime::Status::Ok)
-                }
-                67 => {
-                    let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
-                    let __dllgen_a_db = ::dllgen_runtime::marshal::handle::decode_c(
-                        &mut __dllgen_args,
-                        3,
-                        false,
-                        false,
-                    )?;
-                    let __dllgen_a_zFunctionName = ::dllgen_runtime::marshal::in_string::decode::<
-                        ::dllgen_runtime::marshal::Utf8,
-                    >(&mut __dllgen_args, false)?;
-                    let __dllgen_a_nArg: i32 = ::dllgen_runtime::marshal::value::decode_c(
-                        &mut __dllgen_args,
-                        &mut __dllgen_keep,
-                    )?;
-                    let __dllgen_a_eTextRep: i32 = ::dllgen_runtime::marshal::value::decode_c(
-                        &mut __dllgen_args,
-                        &mut __dllgen_keep,
-                    )?;
-                    let __dllgen_a_xFunc = ::dllgen_runtime::marshal::callback::decode(
-                        &mut __dllgen_args,
-                        true,
-                    )?;
-                    let __dllgen_a_xStep = ::dllgen_runtime::marshal::callback::decode(
-                        &mut __dllgen_args,
-                        true,
-                    )?;
-                    let __dllgen_a_xFinal = ::dllgen_runtime::marshal::callback::decode(
-                        &mut __dllgen_args,
-                        true,
-                    )?;
-                    let __dllgen_reg = ::dllgen_runtime::host::kept::Registration::new(
-                        ::dllgen_runtime::owner(),
-                        ::dllgen_runtime::marshal::callback::decode_kept(
-                            &mut __dllgen_args,
-                        )?,
-                    );
-                    __dllgen_args.finish()?;
-                    let __dllgen_ret = unsafe {
-                        #[cfg(target_arch = "x86")]
-                        let __dllgen_r = ::dllgen_runtime::native::Words::new()
-                            .push(::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_db))
-                            .push(
-                                ::dllgen_runtime::marshal::in_string::ptr(
-                                    &__dllgen_a_zFunctionName,
-                                ),
-                            )
-                            .push(__dllgen_a_nArg)
-                            .push(__dllgen_a_eTextRep)
-                            .push(::dllgen_runtime::host::kept::context(&__dllgen_reg))
-                            .push(
-                                __dllgen_a_xFunc
-                                    .then_some(
-                                        __dllgen_callback_67_5
-                                            as unsafe extern "C" fn(
-                                                *mut ::core::ffi::c_void,
-                                                i32,
-                                                *const *mut ::core::ffi::c_void,
-                                            ),
-                                    ),
-                            )
-                            .push(
-                                __dllgen_a_xStep
-                                    .then_some(
-                                        __dllgen_callback_67_6
-                                            as unsafe extern "C" fn(
-                                                *mut ::core::ffi::c_void,
-                                                i32,
-                                                *const *mut ::core::ffi::c_void,
-                                            ),
-                                    ),
-                            )
-                            .push(
-                                __dllgen_a_xFinal
-                                    .then_some(
-                                        __dllgen_callback_67_7
-                                            as unsafe extern "C" fn(*mut ::core::ffi::c_void),
-                                    ),
-                            )
-                            .call::<
-                                i32,
-                            >(
-                                self.__dllgen_f67 as *const ::core::ffi::c_void,
-                                ::dllgen_runtime::native::Pops::Caller,
-                                "`sqlite3_create_function`",
-                            );
-                        #[cfg(not(target_arch = "x86"))]
-                        let __dllgen_r = ::core::result::Result::<
-                            _,
-                            ::dllgen_runtime::WireError,
-                        >::Ok(
-                            (self
-                                .__dllgen_f67)(
-                                ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_db),
-                                ::dllgen_runtime::marshal::in_string::ptr(
-                                    &__dllgen_a_zFunctionName,
-                                ),
-                                __dllgen_a_nArg,
-                                __dllgen_a_eTextRep,
-                                ::dllgen_runtime::host::kept::context(&__dllgen_reg),
-                                __dllgen_a_xFunc
-                                    .then_some(
-                                        __dllgen_callback_67_5
-                                            as unsafe extern "C" fn(
-                                                *mut ::core::ffi::c_void,
-                                                i32,
-                                                *const *mut ::core::ffi::c_void,
-                                            ),
-                                    ),
-                                __dllgen_a_xStep
-                                    .then_some(
-                                        __dllgen_callback_67_6
-                                            as unsafe extern "C" fn(
-                                                *mut ::core::ffi::c_void,
-                                                i32,
-                                                *const *mut ::core::ffi::c_void,
-                                            ),
-                                    ),
-                                __dllgen_a_xFinal
-                                    .then_some(
-                                        __dllgen_callback_67_7
-                                            as unsafe extern "C" fn(*mut ::core::ffi::c_void),
-                                    ),
-                            ),
-                        );
-                        __dllgen_r
-                    }?;
-                    ::dllgen_runtime::marshal::handle::after_call(
-                        &__dllgen_a_db,
-                        3,
-                        false,
-                    );
-                    ::dllgen_runtime::host::handles::keep(
-                        3,
-                        ::dllgen_runtime::marshal::handle::id(&__dllgen_a_db),
-                        4294967295,
-                        __dllgen_reg,
-                    );
-                    ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
                     Ok(::dllgen_runtime::Status::Ok)
                 }
                 68 => {
@@ -6010,18 +6018,12 @@ mod __dllgen {
                                             as unsafe extern "C" fn(*mut ::core::ffi::c_void),
                                     ),
                             )
-                            .push(
-                                ::core::option::Option::Some(
-                                    __dllgen_destroy_68_8
-                                        as unsafe extern "C" fn(*mut ::core::ffi::c_void),
-                                ),
-                            )
                             .call::<
                                 i32,
                             >(
                                 self.__dllgen_f68 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
-                                "`sqlite3_create_function_v2`",
+                                "`sqlite3_create_function`",
                             );
                         #[cfg(not(target_arch = "x86"))]
                         let __dllgen_r = ::core::result::Result::<
@@ -6060,8 +6062,155 @@ mod __dllgen {
                                         __dllgen_callback_68_7
                                             as unsafe extern "C" fn(*mut ::core::ffi::c_void),
                                     ),
+                            ),
+                        );
+                        __dllgen_r
+                    }?;
+                    ::dllgen_runtime::marshal::handle::after_call(
+                        &__dllgen_a_db,
+                        3,
+                        false,
+                    );
+                    ::dllgen_runtime::host::handles::keep(
+                        3,
+                        ::dllgen_runtime::marshal::handle::id(&__dllgen_a_db),
+                        4294967295,
+                        __dllgen_reg,
+                    );
+                    ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
+                    Ok(::dllgen_runtime::Status::Ok)
+                }
+                69 => {
+                    let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
+                    let __dllgen_a_db = ::dllgen_runtime::marshal::handle::decode_c(
+                        &mut __dllgen_args,
+                        3,
+                        false,
+                        false,
+                    )?;
+                    let __dllgen_a_zFunctionName = ::dllgen_runtime::marshal::in_string::decode::<
+                        ::dllgen_runtime::marshal::Utf8,
+                    >(&mut __dllgen_args, false)?;
+                    let __dllgen_a_nArg: i32 = ::dllgen_runtime::marshal::value::decode_c(
+                        &mut __dllgen_args,
+                        &mut __dllgen_keep,
+                    )?;
+                    let __dllgen_a_eTextRep: i32 = ::dllgen_runtime::marshal::value::decode_c(
+                        &mut __dllgen_args,
+                        &mut __dllgen_keep,
+                    )?;
+                    let __dllgen_a_xFunc = ::dllgen_runtime::marshal::callback::decode(
+                        &mut __dllgen_args,
+                        true,
+                    )?;
+                    let __dllgen_a_xStep = ::dllgen_runtime::marshal::callback::decode(
+                        &mut __dllgen_args,
+                        true,
+                    )?;
+                    let __dllgen_a_xFinal = ::dllgen_runtime::marshal::callback::decode(
+                        &mut __dllgen_args,
+                        true,
+                    )?;
+                    let __dllgen_reg = ::dllgen_runtime::host::kept::Registration::new(
+                        ::dllgen_runtime::owner(),
+                        ::dllgen_runtime::marshal::callback::decode_kept(
+                            &mut __dllgen_args,
+                        )?,
+                    );
+                    __dllgen_args.finish()?;
+                    let __dllgen_ret = unsafe {
+                        #[cfg(target_arch = "x86")]
+                        let __dllgen_r = ::dllgen_runtime::native::Words::new()
+                            .push(::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_db))
+                            .push(
+                                ::dllgen_runtime::marshal::in_string::ptr(
+                                    &__dllgen_a_zFunctionName,
+                                ),
+                            )
+                            .push(__dllgen_a_nArg)
+                            .push(__dllgen_a_eTextRep)
+                            .push(::dllgen_runtime::host::kept::context(&__dllgen_reg))
+                            .push(
+                                __dllgen_a_xFunc
+                                    .then_some(
+                                        __dllgen_callback_69_5
+                                            as unsafe extern "C" fn(
+                                                *mut ::core::ffi::c_void,
+                                                i32,
+                                                *const *mut ::core::ffi::c_void,
+                                            ),
+                                    ),
+                            )
+                            .push(
+                                __dllgen_a_xStep
+                                    .then_some(
+                                        __dllgen_callback_69_6
+                                            as unsafe extern "C" fn(
+                                                *mut ::core::ffi::c_void,
+                                                i32,
+                                                *const *mut ::core::ffi::c_void,
+                                            ),
+                                    ),
+                            )
+                            .push(
+                                __dllgen_a_xFinal
+                                    .then_some(
+                                        __dllgen_callback_69_7
+                                            as unsafe extern "C" fn(*mut ::core::ffi::c_void),
+                                    ),
+                            )
+                            .push(
                                 ::core::option::Option::Some(
-                                    __dllgen_destroy_68_8
+                                    __dllgen_destroy_69_8
+                                        as unsafe extern "C" fn(*mut ::core::ffi::c_void),
+                                ),
+                            )
+                            .call::<
+                                i32,
+                            >(
+                                self.__dllgen_f69 as *const ::core::ffi::c_void,
+                                ::dllgen_runtime::native::Pops::Caller,
+                                "`sqlite3_create_function_v2`",
+                            );
+                        #[cfg(not(target_arch = "x86"))]
+                        let __dllgen_r = ::core::result::Result::<
+                            _,
+                            ::dllgen_runtime::WireError,
+                        >::Ok(
+                            (self
+                                .__dllgen_f69)(
+                                ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_db),
+                                ::dllgen_runtime::marshal::in_string::ptr(
+                                    &__dllgen_a_zFunctionName,
+                                ),
+                                __dllgen_a_nArg,
+                                __dllgen_a_eTextRep,
+                                ::dllgen_runtime::host::kept::context(&__dllgen_reg),
+                                __dllgen_a_xFunc
+                                    .then_some(
+                                        __dllgen_callback_69_5
+                                            as unsafe extern "C" fn(
+                                                *mut ::core::ffi::c_void,
+                                                i32,
+                                                *const *mut ::core::ffi::c_void,
+                                            ),
+                                    ),
+                                __dllgen_a_xStep
+                                    .then_some(
+                                        __dllgen_callback_69_6
+                                            as unsafe extern "C" fn(
+                                                *mut ::core::ffi::c_void,
+                                                i32,
+                                                *const *mut ::core::ffi::c_void,
+                                            ),
+                                    ),
+                                __dllgen_a_xFinal
+                                    .then_some(
+                                        __dllgen_callback_69_7
+                                            as unsafe extern "C" fn(*mut ::core::ffi::c_void),
+                                    ),
+                                ::core::option::Option::Some(
+                                    __dllgen_destroy_69_8
                                         as unsafe extern "C" fn(*mut ::core::ffi::c_void),
                                 ),
                             ),
@@ -6077,7 +6226,7 @@ mod __dllgen {
                     ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                69 => {
+                70 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let __dllgen_a_pStmt = ::dllgen_runtime::marshal::handle::decode_c(
                         &mut __dllgen_args,
@@ -6095,7 +6244,7 @@ mod __dllgen {
                             .call::<
                                 i32,
                             >(
-                                self.__dllgen_f69 as *const ::core::ffi::c_void,
+                                self.__dllgen_f70 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
                                 "`sqlite3_data_count`",
                             );
@@ -6105,7 +6254,7 @@ mod __dllgen {
                             ::dllgen_runtime::WireError,
                         >::Ok(
                             (self
-                                .__dllgen_f69)(
+                                .__dllgen_f70)(
                                 ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_pStmt),
                             ),
                         );
@@ -6119,7 +6268,7 @@ mod __dllgen {
                     ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                70 => {
+                71 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let __dllgen_a_arg0 = ::dllgen_runtime::marshal::handle::decode_c(
                         &mut __dllgen_args,
@@ -6137,7 +6286,7 @@ mod __dllgen {
                             .call::<
                                 i32,
                             >(
-                                self.__dllgen_f70 as *const ::core::ffi::c_void,
+                                self.__dllgen_f71 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
                                 "`sqlite3_db_cacheflush`",
                             );
@@ -6147,7 +6296,7 @@ mod __dllgen {
                             ::dllgen_runtime::WireError,
                         >::Ok(
                             (self
-                                .__dllgen_f70)(
+                                .__dllgen_f71)(
                                 ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_arg0),
                             ),
                         );
@@ -6161,7 +6310,7 @@ mod __dllgen {
                     ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                71 => {
+                72 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let __dllgen_a_db = ::dllgen_runtime::marshal::handle::decode_c(
                         &mut __dllgen_args,
@@ -6197,7 +6346,7 @@ mod __dllgen {
                             .call::<
                                 i32,
                             >(
-                                self.__dllgen_f71 as *const ::core::ffi::c_void,
+                                self.__dllgen_f72 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
                                 "`sqlite3_db_config_flag`",
                             );
@@ -6207,7 +6356,7 @@ mod __dllgen {
                             ::dllgen_runtime::WireError,
                         >::Ok(
                             (self
-                                .__dllgen_f71)(
+                                .__dllgen_f72)(
                                 ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_db),
                                 __dllgen_a_op,
                                 __dllgen_a_onoff,
@@ -6245,7 +6394,7 @@ mod __dllgen {
                     )?;
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                72 => {
+                73 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let __dllgen_a_db = ::dllgen_runtime::marshal::handle::decode_c(
                         &mut __dllgen_args,
@@ -6275,7 +6424,7 @@ mod __dllgen {
                             .call::<
                                 i32,
                             >(
-                                self.__dllgen_f72 as *const ::core::ffi::c_void,
+                                self.__dllgen_f73 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
                                 "`sqlite3_db_config_lookaside`",
                             );
@@ -6285,7 +6434,7 @@ mod __dllgen {
                             ::dllgen_runtime::WireError,
                         >::Ok(
                             (self
-                                .__dllgen_f72)(
+                                .__dllgen_f73)(
                                 ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_db),
                                 1001i64 as i32,
                                 ::dllgen_runtime::marshal::fixed::address(0x0),
@@ -6317,7 +6466,7 @@ mod __dllgen {
                     ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                73 => {
+                74 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let __dllgen_a_db = ::dllgen_runtime::marshal::handle::decode_c(
                         &mut __dllgen_args,
@@ -6343,7 +6492,7 @@ mod __dllgen {
                             .call::<
                                 *mut ::core::ffi::c_void,
                             >(
-                                self.__dllgen_f73 as *const ::core::ffi::c_void,
+                                self.__dllgen_f74 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
                                 "`sqlite3_db_filename`",
                             );
@@ -6353,7 +6502,7 @@ mod __dllgen {
                             ::dllgen_runtime::WireError,
                         >::Ok(
                             (self
-                                .__dllgen_f73)(
+                                .__dllgen_f74)(
                                 ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_db),
                                 ::dllgen_runtime::marshal::in_string::ptr(
                                     &__dllgen_a_zDbName,
@@ -6388,7 +6537,7 @@ mod __dllgen {
                     );
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                74 => {
+                75 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let __dllgen_a_arg0 = ::dllgen_runtime::marshal::handle::decode_c(
                         &mut __dllgen_args,
@@ -6408,7 +6557,7 @@ mod __dllgen {
                             .call::<
                                 *mut ::core::ffi::c_void,
                             >(
-                                self.__dllgen_f74 as *const ::core::ffi::c_void,
+                                self.__dllgen_f75 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
                                 "`sqlite3_db_handle`",
                             );
@@ -6418,7 +6567,7 @@ mod __dllgen {
                             ::dllgen_runtime::WireError,
                         >::Ok(
                             (self
-                                .__dllgen_f74)(
+                                .__dllgen_f75)(
                                 ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_arg0),
                             ),
                         );
@@ -6450,7 +6599,7 @@ mod __dllgen {
                     );
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                75 => {
+                76 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let __dllgen_a_arg0 = ::dllgen_runtime::marshal::handle::decode_c(
                         &mut __dllgen_args,
@@ -6470,7 +6619,7 @@ mod __dllgen {
                             .call::<
                                 *mut ::core::ffi::c_void,
                             >(
-                                self.__dllgen_f75 as *const ::core::ffi::c_void,
+                                self.__dllgen_f76 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
                                 "`sqlite3_db_mutex`",
                             );
@@ -6480,7 +6629,7 @@ mod __dllgen {
                             ::dllgen_runtime::WireError,
                         >::Ok(
                             (self
-                                .__dllgen_f75)(
+                                .__dllgen_f76)(
                                 ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_arg0),
                             ),
                         );
@@ -6512,7 +6661,7 @@ mod __dllgen {
                     );
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                76 => {
+                77 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let __dllgen_a_db = ::dllgen_runtime::marshal::handle::decode_c(
                         &mut __dllgen_args,
@@ -6533,7 +6682,7 @@ mod __dllgen {
                             .call::<
                                 *const u8,
                             >(
-                                self.__dllgen_f76 as *const ::core::ffi::c_void,
+                                self.__dllgen_f77 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
                                 "`sqlite3_db_name`",
                             );
@@ -6543,7 +6692,7 @@ mod __dllgen {
                             ::dllgen_runtime::WireError,
                         >::Ok(
                             (self
-                                .__dllgen_f76)(
+                                .__dllgen_f77)(
                                 ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_db),
                                 __dllgen_a_N,
                             ),
@@ -6562,7 +6711,7 @@ mod __dllgen {
                     };
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                77 => {
+                78 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let __dllgen_a_db = ::dllgen_runtime::marshal::handle::decode_c(
                         &mut __dllgen_args,
@@ -6586,7 +6735,7 @@ mod __dllgen {
                             .call::<
                                 i32,
                             >(
-                                self.__dllgen_f77 as *const ::core::ffi::c_void,
+                                self.__dllgen_f78 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
                                 "`sqlite3_db_readonly`",
                             );
@@ -6596,7 +6745,7 @@ mod __dllgen {
                             ::dllgen_runtime::WireError,
                         >::Ok(
                             (self
-                                .__dllgen_f77)(
+                                .__dllgen_f78)(
                                 ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_db),
                                 ::dllgen_runtime::marshal::in_string::ptr(
                                     &__dllgen_a_zDbName,
@@ -6613,7 +6762,7 @@ mod __dllgen {
                     ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                78 => {
+                79 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let __dllgen_a_arg0 = ::dllgen_runtime::marshal::handle::decode_c(
                         &mut __dllgen_args,
@@ -6631,7 +6780,7 @@ mod __dllgen {
                             .call::<
                                 i32,
                             >(
-                                self.__dllgen_f78 as *const ::core::ffi::c_void,
+                                self.__dllgen_f79 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
                                 "`sqlite3_db_release_memory`",
                             );
@@ -6641,7 +6790,7 @@ mod __dllgen {
                             ::dllgen_runtime::WireError,
                         >::Ok(
                             (self
-                                .__dllgen_f78)(
+                                .__dllgen_f79)(
                                 ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_arg0),
                             ),
                         );
@@ -6655,7 +6804,7 @@ mod __dllgen {
                     ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                79 => {
+                80 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let __dllgen_a_arg0 = ::dllgen_runtime::marshal::handle::decode_c(
                         &mut __dllgen_args,
@@ -6701,7 +6850,7 @@ mod __dllgen {
                             .call::<
                                 i32,
                             >(
-                                self.__dllgen_f79 as *const ::core::ffi::c_void,
+                                self.__dllgen_f80 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
                                 "`sqlite3_db_status`",
                             );
@@ -6711,7 +6860,7 @@ mod __dllgen {
                             ::dllgen_runtime::WireError,
                         >::Ok(
                             (self
-                                .__dllgen_f79)(
+                                .__dllgen_f80)(
                                 ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_arg0),
                                 __dllgen_a_op,
                                 ::dllgen_runtime::marshal::out_value::ptr(
@@ -6757,7 +6906,7 @@ mod __dllgen {
                     )?;
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                80 => {
+                81 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let __dllgen_a_db = ::dllgen_runtime::marshal::handle::decode_c(
                         &mut __dllgen_args,
@@ -6808,7 +6957,7 @@ mod __dllgen {
                             .call::<
                                 i32,
                             >(
-                                self.__dllgen_f80 as *const ::core::ffi::c_void,
+                                self.__dllgen_f81 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
                                 "`sqlite3_deserialize`",
                             );
@@ -6818,7 +6967,7 @@ mod __dllgen {
                             ::dllgen_runtime::WireError,
                         >::Ok(
                             (self
-                                .__dllgen_f80)(
+                                .__dllgen_f81)(
                                 ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_db),
                                 ::dllgen_runtime::marshal::in_string::ptr(
                                     &__dllgen_a_zSchema,
@@ -6861,7 +7010,7 @@ mod __dllgen {
                     ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                81 => {
+                82 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let __dllgen_a_db = ::dllgen_runtime::marshal::handle::decode_c(
                         &mut __dllgen_args,
@@ -6885,7 +7034,7 @@ mod __dllgen {
                             .call::<
                                 i32,
                             >(
-                                self.__dllgen_f81 as *const ::core::ffi::c_void,
+                                self.__dllgen_f82 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
                                 "`sqlite3_drop_modules`",
                             );
@@ -6895,7 +7044,7 @@ mod __dllgen {
                             ::dllgen_runtime::WireError,
                         >::Ok(
                             (self
-                                .__dllgen_f81)(
+                                .__dllgen_f82)(
                                 ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_db),
                                 ::dllgen_runtime::marshal::in_strings::ptr_optional(
                                     &__dllgen_a_azKeep,
@@ -6912,7 +7061,7 @@ mod __dllgen {
                     ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                82 => {
+                83 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let __dllgen_a_db = ::dllgen_runtime::marshal::handle::decode_c(
                         &mut __dllgen_args,
@@ -6933,7 +7082,7 @@ mod __dllgen {
                             .call::<
                                 i32,
                             >(
-                                self.__dllgen_f82 as *const ::core::ffi::c_void,
+                                self.__dllgen_f83 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
                                 "`sqlite3_enable_load_extension`",
                             );
@@ -6943,7 +7092,7 @@ mod __dllgen {
                             ::dllgen_runtime::WireError,
                         >::Ok(
                             (self
-                                .__dllgen_f82)(
+                                .__dllgen_f83)(
                                 ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_db),
                                 __dllgen_a_onoff,
                             ),
@@ -6958,7 +7107,7 @@ mod __dllgen {
                     ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                83 => {
+                84 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let __dllgen_a_arg0: i32 = ::dllgen_runtime::marshal::value::decode_c(
                         &mut __dllgen_args,
@@ -6972,7 +7121,7 @@ mod __dllgen {
                             .call::<
                                 i32,
                             >(
-                                self.__dllgen_f83 as *const ::core::ffi::c_void,
+                                self.__dllgen_f84 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
                                 "`sqlite3_enable_shared_cache`",
                             );
@@ -6980,13 +7129,13 @@ mod __dllgen {
                         let __dllgen_r = ::core::result::Result::<
                             _,
                             ::dllgen_runtime::WireError,
-                        >::Ok((self.__dllgen_f83)(__dllgen_a_arg0));
+                        >::Ok((self.__dllgen_f84)(__dllgen_a_arg0));
                         __dllgen_r
                     }?;
                     ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                84 => {
+                85 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let __dllgen_a_db = ::dllgen_runtime::marshal::handle::decode_c(
                         &mut __dllgen_args,
@@ -7002,7 +7151,7 @@ mod __dllgen {
                             .call::<
                                 i32,
                             >(
-                                self.__dllgen_f84 as *const ::core::ffi::c_void,
+                                self.__dllgen_f85 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
                                 "`sqlite3_errcode`",
                             );
@@ -7012,7 +7161,7 @@ mod __dllgen {
                             ::dllgen_runtime::WireError,
                         >::Ok(
                             (self
-                                .__dllgen_f84)(
+                                .__dllgen_f85)(
                                 ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_db),
                             ),
                         );
@@ -7024,52 +7173,6 @@ mod __dllgen {
                         false,
                     );
                     ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
-                    Ok(::dllgen_runtime::Status::Ok)
-                }
-                85 => {
-                    let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
-                    let __dllgen_a_arg0 = ::dllgen_runtime::marshal::handle::decode_c(
-                        &mut __dllgen_args,
-                        3,
-                        false,
-                        false,
-                    )?;
-                    __dllgen_args.finish()?;
-                    let __dllgen_ret = unsafe {
-                        #[cfg(target_arch = "x86")]
-                        let __dllgen_r = ::dllgen_runtime::native::Words::new()
-                            .push(
-                                ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_arg0),
-                            )
-                            .call::<
-                                *const u8,
-                            >(
-                                self.__dllgen_f85 as *const ::core::ffi::c_void,
-                                ::dllgen_runtime::native::Pops::Caller,
-                                "`sqlite3_errmsg`",
-                            );
-                        #[cfg(not(target_arch = "x86"))]
-                        let __dllgen_r = ::core::result::Result::<
-                            _,
-                            ::dllgen_runtime::WireError,
-                        >::Ok(
-                            (self
-                                .__dllgen_f85)(
-                                ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_arg0),
-                            ),
-                        );
-                        __dllgen_r
-                    }?;
-                    ::dllgen_runtime::marshal::handle::after_call(
-                        &__dllgen_a_arg0,
-                        3,
-                        false,
-                    );
-                    unsafe {
-                        ::dllgen_runtime::marshal::ret_string::reply::<
-                            ::dllgen_runtime::marshal::Utf8,
-                        >(__dllgen_out, __dllgen_ret)
-                    };
                     Ok(::dllgen_runtime::Status::Ok)
                 }
                 86 => {
@@ -7088,11 +7191,11 @@ mod __dllgen {
                                 ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_arg0),
                             )
                             .call::<
-                                *const u16,
+                                *const u8,
                             >(
                                 self.__dllgen_f86 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
-                                "`sqlite3_errmsg16`",
+                                "`sqlite3_errmsg`",
                             );
                         #[cfg(not(target_arch = "x86"))]
                         let __dllgen_r = ::core::result::Result::<
@@ -7113,12 +7216,58 @@ mod __dllgen {
                     );
                     unsafe {
                         ::dllgen_runtime::marshal::ret_string::reply::<
-                            ::dllgen_runtime::marshal::Utf16,
+                            ::dllgen_runtime::marshal::Utf8,
                         >(__dllgen_out, __dllgen_ret)
                     };
                     Ok(::dllgen_runtime::Status::Ok)
                 }
                 87 => {
+                    let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
+                    let __dllgen_a_arg0 = ::dllgen_runtime::marshal::handle::decode_c(
+                        &mut __dllgen_args,
+                        3,
+                        false,
+                        false,
+                    )?;
+                    __dllgen_args.finish()?;
+                    let __dllgen_ret = unsafe {
+                        #[cfg(target_arch = "x86")]
+                        let __dllgen_r = ::dllgen_runtime::native::Words::new()
+                            .push(
+                                ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_arg0),
+                            )
+                            .call::<
+                                *const u16,
+                            >(
+                                self.__dllgen_f87 as *const ::core::ffi::c_void,
+                                ::dllgen_runtime::native::Pops::Caller,
+                                "`sqlite3_errmsg16`",
+                            );
+                        #[cfg(not(target_arch = "x86"))]
+                        let __dllgen_r = ::core::result::Result::<
+                            _,
+                            ::dllgen_runtime::WireError,
+                        >::Ok(
+                            (self
+                                .__dllgen_f87)(
+                                ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_arg0),
+                            ),
+                        );
+                        __dllgen_r
+                    }?;
+                    ::dllgen_runtime::marshal::handle::after_call(
+                        &__dllgen_a_arg0,
+                        3,
+                        false,
+                    );
+                    unsafe {
+                        ::dllgen_runtime::marshal::ret_string::reply::<
+                            ::dllgen_runtime::marshal::Utf16,
+                        >(__dllgen_out, __dllgen_ret)
+                    };
+                    Ok(::dllgen_runtime::Status::Ok)
+                }
+                88 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let __dllgen_a_db = ::dllgen_runtime::marshal::handle::decode_c(
                         &mut __dllgen_args,
@@ -7134,7 +7283,7 @@ mod __dllgen {
                             .call::<
                                 i32,
                             >(
-                                self.__dllgen_f87 as *const ::core::ffi::c_void,
+                                self.__dllgen_f88 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
                                 "`sqlite3_error_offset`",
                             );
@@ -7144,7 +7293,7 @@ mod __dllgen {
                             ::dllgen_runtime::WireError,
                         >::Ok(
                             (self
-                                .__dllgen_f87)(
+                                .__dllgen_f88)(
                                 ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_db),
                             ),
                         );
@@ -7158,7 +7307,7 @@ mod __dllgen {
                     ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                88 => {
+                89 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let __dllgen_a_arg0: i32 = ::dllgen_runtime::marshal::value::decode_c(
                         &mut __dllgen_args,
@@ -7172,7 +7321,7 @@ mod __dllgen {
                             .call::<
                                 *const u8,
                             >(
-                                self.__dllgen_f88 as *const ::core::ffi::c_void,
+                                self.__dllgen_f89 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
                                 "`sqlite3_errstr`",
                             );
@@ -7180,7 +7329,7 @@ mod __dllgen {
                         let __dllgen_r = ::core::result::Result::<
                             _,
                             ::dllgen_runtime::WireError,
-                        >::Ok((self.__dllgen_f88)(__dllgen_a_arg0));
+                        >::Ok((self.__dllgen_f89)(__dllgen_a_arg0));
                         __dllgen_r
                     }?;
                     unsafe {
@@ -7190,7 +7339,7 @@ mod __dllgen {
                     };
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                89 => {
+                90 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let __dllgen_a_arg0 = ::dllgen_runtime::marshal::handle::decode_c(
                         &mut __dllgen_args,
@@ -7219,7 +7368,7 @@ mod __dllgen {
                             .push(
                                 __dllgen_a_callback
                                     .then_some(
-                                        __dllgen_callback_89_2
+                                        __dllgen_callback_90_2
                                             as unsafe extern "C" fn(
                                                 *mut ::core::ffi::c_void,
                                                 i32,
@@ -7233,7 +7382,7 @@ mod __dllgen {
                             .call::<
                                 i32,
                             >(
-                                self.__dllgen_f89 as *const ::core::ffi::c_void,
+                                self.__dllgen_f90 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
                                 "`sqlite3_exec`",
                             );
@@ -7243,12 +7392,12 @@ mod __dllgen {
                             ::dllgen_runtime::WireError,
                         >::Ok(
                             (self
-                                .__dllgen_f89)(
+                                .__dllgen_f90)(
                                 ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_arg0),
                                 ::dllgen_runtime::marshal::in_string::ptr(&__dllgen_a_sql),
                                 __dllgen_a_callback
                                     .then_some(
-                                        __dllgen_callback_89_2
+                                        __dllgen_callback_90_2
                                             as unsafe extern "C" fn(
                                                 *mut ::core::ffi::c_void,
                                                 i32,
@@ -7273,7 +7422,7 @@ mod __dllgen {
                         >(__dllgen_a_errmsg)
                     };
                     if !__dllgen_a_errmsg.is_null() {
-                        unsafe { (self.__dllgen_helper89_4)(__dllgen_a_errmsg) };
+                        unsafe { (self.__dllgen_helper90_4)(__dllgen_a_errmsg) };
                     }
                     ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
                     ::dllgen_runtime::marshal::out_string::reply::<
@@ -7281,7 +7430,7 @@ mod __dllgen {
                     >(__dllgen_out, &__dllgen_a_errmsg_copy);
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                90 => {
+                91 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let __dllgen_a_pStmt = ::dllgen_runtime::marshal::handle::decode_c(
                         &mut __dllgen_args,
@@ -7299,7 +7448,7 @@ mod __dllgen {
                             .call::<
                                 *const u8,
                             >(
-                                self.__dllgen_f90 as *const ::core::ffi::c_void,
+                                self.__dllgen_f91 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
                                 "`sqlite3_expanded_sql`",
                             );
@@ -7309,7 +7458,7 @@ mod __dllgen {
                             ::dllgen_runtime::WireError,
                         >::Ok(
                             (self
-                                .__dllgen_f90)(
+                                .__dllgen_f91)(
                                 ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_pStmt),
                             ),
                         );
@@ -7328,14 +7477,14 @@ mod __dllgen {
                     if !__dllgen_ret.is_null() {
                         unsafe {
                             (self
-                                .__dllgen_helper90)(
+                                .__dllgen_helper91)(
                                 __dllgen_ret as *mut ::core::ffi::c_void,
                             )
                         };
                     }
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                91 => {
+                92 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let __dllgen_a_arg0 = ::dllgen_runtime::marshal::handle::decode_c(
                         &mut __dllgen_args,
@@ -7353,7 +7502,7 @@ mod __dllgen {
                             .call::<
                                 i32,
                             >(
-                                self.__dllgen_f91 as *const ::core::ffi::c_void,
+                                self.__dllgen_f92 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
                                 "`sqlite3_expired`",
                             );
@@ -7363,7 +7512,7 @@ mod __dllgen {
                             ::dllgen_runtime::WireError,
                         >::Ok(
                             (self
-                                .__dllgen_f91)(
+                                .__dllgen_f92)(
                                 ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_arg0),
                             ),
                         );
@@ -7377,7 +7526,7 @@ mod __dllgen {
                     ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                92 => {
+                93 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let __dllgen_a_db = ::dllgen_runtime::marshal::handle::decode_c(
                         &mut __dllgen_args,
@@ -7393,7 +7542,7 @@ mod __dllgen {
                             .call::<
                                 i32,
                             >(
-                                self.__dllgen_f92 as *const ::core::ffi::c_void,
+                                self.__dllgen_f93 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
                                 "`sqlite3_extended_errcode`",
                             );
@@ -7403,7 +7552,7 @@ mod __dllgen {
                             ::dllgen_runtime::WireError,
                         >::Ok(
                             (self
-                                .__dllgen_f92)(
+                                .__dllgen_f93)(
                                 ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_db),
                             ),
                         );
@@ -7417,7 +7566,7 @@ mod __dllgen {
                     ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                93 => {
+                94 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let __dllgen_a_arg0 = ::dllgen_runtime::marshal::handle::decode_c(
                         &mut __dllgen_args,
@@ -7440,7 +7589,7 @@ mod __dllgen {
                             .call::<
                                 i32,
                             >(
-                                self.__dllgen_f93 as *const ::core::ffi::c_void,
+                                self.__dllgen_f94 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
                                 "`sqlite3_extended_result_codes`",
                             );
@@ -7450,7 +7599,7 @@ mod __dllgen {
                             ::dllgen_runtime::WireError,
                         >::Ok(
                             (self
-                                .__dllgen_f93)(
+                                .__dllgen_f94)(
                                 ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_arg0),
                                 __dllgen_a_onoff,
                             ),
@@ -7465,7 +7614,7 @@ mod __dllgen {
                     ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                94 => {
+                95 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let __dllgen_a_db = ::dllgen_runtime::marshal::handle::decode_c(
                         &mut __dllgen_args,
@@ -7502,7 +7651,7 @@ mod __dllgen {
                             .call::<
                                 i32,
                             >(
-                                self.__dllgen_f94 as *const ::core::ffi::c_void,
+                                self.__dllgen_f95 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
                                 "`sqlite3_file_control_int`",
                             );
@@ -7512,7 +7661,7 @@ mod __dllgen {
                             ::dllgen_runtime::WireError,
                         >::Ok(
                             (self
-                                .__dllgen_f94)(
+                                .__dllgen_f95)(
                                 ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_db),
                                 ::dllgen_runtime::marshal::in_string::ptr(
                                     &__dllgen_a_zDbName,
@@ -7539,52 +7688,6 @@ mod __dllgen {
                     )?;
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                95 => {
-                    let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
-                    let __dllgen_a_arg0 = ::dllgen_runtime::marshal::handle::decode_c(
-                        &mut __dllgen_args,
-                        4,
-                        false,
-                        false,
-                    )?;
-                    __dllgen_args.finish()?;
-                    let __dllgen_ret = unsafe {
-                        #[cfg(target_arch = "x86")]
-                        let __dllgen_r = ::dllgen_runtime::native::Words::new()
-                            .push(
-                                ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_arg0),
-                            )
-                            .call::<
-                                *const u8,
-                            >(
-                                self.__dllgen_f95 as *const ::core::ffi::c_void,
-                                ::dllgen_runtime::native::Pops::Caller,
-                                "`sqlite3_filename_database`",
-                            );
-                        #[cfg(not(target_arch = "x86"))]
-                        let __dllgen_r = ::core::result::Result::<
-                            _,
-                            ::dllgen_runtime::WireError,
-                        >::Ok(
-                            (self
-                                .__dllgen_f95)(
-                                ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_arg0),
-                            ),
-                        );
-                        __dllgen_r
-                    }?;
-                    ::dllgen_runtime::marshal::handle::after_call(
-                        &__dllgen_a_arg0,
-                        4,
-                        false,
-                    );
-                    unsafe {
-                        ::dllgen_runtime::marshal::ret_string::reply::<
-                            ::dllgen_runtime::marshal::Utf8,
-                        >(__dllgen_out, __dllgen_ret)
-                    };
-                    Ok(::dllgen_runtime::Status::Ok)
-                }
                 96 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let __dllgen_a_arg0 = ::dllgen_runtime::marshal::handle::decode_c(
@@ -7605,7 +7708,7 @@ mod __dllgen {
                             >(
                                 self.__dllgen_f96 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
-                                "`sqlite3_filename_journal`",
+                                "`sqlite3_filename_database`",
                             );
                         #[cfg(not(target_arch = "x86"))]
                         let __dllgen_r = ::core::result::Result::<
@@ -7651,7 +7754,7 @@ mod __dllgen {
                             >(
                                 self.__dllgen_f97 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
-                                "`sqlite3_filename_wal`",
+                                "`sqlite3_filename_journal`",
                             );
                         #[cfg(not(target_arch = "x86"))]
                         let __dllgen_r = ::core::result::Result::<
@@ -7679,6 +7782,52 @@ mod __dllgen {
                 }
                 98 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
+                    let __dllgen_a_arg0 = ::dllgen_runtime::marshal::handle::decode_c(
+                        &mut __dllgen_args,
+                        4,
+                        false,
+                        false,
+                    )?;
+                    __dllgen_args.finish()?;
+                    let __dllgen_ret = unsafe {
+                        #[cfg(target_arch = "x86")]
+                        let __dllgen_r = ::dllgen_runtime::native::Words::new()
+                            .push(
+                                ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_arg0),
+                            )
+                            .call::<
+                                *const u8,
+                            >(
+                                self.__dllgen_f98 as *const ::core::ffi::c_void,
+                                ::dllgen_runtime::native::Pops::Caller,
+                                "`sqlite3_filename_wal`",
+                            );
+                        #[cfg(not(target_arch = "x86"))]
+                        let __dllgen_r = ::core::result::Result::<
+                            _,
+                            ::dllgen_runtime::WireError,
+                        >::Ok(
+                            (self
+                                .__dllgen_f98)(
+                                ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_arg0),
+                            ),
+                        );
+                        __dllgen_r
+                    }?;
+                    ::dllgen_runtime::marshal::handle::after_call(
+                        &__dllgen_a_arg0,
+                        4,
+                        false,
+                    );
+                    unsafe {
+                        ::dllgen_runtime::marshal::ret_string::reply::<
+                            ::dllgen_runtime::marshal::Utf8,
+                        >(__dllgen_out, __dllgen_ret)
+                    };
+                    Ok(::dllgen_runtime::Status::Ok)
+                }
+                99 => {
+                    let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let __dllgen_a_pStmt = ::dllgen_runtime::marshal::handle::decode_c(
                         &mut __dllgen_args,
                         6,
@@ -7695,7 +7844,7 @@ mod __dllgen {
                             .call::<
                                 i32,
                             >(
-                                self.__dllgen_f98 as *const ::core::ffi::c_void,
+                                self.__dllgen_f99 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
                                 "`sqlite3_finalize`",
                             );
@@ -7705,7 +7854,7 @@ mod __dllgen {
                             ::dllgen_runtime::WireError,
                         >::Ok(
                             (self
-                                .__dllgen_f98)(
+                                .__dllgen_f99)(
                                 ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_pStmt),
                             ),
                         );
@@ -7719,7 +7868,7 @@ mod __dllgen {
                     ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                99 => {
+                100 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let __dllgen_a_arg0 = ::dllgen_runtime::marshal::handle::decode_c(
                         &mut __dllgen_args,
@@ -7737,7 +7886,7 @@ mod __dllgen {
                             .call::<
                                 (),
                             >(
-                                self.__dllgen_f99 as *const ::core::ffi::c_void,
+                                self.__dllgen_f100 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
                                 "`sqlite3_free_filename`",
                             );
@@ -7747,7 +7896,7 @@ mod __dllgen {
                             ::dllgen_runtime::WireError,
                         >::Ok(
                             (self
-                                .__dllgen_f99)(
+                                .__dllgen_f100)(
                                 ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_arg0),
                             ),
                         );
@@ -7760,7 +7909,7 @@ mod __dllgen {
                     );
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                100 => {
+                101 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let __dllgen_a_arg0 = ::dllgen_runtime::marshal::handle::decode_c(
                         &mut __dllgen_args,
@@ -7778,7 +7927,7 @@ mod __dllgen {
                             .call::<
                                 i32,
                             >(
-                                self.__dllgen_f100 as *const ::core::ffi::c_void,
+                                self.__dllgen_f101 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
                                 "`sqlite3_get_autocommit`",
                             );
@@ -7788,7 +7937,7 @@ mod __dllgen {
                             ::dllgen_runtime::WireError,
                         >::Ok(
                             (self
-                                .__dllgen_f100)(
+                                .__dllgen_f101)(
                                 ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_arg0),
                             ),
                         );
@@ -7802,7 +7951,7 @@ mod __dllgen {
                     ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                101 => {
+                102 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let __dllgen_a_db = ::dllgen_runtime::marshal::handle::decode_c(
                         &mut __dllgen_args,
@@ -7844,7 +7993,7 @@ mod __dllgen {
                             .call::<
                                 i32,
                             >(
-                                self.__dllgen_f101 as *const ::core::ffi::c_void,
+                                self.__dllgen_f102 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
                                 "`sqlite3_get_table`",
                             );
@@ -7854,7 +8003,7 @@ mod __dllgen {
                             ::dllgen_runtime::WireError,
                         >::Ok(
                             (self
-                                .__dllgen_f101)(
+                                .__dllgen_f102)(
                                 ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_db),
                                 ::dllgen_runtime::marshal::in_string::ptr(&__dllgen_a_zSql),
                                 &mut __dllgen_a_pazResult,
@@ -7893,7 +8042,7 @@ mod __dllgen {
                         )
                     };
                     if !__dllgen_a_pazResult.is_null() {
-                        unsafe { (self.__dllgen_helper101_2)(__dllgen_a_pazResult) };
+                        unsafe { (self.__dllgen_helper102_2)(__dllgen_a_pazResult) };
                     }
                     let __dllgen_a_pazResult_copy = __dllgen_a_pazResult_copy?;
                     let __dllgen_a_pzErrmsg_copy = unsafe {
@@ -7902,7 +8051,7 @@ mod __dllgen {
                         >(__dllgen_a_pzErrmsg)
                     };
                     if !__dllgen_a_pzErrmsg.is_null() {
-                        unsafe { (self.__dllgen_helper101_5)(__dllgen_a_pzErrmsg) };
+                        unsafe { (self.__dllgen_helper102_5)(__dllgen_a_pzErrmsg) };
                     }
                     ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
                     ::dllgen_runtime::marshal::out_strings::reply::<
@@ -7923,7 +8072,7 @@ mod __dllgen {
                     >(__dllgen_out, &__dllgen_a_pzErrmsg_copy);
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                102 => {
+                103 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     __dllgen_args.finish()?;
                     let __dllgen_ret = unsafe {
@@ -7932,7 +8081,7 @@ mod __dllgen {
                             .call::<
                                 i32,
                             >(
-                                self.__dllgen_f102 as *const ::core::ffi::c_void,
+                                self.__dllgen_f103 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
                                 "`sqlite3_global_recover`",
                             );
@@ -7940,13 +8089,13 @@ mod __dllgen {
                         let __dllgen_r = ::core::result::Result::<
                             _,
                             ::dllgen_runtime::WireError,
-                        >::Ok((self.__dllgen_f102)());
+                        >::Ok((self.__dllgen_f103)());
                         __dllgen_r
                     }?;
                     ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                103 => {
+                104 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let __dllgen_a_N: i64 = ::dllgen_runtime::marshal::value::decode_c(
                         &mut __dllgen_args,
@@ -7960,7 +8109,7 @@ mod __dllgen {
                             .call::<
                                 i64,
                             >(
-                                self.__dllgen_f103 as *const ::core::ffi::c_void,
+                                self.__dllgen_f104 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
                                 "`sqlite3_hard_heap_limit64`",
                             );
@@ -7968,13 +8117,13 @@ mod __dllgen {
                         let __dllgen_r = ::core::result::Result::<
                             _,
                             ::dllgen_runtime::WireError,
-                        >::Ok((self.__dllgen_f103)(__dllgen_a_N));
+                        >::Ok((self.__dllgen_f104)(__dllgen_a_N));
                         __dllgen_r
                     }?;
                     ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                104 => {
+                105 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     __dllgen_args.finish()?;
                     let __dllgen_ret = unsafe {
@@ -7983,7 +8132,7 @@ mod __dllgen {
                             .call::<
                                 i32,
                             >(
-                                self.__dllgen_f104 as *const ::core::ffi::c_void,
+                                self.__dllgen_f105 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
                                 "`sqlite3_initialize`",
                             );
@@ -7991,13 +8140,13 @@ mod __dllgen {
                         let __dllgen_r = ::core::result::Result::<
                             _,
                             ::dllgen_runtime::WireError,
-                        >::Ok((self.__dllgen_f104)());
+                        >::Ok((self.__dllgen_f105)());
                         __dllgen_r
                     }?;
                     ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                105 => {
+                106 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let __dllgen_a_arg0 = ::dllgen_runtime::marshal::handle::decode_c(
                         &mut __dllgen_args,
@@ -8015,7 +8164,7 @@ mod __dllgen {
                             .call::<
                                 (),
                             >(
-                                self.__dllgen_f105 as *const ::core::ffi::c_void,
+                                self.__dllgen_f106 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
                                 "`sqlite3_interrupt`",
                             );
@@ -8025,7 +8174,7 @@ mod __dllgen {
                             ::dllgen_runtime::WireError,
                         >::Ok(
                             (self
-                                .__dllgen_f105)(
+                                .__dllgen_f106)(
                                 ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_arg0),
                             ),
                         );
@@ -8038,7 +8187,7 @@ mod __dllgen {
                     );
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                106 => {
+                107 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let __dllgen_a_arg0 = ::dllgen_runtime::marshal::in_buffer::decode::<
                         u8,
@@ -8063,7 +8212,7 @@ mod __dllgen {
                             .call::<
                                 i32,
                             >(
-                                self.__dllgen_f106 as *const ::core::ffi::c_void,
+                                self.__dllgen_f107 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
                                 "`sqlite3_keyword_check`",
                             );
@@ -8073,7 +8222,7 @@ mod __dllgen {
                             ::dllgen_runtime::WireError,
                         >::Ok(
                             (self
-                                .__dllgen_f106)(
+                                .__dllgen_f107)(
                                 ::dllgen_runtime::marshal::in_buffer::ptr(&__dllgen_a_arg0),
                                 __dllgen_a_arg1,
                             ),
@@ -8083,7 +8232,7 @@ mod __dllgen {
                     ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                107 => {
+                108 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     __dllgen_args.finish()?;
                     let __dllgen_ret = unsafe {
@@ -8092,7 +8241,7 @@ mod __dllgen {
                             .call::<
                                 i32,
                             >(
-                                self.__dllgen_f107 as *const ::core::ffi::c_void,
+                                self.__dllgen_f108 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
                                 "`sqlite3_keyword_count`",
                             );
@@ -8100,13 +8249,13 @@ mod __dllgen {
                         let __dllgen_r = ::core::result::Result::<
                             _,
                             ::dllgen_runtime::WireError,
-                        >::Ok((self.__dllgen_f107)());
+                        >::Ok((self.__dllgen_f108)());
                         __dllgen_r
                     }?;
                     ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                108 => {
+                109 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let __dllgen_a_arg0: i32 = ::dllgen_runtime::marshal::value::decode_c(
                         &mut __dllgen_args,
@@ -8132,7 +8281,7 @@ mod __dllgen {
                             .call::<
                                 i32,
                             >(
-                                self.__dllgen_f108 as *const ::core::ffi::c_void,
+                                self.__dllgen_f109 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
                                 "`sqlite3_keyword_name`",
                             );
@@ -8142,7 +8291,7 @@ mod __dllgen {
                             ::dllgen_runtime::WireError,
                         >::Ok(
                             (self
-                                .__dllgen_f108)(
+                                .__dllgen_f109)(
                                 __dllgen_a_arg0,
                                 &mut __dllgen_a_arg1,
                                 ::dllgen_runtime::marshal::out_value::ptr(
@@ -8190,7 +8339,7 @@ mod __dllgen {
                     )?;
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                109 => {
+                110 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let __dllgen_a_arg0 = ::dllgen_runtime::marshal::handle::decode_c(
                         &mut __dllgen_args,
@@ -8208,7 +8357,7 @@ mod __dllgen {
                             .call::<
                                 i64,
                             >(
-                                self.__dllgen_f109 as *const ::core::ffi::c_void,
+                                self.__dllgen_f110 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
                                 "`sqlite3_last_insert_rowid`",
                             );
@@ -8218,7 +8367,7 @@ mod __dllgen {
                             ::dllgen_runtime::WireError,
                         >::Ok(
                             (self
-                                .__dllgen_f109)(
+                                .__dllgen_f110)(
                                 ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_arg0),
                             ),
                         );
@@ -8232,7 +8381,7 @@ mod __dllgen {
                     ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                110 => {
+                111 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     __dllgen_args.finish()?;
                     let __dllgen_ret = unsafe {
@@ -8241,7 +8390,7 @@ mod __dllgen {
                             .call::<
                                 *const u8,
                             >(
-                                self.__dllgen_f110 as *const ::core::ffi::c_void,
+                                self.__dllgen_f111 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
                                 "`sqlite3_libversion`",
                             );
@@ -8249,7 +8398,7 @@ mod __dllgen {
                         let __dllgen_r = ::core::result::Result::<
                             _,
                             ::dllgen_runtime::WireError,
-                        >::Ok((self.__dllgen_f110)());
+                        >::Ok((self.__dllgen_f111)());
                         __dllgen_r
                     }?;
                     unsafe {
@@ -8259,7 +8408,7 @@ mod __dllgen {
                     };
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                111 => {
+                112 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     __dllgen_args.finish()?;
                     let __dllgen_ret = unsafe {
@@ -8268,7 +8417,7 @@ mod __dllgen {
                             .call::<
                                 i32,
                             >(
-                                self.__dllgen_f111 as *const ::core::ffi::c_void,
+                                self.__dllgen_f112 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
                                 "`sqlite3_libversion_number`",
                             );
@@ -8276,13 +8425,13 @@ mod __dllgen {
                         let __dllgen_r = ::core::result::Result::<
                             _,
                             ::dllgen_runtime::WireError,
-                        >::Ok((self.__dllgen_f111)());
+                        >::Ok((self.__dllgen_f112)());
                         __dllgen_r
                     }?;
                     ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                112 => {
+                113 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let __dllgen_a_arg0 = ::dllgen_runtime::marshal::handle::decode_c(
                         &mut __dllgen_args,
@@ -8310,7 +8459,7 @@ mod __dllgen {
                             .call::<
                                 i32,
                             >(
-                                self.__dllgen_f112 as *const ::core::ffi::c_void,
+                                self.__dllgen_f113 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
                                 "`sqlite3_limit`",
                             );
@@ -8320,7 +8469,7 @@ mod __dllgen {
                             ::dllgen_runtime::WireError,
                         >::Ok(
                             (self
-                                .__dllgen_f112)(
+                                .__dllgen_f113)(
                                 ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_arg0),
                                 __dllgen_a_id,
                                 __dllgen_a_newVal,
@@ -8336,7 +8485,7 @@ mod __dllgen {
                     ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                113 => {
+                114 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let __dllgen_a_db = ::dllgen_runtime::marshal::handle::decode_c(
                         &mut __dllgen_args,
@@ -8366,7 +8515,7 @@ mod __dllgen {
                             .call::<
                                 i32,
                             >(
-                                self.__dllgen_f113 as *const ::core::ffi::c_void,
+                                self.__dllgen_f114 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
                                 "`sqlite3_load_extension`",
                             );
@@ -8376,7 +8525,7 @@ mod __dllgen {
                             ::dllgen_runtime::WireError,
                         >::Ok(
                             (self
-                                .__dllgen_f113)(
+                                .__dllgen_f114)(
                                 ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_db),
                                 ::dllgen_runtime::marshal::in_string::ptr(
                                     &__dllgen_a_zFile,
@@ -8400,7 +8549,7 @@ mod __dllgen {
                         >(__dllgen_a_pzErrMsg)
                     };
                     if !__dllgen_a_pzErrMsg.is_null() {
-                        unsafe { (self.__dllgen_helper113_3)(__dllgen_a_pzErrMsg) };
+                        unsafe { (self.__dllgen_helper114_3)(__dllgen_a_pzErrMsg) };
                     }
                     ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
                     ::dllgen_runtime::marshal::out_string::reply::<
@@ -8408,7 +8557,7 @@ mod __dllgen {
                     >(__dllgen_out, &__dllgen_a_pzErrMsg_copy);
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                114 => {
+                115 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let __dllgen_a_iErrCode: i32 = ::dllgen_runtime::marshal::value::decode_c(
                         &mut __dllgen_args,
@@ -8436,7 +8585,7 @@ mod __dllgen {
                             .call::<
                                 (),
                             >(
-                                self.__dllgen_f114 as *const ::core::ffi::c_void,
+                                self.__dllgen_f115 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
                                 "`sqlite3_log_str`",
                             );
@@ -8446,7 +8595,7 @@ mod __dllgen {
                             ::dllgen_runtime::WireError,
                         >::Ok(
                             (self
-                                .__dllgen_f114)(
+                                .__dllgen_f115)(
                                 __dllgen_a_iErrCode,
                                 ::dllgen_runtime::marshal::in_string::ptr(
                                     &__dllgen_a_zFormat,
@@ -8458,7 +8607,7 @@ mod __dllgen {
                     }?;
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                115 => {
+                116 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let __dllgen_a_resetFlag: i32 = ::dllgen_runtime::marshal::value::decode_c(
                         &mut __dllgen_args,
@@ -8472,7 +8621,7 @@ mod __dllgen {
                             .call::<
                                 i64,
                             >(
-                                self.__dllgen_f115 as *const ::core::ffi::c_void,
+                                self.__dllgen_f116 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
                                 "`sqlite3_memory_highwater`",
                             );
@@ -8480,13 +8629,13 @@ mod __dllgen {
                         let __dllgen_r = ::core::result::Result::<
                             _,
                             ::dllgen_runtime::WireError,
-                        >::Ok((self.__dllgen_f115)(__dllgen_a_resetFlag));
+                        >::Ok((self.__dllgen_f116)(__dllgen_a_resetFlag));
                         __dllgen_r
                     }?;
                     ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                116 => {
+                117 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     __dllgen_args.finish()?;
                     let __dllgen_ret = unsafe {
@@ -8495,7 +8644,7 @@ mod __dllgen {
                             .call::<
                                 i64,
                             >(
-                                self.__dllgen_f116 as *const ::core::ffi::c_void,
+                                self.__dllgen_f117 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
                                 "`sqlite3_memory_used`",
                             );
@@ -8503,13 +8652,13 @@ mod __dllgen {
                         let __dllgen_r = ::core::result::Result::<
                             _,
                             ::dllgen_runtime::WireError,
-                        >::Ok((self.__dllgen_f116)());
+                        >::Ok((self.__dllgen_f117)());
                         __dllgen_r
                     }?;
                     ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                117 => {
+                118 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let __dllgen_a_zFormat = ::dllgen_runtime::marshal::in_string::decode::<
                         ::dllgen_runtime::marshal::Utf8,
@@ -8531,65 +8680,9 @@ mod __dllgen {
                             .call::<
                                 *const u8,
                             >(
-                                self.__dllgen_f117 as *const ::core::ffi::c_void,
-                                ::dllgen_runtime::native::Pops::Caller,
-                                "`sqlite3_mprintf_double`",
-                            );
-                        #[cfg(not(target_arch = "x86"))]
-                        let __dllgen_r = ::core::result::Result::<
-                            _,
-                            ::dllgen_runtime::WireError,
-                        >::Ok(
-                            (self
-                                .__dllgen_f117)(
-                                ::dllgen_runtime::marshal::in_string::ptr(
-                                    &__dllgen_a_zFormat,
-                                ),
-                                __dllgen_a_arg,
-                            ),
-                        );
-                        __dllgen_r
-                    }?;
-                    unsafe {
-                        ::dllgen_runtime::marshal::ret_string::reply::<
-                            ::dllgen_runtime::marshal::Utf8,
-                        >(__dllgen_out, __dllgen_ret)
-                    };
-                    if !__dllgen_ret.is_null() {
-                        unsafe {
-                            (self
-                                .__dllgen_helper117)(
-                                __dllgen_ret as *mut ::core::ffi::c_void,
-                            )
-                        };
-                    }
-                    Ok(::dllgen_runtime::Status::Ok)
-                }
-                118 => {
-                    let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
-                    let __dllgen_a_zFormat = ::dllgen_runtime::marshal::in_string::decode::<
-                        ::dllgen_runtime::marshal::Utf8,
-                    >(&mut __dllgen_args, false)?;
-                    let __dllgen_a_arg: i64 = ::dllgen_runtime::marshal::value::decode_c(
-                        &mut __dllgen_args,
-                        &mut __dllgen_keep,
-                    )?;
-                    __dllgen_args.finish()?;
-                    let __dllgen_ret = unsafe {
-                        #[cfg(target_arch = "x86")]
-                        let __dllgen_r = ::dllgen_runtime::native::Words::new()
-                            .push(
-                                ::dllgen_runtime::marshal::in_string::ptr(
-                                    &__dllgen_a_zFormat,
-                                ),
-                            )
-                            .push(__dllgen_a_arg)
-                            .call::<
-                                *const u8,
-                            >(
                                 self.__dllgen_f118 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
-                                "`sqlite3_mprintf_int64`",
+                                "`sqlite3_mprintf_double`",
                             );
                         #[cfg(not(target_arch = "x86"))]
                         let __dllgen_r = ::core::result::Result::<
@@ -8626,9 +8719,10 @@ mod __dllgen {
                     let __dllgen_a_zFormat = ::dllgen_runtime::marshal::in_string::decode::<
                         ::dllgen_runtime::marshal::Utf8,
                     >(&mut __dllgen_args, false)?;
-                    let __dllgen_a_arg = ::dllgen_runtime::marshal::in_string::decode::<
-                        ::dllgen_runtime::marshal::Utf8,
-                    >(&mut __dllgen_args, true)?;
+                    let __dllgen_a_arg: i64 = ::dllgen_runtime::marshal::value::decode_c(
+                        &mut __dllgen_args,
+                        &mut __dllgen_keep,
+                    )?;
                     __dllgen_args.finish()?;
                     let __dllgen_ret = unsafe {
                         #[cfg(target_arch = "x86")]
@@ -8638,15 +8732,13 @@ mod __dllgen {
                                     &__dllgen_a_zFormat,
                                 ),
                             )
-                            .push(
-                                ::dllgen_runtime::marshal::in_string::ptr(&__dllgen_a_arg),
-                            )
+                            .push(__dllgen_a_arg)
                             .call::<
                                 *const u8,
                             >(
                                 self.__dllgen_f119 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
-                                "`sqlite3_mprintf_str`",
+                                "`sqlite3_mprintf_int64`",
                             );
                         #[cfg(not(target_arch = "x86"))]
                         let __dllgen_r = ::core::result::Result::<
@@ -8658,7 +8750,7 @@ mod __dllgen {
                                 ::dllgen_runtime::marshal::in_string::ptr(
                                     &__dllgen_a_zFormat,
                                 ),
-                                ::dllgen_runtime::marshal::in_string::ptr(&__dllgen_a_arg),
+                                __dllgen_a_arg,
                             ),
                         );
                         __dllgen_r
@@ -8680,6 +8772,63 @@ mod __dllgen {
                 }
                 120 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
+                    let __dllgen_a_zFormat = ::dllgen_runtime::marshal::in_string::decode::<
+                        ::dllgen_runtime::marshal::Utf8,
+                    >(&mut __dllgen_args, false)?;
+                    let __dllgen_a_arg = ::dllgen_runtime::marshal::in_string::decode::<
+                        ::dllgen_runtime::marshal::Utf8,
+                    >(&mut __dllgen_args, true)?;
+                    __dllgen_args.finish()?;
+                    let __dllgen_ret = unsafe {
+                        #[cfg(target_arch = "x86")]
+                        let __dllgen_r = ::dllgen_runtime::native::Words::new()
+                            .push(
+                                ::dllgen_runtime::marshal::in_string::ptr(
+                                    &__dllgen_a_zFormat,
+                                ),
+                            )
+                            .push(
+                                ::dllgen_runtime::marshal::in_string::ptr(&__dllgen_a_arg),
+                            )
+                            .call::<
+                                *const u8,
+                            >(
+                                self.__dllgen_f120 as *const ::core::ffi::c_void,
+                                ::dllgen_runtime::native::Pops::Caller,
+                                "`sqlite3_mprintf_str`",
+                            );
+                        #[cfg(not(target_arch = "x86"))]
+                        let __dllgen_r = ::core::result::Result::<
+                            _,
+                            ::dllgen_runtime::WireError,
+                        >::Ok(
+                            (self
+                                .__dllgen_f120)(
+                                ::dllgen_runtime::marshal::in_string::ptr(
+                                    &__dllgen_a_zFormat,
+                                ),
+                                ::dllgen_runtime::marshal::in_string::ptr(&__dllgen_a_arg),
+                            ),
+                        );
+                        __dllgen_r
+                    }?;
+                    unsafe {
+                        ::dllgen_runtime::marshal::ret_string::reply::<
+                            ::dllgen_runtime::marshal::Utf8,
+                        >(__dllgen_out, __dllgen_ret)
+                    };
+                    if !__dllgen_ret.is_null() {
+                        unsafe {
+                            (self
+                                .__dllgen_helper120)(
+                                __dllgen_ret as *mut ::core::ffi::c_void,
+                            )
+                        };
+                    }
+                    Ok(::dllgen_runtime::Status::Ok)
+                }
+                121 => {
+                    let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let __dllgen_a_arg0: i32 = ::dllgen_runtime::marshal::value::decode_c(
                         &mut __dllgen_args,
                         &mut __dllgen_keep,
@@ -8694,7 +8843,7 @@ mod __dllgen {
                             .call::<
                                 *mut ::core::ffi::c_void,
                             >(
-                                self.__dllgen_f120 as *const ::core::ffi::c_void,
+                                self.__dllgen_f121 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
                                 "`sqlite3_mutex_alloc`",
                             );
@@ -8702,7 +8851,7 @@ mod __dllgen {
                         let __dllgen_r = ::core::result::Result::<
                             _,
                             ::dllgen_runtime::WireError,
-                        >::Ok((self.__dllgen_f120)(__dllgen_a_arg0));
+                        >::Ok((self.__dllgen_f121)(__dllgen_a_arg0));
                         __dllgen_r
                     }?;
                     let (__dllgen_errno, __dllgen_last_error) = (
@@ -8726,54 +8875,13 @@ mod __dllgen {
                     );
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                121 => {
-                    let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
-                    let __dllgen_a_arg0 = ::dllgen_runtime::marshal::handle::decode_c(
-                        &mut __dllgen_args,
-                        5,
-                        false,
-                        false,
-                    )?;
-                    __dllgen_args.finish()?;
-                    let __dllgen_ret = unsafe {
-                        #[cfg(target_arch = "x86")]
-                        let __dllgen_r = ::dllgen_runtime::native::Words::new()
-                            .push(
-                                ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_arg0),
-                            )
-                            .call::<
-                                (),
-                            >(
-                                self.__dllgen_f121 as *const ::core::ffi::c_void,
-                                ::dllgen_runtime::native::Pops::Caller,
-                                "`sqlite3_mutex_enter`",
-                            );
-                        #[cfg(not(target_arch = "x86"))]
-                        let __dllgen_r = ::core::result::Result::<
-                            _,
-                            ::dllgen_runtime::WireError,
-                        >::Ok(
-                            (self
-                                .__dllgen_f121)(
-                                ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_arg0),
-                            ),
-                        );
-                        __dllgen_r
-                    }?;
-                    ::dllgen_runtime::marshal::handle::after_call(
-                        &__dllgen_a_arg0,
-                        5,
-                        false,
-                    );
-                    Ok(::dllgen_runtime::Status::Ok)
-                }
                 122 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let __dllgen_a_arg0 = ::dllgen_runtime::marshal::handle::decode_c(
                         &mut __dllgen_args,
                         5,
                         false,
-                        true,
+                        false,
                     )?;
                     __dllgen_args.finish()?;
                     let __dllgen_ret = unsafe {
@@ -8787,7 +8895,7 @@ mod __dllgen {
                             >(
                                 self.__dllgen_f122 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
-                                "`sqlite3_mutex_free`",
+                                "`sqlite3_mutex_enter`",
                             );
                         #[cfg(not(target_arch = "x86"))]
                         let __dllgen_r = ::core::result::Result::<
@@ -8804,7 +8912,7 @@ mod __dllgen {
                     ::dllgen_runtime::marshal::handle::after_call(
                         &__dllgen_a_arg0,
                         5,
-                        true,
+                        false,
                     );
                     Ok(::dllgen_runtime::Status::Ok)
                 }
@@ -8814,7 +8922,7 @@ mod __dllgen {
                         &mut __dllgen_args,
                         5,
                         false,
-                        false,
+                        true,
                     )?;
                     __dllgen_args.finish()?;
                     let __dllgen_ret = unsafe {
@@ -8828,7 +8936,7 @@ mod __dllgen {
                             >(
                                 self.__dllgen_f123 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
-                                "`sqlite3_mutex_leave`",
+                                "`sqlite3_mutex_free`",
                             );
                         #[cfg(not(target_arch = "x86"))]
                         let __dllgen_r = ::core::result::Result::<
@@ -8845,7 +8953,7 @@ mod __dllgen {
                     ::dllgen_runtime::marshal::handle::after_call(
                         &__dllgen_a_arg0,
                         5,
-                        false,
+                        true,
                     );
                     Ok(::dllgen_runtime::Status::Ok)
                 }
@@ -8865,11 +8973,11 @@ mod __dllgen {
                                 ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_arg0),
                             )
                             .call::<
-                                i32,
+                                (),
                             >(
                                 self.__dllgen_f124 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
-                                "`sqlite3_mutex_try`",
+                                "`sqlite3_mutex_leave`",
                             );
                         #[cfg(not(target_arch = "x86"))]
                         let __dllgen_r = ::core::result::Result::<
@@ -8888,10 +8996,51 @@ mod __dllgen {
                         5,
                         false,
                     );
-                    ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
                     Ok(::dllgen_runtime::Status::Ok)
                 }
                 125 => {
+                    let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
+                    let __dllgen_a_arg0 = ::dllgen_runtime::marshal::handle::decode_c(
+                        &mut __dllgen_args,
+                        5,
+                        false,
+                        false,
+                    )?;
+                    __dllgen_args.finish()?;
+                    let __dllgen_ret = unsafe {
+                        #[cfg(target_arch = "x86")]
+                        let __dllgen_r = ::dllgen_runtime::native::Words::new()
+                            .push(
+                                ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_arg0),
+                            )
+                            .call::<
+                                i32,
+                            >(
+                                self.__dllgen_f125 as *const ::core::ffi::c_void,
+                                ::dllgen_runtime::native::Pops::Caller,
+                                "`sqlite3_mutex_try`",
+                            );
+                        #[cfg(not(target_arch = "x86"))]
+                        let __dllgen_r = ::core::result::Result::<
+                            _,
+                            ::dllgen_runtime::WireError,
+                        >::Ok(
+                            (self
+                                .__dllgen_f125)(
+                                ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_arg0),
+                            ),
+                        );
+                        __dllgen_r
+                    }?;
+                    ::dllgen_runtime::marshal::handle::after_call(
+                        &__dllgen_a_arg0,
+                        5,
+                        false,
+                    );
+                    ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
+                    Ok(::dllgen_runtime::Status::Ok)
+                }
+                126 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let __dllgen_a_pDb = ::dllgen_runtime::marshal::handle::decode_c(
                         &mut __dllgen_args,
@@ -8920,7 +9069,7 @@ mod __dllgen {
                             .call::<
                                 *mut ::core::ffi::c_void,
                             >(
-                                self.__dllgen_f125 as *const ::core::ffi::c_void,
+                                self.__dllgen_f126 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
                                 "`sqlite3_next_stmt`",
                             );
@@ -8930,7 +9079,7 @@ mod __dllgen {
                             ::dllgen_runtime::WireError,
                         >::Ok(
                             (self
-                                .__dllgen_f125)(
+                                .__dllgen_f126)(
                                 ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_pDb),
                                 ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_pStmt),
                             ),
@@ -8968,7 +9117,7 @@ mod __dllgen {
                     );
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                126 => {
+                127 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let __dllgen_a_filename = ::dllgen_runtime::marshal::in_string::decode::<
                         ::dllgen_runtime::marshal::Utf8,
@@ -8987,55 +9136,9 @@ mod __dllgen {
                             .call::<
                                 i32,
                             >(
-                                self.__dllgen_f126 as *const ::core::ffi::c_void,
-                                ::dllgen_runtime::native::Pops::Caller,
-                                "`sqlite3_open`",
-                            );
-                        #[cfg(not(target_arch = "x86"))]
-                        let __dllgen_r = ::core::result::Result::<
-                            _,
-                            ::dllgen_runtime::WireError,
-                        >::Ok(
-                            (self
-                                .__dllgen_f126)(
-                                ::dllgen_runtime::marshal::in_string::ptr(
-                                    &__dllgen_a_filename,
-                                ),
-                                &mut __dllgen_a_ppDb,
-                            ),
-                        );
-                        __dllgen_r
-                    }?;
-                    ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
-                    ::dllgen_runtime::marshal::out_handle::reply(
-                        __dllgen_out,
-                        3,
-                        __dllgen_a_ppDb,
-                    );
-                    Ok(::dllgen_runtime::Status::Ok)
-                }
-                127 => {
-                    let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
-                    let __dllgen_a_filename = ::dllgen_runtime::marshal::in_string::decode::<
-                        ::dllgen_runtime::marshal::Utf16,
-                    >(&mut __dllgen_args, false)?;
-                    let mut __dllgen_a_ppDb = ::dllgen_runtime::marshal::out_handle::storage();
-                    __dllgen_args.finish()?;
-                    let __dllgen_ret = unsafe {
-                        #[cfg(target_arch = "x86")]
-                        let __dllgen_r = ::dllgen_runtime::native::Words::new()
-                            .push(
-                                ::dllgen_runtime::marshal::in_string::ptr(
-                                    &__dllgen_a_filename,
-                                ),
-                            )
-                            .push(&mut __dllgen_a_ppDb)
-                            .call::<
-                                i32,
-                            >(
                                 self.__dllgen_f127 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
-                                "`sqlite3_open16`",
+                                "`sqlite3_open`",
                             );
                         #[cfg(not(target_arch = "x86"))]
                         let __dllgen_r = ::core::result::Result::<
@@ -9061,6 +9164,52 @@ mod __dllgen {
                     Ok(::dllgen_runtime::Status::Ok)
                 }
                 128 => {
+                    let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
+                    let __dllgen_a_filename = ::dllgen_runtime::marshal::in_string::decode::<
+                        ::dllgen_runtime::marshal::Utf16,
+                    >(&mut __dllgen_args, false)?;
+                    let mut __dllgen_a_ppDb = ::dllgen_runtime::marshal::out_handle::storage();
+                    __dllgen_args.finish()?;
+                    let __dllgen_ret = unsafe {
+                        #[cfg(target_arch = "x86")]
+                        let __dllgen_r = ::dllgen_runtime::native::Words::new()
+                            .push(
+                                ::dllgen_runtime::marshal::in_string::ptr(
+                                    &__dllgen_a_filename,
+                                ),
+                            )
+                            .push(&mut __dllgen_a_ppDb)
+                            .call::<
+                                i32,
+                            >(
+                                self.__dllgen_f128 as *const ::core::ffi::c_void,
+                                ::dllgen_runtime::native::Pops::Caller,
+                                "`sqlite3_open16`",
+                            );
+                        #[cfg(not(target_arch = "x86"))]
+                        let __dllgen_r = ::core::result::Result::<
+                            _,
+                            ::dllgen_runtime::WireError,
+                        >::Ok(
+                            (self
+                                .__dllgen_f128)(
+                                ::dllgen_runtime::marshal::in_string::ptr(
+                                    &__dllgen_a_filename,
+                                ),
+                                &mut __dllgen_a_ppDb,
+                            ),
+                        );
+                        __dllgen_r
+                    }?;
+                    ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
+                    ::dllgen_runtime::marshal::out_handle::reply(
+                        __dllgen_out,
+                        3,
+                        __dllgen_a_ppDb,
+                    );
+                    Ok(::dllgen_runtime::Status::Ok)
+                }
+                129 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let __dllgen_a_filename = ::dllgen_runtime::marshal::in_string::decode::<
                         ::dllgen_runtime::marshal::Utf8,
@@ -9090,7 +9239,7 @@ mod __dllgen {
                             .call::<
                                 i32,
                             >(
-                                self.__dllgen_f128 as *const ::core::ffi::c_void,
+                                self.__dllgen_f129 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
                                 "`sqlite3_open_v2`",
                             );
@@ -9100,7 +9249,7 @@ mod __dllgen {
                             ::dllgen_runtime::WireError,
                         >::Ok(
                             (self
-                                .__dllgen_f128)(
+                                .__dllgen_f129)(
                                 ::dllgen_runtime::marshal::in_string::ptr(
                                     &__dllgen_a_filename,
                                 ),
@@ -9119,29 +9268,6 @@ mod __dllgen {
                     );
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                129 => {
-                    let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
-                    __dllgen_args.finish()?;
-                    let __dllgen_ret = unsafe {
-                        #[cfg(target_arch = "x86")]
-                        let __dllgen_r = ::dllgen_runtime::native::Words::new()
-                            .call::<
-                                i32,
-                            >(
-                                self.__dllgen_f129 as *const ::core::ffi::c_void,
-                                ::dllgen_runtime::native::Pops::Caller,
-                                "`sqlite3_os_end`",
-                            );
-                        #[cfg(not(target_arch = "x86"))]
-                        let __dllgen_r = ::core::result::Result::<
-                            _,
-                            ::dllgen_runtime::WireError,
-                        >::Ok((self.__dllgen_f129)());
-                        __dllgen_r
-                    }?;
-                    ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
-                    Ok(::dllgen_runtime::Status::Ok)
-                }
                 130 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     __dllgen_args.finish()?;
@@ -9153,7 +9279,7 @@ mod __dllgen {
                             >(
                                 self.__dllgen_f130 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
-                                "`sqlite3_os_init`",
+                                "`sqlite3_os_end`",
                             );
                         #[cfg(not(target_arch = "x86"))]
                         let __dllgen_r = ::core::result::Result::<
@@ -9166,6 +9292,29 @@ mod __dllgen {
                     Ok(::dllgen_runtime::Status::Ok)
                 }
                 131 => {
+                    let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
+                    __dllgen_args.finish()?;
+                    let __dllgen_ret = unsafe {
+                        #[cfg(target_arch = "x86")]
+                        let __dllgen_r = ::dllgen_runtime::native::Words::new()
+                            .call::<
+                                i32,
+                            >(
+                                self.__dllgen_f131 as *const ::core::ffi::c_void,
+                                ::dllgen_runtime::native::Pops::Caller,
+                                "`sqlite3_os_init`",
+                            );
+                        #[cfg(not(target_arch = "x86"))]
+                        let __dllgen_r = ::core::result::Result::<
+                            _,
+                            ::dllgen_runtime::WireError,
+                        >::Ok((self.__dllgen_f131)());
+                        __dllgen_r
+                    }?;
+                    ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
+                    Ok(::dllgen_runtime::Status::Ok)
+                }
+                132 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let __dllgen_a_arg0 = ::dllgen_runtime::marshal::handle::decode_c(
                         &mut __dllgen_args,
@@ -9196,7 +9345,7 @@ mod __dllgen {
                             .call::<
                                 i32,
                             >(
-                                self.__dllgen_f131 as *const ::core::ffi::c_void,
+                                self.__dllgen_f132 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
                                 "`sqlite3_overload_function`",
                             );
@@ -9206,7 +9355,7 @@ mod __dllgen {
                             ::dllgen_runtime::WireError,
                         >::Ok(
                             (self
-                                .__dllgen_f131)(
+                                .__dllgen_f132)(
                                 ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_arg0),
                                 ::dllgen_runtime::marshal::in_string::ptr(
                                     &__dllgen_a_zFuncName,
@@ -9224,7 +9373,7 @@ mod __dllgen {
                     ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                132 => {
+                133 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let __dllgen_a_db = ::dllgen_runtime::marshal::handle::decode_c(
                         &mut __dllgen_args,
@@ -9252,84 +9401,9 @@ mod __dllgen {
                             .call::<
                                 i32,
                             >(
-                                self.__dllgen_f132 as *const ::core::ffi::c_void,
-                                ::dllgen_runtime::native::Pops::Caller,
-                                "`sqlite3_prepare`",
-                            );
-                        #[cfg(not(target_arch = "x86"))]
-                        let __dllgen_r = ::core::result::Result::<
-                            _,
-                            ::dllgen_runtime::WireError,
-                        >::Ok(
-                            (self
-                                .__dllgen_f132)(
-                                ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_db),
-                                ::dllgen_runtime::marshal::in_string::ptr(&__dllgen_a_zSql),
-                                -1i64 as i32,
-                                &mut __dllgen_a_ppStmt,
-                                ::dllgen_runtime::marshal::fixed::address(0x0),
-                            ),
-                        );
-                        __dllgen_r
-                    }?;
-                    let (__dllgen_errno, __dllgen_last_error) = (
-                        ::dllgen_runtime::native::errno(),
-                        ::dllgen_runtime::native::last_error(),
-                    );
-                    ::dllgen_runtime::marshal::handle::after_call(
-                        &__dllgen_a_db,
-                        3,
-                        false,
-                    );
-                    if let Some(__dllgen_status) = ::dllgen_runtime::marshal::error::check(
-                        __dllgen_out,
-                        __dllgen_ret,
-                        ::dllgen_runtime::marshal::error::Rule::Nonzero,
-                        ::dllgen_runtime::marshal::error::Code::Return,
-                        __dllgen_errno,
-                        __dllgen_last_error,
-                    ) {
-                        return Ok(__dllgen_status);
-                    }
-                    ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
-                    ::dllgen_runtime::marshal::out_handle::reply(
-                        __dllgen_out,
-                        6,
-                        __dllgen_a_ppStmt,
-                    );
-                    Ok(::dllgen_runtime::Status::Ok)
-                }
-                133 => {
-                    let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
-                    let __dllgen_a_db = ::dllgen_runtime::marshal::handle::decode_c(
-                        &mut __dllgen_args,
-                        3,
-                        false,
-                        false,
-                    )?;
-                    let __dllgen_a_zSql = ::dllgen_runtime::marshal::in_string::decode::<
-                        ::dllgen_runtime::marshal::Utf16,
-                    >(&mut __dllgen_args, false)?;
-                    let mut __dllgen_a_ppStmt = ::dllgen_runtime::marshal::out_handle::storage();
-                    __dllgen_args.finish()?;
-                    ::dllgen_runtime::native::set_errno(0);
-                    ::dllgen_runtime::native::set_last_error(0);
-                    let __dllgen_ret = unsafe {
-                        #[cfg(target_arch = "x86")]
-                        let __dllgen_r = ::dllgen_runtime::native::Words::new()
-                            .push(::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_db))
-                            .push(
-                                ::dllgen_runtime::marshal::in_string::ptr(&__dllgen_a_zSql),
-                            )
-                            .push(-1i64 as i32)
-                            .push(&mut __dllgen_a_ppStmt)
-                            .push(::dllgen_runtime::marshal::fixed::address(0x0))
-                            .call::<
-                                i32,
-                            >(
                                 self.__dllgen_f133 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
-                                "`sqlite3_prepare16`",
+                                "`sqlite3_prepare`",
                             );
                         #[cfg(not(target_arch = "x86"))]
                         let __dllgen_r = ::core::result::Result::<
@@ -9404,7 +9478,7 @@ mod __dllgen {
                             >(
                                 self.__dllgen_f134 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
-                                "`sqlite3_prepare16_v2`",
+                                "`sqlite3_prepare16`",
                             );
                         #[cfg(not(target_arch = "x86"))]
                         let __dllgen_r = ::core::result::Result::<
@@ -9460,10 +9534,6 @@ mod __dllgen {
                     let __dllgen_a_zSql = ::dllgen_runtime::marshal::in_string::decode::<
                         ::dllgen_runtime::marshal::Utf16,
                     >(&mut __dllgen_args, false)?;
-                    let __dllgen_a_prepFlags: u32 = ::dllgen_runtime::marshal::value::decode_c(
-                        &mut __dllgen_args,
-                        &mut __dllgen_keep,
-                    )?;
                     let mut __dllgen_a_ppStmt = ::dllgen_runtime::marshal::out_handle::storage();
                     __dllgen_args.finish()?;
                     ::dllgen_runtime::native::set_errno(0);
@@ -9476,7 +9546,6 @@ mod __dllgen {
                                 ::dllgen_runtime::marshal::in_string::ptr(&__dllgen_a_zSql),
                             )
                             .push(-1i64 as i32)
-                            .push(__dllgen_a_prepFlags)
                             .push(&mut __dllgen_a_ppStmt)
                             .push(::dllgen_runtime::marshal::fixed::address(0x0))
                             .call::<
@@ -9484,7 +9553,7 @@ mod __dllgen {
                             >(
                                 self.__dllgen_f135 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
-                                "`sqlite3_prepare16_v3`",
+                                "`sqlite3_prepare16_v2`",
                             );
                         #[cfg(not(target_arch = "x86"))]
                         let __dllgen_r = ::core::result::Result::<
@@ -9496,7 +9565,6 @@ mod __dllgen {
                                 ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_db),
                                 ::dllgen_runtime::marshal::in_string::ptr(&__dllgen_a_zSql),
                                 -1i64 as i32,
-                                __dllgen_a_prepFlags,
                                 &mut __dllgen_a_ppStmt,
                                 ::dllgen_runtime::marshal::fixed::address(0x0),
                             ),
@@ -9539,8 +9607,12 @@ mod __dllgen {
                         false,
                     )?;
                     let __dllgen_a_zSql = ::dllgen_runtime::marshal::in_string::decode::<
-                        ::dllgen_runtime::marshal::Utf8,
+                        ::dllgen_runtime::marshal::Utf16,
                     >(&mut __dllgen_args, false)?;
+                    let __dllgen_a_prepFlags: u32 = ::dllgen_runtime::marshal::value::decode_c(
+                        &mut __dllgen_args,
+                        &mut __dllgen_keep,
+                    )?;
                     let mut __dllgen_a_ppStmt = ::dllgen_runtime::marshal::out_handle::storage();
                     __dllgen_args.finish()?;
                     ::dllgen_runtime::native::set_errno(0);
@@ -9553,6 +9625,7 @@ mod __dllgen {
                                 ::dllgen_runtime::marshal::in_string::ptr(&__dllgen_a_zSql),
                             )
                             .push(-1i64 as i32)
+                            .push(__dllgen_a_prepFlags)
                             .push(&mut __dllgen_a_ppStmt)
                             .push(::dllgen_runtime::marshal::fixed::address(0x0))
                             .call::<
@@ -9560,7 +9633,7 @@ mod __dllgen {
                             >(
                                 self.__dllgen_f136 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
-                                "`sqlite3_prepare_v2`",
+                                "`sqlite3_prepare16_v3`",
                             );
                         #[cfg(not(target_arch = "x86"))]
                         let __dllgen_r = ::core::result::Result::<
@@ -9572,6 +9645,7 @@ mod __dllgen {
                                 ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_db),
                                 ::dllgen_runtime::marshal::in_string::ptr(&__dllgen_a_zSql),
                                 -1i64 as i32,
+                                __dllgen_a_prepFlags,
                                 &mut __dllgen_a_ppStmt,
                                 ::dllgen_runtime::marshal::fixed::address(0x0),
                             ),
@@ -9616,6 +9690,81 @@ mod __dllgen {
                     let __dllgen_a_zSql = ::dllgen_runtime::marshal::in_string::decode::<
                         ::dllgen_runtime::marshal::Utf8,
                     >(&mut __dllgen_args, false)?;
+                    let mut __dllgen_a_ppStmt = ::dllgen_runtime::marshal::out_handle::storage();
+                    __dllgen_args.finish()?;
+                    ::dllgen_runtime::native::set_errno(0);
+                    ::dllgen_runtime::native::set_last_error(0);
+                    let __dllgen_ret = unsafe {
+                        #[cfg(target_arch = "x86")]
+                        let __dllgen_r = ::dllgen_runtime::native::Words::new()
+                            .push(::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_db))
+                            .push(
+                                ::dllgen_runtime::marshal::in_string::ptr(&__dllgen_a_zSql),
+                            )
+                            .push(-1i64 as i32)
+                            .push(&mut __dllgen_a_ppStmt)
+                            .push(::dllgen_runtime::marshal::fixed::address(0x0))
+                            .call::<
+                                i32,
+                            >(
+                                self.__dllgen_f137 as *const ::core::ffi::c_void,
+                                ::dllgen_runtime::native::Pops::Caller,
+                                "`sqlite3_prepare_v2`",
+                            );
+                        #[cfg(not(target_arch = "x86"))]
+                        let __dllgen_r = ::core::result::Result::<
+                            _,
+                            ::dllgen_runtime::WireError,
+                        >::Ok(
+                            (self
+                                .__dllgen_f137)(
+                                ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_db),
+                                ::dllgen_runtime::marshal::in_string::ptr(&__dllgen_a_zSql),
+                                -1i64 as i32,
+                                &mut __dllgen_a_ppStmt,
+                                ::dllgen_runtime::marshal::fixed::address(0x0),
+                            ),
+                        );
+                        __dllgen_r
+                    }?;
+                    let (__dllgen_errno, __dllgen_last_error) = (
+                        ::dllgen_runtime::native::errno(),
+                        ::dllgen_runtime::native::last_error(),
+                    );
+                    ::dllgen_runtime::marshal::handle::after_call(
+                        &__dllgen_a_db,
+                        3,
+                        false,
+                    );
+                    if let Some(__dllgen_status) = ::dllgen_runtime::marshal::error::check(
+                        __dllgen_out,
+                        __dllgen_ret,
+                        ::dllgen_runtime::marshal::error::Rule::Nonzero,
+                        ::dllgen_runtime::marshal::error::Code::Return,
+                        __dllgen_errno,
+                        __dllgen_last_error,
+                    ) {
+                        return Ok(__dllgen_status);
+                    }
+                    ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
+                    ::dllgen_runtime::marshal::out_handle::reply(
+                        __dllgen_out,
+                        6,
+                        __dllgen_a_ppStmt,
+                    );
+                    Ok(::dllgen_runtime::Status::Ok)
+                }
+                138 => {
+                    let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
+                    let __dllgen_a_db = ::dllgen_runtime::marshal::handle::decode_c(
+                        &mut __dllgen_args,
+                        3,
+                        false,
+                        false,
+                    )?;
+                    let __dllgen_a_zSql = ::dllgen_runtime::marshal::in_string::decode::<
+                        ::dllgen_runtime::marshal::Utf8,
+                    >(&mut __dllgen_args, false)?;
                     let __dllgen_a_prepFlags: u32 = ::dllgen_runtime::marshal::value::decode_c(
                         &mut __dllgen_args,
                         &mut __dllgen_keep,
@@ -9638,7 +9787,7 @@ mod __dllgen {
                             .call::<
                                 i32,
                             >(
-                                self.__dllgen_f137 as *const ::core::ffi::c_void,
+                                self.__dllgen_f138 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
                                 "`sqlite3_prepare_v3`",
                             );
@@ -9648,7 +9797,7 @@ mod __dllgen {
                             ::dllgen_runtime::WireError,
                         >::Ok(
                             (self
-                                .__dllgen_f137)(
+                                .__dllgen_f138)(
                                 ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_db),
                                 ::dllgen_runtime::marshal::in_string::ptr(&__dllgen_a_zSql),
                                 -1i64 as i32,
@@ -9686,7 +9835,7 @@ mod __dllgen {
                     );
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                138 => {
+                139 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let __dllgen_a_arg0 = ::dllgen_runtime::marshal::handle::decode_c(
                         &mut __dllgen_args,
@@ -9714,7 +9863,7 @@ mod __dllgen {
                             .push(
                                 __dllgen_a_xProfile
                                     .then_some(
-                                        __dllgen_callback_138_1
+                                        __dllgen_callback_139_1
                                             as unsafe extern "C" fn(
                                                 *mut ::core::ffi::c_void,
                                                 *const u8,
@@ -9726,7 +9875,7 @@ mod __dllgen {
                             .call::<
                                 (),
                             >(
-                                self.__dllgen_f138 as *const ::core::ffi::c_void,
+                                self.__dllgen_f139 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
                                 "`sqlite3_profile`",
                             );
@@ -9736,11 +9885,11 @@ mod __dllgen {
                             ::dllgen_runtime::WireError,
                         >::Ok(
                             (self
-                                .__dllgen_f138)(
+                                .__dllgen_f139)(
                                 ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_arg0),
                                 __dllgen_a_xProfile
                                     .then_some(
-                                        __dllgen_callback_138_1
+                                        __dllgen_callback_139_1
                                             as unsafe extern "C" fn(
                                                 *mut ::core::ffi::c_void,
                                                 *const u8,
@@ -9765,7 +9914,7 @@ mod __dllgen {
                     );
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                139 => {
+                140 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let __dllgen_a_arg0 = ::dllgen_runtime::marshal::handle::decode_c(
                         &mut __dllgen_args,
@@ -9798,7 +9947,7 @@ mod __dllgen {
                             .push(
                                 __dllgen_a_arg2
                                     .then_some(
-                                        __dllgen_callback_139_2
+                                        __dllgen_callback_140_2
                                             as unsafe extern "C" fn(*mut ::core::ffi::c_void) -> i32,
                                     ),
                             )
@@ -9806,7 +9955,7 @@ mod __dllgen {
                             .call::<
                                 (),
                             >(
-                                self.__dllgen_f139 as *const ::core::ffi::c_void,
+                                self.__dllgen_f140 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
                                 "`sqlite3_progress_handler`",
                             );
@@ -9816,12 +9965,12 @@ mod __dllgen {
                             ::dllgen_runtime::WireError,
                         >::Ok(
                             (self
-                                .__dllgen_f139)(
+                                .__dllgen_f140)(
                                 ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_arg0),
                                 __dllgen_a_arg1,
                                 __dllgen_a_arg2
                                     .then_some(
-                                        __dllgen_callback_139_2
+                                        __dllgen_callback_140_2
                                             as unsafe extern "C" fn(*mut ::core::ffi::c_void) -> i32,
                                     ),
                                 ::dllgen_runtime::host::kept::context(&__dllgen_reg),
@@ -9842,7 +9991,7 @@ mod __dllgen {
                     );
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                140 => {
+                141 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let __dllgen_a_N: i32 = ::dllgen_runtime::marshal::length::decode(
                         &mut __dllgen_args,
@@ -9868,7 +10017,7 @@ mod __dllgen {
                             .call::<
                                 (),
                             >(
-                                self.__dllgen_f140 as *const ::core::ffi::c_void,
+                                self.__dllgen_f141 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
                                 "`sqlite3_randomness`",
                             );
@@ -9878,7 +10027,7 @@ mod __dllgen {
                             ::dllgen_runtime::WireError,
                         >::Ok(
                             (self
-                                .__dllgen_f140)(
+                                .__dllgen_f141)(
                                 __dllgen_a_N,
                                 ::dllgen_runtime::marshal::out_buffer::ptr(
                                     &mut __dllgen_a_P,
@@ -9895,7 +10044,7 @@ mod __dllgen {
                     )?;
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                141 => {
+                142 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let __dllgen_a_arg0: i32 = ::dllgen_runtime::marshal::value::decode_c(
                         &mut __dllgen_args,
@@ -9909,7 +10058,7 @@ mod __dllgen {
                             .call::<
                                 i32,
                             >(
-                                self.__dllgen_f141 as *const ::core::ffi::c_void,
+                                self.__dllgen_f142 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
                                 "`sqlite3_release_memory`",
                             );
@@ -9917,13 +10066,13 @@ mod __dllgen {
                         let __dllgen_r = ::core::result::Result::<
                             _,
                             ::dllgen_runtime::WireError,
-                        >::Ok((self.__dllgen_f141)(__dllgen_a_arg0));
+                        >::Ok((self.__dllgen_f142)(__dllgen_a_arg0));
                         __dllgen_r
                     }?;
                     ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                142 => {
+                143 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let __dllgen_a_pStmt = ::dllgen_runtime::marshal::handle::decode_c(
                         &mut __dllgen_args,
@@ -9941,7 +10090,7 @@ mod __dllgen {
                             .call::<
                                 i32,
                             >(
-                                self.__dllgen_f142 as *const ::core::ffi::c_void,
+                                self.__dllgen_f143 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
                                 "`sqlite3_reset`",
                             );
@@ -9951,7 +10100,7 @@ mod __dllgen {
                             ::dllgen_runtime::WireError,
                         >::Ok(
                             (self
-                                .__dllgen_f142)(
+                                .__dllgen_f143)(
                                 ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_pStmt),
                             ),
                         );
@@ -9965,7 +10114,7 @@ mod __dllgen {
                     ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                143 => {
+                144 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     __dllgen_args.finish()?;
                     let __dllgen_ret = unsafe {
@@ -9974,7 +10123,7 @@ mod __dllgen {
                             .call::<
                                 (),
                             >(
-                                self.__dllgen_f143 as *const ::core::ffi::c_void,
+                                self.__dllgen_f144 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
                                 "`sqlite3_reset_auto_extension`",
                             );
@@ -9982,12 +10131,12 @@ mod __dllgen {
                         let __dllgen_r = ::core::result::Result::<
                             _,
                             ::dllgen_runtime::WireError,
-                        >::Ok((self.__dllgen_f143)());
+                        >::Ok((self.__dllgen_f144)());
                         __dllgen_r
                     }?;
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                144 => {
+                145 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let __dllgen_a_arg0 = ::dllgen_runtime::marshal::handle::decode_c(
                         &mut __dllgen_args,
@@ -10022,7 +10171,7 @@ mod __dllgen {
                             .call::<
                                 (),
                             >(
-                                self.__dllgen_f144 as *const ::core::ffi::c_void,
+                                self.__dllgen_f145 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
                                 "`sqlite3_result_blob`",
                             );
@@ -10032,7 +10181,7 @@ mod __dllgen {
                             ::dllgen_runtime::WireError,
                         >::Ok(
                             (self
-                                .__dllgen_f144)(
+                                .__dllgen_f145)(
                                 ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_arg0),
                                 ::dllgen_runtime::marshal::in_buffer::ptr(&__dllgen_a_arg1),
                                 __dllgen_a_arg2,
@@ -10048,7 +10197,7 @@ mod __dllgen {
                     );
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                145 => {
+                146 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let __dllgen_a_arg0 = ::dllgen_runtime::marshal::handle::decode_c(
                         &mut __dllgen_args,
@@ -10071,7 +10220,7 @@ mod __dllgen {
                             .call::<
                                 (),
                             >(
-                                self.__dllgen_f145 as *const ::core::ffi::c_void,
+                                self.__dllgen_f146 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
                                 "`sqlite3_result_double`",
                             );
@@ -10081,7 +10230,7 @@ mod __dllgen {
                             ::dllgen_runtime::WireError,
                         >::Ok(
                             (self
-                                .__dllgen_f145)(
+                                .__dllgen_f146)(
                                 ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_arg0),
                                 __dllgen_a_arg1,
                             ),
@@ -10095,7 +10244,7 @@ mod __dllgen {
                     );
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                146 => {
+                147 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let __dllgen_a_arg0 = ::dllgen_runtime::marshal::handle::decode_c(
                         &mut __dllgen_args,
@@ -10129,7 +10278,7 @@ mod __dllgen {
                             .call::<
                                 (),
                             >(
-                                self.__dllgen_f146 as *const ::core::ffi::c_void,
+                                self.__dllgen_f147 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
                                 "`sqlite3_result_error`",
                             );
@@ -10139,7 +10288,7 @@ mod __dllgen {
                             ::dllgen_runtime::WireError,
                         >::Ok(
                             (self
-                                .__dllgen_f146)(
+                                .__dllgen_f147)(
                                 ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_arg0),
                                 ::dllgen_runtime::marshal::in_buffer::ptr(&__dllgen_a_arg1),
                                 __dllgen_a_arg2,
@@ -10154,7 +10303,7 @@ mod __dllgen {
                     );
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                147 => {
+                148 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let __dllgen_a_arg0 = ::dllgen_runtime::marshal::handle::decode_c(
                         &mut __dllgen_args,
@@ -10177,7 +10326,7 @@ mod __dllgen {
                             .call::<
                                 (),
                             >(
-                                self.__dllgen_f147 as *const ::core::ffi::c_void,
+                                self.__dllgen_f148 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
                                 "`sqlite3_result_error_code`",
                             );
@@ -10187,50 +10336,9 @@ mod __dllgen {
                             ::dllgen_runtime::WireError,
                         >::Ok(
                             (self
-                                .__dllgen_f147)(
-                                ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_arg0),
-                                __dllgen_a_arg1,
-                            ),
-                        );
-                        __dllgen_r
-                    }?;
-                    ::dllgen_runtime::marshal::handle::after_call(
-                        &__dllgen_a_arg0,
-                        2,
-                        false,
-                    );
-                    Ok(::dllgen_runtime::Status::Ok)
-                }
-                148 => {
-                    let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
-                    let __dllgen_a_arg0 = ::dllgen_runtime::marshal::handle::decode_c(
-                        &mut __dllgen_args,
-                        2,
-                        false,
-                        false,
-                    )?;
-                    __dllgen_args.finish()?;
-                    let __dllgen_ret = unsafe {
-                        #[cfg(target_arch = "x86")]
-                        let __dllgen_r = ::dllgen_runtime::native::Words::new()
-                            .push(
-                                ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_arg0),
-                            )
-                            .call::<
-                                (),
-                            >(
-                                self.__dllgen_f148 as *const ::core::ffi::c_void,
-                                ::dllgen_runtime::native::Pops::Caller,
-                                "`sqlite3_result_error_nomem`",
-                            );
-                        #[cfg(not(target_arch = "x86"))]
-                        let __dllgen_r = ::core::result::Result::<
-                            _,
-                            ::dllgen_runtime::WireError,
-                        >::Ok(
-                            (self
                                 .__dllgen_f148)(
                                 ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_arg0),
+                                __dllgen_a_arg1,
                             ),
                         );
                         __dllgen_r
@@ -10262,7 +10370,7 @@ mod __dllgen {
                             >(
                                 self.__dllgen_f149 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
-                                "`sqlite3_result_error_toobig`",
+                                "`sqlite3_result_error_nomem`",
                             );
                         #[cfg(not(target_arch = "x86"))]
                         let __dllgen_r = ::core::result::Result::<
@@ -10291,10 +10399,6 @@ mod __dllgen {
                         false,
                         false,
                     )?;
-                    let __dllgen_a_arg1: i32 = ::dllgen_runtime::marshal::value::decode_c(
-                        &mut __dllgen_args,
-                        &mut __dllgen_keep,
-                    )?;
                     __dllgen_args.finish()?;
                     let __dllgen_ret = unsafe {
                         #[cfg(target_arch = "x86")]
@@ -10302,13 +10406,12 @@ mod __dllgen {
                             .push(
                                 ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_arg0),
                             )
-                            .push(__dllgen_a_arg1)
                             .call::<
                                 (),
                             >(
                                 self.__dllgen_f150 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
-                                "`sqlite3_result_int`",
+                                "`sqlite3_result_error_toobig`",
                             );
                         #[cfg(not(target_arch = "x86"))]
                         let __dllgen_r = ::core::result::Result::<
@@ -10318,7 +10421,6 @@ mod __dllgen {
                             (self
                                 .__dllgen_f150)(
                                 ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_arg0),
-                                __dllgen_a_arg1,
                             ),
                         );
                         __dllgen_r
@@ -10338,7 +10440,7 @@ mod __dllgen {
                         false,
                         false,
                     )?;
-                    let __dllgen_a_arg1: i64 = ::dllgen_runtime::marshal::value::decode_c(
+                    let __dllgen_a_arg1: i32 = ::dllgen_runtime::marshal::value::decode_c(
                         &mut __dllgen_args,
                         &mut __dllgen_keep,
                     )?;
@@ -10355,7 +10457,7 @@ mod __dllgen {
                             >(
                                 self.__dllgen_f151 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
-                                "`sqlite3_result_int64`",
+                                "`sqlite3_result_int`",
                             );
                         #[cfg(not(target_arch = "x86"))]
                         let __dllgen_r = ::core::result::Result::<
@@ -10385,6 +10487,10 @@ mod __dllgen {
                         false,
                         false,
                     )?;
+                    let __dllgen_a_arg1: i64 = ::dllgen_runtime::marshal::value::decode_c(
+                        &mut __dllgen_args,
+                        &mut __dllgen_keep,
+                    )?;
                     __dllgen_args.finish()?;
                     let __dllgen_ret = unsafe {
                         #[cfg(target_arch = "x86")]
@@ -10392,12 +10498,13 @@ mod __dllgen {
                             .push(
                                 ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_arg0),
                             )
+                            .push(__dllgen_a_arg1)
                             .call::<
                                 (),
                             >(
                                 self.__dllgen_f152 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
-                                "`sqlite3_result_null`",
+                                "`sqlite3_result_int64`",
                             );
                         #[cfg(not(target_arch = "x86"))]
                         let __dllgen_r = ::core::result::Result::<
@@ -10407,6 +10514,7 @@ mod __dllgen {
                             (self
                                 .__dllgen_f152)(
                                 ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_arg0),
+                                __dllgen_a_arg1,
                             ),
                         );
                         __dllgen_r
@@ -10419,6 +10527,47 @@ mod __dllgen {
                     Ok(::dllgen_runtime::Status::Ok)
                 }
                 153 => {
+                    let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
+                    let __dllgen_a_arg0 = ::dllgen_runtime::marshal::handle::decode_c(
+                        &mut __dllgen_args,
+                        2,
+                        false,
+                        false,
+                    )?;
+                    __dllgen_args.finish()?;
+                    let __dllgen_ret = unsafe {
+                        #[cfg(target_arch = "x86")]
+                        let __dllgen_r = ::dllgen_runtime::native::Words::new()
+                            .push(
+                                ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_arg0),
+                            )
+                            .call::<
+                                (),
+                            >(
+                                self.__dllgen_f153 as *const ::core::ffi::c_void,
+                                ::dllgen_runtime::native::Pops::Caller,
+                                "`sqlite3_result_null`",
+                            );
+                        #[cfg(not(target_arch = "x86"))]
+                        let __dllgen_r = ::core::result::Result::<
+                            _,
+                            ::dllgen_runtime::WireError,
+                        >::Ok(
+                            (self
+                                .__dllgen_f153)(
+                                ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_arg0),
+                            ),
+                        );
+                        __dllgen_r
+                    }?;
+                    ::dllgen_runtime::marshal::handle::after_call(
+                        &__dllgen_a_arg0,
+                        2,
+                        false,
+                    );
+                    Ok(::dllgen_runtime::Status::Ok)
+                }
+                154 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let __dllgen_a_arg0 = ::dllgen_runtime::marshal::handle::decode_c(
                         &mut __dllgen_args,
@@ -10441,7 +10590,7 @@ mod __dllgen {
                             .call::<
                                 (),
                             >(
-                                self.__dllgen_f153 as *const ::core::ffi::c_void,
+                                self.__dllgen_f154 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
                                 "`sqlite3_result_subtype`",
                             );
@@ -10451,7 +10600,7 @@ mod __dllgen {
                             ::dllgen_runtime::WireError,
                         >::Ok(
                             (self
-                                .__dllgen_f153)(
+                                .__dllgen_f154)(
                                 ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_arg0),
                                 __dllgen_a_arg1,
                             ),
@@ -10465,7 +10614,7 @@ mod __dllgen {
                     );
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                154 => {
+                155 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let __dllgen_a_arg0 = ::dllgen_runtime::marshal::handle::decode_c(
                         &mut __dllgen_args,
@@ -10500,7 +10649,7 @@ mod __dllgen {
                             .call::<
                                 (),
                             >(
-                                self.__dllgen_f154 as *const ::core::ffi::c_void,
+                                self.__dllgen_f155 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
                                 "`sqlite3_result_text`",
                             );
@@ -10510,7 +10659,7 @@ mod __dllgen {
                             ::dllgen_runtime::WireError,
                         >::Ok(
                             (self
-                                .__dllgen_f154)(
+                                .__dllgen_f155)(
                                 ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_arg0),
                                 ::dllgen_runtime::marshal::in_buffer::ptr(&__dllgen_a_arg1),
                                 __dllgen_a_arg2,
@@ -10526,7 +10675,7 @@ mod __dllgen {
                     );
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                155 => {
+                156 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let __dllgen_a_arg0 = ::dllgen_runtime::marshal::handle::decode_c(
                         &mut __dllgen_args,
@@ -10553,7 +10702,7 @@ mod __dllgen {
                             .call::<
                                 (),
                             >(
-                                self.__dllgen_f155 as *const ::core::ffi::c_void,
+                                self.__dllgen_f156 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
                                 "`sqlite3_result_value`",
                             );
@@ -10563,7 +10712,7 @@ mod __dllgen {
                             ::dllgen_runtime::WireError,
                         >::Ok(
                             (self
-                                .__dllgen_f155)(
+                                .__dllgen_f156)(
                                 ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_arg0),
                                 ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_arg1),
                             ),
@@ -10582,7 +10731,7 @@ mod __dllgen {
                     );
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                156 => {
+                157 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let __dllgen_a_arg0 = ::dllgen_runtime::marshal::handle::decode_c(
                         &mut __dllgen_args,
@@ -10605,7 +10754,7 @@ mod __dllgen {
                             .call::<
                                 (),
                             >(
-                                self.__dllgen_f156 as *const ::core::ffi::c_void,
+                                self.__dllgen_f157 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
                                 "`sqlite3_result_zeroblob`",
                             );
@@ -10615,7 +10764,7 @@ mod __dllgen {
                             ::dllgen_runtime::WireError,
                         >::Ok(
                             (self
-                                .__dllgen_f156)(
+                                .__dllgen_f157)(
                                 ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_arg0),
                                 __dllgen_a_n,
                             ),
@@ -10629,7 +10778,7 @@ mod __dllgen {
                     );
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                157 => {
+                158 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let __dllgen_a_arg0 = ::dllgen_runtime::marshal::handle::decode_c(
                         &mut __dllgen_args,
@@ -10652,7 +10801,7 @@ mod __dllgen {
                             .call::<
                                 i32,
                             >(
-                                self.__dllgen_f157 as *const ::core::ffi::c_void,
+                                self.__dllgen_f158 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
                                 "`sqlite3_result_zeroblob64`",
                             );
@@ -10662,7 +10811,7 @@ mod __dllgen {
                             ::dllgen_runtime::WireError,
                         >::Ok(
                             (self
-                                .__dllgen_f157)(
+                                .__dllgen_f158)(
                                 ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_arg0),
                                 __dllgen_a_n,
                             ),
@@ -10677,7 +10826,7 @@ mod __dllgen {
                     ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                158 => {
+                159 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let __dllgen_a_arg0 = ::dllgen_runtime::marshal::handle::decode_c(
                         &mut __dllgen_args,
@@ -10705,7 +10854,7 @@ mod __dllgen {
                             .push(
                                 __dllgen_a_arg1
                                     .then_some(
-                                        __dllgen_callback_158_1
+                                        __dllgen_callback_159_1
                                             as unsafe extern "C" fn(*mut ::core::ffi::c_void),
                                     ),
                             )
@@ -10713,7 +10862,7 @@ mod __dllgen {
                             .call::<
                                 (),
                             >(
-                                self.__dllgen_f158 as *const ::core::ffi::c_void,
+                                self.__dllgen_f159 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
                                 "`sqlite3_rollback_hook`",
                             );
@@ -10723,11 +10872,11 @@ mod __dllgen {
                             ::dllgen_runtime::WireError,
                         >::Ok(
                             (self
-                                .__dllgen_f158)(
+                                .__dllgen_f159)(
                                 ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_arg0),
                                 __dllgen_a_arg1
                                     .then_some(
-                                        __dllgen_callback_158_1
+                                        __dllgen_callback_159_1
                                             as unsafe extern "C" fn(*mut ::core::ffi::c_void),
                                     ),
                                 ::dllgen_runtime::host::kept::context(&__dllgen_reg),
@@ -10748,7 +10897,7 @@ mod __dllgen {
                     );
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                159 => {
+                160 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let __dllgen_a_db = ::dllgen_runtime::marshal::handle::decode_c(
                         &mut __dllgen_args,
@@ -10781,7 +10930,7 @@ mod __dllgen {
                             .call::<
                                 *const u8,
                             >(
-                                self.__dllgen_f159 as *const ::core::ffi::c_void,
+                                self.__dllgen_f160 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
                                 "`sqlite3_serialize`",
                             );
@@ -10791,7 +10940,7 @@ mod __dllgen {
                             ::dllgen_runtime::WireError,
                         >::Ok(
                             (self
-                                .__dllgen_f159)(
+                                .__dllgen_f160)(
                                 ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_db),
                                 ::dllgen_runtime::marshal::in_string::ptr(
                                     &__dllgen_a_zSchema,
@@ -10822,7 +10971,7 @@ mod __dllgen {
                     if !__dllgen_ret.is_null() {
                         unsafe {
                             (self
-                                .__dllgen_helper159)(
+                                .__dllgen_helper160)(
                                 __dllgen_ret as *mut ::core::ffi::c_void,
                             )
                         };
@@ -10835,7 +10984,7 @@ mod __dllgen {
                     )?;
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                160 => {
+                161 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let __dllgen_a_arg0 = ::dllgen_runtime::marshal::handle::decode_c(
                         &mut __dllgen_args,
@@ -10863,7 +11012,7 @@ mod __dllgen {
                             .push(
                                 __dllgen_a_xAuth
                                     .then_some(
-                                        __dllgen_callback_160_1
+                                        __dllgen_callback_161_1
                                             as unsafe extern "C" fn(
                                                 *mut ::core::ffi::c_void,
                                                 i32,
@@ -10878,7 +11027,7 @@ mod __dllgen {
                             .call::<
                                 i32,
                             >(
-                                self.__dllgen_f160 as *const ::core::ffi::c_void,
+                                self.__dllgen_f161 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
                                 "`sqlite3_set_authorizer`",
                             );
@@ -10888,11 +11037,11 @@ mod __dllgen {
                             ::dllgen_runtime::WireError,
                         >::Ok(
                             (self
-                                .__dllgen_f160)(
+                                .__dllgen_f161)(
                                 ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_arg0),
                                 __dllgen_a_xAuth
                                     .then_some(
-                                        __dllgen_callback_160_1
+                                        __dllgen_callback_161_1
                                             as unsafe extern "C" fn(
                                                 *mut ::core::ffi::c_void,
                                                 i32,
@@ -10921,7 +11070,7 @@ mod __dllgen {
                     ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                161 => {
+                162 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let __dllgen_a_arg0 = ::dllgen_runtime::marshal::handle::decode_c(
                         &mut __dllgen_args,
@@ -10944,7 +11093,7 @@ mod __dllgen {
                             .call::<
                                 (),
                             >(
-                                self.__dllgen_f161 as *const ::core::ffi::c_void,
+                                self.__dllgen_f162 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
                                 "`sqlite3_set_last_insert_rowid`",
                             );
@@ -10954,7 +11103,7 @@ mod __dllgen {
                             ::dllgen_runtime::WireError,
                         >::Ok(
                             (self
-                                .__dllgen_f161)(
+                                .__dllgen_f162)(
                                 ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_arg0),
                                 __dllgen_a_arg1,
                             ),
@@ -10968,7 +11117,7 @@ mod __dllgen {
                     );
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                162 => {
+                163 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     __dllgen_args.finish()?;
                     let __dllgen_ret = unsafe {
@@ -10977,7 +11126,7 @@ mod __dllgen {
                             .call::<
                                 i32,
                             >(
-                                self.__dllgen_f162 as *const ::core::ffi::c_void,
+                                self.__dllgen_f163 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
                                 "`sqlite3_shutdown`",
                             );
@@ -10985,13 +11134,13 @@ mod __dllgen {
                         let __dllgen_r = ::core::result::Result::<
                             _,
                             ::dllgen_runtime::WireError,
-                        >::Ok((self.__dllgen_f162)());
+                        >::Ok((self.__dllgen_f163)());
                         __dllgen_r
                     }?;
                     ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                163 => {
+                164 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let __dllgen_a_arg0: i32 = ::dllgen_runtime::marshal::value::decode_c(
                         &mut __dllgen_args,
@@ -11005,7 +11154,7 @@ mod __dllgen {
                             .call::<
                                 i32,
                             >(
-                                self.__dllgen_f163 as *const ::core::ffi::c_void,
+                                self.__dllgen_f164 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
                                 "`sqlite3_sleep`",
                             );
@@ -11013,13 +11162,13 @@ mod __dllgen {
                         let __dllgen_r = ::core::result::Result::<
                             _,
                             ::dllgen_runtime::WireError,
-                        >::Ok((self.__dllgen_f163)(__dllgen_a_arg0));
+                        >::Ok((self.__dllgen_f164)(__dllgen_a_arg0));
                         __dllgen_r
                     }?;
                     ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                164 => {
+                165 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let __dllgen_a_n: i32 = ::dllgen_runtime::marshal::length::decode(
                         &mut __dllgen_args,
@@ -11059,7 +11208,7 @@ mod __dllgen {
                             .call::<
                                 *const u8,
                             >(
-                                self.__dllgen_f164 as *const ::core::ffi::c_void,
+                                self.__dllgen_f165 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
                                 "`sqlite3_snprintf_str`",
                             );
@@ -11069,7 +11218,7 @@ mod __dllgen {
                             ::dllgen_runtime::WireError,
                         >::Ok(
                             (self
-                                .__dllgen_f164)(
+                                .__dllgen_f165)(
                                 __dllgen_a_n,
                                 ::dllgen_runtime::marshal::out_buffer::ptr(
                                     &mut __dllgen_a_zBuf,
@@ -11096,7 +11245,7 @@ mod __dllgen {
                     )?;
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                165 => {
+                166 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let __dllgen_a_N: i32 = ::dllgen_runtime::marshal::value::decode_c(
                         &mut __dllgen_args,
@@ -11110,7 +11259,7 @@ mod __dllgen {
                             .call::<
                                 (),
                             >(
-                                self.__dllgen_f165 as *const ::core::ffi::c_void,
+                                self.__dllgen_f166 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
                                 "`sqlite3_soft_heap_limit`",
                             );
@@ -11118,12 +11267,12 @@ mod __dllgen {
                         let __dllgen_r = ::core::result::Result::<
                             _,
                             ::dllgen_runtime::WireError,
-                        >::Ok((self.__dllgen_f165)(__dllgen_a_N));
+                        >::Ok((self.__dllgen_f166)(__dllgen_a_N));
                         __dllgen_r
                     }?;
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                166 => {
+                167 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let __dllgen_a_N: i64 = ::dllgen_runtime::marshal::value::decode_c(
                         &mut __dllgen_args,
@@ -11137,7 +11286,7 @@ mod __dllgen {
                             .call::<
                                 i64,
                             >(
-                                self.__dllgen_f166 as *const ::core::ffi::c_void,
+                                self.__dllgen_f167 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
                                 "`sqlite3_soft_heap_limit64`",
                             );
@@ -11145,13 +11294,13 @@ mod __dllgen {
                         let __dllgen_r = ::core::result::Result::<
                             _,
                             ::dllgen_runtime::WireError,
-                        >::Ok((self.__dllgen_f166)(__dllgen_a_N));
+                        >::Ok((self.__dllgen_f167)(__dllgen_a_N));
                         __dllgen_r
                     }?;
                     ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                167 => {
+                168 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     __dllgen_args.finish()?;
                     let __dllgen_ret = unsafe {
@@ -11160,7 +11309,7 @@ mod __dllgen {
                             .call::<
                                 *const u8,
                             >(
-                                self.__dllgen_f167 as *const ::core::ffi::c_void,
+                                self.__dllgen_f168 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
                                 "`sqlite3_sourceid`",
                             );
@@ -11168,7 +11317,7 @@ mod __dllgen {
                         let __dllgen_r = ::core::result::Result::<
                             _,
                             ::dllgen_runtime::WireError,
-                        >::Ok((self.__dllgen_f167)());
+                        >::Ok((self.__dllgen_f168)());
                         __dllgen_r
                     }?;
                     unsafe {
@@ -11178,7 +11327,7 @@ mod __dllgen {
                     };
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                168 => {
+                169 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let __dllgen_a_pStmt = ::dllgen_runtime::marshal::handle::decode_c(
                         &mut __dllgen_args,
@@ -11196,7 +11345,7 @@ mod __dllgen {
                             .call::<
                                 *const u8,
                             >(
-                                self.__dllgen_f168 as *const ::core::ffi::c_void,
+                                self.__dllgen_f169 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
                                 "`sqlite3_sql`",
                             );
@@ -11206,7 +11355,7 @@ mod __dllgen {
                             ::dllgen_runtime::WireError,
                         >::Ok(
                             (self
-                                .__dllgen_f168)(
+                                .__dllgen_f169)(
                                 ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_pStmt),
                             ),
                         );
@@ -11224,7 +11373,7 @@ mod __dllgen {
                     };
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                169 => {
+                170 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let __dllgen_a_op: i32 = ::dllgen_runtime::marshal::value::decode_c(
                         &mut __dllgen_args,
@@ -11261,7 +11410,7 @@ mod __dllgen {
                             .call::<
                                 i32,
                             >(
-                                self.__dllgen_f169 as *const ::core::ffi::c_void,
+                                self.__dllgen_f170 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
                                 "`sqlite3_status`",
                             );
@@ -11271,7 +11420,7 @@ mod __dllgen {
                             ::dllgen_runtime::WireError,
                         >::Ok(
                             (self
-                                .__dllgen_f169)(
+                                .__dllgen_f170)(
                                 __dllgen_a_op,
                                 ::dllgen_runtime::marshal::out_value::ptr(
                                     &mut __dllgen_a_pCurrent,
@@ -11311,7 +11460,7 @@ mod __dllgen {
                     )?;
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                170 => {
+                171 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let __dllgen_a_op: i32 = ::dllgen_runtime::marshal::value::decode_c(
                         &mut __dllgen_args,
@@ -11348,7 +11497,7 @@ mod __dllgen {
                             .call::<
                                 i32,
                             >(
-                                self.__dllgen_f170 as *const ::core::ffi::c_void,
+                                self.__dllgen_f171 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
                                 "`sqlite3_status64`",
                             );
@@ -11358,7 +11507,7 @@ mod __dllgen {
                             ::dllgen_runtime::WireError,
                         >::Ok(
                             (self
-                                .__dllgen_f170)(
+                                .__dllgen_f171)(
                                 __dllgen_a_op,
                                 ::dllgen_runtime::marshal::out_value::ptr(
                                     &mut __dllgen_a_pCurrent,
@@ -11398,7 +11547,7 @@ mod __dllgen {
                     )?;
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                171 => {
+                172 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let __dllgen_a_arg0 = ::dllgen_runtime::marshal::handle::decode_c(
                         &mut __dllgen_args,
@@ -11418,7 +11567,7 @@ mod __dllgen {
                             .call::<
                                 i32,
                             >(
-                                self.__dllgen_f171 as *const ::core::ffi::c_void,
+                                self.__dllgen_f172 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
                                 "`sqlite3_step`",
                             );
@@ -11428,7 +11577,7 @@ mod __dllgen {
                             ::dllgen_runtime::WireError,
                         >::Ok(
                             (self
-                                .__dllgen_f171)(
+                                .__dllgen_f172)(
                                 ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_arg0),
                             ),
                         );
@@ -11456,7 +11605,7 @@ mod __dllgen {
                     ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                172 => {
+                173 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let __dllgen_a_arg0 = ::dllgen_runtime::marshal::handle::decode_c(
                         &mut __dllgen_args,
@@ -11474,7 +11623,7 @@ mod __dllgen {
                             .call::<
                                 i32,
                             >(
-                                self.__dllgen_f172 as *const ::core::ffi::c_void,
+                                self.__dllgen_f173 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
                                 "`sqlite3_stmt_busy`",
                             );
@@ -11484,7 +11633,7 @@ mod __dllgen {
                             ::dllgen_runtime::WireError,
                         >::Ok(
                             (self
-                                .__dllgen_f172)(
+                                .__dllgen_f173)(
                                 ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_arg0),
                             ),
                         );
@@ -11492,48 +11641,6 @@ mod __dllgen {
                     }?;
                     ::dllgen_runtime::marshal::handle::after_call(
                         &__dllgen_a_arg0,
-                        6,
-                        false,
-                    );
-                    ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
-                    Ok(::dllgen_runtime::Status::Ok)
-                }
-                173 => {
-                    let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
-                    let __dllgen_a_pStmt = ::dllgen_runtime::marshal::handle::decode_c(
-                        &mut __dllgen_args,
-                        6,
-                        false,
-                        false,
-                    )?;
-                    __dllgen_args.finish()?;
-                    let __dllgen_ret = unsafe {
-                        #[cfg(target_arch = "x86")]
-                        let __dllgen_r = ::dllgen_runtime::native::Words::new()
-                            .push(
-                                ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_pStmt),
-                            )
-                            .call::<
-                                i32,
-                            >(
-                                self.__dllgen_f173 as *const ::core::ffi::c_void,
-                                ::dllgen_runtime::native::Pops::Caller,
-                                "`sqlite3_stmt_isexplain`",
-                            );
-                        #[cfg(not(target_arch = "x86"))]
-                        let __dllgen_r = ::core::result::Result::<
-                            _,
-                            ::dllgen_runtime::WireError,
-                        >::Ok(
-                            (self
-                                .__dllgen_f173)(
-                                ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_pStmt),
-                            ),
-                        );
-                        __dllgen_r
-                    }?;
-                    ::dllgen_runtime::marshal::handle::after_call(
-                        &__dllgen_a_pStmt,
                         6,
                         false,
                     );
@@ -11560,7 +11667,7 @@ mod __dllgen {
                             >(
                                 self.__dllgen_f174 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
-                                "`sqlite3_stmt_readonly`",
+                                "`sqlite3_stmt_isexplain`",
                             );
                         #[cfg(not(target_arch = "x86"))]
                         let __dllgen_r = ::core::result::Result::<
@@ -11583,6 +11690,48 @@ mod __dllgen {
                     Ok(::dllgen_runtime::Status::Ok)
                 }
                 175 => {
+                    let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
+                    let __dllgen_a_pStmt = ::dllgen_runtime::marshal::handle::decode_c(
+                        &mut __dllgen_args,
+                        6,
+                        false,
+                        false,
+                    )?;
+                    __dllgen_args.finish()?;
+                    let __dllgen_ret = unsafe {
+                        #[cfg(target_arch = "x86")]
+                        let __dllgen_r = ::dllgen_runtime::native::Words::new()
+                            .push(
+                                ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_pStmt),
+                            )
+                            .call::<
+                                i32,
+                            >(
+                                self.__dllgen_f175 as *const ::core::ffi::c_void,
+                                ::dllgen_runtime::native::Pops::Caller,
+                                "`sqlite3_stmt_readonly`",
+                            );
+                        #[cfg(not(target_arch = "x86"))]
+                        let __dllgen_r = ::core::result::Result::<
+                            _,
+                            ::dllgen_runtime::WireError,
+                        >::Ok(
+                            (self
+                                .__dllgen_f175)(
+                                ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_pStmt),
+                            ),
+                        );
+                        __dllgen_r
+                    }?;
+                    ::dllgen_runtime::marshal::handle::after_call(
+                        &__dllgen_a_pStmt,
+                        6,
+                        false,
+                    );
+                    ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
+                    Ok(::dllgen_runtime::Status::Ok)
+                }
+                176 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let __dllgen_a_arg0 = ::dllgen_runtime::marshal::handle::decode_c(
                         &mut __dllgen_args,
@@ -11610,7 +11759,7 @@ mod __dllgen {
                             .call::<
                                 i32,
                             >(
-                                self.__dllgen_f175 as *const ::core::ffi::c_void,
+                                self.__dllgen_f176 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
                                 "`sqlite3_stmt_status`",
                             );
@@ -11620,7 +11769,7 @@ mod __dllgen {
                             ::dllgen_runtime::WireError,
                         >::Ok(
                             (self
-                                .__dllgen_f175)(
+                                .__dllgen_f176)(
                                 ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_arg0),
                                 __dllgen_a_op,
                                 __dllgen_a_resetFlg,
@@ -11636,7 +11785,7 @@ mod __dllgen {
                     ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                176 => {
+                177 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let __dllgen_a_arg0 = ::dllgen_runtime::marshal::handle::decode_c(
                         &mut __dllgen_args,
@@ -11670,7 +11819,7 @@ mod __dllgen {
                             .call::<
                                 (),
                             >(
-                                self.__dllgen_f176 as *const ::core::ffi::c_void,
+                                self.__dllgen_f177 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
                                 "`sqlite3_str_append`",
                             );
@@ -11680,7 +11829,7 @@ mod __dllgen {
                             ::dllgen_runtime::WireError,
                         >::Ok(
                             (self
-                                .__dllgen_f176)(
+                                .__dllgen_f177)(
                                 ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_arg0),
                                 ::dllgen_runtime::marshal::in_buffer::ptr(&__dllgen_a_zIn),
                                 __dllgen_a_N,
@@ -11695,7 +11844,7 @@ mod __dllgen {
                     );
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                177 => {
+                178 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let __dllgen_a_arg0 = ::dllgen_runtime::marshal::handle::decode_c(
                         &mut __dllgen_args,
@@ -11719,7 +11868,7 @@ mod __dllgen {
                             .call::<
                                 (),
                             >(
-                                self.__dllgen_f177 as *const ::core::ffi::c_void,
+                                self.__dllgen_f178 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
                                 "`sqlite3_str_appendall`",
                             );
@@ -11729,7 +11878,7 @@ mod __dllgen {
                             ::dllgen_runtime::WireError,
                         >::Ok(
                             (self
-                                .__dllgen_f177)(
+                                .__dllgen_f178)(
                                 ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_arg0),
                                 ::dllgen_runtime::marshal::in_string::ptr(&__dllgen_a_zIn),
                             ),
@@ -11743,7 +11892,7 @@ mod __dllgen {
                     );
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                178 => {
+                179 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let __dllgen_a_arg0 = ::dllgen_runtime::marshal::handle::decode_c(
                         &mut __dllgen_args,
@@ -11771,7 +11920,7 @@ mod __dllgen {
                             .call::<
                                 (),
                             >(
-                                self.__dllgen_f178 as *const ::core::ffi::c_void,
+                                self.__dllgen_f179 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
                                 "`sqlite3_str_appendchar`",
                             );
@@ -11781,7 +11930,7 @@ mod __dllgen {
                             ::dllgen_runtime::WireError,
                         >::Ok(
                             (self
-                                .__dllgen_f178)(
+                                .__dllgen_f179)(
                                 ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_arg0),
                                 __dllgen_a_N,
                                 __dllgen_a_C,
@@ -11796,7 +11945,7 @@ mod __dllgen {
                     );
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                179 => {
+                180 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let __dllgen_a_s = ::dllgen_runtime::marshal::handle::decode_c(
                         &mut __dllgen_args,
@@ -11826,7 +11975,7 @@ mod __dllgen {
                             .call::<
                                 (),
                             >(
-                                self.__dllgen_f179 as *const ::core::ffi::c_void,
+                                self.__dllgen_f180 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
                                 "`sqlite3_str_appendf_str`",
                             );
@@ -11836,7 +11985,7 @@ mod __dllgen {
                             ::dllgen_runtime::WireError,
                         >::Ok(
                             (self
-                                .__dllgen_f179)(
+                                .__dllgen_f180)(
                                 ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_s),
                                 ::dllgen_runtime::marshal::in_string::ptr(
                                     &__dllgen_a_zFormat,
@@ -11853,7 +12002,7 @@ mod __dllgen {
                     );
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                180 => {
+                181 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let __dllgen_a_arg0 = ::dllgen_runtime::marshal::handle::decode_c(
                         &mut __dllgen_args,
@@ -11871,7 +12020,7 @@ mod __dllgen {
                             .call::<
                                 i32,
                             >(
-                                self.__dllgen_f180 as *const ::core::ffi::c_void,
+                                self.__dllgen_f181 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
                                 "`sqlite3_str_errcode`",
                             );
@@ -11881,7 +12030,7 @@ mod __dllgen {
                             ::dllgen_runtime::WireError,
                         >::Ok(
                             (self
-                                .__dllgen_f180)(
+                                .__dllgen_f181)(
                                 ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_arg0),
                             ),
                         );
@@ -11895,7 +12044,7 @@ mod __dllgen {
                     ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                181 => {
+                182 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let __dllgen_a_arg0 = ::dllgen_runtime::marshal::handle::decode_c(
                         &mut __dllgen_args,
@@ -11913,7 +12062,7 @@ mod __dllgen {
                             .call::<
                                 *const u8,
                             >(
-                                self.__dllgen_f181 as *const ::core::ffi::c_void,
+                                self.__dllgen_f182 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
                                 "`sqlite3_str_finish`",
                             );
@@ -11923,7 +12072,7 @@ mod __dllgen {
                             ::dllgen_runtime::WireError,
                         >::Ok(
                             (self
-                                .__dllgen_f181)(
+                                .__dllgen_f182)(
                                 ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_arg0),
                             ),
                         );
@@ -11942,14 +12091,14 @@ mod __dllgen {
                     if !__dllgen_ret.is_null() {
                         unsafe {
                             (self
-                                .__dllgen_helper181)(
+                                .__dllgen_helper182)(
                                 __dllgen_ret as *mut ::core::ffi::c_void,
                             )
                         };
                     }
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                182 => {
+                183 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let __dllgen_a_arg0 = ::dllgen_runtime::marshal::handle::decode_c(
                         &mut __dllgen_args,
@@ -11967,7 +12116,7 @@ mod __dllgen {
                             .call::<
                                 i32,
                             >(
-                                self.__dllgen_f182 as *const ::core::ffi::c_void,
+                                self.__dllgen_f183 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
                                 "`sqlite3_str_length`",
                             );
@@ -11977,7 +12126,7 @@ mod __dllgen {
                             ::dllgen_runtime::WireError,
                         >::Ok(
                             (self
-                                .__dllgen_f182)(
+                                .__dllgen_f183)(
                                 ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_arg0),
                             ),
                         );
@@ -11991,7 +12140,7 @@ mod __dllgen {
                     ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                183 => {
+                184 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let __dllgen_a_arg0 = ::dllgen_runtime::marshal::handle::decode_c(
                         &mut __dllgen_args,
@@ -12011,7 +12160,7 @@ mod __dllgen {
                             .call::<
                                 *mut ::core::ffi::c_void,
                             >(
-                                self.__dllgen_f183 as *const ::core::ffi::c_void,
+                                self.__dllgen_f184 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
                                 "`sqlite3_str_new`",
                             );
@@ -12021,7 +12170,7 @@ mod __dllgen {
                             ::dllgen_runtime::WireError,
                         >::Ok(
                             (self
-                                .__dllgen_f183)(
+                                .__dllgen_f184)(
                                 ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_arg0),
                             ),
                         );
@@ -12053,7 +12202,7 @@ mod __dllgen {
                     );
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                184 => {
+                185 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let __dllgen_a_arg0 = ::dllgen_runtime::marshal::handle::decode_c(
                         &mut __dllgen_args,
@@ -12071,50 +12220,9 @@ mod __dllgen {
                             .call::<
                                 (),
                             >(
-                                self.__dllgen_f184 as *const ::core::ffi::c_void,
-                                ::dllgen_runtime::native::Pops::Caller,
-                                "`sqlite3_str_reset`",
-                            );
-                        #[cfg(not(target_arch = "x86"))]
-                        let __dllgen_r = ::core::result::Result::<
-                            _,
-                            ::dllgen_runtime::WireError,
-                        >::Ok(
-                            (self
-                                .__dllgen_f184)(
-                                ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_arg0),
-                            ),
-                        );
-                        __dllgen_r
-                    }?;
-                    ::dllgen_runtime::marshal::handle::after_call(
-                        &__dllgen_a_arg0,
-                        7,
-                        false,
-                    );
-                    Ok(::dllgen_runtime::Status::Ok)
-                }
-                185 => {
-                    let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
-                    let __dllgen_a_arg0 = ::dllgen_runtime::marshal::handle::decode_c(
-                        &mut __dllgen_args,
-                        7,
-                        false,
-                        false,
-                    )?;
-                    __dllgen_args.finish()?;
-                    let __dllgen_ret = unsafe {
-                        #[cfg(target_arch = "x86")]
-                        let __dllgen_r = ::dllgen_runtime::native::Words::new()
-                            .push(
-                                ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_arg0),
-                            )
-                            .call::<
-                                *const u8,
-                            >(
                                 self.__dllgen_f185 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
-                                "`sqlite3_str_value`",
+                                "`sqlite3_str_reset`",
                             );
                         #[cfg(not(target_arch = "x86"))]
                         let __dllgen_r = ::core::result::Result::<
@@ -12133,6 +12241,47 @@ mod __dllgen {
                         7,
                         false,
                     );
+                    Ok(::dllgen_runtime::Status::Ok)
+                }
+                186 => {
+                    let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
+                    let __dllgen_a_arg0 = ::dllgen_runtime::marshal::handle::decode_c(
+                        &mut __dllgen_args,
+                        7,
+                        false,
+                        false,
+                    )?;
+                    __dllgen_args.finish()?;
+                    let __dllgen_ret = unsafe {
+                        #[cfg(target_arch = "x86")]
+                        let __dllgen_r = ::dllgen_runtime::native::Words::new()
+                            .push(
+                                ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_arg0),
+                            )
+                            .call::<
+                                *const u8,
+                            >(
+                                self.__dllgen_f186 as *const ::core::ffi::c_void,
+                                ::dllgen_runtime::native::Pops::Caller,
+                                "`sqlite3_str_value`",
+                            );
+                        #[cfg(not(target_arch = "x86"))]
+                        let __dllgen_r = ::core::result::Result::<
+                            _,
+                            ::dllgen_runtime::WireError,
+                        >::Ok(
+                            (self
+                                .__dllgen_f186)(
+                                ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_arg0),
+                            ),
+                        );
+                        __dllgen_r
+                    }?;
+                    ::dllgen_runtime::marshal::handle::after_call(
+                        &__dllgen_a_arg0,
+                        7,
+                        false,
+                    );
                     unsafe {
                         ::dllgen_runtime::marshal::ret_string::reply::<
                             ::dllgen_runtime::marshal::Utf8,
@@ -12140,7 +12289,7 @@ mod __dllgen {
                     };
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                186 => {
+                187 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let __dllgen_a_zGlob = ::dllgen_runtime::marshal::in_string::decode::<
                         ::dllgen_runtime::marshal::Utf8,
@@ -12161,7 +12310,7 @@ mod __dllgen {
                             .call::<
                                 i32,
                             >(
-                                self.__dllgen_f186 as *const ::core::ffi::c_void,
+                                self.__dllgen_f187 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
                                 "`sqlite3_strglob`",
                             );
@@ -12171,7 +12320,7 @@ mod __dllgen {
                             ::dllgen_runtime::WireError,
                         >::Ok(
                             (self
-                                .__dllgen_f186)(
+                                .__dllgen_f187)(
                                 ::dllgen_runtime::marshal::in_string::ptr(
                                     &__dllgen_a_zGlob,
                                 ),
@@ -12183,7 +12332,7 @@ mod __dllgen {
                     ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                187 => {
+                188 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let __dllgen_a_arg0 = ::dllgen_runtime::marshal::in_string::decode::<
                         ::dllgen_runtime::marshal::Utf8,
@@ -12204,7 +12353,7 @@ mod __dllgen {
                             .call::<
                                 i32,
                             >(
-                                self.__dllgen_f187 as *const ::core::ffi::c_void,
+                                self.__dllgen_f188 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
                                 "`sqlite3_stricmp`",
                             );
@@ -12214,7 +12363,7 @@ mod __dllgen {
                             ::dllgen_runtime::WireError,
                         >::Ok(
                             (self
-                                .__dllgen_f187)(
+                                .__dllgen_f188)(
                                 ::dllgen_runtime::marshal::in_string::ptr(&__dllgen_a_arg0),
                                 ::dllgen_runtime::marshal::in_string::ptr(&__dllgen_a_arg1),
                             ),
@@ -12224,7 +12373,7 @@ mod __dllgen {
                     ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                188 => {
+                189 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let __dllgen_a_zGlob = ::dllgen_runtime::marshal::in_string::decode::<
                         ::dllgen_runtime::marshal::Utf8,
@@ -12250,7 +12399,7 @@ mod __dllgen {
                             .call::<
                                 i32,
                             >(
-                                self.__dllgen_f188 as *const ::core::ffi::c_void,
+                                self.__dllgen_f189 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
                                 "`sqlite3_strlike`",
                             );
@@ -12260,7 +12409,7 @@ mod __dllgen {
                             ::dllgen_runtime::WireError,
                         >::Ok(
                             (self
-                                .__dllgen_f188)(
+                                .__dllgen_f189)(
                                 ::dllgen_runtime::marshal::in_string::ptr(
                                     &__dllgen_a_zGlob,
                                 ),
@@ -12273,7 +12422,7 @@ mod __dllgen {
                     ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                189 => {
+                190 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let __dllgen_a_arg0 = ::dllgen_runtime::marshal::in_string::decode::<
                         ::dllgen_runtime::marshal::Utf8,
@@ -12299,7 +12448,7 @@ mod __dllgen {
                             .call::<
                                 i32,
                             >(
-                                self.__dllgen_f189 as *const ::core::ffi::c_void,
+                                self.__dllgen_f190 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
                                 "`sqlite3_strnicmp`",
                             );
@@ -12309,7 +12458,7 @@ mod __dllgen {
                             ::dllgen_runtime::WireError,
                         >::Ok(
                             (self
-                                .__dllgen_f189)(
+                                .__dllgen_f190)(
                                 ::dllgen_runtime::marshal::in_string::ptr(&__dllgen_a_arg0),
                                 ::dllgen_runtime::marshal::in_string::ptr(&__dllgen_a_arg1),
                                 __dllgen_a_arg2,
@@ -12320,7 +12469,7 @@ mod __dllgen {
                     ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                190 => {
+                191 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let __dllgen_a_arg0 = ::dllgen_runtime::marshal::handle::decode_c(
                         &mut __dllgen_args,
@@ -12338,7 +12487,7 @@ mod __dllgen {
                             .call::<
                                 i32,
                             >(
-                                self.__dllgen_f190 as *const ::core::ffi::c_void,
+                                self.__dllgen_f191 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
                                 "`sqlite3_system_errno`",
                             );
@@ -12348,7 +12497,7 @@ mod __dllgen {
                             ::dllgen_runtime::WireError,
                         >::Ok(
                             (self
-                                .__dllgen_f190)(
+                                .__dllgen_f191)(
                                 ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_arg0),
                             ),
                         );
@@ -12362,7 +12511,7 @@ mod __dllgen {
                     ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                191 => {
+                192 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let __dllgen_a_db = ::dllgen_runtime::marshal::handle::decode_c(
                         &mut __dllgen_args,
@@ -12432,7 +12581,7 @@ mod __dllgen {
                             .call::<
                                 i32,
                             >(
-                                self.__dllgen_f191 as *const ::core::ffi::c_void,
+                                self.__dllgen_f192 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
                                 "`sqlite3_table_column_metadata`",
                             );
@@ -12442,7 +12591,7 @@ mod __dllgen {
                             ::dllgen_runtime::WireError,
                         >::Ok(
                             (self
-                                .__dllgen_f191)(
+                                .__dllgen_f192)(
                                 ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_db),
                                 ::dllgen_runtime::marshal::in_string::ptr(
                                     &__dllgen_a_zDbName,
@@ -12521,7 +12670,7 @@ mod __dllgen {
                     )?;
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                192 => {
+                193 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     __dllgen_args.finish()?;
                     let __dllgen_ret = unsafe {
@@ -12530,31 +12679,9 @@ mod __dllgen {
                             .call::<
                                 (),
                             >(
-                                self.__dllgen_f192 as *const ::core::ffi::c_void,
-                                ::dllgen_runtime::native::Pops::Caller,
-                                "`sqlite3_thread_cleanup`",
-                            );
-                        #[cfg(not(target_arch = "x86"))]
-                        let __dllgen_r = ::core::result::Result::<
-                            _,
-                            ::dllgen_runtime::WireError,
-                        >::Ok((self.__dllgen_f192)());
-                        __dllgen_r
-                    }?;
-                    Ok(::dllgen_runtime::Status::Ok)
-                }
-                193 => {
-                    let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
-                    __dllgen_args.finish()?;
-                    let __dllgen_ret = unsafe {
-                        #[cfg(target_arch = "x86")]
-                        let __dllgen_r = ::dllgen_runtime::native::Words::new()
-                            .call::<
-                                i32,
-                            >(
                                 self.__dllgen_f193 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
-                                "`sqlite3_threadsafe`",
+                                "`sqlite3_thread_cleanup`",
                             );
                         #[cfg(not(target_arch = "x86"))]
                         let __dllgen_r = ::core::result::Result::<
@@ -12563,48 +12690,28 @@ mod __dllgen {
                         >::Ok((self.__dllgen_f193)());
                         __dllgen_r
                     }?;
-                    ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
                     Ok(::dllgen_runtime::Status::Ok)
                 }
                 194 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
-                    let __dllgen_a_arg0 = ::dllgen_runtime::marshal::handle::decode_c(
-                        &mut __dllgen_args,
-                        3,
-                        false,
-                        false,
-                    )?;
                     __dllgen_args.finish()?;
                     let __dllgen_ret = unsafe {
                         #[cfg(target_arch = "x86")]
                         let __dllgen_r = ::dllgen_runtime::native::Words::new()
-                            .push(
-                                ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_arg0),
-                            )
                             .call::<
                                 i32,
                             >(
                                 self.__dllgen_f194 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
-                                "`sqlite3_total_changes`",
+                                "`sqlite3_threadsafe`",
                             );
                         #[cfg(not(target_arch = "x86"))]
                         let __dllgen_r = ::core::result::Result::<
                             _,
                             ::dllgen_runtime::WireError,
-                        >::Ok(
-                            (self
-                                .__dllgen_f194)(
-                                ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_arg0),
-                            ),
-                        );
+                        >::Ok((self.__dllgen_f194)());
                         __dllgen_r
                     }?;
-                    ::dllgen_runtime::marshal::handle::after_call(
-                        &__dllgen_a_arg0,
-                        3,
-                        false,
-                    );
                     ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
                     Ok(::dllgen_runtime::Status::Ok)
                 }
@@ -12624,11 +12731,11 @@ mod __dllgen {
                                 ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_arg0),
                             )
                             .call::<
-                                i64,
+                                i32,
                             >(
                                 self.__dllgen_f195 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
-                                "`sqlite3_total_changes64`",
+                                "`sqlite3_total_changes`",
                             );
                         #[cfg(not(target_arch = "x86"))]
                         let __dllgen_r = ::core::result::Result::<
@@ -12658,6 +12765,48 @@ mod __dllgen {
                         false,
                         false,
                     )?;
+                    __dllgen_args.finish()?;
+                    let __dllgen_ret = unsafe {
+                        #[cfg(target_arch = "x86")]
+                        let __dllgen_r = ::dllgen_runtime::native::Words::new()
+                            .push(
+                                ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_arg0),
+                            )
+                            .call::<
+                                i64,
+                            >(
+                                self.__dllgen_f196 as *const ::core::ffi::c_void,
+                                ::dllgen_runtime::native::Pops::Caller,
+                                "`sqlite3_total_changes64`",
+                            );
+                        #[cfg(not(target_arch = "x86"))]
+                        let __dllgen_r = ::core::result::Result::<
+                            _,
+                            ::dllgen_runtime::WireError,
+                        >::Ok(
+                            (self
+                                .__dllgen_f196)(
+                                ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_arg0),
+                            ),
+                        );
+                        __dllgen_r
+                    }?;
+                    ::dllgen_runtime::marshal::handle::after_call(
+                        &__dllgen_a_arg0,
+                        3,
+                        false,
+                    );
+                    ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
+                    Ok(::dllgen_runtime::Status::Ok)
+                }
+                197 => {
+                    let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
+                    let __dllgen_a_arg0 = ::dllgen_runtime::marshal::handle::decode_c(
+                        &mut __dllgen_args,
+                        3,
+                        false,
+                        false,
+                    )?;
                     let __dllgen_a_xTrace = ::dllgen_runtime::marshal::callback::decode(
                         &mut __dllgen_args,
                         true,
@@ -12678,7 +12827,7 @@ mod __dllgen {
                             .push(
                                 __dllgen_a_xTrace
                                     .then_some(
-                                        __dllgen_callback_196_1
+                                        __dllgen_callback_197_1
                                             as unsafe extern "C" fn(*mut ::core::ffi::c_void, *const u8),
                                     ),
                             )
@@ -12686,7 +12835,7 @@ mod __dllgen {
                             .call::<
                                 (),
                             >(
-                                self.__dllgen_f196 as *const ::core::ffi::c_void,
+                                self.__dllgen_f197 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
                                 "`sqlite3_trace`",
                             );
@@ -12696,11 +12845,11 @@ mod __dllgen {
                             ::dllgen_runtime::WireError,
                         >::Ok(
                             (self
-                                .__dllgen_f196)(
+                                .__dllgen_f197)(
                                 ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_arg0),
                                 __dllgen_a_xTrace
                                     .then_some(
-                                        __dllgen_callback_196_1
+                                        __dllgen_callback_197_1
                                             as unsafe extern "C" fn(*mut ::core::ffi::c_void, *const u8),
                                     ),
                                 ::dllgen_runtime::host::kept::context(&__dllgen_reg),
@@ -12721,7 +12870,7 @@ mod __dllgen {
                     );
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                197 => {
+                198 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let __dllgen_a_db = ::dllgen_runtime::marshal::handle::decode_c(
                         &mut __dllgen_args,
@@ -12748,7 +12897,7 @@ mod __dllgen {
                             .push(
                                 __dllgen_a_callback
                                     .then_some(
-                                        __dllgen_callback_197_2
+                                        __dllgen_callback_198_2
                                             as unsafe extern "C" fn(
                                                 u32,
                                                 *mut ::core::ffi::c_void,
@@ -12761,7 +12910,7 @@ mod __dllgen {
                             .call::<
                                 i32,
                             >(
-                                self.__dllgen_f197 as *const ::core::ffi::c_void,
+                                self.__dllgen_f198 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
                                 "`sqlite3_trace_v2_stmt`",
                             );
@@ -12771,12 +12920,12 @@ mod __dllgen {
                             ::dllgen_runtime::WireError,
                         >::Ok(
                             (self
-                                .__dllgen_f197)(
+                                .__dllgen_f198)(
                                 ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_db),
                                 1i64 as u32,
                                 __dllgen_a_callback
                                     .then_some(
-                                        __dllgen_callback_197_2
+                                        __dllgen_callback_198_2
                                             as unsafe extern "C" fn(
                                                 u32,
                                                 *mut ::core::ffi::c_void,
@@ -12803,7 +12952,7 @@ mod __dllgen {
                     ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                198 => {
+                199 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let __dllgen_a_arg0 = ::dllgen_runtime::marshal::handle::decode_c(
                         &mut __dllgen_args,
@@ -12830,7 +12979,7 @@ mod __dllgen {
                             .call::<
                                 i32,
                             >(
-                                self.__dllgen_f198 as *const ::core::ffi::c_void,
+                                self.__dllgen_f199 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
                                 "`sqlite3_transfer_bindings`",
                             );
@@ -12840,7 +12989,7 @@ mod __dllgen {
                             ::dllgen_runtime::WireError,
                         >::Ok(
                             (self
-                                .__dllgen_f198)(
+                                .__dllgen_f199)(
                                 ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_arg0),
                                 ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_arg1),
                             ),
@@ -12860,7 +13009,7 @@ mod __dllgen {
                     ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                199 => {
+                200 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let __dllgen_a_arg0 = ::dllgen_runtime::marshal::handle::decode_c(
                         &mut __dllgen_args,
@@ -12886,7 +13035,7 @@ mod __dllgen {
                             .call::<
                                 i32,
                             >(
-                                self.__dllgen_f199 as *const ::core::ffi::c_void,
+                                self.__dllgen_f200 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
                                 "`sqlite3_txn_state`",
                             );
@@ -12896,7 +13045,7 @@ mod __dllgen {
                             ::dllgen_runtime::WireError,
                         >::Ok(
                             (self
-                                .__dllgen_f199)(
+                                .__dllgen_f200)(
                                 ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_arg0),
                                 ::dllgen_runtime::marshal::in_string::ptr(
                                     &__dllgen_a_zSchema,
@@ -12913,7 +13062,7 @@ mod __dllgen {
                     ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                200 => {
+                201 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let __dllgen_a_arg0 = ::dllgen_runtime::marshal::handle::decode_c(
                         &mut __dllgen_args,
@@ -12941,7 +13090,7 @@ mod __dllgen {
                             .push(
                                 __dllgen_a_arg1
                                     .then_some(
-                                        __dllgen_callback_200_1
+                                        __dllgen_callback_201_1
                                             as unsafe extern "C" fn(
                                                 *mut ::core::ffi::c_void,
                                                 i32,
@@ -12955,7 +13104,7 @@ mod __dllgen {
                             .call::<
                                 (),
                             >(
-                                self.__dllgen_f200 as *const ::core::ffi::c_void,
+                                self.__dllgen_f201 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
                                 "`sqlite3_update_hook`",
                             );
@@ -12965,11 +13114,11 @@ mod __dllgen {
                             ::dllgen_runtime::WireError,
                         >::Ok(
                             (self
-                                .__dllgen_f200)(
+                                .__dllgen_f201)(
                                 ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_arg0),
                                 __dllgen_a_arg1
                                     .then_some(
-                                        __dllgen_callback_200_1
+                                        __dllgen_callback_201_1
                                             as unsafe extern "C" fn(
                                                 *mut ::core::ffi::c_void,
                                                 i32,
@@ -12996,7 +13145,7 @@ mod __dllgen {
                     );
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                201 => {
+                202 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let __dllgen_a_z = ::dllgen_runtime::marshal::handle::decode_c(
                         &mut __dllgen_args,
@@ -13025,7 +13174,7 @@ mod __dllgen {
                             .call::<
                                 i32,
                             >(
-                                self.__dllgen_f201 as *const ::core::ffi::c_void,
+                                self.__dllgen_f202 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
                                 "`sqlite3_uri_boolean`",
                             );
@@ -13035,7 +13184,7 @@ mod __dllgen {
                             ::dllgen_runtime::WireError,
                         >::Ok(
                             (self
-                                .__dllgen_f201)(
+                                .__dllgen_f202)(
                                 ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_z),
                                 ::dllgen_runtime::marshal::in_string::ptr(
                                     &__dllgen_a_zParam,
@@ -13053,7 +13202,7 @@ mod __dllgen {
                     ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                202 => {
+                203 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let __dllgen_a_arg0 = ::dllgen_runtime::marshal::handle::decode_c(
                         &mut __dllgen_args,
@@ -13082,7 +13231,7 @@ mod __dllgen {
                             .call::<
                                 i64,
                             >(
-                                self.__dllgen_f202 as *const ::core::ffi::c_void,
+                                self.__dllgen_f203 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
                                 "`sqlite3_uri_int64`",
                             );
@@ -13092,7 +13241,7 @@ mod __dllgen {
                             ::dllgen_runtime::WireError,
                         >::Ok(
                             (self
-                                .__dllgen_f202)(
+                                .__dllgen_f203)(
                                 ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_arg0),
                                 ::dllgen_runtime::marshal::in_string::ptr(&__dllgen_a_arg1),
                                 __dllgen_a_arg2,
@@ -13108,7 +13257,7 @@ mod __dllgen {
                     ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                203 => {
+                204 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let __dllgen_a_z = ::dllgen_runtime::marshal::handle::decode_c(
                         &mut __dllgen_args,
@@ -13129,7 +13278,7 @@ mod __dllgen {
                             .call::<
                                 *const u8,
                             >(
-                                self.__dllgen_f203 as *const ::core::ffi::c_void,
+                                self.__dllgen_f204 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
                                 "`sqlite3_uri_key`",
                             );
@@ -13139,7 +13288,7 @@ mod __dllgen {
                             ::dllgen_runtime::WireError,
                         >::Ok(
                             (self
-                                .__dllgen_f203)(
+                                .__dllgen_f204)(
                                 ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_z),
                                 __dllgen_a_N,
                             ),
@@ -13158,7 +13307,7 @@ mod __dllgen {
                     };
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                204 => {
+                205 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let __dllgen_a_z = ::dllgen_runtime::marshal::handle::decode_c(
                         &mut __dllgen_args,
@@ -13182,7 +13331,7 @@ mod __dllgen {
                             .call::<
                                 *const u8,
                             >(
-                                self.__dllgen_f204 as *const ::core::ffi::c_void,
+                                self.__dllgen_f205 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
                                 "`sqlite3_uri_parameter`",
                             );
@@ -13192,7 +13341,7 @@ mod __dllgen {
                             ::dllgen_runtime::WireError,
                         >::Ok(
                             (self
-                                .__dllgen_f204)(
+                                .__dllgen_f205)(
                                 ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_z),
                                 ::dllgen_runtime::marshal::in_string::ptr(
                                     &__dllgen_a_zParam,
@@ -13213,7 +13362,7 @@ mod __dllgen {
                     };
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                205 => {
+                206 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let __dllgen_a_arg0 = ::dllgen_runtime::marshal::handle::decode_c(
                         &mut __dllgen_args,
@@ -13231,68 +13380,9 @@ mod __dllgen {
                             .call::<
                                 *const u8,
                             >(
-                                self.__dllgen_f205 as *const ::core::ffi::c_void,
-                                ::dllgen_runtime::native::Pops::Caller,
-                                "`sqlite3_value_blob`",
-                            );
-                        #[cfg(not(target_arch = "x86"))]
-                        let __dllgen_r = ::core::result::Result::<
-                            _,
-                            ::dllgen_runtime::WireError,
-                        >::Ok(
-                            (self
-                                .__dllgen_f205)(
-                                ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_arg0),
-                            ),
-                        );
-                        __dllgen_r
-                    }?;
-                    ::dllgen_runtime::marshal::handle::after_call(
-                        &__dllgen_a_arg0,
-                        8,
-                        false,
-                    );
-                    let __dllgen_len = if __dllgen_ret.is_null() {
-                        0
-                    } else {
-                        ::dllgen_runtime::marshal::ret_buffer::reported(
-                            unsafe {
-                                (self
-                                    .__dllgen_helper205_len)(
-                                    ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_arg0),
-                                )
-                            } as i64,
-                        )?
-                    };
-                    let __dllgen_copied = unsafe {
-                        ::dllgen_runtime::marshal::ret_buffer::reply::<
-                            u8,
-                        >(__dllgen_out, __dllgen_ret, __dllgen_len, 1)
-                    };
-                    __dllgen_copied?;
-                    Ok(::dllgen_runtime::Status::Ok)
-                }
-                206 => {
-                    let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
-                    let __dllgen_a_arg0 = ::dllgen_runtime::marshal::handle::decode_c(
-                        &mut __dllgen_args,
-                        8,
-                        false,
-                        false,
-                    )?;
-                    __dllgen_args.finish()?;
-                    let __dllgen_ret = unsafe {
-                        #[cfg(target_arch = "x86")]
-                        let __dllgen_r = ::dllgen_runtime::native::Words::new()
-                            .push(
-                                ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_arg0),
-                            )
-                            .call::<
-                                i32,
-                            >(
                                 self.__dllgen_f206 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
-                                "`sqlite3_value_bytes`",
+                                "`sqlite3_value_blob`",
                             );
                         #[cfg(not(target_arch = "x86"))]
                         let __dllgen_r = ::core::result::Result::<
@@ -13311,7 +13401,24 @@ mod __dllgen {
                         8,
                         false,
                     );
-                    ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
+                    let __dllgen_len = if __dllgen_ret.is_null() {
+                        0
+                    } else {
+                        ::dllgen_runtime::marshal::ret_buffer::reported(
+                            unsafe {
+                                (self
+                                    .__dllgen_helper206_len)(
+                                    ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_arg0),
+                                )
+                            } as i64,
+                        )?
+                    };
+                    let __dllgen_copied = unsafe {
+                        ::dllgen_runtime::marshal::ret_buffer::reply::<
+                            u8,
+                        >(__dllgen_out, __dllgen_ret, __dllgen_len, 1)
+                    };
+                    __dllgen_copied?;
                     Ok(::dllgen_runtime::Status::Ok)
                 }
                 207 => {
@@ -13334,7 +13441,7 @@ mod __dllgen {
                             >(
                                 self.__dllgen_f207 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
-                                "`sqlite3_value_bytes16`",
+                                "`sqlite3_value_bytes`",
                             );
                         #[cfg(not(target_arch = "x86"))]
                         let __dllgen_r = ::core::result::Result::<
@@ -13372,11 +13479,11 @@ mod __dllgen {
                                 ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_arg0),
                             )
                             .call::<
-                                f64,
+                                i32,
                             >(
                                 self.__dllgen_f208 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
-                                "`sqlite3_value_double`",
+                                "`sqlite3_value_bytes16`",
                             );
                         #[cfg(not(target_arch = "x86"))]
                         let __dllgen_r = ::core::result::Result::<
@@ -13407,6 +13514,48 @@ mod __dllgen {
                         false,
                     )?;
                     __dllgen_args.finish()?;
+                    let __dllgen_ret = unsafe {
+                        #[cfg(target_arch = "x86")]
+                        let __dllgen_r = ::dllgen_runtime::native::Words::new()
+                            .push(
+                                ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_arg0),
+                            )
+                            .call::<
+                                f64,
+                            >(
+                                self.__dllgen_f209 as *const ::core::ffi::c_void,
+                                ::dllgen_runtime::native::Pops::Caller,
+                                "`sqlite3_value_double`",
+                            );
+                        #[cfg(not(target_arch = "x86"))]
+                        let __dllgen_r = ::core::result::Result::<
+                            _,
+                            ::dllgen_runtime::WireError,
+                        >::Ok(
+                            (self
+                                .__dllgen_f209)(
+                                ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_arg0),
+                            ),
+                        );
+                        __dllgen_r
+                    }?;
+                    ::dllgen_runtime::marshal::handle::after_call(
+                        &__dllgen_a_arg0,
+                        8,
+                        false,
+                    );
+                    ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
+                    Ok(::dllgen_runtime::Status::Ok)
+                }
+                210 => {
+                    let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
+                    let __dllgen_a_arg0 = ::dllgen_runtime::marshal::handle::decode_c(
+                        &mut __dllgen_args,
+                        8,
+                        false,
+                        false,
+                    )?;
+                    __dllgen_args.finish()?;
                     ::dllgen_runtime::native::set_errno(0);
                     ::dllgen_runtime::native::set_last_error(0);
                     let __dllgen_ret = unsafe {
@@ -13418,7 +13567,7 @@ mod __dllgen {
                             .call::<
                                 *mut ::core::ffi::c_void,
                             >(
-                                self.__dllgen_f209 as *const ::core::ffi::c_void,
+                                self.__dllgen_f210 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
                                 "`sqlite3_value_dup`",
                             );
@@ -13428,7 +13577,7 @@ mod __dllgen {
                             ::dllgen_runtime::WireError,
                         >::Ok(
                             (self
-                                .__dllgen_f209)(
+                                .__dllgen_f210)(
                                 ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_arg0),
                             ),
                         );
@@ -13460,7 +13609,7 @@ mod __dllgen {
                     );
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                210 => {
+                211 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let __dllgen_a_arg0 = ::dllgen_runtime::marshal::handle::decode_c(
                         &mut __dllgen_args,
@@ -13478,7 +13627,7 @@ mod __dllgen {
                             .call::<
                                 i32,
                             >(
-                                self.__dllgen_f210 as *const ::core::ffi::c_void,
+                                self.__dllgen_f211 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
                                 "`sqlite3_value_encoding`",
                             );
@@ -13488,7 +13637,7 @@ mod __dllgen {
                             ::dllgen_runtime::WireError,
                         >::Ok(
                             (self
-                                .__dllgen_f210)(
+                                .__dllgen_f211)(
                                 ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_arg0),
                             ),
                         );
@@ -13502,7 +13651,7 @@ mod __dllgen {
                     ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                211 => {
+                212 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let __dllgen_a_arg0 = ::dllgen_runtime::marshal::handle::decode_c(
                         &mut __dllgen_args,
@@ -13520,50 +13669,9 @@ mod __dllgen {
                             .call::<
                                 (),
                             >(
-                                self.__dllgen_f211 as *const ::core::ffi::c_void,
-                                ::dllgen_runtime::native::Pops::Caller,
-                                "`sqlite3_value_free`",
-                            );
-                        #[cfg(not(target_arch = "x86"))]
-                        let __dllgen_r = ::core::result::Result::<
-                            _,
-                            ::dllgen_runtime::WireError,
-                        >::Ok(
-                            (self
-                                .__dllgen_f211)(
-                                ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_arg0),
-                            ),
-                        );
-                        __dllgen_r
-                    }?;
-                    ::dllgen_runtime::marshal::handle::after_call(
-                        &__dllgen_a_arg0,
-                        8,
-                        true,
-                    );
-                    Ok(::dllgen_runtime::Status::Ok)
-                }
-                212 => {
-                    let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
-                    let __dllgen_a_arg0 = ::dllgen_runtime::marshal::handle::decode_c(
-                        &mut __dllgen_args,
-                        8,
-                        false,
-                        false,
-                    )?;
-                    __dllgen_args.finish()?;
-                    let __dllgen_ret = unsafe {
-                        #[cfg(target_arch = "x86")]
-                        let __dllgen_r = ::dllgen_runtime::native::Words::new()
-                            .push(
-                                ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_arg0),
-                            )
-                            .call::<
-                                i32,
-                            >(
                                 self.__dllgen_f212 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
-                                "`sqlite3_value_frombind`",
+                                "`sqlite3_value_free`",
                             );
                         #[cfg(not(target_arch = "x86"))]
                         let __dllgen_r = ::core::result::Result::<
@@ -13580,9 +13688,8 @@ mod __dllgen {
                     ::dllgen_runtime::marshal::handle::after_call(
                         &__dllgen_a_arg0,
                         8,
-                        false,
+                        true,
                     );
-                    ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
                     Ok(::dllgen_runtime::Status::Ok)
                 }
                 213 => {
@@ -13605,7 +13712,7 @@ mod __dllgen {
                             >(
                                 self.__dllgen_f213 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
-                                "`sqlite3_value_int`",
+                                "`sqlite3_value_frombind`",
                             );
                         #[cfg(not(target_arch = "x86"))]
                         let __dllgen_r = ::core::result::Result::<
@@ -13643,11 +13750,11 @@ mod __dllgen {
                                 ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_arg0),
                             )
                             .call::<
-                                i64,
+                                i32,
                             >(
                                 self.__dllgen_f214 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
-                                "`sqlite3_value_int64`",
+                                "`sqlite3_value_int`",
                             );
                         #[cfg(not(target_arch = "x86"))]
                         let __dllgen_r = ::core::result::Result::<
@@ -13685,11 +13792,11 @@ mod __dllgen {
                                 ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_arg0),
                             )
                             .call::<
-                                i32,
+                                i64,
                             >(
                                 self.__dllgen_f215 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
-                                "`sqlite3_value_nochange`",
+                                "`sqlite3_value_int64`",
                             );
                         #[cfg(not(target_arch = "x86"))]
                         let __dllgen_r = ::core::result::Result::<
@@ -13731,7 +13838,7 @@ mod __dllgen {
                             >(
                                 self.__dllgen_f216 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
-                                "`sqlite3_value_numeric_type`",
+                                "`sqlite3_value_nochange`",
                             );
                         #[cfg(not(target_arch = "x86"))]
                         let __dllgen_r = ::core::result::Result::<
@@ -13769,11 +13876,11 @@ mod __dllgen {
                                 ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_arg0),
                             )
                             .call::<
-                                u32,
+                                i32,
                             >(
                                 self.__dllgen_f217 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
-                                "`sqlite3_value_subtype`",
+                                "`sqlite3_value_numeric_type`",
                             );
                         #[cfg(not(target_arch = "x86"))]
                         let __dllgen_r = ::core::result::Result::<
@@ -13811,11 +13918,11 @@ mod __dllgen {
                                 ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_arg0),
                             )
                             .call::<
-                                *const u8,
+                                u32,
                             >(
                                 self.__dllgen_f218 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
-                                "`sqlite3_value_text`",
+                                "`sqlite3_value_subtype`",
                             );
                         #[cfg(not(target_arch = "x86"))]
                         let __dllgen_r = ::core::result::Result::<
@@ -13834,11 +13941,7 @@ mod __dllgen {
                         8,
                         false,
                     );
-                    unsafe {
-                        ::dllgen_runtime::marshal::ret_string::reply::<
-                            ::dllgen_runtime::marshal::Utf8,
-                        >(__dllgen_out, __dllgen_ret)
-                    };
+                    ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
                     Ok(::dllgen_runtime::Status::Ok)
                 }
                 219 => {
@@ -13857,11 +13960,11 @@ mod __dllgen {
                                 ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_arg0),
                             )
                             .call::<
-                                *const u16,
+                                *const u8,
                             >(
                                 self.__dllgen_f219 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
-                                "`sqlite3_value_text16`",
+                                "`sqlite3_value_text`",
                             );
                         #[cfg(not(target_arch = "x86"))]
                         let __dllgen_r = ::core::result::Result::<
@@ -13882,7 +13985,7 @@ mod __dllgen {
                     );
                     unsafe {
                         ::dllgen_runtime::marshal::ret_string::reply::<
-                            ::dllgen_runtime::marshal::Utf16,
+                            ::dllgen_runtime::marshal::Utf8,
                         >(__dllgen_out, __dllgen_ret)
                     };
                     Ok(::dllgen_runtime::Status::Ok)
@@ -13903,11 +14006,11 @@ mod __dllgen {
                                 ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_arg0),
                             )
                             .call::<
-                                *const u8,
+                                *const u16,
                             >(
                                 self.__dllgen_f220 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
-                                "`sqlite3_value_text16be`",
+                                "`sqlite3_value_text16`",
                             );
                         #[cfg(not(target_arch = "x86"))]
                         let __dllgen_r = ::core::result::Result::<
@@ -13926,24 +14029,11 @@ mod __dllgen {
                         8,
                         false,
                     );
-                    let __dllgen_len = if __dllgen_ret.is_null() {
-                        0
-                    } else {
-                        ::dllgen_runtime::marshal::ret_buffer::reported(
-                            unsafe {
-                                (self
-                                    .__dllgen_helper220_len)(
-                                    ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_arg0),
-                                )
-                            } as i64,
-                        )?
+                    unsafe {
+                        ::dllgen_runtime::marshal::ret_string::reply::<
+                            ::dllgen_runtime::marshal::Utf16,
+                        >(__dllgen_out, __dllgen_ret)
                     };
-                    let __dllgen_copied = unsafe {
-                        ::dllgen_runtime::marshal::ret_buffer::reply::<
-                            u8,
-                        >(__dllgen_out, __dllgen_ret, __dllgen_len, 1)
-                    };
-                    __dllgen_copied?;
                     Ok(::dllgen_runtime::Status::Ok)
                 }
                 221 => {
@@ -13962,11 +14052,11 @@ mod __dllgen {
                                 ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_arg0),
                             )
                             .call::<
-                                *const u16,
+                                *const u8,
                             >(
                                 self.__dllgen_f221 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
-                                "`sqlite3_value_text16le`",
+                                "`sqlite3_value_text16be`",
                             );
                         #[cfg(not(target_arch = "x86"))]
                         let __dllgen_r = ::core::result::Result::<
@@ -13985,11 +14075,24 @@ mod __dllgen {
                         8,
                         false,
                     );
-                    unsafe {
-                        ::dllgen_runtime::marshal::ret_string::reply::<
-                            ::dllgen_runtime::marshal::Utf16,
-                        >(__dllgen_out, __dllgen_ret)
+                    let __dllgen_len = if __dllgen_ret.is_null() {
+                        0
+                    } else {
+                        ::dllgen_runtime::marshal::ret_buffer::reported(
+                            unsafe {
+                                (self
+                                    .__dllgen_helper221_len)(
+                                    ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_arg0),
+                                )
+                            } as i64,
+                        )?
                     };
+                    let __dllgen_copied = unsafe {
+                        ::dllgen_runtime::marshal::ret_buffer::reply::<
+                            u8,
+                        >(__dllgen_out, __dllgen_ret, __dllgen_len, 1)
+                    };
+                    __dllgen_copied?;
                     Ok(::dllgen_runtime::Status::Ok)
                 }
                 222 => {
@@ -14008,11 +14111,11 @@ mod __dllgen {
                                 ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_arg0),
                             )
                             .call::<
-                                i32,
+                                *const u16,
                             >(
                                 self.__dllgen_f222 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
-                                "`sqlite3_value_type`",
+                                "`sqlite3_value_text16le`",
                             );
                         #[cfg(not(target_arch = "x86"))]
                         let __dllgen_r = ::core::result::Result::<
@@ -14031,10 +14134,56 @@ mod __dllgen {
                         8,
                         false,
                     );
-                    ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
+                    unsafe {
+                        ::dllgen_runtime::marshal::ret_string::reply::<
+                            ::dllgen_runtime::marshal::Utf16,
+                        >(__dllgen_out, __dllgen_ret)
+                    };
                     Ok(::dllgen_runtime::Status::Ok)
                 }
                 223 => {
+                    let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
+                    let __dllgen_a_arg0 = ::dllgen_runtime::marshal::handle::decode_c(
+                        &mut __dllgen_args,
+                        8,
+                        false,
+                        false,
+                    )?;
+                    __dllgen_args.finish()?;
+                    let __dllgen_ret = unsafe {
+                        #[cfg(target_arch = "x86")]
+                        let __dllgen_r = ::dllgen_runtime::native::Words::new()
+                            .push(
+                                ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_arg0),
+                            )
+                            .call::<
+                                i32,
+                            >(
+                                self.__dllgen_f223 as *const ::core::ffi::c_void,
+                                ::dllgen_runtime::native::Pops::Caller,
+                                "`sqlite3_value_type`",
+                            );
+                        #[cfg(not(target_arch = "x86"))]
+                        let __dllgen_r = ::core::result::Result::<
+                            _,
+                            ::dllgen_runtime::WireError,
+                        >::Ok(
+                            (self
+                                .__dllgen_f223)(
+                                ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_arg0),
+                            ),
+                        );
+                        __dllgen_r
+                    }?;
+                    ::dllgen_runtime::marshal::handle::after_call(
+                        &__dllgen_a_arg0,
+                        8,
+                        false,
+                    );
+                    ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
+                    Ok(::dllgen_runtime::Status::Ok)
+                }
+                224 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let __dllgen_a_zVfsName = ::dllgen_runtime::marshal::in_string::decode::<
                         ::dllgen_runtime::marshal::Utf8,
@@ -14053,7 +14202,7 @@ mod __dllgen {
                             .call::<
                                 *mut ::core::ffi::c_void,
                             >(
-                                self.__dllgen_f223 as *const ::core::ffi::c_void,
+                                self.__dllgen_f224 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
                                 "`sqlite3_vfs_find`",
                             );
@@ -14063,7 +14212,7 @@ mod __dllgen {
                             ::dllgen_runtime::WireError,
                         >::Ok(
                             (self
-                                .__dllgen_f223)(
+                                .__dllgen_f224)(
                                 ::dllgen_runtime::marshal::in_string::ptr(
                                     &__dllgen_a_zVfsName,
                                 ),
@@ -14092,7 +14241,7 @@ mod __dllgen {
                     );
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                224 => {
+                225 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let __dllgen_a_arg0 = ::dllgen_runtime::marshal::handle::decode_c(
                         &mut __dllgen_args,
@@ -14115,7 +14264,7 @@ mod __dllgen {
                             .call::<
                                 i32,
                             >(
-                                self.__dllgen_f224 as *const ::core::ffi::c_void,
+                                self.__dllgen_f225 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
                                 "`sqlite3_vfs_register`",
                             );
@@ -14125,7 +14274,7 @@ mod __dllgen {
                             ::dllgen_runtime::WireError,
                         >::Ok(
                             (self
-                                .__dllgen_f224)(
+                                .__dllgen_f225)(
                                 ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_arg0),
                                 __dllgen_a_makeDflt,
                             ),
@@ -14140,7 +14289,7 @@ mod __dllgen {
                     ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                225 => {
+                226 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let __dllgen_a_arg0 = ::dllgen_runtime::marshal::handle::decode_c(
                         &mut __dllgen_args,
@@ -14158,7 +14307,7 @@ mod __dllgen {
                             .call::<
                                 i32,
                             >(
-                                self.__dllgen_f225 as *const ::core::ffi::c_void,
+                                self.__dllgen_f226 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
                                 "`sqlite3_vfs_unregister`",
                             );
@@ -14168,7 +14317,7 @@ mod __dllgen {
                             ::dllgen_runtime::WireError,
                         >::Ok(
                             (self
-                                .__dllgen_f225)(
+                                .__dllgen_f226)(
                                 ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_arg0),
                             ),
                         );
@@ -14182,7 +14331,7 @@ mod __dllgen {
                     ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                226 => {
+                227 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let __dllgen_a_db = ::dllgen_runtime::marshal::handle::decode_c(
                         &mut __dllgen_args,
@@ -14203,7 +14352,7 @@ mod __dllgen {
                             .call::<
                                 i32,
                             >(
-                                self.__dllgen_f226 as *const ::core::ffi::c_void,
+                                self.__dllgen_f227 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
                                 "`sqlite3_wal_autocheckpoint`",
                             );
@@ -14213,7 +14362,7 @@ mod __dllgen {
                             ::dllgen_runtime::WireError,
                         >::Ok(
                             (self
-                                .__dllgen_f226)(
+                                .__dllgen_f227)(
                                 ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_db),
                                 __dllgen_a_N,
                             ),
@@ -14228,7 +14377,7 @@ mod __dllgen {
                     ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                227 => {
+                228 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let __dllgen_a_db = ::dllgen_runtime::marshal::handle::decode_c(
                         &mut __dllgen_args,
@@ -14250,7 +14399,7 @@ mod __dllgen {
                             .call::<
                                 i32,
                             >(
-                                self.__dllgen_f227 as *const ::core::ffi::c_void,
+                                self.__dllgen_f228 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
                                 "`sqlite3_wal_checkpoint`",
                             );
@@ -14260,7 +14409,7 @@ mod __dllgen {
                             ::dllgen_runtime::WireError,
                         >::Ok(
                             (self
-                                .__dllgen_f227)(
+                                .__dllgen_f228)(
                                 ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_db),
                                 ::dllgen_runtime::marshal::in_string::ptr(&__dllgen_a_zDb),
                             ),
@@ -14275,7 +14424,7 @@ mod __dllgen {
                     ::dllgen_runtime::marshal::value::reply(__dllgen_out, &__dllgen_ret);
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                228 => {
+                229 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let __dllgen_a_db = ::dllgen_runtime::marshal::handle::decode_c(
                         &mut __dllgen_args,
@@ -14318,7 +14467,7 @@ mod __dllgen {
                             .call::<
                                 i32,
                             >(
-                                self.__dllgen_f228 as *const ::core::ffi::c_void,
+                                self.__dllgen_f229 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
                                 "`sqlite3_wal_checkpoint_v2`",
                             );
@@ -14328,7 +14477,7 @@ mod __dllgen {
                             ::dllgen_runtime::WireError,
                         >::Ok(
                             (self
-                                .__dllgen_f228)(
+                                .__dllgen_f229)(
                                 ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_db),
                                 ::dllgen_runtime::marshal::in_string::ptr(&__dllgen_a_zDb),
                                 __dllgen_a_eMode,
@@ -14360,7 +14509,7 @@ mod __dllgen {
                     )?;
                     Ok(::dllgen_runtime::Status::Ok)
                 }
-                229 => {
+                230 => {
                     let mut __dllgen_keep = ::dllgen_runtime::marshal::Keep::default();
                     let __dllgen_a_arg0 = ::dllgen_runtime::marshal::handle::decode_c(
                         &mut __dllgen_args,
@@ -14388,7 +14537,7 @@ mod __dllgen {
                             .push(
                                 __dllgen_a_arg1
                                     .then_some(
-                                        __dllgen_callback_229_1
+                                        __dllgen_callback_230_1
                                             as unsafe extern "C" fn(
                                                 *mut ::core::ffi::c_void,
                                                 *mut ::core::ffi::c_void,
@@ -14401,7 +14550,7 @@ mod __dllgen {
                             .call::<
                                 (),
                             >(
-                                self.__dllgen_f229 as *const ::core::ffi::c_void,
+                                self.__dllgen_f230 as *const ::core::ffi::c_void,
                                 ::dllgen_runtime::native::Pops::Caller,
                                 "`sqlite3_wal_hook`",
                             );
@@ -14411,11 +14560,11 @@ mod __dllgen {
                             ::dllgen_runtime::WireError,
                         >::Ok(
                             (self
-                                .__dllgen_f229)(
+                                .__dllgen_f230)(
                                 ::dllgen_runtime::marshal::handle::ptr(&__dllgen_a_arg0),
                                 __dllgen_a_arg1
                                     .then_some(
-                                        __dllgen_callback_229_1
+                                        __dllgen_callback_230_1
                                             as unsafe extern "C" fn(
                                                 *mut ::core::ffi::c_void,
                                                 *mut ::core::ffi::c_void,
@@ -14453,6 +14602,7 @@ mod __dllgen {
             let symbols = library
                 .symbols(
                     &[
+                        "sqlite3_autovacuum_pages",
                         "sqlite3_backup_finish",
                         "sqlite3_backup_init",
                         "sqlite3_backup_pagecount",
@@ -14846,13 +14996,13 @@ mod __dllgen {
                         *const ::core::ffi::c_void,
                         __DllgenFn35,
                     >(symbols.next().unwrap_or(::core::ptr::null())),
-                    __dllgen_helper35_len: ::core::mem::transmute::<
-                        *const ::core::ffi::c_void,
-                        __DllgenHelper35_len,
-                    >(symbols.next().unwrap_or(::core::ptr::null())),
                     __dllgen_f36: ::core::mem::transmute::<
                         *const ::core::ffi::c_void,
                         __DllgenFn36,
+                    >(symbols.next().unwrap_or(::core::ptr::null())),
+                    __dllgen_helper36_len: ::core::mem::transmute::<
+                        *const ::core::ffi::c_void,
+                        __DllgenHelper36_len,
                     >(symbols.next().unwrap_or(::core::ptr::null())),
                     __dllgen_f37: ::core::mem::transmute::<
                         *const ::core::ffi::c_void,
@@ -15066,21 +15216,21 @@ mod __dllgen {
                         *const ::core::ffi::c_void,
                         __DllgenFn89,
                     >(symbols.next().unwrap_or(::core::ptr::null())),
-                    __dllgen_helper89_4: ::core::mem::transmute::<
-                        *const ::core::ffi::c_void,
-                        __DllgenHelper89_4,
-                    >(symbols.next().unwrap_or(::core::ptr::null())),
                     __dllgen_f90: ::core::mem::transmute::<
                         *const ::core::ffi::c_void,
                         __DllgenFn90,
                     >(symbols.next().unwrap_or(::core::ptr::null())),
-                    __dllgen_helper90: ::core::mem::transmute::<
+                    __dllgen_helper90_4: ::core::mem::transmute::<
                         *const ::core::ffi::c_void,
-                        __DllgenHelper90,
+                        __DllgenHelper90_4,
                     >(symbols.next().unwrap_or(::core::ptr::null())),
                     __dllgen_f91: ::core::mem::transmute::<
                         *const ::core::ffi::c_void,
                         __DllgenFn91,
+                    >(symbols.next().unwrap_or(::core::ptr::null())),
+                    __dllgen_helper91: ::core::mem::transmute::<
+                        *const ::core::ffi::c_void,
+                        __DllgenHelper91,
                     >(symbols.next().unwrap_or(::core::ptr::null())),
                     __dllgen_f92: ::core::mem::transmute::<
                         *const ::core::ffi::c_void,
@@ -15122,17 +15272,17 @@ mod __dllgen {
                         *const ::core::ffi::c_void,
                         __DllgenFn101,
                     >(symbols.next().unwrap_or(::core::ptr::null())),
-                    __dllgen_helper101_2: ::core::mem::transmute::<
-                        *const ::core::ffi::c_void,
-                        __DllgenHelper101_2,
-                    >(symbols.next().unwrap_or(::core::ptr::null())),
-                    __dllgen_helper101_5: ::core::mem::transmute::<
-                        *const ::core::ffi::c_void,
-                        __DllgenHelper101_5,
-                    >(symbols.next().unwrap_or(::core::ptr::null())),
                     __dllgen_f102: ::core::mem::transmute::<
                         *const ::core::ffi::c_void,
                         __DllgenFn102,
+                    >(symbols.next().unwrap_or(::core::ptr::null())),
+                    __dllgen_helper102_2: ::core::mem::transmute::<
+                        *const ::core::ffi::c_void,
+                        __DllgenHelper102_2,
+                    >(symbols.next().unwrap_or(::core::ptr::null())),
+                    __dllgen_helper102_5: ::core::mem::transmute::<
+                        *const ::core::ffi::c_void,
+                        __DllgenHelper102_5,
                     >(symbols.next().unwrap_or(::core::ptr::null())),
                     __dllgen_f103: ::core::mem::transmute::<
                         *const ::core::ffi::c_void,
@@ -15178,13 +15328,13 @@ mod __dllgen {
                         *const ::core::ffi::c_void,
                         __DllgenFn113,
                     >(symbols.next().unwrap_or(::core::ptr::null())),
-                    __dllgen_helper113_3: ::core::mem::transmute::<
-                        *const ::core::ffi::c_void,
-                        __DllgenHelper113_3,
-                    >(symbols.next().unwrap_or(::core::ptr::null())),
                     __dllgen_f114: ::core::mem::transmute::<
                         *const ::core::ffi::c_void,
                         __DllgenFn114,
+                    >(symbols.next().unwrap_or(::core::ptr::null())),
+                    __dllgen_helper114_3: ::core::mem::transmute::<
+                        *const ::core::ffi::c_void,
+                        __DllgenHelper114_3,
                     >(symbols.next().unwrap_or(::core::ptr::null())),
                     __dllgen_f115: ::core::mem::transmute::<
                         *const ::core::ffi::c_void,
@@ -15197,10 +15347,6 @@ mod __dllgen {
                     __dllgen_f117: ::core::mem::transmute::<
                         *const ::core::ffi::c_void,
                         __DllgenFn117,
-                    >(symbols.next().unwrap_or(::core::ptr::null())),
-                    __dllgen_helper117: ::core::mem::transmute::<
-                        *const ::core::ffi::c_void,
-                        __DllgenHelper117,
                     >(symbols.next().unwrap_or(::core::ptr::null())),
                     __dllgen_f118: ::core::mem::transmute::<
                         *const ::core::ffi::c_void,
@@ -15221,6 +15367,10 @@ mod __dllgen {
                     __dllgen_f120: ::core::mem::transmute::<
                         *const ::core::ffi::c_void,
                         __DllgenFn120,
+                    >(symbols.next().unwrap_or(::core::ptr::null())),
+                    __dllgen_helper120: ::core::mem::transmute::<
+                        *const ::core::ffi::c_void,
+                        __DllgenHelper120,
                     >(symbols.next().unwrap_or(::core::ptr::null())),
                     __dllgen_f121: ::core::mem::transmute::<
                         *const ::core::ffi::c_void,
@@ -15378,13 +15528,13 @@ mod __dllgen {
                         *const ::core::ffi::c_void,
                         __DllgenFn159,
                     >(symbols.next().unwrap_or(::core::ptr::null())),
-                    __dllgen_helper159: ::core::mem::transmute::<
-                        *const ::core::ffi::c_void,
-                        __DllgenHelper159,
-                    >(symbols.next().unwrap_or(::core::ptr::null())),
                     __dllgen_f160: ::core::mem::transmute::<
                         *const ::core::ffi::c_void,
                         __DllgenFn160,
+                    >(symbols.next().unwrap_or(::core::ptr::null())),
+                    __dllgen_helper160: ::core::mem::transmute::<
+                        *const ::core::ffi::c_void,
+                        __DllgenHelper160,
                     >(symbols.next().unwrap_or(::core::ptr::null())),
                     __dllgen_f161: ::core::mem::transmute::<
                         *const ::core::ffi::c_void,
@@ -15470,13 +15620,13 @@ mod __dllgen {
                         *const ::core::ffi::c_void,
                         __DllgenFn181,
                     >(symbols.next().unwrap_or(::core::ptr::null())),
-                    __dllgen_helper181: ::core::mem::transmute::<
-                        *const ::core::ffi::c_void,
-                        __DllgenHelper181,
-                    >(symbols.next().unwrap_or(::core::ptr::null())),
                     __dllgen_f182: ::core::mem::transmute::<
                         *const ::core::ffi::c_void,
                         __DllgenFn182,
+                    >(symbols.next().unwrap_or(::core::ptr::null())),
+                    __dllgen_helper182: ::core::mem::transmute::<
+                        *const ::core::ffi::c_void,
+                        __DllgenHelper182,
                     >(symbols.next().unwrap_or(::core::ptr::null())),
                     __dllgen_f183: ::core::mem::transmute::<
                         *const ::core::ffi::c_void,
@@ -15570,13 +15720,13 @@ mod __dllgen {
                         *const ::core::ffi::c_void,
                         __DllgenFn205,
                     >(symbols.next().unwrap_or(::core::ptr::null())),
-                    __dllgen_helper205_len: ::core::mem::transmute::<
-                        *const ::core::ffi::c_void,
-                        __DllgenHelper205_len,
-                    >(symbols.next().unwrap_or(::core::ptr::null())),
                     __dllgen_f206: ::core::mem::transmute::<
                         *const ::core::ffi::c_void,
                         __DllgenFn206,
+                    >(symbols.next().unwrap_or(::core::ptr::null())),
+                    __dllgen_helper206_len: ::core::mem::transmute::<
+                        *const ::core::ffi::c_void,
+                        __DllgenHelper206_len,
                     >(symbols.next().unwrap_or(::core::ptr::null())),
                     __dllgen_f207: ::core::mem::transmute::<
                         *const ::core::ffi::c_void,
@@ -15634,13 +15784,13 @@ mod __dllgen {
                         *const ::core::ffi::c_void,
                         __DllgenFn220,
                     >(symbols.next().unwrap_or(::core::ptr::null())),
-                    __dllgen_helper220_len: ::core::mem::transmute::<
-                        *const ::core::ffi::c_void,
-                        __DllgenHelper220_len,
-                    >(symbols.next().unwrap_or(::core::ptr::null())),
                     __dllgen_f221: ::core::mem::transmute::<
                         *const ::core::ffi::c_void,
                         __DllgenFn221,
+                    >(symbols.next().unwrap_or(::core::ptr::null())),
+                    __dllgen_helper221_len: ::core::mem::transmute::<
+                        *const ::core::ffi::c_void,
+                        __DllgenHelper221_len,
                     >(symbols.next().unwrap_or(::core::ptr::null())),
                     __dllgen_f222: ::core::mem::transmute::<
                         *const ::core::ffi::c_void,
@@ -15673,6 +15823,10 @@ mod __dllgen {
                     __dllgen_f229: ::core::mem::transmute::<
                         *const ::core::ffi::c_void,
                         __DllgenFn229,
+                    >(symbols.next().unwrap_or(::core::ptr::null())),
+                    __dllgen_f230: ::core::mem::transmute::<
+                        *const ::core::ffi::c_void,
+                        __DllgenFn230,
                     >(symbols.next().unwrap_or(::core::ptr::null())),
                     __dllgen_library: library,
                 }

@@ -126,6 +126,18 @@ struct Native {
     ) -> i32,
     create_collation: CreateCollation,
     collation_needed: extern "C" fn(P, P, Option<extern "C" fn(P, P, i32, *const c_char)>) -> i32,
+    autovacuum_pages: extern "C" fn(P, Option<AutovacuumFn>, P, Option<extern "C" fn(P)>) -> i32,
+}
+
+type AutovacuumFn = extern "C" fn(P, *const c_char, u32, u32, u32) -> u32;
+
+/// The native autovacuum callback: logs what it is told and gives back every free page.
+extern "C" fn n_autovacuum(p: P, schema: *const c_char, pages: u32, free: u32, bytes: u32) -> u32 {
+    // SAFETY: sqlite3's NUL-terminated schema name; the context is the check's log.
+    let name = unsafe { std::ffi::CStr::from_ptr(schema) }.to_string_lossy().into_owned();
+    // SAFETY: as above.
+    unsafe { push(p, format!("{name} {pages} {free} {bytes}")) };
+    free
 }
 
 type CreateCollation = extern "C" fn(
@@ -209,6 +221,7 @@ pub fn run(s: &std::sync::Arc<Sqlite3>, d: &Direct, dir: &std::path::Path) -> us
         create_collation_v2: d.sym("sqlite3_create_collation_v2"),
         create_collation: d.sym("sqlite3_create_collation"),
         collation_needed: d.sym("sqlite3_collation_needed"),
+        autovacuum_pages: d.sym("sqlite3_autovacuum_pages"),
     };
     let before = s.client().kept().len();
     let flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE;
@@ -463,6 +476,43 @@ pub fn run(s: &std::sync::Arc<Sqlite3>, d: &Direct, dir: &std::path::Path) -> us
     assert_eq!(lines(&ours_log), *native_ctx.0.lock().unwrap(), "asked for the same name, the same way");
     assert_eq!(s.sqlite3_collation_needed(db, None), Ok(SQLITE_OK));
     assert_eq!((n.collation_needed)(ndb, null_mut(), None), SQLITE_OK);
+
+    // The autovacuum callback of an auto-vacuum database: told the same page counts at each
+    // commit as natively, its answer followed (every free page given back); its closure is
+    // dropped when sqlite3 calls the destructor, here at close.
+    let (vdb, vndb, vours, vtheirs) = open("vacuum");
+    let vacuum_dropped = Arc::new(AtomicU32::new(0));
+    let (l, guard) = (ours_log.clone(), Dropped(vacuum_dropped.clone()));
+    let give_back = move |schema: &str, pages: u32, free: u32, bytes: u32| {
+        let _ = &guard;
+        l.lock().unwrap().push(format!("{schema} {pages} {free} {bytes}"));
+        free
+    };
+    for sql in ["PRAGMA auto_vacuum = FULL", "CREATE TABLE v(x)"] {
+        assert_eq!(sexec(s, vdb, sql), nexec(&n, vndb, sql));
+    }
+    assert_eq!(s.sqlite3_autovacuum_pages(vdb, Some(Box::new(give_back))), Ok(SQLITE_OK));
+    assert_eq!((n.autovacuum_pages)(vndb, Some(n_autovacuum), ctx(&theirs_log), None), SQLITE_OK);
+    for sql in [
+        "INSERT INTO v SELECT zeroblob(3000) FROM (WITH RECURSIVE c(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM c WHERE i < 50) SELECT i FROM c)",
+        "DELETE FROM v WHERE rowid % 2 = 0",
+        "DELETE FROM v",
+    ] {
+        assert_eq!(sexec(s, vdb, sql), nexec(&n, vndb, sql), "{sql}");
+    }
+    let told = lines(&ours_log);
+    assert_eq!(told, std::mem::take(&mut *theirs_log.lock().unwrap()), "the same page counts");
+    assert!(
+        told.iter().any(|t| !t.ends_with(" 0 4096") && t.starts_with("main ")),
+        "free pages to give back: {told:?}"
+    );
+    assert_eq!(vacuum_dropped.load(SeqCst), 0);
+    assert_eq!(s.sqlite3_close(vdb), Ok(SQLITE_OK));
+    assert_eq!((n.close)(vndb), SQLITE_OK);
+    assert_eq!(vacuum_dropped.load(SeqCst), 1, "destroyed at close");
+    for p in [vours, vtheirs] {
+        let _ = std::fs::remove_file(p);
+    }
 
     // The WAL hook, given the database handle the client holds.
     let (wdb, wndb, wours, wtheirs) = open("wal");
