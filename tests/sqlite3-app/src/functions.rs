@@ -280,7 +280,18 @@ pub fn run(s: &Arc<Sqlite3>, d: &Direct, dir: &std::path::Path) -> usize {
         Ok(SQLITE_OK)
     );
     assert_eq!(rows(s, db, "SELECT negate(4)"), Ok(vec!["-8".into()]), "the second one answers");
-    assert_eq!(s.client().kept().len(), held + 2, "both kept until the database closes");
+    let weak = Arc::downgrade(s);
+    let half = move |ctx: Context, _: i32, argv: &[Value]| {
+        let s = weak.upgrade().expect("the client");
+        let v = s.sqlite3_value_int64(argv[0]).unwrap();
+        s.sqlite3_result_int64(ctx, v / 2).unwrap();
+    };
+    assert_eq!(
+        s.sqlite3_create_function16(db, "half_é", 1, utf8, Some(Box::new(half)), None, None),
+        Ok(SQLITE_OK)
+    );
+    assert_eq!(rows(s, db, "SELECT half_é(9)"), Ok(vec!["4".into()]), "named in UTF-16");
+    assert_eq!(s.client().kept().len(), held + 3, "all kept until the database closes");
 
     // A context kept past its callback is refused, not dangling.
     let kept: Arc<Mutex<Option<Context>>> = Arc::default();

@@ -127,6 +127,34 @@ struct Native {
     create_collation: CreateCollation,
     collation_needed: extern "C" fn(P, P, Option<extern "C" fn(P, P, i32, *const c_char)>) -> i32,
     autovacuum_pages: extern "C" fn(P, Option<AutovacuumFn>, P, Option<extern "C" fn(P)>) -> i32,
+    collation_needed16: extern "C" fn(P, P, Option<extern "C" fn(P, P, i32, *const c_void)>) -> i32,
+    create_collation16: CreateCollation16,
+}
+
+type CreateCollation16 = extern "C" fn(
+    P,
+    *const c_void,
+    i32,
+    P,
+    extern "C" fn(P, i32, *const c_void, i32, *const c_void) -> i32,
+) -> i32;
+
+/// The native UTF-16 collation-needed callback: records the name, and creates it (reversed)
+/// with the `create_collation16` its context points to.
+extern "C" fn n_needed16(p: P, db: P, rep: i32, name: *const c_void) {
+    // SAFETY: the context is the check's (log, create_collation16) pair, alive meanwhile.
+    let (log, create) = unsafe { &*p.cast::<(Mutex<Vec<String>>, CreateCollation16)>() };
+    let mut units = Vec::new();
+    // SAFETY: sqlite3's NUL-terminated UTF-16 name.
+    unsafe {
+        let mut at = name.cast::<u16>();
+        while *at != 0 {
+            units.push(*at);
+            at = at.add(1);
+        }
+    }
+    log.lock().unwrap().push(format!("needed16 {} ({rep})", String::from_utf16_lossy(&units)));
+    create(db, name, 1, null_mut(), n_reverse);
 }
 
 type AutovacuumFn = extern "C" fn(P, *const c_char, u32, u32, u32) -> u32;
@@ -222,6 +250,8 @@ pub fn run(s: &std::sync::Arc<Sqlite3>, d: &Direct, dir: &std::path::Path) -> us
         create_collation: d.sym("sqlite3_create_collation"),
         collation_needed: d.sym("sqlite3_collation_needed"),
         autovacuum_pages: d.sym("sqlite3_autovacuum_pages"),
+        collation_needed16: d.sym("sqlite3_collation_needed16"),
+        create_collation16: d.sym("sqlite3_create_collation16"),
     };
     let before = s.client().kept().len();
     let flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE;
@@ -476,6 +506,30 @@ pub fn run(s: &std::sync::Arc<Sqlite3>, d: &Direct, dir: &std::path::Path) -> us
     assert_eq!(lines(&ours_log), *native_ctx.0.lock().unwrap(), "asked for the same name, the same way");
     assert_eq!(s.sqlite3_collation_needed(db, None), Ok(SQLITE_OK));
     assert_eq!((n.collation_needed)(ndb, null_mut(), None), SQLITE_OK);
+    // The same in UTF-16: the name it is given, and the one it creates.
+    let (weak, l) = (std::sync::Arc::downgrade(s), ours_log.clone());
+    let needed16 = move |on: Db, rep: i32, name: &str| {
+        l.lock().unwrap().push(format!("needed16 {name} ({rep})"));
+        let s = weak.upgrade().expect("the client");
+        let rev = |_: i32, a: &[u8], _: i32, b: &[u8]| b.cmp(a) as i32;
+        assert_eq!(s.sqlite3_create_collation16(on, name, 1, Some(Box::new(rev))), Ok(SQLITE_OK));
+    };
+    assert_eq!(s.sqlite3_collation_needed16(db, Some(Box::new(needed16))), Ok(SQLITE_OK));
+    let native16 = Box::new((Mutex::new(Vec::<String>::new()), n.create_collation16));
+    let native16_p: P = std::ptr::from_ref(&*native16).cast_mut().cast();
+    assert_eq!((n.collation_needed16)(ndb, native16_p, Some(n_needed16)), SQLITE_OK);
+    let order16 = "SELECT a FROM t ORDER BY a COLLATE made_late_é";
+    let mut ours_rows = Vec::new();
+    let mut cb = |_: i32, v: &[Option<String>], _: &[Option<String>]| {
+        ours_rows.push(v[0].clone().unwrap_or_default());
+        0
+    };
+    assert_eq!(s.sqlite3_exec(db, order16, Some(&mut cb)).unwrap().0, SQLITE_OK);
+    assert_eq!(ours_rows, native_rows(d, ndb, order16));
+    assert_eq!(ours_rows, descending, "created on demand through UTF-16, reversed");
+    assert_eq!(lines(&ours_log), *native16.0.lock().unwrap(), "the same name, in UTF-16");
+    assert_eq!(s.sqlite3_collation_needed16(db, None), Ok(SQLITE_OK));
+    assert_eq!((n.collation_needed16)(ndb, null_mut(), None), SQLITE_OK);
 
     // The autovacuum callback of an auto-vacuum database: told the same page counts at each
     // commit as natively, its answer followed (every free page given back); its closure is
